@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Problem is an RFC 9457 problem detail. Every error the API answers has this
+// shape and Content-Type application/problem+json.
+type Problem struct {
+	Type      string         `json:"type" doc:"URI identifying the problem type; equals urn:servicenet:problem:<code>." example:"urn:servicenet:problem:invalid"`
+	Title     string         `json:"title" doc:"Short summary of the HTTP status." example:"Unprocessable Entity"`
+	Status    int            `json:"status" doc:"HTTP status code." example:"422"`
+	Detail    string         `json:"detail,omitempty" doc:"Explanation specific to this occurrence." example:"validation failed"`
+	Instance  string         `json:"instance,omitempty" doc:"Request path the problem occurred on." example:"/v1/api-keys"`
+	Code      tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
+	RequestID string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
+	Errors    []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
+}
+
+// FieldDetail locates one problem in the request.
+type FieldDetail struct {
+	Location string `json:"location" doc:"Where the problem is: body.<path>, query.<name>, path.<name> or header.<Name>." example:"body.roles[0]"`
+	Message  string `json:"message" doc:"What is wrong with the value." example:"unknown role"`
+	Value    any    `json:"value,omitempty" doc:"The offending value, when it is safe to echo."`
+}
+
+func (p *Problem) Error() string             { return p.Detail }
+func (p *Problem) GetStatus() int            { return p.Status }
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
+
+// Add implements huma's error-detail collection.
+func (p *Problem) Add(err error) {
+	var d *huma.ErrorDetail
+	if errors.As(err, &d) {
+		p.Errors = append(p.Errors, &FieldDetail{Location: d.Location, Message: d.Message, Value: d.Value})
+		return
+	}
+	p.Errors = append(p.Errors, &FieldDetail{Message: err.Error()})
+}
+
+// statusOf is the one table from error code to HTTP status.
+var statusOf = map[tenants.Code]int{
+	tenants.CodeInvalid:            http.StatusUnprocessableEntity,
+	tenants.CodeUnauthenticated:    http.StatusUnauthorized,
+	tenants.CodeForbidden:          http.StatusForbidden,
+	tenants.CodeNotFound:           http.StatusNotFound,
+	tenants.CodeConflict:           http.StatusConflict,
+	tenants.CodePreconditionFailed: http.StatusPreconditionFailed,
+	tenants.CodeIdempotencyReused:  http.StatusUnprocessableEntity,
+	tenants.CodeIdempotencyBusy:    http.StatusConflict,
+	tenants.CodeRateLimited:        http.StatusTooManyRequests,
+	tenants.CodeUnavailable:        http.StatusServiceUnavailable,
+	tenants.CodeInternal:           http.StatusInternalServerError,
+}
+
+// codeOfStatus names the errors Huma raises itself (parsing, validation,
+// limits) so that every problem carries a code.
+var codeOfStatus = map[int]tenants.Code{
+	http.StatusBadRequest:            "malformed_request",
+	http.StatusUnauthorized:          tenants.CodeUnauthenticated,
+	http.StatusForbidden:             tenants.CodeForbidden,
+	http.StatusNotFound:              tenants.CodeNotFound,
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusNotAcceptable:         "not_acceptable",
+	http.StatusRequestTimeout:        "request_timeout",
+	http.StatusConflict:              tenants.CodeConflict,
+	http.StatusPreconditionFailed:    tenants.CodePreconditionFailed,
+	http.StatusRequestEntityTooLarge: "body_too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   tenants.CodeInvalid,
+	http.StatusTooManyRequests:       tenants.CodeRateLimited,
+	http.StatusServiceUnavailable:    tenants.CodeUnavailable,
+}
+
+func newProblem(status int, code tenants.Code, detail string) *Problem {
+	if code == "" {
+		code = codeOfStatus[status]
+		if code == "" {
+			code = tenants.CodeInternal
+			if status < 500 {
+				code = "bad_request"
+			}
+		}
+	}
+	return &Problem{Type: "urn:servicenet:problem:" + string(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
+}
+
+var installOnce sync.Once
+
+// installErrorModel replaces Huma's error constructors so that every error,
+// including Huma's own parse and validation errors, is a *Problem, and no 5xx
+// ever carries the underlying error's text.
+func installErrorModel(log *slog.Logger) {
+	installOnce.Do(func() {
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			if status >= 500 {
+				return newProblem(status, "", "internal error")
+			}
+			p := newProblem(status, "", msg)
+			for _, err := range errs {
+				if err != nil {
+					p.Add(err)
+				}
+			}
+			return p
+		}
+		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			var p *Problem
+			if status >= 500 {
+				ctx := context.Background()
+				op := ""
+				if hctx != nil {
+					ctx, op = hctx.Context(), hctx.Operation().OperationID
+				}
+				log.ErrorContext(ctx, "request failed", "error", joinErrs(msg, errs), "operation", op)
+				p = newProblem(status, "", "internal error")
+			} else {
+				p = huma.NewError(status, msg, errs...).(*Problem)
+			}
+			if hctx != nil {
+				p.RequestID = logging.Get(hctx.Context(), "request_id")
+				p.Instance = hctx.URL().Path
+			}
+			return p
+		}
+	})
+}
+
+func joinErrs(msg string, errs []error) string {
+	parts := []string{msg}
+	for _, e := range errs {
+		if e != nil {
+			parts = append(parts, e.Error())
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+// toProblem is the one mapper from an error returned by a handler or
+// middleware to the problem the client sees. Domain errors keep their code
+// and fields; Huma's status errors pass; anything else is logged with the
+// request id and answered as a bare 500.
+func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *Problem {
+	var p *Problem
+	var te *tenants.Error
+	var se huma.StatusError
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &te):
+		status, ok := statusOf[te.Code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		if status >= 500 && te.Code != tenants.CodeUnavailable {
+			log.ErrorContext(ctx, "request failed", "error", err.Error())
+			p = newProblem(status, "", "internal error")
+			break
+		}
+		p = newProblem(status, te.Code, te.Message)
+		for _, f := range te.Fields {
+			p.Errors = append(p.Errors, &FieldDetail{Location: f.Location, Message: f.Message, Value: f.Value})
+		}
+	case errors.As(err, &se):
+		p = newProblem(se.GetStatus(), "", "")
+		if se.GetStatus() < 500 {
+			p.Detail = se.Error()
+		}
+	case errors.Is(err, context.Canceled):
+		p = newProblem(499, "client_closed_request", "the client went away")
+	default:
+		log.ErrorContext(ctx, "request failed", "error", fmt.Sprintf("%+v", err))
+		p = newProblem(http.StatusInternalServerError, "", "internal error")
+	}
+	p.RequestID = logging.Get(ctx, "request_id")
+	p.Instance = path
+	return p
+}

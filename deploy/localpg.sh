@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# localpg.sh — a private PostgreSQL 15 cluster for development and tests.
+#
+#   deploy/localpg.sh env     ensure the cluster runs; print `export DATABASE_URL=...`
+#   deploy/localpg.sh start   ensure the cluster runs
+#   deploy/localpg.sh stop    stop it
+#   deploy/localpg.sh status  say whether it runs
+#
+# When DATABASE_URL is already set, `env` prints it back unchanged and starts
+# nothing: an operator-provided database is used as is.
+#
+# The cluster lives in .data/pg (gitignored), listens on 127.0.0.1:$SERVICENET_PGPORT
+# (default 55432) and on a socket in .data/pg-run, and is reused on the next call.
+# initdb refuses to run as root, so as root the cluster belongs to the
+# `postgres` OS user. The roles it creates:
+#   postgres           superuser, local socket only
+#   servicenet_owner   owns the schema and runs migrations (CREATEDB for test clones)
+# The application role (servicenet_app) is created by `servicenet migrate`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="$ROOT/.data/pg"
+RUN="$ROOT/.data/pg-run"
+LOG="$ROOT/.data/pg.log"
+PORT="${SERVICENET_PGPORT:-55432}"
+OWNER_PASSWORD="${SERVICENET_OWNER_PASSWORD:-servicenet_owner}"
+
+pgbin() {
+  local dir
+  for dir in /usr/lib/postgresql/15/bin /usr/local/pgsql/bin; do
+    if [[ -x "$dir/$1" ]]; then echo "$dir/$1"; return; fi
+  done
+  command -v "$1" || { echo "localpg: $1 (PostgreSQL 15) not found" >&2; exit 1; }
+}
+
+# as_pg runs a command as the cluster's OS user.
+as_pg() {
+  if [[ "$(id -u)" == 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+running() {
+  [[ -f "$DATA/PG_VERSION" ]] && as_pg "$(pgbin pg_ctl)" -D "$DATA" status >/dev/null 2>&1
+}
+
+psql_super() {
+  as_pg "$(pgbin psql)" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$PORT" -U postgres -d postgres "$@"
+}
+
+init_cluster() {
+  mkdir -p "$ROOT/.data" "$RUN"
+  if [[ "$(id -u)" == 0 ]]; then
+    chmod 755 "$ROOT/.data"
+    mkdir -p "$DATA"
+    chown postgres:postgres "$DATA" "$RUN"
+    touch "$LOG" && chown postgres:postgres "$LOG"
+  fi
+  as_pg "$(pgbin initdb)" -D "$DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+    -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >>"$DATA/postgresql.conf" <<EOF
+# servicenet local cluster
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$RUN'
+max_connections = 300
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+log_min_messages = warning
+EOF
+}
+
+start() {
+  if running; then return; fi
+  if [[ ! -f "$DATA/PG_VERSION" ]]; then init_cluster; fi
+  mkdir -p "$RUN"
+  if [[ "$(id -u)" == 0 ]]; then chown postgres:postgres "$RUN"; touch "$LOG"; chown postgres:postgres "$LOG"; fi
+  as_pg "$(pgbin pg_ctl)" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
+  psql_super <<SQL
+SELECT 'ok';
+DO \$\$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'servicenet_owner') THEN
+    CREATE ROLE servicenet_owner LOGIN CREATEDB CREATEROLE PASSWORD '$OWNER_PASSWORD';
+  END IF;
+END \$\$;
+SQL
+  if [[ -z "$(psql_super -tA -c "SELECT 1 FROM pg_database WHERE datname = 'servicenet'")" ]]; then
+    psql_super -c "CREATE DATABASE servicenet OWNER servicenet_owner"
+  fi
+  # ltree and friends are trusted extensions but we create them once as superuser in
+  # template1 so every database (and every test clone) has them available.
+  psql_super -d template1 -c "CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+  psql_super -d servicenet -c "CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+}
+
+case "${1:-env}" in
+  env)
+    if [[ -n "${DATABASE_URL:-}" ]]; then
+      printf "export DATABASE_URL=%q\n" "$DATABASE_URL"
+      exit 0
+    fi
+    start >&2
+    printf "export DATABASE_URL=%q\n" "postgres://servicenet_owner:${OWNER_PASSWORD}@127.0.0.1:${PORT}/servicenet?sslmode=disable"
+    ;;
+  start) start ;;
+  stop)
+    if running; then as_pg "$(pgbin pg_ctl)" -D "$DATA" -m fast -w stop >/dev/null; fi
+    ;;
+  status)
+    if running; then echo "running on 127.0.0.1:$PORT ($DATA)"; else echo "not running"; exit 3; fi
+    ;;
+  *) echo "usage: $0 env|start|stop|status" >&2; exit 2 ;;
+esac

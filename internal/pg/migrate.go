@@ -1,0 +1,135 @@
+package pg
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+const versionTable = "public.schema_version"
+
+// Migrate brings the database to the latest schema: it ensures the
+// application role exists with its limits, then applies our numbered
+// migrations (tern, under an advisory lock) and River's. It runs as the owner
+// and is idempotent: a second run changes nothing.
+func Migrate(ctx context.Context, owner *pgxpool.Pool, appPassword string) error {
+	if err := EnsureAppRole(ctx, owner, appPassword); err != nil {
+		return err
+	}
+	conn, err := owner.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	m, err := newMigrator(ctx, conn.Conn())
+	if err != nil {
+		return err
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	rm, err := rivermigrate.New(riverpgxv5.New(owner), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrate: %w", err)
+	}
+	return nil
+}
+
+func newMigrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
+	m, err := migrate.NewMigrator(ctx, conn, versionTable)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// EnsureAppRole creates the application role if it is missing and (re)applies
+// its attributes: login, no superuser, no BYPASSRLS, and statement, lock and
+// idle-transaction timeouts. Creating it needs CREATEROLE; where the owner
+// lacks it, an administrator creates the role beforehand.
+func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, password string) error {
+	var exists bool
+	if err := owner.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, AppRole).Scan(&exists); err != nil {
+		return err
+	}
+	var stmts []string
+	if !exists {
+		var create string
+		if err := owner.QueryRow(ctx, `SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD %L', $1::text, $2::text)`,
+			AppRole, password).Scan(&create); err != nil {
+			return err
+		}
+		stmts = append(stmts, create)
+	}
+	stmts = append(stmts,
+		`ALTER ROLE `+AppRole+` SET statement_timeout = '15s'`,
+		`ALTER ROLE `+AppRole+` SET lock_timeout = '5s'`,
+		`ALTER ROLE `+AppRole+` SET idle_in_transaction_session_timeout = '60s'`,
+	)
+	for _, s := range stmts {
+		if _, err := owner.Exec(ctx, s); err != nil {
+			return fmt.Errorf("ensure role %s: %w", AppRole, err)
+		}
+	}
+	var db string
+	if err := owner.QueryRow(ctx, `SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), $1::text)`, AppRole).Scan(&db); err != nil {
+		return err
+	}
+	_, err := owner.Exec(ctx, db)
+	return err
+}
+
+// SchemaStatus says whether the database schema is current.
+type SchemaStatus struct {
+	Version, Latest           int32
+	RiverVersion, RiverLatest int
+}
+
+// Current reports whether both ledgers are at the latest version.
+func (s SchemaStatus) Current() bool {
+	return s.Version == s.Latest && s.RiverVersion == s.RiverLatest
+}
+
+// CheckSchema reads both migration ledgers. It needs only SELECT, so the
+// application role can call it (readiness probe).
+func CheckSchema(ctx context.Context, db *pgxpool.Pool) (SchemaStatus, error) {
+	var st SchemaStatus
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return st, err
+	}
+	st.Latest = int32(len(names))
+	if err := db.QueryRow(ctx, `SELECT version FROM `+versionTable).Scan(&st.Version); err != nil {
+		return st, fmt.Errorf("read schema version: %w", err)
+	}
+	rm, err := rivermigrate.New(riverpgxv5.New(db), nil)
+	if err != nil {
+		return st, err
+	}
+	all := rm.AllVersions()
+	st.RiverLatest = all[len(all)-1].Version
+	if err := db.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM river_migration WHERE line = 'main'`).Scan(&st.RiverVersion); err != nil {
+		return st, fmt.Errorf("read river version: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,90 @@
+// Package pg owns the database plumbing: the connection pool, tenant-scoped
+// transactions (the only way tenant data is touched), the one translation of
+// driver errors into tenants.Error, and the embedded migrations.
+//
+// Two roles matter. The owner runs migrations and owns every table; the
+// application role (AppRole) owns nothing, cannot bypass row-level security,
+// and is what the server and workers connect as. Every tenant table has RLS
+// enabled and forced, with a policy on the transaction-local setting
+// app.tenant_id that matches nothing when the setting is absent.
+package pg
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// AppRole is the login role the server connects as.
+const AppRole = "servicenet_app"
+
+// PoolOptions tunes a pool. Zero values take defaults.
+type PoolOptions struct {
+	Name     string // application_name, shown in pg_stat_activity
+	MaxConns int32
+}
+
+// Connect opens a pool to databaseURL and checks that it answers.
+func Connect(ctx context.Context, databaseURL string, opt PoolOptions) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", redactURLError(err))
+	}
+	if opt.Name == "" {
+		opt.Name = "servicenet"
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = opt.Name
+	if opt.MaxConns > 0 {
+		cfg.MaxConns = opt.MaxConns
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = 30 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s: %w", RedactURL(databaseURL), err)
+	}
+	return pool, nil
+}
+
+// AppURL derives the application role's URL from the owner's: same host,
+// port, database and options, with AppRole's name and the given password.
+func AppURL(ownerURL, password string) (string, error) {
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		return "", redactURLError(err)
+	}
+	u.User = url.UserPassword(AppRole, password)
+	return u.String(), nil
+}
+
+// RedactURL returns databaseURL with any password replaced, for logs.
+func RedactURL(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "(unparseable database url)"
+	}
+	return u.Redacted()
+}
+
+func redactURLError(err error) error {
+	// url.Error and pgconn parse errors quote the input, password included.
+	return fmt.Errorf("invalid database url (%T)", err)
+}
+
+// Querier is what single statements need: a pool, a connection or a pgx.Tx.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}

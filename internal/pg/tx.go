@@ -1,0 +1,71 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+
+// TenantTx is a transaction in which app.tenant_id is set, so row-level
+// security admits exactly one tenant's rows. TenantID is the value queries
+// bind to their own `tenant_id = $1` predicates: every query still names the
+// tenant, and RLS is the backstop when one forgets.
+type TenantTx struct {
+	pgx.Tx
+	TenantID string
+}
+
+// InTenantTx runs fn in one transaction scoped to tenantID and commits when fn
+// returns nil; any error or panic rolls the whole transaction back (River's
+// InsertTx relies on that: a failed insert must not be followed by a commit).
+// One exported service method is one call to InTenantTx.
+func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(tx TenantTx) error) error {
+	if tenantID == "" {
+		return errors.New("pg: InTenantTx without a tenant")
+	}
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if err := SetTenant(ctx, tx, tenantID); err != nil {
+			return err
+		}
+		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+	})
+}
+
+// SetTenant scopes the rest of tx to tenantID (transaction-local).
+func SetTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID); err != nil {
+		return fmt.Errorf("set tenant: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction with no tenant: only platform tables (tenants,
+// River's) are reachable; every tenant table reads as empty and refuses writes.
+func InTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db, fn)
+}
+
+// tenantFilterOverrides backs OverrideTenantFilterForTest.
+var tenantFilterOverrides sync.Map // real tenant ID -> tenant ID bound by queries
+
+func filterTenant(tenantID string) string {
+	if v, ok := tenantFilterOverrides.Load(tenantID); ok {
+		return v.(string)
+	}
+	return tenantID
+}
+
+// OverrideTenantFilterForTest makes transactions scoped to realTenant bind
+// filterTenant in the application's own `tenant_id = $1` predicates, while
+// app.tenant_id (and so RLS) stays realTenant. It simulates the bug of an
+// application filter pointed at the wrong tenant, so a test can show that RLS
+// alone keeps tenants apart. Test code only; the returned func restores.
+func OverrideTenantFilterForTest(realTenant, filterTenant string) (restore func()) {
+	tenantFilterOverrides.Store(realTenant, filterTenant)
+	return func() { tenantFilterOverrides.Delete(realTenant) }
+}

@@ -1,0 +1,71 @@
+package tenants
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code. Codes are part of the API
+// contract: clients switch on them. api/errors.go maps each to one HTTP status.
+type Code string
+
+const (
+	CodeInvalid            Code = "invalid"             // input fails validation; Fields say where
+	CodeUnauthenticated    Code = "unauthenticated"     // no or bad credential
+	CodeForbidden          Code = "forbidden"           // the credential's roles do not allow the operation
+	CodeNotFound           Code = "not_found"           // absent, another tenant's, or outside the caller's scope
+	CodeConflict           Code = "conflict"            // unique or state conflict
+	CodePreconditionFailed Code = "precondition_failed" // If-Match did not match
+	CodeIdempotencyReused  Code = "idempotency_key_reused"
+	CodeIdempotencyBusy    Code = "idempotency_key_in_use"
+	CodeRateLimited        Code = "rate_limited"
+	CodeUnavailable        Code = "unavailable"
+	CodeInternal           Code = "internal"
+)
+
+// FieldError names the input field a problem is about, as a location such as
+// "body.roles[1]", "query.cursor" or "header.Idempotency-Key".
+type FieldError struct {
+	Location string
+	Message  string
+	Value    any
+}
+
+// Error is the error type every domain package returns for expected failures.
+// Any other error reaching the API is a bug: it is logged and answered as a
+// bare 500 without its text.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	}
+	return fmt.Sprintf("%s: %s (%s: %s)", e.Code, e.Message, e.Fields[0].Location, e.Fields[0].Message)
+}
+
+// Errorf returns an *Error with the given code.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a validation error about one field.
+func Invalid(location, message string, value any) *Error {
+	return &Error{Code: CodeInvalid, Message: "validation failed",
+		Fields: []FieldError{{Location: location, Message: message, Value: value}}}
+}
+
+// NotFound returns a not_found error for a kind of object ("api key").
+func NotFound(what string) *Error { return Errorf(CodeNotFound, "%s not found", what) }
+
+// ErrorCode returns the code of err, or "" when err is not an *Error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

@@ -1,0 +1,458 @@
+// Package identity owns tenants (brands) and their API keys: creating a
+// tenant with its first admin key, issuing, listing and revoking keys, and
+// authenticating a presented secret into a tenants.Principal.
+//
+// A key's secret is shown once, at creation; only its SHA-256 is stored. A
+// key's roles and scope never change after creation: to change them, issue a
+// new key and revoke the old one.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// Secret prefixes: live keys act on real data; test keys are for integration
+// environments (the prefix lets secret scanners and people tell them apart).
+const (
+	LivePrefix = "sn_live_"
+	TestPrefix = "sn_test_"
+)
+
+func init() {
+	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
+}
+
+// Service is the identity context's entry point. Each exported method is one
+// transaction.
+type Service struct {
+	DB  *pgxpool.Pool
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Tenant is a brand.
+type Tenant struct {
+	ID        string    `db:"id"`
+	Name      string    `db:"name"`
+	Slug      string    `db:"slug"`
+	TimeZone  string    `db:"time_zone"`
+	Currency  string    `db:"currency"`
+	Status    string    `db:"status"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// NewTenant is the input to CreateTenant.
+type NewTenant struct {
+	Name     string
+	Slug     string
+	TimeZone string // IANA zone; default Asia/Shanghai
+	Currency string // ISO 4217; default CNY
+	// AdminKeyName names the first admin key; default "Initial admin key".
+	AdminKeyName string
+	// Test makes the first admin key an sn_test_ key.
+	Test bool
+}
+
+// APIKey is a stored key: everything but the secret.
+type APIKey struct {
+	ID           string     `db:"id"`
+	TenantID     string     `db:"tenant_id"`
+	Name         string     `db:"name"`
+	Prefix       string     `db:"prefix"`
+	Live         bool       `db:"live"`
+	Roles        []string   `db:"roles"`
+	NodeID       *string    `db:"node_id"`
+	StorefrontID *string    `db:"storefront_id"`
+	ExpiresAt    *time.Time `db:"expires_at"`
+	RevokedAt    *time.Time `db:"revoked_at"`
+	LastUsedAt   *time.Time `db:"last_used_at"`
+	CreatedBy    string     `db:"created_by"`
+	CreatedAt    time.Time  `db:"created_at"`
+}
+
+// Status is "active", "expired" or "revoked" at time now.
+func (k APIKey) Status(now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return "revoked"
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
+// CreatedKey is a new key with its secret, which is never readable again.
+type CreatedKey struct {
+	APIKey
+	Secret string
+}
+
+// NewAPIKey is the input to CreateAPIKey.
+type NewAPIKey struct {
+	Name         string
+	Roles        []string
+	Test         bool
+	NodeID       string
+	StorefrontID string
+	ExpiresAt    *time.Time
+}
+
+const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, expires_at, revoked_at, last_used_at, created_by, created_at`
+
+// CreateTenant creates a tenant and its first tenant_admin key in one
+// transaction, with tenant.created and api_key.created events. A taken slug
+// is a conflict on body.slug.
+func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) (Tenant, CreatedKey, error) {
+	if in.TimeZone == "" {
+		in.TimeZone = "Asia/Shanghai"
+	}
+	if in.Currency == "" {
+		in.Currency = "CNY"
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
+		return Tenant{}, CreatedKey{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", in.TimeZone)
+	}
+	if in.AdminKeyName == "" {
+		in.AdminKeyName = "Initial admin key"
+	}
+	var t Tenant
+	var key CreatedKey
+	id := tenants.NewID(tenants.PrefixTenant)
+	err := pg.InTenantTx(ctx, s.DB, id, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `
+			INSERT INTO tenants (id, name, slug, time_zone, currency) VALUES ($1, $2, $3, $4, $5)
+			RETURNING id, name, slug, time_zone, currency, status, created_at, updated_at`,
+			id, in.Name, in.Slug, in.TimeZone, in.Currency)
+		if err != nil {
+			return err
+		}
+		if t, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Tenant]); err != nil {
+			return err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: events.TypeTenantCreated, SubjectID: t.ID, Actor: actor,
+			Data: map[string]any{"name": t.Name, "slug": t.Slug}}); err != nil {
+			return err
+		}
+		key, err = s.insertKey(ctx, tx, NewAPIKey{Name: in.AdminKeyName, Roles: []string{tenants.RoleTenantAdmin}, Test: in.Test}, actor)
+		return err
+	})
+	return t, key, pg.Translate(err)
+}
+
+// GetTenant returns a tenant by ID.
+func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
+	var t Tenant
+	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, name, slug, time_zone, currency, status, created_at, updated_at FROM tenants WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		t, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Tenant])
+		return err
+	})
+	if err != nil {
+		err = pg.Translate(err)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return t, tenants.NotFound("tenant")
+		}
+	}
+	return t, err
+}
+
+// TenantBySlug returns the tenant with the given slug.
+func (s *Service) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
+	var id string
+	if err := s.DB.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, slug).Scan(&id); err != nil {
+		err = pg.Translate(err)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return Tenant{}, tenants.NotFound("tenant")
+		}
+		return Tenant{}, err
+	}
+	return s.GetTenant(ctx, id)
+}
+
+// CreateAPIKey issues a key in the caller's tenant and records an
+// api_key.created event. The returned secret is shown once.
+func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewAPIKey) (CreatedKey, error) {
+	if err := s.validateNewKey(in); err != nil {
+		return CreatedKey{}, err
+	}
+	var key CreatedKey
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		key, err = s.insertKey(ctx, tx, in, p.Subject())
+		return err
+	})
+	return key, pg.Translate(err)
+}
+
+func (s *Service) validateNewKey(in NewAPIKey) error {
+	if len(in.Roles) == 0 {
+		return tenants.Invalid("body.roles", "at least one role is required", in.Roles)
+	}
+	for i, r := range in.Roles {
+		if !slices.Contains(tenants.Roles, r) {
+			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "unknown role; one of "+strings.Join(tenants.Roles, ", "), r)
+		}
+		if slices.Index(in.Roles, r) != i {
+			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "duplicate role", r)
+		}
+	}
+	storefront := slices.Contains(in.Roles, tenants.RoleStorefront)
+	switch {
+	case storefront && len(in.Roles) > 1:
+		return tenants.Invalid("body.roles", "a storefront key carries the storefront role only", in.Roles)
+	case storefront && in.StorefrontID == "":
+		return tenants.Invalid("body.storefront_id", "required for a storefront key", nil)
+	case !storefront && in.StorefrontID != "":
+		return tenants.Invalid("body.storefront_id", "only a storefront key is bound to a storefront", in.StorefrontID)
+	}
+	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || slices.Contains(in.Roles, tenants.RoleTechnician)
+	if scoped && in.NodeID == "" {
+		return tenants.Invalid("body.node_id", "required for node_manager and technician keys: the node whose subtree the key may see", nil)
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
+		return tenants.Invalid("body.expires_at", "must be in the future", in.ExpiresAt)
+	}
+	return nil
+}
+
+func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, actor string) (CreatedKey, error) {
+	secret, display, hash := newSecret(!in.Test)
+	id := tenants.NewID(tenants.PrefixAPIKey)
+	rows, err := tx.Query(ctx, `
+		INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, live, roles, node_id, storefront_id, expires_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''), $10, $11)
+		RETURNING `+keyColumns,
+		tx.TenantID, id, in.Name, display, hash, !in.Test, in.Roles, in.NodeID, in.StorefrontID, in.ExpiresAt, actor)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	k, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[APIKey])
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	err = events.Append(ctx, tx, events.New{Type: events.TypeAPIKeyCreated, SubjectID: k.ID, Actor: actor,
+		Data: map[string]any{"name": k.Name, "roles": k.Roles, "live": k.Live}})
+	return CreatedKey{APIKey: k, Secret: secret}, err
+}
+
+// GetAPIKey returns one of the caller's tenant's keys.
+func (s *Service) GetAPIKey(ctx context.Context, p tenants.Principal, id string) (APIKey, error) {
+	if !tenants.ValidID(tenants.PrefixAPIKey, id) {
+		return APIKey{}, tenants.NotFound("api key")
+	}
+	var k APIKey
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		k, err = getKey(ctx, tx, id, false)
+		return err
+	})
+	return k, err
+}
+
+func getKey(ctx context.Context, tx pg.TenantTx, id string, forUpdate bool) (APIKey, error) {
+	q := `SELECT ` + keyColumns + ` FROM api_keys WHERE tenant_id = $1 AND id = $2`
+	if forUpdate {
+		q += ` FOR UPDATE`
+	}
+	rows, err := tx.Query(ctx, q, tx.TenantID, id)
+	if err != nil {
+		return APIKey{}, err
+	}
+	k, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[APIKey])
+	if err != nil {
+		err = pg.Translate(err)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return k, tenants.NotFound("api key")
+		}
+	}
+	return k, err
+}
+
+// KeyFilter narrows ListAPIKeys.
+type KeyFilter struct {
+	Status string // active, revoked, expired; "" for all
+	Role   string
+	Limit  int
+	Cursor string
+}
+
+// ListAPIKeys pages through the tenant's keys, oldest first. Secrets are
+// never part of a listing.
+func (s *Service) ListAPIKeys(ctx context.Context, p tenants.Principal, f KeyFilter) ([]APIKey, string, error) {
+	after := ""
+	if f.Cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("api_keys", f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var keys []APIKey
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT `+keyColumns+` FROM api_keys
+			WHERE tenant_id = $1 AND id > $2
+			  AND ($3 = '' OR $3 = ANY(roles))
+			  AND CASE $4
+			        WHEN 'active'  THEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+			        WHEN 'revoked' THEN revoked_at IS NOT NULL
+			        WHEN 'expired' THEN revoked_at IS NULL AND expires_at <= now()
+			        ELSE true END
+			ORDER BY id LIMIT $5`,
+			tx.TenantID, after, f.Role, f.Status, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		keys, err = pgx.CollectRows(rows, pgx.RowToStructByName[APIKey])
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(keys) > f.Limit {
+		keys = keys[:f.Limit]
+		next = tenants.EncodeCursor("api_keys", keys[len(keys)-1].ID)
+	}
+	return keys, next, nil
+}
+
+// RevokeAPIKey revokes a key at once and records an api_key.revoked event.
+// Revoking a revoked key returns it unchanged. A key cannot revoke itself
+// (that would lock an only admin out); revoke it with another admin key.
+func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id string) (APIKey, error) {
+	if !tenants.ValidID(tenants.PrefixAPIKey, id) {
+		return APIKey{}, tenants.NotFound("api key")
+	}
+	if id == p.KeyID {
+		return APIKey{}, tenants.Errorf(tenants.CodeConflict, "a key cannot revoke itself; use another admin key")
+	}
+	var k APIKey
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		if k, err = getKey(ctx, tx, id, true); err != nil || k.RevokedAt != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 RETURNING `+keyColumns,
+			tx.TenantID, id, s.now())
+		if err != nil {
+			return err
+		}
+		if k, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[APIKey]); err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: events.TypeAPIKeyRevoked, SubjectID: k.ID, Actor: p.Subject()})
+	})
+	return k, pg.Translate(err)
+}
+
+// errBadKey is the authentication failure for an unknown, malformed, revoked
+// or expired key or a suspended tenant. Its message says which, but never
+// whether another tenant exists.
+func errBadKey(msg string) error {
+	return &tenants.Error{Code: tenants.CodeUnauthenticated, Message: msg,
+		Fields: []tenants.FieldError{{Location: "header.Authorization", Message: msg}}}
+}
+
+// lastUsedGranularity bounds how often authentication writes last_used_at.
+const lastUsedGranularity = time.Minute
+
+// Authenticate turns a presented secret into a Principal. The lookup runs
+// before any tenant is known, under the api_key_lookup policy: the
+// transaction may read the one key whose hash it presents and nothing else.
+func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Principal, error) {
+	if !strings.HasPrefix(secret, LivePrefix) && !strings.HasPrefix(secret, TestPrefix) {
+		return tenants.Principal{}, errBadKey("not a ServiceNet API key (expected sn_live_... or sn_test_...)")
+	}
+	hash := hashSecret(secret)
+	var p tenants.Principal
+	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('app.api_key_hash', $1, true)`, hash); err != nil {
+			return err
+		}
+		var k APIKey
+		var tenantStatus string
+		err := tx.QueryRow(ctx, `
+			SELECT k.tenant_id, k.id, k.live, k.roles, k.node_id, k.storefront_id, k.expires_at, k.revoked_at, k.last_used_at, t.status
+			FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+			WHERE k.secret_hash = $1`, hash).
+			Scan(&k.TenantID, &k.ID, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &tenantStatus)
+		if err == pgx.ErrNoRows {
+			return errBadKey("unknown API key")
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		switch {
+		case k.RevokedAt != nil:
+			return errBadKey("API key revoked")
+		case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+			return errBadKey("API key expired")
+		case tenantStatus != "active":
+			return errBadKey("tenant suspended")
+		}
+		p = tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
+			NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID)}
+		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
+			if err := pg.SetTenant(ctx, tx, k.TenantID); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2`, k.TenantID, k.ID, now)
+			return err
+		}
+		return nil
+	})
+	return p, pg.Translate(err)
+}
+
+var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newSecret returns a fresh secret (32 random bytes), its display prefix and
+// its hash.
+func newSecret(live bool) (secret, display, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
+	prefix := TestPrefix
+	if live {
+		prefix = LivePrefix
+	}
+	secret = prefix + strings.ToLower(secretEncoding.EncodeToString(b))
+	return secret, secret[:len(prefix)+6], hashSecret(secret)
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

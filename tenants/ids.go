@@ -1,0 +1,35 @@
+package tenants
+
+import (
+	"crypto/rand"
+	"strings"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// ID prefixes. An ID is "<prefix>_<26 lowercase Crockford base32 chars>" built
+// from a ULID, so IDs of one kind sort by creation time. Clients must treat
+// IDs as opaque strings.
+const (
+	PrefixTenant         = "ten"
+	PrefixAPIKey         = "key"
+	PrefixEvent          = "evt"
+	PrefixIdempotencyKey = "idk"
+)
+
+// NewID returns a fresh ID with the given prefix.
+func NewID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+}
+
+// ValidID reports whether s is shaped like an ID with the given prefix. A
+// malformed ID can never name an object, so callers answer it with not_found
+// rather than a validation error: an ID is opaque to the client.
+func ValidID(prefix, s string) bool {
+	rest, ok := strings.CutPrefix(s, prefix+"_")
+	if !ok || len(rest) != ulid.EncodedSize {
+		return false
+	}
+	_, err := ulid.ParseStrict(strings.ToUpper(rest))
+	return err == nil
+}
