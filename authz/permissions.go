@@ -15,6 +15,8 @@ const (
 // Tenant permissions, granted to roles in policy.csv.
 const (
 	MeRead        Permission = "me.read"
+	TenantRead    Permission = "tenant.read"
+	TenantUpdate  Permission = "tenant.update"
 	APIKeysCreate Permission = "api_keys.create"
 	APIKeysList   Permission = "api_keys.list"
 	APIKeysRead   Permission = "api_keys.read"
@@ -24,5 +26,5 @@ const (
 
 // Permissions lists every tenant permission.
 var Permissions = []Permission{
-	MeRead, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
+	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
 }

@@ -88,3 +88,23 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// CheckAppRole refuses a connection whose role could defeat row-level
+// security: a superuser, a BYPASSRLS role, or one that owns tables. The
+// server calls it at start.
+func CheckAppRole(ctx context.Context, db Querier) error {
+	var user string
+	var super, bypass bool
+	var owned int
+	err := db.QueryRow(ctx, `
+		SELECT current_user, r.rolsuper, r.rolbypassrls,
+		       (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&user, &super, &bypass, &owned)
+	if err != nil {
+		return err
+	}
+	if super || bypass || owned > 0 {
+		return fmt.Errorf("refusing to serve as database role %q (superuser=%t bypassrls=%t owns %d tables): connect as %s", user, super, bypass, owned, AppRole)
+	}
+	return nil
+}

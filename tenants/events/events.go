@@ -22,6 +22,7 @@ import (
 // Event types defined by the platform foundation. Later contexts add theirs.
 const (
 	TypeTenantCreated = "tenant.created"
+	TypeTenantUpdated = "tenant.updated"
 	TypeAPIKeyCreated = "api_key.created"
 	TypeAPIKeyRevoked = "api_key.revoked"
 )

@@ -59,6 +59,7 @@ type Tenant struct {
 	TimeZone  string    `db:"time_zone"`
 	Currency  string    `db:"currency"`
 	Status    string    `db:"status"`
+	Version   int       `db:"version"`
 	CreatedAt time.Time `db:"created_at"`
 	UpdatedAt time.Time `db:"updated_at"`
 }
@@ -119,6 +120,8 @@ type NewAPIKey struct {
 	ExpiresAt    *time.Time
 }
 
+const tenantColumns = `id, name, slug, time_zone, currency, status, version, created_at, updated_at`
+
 const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, expires_at, revoked_at, last_used_at, created_by, created_at`
 
 // CreateTenant creates a tenant and its first tenant_admin key in one
@@ -143,7 +146,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 	err := pg.InTenantTx(ctx, s.DB, id, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `
 			INSERT INTO tenants (id, name, slug, time_zone, currency) VALUES ($1, $2, $3, $4, $5)
-			RETURNING id, name, slug, time_zone, currency, status, created_at, updated_at`,
+			RETURNING `+tenantColumns,
 			id, in.Name, in.Slug, in.TimeZone, in.Currency)
 		if err != nil {
 			return err
@@ -165,7 +168,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 	var t Tenant
 	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, name, slug, time_zone, currency, status, created_at, updated_at FROM tenants WHERE id = $1`, id)
+		rows, err := tx.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id)
 		if err != nil {
 			return err
 		}
@@ -179,6 +182,78 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 		}
 	}
 	return t, err
+}
+
+// TenantUpdate changes a tenant's settings; nil fields are left alone.
+type TenantUpdate struct {
+	Name     *string
+	TimeZone *string
+	// IfVersion, when set, makes the update conditional on the tenant's
+	// current version (optimistic concurrency; precondition_failed otherwise).
+	IfVersion *int
+}
+
+// UpdateTenant changes the caller's tenant's settings and records a
+// tenant.updated event.
+func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
+	if u.TimeZone != nil {
+		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
+			return Tenant{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", *u.TimeZone)
+		}
+	}
+	var t Tenant
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1 FOR UPDATE`, tx.TenantID)
+		if err != nil {
+			return err
+		}
+		if t, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Tenant]); err != nil {
+			return err
+		}
+		if u.IfVersion != nil && *u.IfVersion != t.Version {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the tenant changed since you read it (If-Match does not match); read it again")
+		}
+		rows, err = tx.Query(ctx, `UPDATE tenants SET name = coalesce($2, name), time_zone = coalesce($3, time_zone),
+			version = version + 1, updated_at = now() WHERE id = $1 RETURNING `+tenantColumns, tx.TenantID, u.Name, u.TimeZone)
+		if err != nil {
+			return err
+		}
+		if t, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Tenant]); err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: events.TypeTenantUpdated, SubjectID: t.ID, Actor: p.Subject(),
+			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone}})
+	})
+	return t, pg.Translate(err)
+}
+
+// ListTenants pages through all tenants (operator only), oldest first.
+func (s *Service) ListTenants(ctx context.Context, limit int, cursor string) ([]Tenant, string, error) {
+	after := ""
+	if cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("tenants", cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var ts []Tenant
+	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
+		if err != nil {
+			return err
+		}
+		ts, err = pgx.CollectRows(rows, pgx.RowToStructByName[Tenant])
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(ts) > limit {
+		ts = ts[:limit]
+		next = tenants.EncodeCursor("tenants", ts[len(ts)-1].ID)
+	}
+	return ts, next, nil
 }
 
 // TenantBySlug returns the tenant with the given slug.

@@ -32,6 +32,7 @@ CREATE TABLE tenants (
   time_zone   text NOT NULL DEFAULT 'Asia/Shanghai',
   currency    text NOT NULL DEFAULT 'CNY' CHECK (currency ~ '^[A-Z]{3}$'),
   status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+  version     int NOT NULL DEFAULT 1,
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"github.com/danielgtaylor/huma/v2"
+)
+
+const apiDescription = `ServiceNet is the after-sales service network API for home-appliance brands:
+the brand's repair network, entitlements, tickets, claims and payouts.
+
+## Authentication
+Send an API key as ` + "`Authorization: Bearer sn_live_...`" + ` (or ` + "`sn_test_...`" + `).
+A key belongs to one tenant (brand) and carries roles; the tenant always comes
+from the key, never from the URL or body. Platform operations take the
+operator token instead.
+
+## Errors
+Every error is ` + "`application/problem+json`" + ` (RFC 9457) with a stable ` + "`code`" + `;
+validation errors list each offending field in ` + "`errors[].location`" + `
+(` + "`body.name`" + `, ` + "`query.limit`" + `, ` + "`header.Idempotency-Key`" + `). Objects of another
+tenant, or outside the caller's scope, answer 404.
+
+## Idempotency
+Every POST accepts an ` + "`Idempotency-Key`" + ` header. A retry with the same key
+within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `);
+the same key with a different body is 422 ` + "`idempotency_key_reused`" + `.
+
+## Pagination
+Lists take ` + "`limit`" + ` (1–200, default 50) and an opaque ` + "`cursor`" + `; pass the
+response's ` + "`next_cursor`" + ` to get the next page. No ` + "`next_cursor`" + ` means the last page.
+
+## Concurrency
+Updatable resources return an ` + "`ETag`" + `; send it back in ` + "`If-Match`" + ` to update
+only if nobody changed the resource meanwhile (412 otherwise).
+
+## Rate limits
+Each credential has a request budget; beyond it the API answers 429 with ` + "`Retry-After`" + `.`
+
+func apiConfig(version string) huma.Config {
+	cfg := huma.DefaultConfig("ServiceNet API", version)
+	cfg.CreateHooks = nil // no $schema in bodies, no Link: describedBy headers
+	cfg.RejectUnknownQueryParameters = true
+	cfg.Info.Description = apiDescription
+	cfg.Info.Contact = &huma.Contact{Name: "ServiceNet API support", Email: "api@servicenet.dev", URL: "https://servicenet.dev/support"}
+	cfg.Info.License = &huma.License{Name: "Proprietary", URL: "https://servicenet.dev/terms"}
+	cfg.Servers = []*huma.Server{{URL: "http://localhost:8080", Description: "Local development server (make run)"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"apiKey": {Type: "http", Scheme: "bearer", BearerFormat: "sn_live_... / sn_test_... API key",
+			Description: "A tenant API key. Create keys with createApiKey; the secret is shown once."},
+		"operatorToken": {Type: "http", Scheme: "bearer",
+			Description: "The platform operator token (SERVICENET_OPERATOR_TOKEN)."},
+	}
+	cfg.Tags = []*huma.Tag{
+		{Name: "Health", Description: "Liveness and readiness probes."},
+		{Name: "Identity", Description: "Who the caller is, and the tenant's own settings."},
+		{Name: "API keys", Description: "Credentials of a tenant: issue (secret shown once), list, revoke."},
+		{Name: "Events", Description: "The tenant's append-only event feed, in commit order."},
+		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
+	}
+	return cfg
+}

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+type meOutput struct {
+	Body struct {
+		Tenant      Tenant   `json:"tenant" doc:"The tenant the credential belongs to."`
+		Key         APIKey   `json:"key" doc:"The credential used for this request."`
+		Permissions []string `json:"permissions" doc:"Every permission the credential's roles grant." example:"[\"me.read\",\"tenant.read\"]"`
+	}
+}
+
+func (s *Server) registerMe() {
+	register(s, authz.MeRead, huma.Operation{
+		OperationID: "getMe", Method: http.MethodGet, Path: "/v1/me",
+		Summary: "Who am I", Tags: []string{"Identity"},
+		Description: "The caller's tenant, the key it authenticated with (roles, scope, expiry) and the permissions those roles grant.",
+	}, func(ctx context.Context, _ *struct{}) (*meOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t, err := s.deps.Identity.GetTenant(ctx, p.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		k, err := s.deps.Identity.GetAPIKey(ctx, p, p.KeyID)
+		if err != nil {
+			return nil, err
+		}
+		out := &meOutput{}
+		out.Body.Tenant, out.Body.Key, out.Body.Permissions = tenantOf(t), keyOf(k), []string{}
+		for _, perm := range authz.Permissions {
+			if ok, err := s.deps.Authz.Allowed(p, perm); err == nil && ok {
+				out.Body.Permissions = append(out.Body.Permissions, string(perm))
+			}
+		}
+		slices.Sort(out.Body.Permissions)
+		return out, nil
+	})
+}

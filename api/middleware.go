@@ -1,0 +1,401 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/idempotency"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// requestID takes the caller's X-Request-Id when it is sane, or makes one,
+// returns it in the X-Request-Id response header and attaches it (with the
+// method and path) to every log line of the request.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = strings.TrimPrefix(tenants.NewID("req"), "req_")
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := logging.WithFields(r.Context(),
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "servicenet_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "servicenet_http_request_duration_seconds", Help: "HTTP request latency by route pattern and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route"}),
+	}
+	// Registering twice (several servers in one test binary) reuses the first.
+	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				switch existing := are.ExistingCollector.(type) {
+				case *prometheus.CounterVec:
+					m.requests = existing
+				case *prometheus.HistogramVec:
+					m.duration = existing
+				}
+			}
+		}
+	}
+	return m
+}
+
+// observe writes one access log line per request and records metrics by
+// route pattern (never by raw path, which would explode cardinality).
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+		s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "request", "status", status, "route", route,
+			"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", ww.BytesWritten())
+	})
+}
+
+// recoverer turns a panic into a logged stack trace and a bare 500 problem.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "panic", v, "stack", string(debug.Stack()))
+				writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
+	p.RequestID = logging.Get(r.Context(), "request_id")
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeProblem(ctx huma.Context, p *Problem) {
+	p.RequestID = logging.Get(ctx.Context(), "request_id")
+	p.Instance = ctx.URL().Path
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(p.Status)
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
+}
+
+func unauthenticated(detail string) *Problem {
+	p := newProblem(http.StatusUnauthorized, tenants.CodeUnauthenticated, detail)
+	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: detail}}
+	return p
+}
+
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+func (s *Server) isOperator(token string) bool {
+	return s.cfg.OperatorToken != "" &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.OperatorToken)) == 1
+}
+
+// operatorOnly guards a plain handler (the job dashboard) with the operator
+// token, as a bearer token or as the password of HTTP basic auth (so a
+// browser can prompt for it).
+func (s *Server) operatorOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			_, token, ok = r.BasicAuth()
+		}
+		if !ok || !s.isOperator(token) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="ServiceNet jobs", charset="UTF-8"`)
+			writeProblemHTTP(w, r, unauthenticated("the job dashboard needs the operator token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves the credential into a Principal and checks the
+// operation's permission, before the body is read. A missing or bad
+// credential is 401; a role without the permission is 403.
+func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	perm, _ := ctx.Operation().Metadata[permissionKey].(authz.Permission)
+	logging.Add(ctx.Context(), slog.String("operation", ctx.Operation().OperationID))
+	if perm == authz.Public {
+		next(ctx)
+		return
+	}
+	header := ctx.Header("Authorization")
+	token, ok := bearer(header)
+	if !ok {
+		msg := "missing credential: send Authorization: Bearer <API key>"
+		if header != "" {
+			msg = "malformed Authorization header: expected Bearer <API key>"
+		}
+		writeProblem(ctx, unauthenticated(msg))
+		return
+	}
+	var p tenants.Principal
+	if perm == authz.Operator {
+		if !s.isOperator(token) {
+			writeProblem(ctx, unauthenticated("operator token required"))
+			return
+		}
+		p = tenants.Principal{Operator: true}
+	} else {
+		var err error
+		p, err = s.deps.Identity.Authenticate(ctx.Context(), token)
+		if err != nil {
+			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+			return
+		}
+		logging.Add(ctx.Context(), slog.String("tenant_id", p.TenantID), slog.String("key_id", p.KeyID))
+	}
+	allowed, err := s.deps.Authz.Allowed(p, perm)
+	if err != nil {
+		writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+		return
+	}
+	if !allowed {
+		writeProblem(ctx, newProblem(http.StatusForbidden, tenants.CodeForbidden,
+			"this credential's roles do not grant "+string(perm)))
+		return
+	}
+	next(huma.WithContext(ctx, tenants.WithPrincipal(ctx.Context(), p)))
+}
+
+// rateLimiter is a token bucket per credential, per process.
+type rateLimiter struct {
+	perSecond float64
+	burst     int
+	mu        sync.Mutex
+	buckets   map[string]*rate.Limiter
+}
+
+func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+	return &rateLimiter{perSecond: perSecond, burst: burst, buckets: map[string]*rate.Limiter{}}
+}
+
+func (l *rateLimiter) get(key string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) > 100_000 { // bound memory: idle buckets are full anyway
+			clear(l.buckets)
+		}
+		b = rate.NewLimiter(rate.Limit(l.perSecond), l.burst)
+		l.buckets[key] = b
+	}
+	return b
+}
+
+// rateLimit answers 429 with Retry-After when a credential exceeds its rate.
+func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
+	p, ok := tenants.PrincipalFrom(ctx.Context())
+	if !ok {
+		next(ctx)
+		return
+	}
+	key := p.KeyID
+	if p.Operator {
+		key = "operator"
+	}
+	b := s.limiter.get(key)
+	ctx.SetHeader("RateLimit-Limit", strconv.Itoa(s.limiter.burst))
+	if r := b.Reserve(); r.Delay() > 0 {
+		wait := r.Delay()
+		r.Cancel()
+		ctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "rate limit exceeded for this credential; retry after the Retry-After delay"))
+		return
+	}
+	next(ctx)
+}
+
+type humaCtx huma.Context
+
+// capture records what an operation writes, so an idempotent POST's response
+// can be stored and replayed.
+type capture struct {
+	humaCtx
+	body    io.Reader
+	status  int
+	headers http.Header
+	out     bytes.Buffer
+}
+
+func (c *capture) BodyReader() io.Reader { return c.body }
+func (c *capture) SetStatus(code int)    { c.status = code; c.humaCtx.SetStatus(code) }
+func (c *capture) SetHeader(name, value string) {
+	c.headers.Set(name, value)
+	c.humaCtx.SetHeader(name, value)
+}
+func (c *capture) AppendHeader(name, value string) {
+	c.headers.Add(name, value)
+	c.humaCtx.AppendHeader(name, value)
+}
+func (c *capture) BodyWriter() io.Writer { return io.MultiWriter(c.humaCtx.BodyWriter(), &c.out) }
+
+// requestHash identifies a request's content: method, path and the body,
+// canonicalized when it is JSON (so key order and spacing do not matter).
+func requestHash(method, path string, body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		if canon, err := json.Marshal(v); err == nil {
+			body = canon
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(method + " " + path + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// idempotent implements Idempotency-Key for POST operations: scoped to the
+// tenant and credential, kept 24 hours. See tenants/idempotency.
+func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
+	key := ctx.Header("Idempotency-Key")
+	p, ok := tenants.PrincipalFrom(ctx.Context())
+	if ctx.Method() != http.MethodPost || key == "" || !ok {
+		next(ctx)
+		return
+	}
+	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed")
+		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "must be 1-255 visible ASCII characters"}}
+		writeProblem(ctx, p)
+		return
+	}
+	limit := ctx.Operation().MaxBodyBytes
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), limit+1))
+	if err != nil {
+		writeProblem(ctx, newProblem(http.StatusBadRequest, "", "cannot read request body"))
+		return
+	}
+	if int64(len(body)) > limit {
+		writeProblem(ctx, newProblem(http.StatusRequestEntityTooLarge, "", "request body is too large limit="+strconv.FormatInt(limit, 10)+" bytes"))
+		return
+	}
+	scope := idempotency.Scope{TenantID: p.TenantID, CredentialID: p.KeyID}
+	if p.Operator {
+		scope.CredentialID = "operator"
+	}
+	path := ctx.URL().Path
+	hash := requestHash(ctx.Method(), path, body)
+	existing, err := s.deps.Idempotency.Begin(ctx.Context(), scope, key, hash, ctx.Method(), path)
+	if err != nil {
+		writeProblem(ctx, toProblem(ctx.Context(), s.log, path, err))
+		return
+	}
+	if existing != nil {
+		switch {
+		case existing.RequestHash != hash:
+			p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused,
+				"this Idempotency-Key was used with a different request; use a new key for a new request")
+			p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "already used for " + existing.Method + " " + existing.Path + " with a different body"}}
+			writeProblem(ctx, p)
+		case !existing.Completed:
+			ctx.SetHeader("Retry-After", "1")
+			p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress; retry shortly")
+			p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "in progress"}}
+			writeProblem(ctx, p)
+		default:
+			for name, values := range existing.Headers {
+				for _, v := range values {
+					ctx.AppendHeader(name, v)
+				}
+			}
+			ctx.SetHeader("Idempotent-Replayed", "true")
+			ctx.SetStatus(existing.Status)
+			_, _ = ctx.BodyWriter().Write(existing.Body)
+		}
+		return
+	}
+
+	c := &capture{humaCtx: ctx, body: bytes.NewReader(body), headers: http.Header{}}
+	finished := false
+	defer func() {
+		// A server error or panic releases the key so the client may retry;
+		// anything else is the answer to replay.
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx.Context()), 5*time.Second)
+		defer cancel()
+		var err error
+		if !finished || c.status >= 500 {
+			err = s.deps.Idempotency.Release(bg, scope, key)
+		} else {
+			status := c.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			err = s.deps.Idempotency.Complete(bg, scope, key, status, c.headers, c.out.Bytes())
+		}
+		if err != nil {
+			s.log.ErrorContext(bg, "idempotency record not saved", "error", err.Error())
+		}
+	}()
+	next(c)
+	finished = true
+}

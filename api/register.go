@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/logging"
+)
+
+const permissionKey = "permission"
+
+// register is the only way an operation joins the API. It records the
+// operation's permission (checked by the authenticate middleware before the
+// body is read, and published as x-permission), documents the errors every
+// operation can answer, and routes every error the handler returns through
+// toProblem.
+func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h func(context.Context, *I) (*O, error)) {
+	if perm == "" || op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
+		panic(fmt.Sprintf("api: operation %s %s needs a permission, operationId, summary and tag", op.Method, op.Path))
+	}
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[permissionKey] = perm
+	if op.Extensions == nil {
+		op.Extensions = map[string]any{}
+	}
+	op.Extensions["x-permission"] = string(perm)
+
+	errs := slices.Clone(op.Errors)
+	switch perm {
+	case authz.Public:
+		op.Security = []map[string][]string{}
+	case authz.Operator:
+		op.Security = []map[string][]string{{"operatorToken": {}}}
+		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
+		op.Description = strings.TrimSpace(op.Description + "\n\nPlatform operator only: authenticate with the operator token.")
+	default:
+		op.Security = []map[string][]string{{"apiKey": {}}}
+		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
+		roles := "no role"
+		if rs := s.deps.Authz.RolesWith(perm); len(rs) > 0 {
+			roles = "`" + strings.Join(rs, "`, `") + "`"
+		}
+		op.Description = strings.TrimSpace(fmt.Sprintf("%s\n\nPermission `%s`; granted by default to %s.", op.Description, perm, roles))
+	}
+	if op.Method == http.MethodPost {
+		op.Parameters = append(op.Parameters, &huma.Param{
+			Name: "Idempotency-Key", In: "header",
+			Description: "Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused); while the first request is still running a retry gets 409 (idempotency_key_in_use).",
+			Schema:      &huma.Schema{Type: "string", MinLength: ptr(1), MaxLength: ptr(255), Examples: []any{"7f1c9e0a-2b7e-4d0e-9a51-3f0f5c9b2d11"}},
+		})
+		errs = append(errs, http.StatusConflict, http.StatusUnprocessableEntity)
+	}
+	errs = append(errs, http.StatusInternalServerError)
+	slices.Sort(errs)
+	op.Errors = slices.Compact(errs)
+
+	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
+		}
+		return out, nil
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

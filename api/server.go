@@ -1,0 +1,120 @@
+// Package api is ServiceNet's HTTP surface: the chi router, the Huma
+// operations (one file per resource), the middleware that authenticates,
+// authorizes, rate-limits and makes POSTs idempotent, and the one mapper from
+// errors to problem+json. It knows nothing of SQL: every operation calls a
+// domain service in tenants/....
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
+)
+
+// Config tunes the HTTP surface. Zero values take defaults.
+type Config struct {
+	Version string
+	// RatePerSecond and RateBurst bound each credential's request rate.
+	RatePerSecond float64
+	RateBurst     int
+	// OperatorToken authenticates the platform operator; empty disables
+	// operator operations and the job dashboard.
+	OperatorToken string
+}
+
+// Deps are the services operations call. All may be nil when the server is
+// built only to produce the OpenAPI document.
+type Deps struct {
+	DB          *pgxpool.Pool
+	Identity    *identity.Service
+	Idempotency *idempotency.Store
+	Authz       *authz.Authorizer
+	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
+	JobsUI  http.Handler
+	Metrics *prometheus.Registry
+	Logger  *slog.Logger
+}
+
+// Server is the assembled HTTP surface.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	api     huma.API
+	router  chi.Router
+	limiter *rateLimiter
+	metrics *httpMetrics
+}
+
+// New assembles the router and registers every operation.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.RatePerSecond == 0 {
+		cfg.RatePerSecond = 50
+	}
+	if cfg.RateBurst == 0 {
+		cfg.RateBurst = 100
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Authz == nil { // building the document only: the policy is still the real one
+		a, err := authz.New()
+		if err != nil {
+			panic(err)
+		}
+		deps.Authz = a
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst)}
+	installErrorModel(s.log)
+	s.metrics = newHTTPMetrics(deps.Metrics)
+
+	r := chi.NewMux()
+	r.Use(s.requestID, s.observe, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "method not allowed on this endpoint"))
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
+	if deps.JobsUI != nil {
+		jobs := s.operatorOnly(deps.JobsUI)
+		r.Handle("/admin/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
+		r.Handle("/admin/jobs/*", jobs)
+	}
+	s.router = r
+	s.api = humachi.New(r, apiConfig(cfg.Version))
+	s.api.UseMiddleware(s.authenticate, s.rateLimit, s.idempotent)
+	s.registerOperations()
+	return s
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// OpenAPI is the API's OpenAPI document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+func (s *Server) registerOperations() {
+	s.registerHealth()
+	s.registerMe()
+	s.registerTenants()
+	s.registerAPIKeys()
+	s.registerEvents()
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/identity"
+)
+
+// Tenant is a brand as the API shows it.
+type Tenant struct {
+	ID        string    `json:"id" doc:"Tenant ID." example:"ten_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Name      string    `json:"name" example:"Haier Home Appliances"`
+	Slug      string    `json:"slug" doc:"Unique short name." example:"haier"`
+	TimeZone  string    `json:"time_zone" doc:"IANA zone used for business days and deadlines." example:"Asia/Shanghai"`
+	Currency  string    `json:"currency" doc:"ISO 4217 currency of the tenant's money amounts." example:"CNY"`
+	Status    string    `json:"status" enum:"active,suspended" example:"active"`
+	CreatedAt time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+func tenantOf(t identity.Tenant) Tenant {
+	return Tenant{ID: t.ID, Name: t.Name, Slug: t.Slug, TimeZone: t.TimeZone, Currency: t.Currency,
+		Status: t.Status, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+func etag(version int) string { return fmt.Sprintf(`"v%d"`, version) }
+
+// parseIfMatch returns the version named by an If-Match header made from
+// etag, or nil for no header. "*" matches any version.
+func parseIfMatch(h string) (*int, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	v := strings.TrimPrefix(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), "v")
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, tenants.Invalid("header.If-Match", "not an ETag issued by this API", h)
+	}
+	return &n, nil
+}
+
+type tenantOutput struct {
+	ETag string `header:"ETag" doc:"Version tag; send it in If-Match to update."`
+	Body Tenant
+}
+
+type createTenantInput struct {
+	Body struct {
+		Name     string `json:"name" minLength:"1" maxLength:"200" doc:"Display name of the brand." example:"Haier Home Appliances"`
+		Slug     string `json:"slug" pattern:"^[a-z0-9][a-z0-9-]{1,62}$" patternDescription:"lowercase letters, digits and dashes, 2-63 characters" doc:"Unique short name." example:"haier"`
+		TimeZone string `json:"time_zone,omitempty" maxLength:"64" default:"Asia/Shanghai" doc:"IANA time zone." example:"Asia/Shanghai"`
+		Currency string `json:"currency,omitempty" pattern:"^[A-Z]{3}$" patternDescription:"ISO 4217 code" default:"CNY" example:"CNY"`
+		Test     bool   `json:"test,omitempty" doc:"Issue the first admin key as an sn_test_ key." example:"false"`
+	}
+}
+
+type createTenantOutput struct {
+	Location string `header:"Location"`
+	Body     struct {
+		Tenant   Tenant        `json:"tenant"`
+		AdminKey CreatedAPIKey `json:"admin_key" doc:"The tenant's first tenant_admin key. Its secret is shown only here."`
+	}
+}
+
+type tenantIDInput struct {
+	TenantID string `path:"tenant_id" maxLength:"64" doc:"Tenant ID." example:"ten_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+}
+
+type listTenantsInput struct {
+	PageParams
+}
+
+type listTenantsOutput struct {
+	Body struct {
+		Data       []Tenant `json:"data"`
+		NextCursor string   `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
+	}
+}
+
+type updateTenantInput struct {
+	IfMatch string `header:"If-Match" doc:"ETag from a previous read; the update applies only if the tenant is unchanged (412 otherwise)."`
+	Body    struct {
+		Name     *string `json:"name,omitempty" minLength:"1" maxLength:"200" example:"Haier Smart Home"`
+		TimeZone *string `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone." example:"Asia/Shanghai"`
+	}
+}
+
+func (s *Server) registerTenants() {
+	register(s, authz.Operator, huma.Operation{
+		OperationID: "createTenant", Method: http.MethodPost, Path: "/v1/platform/tenants",
+		Summary: "Create a tenant (brand) and its first admin key", Tags: []string{"Platform"},
+		Description:   "Creates the tenant and issues its first `tenant_admin` API key. The key's secret is in the response and is never shown again.",
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *createTenantInput) (*createTenantOutput, error) {
+		t, key, err := s.deps.Identity.CreateTenant(ctx, identity.NewTenant{Name: in.Body.Name, Slug: in.Body.Slug,
+			TimeZone: in.Body.TimeZone, Currency: in.Body.Currency, Test: in.Body.Test}, "operator")
+		if err != nil {
+			return nil, err
+		}
+		out := &createTenantOutput{Location: "/v1/platform/tenants/" + t.ID}
+		out.Body.Tenant, out.Body.AdminKey = tenantOf(t), createdKeyOf(key)
+		return out, nil
+	})
+
+	register(s, authz.Operator, huma.Operation{
+		OperationID: "getTenant", Method: http.MethodGet, Path: "/v1/platform/tenants/{tenant_id}",
+		Summary: "Get a tenant", Tags: []string{"Platform"}, Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *tenantIDInput) (*tenantOutput, error) {
+		if !tenants.ValidID(tenants.PrefixTenant, in.TenantID) {
+			return nil, tenants.NotFound("tenant")
+		}
+		t, err := s.deps.Identity.GetTenant(ctx, in.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		return &tenantOutput{ETag: etag(t.Version), Body: tenantOf(t)}, nil
+	})
+
+	register(s, authz.Operator, huma.Operation{
+		OperationID: "listTenants", Method: http.MethodGet, Path: "/v1/platform/tenants",
+		Summary: "List tenants", Tags: []string{"Platform"}, Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listTenantsInput) (*listTenantsOutput, error) {
+		ts, next, err := s.deps.Identity.ListTenants(ctx, in.limit(), in.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		out := &listTenantsOutput{}
+		out.Body.Data, out.Body.NextCursor = make([]Tenant, 0, len(ts)), next
+		for _, t := range ts {
+			out.Body.Data = append(out.Body.Data, tenantOf(t))
+		}
+		return out, nil
+	})
+
+	register(s, authz.TenantRead, huma.Operation{
+		OperationID: "getCurrentTenant", Method: http.MethodGet, Path: "/v1/tenant",
+		Summary: "Get the caller's tenant", Tags: []string{"Identity"},
+		Description: "The brand the credential belongs to, with its settings and an ETag for updates.",
+	}, func(ctx context.Context, _ *struct{}) (*tenantOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t, err := s.deps.Identity.GetTenant(ctx, p.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		return &tenantOutput{ETag: etag(t.Version), Body: tenantOf(t)}, nil
+	})
+
+	register(s, authz.TenantUpdate, huma.Operation{
+		OperationID: "updateCurrentTenant", Method: http.MethodPatch, Path: "/v1/tenant",
+		Summary: "Update the caller's tenant's settings", Tags: []string{"Identity"},
+		Description:  "Changes the display name or time zone. Send the ETag of your last read in If-Match to avoid overwriting someone else's change.",
+		Errors:       []int{http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *updateTenantInput) (*tenantOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone, IfVersion: v})
+		if err != nil {
+			return nil, err
+		}
+		return &tenantOutput{ETag: etag(t.Version), Body: tenantOf(t)}, nil
+	})
+}

@@ -1,0 +1,128 @@
+// Package config reads ServiceNet's configuration from the environment. Every
+// field has a default; String prints the configuration with secrets redacted.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// DatabaseURL is the owner's connection (migrations, seeding, tests).
+	DatabaseURL string
+	// AppDatabaseURL is the application role's connection; derived from
+	// DatabaseURL and AppDBPassword when unset.
+	AppDatabaseURL string
+	AppDBPassword  string
+	DBMaxConns     int32
+
+	Addr      string // listen address
+	PublicURL string // base URL printed and used in links
+
+	OperatorToken string
+	// Mode is "all" (API and workers), "api" or "worker".
+	Mode       string
+	MaxWorkers int
+
+	LogLevel slog.Level
+
+	RatePerSecond float64
+	RateBurst     int
+
+	ShutdownTimeout time.Duration
+}
+
+// Load reads the configuration through getenv.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:     getenv("DATABASE_URL"),
+		AppDatabaseURL:  getenv("APP_DATABASE_URL"),
+		AppDBPassword:   or(getenv("SERVICENET_APP_DB_PASSWORD"), "servicenet_app"),
+		Addr:            or(getenv("SERVICENET_ADDR"), ":8080"),
+		OperatorToken:   getenv("SERVICENET_OPERATOR_TOKEN"),
+		Mode:            or(getenv("SERVICENET_MODE"), "all"),
+		LogLevel:        slog.LevelInfo,
+		RatePerSecond:   50,
+		RateBurst:       100,
+		DBMaxConns:      20,
+		MaxWorkers:      20,
+		ShutdownTimeout: 20 * time.Second,
+	}
+	c.PublicURL = or(getenv("SERVICENET_PUBLIC_URL"), "http://localhost"+portOf(c.Addr))
+	var errs []string
+	if v := getenv("SERVICENET_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, "SERVICENET_LOG_LEVEL: "+err.Error())
+		}
+	}
+	num := func(name string, set func(float64)) {
+		if v := getenv(name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				errs = append(errs, name+": want a positive number")
+				return
+			}
+			set(f)
+		}
+	}
+	num("SERVICENET_RATE_PER_SECOND", func(f float64) { c.RatePerSecond = f })
+	num("SERVICENET_RATE_BURST", func(f float64) { c.RateBurst = int(f) })
+	num("SERVICENET_DB_MAX_CONNS", func(f float64) { c.DBMaxConns = int32(f) })
+	num("SERVICENET_MAX_WORKERS", func(f float64) { c.MaxWorkers = int(f) })
+	num("SERVICENET_SHUTDOWN_TIMEOUT_SECONDS", func(f float64) { c.ShutdownTimeout = time.Duration(f * float64(time.Second)) })
+	switch c.Mode {
+	case "all", "api", "worker":
+	default:
+		errs = append(errs, "SERVICENET_MODE: want all, api or worker")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// AppURL is the application role's connection URL.
+func (c Config) AppURL() (string, error) {
+	if c.AppDatabaseURL != "" {
+		return c.AppDatabaseURL, nil
+	}
+	if c.DatabaseURL == "" {
+		return "", fmt.Errorf("DATABASE_URL is not set (make run and make test start a local PostgreSQL and set it)")
+	}
+	return pg.AppURL(c.DatabaseURL, c.AppDBPassword)
+}
+
+// String is the configuration with secrets redacted, for the startup log.
+func (c Config) String() string {
+	app, _ := c.AppURL()
+	return fmt.Sprintf("database=%s app_database=%s addr=%s public_url=%s mode=%s operator_token=%s log_level=%s rate=%.0f/s burst=%d db_max_conns=%d max_workers=%d",
+		pg.RedactURL(c.DatabaseURL), pg.RedactURL(app), c.Addr, c.PublicURL, c.Mode, redact(c.OperatorToken), c.LogLevel,
+		c.RatePerSecond, c.RateBurst, c.DBMaxConns, c.MaxWorkers)
+}
+
+func redact(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return "(set)"
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ":8080"
+}

@@ -1,0 +1,87 @@
+// Package jobs holds ServiceNet's River workers and periodic jobs, one file
+// per job kind (XArgs beside XWorker). Job args carry the tenant they act for;
+// workers re-enter the tenant through the same domain services the API uses
+// (each service call is one tenant-scoped transaction), and every worker is
+// idempotent: running a job twice has the effect of running it once.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
+)
+
+// Deps are the services workers call.
+type Deps struct {
+	Identity    *identity.Service
+	Idempotency *idempotency.Store
+	Logger      *slog.Logger
+}
+
+// Options shape the River client.
+type Options struct {
+	// Work makes the client fetch and run jobs (and compete for leadership,
+	// which runs periodic jobs). Without it the client only inserts jobs.
+	Work       bool
+	MaxWorkers int
+	// TestOnly tunes River for tests (no leadership delays).
+	TestOnly bool
+}
+
+// Workers registers every worker.
+func Workers(d Deps) *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
+	return w
+}
+
+// PeriodicJobs are the platform's recurring jobs.
+func PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return IdempotencySweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: IdempotencySweepArgs{}.Kind(), RunOnStart: true}),
+	}
+}
+
+// NewClient builds the River client over db (the application role's pool).
+func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], error) {
+	if opt.MaxWorkers == 0 {
+		opt.MaxWorkers = 20
+	}
+	cfg := &river.Config{
+		Workers:              Workers(d),
+		Logger:               d.Logger,
+		JobTimeout:           5 * time.Minute,
+		RescueStuckJobsAfter: time.Hour,
+		MaxAttempts:          10,
+		ErrorHandler:         &errorHandler{log: d.Logger},
+		TestOnly:             opt.TestOnly,
+	}
+	if opt.Work {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers}}
+		cfg.PeriodicJobs = PeriodicJobs()
+	}
+	return river.NewClient(riverpgxv5.New(db), cfg)
+}
+
+type errorHandler struct{ log *slog.Logger }
+
+func (h *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.log.ErrorContext(ctx, "job failed", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "error", err.Error())
+	return nil
+}
+
+func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.log.ErrorContext(ctx, "job panicked", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "panic", panicVal, "stack", trace)
+	return nil
+}
