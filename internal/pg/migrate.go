@@ -13,8 +13,10 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
+// MigrationFiles are the embedded numbered migrations.
+//
 //go:embed migrations/*.sql
-var migrationFiles embed.FS
+var MigrationFiles embed.FS
 
 const versionTable = "public.schema_version"
 
@@ -53,7 +55,7 @@ func newMigrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := fs.Sub(migrationFiles, "migrations")
+	sub, err := fs.Sub(MigrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func (s SchemaStatus) Current() bool {
 // application role can call it (readiness probe).
 func CheckSchema(ctx context.Context, db *pgxpool.Pool) (SchemaStatus, error) {
 	var st SchemaStatus
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	names, err := fs.Glob(MigrationFiles, "migrations/*.sql")
 	if err != nil {
 		return st, err
 	}

@@ -1,0 +1,191 @@
+// Package apitest starts the real HTTP stack for tests: its own database
+// (pgtest.NewDB), the real router behind an httptest.Server, a running River
+// client, and helpers to create tenants and keys and make requests.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/api"
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/idempotency"
+)
+
+// OperatorToken is the operator token of every test server.
+const OperatorToken = "snop_test_operator_token"
+
+// Env is one test's running ServiceNet.
+type Env struct {
+	DB          *pgtest.DB
+	Server      *httptest.Server
+	API         *api.Server
+	Identity    *identity.Service
+	Idempotency *idempotency.Store
+	River       *river.Client[pgx.Tx]
+	Logs        *SyncBuffer
+}
+
+// Options tune New.
+type Options struct {
+	RatePerSecond float64
+	RateBurst     int
+}
+
+// SyncBuffer is a goroutine-safe log sink.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// New starts an Env; everything stops when the test ends.
+func New(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.RatePerSecond == 0 {
+		o.RatePerSecond, o.RateBurst = 100000, 100000
+	}
+	db := pgtest.NewDB(t)
+	logs := &SyncBuffer{}
+	log := logging.New(logs, slog.LevelDebug)
+	idn := &identity.Service{DB: db.App}
+	store := &idempotency.Store{DB: db.App}
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, rc.Start(ctx))
+	az, err := authz.New()
+	require.NoError(t, err)
+	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
+		api.Deps{DB: db.App, Identity: idn, Idempotency: store, Authz: az, Logger: log})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		_ = rc.Stop(context.Background())
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Idempotency: store, River: rc, Logs: logs}
+}
+
+// Response is a received response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r *Response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.Body, &m), "body: %s", r.Body)
+	return m
+}
+
+// Do sends a request. body may be nil, a string or []byte (sent as is) or
+// any value (JSON-encoded). headers are "Name: value" strings. credential is
+// sent as a bearer token when not empty.
+func (e *Env) Do(t testing.TB, method, path, credential string, body any, headers ...string) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.Server.URL+path, rd)
+	require.NoError(t, err)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if credential != "" {
+		req.Header.Set("Authorization", "Bearer "+credential)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := e.Server.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Tenant is a tenant created for a test, with its admin key.
+type Tenant struct {
+	ID       string
+	AdminKey string
+	AdminID  string
+}
+
+// CreateTenant creates a tenant through the operator API.
+func (e *Env) CreateTenant(t testing.TB, slug string) Tenant {
+	t.Helper()
+	r := e.Do(t, http.MethodPost, "/v1/platform/tenants", OperatorToken, map[string]any{"name": "Brand " + slug, "slug": slug})
+	require.Equal(t, http.StatusCreated, r.Status, "create tenant: %s", r.Body)
+	m := r.JSON(t)
+	key := m["admin_key"].(map[string]any)
+	return Tenant{ID: m["tenant"].(map[string]any)["id"].(string), AdminKey: key["secret"].(string), AdminID: key["id"].(string)}
+}
+
+// Key issues a key with roles in the admin key's tenant and returns its
+// secret and ID. node_manager and technician keys get a node scope and
+// storefront keys a storefront, as the API requires.
+func (e *Env) Key(t testing.TB, adminKey string, roles ...string) (secret, id string) {
+	t.Helper()
+	body := map[string]any{"name": "test key " + strings.Join(roles, "+"), "roles": roles}
+	for _, r := range roles {
+		switch r {
+		case "node_manager", "technician":
+			body["node_id"] = "nod_01jd3zq8w6v7t3y2k9x4n5m6pc"
+		case "storefront":
+			body["storefront_id"] = "sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"
+		}
+	}
+	r := e.Do(t, http.MethodPost, "/v1/api-keys", adminKey, body)
+	require.Equal(t, http.StatusCreated, r.Status, "create key: %s", r.Body)
+	m := r.JSON(t)
+	return m["secret"].(string), m["id"].(string)
+}
