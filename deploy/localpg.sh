@@ -79,9 +79,8 @@ start() {
   if [[ ! -f "$DATA/PG_VERSION" ]]; then init_cluster; fi
   mkdir -p "$RUN"
   if [[ "$(id -u)" == 0 ]]; then chown postgres:postgres "$RUN"; touch "$LOG"; chown postgres:postgres "$LOG"; fi
-  as_pg "$(pgbin pg_ctl)" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
+  as_pg "$(pgbin pg_ctl)" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 2>&1 || { cat "$LOG" >&2; exit 1; }
   psql_super <<SQL
-SELECT 'ok';
 DO \$\$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'servicenet_owner') THEN
@@ -94,8 +93,8 @@ SQL
   fi
   # ltree and friends are trusted extensions but we create them once as superuser in
   # template1 so every database (and every test clone) has them available.
-  psql_super -d template1 -c "CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
-  psql_super -d servicenet -c "CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+  psql_super -d template1 -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+  psql_super -d servicenet -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS ltree; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
 }
 
 case "${1:-env}" in
