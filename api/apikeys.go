@@ -54,8 +54,8 @@ type createAPIKeyInput struct {
 		Name         string     `json:"name" minLength:"1" maxLength:"200" doc:"What the key is for." example:"Dispatch console"`
 		Roles        []string   `json:"roles" minItems:"1" maxItems:"9" uniqueItems:"true" enum:"tenant_admin,network_manager,dispatcher,agent,node_manager,technician,storefront,integrator,auditor" doc:"Roles the key carries. A storefront key carries only storefront." example:"[\"dispatcher\"]"`
 		Environment  string     `json:"environment,omitempty" enum:"live,test" default:"live" doc:"live keys start sn_live_, test keys sn_test_." example:"live"`
-		NodeID       string     `json:"node_id,omitempty" pattern:"^nod_[0-9a-z]{26}$" patternDescription:"a node ID" doc:"Required for node_manager and technician keys: limits the key to this node's subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-		StorefrontID string     `json:"storefront_id,omitempty" pattern:"^sfr_[0-9a-z]{26}$" patternDescription:"a storefront ID" doc:"Required for (and only for) storefront keys." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+		NodeID       string     `json:"node_id,omitempty" pattern:"^nod_[0-9a-z]{26}$" doc:"Required for node_manager and technician keys: limits the key to this node's subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+		StorefrontID string     `json:"storefront_id,omitempty" pattern:"^sfr_[0-9a-z]{26}$" doc:"Required for (and only for) storefront keys." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 		ExpiresAt    *time.Time `json:"expires_at,omitempty" doc:"When the key stops working; never when absent." example:"2027-11-01T00:00:00+08:00"`
 	}
 }

@@ -42,7 +42,14 @@ func apiConfig(version string) huma.Config {
 	cfg.Info.Description = apiDescription
 	cfg.Info.Contact = &huma.Contact{Name: "ServiceNet API support", Email: "api@servicenet.dev", URL: "https://servicenet.dev/support"}
 	cfg.Info.License = &huma.License{Name: "Proprietary", URL: "https://servicenet.dev/terms"}
-	cfg.Servers = []*huma.Server{{URL: "http://localhost:8080", Description: "Local development server (make run)"}}
+	cfg.Servers = []*huma.Server{{
+		URL:         "{scheme}://{host}",
+		Description: "Your ServiceNet deployment; `make run` serves on http://localhost:8080.",
+		Variables: map[string]*huma.ServerVariable{
+			"scheme": {Default: "http", Enum: []string{"http", "https"}, Description: "http for a local server, https in production."},
+			"host":   {Default: "localhost:8080", Description: "Host and port of the deployment."},
+		},
+	}}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", BearerFormat: "sn_live_... / sn_test_... API key",
 			Description: "A tenant API key. Create keys with createApiKey; the secret is shown once."},

@@ -13,8 +13,8 @@ import (
 
 type meOutput struct {
 	Body struct {
-		Tenant      Tenant   `json:"tenant" doc:"The tenant the credential belongs to."`
-		Key         APIKey   `json:"key" doc:"The credential used for this request."`
+		Tenant      Tenant   `json:"tenant"`
+		Key         APIKey   `json:"key"`
 		Permissions []string `json:"permissions" doc:"Every permission the credential's roles grant." example:"[\"me.read\",\"tenant.read\"]"`
 	}
 }

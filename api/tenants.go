@@ -57,9 +57,9 @@ type tenantOutput struct {
 type createTenantInput struct {
 	Body struct {
 		Name     string `json:"name" minLength:"1" maxLength:"200" doc:"Display name of the brand." example:"Haier Home Appliances"`
-		Slug     string `json:"slug" pattern:"^[a-z0-9][a-z0-9-]{1,62}$" patternDescription:"lowercase letters, digits and dashes, 2-63 characters" doc:"Unique short name." example:"haier"`
+		Slug     string `json:"slug" pattern:"^[a-z0-9][a-z0-9-]{1,62}$" doc:"Unique short name: lowercase letters, digits and dashes, 2-63 characters." example:"haier"`
 		TimeZone string `json:"time_zone,omitempty" maxLength:"64" default:"Asia/Shanghai" doc:"IANA time zone." example:"Asia/Shanghai"`
-		Currency string `json:"currency,omitempty" pattern:"^[A-Z]{3}$" patternDescription:"ISO 4217 code" default:"CNY" example:"CNY"`
+		Currency string `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217 currency code." default:"CNY" example:"CNY"`
 		Test     bool   `json:"test,omitempty" doc:"Issue the first admin key as an sn_test_ key." example:"false"`
 	}
 }
@@ -68,7 +68,7 @@ type createTenantOutput struct {
 	Location string `header:"Location"`
 	Body     struct {
 		Tenant   Tenant        `json:"tenant"`
-		AdminKey CreatedAPIKey `json:"admin_key" doc:"The tenant's first tenant_admin key. Its secret is shown only here."`
+		AdminKey CreatedAPIKey `json:"admin_key"`
 	}
 }
 

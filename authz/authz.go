@@ -111,4 +111,3 @@ func (a *Authorizer) RolesWith(perm Permission) []string {
 	slices.Sort(roles)
 	return roles
 }
-

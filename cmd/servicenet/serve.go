@@ -20,8 +20,8 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/openapi"
-	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 // serve runs until ctx is cancelled, then drains HTTP and stops River. When

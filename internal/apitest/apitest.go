@@ -24,8 +24,8 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
-	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 // OperatorToken is the operator token of every test server.

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-
 // TenantTx is a transaction in which app.tenant_id is set, so row-level
 // security admits exactly one tenant's rows. TenantID is the value queries
 // bind to their own `tenant_id = $1` predicates: every query still names the
