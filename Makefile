@@ -32,7 +32,9 @@ build: ## build bin/servicenet
 
 .PHONY: run
 run: build ## start Postgres if needed, migrate, seed the demo brand, serve on :8080
-	$(DB_ENV) && $(BIN) migrate && $(BIN) seed && exec $(BIN) serve
+	$(DB_ENV) && $(BIN) migrate && $(BIN) seed \
+	  && . .data/demo.env && export SERVICENET_OPERATOR_TOKEN="$${SERVICENET_OPERATOR_TOKEN:-$$OPERATOR_TOKEN}" \
+	  && exec $(BIN) serve
 
 .PHONY: test
 test: ## run the whole test suite against a real Postgres
