@@ -26,7 +26,22 @@ var wantMatrix = map[string][]string{
 	"getApiKey":           {"auditor", "tenant_admin"},
 	"revokeApiKey":        {"tenant_admin"},
 	"listEvents":          {"auditor", "integrator", "tenant_admin"},
+
+	"createNode":            networkWriters,
+	"listNodes":             networkReaders,
+	"getNode":               networkReaders,
+	"updateNode":            networkWriters,
+	"moveNode":              networkWriters,
+	"changeNodeStatus":      networkWriters,
+	"listNodeStatusChanges": networkReaders,
+	"listNodeSubtree":       networkReaders,
+	"findCoveringNodes":     networkReaders,
 }
+
+var (
+	networkReaders = []string{"tenant_admin", "network_manager", "dispatcher", "agent", "node_manager", "technician", "integrator", "auditor"}
+	networkWriters = []string{"tenant_admin", "network_manager", "node_manager"}
+)
 
 // Public and operator-only operations are not decided by roles.
 var wantPublic = []string{"getHealth", "getReadiness"}
@@ -36,6 +51,7 @@ var wantOperator = []string{"createTenant", "getTenant", "listTenants"}
 // denied roles 403 (authorization runs before lookup and body decoding).
 var dummyParams = map[string]string{
 	"key_id":    "key_00000000000000000000000000",
+	"node_id":   "nod_00000000000000000000000000",
 	"tenant_id": "ten_00000000000000000000000000",
 }
 

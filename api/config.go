@@ -61,6 +61,9 @@ func apiConfig(version string) huma.Config {
 		{Name: "Identity", Description: "Who the caller is, and the tenant's own settings."},
 		{Name: "API keys", Description: "Credentials of a tenant: issue (secret shown once), list, revoke."},
 		{Name: "Events", Description: "The tenant's append-only event feed, in commit order."},
+		{Name: "Network", Description: "The brand's service network: the node tree (manufacturer, service centers, specialist depots, repair points), coverage, status and the candidate query."},
+		{Name: "Technicians", Description: "Licensed technicians of the network's nodes: skills, licences, shifts and limits."},
+		{Name: "Network imports", Description: "Bulk onboarding of nodes and technicians from JSON Lines or CSV, run as a background job."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

@@ -25,9 +25,11 @@ func TestCrossTenantIsolation(t *testing.T) {
 	r := env.Do(t, http.MethodPost, "/v1/api-keys", b.AdminKey, map[string]any{"name": secretName, "roles": []string{"dispatcher"}})
 	require.Equal(t, http.StatusCreated, r.Status)
 	bKeyID := r.JSON(t)["id"].(string)
-	bObjects := map[string]string{"key_id": bKeyID}
+	bNet := env.CreateNetwork(t, b.AdminKey, "bnet")
+	env.CreateNetwork(t, a.AdminKey, "anet") // A has data of its own in every list
+	bObjects := map[string]string{"key_id": bKeyID, "node_id": bNet.Center}
 	// What must never appear in a response to A.
-	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b"}
+	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:]}
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {
@@ -60,6 +62,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 		r := env.Do(t, http.MethodGet, "/v1/api-keys/"+bKeyID, b.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		require.Equal(t, "active", r.JSON(t)["status"])
+		r = env.Do(t, http.MethodGet, "/v1/network/nodes/"+bNet.Center, b.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		require.Equal(t, float64(1), r.JSON(t)["version"], "B's node is unchanged")
 	}
 
 	t.Run("ApplicationFilterAndRLS", check)

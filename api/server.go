@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // Config tunes the HTTP surface. Zero values take defaults.
@@ -37,6 +38,7 @@ type Config struct {
 type Deps struct {
 	DB          *pgxpool.Pool
 	Identity    *identity.Service
+	Network     *network.Service
 	Idempotency *idempotency.Store
 	Authz       *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -117,4 +119,5 @@ func (s *Server) registerOperations() {
 	s.registerTenants()
 	s.registerAPIKeys()
 	s.registerEvents()
+	s.registerNodes()
 }

@@ -22,9 +22,13 @@ const (
 	APIKeysRead   Permission = "api_keys.read"
 	APIKeysRevoke Permission = "api_keys.revoke"
 	EventsList    Permission = "events.list"
+	NetworkRead   Permission = "network.read"
+	NetworkWrite  Permission = "network.write"
+	NetworkImport Permission = "network.import"
 )
 
 // Permissions lists every tenant permission.
 var Permissions = []Permission{
 	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
+	NetworkRead, NetworkWrite, NetworkImport,
 }

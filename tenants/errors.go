@@ -69,3 +69,25 @@ func ErrorCode(err error) Code {
 	}
 	return ""
 }
+
+// Validation collects field errors so a caller learns about every bad field
+// at once. The zero value is ready to use.
+type Validation struct {
+	fields []FieldError
+}
+
+// Add records a problem with the field at location.
+func (v *Validation) Add(location, message string, value any) {
+	v.fields = append(v.fields, FieldError{Location: location, Message: message, Value: value})
+}
+
+// Fields returns the problems recorded so far.
+func (v *Validation) Fields() []FieldError { return v.fields }
+
+// Err returns an invalid *Error listing every recorded problem, or nil.
+func (v *Validation) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeInvalid, Message: "validation failed", Fields: v.fields}
+}

@@ -15,6 +15,10 @@ const (
 	PrefixAPIKey         = "key"
 	PrefixEvent          = "evt"
 	PrefixIdempotencyKey = "idk"
+	PrefixNode           = "nod"
+	PrefixNodeStatus     = "nsc"
+	PrefixTechnician     = "tec"
+	PrefixImport         = "imp"
 )
 
 // NewID returns a fresh ID with the given prefix.

@@ -22,6 +22,7 @@ import (
 	"github.com/servicenet/servicenet/openapi"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // serve runs until ctx is cancelled, then drains HTTP and stops River. When
@@ -42,6 +43,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 
 	idn := &identity.Service{DB: db}
+	nw := &network.Service{DB: db}
 	store := &idempotency.Store{DB: db}
 	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
@@ -91,7 +93,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

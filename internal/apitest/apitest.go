@@ -26,6 +26,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // OperatorToken is the operator token of every test server.
@@ -37,6 +38,7 @@ type Env struct {
 	Server      *httptest.Server
 	API         *api.Server
 	Identity    *identity.Service
+	Network     *network.Service
 	Idempotency *idempotency.Store
 	River       *river.Client[pgx.Tx]
 	Logs        *SyncBuffer
@@ -80,6 +82,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
 	idn := &identity.Service{DB: db.App}
+	nw := &network.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
 	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
@@ -88,7 +91,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Idempotency: store, Authz: az, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -98,7 +101,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Idempotency: store, River: rc, Logs: logs}
 }
 
 // Response is a received response.
@@ -188,4 +191,34 @@ func (e *Env) Key(t testing.TB, adminKey string, roles ...string) (secret, id st
 	require.Equal(t, http.StatusCreated, r.Status, "create key: %s", r.Body)
 	m := r.JSON(t)
 	return m["secret"].(string), m["id"].(string)
+}
+
+// Network is a small network created for a test: a manufacturer root with a
+// service center, a specialist depot under it and a repair point under that,
+// all active, covering Qingdao's Laoshan district (370212) for washers.
+type Network struct {
+	Root, Center, Depot, Point string
+}
+
+// CreateNetwork builds a Network in the admin key's tenant; prefix keeps
+// external codes apart when a test builds several.
+func (e *Env) CreateNetwork(t testing.TB, adminKey, prefix string) Network {
+	t.Helper()
+	create := func(code, tier, parent string) string {
+		body := map[string]any{"external_code": prefix + "-" + code, "name": prefix + " " + code, "tier": tier,
+			"status": "active", "coverage": []string{"370212"}, "categories": []string{"washer"},
+			"service_kinds": []string{"repair", "install"}, "daily_capacity": 10}
+		if parent != "" {
+			body["parent_id"] = parent
+		}
+		r := e.Do(t, http.MethodPost, "/v1/network/nodes", adminKey, body)
+		require.Equal(t, http.StatusCreated, r.Status, "create node %s: %s", code, r.Body)
+		return r.JSON(t)["id"].(string)
+	}
+	var n Network
+	n.Root = create("ROOT", "manufacturer", "")
+	n.Center = create("SC", "service_center", n.Root)
+	n.Depot = create("SD", "specialist_depot", n.Center)
+	n.Point = create("RP", "repair_point", n.Depot)
+	return n
 }

@@ -1,0 +1,716 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// Event types of the network context.
+const (
+	TypeNodeCreated              = "node.created"
+	TypeNodeUpdated              = "node.updated"
+	TypeNodeMoved                = "node.moved"
+	TypeNodeStatusChanged        = "node.status_changed"
+	TypeTechnicianCreated        = "technician.created"
+	TypeTechnicianUpdated        = "technician.updated"
+	TypeTechnicianLicenceRenewed = "technician.licence_renewed"
+	TypeTechnicianLicenceExpired = "technician.licence_expired"
+	TypeImportFinished           = "network_import.finished"
+)
+
+func init() {
+	pg.RegisterConstraint("nodes_tenant_id_external_code_key", "body.external_code", "another node already has this external code")
+	pg.RegisterConstraint("nodes_one_root_idx", "body.tier", "the network already has its manufacturer root")
+}
+
+const nodeColumns = `id, external_code, name, tier, parent_id, path::text, status, status_reason, status_changed_at,
+	grade, contact, address, latitude, longitude, coverage, categories, service_kinds, daily_capacity,
+	version, created_at, updated_at`
+
+func scanNode(row pgx.Row) (Node, error) {
+	var (
+		n        Node
+		path     string
+		lat, lon *float64
+	)
+	err := row.Scan(&n.ID, &n.ExternalCode, &n.Name, &n.Tier, &n.ParentID, &path, &n.Status, &n.StatusReason,
+		&n.StatusChangedAt, &n.Grade, &n.Contact, &n.Address, &lat, &lon, &n.Coverage, &n.Categories,
+		&n.ServiceKinds, &n.DailyCapacity, &n.Version, &n.CreatedAt, &n.UpdatedAt)
+	if err != nil {
+		return Node{}, err
+	}
+	n.Path = splitPath(path)
+	if lat != nil && lon != nil {
+		n.Location = &Point{Latitude: *lat, Longitude: *lon}
+	}
+	return n, nil
+}
+
+func collectNodes(rows pgx.Rows) ([]Node, error) {
+	defer rows.Close()
+	nodes := []Node{}
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, rows.Err()
+}
+
+// lockTree serialises tree reshaping (moves) against writes that read a
+// parent's path (creates, imports): they take it shared, moves exclusive.
+func lockTree(ctx context.Context, tx pg.TenantTx, exclusive bool) error {
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	_, err := tx.Exec(ctx, `SELECT `+fn+`(hashtextextended('network.tree:' || $1, 0))`, tx.TenantID)
+	return err
+}
+
+// checkRegions adds a problem for every code not in the GB/T 2260 table.
+func checkRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc string, codes []string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT FROM regions WHERE code = c)`, codes)
+	if err != nil {
+		return err
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for i, c := range codes {
+		if slices.Contains(unknown, c) && RegionLevel(c) != 0 {
+			v.Add(fmt.Sprintf("%s[%d]", loc, i), "unknown GB/T 2260 region code", c)
+		}
+	}
+	return nil
+}
+
+func nodeRegionCodes(f NodeFields) (single []string, coverage []string) {
+	if f.Address.RegionCode != "" && RegionLevel(f.Address.RegionCode) != 0 {
+		single = []string{f.Address.RegionCode}
+	}
+	for _, c := range f.Coverage {
+		if RegionLevel(c) != 0 {
+			coverage = append(coverage, c)
+		}
+	}
+	return single, coverage
+}
+
+func checkNodeRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, prefix string, f NodeFields) error {
+	addr, _ := nodeRegionCodes(f)
+	av := &tenants.Validation{}
+	if err := checkRegions(ctx, tx, av, prefix+"address.region_code", addr); err != nil {
+		return err
+	}
+	for _, fe := range av.Fields() {
+		v.Add(prefix+"address.region_code", fe.Message, fe.Value)
+	}
+	return checkRegions(ctx, tx, v, prefix+"coverage", f.Coverage)
+}
+
+// getNode reads a node visible in scope; lock is "", "FOR UPDATE" or "FOR SHARE".
+func getNode(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string) (Node, error) {
+	if !tenants.ValidID(tenants.PrefixNode, id) {
+		return Node{}, tenants.NotFound("node")
+	}
+	n, err := scanNode(tx.QueryRow(ctx, `SELECT `+nodeColumns+` FROM nodes
+		WHERE tenant_id = $1 AND id = $2 AND ($3::ltree IS NULL OR path <@ $3::ltree) `+lock,
+		tx.TenantID, id, sc.Path()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Node{}, tenants.NotFound("node")
+	}
+	return n, err
+}
+
+func pathText(n Node) string { return strings.Join(n.Path, ".") }
+
+// tierUnder checks that a node of tier may sit under parent.
+func tierUnder(v *tenants.Validation, loc string, tier Tier, parent Node) {
+	if parent.Tier.Rank() >= tier.Rank() {
+		v.Add(loc, fmt.Sprintf("a %s must be under a node of a higher tier; %s is a %s", tier, parent.ID, parent.Tier), parent.ID)
+	}
+	if parent.Status == StatusTerminated {
+		v.Add(loc, "the parent node is terminated", parent.ID)
+	}
+}
+
+// CreateNode adds a node to the tree.
+func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNode) (Node, error) {
+	v := &tenants.Validation{}
+	validateFields(v, "body.", in.NodeFields)
+	if in.Tier.Rank() == 0 {
+		v.Add("body.tier", "one of manufacturer, service_center, specialist_depot, repair_point", in.Tier)
+	}
+	status := NodeStatus(in.Status)
+	if status == "" {
+		status = StatusProbation
+	}
+	if status != StatusProbation && status != StatusActive {
+		v.Add("body.status", "a new node is probation or active", in.Status)
+	}
+	switch {
+	case in.Tier == TierManufacturer && in.ParentID != "":
+		v.Add("body.parent_id", "the manufacturer is the root and has no parent", in.ParentID)
+	case in.Tier != TierManufacturer && in.Tier.Rank() != 0 && in.ParentID == "":
+		v.Add("body.parent_id", "required for a "+string(in.Tier), nil)
+	}
+	if err := v.Err(); err != nil {
+		return Node{}, err
+	}
+	var out Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if err := lockTree(ctx, tx, false); err != nil {
+			return err
+		}
+		if err := checkNodeRegions(ctx, tx, v, "body.", in.NodeFields); err != nil {
+			return err
+		}
+		id := tenants.NewID(tenants.PrefixNode)
+		path := id
+		var parentID *string
+		if in.ParentID != "" {
+			parent, err := getNode(ctx, tx, sc, in.ParentID, "FOR SHARE")
+			if tenants.ErrorCode(err) == tenants.CodeNotFound {
+				v.Add("body.parent_id", "no such node", in.ParentID)
+			} else if err != nil {
+				return err
+			} else {
+				tierUnder(v, "body.parent_id", in.Tier, parent)
+				path = pathText(parent) + "." + id
+				parentID = &parent.ID
+			}
+		} else if !sc.Whole() {
+			v.Add("body.parent_id", "required: a node-scoped key creates nodes inside its subtree", nil)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		out, err = insertNode(ctx, tx, id, parentID, path, in.Tier, status, in.NodeFields)
+		if err != nil {
+			return err
+		}
+		if err := recordStatus(ctx, tx, out.ID, nil, status, "created", p.Subject()); err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeNodeCreated, SubjectID: out.ID, Actor: p.Subject(),
+			Data: map[string]any{"external_code": out.ExternalCode, "tier": out.Tier, "parent_id": out.ParentID, "status": out.Status}})
+	})
+	return out, pg.Translate(err)
+}
+
+func nullable[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+func latLon(p *Point) (lat, lon *float64) {
+	if p == nil {
+		return nil, nil
+	}
+	return &p.Latitude, &p.Longitude
+}
+
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func insertNode(ctx context.Context, tx pg.TenantTx, id string, parentID *string, path string, tier Tier, status NodeStatus, f NodeFields) (Node, error) {
+	lat, lon := latLon(f.Location)
+	return scanNode(tx.QueryRow(ctx, `
+		INSERT INTO nodes (tenant_id, id, external_code, name, tier, parent_id, path, status, grade, contact, address,
+		                   latitude, longitude, coverage, categories, service_kinds, daily_capacity)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::ltree, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		RETURNING `+nodeColumns,
+		tx.TenantID, id, f.ExternalCode, f.Name, tier, parentID, path, status, nullable(f.Grade), f.Contact, f.Address,
+		lat, lon, orEmpty(f.Coverage), orEmpty(f.Categories), orEmpty(f.ServiceKinds), f.DailyCapacity))
+}
+
+func recordStatus(ctx context.Context, tx pg.TenantTx, nodeID string, from *NodeStatus, to NodeStatus, reason, actor string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO node_status_changes (tenant_id, id, node_id, from_status, to_status, reason, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		tx.TenantID, tenants.NewID(tenants.PrefixNodeStatus), nodeID, from, to, reason, actor)
+	return err
+}
+
+// GetNode returns a node in the principal's scope.
+func (s *Service) GetNode(ctx context.Context, p tenants.Principal, id string) (Node, error) {
+	var n Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		n, err = getNode(ctx, tx, sc, id, "")
+		return err
+	})
+	return n, pg.Translate(err)
+}
+
+// NodeFilter selects nodes; empty fields do not filter.
+type NodeFilter struct {
+	Tier        string
+	Status      string
+	ParentID    string
+	SubtreeOf   string
+	RegionCode  string
+	Category    string
+	ServiceKind string
+	Limit       int
+	Cursor      string
+}
+
+// ListNodes lists nodes in scope in id order.
+func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilter) ([]Node, string, error) {
+	after := ""
+	if f.Cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("nodes", f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var regions []string
+	if f.RegionCode != "" {
+		regions = RegionAncestors(f.RegionCode)
+	}
+	var nodes []Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT `+nodeColumns+` FROM nodes
+			WHERE tenant_id = $1 AND id > $2
+			  AND ($3::ltree IS NULL OR path <@ $3::ltree)
+			  AND ($4 = '' OR tier = $4)
+			  AND ($5 = '' OR status = $5)
+			  AND ($6 = '' OR parent_id = $6)
+			  AND ($7 = '' OR path <@ (SELECT n.path FROM nodes n WHERE n.tenant_id = $1 AND n.id = $7))
+			  AND ($8::text[] IS NULL OR coverage && $8::text[])
+			  AND ($9 = '' OR $9 = ANY (categories))
+			  AND ($10 = '' OR $10 = ANY (service_kinds))
+			ORDER BY id LIMIT $11`,
+			tx.TenantID, after, sc.Path(), f.Tier, f.Status, f.ParentID, f.SubtreeOf, regions, f.Category, f.ServiceKind, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		nodes, err = collectNodes(rows)
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(nodes) > f.Limit {
+		nodes = nodes[:f.Limit]
+		next = tenants.EncodeCursor("nodes", nodes[len(nodes)-1].ID)
+	}
+	return nodes, next, nil
+}
+
+// SubtreeNode is a node in a subtree listing, with its depth below the
+// subtree's top (0 for the top itself).
+type SubtreeNode struct {
+	Node
+	Depth int `json:"depth" doc:"Levels below the subtree's top node (0 for the top itself)." example:"1"`
+}
+
+// Subtree lists a node and everything under it in tree (depth-first) order,
+// optionally only maxDepth levels deep (0: all).
+func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, maxDepth, limit int, cursor string) ([]SubtreeNode, string, error) {
+	after := ""
+	if cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("subtree", cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []SubtreeNode
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		top, err := getNode(ctx, tx, sc, id, "")
+		if err != nil {
+			return err
+		}
+		topPath := pathText(top)
+		rows, err := tx.Query(ctx, `
+			SELECT `+nodeColumns+` FROM nodes
+			WHERE tenant_id = $1 AND path <@ $2::ltree AND path >= $2::ltree
+			  AND ($3 = '' OR path > $3::ltree)
+			  AND ($4 = 0 OR nlevel(path) <= nlevel($2::ltree) + $4)
+			ORDER BY path LIMIT $5`,
+			tx.TenantID, topPath, after, maxDepth, limit+1)
+		if err != nil {
+			return err
+		}
+		nodes, err := collectNodes(rows)
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			out = append(out, SubtreeNode{Node: n, Depth: len(n.Path) - len(top.Path)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = tenants.EncodeCursor("subtree", pathText(out[len(out)-1].Node))
+	}
+	if out == nil {
+		out = []SubtreeNode{}
+	}
+	return out, next, nil
+}
+
+// UpdateNode applies u to a node; ifVersion > 0 must match its version.
+func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string, u NodeUpdate, ifVersion int) (Node, error) {
+	var out Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && n.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+		}
+		f := fieldsOf(n)
+		var changed []string
+		set := func(name string, ok bool, apply func()) {
+			if ok {
+				apply()
+				changed = append(changed, name)
+			}
+		}
+		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
+		set("name", u.Name != nil, func() { f.Name = *u.Name })
+		set("grade", u.Grade != nil, func() { f.Grade = *u.Grade })
+		set("contact", u.Contact != nil, func() { f.Contact = *u.Contact })
+		set("address", u.Address != nil, func() { f.Address = *u.Address })
+		set("location", u.Location != nil, func() { f.Location = u.Location })
+		set("coverage", u.Coverage != nil, func() { f.Coverage = *u.Coverage })
+		set("categories", u.Categories != nil, func() { f.Categories = *u.Categories })
+		set("service_kinds", u.ServiceKinds != nil, func() { f.ServiceKinds = *u.ServiceKinds })
+		set("daily_capacity", u.DailyCapacity != nil, func() { f.DailyCapacity = *u.DailyCapacity })
+		v := &tenants.Validation{}
+		validateFields(v, "body.", f)
+		if err := checkNodeRegions(ctx, tx, v, "body.", f); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			out = n
+			return nil
+		}
+		out, err = updateNodeFields(ctx, tx, n.ID, f)
+		if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeNodeUpdated, SubjectID: n.ID, Actor: p.Subject(),
+			Data: map[string]any{"changed": changed, "version": out.Version}})
+	})
+	return out, pg.Translate(err)
+}
+
+func fieldsOf(n Node) NodeFields {
+	f := NodeFields{ExternalCode: n.ExternalCode, Name: n.Name, Contact: n.Contact, Address: n.Address,
+		Location: n.Location, Coverage: n.Coverage, Categories: n.Categories, ServiceKinds: n.ServiceKinds,
+		DailyCapacity: n.DailyCapacity}
+	if n.Grade != nil {
+		f.Grade = *n.Grade
+	}
+	return f
+}
+
+func updateNodeFields(ctx context.Context, tx pg.TenantTx, id string, f NodeFields) (Node, error) {
+	lat, lon := latLon(f.Location)
+	return scanNode(tx.QueryRow(ctx, `
+		UPDATE nodes SET external_code = $3, name = $4, grade = $5, contact = $6, address = $7, latitude = $8,
+		       longitude = $9, coverage = $10, categories = $11, service_kinds = $12, daily_capacity = $13,
+		       version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2
+		RETURNING `+nodeColumns,
+		tx.TenantID, id, f.ExternalCode, f.Name, nullable(f.Grade), f.Contact, f.Address, lat, lon,
+		orEmpty(f.Coverage), orEmpty(f.Categories), orEmpty(f.ServiceKinds), f.DailyCapacity))
+}
+
+// MoveNode puts a node, with its whole subtree, under a new parent.
+func (s *Service) MoveNode(ctx context.Context, p tenants.Principal, id, newParentID string, ifVersion int) (Node, error) {
+	var out Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := lockTree(ctx, tx, true); err != nil {
+			return err
+		}
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = moveNode(ctx, tx, sc, p.Subject(), id, newParentID, ifVersion, "body.parent_id")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// moveNode is MoveNode inside a transaction holding the tree lock.
+func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParentID string, ifVersion int, loc string) (Node, error) {
+	n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
+	if err != nil {
+		return Node{}, err
+	}
+	if ifVersion > 0 && n.Version != ifVersion {
+		return Node{}, tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+	}
+	if n.ParentID == nil {
+		return Node{}, tenants.Invalid("path.id", "the manufacturer root cannot be moved", id)
+	}
+	if !sc.Whole() && n.ID == sc.Root {
+		return Node{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot move its own node")
+	}
+	parent, err := getNode(ctx, tx, sc, newParentID, "FOR SHARE")
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		return Node{}, tenants.Invalid(loc, "no such node", newParentID)
+	} else if err != nil {
+		return Node{}, err
+	}
+	if *n.ParentID == parent.ID {
+		return n, nil
+	}
+	oldPath, newParentPath := pathText(n), pathText(parent)
+	if newParentPath == oldPath || strings.HasPrefix(newParentPath, oldPath+".") {
+		return Node{}, tenants.Invalid(loc, "a node cannot move under itself or its own subtree", newParentID)
+	}
+	v := &tenants.Validation{}
+	tierUnder(v, loc, n.Tier, parent)
+	if err := v.Err(); err != nil {
+		return Node{}, err
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE nodes SET path = $3::ltree || subpath(path, nlevel($4::ltree) - 1),
+		       parent_id = CASE WHEN id = $2 THEN $5 ELSE parent_id END,
+		       version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND path <@ $4::ltree`,
+		tx.TenantID, n.ID, newParentPath, oldPath, parent.ID)
+	if err != nil {
+		return Node{}, err
+	}
+	out, err := getNode(ctx, tx, Scope{}, n.ID, "")
+	if err != nil {
+		return Node{}, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: TypeNodeMoved, SubjectID: n.ID, Actor: actor,
+		Data: map[string]any{"from_parent_id": *n.ParentID, "to_parent_id": parent.ID, "nodes_moved": tag.RowsAffected()}})
+}
+
+// ChangeNodeStatus moves a node through probation → active ⇄ suspended →
+// terminated, recording the reason. Terminating a node that still has
+// non-terminated children or technicians who have not left is refused.
+func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id string, to NodeStatus, reason string, ifVersion int) (Node, error) {
+	if !slices.Contains(NodeStatuses, to) {
+		return Node{}, tenants.Invalid("body.status", "one of probation, active, suspended, terminated", to)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Node{}, tenants.Invalid("body.reason", "say why the status changes", reason)
+	}
+	var out Node
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && n.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+		}
+		if !sc.Whole() && n.ID == sc.Root {
+			return tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot change its own node's status")
+		}
+		if !slices.Contains(statusTransitions[n.Status], to) {
+			allowed := statusTransitions[n.Status]
+			return tenants.Errorf(tenants.CodeConflict, "a %s node cannot become %s (allowed: %s)", n.Status, to, joinStatuses(allowed))
+		}
+		if to == StatusTerminated {
+			var children, techs int
+			if err := tx.QueryRow(ctx, `
+				SELECT (SELECT count(*) FROM nodes WHERE tenant_id = $1 AND parent_id = $2 AND status <> 'terminated'),
+				       (SELECT count(*) FROM technicians WHERE tenant_id = $1 AND node_id = $2 AND status <> 'left')`,
+				tx.TenantID, n.ID).Scan(&children, &techs); err != nil {
+				return err
+			}
+			if children > 0 || techs > 0 {
+				return tenants.Errorf(tenants.CodeConflict,
+					"the node still has %d child node(s) not terminated and %d technician(s) who have not left: move them first", children, techs)
+			}
+		}
+		out, err = scanNode(tx.QueryRow(ctx, `
+			UPDATE nodes SET status = $3, status_reason = $4, status_changed_at = now(), version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+nodeColumns, tx.TenantID, n.ID, to, reason))
+		if err != nil {
+			return err
+		}
+		from := n.Status
+		if err := recordStatus(ctx, tx, n.ID, &from, to, reason, p.Subject()); err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeNodeStatusChanged, SubjectID: n.ID, Actor: p.Subject(),
+			Data: map[string]any{"from": from, "to": to, "reason": reason}})
+	})
+	return out, pg.Translate(err)
+}
+
+func joinStatuses(ss []NodeStatus) string {
+	if len(ss) == 0 {
+		return "none: terminated is final"
+	}
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// StatusChange is one entry of a node's status history.
+type StatusChange struct {
+	ID        string      `json:"id" example:"nsc_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	From      *NodeStatus `json:"from,omitempty" example:"probation"`
+	To        NodeStatus  `json:"to" example:"active"`
+	Reason    string      `json:"reason" example:"passed the 3-month probation review"`
+	Actor     string      `json:"actor" doc:"Key ID (or \"operator\", \"system\") that made the change." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	ChangedAt time.Time   `json:"changed_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// StatusHistory lists a node's status changes, oldest first.
+func (s *Service) StatusHistory(ctx context.Context, p tenants.Principal, id string) ([]StatusChange, error) {
+	var out []StatusChange
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getNode(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id, from_status, to_status, reason, actor, changed_at FROM node_status_changes
+			WHERE tenant_id = $1 AND node_id = $2 ORDER BY changed_at, id`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusChange, error) {
+			var c StatusChange
+			err := r.Scan(&c.ID, &c.From, &c.To, &c.Reason, &c.Actor, &c.ChangedAt)
+			return c, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// CandidateQuery asks which nodes can take a job: active nodes covering the
+// region (directly or through its city or province), servicing the category
+// and offering the service kind, with daily capacity.
+type CandidateQuery struct {
+	RegionCode  string
+	Category    string
+	ServiceKind string
+	Tier        string
+	Limit       int
+}
+
+// Candidate is a node that can take the job, and how it matched.
+type Candidate struct {
+	Node
+	MatchedRegion string `json:"matched_region" doc:"The coverage code that matched: the district itself, its city or its province." example:"370212"`
+}
+
+// Candidates answers the candidate query, nearest tier first (repair points,
+// then depots, service centers, the manufacturer), better grade first.
+func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q CandidateQuery) ([]Candidate, error) {
+	if RegionLevel(q.RegionCode) == 0 {
+		return nil, tenants.Invalid("query.region_code", "a 6-digit GB/T 2260 code", q.RegionCode)
+	}
+	ancestors := RegionAncestors(q.RegionCode)
+	var out []Candidate
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		v := &tenants.Validation{}
+		if err := checkRegions(ctx, tx, v, "query.region_code", []string{q.RegionCode}); err != nil {
+			return err
+		}
+		if len(v.Fields()) > 0 {
+			return tenants.Invalid("query.region_code", "unknown GB/T 2260 region code", q.RegionCode)
+		}
+		sc, err := ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT `+nodeColumns+` FROM nodes
+			WHERE tenant_id = $1 AND coverage && $2::text[] AND status = 'active' AND daily_capacity > 0
+			  AND $3 = ANY (categories) AND $4 = ANY (service_kinds)
+			  AND ($5::ltree IS NULL OR path <@ $5::ltree)
+			  AND ($6 = '' OR tier = $6)
+			ORDER BY network_tier_rank(tier) DESC, grade NULLS LAST, id
+			LIMIT $7`,
+			tx.TenantID, ancestors, q.Category, q.ServiceKind, sc.Path(), q.Tier, q.Limit)
+		if err != nil {
+			return err
+		}
+		nodes, err := collectNodes(rows)
+		if err != nil {
+			return err
+		}
+		out = make([]Candidate, 0, len(nodes))
+		for _, n := range nodes {
+			c := Candidate{Node: n}
+			for _, a := range ancestors { // most specific first
+				if slices.Contains(n.Coverage, a) {
+					c.MatchedRegion = a
+					break
+				}
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, pg.Translate(err)
+}
