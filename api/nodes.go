@@ -11,7 +11,8 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 )
 
-type nodeIDInput struct {
+// NodeIDParam is the {node_id} path parameter (exported: Huma fills only exported embedded structs).
+type NodeIDParam struct {
 	NodeID string `path:"node_id" maxLength:"64" doc:"Node ID." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 }
 
@@ -45,13 +46,13 @@ type nodeList struct {
 type listNodesOutput struct{ Body nodeList }
 
 type updateNodeInput struct {
-	nodeIDInput
+	NodeIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the node changed since."`
 	Body    network.NodeUpdate
 }
 
 type moveNodeInput struct {
-	nodeIDInput
+	NodeIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since."`
 	Body    struct {
 		ParentID string `json:"parent_id" maxLength:"64" doc:"The new parent: a node of a higher tier, not inside the moved subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pa"`
@@ -59,7 +60,7 @@ type moveNodeInput struct {
 }
 
 type changeNodeStatusInput struct {
-	nodeIDInput
+	NodeIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since."`
 	Body    struct {
 		Status string `json:"status" enum:"probation,active,suspended,terminated" doc:"The new status." example:"active"`
@@ -74,7 +75,7 @@ type statusHistoryOutput struct {
 }
 
 type subtreeInput struct {
-	nodeIDInput
+	NodeIDParam
 	PageParams
 	Depth int `query:"depth" minimum:"0" maximum:"3" default:"0" doc:"Levels below the node to include; 0 for all."`
 }
@@ -147,7 +148,7 @@ func (s *Server) registerNodes() {
 		Summary: "Get a node", Tags: tags,
 		Description: "A node with its coverage, capacity and status. Nodes outside the caller's scope are not found.",
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *nodeIDInput) (*nodeOutput, error) {
+	}, func(ctx context.Context, in *NodeIDParam) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		n, err := s.deps.Network.GetNode(ctx, p, in.NodeID)
 		if err != nil {
@@ -220,7 +221,7 @@ func (s *Server) registerNodes() {
 		Summary: "List a node's status changes", Tags: tags,
 		Description: "Every status the node has had, oldest first, with who changed it and why.",
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *nodeIDInput) (*statusHistoryOutput, error) {
+	}, func(ctx context.Context, in *NodeIDParam) (*statusHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		h, err := s.deps.Network.StatusHistory(ctx, p, in.NodeID)
 		if err != nil {
