@@ -37,6 +37,26 @@ const nodeColumns = `id, external_code, name, tier, parent_id, path::text, statu
 	grade, contact, address, latitude, longitude, coverage, categories, service_kinds, daily_capacity,
 	version, created_at, updated_at`
 
+// The two hot read queries, exported so benchmarks can check their plans.
+var (
+	// CandidatesSQL: $1 tenant, $2 region codes (district, city, province),
+	// $3 category, $4 service kind, $5 scope path or NULL, $6 tier or '', $7 limit.
+	CandidatesSQL = `SELECT ` + nodeColumns + ` FROM nodes
+		WHERE tenant_id = $1 AND coverage && $2::text[] AND status = 'active' AND daily_capacity > 0
+		  AND $3 = ANY (categories) AND $4 = ANY (service_kinds)
+		  AND ($5::ltree IS NULL OR path <@ $5::ltree)
+		  AND ($6 = '' OR tier = $6)
+		ORDER BY network_tier_rank(tier) DESC, grade NULLS LAST, id
+		LIMIT $7`
+	// SubtreeSQL: $1 tenant, $2 the top node's path, $3 cursor path or '',
+	// $4 max depth (0: all), $5 limit.
+	SubtreeSQL = `SELECT ` + nodeColumns + ` FROM nodes
+		WHERE tenant_id = $1 AND path <@ $2::ltree AND path >= $2::ltree
+		  AND ($3 = '' OR path > $3::ltree)
+		  AND ($4 = 0 OR nlevel(path) <= nlevel($2::ltree) + $4)
+		ORDER BY nodes.path LIMIT $5` // nodes.path: the ltree, not the text column of the same name
+)
+
 func scanNode(row pgx.Row) (Node, error) {
 	var (
 		n        Node
@@ -363,12 +383,7 @@ func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, m
 			return err
 		}
 		topPath := pathText(top)
-		rows, err := tx.Query(ctx, `
-			SELECT `+nodeColumns+` FROM nodes
-			WHERE tenant_id = $1 AND path <@ $2::ltree AND path >= $2::ltree
-			  AND ($3 = '' OR path > $3::ltree)
-			  AND ($4 = 0 OR nlevel(path) <= nlevel($2::ltree) + $4)
-			ORDER BY path LIMIT $5`,
+		rows, err := tx.Query(ctx, SubtreeSQL,
 			tx.TenantID, topPath, after, maxDepth, limit+1)
 		if err != nil {
 			return err
@@ -683,14 +698,7 @@ func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q Candida
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `
-			SELECT `+nodeColumns+` FROM nodes
-			WHERE tenant_id = $1 AND coverage && $2::text[] AND status = 'active' AND daily_capacity > 0
-			  AND $3 = ANY (categories) AND $4 = ANY (service_kinds)
-			  AND ($5::ltree IS NULL OR path <@ $5::ltree)
-			  AND ($6 = '' OR tier = $6)
-			ORDER BY network_tier_rank(tier) DESC, grade NULLS LAST, id
-			LIMIT $7`,
+		rows, err := tx.Query(ctx, CandidatesSQL,
 			tx.TenantID, ancestors, q.Category, q.ServiceKind, sc.Path(), q.Tier, q.Limit)
 		if err != nil {
 			return err
