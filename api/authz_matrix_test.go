@@ -36,6 +36,12 @@ var wantMatrix = map[string][]string{
 	"listNodeStatusChanges": networkReaders,
 	"listNodeSubtree":       networkReaders,
 	"findCoveringNodes":     networkReaders,
+
+	"createTechnician":       networkWriters,
+	"listTechnicians":        networkReaders,
+	"getTechnician":          networkReaders,
+	"updateTechnician":       networkWriters,
+	"renewTechnicianLicence": networkWriters,
 }
 
 var (
@@ -50,9 +56,10 @@ var wantOperator = []string{"createTenant", "getTenant", "listTenants"}
 // dummyParams name objects that do not exist: allowed roles get 404 or 422,
 // denied roles 403 (authorization runs before lookup and body decoding).
 var dummyParams = map[string]string{
-	"key_id":    "key_00000000000000000000000000",
-	"node_id":   "nod_00000000000000000000000000",
-	"tenant_id": "ten_00000000000000000000000000",
+	"key_id":        "key_00000000000000000000000000",
+	"node_id":       "nod_00000000000000000000000000",
+	"tenant_id":     "ten_00000000000000000000000000",
+	"technician_id": "tec_00000000000000000000000000",
 }
 
 func TestEveryOperationDeclaresAPermission(t *testing.T) {

@@ -29,12 +29,19 @@ func TestCrossTenantIsolation(t *testing.T) {
 	aNet := env.CreateNetwork(t, a.AdminKey, "anet") // A has data of its own in every list
 	// Bodies that pass validation, so the request reaches the object lookup.
 	validBodies := map[string]any{
-		"changeNodeStatus": map[string]any{"status": "suspended", "reason": "cross-tenant probe"},
-		"moveNode":         map[string]any{"parent_id": aNet.Root},
+		"changeNodeStatus":       map[string]any{"status": "suspended", "reason": "cross-tenant probe"},
+		"moveNode":               map[string]any{"parent_id": aNet.Root},
+		"renewTechnicianLicence": map[string]any{"number": "X-1", "issued_on": "2026-01-01", "expires_on": "2031-01-01"},
 	}
-	bObjects := map[string]string{"key_id": bKeyID, "node_id": bNet.Center}
+	const techName = "b-private-technician"
+	r = env.Do(t, http.MethodPost, "/v1/network/technicians", b.AdminKey, map[string]any{"external_code": "bnet-T1",
+		"node_id": bNet.Point, "name": techName, "phone": "+86 138 0000 0000"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bTechID := r.JSON(t)["id"].(string)
+	bObjects := map[string]string{"key_id": bKeyID, "node_id": bNet.Center, "technician_id": bTechID}
 	// What must never appear in a response to A.
-	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:]}
+	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:],
+		techName, bTechID[4:]}
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {
@@ -73,6 +80,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/network/nodes/"+bNet.Center, b.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		require.Equal(t, float64(1), r.JSON(t)["version"], "B's node is unchanged")
+		r = env.Do(t, http.MethodGet, "/v1/network/technicians/"+bTechID, b.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		require.Equal(t, float64(1), r.JSON(t)["version"], "B's technician is unchanged")
 	}
 
 	t.Run("ApplicationFilterAndRLS", check)

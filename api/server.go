@@ -120,4 +120,5 @@ func (s *Server) registerOperations() {
 	s.registerAPIKeys()
 	s.registerEvents()
 	s.registerNodes()
+	s.registerTechnicians()
 }

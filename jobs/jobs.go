@@ -18,12 +18,14 @@ import (
 
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // Deps are the services workers call.
 type Deps struct {
 	Identity    *identity.Service
 	Idempotency *idempotency.Store
+	Network     *network.Service
 	Logger      *slog.Logger
 }
 
@@ -41,6 +43,7 @@ type Options struct {
 func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
+	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
 	return w
 }
 
@@ -50,6 +53,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return IdempotencySweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: IdempotencySweepArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return LicenceExpiryArgs{}, nil },
+			&river.PeriodicJobOpts{ID: LicenceExpiryArgs{}.Kind(), RunOnStart: true}),
 	}
 }
 

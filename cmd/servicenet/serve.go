@@ -45,7 +45,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	idn := &identity.Service{DB: db}
 	nw := &network.Service{DB: db}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err

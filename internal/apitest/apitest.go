@@ -84,7 +84,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	idn := &identity.Service{DB: db.App}
 	nw := &network.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
