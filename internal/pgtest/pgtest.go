@@ -170,11 +170,28 @@ func NewDB(t testing.TB) *DB {
 			return
 		}
 		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
+		DropDatabase(t, c, name)
 	})
 	return db
+}
+
+// DropDatabase drops a test database. The pools are closed by then, but
+// their backends (and autovacuum) may take a moment to leave; the owner role
+// may not terminate the application role's backends (WITH (FORCE) needs
+// that), so it waits for them instead.
+func DropDatabase(t testing.TB, c *pgx.Conn, name string) {
+	ctx := context.Background()
+	var err error
+	for attempt := 0; attempt < 100; attempt++ {
+		_, err = c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize())
+		if err == nil || !strings.Contains(err.Error(), "is being accessed by other users") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Logf("drop %s: %v", name, err)
+	}
 }
 
 var (
