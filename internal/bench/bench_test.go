@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -47,42 +46,7 @@ GRANT SELECT, INSERT ON bench_writes TO ` + pg.AppRole
 func newEnv(b *testing.B) *apitest.Env {
 	b.Helper()
 	env := apitest.New(b, apitest.Options{RatePerSecond: 1e9, RateBurst: 1e9})
-	// Runs before the harness's own cleanups. pgtest drops the database
-	// WITH (FORCE), which fails when a backend the owner role may not signal
-	// is still there: after a benchmark, typically an autovacuum worker or an
-	// application-role backend still exiting; the database is then left
-	// behind. So stop the stack and close the pools here (all idempotent; the
-	// harness does it again) and drop the database without FORCE, which
-	// waits for exiting backends and cancels autovacuum.
-	b.Cleanup(func() {
-		env.Server.Close()
-		_ = env.River.Stop(context.Background())
-		env.DB.App.Close()
-		env.DB.Owner.Close()
-		dropDatabase(b, env.DB.Name)
-	})
 	return env
-}
-
-// dropDatabase drops a benchmark's database, retrying while other sessions
-// are still leaving it.
-func dropDatabase(b *testing.B, name string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgtest.OwnerURL(b))
-	if err != nil {
-		b.Logf("drop %s: %v", name, err)
-		return
-	}
-	defer conn.Close(ctx)
-	for attempt := 0; ; attempt++ {
-		_, err = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize())
-		if err == nil || attempt == 5 {
-			break
-		}
-	}
-	if err != nil {
-		b.Logf("drop %s: %v", name, err)
-	}
 }
 
 // newClient is an HTTP client that keeps a connection per concurrent client.
