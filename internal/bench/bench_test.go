@@ -19,7 +19,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/internal/pgtest"
 )
 
 // clients is the number of concurrent clients in every benchmark.
