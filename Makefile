@@ -13,7 +13,7 @@ GO        ?= go
 BIN       := bin/servicenet
 DB_ENV    := eval "$$(bash deploy/localpg.sh env)"
 TEST_FLAGS ?= -race -count=1 -timeout 20m
-BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count=1 -timeout 20m
+BENCH_FLAGS ?= -run '^$$' -bench . -benchtime=3s -benchmem -count=1 -timeout 30m
 
 # Spec linters, installed from npm into .tools/ at pinned versions.
 REDOCLY_VERSION  := 2.77.0
