@@ -124,7 +124,22 @@ func writeEnvFile(path string, vals [][2]string) error {
 	for _, kv := range vals {
 		fmt.Fprintf(&b, "%s='%s'\n", kv[0], kv[1])
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o600)
+	// The file holds secrets: write a new 0600 file and rename it over the
+	// old one, so an existing file's wider mode is not kept (os.WriteFile
+	// keeps it) and a reader never sees half a file.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename there is nothing left to remove
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // createTenant is the `tenants create` admin verb.

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,16 +24,24 @@ const versionTable = "public.schema_version"
 // Migrate brings the database to the latest schema: it ensures the
 // application role exists with its limits, then applies our numbered
 // migrations (tern, under an advisory lock) and River's. It runs as the owner
-// and is idempotent: a second run changes nothing.
+// and is idempotent: a second run changes nothing. Concurrent runs against
+// one database wait for each other.
 func Migrate(ctx context.Context, owner *pgxpool.Pool, appPassword string) error {
-	if err := EnsureAppRole(ctx, owner, appPassword); err != nil {
-		return err
-	}
 	conn, err := owner.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
+	// Concurrent runs (several replicas starting at once) take turns: tern
+	// locks its own migrations, but River's and the role setup are not
+	// safe to run twice at the same time.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('servicenet migrate'))`); err != nil {
+		return fmt.Errorf("migrate lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext('servicenet migrate'))`) //nolint:errcheck
+	if err := EnsureAppRole(ctx, owner, appPassword); err != nil {
+		return err
+	}
 	m, err := newMigrator(ctx, conn.Conn())
 	if err != nil {
 		return err
@@ -83,11 +92,20 @@ func EnsureAppRole(ctx context.Context, owner *pgxpool.Pool, password string) er
 		}
 		stmts = append(stmts, create)
 	}
-	stmts = append(stmts,
-		`ALTER ROLE `+AppRole+` SET statement_timeout = '15s'`,
-		`ALTER ROLE `+AppRole+` SET lock_timeout = '5s'`,
-		`ALTER ROLE `+AppRole+` SET idle_in_transaction_session_timeout = '60s'`,
-	)
+	// Role settings are cluster-wide, so migrations of other databases in the
+	// cluster may be setting them at this moment (concurrent ALTER ROLEs fail
+	// with "tuple concurrently updated"): write only what differs.
+	var have []string
+	if err := owner.QueryRow(ctx, `
+		SELECT coalesce((SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+		                 WHERE r.rolname = $1 AND s.setdatabase = 0), '{}')`, AppRole).Scan(&have); err != nil {
+		return err
+	}
+	for _, set := range [][2]string{{"statement_timeout", "15s"}, {"lock_timeout", "5s"}, {"idle_in_transaction_session_timeout", "60s"}} {
+		if !slices.Contains(have, set[0]+"="+set[1]) {
+			stmts = append(stmts, `ALTER ROLE `+AppRole+` SET `+set[0]+` = '`+set[1]+`'`)
+		}
+	}
 	for _, s := range stmts {
 		if _, err := owner.Exec(ctx, s); err != nil {
 			return fmt.Errorf("ensure role %s: %w", AppRole, err)

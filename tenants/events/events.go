@@ -103,6 +103,9 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
+// likeEscaper quotes LIKE's metacharacters (backslash is LIKE's default escape).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // List reads the tenant's feed in commit order, after f.After. Only events of
 // transactions older than every transaction still running are returned, so
 // following next_cursor never skips an event that commits late.
@@ -118,7 +121,8 @@ func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Pag
 	exact, prefixes := []string{}, []string{}
 	for _, t := range f.Types {
 		if p, ok := strings.CutSuffix(t, ".*"); ok {
-			prefixes = append(prefixes, p+".%")
+			// The family is a literal prefix: "_" and "%" in it are not wildcards.
+			prefixes = append(prefixes, likeEscaper.Replace(p)+".%")
 		} else {
 			exact = append(exact, t)
 		}

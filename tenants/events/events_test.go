@@ -1,0 +1,239 @@
+package events_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+type testBundle struct {
+	db     *pgtest.DB
+	tenant string
+}
+
+// setup gives a test its own database with one tenant. Feed reads are gated
+// on the oldest running transaction of the whole cluster, so the tests that
+// need a clean view get their own database and poll briefly (another test's
+// open transaction delays, but never reorders, what List returns).
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	return &testBundle{db: db, tenant: newTenant(t, db)}
+}
+
+func newTenant(t *testing.T, db *pgtest.DB) string {
+	t.Helper()
+	id := tenants.NewID(tenants.PrefixTenant)
+	_, err := db.App.Exec(context.Background(), `INSERT INTO tenants (id, name, slug) VALUES ($1, 'T', $2)`, id, "t-"+id[len(id)-16:])
+	require.NoError(t, err)
+	return id
+}
+
+// appendCommitted appends one event in its own committed transaction and
+// returns its subject ID, which tests use to recognise it.
+func appendCommitted(t *testing.T, db *pgtest.DB, tenant, typ, subject string) {
+	t.Helper()
+	require.NoError(t, pg.InTenantTx(context.Background(), db.App, tenant, func(tx pg.TenantTx) error {
+		return events.Append(context.Background(), tx, events.New{Type: typ, SubjectID: subject, Actor: "test", Data: map[string]int{"n": 1}})
+	}))
+}
+
+func subjects(p events.Page) []string {
+	s := []string{}
+	for _, e := range p.Events {
+		s = append(s, e.SubjectID)
+	}
+	return s
+}
+
+// listUntil polls List until it returns want (by subject) or a few seconds
+// pass; the returned page is the last one read.
+func listUntil(t *testing.T, db *pgtest.DB, tenant string, f events.Filter, want []string) events.Page {
+	t.Helper()
+	var page events.Page
+	require.Eventually(t, func() bool {
+		var err error
+		page, err = events.List(context.Background(), db.App, tenant, f)
+		require.NoError(t, err)
+		return len(page.Events) >= len(want)
+	}, 10*time.Second, 10*time.Millisecond, "waiting for %v", want)
+	require.Equal(t, want, subjects(page))
+	return page
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("CommitOrderAndPaging", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		want := []string{"s1", "s2", "s3", "s4", "s5"}
+		for _, s := range want {
+			appendCommitted(t, b.db, b.tenant, "thing.happened", s)
+		}
+		all := listUntil(t, b.db, b.tenant, events.Filter{Limit: 50}, want)
+		e := all.Events[0]
+		require.True(t, tenants.ValidID(tenants.PrefixEvent, e.ID))
+		require.Equal(t, "thing.happened", e.Type)
+		require.Equal(t, "test", e.Actor)
+		require.JSONEq(t, `{"n": 1}`, string(e.Data))
+		require.WithinDuration(t, time.Now(), e.OccurredAt, time.Minute)
+
+		var got []string
+		cursor := ""
+		for range 10 {
+			page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Limit: 2, After: cursor})
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page.Events), 2)
+			require.NotEmpty(t, page.NextCursor, "a feed has no end: even an empty page has a cursor")
+			got = append(got, subjects(page)...)
+			if len(page.Events) == 0 {
+				require.Equal(t, cursor, page.NextCursor, "an empty page keeps the position")
+				break
+			}
+			cursor = page.NextCursor
+		}
+		require.Equal(t, want, got)
+
+		// Polling with the last cursor later returns only what is new.
+		appendCommitted(t, b.db, b.tenant, "thing.happened", "s6")
+		listUntil(t, b.db, b.tenant, events.Filter{Limit: 50, After: cursor}, []string{"s6"})
+	})
+
+	t.Run("LateCommitIsNotSkipped", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		appendCommitted(t, b.db, b.tenant, "thing.happened", "e0")
+		page := listUntil(t, b.db, b.tenant, events.Filter{Limit: 50}, []string{"e0"})
+		cursor := page.NextCursor
+
+		// tx1 appends E1 first (so it has the older transaction ID) and
+		// stays open while E2 is appended and committed.
+		tx1, err := b.db.App.Begin(ctx)
+		require.NoError(t, err)
+		defer tx1.Rollback(ctx) //nolint:errcheck
+		require.NoError(t, pg.SetTenant(ctx, tx1, b.tenant))
+		require.NoError(t, events.Append(ctx, pg.TenantTx{Tx: tx1, TenantID: b.tenant}, events.New{Type: "thing.happened", SubjectID: "e1", Actor: "slow"}))
+		appendCommitted(t, b.db, b.tenant, "thing.happened", "e2")
+
+		// E2 is committed, but returning it now would move the consumer's
+		// cursor past E1, which commits later: nothing is returned yet.
+		for range 5 {
+			page, err = events.List(ctx, b.db.App, b.tenant, events.Filter{Limit: 50, After: cursor})
+			require.NoError(t, err)
+			require.Empty(t, page.Events, "an event is returned while an older transaction is still open")
+			require.Equal(t, cursor, page.NextCursor)
+			page, err = events.List(ctx, b.db.App, b.tenant, events.Filter{Limit: 50})
+			require.NoError(t, err)
+			require.Equal(t, []string{"e0"}, subjects(page))
+			time.Sleep(5 * time.Millisecond)
+		}
+
+		require.NoError(t, tx1.Commit(ctx))
+		listUntil(t, b.db, b.tenant, events.Filter{Limit: 50, After: cursor}, []string{"e1", "e2"})
+	})
+
+	t.Run("RolledBackEventsNeverAppear", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		tx, err := b.db.App.Begin(ctx)
+		require.NoError(t, err)
+		require.NoError(t, pg.SetTenant(ctx, tx, b.tenant))
+		require.NoError(t, events.Append(ctx, pg.TenantTx{Tx: tx, TenantID: b.tenant}, events.New{Type: "thing.happened", SubjectID: "ghost", Actor: "x"}))
+		require.NoError(t, tx.Rollback(ctx))
+		appendCommitted(t, b.db, b.tenant, "thing.happened", "real")
+		listUntil(t, b.db, b.tenant, events.Filter{Limit: 50}, []string{"real"})
+	})
+
+	t.Run("TypeFilters", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		for _, e := range []struct{ typ, subject string }{
+			{events.TypeTenantCreated, "t1"},
+			{events.TypeAPIKeyCreated, "k1"},
+			{"apixkey.created", "decoy"}, // "_" must not act as a LIKE wildcard
+			{events.TypeAPIKeyRevoked, "k2"},
+			{"api_key_usage.reported", "decoy2"},
+			{events.TypeTenantUpdated, "t2"},
+		} {
+			appendCommitted(t, b.db, b.tenant, e.typ, e.subject)
+		}
+		listUntil(t, b.db, b.tenant, events.Filter{Limit: 50}, []string{"t1", "k1", "decoy", "k2", "decoy2", "t2"})
+		for _, c := range []struct {
+			name  string
+			types []string
+			want  []string
+		}{
+			{"Family", []string{"api_key.*"}, []string{"k1", "k2"}},
+			{"Exact", []string{events.TypeTenantCreated}, []string{"t1"}},
+			{"Mixed", []string{"api_key.*", events.TypeTenantUpdated}, []string{"k1", "k2", "t2"}},
+			{"NoMatch", []string{"ticket.*", "node.created"}, []string{}},
+			{"PercentIsLiteral", []string{"%.*"}, []string{}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: c.types, Limit: 50})
+				require.NoError(t, err)
+				require.Equal(t, c.want, subjects(page))
+			})
+		}
+		t.Run("FilteredPaging", func(t *testing.T) {
+			page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: []string{"api_key.*"}, Limit: 1})
+			require.NoError(t, err)
+			require.Equal(t, []string{"k1"}, subjects(page))
+			page, err = events.List(ctx, b.db.App, b.tenant, events.Filter{Types: []string{"api_key.*"}, Limit: 1, After: page.NextCursor})
+			require.NoError(t, err)
+			require.Equal(t, []string{"k2"}, subjects(page))
+		})
+	})
+
+	t.Run("TenantsSeeOnlyTheirFeed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		other := newTenant(t, b.db)
+		appendCommitted(t, b.db, b.tenant, "thing.happened", "mine")
+		appendCommitted(t, b.db, other, "thing.happened", "theirs")
+		listUntil(t, b.db, b.tenant, events.Filter{Limit: 50}, []string{"mine"})
+		listUntil(t, b.db, other, events.Filter{Limit: 50}, []string{"theirs"})
+	})
+
+	t.Run("MalformedCursorIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		db := pgtest.NewDB(t)
+		for _, c := range []string{"!!", "bm90LWEtY3Vyc29y", "MS54"} { // "not-a-cursor", "1.x"
+			_, err := events.List(ctx, db.App, tenants.NewID(tenants.PrefixTenant), events.Filter{After: c, Limit: 10})
+			var te *tenants.Error
+			require.ErrorAs(t, err, &te, c)
+			require.Equal(t, tenants.CodeInvalid, te.Code)
+			require.Equal(t, "query.cursor", te.Fields[0].Location)
+		}
+	})
+}
+
+func TestAppend(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tx := pgtest.Tx(t)
+	tenant := tenants.NewID(tenants.PrefixTenant)
+	_, err := tx.Exec(ctx, `INSERT INTO tenants (id, name, slug) VALUES ($1, 'T', $2)`, tenant, "t-"+tenant[len(tenant)-16:])
+	require.NoError(t, err)
+	require.NoError(t, pg.SetTenant(ctx, tx, tenant))
+	ttx := pg.TenantTx{Tx: tx, TenantID: tenant}
+
+	t.Run("NilDataIsAnEmptyObject", func(t *testing.T) {
+		require.NoError(t, events.Append(ctx, ttx, events.New{Type: "thing.happened", SubjectID: "nil-data", Actor: "a"}))
+		var data string
+		require.NoError(t, tx.QueryRow(ctx, `SELECT data::text FROM events WHERE subject_id = 'nil-data'`).Scan(&data))
+		require.Equal(t, "{}", data)
+	})
+	t.Run("UnmarshalableDataIsAnError", func(t *testing.T) {
+		require.Error(t, events.Append(ctx, ttx, events.New{Type: "thing.happened", SubjectID: "x", Actor: "a", Data: make(chan int)}))
+	})
+}
