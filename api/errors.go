@@ -26,6 +26,10 @@ type Problem struct {
 	Code      tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
 	RequestID string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
 	Errors    []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
+
+	// cause is the text of a 5xx made without a request context (huma.NewError),
+	// for toProblem to log; it is never sent.
+	cause string
 }
 
 // FieldDetail locates one problem in the request.
@@ -105,7 +109,9 @@ func installErrorModel(log *slog.Logger) {
 	installOnce.Do(func() {
 		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 			if status >= 500 {
-				return newProblem(status, "", "internal error")
+				p := newProblem(status, "", "internal error")
+				p.cause = joinErrs(msg, errs)
+				return p
 			}
 			p := newProblem(status, "", msg)
 			for _, err := range errs {
@@ -157,6 +163,9 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 	var se huma.StatusError
 	switch {
 	case errors.As(err, &p):
+		if p.cause != "" {
+			log.ErrorContext(ctx, "request failed", "error", p.cause)
+		}
 	case errors.As(err, &te):
 		status, ok := statusOf[te.Code]
 		if !ok {

@@ -275,6 +275,17 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 	next(ctx)
 }
 
+// hasHeader reports whether the request carries the header, even empty.
+func hasHeader(ctx huma.Context, name string) bool {
+	found := false
+	ctx.EachHeader(func(n, _ string) {
+		if strings.EqualFold(n, name) {
+			found = true
+		}
+	})
+	return found
+}
+
 type humaCtx huma.Context
 
 // capture records what an operation writes, so an idempotent POST's response
@@ -319,17 +330,25 @@ func requestHash(method, path string, body []byte) string {
 func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	key := ctx.Header("Idempotency-Key")
 	p, ok := tenants.PrincipalFrom(ctx.Context())
-	if ctx.Method() != http.MethodPost || key == "" || !ok {
+	if ctx.Method() != http.MethodPost || !ok || (key == "" && !hasHeader(ctx, "Idempotency-Key")) {
 		next(ctx)
 		return
 	}
-	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+	// Present but empty is refused, not ignored: the client asked for a
+	// retry-safe request and would silently not get one.
+	if key == "" || len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed")
 		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "must be 1-255 visible ASCII characters"}}
 		writeProblem(ctx, p)
 		return
 	}
 	limit := ctx.Operation().MaxBodyBytes
+	if limit <= 0 {
+		// An operation without a request body has no limit set (Huma ignores
+		// its body); bound the read with Huma's default instead of refusing
+		// any body, such as the {} many clients send with every POST.
+		limit = 1 << 20
+	}
 	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), limit+1))
 	if err != nil {
 		writeProblem(ctx, newProblem(http.StatusBadRequest, "", "cannot read request body"))

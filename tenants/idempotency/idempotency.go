@@ -77,22 +77,31 @@ func (s *Store) Begin(ctx context.Context, sc Scope, key, requestHash, method, p
 		} else {
 			vals += " FROM (SELECT $1::text) AS unused"
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+cols+`) SELECT `+vals+` ON CONFLICT DO NOTHING`,
-			tenant, sc.CredentialID, key, requestHash, method, path, time.Now().Add(Retention))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 1 {
-			return nil
-		}
 		var r Record
 		var state string
 		var headers []byte
-		err = tx.QueryRow(ctx, `SELECT request_hash, method, path, state, coalesce(response_status, 0), response_headers, response_body
-			FROM `+table+` WHERE `+where, tenant, sc.CredentialID, key).
-			Scan(&r.RequestHash, &r.Method, &r.Path, &state, &r.Status, &headers, &r.Body)
-		if err != nil {
-			return err
+		// The claim that blocked the insert can be released (its request
+		// failed) before the select reads it; each statement sees the latest
+		// commits, so claim again rather than fail.
+		for attempt := 0; ; attempt++ {
+			tag, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+cols+`) SELECT `+vals+` ON CONFLICT DO NOTHING`,
+				tenant, sc.CredentialID, key, requestHash, method, path, time.Now().Add(Retention))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				return nil
+			}
+			err = tx.QueryRow(ctx, `SELECT request_hash, method, path, state, coalesce(response_status, 0), response_headers, response_body
+				FROM `+table+` WHERE `+where, tenant, sc.CredentialID, key).
+				Scan(&r.RequestHash, &r.Method, &r.Path, &state, &r.Status, &headers, &r.Body)
+			if errors.Is(err, pgx.ErrNoRows) && attempt < 3 {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
 		}
 		r.Completed = state == "completed"
 		if headers != nil {
