@@ -32,7 +32,7 @@ type APIKey struct {
 // CreatedAPIKey is a new key, with its secret.
 type CreatedAPIKey struct {
 	APIKey
-	Secret string `json:"secret" doc:"The key itself. Shown once: store it now; only its hash is kept." example:"sn_live_k3m9qa7dz2wq4n6r8t0v2x4z6b8d0f2h4j6l8n0p2r4t6v8x0z2b4d"`
+	Secret string `json:"secret,omitempty" doc:"The key itself. Shown once: store it now; only its hash is kept. Absent when the response is an idempotent replay (Idempotent-Replayed: true): the secret is never stored." example:"sn_live_k3m9qa7dz2wq4n6r8t0v2x4z6b8d0f2h4j6l8n0p2r4t6v8x0z2b4d"`
 }
 
 func keyOf(k identity.APIKey) APIKey {

@@ -29,6 +29,7 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -409,7 +410,7 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			err = s.deps.Idempotency.Complete(bg, scope, key, status, c.headers, c.out.Bytes())
+			err = s.deps.Idempotency.Complete(bg, scope, key, status, c.headers, withoutSecrets(c.out.Bytes()))
 		}
 		if err != nil {
 			s.log.ErrorContext(bg, "idempotency record not saved", "error", err.Error())
@@ -417,4 +418,45 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	}()
 	next(c)
 	finished = true
+}
+
+// withoutSecrets removes credential secrets ("secret" fields holding an API
+// key) from a response before it is stored for replay: a secret is shown
+// once and only its hash is ever stored, so a replay of createApiKey or
+// createTenant answers the same object without its secret.
+func withoutSecrets(body []byte) []byte {
+	if !bytes.Contains(body, []byte(identity.LivePrefix)) && !bytes.Contains(body, []byte(identity.TestPrefix)) {
+		return body
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return body
+	}
+	removed := false
+	var strip func(any)
+	strip = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			if s, ok := t["secret"].(string); ok && (strings.HasPrefix(s, identity.LivePrefix) || strings.HasPrefix(s, identity.TestPrefix)) {
+				delete(t, "secret")
+				removed = true
+			}
+			for _, x := range t {
+				strip(x)
+			}
+		case []any:
+			for _, x := range t {
+				strip(x)
+			}
+		}
+	}
+	strip(v)
+	if !removed {
+		return body
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
 }
