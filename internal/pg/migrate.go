@@ -125,9 +125,14 @@ type SchemaStatus struct {
 	RiverVersion, RiverLatest int
 }
 
-// Current reports whether both ledgers are at the latest version.
+// Current reports whether both ledgers are at (or past) the latest version
+// this binary knows.
+//
+// A schema ahead of the binary counts as current: migrations are additive
+// (expand, then contract in a later release), so during a rolling upgrade the
+// old pods keep serving after the new release's migrate job has run.
 func (s SchemaStatus) Current() bool {
-	return s.Version == s.Latest && s.RiverVersion == s.RiverLatest
+	return s.Version >= s.Latest && s.RiverVersion >= s.RiverLatest
 }
 
 // CheckSchema reads both migration ledgers. It needs only SELECT, so the
