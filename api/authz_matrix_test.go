@@ -42,11 +42,18 @@ var wantMatrix = map[string][]string{
 	"getTechnician":          networkReaders,
 	"updateTechnician":       networkWriters,
 	"renewTechnicianLicence": networkWriters,
+
+	"createNetworkImport":     networkImporters,
+	"listNetworkImports":      networkImporters,
+	"getNetworkImport":        networkImporters,
+	"listNetworkImportErrors": networkImporters,
 }
 
 var (
 	networkReaders = []string{"tenant_admin", "network_manager", "dispatcher", "agent", "node_manager", "technician", "integrator", "auditor"}
 	networkWriters = []string{"tenant_admin", "network_manager", "node_manager"}
+	// Bulk imports reshape the whole network: no node-scoped role.
+	networkImporters = []string{"network_manager", "tenant_admin"}
 )
 
 // Public and operator-only operations are not decided by roles.
@@ -60,6 +67,7 @@ var dummyParams = map[string]string{
 	"node_id":       "nod_00000000000000000000000000",
 	"tenant_id":     "ten_00000000000000000000000000",
 	"technician_id": "tec_00000000000000000000000000",
+	"import_id":     "imp_00000000000000000000000000",
 }
 
 func TestEveryOperationDeclaresAPermission(t *testing.T) {

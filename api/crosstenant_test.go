@@ -38,10 +38,15 @@ func TestCrossTenantIsolation(t *testing.T) {
 		"node_id": bNet.Point, "name": techName, "phone": "+86 138 0000 0000"})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	bTechID := r.JSON(t)["id"].(string)
-	bObjects := map[string]string{"key_id": bKeyID, "node_id": bNet.Center, "technician_id": bTechID}
+	r = env.Do(t, http.MethodPost, "/v1/network/imports", b.AdminKey,
+		`{"type":"node","external_code":"bnet-IMP","name":"b-imported-node","tier":"repair_point","parent_code":"bnet-SD"}`+"\n",
+		"Content-Type: application/x-ndjson")
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
+	bImportID := r.JSON(t)["id"].(string)
+	bObjects := map[string]string{"key_id": bKeyID, "node_id": bNet.Center, "technician_id": bTechID, "import_id": bImportID}
 	// What must never appear in a response to A.
 	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:],
-		techName, bTechID[4:]}
+		techName, bTechID[4:], bImportID[4:], "b-imported-node"}
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {

@@ -120,5 +120,6 @@ func (s *Server) registerOperations() {
 	s.registerAPIKeys()
 	s.registerEvents()
 	s.registerNodes()
+	s.registerImports()
 	s.registerTechnicians()
 }

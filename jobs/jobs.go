@@ -44,6 +44,7 @@ func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
+	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	return w
 }
 

@@ -13,10 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // The demo brand that `make run` seeds.
@@ -66,6 +70,10 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 		}
 	}
 
+	if err := seedNetwork(ctx, db, t.ID, stdout); err != nil {
+		return fmt.Errorf("demo network: %w", err)
+	}
+
 	operator := cfg.OperatorToken
 	if operator == "" {
 		operator = prev["OPERATOR_TOKEN"]
@@ -95,6 +103,38 @@ ServiceNet demo brand %q (%s)
   (saved in %s)
 
 `, t.Name, t.ID, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, key, operator, cfg.PublicURL, envFile)
+	return nil
+}
+
+// seedNetwork gives the demo brand its network (network.DemoNetwork) when it
+// has no nodes yet, through the import path a brand uses: the import is
+// created with its job queued, then run here so the network is there when
+// seed returns (the job, once a worker picks it up, finds it finished).
+func seedNetwork(ctx context.Context, db *pgxpool.Pool, tenantID string, stdout io.Writer) error {
+	nw := &network.Service{DB: db}
+	rc, err := jobs.NewClient(db, jobs.Deps{Network: nw}, jobs.Options{}) // inserts only
+	if err != nil {
+		return err
+	}
+	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+	p := tenants.Principal{TenantID: tenantID, KeyID: "seed"}
+	nodes, _, err := nw.ListNodes(ctx, p, network.NodeFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(nodes) > 0 {
+		return nil
+	}
+	im, err := nw.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
+	if err != nil {
+		return err
+	}
+	if im, err = nw.RunImport(ctx, tenantID, im.ID); err != nil {
+		return err
+	}
+	n, tc := im.Counts.Nodes, im.Counts.Technicians
+	fmt.Fprintf(stdout, "Demo network imported (%s, %s): %d nodes and %d technicians created, %d rows failed\n",
+		im.ID, im.State, n.Created, tc.Created, n.Failed+tc.Failed)
 	return nil
 }
 

@@ -50,6 +50,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
+	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)

@@ -86,6 +86,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	store := &idempotency.Store{DB: db.App}
 	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
+	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()

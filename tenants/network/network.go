@@ -10,10 +10,12 @@
 package network
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/tenants"
@@ -155,6 +157,9 @@ type NodeUpdate struct {
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// EnqueueImport schedules the job that runs an import, inside tx (the
+	// transaction that stores the import). Wired in cmd to River's InsertTx.
+	EnqueueImport func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error
 }
 
 func (s *Service) now() time.Time {

@@ -1,0 +1,72 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// NetworkImportArgs runs one bulk import of nodes and technicians. The file
+// is stored with the import; the job carries only its tenant and id.
+type NetworkImportArgs struct {
+	TenantID string `json:"tenant_id"`
+	ImportID string `json:"import_id"`
+}
+
+// Kind is stored with every job; never rename it.
+func (NetworkImportArgs) Kind() string { return "network_import" }
+
+// InsertOpts: a few attempts; each starts the import over (its writes are
+// all-or-nothing).
+func (NetworkImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+
+// NetworkImportWorker runs NetworkImportArgs through network.Service.RunImport,
+// which is idempotent: a finished import is left alone. When the last attempt
+// fails, the import is marked failed so that its readers stop waiting.
+type NetworkImportWorker struct {
+	river.WorkerDefaults[NetworkImportArgs]
+	Network *network.Service
+	Logger  *slog.Logger
+}
+
+// Timeout leaves room for the largest files (64 MiB, hundreds of thousands of rows).
+func (w *NetworkImportWorker) Timeout(*river.Job[NetworkImportArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkImportArgs]) error {
+	_, err := w.Network.RunImport(ctx, job.Args.TenantID, job.Args.ImportID)
+	switch {
+	case err == nil:
+		return nil
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		return river.JobCancel(err) // the import (or its tenant) does not exist: retrying cannot help
+	case job.Attempt >= job.MaxAttempts:
+		reason := "the import failed on every attempt; nothing was imported. Upload the file again, or contact support with the import id"
+		var te *tenants.Error
+		if errors.As(err, &te) {
+			reason = te.Message
+		}
+		if ferr := w.Network.FailImport(context.WithoutCancel(ctx), job.Args.TenantID, job.Args.ImportID, reason); ferr != nil && w.Logger != nil {
+			w.Logger.ErrorContext(ctx, "marking import failed", "import_id", job.Args.ImportID, "error", ferr.Error())
+		}
+	}
+	return err
+}
+
+// NetworkImportEnqueuer is network.Service's EnqueueImport hook: it inserts
+// the import's job in the caller's transaction, so the import and its job
+// commit (or roll back) together.
+func NetworkImportEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
+		_, err := rc.InsertTx(ctx, tx, NetworkImportArgs{TenantID: tenantID, ImportID: importID}, nil)
+		return err
+	}
+}
