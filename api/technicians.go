@@ -117,7 +117,7 @@ func (s *Server) registerTechnicians() {
 		OperationID: "updateTechnician", Method: http.MethodPatch, Path: "/v1/network/technicians/{technician_id}",
 		Summary: "Update a technician", Tags: tags,
 		Description: "Changes a technician's attributes; absent fields stay as they are, and skills, shifts and " +
-			"home are replaced whole. A new node_id moves the technician to that node (in the caller's scope, not " +
+			"home are replaced whole (an empty home {} clears it). A new node_id moves the technician to that node (in the caller's scope, not " +
 			"terminated). The licence changes through renewTechnicianLicence. Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 64 << 10,

@@ -119,7 +119,7 @@ type NewTechnician struct {
 	Phone         string        `json:"phone" minLength:"5" maxLength:"32" pattern:"^\\+?[0-9][0-9 ()-]*$" example:"+86 138 0532 0000"`
 	Status        string        `json:"status,omitempty" enum:"active,on_leave,suspended" doc:"Default active." example:"active"`
 	Skills        []Skill       `json:"skills,omitempty" maxItems:"20" doc:"One entry per category."`
-	Licence       *LicenceInput `json:"licence,omitempty" doc:"The service licence; without one the technician is not eligible for dispatch."`
+	Licence       *LicenceInput `json:"licence,omitempty"`
 	Shifts        []Shift       `json:"shifts,omitempty" maxItems:"21" doc:"Weekly working windows; windows on one weekday must not overlap."`
 	DailyJobLimit *int          `json:"daily_job_limit,omitempty" minimum:"0" maximum:"100" doc:"Most jobs assigned per day (default 8); 0 takes none." example:"8"`
 	Home          *Home         `json:"home,omitempty"`
@@ -136,7 +136,7 @@ type TechnicianUpdate struct {
 	Skills        *[]Skill `json:"skills,omitempty" maxItems:"20" doc:"Replaces all skills."`
 	Shifts        *[]Shift `json:"shifts,omitempty" maxItems:"21" doc:"Replaces all shifts."`
 	DailyJobLimit *int     `json:"daily_job_limit,omitempty" minimum:"0" maximum:"100" example:"10"`
-	Home          *Home    `json:"home,omitempty" doc:"Replaces the home; {} clears it."`
+	Home          *Home    `json:"home,omitempty"`
 }
 
 // TechnicianFilter selects technicians; empty fields do not filter.
