@@ -17,9 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Config tunes the HTTP surface. Zero values take defaults.
@@ -39,6 +42,9 @@ type Deps struct {
 	DB          *pgxpool.Pool
 	Identity    *identity.Service
 	Network     *network.Service
+	Catalog     *catalog.Service
+	Customers   *customers.Service
+	Warranty    *warranty.Service
 	Idempotency *idempotency.Store
 	Authz       *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -122,4 +128,8 @@ func (s *Server) registerOperations() {
 	s.registerNodes()
 	s.registerImports()
 	s.registerTechnicians()
+	s.registerCatalog()
+	s.registerCustomers()
+	s.registerContracts()
+	s.registerEntitlements()
 }

@@ -25,10 +25,27 @@ const (
 	NetworkRead   Permission = "network.read"
 	NetworkWrite  Permission = "network.write"
 	NetworkImport Permission = "network.import"
+	// Catalog: product models, parts, price lists and quotes, coverage plans.
+	CatalogRead  Permission = "catalog.read"
+	CatalogWrite Permission = "catalog.write"
+	// Customers and their registered units (with service history). Storefront
+	// keys are limited to the units they sold.
+	UnitsRead  Permission = "units.read"
+	UnitsWrite Permission = "units.write"
+	// Storefronts: the brand's retail partners.
+	StorefrontsRead  Permission = "storefronts.read"
+	StorefrontsWrite Permission = "storefronts.write"
+	// Contracts attach coverage plans to units. Storefront keys see only theirs.
+	ContractsRead  Permission = "contracts.read"
+	ContractsWrite Permission = "contracts.write"
+	// Entitlement decisions (previews; nothing is written).
+	EntitlementsDecide Permission = "entitlements.decide"
 )
 
 // Permissions lists every tenant permission.
 var Permissions = []Permission{
 	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
 	NetworkRead, NetworkWrite, NetworkImport,
+	CatalogRead, CatalogWrite, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
+	ContractsRead, ContractsWrite, EntitlementsDecide,
 }

@@ -16,9 +16,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Deps are the services workers call.
@@ -26,6 +29,9 @@ type Deps struct {
 	Identity    *identity.Service
 	Idempotency *idempotency.Store
 	Network     *network.Service
+	Catalog     *catalog.Service
+	Customers   *customers.Service
+	Warranty    *warranty.Service
 	Logger      *slog.Logger
 }
 

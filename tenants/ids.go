@@ -19,6 +19,16 @@ const (
 	PrefixNodeStatus     = "nsc"
 	PrefixTechnician     = "tec"
 	PrefixImport         = "imp"
+	PrefixProductModel   = "mdl"
+	PrefixPart           = "prt"
+	PrefixPriceList      = "prl"
+	PrefixQuote          = "quo"
+	PrefixCustomer       = "cus"
+	PrefixUnit           = "unt"
+	PrefixServiceRecord  = "svr"
+	PrefixStorefront     = "sfr"
+	PrefixPlan           = "pln"
+	PrefixContract       = "ctr"
 )
 
 // NewID returns a fresh ID with the given prefix.

@@ -20,9 +20,12 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/openapi"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // serve runs until ctx is cancelled, then drains HTTP and stops River. When
@@ -44,8 +47,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 
 	idn := &identity.Service{DB: db}
 	nw := &network.Service{DB: db}
+	cat := &catalog.Service{DB: db}
+	cus := &customers.Service{DB: db}
+	war := &warranty.Service{DB: db}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err
@@ -94,7 +100,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

@@ -24,9 +24,12 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // OperatorToken is the operator token of every test server.
@@ -39,6 +42,9 @@ type Env struct {
 	API         *api.Server
 	Identity    *identity.Service
 	Network     *network.Service
+	Catalog     *catalog.Service
+	Customers   *customers.Service
+	Warranty    *warranty.Service
 	Idempotency *idempotency.Store
 	River       *river.Client[pgx.Tx]
 	Logs        *SyncBuffer
@@ -83,8 +89,11 @@ func New(t testing.TB, opts ...Options) *Env {
 	log := logging.New(logs, slog.LevelDebug)
 	idn := &identity.Service{DB: db.App}
 	nw := &network.Service{DB: db.App}
+	cat := &catalog.Service{DB: db.App}
+	cus := &customers.Service{DB: db.App}
+	war := &warranty.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,7 +101,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, Authz: az, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -102,7 +111,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, River: rc, Logs: logs}
 }
 
 // Response is a received response.

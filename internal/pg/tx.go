@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,3 +69,33 @@ func OverrideTenantFilterForTest(realTenant, filterTenant string) (restore func(
 	tenantFilterOverrides.Store(realTenant, filterTenant)
 	return func() { tenantFilterOverrides.Delete(realTenant) }
 }
+
+// TenantSettings are the tenant attributes every context needs to reckon
+// dates and money: the time zone business days and deadlines are counted in,
+// and the one currency all amounts are in.
+type TenantSettings struct {
+	Location *time.Location
+	Currency string
+}
+
+var locations sync.Map // IANA name -> *time.Location
+
+// Settings reads the transaction's tenant's time zone and currency.
+func (tx TenantTx) Settings(ctx context.Context) (TenantSettings, error) {
+	var zone, currency string
+	if err := tx.QueryRow(ctx, `SELECT time_zone, currency FROM tenants WHERE id = app_current_tenant()`).Scan(&zone, &currency); err != nil {
+		return TenantSettings{}, fmt.Errorf("tenant settings: %w", err)
+	}
+	loc, ok := locations.Load(zone)
+	if !ok {
+		l, err := time.LoadLocation(zone)
+		if err != nil {
+			return TenantSettings{}, fmt.Errorf("tenant time zone %q: %w", zone, err)
+		}
+		loc, _ = locations.LoadOrStore(zone, l)
+	}
+	return TenantSettings{Location: loc.(*time.Location), Currency: currency}, nil
+}
+
+// Today is the calendar date at now in the tenant's zone, as YYYY-MM-DD.
+func (s TenantSettings) Today(now time.Time) string { return now.In(s.Location).Format(time.DateOnly) }

@@ -35,6 +35,7 @@ const (
 
 func init() {
 	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
+	pg.RegisterConstraint("api_keys_storefront_fkey", "body.storefront_id", "no storefront with this id in the tenant")
 }
 
 // Service is the identity context's entry point. Each exported method is one

@@ -1,0 +1,27 @@
+package tenants
+
+import "fmt"
+
+// Money is an amount in integer minor units (fen for CNY) with its ISO 4217
+// currency. Amounts are never floats.
+type Money struct {
+	Amount   int64  `json:"amount" doc:"Amount in minor units (fen for CNY): 3000 is 30.00." example:"3000"`
+	Currency string `json:"currency" pattern:"^[A-Z]{3}$" doc:"ISO 4217 currency; must be the tenant's currency." example:"CNY"`
+}
+
+// MaxMoneyAmount bounds every amount (100 million in major units).
+const MaxMoneyAmount = 10_000_000_000
+
+// CheckMoney validates m at loc ("body.purchase_price") against the tenant's
+// currency: the amount non-negative and bounded, the currency the tenant's.
+func CheckMoney(v *Validation, loc string, m Money, currency string) {
+	switch {
+	case m.Amount < 0:
+		v.Add(loc+".amount", "must not be negative", m.Amount)
+	case m.Amount > MaxMoneyAmount:
+		v.Add(loc+".amount", fmt.Sprintf("must be at most %d minor units", int64(MaxMoneyAmount)), m.Amount)
+	}
+	if m.Currency != currency {
+		v.Add(loc+".currency", "must be the tenant's currency "+currency, m.Currency)
+	}
+}
