@@ -24,6 +24,7 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
@@ -194,7 +195,7 @@ func (e *Env) Key(t testing.TB, adminKey string, roles ...string) (secret, id st
 		case "node_manager", "technician":
 			body["node_id"] = "nod_01jd3zq8w6v7t3y2k9x4n5m6pc"
 		case "storefront":
-			body["storefront_id"] = "sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"
+			body["storefront_id"] = e.Storefront(t, adminKey, "")
 		}
 	}
 	r := e.Do(t, http.MethodPost, "/v1/api-keys", adminKey, body)
@@ -231,4 +232,30 @@ func (e *Env) CreateNetwork(t testing.TB, adminKey, prefix string) Network {
 	n.Depot = create("SD", "specialist_depot", n.Center)
 	n.Point = create("RP", "repair_point", n.Depot)
 	return n
+}
+
+// Storefront creates a storefront in the admin key's tenant and returns its
+// ID; an empty code picks a fresh one.
+func (e *Env) Storefront(t testing.TB, adminKey, code string) string {
+	t.Helper()
+	if code == "" {
+		code = "SF-" + strings.ToUpper(tenants.NewID("x")[2:12])
+	}
+	// Until the storefront API exists the row is written directly, inside the
+	// tenant's RLS scope.
+	me := e.Do(t, http.MethodGet, "/v1/me", adminKey, nil)
+	require.Equal(t, http.StatusOK, me.Status, "me: %s", me.Body)
+	tenantID := me.JSON(t)["tenant"].(map[string]any)["id"].(string)
+	id := tenants.NewID(tenants.PrefixStorefront)
+	ctx := context.Background()
+	tx, err := e.DB.Owner.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, $3, $4, 'tmall')`,
+		tenantID, id, code, "Storefront "+code)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	return id
 }
