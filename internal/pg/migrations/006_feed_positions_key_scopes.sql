@@ -14,3 +14,8 @@ DROP INDEX events_feed_idx;
 DROP INDEX events_type_idx;
 -- Events stay append-only except for the position readers assign once.
 GRANT UPDATE (position) ON events TO servicenet_app;
+
+-- A node-scoped key names a node of its tenant. NOT VALID: keys made before
+-- this check were only format-checked; every new key is checked.
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_node_fkey
+  FOREIGN KEY (tenant_id, node_id) REFERENCES nodes (tenant_id, id) NOT VALID;
