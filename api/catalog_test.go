@@ -408,6 +408,25 @@ func TestCatalogSimilarModels(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.Status)
 }
 
+// crossTenantCatalog gives tenant bKey a model, a part, a price list version
+// effective today and a quote. It returns their IDs by path parameter name
+// and the strings that must never reach another tenant (TestCrossTenantIsolation
+// can merge both into its bObjects and leaks).
+func crossTenantCatalog(t *testing.T, env *apitest.Env, bKey string) (objects map[string]string, leaks []string) {
+	t.Helper()
+	const secret = "b-private-model"
+	model := createdID(t, env, bKey, "/v1/catalog/models", modelBody("B-SECRET-1", "washer", 100000, "name", secret,
+		"specs", map[string]any{"type": "front_load"}))
+	part := createdID(t, env, bKey, "/v1/catalog/parts", map[string]any{"part_number": "B-PART-1", "name": "b-private-part",
+		"category": "motor", "price": cnyBody(100), "compatible_model_ids": []string{model}})
+	list := createdID(t, env, bKey, "/v1/catalog/price-lists", map[string]any{"effective_from": tenantDay(t, 0), "note": "b-private-note",
+		"labor": []map[string]any{{"category": "washer", "service_kind": "repair", "amount": cnyBody(100)}}})
+	quote := createdID(t, env, bKey, "/v1/catalog/quotes", map[string]any{"model_id": model, "service_kind": "repair",
+		"parts": []map[string]any{{"part_id": part, "quantity": 1}}})
+	return map[string]string{"model_id": model, "part_id": part, "price_list_id": list, "quote_id": quote},
+		[]string{secret, "B-SECRET-1", "B-PART-1", "b-private", model[4:], part[4:], list[4:], quote[4:]}
+}
+
 // TestCatalogCrossTenant: tenant B's catalog objects are not found by tenant
 // A, cannot be referenced from A's writes, and never appear in A's lists.
 func TestCatalogCrossTenant(t *testing.T) {
@@ -415,17 +434,8 @@ func TestCatalogCrossTenant(t *testing.T) {
 	env := apitest.New(t)
 	a := env.CreateTenant(t, "catalog-a").AdminKey
 	b := env.CreateTenant(t, "catalog-b").AdminKey
-	today := tenantDay(t, 0)
-
-	const secret = "b-private-model"
-	bModel := createdID(t, env, b, "/v1/catalog/models", modelBody("B-SECRET-1", "washer", 100000, "name", secret,
-		"specs", map[string]any{"type": "front_load"}))
-	bPart := createdID(t, env, b, "/v1/catalog/parts", map[string]any{"part_number": "B-PART-1", "name": "b-private-part",
-		"category": "motor", "price": cnyBody(100), "compatible_model_ids": []string{bModel}})
-	bList := createdID(t, env, b, "/v1/catalog/price-lists", map[string]any{"effective_from": today, "note": "b-private-note",
-		"labor": []map[string]any{{"category": "washer", "service_kind": "repair", "amount": cnyBody(100)}}})
-	bQuote := createdID(t, env, b, "/v1/catalog/quotes", map[string]any{"model_id": bModel, "service_kind": "repair",
-		"parts": []map[string]any{{"part_id": bPart, "quantity": 1}}})
+	bObjects, leaks := crossTenantCatalog(t, env, b)
+	bModel, bPart, bList, bQuote := bObjects["model_id"], bObjects["part_id"], bObjects["price_list_id"], bObjects["quote_id"]
 
 	// A has a catalog of its own, so its lists are not trivially empty.
 	aModel := createdID(t, env, a, "/v1/catalog/models", modelBody("A-1", "washer", 90000, "specs", map[string]any{"type": "front_load"}))
@@ -434,7 +444,6 @@ func TestCatalogCrossTenant(t *testing.T) {
 	createdID(t, env, a, "/v1/catalog/price-lists", map[string]any{"effective_from": tenantDay(t, 2),
 		"labor": []map[string]any{{"category": "washer", "service_kind": "repair", "amount": cnyBody(100)}}})
 
-	leaks := []string{secret, "B-SECRET-1", "B-PART-1", "b-private", bModel[4:], bPart[4:], bList[4:], bQuote[4:]}
 	noLeak := func(t *testing.T, what string, r *apitest.Response) {
 		t.Helper()
 		for _, l := range leaks {
