@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -339,7 +340,7 @@ func (s *Service) ListPriceLists(ctx context.Context, p tenants.Principal, limit
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := fmt.Sscanf(key, "%d", &after); err != nil || after < 1 {
+		if after, err = strconv.Atoi(key); err != nil || after < 1 {
 			return nil, "", tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
 		}
 	}
