@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -396,4 +397,71 @@ func TestSeedDemo(t *testing.T) {
 		Parts: []QuotePart{{PartID: compressor[0].ID, Quantity: 1}}})
 	require.NoError(t, err)
 	require.Equal(t, cny(15000+5000+98000), q.Total)
+}
+
+func TestExportedFunctionsJoinTheCallersTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	washer := b.model(t, "EG100", "washer", 399900, Specs{"type": "front_load"})
+	successor := b.model(t, "EG100-NEW", "washer", 349900, Specs{"type": "front_load"})
+	_, err := b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: "2026-11-30",
+		Labor: []LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(12000)}}})
+	require.NoError(t, err)
+
+	other := setup(t) // another tenant in another database: its IDs are unknown here
+	foreign := other.model(t, "EG100", "washer", 399900, nil)
+
+	var quoteID string
+	errRollback := errors.New("the caller's transaction fails later")
+	err = pg.InTenantTx(ctx, b.svc.DB, b.p.TenantID, func(tx pg.TenantTx) error {
+		m, err := LoadModel(ctx, tx, washer.ID)
+		require.NoError(t, err)
+		require.Equal(t, washer.ModelNumber, m.ModelNumber)
+		_, err = LoadModel(ctx, tx, foreign.ID)
+		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
+		sims, err := SimilarModels(ctx, tx, washer.ID, 5)
+		require.NoError(t, err)
+		require.Equal(t, []string{successor.ID}, []string{sims[0].ID})
+
+		q, err := PriceQuote(ctx, tx, NewQuote{ModelID: m.ID, ServiceKind: "repair"}, "2026-11-30")
+		require.NoError(t, err)
+		require.Equal(t, cny(12000), q.Total)
+		again, err := LoadQuote(ctx, tx, q.ID)
+		require.NoError(t, err)
+		require.Equal(t, q.Lines, again.Lines)
+		quoteID = q.ID
+		return errRollback
+	})
+	require.ErrorIs(t, err, errRollback)
+	_, err = b.svc.GetQuote(ctx, b.p, quoteID)
+	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err), "the quote rolled back with the caller's transaction")
+}
+
+func TestConcurrentPriceListsGetDistinctVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: time.Date(2027, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly),
+				Labor: []LaborRate{{Category: "tv", ServiceKind: "repair", Amount: cny(int64(100 * i))}}})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	lists, _, err := b.svc.ListPriceLists(ctx, b.p, 0, "")
+	require.NoError(t, err)
+	var versions []int
+	for _, l := range lists {
+		versions = append(versions, l.Version)
+	}
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6}, versions)
 }
