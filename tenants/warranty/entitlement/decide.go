@@ -624,8 +624,9 @@ func (e *engine) uncovered() Basis {
 	return BasisOutOfWarranty
 }
 
-// selectRemedy picks the requested remedy when allowed, else a repair, else
-// the first allowed remedy.
+// selectRemedy picks the requested remedy when allowed, else a covered repair
+// (one the price list does not charge in full), else the first allowed
+// remedy (a plan's swap comes before a repair charged by the price list).
 func (e *engine) selectRemedy() *offer {
 	d := e.d
 	d.Remedies = make([]Remedy, e.n)
@@ -644,8 +645,8 @@ func (e *engine) selectRemedy() *offer {
 	}
 	if sel == nil {
 		for i := 0; i < e.n; i++ {
-			if e.offers[i].Kind == RemedyRepair {
-				sel = &e.offers[i]
+			if o := &e.offers[i]; o.Kind == RemedyRepair && !o.price.chargeable {
+				sel = o
 				break
 			}
 		}

@@ -38,7 +38,9 @@
 //	price list (not_covered inside the warranty, out_of_warranty after it).
 //
 // The decision is priced for the requested remedy when it is allowed, else
-// for a repair when one is allowed, else for the first allowed remedy;
+// for a covered repair (one the price list does not charge in full), else
+// for the first allowed remedy (so a plan's swap comes before a repair the
+// customer would pay in full);
 // Remedies lists every allowed one. So a performance fault on day 10 offers
 // a statutory exchange and a statutory repair (basis statutory_exchange; the
 // manufacturer warranty also applies and says so in the trace); within days
