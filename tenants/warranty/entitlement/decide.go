@@ -446,29 +446,30 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int) (fee i
 	return fee, why
 }
 
-// R4-R7: the plans, each contract in input order; the first usable contract
-// of a kind wins.
+// R4-R7: the plans, kind by kind in rule order (extended, accidental, swap,
+// no-reason), each kind's contracts in input order; the first usable
+// contract offering a remedy kind wins.
 func (e *engine) plans() {
-	var seen [4]bool
-	for i := range e.in.Contracts {
-		c := &e.in.Contracts[i]
-		switch c.Kind {
-		case KindExtendedWarranty:
-			seen[0] = true
-			e.extended(c)
-		case KindNoReasonRepair:
-			seen[1] = true
-			e.noReason(c)
-		case KindAccidentalDamage:
-			seen[2] = true
-			e.accidental(c)
-		case KindSwapForRepair:
-			seen[3] = true
-			e.swapPlan(c)
+	for _, k := range [4]string{KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair} {
+		seen := false
+		for i := range e.in.Contracts {
+			c := &e.in.Contracts[i]
+			if c.Kind != k {
+				continue
+			}
+			seen = true
+			switch k {
+			case KindExtendedWarranty:
+				e.extended(c)
+			case KindAccidentalDamage:
+				e.accidental(c)
+			case KindSwapForRepair:
+				e.swapPlan(c)
+			case KindNoReasonRepair:
+				e.noReason(c)
+			}
 		}
-	}
-	for i, k := range [4]string{KindExtendedWarranty, KindNoReasonRepair, KindAccidentalDamage, KindSwapForRepair} {
-		if !seen[i] {
+		if !seen {
 			e.trace(kindRule(k), false, "no "+k+" contract on the unit")
 		}
 	}

@@ -33,9 +33,11 @@
 //
 //	no-reason return (R9) > statutory return/exchange (R1, days 1-7 / 1-15,
 //	and the third failure) > manufacturer warranty (R2) > installation
-//	tuning (R3) > extended warranty (R4) > no-reason repair plan (R7) >
-//	accidental-damage plan (R5) > swap plan (R6) > key-part term (R2) >
+//	tuning (R3) > extended warranty (R4) > accidental-damage plan (R5) >
+//	swap plan (R6) > no-reason repair plan (R7) > key-part term (R2) >
 //	price list (not_covered inside the warranty, out_of_warranty after it).
+//
+// Within a plan kind the contracts are tried in input order.
 //
 // The decision is priced for the requested remedy when it is allowed, else
 // for a covered repair (one the price list does not charge in full), else

@@ -255,7 +255,12 @@ type Input struct {
 // Basis is what a decision's charges rest on.
 type Basis string
 
-// Bases, in the order of precedence in which they are offered.
+// Bases, in the order of precedence in which they are offered (see the
+// package comment). not_covered: inside the whole-unit warranty but nothing
+// covers the cause (human damage, force majeure, environmental or accidental
+// damage without a plan, tuning after 3 months); out_of_warranty: the
+// whole-unit warranty has ended and nothing covers the fault. Both charge
+// the price list.
 const (
 	BasisNoReasonReturn       Basis = "no_reason_return"
 	BasisStatutoryReturn      Basis = "statutory_return"
@@ -263,9 +268,9 @@ const (
 	BasisManufacturerWarranty Basis = "manufacturer_warranty"
 	BasisInstallationTuning   Basis = "installation_tuning"
 	BasisExtendedWarranty     Basis = "extended_warranty"
-	BasisNoReasonRepair       Basis = "no_reason_repair"
 	BasisAccidentalDamage     Basis = "accidental_damage"
 	BasisSwapForRepair        Basis = "swap_for_repair"
+	BasisNoReasonRepair       Basis = "no_reason_repair"
 	BasisKeyPartWarranty      Basis = "key_part_warranty"
 	BasisNotCovered           Basis = "not_covered"
 	BasisOutOfWarranty        Basis = "out_of_warranty"
@@ -282,7 +287,7 @@ const (
 
 // Decision is the engine's answer.
 type Decision struct {
-	Basis            Basis         `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,no_reason_repair,accidental_damage,swap_for_repair,key_part_warranty,not_covered,out_of_warranty" doc:"What the charges rest on: the basis of the selected remedy." example:"manufacturer_warranty"`
+	Basis            Basis         `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"What the charges rest on: the basis of the selected remedy." example:"manufacturer_warranty"`
 	ContractID       string        `json:"contract_id,omitempty" doc:"The contract the basis uses, for plan bases." example:"ctr_01HZX3K4M5N6P7Q8R9S0T1V2W3"`
 	Remedy           RemedyKind    `json:"remedy" enum:"none,repair,exchange,return,swap" doc:"The remedy the charges are priced for: the requested one when allowed, else the first allowed; none when nothing is allowed." example:"repair"`
 	Remedies         []Remedy      `json:"remedies" doc:"Every remedy the customer may choose, best first, each with its basis and fee."`
@@ -298,7 +303,7 @@ type Decision struct {
 // Remedy is one allowed remedy.
 type Remedy struct {
 	Kind       RemedyKind     `json:"kind" enum:"repair,exchange,return,swap" doc:"What is done." example:"swap"`
-	Basis      Basis          `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,no_reason_repair,accidental_damage,swap_for_repair,key_part_warranty,not_covered,out_of_warranty" doc:"The rule that allows it." example:"swap_for_repair"`
+	Basis      Basis          `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"The rule that allows it." example:"swap_for_repair"`
 	ContractID string         `json:"contract_id,omitempty" doc:"The contract that allows it." example:"ctr_01HZX3K4M5N6P7Q8R9S0T1V2W3"`
 	Fee        *tenants.Money `json:"fee,omitempty"`
 	// MaxReplacementPrice bounds a swap's replacement model's price.
