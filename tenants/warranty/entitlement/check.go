@@ -52,10 +52,12 @@ func check(in *Input) error {
 	}
 	for i := range in.Quote.Lines {
 		l := &in.Quote.Lines[i]
+		kindOK := l.Kind == LineLabor || l.Kind == LinePart || l.Kind == LineVisit || l.Kind == LineOther
+		if kindOK && moneyOK(l.Amount, cur) && (l.Charged == nil || moneyOK(*l.Charged, cur)) {
+			continue // the hot path builds no location strings
+		}
 		loc := "body.quote.lines[" + strconv.Itoa(i) + "]"
-		switch l.Kind {
-		case LineLabor, LinePart, LineVisit, LineOther:
-		default:
+		if !kindOK {
 			v.Add(loc+".kind", "must be labor, part, visit or other", l.Kind)
 		}
 		money(&v, loc+".amount", l.Amount, cur)
@@ -71,6 +73,9 @@ func check(in *Input) error {
 	}
 	for i := range in.Contracts {
 		c := &in.Contracts[i]
+		if contractOK(c, cur) {
+			continue
+		}
 		loc := "body.contracts[" + strconv.Itoa(i) + "]"
 		switch c.Kind {
 		case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
@@ -98,6 +103,25 @@ func check(in *Input) error {
 		}
 	}
 	return v.Err()
+}
+
+func moneyOK(m tenants.Money, cur string) bool {
+	return m.Amount >= 0 && m.Amount <= tenants.MaxMoneyAmount && m.Currency == cur
+}
+
+func contractOK(c *Contract, cur string) bool {
+	t := &c.Terms
+	switch c.Kind {
+	case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
+	default:
+		return false
+	}
+	return !c.EndsOn.Before(c.StartsOn) &&
+		t.DiscountPercent >= 0 && t.DiscountPercent <= 100 &&
+		t.DepreciationPercent >= 0 && t.DepreciationPercent <= 100 &&
+		t.DepreciationCapPercent >= 0 && t.DepreciationCapPercent <= 100 &&
+		(t.FlatFee == nil || moneyOK(*t.FlatFee, cur)) &&
+		(t.Compensation == nil || moneyOK(*t.Compensation, cur))
 }
 
 func money(v *tenants.Validation, loc string, m tenants.Money, cur string) {

@@ -753,3 +753,75 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+// TestDecideInvariants decides every category x cause x remedy on dates
+// across the windows with every kind of contract attached, and checks what
+// must always hold: shares add up and are never negative, the selected
+// remedy is an allowed one with the decision's basis, human damage and force
+// majeure are charged in full, and only rule 7 owes compensation.
+func TestDecideInvariants(t *testing.T) {
+	t.Parallel()
+	categories := []string{CategoryWasher, CategoryRefrigerator, CategoryAirConditioner, CategoryTV, CategoryWaterHeater,
+		CategoryKitchen, CategorySmallAppliance, CategoryPhone, CategoryLaptop, CategoryCamera, CategoryTablet}
+	dates := []string{"2026-03-01", "2026-03-07", "2026-03-08", "2026-03-15", "2026-03-16", "2026-03-30", "2026-03-31",
+		"2026-06-09", "2026-06-10", "2027-02-28", "2027-03-01", "2027-03-31", "2028-06-01", "2029-03-01"}
+	remedies := []RemedyKind{RemedyNone, RemedyRepair, RemedyExchange, RemedyReturn, RemedySwap}
+	n := 0
+	for _, cat := range categories {
+		contracts := []Contract{
+			contract("ctr_ext", KindExtendedWarranty, cat, 24, PlanTerms{NoVisitFeeForLargeAppliances: true}),
+			contract("ctr_acc", KindAccidentalDamage, cat, 12, PlanTerms{DepreciationPercent: 20}),
+			contract("ctr_swap", KindSwapForRepair, cat, 12, PlanTerms{DepreciationCapPercent: 39}),
+			contract("ctr_nr", KindNoReasonRepair, cat, 12, PlanTerms{FlatFee: pcny(5000)}),
+		}
+		for _, cause := range Causes {
+			for _, on := range dates {
+				for _, r := range remedies {
+					for _, repairable := range []bool{true, false} {
+						in := withContracts(input(cat, 300000, cause, on), contracts...)
+						in.Unit.KeyPartWarrantyMonths = map[string]int{"compressor": 60}
+						in.Fault.PartCategories = []string{"compressor"}
+						in.RequestedRemedy = r
+						in.Fault.Repairable = repairable
+						d, err := Decide(in)
+						require.NoError(t, err)
+						n++
+						name := cat + "/" + string(cause) + "/" + on + "/" + string(r)
+						var list, cust int64
+						for _, l := range d.Lines {
+							require.GreaterOrEqual(t, l.CustomerPays.Amount, int64(0), name)
+							require.GreaterOrEqual(t, l.BrandPays.Amount, int64(0), name)
+							require.GreaterOrEqual(t, l.PlanPays.Amount, int64(0), name)
+							require.Equal(t, l.ListAmount.Amount, l.CustomerPays.Amount+l.BrandPays.Amount+l.PlanPays.Amount, name)
+							list += l.ListAmount.Amount
+							cust += l.CustomerPays.Amount
+						}
+						if d.Remedy == RemedyNone {
+							require.Empty(t, d.Lines, name)
+						} else {
+							found := false
+							for _, rm := range d.Remedies {
+								if rm.Kind == d.Remedy {
+									found = true
+									require.Equal(t, rm.Basis, d.Basis, name)
+								}
+							}
+							require.True(t, found, name)
+						}
+						if cause.NeverFree() {
+							require.Contains(t, []Basis{BasisNotCovered, BasisOutOfWarranty}, d.Basis, name)
+							require.Equal(t, list, cust, name)
+							require.Equal(t, int64(0), d.Totals.Plan.Amount, name)
+						}
+						if d.Compensation != nil {
+							require.Equal(t, BasisNoReasonRepair, d.Basis, name)
+							require.Equal(t, RemedyRepair, d.Remedy, name)
+						}
+						require.NotEmpty(t, d.Trace, name)
+					}
+				}
+			}
+		}
+	}
+	require.Equal(t, 11*10*14*5*2, n)
+}
