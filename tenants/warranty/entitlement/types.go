@@ -160,7 +160,7 @@ type Repair struct {
 	Basis          Basis
 	Paid           bool // the customer paid for it
 	FaultCause     Cause
-	Fixed          bool
+	Fixed          bool // informational: a repair that did not fix still counts
 	PartCategories []string
 }
 
@@ -311,7 +311,10 @@ type Remedy struct {
 	Note                string         `json:"note" doc:"What the customer must know." example:"new unit for a flat fee; same brand and model, else a similar model priced no higher than the original"`
 }
 
-// Charge is one line of a decision with its split between payers.
+// Charge is one line of a decision with its split between payers: the
+// customer, the brand (warranty, statutory rights, waived promises) and the
+// plan (the storefront or provider that sold the contract). The three shares
+// always add up to the list amount.
 type Charge struct {
 	Kind         string        `json:"kind" enum:"labor,part,visit,other,fee" doc:"Line kind; fee is a swap's fee." example:"part"`
 	Code         string        `json:"code,omitempty" doc:"Part number for parts." example:"WM-PUMP-01"`
