@@ -132,8 +132,7 @@ type createdQuoteOutput struct {
 
 func (s *Server) registerCatalog() {
 	tags := []string{"Catalog"}
-	s.declareTag(&huma.Tag{Name: "Catalog", Description: "The brand's product catalog: product models with warranty terms, " +
-		"parts and their compatible models, versioned price lists and the quotes priced from them."})
+
 
 	register(s, authz.CatalogWrite, huma.Operation{
 		OperationID: "createProductModel", Method: http.MethodPost, Path: "/v1/catalog/models",
@@ -354,7 +353,7 @@ func (s *Server) registerCatalog() {
 		return &priceListOutput{Body: pl}, nil
 	})
 
-	register(s, authz.CatalogWrite, huma.Operation{
+	register(s, authz.QuotesCreate, huma.Operation{
 		OperationID: "createQuote", Method: http.MethodPost, Path: "/v1/catalog/quotes",
 		Summary: "Price a job", Tags: tags,
 		Description: "Prices a job on a product model with the price list version in effect on the date `on` " +
@@ -385,17 +384,4 @@ func (s *Server) registerCatalog() {
 		}
 		return &quoteOutput{Body: q}, nil
 	})
-}
-
-// declareTag adds a tag to the document unless it is declared already (the
-// tag list lives in config.go; this keeps a context's tag beside its
-// operations until it moves there).
-func (s *Server) declareTag(tag *huma.Tag) {
-	doc := s.api.OpenAPI()
-	for _, t := range doc.Tags {
-		if t.Name == tag.Name {
-			return
-		}
-	}
-	doc.Tags = append(doc.Tags, tag)
 }

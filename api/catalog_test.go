@@ -17,9 +17,10 @@ func init() {
 		"listPriceLists", "getPriceList", "getEffectivePriceList", "getQuote"} {
 		wantMatrix[op] = catalogReaders
 	}
-	for _, op := range []string{"createProductModel", "updateProductModel", "createPart", "updatePart", "createPriceList", "createQuote"} {
+	for _, op := range []string{"createProductModel", "updateProductModel", "createPart", "updatePart", "createPriceList"} {
 		wantMatrix[op] = catalogWriters
 	}
+	wantMatrix["createQuote"] = []string{"tenant_admin", "integrator", "agent", "dispatcher", "node_manager", "technician", "storefront"}
 	dummyParams["model_id"] = "mdl_00000000000000000000000000"
 	dummyParams["part_id"] = "prt_00000000000000000000000000"
 	dummyParams["price_list_id"] = "prl_00000000000000000000000000"

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,6 +48,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 	// What must never appear in a response to A.
 	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:],
 		techName, bTechID[4:], bImportID[4:], "b-imported-node"}
+	catObjects, catLeaks := crossTenantCatalog(t, env, b.AdminKey)
+	maps.Copy(bObjects, catObjects)
+	leaks = append(leaks, catLeaks...)
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {
