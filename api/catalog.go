@@ -133,7 +133,6 @@ type createdQuoteOutput struct {
 func (s *Server) registerCatalog() {
 	tags := []string{"Catalog"}
 
-
 	register(s, authz.CatalogWrite, huma.Operation{
 		OperationID: "createProductModel", Method: http.MethodPost, Path: "/v1/catalog/models",
 		Summary: "Add a product model", Tags: tags,
