@@ -101,8 +101,8 @@ func TestPriceListVersioning(t *testing.T) {
 	require.Equal(t, []QuoteLine{
 		{Kind: LineLabor, Description: "repair labor: washer", Quantity: 1, UnitAmount: cny(12000), Amount: cny(12000)},
 		{Kind: LineVisit, Description: "visit fee: washer", Quantity: 1, UnitAmount: cny(5000), Amount: cny(5000)},
-		{Kind: LinePart, Description: "MTR-1 Part MTR-1", PartID: motor.ID, Quantity: 1, UnitAmount: cny(68000), Amount: cny(68000)},
-		{Kind: LinePart, Description: "SEAL-1 Part SEAL-1", PartID: seal.ID, Quantity: 2, UnitAmount: cny(12000), Amount: cny(24000)},
+		{Kind: LinePart, Description: "MTR-1 Part MTR-1", PartID: motor.ID, PartNumber: "MTR-1", PartCategory: "motor", Quantity: 1, UnitAmount: cny(68000), Amount: cny(68000)},
+		{Kind: LinePart, Description: "SEAL-1 Part SEAL-1", PartID: seal.ID, PartNumber: "SEAL-1", PartCategory: "motor", Quantity: 2, UnitAmount: cny(12000), Amount: cny(24000)},
 	}, q1.Lines)
 	require.Equal(t, cny(109000), q1.Total)
 

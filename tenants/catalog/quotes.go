@@ -42,12 +42,14 @@ type NewQuote struct {
 
 // QuoteLine is one charge of a quote.
 type QuoteLine struct {
-	Kind        string        `json:"kind" enum:"labor,visit,part" doc:"labor, visit or part." example:"part"`
-	Description string        `json:"description" doc:"What the charge is for." example:"0021800078A 变频电机 (BLDC)"`
-	PartID      string        `json:"part_id,omitempty" doc:"The part, on part lines." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	Quantity    int           `json:"quantity" doc:"How many; 1 on labor and visit lines." example:"1"`
-	UnitAmount  tenants.Money `json:"unit_amount"`
-	Amount      tenants.Money `json:"amount"`
+	Kind         string        `json:"kind" enum:"labor,visit,part" doc:"labor, visit or part." example:"part"`
+	Description  string        `json:"description" doc:"What the charge is for." example:"0021800078A 变频电机 (BLDC)"`
+	PartID       string        `json:"part_id,omitempty" doc:"The part, on part lines." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	PartNumber   string        `json:"part_number,omitempty" doc:"The part's number, on part lines." example:"0021800078A"`
+	PartCategory string        `json:"part_category,omitempty" doc:"The part's category, on part lines: key-part warranty terms are by category." example:"motor"`
+	Quantity     int           `json:"quantity" doc:"How many; 1 on labor and visit lines." example:"1"`
+	UnitAmount   tenants.Money `json:"unit_amount"`
+	Amount       tenants.Money `json:"amount"`
 }
 
 // Quote is a priced job. It keeps the price list version it was priced with
@@ -65,12 +67,9 @@ type Quote struct {
 	CreatedAt        time.Time     `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
 }
 
-// PriceQuote validates in, prices it with the price list version in effect
-// on in.On (default today, the tenant's date), and stores the quote in tx.
-// Problems are invalid errors naming body.* fields: an unknown model, a part
-// that does not fit the model, a job the version has no labor rate (or
-// asked-for visit fee) for, or a date no version is in effect on.
-func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
+// PriceJob prices in as PriceQuote does without storing it: the quote has
+// no ID (an entitlement preview prices work this way).
+func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
 	v := &tenants.Validation{}
 	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
 	on := in.On
@@ -168,19 +167,33 @@ func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) 
 			price = part.Price.Amount
 		}
 		add(LinePart, part.PartNumber+" "+part.Name, part.ID, qp.Quantity, price)
+		q.Lines[len(q.Lines)-1].PartNumber, q.Lines[len(q.Lines)-1].PartCategory = part.PartNumber, part.Category
 	}
 	if err := v.Err(); err != nil {
 		return Quote{}, err
 	}
-	q.ID = tenants.NewID(tenants.PrefixQuote)
 	q.Total.Currency = cur
+	return q, nil
+}
+
+// PriceQuote validates in, prices it with the price list version in effect
+// on in.On (default today, the tenant's date), and stores the quote in tx.
+// Problems are invalid errors naming body.* fields: an unknown model, a part
+// that does not fit the model, a job the version has no labor rate (or
+// asked-for visit fee) for, or a date no version is in effect on.
+func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
+	q, err := PriceJob(ctx, tx, in, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	q.ID = tenants.NewID(tenants.PrefixQuote)
 	if err := tx.QueryRow(ctx, `
 		INSERT INTO quotes (tenant_id, id, model_id, service_kind, priced_on, include_visit, price_list_id, price_list_version,
 		       lines, total, currency)
 		VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8, $9, $10, $11)
 		RETURNING created_at`,
 		tx.TenantID, q.ID, q.ModelID, q.ServiceKind, q.On, q.IncludeVisit, q.PriceListID, q.PriceListVersion, q.Lines,
-		q.Total.Amount, cur).Scan(&q.CreatedAt); err != nil {
+		q.Total.Amount, q.Total.Currency).Scan(&q.CreatedAt); err != nil {
 		return Quote{}, err
 	}
 	return q, nil
