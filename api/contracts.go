@@ -186,7 +186,7 @@ func (s *Server) registerContracts() {
 		Summary: "Cancel a contract", Tags: tags,
 		Description: "Cancels a pending or active contract (409 otherwise) with a reason kept in its history. Refunds " +
 			"are out of scope: the seller settles them outside ServiceNet. Send the ETag of your last read in If-Match.",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
+		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *cancelContractInput) (*contractOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
