@@ -264,7 +264,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			startsOn, endsOn = CoverageWindow(plan, u.purchase, u.warrantyMonths)
 			latest := LatestSale(plan, u.purchase, u.warrantyMonths)
 			switch {
-			case v.Fields() != nil && hasField(v, "body.sold_on"):
+			case hasField(v, "body.sold_on"): // already refused
 			case soldOn.Before(u.purchase):
 				v.Add("body.sold_on", "before the unit's purchase date "+u.purchase.Format(dateLayout), soldOn.Format(dateLayout))
 			case soldOn.After(latest):

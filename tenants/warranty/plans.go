@@ -295,12 +295,12 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	// Terms by kind (DESIGN.md rules 4-7).
 	not := func(loc string, set bool) {
 		if set {
-			v.Add(loc, "not a term of a "+strings.ReplaceAll(string(p.Kind), "_", "-")+" plan", nil)
+			v.Add(loc, "not a term of "+string(p.Kind)+" plans", nil)
 		}
 	}
 	need := func(loc string, set bool) bool {
 		if !set {
-			v.Add(loc, "required for a "+strings.ReplaceAll(string(p.Kind), "_", "-")+" plan", nil)
+			v.Add(loc, "required for "+string(p.Kind)+" plans", nil)
 		}
 		return set
 	}
