@@ -13,6 +13,12 @@
 // D.AddDate(0, M, -1) inclusive; the manufacturer warranty runs from the
 // purchase date for the model's warranty_months. Dates are calendar dates in
 // the tenant's time zone.
+//
+// Sale windows (the seed sells protection plans with the product, before
+// their day-31 start): a protection plan may be sold up to sale_window_days
+// (default 30) after the purchase; an extended warranty only while the
+// manufacturer warranty runs, through its last day. Refunds of cancelled
+// contracts are settled by the seller outside ServiceNet.
 package warranty
 
 import (
