@@ -68,8 +68,8 @@ func apiConfig(version string) huma.Config {
 		{Name: "Storefronts", Description: "The brand's retail partners (marketplace shops, brand stores): each has its own storefront-role keys and sees only what it sold."},
 		{Name: "Customers", Description: "The brand's customers, deduplicated by phone."},
 		{Name: "Units", Description: "Registered units (serial, model, owner, purchase) and their service history."},
-		{Name: "Coverage plans", Description: "Extended warranties and protection plans the brand or its storefronts sell: terms from the marketplace rules."},
-		{Name: "Contracts", Description: "Coverage plans sold for units: dated states from pending to active, expired, cancelled or consumed."},
+		{Name: "Coverage plans", Description: "Extended warranties and protection plans (accidental damage, swap instead of repair, no-reason repair) with their terms, as the brand sells them."},
+		{Name: "Contracts", Description: "Coverage plans sold for units: dated windows computed from the purchase, states pending, active, expired, cancelled and consumed, and their history."},
 		{Name: "Entitlements", Description: "Who pays what: the entitlement engine's decision for a unit, a fault and a date, with its trace."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -93,18 +92,8 @@ type contractHistoryOutput struct {
 	}
 }
 
-// addTag declares a tag in the document once.
-func (s *Server) addTag(name, description string) {
-	doc := s.api.OpenAPI()
-	if !slices.ContainsFunc(doc.Tags, func(t *huma.Tag) bool { return t.Name == name }) {
-		doc.Tags = append(doc.Tags, &huma.Tag{Name: name, Description: description})
-	}
-}
-
 func (s *Server) registerContracts() {
 	s.registerPlans()
-	s.addTag("Contracts", "Coverage plans sold for units: dated windows computed from the purchase, "+
-		"states pending, active, expired, cancelled and consumed, and their history.")
 	tags := []string{"Contracts"}
 
 	register(s, authz.ContractsWrite, huma.Operation{
@@ -203,8 +192,6 @@ func (s *Server) registerContracts() {
 }
 
 func (s *Server) registerPlans() {
-	s.addTag("Coverage plans", "Extended warranties and protection plans (accidental damage, swap instead of repair, "+
-		"no-reason repair) with their terms, as the brand sells them.")
 	tags := []string{"Coverage plans"}
 
 	register(s, authz.CatalogWrite, huma.Operation{

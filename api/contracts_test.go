@@ -183,7 +183,7 @@ func TestCoveragePlans(t *testing.T) {
 			{"NegativePrice", with(bodies["adp"], "code", "X7", "price", money(-1)), []string{"body.price.amount"}},
 			{"NonIntegerPrice", with(bodies["adp"], "code", "X8", "price", money(99.5)), []string{"body.price.amount"}},
 			{"ForeignCurrency", with(bodies["adp"], "code", "X9", "price", map[string]any{"amount": 100, "currency": "USD"}), []string{"body.price.currency"}},
-			{"ExcludesWhatItCovers", with(bodies["adp"], "code", "X10", "exclusions", []string{"drop"}), []string{"body.exclusions[0]"}},
+			{"ExcludesWhatItCovers", with(bodies["adp"], "code", "X10", "exclusions", []string{"accidental_damage"}), []string{"body.exclusions[0]"}},
 		}
 		for _, c := range cases {
 			locs := problemLocations(t, env.Do(t, http.MethodPost, "/v1/coverage-plans", admin, c.body), http.StatusUnprocessableEntity)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // TestCrossTenantIsolation uses tenant A's admin key against every operation
@@ -51,6 +53,15 @@ func TestCrossTenantIsolation(t *testing.T) {
 	catObjects, catLeaks := crossTenantCatalog(t, env, b.AdminKey)
 	maps.Copy(bObjects, catObjects)
 	leaks = append(leaks, catLeaks...)
+	bPlans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: b.ID, KeyID: b.AdminID})
+	require.NoError(t, err)
+	bUnit := contractUnit(t, env, b.ID, "washer", 12, shanghaiToday(-3), "")
+	r = env.Do(t, http.MethodPost, "/v1/contracts", b.AdminKey, map[string]any{"unit_id": bUnit, "plan_id": bPlans["no_reason_repair"]})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bContractID := r.JSON(t)["id"].(string)
+	validBodies["cancelContract"] = map[string]any{"reason": "cross-tenant probe"}
+	bObjects["plan_id"], bObjects["contract_id"] = bPlans["no_reason_repair"], bContractID
+	leaks = append(leaks, bContractID[4:], bUnit[4:])
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {

@@ -117,7 +117,7 @@ type NewPlan struct {
 	PayoutBusinessDays              *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
 	EnvironmentalFaultsFree         *bool          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
 	NoVisitFeeLargeAppliances       *bool          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
-	Exclusions                      []string       `json:"exclusions,omitempty" maxItems:"13" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"cosmetic\"]"`
+	Exclusions                      []string       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
 	Price                           tenants.Money  `json:"price"`
 	SaleWindowDays                  *int           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
 }
@@ -138,7 +138,7 @@ type PlanUpdate struct {
 	DepreciationCapPercent *int           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
 	Compensation           *tenants.Money `json:"compensation,omitempty"`
 	PayoutBusinessDays     *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"A term." example:"5"`
-	Exclusions             *[]string      `json:"exclusions,omitempty" maxItems:"13" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"cosmetic\"]"`
+	Exclusions             *[]string      `json:"exclusions,omitempty" maxItems:"10" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"software_tuning\"]"`
 }
 
 // PlanFilter selects plans; empty fields do not filter.

@@ -61,7 +61,7 @@ func TestPlanValidationPerKind(t *testing.T) {
 		{"ExtendedWaterHeater", with(ext, func(p *NewPlan) { p.EligibleCategories = []string{"water_heater"} }), []string{"body.eligible_categories"}},
 		{"ExtendedWithoutEnvironmentalFaults", with(ext, func(p *NewPlan) { p.EnvironmentalFaultsFree = &f }), []string{"body.environmental_faults_free"}},
 		{"ExtendedWithDiscount", with(ext, func(p *NewPlan) { p.DiscountPercent = intp(50) }), []string{"body.discount_percent"}},
-		{"ExtendedExcludesDust", with(ext, func(p *NewPlan) { p.Exclusions = []string{"dust"} }), []string{"body.exclusions[0]"}},
+		{"ExtendedExcludesDust", with(ext, func(p *NewPlan) { p.Exclusions = []string{"environmental_dust"} }), []string{"body.exclusions[0]"}},
 
 		{"AccidentalOK", adp, []string{}},
 		{"AccidentalDiscount49", with(adp, func(p *NewPlan) { p.DiscountPercent = intp(49) }), []string{"body.discount_percent"}},
@@ -103,10 +103,10 @@ func TestPlanValidationPerKind(t *testing.T) {
 
 func TestPlanDefaults(t *testing.T) {
 	t.Parallel()
-	p := planFromInput(NewPlan{Kind: "swap_for_repair", EligibleCategories: []string{"tablet"}, Exclusions: []string{"cosmetic", "human_damage"}}, "CNY")
+	p := planFromInput(NewPlan{Kind: "swap_for_repair", EligibleCategories: []string{"tablet"}, Exclusions: []string{"software_tuning", "human_damage"}}, "CNY")
 	require.Equal(t, 1, *p.StartOffsetDays, "tablets: from the next day")
 	require.Equal(t, 30, *p.SaleWindowDays)
-	require.Equal(t, []string{"cosmetic", "force_majeure", "human_damage"}, p.Exclusions, "always excluded causes added")
+	require.Equal(t, []string{"force_majeure", "human_damage", "software_tuning"}, p.Exclusions, "always excluded causes added")
 	p = planFromInput(NewPlan{Kind: "swap_for_repair", EligibleCategories: []string{"kitchen"}}, "CNY")
 	require.Equal(t, 30, *p.StartOffsetDays, "kitchen: from day 31")
 	p = planFromInput(NewPlan{Kind: "extended_warranty", EligibleCategories: []string{"washer"}}, "CNY")

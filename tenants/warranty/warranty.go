@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // Service is the warranty context's entry point. Each exported method runs
@@ -58,27 +60,25 @@ var Categories = []string{
 	"small_appliance", "phone", "laptop", "camera", "tablet",
 }
 
-// Fault causes a diagnosis names and a plan may exclude.
+// Fault causes a diagnosis names and a plan may exclude: the entitlement
+// engine's vocabulary, one list for the whole system.
 const (
-	CauseHardwareFault   = "hardware_fault" // a performance fault in normal use
-	CauseDust            = "dust"
-	CauseHeat            = "heat"
-	CauseMoisture        = "moisture" // inside moisture or condensation
-	CausePowerSurge      = "power_surge"
-	CauseUnstableVoltage = "unstable_voltage"
-	CauseDrop            = "drop"
-	CauseCrush           = "crush"
-	CauseImpact          = "impact"
-	CauseLiquid          = "liquid"
-	CauseCosmetic        = "cosmetic"
-	CauseHumanDamage     = "human_damage"  // deliberate or negligent damage by the user: never free
-	CauseForceMajeure    = "force_majeure" // natural disasters and the like: never free
+	CauseHardwareFault   = string(entitlement.CausePerformance) // a performance fault in normal use
+	CauseDust            = string(entitlement.CauseDust)
+	CauseHeat            = string(entitlement.CauseHeat)
+	CauseMoisture        = string(entitlement.CauseMoisture) // inside moisture or condensation
+	CausePowerSurge      = string(entitlement.CausePowerSurge)
+	CauseUnstableVoltage = string(entitlement.CauseUnstableVoltage)
+	CauseAccidental      = string(entitlement.CauseAccidental) // drops, crushing, impact
+	CauseSoftware        = string(entitlement.CauseSoftware)
+	CauseHumanDamage     = string(entitlement.CauseHuman)        // deliberate misuse or unauthorised disassembly: never free
+	CauseForceMajeure    = string(entitlement.CauseForceMajeure) // natural disasters and the like: never free
 )
 
 // FaultCauses lists every fault cause.
 var FaultCauses = []string{
 	CauseHardwareFault, CauseDust, CauseHeat, CauseMoisture, CausePowerSurge, CauseUnstableVoltage,
-	CauseDrop, CauseCrush, CauseImpact, CauseLiquid, CauseCosmetic, CauseHumanDamage, CauseForceMajeure,
+	CauseAccidental, CauseSoftware, CauseHumanDamage, CauseForceMajeure,
 }
 
 // EnvironmentalCauses are the faults an extended warranty and a no-reason
@@ -86,7 +86,7 @@ var FaultCauses = []string{
 var EnvironmentalCauses = []string{CauseDust, CauseHeat, CauseMoisture, CausePowerSurge, CauseUnstableVoltage}
 
 // AccidentalCauses are accidental damage: drops, crushing, impact (rules 5, 7).
-var AccidentalCauses = []string{CauseDrop, CauseCrush, CauseImpact}
+var AccidentalCauses = []string{CauseAccidental}
 
 // AlwaysExcluded are excluded from every plan, whatever its terms say.
 var AlwaysExcluded = []string{CauseForceMajeure, CauseHumanDamage}

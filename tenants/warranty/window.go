@@ -1,12 +1,16 @@
 package warranty
 
-import "time"
+import (
+	"time"
+
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
 
 // ManufacturerWarrantyEnd is the last day of a unit's whole-unit
 // manufacturer warranty: it runs from the purchase date for warrantyMonths.
 // With 0 months it is the day before the purchase (no warranty).
 func ManufacturerWarrantyEnd(purchase time.Time, warrantyMonths int) time.Time {
-	return purchase.AddDate(0, warrantyMonths, -1)
+	return entitlement.TermEnd(purchase, warrantyMonths)
 }
 
 // CoverageWindow is the first and last day a plan covers a unit bought on
@@ -15,12 +19,12 @@ func ManufacturerWarrantyEnd(purchase time.Time, warrantyMonths int) time.Time {
 // purchase + start_offset_days (30 for "day 31", 1 for "the next day"), for
 // duration_months, both days inclusive.
 func CoverageWindow(p Plan, purchase time.Time, warrantyMonths int) (startsOn, endsOn time.Time) {
-	if p.StartsAfterManufacturerWarranty || p.StartOffsetDays == nil {
-		startsOn = purchase.AddDate(0, warrantyMonths, 0)
-	} else {
-		startsOn = purchase.AddDate(0, 0, *p.StartOffsetDays)
+	offset := 0
+	if p.StartOffsetDays != nil {
+		offset = *p.StartOffsetDays
 	}
-	return startsOn, startsOn.AddDate(0, p.DurationMonths, -1)
+	after := p.StartsAfterManufacturerWarranty || p.StartOffsetDays == nil
+	return entitlement.PlanWindow(offset, after, p.DurationMonths, purchase, warrantyMonths)
 }
 
 // LatestSale is the last day a plan may be sold for a unit bought on

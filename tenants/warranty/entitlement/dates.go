@@ -31,10 +31,9 @@ func within(date, from, to time.Time) bool {
 // starts startOffsetDays after the purchase date (30 for "day 31": the
 // accidental-damage plan and the kitchen/small-appliance swap plan; 1 for
 // "the next day": the no-reason plan and the tablet swap plan). It runs
-// durationMonths by TermEnd. kind is accepted for callers' symmetry; every
-// kind uses the same arithmetic.
-func PlanWindow(kind string, startOffsetDays int, startsAfterWarranty bool, durationMonths int, purchase time.Time, warrantyMonths int) (start, end time.Time) {
-	_ = kind
+// durationMonths by TermEnd. Contracts (tenants/warranty) store exactly
+// this window.
+func PlanWindow(startOffsetDays int, startsAfterWarranty bool, durationMonths int, purchase time.Time, warrantyMonths int) (start, end time.Time) {
 	if startsAfterWarranty {
 		start = TermEnd(purchase, warrantyMonths).AddDate(0, 0, 1)
 	} else {

@@ -74,14 +74,14 @@ func TestPlanWindow(t *testing.T) {
 			off, after := DefaultPlanStart(c.kind, c.category)
 			require.Equal(t, c.wantOffset, off)
 			require.Equal(t, c.wantAfterWarrantyDefault, after)
-			s, e := PlanWindow(c.kind, off, after, c.months, purchase, c.warrantyMonths)
+			s, e := PlanWindow(off, after, c.months, purchase, c.warrantyMonths)
 			require.Equal(t, c.wantStart, s.Format(time.DateOnly))
 			require.Equal(t, c.wantEnd, e.Format(time.DateOnly))
 		})
 	}
 	t.Run("Day30IsNotDay31", func(t *testing.T) {
 		t.Parallel()
-		s, _ := PlanWindow(KindAccidentalDamage, 30, false, 12, purchase, 12)
+		s, _ := PlanWindow(30, false, 12, purchase, 12)
 		require.Equal(t, 31, DayOf(purchase, s))
 		require.True(t, day("2026-03-30").Before(s))
 	})

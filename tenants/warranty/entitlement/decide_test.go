@@ -42,7 +42,7 @@ func input(category string, price int64, c Cause, on string) Input {
 // contract builds an active contract with the seed's window for kind.
 func contract(id, kind, category string, months int, terms PlanTerms) Contract {
 	off, after := DefaultPlanStart(kind, category)
-	s, e := PlanWindow(kind, off, after, months, day(purchase), 12)
+	s, e := PlanWindow(off, after, months, day(purchase), 12)
 	return Contract{ID: id, Kind: kind, State: StateActive, StartsOn: s, EndsOn: e, Terms: terms}
 }
 
