@@ -1,3 +1,5 @@
 package api
 
-func (s *Server) registerCustomers() {}
+func (s *Server) registerCustomers() {
+	s.registerStorefronts()
+}
