@@ -146,16 +146,24 @@ func getStorefront(ctx context.Context, tx pg.TenantTx, id, lock string) (Storef
 	return out, err
 }
 
-// CheckCanSell adds a problem at loc when p is a storefront key whose
-// storefront is suspended (or gone): such keys may read but not register
-// units or sell contracts. Other principals pass. Contexts that sell
-// (contracts) call it inside their transaction.
-func CheckCanSell(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, p tenants.Principal, loc string) error {
+// CheckCanSell refuses (forbidden) a storefront key whose storefront is
+// suspended or gone: such keys may read but not register units, change
+// them, record service or sell contracts. Other principals pass. Contexts
+// that sell (contracts) call it inside their own transaction; it
+// share-locks the storefront row so it cannot be suspended before commit.
+func CheckCanSell(ctx context.Context, tx pg.TenantTx, p tenants.Principal) error {
 	sc := ScopeOf(p)
 	if sc.Whole() {
 		return nil
 	}
-	return checkStorefrontActive(ctx, tx, v, loc, sc.StorefrontID)
+	v := &tenants.Validation{}
+	if err := checkStorefrontActive(ctx, tx, v, "", sc.StorefrontID); err != nil {
+		return err
+	}
+	if len(v.Fields()) > 0 {
+		return tenants.Errorf(tenants.CodeForbidden, "your storefront is suspended: its keys may read but not register, change or sell")
+	}
+	return nil
 }
 
 // checkStorefrontActive adds a problem at loc unless the storefront exists
