@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
@@ -62,6 +64,25 @@ func count(t *testing.T, env *apitest.Env, tenant, table string) int {
 		return tx.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE tenant_id = $1`, table), tx.TenantID).Scan(&n)
 	}))
 	return n
+}
+
+// waitEvents reads the event feed with query until it holds n events (the
+// feed shows a transaction's events once no older transaction is running).
+func waitEvents(t *testing.T, env *apitest.Env, key, query string, n int) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		r := env.Do(t, http.MethodGet, "/v1/events?limit=200&"+query, key, nil)
+		if !assert.Equal(c, http.StatusOK, r.Status, "%s", r.Body) {
+			return
+		}
+		out = nil
+		for _, e := range r.JSON(t)["data"].([]any) {
+			out = append(out, e.(map[string]any))
+		}
+		assert.Len(c, out, n)
+	}, 5*time.Second, 50*time.Millisecond)
+	return out
 }
 
 func createCustomer(t *testing.T, env *apitest.Env, key string, body map[string]any, status int) map[string]any {
@@ -154,9 +175,7 @@ func TestCustomers(t *testing.T) {
 		require.Equal(t, []any{"13900139000", "13600136000"}, got["phones"])
 		// The new phone now finds 李四; a dropped phone would be free again.
 		require.Equal(t, liID, createCustomer(t, env, agent, map[string]any{"name": "x", "phones": []string{"136 0013 6000"}}, http.StatusOK)["id"])
-		r = env.Do(t, http.MethodGet, "/v1/events?type=customer.*", admin, nil)
-		require.Equal(t, http.StatusOK, r.Status)
-		require.Len(t, r.JSON(t)["data"], 3, "two created, one updated")
+		waitEvents(t, env, admin, "type=customer.*", 3) // two created, one updated
 	})
 
 	t.Run("CrossTenant", func(t *testing.T) {

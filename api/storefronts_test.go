@@ -89,9 +89,9 @@ func TestStorefronts(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/storefronts?status=suspended", admin, nil)
 		require.Len(t, r.JSON(t)["data"], 1)
 
-		r = env.Do(t, http.MethodGet, "/v1/events?type=storefront.*", admin, nil)
-		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		require.Contains(t, string(r.Body), `"to_status":"suspended"`)
+		evs := waitEvents(t, env, admin, "type=storefront.*", 3) // two created, one updated
+		require.Equal(t, jdID, evs[2]["subject_id"])
+		require.Equal(t, "suspended", evs[2]["data"].(map[string]any)["to_status"])
 	})
 
 	t.Run("StorefrontKeys", func(t *testing.T) {
