@@ -256,21 +256,8 @@ func (e *Env) Storefront(t testing.TB, adminKey, code string) string {
 	if code == "" {
 		code = "SF-" + strings.ToUpper(tenants.NewID("x")[2:12])
 	}
-	// Until the storefront API exists the row is written directly, inside the
-	// tenant's RLS scope.
-	me := e.Do(t, http.MethodGet, "/v1/me", adminKey, nil)
-	require.Equal(t, http.StatusOK, me.Status, "me: %s", me.Body)
-	tenantID := me.JSON(t)["tenant"].(map[string]any)["id"].(string)
-	id := tenants.NewID(tenants.PrefixStorefront)
-	ctx := context.Background()
-	tx, err := e.DB.Owner.Begin(ctx)
-	require.NoError(t, err)
-	defer func() { _ = tx.Rollback(ctx) }()
-	_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID)
-	require.NoError(t, err)
-	_, err = tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, $3, $4, 'tmall')`,
-		tenantID, id, code, "Storefront "+code)
-	require.NoError(t, err)
-	require.NoError(t, tx.Commit(ctx))
+	r := e.Do(t, http.MethodPost, "/v1/storefronts", adminKey, map[string]any{"code": code, "name": "Storefront " + code, "platform": "tmall"})
+	require.Equal(t, http.StatusCreated, r.Status, "create storefront: %s", r.Body)
+	id := r.JSON(t)["id"].(string)
 	return id
 }

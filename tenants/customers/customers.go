@@ -1,13 +1,44 @@
 // Package customers owns the brand's customers (deduplicated by phone), their
 // registered units with service history, and the storefronts (retail
 // partners) units are sold through.
+//
+// A storefront key (role storefront, bound to one storefront) sees only the
+// units whose storefront is its own, and only the customers it created or
+// who own one of those units; anything else is not found (see scope.go).
 package customers
 
 import (
+	"context"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
 )
+
+// Event types of the customers context.
+const (
+	TypeStorefrontCreated = "storefront.created"
+	TypeStorefrontUpdated = "storefront.updated"
+	TypeCustomerCreated   = "customer.created"
+	TypeCustomerUpdated   = "customer.updated"
+	TypeUnitRegistered    = "unit.registered"
+	TypeUnitUpdated       = "unit.updated"
+	TypeServiceRecorded   = "unit.service_recorded"
+)
+
+func init() {
+	pg.RegisterConstraint("storefronts_tenant_id_code_key", "body.code", "another storefront already has this code")
+	pg.RegisterConstraint("customer_phones_pkey", "body.phones", "this phone belongs to another customer")
+	pg.RegisterConstraint("units_tenant_id_model_id_serial_key", "body.serial", "a unit of this model with this serial is already registered")
+	pg.RegisterConstraint("units_tenant_id_model_id_fkey", "body.model_id", "no such product model")
+	pg.RegisterConstraint("units_tenant_id_customer_id_fkey", "body.customer_id", "no such customer")
+	pg.RegisterConstraint("units_tenant_id_storefront_id_fkey", "body.storefront_id", "no such storefront")
+	pg.RegisterConstraint("units_storefront_channel", "body.channel", "channel storefront goes with a storefront_id, and only it")
+	pg.RegisterConstraint("units_check", "body.installed_on", "must not be before purchase_date")
+	pg.RegisterConstraint("service_records_reference_idx", "body.reference", "a record of this kind with this reference is already in the unit's history")
+}
 
 // Service is the customers context's entry point. Each exported method runs
 // in one tenant-scoped transaction.
@@ -21,4 +52,58 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// StorefrontContact is who to call at a storefront.
+type StorefrontContact struct {
+	Name  string `json:"name,omitempty" maxLength:"100" doc:"Contact person." example:"张敏"`
+	Phone string `json:"phone,omitempty" maxLength:"32" doc:"Contact phone." example:"+86 571 8502 2088"`
+	Email string `json:"email,omitempty" maxLength:"200" format:"email" doc:"Contact email." example:"service@haier-tmall.example.cn"`
+}
+
+var (
+	codePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	basisPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+)
+
+func validateContact(v interface{ Add(string, string, any) }, loc string, c StorefrontContact) {
+	if len([]rune(c.Name)) > 100 {
+		v.Add(loc+".name", "at most 100 characters", c.Name)
+	}
+	if len(c.Phone) > 32 {
+		v.Add(loc+".phone", "at most 32 characters", c.Phone)
+	}
+	if c.Email != "" && (len(c.Email) > 200 || !emailPattern.MatchString(c.Email)) {
+		v.Add(loc+".email", "an email address", c.Email)
+	}
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// isDate reports whether s is a real YYYY-MM-DD date.
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// tenantToday is today's date in the tenant's zone.
+func tenantToday(ctx context.Context, tx pg.TenantTx, now time.Time) (pg.TenantSettings, string, error) {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return pg.TenantSettings{}, "", err
+	}
+	return st, st.Today(now), nil
 }

@@ -1,0 +1,459 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// MaxPhones and MaxAddresses bound a customer's contact lists.
+const (
+	MaxPhones    = 5
+	MaxAddresses = 10
+)
+
+// CustomerAddress is a customer's postal address with its GB/T 2260 region
+// code (the code decides which service nodes cover it).
+type CustomerAddress struct {
+	Label      string `json:"label,omitempty" maxLength:"50" doc:"What the address is to the customer." example:"home"`
+	RegionCode string `json:"region_code" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 district (or city) code; must be a known code." example:"370212"`
+	Line       string `json:"line" minLength:"1" maxLength:"300" doc:"Street address within the region." example:"崂山区海尔路1号 3单元 502"`
+	PostalCode string `json:"postal_code,omitempty" pattern:"^[0-9]{6}$" doc:"Six-digit postal code." example:"266101"`
+}
+
+// Customer is a person who owns registered units. Customers are
+// deduplicated by phone: a phone belongs to at most one customer.
+type Customer struct {
+	ID        string            `json:"id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	Name      string            `json:"name" example:"王丽"`
+	Phones    []string          `json:"phones" doc:"Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code." example:"[\"13800138000\",\"053288930000\"]"`
+	Addresses []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
+	Version   int               `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt time.Time         `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt time.Time         `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// NewCustomer is a customer to find or create.
+type NewCustomer struct {
+	Name      string            `json:"name" minLength:"1" maxLength:"200" doc:"Full name." example:"王丽"`
+	Phones    []string          `json:"phones" minItems:"1" maxItems:"5" doc:"Phone numbers in any usual notation (spaces, dashes, parentheses, +86 or 0086); stored normalised. A phone that already belongs to a customer finds that customer." example:"[\"+86 138 0013 8000\"]"`
+	Addresses []CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"Postal addresses with GB/T 2260 region codes."`
+}
+
+// CustomerUpdate changes some of a customer's attributes; absent fields
+// stay, phones and addresses are replaced whole.
+type CustomerUpdate struct {
+	Name      *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name." example:"王丽"`
+	Phones    *[]string          `json:"phones,omitempty" minItems:"1" maxItems:"5" doc:"The customer's phones, replacing the current ones; a phone of another customer is a conflict." example:"[\"13800138000\",\"0532-8893 0000\"]"`
+	Addresses *[]CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"The customer's addresses, replacing the current ones."`
+}
+
+// CustomerFilter narrows a customer listing.
+type CustomerFilter struct {
+	// Phone in any notation; matched normalised.
+	Phone string
+	// NamePrefix matches the start of the name.
+	NamePrefix string
+	Limit      int
+	Cursor     string
+}
+
+const customerColumns = `c.id, c.name, c.phones, c.addresses, c.version, c.created_at, c.updated_at`
+
+func scanCustomer(row pgx.Row) (Customer, error) {
+	var c Customer
+	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+	if c.Addresses == nil {
+		c.Addresses = []CustomerAddress{}
+	}
+	return c, err
+}
+
+// validateCustomer checks in at prefix ("body." or "body.customer.") and
+// returns its phones normalised. Region codes are checked against the
+// reference table separately (checkAddressRegions).
+func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []string {
+	if n := len([]rune(strings.TrimSpace(in.Name))); n < 1 || len([]rune(in.Name)) > 200 {
+		v.Add(prefix+"name", "1-200 characters", in.Name)
+	}
+	phones := validatePhones(v, prefix+"phones", in.Phones)
+	validateAddresses(v, prefix+"addresses", in.Addresses)
+	return phones
+}
+
+func validatePhones(v *tenants.Validation, loc string, in []string) []string {
+	if len(in) < 1 || len(in) > MaxPhones {
+		v.Add(loc, fmt.Sprintf("1 to %d phone numbers", MaxPhones), in)
+	}
+	out := make([]string, 0, len(in))
+	for i, raw := range in {
+		p, ok := NormalizePhone(raw)
+		switch {
+		case !ok:
+			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", raw)
+		case slices.Contains(out, p):
+			v.Add(fmt.Sprintf("%s[%d]", loc, i), "the same number as an earlier phone", raw)
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validateAddresses(v *tenants.Validation, loc string, as []CustomerAddress) {
+	if len(as) > MaxAddresses {
+		v.Add(loc, fmt.Sprintf("at most %d addresses", MaxAddresses), len(as))
+	}
+	for i, a := range as {
+		at := fmt.Sprintf("%s[%d].", loc, i)
+		if len([]rune(a.Label)) > 50 {
+			v.Add(at+"label", "at most 50 characters", a.Label)
+		}
+		if regionLevel(a.RegionCode) == 0 {
+			v.Add(at+"region_code", "a 6-digit GB/T 2260 code", a.RegionCode)
+		}
+		if n := len([]rune(strings.TrimSpace(a.Line))); n < 1 || len([]rune(a.Line)) > 300 {
+			v.Add(at+"line", "1-300 characters", a.Line)
+		}
+		if a.PostalCode != "" && (len(a.PostalCode) != 6 || strings.Trim(a.PostalCode, "0123456789") != "") {
+			v.Add(at+"postal_code", "six digits", a.PostalCode)
+		}
+	}
+}
+
+// regionLevel is non-zero for a well-formed 6-digit GB/T 2260 code.
+func regionLevel(code string) int {
+	if len(code) != 6 || code[0] < '1' || code[0] > '9' || strings.Trim(code, "0123456789") != "" {
+		return 0
+	}
+	switch {
+	case code[2:] == "0000":
+		return 1
+	case code[4:] == "00":
+		return 2
+	}
+	return 3
+}
+
+// checkAddressRegions adds a problem for every well-formed region code that
+// is not in the GB/T 2260 reference table.
+func checkAddressRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc string, as []CustomerAddress) error {
+	codes := make([]string, 0, len(as))
+	for _, a := range as {
+		codes = append(codes, a.RegionCode)
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT FROM regions WHERE code = c)`, codes)
+	if err != nil {
+		return err
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for i, c := range codes {
+		if regionLevel(c) != 0 && slices.Contains(unknown, c) {
+			v.Add(fmt.Sprintf("%s[%d].region_code", loc, i), "unknown GB/T 2260 region code", c)
+		}
+	}
+	return nil
+}
+
+// lockPhones serialises find-or-create and phone changes on the same
+// numbers, so two concurrent requests with one phone make one customer.
+func lockPhones(ctx context.Context, tx pg.TenantTx, phones []string) error {
+	sorted := slices.Clone(phones)
+	slices.Sort(sorted)
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('customers.phone:' || $1 || ':' || p, 0))
+		FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`, tx.TenantID, sorted)
+	return err
+}
+
+// phoneOwners returns, for each phone that belongs to a customer, its owner.
+func phoneOwners(ctx context.Context, tx pg.TenantTx, phones []string) (map[string]string, error) {
+	rows, err := tx.Query(ctx, `SELECT phone, customer_id FROM customer_phones WHERE tenant_id = $1 AND phone = ANY($2)`, tx.TenantID, phones)
+	if err != nil {
+		return nil, err
+	}
+	owners := map[string]string{}
+	var phone, id string
+	_, err = pgx.ForEachRow(rows, []any{&phone, &id}, func() error {
+		owners[phone] = id
+		return nil
+	})
+	return owners, err
+}
+
+// checkNewCustomer validates in at prefix, including its region codes
+// against the reference table, and returns its phones normalised.
+func checkNewCustomer(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, prefix string, in NewCustomer) ([]string, error) {
+	phones := validateCustomer(v, prefix, in)
+	return phones, checkAddressRegions(ctx, tx, v, prefix+"addresses", in.Addresses)
+}
+
+// findOrCreateCustomer returns the customer one of phones (in's, checked and
+// normalised by checkNewCustomer) belongs to, unchanged, or creates one
+// (created true). Phones belonging to two different customers are a
+// conflict at prefix+"phones". The found customer may be outside sc: a
+// storefront registering a unit for a known customer links the unit to that
+// customer, which brings the customer into its scope; callers that return
+// the customer itself decide. A customer created by a storefront key
+// remembers the storefront.
+func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Principal, sc Scope, prefix string, in NewCustomer, phones []string) (Customer, bool, error) {
+	if err := lockPhones(ctx, tx, phones); err != nil {
+		return Customer{}, false, err
+	}
+	owners, err := phoneOwners(ctx, tx, phones)
+	if err != nil {
+		return Customer{}, false, err
+	}
+	var ids []string
+	for _, id := range owners {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	switch len(ids) {
+	case 0:
+	case 1:
+		c, err := getCustomer(ctx, tx, Scope{}, ids[0], "")
+		return c, false, err
+	default:
+		return Customer{}, false, &tenants.Error{Code: tenants.CodeConflict, Message: "the phones belong to different customers",
+			Fields: []tenants.FieldError{{Location: prefix + "phones", Message: fmt.Sprintf("these phones belong to %d different customers; use one customer's phones", len(ids))}}}
+	}
+	addresses := in.Addresses
+	if addresses == nil {
+		addresses = []CustomerAddress{}
+	}
+	c, err := scanCustomer(tx.QueryRow(ctx, `
+		INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING `+customerColumns,
+		tx.TenantID, tenants.NewID(tenants.PrefixCustomer), strings.TrimSpace(in.Name), phones, addresses, sc.arg()))
+	if err != nil {
+		return Customer{}, false, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
+		tx.TenantID, c.ID, phones); err != nil {
+		return Customer{}, false, err
+	}
+	err = events.Append(ctx, tx, events.New{Type: TypeCustomerCreated, SubjectID: c.ID, Actor: p.Subject(),
+		Data: map[string]any{"phones": len(phones), "addresses": len(addresses)}})
+	return c, true, err
+}
+
+// getCustomer reads a customer in scope; lock is "" or "FOR UPDATE OF c".
+func getCustomer(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string) (Customer, error) {
+	if !tenants.ValidID(tenants.PrefixCustomer, id) {
+		return Customer{}, tenants.NotFound("customer")
+	}
+	c, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers c
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+customerInScope("$3")+` `+lock, tx.TenantID, id, sc.arg()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Customer{}, tenants.NotFound("customer")
+	}
+	return c, err
+}
+
+// CreateCustomer finds or creates a customer by phone. When one of the
+// phones already belongs to a customer, that customer is returned unchanged
+// with created false (update it with UpdateCustomer); phones belonging to
+// two different customers are a conflict on body.phones. A storefront key
+// that matches a customer outside its scope (one it did not create and sold
+// nothing to) gets a conflict on body.phones and nothing of the customer:
+// it links such a customer by registering the unit with the customer inline.
+func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in NewCustomer) (Customer, bool, error) {
+	var (
+		out     Customer
+		created bool
+	)
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc := ScopeOf(p)
+		v := &tenants.Validation{}
+		phones, err := checkNewCustomer(ctx, tx, v, "body.", in)
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if err := CheckCanSell(ctx, tx, p); err != nil {
+			return err
+		}
+		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "body.", in, phones)
+		if err != nil || created || sc.Whole() {
+			return err
+		}
+		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return &tenants.Error{Code: tenants.CodeConflict, Message: "the phone belongs to a customer of the brand",
+				Fields: []tenants.FieldError{{Location: "body.phones", Message: "belongs to a customer your storefront has sold nothing to; register the unit with this customer inline (customer) to link them"}}}
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	return out, created, pg.Translate(err)
+}
+
+// GetCustomer returns a customer in the principal's scope.
+func (s *Service) GetCustomer(ctx context.Context, p tenants.Principal, id string) (Customer, error) {
+	var out Customer
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = getCustomer(ctx, tx, ScopeOf(p), id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListCustomers lists customers in the principal's scope, oldest first.
+func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f CustomerFilter) ([]Customer, string, error) {
+	v := &tenants.Validation{}
+	phone := ""
+	if f.Phone != "" {
+		var ok bool
+		if phone, ok = NormalizePhone(f.Phone); !ok {
+			v.Add("query.phone", "a phone number", f.Phone)
+		}
+	}
+	if len([]rune(f.NamePrefix)) > 200 {
+		v.Add("query.name", "at most 200 characters", f.NamePrefix)
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	if f.Limit <= 0 {
+		f.Limit = tenants.DefaultPageLimit
+	}
+	after := ""
+	if f.Cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("customers", f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []Customer
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers c
+			WHERE c.tenant_id = $1 AND c.id > $2 AND `+customerInScope("$3")+`
+			  AND ($4 = '' OR c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4))
+			  AND ($5 = '' OR c.name LIKE $5 || '%')
+			ORDER BY c.id LIMIT $6`,
+			tx.TenantID, after, ScopeOf(p).arg(), phone, likeEscaper.Replace(f.NamePrefix), f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = tenants.EncodeCursor("customers", out[len(out)-1].ID)
+	}
+	if out == nil {
+		out = []Customer{}
+	}
+	return out, next, nil
+}
+
+// likeEscaper quotes LIKE's metacharacters (backslash is LIKE's default escape).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// UpdateCustomer applies u to a customer in scope; ifVersion > 0 must match
+// its version. New phones are normalised; one that belongs to another
+// customer is a conflict at body.phones[i].
+func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id string, u CustomerUpdate, ifVersion int) (Customer, error) {
+	var out Customer
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		cur, err := getCustomer(ctx, tx, ScopeOf(p), id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && cur.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the customer changed since you read it (now version %d)", cur.Version)
+		}
+		f := NewCustomer{Name: cur.Name, Phones: cur.Phones, Addresses: cur.Addresses}
+		var changed []string
+		if u.Name != nil && strings.TrimSpace(*u.Name) != cur.Name {
+			f.Name, changed = strings.TrimSpace(*u.Name), append(changed, "name")
+		}
+		if u.Phones != nil {
+			f.Phones = *u.Phones
+		}
+		if u.Addresses != nil {
+			f.Addresses, changed = *u.Addresses, append(changed, "addresses")
+		}
+		v := &tenants.Validation{}
+		phones := validateCustomer(v, "body.", f)
+		if u.Addresses != nil {
+			if err := checkAddressRegions(ctx, tx, v, "body.addresses", f.Addresses); err != nil {
+				return err
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if u.Phones != nil && !slices.Equal(phones, cur.Phones) {
+			changed = append(changed, "phones")
+			if err := lockPhones(ctx, tx, phones); err != nil {
+				return err
+			}
+			owners, err := phoneOwners(ctx, tx, phones)
+			if err != nil {
+				return err
+			}
+			conflict := &tenants.Error{Code: tenants.CodeConflict, Message: "a phone belongs to another customer"}
+			for i, ph := range phones {
+				if o, ok := owners[ph]; ok && o != cur.ID {
+					conflict.Fields = append(conflict.Fields, tenants.FieldError{Location: fmt.Sprintf("body.phones[%d]", i),
+						Message: "belongs to another customer", Value: (*u.Phones)[i]})
+				}
+			}
+			if len(conflict.Fields) > 0 {
+				return conflict
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM customer_phones WHERE tenant_id = $1 AND customer_id = $2 AND NOT phone = ANY($3)`,
+				tx.TenantID, cur.ID, phones); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO customer_phones (tenant_id, phone, customer_id)
+				SELECT $1, p, $2 FROM unnest($3::text[]) AS p ON CONFLICT (tenant_id, phone) DO NOTHING`,
+				tx.TenantID, cur.ID, phones); err != nil {
+				return err
+			}
+		}
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		if f.Addresses == nil {
+			f.Addresses = []CustomerAddress{}
+		}
+		out, err = scanCustomer(tx.QueryRow(ctx, `
+			UPDATE customers AS c SET name = $3, phones = $4, addresses = $5, version = version + 1, updated_at = now()
+			WHERE c.tenant_id = $1 AND c.id = $2
+			RETURNING `+customerColumns, tx.TenantID, cur.ID, f.Name, phones, f.Addresses))
+		if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeCustomerUpdated, SubjectID: out.ID, Actor: p.Subject(),
+			Data: map[string]any{"changed": changed, "version": out.Version}})
+	})
+	return out, pg.Translate(err)
+}

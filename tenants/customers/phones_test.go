@@ -1,0 +1,43 @@
+package customers
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"13800138000", "13800138000", true},
+		{"138 0013 8000", "13800138000", true},
+		{"138-0013-8000", "13800138000", true},
+		{"+86 138 0013 8000", "13800138000", true},
+		{"+86-13800138000", "13800138000", true},
+		{"(0086) 138-0013-8000", "13800138000", true},
+		{"8613800138000", "13800138000", true},
+		{"0532-8893 0000", "053288930000", true},
+		{"(0532) 88930000", "053288930000", true},
+		{"+86 532 8893 0000", "053288930000", true},
+		{"+86 (0)532 8893 0000", "053288930000", true},
+		{"400-699-9999", "4006999999", true},
+		{"+44 20 7946 0958", "+442079460958", true},
+		{"0044 20 7946 0958", "+442079460958", true},
+		{"1380013800", "", false}, // a mobile number one digit short
+		{"+86 138001380001", "", false},
+		{"ask at the desk", "", false},
+		{"138OO138000", "", false},
+		{"", "", false},
+		{"+", "", false},
+		{"1234", "", false},
+		{"123456789012345678901", "", false},
+	}
+	for _, c := range cases {
+		got, ok := NormalizePhone(c.in)
+		require.Equal(t, c.ok, ok, "%q", c.in)
+		require.Equal(t, c.want, got, "%q", c.in)
+	}
+}

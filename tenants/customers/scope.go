@@ -1,0 +1,53 @@
+package customers
+
+import "github.com/servicenet/servicenet/tenants"
+
+// Scope is what part of the customers context a principal sees: everything,
+// or (storefront keys) one storefront's units and the customers it created
+// or sold a unit to. Every read and write of units and customers goes
+// through a Scope; objects outside it are not found.
+type Scope struct {
+	// StorefrontID is the storefront the principal is limited to; empty for
+	// the whole tenant.
+	StorefrontID string
+}
+
+// noStorefront is an id no storefront has: the scope of a storefront-role
+// principal without a storefront sees nothing.
+const noStorefront = "sfr_none"
+
+// ScopeOf returns the principal's scope.
+func ScopeOf(p tenants.Principal) Scope {
+	switch {
+	case p.StorefrontID != "":
+		return Scope{StorefrontID: p.StorefrontID}
+	case p.HasRole(tenants.RoleStorefront):
+		return Scope{StorefrontID: noStorefront}
+	}
+	return Scope{}
+}
+
+// Whole reports whether the scope is the whole tenant.
+func (s Scope) Whole() bool { return s.StorefrontID == "" }
+
+// arg is the scope's SQL parameter: NULL for the whole tenant.
+func (s Scope) arg() *string { return nullable(s.StorefrontID) }
+
+// The scope predicates; $N is the parameter bound to arg().
+//
+// unitInScope holds for a unit row aliased u; customerInScope for a customer
+// row aliased c.
+func unitInScope(n string) string {
+	return `(` + n + `::text IS NULL OR u.storefront_id = ` + n + `::text)`
+}
+
+func customerInScope(n string) string {
+	return `(` + n + `::text IS NULL OR c.storefront_id = ` + n + `::text OR EXISTS (SELECT FROM units su
+		WHERE su.tenant_id = c.tenant_id AND su.customer_id = c.id AND su.storefront_id = ` + n + `::text))`
+}
+
+// CanSee reports whether a unit sold through storefrontID (nil: not through
+// a storefront) is in scope.
+func (s Scope) CanSee(storefrontID *string) bool {
+	return s.Whole() || (storefrontID != nil && *storefrontID == s.StorefrontID)
+}

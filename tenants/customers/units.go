@@ -1,0 +1,411 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// Channels are how a unit was sold.
+var Channels = []string{"storefront", "brand_store", "retail", "other"}
+
+// ChannelStorefront is the channel of units sold through a storefront; it
+// goes with a storefront_id, and only it does.
+const ChannelStorefront = "storefront"
+
+var serialPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9./_-]{0,63}$`)
+
+// UnitModel is the product model of a unit, as summarised on the unit.
+type UnitModel struct {
+	ID          string `json:"id" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	ModelNumber string `json:"model_number" example:"XQG100-HBD14126L"`
+	Category    string `json:"category" example:"washer"`
+	Name        string `json:"name" example:"海尔10公斤滚筒洗衣机"`
+}
+
+// Unit is a registered appliance: a serial of a product model, owned by a
+// customer, bought on a date through a channel.
+type Unit struct {
+	ID            string        `json:"id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	Serial        string        `json:"serial" doc:"Serial number, upper case; unique per model." example:"BH0Y3E1D2000123"`
+	ModelID       string        `json:"model_id" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Category      string        `json:"category" doc:"The model's product category." example:"washer"`
+	Model         UnitModel     `json:"model"`
+	CustomerID    string        `json:"customer_id" doc:"The owner." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	PurchaseDate  string        `json:"purchase_date" format:"date" example:"2026-10-11"`
+	InstalledOn   *string       `json:"installed_on,omitempty" format:"date" doc:"Installation date, when installed." example:"2026-10-13"`
+	Channel       string        `json:"channel" enum:"storefront,brand_store,retail,other" example:"storefront"`
+	StorefrontID  *string       `json:"storefront_id,omitempty" doc:"The storefront that sold it (channel storefront)." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	InvoiceNumber *string       `json:"invoice_number,omitempty" example:"044031900111-08812345"`
+	PurchasePrice tenants.Money `json:"purchase_price"`
+	Status        string        `json:"status" enum:"active,replaced,returned" doc:"replaced after a swap (see replaced_by), returned after a return." example:"active"`
+	ReplacedBy    *string       `json:"replaced_by,omitempty" doc:"The unit that replaced this one in a swap." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
+	Version       int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt     time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt     time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// NewUnit is a unit to register. The owner is either customer_id or an
+// inline customer found or created by phone.
+type NewUnit struct {
+	ModelID       string        `json:"model_id" maxLength:"64" doc:"Product model (catalog)." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Serial        string        `json:"serial" minLength:"1" maxLength:"64" doc:"Serial number (letters, digits, . / _ -); upper-cased; unique per model (409)." example:"BH0Y3E1D2000123"`
+	CustomerID    string        `json:"customer_id,omitempty" maxLength:"64" doc:"The owner, an existing customer; or give customer instead." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	Customer      *NewCustomer  `json:"customer,omitempty"`
+	PurchaseDate  string        `json:"purchase_date" format:"date" doc:"Date of purchase, not in the future (tenant's time zone)." example:"2026-10-11"`
+	InstalledOn   string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
+	Channel       string        `json:"channel,omitempty" enum:"storefront,brand_store,retail,other" doc:"How it was sold; defaults to storefront when a storefront applies, else other." example:"storefront"`
+	StorefrontID  string        `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront (channel storefront). A storefront key always registers for its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	InvoiceNumber string        `json:"invoice_number,omitempty" maxLength:"64" doc:"Invoice (fapiao) number." example:"044031900111-08812345"`
+	PurchasePrice tenants.Money `json:"purchase_price"`
+}
+
+// UnitUpdate changes some of a unit's attributes; absent fields stay.
+type UnitUpdate struct {
+	CustomerID    *string        `json:"customer_id,omitempty" maxLength:"64" doc:"A new owner (an existing customer)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	PurchaseDate  *string        `json:"purchase_date,omitempty" format:"date" doc:"Corrected purchase date; not in the future, not after installed_on." example:"2026-10-11"`
+	InstalledOn   *string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
+	InvoiceNumber *string        `json:"invoice_number,omitempty" maxLength:"64" doc:"Invoice (fapiao) number; empty clears it." example:"044031900111-08812345"`
+	PurchasePrice *tenants.Money `json:"purchase_price,omitempty"`
+}
+
+// UnitFilter narrows a unit listing.
+type UnitFilter struct {
+	CustomerID, Serial, ModelID, StorefrontID string
+	Limit                                     int
+	Cursor                                    string
+}
+
+const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.name, u.customer_id,
+	to_char(u.purchase_date, 'YYYY-MM-DD'), to_char(u.installed_on, 'YYYY-MM-DD'), u.channel, u.storefront_id,
+	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, u.version, u.created_at, u.updated_at`
+
+const unitFrom = ` FROM units u JOIN product_models m ON m.tenant_id = u.tenant_id AND m.id = u.model_id `
+
+func scanUnit(row pgx.Row) (Unit, error) {
+	var u Unit
+	err := row.Scan(&u.ID, &u.Serial, &u.ModelID, &u.Category, &u.Model.ModelNumber, &u.Model.Name, &u.CustomerID,
+		&u.PurchaseDate, &u.InstalledOn, &u.Channel, &u.StorefrontID, &u.InvoiceNumber, &u.PurchasePrice.Amount,
+		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.Version, &u.CreatedAt, &u.UpdatedAt)
+	u.Model.ID, u.Model.Category = u.ModelID, u.Category
+	return u, err
+}
+
+// getUnit reads a unit in scope; lock is "" or "FOR UPDATE OF u".
+func getUnit(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string) (Unit, error) {
+	if !tenants.ValidID(tenants.PrefixUnit, id) {
+		return Unit{}, tenants.NotFound("unit")
+	}
+	u, err := scanUnit(tx.QueryRow(ctx, `SELECT `+unitColumns+unitFrom+`
+		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3")+` `+lock, tx.TenantID, id, sc.arg()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Unit{}, tenants.NotFound("unit")
+	}
+	return u, err
+}
+
+// LoadUnit reads a unit inside the caller's tenant transaction, applying the
+// principal's scope: a unit of another storefront (or absent, or malformed
+// id) is not_found. Other contexts (entitlements, contracts) call it.
+func LoadUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string) (Unit, error) {
+	return getUnit(ctx, tx, ScopeOf(p), id, "")
+}
+
+// checkDates validates a unit's purchase and installation dates against
+// each other and today (tenant's zone), at body.<field>.
+func checkDates(v *tenants.Validation, purchase string, installed *string, today string) {
+	okPurchase := isDate(purchase)
+	switch {
+	case !okPurchase:
+		v.Add("body.purchase_date", "a date, YYYY-MM-DD", purchase)
+	case purchase > today:
+		v.Add("body.purchase_date", "must not be in the future (today is "+today+" in the tenant's time zone)", purchase)
+	}
+	if installed == nil {
+		return
+	}
+	switch {
+	case !isDate(*installed):
+		v.Add("body.installed_on", "a date, YYYY-MM-DD", *installed)
+	case *installed > today:
+		v.Add("body.installed_on", "must not be in the future (today is "+today+" in the tenant's time zone)", *installed)
+	case okPurchase && *installed < purchase:
+		v.Add("body.installed_on", "must not be before purchase_date "+purchase, *installed)
+	}
+}
+
+// checkModel adds a problem at loc unless the product model exists.
+func checkModel(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc, id string) error {
+	if !tenants.ValidID(tenants.PrefixProductModel, id) {
+		v.Add(loc, "no such product model", id)
+		return nil
+	}
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM product_models WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, id).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		v.Add(loc, "no such product model", id)
+	}
+	return nil
+}
+
+// RegisterUnit registers a unit and appends unit.registered. The owner is
+// in.CustomerID (a customer in scope) or in.Customer, found by phone or
+// created. Storefront keys register for their own storefront (naming
+// another is invalid at body.storefront_id); a suspended storefront
+// registers nothing. The same serial and model twice is a conflict on
+// body.serial, and nothing (not even an inline customer) is written.
+func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewUnit) (Unit, error) {
+	now := s.now()
+	var out Unit
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = registerUnit(ctx, tx, p, in, now)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time) (Unit, error) {
+	st, today, err := tenantToday(ctx, tx, now)
+	if err != nil {
+		return Unit{}, err
+	}
+	sc := ScopeOf(p)
+	if err := CheckCanSell(ctx, tx, p); err != nil {
+		return Unit{}, err
+	}
+	v := &tenants.Validation{}
+	serial := strings.ToUpper(strings.TrimSpace(in.Serial))
+	if !serialPattern.MatchString(serial) {
+		v.Add("body.serial", "1-64 letters, digits, '.', '/', '_' or '-', starting with a letter or digit", in.Serial)
+	}
+	var installed *string
+	if in.InstalledOn != "" {
+		installed = &in.InstalledOn
+	}
+	checkDates(v, in.PurchaseDate, installed, today)
+	tenants.CheckMoney(v, "body.purchase_price", in.PurchasePrice, st.Currency)
+	if len(in.InvoiceNumber) > 64 {
+		v.Add("body.invoice_number", "at most 64 characters", in.InvoiceNumber)
+	}
+	if err := checkModel(ctx, tx, v, "body.model_id", in.ModelID); err != nil {
+		return Unit{}, err
+	}
+
+	// Channel and storefront.
+	storefrontID := in.StorefrontID
+	if !sc.Whole() {
+		if storefrontID != "" && storefrontID != sc.StorefrontID {
+			v.Add("body.storefront_id", "a storefront key registers units for its own storefront only", storefrontID)
+		}
+		storefrontID = sc.StorefrontID
+	}
+	channel := in.Channel
+	if channel == "" {
+		channel = "other"
+		if storefrontID != "" {
+			channel = ChannelStorefront
+		}
+	}
+	switch {
+	case !slices.Contains(Channels, channel):
+		v.Add("body.channel", "one of "+strings.Join(Channels, ", "), channel)
+	case channel == ChannelStorefront && storefrontID == "":
+		v.Add("body.storefront_id", "required for channel storefront", nil)
+	case channel != ChannelStorefront && storefrontID != "":
+		v.Add("body.channel", "a unit sold through a storefront has channel storefront", channel)
+	}
+	if storefrontID != "" && sc.Whole() {
+		if err := checkStorefrontActive(ctx, tx, v, "body.storefront_id", storefrontID); err != nil {
+			return Unit{}, err
+		}
+	}
+
+	// Owner.
+	var phones []string
+	switch {
+	case in.CustomerID != "" && in.Customer != nil:
+		v.Add("body.customer", "give customer_id or customer, not both", nil)
+	case in.CustomerID == "" && in.Customer == nil:
+		v.Add("body.customer_id", "required: an existing customer, or give customer inline", nil)
+	case in.Customer != nil:
+		if phones, err = checkNewCustomer(ctx, tx, v, "body.customer.", *in.Customer); err != nil {
+			return Unit{}, err
+		}
+	default:
+		if _, err := getCustomer(ctx, tx, sc, in.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
+			v.Add("body.customer_id", "no such customer", in.CustomerID)
+		} else if err != nil {
+			return Unit{}, err
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Unit{}, err
+	}
+	customerID := in.CustomerID
+	if in.Customer != nil {
+		c, _, err := findOrCreateCustomer(ctx, tx, p, sc, "body.customer.", *in.Customer, phones)
+		if err != nil {
+			return Unit{}, err
+		}
+		customerID = c.ID
+	}
+	id := tenants.NewID(tenants.PrefixUnit)
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, installed_on, channel, storefront_id,
+		       invoice_number, purchase_price, currency, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13)`,
+		tx.TenantID, id, in.ModelID, serial, customerID, in.PurchaseDate, installed, channel, nullable(storefrontID),
+		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency, p.Subject()); err != nil {
+		return Unit{}, err
+	}
+	out, err := getUnit(ctx, tx, Scope{}, id, "")
+	if err != nil {
+		return Unit{}, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: TypeUnitRegistered, SubjectID: out.ID, Actor: p.Subject(),
+		Data: map[string]any{"model_id": out.ModelID, "category": out.Category, "serial": out.Serial,
+			"customer_id": out.CustomerID, "channel": out.Channel, "storefront_id": out.StorefrontID,
+			"purchase_date": out.PurchaseDate}})
+}
+
+// GetUnit returns a unit in the principal's scope.
+func (s *Service) GetUnit(ctx context.Context, p tenants.Principal, id string) (Unit, error) {
+	var out Unit
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = LoadUnit(ctx, tx, p, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListUnits lists units in the principal's scope, oldest first. A storefront
+// key sees only the units it sold, whatever the filters say.
+func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilter) ([]Unit, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = tenants.DefaultPageLimit
+	}
+	after := ""
+	if f.Cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("units", f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []Unit
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+`
+			WHERE u.tenant_id = $1 AND u.id > $2 AND `+unitInScope("$3")+`
+			  AND ($4 = '' OR u.customer_id = $4) AND ($5 = '' OR u.serial = $5)
+			  AND ($6 = '' OR u.model_id = $6) AND ($7 = '' OR u.storefront_id = $7)
+			ORDER BY u.id LIMIT $8`,
+			tx.TenantID, after, ScopeOf(p).arg(), f.CustomerID, strings.ToUpper(strings.TrimSpace(f.Serial)), f.ModelID,
+			f.StorefrontID, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = tenants.EncodeCursor("units", out[len(out)-1].ID)
+	}
+	if out == nil {
+		out = []Unit{}
+	}
+	return out, next, nil
+}
+
+// UpdateUnit applies u to a unit in scope; ifVersion > 0 must match its
+// version. A new owner must be a customer in scope (body.customer_id).
+func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string, upd UnitUpdate, ifVersion int) (Unit, error) {
+	now := s.now()
+	var out Unit
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		st, today, err := tenantToday(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		sc := ScopeOf(p)
+		cur, err := getUnit(ctx, tx, sc, id, "FOR UPDATE OF u")
+		if err != nil {
+			return err
+		}
+		if err := CheckCanSell(ctx, tx, p); err != nil {
+			return err
+		}
+		if ifVersion > 0 && cur.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the unit changed since you read it (now version %d)", cur.Version)
+		}
+		next := cur
+		var changed []string
+		set := func(name string, ok bool, apply func()) {
+			if ok {
+				apply()
+				changed = append(changed, name)
+			}
+		}
+		set("customer_id", upd.CustomerID != nil && *upd.CustomerID != cur.CustomerID, func() { next.CustomerID = *upd.CustomerID })
+		set("purchase_date", upd.PurchaseDate != nil && *upd.PurchaseDate != cur.PurchaseDate, func() { next.PurchaseDate = *upd.PurchaseDate })
+		set("installed_on", upd.InstalledOn != nil && deref(cur.InstalledOn) != *upd.InstalledOn, func() { next.InstalledOn = upd.InstalledOn })
+		set("invoice_number", upd.InvoiceNumber != nil && deref(cur.InvoiceNumber) != strings.TrimSpace(*upd.InvoiceNumber),
+			func() { next.InvoiceNumber = nullable(strings.TrimSpace(*upd.InvoiceNumber)) })
+		set("purchase_price", upd.PurchasePrice != nil && *upd.PurchasePrice != cur.PurchasePrice, func() { next.PurchasePrice = *upd.PurchasePrice })
+		v := &tenants.Validation{}
+		checkDates(v, next.PurchaseDate, next.InstalledOn, today)
+		if upd.PurchasePrice != nil {
+			tenants.CheckMoney(v, "body.purchase_price", next.PurchasePrice, st.Currency)
+		}
+		if len(deref(next.InvoiceNumber)) > 64 {
+			v.Add("body.invoice_number", "at most 64 characters", deref(next.InvoiceNumber))
+		}
+		if next.CustomerID != cur.CustomerID {
+			if _, err := getCustomer(ctx, tx, sc, next.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
+				v.Add("body.customer_id", "no such customer", next.CustomerID)
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE units SET customer_id = $3, purchase_date = $4::date, installed_on = $5::date, invoice_number = $6,
+			       purchase_price = $7, currency = $8, version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, cur.ID, next.CustomerID, next.PurchaseDate, next.InstalledOn, next.InvoiceNumber,
+			next.PurchasePrice.Amount, next.PurchasePrice.Currency); err != nil {
+			return err
+		}
+		if out, err = getUnit(ctx, tx, Scope{}, cur.ID, ""); err != nil {
+			return err
+		}
+		data := map[string]any{"changed": changed, "version": out.Version}
+		if out.CustomerID != cur.CustomerID {
+			data["from_customer_id"], data["to_customer_id"] = cur.CustomerID, out.CustomerID
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeUnitUpdated, SubjectID: out.ID, Actor: p.Subject(), Data: data})
+	})
+	return out, pg.Translate(err)
+}
