@@ -94,17 +94,6 @@ func createCustomer(t *testing.T, env *apitest.Env, key string, body map[string]
 	return c
 }
 
-func listIDs(t *testing.T, env *apitest.Env, key, path string) []string {
-	t.Helper()
-	r := env.Do(t, http.MethodGet, path, key, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s: %s", path, r.Body)
-	ids := []string{}
-	for _, d := range r.JSON(t)["data"].([]any) {
-		ids = append(ids, d.(map[string]any)["id"].(string))
-	}
-	return ids
-}
-
 func TestCustomers(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)

@@ -38,13 +38,6 @@ func registerUnit(t *testing.T, env *apitest.Env, key string, body map[string]an
 	return u
 }
 
-func storefrontKey(t *testing.T, env *apitest.Env, admin, storefrontID string) string {
-	t.Helper()
-	r := env.Do(t, http.MethodPost, "/v1/api-keys", admin, map[string]any{"name": "shop", "roles": []string{"storefront"}, "storefront_id": storefrontID})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	return r.JSON(t)["secret"].(string)
-}
-
 func TestUnitRegistration(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -54,7 +47,7 @@ func TestUnitRegistration(t *testing.T) {
 	fridge := createModel(t, env, ten.ID, "BCD-510WGHTD", "refrigerator")
 	sfA := env.Storefront(t, admin, "SHOP-A")
 	sfB := env.Storefront(t, admin, "SHOP-B")
-	keyA := storefrontKey(t, env, admin, sfA)
+	keyA := env.StorefrontKey(t, admin, sfA)
 
 	u := registerUnit(t, env, admin, unitBody(washer, "bh0y3e1d2000123"))
 	unitID := u["id"].(string)
@@ -155,7 +148,7 @@ func TestUnitRegistration(t *testing.T) {
 
 	t.Run("SuspendedStorefront", func(t *testing.T) {
 		sfC := env.Storefront(t, admin, "SHOP-C")
-		keyC := storefrontKey(t, env, admin, sfC)
+		keyC := env.StorefrontKey(t, admin, sfC)
 		sold := registerUnit(t, env, keyC, unitBody(washer, "C-1", "channel", nil))
 		require.Equal(t, sfC, sold["storefront_id"])
 		require.Equal(t, "storefront", sold["channel"])
@@ -292,7 +285,7 @@ func TestStorefrontScope(t *testing.T) {
 	admin := ten.AdminKey
 	washer := createModel(t, env, ten.ID, "XQG100", "washer")
 	sfA, sfB := env.Storefront(t, admin, "A"), env.Storefront(t, admin, "B")
-	keyA, keyB := storefrontKey(t, env, admin, sfA), storefrontKey(t, env, admin, sfB)
+	keyA, keyB := env.StorefrontKey(t, admin, sfA), env.StorefrontKey(t, admin, sfB)
 
 	// A sells a unit to a new customer; the brand registers one of its own for a known customer.
 	ua := registerUnit(t, env, keyA, unitBody(washer, "A-1", "channel", nil, "customer", map[string]any{"name": "孙悟", "phones": []string{"13511112222"}}))
