@@ -42,7 +42,7 @@ func (s phoneShop) sell(t *testing.T, env *apitest.Env, shop, serial string, day
 	t.Helper()
 	purchase := shanghaiToday(-daysAgo)
 	unit = createdID(t, env, shop, "/v1/units", map[string]any{"model_id": s.phone, "serial": serial,
-		"customer": map[string]any{"name": "赵六", "phones": []string{"+86 138 0000 " + serial[len(serial)-4:]}},
+		"customer":      map[string]any{"name": "赵六", "phones": []string{"+86 138 0000 " + serial[len(serial)-4:]}},
 		"purchase_date": purchase, "purchase_price": cnyBody(499900), "invoice_number": "FP-" + serial})
 	contract = createdID(t, env, shop, "/v1/contracts", map[string]any{"unit_id": unit, "plan_id": s.plan,
 		"sold_on": purchase, "external_reference": "TM-" + serial})
