@@ -188,6 +188,7 @@ func TestSeed(t *testing.T) {
 		require.NoError(t, run(ctx, []string{"seed", "-env-file", envFile}, getenv, &out, io.Discard))
 		vals := readEnv(t, envFile)
 		require.Contains(t, out.String(), vals["DEMO_API_KEY"])
+		require.Contains(t, out.String(), "Demo catalog and sales:")
 		return vals
 	}
 

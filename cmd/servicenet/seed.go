@@ -19,8 +19,11 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // The demo brand that `make run` seeds.
@@ -73,6 +76,13 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 	if err := seedNetwork(ctx, db, t.ID, stdout); err != nil {
 		return fmt.Errorf("demo network: %w", err)
 	}
+	sales, err := warranty.SeedDemoSales(ctx, tenants.Principal{TenantID: t.ID, KeyID: "seed"},
+		&catalog.Service{DB: db}, &customers.Service{DB: db}, &warranty.Service{DB: db})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo catalog and sales: %d models, %d plans, storefront %s; %d units registered and %d contracts sold now\n",
+		sales.Models, sales.Plans, sales.StorefrontID, sales.Units, sales.Contracts)
 
 	operator := cfg.OperatorToken
 	if operator == "" {
