@@ -41,8 +41,8 @@ test: ## run the whole test suite against a real Postgres
 	$(DB_ENV) && $(GO) test $(TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: ## run the benchmarks (write throughput, authorization)
-	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/
+bench: ## run the benchmarks (write throughput, network, imports, entitlements, authorization)
+	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/ ./tenants/warranty/entitlement/
 
 .PHONY: openapi
 openapi: ## regenerate openapi/openapi.yaml and openapi/openapi-3.0.yaml from the code
