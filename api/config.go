@@ -64,6 +64,13 @@ func apiConfig(version string) huma.Config {
 		{Name: "Network", Description: "The brand's service network: the node tree (manufacturer, service centers, specialist depots, repair points), coverage, status and the candidate query."},
 		{Name: "Technicians", Description: "Licensed technicians of the network's nodes: skills, licences, shifts and limits."},
 		{Name: "Network imports", Description: "Bulk onboarding of nodes and technicians from JSON Lines or CSV, run as a background job."},
+		{Name: "Catalog", Description: "The brand's product catalog: product models with warranty terms, parts and their compatible models, versioned price lists and the quotes priced from them."},
+		{Name: "Storefronts", Description: "The brand's retail partners (marketplace shops, brand stores): each has its own storefront-role keys and sees only what it sold."},
+		{Name: "Customers", Description: "The brand's customers, deduplicated by phone."},
+		{Name: "Units", Description: "Registered units (serial, model, owner, purchase) and their service history."},
+		{Name: "Coverage plans", Description: "Extended warranties and protection plans (accidental damage, swap instead of repair, no-reason repair) with their terms, as the brand sells them."},
+		{Name: "Contracts", Description: "Coverage plans sold for units: dated windows computed from the purchase, states pending, active, expired, cancelled and consumed, and their history."},
+		{Name: "Entitlements", Description: "Who pays what: the entitlement engine's decision for a unit, a fault and a date, with its trace."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // TestCrossTenantIsolation uses tenant A's admin key against every operation
@@ -47,6 +50,18 @@ func TestCrossTenantIsolation(t *testing.T) {
 	// What must never appear in a response to A.
 	leaks := []string{b.ID, secretName, bKeyID[4:], "brand tenant-b", "bnet", bNet.Root[4:], bNet.Center[4:], bNet.Point[4:],
 		techName, bTechID[4:], bImportID[4:], "b-imported-node"}
+	catObjects, catLeaks := crossTenantCatalog(t, env, b.AdminKey)
+	maps.Copy(bObjects, catObjects)
+	leaks = append(leaks, catLeaks...)
+	bPlans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: b.ID, KeyID: b.AdminID})
+	require.NoError(t, err)
+	bUnit := contractUnit(t, env, b.ID, "washer", 12, shanghaiToday(-3), "")
+	r = env.Do(t, http.MethodPost, "/v1/contracts", b.AdminKey, map[string]any{"unit_id": bUnit, "plan_id": bPlans["no_reason_repair"]})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bContractID := r.JSON(t)["id"].(string)
+	validBodies["cancelContract"] = map[string]any{"reason": "cross-tenant probe"}
+	bObjects["plan_id"], bObjects["contract_id"] = bPlans["no_reason_repair"], bContractID
+	leaks = append(leaks, bContractID[4:], bUnit[4:])
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {

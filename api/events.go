@@ -39,7 +39,7 @@ func (s *Server) registerEvents() {
 	register(s, authz.EventsList, huma.Operation{
 		OperationID: "listEvents", Method: http.MethodGet, Path: "/v1/events",
 		Summary: "Read the event feed", Tags: []string{"Events"},
-		Description: "Events in the order their transactions committed. Following next_cursor never skips an event, even one whose transaction committed late; an empty page means nothing new yet.",
+		Description: "Events in the order they became visible (committed). Following next_cursor never skips an event: one whose transaction commits late is placed after those already read; an empty page means nothing new yet.",
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listEventsInput) (*listEventsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

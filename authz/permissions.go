@@ -28,6 +28,8 @@ const (
 	// Catalog: product models, parts, price lists and quotes, coverage plans.
 	CatalogRead  Permission = "catalog.read"
 	CatalogWrite Permission = "catalog.write"
+	// Pricing a job against the price list (stores a quote).
+	QuotesCreate Permission = "quotes.create"
 	// Customers and their registered units (with service history). Storefront
 	// keys are limited to the units they sold.
 	UnitsRead  Permission = "units.read"
@@ -46,6 +48,6 @@ const (
 var Permissions = []Permission{
 	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
 	NetworkRead, NetworkWrite, NetworkImport,
-	CatalogRead, CatalogWrite, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
+	CatalogRead, CatalogWrite, QuotesCreate, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
 	ContractsRead, ContractsWrite, EntitlementsDecide,
 }

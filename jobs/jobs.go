@@ -51,6 +51,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
+	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	return w
 }
 
@@ -63,6 +64,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return LicenceExpiryArgs{}, nil },
 			&river.PeriodicJobOpts{ID: LicenceExpiryArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return ContractLifecycleArgs{}, nil },
+			&river.PeriodicJobOpts{ID: ContractLifecycleArgs{}.Kind(), RunOnStart: true}),
 	}
 }
 

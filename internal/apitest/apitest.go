@@ -193,7 +193,7 @@ func (e *Env) Key(t testing.TB, adminKey string, roles ...string) (secret, id st
 	for _, r := range roles {
 		switch r {
 		case "node_manager", "technician":
-			body["node_id"] = "nod_01jd3zq8w6v7t3y2k9x4n5m6pc"
+			body["node_id"] = e.someNode(t, adminKey)
 		case "storefront":
 			body["storefront_id"] = e.Storefront(t, adminKey, "")
 		}
@@ -232,6 +232,21 @@ func (e *Env) CreateNetwork(t testing.TB, adminKey, prefix string) Network {
 	n.Depot = create("SD", "specialist_depot", n.Center)
 	n.Point = create("RP", "repair_point", n.Depot)
 	return n
+}
+
+// someNode returns a node of the admin key's tenant for a node-scoped key:
+// the first one listed, or a new manufacturer root when there is none.
+func (e *Env) someNode(t testing.TB, adminKey string) string {
+	t.Helper()
+	r := e.Do(t, http.MethodGet, "/v1/network/nodes?limit=1", adminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "list nodes: %s", r.Body)
+	if data := r.JSON(t)["data"].([]any); len(data) > 0 {
+		return data[0].(map[string]any)["id"].(string)
+	}
+	r = e.Do(t, http.MethodPost, "/v1/network/nodes", adminKey, map[string]any{"external_code": "KEY-ROOT",
+		"name": "Key scope root", "tier": "manufacturer", "status": "active"})
+	require.Equal(t, http.StatusCreated, r.Status, "create root: %s", r.Body)
+	return r.JSON(t)["id"].(string)
 }
 
 // Storefront creates a storefront in the admin key's tenant and returns its

@@ -1,13 +1,45 @@
 // Package catalog owns the brand's product catalog: product models with
 // their warranty terms, parts, versioned price lists and the quotes priced
 // from them.
+//
+// A price list version takes effect on its effective_from date (in the
+// tenant's time zone) and stays in effect until the next version's date; the
+// version in effect on a date is the one with the greatest effective_from on
+// or before it. Versions are immutable once created. A quote keeps the
+// version it was priced with and its lines, so re-reading it never reprices
+// it.
 package catalog
 
 import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
+
+// Event types of the catalog context.
+const (
+	TypeProductModelCreated = "product_model.created"
+	TypeProductModelUpdated = "product_model.updated"
+	TypePriceListCreated    = "price_list.created"
+)
+
+// Categories are the product categories of models and price list rows.
+var Categories = []string{
+	"washer", "refrigerator", "air_conditioner", "tv", "water_heater", "kitchen",
+	"small_appliance", "phone", "laptop", "camera", "tablet",
+}
+
+// ServiceKinds are the kinds of work a price list prices labor for.
+var ServiceKinds = []string{"install", "repair", "maintenance", "carry_in", "remote"}
 
 // Service is the catalog context's entry point. Each exported method runs in
 // one tenant-scoped transaction.
@@ -21,4 +53,95 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+const dateLayout = time.DateOnly
+
+var (
+	// slug is the shape of part categories and specification keys.
+	slug = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	// catalogNumber is the shape of model and part numbers: "BCD-470WGHFD", "KFR-35GW/N8MJA3".
+	catalogNumber = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9./_+-]{0,63}$`)
+)
+
+func validDate(s string) bool {
+	_, err := time.Parse(dateLayout, s)
+	return err == nil
+}
+
+func checkName(v *tenants.Validation, loc, s string) {
+	if n := len([]rune(strings.TrimSpace(s))); n < 1 || n > 200 {
+		v.Add(loc, "1-200 characters", s)
+	}
+}
+
+func checkOneOf(v *tenants.Validation, loc, s string, allowed []string) bool {
+	if !slices.Contains(allowed, s) {
+		v.Add(loc, "one of "+strings.Join(allowed, ", "), s)
+		return false
+	}
+	return true
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// indexed returns a locator of the items of the list at loc: "loc[i]suffix".
+func indexed(loc, suffix string) func(int) string {
+	return func(i int) string { return fmt.Sprintf("%s[%d]%s", loc, i, suffix) }
+}
+
+func money(amount int64, currency string) tenants.Money {
+	return tenants.Money{Amount: amount, Currency: currency}
+}
+
+// settings reads the tenant's zone and currency and today's date there.
+func settings(ctx context.Context, tx pg.TenantTx, now time.Time) (pg.TenantSettings, string, error) {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return pg.TenantSettings{}, "", err
+	}
+	return st, st.Today(now), nil
+}
+
+// checkIDs adds a problem at at(i) for every ids[i] that is malformed,
+// duplicated or not a row of table (product_models or parts).
+func checkIDs(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, at func(i int) string, table, prefix, what string, ids []string) error {
+	seen := map[string]bool{}
+	var lookup []string
+	for _, id := range ids {
+		if tenants.ValidID(prefix, id) && !seen[id] {
+			lookup = append(lookup, id)
+		}
+		seen[id] = true
+	}
+	found := map[string]bool{}
+	if len(lookup) > 0 {
+		rows, err := tx.Query(ctx, `SELECT id FROM `+table+` WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, lookup)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	dup := map[string]bool{}
+	for i, id := range ids {
+		switch {
+		case !found[id]:
+			v.Add(at(i), "no such "+what, id)
+		case dup[id]:
+			v.Add(at(i), "duplicate", id)
+		}
+		dup[id] = true
+	}
+	return nil
 }

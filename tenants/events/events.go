@@ -74,43 +74,63 @@ type Page struct {
 	NextCursor string
 }
 
-type cursor struct {
-	txid uint64
-	seq  int64
+// A cursor is the feed position of the last event a page returned.
+func encodeCursor(position int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("p" + strconv.FormatInt(position, 10)))
 }
 
-func (c cursor) encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(c.txid, 10) + "." + strconv.FormatInt(c.seq, 10)))
-}
-
-func decodeCursor(s string) (cursor, error) {
+func decodeCursor(s string) (int64, error) {
 	bad := tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page", s)
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return cursor{}, bad
+		return 0, bad
 	}
-	a, b, ok := strings.Cut(string(raw), ".")
+	digits, ok := strings.CutPrefix(string(raw), "p")
 	if !ok {
-		return cursor{}, bad
+		return 0, bad
 	}
-	var c cursor
-	if c.txid, err = strconv.ParseUint(a, 10, 64); err != nil {
-		return cursor{}, bad
+	position, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || position < 0 {
+		return 0, bad
 	}
-	if c.seq, err = strconv.ParseInt(b, 10, 64); err != nil {
-		return cursor{}, bad
+	return position, nil
+}
+
+// sequenceBatch bounds how many events one read positions.
+const sequenceBatch = 5000
+
+// sequence gives the tenant's committed events that have no feed position
+// yet the next positions, in the order their transactions began and then
+// wrote them. Readers take turns (a per-tenant transaction lock), and each
+// statement sees what the previous reader committed; an event whose
+// transaction commits later gets a later position, so a reader that has
+// passed position N never misses an event placed after N.
+func sequence(ctx context.Context, tx pg.TenantTx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('events.sequence:' || $1, 0))`, tx.TenantID); err != nil {
+		return err
 	}
-	return c, nil
+	_, err := tx.Exec(ctx, `
+		WITH todo AS (
+			SELECT id, row_number() OVER (ORDER BY txid, seq) AS n
+			FROM events WHERE tenant_id = $1 AND position IS NULL
+			ORDER BY txid, seq LIMIT $2
+		), base AS (
+			SELECT coalesce(max(position), 0) AS last FROM events WHERE tenant_id = $1
+		)
+		UPDATE events e SET position = base.last + todo.n
+		FROM todo, base WHERE e.tenant_id = $1 AND e.id = todo.id`, tx.TenantID, sequenceBatch)
+	return err
 }
 
 // likeEscaper quotes LIKE's metacharacters (backslash is LIKE's default escape).
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// List reads the tenant's feed in commit order, after f.After. Only events of
-// transactions older than every transaction still running are returned, so
-// following next_cursor never skips an event that commits late.
+// List reads the tenant's feed in the order events became visible, after
+// f.After. Reading first positions what has committed since the last read
+// (see sequence), so following next_cursor never skips an event that
+// commits late and never waits for unrelated transactions.
 func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Page, error) {
-	var after cursor
+	var after int64
 	if f.After != "" {
 		c, err := decodeCursor(f.After)
 		if err != nil {
@@ -129,34 +149,33 @@ func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Pag
 	}
 	var page Page
 	err := pg.InTenantTx(ctx, db, tenantID, func(tx pg.TenantTx) error {
+		if err := sequence(ctx, tx); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `
-			SELECT id, type, subject_id, actor, data, occurred_at, txid::text::bigint AS txid, seq
+			SELECT id, type, subject_id, actor, data, occurred_at, position
 			FROM events
-			WHERE tenant_id = $1
-			  AND (txid, seq) > ($2::text::xid8, $3)
-			  AND txid < pg_snapshot_xmin(pg_current_snapshot())
-			  AND (cardinality($4::text[]) + cardinality($5::text[]) = 0 OR type = ANY($4) OR type LIKE ANY($5))
-			ORDER BY txid, seq
-			LIMIT $6`,
-			tx.TenantID, strconv.FormatUint(after.txid, 10), after.seq, exact, prefixes, f.Limit)
+			WHERE tenant_id = $1 AND position > $2
+			  AND (cardinality($3::text[]) + cardinality($4::text[]) = 0 OR type = ANY($3) OR type LIKE ANY($4))
+			ORDER BY position
+			LIMIT $5`,
+			tx.TenantID, after, exact, prefixes, f.Limit)
 		if err != nil {
 			return err
 		}
 		last := after
 		for rows.Next() {
 			var e Event
-			var txid, seq int64
-			if err := rows.Scan(&e.ID, &e.Type, &e.SubjectID, &e.Actor, &e.Data, &e.OccurredAt, &txid, &seq); err != nil {
+			if err := rows.Scan(&e.ID, &e.Type, &e.SubjectID, &e.Actor, &e.Data, &e.OccurredAt, &last); err != nil {
 				return err
 			}
 			page.Events = append(page.Events, e)
-			last = cursor{txid: uint64(txid), seq: seq}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if last != (cursor{}) {
-			page.NextCursor = last.encode()
+		if last != 0 {
+			page.NextCursor = encodeCursor(last)
 		}
 		return nil
 	})

@@ -36,6 +36,7 @@ const (
 func init() {
 	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
 	pg.RegisterConstraint("api_keys_storefront_fkey", "body.storefront_id", "no storefront with this id in the tenant")
+	pg.RegisterConstraint("api_keys_node_fkey", "body.node_id", "no node with this id in the tenant")
 }
 
 // Service is the identity context's entry point. Each exported method is one

@@ -297,7 +297,15 @@ func TestCreateAPIKey(t *testing.T) {
 
 	t.Run("ScopedKeysCarryTheirScope", func(t *testing.T) {
 		t.Parallel()
-		node := tenants.NewID(tenants.PrefixNode)
+		node, shop := tenants.NewID(tenants.PrefixNode), tenants.NewID(tenants.PrefixStorefront)
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, admin.TenantID, func(tx pg.TenantTx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO nodes (tenant_id, id, external_code, name, tier, path) VALUES ($1, $2, 'ROOT', 'Root', 'manufacturer', $3::ltree)`,
+				tx.TenantID, node, node); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, 'SHOP-1', 'Shop', 'tmall')`, tx.TenantID, shop)
+			return err
+		}))
 		k, err := b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "depot", Roles: []string{tenants.RoleNodeManager}, NodeID: node})
 		require.NoError(t, err)
 		p, err := b.svc.Authenticate(ctx, k.Secret)
@@ -305,11 +313,11 @@ func TestCreateAPIKey(t *testing.T) {
 		require.Equal(t, node, p.NodeID)
 		require.Equal(t, admin.KeyID, k.CreatedBy)
 
-		k, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: "shop-1", Test: true})
+		k, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
 		require.NoError(t, err)
 		p, err = b.svc.Authenticate(ctx, k.Secret)
 		require.NoError(t, err)
-		require.Equal(t, "shop-1", p.StorefrontID)
+		require.Equal(t, shop, p.StorefrontID)
 		require.False(t, p.Live)
 	})
 }

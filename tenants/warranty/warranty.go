@@ -1,12 +1,32 @@
-// Package warranty owns coverage plans and the contracts that attach them to
-// units, and answers entitlement questions with the pure engine in
-// warranty/entitlement.
+// Package warranty owns coverage plans (the extended warranties and
+// protection plans a brand or its storefronts sell) and the contracts that
+// attach a plan to a unit, moving through pending → active → expired (or
+// cancelled, or consumed by a swap). Entitlement questions are answered by
+// the pure engine in warranty/entitlement from what UnitContracts returns.
+//
+// The statutory three guarantees and the manufacturer warranty apply to every
+// unit without a contract; they are not plans and have no rows here.
+//
+// Dates follow one convention, shared with the engine: "day N" counts the
+// purchase date as day 1 (day 31 is purchase + 30 days, "the next day" is
+// purchase + 1); a term of M months from date D covers D through
+// D.AddDate(0, M, -1) inclusive; the manufacturer warranty runs from the
+// purchase date for the model's warranty_months. Dates are calendar dates in
+// the tenant's time zone.
+//
+// Sale windows (the seed sells protection plans with the product, before
+// their day-31 start): a protection plan may be sold up to sale_window_days
+// (default 30) after the purchase; an extended warranty only while the
+// manufacturer warranty runs, through its last day. Refunds of cancelled
+// contracts are settled by the seller outside ServiceNet.
 package warranty
 
 import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // Service is the warranty context's entry point. Each exported method runs
@@ -22,3 +42,53 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+// Event types of this context.
+const (
+	TypePlanCreated       = "coverage_plan.created"
+	TypePlanUpdated       = "coverage_plan.updated"
+	TypeContractCreated   = "contract.created"
+	TypeContractActivated = "contract.activated"
+	TypeContractExpired   = "contract.expired"
+	TypeContractCancelled = "contract.cancelled"
+	TypeContractConsumed  = "contract.consumed"
+)
+
+// Categories are the product categories of product models (004_catalog.sql).
+var Categories = []string{
+	"washer", "refrigerator", "air_conditioner", "tv", "water_heater", "kitchen",
+	"small_appliance", "phone", "laptop", "camera", "tablet",
+}
+
+// Fault causes a diagnosis names and a plan may exclude: the entitlement
+// engine's vocabulary, one list for the whole system.
+const (
+	CauseHardwareFault   = string(entitlement.CausePerformance) // a performance fault in normal use
+	CauseDust            = string(entitlement.CauseDust)
+	CauseHeat            = string(entitlement.CauseHeat)
+	CauseMoisture        = string(entitlement.CauseMoisture) // inside moisture or condensation
+	CausePowerSurge      = string(entitlement.CausePowerSurge)
+	CauseUnstableVoltage = string(entitlement.CauseUnstableVoltage)
+	CauseAccidental      = string(entitlement.CauseAccidental) // drops, crushing, impact
+	CauseSoftware        = string(entitlement.CauseSoftware)
+	CauseHumanDamage     = string(entitlement.CauseHuman)        // deliberate misuse or unauthorised disassembly: never free
+	CauseForceMajeure    = string(entitlement.CauseForceMajeure) // natural disasters and the like: never free
+)
+
+// FaultCauses lists every fault cause.
+var FaultCauses = []string{
+	CauseHardwareFault, CauseDust, CauseHeat, CauseMoisture, CausePowerSurge, CauseUnstableVoltage,
+	CauseAccidental, CauseSoftware, CauseHumanDamage, CauseForceMajeure,
+}
+
+// EnvironmentalCauses are the faults an extended warranty and a no-reason
+// repair plan repair free (seed rules 4 and 7).
+var EnvironmentalCauses = []string{CauseDust, CauseHeat, CauseMoisture, CausePowerSurge, CauseUnstableVoltage}
+
+// AccidentalCauses are accidental damage: drops, crushing, impact (rules 5, 7).
+var AccidentalCauses = []string{CauseAccidental}
+
+// AlwaysExcluded are excluded from every plan, whatever its terms say.
+var AlwaysExcluded = []string{CauseForceMajeure, CauseHumanDamage}
+
+const dateLayout = time.DateOnly

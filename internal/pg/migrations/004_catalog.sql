@@ -27,6 +27,7 @@ CREATE TABLE product_models (
   PRIMARY KEY (tenant_id, id),
   UNIQUE (tenant_id, model_number)
 );
+CREATE INDEX product_models_category_idx ON product_models (tenant_id, category, retail_price);
 SELECT enable_tenant_rls('product_models');
 
 CREATE TABLE parts (
@@ -56,3 +57,80 @@ CREATE TABLE part_models (
 );
 CREATE INDEX part_models_model_idx ON part_models (tenant_id, model_id);
 SELECT enable_tenant_rls('part_models');
+
+-- A price list version: labor by category and service kind, visit fees and
+-- part prices, in effect from effective_from until the next version's date.
+-- Versions are immutable once created and numbered 1, 2, 3 per tenant.
+CREATE TABLE price_lists (
+  tenant_id          text NOT NULL REFERENCES tenants (id),
+  id                 text NOT NULL CHECK (id ~ '^prl_[0-9a-z]{26}$'),
+  version            int NOT NULL CHECK (version >= 1),
+  effective_from     date NOT NULL,
+  currency           text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+  -- the visit fee of categories without one of their own; NULL: none
+  default_visit_fee  bigint CHECK (default_visit_fee >= 0),
+  note               text NOT NULL DEFAULT '' CHECK (length(note) <= 500),
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, version),
+  UNIQUE (tenant_id, effective_from)
+);
+SELECT enable_tenant_rls('price_lists');
+
+CREATE TABLE price_list_labor (
+  tenant_id      text NOT NULL,
+  price_list_id  text NOT NULL,
+  category       text NOT NULL CHECK (product_category_valid(category)),
+  service_kind   text NOT NULL CHECK (service_kind IN ('install', 'repair', 'maintenance', 'carry_in', 'remote')),
+  amount         bigint NOT NULL CHECK (amount >= 0),
+  PRIMARY KEY (tenant_id, price_list_id, category, service_kind),
+  FOREIGN KEY (tenant_id, price_list_id) REFERENCES price_lists (tenant_id, id)
+);
+SELECT enable_tenant_rls('price_list_labor');
+
+CREATE TABLE price_list_visit_fees (
+  tenant_id      text NOT NULL,
+  price_list_id  text NOT NULL,
+  category       text NOT NULL CHECK (product_category_valid(category)),
+  amount         bigint NOT NULL CHECK (amount >= 0),
+  PRIMARY KEY (tenant_id, price_list_id, category),
+  FOREIGN KEY (tenant_id, price_list_id) REFERENCES price_lists (tenant_id, id)
+);
+SELECT enable_tenant_rls('price_list_visit_fees');
+
+-- Part prices that override the part's catalog price for this version.
+CREATE TABLE price_list_parts (
+  tenant_id      text NOT NULL,
+  price_list_id  text NOT NULL,
+  part_id        text NOT NULL,
+  price          bigint NOT NULL CHECK (price >= 0),
+  PRIMARY KEY (tenant_id, price_list_id, part_id),
+  FOREIGN KEY (tenant_id, price_list_id) REFERENCES price_lists (tenant_id, id),
+  FOREIGN KEY (tenant_id, part_id) REFERENCES parts (tenant_id, id)
+);
+SELECT enable_tenant_rls('price_list_parts');
+
+-- A priced job. It keeps the price list version it was priced with and its
+-- lines, so re-reading it never reprices it.
+CREATE TABLE quotes (
+  tenant_id           text NOT NULL REFERENCES tenants (id),
+  id                  text NOT NULL CHECK (id ~ '^quo_[0-9a-z]{26}$'),
+  model_id            text NOT NULL,
+  service_kind        text NOT NULL CHECK (service_kind IN ('install', 'repair', 'maintenance', 'carry_in', 'remote')),
+  priced_on           date NOT NULL,
+  include_visit       boolean NOT NULL,
+  price_list_id       text NOT NULL,
+  price_list_version  int NOT NULL,
+  -- [{kind, description, part_id, quantity, unit_amount, amount}]
+  lines               jsonb NOT NULL,
+  total               bigint NOT NULL CHECK (total >= 0),
+  currency            text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, model_id) REFERENCES product_models (tenant_id, id),
+  FOREIGN KEY (tenant_id, price_list_id) REFERENCES price_lists (tenant_id, id)
+);
+SELECT enable_tenant_rls('quotes');
+
+-- Price list versions and quotes are never changed or removed.
+REVOKE UPDATE, DELETE ON price_lists, price_list_labor, price_list_visit_fees, price_list_parts, quotes FROM servicenet_app;

@@ -1,0 +1,78 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// ContractLifecycleArgs moves every active tenant's contracts along the
+// calendar in the tenant's time zone: pending → active from starts_on,
+// active → expired after ends_on, each with a history row and a
+// contract.activated or contract.expired event. It runs hourly, one
+// transaction per tenant; a contract moves once, so reruns are no-ops.
+type ContractLifecycleArgs struct{}
+
+// Kind is stored with every job; never rename it.
+func (ContractLifecycleArgs) Kind() string { return "contract_lifecycle" }
+
+// InsertOpts makes concurrent schedules collapse into one pending run.
+func (ContractLifecycleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+}
+
+// contractAdvancer moves one tenant's contracts.
+type contractAdvancer interface {
+	AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error)
+}
+
+// ContractLifecycleWorker runs ContractLifecycleArgs.
+type ContractLifecycleWorker struct {
+	river.WorkerDefaults[ContractLifecycleArgs]
+	Tenants  tenantLister
+	Warranty contractAdvancer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Work advances every active tenant's contracts. A tenant that fails does
+// not stop the others; the job then fails and its retry redoes only what has
+// not moved yet.
+func (w *ContractLifecycleWorker) Work(ctx context.Context, job *river.Job[ContractLifecycleArgs]) error {
+	if s, ok := w.Warranty.(*warranty.Service); w.Warranty == nil || (ok && s == nil) {
+		// A client built without the warranty service (some tests): nothing to run.
+		return river.JobCancel(errors.New("contract lifecycle: no warranty service configured"))
+	}
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	var errs []error
+	cursor := ""
+	for {
+		ts, next, err := w.Tenants.ListTenants(ctx, 200, cursor)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.Status != "active" {
+				continue
+			}
+			if _, err := w.Warranty.AdvanceContracts(ctx, t.ID, now); err != nil {
+				errs = append(errs, fmt.Errorf("contract lifecycle for %s: %w", t.ID, err))
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,245 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Quote line kinds.
+const (
+	LineLabor = "labor"
+	LineVisit = "visit"
+	LinePart  = "part"
+)
+
+// Limits of a quote.
+const (
+	MaxQuoteParts    = 50
+	MaxPartsQuantity = 100
+)
+
+// QuotePart is a part a job needs.
+type QuotePart struct {
+	PartID   string `json:"part_id" maxLength:"64" doc:"The part; it must fit the model." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	Quantity int    `json:"quantity" minimum:"1" maximum:"100" doc:"How many." example:"1"`
+}
+
+// NewQuote is a job to price.
+type NewQuote struct {
+	ModelID      string      `json:"model_id" maxLength:"64" doc:"The product model worked on." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	ServiceKind  string      `json:"service_kind" enum:"install,repair,maintenance,carry_in,remote" doc:"Kind of work: prices the labor line." example:"repair"`
+	Parts        []QuotePart `json:"parts,omitempty" maxItems:"50" doc:"Parts the job needs; each must fit the model, one entry per part."`
+	IncludeVisit bool        `json:"include_visit,omitempty" doc:"Add the visit fee of the model's category (or the default visit fee)." example:"true"`
+	On           string      `json:"on,omitempty" format:"date" doc:"The date whose price list version prices the job; default today in the tenant's time zone." example:"2026-12-01"`
+}
+
+// QuoteLine is one charge of a quote.
+type QuoteLine struct {
+	Kind         string        `json:"kind" enum:"labor,visit,part" doc:"labor, visit or part." example:"part"`
+	Description  string        `json:"description" doc:"What the charge is for." example:"0021800078A 变频电机 (BLDC)"`
+	PartID       string        `json:"part_id,omitempty" doc:"The part, on part lines." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	PartNumber   string        `json:"part_number,omitempty" doc:"The part's number, on part lines." example:"0021800078A"`
+	PartCategory string        `json:"part_category,omitempty" doc:"The part's category, on part lines: key-part warranty terms are by category." example:"motor"`
+	Quantity     int           `json:"quantity" doc:"How many; 1 on labor and visit lines." example:"1"`
+	UnitAmount   tenants.Money `json:"unit_amount"`
+	Amount       tenants.Money `json:"amount"`
+}
+
+// Quote is a priced job. It keeps the price list version it was priced with
+// and its lines: re-reading it never reprices it.
+type Quote struct {
+	ID               string        `json:"id" example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	ModelID          string        `json:"model_id" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	ServiceKind      string        `json:"service_kind" enum:"install,repair,maintenance,carry_in,remote" example:"repair"`
+	On               string        `json:"on" format:"date" doc:"The date whose price list version priced the job." example:"2026-12-01"`
+	IncludeVisit     bool          `json:"include_visit" example:"true"`
+	PriceListID      string        `json:"price_list_id" doc:"The price list version that priced the job." example:"prl_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	PriceListVersion int           `json:"price_list_version" example:"1"`
+	Lines            []QuoteLine   `json:"lines" doc:"Labor, then the visit, then parts."`
+	Total            tenants.Money `json:"total"`
+	CreatedAt        time.Time     `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
+}
+
+// PriceJob prices in as PriceQuote does without storing it: the quote has
+// no ID (an entitlement preview prices work this way).
+func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
+	v := &tenants.Validation{}
+	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
+	on := in.On
+	if on == "" {
+		on = today
+	} else if !validDate(on) {
+		v.Add("body.on", "a date YYYY-MM-DD", in.On)
+	}
+	if len(in.Parts) > MaxQuoteParts {
+		v.Add("body.parts", fmt.Sprintf("at most %d parts", MaxQuoteParts), len(in.Parts))
+	}
+	for i, p := range in.Parts {
+		if p.Quantity < 1 || p.Quantity > MaxPartsQuantity {
+			v.Add(indexed("body.parts", ".quantity")(i), fmt.Sprintf("1 to %d", MaxPartsQuantity), p.Quantity)
+		}
+	}
+	m, err := LoadModel(ctx, tx, in.ModelID)
+	switch {
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		v.Add("body.model_id", "no such product model", in.ModelID)
+	case err != nil:
+		return Quote{}, err
+	}
+	partIDs := make([]string, len(in.Parts))
+	for i, p := range in.Parts {
+		partIDs[i] = p.PartID
+	}
+	if err := checkIDs(ctx, tx, v, indexed("body.parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
+		return Quote{}, err
+	}
+	if err := v.Err(); err != nil {
+		return Quote{}, err
+	}
+	pl, err := EffectivePriceList(ctx, tx, on, today)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		return Quote{}, tenants.Invalid("body.on", "no price list version is in effect on "+on, on)
+	}
+	if err != nil {
+		return Quote{}, err
+	}
+	cur := pl.Currency
+	q := Quote{ModelID: m.ID, ServiceKind: in.ServiceKind, On: on, IncludeVisit: in.IncludeVisit, PriceListID: pl.ID,
+		PriceListVersion: pl.Version, Lines: []QuoteLine{}}
+	add := func(kind, desc, partID string, qty int, unit int64) {
+		q.Lines = append(q.Lines, QuoteLine{Kind: kind, Description: desc, PartID: partID, Quantity: qty,
+			UnitAmount: money(unit, cur), Amount: money(unit*int64(qty), cur)})
+		q.Total.Amount += unit * int64(qty)
+	}
+	labor := int64(-1)
+	for _, l := range pl.Labor {
+		if l.Category == m.Category && l.ServiceKind == in.ServiceKind {
+			labor = l.Amount.Amount
+		}
+	}
+	if labor < 0 {
+		v.Add("body.service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", pl.Version, m.Category, in.ServiceKind), in.ServiceKind)
+	} else {
+		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, labor)
+	}
+	if in.IncludeVisit {
+		visit := int64(-1)
+		if pl.DefaultVisitFee != nil {
+			visit = pl.DefaultVisitFee.Amount
+		}
+		for _, f := range pl.VisitFees {
+			if f.Category == m.Category {
+				visit = f.Amount.Amount
+			}
+		}
+		if visit < 0 {
+			v.Add("body.include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", pl.Version, m.Category), in.IncludeVisit)
+		} else {
+			add(LineVisit, "visit fee: "+m.Category, "", 1, visit)
+		}
+	}
+	overrides := map[string]int64{}
+	for _, p := range pl.Parts {
+		overrides[p.PartID] = p.Price.Amount
+	}
+	for i, qp := range in.Parts {
+		part, err := loadPart(ctx, tx, qp.PartID, "")
+		if err != nil {
+			return Quote{}, err
+		}
+		ok, err := compatible(ctx, tx, part.ID, m.ID)
+		if err != nil {
+			return Quote{}, err
+		}
+		if !ok {
+			v.Add(indexed("body.parts", ".part_id")(i), "part "+part.PartNumber+" does not fit model "+m.ModelNumber, qp.PartID)
+			continue
+		}
+		price, over := overrides[part.ID]
+		if !over {
+			price = part.Price.Amount
+		}
+		add(LinePart, part.PartNumber+" "+part.Name, part.ID, qp.Quantity, price)
+		q.Lines[len(q.Lines)-1].PartNumber, q.Lines[len(q.Lines)-1].PartCategory = part.PartNumber, part.Category
+	}
+	if err := v.Err(); err != nil {
+		return Quote{}, err
+	}
+	q.Total.Currency = cur
+	return q, nil
+}
+
+// PriceQuote validates in, prices it with the price list version in effect
+// on in.On (default today, the tenant's date), and stores the quote in tx.
+// Problems are invalid errors naming body.* fields: an unknown model, a part
+// that does not fit the model, a job the version has no labor rate (or
+// asked-for visit fee) for, or a date no version is in effect on.
+func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
+	q, err := PriceJob(ctx, tx, in, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	q.ID = tenants.NewID(tenants.PrefixQuote)
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO quotes (tenant_id, id, model_id, service_kind, priced_on, include_visit, price_list_id, price_list_version,
+		       lines, total, currency)
+		VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8, $9, $10, $11)
+		RETURNING created_at`,
+		tx.TenantID, q.ID, q.ModelID, q.ServiceKind, q.On, q.IncludeVisit, q.PriceListID, q.PriceListVersion, q.Lines,
+		q.Total.Amount, q.Total.Currency).Scan(&q.CreatedAt); err != nil {
+		return Quote{}, err
+	}
+	return q, nil
+}
+
+// LoadQuote reads a quote of tx's tenant as it was priced; an unknown or
+// malformed id is not_found.
+func LoadQuote(ctx context.Context, tx pg.TenantTx, id string) (Quote, error) {
+	if !tenants.ValidID(tenants.PrefixQuote, id) {
+		return Quote{}, tenants.NotFound("quote")
+	}
+	var q Quote
+	err := tx.QueryRow(ctx, `
+		SELECT id, model_id, service_kind, to_char(priced_on, 'YYYY-MM-DD'), include_visit, price_list_id, price_list_version,
+		       lines, total, currency, created_at
+		FROM quotes WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).
+		Scan(&q.ID, &q.ModelID, &q.ServiceKind, &q.On, &q.IncludeVisit, &q.PriceListID, &q.PriceListVersion,
+			&q.Lines, &q.Total.Amount, &q.Total.Currency, &q.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Quote{}, tenants.NotFound("quote")
+	}
+	return q, err
+}
+
+// CreateQuote prices and stores a job (see PriceQuote).
+func (s *Service) CreateQuote(ctx context.Context, p tenants.Principal, in NewQuote) (Quote, error) {
+	now := s.now()
+	var out Quote
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		_, today, err := settings(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		out, err = PriceQuote(ctx, tx, in, today)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// GetQuote returns a quote of the principal's tenant as it was priced.
+func (s *Service) GetQuote(ctx context.Context, p tenants.Principal, id string) (Quote, error) {
+	var out Quote
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = LoadQuote(ctx, tx, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}

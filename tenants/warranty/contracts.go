@@ -1,0 +1,544 @@
+package warranty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+func init() {
+	pg.RegisterConstraint("contracts_seller_reference_key", "body.external_reference", "the seller already has a contract with this reference")
+	pg.RegisterConstraint("contracts_tenant_id_storefront_id_fkey", "body.storefront_id", "no storefront with this id")
+}
+
+// ContractState is where a contract stands.
+type ContractState string
+
+// Contract states. pending → active → expired move with the calendar (the
+// contract_lifecycle job, in the tenant's time zone); pending or active →
+// cancelled on request; active → consumed when the plan's one benefit was
+// used (after a swap the replacement unit is not covered).
+const (
+	StatePending   ContractState = "pending"
+	StateActive    ContractState = "active"
+	StateExpired   ContractState = "expired"
+	StateCancelled ContractState = "cancelled"
+	StateConsumed  ContractState = "consumed"
+)
+
+// ContractStates lists every contract state.
+var ContractStates = []ContractState{StatePending, StateActive, StateExpired, StateCancelled, StateConsumed}
+
+// Contract attaches a coverage plan to a unit for a dated window.
+type Contract struct {
+	ID                string        `json:"id" example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	UnitID            string        `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	PlanID            string        `json:"plan_id" example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	StorefrontID      *string       `json:"storefront_id,omitempty" doc:"The storefront that sold the contract; absent when the brand sold it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ExternalReference *string       `json:"external_reference,omitempty" doc:"The seller's own order number; unique per seller." example:"TM-20261101-000123"`
+	SoldOn            string        `json:"sold_on" format:"date" doc:"Sale date in the tenant's time zone." example:"2026-11-01"`
+	Price             tenants.Money `json:"price"`
+	StartsOn          string        `json:"starts_on" format:"date" doc:"First day of coverage." example:"2028-11-01"`
+	EndsOn            string        `json:"ends_on" format:"date" doc:"Last day of coverage." example:"2030-10-31"`
+	State             ContractState `json:"state" enum:"pending,active,expired,cancelled,consumed" doc:"pending before starts_on, active through ends_on, then expired; or cancelled, or consumed (its benefit used, e.g. a swap)." example:"pending"`
+	StateReason       *string       `json:"state_reason,omitempty" doc:"Why the contract entered its state." example:"customer returned the plan"`
+	StateChangedAt    time.Time     `json:"state_changed_at" example:"2026-11-01T09:30:00+08:00"`
+	Plan              Plan          `json:"plan"`
+	Version           int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt         time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt         time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// NewContract is a plan to sell for a unit.
+type NewContract struct {
+	UnitID            string         `json:"unit_id" maxLength:"64" doc:"The unit; a storefront key sells only for units its storefront sold." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	PlanID            string         `json:"plan_id" maxLength:"64" doc:"An active plan whose eligible categories include the unit's model's category." example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	StorefrontID      string         `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront, for a sale the brand records on a storefront's behalf; absent means the brand sold it. A storefront key always sells as its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	SoldOn            string         `json:"sold_on,omitempty" format:"date" doc:"Sale date; default today in the tenant's time zone. Not in the future, not before the purchase, not after the plan's sale window." example:"2026-11-01"`
+	Price             *tenants.Money `json:"price,omitempty"`
+	ExternalReference string         `json:"external_reference,omitempty" minLength:"1" maxLength:"64" doc:"The seller's own order number; unique per seller (409)." example:"TM-20261101-000123"`
+}
+
+// ContractFilter selects contracts; empty fields do not filter.
+type ContractFilter struct {
+	UnitID string
+	PlanID string
+	State  string
+	Limit  int
+	Cursor string
+}
+
+// StateChange is one entry of a contract's state history.
+type StateChange struct {
+	FromState *ContractState `json:"from_state,omitempty" doc:"Absent for the sale." example:"pending"`
+	ToState   ContractState  `json:"to_state" example:"active"`
+	Reason    string         `json:"reason" example:"coverage started"`
+	Actor     string         `json:"actor" doc:"The API key that made the change, or system for the lifecycle job." example:"system"`
+	ChangedAt time.Time      `json:"changed_at" example:"2026-12-01T00:00:03+08:00"`
+}
+
+const contractColumns = `c.id, c.unit_id, c.plan_id, c.storefront_id, c.external_reference, to_char(c.sold_on, 'YYYY-MM-DD'),
+	c.price, c.currency, to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD'), c.state, c.state_reason,
+	c.state_changed_at, c.version, c.created_at, c.updated_at, ` + planColumns
+
+const contractFrom = ` FROM contracts c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id `
+
+// cteFrom reads a contract from a data-modifying CTE named c (RETURNING *):
+// the statement's own reads of the table would see the row as it was.
+const cteFrom = ` FROM c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id`
+
+func scanContract(row pgx.Row) (Contract, error) {
+	var c Contract
+	dest := []any{&c.ID, &c.UnitID, &c.PlanID, &c.StorefrontID, &c.ExternalReference, &c.SoldOn, &c.Price.Amount, &c.Price.Currency,
+		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt}
+	pd, finish := planDest(&c.Plan)
+	if err := row.Scan(append(dest, pd...)...); err != nil {
+		return Contract{}, err
+	}
+	finish()
+	return c, nil
+}
+
+func collectContracts(rows pgx.Rows) ([]Contract, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) })
+	if out == nil {
+		out = []Contract{}
+	}
+	return out, err
+}
+
+// getContract reads a contract the principal may see (a storefront key only
+// its own storefront's); lock is "" or "FOR UPDATE OF c".
+func getContract(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string) (Contract, error) {
+	if !tenants.ValidID(tenants.PrefixContract, id) {
+		return Contract{}, tenants.NotFound("contract")
+	}
+	c, err := scanContract(tx.QueryRow(ctx, `SELECT `+contractColumns+contractFrom+`
+		WHERE c.tenant_id = $1 AND c.id = $2 AND ($3 = '' OR c.storefront_id = $3) `+lock, tx.TenantID, id, storefrontID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Contract{}, tenants.NotFound("contract")
+	}
+	return c, err
+}
+
+// unitFacts are what selling a plan needs to know about a unit.
+type unitFacts struct {
+	purchase       time.Time
+	storefrontID   *string
+	status         string
+	category       string
+	warrantyMonths int
+}
+
+// changeState moves a contract to state with its history row and event.
+func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractState, reason, actor, eventType string) (Contract, error) {
+	out, err := scanContract(tx.QueryRow(ctx, `
+		WITH c AS (
+			UPDATE contracts SET state = $3, state_reason = $4, state_changed_at = now(), version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2
+			RETURNING *)
+		SELECT `+contractColumns+cteFrom,
+		tx.TenantID, c.ID, to, reason))
+	if err != nil {
+		return Contract{}, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
+		VALUES ($1, $2, $3, $4, $5, $6)`, tx.TenantID, c.ID, c.State, to, reason, actor); err != nil {
+		return Contract{}, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor,
+		Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "from_state": c.State, "to_state": to, "reason": reason}})
+}
+
+// CreateContract sells a plan for a unit. The coverage window is computed
+// from the unit's purchase date (and its model's manufacturer warranty for
+// an extended warranty), and the state from today in the tenant's time zone:
+// pending before the window, active within it; a contract whose coverage
+// has already ended is refused. A storefront key sells only for units its
+// storefront sold (any other unit is not found) and always as that
+// storefront. A live (pending or active) contract of the same plan kind on
+// the unit, or a reference the seller already used, is a conflict.
+// Refunds are out of scope.
+func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in NewContract) (Contract, error) {
+	now := s.now()
+	var out Contract
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		today, _ := time.Parse(dateLayout, st.Today(now))
+		v := &tenants.Validation{}
+
+		soldOn := today
+		if in.SoldOn != "" {
+			if soldOn, err = time.Parse(dateLayout, in.SoldOn); err != nil {
+				v.Add("body.sold_on", "a date YYYY-MM-DD", in.SoldOn)
+			} else if soldOn.After(today) {
+				v.Add("body.sold_on", "in the future (today is "+today.Format(dateLayout)+" in the tenant's time zone)", in.SoldOn)
+			}
+		}
+		if in.Price != nil {
+			tenants.CheckMoney(v, "body.price", *in.Price, st.Currency)
+		}
+		if in.ExternalReference != "" && (len(in.ExternalReference) > 64 || strings.TrimSpace(in.ExternalReference) == "") {
+			v.Add("body.external_reference", "1-64 characters", in.ExternalReference)
+		}
+
+		// The seller.
+		var seller *string
+		switch {
+		case p.StorefrontID != "":
+			if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
+				v.Add("body.storefront_id", "a storefront key sells only as its own storefront", in.StorefrontID)
+			}
+			seller = &p.StorefrontID
+		case in.StorefrontID != "":
+			var ok bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM storefronts WHERE tenant_id = $1 AND id = $2)`,
+				tx.TenantID, in.StorefrontID).Scan(&ok); err != nil {
+				return err
+			}
+			if !ok {
+				v.Add("body.storefront_id", "no such storefront", in.StorefrontID)
+			}
+			seller = &in.StorefrontID
+		}
+
+		// The unit: locked so two sales for it cannot race past the
+		// live-contract check.
+		var u unitFacts
+		unitOK := false
+		if tenants.ValidID(tenants.PrefixUnit, in.UnitID) {
+			err := tx.QueryRow(ctx, `
+				SELECT u.purchase_date, u.storefront_id, u.status, m.category, m.warranty_months
+				FROM units u JOIN product_models m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
+				WHERE u.tenant_id = $1 AND u.id = $2 FOR NO KEY UPDATE OF u`, tx.TenantID, in.UnitID).
+				Scan(&u.purchase, &u.storefrontID, &u.status, &u.category, &u.warrantyMonths)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+			case err != nil:
+				return err
+			default:
+				unitOK = true
+			}
+		}
+		if p.StorefrontID != "" && (!unitOK || u.storefrontID == nil || *u.storefrontID != p.StorefrontID) {
+			return tenants.NotFound("unit")
+		}
+		switch {
+		case !unitOK:
+			v.Add("body.unit_id", "no such unit", in.UnitID)
+		case u.status != "active":
+			v.Add("body.unit_id", "the unit is "+u.status+": plans are sold only for units in use", in.UnitID)
+			unitOK = false
+		}
+
+		plan, err := getPlan(ctx, tx, in.PlanID, "FOR SHARE")
+		planOK := err == nil
+		switch {
+		case tenants.ErrorCode(err) == tenants.CodeNotFound:
+			v.Add("body.plan_id", "no such coverage plan", in.PlanID)
+		case err != nil:
+			return err
+		case plan.Status != PlanActive:
+			v.Add("body.plan_id", "the plan is retired: it is no longer sold", in.PlanID)
+			planOK = false
+		case unitOK && !slices.Contains(plan.EligibleCategories, u.category):
+			v.Add("body.plan_id", fmt.Sprintf("the plan is not sold for the unit's category %s (it covers %s)",
+				u.category, strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
+			planOK = false
+		}
+
+		var startsOn, endsOn time.Time
+		if unitOK && planOK {
+			startsOn, endsOn = CoverageWindow(plan, u.purchase, u.warrantyMonths)
+			latest := LatestSale(plan, u.purchase, u.warrantyMonths)
+			switch {
+			case hasField(v, "body.sold_on"): // already refused
+			case soldOn.Before(u.purchase):
+				v.Add("body.sold_on", "before the unit's purchase date "+u.purchase.Format(dateLayout), soldOn.Format(dateLayout))
+			case soldOn.After(latest):
+				v.Add("body.sold_on", "after the plan's sale window: it may be sold for this unit through "+latest.Format(dateLayout),
+					soldOn.Format(dateLayout))
+			case endsOn.Before(today):
+				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell", soldOn.Format(dateLayout))
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+
+		var live bool
+		if err := tx.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM contracts c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id
+			               WHERE c.tenant_id = $1 AND c.unit_id = $2 AND p.kind = $3 AND c.state IN ('pending', 'active'))`,
+			tx.TenantID, in.UnitID, plan.Kind).Scan(&live); err != nil {
+			return err
+		}
+		if live {
+			return &tenants.Error{Code: tenants.CodeConflict, Message: "the unit already has a pending or active " + string(plan.Kind) + " contract",
+				Fields: []tenants.FieldError{{Location: "body.plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
+		}
+
+		price := plan.Price
+		if in.Price != nil {
+			price = *in.Price
+		}
+		var ref *string
+		if in.ExternalReference != "" {
+			ref = &in.ExternalReference
+		}
+		state := StateOn(startsOn, endsOn, today)
+		reason := "sold"
+		id := tenants.NewID(tenants.PrefixContract)
+		out, err = scanContract(tx.QueryRow(ctx, `
+			WITH c AS (
+				INSERT INTO contracts (tenant_id, id, unit_id, plan_id, storefront_id, external_reference, sold_on, price, currency,
+				       starts_on, ends_on, state, state_reason, created_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			RETURNING *)
+			SELECT `+contractColumns+cteFrom,
+			tx.TenantID, id, in.UnitID, plan.ID, seller, ref, soldOn, price.Amount, price.Currency,
+			startsOn, endsOn, state, reason, p.Subject()))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
+			VALUES ($1, $2, NULL, $3, $4, $5)`, tx.TenantID, id, state, reason, p.Subject()); err != nil {
+			return err
+		}
+		data := map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "kind": plan.Kind, "state": out.State,
+			"sold_on": out.SoldOn, "starts_on": out.StartsOn, "ends_on": out.EndsOn, "price": out.Price}
+		if seller != nil {
+			data["storefront_id"] = *seller
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeContractCreated, SubjectID: id, Actor: p.Subject(), Data: data}); err != nil {
+			return err
+		}
+		if state == StateActive {
+			return events.Append(ctx, tx, events.New{Type: TypeContractActivated, SubjectID: id, Actor: p.Subject(),
+				Data: map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "from_state": nil, "to_state": StateActive, "reason": reason}})
+		}
+		return nil
+	})
+	return out, pg.Translate(err)
+}
+
+func hasField(v *tenants.Validation, loc string) bool {
+	return slices.ContainsFunc(v.Fields(), func(f tenants.FieldError) bool { return f.Location == loc })
+}
+
+// GetContract returns a contract with its plan. A storefront key sees only
+// its storefront's contracts; any other is not found.
+func (s *Service) GetContract(ctx context.Context, p tenants.Principal, id string) (Contract, error) {
+	var out Contract
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = getContract(ctx, tx, p.StorefrontID, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ContractHistory returns a contract's state changes, oldest first.
+func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id string) ([]StateChange, error) {
+	out := []StateChange{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if _, err := getContract(ctx, tx, p.StorefrontID, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT from_state, to_state, reason, actor, changed_at FROM contract_state_changes
+			WHERE tenant_id = $1 AND contract_id = $2 ORDER BY seq`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StateChange, error) {
+			var c StateChange
+			err := r.Scan(&c.FromState, &c.ToState, &c.Reason, &c.Actor, &c.ChangedAt)
+			return c, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListContracts lists contracts in id (sale) order; a storefront key sees
+// only its storefront's.
+func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f ContractFilter) ([]Contract, string, error) {
+	v := &tenants.Validation{}
+	if f.State != "" && !slices.Contains(ContractStates, ContractState(f.State)) {
+		v.Add("query.state", "one of pending, active, expired, cancelled, consumed", f.State)
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	if f.Limit <= 0 {
+		f.Limit = tenants.DefaultPageLimit
+	}
+	after := ""
+	if f.Cursor != "" {
+		var err error
+		if after, err = tenants.DecodeCursor("contracts", f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []Contract
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
+			WHERE c.tenant_id = $1 AND c.id > $2
+			  AND ($3 = '' OR c.storefront_id = $3)
+			  AND ($4 = '' OR c.unit_id = $4)
+			  AND ($5 = '' OR c.plan_id = $5)
+			  AND ($6 = '' OR c.state = $6)
+			ORDER BY c.id LIMIT $7`,
+			tx.TenantID, after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = collectContracts(rows)
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = tenants.EncodeCursor("contracts", out[len(out)-1].ID)
+	}
+	return out, next, nil
+}
+
+// CancelContract cancels a pending or active contract; ifVersion > 0 must
+// match its version. Any other state is a conflict. Refunds are out of
+// scope: the seller settles them outside ServiceNet.
+func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Contract, error) {
+	if n := len([]rune(strings.TrimSpace(reason))); n < 1 || n > 500 {
+		return Contract{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+	}
+	var out Contract
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		c, err := getContract(ctx, tx, p.StorefrontID, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && c.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the contract changed since you read it (now version %d)", c.Version)
+		}
+		if c.State != StatePending && c.State != StateActive {
+			return tenants.Errorf(tenants.CodeConflict, "a %s contract cannot be cancelled", c.State)
+		}
+		out, err = changeState(ctx, tx, c, StateCancelled, reason, p.Subject(), TypeContractCancelled)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// UnitContracts returns every contract of a unit, whatever its state, with
+// its plan's terms, by start date: what the entitlement engine weighs. It
+// runs in the caller's transaction and applies no principal scope.
+func UnitContracts(ctx context.Context, tx pg.TenantTx, unitID string) ([]Contract, error) {
+	rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
+		WHERE c.tenant_id = $1 AND c.unit_id = $2 ORDER BY c.starts_on, c.id`, tx.TenantID, unitID)
+	if err != nil {
+		return nil, err
+	}
+	return collectContracts(rows)
+}
+
+// ConsumeContract marks an active contract consumed (its benefit was used:
+// after a swap the replacement unit is not covered by it), with a history
+// row and a contract.consumed event, in the caller's transaction. A contract
+// that does not exist is not found; one that is not active is a conflict.
+func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, actor string) error {
+	if strings.TrimSpace(reason) == "" {
+		return tenants.Invalid("reason", "required", reason)
+	}
+	c, err := getContract(ctx, tx, "", contractID, "FOR UPDATE OF c")
+	if err != nil {
+		return err
+	}
+	if c.State != StateActive {
+		return tenants.Errorf(tenants.CodeConflict, "a %s contract cannot be consumed", c.State)
+	}
+	_, err = changeState(ctx, tx, c, StateConsumed, reason, actor, TypeContractConsumed)
+	return err
+}
+
+// AdvanceContracts moves one tenant's contracts along the calendar at now in
+// the tenant's time zone, in one transaction: pending → active from
+// starts_on, active (or a pending one whose window passed unseen) → expired
+// after ends_on, each with a history row and an event. It returns how many
+// moved; a second call at the same time moves none.
+func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error) {
+	type moved struct {
+		id, unitID, planID string
+		from, to           ContractState
+		startsOn, endsOn   string
+	}
+	n := 0
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		today := st.Today(now)
+		rows, err := tx.Query(ctx, `
+			WITH due AS (
+				SELECT id, state AS from_state,
+				       CASE WHEN ends_on < $2::date THEN 'expired' ELSE 'active' END AS to_state
+				FROM contracts
+				WHERE tenant_id = $1
+				  AND ((state = 'pending' AND starts_on <= $2::date) OR (state = 'active' AND ends_on < $2::date))
+				ORDER BY id
+				FOR UPDATE)
+			UPDATE contracts c SET state = due.to_state,
+			       state_reason = CASE WHEN due.to_state = 'active' THEN 'coverage started' ELSE 'coverage ended' END,
+			       state_changed_at = now(), version = c.version + 1, updated_at = now()
+			FROM due
+			WHERE c.tenant_id = $1 AND c.id = due.id
+			RETURNING c.id, c.unit_id, c.plan_id, due.from_state, c.state,
+			          to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD')`,
+			tx.TenantID, today)
+		if err != nil {
+			return err
+		}
+		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (moved, error) {
+			var m moved
+			err := r.Scan(&m.id, &m.unitID, &m.planID, &m.from, &m.to, &m.startsOn, &m.endsOn)
+			return m, err
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(ms, func(a, b moved) int { return strings.Compare(a.id, b.id) })
+		for _, m := range ms {
+			typ, reason := TypeContractActivated, "coverage started"
+			if m.to == StateExpired {
+				typ, reason = TypeContractExpired, "coverage ended"
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
+				VALUES ($1, $2, $3, $4, $5, 'system')`, tx.TenantID, m.id, m.from, m.to, reason); err != nil {
+				return err
+			}
+			if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: m.id, Actor: "system",
+				Data: map[string]any{"unit_id": m.unitID, "plan_id": m.planID, "from_state": m.from, "to_state": m.to,
+					"reason": reason, "starts_on": m.startsOn, "ends_on": m.endsOn, "today": today}}); err != nil {
+				return err
+			}
+		}
+		n = len(ms)
+		return nil
+	})
+	return n, pg.Translate(err)
+}

@@ -1,0 +1,145 @@
+package entitlement
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// check validates what the engine cannot decide without. Locations are the
+// Input's fields in snake_case under "body." (body.date,
+// body.quote.lines[0].amount.currency); a caller whose request is shaped
+// differently re-maps them.
+func check(in *Input) error {
+	var v tenants.Validation
+	cur := in.Unit.PurchasePrice.Currency
+	if in.Unit.PurchaseDate.IsZero() {
+		v.Add("body.unit.purchase_date", "is required", nil)
+	}
+	if in.Date.IsZero() {
+		v.Add("body.date", "is required", nil)
+	} else if !in.Unit.PurchaseDate.IsZero() && civil(in.Date).Before(civil(in.Unit.PurchaseDate)) {
+		v.Add("body.date", "must not be before the purchase date", in.Date.Format(time.DateOnly))
+	}
+	if in.Unit.InstalledOn != nil && civil(*in.Unit.InstalledOn).Before(civil(in.Unit.PurchaseDate)) {
+		v.Add("body.unit.installed_on", "must not be before the purchase date", in.Unit.InstalledOn.Format(time.DateOnly))
+	}
+	if in.Unit.WarrantyMonths < 0 {
+		v.Add("body.unit.warranty_months", "must not be negative", in.Unit.WarrantyMonths)
+	}
+	for cat, m := range in.Unit.KeyPartWarrantyMonths {
+		if m < 0 {
+			v.Add("body.unit.key_part_warranty_months."+cat, "must not be negative", m)
+		}
+	}
+	if cur == "" {
+		v.Add("body.unit.purchase_price.currency", "is required", cur)
+	}
+	money(&v, "body.unit.purchase_price", in.Unit.PurchasePrice, cur)
+	if in.Unit.RetailPrice != (tenants.Money{}) {
+		money(&v, "body.unit.retail_price", in.Unit.RetailPrice, cur)
+	}
+	if !in.Fault.ChangeOfMind && !in.Fault.WrongOrDamagedOnDelivery || in.Fault.Cause != "" {
+		if !knownCause(in.Fault.Cause) {
+			v.Add("body.fault.cause", "must be one of the fault causes", string(in.Fault.Cause))
+		}
+	}
+	switch in.RequestedRemedy {
+	case "", RemedyNone, RemedyRepair, RemedyExchange, RemedyReturn, RemedySwap:
+	default:
+		v.Add("body.requested_remedy", "must be none, repair, exchange, return or swap", string(in.RequestedRemedy))
+	}
+	for i := range in.Quote.Lines {
+		l := &in.Quote.Lines[i]
+		kindOK := l.Kind == LineLabor || l.Kind == LinePart || l.Kind == LineVisit || l.Kind == LineOther
+		if kindOK && moneyOK(l.Amount, cur) && (l.Charged == nil || moneyOK(*l.Charged, cur)) {
+			continue // the hot path builds no location strings
+		}
+		loc := "body.quote.lines[" + strconv.Itoa(i) + "]"
+		if !kindOK {
+			v.Add(loc+".kind", "must be labor, part, visit or other", l.Kind)
+		}
+		money(&v, loc+".amount", l.Amount, cur)
+		if l.Charged != nil {
+			money(&v, loc+".charged", *l.Charged, cur)
+		}
+	}
+	if in.WarrantyCardCharge != nil {
+		money(&v, "body.warranty_card_charge", *in.WarrantyCardCharge, cur)
+	}
+	if in.Visit.LateMinutes < 0 {
+		v.Add("body.visit.late_minutes", "must not be negative", in.Visit.LateMinutes)
+	}
+	for i := range in.Contracts {
+		c := &in.Contracts[i]
+		if contractOK(c, cur) {
+			continue
+		}
+		loc := "body.contracts[" + strconv.Itoa(i) + "]"
+		switch c.Kind {
+		case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
+		default:
+			v.Add(loc+".kind", "must be a contract kind", c.Kind)
+		}
+		if c.EndsOn.Before(c.StartsOn) {
+			v.Add(loc+".ends_on", "must not be before starts_on", c.EndsOn.Format(time.DateOnly))
+		}
+		t := &c.Terms
+		if t.DiscountPercent < 0 || t.DiscountPercent > 100 {
+			v.Add(loc+".terms.discount_percent", "must be 0 to 100", t.DiscountPercent)
+		}
+		if t.DepreciationPercent < 0 || t.DepreciationPercent > 100 {
+			v.Add(loc+".terms.depreciation_percent", "must be 0 to 100", t.DepreciationPercent)
+		}
+		if t.DepreciationCapPercent < 0 || t.DepreciationCapPercent > 100 {
+			v.Add(loc+".terms.depreciation_cap_percent", "must be 0 to 100", t.DepreciationCapPercent)
+		}
+		if t.FlatFee != nil {
+			money(&v, loc+".terms.flat_fee", *t.FlatFee, cur)
+		}
+		if t.Compensation != nil {
+			money(&v, loc+".terms.compensation", *t.Compensation, cur)
+		}
+	}
+	return v.Err()
+}
+
+func moneyOK(m tenants.Money, cur string) bool {
+	return m.Amount >= 0 && m.Amount <= tenants.MaxMoneyAmount && m.Currency == cur
+}
+
+func contractOK(c *Contract, cur string) bool {
+	t := &c.Terms
+	switch c.Kind {
+	case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
+	default:
+		return false
+	}
+	return !c.EndsOn.Before(c.StartsOn) &&
+		t.DiscountPercent >= 0 && t.DiscountPercent <= 100 &&
+		t.DepreciationPercent >= 0 && t.DepreciationPercent <= 100 &&
+		t.DepreciationCapPercent >= 0 && t.DepreciationCapPercent <= 100 &&
+		(t.FlatFee == nil || moneyOK(*t.FlatFee, cur)) &&
+		(t.Compensation == nil || moneyOK(*t.Compensation, cur))
+}
+
+func money(v *tenants.Validation, loc string, m tenants.Money, cur string) {
+	if m.Amount < 0 {
+		v.Add(loc+".amount", "must not be negative", m.Amount)
+	} else if m.Amount > tenants.MaxMoneyAmount {
+		v.Add(loc+".amount", "is too large", m.Amount)
+	}
+	if cur != "" && m.Currency != cur {
+		v.Add(loc+".currency", "must be the purchase price's currency "+cur, m.Currency)
+	}
+}
+
+func knownCause(c Cause) bool {
+	for _, k := range Causes {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}

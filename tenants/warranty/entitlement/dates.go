@@ -1,0 +1,79 @@
+package entitlement
+
+import "time"
+
+// civil returns t's calendar date at midnight UTC.
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// DayOf returns which day of ownership date is: the purchase date is day 1.
+func DayOf(purchase, date time.Time) int {
+	return int(civil(date).Sub(civil(purchase)).Hours()/24) + 1
+}
+
+// TermEnd returns the last day of a term of months starting on start: the
+// term covers start through start.AddDate(0, months, -1) inclusive. Every
+// package computing warranty and plan terms uses this.
+func TermEnd(start time.Time, months int) time.Time {
+	return civil(start).AddDate(0, months, -1)
+}
+
+// within reports whether from <= date <= to.
+func within(date, from, to time.Time) bool {
+	return !date.Before(from) && !date.After(to)
+}
+
+// PlanWindow returns the first and last day a plan's contract covers.
+// startsAfterWarranty (extended warranties) starts it on the day after the
+// manufacturer warranty of warrantyMonths from purchase ends; otherwise it
+// starts startOffsetDays after the purchase date (30 for "day 31": the
+// accidental-damage plan and the kitchen/small-appliance swap plan; 1 for
+// "the next day": the no-reason plan and the tablet swap plan). It runs
+// durationMonths by TermEnd. Contracts (tenants/warranty) store exactly
+// this window.
+func PlanWindow(startOffsetDays int, startsAfterWarranty bool, durationMonths int, purchase time.Time, warrantyMonths int) (start, end time.Time) {
+	if startsAfterWarranty {
+		start = TermEnd(purchase, warrantyMonths).AddDate(0, 0, 1)
+	} else {
+		start = civil(purchase).AddDate(0, 0, startOffsetDays)
+	}
+	return start, TermEnd(start, durationMonths)
+}
+
+// DefaultPlanStart returns the seed's start of a plan of kind for a unit of
+// category: extended warranties start after the manufacturer warranty; the
+// accidental-damage plan and the kitchen/small-appliance swap plan on day 31
+// (offset 30); the tablet swap plan and the no-reason plan on the next day
+// (offset 1).
+func DefaultPlanStart(kind, category string) (startOffsetDays int, startsAfterWarranty bool) {
+	switch kind {
+	case KindExtendedWarranty:
+		return 0, true
+	case KindAccidentalDamage:
+		return 30, false
+	case KindSwapForRepair:
+		if category == CategoryTablet {
+			return 1, false
+		}
+		return 30, false
+	case KindNoReasonRepair:
+		return 1, false
+	}
+	return 0, false
+}
+
+// WeekdaysAfter returns the date n business days after from, skipping
+// Saturdays and Sundays (the default calendar; tenants pass their own
+// holiday calendar in Input.BusinessDays).
+func WeekdaysAfter(from time.Time, n int) time.Time {
+	d := civil(from)
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return d
+}

@@ -1,0 +1,971 @@
+package entitlement
+
+import (
+	"math/bits"
+	"strconv"
+	"time"
+
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Seed defaults used when a plan's terms leave a value zero.
+const (
+	defaultAccidentalDiscount = 50    // rule 5: at least 50% off
+	defaultNoReasonDiscount   = 80    // rule 7: 80% off accidental damage
+	defaultSwapFlatFee        = 3000  // rule 6: 30 CNY for kitchen and small appliances
+	defaultTabletCapPercent   = 39    // rule 6: at most 39% of the purchase price
+	defaultCompensation       = 10000 // rule 7: 100 CNY
+	defaultPayoutDays         = 5     // rule 7: within 5 business days
+	repeatMonths              = 12    // rule 8: a year after a paid repair
+	repeatMonthsWasher        = 24    // rule 8: two years for washers
+	lateApologyMinutes        = 15    // rule 8: late up to 15 minutes: apology
+)
+
+// Decide decides what the customer is entitled to. It is pure: everything it
+// depends on is in the input. It returns a *tenants.Error (invalid) naming
+// every bad field when the input cannot be decided on (see check).
+func Decide(in Input) (Decision, error) {
+	if err := check(&in); err != nil {
+		return Decision{}, err
+	}
+	var d Decision
+	e := engine{in: &in, d: &d}
+	e.run()
+	return d, nil
+}
+
+// pricer says how a repair's quote lines are split under a basis.
+type pricer struct {
+	payer           string // brand or plan: who pays the covered share
+	share           int    // percent of each line covered (100: free)
+	visitToCustomer bool   // the visit line is the customer's (extended warranty, not large)
+	keyPart         bool   // only part lines of key parts in term are covered
+	chargeable      bool   // the price list applies; the warranty card caps it
+}
+
+type offer struct {
+	Remedy
+	price    pricer
+	consumes bool
+	contract *Contract
+}
+
+type engine struct {
+	in          *Input
+	d           *Decision
+	cur         string
+	date        time.Time
+	purchase    time.Time
+	day         int
+	warrantyEnd time.Time
+	inWarranty  bool
+	cause       Cause
+	fault       bool // a fault to remedy (not a change of mind)
+	quoteTotal  int64
+	offers      [12]offer
+	n           int
+}
+
+func (e *engine) trace(rule string, applied bool, reason string) {
+	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: reason})
+}
+
+func (e *engine) m(amount int64) tenants.Money { return tenants.Money{Amount: amount, Currency: e.cur} }
+
+func (e *engine) mp(amount int64) *tenants.Money {
+	m := e.m(amount)
+	return &m
+}
+
+// offer adds a remedy unless one of the same kind is already offered (the
+// earlier one has precedence).
+func (e *engine) offer(o offer) {
+	for i := 0; i < e.n; i++ {
+		if e.offers[i].Kind == o.Kind {
+			return
+		}
+	}
+	if e.n < len(e.offers) {
+		e.offers[e.n] = o
+		e.n++
+	}
+}
+
+func (e *engine) hasRepairOffer() bool {
+	for i := 0; i < e.n; i++ {
+		if e.offers[i].Kind == RemedyRepair {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func date(t time.Time) string { return t.Format(time.DateOnly) }
+
+func (e *engine) run() {
+	in := e.in
+	d := e.d
+	e.cur = in.Unit.PurchasePrice.Currency
+	e.date = civil(in.Date)
+	e.purchase = civil(in.Unit.PurchaseDate)
+	e.day = DayOf(e.purchase, e.date)
+	e.warrantyEnd = TermEnd(e.purchase, in.Unit.WarrantyMonths)
+	e.inWarranty = in.Unit.WarrantyMonths > 0 && !e.date.After(e.warrantyEnd)
+	e.cause = in.Fault.Cause
+	e.fault = !in.Fault.ChangeOfMind
+	for i := range in.Quote.Lines {
+		e.quoteTotal += in.Quote.Lines[i].Amount.Amount
+	}
+	d.Trace = make([]TraceEntry, 0, 24)
+
+	e.neverFree()
+	e.noReasonReturn()
+	e.statutory()
+	e.thirdFailure()
+	e.manufacturer()
+	e.tuning()
+	e.plans()
+	e.keyPart()
+	e.fallback()
+	sel := e.selectRemedy()
+	e.price(sel)
+	e.cardCap(sel)
+	e.promises(sel)
+	e.compensation(sel)
+	e.freight(sel)
+	e.totals()
+}
+
+// R1: human damage and force majeure are never free.
+func (e *engine) neverFree() {
+	if e.fault && e.cause.NeverFree() {
+		e.trace("R1.never_free", true, string(e.cause)+" is never free: no warranty or plan covers it; the price list applies")
+		return
+	}
+	e.trace("R1.never_free", false, "the cause is not human damage or force majeure")
+}
+
+// R9: seven-day no-reason return for storefront sales.
+func (e *engine) noReasonReturn() {
+	const rule = "R9.no_reason_return"
+	f := &e.in.Fault
+	switch {
+	case !f.ChangeOfMind:
+		e.trace(rule, false, "the customer did not ask to return a unit without a fault")
+	case !e.in.Unit.SoldByStorefront:
+		e.trace(rule, false, "the unit was not sold by a storefront: no no-reason return")
+	case e.day > 7:
+		e.trace(rule, false, "day "+itoa(e.day)+" is after the seven-day no-reason return window")
+	case !f.Resaleable:
+		e.trace(rule, false, "the unit cannot be resold: no no-reason return")
+	default:
+		e.trace(rule, true, "change of mind on day "+itoa(e.day)+" of 7, storefront sale, resaleable: the buyer may return it")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
+			Note: "seven-day no-reason return; the buyer pays the freight"}})
+	}
+}
+
+// statutoryFault is a performance fault, or wrong or damaged goods.
+func (e *engine) statutoryFault() bool {
+	return e.fault && (e.cause == CausePerformance || e.in.Fault.WrongOrDamagedOnDelivery)
+}
+
+func (e *engine) faultWord() string {
+	if e.in.Fault.WrongOrDamagedOnDelivery && e.cause != CausePerformance {
+		return "wrong or damaged goods"
+	}
+	return "performance fault"
+}
+
+// R1: statutory return (day 1-7) and exchange (day 1-15).
+func (e *engine) statutory() {
+	brand := pricer{payer: PayerBrand, share: 100}
+	switch {
+	case !e.statutoryFault():
+		why := "the cause is " + string(e.cause) + ", not a performance fault"
+		if !e.fault {
+			why = "no fault: change of mind"
+		}
+		e.trace("R1.statutory_return", false, why)
+		e.trace("R1.statutory_exchange", false, why)
+	case e.day <= 7:
+		w := e.faultWord()
+		e.trace("R1.statutory_return", true, w+" on day "+itoa(e.day)+" of the 7-day window: return, exchange or repair, free")
+		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" is also within the 15-day exchange window")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "statutory return within 7 days: full refund"}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
+		if e.in.Fault.Repairable && e.cause == CausePerformance {
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryReturn, Note: "free repair"}, price: brand})
+		}
+	case e.day <= 15:
+		w := e.faultWord()
+		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
+		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" of the 15-day window: exchange or repair, free")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
+		if e.in.Fault.Repairable && e.cause == CausePerformance {
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryExchange, Note: "free repair"}, price: brand})
+		}
+	default:
+		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
+		e.trace("R1.statutory_exchange", false, "day "+itoa(e.day)+" is after the 15-day exchange window")
+	}
+}
+
+// sameFault: an earlier repair concerns the same parts, or either side does
+// not name parts.
+func sameFault(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// R1: repaired twice within the warranty and still failing: exchange or
+// return, free.
+func (e *engine) thirdFailure() {
+	const rule = "R1.third_failure"
+	if !e.fault || e.cause != CausePerformance {
+		e.trace(rule, false, "not a performance fault")
+		return
+	}
+	if !e.inWarranty {
+		e.trace(rule, false, "the warranty ended on "+date(e.warrantyEnd))
+		return
+	}
+	n := 0
+	for i := range e.in.History {
+		r := &e.in.History[i]
+		on := civil(r.On)
+		if r.Paid || r.FaultCause != CausePerformance || on.After(e.warrantyEnd) || on.Before(e.purchase) || on.After(e.date) {
+			continue
+		}
+		if sameFault(r.PartCategories, e.in.Fault.PartCategories) {
+			n++
+		}
+	}
+	if n < 2 {
+		e.trace(rule, false, itoa(n)+" earlier warranty repair(s) of this fault; exchange needs 2")
+		return
+	}
+	e.trace(rule, true, "failing again after "+itoa(n)+" warranty repairs: exchange or return, free")
+	brand := pricer{payer: PayerBrand, share: 100}
+	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "repaired twice within the warranty and still failing: free exchange"}, price: brand})
+	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "repaired twice within the warranty and still failing: free return"}, price: brand})
+}
+
+// R2: the manufacturer warranty (whole unit) from the purchase date.
+func (e *engine) manufacturer() {
+	const rule = "R2.manufacturer_warranty"
+	switch {
+	case !e.fault:
+		e.trace(rule, false, "no fault: change of mind")
+	case e.cause != CausePerformance:
+		e.trace(rule, false, "the manufacturer warranty covers performance faults, not "+string(e.cause))
+	case !e.inWarranty:
+		e.trace(rule, false, "the whole-unit warranty of "+itoa(e.in.Unit.WarrantyMonths)+" months ended on "+date(e.warrantyEnd))
+	default:
+		e.trace(rule, true, "performance fault within the whole-unit warranty (through "+date(e.warrantyEnd)+"): free repair")
+		brand := pricer{payer: PayerBrand, share: 100}
+		if e.in.Fault.Repairable {
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisManufacturerWarranty, Note: "free repair: labor, parts and visit"}, price: brand})
+		} else {
+			e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisManufacturerWarranty, Note: "unrepairable within the warranty: free exchange"}, price: brand})
+		}
+	}
+}
+
+// keyPartCovered: category is a key part whose own term covers the date.
+func (e *engine) keyPartCovered(category string) bool {
+	if category == "" {
+		return false
+	}
+	m, ok := e.in.Unit.KeyPartWarrantyMonths[category]
+	return ok && m > 0 && !e.date.After(TermEnd(e.purchase, m))
+}
+
+// R2: key parts' longer terms after the whole unit's warranty: the key part
+// is free, labor and visit follow the price list.
+func (e *engine) keyPart() {
+	const rule = "R2.key_part"
+	switch {
+	case !e.fault || e.cause != CausePerformance:
+		e.trace(rule, false, "not a performance fault")
+		return
+	case e.inWarranty:
+		e.trace(rule, false, "the whole unit is in warranty")
+		return
+	case len(e.in.Unit.KeyPartWarrantyMonths) == 0:
+		e.trace(rule, false, "the model has no key-part terms")
+		return
+	}
+	covered := ""
+	for _, c := range e.in.Fault.PartCategories {
+		if e.keyPartCovered(c) {
+			covered = c
+			break
+		}
+	}
+	if covered == "" {
+		for i := range e.in.Quote.Lines {
+			if l := &e.in.Quote.Lines[i]; l.Kind == LinePart && e.keyPartCovered(l.PartCategory) {
+				covered = l.PartCategory
+				break
+			}
+		}
+	}
+	if covered == "" {
+		e.trace(rule, false, "no key part of this fault is within its own term")
+		return
+	}
+	m := e.in.Unit.KeyPartWarrantyMonths[covered]
+	e.trace(rule, true, "key part "+covered+" is within its "+itoa(m)+"-month term (through "+date(TermEnd(e.purchase, m))+"): the part is free, labor and visit follow the price list")
+	if e.in.Fault.Repairable {
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisKeyPartWarranty, Note: "key part free; labor and visit charged by the price list"},
+			price: pricer{payer: PayerBrand, keyPart: true, chargeable: true}})
+	}
+}
+
+// R3: software tuning after installation.
+func (e *engine) tuning() {
+	const rule = "R3.software_tuning"
+	if !e.fault || e.cause != CauseSoftware {
+		e.trace(rule, false, "not a software/tuning request")
+		return
+	}
+	inst := e.purchase
+	if e.in.Unit.InstalledOn != nil {
+		inst = civil(*e.in.Unit.InstalledOn)
+	}
+	brand := pricer{payer: PayerBrand, share: 100}
+	switch {
+	case e.date.Before(inst):
+		e.trace(rule, false, "the unit is not installed yet ("+date(inst)+")")
+	case !e.date.After(TermEnd(inst, 1)):
+		e.trace(rule, true, "within 1 month of installation on "+date(inst)+": tuning and training free")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning within 1 month of installation"}, price: brand})
+	case !e.date.After(TermEnd(inst, 3)):
+		e.trace(rule, true, "between 1 and 3 months of installation on "+date(inst)+": free (charging starts only after 3 months)")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning: charging starts 3 months after installation"}, price: brand})
+	default:
+		e.trace(rule, false, "more than 3 months after installation on "+date(inst)+": tuning is charged by the price list")
+	}
+}
+
+func eligible(t *PlanTerms, category string, defaults ...string) bool {
+	list := t.EligibleCategories
+	if len(list) == 0 {
+		list = defaults
+		if len(list) == 0 {
+			return true
+		}
+	}
+	for _, c := range list {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
+
+func excluded(t *PlanTerms, c Cause) bool {
+	for _, x := range t.Exclusions {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func kindRule(kind string) string {
+	switch kind {
+	case KindExtendedWarranty:
+		return "R4.extended_warranty"
+	case KindAccidentalDamage:
+		return "R5.accidental_damage"
+	case KindSwapForRepair:
+		return "R6.swap_for_repair"
+	default:
+		return "R7.no_reason_repair"
+	}
+}
+
+// usable checks what every plan needs: active, dated, eligible category, a
+// cause the plan does not exclude and not one that is never free.
+func (e *engine) usable(c *Contract, defaults ...string) (bool, string) {
+	switch {
+	case c.State != StateActive:
+		return false, "contract " + c.ID + " is " + c.State + ", not active"
+	case e.date.Before(civil(c.StartsOn)):
+		return false, "contract " + c.ID + " starts on " + date(c.StartsOn)
+	case e.date.After(civil(c.EndsOn)):
+		return false, "contract " + c.ID + " ended on " + date(c.EndsOn)
+	case !eligible(&c.Terms, e.in.Unit.Category, defaults...):
+		return false, "contract " + c.ID + " does not cover " + e.in.Unit.Category + " units"
+	case !e.fault:
+		return false, "no fault: change of mind"
+	case e.cause.NeverFree():
+		return false, "contract " + c.ID + " never covers " + string(e.cause)
+	case excluded(&c.Terms, e.cause):
+		return false, "contract " + c.ID + " excludes " + string(e.cause)
+	}
+	return true, ""
+}
+
+// swapFee is a plan's replacement fee: the flat fee, else the depreciation
+// percent of the purchase price (the cap when zero), never above the cap.
+func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int) (fee int64, why string) {
+	price := e.in.Unit.PurchasePrice.Amount
+	capPct := t.DepreciationCapPercent
+	if capPct == 0 {
+		capPct = capDefault
+	}
+	switch {
+	case t.FlatFee != nil:
+		fee, why = t.FlatFee.Amount, "flat fee"
+	case t.DepreciationPercent > 0:
+		fee, why = percent(price, t.DepreciationPercent), itoa(t.DepreciationPercent)+"% of the purchase price"
+	case capPct > 0:
+		fee, why = percent(price, capPct), itoa(capPct)+"% of the purchase price (the cap)"
+	default:
+		fee, why = flatDefault, "flat fee"
+	}
+	if capPct > 0 {
+		if c := percent(price, capPct); fee > c {
+			fee, why = c, "capped at "+itoa(capPct)+"% of the purchase price"
+		}
+	}
+	return fee, why
+}
+
+// R4-R7: the plans, kind by kind in rule order (extended, accidental, swap,
+// no-reason), each kind's contracts in input order; the first usable
+// contract offering a remedy kind wins.
+func (e *engine) plans() {
+	for _, k := range [4]string{KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair} {
+		seen := false
+		for i := range e.in.Contracts {
+			c := &e.in.Contracts[i]
+			if c.Kind != k {
+				continue
+			}
+			seen = true
+			switch k {
+			case KindExtendedWarranty:
+				e.extended(c)
+			case KindAccidentalDamage:
+				e.accidental(c)
+			case KindSwapForRepair:
+				e.swapPlan(c)
+			case KindNoReasonRepair:
+				e.noReason(c)
+			}
+		}
+		if !seen {
+			e.trace(kindRule(k), false, "no "+k+" contract on the unit")
+		}
+	}
+}
+
+// R4: extended warranty: performance and environmental faults free; the
+// visit is free for large appliances.
+func (e *engine) extended(c *Contract) {
+	const rule = "R4.extended_warranty"
+	if ok, why := e.usable(c); !ok {
+		e.trace(rule, false, why)
+		return
+	}
+	if e.cause != CausePerformance && !e.cause.Environmental() {
+		e.trace(rule, false, "contract "+c.ID+" covers performance and environmental faults, not "+string(e.cause))
+		return
+	}
+	visitToCustomer := !(c.Terms.NoVisitFeeForLargeAppliances && LargeAppliance(e.in.Unit.Category))
+	note := "free repair: no inspection, parts or labor fee"
+	if visitToCustomer {
+		note += "; the visit fee is the customer's"
+	} else {
+		note += ", no visit fee (large appliance)"
+	}
+	e.trace(rule, true, string(e.cause)+" within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+note)
+	if e.in.Fault.Repairable {
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisExtendedWarranty, ContractID: c.ID, Note: note},
+			price: pricer{payer: PayerPlan, share: 100, visitToCustomer: visitToCustomer}, contract: c})
+	} else {
+		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisExtendedWarranty, ContractID: c.ID, Fee: e.mp(0),
+			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount), Note: "unrepairable: free replacement"},
+			price: pricer{payer: PayerPlan, share: 100}, contract: c})
+	}
+}
+
+// R5: accidental-damage plan for phones, laptops and cameras.
+func (e *engine) accidental(c *Contract) {
+	const rule = "R5.accidental_damage"
+	if ok, why := e.usable(c, CategoryPhone, CategoryLaptop, CategoryCamera); !ok {
+		e.trace(rule, false, why)
+		return
+	}
+	if e.cause != CauseAccidental {
+		e.trace(rule, false, "contract "+c.ID+" covers accidental damage (drops, crushing, impact), not "+string(e.cause))
+		return
+	}
+	if !e.in.Fault.Repairable {
+		fee, why := e.swapFee(&c.Terms, 0, 0)
+		e.trace(rule, true, "accidental damage, unrepairable, within contract "+c.ID+": swap for a depreciation fee ("+why+"); the replacement is no longer covered by the plan")
+		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisAccidentalDamage, ContractID: c.ID, Fee: e.mp(fee),
+			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
+			Note:                "depreciation swap; the replacement keeps the normal warranty but not this plan"},
+			price: pricer{payer: PayerPlan}, consumes: true, contract: c})
+		return
+	}
+	pct := c.Terms.DiscountPercent
+	if pct < defaultAccidentalDiscount {
+		pct = defaultAccidentalDiscount
+	}
+	e.trace(rule, true, "accidental damage within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+itoa(pct)+"% off the repair")
+	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisAccidentalDamage, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
+		price: pricer{payer: PayerPlan, share: pct}, contract: c})
+}
+
+// R6: swap-instead-of-repair plan: kitchen and small appliances for a flat
+// fee, tablets for a capped depreciation fee.
+func (e *engine) swapPlan(c *Contract) {
+	const rule = "R6.swap_for_repair"
+	if ok, why := e.usable(c, CategoryKitchen, CategorySmallAppliance, CategoryTablet); !ok {
+		e.trace(rule, false, why)
+		return
+	}
+	if e.cause != CausePerformance {
+		e.trace(rule, false, "contract "+c.ID+" covers hardware (performance) faults, not "+string(e.cause))
+		return
+	}
+	var fee int64
+	var why string
+	if e.in.Unit.Category == CategoryTablet {
+		fee, why = e.swapFee(&c.Terms, 0, defaultTabletCapPercent)
+	} else {
+		fee, why = e.swapFee(&c.Terms, defaultSwapFlatFee, 0)
+	}
+	e.trace(rule, true, "hardware fault within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): a new unit for "+why)
+	e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisSwapForRepair, ContractID: c.ID, Fee: e.mp(fee),
+		MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
+		Note:                "new unit of the same brand and model, else a similar model priced no higher than the original"},
+		price: pricer{payer: PayerPlan}, contract: c})
+}
+
+// R7: no-reason repair plan for large appliances.
+func (e *engine) noReason(c *Contract) {
+	const rule = "R7.no_reason_repair"
+	if ok, why := e.usable(c, CategoryRefrigerator, CategoryAirConditioner, CategoryWasher, CategoryTV); !ok {
+		e.trace(rule, false, why)
+		return
+	}
+	if !e.cause.Environmental() && e.cause != CauseAccidental {
+		e.trace(rule, false, "contract "+c.ID+" covers environmental faults and accidental damage, not "+string(e.cause))
+		return
+	}
+	retail := e.in.Unit.RetailPrice.Amount
+	if !e.in.Fault.Repairable || (retail > 0 && e.quoteTotal > retail) {
+		fee, why := e.swapFee(&c.Terms, 0, 0)
+		reason := "unrepairable"
+		if e.in.Fault.Repairable {
+			reason = "the repair (" + minor(e.quoteTotal) + ") costs more than the retail price (" + minor(retail) + ")"
+		}
+		e.trace(rule, true, reason+" within contract "+c.ID+": swap for a small depreciation fee ("+why+")")
+		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisNoReasonRepair, ContractID: c.ID, Fee: e.mp(fee),
+			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
+			Note:                "swap for a small depreciation fee: same model, else a similar one priced no higher than the original"},
+			price: pricer{payer: PayerPlan}, contract: c})
+		return
+	}
+	if e.cause == CauseAccidental {
+		pct := c.Terms.DiscountPercent
+		if pct == 0 {
+			pct = defaultNoReasonDiscount
+		}
+		e.trace(rule, true, "accidental damage within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+itoa(pct)+"% off the repair, plus satisfaction compensation")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
+			price: pricer{payer: PayerPlan, share: pct}, contract: c})
+		return
+	}
+	e.trace(rule, true, string(e.cause)+" within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): free repair, plus satisfaction compensation")
+	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: "free repair"},
+		price: pricer{payer: PayerPlan, share: 100}, contract: c})
+}
+
+// fallback: no coverage for a repair: the price list applies.
+func (e *engine) fallback() {
+	const rule = "R2.price_list"
+	switch {
+	case !e.fault:
+		e.trace(rule, false, "no fault: change of mind")
+	case e.hasRepairOffer():
+		e.trace(rule, false, "a covered repair is offered")
+	case !e.in.Fault.Repairable:
+		e.trace(rule, false, "unrepairable and not covered: no repair to charge for")
+	default:
+		e.trace(rule, true, "not covered: the repair is charged by the price list "+e.in.Quote.PriceListVersion+", shown before work")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: e.uncovered(), Note: "charged by the price list"},
+			price: pricer{chargeable: true}})
+	}
+}
+
+// uncovered is the basis when nothing covers the fault.
+func (e *engine) uncovered() Basis {
+	if e.in.Unit.WarrantyMonths > 0 && e.inWarranty {
+		return BasisNotCovered
+	}
+	return BasisOutOfWarranty
+}
+
+// selectRemedy picks the requested remedy when allowed, else a covered repair
+// (one the price list does not charge in full), else the first allowed
+// remedy (a plan's swap comes before a repair charged by the price list).
+func (e *engine) selectRemedy() *offer {
+	d := e.d
+	d.Remedies = make([]Remedy, e.n)
+	for i := 0; i < e.n; i++ {
+		d.Remedies[i] = e.offers[i].Remedy
+	}
+	req := e.in.RequestedRemedy
+	var sel *offer
+	if req != "" && req != RemedyNone {
+		for i := 0; i < e.n; i++ {
+			if e.offers[i].Kind == req {
+				sel = &e.offers[i]
+				break
+			}
+		}
+	}
+	if sel == nil {
+		for i := 0; i < e.n; i++ {
+			if o := &e.offers[i]; o.Kind == RemedyRepair && !o.price.chargeable {
+				sel = o
+				break
+			}
+		}
+	}
+	if sel == nil && e.n > 0 {
+		sel = &e.offers[0]
+	}
+	switch {
+	case sel == nil:
+		d.Remedy = RemedyNone
+		if e.fault {
+			d.Basis = e.uncovered()
+		} else {
+			d.Basis = BasisNotCovered
+		}
+		e.trace("selection", false, "no remedy is allowed")
+		return nil
+	case req != "" && req != RemedyNone && sel.Kind != req:
+		e.trace("selection", true, "requested "+string(req)+" is not allowed; "+string(sel.Kind)+" under "+string(sel.Basis)+" instead")
+	case req != "" && req != RemedyNone:
+		e.trace("selection", true, "requested "+string(req)+" is allowed under "+string(sel.Basis))
+	default:
+		e.trace("selection", true, string(sel.Kind)+" under "+string(sel.Basis))
+	}
+	d.Remedy = sel.Kind
+	d.Basis = sel.Basis
+	d.ContractID = sel.ContractID
+	d.ContractConsumed = sel.consumes
+	return sel
+}
+
+// percent returns a*p/100 rounded half up to the minor unit.
+func percent(a int64, p int) int64 { return mulDivRound(a, int64(p), 100) }
+
+// mulDivRound returns a*b/c rounded half up, for non-negative a, b and
+// positive c with a*b/c fitting in int64.
+func mulDivRound(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	var carry uint64
+	lo, carry = bits.Add64(lo, uint64(c)/2, 0)
+	hi += carry
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
+}
+
+func minor(a int64) string { return strconv.FormatInt(a, 10) }
+
+// price fills the lines of the selected remedy.
+func (e *engine) price(sel *offer) {
+	d := e.d
+	if sel == nil {
+		d.Lines = []Charge{}
+		return
+	}
+	switch sel.Kind {
+	case RemedyRepair:
+		d.Lines = make([]Charge, len(e.in.Quote.Lines))
+		for i := range e.in.Quote.Lines {
+			l := &e.in.Quote.Lines[i]
+			list := l.Amount.Amount
+			var cov int64
+			switch {
+			case sel.price.keyPart:
+				if l.Kind == LinePart && e.keyPartCovered(l.PartCategory) {
+					cov = list
+				}
+			case sel.price.visitToCustomer && l.Kind == LineVisit:
+			default:
+				cov = percent(list, sel.price.share)
+			}
+			c := Charge{Kind: l.Kind, Code: l.Code, PartCategory: l.PartCategory, Description: l.Description,
+				ListAmount: e.m(list), CustomerPays: e.m(list - cov), BrandPays: e.m(0), PlanPays: e.m(0)}
+			if sel.price.payer == PayerPlan {
+				c.PlanPays.Amount = cov
+			} else {
+				c.BrandPays.Amount = cov
+			}
+			d.Lines[i] = c
+		}
+	case RemedySwap:
+		if sel.Fee != nil && sel.Fee.Amount > 0 {
+			d.Lines = []Charge{{Kind: LineFee, Description: "swap fee", ListAmount: *sel.Fee, CustomerPays: *sel.Fee,
+				BrandPays: e.m(0), PlanPays: e.m(0)}}
+		} else {
+			d.Lines = []Charge{}
+		}
+	default:
+		d.Lines = []Charge{}
+	}
+}
+
+// cardCap: rule 2: where the warranty card's charge is lower than the price
+// list's, the customer pays the card's; the brand bears the difference.
+func (e *engine) cardCap(sel *offer) {
+	const rule = "R2.lower_of_list_and_card"
+	card := e.in.WarrantyCardCharge
+	switch {
+	case card == nil:
+		e.trace(rule, false, "no warranty card charge given")
+		return
+	case sel == nil || sel.Kind != RemedyRepair || !sel.price.chargeable:
+		e.trace(rule, false, "the repair is not charged by the price list")
+		return
+	}
+	var total int64
+	last := -1
+	for i := range e.d.Lines {
+		if a := e.d.Lines[i].CustomerPays.Amount; a > 0 {
+			total += a
+			last = i
+		}
+	}
+	if card.Amount >= total {
+		e.trace(rule, false, "the price list ("+minor(total)+") is not above the warranty card ("+minor(card.Amount)+"): the price list applies")
+		return
+	}
+	var sum int64
+	for i := range e.d.Lines {
+		c := &e.d.Lines[i]
+		a := c.CustomerPays.Amount
+		if a == 0 {
+			continue
+		}
+		n := mulDivRound(a, card.Amount, total)
+		if i == last {
+			n = card.Amount - sum
+		}
+		sum += n
+		c.BrandPays.Amount += a - n
+		c.CustomerPays.Amount = n
+	}
+	e.trace(rule, true, "the warranty card ("+minor(card.Amount)+") is lower than the price list ("+minor(total)+"): the customer pays the card's charge, the brand the difference")
+}
+
+// promises: rule 8's free-of-charge promises.
+func (e *engine) promises(sel *offer) {
+	d := e.d
+	d.Promises = []Promise{}
+	v := &e.in.Visit
+	waive := false
+	add := func(rule, code string, applied bool, action, note string) {
+		e.trace(rule, applied, note)
+		if applied {
+			d.Promises = append(d.Promises, Promise{Code: code, Waives: true, Action: action, Note: note})
+			waive = true
+		}
+	}
+	// late arrival
+	if v.LateMinutes > 0 {
+		action := "apology"
+		if v.CustomerRefused {
+			action = "manager_visit"
+		} else if v.LateMinutes > lateApologyMinutes {
+			action = "apology_and_gift"
+		}
+		add("R8.late_arrival", "late_arrival", true, action, "technician arrived "+itoa(v.LateMinutes)+" minutes after the agreed time: this service is free")
+	} else {
+		e.trace("R8.late_arrival", false, "technician was on time")
+	}
+	if v.RepeatVisitByNetwork {
+		add("R8.repeat_visit", "repeat_visit", true, "none", "a repeat visit caused by the network: this service is free")
+	} else {
+		e.trace("R8.repeat_visit", false, "not a repeat visit caused by the network")
+	}
+	e.repeatFault(add)
+	if v.PriceListNotShown {
+		add("R8.price_list", "price_list_not_shown", true, "none", "the price list was not shown: this service is free")
+	} else {
+		over := -1
+		for i := range e.in.Quote.Lines {
+			if l := &e.in.Quote.Lines[i]; l.Charged != nil && l.Charged.Amount > l.Amount.Amount {
+				over = i
+				break
+			}
+		}
+		if over >= 0 {
+			l := &e.in.Quote.Lines[over]
+			add("R8.price_list", "charge_beyond_price_list", true, "none", "line "+itoa(over)+" was charged "+minor(l.Charged.Amount)+", beyond the price list's "+minor(l.Amount.Amount)+": this service is free")
+		} else {
+			e.trace("R8.price_list", false, "price list shown and no charge beyond it")
+		}
+	}
+	if v.LicenceNotShown {
+		add("R8.licence", "licence_not_shown", true, "none", "the technician did not show a service licence: this service is free")
+	} else {
+		e.trace("R8.licence", false, "licence shown")
+	}
+	if v.ConductBreach {
+		add("R8.conduct", "conduct_breach", true, "none", "a serious conduct breach: this service is free")
+	} else {
+		e.trace("R8.conduct", false, "no conduct breach reported")
+	}
+	if !waive || sel == nil || sel.Kind != RemedyRepair {
+		return
+	}
+	var moved int64
+	for i := range d.Lines {
+		c := &d.Lines[i]
+		moved += c.CustomerPays.Amount
+		c.BrandPays.Amount += c.CustomerPays.Amount
+		c.CustomerPays.Amount = 0
+	}
+	if moved > 0 {
+		e.trace("R8.waiver", true, "the customer's "+minor(moved)+" for this service is waived; the brand pays it")
+	}
+}
+
+// repeatFault: a fault again within a year (two for washers) of a paid
+// repair is repaired free, except human or natural causes.
+func (e *engine) repeatFault(add func(rule, code string, applied bool, action, note string)) {
+	const rule = "R8.repeat_fault"
+	if !e.fault {
+		e.trace(rule, false, "no fault: change of mind")
+		return
+	}
+	switch e.cause {
+	case CauseHuman, CauseForceMajeure, CauseAccidental:
+		e.trace(rule, false, string(e.cause)+" is a human or natural cause: the repeat-repair promise does not apply")
+		return
+	case CauseSoftware:
+		e.trace(rule, false, "software tuning is not a fault")
+		return
+	}
+	months := repeatMonths
+	if e.in.Unit.Category == CategoryWasher {
+		months = repeatMonthsWasher
+	}
+	for i := range e.in.History {
+		r := &e.in.History[i]
+		on := civil(r.On)
+		if !r.Paid || on.After(e.date) {
+			continue
+		}
+		if end := TermEnd(on, months); !e.date.After(end) {
+			add(rule, "repeat_fault", true, "none", "fault again within "+itoa(months)+" months of the paid repair on "+date(on)+" (through "+date(end)+"): this repair is free")
+			return
+		}
+	}
+	e.trace(rule, false, "no paid repair within the last "+itoa(months)+" months")
+}
+
+// compensation: rule 7's satisfaction payment for a repair under the
+// no-reason plan.
+func (e *engine) compensation(sel *offer) {
+	const rule = "R7.compensation"
+	if sel == nil || sel.Basis != BasisNoReasonRepair || sel.Kind != RemedyRepair || sel.contract == nil {
+		e.trace(rule, false, "no repair under a no-reason repair plan")
+		return
+	}
+	t := &sel.contract.Terms
+	amount := e.m(defaultCompensation)
+	if t.Compensation != nil {
+		amount = *t.Compensation
+	}
+	days := t.PayoutBusinessDays
+	if days <= 0 {
+		days = defaultPayoutDays
+	}
+	bd := e.in.BusinessDays
+	if bd == nil {
+		bd = WeekdaysAfter
+	}
+	due := date(bd(e.date, days))
+	reason := "no-reason repair plan: " + minor(amount.Amount) + " satisfaction compensation within " + itoa(days) + " business days of the repair"
+	e.d.Compensation = &Compensation{Amount: amount, Due: due, Payer: PayerPlan, Reason: reason}
+	e.trace(rule, true, reason+", by "+due)
+}
+
+// freight: rule 9: whoever is at fault pays the freight of a return or
+// exchange.
+func (e *engine) freight(sel *offer) {
+	const rule = "R9.freight"
+	if sel == nil || (sel.Kind != RemedyReturn && sel.Kind != RemedyExchange) {
+		e.trace(rule, false, "no goods go back to the seller")
+		return
+	}
+	f := &Freight{Payer: "seller"}
+	switch {
+	case e.in.Fault.ChangeOfMind:
+		f.Payer, f.Reason = "buyer", "change of mind: the buyer pays the freight"
+	case e.in.Fault.WrongOrDamagedOnDelivery:
+		f.Reason = "wrong or damaged goods: the seller pays the freight"
+	default:
+		f.Reason = "quality fault: the seller pays the freight"
+	}
+	e.d.Freight = f
+	e.trace(rule, true, f.Reason)
+}
+
+func (e *engine) totals() {
+	d := e.d
+	t := Totals{List: e.m(0), Customer: e.m(0), Brand: e.m(0), Plan: e.m(0)}
+	for i := range d.Lines {
+		c := &d.Lines[i]
+		t.List.Amount += c.ListAmount.Amount
+		t.Customer.Amount += c.CustomerPays.Amount
+		t.Brand.Amount += c.BrandPays.Amount
+		t.Plan.Amount += c.PlanPays.Amount
+		n := 0
+		if c.CustomerPays.Amount > 0 {
+			n++
+			c.Payer = PayerCustomer
+		}
+		if c.BrandPays.Amount > 0 {
+			n++
+			c.Payer = PayerBrand
+		}
+		if c.PlanPays.Amount > 0 {
+			n++
+			c.Payer = PayerPlan
+		}
+		switch n {
+		case 0:
+			c.Payer = PayerNone
+		case 1:
+		default:
+			c.Payer = PayerShared
+		}
+	}
+	d.Totals = t
+}

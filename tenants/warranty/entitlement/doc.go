@@ -1,0 +1,102 @@
+// Package entitlement is the pure entitlement engine: given a unit, its
+// contracts, its repair history, a fault, the requested remedy, the date and
+// the price-list quote, Decide says on what basis the work is done, who pays
+// each line, which remedies the customer may choose, what compensation is
+// owed by when, who pays the freight, which service promises apply, and why
+// (a trace of every rule considered, applied or not). It has no database, no
+// HTTP and no clock: everything is input, and the same input always gives the
+// same decision.
+//
+// # Dates
+//
+// Dates are civil dates as time.Time at midnight UTC (parse "YYYY-MM-DD" with
+// time.Parse(time.DateOnly, s)). The purchase date is day 1, so day 7 is the
+// purchase date plus 6 days. A term of M months from D covers D through
+// D.AddDate(0, M, -1) inclusive (TermEnd); every package uses TermEnd and
+// PlanWindow so the arithmetic is the same everywhere. The manufacturer
+// warranty and the key-part terms start on the purchase date (a tenant
+// setting to start them on the installation date is future work).
+//
+// # Money
+//
+// Every amount is a tenants.Money in the purchase price's currency; a line
+// or fee in another currency is invalid input. Percentages are integer
+// percents applied per line and rounded half up to the minor unit (fen);
+// a plan's discount is the rounded covered share and the customer pays the
+// rest, so the shares of a line always add up to its list amount. Totals are
+// sums of lines.
+//
+// # Which basis wins
+//
+// Every rule that applies offers remedies; rules are evaluated in this order
+// of precedence and the first offer of a remedy kind wins:
+//
+//	no-reason return (R9) > statutory return/exchange (R1, days 1-7 / 1-15,
+//	and the third failure) > manufacturer warranty (R2) > installation
+//	tuning (R3) > extended warranty (R4) > accidental-damage plan (R5) >
+//	swap plan (R6) > no-reason repair plan (R7) > key-part term (R2) >
+//	price list (not_covered inside the warranty, out_of_warranty after it).
+//
+// Within a plan kind the contracts are tried in input order.
+//
+// The decision is priced for the requested remedy when it is allowed, else
+// for a covered repair (one the price list does not charge in full), else
+// for the first allowed remedy (so a plan's swap comes before a repair the
+// customer would pay in full);
+// Remedies lists every allowed one. So a performance fault on day 10 offers
+// a statutory exchange and a statutory repair (basis statutory_exchange; the
+// manufacturer warranty also applies and says so in the trace); within days
+// 1-15 a repair's basis is the statutory window. Within a swap plan and the
+// manufacturer warranty, the free warranty repair and the plan's swap for a
+// fee are both offered.
+//
+// # Causes
+//
+// Statutory rights and the manufacturer warranty cover performance
+// (quality) faults. Environmental causes (dust, heat, moisture/condensation,
+// power surge, unstable voltage) are outside them: the extended warranty
+// and the no-reason plan cover them. Accidental damage (drops, crushing,
+// impact through carelessness) is never statutory; the accidental-damage
+// plan (phones, laptops, cameras) and the no-reason plan (large appliances)
+// cover it at a discount. Human damage means deliberate misuse, unauthorised
+// disassembly or modification: like force majeure it is never free, not
+// even inside a plan, and is charged by the price list. Rule 8's repeat-
+// repair promise excludes "human or natural causes": accidental damage,
+// human damage and force majeure.
+//
+// # Decisions made where the seeds are silent
+//
+//   - Software tuning (R3) is free within 1 month of installation (with
+//     training) and charged after 3 months; between 1 and 3 months it is
+//     free too, because the seed only authorises charging after three
+//     months and the customer gets the benefit of the gap. Without an
+//     installation date the purchase date counts.
+//   - A key part within its own longer term after the whole unit's warranty:
+//     the part is free (brand pays), labor and visit follow the price list
+//     (the statutory rule for main parts).
+//   - The lower of price list and warranty card (R2) caps what the customer
+//     pays for a price-list repair (not_covered, out_of_warranty,
+//     key_part_warranty); the brand bears the difference, spread over the
+//     customer's lines in proportion, rounded half up, the last line taking
+//     the remainder.
+//   - Service promises (R8) waive the customer's charges for this service
+//     (repairs; not a plan's swap fee), whatever the cause: they are the
+//     network's penalty, not coverage, and the brand pays. A charge beyond
+//     the price list (QuoteLine.Charged above Amount) is never owed and
+//     makes the service free.
+//   - The no-reason plan's compensation is owed for a repair under the plan
+//     (the seed pays it "besides repairing"), due PayoutBusinessDays business
+//     days after the decision date, which the caller sets to the repair date.
+//   - Repair cost (the quote's list total) equal to the retail price is
+//     repaired; above it is swapped (R7).
+//   - Swap fees: the plan's flat fee, else its depreciation percent of the
+//     purchase price, else the cap, never above the cap (tablets 39%). The
+//     kitchen/small-appliance swap defaults to 30.00 when the terms say
+//     nothing; the replacement is priced no higher than the purchase price.
+//   - Wrong or damaged goods on delivery get the statutory windows of a
+//     performance fault (return until day 7, exchange until day 15) with the
+//     seller paying the freight; a change of mind gets the seven-day
+//     no-reason return for a resaleable storefront sale, buyer paying.
+//   - An accidental-damage swap consumes the contract (ContractConsumed);
+//     the caller marks it consumed.
+package entitlement

@@ -1,0 +1,116 @@
+package warranty
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// planProblems validates in as CreatePlan does and returns the locations of
+// the problems found, in order.
+func planProblems(in NewPlan) []string {
+	v := &tenants.Validation{}
+	validatePlan(v, planFromInput(in, "CNY"), "CNY")
+	locs := []string{}
+	for _, f := range v.Fields() {
+		locs = append(locs, f.Location)
+	}
+	return locs
+}
+
+func cny(a int64) *tenants.Money { return &tenants.Money{Amount: a, Currency: "CNY"} }
+
+func TestDemoPlansAreValid(t *testing.T) {
+	t.Parallel()
+	for key, in := range demoPlans() {
+		in.Price.Currency = "CNY"
+		for _, m := range []*tenants.Money{in.FlatFee, in.Compensation} {
+			if m != nil {
+				m.Currency = "CNY"
+			}
+		}
+		require.Empty(t, planProblems(in), key)
+	}
+}
+
+func TestPlanValidationPerKind(t *testing.T) {
+	t.Parallel()
+	base := func(kind string, cats ...string) NewPlan {
+		return NewPlan{Code: "P-1", Name: "Plan", Kind: kind, EligibleCategories: cats, DurationMonths: 12,
+			Price: tenants.Money{Amount: 9900, Currency: "CNY"}}
+	}
+	with := func(p NewPlan, f func(*NewPlan)) NewPlan { f(&p); return p }
+	ext := with(base("extended_warranty", "washer", "tv"), func(p *NewPlan) { p.DurationMonths = 24 })
+	adp := with(base("accidental_damage", "phone", "laptop", "camera"), func(p *NewPlan) { p.DiscountPercent = intp(50) })
+	swapK := with(base("swap_for_repair", "kitchen", "small_appliance"), func(p *NewPlan) { p.FlatFee = cny(3000) })
+	swapT := with(base("swap_for_repair", "tablet"), func(p *NewPlan) { p.DepreciationCapPercent = intp(39) })
+	nrr := with(base("no_reason_repair", "refrigerator", "washer"), func(p *NewPlan) {
+		p.DiscountPercent, p.Compensation, p.PayoutBusinessDays = intp(80), cny(10000), intp(5)
+	})
+	f := false
+	cases := []struct {
+		name string
+		in   NewPlan
+		want []string
+	}{
+		{"ExtendedOK", ext, []string{}},
+		{"ExtendedFourYears", with(ext, func(p *NewPlan) { p.DurationMonths = 48 }), []string{"body.duration_months"}},
+		{"ExtendedWithOffset", with(ext, func(p *NewPlan) { p.StartOffsetDays = intp(30) }), []string{"body.start_offset_days"}},
+		{"ExtendedWaterHeater", with(ext, func(p *NewPlan) { p.EligibleCategories = []string{"water_heater"} }), []string{"body.eligible_categories"}},
+		{"ExtendedWithoutEnvironmentalFaults", with(ext, func(p *NewPlan) { p.EnvironmentalFaultsFree = &f }), []string{"body.environmental_faults_free"}},
+		{"ExtendedWithDiscount", with(ext, func(p *NewPlan) { p.DiscountPercent = intp(50) }), []string{"body.discount_percent"}},
+		{"ExtendedExcludesDust", with(ext, func(p *NewPlan) { p.Exclusions = []string{"environmental_dust"} }), []string{"body.exclusions[0]"}},
+
+		{"AccidentalOK", adp, []string{}},
+		{"AccidentalDiscount49", with(adp, func(p *NewPlan) { p.DiscountPercent = intp(49) }), []string{"body.discount_percent"}},
+		{"AccidentalNoDiscount", with(adp, func(p *NewPlan) { p.DiscountPercent = nil }), []string{"body.discount_percent"}},
+		{"AccidentalWasher", with(adp, func(p *NewPlan) { p.EligibleCategories = []string{"phone", "washer"} }), []string{"body.eligible_categories"}},
+		{"AccidentalFromDay30", with(adp, func(p *NewPlan) { p.StartOffsetDays = intp(29) }), []string{"body.start_offset_days"}},
+		{"AccidentalTwoYears", with(adp, func(p *NewPlan) { p.DurationMonths = 24 }), []string{"body.duration_months"}},
+		{"AccidentalAfterManufacturerWarranty", with(adp, func(p *NewPlan) { p.StartsAfterManufacturerWarranty = true }), []string{"body.starts_after_manufacturer_warranty"}},
+		{"AccidentalWithCompensation", with(adp, func(p *NewPlan) { p.Compensation = cny(100) }), []string{"body.compensation"}},
+
+		{"SwapKitchenOK", swapK, []string{}},
+		{"SwapKitchenWithoutFee", with(swapK, func(p *NewPlan) { p.FlatFee = nil }), []string{"body.flat_fee"}},
+		{"SwapKitchenNextDay", with(swapK, func(p *NewPlan) { p.StartOffsetDays = intp(1) }), []string{"body.start_offset_days"}},
+		{"SwapTabletOK", swapT, []string{}},
+		{"SwapTablet40Percent", with(swapT, func(p *NewPlan) { p.DepreciationCapPercent = intp(40) }), []string{"body.depreciation_cap_percent"}},
+		{"SwapTabletWithFlatFee", with(swapT, func(p *NewPlan) { p.FlatFee = cny(3000) }), []string{"body.flat_fee"}},
+		{"SwapMixed", with(swapK, func(p *NewPlan) { p.EligibleCategories = []string{"kitchen", "tablet"} }), []string{"body.eligible_categories"}},
+
+		{"NoReasonOK", nrr, []string{}},
+		{"NoReasonDiscount70", with(nrr, func(p *NewPlan) { p.DiscountPercent = intp(70) }), []string{"body.discount_percent"}},
+		{"NoReasonWithoutCompensation", with(nrr, func(p *NewPlan) { p.Compensation, p.PayoutBusinessDays = nil, nil }),
+			[]string{"body.compensation", "body.payout_business_days"}},
+		{"NoReasonPhone", with(nrr, func(p *NewPlan) { p.EligibleCategories = []string{"phone"} }), []string{"body.eligible_categories"}},
+
+		{"EveryBadFieldAtOnce", with(nrr, func(p *NewPlan) {
+			p.Code, p.Price, p.Compensation = "", tenants.Money{Amount: -1, Currency: "USD"}, cny(-5)
+			p.EligibleCategories = []string{"fridge", "washer", "washer"}
+		}), []string{"body.code", "body.price.amount", "body.price.currency", "body.compensation.amount",
+			"body.eligible_categories[0]", "body.eligible_categories[2]"}},
+		{"UnknownExclusion", with(adp, func(p *NewPlan) { p.Exclusions = []string{"bad_luck"} }), []string{"body.exclusions[0]"}},
+		{"UnknownKind", base("lifetime", "washer"), []string{"body.kind"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, planProblems(c.in))
+		})
+	}
+}
+
+func TestPlanDefaults(t *testing.T) {
+	t.Parallel()
+	p := planFromInput(NewPlan{Kind: "swap_for_repair", EligibleCategories: []string{"tablet"}, Exclusions: []string{"software_tuning", "human_damage"}}, "CNY")
+	require.Equal(t, 1, *p.StartOffsetDays, "tablets: from the next day")
+	require.Equal(t, 30, *p.SaleWindowDays)
+	require.Equal(t, []string{"force_majeure", "human_damage", "software_tuning"}, p.Exclusions, "always excluded causes added")
+	p = planFromInput(NewPlan{Kind: "swap_for_repair", EligibleCategories: []string{"kitchen"}}, "CNY")
+	require.Equal(t, 30, *p.StartOffsetDays, "kitchen: from day 31")
+	p = planFromInput(NewPlan{Kind: "extended_warranty", EligibleCategories: []string{"washer"}}, "CNY")
+	require.Nil(t, p.StartOffsetDays)
+	require.Nil(t, p.SaleWindowDays, "sold through the manufacturer warranty")
+	require.True(t, p.StartsAfterManufacturerWarranty && p.EnvironmentalFaultsFree && p.NoVisitFeeLargeAppliances)
+}
