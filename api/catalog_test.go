@@ -72,17 +72,6 @@ func createdID(t *testing.T, env *apitest.Env, key, path string, body any) strin
 	return r.JSON(t)["id"].(string)
 }
 
-func listIDs(t *testing.T, env *apitest.Env, key, path string) []string {
-	t.Helper()
-	r := env.Do(t, http.MethodGet, path, key, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s: %s", path, r.Body)
-	ids := []string{}
-	for _, d := range r.JSON(t)["data"].([]any) {
-		ids = append(ids, d.(map[string]any)["id"].(string))
-	}
-	return ids
-}
-
 func TestCatalogProductModels(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)

@@ -68,8 +68,8 @@ func contractUnit(t *testing.T, env *apitest.Env, tenantID, category string, war
 		if storefrontID != "" {
 			channel, sf = "storefront", &storefrontID
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, storefront_id, purchase_price, currency)
-			VALUES ($1, $2, $3, $2, $4, $5::date, $6, $7, 299900, 'CNY')`, tx.TenantID, id, model, customer, purchase, channel, sf)
+		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, storefront_id, purchase_price, currency, created_by)
+			VALUES ($1, $2, $3, $2, $4, $5::date, $6, $7, 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase, channel, sf)
 		return err
 	}))
 	return id
@@ -87,14 +87,6 @@ func contractEventCount(t *testing.T, env *apitest.Env, tenantID string) int {
 }
 
 // storefrontKey issues a storefront key bound to storefrontID.
-func storefrontKey(t *testing.T, env *apitest.Env, adminKey, storefrontID string) string {
-	t.Helper()
-	r := env.Do(t, http.MethodPost, "/v1/api-keys", adminKey, map[string]any{"name": "storefront " + storefrontID,
-		"roles": []string{"storefront"}, "storefront_id": storefrontID})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	return r.JSON(t)["secret"].(string)
-}
-
 func money(amount any) map[string]any { return map[string]any{"amount": amount, "currency": "CNY"} }
 
 func planBodies() map[string]map[string]any {
@@ -213,7 +205,7 @@ func TestCoveragePlans(t *testing.T) {
 		require.Len(t, ids(t, r), 2)
 		next := r.JSON(t)["next_cursor"].(string)
 		require.Equal(t, []string{id("swapK"), id("swapT")}, ids(t, env.Do(t, http.MethodGet, "/v1/coverage-plans?limit=2&cursor="+next, admin, nil)))
-		sf := storefrontKey(t, env, admin, env.Storefront(t, admin, "SF-PLANS"))
+		sf := env.StorefrontKey(t, admin, env.Storefront(t, admin, "SF-PLANS"))
 		require.Len(t, ids(t, env.Do(t, http.MethodGet, "/v1/coverage-plans", sf, nil)), 5, "storefronts read the plans they sell")
 	})
 
@@ -261,7 +253,7 @@ func TestContracts(t *testing.T) {
 	plans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID})
 	require.NoError(t, err)
 	sfA, sfB := env.Storefront(t, admin, "SF-A"), env.Storefront(t, admin, "SF-B")
-	keyA, keyB := storefrontKey(t, env, admin, sfA), storefrontKey(t, env, admin, sfB)
+	keyA, keyB := env.StorefrontKey(t, admin, sfA), env.StorefrontKey(t, admin, sfB)
 
 	// Phones bought 10 days ago: accidental damage from day 31, in 20 days.
 	uA := contractUnit(t, env, ten.ID, "phone", 12, shanghaiToday(-10), sfA)
@@ -422,7 +414,7 @@ func TestContractsCrossTenant(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	ctrB := r.JSON(t)["id"].(string)
 	planB := plansB["no_reason_repair"]
-	sfA := storefrontKey(t, env, a.AdminKey, env.Storefront(t, a.AdminKey, "SF-A"))
+	sfA := env.StorefrontKey(t, a.AdminKey, env.Storefront(t, a.AdminKey, "SF-A"))
 	leaks := []string{b.ID[4:], ctrB[4:], planB[4:], unitB[4:], secretRef}
 
 	check := func(t *testing.T) {

@@ -61,6 +61,14 @@ func TestCrossTenantIsolation(t *testing.T) {
 	bContractID := r.JSON(t)["id"].(string)
 	validBodies["cancelContract"] = map[string]any{"reason": "cross-tenant probe"}
 	bObjects["plan_id"], bObjects["contract_id"] = bPlans["no_reason_repair"], bContractID
+	bObjects["unit_id"], bObjects["storefront_id"] = bUnit, env.Storefront(t, b.AdminKey, "B-SHOP")
+	r = env.Do(t, http.MethodPost, "/v1/customers", b.AdminKey, map[string]any{"name": "b-private-customer", "phones": []string{"+86 139 0000 1111"}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["customer_id"] = r.JSON(t)["id"].(string)
+	validBodies["recordServiceEvent"] = map[string]any{"kind": "repair", "occurred_on": shanghaiToday(0)}
+	validBodies["updateUnit"] = map[string]any{"invoice_number": "X-1"}
+	validBodies["updateStorefront"] = map[string]any{"name": "cross-tenant probe"}
+	leaks = append(leaks, "b-private-customer", "B-SHOP", bObjects["customer_id"][4:])
 	leaks = append(leaks, bContractID[4:], bUnit[4:])
 
 	ops := operations(t, env.API.OpenAPI())
@@ -93,8 +101,15 @@ func TestCrossTenantIsolation(t *testing.T) {
 				}
 			}
 		}
+		// B's unit is unknown to A's entitlement questions.
+		r := env.Do(t, http.MethodPost, "/v1/entitlements/decide", a.AdminKey, map[string]any{"unit_id": bUnit,
+			"fault": map[string]any{"cause": "performance"}})
+		require.Equal(t, http.StatusNotFound, r.Status, "decide with B's unit: %s", r.Body)
+		for _, l := range leaks {
+			require.NotContains(t, strings.ToLower(string(r.Body)), strings.ToLower(l), "decideEntitlement leaked %q", l)
+		}
 		// B's key is untouched (A's revoke attempt did nothing).
-		r := env.Do(t, http.MethodGet, "/v1/api-keys/"+bKeyID, b.AdminKey, nil)
+		r = env.Do(t, http.MethodGet, "/v1/api-keys/"+bKeyID, b.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		require.Equal(t, "active", r.JSON(t)["status"])
 		r = env.Do(t, http.MethodGet, "/v1/network/nodes/"+bNet.Center, b.AdminKey, nil)

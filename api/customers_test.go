@@ -33,9 +33,17 @@ func init() {
 	dummyParams["unit_id"] = "unt_00000000000000000000000000"
 }
 
-// cusModel writes a product model straight into the catalog table (the
+// tenantID is the tenant of an admin key.
+func tenantID(t *testing.T, env *apitest.Env, adminKey string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/me", adminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	return r.JSON(t)["tenant"].(map[string]any)["id"].(string)
+}
+
+// createModel writes a product model straight into the catalog table (the
 // catalog API is another context's) and returns its id.
-func cusModel(t *testing.T, env *apitest.Env, tenant, number, category string) string {
+func createModel(t *testing.T, env *apitest.Env, tenant, number, category string) string {
 	t.Helper()
 	id := tenants.NewID(tenants.PrefixProductModel)
 	ctx := context.Background()
@@ -47,8 +55,8 @@ func cusModel(t *testing.T, env *apitest.Env, tenant, number, category string) s
 	return id
 }
 
-// cusCount counts a tenant's rows of a table (as the owner, under RLS).
-func cusCount(t *testing.T, env *apitest.Env, tenant, table string) int {
+// count counts a tenant's rows of a table (as the owner, under RLS).
+func count(t *testing.T, env *apitest.Env, tenant, table string) int {
 	t.Helper()
 	ctx := context.Background()
 	n := 0
@@ -58,9 +66,9 @@ func cusCount(t *testing.T, env *apitest.Env, tenant, table string) int {
 	return n
 }
 
-// cusWaitEvents reads the event feed with query until it holds n events (the
+// waitEvents reads the event feed with query until it holds n events (the
 // feed shows a transaction's events once no older transaction is running).
-func cusWaitEvents(t *testing.T, env *apitest.Env, key, query string, n int) []map[string]any {
+func waitEvents(t *testing.T, env *apitest.Env, key, query string, n int) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -77,24 +85,13 @@ func cusWaitEvents(t *testing.T, env *apitest.Env, key, query string, n int) []m
 	return out
 }
 
-func cusCreateCustomer(t *testing.T, env *apitest.Env, key string, body map[string]any, status int) map[string]any {
+func createCustomer(t *testing.T, env *apitest.Env, key string, body map[string]any, status int) map[string]any {
 	t.Helper()
 	r := env.Do(t, http.MethodPost, "/v1/customers", key, body)
 	require.Equal(t, status, r.Status, "%s", r.Body)
 	c := r.JSON(t)
 	require.Equal(t, "/v1/customers/"+c["id"].(string), r.Header.Get("Location"))
 	return c
-}
-
-func cusListIDs(t *testing.T, env *apitest.Env, key, path string) []string {
-	t.Helper()
-	r := env.Do(t, http.MethodGet, path, key, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s: %s", path, r.Body)
-	ids := []string{}
-	for _, d := range r.JSON(t)["data"].([]any) {
-		ids = append(ids, d.(map[string]any)["id"].(string))
-	}
-	return ids
 }
 
 func TestCustomers(t *testing.T) {
@@ -104,21 +101,21 @@ func TestCustomers(t *testing.T) {
 	admin := ten.AdminKey
 	agent, _ := env.Key(t, admin, "agent")
 
-	wang := cusCreateCustomer(t, env, agent, map[string]any{"name": "王丽", "phones": []string{"+86 138-0013-8000", "(0532) 8893 0000"},
+	wang := createCustomer(t, env, agent, map[string]any{"name": "王丽", "phones": []string{"+86 138-0013-8000", "(0532) 8893 0000"},
 		"addresses": []map[string]any{{"label": "home", "region_code": "370212", "line": "海尔路1号", "postal_code": "266101"}}}, http.StatusCreated)
 	wangID := wang["id"].(string)
 	require.Regexp(t, `^cus_[0-9a-z]{26}$`, wangID)
 	require.Equal(t, []any{"13800138000", "053288930000"}, wang["phones"], "stored normalised")
-	li := cusCreateCustomer(t, env, agent, map[string]any{"name": "李强", "phones": []string{"13900139000"}}, http.StatusCreated)
+	li := createCustomer(t, env, agent, map[string]any{"name": "李强", "phones": []string{"13900139000"}}, http.StatusCreated)
 	liID := li["id"].(string)
 	require.Equal(t, []any{}, li["addresses"])
 
 	t.Run("DeduplicatedByPhone", func(t *testing.T) {
 		for _, phone := range []string{"13800138000", "0086 138 0013 8000", "+86 532 8893 0000"} {
-			got := cusCreateCustomer(t, env, admin, map[string]any{"name": "Wang Li", "phones": []string{"15000000000", phone}}, http.StatusOK)
+			got := createCustomer(t, env, admin, map[string]any{"name": "Wang Li", "phones": []string{"15000000000", phone}}, http.StatusOK)
 			require.Equal(t, wang, got, "the existing customer, unchanged (%s)", phone)
 		}
-		require.Equal(t, 2, cusCount(t, env, ten.ID, "customers"))
+		require.Equal(t, 2, count(t, env, ten.ID, "customers"))
 		r := env.Do(t, http.MethodPost, "/v1/customers", admin, map[string]any{"name": "两个人", "phones": []string{"13800138000", "13900139000"}})
 		require.Equal(t, []string{"body.phones"}, problemLocations(t, r, http.StatusConflict))
 	})
@@ -142,7 +139,7 @@ func TestCustomers(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/customers", admin, map[string]any{"name": "x", "phones": []string{"13700137000"},
 			"addresses": []map[string]any{{"region_code": "37021", "line": "x"}}})
 		require.Equal(t, []string{"body.addresses[0].region_code"}, problemLocations(t, r, http.StatusUnprocessableEntity))
-		require.Equal(t, 2, cusCount(t, env, ten.ID, "customers"))
+		require.Equal(t, 2, count(t, env, ten.ID, "customers"))
 	})
 
 	t.Run("GetAndList", func(t *testing.T) {
@@ -151,14 +148,14 @@ func TestCustomers(t *testing.T) {
 		require.Equal(t, `"v1"`, r.Header.Get("ETag"))
 		require.Equal(t, wang, r.JSON(t))
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/customers/cus_00000000000000000000000000", agent, nil).Status)
-		require.Equal(t, []string{wangID, liID}, cusListIDs(t, env, agent, "/v1/customers"))
-		require.Equal(t, []string{wangID}, cusListIDs(t, env, agent, "/v1/customers?phone="+url.QueryEscape("+86 138 0013 8000")))
-		require.Equal(t, []string{liID}, cusListIDs(t, env, agent, "/v1/customers?name="+url.QueryEscape("李")))
-		require.Empty(t, cusListIDs(t, env, agent, "/v1/customers?name="+url.QueryEscape("%")))
+		require.Equal(t, []string{wangID, liID}, listIDs(t, env, agent, "/v1/customers"))
+		require.Equal(t, []string{wangID}, listIDs(t, env, agent, "/v1/customers?phone="+url.QueryEscape("+86 138 0013 8000")))
+		require.Equal(t, []string{liID}, listIDs(t, env, agent, "/v1/customers?name="+url.QueryEscape("李")))
+		require.Empty(t, listIDs(t, env, agent, "/v1/customers?name="+url.QueryEscape("%")))
 		r = env.Do(t, http.MethodGet, "/v1/customers?phone=nope", agent, nil)
 		require.Equal(t, []string{"query.phone"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 		page := env.Do(t, http.MethodGet, "/v1/customers?limit=1", agent, nil).JSON(t)
-		require.Equal(t, []string{liID}, cusListIDs(t, env, agent, "/v1/customers?limit=1&cursor="+page["next_cursor"].(string)))
+		require.Equal(t, []string{liID}, listIDs(t, env, agent, "/v1/customers?limit=1&cursor="+page["next_cursor"].(string)))
 	})
 
 	t.Run("Update", func(t *testing.T) {
@@ -176,8 +173,8 @@ func TestCustomers(t *testing.T) {
 		require.Equal(t, "李四", got["name"])
 		require.Equal(t, []any{"13900139000", "13600136000"}, got["phones"])
 		// The new phone now finds 李四; a dropped phone would be free again.
-		require.Equal(t, liID, cusCreateCustomer(t, env, agent, map[string]any{"name": "x", "phones": []string{"136 0013 6000"}}, http.StatusOK)["id"])
-		cusWaitEvents(t, env, admin, "type=customer.*", 3) // two created, one updated
+		require.Equal(t, liID, createCustomer(t, env, agent, map[string]any{"name": "x", "phones": []string{"136 0013 6000"}}, http.StatusOK)["id"])
+		waitEvents(t, env, admin, "type=customer.*", 3) // two created, one updated
 	})
 
 	t.Run("CrossTenant", func(t *testing.T) {
@@ -187,9 +184,9 @@ func TestCustomers(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 			require.NotContains(t, string(r.Body), "王丽")
 		}
-		require.Empty(t, cusListIDs(t, env, other.AdminKey, "/v1/customers?phone=13800138000"))
+		require.Empty(t, listIDs(t, env, other.AdminKey, "/v1/customers?phone=13800138000"))
 		// The same phone in another brand is another customer.
-		c := cusCreateCustomer(t, env, other.AdminKey, map[string]any{"name": "王丽", "phones": []string{"13800138000"}}, http.StatusCreated)
+		c := createCustomer(t, env, other.AdminKey, map[string]any{"name": "王丽", "phones": []string{"13800138000"}}, http.StatusCreated)
 		require.NotEqual(t, wangID, c["id"])
 		require.Equal(t, float64(1), env.Do(t, http.MethodGet, "/v1/customers/"+wangID, admin, nil).JSON(t)["version"])
 	})

@@ -48,7 +48,7 @@ type updateStorefrontInput struct {
 }
 
 // addTag declares a tag in the document once.
-func (s *Server) addCustomersTag(name, description string) {
+func (s *Server) addTag(name, description string) {
 	doc := s.api.OpenAPI()
 	for _, t := range doc.Tags {
 		if t.Name == name {
@@ -59,7 +59,7 @@ func (s *Server) addCustomersTag(name, description string) {
 }
 
 func (s *Server) registerStorefronts() {
-	s.addCustomersTag("Storefronts", "The brand's retail partners (marketplace shops, own stores, dealers). Each has its own API keys (role storefront) that see only the units it sold.")
+	s.addTag("Storefronts", "The brand's retail partners (marketplace shops, own stores, dealers). Each has its own API keys (role storefront) that see only the units it sold.")
 	tags := []string{"Storefronts"}
 	register(s, authz.StorefrontsWrite, huma.Operation{
 		OperationID: "createStorefront", Method: http.MethodPost, Path: "/v1/storefronts",

@@ -89,7 +89,7 @@ func TestStorefronts(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/storefronts?status=suspended", admin, nil)
 		require.Len(t, r.JSON(t)["data"], 1)
 
-		evs := cusWaitEvents(t, env, admin, "type=storefront.*", 3) // two created, one updated
+		evs := waitEvents(t, env, admin, "type=storefront.*", 3) // two created, one updated
 		require.Equal(t, jdID, evs[2]["subject_id"])
 		require.Equal(t, "suspended", evs[2]["data"].(map[string]any)["to_status"])
 	})

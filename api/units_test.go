@@ -10,9 +10,9 @@ import (
 	"github.com/servicenet/servicenet/internal/apitest"
 )
 
-// cusUnitBody is a valid registration of serial of model, owned by an inline
+// unitBody is a valid registration of serial of model, owned by an inline
 // customer; extra are key, value pairs that replace (nil: remove) fields.
-func cusUnitBody(model, serial string, extra ...any) map[string]any {
+func unitBody(model, serial string, extra ...any) map[string]any {
 	b := map[string]any{"model_id": model, "serial": serial, "purchase_date": "2026-10-11", "installed_on": "2026-10-13",
 		"channel": "retail", "invoice_number": "044031900111-08812345",
 		"purchase_price": map[string]any{"amount": 329900, "currency": "CNY"},
@@ -28,7 +28,7 @@ func cusUnitBody(model, serial string, extra ...any) map[string]any {
 	return b
 }
 
-func cusRegisterUnit(t *testing.T, env *apitest.Env, key string, body map[string]any) map[string]any {
+func registerUnit(t *testing.T, env *apitest.Env, key string, body map[string]any) map[string]any {
 	t.Helper()
 	r := env.Do(t, http.MethodPost, "/v1/units", key, body)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -38,25 +38,18 @@ func cusRegisterUnit(t *testing.T, env *apitest.Env, key string, body map[string
 	return u
 }
 
-func cusStorefrontKey(t *testing.T, env *apitest.Env, admin, storefrontID string) string {
-	t.Helper()
-	r := env.Do(t, http.MethodPost, "/v1/api-keys", admin, map[string]any{"name": "shop", "roles": []string{"storefront"}, "storefront_id": storefrontID})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	return r.JSON(t)["secret"].(string)
-}
-
 func TestUnitRegistration(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	ten := env.CreateTenant(t, "units")
 	admin := ten.AdminKey
-	washer := cusModel(t, env, ten.ID, "XQG100-HBD14126L", "washer")
-	fridge := cusModel(t, env, ten.ID, "BCD-510WGHTD", "refrigerator")
+	washer := createModel(t, env, ten.ID, "XQG100-HBD14126L", "washer")
+	fridge := createModel(t, env, ten.ID, "BCD-510WGHTD", "refrigerator")
 	sfA := env.Storefront(t, admin, "SHOP-A")
 	sfB := env.Storefront(t, admin, "SHOP-B")
-	keyA := cusStorefrontKey(t, env, admin, sfA)
+	keyA := env.StorefrontKey(t, admin, sfA)
 
-	u := cusRegisterUnit(t, env, admin, cusUnitBody(washer, "bh0y3e1d2000123"))
+	u := registerUnit(t, env, admin, unitBody(washer, "bh0y3e1d2000123"))
 	unitID := u["id"].(string)
 	require.Regexp(t, `^unt_[0-9a-z]{26}$`, unitID)
 	require.Equal(t, "BH0Y3E1D2000123", u["serial"], "serials are upper-cased")
@@ -78,30 +71,30 @@ func TestUnitRegistration(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, u, r.JSON(t))
 
-	evs := cusWaitEvents(t, env, admin, "type=unit.registered", 1)
+	evs := waitEvents(t, env, admin, "type=unit.registered", 1)
 	require.Equal(t, unitID, evs[0]["subject_id"])
 	require.Equal(t, "BH0Y3E1D2000123", evs[0]["data"].(map[string]any)["serial"])
 
 	t.Run("SameOwnerFoundByPhone", func(t *testing.T) {
-		u2 := cusRegisterUnit(t, env, admin, cusUnitBody(fridge, "FR-0001", "customer", map[string]any{"name": "Zhao Min", "phones": []string{"18600000001"}}))
+		u2 := registerUnit(t, env, admin, unitBody(fridge, "FR-0001", "customer", map[string]any{"name": "Zhao Min", "phones": []string{"18600000001"}}))
 		require.Equal(t, owner, u2["customer_id"])
-		u3 := cusRegisterUnit(t, env, admin, cusUnitBody(fridge, "FR-0002", "customer", nil, "customer_id", owner, "installed_on", nil))
+		u3 := registerUnit(t, env, admin, unitBody(fridge, "FR-0002", "customer", nil, "customer_id", owner, "installed_on", nil))
 		require.Equal(t, owner, u3["customer_id"])
 		require.Nil(t, u3["installed_on"])
-		require.Equal(t, []string{u2["id"].(string), u3["id"].(string)}, cusListIDs(t, env, admin, "/v1/units?model_id="+fridge))
+		require.Equal(t, []string{u2["id"].(string), u3["id"].(string)}, listIDs(t, env, admin, "/v1/units?model_id="+fridge))
 	})
 
 	t.Run("SerialUniquePerModel", func(t *testing.T) {
 		// The same serial under another model is another unit.
-		cusRegisterUnit(t, env, admin, cusUnitBody(fridge, "BH0Y3E1D2000123", "customer", nil, "customer_id", owner))
-		customers, units := cusCount(t, env, ten.ID, "customers"), cusCount(t, env, ten.ID, "units")
+		registerUnit(t, env, admin, unitBody(fridge, "BH0Y3E1D2000123", "customer", nil, "customer_id", owner))
+		customers, units := count(t, env, ten.ID, "customers"), count(t, env, ten.ID, "units")
 		// The same serial and model again, with a new inline customer: 409, and not even the customer is written.
-		r := env.Do(t, http.MethodPost, "/v1/units", admin, cusUnitBody(washer, "BH0Y3E1D2000123",
+		r := env.Do(t, http.MethodPost, "/v1/units", admin, unitBody(washer, "BH0Y3E1D2000123",
 			"customer", map[string]any{"name": "新人", "phones": []string{"18600000999"}}))
 		require.Equal(t, []string{"body.serial"}, problemLocations(t, r, http.StatusConflict))
-		require.Equal(t, customers, cusCount(t, env, ten.ID, "customers"))
-		require.Equal(t, units, cusCount(t, env, ten.ID, "units"))
-		require.Len(t, cusListIDs(t, env, admin, "/v1/units?serial=bh0y3e1d2000123"), 2)
+		require.Equal(t, customers, count(t, env, ten.ID, "customers"))
+		require.Equal(t, units, count(t, env, ten.ID, "units"))
+		require.Len(t, listIDs(t, env, admin, "/v1/units?serial=bh0y3e1d2000123"), 2)
 	})
 
 	today := time.Now().In(time.FixedZone("CST", 8*3600))
@@ -115,31 +108,31 @@ func TestUnitRegistration(t *testing.T) {
 			status int
 			want   []string
 		}{
-			{"PurchaseInTheFuture", admin, cusUnitBody(washer, "N1", "purchase_date", tomorrow, "installed_on", nil), 422, []string{"body.purchase_date"}},
-			{"InstalledBeforePurchase", admin, cusUnitBody(washer, "N1", "installed_on", "2026-10-10"), 422, []string{"body.installed_on"}},
-			{"InstalledInTheFuture", admin, cusUnitBody(washer, "N1", "installed_on", tomorrow), 422, []string{"body.installed_on"}},
-			{"NotADate", admin, cusUnitBody(washer, "N1", "purchase_date", "2026-02-30"), 422, []string{"body.purchase_date"}},
-			{"UnknownModel", admin, cusUnitBody("mdl_00000000000000000000000000", "N1"), 422, []string{"body.model_id"}},
-			{"MalformedModel", admin, cusUnitBody("washer-10kg", "N1"), 422, []string{"body.model_id"}},
-			{"NegativePrice", admin, cusUnitBody(washer, "N1", "purchase_price", map[string]any{"amount": -1, "currency": "CNY"}), 422, []string{"body.purchase_price.amount"}},
-			{"FractionalPrice", admin, cusUnitBody(washer, "N1", "purchase_price", map[string]any{"amount": 3299.5, "currency": "CNY"}), 422, []string{"body.purchase_price.amount"}},
-			{"OtherCurrency", admin, cusUnitBody(washer, "N1", "purchase_price", map[string]any{"amount": 100, "currency": "USD"}), 422, []string{"body.purchase_price.currency"}},
-			{"UnknownRegion", admin, cusUnitBody(washer, "N1", "customer", map[string]any{"name": "x", "phones": []string{"18600000777"},
+			{"PurchaseInTheFuture", admin, unitBody(washer, "N1", "purchase_date", tomorrow, "installed_on", nil), 422, []string{"body.purchase_date"}},
+			{"InstalledBeforePurchase", admin, unitBody(washer, "N1", "installed_on", "2026-10-10"), 422, []string{"body.installed_on"}},
+			{"InstalledInTheFuture", admin, unitBody(washer, "N1", "installed_on", tomorrow), 422, []string{"body.installed_on"}},
+			{"NotADate", admin, unitBody(washer, "N1", "purchase_date", "2026-02-30"), 422, []string{"body.purchase_date"}},
+			{"UnknownModel", admin, unitBody("mdl_00000000000000000000000000", "N1"), 422, []string{"body.model_id"}},
+			{"MalformedModel", admin, unitBody("washer-10kg", "N1"), 422, []string{"body.model_id"}},
+			{"NegativePrice", admin, unitBody(washer, "N1", "purchase_price", map[string]any{"amount": -1, "currency": "CNY"}), 422, []string{"body.purchase_price.amount"}},
+			{"FractionalPrice", admin, unitBody(washer, "N1", "purchase_price", map[string]any{"amount": 3299.5, "currency": "CNY"}), 422, []string{"body.purchase_price.amount"}},
+			{"OtherCurrency", admin, unitBody(washer, "N1", "purchase_price", map[string]any{"amount": 100, "currency": "USD"}), 422, []string{"body.purchase_price.currency"}},
+			{"UnknownRegion", admin, unitBody(washer, "N1", "customer", map[string]any{"name": "x", "phones": []string{"18600000777"},
 				"addresses": []map[string]any{{"region_code": "370299", "line": "x"}}}), 422, []string{"body.customer.addresses[0].region_code"}},
-			{"BadPhone", admin, cusUnitBody(washer, "N1", "customer", map[string]any{"name": "x", "phones": []string{"123"}}), 422, []string{"body.customer.phones[0]"}},
-			{"UnknownCustomer", admin, cusUnitBody(washer, "N1", "customer", nil, "customer_id", "cus_00000000000000000000000000"), 422, []string{"body.customer_id"}},
-			{"NoOwner", admin, cusUnitBody(washer, "N1", "customer", nil), 422, []string{"body.customer_id"}},
-			{"BothOwners", admin, cusUnitBody(washer, "N1", "customer_id", owner), 422, []string{"body.customer"}},
-			{"StorefrontChannelWithoutStorefront", admin, cusUnitBody(washer, "N1", "channel", "storefront", "customer", newCustomer), 422, []string{"body.storefront_id"}},
-			{"StorefrontWithOtherChannel", admin, cusUnitBody(washer, "N1", "storefront_id", sfA, "customer", newCustomer), 422, []string{"body.channel"}},
-			{"UnknownStorefront", admin, cusUnitBody(washer, "N1", "channel", "storefront", "storefront_id", "sfr_00000000000000000000000000", "customer", newCustomer), 422, []string{"body.storefront_id"}},
-			{"StorefrontKeyNamingAnother", keyA, cusUnitBody(washer, "N1", "channel", nil, "storefront_id", sfB, "customer", newCustomer), 422, []string{"body.storefront_id"}},
-			{"StorefrontKeyOtherChannel", keyA, cusUnitBody(washer, "N1", "customer", newCustomer), 422, []string{"body.channel"}},
-			{"EverythingAtOnce", admin, cusUnitBody("mdl_00000000000000000000000000", "N1", "purchase_date", tomorrow, "installed_on", "2026-01-01",
+			{"BadPhone", admin, unitBody(washer, "N1", "customer", map[string]any{"name": "x", "phones": []string{"123"}}), 422, []string{"body.customer.phones[0]"}},
+			{"UnknownCustomer", admin, unitBody(washer, "N1", "customer", nil, "customer_id", "cus_00000000000000000000000000"), 422, []string{"body.customer_id"}},
+			{"NoOwner", admin, unitBody(washer, "N1", "customer", nil), 422, []string{"body.customer_id"}},
+			{"BothOwners", admin, unitBody(washer, "N1", "customer_id", owner), 422, []string{"body.customer"}},
+			{"StorefrontChannelWithoutStorefront", admin, unitBody(washer, "N1", "channel", "storefront", "customer", newCustomer), 422, []string{"body.storefront_id"}},
+			{"StorefrontWithOtherChannel", admin, unitBody(washer, "N1", "storefront_id", sfA, "customer", newCustomer), 422, []string{"body.channel"}},
+			{"UnknownStorefront", admin, unitBody(washer, "N1", "channel", "storefront", "storefront_id", "sfr_00000000000000000000000000", "customer", newCustomer), 422, []string{"body.storefront_id"}},
+			{"StorefrontKeyNamingAnother", keyA, unitBody(washer, "N1", "channel", nil, "storefront_id", sfB, "customer", newCustomer), 422, []string{"body.storefront_id"}},
+			{"StorefrontKeyOtherChannel", keyA, unitBody(washer, "N1", "customer", newCustomer), 422, []string{"body.channel"}},
+			{"EverythingAtOnce", admin, unitBody("mdl_00000000000000000000000000", "N1", "purchase_date", tomorrow, "installed_on", "2026-01-01",
 				"purchase_price", map[string]any{"amount": -5, "currency": "EUR"}), 422,
 				[]string{"body.purchase_date", "body.installed_on", "body.purchase_price.amount", "body.purchase_price.currency", "body.model_id"}},
 		}
-		customers, units := cusCount(t, env, ten.ID, "customers"), cusCount(t, env, ten.ID, "units")
+		customers, units := count(t, env, ten.ID, "customers"), count(t, env, ten.ID, "units")
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				r := env.Do(t, http.MethodPost, "/v1/units", c.key, c.body)
@@ -149,14 +142,14 @@ func TestUnitRegistration(t *testing.T) {
 				}
 			})
 		}
-		require.Equal(t, customers, cusCount(t, env, ten.ID, "customers"))
-		require.Equal(t, units, cusCount(t, env, ten.ID, "units"))
+		require.Equal(t, customers, count(t, env, ten.ID, "customers"))
+		require.Equal(t, units, count(t, env, ten.ID, "units"))
 	})
 
 	t.Run("SuspendedStorefront", func(t *testing.T) {
 		sfC := env.Storefront(t, admin, "SHOP-C")
-		keyC := cusStorefrontKey(t, env, admin, sfC)
-		sold := cusRegisterUnit(t, env, keyC, cusUnitBody(washer, "C-1", "channel", nil))
+		keyC := env.StorefrontKey(t, admin, sfC)
+		sold := registerUnit(t, env, keyC, unitBody(washer, "C-1", "channel", nil))
 		require.Equal(t, sfC, sold["storefront_id"])
 		require.Equal(t, "storefront", sold["channel"])
 		r := env.Do(t, http.MethodPatch, "/v1/storefronts/"+sfC, admin, map[string]any{"status": "suspended"})
@@ -165,12 +158,12 @@ func TestUnitRegistration(t *testing.T) {
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/units/"+sold["id"].(string), keyC, nil).Status)
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/units/"+sold["id"].(string)+"/history", keyC, nil).Status)
 		// ...but write nothing.
-		r = env.Do(t, http.MethodPost, "/v1/units", keyC, cusUnitBody(washer, "C-2", "channel", nil))
+		r = env.Do(t, http.MethodPost, "/v1/units", keyC, unitBody(washer, "C-2", "channel", nil))
 		require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
 		r = env.Do(t, http.MethodPatch, "/v1/units/"+sold["id"].(string), keyC, map[string]any{"invoice_number": "X"})
 		require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
 		// Nobody registers a unit as sold through it.
-		r = env.Do(t, http.MethodPost, "/v1/units", admin, cusUnitBody(washer, "C-3", "channel", "storefront", "storefront_id", sfC))
+		r = env.Do(t, http.MethodPost, "/v1/units", admin, unitBody(washer, "C-3", "channel", "storefront", "storefront_id", sfC))
 		require.Equal(t, []string{"body.storefront_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 	})
 }
@@ -180,10 +173,10 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 	env := apitest.New(t)
 	ten := env.CreateTenant(t, "unit-history")
 	admin := ten.AdminKey
-	washer := cusModel(t, env, ten.ID, "XQG100", "washer")
-	u := cusRegisterUnit(t, env, admin, cusUnitBody(washer, "H-1", "purchase_date", "2024-03-01", "installed_on", "2024-03-02"))
+	washer := createModel(t, env, ten.ID, "XQG100", "washer")
+	u := registerUnit(t, env, admin, unitBody(washer, "H-1", "purchase_date", "2024-03-01", "installed_on", "2024-03-02"))
 	id := u["id"].(string)
-	other := cusCreateCustomer(t, env, admin, map[string]any{"name": "钱多", "phones": []string{"13300133000"}}, http.StatusCreated)
+	other := createCustomer(t, env, admin, map[string]any{"name": "钱多", "phones": []string{"13300133000"}}, http.StatusCreated)
 
 	t.Run("Update", func(t *testing.T) {
 		r := env.Do(t, http.MethodPatch, "/v1/units/"+id, admin, map[string]any{"installed_on": "2024-02-01"})
@@ -202,8 +195,8 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 		require.Equal(t, "INV-2", got["invoice_number"])
 		require.Equal(t, other["id"], got["customer_id"])
 		require.Equal(t, "2024-03-05", got["installed_on"])
-		require.Equal(t, []string{id}, cusListIDs(t, env, admin, "/v1/units?customer_id="+other["id"].(string)))
-		evs := cusWaitEvents(t, env, admin, "type=unit.updated", 1)
+		require.Equal(t, []string{id}, listIDs(t, env, admin, "/v1/units?customer_id="+other["id"].(string)))
+		evs := waitEvents(t, env, admin, "type=unit.updated", 1)
 		require.Equal(t, other["id"], evs[0]["data"].(map[string]any)["to_customer_id"])
 	})
 
@@ -231,9 +224,9 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 		require.Equal(t, r1["id"], data[2].(map[string]any)["id"])
 		page := env.Do(t, http.MethodGet, "/v1/units/"+id+"/history?limit=2", admin, nil).JSON(t)
 		require.Len(t, page["data"], 2)
-		require.Equal(t, []string{r1["id"].(string)}, cusListIDs(t, env, admin, "/v1/units/"+id+"/history?limit=2&cursor="+page["next_cursor"].(string)))
+		require.Equal(t, []string{r1["id"].(string)}, listIDs(t, env, admin, "/v1/units/"+id+"/history?limit=2&cursor="+page["next_cursor"].(string)))
 
-		before := cusCount(t, env, ten.ID, "service_records")
+		before := count(t, env, ten.ID, "service_records")
 		for name, c := range map[string]struct {
 			body   map[string]any
 			status int
@@ -250,7 +243,7 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 			r := env.Do(t, http.MethodPost, "/v1/units/"+id+"/service-records", admin, c.body)
 			require.Equal(t, c.want, problemLocations(t, r, c.status), name)
 		}
-		require.Equal(t, before, cusCount(t, env, ten.ID, "service_records"))
+		require.Equal(t, before, count(t, env, ten.ID, "service_records"))
 		// The same reference under another kind is another record.
 		record(map[string]any{"kind": "claim", "occurred_on": "2025-06-10", "reference": "LEGACY-2"})
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/units/unt_00000000000000000000000000/history", admin, nil).Status)
@@ -258,7 +251,7 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 
 	t.Run("CrossTenant", func(t *testing.T) {
 		b := env.CreateTenant(t, "unit-history-b")
-		bModel := cusModel(t, env, b.ID, "XQG100", "washer")
+		bModel := createModel(t, env, b.ID, "XQG100", "washer")
 		for _, c := range []struct {
 			method, path string
 			body         any
@@ -273,42 +266,42 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, r.Status, "%s %s: %s", c.method, c.path, r.Body)
 			require.NotContains(t, string(r.Body), "H-1")
 		}
-		require.Empty(t, cusListIDs(t, env, b.AdminKey, "/v1/units?serial=H-1"))
+		require.Empty(t, listIDs(t, env, b.AdminKey, "/v1/units?serial=H-1"))
 		// A's model and customer cannot be named in B.
-		r := env.Do(t, http.MethodPost, "/v1/units", b.AdminKey, cusUnitBody(washer, "X-1"))
+		r := env.Do(t, http.MethodPost, "/v1/units", b.AdminKey, unitBody(washer, "X-1"))
 		require.Equal(t, []string{"body.model_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
-		r = env.Do(t, http.MethodPost, "/v1/units", b.AdminKey, cusUnitBody(bModel, "X-1", "customer", nil, "customer_id", other["id"]))
+		r = env.Do(t, http.MethodPost, "/v1/units", b.AdminKey, unitBody(bModel, "X-1", "customer", nil, "customer_id", other["id"]))
 		require.Equal(t, []string{"body.customer_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 		// The same serial and model number is free in B.
-		cusRegisterUnit(t, env, b.AdminKey, cusUnitBody(bModel, "H-1"))
+		registerUnit(t, env, b.AdminKey, unitBody(bModel, "H-1"))
 		require.Equal(t, float64(2), env.Do(t, http.MethodGet, "/v1/units/"+id, admin, nil).JSON(t)["version"], "A's unit unchanged")
 	})
 }
 
-func TestUnitsStorefrontScope(t *testing.T) {
+func TestStorefrontScope(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	ten := env.CreateTenant(t, "storefront-scope")
 	admin := ten.AdminKey
-	washer := cusModel(t, env, ten.ID, "XQG100", "washer")
+	washer := createModel(t, env, ten.ID, "XQG100", "washer")
 	sfA, sfB := env.Storefront(t, admin, "A"), env.Storefront(t, admin, "B")
-	keyA, keyB := cusStorefrontKey(t, env, admin, sfA), cusStorefrontKey(t, env, admin, sfB)
+	keyA, keyB := env.StorefrontKey(t, admin, sfA), env.StorefrontKey(t, admin, sfB)
 
 	// A sells a unit to a new customer; the brand registers one of its own for a known customer.
-	ua := cusRegisterUnit(t, env, keyA, cusUnitBody(washer, "A-1", "channel", nil, "customer", map[string]any{"name": "孙悟", "phones": []string{"13511112222"}}))
+	ua := registerUnit(t, env, keyA, unitBody(washer, "A-1", "channel", nil, "customer", map[string]any{"name": "孙悟", "phones": []string{"13511112222"}}))
 	require.Equal(t, sfA, ua["storefront_id"])
 	require.Equal(t, "storefront", ua["channel"])
 	aOwner := ua["customer_id"].(string)
-	brandCustomer := cusCreateCustomer(t, env, admin, map[string]any{"name": "猪八", "phones": []string{"13533334444"}}, http.StatusCreated)
-	brandUnit := cusRegisterUnit(t, env, admin, cusUnitBody(washer, "BR-1", "channel", "brand_store", "customer", nil, "customer_id", brandCustomer["id"]))
-	ub := cusRegisterUnit(t, env, keyB, cusUnitBody(washer, "B-1", "channel", "storefront", "customer", map[string]any{"name": "沙和", "phones": []string{"13555556666"}}))
+	brandCustomer := createCustomer(t, env, admin, map[string]any{"name": "猪八", "phones": []string{"13533334444"}}, http.StatusCreated)
+	brandUnit := registerUnit(t, env, admin, unitBody(washer, "BR-1", "channel", "brand_store", "customer", nil, "customer_id", brandCustomer["id"]))
+	ub := registerUnit(t, env, keyB, unitBody(washer, "B-1", "channel", "storefront", "customer", map[string]any{"name": "沙和", "phones": []string{"13555556666"}}))
 	bOwner := ub["customer_id"].(string)
 
 	t.Run("UnitsOfAnotherStorefrontAreNotFound", func(t *testing.T) {
-		require.Equal(t, []string{ua["id"].(string)}, cusListIDs(t, env, keyA, "/v1/units"))
-		require.Empty(t, cusListIDs(t, env, keyA, "/v1/units?storefront_id="+sfB))
-		require.Empty(t, cusListIDs(t, env, keyA, "/v1/units?serial=BR-1"))
-		require.Len(t, cusListIDs(t, env, admin, "/v1/units"), 3)
+		require.Equal(t, []string{ua["id"].(string)}, listIDs(t, env, keyA, "/v1/units"))
+		require.Empty(t, listIDs(t, env, keyA, "/v1/units?storefront_id="+sfB))
+		require.Empty(t, listIDs(t, env, keyA, "/v1/units?serial=BR-1"))
+		require.Len(t, listIDs(t, env, admin, "/v1/units"), 3)
 		for _, id := range []string{ub["id"].(string), brandUnit["id"].(string)} {
 			for _, c := range []struct {
 				method, path string
@@ -327,7 +320,7 @@ func TestUnitsStorefrontScope(t *testing.T) {
 	})
 
 	t.Run("CustomersThroughTheirUnits", func(t *testing.T) {
-		require.Equal(t, []string{aOwner}, cusListIDs(t, env, keyA, "/v1/customers"))
+		require.Equal(t, []string{aOwner}, listIDs(t, env, keyA, "/v1/customers"))
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+aOwner, keyA, nil).Status)
 		for _, id := range []string{bOwner, brandCustomer["id"].(string)} {
 			r := env.Do(t, http.MethodGet, "/v1/customers/"+id, keyA, nil)
@@ -335,22 +328,22 @@ func TestUnitsStorefrontScope(t *testing.T) {
 			r = env.Do(t, http.MethodPatch, "/v1/customers/"+id, keyA, map[string]any{"name": "x"})
 			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 		}
-		require.Empty(t, cusListIDs(t, env, keyA, "/v1/customers?phone=13555556666"))
+		require.Empty(t, listIDs(t, env, keyA, "/v1/customers?phone=13555556666"))
 		// Finding a customer it has no business with tells A nothing about them.
 		r := env.Do(t, http.MethodPost, "/v1/customers", keyA, map[string]any{"name": "x", "phones": []string{"13555556666"}})
 		require.Equal(t, []string{"body.phones"}, problemLocations(t, r, http.StatusConflict))
 		require.NotContains(t, string(r.Body), "沙和")
 		require.NotContains(t, string(r.Body), bOwner)
 		// A customer A creates is A's to see before any unit.
-		own := cusCreateCustomer(t, env, keyA, map[string]any{"name": "唐僧", "phones": []string{"13577778888"}}, http.StatusCreated)
+		own := createCustomer(t, env, keyA, map[string]any{"name": "唐僧", "phones": []string{"13577778888"}}, http.StatusCreated)
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+own["id"].(string), keyA, nil).Status)
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/customers/"+own["id"].(string), keyB, nil).Status)
 		// A unit A sells to B's customer (found by phone) links them and brings the customer into A's scope.
-		u := cusRegisterUnit(t, env, keyA, cusUnitBody(washer, "A-2", "channel", nil, "customer", map[string]any{"name": "x", "phones": []string{"135 5555 6666"}}))
+		u := registerUnit(t, env, keyA, unitBody(washer, "A-2", "channel", nil, "customer", map[string]any{"name": "x", "phones": []string{"135 5555 6666"}}))
 		require.Equal(t, bOwner, u["customer_id"])
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+bOwner, keyA, nil).Status)
 		// But A cannot register a unit to a customer outside its scope by id.
-		r = env.Do(t, http.MethodPost, "/v1/units", keyA, cusUnitBody(washer, "A-3", "channel", nil, "customer", nil, "customer_id", brandCustomer["id"]))
+		r = env.Do(t, http.MethodPost, "/v1/units", keyA, unitBody(washer, "A-3", "channel", nil, "customer", nil, "customer_id", brandCustomer["id"]))
 		require.Equal(t, []string{"body.customer_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 	})
 
@@ -358,6 +351,6 @@ func TestUnitsStorefrontScope(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/units/"+ua["id"].(string)+"/service-records", keyA, map[string]any{"kind": "return", "occurred_on": "2026-10-15",
 			"basis": "seven_day_no_reason"})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		require.Len(t, cusListIDs(t, env, keyA, "/v1/units/"+ua["id"].(string)+"/history"), 1)
+		require.Len(t, listIDs(t, env, keyA, "/v1/units/"+ua["id"].(string)+"/history"), 1)
 	})
 }

@@ -59,8 +59,8 @@ func (b *contractBundle) contractUnit(t *testing.T, tenantID, category, purchase
 			tx.TenantID, customer); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, purchase_price, currency)
-			VALUES ($1, $2, $3, $2, $4, $5::date, 'brand_store', 299900, 'CNY')`, tx.TenantID, id, model, customer, purchase)
+		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, purchase_price, currency, created_by)
+			VALUES ($1, $2, $3, $2, $4, $5::date, 'brand_store', 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase)
 		return err
 	}))
 	return id

@@ -261,3 +261,12 @@ func (e *Env) Storefront(t testing.TB, adminKey, code string) string {
 	id := r.JSON(t)["id"].(string)
 	return id
 }
+
+// StorefrontKey issues a storefront key for storefrontID and returns its secret.
+func (e *Env) StorefrontKey(t testing.TB, adminKey, storefrontID string) string {
+	t.Helper()
+	r := e.Do(t, http.MethodPost, "/v1/api-keys", adminKey, map[string]any{"name": "storefront " + storefrontID,
+		"roles": []string{"storefront"}, "storefront_id": storefrontID})
+	require.Equal(t, http.StatusCreated, r.Status, "create storefront key: %s", r.Body)
+	return r.JSON(t)["secret"].(string)
+}

@@ -59,8 +59,8 @@ func (b *bundle) unit(t *testing.T, category string, warrantyMonths int, purchas
 		if storefrontID != "" {
 			channel, sf = "storefront", &storefrontID
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, storefront_id, purchase_price, currency)
-			VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, 299900, 'CNY')`, tx.TenantID, id, model, id, customer, purchase, channel, sf)
+		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, storefront_id, purchase_price, currency, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, 299900, 'CNY', 'test')`, tx.TenantID, id, model, id, customer, purchase, channel, sf)
 		return err
 	}))
 	return id

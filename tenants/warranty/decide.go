@@ -1,0 +1,319 @@
+package warranty
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// DecideRequest asks what a registered unit's owner is entitled to for a
+// fault on a date: the unit, its model, contracts and service history are
+// read from the tenant's records; the work is priced by a stored quote or,
+// for a preview, by the price list in effect on the date.
+type DecideRequest struct {
+	UnitID          string         `json:"unit_id" maxLength:"64" doc:"The registered unit. A storefront key may ask only about units its storefront sold." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	Fault           FaultReport    `json:"fault"`
+	RequestedRemedy string         `json:"requested_remedy,omitempty" enum:"repair,exchange,return,swap" doc:"What the customer asks for; default repair. The decision prices it when it is allowed, else the best allowed remedy." example:"repair"`
+	On              string         `json:"on,omitempty" format:"date" doc:"The service date, in the tenant's time zone; default today. Not in the future, not before the purchase." example:"2026-11-20"`
+	QuoteID         string         `json:"quote_id,omitempty" maxLength:"64" doc:"A stored quote (createQuote) for the unit's model: the decision keeps its price list version. Give quote_id or work, or neither for a decision without charges." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Work            *Work          `json:"work,omitempty"`
+	CardCharge      *tenants.Money `json:"warranty_card_charge,omitempty"`
+	Visit           *VisitReport   `json:"visit,omitempty"`
+}
+
+// FaultReport is what is wrong and why.
+type FaultReport struct {
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning." example:"accidental_damage"`
+	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"screen\"]"`
+	Repairable     *bool    `json:"repairable,omitempty" doc:"Whether the unit can be repaired; default true. Unrepairable units may be swapped under a plan." example:"true"`
+	Resaleable     bool     `json:"resaleable,omitempty" doc:"For a return: the unit and packaging can be resold (seven-day no-reason return)." example:"false"`
+	ChangeOfMind   bool     `json:"change_of_mind,omitempty" doc:"The customer no longer wants the unit (no fault): seven-day return at the buyer's freight." example:"false"`
+	WrongOrDamaged bool     `json:"wrong_or_damaged_on_delivery,omitempty" doc:"Wrong goods, or damaged in delivery: the seller pays freight." example:"false"`
+}
+
+// Work is a job to price with the price list in effect on the decision's
+// date, without storing a quote.
+type Work struct {
+	ServiceKind  string              `json:"service_kind" enum:"install,repair,maintenance,carry_in,remote" doc:"Kind of work: prices the labor line." example:"repair"`
+	Parts        []catalog.QuotePart `json:"parts,omitempty" maxItems:"50" doc:"Parts the job needs; each must fit the unit's model."`
+	IncludeVisit bool                `json:"include_visit,omitempty" doc:"Add the visit fee." example:"true"`
+}
+
+// VisitReport is how the service went, for the service promises (rule 8).
+type VisitReport struct {
+	LateMinutes          int  `json:"late_minutes,omitempty" minimum:"0" maximum:"10080" doc:"Minutes the technician arrived after the agreed time." example:"20"`
+	CustomerRefused      bool `json:"customer_refused,omitempty" doc:"The customer refused the late technician." example:"false"`
+	RepeatVisitByNetwork bool `json:"repeat_visit_by_network,omitempty" doc:"This visit repeats one the network failed to complete." example:"false"`
+	PriceListNotShown    bool `json:"price_list_not_shown,omitempty" doc:"The price list was not shown before charging." example:"false"`
+	LicenceNotShown      bool `json:"licence_not_shown,omitempty" doc:"The technician did not show a service licence." example:"false"`
+	ConductBreach        bool `json:"conduct_breach,omitempty" doc:"A serious breach of the conduct standard." example:"false"`
+}
+
+// Entitlement is a decision with what it was made from.
+type Entitlement struct {
+	UnitID           string               `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	On               string               `json:"on" format:"date" doc:"The service date decided for." example:"2026-11-20"`
+	Day              int                  `json:"day" doc:"Day of ownership on that date; the purchase date is day 1." example:"40"`
+	ManufacturerEnd  string               `json:"manufacturer_warranty_ends_on" format:"date" doc:"Last day of the whole-unit manufacturer warranty." example:"2027-10-10"`
+	QuoteID          string               `json:"quote_id,omitempty" doc:"The stored quote that priced the work." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PriceListVersion int                  `json:"price_list_version,omitempty" doc:"The price list version that priced the work." example:"1"`
+	Decision         entitlement.Decision `json:"decision"`
+}
+
+// Decide answers req for the principal. Nothing is written: it is a preview
+// that agents, storefronts and technicians show before any charge.
+func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideRequest) (Entitlement, error) {
+	var out Entitlement
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		settings, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		today := settings.Today(s.now())
+		in, e, err := gatherDecision(ctx, tx, p, req, today, settings.Currency)
+		if err != nil {
+			return err
+		}
+		d, err := entitlement.Decide(in)
+		if err != nil {
+			return err
+		}
+		e.Decision = d
+		out = e
+		return nil
+	})
+	return out, pg.Translate(err)
+}
+
+// gatherDecision reads everything the engine needs and checks the request.
+func gatherDecision(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req DecideRequest, today, currency string) (entitlement.Input, Entitlement, error) {
+	var (
+		in  entitlement.Input
+		out Entitlement
+		v   tenants.Validation
+	)
+	unit, err := customers.LoadUnit(ctx, tx, p, req.UnitID)
+	if err != nil {
+		return in, out, err // not_found: absent, another tenant's or outside the key's scope
+	}
+	model, err := catalog.LoadModel(ctx, tx, unit.ModelID)
+	if err != nil {
+		return in, out, err
+	}
+	purchase, _ := time.Parse(time.DateOnly, unit.PurchaseDate)
+	on := req.On
+	switch {
+	case on == "":
+		on = today
+	case !isDate(on):
+		v.Add("body.on", "a date, YYYY-MM-DD", req.On)
+	case on > today:
+		v.Add("body.on", "must not be in the future (today is "+today+" in the tenant's time zone)", req.On)
+	case on < unit.PurchaseDate:
+		v.Add("body.on", "must not be before the purchase date "+unit.PurchaseDate, req.On)
+	}
+	if req.CardCharge != nil {
+		tenants.CheckMoney(&v, "body.warranty_card_charge", *req.CardCharge, currency)
+	}
+	remedy := entitlement.RemedyRepair
+	if req.RequestedRemedy != "" {
+		remedy = entitlement.RemedyKind(req.RequestedRemedy)
+	}
+	if req.QuoteID != "" && req.Work != nil {
+		v.Add("body.work", "give quote_id or work, not both", nil)
+	}
+	if err := v.Err(); err != nil {
+		return in, out, err
+	}
+
+	var quote entitlement.Quote
+	switch {
+	case req.QuoteID != "":
+		q, err := catalog.LoadQuote(ctx, tx, req.QuoteID)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return in, out, tenants.Invalid("body.quote_id", "no such quote", req.QuoteID)
+		} else if err != nil {
+			return in, out, err
+		}
+		if q.ModelID != unit.ModelID {
+			return in, out, tenants.Invalid("body.quote_id", "the quote prices another model than the unit's", req.QuoteID)
+		}
+		out.QuoteID, out.PriceListVersion = q.ID, q.PriceListVersion
+		quote = engineQuote(q)
+	case req.Work != nil:
+		q, err := catalog.PriceJob(ctx, tx, catalog.NewQuote{ModelID: unit.ModelID, ServiceKind: req.Work.ServiceKind,
+			Parts: req.Work.Parts, IncludeVisit: req.Work.IncludeVisit, On: on}, today)
+		if err != nil {
+			return in, out, underWork(err)
+		}
+		out.PriceListVersion = q.PriceListVersion
+		quote = engineQuote(q)
+	}
+
+	contracts, err := UnitContracts(ctx, tx, unit.ID)
+	if err != nil {
+		return in, out, err
+	}
+	history, err := customers.LoadHistory(ctx, tx, unit.ID)
+	if err != nil {
+		return in, out, err
+	}
+
+	date, _ := time.Parse(time.DateOnly, on)
+	in = entitlement.Input{
+		Unit:            engineUnit(unit, model, purchase),
+		Contracts:       make([]entitlement.Contract, 0, len(contracts)),
+		History:         engineHistory(history),
+		Fault:           engineFault(req.Fault),
+		RequestedRemedy: remedy,
+		Date:            date,
+		Quote:           quote,
+	}
+	for _, c := range contracts {
+		in.Contracts = append(in.Contracts, engineContract(c))
+	}
+	if req.CardCharge != nil {
+		cc := *req.CardCharge
+		in.WarrantyCardCharge = &cc
+	}
+	if req.Visit != nil {
+		in.Visit = entitlement.Visit(*req.Visit)
+	}
+	out.UnitID, out.On = unit.ID, on
+	out.Day = entitlement.DayOf(purchase, date)
+	out.ManufacturerEnd = entitlement.TermEnd(purchase, model.WarrantyMonths).Format(time.DateOnly)
+	return in, out, nil
+}
+
+// underWork moves the pricing problems PriceJob names at body.<field> to
+// body.work.<field>, where this request carries them.
+func underWork(err error) error {
+	var te *tenants.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	moved := *te
+	moved.Fields = make([]tenants.FieldError, len(te.Fields))
+	for i, f := range te.Fields {
+		if rest, ok := strings.CutPrefix(f.Location, "body."); ok && rest != "on" {
+			f.Location = "body.work." + rest
+		}
+		moved.Fields[i] = f
+	}
+	return &moved
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func engineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) entitlement.Unit {
+	eu := entitlement.Unit{
+		Category:         m.Category,
+		PurchaseDate:     purchase,
+		PurchasePrice:    u.PurchasePrice,
+		RetailPrice:      m.RetailPrice,
+		WarrantyMonths:   m.WarrantyMonths,
+		SoldByStorefront: u.Channel == "storefront",
+	}
+	if u.StorefrontID != nil {
+		eu.StorefrontID = *u.StorefrontID
+	}
+	if u.InstalledOn != nil {
+		if d, err := time.Parse(time.DateOnly, *u.InstalledOn); err == nil {
+			eu.InstalledOn = &d
+		}
+	}
+	if len(m.KeyParts) > 0 {
+		eu.KeyPartWarrantyMonths = make(map[string]int, len(m.KeyParts))
+		for _, k := range m.KeyParts {
+			eu.KeyPartWarrantyMonths[k.PartCategory] = k.WarrantyMonths
+		}
+	}
+	return eu
+}
+
+func engineQuote(q catalog.Quote) entitlement.Quote {
+	eq := entitlement.Quote{PriceListVersion: strconv.Itoa(q.PriceListVersion), Lines: make([]entitlement.QuoteLine, len(q.Lines))}
+	for i, l := range q.Lines {
+		eq.Lines[i] = entitlement.QuoteLine{Kind: l.Kind, Code: l.PartNumber, PartCategory: l.PartCategory,
+			Description: l.Description, Amount: l.Amount}
+	}
+	return eq
+}
+
+func engineContract(c Contract) entitlement.Contract {
+	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
+	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
+	p := c.Plan
+	terms := entitlement.PlanTerms{
+		FlatFee:                      p.FlatFee,
+		Compensation:                 p.Compensation,
+		EligibleCategories:           p.EligibleCategories,
+		NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances,
+	}
+	if p.DiscountPercent != nil {
+		terms.DiscountPercent = *p.DiscountPercent
+	}
+	if p.DepreciationCapPercent != nil {
+		terms.DepreciationCapPercent = *p.DepreciationCapPercent
+	}
+	if p.PayoutBusinessDays != nil {
+		terms.PayoutBusinessDays = *p.PayoutBusinessDays
+	}
+	for _, x := range p.Exclusions {
+		terms.Exclusions = append(terms.Exclusions, entitlement.Cause(x))
+	}
+	return entitlement.Contract{ID: c.ID, Kind: string(p.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends, Terms: terms}
+}
+
+// engineHistory turns the unit's repairs into the engine's history; other
+// kinds of service (maintenance, claims, swaps, returns) do not count as
+// repairs.
+func engineHistory(records []customers.ServiceRecord) []entitlement.Repair {
+	out := make([]entitlement.Repair, 0, len(records))
+	for _, r := range records {
+		if r.Kind != "repair" {
+			continue
+		}
+		on, err := time.Parse(time.DateOnly, r.OccurredOn)
+		if err != nil {
+			continue
+		}
+		rep := entitlement.Repair{On: on, Paid: r.Paid, Fixed: r.Fixed, PartCategories: r.PartCategories}
+		if r.Basis != nil {
+			rep.Basis = entitlement.Basis(*r.Basis)
+		}
+		switch {
+		case r.FaultCause != nil && slices.Contains(entitlement.Causes, entitlement.Cause(*r.FaultCause)):
+			rep.FaultCause = entitlement.Cause(*r.FaultCause)
+		case !r.Paid && (rep.Basis == entitlement.BasisManufacturerWarranty || strings.HasPrefix(string(rep.Basis), "statutory")):
+			// A legacy record with a free-text cause that the warranty paid
+			// for was a performance fault: nothing else is free in warranty.
+			rep.FaultCause = entitlement.CausePerformance
+		case r.FaultCause != nil:
+			rep.FaultCause = entitlement.Cause(*r.FaultCause)
+		}
+		out = append(out, rep)
+	}
+	return out
+}
+
+func engineFault(f FaultReport) entitlement.Fault {
+	ef := entitlement.Fault{Cause: entitlement.Cause(f.Cause), PartCategories: f.PartCategories, Repairable: true,
+		Resaleable: f.Resaleable, ChangeOfMind: f.ChangeOfMind, WrongOrDamagedOnDelivery: f.WrongOrDamaged}
+	if f.Repairable != nil {
+		ef.Repairable = *f.Repairable
+	}
+	return ef
+}
