@@ -120,6 +120,16 @@ func TestCustomers(t *testing.T) {
 		require.Equal(t, []string{"body.phones"}, problemLocations(t, r, http.StatusConflict))
 	})
 
+	t.Run("IdempotentRetryReplaysTheFirstAnswer", func(t *testing.T) {
+		body := map[string]any{"name": "周婷", "phones": []string{"13800138000"}}
+		r1 := env.Do(t, http.MethodPost, "/v1/customers", agent, body, "Idempotency-Key: find-wang")
+		require.Equal(t, http.StatusOK, r1.Status, "%s", r1.Body)
+		r2 := env.Do(t, http.MethodPost, "/v1/customers", agent, body, "Idempotency-Key: find-wang")
+		require.Equal(t, http.StatusOK, r2.Status, "%s", r2.Body)
+		require.Equal(t, "true", r2.Header.Get("Idempotent-Replayed"))
+		require.Equal(t, wangID, r2.JSON(t)["id"])
+	})
+
 	t.Run("BadInputNamesTheField", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/customers", admin, map[string]any{"name": "x", "phones": []string{"call me", "13700137000", "137 0013 7000"},
 			"addresses": []map[string]any{{"region_code": "379999", "line": "somewhere"}, {"region_code": "370212", "line": "x"}}})

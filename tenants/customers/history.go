@@ -150,7 +150,7 @@ func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRec
 	}
 	return r, events.Append(ctx, tx, events.New{Type: TypeServiceRecorded, SubjectID: u.ID, Actor: actor,
 		Data: map[string]any{"record_id": r.ID, "kind": r.Kind, "occurred_on": r.OccurredOn, "paid": r.Paid,
-			"fixed": r.Fixed, "reference": r.Reference}})
+			"fixed": r.Fixed, "reference": r.Reference, "storefront_id": u.StorefrontID}})
 }
 
 // LoadHistory returns a unit's whole service history, newest first, inside

@@ -1,6 +1,11 @@
 package customers
 
-import "github.com/servicenet/servicenet/tenants"
+import (
+	"context"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
 
 // Scope is what part of the customers context a principal sees: everything,
 // or (storefront keys) one storefront's units and the customers it created
@@ -50,4 +55,24 @@ func customerInScope(n string) string {
 // a storefront) is in scope.
 func (s Scope) CanSee(storefrontID *string) bool {
 	return s.Whole() || (storefrontID != nil && *storefrontID == s.StorefrontID)
+}
+
+// CheckCanSell refuses (forbidden) a storefront key whose storefront is
+// suspended or gone: such keys may read but not register units, change
+// them, record service or sell contracts. Other principals pass. Contexts
+// that sell (contracts) call it inside their own transaction; it
+// share-locks the storefront row so it cannot be suspended before commit.
+func CheckCanSell(ctx context.Context, tx pg.TenantTx, p tenants.Principal) error {
+	sc := ScopeOf(p)
+	if sc.Whole() {
+		return nil
+	}
+	v := &tenants.Validation{}
+	if err := checkStorefrontActive(ctx, tx, v, "", sc.StorefrontID); err != nil {
+		return err
+	}
+	if len(v.Fields()) > 0 {
+		return tenants.Errorf(tenants.CodeForbidden, "your storefront is suspended: its keys may read but not register, change or sell")
+	}
+	return nil
 }

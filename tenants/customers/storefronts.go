@@ -146,26 +146,6 @@ func getStorefront(ctx context.Context, tx pg.TenantTx, id, lock string) (Storef
 	return out, err
 }
 
-// CheckCanSell refuses (forbidden) a storefront key whose storefront is
-// suspended or gone: such keys may read but not register units, change
-// them, record service or sell contracts. Other principals pass. Contexts
-// that sell (contracts) call it inside their own transaction; it
-// share-locks the storefront row so it cannot be suspended before commit.
-func CheckCanSell(ctx context.Context, tx pg.TenantTx, p tenants.Principal) error {
-	sc := ScopeOf(p)
-	if sc.Whole() {
-		return nil
-	}
-	v := &tenants.Validation{}
-	if err := checkStorefrontActive(ctx, tx, v, "", sc.StorefrontID); err != nil {
-		return err
-	}
-	if len(v.Fields()) > 0 {
-		return tenants.Errorf(tenants.CodeForbidden, "your storefront is suspended: its keys may read but not register, change or sell")
-	}
-	return nil
-}
-
 // checkStorefrontActive adds a problem at loc unless the storefront exists
 // and is active; it share-locks the row so it cannot be suspended before
 // the transaction commits.

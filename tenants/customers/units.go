@@ -401,7 +401,7 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		if out, err = getUnit(ctx, tx, Scope{}, cur.ID, ""); err != nil {
 			return err
 		}
-		data := map[string]any{"changed": changed, "version": out.Version}
+		data := map[string]any{"changed": changed, "version": out.Version, "storefront_id": out.StorefrontID}
 		if out.CustomerID != cur.CustomerID {
 			data["from_customer_id"], data["to_customer_id"] = cur.CustomerID, out.CustomerID
 		}
