@@ -33,14 +33,6 @@ func init() {
 	dummyParams["unit_id"] = "unt_00000000000000000000000000"
 }
 
-// tenantID is the tenant of an admin key.
-func tenantID(t *testing.T, env *apitest.Env, adminKey string) string {
-	t.Helper()
-	r := env.Do(t, http.MethodGet, "/v1/me", adminKey, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	return r.JSON(t)["tenant"].(map[string]any)["id"].(string)
-}
-
 // createModel writes a product model straight into the catalog table (the
 // catalog API is another context's) and returns its id.
 func createModel(t *testing.T, env *apitest.Env, tenant, number, category string) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -100,6 +99,6 @@ func BenchmarkEntitlementDecide(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	if b.N >= 100 {
-		b.Log(fmt.Sprintf("decide at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms", decideRate, b.N, pct(0.5), pct(0.99)))
+		b.Logf("decide at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms", decideRate, b.N, pct(0.5), pct(0.99))
 	}
 }

@@ -20,11 +20,6 @@ func TermEnd(start time.Time, months int) time.Time {
 	return civil(start).AddDate(0, months, -1)
 }
 
-// within reports whether from <= date <= to.
-func within(date, from, to time.Time) bool {
-	return !date.Before(from) && !date.After(to)
-}
-
 // PlanWindow returns the first and last day a plan's contract covers.
 // startsAfterWarranty (extended warranties) starts it on the day after the
 // manufacturer warranty of warrantyMonths from purchase ends; otherwise it
