@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -28,6 +29,14 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
 	}
+	if tenantIDShape.MatchString(tenantID) {
+		// One round trip: BEGIN and the tenant scope go together (the ID's
+		// shape is checked, so inlining it is safe).
+		begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID + "', true)"}
+		return pgx.BeginTxFunc(ctx, db, begin, func(tx pgx.Tx) error {
+			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+		})
+	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := SetTenant(ctx, tx, tenantID); err != nil {
 			return err
@@ -35,6 +44,9 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
 	})
 }
+
+// tenantIDShape is the shape of every tenant ID (tenants.NewID).
+var tenantIDShape = regexp.MustCompile(`^ten_[0-9a-z]{26}$`)
 
 // SetTenant scopes the rest of tx to tenantID (transaction-local).
 func SetTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
