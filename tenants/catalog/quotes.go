@@ -70,12 +70,23 @@ type Quote struct {
 // PriceJob prices in as PriceQuote does without storing it: the quote has
 // no ID (an entitlement preview prices work this way).
 func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Quote, error) {
-	v := &tenants.Validation{}
+	m, err := LoadModel(ctx, tx, in.ModelID)
+	switch {
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		v := &tenants.Validation{}
+		v.Add("body.model_id", "no such product model", in.ModelID)
+		checkJob(v, in)
+		return Quote{}, v.Err()
+	case err != nil:
+		return Quote{}, err
+	}
+	return PriceJobFor(ctx, tx, m, in, today)
+}
+
+// checkJob validates a job's own fields.
+func checkJob(v *tenants.Validation, in NewQuote) {
 	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
-	on := in.On
-	if on == "" {
-		on = today
-	} else if !validDate(on) {
+	if in.On != "" && !validDate(in.On) {
 		v.Add("body.on", "a date YYYY-MM-DD", in.On)
 	}
 	if len(in.Parts) > MaxQuoteParts {
@@ -86,12 +97,50 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 			v.Add(indexed("body.parts", ".quantity")(i), fmt.Sprintf("1 to %d", MaxPartsQuantity), p.Quantity)
 		}
 	}
-	m, err := LoadModel(ctx, tx, in.ModelID)
-	switch {
-	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.Add("body.model_id", "no such product model", in.ModelID)
-	case err != nil:
-		return Quote{}, err
+}
+
+// jobRates are what the price list version in effect on a date charges for
+// one job: the labor rate of the model's category and the service kind, the
+// visit fee (the category's, else the default) and overrides of the job's
+// parts. A nil rate is one the version does not have.
+type jobRates struct {
+	id       string
+	version  int
+	currency string
+	labor    *int64
+	visit    *int64
+	parts    map[string]int64
+}
+
+// loadJobRates reads only the rates a job needs, in one query.
+func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind string, partIDs []string) (jobRates, error) {
+	var r jobRates
+	err := tx.QueryRow(ctx, `
+		SELECT pl.id, pl.version, pl.currency,
+		       (SELECT l.amount FROM price_list_labor l WHERE l.tenant_id = pl.tenant_id AND l.price_list_id = pl.id
+		          AND l.category = $3 AND l.service_kind = $4),
+		       coalesce((SELECT f.amount FROM price_list_visit_fees f WHERE f.tenant_id = pl.tenant_id AND f.price_list_id = pl.id
+		          AND f.category = $3), pl.default_visit_fee),
+		       (SELECT coalesce(jsonb_object_agg(p.part_id, p.price), '{}') FROM price_list_parts p
+		          WHERE p.tenant_id = pl.tenant_id AND p.price_list_id = pl.id AND p.part_id = ANY($5::text[]))
+		FROM price_lists pl
+		WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
+		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
+		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, tenants.Invalid("body.on", "no price list version is in effect on "+on, on)
+	}
+	return r, err
+}
+
+// PriceJobFor prices in for the product model m (already loaded by the
+// caller) without storing it.
+func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuote, today string) (Quote, error) {
+	v := &tenants.Validation{}
+	checkJob(v, in)
+	on := in.On
+	if on == "" {
+		on = today
 	}
 	partIDs := make([]string, len(in.Parts))
 	for i, p := range in.Parts {
@@ -103,51 +152,29 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 	if err := v.Err(); err != nil {
 		return Quote{}, err
 	}
-	pl, err := EffectivePriceList(ctx, tx, on, today)
-	if tenants.ErrorCode(err) == tenants.CodeNotFound {
-		return Quote{}, tenants.Invalid("body.on", "no price list version is in effect on "+on, on)
-	}
+	rates, err := loadJobRates(ctx, tx, on, m.Category, in.ServiceKind, partIDs)
 	if err != nil {
 		return Quote{}, err
 	}
-	cur := pl.Currency
-	q := Quote{ModelID: m.ID, ServiceKind: in.ServiceKind, On: on, IncludeVisit: in.IncludeVisit, PriceListID: pl.ID,
-		PriceListVersion: pl.Version, Lines: []QuoteLine{}}
+	cur := rates.currency
+	q := Quote{ModelID: m.ID, ServiceKind: in.ServiceKind, On: on, IncludeVisit: in.IncludeVisit, PriceListID: rates.id,
+		PriceListVersion: rates.version, Lines: []QuoteLine{}}
 	add := func(kind, desc, partID string, qty int, unit int64) {
 		q.Lines = append(q.Lines, QuoteLine{Kind: kind, Description: desc, PartID: partID, Quantity: qty,
 			UnitAmount: money(unit, cur), Amount: money(unit*int64(qty), cur)})
 		q.Total.Amount += unit * int64(qty)
 	}
-	labor := int64(-1)
-	for _, l := range pl.Labor {
-		if l.Category == m.Category && l.ServiceKind == in.ServiceKind {
-			labor = l.Amount.Amount
-		}
-	}
-	if labor < 0 {
-		v.Add("body.service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", pl.Version, m.Category, in.ServiceKind), in.ServiceKind)
+	if rates.labor == nil {
+		v.Add("body.service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", rates.version, m.Category, in.ServiceKind), in.ServiceKind)
 	} else {
-		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, labor)
+		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, *rates.labor)
 	}
 	if in.IncludeVisit {
-		visit := int64(-1)
-		if pl.DefaultVisitFee != nil {
-			visit = pl.DefaultVisitFee.Amount
-		}
-		for _, f := range pl.VisitFees {
-			if f.Category == m.Category {
-				visit = f.Amount.Amount
-			}
-		}
-		if visit < 0 {
-			v.Add("body.include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", pl.Version, m.Category), in.IncludeVisit)
+		if rates.visit == nil {
+			v.Add("body.include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", rates.version, m.Category), in.IncludeVisit)
 		} else {
-			add(LineVisit, "visit fee: "+m.Category, "", 1, visit)
+			add(LineVisit, "visit fee: "+m.Category, "", 1, *rates.visit)
 		}
-	}
-	overrides := map[string]int64{}
-	for _, p := range pl.Parts {
-		overrides[p.PartID] = p.Price.Amount
 	}
 	for i, qp := range in.Parts {
 		part, err := loadPart(ctx, tx, qp.PartID, "")
@@ -162,7 +189,7 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 			v.Add(indexed("body.parts", ".part_id")(i), "part "+part.PartNumber+" does not fit model "+m.ModelNumber, qp.PartID)
 			continue
 		}
-		price, over := overrides[part.ID]
+		price, over := rates.parts[part.ID]
 		if !over {
 			price = part.Price.Amount
 		}

@@ -231,15 +231,12 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 
 // ListTenants pages through all tenants (operator only), oldest first.
 func (s *Service) ListTenants(ctx context.Context, limit int, cursor string) ([]Tenant, string, error) {
-	after := ""
-	if cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("tenants", cursor); err != nil {
-			return nil, "", err
-		}
+	after, err := tenants.PageAfter("tenants", cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var ts []Tenant
-	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+	err = pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
 		if err != nil {
 			return err
@@ -250,11 +247,7 @@ func (s *Service) ListTenants(ctx context.Context, limit int, cursor string) ([]
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(ts) > limit {
-		ts = ts[:limit]
-		next = tenants.EncodeCursor("tenants", ts[len(ts)-1].ID)
-	}
+	ts, next := tenants.NextPage("tenants", ts, limit, func(t Tenant) string { return t.ID })
 	return ts, next, nil
 }
 
@@ -381,15 +374,12 @@ type KeyFilter struct {
 // ListAPIKeys pages through the tenant's keys, oldest first. Secrets are
 // never part of a listing.
 func (s *Service) ListAPIKeys(ctx context.Context, p tenants.Principal, f KeyFilter) ([]APIKey, string, error) {
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("api_keys", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	after, err := tenants.PageAfter("api_keys", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var keys []APIKey
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT `+keyColumns+` FROM api_keys
 			WHERE tenant_id = $1 AND id > $2
@@ -410,11 +400,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, p tenants.Principal, f KeyFil
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(keys) > f.Limit {
-		keys = keys[:f.Limit]
-		next = tenants.EncodeCursor("api_keys", keys[len(keys)-1].ID)
-	}
+	keys, next := tenants.NextPage("api_keys", keys, f.Limit, func(k APIKey) string { return k.ID })
 	return keys, next, nil
 }
 
@@ -467,10 +453,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Prin
 	}
 	hash := hashSecret(secret)
 	var p tenants.Principal
-	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('app.api_key_hash', $1, true)`, hash); err != nil {
-			return err
-		}
+	// One round trip opens the transaction with the hash set (it is hex: safe
+	// to inline).
+	begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.api_key_hash', '" + hash + "', true)"}
+	err := pgx.BeginTxFunc(ctx, s.DB, begin, func(tx pgx.Tx) error {
 		var k APIKey
 		var tenantStatus string
 		err := tx.QueryRow(ctx, `

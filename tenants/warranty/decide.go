@@ -150,7 +150,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, p tenants.Principal, re
 		out.QuoteID, out.PriceListVersion = q.ID, q.PriceListVersion
 		quote = engineQuote(q)
 	case req.Work != nil:
-		q, err := catalog.PriceJob(ctx, tx, catalog.NewQuote{ModelID: unit.ModelID, ServiceKind: req.Work.ServiceKind,
+		q, err := catalog.PriceJobFor(ctx, tx, model, catalog.NewQuote{ModelID: unit.ModelID, ServiceKind: req.Work.ServiceKind,
 			Parts: req.Work.Parts, IncludeVisit: req.Work.IncludeVisit, On: on}, today)
 		if err != nil {
 			return in, out, underWork(err)
