@@ -18,16 +18,51 @@ func EncodeCursor(kind, lastKey string) string {
 }
 
 // DecodeCursor returns the sort key inside a cursor made by EncodeCursor for
-// the same kind of list; anything else is a validation error on query.cursor.
+// the same kind of list; anything else is MalformedCursor.
 func DecodeCursor(kind, cursor string) (string, error) {
-	bad := Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return "", bad
+		return "", MalformedCursor(cursor)
 	}
 	key, ok := strings.CutPrefix(string(raw), kind+":")
 	if !ok || key == "" {
-		return "", bad
+		return "", MalformedCursor(cursor)
 	}
 	return key, nil
+}
+
+// MalformedCursor is the validation error on query.cursor for a cursor this
+// list did not make, including one whose sort key does not parse.
+func MalformedCursor(cursor string) *Error {
+	return Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+}
+
+// PageLimit is limit, or DefaultPageLimit when limit is not positive.
+func PageLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultPageLimit
+	}
+	return limit
+}
+
+// PageAfter returns the sort key after which the page a cursor asks for
+// starts: "" for no cursor (the first page), else the non-empty key that
+// DecodeCursor finds in it, with DecodeCursor's error.
+func PageAfter(kind, cursor string) (string, error) {
+	if cursor == "" {
+		return "", nil
+	}
+	return DecodeCursor(kind, cursor)
+}
+
+// NextPage takes the rows of a page fetched with LIMIT limit+1 (limit > 0)
+// and returns at most limit of them with the cursor of the next page: the
+// cursor of this kind made from key of the last row kept, or "" when the
+// extra row is absent and this page is the last.
+func NextPage[T any](kind string, rows []T, limit int, key func(T) string) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, EncodeCursor(kind, key(rows[len(rows)-1]))
 }

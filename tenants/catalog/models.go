@@ -273,18 +273,13 @@ func (s *Service) ListProductModels(ctx context.Context, p tenants.Principal, f 
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("product_models", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("product_models", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []ProductModel
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT `+modelColumns+` FROM product_models m
 			WHERE m.tenant_id = $1 AND m.id > $2
@@ -302,11 +297,7 @@ func (s *Service) ListProductModels(ctx context.Context, p tenants.Principal, f 
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("product_models", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("product_models", out, f.Limit, func(m ProductModel) string { return m.ID })
 	return out, next, nil
 }
 

@@ -166,18 +166,13 @@ func (s *Service) GetPart(ctx context.Context, p tenants.Principal, id string) (
 
 // ListParts lists parts in id (creation) order.
 func (s *Service) ListParts(ctx context.Context, p tenants.Principal, f PartFilter) ([]Part, string, error) {
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("parts", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("parts", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Part
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT `+partColumns+` FROM parts p
 			WHERE p.tenant_id = $1 AND p.id > $2
@@ -195,11 +190,7 @@ func (s *Service) ListParts(ctx context.Context, p tenants.Principal, f PartFilt
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("parts", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("parts", out, f.Limit, func(p Part) string { return p.ID })
 	return out, next, nil
 }
 

@@ -331,9 +331,7 @@ func (s *Service) GetEffectivePriceList(ctx context.Context, p tenants.Principal
 
 // ListPriceLists lists price list versions by version number.
 func (s *Service) ListPriceLists(ctx context.Context, p tenants.Principal, limit int, cursor string) ([]PriceList, string, error) {
-	if limit <= 0 {
-		limit = tenants.DefaultPageLimit
-	}
+	limit = tenants.PageLimit(limit)
 	after := 0
 	if cursor != "" {
 		key, err := tenants.DecodeCursor("price_lists", cursor)
@@ -341,7 +339,7 @@ func (s *Service) ListPriceLists(ctx context.Context, p tenants.Principal, limit
 			return nil, "", err
 		}
 		if after, err = strconv.Atoi(key); err != nil || after < 1 {
-			return nil, "", tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+			return nil, "", tenants.MalformedCursor(cursor)
 		}
 	}
 	now := s.now()
@@ -361,10 +359,6 @@ func (s *Service) ListPriceLists(ctx context.Context, p tenants.Principal, limit
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = tenants.EncodeCursor("price_lists", itoa(out[len(out)-1].Version))
-	}
+	out, next := tenants.NextPage("price_lists", out, limit, func(pl PriceList) string { return itoa(pl.Version) })
 	return out, next, nil
 }

@@ -334,18 +334,13 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("customers", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("customers", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Customer
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers c
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+customerInScope("$3")+`
 			  AND ($4 = '' OR c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4))
@@ -361,11 +356,7 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("customers", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("customers", out, f.Limit, func(c Customer) string { return c.ID })
 	if out == nil {
 		out = []Customer{}
 	}

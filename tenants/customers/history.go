@@ -191,9 +191,7 @@ func (s *Service) RecordServiceEvent(ctx context.Context, p tenants.Principal, u
 // ListHistory pages through the service history of a unit in the
 // principal's scope, newest first (by occurred_on, then recording order).
 func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID string, limit int, cursor string) ([]ServiceRecord, string, error) {
-	if limit <= 0 {
-		limit = tenants.DefaultPageLimit
-	}
+	limit = tenants.PageLimit(limit)
 	var afterDate *string // nil: from the newest
 	afterID := ""
 	if cursor != "" {
@@ -203,7 +201,7 @@ func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID s
 		}
 		d, id, ok := strings.Cut(key, "|")
 		if !ok || !isDate(d) {
-			return nil, "", tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+			return nil, "", tenants.MalformedCursor(cursor)
 		}
 		afterDate, afterID = &d, id
 	}
@@ -225,12 +223,7 @@ func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID s
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		next = tenants.EncodeCursor("history", last.OccurredOn+"|"+last.ID)
-	}
+	out, next := tenants.NextPage("history", out, limit, func(r ServiceRecord) string { return r.OccurredOn + "|" + r.ID })
 	if out == nil {
 		out = []ServiceRecord{}
 	}

@@ -174,18 +174,13 @@ func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f St
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("storefronts", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("storefronts", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Storefront
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+storefrontColumns+` FROM storefronts
 			WHERE tenant_id = $1 AND id > $2 AND ($3 = '' OR status = $3) AND ($4 = '' OR platform = $4)
 			ORDER BY id LIMIT $5`, tx.TenantID, after, f.Status, f.Platform, f.Limit+1)
@@ -198,11 +193,7 @@ func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f St
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("storefronts", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("storefronts", out, f.Limit, func(s Storefront) string { return s.ID })
 	if out == nil {
 		out = []Storefront{}
 	}

@@ -294,18 +294,13 @@ func (s *Service) GetUnit(ctx context.Context, p tenants.Principal, id string) (
 // ListUnits lists units in the principal's scope, oldest first. A storefront
 // key sees only the units it sold, whatever the filters say.
 func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilter) ([]Unit, string, error) {
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("units", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("units", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Unit
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+`
 			WHERE u.tenant_id = $1 AND u.id > $2 AND `+unitInScope("$3")+`
 			  AND ($4 = '' OR u.customer_id = $4) AND ($5 = '' OR u.serial = $5)
@@ -322,11 +317,7 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("units", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("units", out, f.Limit, func(u Unit) string { return u.ID })
 	if out == nil {
 		out = []Unit{}
 	}

@@ -641,15 +641,15 @@ func (s *Service) ListImports(ctx context.Context, p tenants.Principal, limit in
 	if err := importReader(p); err != nil {
 		return nil, "", err
 	}
-	before := "imp_~" // sorts after every id
-	if cursor != "" {
-		var err error
-		if before, err = tenants.DecodeCursor("imports", cursor); err != nil {
-			return nil, "", err
-		}
+	before, err := tenants.PageAfter("imports", cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if before == "" {
+		before = "imp_~" // the first page: sorts after every id (newest first)
 	}
 	var out []Import
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+importColumns+` FROM network_imports
 			WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, tx.TenantID, before, limit+1)
 		if err != nil {
@@ -661,11 +661,7 @@ func (s *Service) ListImports(ctx context.Context, p tenants.Principal, limit in
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = tenants.EncodeCursor("imports", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("imports", out, limit, func(im Import) string { return im.ID })
 	if out == nil {
 		out = []Import{}
 	}
@@ -684,7 +680,7 @@ func (s *Service) ListImportErrors(ctx context.Context, p tenants.Principal, id 
 			return nil, "", err
 		}
 		if after, err = strconv.Atoi(key); err != nil {
-			return nil, "", tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+			return nil, "", tenants.MalformedCursor(cursor)
 		}
 	}
 	var (
@@ -729,12 +725,8 @@ func listImportErrors(ctx context.Context, tx pg.TenantTx, id string, afterSeq, 
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out, seqs = out[:limit], seqs[:limit]
-		next = tenants.EncodeCursor("import_errors", strconv.Itoa(seqs[len(seqs)-1]))
-	}
-	return out, next, nil
+	seqs, next := tenants.NextPage("import_errors", seqs, limit, strconv.Itoa)
+	return out[:len(seqs)], next, nil // out and seqs run in step
 }
 
 // loadImport reads an import and its first page of errors.

@@ -308,19 +308,16 @@ type NodeFilter struct {
 
 // ListNodes lists nodes in scope in id order.
 func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilter) ([]Node, string, error) {
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("nodes", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	after, err := tenants.PageAfter("nodes", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var regions []string
 	if f.RegionCode != "" {
 		regions = RegionAncestors(f.RegionCode)
 	}
 	var nodes []Node
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {
 			return err
@@ -347,11 +344,7 @@ func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilt
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(nodes) > f.Limit {
-		nodes = nodes[:f.Limit]
-		next = tenants.EncodeCursor("nodes", nodes[len(nodes)-1].ID)
-	}
+	nodes, next := tenants.NextPage("nodes", nodes, f.Limit, func(n Node) string { return n.ID })
 	return nodes, next, nil
 }
 
@@ -365,15 +358,12 @@ type SubtreeNode struct {
 // Subtree lists a node and everything under it in tree (depth-first) order,
 // optionally only maxDepth levels deep (0: all).
 func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, maxDepth, limit int, cursor string) ([]SubtreeNode, string, error) {
-	after := ""
-	if cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("subtree", cursor); err != nil {
-			return nil, "", err
-		}
+	after, err := tenants.PageAfter("subtree", cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []SubtreeNode
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {
 			return err
@@ -400,11 +390,7 @@ func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, m
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = tenants.EncodeCursor("subtree", pathText(out[len(out)-1].Node))
-	}
+	out, next := tenants.NextPage("subtree", out, limit, func(n SubtreeNode) string { return pathText(n.Node) })
 	if out == nil {
 		out = []SubtreeNode{}
 	}

@@ -552,20 +552,15 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
+	f.Limit = tenants.PageLimit(f.Limit)
 	minLevel := max(f.MinLevel, 1)
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("technicians", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	after, err := tenants.PageAfter("technicians", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	now := s.now()
 	var out []Technician
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		today, err := tenantToday(ctx, tx, now)
 		if err != nil {
 			return err
@@ -598,11 +593,7 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("technicians", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("technicians", out, f.Limit, func(t Technician) string { return t.ID })
 	return out, next, nil
 }
 

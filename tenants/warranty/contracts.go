@@ -382,18 +382,13 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("contracts", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("contracts", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Contract
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
 			WHERE c.tenant_id = $1 AND c.id > $2
 			  AND ($3 = '' OR c.storefront_id = $3)
@@ -411,11 +406,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("contracts", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("contracts", out, f.Limit, func(c Contract) string { return c.ID })
 	return out, next, nil
 }
 

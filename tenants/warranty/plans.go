@@ -531,18 +531,13 @@ func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilt
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = tenants.DefaultPageLimit
-	}
-	after := ""
-	if f.Cursor != "" {
-		var err error
-		if after, err = tenants.DecodeCursor("coverage_plans", f.Cursor); err != nil {
-			return nil, "", err
-		}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("coverage_plans", f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	out := []Plan{}
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT `+planColumns+` FROM coverage_plans p
 			WHERE p.tenant_id = $1 AND p.id > $2
@@ -560,11 +555,7 @@ func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilt
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = tenants.EncodeCursor("coverage_plans", out[len(out)-1].ID)
-	}
+	out, next := tenants.NextPage("coverage_plans", out, f.Limit, func(p Plan) string { return p.ID })
 	return out, next, nil
 }
 
