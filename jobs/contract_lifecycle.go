@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -54,25 +53,8 @@ func (w *ContractLifecycleWorker) Work(ctx context.Context, job *river.Job[Contr
 	if w.Now != nil {
 		now = w.Now()
 	}
-	var errs []error
-	cursor := ""
-	for {
-		ts, next, err := w.Tenants.ListTenants(ctx, 200, cursor)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.Status != "active" {
-				continue
-			}
-			if _, err := w.Warranty.AdvanceContracts(ctx, t.ID, now); err != nil {
-				errs = append(errs, fmt.Errorf("contract lifecycle for %s: %w", t.ID, err))
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	return errors.Join(errs...)
+	return eachActiveTenant(ctx, w.Tenants, "contract lifecycle", func(tenantID string) error {
+		_, err := w.Warranty.AdvanceContracts(ctx, tenantID, now)
+		return err
+	})
 }

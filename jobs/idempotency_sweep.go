@@ -33,22 +33,15 @@ type IdempotencySweepWorker struct {
 }
 
 func (w *IdempotencySweepWorker) Work(ctx context.Context, job *river.Job[IdempotencySweepArgs]) error {
-	cursor := ""
-	for {
-		ts, next, err := w.Identity.ListTenants(ctx, 200, cursor)
-		if err != nil {
-			return err
+	err := eachTenant(ctx, w.Identity, func(t identity.Tenant) error {
+		if _, err := w.Idempotency.DeleteExpired(ctx, t.ID); err != nil {
+			return fmt.Errorf("sweep %s: %w", t.ID, err)
 		}
-		for _, t := range ts {
-			if _, err := w.Idempotency.DeleteExpired(ctx, t.ID); err != nil {
-				return fmt.Errorf("sweep %s: %w", t.ID, err)
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	_, err := w.Idempotency.DeleteExpired(ctx, "")
+	_, err = w.Idempotency.DeleteExpired(ctx, "")
 	return err
 }

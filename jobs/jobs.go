@@ -7,6 +7,8 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -23,6 +25,53 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
+
+// tenantLister lists the platform's tenants a page at a time.
+type tenantLister interface {
+	ListTenants(ctx context.Context, limit int, cursor string) ([]identity.Tenant, string, error)
+}
+
+// eachTenant calls fn for every tenant, a page of 200 at a time, and stops
+// at the first error, from listing or from fn.
+func eachTenant(ctx context.Context, tl tenantLister, fn func(identity.Tenant) error) error {
+	cursor := ""
+	for {
+		ts, next, err := tl.ListTenants(ctx, 200, cursor)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if err := fn(t); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// eachActiveTenant calls fn for every active tenant. A tenant whose call
+// fails does not stop the others: their errors, each prefixed with what and
+// the tenant's id, come back joined once all have run. Failing to list
+// tenants stops at once with that error alone.
+func eachActiveTenant(ctx context.Context, tl tenantLister, what string, fn func(tenantID string) error) error {
+	var errs []error
+	err := eachTenant(ctx, tl, func(t identity.Tenant) error {
+		if t.Status != "active" {
+			return nil
+		}
+		if err := fn(t.ID); err != nil {
+			errs = append(errs, fmt.Errorf("%s for %s: %w", what, t.ID, err))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
 
 // Deps are the services workers call.
 type Deps struct {

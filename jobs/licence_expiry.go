@@ -2,14 +2,10 @@ package jobs
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 // LicenceExpiryArgs marks technicians' service licences that have expired in
@@ -25,11 +21,6 @@ func (LicenceExpiryArgs) Kind() string { return "licence_expiry" }
 func (LicenceExpiryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
-// tenantLister lists the platform's tenants a page at a time.
-type tenantLister interface {
-	ListTenants(ctx context.Context, limit int, cursor string) ([]identity.Tenant, string, error)
 }
 
 // licenceExpirer marks one tenant's expired licences.
@@ -54,25 +45,8 @@ func (w *LicenceExpiryWorker) Work(ctx context.Context, job *river.Job[LicenceEx
 	if w.Now != nil {
 		now = w.Now()
 	}
-	var errs []error
-	cursor := ""
-	for {
-		ts, next, err := w.Tenants.ListTenants(ctx, 200, cursor)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.Status != "active" {
-				continue
-			}
-			if _, err := w.Network.ExpireLicences(ctx, t.ID, now); err != nil {
-				errs = append(errs, fmt.Errorf("licence expiry for %s: %w", t.ID, err))
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	return errors.Join(errs...)
+	return eachActiveTenant(ctx, w.Tenants, "licence expiry", func(tenantID string) error {
+		_, err := w.Network.ExpireLicences(ctx, tenantID, now)
+		return err
+	})
 }
