@@ -52,6 +52,17 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// CheckVersion is an update's If-Match check: when ifVersion > 0 (the client
+// sent If-Match) it must equal current, the version just read FOR UPDATE;
+// otherwise the error is precondition_failed, naming what changed and its
+// version now.
+func CheckVersion(what string, ifVersion, current int) error {
+	if ifVersion > 0 && current != ifVersion {
+		return Errorf(CodePreconditionFailed, "the %s changed since you read it (now version %d)", what, current)
+	}
+	return nil
+}
+
 // Invalid returns a validation error about one field.
 func Invalid(location, message string, value any) *Error {
 	return &Error{Code: CodeInvalid, Message: "validation failed",

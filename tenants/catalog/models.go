@@ -315,8 +315,8 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && m.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the product model changed since you read it (now version %d)", m.Version)
+		if err := tenants.CheckVersion("product model", ifVersion, m.Version); err != nil {
+			return err
 		}
 		f := NewProductModel{ModelNumber: m.ModelNumber, Category: m.Category, Name: m.Name, RetailPrice: m.RetailPrice,
 			WarrantyMonths: m.WarrantyMonths, KeyParts: m.KeyParts, Discontinued: m.Discontinued, Specs: m.Specs}

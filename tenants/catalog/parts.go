@@ -208,8 +208,8 @@ func (s *Service) UpdatePart(ctx context.Context, p tenants.Principal, id string
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the part changed since you read it (now version %d)", cur.Version)
+		if err := tenants.CheckVersion("part", ifVersion, cur.Version); err != nil {
+			return err
 		}
 		f := NewPart{PartNumber: cur.PartNumber, Name: cur.Name, Category: cur.Category, Price: cur.Price, CompatibleModelIDs: cur.CompatibleModelIDs}
 		changed := false

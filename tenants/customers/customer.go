@@ -376,8 +376,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the customer changed since you read it (now version %d)", cur.Version)
+		if err := tenants.CheckVersion("customer", ifVersion, cur.Version); err != nil {
+			return err
 		}
 		f := NewCustomer{Name: cur.Name, Phones: cur.Phones, Addresses: cur.Addresses}
 		var changed []string

@@ -210,8 +210,8 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the storefront changed since you read it (now version %d)", cur.Version)
+		if err := tenants.CheckVersion("storefront", ifVersion, cur.Version); err != nil {
+			return err
 		}
 		f := NewStorefront{Code: cur.Code, Name: cur.Name, Platform: cur.Platform, Contact: cur.Contact}
 		status := cur.Status

@@ -342,8 +342,8 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		if err := CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
-		if ifVersion > 0 && cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the unit changed since you read it (now version %d)", cur.Version)
+		if err := tenants.CheckVersion("unit", ifVersion, cur.Version); err != nil {
+			return err
 		}
 		next := cur
 		var changed []string

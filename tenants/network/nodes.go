@@ -409,8 +409,8 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && n.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+		if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
+			return err
 		}
 		f := fieldsOf(n)
 		var changed []string
@@ -497,8 +497,8 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 	if err != nil {
 		return Node{}, err
 	}
-	if ifVersion > 0 && n.Version != ifVersion {
-		return Node{}, tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+	if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
+		return Node{}, err
 	}
 	if n.ParentID == nil {
 		return Node{}, tenants.Invalid("path.id", "the manufacturer root cannot be moved", id)
@@ -561,8 +561,8 @@ func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id 
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && n.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the node changed since you read it (now version %d)", n.Version)
+		if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
+			return err
 		}
 		if !sc.Whole() && n.ID == sc.Root {
 			return tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot change its own node's status")

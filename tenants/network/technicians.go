@@ -616,8 +616,8 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && t.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the technician changed since you read it (now version %d)", t.Version)
+		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
+			return err
 		}
 		limit := t.DailyJobLimit
 		f := NewTechnician{ExternalCode: t.ExternalCode, NodeID: t.NodeID, Name: t.Name, Phone: t.Phone,
@@ -708,8 +708,8 @@ func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id stri
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && t.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the technician changed since you read it (now version %d)", t.Version)
+		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
+			return err
 		}
 		checkLicenceDates(v, "body.", l, today)
 		if l.ExpiresOn < today {

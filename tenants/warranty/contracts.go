@@ -423,8 +423,8 @@ func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, r
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && c.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the contract changed since you read it (now version %d)", c.Version)
+		if err := tenants.CheckVersion("contract", ifVersion, c.Version); err != nil {
+			return err
 		}
 		if c.State != StatePending && c.State != StateActive {
 			return tenants.Errorf(tenants.CodeConflict, "a %s contract cannot be cancelled", c.State)

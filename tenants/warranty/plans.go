@@ -573,8 +573,8 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		if err != nil {
 			return err
 		}
-		if ifVersion > 0 && old.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the coverage plan changed since you read it (now version %d)", old.Version)
+		if err := tenants.CheckVersion("coverage plan", ifVersion, old.Version); err != nil {
+			return err
 		}
 		n := old
 		var changed, terms []string
