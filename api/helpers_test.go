@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,4 +21,21 @@ func listIDs(t *testing.T, env *apitest.Env, key, path string) []string {
 		ids = append(ids, d.(map[string]any)["id"].(string))
 	}
 	return ids
+}
+
+// requireNoInternals fails when a response shows SQL, driver errors or stack
+// traces. The request id is random base32 and may spell anything ("pgx"), so
+// it is left out.
+func requireNoInternals(t *testing.T, r *apitest.Response) {
+	t.Helper()
+	shown := string(r.Body)
+	if m, ok := r.JSON(t)["request_id"]; ok {
+		shown = strings.ReplaceAll(shown, fmt.Sprint(m), "")
+	}
+	if id := r.Header.Get("X-Request-Id"); id != "" {
+		shown = strings.ReplaceAll(shown, id, "")
+	}
+	for _, s := range leakMarkers {
+		require.NotContains(t, shown, s, "the response shows internals")
+	}
 }

@@ -202,6 +202,18 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	if err := checkModel(ctx, tx, v, "body.model_id", in.ModelID); err != nil {
 		return Unit{}, err
 	}
+	if serialPattern.MatchString(serial) {
+		// The same serial under another model is almost always the wrong
+		// model or a mistyped serial: refuse it rather than register a ghost.
+		var elsewhere bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
+			tx.TenantID, serial, in.ModelID).Scan(&elsewhere); err != nil {
+			return Unit{}, err
+		}
+		if elsewhere {
+			v.Add("body.serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
+		}
+	}
 
 	// Channel and storefront.
 	storefrontID := in.StorefrontID
