@@ -200,8 +200,9 @@ func requireBare500(t *testing.T, r rawResponse) string {
 	require.Empty(t, p.Errors)
 	require.NotEmpty(t, p.RequestID)
 	require.Equal(t, r.header.Get("X-Request-Id"), p.RequestID)
+	shown := strings.ToLower(strings.ReplaceAll(string(r.body), p.RequestID, "")) // random base32 may spell anything
 	for _, s := range internals {
-		require.NotContains(t, strings.ToLower(string(r.body)), strings.ToLower(s), "500 body leaks %q: %s", s, r.body)
+		require.NotContains(t, shown, strings.ToLower(s), "500 body leaks %q: %s", s, r.body)
 	}
 	return p.RequestID
 }
