@@ -95,9 +95,29 @@ var locations sync.Map // IANA name -> *time.Location
 // Settings reads the transaction's tenant's time zone and currency.
 func (tx TenantTx) Settings(ctx context.Context) (TenantSettings, error) {
 	var zone, currency string
-	if err := tx.QueryRow(ctx, `SELECT time_zone, currency FROM tenants WHERE id = app_current_tenant()`).Scan(&zone, &currency); err != nil {
+	if err := tx.QueryRow(ctx, settingsSQL).Scan(&zone, &currency); err != nil {
 		return TenantSettings{}, fmt.Errorf("tenant settings: %w", err)
 	}
+	return settingsOf(zone, currency)
+}
+
+// QueueSettings queues the read of Settings on b, into s, so it shares a
+// round trip with the reads a caller needs beside it.
+func QueueSettings(b *pgx.Batch, s *TenantSettings) {
+	b.Queue(settingsSQL).QueryRow(func(row pgx.Row) error {
+		var zone, currency string
+		if err := row.Scan(&zone, &currency); err != nil {
+			return fmt.Errorf("tenant settings: %w", err)
+		}
+		var err error
+		*s, err = settingsOf(zone, currency)
+		return err
+	})
+}
+
+const settingsSQL = `SELECT time_zone, currency FROM tenants WHERE id = app_current_tenant()`
+
+func settingsOf(zone, currency string) (TenantSettings, error) {
 	loc, ok := locations.Load(zone)
 	if !ok {
 		l, err := time.LoadLocation(zone)

@@ -431,3 +431,18 @@ func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id
 	})
 	return out, pg.Translate(err)
 }
+
+// QueueUnitModel queues, on b, the read of the product model of unit unitID
+// of tenantID into m (not_found when the unit or model is absent), so a
+// caller can read it in the same round trip as the unit.
+func QueueUnitModel(b *pgx.Batch, tenantID, unitID string, m *ProductModel) {
+	b.Queue(`SELECT `+modelColumns+` FROM product_models m
+		WHERE m.tenant_id = $1 AND m.id = (SELECT u.model_id FROM units u WHERE u.tenant_id = $1 AND u.id = $2)`,
+		tenantID, unitID).QueryRow(func(row pgx.Row) error {
+		var err error
+		if *m, err = scanModel(row); errors.Is(err, pgx.ErrNoRows) {
+			return tenants.NotFound("product model")
+		}
+		return err
+	})
+}

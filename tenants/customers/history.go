@@ -157,11 +157,26 @@ func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRec
 // the caller's tenant transaction. It applies no scope and does not check
 // that the unit exists (an unknown unit has no history).
 func LoadHistory(ctx context.Context, tx pg.TenantTx, unitID string) ([]ServiceRecord, error) {
-	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM service_records
-		WHERE tenant_id = $1 AND unit_id = $2 ORDER BY occurred_on DESC, id DESC`, tx.TenantID, unitID)
+	rows, err := tx.Query(ctx, historySQL, tx.TenantID, unitID)
 	if err != nil {
 		return nil, err
 	}
+	return collectHistory(rows)
+}
+
+// QueueLoadHistory queues LoadHistory's read on b, into out.
+func QueueLoadHistory(b *pgx.Batch, tenantID, unitID string, out *[]ServiceRecord) {
+	b.Queue(historySQL, tenantID, unitID).Query(func(rows pgx.Rows) error {
+		var err error
+		*out, err = collectHistory(rows)
+		return err
+	})
+}
+
+const historySQL = `SELECT ` + recordColumns + ` FROM service_records
+	WHERE tenant_id = $1 AND unit_id = $2 ORDER BY occurred_on DESC, id DESC`
+
+func collectHistory(rows pgx.Rows) ([]ServiceRecord, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ServiceRecord, error) { return scanRecord(r) })
 	if out == nil {
 		out = []ServiceRecord{}

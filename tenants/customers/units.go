@@ -120,6 +120,21 @@ func LoadUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id strin
 	return getUnit(ctx, tx, ScopeOf(p), id, "")
 }
 
+// QueueLoadUnit queues, on b, LoadUnit's read (the principal's scope
+// applied) into u, so a caller can read it in the same round trip as what
+// it needs beside the unit. The callback answers not_found as LoadUnit does.
+func QueueLoadUnit(b *pgx.Batch, tenantID string, p tenants.Principal, id string, u *Unit) {
+	b.Queue(`SELECT `+unitColumns+unitFrom+`
+		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tenantID, id, ScopeOf(p).arg()).
+		QueryRow(func(row pgx.Row) error {
+			var err error
+			if *u, err = scanUnit(row); errors.Is(err, pgx.ErrNoRows) {
+				return tenants.NotFound("unit")
+			}
+			return err
+		})
+}
+
 // checkDates validates a unit's purchase and installation dates against
 // each other and today (tenant's zone), at body.<field>.
 func checkDates(v *tenants.Validation, purchase string, installed *string, today string) {

@@ -439,13 +439,24 @@ func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, r
 // its plan's terms, by start date: what the entitlement engine weighs. It
 // runs in the caller's transaction and applies no principal scope.
 func UnitContracts(ctx context.Context, tx pg.TenantTx, unitID string) ([]Contract, error) {
-	rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
-		WHERE c.tenant_id = $1 AND c.unit_id = $2 ORDER BY c.starts_on, c.id`, tx.TenantID, unitID)
+	rows, err := tx.Query(ctx, unitContractsSQL, tx.TenantID, unitID)
 	if err != nil {
 		return nil, err
 	}
 	return collectContracts(rows)
 }
+
+// QueueUnitContracts queues UnitContracts' read on b, into out.
+func QueueUnitContracts(b *pgx.Batch, tenantID, unitID string, out *[]Contract) {
+	b.Queue(unitContractsSQL, tenantID, unitID).Query(func(rows pgx.Rows) error {
+		var err error
+		*out, err = collectContracts(rows)
+		return err
+	})
+}
+
+const unitContractsSQL = `SELECT ` + contractColumns + contractFrom + `
+	WHERE c.tenant_id = $1 AND c.unit_id = $2 ORDER BY c.starts_on, c.id`
 
 // ConsumeContract marks an active contract consumed (its benefit was used:
 // after a swap the replacement unit is not covered by it), with a history

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -72,14 +74,23 @@ type Entitlement struct {
 // Decide answers req for the principal. Nothing is written: it is a preview
 // that agents, storefronts and technicians show before any charge.
 func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideRequest) (Entitlement, error) {
+	if !tenants.ValidID(tenants.PrefixUnit, req.UnitID) {
+		return Entitlement{}, tenants.NotFound("unit")
+	}
 	var out Entitlement
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		settings, err := tx.Settings(ctx)
-		if err != nil {
-			return err
+		// Everything the decision reads about the unit, in one round trip.
+		var r decisionReads
+		b := &pgx.Batch{}
+		pg.QueueSettings(b, &r.settings)
+		customers.QueueLoadUnit(b, tx.TenantID, p, req.UnitID, &r.unit)
+		catalog.QueueUnitModel(b, tx.TenantID, req.UnitID, &r.model)
+		QueueUnitContracts(b, tx.TenantID, req.UnitID, &r.contracts)
+		customers.QueueLoadHistory(b, tx.TenantID, req.UnitID, &r.history)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err // not_found: absent, another tenant's or outside the key's scope
 		}
-		today := settings.Today(s.now())
-		in, e, err := gatherDecision(ctx, tx, p, req, today, settings.Currency)
+		in, e, err := gatherDecision(ctx, tx, req, r, s.now())
 		if err != nil {
 			return err
 		}
@@ -94,21 +105,25 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideReq
 	return out, pg.Translate(err)
 }
 
-// gatherDecision reads everything the engine needs and checks the request.
-func gatherDecision(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req DecideRequest, today, currency string) (entitlement.Input, Entitlement, error) {
+// decisionReads are the unit's records a decision rests on.
+type decisionReads struct {
+	settings  pg.TenantSettings
+	unit      customers.Unit
+	model     catalog.ProductModel
+	contracts []Contract
+	history   []customers.ServiceRecord
+}
+
+// gatherDecision checks the request against the unit's records, prices the
+// work and builds the engine's input.
+func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r decisionReads, now time.Time) (entitlement.Input, Entitlement, error) {
 	var (
 		in  entitlement.Input
 		out Entitlement
 		v   tenants.Validation
 	)
-	unit, err := customers.LoadUnit(ctx, tx, p, req.UnitID)
-	if err != nil {
-		return in, out, err // not_found: absent, another tenant's or outside the key's scope
-	}
-	model, err := catalog.LoadModel(ctx, tx, unit.ModelID)
-	if err != nil {
-		return in, out, err
-	}
+	unit, model, contracts, history := r.unit, r.model, r.contracts, r.history
+	today, currency := r.settings.Today(now), r.settings.Currency
 	purchase, _ := time.Parse(time.DateOnly, unit.PurchaseDate)
 	on := req.On
 	switch {
@@ -157,15 +172,6 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, p tenants.Principal, re
 		}
 		out.PriceListVersion = q.PriceListVersion
 		quote = engineQuote(q)
-	}
-
-	contracts, err := UnitContracts(ctx, tx, unit.ID)
-	if err != nil {
-		return in, out, err
-	}
-	history, err := customers.LoadHistory(ctx, tx, unit.ID)
-	if err != nil {
-		return in, out, err
 	}
 
 	date, _ := time.Parse(time.DateOnly, on)
