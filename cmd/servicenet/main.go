@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
+		cfg.TuneRuntime(getenv)
 		return serve(ctx, cfg, log, stdout, nil)
 	case "migrate":
 		if cfg.DatabaseURL == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/pg"
 )
 
@@ -41,9 +43,13 @@ CREATE TABLE bench_writes (
 );
 GRANT SELECT, INSERT ON bench_writes TO ` + pg.AppRole
 
-// newEnv starts the real stack with the rate limiter out of the way.
+// newEnv starts the real stack with the rate limiter out of the way and the
+// runtime tuned as servicenet serve tunes it.
 func newEnv(b *testing.B) *apitest.Env {
 	b.Helper()
+	cfg, err := config.Load(os.Getenv)
+	require.NoError(b, err)
+	cfg.TuneRuntime(os.Getenv)
 	env := apitest.New(b, apitest.Options{RatePerSecond: 1e9, RateBurst: 1e9})
 	return env
 }

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,26 @@ type Config struct {
 	RateBurst     int
 
 	ShutdownTimeout time.Duration
+
+	// GCPercent and MemoryLimitMB tune the Go garbage collector (see
+	// TuneRuntime): collect less often, but never let the heap outgrow the
+	// limit.
+	GCPercent     int
+	MemoryLimitMB int
+}
+
+// TuneRuntime applies the garbage-collector settings unless the operator set
+// GOGC or GOMEMLIMIT themselves. A request allocates tens of kilobytes; with
+// Go's default GOGC=100 and a small live heap the collector runs many times
+// a second under load and its assists show up in tail latency. A higher
+// GOGC with a memory limit trades a bounded amount of memory for that.
+func (c Config) TuneRuntime(getenv func(string) string) {
+	if getenv("GOGC") == "" && c.GCPercent > 0 {
+		debug.SetGCPercent(c.GCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" && c.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(c.MemoryLimitMB) << 20)
+	}
 }
 
 // Load reads the configuration through getenv.
@@ -53,6 +74,8 @@ func Load(getenv func(string) string) (Config, error) {
 		DBMaxConns:      20,
 		MaxWorkers:      20,
 		ShutdownTimeout: 20 * time.Second,
+		GCPercent:       400,
+		MemoryLimitMB:   1024,
 	}
 	c.PublicURL = or(getenv("SERVICENET_PUBLIC_URL"), "http://localhost"+portOf(c.Addr))
 	var errs []string
@@ -75,6 +98,8 @@ func Load(getenv func(string) string) (Config, error) {
 	num("SERVICENET_RATE_BURST", func(f float64) { c.RateBurst = int(f) })
 	num("SERVICENET_DB_MAX_CONNS", func(f float64) { c.DBMaxConns = int32(f) })
 	num("SERVICENET_MAX_WORKERS", func(f float64) { c.MaxWorkers = int(f) })
+	num("SERVICENET_GC_PERCENT", func(f float64) { c.GCPercent = int(f) })
+	num("SERVICENET_MEMORY_LIMIT_MB", func(f float64) { c.MemoryLimitMB = int(f) })
 	num("SERVICENET_SHUTDOWN_TIMEOUT_SECONDS", func(f float64) { c.ShutdownTimeout = time.Duration(f * float64(time.Second)) })
 	switch c.Mode {
 	case "all", "api", "worker":
