@@ -18,11 +18,15 @@ import (
 
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // Config tunes the HTTP surface. Zero values take defaults.
@@ -45,6 +49,10 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Customers   *customers.Service
 	Warranty    *warranty.Service
+	Claims      *claims.Service
+	Swaps       *swaps.Service
+	Payouts     *payouts.Service
+	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
 	Authz       *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -132,4 +140,8 @@ func (s *Server) registerOperations() {
 	s.registerCustomers()
 	s.registerContracts()
 	s.registerEntitlements()
+	s.registerClaims()
+	s.registerSwaps()
+	s.registerPayouts()
+	s.registerWebhooks()
 }

@@ -42,6 +42,21 @@ const (
 	ContractsWrite Permission = "contracts.write"
 	// Entitlement decisions (previews; nothing is written).
 	EntitlementsDecide Permission = "entitlements.decide"
+	// Claims: storefronts and agents submit (repair points submit
+	// reimbursement claims); reviewers decide the ones the adjudication job
+	// leaves for a person.
+	ClaimsRead   Permission = "claims.read"
+	ClaimsSubmit Permission = "claims.submit"
+	ClaimsReview Permission = "claims.review"
+	// Unit swaps and their approval chain.
+	SwapsRead    Permission = "swaps.read"
+	SwapsRequest Permission = "swaps.request"
+	SwapsApprove Permission = "swaps.approve"
+	// Compensation payouts.
+	PayoutsRead  Permission = "payouts.read"
+	PayoutsWrite Permission = "payouts.write"
+	// Webhook endpoints and deliveries (storefront keys: their own).
+	WebhooksManage Permission = "webhooks.manage"
 )
 
 // Permissions lists every tenant permission.
@@ -50,4 +65,6 @@ var Permissions = []Permission{
 	NetworkRead, NetworkWrite, NetworkImport,
 	CatalogRead, CatalogWrite, QuotesCreate, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
 	ContractsRead, ContractsWrite, EntitlementsDecide,
+	ClaimsRead, ClaimsSubmit, ClaimsReview, SwapsRead, SwapsRequest, SwapsApprove, PayoutsRead, PayoutsWrite,
+	WebhooksManage,
 }

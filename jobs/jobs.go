@@ -19,11 +19,15 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // tenantLister lists the platform's tenants a page at a time.
@@ -81,6 +85,10 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Customers   *customers.Service
 	Warranty    *warranty.Service
+	Claims      *claims.Service
+	Swaps       *swaps.Service
+	Payouts     *payouts.Service
+	Webhooks    *webhooks.Service
 	Logger      *slog.Logger
 }
 

@@ -29,6 +29,11 @@ const (
 	PrefixStorefront     = "sfr"
 	PrefixPlan           = "pln"
 	PrefixContract       = "ctr"
+	PrefixClaim          = "clm"
+	PrefixPayout         = "pay"
+	PrefixSwap           = "swp"
+	PrefixWebhook        = "whk"
+	PrefixDelivery       = "dlv"
 )
 
 // NewID returns a fresh ID with the given prefix.

@@ -21,11 +21,15 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/openapi"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // serve runs until ctx is cancelled, then drains HTTP and stops River. When
@@ -50,8 +54,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	cat := &catalog.Service{DB: db}
 	cus := &customers.Service{DB: db}
 	war := &warranty.Service{DB: db}
+	clm := &claims.Service{DB: db}
+	swp := &swaps.Service{DB: db}
+	pay := &payouts.Service{DB: db}
+	whk := &webhooks.Service{DB: db}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err
@@ -100,7 +108,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

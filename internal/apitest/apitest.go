@@ -26,11 +26,15 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // OperatorToken is the operator token of every test server.
@@ -46,6 +50,10 @@ type Env struct {
 	Catalog     *catalog.Service
 	Customers   *customers.Service
 	Warranty    *warranty.Service
+	Claims      *claims.Service
+	Swaps       *swaps.Service
+	Payouts     *payouts.Service
+	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
 	River       *river.Client[pgx.Tx]
 	Logs        *SyncBuffer
@@ -93,8 +101,12 @@ func New(t testing.TB, opts ...Options) *Env {
 	cat := &catalog.Service{DB: db.App}
 	cus := &customers.Service{DB: db.App}
 	war := &warranty.Service{DB: db.App}
+	clm := &claims.Service{DB: db.App}
+	swp := &swaps.Service{DB: db.App}
+	pay := &payouts.Service{DB: db.App}
+	whk := &webhooks.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -102,7 +114,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -112,7 +124,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, River: rc, Logs: logs}
 }
 
 // Response is a received response.
