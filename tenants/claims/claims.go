@@ -1,19 +1,46 @@
 // Package claims owns warranty, protection-plan and reimbursement claims:
 // submission with versions, the adjudication job's decisions per line, and
 // the people who decide what the job leaves open.
+//
+// States: submitted → under_review (the adjudication job) → approved |
+// rejected | needs_info; needs_info → submitted (resubmission adds a
+// version, the old one is kept); approved → paid; submitted | needs_info →
+// withdrawn. Every transition writes a state-change row and an event
+// (claim.<state>, plus claim.flagged when adjudication raises flags) in its
+// transaction; event data carries storefront_id (null when none) and unit_id.
 package claims
 
 import (
+	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
+
+func init() {
+	pg.RegisterConstraint("claims_submitter_reference_key", "body.reference", "you already filed a claim with this reference")
+}
 
 // Service is the claims context's entry point. Each exported method runs in
 // one tenant-scoped transaction.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Enqueue inserts the adjudication job of a claim's version in the
+	// caller's transaction (River InsertTx): the claim and its job commit or
+	// roll back together. Nil: no job is enqueued (tests call Adjudicate).
+	Enqueue func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
+	// OnApproved, when set, is called inside the transaction that approves a
+	// claim (the adjudication job's auto-approval or a reviewer's), with the
+	// claim as approved; an error rolls the approval back. Payouts hook in
+	// here: a claim whose Decision carries a Compensation owes the customer
+	// that amount by its due date.
+	OnApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
 }
 
 func (s *Service) now() time.Time {
@@ -21,4 +48,209 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// Kind is what a claim asks to be paid under.
+type Kind string
+
+// Claim kinds.
+const (
+	KindWarranty         Kind = "warranty"
+	KindExtendedWarranty Kind = "extended_warranty"
+	KindAccidentalDamage Kind = "accidental_damage"
+	KindSwapForRepair    Kind = "swap_for_repair"
+	KindNoReasonRepair   Kind = "no_reason_repair"
+	KindReimbursement    Kind = "reimbursement"
+)
+
+// Kinds lists every claim kind.
+var Kinds = []Kind{KindWarranty, KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair, KindReimbursement}
+
+// State is where a claim stands.
+type State string
+
+// Claim states.
+const (
+	StateSubmitted   State = "submitted"
+	StateUnderReview State = "under_review"
+	StateApproved    State = "approved"
+	StateRejected    State = "rejected"
+	StateNeedsInfo   State = "needs_info"
+	StateWithdrawn   State = "withdrawn"
+	StatePaid        State = "paid"
+)
+
+// States lists every claim state.
+var States = []State{StateSubmitted, StateUnderReview, StateApproved, StateRejected, StateNeedsInfo, StateWithdrawn, StatePaid}
+
+// Actions on a claim, as named in conflict messages.
+const (
+	ActionApprove     = "approve"
+	ActionReject      = "reject"
+	ActionRequestInfo = "request_info"
+	ActionResubmit    = "resubmit"
+	ActionWithdraw    = "withdraw"
+	ActionMarkPaid    = "mark_paid"
+)
+
+// allowed are the actions each state admits (the adjudication job moves
+// submitted claims on by itself).
+var allowed = map[State][]string{
+	StateSubmitted:   {ActionWithdraw},
+	StateUnderReview: {ActionApprove, ActionReject, ActionRequestInfo},
+	StateNeedsInfo:   {ActionResubmit, ActionWithdraw},
+	StateApproved:    {ActionMarkPaid},
+}
+
+// Event types of this context.
+const (
+	TypeSubmitted   = "claim.submitted"
+	TypeUnderReview = "claim.under_review"
+	TypeNeedsInfo   = "claim.needs_info"
+	TypeApproved    = "claim.approved"
+	TypeRejected    = "claim.rejected"
+	TypeWithdrawn   = "claim.withdrawn"
+	TypePaid        = "claim.paid"
+	TypeFlagged     = "claim.flagged"
+)
+
+// Line kinds.
+const (
+	LineLabor = "labor"
+	LinePart  = "part"
+	LineVisit = "visit"
+	LineOther = "other"
+)
+
+// Line decisions.
+const (
+	DecisionApproved       = "approved"
+	DecisionPartlyApproved = "partly_approved"
+	DecisionRejected       = "rejected"
+	DecisionPending        = "pending"
+)
+
+// Fault is what went wrong.
+type Fault struct {
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"The diagnosed cause (the entitlement engine's vocabulary)." example:"power_surge"`
+	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"control_board\"]"`
+	Description    string   `json:"description,omitempty" maxLength:"2000" doc:"What happened, in the submitter's words." example:"雷雨后无法开机，主板烧毁"`
+}
+
+// NewLine is a line of a claim as submitted.
+type NewLine struct {
+	Kind        string        `json:"kind" enum:"labor,part,visit,other" doc:"What the line pays for." example:"part"`
+	PartID      string        `json:"part_id,omitempty" maxLength:"64" doc:"The part, on part lines (required there, absent elsewhere); it must fit the unit's model." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	Quantity    int           `json:"quantity,omitempty" minimum:"0" maximum:"100" doc:"How many; default 1." example:"1"`
+	Description string        `json:"description,omitempty" maxLength:"500" doc:"What the line is for." example:"主控板更换"`
+	Requested   tenants.Money `json:"requested" doc:"The amount asked for the line (its quantity included)."`
+}
+
+// Line is a claim line with what the adjudication calculated and what was
+// approved.
+type Line struct {
+	Kind        string         `json:"kind" enum:"labor,part,visit,other" example:"part"`
+	PartID      string         `json:"part_id,omitempty" example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	PartNumber  string         `json:"part_number,omitempty" example:"KFR-CB-01"`
+	Quantity    int            `json:"quantity" example:"1"`
+	Description string         `json:"description,omitempty" example:"主控板更换"`
+	Requested   tenants.Money  `json:"requested"`
+	Calculated  *tenants.Money `json:"calculated,omitempty" doc:"What the brand or plan owes for the line by the entitlement engine; absent until adjudicated."`
+	Approved    *tenants.Money `json:"approved,omitempty" doc:"What was approved; absent until decided."`
+	Decision    string         `json:"decision" enum:"pending,approved,partly_approved,rejected" doc:"The line's decision." example:"approved"`
+	Reason      string         `json:"reason,omitempty" doc:"Why the line was decided so." example:"extended_warranty: the plan pays the line in full"`
+}
+
+// Flag is something adjudication found that a person must look at.
+type Flag struct {
+	Code   string `json:"code" enum:"duplicate,purchase_after_registration,part_incompatible,markup_above_cap,not_repair" doc:"What was found." example:"duplicate"`
+	Line   *int   `json:"line,omitempty" doc:"The line (0-based) the flag is about." example:"0"`
+	Detail string `json:"detail" doc:"What exactly." example:"claim clm_01jd... for the same unit and fault cause on 2026-11-02"`
+}
+
+// Decision is what the entitlement engine decided for the current version.
+type Decision struct {
+	Basis        entitlement.Basis         `json:"basis" doc:"What the charges rest on (the engine's basis)." example:"extended_warranty"`
+	ContractID   string                    `json:"contract_id,omitempty" doc:"The contract the basis uses." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Remedy       entitlement.RemedyKind    `json:"remedy" doc:"The remedy the engine selected." example:"repair"`
+	Compensation *entitlement.Compensation `json:"compensation,omitempty"`
+}
+
+// Claim is a claim with its current version.
+type Claim struct {
+	ID              string         `json:"id" example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pm"`
+	Kind            Kind           `json:"kind" enum:"warranty,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,reimbursement" example:"extended_warranty"`
+	UnitID          string         `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ContractID      *string        `json:"contract_id,omitempty" example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	StorefrontID    *string        `json:"storefront_id,omitempty" doc:"The storefront that filed it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	NodeID          *string        `json:"node_id,omitempty" doc:"The repair point whose reimbursement claim it is." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	Reference       string         `json:"reference" doc:"The submitter's own reference; unique per submitter." example:"TM-CLM-000123"`
+	State           State          `json:"state" enum:"submitted,under_review,approved,rejected,needs_info,withdrawn,paid" example:"approved"`
+	StateReason     *string        `json:"state_reason,omitempty" example:"auto-approved: covered, no flags, within the limit"`
+	AllowedActions  []string       `json:"allowed_actions" doc:"What may be done next: approve, reject, request_info, resubmit, withdraw, mark_paid." example:"[\"mark_paid\"]"`
+	Version         int            `json:"version" doc:"The current submission's version: 1, then one more per resubmission." example:"1"`
+	Fault           Fault          `json:"fault"`
+	OccurredOn      string         `json:"occurred_on" format:"date" example:"2026-11-20"`
+	TicketID        *string        `json:"ticket_id,omitempty" example:"TKT-2026-000812"`
+	ServiceRecordID *string        `json:"service_record_id,omitempty" example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Note            *string        `json:"note,omitempty" doc:"The submitter's note on this version." example:"补充了发票照片"`
+	Lines           []Line         `json:"lines"`
+	TotalRequested  tenants.Money  `json:"total_requested"`
+	TotalCalculated *tenants.Money `json:"total_calculated,omitempty"`
+	TotalApproved   *tenants.Money `json:"total_approved,omitempty"`
+	Flags           []Flag         `json:"flags" doc:"What adjudication found for a person to look at."`
+	Reasons         []string       `json:"reasons" doc:"Why the claim stands where it does: the adjudication's and the reviewers' reasons."`
+	Decision        *Decision      `json:"decision,omitempty"`
+	ApprovedOn      *string        `json:"approved_on,omitempty" format:"date" doc:"The approval date (tenant's time zone)." example:"2026-11-21"`
+	PaidAt          *time.Time     `json:"paid_at,omitempty" example:"2026-11-25T10:00:00+08:00"`
+	Revision        int            `json:"revision" doc:"Increases with every change; the ETag is \"v<revision>\"." example:"3"`
+	CreatedAt       time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
+	UpdatedAt       time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+}
+
+// Version is one submission of a claim as it was filed, with its lines as
+// adjudicated and decided while it was current.
+type Version struct {
+	Version         int           `json:"version" example:"1"`
+	Fault           Fault         `json:"fault"`
+	OccurredOn      string        `json:"occurred_on" format:"date" example:"2026-11-20"`
+	TicketID        *string       `json:"ticket_id,omitempty" example:"TKT-2026-000812"`
+	ServiceRecordID *string       `json:"service_record_id,omitempty" example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Note            *string       `json:"note,omitempty" example:"补充了发票照片"`
+	Lines           []Line        `json:"lines"`
+	TotalRequested  tenants.Money `json:"total_requested"`
+	SubmittedBy     string        `json:"submitted_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	SubmittedAt     time.Time     `json:"submitted_at" example:"2026-11-20T09:30:00+08:00"`
+	AdjudicatedAt   *time.Time    `json:"adjudicated_at,omitempty" example:"2026-11-20T09:30:02+08:00"`
+}
+
+// Transition is one entry of a claim's state history.
+type Transition struct {
+	Version   int       `json:"version" doc:"The claim version current at the change." example:"1"`
+	FromState *State    `json:"from_state,omitempty" doc:"Absent for the first submission." example:"under_review"`
+	ToState   State     `json:"to_state" example:"approved"`
+	Reason    string    `json:"reason" example:"auto-approved"`
+	Actor     string    `json:"actor" doc:"The API key, or system for the adjudication job." example:"system"`
+	ChangedAt time.Time `json:"changed_at" example:"2026-11-20T09:30:02+08:00"`
+}
+
+// Policy are a tenant's adjudication thresholds.
+type Policy struct {
+	AutoApproveLimit      tenants.Money `json:"auto_approve_limit" doc:"Claims calculated at or below this total with no flags are approved by the job."`
+	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate." example:"30"`
+	PartsMarkupCapPercent int           `json:"parts_markup_cap_percent" minimum:"0" maximum:"1000" doc:"A part line may ask at most the price-list price plus this percent." example:"20"`
+}
+
+// Policy defaults, used while a tenant has set none.
+const (
+	DefaultAutoApproveLimit      = 200000 // 2,000.00 in the tenant's currency
+	DefaultDuplicateWindowDays   = 30
+	DefaultPartsMarkupCapPercent = 20
+)
+
+// ClaimFilter narrows a claim listing; empty fields do not filter.
+type ClaimFilter struct {
+	State, Kind, UnitID string
+	Limit               int
+	Cursor              string
 }

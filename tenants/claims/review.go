@@ -1,0 +1,375 @@
+package claims
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// GetClaim returns a claim with its current version. Claims outside the
+// principal's scope (another storefront's, another subtree's) are not found.
+func (s *Service) GetClaim(ctx context.Context, p tenants.Principal, id string) (Claim, error) {
+	var out Claim
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getClaim(ctx, tx, sc, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListClaims lists the claims in the principal's scope, oldest first.
+func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFilter) ([]Claim, string, error) {
+	v := &tenants.Validation{}
+	if f.State != "" && !slices.Contains(States, State(f.State)) {
+		v.Add("query.state", "one of the claim states", f.State)
+	}
+	if f.Kind != "" && !slices.Contains(Kinds, Kind(f.Kind)) {
+		v.Add("query.kind", "one of the claim kinds", f.Kind)
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("claims", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Claim
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+claimColumns+claimFrom+`
+			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
+			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
+			ORDER BY c.id LIMIT $8`,
+			tx.TenantID, after, sc.storefront, sc.nodePath, f.State, f.Kind, f.UnitID, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claim, error) { return scanClaim(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	if out == nil {
+		out = []Claim{}
+	}
+	out, next := tenants.NextPage("claims", out, f.Limit, func(c Claim) string { return c.ID })
+	return out, next, nil
+}
+
+// ListVersions returns every submitted version of a claim, oldest first.
+func (s *Service) ListVersions(ctx context.Context, p tenants.Principal, id string) ([]Version, error) {
+	out := []Version{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getClaim(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT version, fault_cause, fault_part_categories, fault_description,
+			to_char(occurred_on, 'YYYY-MM-DD'), ticket_id, service_record_id, note, lines, total_requested, currency,
+			submitted_by, submitted_at, adjudicated_at
+			FROM claim_versions WHERE tenant_id = $1 AND claim_id = $2 ORDER BY version`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Version, error) {
+			var v Version
+			var desc *string
+			err := r.Scan(&v.Version, &v.Fault.Cause, &v.Fault.PartCategories, &desc, &v.OccurredOn, &v.TicketID,
+				&v.ServiceRecordID, &v.Note, &v.Lines, &v.TotalRequested.Amount, &v.TotalRequested.Currency,
+				&v.SubmittedBy, &v.SubmittedAt, &v.AdjudicatedAt)
+			if desc != nil {
+				v.Fault.Description = *desc
+			}
+			return v, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListTransitions returns a claim's state history, oldest first.
+func (s *Service) ListTransitions(ctx context.Context, p tenants.Principal, id string) ([]Transition, error) {
+	out := []Transition{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getClaim(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT version, from_state, to_state, reason, actor, changed_at FROM claim_state_changes
+			WHERE tenant_id = $1 AND claim_id = $2 ORDER BY seq`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) {
+			var t Transition
+			err := r.Scan(&t.Version, &t.FromState, &t.ToState, &t.Reason, &t.Actor, &t.ChangedAt)
+			return t, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+func checkReason(loc, reason string, required bool) error {
+	n := len([]rune(strings.TrimSpace(reason)))
+	if (required && n < 1) || len([]rune(reason)) > 1000 {
+		return tenants.Invalid(loc, "1-1000 characters", reason)
+	}
+	return nil
+}
+
+// act runs one action on a claim in scope: it locks the claim, checks
+// If-Match (ifRevision > 0) and that the state admits the action (conflict
+// naming the state otherwise), then calls fn.
+func (s *Service) act(ctx context.Context, p tenants.Principal, id, action string, ifRevision int, fn func(tx pg.TenantTx, c Claim) error) (Claim, error) {
+	var out Claim
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		c, err := getClaim(ctx, tx, sc, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("claim", ifRevision, c.Revision); err != nil {
+			return err
+		}
+		if !can(c, action) {
+			return conflictState(c, action)
+		}
+		if err := fn(tx, c); err != nil {
+			return err
+		}
+		out, err = getClaim(ctx, tx, scope{}, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// RequestInfo asks the submitter for more information: under_review →
+// needs_info with the reason. The submitter answers with ResubmitClaim.
+func (s *Service) RequestInfo(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
+	if err := checkReason("body.reason", reason, true); err != nil {
+		return Claim{}, err
+	}
+	return s.act(ctx, p, id, ActionRequestInfo, ifRevision, func(tx pg.TenantTx, c Claim) error {
+		if _, err := tx.Exec(ctx, `UPDATE claims SET reasons = array_append(reasons, $3) WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, c.ID, "information requested: "+reason); err != nil {
+			return err
+		}
+		return transition(ctx, tx, c, StateNeedsInfo, reason, p.Subject(), TypeNeedsInfo, nil)
+	})
+}
+
+// LineAmount is a reviewer's approved amount for one line.
+type LineAmount struct {
+	Line     int           `json:"line" minimum:"0" maximum:"49" doc:"The line, 0-based." example:"0"`
+	Approved tenants.Money `json:"approved" doc:"At most the line's requested amount."`
+	Reason   string        `json:"reason,omitempty" maxLength:"500" doc:"Why, when it differs from the calculation." example:"labor capped at the price list"`
+}
+
+// ApproveClaim approves an under_review claim. Each line's approved amount
+// is the reviewer's when given (at most requested; body.lines[i] otherwise),
+// else the calculated amount, else the requested amount. OnApproved runs in
+// the same transaction.
+func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []LineAmount, ifRevision int) (Claim, error) {
+	if err := checkReason("body.reason", reason, false); err != nil {
+		return Claim{}, err
+	}
+	if reason == "" {
+		reason = "approved by a reviewer"
+	}
+	var approved Claim
+	_, err := s.act(ctx, p, id, ActionApprove, ifRevision, func(tx pg.TenantTx, c Claim) error {
+		v := &tenants.Validation{}
+		given := map[int]LineAmount{}
+		for i, la := range lines {
+			at := "body.lines[" + strconv.Itoa(i) + "]"
+			switch {
+			case la.Line < 0 || la.Line >= len(c.Lines):
+				v.Add(at+".line", "the claim has lines 0 to "+strconv.Itoa(len(c.Lines)-1), la.Line)
+				continue
+			case la.Approved.Currency != c.TotalRequested.Currency:
+				v.Add(at+".approved.currency", "must be the claim's currency "+c.TotalRequested.Currency, la.Approved.Currency)
+			case la.Approved.Amount < 0 || la.Approved.Amount > c.Lines[la.Line].Requested.Amount:
+				v.Add(at+".approved.amount", "0 to the line's requested amount "+strconv.FormatInt(c.Lines[la.Line].Requested.Amount, 10), la.Approved.Amount)
+			}
+			given[la.Line] = la
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		for i := range c.Lines {
+			l := &c.Lines[i]
+			amt := l.Requested
+			why := "approved by a reviewer"
+			if l.Calculated != nil {
+				amt = *l.Calculated
+				why = "approved as calculated"
+			}
+			if la, ok := given[i]; ok {
+				amt = la.Approved
+				why = "approved by a reviewer"
+				if la.Reason != "" {
+					why = la.Reason
+				}
+			}
+			a := amt
+			l.Approved = &a
+			l.Reason = why
+			switch {
+			case amt.Amount == l.Requested.Amount:
+				l.Decision = DecisionApproved
+			case amt.Amount == 0:
+				l.Decision = DecisionRejected
+			default:
+				l.Decision = DecisionPartlyApproved
+			}
+		}
+		var err error
+		approved, err = s.approve(ctx, tx, c, reason, p.Subject())
+		return err
+	})
+	if err != nil {
+		return Claim{}, err
+	}
+	return approved, nil
+}
+
+// RejectClaim rejects an under_review claim with the reason; every line's
+// approved amount is zero.
+func (s *Service) RejectClaim(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
+	if err := checkReason("body.reason", reason, true); err != nil {
+		return Claim{}, err
+	}
+	return s.act(ctx, p, id, ActionReject, ifRevision, func(tx pg.TenantTx, c Claim) error {
+		return reject(ctx, tx, c, reason, p.Subject())
+	})
+}
+
+func reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) error {
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		l.Approved = &tenants.Money{Amount: 0, Currency: l.Requested.Currency}
+		l.Decision = DecisionRejected
+		if l.Reason == "" {
+			l.Reason = reason
+		}
+	}
+	if err := saveLines(ctx, tx, c, false); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE claims SET reasons = array_append(reasons, $3) WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, c.ID, reason); err != nil {
+		return err
+	}
+	return transition(ctx, tx, c, StateRejected, reason, actor, TypeRejected, nil)
+}
+
+// WithdrawClaim withdraws a submitted or needs_info claim.
+func (s *Service) WithdrawClaim(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
+	if err := checkReason("body.reason", reason, false); err != nil {
+		return Claim{}, err
+	}
+	if reason == "" {
+		reason = "withdrawn by the submitter"
+	}
+	return s.act(ctx, p, id, ActionWithdraw, ifRevision, func(tx pg.TenantTx, c Claim) error {
+		return transition(ctx, tx, c, StateWithdrawn, reason, p.Subject(), TypeWithdrawn, nil)
+	})
+}
+
+// MarkPaid records that an approved claim was paid.
+func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifRevision int) (Claim, error) {
+	if err := checkReason("body.payment_reference", reference, false); err != nil {
+		return Claim{}, err
+	}
+	reason := "paid"
+	if reference != "" {
+		reason = "paid: " + reference
+	}
+	return s.act(ctx, p, id, ActionMarkPaid, ifRevision, func(tx pg.TenantTx, c Claim) error {
+		if _, err := tx.Exec(ctx, `UPDATE claims SET paid_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID); err != nil {
+			return err
+		}
+		return transition(ctx, tx, c, StatePaid, reason, p.Subject(), TypePaid, nil)
+	})
+}
+
+// loadPolicy reads the tenant's policy, or the defaults.
+func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (Policy, error) {
+	pol := Policy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
+		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent}
+	err := tx.QueryRow(ctx, `SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
+		WHERE tenant_id = $1`, tx.TenantID).Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = nil
+	}
+	return pol, err
+}
+
+// GetPolicy returns the tenant's adjudication policy (the defaults until set).
+func (s *Service) GetPolicy(ctx context.Context, p tenants.Principal) (Policy, error) {
+	var out Policy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		out, err = loadPolicy(ctx, tx, st.Currency)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// SetPolicy replaces the tenant's adjudication policy; it applies to claims
+// adjudicated from then on.
+func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in Policy) (Policy, error) {
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		v := &tenants.Validation{}
+		tenants.CheckMoney(v, "body.auto_approve_limit", in.AutoApproveLimit, st.Currency)
+		if in.DuplicateWindowDays < 0 || in.DuplicateWindowDays > 3650 {
+			v.Add("body.duplicate_window_days", "0 to 3650", in.DuplicateWindowDays)
+		}
+		if in.PartsMarkupCapPercent < 0 || in.PartsMarkupCapPercent > 1000 {
+			v.Add("body.parts_markup_cap_percent", "0 to 1000", in.PartsMarkupCapPercent)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO claim_policies (tenant_id, auto_approve_limit, duplicate_window_days, parts_markup_cap_percent)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant_id) DO UPDATE SET auto_approve_limit = $2, duplicate_window_days = $3,
+			  parts_markup_cap_percent = $4, version = claim_policies.version + 1, updated_at = now()`,
+			tx.TenantID, in.AutoApproveLimit.Amount, in.DuplicateWindowDays, in.PartsMarkupCapPercent)
+		return err
+	})
+	return in, pg.Translate(err)
+}

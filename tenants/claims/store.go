@@ -1,0 +1,223 @@
+package claims
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// scope is what claims a principal sees: a storefront key its storefront's,
+// a node-scoped key the reimbursement claims of its subtree's nodes, anyone
+// else the whole tenant.
+type scope struct {
+	storefront *string
+	nodePath   *string
+}
+
+func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
+	var sc scope
+	if cs := customers.ScopeOf(p); !cs.Whole() {
+		sc.storefront = &cs.StorefrontID
+	}
+	ns, err := network.ResolveScope(ctx, tx, p)
+	if err != nil {
+		return sc, err
+	}
+	sc.nodePath = ns.Path()
+	return sc, nil
+}
+
+// inScope is the scope predicate on a claim row aliased c; $a is the
+// storefront, $b the node path.
+func inScope(a, b string) string {
+	return `(` + a + `::text IS NULL OR c.storefront_id = ` + a + `::text)
+		AND (` + b + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = c.tenant_id AND n.id = c.node_id AND n.path <@ ` + b + `::ltree))`
+}
+
+const claimColumns = `c.id, c.kind, c.unit_id, c.contract_id, c.storefront_id, c.node_id, c.reference, c.state, c.state_reason,
+	c.current_version, c.currency, c.flags, c.reasons, c.decision, to_char(c.approved_on, 'YYYY-MM-DD'), c.paid_at, c.revision,
+	c.created_at, c.updated_at,
+	v.fault_cause, v.fault_part_categories, v.fault_description, to_char(v.occurred_on, 'YYYY-MM-DD'), v.ticket_id,
+	v.service_record_id, v.note, v.lines, v.total_requested`
+
+const claimFrom = ` FROM claims c JOIN claim_versions v ON v.tenant_id = c.tenant_id AND v.claim_id = c.id AND v.version = c.current_version `
+
+func scanClaim(row pgx.Row) (Claim, error) {
+	var (
+		c        Claim
+		desc     *string
+		decision []byte
+		total    int64
+		flags    []byte
+		cur      string
+		partCats []string
+	)
+	err := row.Scan(&c.ID, &c.Kind, &c.UnitID, &c.ContractID, &c.StorefrontID, &c.NodeID, &c.Reference, &c.State, &c.StateReason,
+		&c.Version, &cur, &flags, &c.Reasons, &decision, &c.ApprovedOn, &c.PaidAt, &c.Revision, &c.CreatedAt, &c.UpdatedAt,
+		&c.Fault.Cause, &partCats, &desc, &c.OccurredOn, &c.TicketID, &c.ServiceRecordID, &c.Note, &c.Lines, &total)
+	if err != nil {
+		return Claim{}, err
+	}
+	c.Fault.PartCategories = partCats
+	if desc != nil {
+		c.Fault.Description = *desc
+	}
+	if err := json.Unmarshal(flags, &c.Flags); err != nil {
+		return Claim{}, err
+	}
+	if len(decision) > 0 {
+		c.Decision = &Decision{}
+		if err := json.Unmarshal(decision, c.Decision); err != nil {
+			return Claim{}, err
+		}
+	}
+	finish(&c, cur, total)
+	return c, nil
+}
+
+// finish fills what is derived from the stored columns.
+func finish(c *Claim, cur string, total int64) {
+	c.TotalRequested = tenants.Money{Amount: total, Currency: cur}
+	if c.Flags == nil {
+		c.Flags = []Flag{}
+	}
+	if c.Reasons == nil {
+		c.Reasons = []string{}
+	}
+	if c.Lines == nil {
+		c.Lines = []Line{}
+	}
+	c.AllowedActions = slices.Clone(allowed[c.State])
+	if c.AllowedActions == nil {
+		c.AllowedActions = []string{}
+	}
+	var calc, appr int64
+	calcAll, apprAll := len(c.Lines) > 0, len(c.Lines) > 0
+	for _, l := range c.Lines {
+		if l.Calculated != nil {
+			calc += l.Calculated.Amount
+		} else {
+			calcAll = false
+		}
+		if l.Approved != nil {
+			appr += l.Approved.Amount
+		} else {
+			apprAll = false
+		}
+	}
+	if calcAll {
+		c.TotalCalculated = &tenants.Money{Amount: calc, Currency: cur}
+	}
+	if apprAll {
+		c.TotalApproved = &tenants.Money{Amount: appr, Currency: cur}
+	}
+}
+
+// getClaim reads a claim in the principal's scope; lock is "" or
+// "FOR UPDATE OF c".
+func getClaim(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Claim, error) {
+	if !tenants.ValidID(tenants.PrefixClaim, id) {
+		return Claim{}, tenants.NotFound("claim")
+	}
+	c, err := scanClaim(tx.QueryRow(ctx, `SELECT `+claimColumns+claimFrom+`
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.storefront, sc.nodePath))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Claim{}, tenants.NotFound("claim")
+	}
+	return c, err
+}
+
+// conflictState is the 409 for an action the claim's state does not admit.
+func conflictState(c Claim, action string) error {
+	acts := allowed[c.State]
+	list := "none"
+	if len(acts) > 0 {
+		list = strings.Join(acts, ", ")
+	}
+	return tenants.Errorf(tenants.CodeConflict, "claim is %s; allowed: %s (not %s)", c.State, list, action)
+}
+
+func can(c Claim, action string) bool { return slices.Contains(allowed[c.State], action) }
+
+// transition moves c to state with its history row and event, bumping the
+// revision; it returns the claim as now stored.
+func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	if _, err := tx.Exec(ctx, `UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason); err != nil {
+		return err
+	}
+	var from *State
+	if c.State != "" {
+		f := c.State
+		from = &f
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tx.TenantID, c.ID, c.Version, from, to, reason, actor); err != nil {
+		return err
+	}
+	return events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
+}
+
+func eventData(c Claim, from *State, to State, reason string, extra map[string]any) map[string]any {
+	d := map[string]any{"claim_id": c.ID, "kind": c.Kind, "unit_id": c.UnitID, "storefront_id": c.StorefrontID,
+		"node_id": c.NodeID, "reference": c.Reference, "version": c.Version, "from_state": from, "to_state": to, "reason": reason}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return d
+}
+
+// saveLines stores the current version's lines (after adjudication or a decision).
+func saveLines(ctx context.Context, tx pg.TenantTx, c Claim, adjudicated bool) error {
+	_, err := tx.Exec(ctx, `UPDATE claim_versions SET lines = $4,
+		adjudicated_at = CASE WHEN $5 THEN now() ELSE adjudicated_at END
+		WHERE tenant_id = $1 AND claim_id = $2 AND version = $3`, tx.TenantID, c.ID, c.Version, c.Lines, adjudicated)
+	return err
+}
+
+// approve records c's approval (lines already carry their approved amounts)
+// and calls the OnApproved hook.
+func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) (Claim, error) {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return Claim{}, err
+	}
+	today := st.Today(s.now())
+	if err := saveLines(ctx, tx, c, false); err != nil {
+		return Claim{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE claims SET approved_on = $3::date, reasons = array_append(reasons, $4)
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, today, reason); err != nil {
+		return Claim{}, err
+	}
+	var total int64
+	for _, l := range c.Lines {
+		if l.Approved != nil {
+			total += l.Approved.Amount
+		}
+	}
+	if err := transition(ctx, tx, c, StateApproved, reason, actor, TypeApproved,
+		map[string]any{"total_approved": tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}}); err != nil {
+		return Claim{}, err
+	}
+	out, err := getClaim(ctx, tx, scope{}, c.ID, "")
+	if err != nil {
+		return Claim{}, err
+	}
+	if s.OnApproved != nil {
+		if err := s.OnApproved(ctx, tx, out); err != nil {
+			return Claim{}, err
+		}
+	}
+	return out, nil
+}

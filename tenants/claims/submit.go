@@ -1,0 +1,425 @@
+package claims
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// MaxLines bounds a claim's lines.
+const MaxLines = 50
+
+// Submission is the part of a claim a submitter writes and may rewrite on
+// resubmission.
+type Submission struct {
+	Fault           Fault          `json:"fault"`
+	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
+	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"Reimbursement: the service ticket of the repair (or give service_record_id)." example:"TKT-2026-000812"`
+	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"Reimbursement: a repair recorded in the unit's service history (or give ticket_id)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
+	Lines           []NewLine      `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
+	Total           *tenants.Money `json:"total,omitempty" doc:"The total requested; when given it must equal the sum of the lines."`
+}
+
+// NewClaim is a claim to file.
+type NewClaim struct {
+	Kind       Kind   `json:"kind" enum:"warranty,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,reimbursement" doc:"What the claim is paid under; reimbursement is a repair point asking the brand for in-warranty labor and parts." example:"extended_warranty"`
+	UnitID     string `json:"unit_id" maxLength:"64" doc:"The unit; a storefront key may claim only for units its storefront sold." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's contract the claim is under, for plan claims; default: the one the entitlement engine picks." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	NodeID     string `json:"node_id,omitempty" maxLength:"64" doc:"Reimbursement filed by the brand for a repair point: the node. A node-scoped key always files for its own node." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	Reference  string `json:"reference" minLength:"1" maxLength:"64" doc:"Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409." example:"TM-CLM-000123"`
+	Submission
+}
+
+// unitReads are the records a submission is checked against.
+type unitReads struct {
+	settings  pg.TenantSettings
+	unit      customers.Unit
+	contracts []warranty.Contract
+}
+
+// partRow is a part named on a line, with whether it fits the unit's model.
+type partRow struct {
+	id, number, category string
+	price                int64
+	fits                 bool
+}
+
+func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string) (map[string]partRow, error) {
+	out := map[string]partRow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT p.id, p.part_number, p.category, p.price,
+		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3)
+		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tx.TenantID, ids, modelID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r partRow
+		if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
+			return nil, err
+		}
+		out[r.id] = r
+	}
+	return out, rows.Err()
+}
+
+// checkSubmission validates a submission against the unit and builds its
+// stored lines. Locations are body.<field>.
+func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *Submission, r unitReads, today string) ([]Line, error) {
+	v := &tenants.Validation{}
+	cur := r.settings.Currency
+	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
+		v.Add("body.fault.cause", "must be one of the fault causes", in.Fault.Cause)
+	}
+	if len(in.Fault.Description) > 2000 {
+		v.Add("body.fault.description", "at most 2000 characters", len(in.Fault.Description))
+	}
+	switch {
+	case !isDate(in.OccurredOn):
+		v.Add("body.occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
+	case in.OccurredOn > today:
+		v.Add("body.occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
+	case in.OccurredOn < r.unit.PurchaseDate:
+		v.Add("body.occurred_on", "must not be before the purchase date "+r.unit.PurchaseDate, in.OccurredOn)
+	}
+	if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
+		v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+	}
+	var ids []string
+	for _, l := range in.Lines {
+		if l.PartID != "" && tenants.ValidID(tenants.PrefixPart, l.PartID) {
+			ids = append(ids, l.PartID)
+		}
+	}
+	parts, err := loadParts(ctx, tx, r.unit.ModelID, ids)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]Line, len(in.Lines))
+	var sum int64
+	for i, l := range in.Lines {
+		at := "body.lines[" + strconv.Itoa(i) + "]"
+		q := l.Quantity
+		if q == 0 {
+			q = 1
+		}
+		if q < 1 || q > 100 {
+			v.Add(at+".quantity", "1 to 100", l.Quantity)
+		}
+		tenants.CheckMoney(v, at+".requested", l.Requested, cur)
+		sum += l.Requested.Amount
+		line := Line{Kind: l.Kind, PartID: l.PartID, Quantity: q, Description: l.Description, Requested: l.Requested, Decision: DecisionPending}
+		switch l.Kind {
+		case LinePart:
+			p, ok := parts[l.PartID]
+			switch {
+			case l.PartID == "":
+				v.Add(at+".part_id", "a part line names its part", nil)
+			case !ok:
+				v.Add(at+".part_id", "no such part", l.PartID)
+			case !p.fits:
+				v.Add(at+".part_id", "part "+p.number+" does not fit model "+r.unit.Model.ModelNumber, l.PartID)
+			default:
+				line.PartNumber = p.number
+				if line.Description == "" {
+					line.Description = p.number
+				}
+			}
+		case LineLabor, LineVisit, LineOther:
+			if l.PartID != "" {
+				v.Add(at+".part_id", "only part lines name a part", l.PartID)
+			}
+		default:
+			v.Add(at+".kind", "must be labor, part, visit or other", l.Kind)
+		}
+		lines[i] = line
+	}
+	if in.Total != nil {
+		tenants.CheckMoney(v, "body.total", *in.Total, cur)
+		if in.Total.Amount != sum {
+			v.Add("body.total", fmt.Sprintf("must equal the sum of the lines (%d)", sum), in.Total.Amount)
+		}
+	}
+	if sum > tenants.MaxMoneyAmount {
+		v.Add("body.lines", "the lines add up to more than the largest amount", sum)
+	}
+	if in.TicketID != "" && strings.TrimSpace(in.TicketID) == "" {
+		v.Add("body.ticket_id", "1-64 characters", in.TicketID)
+	}
+	if kind == KindReimbursement {
+		switch {
+		case in.TicketID == "" && in.ServiceRecordID == "":
+			v.Add("body.ticket_id", "a reimbursement claim needs the ticket (or service record) of the repair", nil)
+		case in.ServiceRecordID != "":
+			var ok bool
+			if tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM service_records WHERE tenant_id = $1 AND id = $2
+					AND unit_id = $3 AND kind = 'repair')`, tx.TenantID, in.ServiceRecordID, r.unit.ID).Scan(&ok); err != nil {
+					return nil, err
+				}
+			}
+			if !ok {
+				v.Add("body.service_record_id", "no repair with this id is recorded for the unit", in.ServiceRecordID)
+			}
+		}
+	} else if in.ServiceRecordID != "" && !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
+		v.Add("body.service_record_id", "not a service record id", in.ServiceRecordID)
+	}
+	return lines, v.Err()
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// requestHash identifies a submission's body for idempotent re-filing.
+func requestHash(in NewClaim) string {
+	b, _ := json.Marshal(in)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// SubmitClaim files a claim and enqueues its adjudication in the same
+// transaction. The submitter is the key's storefront, the key's node, or
+// the brand. Filing the same body under a reference the submitter already
+// used returns that claim with created false (nothing changes); another
+// body under it is a conflict naming body.reference. A storefront key files
+// only for units its storefront sold (any other is not found) and no
+// reimbursement; a node-scoped key files only reimbursement claims, for its
+// own node. Bad input is invalid naming the field: lines that do not add up
+// to total (body.total), parts that do not fit the unit's model
+// (body.lines[i].part_id), a reimbursement without ticket_id or
+// service_record_id (body.ticket_id).
+func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewClaim) (out Claim, created bool, err error) {
+	hash := requestHash(in)
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		cs := customers.ScopeOf(p)
+		v := &tenants.Validation{}
+		var storefront, node *string
+		submitter := "brand"
+		switch {
+		case !cs.Whole():
+			if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+				return err
+			}
+			storefront, submitter = &cs.StorefrontID, cs.StorefrontID
+			if in.Kind == KindReimbursement {
+				v.Add("body.kind", "a storefront files warranty and plan claims; reimbursement claims are a repair point's", in.Kind)
+			}
+			if in.NodeID != "" {
+				v.Add("body.node_id", "a storefront key files for its storefront", in.NodeID)
+			}
+		case p.NodeID != "":
+			node, submitter = &p.NodeID, p.NodeID
+			if in.Kind != KindReimbursement {
+				v.Add("body.kind", "a node-scoped key files reimbursement claims only", in.Kind)
+			}
+			if in.NodeID != "" && in.NodeID != p.NodeID {
+				v.Add("body.node_id", "a node-scoped key files for its own node", in.NodeID)
+			}
+		case in.Kind == KindReimbursement:
+			if in.NodeID == "" {
+				v.Add("body.node_id", "a reimbursement claim filed by the brand names the repair point", nil)
+			} else {
+				var ok bool
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&ok); err != nil {
+					return err
+				}
+				if !ok {
+					v.Add("body.node_id", "no such node", in.NodeID)
+				}
+				node = &in.NodeID
+			}
+		case in.NodeID != "":
+			v.Add("body.node_id", "only reimbursement claims name a node", in.NodeID)
+		}
+		if !slices.Contains(Kinds, in.Kind) {
+			v.Add("body.kind", "one of warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement", in.Kind)
+		}
+		if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
+			v.Add("body.reference", "1-64 characters", in.Reference)
+		}
+
+		// The same reference again: a retry, or a reuse.
+		var existingID, existingHash string
+		err := tx.QueryRow(ctx, `SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
+			tx.TenantID, submitter, in.Reference).Scan(&existingID, &existingHash)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case existingHash == hash:
+			out, err = getClaim(ctx, tx, scope{}, existingID, "")
+			return err
+		default:
+			return &tenants.Error{Code: tenants.CodeConflict, Message: "you already filed claim " + existingID + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
+				Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + existingID, Value: in.Reference}}}
+		}
+
+		if !tenants.ValidID(tenants.PrefixUnit, in.UnitID) {
+			return tenants.NotFound("unit")
+		}
+		var r unitReads
+		b := &pgx.Batch{}
+		pg.QueueSettings(b, &r.settings)
+		customers.QueueLoadUnit(b, tx.TenantID, p, in.UnitID, &r.unit)
+		warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		today := r.settings.Today(s.now())
+		var contract *string
+		if in.ContractID != "" {
+			i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == in.ContractID })
+			switch {
+			case i < 0:
+				v.Add("body.contract_id", "no such contract on the unit", in.ContractID)
+			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(r.contracts[i].Plan.Kind) != string(in.Kind):
+				v.Add("body.contract_id", "the contract is a "+string(r.contracts[i].Plan.Kind)+" contract, not "+string(in.Kind), in.ContractID)
+			default:
+				contract = &in.ContractID
+			}
+		}
+		lines, err := checkSubmission(ctx, tx, in.Kind, &in.Submission, r, today)
+		if err != nil {
+			var te *tenants.Error
+			if !errors.As(err, &te) {
+				return err
+			}
+			for _, f := range te.Fields {
+				v.Add(f.Location, f.Message, f.Value)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+
+		id := tenants.NewID(tenants.PrefixClaim)
+		if _, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
+			reference, request_hash, state, fault_cause, occurred_on, currency, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', $11, $12::date, $13, $14)`,
+			tx.TenantID, id, in.Kind, in.UnitID, contract, storefront, node, submitter, in.Reference, hash,
+			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject()); err != nil {
+			return err
+		}
+		if err := insertVersion(ctx, tx, id, 1, in.Submission, lines, r.settings.Currency, p.Subject()); err != nil {
+			return err
+		}
+		c := Claim{ID: id, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
+		if err := transition(ctx, tx, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
+			return err
+		}
+		if s.Enqueue != nil {
+			if err := s.Enqueue(ctx, tx.Tx, tx.TenantID, id, 1); err != nil {
+				return err
+			}
+		}
+		created = true
+		out, err = getClaim(ctx, tx, scope{}, id, "")
+		return err
+	})
+	return out, created, pg.Translate(err)
+}
+
+func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in Submission, lines []Line, currency, actor string) error {
+	var total int64
+	for _, l := range lines {
+		total += l.Requested.Amount
+	}
+	cats := in.Fault.PartCategories
+	if cats == nil {
+		cats = []string{}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
+		fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)`,
+		tx.TenantID, id, version, in.Fault.Cause, cats, nullable(in.Fault.Description), in.OccurredOn,
+		nullable(in.TicketID), nullable(in.ServiceRecordID), lines, total, currency, nullable(in.Note), actor)
+	return err
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ResubmitClaim answers a request for information with a new version of
+// the claim (version N+1; earlier versions stay readable) and enqueues its
+// adjudication. Only a needs_info claim may be resubmitted (conflict naming
+// the state otherwise); the new submission is checked as a new claim's is.
+func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in Submission, ifRevision int) (Claim, error) {
+	var out Claim
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		c, err := getClaim(ctx, tx, sc, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("claim", ifRevision, c.Revision); err != nil {
+			return err
+		}
+		if !can(c, ActionResubmit) {
+			return conflictState(c, ActionResubmit)
+		}
+		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+			return err
+		}
+		var r unitReads
+		b := &pgx.Batch{}
+		pg.QueueSettings(b, &r.settings)
+		customers.QueueLoadUnit(b, tx.TenantID, tenants.Principal{TenantID: p.TenantID}, c.UnitID, &r.unit)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		lines, err := checkSubmission(ctx, tx, c.Kind, &in, r, r.settings.Today(s.now()))
+		if err != nil {
+			return err
+		}
+		next := c.Version + 1
+		if err := insertVersion(ctx, tx, c.ID, next, in, lines, r.settings.Currency, p.Subject()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE claims SET current_version = $3, fault_cause = $4, occurred_on = $5::date,
+			flags = '[]', reasons = '{}', decision = NULL WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, c.ID, next, in.Fault.Cause, in.OccurredOn); err != nil {
+			return err
+		}
+		c.Version = next
+		if err := transition(ctx, tx, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
+			return err
+		}
+		if s.Enqueue != nil {
+			if err := s.Enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next); err != nil {
+				return err
+			}
+		}
+		out, err = getClaim(ctx, tx, scope{}, c.ID, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
