@@ -1,3 +1,322 @@
 package api
 
-func (s *Server) registerClaims() {}
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/claims"
+)
+
+// ClaimIDParam is the claim path parameter.
+type ClaimIDParam struct {
+	ClaimID string `path:"claim_id" maxLength:"64" doc:"Claim ID." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pm"`
+}
+
+type claimOutput struct {
+	ETag string `header:"ETag" doc:"The claim's revision; send it in If-Match to act on it."`
+	Body claims.Claim
+}
+
+type submittedClaimOutput struct {
+	Status   int
+	Location string `header:"Location"`
+	ETag     string `header:"ETag"`
+	Body     claims.Claim
+}
+
+type listClaimsInput struct {
+	PageParams
+	State  string `query:"state" enum:"submitted,under_review,approved,rejected,needs_info,withdrawn,paid" doc:"Only claims in this state."`
+	Kind   string `query:"kind" enum:"warranty,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,reimbursement" doc:"Only claims of this kind."`
+	UnitID string `query:"unit_id" maxLength:"64" doc:"Only claims for this unit."`
+}
+
+type claimList struct {
+	Data       []claims.Claim `json:"data"`
+	NextCursor string         `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
+}
+
+type listClaimsOutput struct{ Body claimList }
+
+type claimVersionsOutput struct {
+	Body struct {
+		Data []claims.ClaimVersion `json:"data"`
+	}
+}
+
+type claimTransitionsOutput struct {
+	Body struct {
+		Data []claims.ClaimTransition `json:"data"`
+	}
+}
+
+type claimReasonInput struct {
+	ClaimIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	Body    struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why; the submitter reads it." example:"请补充购买发票照片"`
+	}
+}
+
+type claimOptionalReasonInput struct {
+	ClaimIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	Body    *struct {
+		Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why." example:"customer repaired it elsewhere"`
+	}
+}
+
+type approveClaimInput struct {
+	ClaimIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	Body    *struct {
+		Reason string                   `json:"reason,omitempty" maxLength:"1000" doc:"Why; kept in the claim's history." example:"checked the invoice"`
+		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines; the others are approved as calculated (else as requested)."`
+	}
+}
+
+type markPaidInput struct {
+	ClaimIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	Body    *struct {
+		PaymentReference string `json:"payment_reference,omitempty" maxLength:"1000" doc:"The payment's reference." example:"PAY-20261125-0001"`
+	}
+}
+
+type resubmitClaimInput struct {
+	ClaimIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	Body    claims.ClaimSubmission
+}
+
+type policyOutput struct{ Body claims.ClaimPolicy }
+
+func (s *Server) registerClaims() {
+	tags := []string{"Claims"}
+	claimOut := func(c claims.Claim, err error) (*claimOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &claimOutput{ETag: etag(c.Revision), Body: c}, nil
+	}
+
+	register(s, authz.ClaimsSubmit, huma.Operation{
+		OperationID: "submitClaim", Method: http.MethodPost, Path: "/v1/claims",
+		Summary: "File a claim", Tags: tags,
+		Description: "Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) " +
+			"and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines " +
+			"name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its " +
+			"storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement " +
+			"claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). " +
+			"reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another " +
+			"body under it is 409 on body.reference. The adjudication job then runs the entitlement engine and the checks " +
+			"and approves, rejects or leaves the claim for a reviewer.",
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 64 << 10,
+	}, func(ctx context.Context, in *struct{ Body claims.NewClaim }) (*submittedClaimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		c, created, err := s.deps.Claims.SubmitClaim(ctx, p, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		return &submittedClaimOutput{Status: status, Location: "/v1/claims/" + c.ID, ETag: etag(c.Revision), Body: c}, nil
+	})
+
+	register(s, authz.ClaimsRead, huma.Operation{
+		OperationID: "listClaims", Method: http.MethodGet, Path: "/v1/claims",
+		Summary: "List claims", Tags: tags,
+		Description: "Claims oldest first with their current version, filtered by state, kind and unit. A storefront key " +
+			"sees only its storefront's claims; a node-scoped key only its subtree's reimbursement claims.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listClaimsInput) (*listClaimsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		cs, next, err := s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
+			Limit: in.limit(), Cursor: in.Cursor})
+		if err != nil {
+			return nil, err
+		}
+		return &listClaimsOutput{Body: claimList{Data: cs, NextCursor: next}}, nil
+	})
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "getClaimPolicy", Method: http.MethodGet, Path: "/v1/claims/policy",
+		Summary: "Get the claim adjudication policy", Tags: tags,
+		Description: "The tenant's thresholds for the adjudication job: the auto-approval limit (default 2,000.00), the " +
+			"duplicate window (default 30 days) and the parts markup cap (default 20%).",
+	}, func(ctx context.Context, _ *struct{}) (*policyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		pol, err := s.deps.Claims.GetPolicy(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return &policyOutput{Body: pol}, nil
+	})
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "setClaimPolicy", Method: http.MethodPut, Path: "/v1/claims/policy",
+		Summary: "Set the claim adjudication policy", Tags: tags,
+		Description: "Replaces the tenant's thresholds; claims adjudicated from then on follow them.",
+		Errors:      []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *struct{ Body claims.ClaimPolicy }) (*policyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		pol, err := s.deps.Claims.SetPolicy(ctx, p, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &policyOutput{Body: pol}, nil
+	})
+
+	register(s, authz.ClaimsRead, huma.Operation{
+		OperationID: "getClaim", Method: http.MethodGet, Path: "/v1/claims/{claim_id}",
+		Summary: "Get a claim", Tags: tags,
+		Description: "A claim with its current version: lines with requested, calculated and approved amounts and each " +
+			"line's decision, the adjudication's flags and reasons, the engine's decision and the allowed actions.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *ClaimIDParam) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return claimOut(s.deps.Claims.GetClaim(ctx, p, in.ClaimID))
+	})
+
+	register(s, authz.ClaimsRead, huma.Operation{
+		OperationID: "listClaimVersions", Method: http.MethodGet, Path: "/v1/claims/{claim_id}/versions",
+		Summary: "List a claim's versions", Tags: tags,
+		Description: "Every submission of the claim, oldest first, as filed (with its lines as adjudicated).",
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *ClaimIDParam) (*claimVersionsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		vs, err := s.deps.Claims.ListVersions(ctx, p, in.ClaimID)
+		if err != nil {
+			return nil, err
+		}
+		out := &claimVersionsOutput{}
+		out.Body.Data = vs
+		return out, nil
+	})
+
+	register(s, authz.ClaimsRead, huma.Operation{
+		OperationID: "listClaimTransitions", Method: http.MethodGet, Path: "/v1/claims/{claim_id}/transitions",
+		Summary: "List a claim's state changes", Tags: tags,
+		Description: "The claim's state history, oldest first, each with the version then current, the reason and the actor " +
+			"(system for the adjudication job).",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *ClaimIDParam) (*claimTransitionsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		ts, err := s.deps.Claims.ListTransitions(ctx, p, in.ClaimID)
+		if err != nil {
+			return nil, err
+		}
+		out := &claimTransitionsOutput{}
+		out.Body.Data = ts
+		return out, nil
+	})
+
+	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "requestClaimInfo", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/request-info",
+		Summary: "Ask the submitter for information", Tags: tags,
+		Description: "under_review → needs_info with the reason; the submitter answers with resubmitClaim. Any other state " +
+			"is 409 naming the state and the allowed actions.",
+		Errors: actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return claimOut(s.deps.Claims.RequestInfo(ctx, p, in.ClaimID, in.Body.Reason, v))
+	})
+
+	register(s, authz.ClaimsSubmit, huma.Operation{
+		OperationID: "resubmitClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/resubmit",
+		Summary: "Resubmit a claim with the information asked for", Tags: tags,
+		Description: "needs_info → submitted with a new version (the earlier ones stay readable in listClaimVersions), " +
+			"checked as a new claim's submission is, and adjudicated again. Any other state is 409 naming the state.",
+		Errors: actionErrors, MaxBodyBytes: 64 << 10,
+	}, func(ctx context.Context, in *resubmitClaimInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return claimOut(s.deps.Claims.ResubmitClaim(ctx, p, in.ClaimID, in.Body, v))
+	})
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "approveClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/approve",
+		Summary: "Approve a claim", Tags: tags,
+		Description: "under_review → approved. Lines are approved as calculated by the adjudication (else as requested) " +
+			"unless lines gives a line's approved amount (at most its requested amount).",
+		Errors: actionErrors, MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *approveClaimInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		var reason string
+		var lines []claims.ClaimLineAmount
+		if in.Body != nil {
+			reason, lines = in.Body.Reason, in.Body.Lines
+		}
+		return claimOut(s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, reason, lines, v))
+	})
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "rejectClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/reject",
+		Summary: "Reject a claim", Tags: tags,
+		Description: "under_review → rejected with the reason; every line's approved amount is zero.",
+		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return claimOut(s.deps.Claims.RejectClaim(ctx, p, in.ClaimID, in.Body.Reason, v))
+	})
+
+	register(s, authz.ClaimsSubmit, huma.Operation{
+		OperationID: "withdrawClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/withdraw",
+		Summary: "Withdraw a claim", Tags: tags,
+		Description: "submitted or needs_info → withdrawn.",
+		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *claimOptionalReasonInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		var reason string
+		if in.Body != nil {
+			reason = in.Body.Reason
+		}
+		return claimOut(s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, reason, v))
+	})
+
+	register(s, authz.ClaimsReview, huma.Operation{
+		OperationID: "markClaimPaid", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/mark-paid",
+		Summary: "Mark a claim paid", Tags: tags,
+		Description: "approved → paid, with the payment's reference.",
+		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *markPaidInput) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		var ref string
+		if in.Body != nil {
+			ref = in.Body.PaymentReference
+		}
+		return claimOut(s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, ref, v))
+	})
+}

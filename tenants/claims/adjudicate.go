@@ -75,10 +75,10 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 	if err != nil {
 		return err
 	}
-	var flags []Flag
+	var flags []ClaimFlag
 	var reasons []string
 	flag := func(code string, line int, detail string) {
-		f := Flag{Code: code, Detail: detail}
+		f := ClaimFlag{Code: code, Detail: detail}
 		if line >= 0 {
 			l := line
 			f.Line = &l
@@ -167,7 +167,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 		reasons = append(reasons, "the entitlement engine cannot decide: "+te.Error())
 		return s.settle(ctx, tx, c, flags, reasons, nil, now)
 	}
-	dec := &Decision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
+	dec := &ClaimDecision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
 	repair := d.Remedy == entitlement.RemedyRepair && len(d.Lines) == len(c.Lines)
 	if !repair && d.Remedy != entitlement.RemedyNone {
 		flag("not_repair", -1, "the engine selects "+string(d.Remedy)+" under "+string(d.Basis)+", not a repair: a person decides")
@@ -218,7 +218,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 				l.Decision = DecisionPartlyApproved
 			}
 		}
-		c.Flags, c.Reasons = []Flag{}, reasons
+		c.Flags, c.Reasons = []ClaimFlag{}, reasons
 		if err := storeAdjudication(ctx, tx, c); err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 }
 
 // settle leaves c under review for a person, with its flags and reasons.
-func (s *Service) settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []Flag, reasons []string, dec *Decision, _ time.Time) error {
+func (s *Service) settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, reasons []string, dec *ClaimDecision, _ time.Time) error {
 	for _, f := range flags {
 		reasons = append(reasons, "flagged "+f.Code+": "+f.Detail)
 	}
@@ -243,9 +243,9 @@ func (s *Service) settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []F
 	return flagged(ctx, tx, c)
 }
 
-func orEmpty(f []Flag) []Flag {
+func orEmpty(f []ClaimFlag) []ClaimFlag {
 	if f == nil {
-		return []Flag{}
+		return []ClaimFlag{}
 	}
 	return f
 }

@@ -38,7 +38,7 @@ type Service struct {
 	// OnApproved, when set, is called inside the transaction that approves a
 	// claim (the adjudication job's auto-approval or a reviewer's), with the
 	// claim as approved; an error rolls the approval back. Payouts hook in
-	// here: a claim whose Decision carries a Compensation owes the customer
+	// here: a claim whose ClaimDecision carries a Compensation owes the customer
 	// that amount by its due date.
 	OnApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
 }
@@ -114,7 +114,7 @@ const (
 	TypeFlagged     = "claim.flagged"
 )
 
-// Line kinds.
+// ClaimLine kinds.
 const (
 	LineLabor = "labor"
 	LinePart  = "part"
@@ -122,7 +122,7 @@ const (
 	LineOther = "other"
 )
 
-// Line decisions.
+// ClaimLine decisions.
 const (
 	DecisionApproved       = "approved"
 	DecisionPartlyApproved = "partly_approved"
@@ -130,15 +130,15 @@ const (
 	DecisionPending        = "pending"
 )
 
-// Fault is what went wrong.
-type Fault struct {
+// ClaimFault is what went wrong.
+type ClaimFault struct {
 	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"The diagnosed cause (the entitlement engine's vocabulary)." example:"power_surge"`
 	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"control_board\"]"`
 	Description    string   `json:"description,omitempty" maxLength:"2000" doc:"What happened, in the submitter's words." example:"雷雨后无法开机，主板烧毁"`
 }
 
-// NewLine is a line of a claim as submitted.
-type NewLine struct {
+// NewClaimLine is a line of a claim as submitted.
+type NewClaimLine struct {
 	Kind        string        `json:"kind" enum:"labor,part,visit,other" doc:"What the line pays for." example:"part"`
 	PartID      string        `json:"part_id,omitempty" maxLength:"64" doc:"The part, on part lines (required there, absent elsewhere); it must fit the unit's model." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	Quantity    int           `json:"quantity,omitempty" minimum:"0" maximum:"100" doc:"How many; default 1." example:"1"`
@@ -146,9 +146,9 @@ type NewLine struct {
 	Requested   tenants.Money `json:"requested" doc:"The amount asked for the line (its quantity included)."`
 }
 
-// Line is a claim line with what the adjudication calculated and what was
+// ClaimLine is a claim line with what the adjudication calculated and what was
 // approved.
-type Line struct {
+type ClaimLine struct {
 	Kind        string         `json:"kind" enum:"labor,part,visit,other" example:"part"`
 	PartID      string         `json:"part_id,omitempty" example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	PartNumber  string         `json:"part_number,omitempty" example:"KFR-CB-01"`
@@ -161,15 +161,15 @@ type Line struct {
 	Reason      string         `json:"reason,omitempty" doc:"Why the line was decided so." example:"extended_warranty: the plan pays the line in full"`
 }
 
-// Flag is something adjudication found that a person must look at.
-type Flag struct {
+// ClaimFlag is something adjudication found that a person must look at.
+type ClaimFlag struct {
 	Code   string `json:"code" enum:"duplicate,purchase_after_registration,part_incompatible,markup_above_cap,not_repair" doc:"What was found." example:"duplicate"`
 	Line   *int   `json:"line,omitempty" doc:"The line (0-based) the flag is about." example:"0"`
 	Detail string `json:"detail" doc:"What exactly." example:"claim clm_01jd... for the same unit and fault cause on 2026-11-02"`
 }
 
-// Decision is what the entitlement engine decided for the current version.
-type Decision struct {
+// ClaimDecision is what the entitlement engine decided for the current version.
+type ClaimDecision struct {
 	Basis        entitlement.Basis         `json:"basis" doc:"What the charges rest on (the engine's basis)." example:"extended_warranty"`
 	ContractID   string                    `json:"contract_id,omitempty" doc:"The contract the basis uses." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Remedy       entitlement.RemedyKind    `json:"remedy" doc:"The remedy the engine selected." example:"repair"`
@@ -189,18 +189,18 @@ type Claim struct {
 	StateReason     *string        `json:"state_reason,omitempty" example:"auto-approved: covered, no flags, within the limit"`
 	AllowedActions  []string       `json:"allowed_actions" doc:"What may be done next: approve, reject, request_info, resubmit, withdraw, mark_paid." example:"[\"mark_paid\"]"`
 	Version         int            `json:"version" doc:"The current submission's version: 1, then one more per resubmission." example:"1"`
-	Fault           Fault          `json:"fault"`
+	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" example:"2026-11-20"`
 	TicketID        *string        `json:"ticket_id,omitempty" example:"TKT-2026-000812"`
 	ServiceRecordID *string        `json:"service_record_id,omitempty" example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            *string        `json:"note,omitempty" doc:"The submitter's note on this version." example:"补充了发票照片"`
-	Lines           []Line         `json:"lines"`
+	Lines           []ClaimLine    `json:"lines"`
 	TotalRequested  tenants.Money  `json:"total_requested"`
 	TotalCalculated *tenants.Money `json:"total_calculated,omitempty"`
 	TotalApproved   *tenants.Money `json:"total_approved,omitempty"`
-	Flags           []Flag         `json:"flags" doc:"What adjudication found for a person to look at."`
+	Flags           []ClaimFlag    `json:"flags" doc:"What adjudication found for a person to look at."`
 	Reasons         []string       `json:"reasons" doc:"Why the claim stands where it does: the adjudication's and the reviewers' reasons."`
-	Decision        *Decision      `json:"decision,omitempty"`
+	Decision        *ClaimDecision `json:"decision,omitempty"`
 	ApprovedOn      *string        `json:"approved_on,omitempty" format:"date" doc:"The approval date (tenant's time zone)." example:"2026-11-21"`
 	PaidAt          *time.Time     `json:"paid_at,omitempty" example:"2026-11-25T10:00:00+08:00"`
 	Revision        int            `json:"revision" doc:"Increases with every change; the ETag is \"v<revision>\"." example:"3"`
@@ -208,24 +208,24 @@ type Claim struct {
 	UpdatedAt       time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
 }
 
-// Version is one submission of a claim as it was filed, with its lines as
+// ClaimVersion is one submission of a claim as it was filed, with its lines as
 // adjudicated and decided while it was current.
-type Version struct {
+type ClaimVersion struct {
 	Version         int           `json:"version" example:"1"`
-	Fault           Fault         `json:"fault"`
+	Fault           ClaimFault    `json:"fault"`
 	OccurredOn      string        `json:"occurred_on" format:"date" example:"2026-11-20"`
 	TicketID        *string       `json:"ticket_id,omitempty" example:"TKT-2026-000812"`
 	ServiceRecordID *string       `json:"service_record_id,omitempty" example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            *string       `json:"note,omitempty" example:"补充了发票照片"`
-	Lines           []Line        `json:"lines"`
+	Lines           []ClaimLine   `json:"lines"`
 	TotalRequested  tenants.Money `json:"total_requested"`
 	SubmittedBy     string        `json:"submitted_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
 	SubmittedAt     time.Time     `json:"submitted_at" example:"2026-11-20T09:30:00+08:00"`
 	AdjudicatedAt   *time.Time    `json:"adjudicated_at,omitempty" example:"2026-11-20T09:30:02+08:00"`
 }
 
-// Transition is one entry of a claim's state history.
-type Transition struct {
+// ClaimTransition is one entry of a claim's state history.
+type ClaimTransition struct {
 	Version   int       `json:"version" doc:"The claim version current at the change." example:"1"`
 	FromState *State    `json:"from_state,omitempty" doc:"Absent for the first submission." example:"under_review"`
 	ToState   State     `json:"to_state" example:"approved"`
@@ -234,14 +234,14 @@ type Transition struct {
 	ChangedAt time.Time `json:"changed_at" example:"2026-11-20T09:30:02+08:00"`
 }
 
-// Policy are a tenant's adjudication thresholds.
-type Policy struct {
+// ClaimPolicy are a tenant's adjudication thresholds.
+type ClaimPolicy struct {
 	AutoApproveLimit      tenants.Money `json:"auto_approve_limit" doc:"Claims calculated at or below this total with no flags are approved by the job."`
 	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate." example:"30"`
 	PartsMarkupCapPercent int           `json:"parts_markup_cap_percent" minimum:"0" maximum:"1000" doc:"A part line may ask at most the price-list price plus this percent." example:"20"`
 }
 
-// Policy defaults, used while a tenant has set none.
+// ClaimPolicy defaults, used while a tenant has set none.
 const (
 	DefaultAutoApproveLimit      = 200000 // 2,000.00 in the tenant's currency
 	DefaultDuplicateWindowDays   = 30

@@ -73,8 +73,8 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 }
 
 // ListVersions returns every submitted version of a claim, oldest first.
-func (s *Service) ListVersions(ctx context.Context, p tenants.Principal, id string) ([]Version, error) {
-	out := []Version{}
+func (s *Service) ListVersions(ctx context.Context, p tenants.Principal, id string) ([]ClaimVersion, error) {
+	out := []ClaimVersion{}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := resolveScope(ctx, tx, p)
 		if err != nil {
@@ -90,8 +90,8 @@ func (s *Service) ListVersions(ctx context.Context, p tenants.Principal, id stri
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Version, error) {
-			var v Version
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimVersion, error) {
+			var v ClaimVersion
 			var desc *string
 			err := r.Scan(&v.Version, &v.Fault.Cause, &v.Fault.PartCategories, &desc, &v.OccurredOn, &v.TicketID,
 				&v.ServiceRecordID, &v.Note, &v.Lines, &v.TotalRequested.Amount, &v.TotalRequested.Currency,
@@ -107,8 +107,8 @@ func (s *Service) ListVersions(ctx context.Context, p tenants.Principal, id stri
 }
 
 // ListTransitions returns a claim's state history, oldest first.
-func (s *Service) ListTransitions(ctx context.Context, p tenants.Principal, id string) ([]Transition, error) {
-	out := []Transition{}
+func (s *Service) ListTransitions(ctx context.Context, p tenants.Principal, id string) ([]ClaimTransition, error) {
+	out := []ClaimTransition{}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := resolveScope(ctx, tx, p)
 		if err != nil {
@@ -122,8 +122,8 @@ func (s *Service) ListTransitions(ctx context.Context, p tenants.Principal, id s
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) {
-			var t Transition
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClaimTransition, error) {
+			var t ClaimTransition
 			err := r.Scan(&t.Version, &t.FromState, &t.ToState, &t.Reason, &t.Actor, &t.ChangedAt)
 			return t, err
 		})
@@ -184,8 +184,8 @@ func (s *Service) RequestInfo(ctx context.Context, p tenants.Principal, id, reas
 	})
 }
 
-// LineAmount is a reviewer's approved amount for one line.
-type LineAmount struct {
+// ClaimLineAmount is a reviewer's approved amount for one line.
+type ClaimLineAmount struct {
 	Line     int           `json:"line" minimum:"0" maximum:"49" doc:"The line, 0-based." example:"0"`
 	Approved tenants.Money `json:"approved" doc:"At most the line's requested amount."`
 	Reason   string        `json:"reason,omitempty" maxLength:"500" doc:"Why, when it differs from the calculation." example:"labor capped at the price list"`
@@ -195,7 +195,7 @@ type LineAmount struct {
 // is the reviewer's when given (at most requested; body.lines[i] otherwise),
 // else the calculated amount, else the requested amount. OnApproved runs in
 // the same transaction.
-func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []LineAmount, ifRevision int) (Claim, error) {
+func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []ClaimLineAmount, ifRevision int) (Claim, error) {
 	if err := checkReason("body.reason", reason, false); err != nil {
 		return Claim{}, err
 	}
@@ -205,7 +205,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 	var approved Claim
 	_, err := s.act(ctx, p, id, ActionApprove, ifRevision, func(tx pg.TenantTx, c Claim) error {
 		v := &tenants.Validation{}
-		given := map[int]LineAmount{}
+		given := map[int]ClaimLineAmount{}
 		for i, la := range lines {
 			at := "body.lines[" + strconv.Itoa(i) + "]"
 			switch {
@@ -320,8 +320,8 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 }
 
 // loadPolicy reads the tenant's policy, or the defaults.
-func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (Policy, error) {
-	pol := Policy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
+func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (ClaimPolicy, error) {
+	pol := ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
 		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent}
 	err := tx.QueryRow(ctx, `SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
 		WHERE tenant_id = $1`, tx.TenantID).Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent)
@@ -332,8 +332,8 @@ func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (Policy, e
 }
 
 // GetPolicy returns the tenant's adjudication policy (the defaults until set).
-func (s *Service) GetPolicy(ctx context.Context, p tenants.Principal) (Policy, error) {
-	var out Policy
+func (s *Service) GetPolicy(ctx context.Context, p tenants.Principal) (ClaimPolicy, error) {
+	var out ClaimPolicy
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
 		if err != nil {
@@ -347,7 +347,7 @@ func (s *Service) GetPolicy(ctx context.Context, p tenants.Principal) (Policy, e
 
 // SetPolicy replaces the tenant's adjudication policy; it applies to claims
 // adjudicated from then on.
-func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in Policy) (Policy, error) {
+func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPolicy) (ClaimPolicy, error) {
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
 		if err != nil {

@@ -76,7 +76,7 @@ func scanClaim(row pgx.Row) (Claim, error) {
 		return Claim{}, err
 	}
 	if len(decision) > 0 {
-		c.Decision = &Decision{}
+		c.Decision = &ClaimDecision{}
 		if err := json.Unmarshal(decision, c.Decision); err != nil {
 			return Claim{}, err
 		}
@@ -89,13 +89,13 @@ func scanClaim(row pgx.Row) (Claim, error) {
 func finish(c *Claim, cur string, total int64) {
 	c.TotalRequested = tenants.Money{Amount: total, Currency: cur}
 	if c.Flags == nil {
-		c.Flags = []Flag{}
+		c.Flags = []ClaimFlag{}
 	}
 	if c.Reasons == nil {
 		c.Reasons = []string{}
 	}
 	if c.Lines == nil {
-		c.Lines = []Line{}
+		c.Lines = []ClaimLine{}
 	}
 	c.AllowedActions = slices.Clone(allowed[c.State])
 	if c.AllowedActions == nil {

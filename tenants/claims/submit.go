@@ -24,15 +24,15 @@ import (
 // MaxLines bounds a claim's lines.
 const MaxLines = 50
 
-// Submission is the part of a claim a submitter writes and may rewrite on
+// ClaimSubmission is the part of a claim a submitter writes and may rewrite on
 // resubmission.
-type Submission struct {
-	Fault           Fault          `json:"fault"`
+type ClaimSubmission struct {
+	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
 	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"Reimbursement: the service ticket of the repair (or give service_record_id)." example:"TKT-2026-000812"`
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"Reimbursement: a repair recorded in the unit's service history (or give ticket_id)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
-	Lines           []NewLine      `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
+	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
 	Total           *tenants.Money `json:"total,omitempty" doc:"The total requested; when given it must equal the sum of the lines."`
 }
 
@@ -43,7 +43,7 @@ type NewClaim struct {
 	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's contract the claim is under, for plan claims; default: the one the entitlement engine picks." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	NodeID     string `json:"node_id,omitempty" maxLength:"64" doc:"Reimbursement filed by the brand for a repair point: the node. A node-scoped key always files for its own node." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	Reference  string `json:"reference" minLength:"1" maxLength:"64" doc:"Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409." example:"TM-CLM-000123"`
-	Submission
+	ClaimSubmission
 }
 
 // unitReads are the records a submission is checked against.
@@ -84,7 +84,7 @@ func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string
 
 // checkSubmission validates a submission against the unit and builds its
 // stored lines. Locations are body.<field>.
-func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *Submission, r unitReads, today string) ([]Line, error) {
+func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
@@ -114,7 +114,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *Submiss
 	if err != nil {
 		return nil, err
 	}
-	lines := make([]Line, len(in.Lines))
+	lines := make([]ClaimLine, len(in.Lines))
 	var sum int64
 	for i, l := range in.Lines {
 		at := "body.lines[" + strconv.Itoa(i) + "]"
@@ -127,7 +127,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *Submiss
 		}
 		tenants.CheckMoney(v, at+".requested", l.Requested, cur)
 		sum += l.Requested.Amount
-		line := Line{Kind: l.Kind, PartID: l.PartID, Quantity: q, Description: l.Description, Requested: l.Requested, Decision: DecisionPending}
+		line := ClaimLine{Kind: l.Kind, PartID: l.PartID, Quantity: q, Description: l.Description, Requested: l.Requested, Decision: DecisionPending}
 		switch l.Kind {
 		case LinePart:
 			p, ok := parts[l.PartID]
@@ -300,7 +300,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				contract = &in.ContractID
 			}
 		}
-		lines, err := checkSubmission(ctx, tx, in.Kind, &in.Submission, r, today)
+		lines, err := checkSubmission(ctx, tx, in.Kind, &in.ClaimSubmission, r, today)
 		if err != nil {
 			var te *tenants.Error
 			if !errors.As(err, &te) {
@@ -322,7 +322,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject()); err != nil {
 			return err
 		}
-		if err := insertVersion(ctx, tx, id, 1, in.Submission, lines, r.settings.Currency, p.Subject()); err != nil {
+		if err := insertVersion(ctx, tx, id, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject()); err != nil {
 			return err
 		}
 		c := Claim{ID: id, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
@@ -341,7 +341,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 	return out, created, pg.Translate(err)
 }
 
-func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in Submission, lines []Line, currency, actor string) error {
+func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {
 	var total int64
 	for _, l := range lines {
 		total += l.Requested.Amount
@@ -369,7 +369,7 @@ func nullable(s string) *string {
 // the claim (version N+1; earlier versions stay readable) and enqueues its
 // adjudication. Only a needs_info claim may be resubmitted (conflict naming
 // the state otherwise); the new submission is checked as a new claim's is.
-func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in Submission, ifRevision int) (Claim, error) {
+func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in ClaimSubmission, ifRevision int) (Claim, error) {
 	var out Claim
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := resolveScope(ctx, tx, p)

@@ -1,0 +1,406 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
+)
+
+func init() {
+	readers := []string{"tenant_admin", "agent", "integrator", "storefront", "node_manager", "auditor"}
+	submitters := []string{"tenant_admin", "agent", "integrator", "storefront", "node_manager"}
+	reviewers := []string{"tenant_admin", "agent"}
+	for _, op := range []string{"listClaims", "getClaim", "listClaimVersions", "listClaimTransitions"} {
+		wantMatrix[op] = readers
+	}
+	for _, op := range []string{"submitClaim", "resubmitClaim", "withdrawClaim"} {
+		wantMatrix[op] = submitters
+	}
+	for _, op := range []string{"requestClaimInfo", "approveClaim", "rejectClaim", "markClaimPaid", "getClaimPolicy", "setClaimPolicy"} {
+		wantMatrix[op] = reviewers
+	}
+	dummyParams["claim_id"] = "clm_00000000000000000000000000"
+}
+
+// waitClaim polls a claim until it leaves state from (the adjudication job
+// runs on the test server's River workers) and returns it.
+func waitClaim(t *testing.T, env *apitest.Env, key, id string, from string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		r := env.Do(t, http.MethodGet, "/v1/claims/"+id, key, nil)
+		if !assert.Equal(c, http.StatusOK, r.Status, "%s", r.Body) {
+			return
+		}
+		m = r.JSON(t)
+		assert.NotEqual(c, from, m["state"])
+	}, 15*time.Second, 50*time.Millisecond)
+	return m
+}
+
+func claimLines(m map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, l := range m["lines"].([]any) {
+		out = append(out, l.(map[string]any))
+	}
+	return out
+}
+
+func flagCodes(m map[string]any) []string {
+	out := []string{}
+	for _, f := range m["flags"].([]any) {
+		out = append(out, f.(map[string]any)["code"].(string))
+	}
+	return out
+}
+
+func tenantOf(t *testing.T, env *apitest.Env, key string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/me", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	return r.JSON(t)["tenant"].(map[string]any)["id"].(string)
+}
+
+func claimCount(t *testing.T, env *apitest.Env, tenantID string) int {
+	t.Helper()
+	ctx := context.Background()
+	var n int
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM claims) + (SELECT count(*) FROM claim_versions)`).Scan(&n)
+	}))
+	return n
+}
+
+// A storefront files an accidental-damage claim with its own key, retries
+// it, is asked for information, resubmits (both versions kept) and is
+// approved and paid; another storefront sees none of it.
+func TestClaimStorefrontScenario(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	s := newPhoneShop(t, env, "claims-shop")
+	unit, contract := s.sell(t, env, s.shopA, "SN-P60-7001", 39) // day 40: the plan runs
+	// Everything waits for a person: no auto-approval.
+	r := env.Do(t, http.MethodPut, "/v1/claims/policy", s.admin, map[string]any{"auto_approve_limit": cnyBody(0),
+		"duplicate_window_days": 30, "parts_markup_cap_percent": 20})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	lines := []map[string]any{
+		{"kind": "labor", "description": "换屏工时", "requested": cnyBody(8000)},
+		{"kind": "part", "part_id": s.screen, "quantity": 1, "requested": cnyBody(120000)},
+	}
+	body := map[string]any{"kind": "accidental_damage", "unit_id": unit, "contract_id": contract, "reference": "TM-CLM-0001",
+		"fault":       map[string]any{"cause": "accidental_damage", "part_categories": []string{"screen"}, "description": "跌落碎屏"},
+		"occurred_on": shanghaiToday(0), "lines": lines, "total": cnyBody(128000)}
+
+	r = env.Do(t, http.MethodPost, "/v1/claims", s.shopA, body, "Idempotency-Key: clm-1")
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	first := r.JSON(t)
+	id := first["id"].(string)
+	require.Equal(t, "accidental_damage", first["kind"])
+	require.Equal(t, float64(1), first["version"])
+
+	t.Run("RetriesFileOneClaim", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", s.shopA, body, "Idempotency-Key: clm-1")
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Equal(t, id, r.JSON(t)["id"])
+		r = env.Do(t, http.MethodPost, "/v1/claims", s.shopA, body) // the same body under the same reference
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, id, r.JSON(t)["id"])
+		require.Equal(t, []string{id}, listIDs(t, env, s.shopA, "/v1/claims"))
+	})
+
+	t.Run("ReferenceReusedWithAnotherBody", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", s.shopA, with(body, "occurred_on", shanghaiToday(-1)))
+		requireProblem(t, r, http.StatusConflict, "conflict", "body.reference")
+	})
+
+	m := waitClaim(t, env, s.shopA, id, "submitted")
+	require.Equal(t, "under_review", m["state"], "%v", m)
+	require.NotEmpty(t, m["reasons"])
+	require.Equal(t, "accidental_damage", m["decision"].(map[string]any)["basis"])
+	require.Equal(t, int64(64000), amountOf(m["total_calculated"]), "half of the repair")
+
+	t.Run("ResubmitOnlyFromNeedsInfo", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", s.shopA, map[string]any{"fault": body["fault"],
+			"occurred_on": body["occurred_on"], "lines": lines})
+		p := requireProblem(t, r, http.StatusConflict, "conflict", "")
+		require.Contains(t, p["detail"], "claim is under_review")
+	})
+
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", s.admin, map[string]any{"reason": "请补充购买发票照片"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "needs_info", r.JSON(t)["state"])
+	require.Equal(t, []any{"resubmit", "withdraw"}, r.JSON(t)["allowed_actions"])
+
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", s.shopA, map[string]any{"fault": body["fault"],
+		"occurred_on": body["occurred_on"], "lines": lines, "total": cnyBody(128000), "note": "发票已上传"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	m = r.JSON(t)
+	require.Equal(t, float64(2), m["version"])
+	require.Equal(t, "submitted", m["state"])
+
+	m = waitClaim(t, env, s.shopA, id, "submitted")
+	require.Equal(t, "under_review", m["state"])
+	r = env.Do(t, http.MethodGet, "/v1/claims/"+id+"/versions", s.shopA, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	vs := r.JSON(t)["data"].([]any)
+	require.Len(t, vs, 2)
+	require.Equal(t, float64(1), vs[0].(map[string]any)["version"])
+	require.Equal(t, float64(2), vs[1].(map[string]any)["version"])
+	require.Equal(t, "发票已上传", vs[1].(map[string]any)["note"])
+
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", s.admin, map[string]any{"reason": "发票核实"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	m = r.JSON(t)
+	require.Equal(t, "approved", m["state"])
+	require.Equal(t, int64(64000), amountOf(m["total_approved"]))
+	for _, l := range claimLines(m) {
+		require.Equal(t, "partly_approved", l["decision"], "%v", l)
+	}
+	require.NotEmpty(t, m["approved_on"])
+
+	t.Run("IllegalTransitionNamesTheState", func(t *testing.T) {
+		for _, action := range []string{"approve", "request-info", "reject"} {
+			r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/"+action, s.admin, map[string]any{"reason": "again"})
+			p := requireProblem(t, r, http.StatusConflict, "conflict", "")
+			require.Contains(t, p["detail"], "claim is approved; allowed: mark_paid", action)
+		}
+		r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", s.shopA, nil)
+		requireProblem(t, r, http.StatusConflict, "conflict", "")
+	})
+
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/mark-paid", s.admin, map[string]any{"payment_reference": "PAY-1"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "paid", r.JSON(t)["state"])
+
+	r = env.Do(t, http.MethodGet, "/v1/claims/"+id+"/transitions", s.shopA, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var states []string
+	for _, tr := range r.JSON(t)["data"].([]any) {
+		states = append(states, tr.(map[string]any)["to_state"].(string))
+	}
+	require.Equal(t, []string{"submitted", "under_review", "needs_info", "submitted", "under_review", "approved", "paid"}, states)
+
+	t.Run("EventsCarryTheStorefront", func(t *testing.T) {
+		evs := waitEvents(t, env, s.admin, "type=claim.*", 7)
+		for _, e := range evs {
+			d := e["data"].(map[string]any)
+			require.Equal(t, unit, d["unit_id"], "%v", e)
+			require.NotEmpty(t, d["storefront_id"], "%v", e)
+		}
+	})
+
+	t.Run("AnotherStorefrontSeesNothing", func(t *testing.T) {
+		for _, path := range []string{"/v1/claims/" + id, "/v1/claims/" + id + "/versions", "/v1/claims/" + id + "/transitions"} {
+			r := env.Do(t, http.MethodGet, path, s.shopB, nil)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", path, r.Body)
+		}
+		for _, action := range []string{"resubmit", "withdraw"} {
+			r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/"+action, s.shopB, map[string]any{"fault": body["fault"],
+				"occurred_on": body["occurred_on"], "lines": lines})
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", action, r.Body)
+		}
+		require.Empty(t, listIDs(t, env, s.shopB, "/v1/claims"))
+		r := env.Do(t, http.MethodPost, "/v1/claims", s.shopB, with(body, "reference", "B-1"))
+		require.Equal(t, http.StatusNotFound, r.Status, "another storefront's unit: %s", r.Body)
+	})
+
+	t.Run("BadInputNamesTheFieldAndChangesNothing", func(t *testing.T) {
+		other := createdID(t, env, s.admin, "/v1/catalog/models", modelBody("P70", "phone", 599900, "warranty_months", 12))
+		foreign := createdID(t, env, s.admin, "/v1/catalog/parts", map[string]any{"part_number": "P70-LCD", "name": "屏幕",
+			"category": "screen", "price": cnyBody(150000), "compatible_model_ids": []string{other}})
+		tenantID := tenantOf(t, env, s.admin)
+		before := claimCount(t, env, tenantID)
+		for _, c := range []struct {
+			name  string
+			body  map[string]any
+			where string
+		}{
+			{"LinesDoNotAddUp", with(body, "reference", "X-1", "total", cnyBody(100)), "body.total"},
+			{"PartDoesNotFit", with(body, "reference", "X-2", "total", nil, "lines", []map[string]any{
+				{"kind": "part", "part_id": foreign, "requested": cnyBody(150000)}}), "body.lines[0].part_id"},
+			{"PartLineWithoutPart", with(body, "reference", "X-3", "total", nil, "lines", []map[string]any{
+				{"kind": "part", "requested": cnyBody(150000)}}), "body.lines[0].part_id"},
+			{"FutureDate", with(body, "reference", "X-4", "occurred_on", shanghaiToday(2)), "body.occurred_on"},
+			{"OtherCurrency", with(body, "reference", "X-5", "total", nil, "lines", []map[string]any{
+				{"kind": "labor", "requested": map[string]any{"amount": 100, "currency": "USD"}}}), "body.lines[0].requested.currency"},
+			{"StorefrontReimbursement", with(body, "reference", "X-6", "kind", "reimbursement"), "body.kind"},
+		} {
+			r := env.Do(t, http.MethodPost, "/v1/claims", s.shopA, c.body)
+			requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", c.where)
+			requireNoInternals(t, r)
+		}
+		require.Equal(t, before, claimCount(t, env, tenantID))
+	})
+}
+
+// washerShop is a brand with a washer model, a control board that fits it,
+// a pump that fits another model, an extended warranty and a unit whose
+// extended warranty is running (bought 400 days ago, a 12-month
+// manufacturer warranty).
+type washerShop struct {
+	admin, model, board, unit, contract, newUnit string
+}
+
+func newWasherShop(t *testing.T, env *apitest.Env, slug string) washerShop {
+	t.Helper()
+	var w washerShop
+	w.admin = env.CreateTenant(t, slug).AdminKey
+	w.model = createdID(t, env, w.admin, "/v1/catalog/models", modelBody("XQG100", "washer", 299900, "warranty_months", 12))
+	w.board = createdID(t, env, w.admin, "/v1/catalog/parts", map[string]any{"part_number": "XQG-CB-01", "name": "主控板",
+		"category": "control_board", "price": cnyBody(30000), "compatible_model_ids": []string{w.model}})
+	plan := createdID(t, env, w.admin, "/v1/coverage-plans", planBodies()["ext"])
+	purchase := shanghaiToday(-400)
+	w.unit = createdID(t, env, w.admin, "/v1/units", map[string]any{"model_id": w.model, "serial": "WSH0001",
+		"customer":      map[string]any{"name": "钱七", "phones": []string{"+86 139 0000 0001"}},
+		"purchase_date": purchase, "purchase_price": cnyBody(299900), "channel": "brand_store"})
+	w.contract = createdID(t, env, w.admin, "/v1/contracts", map[string]any{"unit_id": w.unit, "plan_id": plan, "sold_on": shanghaiToday(-390)})
+	w.newUnit = createdID(t, env, w.admin, "/v1/units", map[string]any{"model_id": w.model, "serial": "WSH0002",
+		"customer":      map[string]any{"name": "孙八", "phones": []string{"+86 139 0000 0002"}},
+		"purchase_date": shanghaiToday(-30), "purchase_price": cnyBody(299900), "channel": "brand_store"})
+	return w
+}
+
+func (w washerShop) claim(kind, unit, ref, cause string, lines ...map[string]any) map[string]any {
+	return map[string]any{"kind": kind, "unit_id": unit, "reference": ref, "occurred_on": shanghaiToday(0),
+		"fault": map[string]any{"cause": cause, "part_categories": []string{"control_board"}}, "lines": lines}
+}
+
+func labor(fen int64) map[string]any {
+	return map[string]any{"kind": "labor", "requested": cnyBody(fen)}
+}
+
+func (w washerShop) boardLine(fen int64) map[string]any {
+	return map[string]any{"kind": "part", "part_id": w.board, "quantity": 1, "requested": cnyBody(fen)}
+}
+
+func TestClaimAdjudication(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newWasherShop(t, env, "claims-adj")
+
+	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-1", "power_surge",
+		labor(10000), w.boardLine(30000)))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	id := r.JSON(t)["id"].(string)
+
+	t.Run("PowerSurgeUnderTheExtendedWarrantyIsAutoApproved", func(t *testing.T) {
+		m := waitClaim(t, env, w.admin, id, "submitted")
+		if m["state"] == "under_review" { // the job moves it on in the same transaction
+			m = waitClaim(t, env, w.admin, id, "under_review")
+		}
+		require.Equal(t, "approved", m["state"], "%v", m)
+		require.Empty(t, flagCodes(m))
+		d := m["decision"].(map[string]any)
+		require.Equal(t, "extended_warranty", d["basis"])
+		require.Equal(t, w.contract, d["contract_id"])
+		for _, l := range claimLines(m) {
+			require.Equal(t, "approved", l["decision"], "%v", l)
+			require.Equal(t, amountOf(l["requested"]), amountOf(l["calculated"]))
+			require.Equal(t, amountOf(l["requested"]), amountOf(l["approved"]))
+			require.NotEmpty(t, l["reason"])
+		}
+		require.Equal(t, int64(40000), amountOf(m["total_approved"]))
+		r := env.Do(t, http.MethodGet, "/v1/claims/"+id+"/transitions", w.admin, nil)
+		tr := r.JSON(t)["data"].([]any)
+		require.Equal(t, "system", tr[len(tr)-1].(map[string]any)["actor"])
+	})
+
+	t.Run("ADuplicateIsFlagged", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-2", "power_surge",
+			labor(10000), w.boardLine(30000)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := waitClaim(t, env, w.admin, r.JSON(t)["id"].(string), "submitted")
+		require.Equal(t, "under_review", m["state"], "%v", m)
+		require.Contains(t, flagCodes(m), "duplicate")
+		require.Contains(t, strings.Join(toStrings(m["reasons"]), "\n"), id)
+		evs := waitEvents(t, env, w.admin, "type=claim.flagged", 1)
+		require.Nil(t, evs[0]["data"].(map[string]any)["storefront_id"])
+	})
+
+	t.Run("HumanDamageIsAutoRejectedWithTheReason", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-3", "human_damage",
+			labor(10000)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := waitClaim(t, env, w.admin, r.JSON(t)["id"].(string), "submitted")
+		if m["state"] == "under_review" {
+			m = waitClaim(t, env, w.admin, m["id"].(string), "under_review")
+		}
+		require.Equal(t, "rejected", m["state"], "%v", m)
+		require.Contains(t, m["state_reason"], "human_damage")
+		require.Equal(t, "rejected", claimLines(m)[0]["decision"])
+	})
+}
+
+func toStrings(v any) []string {
+	out := []string{}
+	for _, s := range v.([]any) {
+		out = append(out, s.(string))
+	}
+	return out
+}
+
+// A repair point's reimbursement claim: refused without the ticket, and
+// checked against the parts markup cap.
+func TestClaimReimbursement(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newWasherShop(t, env, "claims-rp")
+	point, _ := env.Key(t, w.admin, "node_manager")
+	storefront, _ := env.Key(t, w.admin, "storefront")
+
+	t.Run("TicketLessIsRefusedWithTheReason", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", point, w.claim("reimbursement", w.newUnit, "RP-0", "performance", labor(5000)))
+		p := requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
+		require.Contains(t, string(r.Body), "a reimbursement claim needs the ticket (or service record) of the repair", "%v", p)
+	})
+
+	t.Run("ANodeKeyFilesOnlyReimbursement", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("warranty", w.newUnit, "RP-1", "performance", labor(5000)), "ticket_id", "TKT-1"))
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.kind")
+	})
+
+	t.Run("PartsAboveTheMarkupCapAreFlaggedAndCapped", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-2", "performance",
+			labor(5000), w.boardLine(50000)), "ticket_id", "TKT-2"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := r.JSON(t)["id"].(string)
+		m := waitClaim(t, env, point, id, "submitted")
+		require.Equal(t, "under_review", m["state"], "%v", m)
+		require.Equal(t, []string{"markup_above_cap"}, flagCodes(m))
+		ls := claimLines(m)
+		require.Equal(t, int64(5000), amountOf(ls[0]["calculated"]), "in warranty: the brand owes the labor")
+		require.Equal(t, int64(36000), amountOf(ls[1]["calculated"]), "the part at most at the price list plus 20%%")
+		require.Equal(t, "manufacturer_warranty", m["decision"].(map[string]any)["basis"])
+
+		require.Equal(t, []string{id}, listIDs(t, env, point, "/v1/claims"))
+		require.Empty(t, listIDs(t, env, storefront, "/v1/claims"))
+		r = env.Do(t, http.MethodGet, "/v1/claims/"+id, storefront, nil)
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", w.admin, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, int64(41000), amountOf(r.JSON(t)["total_approved"]))
+	})
+
+	t.Run("AnotherTenantSeesNothing", func(t *testing.T) {
+		other := env.CreateTenant(t, "claims-other").AdminKey
+		require.Empty(t, listIDs(t, env, other, "/v1/claims"))
+		ids := listIDs(t, env, w.admin, "/v1/claims")
+		require.NotEmpty(t, ids)
+		for _, path := range []string{"/v1/claims/" + ids[0], "/v1/claims/" + ids[0] + "/versions"} {
+			r := env.Do(t, http.MethodGet, path, other, nil)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		}
+		r := env.Do(t, http.MethodPost, "/v1/claims/"+ids[0]+"/approve", other, nil)
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	})
+}
