@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/claims"
 )
 
 func init() {
@@ -286,6 +288,16 @@ func TestClaimAdjudication(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	w := newWasherShop(t, env, "claims-adj")
+	var hooked struct {
+		sync.Mutex
+		claims []claims.Claim
+	}
+	env.Claims.OnApproved = func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
+		hooked.Lock()
+		defer hooked.Unlock()
+		hooked.claims = append(hooked.claims, c)
+		return nil
+	}
 
 	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-1", "power_surge",
 		labor(10000), w.boardLine(30000)))
@@ -324,6 +336,36 @@ func TestClaimAdjudication(t *testing.T) {
 		require.Contains(t, strings.Join(toStrings(m["reasons"]), "\n"), id)
 		evs := waitEvents(t, env, w.admin, "type=claim.flagged", 1)
 		require.Nil(t, evs[0]["data"].(map[string]any)["storefront_id"])
+	})
+
+	t.Run("ANoReasonRepairApprovalCallsThePayoutHook", func(t *testing.T) {
+		plan := createdID(t, env, w.admin, "/v1/coverage-plans", planBodies()["nrr"])
+		contract := createdID(t, env, w.admin, "/v1/contracts", map[string]any{"unit_id": w.newUnit, "plan_id": plan,
+			"sold_on": shanghaiToday(-30)})
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("no_reason_repair", w.newUnit, "NRR-1", "unstable_voltage",
+			labor(10000), w.boardLine(30000)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := r.JSON(t)["id"].(string)
+		var got claims.Claim
+		require.Eventually(t, func() bool {
+			hooked.Lock()
+			defer hooked.Unlock()
+			for _, c := range hooked.claims {
+				if c.ID == id {
+					got = c
+					return true
+				}
+			}
+			return false
+		}, 15*time.Second, 50*time.Millisecond)
+		require.Equal(t, claims.KindNoReasonRepair, got.Kind)
+		require.Equal(t, w.newUnit, got.UnitID)
+		require.NotNil(t, got.ApprovedOn)
+		require.NotNil(t, got.Decision)
+		require.Equal(t, contract, got.Decision.ContractID)
+		require.NotNil(t, got.Decision.Compensation, "the no-reason plan owes the customer compensation")
+		require.Equal(t, int64(10000), got.Decision.Compensation.Amount.Amount)
+		require.NotEmpty(t, got.Decision.Compensation.Due)
 	})
 
 	t.Run("HumanDamageIsAutoRejectedWithTheReason", func(t *testing.T) {
