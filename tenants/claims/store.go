@@ -150,16 +150,17 @@ func conflictState(c Claim, action string) error {
 func can(c Claim, action string) bool { return slices.Contains(allowed[c.State], action) }
 
 // transition moves c to state with its history row and event, bumping the
-// revision; it returns the claim as now stored.
+// revision; for a claim just inserted (c.State empty) it writes only the
+// history row and the event.
 func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
-	if _, err := tx.Exec(ctx, `UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason); err != nil {
-		return err
-	}
 	var from *State
-	if c.State != "" {
+	if c.State != "" { // else the claim was just inserted in state to
 		f := c.State
 		from = &f
+		if _, err := tx.Exec(ctx, `UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tx.TenantID, c.ID, c.Version, from, to, reason, actor); err != nil {
