@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -324,6 +325,11 @@ func TestClaimAdjudication(t *testing.T) {
 		r := env.Do(t, http.MethodGet, "/v1/claims/"+id+"/transitions", w.admin, nil)
 		tr := r.JSON(t)["data"].([]any)
 		require.Equal(t, "system", tr[len(tr)-1].(map[string]any)["actor"])
+
+		// The job again (a retry) changes nothing.
+		require.NoError(t, env.Claims.Adjudicate(context.Background(), tenantOf(t, env, w.admin), id, 1))
+		r = env.Do(t, http.MethodGet, "/v1/claims/"+id+"/transitions", w.admin, nil)
+		require.Len(t, r.JSON(t)["data"].([]any), len(tr))
 	})
 
 	t.Run("ADuplicateIsFlagged", func(t *testing.T) {
@@ -379,6 +385,18 @@ func TestClaimAdjudication(t *testing.T) {
 		require.Equal(t, "rejected", m["state"], "%v", m)
 		require.Contains(t, m["state_reason"], "human_damage")
 		require.Equal(t, "rejected", claimLines(m)[0]["decision"])
+	})
+
+	t.Run("ConcurrentFilingsOfOneReferenceMakeOneClaim", func(t *testing.T) {
+		b, err := json.Marshal(w.claim("extended_warranty", w.unit, "EXT-CONC", "environmental_dust", labor(10000)))
+		require.NoError(t, err)
+		rs := fire(t, env, 8, http.MethodPost, "/v1/claims", w.admin, string(b))
+		seen := map[string]bool{}
+		for _, r := range rs {
+			require.Contains(t, []int{http.StatusCreated, http.StatusOK}, r.Status, "%s", r.Body)
+			seen[r.JSON(t)["id"].(string)] = true
+		}
+		require.Len(t, seen, 1)
 	})
 }
 

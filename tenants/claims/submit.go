@@ -272,8 +272,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			out, err = getClaim(ctx, tx, scope{}, existingID, "")
 			return err
 		default:
-			return &tenants.Error{Code: tenants.CodeConflict, Message: "you already filed claim " + existingID + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
-				Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + existingID, Value: in.Reference}}}
+			return reused(existingID, in.Reference)
 		}
 
 		if !tenants.ValidID(tenants.PrefixUnit, in.UnitID) {
@@ -315,11 +314,26 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		}
 
 		id := tenants.NewID(tenants.PrefixClaim)
-		if _, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
+		// A concurrent filing of the same reference waits here for the
+		// other transaction and then finds its claim.
+		tag, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
 			reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
+			ON CONFLICT (tenant_id, submitter, reference) DO NOTHING`,
 			tx.TenantID, id, in.Kind, in.UnitID, contract, storefront, node, submitter, in.Reference, hash,
-			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject()); err != nil {
+			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
+				tx.TenantID, submitter, in.Reference).Scan(&existingID, &existingHash); err != nil {
+				return err
+			}
+			if existingHash != hash {
+				return reused(existingID, in.Reference)
+			}
+			out, err = getClaim(ctx, tx, scope{}, existingID, "")
 			return err
 		}
 		if err := insertVersion(ctx, tx, id, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject()); err != nil {
@@ -339,6 +353,12 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		return err
 	})
 	return out, created, pg.Translate(err)
+}
+
+// reused is the conflict of a reference filed before with another body.
+func reused(id, reference string) error {
+	return &tenants.Error{Code: tenants.CodeConflict, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
+		Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + id, Value: reference}}}
 }
 
 func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {
