@@ -452,7 +452,8 @@ func TestClaimReimbursement(t *testing.T) {
 	})
 
 	t.Run("AnotherTenantSeesNothing", func(t *testing.T) {
-		other := env.CreateTenant(t, "claims-other").AdminKey
+		otherTenant := env.CreateTenant(t, "claims-other")
+		other := otherTenant.AdminKey
 		require.Empty(t, listIDs(t, env, other, "/v1/claims"))
 		ids := listIDs(t, env, w.admin, "/v1/claims")
 		require.NotEmpty(t, ids)
@@ -461,6 +462,18 @@ func TestClaimReimbursement(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 		}
 		r := env.Do(t, http.MethodPost, "/v1/claims/"+ids[0]+"/approve", other, nil)
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+
+		// Row-level security alone holds when the application's filter
+		// points at the claims' tenant.
+		restore := pg.OverrideTenantFilterForTest(otherTenant.ID, tenantOf(t, env, w.admin))
+		defer restore()
+		require.Empty(t, listIDs(t, env, other, "/v1/claims"))
+		for _, path := range []string{"/v1/claims/" + ids[0], "/v1/claims/" + ids[0] + "/transitions"} {
+			r := env.Do(t, http.MethodGet, path, other, nil)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		}
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+ids[0]+"/reject", other, map[string]any{"reason": "probe"})
 		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	})
 }

@@ -25,7 +25,8 @@ import (
 // unit, fault and date with the claim's lines as the quote (per-line
 // calculated amounts: what the brand or plan owes), the checks (duplicate
 // claim for the same unit and fault cause within the policy's window,
-// purchase date after the unit's registration, parts that do not fit the
+// purchase date after the unit's registration, the serial registered to
+// another model too, parts that do not fit the
 // model, parts above the markup cap), then an automatic decision: approved
 // (approved = calculated) when nothing is flagged and the calculated total
 // is within the policy's limit; rejected when the customer pays everything;
@@ -111,6 +112,16 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 	// Purchase date vs registration.
 	if registered := r.unit.CreatedAt.In(r.settings.Location).Format(time.DateOnly); r.unit.PurchaseDate > registered {
 		flag("purchase_after_registration", -1, "the unit's purchase date "+r.unit.PurchaseDate+" is after its registration on "+registered)
+	}
+
+	// Serial vs model: the serial registered to another model too.
+	var serialElsewhere bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
+		tx.TenantID, r.unit.Serial, r.unit.ModelID).Scan(&serialElsewhere); err != nil {
+		return err
+	}
+	if serialElsewhere {
+		flag("serial_model_mismatch", -1, "serial "+r.unit.Serial+" is also registered to another model than "+r.model.ModelNumber)
 	}
 
 	// Parts: fit and markup cap against the price list on the date.
