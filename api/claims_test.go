@@ -451,6 +451,31 @@ func TestClaimReimbursement(t *testing.T) {
 		require.Equal(t, int64(41000), amountOf(r.JSON(t)["total_approved"]))
 	})
 
+	t.Run("WithdrawnAfterARequestForInformation", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-3", "performance",
+			labor(5000)), "ticket_id", "TKT-3"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := r.JSON(t)["id"].(string)
+		m := waitClaim(t, env, point, id, "submitted")
+		require.Equal(t, "under_review", m["state"], "%v", m)
+		require.Contains(t, flagCodes(m), "duplicate", "RP-2 was approved for the same unit and cause")
+
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", w.admin, map[string]any{"reason": "same repair as RP-2?"},
+			`If-Match: "v1"`)
+		requireProblem(t, r, http.StatusPreconditionFailed, "precondition_failed", "")
+		r = env.Do(t, http.MethodGet, "/v1/claims/"+id, point, nil)
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", w.admin, map[string]any{"reason": "same repair as RP-2?"},
+			"If-Match: "+r.Header.Get("ETag"))
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", point, map[string]any{"reason": "filed twice"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, "withdrawn", r.JSON(t)["state"])
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", point, map[string]any{"occurred_on": shanghaiToday(0),
+			"fault": map[string]any{"cause": "performance"}, "ticket_id": "TKT-3", "lines": []map[string]any{labor(5000)}})
+		p := requireProblem(t, r, http.StatusConflict, "conflict", "")
+		require.Contains(t, p["detail"], "claim is withdrawn; allowed: none")
+	})
+
 	t.Run("AnotherTenantSeesNothing", func(t *testing.T) {
 		otherTenant := env.CreateTenant(t, "claims-other")
 		other := otherTenant.AdminKey
