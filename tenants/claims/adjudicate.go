@@ -34,7 +34,6 @@ import (
 // is no longer current, or a claim no longer submitted, is left alone.
 // An unknown claim is not_found.
 func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, version int) error {
-	now := s.now()
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		c, err := getClaim(ctx, tx, scope{}, claimID, "FOR UPDATE OF c")
 		if err != nil {
@@ -47,7 +46,7 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 			return err
 		}
 		c.State = StateUnderReview
-		return s.adjudicate(ctx, tx, c, now)
+		return s.adjudicate(ctx, tx, c)
 	})
 	return pg.Translate(err)
 }
@@ -60,7 +59,7 @@ type adjudicationReads struct {
 	history   []customers.ServiceRecord
 }
 
-func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now time.Time) error {
+func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error {
 	var r adjudicationReads
 	b := &pgx.Batch{}
 	pg.QueueSettings(b, &r.settings)
@@ -176,7 +175,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 			return err
 		}
 		reasons = append(reasons, "the entitlement engine cannot decide: "+te.Error())
-		return s.settle(ctx, tx, c, flags, reasons, nil, now)
+		return settle(ctx, tx, c, flags, reasons, nil)
 	}
 	dec := &ClaimDecision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
 	repair := d.Remedy == entitlement.RemedyRepair && len(d.Lines) == len(c.Lines)
@@ -239,11 +238,11 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, now t
 	if calcTotal > pol.AutoApproveLimit.Amount {
 		reasons = append(reasons, fmt.Sprintf("the calculated total %d is above the auto-approval limit %d", calcTotal, pol.AutoApproveLimit.Amount))
 	}
-	return s.settle(ctx, tx, c, flags, reasons, dec, now)
+	return settle(ctx, tx, c, flags, reasons, dec)
 }
 
 // settle leaves c under review for a person, with its flags and reasons.
-func (s *Service) settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, reasons []string, dec *ClaimDecision, _ time.Time) error {
+func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, reasons []string, dec *ClaimDecision) error {
 	for _, f := range flags {
 		reasons = append(reasons, "flagged "+f.Code+": "+f.Detail)
 	}
