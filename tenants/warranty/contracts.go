@@ -387,24 +387,17 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Contract
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
-			WHERE c.tenant_id = $1 AND c.id > $2
-			  AND ($3 = '' OR c.storefront_id = $3)
-			  AND ($4 = '' OR c.unit_id = $4)
-			  AND ($5 = '' OR c.plan_id = $5)
-			  AND ($6 = '' OR c.state = $6)
-			ORDER BY c.id LIMIT $7`,
-			tx.TenantID, after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = collectContracts(rows)
-		return err
-	})
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) },
+		`SELECT `+contractColumns+contractFrom+`
+		WHERE c.tenant_id = $1 AND c.id > $2
+		  AND ($3 = '' OR c.storefront_id = $3)
+		  AND ($4 = '' OR c.unit_id = $4)
+		  AND ($5 = '' OR c.plan_id = $5)
+		  AND ($6 = '' OR c.state = $6)
+		ORDER BY c.id LIMIT $7`,
+		after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("contracts", out, f.Limit, func(c Contract) string { return c.ID })
 	return out, next, nil
