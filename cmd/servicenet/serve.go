@@ -65,6 +65,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)

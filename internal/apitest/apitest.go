@@ -109,6 +109,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()
