@@ -32,7 +32,8 @@ const (
 // Dispatch turns the tenant's events after its dispatch cursor into
 // deliveries: one per enabled endpoint whose types match the event (and,
 // for a storefront endpoint, whose storefront is the event's
-// data.storefront_id) and which existed when the event occurred. It reads
+// data.storefront_id) and which existed before the event occurred (an
+// endpoint never receives its own creation). It reads
 // the feed with events.List (which positions newly committed events), then
 // in one transaction checks the cursor has not moved, writes the delivery
 // rows, inserts their jobs and advances the cursor: nothing is lost or
@@ -119,7 +120,7 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 			}
 			_ = json.Unmarshal(ev.Data, &sf)
 			for _, ep := range eps {
-				if ev.OccurredAt.Before(ep.createdAt) || !Matches(ep.types, ev.Type) ||
+				if !ev.OccurredAt.After(ep.createdAt) || !Matches(ep.types, ev.Type) ||
 					(ep.storefrontID != nil && *ep.storefrontID != sf.StorefrontID) {
 					continue
 				}
