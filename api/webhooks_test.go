@@ -488,3 +488,17 @@ func TestWebhookCrossTenant(t *testing.T) {
 	require.Equal(t, true, r.JSON(t)["enabled"], "A changed nothing")
 	require.Equal(t, float64(1), r.JSON(t)["version"])
 }
+
+// crossTenantWebhooks creates, in tenant b, a webhook endpoint with one
+// delivery and returns their IDs by path parameter, for the cross-tenant
+// walk (TestCrossTenantIsolation merges them into its bObjects).
+func crossTenantWebhooks(t *testing.T, env *apitest.Env, b apitest.Tenant) map[string]string {
+	t.Helper()
+	rcv := newReceiver(t, env, 0)
+	ep, _ := createEndpoint(t, env, b.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"unit.*"},
+		"description": "b-private-webhook"})
+	emitEvent(t, env, b.ID, "unit.registered", map[string]any{"serial": "B-WHK"})
+	var ds []map[string]any
+	require.Eventually(t, func() bool { ds = deliveries(t, env, b.AdminKey, ep); return len(ds) == 1 }, 20*time.Second, 50*time.Millisecond)
+	return map[string]string{"webhook_id": ep, "delivery_id": ds[0]["id"].(string)}
+}
