@@ -502,3 +502,32 @@ func crossTenantWebhooks(t *testing.T, env *apitest.Env, b apitest.Tenant) map[s
 	require.Eventually(t, func() bool { ds = deliveries(t, env, b.AdminKey, ep); return len(ds) == 1 }, 20*time.Second, 50*time.Millisecond)
 	return map[string]string{"webhook_id": ep, "delivery_id": ds[0]["id"].(string)}
 }
+
+// End to end through a real operation: units registered with storefront
+// keys reach their own storefront's endpoint only, signed.
+func TestWebhookStorefrontUnits(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "whk-units")
+	washer := createModel(t, env, ten.ID, "XQG100-WHK", "washer")
+	sfA, sfB := env.Storefront(t, ten.AdminKey, "WU-A"), env.Storefront(t, ten.AdminKey, "WU-B")
+	keyA, keyB := env.StorefrontKey(t, ten.AdminKey, sfA), env.StorefrontKey(t, ten.AdminKey, sfB)
+	rA, rB := newReceiver(t, env, 0), newReceiver(t, env, 0)
+	_, secretA := createEndpoint(t, env, keyA, map[string]any{"url": rA.url(), "event_types": []string{"unit.registered"}})
+	_, secretB := createEndpoint(t, env, keyB, map[string]any{"url": rB.url(), "event_types": []string{"unit.*"}})
+
+	registerUnit(t, env, keyB, unitBody(washer, "WHK-B-1", "channel", nil))
+	registerUnit(t, env, keyA, unitBody(washer, "WHK-A-1", "channel", nil, "customer",
+		map[string]any{"name": "张三", "phones": []string{"+86 186 0000 0002"}}))
+	registerUnit(t, env, ten.AdminKey, unitBody(washer, "WHK-BRAND-1", "customer",
+		map[string]any{"name": "李四", "phones": []string{"+86 186 0000 0003"}}))
+	gotA, gotB := rA.waitRequests(t, 1), rB.waitRequests(t, 1)
+	time.Sleep(1500 * time.Millisecond)
+	require.Len(t, rA.requests(), 1, "storefront A receives none of B's or the brand's units")
+	require.Len(t, rB.requests(), 1)
+	require.NoError(t, verify(t, secretA, gotA[0]))
+	require.NoError(t, verify(t, secretB, gotB[0]))
+	require.Error(t, verify(t, secretB, gotA[0]))
+	require.Contains(t, string(gotA[0].body), "WHK-A-1")
+	require.Contains(t, string(gotB[0].body), "WHK-B-1")
+}
