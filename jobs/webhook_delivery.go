@@ -48,7 +48,9 @@ type WebhookDispatchWorker struct {
 	Webhooks *webhooks.Service
 }
 
-func (w *WebhookDispatchWorker) Timeout(*river.Job[WebhookDispatchArgs]) time.Duration { return time.Minute }
+func (w *WebhookDispatchWorker) Timeout(*river.Job[WebhookDispatchArgs]) time.Duration {
+	return time.Minute
+}
 
 func (w *WebhookDispatchWorker) Work(ctx context.Context, job *river.Job[WebhookDispatchArgs]) error {
 	if job.Args.TenantID != "" {
