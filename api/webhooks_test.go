@@ -458,14 +458,10 @@ func TestWebhookCrossTenant(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	a, b := env.CreateTenant(t, "whk-a"), env.CreateTenant(t, "whk-b")
-	rcv := newReceiver(t, env, 0)
 	rcvA := newReceiver(t, env, 0)
 	createEndpoint(t, env, a.AdminKey, map[string]any{"url": rcvA.url(), "event_types": []string{"unit.*"}})
-	epB, _ := createEndpoint(t, env, b.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"unit.*"}})
-	emitEvent(t, env, b.ID, "unit.registered", map[string]any{"serial": "B"})
-	rcv.waitRequests(t, 1)
-	require.Eventually(t, func() bool { return len(deliveries(t, env, b.AdminKey, epB)) == 1 }, 10*time.Second, 50*time.Millisecond)
-	dlv := deliveries(t, env, b.AdminKey, epB)[0]["id"].(string)
+	objs := crossTenantWebhooks(t, env, b)
+	epB, dlv := objs["webhook_id"], objs["delivery_id"]
 
 	for _, req := range [][2]string{
 		{http.MethodGet, "/v1/webhooks/" + epB},
