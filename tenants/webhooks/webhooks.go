@@ -323,19 +323,12 @@ func (s *Service) ListEndpoints(ctx context.Context, p tenants.Principal, limit 
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Endpoint
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints
-			WHERE tenant_id = $1 AND id > $2 AND ($3 = '' OR storefront_id = $3) ORDER BY id LIMIT $4`,
-			tx.TenantID, after, p.StorefrontID, limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Endpoint, error) { return scanEndpoint(r) })
-		return err
-	})
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Endpoint, error) { return scanEndpoint(r) },
+		`SELECT `+endpointColumns+` FROM webhook_endpoints
+		WHERE tenant_id = $1 AND id > $2 AND ($3 = '' OR storefront_id = $3) ORDER BY id LIMIT $4`,
+		after, p.StorefrontID, limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	if out == nil {
 		out = []Endpoint{}
