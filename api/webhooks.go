@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -66,15 +65,8 @@ type replayDeliveryInput struct {
 
 type deliveryOutput struct{ Body webhooks.Delivery }
 
-// webhooksTag documents the tag (here until api/config.go declares it).
-var webhooksTag = &huma.Tag{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's " +
-	"events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."}
-
 func (s *Server) registerWebhooks() {
 	tags := []string{"Webhooks"}
-	if doc := s.api.OpenAPI(); !slices.ContainsFunc(doc.Tags, func(t *huma.Tag) bool { return t.Name == webhooksTag.Name }) {
-		doc.Tags = append(doc.Tags, webhooksTag)
-	}
 	const signing = " Deliveries are POSTed as JSON {type, timestamp, data} and signed per Standard Webhooks: " +
 		"webhook-id (the event id), webhook-timestamp (Unix seconds) and webhook-signature (space-separated v1,<base64 " +
 		"HMAC-SHA256 of id.timestamp.body>; two during a secret rotation's overlap)."
