@@ -156,7 +156,8 @@ func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractSta
 		return Contract{}, err
 	}
 	return out, events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor,
-		Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "from_state": c.State, "to_state": to, "reason": reason}})
+		Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "storefront_id": c.StorefrontID, "from_state": c.State,
+			"to_state": to, "reason": reason}})
 }
 
 // CreateContract sells a plan for a unit. The coverage window is computed
@@ -327,7 +328,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		if state == StateActive {
 			return events.Append(ctx, tx, events.New{Type: TypeContractActivated, SubjectID: id, Actor: p.Subject(),
-				Data: map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "from_state": nil, "to_state": StateActive, "reason": reason}})
+				Data: map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "storefront_id": out.StorefrontID, "from_state": nil,
+					"to_state": StateActive, "reason": reason}})
 		}
 		return nil
 	})
@@ -478,6 +480,7 @@ func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, ac
 func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error) {
 	type moved struct {
 		id, unitID, planID string
+		storefrontID       *string
 		from, to           ContractState
 		startsOn, endsOn   string
 	}
@@ -502,7 +505,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 			       state_changed_at = now(), version = c.version + 1, updated_at = now()
 			FROM due
 			WHERE c.tenant_id = $1 AND c.id = due.id
-			RETURNING c.id, c.unit_id, c.plan_id, due.from_state, c.state,
+			RETURNING c.id, c.unit_id, c.plan_id, c.storefront_id, due.from_state, c.state,
 			          to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD')`,
 			tx.TenantID, today)
 		if err != nil {
@@ -510,7 +513,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 		}
 		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (moved, error) {
 			var m moved
-			err := r.Scan(&m.id, &m.unitID, &m.planID, &m.from, &m.to, &m.startsOn, &m.endsOn)
+			err := r.Scan(&m.id, &m.unitID, &m.planID, &m.storefrontID, &m.from, &m.to, &m.startsOn, &m.endsOn)
 			return m, err
 		})
 		if err != nil {
@@ -527,7 +530,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 				return err
 			}
 			if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: m.id, Actor: "system",
-				Data: map[string]any{"unit_id": m.unitID, "plan_id": m.planID, "from_state": m.from, "to_state": m.to,
+				Data: map[string]any{"unit_id": m.unitID, "plan_id": m.planID, "storefront_id": m.storefrontID, "from_state": m.from, "to_state": m.to,
 					"reason": reason, "starts_on": m.startsOn, "ends_on": m.endsOn, "today": today}}); err != nil {
 				return err
 			}
