@@ -71,6 +71,7 @@ func apiConfig(version string) huma.Config {
 		{Name: "Coverage plans", Description: "Extended warranties and protection plans (accidental damage, swap instead of repair, no-reason repair) with their terms, as the brand sells them."},
 		{Name: "Contracts", Description: "Coverage plans sold for units: dated windows computed from the purchase, states pending, active, expired, cancelled and consumed, and their history."},
 		{Name: "Entitlements", Description: "Who pays what: the entitlement engine's decision for a unit, a fault and a date, with its trace."},
+		{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

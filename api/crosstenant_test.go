@@ -52,6 +52,9 @@ func TestCrossTenantIsolation(t *testing.T) {
 		techName, bTechID[4:], bImportID[4:], "b-imported-node"}
 	catObjects, catLeaks := crossTenantCatalog(t, env, b.AdminKey)
 	maps.Copy(bObjects, catObjects)
+	maps.Copy(bObjects, crossTenantWebhooks(t, env, b))
+	leaks = append(leaks, "b-private-webhook")
+	validBodies["updateWebhookEndpoint"] = map[string]any{"description": "cross-tenant probe"}
 	leaks = append(leaks, catLeaks...)
 	bPlans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: b.ID, KeyID: b.AdminID})
 	require.NoError(t, err)

@@ -30,6 +30,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -425,7 +426,8 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 // once and only its hash is ever stored, so a replay of createApiKey or
 // createTenant answers the same object without its secret.
 func withoutSecrets(body []byte) []byte {
-	if !bytes.Contains(body, []byte(identity.LivePrefix)) && !bytes.Contains(body, []byte(identity.TestPrefix)) {
+	if !bytes.Contains(body, []byte(identity.LivePrefix)) && !bytes.Contains(body, []byte(identity.TestPrefix)) &&
+		!bytes.Contains(body, []byte(webhooks.SecretPrefix)) {
 		return body
 	}
 	var v any
@@ -437,7 +439,8 @@ func withoutSecrets(body []byte) []byte {
 	strip = func(v any) {
 		switch t := v.(type) {
 		case map[string]any:
-			if s, ok := t["secret"].(string); ok && (strings.HasPrefix(s, identity.LivePrefix) || strings.HasPrefix(s, identity.TestPrefix)) {
+			if s, ok := t["secret"].(string); ok && (strings.HasPrefix(s, identity.LivePrefix) || strings.HasPrefix(s, identity.TestPrefix) ||
+				strings.HasPrefix(s, webhooks.SecretPrefix)) {
 				delete(t, "secret")
 				removed = true
 			}

@@ -110,6 +110,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
+	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks})
+	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	return w
 }
 
@@ -125,6 +127,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return ContractLifecycleArgs{}, nil },
 			&river.PeriodicJobOpts{ID: ContractLifecycleArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(WebhookDispatchInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return WebhookDispatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: WebhookDispatchArgs{}.Kind(), RunOnStart: true}),
 	}
 }
 
@@ -144,6 +149,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	}
 	if opt.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers}}
+		cfg.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 2 * opt.MaxWorkers}
 		cfg.PeriodicJobs = PeriodicJobs()
 	}
 	return river.NewClient(riverpgxv5.New(db), cfg)

@@ -66,6 +66,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
+	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)

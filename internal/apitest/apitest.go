@@ -110,6 +110,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
+	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()

@@ -278,24 +278,16 @@ func (s *Service) ListProductModels(ctx context.Context, p tenants.Principal, f 
 	if err != nil {
 		return nil, "", err
 	}
-	var out []ProductModel
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (ProductModel, error) { return scanModel(r) }, `
 			SELECT `+modelColumns+` FROM product_models m
 			WHERE m.tenant_id = $1 AND m.id > $2
 			  AND ($3 = '' OR m.category = $3)
 			  AND ($4::bool IS NULL OR m.discontinued = $4)
 			  AND ($5 = '' OR m.model_number = $5)
 			ORDER BY m.id LIMIT $6`,
-			tx.TenantID, after, f.Category, f.Discontinued, f.ModelNumber, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ProductModel, error) { return scanModel(r) })
-		return err
-	})
+		after, f.Category, f.Discontinued, f.ModelNumber, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("product_models", out, f.Limit, func(m ProductModel) string { return m.ID })
 	return out, next, nil

@@ -171,24 +171,16 @@ func (s *Service) ListParts(ctx context.Context, p tenants.Principal, f PartFilt
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Part
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Part, error) { return scanPart(r) }, `
 			SELECT `+partColumns+` FROM parts p
 			WHERE p.tenant_id = $1 AND p.id > $2
 			  AND ($3 = '' OR EXISTS (SELECT 1 FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3))
 			  AND ($4 = '' OR p.category = $4)
 			  AND ($5 = '' OR p.part_number = $5)
 			ORDER BY p.id LIMIT $6`,
-			tx.TenantID, after, f.ModelID, f.Category, f.PartNumber, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Part, error) { return scanPart(r) })
-		return err
-	})
+		after, f.ModelID, f.Category, f.PartNumber, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("parts", out, f.Limit, func(p Part) string { return p.ID })
 	return out, next, nil

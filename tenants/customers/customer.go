@@ -339,22 +339,14 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Customer
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers c
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) }, `SELECT `+customerColumns+` FROM customers c
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+customerInScope("$3")+`
 			  AND ($4 = '' OR c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4))
 			  AND ($5 = '' OR c.name LIKE $5 || '%')
 			ORDER BY c.id LIMIT $6`,
-			tx.TenantID, after, ScopeOf(p).arg(), phone, likeEscaper.Replace(f.NamePrefix), f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) })
-		return err
-	})
+		after, ScopeOf(p).arg(), phone, likeEscaper.Replace(f.NamePrefix), f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("customers", out, f.Limit, func(c Customer) string { return c.ID })
 	if out == nil {

@@ -179,19 +179,12 @@ func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f St
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Storefront
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+storefrontColumns+` FROM storefronts
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Storefront, error) { return scanStorefront(r) }, `SELECT `+storefrontColumns+` FROM storefronts
 			WHERE tenant_id = $1 AND id > $2 AND ($3 = '' OR status = $3) AND ($4 = '' OR platform = $4)
-			ORDER BY id LIMIT $5`, tx.TenantID, after, f.Status, f.Platform, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Storefront, error) { return scanStorefront(r) })
-		return err
-	})
+			ORDER BY id LIMIT $5`,
+		after, f.Status, f.Platform, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("storefronts", out, f.Limit, func(s Storefront) string { return s.ID })
 	if out == nil {

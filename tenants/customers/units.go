@@ -326,23 +326,15 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Unit
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+`
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) }, `SELECT `+unitColumns+unitFrom+`
 			WHERE u.tenant_id = $1 AND u.id > $2 AND `+unitInScope("$3")+`
 			  AND ($4 = '' OR u.customer_id = $4) AND ($5 = '' OR u.serial = $5)
 			  AND ($6 = '' OR u.model_id = $6) AND ($7 = '' OR u.storefront_id = $7)
 			ORDER BY u.id LIMIT $8`,
-			tx.TenantID, after, ScopeOf(p).arg(), f.CustomerID, strings.ToUpper(strings.TrimSpace(f.Serial)), f.ModelID,
-			f.StorefrontID, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) })
-		return err
-	})
+		after, ScopeOf(p).arg(), f.CustomerID, strings.ToUpper(strings.TrimSpace(f.Serial)), f.ModelID,
+		f.StorefrontID, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("units", out, f.Limit, func(u Unit) string { return u.ID })
 	if out == nil {

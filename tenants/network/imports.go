@@ -648,18 +648,11 @@ func (s *Service) ListImports(ctx context.Context, p tenants.Principal, limit in
 	if before == "" {
 		before = "imp_~" // the first page: sorts after every id (newest first)
 	}
-	var out []Import
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+importColumns+` FROM network_imports
-			WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, tx.TenantID, before, limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) })
-		return err
-	})
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) }, `SELECT `+importColumns+` FROM network_imports
+			WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+		before, limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("imports", out, limit, func(im Import) string { return im.ID })
 	if out == nil {

@@ -156,7 +156,8 @@ func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractSta
 		return Contract{}, err
 	}
 	return out, events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor,
-		Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "from_state": c.State, "to_state": to, "reason": reason}})
+		Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "storefront_id": c.StorefrontID, "from_state": c.State,
+			"to_state": to, "reason": reason}})
 }
 
 // CreateContract sells a plan for a unit. The coverage window is computed
@@ -327,7 +328,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		if state == StateActive {
 			return events.Append(ctx, tx, events.New{Type: TypeContractActivated, SubjectID: id, Actor: p.Subject(),
-				Data: map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "from_state": nil, "to_state": StateActive, "reason": reason}})
+				Data: map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "storefront_id": out.StorefrontID, "from_state": nil,
+					"to_state": StateActive, "reason": reason}})
 		}
 		return nil
 	})
@@ -387,24 +389,17 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Contract
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT `+contractColumns+contractFrom+`
-			WHERE c.tenant_id = $1 AND c.id > $2
-			  AND ($3 = '' OR c.storefront_id = $3)
-			  AND ($4 = '' OR c.unit_id = $4)
-			  AND ($5 = '' OR c.plan_id = $5)
-			  AND ($6 = '' OR c.state = $6)
-			ORDER BY c.id LIMIT $7`,
-			tx.TenantID, after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = collectContracts(rows)
-		return err
-	})
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) },
+		`SELECT `+contractColumns+contractFrom+`
+		WHERE c.tenant_id = $1 AND c.id > $2
+		  AND ($3 = '' OR c.storefront_id = $3)
+		  AND ($4 = '' OR c.unit_id = $4)
+		  AND ($5 = '' OR c.plan_id = $5)
+		  AND ($6 = '' OR c.state = $6)
+		ORDER BY c.id LIMIT $7`,
+		after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("contracts", out, f.Limit, func(c Contract) string { return c.ID })
 	return out, next, nil
@@ -485,6 +480,7 @@ func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, ac
 func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error) {
 	type moved struct {
 		id, unitID, planID string
+		storefrontID       *string
 		from, to           ContractState
 		startsOn, endsOn   string
 	}
@@ -509,7 +505,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 			       state_changed_at = now(), version = c.version + 1, updated_at = now()
 			FROM due
 			WHERE c.tenant_id = $1 AND c.id = due.id
-			RETURNING c.id, c.unit_id, c.plan_id, due.from_state, c.state,
+			RETURNING c.id, c.unit_id, c.plan_id, c.storefront_id, due.from_state, c.state,
 			          to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD')`,
 			tx.TenantID, today)
 		if err != nil {
@@ -517,7 +513,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 		}
 		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (moved, error) {
 			var m moved
-			err := r.Scan(&m.id, &m.unitID, &m.planID, &m.from, &m.to, &m.startsOn, &m.endsOn)
+			err := r.Scan(&m.id, &m.unitID, &m.planID, &m.storefrontID, &m.from, &m.to, &m.startsOn, &m.endsOn)
 			return m, err
 		})
 		if err != nil {
@@ -534,7 +530,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 				return err
 			}
 			if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: m.id, Actor: "system",
-				Data: map[string]any{"unit_id": m.unitID, "plan_id": m.planID, "from_state": m.from, "to_state": m.to,
+				Data: map[string]any{"unit_id": m.unitID, "plan_id": m.planID, "storefront_id": m.storefrontID, "from_state": m.from, "to_state": m.to,
 					"reason": reason, "starts_on": m.startsOn, "ends_on": m.endsOn, "today": today}}); err != nil {
 				return err
 			}

@@ -536,24 +536,16 @@ func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilt
 	if err != nil {
 		return nil, "", err
 	}
-	out := []Plan{}
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT `+planColumns+` FROM coverage_plans p
-			WHERE p.tenant_id = $1 AND p.id > $2
-			  AND ($3 = '' OR p.kind = $3)
-			  AND ($4 = '' OR p.eligible_categories @> ARRAY[$4])
-			  AND ($5 = '' OR p.status = $5)
-			ORDER BY p.id LIMIT $6`,
-			tx.TenantID, after, f.Kind, f.Category, f.Status, f.Limit+1)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Plan, error) { return scanPlan(r) })
-		return err
-	})
+	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Plan, error) { return scanPlan(r) }, `
+		SELECT `+planColumns+` FROM coverage_plans p
+		WHERE p.tenant_id = $1 AND p.id > $2
+		  AND ($3 = '' OR p.kind = $3)
+		  AND ($4 = '' OR p.eligible_categories @> ARRAY[$4])
+		  AND ($5 = '' OR p.status = $5)
+		ORDER BY p.id LIMIT $6`,
+		after, f.Kind, f.Category, f.Status, f.Limit+1)
 	if err != nil {
-		return nil, "", pg.Translate(err)
+		return nil, "", err
 	}
 	out, next := tenants.NextPage("coverage_plans", out, f.Limit, func(p Plan) string { return p.ID })
 	return out, next, nil

@@ -1,0 +1,115 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/webhooks"
+)
+
+// QueueWebhooks runs webhook deliveries apart from the platform's other
+// jobs: a slow receiver (up to 10 s an attempt) must not hold them up.
+const QueueWebhooks = "webhooks"
+
+// WebhookDispatchInterval is how often every tenant's new events are turned
+// into deliveries.
+const WebhookDispatchInterval = time.Second
+
+// WebhookDispatchArgs turns new events into webhook deliveries: for one
+// tenant, or for every active tenant when TenantID is empty (the periodic
+// run).
+type WebhookDispatchArgs struct {
+	TenantID string `json:"tenant_id,omitempty"`
+}
+
+// Kind is stored with every job; never rename it.
+func (WebhookDispatchArgs) Kind() string { return "webhook_dispatch" }
+
+// InsertOpts: one pending or running dispatch per scope at a time (a tick
+// that finds the previous one still running is skipped); a failed run is
+// not retried, the next tick reads on from the same cursor.
+func (WebhookDispatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+}
+
+// WebhookDispatchWorker runs WebhookDispatchArgs through
+// webhooks.Service.Dispatch, which is idempotent (a cursor checked and
+// advanced in the transaction that writes the deliveries).
+type WebhookDispatchWorker struct {
+	river.WorkerDefaults[WebhookDispatchArgs]
+	Tenants  *identity.Service
+	Webhooks *webhooks.Service
+}
+
+func (w *WebhookDispatchWorker) Timeout(*river.Job[WebhookDispatchArgs]) time.Duration {
+	return time.Minute
+}
+
+func (w *WebhookDispatchWorker) Work(ctx context.Context, job *river.Job[WebhookDispatchArgs]) error {
+	if job.Args.TenantID != "" {
+		_, err := w.Webhooks.Dispatch(ctx, job.Args.TenantID)
+		return err
+	}
+	return eachActiveTenant(ctx, w.Tenants, "webhook dispatch", func(tenantID string) error {
+		_, err := w.Webhooks.Dispatch(ctx, tenantID)
+		return err
+	})
+}
+
+// WebhookDeliveryArgs makes the attempts of one webhook delivery.
+type WebhookDeliveryArgs struct {
+	TenantID   string `json:"tenant_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind is stored with every job; never rename it.
+func (WebhookDeliveryArgs) Kind() string { return "webhook_delivery" }
+
+// WebhookDeliveryWorker runs WebhookDeliveryArgs through
+// webhooks.Service.Deliver: a failed attempt is retried on the service's
+// schedule (5 s, 30 s, 2 min, 10 min, 1 h, ... by default), the last one
+// fails the delivery. A delivered delivery is never sent again.
+type WebhookDeliveryWorker struct {
+	river.WorkerDefaults[WebhookDeliveryArgs]
+	Webhooks *webhooks.Service
+}
+
+// Timeout leaves room for the 10 s request and the two transactions.
+func (w *WebhookDeliveryWorker) Timeout(*river.Job[WebhookDeliveryArgs]) time.Duration {
+	return webhooks.DeliveryTimeout + 20*time.Second
+}
+
+// NextRetry follows the service's retry schedule instead of River's default.
+func (w *WebhookDeliveryWorker) NextRetry(job *river.Job[WebhookDeliveryArgs]) time.Time {
+	return time.Now().Add(w.Webhooks.RetryDelay(job.Attempt))
+}
+
+func (w *WebhookDeliveryWorker) Work(ctx context.Context, job *river.Job[WebhookDeliveryArgs]) error {
+	err := w.Webhooks.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Attempt >= job.MaxAttempts)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		return river.JobCancel(err) // the delivery (or its tenant) does not exist: retrying cannot help
+	}
+	return err
+}
+
+// WebhookDeliveryEnqueuer is webhooks.Service's EnqueueDeliveries hook: it
+// inserts the delivery jobs in the caller's transaction, so delivery rows
+// and their jobs commit (or roll back) together.
+func WebhookDeliveryEnqueuer(rc *river.Client[pgx.Tx], svc *webhooks.Service) func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string) error {
+		opts := &river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: svc.MaxAttempts()}
+		params := make([]river.InsertManyParams, len(deliveryIDs))
+		for i, id := range deliveryIDs {
+			params[i] = river.InsertManyParams{Args: WebhookDeliveryArgs{TenantID: tenantID, DeliveryID: id}, InsertOpts: opts}
+		}
+		_, err := rc.InsertManyFastTx(ctx, tx, params)
+		return err
+	}
+}

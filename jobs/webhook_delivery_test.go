@@ -1,0 +1,77 @@
+package jobs_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/webhooks"
+)
+
+func TestWebhookWorkers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	idn := &identity.Service{DB: db.App}
+	ten, key, err := idn.CreateTenant(ctx, identity.NewTenant{Name: "Webhook brand", Slug: "webhook-brand"}, "test")
+	require.NoError(t, err)
+	p := tenants.Principal{TenantID: ten.ID, KeyID: key.ID}
+	whk := &webhooks.Service{DB: db.App}
+	whk.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{5 * time.Second, 30 * time.Second}, DisableAfter: 10})
+	var enqueued []string
+	whk.EnqueueDeliveries = func(_ context.Context, _ pgx.Tx, _ string, ids []string) error {
+		enqueued = append(enqueued, ids...)
+		return nil
+	}
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	whk.AllowHost(srv.Listener.Addr().String())
+	_, err = whk.CreateEndpoint(ctx, p, webhooks.NewEndpoint{URL: srv.URL, EventTypes: []string{"claim.*"}})
+	require.NoError(t, err)
+	require.NoError(t, pg.InTenantTx(ctx, db.App, ten.ID, func(tx pg.TenantTx) error {
+		return events.Append(ctx, tx, events.New{Type: "claim.submitted", SubjectID: "x", Actor: "test"})
+	}))
+
+	dispatch := &jobs.WebhookDispatchWorker{Tenants: idn, Webhooks: whk}
+	require.NoError(t, dispatch.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1}}))
+	require.Len(t, enqueued, 1)
+	require.NoError(t, dispatch.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1},
+		Args: jobs.WebhookDispatchArgs{TenantID: ten.ID}}))
+	require.Len(t, enqueued, 1, "dispatch is idempotent")
+
+	deliver := &jobs.WebhookDeliveryWorker{Webhooks: whk}
+	job := func(id string, attempt int) *river.Job[jobs.WebhookDeliveryArgs] {
+		return &river.Job[jobs.WebhookDeliveryArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: whk.MaxAttempts()},
+			Args: jobs.WebhookDeliveryArgs{TenantID: ten.ID, DeliveryID: id}}
+	}
+	require.Equal(t, 3, whk.MaxAttempts())
+	require.ErrorIs(t, deliver.Work(ctx, job(enqueued[0], 1)), webhooks.ErrAttemptFailed, "a 503 is retried")
+	require.WithinDuration(t, time.Now().Add(5*time.Second), deliver.NextRetry(job(enqueued[0], 1)), time.Second)
+	require.WithinDuration(t, time.Now().Add(30*time.Second), deliver.NextRetry(job(enqueued[0], 2)), time.Second)
+	require.WithinDuration(t, time.Now().Add(30*time.Second), deliver.NextRetry(job(enqueued[0], 9)), time.Second, "the last wait repeats")
+	require.NoError(t, deliver.Work(ctx, job(enqueued[0], 2)))
+	require.NoError(t, deliver.Work(ctx, job(enqueued[0], 3)), "a delivered delivery is done")
+	require.Equal(t, int64(2), hits.Load())
+
+	var cancel *river.JobCancelError
+	require.ErrorAs(t, deliver.Work(ctx, job("dlv_00000000000000000000000000", 1)), &cancel, "an unknown delivery is cancelled")
+}

@@ -1,0 +1,136 @@
+package webhooks_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/webhooks"
+)
+
+type bundle struct {
+	db  *pgtest.DB
+	p   tenants.Principal
+	svc *webhooks.Service
+	mu  sync.Mutex
+	enq []string
+}
+
+func setup(t *testing.T, slug string) *bundle {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	ten, key, err := (&identity.Service{DB: db.App}).CreateTenant(context.Background(), identity.NewTenant{Name: "Brand " + slug, Slug: slug}, "operator")
+	require.NoError(t, err)
+	b := &bundle{db: db, p: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
+	b.svc = &webhooks.Service{DB: db.App}
+	b.svc.EnqueueDeliveries = func(_ context.Context, _ pgx.Tx, _ string, ids []string) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.enq = append(b.enq, ids...)
+		return nil
+	}
+	return b
+}
+
+func (b *bundle) emit(t *testing.T, typ string, data map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: "s", Actor: "test", Data: data})
+	}))
+}
+
+func (b *bundle) count(t *testing.T, sql string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pg.InTenantTx(context.Background(), b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(context.Background(), sql).Scan(&n)
+	}))
+	return n
+}
+
+// Concurrent dispatchers create exactly one delivery per event and
+// endpoint; a failed job insert rolls the deliveries and the cursor back.
+func TestDispatchExactlyOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "whk-dispatch")
+	ctx := context.Background()
+	b.svc.AllowHost("127.0.0.1:9")
+	_, err := b.svc.CreateEndpoint(ctx, b.p, webhooks.NewEndpoint{URL: "http://127.0.0.1:9/a", EventTypes: []string{"unit.*"}})
+	require.NoError(t, err)
+	_, err = b.svc.CreateEndpoint(ctx, b.p, webhooks.NewEndpoint{URL: "http://127.0.0.1:9/b", EventTypes: []string{"*"}})
+	require.NoError(t, err)
+	for range 5 {
+		b.emit(t, "unit.registered", nil)
+	}
+	b.emit(t, "contract.activated", nil)
+
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			n, err := b.svc.Dispatch(ctx, b.p.TenantID)
+			require.NoError(t, err)
+			total.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(11), total.Load(), "5 unit events to both endpoints, 1 contract event to one")
+	require.Equal(t, 11, b.count(t, `SELECT count(*) FROM webhook_deliveries`))
+	require.Len(t, b.enq, 11)
+	n, err := b.svc.Dispatch(ctx, b.p.TenantID)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing twice")
+
+	b.svc.EnqueueDeliveries = func(context.Context, pgx.Tx, string, []string) error { return errors.New("queue down") }
+	b.emit(t, "unit.registered", nil)
+	_, err = b.svc.Dispatch(ctx, b.p.TenantID)
+	require.Error(t, err)
+	require.Equal(t, 11, b.count(t, `SELECT count(*) FROM webhook_deliveries`), "the rows roll back with the failed insert")
+	b.svc.EnqueueDeliveries = func(context.Context, pgx.Tx, string, []string) error { return nil }
+	n, err = b.svc.Dispatch(ctx, b.p.TenantID)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the cursor did not move: nothing is lost")
+}
+
+// Deliver is idempotent: a delivered delivery is never sent again.
+func TestDeliverOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "whk-deliver")
+	ctx := context.Background()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	b.svc.AllowHost(srv.Listener.Addr().String())
+	b.emit(t, "unit.registered", nil) // before any endpoint: never delivered
+	n, err := b.svc.Dispatch(ctx, b.p.TenantID)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	ep, err := b.svc.CreateEndpoint(ctx, b.p, webhooks.NewEndpoint{URL: srv.URL, EventTypes: []string{"*"}})
+	require.NoError(t, err)
+	b.emit(t, "unit.registered", nil)
+	n, err = b.svc.Dispatch(ctx, b.p.TenantID)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "only the event after the endpoint's registration")
+	require.NoError(t, b.svc.Deliver(ctx, b.p.TenantID, b.enq[0], false))
+	require.NoError(t, b.svc.Deliver(ctx, b.p.TenantID, b.enq[0], false))
+	require.Equal(t, int64(1), hits.Load())
+	ds, _, err := b.svc.ListDeliveries(ctx, b.p, ep.ID, webhooks.DeliveryFilter{})
+	require.NoError(t, err)
+	require.Equal(t, webhooks.DeliveryDelivered, ds[0].Status)
+	require.Equal(t, 1, ds[0].Attempts)
+	err = b.svc.Deliver(ctx, b.p.TenantID, "dlv_00000000000000000000000000", false)
+	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
+}

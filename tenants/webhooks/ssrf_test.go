@@ -1,0 +1,69 @@
+package webhooks
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBlockedReason(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"127.0.0.1", "127.9.9.9", "::1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "fc00::1", "fd00:ec2::254",
+		"169.254.169.254", "fe80::1", "0.0.0.0", "::", "100.64.0.1", "100.100.100.200", "224.0.0.251", "ff02::1",
+		"::ffff:10.0.0.1", "::ffff:127.0.0.1", "64:ff9b::7f00:1", "198.18.0.1", "255.255.255.255", "192.0.0.170", "2002:7f00:1::1"} {
+		require.NotEmpty(t, blockedReason(netip.MustParseAddr(a)), a)
+	}
+	// Public addresses are parsed, never dialled.
+	for _, a := range []string{"8.8.8.8", "1.1.1.1", "2606:4700::1111", "100.128.0.1", "172.32.0.1"} {
+		require.Empty(t, blockedReason(netip.MustParseAddr(a)), a)
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	t.Parallel()
+	s := &Service{}
+	ctx := context.Background()
+	for _, u := range []string{"http://8.8.8.8/x", "https://127.0.0.1/", "https://localhost/", "https://[::1]:8443/",
+		"https://u:p@8.8.8.8/", "/relative", "https://8.8.8.8/#frag", "https://169.254.169.254/"} {
+		require.NotEmpty(t, s.checkURL(ctx, u), u)
+	}
+	require.Empty(t, s.checkURL(ctx, "https://8.8.8.8/hooks"))
+	require.NotEmpty(t, s.checkURL(ctx, "http://127.0.0.1:9/x"))
+	s.AllowHost("127.0.0.1:9")
+	require.Empty(t, s.checkURL(ctx, "http://127.0.0.1:9/x"), "the test allowlist")
+	require.NotEmpty(t, s.checkURL(ctx, "http://127.0.0.1:10/x"), "only the allowed port")
+	require.NoError(t, s.dialControl("tcp", "127.0.0.1:9", nil))
+	require.ErrorIs(t, s.dialControl("tcp", "127.0.0.1:10", nil), errBlocked)
+	require.ErrorIs(t, s.dialControl("tcp", "[::ffff:169.254.169.254]:443", nil), errBlocked)
+	require.NoError(t, s.dialControl("tcp", "8.8.8.8:443", nil))
+}
+
+func TestSignVerifiesWithTheOfficialLibrary(t *testing.T) {
+	t.Parallel()
+	secret := newSecret()
+	body := []byte(`{"type":"unit.registered","timestamp":"2026-11-30T00:00:00Z","data":{}}`)
+	now := time.Now()
+	sig, err := Sign(secret, "evt_1", now, body)
+	require.NoError(t, err)
+	wh, err := standardwebhooks.NewWebhook(secret)
+	require.NoError(t, err)
+	want, err := wh.Sign("evt_1", now, body)
+	require.NoError(t, err)
+	require.Equal(t, want, sig)
+	_, err = Sign("whsec_!!!", "evt_1", now, body)
+	require.Error(t, err)
+}
+
+func TestMatches(t *testing.T) {
+	t.Parallel()
+	require.True(t, Matches([]string{"*"}, "claim.submitted"))
+	require.True(t, Matches([]string{"claim.*"}, "claim.submitted"))
+	require.True(t, Matches([]string{"claim.*"}, "claim.line.added"))
+	require.False(t, Matches([]string{"claim.*"}, "claims.submitted"))
+	require.True(t, Matches([]string{"unit.registered"}, "unit.registered"))
+	require.False(t, Matches([]string{"unit.registered"}, "unit.registered_again"))
+}
