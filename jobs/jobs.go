@@ -109,6 +109,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
+	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
+	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
 	return w
 }
 

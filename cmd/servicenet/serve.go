@@ -65,6 +65,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
+	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)

@@ -109,6 +109,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
+	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()
