@@ -117,7 +117,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 }
 
 // checkReplacement checks a chosen replacement model against the unit's:
-// the same category, not discontinued (unless it is the unit's own model),
+// the same category, not discontinued,
 // priced no higher than the original's retail price.
 func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
 	const loc = "body.replacement_model_id"
@@ -137,7 +137,7 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 		return m, err
 	case m.Category != orig.Category:
 		return m, tenants.Invalid(loc, "a "+m.Category+" model cannot replace a "+orig.Category, modelID)
-	case m.Discontinued && m.ID != orig.ID:
+	case m.Discontinued:
 		return m, tenants.Invalid(loc, "the model is discontinued", modelID)
 	case m.RetailPrice.Amount > orig.RetailPrice.Amount:
 		return m, tenants.Invalid(loc, "priced above the original's retail price "+major(orig.RetailPrice.Amount), modelID)
