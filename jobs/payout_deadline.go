@@ -31,14 +31,14 @@ type PayoutDeadlineWorker struct {
 }
 
 func (w *PayoutDeadlineWorker) Work(ctx context.Context, job *river.Job[PayoutDeadlineArgs]) error {
-	retryAt, err := w.Payouts.CheckDeadline(ctx, job.Args.TenantID, job.Args.PayoutID)
+	wait, err := w.Payouts.CheckDeadline(ctx, job.Args.TenantID, job.Args.PayoutID)
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		return river.JobCancel(err)
 	case err != nil:
 		return err
-	case !retryAt.IsZero():
-		return river.JobSnooze(time.Until(retryAt) + time.Second)
+	case wait > 0:
+		return river.JobSnooze(wait + time.Second)
 	}
 	return nil
 }

@@ -339,8 +339,8 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 // CheckDeadline marks a payout missed, with a payout.missed event, when its
 // due day has ended (tenant's zone) and it is still scheduled. It is
 // idempotent: a paid or already missed payout is left alone. Before the due
-// day ends it changes nothing and returns when to look again.
-func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (retryAt time.Time, err error) {
+// day ends it changes nothing and returns how long until it does.
+func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait time.Duration, err error) {
 	now := s.now()
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
@@ -355,7 +355,7 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (retry
 			return nil
 		}
 		if end := EndOfDay(o.DueOn, st.Location); now.Before(end) {
-			retryAt = end
+			wait = end.Sub(now)
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'missed', missed_at = $3, version = version + 1, updated_at = now()
@@ -365,5 +365,5 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (retry
 		o.State = StateMissed
 		return events.Append(ctx, tx, events.New{Type: TypePayoutMissed, SubjectID: id, Actor: "system", Data: payoutData(o)})
 	})
-	return retryAt, pg.Translate(err)
+	return wait, pg.Translate(err)
 }
