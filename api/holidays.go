@@ -42,7 +42,8 @@ type holidayOutput struct {
 }
 
 func (s *Server) registerHolidays() {
-	tags := []string{"Tenant"}
+	s.addTag("Holidays", "The tenant's holiday calendar: business days (payout deadlines) are Monday to Friday in the tenant's time zone, less these days.")
+	tags := []string{"Holidays"}
 
 	register(s, authz.TenantRead, huma.Operation{
 		OperationID: "listHolidays", Method: http.MethodGet, Path: "/v1/tenant/holidays",

@@ -51,6 +51,7 @@ type markPayoutPaidInput struct {
 
 func (s *Server) registerPayouts() {
 	s.registerHolidays()
+	s.addTag("Payouts", "Compensation owed to customers (e.g. the no-reason repair plan's satisfaction payment), due in business days; a payout not made by its deadline is flagged missed and stays payable.")
 	tags := []string{"Payouts"}
 
 	register(s, authz.PayoutsWrite, huma.Operation{

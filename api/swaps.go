@@ -61,6 +61,7 @@ type fulfilSwapInput struct {
 }
 
 func (s *Server) registerSwaps() {
+	s.addTag("Swaps", "Unit swaps: the depreciation fee by rule, the replacement model (same model, else a similar one priced no higher), the approval chain by amount (automatic, node manager, brand) and the hand-over.")
 	tags := []string{"Swaps"}
 
 	register(s, authz.SwapsRequest, huma.Operation{
