@@ -16,7 +16,8 @@ import (
 // transaction. The unit must be active and in the principal's scope (a
 // storefront key's unit of another storefront is not found; an unknown unit
 // is invalid at body.unit_id); contract_id, when given, must be an active
-// contract of the unit. A unit with an open swap is a conflict.
+// contract of the unit. A unit with an open swap is a conflict; a suspended
+// storefront's key is forbidden.
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
 	if s.EnqueueEvaluation == nil {
 		return Swap{}, errors.New("swaps: EnqueueEvaluation is not wired")
@@ -26,6 +27,9 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSw
 		st, err := tx.Settings(ctx)
 		if err != nil {
 			return err
+		}
+		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+			return err // a suspended storefront's key only reads
 		}
 		v := &tenants.Validation{}
 		if !slices.Contains(Reasons, in.Reason) {
