@@ -96,9 +96,6 @@ type resubmitClaimInput struct {
 type policyOutput struct{ Body claims.ClaimPolicy }
 
 func (s *Server) registerClaims() {
-	s.addTag("Claims", "Warranty, protection-plan and reimbursement claims: submitted with versions, adjudicated by a job "+
-		"(entitlement engine, duplicate and consistency checks, per-line decisions, automatic decisions within the tenant's "+
-		"policy), then decided by reviewers: submitted → under_review → approved | rejected | needs_info → paid, or withdrawn.")
 	tags := []string{"Claims"}
 	claimOut := func(c claims.Claim, err error) (*claimOutput, error) {
 		if err != nil {

@@ -72,13 +72,39 @@ func TestCrossTenantIsolation(t *testing.T) {
 	validBodies["updateUnit"] = map[string]any{"invoice_number": "X-1"}
 	validBodies["updateStorefront"] = map[string]any{"name": "cross-tenant probe"}
 	leaks = append(leaks, "b-private-customer", "B-SHOP", bObjects["customer_id"][4:])
+	r = env.Do(t, http.MethodPost, "/v1/claims", b.AdminKey, map[string]any{"kind": "warranty", "unit_id": bUnit,
+		"reference": "B-CLM-1", "occurred_on": shanghaiToday(0), "fault": map[string]any{"cause": "performance"},
+		"lines": []map[string]any{{"kind": "labor", "requested": money(1000)}}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["claim_id"] = r.JSON(t)["id"].(string)
+	leaks = append(leaks, bObjects["claim_id"][4:], "B-CLM-1")
+	for _, op := range []string{"requestClaimInfo", "rejectClaim", "withdrawClaim", "approveClaim"} {
+		validBodies[op] = map[string]any{"reason": "cross-tenant probe"}
+	}
+	validBodies["markClaimPaid"] = map[string]any{"payment_reference": "cross-tenant probe"}
+	validBodies["resubmitClaim"] = map[string]any{"occurred_on": shanghaiToday(0), "fault": map[string]any{"cause": "performance"},
+		"lines": []map[string]any{{"kind": "labor", "requested": money(1000)}}}
+	r = env.Do(t, http.MethodPost, "/v1/payouts", b.AdminKey, map[string]any{"unit_id": bUnit, "amount": money(10000), "reason": "b-private-payout"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["payout_id"] = r.JSON(t)["id"].(string)
+	r = env.Do(t, http.MethodPost, "/v1/swaps", b.AdminKey, map[string]any{"unit_id": bUnit, "reason": "unrepairable", "note": "b-private-swap"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["swap_id"] = r.JSON(t)["id"].(string)
+	r = env.Do(t, http.MethodPut, "/v1/tenant/holidays/2026-10-01", b.AdminKey, map[string]any{"name": "b-private-holiday"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["date"] = "2026-10-01"
+	validBodies["markPayoutPaid"] = map[string]any{"reference": "X-1"}
+	validBodies["rejectSwap"] = map[string]any{"reason": "cross-tenant probe"}
+	validBodies["fulfilSwap"] = map[string]any{"serial": "X-1"}
+	validBodies["approveSwap"] = map[string]any{}
+	leaks = append(leaks, "b-private-payout", "b-private-swap", "b-private-holiday", bObjects["payout_id"][4:], bObjects["swap_id"][4:])
 	leaks = append(leaks, bContractID[4:], bUnit[4:])
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {
 		for _, op := range ops {
-			if op.Permission == string(authz.Public) || op.Permission == string(authz.Operator) {
-				continue // not tenant-scoped
+			if op.Permission == string(authz.Public) || op.Permission == string(authz.Operator) || op.ID == "putHoliday" {
+				continue // not tenant-scoped; putHoliday writes A's own calendar
 			}
 			var body any
 			if op.HasBody {

@@ -55,7 +55,6 @@ func (s *Server) registerCustomers() {
 }
 
 func (s *Server) registerCustomerOps() {
-	s.addTag("Customers", "The brand's customers, deduplicated by phone, with addresses (GB/T 2260 region codes). Storefront keys see only the customers they created or sold a unit to.")
 	tags := []string{"Customers"}
 	register(s, authz.UnitsWrite, huma.Operation{
 		OperationID: "createCustomer", Method: http.MethodPost, Path: "/v1/customers",

@@ -47,19 +47,7 @@ type updateStorefrontInput struct {
 	Body    customers.StorefrontUpdate
 }
 
-// addTag declares a tag in the document once.
-func (s *Server) addTag(name, description string) {
-	doc := s.api.OpenAPI()
-	for _, t := range doc.Tags {
-		if t.Name == name {
-			return
-		}
-	}
-	doc.Tags = append(doc.Tags, &huma.Tag{Name: name, Description: description})
-}
-
 func (s *Server) registerStorefronts() {
-	s.addTag("Storefronts", "The brand's retail partners (marketplace shops, own stores, dealers). Each has its own API keys (role storefront) that see only the units it sold.")
 	tags := []string{"Storefronts"}
 	register(s, authz.StorefrontsWrite, huma.Operation{
 		OperationID: "createStorefront", Method: http.MethodPost, Path: "/v1/storefronts",

@@ -71,7 +71,6 @@ type historyList struct {
 type historyOutput struct{ Body historyList }
 
 func (s *Server) registerUnits() {
-	s.addTag("Units", "Registered units (serial, model, owner, purchase and installation dates, channel, invoice, price) and their service history. Storefront keys see only the units they sold.")
 	tags := []string{"Units"}
 	register(s, authz.UnitsWrite, huma.Operation{
 		OperationID: "registerUnit", Method: http.MethodPost, Path: "/v1/units",

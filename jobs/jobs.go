@@ -112,6 +112,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
+	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
+	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
 	return w
 }
 

@@ -67,6 +67,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
+	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
+	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
+	clm.OnApproved = pay.ForApprovedClaim
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)

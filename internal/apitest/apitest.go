@@ -111,6 +111,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
+	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
+	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
+	clm.OnApproved = pay.ForApprovedClaim
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()

@@ -1,18 +1,36 @@
 // Package payouts owns compensation payouts, due in business days of the
-// tenant's zone and holiday calendar.
+// tenant's zone and holiday calendar, and that calendar.
 package payouts
 
 import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/events"
 )
+
+func init() {
+	pg.RegisterConstraint("payouts_tenant_id_contract_id_fkey", "body.contract_id", "no contract with this id")
+	pg.RegisterConstraint("payouts_tenant_id_unit_id_fkey", "body.unit_id", "no unit with this id")
+}
 
 // Service is the payouts context's entry point. Each exported method runs in
 // one tenant-scoped transaction.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// EnqueueDeadline schedules, inside tx, the check that runs at at and
+	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
+	EnqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
 }
 
 func (s *Service) now() time.Time {
@@ -20,4 +38,332 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// State is where a payout stands.
+type State string
+
+// Payout states: scheduled until paid; missed once its due day ended unpaid
+// (still payable: mark-paid moves it to paid).
+const (
+	StateScheduled State = "scheduled"
+	StatePaid      State = "paid"
+	StateMissed    State = "missed"
+)
+
+// States lists every payout state.
+var States = []State{StateScheduled, StatePaid, StateMissed}
+
+// Event types.
+const (
+	TypePayoutScheduled = "payout.scheduled"
+	TypePayoutPaid      = "payout.paid"
+	TypePayoutMissed    = "payout.missed"
+)
+
+// DefaultBusinessDays is the deadline when none is given (rule 7: 5).
+const DefaultBusinessDays = 5
+
+// Payout is money owed to a customer by a deadline.
+type Payout struct {
+	ID           string        `json:"id" example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	UnitID       string        `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	StorefrontID *string       `json:"storefront_id,omitempty" doc:"The unit's storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Amount       tenants.Money `json:"amount"`
+	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
+	CountedFrom  string        `json:"counted_from" format:"date" doc:"The repair or approval date the business days count from." example:"2026-09-25"`
+	BusinessDays int           `json:"business_days" example:"5"`
+	DueOn        string        `json:"due_on" format:"date" doc:"Pay by the end of this day (tenant's time zone): business days skip weekends and the tenant's holidays." example:"2026-10-05"`
+	State        State         `json:"state" enum:"scheduled,paid,missed" doc:"missed: the due day ended unpaid; it is still payable." example:"scheduled"`
+	MissedAt     *time.Time    `json:"missed_at,omitempty" example:"2026-10-06T00:00:01+08:00"`
+	PaidAt       *time.Time    `json:"paid_at,omitempty" example:"2026-10-02T15:00:00+08:00"`
+	Reference    *string       `json:"reference,omitempty" doc:"The payment's reference (bank or wallet transaction)." example:"ALIPAY-2026100212345"`
+	Version      int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt    time.Time     `json:"created_at" example:"2026-09-25T09:30:00+08:00"`
+	UpdatedAt    time.Time     `json:"updated_at" example:"2026-09-25T09:30:00+08:00"`
+}
+
+// NewPayout is a payout to schedule.
+type NewPayout struct {
+	UnitID       string        `json:"unit_id" maxLength:"64" doc:"The unit the compensation is for." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	ClaimID      string        `json:"claim_id,omitempty" maxLength:"64" doc:"The claim that owes it." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	ContractID   string        `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Amount       tenants.Money `json:"amount"`
+	Reason       string        `json:"reason" minLength:"1" maxLength:"500" example:"no-reason repair plan: satisfaction compensation"`
+	From         string        `json:"from,omitempty" format:"date" doc:"The repair or approval date; default today in the tenant's time zone; not in the future." example:"2026-09-25"`
+	BusinessDays int           `json:"business_days,omitempty" minimum:"1" maximum:"60" doc:"Deadline in business days after from (default 5)." example:"5"`
+}
+
+// Filter selects payouts; empty fields do not filter.
+type Filter struct {
+	State, UnitID, ClaimID string
+	Limit                  int
+	Cursor                 string
+}
+
+const payoutColumns = `p.id, p.unit_id, u.storefront_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
+	to_char(p.counted_from, 'YYYY-MM-DD'), p.business_days, to_char(p.due_on, 'YYYY-MM-DD'), p.state, p.missed_at,
+	p.paid_at, p.reference, p.version, p.created_at, p.updated_at`
+
+const payoutFrom = ` FROM payouts p JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id `
+
+func scanPayout(row pgx.Row) (Payout, error) {
+	var o Payout
+	err := row.Scan(&o.ID, &o.UnitID, &o.StorefrontID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
+		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
+		&o.Version, &o.CreatedAt, &o.UpdatedAt)
+	return o, err
+}
+
+// getPayout reads a payout the principal may see (a storefront key: only
+// its units'); lock is "" or "FOR UPDATE OF p".
+func getPayout(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string) (Payout, error) {
+	if !tenants.ValidID(tenants.PrefixPayout, id) {
+		return Payout{}, tenants.NotFound("payout")
+	}
+	o, err := scanPayout(tx.QueryRow(ctx, `SELECT `+payoutColumns+payoutFrom+`
+		WHERE p.tenant_id = $1 AND p.id = $2 AND ($3 = '' OR u.storefront_id = $3) `+lock, tx.TenantID, id, storefrontID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Payout{}, tenants.NotFound("payout")
+	}
+	return o, err
+}
+
+// EndOfDay is the instant a civil date (YYYY-MM-DD) ends in loc: midnight
+// of the next day.
+func EndOfDay(day string, loc *time.Location) time.Time {
+	d, _ := time.Parse(time.DateOnly, day)
+	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+}
+
+// SchedulePayout schedules a payout in the caller's transaction: due_on is
+// in.BusinessDays (default 5) business days after in.From (default today
+// in the tenant's zone) skipping weekends and the tenant's holidays, and the
+// deadline check is enqueued in tx for the end of the due day in the
+// tenant's zone. The unit is read in p's scope (not found outside it); the
+// contract, when given, must be the unit's. actor goes on the event.
+func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
+	if s.EnqueueDeadline == nil {
+		return Payout{}, errors.New("payouts: EnqueueDeadline is not wired")
+	}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return Payout{}, err
+	}
+	today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+	v := &tenants.Validation{}
+	tenants.CheckMoney(v, "body.amount", in.Amount, st.Currency)
+	if in.Amount.Amount == 0 {
+		v.Add("body.amount.amount", "must be positive", in.Amount.Amount)
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if n := len([]rune(in.Reason)); n < 1 || n > 500 {
+		v.Add("body.reason", "1-500 characters", in.Reason)
+	}
+	from := today
+	if in.From != "" {
+		if from, err = time.Parse(time.DateOnly, in.From); err != nil {
+			v.Add("body.from", "a date YYYY-MM-DD", in.From)
+		} else if from.After(today) {
+			v.Add("body.from", "in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", in.From)
+		}
+	}
+	if in.BusinessDays == 0 {
+		in.BusinessDays = DefaultBusinessDays
+	}
+	if in.BusinessDays < 1 || in.BusinessDays > 60 {
+		v.Add("body.business_days", "1-60", in.BusinessDays)
+	}
+	if len(in.ClaimID) > 64 {
+		v.Add("body.claim_id", "at most 64 characters", in.ClaimID)
+	}
+	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
+	switch {
+	case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
+		return Payout{}, err
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		v.Add("body.unit_id", "no such unit", in.UnitID)
+	case err != nil:
+		return Payout{}, err
+	}
+	if in.ContractID != "" && u.ID != "" {
+		var ok bool
+		if tenants.ValidID(tenants.PrefixContract, in.ContractID) {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM contracts WHERE tenant_id = $1 AND id = $2 AND unit_id = $3)`,
+				tx.TenantID, in.ContractID, u.ID).Scan(&ok); err != nil {
+				return Payout{}, err
+			}
+		}
+		if !ok {
+			v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Payout{}, err
+	}
+	due, err := BusinessDays(ctx, tx, from, in.BusinessDays)
+	if err != nil {
+		return Payout{}, err
+	}
+	id := tenants.NewID(tenants.PrefixPayout)
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO payouts (tenant_id, id, unit_id, claim_id, contract_id, amount, currency, reason, counted_from,
+		       business_days, due_on, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12)`,
+		tx.TenantID, id, u.ID, nullable(in.ClaimID), nullable(in.ContractID), in.Amount.Amount, in.Amount.Currency,
+		in.Reason, from, in.BusinessDays, due, p.Subject()); err != nil {
+		return Payout{}, err
+	}
+	out, err := getPayout(ctx, tx, "", id, "")
+	if err != nil {
+		return Payout{}, err
+	}
+	if err := s.EnqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
+		return Payout{}, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: TypePayoutScheduled, SubjectID: id, Actor: p.Subject(),
+		Data: payoutData(out)})
+}
+
+func payoutData(o Payout) map[string]any {
+	d := map[string]any{"unit_id": o.UnitID, "amount": o.Amount, "due_on": o.DueOn, "state": o.State}
+	if o.StorefrontID != nil {
+		d["storefront_id"] = *o.StorefrontID
+	}
+	if o.ClaimID != nil {
+		d["claim_id"] = *o.ClaimID
+	}
+	if o.ContractID != nil {
+		d["contract_id"] = *o.ContractID
+	}
+	return d
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// CreatePayout is SchedulePayout in its own transaction.
+func (s *Service) CreatePayout(ctx context.Context, p tenants.Principal, in NewPayout) (Payout, error) {
+	var out Payout
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = s.SchedulePayout(ctx, tx, p, in)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// GetPayout returns a payout; a storefront key sees only its units'.
+func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string) (Payout, error) {
+	var out Payout
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = getPayout(ctx, tx, p.StorefrontID, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListPayouts lists payouts in id (creation) order.
+func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter) ([]Payout, string, error) {
+	if f.State != "" && !slices.Contains(States, State(f.State)) {
+		return nil, "", tenants.Invalid("query.state", "one of scheduled, paid, missed", f.State)
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("payouts", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Payout
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+payoutFrom+`
+			WHERE p.tenant_id = $1 AND p.id > $2 AND ($3 = '' OR u.storefront_id = $3)
+			  AND ($4 = '' OR p.state = $4) AND ($5 = '' OR p.unit_id = $5) AND ($6 = '' OR p.claim_id = $6)
+			ORDER BY p.id LIMIT $7`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	if out == nil {
+		out = []Payout{}
+	}
+	out, next := tenants.NextPage("payouts", out, f.Limit, func(o Payout) string { return o.ID })
+	return out, next, nil
+}
+
+// MarkPaid records that a scheduled or missed payout was paid, with the
+// payment's reference; ifVersion > 0 must match. A paid payout is a conflict.
+func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifVersion int) (Payout, error) {
+	reference = strings.TrimSpace(reference)
+	if n := len([]rune(reference)); n < 1 || n > 100 {
+		return Payout{}, tenants.Invalid("body.reference", "1-100 characters", reference)
+	}
+	var out Payout
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		o, err := getPayout(ctx, tx, p.StorefrontID, id, "FOR UPDATE OF p")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("payout", ifVersion, o.Version); err != nil {
+			return err
+		}
+		if o.State == StatePaid {
+			return tenants.Errorf(tenants.CodeConflict, "the payout is already paid")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'paid', paid_at = $3, reference = $4, version = version + 1,
+			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {
+			return err
+		}
+		if out, err = getPayout(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		d := payoutData(out)
+		d["reference"] = reference
+		d["late"] = o.State == StateMissed
+		return events.Append(ctx, tx, events.New{Type: TypePayoutPaid, SubjectID: id, Actor: p.Subject(), Data: d})
+	})
+	return out, pg.Translate(err)
+}
+
+// CheckDeadline marks a payout missed, with a payout.missed event, when its
+// due day has ended (tenant's zone) and it is still scheduled. It is
+// idempotent: a paid or already missed payout is left alone. Before the due
+// day ends it changes nothing and returns how long until it does.
+func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait time.Duration, err error) {
+	now := s.now()
+	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		o, err := getPayout(ctx, tx, "", id, "FOR UPDATE OF p")
+		if err != nil {
+			return err
+		}
+		if o.State != StateScheduled {
+			return nil
+		}
+		if end := EndOfDay(o.DueOn, st.Location); now.Before(end) {
+			wait = end.Sub(now)
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'missed', missed_at = $3, version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, now); err != nil {
+			return err
+		}
+		o.State = StateMissed
+		return events.Append(ctx, tx, events.New{Type: TypePayoutMissed, SubjectID: id, Actor: "system", Data: payoutData(o)})
+	})
+	return wait, pg.Translate(err)
 }

@@ -3,9 +3,28 @@
 package swaps
 
 import (
+	"context"
+	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+func init() {
+	pg.RegisterConstraint("swaps_open_unit_key", "body.unit_id", "the unit already has an open swap")
+}
+
+// Default approval limits, minor units: a swap whose amount is at most
+// AutoApproveLimit is approved at once; up to NodeApproveLimit a node
+// manager approves it; above, a node manager and then the brand.
+const (
+	DefaultAutoApproveLimit = 100000 // 1,000 CNY
+	DefaultNodeApproveLimit = 500000 // 5,000 CNY
 )
 
 // Service is the swaps context's entry point. Each exported method runs in
@@ -13,6 +32,11 @@ import (
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// EnqueueEvaluation schedules, inside tx, the job that evaluates a
+	// requested swap (jobs.SwapEvaluationEnqueuer).
+	EnqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
+	// AutoApproveLimit and NodeApproveLimit override the defaults when > 0.
+	AutoApproveLimit, NodeApproveLimit int64
 }
 
 func (s *Service) now() time.Time {
@@ -20,4 +44,168 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func (s *Service) limits() (auto, node int64) {
+	auto, node = DefaultAutoApproveLimit, DefaultNodeApproveLimit
+	if s.AutoApproveLimit > 0 {
+		auto = s.AutoApproveLimit
+	}
+	if s.NodeApproveLimit > 0 {
+		node = s.NodeApproveLimit
+	}
+	return auto, node
+}
+
+// State is where a swap stands.
+type State string
+
+// Swap states: requested (the evaluation job has not run yet) →
+// pending_node_manager → pending_brand → approved → fulfilled; the
+// evaluation skips the steps the amount does not need; any open state but
+// requested → rejected.
+const (
+	StateRequested          State = "requested"
+	StatePendingNodeManager State = "pending_node_manager"
+	StatePendingBrand       State = "pending_brand"
+	StateApproved           State = "approved"
+	StateFulfilled          State = "fulfilled"
+	StateRejected           State = "rejected"
+)
+
+// States lists every swap state.
+var States = []State{StateRequested, StatePendingNodeManager, StatePendingBrand, StateApproved, StateFulfilled, StateRejected}
+
+// Reasons a swap is asked for.
+var Reasons = []string{"unrepairable", "repair_cost_above_retail", "statutory_exchange", "plan_swap"}
+
+// Event types.
+const (
+	TypeSwapRequested = "swap.requested"
+	TypeSwapEvaluated = "swap.evaluated"
+	TypeSwapApproved  = "swap.approved"
+	TypeSwapRejected  = "swap.rejected"
+	TypeSwapFulfilled = "swap.fulfilled"
+)
+
+// Swap is a unit's exchange for a new one.
+type Swap struct {
+	ID                 string         `json:"id" example:"swp_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	UnitID             string         `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	StorefrontID       *string        `json:"storefront_id,omitempty" doc:"The unit's storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ContractID         *string        `json:"contract_id,omitempty" doc:"The plan contract the swap is under; its benefit is consumed by the fulfilment." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Reason             string         `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap" example:"unrepairable"`
+	Note               *string        `json:"note,omitempty" example:"main board burnt"`
+	State              State          `json:"state" enum:"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected" example:"pending_node_manager"`
+	StateReason        *string        `json:"state_reason,omitempty" doc:"Why the swap entered its state." example:"amount 4,999.00 above the auto-approval limit 1,000.00"`
+	Fee                *tenants.Money `json:"fee,omitempty" doc:"The depreciation fee the customer pays; set by the evaluation."`
+	FeeRule            *string        `json:"fee_rule,omitempty" doc:"The rule that set the fee." example:"swap_for_repair plan: flat fee"`
+	Amount             *tenants.Money `json:"amount,omitempty" doc:"What the approval chain weighs: the replacement's retail price less the fee (the purchase price while no replacement is chosen)."`
+	ReplacementModelID *string        `json:"replacement_model_id,omitempty" doc:"The same model, else a similar model priced no higher than the original." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	NeedsBrand         bool           `json:"needs_brand" doc:"The brand (tenant_admin) approves after the node manager." example:"false"`
+	ReplacementUnitID  *string        `json:"replacement_unit_id,omitempty" doc:"The unit registered at the fulfilment." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
+	RequestedBy        string         `json:"requested_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Steps              []Step         `json:"steps,omitempty" doc:"The swap's history, oldest first (single reads only)."`
+	Version            int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt          time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt          time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// Step is one entry of a swap's history.
+type Step struct {
+	FromState *State    `json:"from_state,omitempty" example:"pending_node_manager"`
+	ToState   State     `json:"to_state" example:"pending_brand"`
+	Reason    string    `json:"reason" example:"approved by the node manager"`
+	Actor     string    `json:"actor" doc:"The API key, or system for the evaluation." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	ChangedAt time.Time `json:"changed_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// NewSwap asks for a unit's swap.
+type NewSwap struct {
+	UnitID     string `json:"unit_id" maxLength:"64" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Reason     string `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap" example:"unrepairable"`
+	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's active plan contract to swap under; default the unit's active swap-giving plan, if any." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Note       string `json:"note,omitempty" maxLength:"500" example:"main board burnt"`
+}
+
+// Filter selects swaps; empty fields do not filter.
+type Filter struct {
+	State, UnitID string
+	Limit         int
+	Cursor        string
+}
+
+const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
+	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
+	s.version, s.created_at, s.updated_at`
+
+func scanSwap(row pgx.Row) (Swap, error) {
+	var w Swap
+	var fee, amount *int64
+	var cur string
+	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
+		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
+		&w.Version, &w.CreatedAt, &w.UpdatedAt)
+	if fee != nil {
+		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
+	}
+	if amount != nil {
+		w.Amount = &tenants.Money{Amount: *amount, Currency: cur}
+	}
+	return w, err
+}
+
+// getSwap reads a swap the principal may see (a storefront key: its
+// storefront's); lock is "" or "FOR UPDATE".
+func getSwap(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string) (Swap, error) {
+	if !tenants.ValidID(tenants.PrefixSwap, id) {
+		return Swap{}, tenants.NotFound("swap")
+	}
+	w, err := scanSwap(tx.QueryRow(ctx, `SELECT `+swapColumns+` FROM swaps s
+		WHERE s.tenant_id = $1 AND s.id = $2 AND ($3 = '' OR s.storefront_id = $3) `+lock, tx.TenantID, id, storefrontID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Swap{}, tenants.NotFound("swap")
+	}
+	return w, err
+}
+
+func loadSteps(ctx context.Context, tx pg.TenantTx, id string) ([]Step, error) {
+	rows, err := tx.Query(ctx, `SELECT from_state, to_state, reason, actor, changed_at FROM swap_steps
+		WHERE tenant_id = $1 AND swap_id = $2 ORDER BY seq`, tx.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Step, error) {
+		var s Step
+		err := r.Scan(&s.FromState, &s.ToState, &s.Reason, &s.Actor, &s.ChangedAt)
+		return s, err
+	})
+}
+
+// step records a state change of w (already written) with its event.
+func step(ctx context.Context, tx pg.TenantTx, w Swap, from *State, reason, actor, eventType string, extra map[string]any) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO swap_steps (tenant_id, swap_id, from_state, to_state, reason, actor)
+		VALUES ($1, $2, $3, $4, $5, $6)`, tx.TenantID, w.ID, from, w.State, reason, actor); err != nil {
+		return err
+	}
+	if eventType == "" {
+		return nil
+	}
+	d := map[string]any{"unit_id": w.UnitID, "state": w.State, "reason": reason}
+	if w.StorefrontID != nil {
+		d["storefront_id"] = *w.StorefrontID
+	}
+	if from != nil {
+		d["from_state"] = *from
+	}
+	if w.Fee != nil {
+		d["fee"] = *w.Fee
+	}
+	if w.ReplacementModelID != nil {
+		d["replacement_model_id"] = *w.ReplacementModelID
+	}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return events.Append(ctx, tx, events.New{Type: eventType, SubjectID: w.ID, Actor: actor, Data: d})
 }

@@ -1,0 +1,58 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/payouts"
+)
+
+// PayoutDeadlineArgs checks one payout when its due day ends (in the
+// tenant's time zone): still unpaid, it is marked missed with a
+// payout.missed event.
+type PayoutDeadlineArgs struct {
+	TenantID string `json:"tenant_id"`
+	PayoutID string `json:"payout_id"`
+}
+
+// Kind is stored with every job; never rename it.
+func (PayoutDeadlineArgs) Kind() string { return "payout_deadline" }
+
+// PayoutDeadlineWorker runs PayoutDeadlineArgs through
+// payouts.Service.CheckDeadline, which is idempotent; run early, it snoozes
+// until the due day has ended.
+type PayoutDeadlineWorker struct {
+	river.WorkerDefaults[PayoutDeadlineArgs]
+	Payouts *payouts.Service
+}
+
+func (w *PayoutDeadlineWorker) Work(ctx context.Context, job *river.Job[PayoutDeadlineArgs]) error {
+	if w.Payouts == nil {
+		// A client built without the payouts service (some tests): nothing to run.
+		return river.JobCancel(errors.New("payout deadline: no payouts service configured"))
+	}
+	wait, err := w.Payouts.CheckDeadline(ctx, job.Args.TenantID, job.Args.PayoutID)
+	switch {
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		return river.JobCancel(err)
+	case err != nil:
+		return err
+	case wait > 0:
+		return river.JobSnooze(wait + time.Second)
+	}
+	return nil
+}
+
+// PayoutDeadlineEnqueuer is payouts.Service's EnqueueDeadline hook: it
+// inserts the deadline check in the caller's transaction, scheduled at at.
+func PayoutDeadlineEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+		_, err := rc.InsertTx(ctx, tx, PayoutDeadlineArgs{TenantID: tenantID, PayoutID: payoutID}, &river.InsertOpts{ScheduledAt: at})
+		return err
+	}
+}

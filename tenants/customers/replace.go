@@ -1,0 +1,59 @@
+package customers
+
+import (
+	"context"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// TypeUnitReplaced is the event of a unit swapped out for another.
+const TypeUnitReplaced = "unit.replaced"
+
+// Replacement is the unit a swap hands over.
+type Replacement struct {
+	ModelID string
+	Serial  string
+}
+
+// ReplaceUnit registers the replacement for an active unit in the caller's
+// transaction and marks the old unit replaced (replaced_by the new one),
+// with unit.registered and unit.replaced events. The replacement has the old
+// unit's owner, channel, storefront and purchase price, and today (tenant's
+// zone) as its purchase date: its normal warranty starts at the exchange.
+// The old unit outside p's scope is not found; one that is not active is a
+// conflict; a bad serial is invalid at body.serial.
+func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID string, r Replacement, now time.Time) (Unit, error) {
+	old, err := getUnit(ctx, tx, ScopeOf(p), oldID, "FOR UPDATE OF u")
+	if err != nil {
+		return Unit{}, err
+	}
+	if old.Status != "active" {
+		return Unit{}, tenants.Errorf(tenants.CodeConflict, "the unit is %s: only an active unit can be replaced", old.Status)
+	}
+	_, today, err := tenantToday(ctx, tx, now)
+	if err != nil {
+		return Unit{}, err
+	}
+	in := NewUnit{ModelID: r.ModelID, Serial: r.Serial, CustomerID: old.CustomerID, PurchaseDate: today,
+		Channel: old.Channel, PurchasePrice: old.PurchasePrice}
+	if old.StorefrontID != nil {
+		in.StorefrontID = *old.StorefrontID
+	}
+	if old.InvoiceNumber != nil {
+		in.InvoiceNumber = *old.InvoiceNumber
+	}
+	nu, err := registerUnit(ctx, tx, p, in, now)
+	if err != nil {
+		return Unit{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE units SET status = 'replaced', replaced_by = $3, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, old.ID, nu.ID); err != nil {
+		return Unit{}, err
+	}
+	return nu, events.Append(ctx, tx, events.New{Type: TypeUnitReplaced, SubjectID: old.ID, Actor: p.Subject(),
+		Data: map[string]any{"replaced_by": nu.ID, "model_id": old.ModelID, "replacement_model_id": nu.ModelID,
+			"customer_id": old.CustomerID, "storefront_id": old.StorefrontID}})
+}

@@ -1,0 +1,248 @@
+package swaps
+
+import (
+	"context"
+	"strings"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// Approval is an approver's decision on a swap's current step.
+type Approval struct {
+	Note string `json:"note,omitempty" maxLength:"500" doc:"Kept in the swap's steps." example:"photos checked"`
+	// ReplacementModelID chooses (or changes) the replacement.
+	ReplacementModelID string `json:"replacement_model_id,omitempty" maxLength:"64" doc:"Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's retail price. Required at the brand's step when the evaluation found none." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+}
+
+// Fulfilment is the replacement handed to the customer.
+type Fulfilment struct {
+	Serial string `json:"serial" minLength:"1" maxLength:"64" doc:"Serial of the new unit." example:"BH0Y3E1D2000999"`
+}
+
+// approver names who approves a swap in state st, and checks p is that one.
+func approver(p tenants.Principal, st State) error {
+	switch st {
+	case StatePendingNodeManager:
+		if !p.HasRole(tenants.RoleNodeManager) {
+			return tenants.Errorf(tenants.CodeForbidden, "the swap is pending_node_manager: a node manager's key approves this step")
+		}
+	case StatePendingBrand:
+		if !p.HasRole(tenants.RoleTenantAdmin) {
+			return tenants.Errorf(tenants.CodeForbidden, "the swap is pending_brand: the brand's (tenant_admin) key approves this step")
+		}
+	default:
+		return tenants.Errorf(tenants.CodeConflict, "a swap in state %s has no approval step", st)
+	}
+	return nil
+}
+
+// lockForChange reads a swap for a change and checks the version.
+func lockForChange(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Swap, error) {
+	w, err := getSwap(ctx, tx, p.StorefrontID, id, "FOR UPDATE")
+	if err != nil {
+		return Swap{}, err
+	}
+	return w, tenants.CheckVersion("swap", ifVersion, w.Version)
+}
+
+// Approve approves the swap's current step: pending_node_manager by a node
+// manager's key (then pending_brand when the amount needs the brand, else
+// approved), pending_brand by a tenant_admin key (then approved). Another
+// role at a step is forbidden, naming the step; a swap in another state is a
+// conflict naming it.
+func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, in Approval, ifVersion int) (Swap, error) {
+	var out Swap
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		if err := approver(p, w.State); err != nil {
+			return err
+		}
+		replacement, amount := w.ReplacementModelID, w.Amount
+		if in.ReplacementModelID != "" {
+			m, err := checkReplacement(ctx, tx, w.UnitID, in.ReplacementModelID)
+			if err != nil {
+				return err
+			}
+			replacement = &m.ID
+			a := m.RetailPrice
+			if w.Fee != nil {
+				a.Amount = max(a.Amount-w.Fee.Amount, 0)
+			}
+			amount = &a
+		}
+		to, reason := StateApproved, "approved by the brand"
+		if w.State == StatePendingNodeManager {
+			reason = "approved by the node manager"
+			if w.NeedsBrand {
+				to = StatePendingBrand
+			}
+		}
+		if replacement == nil && to == StateApproved {
+			return tenants.Invalid("body.replacement_model_id", "required: the evaluation found no replacement, choose one", nil)
+		}
+		if n := strings.TrimSpace(in.Note); n != "" {
+			reason += ": " + n
+		}
+		var amt *int64
+		if amount != nil {
+			amt = &amount.Amount
+		}
+		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = $3, state_reason = $4, replacement_model_id = $5, amount = $6,
+			version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, to, reason, replacement, amt); err != nil {
+			return err
+		}
+		from := w.State
+		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		typ := TypeSwapEvaluated
+		if to == StateApproved {
+			typ = TypeSwapApproved
+		}
+		if err := step(ctx, tx, out, &from, reason, p.Subject(), typ, nil); err != nil {
+			return err
+		}
+		out.Steps, err = loadSteps(ctx, tx, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// checkReplacement checks a chosen replacement model against the unit's:
+// the same category, not discontinued,
+// priced no higher than the original's retail price.
+func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
+	const loc = "body.replacement_model_id"
+	u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, unitID)
+	if err != nil {
+		return catalog.ProductModel{}, err
+	}
+	orig, err := catalog.LoadModel(ctx, tx, u.ModelID)
+	if err != nil {
+		return catalog.ProductModel{}, err
+	}
+	m, err := catalog.LoadModel(ctx, tx, modelID)
+	switch {
+	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		return m, tenants.Invalid(loc, "no such model", modelID)
+	case err != nil:
+		return m, err
+	case m.Category != orig.Category:
+		return m, tenants.Invalid(loc, "a "+m.Category+" model cannot replace a "+orig.Category, modelID)
+	case m.Discontinued:
+		return m, tenants.Invalid(loc, "the model is discontinued", modelID)
+	case m.RetailPrice.Amount > orig.RetailPrice.Amount:
+		return m, tenants.Invalid(loc, "priced above the original's retail price "+major(orig.RetailPrice.Amount), modelID)
+	}
+	return m, nil
+}
+
+// Reject rejects an open swap with a reason: a tenant_admin key at any step
+// after the evaluation, a node manager's key at pending_node_manager only
+// (forbidden otherwise, naming the step). A swap still requested, approved
+// by the evaluation, fulfilled or rejected is a conflict naming its state,
+// except that the brand may reject an approved swap before fulfilment.
+func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Swap, error) {
+	reason = strings.TrimSpace(reason)
+	if n := len([]rune(reason)); n < 1 || n > 500 {
+		return Swap{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+	}
+	var out Swap
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		switch {
+		case w.State == StateApproved && p.HasRole(tenants.RoleTenantAdmin):
+		case w.State == StatePendingNodeManager || w.State == StatePendingBrand:
+			if !p.HasRole(tenants.RoleTenantAdmin) {
+				if err := approver(p, w.State); err != nil {
+					return err
+				}
+			}
+		default:
+			return tenants.Errorf(tenants.CodeConflict, "a swap in state %s cannot be rejected", w.State)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'rejected', state_reason = $3, version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, reason); err != nil {
+			return err
+		}
+		from := w.State
+		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		if err := step(ctx, tx, out, &from, reason, p.Subject(), TypeSwapRejected, nil); err != nil {
+			return err
+		}
+		out.Steps, err = loadSteps(ctx, tx, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// Fulfil records the hand-over of an approved swap: the replacement unit is
+// registered (same owner, the replacement model, serial), the old unit is
+// marked replaced by it, and the old unit's active contracts are consumed
+// (the replacement is not covered by them; it keeps the normal warranty).
+// Any state but approved is a conflict naming it; a bad serial is invalid.
+func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in Fulfilment, ifVersion int) (Swap, error) {
+	now := s.now()
+	var out Swap
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		if w.State != StateApproved {
+			return tenants.Errorf(tenants.CodeConflict, "a swap in state %s cannot be fulfilled: it must be approved", w.State)
+		}
+		nu, err := customers.ReplaceUnit(ctx, tx, tenants.Principal{TenantID: p.TenantID, KeyID: p.KeyID, Roles: p.Roles},
+			w.UnitID, customers.Replacement{ModelID: *w.ReplacementModelID, Serial: in.Serial}, now)
+		if err != nil {
+			return err
+		}
+		cs, err := warranty.UnitContracts(ctx, tx, w.UnitID)
+		if err != nil {
+			return err
+		}
+		var consumed []string
+		for _, c := range cs {
+			if c.State != warranty.StateActive {
+				continue
+			}
+			if err := warranty.ConsumeContract(ctx, tx, c.ID, "unit swapped ("+w.ID+"): the replacement "+nu.ID+" is not covered",
+				p.Subject()); err != nil {
+				return err
+			}
+			consumed = append(consumed, c.ID)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'fulfilled', state_reason = $3, replacement_unit_id = $4,
+			version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, "replacement "+nu.ID+" handed over", nu.ID); err != nil {
+			return err
+		}
+		from := w.State
+		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		if consumed == nil {
+			consumed = []string{}
+		}
+		if err := step(ctx, tx, out, &from, "replacement "+nu.ID+" handed over", p.Subject(), TypeSwapFulfilled,
+			map[string]any{"replacement_unit_id": nu.ID, "consumed_contract_ids": consumed}); err != nil {
+			return err
+		}
+		out.Steps, err = loadSteps(ctx, tx, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}

@@ -1,0 +1,155 @@
+package swaps
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// Plan defaults of the seed rules, as the entitlement engine applies them.
+const (
+	defaultSwapFlatFee      = 3000 // rule 6: kitchen and small appliances, 30 CNY
+	defaultTabletCapPercent = 39   // rule 6: tablets, at most 39 % of the purchase price
+)
+
+// Fee is a swap's depreciation fee under a plan's terms (rules 5-7), as the
+// entitlement engine prices a swap remedy: the plan's flat fee; else its
+// depreciation cap as a percentage of the purchase price; else the kind's
+// default (30 CNY flat for kitchen and small appliances, 39 % for tablets);
+// else nothing. Without a plan (statutory or manufacturer exchange) there is
+// no fee. It returns the fee in minor units and the rule, readable.
+func Fee(plan *warranty.Plan, category string, purchasePrice int64) (int64, string) {
+	if plan == nil {
+		return 0, "no plan: a statutory or manufacturer exchange carries no fee"
+	}
+	kind := string(plan.Kind)
+	switch {
+	case plan.FlatFee != nil:
+		return plan.FlatFee.Amount, kind + " plan: flat fee"
+	case plan.DepreciationCapPercent != nil && *plan.DepreciationCapPercent > 0:
+		pct := *plan.DepreciationCapPercent
+		return percent(purchasePrice, pct), kind + " plan: depreciation " + strconv.Itoa(pct) + "% of the purchase price (the cap)"
+	case plan.Kind == warranty.KindSwapForRepair && category == "tablet":
+		return percent(purchasePrice, defaultTabletCapPercent), kind + " plan: depreciation 39% of the purchase price (the cap)"
+	case plan.Kind == warranty.KindSwapForRepair:
+		return defaultSwapFlatFee, kind + " plan: flat fee 30.00"
+	}
+	return 0, kind + " plan: no depreciation fee set"
+}
+
+// percent is p % of a, rounded half up.
+func percent(a int64, p int) int64 { return (a*int64(p) + 50) / 100 }
+
+func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
+
+// swapPlans are the plan kinds whose benefit includes a swap.
+var swapPlans = map[warranty.PlanKind]bool{warranty.KindSwapForRepair: true, warranty.KindAccidentalDamage: true,
+	warranty.KindNoReasonRepair: true, warranty.KindExtendedWarranty: true}
+
+// Evaluate runs a requested swap's evaluation (the swap_evaluation job): the
+// depreciation fee by the plan's terms (Fee), the replacement (the same
+// model unless discontinued, else the best similar model priced no higher
+// than the original's retail price; none leaves the choice to the brand),
+// and the route by amount (the replacement's retail price less the fee):
+// at most the auto-approval limit is approved at once, at most the node
+// limit waits for a node manager, above it for a node manager and then the
+// brand. A swap no longer requested is left alone: the job is idempotent.
+func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		w, err := getSwap(ctx, tx, "", id, "FOR UPDATE")
+		if err != nil || w.State != StateRequested {
+			return err
+		}
+		u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tenantID}, w.UnitID)
+		if err != nil {
+			return err
+		}
+		model, err := catalog.LoadModel(ctx, tx, u.ModelID)
+		if err != nil {
+			return err
+		}
+		// The plan: the one named, else the unit's active swap-giving plan.
+		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		var plan *warranty.Plan
+		named, contractID := w.ContractID, w.ContractID
+		for _, c := range cs {
+			if named != nil && c.ID == *named {
+				plan = &c.Plan
+				break
+			}
+			if named == nil && c.State == warranty.StateActive && swapPlans[c.Plan.Kind] &&
+				(plan == nil || plan.Kind == warranty.KindExtendedWarranty) {
+				plan, contractID = &c.Plan, &c.ID
+			}
+		}
+		fee, feeRule := Fee(plan, u.Category, u.PurchasePrice.Amount)
+
+		// The replacement.
+		var replacement *catalog.ProductModel
+		pick := ""
+		if !model.Discontinued {
+			replacement, pick = &model, "the same model "+model.ModelNumber
+		} else {
+			sims, err := catalog.SimilarModels(ctx, tx, model.ID, 1)
+			if err != nil {
+				return err
+			}
+			if len(sims) > 0 {
+				replacement = &sims[0]
+				pick = "model " + model.ModelNumber + " is discontinued: similar model " + sims[0].ModelNumber +
+					" at " + major(sims[0].RetailPrice.Amount) + ", no more than the original's " + major(model.RetailPrice.Amount)
+			}
+		}
+		amount := u.PurchasePrice.Amount - fee
+		var replacementID *string
+		if replacement != nil {
+			amount, replacementID = replacement.RetailPrice.Amount-fee, &replacement.ID
+		}
+		amount = max(amount, 0)
+
+		auto, node := s.limits()
+		var to State
+		var reason string
+		needsBrand := false
+		switch {
+		case replacement == nil:
+			to, needsBrand = StatePendingBrand, true
+			reason = "model " + model.ModelNumber + " is discontinued and no similar model is priced no higher than " +
+				major(model.RetailPrice.Amount) + ": the brand chooses the replacement"
+		case amount <= auto:
+			to = StateApproved
+			reason = pick + "; amount " + major(amount) + " within the auto-approval limit " + major(auto)
+		case amount <= node:
+			to = StatePendingNodeManager
+			reason = pick + "; amount " + major(amount) + " above the auto-approval limit " + major(auto) + ": a node manager approves"
+		default:
+			to, needsBrand = StatePendingNodeManager, true
+			reason = pick + "; amount " + major(amount) + " above the node limit " + major(node) + ": a node manager, then the brand approve"
+		}
+		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
+			needs_brand = $8, state = $9, state_reason = $10, version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, contractID, fee, feeRule, amount, replacementID, needsBrand, to, reason); err != nil {
+			return err
+		}
+		from := w.State
+		if w, err = getSwap(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		typ := TypeSwapEvaluated
+		if to == StateApproved {
+			typ = TypeSwapApproved
+		}
+		return step(ctx, tx, w, &from, reason, "system", typ, map[string]any{"amount": w.Amount, "fee_rule": feeRule})
+	})
+	return pg.Translate(err)
+}

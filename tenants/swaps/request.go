@@ -1,0 +1,146 @@
+package swaps
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// RequestSwap asks for a unit's swap and enqueues its evaluation in the same
+// transaction. The unit must be active and in the principal's scope (a
+// storefront key's unit of another storefront is not found; an unknown unit
+// is invalid at body.unit_id); contract_id, when given, must be an active
+// contract of the unit. A unit with an open swap is a conflict; a suspended
+// storefront's key is forbidden.
+func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
+	if s.EnqueueEvaluation == nil {
+		return Swap{}, errors.New("swaps: EnqueueEvaluation is not wired")
+	}
+	var out Swap
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+			return err // a suspended storefront's key only reads
+		}
+		v := &tenants.Validation{}
+		if !slices.Contains(Reasons, in.Reason) {
+			v.Add("body.reason", "one of "+strings.Join(Reasons, ", "), in.Reason)
+		}
+		in.Note = strings.TrimSpace(in.Note)
+		if len([]rune(in.Note)) > 500 {
+			v.Add("body.note", "at most 500 characters", in.Note)
+		}
+		u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
+		switch {
+		case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
+			return err
+		case tenants.ErrorCode(err) == tenants.CodeNotFound:
+			v.Add("body.unit_id", "no such unit", in.UnitID)
+		case err != nil:
+			return err
+		case u.Status != "active":
+			v.Add("body.unit_id", "the unit is "+u.Status+": only an active unit can be swapped", in.UnitID)
+		}
+		if in.ContractID != "" && u.ID != "" {
+			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
+			if err != nil {
+				return err
+			}
+			i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
+			switch {
+			case i < 0:
+				v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+			case cs[i].State != warranty.StateActive:
+				v.Add("body.contract_id", "the contract is "+string(cs[i].State)+": a swap is made under an active contract", in.ContractID)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		id := tenants.NewID(tenants.PrefixSwap)
+		var contract, note *string
+		if in.ContractID != "" {
+			contract = &in.ContractID
+		}
+		if in.Note != "" {
+			note = &in.Note
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, p.Subject()); err != nil {
+			return err
+		}
+		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
+			return err
+		}
+		if err := step(ctx, tx, out, nil, "requested: "+in.Reason, p.Subject(), TypeSwapRequested, nil); err != nil {
+			return err
+		}
+		return s.EnqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
+	})
+	return out, pg.Translate(err)
+}
+
+// GetSwap returns a swap with its steps; a storefront key sees only its
+// storefront's.
+func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (Swap, error) {
+	var out Swap
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		if out, err = getSwap(ctx, tx, p.StorefrontID, id, ""); err != nil {
+			return err
+		}
+		out.Steps, err = loadSteps(ctx, tx, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListSwaps lists swaps in id (request) order; a storefront key sees only
+// its storefront's.
+func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) ([]Swap, string, error) {
+	if f.State != "" && !slices.Contains(States, State(f.State)) {
+		return nil, "", tenants.Invalid("query.state", "a swap state", f.State)
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("swaps", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Swap
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+swapColumns+` FROM swaps s
+			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
+			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5)
+			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			w, err := scanSwap(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, w)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	if out == nil {
+		out = []Swap{}
+	}
+	out, next := tenants.NextPage("swaps", out, f.Limit, func(w Swap) string { return w.ID })
+	return out, next, nil
+}
