@@ -143,7 +143,7 @@ type NewClaimLine struct {
 	PartID      string        `json:"part_id,omitempty" maxLength:"64" doc:"The part, on part lines (required there, absent elsewhere); it must fit the unit's model." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	Quantity    int           `json:"quantity,omitempty" minimum:"0" maximum:"100" doc:"How many; default 1." example:"1"`
 	Description string        `json:"description,omitempty" maxLength:"500" doc:"What the line is for." example:"主控板更换"`
-	Requested   tenants.Money `json:"requested" doc:"The amount asked for the line (its quantity included)."`
+	Requested   tenants.Money `json:"requested"`
 }
 
 // ClaimLine is a claim line with what the adjudication calculated and what was
@@ -155,8 +155,8 @@ type ClaimLine struct {
 	Quantity    int            `json:"quantity" example:"1"`
 	Description string         `json:"description,omitempty" example:"主控板更换"`
 	Requested   tenants.Money  `json:"requested"`
-	Calculated  *tenants.Money `json:"calculated,omitempty" doc:"What the brand or plan owes for the line by the entitlement engine; absent until adjudicated."`
-	Approved    *tenants.Money `json:"approved,omitempty" doc:"What was approved; absent until decided."`
+	Calculated  *tenants.Money `json:"calculated,omitempty"`
+	Approved    *tenants.Money `json:"approved,omitempty"`
 	Decision    string         `json:"decision" enum:"pending,approved,partly_approved,rejected" doc:"The line's decision." example:"approved"`
 	Reason      string         `json:"reason,omitempty" doc:"Why the line was decided so." example:"extended_warranty: the plan pays the line in full"`
 }
@@ -236,7 +236,7 @@ type ClaimTransition struct {
 
 // ClaimPolicy are a tenant's adjudication thresholds.
 type ClaimPolicy struct {
-	AutoApproveLimit      tenants.Money `json:"auto_approve_limit" doc:"Claims calculated at or below this total with no flags are approved by the job."`
+	AutoApproveLimit      tenants.Money `json:"auto_approve_limit"`
 	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate." example:"30"`
 	PartsMarkupCapPercent int           `json:"parts_markup_cap_percent" minimum:"0" maximum:"1000" doc:"A part line may ask at most the price-list price plus this percent." example:"20"`
 }

@@ -187,7 +187,7 @@ func (s *Service) RequestInfo(ctx context.Context, p tenants.Principal, id, reas
 // ClaimLineAmount is a reviewer's approved amount for one line.
 type ClaimLineAmount struct {
 	Line     int           `json:"line" minimum:"0" maximum:"49" doc:"The line, 0-based." example:"0"`
-	Approved tenants.Money `json:"approved" doc:"At most the line's requested amount."`
+	Approved tenants.Money `json:"approved"`
 	Reason   string        `json:"reason,omitempty" maxLength:"500" doc:"Why, when it differs from the calculation." example:"labor capped at the price list"`
 }
 

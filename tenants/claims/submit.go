@@ -33,7 +33,7 @@ type ClaimSubmission struct {
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"Reimbursement: a repair recorded in the unit's service history (or give ticket_id)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
-	Total           *tenants.Money `json:"total,omitempty" doc:"The total requested; when given it must equal the sum of the lines."`
+	Total           *tenants.Money `json:"total,omitempty"`
 }
 
 // NewClaim is a claim to file.

@@ -98,9 +98,9 @@ type Swap struct {
 	Note               *string        `json:"note,omitempty" example:"main board burnt"`
 	State              State          `json:"state" enum:"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected" example:"pending_node_manager"`
 	StateReason        *string        `json:"state_reason,omitempty" doc:"Why the swap entered its state." example:"amount 4,999.00 above the auto-approval limit 1,000.00"`
-	Fee                *tenants.Money `json:"fee,omitempty" doc:"The depreciation fee the customer pays; set by the evaluation."`
+	Fee                *tenants.Money `json:"fee,omitempty"`
 	FeeRule            *string        `json:"fee_rule,omitempty" doc:"The rule that set the fee." example:"swap_for_repair plan: flat fee"`
-	Amount             *tenants.Money `json:"amount,omitempty" doc:"What the approval chain weighs: the replacement's retail price less the fee (the purchase price while no replacement is chosen)."`
+	Amount             *tenants.Money `json:"amount,omitempty"`
 	ReplacementModelID *string        `json:"replacement_model_id,omitempty" doc:"The same model, else a similar model priced no higher than the original." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	NeedsBrand         bool           `json:"needs_brand" doc:"The brand (tenant_admin) approves after the node manager." example:"false"`
 	ReplacementUnitID  *string        `json:"replacement_unit_id,omitempty" doc:"The unit registered at the fulfilment." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
