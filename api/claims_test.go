@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,10 @@ func TestClaimStorefrontScenario(t *testing.T) {
 	env := apitest.New(t)
 	s := newPhoneShop(t, env, "claims-shop")
 	unit, contract := s.sell(t, env, s.shopA, "SN-P60-7001", 39) // day 40: the plan runs
+	// Each storefront listens for claim events on its own endpoint.
+	rcvA, rcvB := newReceiver(t, env, 0), newReceiver(t, env, 0)
+	_, secretA := createEndpoint(t, env, s.shopA, map[string]any{"url": rcvA.url(), "event_types": []string{"claim.*"}})
+	_, secretB := createEndpoint(t, env, s.shopB, map[string]any{"url": rcvB.url(), "event_types": []string{"claim.*"}})
 	// Everything waits for a person: no auto-approval.
 	r := env.Do(t, http.MethodPut, "/v1/claims/policy", s.admin, map[string]any{"auto_approve_limit": cnyBody(0),
 		"duplicate_window_days": 30, "parts_markup_cap_percent": 20})
@@ -242,6 +247,33 @@ func TestClaimStorefrontScenario(t *testing.T) {
 			requireNoInternals(t, r)
 		}
 		require.Equal(t, before, claimCount(t, env, tenantID))
+	})
+
+	t.Run("EachTransitionIsASignedWebhookToItsStorefrontOnly", func(t *testing.T) {
+		want := []string{"claim.approved", "claim.needs_info", "claim.paid", "claim.submitted", "claim.submitted",
+			"claim.under_review", "claim.under_review"}
+		var got []string
+		require.Eventually(t, func() bool {
+			got = got[:0]
+			for _, rq := range rcvA.requests() {
+				var ev struct {
+					Type string         `json:"type"`
+					Data map[string]any `json:"data"`
+				}
+				require.NoError(t, json.Unmarshal(rq.body, &ev))
+				if ev.Data["claim_id"] == id || rq.header.Get("webhook-id") != "" && strings.Contains(string(rq.body), id) {
+					require.NoError(t, verify(t, secretA, rq), "signed with the storefront's secret")
+					got = append(got, ev.Type)
+				}
+			}
+			return len(got) >= len(want)
+		}, 30*time.Second, 100*time.Millisecond)
+		slices.Sort(got)
+		require.Equal(t, want, got)
+		for _, rq := range rcvB.requests() {
+			require.NotContains(t, string(rq.body), id, "another storefront receives none of it")
+			require.NoError(t, verify(t, secretB, rq))
+		}
 	})
 }
 
