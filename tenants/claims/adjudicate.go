@@ -334,67 +334,24 @@ func partListPrices(ctx context.Context, tx pg.TenantTx, on string, ids []string
 // engineInput builds the engine's input from the unit's records. (The
 // warranty package's own converters are unexported; these mirror them.)
 func engineInput(r adjudicationReads, c Claim, quote entitlement.Quote) entitlement.Input {
-	u, m := r.unit, r.model
-	purchase, _ := time.Parse(time.DateOnly, u.PurchaseDate)
+	purchase, _ := time.Parse(time.DateOnly, r.unit.PurchaseDate)
 	date, _ := time.Parse(time.DateOnly, c.OccurredOn)
-	eu := entitlement.Unit{Category: m.Category, PurchaseDate: purchase, PurchasePrice: u.PurchasePrice, RetailPrice: m.RetailPrice,
-		WarrantyMonths: m.WarrantyMonths, SoldByStorefront: u.Channel == customers.ChannelStorefront}
-	if u.StorefrontID != nil {
-		eu.StorefrontID = *u.StorefrontID
-	}
-	if u.InstalledOn != nil {
-		if d, err := time.Parse(time.DateOnly, *u.InstalledOn); err == nil {
-			eu.InstalledOn = &d
-		}
-	}
-	if len(m.KeyParts) > 0 {
-		eu.KeyPartWarrantyMonths = make(map[string]int, len(m.KeyParts))
-		for _, k := range m.KeyParts {
-			eu.KeyPartWarrantyMonths[k.PartCategory] = k.WarrantyMonths
-		}
-	}
-	in := entitlement.Input{Unit: eu, Date: date, Quote: quote, RequestedRemedy: entitlement.RemedyRepair,
-		Fault: entitlement.Fault{Cause: entitlement.Cause(c.Fault.Cause), PartCategories: c.Fault.PartCategories, Repairable: true}}
+	in := entitlement.Input{Unit: warranty.EngineUnit(r.unit, r.model, purchase), Date: date, Quote: quote,
+		RequestedRemedy: entitlement.RemedyRepair,
+		Fault:           entitlement.Fault{Cause: entitlement.Cause(c.Fault.Cause), PartCategories: c.Fault.PartCategories, Repairable: true}}
 	for _, ct := range r.contracts {
 		if c.ContractID != nil && ct.ID != *c.ContractID && string(ct.Plan.Kind) == string(c.Kind) {
 			continue // the claim names its contract of this kind
 		}
-		starts, _ := time.Parse(time.DateOnly, ct.StartsOn)
-		ends, _ := time.Parse(time.DateOnly, ct.EndsOn)
-		p := ct.Plan
-		t := entitlement.PlanTerms{FlatFee: p.FlatFee, Compensation: p.Compensation, EligibleCategories: p.EligibleCategories,
-			NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances}
-		if p.DiscountPercent != nil {
-			t.DiscountPercent = *p.DiscountPercent
-		}
-		if p.DepreciationCapPercent != nil {
-			t.DepreciationCapPercent = *p.DepreciationCapPercent
-		}
-		if p.PayoutBusinessDays != nil {
-			t.PayoutBusinessDays = *p.PayoutBusinessDays
-		}
-		for _, x := range p.Exclusions {
-			t.Exclusions = append(t.Exclusions, entitlement.Cause(x))
-		}
-		in.Contracts = append(in.Contracts, entitlement.Contract{ID: ct.ID, Kind: string(p.Kind), State: string(ct.State),
-			StartsOn: starts, EndsOn: ends, Terms: t})
+		in.Contracts = append(in.Contracts, warranty.EngineContract(ct))
 	}
 	for _, h := range r.history {
-		if h.Kind != "repair" || (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) {
+		if c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID {
 			continue // the repair this claim is for is not an earlier one
 		}
-		on, err := time.Parse(time.DateOnly, h.OccurredOn)
-		if err != nil {
-			continue
+		if rep, ok := warranty.EngineRepair(h); ok {
+			in.History = append(in.History, rep)
 		}
-		rep := entitlement.Repair{On: on, Paid: h.Paid, Fixed: h.Fixed, PartCategories: h.PartCategories}
-		if h.Basis != nil {
-			rep.Basis = entitlement.Basis(*h.Basis)
-		}
-		if h.FaultCause != nil {
-			rep.FaultCause = entitlement.Cause(*h.FaultCause)
-		}
-		in.History = append(in.History, rep)
 	}
 	return in
 }

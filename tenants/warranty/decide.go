@@ -176,7 +176,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r de
 
 	date, _ := time.Parse(time.DateOnly, on)
 	in = entitlement.Input{
-		Unit:            engineUnit(unit, model, purchase),
+		Unit:            EngineUnit(unit, model, purchase),
 		Contracts:       make([]entitlement.Contract, 0, len(contracts)),
 		History:         engineHistory(history),
 		Fault:           engineFault(req.Fault),
@@ -185,7 +185,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r de
 		Quote:           quote,
 	}
 	for _, c := range contracts {
-		in.Contracts = append(in.Contracts, engineContract(c))
+		in.Contracts = append(in.Contracts, EngineContract(c))
 	}
 	if req.CardCharge != nil {
 		cc := *req.CardCharge
@@ -223,7 +223,8 @@ func isDate(s string) bool {
 	return err == nil
 }
 
-func engineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) entitlement.Unit {
+// EngineUnit is a registered unit and its model as the engine sees them.
+func EngineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) entitlement.Unit {
 	eu := entitlement.Unit{
 		Category:         m.Category,
 		PurchaseDate:     purchase,
@@ -258,7 +259,8 @@ func engineQuote(q catalog.Quote) entitlement.Quote {
 	return eq
 }
 
-func engineContract(c Contract) entitlement.Contract {
+// EngineContract is a contract and its plan terms as the engine sees them.
+func EngineContract(c Contract) entitlement.Contract {
 	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
 	p := c.Plan
@@ -283,36 +285,43 @@ func engineContract(c Contract) entitlement.Contract {
 	return entitlement.Contract{ID: c.ID, Kind: string(p.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends, Terms: terms}
 }
 
-// engineHistory turns the unit's repairs into the engine's history; other
-// kinds of service (maintenance, claims, swaps, returns) do not count as
-// repairs.
+// engineHistory turns the unit's repairs into the engine's history.
 func engineHistory(records []customers.ServiceRecord) []entitlement.Repair {
 	out := make([]entitlement.Repair, 0, len(records))
 	for _, r := range records {
-		if r.Kind != "repair" {
-			continue
+		if rep, ok := EngineRepair(r); ok {
+			out = append(out, rep)
 		}
-		on, err := time.Parse(time.DateOnly, r.OccurredOn)
-		if err != nil {
-			continue
-		}
-		rep := entitlement.Repair{On: on, Paid: r.Paid, Fixed: r.Fixed, PartCategories: r.PartCategories}
-		if r.Basis != nil {
-			rep.Basis = entitlement.Basis(*r.Basis)
-		}
-		switch {
-		case r.FaultCause != nil && slices.Contains(entitlement.Causes, entitlement.Cause(*r.FaultCause)):
-			rep.FaultCause = entitlement.Cause(*r.FaultCause)
-		case !r.Paid && (rep.Basis == entitlement.BasisManufacturerWarranty || strings.HasPrefix(string(rep.Basis), "statutory")):
-			// A legacy record with a free-text cause that the warranty paid
-			// for was a performance fault: nothing else is free in warranty.
-			rep.FaultCause = entitlement.CausePerformance
-		case r.FaultCause != nil:
-			rep.FaultCause = entitlement.Cause(*r.FaultCause)
-		}
-		out = append(out, rep)
 	}
 	return out
+}
+
+// EngineRepair is a service record as the engine's repair history sees it;
+// other kinds of service (maintenance, claims, swaps, returns) are not
+// repairs (ok false).
+func EngineRepair(r customers.ServiceRecord) (entitlement.Repair, bool) {
+	if r.Kind != "repair" {
+		return entitlement.Repair{}, false
+	}
+	on, err := time.Parse(time.DateOnly, r.OccurredOn)
+	if err != nil {
+		return entitlement.Repair{}, false
+	}
+	rep := entitlement.Repair{On: on, Paid: r.Paid, Fixed: r.Fixed, PartCategories: r.PartCategories}
+	if r.Basis != nil {
+		rep.Basis = entitlement.Basis(*r.Basis)
+	}
+	switch {
+	case r.FaultCause != nil && slices.Contains(entitlement.Causes, entitlement.Cause(*r.FaultCause)):
+		rep.FaultCause = entitlement.Cause(*r.FaultCause)
+	case !r.Paid && (rep.Basis == entitlement.BasisManufacturerWarranty || strings.HasPrefix(string(rep.Basis), "statutory")):
+		// A legacy record with a free-text cause that the warranty paid
+		// for was a performance fault: nothing else is free in warranty.
+		rep.FaultCause = entitlement.CausePerformance
+	case r.FaultCause != nil:
+		rep.FaultCause = entitlement.Cause(*r.FaultCause)
+	}
+	return rep, true
 }
 
 func engineFault(f FaultReport) entitlement.Fault {
