@@ -191,8 +191,9 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 
 // Fulfil records the hand-over of an approved swap: the replacement unit is
 // registered (same owner, the replacement model, serial), the old unit is
-// marked replaced by it, and the old unit's active contracts are consumed
-// (the replacement is not covered by them; it keeps the normal warranty).
+// marked replaced by it, and the old unit's contracts end: active ones
+// consumed, pending ones cancelled (the replacement is not covered by them;
+// it keeps the normal warranty).
 // Any state but approved is a conflict naming it; a bad serial is invalid.
 func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in Fulfilment, ifVersion int) (Swap, error) {
 	now := s.now()
@@ -210,20 +211,10 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 		if err != nil {
 			return err
 		}
-		cs, err := warranty.UnitContracts(ctx, tx, w.UnitID)
+		consumed, err := warranty.EndForReplacedUnit(ctx, tx, w.UnitID,
+			"unit swapped ("+w.ID+"): the replacement "+nu.ID+" is not covered", p.Subject())
 		if err != nil {
 			return err
-		}
-		var consumed []string
-		for _, c := range cs {
-			if c.State != warranty.StateActive {
-				continue
-			}
-			if err := warranty.ConsumeContract(ctx, tx, c.ID, "unit swapped ("+w.ID+"): the replacement "+nu.ID+" is not covered",
-				p.Subject()); err != nil {
-				return err
-			}
-			consumed = append(consumed, c.ID)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'fulfilled', state_reason = $3, replacement_unit_id = $4,
 			version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
@@ -238,7 +229,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 			consumed = []string{}
 		}
 		if err := step(ctx, tx, out, &from, "replacement "+nu.ID+" handed over", p.Subject(), TypeSwapFulfilled,
-			map[string]any{"replacement_unit_id": nu.ID, "consumed_contract_ids": consumed}); err != nil {
+			map[string]any{"replacement_unit_id": nu.ID, "ended_contract_ids": consumed}); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)

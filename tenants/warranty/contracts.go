@@ -472,6 +472,33 @@ func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, ac
 	return err
 }
 
+// EndForReplacedUnit ends every live contract of a unit that a swap
+// replaced, in the caller's transaction: active ones are consumed (their
+// benefit was used; the replacement is not covered), pending ones that never
+// started are cancelled. It returns the contracts it ended.
+func EndForReplacedUnit(ctx context.Context, tx pg.TenantTx, unitID, reason, actor string) ([]string, error) {
+	cs, err := UnitContracts(ctx, tx, unitID)
+	if err != nil {
+		return nil, err
+	}
+	var ended []string
+	for _, c := range cs {
+		switch c.State {
+		case StateActive:
+			err = ConsumeContract(ctx, tx, c.ID, reason, actor)
+		case StatePending:
+			_, err = changeState(ctx, tx, c, StateCancelled, reason, actor, TypeContractCancelled)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ended = append(ended, c.ID)
+	}
+	return ended, nil
+}
+
 // AdvanceContracts moves one tenant's contracts along the calendar at now in
 // the tenant's time zone, in one transaction: pending → active from
 // starts_on, active (or a pending one whose window passed unseen) → expired

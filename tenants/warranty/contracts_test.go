@@ -307,3 +307,41 @@ func TestContractLifecycle(t *testing.T) {
 	require.Equal(t, 1, advance(t, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)))
 	require.Equal(t, warranty.StateExpired, state(t, k.ID))
 }
+
+// A swap ends the replaced unit's contracts: the running one is consumed,
+// the one that has not started yet is cancelled, an ended one stays.
+func TestEndForReplacedUnit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, "contract-replaced")
+	svc := b.at("2026-06-10")
+	plans, err := svc.SeedDemoPlans(ctx, b.p)
+	require.NoError(t, err)
+	washer := b.unit(t, "washer", 12, "2026-06-09", "")
+	nrr, err := svc.CreateContract(ctx, b.p, warranty.NewContract{UnitID: washer, PlanID: plans["no_reason_repair"]})
+	require.NoError(t, err)
+	ext, err := svc.CreateContract(ctx, b.p, warranty.NewContract{UnitID: washer, PlanID: plans["extended_warranty"]})
+	require.NoError(t, err)
+	require.Equal(t, warranty.StateActive, nrr.State)
+	require.Equal(t, warranty.StatePending, ext.State)
+
+	var ended []string
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		ended, err = warranty.EndForReplacedUnit(ctx, tx, washer, "unit swapped", "test")
+		return err
+	}))
+	require.ElementsMatch(t, []string{nrr.ID, ext.ID}, ended)
+	got, err := svc.GetContract(ctx, b.p, nrr.ID)
+	require.NoError(t, err)
+	require.Equal(t, warranty.StateConsumed, got.State)
+	got, err = svc.GetContract(ctx, b.p, ext.ID)
+	require.NoError(t, err)
+	require.Equal(t, warranty.StateCancelled, got.State)
+
+	// Again: nothing live is left to end.
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		ended, err = warranty.EndForReplacedUnit(ctx, tx, washer, "unit swapped", "test")
+		return err
+	}))
+	require.Empty(t, ended)
+}
