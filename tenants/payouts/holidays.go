@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // Event types of the holiday calendar.
@@ -43,23 +44,11 @@ func parseDay(loc, s string) (time.Time, error) {
 	return d, nil
 }
 
-// AddBusinessDays returns the date n business days after from: each of the
-// following days counts unless it is a Saturday, a Sunday or isHoliday says
-// so (nil: no holidays). from itself never counts; n <= 0 returns from.
-// Dates are civil dates (the time of day is dropped).
+// AddBusinessDays returns the date n business days after from, skipping
+// weekends and the days isHoliday names: the entitlement engine's calendar
+// (entitlement.BusinessDaysAfter), so payouts and decisions count alike.
 func AddBusinessDays(from time.Time, n int, isHoliday func(time.Time) bool) time.Time {
-	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	for n > 0 {
-		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
-		if isHoliday != nil && isHoliday(d) {
-			continue
-		}
-		n--
-	}
-	return d
+	return entitlement.BusinessDaysAfter(from, n, isHoliday)
 }
 
 // BusinessDays returns the date n business days after from (a civil date in

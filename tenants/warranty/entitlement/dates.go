@@ -62,13 +62,20 @@ func DefaultPlanStart(kind, category string) (startOffsetDays int, startsAfterWa
 // WeekdaysAfter returns the date n business days after from, skipping
 // Saturdays and Sundays (the default calendar; tenants pass their own
 // holiday calendar in Input.BusinessDays).
-func WeekdaysAfter(from time.Time, n int) time.Time {
+func WeekdaysAfter(from time.Time, n int) time.Time { return BusinessDaysAfter(from, n, nil) }
+
+// BusinessDaysAfter returns the date n business days after from: each of
+// the following days counts unless it is a Saturday, a Sunday or isHoliday
+// says so (nil: no holidays). from itself never counts; n <= 0 returns from.
+// Dates are civil dates (the time of day is dropped).
+func BusinessDaysAfter(from time.Time, n int, isHoliday func(time.Time) bool) time.Time {
 	d := civil(from)
 	for n > 0 {
 		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n--
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday || (isHoliday != nil && isHoliday(d)) {
+			continue
 		}
+		n--
 	}
 	return d
 }
