@@ -129,6 +129,17 @@ func settingsOf(zone, currency string) (TenantSettings, error) {
 	return TenantSettings{Location: loc.(*time.Location), Currency: currency}, nil
 }
 
+// Today reads the tenant's settings and returns them with the calendar date
+// at now in the tenant's zone (YYYY-MM-DD): what every "not in the future"
+// check needs.
+func (tx TenantTx) Today(ctx context.Context, now time.Time) (TenantSettings, string, error) {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return TenantSettings{}, "", err
+	}
+	return st, st.Today(now), nil
+}
+
 // Today is the calendar date at now in the tenant's zone, as YYYY-MM-DD.
 func (s TenantSettings) Today(now time.Time) string { return now.In(s.Location).Format(time.DateOnly) }
 

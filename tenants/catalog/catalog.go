@@ -94,15 +94,6 @@ func money(amount int64, currency string) tenants.Money {
 	return tenants.Money{Amount: amount, Currency: currency}
 }
 
-// settings reads the tenant's zone and currency and today's date there.
-func settings(ctx context.Context, tx pg.TenantTx, now time.Time) (pg.TenantSettings, string, error) {
-	st, err := tx.Settings(ctx)
-	if err != nil {
-		return pg.TenantSettings{}, "", err
-	}
-	return st, st.Today(now), nil
-}
-
 // checkIDs adds a problem at at(i) for every ids[i] that is malformed,
 // duplicated or not a row of table (product_models or parts).
 func checkIDs(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, at func(i int) string, table, prefix, what string, ids []string) error {

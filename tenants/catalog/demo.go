@@ -135,7 +135,7 @@ func (s *Service) SeedDemo(ctx context.Context, p tenants.Principal) error {
 		if seeded {
 			return nil
 		}
-		st, today, err := settings(ctx, tx, now)
+		st, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}

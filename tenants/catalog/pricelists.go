@@ -282,7 +282,7 @@ func (s *Service) CreatePriceList(ctx context.Context, p tenants.Principal, in N
 	now := s.now()
 	var out PriceList
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		st, today, err := settings(ctx, tx, now)
+		st, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -297,7 +297,7 @@ func (s *Service) GetPriceList(ctx context.Context, p tenants.Principal, id stri
 	now := s.now()
 	var out PriceList
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, today, err := settings(ctx, tx, now)
+		_, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func (s *Service) GetEffectivePriceList(ctx context.Context, p tenants.Principal
 	now := s.now()
 	var out PriceList
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, today, err := settings(ctx, tx, now)
+		_, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -345,7 +345,7 @@ func (s *Service) ListPriceLists(ctx context.Context, p tenants.Principal, limit
 	now := s.now()
 	var out []PriceList
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, today, err := settings(ctx, tx, now)
+		_, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}

@@ -250,7 +250,7 @@ func (s *Service) CreateQuote(ctx context.Context, p tenants.Principal, in NewQu
 	now := s.now()
 	var out Quote
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, today, err := settings(ctx, tx, now)
+		_, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@
 package customers
 
 import (
-	"context"
 	"regexp"
 	"time"
 
@@ -97,13 +96,4 @@ func deref(s *string) string {
 func isDate(s string) bool {
 	_, err := time.Parse(time.DateOnly, s)
 	return err == nil
-}
-
-// tenantToday is today's date in the tenant's zone.
-func tenantToday(ctx context.Context, tx pg.TenantTx, now time.Time) (pg.TenantSettings, string, error) {
-	st, err := tx.Settings(ctx)
-	if err != nil {
-		return pg.TenantSettings{}, "", err
-	}
-	return st, st.Today(now), nil
 }

@@ -84,7 +84,7 @@ func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewSer
 }
 
 func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {
-	st, today, err := tenantToday(ctx, tx, now)
+	st, today, err := tx.Today(ctx, now)
 	if err != nil {
 		return ServiceRecord{}, err
 	}

@@ -33,7 +33,7 @@ func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID
 	if old.Status != "active" {
 		return Unit{}, tenants.Errorf(tenants.CodeConflict, "the unit is %s: only an active unit can be replaced", old.Status)
 	}
-	_, today, err := tenantToday(ctx, tx, now)
+	_, today, err := tx.Today(ctx, now)
 	if err != nil {
 		return Unit{}, err
 	}

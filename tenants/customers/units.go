@@ -192,7 +192,7 @@ func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewU
 }
 
 func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time) (Unit, error) {
-	st, today, err := tenantToday(ctx, tx, now)
+	st, today, err := tx.Today(ctx, now)
 	if err != nil {
 		return Unit{}, err
 	}
@@ -349,7 +349,7 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 	now := s.now()
 	var out Unit
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		st, today, err := tenantToday(ctx, tx, now)
+		st, today, err := tx.Today(ctx, now)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -267,23 +266,10 @@ func checkLicenceDates(v *tenants.Validation, prefix string, l LicenceInput, tod
 	}
 }
 
-var locations sync.Map // IANA name -> *time.Location
-
 // tenantToday is the date at now in the tenant's time zone, as YYYY-MM-DD.
 func tenantToday(ctx context.Context, tx pg.TenantTx, now time.Time) (string, error) {
-	var zone string
-	if err := tx.QueryRow(ctx, `SELECT time_zone FROM tenants WHERE id = $1`, tx.TenantID).Scan(&zone); err != nil {
-		return "", fmt.Errorf("tenant time zone: %w", err)
-	}
-	loc, ok := locations.Load(zone)
-	if !ok {
-		l, err := time.LoadLocation(zone)
-		if err != nil {
-			return "", fmt.Errorf("tenant time zone %q: %w", zone, err)
-		}
-		loc, _ = locations.LoadOrStore(zone, l)
-	}
-	return now.In(loc.(*time.Location)).Format(dateLayout), nil
+	_, today, err := tx.Today(ctx, now)
+	return today, err
 }
 
 func licenceStatus(expiresOn *string, today string) LicenceStatus {
