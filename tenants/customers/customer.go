@@ -349,9 +349,6 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 		return nil, "", err
 	}
 	out, next := tenants.NextPage("customers", out, f.Limit, func(c Customer) string { return c.ID })
-	if out == nil {
-		out = []Customer{}
-	}
 	return out, next, nil
 }
 

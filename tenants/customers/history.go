@@ -177,11 +177,7 @@ const historySQL = `SELECT ` + recordColumns + ` FROM service_records
 	WHERE tenant_id = $1 AND unit_id = $2 ORDER BY occurred_on DESC, id DESC`
 
 func collectHistory(rows pgx.Rows) ([]ServiceRecord, error) {
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ServiceRecord, error) { return scanRecord(r) })
-	if out == nil {
-		out = []ServiceRecord{}
-	}
-	return out, err
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ServiceRecord, error) { return scanRecord(r) })
 }
 
 // RecordServiceEvent records a service event for a unit in the principal's
@@ -239,8 +235,5 @@ func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID s
 		return nil, "", pg.Translate(err)
 	}
 	out, next := tenants.NextPage("history", out, limit, func(r ServiceRecord) string { return r.OccurredOn + "|" + r.ID })
-	if out == nil {
-		out = []ServiceRecord{}
-	}
 	return out, next, nil
 }

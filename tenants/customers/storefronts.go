@@ -187,9 +187,6 @@ func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f St
 		return nil, "", err
 	}
 	out, next := tenants.NextPage("storefronts", out, f.Limit, func(s Storefront) string { return s.ID })
-	if out == nil {
-		out = []Storefront{}
-	}
 	return out, next, nil
 }
 

@@ -337,9 +337,6 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 		return nil, "", err
 	}
 	out, next := tenants.NextPage("units", out, f.Limit, func(u Unit) string { return u.ID })
-	if out == nil {
-		out = []Unit{}
-	}
 	return out, next, nil
 }
 

@@ -655,9 +655,6 @@ func (s *Service) ListImports(ctx context.Context, p tenants.Principal, limit in
 		return nil, "", err
 	}
 	out, next := tenants.NextPage("imports", out, limit, func(im Import) string { return im.ID })
-	if out == nil {
-		out = []Import{}
-	}
 	return out, next, nil
 }
 

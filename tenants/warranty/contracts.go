@@ -109,11 +109,7 @@ func scanContract(row pgx.Row) (Contract, error) {
 }
 
 func collectContracts(rows pgx.Rows) ([]Contract, error) {
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) })
-	if out == nil {
-		out = []Contract{}
-	}
-	return out, err
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) })
 }
 
 // getContract reads a contract the principal may see (a storefront key only
