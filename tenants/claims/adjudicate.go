@@ -13,8 +13,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -51,26 +49,12 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 	return pg.Translate(err)
 }
 
-type adjudicationReads struct {
-	settings  pg.TenantSettings
-	unit      customers.Unit
-	model     catalog.ProductModel
-	contracts []warranty.Contract
-	history   []customers.ServiceRecord
-}
-
 func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error {
-	var r adjudicationReads
-	b := &pgx.Batch{}
-	pg.QueueSettings(b, &r.settings)
-	customers.QueueLoadUnit(b, tx.TenantID, tenants.Principal{TenantID: tx.TenantID}, c.UnitID, &r.unit)
-	catalog.QueueUnitModel(b, tx.TenantID, c.UnitID, &r.model)
-	warranty.QueueUnitContracts(b, tx.TenantID, c.UnitID, &r.contracts)
-	customers.QueueLoadHistory(b, tx.TenantID, c.UnitID, &r.history)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	r, err := warranty.LoadUnitRecords(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, c.UnitID)
+	if err != nil {
 		return err
 	}
-	cur := r.settings.Currency
+	cur := r.Settings.Currency
 	pol, err := loadPolicy(ctx, tx, cur)
 	if err != nil {
 		return err
@@ -109,18 +93,18 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 	}
 
 	// Purchase date vs registration.
-	if registered := r.unit.CreatedAt.In(r.settings.Location).Format(time.DateOnly); r.unit.PurchaseDate > registered {
-		flag("purchase_after_registration", -1, "the unit's purchase date "+r.unit.PurchaseDate+" is after its registration on "+registered)
+	if registered := r.Unit.CreatedAt.In(r.Settings.Location).Format(time.DateOnly); r.Unit.PurchaseDate > registered {
+		flag("purchase_after_registration", -1, "the unit's purchase date "+r.Unit.PurchaseDate+" is after its registration on "+registered)
 	}
 
 	// Serial vs model: the serial registered to another model too.
 	var serialElsewhere bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
-		tx.TenantID, r.unit.Serial, r.unit.ModelID).Scan(&serialElsewhere); err != nil {
+		tx.TenantID, r.Unit.Serial, r.Unit.ModelID).Scan(&serialElsewhere); err != nil {
 		return err
 	}
 	if serialElsewhere {
-		flag("serial_model_mismatch", -1, "serial "+r.unit.Serial+" is also registered to another model than "+r.model.ModelNumber)
+		flag("serial_model_mismatch", -1, "serial "+r.Unit.Serial+" is also registered to another model than "+r.Model.ModelNumber)
 	}
 
 	// Parts: fit and markup cap against the price list on the date.
@@ -130,7 +114,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 			ids = append(ids, l.PartID)
 		}
 	}
-	parts, err := loadParts(ctx, tx, r.unit.ModelID, ids)
+	parts, err := loadParts(ctx, tx, r.Unit.ModelID, ids)
 	if err != nil {
 		return err
 	}
@@ -148,7 +132,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 			case !ok:
 				flag("part_incompatible", i, "part "+l.PartID+" no longer exists")
 			case !p.fits:
-				flag("part_incompatible", i, "part "+p.number+" does not fit model "+r.model.ModelNumber)
+				flag("part_incompatible", i, "part "+p.number+" does not fit model "+r.Model.ModelNumber)
 			}
 			ql.Code, ql.PartCategory = p.number, p.category
 			list, listed := listPrices[l.PartID]
@@ -333,19 +317,19 @@ func partListPrices(ctx context.Context, tx pg.TenantTx, on string, ids []string
 
 // engineInput builds the engine's input from the unit's records. (The
 // warranty package's own converters are unexported; these mirror them.)
-func engineInput(r adjudicationReads, c Claim, quote entitlement.Quote) entitlement.Input {
-	purchase, _ := time.Parse(time.DateOnly, r.unit.PurchaseDate)
+func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entitlement.Input {
+	purchase, _ := time.Parse(time.DateOnly, r.Unit.PurchaseDate)
 	date, _ := time.Parse(time.DateOnly, c.OccurredOn)
-	in := entitlement.Input{Unit: warranty.EngineUnit(r.unit, r.model, purchase), Date: date, Quote: quote,
+	in := entitlement.Input{Unit: warranty.EngineUnit(r.Unit, r.Model, purchase), Date: date, Quote: quote,
 		RequestedRemedy: entitlement.RemedyRepair,
 		Fault:           entitlement.Fault{Cause: entitlement.Cause(c.Fault.Cause), PartCategories: c.Fault.PartCategories, Repairable: true}}
-	for _, ct := range r.contracts {
+	for _, ct := range r.Contracts {
 		if c.ContractID != nil && ct.ID != *c.ContractID && string(ct.Plan.Kind) == string(c.Kind) {
 			continue // the claim names its contract of this kind
 		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(ct))
 	}
-	for _, h := range r.history {
+	for _, h := range r.History {
 		if c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID {
 			continue // the repair this claim is for is not an earlier one
 		}

@@ -79,15 +79,8 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideReq
 	}
 	var out Entitlement
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		// Everything the decision reads about the unit, in one round trip.
-		var r decisionReads
-		b := &pgx.Batch{}
-		pg.QueueSettings(b, &r.settings)
-		customers.QueueLoadUnit(b, tx.TenantID, p, req.UnitID, &r.unit)
-		catalog.QueueUnitModel(b, tx.TenantID, req.UnitID, &r.model)
-		QueueUnitContracts(b, tx.TenantID, req.UnitID, &r.contracts)
-		customers.QueueLoadHistory(b, tx.TenantID, req.UnitID, &r.history)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		r, err := LoadUnitRecords(ctx, tx, p, req.UnitID)
+		if err != nil {
 			return err // not_found: absent, another tenant's or outside the key's scope
 		}
 		in, e, err := gatherDecision(ctx, tx, req, r, s.now())
@@ -105,25 +98,41 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideReq
 	return out, pg.Translate(err)
 }
 
-// decisionReads are the unit's records a decision rests on.
-type decisionReads struct {
-	settings  pg.TenantSettings
-	unit      customers.Unit
-	model     catalog.ProductModel
-	contracts []Contract
-	history   []customers.ServiceRecord
+// UnitRecords are the records an entitlement question about a unit rests
+// on: the tenant's settings, the unit, its model, contracts and service
+// history.
+type UnitRecords struct {
+	Settings  pg.TenantSettings
+	Unit      customers.Unit
+	Model     catalog.ProductModel
+	Contracts []Contract
+	History   []customers.ServiceRecord
+}
+
+// LoadUnitRecords reads a unit's records in one pipelined round trip, in
+// the caller's transaction; the unit is read in p's scope (not_found outside
+// it). Decisions and claim adjudication both start here.
+func LoadUnitRecords(ctx context.Context, tx pg.TenantTx, p tenants.Principal, unitID string) (UnitRecords, error) {
+	var r UnitRecords
+	b := &pgx.Batch{}
+	pg.QueueSettings(b, &r.Settings)
+	customers.QueueLoadUnit(b, tx.TenantID, p, unitID, &r.Unit)
+	catalog.QueueUnitModel(b, tx.TenantID, unitID, &r.Model)
+	QueueUnitContracts(b, tx.TenantID, unitID, &r.Contracts)
+	customers.QueueLoadHistory(b, tx.TenantID, unitID, &r.History)
+	return r, tx.SendBatch(ctx, b).Close()
 }
 
 // gatherDecision checks the request against the unit's records, prices the
 // work and builds the engine's input.
-func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r decisionReads, now time.Time) (entitlement.Input, Entitlement, error) {
+func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r UnitRecords, now time.Time) (entitlement.Input, Entitlement, error) {
 	var (
 		in  entitlement.Input
 		out Entitlement
 		v   tenants.Validation
 	)
-	unit, model, contracts, history := r.unit, r.model, r.contracts, r.history
-	today, currency := r.settings.Today(now), r.settings.Currency
+	unit, model, contracts, history := r.Unit, r.Model, r.Contracts, r.History
+	today, currency := r.Settings.Today(now), r.Settings.Currency
 	purchase, _ := time.Parse(time.DateOnly, unit.PurchaseDate)
 	on := req.On
 	switch {
