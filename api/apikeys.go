@@ -21,6 +21,7 @@ type APIKey struct {
 	Roles        []string   `json:"roles" example:"[\"dispatcher\"]"`
 	NodeID       *string    `json:"node_id,omitempty" doc:"Network node whose subtree the key is limited to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	StorefrontID *string    `json:"storefront_id,omitempty" doc:"Storefront the key acts for." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	TechnicianID *string    `json:"technician_id,omitempty" doc:"Technician the key acts as: it sees only the tickets assigned to them." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Status       string     `json:"status" enum:"active,expired,revoked" example:"active"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty" example:"2027-11-01T00:00:00+08:00"`
 	RevokedAt    *time.Time `json:"revoked_at,omitempty" example:"2026-12-01T10:00:00+08:00"`
@@ -41,7 +42,7 @@ func keyOf(k identity.APIKey) APIKey {
 		env = "test"
 	}
 	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Environment: env, Roles: k.Roles, NodeID: k.NodeID,
-		StorefrontID: k.StorefrontID, Status: k.Status(time.Now()), ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
+		StorefrontID: k.StorefrontID, TechnicianID: k.TechnicianID, Status: k.Status(time.Now()), ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
 		LastUsedAt: k.LastUsedAt, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt}
 }
 
@@ -56,6 +57,7 @@ type createAPIKeyInput struct {
 		Environment  string     `json:"environment,omitempty" enum:"live,test" default:"live" doc:"live keys start sn_live_, test keys sn_test_." example:"live"`
 		NodeID       string     `json:"node_id,omitempty" pattern:"^nod_[0-9a-z]{26}$" doc:"Required for node_manager and technician keys: limits the key to this node's subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 		StorefrontID string     `json:"storefront_id,omitempty" pattern:"^sfr_[0-9a-z]{26}$" doc:"Required for (and only for) storefront keys." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+		TechnicianID string     `json:"technician_id,omitempty" pattern:"^tec_[0-9a-z]{26}$" doc:"For technician keys: the technician the key acts as (its node defaults to theirs). A technician key sees only the tickets assigned to its technician; without one it sees none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 		ExpiresAt    *time.Time `json:"expires_at,omitempty" doc:"When the key stops working; never when absent." example:"2027-11-01T00:00:00+08:00"`
 	}
 }
@@ -96,7 +98,7 @@ func (s *Server) registerAPIKeys() {
 	}, func(ctx context.Context, in *createAPIKeyInput) (*createdAPIKeyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		k, err := s.deps.Identity.CreateAPIKey(ctx, p, identity.NewAPIKey{Name: in.Body.Name, Roles: in.Body.Roles,
-			Test: in.Body.Environment == "test", NodeID: in.Body.NodeID, StorefrontID: in.Body.StorefrontID, ExpiresAt: in.Body.ExpiresAt})
+			Test: in.Body.Environment == "test", NodeID: in.Body.NodeID, StorefrontID: in.Body.StorefrontID, TechnicianID: in.Body.TechnicianID, ExpiresAt: in.Body.ExpiresAt})
 		if err != nil {
 			return nil, err
 		}

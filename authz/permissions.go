@@ -57,6 +57,30 @@ const (
 	PayoutsWrite Permission = "payouts.write"
 	// Webhook endpoints and deliveries (storefront keys: their own).
 	WebhooksManage Permission = "webhooks.manage"
+	// Service tickets. Storefront keys see and open only theirs; node-scoped
+	// keys see their subtree's; technician keys only the tickets assigned to
+	// them.
+	TicketsRead   Permission = "tickets.read"
+	TicketsCreate Permission = "tickets.create"
+	// Call-center work: intake completion, triage, remote guidance,
+	// callbacks, reopening.
+	TicketsTriage Permission = "tickets.triage"
+	// Dispatching to nodes and technicians, overrides and reassignment.
+	TicketsDispatch Permission = "tickets.dispatch"
+	// Field work: accept/reject, appointments, check-in, diagnosis, parts,
+	// carry-in, completion and sign-off.
+	TicketsWork   Permission = "tickets.work"
+	TicketsCancel Permission = "tickets.cancel"
+	// The tenant's SLA policy and the reconciliation findings.
+	SLARead  Permission = "sla.read"
+	SLAWrite Permission = "sla.write"
+	// Node parts stock and loaner units.
+	StockRead  Permission = "stock.read"
+	StockWrite Permission = "stock.write"
+	// Complaints against tickets, nodes and technicians.
+	ComplaintsRead    Permission = "complaints.read"
+	ComplaintsFile    Permission = "complaints.file"
+	ComplaintsResolve Permission = "complaints.resolve"
 )
 
 // Permissions lists every tenant permission.
@@ -67,4 +91,6 @@ var Permissions = []Permission{
 	ContractsRead, ContractsWrite, EntitlementsDecide,
 	ClaimsRead, ClaimsSubmit, ClaimsReview, SwapsRead, SwapsRequest, SwapsApprove, PayoutsRead, PayoutsWrite,
 	WebhooksManage,
+	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
+	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
 }

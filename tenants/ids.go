@@ -34,6 +34,10 @@ const (
 	PrefixSwap           = "swp"
 	PrefixWebhook        = "whk"
 	PrefixDelivery       = "dlv"
+	PrefixTicket         = "tkt"
+	PrefixStockMove      = "stm"
+	PrefixLoaner         = "lnr"
+	PrefixComplaint      = "cmp"
 )
 
 // NewID returns a fresh ID with the given prefix.

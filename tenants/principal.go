@@ -20,6 +20,9 @@ type Principal struct {
 	NodeID string
 	// StorefrontID, when set, restricts the principal to its storefront's objects.
 	StorefrontID string
+	// TechnicianID, when set, is the technician a technician key acts as:
+	// it sees only the tickets assigned to it.
+	TechnicianID string
 }
 
 // HasRole reports whether the principal carries role.

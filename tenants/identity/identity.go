@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ const (
 func init() {
 	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
 	pg.RegisterConstraint("api_keys_storefront_fkey", "body.storefront_id", "no storefront with this id in the tenant")
+	pg.RegisterConstraint("api_keys_technician_fkey", "body.technician_id", "no technician with this id in the tenant")
 	pg.RegisterConstraint("api_keys_node_fkey", "body.node_id", "no node with this id in the tenant")
 }
 
@@ -88,6 +90,7 @@ type APIKey struct {
 	Roles        []string   `db:"roles"`
 	NodeID       *string    `db:"node_id"`
 	StorefrontID *string    `db:"storefront_id"`
+	TechnicianID *string    `db:"technician_id"`
 	ExpiresAt    *time.Time `db:"expires_at"`
 	RevokedAt    *time.Time `db:"revoked_at"`
 	LastUsedAt   *time.Time `db:"last_used_at"`
@@ -119,12 +122,15 @@ type NewAPIKey struct {
 	Test         bool
 	NodeID       string
 	StorefrontID string
+	// TechnicianID binds a technician key to the technician it acts as; its
+	// node defaults to the technician's.
+	TechnicianID string
 	ExpiresAt    *time.Time
 }
 
 const tenantColumns = `id, name, slug, time_zone, currency, status, version, created_at, updated_at`
 
-const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, expires_at, revoked_at, last_used_at, created_by, created_at`
+const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, technician_id, expires_at, revoked_at, last_used_at, created_by, created_at`
 
 // CreateTenant creates a tenant and its first tenant_admin key in one
 // transaction, with tenant.created and api_key.created events. A taken slug
@@ -300,8 +306,12 @@ func (s *Service) validateNewKey(in NewAPIKey) error {
 	case !storefront && in.StorefrontID != "":
 		return tenants.Invalid("body.storefront_id", "only a storefront key is bound to a storefront", in.StorefrontID)
 	}
-	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || slices.Contains(in.Roles, tenants.RoleTechnician)
-	if scoped && in.NodeID == "" {
+	technician := slices.Contains(in.Roles, tenants.RoleTechnician)
+	if in.TechnicianID != "" && !technician {
+		return tenants.Invalid("body.technician_id", "only a technician key acts as a technician", in.TechnicianID)
+	}
+	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || technician
+	if scoped && in.NodeID == "" && in.TechnicianID == "" {
 		return tenants.Invalid("body.node_id", "required for node_manager and technician keys: the node whose subtree the key may see", nil)
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
@@ -311,13 +321,33 @@ func (s *Service) validateNewKey(in NewAPIKey) error {
 }
 
 func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, actor string) (CreatedKey, error) {
+	if in.TechnicianID != "" {
+		// The technician's node must be the key's node or lie under it.
+		var techNode string
+		var inside bool
+		err := tx.QueryRow(ctx, `SELECT t.node_id, $3 = '' OR n.path <@ (SELECT path FROM nodes WHERE tenant_id = $1 AND id = $3)
+			FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
+			WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, in.TechnicianID, in.NodeID).Scan(&techNode, &inside)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return CreatedKey{}, tenants.Invalid("body.technician_id", "no technician with this id in the tenant", in.TechnicianID)
+		}
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		if !inside {
+			return CreatedKey{}, tenants.Invalid("body.technician_id", "the technician works outside the key's node subtree", in.TechnicianID)
+		}
+		if in.NodeID == "" {
+			in.NodeID = techNode
+		}
+	}
 	secret, display, hash := newSecret(!in.Test)
 	id := tenants.NewID(tenants.PrefixAPIKey)
 	rows, err := tx.Query(ctx, `
-		INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, live, roles, node_id, storefront_id, expires_at, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''), $10, $11)
+		INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, live, roles, node_id, storefront_id, technician_id, expires_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''), NULLIF($10, ''), $11, $12)
 		RETURNING `+keyColumns,
-		tx.TenantID, id, in.Name, display, hash, !in.Test, in.Roles, in.NodeID, in.StorefrontID, in.ExpiresAt, actor)
+		tx.TenantID, id, in.Name, display, hash, !in.Test, in.Roles, in.NodeID, in.StorefrontID, in.TechnicianID, in.ExpiresAt, actor)
 	if err != nil {
 		return CreatedKey{}, err
 	}
@@ -460,10 +490,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Prin
 		var k APIKey
 		var tenantStatus string
 		err := tx.QueryRow(ctx, `
-			SELECT k.tenant_id, k.id, k.live, k.roles, k.node_id, k.storefront_id, k.expires_at, k.revoked_at, k.last_used_at, t.status
+			SELECT k.tenant_id, k.id, k.live, k.roles, k.node_id, k.storefront_id, k.technician_id, k.expires_at, k.revoked_at, k.last_used_at, t.status
 			FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 			WHERE k.secret_hash = $1`, hash).
-			Scan(&k.TenantID, &k.ID, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &tenantStatus)
+			Scan(&k.TenantID, &k.ID, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &tenantStatus)
 		if err == pgx.ErrNoRows {
 			return errBadKey("unknown API key")
 		}
@@ -480,7 +510,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Prin
 			return errBadKey("tenant suspended")
 		}
 		p = tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
-			NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID)}
+			NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID)}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
 			if err := pg.SetTenant(ctx, tx, k.TenantID); err != nil {
 				return err
