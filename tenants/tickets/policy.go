@@ -1,0 +1,104 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+)
+
+// SLAPolicy is the tenant's service-level policy, in minutes, with the
+// seeds' defaults when the tenant has not set one.
+type SLAPolicy struct {
+	RouteMinutes             int       `json:"route_minutes" minimum:"1" maximum:"10080" doc:"Route a new ticket to a node within this many minutes." example:"5"`
+	FirstContactMinutes      int       `json:"first_contact_minutes" minimum:"1" maximum:"10080" doc:"First contact with the customer (an agreed appointment) within this many minutes of intake." example:"120"`
+	ResponseMinutes          int       `json:"response_minutes" minimum:"1" maximum:"43200" doc:"Respond (technician on site, or remote guidance given) within this many minutes of intake." example:"1440"`
+	CompletionMinutes        int       `json:"completion_minutes" minimum:"1" maximum:"43200" doc:"Complete the repair within this many minutes of intake." example:"4320"`
+	CallbackMinutes          int       `json:"callback_minutes" minimum:"1" maximum:"43200" doc:"Call the customer back within this many minutes of completion." example:"4320"`
+	GuidanceCallbackMinutes  int       `json:"guidance_callback_minutes" minimum:"1" maximum:"10080" doc:"Call back this many minutes after remote guidance that resolved the fault." example:"120"`
+	ObserveCallbackMinutes   int       `json:"observe_callback_minutes" minimum:"1" maximum:"10080" doc:"Call back this many minutes after an \"observe\" instruction." example:"30"`
+	UncertainCallbackMinutes int       `json:"uncertain_callback_minutes" minimum:"1" maximum:"10080" doc:"Call back this many minutes after a fix the technician was not sure of." example:"180"`
+	EscalationMinutes        int       `json:"escalation_minutes" minimum:"1" maximum:"10080" doc:"A breach still open after this many minutes escalates one level further (dispatcher, node manager, brand)." example:"60"`
+	UnreachableCloseAfter    int       `json:"unreachable_close_after" minimum:"0" maximum:"10" doc:"Close a ticket after this many callbacks that found the customer unreachable (0: never)." example:"3"`
+	RepeatFreeMonths         int       `json:"repeat_free_months" minimum:"0" maximum:"60" doc:"A fault again within this many months of a paid repair is repaired free (unless human or natural cause)." example:"12"`
+	RepeatFreeMonthsWasher   int       `json:"repeat_free_months_washer" minimum:"0" maximum:"60" doc:"The same for washers." example:"24"`
+	Version                  int       `json:"version" readOnly:"true" doc:"Policy version; 0 while the defaults apply." example:"1"`
+	UpdatedAt                time.Time `json:"updated_at,omitzero" readOnly:"true" doc:"When the policy last changed." example:"2026-11-30T08:00:00Z"`
+}
+
+// DefaultSLAPolicy is the policy of a tenant that has not set one.
+var DefaultSLAPolicy = SLAPolicy{
+	RouteMinutes: 5, FirstContactMinutes: 120, ResponseMinutes: 1440, CompletionMinutes: 4320,
+	CallbackMinutes: 4320, GuidanceCallbackMinutes: 120, ObserveCallbackMinutes: 30, UncertainCallbackMinutes: 180,
+	EscalationMinutes: 60, UnreachableCloseAfter: 3, RepeatFreeMonths: 12, RepeatFreeMonthsWasher: 24,
+}
+
+const slaPolicyColumns = `route_minutes, first_contact_minutes, response_minutes, completion_minutes, callback_minutes,
+	guidance_callback_minutes, observe_callback_minutes, uncertain_callback_minutes, escalation_minutes,
+	unreachable_close_after, repeat_free_months, repeat_free_months_washer, version, updated_at`
+
+func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
+	var p SLAPolicy
+	err := row.Scan(&p.RouteMinutes, &p.FirstContactMinutes, &p.ResponseMinutes, &p.CompletionMinutes, &p.CallbackMinutes,
+		&p.GuidanceCallbackMinutes, &p.ObserveCallbackMinutes, &p.UncertainCallbackMinutes, &p.EscalationMinutes,
+		&p.UnreachableCloseAfter, &p.RepeatFreeMonths, &p.RepeatFreeMonthsWasher, &p.Version, &p.UpdatedAt)
+	return p, err
+}
+
+// LoadSLAPolicy reads the tenant's SLA policy inside tx (defaults when unset).
+func LoadSLAPolicy(ctx context.Context, tx pg.TenantTx) (SLAPolicy, error) {
+	p, err := scanSLAPolicy(tx.QueryRow(ctx, `SELECT `+slaPolicyColumns+` FROM sla_policies WHERE tenant_id = $1`, tx.TenantID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DefaultSLAPolicy, nil
+	}
+	return p, err
+}
+
+func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
+
+// SLA names a running deadline. The ticket row holds each one's due time
+// while it runs (route_due_at, first_contact_due_at, response_due_at,
+// completion_due_at, callback_due_at) and clears it when it is met.
+type SLA string
+
+// The SLAs a ticket runs.
+const (
+	SLARoute        SLA = "route"
+	SLAFirstContact SLA = "first_contact"
+	SLAResponse     SLA = "response"
+	SLACompletion   SLA = "completion"
+	SLACallback     SLA = "callback"
+)
+
+// SLAs lists every SLA.
+var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback}
+
+// Column is the ticket column holding the SLA's running deadline.
+func (s SLA) Column() string { return string(s) + "_due_at" }
+
+// Timer is an SLA timer: a River job scheduled at DueAt that checks whether
+// the ticket's deadline for SLA is still DueAt (not met, not moved) and, if
+// so, records a breach at Level and escalates.
+type Timer struct {
+	TenantID string
+	TicketID string
+	SLA      SLA
+	DueAt    time.Time
+	// Level is the escalation level the breach records: 1 dispatcher,
+	// 2 node manager, 3 brand.
+	Level int
+}
+
+// EscalatedTo names who a breach at level is escalated to.
+func EscalatedTo(level int) string {
+	switch level {
+	case 1:
+		return "dispatcher"
+	case 2:
+		return "node_manager"
+	}
+	return "brand"
+}

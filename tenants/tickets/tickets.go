@@ -1,0 +1,80 @@
+// Package tickets owns service tickets from intake to callback: intake with
+// verification, triage and remote guidance, dispatch to nodes and
+// technicians, appointments, on-site work (diagnosis, entitlement and quote,
+// parts, carry-in with loaners, swap requests), completion with the service
+// promises' waivers, sign-off by a one-time code, follow-up callbacks, SLA
+// timers and daily reconciliation.
+//
+// Every action runs in one tenant transaction that locks the ticket, checks
+// the transition against the published table (Transitions), writes the
+// ticket, its timeline entries, the event (ticket.<action>) and any SLA timer
+// jobs together. Event data carries storefront_id (null when none).
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Service is the tickets context's entry point. Each exported method runs in
+// one tenant-scoped transaction.
+type Service struct {
+	DB  *pgxpool.Pool
+	Now func() time.Time
+	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
+	// batched River insert). Nil: no timers (unit tests of the state machine).
+	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
+	// Codes sends sign-off codes to customers. Nil: LogSender.
+	Codes CodeSender
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// CodeSender delivers a one-time sign-off code to the customer's phone.
+// Delivery is pluggable (SMS gateway, app push); the default logs that a
+// code was sent, never the code.
+type CodeSender interface {
+	SendSignoffCode(ctx context.Context, tenantID, ticketID, phone, code string) error
+}
+
+// State is where a ticket is in its life.
+type State string
+
+// Ticket states (DESIGN.md "Service tickets").
+const (
+	StateNew            State = "new"
+	StateNeedsInfo      State = "needs_info"
+	StateTriaged        State = "triaged"
+	StateRemoteGuidance State = "remote_guidance"
+	StateResolved       State = "resolved"
+	StateDispatched     State = "dispatched"
+	StateAssigned       State = "assigned"
+	StateScheduled      State = "scheduled"
+	StateOnSite         State = "on_site"
+	StateAwaitingParts  State = "awaiting_parts"
+	StateCarryIn        State = "carry_in"
+	StateReturned       State = "returned"
+	StateCompleted      State = "completed"
+	StateClosed         State = "closed"
+	StateReopened       State = "reopened"
+	StateCancelled      State = "cancelled"
+)
+
+// States lists every state in life order.
+var States = []State{StateNew, StateNeedsInfo, StateTriaged, StateRemoteGuidance, StateResolved, StateDispatched,
+	StateAssigned, StateScheduled, StateOnSite, StateAwaitingParts, StateCarryIn, StateReturned, StateCompleted,
+	StateClosed, StateReopened, StateCancelled}
+
+// Event types on the tenant feed: ticket.<action> for every action, plus
+// the timers' ticket.sla_breached.
+const (
+	TypeSLABreached = "ticket.sla_breached"
+)
