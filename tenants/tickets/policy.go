@@ -23,8 +23,6 @@ type SLAPolicy struct {
 	UncertainCallbackMinutes int       `json:"uncertain_callback_minutes" minimum:"1" maximum:"10080" doc:"Call back this many minutes after a fix the technician was not sure of." example:"180"`
 	EscalationMinutes        int       `json:"escalation_minutes" minimum:"1" maximum:"10080" doc:"A breach still open after this many minutes escalates one level further (dispatcher, node manager, brand)." example:"60"`
 	UnreachableCloseAfter    int       `json:"unreachable_close_after" minimum:"0" maximum:"10" doc:"Close a ticket after this many callbacks that found the customer unreachable (0: never)." example:"3"`
-	RepeatFreeMonths         int       `json:"repeat_free_months" minimum:"0" maximum:"60" doc:"A fault again within this many months of a paid repair is repaired free (unless human or natural cause)." example:"12"`
-	RepeatFreeMonthsWasher   int       `json:"repeat_free_months_washer" minimum:"0" maximum:"60" doc:"The same for washers." example:"24"`
 	Version                  int       `json:"version" readOnly:"true" doc:"Policy version; 0 while the defaults apply." example:"1"`
 	UpdatedAt                time.Time `json:"updated_at,omitzero" readOnly:"true" doc:"When the policy last changed." example:"2026-11-30T08:00:00Z"`
 }
@@ -33,18 +31,18 @@ type SLAPolicy struct {
 var DefaultSLAPolicy = SLAPolicy{
 	RouteMinutes: 5, FirstContactMinutes: 120, ResponseMinutes: 1440, CompletionMinutes: 4320,
 	CallbackMinutes: 4320, GuidanceCallbackMinutes: 120, ObserveCallbackMinutes: 30, UncertainCallbackMinutes: 180,
-	EscalationMinutes: 60, UnreachableCloseAfter: 3, RepeatFreeMonths: 12, RepeatFreeMonthsWasher: 24,
+	EscalationMinutes: 60, UnreachableCloseAfter: 3,
 }
 
 const slaPolicyColumns = `route_minutes, first_contact_minutes, response_minutes, completion_minutes, callback_minutes,
 	guidance_callback_minutes, observe_callback_minutes, uncertain_callback_minutes, escalation_minutes,
-	unreachable_close_after, repeat_free_months, repeat_free_months_washer, version, updated_at`
+	unreachable_close_after, version, updated_at`
 
 func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	var p SLAPolicy
 	err := row.Scan(&p.RouteMinutes, &p.FirstContactMinutes, &p.ResponseMinutes, &p.CompletionMinutes, &p.CallbackMinutes,
 		&p.GuidanceCallbackMinutes, &p.ObserveCallbackMinutes, &p.UncertainCallbackMinutes, &p.EscalationMinutes,
-		&p.UnreachableCloseAfter, &p.RepeatFreeMonths, &p.RepeatFreeMonthsWasher, &p.Version, &p.UpdatedAt)
+		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt)
 	return p, err
 }
 

@@ -25,9 +25,6 @@ CREATE TABLE sla_policies (
   escalation_minutes          int NOT NULL DEFAULT 60 CHECK (escalation_minutes BETWEEN 1 AND 10080),
   -- unreachable customers: close after this many unreachable callbacks (0: never)
   unreachable_close_after     int NOT NULL DEFAULT 3 CHECK (unreachable_close_after BETWEEN 0 AND 10),
-  -- a repeat fault within this many months of a paid repair is free
-  repeat_free_months          int NOT NULL DEFAULT 12 CHECK (repeat_free_months BETWEEN 0 AND 60),
-  repeat_free_months_washer   int NOT NULL DEFAULT 24 CHECK (repeat_free_months_washer BETWEEN 0 AND 60),
   version                     int NOT NULL DEFAULT 1,
   updated_at                  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id)
@@ -61,6 +58,9 @@ CREATE TABLE tickets (
   unit_id            text,
   model_id           text,
   category           text,
+  -- the unit as described at intake while it is not yet identified:
+  -- {model_id, serial, purchase_date}
+  unit_details       jsonb NOT NULL DEFAULT '{}',
   -- {name, phone} as given at intake
   contact            jsonb NOT NULL,
   -- {region_code, line, latitude, longitude}
