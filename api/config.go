@@ -76,6 +76,7 @@ func apiConfig(version string) huma.Config {
 		{Name: "Payouts", Description: "Compensation owed to customers (e.g. the no-reason repair plan's satisfaction payment), due in business days; a payout not made by its deadline is flagged missed and stays payable."},
 		{Name: "Holidays", Description: "The tenant's holiday calendar: business days (payout deadlines) are Monday to Friday in the tenant's time zone, less these days."},
 		{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."},
+		{Name: "Tickets", Description: "Service tickets from intake to callback: verification, triage and remote guidance, explained dispatch, appointments, on-site diagnosis with the entitlement decision and the price list, completion with the service promises' waivers, sign-off by one-time code, follow-up callbacks and SLA clocks."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

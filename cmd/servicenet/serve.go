@@ -28,6 +28,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -58,6 +59,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	swp := &swaps.Service{DB: db}
 	pay := &payouts.Service{DB: db}
 	whk := &webhooks.Service{DB: db}
+	tkt := &tickets.Service{DB: db, Codes: tickets.LogSender{Log: log}}
 	store := &idempotency.Store{DB: db}
 	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
@@ -113,7 +115,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

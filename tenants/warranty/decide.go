@@ -79,23 +79,30 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideReq
 	}
 	var out Entitlement
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		r, err := LoadUnitRecords(ctx, tx, p, req.UnitID)
-		if err != nil {
-			return err // not_found: absent, another tenant's or outside the key's scope
-		}
-		in, e, err := gatherDecision(ctx, tx, req, r, s.now())
-		if err != nil {
-			return err
-		}
-		d, err := entitlement.Decide(in)
-		if err != nil {
-			return err
-		}
-		e.Decision = d
-		out = e
-		return nil
+		var err error
+		out, err = DecideTx(ctx, tx, p, req, s.now())
+		return err
 	})
 	return out, pg.Translate(err)
+}
+
+// DecideTx answers req inside the caller's transaction: service tickets
+// store the decision they show before any charge.
+func DecideTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req DecideRequest, now time.Time) (Entitlement, error) {
+	r, err := LoadUnitRecords(ctx, tx, p, req.UnitID)
+	if err != nil {
+		return Entitlement{}, err // not_found: absent, another tenant's or outside the key's scope
+	}
+	in, e, err := gatherDecision(ctx, tx, req, r, now)
+	if err != nil {
+		return Entitlement{}, err
+	}
+	d, err := entitlement.Decide(in)
+	if err != nil {
+		return Entitlement{}, err
+	}
+	e.Decision = d
+	return e, nil
 }
 
 // UnitRecords are the records an entitlement question about a unit rests

@@ -1,0 +1,335 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// TicketIDParam is the ticket path parameter.
+type TicketIDParam struct {
+	TicketID string `path:"ticket_id" maxLength:"64" doc:"Ticket ID." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+}
+
+type ticketOutput struct {
+	ETag string `header:"ETag" doc:"The ticket's version; send it in If-Match to act on it."`
+	Body tickets.Ticket
+}
+
+type openedTicketOutput struct {
+	Location string `header:"Location"`
+	ETag     string `header:"ETag"`
+	Body     tickets.Ticket
+}
+
+type ticketActionInput[B any] struct {
+	TicketIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since."`
+	Body    B
+}
+
+type listTicketsInput struct {
+	PageParams
+	State            []string `query:"state,explode" maxItems:"16" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
+	NodeID           string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
+	TechnicianID     string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
+	CustomerID       string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
+	UnitID           string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
+	Unassigned       bool     `query:"unassigned" doc:"Only tickets no technician has yet (new, triaged, dispatched, reopened): the dispatcher's queue."`
+	Day              string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
+	DueWithinMinutes int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
+}
+
+type ticketList struct {
+	Data       []tickets.Ticket `json:"data"`
+	NextCursor string           `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
+}
+
+type listTicketsOutput struct{ Body ticketList }
+
+type timelineOutput struct {
+	Body struct {
+		Data []tickets.TimelineEntry `json:"data"`
+	}
+}
+
+type appointmentsOutput struct {
+	Body struct {
+		Data []tickets.AppointmentEntry `json:"data"`
+	}
+}
+
+type transitionsOutput struct {
+	Body struct {
+		State tickets.State        `json:"state" doc:"The ticket's state now."`
+		Data  []tickets.Transition `json:"data" doc:"The actions allowed now."`
+	}
+}
+
+type transitionTableOutput struct {
+	Body struct {
+		States []tickets.State      `json:"states" doc:"Every ticket state."`
+		Data   []tickets.Transition `json:"data" doc:"Every action with the states it may be taken from and leads to."`
+	}
+}
+
+func ticketOut(t tickets.Ticket, err error) (*ticketOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &ticketOutput{ETag: etag(t.Version), Body: t}, nil
+}
+
+// registerTicketAction registers POST /v1/tickets/{ticket_id}/<path>.
+func registerTicketAction[B any](s *Server, perm authz.Permission, id, path, summary, desc string,
+	call func(ctx context.Context, p tenants.Principal, ticketID string, body B, ifVersion int) (tickets.Ticket, error)) {
+	register(s, perm, huma.Operation{
+		OperationID: id, Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/" + path,
+		Summary: summary, Tags: []string{"Tickets"},
+		Description: desc + " An action the ticket's state does not allow is 409 naming the state and the allowed actions " +
+			"(GET .../transitions).",
+		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+	}, func(ctx context.Context, in *ticketActionInput[B]) (*ticketOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return ticketOut(call(ctx, p, in.TicketID, in.Body, v))
+	})
+}
+
+func (s *Server) registerTickets() {
+	tags := []string{"Tickets"}
+	svc := func() *tickets.Service { return s.deps.Tickets }
+
+	register(s, authz.TicketsCreate, huma.Operation{
+		OperationID: "openTicket", Method: http.MethodPost, Path: "/v1/tickets",
+		Summary: "Open a service ticket", Tags: tags,
+		Description: "Takes in a fault report or service request from the hotline, web, app, a storefront or a device " +
+			"alarm. The customer is found by phone (or created), the unit by unit_id or by model and serial (registered " +
+			"with its purchase date when unknown). A complete intake is `new` and its SLA clocks start (route, first " +
+			"contact, response, completion); missing or inconsistent information (no model, an unknown region code, a " +
+			"purchase date after today, a serial registered to another model, no symptom) sends it to `needs_info` with " +
+			"the verification to do, never a rejection. Malformed input (a bad phone, a window in the past or inverted) " +
+			"is 422 naming the field. Every ticket gets a human-readable number.",
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusNotFound},
+		MaxBodyBytes: 64 << 10,
+	}, func(ctx context.Context, in *struct{ Body tickets.NewTicket }) (*openedTicketOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t, err := svc().Open(ctx, p, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &openedTicketOutput{Location: "/v1/tickets/" + t.ID, ETag: etag(t.Version), Body: t}, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "listTickets", Method: http.MethodGet, Path: "/v1/tickets",
+		Summary: "List tickets", Tags: tags,
+		Description: "Tickets oldest first, filtered; each role's view is a filter. A technician key sees only its own " +
+			"jobs (add day for the day's jobs); a node-scoped key its subtree's queue; storefront keys their own tickets; " +
+			"dispatchers use unassigned=true and due_within_minutes for unassigned and at-risk tickets.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listTicketsInput) (*listTicketsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		ts, next, err := svc().List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
+			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
+			DueWithinMinutes: in.DueWithinMinutes, Limit: in.limit(), Cursor: in.Cursor})
+		if err != nil {
+			return nil, err
+		}
+		return &listTicketsOutput{Body: ticketList{Data: ts, NextCursor: next}}, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "getTicketTransitionTable", Method: http.MethodGet, Path: "/v1/tickets/transitions",
+		Summary: "The ticket state machine", Tags: tags,
+		Description: "The published transition table: every action, the states it may be taken from and lead to, and " +
+			"the permission it needs. Every action endpoint enforces it.",
+	}, func(ctx context.Context, _ *struct{}) (*transitionTableOutput, error) {
+		out := &transitionTableOutput{}
+		out.Body.States, out.Body.Data = tickets.States, tickets.Transitions
+		return out, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "getTicket", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}",
+		Summary: "Get a ticket", Tags: tags,
+		Description: "A ticket with its triage, dispatch decision, appointment, diagnosis, entitlement decision, charges, " +
+			"sign-off, follow-up and running SLA deadlines. Tickets outside the key's scope are 404.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *TicketIDParam) (*ticketOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return ticketOut(svc().Get(ctx, p, in.TicketID))
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "getTicketTimeline", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}/timeline",
+		Summary: "A ticket's timeline", Tags: tags,
+		Description: "Everything that happened to the ticket, oldest first: who, when, what (state changes, decisions, " +
+			"SLA breaches).",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *TicketIDParam) (*timelineOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		es, err := svc().Timeline(ctx, p, in.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		out := &timelineOutput{}
+		out.Body.Data = es
+		return out, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "listTicketAppointments", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}/appointments",
+		Summary: "A ticket's appointment history", Tags: tags,
+		Description: "Every window agreed with the customer, oldest first, with the reason each reschedule happened.",
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *TicketIDParam) (*appointmentsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		es, err := svc().Appointments(ctx, p, in.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		out := &appointmentsOutput{}
+		out.Body.Data = es
+		return out, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "listTicketTransitions", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}/transitions",
+		Summary: "What a ticket allows now", Tags: tags,
+		Description: "The actions the ticket's current state allows, with their endpoints and permissions.",
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *TicketIDParam) (*transitionsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t, trs, err := svc().AllowedNow(ctx, p, in.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		out := &transitionsOutput{}
+		out.Body.State = t.State
+		out.Body.Data = trs
+		if out.Body.Data == nil {
+			out.Body.Data = []tickets.Transition{}
+		}
+		return out, nil
+	})
+
+	t := svc
+	registerTicketAction(s, authz.TicketsTriage, "provideTicketInfo", "info", "Complete or correct the intake",
+		"Replaces the given intake fields (contact, address, unit, fault, preferred window) and identifies the ticket "+
+			"again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.IntakeUpdate, v int) (tickets.Ticket, error) {
+			return t().ProvideInfo(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsTriage, "triageTicket", "triage", "Triage a ticket",
+		"Decides remote guidance, on-site or carry-in. Remote goes to remote_guidance (instructions required). On-site and "+
+			"carry-in are dispatched at once: the decision lists every node and technician considered with its score "+
+			"breakdown or the rule that excluded it; when nobody can take it the ticket stays triaged with the reason.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.TriageInput, v int) (tickets.Ticket, error) {
+			return t().Triage(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsTriage, "recordTicketGuidance", "guidance", "Record remote guidance's outcome",
+		"resolved: the ticket is resolved and the callback is due in 2 hours; observe: the callback is due in 30 minutes; "+
+			"failed: the ticket is dispatched for a visit.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.GuidanceInput, v int) (tickets.Ticket, error) {
+			return t().RecordGuidance(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsDispatch, "dispatchTicket", "dispatch", "Dispatch a ticket",
+		"Dispatches (again) by the scoring rules, or to the node and technician you name (an override: reason required, "+
+			"recorded with who made it). A node or technician the rules exclude is 422 naming the rule.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.DispatchInput, v int) (tickets.Ticket, error) {
+			return t().Dispatch(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsDispatch, "assignTicket", "assign", "Assign a technician",
+		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.AssignInput, v int) (tickets.Ticket, error) {
+			return t().Assign(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "acceptTicket", "accept", "Accept a job",
+		"The proposed technician accepts (a technician key accepts for itself), or the node accepts for one of its technicians.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.AcceptInput, v int) (tickets.Ticket, error) {
+			return t().Accept(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "rejectTicket", "reject", "Reject a job",
+		"A technician (or the node) rejects the job with a reason code; the ticket is re-dispatched at once without them.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.RejectInput, v int) (tickets.Ticket, error) {
+			return t().Reject(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "scheduleTicket", "schedule", "Agree an appointment",
+		"Records the window agreed with the customer (the first contact). A window in the past or inverted is 422.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.ScheduleInput, v int) (tickets.Ticket, error) {
+			return t().Schedule(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
+		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.RescheduleInput, v int) (tickets.Ticket, error) {
+			return t().Reschedule(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "checkInTicket", "check-in", "Check in on site",
+		"Records the arrival and classifies it against the window start: early (5 or more minutes early, the standard), "+
+			"on_time, late (up to 15 minutes) or very_late. Any late arrival waives the service's charges at completion.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.CheckInInput, v int) (tickets.Ticket, error) {
+			return t().CheckIn(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "diagnoseTicket", "diagnose", "Record the diagnosis",
+		"Records the fault cause and codes, prices the work with the price list in effect (a stored quote) and stores the "+
+			"entitlement engine's decision: both are shown to the customer before any charge.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.DiagnoseInput, v int) (tickets.Ticket, error) {
+			return t().Diagnose(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "completeTicket", "complete", "Complete the service",
+		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+
+			"waivers (late arrival, repeat visit, repeat fault within a year or two for washers, price list not shown). The "+
+			"repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix).",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.CompleteInput, v int) (tickets.Ticket, error) {
+			return t().Complete(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "signOffTicket", "sign-off", "Customer sign-off",
+		"The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on "+
+			"body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.SignOffInput, v int) (tickets.Ticket, error) {
+			return t().SignOff(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsTriage, "recordTicketCallback", "callback", "Record a follow-up callback",
+		"satisfied closes the ticket; unsatisfied reopens and re-dispatches it; unreachable waits for another try, and the "+
+			"tenant's rule closes it after enough unreachable tries.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.CallbackInput, v int) (tickets.Ticket, error) {
+			return t().RecordCallback(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsTriage, "reopenTicket", "reopen", "Reopen a ticket",
+		"Reopens a completed, resolved or closed ticket to serve it again (a complaint, a repeat fault); dispatch it next.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.ReopenInput, v int) (tickets.Ticket, error) {
+			return t().Reopen(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsCancel, "cancelTicket", "cancel", "Cancel a ticket",
+		"Cancels an open ticket with a reason; its SLA clocks stop. A storefront key cancels only its own tickets.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.CancelInput, v int) (tickets.Ticket, error) {
+			return t().Cancel(ctx, p, id, b, v)
+		})
+
+	register(s, authz.TicketsWork, huma.Operation{
+		OperationID: "sendTicketSignoffCode", Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/sign-off/code",
+		Summary: "Send the sign-off code", Tags: tags,
+		Description: "Sends the customer a fresh six-digit one-time code (valid 15 minutes, five attempts) to the ticket's " +
+			"phone; only its hash is stored and the code is never returned.",
+		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+	}, func(ctx context.Context, in *struct {
+		TicketIDParam
+		IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since."`
+	}) (*ticketOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return ticketOut(svc().SendSignoffCode(ctx, p, in.TicketID, v))
+	})
+}

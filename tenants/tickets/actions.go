@@ -1,0 +1,443 @@
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/dispatch"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// TriageInput is the triage decision.
+type TriageInput struct {
+	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit); on_site: send a technician; carry_in: the unit is taken to the node." example:"on_site"`
+	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind to dispatch for; default from the mode and the ticket type." example:"repair"`
+	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
+	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
+	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage: the guidance given to the customer (required)." example:"请断电重启并清理排水泵过滤器"`
+}
+
+// Triage decides how the ticket is served. Remote tickets go to remote
+// guidance; on-site and carry-in tickets are dispatched at once by the
+// scoring rules (within the route SLA), or stay triaged with the reason when
+// no node can take them.
+func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in TriageInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActTriage, func(c *change) error {
+		t := c.T
+		tr := Triage{Mode: in.Mode, ServiceKind: in.ServiceKind, RequiredLevel: in.RequiredLevel, HardFault: in.HardFault}
+		if tr.ServiceKind == "" {
+			tr.ServiceKind = defaultKind(in.Mode, t.Type)
+		}
+		if tr.RequiredLevel == 0 {
+			tr.RequiredLevel = 1
+			if tr.HardFault {
+				tr.RequiredLevel = 3
+			}
+		}
+		t.Triage = &tr
+		c.data["mode"] = tr.Mode
+		if in.Mode == "remote" {
+			if in.Instructions == "" {
+				return tenants.Invalid("body.instructions", "required for remote triage: the guidance given to the customer", nil)
+			}
+			t.Guidance = &Guidance{Instructions: in.Instructions}
+			c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
+			c.moveTo(StateRemoteGuidance, "", map[string]any{"instructions": in.Instructions})
+			c.meetSLA(SLARoute, SLAResponse, SLAFirstContact)
+			return nil
+		}
+		if t.Category == nil {
+			return tenants.Invalid("body.mode", "an on-site or carry-in ticket needs the product model: provide it (POST .../info) or triage remote", in.Mode)
+		}
+		c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
+		return c.dispatch(ctx, dispatchOrder{})
+	})
+}
+
+func defaultKind(mode, ticketType string) string {
+	switch {
+	case mode == "remote":
+		return "remote"
+	case mode == "carry_in":
+		return "carry_in"
+	case ticketType == "install" || ticketType == "maintenance":
+		return ticketType
+	}
+	return "repair"
+}
+
+// dispatchRecord is what the ticket keeps of its dispatch: the last
+// decision, the override that made it, and who rejected the job before.
+type dispatchRecord struct {
+	Decision            dispatch.Decision `json:"decision"`
+	Override            *Override         `json:"override,omitempty"`
+	RejectedNodes       []string          `json:"rejected_nodes"`
+	RejectedTechnicians []string          `json:"rejected_technicians"`
+}
+
+// Override is a manual dispatch: who chose and why.
+type Override struct {
+	By     string `json:"by" doc:"The key that overrode the scoring." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Reason string `json:"reason" doc:"Why." example:"customer asked for the same technician as last time"`
+}
+
+type dispatchOrder struct {
+	nodeID, technicianID, reason string
+}
+
+func (c *change) dispatchRecord() dispatchRecord {
+	var r dispatchRecord
+	if len(c.T.Dispatch) > 0 {
+		_ = json.Unmarshal(c.T.Dispatch, &r)
+	}
+	if r.RejectedNodes == nil {
+		r.RejectedNodes = []string{}
+	}
+	if r.RejectedTechnicians == nil {
+		r.RejectedTechnicians = []string{}
+	}
+	return r
+}
+
+// dispatch asks the dispatch rules for a node and technician and moves the
+// ticket to dispatched, or leaves it triaged with the reason when nobody
+// can take it (the route SLA keeps running and escalates).
+func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
+	t := c.T
+	rec := c.dispatchRecord()
+	req := dispatch.Request{RegionCode: t.Address.RegionCode, Latitude: t.Address.Latitude, Longitude: t.Address.Longitude,
+		Category: deref(t.Category), ServiceKind: t.Triage.ServiceKind, RequiredLevel: t.Triage.RequiredLevel,
+		HardFault: t.Triage.HardFault, ExcludeNodes: rec.RejectedNodes, ExcludeTechnicians: rec.RejectedTechnicians,
+		NodeID: o.nodeID, TechnicianID: o.technicianID}
+	if t.PreferredWindow != nil {
+		req.WindowStart, req.WindowEnd = &t.PreferredWindow.Start, &t.PreferredWindow.End
+	}
+	if c.p.NodeID != "" {
+		sc, err := network.ResolveScope(ctx, c.tx, c.p)
+		if err != nil {
+			return err
+		}
+		req.ScopePath = sc.Path()
+	}
+	d, err := dispatch.Decide(ctx, c.tx, c.now, req)
+	if err != nil {
+		return err
+	}
+	rec.Decision, rec.Override = d, nil
+	if o.nodeID != "" || o.technicianID != "" {
+		rec.Override = &Override{By: c.p.Subject(), Reason: o.reason}
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	t.Dispatch = b
+	detail := map[string]any{"node_id": d.NodeID, "technician_id": d.TechnicianID, "reason": d.Reason}
+	if rec.Override != nil {
+		detail["override"] = rec.Override
+	}
+	if d.NodeID == "" {
+		t.NodeID, t.TechnicianID = nil, nil
+		if t.State != StateTriaged {
+			c.moveTo(StateTriaged, d.Reason, detail)
+		} else {
+			c.note(d.Reason, detail)
+			t.StateReason = &d.Reason
+		}
+		c.data["dispatch_failed"] = true
+		return nil
+	}
+	t.NodeID = &d.NodeID
+	t.TechnicianID = nil
+	if d.TechnicianID != "" {
+		t.TechnicianID = &d.TechnicianID
+	}
+	t.DispatchCount++
+	c.moveTo(StateDispatched, d.Reason, detail)
+	c.meetSLA(SLARoute)
+	c.data["dispatch"] = detail
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// GuidanceInput is remote guidance's outcome.
+type GuidanceInput struct {
+	Outcome string `json:"outcome" enum:"resolved,observe,failed" doc:"resolved: the fault is gone (callback after 2 h); observe: the customer watches it (callback after 30 min); failed: a visit is needed (dispatched now)." example:"resolved"`
+	Notes   string `json:"notes,omitempty" maxLength:"2000" doc:"What happened." example:"客户按指导清理过滤器后恢复正常"`
+}
+
+// RecordGuidance records remote guidance's outcome.
+func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id string, in GuidanceInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActGuidance, func(c *change) error {
+		t := c.T
+		now := c.now
+		if t.Guidance == nil {
+			t.Guidance = &Guidance{}
+		}
+		t.Guidance.Outcome, t.Guidance.RecordedAt = in.Outcome, &now
+		c.data["outcome"] = in.Outcome
+		detail := map[string]any{"outcome": in.Outcome, "notes": in.Notes}
+		switch in.Outcome {
+		case "resolved":
+			c.meetSLA(SLACompletion)
+			c.moveTo(StateResolved, "", detail)
+			c.startSLA(SLACallback, minutes(c.policy.GuidanceCallbackMinutes))
+		case "observe":
+			c.note("observe: callback in "+itoa(c.policy.ObserveCallbackMinutes)+" minutes", detail)
+			c.startSLA(SLACallback, minutes(c.policy.ObserveCallbackMinutes))
+		default:
+			if t.Category == nil {
+				return tenants.Invalid("body.outcome", "a visit needs the product model: provide it (POST .../info) first", in.Outcome)
+			}
+			t.Triage.Mode, t.Triage.ServiceKind = "on_site", defaultKind("on_site", t.Type)
+			c.meetSLA(SLACallback)
+			c.note("guidance failed: a visit is needed", detail)
+			return c.dispatch(ctx, dispatchOrder{})
+		}
+		return nil
+	})
+}
+
+// DispatchInput is a manual dispatch.
+type DispatchInput struct {
+	NodeID       string `json:"node_id,omitempty" maxLength:"64" doc:"Dispatch to this node (an override: reason required). Absent: by the scoring rules." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID string `json:"technician_id,omitempty" maxLength:"64" doc:"Propose this technician of the node (an override)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why; required for an override." example:"customer asked for the same technician as last time"`
+}
+
+// Dispatch dispatches (again): by the scoring rules, or to a chosen node
+// and technician, recording who overrode the rules and why.
+func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
+	if (in.NodeID != "" || in.TechnicianID != "") && in.Reason == "" {
+		return Ticket{}, tenants.Invalid("body.reason", "required when choosing the node or technician yourself", nil)
+	}
+	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {
+		if c.T.Triage == nil || c.T.Triage.Mode == "remote" {
+			mode := "on_site"
+			if c.T.Triage != nil {
+				mode = "on_site"
+			}
+			c.T.Triage = &Triage{Mode: mode, ServiceKind: defaultKind(mode, c.T.Type), RequiredLevel: 1}
+		}
+		if c.T.Category == nil {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket has no product model: provide it before dispatching")
+		}
+		if err := c.dispatch(ctx, dispatchOrder{nodeID: in.NodeID, technicianID: in.TechnicianID, reason: in.Reason}); err != nil {
+			return err
+		}
+		if (in.NodeID != "" || in.TechnicianID != "") && c.T.NodeID == nil {
+			return tenants.Invalid("body.node_id", "cannot dispatch there: "+deref(c.T.StateReason), in.NodeID)
+		}
+		return nil
+	})
+}
+
+// AssignInput names the technician a node assigns.
+type AssignInput struct {
+	TechnicianID string `json:"technician_id" maxLength:"64" doc:"A technician of the ticket's node, active with a valid licence." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why this technician." example:"the proposed technician is on leave"`
+}
+
+// Assign lets the node (or a dispatcher) assign one of the node's
+// technicians, who then has the job.
+func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in AssignInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActAssign, func(c *change) error {
+		if err := checkTechnician(ctx, c, "body.technician_id", in.TechnicianID); err != nil {
+			return err
+		}
+		c.T.TechnicianID = &in.TechnicianID
+		c.moveTo(StateAssigned, in.Reason, map[string]any{"technician_id": in.TechnicianID})
+		return nil
+	})
+}
+
+// checkTechnician checks a technician belongs to the ticket's node and may
+// work: active, licence valid.
+func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
+	if !tenants.ValidID(tenants.PrefixTechnician, techID) {
+		return tenants.Invalid(loc, "no technician with this id at the ticket's node", techID)
+	}
+	_, today, err := c.tx.Today(ctx, c.now)
+	if err != nil {
+		return err
+	}
+	var status string
+	var valid bool
+	err = c.tx.QueryRow(ctx, `SELECT status, licence_expired_at IS NULL AND licence_expires_on IS NOT NULL AND licence_expires_on >= $4::date
+		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, c.tx.TenantID, techID, deref(c.T.NodeID), today).Scan(&status, &valid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return tenants.Invalid(loc, "no technician with this id at the ticket's node", techID)
+	case err != nil:
+		return err
+	case status != "active":
+		return tenants.Invalid(loc, "the technician is "+status, techID)
+	case !valid:
+		return tenants.Invalid(loc, "the technician has no valid service licence", techID)
+	}
+	return nil
+}
+
+// AcceptInput accepts a dispatched job.
+type AcceptInput struct {
+	TechnicianID string `json:"technician_id,omitempty" maxLength:"64" doc:"For a node accepting on a technician's behalf when none was proposed, or another of its technicians." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+}
+
+// Accept: the proposed technician (or the node for one of its
+// technicians) takes the job.
+func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in AcceptInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActAccept, func(c *change) error {
+		tech := in.TechnicianID
+		if p.TechnicianID != "" {
+			if tech != "" && tech != p.TechnicianID {
+				return tenants.Invalid("body.technician_id", "a technician accepts for themselves", tech)
+			}
+			tech = p.TechnicianID
+		}
+		if tech == "" {
+			tech = deref(c.T.TechnicianID)
+		}
+		if tech == "" {
+			return tenants.Invalid("body.technician_id", "no technician was proposed: name the one who takes the job", nil)
+		}
+		if err := checkTechnician(ctx, c, "body.technician_id", tech); err != nil {
+			return err
+		}
+		c.T.TechnicianID = &tech
+		c.moveTo(StateAssigned, "", map[string]any{"technician_id": tech})
+		return nil
+	})
+}
+
+// RejectInput rejects a job.
+type RejectInput struct {
+	ReasonCode string `json:"reason_code" enum:"no_capacity,no_skill,too_far,schedule_conflict,parts_unavailable,other" doc:"Why the job is rejected." example:"schedule_conflict"`
+	Note       string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"师傅当天已排满"`
+}
+
+// Reject: a technician rejects the job (the node may give it to another)
+// or a node rejects it; the ticket is re-dispatched without them.
+func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in RejectInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActReject, func(c *change) error {
+		rec := c.dispatchRecord()
+		detail := map[string]any{"reason_code": in.ReasonCode, "note": in.Note, "node_id": c.T.NodeID, "technician_id": c.T.TechnicianID}
+		if p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager) && c.T.TechnicianID != nil {
+			rec.RejectedTechnicians = append(rec.RejectedTechnicians, *c.T.TechnicianID)
+		} else if c.T.NodeID != nil {
+			rec.RejectedNodes = append(rec.RejectedNodes, *c.T.NodeID)
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		c.T.Dispatch = b
+		c.data["reason_code"] = in.ReasonCode
+		c.note("rejected: "+in.ReasonCode, detail)
+		return c.dispatch(ctx, dispatchOrder{})
+	})
+}
+
+// CancelInput cancels a ticket.
+type CancelInput struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why." example:"客户已自行解决"`
+}
+
+// Cancel cancels an open ticket; its running SLAs stop.
+func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in CancelInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActCancel, func(c *change) error {
+		now := c.now
+		c.T.CancelledAt = &now
+		c.meetSLA(SLAs...)
+		c.moveTo(StateCancelled, in.Reason, nil)
+		return nil
+	})
+}
+
+// ReopenInput reopens a finished ticket.
+type ReopenInput struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why." example:"complaint: the fault came back the next day"`
+}
+
+// Reopen reopens a completed, resolved or closed ticket to serve it again.
+func (s *Service) Reopen(ctx context.Context, p tenants.Principal, id string, in ReopenInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActReopen, func(c *change) error {
+		c.reopen(in.Reason)
+		return nil
+	})
+}
+
+// reopen makes a finished ticket workable again: a new visit, with the
+// last one's sign-off and charges kept on the timeline only.
+func (c *change) reopen(reason string) {
+	t := c.T
+	t.ReopenCount++
+	t.ClosedAt, t.CompletedAt = nil, nil
+	t.Signoff = Signoff{}
+	t.signoffHash, t.signoffAttempts = nil, 0
+	t.FollowUp = FollowUp{}
+	c.meetSLA(SLACallback)
+	c.moveTo(StateReopened, reason, nil)
+	c.startSLA(SLACompletion, minutes(c.policy.CompletionMinutes))
+	if t.Triage == nil || t.Triage.Mode == "remote" {
+		t.Triage = &Triage{Mode: "on_site", ServiceKind: defaultKind("on_site", t.Type), RequiredLevel: 1}
+	}
+}
+
+// CallbackInput is a follow-up callback's outcome.
+type CallbackInput struct {
+	Outcome string `json:"outcome" enum:"satisfied,unsatisfied,unreachable" doc:"satisfied closes the ticket; unsatisfied reopens and re-dispatches it; unreachable waits for another try (the tenant's rule closes it after enough tries)." example:"satisfied"`
+	Note    string `json:"note,omitempty" maxLength:"1000" doc:"What the customer said." example:"客户表示满意"`
+}
+
+// RecordCallback records a follow-up callback.
+func (s *Service) RecordCallback(ctx context.Context, p tenants.Principal, id string, in CallbackInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActCallback, func(c *change) error {
+		t := c.T
+		if _, err := c.tx.Exec(ctx, `INSERT INTO ticket_callbacks (tenant_id, ticket_id, seq, outcome, note, actor, at)
+			VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM ticket_callbacks WHERE tenant_id = $1 AND ticket_id = $2), $3, $4, $5, $6)`,
+			c.tx.TenantID, t.ID, in.Outcome, nullIfEmpty(in.Note), c.p.Subject(), c.now); err != nil {
+			return err
+		}
+		outcome := in.Outcome
+		t.FollowUp.Outcome = &outcome
+		c.data["outcome"] = in.Outcome
+		detail := map[string]any{"outcome": in.Outcome, "note": in.Note}
+		now := c.now
+		switch in.Outcome {
+		case "satisfied":
+			c.meetSLA(SLACallback, SLACompletion)
+			t.ClosedAt = &now
+			c.moveTo(StateClosed, "customer satisfied", detail)
+		case "unsatisfied":
+			c.meetSLA(SLACallback)
+			c.reopen("customer unsatisfied at callback")
+			c.steps[len(c.steps)-1].detail = detail
+			return c.dispatch(ctx, dispatchOrder{})
+		default:
+			t.FollowUp.UnreachableCount++
+			n := t.FollowUp.UnreachableCount
+			if limit := c.policy.UnreachableCloseAfter; limit > 0 && n >= limit && t.State != StateRemoteGuidance {
+				c.meetSLA(SLACallback, SLACompletion)
+				t.ClosedAt = &now
+				c.moveTo(StateClosed, "customer unreachable after "+itoa(n)+" callbacks (tenant rule)", detail)
+				return nil
+			}
+			c.note("customer unreachable ("+itoa(n)+")", detail)
+		}
+		return nil
+	})
+}
+
+// knownState reports whether s names a ticket state.
+func knownState(s string) bool { return slices.Contains(States, State(s)) }

@@ -1,0 +1,320 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+)
+
+func init() {
+	pg.RegisterConstraint("tickets_storefront_reference_key", "body.external_reference", "you already opened a ticket with this reference")
+}
+
+// NewTicket is a fault report or service request at intake.
+type NewTicket struct {
+	Channel           string      `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
+	Type              string      `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" doc:"What is asked for." example:"repair"`
+	Priority          string      `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal." example:"normal"`
+	ExternalReference string      `json:"external_reference,omitempty" maxLength:"64" doc:"Your own reference; unique per storefront (409 on reuse)." example:"TM-20261130-88812"`
+	Contact           Contact     `json:"contact"`
+	Address           Address     `json:"address"`
+	Unit              UnitDetails `json:"unit"`
+	Fault             Fault       `json:"fault"`
+	PreferredWindow   *Window     `json:"preferred_window,omitempty"`
+}
+
+// IntakeUpdate completes or corrects an intake: present fields replace the
+// ticket's.
+type IntakeUpdate struct {
+	Contact         *Contact     `json:"contact,omitempty"`
+	Address         *Address     `json:"address,omitempty"`
+	Unit            *UnitDetails `json:"unit,omitempty"`
+	Fault           *Fault       `json:"fault,omitempty"`
+	PreferredWindow *Window      `json:"preferred_window,omitempty"`
+	Note            string       `json:"note,omitempty" maxLength:"1000" doc:"What was confirmed with the customer." example:"客户确认型号为 XQG100-HBD14126L"`
+}
+
+var unitTypes = map[string]bool{"repair": true, "maintenance": true, "return": true, "exchange": true}
+
+// checkWindow refuses a window that is inverted or already over.
+func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
+	if w == nil {
+		return
+	}
+	switch {
+	case !w.End.After(w.Start):
+		v.Add(loc+".end", "must be after start", w.End)
+	case !w.End.After(now):
+		v.Add(loc+".end", "the window is already over", w.End)
+	case w.Start.Before(now.Add(-time.Minute)):
+		v.Add(loc+".start", "must not be in the past", w.Start)
+	}
+}
+
+func normalizePhone(v *tenants.Validation, loc string, c *Contact) {
+	p, ok := customers.NormalizePhone(c.Phone)
+	if !ok {
+		v.Add(loc, "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", c.Phone)
+		return
+	}
+	c.Phone = p
+	c.Name = strings.TrimSpace(c.Name)
+}
+
+// identify resolves the ticket's customer (by phone), unit and region, and
+// returns what is left to verify with the customer. Inconsistent or missing
+// information is not an error: it is a verification item.
+func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time) ([]VerificationItem, error) {
+	var items []VerificationItem
+	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
+
+	c, _, err := customers.FindOrCreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
+	if err != nil {
+		return nil, err
+	}
+	t.CustomerID = c.ID
+
+	var known bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).Scan(&known); err != nil {
+		return nil, err
+	}
+	if !known {
+		need("address.region_code", "unknown region code "+t.Address.RegionCode+": confirm the district of the address")
+	}
+
+	u := t.Unit
+	t.UnitID, t.ModelID, t.Category = nil, nil, nil
+	switch {
+	case u.UnitID != "":
+		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return nil, tenants.Invalid("body.unit.unit_id", "no such unit", u.UnitID)
+		} else if err != nil {
+			return nil, err
+		}
+		t.UnitID, t.ModelID, t.Category = &unit.ID, &unit.ModelID, &unit.Category
+	case u.ModelID == "":
+		if t.Type != "consultation" {
+			need("unit.model_id", "no product model: ask for the model number on the rating plate")
+		}
+	default:
+		m, err := catalog.LoadModel(ctx, tx, u.ModelID)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			need("unit.model_id", "the model is not in the catalog: confirm the model number on the rating plate")
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		t.ModelID, t.Category = &m.ID, &m.Category
+		if u.Serial == "" {
+			if unitTypes[t.Type] {
+				need("unit.serial", "no serial number: ask for the serial on the rating plate")
+			}
+			break
+		}
+		if !customers.ValidSerial(u.Serial) {
+			need("unit.serial", "the serial is malformed: letters, digits, '.', '/', '_' or '-'")
+			break
+		}
+		unit, elsewhere, err := customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case unit != nil:
+			t.UnitID = &unit.ID
+		case elsewhere:
+			need("unit.serial", "this serial is registered to another model: confirm the model and the serial")
+		case u.PurchaseDate == "":
+			need("unit.purchase_date", "the unit is not registered: ask for the purchase date (invoice)")
+		case u.PurchaseDate > today:
+			need("unit.purchase_date", "the purchase date "+u.PurchaseDate+" is after today ("+today+"): confirm it with the invoice")
+		default:
+			st, err := tx.Settings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
+				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
+			unit, err := customers.RegisterUnitTx(ctx, tx, p, nu, now)
+			if err != nil {
+				return nil, err
+			}
+			t.UnitID = &unit.ID
+		}
+	}
+	if t.Type == "repair" && strings.TrimSpace(t.Fault.Symptom) == "" {
+		need("fault.symptom", "no fault symptom: ask what the appliance does wrong")
+	}
+	return items, nil
+}
+
+func ticketNumber(ctx context.Context, tx pg.TenantTx, today string) (string, error) {
+	var n int
+	err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last) VALUES ($1, $2::date, 1)
+		ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1 RETURNING last`, tx.TenantID, today).Scan(&n)
+	return fmt.Sprintf("SN-%s-%05d", strings.ReplaceAll(today, "-", ""), n), err
+}
+
+// startIntakeSLAs starts the clocks of a ticket that became workable.
+func (c *change) startIntakeSLAs() {
+	c.startSLA(SLARoute, minutes(c.policy.RouteMinutes))
+	c.startSLA(SLAFirstContact, minutes(c.policy.FirstContactMinutes))
+	c.startSLA(SLAResponse, minutes(c.policy.ResponseMinutes))
+	c.startSLA(SLACompletion, minutes(c.policy.CompletionMinutes))
+}
+
+// Open takes a ticket in. Complete intakes are new and their SLA clocks
+// start; missing or inconsistent information sends the ticket to
+// needs_info with the verification to do. Malformed input is refused.
+func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (Ticket, error) {
+	now := s.now()
+	v := &tenants.Validation{}
+	normalizePhone(v, "body.contact.phone", &in.Contact)
+	checkWindow(v, "body.preferred_window", in.PreferredWindow, now)
+	if in.Unit.PurchaseDate != "" {
+		if _, err := time.Parse(time.DateOnly, in.Unit.PurchaseDate); err != nil {
+			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", in.Unit.PurchaseDate)
+		}
+	}
+	if in.Unit.UnitID != "" && (in.Unit.ModelID != "" || in.Unit.Serial != "") {
+		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
+	}
+	if p.StorefrontID != "" {
+		in.Channel = "storefront"
+	} else if in.ExternalReference != "" {
+		v.Add("body.external_reference", "only storefront keys give their own reference", in.ExternalReference)
+	}
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	if in.Priority == "" {
+		in.Priority = "normal"
+	}
+	var out Ticket
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+			return err
+		}
+		_, today, err := tx.Today(ctx, now)
+		if err != nil {
+			return err
+		}
+		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Channel: in.Channel, Type: in.Type, Priority: in.Priority,
+			Contact: in.Contact, Address: in.Address, Unit: in.Unit, Fault: in.Fault, PreferredWindow: in.PreferredWindow,
+			CreatedBy: p.Subject()}
+		if p.StorefrontID != "" {
+			t.StorefrontID = &p.StorefrontID
+		}
+		if in.ExternalReference != "" {
+			t.ExternalReference = &in.ExternalReference
+		}
+		items, err := identify(ctx, tx, p, &t, today, now)
+		if err != nil {
+			return err
+		}
+		if t.Number, err = ticketNumber(ctx, tx, today); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, priority, storefront_id,
+			external_reference, customer_id, contact, address, fault, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+			tx.TenantID, t.ID, t.Number, t.Channel, t.Type, t.Priority, t.StorefrontID, t.ExternalReference, t.CustomerID,
+			t.Contact, t.Address, t.Fault, t.CreatedBy, now); err != nil {
+			return err
+		}
+		t.CreatedAt = now
+		policy, err := LoadSLAPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c := &change{tx: tx, p: p, now: now, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
+		c.T.State = ""
+		c.settle(items)
+		if err := s.commit(ctx, c); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	return out, pg.Translate(err)
+}
+
+// settle moves an intake to new (clocks started) or needs_info.
+func (c *change) settle(items []VerificationItem) {
+	if items == nil {
+		items = []VerificationItem{}
+	}
+	c.T.Verification = items
+	if len(items) > 0 {
+		fields := make([]string, len(items))
+		for i, it := range items {
+			fields[i] = it.Field
+		}
+		c.moveTo(StateNeedsInfo, "verify: "+strings.Join(fields, ", "), map[string]any{"verification": items})
+		return
+	}
+	c.moveTo(StateNew, "", nil)
+	if c.T.SLA.RouteDueAt == nil {
+		c.startIntakeSLAs()
+	}
+}
+
+// ProvideInfo completes or corrects a ticket's intake and identifies it
+// again: new when nothing is left to verify, else still needs_info.
+func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id string, in IntakeUpdate, ifVersion int) (Ticket, error) {
+	now := s.now()
+	v := &tenants.Validation{}
+	if in.Contact != nil {
+		normalizePhone(v, "body.contact.phone", in.Contact)
+	}
+	checkWindow(v, "body.preferred_window", in.PreferredWindow, now)
+	if in.Unit != nil && in.Unit.PurchaseDate != "" {
+		if _, err := time.Parse(time.DateOnly, in.Unit.PurchaseDate); err != nil {
+			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", in.Unit.PurchaseDate)
+		}
+	}
+	if in.Unit != nil && in.Unit.UnitID != "" && (in.Unit.ModelID != "" || in.Unit.Serial != "") {
+		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
+	}
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	return s.act(ctx, p, id, ifVersion, ActProvideInfo, func(c *change) error {
+		t := c.T
+		if in.Contact != nil {
+			t.Contact = *in.Contact
+		}
+		if in.Address != nil {
+			t.Address = *in.Address
+		}
+		if in.Unit != nil {
+			t.Unit = *in.Unit
+		}
+		if in.Fault != nil {
+			t.Fault = *in.Fault
+		}
+		if in.PreferredWindow != nil {
+			t.PreferredWindow = in.PreferredWindow
+		}
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
+			return err
+		}
+		items, err := identify(ctx, c.tx, c.p, t, today, c.now)
+		if err != nil {
+			return err
+		}
+		if in.Note != "" {
+			c.data["note"] = in.Note
+		}
+		c.settle(items)
+		return nil
+	})
+}

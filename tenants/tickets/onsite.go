@@ -1,0 +1,302 @@
+package tickets
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// WorkInput is the job the technician proposes, priced by the price list.
+type WorkInput struct {
+	ServiceKind  string              `json:"service_kind" enum:"install,repair,maintenance,carry_in,remote" doc:"Kind of work: prices the labor line." example:"repair"`
+	Parts        []catalog.QuotePart `json:"parts,omitempty" maxItems:"50" doc:"Parts the job needs; each must fit the unit's model."`
+	IncludeVisit bool                `json:"include_visit,omitempty" doc:"Add the visit fee." example:"true"`
+}
+
+// DiagnoseInput is the diagnosis on site.
+type DiagnoseInput struct {
+	Diagnosis      Diagnosis `json:"diagnosis"`
+	Work           WorkInput `json:"work"`
+	PriceListShown bool      `json:"price_list_shown" doc:"The technician showed the customer the price list and the decision before any charge. Not shown: the service is free (rule 8)." example:"true"`
+}
+
+// visitReport is how the service went so far, for the service promises.
+func (t *Ticket) visitReport() *warranty.VisitReport {
+	v := &warranty.VisitReport{PriceListNotShown: t.PriceShownAt == nil, RepeatVisitByNetwork: t.ReopenCount > 0}
+	if m := t.Appointment.ArrivalMinutes; m != nil && *m > 0 {
+		v.LateMinutes = *m
+	}
+	return v
+}
+
+func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.Entitlement, error) {
+	repairable := d.Repairable
+	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: t.visitReport(),
+		Fault: warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable}}
+	// The decision is the brand's: decide with the tenant's whole view.
+	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
+	if err != nil {
+		return e, underField(err, "body.diagnosis")
+	}
+	return e, nil
+}
+
+// underField moves an entitlement problem about the fault to the
+// diagnosis, where this request carries it.
+func underField(err error, prefix string) error {
+	te, ok := err.(*tenants.Error)
+	if !ok {
+		return err
+	}
+	for i, f := range te.Fields {
+		switch f.Location {
+		case "body.fault.cause":
+			te.Fields[i].Location = prefix + ".cause"
+		case "body.fault.part_categories":
+			te.Fields[i].Location = prefix + ".part_categories"
+		}
+	}
+	return te
+}
+
+// Diagnose records the diagnosis, prices the work with the price list in
+// effect (a stored quote) and stores the entitlement decision: both are
+// shown to the customer before any charge.
+func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, in DiagnoseInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActDiagnose, func(c *change) error {
+		t := c.T
+		if t.UnitID == nil || t.ModelID == nil {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified: provide it before diagnosing")
+		}
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
+			return err
+		}
+		q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: in.Work.ServiceKind,
+			Parts: in.Work.Parts, IncludeVisit: in.Work.IncludeVisit}, today)
+		if err != nil {
+			return relocate(err, "body.", "body.work.")
+		}
+		t.QuoteID = &q.ID
+		if in.PriceListShown {
+			now := c.now
+			t.PriceShownAt = &now
+		}
+		d := in.Diagnosis
+		e, err := t.decide(ctx, c, d)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		t.Diagnosis, t.Entitlement = &d, b
+		t.uncertainFix = d.Uncertain
+		if d.Uncertain {
+			c.data["uncertain"] = true
+		}
+		c.data["cause"], c.data["basis"], c.data["quote_id"] = d.Cause, e.Decision.Basis, q.ID
+		c.data["customer_pays"] = e.Decision.Totals.Customer
+		c.note("", map[string]any{"cause": d.Cause, "codes": d.Codes, "basis": e.Decision.Basis, "quote_id": q.ID,
+			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown})
+		return nil
+	})
+}
+
+// relocate rewrites field locations starting with from to start with to.
+func relocate(err error, from, to string) error {
+	te, ok := err.(*tenants.Error)
+	if !ok {
+		return err
+	}
+	for i, f := range te.Fields {
+		if len(f.Location) >= len(from) && f.Location[:len(from)] == from {
+			te.Fields[i].Location = to + f.Location[len(from):]
+		}
+	}
+	return te
+}
+
+// TestRun is the test run after the repair.
+type TestRun struct {
+	Passed bool   `json:"passed" doc:"The appliance works: a failed test run cannot complete the ticket." example:"true"`
+	Notes  string `json:"notes,omitempty" maxLength:"1000" doc:"What was tested." example:"脱水测试正常，无异响"`
+}
+
+// CompleteInput completes the service.
+type CompleteInput struct {
+	TestRun   TestRun `json:"test_run"`
+	Uncertain bool    `json:"uncertain,omitempty" doc:"The technician is not sure the fix holds: the callback comes after 3 hours instead of 72." example:"false"`
+}
+
+// Complete records the test run and settles the charges: the entitlement
+// engine decides them again with how the visit went, so the service
+// promises' waivers apply automatically (late arrival, a repeat visit
+// caused by the network, a fault again within a year (two for washers) of
+// a paid repair, the price list not shown). The repair joins the unit's
+// service history, and the callback clock starts.
+func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
+	if !in.TestRun.Passed {
+		return Ticket{}, tenants.Invalid("body.test_run.passed", "a failed test run cannot complete the ticket: keep working or reschedule", false)
+	}
+	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
+		t := c.T
+		if t.Diagnosis == nil || t.UnitID == nil {
+			return tenants.Errorf(tenants.CodeConflict, "diagnose the ticket (decision and price list shown) before completing it")
+		}
+		e, err := t.decide(ctx, c, *t.Diagnosis)
+		if err != nil {
+			return err
+		}
+		d := e.Decision
+		lines, _ := json.Marshal(d.Lines)
+		totals, _ := json.Marshal(d.Totals)
+		waivers, _ := json.Marshal(d.Promises)
+		comp := map[string]any{"test_run": in.TestRun, "basis": d.Basis, "lines": json.RawMessage(lines),
+			"totals": json.RawMessage(totals), "waivers": json.RawMessage(waivers), "uncertain": in.Uncertain,
+			"trace": d.Trace, "completed_at": c.now}
+		b, err := json.Marshal(comp)
+		if err != nil {
+			return err
+		}
+		now := c.now
+		t.Completion, t.CompletedAt = b, &now
+		total := d.Totals.Customer
+		t.CustomerTotal = &total
+		t.uncertainFix = t.uncertainFix || in.Uncertain
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
+			return err
+		}
+		fixed := true
+		amount := d.Totals.Customer
+		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: "repair", OccurredOn: today,
+			Basis: string(d.Basis), FaultCause: t.Diagnosis.Cause, PartCategories: t.Diagnosis.PartCategories,
+			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: t.Number + "/" + itoa(t.Visits),
+			Note: in.TestRun.Notes}, c.p.Subject()); err != nil {
+			return err
+		}
+		var codes []string
+		for _, w := range d.Promises {
+			codes = append(codes, w.Code)
+		}
+		c.data["customer_total"], c.data["waivers"], c.data["basis"] = total, codes, d.Basis
+		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
+		after := c.policy.CallbackMinutes
+		if t.uncertainFix {
+			after = c.policy.UncertainCallbackMinutes
+		}
+		c.moveTo(StateCompleted, "", map[string]any{"customer_total": total, "waivers": codes, "test_run": in.TestRun})
+		c.startSLA(SLACallback, minutes(after))
+		return nil
+	})
+}
+
+// LogSender is the default CodeSender: it records that a code was sent,
+// never the code.
+type LogSender struct{ Log *slog.Logger }
+
+// SendSignoffCode logs the send.
+func (l LogSender) SendSignoffCode(ctx context.Context, tenantID, ticketID, phone, _ string) error {
+	log := l.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	masked := phone
+	if len(phone) > 4 {
+		masked = "***" + phone[len(phone)-4:]
+	}
+	log.InfoContext(ctx, "sign-off code sent", "tenant_id", tenantID, "ticket_id", ticketID, "phone", masked)
+	return nil
+}
+
+// SignoffCodeTTL is how long a sign-off code stays valid.
+const SignoffCodeTTL = 15 * time.Minute
+
+func codeHash(ticketID, code string) string {
+	h := sha256.Sum256([]byte(ticketID + ":" + code))
+	return hex.EncodeToString(h[:])
+}
+
+// SendSignoffCode sends the customer a fresh one-time code (six digits,
+// valid 15 minutes, five attempts); only its hash is stored.
+func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id string, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActSendCode, func(c *change) error {
+		t := c.T
+		if t.Signoff.SignedOffAt != nil {
+			return tenants.Errorf(tenants.CodeConflict, "the customer already signed off")
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+		if err != nil {
+			return err
+		}
+		code := fmt.Sprintf("%06d", n.Int64())
+		h := codeHash(t.ID, code)
+		now, exp := c.now, c.now.Add(SignoffCodeTTL)
+		t.signoffHash, t.signoffAttempts = &h, 0
+		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
+		c.note("code sent to the customer's phone", map[string]any{"expires_at": exp})
+		var sender CodeSender = LogSender{}
+		if s.Codes != nil {
+			sender = s.Codes
+		}
+		return sender.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+	})
+}
+
+// SignOffInput is the customer's sign-off.
+type SignOffInput struct {
+	Code    string `json:"code,omitempty" pattern:"^[0-9]{6}$" doc:"The one-time code the customer received. Without it the sign-off is recorded unconfirmed (the daily reconciliation flags it)." example:"482913"`
+	Rating  int    `json:"rating" minimum:"1" maximum:"5" doc:"The customer's rating, 1-5." example:"5"`
+	Comment string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"师傅很专业"`
+}
+
+// SignOff records the customer's sign-off and rating, confirmed by the
+// one-time code. A wrong code uses up an attempt (and is refused); five
+// wrong codes or an expired code need a new code.
+func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, in SignOffInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActSignOff, func(c *change) error {
+		t := c.T
+		if t.Signoff.SignedOffAt != nil {
+			return tenants.Errorf(tenants.CodeConflict, "the customer already signed off")
+		}
+		if in.Code != "" {
+			switch {
+			case t.signoffHash == nil:
+				return tenants.Invalid("body.code", "no code was sent: send one first (POST .../sign-off/code)", nil)
+			case t.signoffAttempts >= MaxSignoffAttempts:
+				return tenants.Invalid("body.code", "too many wrong codes: send a new code", nil)
+			case !c.now.Before(*t.Signoff.CodeExpiresAt):
+				return tenants.Invalid("body.code", "the code expired: send a new code", nil)
+			case subtle.ConstantTimeCompare([]byte(codeHash(t.ID, in.Code)), []byte(*t.signoffHash)) != 1:
+				t.signoffAttempts++
+				c.note("wrong sign-off code", map[string]any{"attempts_left": MaxSignoffAttempts - t.signoffAttempts})
+				c.fail = tenants.Invalid("body.code", fmt.Sprintf("wrong code; %d attempts left", MaxSignoffAttempts-t.signoffAttempts), nil)
+				return nil
+			}
+		}
+		now := c.now
+		rating := in.Rating
+		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating = &now, in.Code != "", &rating
+		if in.Comment != "" {
+			t.Signoff.Comment = &in.Comment
+		}
+		t.signoffHash = nil
+		c.data["rating"], c.data["confirmed_by_code"] = rating, in.Code != ""
+		c.note("", map[string]any{"rating": rating, "confirmed_by_code": in.Code != ""})
+		return nil
+	})
+}

@@ -1,0 +1,200 @@
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Get returns a ticket in the principal's scope.
+func (s *Service) Get(ctx context.Context, p tenants.Principal, id string) (Ticket, error) {
+	var out Ticket
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getTicket(ctx, tx, sc, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// Filter narrows a ticket listing; the views of each role are filters:
+// a technician's jobs for a day (technician key, day), a node manager's
+// queue (node key, states), a dispatcher's unassigned (unassigned) and
+// at-risk tickets (due_within_minutes).
+type Filter struct {
+	State            []string
+	NodeID           string
+	TechnicianID     string
+	CustomerID       string
+	UnitID           string
+	Unassigned       bool
+	Day              string // appointments on this day (tenant zone)
+	DueWithinMinutes int    // an SLA deadline runs out within this many minutes (or already has)
+	Limit            int
+	Cursor           string
+}
+
+// List lists the tickets in the principal's scope, oldest first.
+func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ticket, string, error) {
+	v := &tenants.Validation{}
+	for _, st := range f.State {
+		if !knownState(st) {
+			v.Add("query.state", "one of the ticket states", st)
+		}
+	}
+	if f.Day != "" {
+		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
+			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("tickets", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	var out []Ticket
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		var dayStart, dayEnd *time.Time
+		if f.Day != "" {
+			d, _ := time.ParseInLocation(time.DateOnly, f.Day, st.Location)
+			e := d.AddDate(0, 0, 1)
+			dayStart, dayEnd = &d, &e
+		}
+		var dueBy *time.Time
+		if f.DueWithinMinutes > 0 {
+			d := now.Add(minutes(f.DueWithinMinutes))
+			dueBy = &d
+		}
+		if f.State == nil {
+			f.State = []string{}
+		}
+		args := append([]any{tx.TenantID}, sc.args()...)
+		args = append(args, after, f.State, f.NodeID, f.TechnicianID, f.CustomerID, f.UnitID, f.Unassigned,
+			dayStart, dayEnd, dueBy, f.Limit+1)
+		rows, err := tx.Query(ctx, `SELECT `+ticketColumns+` FROM tickets t
+			WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5")+` AND t.id > $6
+			  AND (cardinality($7::text[]) = 0 OR t.state = ANY ($7))
+			  AND ($8 = '' OR t.node_id = $8) AND ($9 = '' OR t.technician_id = $9)
+			  AND ($10 = '' OR t.customer_id = $10) AND ($11 = '' OR t.unit_id = $11)
+			  AND (NOT $12 OR (t.technician_id IS NULL AND t.state IN ('new', 'triaged', 'dispatched', 'reopened')))
+			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
+			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,
+			        t.completion_due_at, t.callback_due_at) <= $15)
+			ORDER BY t.id LIMIT $16`, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) { return scanTicket(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("tickets", out, f.Limit, func(t Ticket) string { return t.ID })
+	return out, next, nil
+}
+
+// TimelineEntry is one thing that happened to a ticket.
+type TimelineEntry struct {
+	Seq       int64          `json:"seq" doc:"Order on the timeline." example:"3"`
+	Action    string         `json:"action" doc:"What was done (the event type is ticket.<action>; sla_breached for timers)." example:"dispatched"`
+	FromState *string        `json:"from_state,omitempty" doc:"State before; absent on the opening entry." example:"triaged"`
+	ToState   string         `json:"to_state" doc:"State after." example:"dispatched"`
+	Reason    *string        `json:"reason,omitempty" doc:"Why, when given." example:"repair point nearest with capacity"`
+	Detail    map[string]any `json:"detail" doc:"What changed: windows, decisions, outcomes."`
+	Actor     string         `json:"actor" doc:"Who: the API key, or system for timers." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	At        time.Time      `json:"at" doc:"When." example:"2026-11-30T10:01:00+08:00"`
+}
+
+// Timeline returns a ticket's timeline, oldest first.
+func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) ([]TimelineEntry, error) {
+	out := []TimelineEntry{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT seq, action, from_state, to_state, reason, detail, actor, at FROM ticket_timeline
+			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TimelineEntry, error) {
+			var e TimelineEntry
+			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At)
+			return e, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// AllowedNow lists the actions a ticket allows in its current state.
+func (s *Service) AllowedNow(ctx context.Context, p tenants.Principal, id string) (Ticket, []Transition, error) {
+	t, err := s.Get(ctx, p, id)
+	if err != nil {
+		return t, nil, err
+	}
+	return t, Allowed(t.State), nil
+}
+
+// Appointment history.
+
+// AppointmentEntry is one agreed window.
+type AppointmentEntry struct {
+	Seq          int       `json:"seq" example:"1"`
+	Window       Window    `json:"window"`
+	Reason       string    `json:"reason" enum:"agreed,customer_request,technician_conflict,parts,other" example:"agreed"`
+	Note         *string   `json:"note,omitempty" example:"客户上午在家"`
+	TechnicianID *string   `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Actor        string    `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	At           time.Time `json:"at" example:"2026-11-30T10:20:00+08:00"`
+}
+
+// Appointments returns a ticket's appointment history, oldest first.
+func (s *Service) Appointments(ctx context.Context, p tenants.Principal, id string) ([]AppointmentEntry, error) {
+	out := []AppointmentEntry{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT seq, window_start, window_end, reason, note, technician_id, actor, at FROM ticket_appointments
+			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AppointmentEntry, error) {
+			var e AppointmentEntry
+			err := r.Scan(&e.Seq, &e.Window.Start, &e.Window.End, &e.Reason, &e.Note, &e.TechnicianID, &e.Actor, &e.At)
+			return e, err
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}

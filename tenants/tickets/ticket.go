@@ -1,0 +1,364 @@
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// Contact is who to call about the ticket.
+type Contact struct {
+	Name  string `json:"name" minLength:"1" maxLength:"200" doc:"The customer's name." example:"王丽"`
+	Phone string `json:"phone" minLength:"3" maxLength:"40" doc:"Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one." example:"13800138000"`
+}
+
+// Address is where the service happens.
+type Address struct {
+	RegionCode string   `json:"region_code" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 district (or city) code: decides which nodes cover the address. An unknown code sends the ticket to needs_info." example:"370212"`
+	Line       string   `json:"line" minLength:"1" maxLength:"300" doc:"Street address within the region." example:"崂山区海尔路1号 3单元 502"`
+	Latitude   *float64 `json:"latitude,omitempty" minimum:"-90" maximum:"90" doc:"Latitude, when known: dispatch prefers nearer technicians." example:"36.1067"`
+	Longitude  *float64 `json:"longitude,omitempty" minimum:"-180" maximum:"180" doc:"Longitude, with latitude." example:"120.4686"`
+}
+
+// Fault is what the customer reports.
+type Fault struct {
+	Symptom         string   `json:"symptom,omitempty" maxLength:"500" doc:"The fault as the customer describes it. Required for repairs: without it the ticket waits in needs_info." example:"洗衣机脱水时噪音很大"`
+	Codes           []string `json:"codes,omitempty" maxItems:"20" doc:"Fault codes shown by the appliance or sent by its alarm." example:"[\"E4\"]"`
+	CustomerRequest string   `json:"customer_request,omitempty" maxLength:"500" doc:"What the customer asks for." example:"尽快上门维修"`
+}
+
+// Window is a time window.
+type Window struct {
+	Start time.Time `json:"start" doc:"Start of the window." example:"2026-12-01T09:00:00+08:00"`
+	End   time.Time `json:"end" doc:"End of the window; after start." example:"2026-12-01T11:00:00+08:00"`
+}
+
+// UnitDetails identifies the appliance at intake: a registered unit, or a
+// model and serial (registered with the purchase date when not yet known).
+type UnitDetails struct {
+	UnitID       string `json:"unit_id,omitempty" maxLength:"64" doc:"A registered unit. Or give model_id and serial." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ModelID      string `json:"model_id,omitempty" maxLength:"64" doc:"The product model. Without it (and without unit_id) the ticket waits in needs_info." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Serial       string `json:"serial,omitempty" maxLength:"64" doc:"Serial number: finds the registered unit of the model, or registers it with purchase_date." example:"BH0Y3E1D2000123"`
+	PurchaseDate string `json:"purchase_date,omitempty" format:"date" doc:"Date of purchase, to register an unknown serial; a date after today sends the ticket to needs_info." example:"2026-10-11"`
+}
+
+// VerificationItem is something to confirm with the customer before the
+// ticket can be worked.
+type VerificationItem struct {
+	Field   string `json:"field" doc:"The intake field to confirm." example:"unit.model_id"`
+	Problem string `json:"problem" doc:"What is missing or inconsistent." example:"no product model: ask for the model number on the rating plate"`
+}
+
+// Triage is the triage decision.
+type Triage struct {
+	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone; on_site: send a technician; carry_in: the unit is taken to the node." example:"on_site"`
+	ServiceKind   string `json:"service_kind" enum:"install,repair,maintenance,carry_in,remote" doc:"The kind of service dispatch looks for." example:"repair"`
+	RequiredLevel int    `json:"required_level" minimum:"1" maximum:"5" doc:"Minimum technician skill level for the category." example:"2"`
+	HardFault     bool   `json:"hard_fault" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
+}
+
+// Guidance is remote guidance given by the call center.
+type Guidance struct {
+	Instructions string     `json:"instructions" doc:"What the customer was told to do." example:"请断电重启并清理排水泵过滤器"`
+	Outcome      string     `json:"outcome,omitempty" enum:"resolved,observe,failed" doc:"resolved: fault gone; observe: the customer watches it for a while; failed: needs a visit." example:"resolved"`
+	RecordedAt   *time.Time `json:"recorded_at,omitempty" doc:"When the outcome was recorded." example:"2026-11-30T10:05:00+08:00"`
+}
+
+// Appointment is the window agreed with the customer and how the
+// technician arrived.
+type Appointment struct {
+	Start          *time.Time `json:"start,omitempty" doc:"Agreed window start." example:"2026-12-01T09:00:00+08:00"`
+	End            *time.Time `json:"end,omitempty" doc:"Agreed window end." example:"2026-12-01T11:00:00+08:00"`
+	ArrivedAt      *time.Time `json:"arrived_at,omitempty" doc:"When the technician checked in." example:"2026-12-01T09:20:00+08:00"`
+	Arrival        *string    `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival against the window start: early (5 or more minutes early, the standard), on_time (less than 5 minutes early), late (up to 15 minutes), very_late (more)." example:"late"`
+	ArrivalMinutes *int       `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
+}
+
+// Diagnosis is what the technician found on site.
+type Diagnosis struct {
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"Category of the fault's cause (the entitlement engine's vocabulary)." example:"performance"`
+	Codes          []string `json:"codes,omitempty" maxItems:"20" doc:"Fault cause codes." example:"[\"M01\"]"`
+	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts concerned (key parts have longer terms)." example:"[\"motor\"]"`
+	Notes          string   `json:"notes,omitempty" maxLength:"2000" doc:"Free-text findings." example:"电机轴承磨损"`
+	Repairable     bool     `json:"repairable" doc:"Whether the unit can be repaired here; an unrepairable unit goes to a swap request." example:"true"`
+	Uncertain      bool     `json:"uncertain,omitempty" doc:"The technician is not sure of the fix: the callback comes sooner." example:"false"`
+}
+
+// Signoff is the customer's sign-off.
+type Signoff struct {
+	CodeSentAt      *time.Time `json:"code_sent_at,omitempty" doc:"When the last one-time code was sent to the customer." example:"2026-12-01T10:30:00+08:00"`
+	CodeExpiresAt   *time.Time `json:"code_expires_at,omitempty" doc:"When that code expires." example:"2026-12-01T10:45:00+08:00"`
+	AttemptsLeft    int        `json:"attempts_left" doc:"Wrong codes still allowed before a new code must be sent." example:"5"`
+	SignedOffAt     *time.Time `json:"signed_off_at,omitempty" doc:"When the customer signed off." example:"2026-12-01T10:32:00+08:00"`
+	ConfirmedByCode bool       `json:"confirmed_by_code" doc:"The sign-off was confirmed with the code sent to the customer's phone." example:"true"`
+	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5." example:"5"`
+	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment." example:"师傅很专业"`
+}
+
+// FollowUp is the callback state.
+type FollowUp struct {
+	DueAt            *time.Time `json:"due_at,omitempty" doc:"The callback is due by then (SLA)." example:"2026-12-04T10:30:00+08:00"`
+	Outcome          *string    `json:"outcome,omitempty" enum:"satisfied,unsatisfied,unreachable" doc:"The last callback's outcome." example:"satisfied"`
+	UnreachableCount int        `json:"unreachable_count" doc:"Callbacks that found the customer unreachable since the last completion." example:"0"`
+}
+
+// SLAStatus lists the deadlines running now (absent: met or not started)
+// and how far the ticket has been escalated.
+type SLAStatus struct {
+	RouteDueAt        *time.Time `json:"route_due_at,omitempty" doc:"Route to a node by then." example:"2026-11-30T10:05:00+08:00"`
+	FirstContactDueAt *time.Time `json:"first_contact_due_at,omitempty" doc:"Agree an appointment with the customer by then." example:"2026-11-30T12:00:00+08:00"`
+	ResponseDueAt     *time.Time `json:"response_due_at,omitempty" doc:"Be on site (or guide remotely) by then." example:"2026-12-01T10:00:00+08:00"`
+	CompletionDueAt   *time.Time `json:"completion_due_at,omitempty" doc:"Complete by then." example:"2026-12-03T10:00:00+08:00"`
+	CallbackDueAt     *time.Time `json:"callback_due_at,omitempty" doc:"Call the customer back by then." example:"2026-12-04T10:30:00+08:00"`
+	EscalationLevel   int        `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none; 1 dispatcher; 2 node manager; 3 brand." example:"0"`
+}
+
+// Ticket is a service ticket.
+type Ticket struct {
+	ID                string             `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	Number            string             `json:"number" doc:"Human-readable number, unique in the tenant: SN-<date>-<sequence>." example:"SN-20261130-00042"`
+	Channel           string             `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
+	Type              string             `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
+	State             State              `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
+	StateReason       *string            `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
+	Priority          string             `json:"priority" enum:"low,normal,high,urgent" example:"normal"`
+	StorefrontID      *string            `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ExternalReference *string            `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
+	CustomerID        string             `json:"customer_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	UnitID            *string            `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ModelID           *string            `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Category          *string            `json:"category,omitempty" doc:"The model's product category." example:"washer"`
+	Contact           Contact            `json:"contact"`
+	Address           Address            `json:"address"`
+	Unit              UnitDetails        `json:"unit_details"`
+	Fault             Fault              `json:"fault"`
+	PreferredWindow   *Window            `json:"preferred_window,omitempty"`
+	Verification      []VerificationItem `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
+	Triage            *Triage            `json:"triage,omitempty"`
+	Guidance          *Guidance          `json:"guidance,omitempty"`
+	NodeID            *string            `json:"node_id,omitempty" doc:"The node the ticket is dispatched to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID      *string            `json:"technician_id,omitempty" doc:"The technician (proposed while dispatched, accepted from assigned on)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Dispatch          json.RawMessage    `json:"dispatch,omitempty" doc:"The last dispatch decision: every candidate considered with its score breakdown or the rule that excluded it, and any override."`
+	DispatchCount     int                `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
+	Appointment       Appointment        `json:"appointment"`
+	Visits            int                `json:"visits" doc:"Technician visits so far." example:"1"`
+	Diagnosis         *Diagnosis         `json:"diagnosis,omitempty"`
+	Entitlement       json.RawMessage    `json:"entitlement,omitempty" doc:"The entitlement engine's decision shown before any charge (basis, who pays what, promises, trace)."`
+	QuoteID           *string            `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PriceShownAt      *time.Time         `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
+	CarryIn           json.RawMessage    `json:"carry_in,omitempty" doc:"Carry-in: receipt, condition, loaner, return."`
+	SwapID            *string            `json:"swap_id,omitempty" doc:"The swap requested when the repair was judged impossible." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
+	Completion        json.RawMessage    `json:"completion,omitempty" doc:"Completion: test run, charges per line, waivers applied by the service promises, totals."`
+	CustomerTotal     *tenants.Money     `json:"customer_total,omitempty"`
+	CompletedAt       *time.Time         `json:"completed_at,omitempty" example:"2026-12-01T10:30:00+08:00"`
+	Signoff           Signoff            `json:"signoff"`
+	FollowUp          FollowUp           `json:"follow_up"`
+	SLA               SLAStatus          `json:"sla"`
+	RepeatOf          *string            `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
+	ReopenCount       int                `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
+	ClosedAt          *time.Time         `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
+	CancelledAt       *time.Time         `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
+	CreatedBy         string             `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Version           int                `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt         time.Time          `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
+	UpdatedAt         time.Time          `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+
+	// stored but not shown
+	signoffHash     *string
+	signoffAttempts int
+	uncertainFix    bool
+	currency        *string
+}
+
+// MaxSignoffAttempts is how many wrong codes a sent code survives.
+const MaxSignoffAttempts = 5
+
+const ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason, t.priority, t.storefront_id,
+	t.external_reference, t.customer_id, t.unit_id, t.model_id, t.category, t.contact, t.address, t.unit_details, t.fault,
+	t.preferred_start, t.preferred_end, t.verification, t.mode, t.service_kind, t.required_level, t.hard_fault, t.guidance,
+	t.node_id, t.technician_id, t.dispatch, t.dispatch_count, t.window_start, t.window_end, t.arrived_at, t.arrival,
+	t.arrival_minutes, t.visits, t.diagnosis, t.entitlement, t.quote_id, t.price_shown_at, t.carry_in, t.swap_id,
+	t.completion, t.customer_total, t.currency, t.uncertain_fix, t.completed_at, t.signoff_code_hash, t.signoff_code_sent_at,
+	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
+	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
+	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
+	t.version, t.created_at, t.updated_at`
+
+func scanTicket(row pgx.Row) (Ticket, error) {
+	var (
+		t                    Ticket
+		prefStart, prefEnd   *time.Time
+		mode, kind           *string
+		level                *int
+		hard                 bool
+		total                *int64
+		guidance             *Guidance
+		diagnosis            *Diagnosis
+		dispatch, ent, carry []byte
+		completion           []byte
+	)
+	err := row.Scan(&t.ID, &t.Number, &t.Channel, &t.Type, &t.State, &t.StateReason, &t.Priority, &t.StorefrontID,
+		&t.ExternalReference, &t.CustomerID, &t.UnitID, &t.ModelID, &t.Category, &t.Contact, &t.Address, &t.Unit, &t.Fault,
+		&prefStart, &prefEnd, &t.Verification, &mode, &kind, &level, &hard, &guidance,
+		&t.NodeID, &t.TechnicianID, &dispatch, &t.DispatchCount, &t.Appointment.Start, &t.Appointment.End,
+		&t.Appointment.ArrivedAt, &t.Appointment.Arrival, &t.Appointment.ArrivalMinutes, &t.Visits, &diagnosis, &ent,
+		&t.QuoteID, &t.PriceShownAt, &carry, &t.SwapID, &completion, &total, &t.currency, &t.uncertainFix, &t.CompletedAt,
+		&t.signoffHash, &t.Signoff.CodeSentAt, &t.Signoff.CodeExpiresAt, &t.signoffAttempts, &t.Signoff.SignedOffAt,
+		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
+		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
+		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.SLA.CallbackDueAt = t.FollowUp.DueAt
+	if prefStart != nil && prefEnd != nil {
+		t.PreferredWindow = &Window{Start: *prefStart, End: *prefEnd}
+	}
+	if mode != nil {
+		t.Triage = &Triage{Mode: *mode, HardFault: hard}
+		if kind != nil {
+			t.Triage.ServiceKind = *kind
+		}
+		if level != nil {
+			t.Triage.RequiredLevel = *level
+		}
+	}
+	t.Guidance, t.Diagnosis = guidance, diagnosis
+	t.Dispatch, t.Entitlement, t.CarryIn, t.Completion = raw(dispatch), raw(ent), raw(carry), raw(completion)
+	if total != nil && t.currency != nil {
+		t.CustomerTotal = &tenants.Money{Amount: *total, Currency: *t.currency}
+	}
+	if t.Verification == nil {
+		t.Verification = []VerificationItem{}
+	}
+	t.Signoff.AttemptsLeft = max(0, MaxSignoffAttempts-t.signoffAttempts)
+	return t, nil
+}
+
+func raw(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+func rawArg(m json.RawMessage) any {
+	if len(m) == 0 {
+		return nil
+	}
+	return string(m)
+}
+
+// save writes every mutable column of t and bumps its version.
+func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
+	var prefStart, prefEnd *time.Time
+	if t.PreferredWindow != nil {
+		prefStart, prefEnd = &t.PreferredWindow.Start, &t.PreferredWindow.End
+	}
+	var mode, kind *string
+	var level *int
+	hard := false
+	if t.Triage != nil {
+		mode, kind, level, hard = &t.Triage.Mode, &t.Triage.ServiceKind, &t.Triage.RequiredLevel, t.Triage.HardFault
+	}
+	var total *int64
+	if t.CustomerTotal != nil {
+		total, t.currency = &t.CustomerTotal.Amount, &t.CustomerTotal.Currency
+	}
+	t.FollowUp.DueAt = t.SLA.CallbackDueAt
+	return tx.QueryRow(ctx, `UPDATE tickets SET state = $3, state_reason = $4, priority = $5, customer_id = $6, unit_id = $7,
+		model_id = $8, category = $9, contact = $10, address = $11, region_code = $12, unit_details = $13, fault = $14,
+		preferred_start = $15, preferred_end = $16, verification = $17, mode = $18, service_kind = $19, required_level = $20,
+		hard_fault = $21, guidance = $22, node_id = $23, technician_id = $24, dispatch = $25::jsonb, dispatch_count = $26,
+		window_start = $27, window_end = $28, arrived_at = $29, arrival = $30, arrival_minutes = $31, visits = $32,
+		diagnosis = $33, entitlement = $34::jsonb, quote_id = $35, price_shown_at = $36, carry_in = $37::jsonb, swap_id = $38,
+		completion = $39::jsonb, customer_total = $40, currency = $41, uncertain_fix = $42, completed_at = $43,
+		signoff_code_hash = $44, signoff_code_sent_at = $45, signoff_code_expires_at = $46, signoff_attempts = $47,
+		signed_off_at = $48, signed_by_code = $49, rating = $50, rating_comment = $51, callback_due_at = $52,
+		callback_outcome = $53, unreachable_count = $54, route_due_at = $55, first_contact_due_at = $56,
+		response_due_at = $57, completion_due_at = $58, escalation_level = $59, repeat_of = $60, reopen_count = $61,
+		closed_at = $62, cancelled_at = $63, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 RETURNING version, updated_at`,
+		tx.TenantID, t.ID, t.State, t.StateReason, t.Priority, t.CustomerID, t.UnitID,
+		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
+		prefStart, prefEnd, t.Verification, mode, kind, level,
+		hard, t.Guidance, t.NodeID, t.TechnicianID, rawArg(t.Dispatch), t.DispatchCount,
+		t.Appointment.Start, t.Appointment.End, t.Appointment.ArrivedAt, t.Appointment.Arrival, t.Appointment.ArrivalMinutes, t.Visits,
+		t.Diagnosis, rawArg(t.Entitlement), t.QuoteID, t.PriceShownAt, rawArg(t.CarryIn), t.SwapID,
+		rawArg(t.Completion), total, t.currency, t.uncertainFix, t.CompletedAt,
+		t.signoffHash, t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt, t.signoffAttempts,
+		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
+		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
+		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
+		t.ClosedAt, t.CancelledAt).Scan(&t.Version, &t.UpdatedAt)
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// scope is what part of the tenant's tickets a principal sees: a
+// storefront's, a node subtree's, one technician's, or all.
+type scope struct {
+	storefront *string
+	nodePath   *string
+	technician *string
+	none       bool
+}
+
+func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
+	var sc scope
+	if p.StorefrontID != "" {
+		sc.storefront = &p.StorefrontID
+	}
+	if p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager) {
+		if p.TechnicianID == "" {
+			sc.none = true
+		} else {
+			sc.technician = &p.TechnicianID
+		}
+	}
+	if p.NodeID != "" {
+		ns, err := network.ResolveScope(ctx, tx, p)
+		if err != nil {
+			return sc, err
+		}
+		sc.nodePath = ns.Path()
+	}
+	return sc, nil
+}
+
+// inScope is the ticket predicate for a scope given as $n placeholders
+// (storefront, node path, technician, none) on alias t.
+func inScope(sf, path, tech, none string) string {
+	return `(NOT ` + none + `) AND (` + sf + `::text IS NULL OR t.storefront_id = ` + sf + `)
+	  AND (` + tech + `::text IS NULL OR t.technician_id = ` + tech + `)
+	  AND (` + path + `::ltree IS NULL OR EXISTS (SELECT 1 FROM nodes n WHERE n.tenant_id = t.tenant_id AND n.id = t.node_id AND n.path <@ ` + path + `::ltree))`
+}
+
+func (sc scope) args() []any { return []any{sc.storefront, sc.nodePath, sc.technician, sc.none} }
+
+// getTicket reads a ticket in scope; lock is "" or "FOR UPDATE OF t".
+func getTicket(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Ticket, error) {
+	if !tenants.ValidID(tenants.PrefixTicket, id) {
+		return Ticket{}, tenants.NotFound("ticket")
+	}
+	args := append([]any{tx.TenantID, id}, sc.args()...)
+	t, err := scanTicket(tx.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t
+		WHERE t.tenant_id = $1 AND t.id = $2 AND `+inScope("$3", "$4", "$5", "$6")+` `+lock, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Ticket{}, tenants.NotFound("ticket")
+	}
+	return t, err
+}

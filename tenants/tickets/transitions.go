@@ -1,0 +1,306 @@
+package tickets
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// Action is something done to a ticket: an endpoint
+// (POST /v1/tickets/{id}/<action with dashes>) and an event type
+// (ticket.<action>).
+type Action string
+
+// Ticket actions.
+const (
+	ActOpen        Action = "opened"
+	ActProvideInfo Action = "info_provided"
+	ActTriage      Action = "triaged"
+	ActGuidance    Action = "guidance_recorded"
+	ActDispatch    Action = "dispatched"
+	ActAssign      Action = "assigned"
+	ActAccept      Action = "accepted"
+	ActReject      Action = "rejected"
+	ActSchedule    Action = "scheduled"
+	ActReschedule  Action = "rescheduled"
+	ActCheckIn     Action = "checked_in"
+	ActDiagnose    Action = "diagnosed"
+	ActParts       Action = "parts_moved"
+	ActCarryIn     Action = "carried_in"
+	ActReturn      Action = "returned"
+	ActSwap        Action = "swap_requested"
+	ActComplete    Action = "completed"
+	ActSendCode    Action = "signoff_code_sent"
+	ActSignOff     Action = "signed_off"
+	ActCallback    Action = "callback_recorded"
+	ActReopen      Action = "reopened"
+	ActCancel      Action = "cancelled"
+)
+
+// Transition is one row of the published transition table: an action, the
+// states it may be taken from, the states it may lead to, and the
+// permission it needs.
+type Transition struct {
+	Action     Action  `json:"action" doc:"The action; its event type is ticket.<action>." example:"triaged"`
+	Endpoint   string  `json:"endpoint" doc:"The operation that takes it." example:"POST /v1/tickets/{ticket_id}/triage"`
+	From       []State `json:"from" doc:"States it may be taken from." example:"[\"new\"]"`
+	To         []State `json:"to" doc:"States it leads to (several: the outcome decides)." example:"[\"remote_guidance\",\"dispatched\",\"triaged\"]"`
+	Permission string  `json:"permission" doc:"The permission it needs." example:"tickets.triage"`
+	Summary    string  `json:"summary" doc:"What it does." example:"Decide remote, on-site or carry-in; on-site and carry-in dispatch automatically."`
+}
+
+var open = []State{StateNew, StateNeedsInfo, StateTriaged, StateRemoteGuidance, StateDispatched, StateAssigned,
+	StateScheduled, StateOnSite, StateAwaitingParts, StateCarryIn, StateReturned, StateReopened}
+
+// Transitions is the ticket state machine, published at
+// GET /v1/tickets/transitions and enforced by every action.
+var Transitions = []Transition{
+	{ActProvideInfo, "POST /v1/tickets/{ticket_id}/info", []State{StateNeedsInfo, StateNew}, []State{StateNew, StateNeedsInfo}, "tickets.triage",
+		"Complete or correct the intake; the ticket becomes new when nothing is left to verify."},
+	{ActTriage, "POST /v1/tickets/{ticket_id}/triage", []State{StateNew}, []State{StateRemoteGuidance, StateDispatched, StateTriaged}, "tickets.triage",
+		"Decide remote, on-site or carry-in; on-site and carry-in are dispatched automatically (triaged stays when no node can take it)."},
+	{ActGuidance, "POST /v1/tickets/{ticket_id}/guidance", []State{StateRemoteGuidance}, []State{StateResolved, StateRemoteGuidance, StateDispatched, StateTriaged}, "tickets.triage",
+		"Record remote guidance's outcome: resolved (callback in 2 h), observe (callback in 30 min) or failed (dispatched for a visit)."},
+	{ActDispatch, "POST /v1/tickets/{ticket_id}/dispatch", []State{StateTriaged, StateDispatched, StateAssigned, StateReopened}, []State{StateDispatched, StateTriaged}, "tickets.dispatch",
+		"Dispatch (again) by the scoring rules, or to a chosen node and technician with a reason (override)."},
+	{ActAssign, "POST /v1/tickets/{ticket_id}/assign", []State{StateDispatched, StateAssigned}, []State{StateAssigned}, "tickets.dispatch",
+		"The node assigns one of its technicians."},
+	{ActAccept, "POST /v1/tickets/{ticket_id}/accept", []State{StateDispatched}, []State{StateAssigned}, "tickets.work",
+		"The proposed technician (or the node for them) accepts the job."},
+	{ActReject, "POST /v1/tickets/{ticket_id}/reject", []State{StateDispatched, StateAssigned}, []State{StateDispatched, StateTriaged}, "tickets.work",
+		"The technician or the node rejects the job with a reason code; the ticket is re-dispatched without them."},
+	{ActSchedule, "POST /v1/tickets/{ticket_id}/schedule", []State{StateAssigned}, []State{StateScheduled}, "tickets.work",
+		"Record the appointment window agreed with the customer (first contact)."},
+	{ActReschedule, "POST /v1/tickets/{ticket_id}/reschedule", []State{StateScheduled, StateAwaitingParts}, []State{StateScheduled}, "tickets.work",
+		"Move the appointment, with the reason (customer asked, technician conflict, parts)."},
+	{ActCheckIn, "POST /v1/tickets/{ticket_id}/check-in", []State{StateScheduled}, []State{StateOnSite}, "tickets.work",
+		"The technician arrives; the arrival is classified against the window."},
+	{ActDiagnose, "POST /v1/tickets/{ticket_id}/diagnose", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
+		"Record the diagnosis; the entitlement decision and the price-list quote are stored and shown before any charge."},
+	{ActParts, "POST /v1/tickets/{ticket_id}/parts", []State{StateOnSite, StateCarryIn, StateAwaitingParts}, []State{StateOnSite, StateCarryIn, StateAwaitingParts}, "tickets.work",
+		"Reserve, issue, use or return parts of the node's stock; a shortage makes the ticket wait for parts."},
+	{ActCarryIn, "POST /v1/tickets/{ticket_id}/carry-in", []State{StateOnSite}, []State{StateCarryIn}, "tickets.work",
+		"Take the unit to the node with a receipt, lending a loaner."},
+	{ActReturn, "POST /v1/tickets/{ticket_id}/return", []State{StateCarryIn}, []State{StateReturned}, "tickets.work",
+		"Return the unit to the customer and take the loaner back."},
+	{ActSwap, "POST /v1/tickets/{ticket_id}/swap", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
+		"The repair is impossible: request a unit swap (approved by the swap chain)."},
+	{ActComplete, "POST /v1/tickets/{ticket_id}/complete", []State{StateOnSite, StateReturned}, []State{StateCompleted}, "tickets.work",
+		"Record the test run and settle the charges, with the service promises' waivers applied."},
+	{ActSendCode, "POST /v1/tickets/{ticket_id}/sign-off/code", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
+		"Send the customer a one-time sign-off code."},
+	{ActSignOff, "POST /v1/tickets/{ticket_id}/sign-off", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
+		"The customer signs off with the code and rates the service."},
+	{ActCallback, "POST /v1/tickets/{ticket_id}/callback", []State{StateCompleted, StateResolved, StateRemoteGuidance}, []State{StateClosed, StateReopened, StateCompleted, StateResolved, StateRemoteGuidance, StateDispatched}, "tickets.triage",
+		"Record the follow-up callback: satisfied closes, unsatisfied reopens and re-dispatches, unreachable waits (or closes by the tenant's rule)."},
+	{ActReopen, "POST /v1/tickets/{ticket_id}/reopen", []State{StateCompleted, StateClosed, StateResolved}, []State{StateReopened}, "tickets.triage",
+		"Reopen a finished ticket (a complaint, a repeat fault)."},
+	{ActCancel, "POST /v1/tickets/{ticket_id}/cancel", open, []State{StateCancelled}, "tickets.cancel",
+		"Cancel an open ticket with a reason."},
+}
+
+func transitionOf(a Action) Transition {
+	for _, t := range Transitions {
+		if t.Action == a {
+			return t
+		}
+	}
+	panic("tickets: unknown action " + string(a))
+}
+
+// Allowed lists the actions that may be taken from state.
+func Allowed(state State) []Transition {
+	var out []Transition
+	for _, t := range Transitions {
+		if slices.Contains(t.From, state) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func illegal(a Action, state State) error {
+	var names []string
+	for _, t := range Allowed(state) {
+		names = append(names, string(t.Action))
+	}
+	allowed := "none: the ticket is finished"
+	if len(names) > 0 {
+		allowed = strings.Join(names, ", ")
+	}
+	return tenants.Errorf(tenants.CodeConflict, "cannot %s a ticket in state %s; allowed now: %s",
+		strings.TrimSuffix(strings.TrimSuffix(string(a), "ed"), "d"), state, allowed)
+}
+
+// change is one action on a locked ticket: fn mutates T and records what
+// happened; run writes it all in the same transaction.
+type change struct {
+	tx     pg.TenantTx
+	p      tenants.Principal
+	now    time.Time
+	policy SLAPolicy
+	T      *Ticket
+	action Action
+	steps  []step
+	timers []Timer
+	data   map[string]any
+	// fail, when set by fn, is returned to the caller after the change is
+	// committed (a wrong sign-off code still counts as an attempt).
+	fail error
+}
+
+type step struct {
+	action   Action
+	from, to State
+	reason   string
+	detail   map[string]any
+}
+
+// moveTo moves the ticket to state, recording a timeline step.
+func (c *change) moveTo(to State, reason string, detail map[string]any) {
+	c.steps = append(c.steps, step{action: c.action, from: c.T.State, to: to, reason: reason, detail: detail})
+	c.T.State = to
+	if reason != "" {
+		c.T.StateReason = &reason
+	} else {
+		c.T.StateReason = nil
+	}
+}
+
+// note records a timeline step that does not change the state.
+func (c *change) note(reason string, detail map[string]any) {
+	c.steps = append(c.steps, step{action: c.action, from: c.T.State, to: c.T.State, reason: reason, detail: detail})
+}
+
+// startSLA sets an SLA's deadline on the ticket and schedules its timer.
+func (c *change) startSLA(sla SLA, after time.Duration) {
+	due := c.now.Add(after).Truncate(time.Microsecond)
+	switch sla {
+	case SLARoute:
+		c.T.SLA.RouteDueAt = &due
+	case SLAFirstContact:
+		c.T.SLA.FirstContactDueAt = &due
+	case SLAResponse:
+		c.T.SLA.ResponseDueAt = &due
+	case SLACompletion:
+		c.T.SLA.CompletionDueAt = &due
+	case SLACallback:
+		c.T.SLA.CallbackDueAt = &due
+	}
+	c.timers = append(c.timers, Timer{TenantID: c.tx.TenantID, TicketID: c.T.ID, SLA: sla, DueAt: due, Level: 1})
+}
+
+// meetSLA clears a running deadline: its timer will find nothing to do.
+func (c *change) meetSLA(slas ...SLA) {
+	for _, sla := range slas {
+		switch sla {
+		case SLARoute:
+			c.T.SLA.RouteDueAt = nil
+		case SLAFirstContact:
+			c.T.SLA.FirstContactDueAt = nil
+		case SLAResponse:
+			c.T.SLA.ResponseDueAt = nil
+		case SLACompletion:
+			c.T.SLA.CompletionDueAt = nil
+		case SLACallback:
+			c.T.SLA.CallbackDueAt = nil
+		}
+	}
+}
+
+// act runs one action on ticket id for p in one tenant transaction: lock
+// the ticket in p's scope, check If-Match and the transition table, let fn
+// change it, then write the ticket, its timeline, the event and the timers.
+func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVersion int, a Action, fn func(c *change) error) (Ticket, error) {
+	tr := transitionOf(a)
+	var out Ticket
+	var fail error
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		t, err := getTicket(ctx, tx, sc, id, "FOR UPDATE OF t")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("ticket", ifVersion, t.Version); err != nil {
+			return err
+		}
+		if !slices.Contains(tr.From, t.State) {
+			return illegal(a, t.State)
+		}
+		policy, err := LoadSLAPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c := &change{tx: tx, p: p, now: s.now(), policy: policy, T: &t, action: a, data: map[string]any{}}
+		if err := fn(c); err != nil {
+			return err
+		}
+		if err := s.commit(ctx, c); err != nil {
+			return err
+		}
+		out, fail = t, c.fail
+		return nil
+	})
+	if err == nil && fail != nil {
+		return Ticket{}, fail
+	}
+	return out, pg.Translate(err)
+}
+
+// commit writes a change: the ticket, its timeline steps, one event per
+// action and the SLA timers, all in the change's transaction.
+func (s *Service) commit(ctx context.Context, c *change) error {
+	if len(c.steps) == 0 {
+		c.note("", nil)
+	}
+	if err := save(ctx, c.tx, c.T); err != nil {
+		return err
+	}
+	return s.record(ctx, c)
+}
+
+// record appends the change's timeline steps, its event and its timers.
+func (s *Service) record(ctx context.Context, c *change) error {
+	for _, st := range c.steps {
+		detail := st.detail
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		if _, err := c.tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			c.tx.TenantID, c.T.ID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, c.p.Subject(), c.now); err != nil {
+			return err
+		}
+	}
+	first, last := c.steps[0], c.steps[len(c.steps)-1]
+	data := map[string]any{"ticket_id": c.T.ID, "number": c.T.Number, "from_state": nullState(first.from),
+		"state": last.to, "storefront_id": c.T.StorefrontID, "node_id": c.T.NodeID, "technician_id": c.T.TechnicianID}
+	if last.reason != "" {
+		data["reason"] = last.reason
+	}
+	for k, v := range c.data {
+		data[k] = v
+	}
+	if err := events.Append(ctx, c.tx, events.New{Type: "ticket." + string(c.action), SubjectID: c.T.ID, Actor: c.p.Subject(), Data: data}); err != nil {
+		return err
+	}
+	if len(c.timers) > 0 && s.EnqueueTimers != nil {
+		return s.EnqueueTimers(ctx, c.tx.Tx, c.timers)
+	}
+	return nil
+}
+
+func nullState(s State) *State {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,120 @@
+package tickets
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/servicenet/servicenet/tenants"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// ScheduleInput is the appointment window agreed with the customer.
+type ScheduleInput struct {
+	Window Window `json:"window"`
+	Note   string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
+}
+
+// RescheduleInput moves the appointment.
+type RescheduleInput struct {
+	Window Window `json:"window"`
+	Reason string `json:"reason" enum:"customer_request,technician_conflict,parts,other" doc:"Why it moves: the customer asked, the technician cannot make it, parts are awaited, other." example:"customer_request"`
+	Note   string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
+}
+
+func (c *change) appoint(ctx context.Context, w Window, reason, note string) error {
+	t := c.T
+	_, err := c.tx.Exec(ctx, `INSERT INTO ticket_appointments (tenant_id, ticket_id, seq, window_start, window_end, reason, note, technician_id, actor, at)
+		VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM ticket_appointments WHERE tenant_id = $1 AND ticket_id = $2), $3, $4, $5, $6, $7, $8, $9)`,
+		c.tx.TenantID, t.ID, w.Start, w.End, reason, nullIfEmpty(note), t.TechnicianID, c.p.Subject(), c.now)
+	if err != nil {
+		return err
+	}
+	t.Appointment = Appointment{Start: &w.Start, End: &w.End}
+	c.data["window"] = w
+	return nil
+}
+
+// Schedule records the window agreed with the customer: the first contact.
+func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
+	v := &tenants.Validation{}
+	checkWindow(v, "body.window", &in.Window, s.now())
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	return s.act(ctx, p, id, ifVersion, ActSchedule, func(c *change) error {
+		if err := c.appoint(ctx, in.Window, "agreed", in.Note); err != nil {
+			return err
+		}
+		c.meetSLA(SLAFirstContact)
+		c.moveTo(StateScheduled, "", map[string]any{"window": in.Window})
+		return nil
+	})
+}
+
+// Reschedule moves the appointment, keeping the history and the reason.
+func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
+	v := &tenants.Validation{}
+	checkWindow(v, "body.window", &in.Window, s.now())
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	return s.act(ctx, p, id, ifVersion, ActReschedule, func(c *change) error {
+		if err := c.appoint(ctx, in.Window, in.Reason, in.Note); err != nil {
+			return err
+		}
+		c.data["reason_code"] = in.Reason
+		c.moveTo(StateScheduled, in.Reason, map[string]any{"window": in.Window, "reason": in.Reason, "note": in.Note})
+		return nil
+	})
+}
+
+// CheckInInput records the technician's arrival.
+type CheckInInput struct {
+	ArrivedAt *time.Time `json:"arrived_at,omitempty" doc:"When the technician arrived; default now. Not in the future." example:"2026-12-01T09:20:00+08:00"`
+}
+
+// Arrival classes against the window start: the standard is 5-10 minutes
+// early; late up to 15 minutes calls for an apology, later for more (the
+// entitlement engine's rule 8 waives the charges of any late arrival).
+func classifyArrival(minutesAfter int) string {
+	switch {
+	case minutesAfter <= -5:
+		return "early"
+	case minutesAfter <= 0:
+		return "on_time"
+	case minutesAfter <= 15:
+		return "late"
+	}
+	return "very_late"
+}
+
+// CheckIn records the arrival on site and classifies it.
+func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
+	now := s.now()
+	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
+		return Ticket{}, tenants.Invalid("body.arrived_at", "must not be in the future", in.ArrivedAt)
+	}
+	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
+		t := c.T
+		arrived := c.now
+		if in.ArrivedAt != nil {
+			arrived = *in.ArrivedAt
+		}
+		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
+			return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+		}
+		t.Appointment.ArrivedAt = &arrived
+		if t.Appointment.Start != nil {
+			m := int(arrived.Sub(*t.Appointment.Start).Round(time.Minute) / time.Minute)
+			class := classifyArrival(m)
+			t.Appointment.ArrivalMinutes, t.Appointment.Arrival = &m, &class
+			c.data["arrival"], c.data["arrival_minutes"] = class, m
+		}
+		t.Visits++
+		c.meetSLA(SLAResponse, SLAFirstContact)
+		c.moveTo(StateOnSite, "", map[string]any{"arrived_at": arrived, "arrival": t.Appointment.Arrival, "arrival_minutes": t.Appointment.ArrivalMinutes})
+		return nil
+	})
+}
