@@ -1,0 +1,444 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+func init() {
+	readers := []string{"agent", "auditor", "dispatcher", "integrator", "node_manager", "storefront", "technician", "tenant_admin"}
+	for _, op := range []string{"listTickets", "getTicket", "getTicketTimeline", "listTicketTransitions", "getTicketTransitionTable", "listTicketAppointments"} {
+		wantMatrix[op] = readers
+	}
+	wantMatrix["openTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
+	for _, op := range []string{"provideTicketInfo", "triageTicket", "recordTicketGuidance", "recordTicketCallback", "reopenTicket"} {
+		wantMatrix[op] = []string{"agent", "dispatcher", "tenant_admin"}
+	}
+	for _, op := range []string{"dispatchTicket", "assignTicket"} {
+		wantMatrix[op] = []string{"dispatcher", "node_manager", "tenant_admin"}
+	}
+	for _, op := range []string{"acceptTicket", "rejectTicket", "scheduleTicket", "rescheduleTicket", "checkInTicket",
+		"diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode"} {
+		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
+	}
+	wantMatrix["cancelTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
+}
+
+// testClock is a settable clock for the tickets service.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now()
+	}
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// codeSink captures sign-off codes instead of texting them.
+type codeSink struct {
+	mu    sync.Mutex
+	codes map[string]string
+}
+
+func (s *codeSink) SendSignoffCode(_ context.Context, _, ticketID, _, code string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codes == nil {
+		s.codes = map[string]string{}
+	}
+	s.codes[ticketID] = code
+	return nil
+}
+
+func (s *codeSink) code(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codes[id]
+}
+
+// demoBrand is a tenant seeded like `make run`'s demo brand: the demo
+// network (imported), catalog, price list, plans and sales.
+type demoBrand struct {
+	ten    apitest.Tenant
+	admin  string
+	washer string // a washer model id
+	region string // a region a washer-repairing repair point covers
+}
+
+func newDemoBrand(t *testing.T, env *apitest.Env, slug string) demoBrand {
+	t.Helper()
+	ctx := context.Background()
+	ten := env.CreateTenant(t, slug)
+	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID}
+	im, err := env.Network.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
+	require.NoError(t, err)
+	im, err = env.Network.RunImport(ctx, ten.ID, im.ID)
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", string(im.State))
+	_, err = warranty.SeedDemoSales(ctx, p, env.Catalog, env.Customers, env.Warranty)
+	require.NoError(t, err)
+	d := demoBrand{ten: ten, admin: ten.AdminKey}
+	r := env.Do(t, http.MethodGet, "/v1/catalog/models?category=washer&limit=50", d.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, m := range r.JSON(t)["data"].([]any) {
+		if m := m.(map[string]any); m["discontinued"] != true {
+			d.washer = m["id"].(string)
+			break
+		}
+	}
+	require.NotEmpty(t, d.washer)
+	r = env.Do(t, http.MethodGet, "/v1/network/nodes?tier=repair_point&limit=200", d.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, n := range r.JSON(t)["data"].([]any) {
+		n := n.(map[string]any)
+		if n["status"] == "active" && contains(n["categories"], "washer") && contains(n["service_kinds"], "repair") {
+			d.region = n["coverage"].([]any)[0].(string)
+			break
+		}
+	}
+	require.NotEmpty(t, d.region)
+	return d
+}
+
+func contains(list any, s string) bool {
+	for _, x := range list.([]any) {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// nextWeekday10 is 10:00 Shanghai on the first Monday-Friday at least two
+// days from now: inside every demo weekday shift.
+func nextWeekday10() time.Time {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	d := time.Now().In(loc).AddDate(0, 0, 2)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+}
+
+func window(start time.Time) map[string]any {
+	return map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}
+}
+
+// ticketAct posts an action and requires the status.
+func ticketAct(t *testing.T, env *apitest.Env, key, id, action string, body any, want int) map[string]any {
+	t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
+	r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/"+action, key, body)
+	require.Equal(t, want, r.Status, "%s: %s", action, r.Body)
+	return r.JSON(t)
+}
+
+func timelineActions(t *testing.T, env *apitest.Env, key, id string) []string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out []string
+	for _, e := range r.JSON(t)["data"].([]any) {
+		e := e.(map[string]any)
+		out = append(out, e["action"].(string)+":"+e["to_state"].(string))
+	}
+	return out
+}
+
+// fireTimer runs a ticket's SLA timer now instead of at its due time: the
+// test clock for River.
+func fireTimer(t *testing.T, env *apitest.Env, ticketID, sla string) {
+	t.Helper()
+	tag, err := env.DB.Owner.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now()
+		WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1 AND args->>'sla' = $2 AND state IN ('scheduled', 'available')`,
+		ticketID, sla)
+	require.NoError(t, err)
+	require.Positive(t, tag.RowsAffected(), "no %s timer scheduled for %s", sla, ticketID)
+}
+
+func TestTicketEndToEnd(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	clock := &testClock{}
+	codes := &codeSink{}
+	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
+	d := newDemoBrand(t, env, "tickets-e2e")
+	agent, _ := env.Key(t, d.admin, "agent")
+	rcv := newReceiver(t, env, 0)
+	_, secret := createEndpoint(t, env, d.admin, map[string]any{"url": rcv.url(), "event_types": []string{"ticket.*"}})
+
+	// Intake without a model: needs_info with what to verify.
+	start := nextWeekday10()
+	r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+		"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
+		"address": map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"unit":    map[string]any{},
+		"fault":   map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
+		"preferred_window": window(start),
+	}, "Idempotency-Key: e2e-intake-1")
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	tk := r.JSON(t)
+	id := tk["id"].(string)
+	assert.Equal(t, "needs_info", tk["state"])
+	assert.Regexp(t, `^SN-\d{8}-\d{5}$`, tk["number"])
+	ver := tk["verification"].([]any)
+	require.Len(t, ver, 1)
+	assert.Equal(t, "unit.model_id", ver[0].(map[string]any)["field"])
+
+	// A retry with the same key is the same ticket.
+	r = env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+		"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
+		"address": map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"unit":    map[string]any{},
+		"fault":   map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
+		"preferred_window": window(start),
+	}, "Idempotency-Key: e2e-intake-1")
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	assert.Equal(t, id, r.JSON(t)["id"])
+
+	// Triage before the intake is complete is illegal: 409 naming the state.
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), "needs_info")
+	assert.Contains(t, string(r.Body), "info_provided")
+
+	// The agent confirms the model, serial and a purchase three years ago: new.
+	purchase := shanghaiToday(-3 * 365)
+	tk = ticketAct(t, env, agent, id, "info", map[string]any{"unit": map[string]any{"model_id": d.washer,
+		"serial": "E2E-WASH-0001", "purchase_date": purchase}, "note": "客户确认型号"}, http.StatusOK)
+	require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+	require.NotEmpty(t, tk["unit_id"])
+	assert.NotEmpty(t, tk["sla"].(map[string]any)["route_due_at"])
+
+	// Triage on site: dispatched automatically, with the choice explained.
+	tk = ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	assert.Nil(t, tk["sla"].(map[string]any)["route_due_at"], "routing met the route SLA")
+	dec := tk["dispatch"].(map[string]any)["decision"].(map[string]any)
+	nodes := dec["nodes"].([]any)
+	require.NotEmpty(t, nodes)
+	assert.NotEmpty(t, dec["reason"])
+	techID, _ := tk["technician_id"].(string)
+	require.NotEmpty(t, techID, "a technician was proposed: %v", dec["reason"])
+	assert.NotEmpty(t, dec["technicians"])
+
+	// The proposed technician's key accepts; another technician's key cannot see it.
+	techKey := technicianKey(t, env, d.admin, techID)
+	other := otherTechnician(t, env, d.admin, techID)
+	otherKey := technicianKey(t, env, d.admin, other)
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, otherKey, nil)
+	assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/accept", otherKey, map[string]any{})
+	assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	// Checking in before the appointment is illegal.
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/check-in", techKey, map[string]any{})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	tk = ticketAct(t, env, techKey, id, "accept", nil, http.StatusOK)
+	require.Equal(t, "assigned", tk["state"])
+
+	// Windows in the past or inverted are refused, nothing changes.
+	past := time.Now().Add(-48 * time.Hour)
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", techKey, map[string]any{"window": window(past)})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.window.end")
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", techKey, map[string]any{"window": map[string]any{
+		"start": start.Add(2 * time.Hour).Format(time.RFC3339), "end": start.Format(time.RFC3339)}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	tk = ticketAct(t, env, techKey, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+	require.Equal(t, "scheduled", tk["state"])
+
+	// Check-in 20 minutes late.
+	clock.Set(start.Add(20 * time.Minute))
+	tk = ticketAct(t, env, techKey, id, "check-in", nil, http.StatusOK)
+	require.Equal(t, "on_site", tk["state"])
+	appt := tk["appointment"].(map[string]any)
+	assert.Equal(t, "very_late", appt["arrival"])
+	assert.EqualValues(t, 20, appt["arrival_minutes"])
+
+	// Diagnosis under an expired warranty: the customer would pay.
+	clock.Set(start.Add(40 * time.Minute))
+	tk = ticketAct(t, env, techKey, id, "diagnose", map[string]any{
+		"diagnosis":        map[string]any{"cause": "performance", "codes": []string{"M01"}, "repairable": true, "notes": "排水泵堵塞"},
+		"work":             map[string]any{"service_kind": "repair", "include_visit": true},
+		"price_list_shown": true,
+	}, http.StatusOK)
+	ent := tk["entitlement"].(map[string]any)["decision"].(map[string]any)
+	assert.Equal(t, "out_of_warranty", ent["basis"])
+	assert.Positive(t, amountOf(t, ent["totals"].(map[string]any)["list"]))
+	require.NotEmpty(t, tk["quote_id"])
+
+	// Completion: the late arrival waives the charges.
+	clock.Set(start.Add(70 * time.Minute))
+	tk = ticketAct(t, env, techKey, id, "complete", map[string]any{"test_run": map[string]any{"passed": true, "notes": "试机正常"}}, http.StatusOK)
+	require.Equal(t, "completed", tk["state"])
+	assert.EqualValues(t, 0, amountOf(t, tk["customer_total"]))
+	waivers := tk["completion"].(map[string]any)["waivers"].([]any)
+	require.NotEmpty(t, waivers)
+	assert.Equal(t, "late_arrival", waivers[0].(map[string]any)["code"])
+	assert.NotEmpty(t, tk["sla"].(map[string]any)["callback_due_at"])
+
+	// Sign-off with the code sent to the customer: a wrong code uses an attempt.
+	ticketAct(t, env, techKey, id, "sign-off/code", nil, http.StatusOK)
+	code := codes.code(id)
+	require.Len(t, code, 6)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": wrong, "rating": 4})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.code")
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code, "rating": 9})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.rating")
+	tk = ticketAct(t, env, techKey, id, "sign-off", map[string]any{"code": code, "rating": 4, "comment": "准时处理"}, http.StatusOK)
+	so := tk["signoff"].(map[string]any)
+	assert.Equal(t, true, so["confirmed_by_code"])
+	assert.EqualValues(t, 4, so["attempts_left"], "one wrong attempt was used before the code was accepted")
+
+	// The 72-hour callback timer fires: a breach escalated to the dispatcher.
+	fireTimer(t, env, id, "callback")
+	require.Eventually(t, func() bool {
+		return containsAction(timelineActions(t, env, agent, id), "sla_breached:completed")
+	}, 20*time.Second, 100*time.Millisecond, "the callback timer recorded no breach")
+
+	// Callback: unsatisfied reopens and re-dispatches.
+	clock.Set(start.Add(80 * time.Hour))
+	tk = ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "噪音还在"}, http.StatusOK)
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	assert.EqualValues(t, 1, tk["reopen_count"])
+
+	// Served again until satisfied.
+	tech2, _ := tk["technician_id"].(string)
+	require.NotEmpty(t, tech2)
+	key2 := techKey
+	if tech2 != techID {
+		key2 = technicianKey(t, env, d.admin, tech2)
+	}
+	ticketAct(t, env, key2, id, "accept", nil, http.StatusOK)
+	start2 := nextWeekdayAfter(clock.Now())
+	ticketAct(t, env, key2, id, "schedule", map[string]any{"window": window(start2)}, http.StatusOK)
+	clock.Set(start2.Add(-8 * time.Minute))
+	tk = ticketAct(t, env, key2, id, "check-in", nil, http.StatusOK)
+	assert.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
+	ticketAct(t, env, key2, id, "diagnose", map[string]any{
+		"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+		"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+	tk = ticketAct(t, env, key2, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+	assert.EqualValues(t, 0, amountOf(t, tk["customer_total"]), "a repeat visit caused by the network is free")
+	ticketAct(t, env, key2, id, "sign-off/code", nil, http.StatusOK)
+	ticketAct(t, env, key2, id, "sign-off", map[string]any{"code": codes.code(id), "rating": 5}, http.StatusOK)
+	tk = ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
+	require.Equal(t, "closed", tk["state"])
+
+	// Closed: no action but reopening.
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/cancel", agent, map[string]any{"reason": "x"})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/transitions", agent, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	var allowed []string
+	for _, tr := range r.JSON(t)["data"].([]any) {
+		allowed = append(allowed, tr.(map[string]any)["action"].(string))
+	}
+	assert.Equal(t, []string{"reopened"}, allowed)
+
+	// Every step is on the timeline ...
+	steps := timelineActions(t, env, agent, id)
+	for _, want := range []string{"opened:needs_info", "info_provided:new", "triaged:triaged", "triaged:dispatched",
+		"accepted:assigned", "scheduled:scheduled", "checked_in:on_site", "diagnosed:on_site", "completed:completed",
+		"signoff_code_sent:completed", "signed_off:completed", "sla_breached:completed", "callback_recorded:reopened",
+		"callback_recorded:dispatched", "callback_recorded:closed"} {
+		assert.True(t, containsAction(steps, want), "timeline lacks %s: %v", want, steps)
+	}
+	// ... and arrives as signed webhooks.
+	wantTypes := []string{"ticket.opened", "ticket.info_provided", "ticket.triaged", "ticket.accepted", "ticket.scheduled",
+		"ticket.checked_in", "ticket.diagnosed", "ticket.completed", "ticket.signed_off", "ticket.sla_breached",
+		"ticket.callback_recorded"}
+	require.Eventually(t, func() bool {
+		got := map[string]bool{}
+		for _, rq := range rcv.requests() {
+			var ev map[string]any
+			if json.Unmarshal(rq.body, &ev) == nil {
+				got[fmt.Sprint(ev["type"])] = true
+			}
+		}
+		for _, w := range wantTypes {
+			if !got[w] {
+				return false
+			}
+		}
+		return true
+	}, 40*time.Second, 200*time.Millisecond, "webhooks missing some of %v", wantTypes)
+	for _, rq := range rcv.requests() {
+		require.NoError(t, verify(t, secret, rq))
+	}
+}
+
+func containsAction(steps []string, want string) bool {
+	for _, s := range steps {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+func nextWeekdayAfter(t time.Time) time.Time {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	d := t.In(loc).AddDate(0, 0, 1)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+}
+
+// technicianKey issues a technician key acting as techID.
+func technicianKey(t *testing.T, env *apitest.Env, admin, techID string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/api-keys", admin, map[string]any{"name": "tech " + techID,
+		"roles": []string{"technician"}, "technician_id": techID})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	return r.JSON(t)["secret"].(string)
+}
+
+// otherTechnician returns a technician other than techID.
+func otherTechnician(t *testing.T, env *apitest.Env, admin, techID string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/network/technicians?limit=5", admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, x := range r.JSON(t)["data"].([]any) {
+		if id := x.(map[string]any)["id"].(string); id != techID {
+			return id
+		}
+	}
+	t.Fatal("no other technician")
+	return ""
+}
