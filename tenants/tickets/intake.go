@@ -18,26 +18,26 @@ func init() {
 
 // NewTicket is a fault report or service request at intake.
 type NewTicket struct {
-	Channel           string      `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
-	Type              string      `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" doc:"What is asked for." example:"repair"`
-	Priority          string      `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal." example:"normal"`
-	ExternalReference string      `json:"external_reference,omitempty" maxLength:"64" doc:"Your own reference; unique per storefront (409 on reuse)." example:"TM-20261130-88812"`
-	Contact           Contact     `json:"contact"`
-	Address           Address     `json:"address"`
-	Unit              UnitDetails `json:"unit"`
-	Fault             Fault       `json:"fault"`
-	PreferredWindow   *Window     `json:"preferred_window,omitempty"`
+	Channel           string         `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
+	Type              string         `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" doc:"What is asked for." example:"repair"`
+	Priority          string         `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal." example:"normal"`
+	ExternalReference string         `json:"external_reference,omitempty" maxLength:"64" doc:"Your own reference; unique per storefront (409 on reuse)." example:"TM-20261130-88812"`
+	Contact           TicketContact  `json:"contact"`
+	Address           ServiceAddress `json:"address"`
+	Unit              UnitDetails    `json:"unit"`
+	Fault             ReportedFault  `json:"fault"`
+	PreferredWindow   *Window        `json:"preferred_window,omitempty"`
 }
 
 // IntakeUpdate completes or corrects an intake: present fields replace the
 // ticket's.
 type IntakeUpdate struct {
-	Contact         *Contact     `json:"contact,omitempty"`
-	Address         *Address     `json:"address,omitempty"`
-	Unit            *UnitDetails `json:"unit,omitempty"`
-	Fault           *Fault       `json:"fault,omitempty"`
-	PreferredWindow *Window      `json:"preferred_window,omitempty"`
-	Note            string       `json:"note,omitempty" maxLength:"1000" doc:"What was confirmed with the customer." example:"客户确认型号为 XQG100-HBD14126L"`
+	Contact         *TicketContact  `json:"contact,omitempty"`
+	Address         *ServiceAddress `json:"address,omitempty"`
+	Unit            *UnitDetails    `json:"unit,omitempty"`
+	Fault           *ReportedFault  `json:"fault,omitempty"`
+	PreferredWindow *Window         `json:"preferred_window,omitempty"`
+	Note            string          `json:"note,omitempty" maxLength:"1000" doc:"What was confirmed with the customer." example:"客户确认型号为 XQG100-HBD14126L"`
 }
 
 var unitTypes = map[string]bool{"repair": true, "maintenance": true, "return": true, "exchange": true}
@@ -57,7 +57,7 @@ func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
 	}
 }
 
-func normalizePhone(v *tenants.Validation, loc string, c *Contact) {
+func normalizePhone(v *tenants.Validation, loc string, c *TicketContact) {
 	p, ok := customers.NormalizePhone(c.Phone)
 	if !ok {
 		v.Add(loc, "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", c.Phone)

@@ -13,22 +13,22 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 )
 
-// Contact is who to call about the ticket.
-type Contact struct {
+// TicketContact is who to call about the ticket.
+type TicketContact struct {
 	Name  string `json:"name" minLength:"1" maxLength:"200" doc:"The customer's name." example:"王丽"`
 	Phone string `json:"phone" minLength:"3" maxLength:"40" doc:"Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one." example:"13800138000"`
 }
 
-// Address is where the service happens.
-type Address struct {
+// ServiceAddress is where the service happens.
+type ServiceAddress struct {
 	RegionCode string   `json:"region_code" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 district (or city) code: decides which nodes cover the address. An unknown code sends the ticket to needs_info." example:"370212"`
 	Line       string   `json:"line" minLength:"1" maxLength:"300" doc:"Street address within the region." example:"崂山区海尔路1号 3单元 502"`
 	Latitude   *float64 `json:"latitude,omitempty" minimum:"-90" maximum:"90" doc:"Latitude, when known: dispatch prefers nearer technicians." example:"36.1067"`
 	Longitude  *float64 `json:"longitude,omitempty" minimum:"-180" maximum:"180" doc:"Longitude, with latitude." example:"120.4686"`
 }
 
-// Fault is what the customer reports.
-type Fault struct {
+// ReportedFault is what the customer reports.
+type ReportedFault struct {
 	Symptom         string   `json:"symptom,omitempty" maxLength:"500" doc:"The fault as the customer describes it. Required for repairs: without it the ticket waits in needs_info." example:"洗衣机脱水时噪音很大"`
 	Codes           []string `json:"codes,omitempty" maxItems:"20" doc:"Fault codes shown by the appliance or sent by its alarm." example:"[\"E4\"]"`
 	CustomerRequest string   `json:"customer_request,omitempty" maxLength:"500" doc:"What the customer asks for." example:"尽快上门维修"`
@@ -135,10 +135,10 @@ type Ticket struct {
 	UnitID            *string            `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
 	ModelID           *string            `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	Category          *string            `json:"category,omitempty" doc:"The model's product category." example:"washer"`
-	Contact           Contact            `json:"contact"`
-	Address           Address            `json:"address"`
+	Contact           TicketContact      `json:"contact"`
+	Address           ServiceAddress     `json:"address"`
 	Unit              UnitDetails        `json:"unit_details"`
-	Fault             Fault              `json:"fault"`
+	Fault             ReportedFault      `json:"fault"`
 	PreferredWindow   *Window            `json:"preferred_window,omitempty"`
 	Verification      []VerificationItem `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
 	Triage            *Triage            `json:"triage,omitempty"`
