@@ -142,11 +142,16 @@ var (
 // NodesSQL reads the candidate nodes with their load on the day: $1 tenant,
 // $2 region codes (the address's, its city's, its province's), $3 tier
 // preference, $4 category, $5 service kind, $6 scope path or NULL, $7 nodes
-// rejected earlier, $8 and $9 the day's bounds, $10 the ticket being placed
-// or ”, $11 a manually chosen node or ”. Exported so the benchmark can
-// check its plan.
+// rejected earlier, $8 an instant on the day (its day is taken in the
+// tenant's zone, so this query can share a round trip with the tenant's
+// settings), $9 the ticket being placed or ”, $10 a manually chosen node or
+// ”. Exported so the benchmark can check its plan.
 var NodesSQL = `
-WITH picked AS (
+WITH day AS (
+  SELECT date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) AT TIME ZONE time_zone AS first,
+         (date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) + interval '1 day') AT TIME ZONE time_zone AS next
+  FROM tenants WHERE id = app_current_tenant()
+), picked AS (
   (SELECT id FROM nodes
    WHERE tenant_id = $1 AND coverage && $2::text[]
    ORDER BY (status = 'active' AND $4 = ANY (categories) AND $5 = ANY (service_kinds)
@@ -154,13 +159,13 @@ WITH picked AS (
             COALESCE(array_position($3::text[], tier), 99), grade NULLS LAST, id
    LIMIT ` + strconv.Itoa(maxNodes) + `)
   UNION
-  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $11
+  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $10
 )
 SELECT n.id, n.name, n.tier, n.grade, n.status, n.path::text, n.coverage,
        $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
-       (SELECT count(*) FROM tickets k
-        WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $10
-          AND COALESCE(k.window_start, k.updated_at) >= $8 AND COALESCE(k.window_start, k.updated_at) < $9)::int
+       (SELECT count(*) FROM tickets k, day
+        WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $9
+          AND COALESCE(k.window_start, k.updated_at) >= day.first AND COALESCE(k.window_start, k.updated_at) < day.next)::int
 FROM picked p JOIN nodes n ON n.tenant_id = $1 AND n.id = p.id`
 
 // TechniciansSQL reads the technicians of some nodes with their load on the
@@ -223,25 +228,6 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	}
 	required := max(r.RequiredLevel, 1)
 
-	settings, err := tx.Settings(ctx)
-	if err != nil {
-		return Decision{}, err
-	}
-	loc := settings.Location
-	w := window{start: now.In(loc), restOfDay: r.WindowStart == nil && r.WindowEnd == nil}
-	if r.WindowStart != nil {
-		w.start = r.WindowStart.In(loc)
-	}
-	if r.WindowEnd != nil {
-		w.end, w.hasEnd = r.WindowEnd.In(loc), true
-		if !w.end.After(w.start) {
-			return Decision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
-		}
-	}
-	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
-	dayEnd := dayStart.AddDate(0, 0, 1)
-	day := dayStart.Format(time.DateOnly)
-
 	// A manual technician names their node.
 	if r.TechnicianID != "" {
 		var nodeID string
@@ -267,60 +253,89 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	if excluded == nil {
 		excluded = []string{}
 	}
-	rows, err := tx.Query(ctx, NodesSQL, tx.TenantID, ancestors, tiers, r.Category, r.ServiceKind, r.ScopePath,
-		excluded, dayStart, dayEnd, r.TicketID, r.NodeID)
-	if err != nil {
-		return Decision{}, err
+	// The day is the window's (today without one) in the tenant's zone: the
+	// settings and the nodes share one round trip, the nodes query taking
+	// the day from the same zone.
+	at := now
+	if r.WindowStart != nil {
+		at = *r.WindowStart
 	}
-	nodes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (NodeCandidate, error) {
-		var (
-			n                     NodeCandidate
-			status, path          string
-			coverage              []string
-			category, serviceKind bool
-			lat, lon              *float64
-		)
-		if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &path, &coverage, &category, &serviceKind,
-			&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
-			return n, err
-		}
-		for _, a := range ancestors { // most specific first
-			if slices.Contains(coverage, a) {
-				n.MatchedRegion = a
-				break
+	var (
+		settings pg.TenantSettings
+		nodes    []NodeCandidate
+	)
+	batch := &pgx.Batch{}
+	pg.QueueSettings(batch, &settings)
+	batch.Queue(NodesSQL, tx.TenantID, ancestors, tiers, r.Category, r.ServiceKind, r.ScopePath,
+		excluded, at, r.TicketID, r.NodeID).Query(func(rows pgx.Rows) error {
+		var err error
+		nodes, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (NodeCandidate, error) {
+			var (
+				n                     NodeCandidate
+				status, path          string
+				coverage              []string
+				category, serviceKind bool
+				lat, lon              *float64
+			)
+			if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &path, &coverage, &category, &serviceKind,
+				&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
+				return n, err
 			}
-		}
-		if lat != nil && lon != nil && r.Latitude != nil && r.Longitude != nil {
-			d := round(haversineKM(*lat, *lon, *r.Latitude, *r.Longitude), 10)
-			n.DistanceKM = &d
-		}
-		n.Breakdown = nodeScore(n, tiers, ancestors)
-		b := n.Breakdown
-		n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
-		switch {
-		case r.ScopePath != nil && path != *r.ScopePath && !strings.HasPrefix(path, *r.ScopePath+"."):
-			n.ExcludedBy = RuleOutsideScope
-		case slices.Contains(r.ExcludeNodes, n.NodeID):
-			n.ExcludedBy = RuleRejectedEarlier
-		case status != "active":
-			n.ExcludedBy = RuleNotActive
-		case n.MatchedRegion == "":
-			n.ExcludedBy = RuleRegionNotCovered
-		case !serviceKind:
-			n.ExcludedBy = RuleServiceKindNotOffered
-		case !category:
-			n.ExcludedBy = RuleCategoryNotServiced
-		case r.HardFault && n.Tier == tierRepairPoint:
-			n.ExcludedBy = RuleHardFaultHigherTier
-		case n.LoadToday >= n.DailyCapacity:
-			n.ExcludedBy = RuleNoCapacityToday
-		}
-		n.Eligible = n.ExcludedBy == ""
-		return n, nil
+			for _, a := range ancestors { // most specific first
+				if slices.Contains(coverage, a) {
+					n.MatchedRegion = a
+					break
+				}
+			}
+			if lat != nil && lon != nil && r.Latitude != nil && r.Longitude != nil {
+				d := round(haversineKM(*lat, *lon, *r.Latitude, *r.Longitude), 10)
+				n.DistanceKM = &d
+			}
+			n.Breakdown = nodeScore(n, tiers, ancestors)
+			b := n.Breakdown
+			n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
+			switch {
+			case r.ScopePath != nil && path != *r.ScopePath && !strings.HasPrefix(path, *r.ScopePath+"."):
+				n.ExcludedBy = RuleOutsideScope
+			case slices.Contains(r.ExcludeNodes, n.NodeID):
+				n.ExcludedBy = RuleRejectedEarlier
+			case status != "active":
+				n.ExcludedBy = RuleNotActive
+			case n.MatchedRegion == "":
+				n.ExcludedBy = RuleRegionNotCovered
+			case !serviceKind:
+				n.ExcludedBy = RuleServiceKindNotOffered
+			case !category:
+				n.ExcludedBy = RuleCategoryNotServiced
+			case r.HardFault && n.Tier == tierRepairPoint:
+				n.ExcludedBy = RuleHardFaultHigherTier
+			case n.LoadToday >= n.DailyCapacity:
+				n.ExcludedBy = RuleNoCapacityToday
+			}
+			n.Eligible = n.ExcludedBy == ""
+			return n, nil
+		})
+		return err
 	})
-	if err != nil {
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return Decision{}, err
 	}
+
+	loc := settings.Location
+	w := window{start: now.In(loc), restOfDay: r.WindowStart == nil && r.WindowEnd == nil}
+	if r.WindowStart != nil {
+		w.start = r.WindowStart.In(loc)
+	}
+	if r.WindowEnd != nil {
+		w.end, w.hasEnd = r.WindowEnd.In(loc), true
+		if !w.end.After(w.start) {
+			return Decision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
+		}
+	}
+	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
+	dayEnd := dayStart.AddDate(0, 0, 1)
+	day := dayStart.Format(time.DateOnly)
+
 	slices.SortFunc(nodes, func(a, b NodeCandidate) int {
 		if a.Eligible != b.Eligible {
 			if a.Eligible {
@@ -367,7 +382,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	for i, n := range top {
 		ids[i] = n.NodeID
 	}
-	rows, err = tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, day, dayStart, dayEnd, r.TicketID)
+	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, day, dayStart, dayEnd, r.TicketID)
 	if err != nil {
 		return Decision{}, err
 	}
