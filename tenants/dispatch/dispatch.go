@@ -163,9 +163,10 @@ WITH day AS (
 )
 SELECT n.id, n.name, n.tier, n.grade, n.status, n.path::text, n.coverage,
        $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
-       (SELECT count(*) FROM tickets k, day
+       (SELECT count(*) FROM tickets k
         WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $9
-          AND COALESCE(k.window_start, k.updated_at) >= day.first AND COALESCE(k.window_start, k.updated_at) < day.next)::int
+          AND COALESCE(k.window_start, k.updated_at) >= (SELECT first FROM day)
+          AND COALESCE(k.window_start, k.updated_at) < (SELECT next FROM day))::int
 FROM picked p JOIN nodes n ON n.tenant_id = $1 AND n.id = p.id`
 
 // TechniciansSQL reads the technicians of some nodes with their load on the
