@@ -53,10 +53,16 @@ func setup(t *testing.T) *testBundle {
 // newTenant adds a tenant (with one customer for tickets) to db.
 func newTenant(t *testing.T, db *pgtest.DB) *testBundle {
 	t.Helper()
+	return newTenantIn(t, db, "")
+}
+
+// newTenantIn adds a tenant in a time zone ("": the default, Asia/Shanghai).
+func newTenantIn(t *testing.T, db *pgtest.DB, zone string) *testBundle {
+	t.Helper()
 	ctx := context.Background()
 	idn := &identity.Service{DB: db.App}
 	slug := fmt.Sprintf("brand-%d", slugs.Add(1))
-	ten, _, err := idn.CreateTenant(ctx, identity.NewTenant{Name: slug, Slug: slug}, "operator")
+	ten, _, err := idn.CreateTenant(ctx, identity.NewTenant{Name: slug, Slug: slug, TimeZone: zone}, "operator")
 	require.NoError(t, err)
 	b := &testBundle{db: db, tenantID: ten.ID, customer: tenants.NewID(tenants.PrefixCustomer)}
 	b.exec(t, `INSERT INTO customers (tenant_id, id, name, phones) VALUES ($1, $2, '王丽', '{13800138000}')`, b.customer)
@@ -205,6 +211,11 @@ func (b *testBundle) ticket(t *testing.T, nodeID, techID, state string, start *t
 }
 
 func (b *testBundle) decide(t *testing.T, r dispatch.Request) (dispatch.Decision, error) {
+	t.Helper()
+	return b.decideAt(t, now, r)
+}
+
+func (b *testBundle) decideAt(t *testing.T, now time.Time, r dispatch.Request) (dispatch.Decision, error) {
 	t.Helper()
 	ctx := context.Background()
 	var d dispatch.Decision
@@ -613,4 +624,30 @@ func TestAnotherTenantsNodesNeverAppear(t *testing.T) {
 	d = a.mustDecide(t, washer())
 	require.Empty(t, d.Nodes)
 	require.Empty(t, d.NodeID)
+}
+
+func TestDayAndShiftsInTheTenantsZone(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	b := newTenantIn(t, db, "Europe/London")
+	london, err := time.LoadLocation("Europe/London")
+	require.NoError(t, err)
+	_, _, _, point := b.network(t)
+	// Monday 23:30 in London is already Tuesday 07:30 in Shanghai.
+	late := time.Date(2026, 11, 30, 23, 30, 0, 0, london)
+	evening := b.tech(t, point, techSpec{shifts: `[{"weekday": 1, "start": "20:00", "end": "23:59"}]`})
+	tuesday := b.tech(t, point, techSpec{shifts: `[{"weekday": 2, "start": "07:00", "end": "18:00"}]`})
+	b.ticket(t, point.id, evening, "scheduled", ptr(time.Date(2026, 11, 30, 0, 30, 0, 0, london)), late)  // Monday in London
+	b.ticket(t, point.id, evening, "scheduled", ptr(time.Date(2026, 11, 29, 23, 30, 0, 0, london)), late) // Sunday in London, Monday in Shanghai
+
+	r := washer()
+	r.WindowStart, r.WindowEnd = nil, nil
+	d, err := b.decideAt(t, late, r)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-30", d.Day)
+	require.True(t, techByID(t, d, evening).Eligible, "%+v", techByID(t, d, evening))
+	require.Equal(t, "off_shift", techByID(t, d, tuesday).ExcludedBy)
+	require.Equal(t, 1, techByID(t, d, evening).JobsToday)
+	require.Equal(t, 1, nodeByID(t, d, point.id).LoadToday, "the node's day is the same London day")
+	require.Equal(t, evening, d.TechnicianID)
 }
