@@ -9,7 +9,6 @@
 // A node is eligible when, in this order of rules (the first that fails is
 // the one reported):
 //
-//   - it lies in the request's scope (ScopePath) — outside_scope;
 //   - it did not reject the ticket earlier (ExcludeNodes) — rejected_earlier;
 //   - it is active (not probation, suspended or terminated) — not_active;
 //   - it covers the address's region: the district itself, its city or its
@@ -63,6 +62,11 @@
 // last changed. D is the day of the request's window (today without one).
 // The ticket being placed (Request.TicketID) is never counted.
 //
+// Nodes outside the request's scope (ScopePath: a node manager dispatching
+// within their subtree) are not considered and not listed, as everywhere
+// else an out-of-scope node is invisible; naming one in a manual dispatch
+// is "no such node".
+//
 // # Manual dispatch
 //
 // With NodeID (and optionally TechnicianID) the decision takes that node
@@ -86,7 +90,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,7 +111,6 @@ const (
 
 // Node exclusion rules.
 const (
-	RuleOutsideScope          = "outside_scope"
 	RuleRejectedEarlier       = "rejected_earlier"
 	RuleNotActive             = "not_active"
 	RuleRegionNotCovered      = "region_not_covered"
@@ -153,15 +155,15 @@ WITH day AS (
   FROM tenants WHERE id = app_current_tenant()
 ), picked AS (
   (SELECT id FROM nodes
-   WHERE tenant_id = $1 AND coverage && $2::text[]
+   WHERE tenant_id = $1 AND coverage && $2::text[] AND ($6::ltree IS NULL OR path <@ $6::ltree)
    ORDER BY (status = 'active' AND $4 = ANY (categories) AND $5 = ANY (service_kinds)
-             AND ($6::ltree IS NULL OR path <@ $6::ltree) AND id <> ALL ($7::text[])) DESC,
+             AND id <> ALL ($7::text[])) DESC,
             COALESCE(array_position($3::text[], tier), 99), grade NULLS LAST, id
    LIMIT ` + strconv.Itoa(maxNodes) + `)
   UNION
-  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $10
+  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $10 AND ($6::ltree IS NULL OR path <@ $6::ltree)
 )
-SELECT n.id, n.name, n.tier, n.grade, n.status, n.path::text, n.coverage,
+SELECT n.id, n.name, n.tier, n.grade, n.status, n.coverage,
        $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
        (SELECT count(*) FROM tickets k
         WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $9
@@ -273,12 +275,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		nodes, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (NodeCandidate, error) {
 			var (
 				n                     NodeCandidate
-				status, path          string
+				status                string
 				coverage              []string
 				category, serviceKind bool
 				lat, lon              *float64
 			)
-			if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &path, &coverage, &category, &serviceKind,
+			if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &coverage, &category, &serviceKind,
 				&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
 				return n, err
 			}
@@ -296,8 +298,6 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 			b := n.Breakdown
 			n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
 			switch {
-			case r.ScopePath != nil && path != *r.ScopePath && !strings.HasPrefix(path, *r.ScopePath+"."):
-				n.ExcludedBy = RuleOutsideScope
 			case slices.Contains(r.ExcludeNodes, n.NodeID):
 				n.ExcludedBy = RuleRejectedEarlier
 			case status != "active":

@@ -340,8 +340,19 @@ func TestNodeRules(t *testing.T) {
 		d := b.mustDecide(t, r)
 		require.Equal(t, other.id, d.NodeID, d.Reason)
 		require.Empty(t, d.TechnicianID, "the other center has no technicians")
-		for _, id := range []string{center.id, depot.id, point.id} {
-			require.Equal(t, "outside_scope", nodeByID(t, d, id).ExcludedBy)
+		require.Len(t, d.Nodes, 1, "nodes outside the scope are not listed")
+
+		r.NodeID = point.id
+		_, err := b.decide(t, r)
+		requireInvalid(t, err, "body.node_id", "no such node")
+
+		r = washer()
+		r.ScopePath = &depot.path
+		d = b.mustDecide(t, r)
+		require.Equal(t, point.id, d.NodeID, "the scope's top and everything under it: %s", d.Reason)
+		require.True(t, nodeByID(t, d, depot.id).Eligible)
+		for _, n := range d.Nodes {
+			require.NotEqual(t, center.id, n.NodeID)
 		}
 	})
 }

@@ -11,7 +11,7 @@ var tierNames = map[string]string{
 }
 
 var (
-	nodeRuleOrder = []string{RuleOutsideScope, RuleRejectedEarlier, RuleNotActive, RuleRegionNotCovered,
+	nodeRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleRegionNotCovered,
 		RuleServiceKindNotOffered, RuleCategoryNotServiced, RuleHardFaultHigherTier, RuleNoCapacityToday}
 	techRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleLicenceInvalid, RuleSkillBelowRequired,
 		RuleOffShift, RuleDailyLimitReached}
@@ -20,8 +20,6 @@ var (
 // nodeRuleText completes "the node ..." for a rule.
 func nodeRuleText(rule string, r Request, day string) string {
 	switch rule {
-	case RuleOutsideScope:
-		return "is outside the part of the network you dispatch for"
 	case RuleRejectedEarlier:
 		return "rejected this ticket earlier"
 	case RuleNotActive:

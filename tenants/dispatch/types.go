@@ -23,7 +23,8 @@ type Request struct {
 	NodeID       string
 	TechnicianID string
 	// ScopePath, when non-nil, restricts candidates to a subtree (a node
-	// manager dispatching; network.Scope.Path()).
+	// manager dispatching; network.Scope.Path()): nodes outside it are
+	// neither considered nor listed.
 	ScopePath *string
 	// TicketID, when set, is the ticket being placed: it is not counted in
 	// the loads (a re-dispatch does not compete with itself).
@@ -71,7 +72,7 @@ type NodeCandidate struct {
 	MatchedRegion string    `json:"matched_region,omitempty" doc:"The coverage code that matched the address: the district, its city or its province; absent when the node does not cover the address (a manual choice)." example:"370212"`
 	Grade         *string   `json:"grade,omitempty" doc:"Node grade A-E, when graded." example:"B"`
 	Eligible      bool      `json:"eligible" doc:"Whether the node may take the job." example:"true"`
-	ExcludedBy    string    `json:"excluded_by,omitempty" enum:"outside_scope,rejected_earlier,not_active,region_not_covered,service_kind_not_offered,category_not_serviced,hard_fault_needs_higher_tier,no_capacity_today" doc:"The rule that excluded the node, when not eligible." example:"no_capacity_today"`
+	ExcludedBy    string    `json:"excluded_by,omitempty" enum:"rejected_earlier,not_active,region_not_covered,service_kind_not_offered,category_not_serviced,hard_fault_needs_higher_tier,no_capacity_today" doc:"The rule that excluded the node, when not eligible." example:"no_capacity_today"`
 	Score         float64   `json:"score" doc:"Sum of the breakdown; computed for excluded nodes too, for comparison." example:"359.5"`
 	Breakdown     NodeScore `json:"breakdown"`
 	LoadToday     int       `json:"load_today" doc:"Tickets counted against the node on the decision's day." example:"3"`
