@@ -25,12 +25,15 @@
 // manufacturer; a hard fault goes up the tiers: depots, then service
 // centers, then the manufacturer), then grade, how specifically the node's
 // coverage matches the address, free capacity and distance (see NodeScore).
-// At most maxNodes nodes covering the address are considered, the likely
-// eligible ones in tier order first.
+// At most 50 nodes covering the address are considered, the likely
+// eligible ones in tier order first. Nodes outside the request's scope
+// (ScopePath: a node manager dispatching within their subtree) are neither
+// considered nor listed: as everywhere else, an out-of-scope node is
+// invisible, and naming one in a manual dispatch is "no such node".
 //
 // # Technicians
 //
-// The technicians of the best topNodes eligible nodes are considered. A
+// The technicians of the best 3 eligible nodes are considered (at most 500). A
 // technician is eligible when:
 //
 //   - they did not reject the ticket earlier (ExcludeTechnicians) — rejected_earlier;
@@ -49,7 +52,7 @@
 // Eligible technicians are ranked by least load, then distance from their
 // home to the address, then skill above the required level (see
 // TechnicianScore). The decision takes the best node that has an eligible
-// technician among the topNodes best nodes, with its best technician; when
+// technician among those 3 nodes, with its best technician; when
 // none of them has one, it takes the best node without a technician (the
 // node assigns one later).
 //
@@ -62,11 +65,6 @@
 // last changed. D is the day of the request's window (today without one).
 // The ticket being placed (Request.TicketID) is never counted.
 //
-// Nodes outside the request's scope (ScopePath: a node manager dispatching
-// within their subtree) are not considered and not listed, as everywhere
-// else an out-of-scope node is invisible; naming one in a manual dispatch
-// is "no such node".
-//
 // # Manual dispatch
 //
 // With NodeID (and optionally TechnicianID) the decision takes that node
@@ -76,10 +74,13 @@
 //
 // # Cost
 //
-// Three queries: the tenant's settings, the candidate nodes with their load
-// (nodes_coverage_idx, tickets_node_idx), the technicians of the top nodes
-// with their load (technicians_node_idx, tickets_technician_idx); a manual
-// technician adds one lookup. Distances are haversine in Go.
+// Two round trips: the tenant's settings pipelined with the candidate nodes
+// and their load (nodes_coverage_idx, tickets_node_idx), then the
+// technicians of the top nodes with their load (technicians_node_idx,
+// tickets_technician_idx); a manual technician adds one lookup. Distances
+// are haversine in Go. A node's load walks the node's ticket history
+// (tickets_node_idx has no date): an index on (tenant_id, node_id,
+// COALESCE(window_start, updated_at)) would make it a range scan.
 package dispatch
 
 import (

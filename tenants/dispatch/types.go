@@ -49,7 +49,7 @@ type Decision struct {
 type NodeScore struct {
 	Tier     float64 `json:"tier" doc:"Tier preference: 300 for the preferred tier, 100 less for each step away (repair points first; for hard faults depots, then service centers)." example:"300"`
 	Grade    float64 `json:"grade" doc:"Grade A 20, B 16, C 12, D 8, E 4; ungraded 10." example:"16"`
-	Region   float64 `json:"region" doc:"Coverage match: 10 for the district itself, 5 for its city, 0 for its province." example:"10"`
+	Region   float64 `json:"region" doc:"Coverage match: 10 when the node covers the address's own code, 5 its city, 0 its province." example:"10"`
 	Load     float64 `json:"load" doc:"Free capacity that day: 30 × (capacity − load) / capacity." example:"25.5"`
 	Distance float64 `json:"distance" doc:"Nearness to the address: 30 at 0 km falling to 0 at 100 km; 0 when either point is unknown." example:"27"`
 }
