@@ -1,0 +1,590 @@
+// Package dispatch decides which node and technician take a service ticket,
+// and explains the choice: every node and technician considered is listed
+// with a score broken down into named components, or with the rule that
+// excluded it. Decide runs inside the caller's tenant transaction and writes
+// nothing; the ticket service records the decision.
+//
+// # Nodes
+//
+// A node is eligible when, in this order of rules (the first that fails is
+// the one reported):
+//
+//   - it did not reject the ticket earlier (ExcludeNodes) — rejected_earlier;
+//   - it is active (not probation, suspended or terminated) — not_active;
+//   - it covers the address's region: the district itself, its city or its
+//     province (network.RegionAncestors) — region_not_covered (only a node
+//     named by a manual dispatch can fail it: the others are found by
+//     coverage);
+//   - it offers the service kind — service_kind_not_offered;
+//   - it services the product category — category_not_serviced;
+//   - for a hard fault, it is not a repair point — hard_fault_needs_higher_tier;
+//   - it has capacity that day: daily_capacity > its load — no_capacity_today.
+//
+// Eligible nodes are ranked by score: tier first (repair points, the nearest
+// tier and fast local response, then depots, service centers and the
+// manufacturer; a hard fault goes up the tiers: depots, then service
+// centers, then the manufacturer), then grade, how specifically the node's
+// coverage matches the address, free capacity and distance (see NodeScore).
+// At most 50 nodes covering the address are considered, the likely
+// eligible ones in tier order first. Nodes outside the request's scope
+// (ScopePath: a node manager dispatching within their subtree) are neither
+// considered nor listed: as everywhere else, an out-of-scope node is
+// invisible, and naming one in a manual dispatch is "no such node".
+//
+// # Technicians
+//
+// The technicians of the best 3 eligible nodes are considered (at most 500). A
+// technician is eligible when:
+//
+//   - they did not reject the ticket earlier (ExcludeTechnicians) — rejected_earlier;
+//   - their status is active — not_active;
+//   - their licence is valid on the day: recorded, not marked expired, and
+//     expiring on or after the day (no licence is not valid, as in
+//     tenants/network) — licence_invalid;
+//   - their skill level in the category is at least the required level —
+//     skill_below_required;
+//   - they are on shift: with a window, the whole window falls inside one of
+//     their shifts on the window's weekday (tenant's zone; a window with only
+//     a start needs the start inside a shift); without a window (the rest of
+//     today), they have a shift today that has not ended at now — off_shift;
+//   - their load that day is under their daily job limit — daily_limit_reached.
+//
+// Eligible technicians are ranked by least load, then distance from their
+// home to the address, then skill above the required level (see
+// TechnicianScore). The decision takes the best node that has an eligible
+// technician among those 3 nodes, with its best technician; when
+// none of them has one, it takes the best node without a technician (the
+// node assigns one later).
+//
+// # Load
+//
+// A ticket counts against a node (technician) on day D when its node_id
+// (technician_id) is that node (technician), its state is not cancelled, and
+// coalesce(window_start, updated_at) falls on D in the tenant's time zone:
+// the appointment's day, or for a ticket without an appointment the day it
+// last changed. D is the day of the request's window (today without one).
+// The ticket being placed (Request.TicketID) is never counted.
+//
+// # Manual dispatch
+//
+// With NodeID (and optionally TechnicianID) the decision takes that node
+// (technician) when eligible, and fails with tenants.Invalid at
+// body.node_id (body.technician_id) naming the rule when not; everything
+// else is still scored and listed, so the override is explainable.
+//
+// # Cost
+//
+// Two round trips: the tenant's settings pipelined with the candidate nodes
+// and their load (nodes_coverage_idx, tickets_node_idx), then the
+// technicians of the top nodes with their load (technicians_node_idx,
+// tickets_technician_idx); a manual technician adds one lookup. Distances
+// are haversine in Go. A node's load walks the node's ticket history
+// (tickets_node_idx has no date): an index on (tenant_id, node_id,
+// COALESCE(window_start, updated_at)) would make it a range scan.
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+const (
+	// maxNodes bounds the nodes covering the address that are considered.
+	maxNodes = 50
+	// topNodes is how many of the best eligible nodes have their
+	// technicians considered.
+	topNodes = 3
+	// maxTechnicians bounds the technicians read for those nodes.
+	maxTechnicians = 500
+)
+
+// Node exclusion rules.
+const (
+	RuleRejectedEarlier       = "rejected_earlier"
+	RuleNotActive             = "not_active"
+	RuleRegionNotCovered      = "region_not_covered"
+	RuleServiceKindNotOffered = "service_kind_not_offered"
+	RuleCategoryNotServiced   = "category_not_serviced"
+	RuleHardFaultHigherTier   = "hard_fault_needs_higher_tier"
+	RuleNoCapacityToday       = "no_capacity_today"
+)
+
+// Technician exclusion rules (RuleRejectedEarlier and RuleNotActive too).
+const (
+	RuleLicenceInvalid     = "licence_invalid"
+	RuleSkillBelowRequired = "skill_below_required"
+	RuleOffShift           = "off_shift"
+	RuleDailyLimitReached  = "daily_limit_reached"
+)
+
+// Tiers as stored on nodes.
+const (
+	tierManufacturer = "manufacturer"
+	tierCenter       = "service_center"
+	tierDepot        = "specialist_depot"
+	tierRepairPoint  = "repair_point"
+)
+
+var (
+	tierOrder          = []string{tierRepairPoint, tierDepot, tierCenter, tierManufacturer}
+	hardFaultTierOrder = []string{tierDepot, tierCenter, tierManufacturer}
+)
+
+// NodesSQL reads the candidate nodes with their load on the day: $1 tenant,
+// $2 region codes (the address's, its city's, its province's), $3 tier
+// preference, $4 category, $5 service kind, $6 scope path or NULL, $7 nodes
+// rejected earlier, $8 an instant on the day (its day is taken in the
+// tenant's zone, so this query can share a round trip with the tenant's
+// settings), $9 the ticket being placed or ”, $10 a manually chosen node or
+// ”. Exported so the benchmark can check its plan.
+var NodesSQL = `
+WITH day AS (
+  SELECT date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) AT TIME ZONE time_zone AS first,
+         (date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) + interval '1 day') AT TIME ZONE time_zone AS next
+  FROM tenants WHERE id = app_current_tenant()
+), picked AS (
+  (SELECT id FROM nodes
+   WHERE tenant_id = $1 AND coverage && $2::text[] AND ($6::ltree IS NULL OR path <@ $6::ltree)
+   ORDER BY (status = 'active' AND $4 = ANY (categories) AND $5 = ANY (service_kinds)
+             AND id <> ALL ($7::text[])) DESC,
+            COALESCE(array_position($3::text[], tier), 99), grade NULLS LAST, id
+   LIMIT ` + strconv.Itoa(maxNodes) + `)
+  UNION
+  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $10 AND ($6::ltree IS NULL OR path <@ $6::ltree)
+)
+SELECT n.id, n.name, n.tier, n.grade, n.status, n.coverage,
+       $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
+       (SELECT count(*) FROM tickets k
+        WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $9
+          AND COALESCE(k.window_start, k.updated_at) >= (SELECT first FROM day)
+          AND COALESCE(k.window_start, k.updated_at) < (SELECT next FROM day))::int
+FROM picked p JOIN nodes n ON n.tenant_id = $1 AND n.id = p.id`
+
+// TechniciansSQL reads the technicians of some nodes with their load on the
+// day: $1 tenant, $2 node IDs, $3 category, $4 the day, $5 and $6 the day's
+// bounds, $7 the ticket being placed or ”. Exported so the benchmark can
+// check its plan.
+var TechniciansSQL = `
+SELECT t.id, t.node_id, t.name, t.status, COALESCE((t.skills ->> $3)::int, 0),
+       t.licence_expired_at IS NULL AND COALESCE(t.licence_expires_on >= $4::date, false),
+       t.shifts, t.daily_job_limit, t.home_latitude, t.home_longitude,
+       ((SELECT count(*) FROM tickets k
+         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.state <> 'cancelled' AND k.id <> $7
+           AND k.window_start >= $5 AND k.window_start < $6)
+      + (SELECT count(*) FROM tickets k
+         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.state <> 'cancelled' AND k.id <> $7
+           AND k.window_start IS NULL AND k.updated_at >= $5 AND k.updated_at < $6))::int
+FROM technicians t
+WHERE t.tenant_id = $1 AND t.node_id = ANY ($2::text[])
+ORDER BY t.status = 'active' DESC, t.node_id, t.id
+LIMIT ` + strconv.Itoa(maxTechnicians)
+
+// window is the time the job must be done in, in the tenant's zone.
+type window struct {
+	start, end time.Time
+	hasEnd     bool
+	restOfDay  bool // no window given: the rest of today from start (now)
+}
+
+// Decide considers the candidates inside tx and returns the decision. It
+// writes nothing.
+func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Decision, error) {
+	ancestors := network.RegionAncestors(r.RegionCode)
+	v := &tenants.Validation{}
+	if ancestors == nil {
+		v.Add("body.address.region_code", "a 6-digit GB/T 2260 code is needed to dispatch", r.RegionCode)
+	}
+	if r.Category == "" {
+		v.Add("body.category", "a product category is needed to dispatch", nil)
+	}
+	if r.ServiceKind == "" {
+		v.Add("body.service_kind", "a service kind is needed to dispatch", nil)
+	}
+	if r.RequiredLevel < 0 || r.RequiredLevel > network.MaxSkillLevel {
+		v.Add("body.required_level", "1 to 5", r.RequiredLevel)
+	}
+	if (r.Latitude == nil) != (r.Longitude == nil) {
+		v.Add("body.address.longitude", "latitude and longitude go together", nil)
+	}
+	if r.WindowStart != nil && r.WindowEnd != nil && !r.WindowEnd.After(*r.WindowStart) {
+		v.Add("body.window_end", "after window_start", r.WindowEnd)
+	}
+	if r.NodeID != "" && !tenants.ValidID(tenants.PrefixNode, r.NodeID) {
+		v.Add("body.node_id", "no such node", r.NodeID)
+	}
+	if r.TechnicianID != "" && !tenants.ValidID(tenants.PrefixTechnician, r.TechnicianID) {
+		v.Add("body.technician_id", "no such technician", r.TechnicianID)
+	}
+	if err := v.Err(); err != nil {
+		return Decision{}, err
+	}
+	required := max(r.RequiredLevel, 1)
+
+	// A manual technician names their node.
+	if r.TechnicianID != "" {
+		var nodeID string
+		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, r.TechnicianID).Scan(&nodeID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Decision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+		} else if err != nil {
+			return Decision{}, err
+		}
+		if r.NodeID != "" && r.NodeID != nodeID {
+			return Decision{}, tenants.Invalid("body.technician_id",
+				fmt.Sprintf("the technician works at node %s, not at the node chosen (body.node_id)", nodeID), r.TechnicianID)
+		}
+		r.NodeID = nodeID
+	}
+
+	tiers := tierOrder
+	if r.HardFault {
+		tiers = hardFaultTierOrder
+	}
+	excluded := r.ExcludeNodes
+	if excluded == nil {
+		excluded = []string{}
+	}
+	// The day is the window's (today without one) in the tenant's zone: the
+	// settings and the nodes share one round trip, the nodes query taking
+	// the day from the same zone.
+	at := now
+	if r.WindowStart != nil {
+		at = *r.WindowStart
+	}
+	var (
+		settings pg.TenantSettings
+		nodes    []NodeCandidate
+	)
+	batch := &pgx.Batch{}
+	pg.QueueSettings(batch, &settings)
+	batch.Queue(NodesSQL, tx.TenantID, ancestors, tiers, r.Category, r.ServiceKind, r.ScopePath,
+		excluded, at, r.TicketID, r.NodeID).Query(func(rows pgx.Rows) error {
+		var err error
+		nodes, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (NodeCandidate, error) {
+			var (
+				n                     NodeCandidate
+				status                string
+				coverage              []string
+				category, serviceKind bool
+				lat, lon              *float64
+			)
+			if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &coverage, &category, &serviceKind,
+				&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
+				return n, err
+			}
+			for _, a := range ancestors { // most specific first
+				if slices.Contains(coverage, a) {
+					n.MatchedRegion = a
+					break
+				}
+			}
+			if lat != nil && lon != nil && r.Latitude != nil && r.Longitude != nil {
+				d := round(haversineKM(*lat, *lon, *r.Latitude, *r.Longitude), 10)
+				n.DistanceKM = &d
+			}
+			n.Breakdown = nodeScore(n, tiers, ancestors)
+			b := n.Breakdown
+			n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
+			switch {
+			case slices.Contains(r.ExcludeNodes, n.NodeID):
+				n.ExcludedBy = RuleRejectedEarlier
+			case status != "active":
+				n.ExcludedBy = RuleNotActive
+			case n.MatchedRegion == "":
+				n.ExcludedBy = RuleRegionNotCovered
+			case !serviceKind:
+				n.ExcludedBy = RuleServiceKindNotOffered
+			case !category:
+				n.ExcludedBy = RuleCategoryNotServiced
+			case r.HardFault && n.Tier == tierRepairPoint:
+				n.ExcludedBy = RuleHardFaultHigherTier
+			case n.LoadToday >= n.DailyCapacity:
+				n.ExcludedBy = RuleNoCapacityToday
+			}
+			n.Eligible = n.ExcludedBy == ""
+			return n, nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return Decision{}, err
+	}
+
+	loc := settings.Location
+	w := window{start: now.In(loc), restOfDay: r.WindowStart == nil && r.WindowEnd == nil}
+	if r.WindowStart != nil {
+		w.start = r.WindowStart.In(loc)
+	}
+	if r.WindowEnd != nil {
+		w.end, w.hasEnd = r.WindowEnd.In(loc), true
+		if !w.end.After(w.start) {
+			return Decision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
+		}
+	}
+	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
+	dayEnd := dayStart.AddDate(0, 0, 1)
+	day := dayStart.Format(time.DateOnly)
+
+	slices.SortFunc(nodes, func(a, b NodeCandidate) int {
+		if a.Eligible != b.Eligible {
+			if a.Eligible {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.NodeID, b.NodeID))
+	})
+
+	d := Decision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
+	var manual *NodeCandidate
+	if r.NodeID != "" {
+		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
+		if i < 0 {
+			return Decision{}, tenants.Invalid("body.node_id", "no such node", r.NodeID)
+		}
+		manual = &nodes[i]
+		if !manual.Eligible {
+			return Decision{}, tenants.Invalid("body.node_id",
+				fmt.Sprintf("%s: the node %s", manual.ExcludedBy, nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
+		}
+	}
+
+	// The nodes whose technicians are considered, best first.
+	var top []NodeCandidate
+	if manual != nil {
+		top = append(top, *manual)
+	}
+	for _, n := range nodes {
+		if len(top) >= topNodes+btoi(manual != nil) || !n.Eligible {
+			break
+		}
+		if manual == nil || n.NodeID != manual.NodeID {
+			top = append(top, n)
+		}
+	}
+	if len(top) == 0 {
+		d.Reason = noNodeReason(nodes, r, day)
+		return d, nil
+	}
+
+	ids := make([]string, len(top))
+	for i, n := range top {
+		ids[i] = n.NodeID
+	}
+	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, day, dayStart, dayEnd, r.TicketID)
+	if err != nil {
+		return Decision{}, err
+	}
+	techs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TechnicianCandidate, error) {
+		var (
+			t              TechnicianCandidate
+			status         string
+			licenceOK      bool
+			shifts         []network.Shift
+			homeLat, homeL *float64
+		)
+		if err := row.Scan(&t.TechnicianID, &t.NodeID, &t.Name, &status, &t.Level, &licenceOK, &shifts,
+			&t.DailyJobLimit, &homeLat, &homeL, &t.JobsToday); err != nil {
+			return t, err
+		}
+		if homeLat != nil && homeL != nil && r.Latitude != nil && r.Longitude != nil {
+			km := round(haversineKM(*homeLat, *homeL, *r.Latitude, *r.Longitude), 10)
+			t.DistanceKM = &km
+		}
+		t.Breakdown = technicianScore(t, required)
+		b := t.Breakdown
+		t.Score = round(b.Load+b.Distance+b.Level, 100)
+		switch {
+		case slices.Contains(r.ExcludeTechnicians, t.TechnicianID):
+			t.ExcludedBy = RuleRejectedEarlier
+		case status != string(network.TechnicianActive):
+			t.ExcludedBy = RuleNotActive
+		case !licenceOK:
+			t.ExcludedBy = RuleLicenceInvalid
+		case t.Level < required:
+			t.ExcludedBy = RuleSkillBelowRequired
+		case !onShift(shifts, w):
+			t.ExcludedBy = RuleOffShift
+		case t.JobsToday >= t.DailyJobLimit:
+			t.ExcludedBy = RuleDailyLimitReached
+		}
+		t.Eligible = t.ExcludedBy == ""
+		return t, nil
+	})
+	if err != nil {
+		return Decision{}, err
+	}
+	rank := make(map[string]int, len(top))
+	for i, n := range top {
+		rank[n.NodeID] = i
+	}
+	slices.SortFunc(techs, func(a, b TechnicianCandidate) int {
+		if a.Eligible != b.Eligible {
+			if a.Eligible {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(rank[a.NodeID], rank[b.NodeID]),
+			cmp.Compare(a.TechnicianID, b.TechnicianID))
+	})
+	d.Technicians = techs
+
+	// The chosen node: the manual one, else the best of top with an
+	// eligible technician, else the best of top.
+	best := func(nodeID string) *TechnicianCandidate {
+		for i := range techs {
+			if techs[i].NodeID == nodeID && techs[i].Eligible {
+				return &techs[i]
+			}
+		}
+		return nil
+	}
+	chosen, skipped := top[0], 0
+	tech := best(chosen.NodeID)
+	if manual == nil && tech == nil {
+		for i, n := range top[1:] {
+			if t := best(n.NodeID); t != nil {
+				chosen, tech, skipped = n, t, i+1
+				break
+			}
+		}
+	}
+	if r.TechnicianID != "" {
+		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
+		if i < 0 {
+			return Decision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+		}
+		if !techs[i].Eligible {
+			return Decision{}, tenants.Invalid("body.technician_id",
+				fmt.Sprintf("%s: the technician %s", techs[i].ExcludedBy, techRuleText(techs[i], r, required, day)), r.TechnicianID)
+		}
+		tech = &techs[i]
+	}
+
+	d.NodeID, d.Tier = chosen.NodeID, chosen.Tier
+	if tech != nil {
+		d.TechnicianID = tech.TechnicianID
+	}
+	d.Reason = chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day)
+	return d, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nodeScore(n NodeCandidate, tiers, ancestors []string) NodeScore {
+	var s NodeScore
+	if i := slices.Index(tiers, n.Tier); i >= 0 {
+		s.Tier = float64(300 - 100*i)
+	}
+	s.Grade = 10
+	if n.Grade != nil && len(*n.Grade) == 1 && (*n.Grade)[0] >= 'A' && (*n.Grade)[0] <= 'E' {
+		s.Grade = float64(20 - 4*int((*n.Grade)[0]-'A'))
+	}
+	if i := slices.Index(ancestors, n.MatchedRegion); i >= 0 {
+		s.Region = float64(max(0, 10-5*i))
+	}
+	if n.DailyCapacity > 0 {
+		s.Load = round(30*float64(max(0, n.DailyCapacity-n.LoadToday))/float64(n.DailyCapacity), 100)
+	}
+	if n.DistanceKM != nil {
+		s.Distance = round(30*math.Max(0, 1-*n.DistanceKM/100), 100)
+	}
+	return s
+}
+
+func technicianScore(t TechnicianCandidate, required int) TechnicianScore {
+	s := TechnicianScore{Load: float64(-100 * t.JobsToday), Level: float64(max(0, t.Level-required))}
+	if t.DistanceKM != nil {
+		s.Distance = round(40*math.Max(0, 1-*t.DistanceKM/80), 100)
+	}
+	return s
+}
+
+// onShift reports whether the window fits one of the shifts (tenant's zone).
+func onShift(shifts []network.Shift, w window) bool {
+	weekday := int(w.start.Weekday())
+	if weekday == 0 {
+		weekday = 7 // ISO: Sunday is 7
+	}
+	start := w.start.Hour()*60 + w.start.Minute()
+	end := -1
+	if w.hasEnd {
+		y, m, d := w.start.Date()
+		ey, em, ed := w.end.Date()
+		end = w.end.Hour()*60 + w.end.Minute()
+		if w.end.Second() > 0 || w.end.Nanosecond() > 0 {
+			end++
+		}
+		if ey != y || em != m || ed != d {
+			// Only a window ending at the next midnight stays on one day.
+			if end != 0 || !time.Date(y, m, d+1, 0, 0, 0, 0, w.start.Location()).Equal(w.end) {
+				return false
+			}
+			end = 24 * 60
+		}
+	}
+	for _, sh := range shifts {
+		if sh.Weekday != weekday {
+			continue
+		}
+		from, okFrom := minutes(sh.Start)
+		to, okTo := minutes(sh.End)
+		if !okFrom || !okTo {
+			continue
+		}
+		switch {
+		case w.restOfDay:
+			if to > start {
+				return true
+			}
+		case w.hasEnd:
+			if from <= start && end <= to {
+				return true
+			}
+		default:
+			if from <= start && start < to {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// minutes parses HH:MM into minutes after midnight.
+func minutes(hhmm string) (int, bool) {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+// haversineKM is the great-circle distance between two points in km.
+func haversineKM(lat1, lon1, lat2, lon2 float64) float64 {
+	const earthRadiusKM = 6371.0088
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthRadiusKM * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+func round(x, per float64) float64 { return math.Round(x*per) / per }
