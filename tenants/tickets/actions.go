@@ -110,7 +110,7 @@ func (c *change) dispatchRecord() dispatchRecord {
 func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
 	t := c.T
 	rec := c.dispatchRecord()
-	req := dispatch.Request{RegionCode: t.Address.RegionCode, Latitude: t.Address.Latitude, Longitude: t.Address.Longitude,
+	req := dispatch.Request{TicketID: t.ID, RegionCode: t.Address.RegionCode, Latitude: t.Address.Latitude, Longitude: t.Address.Longitude,
 		Category: deref(t.Category), ServiceKind: t.Triage.ServiceKind, RequiredLevel: t.Triage.RequiredLevel,
 		HardFault: t.Triage.HardFault, ExcludeNodes: rec.RejectedNodes, ExcludeTechnicians: rec.RejectedTechnicians,
 		NodeID: o.nodeID, TechnicianID: o.technicianID}
