@@ -75,6 +75,7 @@ func apiConfig(version string) huma.Config {
 		{Name: "Swaps", Description: "Unit swaps: the depreciation fee by rule, the replacement model (same model, else a similar one priced no higher), the approval chain by amount (automatic, node manager, brand) and the hand-over."},
 		{Name: "Payouts", Description: "Compensation owed to customers (e.g. the no-reason repair plan's satisfaction payment), due in business days; a payout not made by its deadline is flagged missed and stays payable."},
 		{Name: "Holidays", Description: "The tenant's holiday calendar: business days (payout deadlines) are Monday to Friday in the tenant's time zone, less these days."},
+		{Name: "Service levels", Description: "The tenant's SLA policy (route, first contact, response, completion and callback deadlines, escalation), the breaches its timers recorded (escalated to the dispatcher, then the node manager, then the brand) and the daily reconciliation of completed tickets' sign-offs and ratings."},
 		{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -53,6 +54,7 @@ type Deps struct {
 	Swaps       *swaps.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
+	Tickets     *tickets.Service
 	Idempotency *idempotency.Store
 	Authz       *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -144,4 +146,5 @@ func (s *Server) registerOperations() {
 	s.registerSwaps()
 	s.registerPayouts()
 	s.registerWebhooks()
+	s.registerSLA()
 }

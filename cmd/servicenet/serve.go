@@ -28,6 +28,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -56,10 +57,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	war := &warranty.Service{DB: db}
 	clm := &claims.Service{DB: db}
 	swp := &swaps.Service{DB: db}
+	tkt := &tickets.Service{DB: db}
 	pay := &payouts.Service{DB: db}
 	whk := &webhooks.Service{DB: db}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err
@@ -69,6 +71,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
+	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
 	clm.OnApproved = pay.ForApprovedClaim
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {
@@ -113,7 +116,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

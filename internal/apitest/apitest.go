@@ -33,6 +33,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -54,6 +55,7 @@ type Env struct {
 	Swaps       *swaps.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
+	Tickets     *tickets.Service
 	Idempotency *idempotency.Store
 	River       *river.Client[pgx.Tx]
 	Logs        *SyncBuffer
@@ -103,23 +105,25 @@ func New(t testing.TB, opts ...Options) *Env {
 	war := &warranty.Service{DB: db.App}
 	clm := &claims.Service{DB: db.App}
 	swp := &swaps.Service{DB: db.App}
+	tkt := &tickets.Service{DB: db.App}
 	pay := &payouts.Service{DB: db.App}
 	whk := &webhooks.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
+	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
 	clm.OnApproved = pay.ForApprovedClaim
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -129,7 +133,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs}
 }
 
 // Response is a received response.
