@@ -147,4 +147,5 @@ func (s *Server) registerOperations() {
 	s.registerPayouts()
 	s.registerWebhooks()
 	s.registerTickets()
+	s.registerSLA()
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -89,6 +90,7 @@ type Deps struct {
 	Swaps       *swaps.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
+	Tickets     *tickets.Service
 	Logger      *slog.Logger
 }
 
@@ -114,6 +116,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
+	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
+	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	return w
 }
 
@@ -132,6 +136,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(WebhookDispatchInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return WebhookDispatchArgs{}, nil },
 			&river.PeriodicJobOpts{ID: WebhookDispatchArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return TicketReconciliationArgs{}, nil },
+			&river.PeriodicJobOpts{ID: TicketReconciliationArgs{}.Kind(), RunOnStart: true}),
 	}
 }
 

@@ -61,7 +61,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	whk := &webhooks.Service{DB: db}
 	tkt := &tickets.Service{DB: db, Codes: tickets.LogSender{Log: log}}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err
@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
+	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
 	clm.OnApproved = pay.ForApprovedClaim
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {

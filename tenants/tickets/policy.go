@@ -88,6 +88,9 @@ type Timer struct {
 	// Level is the escalation level the breach records: 1 dispatcher,
 	// 2 node manager, 3 brand.
 	Level int
+	// RunAt is when the job runs; zero means DueAt. An escalation timer
+	// checks the same DueAt (the deadline still not met) later, at RunAt.
+	RunAt time.Time
 }
 
 // EscalatedTo names who a breach at level is escalated to.

@@ -1,0 +1,54 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// TicketReconciliationArgs reconciles every active tenant's yesterday (in
+// the tenant's time zone): completed tickets whose sign-off was not in by
+// the end of the day, or whose rating the customer did not confirm by code,
+// are recorded as findings. It runs hourly; a finding is recorded once, so
+// reruns are no-ops.
+type TicketReconciliationArgs struct{}
+
+// Kind is stored with every job; never rename it.
+func (TicketReconciliationArgs) Kind() string { return "ticket_reconciliation" }
+
+// InsertOpts makes concurrent schedules collapse into one pending run.
+func (TicketReconciliationArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
+}
+
+// TicketReconciliationWorker runs TicketReconciliationArgs.
+type TicketReconciliationWorker struct {
+	river.WorkerDefaults[TicketReconciliationArgs]
+	Tenants tenantLister
+	Tickets *tickets.Service
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Work reconciles each active tenant's yesterday. A tenant that fails does
+// not stop the others; the job then fails and its retry redoes the day.
+func (w *TicketReconciliationWorker) Work(ctx context.Context, job *river.Job[TicketReconciliationArgs]) error {
+	if w.Tickets == nil {
+		// A client built without the tickets service (some tests): nothing to run.
+		return river.JobCancel(errors.New("ticket reconciliation: no tickets service configured"))
+	}
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	return eachActiveTenant(ctx, w.Tenants, "ticket reconciliation", func(tenantID string) error {
+		_, _, err := w.Tickets.ReconcileYesterday(ctx, tenantID, now)
+		return err
+	})
+}

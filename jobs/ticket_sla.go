@@ -1,0 +1,87 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// TicketTimerArgs is an SLA timer: at its run time it checks whether the
+// ticket's deadline for SLA is still DueAt (not met, not moved) and, if so,
+// records a breach at Level and escalates (tickets.Service.CheckTimer).
+type TicketTimerArgs struct {
+	TenantID string    `json:"tenant_id"`
+	TicketID string    `json:"ticket_id"`
+	SLA      string    `json:"sla"`
+	DueAt    time.Time `json:"due_at"`
+	Level    int       `json:"level"`
+}
+
+// Kind is stored with every job; never rename it.
+func (TicketTimerArgs) Kind() string { return "ticket_sla_timer" }
+
+// InsertOpts makes a timer unique by its args (in every state River keeps),
+// so inserting it again, e.g. from a retried transaction or a rerun
+// escalation, does not add a second job.
+func (TicketTimerArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// TicketTimerWorker runs TicketTimerArgs through tickets.Service.CheckTimer,
+// which is idempotent: a breach is recorded once per ticket, SLA, deadline
+// and level.
+type TicketTimerWorker struct {
+	river.WorkerDefaults[TicketTimerArgs]
+	Tickets *tickets.Service
+}
+
+func (w *TicketTimerWorker) Work(ctx context.Context, job *river.Job[TicketTimerArgs]) error {
+	if w.Tickets == nil {
+		// A client built without the tickets service (some tests): nothing to run.
+		return river.JobCancel(errors.New("ticket SLA timer: no tickets service configured"))
+	}
+	a := job.Args
+	if !slices.Contains(tickets.SLAs, tickets.SLA(a.SLA)) || a.Level < 1 || a.Level > tickets.MaxEscalationLevel {
+		return river.JobCancel(fmt.Errorf("ticket SLA timer: bad args (sla %q, level %d)", a.SLA, a.Level))
+	}
+	_, err := w.Tickets.CheckTimer(ctx, a.TenantID, a.TicketID, tickets.SLA(a.SLA), a.DueAt, a.Level)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		return river.JobCancel(err) // the ticket (or its tenant) does not exist: retrying cannot help
+	}
+	return err
+}
+
+// TicketTimerEnqueuer is tickets.Service's EnqueueTimers hook: it inserts
+// all the timers of the caller's transaction in one batched insert, each
+// scheduled at its RunAt (DueAt when zero), so the ticket's deadlines and
+// their timers commit (or roll back) together. Due times are kept to the
+// microsecond, as PostgreSQL stores them.
+func TicketTimerEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
+	return func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
+		if len(timers) == 0 {
+			return nil
+		}
+		params := make([]river.InsertManyParams, len(timers))
+		for i, t := range timers {
+			due := t.DueAt.Truncate(time.Microsecond).UTC()
+			at := t.RunAt
+			if at.IsZero() {
+				at = due
+			}
+			params[i] = river.InsertManyParams{
+				Args:       TicketTimerArgs{TenantID: t.TenantID, TicketID: t.TicketID, SLA: string(t.SLA), DueAt: due, Level: t.Level},
+				InsertOpts: &river.InsertOpts{ScheduledAt: at},
+			}
+		}
+		_, err := rc.InsertManyTx(ctx, tx, params)
+		return err
+	}
+}

@@ -1,0 +1,152 @@
+package tickets_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+func TestReconcile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "reconcile", "Asia/Shanghai")
+	_, nodeA, nodeC := b.nodes(t, p.TenantID)
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	on := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, sh) }
+
+	// Completed on 29 November in Shanghai:
+	noSignoff, _ := b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(29, 10, 0), "node_id": nodeA})
+	unconfirmed, _ := b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(29, 23, 30),
+		"signed_off_at": on(29, 23, 40), "rating": 5, "node_id": nodeC})
+	both, _ := b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(29, 0, 0), "rating": 3, "node_id": nodeA})
+	late, _ := b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(29, 20, 0),
+		"signed_off_at": on(30, 9, 0), "rating": 4, "signed_by_code": true, "node_id": nodeC})
+	b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(29, 12, 0),
+		"signed_off_at": on(29, 12, 10), "rating": 4, "signed_by_code": true, "node_id": nodeA})
+	// Not that day in Shanghai, although it is in UTC:
+	nextDay, _ := b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(30, 0, 10)})
+	b.ticket(t, p.TenantID, tickets.StateCompleted, map[string]any{"completed_at": on(28, 23, 50)})
+	b.ticket(t, p.TenantID, tickets.StateOnSite, nil)
+
+	svc := b.service(on(30, 1, 0))
+	n, err := svc.Reconcile(ctx, p.TenantID, "2026-11-29")
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	n, err = svc.Reconcile(ctx, p.TenantID, "2026-11-29")
+	require.NoError(t, err)
+	require.Equal(t, 5, n, "a rerun finds the same")
+	require.Equal(t, 5, queryInt(t, b, p.TenantID, `SELECT count(*) FROM reconciliation_findings WHERE tenant_id = $1`))
+
+	all, next, err := svc.ListFindings(ctx, p, tickets.FindingFilter{})
+	require.NoError(t, err)
+	require.Empty(t, next)
+	type found struct {
+		ticket  string
+		problem tickets.Problem
+	}
+	got := []found{}
+	for _, f := range all {
+		require.Equal(t, "2026-11-29", f.Day)
+		require.NotEmpty(t, f.Number)
+		got = append(got, found{f.TicketID, f.Problem})
+	}
+	require.ElementsMatch(t, []found{
+		{noSignoff, tickets.ProblemNoSignoff},
+		{unconfirmed, tickets.ProblemRatingNotConfirmed},
+		{both, tickets.ProblemNoSignoff}, {both, tickets.ProblemRatingNotConfirmed},
+		{late, tickets.ProblemNoSignoff},
+	}, got)
+
+	var paged []tickets.Finding
+	cursor := ""
+	for {
+		page, next, err := svc.ListFindings(ctx, p, tickets.FindingFilter{Limit: 2, Cursor: cursor})
+		require.NoError(t, err)
+		paged = append(paged, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	require.Equal(t, all, paged)
+
+	rating, _, err := svc.ListFindings(ctx, p, tickets.FindingFilter{Problem: "rating_not_confirmed"})
+	require.NoError(t, err)
+	require.Len(t, rating, 2)
+	byNode, _, err := svc.ListFindings(ctx, p, tickets.FindingFilter{NodeID: nodeC})
+	require.NoError(t, err)
+	require.Len(t, byNode, 2)
+	scoped := tenants.Principal{TenantID: p.TenantID, KeyID: "key", Roles: []string{tenants.RoleNodeManager}, NodeID: nodeA}
+	mine, _, err := svc.ListFindings(ctx, scoped, tickets.FindingFilter{})
+	require.NoError(t, err)
+	require.Len(t, mine, 3, "node A's tickets only")
+	for _, f := range mine {
+		require.Equal(t, nodeA, *f.NodeID)
+	}
+
+	// The next day (Shanghai) has the ticket completed after midnight.
+	n, err = svc.RunReconciliation(ctx, p, "2026-11-30")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	day30, _, err := svc.ListFindings(ctx, p, tickets.FindingFilter{Day: "2026-11-30"})
+	require.NoError(t, err)
+	require.Len(t, day30, 1)
+	require.Equal(t, nextDay, day30[0].TicketID)
+	newest, _, err := svc.ListFindings(ctx, p, tickets.FindingFilter{Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-30", newest[0].Day, "newest day first")
+
+	_, err = svc.RunReconciliation(ctx, p, "2026-12-01")
+	requireField(t, err, "body.day")
+	_, err = svc.RunReconciliation(ctx, p, "29/11/2026")
+	requireField(t, err, "body.day")
+	_, _, err = svc.ListFindings(ctx, p, tickets.FindingFilter{Day: "yesterday"})
+	requireField(t, err, "query.day")
+	_, _, err = svc.ListFindings(ctx, p, tickets.FindingFilter{Problem: "late"})
+	requireField(t, err, "query.problem")
+}
+
+func TestReconcileYesterdayInTheTenantsZone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	sh := b.tenant(t, "reconcile-sh", "Asia/Shanghai")
+	la := b.tenant(t, "reconcile-la", "America/Los_Angeles")
+	utc := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, time.UTC) }
+	// 30 November 01:00 in Shanghai (the 29th in UTC): yesterday at now.
+	shIn, _ := b.ticket(t, sh.TenantID, tickets.StateCompleted, map[string]any{"completed_at": utc(29, 17, 0)})
+	// 1 December 00:30 in Shanghai: today at now.
+	b.ticket(t, sh.TenantID, tickets.StateCompleted, map[string]any{"completed_at": utc(30, 16, 30)})
+	// 29 November 23:30 in Los Angeles (the 30th in UTC): yesterday at now.
+	laIn, _ := b.ticket(t, la.TenantID, tickets.StateCompleted, map[string]any{"completed_at": utc(30, 7, 30)})
+	// 30 November 00:30 in Los Angeles: today at now.
+	b.ticket(t, la.TenantID, tickets.StateCompleted, map[string]any{"completed_at": utc(30, 8, 30)})
+	now := utc(30, 17, 0) // 1 December 01:00 in Shanghai, 30 November 09:00 in Los Angeles
+	svc := b.service(now)
+
+	for _, c := range []struct {
+		p      tenants.Principal
+		day    string
+		ticket string
+	}{{sh, "2026-11-30", shIn}, {la, "2026-11-29", laIn}} {
+		for range 2 {
+			day, n, err := svc.ReconcileYesterday(ctx, c.p.TenantID, now)
+			require.NoError(t, err)
+			require.Equal(t, c.day, day)
+			require.Equal(t, 1, n)
+		}
+		fs, _, err := svc.ListFindings(ctx, c.p, tickets.FindingFilter{})
+		require.NoError(t, err)
+		require.Len(t, fs, 1)
+		require.Equal(t, c.ticket, fs[0].TicketID)
+		require.Equal(t, c.day, fs[0].Day)
+		require.Equal(t, tickets.ProblemNoSignoff, fs[0].Problem)
+	}
+}

@@ -1,0 +1,326 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// TypeSLAPolicyUpdated is the event of a changed SLA policy.
+const TypeSLAPolicyUpdated = "sla_policy.updated"
+
+// SystemActor is the actor of what the timers and the reconciliation write.
+const SystemActor = "system"
+
+// MaxEscalationLevel is the last escalation level (the brand).
+const MaxEscalationLevel = 3
+
+// IfSLAPolicyDefaults is SetSLAPolicy's ifVersion for an If-Match of the
+// defaults' ETag (version 0): refused if the tenant has set a policy since.
+// ifVersion 0 means no If-Match (no check), as elsewhere.
+const IfSLAPolicyDefaults = -1
+
+// CheckTimer is an SLA timer's work: in one tenant transaction it locks the
+// ticket and, when the ticket's deadline for sla is still dueAt (not met,
+// not moved) and the ticket is neither cancelled nor closed, records the
+// breach at level (once: a rerun finds the row and does nothing more),
+// raises the ticket's escalation level, appends an sla_breached timeline
+// entry and a ticket.sla_breached event, and, below the last level, inserts
+// the next level's timer for the same deadline, to run after the policy's
+// escalation minutes. breached reports whether this call recorded the
+// breach. An unknown ticket is not_found.
+func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla SLA, dueAt time.Time, level int) (breached bool, err error) {
+	if !slices.Contains(SLAs, sla) {
+		return false, fmt.Errorf("tickets: unknown SLA %q", sla)
+	}
+	if level < 1 || level > MaxEscalationLevel {
+		return false, fmt.Errorf("tickets: escalation level %d out of 1..%d", level, MaxEscalationLevel)
+	}
+	if !tenants.ValidID(tenants.PrefixTicket, ticketID) {
+		return false, tenants.NotFound("ticket")
+	}
+	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var (
+			state, number                      string
+			running                            bool
+			nodeID, technicianID, storefrontID *string
+		)
+		// The deadline is compared in SQL, so dueAt goes through the same
+		// (microsecond) encoding as the value the ticket core wrote.
+		err := tx.QueryRow(ctx, `SELECT state, number, `+sla.Column()+` IS NOT NULL AND `+sla.Column()+` = $3,
+			node_id, technician_id, storefront_id
+			FROM tickets WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, ticketID, dueAt).
+			Scan(&state, &number, &running, &nodeID, &technicianID, &storefrontID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return tenants.NotFound("ticket")
+		} else if err != nil {
+			return err
+		}
+		if !running || State(state) == StateCancelled || State(state) == StateClosed {
+			return nil // met, moved, cleared or ended: nothing to do
+		}
+		now := s.now()
+		escalatedTo := EscalatedTo(level)
+		tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			tx.TenantID, ticketID, string(sla), dueAt, level, escalatedTo, nodeID, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // recorded by an earlier run
+		}
+		breached = true
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET escalation_level = greatest(escalation_level, $3)
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, ticketID, level); err != nil {
+			return err
+		}
+		detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
+		if _, err := tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, detail, actor, at)
+			VALUES ($1, $2, 'sla_breached', $3, $3, $4, $5, $6)`, tx.TenantID, ticketID, state, detail, SystemActor, now); err != nil {
+			return err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeSLABreached, SubjectID: ticketID, Actor: SystemActor,
+			Data: map[string]any{"ticket_id": ticketID, "number": number, "sla": sla, "due_at": dueAt, "level": level,
+				"escalated_to": escalatedTo, "node_id": nodeID, "technician_id": technicianID, "storefront_id": storefrontID}}); err != nil {
+			return err
+		}
+		if level >= MaxEscalationLevel || s.EnqueueTimers == nil {
+			return nil
+		}
+		pol, err := LoadSLAPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return s.EnqueueTimers(ctx, tx.Tx, []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
+			Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes))}})
+	})
+	if err != nil {
+		return false, pg.Translate(err)
+	}
+	return breached, nil
+}
+
+// Breach is one recorded SLA breach: a deadline of a ticket not met, at an
+// escalation level.
+type Breach struct {
+	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261130-00042"`
+	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback" doc:"The deadline missed." example:"first_contact"`
+	DueAt        time.Time `json:"due_at" doc:"The deadline." example:"2026-11-30T10:00:00+08:00"`
+	Level        int       `json:"level" minimum:"1" maximum:"3" doc:"Escalation level: 1 dispatcher, 2 node manager, 3 brand." example:"1"`
+	EscalatedTo  string    `json:"escalated_to" enum:"dispatcher,node_manager,brand" doc:"Who the breach was escalated to." example:"dispatcher"`
+	NodeID       *string   `json:"node_id" doc:"The node the ticket was with when it breached; null if not yet routed." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	TechnicianID *string   `json:"technician_id" doc:"The ticket's technician now; null if none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	StorefrontID *string   `json:"storefront_id" doc:"The storefront the ticket came from; null if none." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	BreachedAt   time.Time `json:"breached_at" doc:"When the breach was recorded." example:"2026-11-30T10:00:02+08:00"`
+}
+
+// BreachFilter narrows a breach listing; empty fields do not filter.
+type BreachFilter struct {
+	SLA   string
+	Level int
+	// Since keeps breaches recorded at or after it.
+	Since  time.Time
+	Limit  int
+	Cursor string
+}
+
+const breachCursorKind = "sla_breaches"
+
+// breachKey is a breach's sort key (newest first): breached_at, ticket, SLA,
+// deadline and level, the times in Unix microseconds.
+func breachKey(b Breach) string {
+	return strings.Join([]string{strconv.FormatInt(b.BreachedAt.UnixMicro(), 10), b.TicketID, string(b.SLA),
+		strconv.FormatInt(b.DueAt.UnixMicro(), 10), strconv.Itoa(b.Level)}, "|")
+}
+
+type breachAfter struct {
+	at, due     *time.Time
+	ticket, sla string
+	level       int
+}
+
+func parseBreachCursor(cursor string) (breachAfter, error) {
+	var a breachAfter
+	key, err := tenants.PageAfter(breachCursorKind, cursor)
+	if err != nil || key == "" {
+		return a, err
+	}
+	parts := strings.Split(key, "|")
+	if len(parts) != 5 {
+		return a, tenants.MalformedCursor(cursor)
+	}
+	at, err1 := strconv.ParseInt(parts[0], 10, 64)
+	due, err2 := strconv.ParseInt(parts[3], 10, 64)
+	level, err3 := strconv.Atoi(parts[4])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return a, tenants.MalformedCursor(cursor)
+	}
+	t1, t2 := time.UnixMicro(at), time.UnixMicro(due)
+	return breachAfter{at: &t1, due: &t2, ticket: parts[1], sla: parts[2], level: level}, nil
+}
+
+// ListBreaches lists the tenant's SLA breaches, newest first, filtered by
+// SLA, level and time. A node-scoped principal sees the breaches of tickets
+// that were with a node of its subtree.
+func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
+	v := &tenants.Validation{}
+	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
+		v.Add("query.sla", "one of route, first_contact, response, completion, callback", f.SLA)
+	}
+	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
+		v.Add("query.level", "1 to 3", f.Level)
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := parseBreachCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	var out []Breach
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		ns, err := network.ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT b.ticket_id, t.number, b.sla, b.due_at, b.level, b.escalated_to, b.node_id,
+			t.technician_id, t.storefront_id, b.breached_at
+			FROM ticket_sla_breaches b JOIN tickets t ON t.tenant_id = b.tenant_id AND t.id = b.ticket_id
+			WHERE b.tenant_id = $1
+			  AND ($2::timestamptz IS NULL OR (b.breached_at, b.ticket_id, b.sla, b.due_at, b.level) < ($2, $3, $4, $5, $6))
+			  AND ($7::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = b.tenant_id AND n.id = b.node_id AND n.path <@ $7::ltree))
+			  AND ($8::text IS NULL OR t.storefront_id = $8) AND ($9::text IS NULL OR t.technician_id = $9)
+			  AND ($10 = '' OR b.sla = $10) AND ($11 = 0 OR b.level = $11)
+			  AND ($12::timestamptz IS NULL OR b.breached_at >= $12)
+			ORDER BY b.breached_at DESC, b.ticket_id DESC, b.sla DESC, b.due_at DESC, b.level DESC LIMIT $13`,
+			tx.TenantID, after.at, after.ticket, after.sla, after.due, after.level, ns.Path(),
+			nonEmpty(p.StorefrontID), nonEmpty(p.TechnicianID), f.SLA, f.Level, since, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Breach, error) {
+			var b Breach
+			err := r.Scan(&b.TicketID, &b.Number, &b.SLA, &b.DueAt, &b.Level, &b.EscalatedTo, &b.NodeID,
+				&b.TechnicianID, &b.StorefrontID, &b.BreachedAt)
+			return b, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage(breachCursorKind, out, f.Limit, breachKey)
+	return out, next, nil
+}
+
+// nonEmpty is s, or nil (SQL NULL: no filter) when s is empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// GetSLAPolicy returns the tenant's SLA policy: the defaults (version 0)
+// until the tenant sets one.
+func (s *Service) GetSLAPolicy(ctx context.Context, p tenants.Principal) (SLAPolicy, error) {
+	var out SLAPolicy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = LoadSLAPolicy(ctx, tx)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// slaPolicyBounds are the policy fields' ranges (as the table checks them).
+var slaPolicyBounds = []struct {
+	field    string
+	min, max int
+	get      func(SLAPolicy) int
+}{
+	{"route_minutes", 1, 10080, func(p SLAPolicy) int { return p.RouteMinutes }},
+	{"first_contact_minutes", 1, 10080, func(p SLAPolicy) int { return p.FirstContactMinutes }},
+	{"response_minutes", 1, 43200, func(p SLAPolicy) int { return p.ResponseMinutes }},
+	{"completion_minutes", 1, 43200, func(p SLAPolicy) int { return p.CompletionMinutes }},
+	{"callback_minutes", 1, 43200, func(p SLAPolicy) int { return p.CallbackMinutes }},
+	{"guidance_callback_minutes", 1, 10080, func(p SLAPolicy) int { return p.GuidanceCallbackMinutes }},
+	{"observe_callback_minutes", 1, 10080, func(p SLAPolicy) int { return p.ObserveCallbackMinutes }},
+	{"uncertain_callback_minutes", 1, 10080, func(p SLAPolicy) int { return p.UncertainCallbackMinutes }},
+	{"escalation_minutes", 1, 10080, func(p SLAPolicy) int { return p.EscalationMinutes }},
+	{"unreachable_close_after", 0, 10, func(p SLAPolicy) int { return p.UnreachableCloseAfter }},
+}
+
+// SetSLAPolicy replaces the tenant's SLA policy (every field; Version and
+// UpdatedAt are ignored) and bumps its version, with a sla_policy.updated
+// event. Deadlines already running keep their due times; SLAs started from
+// then on follow the new policy. ifVersion > 0 (If-Match) must be the current
+// version, IfSLAPolicyDefaults requires that no policy was set yet, 0 does
+// not check; a mismatch is precondition_failed.
+func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAPolicy, ifVersion int) (SLAPolicy, error) {
+	v := &tenants.Validation{}
+	for _, b := range slaPolicyBounds {
+		if n := b.get(in); n < b.min || n > b.max {
+			v.Add("body."+b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return SLAPolicy{}, err
+	}
+	var out SLAPolicy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		current := 0
+		err := tx.QueryRow(ctx, `SELECT version FROM sla_policies WHERE tenant_id = $1 FOR UPDATE`, tx.TenantID).Scan(&current)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if ifVersion == IfSLAPolicyDefaults && current != 0 {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", current)
+		}
+		if err := tenants.CheckVersion("SLA policy", ifVersion, current); err != nil {
+			return err
+		}
+		out, err = scanSLAPolicy(tx.QueryRow(ctx, `INSERT INTO sla_policies (tenant_id, route_minutes, first_contact_minutes,
+				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
+				uncertain_callback_minutes, escalation_minutes, unreachable_close_after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (tenant_id) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
+				completion_minutes = $5, callback_minutes = $6, guidance_callback_minutes = $7, observe_callback_minutes = $8,
+				uncertain_callback_minutes = $9, escalation_minutes = $10, unreachable_close_after = $11,
+				version = sla_policies.version + 1, updated_at = now()
+			RETURNING `+slaPolicyColumns,
+			tx.TenantID, in.RouteMinutes, in.FirstContactMinutes, in.ResponseMinutes, in.CompletionMinutes, in.CallbackMinutes,
+			in.GuidanceCallbackMinutes, in.ObserveCallbackMinutes, in.UncertainCallbackMinutes, in.EscalationMinutes,
+			in.UnreachableCloseAfter))
+		if err != nil {
+			return err
+		}
+		if ifVersion == IfSLAPolicyDefaults && out.Version != 1 {
+			// another request created the policy meanwhile
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", out.Version-1)
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeSLAPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(), Data: out})
+	})
+	if err != nil {
+		return SLAPolicy{}, pg.Translate(err)
+	}
+	return out, nil
+}
