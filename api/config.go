@@ -76,6 +76,7 @@ func apiConfig(version string) huma.Config {
 		{Name: "Payouts", Description: "Compensation owed to customers (e.g. the no-reason repair plan's satisfaction payment), due in business days; a payout not made by its deadline is flagged missed and stays payable."},
 		{Name: "Holidays", Description: "The tenant's holiday calendar: business days (payout deadlines) are Monday to Friday in the tenant's time zone, less these days."},
 		{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."},
+		{Name: "Stock", Description: "Node parts stock and loaner units: stock levels per node and part (on hand, reserved for tickets, defective parts held for the brand), receipts, count corrections and the movement log; loaner units nodes lend while a customer's unit is carried in, with their loan history and overdue loans. Tickets reserve, issue, use and return parts and lend loaners through their own actions."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

@@ -24,6 +24,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -51,6 +52,7 @@ type Deps struct {
 	Warranty    *warranty.Service
 	Claims      *claims.Service
 	Swaps       *swaps.Service
+	Stock       *stock.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
@@ -144,4 +146,5 @@ func (s *Server) registerOperations() {
 	s.registerSwaps()
 	s.registerPayouts()
 	s.registerWebhooks()
+	s.registerStock()
 }
