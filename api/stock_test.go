@@ -189,3 +189,23 @@ func TestStockAPI(t *testing.T) {
 	}
 	require.Equal(t, []string{"stock.received", "stock.adjusted", "loaner.created", "loaner.lent"}, types)
 }
+
+// crossTenantStock gives the cross-tenant walk tenant B's stock objects
+// (a loaner at bNode, stock received there), bodies for the stock writes
+// that pass validation, and what must never show in A's responses. The walk
+// (api/crosstenant_test.go) merges them:
+//
+//	sObjects, sBodies, sLeaks := crossTenantStock(t, env, b.AdminKey, bNet.Point)
+//	maps.Copy(bObjects, sObjects); maps.Copy(validBodies, sBodies); leaks = append(leaks, sLeaks...)
+func crossTenantStock(t *testing.T, env *apitest.Env, bKey, bNode string) (objects map[string]string, bodies map[string]any, leaks []string) {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/loaners", bKey, map[string]any{"node_id": bNode, "category": "washer", "serial": "b-private-loaner"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	loaner := r.JSON(t)["id"].(string)
+	line := map[string]any{"part_id": "prt_00000000000000000000000000", "quantity": 1}
+	bodies = map[string]any{
+		"receiveNodeStock": map[string]any{"lines": []any{line}},
+		"adjustNodeStock":  map[string]any{"reason": "cross-tenant probe", "lines": []any{map[string]any{"part_id": line["part_id"], "on_hand": 0}}},
+	}
+	return map[string]string{"loaner_id": loaner}, bodies, []string{"b-private-loaner", loaner[4:]}
+}
