@@ -180,6 +180,31 @@ func TestStockAPI(t *testing.T) {
 	require.Equal(t, tkt, loans[0].(map[string]any)["ticket_id"])
 	require.Nil(t, loans[0].(map[string]any)["returned_at"])
 
+	t.Run("AnotherTenantSeesNothing", func(t *testing.T) {
+		b := env.CreateTenant(t, "stock-api-b")
+		bNet := env.CreateNetwork(t, b.AdminKey, "B")
+		objects, bodies, leaks := crossTenantStock(t, env, b.AdminKey, bNet.Point)
+		bBase := "/v1/network/nodes/" + bNet.Point + "/stock"
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, "/v1/loaners/" + objects["loaner_id"], nil},
+			{http.MethodGet, bBase, nil},
+			{http.MethodGet, bBase + "/moves", nil},
+			{http.MethodPost, bBase + "/receipts", bodies["receiveNodeStock"]},
+			{http.MethodPost, bBase + "/adjustments", bodies["adjustNodeStock"]},
+		} {
+			r := env.Do(t, c.method, c.path, admin, c.body)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s %s: %s", c.method, c.path, r.Body)
+		}
+		r := env.Do(t, http.MethodGet, "/v1/loaners", admin, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		for _, l := range leaks {
+			require.NotContains(t, string(r.Body), l)
+		}
+	})
+
 	// The tenant's feed has the stock events.
 	r = env.Do(t, http.MethodGet, "/v1/events?type=stock.*,loaner.*", admin, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
