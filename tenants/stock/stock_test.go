@@ -421,3 +421,38 @@ func mustZone(t *testing.T) *time.Location {
 	require.NoError(t, err)
 	return loc
 }
+
+func TestSeedDemo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, "stock-demo")
+	nw := &network.Service{DB: b.db.App}
+	pt, err := nw.CreateNode(ctx, b.admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: "RP-W", Name: "Washers",
+		Categories: []string{"washer"}}, Tier: "repair_point", ParentID: b.centerA, Status: "active"})
+	require.NoError(t, err)
+
+	got, err := b.svc.SeedDemo(ctx, b.admin)
+	require.NoError(t, err)
+	require.Equal(t, stock.DemoStock{Points: 3, StockRows: 3, Loaners: 2}, got, "only RP-W services a category: its 3 washer parts and 2 loaners")
+	ls, _, err := b.svc.ListStock(ctx, b.admin, pt.ID, stock.StockFilter{})
+	require.NoError(t, err)
+	var parts []string
+	for _, l := range ls {
+		parts = append(parts, l.PartID)
+		require.GreaterOrEqual(t, l.OnHand, 1)
+		require.LessOrEqual(t, l.OnHand, 6)
+	}
+	require.ElementsMatch(t, []string{b.motor, b.pump, b.seal}, parts)
+	moves, _, err := b.svc.ListMoves(ctx, b.admin, pt.ID, stock.MoveFilter{})
+	require.NoError(t, err)
+	require.Len(t, moves, 3)
+	loaners, _, err := b.svc.ListLoaners(ctx, b.admin, stock.LoanerFilter{NodeID: pt.ID})
+	require.NoError(t, err)
+	require.Len(t, loaners, 2)
+	require.Equal(t, "washer", loaners[0].Category)
+	require.Equal(t, b.washer, *loaners[0].ModelID)
+
+	again, err := b.svc.SeedDemo(ctx, b.admin)
+	require.NoError(t, err)
+	require.Equal(t, stock.DemoStock{Points: 3}, again, "idempotent")
+}
