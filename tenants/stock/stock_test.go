@@ -2,6 +2,7 @@ package stock_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -455,4 +456,47 @@ func TestSeedDemo(t *testing.T) {
 	again, err := b.svc.SeedDemo(ctx, b.admin)
 	require.NoError(t, err)
 	require.Equal(t, stock.DemoStock{Points: 3}, again, "idempotent")
+}
+
+func TestConcurrentReservationsNeverOversell(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, "stock-race")
+	_, err := b.svc.Receive(ctx, b.admin, b.pointA, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: b.motor, Quantity: 3}, {PartID: b.pump, Quantity: 100}}})
+	require.NoError(t, err)
+	const n = 12
+	tickets := make([]string, n)
+	for i := range tickets {
+		tickets[i] = b.ticket(t, b.pointA)
+	}
+	results := make([]stock.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			// Half the tickets list the parts in the other order: locks are
+			// still taken in part order, so no deadlock.
+			lines := []stock.Line{{PartID: b.motor, Quantity: 1}, {PartID: b.pump, Quantity: 1}}
+			if i%2 == 1 {
+				lines[0], lines[1] = lines[1], lines[0]
+			}
+			results[i], errs[i] = b.apply(t, stock.Requisition{NodeID: b.pointA, TicketID: tickets[i], ModelID: b.washer,
+				Op: stock.OpReserve, Lines: lines, Actor: "key_test", Loc: "body.lines"})
+		})
+	}
+	wg.Wait()
+	reserved, short := 0, 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		if partOf(results[i].Parts, b.motor).Reserved == 1 {
+			reserved++
+		}
+		short += len(results[i].Shortages)
+		require.Equal(t, 1, partOf(results[i].Parts, b.pump).Reserved)
+	}
+	require.Equal(t, 3, reserved)
+	require.Equal(t, n-3, short)
+	m := b.level(t, b.pointA, b.motor)
+	require.Equal(t, []int{3, 3, 0}, []int{m.OnHand, m.Reserved, m.Available})
+	require.Equal(t, n, b.level(t, b.pointA, b.pump).Reserved)
 }
