@@ -78,6 +78,7 @@ func apiConfig(version string) huma.Config {
 		{Name: "Service levels", Description: "The tenant's SLA policy (route, first contact, response, completion and callback deadlines, escalation), the breaches its timers recorded (escalated to the dispatcher, then the node manager, then the brand) and the daily reconciliation of completed tickets' sign-offs and ratings."},
 		{Name: "Webhooks", Description: "Signed deliveries (Standard Webhooks) of the tenant's events to its endpoints, or a storefront's: retries with backoff, delivery log, replay, secret rotation."},
 		{Name: "Tickets", Description: "Service tickets from intake to callback: verification, triage and remote guidance, explained dispatch, appointments, on-site diagnosis with the entitlement decision and the price list, completion with the service promises' waivers, sign-off by one-time code, follow-up callbacks and SLA clocks."},
+		{Name: "Stock", Description: "Node parts stock and loaner units: stock levels per node and part (on hand, reserved for tickets, defective parts held for the brand), receipts, count corrections and the movement log; loaner units nodes lend while a customer's unit is carried in, with their loan history and overdue loans. Tickets reserve, issue, use and return parts and lend loaners through their own actions."},
 		{Name: "Platform", Description: "Operator-only: create and inspect tenants (brands)."},
 	}
 	return cfg

@@ -24,6 +24,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -52,6 +53,7 @@ type Deps struct {
 	Warranty    *warranty.Service
 	Claims      *claims.Service
 	Swaps       *swaps.Service
+	Stock       *stock.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
@@ -148,4 +150,5 @@ func (s *Server) registerOperations() {
 	s.registerWebhooks()
 	s.registerTickets()
 	s.registerSLA()
+	s.registerStock()
 }

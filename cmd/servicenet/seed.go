@@ -23,6 +23,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -83,6 +84,11 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 	}
 	fmt.Fprintf(stdout, "Demo catalog and sales: %d models, %d plans, storefront %s; %d units registered and %d contracts sold now\n",
 		sales.Models, sales.Plans, sales.StorefrontID, sales.Units, sales.Contracts)
+	st, err := (&stock.Service{DB: db}).SeedDemo(ctx, tenants.Principal{TenantID: t.ID, KeyID: "seed"})
+	if err != nil {
+		return fmt.Errorf("demo stock: %w", err)
+	}
+	fmt.Fprintf(stdout, "Demo stock: %d part stock rows and %d loaners added at %d repair points\n", st.StockRows, st.Loaners, st.Points)
 
 	operator := cfg.OperatorToken
 	if operator == "" {

@@ -27,6 +27,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -116,7 +117,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log})
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log,
+			Stock: &stock.Service{DB: db}})
 
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),

@@ -32,6 +32,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -53,6 +54,7 @@ type Env struct {
 	Warranty    *warranty.Service
 	Claims      *claims.Service
 	Swaps       *swaps.Service
+	Stock       *stock.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
@@ -105,6 +107,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	war := &warranty.Service{DB: db.App}
 	clm := &claims.Service{DB: db.App}
 	swp := &swaps.Service{DB: db.App}
+	stk := &stock.Service{DB: db.App}
 	pay := &payouts.Service{DB: db.App}
 	whk := &webhooks.Service{DB: db.App}
 	tkt := &tickets.Service{DB: db.App, Codes: tickets.LogSender{Log: log}}
@@ -123,7 +126,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log, Stock: stk})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -133,7 +136,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs, Stock: stk}
 }
 
 // Response is a received response.

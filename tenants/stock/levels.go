@@ -1,0 +1,363 @@
+package stock
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// ReceiptLine is a quantity of one part received.
+type ReceiptLine struct {
+	PartID   string `json:"part_id" maxLength:"64" doc:"The part; it must exist in the catalog." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	Quantity int    `json:"quantity" minimum:"1" maximum:"100000" doc:"How many arrived." example:"10"`
+}
+
+// Receipt is parts arriving at a node.
+type Receipt struct {
+	Lines []ReceiptLine `json:"lines" minItems:"1" maxItems:"100" doc:"The parts received; each part once."`
+	Note  string        `json:"note,omitempty" maxLength:"500" doc:"The delivery's reference or a remark, kept on the movements." example:"DN-20261130-0042"`
+}
+
+// Count is the counted stock of one part, after a stocktake or when
+// defective parts leave for the brand.
+type Count struct {
+	PartID    string `json:"part_id" maxLength:"64" doc:"The part." example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	OnHand    *int   `json:"on_hand,omitempty" minimum:"0" maximum:"1000000" doc:"Good parts counted on the shelf (reserved ones included); it cannot be less than what is reserved. Absent: unchanged." example:"4"`
+	Defective *int   `json:"defective,omitempty" minimum:"0" maximum:"1000000" doc:"Defective parts still held (0 once shipped to the brand). Absent: unchanged." example:"0"`
+}
+
+// Adjustment corrects a node's stock counts.
+type Adjustment struct {
+	Reason string  `json:"reason" minLength:"1" maxLength:"500" doc:"Why the counts change; kept on the movements." example:"月度盘点"`
+	Lines  []Count `json:"lines" minItems:"1" maxItems:"100" doc:"The counts; each part once, each with on_hand or defective."`
+}
+
+// StockFilter narrows a node's stock list.
+type StockFilter struct {
+	Limit  int
+	Cursor string
+}
+
+// MoveFilter narrows a node's movement log; empty fields do not filter.
+type MoveFilter struct {
+	PartID   string
+	TicketID string
+	Limit    int
+	Cursor   string
+}
+
+const levelColumns = `s.node_id, s.part_id, p.part_number, p.name, s.on_hand, s.reserved, s.on_hand - s.reserved, s.defective,
+	s.version, s.updated_at`
+
+const levelFrom = ` FROM part_stock s JOIN parts p ON p.tenant_id = s.tenant_id AND p.id = s.part_id `
+
+func scanLevel(r pgx.CollectableRow) (Level, error) {
+	var l Level
+	err := r.Scan(&l.NodeID, &l.PartID, &l.PartNumber, &l.Name, &l.OnHand, &l.Reserved, &l.Available, &l.Defective, &l.Version, &l.UpdatedAt)
+	return l, err
+}
+
+func levels(ctx context.Context, tx pg.TenantTx, nodeID string, partIDs []string) ([]Level, error) {
+	rows, err := tx.Query(ctx, `SELECT `+levelColumns+levelFrom+`
+		WHERE s.tenant_id = $1 AND s.node_id = $2 AND s.part_id = ANY($3) ORDER BY s.part_id`, tx.TenantID, nodeID, partIDs)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanLevel)
+}
+
+// checkParts adds "no such part" and "listed twice" problems for the part
+// ids at loc[i].part_id.
+func checkParts(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc string, ids []string) error {
+	var found []string
+	rows, err := tx.Query(ctx, `SELECT id FROM parts WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, ids)
+	if err != nil {
+		return err
+	}
+	found, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		l := fmt.Sprintf("%s[%d].part_id", loc, i)
+		switch {
+		case seen[id]:
+			v.Add(l, "the part is listed twice", id)
+		case !slices.Contains(found, id):
+			v.Add(l, "no such part", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// lockRows creates the node's missing stock rows of the parts and locks
+// them all in part order.
+func lockRows(ctx context.Context, tx pg.TenantTx, nodeID string, partIDs []string) (map[string]*stockRow, error) {
+	sorted := slices.Clone(partIDs)
+	slices.SortFunc(sorted, cmp.Compare[string])
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO part_stock (tenant_id, node_id, part_id)
+		SELECT $1, $2, k.part_id FROM unnest($3::text[]) WITH ORDINALITY k(part_id, n) ORDER BY k.n
+		ON CONFLICT DO NOTHING`, tx.TenantID, nodeID, sorted); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT part_id, on_hand, reserved, defective FROM part_stock
+		WHERE tenant_id = $1 AND node_id = $2 AND part_id = ANY($3) ORDER BY part_id FOR UPDATE`, tx.TenantID, nodeID, sorted)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*stockRow{}
+	for rows.Next() {
+		var id string
+		r := &stockRow{exists: true}
+		if err := rows.Scan(&id, &r.onHand, &r.reserved, &r.defective); err != nil {
+			return nil, err
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Receive adds parts arriving at a node to its stock on hand: one receive
+// movement per line and a stock.received event. Parts must exist and be
+// listed once (invalid on body.lines[i].part_id); a node outside the
+// principal's scope is not_found. It returns the node's levels of the parts.
+func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID string, in Receipt) ([]Level, error) {
+	var out []Level
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := nodeInScope(ctx, tx, p, nodeID); err != nil {
+			return err
+		}
+		v := &tenants.Validation{}
+		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
+			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+		}
+		ids := make([]string, len(in.Lines))
+		for i, l := range in.Lines {
+			ids[i] = l.PartID
+			if l.Quantity < 1 || l.Quantity > 100000 {
+				v.Add(fmt.Sprintf("body.lines[%d].quantity", i), "1 to 100000", l.Quantity)
+			}
+		}
+		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if _, err := lockRows(ctx, tx, nodeID, ids); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		data := make([]map[string]any, len(in.Lines))
+		for i, l := range in.Lines {
+			b.Queue(`UPDATE part_stock SET on_hand = on_hand + $4, version = version + 1, updated_at = now()
+				WHERE tenant_id = $1 AND node_id = $2 AND part_id = $3`, tx.TenantID, nodeID, l.PartID, l.Quantity)
+			b.Queue(`INSERT INTO stock_moves (tenant_id, id, node_id, part_id, kind, quantity, note, actor)
+				VALUES ($1, $2, $3, $4, 'receive', $5, $6, $7)`,
+				tx.TenantID, tenants.NewID(tenants.PrefixStockMove), nodeID, l.PartID, l.Quantity, nullIfEmpty(in.Note), p.Subject())
+			data[i] = map[string]any{"part_id": l.PartID, "quantity": l.Quantity}
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeStockReceived, SubjectID: nodeID, Actor: p.Subject(),
+			Data: map[string]any{"node_id": nodeID, "ticket_id": nil, "lines": data, "note": nullIfEmpty(in.Note)}}); err != nil {
+			return err
+		}
+		var err error
+		out, err = levels(ctx, tx, nodeID, ids)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// Adjust sets a node's counted stock of parts: on_hand after a stocktake
+// (never below what tickets have reserved: invalid on
+// body.lines[i].on_hand), defective when defective parts leave for the
+// brand. Each change is an adjust (or adjust_defective) movement with the
+// signed difference and the reason; one stock.adjusted event lists them. It
+// returns the node's levels of the parts.
+func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string, in Adjustment) ([]Level, error) {
+	var out []Level
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := nodeInScope(ctx, tx, p, nodeID); err != nil {
+			return err
+		}
+		v := &tenants.Validation{}
+		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
+			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+		}
+		if in.Reason == "" {
+			v.Add("body.reason", "required", in.Reason)
+		}
+		ids := make([]string, len(in.Lines))
+		for i, l := range in.Lines {
+			ids[i] = l.PartID
+			loc := fmt.Sprintf("body.lines[%d]", i)
+			if l.OnHand == nil && l.Defective == nil {
+				v.Add(loc, "give on_hand, defective or both", nil)
+			}
+			if l.OnHand != nil && *l.OnHand < 0 {
+				v.Add(loc+".on_hand", "at least 0", *l.OnHand)
+			}
+			if l.Defective != nil && *l.Defective < 0 {
+				v.Add(loc+".defective", "at least 0", *l.Defective)
+			}
+		}
+		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		rows, err := lockRows(ctx, tx, nodeID, ids)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		var data []map[string]any
+		addMove := func(partID string, kind MoveKind, delta int) {
+			b.Queue(`INSERT INTO stock_moves (tenant_id, id, node_id, part_id, kind, quantity, note, actor)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				tx.TenantID, tenants.NewID(tenants.PrefixStockMove), nodeID, partID, string(kind), delta, in.Reason, p.Subject())
+			data = append(data, map[string]any{"part_id": partID, "kind": kind, "quantity": delta})
+		}
+		for i, l := range in.Lines {
+			r := rows[l.PartID]
+			onHand, defective := r.onHand, r.defective
+			if l.OnHand != nil {
+				if *l.OnHand < r.reserved {
+					v.Add(fmt.Sprintf("body.lines[%d].on_hand", i),
+						"below the "+strconv.Itoa(r.reserved)+" reserved for tickets: release them first", *l.OnHand)
+					continue
+				}
+				onHand = *l.OnHand
+			}
+			if l.Defective != nil {
+				defective = *l.Defective
+			}
+			if onHand == r.onHand && defective == r.defective {
+				continue
+			}
+			b.Queue(`UPDATE part_stock SET on_hand = $4, defective = $5, version = version + 1, updated_at = now()
+				WHERE tenant_id = $1 AND node_id = $2 AND part_id = $3`, tx.TenantID, nodeID, l.PartID, onHand, defective)
+			if onHand != r.onHand {
+				addMove(l.PartID, MoveAdjust, onHand-r.onHand)
+			}
+			if defective != r.defective {
+				addMove(l.PartID, MoveAdjustDefective, defective-r.defective)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+			if err := events.Append(ctx, tx, events.New{Type: TypeStockAdjusted, SubjectID: nodeID, Actor: p.Subject(),
+				Data: map[string]any{"node_id": nodeID, "ticket_id": nil, "reason": in.Reason, "changes": data}}); err != nil {
+				return err
+			}
+		}
+		out, err = levels(ctx, tx, nodeID, ids)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListStock lists a node's stock levels in part id order (not_found for a
+// node outside the principal's scope).
+func (s *Service) ListStock(ctx context.Context, p tenants.Principal, nodeID string, f StockFilter) ([]Level, string, error) {
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("stock", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Level
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := nodeInScope(ctx, tx, p, nodeID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+levelColumns+levelFrom+`
+			WHERE s.tenant_id = $1 AND s.node_id = $2 AND s.part_id > $3 ORDER BY s.part_id LIMIT $4`,
+			tx.TenantID, nodeID, after, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, scanLevel)
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("stock", out, f.Limit, func(l Level) string { return l.PartID })
+	return out, next, nil
+}
+
+// ListMoves lists a node's movements oldest first, optionally of one part or
+// one ticket (not_found for a node outside the principal's scope).
+func (s *Service) ListMoves(ctx context.Context, p tenants.Principal, nodeID string, f MoveFilter) ([]Move, string, error) {
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("stock_moves", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	afterSeq := int64(0)
+	if after != "" {
+		if afterSeq, err = strconv.ParseInt(after, 10, 64); err != nil || afterSeq < 0 {
+			return nil, "", tenants.MalformedCursor(f.Cursor)
+		}
+	}
+	type seqMove struct {
+		seq int64
+		m   Move
+	}
+	var out []seqMove
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := nodeInScope(ctx, tx, p, nodeID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT seq, id, node_id, part_id, ticket_id, kind, quantity, note, actor, at FROM stock_moves
+			WHERE tenant_id = $1 AND node_id = $2 AND seq > $3 AND ($4 = '' OR part_id = $4) AND ($5 = '' OR ticket_id = $5)
+			ORDER BY seq LIMIT $6`, tx.TenantID, nodeID, afterSeq, f.PartID, f.TicketID, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (seqMove, error) {
+			var sm seqMove
+			err := r.Scan(&sm.seq, &sm.m.ID, &sm.m.NodeID, &sm.m.PartID, &sm.m.TicketID, &sm.m.Kind, &sm.m.Quantity, &sm.m.Note,
+				&sm.m.Actor, &sm.m.At)
+			return sm, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("stock_moves", out, f.Limit, func(sm seqMove) string { return strconv.FormatInt(sm.seq, 10) })
+	moves := make([]Move, len(out))
+	for i, sm := range out {
+		moves[i] = sm.m
+	}
+	return moves, next, nil
+}

@@ -1,0 +1,397 @@
+package stock
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// LoanerStatus is where a loaner unit stands. A loaner returned damaged is
+// retired: it is not lent again (its loans stay in its history); register
+// the repaired unit again under a new serial to put it back in service.
+type LoanerStatus string
+
+// Loaner statuses.
+const (
+	LoanerAvailable LoanerStatus = "available"
+	LoanerLent      LoanerStatus = "lent"
+	LoanerRetired   LoanerStatus = "retired"
+)
+
+// Loan conditions on return.
+const (
+	ConditionGood    = "good"
+	ConditionDamaged = "damaged"
+)
+
+// Loaner is a unit a node lends to customers while their own is carried in.
+type Loaner struct {
+	ID        string       `json:"id" example:"lnr_01jd3zq8w6v7t3y2k9x4n5m6pl"`
+	NodeID    string       `json:"node_id" doc:"The node that keeps and lends it." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category  string       `json:"category" doc:"Product category; tickets ask for a loaner of their unit's category." example:"phone"`
+	ModelID   *string      `json:"model_id" doc:"The loaner's product model, when known." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Serial    string       `json:"serial" doc:"Serial number; unique per tenant." example:"LN-QD-0001"`
+	Note      *string      `json:"note" doc:"A remark (accessories, cosmetic state)." example:"含充电器"`
+	Status    LoanerStatus `json:"status" enum:"available,lent,retired" doc:"available to lend, lent to a ticket, or retired (returned damaged)." example:"lent"`
+	TicketID  *string      `json:"ticket_id" doc:"The ticket it is lent to; null unless lent." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	LentAt    *time.Time   `json:"lent_at" doc:"When the current loan began; null unless lent." example:"2026-11-30T10:00:00+08:00"`
+	DueOn     *string      `json:"due_on" format:"date" doc:"When the current loan is due back (tenant's zone); null unless lent." example:"2026-12-07"`
+	Overdue   bool         `json:"overdue" doc:"Lent and due before today in the tenant's time zone." example:"false"`
+	Version   int          `json:"version" doc:"Increases with every change." example:"3"`
+	CreatedAt time.Time    `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt time.Time    `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	Loans     []Loan       `json:"loans,omitempty" doc:"The loan history, newest first (getLoaner only)."`
+}
+
+// Loan is one lending of a loaner to a ticket.
+type Loan struct {
+	LoanerID   string     `json:"loaner_id" example:"lnr_01jd3zq8w6v7t3y2k9x4n5m6pl"`
+	Serial     string     `json:"serial" doc:"The loaner's serial number." example:"LN-QD-0001"`
+	Category   string     `json:"category" doc:"The loaner's product category." example:"phone"`
+	NodeID     string     `json:"node_id" doc:"The node that lent it." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	TicketID   string     `json:"ticket_id" doc:"The ticket it was lent for." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	ModelID    *string    `json:"model_id" doc:"The loaner's product model, when known." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	LentAt     time.Time  `json:"lent_at" example:"2026-11-30T10:00:00+08:00"`
+	DueOn      string     `json:"due_on" format:"date" doc:"Due back on this day (tenant's zone)." example:"2026-12-07"`
+	ReturnedAt *time.Time `json:"returned_at" doc:"When it came back; null while out." example:"2026-12-05T16:20:00+08:00"`
+	Condition  *string    `json:"condition" enum:"good,damaged" doc:"Its condition on return (damaged retires the loaner); null while out." example:"good"`
+	Overdue    bool       `json:"overdue" doc:"Still out and due before today in the tenant's time zone." example:"false"`
+}
+
+// NewLoaner registers a loaner unit at a node.
+type NewLoaner struct {
+	NodeID   string `json:"node_id" maxLength:"64" doc:"The node that keeps it; in the caller's scope." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category string `json:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category." example:"phone"`
+	ModelID  string `json:"model_id,omitempty" maxLength:"64" doc:"Its product model, of the same category." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Serial   string `json:"serial" minLength:"1" maxLength:"64" doc:"Serial number; unique per tenant." example:"LN-QD-0001"`
+	Note     string `json:"note,omitempty" maxLength:"500" doc:"A remark (accessories, cosmetic state)." example:"含充电器"`
+}
+
+// LoanerFilter narrows a loaner list; empty fields do not filter.
+type LoanerFilter struct {
+	NodeID   string
+	Status   string
+	Category string
+	// Overdue keeps only loaners lent and due before today (tenant's zone).
+	Overdue bool
+	Limit   int
+	Cursor  string
+}
+
+func today(ctx context.Context, tx pg.TenantTx, now time.Time) (string, error) {
+	_, d, err := tx.Today(ctx, now)
+	return d, err
+}
+
+const loanerColumns = `l.id, l.node_id, l.category, l.model_id, l.serial, l.note, l.status, l.ticket_id, l.lent_at,
+	to_char(l.due_on, 'YYYY-MM-DD'), l.version, l.created_at, l.updated_at`
+
+func scanLoaner(row pgx.Row, today string) (Loaner, error) {
+	var l Loaner
+	err := row.Scan(&l.ID, &l.NodeID, &l.Category, &l.ModelID, &l.Serial, &l.Note, &l.Status, &l.TicketID, &l.LentAt, &l.DueOn,
+		&l.Version, &l.CreatedAt, &l.UpdatedAt)
+	l.Overdue = l.Status == LoanerLent && l.DueOn != nil && *l.DueOn < today
+	return l, err
+}
+
+const loanColumns = `ll.loaner_id, l.serial, l.category, ll.node_id, ll.ticket_id, l.model_id, ll.lent_at,
+	to_char(ll.due_on, 'YYYY-MM-DD'), ll.returned_at, ll.condition`
+
+const loanFrom = ` FROM loaner_loans ll JOIN loaners l ON l.tenant_id = ll.tenant_id AND l.id = ll.loaner_id `
+
+func scanLoan(row pgx.Row, today string) (Loan, error) {
+	var l Loan
+	err := row.Scan(&l.LoanerID, &l.Serial, &l.Category, &l.NodeID, &l.TicketID, &l.ModelID, &l.LentAt, &l.DueOn, &l.ReturnedAt, &l.Condition)
+	l.Overdue = l.ReturnedAt == nil && l.DueOn < today
+	return l, err
+}
+
+// currentLoan reads the open loan of a loaner.
+func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (Loan, error) {
+	return scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns+loanFrom+`
+		WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC LIMIT 1`, tx.TenantID, loanerID), today)
+}
+
+// Lend lends a loaner of the node to the ticket until dueOn (YYYY-MM-DD in
+// the tenant's zone, not before today: invalid on body.due_on): loanerID
+// when given (not_found if it does not exist; invalid on body.loaner_id if
+// another node keeps it; conflict unless available), else the first
+// available one of category at the node (conflict when there is none). A
+// ticket has one loaner at a time (conflict). Runs inside the caller's tx
+// and appends loaner.lent.
+func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, category, dueOn, actor string) (Loan, error) {
+	d, err := today(ctx, tx, time.Now())
+	if err != nil {
+		return Loan{}, err
+	}
+	if due, err := time.Parse(time.DateOnly, dueOn); err != nil || due.Format(time.DateOnly) != dueOn {
+		return Loan{}, tenants.Invalid("body.due_on", "a date, YYYY-MM-DD", dueOn)
+	} else if dueOn < d {
+		return Loan{}, tenants.Invalid("body.due_on", "not before today ("+d+")", dueOn)
+	}
+	var held string
+	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2`, tx.TenantID, ticketID).Scan(&held)
+	if err == nil {
+		return Loan{}, tenants.Errorf(tenants.CodeConflict, "the ticket already has loaner %s; return it first", held)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return Loan{}, err
+	}
+	var id, node string
+	var status LoanerStatus
+	if loanerID != "" {
+		if !tenants.ValidID(tenants.PrefixLoaner, loanerID) {
+			return Loan{}, tenants.NotFound("loaner")
+		}
+		err := tx.QueryRow(ctx, `SELECT id, node_id, status FROM loaners WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			tx.TenantID, loanerID).Scan(&id, &node, &status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Loan{}, tenants.NotFound("loaner")
+		} else if err != nil {
+			return Loan{}, err
+		}
+		if node != nodeID {
+			return Loan{}, tenants.Invalid("body.loaner_id", "the loaner is kept at another node", loanerID)
+		}
+		if status != LoanerAvailable {
+			return Loan{}, tenants.Errorf(tenants.CodeConflict, "loaner %s is %s, not available", loanerID, status)
+		}
+	} else {
+		if category == "" {
+			return Loan{}, tenants.Invalid("body.category", "give loaner_id or a category", nil)
+		}
+		err := tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND node_id = $2 AND category = $3 AND status = 'available'
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.TenantID, nodeID, category).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Loan{}, tenants.Errorf(tenants.CodeConflict, "no loaner of category %s available at the node", category)
+		} else if err != nil {
+			return Loan{}, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE loaners SET status = 'lent', ticket_id = $3, lent_at = now(), due_on = $4, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, ticketID, dueOn); err != nil {
+		return Loan{}, err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO loaner_loans (tenant_id, loaner_id, seq, ticket_id, node_id, lent_at, due_on, lent_by)
+		SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, now(), $5, $6 FROM loaner_loans WHERE tenant_id = $1 AND loaner_id = $2`,
+		tx.TenantID, id, ticketID, nodeID, dueOn, actor); err != nil {
+		return Loan{}, err
+	}
+	loan, err := currentLoan(ctx, tx, id, d)
+	if err != nil {
+		return Loan{}, err
+	}
+	return loan, events.Append(ctx, tx, events.New{Type: TypeLoanerLent, SubjectID: id, Actor: actor,
+		Data: map[string]any{"loaner_id": id, "serial": loan.Serial, "category": loan.Category, "node_id": nodeID,
+			"ticket_id": ticketID, "due_on": dueOn}})
+}
+
+// ReturnLoan takes back the loaner lent to the ticket, in condition "good"
+// (it is available again) or "damaged" (it is retired and not lent again);
+// another condition is invalid on body.condition, and a ticket with nothing
+// lent is a conflict. Runs inside the caller's tx and appends
+// loaner.returned.
+func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
+	if condition != ConditionGood && condition != ConditionDamaged {
+		return Loan{}, tenants.Invalid("body.condition", "good or damaged", condition)
+	}
+	d, err := today(ctx, tx, time.Now())
+	if err != nil {
+		return Loan{}, err
+	}
+	var id string
+	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2 FOR UPDATE`, tx.TenantID, ticketID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Loan{}, tenants.Errorf(tenants.CodeConflict, "no loaner is lent to this ticket")
+	} else if err != nil {
+		return Loan{}, err
+	}
+	status := LoanerAvailable
+	if condition == ConditionDamaged {
+		status = LoanerRetired
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE loaners SET status = $3, ticket_id = NULL, lent_at = NULL, due_on = NULL, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, string(status)); err != nil {
+		return Loan{}, err
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE loaner_loans SET returned_at = now(), condition = $4, returned_by = $5
+		WHERE tenant_id = $1 AND loaner_id = $2 AND ticket_id = $3 AND returned_at IS NULL`,
+		tx.TenantID, id, ticketID, condition, actor); err != nil {
+		return Loan{}, err
+	}
+	loan, err := currentLoan(ctx, tx, id, d)
+	if err != nil {
+		return Loan{}, err
+	}
+	return loan, events.Append(ctx, tx, events.New{Type: TypeLoanerReturned, SubjectID: id, Actor: actor,
+		Data: map[string]any{"loaner_id": id, "serial": loan.Serial, "node_id": loan.NodeID, "ticket_id": ticketID,
+			"condition": condition, "status": status, "overdue_days": overdueDays(loan.DueOn, d)}})
+}
+
+// overdueDays is how many days after dueOn today is (0 when not late).
+func overdueDays(dueOn, today string) int {
+	due, err1 := time.Parse(time.DateOnly, dueOn)
+	t, err2 := time.Parse(time.DateOnly, today)
+	if err1 != nil || err2 != nil || !t.After(due) {
+		return 0
+	}
+	return int(t.Sub(due).Hours() / 24)
+}
+
+// TicketLoan returns the ticket's latest loan, open or returned, or nil
+// when it never had a loaner.
+func TicketLoan(ctx context.Context, tx pg.TenantTx, ticketID string) (*Loan, error) {
+	d, err := today(ctx, tx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	l, err := scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns+loanFrom+`
+		WHERE ll.tenant_id = $1 AND ll.ticket_id = $2 ORDER BY ll.lent_at DESC, ll.seq DESC LIMIT 1`, tx.TenantID, ticketID), d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// getLoaner reads a loaner of a node in the principal's scope.
+func getLoaner(ctx context.Context, tx pg.TenantTx, sc network.Scope, id, today string) (Loaner, error) {
+	if !tenants.ValidID(tenants.PrefixLoaner, id) {
+		return Loaner{}, tenants.NotFound("loaner")
+	}
+	l, err := scanLoaner(tx.QueryRow(ctx, `SELECT `+loanerColumns+` FROM loaners l JOIN nodes n ON n.tenant_id = l.tenant_id AND n.id = l.node_id
+		WHERE l.tenant_id = $1 AND l.id = $2 AND ($3::ltree IS NULL OR n.path <@ $3::ltree)`, tx.TenantID, id, sc.Path()), today)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Loaner{}, tenants.NotFound("loaner")
+	}
+	return l, err
+}
+
+// CreateLoaner registers a loaner at a node of the principal's scope
+// (invalid on body.node_id otherwise). model_id must name a model of the
+// same category (invalid on body.model_id); serials are unique per tenant
+// (conflict on body.serial). Appends loaner.created.
+func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewLoaner) (Loaner, error) {
+	var out Loaner
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		d, err := today(ctx, tx, s.now())
+		if err != nil {
+			return err
+		}
+		v := &tenants.Validation{}
+		if err := nodeInScope(ctx, tx, p, in.NodeID); tenants.ErrorCode(err) == tenants.CodeNotFound {
+			v.Add("body.node_id", "no such node in your scope", in.NodeID)
+		} else if err != nil {
+			return err
+		}
+		serial := strings.TrimSpace(in.Serial)
+		if serial == "" || len(serial) > 64 {
+			v.Add("body.serial", "1-64 characters", in.Serial)
+		}
+		if in.ModelID != "" {
+			var cat string
+			err := tx.QueryRow(ctx, `SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).Scan(&cat)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				v.Add("body.model_id", "no such product model", in.ModelID)
+			case err != nil:
+				return err
+			case cat != in.Category:
+				v.Add("body.model_id", "the model is a "+cat+", not a "+in.Category, in.ModelID)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		id := tenants.NewID(tenants.PrefixLoaner)
+		if _, err := tx.Exec(ctx, `INSERT INTO loaners (tenant_id, id, node_id, category, model_id, serial, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			tx.TenantID, id, in.NodeID, in.Category, nullIfEmpty(in.ModelID), serial, nullIfEmpty(in.Note)); err != nil {
+			return err
+		}
+		out, err = getLoaner(ctx, tx, network.Scope{}, id, d)
+		if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeLoanerCreated, SubjectID: id, Actor: p.Subject(),
+			Data: map[string]any{"loaner_id": id, "node_id": in.NodeID, "ticket_id": nil, "category": in.Category, "serial": serial}})
+	})
+	return out, pg.Translate(err)
+}
+
+// GetLoaner returns a loaner of the principal's scope with its loan
+// history, newest first.
+func (s *Service) GetLoaner(ctx context.Context, p tenants.Principal, id string) (Loaner, error) {
+	var out Loaner
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		d, err := today(ctx, tx, s.now())
+		if err != nil {
+			return err
+		}
+		sc, err := network.ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if out, err = getLoaner(ctx, tx, sc, id, d); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+loanColumns+loanFrom+` WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC`,
+			tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out.Loans, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loan, error) { return scanLoan(r, d) })
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListLoaners lists the loaners of the principal's scope in id order,
+// filtered by node, status, category and overdue (lent and due before today
+// in the tenant's zone).
+func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f LoanerFilter) ([]Loaner, string, error) {
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("loaners", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Loaner
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		d, err := today(ctx, tx, s.now())
+		if err != nil {
+			return err
+		}
+		sc, err := network.ResolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+loanerColumns+` FROM loaners l JOIN nodes n ON n.tenant_id = l.tenant_id AND n.id = l.node_id
+			WHERE l.tenant_id = $1 AND l.id > $2 AND ($3::ltree IS NULL OR n.path <@ $3::ltree)
+			  AND ($4 = '' OR l.node_id = $4) AND ($5 = '' OR l.status = $5) AND ($6 = '' OR l.category = $6)
+			  AND (NOT $7 OR (l.status = 'lent' AND l.due_on < $8::date))
+			ORDER BY l.id LIMIT $9`,
+			tx.TenantID, after, sc.Path(), f.NodeID, f.Status, f.Category, f.Overdue, d, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loaner, error) { return scanLoaner(r, d) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("loaners", out, f.Limit, func(l Loaner) string { return l.ID })
+	return out, next, nil
+}
