@@ -197,10 +197,10 @@ func TestTicketEndToEnd(t *testing.T) {
 	start := nextWeekday10()
 	r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
 		"channel": "hotline", "type": "repair",
-		"contact": map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
-		"address": map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
-		"unit":    map[string]any{},
-		"fault":   map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
+		"contact":          map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
+		"address":          map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"unit":             map[string]any{},
+		"fault":            map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
 		"preferred_window": window(start),
 	}, "Idempotency-Key: e2e-intake-1")
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -215,10 +215,10 @@ func TestTicketEndToEnd(t *testing.T) {
 	// A retry with the same key is the same ticket.
 	r = env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
 		"channel": "hotline", "type": "repair",
-		"contact": map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
-		"address": map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
-		"unit":    map[string]any{},
-		"fault":   map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
+		"contact":          map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
+		"address":          map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"unit":             map[string]any{},
+		"fault":            map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
 		"preferred_window": window(start),
 	}, "Idempotency-Key: e2e-intake-1")
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
