@@ -1,0 +1,2 @@
+-- placeholder; replaced by the stock branch
+SELECT 1;
