@@ -27,6 +27,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -51,6 +52,7 @@ type Env struct {
 	Customers   *customers.Service
 	Warranty    *warranty.Service
 	Claims      *claims.Service
+	Complaints  *complaints.Service
 	Swaps       *swaps.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
@@ -102,14 +104,16 @@ func New(t testing.TB, opts ...Options) *Env {
 	cus := &customers.Service{DB: db.App}
 	war := &warranty.Service{DB: db.App}
 	clm := &claims.Service{DB: db.App}
+	cpl := &complaints.Service{DB: db.App}
 	swp := &swaps.Service{DB: db.App}
 	pay := &payouts.Service{DB: db.App}
 	whk := &webhooks.Service{DB: db.App}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
+	cpl.EnqueueSLA = jobs.ComplaintSLAEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
@@ -119,7 +123,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, Logger: log})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, Authz: az, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -129,7 +133,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, River: rc, Logs: logs}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Idempotency: store, River: rc, Logs: logs}
 }
 
 // Response is a received response.
