@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -52,6 +53,7 @@ type Deps struct {
 	Customers   *customers.Service
 	Warranty    *warranty.Service
 	Claims      *claims.Service
+	Complaints  *complaints.Service
 	Swaps       *swaps.Service
 	Stock       *stock.Service
 	Payouts     *payouts.Service
@@ -145,6 +147,7 @@ func (s *Server) registerOperations() {
 	s.registerContracts()
 	s.registerEntitlements()
 	s.registerClaims()
+	s.registerComplaints()
 	s.registerSwaps()
 	s.registerPayouts()
 	s.registerWebhooks()

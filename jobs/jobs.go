@@ -20,6 +20,7 @@ import (
 
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -87,6 +88,7 @@ type Deps struct {
 	Customers   *customers.Service
 	Warranty    *warranty.Service
 	Claims      *claims.Service
+	Complaints  *complaints.Service
 	Swaps       *swaps.Service
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
@@ -118,6 +120,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
 	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
+	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
 	return w
 }
 

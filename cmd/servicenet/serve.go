@@ -22,6 +22,7 @@ import (
 	"github.com/servicenet/servicenet/openapi"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -57,18 +58,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	cus := &customers.Service{DB: db}
 	war := &warranty.Service{DB: db}
 	clm := &claims.Service{DB: db}
+	cpl := &complaints.Service{DB: db}
 	swp := &swaps.Service{DB: db}
 	pay := &payouts.Service{DB: db}
 	whk := &webhooks.Service{DB: db}
 	tkt := &tickets.Service{DB: db, Codes: tickets.LogSender{Log: log}}
 	store := &idempotency.Store{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log},
+	rc, err := jobs.NewClient(db, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log},
 		jobs.Options{Work: cfg.Mode != "api", MaxWorkers: cfg.MaxWorkers})
 	if err != nil {
 		return err
 	}
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
+	cpl.EnqueueSLA = jobs.ComplaintSLAEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
@@ -117,7 +120,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	srv := api.New(api.Config{Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
-		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log,
+		api.Deps{DB: db, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, JobsUI: ui, Metrics: reg, Logger: log,
 			Stock: &stock.Service{DB: db}})
 
 	httpSrv := &http.Server{

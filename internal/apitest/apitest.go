@@ -27,6 +27,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -53,6 +54,7 @@ type Env struct {
 	Customers   *customers.Service
 	Warranty    *warranty.Service
 	Claims      *claims.Service
+	Complaints  *complaints.Service
 	Swaps       *swaps.Service
 	Stock       *stock.Service
 	Payouts     *payouts.Service
@@ -106,16 +108,18 @@ func New(t testing.TB, opts ...Options) *Env {
 	cus := &customers.Service{DB: db.App}
 	war := &warranty.Service{DB: db.App}
 	clm := &claims.Service{DB: db.App}
+	cpl := &complaints.Service{DB: db.App}
 	swp := &swaps.Service{DB: db.App}
 	stk := &stock.Service{DB: db.App}
 	pay := &payouts.Service{DB: db.App}
 	whk := &webhooks.Service{DB: db.App}
 	tkt := &tickets.Service{DB: db.App, Codes: tickets.LogSender{Log: log}}
 	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
 	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
 	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
+	cpl.EnqueueSLA = jobs.ComplaintSLAEnqueuer(rc)
 	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
@@ -126,7 +130,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log, Stock: stk})
+		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log, Stock: stk})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -136,7 +140,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs, Stock: stk}
+	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs, Stock: stk}
 }
 
 // Response is a received response.

@@ -46,4 +46,6 @@ func RegisterUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in
 }
 
 // ValidSerial reports whether s (trimmed, upper-cased) is shaped like a serial.
-func ValidSerial(s string) bool { return serialPattern.MatchString(strings.ToUpper(strings.TrimSpace(s))) }
+func ValidSerial(s string) bool {
+	return serialPattern.MatchString(strings.ToUpper(strings.TrimSpace(s)))
+}

@@ -1,0 +1,223 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/complaints"
+)
+
+// ComplaintIDParam is the complaint path parameter.
+type ComplaintIDParam struct {
+	ComplaintID string `path:"complaint_id" maxLength:"64" doc:"Complaint ID." example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
+}
+
+type complaintOutput struct {
+	ETag string `header:"ETag" doc:"The complaint's version; send it in If-Match to act on it."`
+	Body complaints.ComplaintDetail
+}
+
+type filedComplaintOutput struct {
+	Location string `header:"Location"`
+	ETag     string `header:"ETag"`
+	Body     complaints.ComplaintDetail
+}
+
+type listComplaintsInput struct {
+	PageParams
+	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
+	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"Only complaints of this category."`
+	Severity     string `query:"severity" enum:"low,medium,high,critical" doc:"Only complaints of this severity."`
+	TicketID     string `query:"ticket_id" maxLength:"64" doc:"Only complaints against this ticket."`
+	NodeID       string `query:"node_id" maxLength:"64" doc:"Only complaints against this node."`
+	TechnicianID string `query:"technician_id" maxLength:"64" doc:"Only complaints against this technician."`
+	Overdue      bool   `query:"overdue" doc:"Only complaints still unresolved after their deadline."`
+}
+
+type complaintList struct {
+	Data       []complaints.Complaint `json:"data"`
+	NextCursor string                 `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
+}
+
+type listComplaintsOutput struct{ Body complaintList }
+
+type complaintNoteInput struct {
+	ComplaintIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	Body    *struct {
+		Note string `json:"note,omitempty" maxLength:"1000" doc:"A note for the complaint's history." example:"已联系网点经理核实"`
+	}
+}
+
+type escalateComplaintInput struct {
+	ComplaintIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	Body    struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why it goes up a level." example:"客户情绪激动，要求网点经理处理"`
+	}
+}
+
+type resolveComplaintInput struct {
+	ComplaintIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	Body    struct {
+		Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
+	}
+}
+
+type rateComplaintInput struct {
+	ComplaintIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	Body    struct {
+		Rating  int    `json:"rating" minimum:"1" maximum:"5" doc:"The customer's rating of the resolution, 1 (very dissatisfied) to 5 (very satisfied); 1-2 reopens the complaint." example:"4"`
+		Comment string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"处理及时，态度很好"`
+	}
+}
+
+func (s *Server) registerComplaints() {
+	tags := []string{"Complaints"}
+	out := func(c complaints.ComplaintDetail, err error) (*complaintOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &complaintOutput{ETag: etag(c.Version), Body: c}, nil
+	}
+
+	register(s, authz.ComplaintsFile, huma.Operation{
+		OperationID: "fileComplaint", Method: http.MethodPost, Path: "/v1/complaints",
+		Summary: "File a complaint", Tags: tags,
+		Description: "Files a customer's complaint against a ticket, a node or a technician (at least one; 422 on body.ticket_id " +
+			"otherwise). Node, technician, storefront and customer default from the ticket, the node from the technician. " +
+			"The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, " +
+			"low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level " +
+			"per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its " +
+			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id.",
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		c, err := s.deps.Complaints.FileComplaint(ctx, p, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &filedComplaintOutput{Location: "/v1/complaints/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+	})
+
+	register(s, authz.ComplaintsRead, huma.Operation{
+		OperationID: "listComplaints", Method: http.MethodGet, Path: "/v1/complaints",
+		Summary: "List complaints", Tags: tags,
+		Description: "Complaints oldest first, filtered by state, category, severity, ticket, node, technician, or overdue " +
+			"(unresolved after their deadline). A storefront key sees only its storefront's complaints; a node-scoped key " +
+			"only those against its subtree's nodes.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listComplaintsInput) (*listComplaintsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		cs, next, err := s.deps.Complaints.ListComplaints(ctx, p, complaints.ComplaintFilter{State: in.State, Category: in.Category,
+			Severity: in.Severity, TicketID: in.TicketID, NodeID: in.NodeID, TechnicianID: in.TechnicianID, Overdue: in.Overdue,
+			Limit: in.limit(), Cursor: in.Cursor})
+		if err != nil {
+			return nil, err
+		}
+		return &listComplaintsOutput{Body: complaintList{Data: cs, NextCursor: next}}, nil
+	})
+
+	register(s, authz.ComplaintsRead, huma.Operation{
+		OperationID: "getComplaint", Method: http.MethodGet, Path: "/v1/complaints/{complaint_id}",
+		Summary: "Get a complaint", Tags: tags,
+		Description: "A complaint with its deadline, escalation level, resolution, rating, the allowed actions and its " +
+			"history (filing, transitions, escalations by people and by the SLA timer, ratings).",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *ComplaintIDParam) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return out(s.deps.Complaints.GetComplaint(ctx, p, in.ComplaintID))
+	})
+
+	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
+
+	register(s, authz.ComplaintsResolve, huma.Operation{
+		OperationID: "investigateComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/investigate",
+		Summary: "Start investigating a complaint", Tags: tags,
+		Description: "open or reopened → investigating; the deadline keeps running. Any other state is 409 naming the state " +
+			"and the allowed actions.",
+		Errors: actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *complaintNoteInput) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		var note string
+		if in.Body != nil {
+			note = in.Body.Note
+		}
+		return out(s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, note, v))
+	})
+
+	register(s, authz.ComplaintsResolve, huma.Operation{
+		OperationID: "escalateComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/escalate",
+		Summary: "Escalate a complaint", Tags: tags,
+		Description: "Raises an unresolved complaint one level (1 dispatcher, 2 node manager, 3 brand) with the reason; the " +
+			"new level has the escalation interval before the SLA timer escalates again. Resolved or closed complaints, " +
+			"and complaints already at the brand, are 409.",
+		Errors: actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *escalateComplaintInput) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return out(s.deps.Complaints.Escalate(ctx, p, in.ComplaintID, in.Body.Reason, v))
+	})
+
+	register(s, authz.ComplaintsResolve, huma.Operation{
+		OperationID: "resolveComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/resolve",
+		Summary: "Resolve a complaint", Tags: tags,
+		Description: "open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer " +
+			"then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint).",
+		Errors: actionErrors, MaxBodyBytes: 8 << 10,
+	}, func(ctx context.Context, in *resolveComplaintInput) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return out(s.deps.Complaints.Resolve(ctx, p, in.ComplaintID, in.Body.Resolution, v))
+	})
+
+	register(s, authz.ComplaintsFile, huma.Operation{
+		OperationID: "rateComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/rate",
+		Summary: "Record the customer's rating of the resolution", Tags: tags,
+		Description: "The customer's rating (1-5, 422 on body.rating otherwise) of a resolved complaint's resolution, through " +
+			"the channel that filed it. 3-5 closes the complaint; 1-2 reopens it (reopened) with a new deadline by its " +
+			"severity, at its current escalation level. Any state but resolved is 409.",
+		Errors: actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *rateComplaintInput) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return out(s.deps.Complaints.Rate(ctx, p, in.ComplaintID, in.Body.Rating, in.Body.Comment, v))
+	})
+
+	register(s, authz.ComplaintsResolve, huma.Operation{
+		OperationID: "closeComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/close",
+		Summary: "Close a resolved complaint without a rating", Tags: tags,
+		Description: "resolved → closed when the customer cannot be reached or declines to rate. Any other state is 409.",
+		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *complaintNoteInput) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		var note string
+		if in.Body != nil {
+			note = in.Body.Note
+		}
+		return out(s.deps.Complaints.Close(ctx, p, in.ComplaintID, note, v))
+	})
+}

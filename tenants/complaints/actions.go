@@ -1,0 +1,272 @@
+package complaints
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// GetComplaint returns a complaint with its history. Complaints outside the
+// principal's scope (another storefront's, another subtree's) are not found.
+func (s *Service) GetComplaint(ctx context.Context, p tenants.Principal, id string) (ComplaintDetail, error) {
+	var out ComplaintDetail
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := getComplaint(ctx, tx, sc, id, "", now); err != nil {
+			return err
+		}
+		out, err = getDetail(ctx, tx, id, now)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// ListComplaints lists the complaints in the principal's scope, oldest
+// first. Overdue keeps those still unresolved after their deadline.
+func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f ComplaintFilter) ([]Complaint, string, error) {
+	v := &tenants.Validation{}
+	if f.State != "" && !slices.Contains(States, State(f.State)) {
+		v.Add("query.state", "one of open, investigating, reopened, resolved, closed", f.State)
+	}
+	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
+		v.Add("query.category", "one of late, attitude, fee, quality, repeat, other", f.Category)
+	}
+	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
+		v.Add("query.severity", "one of low, medium, high, critical", f.Severity)
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	f.Limit = tenants.PageLimit(f.Limit)
+	after, err := tenants.PageAfter("complaints", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	var out []Complaint
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+complaintColumns+` FROM complaints c
+			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
+			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.category = $6) AND ($7 = '' OR c.severity = $7)
+			  AND ($8 = '' OR c.ticket_id = $8) AND ($9 = '' OR c.node_id = $9) AND ($10 = '' OR c.technician_id = $10)
+			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened') AND c.sla_due_at < $12))
+			ORDER BY c.id LIMIT $13`,
+			tx.TenantID, after, sc.storefront, sc.nodePath, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
+			f.TechnicianID, f.Overdue, now, f.Limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Complaint, error) { return scanComplaint(r, now) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("complaints", out, f.Limit, func(c Complaint) string { return c.ID })
+	return out, next, nil
+}
+
+func checkText(loc, text string, required bool, max int) error {
+	n := len([]rune(strings.TrimSpace(text)))
+	if (required && n < 1) || len([]rune(text)) > max {
+		if required {
+			return tenants.Invalid(loc, "1-"+strconv.Itoa(max)+" characters", text)
+		}
+		return tenants.Invalid(loc, "at most "+strconv.Itoa(max)+" characters", text)
+	}
+	return nil
+}
+
+// act runs one action on a complaint in scope: it locks the complaint,
+// checks If-Match (ifVersion > 0) and that the complaint admits the action
+// (409 naming the state and the allowed actions otherwise), then calls fn.
+func (s *Service) act(ctx context.Context, p tenants.Principal, id, action string, ifVersion int, fn func(tx pg.TenantTx, c Complaint, now time.Time) error) (ComplaintDetail, error) {
+	var out ComplaintDetail
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		c, err := getComplaint(ctx, tx, sc, id, "FOR UPDATE OF c", now)
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("complaint", ifVersion, c.Version); err != nil {
+			return err
+		}
+		if !can(c, action) {
+			return conflictState(c, action)
+		}
+		if err := fn(tx, c, now); err != nil {
+			return err
+		}
+		out, err = getDetail(ctx, tx, id, now)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// Investigate starts (or, after a reopening, restarts) the investigation:
+// open | reopened → investigating. The deadline keeps running.
+func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
+	if err := checkText("body.note", note, false, 1000); err != nil {
+		return ComplaintDetail{}, err
+	}
+	return s.act(ctx, p, id, ActionInvestigate, ifVersion, func(tx pg.TenantTx, c Complaint, _ time.Time) error {
+		return record(ctx, tx, c, change{action: "investigate", to: StateInvestigating, level: c.EscalationLevel,
+			note: nullable(note), actor: p.Subject(), eventType: TypeInvestigating})
+	})
+}
+
+// Escalate raises an unresolved complaint one level (dispatcher, node
+// manager, brand) with the reason; the state is unchanged. Below the brand
+// the new level gets the tenant's escalation interval before the timer
+// escalates again. At level 3 it is a conflict.
+func (s *Service) Escalate(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (ComplaintDetail, error) {
+	if err := checkText("body.reason", reason, true, 1000); err != nil {
+		return ComplaintDetail{}, err
+	}
+	return s.act(ctx, p, id, ActionEscalate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
+		return s.escalate(ctx, tx, c, c.EscalationLevel+1, now, "escalate", reason, p.Subject(), TypeEscalated)
+	})
+}
+
+// escalate moves c up to level at from, restarts its deadline at the
+// escalation interval from then and schedules the next level's timer.
+func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, level int, from time.Time, action, note, actor, eventType string) error {
+	due := c.SLADueAt
+	if level < MaxLevel {
+		iv, err := escalationInterval(ctx, tx)
+		if err != nil {
+			return err
+		}
+		due = from.Add(iv)
+	}
+	breached := action == "sla_breached"
+	if _, err := tx.Exec(ctx, `UPDATE complaints SET sla_due_at = $3,
+		sla_breached_at = CASE WHEN $4 THEN coalesce(sla_breached_at, $5) ELSE sla_breached_at END
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, due, breached, from); err != nil {
+		return err
+	}
+	if err := record(ctx, tx, c, change{action: action, to: c.State, level: level, note: nullable(note), actor: actor,
+		eventType: eventType, extra: map[string]any{"sla_due_at": due}}); err != nil {
+		return err
+	}
+	if level < MaxLevel {
+		return s.enqueue(ctx, tx, c.ID, level+1, due)
+	}
+	return nil
+}
+
+// Resolve records how an unresolved complaint was resolved: open |
+// investigating | reopened → resolved. The customer then rates it.
+func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resolution string, ifVersion int) (ComplaintDetail, error) {
+	if err := checkText("body.resolution", resolution, true, 2000); err != nil {
+		return ComplaintDetail{}, err
+	}
+	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
+		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, c.ID, resolution, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
+			note: &resolution, actor: p.Subject(), eventType: TypeResolved})
+	})
+}
+
+// Rate records the customer's rating (1-5) of a resolved complaint's
+// resolution. 3-5 closes the complaint; 1-2 (LowRating) reopens it under a
+// new deadline (the severity's window from now) at its current escalation
+// level. A rating outside 1-5 is invalid naming body.rating.
+func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rating int, comment string, ifVersion int) (ComplaintDetail, error) {
+	if rating < 1 || rating > 5 {
+		return ComplaintDetail{}, tenants.Invalid("body.rating", "1 to 5", rating)
+	}
+	if err := checkText("body.comment", comment, false, 1000); err != nil {
+		return ComplaintDetail{}, err
+	}
+	return s.act(ctx, p, id, ActionRate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
+		extra := map[string]any{"rating": rating}
+		if rating <= LowRating {
+			due := now.Add(SLAWindows[c.Severity])
+			extra["sla_due_at"] = due
+			if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution_rating = $3, rating_comment = $4, rated_at = $5,
+				reopen_count = reopen_count + 1, sla_due_at = $6, resolved_at = NULL WHERE tenant_id = $1 AND id = $2`,
+				tx.TenantID, c.ID, rating, nullable(comment), now, due); err != nil {
+				return err
+			}
+			if err := record(ctx, tx, c, change{action: "rate", to: StateReopened, level: c.EscalationLevel,
+				note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra}, TypeReopened); err != nil {
+				return err
+			}
+			return s.enqueue(ctx, tx, c.ID, c.EscalationLevel+1, due)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution_rating = $3, rating_comment = $4, rated_at = $5, closed_at = $5
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, rating, nullable(comment), now); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, change{action: "rate", to: StateClosed, level: c.EscalationLevel,
+			note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra}, TypeClosed)
+	})
+}
+
+// Close closes a resolved complaint without the customer's rating (the
+// customer could not be reached or declined to rate).
+func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
+	if err := checkText("body.note", note, false, 1000); err != nil {
+		return ComplaintDetail{}, err
+	}
+	return s.act(ctx, p, id, ActionClose, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
+		if _, err := tx.Exec(ctx, `UPDATE complaints SET closed_at = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, change{action: "close", to: StateClosed, level: c.EscalationLevel,
+			note: nullable(note), actor: p.Subject(), eventType: TypeClosed})
+	})
+}
+
+// SLAExpired is the SLA timer of a complaint's escalation to level, due at
+// dueAt. When the complaint is still unresolved (open, investigating,
+// reopened), its deadline is still dueAt and it is below level, it
+// escalates to level (history action sla_breached, event
+// complaint.sla_breached) and, below the brand, schedules the next level's
+// timer the escalation interval after dueAt, in the same transaction.
+// Otherwise (resolved, deadline moved, already escalated) it does nothing:
+// running a timer twice has the effect of running it once. It reports
+// whether it escalated; a complaint that does not exist is not found.
+func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int, dueAt time.Time) (bool, error) {
+	escalated := false
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		c, err := getComplaint(ctx, tx, scope{}, id, "FOR UPDATE OF c", s.now())
+		if err != nil {
+			return err
+		}
+		if !running(c.State) || !c.SLADueAt.Equal(dueAt) || c.EscalationLevel >= level || level > MaxLevel {
+			return nil
+		}
+		escalated = true
+		return s.escalate(ctx, tx, c, level, dueAt, "sla_breached", "resolution deadline missed; escalated to "+EscalatedTo(level),
+			"system", TypeSLABreached)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = tenants.NotFound("complaint")
+	}
+	return escalated, pg.Translate(err)
+}

@@ -1,0 +1,232 @@
+// Package complaints owns customers' complaints against a ticket, a node or
+// a technician: filing with category and severity, the resolution deadline
+// (SLA) and its escalation, investigation, resolution and the customer's
+// rating of the resolution. Complaints count in the quality KPIs
+// (complaint rate per technician and node).
+//
+// States: open → investigating → resolved → closed; open | investigating |
+// reopened → resolved (resolve); open | reopened → investigating
+// (investigate); resolved → closed by the customer's rating of 3-5 (rate)
+// or without a rating (close); resolved → reopened by a rating of 1-2: the
+// customer is not satisfied, so the complaint is handled again under a new
+// deadline (the seeds: follow up until the customer is satisfied).
+//
+// SLA: filing sets sla_due_at to the filing time plus the severity's window
+// (SLAWindows: critical 4 h, high 24 h, medium 48 h, low 72 h) and schedules
+// a timer in the same transaction. A timer that finds the complaint still
+// open, investigating or reopened with the same deadline escalates it one
+// level (1 dispatcher, 2 node manager, 3 brand) and, below the brand,
+// schedules the next level's timer the tenant's escalation interval later
+// (tickets SLA policy escalation_minutes, default 60). A manual escalation
+// does the same at once and restarts the interval. Reopening restarts the
+// severity window at the current level.
+//
+// Every change writes a complaint_changes row and an event
+// (complaint.filed, .investigating, .escalated, .sla_breached, .resolved,
+// .rated, .reopened, .closed) in its transaction; event data carries
+// storefront_id (null when none), ticket_id, node_id, technician_id,
+// category, severity and level.
+package complaints
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Service is the complaints context's entry point. Each exported method runs
+// in one tenant-scoped transaction.
+type Service struct {
+	DB  *pgxpool.Pool
+	Now func() time.Time
+	// EnqueueSLA schedules the SLA timer of a complaint's escalation to
+	// level at dueAt, in the caller's transaction (River InsertTx): the
+	// complaint and its timer commit or roll back together. Nil: no timer
+	// (tests call SLAExpired).
+	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Category is what the customer complains about.
+type Category string
+
+// Complaint categories.
+const (
+	CategoryLate     Category = "late"
+	CategoryAttitude Category = "attitude"
+	CategoryFee      Category = "fee"
+	CategoryQuality  Category = "quality"
+	CategoryRepeat   Category = "repeat"
+	CategoryOther    Category = "other"
+)
+
+// Categories lists every category.
+var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, CategoryQuality, CategoryRepeat, CategoryOther}
+
+// Severity decides the resolution deadline.
+type Severity string
+
+// Severities.
+const (
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// Severities lists every severity.
+var Severities = []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
+// SLAWindows is how long after filing (or reopening) a complaint of each
+// severity must be resolved before it escalates.
+var SLAWindows = map[Severity]time.Duration{
+	SeverityCritical: 4 * time.Hour,
+	SeverityHigh:     24 * time.Hour,
+	SeverityMedium:   48 * time.Hour,
+	SeverityLow:      72 * time.Hour,
+}
+
+// MaxLevel is the top escalation level (the brand).
+const MaxLevel = 3
+
+// EscalatedTo names who a complaint at level is escalated to ("" at 0).
+func EscalatedTo(level int) string {
+	switch level {
+	case 0:
+		return ""
+	case 1:
+		return "dispatcher"
+	case 2:
+		return "node_manager"
+	}
+	return "brand"
+}
+
+// State is where a complaint stands.
+type State string
+
+// Complaint states.
+const (
+	StateOpen          State = "open"
+	StateInvestigating State = "investigating"
+	StateReopened      State = "reopened"
+	StateResolved      State = "resolved"
+	StateClosed        State = "closed"
+)
+
+// States lists every state.
+var States = []State{StateOpen, StateInvestigating, StateReopened, StateResolved, StateClosed}
+
+// running reports whether the complaint's deadline runs in state s.
+func running(s State) bool { return s == StateOpen || s == StateInvestigating || s == StateReopened }
+
+// Actions on a complaint, as named in conflict messages and allowed_actions.
+const (
+	ActionInvestigate = "investigate"
+	ActionEscalate    = "escalate"
+	ActionResolve     = "resolve"
+	ActionRate        = "rate"
+	ActionClose       = "close"
+)
+
+// allowed are the actions each state admits (escalate also needs a level
+// below MaxLevel).
+var allowed = map[State][]string{
+	StateOpen:          {ActionInvestigate, ActionEscalate, ActionResolve},
+	StateInvestigating: {ActionEscalate, ActionResolve},
+	StateReopened:      {ActionInvestigate, ActionEscalate, ActionResolve},
+	StateResolved:      {ActionRate, ActionClose},
+}
+
+// LowRating is the highest rating that reopens a complaint.
+const LowRating = 2
+
+// Event types of this context.
+const (
+	TypeFiled         = "complaint.filed"
+	TypeInvestigating = "complaint.investigating"
+	TypeEscalated     = "complaint.escalated"
+	TypeSLABreached   = "complaint.sla_breached"
+	TypeResolved      = "complaint.resolved"
+	TypeRated         = "complaint.rated"
+	TypeReopened      = "complaint.reopened"
+	TypeClosed        = "complaint.closed"
+)
+
+// NewComplaint is a complaint to file. At least one of ticket_id, node_id
+// and technician_id names what it is against.
+type NewComplaint struct {
+	TicketID     string   `json:"ticket_id,omitempty" maxLength:"64" doc:"The ticket complained about; node, technician, storefront and customer default from it. A storefront key files only against its storefront's tickets (and must name one)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	NodeID       string   `json:"node_id,omitempty" maxLength:"64" doc:"The node complained about; default: the ticket's node, else the technician's." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID string   `json:"technician_id,omitempty" maxLength:"64" doc:"The technician complained about; default: the ticket's technician." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	CustomerID   string   `json:"customer_id,omitempty" maxLength:"64" doc:"The complaining customer; default: the ticket's customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"What the complaint is about." example:"late"`
+	Severity     Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium." example:"high"`
+	Description  string   `json:"description" minLength:"1" maxLength:"2000" doc:"The customer's complaint in their words." example:"师傅迟到两个小时且未提前联系"`
+}
+
+// Complaint is a complaint as it stands.
+type Complaint struct {
+	ID               string     `json:"id" example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
+	TicketID         *string    `json:"ticket_id,omitempty" doc:"The ticket complained about." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	NodeID           *string    `json:"node_id,omitempty" doc:"The node complained about." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID     *string    `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	StorefrontID     *string    `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	CustomerID       *string    `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category         Category   `json:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"What the complaint is about." example:"late"`
+	Severity         Severity   `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
+	Description      string     `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
+	State            State      `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
+	AllowedActions   []string   `json:"allowed_actions" doc:"What may be done next: investigate, escalate, resolve, rate, close." example:"[\"escalate\",\"resolve\"]"`
+	SLADueAt         time.Time  `json:"sla_due_at" doc:"The running resolution deadline; when it passes unresolved the complaint escalates one level." example:"2026-11-21T09:30:00+08:00"`
+	Overdue          bool       `json:"overdue" doc:"Still unresolved after sla_due_at." example:"false"`
+	SLABreachedAt    *time.Time `json:"sla_breached_at,omitempty" doc:"When a deadline was first missed." example:"2026-11-21T09:30:00+08:00"`
+	EscalationLevel  int        `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none, 1 dispatcher, 2 node manager, 3 brand." example:"1"`
+	EscalatedTo      string     `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
+	Resolution       *string    `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
+	ResolvedAt       *time.Time `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
+	ResolutionRating *int       `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
+	RatingComment    *string    `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
+	RatedAt          *time.Time `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	ReopenCount      int        `json:"reopen_count" doc:"How often a low rating reopened it." example:"0"`
+	ClosedAt         *time.Time `json:"closed_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	CreatedBy        string     `json:"created_by" doc:"The API key that filed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Version          int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt        time.Time  `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
+	UpdatedAt        time.Time  `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+}
+
+// ComplaintChange is one entry of a complaint's history.
+type ComplaintChange struct {
+	Action    string    `json:"action" enum:"file,investigate,escalate,sla_breached,resolve,rate,close" doc:"What happened." example:"sla_breached"`
+	FromState *State    `json:"from_state,omitempty" doc:"Absent for the filing." example:"open"`
+	ToState   State     `json:"to_state" example:"open"`
+	FromLevel *int      `json:"from_level,omitempty" example:"0"`
+	ToLevel   int       `json:"to_level" example:"1"`
+	Note      *string   `json:"note,omitempty" doc:"Reason, resolution or rating comment." example:"resolution deadline missed"`
+	Actor     string    `json:"actor" doc:"The API key, or system for the SLA timer." example:"system"`
+	At        time.Time `json:"at" example:"2026-11-21T09:30:00+08:00"`
+}
+
+// ComplaintDetail is a complaint with its history, oldest first.
+type ComplaintDetail struct {
+	Complaint
+	History []ComplaintChange `json:"history" doc:"Everything that happened to the complaint, oldest first."`
+}
+
+// ComplaintFilter narrows a complaint listing; empty fields do not filter.
+type ComplaintFilter struct {
+	State, Category, Severity      string
+	TicketID, NodeID, TechnicianID string
+	Overdue                        bool
+	Limit                          int
+	Cursor                         string
+}

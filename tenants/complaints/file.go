@@ -1,0 +1,190 @@
+package complaints
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+func init() {
+	pg.RegisterConstraint("complaints_subject_check", "body.ticket_id", "name the ticket, node or technician the complaint is against")
+}
+
+// escalationInterval is how long an escalated complaint may stay unresolved
+// before it escalates one level further: the tenant's SLA policy.
+func escalationInterval(ctx context.Context, tx pg.TenantTx) (time.Duration, error) {
+	pol, err := tickets.LoadSLAPolicy(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(pol.EscalationMinutes) * time.Minute, nil
+}
+
+func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level int, due time.Time) error {
+	if s.EnqueueSLA == nil || level > MaxLevel {
+		return nil
+	}
+	return s.EnqueueSLA(ctx, tx.Tx, tx.TenantID, id, level, due)
+}
+
+// FileComplaint files a complaint and schedules its SLA timer in the same
+// transaction. At least one of ticket_id, node_id and technician_id is
+// needed (422 on body.ticket_id); node, technician, storefront and customer
+// default from the ticket, the node from the technician. References that do
+// not exist (or, for a storefront key, a ticket of another storefront) are
+// 422 naming the field. A storefront key files only against its own
+// storefront's tickets and names neither node nor technician; a node-scoped
+// key only against nodes of its subtree.
+func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in NewComplaint) (ComplaintDetail, error) {
+	v := &tenants.Validation{}
+	if in.Severity == "" {
+		in.Severity = SeverityMedium
+	}
+	if !slices.Contains(Categories, in.Category) {
+		v.Add("body.category", "one of late, attitude, fee, quality, repeat, other", in.Category)
+	}
+	if !slices.Contains(Severities, in.Severity) {
+		v.Add("body.severity", "one of low, medium, high, critical", in.Severity)
+	}
+	if n := len([]rune(strings.TrimSpace(in.Description))); n < 1 || len([]rune(in.Description)) > 2000 {
+		v.Add("body.description", "1-2000 characters", in.Description)
+	}
+	if in.TicketID == "" && in.NodeID == "" && in.TechnicianID == "" {
+		v.Add("body.ticket_id", "name the ticket, node or technician the complaint is against", nil)
+	}
+	var out ComplaintDetail
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		var ticketNode, ticketTech, storefront, customer *string
+		if sc.storefront != nil {
+			storefront = sc.storefront
+			if in.TicketID == "" {
+				v.Add("body.ticket_id", "a storefront files complaints against its tickets", nil)
+			}
+			if in.NodeID != "" {
+				v.Add("body.node_id", "a storefront's complaint takes the node from its ticket", in.NodeID)
+			}
+			if in.TechnicianID != "" {
+				v.Add("body.technician_id", "a storefront's complaint takes the technician from its ticket", in.TechnicianID)
+			}
+		}
+		if in.TicketID != "" {
+			var tsf, tcus *string
+			err := pgx.ErrNoRows
+			if tenants.ValidID(tenants.PrefixTicket, in.TicketID) {
+				err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id FROM tickets
+					WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.TicketID).Scan(&ticketNode, &ticketTech, &tsf, &tcus)
+			}
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+			case err != nil:
+				return err
+			case sc.storefront != nil && (tsf == nil || *tsf != *sc.storefront):
+				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+			default:
+				if sc.storefront == nil {
+					storefront = tsf
+				}
+				customer = tcus
+			}
+		}
+		node, tech := ticketNode, ticketTech
+		if in.TechnicianID != "" {
+			var techNode string
+			err := pgx.ErrNoRows
+			if tenants.ValidID(tenants.PrefixTechnician, in.TechnicianID) {
+				err = tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
+					tx.TenantID, in.TechnicianID).Scan(&techNode)
+			}
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				v.Add("body.technician_id", "no technician with this id", in.TechnicianID)
+			case err != nil:
+				return err
+			default:
+				tech = &in.TechnicianID
+				if node == nil && in.NodeID == "" {
+					node = &techNode
+				}
+			}
+		}
+		if in.NodeID != "" {
+			ok := false
+			if tenants.ValidID(tenants.PrefixNode, in.NodeID) {
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`,
+					tx.TenantID, in.NodeID).Scan(&ok); err != nil {
+					return err
+				}
+			}
+			if !ok {
+				v.Add("body.node_id", "no node with this id", in.NodeID)
+			} else {
+				node = &in.NodeID
+			}
+		}
+		if in.CustomerID != "" {
+			ok := false
+			if tenants.ValidID(tenants.PrefixCustomer, in.CustomerID) {
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM customers WHERE tenant_id = $1 AND id = $2)`,
+					tx.TenantID, in.CustomerID).Scan(&ok); err != nil {
+					return err
+				}
+			}
+			if !ok {
+				v.Add("body.customer_id", "no customer with this id", in.CustomerID)
+			} else {
+				customer = &in.CustomerID
+			}
+		}
+		if sc.nodePath != nil && v.Err() == nil {
+			ok := false
+			if node != nil {
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2 AND path <@ $3::ltree)`,
+					tx.TenantID, *node, *sc.nodePath).Scan(&ok); err != nil {
+					return err
+				}
+			}
+			if !ok {
+				v.Add("body.node_id", "the complaint must be against a node of your part of the network", in.NodeID)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+
+		now := s.now()
+		due := now.Add(SLAWindows[in.Severity])
+		id := tenants.NewID(tenants.PrefixComplaint)
+		if _, err := tx.Exec(ctx, `INSERT INTO complaints (tenant_id, id, ticket_id, node_id, technician_id, storefront_id, customer_id,
+			category, severity, description, state, sla_due_at, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $13, $13)`,
+			tx.TenantID, id, nullable(in.TicketID), node, tech, storefront, customer, in.Category, in.Severity,
+			in.Description, due, p.Subject(), now); err != nil {
+			return err
+		}
+		c := Complaint{ID: id, TicketID: nullable(in.TicketID), NodeID: node, TechnicianID: tech, StorefrontID: storefront,
+			CustomerID: customer, Category: in.Category, Severity: in.Severity}
+		if err := record(ctx, tx, c, change{action: "file", to: StateOpen, level: 0, actor: p.Subject(), eventType: TypeFiled,
+			extra: map[string]any{"sla_due_at": due}}); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, id, 1, due); err != nil {
+			return err
+		}
+		out, err = getDetail(ctx, tx, id, now)
+		return err
+	})
+	return out, pg.Translate(err)
+}
