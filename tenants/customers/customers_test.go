@@ -171,12 +171,12 @@ func TestRecordServiceAndLoadHistory(t *testing.T) {
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.admin.TenantID, func(tx pg.TenantTx) error {
 		for _, d := range []string{"2026-03-01", "2026-05-01", "2026-02-01"} {
 			_, err := customers.RecordService(ctx, tx, u.ID, customers.NewServiceRecord{Kind: "repair", OccurredOn: d, Paid: true,
-				Amount: &tenants.Money{Amount: 100, Currency: "CNY"}, Reference: "TKT-" + d}, "ticket")
+				Amount: &tenants.Money{Amount: 100, Currency: "CNY"}, Reference: "TKT-" + d}, "ticket", time.Now())
 			require.NoError(t, err)
 		}
-		_, err := customers.RecordService(ctx, tx, u.ID, customers.NewServiceRecord{Kind: "repair", OccurredOn: "2025-12-31"}, "ticket")
+		_, err := customers.RecordService(ctx, tx, u.ID, customers.NewServiceRecord{Kind: "repair", OccurredOn: "2025-12-31"}, "ticket", time.Now())
 		requireCode(t, err, tenants.CodeInvalid, "body.occurred_on")
-		_, err = customers.RecordService(ctx, tx, "unt_00000000000000000000000000", customers.NewServiceRecord{Kind: "repair", OccurredOn: "2026-03-01"}, "ticket")
+		_, err = customers.RecordService(ctx, tx, "unt_00000000000000000000000000", customers.NewServiceRecord{Kind: "repair", OccurredOn: "2026-03-01"}, "ticket", time.Now())
 		requireCode(t, err, tenants.CodeNotFound, "")
 		return nil
 	}))

@@ -75,12 +75,12 @@ func scanRecord(row pgx.Row) (ServiceRecord, error) {
 // unknown unit is not_found. Locations of bad fields are body.<field>; a
 // repeated kind+reference for the unit is a conflict on body.reference.
 // Tickets and claims call it when they finish.
-func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewServiceRecord, actor string) (ServiceRecord, error) {
+func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {
 	u, err := getUnit(ctx, tx, Scope{}, unitID, "")
 	if err != nil {
 		return ServiceRecord{}, err
 	}
-	return recordService(ctx, tx, u, in, actor, time.Now())
+	return recordService(ctx, tx, u, in, actor, now)
 }
 
 func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {

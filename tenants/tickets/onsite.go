@@ -186,7 +186,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: "repair", OccurredOn: today,
 			Basis: string(d.Basis), FaultCause: t.Diagnosis.Cause, PartCategories: t.Diagnosis.PartCategories,
 			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: t.Number + "/" + itoa(t.Visits),
-			Note: in.TestRun.Notes}, c.p.Subject()); err != nil {
+			Note: in.TestRun.Notes}, c.p.Subject(), c.now); err != nil {
 			return err
 		}
 		var codes []string
