@@ -8,6 +8,7 @@ import (
 
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -285,6 +286,23 @@ func (s *Server) registerTickets() {
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.DiagnoseInput, v int) (tickets.Ticket, error) {
 			return t().Diagnose(ctx, p, id, b, v)
 		})
+	registerTicketAction(s, authz.TicketsWork, "carryInTicket", "carry-in", "Take the unit to the node",
+		"The unit goes to the node with a receipt (its condition and accessories); a loaner of the node's loaner stock is "+
+			"lent until a due date when asked for (409 when none is available).",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.CarryInInput, v int) (tickets.Ticket, error) {
+			return t().CarryIn(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "returnTicketUnit", "return", "Return the unit to the customer",
+		"Hands the repaired unit back and takes the loaner back with its condition (a damaged loaner is retired).",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.ReturnInput, v int) (tickets.Ticket, error) {
+			return t().ReturnUnit(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "requestTicketSwap", "swap", "Request a unit swap",
+		"The repair is impossible: requests a swap of the ticket's unit; the swap evaluation job prices the fee, picks the "+
+			"replacement model and routes the approval by amount.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.SwapInput, v int) (tickets.Ticket, error) {
+			return t().RequestSwap(ctx, p, id, b, v)
+		})
 	registerTicketAction(s, authz.TicketsWork, "completeTicket", "complete", "Complete the service",
 		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+
 			"waivers (late arrival, repeat visit, repeat fault within a year or two for washers, price list not shown). The "+
@@ -332,4 +350,52 @@ func (s *Server) registerTickets() {
 		}
 		return ticketOut(svc().SendSignoffCode(ctx, p, in.TicketID, v))
 	})
+
+	register(s, authz.TicketsWork, huma.Operation{
+		OperationID: "moveTicketParts", Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/parts",
+		Summary: "Move parts for a ticket", Tags: tags,
+		Description: "Reserves, releases, issues, uses or returns parts of the ticket's node's stock, or takes the replaced " +
+			"(defective) part back. Parts must fit the unit's model (422 on body.lines[i].part_id); quantities beyond what " +
+			"the step allows are 422 on body.lines[i].quantity. A reservation the stock cannot cover reserves nothing of " +
+			"that line and makes an on-site ticket wait for parts (awaiting_parts).",
+		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+	}, func(ctx context.Context, in *ticketActionInput[tickets.PartsInput]) (*partsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		res, err := svc().MoveParts(ctx, p, in.TicketID, in.Body, v)
+		if err != nil {
+			return nil, err
+		}
+		return &partsOutput{ETag: etag(res.Ticket.Version), Body: res}, nil
+	})
+
+	register(s, authz.TicketsRead, huma.Operation{
+		OperationID: "listTicketParts", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}/parts",
+		Summary: "A ticket's parts", Tags: tags,
+		Description: "The ticket's requisition lines: reserved, issued, used, returned and defective parts taken back.",
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *TicketIDParam) (*ticketPartsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		parts, err := svc().Parts(ctx, p, in.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		out := &ticketPartsOutput{}
+		out.Body.Data = parts
+		return out, nil
+	})
+}
+
+type partsOutput struct {
+	ETag string `header:"ETag" doc:"The ticket's version."`
+	Body tickets.PartsResult
+}
+
+type ticketPartsOutput struct {
+	Body struct {
+		Data []stock.TicketPart `json:"data"`
+	}
 }

@@ -20,7 +20,8 @@ import (
 
 func init() {
 	readers := []string{"agent", "auditor", "dispatcher", "integrator", "node_manager", "storefront", "technician", "tenant_admin"}
-	for _, op := range []string{"listTickets", "getTicket", "getTicketTimeline", "listTicketTransitions", "getTicketTransitionTable", "listTicketAppointments"} {
+	for _, op := range []string{"listTickets", "getTicket", "getTicketTimeline", "listTicketTransitions", "getTicketTransitionTable",
+		"listTicketAppointments", "listTicketParts"} {
 		wantMatrix[op] = readers
 	}
 	wantMatrix["openTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
@@ -31,7 +32,8 @@ func init() {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "tenant_admin"}
 	}
 	for _, op := range []string{"acceptTicket", "rejectTicket", "scheduleTicket", "rescheduleTicket", "checkInTicket",
-		"diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode"} {
+		"diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode", "carryInTicket", "returnTicketUnit",
+		"requestTicketSwap", "moveTicketParts"} {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
 	wantMatrix["cancelTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}

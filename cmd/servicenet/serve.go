@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
 	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
+	tkt.Swaps = swp
 	clm.OnApproved = pay.ForApprovedClaim
 	if cfg.Mode != "api" {
 		if err := rc.Start(ctx); err != nil {

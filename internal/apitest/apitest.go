@@ -124,6 +124,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
 	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
 	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
+	tkt.Swaps = swp
 	clm.OnApproved = pay.ForApprovedClaim
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))

@@ -24,6 +24,22 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSw
 	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = s.RequestSwapTx(ctx, tx, p, in)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// RequestSwapTx requests a swap inside the caller's transaction (a service
+// ticket whose repair is impossible): the swap, its first step and its
+// evaluation job commit with the caller's change.
+func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewSwap) (Swap, error) {
+	if s.EnqueueEvaluation == nil {
+		return Swap{}, errors.New("swaps: EnqueueEvaluation is not wired")
+	}
+	var out Swap
+	err := func() error {
 		st, err := tx.Settings(ctx)
 		if err != nil {
 			return err
@@ -86,8 +102,8 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSw
 			return err
 		}
 		return s.EnqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
-	})
-	return out, pg.Translate(err)
+	}()
+	return out, err
 }
 
 // GetSwap returns a swap with its steps; a storefront key sees only its

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/stock"
 )
 
 // TriageInput is the triage decision.
@@ -359,6 +360,9 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		now := c.now
 		c.T.CancelledAt = &now
 		c.meetSLA(SLAs...)
+		if err := c.releaseParts(ctx); err != nil {
+			return err
+		}
 		c.moveTo(StateCancelled, in.Reason, nil)
 		return nil
 	})
@@ -441,3 +445,27 @@ func (s *Service) RecordCallback(ctx context.Context, p tenants.Principal, id st
 
 // knownState reports whether s names a ticket state.
 func knownState(s string) bool { return slices.Contains(States, State(s)) }
+
+// releaseParts gives back what a cancelled ticket still holds reserved at
+// its node.
+func (c *change) releaseParts(ctx context.Context) error {
+	if c.T.NodeID == nil {
+		return nil
+	}
+	parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
+	if err != nil {
+		return err
+	}
+	var lines []stock.Line
+	for _, p := range parts {
+		if n := p.Reserved - p.Issued; n > 0 {
+			lines = append(lines, stock.Line{PartID: p.PartID, Quantity: n})
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	_, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
+		Lines: lines, Actor: c.p.Subject(), Loc: "body.lines"})
+	return err
+}

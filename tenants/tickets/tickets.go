@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/tenants/swaps"
 )
 
 // Service is the tickets context's entry point. Each exported method runs in
@@ -29,6 +31,8 @@ type Service struct {
 	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	// Codes sends sign-off codes to customers. Nil: LogSender.
 	Codes CodeSender
+	// Swaps takes the swap requests of repairs judged impossible.
+	Swaps *swaps.Service
 }
 
 func (s *Service) now() time.Time {

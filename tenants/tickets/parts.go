@@ -1,0 +1,215 @@
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/swaps"
+)
+
+// PartsInput moves parts of the node's stock for the ticket.
+type PartsInput struct {
+	Op    string       `json:"op" enum:"reserve,release,issue,use,return,return_defective" doc:"reserve: set parts aside (a shortage makes the ticket wait for parts); release: un-reserve; issue: take reserved parts off the shelf; use: fitted to the unit; return: unused parts back on the shelf; return_defective: the replaced part taken back for the brand." example:"reserve"`
+	Lines []stock.Line `json:"lines" minItems:"1" maxItems:"50" doc:"The parts and quantities."`
+}
+
+// PartsResult is the ticket after a parts move with its requisition lines.
+type PartsResult struct {
+	Ticket    Ticket             `json:"ticket"`
+	Parts     []stock.TicketPart `json:"parts" doc:"The ticket's requisition lines, cumulative."`
+	Shortages []stock.Shortage   `json:"shortages" doc:"Reserve lines the node's stock could not cover (nothing of them was reserved)."`
+}
+
+// MoveParts moves parts of the ticket's node's stock for the ticket. A
+// reservation the stock cannot cover makes an on-site ticket wait for
+// parts (awaiting_parts; reschedule when they arrive).
+func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string, in PartsInput, ifVersion int) (PartsResult, error) {
+	var res stock.Result
+	t, err := s.act(ctx, p, id, ifVersion, ActParts, func(c *change) error {
+		t := c.T
+		if t.NodeID == nil {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket has no node: parts come from the node's stock")
+		}
+		var err error
+		res, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *t.NodeID, TicketID: t.ID, ModelID: deref(t.ModelID),
+			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "body.lines"})
+		if err != nil {
+			return err
+		}
+		detail := map[string]any{"op": in.Op, "lines": in.Lines, "shortages": res.Shortages}
+		c.data["op"], c.data["lines"] = in.Op, in.Lines
+		if len(res.Shortages) > 0 && t.State == StateOnSite {
+			c.data["shortages"] = res.Shortages
+			c.moveTo(StateAwaitingParts, "parts short at the node", detail)
+			return nil
+		}
+		c.note("", detail)
+		return nil
+	})
+	if err != nil {
+		return PartsResult{}, err
+	}
+	if res.Shortages == nil {
+		res.Shortages = []stock.Shortage{}
+	}
+	return PartsResult{Ticket: t, Parts: res.Parts, Shortages: res.Shortages}, nil
+}
+
+// Parts returns a ticket's requisition lines.
+func (s *Service) Parts(ctx context.Context, p tenants.Principal, id string) ([]stock.TicketPart, error) {
+	var out []stock.TicketPart
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		out, err = stock.TicketParts(ctx, tx, id)
+		return err
+	})
+	if out == nil {
+		out = []stock.TicketPart{}
+	}
+	return out, pg.Translate(err)
+}
+
+// LoanerRequest asks for a loaner unit while the customer's is carried in.
+type LoanerRequest struct {
+	LoanerID string `json:"loaner_id,omitempty" maxLength:"64" doc:"A loaner of the node; or give category for any available one." example:"lnr_01jd3zq8w6v7t3y2k9x4n5m6pl"`
+	Category string `json:"category,omitempty" maxLength:"64" doc:"Lend any available loaner of this category; default the unit's category." example:"washer"`
+	DueOn    string `json:"due_on" format:"date" doc:"Due back on this day (tenant's zone); overdue loaners are listed by GET /v1/loaners?overdue=true." example:"2026-12-07"`
+}
+
+// CarryInInput takes the unit to the node.
+type CarryInInput struct {
+	Condition   string         `json:"condition" minLength:"1" maxLength:"500" doc:"The unit's visible condition, written on the receipt." example:"外观完好，无划痕"`
+	Accessories []string       `json:"accessories,omitempty" maxItems:"20" doc:"Accessories taken with it." example:"[\"电源线\"]"`
+	Loaner      *LoanerRequest `json:"loaner,omitempty"`
+}
+
+// CarryInRecord is what the ticket keeps of a carry-in.
+type CarryInRecord struct {
+	ReceiptNumber string      `json:"receipt_number" doc:"The receipt given to the customer." example:"RC-SN-20261130-00042"`
+	ReceivedAt    time.Time   `json:"received_at" doc:"When the node took the unit." example:"2026-12-01T10:00:00+08:00"`
+	Condition     string      `json:"condition" doc:"The unit's condition on receipt." example:"外观完好，无划痕"`
+	Accessories   []string    `json:"accessories" doc:"Accessories taken with it."`
+	Loan          *stock.Loan `json:"loan,omitempty"`
+	ReturnedAt    *time.Time  `json:"returned_at,omitempty" doc:"When the unit went back to the customer." example:"2026-12-05T16:00:00+08:00"`
+}
+
+// CarryIn takes the unit to the node with a receipt and lends a loaner.
+func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, in CarryInInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActCarryIn, func(c *change) error {
+		t := c.T
+		if t.NodeID == nil {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket has no node to take the unit to")
+		}
+		rec := CarryInRecord{ReceiptNumber: "RC-" + t.Number + "-" + itoa(t.Visits), ReceivedAt: c.now,
+			Condition: in.Condition, Accessories: in.Accessories}
+		if rec.Accessories == nil {
+			rec.Accessories = []string{}
+		}
+		if in.Loaner != nil {
+			cat := in.Loaner.Category
+			if cat == "" && in.Loaner.LoanerID == "" {
+				cat = deref(t.Category)
+			}
+			loan, err := stock.Lend(ctx, c.tx, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
+			if err != nil {
+				return relocate(err, "body.", "body.loaner.")
+			}
+			rec.Loan = &loan
+			c.data["loaner_id"] = loan.LoanerID
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		t.CarryIn = b
+		c.data["receipt_number"] = rec.ReceiptNumber
+		c.moveTo(StateCarryIn, "", map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan})
+		return nil
+	})
+}
+
+// ReturnInput returns the unit to the customer.
+type ReturnInput struct {
+	LoanerCondition string `json:"loaner_condition,omitempty" enum:"good,damaged" doc:"The loaner's condition when the customer gives it back; required when one was lent (damaged retires it)." example:"good"`
+	Note            string `json:"note,omitempty" maxLength:"500" doc:"What was handed back." example:"客户已取回，借用机已归还"`
+}
+
+// ReturnUnit hands the repaired unit back and takes the loaner back.
+func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string, in ReturnInput, ifVersion int) (Ticket, error) {
+	return s.act(ctx, p, id, ifVersion, ActReturn, func(c *change) error {
+		t := c.T
+		var rec CarryInRecord
+		if len(t.CarryIn) > 0 {
+			if err := json.Unmarshal(t.CarryIn, &rec); err != nil {
+				return err
+			}
+		}
+		if rec.Loan != nil && rec.Loan.ReturnedAt == nil {
+			if in.LoanerCondition == "" {
+				return tenants.Invalid("body.loaner_condition", "required: a loaner was lent with this ticket", nil)
+			}
+			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
+			if err != nil {
+				return relocate(err, "body.condition", "body.loaner_condition")
+			}
+			rec.Loan = &loan
+			c.data["loaner_id"], c.data["loaner_condition"] = loan.LoanerID, in.LoanerCondition
+		}
+		now := c.now
+		rec.ReturnedAt = &now
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		t.CarryIn = b
+		c.moveTo(StateReturned, "", map[string]any{"note": in.Note, "loan": rec.Loan})
+		return nil
+	})
+}
+
+// SwapInput asks for a unit swap when the repair is impossible.
+type SwapInput struct {
+	Reason string `json:"reason" enum:"unrepairable,repair_cost_above_retail" doc:"Why the unit cannot be repaired." example:"unrepairable"`
+	Note   string `json:"note,omitempty" maxLength:"500" doc:"What the technician found." example:"主板烧毁，无备件"`
+}
+
+// RequestSwap requests a unit swap for the ticket's unit (the swap
+// evaluation job prices the fee and routes the approval).
+func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id string, in SwapInput, ifVersion int) (Ticket, error) {
+	if s.Swaps == nil {
+		return Ticket{}, errors.New("tickets: Swaps is not wired")
+	}
+	return s.act(ctx, p, id, ifVersion, ActSwap, func(c *change) error {
+		t := c.T
+		if t.UnitID == nil {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified")
+		}
+		if t.SwapID != nil {
+			return tenants.Errorf(tenants.CodeConflict, "a swap was already requested for this ticket (%s)", *t.SwapID)
+		}
+		note := in.Note
+		if note == "" {
+			note = "ticket " + t.Number
+		}
+		sw, err := s.Swaps.RequestSwapTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID, Roles: c.p.Roles},
+			swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note})
+		if err != nil {
+			return err
+		}
+		t.SwapID = &sw.ID
+		c.data["swap_id"] = sw.ID
+		c.note("swap requested: "+in.Reason, map[string]any{"swap_id": sw.ID, "reason": in.Reason})
+		return nil
+	})
+}
