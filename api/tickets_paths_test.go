@@ -1,0 +1,241 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// openReady opens a complete repair intake for a new washer bought
+// purchaseDaysAgo days ago and returns the new ticket's id and unit.
+func openReady(t *testing.T, env *apitest.Env, d demoBrand, key, serial string, purchaseDaysAgo int, start time.Time) (id, unit string) {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/tickets", key, map[string]any{
+		"channel": "web", "type": "repair",
+		"contact": map[string]any{"name": "客户 " + serial, "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+		"address": map[string]any{"region_code": d.region, "line": "建设路 1 号"},
+		"unit":    map[string]any{"model_id": d.washer, "serial": serial, "purchase_date": shanghaiToday(-purchaseDaysAgo)},
+		"fault":   map[string]any{"symptom": "不排水"}, "preferred_window": window(start),
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	m := r.JSON(t)
+	require.Equal(t, "new", m["state"], "%v", m["verification"])
+	return m["id"].(string), m["unit_id"].(string)
+}
+
+// visit takes a dispatched ticket through accept, schedule and an on-time
+// check-in with the technician's key, which it returns.
+func visit(t *testing.T, env *apitest.Env, clock *testClock, admin, id string, tk map[string]any, start time.Time) string {
+	t.Helper()
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	key := technicianKey(t, env, admin, tk["technician_id"].(string))
+	ticketAct(t, env, key, id, "accept", nil, http.StatusOK)
+	ticketAct(t, env, key, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+	clock.Set(start.Add(-6 * time.Minute))
+	tk = ticketAct(t, env, key, id, "check-in", nil, http.StatusOK)
+	require.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
+	return key
+}
+
+func TestTicketPaths(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	clock := &testClock{}
+	codes := &codeSink{}
+	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
+	d := newDemoBrand(t, env, "tickets-paths")
+	agent, _ := env.Key(t, d.admin, "agent")
+	start := nextWeekday10()
+
+	t.Run("RemoteGuidanceWithItsTwoHourCallback", func(t *testing.T) {
+		id, _ := openReady(t, env, d, agent, "RMT-0001", 200, start)
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "remote"})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.instructions")
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "remote", "instructions": "清理排水泵过滤器后重启"}, http.StatusOK)
+		require.Equal(t, "remote_guidance", tk["state"])
+		assert.Nil(t, tk["node_id"], "no visit, no node")
+		before := time.Now()
+		tk = ticketAct(t, env, agent, id, "guidance", map[string]any{"outcome": "resolved", "notes": "已恢复排水"}, http.StatusOK)
+		require.Equal(t, "resolved", tk["state"])
+		due, err := time.Parse(time.RFC3339, tk["sla"].(map[string]any)["callback_due_at"].(string))
+		require.NoError(t, err)
+		assert.WithinDuration(t, before.Add(2*time.Hour), due, time.Minute, "the callback is due 2 hours after guidance")
+		fireTimer(t, env, id, "callback")
+		require.Eventually(t, func() bool {
+			return containsAction(timelineActions(t, env, agent, id), "sla_breached:resolved")
+		}, 20*time.Second, 100*time.Millisecond)
+		tk = ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
+		assert.Equal(t, "closed", tk["state"])
+	})
+
+	t.Run("ObserveThenFailedGuidanceGoesToDispatch", func(t *testing.T) {
+		id, _ := openReady(t, env, d, agent, "RMT-0002", 200, start)
+		ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "remote", "instructions": "观察 30 分钟"}, http.StatusOK)
+		before := time.Now()
+		tk := ticketAct(t, env, agent, id, "guidance", map[string]any{"outcome": "observe"}, http.StatusOK)
+		assert.Equal(t, "remote_guidance", tk["state"])
+		due, err := time.Parse(time.RFC3339, tk["sla"].(map[string]any)["callback_due_at"].(string))
+		require.NoError(t, err)
+		assert.WithinDuration(t, before.Add(30*time.Minute), due, time.Minute)
+		tk = ticketAct(t, env, agent, id, "guidance", map[string]any{"outcome": "failed"}, http.StatusOK)
+		assert.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+		assert.Nil(t, tk["sla"].(map[string]any)["callback_due_at"], "the callback is moot once a visit is dispatched")
+	})
+
+	t.Run("CarryInWithLoaner", func(t *testing.T) {
+		id, unit := openReady(t, env, d, agent, "CRY-0003", 1200, start)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		node := tk["node_id"].(string)
+		tech := visit(t, env, clock, d.admin, id, tk, start)
+
+		// The node's stock: a part that fits the washer, one that does not.
+		fits := partFor(t, env, d.admin, d.washer, true)
+		misfit := partFor(t, env, d.admin, d.washer, false)
+		r := env.Do(t, http.MethodPost, "/v1/network/nodes/"+node+"/stock/receipts", d.admin, map[string]any{
+			"lines": []map[string]any{{"part_id": fits, "quantity": 2}, {"part_id": misfit, "quantity": 1}}})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/parts", tech, map[string]any{"op": "reserve",
+			"lines": []map[string]any{{"part_id": misfit, "quantity": 1}}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.lines[0].part_id")
+		for _, op := range []string{"reserve", "issue", "use", "return_defective"} {
+			r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/parts", tech, map[string]any{"op": op,
+				"lines": []map[string]any{{"part_id": fits, "quantity": 1}}})
+			require.Equal(t, http.StatusOK, r.Status, "%s: %s", op, r.Body)
+		}
+		parts := r.JSON(t)["parts"].([]any)
+		require.Len(t, parts, 1)
+		assert.EqualValues(t, 1, parts[0].(map[string]any)["used"])
+		assert.EqualValues(t, 1, parts[0].(map[string]any)["defective_returned"])
+
+		// Carried in with a loaner of the node, due tomorrow.
+		loaner := createdID(t, env, d.admin, "/v1/loaners", map[string]any{"node_id": node, "category": "washer", "serial": "LN-TKT-0001"})
+		tk = ticketAct(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好", "accessories": []string{"进水管"},
+			"loaner": map[string]any{"loaner_id": loaner, "due_on": shanghaiToday(1)}}, http.StatusOK)
+		require.Equal(t, "carry_in", tk["state"])
+		ci := tk["carry_in"].(map[string]any)
+		assert.Regexp(t, `^RC-SN-`, ci["receipt_number"])
+		assert.Equal(t, loaner, ci["loan"].(map[string]any)["loaner_id"])
+		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.admin, nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		assert.Equal(t, "lent", r.JSON(t)["status"])
+		// Overdue two days later.
+		env.Stock.Now = func() time.Time { return time.Now().AddDate(0, 0, 3) }
+		assert.Equal(t, []string{loaner}, listIDs(t, env, d.admin, "/v1/loaners?overdue=true"))
+		env.Stock.Now = nil
+
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": fits, "quantity": 1}}},
+			"price_list_shown": true}, http.StatusOK)
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/return", tech, map[string]any{})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.loaner_condition")
+		tk = ticketAct(t, env, tech, id, "return", map[string]any{"loaner_condition": "good"}, http.StatusOK)
+		require.Equal(t, "returned", tk["state"])
+		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.admin, nil)
+		assert.Equal(t, "available", r.JSON(t)["status"])
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		assert.Equal(t, "completed", tk["state"])
+		assert.Positive(t, amountOf(tk["customer_total"]), "out of warranty, on time, price list shown: the customer pays")
+		r = env.Do(t, http.MethodGet, "/v1/units/"+unit+"/history", d.admin, nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		assert.Len(t, r.JSON(t)["data"], 1, "the repair joined the unit's history")
+	})
+
+	t.Run("RepeatRepairIsFree", func(t *testing.T) {
+		id, unit := openReady(t, env, d, agent, "RPT-0004", 1200, start)
+		// A paid repair of the same unit four months ago.
+		r := env.Do(t, http.MethodPost, "/v1/units/"+unit+"/service-records", d.admin, map[string]any{"kind": "repair",
+			"occurred_on": shanghaiToday(-120), "basis": "out_of_warranty", "fault_cause": "performance", "paid": true,
+			"amount": cnyBody(18000), "reference": "OLD-1"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		tech := visit(t, env, clock, d.admin, id, tk, start)
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+		var codes []string
+		for _, w := range tk["completion"].(map[string]any)["waivers"].([]any) {
+			codes = append(codes, w.(map[string]any)["code"].(string))
+		}
+		assert.Equal(t, []string{"repeat_fault"}, codes)
+	})
+
+	t.Run("SignoffCodeExpires", func(t *testing.T) {
+		id, _ := openReady(t, env, d, agent, "EXP-0005", 1200, start)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		tech := visit(t, env, clock, d.admin, id, tk, start)
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": false}, http.StatusOK)
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		assert.EqualValues(t, 0, amountOf(tk["customer_total"]), "the price list was not shown: free")
+		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
+		clock.Set(clock.Now().Add(16 * time.Minute))
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": codes.code(id), "rating": 5})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Contains(t, string(r.Body), "expired")
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, tech, nil)
+		assert.Nil(t, r.JSON(t)["signoff"].(map[string]any)["signed_off_at"], "nothing changed")
+		// Without a code the sign-off is recorded unconfirmed; the daily
+		// reconciliation flags it.
+		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"rating": 5}, http.StatusOK)
+		assert.Equal(t, false, tk["signoff"].(map[string]any)["confirmed_by_code"])
+		n, err := env.Tickets.Reconcile(context.Background(), d.ten.ID, clock.Now().In(shanghai()).Format(time.DateOnly))
+		require.NoError(t, err)
+		assert.Positive(t, n)
+		r = env.Do(t, http.MethodGet, "/v1/reconciliation/findings?problem=rating_not_confirmed", d.admin, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		found := false
+		for _, f := range r.JSON(t)["data"].([]any) {
+			found = found || f.(map[string]any)["ticket_id"] == id
+		}
+		assert.True(t, found, "the unconfirmed rating is flagged: %s", r.Body)
+	})
+
+	t.Run("CancelReleasesAndStopsClocks", func(t *testing.T) {
+		clock.Set(time.Time{})
+		id, _ := openReady(t, env, d, agent, "CNL-0006", 100, start)
+		tk := ticketAct(t, env, agent, id, "cancel", map[string]any{"reason": "客户已自行解决"}, http.StatusOK)
+		assert.Equal(t, "cancelled", tk["state"])
+		sla := tk["sla"].(map[string]any)
+		assert.Nil(t, sla["route_due_at"])
+		assert.Nil(t, sla["completion_due_at"])
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"})
+		require.Equal(t, http.StatusConflict, r.Status)
+		assert.Contains(t, string(r.Body), "cancelled")
+	})
+}
+
+func shanghai() *time.Location {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return loc
+}
+
+// partFor returns a catalog part that fits model (fits) or one that does not.
+func partFor(t *testing.T, env *apitest.Env, admin, model string, fits bool) string {
+	t.Helper()
+	fit := listIDs(t, env, admin, "/v1/catalog/parts?model_id="+model+"&limit=50")
+	fitting := map[string]bool{}
+	for _, id := range fit {
+		fitting[id] = true
+	}
+	if fits {
+		require.NotEmpty(t, fit, "no part fits %s", model)
+		return fit[0]
+	}
+	for _, id := range listIDs(t, env, admin, "/v1/catalog/parts?limit=200") {
+		if !fitting[id] {
+			return id
+		}
+	}
+	t.Fatal("every part fits")
+	return ""
+}
