@@ -99,6 +99,14 @@ func TestCrossTenantIsolation(t *testing.T) {
 	validBodies["approveSwap"] = map[string]any{}
 	leaks = append(leaks, "b-private-payout", "b-private-swap", "b-private-holiday", bObjects["payout_id"][4:], bObjects["swap_id"][4:])
 	leaks = append(leaks, bContractID[4:], bUnit[4:])
+	sObjects, sBodies, sLeaks := crossTenantStock(t, env, b.AdminKey, bNet.Point)
+	maps.Copy(bObjects, sObjects)
+	maps.Copy(validBodies, sBodies)
+	leaks = append(leaks, sLeaks...)
+	tObjects, tBodies, tLeaks := crossTenantTickets(t, env, b.AdminKey, bUnit)
+	maps.Copy(bObjects, tObjects)
+	maps.Copy(validBodies, tBodies)
+	leaks = append(leaks, tLeaks...)
 
 	ops := operations(t, env.API.OpenAPI())
 	check := func(t *testing.T) {

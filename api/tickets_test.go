@@ -37,6 +37,57 @@ func init() {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
 	wantMatrix["cancelTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
+	dummyParams["ticket_id"] = "tkt_00000000000000000000000000"
+}
+
+// crossTenantTickets gives tenant B a ticket for unit and a complaint about
+// it, with bodies that pass validation for every ticket and complaint
+// action, for the cross-tenant walk.
+func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (objects map[string]string, bodies map[string]any, leaks []string) {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/tickets", bKey, map[string]any{"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "b-private-ticket-customer", "phone": "+86 139 0000 2222"},
+		"address": map[string]any{"region_code": "370212", "line": "b-private-address"},
+		"unit":    map[string]any{"unit_id": unit}, "fault": map[string]any{"symptom": "b-private-symptom"}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	tk := r.JSON(t)
+	r = env.Do(t, http.MethodPost, "/v1/complaints", bKey, map[string]any{"ticket_id": tk["id"], "category": "late",
+		"description": "b-private-complaint"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	complaint := r.JSON(t)["id"].(string)
+	future := time.Now().Add(72 * time.Hour)
+	w := map[string]any{"start": future.Format(time.RFC3339), "end": future.Add(2 * time.Hour).Format(time.RFC3339)}
+	bodies = map[string]any{
+		"provideTicketInfo":    map[string]any{},
+		"triageTicket":         map[string]any{"mode": "on_site"},
+		"recordTicketGuidance": map[string]any{"outcome": "resolved"},
+		"dispatchTicket":       map[string]any{},
+		"assignTicket":         map[string]any{"technician_id": "tec_00000000000000000000000000"},
+		"acceptTicket":         map[string]any{},
+		"rejectTicket":         map[string]any{"reason_code": "other"},
+		"scheduleTicket":       map[string]any{"window": w},
+		"rescheduleTicket":     map[string]any{"window": w, "reason": "other"},
+		"checkInTicket":        map[string]any{},
+		"diagnoseTicket": map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true},
+		"moveTicketParts":      map[string]any{"op": "reserve", "lines": []any{map[string]any{"part_id": "prt_00000000000000000000000000", "quantity": 1}}},
+		"carryInTicket":        map[string]any{"condition": "cross-tenant probe"},
+		"returnTicketUnit":     map[string]any{},
+		"requestTicketSwap":    map[string]any{"reason": "unrepairable"},
+		"completeTicket":       map[string]any{"test_run": map[string]any{"passed": true}},
+		"signOffTicket":        map[string]any{"rating": 5},
+		"recordTicketCallback": map[string]any{"outcome": "satisfied"},
+		"reopenTicket":         map[string]any{"reason": "cross-tenant probe"},
+		"cancelTicket":         map[string]any{"reason": "cross-tenant probe"},
+		"investigateComplaint": map[string]any{},
+		"escalateComplaint":    map[string]any{"reason": "cross-tenant probe"},
+		"resolveComplaint":     map[string]any{"resolution": "cross-tenant probe"},
+		"rateComplaint":        map[string]any{"rating": 4},
+		"closeComplaint":       map[string]any{},
+	}
+	leaks = []string{tk["id"].(string)[4:], tk["number"].(string), "b-private-ticket-customer", "b-private-address",
+		"b-private-symptom", "b-private-complaint", complaint[4:]}
+	return map[string]string{"ticket_id": tk["id"].(string), "complaint_id": complaint}, bodies, leaks
 }
 
 // testClock is a settable clock for the tickets service.
