@@ -229,6 +229,7 @@ func runBatch(b *testing.B, n int, op func(i int) error) float64 {
 		wg       sync.WaitGroup
 	)
 	b.ResetTimer()
+	b.StartTimer()
 	for range clients {
 		wg.Go(func() {
 			for !failed.Load() {
