@@ -1,0 +1,423 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// Ticket benchmark sizes. Every sub-benchmark operation is a fixed batch,
+// so a run is bounded in count and time and meaningful at -benchtime 1x as
+// well as at the Makefile's -benchtime 3s.
+const (
+	ticketRawBatch    = 20000 // raw pgx inserts per operation
+	ticketIntakeBatch = 1000  // closed-loop intakes per operation
+	ticketRate        = 200   // open-loop arrival rate, requests/s
+	ticketLoopSeconds = 10    // open-loop seconds per operation
+	ticketWarmSeconds = 1     // open-loop warm-up before timing
+	ticketReadPool    = 200   // tickets the open-loop GETs cycle over
+)
+
+// ticketFixture is a tenant seeded like `make run`'s demo brand (the demo
+// network imported, catalog, price list, plans and sales), a hotline agent
+// key, a washer model and a region a repair point covers.
+type ticketFixture struct {
+	env    *apitest.Env
+	tenant apitest.Tenant
+	agent  string
+	model  string
+	region string
+	window map[string]any // a preferred window two weekdays ahead
+}
+
+func newTicketFixture(b *testing.B, env *apitest.Env, slug string) *ticketFixture {
+	b.Helper()
+	ctx := context.Background()
+	ten := env.CreateTenant(b, slug)
+	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID}
+	im, err := env.Network.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
+	require.NoError(b, err)
+	im, err = env.Network.RunImport(ctx, ten.ID, im.ID)
+	require.NoError(b, err)
+	require.Equal(b, network.ImportSucceeded, im.State, "%v", im.Errors)
+	_, err = warranty.SeedDemoSales(ctx, p, env.Catalog, env.Customers, env.Warranty)
+	require.NoError(b, err)
+	f := &ticketFixture{env: env, tenant: ten}
+	f.agent, _ = env.Key(b, ten.AdminKey, "agent")
+
+	r := env.Do(b, http.MethodGet, "/v1/catalog/models?category=washer&limit=50", ten.AdminKey, nil)
+	require.Equal(b, http.StatusOK, r.Status, "%s", r.Body)
+	for _, m := range r.JSON(b)["data"].([]any) {
+		if m := m.(map[string]any); m["discontinued"] != true {
+			f.model = m["id"].(string)
+			break
+		}
+	}
+	require.NotEmpty(b, f.model)
+	r = env.Do(b, http.MethodGet, "/v1/network/nodes?tier=repair_point&limit=200", ten.AdminKey, nil)
+	require.Equal(b, http.StatusOK, r.Status, "%s", r.Body)
+	for _, n := range r.JSON(b)["data"].([]any) {
+		n := n.(map[string]any)
+		if n["status"] == "active" && slices.Contains(anyStrings(n["categories"]), "washer") &&
+			slices.Contains(anyStrings(n["service_kinds"]), "repair") {
+			f.region = n["coverage"].([]any)[0].(string)
+			break
+		}
+	}
+	require.NotEmpty(b, f.region)
+
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	d := time.Now().In(loc).AddDate(0, 0, 2)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	start := time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+	f.window = map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}
+	return f
+}
+
+func anyStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// intake is one caller's complete report: a phone and a serial of the
+// washer model, registered already (to the caller) or not yet (then the
+// purchase date registers it).
+type intake struct {
+	phone, serial string
+	registered    bool
+}
+
+// Phones and serials never repeat within a benchmark binary: 1370 + 7 digits
+// of a counter for callers, BN + runID + counter for serials.
+var intakeSeq atomic.Uint64
+
+func newIntake(registered bool) intake {
+	n := intakeSeq.Add(1)
+	return intake{phone: fmt.Sprintf("1370%07d", n%10_000_000), serial: "BN" + strings.ToUpper(runID) + strconv.FormatUint(n, 10),
+		registered: registered}
+}
+
+// intakes returns n intakes, alternately of registered and unregistered
+// serials; the registered ones are registered first (untimed), each to a
+// customer with the intake's phone, 16 at a time.
+func (f *ticketFixture) intakes(b *testing.B, n int) []intake {
+	b.Helper()
+	ctx := context.Background()
+	p := tenants.Principal{TenantID: f.tenant.ID, KeyID: f.tenant.AdminID}
+	out := make([]intake, n)
+	for i := range out {
+		out[i] = newIntake(i%2 == 0)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if !out[i].registered {
+					continue
+				}
+				_, err := f.env.Customers.RegisterUnit(ctx, p, customers.NewUnit{ModelID: f.model, Serial: out[i].serial,
+					Customer: &customers.NewCustomer{Name: "客户", Phones: []string{out[i].phone}}, PurchaseDate: benchToday(-200),
+					PurchasePrice: tenants.Money{Amount: 299900, Currency: "CNY"}, Channel: "brand_store"})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(b, err)
+	}
+	return out
+}
+
+func (f *ticketFixture) body(in intake) []byte {
+	unit := map[string]any{"model_id": f.model, "serial": in.serial}
+	if !in.registered {
+		unit["purchase_date"] = benchToday(-400)
+	}
+	body, _ := json.Marshal(map[string]any{"channel": "hotline", "type": "repair",
+		"contact":          map[string]any{"name": "客户", "phone": in.phone},
+		"address":          map[string]any{"region_code": f.region, "line": "人民路 8 号 2 单元 301"},
+		"unit":             unit,
+		"fault":            map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
+		"preferred_window": f.window})
+	return body
+}
+
+// open posts the intake and requires a 201 with the ticket new (its four
+// SLA timers inserted); it returns the ticket's ID.
+func (f *ticketFixture) open(client *http.Client, in intake) (string, error) {
+	req, err := http.NewRequest(http.MethodPost, f.env.Server.URL+"/v1/tickets", bytes.NewReader(f.body(in)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+f.agent)
+	req.Header.Set("Idempotency-Key", "bench-tkt-"+runID+"-"+in.serial)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST /v1/tickets: status %d, want 201: %s", resp.StatusCode, got)
+	}
+	if !bytes.Contains(got, []byte(`"state":"new"`)) {
+		return "", fmt.Errorf("POST /v1/tickets: the intake is not new: %s", got)
+	}
+	id, _, _ := strings.Cut(resp.Header.Get("Location")[len("/v1/tickets/"):], "/")
+	return id, nil
+}
+
+func (f *ticketFixture) get(client *http.Client, id string) error {
+	req, err := http.NewRequest(http.MethodGet, f.env.Server.URL+"/v1/tickets/"+id, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+f.agent)
+	return expect(client, req, http.StatusOK)
+}
+
+// runBatch is runClients for a fixed number of operations: n operations in
+// total from exactly clients goroutines, timed; it returns operations per
+// second of wall time. The first error stops the run and fails the
+// benchmark.
+func runBatch(b *testing.B, n int, op func(i int) error) float64 {
+	b.Helper()
+	var (
+		next     atomic.Int64
+		failed   atomic.Bool
+		firstErr error
+		errOnce  sync.Once
+		wg       sync.WaitGroup
+	)
+	b.ResetTimer()
+	b.StartTimer()
+	for range clients {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := op(i); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					failed.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	return float64(n) / b.Elapsed().Seconds()
+}
+
+// openLoopResult is what an open-loop run measured.
+type openLoopResult struct {
+	latencies []time.Duration // sorted
+	elapsed   time.Duration
+	errors    int
+	firstErr  error
+}
+
+func (r openLoopResult) pct(q float64) float64 {
+	return float64(r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*q))].Microseconds()) / 1000
+}
+
+// ticketOpenLoop sends n requests at ticketRate (open loop: a request is
+// sent when it is due, whether or not earlier ones have answered, and its
+// latency counts from when it was due) and counts the failed ones.
+func ticketOpenLoop(n int, send func(i int) error) openLoopResult {
+	latencies := make([]time.Duration, n)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	interval := time.Second / ticketRate
+	start := time.Now()
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		wg.Go(func() {
+			if err := send(i); err != nil {
+				errs.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+			latencies[i] = time.Since(due)
+		})
+	}
+	wg.Wait()
+	r := openLoopResult{latencies: latencies, elapsed: time.Since(start), errors: int(errs.Load())}
+	r.firstErr, _ = firstErr.Load().(error)
+	slices.Sort(r.latencies)
+	return r
+}
+
+// report reports p50, p99, the achieved rate and the error count, and fails
+// the benchmark on errors (a correctness failure, not a timing one).
+func (r openLoopResult) report(b *testing.B, what string) {
+	b.Helper()
+	b.ReportMetric(r.pct(0.50), "p50-ms")
+	b.ReportMetric(r.pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(r.latencies))/r.elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(r.errors), "errors")
+	fmt.Printf("tickets: %s at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
+		what, ticketRate, len(r.latencies), r.pct(0.50), r.pct(0.99), r.pct(1), r.errors)
+	if r.errors > 0 {
+		b.Fatalf("%d of %d requests failed; first: %v", r.errors, len(r.latencies), r.firstErr)
+	}
+}
+
+// BenchmarkTickets measures service-ticket intake and reads through the real
+// HTTP stack against a tenant seeded like the demo brand. Every intake is
+// complete (a washer model and serial, a known region, a symptom), so the
+// ticket is new and its four SLA timers are inserted: half call from the
+// phone of a customer who owns an already registered serial, half from a
+// new phone with a new serial and its purchase date (customer and unit
+// created at intake). Phones, serials and Idempotency-Keys never repeat.
+//
+//   - raw_pgx_insert: the same baseline as BenchmarkWriteThroughput (BEGIN;
+//     one row into bench_writes; COMMIT, 16 connections, 16 clients), in
+//     batches of 20,000. Reported as tx/s.
+//   - open_ticket: POST /v1/tickets by a hotline agent key, 16 clients, in
+//     batches of 1,000: customer by phone, unit by model and serial,
+//     ticket number, ticket, timeline, event and the four timer jobs in one
+//     transaction. Every response must be 201 and new. Reported as
+//     tickets/s.
+//   - ratio: open_ticket ÷ raw_pgx_insert ("intake/raw"; the issue's goal
+//     is ≥ 0.40).
+//   - get_ticket_open_loop: GET /v1/tickets/{id} at 200 requests/s for 10 s
+//     (open loop, latency from when the request was due) over 200 new
+//     tickets; p50-ms, p99-ms (goal ≤ 10 ms) and errors.
+//   - open_ticket_open_loop: POST /v1/tickets at 200 requests/s for 10 s;
+//     p50-ms, p99-ms (goal ≤ 30 ms) and errors.
+//
+// Each open-loop run is preceded by one second at the rate, untimed. Errors
+// fail the benchmark; timings are only reported.
+func BenchmarkTickets(b *testing.B) {
+	ctx := context.Background()
+	env := newEnv(b)
+	f := newTicketFixture(b, env, "bench-tickets-"+runID)
+
+	_, err := env.DB.Owner.Exec(ctx, benchTable)
+	require.NoError(b, err)
+	raw, err := pg.Connect(ctx, env.DB.AppURL, pg.PoolOptions{Name: "bench-raw", MaxConns: clients})
+	require.NoError(b, err)
+	b.Cleanup(raw.Close)
+	warmPool(b, raw)
+	client := newClient(b)
+	warmHTTP(b, client, env.Server.URL+"/v1/me", f.agent)
+
+	// The tickets the GETs read, opened through the API (which also warms
+	// the intake path).
+	readIDs := make([]string, ticketReadPool)
+	warm := f.intakes(b, ticketReadPool)
+	runBatch(b, ticketReadPool, func(i int) error {
+		id, err := f.open(client, warm[i])
+		readIDs[i] = id
+		return err
+	})
+
+	var rawRate, intakeRate float64
+	b.Run("raw_pgx_insert", func(b *testing.B) {
+		const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+		roles := []string{"dispatcher"}
+		rate := runBatch(b, ticketRawBatch*b.N, func(int) error {
+			tx, err := raw.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
+			id := "tkt_" + runID + strconv.FormatUint(seqs.Add(1), 10)
+			if _, err := tx.Exec(ctx, `INSERT INTO bench_writes (tenant_id, id, name, prefix, secret_hash, live, roles, created_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				f.tenant.ID, id, "bench ticket", "sn_live_Ab3dE9", hash, true, roles, f.tenant.AdminID); err != nil {
+				return err
+			}
+			return tx.Commit(ctx)
+		})
+		b.ReportMetric(rate, "tx/s")
+		rawRate = rate
+	})
+
+	b.Run("open_ticket", func(b *testing.B) {
+		b.StopTimer()
+		ins := f.intakes(b, ticketIntakeBatch*b.N)
+		rate := runBatch(b, len(ins), func(i int) error {
+			_, err := f.open(client, ins[i])
+			return err
+		})
+		b.ReportMetric(rate, "tickets/s")
+		intakeRate = rate
+	})
+
+	if rawRate != 0 && intakeRate != 0 {
+		ratio := intakeRate / rawRate
+		b.Run("ratio", func(b *testing.B) {
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(ratio, "intake/raw")
+		})
+		fmt.Printf("tickets: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f (%d clients)\n", rawRate, intakeRate, ratio, clients)
+	}
+
+	b.Run("get_ticket_open_loop", func(b *testing.B) {
+		b.StopTimer()
+		send := func(i int) error { return f.get(client, readIDs[i%len(readIDs)]) }
+		ticketOpenLoop(ticketWarmSeconds*ticketRate, send)
+		b.StartTimer()
+		r := ticketOpenLoop(ticketLoopSeconds*ticketRate*b.N, send)
+		b.StopTimer()
+		r.report(b, "GET /v1/tickets/{id}")
+	})
+
+	b.Run("open_ticket_open_loop", func(b *testing.B) {
+		b.StopTimer()
+		warm := f.intakes(b, ticketWarmSeconds*ticketRate)
+		ins := f.intakes(b, ticketLoopSeconds*ticketRate*b.N)
+		ticketOpenLoop(len(warm), func(i int) error { _, err := f.open(client, warm[i]); return err })
+		b.StartTimer()
+		r := ticketOpenLoop(len(ins), func(i int) error { _, err := f.open(client, ins[i]); return err })
+		b.StopTimer()
+		r.report(b, "POST /v1/tickets")
+	})
+}
