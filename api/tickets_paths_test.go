@@ -132,7 +132,7 @@ func TestTicketPaths(t *testing.T) {
 		env.Stock.Now = nil
 
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
-			"work": map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": fits, "quantity": 1}}},
+			"work":             map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": fits, "quantity": 1}}},
 			"price_list_shown": true}, http.StatusOK)
 		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/return", tech, map[string]any{})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)

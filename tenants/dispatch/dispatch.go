@@ -200,7 +200,7 @@ type window struct {
 
 // Decide considers the candidates inside tx and returns the decision. It
 // writes nothing.
-func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Decision, error) {
+func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (DispatchDecision, error) {
 	ancestors := network.RegionAncestors(r.RegionCode)
 	v := &tenants.Validation{}
 	if ancestors == nil {
@@ -228,7 +228,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		v.Add("body.technician_id", "no such technician", r.TechnicianID)
 	}
 	if err := v.Err(); err != nil {
-		return Decision{}, err
+		return DispatchDecision{}, err
 	}
 	required := max(r.RequiredLevel, 1)
 
@@ -238,12 +238,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, r.TechnicianID).Scan(&nodeID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return Decision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
 		} else if err != nil {
-			return Decision{}, err
+			return DispatchDecision{}, err
 		}
 		if r.NodeID != "" && r.NodeID != nodeID {
-			return Decision{}, tenants.Invalid("body.technician_id",
+			return DispatchDecision{}, tenants.Invalid("body.technician_id",
 				fmt.Sprintf("the technician works at node %s, not at the node chosen (body.node_id)", nodeID), r.TechnicianID)
 		}
 		r.NodeID = nodeID
@@ -320,7 +320,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		return err
 	})
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return Decision{}, err
+		return DispatchDecision{}, err
 	}
 
 	loc := settings.Location
@@ -331,7 +331,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	if r.WindowEnd != nil {
 		w.end, w.hasEnd = r.WindowEnd.In(loc), true
 		if !w.end.After(w.start) {
-			return Decision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
+			return DispatchDecision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
 		}
 	}
 	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
@@ -348,16 +348,16 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.NodeID, b.NodeID))
 	})
 
-	d := Decision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
+	d := DispatchDecision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
 	var manual *NodeCandidate
 	if r.NodeID != "" {
 		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
 		if i < 0 {
-			return Decision{}, tenants.Invalid("body.node_id", "no such node", r.NodeID)
+			return DispatchDecision{}, tenants.Invalid("body.node_id", "no such node", r.NodeID)
 		}
 		manual = &nodes[i]
 		if !manual.Eligible {
-			return Decision{}, tenants.Invalid("body.node_id",
+			return DispatchDecision{}, tenants.Invalid("body.node_id",
 				fmt.Sprintf("%s: the node %s", manual.ExcludedBy, nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
 		}
 	}
@@ -386,7 +386,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	}
 	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, day, dayStart, dayEnd, r.TicketID)
 	if err != nil {
-		return Decision{}, err
+		return DispatchDecision{}, err
 	}
 	techs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TechnicianCandidate, error) {
 		var (
@@ -425,7 +425,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 		return t, nil
 	})
 	if err != nil {
-		return Decision{}, err
+		return DispatchDecision{}, err
 	}
 	rank := make(map[string]int, len(top))
 	for i, n := range top {
@@ -466,10 +466,10 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Deci
 	if r.TechnicianID != "" {
 		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
 		if i < 0 {
-			return Decision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
 		}
 		if !techs[i].Eligible {
-			return Decision{}, tenants.Invalid("body.technician_id",
+			return DispatchDecision{}, tenants.Invalid("body.technician_id",
 				fmt.Sprintf("%s: the technician %s", techs[i].ExcludedBy, techRuleText(techs[i], r, required, day)), r.TechnicianID)
 		}
 		tech = &techs[i]

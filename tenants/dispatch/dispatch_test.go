@@ -210,15 +210,15 @@ func (b *testBundle) ticket(t *testing.T, nodeID, techID, state string, start *t
 	return id
 }
 
-func (b *testBundle) decide(t *testing.T, r dispatch.Request) (dispatch.Decision, error) {
+func (b *testBundle) decide(t *testing.T, r dispatch.Request) (dispatch.DispatchDecision, error) {
 	t.Helper()
 	return b.decideAt(t, now, r)
 }
 
-func (b *testBundle) decideAt(t *testing.T, now time.Time, r dispatch.Request) (dispatch.Decision, error) {
+func (b *testBundle) decideAt(t *testing.T, now time.Time, r dispatch.Request) (dispatch.DispatchDecision, error) {
 	t.Helper()
 	ctx := context.Background()
-	var d dispatch.Decision
+	var d dispatch.DispatchDecision
 	err := pg.InTenantTx(ctx, b.db.App, b.tenantID, func(tx pg.TenantTx) error {
 		var err error
 		d, err = dispatch.Decide(ctx, tx, now, r)
@@ -227,7 +227,7 @@ func (b *testBundle) decideAt(t *testing.T, now time.Time, r dispatch.Request) (
 	return d, err
 }
 
-func (b *testBundle) mustDecide(t *testing.T, r dispatch.Request) dispatch.Decision {
+func (b *testBundle) mustDecide(t *testing.T, r dispatch.Request) dispatch.DispatchDecision {
 	t.Helper()
 	d, err := b.decide(t, r)
 	require.NoError(t, err)
@@ -243,7 +243,7 @@ func washer() dispatch.Request {
 
 func ptr[T any](v T) *T { return &v }
 
-func nodeByID(t *testing.T, d dispatch.Decision, id string) dispatch.NodeCandidate {
+func nodeByID(t *testing.T, d dispatch.DispatchDecision, id string) dispatch.NodeCandidate {
 	t.Helper()
 	for _, n := range d.Nodes {
 		if n.NodeID == id {
@@ -254,7 +254,7 @@ func nodeByID(t *testing.T, d dispatch.Decision, id string) dispatch.NodeCandida
 	return dispatch.NodeCandidate{}
 }
 
-func techByID(t *testing.T, d dispatch.Decision, id string) dispatch.TechnicianCandidate {
+func techByID(t *testing.T, d dispatch.DispatchDecision, id string) dispatch.TechnicianCandidate {
 	t.Helper()
 	for _, c := range d.Technicians {
 		if c.TechnicianID == id {

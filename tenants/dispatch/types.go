@@ -31,8 +31,8 @@ type Request struct {
 	TicketID string
 }
 
-// Decision is the explained choice.
-type Decision struct {
+// DispatchDecision is the explained choice.
+type DispatchDecision struct {
 	NodeID       string                `json:"node_id,omitempty" doc:"The node chosen; absent when no node can take the job." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	TechnicianID string                `json:"technician_id,omitempty" doc:"The technician chosen; absent when the node was chosen but none of its technicians is free (the node assigns later)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	Tier         string                `json:"tier,omitempty" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Tier of the chosen node." example:"repair_point"`

@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 
@@ -72,13 +71,15 @@ func defaultKind(mode, ticketType string) string {
 	return "repair"
 }
 
-// dispatchRecord is what the ticket keeps of its dispatch: the last
-// decision, the override that made it, and who rejected the job before.
-type dispatchRecord struct {
-	Decision            dispatch.Decision `json:"decision"`
+// DispatchRecord is what the ticket keeps of its dispatch: the last
+// decision (every candidate considered with its score breakdown or the
+// rule that excluded it), the override that made it, and who rejected the
+// job before.
+type DispatchRecord struct {
+	Decision            dispatch.DispatchDecision `json:"decision"`
 	Override            *Override         `json:"override,omitempty"`
-	RejectedNodes       []string          `json:"rejected_nodes"`
-	RejectedTechnicians []string          `json:"rejected_technicians"`
+	RejectedNodes       []string          `json:"rejected_nodes" doc:"Nodes that rejected the job: not dispatched to again." example:"[]"`
+	RejectedTechnicians []string          `json:"rejected_technicians" doc:"Technicians who rejected the job." example:"[]"`
 }
 
 // Override is a manual dispatch: who chose and why.
@@ -91,10 +92,10 @@ type dispatchOrder struct {
 	nodeID, technicianID, reason string
 }
 
-func (c *change) dispatchRecord() dispatchRecord {
-	var r dispatchRecord
-	if len(c.T.Dispatch) > 0 {
-		_ = json.Unmarshal(c.T.Dispatch, &r)
+func (c *change) dispatchRecord() DispatchRecord {
+	var r DispatchRecord
+	if c.T.Dispatch != nil {
+		r = *c.T.Dispatch
 	}
 	if r.RejectedNodes == nil {
 		r.RejectedNodes = []string{}
@@ -133,11 +134,7 @@ func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
 	if o.nodeID != "" || o.technicianID != "" {
 		rec.Override = &Override{By: c.p.Subject(), Reason: o.reason}
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	t.Dispatch = b
+	t.Dispatch = &rec
 	detail := map[string]any{"node_id": d.NodeID, "technician_id": d.TechnicianID, "reason": d.Reason}
 	if rec.Override != nil {
 		detail["override"] = rec.Override
@@ -338,11 +335,7 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in
 		} else if c.T.NodeID != nil {
 			rec.RejectedNodes = append(rec.RejectedNodes, *c.T.NodeID)
 		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		c.T.Dispatch = b
+		c.T.Dispatch = &rec
 		c.data["reason_code"] = in.ReasonCode
 		c.note("rejected: "+in.ReasonCode, detail)
 		return c.dispatch(ctx, dispatchOrder{})

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -16,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // WorkInput is the job the technician proposes, priced by the price list.
@@ -99,11 +99,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		t.Diagnosis, t.Entitlement = &d, b
+		t.Diagnosis, t.Entitlement = &d, &e
 		t.uncertainFix = d.Uncertain
 		if d.Uncertain {
 			c.data["uncertain"] = true
@@ -136,6 +132,20 @@ type TestRun struct {
 	Notes  string `json:"notes,omitempty" maxLength:"1000" doc:"What was tested." example:"脱水测试正常，无异响"`
 }
 
+// Completion is what completing the service settled: the test run and the
+// charges per line, with the service promises that waived the customer's
+// share.
+type Completion struct {
+	TestRun     TestRun                  `json:"test_run"`
+	Basis       string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
+	Lines       []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
+	Totals      entitlement.Totals       `json:"totals"`
+	Waivers     []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
+	Uncertain   bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
+	Trace       []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
+	CompletedAt time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
+}
+
 // CompleteInput completes the service.
 type CompleteInput struct {
 	TestRun   TestRun `json:"test_run"`
@@ -162,18 +172,10 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		d := e.Decision
-		lines, _ := json.Marshal(d.Lines)
-		totals, _ := json.Marshal(d.Totals)
-		waivers, _ := json.Marshal(d.Promises)
-		comp := map[string]any{"test_run": in.TestRun, "basis": d.Basis, "lines": json.RawMessage(lines),
-			"totals": json.RawMessage(totals), "waivers": json.RawMessage(waivers), "uncertain": in.Uncertain,
-			"trace": d.Trace, "completed_at": c.now}
-		b, err := json.Marshal(comp)
-		if err != nil {
-			return err
-		}
+		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
+			Waivers: d.Promises, Uncertain: in.Uncertain, Trace: d.Trace, CompletedAt: c.now}
 		now := c.now
-		t.Completion, t.CompletedAt = b, &now
+		t.Completion, t.CompletedAt = comp, &now
 		total := d.Totals.Customer
 		t.CustomerTotal = &total
 		t.uncertainFix = t.uncertainFix || in.Uncertain

@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -94,7 +93,8 @@ type CarryInInput struct {
 	Loaner      *LoanerRequest `json:"loaner,omitempty"`
 }
 
-// CarryInRecord is what the ticket keeps of a carry-in.
+// CarryInRecord is what the ticket keeps of a carry-in: the receipt, the
+// loaner lent, and when the unit went back.
 type CarryInRecord struct {
 	ReceiptNumber string      `json:"receipt_number" doc:"The receipt given to the customer." example:"RC-SN-20261130-00042"`
 	ReceivedAt    time.Time   `json:"received_at" doc:"When the node took the unit." example:"2026-12-01T10:00:00+08:00"`
@@ -128,11 +128,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			rec.Loan = &loan
 			c.data["loaner_id"] = loan.LoanerID
 		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		t.CarryIn = b
+		t.CarryIn = &rec
 		c.data["receipt_number"] = rec.ReceiptNumber
 		c.moveTo(StateCarryIn, "", map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan})
 		return nil
@@ -150,10 +146,8 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 	return s.act(ctx, p, id, ifVersion, ActReturn, func(c *change) error {
 		t := c.T
 		var rec CarryInRecord
-		if len(t.CarryIn) > 0 {
-			if err := json.Unmarshal(t.CarryIn, &rec); err != nil {
-				return err
-			}
+		if t.CarryIn != nil {
+			rec = *t.CarryIn
 		}
 		if rec.Loan != nil && rec.Loan.ReturnedAt == nil {
 			if in.LoanerCondition == "" {
@@ -168,11 +162,7 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 		}
 		now := c.now
 		rec.ReturnedAt = &now
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		t.CarryIn = b
+		t.CarryIn = &rec
 		c.moveTo(StateReturned, "", map[string]any{"note": in.Note, "loan": rec.Loan})
 		return nil
 	})

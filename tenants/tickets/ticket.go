@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // TicketContact is who to call about the ticket.
@@ -122,53 +122,53 @@ type SLAStatus struct {
 
 // Ticket is a service ticket.
 type Ticket struct {
-	ID                string             `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	Number            string             `json:"number" doc:"Human-readable number, unique in the tenant: SN-<date>-<sequence>." example:"SN-20261130-00042"`
-	Channel           string             `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
-	Type              string             `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
-	State             State              `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
-	StateReason       *string            `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
-	Priority          string             `json:"priority" enum:"low,normal,high,urgent" example:"normal"`
-	StorefrontID      *string            `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	ExternalReference *string            `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
-	CustomerID        string             `json:"customer_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	UnitID            *string            `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
-	ModelID           *string            `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	Category          *string            `json:"category,omitempty" doc:"The model's product category." example:"washer"`
-	Contact           TicketContact      `json:"contact"`
-	Address           ServiceAddress     `json:"address"`
-	Unit              UnitDetails        `json:"unit_details"`
-	Fault             ReportedFault      `json:"fault"`
-	PreferredWindow   *Window            `json:"preferred_window,omitempty"`
-	Verification      []VerificationItem `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
-	Triage            *Triage            `json:"triage,omitempty"`
-	Guidance          *Guidance          `json:"guidance,omitempty"`
-	NodeID            *string            `json:"node_id,omitempty" doc:"The node the ticket is dispatched to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	TechnicianID      *string            `json:"technician_id,omitempty" doc:"The technician (proposed while dispatched, accepted from assigned on)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
-	Dispatch          json.RawMessage    `json:"dispatch,omitempty" doc:"The last dispatch decision: every candidate considered with its score breakdown or the rule that excluded it, and any override."`
-	DispatchCount     int                `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
-	Appointment       Appointment        `json:"appointment"`
-	Visits            int                `json:"visits" doc:"Technician visits so far." example:"1"`
-	Diagnosis         *Diagnosis         `json:"diagnosis,omitempty"`
-	Entitlement       json.RawMessage    `json:"entitlement,omitempty" doc:"The entitlement engine's decision shown before any charge (basis, who pays what, promises, trace)."`
-	QuoteID           *string            `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	PriceShownAt      *time.Time         `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
-	CarryIn           json.RawMessage    `json:"carry_in,omitempty" doc:"Carry-in: receipt, condition, loaner, return."`
-	SwapID            *string            `json:"swap_id,omitempty" doc:"The swap requested when the repair was judged impossible." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
-	Completion        json.RawMessage    `json:"completion,omitempty" doc:"Completion: test run, charges per line, waivers applied by the service promises, totals."`
-	CustomerTotal     *tenants.Money     `json:"customer_total,omitempty"`
-	CompletedAt       *time.Time         `json:"completed_at,omitempty" example:"2026-12-01T10:30:00+08:00"`
-	Signoff           Signoff            `json:"signoff"`
-	FollowUp          FollowUp           `json:"follow_up"`
-	SLA               SLAStatus          `json:"sla"`
-	RepeatOf          *string            `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
-	ReopenCount       int                `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
-	ClosedAt          *time.Time         `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
-	CancelledAt       *time.Time         `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
-	CreatedBy         string             `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	Version           int                `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt         time.Time          `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
-	UpdatedAt         time.Time          `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	ID                string                `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	Number            string                `json:"number" doc:"Human-readable number, unique in the tenant: SN-<date>-<sequence>." example:"SN-20261130-00042"`
+	Channel           string                `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
+	Type              string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
+	State             State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
+	StateReason       *string               `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
+	Priority          string                `json:"priority" enum:"low,normal,high,urgent" example:"normal"`
+	StorefrontID      *string               `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ExternalReference *string               `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
+	CustomerID        string                `json:"customer_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	UnitID            *string               `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ModelID           *string               `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Category          *string               `json:"category,omitempty" doc:"The model's product category." example:"washer"`
+	Contact           TicketContact         `json:"contact"`
+	Address           ServiceAddress        `json:"address"`
+	Unit              UnitDetails           `json:"unit_details"`
+	Fault             ReportedFault         `json:"fault"`
+	PreferredWindow   *Window               `json:"preferred_window,omitempty"`
+	Verification      []VerificationItem    `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
+	Triage            *Triage               `json:"triage,omitempty"`
+	Guidance          *Guidance             `json:"guidance,omitempty"`
+	NodeID            *string               `json:"node_id,omitempty" doc:"The node the ticket is dispatched to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID      *string               `json:"technician_id,omitempty" doc:"The technician (proposed while dispatched, accepted from assigned on)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Dispatch          *DispatchRecord       `json:"dispatch,omitempty"`
+	DispatchCount     int                   `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
+	Appointment       Appointment           `json:"appointment"`
+	Visits            int                   `json:"visits" doc:"Technician visits so far." example:"1"`
+	Diagnosis         *Diagnosis            `json:"diagnosis,omitempty"`
+	Entitlement       *warranty.Entitlement `json:"entitlement,omitempty"`
+	QuoteID           *string               `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PriceShownAt      *time.Time            `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
+	CarryIn           *CarryInRecord        `json:"carry_in,omitempty"`
+	SwapID            *string               `json:"swap_id,omitempty" doc:"The swap requested when the repair was judged impossible." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
+	Completion        *Completion           `json:"completion,omitempty"`
+	CustomerTotal     *tenants.Money        `json:"customer_total,omitempty"`
+	CompletedAt       *time.Time            `json:"completed_at,omitempty" example:"2026-12-01T10:30:00+08:00"`
+	Signoff           Signoff               `json:"signoff"`
+	FollowUp          FollowUp              `json:"follow_up"`
+	SLA               SLAStatus             `json:"sla"`
+	RepeatOf          *string               `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
+	ReopenCount       int                   `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
+	ClosedAt          *time.Time            `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
+	CancelledAt       *time.Time            `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
+	CreatedBy         string                `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Version           int                   `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt         time.Time             `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
+	UpdatedAt         time.Time             `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
 
 	// stored but not shown
 	signoffHash     *string
@@ -193,23 +193,21 @@ const ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reaso
 
 func scanTicket(row pgx.Row) (Ticket, error) {
 	var (
-		t                    Ticket
-		prefStart, prefEnd   *time.Time
-		mode, kind           *string
-		level                *int
-		hard                 bool
-		total                *int64
-		guidance             *Guidance
-		diagnosis            *Diagnosis
-		dispatch, ent, carry []byte
-		completion           []byte
+		t                  Ticket
+		prefStart, prefEnd *time.Time
+		mode, kind         *string
+		level              *int
+		hard               bool
+		total              *int64
+		guidance           *Guidance
+		diagnosis          *Diagnosis
 	)
 	err := row.Scan(&t.ID, &t.Number, &t.Channel, &t.Type, &t.State, &t.StateReason, &t.Priority, &t.StorefrontID,
 		&t.ExternalReference, &t.CustomerID, &t.UnitID, &t.ModelID, &t.Category, &t.Contact, &t.Address, &t.Unit, &t.Fault,
 		&prefStart, &prefEnd, &t.Verification, &mode, &kind, &level, &hard, &guidance,
-		&t.NodeID, &t.TechnicianID, &dispatch, &t.DispatchCount, &t.Appointment.Start, &t.Appointment.End,
-		&t.Appointment.ArrivedAt, &t.Appointment.Arrival, &t.Appointment.ArrivalMinutes, &t.Visits, &diagnosis, &ent,
-		&t.QuoteID, &t.PriceShownAt, &carry, &t.SwapID, &completion, &total, &t.currency, &t.uncertainFix, &t.CompletedAt,
+		&t.NodeID, &t.TechnicianID, &t.Dispatch, &t.DispatchCount, &t.Appointment.Start, &t.Appointment.End,
+		&t.Appointment.ArrivedAt, &t.Appointment.Arrival, &t.Appointment.ArrivalMinutes, &t.Visits, &diagnosis, &t.Entitlement,
+		&t.QuoteID, &t.PriceShownAt, &t.CarryIn, &t.SwapID, &t.Completion, &total, &t.currency, &t.uncertainFix, &t.CompletedAt,
 		&t.signoffHash, &t.Signoff.CodeSentAt, &t.Signoff.CodeExpiresAt, &t.signoffAttempts, &t.Signoff.SignedOffAt,
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
@@ -232,7 +230,6 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		}
 	}
 	t.Guidance, t.Diagnosis = guidance, diagnosis
-	t.Dispatch, t.Entitlement, t.CarryIn, t.Completion = raw(dispatch), raw(ent), raw(carry), raw(completion)
 	if total != nil && t.currency != nil {
 		t.CustomerTotal = &tenants.Money{Amount: *total, Currency: *t.currency}
 	}
@@ -241,20 +238,6 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	}
 	t.Signoff.AttemptsLeft = max(0, MaxSignoffAttempts-t.signoffAttempts)
 	return t, nil
-}
-
-func raw(b []byte) json.RawMessage {
-	if len(b) == 0 {
-		return nil
-	}
-	return json.RawMessage(b)
-}
-
-func rawArg(m json.RawMessage) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return string(m)
 }
 
 // save writes every mutable column of t and bumps its version.
@@ -277,10 +260,10 @@ func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
 	return tx.QueryRow(ctx, `UPDATE tickets SET state = $3, state_reason = $4, priority = $5, customer_id = $6, unit_id = $7,
 		model_id = $8, category = $9, contact = $10, address = $11, region_code = $12, unit_details = $13, fault = $14,
 		preferred_start = $15, preferred_end = $16, verification = $17, mode = $18, service_kind = $19, required_level = $20,
-		hard_fault = $21, guidance = $22, node_id = $23, technician_id = $24, dispatch = $25::jsonb, dispatch_count = $26,
+		hard_fault = $21, guidance = $22, node_id = $23, technician_id = $24, dispatch = $25, dispatch_count = $26,
 		window_start = $27, window_end = $28, arrived_at = $29, arrival = $30, arrival_minutes = $31, visits = $32,
-		diagnosis = $33, entitlement = $34::jsonb, quote_id = $35, price_shown_at = $36, carry_in = $37::jsonb, swap_id = $38,
-		completion = $39::jsonb, customer_total = $40, currency = $41, uncertain_fix = $42, completed_at = $43,
+		diagnosis = $33, entitlement = $34, quote_id = $35, price_shown_at = $36, carry_in = $37, swap_id = $38,
+		completion = $39, customer_total = $40, currency = $41, uncertain_fix = $42, completed_at = $43,
 		signoff_code_hash = $44, signoff_code_sent_at = $45, signoff_code_expires_at = $46, signoff_attempts = $47,
 		signed_off_at = $48, signed_by_code = $49, rating = $50, rating_comment = $51, callback_due_at = $52,
 		callback_outcome = $53, unreachable_count = $54, route_due_at = $55, first_contact_due_at = $56,
@@ -290,10 +273,10 @@ func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
 		tx.TenantID, t.ID, t.State, t.StateReason, t.Priority, t.CustomerID, t.UnitID,
 		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
 		prefStart, prefEnd, t.Verification, mode, kind, level,
-		hard, t.Guidance, t.NodeID, t.TechnicianID, rawArg(t.Dispatch), t.DispatchCount,
+		hard, t.Guidance, t.NodeID, t.TechnicianID, t.Dispatch, t.DispatchCount,
 		t.Appointment.Start, t.Appointment.End, t.Appointment.ArrivedAt, t.Appointment.Arrival, t.Appointment.ArrivalMinutes, t.Visits,
-		t.Diagnosis, rawArg(t.Entitlement), t.QuoteID, t.PriceShownAt, rawArg(t.CarryIn), t.SwapID,
-		rawArg(t.Completion), total, t.currency, t.uncertainFix, t.CompletedAt,
+		t.Diagnosis, t.Entitlement, t.QuoteID, t.PriceShownAt, t.CarryIn, t.SwapID,
+		t.Completion, total, t.currency, t.uncertainFix, t.CompletedAt,
 		t.signoffHash, t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt, t.signoffAttempts,
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
