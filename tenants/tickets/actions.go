@@ -77,9 +77,9 @@ func defaultKind(mode, ticketType string) string {
 // job before.
 type DispatchRecord struct {
 	Decision            dispatch.DispatchDecision `json:"decision"`
-	Override            *Override         `json:"override,omitempty"`
-	RejectedNodes       []string          `json:"rejected_nodes" doc:"Nodes that rejected the job: not dispatched to again." example:"[]"`
-	RejectedTechnicians []string          `json:"rejected_technicians" doc:"Technicians who rejected the job." example:"[]"`
+	Override            *Override                 `json:"override,omitempty"`
+	RejectedNodes       []string                  `json:"rejected_nodes" doc:"Nodes that rejected the job: not dispatched to again." example:"[]"`
+	RejectedTechnicians []string                  `json:"rejected_technicians" doc:"Technicians who rejected the job." example:"[]"`
 }
 
 // Override is a manual dispatch: who chose and why.

@@ -197,18 +197,22 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	if in.Priority == "" {
 		in.Priority = "normal"
 	}
+	// The number comes from the tenant's daily counter in a transaction of
+	// its own: the counter row is locked for one statement, not for the
+	// whole intake, so concurrent intakes do not queue behind each other.
+	// An intake that then fails leaves a gap in the day's numbers.
+	number, today, err := s.nextNumber(ctx, p.TenantID, now)
+	if err != nil {
+		return Ticket{}, pg.Translate(err)
+	}
 	var out Ticket
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
-		_, today, err := tx.Today(ctx, now)
-		if err != nil {
-			return err
-		}
-		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Channel: in.Channel, Type: in.Type, Priority: in.Priority,
-			Contact: in.Contact, Address: in.Address, Unit: in.Unit, Fault: in.Fault, PreferredWindow: in.PreferredWindow,
-			CreatedBy: p.Subject()}
+		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Number: number, Channel: in.Channel, Type: in.Type,
+			Priority: in.Priority, Contact: in.Contact, Address: in.Address, Unit: in.Unit, Fault: in.Fault,
+			PreferredWindow: in.PreferredWindow, CreatedBy: p.Subject(), CreatedAt: now}
 		if p.StorefrontID != "" {
 			t.StorefrontID = &p.StorefrontID
 		}
@@ -219,31 +223,36 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		if err != nil {
 			return err
 		}
-		if t.Number, err = ticketNumber(ctx, tx, today); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, priority, storefront_id,
-			external_reference, customer_id, contact, address, fault, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
-			tx.TenantID, t.ID, t.Number, t.Channel, t.Type, t.Priority, t.StorefrontID, t.ExternalReference, t.CustomerID,
-			t.Contact, t.Address, t.Fault, t.CreatedBy, now); err != nil {
-			return err
-		}
-		t.CreatedAt = now
 		policy, err := LoadSLAPolicy(ctx, tx)
 		if err != nil {
 			return err
 		}
 		c := &change{tx: tx, p: p, now: now, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
-		c.T.State = ""
 		c.settle(items)
-		if err := s.commit(ctx, c); err != nil {
+		if err := insert(ctx, tx, &t); err != nil {
+			return err
+		}
+		if err := s.record(ctx, c); err != nil {
 			return err
 		}
 		out = t
 		return nil
 	})
 	return out, pg.Translate(err)
+}
+
+// nextNumber takes the tenant's next ticket number for today (its zone) in
+// a short transaction of its own, and returns it with today.
+func (s *Service) nextNumber(ctx context.Context, tenantID string, now time.Time) (number, today string, err error) {
+	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var err error
+		if _, today, err = tx.Today(ctx, now); err != nil {
+			return err
+		}
+		number, err = ticketNumber(ctx, tx, today)
+		return err
+	})
+	return number, today, err
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

@@ -3,6 +3,8 @@ package tickets
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -240,8 +242,39 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	return t, nil
 }
 
-// save writes every mutable column of t and bumps its version.
-func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
+// mutableColumns are the ticket columns an action may change, in the order
+// of mutableArgs.
+const mutableColumns = `state, state_reason, priority, customer_id, unit_id, model_id, category, contact, address,
+	region_code, unit_details, fault, preferred_start, preferred_end, verification, mode, service_kind, required_level,
+	hard_fault, guidance, node_id, technician_id, dispatch, dispatch_count, window_start, window_end, arrived_at, arrival,
+	arrival_minutes, visits, diagnosis, entitlement, quote_id, price_shown_at, carry_in, swap_id, completion,
+	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
+	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
+	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at`
+
+// mutableParams is "$<from>, ..." for the mutable columns.
+func mutableParams(from int) string {
+	var b strings.Builder
+	for i := range strings.Count(mutableColumns, ",") + 1 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+var (
+	saveSQL = `UPDATE tickets SET (` + mutableColumns + `) = (` + mutableParams(3) + `),
+		version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING version, updated_at`
+	insertSQL = `INSERT INTO tickets (tenant_id, id, number, channel, type, storefront_id, external_reference, created_by,
+		created_at, updated_at, ` + mutableColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, ` + mutableParams(10) + `)
+		RETURNING version, updated_at`
+)
+
+// mutableArgs are t's values for mutableColumns.
+func mutableArgs(t *Ticket) []any {
 	var prefStart, prefEnd *time.Time
 	if t.PreferredWindow != nil {
 		prefStart, prefEnd = &t.PreferredWindow.Start, &t.PreferredWindow.End
@@ -257,20 +290,7 @@ func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
 		total, t.currency = &t.CustomerTotal.Amount, &t.CustomerTotal.Currency
 	}
 	t.FollowUp.DueAt = t.SLA.CallbackDueAt
-	return tx.QueryRow(ctx, `UPDATE tickets SET state = $3, state_reason = $4, priority = $5, customer_id = $6, unit_id = $7,
-		model_id = $8, category = $9, contact = $10, address = $11, region_code = $12, unit_details = $13, fault = $14,
-		preferred_start = $15, preferred_end = $16, verification = $17, mode = $18, service_kind = $19, required_level = $20,
-		hard_fault = $21, guidance = $22, node_id = $23, technician_id = $24, dispatch = $25, dispatch_count = $26,
-		window_start = $27, window_end = $28, arrived_at = $29, arrival = $30, arrival_minutes = $31, visits = $32,
-		diagnosis = $33, entitlement = $34, quote_id = $35, price_shown_at = $36, carry_in = $37, swap_id = $38,
-		completion = $39, customer_total = $40, currency = $41, uncertain_fix = $42, completed_at = $43,
-		signoff_code_hash = $44, signoff_code_sent_at = $45, signoff_code_expires_at = $46, signoff_attempts = $47,
-		signed_off_at = $48, signed_by_code = $49, rating = $50, rating_comment = $51, callback_due_at = $52,
-		callback_outcome = $53, unreachable_count = $54, route_due_at = $55, first_contact_due_at = $56,
-		response_due_at = $57, completion_due_at = $58, escalation_level = $59, repeat_of = $60, reopen_count = $61,
-		closed_at = $62, cancelled_at = $63, version = version + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2 RETURNING version, updated_at`,
-		tx.TenantID, t.ID, t.State, t.StateReason, t.Priority, t.CustomerID, t.UnitID,
+	return []any{t.State, t.StateReason, t.Priority, t.CustomerID, t.UnitID,
 		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
 		prefStart, prefEnd, t.Verification, mode, kind, level,
 		hard, t.Guidance, t.NodeID, t.TechnicianID, t.Dispatch, t.DispatchCount,
@@ -281,7 +301,20 @@ func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt).Scan(&t.Version, &t.UpdatedAt)
+		t.ClosedAt, t.CancelledAt}
+}
+
+// save writes every mutable column of t and bumps its version.
+func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
+	args := append([]any{tx.TenantID, t.ID}, mutableArgs(t)...)
+	return tx.QueryRow(ctx, saveSQL, args...).Scan(&t.Version, &t.UpdatedAt)
+}
+
+// insert writes a new ticket whole.
+func insert(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
+	args := append([]any{tx.TenantID, t.ID, t.Number, t.Channel, t.Type, t.StorefrontID, t.ExternalReference, t.CreatedBy,
+		t.CreatedAt}, mutableArgs(t)...)
+	return tx.QueryRow(ctx, insertSQL, args...).Scan(&t.Version, &t.UpdatedAt)
 }
 
 func nullIfEmpty(s string) *string {
