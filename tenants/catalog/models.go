@@ -438,3 +438,18 @@ func QueueUnitModel(b *pgx.Batch, tenantID, unitID string, m *ProductModel) {
 		return err
 	})
 }
+
+// QueueModel queues the read of a product model of the tenant into b;
+// found reports whether it exists (a malformed id is simply not found).
+func QueueModel(b *pgx.Batch, tenantID, id string, m *ProductModel, found *bool) {
+	b.Queue(`SELECT `+modelColumns+` FROM product_models m WHERE m.tenant_id = $1 AND m.id = $2`, tenantID, id).
+		QueryRow(func(row pgx.Row) error {
+			var err error
+			*m, err = scanModel(row)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			*found = err == nil
+			return err
+		})
+}

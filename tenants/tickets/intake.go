@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -70,9 +72,30 @@ func normalizePhone(v *tenants.Validation, loc string, c *TicketContact) {
 // identify resolves the ticket's customer (by phone), unit and region, and
 // returns what is left to verify with the customer. Inconsistent or missing
 // information is not an error: it is a verification item.
-func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time) ([]VerificationItem, error) {
+//
+// The independent reads (the region, the model and, when policy is not
+// nil, the SLA policy) go in one pipelined round trip.
+func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy) ([]VerificationItem, error) {
 	var items []VerificationItem
 	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
+
+	var (
+		known, modelFound bool
+		m                 catalog.ProductModel
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&known)
+	})
+	if t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) {
+		catalog.QueueModel(b, tx.TenantID, t.Unit.ModelID, &m, &modelFound)
+	}
+	if policy != nil {
+		QueueSLAPolicy(b, tx.TenantID, policy)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
 
 	c, _, err := customers.FindOrCreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
 	if err != nil {
@@ -80,10 +103,6 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	}
 	t.CustomerID = c.ID
 
-	var known bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).Scan(&known); err != nil {
-		return nil, err
-	}
 	if !known {
 		need("address.region_code", "unknown region code "+t.Address.RegionCode+": confirm the district of the address")
 	}
@@ -103,14 +122,9 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		if t.Type != "consultation" {
 			need("unit.model_id", "no product model: ask for the model number on the rating plate")
 		}
+	case !modelFound:
+		need("unit.model_id", "the model is not in the catalog: confirm the model number on the rating plate")
 	default:
-		m, err := catalog.LoadModel(ctx, tx, u.ModelID)
-		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			need("unit.model_id", "the model is not in the catalog: confirm the model number on the rating plate")
-			break
-		} else if err != nil {
-			return nil, err
-		}
 		t.ModelID, t.Category = &m.ID, &m.Category
 		if u.Serial == "" {
 			if unitTypes[t.Type] {
@@ -219,11 +233,8 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		if in.ExternalReference != "" {
 			t.ExternalReference = &in.ExternalReference
 		}
-		items, err := identify(ctx, tx, p, &t, today, now)
-		if err != nil {
-			return err
-		}
-		policy, err := LoadSLAPolicy(ctx, tx)
+		var policy SLAPolicy
+		items, err := identify(ctx, tx, p, &t, today, now, &policy)
 		if err != nil {
 			return err
 		}
@@ -316,7 +327,7 @@ func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id strin
 		if err != nil {
 			return err
 		}
-		items, err := identify(ctx, c.tx, c.p, t, today, c.now)
+		items, err := identify(ctx, c.tx, c.p, t, today, c.now, nil)
 		if err != nil {
 			return err
 		}

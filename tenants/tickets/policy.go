@@ -46,6 +46,19 @@ func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	return p, err
 }
 
+// QueueSLAPolicy queues the read of the tenant's SLA policy into b
+// (defaults when unset).
+func QueueSLAPolicy(b *pgx.Batch, tenantID string, p *SLAPolicy) {
+	b.Queue(`SELECT `+slaPolicyColumns+` FROM sla_policies WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
+		var err error
+		*p, err = scanSLAPolicy(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			*p, err = DefaultSLAPolicy, nil
+		}
+		return err
+	})
+}
+
 // LoadSLAPolicy reads the tenant's SLA policy inside tx (defaults when unset).
 func LoadSLAPolicy(ctx context.Context, tx pg.TenantTx) (SLAPolicy, error) {
 	p, err := scanSLAPolicy(tx.QueryRow(ctx, `SELECT `+slaPolicyColumns+` FROM sla_policies WHERE tenant_id = $1`, tx.TenantID))
