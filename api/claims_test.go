@@ -15,6 +15,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 )
 
@@ -455,6 +456,18 @@ func TestClaimReimbursement(t *testing.T) {
 		require.Contains(t, string(r.Body), "a reimbursement claim needs the ticket (or service record) of the repair", "%v", p)
 	})
 
+	t.Run("TheTicketMustBeACompletedRepairOfTheUnit", func(t *testing.T) {
+		open := ticketInState(t, env, w.admin, w.newUnit, "TKT-OPEN", "on_site")
+		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T1", "performance", labor(5000)), "ticket_id", open))
+		p := requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
+		require.Contains(t, string(r.Body), "not completed", "%v", p)
+		r = env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T2", "performance", labor(5000)), "ticket_id", "TKT-1"))
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
+		other := completedTicket(t, env, w.admin, w.unit, "TKT-OTHER-UNIT")
+		r = env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T3", "performance", labor(5000)), "ticket_id", other))
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
+	})
+
 	t.Run("ANodeKeyFilesOnlyReimbursement", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("warranty", w.newUnit, "RP-1", "performance", labor(5000)), "ticket_id", "TKT-1"))
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.kind")
@@ -462,7 +475,7 @@ func TestClaimReimbursement(t *testing.T) {
 
 	t.Run("PartsAboveTheMarkupCapAreFlaggedAndCapped", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-2", "performance",
-			labor(5000), w.boardLine(50000)), "ticket_id", "TKT-2"))
+			labor(5000), w.boardLine(50000)), "ticket_id", completedTicket(t, env, w.admin, w.newUnit, "TKT-2")))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		m := waitClaim(t, env, point, id, "submitted")
@@ -485,7 +498,7 @@ func TestClaimReimbursement(t *testing.T) {
 
 	t.Run("WithdrawnAfterARequestForInformation", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-3", "performance",
-			labor(5000)), "ticket_id", "TKT-3"))
+			labor(5000)), "ticket_id", completedTicket(t, env, w.admin, w.newUnit, "TKT-3")))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		m := waitClaim(t, env, point, id, "submitted")
@@ -503,7 +516,7 @@ func TestClaimReimbursement(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, "withdrawn", r.JSON(t)["state"])
 		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", point, map[string]any{"occurred_on": shanghaiToday(0),
-			"fault": map[string]any{"cause": "performance"}, "ticket_id": "TKT-3", "lines": []map[string]any{labor(5000)}})
+			"fault": map[string]any{"cause": "performance"}, "service_record_id": "svr_00000000000000000000000000", "lines": []map[string]any{labor(5000)}})
 		p := requireProblem(t, r, http.StatusConflict, "conflict", "")
 		require.Contains(t, p["detail"], "claim is withdrawn; allowed: none")
 	})
@@ -533,4 +546,32 @@ func TestClaimReimbursement(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/claims/"+ids[0]+"/reject", other, map[string]any{"reason": "probe"})
 		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	})
+}
+
+// completedTicket records a completed service ticket for unit (the repair
+// a reimbursement claim rests on) directly in the tenant's tables.
+func completedTicket(t *testing.T, env *apitest.Env, admin, unit, number string) string {
+	t.Helper()
+	return ticketInState(t, env, admin, unit, number, "completed")
+}
+
+// ticketInState records a service ticket for unit in state directly in the
+// tenant's tables.
+func ticketInState(t *testing.T, env *apitest.Env, admin, unit, number, state string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/me", admin, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	tenantID := r.JSON(t)["tenant"].(map[string]any)["id"].(string)
+	r = env.Do(t, http.MethodGet, "/v1/units/"+unit, admin, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	customer := r.JSON(t)["customer_id"].(string)
+	id := tenants.NewID(tenants.PrefixTicket)
+	require.NoError(t, pg.InTenantTx(context.Background(), env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id,
+			unit_id, contact, address, fault, created_by, completed_at)
+			VALUES ($1, $2, $3, 'hotline', 'repair', $6, $4, $5, '{"name":"x","phone":"13800000000"}',
+			'{"region_code":"370212","line":"x"}', '{"symptom":"x"}', 'test', now())`, tenantID, id, number, customer, unit, state)
+		return err
+	}))
+	return id
 }

@@ -29,7 +29,7 @@ const MaxLines = 50
 type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
-	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"Reimbursement: the service ticket of the repair (or give service_record_id)." example:"TKT-2026-000812"`
+	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"Reimbursement: a repair recorded in the unit's service history (or give ticket_id)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
@@ -162,8 +162,20 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	if sum > tenants.MaxMoneyAmount {
 		v.Add("body.lines", "the lines add up to more than the largest amount", sum)
 	}
-	if in.TicketID != "" && strings.TrimSpace(in.TicketID) == "" {
-		v.Add("body.ticket_id", "1-64 characters", in.TicketID)
+	if in.TicketID != "" {
+		// The ticket must be one of the tenant's service tickets for the
+		// unit; a reimbursement needs its repair completed.
+		var state string
+		err := tx.QueryRow(ctx, `SELECT state FROM tickets WHERE tenant_id = $1 AND id = $2 AND unit_id = $3`,
+			tx.TenantID, in.TicketID, r.unit.ID).Scan(&state)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			v.Add("body.ticket_id", "no service ticket with this id for the unit", in.TicketID)
+		case err != nil:
+			return nil, err
+		case kind == KindReimbursement && state != "completed" && state != "closed":
+			v.Add("body.ticket_id", "the ticket's repair is not completed (the ticket is "+state+")", in.TicketID)
+		}
 	}
 	if kind == KindReimbursement {
 		switch {
