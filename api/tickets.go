@@ -41,7 +41,7 @@ type listTicketsInput struct {
 	TechnicianID     string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
 	CustomerID       string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
 	UnitID           string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
-	Unassigned       bool     `query:"unassigned" doc:"Only tickets no technician has yet (new, triaged, dispatched, reopened): the dispatcher's queue."`
+	Unassigned       bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
 	Day              string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
 	DueWithinMinutes int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
 }

@@ -200,6 +200,39 @@ func TestTicketPaths(t *testing.T) {
 		assert.True(t, found, "the unconfirmed rating is flagged: %s", r.Body)
 	})
 
+	t.Run("RejectionRedispatchesAndRoleViews", func(t *testing.T) {
+		clock.Set(time.Time{})
+		id, _ := openReady(t, env, d, agent, "REJ-0007", 100, start)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		require.Equal(t, "dispatched", tk["state"])
+		first, node := tk["technician_id"].(string), tk["node_id"].(string)
+		// The dispatcher's queue of unassigned tickets has it.
+		dispatcher, _ := env.Key(t, d.admin, "dispatcher")
+		assert.Contains(t, listIDs(t, env, dispatcher, "/v1/tickets?unassigned=true&limit=200"), id)
+		// The node's manager sees it in its queue; another node's manager does not.
+		r := env.Do(t, http.MethodPost, "/v1/api-keys", d.admin, map[string]any{"name": "rp manager", "roles": []string{"node_manager"}, "node_id": node})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		manager := r.JSON(t)["secret"].(string)
+		assert.Contains(t, listIDs(t, env, manager, "/v1/tickets?state=dispatched"), id)
+		// The proposed technician rejects: re-dispatched without them.
+		key := technicianKey(t, env, d.admin, first)
+		tk = ticketAct(t, env, key, id, "reject", map[string]any{"reason_code": "schedule_conflict", "note": "当天已排满"}, http.StatusOK)
+		require.Contains(t, []any{"dispatched", "triaged"}, tk["state"])
+		assert.NotEqual(t, first, tk["technician_id"], "the rejecting technician is not proposed again")
+		rec := tk["dispatch"].(map[string]any)
+		assert.Equal(t, []any{first}, rec["rejected_technicians"])
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil)
+		assert.Equal(t, http.StatusNotFound, r.Status, "the ticket is no longer the rejecting technician's")
+		steps := timelineActions(t, env, agent, id)
+		assert.True(t, containsAction(steps, "rejected:dispatched") || containsAction(steps, "rejected:triaged"), "%v", steps)
+		// A manual override needs a reason and is recorded.
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/dispatch", dispatcher, map[string]any{"node_id": node})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.reason")
+		tk = ticketAct(t, env, dispatcher, id, "dispatch", map[string]any{"node_id": node, "reason": "客户指定网点"}, http.StatusOK)
+		assert.Equal(t, "客户指定网点", tk["dispatch"].(map[string]any)["override"].(map[string]any)["reason"])
+	})
+
 	t.Run("CancelReleasesAndStopsClocks", func(t *testing.T) {
 		clock.Set(time.Time{})
 		id, _ := openReady(t, env, d, agent, "CNL-0006", 100, start)

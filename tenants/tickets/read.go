@@ -95,7 +95,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 			  AND (cardinality($7::text[]) = 0 OR t.state = ANY ($7))
 			  AND ($8 = '' OR t.node_id = $8) AND ($9 = '' OR t.technician_id = $9)
 			  AND ($10 = '' OR t.customer_id = $10) AND ($11 = '' OR t.unit_id = $11)
-			  AND (NOT $12 OR (t.technician_id IS NULL AND t.state IN ('new', 'triaged', 'dispatched', 'reopened')))
+			  AND (NOT $12 OR t.state IN ('new', 'needs_info', 'triaged', 'dispatched', 'reopened'))
 			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
 			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,
 			        t.completion_due_at, t.callback_due_at) <= $15)
