@@ -55,7 +55,7 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
 			ORDER BY c.id LIMIT $8`,
-			tx.TenantID, after, sc.storefront, sc.nodePath, f.State, f.Kind, f.UnitID, f.Limit+1)
+			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Kind, f.UnitID, f.Limit+1)
 		if err != nil {
 			return err
 		}

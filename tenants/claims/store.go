@@ -13,36 +13,18 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
-	"github.com/servicenet/servicenet/tenants/network"
 )
 
-// scope is what claims a principal sees: a storefront key its storefront's,
-// a node-scoped key the reimbursement claims of its subtree's nodes, anyone
-// else the whole tenant.
-type scope struct {
-	storefront *string
-	nodePath   *string
-}
+// scope is what claims a principal sees (customers.OwnerScope).
+type scope = customers.OwnerScope
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	var sc scope
-	if cs := customers.ScopeOf(p); !cs.Whole() {
-		sc.storefront = &cs.StorefrontID
-	}
-	ns, err := network.ResolveScope(ctx, tx, p)
-	if err != nil {
-		return sc, err
-	}
-	sc.nodePath = ns.Path()
-	return sc, nil
+	return customers.ResolveOwnerScope(ctx, tx, p)
 }
 
-// inScope is the scope predicate on a claim row aliased c; $a is the
-// storefront, $b the node path.
-func inScope(a, b string) string {
-	return `(` + a + `::text IS NULL OR c.storefront_id = ` + a + `::text)
-		AND (` + b + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = c.tenant_id AND n.id = c.node_id AND n.path <@ ` + b + `::ltree))`
-}
+// inScope is the scope predicate on a row aliased c; $a is the storefront,
+// $b the node path.
+func inScope(a, b string) string { return customers.OwnerPredicate("c", a, b) }
 
 const claimColumns = `c.id, c.kind, c.unit_id, c.contract_id, c.storefront_id, c.node_id, c.reference, c.state, c.state_reason,
 	c.current_version, c.currency, c.flags, c.reasons, c.decision, to_char(c.approved_on, 'YYYY-MM-DD'), c.paid_at, c.revision,
@@ -130,7 +112,7 @@ func getClaim(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (C
 		return Claim{}, tenants.NotFound("claim")
 	}
 	c, err := scanClaim(tx.QueryRow(ctx, `SELECT `+claimColumns+claimFrom+`
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.storefront, sc.nodePath))
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Claim{}, tenants.NotFound("claim")
 	}

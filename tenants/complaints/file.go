@@ -67,8 +67,8 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			return err
 		}
 		var ticketNode, ticketTech, storefront, customer *string
-		if sc.storefront != nil {
-			storefront = sc.storefront
+		if sc.Storefront != nil {
+			storefront = sc.Storefront
 			if in.TicketID == "" {
 				v.Add("body.ticket_id", "a storefront files complaints against its tickets", nil)
 			}
@@ -91,10 +91,10 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
 			case err != nil:
 				return err
-			case sc.storefront != nil && (tsf == nil || *tsf != *sc.storefront):
+			case sc.Storefront != nil && (tsf == nil || *tsf != *sc.Storefront):
 				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
 			default:
-				if sc.storefront == nil {
+				if sc.Storefront == nil {
 					storefront = tsf
 				}
 				customer = tcus
@@ -148,11 +148,11 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				customer = &in.CustomerID
 			}
 		}
-		if sc.nodePath != nil && v.Err() == nil {
+		if sc.NodePath != nil && v.Err() == nil {
 			ok := false
 			if node != nil {
 				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2 AND path <@ $3::ltree)`,
-					tx.TenantID, *node, *sc.nodePath).Scan(&ok); err != nil {
+					tx.TenantID, *node, *sc.NodePath).Scan(&ok); err != nil {
 					return err
 				}
 			}

@@ -13,36 +13,18 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
-	"github.com/servicenet/servicenet/tenants/network"
 )
 
-// scope is what complaints a principal sees: a storefront key its
-// storefront's, a node-scoped key those against its subtree's nodes, anyone
-// else the whole tenant.
-type scope struct {
-	storefront *string
-	nodePath   *string
-}
+// scope is what complaints a principal sees (customers.OwnerScope).
+type scope = customers.OwnerScope
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	var sc scope
-	if cs := customers.ScopeOf(p); !cs.Whole() {
-		sc.storefront = &cs.StorefrontID
-	}
-	ns, err := network.ResolveScope(ctx, tx, p)
-	if err != nil {
-		return sc, err
-	}
-	sc.nodePath = ns.Path()
-	return sc, nil
+	return customers.ResolveOwnerScope(ctx, tx, p)
 }
 
-// inScope is the scope predicate on a complaint row aliased c; $a is the
-// storefront, $b the node path.
-func inScope(a, b string) string {
-	return `(` + a + `::text IS NULL OR c.storefront_id = ` + a + `::text)
-		AND (` + b + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = c.tenant_id AND n.id = c.node_id AND n.path <@ ` + b + `::ltree))`
-}
+// inScope is the scope predicate on a row aliased c; $a is the storefront,
+// $b the node path.
+func inScope(a, b string) string { return customers.OwnerPredicate("c", a, b) }
 
 const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
@@ -76,7 +58,7 @@ func getComplaint(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string
 		return Complaint{}, tenants.NotFound("complaint")
 	}
 	c, err := scanComplaint(tx.QueryRow(ctx, `SELECT `+complaintColumns+` FROM complaints c
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.storefront, sc.nodePath), now)
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Complaint{}, tenants.NotFound("complaint")
 	}

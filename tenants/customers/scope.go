@@ -5,6 +5,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // Scope is what part of the customers context a principal sees: everything,
@@ -75,4 +76,36 @@ func CheckCanSell(ctx context.Context, tx pg.TenantTx, p tenants.Principal) erro
 		return tenants.Errorf(tenants.CodeForbidden, "your storefront is suspended: its keys may read but not register, change or sell")
 	}
 	return nil
+}
+
+// OwnerScope is what a principal sees of the objects a storefront brought
+// and a network node works on (claims, complaints, service tickets): a
+// storefront key its storefront's, a node-scoped key those of its subtree's
+// nodes, anyone else the whole tenant.
+type OwnerScope struct {
+	Storefront *string
+	NodePath   *string
+}
+
+// ResolveOwnerScope returns p's OwnerScope inside tx.
+func ResolveOwnerScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (OwnerScope, error) {
+	var sc OwnerScope
+	if cs := ScopeOf(p); !cs.Whole() {
+		sc.Storefront = &cs.StorefrontID
+	}
+	ns, err := network.ResolveScope(ctx, tx, p)
+	if err != nil {
+		return sc, err
+	}
+	sc.NodePath = ns.Path()
+	return sc, nil
+}
+
+// OwnerPredicate is the OwnerScope predicate on a row aliased alias with
+// storefront_id and node_id columns; sf and path are the placeholders of the
+// scope's Storefront and NodePath.
+func OwnerPredicate(alias, sf, path string) string {
+	return `(` + sf + `::text IS NULL OR ` + alias + `.storefront_id = ` + sf + `::text)
+		AND (` + path + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = ` + alias + `.tenant_id
+		AND n.id = ` + alias + `.node_id AND n.path <@ ` + path + `::ltree))`
 }

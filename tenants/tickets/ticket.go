@@ -11,7 +11,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -325,45 +325,35 @@ func nullIfEmpty(s string) *string {
 }
 
 // scope is what part of the tenant's tickets a principal sees: a
-// storefront's, a node subtree's, one technician's, or all.
+// storefront's, a node subtree's (customers.OwnerScope), and for a
+// technician key only its technician's.
 type scope struct {
-	storefront *string
-	nodePath   *string
+	customers.OwnerScope
 	technician *string
 	none       bool
 }
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	var sc scope
-	if p.StorefrontID != "" {
-		sc.storefront = &p.StorefrontID
-	}
+	os, err := customers.ResolveOwnerScope(ctx, tx, p)
+	sc := scope{OwnerScope: os}
 	if p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager) {
 		if p.TechnicianID == "" {
-			sc.none = true
+			sc.none = true // a technician key that names no technician has no jobs
 		} else {
 			sc.technician = &p.TechnicianID
 		}
 	}
-	if p.NodeID != "" {
-		ns, err := network.ResolveScope(ctx, tx, p)
-		if err != nil {
-			return sc, err
-		}
-		sc.nodePath = ns.Path()
-	}
-	return sc, nil
+	return sc, err
 }
 
 // inScope is the ticket predicate for a scope given as $n placeholders
 // (storefront, node path, technician, none) on alias t.
 func inScope(sf, path, tech, none string) string {
-	return `(NOT ` + none + `) AND (` + sf + `::text IS NULL OR t.storefront_id = ` + sf + `)
-	  AND (` + tech + `::text IS NULL OR t.technician_id = ` + tech + `)
-	  AND (` + path + `::ltree IS NULL OR EXISTS (SELECT 1 FROM nodes n WHERE n.tenant_id = t.tenant_id AND n.id = t.node_id AND n.path <@ ` + path + `::ltree))`
+	return `(NOT ` + none + `) AND ` + customers.OwnerPredicate("t", sf, path) + `
+	  AND (` + tech + `::text IS NULL OR t.technician_id = ` + tech + `)`
 }
 
-func (sc scope) args() []any { return []any{sc.storefront, sc.nodePath, sc.technician, sc.none} }
+func (sc scope) args() []any { return []any{sc.Storefront, sc.NodePath, sc.technician, sc.none} }
 
 // getTicket reads a ticket in scope; lock is "" or "FOR UPDATE OF t".
 func getTicket(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Ticket, error) {
