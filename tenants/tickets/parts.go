@@ -61,22 +61,9 @@ func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string,
 
 // Parts returns a ticket's requisition lines.
 func (s *Service) Parts(ctx context.Context, p tenants.Principal, id string) ([]stock.TicketPart, error) {
-	var out []stock.TicketPart
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := resolveScope(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
-			return err
-		}
-		out, err = stock.TicketParts(ctx, tx, id)
-		return err
+	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]stock.TicketPart, error) {
+		return stock.TicketParts(ctx, tx, id)
 	})
-	if out == nil {
-		out = []stock.TicketPart{}
-	}
-	return out, pg.Translate(err)
 }
 
 // LoanerRequest asks for a loaner unit while the customer's is carried in.

@@ -127,7 +127,25 @@ type TimelineEntry struct {
 
 // Timeline returns a ticket's timeline, oldest first.
 func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) ([]TimelineEntry, error) {
-	out := []TimelineEntry{}
+	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]TimelineEntry, error) {
+		rows, err := tx.Query(ctx, `SELECT seq, action, from_state, to_state, reason, detail, actor, at FROM ticket_timeline
+			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TimelineEntry, error) {
+			var e TimelineEntry
+			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At)
+			return e, err
+		})
+	})
+}
+
+// ofTicket reads what belongs to ticket id (its timeline, appointments,
+// parts) in one tenant transaction, after checking the ticket is in p's
+// scope (not_found otherwise).
+func ofTicket[T any](ctx context.Context, s *Service, p tenants.Principal, id string, read func(context.Context, pg.TenantTx) ([]T, error)) ([]T, error) {
+	var out []T
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := resolveScope(ctx, tx, p)
 		if err != nil {
@@ -136,18 +154,12 @@ func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) 
 		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT seq, action, from_state, to_state, reason, detail, actor, at FROM ticket_timeline
-			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TimelineEntry, error) {
-			var e TimelineEntry
-			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At)
-			return e, err
-		})
+		out, err = read(ctx, tx)
 		return err
 	})
+	if out == nil {
+		out = []T{}
+	}
 	return out, pg.Translate(err)
 }
 
@@ -175,26 +187,16 @@ type AppointmentEntry struct {
 
 // Appointments returns a ticket's appointment history, oldest first.
 func (s *Service) Appointments(ctx context.Context, p tenants.Principal, id string) ([]AppointmentEntry, error) {
-	out := []AppointmentEntry{}
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := resolveScope(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if _, err := getTicket(ctx, tx, sc, id, ""); err != nil {
-			return err
-		}
+	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]AppointmentEntry, error) {
 		rows, err := tx.Query(ctx, `SELECT seq, window_start, window_end, reason, note, technician_id, actor, at FROM ticket_appointments
 			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AppointmentEntry, error) {
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AppointmentEntry, error) {
 			var e AppointmentEntry
 			err := r.Scan(&e.Seq, &e.Window.Start, &e.Window.End, &e.Reason, &e.Note, &e.TechnicianID, &e.Actor, &e.At)
 			return e, err
 		})
-		return err
 	})
-	return out, pg.Translate(err)
 }
