@@ -41,7 +41,7 @@ test: ## run the whole test suite against a real Postgres
 	$(DB_ENV) && $(GO) test $(TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: ## run the benchmarks (write throughput, network, imports, entitlements, authorization)
+bench: ## run the benchmarks (write throughput, network, imports, entitlements, claims, webhooks, dispatch, tickets, authorization)
 	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/ ./tenants/warranty/entitlement/
 
 .PHONY: openapi
