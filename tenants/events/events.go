@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -47,16 +48,35 @@ type New struct {
 
 // Append writes ev to the tenant's feed inside tx.
 func Append(ctx context.Context, tx pg.TenantTx, ev New) error {
+	sql, args, err := insertArgs(tx.TenantID, ev)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, sql, args...)
+	return err
+}
+
+// Queue queues ev's append into b, for a caller that sends its writes in one
+// round trip; b must be sent in the tenant's transaction.
+func Queue(b *pgx.Batch, tenantID string, ev New) error {
+	sql, args, err := insertArgs(tenantID, ev)
+	if err != nil {
+		return err
+	}
+	b.Queue(sql, args...)
+	return nil
+}
+
+func insertArgs(tenantID string, ev New) (string, []any, error) {
 	data, err := json.Marshal(ev.Data)
 	if err != nil {
-		return fmt.Errorf("event data: %w", err)
+		return "", nil, fmt.Errorf("event data: %w", err)
 	}
 	if ev.Data == nil {
 		data = []byte("{}")
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, subject_id, actor, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-		tx.TenantID, tenants.NewID(tenants.PrefixEvent), ev.Type, ev.SubjectID, ev.Actor, data)
-	return err
+	return `INSERT INTO events (tenant_id, id, type, subject_id, actor, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+		[]any{tenantID, tenants.NewID(tenants.PrefixEvent), ev.Type, ev.SubjectID, ev.Actor, data}, nil
 }
 
 // Filter narrows a feed read.

@@ -240,10 +240,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		}
 		c := &change{tx: tx, p: p, now: now, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
 		c.settle(items)
-		if err := insert(ctx, tx, &t); err != nil {
-			return err
-		}
-		if err := s.record(ctx, c); err != nil {
+		if err := s.commit(ctx, c, true); err != nil {
 			return err
 		}
 		out = t

@@ -304,17 +304,15 @@ func mutableArgs(t *Ticket) []any {
 		t.ClosedAt, t.CancelledAt}
 }
 
-// save writes every mutable column of t and bumps its version.
-func save(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
-	args := append([]any{tx.TenantID, t.ID}, mutableArgs(t)...)
-	return tx.QueryRow(ctx, saveSQL, args...).Scan(&t.Version, &t.UpdatedAt)
-}
-
-// insert writes a new ticket whole.
-func insert(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
-	args := append([]any{tx.TenantID, t.ID, t.Number, t.Channel, t.Type, t.StorefrontID, t.ExternalReference, t.CreatedBy,
-		t.CreatedAt}, mutableArgs(t)...)
-	return tx.QueryRow(ctx, insertSQL, args...).Scan(&t.Version, &t.UpdatedAt)
+// queueSave queues the write of every mutable column of t (bumping its
+// version) into b; insert writes a new ticket whole instead.
+func queueSave(b *pgx.Batch, tenantID string, t *Ticket, insert bool) {
+	sql, args := saveSQL, append([]any{tenantID, t.ID}, mutableArgs(t)...)
+	if insert {
+		sql, args = insertSQL, append([]any{tenantID, t.ID, t.Number, t.Channel, t.Type, t.StorefrontID, t.ExternalReference,
+			t.CreatedBy, t.CreatedAt}, mutableArgs(t)...)
+	}
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Version, &t.UpdatedAt) })
 }
 
 func nullIfEmpty(s string) *string {

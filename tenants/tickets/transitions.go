@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -243,7 +245,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 		if err := fn(c); err != nil {
 			return err
 		}
-		if err := s.commit(ctx, c); err != nil {
+		if err := s.commit(ctx, c, false); err != nil {
 			return err
 		}
 		out, fail = t, c.fail
@@ -255,30 +257,23 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 	return out, pg.Translate(err)
 }
 
-// commit writes a change: the ticket, its timeline steps, one event per
-// action and the SLA timers, all in the change's transaction.
-func (s *Service) commit(ctx context.Context, c *change) error {
+// commit writes a change in one round trip: the ticket (inserted when
+// new), its timeline steps and one event per action; then its SLA timers
+// (one batched River insert), all in the change's transaction.
+func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
 	}
-	if err := save(ctx, c.tx, c.T); err != nil {
-		return err
-	}
-	return s.record(ctx, c)
-}
-
-// record appends the change's timeline steps, its event and its timers.
-func (s *Service) record(ctx context.Context, c *change) error {
+	b := &pgx.Batch{}
+	queueSave(b, c.tx.TenantID, c.T, insert)
 	for _, st := range c.steps {
 		detail := st.detail
 		if detail == nil {
 			detail = map[string]any{}
 		}
-		if _, err := c.tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
+		b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			c.tx.TenantID, c.T.ID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, c.p.Subject(), c.now); err != nil {
-			return err
-		}
+			c.tx.TenantID, c.T.ID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, c.p.Subject(), c.now)
 	}
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
 	data := map[string]any{"ticket_id": c.T.ID, "number": c.T.Number, "from_state": nullState(first.from),
@@ -289,7 +284,11 @@ func (s *Service) record(ctx context.Context, c *change) error {
 	for k, v := range c.data {
 		data[k] = v
 	}
-	if err := events.Append(ctx, c.tx, events.New{Type: "ticket." + string(c.action), SubjectID: c.T.ID, Actor: c.p.Subject(), Data: data}); err != nil {
+	if err := events.Queue(b, c.tx.TenantID, events.New{Type: "ticket." + string(c.action), SubjectID: c.T.ID,
+		Actor: c.p.Subject(), Data: data}); err != nil {
+		return err
+	}
+	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	if len(c.timers) > 0 && s.EnqueueTimers != nil {
