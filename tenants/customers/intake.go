@@ -2,11 +2,8 @@ package customers
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -20,24 +17,19 @@ func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principa
 	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "body.contact.", in, []string{phone})
 }
 
-// FindUnitBySerial returns the registered unit of a model with a serial
-// (upper-cased), or nil, inside tx and regardless of scope; whether the
-// serial is registered to another model is reported too.
-func FindUnitBySerial(ctx context.Context, tx pg.TenantTx, modelID, serial string) (*Unit, bool, error) {
+// FindUnitBySerial returns the id of the registered unit of a model with a
+// serial (upper-cased), or "", inside tx and regardless of scope, and
+// whether the serial is registered to another model: one round trip.
+func FindUnitBySerial(ctx context.Context, tx pg.TenantTx, modelID, serial string) (id string, elsewhere bool, err error) {
 	serial = strings.ToUpper(strings.TrimSpace(serial))
-	var id string
-	err := tx.QueryRow(ctx, `SELECT id FROM units WHERE tenant_id = $1 AND model_id = $2 AND serial = $3`, tx.TenantID, modelID, serial).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var elsewhere bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
-			tx.TenantID, serial, modelID).Scan(&elsewhere)
-		return nil, elsewhere, err
+	var found *string
+	err = tx.QueryRow(ctx, `SELECT (SELECT id FROM units WHERE tenant_id = $1 AND model_id = $2 AND serial = $3),
+		EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $3 AND model_id <> $2)`,
+		tx.TenantID, modelID, serial).Scan(&found, &elsewhere)
+	if found != nil {
+		id = *found
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	u, err := getUnit(ctx, tx, Scope{}, id, "")
-	return &u, false, err
+	return id, elsewhere, err
 }
 
 // RegisterUnitTx registers a unit inside tx, with RegisterUnit's checks.

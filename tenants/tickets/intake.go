@@ -136,13 +136,13 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.serial", "the serial is malformed: letters, digits, '.', '/', '_' or '-'")
 			break
 		}
-		unit, elsewhere, err := customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial)
+		unitID, elsewhere, err := customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial)
 		if err != nil {
 			return nil, err
 		}
 		switch {
-		case unit != nil:
-			t.UnitID = &unit.ID
+		case unitID != "":
+			t.UnitID = &unitID
 		case elsewhere:
 			need("unit.serial", "this serial is registered to another model: confirm the model and the serial")
 		case u.PurchaseDate == "":
@@ -167,13 +167,6 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		need("fault.symptom", "no fault symptom: ask what the appliance does wrong")
 	}
 	return items, nil
-}
-
-func ticketNumber(ctx context.Context, tx pg.TenantTx, today string) (string, error) {
-	var n int
-	err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last) VALUES ($1, $2::date, 1)
-		ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1 RETURNING last`, tx.TenantID, today).Scan(&n)
-	return fmt.Sprintf("SN-%s-%05d", strings.ReplaceAll(today, "-", ""), n), err
 }
 
 // startIntakeSLAs starts the clocks of a ticket that became workable.
@@ -253,11 +246,12 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 // a short transaction of its own, and returns it with today.
 func (s *Service) nextNumber(ctx context.Context, tenantID string, now time.Time) (number, today string, err error) {
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		var err error
-		if _, today, err = tx.Today(ctx, now); err != nil {
-			return err
-		}
-		number, err = ticketNumber(ctx, tx, today)
+		var n int
+		err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last)
+			SELECT $1, ($2::timestamptz AT TIME ZONE t.time_zone)::date, 1 FROM tenants t WHERE t.id = $1
+			ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1
+			RETURNING to_char(day, 'YYYY-MM-DD'), last`, tx.TenantID, now).Scan(&today, &n)
+		number = fmt.Sprintf("SN-%s-%05d", strings.ReplaceAll(today, "-", ""), n)
 		return err
 	})
 	return number, today, err
