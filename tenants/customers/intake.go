@@ -2,8 +2,11 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -12,7 +15,18 @@ import (
 // FindOrCreateByPhone returns the customer a normalised phone belongs to, or
 // creates one named name with that phone (created true), inside tx. Service
 // tickets find their customer this way at intake.
+//
+// A phone that already has its customer is found in one round trip; only a
+// new one takes the phone's lock (find-or-create's serialisation).
 func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
+	c, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customer_phones ph
+		JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
+		WHERE ph.tenant_id = $1 AND ph.phone = $2`, tx.TenantID, phone))
+	if err == nil {
+		return c, false, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return Customer{}, false, err
+	}
 	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
 	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "body.contact.", in, []string{phone})
 }
