@@ -233,6 +233,61 @@ func TestTicketPaths(t *testing.T) {
 		assert.Equal(t, "客户指定网点", tk["dispatch"].(map[string]any)["override"].(map[string]any)["reason"])
 	})
 
+	t.Run("StorefrontOpensAndSeesOnlyItsOwnTickets", func(t *testing.T) {
+		clock.Set(time.Time{})
+		sfs := listIDs(t, env, d.admin, "/v1/storefronts")
+		require.NotEmpty(t, sfs)
+		sf := env.StorefrontKey(t, d.admin, sfs[0])
+		units := listIDs(t, env, sf, "/v1/units?limit=1")
+		require.NotEmpty(t, units, "the demo storefront sold units")
+		body := map[string]any{"channel": "web", "type": "repair", "external_reference": "TM-88812",
+			"contact": map[string]any{"name": "天猫客户", "phone": "+86 137 0000 8881"},
+			"address": map[string]any{"region_code": d.region, "line": "中山路 9 号"},
+			"unit":    map[string]any{"unit_id": units[0]}, "fault": map[string]any{"symptom": "不制冷"}}
+		r := env.Do(t, http.MethodPost, "/v1/tickets", sf, body)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		assert.Equal(t, "storefront", tk["channel"], "a storefront key always opens storefront tickets")
+		assert.Equal(t, sfs[0], tk["storefront_id"])
+		body["fault"] = map[string]any{"symptom": "另一个问题"}
+		r = env.Do(t, http.MethodPost, "/v1/tickets", sf, body)
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		assert.Contains(t, problemLocations(t, r, http.StatusConflict), "body.external_reference")
+		other := env.StorefrontKey(t, d.admin, env.Storefront(t, d.admin, ""))
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+tk["id"].(string), other, nil)
+		assert.Equal(t, http.StatusNotFound, r.Status)
+		assert.NotContains(t, listIDs(t, env, other, "/v1/tickets"), tk["id"])
+		assert.Contains(t, listIDs(t, env, sf, "/v1/tickets"), tk["id"])
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+tk["id"].(string)+"/cancel", sf, map[string]any{"reason": "客户撤销"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	})
+
+	t.Run("FiveWrongCodesNeedANewCode", func(t *testing.T) {
+		clock.Set(time.Time{})
+		id, _ := openReady(t, env, d, agent, "WRG-0008", 1200, start)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		tech := visit(t, env, clock, d.admin, id, tk, start)
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true}, http.StatusOK)
+		ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
+		code := codes.code(id)
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		for range 5 {
+			r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": wrong, "rating": 5})
+			require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		}
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": code, "rating": 5})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "the right code no longer works: %s", r.Body)
+		assert.Contains(t, string(r.Body), "too many wrong codes")
+		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
+		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"code": codes.code(id), "rating": 5}, http.StatusOK)
+		assert.Equal(t, true, tk["signoff"].(map[string]any)["confirmed_by_code"])
+	})
+
 	t.Run("CancelReleasesAndStopsClocks", func(t *testing.T) {
 		clock.Set(time.Time{})
 		id, _ := openReady(t, env, d, agent, "CNL-0006", 100, start)
