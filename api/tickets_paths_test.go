@@ -34,6 +34,7 @@ func openReady(t *testing.T, env *apitest.Env, d demoBrand, key, serial string, 
 func visit(t *testing.T, env *apitest.Env, clock *testClock, admin, id string, tk map[string]any, start time.Time) string {
 	t.Helper()
 	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	require.NotNil(t, tk["technician_id"], "no technician proposed: %v", tk["state_reason"])
 	key := technicianKey(t, env, admin, tk["technician_id"].(string))
 	ticketAct(t, env, key, id, "accept", nil, http.StatusOK)
 	ticketAct(t, env, key, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)

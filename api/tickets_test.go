@@ -174,6 +174,23 @@ func newDemoBrand(t *testing.T, env *apitest.Env, slug string) demoBrand {
 		}
 	}
 	require.NotEmpty(t, d.region)
+	// The demo's technicians are spread over skills, shifts and licences, and
+	// node ids (ULIDs) order differently from run to run: give every node
+	// that covers the region one technician who can take any washer repair,
+	// so dispatch always has someone to propose there.
+	r = env.Do(t, http.MethodGet, "/v1/network/coverage?region_code="+d.region+"&category=washer&service_kind=repair&limit=10", d.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var shifts []map[string]any
+	for wd := 1; wd <= 7; wd++ {
+		shifts = append(shifts, map[string]any{"weekday": wd, "start": "07:00", "end": "21:00"})
+	}
+	for i, n := range r.JSON(t)["data"].([]any) {
+		r := env.Do(t, http.MethodPost, "/v1/network/technicians", d.admin, map[string]any{
+			"external_code": fmt.Sprintf("TKT-TECH-%d", i), "node_id": n.(map[string]any)["id"], "name": fmt.Sprintf("测试师傅%d", i),
+			"phone": fmt.Sprintf("+86 136 0000 %04d", i), "skills": []map[string]any{{"category": "washer", "level": 5}},
+			"licence": validLicence, "shifts": shifts, "daily_job_limit": 30})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	}
 	return d
 }
 
