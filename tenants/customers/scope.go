@@ -106,6 +106,5 @@ func ResolveOwnerScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal)
 // scope's Storefront and NodePath.
 func OwnerPredicate(alias, sf, path string) string {
 	return `(` + sf + `::text IS NULL OR ` + alias + `.storefront_id = ` + sf + `::text)
-		AND (` + path + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = ` + alias + `.tenant_id
-		AND n.id = ` + alias + `.node_id AND n.path <@ ` + path + `::ltree))`
+		AND ` + network.InSubtree(alias, path)
 }

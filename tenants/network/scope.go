@@ -32,6 +32,14 @@ func (s Scope) Contains(path string) bool {
 	return s.path == nil || path == *s.path || strings.HasPrefix(path, *s.path+".")
 }
 
+// InSubtree is the predicate "the row's node lies in the subtree at path"
+// for a row aliased alias with a node_id column, path being the placeholder
+// of a Scope's Path() (NULL: the whole tenant).
+func InSubtree(alias, path string) string {
+	return `(` + path + `::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = ` + alias + `.tenant_id
+		AND n.id = ` + alias + `.node_id AND n.path <@ ` + path + `::ltree))`
+}
+
 // noNode is a path no node has: the scope of a principal whose node is gone.
 const noNode = "none"
 

@@ -59,6 +59,26 @@ func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
 	}
 }
 
+// checkIntake checks (and normalises) the intake fields a request gives;
+// nil ones are absent from an update.
+func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit *UnitDetails, now time.Time) {
+	if contact != nil {
+		normalizePhone(v, "body.contact.phone", contact)
+	}
+	checkWindow(v, "body.preferred_window", w, now)
+	if unit == nil {
+		return
+	}
+	if unit.PurchaseDate != "" {
+		if _, err := time.Parse(time.DateOnly, unit.PurchaseDate); err != nil {
+			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", unit.PurchaseDate)
+		}
+	}
+	if unit.UnitID != "" && (unit.ModelID != "" || unit.Serial != "") {
+		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
+	}
+}
+
 func normalizePhone(v *tenants.Validation, loc string, c *TicketContact) {
 	p, ok := customers.NormalizePhone(c.Phone)
 	if !ok {
@@ -183,16 +203,7 @@ func (c *change) startIntakeSLAs() {
 func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (Ticket, error) {
 	now := s.now()
 	v := &tenants.Validation{}
-	normalizePhone(v, "body.contact.phone", &in.Contact)
-	checkWindow(v, "body.preferred_window", in.PreferredWindow, now)
-	if in.Unit.PurchaseDate != "" {
-		if _, err := time.Parse(time.DateOnly, in.Unit.PurchaseDate); err != nil {
-			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", in.Unit.PurchaseDate)
-		}
-	}
-	if in.Unit.UnitID != "" && (in.Unit.ModelID != "" || in.Unit.Serial != "") {
-		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
-	}
+	checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
 	if p.StorefrontID != "" {
 		in.Channel = "storefront"
 	} else if in.ExternalReference != "" {
@@ -282,18 +293,7 @@ func (c *change) settle(items []VerificationItem) {
 func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id string, in IntakeUpdate, ifVersion int) (Ticket, error) {
 	now := s.now()
 	v := &tenants.Validation{}
-	if in.Contact != nil {
-		normalizePhone(v, "body.contact.phone", in.Contact)
-	}
-	checkWindow(v, "body.preferred_window", in.PreferredWindow, now)
-	if in.Unit != nil && in.Unit.PurchaseDate != "" {
-		if _, err := time.Parse(time.DateOnly, in.Unit.PurchaseDate); err != nil {
-			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", in.Unit.PurchaseDate)
-		}
-	}
-	if in.Unit != nil && in.Unit.UnitID != "" && (in.Unit.ModelID != "" || in.Unit.Serial != "") {
-		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
-	}
+	checkIntake(v, in.Contact, in.PreferredWindow, in.Unit, now)
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}

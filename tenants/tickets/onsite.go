@@ -48,27 +48,10 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	// The decision is the brand's: decide with the tenant's whole view.
 	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
 	if err != nil {
-		return e, underField(err, "body.diagnosis")
+		// Problems with the fault are about the diagnosis in this request.
+		return e, relocate(err, "body.fault.", "body.diagnosis.")
 	}
 	return e, nil
-}
-
-// underField moves an entitlement problem about the fault to the
-// diagnosis, where this request carries it.
-func underField(err error, prefix string) error {
-	te, ok := err.(*tenants.Error)
-	if !ok {
-		return err
-	}
-	for i, f := range te.Fields {
-		switch f.Location {
-		case "body.fault.cause":
-			te.Fields[i].Location = prefix + ".cause"
-		case "body.fault.part_categories":
-			te.Fields[i].Location = prefix + ".part_categories"
-		}
-	}
-	return te
 }
 
 // Diagnose records the diagnosis, prices the work with the price list in

@@ -183,7 +183,7 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 			FROM reconciliation_findings f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id
 			WHERE f.tenant_id = $1
 			  AND ($2::date IS NULL OR (f.day, f.ticket_id, f.problem) < ($2::date, $3, $4))
-			  AND ($5::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = f.tenant_id AND n.id = f.node_id AND n.path <@ $5::ltree))
+			  AND `+network.InSubtree("f", "$5")+`
 			  AND ($6::text IS NULL OR t.storefront_id = $6) AND ($7::text IS NULL OR f.technician_id = $7)
 			  AND ($8::date IS NULL OR f.day = $8::date) AND ($9 = '' OR f.problem = $9) AND ($10 = '' OR f.node_id = $10)
 			ORDER BY f.day DESC, f.ticket_id DESC, f.problem DESC LIMIT $11`,

@@ -20,6 +20,10 @@ import (
 // TypeSLAPolicyUpdated is the event of a changed SLA policy.
 const TypeSLAPolicyUpdated = "sla_policy.updated"
 
+// actSLABreached is the timeline action (and ticket.sla_breached the event)
+// of a missed deadline.
+const actSLABreached Action = "sla_breached"
+
 // SystemActor is the actor of what the timers and the reconciliation write.
 const SystemActor = "system"
 
@@ -82,18 +86,17 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 			return nil // recorded by an earlier run
 		}
 		breached = true
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET escalation_level = greatest(escalation_level, $3)
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, ticketID, level); err != nil {
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, ticketID, level)
+		breach := step{action: actSLABreached, from: State(state), to: State(state),
+			detail: map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}}
+		if err := queueTrail(b, tx.TenantID, ticketID, []step{breach}, SystemActor, now, map[string]any{
+			"ticket_id": ticketID, "number": number, "sla": sla, "due_at": dueAt, "level": level,
+			"escalated_to": escalatedTo, "node_id": nodeID, "technician_id": technicianID, "storefront_id": storefrontID}); err != nil {
 			return err
 		}
-		detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
-		if _, err := tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, detail, actor, at)
-			VALUES ($1, $2, 'sla_breached', $3, $3, $4, $5, $6)`, tx.TenantID, ticketID, state, detail, SystemActor, now); err != nil {
-			return err
-		}
-		if err := events.Append(ctx, tx, events.New{Type: TypeSLABreached, SubjectID: ticketID, Actor: SystemActor,
-			Data: map[string]any{"ticket_id": ticketID, "number": number, "sla": sla, "due_at": dueAt, "level": level,
-				"escalated_to": escalatedTo, "node_id": nodeID, "technician_id": technicianID, "storefront_id": storefrontID}}); err != nil {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		if level >= MaxEscalationLevel || s.EnqueueTimers == nil {
@@ -206,7 +209,7 @@ func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f Breac
 			FROM ticket_sla_breaches b JOIN tickets t ON t.tenant_id = b.tenant_id AND t.id = b.ticket_id
 			WHERE b.tenant_id = $1
 			  AND ($2::timestamptz IS NULL OR (b.breached_at, b.ticket_id, b.sla, b.due_at, b.level) < ($2, $3, $4, $5, $6))
-			  AND ($7::ltree IS NULL OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = b.tenant_id AND n.id = b.node_id AND n.path <@ $7::ltree))
+			  AND `+network.InSubtree("b", "$7")+`
 			  AND ($8::text IS NULL OR t.storefront_id = $8) AND ($9::text IS NULL OR t.technician_id = $9)
 			  AND ($10 = '' OR b.sla = $10) AND ($11 = 0 OR b.level = $11)
 			  AND ($12::timestamptz IS NULL OR b.breached_at >= $12)

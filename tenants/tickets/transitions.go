@@ -179,39 +179,32 @@ func (c *change) note(reason string, detail map[string]any) {
 	c.steps = append(c.steps, step{action: c.action, from: c.T.State, to: c.T.State, reason: reason, detail: detail})
 }
 
+// deadline is where the ticket keeps an SLA's running deadline.
+func (st *SLAStatus) deadline(sla SLA) **time.Time {
+	switch sla {
+	case SLARoute:
+		return &st.RouteDueAt
+	case SLAFirstContact:
+		return &st.FirstContactDueAt
+	case SLAResponse:
+		return &st.ResponseDueAt
+	case SLACompletion:
+		return &st.CompletionDueAt
+	}
+	return &st.CallbackDueAt
+}
+
 // startSLA sets an SLA's deadline on the ticket and schedules its timer.
 func (c *change) startSLA(sla SLA, after time.Duration) {
 	due := c.now.Add(after).Truncate(time.Microsecond)
-	switch sla {
-	case SLARoute:
-		c.T.SLA.RouteDueAt = &due
-	case SLAFirstContact:
-		c.T.SLA.FirstContactDueAt = &due
-	case SLAResponse:
-		c.T.SLA.ResponseDueAt = &due
-	case SLACompletion:
-		c.T.SLA.CompletionDueAt = &due
-	case SLACallback:
-		c.T.SLA.CallbackDueAt = &due
-	}
+	*c.T.SLA.deadline(sla) = &due
 	c.timers = append(c.timers, Timer{TenantID: c.tx.TenantID, TicketID: c.T.ID, SLA: sla, DueAt: due, Level: 1})
 }
 
-// meetSLA clears a running deadline: its timer will find nothing to do.
+// meetSLA clears running deadlines: their timers will find nothing to do.
 func (c *change) meetSLA(slas ...SLA) {
 	for _, sla := range slas {
-		switch sla {
-		case SLARoute:
-			c.T.SLA.RouteDueAt = nil
-		case SLAFirstContact:
-			c.T.SLA.FirstContactDueAt = nil
-		case SLAResponse:
-			c.T.SLA.ResponseDueAt = nil
-		case SLACompletion:
-			c.T.SLA.CompletionDueAt = nil
-		case SLACallback:
-			c.T.SLA.CallbackDueAt = nil
-		}
+		*c.T.SLA.deadline(sla) = nil
 	}
 }
 
@@ -266,15 +259,6 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	}
 	b := &pgx.Batch{}
 	queueSave(b, c.tx.TenantID, c.T, insert)
-	for _, st := range c.steps {
-		detail := st.detail
-		if detail == nil {
-			detail = map[string]any{}
-		}
-		b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			c.tx.TenantID, c.T.ID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, c.p.Subject(), c.now)
-	}
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
 	data := map[string]any{"ticket_id": c.T.ID, "number": c.T.Number, "from_state": nullState(first.from),
 		"state": last.to, "storefront_id": c.T.StorefrontID, "node_id": c.T.NodeID, "technician_id": c.T.TechnicianID}
@@ -284,8 +268,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	for k, v := range c.data {
 		data[k] = v
 	}
-	if err := events.Queue(b, c.tx.TenantID, events.New{Type: "ticket." + string(c.action), SubjectID: c.T.ID,
-		Actor: c.p.Subject(), Data: data}); err != nil {
+	if err := queueTrail(b, c.tx.TenantID, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
 		return err
 	}
 	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
@@ -295,6 +278,23 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		return s.EnqueueTimers(ctx, c.tx.Tx, c.timers)
 	}
 	return nil
+}
+
+// queueTrail queues what a ticket change leaves behind into b: one
+// timeline entry per step and one ticket.<action> event (the last step's
+// action) with data, both by actor at at.
+func queueTrail(b *pgx.Batch, tenantID, ticketID string, steps []step, actor string, at time.Time, data map[string]any) error {
+	for _, st := range steps {
+		detail := st.detail
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			tenantID, ticketID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, actor, at)
+	}
+	return events.Queue(b, tenantID, events.New{Type: "ticket." + string(steps[len(steps)-1].action), SubjectID: ticketID,
+		Actor: actor, Data: data})
 }
 
 func nullState(s State) *State {
