@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,13 +15,13 @@ import (
 
 // openReady opens a complete repair intake for a new washer bought
 // purchaseDaysAgo days ago and returns the new ticket's id and unit.
-func openReady(t *testing.T, env *apitest.Env, d demoBrand, key, serial string, purchaseDaysAgo int, start time.Time) (id, unit string) {
+func openReady(t *testing.T, env *apitest.Env, d apitest.DemoBrand, key, serial string, purchaseDaysAgo int, start time.Time) (id, unit string) {
 	t.Helper()
 	r := env.Do(t, http.MethodPost, "/v1/tickets", key, map[string]any{
 		"channel": "web", "type": "repair",
 		"contact": map[string]any{"name": "客户 " + serial, "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
-		"address": map[string]any{"region_code": d.region, "line": "建设路 1 号"},
-		"unit":    map[string]any{"model_id": d.washer, "serial": serial, "purchase_date": shanghaiToday(-purchaseDaysAgo)},
+		"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+		"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-purchaseDaysAgo)},
 		"fault":   map[string]any{"symptom": "不排水"}, "preferred_window": window(start),
 	})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -50,9 +51,9 @@ func TestTicketPaths(t *testing.T) {
 	clock := &testClock{}
 	codes := &codeSink{}
 	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
-	d := newDemoBrand(t, env, "tickets-paths")
-	agent, _ := env.Key(t, d.admin, "agent")
-	start := nextWeekday10()
+	d := env.DemoBrand(t, "tickets-paths")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	start := apitest.WeekdayMorning(time.Now(), 2)
 
 	t.Run("RemoteGuidanceWithItsTwoHourCallback", func(t *testing.T) {
 		id, _ := openReady(t, env, d, agent, "RMT-0001", 200, start)
@@ -70,7 +71,7 @@ func TestTicketPaths(t *testing.T) {
 		assert.WithinDuration(t, before.Add(2*time.Hour), due, time.Minute, "the callback is due 2 hours after guidance")
 		fireTimer(t, env, id, "callback")
 		require.Eventually(t, func() bool {
-			return containsAction(timelineActions(t, env, agent, id), "sla_breached:resolved")
+			return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:resolved")
 		}, 20*time.Second, 100*time.Millisecond)
 		tk = ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
 		assert.Equal(t, "closed", tk["state"])
@@ -94,12 +95,12 @@ func TestTicketPaths(t *testing.T) {
 		id, unit := openReady(t, env, d, agent, "CRY-0003", 1200, start)
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
 		node := tk["node_id"].(string)
-		tech := visit(t, env, clock, d.admin, id, tk, start)
+		tech := visit(t, env, clock, d.AdminKey, id, tk, start)
 
 		// The node's stock: a part that fits the washer, one that does not.
-		fits := partFor(t, env, d.admin, d.washer, true)
-		misfit := partFor(t, env, d.admin, d.washer, false)
-		r := env.Do(t, http.MethodPost, "/v1/network/nodes/"+node+"/stock/receipts", d.admin, map[string]any{
+		fits := partFor(t, env, d.AdminKey, d.Washer, true)
+		misfit := partFor(t, env, d.AdminKey, d.Washer, false)
+		r := env.Do(t, http.MethodPost, "/v1/network/nodes/"+node+"/stock/receipts", d.AdminKey, map[string]any{
 			"lines": []map[string]any{{"part_id": fits, "quantity": 2}, {"part_id": misfit, "quantity": 1}}})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/parts", tech, map[string]any{"op": "reserve",
@@ -117,19 +118,19 @@ func TestTicketPaths(t *testing.T) {
 		assert.EqualValues(t, 1, parts[0].(map[string]any)["defective_returned"])
 
 		// Carried in with a loaner of the node, due tomorrow.
-		loaner := createdID(t, env, d.admin, "/v1/loaners", map[string]any{"node_id": node, "category": "washer", "serial": "LN-TKT-0001"})
+		loaner := createdID(t, env, d.AdminKey, "/v1/loaners", map[string]any{"node_id": node, "category": "washer", "serial": "LN-TKT-0001"})
 		tk = ticketAct(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好", "accessories": []string{"进水管"},
 			"loaner": map[string]any{"loaner_id": loaner, "due_on": shanghaiToday(1)}}, http.StatusOK)
 		require.Equal(t, "carry_in", tk["state"])
 		ci := tk["carry_in"].(map[string]any)
 		assert.Regexp(t, `^RC-SN-`, ci["receipt_number"])
 		assert.Equal(t, loaner, ci["loan"].(map[string]any)["loaner_id"])
-		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.admin, nil)
+		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		assert.Equal(t, "lent", r.JSON(t)["status"])
 		// Overdue two days later.
 		env.Stock.Now = func() time.Time { return time.Now().AddDate(0, 0, 3) }
-		assert.Equal(t, []string{loaner}, listIDs(t, env, d.admin, "/v1/loaners?overdue=true"))
+		assert.Equal(t, []string{loaner}, listIDs(t, env, d.AdminKey, "/v1/loaners?overdue=true"))
 		env.Stock.Now = nil
 
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
@@ -140,12 +141,12 @@ func TestTicketPaths(t *testing.T) {
 		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.loaner_condition")
 		tk = ticketAct(t, env, tech, id, "return", map[string]any{"loaner_condition": "good"}, http.StatusOK)
 		require.Equal(t, "returned", tk["state"])
-		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.admin, nil)
+		r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.AdminKey, nil)
 		assert.Equal(t, "available", r.JSON(t)["status"])
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
 		assert.Equal(t, "completed", tk["state"])
 		assert.Positive(t, amountOf(tk["customer_total"]), "out of warranty, on time, price list shown: the customer pays")
-		r = env.Do(t, http.MethodGet, "/v1/units/"+unit+"/history", d.admin, nil)
+		r = env.Do(t, http.MethodGet, "/v1/units/"+unit+"/history", d.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		assert.Len(t, r.JSON(t)["data"], 1, "the repair joined the unit's history")
 	})
@@ -153,12 +154,12 @@ func TestTicketPaths(t *testing.T) {
 	t.Run("RepeatRepairIsFree", func(t *testing.T) {
 		id, unit := openReady(t, env, d, agent, "RPT-0004", 1200, start)
 		// A paid repair of the same unit four months ago.
-		r := env.Do(t, http.MethodPost, "/v1/units/"+unit+"/service-records", d.admin, map[string]any{"kind": "repair",
+		r := env.Do(t, http.MethodPost, "/v1/units/"+unit+"/service-records", d.AdminKey, map[string]any{"kind": "repair",
 			"occurred_on": shanghaiToday(-120), "basis": "out_of_warranty", "fault_cause": "performance", "paid": true,
 			"amount": cnyBody(18000), "reference": "OLD-1"})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		tech := visit(t, env, clock, d.admin, id, tk, start)
+		tech := visit(t, env, clock, d.AdminKey, id, tk, start)
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
@@ -173,7 +174,7 @@ func TestTicketPaths(t *testing.T) {
 	t.Run("SignoffCodeExpires", func(t *testing.T) {
 		id, _ := openReady(t, env, d, agent, "EXP-0005", 1200, start)
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		tech := visit(t, env, clock, d.admin, id, tk, start)
+		tech := visit(t, env, clock, d.AdminKey, id, tk, start)
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": false}, http.StatusOK)
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
@@ -189,10 +190,10 @@ func TestTicketPaths(t *testing.T) {
 		// reconciliation flags it.
 		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"rating": 5}, http.StatusOK)
 		assert.Equal(t, false, tk["signoff"].(map[string]any)["confirmed_by_code"])
-		n, err := env.Tickets.Reconcile(context.Background(), d.ten.ID, clock.Now().In(shanghai()).Format(time.DateOnly))
+		n, err := env.Tickets.Reconcile(context.Background(), d.ID, clock.Now().In(start.Location()).Format(time.DateOnly))
 		require.NoError(t, err)
 		assert.Positive(t, n)
-		r = env.Do(t, http.MethodGet, "/v1/reconciliation/findings?problem=rating_not_confirmed", d.admin, nil)
+		r = env.Do(t, http.MethodGet, "/v1/reconciliation/findings?problem=rating_not_confirmed", d.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		found := false
 		for _, f := range r.JSON(t)["data"].([]any) {
@@ -208,15 +209,15 @@ func TestTicketPaths(t *testing.T) {
 		require.Equal(t, "dispatched", tk["state"])
 		first, node := tk["technician_id"].(string), tk["node_id"].(string)
 		// The dispatcher's queue of unassigned tickets has it.
-		dispatcher, _ := env.Key(t, d.admin, "dispatcher")
+		dispatcher, _ := env.Key(t, d.AdminKey, "dispatcher")
 		assert.Contains(t, listIDs(t, env, dispatcher, "/v1/tickets?unassigned=true&limit=200"), id)
 		// The node's manager sees it in its queue; another node's manager does not.
-		r := env.Do(t, http.MethodPost, "/v1/api-keys", d.admin, map[string]any{"name": "rp manager", "roles": []string{"node_manager"}, "node_id": node})
+		r := env.Do(t, http.MethodPost, "/v1/api-keys", d.AdminKey, map[string]any{"name": "rp manager", "roles": []string{"node_manager"}, "node_id": node})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		manager := r.JSON(t)["secret"].(string)
 		assert.Contains(t, listIDs(t, env, manager, "/v1/tickets?state=dispatched"), id)
 		// The proposed technician rejects: re-dispatched without them.
-		key := technicianKey(t, env, d.admin, first)
+		key := technicianKey(t, env, d.AdminKey, first)
 		tk = ticketAct(t, env, key, id, "reject", map[string]any{"reason_code": "schedule_conflict", "note": "当天已排满"}, http.StatusOK)
 		require.Contains(t, []any{"dispatched", "triaged"}, tk["state"])
 		assert.NotEqual(t, first, tk["technician_id"], "the rejecting technician is not proposed again")
@@ -225,7 +226,7 @@ func TestTicketPaths(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil)
 		assert.Equal(t, http.StatusNotFound, r.Status, "the ticket is no longer the rejecting technician's")
 		steps := timelineActions(t, env, agent, id)
-		assert.True(t, containsAction(steps, "rejected:dispatched") || containsAction(steps, "rejected:triaged"), "%v", steps)
+		assert.True(t, slices.Contains(steps, "rejected:dispatched") || slices.Contains(steps, "rejected:triaged"), "%v", steps)
 		// A manual override needs a reason and is recorded.
 		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/dispatch", dispatcher, map[string]any{"node_id": node})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
@@ -236,14 +237,14 @@ func TestTicketPaths(t *testing.T) {
 
 	t.Run("StorefrontOpensAndSeesOnlyItsOwnTickets", func(t *testing.T) {
 		clock.Set(time.Time{})
-		sfs := listIDs(t, env, d.admin, "/v1/storefronts")
+		sfs := listIDs(t, env, d.AdminKey, "/v1/storefronts")
 		require.NotEmpty(t, sfs)
-		sf := env.StorefrontKey(t, d.admin, sfs[0])
+		sf := env.StorefrontKey(t, d.AdminKey, sfs[0])
 		units := listIDs(t, env, sf, "/v1/units?limit=1")
 		require.NotEmpty(t, units, "the demo storefront sold units")
 		body := map[string]any{"channel": "web", "type": "repair", "external_reference": "TM-88812",
 			"contact": map[string]any{"name": "天猫客户", "phone": "+86 137 0000 8881"},
-			"address": map[string]any{"region_code": d.region, "line": "中山路 9 号"},
+			"address": map[string]any{"region_code": d.Region, "line": "中山路 9 号"},
 			"unit":    map[string]any{"unit_id": units[0]}, "fault": map[string]any{"symptom": "不制冷"}}
 		r := env.Do(t, http.MethodPost, "/v1/tickets", sf, body)
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -254,7 +255,7 @@ func TestTicketPaths(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/tickets", sf, body)
 		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusConflict), "body.external_reference")
-		other := env.StorefrontKey(t, d.admin, env.Storefront(t, d.admin, ""))
+		other := env.StorefrontKey(t, d.AdminKey, env.Storefront(t, d.AdminKey, ""))
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+tk["id"].(string), other, nil)
 		assert.Equal(t, http.StatusNotFound, r.Status)
 		assert.NotContains(t, listIDs(t, env, other, "/v1/tickets"), tk["id"])
@@ -267,7 +268,7 @@ func TestTicketPaths(t *testing.T) {
 		clock.Set(time.Time{})
 		id, _ := openReady(t, env, d, agent, "WRG-0008", 1200, start)
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		tech := visit(t, env, clock, d.admin, id, tk, start)
+		tech := visit(t, env, clock, d.AdminKey, id, tk, start)
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true}, http.StatusOK)
 		ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
@@ -301,11 +302,6 @@ func TestTicketPaths(t *testing.T) {
 		require.Equal(t, http.StatusConflict, r.Status)
 		assert.Contains(t, string(r.Body), "cancelled")
 	})
-}
-
-func shanghai() *time.Location {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	return loc
 }
 
 // partFor returns a catalog part that fits model (fits) or one that does not.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
-	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/network"
-	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 func init() {
@@ -133,87 +131,6 @@ func (s *codeSink) code(id string) string {
 	return s.codes[id]
 }
 
-// demoBrand is a tenant seeded like `make run`'s demo brand: the demo
-// network (imported), catalog, price list, plans and sales.
-type demoBrand struct {
-	ten    apitest.Tenant
-	admin  string
-	washer string // a washer model id
-	region string // a region a washer-repairing repair point covers
-}
-
-func newDemoBrand(t *testing.T, env *apitest.Env, slug string) demoBrand {
-	t.Helper()
-	ctx := context.Background()
-	ten := env.CreateTenant(t, slug)
-	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID}
-	im, err := env.Network.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
-	require.NoError(t, err)
-	im, err = env.Network.RunImport(ctx, ten.ID, im.ID)
-	require.NoError(t, err)
-	require.Equal(t, "succeeded", string(im.State))
-	_, err = warranty.SeedDemoSales(ctx, p, env.Catalog, env.Customers, env.Warranty)
-	require.NoError(t, err)
-	d := demoBrand{ten: ten, admin: ten.AdminKey}
-	r := env.Do(t, http.MethodGet, "/v1/catalog/models?category=washer&limit=50", d.admin, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	for _, m := range r.JSON(t)["data"].([]any) {
-		if m := m.(map[string]any); m["discontinued"] != true {
-			d.washer = m["id"].(string)
-			break
-		}
-	}
-	require.NotEmpty(t, d.washer)
-	r = env.Do(t, http.MethodGet, "/v1/network/nodes?tier=repair_point&limit=200", d.admin, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	for _, n := range r.JSON(t)["data"].([]any) {
-		n := n.(map[string]any)
-		if n["status"] == "active" && contains(n["categories"], "washer") && contains(n["service_kinds"], "repair") {
-			d.region = n["coverage"].([]any)[0].(string)
-			break
-		}
-	}
-	require.NotEmpty(t, d.region)
-	// The demo's technicians are spread over skills, shifts and licences, and
-	// node ids (ULIDs) order differently from run to run: give every node
-	// that covers the region one technician who can take any washer repair,
-	// so dispatch always has someone to propose there.
-	r = env.Do(t, http.MethodGet, "/v1/network/coverage?region_code="+d.region+"&category=washer&service_kind=repair&limit=10", d.admin, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var shifts []map[string]any
-	for wd := 1; wd <= 7; wd++ {
-		shifts = append(shifts, map[string]any{"weekday": wd, "start": "07:00", "end": "21:00"})
-	}
-	for i, n := range r.JSON(t)["data"].([]any) {
-		r := env.Do(t, http.MethodPost, "/v1/network/technicians", d.admin, map[string]any{
-			"external_code": fmt.Sprintf("TKT-TECH-%d", i), "node_id": n.(map[string]any)["id"], "name": fmt.Sprintf("测试师傅%d", i),
-			"phone": fmt.Sprintf("+86 136 0000 %04d", i), "skills": []map[string]any{{"category": "washer", "level": 5}},
-			"licence": validLicence, "shifts": shifts, "daily_job_limit": 30})
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	}
-	return d
-}
-
-func contains(list any, s string) bool {
-	for _, x := range list.([]any) {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// nextWeekday10 is 10:00 Shanghai on the first Monday-Friday at least two
-// days from now: inside every demo weekday shift.
-func nextWeekday10() time.Time {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	d := time.Now().In(loc).AddDate(0, 0, 2)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDate(0, 0, 1)
-	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
-}
-
 func window(start time.Time) map[string]any {
 	return map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}
 }
@@ -258,17 +175,17 @@ func TestTicketEndToEnd(t *testing.T) {
 	clock := &testClock{}
 	codes := &codeSink{}
 	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
-	d := newDemoBrand(t, env, "tickets-e2e")
-	agent, _ := env.Key(t, d.admin, "agent")
+	d := env.DemoBrand(t, "tickets-e2e")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
 	rcv := newReceiver(t, env, 0)
-	_, secret := createEndpoint(t, env, d.admin, map[string]any{"url": rcv.url(), "event_types": []string{"ticket.*"}})
+	_, secret := createEndpoint(t, env, d.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"ticket.*"}})
 
 	// Intake without a model: needs_info with what to verify.
-	start := nextWeekday10()
+	start := apitest.WeekdayMorning(time.Now(), 2)
 	r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
 		"channel": "hotline", "type": "repair",
 		"contact":          map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
-		"address":          map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"address":          map[string]any{"region_code": d.Region, "line": "人民路 8 号 2 单元 301"},
 		"unit":             map[string]any{},
 		"fault":            map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
 		"preferred_window": window(start),
@@ -286,7 +203,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	r = env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
 		"channel": "hotline", "type": "repair",
 		"contact":          map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
-		"address":          map[string]any{"region_code": d.region, "line": "人民路 8 号 2 单元 301"},
+		"address":          map[string]any{"region_code": d.Region, "line": "人民路 8 号 2 单元 301"},
 		"unit":             map[string]any{},
 		"fault":            map[string]any{"symptom": "洗衣机不脱水", "codes": []string{"E21"}, "customer_request": "上门维修"},
 		"preferred_window": window(start),
@@ -302,7 +219,7 @@ func TestTicketEndToEnd(t *testing.T) {
 
 	// The agent confirms the model, serial and a purchase three years ago: new.
 	purchase := shanghaiToday(-3 * 365)
-	tk = ticketAct(t, env, agent, id, "info", map[string]any{"unit": map[string]any{"model_id": d.washer,
+	tk = ticketAct(t, env, agent, id, "info", map[string]any{"unit": map[string]any{"model_id": d.Washer,
 		"serial": "E2E-WASH-0001", "purchase_date": purchase}, "note": "客户确认型号"}, http.StatusOK)
 	require.Equal(t, "new", tk["state"], "%v", tk["verification"])
 	require.NotEmpty(t, tk["unit_id"])
@@ -321,9 +238,9 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.NotEmpty(t, dec["technicians"])
 
 	// The proposed technician's key accepts; another technician's key cannot see it.
-	techKey := technicianKey(t, env, d.admin, techID)
-	other := otherTechnician(t, env, d.admin, techID)
-	otherKey := technicianKey(t, env, d.admin, other)
+	techKey := technicianKey(t, env, d.AdminKey, techID)
+	other := otherTechnician(t, env, d.AdminKey, techID)
+	otherKey := technicianKey(t, env, d.AdminKey, other)
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, otherKey, nil)
 	assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/accept", otherKey, map[string]any{})
@@ -397,7 +314,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	// The 72-hour callback timer fires: a breach escalated to the dispatcher.
 	fireTimer(t, env, id, "callback")
 	require.Eventually(t, func() bool {
-		return containsAction(timelineActions(t, env, agent, id), "sla_breached:completed")
+		return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:completed")
 	}, 20*time.Second, 100*time.Millisecond, "the callback timer recorded no breach")
 
 	// Callback: unsatisfied reopens and re-dispatches.
@@ -411,10 +328,10 @@ func TestTicketEndToEnd(t *testing.T) {
 	require.NotEmpty(t, tech2)
 	key2 := techKey
 	if tech2 != techID {
-		key2 = technicianKey(t, env, d.admin, tech2)
+		key2 = technicianKey(t, env, d.AdminKey, tech2)
 	}
 	ticketAct(t, env, key2, id, "accept", nil, http.StatusOK)
-	start2 := nextWeekdayAfter(clock.Now())
+	start2 := apitest.WeekdayMorning(clock.Now(), 1)
 	ticketAct(t, env, key2, id, "schedule", map[string]any{"window": window(start2)}, http.StatusOK)
 	clock.Set(start2.Add(-8 * time.Minute))
 	tk = ticketAct(t, env, key2, id, "check-in", nil, http.StatusOK)
@@ -446,7 +363,7 @@ func TestTicketEndToEnd(t *testing.T) {
 		"accepted:assigned", "scheduled:scheduled", "checked_in:on_site", "diagnosed:on_site", "completed:completed",
 		"signoff_code_sent:completed", "signed_off:completed", "sla_breached:completed", "callback_recorded:reopened",
 		"callback_recorded:dispatched", "callback_recorded:closed"} {
-		assert.True(t, containsAction(steps, want), "timeline lacks %s: %v", want, steps)
+		assert.True(t, slices.Contains(steps, want), "timeline lacks %s: %v", want, steps)
 	}
 	// ... and arrives as signed webhooks.
 	wantTypes := []string{"ticket.opened", "ticket.info_provided", "ticket.triaged", "ticket.accepted", "ticket.scheduled",
@@ -470,24 +387,6 @@ func TestTicketEndToEnd(t *testing.T) {
 	for _, rq := range rcv.requests() {
 		require.NoError(t, verify(t, secret, rq))
 	}
-}
-
-func containsAction(steps []string, want string) bool {
-	for _, s := range steps {
-		if s == want {
-			return true
-		}
-	}
-	return false
-}
-
-func nextWeekdayAfter(t time.Time) time.Time {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	d := t.In(loc).AddDate(0, 0, 1)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDate(0, 0, 1)
-	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
 }
 
 // technicianKey issues a technician key acting as techID.

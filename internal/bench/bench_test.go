@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +68,15 @@ func newClient(b *testing.B) *http.Client {
 // The first error stops the run and fails the benchmark.
 func runClients(b *testing.B, op func(client int, seq uint64) error) float64 {
 	b.Helper()
+	return runBatch(b, b.N, func(c, _ int) error { return op(c, seqs.Add(1)) })
+}
+
+// runBatch runs n operations in total from exactly clients goroutines,
+// timed, and returns operations per second of wall time; op gets its
+// client and the operation's index (0..n-1). The first error stops the
+// run and fails the benchmark.
+func runBatch(b *testing.B, n int, op func(client, i int) error) float64 {
+	b.Helper()
 	var (
 		next     atomic.Int64
 		failed   atomic.Bool
@@ -75,28 +85,87 @@ func runClients(b *testing.B, op func(client int, seq uint64) error) float64 {
 		wg       sync.WaitGroup
 	)
 	b.ResetTimer()
+	b.StartTimer()
 	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for !failed.Load() {
-				if next.Add(1) > int64(b.N) {
+				i := int(next.Add(1)) - 1
+				if i >= n {
 					return
 				}
-				if err := op(c, seqs.Add(1)); err != nil {
+				if err := op(c, i); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	b.StopTimer()
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
-	return float64(b.N) / b.Elapsed().Seconds()
+	return float64(n) / b.Elapsed().Seconds()
+}
+
+// openLoopResult is what an open-loop run measured.
+type openLoopResult struct {
+	rate      int             // the arrival rate asked for, requests/s
+	latencies []time.Duration // in sending order
+	sorted    []time.Duration
+	elapsed   time.Duration
+	errors    int
+	firstErr  error
+}
+
+// pct is the q-quantile latency in milliseconds.
+func (r openLoopResult) pct(q float64) float64 {
+	return float64(r.sorted[min(len(r.sorted)-1, int(float64(len(r.sorted))*q))].Microseconds()) / 1000
+}
+
+// openLoop sends n requests at rate per second (open loop: a request is
+// sent when it is due, whether or not earlier ones have answered, and its
+// latency counts from when it was due) and counts the failed ones.
+func openLoop(n, rate int, send func(i int) error) openLoopResult {
+	latencies := make([]time.Duration, n)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		wg.Go(func() {
+			if err := send(i); err != nil {
+				errs.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+			latencies[i] = time.Since(due)
+		})
+	}
+	wg.Wait()
+	r := openLoopResult{rate: rate, latencies: latencies, sorted: slices.Sorted(slices.Values(latencies)), elapsed: time.Since(start),
+		errors: int(errs.Load())}
+	r.firstErr, _ = firstErr.Load().(error)
+	return r
+}
+
+// report reports p50, p99, the achieved rate and the error count, prints
+// them under what, and fails the benchmark on errors (a correctness
+// failure, not a timing one).
+func (r openLoopResult) report(b *testing.B, what string) {
+	b.Helper()
+	b.ReportMetric(r.pct(0.50), "p50-ms")
+	b.ReportMetric(r.pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(r.latencies))/r.elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(r.errors), "errors")
+	fmt.Printf("%s at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
+		what, r.rate, len(r.latencies), r.pct(0.50), r.pct(0.99), r.pct(1), r.errors)
+	if r.errors > 0 {
+		b.Fatalf("%d of %d requests failed; first: %v", r.errors, len(r.latencies), r.firstErr)
+	}
 }
 
 // seqs numbers operations across runs (the framework calls a benchmark

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,55 +65,31 @@ func BenchmarkEntitlementDecide(b *testing.B) {
 		require.NoError(b, send(body))
 	}
 
-	// openLoop sends n requests at decideRate and returns their latencies
-	// in sending order, each counted from when it was due.
-	openLoop := func(n int) ([]time.Duration, time.Duration) {
-		latencies := make([]time.Duration, n)
-		var failed atomic.Value
-		var wg sync.WaitGroup
-		interval := time.Second / decideRate
-		start := time.Now()
-		for i := range n {
-			due := start.Add(time.Duration(i) * interval)
-			time.Sleep(time.Until(due))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := send(bodies[i%len(bodies)]); err != nil {
-					failed.Store(err)
-				}
-				latencies[i] = time.Since(due)
-			}()
+	run := func(n int) openLoopResult {
+		r := openLoop(n, decideRate, func(i int) error { return send(bodies[i%len(bodies)]) })
+		if r.errors > 0 {
+			b.Fatal(r.firstErr)
 		}
-		wg.Wait()
-		if err, ok := failed.Load().(error); ok {
-			b.Fatal(err)
-		}
-		return latencies, time.Since(start)
+		return r
 	}
 	// Two seconds at the rate first: the server's start-up jobs (River's
 	// periodic jobs run on start) and cold caches are not what is measured.
-	openLoop(2 * decideRate)
+	run(2 * decideRate)
 
 	b.ResetTimer()
-	latencies, elapsed := openLoop(b.N)
+	r := run(b.N)
 	b.StopTimer()
-	order := slices.Clone(latencies)
-	slices.Sort(latencies)
-	pct := func(q float64) float64 {
-		return float64(latencies[min(len(latencies)-1, int(float64(len(latencies))*q))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(r.pct(0.50), "p50-ms")
+	b.ReportMetric(r.pct(0.99), "p99-ms")
+	b.ReportMetric(float64(b.N)/r.elapsed.Seconds(), "req/s")
 	if os.Getenv("BENCH_TRACE") != "" {
-		for i, d := range order {
+		for i, d := range r.latencies {
 			if d > 50*time.Millisecond {
 				b.Logf("slow #%d at %.2fs: %s", i, float64(i)/decideRate, d)
 			}
 		}
 	}
 	if b.N >= 100 {
-		b.Logf("decide at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms", decideRate, b.N, pct(0.5), pct(0.99))
+		b.Logf("decide at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms", decideRate, b.N, r.pct(0.5), r.pct(0.99))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +20,6 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
-	"github.com/servicenet/servicenet/tenants/network"
-	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Ticket benchmark sizes. Every sub-benchmark operation is a fixed batch,
@@ -51,56 +48,12 @@ type ticketFixture struct {
 
 func newTicketFixture(b *testing.B, env *apitest.Env, slug string) *ticketFixture {
 	b.Helper()
-	ctx := context.Background()
-	ten := env.CreateTenant(b, slug)
-	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID}
-	im, err := env.Network.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
-	require.NoError(b, err)
-	im, err = env.Network.RunImport(ctx, ten.ID, im.ID)
-	require.NoError(b, err)
-	require.Equal(b, network.ImportSucceeded, im.State, "%v", im.Errors)
-	_, err = warranty.SeedDemoSales(ctx, p, env.Catalog, env.Customers, env.Warranty)
-	require.NoError(b, err)
-	f := &ticketFixture{env: env, tenant: ten}
-	f.agent, _ = env.Key(b, ten.AdminKey, "agent")
-
-	r := env.Do(b, http.MethodGet, "/v1/catalog/models?category=washer&limit=50", ten.AdminKey, nil)
-	require.Equal(b, http.StatusOK, r.Status, "%s", r.Body)
-	for _, m := range r.JSON(b)["data"].([]any) {
-		if m := m.(map[string]any); m["discontinued"] != true {
-			f.model = m["id"].(string)
-			break
-		}
-	}
-	require.NotEmpty(b, f.model)
-	r = env.Do(b, http.MethodGet, "/v1/network/nodes?tier=repair_point&limit=200", ten.AdminKey, nil)
-	require.Equal(b, http.StatusOK, r.Status, "%s", r.Body)
-	for _, n := range r.JSON(b)["data"].([]any) {
-		n := n.(map[string]any)
-		if n["status"] == "active" && slices.Contains(anyStrings(n["categories"]), "washer") &&
-			slices.Contains(anyStrings(n["service_kinds"]), "repair") {
-			f.region = n["coverage"].([]any)[0].(string)
-			break
-		}
-	}
-	require.NotEmpty(b, f.region)
-
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	d := time.Now().In(loc).AddDate(0, 0, 2)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDate(0, 0, 1)
-	}
-	start := time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+	d := env.DemoBrand(b, slug)
+	f := &ticketFixture{env: env, tenant: d.Tenant, model: d.Washer, region: d.Region}
+	f.agent, _ = env.Key(b, d.AdminKey, "agent")
+	start := apitest.WeekdayMorning(time.Now(), 2)
 	f.window = map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}
 	return f
-}
-
-func anyStrings(v any) []string {
-	var out []string
-	for _, x := range v.([]any) {
-		out = append(out, x.(string))
-	}
-	return out
 }
 
 // intake is one caller's complete report: a phone and a serial of the
@@ -215,99 +168,6 @@ func (f *ticketFixture) get(client *http.Client, id string) error {
 	return expect(client, req, http.StatusOK)
 }
 
-// runBatch is runClients for a fixed number of operations: n operations in
-// total from exactly clients goroutines, timed; it returns operations per
-// second of wall time. The first error stops the run and fails the
-// benchmark.
-func runBatch(b *testing.B, n int, op func(i int) error) float64 {
-	b.Helper()
-	var (
-		next     atomic.Int64
-		failed   atomic.Bool
-		firstErr error
-		errOnce  sync.Once
-		wg       sync.WaitGroup
-	)
-	b.ResetTimer()
-	b.StartTimer()
-	for range clients {
-		wg.Go(func() {
-			for !failed.Load() {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := op(i); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					failed.Store(true)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	if firstErr != nil {
-		b.Fatal(firstErr)
-	}
-	return float64(n) / b.Elapsed().Seconds()
-}
-
-// openLoopResult is what an open-loop run measured.
-type openLoopResult struct {
-	latencies []time.Duration // sorted
-	elapsed   time.Duration
-	errors    int
-	firstErr  error
-}
-
-func (r openLoopResult) pct(q float64) float64 {
-	return float64(r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*q))].Microseconds()) / 1000
-}
-
-// ticketOpenLoop sends n requests at ticketRate (open loop: a request is
-// sent when it is due, whether or not earlier ones have answered, and its
-// latency counts from when it was due) and counts the failed ones.
-func ticketOpenLoop(n int, send func(i int) error) openLoopResult {
-	latencies := make([]time.Duration, n)
-	var errs atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	interval := time.Second / ticketRate
-	start := time.Now()
-	for i := range n {
-		due := start.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
-		wg.Go(func() {
-			if err := send(i); err != nil {
-				errs.Add(1)
-				firstErr.CompareAndSwap(nil, err)
-			}
-			latencies[i] = time.Since(due)
-		})
-	}
-	wg.Wait()
-	r := openLoopResult{latencies: latencies, elapsed: time.Since(start), errors: int(errs.Load())}
-	r.firstErr, _ = firstErr.Load().(error)
-	slices.Sort(r.latencies)
-	return r
-}
-
-// report reports p50, p99, the achieved rate and the error count, and fails
-// the benchmark on errors (a correctness failure, not a timing one).
-func (r openLoopResult) report(b *testing.B, what string) {
-	b.Helper()
-	b.ReportMetric(r.pct(0.50), "p50-ms")
-	b.ReportMetric(r.pct(0.99), "p99-ms")
-	b.ReportMetric(float64(len(r.latencies))/r.elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(r.errors), "errors")
-	fmt.Printf("tickets: %s at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
-		what, ticketRate, len(r.latencies), r.pct(0.50), r.pct(0.99), r.pct(1), r.errors)
-	if r.errors > 0 {
-		b.Fatalf("%d of %d requests failed; first: %v", r.errors, len(r.latencies), r.firstErr)
-	}
-}
-
 // BenchmarkTickets measures service-ticket intake and reads through the real
 // HTTP stack against a tenant seeded like the demo brand. Every intake is
 // complete (a washer model and serial, a known region, a symptom), so the
@@ -352,7 +212,7 @@ func BenchmarkTickets(b *testing.B) {
 	// the intake path).
 	readIDs := make([]string, ticketReadPool)
 	warm := f.intakes(b, ticketReadPool)
-	runBatch(b, ticketReadPool, func(i int) error {
+	runBatch(b, ticketReadPool, func(_, i int) error {
 		id, err := f.open(client, warm[i])
 		readIDs[i] = id
 		return err
@@ -362,7 +222,7 @@ func BenchmarkTickets(b *testing.B) {
 	b.Run("raw_pgx_insert", func(b *testing.B) {
 		const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 		roles := []string{"dispatcher"}
-		rate := runBatch(b, ticketRawBatch*b.N, func(int) error {
+		rate := runBatch(b, ticketRawBatch*b.N, func(int, int) error {
 			tx, err := raw.Begin(ctx)
 			if err != nil {
 				return err
@@ -383,7 +243,7 @@ func BenchmarkTickets(b *testing.B) {
 	b.Run("open_ticket", func(b *testing.B) {
 		b.StopTimer()
 		ins := f.intakes(b, ticketIntakeBatch*b.N)
-		rate := runBatch(b, len(ins), func(i int) error {
+		rate := runBatch(b, len(ins), func(_, i int) error {
 			_, err := f.open(client, ins[i])
 			return err
 		})
@@ -403,21 +263,21 @@ func BenchmarkTickets(b *testing.B) {
 	b.Run("get_ticket_open_loop", func(b *testing.B) {
 		b.StopTimer()
 		send := func(i int) error { return f.get(client, readIDs[i%len(readIDs)]) }
-		ticketOpenLoop(ticketWarmSeconds*ticketRate, send)
+		openLoop(ticketWarmSeconds*ticketRate, ticketRate, send)
 		b.StartTimer()
-		r := ticketOpenLoop(ticketLoopSeconds*ticketRate*b.N, send)
+		r := openLoop(ticketLoopSeconds*ticketRate*b.N, ticketRate, send)
 		b.StopTimer()
-		r.report(b, "GET /v1/tickets/{id}")
+		r.report(b, "tickets: GET /v1/tickets/{id}")
 	})
 
 	b.Run("open_ticket_open_loop", func(b *testing.B) {
 		b.StopTimer()
 		warm := f.intakes(b, ticketWarmSeconds*ticketRate)
 		ins := f.intakes(b, ticketLoopSeconds*ticketRate*b.N)
-		ticketOpenLoop(len(warm), func(i int) error { _, err := f.open(client, warm[i]); return err })
+		openLoop(len(warm), ticketRate, func(i int) error { _, err := f.open(client, warm[i]); return err })
 		b.StartTimer()
-		r := ticketOpenLoop(len(ins), func(i int) error { _, err := f.open(client, ins[i]); return err })
+		r := openLoop(len(ins), ticketRate, func(i int) error { _, err := f.open(client, ins[i]); return err })
 		b.StopTimer()
-		r.report(b, "POST /v1/tickets")
+		r.report(b, "tickets: POST /v1/tickets")
 	})
 }
