@@ -98,14 +98,7 @@ func (s *Server) registerSLA() {
 		if err != nil {
 			return nil, err
 		}
-		ifVersion := 0
-		if v != nil {
-			ifVersion = *v
-			if ifVersion == 0 {
-				ifVersion = tickets.IfSLAPolicyDefaults
-			}
-		}
-		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, ifVersion))
+		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, v))
 	})
 
 	register(s, authz.SLARead, huma.Operation{

@@ -198,7 +198,7 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 			if t.Category == nil {
 				return tenants.Invalid("body.outcome", "a visit needs the product model: provide it (POST .../info) first", in.Outcome)
 			}
-			t.Triage.Mode, t.Triage.ServiceKind = "on_site", defaultKind("on_site", t.Type)
+			t.needsVisit()
 			c.meetSLA(SLACallback)
 			c.note("guidance failed: a visit is needed", detail)
 			return c.dispatch(ctx, dispatchOrder{})
@@ -221,13 +221,7 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 		return Ticket{}, tenants.Invalid("body.reason", "required when choosing the node or technician yourself", nil)
 	}
 	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {
-		if c.T.Triage == nil || c.T.Triage.Mode == "remote" {
-			mode := "on_site"
-			if c.T.Triage != nil {
-				mode = "on_site"
-			}
-			c.T.Triage = &Triage{Mode: mode, ServiceKind: defaultKind(mode, c.T.Type), RequiredLevel: 1}
-		}
+		c.T.needsVisit()
 		if c.T.Category == nil {
 			return tenants.Errorf(tenants.CodeConflict, "the ticket has no product model: provide it before dispatching")
 		}
@@ -386,8 +380,17 @@ func (c *change) reopen(reason string) {
 	c.meetSLA(SLACallback)
 	c.moveTo(StateReopened, reason, nil)
 	c.startSLA(SLACompletion, minutes(c.policy.CompletionMinutes))
-	if t.Triage == nil || t.Triage.Mode == "remote" {
-		t.Triage = &Triage{Mode: "on_site", ServiceKind: defaultKind("on_site", t.Type), RequiredLevel: 1}
+	t.needsVisit()
+}
+
+// needsVisit makes an untriaged or remotely guided ticket an on-site one,
+// keeping any skill level and hard-fault flag triage gave it.
+func (t *Ticket) needsVisit() {
+	if t.Triage == nil {
+		t.Triage = &Triage{RequiredLevel: 1}
+	}
+	if t.Triage.Mode == "" || t.Triage.Mode == "remote" {
+		t.Triage.Mode, t.Triage.ServiceKind = "on_site", defaultKind("on_site", t.Type)
 	}
 }
 

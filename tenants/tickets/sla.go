@@ -30,11 +30,6 @@ const SystemActor = "system"
 // MaxEscalationLevel is the last escalation level (the brand).
 const MaxEscalationLevel = 3
 
-// IfSLAPolicyDefaults is SetSLAPolicy's ifVersion for an If-Match of the
-// defaults' ETag (version 0): refused if the tenant has set a policy since.
-// ifVersion 0 means no If-Match (no check), as elsewhere.
-const IfSLAPolicyDefaults = -1
-
 // CheckTimer is an SLA timer's work: in one tenant transaction it locks the
 // ticket and, when the ticket's deadline for sla is still dueAt (not met,
 // not moved) and the ticket is neither cancelled nor closed, records the
@@ -275,10 +270,10 @@ var slaPolicyBounds = []struct {
 // SetSLAPolicy replaces the tenant's SLA policy (every field; Version and
 // UpdatedAt are ignored) and bumps its version, with a sla_policy.updated
 // event. Deadlines already running keep their due times; SLAs started from
-// then on follow the new policy. ifVersion > 0 (If-Match) must be the current
-// version, IfSLAPolicyDefaults requires that no policy was set yet, 0 does
-// not check; a mismatch is precondition_failed.
-func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAPolicy, ifVersion int) (SLAPolicy, error) {
+// then on follow the new policy. ifVersion (If-Match), when not nil, must be
+// the current version, 0 while the defaults apply; a mismatch is
+// precondition_failed.
+func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAPolicy, ifVersion *int) (SLAPolicy, error) {
 	v := &tenants.Validation{}
 	for _, b := range slaPolicyBounds {
 		if n := b.get(in); n < b.min || n > b.max {
@@ -295,11 +290,8 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if ifVersion == IfSLAPolicyDefaults && current != 0 {
+		if ifVersion != nil && *ifVersion != current {
 			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", current)
-		}
-		if err := tenants.CheckVersion("SLA policy", ifVersion, current); err != nil {
-			return err
 		}
 		out, err = scanSLAPolicy(tx.QueryRow(ctx, `INSERT INTO sla_policies (tenant_id, route_minutes, first_contact_minutes,
 				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
@@ -316,8 +308,8 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 		if err != nil {
 			return err
 		}
-		if ifVersion == IfSLAPolicyDefaults && out.Version != 1 {
-			// another request created the policy meanwhile
+		if ifVersion != nil && out.Version != *ifVersion+1 {
+			// another request created the policy meanwhile (no row to lock)
 			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", out.Version-1)
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeSLAPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(), Data: out})

@@ -384,16 +384,16 @@ func TestSLAPolicy(t *testing.T) {
 
 	in := tickets.DefaultSLAPolicy
 	in.RouteMinutes, in.EscalationMinutes = 10, 30
-	got, err := svc.SetSLAPolicy(ctx, p, in, tickets.IfSLAPolicyDefaults)
+	got, err := svc.SetSLAPolicy(ctx, p, in, new(0))
 	require.NoError(t, err)
 	require.Equal(t, 1, got.Version)
 	require.Equal(t, 10, got.RouteMinutes)
-	_, err = svc.SetSLAPolicy(ctx, p, in, tickets.IfSLAPolicyDefaults)
+	_, err = svc.SetSLAPolicy(ctx, p, in, new(0))
 	require.Equal(t, tenants.CodePreconditionFailed, tenants.ErrorCode(err), "the defaults no longer apply")
-	_, err = svc.SetSLAPolicy(ctx, p, in, 7)
+	_, err = svc.SetSLAPolicy(ctx, p, in, new(7))
 	require.Equal(t, tenants.CodePreconditionFailed, tenants.ErrorCode(err))
 	in.CallbackMinutes = 60
-	got, err = svc.SetSLAPolicy(ctx, p, in, 1)
+	got, err = svc.SetSLAPolicy(ctx, p, in, new(1))
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Version)
 	read, err := svc.GetSLAPolicy(ctx, p)
@@ -404,7 +404,7 @@ func TestSLAPolicy(t *testing.T) {
 	bad := in
 	bad.EscalationMinutes = 0
 	bad.UnreachableCloseAfter = 11
-	_, err = svc.SetSLAPolicy(ctx, p, bad, 0)
+	_, err = svc.SetSLAPolicy(ctx, p, bad, nil)
 	require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err))
 	var te *tenants.Error
 	require.ErrorAs(t, err, &te)

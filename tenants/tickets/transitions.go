@@ -126,7 +126,7 @@ func Allowed(state State) []Transition {
 	return out
 }
 
-func illegal(a Action, state State) error {
+func illegal(tr Transition, state State) error {
 	var names []string
 	for _, t := range Allowed(state) {
 		names = append(names, string(t.Action))
@@ -135,8 +135,8 @@ func illegal(a Action, state State) error {
 	if len(names) > 0 {
 		allowed = strings.Join(names, ", ")
 	}
-	return tenants.Errorf(tenants.CodeConflict, "cannot %s a ticket in state %s; allowed now: %s",
-		strings.TrimSuffix(strings.TrimSuffix(string(a), "ed"), "d"), state, allowed)
+	_, verb, _ := strings.Cut(tr.Endpoint, "{ticket_id}/")
+	return tenants.Errorf(tenants.CodeConflict, "cannot %s a ticket in state %s; allowed now: %s", verb, state, allowed)
 }
 
 // change is one action on a locked ticket: fn mutates T and records what
@@ -228,7 +228,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 			return err
 		}
 		if !slices.Contains(tr.From, t.State) {
-			return illegal(a, t.State)
+			return illegal(tr, t.State)
 		}
 		policy, err := LoadSLAPolicy(ctx, tx)
 		if err != nil {
