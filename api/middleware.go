@@ -2,13 +2,9 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -28,7 +24,6 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -286,139 +281,6 @@ func hasHeader(ctx huma.Context, name string) bool {
 		}
 	})
 	return found
-}
-
-type humaCtx huma.Context
-
-// capture records what an operation writes, so an idempotent POST's response
-// can be stored and replayed.
-type capture struct {
-	humaCtx
-	body    io.Reader
-	status  int
-	headers http.Header
-	out     bytes.Buffer
-}
-
-func (c *capture) BodyReader() io.Reader { return c.body }
-func (c *capture) SetStatus(code int)    { c.status = code; c.humaCtx.SetStatus(code) }
-func (c *capture) SetHeader(name, value string) {
-	c.headers.Set(name, value)
-	c.humaCtx.SetHeader(name, value)
-}
-func (c *capture) AppendHeader(name, value string) {
-	c.headers.Add(name, value)
-	c.humaCtx.AppendHeader(name, value)
-}
-func (c *capture) BodyWriter() io.Writer { return io.MultiWriter(c.humaCtx.BodyWriter(), &c.out) }
-
-// requestHash identifies a request's content: method, path and the body,
-// canonicalized when it is JSON (so key order and spacing do not matter).
-func requestHash(method, path string, body []byte) string {
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		if canon, err := json.Marshal(v); err == nil {
-			body = canon
-		}
-	}
-	h := sha256.New()
-	h.Write([]byte(method + " " + path + "\n"))
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// idempotent implements Idempotency-Key for POST operations: scoped to the
-// tenant and credential, kept 24 hours. See tenants/idempotency.
-func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
-	key := ctx.Header("Idempotency-Key")
-	p, ok := tenants.PrincipalFrom(ctx.Context())
-	if ctx.Method() != http.MethodPost || !ok || (key == "" && !hasHeader(ctx, "Idempotency-Key")) {
-		next(ctx)
-		return
-	}
-	// Present but empty is refused, not ignored: the client asked for a
-	// retry-safe request and would silently not get one.
-	if key == "" || len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed")
-		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "must be 1-255 visible ASCII characters"}}
-		writeProblem(ctx, p)
-		return
-	}
-	limit := ctx.Operation().MaxBodyBytes
-	if limit <= 0 {
-		// An operation without a request body has no limit set (Huma ignores
-		// its body); bound the read with Huma's default instead of refusing
-		// any body, such as the {} many clients send with every POST.
-		limit = 1 << 20
-	}
-	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), limit+1))
-	if err != nil {
-		writeProblem(ctx, newProblem(http.StatusBadRequest, "", "cannot read request body"))
-		return
-	}
-	if int64(len(body)) > limit {
-		writeProblem(ctx, newProblem(http.StatusRequestEntityTooLarge, "", "request body is too large limit="+strconv.FormatInt(limit, 10)+" bytes"))
-		return
-	}
-	scope := idempotency.Scope{TenantID: p.TenantID, CredentialID: p.KeyID}
-	if p.Operator {
-		scope.CredentialID = "operator"
-	}
-	path := ctx.URL().Path
-	hash := requestHash(ctx.Method(), path, body)
-	existing, err := s.deps.Idempotency.Begin(ctx.Context(), scope, key, hash, ctx.Method(), path)
-	if err != nil {
-		writeProblem(ctx, toProblem(ctx.Context(), s.log, path, err))
-		return
-	}
-	if existing != nil {
-		switch {
-		case existing.RequestHash != hash:
-			p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused,
-				"this Idempotency-Key was used with a different request; use a new key for a new request")
-			p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "already used for " + existing.Method + " " + existing.Path + " with a different body"}}
-			writeProblem(ctx, p)
-		case !existing.Completed:
-			ctx.SetHeader("Retry-After", "1")
-			p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress; retry shortly")
-			p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "in progress"}}
-			writeProblem(ctx, p)
-		default:
-			for name, values := range existing.Headers {
-				for _, v := range values {
-					ctx.AppendHeader(name, v)
-				}
-			}
-			ctx.SetHeader("Idempotent-Replayed", "true")
-			ctx.SetStatus(existing.Status)
-			_, _ = ctx.BodyWriter().Write(existing.Body)
-		}
-		return
-	}
-
-	c := &capture{humaCtx: ctx, body: bytes.NewReader(body), headers: http.Header{}}
-	finished := false
-	defer func() {
-		// A server error or panic releases the key so the client may retry;
-		// anything else is the answer to replay.
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx.Context()), 5*time.Second)
-		defer cancel()
-		var err error
-		if !finished || c.status >= 500 {
-			err = s.deps.Idempotency.Release(bg, scope, key)
-		} else {
-			status := c.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			err = s.deps.Idempotency.Complete(bg, scope, key, status, c.headers, withoutSecrets(c.out.Bytes()))
-		}
-		if err != nil {
-			s.log.ErrorContext(bg, "idempotency record not saved", "error", err.Error())
-		}
-	}()
-	next(c)
-	finished = true
 }
 
 // withoutSecrets removes credential secrets ("secret" fields holding an API

@@ -63,7 +63,11 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
-		out, err := h(ctx, in)
+		err := s.claimKey(ctx)
+		var out *O
+		if err == nil {
+			out, err = h(ctx, in)
+		}
 		if err != nil {
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
 		}

@@ -86,9 +86,15 @@ func (b *sweepBundle) record(t *testing.T, tenantID, key string, expired bool) {
 	t.Helper()
 	ctx := context.Background()
 	sc := idempotency.Scope{TenantID: tenantID, CredentialID: "cred"}
-	r, err := b.store.Begin(ctx, sc, key, "h", "POST", "/v1/x")
-	require.NoError(t, err)
-	require.Nil(t, r)
+	req := idempotency.Request{Scope: sc, Key: key, RequestHash: "h", Method: "POST", Path: "/v1/x"}
+	u := pg.NewUnit(b.db.App, tenantID)
+	first, last := &pgx.Batch{}, &pgx.Batch{}
+	claim := idempotency.QueueClaim(first, req)
+	require.NoError(t, u.Begin(ctx, first))
+	require.Nil(t, claim.Existing)
+	require.NoError(t, idempotency.QueueResponse(last, req, 201, nil, []byte(`{}`)))
+	require.NoError(t, u.Commit(ctx, last))
+	var err error
 	if !expired {
 		return
 	}

@@ -24,10 +24,17 @@ type TenantTx struct {
 // InTenantTx runs fn in one transaction scoped to tenantID and commits when fn
 // returns nil; any error or panic rolls the whole transaction back (River's
 // InsertTx relies on that: a failed insert must not be followed by a commit).
-// One exported service method is one call to InTenantTx.
+// One exported service method is one call to InTenantTx. With a Unit in ctx
+// (on the same pool), fn runs in the unit's transaction and nothing commits
+// until the unit's owner commits it.
 func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(tx TenantTx) error) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
+	}
+	if u := unitFrom(ctx, db); u != nil {
+		return u.join(ctx, tenantID, func(tx pgx.Tx) error {
+			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+		})
 	}
 	if tenantIDShape.MatchString(tenantID) {
 		// One round trip: BEGIN and the tenant scope go together (the ID's
@@ -45,6 +52,9 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 	})
 }
 
+// rollbackTimeout bounds a unit's ROLLBACK, sent after its request ended.
+const rollbackTimeout = 5 * time.Second
+
 // tenantIDShape is the shape of every tenant ID (tenants.NewID).
 var tenantIDShape = regexp.MustCompile(`^ten_[0-9a-z]{26}$`)
 
@@ -59,6 +69,9 @@ func SetTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
 // InTx runs fn in a transaction with no tenant: only platform tables (tenants,
 // River's) are reachable; every tenant table reads as empty and refuses writes.
 func InTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	if u := unitFrom(ctx, db); u != nil {
+		return u.join(ctx, "", fn)
+	}
 	return pgx.BeginFunc(ctx, db, fn)
 }
 

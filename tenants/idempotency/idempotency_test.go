@@ -2,8 +2,10 @@ package idempotency_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -54,132 +56,113 @@ func (b *testBundle) expire(t *testing.T, sc idempotency.Scope, key string) {
 	require.EqualValues(t, 1, n)
 }
 
-func TestStore(t *testing.T) {
-	t.Parallel()
+// request is an idempotent request of sc with key and hash.
+func request(sc idempotency.Scope, key, hash string) idempotency.Request {
+	return idempotency.Request{Scope: sc, Key: key, RequestHash: hash, Method: "POST", Path: "/v1/things"}
+}
+
+// run is one request as the API runs it: a unit whose first statements claim
+// the key and, when commit is set and the key was free, whose last store the
+// response before COMMIT. It returns the claim's outcome.
+func (b *testBundle) run(t *testing.T, r idempotency.Request, status int, body string, commit bool) *idempotency.Claim {
+	t.Helper()
 	ctx := context.Background()
+	u := pg.NewUnit(b.db.App, r.TenantID)
+	defer u.Rollback()
+	first := &pgx.Batch{}
+	claim := idempotency.QueueClaim(first, r)
+	require.NoError(t, u.Begin(ctx, first))
+	if claim.Existing != nil || !commit {
+		return claim
+	}
+	last := &pgx.Batch{}
+	require.NoError(t, idempotency.QueueResponse(last, r, status, map[string][]string{"Location": {"/v1/things/1"}}, []byte(body)))
+	require.NoError(t, u.Commit(ctx, last))
+	return claim
+}
+
+func TestClaim(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	other := newTenant(t, b.db)
-
 	scopes := map[string]func() idempotency.Scope{
 		"Tenant": func() idempotency.Scope {
 			return idempotency.Scope{TenantID: b.tenant, CredentialID: tenants.NewID(tenants.PrefixAPIKey)}
 		},
 		"Platform": func() idempotency.Scope { return idempotency.Scope{CredentialID: "operator-" + tenants.NewID("cred")} },
 	}
-	for name, newScope := range scopes {
+	for name, scope := range scopes {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-
-			t.Run("BeginClaimsThenReportsInProgress", func(t *testing.T) {
-				t.Parallel()
-				sc := newScope()
-				r, err := b.store.Begin(ctx, sc, "k1", "hash-1", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Nil(t, r, "the first caller owns the key")
-				r, err = b.store.Begin(ctx, sc, "k1", "hash-2", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Equal(t, &idempotency.Record{RequestHash: "hash-1", Method: "POST", Path: "/v1/things"}, r,
-					"a duplicate sees the first request's claim, not its own")
+			t.Run("FirstClaimHoldsTheKeyThenReplays", func(t *testing.T) {
+				sc := scope()
+				require.Nil(t, b.run(t, request(sc, "k", "h1"), http.StatusCreated, `{"id":1}`, true).Existing)
+				got := b.run(t, request(sc, "k", "h1"), 0, "", true).Existing
+				require.Equal(t, &idempotency.Record{RequestHash: "h1", Method: "POST", Path: "/v1/things", Status: http.StatusCreated,
+					Headers: map[string][]string{"Location": {"/v1/things/1"}}, Body: []byte(`{"id":1}`)}, got)
 			})
-
-			t.Run("CompleteIsReplayed", func(t *testing.T) {
-				t.Parallel()
-				sc := newScope()
-				r, err := b.store.Begin(ctx, sc, "k1", "h", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Nil(t, r)
-				headers := map[string][]string{"Content-Type": {"application/json"}, "Location": {"/v1/things/1"}}
-				require.NoError(t, b.store.Complete(ctx, sc, "k1", 201, headers, []byte(`{"id":1}`)))
-				r, err = b.store.Begin(ctx, sc, "k1", "h", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Equal(t, &idempotency.Record{RequestHash: "h", Method: "POST", Path: "/v1/things", Completed: true,
-					Status: 201, Headers: headers, Body: []byte(`{"id":1}`)}, r)
-
-				require.Error(t, b.store.Complete(ctx, sc, "k1", 500, nil, nil), "a completed key is not completed again")
-				require.NoError(t, b.store.Release(ctx, sc, "k1"), "releasing a completed key does nothing")
-				r, err = b.store.Begin(ctx, sc, "k1", "h", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.True(t, r.Completed)
-				require.Equal(t, 201, r.Status)
+			t.Run("ARolledBackClaimLeavesNothing", func(t *testing.T) {
+				// A crash before COMMIT is a rollback: no claim survives it.
+				sc := scope()
+				require.Nil(t, b.run(t, request(sc, "k", "h1"), 0, "", false).Existing)
+				require.Nil(t, b.run(t, request(sc, "k", "h2"), http.StatusOK, `{}`, true).Existing, "the retry runs")
 			})
-
-			t.Run("ReleaseLetsTheRetryRun", func(t *testing.T) {
-				t.Parallel()
-				sc := newScope()
-				_, err := b.store.Begin(ctx, sc, "k1", "h", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.NoError(t, b.store.Release(ctx, sc, "k1"))
-				r, err := b.store.Begin(ctx, sc, "k1", "h", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Nil(t, r)
+			t.Run("ExpiredRecordIsTakenOver", func(t *testing.T) {
+				sc := scope()
+				b.run(t, request(sc, "k", "h1"), http.StatusCreated, `{"id":1}`, true)
+				b.expire(t, sc, "k")
+				require.Nil(t, b.run(t, request(sc, "k", "h2"), http.StatusCreated, `{"id":2}`, true).Existing)
+				require.Equal(t, "h2", b.run(t, request(sc, "k", "h2"), 0, "", true).Existing.RequestHash)
 			})
-
-			t.Run("CompleteWithoutClaimFails", func(t *testing.T) {
-				t.Parallel()
-				require.Error(t, b.store.Complete(ctx, newScope(), "never-begun", 200, nil, nil))
-			})
-
-			t.Run("KeysAreScopedToTheCredential", func(t *testing.T) {
-				t.Parallel()
-				sc1, sc2 := newScope(), newScope()
-				_, err := b.store.Begin(ctx, sc1, "shared", "h1", "POST", "/v1/things")
-				require.NoError(t, err)
-				r, err := b.store.Begin(ctx, sc2, "shared", "h2", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Nil(t, r)
-			})
-
-			t.Run("ExpiredRecordIsReclaimed", func(t *testing.T) {
-				t.Parallel()
-				sc := newScope()
-				_, err := b.store.Begin(ctx, sc, "k1", "old", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.NoError(t, b.store.Complete(ctx, sc, "k1", 200, nil, []byte("old")))
-				b.expire(t, sc, "k1")
-				r, err := b.store.Begin(ctx, sc, "k1", "new", "POST", "/v1/things")
-				require.NoError(t, err)
-				require.Nil(t, r, "an expired record is neither replayed nor a conflict")
-			})
-
-			t.Run("ConcurrentBeginHasOneWinner", func(t *testing.T) {
-				t.Parallel()
-				sc := newScope()
+			t.Run("ConcurrentDuplicatesWaitThenReplay", func(t *testing.T) {
+				sc := scope()
 				const n = 8
 				var wg sync.WaitGroup
-				results := make([]*idempotency.Record, n)
-				errs := make([]error, n)
+				claims := make([]*idempotency.Claim, n)
 				for i := range n {
-					wg.Go(func() {
-						results[i], errs[i] = b.store.Begin(ctx, sc, "race", "h", "POST", "/v1/things")
-					})
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						claims[i] = b.run(t, request(sc, "burst", "h"), http.StatusCreated, `{"id":7}`, true)
+					}()
 				}
 				wg.Wait()
-				winners := 0
-				for i := range n {
-					require.NoError(t, errs[i])
-					if results[i] == nil {
-						winners++
+				held := 0
+				for _, c := range claims {
+					if c.Existing == nil {
+						held++
 					} else {
-						require.False(t, results[i].Completed)
+						require.Equal(t, []byte(`{"id":7}`), c.Existing.Body)
 					}
 				}
-				require.Equal(t, 1, winners)
+				require.Equal(t, 1, held, "exactly one request ran")
+			})
+			t.Run("AHeldKeyIsBusyAfterClaimWait", func(t *testing.T) {
+				sc := scope()
+				ctx := context.Background()
+				u := pg.NewUnit(b.db.App, sc.TenantID)
+				defer u.Rollback()
+				first := &pgx.Batch{}
+				idempotency.QueueClaim(first, request(sc, "slow", "h"))
+				require.NoError(t, u.Begin(ctx, first))
+
+				dup := pg.NewUnit(b.db.App, sc.TenantID)
+				defer dup.Rollback()
+				second := &pgx.Batch{}
+				idempotency.QueueClaim(second, request(sc, "slow", "h"))
+				start := time.Now()
+				err := dup.Begin(ctx, second)
+				require.True(t, idempotency.IsBusy(err), "%v", err)
+				require.GreaterOrEqual(t, time.Since(start), idempotency.ClaimWait)
 			})
 		})
 	}
-
-	t.Run("TenantsDoNotShareKeys", func(t *testing.T) {
-		t.Parallel()
+	t.Run("KeysAreScopedToTenantAndCredential", func(t *testing.T) {
 		cred := tenants.NewID(tenants.PrefixAPIKey)
-		r, err := b.store.Begin(ctx, idempotency.Scope{TenantID: b.tenant, CredentialID: cred}, "k", "h", "POST", "/v1/x")
-		require.NoError(t, err)
-		require.Nil(t, r)
-		r, err = b.store.Begin(ctx, idempotency.Scope{TenantID: other, CredentialID: cred}, "k", "h", "POST", "/v1/x")
-		require.NoError(t, err)
-		require.Nil(t, r)
-		r, err = b.store.Begin(ctx, idempotency.Scope{CredentialID: cred}, "k", "h", "POST", "/v1/x")
-		require.NoError(t, err)
-		require.Nil(t, r, "the platform's records are apart from every tenant's")
+		b.run(t, request(idempotency.Scope{TenantID: b.tenant, CredentialID: cred}, "k", "h"), http.StatusOK, `{}`, true)
+		require.Nil(t, b.run(t, request(idempotency.Scope{TenantID: other, CredentialID: cred}, "k", "h"), http.StatusOK, `{}`, true).Existing)
+		require.Nil(t, b.run(t, request(idempotency.Scope{CredentialID: cred}, "k", "h"), http.StatusOK, `{}`, true).Existing)
+		require.Nil(t, b.run(t, request(idempotency.Scope{TenantID: b.tenant, CredentialID: "other"}, "k", "h"), http.StatusOK, `{}`, true).Existing)
 	})
 }
 
@@ -203,8 +186,7 @@ func TestDeleteExpired(t *testing.T) {
 		{idempotency.Scope{CredentialID: "operator"}, "fresh", false},
 	}
 	for _, r := range recs {
-		_, err := b.store.Begin(ctx, r.sc, r.key, "h", "POST", "/v1/x")
-		require.NoError(t, err)
+		b.run(t, request(r.sc, r.key, "h"), http.StatusCreated, `{}`, true)
 		if r.expired {
 			b.expire(t, r.sc, r.key)
 		}

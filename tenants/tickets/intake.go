@@ -95,6 +95,9 @@ func normalizePhone(v *tenants.Validation, loc string, c *TicketContact) {
 //
 // The independent reads (the region, the model and, when policy is not
 // nil, the SLA policy) go in one pipelined round trip.
+//
+// An empty today is read from the tenant's settings in the same round trip
+// as the intake's other reads.
 func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy) ([]VerificationItem, error) {
 	var items []VerificationItem
 	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
@@ -113,8 +116,15 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if policy != nil {
 		QueueSLAPolicy(b, tx.TenantID, policy)
 	}
+	var settings pg.TenantSettings
+	if today == "" {
+		pg.QueueSettings(b, &settings)
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
+	}
+	if today == "" {
+		today = settings.Today(now)
 	}
 
 	c, _, err := customers.FindOrCreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
@@ -215,20 +225,14 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	if in.Priority == "" {
 		in.Priority = "normal"
 	}
-	// The number comes from the tenant's daily counter in a transaction of
-	// its own: the counter row is locked for one statement, not for the
-	// whole intake, so concurrent intakes do not queue behind each other.
-	// An intake that then fails leaves a gap in the day's numbers.
-	number, today, err := s.nextNumber(ctx, p.TenantID, now)
-	if err != nil {
-		return Ticket{}, pg.Translate(err)
-	}
+	// The ticket's number is taken by commit, as late as it can be (see
+	// takeNumber).
 	var out Ticket
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
-		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Number: number, Channel: in.Channel, Type: in.Type,
+		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Channel: in.Channel, Type: in.Type,
 			Priority: in.Priority, Contact: in.Contact, Address: in.Address, Unit: in.Unit, Fault: in.Fault,
 			PreferredWindow: in.PreferredWindow, CreatedBy: p.Subject(), CreatedAt: now}
 		if p.StorefrontID != "" {
@@ -238,7 +242,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 			t.ExternalReference = &in.ExternalReference
 		}
 		var policy SLAPolicy
-		items, err := identify(ctx, tx, p, &t, today, now, &policy)
+		items, err := identify(ctx, tx, p, &t, "", now, &policy)
 		if err != nil {
 			return err
 		}
@@ -253,19 +257,26 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	return out, pg.Translate(err)
 }
 
-// nextNumber takes the tenant's next ticket number for today (its zone) in
-// a short transaction of its own, and returns it with today.
-func (s *Service) nextNumber(ctx context.Context, tenantID string, now time.Time) (number, today string, err error) {
-	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		var n int
-		err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last)
-			SELECT $1, ($2::timestamptz AT TIME ZONE t.time_zone)::date, 1 FROM tenants t WHERE t.id = $1
-			ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1
-			RETURNING to_char(day, 'YYYY-MM-DD'), last`, tx.TenantID, now).Scan(&today, &n)
-		number = fmt.Sprintf("SN-%s-%05d", strings.ReplaceAll(today, "-", ""), n)
-		return err
-	})
-	return number, today, err
+// takeNumber gives a new ticket the tenant's next number for today (its
+// zone), SN-YYYYMMDD-NNNNN, from the tenant's daily counter row.
+//
+// It runs in the intake's own transaction, as its last statement before
+// the ticket's row, timeline and event are written and the transaction
+// commits: the counter row is locked from here to COMMIT (two round trips),
+// never across the intake's reads, so concurrent intakes of one tenant
+// queue only for that moment. A sequence would not block at all, but a
+// sequence per tenant and day is DDL the application role may not run, and
+// its numbers would skip on every rollback; with the row, a rolled-back
+// intake leaves no gap.
+func takeNumber(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
+	var day string
+	var n int
+	err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last)
+		SELECT $1, ($2::timestamptz AT TIME ZONE t.time_zone)::date, 1 FROM tenants t WHERE t.id = $1
+		ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1
+		RETURNING to_char(day, 'YYYYMMDD'), last`, tx.TenantID, t.CreatedAt).Scan(&day, &n)
+	t.Number = fmt.Sprintf("SN-%s-%05d", day, n)
+	return err
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

@@ -257,6 +257,18 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
 	}
+	// Timers first: a new ticket's number is taken last, right before the
+	// batch that writes it (takeNumber).
+	if len(c.timers) > 0 && s.EnqueueTimers != nil {
+		if err := s.EnqueueTimers(ctx, c.tx.Tx, c.timers); err != nil {
+			return err
+		}
+	}
+	if insert && c.T.Number == "" {
+		if err := takeNumber(ctx, c.tx, c.T); err != nil {
+			return err
+		}
+	}
 	b := &pgx.Batch{}
 	queueSave(b, c.tx.TenantID, c.T, insert)
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
@@ -271,13 +283,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if err := queueTrail(b, c.tx.TenantID, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
 		return err
 	}
-	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-	if len(c.timers) > 0 && s.EnqueueTimers != nil {
-		return s.EnqueueTimers(ctx, c.tx.Tx, c.timers)
-	}
-	return nil
+	return c.tx.SendBatch(ctx, b).Close()
 }
 
 // queueTrail queues what a ticket change leaves behind into b: one

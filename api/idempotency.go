@@ -1,0 +1,223 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/idempotency"
+)
+
+// An idempotent POST runs as one pg.Unit: the key's claim is the first
+// statement of the operation's transaction, and its stored response the last
+// before COMMIT (see tenants/idempotency). The middleware never reads the
+// body itself: it hashes the bytes Huma reads, so Huma's body-read deadline
+// lands on a connection nothing else is reading, and the response is held
+// back until the transaction committed, so a client never sees a 2xx for
+// something that rolled back.
+
+type humaCtx huma.Context
+
+// capture holds back what an operation writes until its transaction has
+// committed, and tees the request body Huma reads into a buffer to hash.
+type capture struct {
+	humaCtx
+	body    *teeBody
+	status  int
+	headers http.Header
+	out     bytes.Buffer
+}
+
+func (c *capture) BodyReader() io.Reader { return c.body }
+func (c *capture) SetStatus(code int)    { c.status = code }
+func (c *capture) Status() int           { return c.status }
+func (c *capture) SetHeader(name, value string) {
+	c.headers.Set(name, value)
+}
+func (c *capture) AppendHeader(name, value string) {
+	c.headers.Add(name, value)
+}
+func (c *capture) BodyWriter() io.Writer { return &c.out }
+
+// flush sends the held-back response.
+func (c *capture) flush() {
+	for name, values := range c.headers {
+		for _, v := range values {
+			c.humaCtx.AppendHeader(name, v)
+		}
+	}
+	status := c.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.humaCtx.SetStatus(status)
+	_, _ = c.humaCtx.BodyWriter().Write(c.out.Bytes())
+}
+
+// teeBody keeps the bytes Huma reads from the request body.
+type teeBody struct {
+	r   io.Reader
+	buf bytes.Buffer
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	if t.r == nil {
+		return 0, io.EOF
+	}
+	n, err := t.r.Read(p)
+	t.buf.Write(p[:n])
+	return n, err
+}
+
+func (t *teeBody) Close() error {
+	if c, ok := t.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// requestHash identifies a request's content: method, path and the body,
+// canonicalized when it is JSON (so key order and spacing do not matter).
+func requestHash(method, path string, body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		if canon, err := json.Marshal(v); err == nil {
+			body = canon
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(method + " " + path + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// keyed is an idempotent request in flight.
+type keyed struct {
+	unit     *pg.Unit
+	req      idempotency.Request
+	body     *teeBody
+	existing *idempotency.Record // set when the key was already used
+	busy     bool                // set when another request holds the key
+}
+
+type keyedKey struct{}
+
+// idempotent implements Idempotency-Key for POST operations: scoped to the
+// tenant and credential, kept 24 hours, claimed and completed in the
+// operation's own transaction.
+func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
+	key := ctx.Header("Idempotency-Key")
+	p, ok := tenants.PrincipalFrom(ctx.Context())
+	if ctx.Method() != http.MethodPost || !ok || (key == "" && !hasHeader(ctx, "Idempotency-Key")) {
+		next(ctx)
+		return
+	}
+	// Present but empty is refused, not ignored: the client asked for a
+	// retry-safe request and would silently not get one.
+	if key == "" || len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed")
+		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "must be 1-255 visible ASCII characters"}}
+		writeProblem(ctx, p)
+		return
+	}
+	scope := idempotency.Scope{TenantID: p.TenantID, CredentialID: p.KeyID}
+	if p.Operator {
+		scope.CredentialID = "operator"
+	}
+	k := &keyed{
+		unit: pg.NewUnit(s.deps.DB, scope.TenantID),
+		req:  idempotency.Request{Scope: scope, Key: key, Method: ctx.Method(), Path: ctx.URL().Path},
+		body: &teeBody{r: ctx.BodyReader()},
+	}
+	defer k.unit.Rollback()
+	c := &capture{humaCtx: ctx, body: k.body, headers: http.Header{}}
+	next(huma.WithContext(c, context.WithValue(pg.WithUnit(ctx.Context(), k.unit), keyedKey{}, k)))
+
+	switch {
+	case k.busy:
+		ctx.SetHeader("Retry-After", "1")
+		p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress; retry shortly")
+		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "in progress"}}
+		writeProblem(ctx, p)
+		return
+	case k.existing != nil:
+		s.replay(ctx, k)
+		return
+	case c.status >= http.StatusBadRequest || !k.unit.Begun():
+		// A refusal changed nothing and is not stored; an operation that
+		// never reached its handler (Huma's own validation) neither.
+		k.unit.Rollback()
+	default:
+		b := &pgx.Batch{}
+		err := idempotency.QueueResponse(b, k.req, c.status, c.headers, withoutSecrets(c.out.Bytes()))
+		if err == nil {
+			err = k.unit.Commit(ctx.Context(), b)
+		}
+		if err != nil {
+			// The outcome is unknown to us only if the connection broke
+			// during COMMIT; either way the retry with this key is safe.
+			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+			return
+		}
+	}
+	c.flush()
+}
+
+// replay answers with the stored outcome of the key's first request, or
+// refuses a key reused for another request.
+func (s *Server) replay(ctx huma.Context, k *keyed) {
+	rec := k.existing
+	if rec.RequestHash != k.req.RequestHash {
+		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused,
+			"this Idempotency-Key was used with a different request; use a new key for a new request")
+		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "already used for " + rec.Method + " " + rec.Path + " with a different body"}}
+		writeProblem(ctx, p)
+		return
+	}
+	for name, values := range rec.Headers {
+		for _, v := range values {
+			ctx.AppendHeader(name, v)
+		}
+	}
+	ctx.SetHeader("Idempotent-Replayed", "true")
+	ctx.SetStatus(rec.Status)
+	_, _ = ctx.BodyWriter().Write(rec.Body)
+}
+
+// claimKey runs at the start of every handler (register): when the request
+// carries an Idempotency-Key, it begins the request's transaction with the
+// key's claim, now that Huma has read and validated the body. It returns a
+// problem when the handler must not run: the key is in use, or it was used
+// before; the middleware then answers 409, replays or refuses.
+func (s *Server) claimKey(ctx context.Context) error {
+	k, _ := ctx.Value(keyedKey{}).(*keyed)
+	if k == nil {
+		return nil
+	}
+	k.req.RequestHash = requestHash(k.req.Method, k.req.Path, k.body.buf.Bytes())
+	b := &pgx.Batch{}
+	claim := idempotency.QueueClaim(b, k.req)
+	err := k.unit.Begin(ctx, b)
+	switch {
+	case idempotency.IsBusy(err):
+		k.busy = true
+	case err != nil:
+		return err
+	case claim.Existing != nil:
+		k.existing = claim.Existing
+	default:
+		return nil
+	}
+	// The middleware answers; this problem is never sent.
+	return newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "")
+}
