@@ -74,6 +74,8 @@ type failingServer struct {
 	logs   *lockedBuffer
 	secret string // admin key of a tenant
 	calls  atomic.Int32
+	// slowCalls counts the slow operation's runs.
+	slowCalls atomic.Int32
 }
 
 func newFailingServer(t *testing.T) *failingServer {
@@ -138,6 +140,18 @@ func newFailingServer(t *testing.T) *failingServer {
 				out.Body.Call = n
 				return out, nil
 			}
+		})
+
+	// An idempotent POST that outlives its body-read deadline (200 ms here,
+	// 5 s by default): the connection it came on must stay usable.
+	register(s, authz.APIKeysCreate, huma.Operation{OperationID: "createSlowThing", Method: http.MethodPost, Path: "/test/slow-things",
+		Summary: "Takes longer than the body-read deadline", Tags: []string{"Test"}, DefaultStatus: http.StatusCreated,
+		MaxBodyBytes: 1 << 10, BodyReadTimeout: 200 * time.Millisecond},
+		func(ctx context.Context, in *thingInput) (*thingOutput, error) {
+			time.Sleep(600 * time.Millisecond)
+			out := &thingOutput{}
+			out.Body.Call = fs.slowCalls.Add(1)
+			return out, nil
 		})
 
 	_, key, err := idn.CreateTenant(context.Background(), identity.NewTenant{Name: "Brand internal", Slug: "internal"}, "operator")
@@ -270,6 +284,35 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	t.Run("PanicStackIsLogged", func(t *testing.T) {
 		id := requireBare500(t, fs.do(t, http.MethodGet, "/test/crash", "", ""))
 		requireLogged(t, fs.logs, id, "stack", "internal_error_test.go")
+	})
+
+	t.Run("ASlowIdempotentPostLeavesItsConnectionUsable", func(t *testing.T) {
+		// One keep-alive connection for the three requests.
+		tr := &http.Transport{MaxConnsPerHost: 1}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr}
+		send := func(method, path, body string, headers ...string) (int, http.Header) {
+			req, err := http.NewRequest(method, fs.http.URL+path, strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+fs.secret)
+			req.Header.Set("Content-Type", "application/json")
+			for _, h := range headers {
+				k, v, _ := strings.Cut(h, ":")
+				req.Header.Set(k, strings.TrimSpace(v))
+			}
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			_, _ = io.Copy(io.Discard, resp.Body)
+			return resp.StatusCode, resp.Header
+		}
+		status, _ := send(http.MethodPost, "/test/slow-things", `{"name":"slow"}`, "Idempotency-Key: slow-1")
+		require.Equal(t, http.StatusCreated, status)
+		status, _ = send(http.MethodPost, "/test/slow-things", `{"name":"slow"}`, "Idempotency-Key: slow-1")
+		require.Equal(t, http.StatusCreated, status, "the retry on the same connection is a replay, not a 499")
+		require.EqualValues(t, 1, fs.slowCalls.Load())
+		status, _ = send(http.MethodGet, "/test/huma-500", "")
+		require.Equal(t, http.StatusInternalServerError, status, "the connection still serves the next request")
 	})
 
 	t.Run("ServerErrorsReleaseTheIdempotencyKey", func(t *testing.T) {

@@ -246,22 +246,44 @@ func BenchmarkWriteThroughput(b *testing.B) {
 }
 
 // BenchmarkAuthenticatedGET measures GET /v1/me with the tenant admin key at
-// 16 concurrent clients: authentication, authorization and two reads.
+// 16 concurrent clients (authentication, authorization and two reads)
+// against its physical limit in the same run: GET /healthz, the HTTP floor
+// (routing, logging, metrics; no credential, no database).
 func BenchmarkAuthenticatedGET(b *testing.B) {
 	env := newEnv(b)
 	ten := env.CreateTenant(b, "bench-get-"+runID)
 	client := newClient(b)
 	url := env.Server.URL + "/v1/me"
 	warmHTTP(b, client, url, ten.AdminKey)
-	rate := runClients(b, func(int, uint64) error {
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		if err != nil {
-			return err
+	get := func(url, key string) func(int, uint64) error {
+		return func(int, uint64) error {
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			return expect(client, req, http.StatusOK)
 		}
-		req.Header.Set("Authorization", "Bearer "+ten.AdminKey)
-		return expect(client, req, http.StatusOK)
+	}
+	var floor, me float64
+	b.Run("healthz", func(b *testing.B) {
+		floor = runClients(b, get(env.Server.URL+"/healthz", ""))
+		b.ReportMetric(floor, "req/s")
 	})
-	b.ReportMetric(rate, "req/s")
+	b.Run("me", func(b *testing.B) {
+		me = runClients(b, get(url, ten.AdminKey))
+		b.ReportMetric(me, "req/s")
+	})
+	if floor == 0 || me == 0 {
+		return
+	}
+	b.Run("ratio", func(b *testing.B) {
+		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(me/floor, "me/healthz")
+	})
+	fmt.Printf("authentication: healthz=%.0f req/s me=%.0f req/s ratio=%.3f (%d clients)\n", floor, me, me/floor, clients)
 }
 
 // expect sends req, drains the body (so the connection is reused) and checks
