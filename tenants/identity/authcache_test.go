@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -241,4 +242,45 @@ func TestLastUsedIsWrittenOffTheRequestPath(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, got.LastUsedAt)
 	require.True(t, got.LastUsedAt.Equal(r.now))
+}
+
+func TestOnlyChangesThatMatterToAuthenticationNotify(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	ten, admin, _ := b.createTenant(t, "acme")
+	conn, err := pgx.Connect(ctx, b.db.AppURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	_, err = conn.Exec(ctx, `LISTEN servicenet_auth`)
+	require.NoError(t, err)
+	next := func() string {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		n, err := conn.WaitForNotification(wctx)
+		if err != nil {
+			return ""
+		}
+		return n.Payload
+	}
+	inTenant := func(sql string) {
+		require.NoError(t, pg.InTenantTx(ctx, b.db.Owner, ten.ID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(ctx, sql, tx.TenantID, admin.KeyID)
+			return err
+		}))
+	}
+
+	inTenant(`UPDATE api_keys SET last_used_at = now(), name = 'renamed' WHERE tenant_id = $1 AND id = $2`)
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET name = 'Renamed', updated_at = now() WHERE id = $1`, ten.ID)
+	require.NoError(t, err)
+	require.Empty(t, next(), "bookkeeping notifies nothing")
+
+	inTenant(`UPDATE api_keys SET roles = roles WHERE tenant_id = $1 AND id = $2`)
+	require.Empty(t, next(), "an update that changes nothing notifies nothing")
+
+	inTenant(`UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND id = $2`)
+	require.Equal(t, admin.KeyID, next())
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'suspended' WHERE id = $1`, ten.ID)
+	require.NoError(t, err)
+	require.Equal(t, ten.ID, next())
 }
