@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 
-	idn := &identity.Service{DB: db}
+	idn := &identity.Service{DB: db, Log: log}
 	nw := &network.Service{DB: db}
 	cat := &catalog.Service{DB: db}
 	cus := &customers.Service{DB: db}
@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return nil
 	}
 
+	defer idn.Start(ctx)() // the authentication cache; stops (and flushes last uses) before the pool closes
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{

@@ -102,7 +102,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
-	idn := &identity.Service{DB: db.App}
+	idn := &identity.Service{DB: db.App, Log: log}
 	nw := &network.Service{DB: db.App}
 	cat := &catalog.Service{DB: db.App}
 	cus := &customers.Service{DB: db.App}
@@ -128,6 +128,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	clm.OnApproved = pay.ForApprovedClaim
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))
+	t.Cleanup(idn.Start(ctx)) // the authentication cache, stopped before the database closes
 	az, err := authz.New()
 	require.NoError(t, err)
 	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},

@@ -14,9 +14,11 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,10 +44,16 @@ func init() {
 }
 
 // Service is the identity context's entry point. Each exported method is one
-// transaction.
+// transaction. The zero value with DB set works; Run adds the
+// authentication cache (authcache.go).
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Log receives Run's warnings; nil is slog.Default().
+	Log *slog.Logger
+
+	cache   authCache
+	lookups atomic.Int64
 }
 
 func (s *Service) now() time.Time {
@@ -460,6 +468,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id stri
 		}
 		return events.Append(ctx, tx, events.New{Type: events.TypeAPIKeyRevoked, SubjectID: k.ID, Actor: p.Subject()})
 	})
+	if err == nil {
+		// This replica forgets the key now; the others when the trigger's
+		// notification reaches them.
+		s.cache.evict(k.ID)
+	}
 	return k, pg.Translate(err)
 }
 
@@ -474,15 +487,59 @@ func errBadKey(msg string) error {
 // lastUsedGranularity bounds how often authentication writes last_used_at.
 const lastUsedGranularity = time.Minute
 
-// Authenticate turns a presented secret into a Principal. The lookup runs
-// before any tenant is known, under the api_key_lookup policy: the
-// transaction may read the one key whose hash it presents and nothing else.
+// Authenticate turns a presented secret into a Principal. While Run is
+// running it answers from the authentication cache and queues last_used_at
+// (see authcache.go); otherwise, and on a miss, it reads the key in one
+// transaction under the api_key_lookup policy, which may read the one key
+// whose hash it presents and nothing else.
 func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Principal, error) {
 	if !strings.HasPrefix(secret, LivePrefix) && !strings.HasPrefix(secret, TestPrefix) {
 		return tenants.Principal{}, errBadKey("not a ServiceNet API key (expected sn_live_... or sn_test_...)")
 	}
 	hash := hashSecret(secret)
-	var p tenants.Principal
+	now := s.now()
+	e, wait, lead, gen, cached := s.cache.begin(hash)
+	switch {
+	case !cached:
+		e, err := s.lookup(ctx, hash, now, true)
+		if err != nil {
+			return tenants.Principal{}, err
+		}
+		return e.result(now)
+	case wait != nil:
+		select {
+		case <-wait.done:
+		case <-ctx.Done():
+			return tenants.Principal{}, ctx.Err()
+		}
+		if e = wait.entry; wait.err != nil {
+			// The leader's request failed (its deadline, say): try on our own.
+			var err error
+			if e, err = s.lookup(ctx, hash, now, false); err != nil {
+				return tenants.Principal{}, err
+			}
+		}
+	case lead != nil:
+		lead.entry, lead.err = s.lookup(ctx, hash, now, false)
+		s.cache.finish(hash, lead, gen, now)
+		if lead.err != nil {
+			return tenants.Principal{}, lead.err
+		}
+		e = lead.entry
+	}
+	p, err := e.result(now)
+	if err == nil {
+		s.cache.touch(e, now)
+	}
+	return p, err
+}
+
+// lookup reads the key whose secret hashes to hash. With writeLastUsed it
+// also records the use, at most once per lastUsedGranularity, in the same
+// transaction; otherwise the caller queues it.
+func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeLastUsed bool) (*authEntry, error) {
+	s.lookups.Add(1)
+	var e *authEntry
 	// One round trip opens the transaction with the hash set (it is hex: safe
 	// to inline).
 	begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.api_key_hash', '" + hash + "', true)"}
@@ -495,22 +552,24 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Prin
 			WHERE k.secret_hash = $1`, hash).
 			Scan(&k.TenantID, &k.ID, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &tenantStatus)
 		if err == pgx.ErrNoRows {
-			return errBadKey("unknown API key")
+			e = &authEntry{bad: "unknown API key"}
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		switch {
-		case k.RevokedAt != nil:
-			return errBadKey("API key revoked")
-		case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-			return errBadKey("API key expired")
-		case tenantStatus != "active":
-			return errBadKey("tenant suspended")
+		if k.RevokedAt != nil {
+			e = &authEntry{bad: "API key revoked", p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID}}
+			return nil
 		}
-		p = tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
-			NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID)}
+		e = &authEntry{
+			p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
+				NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID)},
+			expiresAt: k.ExpiresAt, tenantActive: tenantStatus == "active", lastUsed: k.LastUsedAt,
+		}
+		if _, err := e.result(now); err != nil || !writeLastUsed {
+			return nil
+		}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
 			if err := pg.SetTenant(ctx, tx, k.TenantID); err != nil {
 				return err
@@ -520,7 +579,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Prin
 		}
 		return nil
 	})
-	return p, pg.Translate(err)
+	if err != nil {
+		return nil, pg.Translate(err)
+	}
+	return e, nil
 }
 
 var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
