@@ -19,7 +19,9 @@ const permissionKey = "permission"
 // operation's permission (checked by the authenticate middleware before the
 // body is read, and published as x-permission), documents the errors every
 // operation can answer, and routes every error the handler returns through
-// toProblem.
+// toProblem. Text PostgreSQL cannot store (NUL, invalid UTF-8) is refused
+// before the handler runs: parameters by the textGuard middleware, every
+// string of the parsed body here.
 func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h func(context.Context, *I) (*O, error)) {
 	if perm == "" || op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
 		panic(fmt.Sprintf("api: operation %s %s needs a permission, operationId, summary and tag", op.Method, op.Path))
@@ -63,6 +65,9 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		if p := bodyText(in); p != nil { // see textguard.go
+			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
+		}
 		out, err := h(ctx, in)
 		if err != nil {
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
