@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -60,6 +61,9 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		})
 		errs = append(errs, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
+	if readsHeader(reflect.TypeFor[I](), "If-Match") { // see parseIfMatch
+		errs = append(errs, http.StatusBadRequest, http.StatusPreconditionFailed)
+	}
 	errs = append(errs, http.StatusInternalServerError)
 	slices.Sort(errs)
 	op.Errors = slices.Compact(errs)
@@ -74,6 +78,20 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		}
 		return out, nil
 	})
+}
+
+// readsHeader reports whether an input struct (embedded structs included)
+// has a field bound to the header name.
+func readsHeader(t reflect.Type, name string) bool {
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for f := range t.Fields() {
+		if strings.EqualFold(f.Tag.Get("header"), name) || (f.Anonymous && readsHeader(f.Type, name)) {
+			return true
+		}
+	}
+	return false
 }
 
 func ptr[T any](v T) *T { return &v }
