@@ -11,7 +11,9 @@ SHELL := bash
 
 GO        ?= go
 BIN       := bin/servicenet
-DB_ENV    := eval "$$(bash deploy/localpg.sh env)"
+# `eval "$$(cmd)"` would hide cmd's failure (eval of nothing succeeds) and
+# the next step would only say DATABASE_URL is not set: stop here instead.
+DB_ENV    := { env_out="$$(bash deploy/localpg.sh env)" || { echo "make: could not start the local PostgreSQL (messages above; log in .data/pg.log or where .data/pg-location points). Fix that, or set DATABASE_URL to a database whose role may create roles and databases." >&2; exit 1; }; eval "$$env_out"; }
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime=3s -benchmem -count=1 -timeout 30m
 
@@ -78,5 +80,6 @@ db-status:
 	bash deploy/localpg.sh status
 
 .PHONY: clean
-clean: db-stop ## stop the local cluster and delete .data/, bin/ and .tools/
+clean: ## stop the local cluster, delete its data (wherever it lives), .data/, bin/ and .tools/
+	bash deploy/localpg.sh destroy
 	rm -rf .data bin .tools

@@ -131,8 +131,8 @@ func TestBadInput(t *testing.T) {
 		{"RoleWithoutPermission", "POST", "/v1/api-keys", dispatcher, validKey, nil, 403, "forbidden", "api_keys.create"},
 
 		// Preconditions.
-		{"MalformedIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{"If-Match: yesterday's"}, 422, "invalid", "header.If-Match"},
-		{"OverflowingIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{`If-Match: "v99999999999999999999"`}, 422, "invalid", "header.If-Match"},
+		{"MalformedIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{"If-Match: yesterday's"}, 400, "malformed_request", "header.If-Match"},
+		{"OverflowingIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{`If-Match: "v99999999999999999999"`}, 400, "malformed_request", "header.If-Match"},
 		{"StaleIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{"If-Match: " + staleETag}, 412, "precondition_failed", "If-Match"},
 		{"FutureIfMatch", "PATCH", "/v1/tenant", admin, `{"name":"Not applied"}`, []string{`If-Match: "v999"`}, 412, "precondition_failed", "If-Match"},
 
@@ -141,7 +141,8 @@ func TestBadInput(t *testing.T) {
 		{"KeyIDOfWrongKind", "GET", "/v1/api-keys/" + ten.ID, admin, nil, nil, 404, "not_found", "api key not found"},
 		{"OverlongKeyID", "GET", "/v1/api-keys/key_" + strings.Repeat("0", 100), admin, nil, nil, 422, "invalid", "path.key_id"},
 		{"SQLishKeyID", "GET", "/v1/api-keys/key_'%20OR%201=1--", admin, nil, nil, 404, "not_found", "api key not found"},
-		{"NULByteKeyID", "GET", "/v1/api-keys/key_%00", admin, nil, nil, 404, "not_found", "api key not found"},
+		{"NULByteKeyID", "GET", "/v1/api-keys/key_%00", admin, nil, nil, 422, "invalid", "path.key_id"},
+		{"InvalidUTF8KeyID", "GET", "/v1/api-keys/key_%FF", admin, nil, nil, 422, "invalid", "path.key_id"},
 		{"RevokeBadKeyID", "POST", "/v1/api-keys/not-an-id/revoke", admin, nil, nil, 404, "not_found", "api key not found"},
 		{"BadTenantID", "GET", "/v1/platform/tenants/not-an-id", apitest.OperatorToken, nil, nil, 404, "not_found", "tenant not found"},
 

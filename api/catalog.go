@@ -58,7 +58,7 @@ type listProductModelsOutput struct{ Body productModelList }
 
 type updateProductModelInput struct {
 	ModelIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the model changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the model changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    catalog.ProductModelUpdate
 }
 
@@ -101,7 +101,7 @@ type listPartsOutput struct{ Body partList }
 
 type updatePartInput struct {
 	PartIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the part changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the part changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    catalog.PartUpdate
 }
 

@@ -56,7 +56,7 @@ type claimTransitionsOutput struct {
 
 type claimReasonInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why; the submitter reads it." example:"请补充购买发票照片"`
 	}
@@ -64,7 +64,7 @@ type claimReasonInput struct {
 
 type claimOptionalReasonInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why." example:"customer repaired it elsewhere"`
 	}
@@ -72,7 +72,7 @@ type claimOptionalReasonInput struct {
 
 type approveClaimInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		Reason string                   `json:"reason,omitempty" maxLength:"1000" doc:"Why; kept in the claim's history." example:"checked the invoice"`
 		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines; the others are approved as calculated (else as requested)."`
@@ -81,7 +81,7 @@ type approveClaimInput struct {
 
 type markPaidInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		PaymentReference string `json:"payment_reference,omitempty" maxLength:"1000" doc:"The payment's reference." example:"PAY-20261125-0001"`
 	}
@@ -89,7 +89,7 @@ type markPaidInput struct {
 
 type resubmitClaimInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    claims.ClaimSubmission
 }
 

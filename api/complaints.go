@@ -47,7 +47,7 @@ type listComplaintsOutput struct{ Body complaintList }
 
 type complaintNoteInput struct {
 	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		Note string `json:"note,omitempty" maxLength:"1000" doc:"A note for the complaint's history." example:"已联系网点经理核实"`
 	}
@@ -55,7 +55,7 @@ type complaintNoteInput struct {
 
 type escalateComplaintInput struct {
 	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why it goes up a level." example:"客户情绪激动，要求网点经理处理"`
 	}
@@ -63,7 +63,7 @@ type escalateComplaintInput struct {
 
 type resolveComplaintInput struct {
 	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
 	}
@@ -71,7 +71,7 @@ type resolveComplaintInput struct {
 
 type rateComplaintInput struct {
 	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Rating  int    `json:"rating" minimum:"1" maximum:"5" doc:"The customer's rating of the resolution, 1 (very dissatisfied) to 5 (very satisfied); 1-2 reopens the complaint." example:"4"`
 		Comment string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"处理及时，态度很好"`

@@ -49,7 +49,7 @@ type listPlansOutput struct{ Body planList }
 
 type updatePlanInput struct {
 	PlanIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the plan changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the plan changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    warranty.PlanUpdate
 }
 
@@ -80,7 +80,7 @@ type listContractsOutput struct{ Body contractList }
 
 type cancelContractInput struct {
 	ContractIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the contract changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why the contract is cancelled; kept in its history." example:"customer returned the plan within 7 days"`
 	}

@@ -44,7 +44,7 @@ type listCustomersOutput struct{ Body customerList }
 
 type updateCustomerInput struct {
 	CustomerIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the customer changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the customer changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    customers.CustomerUpdate
 }
 

@@ -80,6 +80,7 @@ var codeOfStatus = map[int]tenants.Code{
 	http.StatusRequestTimeout:        "request_timeout",
 	http.StatusConflict:              tenants.CodeConflict,
 	http.StatusPreconditionFailed:    tenants.CodePreconditionFailed,
+	http.StatusPreconditionRequired:  "precondition_required",
 	http.StatusRequestEntityTooLarge: "body_too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
 	http.StatusUnprocessableEntity:   tenants.CodeInvalid,
@@ -179,6 +180,9 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 		p = newProblem(status, te.Code, te.Message)
 		for _, f := range te.Fields {
 			p.Errors = append(p.Errors, &FieldDetail{Location: f.Location, Message: f.Message, Value: f.Value})
+		}
+		if te.Code == tenants.CodePreconditionFailed && len(p.Errors) == 0 { // the domain's If-Match check
+			p.Errors = []*FieldDetail{{Location: "header.If-Match", Message: "does not match the current version"}}
 		}
 	case errors.As(err, &se):
 		p = newProblem(se.GetStatus(), "", "")

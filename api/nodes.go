@@ -47,13 +47,13 @@ type listNodesOutput struct{ Body nodeList }
 
 type updateNodeInput struct {
 	NodeIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the node changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    network.NodeUpdate
 }
 
 type moveNodeInput struct {
 	NodeIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		ParentID string `json:"parent_id" maxLength:"64" doc:"The new parent: a node of a higher tier, not inside the moved subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pa"`
 	}
@@ -61,7 +61,7 @@ type moveNodeInput struct {
 
 type changeNodeStatusInput struct {
 	NodeIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Status string `json:"status" enum:"probation,active,suspended,terminated" doc:"The new status." example:"active"`
 		Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why: kept in the node's status history." example:"passed the 3-month probation review"`
@@ -99,14 +99,6 @@ type coverageOutput struct {
 	Body struct {
 		Data []network.Candidate `json:"data"`
 	}
-}
-
-func ifVersion(h string) (int, error) {
-	v, err := parseIfMatch(h)
-	if err != nil || v == nil {
-		return 0, err
-	}
-	return *v, nil
 }
 
 func (s *Server) registerNodes() {

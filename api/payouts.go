@@ -43,7 +43,7 @@ type listPayoutsOutput struct{ Body payoutList }
 
 type markPayoutPaidInput struct {
 	PayoutIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the payout changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reference string `json:"reference" minLength:"1" maxLength:"100" doc:"The payment's reference (bank or wallet transaction)." example:"ALIPAY-2026100212345"`
 	}

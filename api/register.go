@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -19,7 +20,9 @@ const permissionKey = "permission"
 // operation's permission (checked by the authenticate middleware before the
 // body is read, and published as x-permission), documents the errors every
 // operation can answer, and routes every error the handler returns through
-// toProblem.
+// toProblem. Text PostgreSQL cannot store (NUL, invalid UTF-8) is refused
+// before the handler runs: parameters by the textGuard middleware, every
+// string of the parsed body here.
 func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h func(context.Context, *I) (*O, error)) {
 	if perm == "" || op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
 		panic(fmt.Sprintf("api: operation %s %s needs a permission, operationId, summary and tag", op.Method, op.Path))
@@ -58,11 +61,17 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		})
 		errs = append(errs, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
+	if readsHeader(reflect.TypeFor[I](), "If-Match") { // see parseIfMatch
+		errs = append(errs, http.StatusBadRequest, http.StatusPreconditionFailed)
+	}
 	errs = append(errs, http.StatusInternalServerError)
 	slices.Sort(errs)
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		if p := bodyText(in); p != nil { // see textguard.go
+			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
+		}
 		err := s.claimKey(ctx)
 		var out *O
 		if err == nil {
@@ -73,6 +82,20 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		}
 		return out, nil
 	})
+}
+
+// readsHeader reports whether an input struct (embedded structs included)
+// has a field bound to the header name.
+func readsHeader(t reflect.Type, name string) bool {
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for f := range t.Fields() {
+		if strings.EqualFold(f.Tag.Get("header"), name) || (f.Anonymous && readsHeader(f.Type, name)) {
+			return true
+		}
+	}
+	return false
 }
 
 func ptr[T any](v T) *T { return &v }

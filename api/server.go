@@ -122,7 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.authenticate, s.rateLimit, s.idempotent)
+	s.api.UseMiddleware(s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
 	s.registerOperations()
 	return s
 }

@@ -18,7 +18,7 @@ type slaPolicyOutput struct {
 }
 
 type setSLAPolicyInput struct {
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the policy changed since. \"v0\" requires that the defaults still apply."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the policy changed since. \"v0\" requires that the defaults still apply. Required: without it the request is 428."`
 	Body    tickets.SLAPolicy
 }
 
@@ -90,13 +90,17 @@ func (s *Server) registerSLA() {
 		Summary: "Set the SLA policy", Tags: tags,
 		Description: "Replaces the tenant's SLA policy (every field) and bumps its version, with an sla_policy.updated event. " +
 			"Deadlines already running keep their due times; SLAs started from then on follow the new policy. A value out " +
-			"of range is 422 naming the field; If-Match with an older version is 412.",
-		Errors: []int{http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
+			"of range is 422 naming the field; If-Match is required (428 without it): a policy is replaced whole, so a blind write would silently undo " +
+			"someone else's change; \"v0\" replaces the defaults. If-Match with another version is 412.",
+		Errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *setSLAPolicyInput) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		v, err := parseIfMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
+		}
+		if v == nil {
+			return nil, ifMatchRequired()
 		}
 		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, v))
 	})

@@ -69,10 +69,15 @@ func TestSLAPolicyAPI(t *testing.T) {
 		requireProblem(t, r, http.StatusPreconditionFailed, "precondition_failed", "")
 	})
 
+	t.Run("IfMatchIsRequired", func(t *testing.T) {
+		r := env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(nil))
+		requireProblem(t, r, http.StatusPreconditionRequired, "precondition_required", "header.If-Match")
+	})
+
 	t.Run("OutOfRangeNamesTheField", func(t *testing.T) {
-		r := env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"escalation_minutes": 0}))
+		r := env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"escalation_minutes": 0}), `If-Match: "v1"`)
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.escalation_minutes")
-		r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"response_minutes": 43201}))
+		r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"response_minutes": 43201}), `If-Match: "v1"`)
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.response_minutes")
 	})
 

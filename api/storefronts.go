@@ -43,7 +43,7 @@ type listStorefrontsOutput struct{ Body storefrontList }
 
 type updateStorefrontInput struct {
 	StorefrontIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the storefront changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the storefront changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    customers.StorefrontUpdate
 }
 

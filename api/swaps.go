@@ -42,13 +42,13 @@ type listSwapsOutput struct{ Body swapList }
 
 type approveSwapInput struct {
 	SwapIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    swaps.Approval
 }
 
 type rejectSwapInput struct {
 	SwapIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why; kept in the swap's steps." example:"the damage is not covered"`
 	}
@@ -56,7 +56,7 @@ type rejectSwapInput struct {
 
 type fulfilSwapInput struct {
 	SwapIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    swaps.Fulfilment
 }
 

@@ -48,13 +48,13 @@ type listTechniciansOutput struct{ Body technicianList }
 
 type updateTechnicianInput struct {
 	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
-	IfMatch      string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the technician changed since."`
+	IfMatch      string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body         network.TechnicianUpdate
 }
 
 type renewLicenceInput struct {
 	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
-	IfMatch      string `header:"If-Match" doc:"ETag of your last read; refused (412) if the technician changed since."`
+	IfMatch      string `header:"If-Match" doc:"ETag of your last read; refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body         network.LicenceInput
 }
 

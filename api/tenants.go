@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,19 +35,72 @@ func tenantOf(t identity.Tenant) Tenant {
 
 func etag(version int) string { return fmt.Sprintf(`"v%d"`, version) }
 
-// parseIfMatch returns the version named by an If-Match header made from
-// etag, or nil for no header. "*" matches any version.
+// ifMatchPattern is the only If-Match this API accepts: one strong ETag as
+// etag writes it, "v<N>" without leading zeros.
+var ifMatchPattern = regexp.MustCompile(`^"v(0|[1-9][0-9]{0,17})"$`)
+
+// parseIfMatch returns the version named by an If-Match header, or nil when
+// the header is absent. The comparison is strict (RFC 9110 strong
+// comparison): a weak tag (W/"v5") never matches and is 412; anything but
+// one "v<N>" tag ("*", a list, "v05", garbage) is 400. Both name
+// header.If-Match. "v0" parses to 0: only the SLA policy has a version 0 (its
+// defaults); every other caller goes through ifVersion, which refuses it.
 func parseIfMatch(h string) (*int, error) {
 	h = strings.TrimSpace(h)
-	if h == "" || h == "*" {
+	if h == "" {
 		return nil, nil
 	}
-	v := strings.TrimPrefix(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), "v")
-	n, err := strconv.Atoi(v)
+	if strings.HasPrefix(h, "W/") {
+		return nil, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed,
+			"a weak ETag never matches: If-Match needs the strong ETag of your last read", h)
+	}
+	m := ifMatchPattern.FindStringSubmatch(h)
+	if m == nil {
+		return nil, ifMatchProblem(http.StatusBadRequest, "", `not an ETag issued by this API: send the ETag of your last read, such as "v3"`, h)
+	}
+	n, err := strconv.Atoi(m[1])
 	if err != nil {
-		return nil, tenants.Invalid("header.If-Match", "not an ETag issued by this API", h)
+		return nil, ifMatchProblem(http.StatusBadRequest, "", "not an ETag issued by this API", h)
 	}
 	return &n, nil
+}
+
+// ifVersion is the If-Match of an update whose If-Match is optional: 0 when
+// absent (no check), else the version it names, at least 1 ("v0" names no
+// version a stored resource has: 412).
+func ifVersion(h string) (int, error) {
+	v, err := parseIfMatch(h)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	if *v == 0 {
+		return 0, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed,
+			"version 0 never matches: send the ETag of your last read", h)
+	}
+	return *v, nil
+}
+
+// requireVersion is ifVersion for an action that must not be taken blind:
+// an absent If-Match is 428.
+func requireVersion(h string) (int, error) {
+	if strings.TrimSpace(h) == "" {
+		return 0, ifMatchRequired()
+	}
+	return ifVersion(h)
+}
+
+func ifMatchRequired() *Problem {
+	return ifMatchProblem(http.StatusPreconditionRequired, "",
+		"this operation needs If-Match: read the resource and send its ETag", "")
+}
+
+func ifMatchProblem(status int, code tenants.Code, msg, value string) *Problem {
+	p := newProblem(status, code, msg)
+	p.Errors = []*FieldDetail{{Location: "header.If-Match", Message: msg}}
+	if value != "" {
+		p.Errors[0].Value = value
+	}
+	return p
 }
 
 type tenantOutput struct {
@@ -88,7 +142,7 @@ type listTenantsOutput struct {
 }
 
 type updateTenantInput struct {
-	IfMatch string `header:"If-Match" doc:"ETag from a previous read; the update applies only if the tenant is unchanged (412 otherwise)."`
+	IfMatch string `header:"If-Match" doc:"ETag from a previous read; the update applies only if the tenant is unchanged (412 otherwise). Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Name     *string `json:"name,omitempty" minLength:"1" maxLength:"200" example:"Haier Smart Home"`
 		TimeZone *string `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone." example:"Asia/Shanghai"`
@@ -164,11 +218,15 @@ func (s *Server) registerTenants() {
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *updateTenantInput) (*tenantOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := ifVersion(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone, IfVersion: v})
+		var iv *int
+		if v > 0 {
+			iv = &v
+		}
+		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone, IfVersion: iv})
 		if err != nil {
 			return nil, err
 		}

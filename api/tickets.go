@@ -30,7 +30,7 @@ type openedTicketOutput struct {
 
 type ticketActionInput[B any] struct {
 	TicketIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since. Optional (sent by every client that read the ticket first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    B
 }
 
@@ -339,7 +339,7 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
 	}, func(ctx context.Context, in *struct {
 		TicketIDParam
-		IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since."`
+		IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since. Optional (sent by every client that read the ticket first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	}) (*ticketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		v, err := ifVersion(in.IfMatch)

@@ -45,7 +45,7 @@ type listUnitsOutput struct{ Body unitList }
 
 type updateUnitInput struct {
 	UnitIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the unit changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the unit changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    customers.UnitUpdate
 }
 

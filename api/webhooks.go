@@ -41,7 +41,7 @@ type listWebhooksOutput struct{ Body webhookList }
 
 type updateWebhookInput struct {
 	WebhookIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the endpoint changed since."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the endpoint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    webhooks.EndpointUpdate
 }
 

@@ -4,7 +4,8 @@
 #   deploy/localpg.sh env     ensure the cluster runs; print `export DATABASE_URL=...`
 #   deploy/localpg.sh start   ensure the cluster runs
 #   deploy/localpg.sh stop    stop it
-#   deploy/localpg.sh status  say whether it runs
+#   deploy/localpg.sh status  say whether it runs, and where its data is
+#   deploy/localpg.sh destroy stop it and delete its data
 #
 # When DATABASE_URL is already set, `env` prints it back unchanged and starts
 # nothing: an operator-provided database is used as is.
@@ -12,16 +13,18 @@
 # The cluster lives in .data/pg (gitignored), listens on 127.0.0.1:$SERVICENET_PGPORT
 # (default 55432) and on a socket in .data/pg-run, and is reused on the next call.
 # initdb refuses to run as root, so as root the cluster belongs to the
-# `postgres` OS user. The roles it creates:
+# `postgres` OS user. When that user cannot enter the clone (a clone under
+# /root or in a `mktemp -d` folder), the data, socket and log live instead in
+# the postgres user's home (else /tmp), in servicenet-<hash of the clone path>;
+# .data/pg-location records where, so stop, status and destroy find it again.
+# The roles it creates:
 #   postgres           superuser, local socket only
 #   servicenet_owner   owns the schema and runs migrations (CREATEDB for test clones)
 # The application role (servicenet_app) is created by `servicenet migrate`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="$ROOT/.data/pg"
-RUN="$ROOT/.data/pg-run"
-LOG="$ROOT/.data/pg.log"
+LOCATION="$ROOT/.data/pg-location"
 PORT="${SERVICENET_PGPORT:-55432}"
 OWNER_PASSWORD="${SERVICENET_OWNER_PASSWORD:-servicenet_owner}"
 
@@ -33,14 +36,38 @@ pgbin() {
   command -v "$1" || { echo "localpg: $1 (PostgreSQL 15) not found" >&2; exit 1; }
 }
 
-# as_pg runs a command as the cluster's OS user.
+# as_pg runs a command as the cluster's OS user (from /: it may not be
+# allowed into the current directory).
 as_pg() {
   if [[ "$(id -u)" == 0 ]]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
 }
+
+# base picks the directory holding the cluster (pg), its socket (pg-run) and
+# its log (pg.log): the recorded one, else .data when the cluster's OS user
+# can reach it, else a directory derived from the clone path that it can.
+base() {
+  if [[ -f "$LOCATION" ]]; then cat "$LOCATION"; return; fi
+  if [[ "$(id -u)" != 0 ]]; then echo "$ROOT/.data"; return; fi
+  local probe="$ROOT"
+  [[ -d "$ROOT/.data" ]] && probe="$ROOT/.data"
+  if runuser -u postgres -- test -x "$probe" 2>/dev/null; then echo "$ROOT/.data"; return; fi
+  local hash parent
+  hash="$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  parent="$(getent passwd postgres | cut -d: -f6)"
+  if [[ -z "$parent" ]] || ! runuser -u postgres -- test -d "$parent" -a -w "$parent" -a -x "$parent" 2>/dev/null; then
+    parent=/tmp
+  fi
+  echo "$parent/servicenet-$hash"
+}
+
+BASE="$(base)"
+DATA="$BASE/pg"
+RUN="$BASE/pg-run"
+LOG="$BASE/pg.log"
 
 running() {
   [[ -f "$DATA/PG_VERSION" ]] && as_pg "$(pgbin pg_ctl)" -D "$DATA" status >/dev/null 2>&1
@@ -51,7 +78,12 @@ psql_super() {
 }
 
 init_cluster() {
-  mkdir -p "$ROOT/.data" "$RUN"
+  mkdir -p "$ROOT/.data" "$BASE" "$RUN"
+  if [[ "$BASE" != "$ROOT/.data" ]]; then
+    chown postgres:postgres "$BASE" && chmod 700 "$BASE"
+    echo "$BASE" >"$LOCATION"
+    echo "localpg: the postgres user cannot enter $ROOT; the cluster lives in $BASE (recorded in $LOCATION)" >&2
+  fi
   if [[ "$(id -u)" == 0 ]]; then
     chmod 755 "$ROOT/.data"
     mkdir -p "$DATA"
@@ -111,7 +143,13 @@ case "${1:-env}" in
     if running; then as_pg "$(pgbin pg_ctl)" -D "$DATA" -m fast -w stop >/dev/null; fi
     ;;
   status)
-    if running; then echo "running on 127.0.0.1:$PORT ($DATA)"; else echo "not running"; exit 3; fi
+    if running; then echo "running on 127.0.0.1:$PORT ($DATA)"; else echo "not running ($DATA)"; exit 3; fi
     ;;
-  *) echo "usage: $0 env|start|stop|status" >&2; exit 2 ;;
+  destroy)
+    if running; then as_pg "$(pgbin pg_ctl)" -D "$DATA" -m fast -w stop >/dev/null; fi
+    rm -rf "$DATA" "$RUN" "$LOG"
+    if [[ "$BASE" != "$ROOT/.data" ]]; then rm -rf "$BASE"; fi
+    rm -f "$LOCATION"
+    ;;
+  *) echo "usage: $0 env|start|stop|status|destroy" >&2; exit 2 ;;
 esac
