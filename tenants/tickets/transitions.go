@@ -274,8 +274,8 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if len(c.timers) > 0 && s.EnqueueTimers != nil {
-		return s.EnqueueTimers(ctx, c.tx.Tx, c.timers)
+	if len(c.timers) > 0 {
+		return s.enqueueTimers(ctx, c.tx.Tx, c.timers)
 	}
 	return nil
 }
