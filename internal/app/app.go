@@ -219,9 +219,13 @@ func (a *App) works() bool { return a.cfg.Mode != ModeAPI }
 func (a *App) Handler() http.Handler { return a.API.Handler() }
 
 // Start starts the App's background work, which runs until ctx is cancelled
-// or Stop: River's workers (unless Mode is ModeAPI) and the jobs UI's
-// poller. Background loops of the services start here too.
+// (River's workers until Stop): the services' own background loops, River's
+// workers (unless Mode is ModeAPI) and the jobs UI's poller. Serve and the
+// HTTP tests call it before they accept a request.
 func (a *App) Start(ctx context.Context) error {
+	// Background loops of the services start here, first, so they run
+	// before any job or request (a cache's `go a.Identity.Run(ctx)`, say).
+
 	if a.works() {
 		if err := a.River.Start(ctx); err != nil {
 			return fmt.Errorf("start jobs: %w", err)
