@@ -320,18 +320,17 @@ func (w washerShop) boardLine(fen int64) map[string]any {
 
 func TestClaimAdjudication(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
-	w := newWasherShop(t, env, "claims-adj")
 	var hooked struct {
 		sync.Mutex
 		claims []claims.Claim
 	}
-	env.Claims.OnApproved = func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
+	env := apitest.New(t, apitest.Options{OnClaimApproved: func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
 		hooked.Lock()
 		defer hooked.Unlock()
 		hooked.claims = append(hooked.claims, c)
 		return nil
-	}
+	}})
+	w := newWasherShop(t, env, "claims-adj")
 
 	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-1", "power_surge",
 		labor(10000), w.boardLine(30000)))

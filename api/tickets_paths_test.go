@@ -47,10 +47,10 @@ func visit(t *testing.T, env *apitest.Env, clock *testClock, admin, id string, t
 
 func TestTicketPaths(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
-	clock := &testClock{}
 	codes := &codeSink{}
-	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
+	env := apitest.New(t, apitest.Options{Codes: codes})
+	clock := &testClock{}
+	env.Tickets.Now = clock.Now
 	d := env.DemoBrand(t, "tickets-paths")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	start := apitest.WeekdayMorning(time.Now(), 2)

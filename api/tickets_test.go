@@ -171,10 +171,10 @@ func fireTimer(t *testing.T, env *apitest.Env, ticketID, sla string) {
 
 func TestTicketEndToEnd(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
-	clock := &testClock{}
 	codes := &codeSink{}
-	env.Tickets.Now, env.Tickets.Codes = clock.Now, codes
+	env := apitest.New(t, apitest.Options{Codes: codes})
+	clock := &testClock{}
+	env.Tickets.Now = clock.Now
 	d := env.DemoBrand(t, "tickets-e2e")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	rcv := newReceiver(t, env, 0)

@@ -36,10 +36,10 @@ func (w *ClaimAdjudicationWorker) Work(ctx context.Context, job *river.Job[Claim
 	return err
 }
 
-// ClaimAdjudicationEnqueuer is claims.Service's Enqueue hook: it inserts the
+// ClaimAdjudicationEnqueuer is claims.Deps.Enqueue: it inserts the
 // adjudication job in the caller's transaction, so the claim's version and
 // its job commit (or roll back) together.
-func ClaimAdjudicationEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error {
+func ClaimAdjudicationEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error {
 	return func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error {
 		_, err := rc.InsertTx(ctx, tx, ClaimAdjudicationArgs{TenantID: tenantID, ClaimID: claimID, Version: version}, nil)
 		return err

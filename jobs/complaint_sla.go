@@ -39,10 +39,10 @@ func (w *ComplaintSLAWorker) Work(ctx context.Context, job *river.Job[ComplaintS
 	return err
 }
 
-// ComplaintSLAEnqueuer is complaints.Service's EnqueueSLA hook: it schedules
+// ComplaintSLAEnqueuer is complaints.Deps.EnqueueSLA: it schedules
 // the timer at dueAt in the caller's transaction, so the complaint's change
 // and its timer commit (or roll back) together.
-func ComplaintSLAEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error {
+func ComplaintSLAEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error {
 	return func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error {
 		_, err := rc.InsertTx(ctx, tx, ComplaintSLAArgs{TenantID: tenantID, ComplaintID: complaintID, Level: level, DueAt: dueAt},
 			&river.InsertOpts{ScheduledAt: dueAt})

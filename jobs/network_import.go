@@ -61,10 +61,10 @@ func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkIm
 	return err
 }
 
-// NetworkImportEnqueuer is network.Service's EnqueueImport hook: it inserts
+// NetworkImportEnqueuer is network.Deps.EnqueueImport: it inserts
 // the import's job in the caller's transaction, so the import and its job
 // commit (or roll back) together.
-func NetworkImportEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
+func NetworkImportEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
 	return func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
 		_, err := rc.InsertTx(ctx, tx, NetworkImportArgs{TenantID: tenantID, ImportID: importID}, nil)
 		return err

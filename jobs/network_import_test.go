@@ -26,9 +26,9 @@ func TestNetworkImportWorker(t *testing.T) {
 	ten, key, err := idn.CreateTenant(ctx, identity.NewTenant{Name: "Worker brand", Slug: "worker-brand"}, "test")
 	require.NoError(t, err)
 	p := tenants.Principal{TenantID: ten.ID, KeyID: key.ID}
-	nw := &network.Service{DB: db.App}
+	nw, err := network.NewService(db.App, network.Deps{EnqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error { return nil }})
+	require.NoError(t, err)
 	worker := &jobs.NetworkImportWorker{Network: nw}
-	nw.EnqueueImport = func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error { return nil }
 	file := []byte(`{"type":"node","external_code":"MFR","name":"Brand","tier":"manufacturer"}` + "\n")
 	// work runs the worker as River would on attempt of maxAttempts.
 	work := func(importID string, attempt, maxAttempts int) error {

@@ -48,9 +48,9 @@ func (w *PayoutDeadlineWorker) Work(ctx context.Context, job *river.Job[PayoutDe
 	return nil
 }
 
-// PayoutDeadlineEnqueuer is payouts.Service's EnqueueDeadline hook: it
+// PayoutDeadlineEnqueuer is payouts.Deps.EnqueueDeadline: it
 // inserts the deadline check in the caller's transaction, scheduled at at.
-func PayoutDeadlineEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+func PayoutDeadlineEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
 	return func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
 		_, err := rc.InsertTx(ctx, tx, PayoutDeadlineArgs{TenantID: tenantID, PayoutID: payoutID}, &river.InsertOpts{ScheduledAt: at})
 		return err

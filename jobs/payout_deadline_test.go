@@ -29,11 +29,12 @@ func TestPayoutDeadlineWorker(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 9, 25, 18, 0, 0, 0, sh)
 	var scheduledAt time.Time
-	svc := &payouts.Service{DB: b.db.App, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }}
-	svc.EnqueueDeadline = func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+	svc, err := payouts.NewService(b.db.App, payouts.Deps{EnqueueDeadline: func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
 		scheduledAt = at
 		return nil
-	}
+	}})
+	require.NoError(t, err)
+	svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	setClock := func(t time.Time) { mu.Lock(); clock = t; mu.Unlock() }
 	worker := &jobs.PayoutDeadlineWorker{Payouts: svc}
 	work := func(id string) error {

@@ -40,10 +40,10 @@ func (w *SwapEvaluationWorker) Work(ctx context.Context, job *river.Job[SwapEval
 	return err
 }
 
-// SwapEvaluationEnqueuer is swaps.Service's EnqueueEvaluation hook: it
+// SwapEvaluationEnqueuer is swaps.Deps.EnqueueEvaluation: it
 // inserts the evaluation in the caller's transaction, so the request and its
 // job commit (or roll back) together.
-func SwapEvaluationEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error {
+func SwapEvaluationEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error {
 	return func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error {
 		_, err := rc.InsertTx(ctx, tx, SwapEvaluationArgs{TenantID: tenantID, SwapID: swapID}, nil)
 		return err

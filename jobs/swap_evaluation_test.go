@@ -33,7 +33,8 @@ func TestSwapEvaluationWorker(t *testing.T) {
 		return err
 	}))
 	enqueued := 0
-	svc := &swaps.Service{DB: b.db.App, EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }}
+	svc, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }})
+	require.NoError(t, err)
 	worker := &jobs.SwapEvaluationWorker{Swaps: svc}
 	work := func(id string) error {
 		return worker.Work(ctx, &river.Job[jobs.SwapEvaluationArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "swap_evaluation", Attempt: 1, MaxAttempts: 10},

@@ -59,12 +59,12 @@ func (w *TicketTimerWorker) Work(ctx context.Context, job *river.Job[TicketTimer
 	return err
 }
 
-// TicketTimerEnqueuer is tickets.Service's EnqueueTimers hook: it inserts
+// TicketTimerEnqueuer is tickets.Deps.EnqueueTimers: it inserts
 // all the timers of the caller's transaction in one batched insert, each
 // scheduled at its RunAt (DueAt when zero), so the ticket's deadlines and
 // their timers commit (or roll back) together. Due times are kept to the
 // microsecond, as PostgreSQL stores them.
-func TicketTimerEnqueuer(rc *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
+func TicketTimerEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
 	return func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
 		if len(timers) == 0 {
 			return nil

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
@@ -15,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -55,17 +58,20 @@ func TestTicketTimerRunsOnRiver(t *testing.T) {
 	id := b.ticketRow(t, p.TenantID, "new", "route_due_at", due)
 	met := b.ticketRow(t, p.TenantID, "dispatched", "completed_at", due) // its route deadline is cleared
 
-	svc := &tickets.Service{DB: b.db.App}
+	// The service enqueues through q, the client runs the service's timers:
+	// the client is attached to q once both exist, as internal/app does.
+	q := &jobs.Deferred{}
+	svc := newTickets(t, b.db.App, jobs.TicketTimerEnqueuer(q))
 	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App}, Tickets: svc,
 		Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
-	svc.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
+	require.NoError(t, q.Attach(rc))
 	require.NoError(t, rc.Start(ctx))
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
 
 	// The ticket core's transaction: the deadlines and their timers together.
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
-		return svc.EnqueueTimers(ctx, tx.Tx, []tickets.Timer{
+		return jobs.TicketTimerEnqueuer(rc)(ctx, tx.Tx, []tickets.Timer{
 			{TenantID: p.TenantID, TicketID: id, SLA: tickets.SLARoute, DueAt: due, Level: 1},
 			{TenantID: p.TenantID, TicketID: met, SLA: tickets.SLARoute, DueAt: due, Level: 1},
 		})
@@ -87,12 +93,23 @@ func TestTicketTimerRunsOnRiver(t *testing.T) {
 	require.True(t, scheduled.After(time.Now().Add(50*time.Minute)))
 }
 
+// newTickets is a tickets service over db whose timers go to enqueue (and
+// whose swap requests are not enqueued).
+func newTickets(t *testing.T, db *pgxpool.Pool, enqueue func(context.Context, pgx.Tx, []tickets.Timer) error) *tickets.Service {
+	t.Helper()
+	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }})
+	require.NoError(t, err)
+	svc, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: enqueue, Swaps: sw})
+	require.NoError(t, err)
+	return svc
+}
+
 func TestTicketTimerWorkerCancels(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupContracts(t)
 	p := b.tenant(t, "ticket-timer-cancel", "Asia/Shanghai")
-	w := &jobs.TicketTimerWorker{Tickets: &tickets.Service{DB: b.db.App}}
+	w := &jobs.TicketTimerWorker{Tickets: newTickets(t, b.db.App, func(context.Context, pgx.Tx, []tickets.Timer) error { return nil })}
 	work := func(a jobs.TicketTimerArgs) error {
 		return w.Work(ctx, &river.Job[jobs.TicketTimerArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "ticket_sla_timer", Attempt: 1, MaxAttempts: 10}, Args: a})
 	}

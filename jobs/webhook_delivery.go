@@ -99,12 +99,12 @@ func (w *WebhookDeliveryWorker) Work(ctx context.Context, job *river.Job[Webhook
 	return err
 }
 
-// WebhookDeliveryEnqueuer is webhooks.Service's EnqueueDeliveries hook: it
+// WebhookDeliveryEnqueuer is webhooks.Deps.EnqueueDeliveries: it
 // inserts the delivery jobs in the caller's transaction, so delivery rows
 // and their jobs commit (or roll back) together.
-func WebhookDeliveryEnqueuer(rc *river.Client[pgx.Tx], svc *webhooks.Service) func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string) error {
-	return func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string) error {
-		opts := &river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: svc.MaxAttempts()}
+func WebhookDeliveryEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error {
+		opts := &river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: maxAttempts}
 		params := make([]river.InsertManyParams, len(deliveryIDs))
 		for i, id := range deliveryIDs {
 			params[i] = river.InsertManyParams{Args: WebhookDeliveryArgs{TenantID: tenantID, DeliveryID: id}, InsertOpts: opts}

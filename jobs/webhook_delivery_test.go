@@ -30,13 +30,13 @@ func TestWebhookWorkers(t *testing.T) {
 	ten, key, err := idn.CreateTenant(ctx, identity.NewTenant{Name: "Webhook brand", Slug: "webhook-brand"}, "test")
 	require.NoError(t, err)
 	p := tenants.Principal{TenantID: ten.ID, KeyID: key.ID}
-	whk := &webhooks.Service{DB: db.App}
-	whk.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{5 * time.Second, 30 * time.Second}, DisableAfter: 10})
 	var enqueued []string
-	whk.EnqueueDeliveries = func(_ context.Context, _ pgx.Tx, _ string, ids []string) error {
+	whk, err := webhooks.NewService(db.App, webhooks.Deps{EnqueueDeliveries: func(_ context.Context, _ pgx.Tx, _ string, ids []string, _ int) error {
 		enqueued = append(enqueued, ids...)
 		return nil
-	}
+	}})
+	require.NoError(t, err)
+	whk.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{5 * time.Second, 30 * time.Second}, DisableAfter: 10})
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if hits.Add(1) == 1 {

@@ -13,17 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
-	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -46,7 +41,13 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 		return err
 	}
 	defer db.Close()
-	idn := &identity.Service{DB: db}
+	// River only inserts here: the demo network's import job is queued and
+	// then run in this process (seedNetwork).
+	a, err := app.New(ctx, app.Config{Mode: app.ModeAPI}, db, nil)
+	if err != nil {
+		return err
+	}
+	idn := a.Identity
 	prev := readEnvFile(envFile)
 
 	t, err := idn.TenantBySlug(ctx, demoSlug)
@@ -74,17 +75,17 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 		}
 	}
 
-	if err := seedNetwork(ctx, db, t.ID, stdout); err != nil {
+	if err := seedNetwork(ctx, a.Network, t.ID, stdout); err != nil {
 		return fmt.Errorf("demo network: %w", err)
 	}
 	sales, err := warranty.SeedDemoSales(ctx, tenants.Principal{TenantID: t.ID, KeyID: "seed"},
-		&catalog.Service{DB: db}, &customers.Service{DB: db}, &warranty.Service{DB: db})
+		a.Catalog, a.Customers, a.Warranty)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Demo catalog and sales: %d models, %d plans, storefront %s; %d units registered and %d contracts sold now\n",
 		sales.Models, sales.Plans, sales.StorefrontID, sales.Units, sales.Contracts)
-	st, err := (&stock.Service{DB: db}).SeedDemo(ctx, tenants.Principal{TenantID: t.ID, KeyID: "seed"})
+	st, err := a.Stock.SeedDemo(ctx, tenants.Principal{TenantID: t.ID, KeyID: "seed"})
 	if err != nil {
 		return fmt.Errorf("demo stock: %w", err)
 	}
@@ -126,13 +127,7 @@ ServiceNet demo brand %q (%s)
 // has no nodes yet, through the import path a brand uses: the import is
 // created with its job queued, then run here so the network is there when
 // seed returns (the job, once a worker picks it up, finds it finished).
-func seedNetwork(ctx context.Context, db *pgxpool.Pool, tenantID string, stdout io.Writer) error {
-	nw := &network.Service{DB: db}
-	rc, err := jobs.NewClient(db, jobs.Deps{Network: nw}, jobs.Options{}) // inserts only
-	if err != nil {
-		return err
-	}
-	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
+func seedNetwork(ctx context.Context, nw *network.Service, tenantID string, stdout io.Writer) error {
 	p := tenants.Principal{TenantID: tenantID, KeyID: "seed"}
 	nodes, _, err := nw.ListNodes(ctx, p, network.NodeFilter{Limit: 1})
 	if err != nil {

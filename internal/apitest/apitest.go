@@ -20,10 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/api"
-	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
-	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
@@ -69,6 +69,11 @@ type Env struct {
 type Options struct {
 	RatePerSecond float64
 	RateBurst     int
+	// OnClaimApproved replaces the payouts that a claim's approval schedules
+	// (app.Config.OnClaimApproved): a test observes approvals with it.
+	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
+	// Codes receives the tickets' sign-off codes; nil: they are logged.
+	Codes tickets.CodeSender
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -102,47 +107,25 @@ func New(t testing.TB, opts ...Options) *Env {
 	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
-	idn := &identity.Service{DB: db.App, Log: log}
-	nw := &network.Service{DB: db.App}
-	cat := &catalog.Service{DB: db.App}
-	cus := &customers.Service{DB: db.App}
-	war := &warranty.Service{DB: db.App}
-	clm := &claims.Service{DB: db.App}
-	cpl := &complaints.Service{DB: db.App}
-	swp := &swaps.Service{DB: db.App}
-	stk := &stock.Service{DB: db.App}
-	pay := &payouts.Service{DB: db.App}
-	whk := &webhooks.Service{DB: db.App}
-	tkt := &tickets.Service{DB: db.App, Codes: tickets.LogSender{Log: log}}
-	store := &idempotency.Store{DB: db.App}
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Identity: idn, Idempotency: store, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Logger: log}, jobs.Options{Work: true, TestOnly: true})
+	a, err := app.New(context.Background(), app.Config{Mode: app.ModeAll, RiverTestOnly: true,
+		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
+		OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, db.App, log)
 	require.NoError(t, err)
-	nw.EnqueueImport = jobs.NetworkImportEnqueuer(rc)
-	clm.Enqueue = jobs.ClaimAdjudicationEnqueuer(rc)
-	cpl.EnqueueSLA = jobs.ComplaintSLAEnqueuer(rc)
-	whk.EnqueueDeliveries = jobs.WebhookDeliveryEnqueuer(rc, whk)
-	pay.EnqueueDeadline = jobs.PayoutDeadlineEnqueuer(rc)
-	swp.EnqueueEvaluation = jobs.SwapEvaluationEnqueuer(rc)
-	tkt.EnqueueTimers = jobs.TicketTimerEnqueuer(rc)
-	tkt.Swaps = swp
-	clm.OnApproved = pay.ForApprovedClaim
 	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(idn.Start(ctx)) // the authentication cache, stopped before the database closes
-	az, err := authz.New()
-	require.NoError(t, err)
-	srv := api.New(api.Config{RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken},
-		api.Deps{DB: db.App, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, Authz: az, Logger: log, Stock: stk})
-	hs := httptest.NewServer(srv.Handler())
+	require.NoError(t, a.Start(ctx))
+	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()
-		_ = rc.Stop(context.Background())
+		_ = a.Stop(context.Background())
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: srv, Identity: idn, Network: nw, Catalog: cat, Customers: cus, Warranty: war, Claims: clm, Complaints: cpl, Swaps: swp, Payouts: pay, Webhooks: whk, Tickets: tkt, Idempotency: store, River: rc, Logs: logs, Stock: stk}
+	return &Env{DB: db, Server: hs, API: a.API, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog,
+		Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps,
+		Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, River: a.River,
+		Logs: logs, Stock: a.Stock}
 }
 
 // Response is a received response.

@@ -33,7 +33,8 @@ func BenchmarkNetworkImport(b *testing.B) {
 	db := pgtest.NewDB(b)
 	idn := &identity.Service{DB: db.App}
 	// The job is run here, not queued.
-	svc := &network.Service{DB: db.App, EnqueueImport: func(context.Context, pgx.Tx, string, string) error { return nil }}
+	svc, err := network.NewService(db.App, network.Deps{EnqueueImport: func(context.Context, pgx.Tx, string, string) error { return nil }})
+	require.NoError(b, err)
 	file := network.LargeNetwork(1, importNodes, importTechnicians)
 	const rows = importNodes + importTechnicians
 	tenantNo := 0

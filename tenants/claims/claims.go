@@ -12,6 +12,7 @@ package claims
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,20 +28,41 @@ func init() {
 }
 
 // Service is the claims context's entry point. Each exported method runs in
-// one tenant-scoped transaction.
+// one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+
+	enqueue    func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
+	onApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// Enqueue inserts the adjudication job of a claim's version in the
 	// caller's transaction (River InsertTx): the claim and its job commit or
-	// roll back together. Nil: no job is enqueued (tests call Adjudicate).
+	// roll back together (jobs.ClaimAdjudicationEnqueuer).
 	Enqueue func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
-	// OnApproved, when set, is called inside the transaction that approves a
-	// claim (the adjudication job's auto-approval or a reviewer's), with the
-	// claim as approved; an error rolls the approval back. Payouts hook in
-	// here: a claim whose ClaimDecision carries a Compensation owes the customer
-	// that amount by its due date.
+	// OnApproved is called inside the transaction that approves a claim (the
+	// adjudication job's auto-approval or a reviewer's), with the claim as
+	// approved; an error rolls the approval back. Payouts hook in here
+	// (payouts.Service.ForApprovedClaim): a claim whose ClaimDecision carries
+	// a Compensation owes the customer that amount by its due date.
 	OnApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+}
+
+// NewService returns the claims service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("claims: NewService needs a database")
+	case d.Enqueue == nil:
+		return nil, errors.New("claims: Deps.Enqueue is required")
+	case d.OnApproved == nil:
+		return nil, errors.New("claims: Deps.OnApproved is required")
+	}
+	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved}, nil
 }
 
 func (s *Service) now() time.Time {

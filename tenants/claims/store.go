@@ -169,7 +169,7 @@ func saveLines(ctx context.Context, tx pg.TenantTx, c Claim, adjudicated bool) e
 }
 
 // approve records c's approval (lines already carry their approved amounts)
-// and calls the OnApproved hook.
+// and calls the OnApproved dependency.
 func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) (Claim, error) {
 	st, err := tx.Settings(ctx)
 	if err != nil {
@@ -197,10 +197,8 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	if err != nil {
 		return Claim{}, err
 	}
-	if s.OnApproved != nil {
-		if err := s.OnApproved(ctx, tx, out); err != nil {
-			return Claim{}, err
-		}
+	if err := s.onApproved(ctx, tx, out); err != nil {
+		return Claim{}, err
 	}
 	return out, nil
 }

@@ -355,10 +355,8 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		if err := transition(ctx, tx, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
-		if s.Enqueue != nil {
-			if err := s.Enqueue(ctx, tx.Tx, tx.TenantID, id, 1); err != nil {
-				return err
-			}
+		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, id, 1); err != nil {
+			return err
 		}
 		created = true
 		out, err = getClaim(ctx, tx, scope{}, id, "")
@@ -445,10 +443,8 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		if err := transition(ctx, tx, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
-		if s.Enqueue != nil {
-			if err := s.Enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next); err != nil {
-				return err
-			}
+		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next); err != nil {
+			return err
 		}
 		out, err = getClaim(ctx, tx, scope{}, c.ID, "")
 		return err

@@ -30,6 +30,7 @@ package complaints
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,15 +38,33 @@ import (
 )
 
 // Service is the complaints context's entry point. Each exported method runs
-// in one tenant-scoped transaction.
+// in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+
+	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// EnqueueSLA schedules the SLA timer of a complaint's escalation to
 	// level at dueAt, in the caller's transaction (River InsertTx): the
-	// complaint and its timer commit or roll back together. Nil: no timer
-	// (tests call SLAExpired).
+	// complaint and its timer commit or roll back together
+	// (jobs.ComplaintSLAEnqueuer).
 	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+}
+
+// NewService returns the complaints service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("complaints: NewService needs a database")
+	}
+	if d.EnqueueSLA == nil {
+		return nil, errors.New("complaints: Deps.EnqueueSLA is required")
+	}
+	return &Service{DB: db, enqueueSLA: d.EnqueueSLA}, nil
 }
 
 func (s *Service) now() time.Time {

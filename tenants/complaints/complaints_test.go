@@ -82,13 +82,15 @@ func setup(t *testing.T) *testBundle {
 	admin, err := idn.Authenticate(ctx, key.Secret)
 	require.NoError(t, err)
 	b := &testBundle{db: db, admin: admin, clock: time.Date(2026, 11, 20, 1, 30, 0, 0, time.UTC)}
-	b.svc = &complaints.Service{DB: db.App, Now: b.now,
+	b.svc, err = complaints.NewService(db.App, complaints.Deps{
 		EnqueueSLA: func(_ context.Context, _ pgx.Tx, _, id string, level int, due time.Time) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			b.timers = append(b.timers, timer{id, level, due})
 			return nil
-		}}
+		}})
+	require.NoError(t, err)
+	b.svc.Now = b.now
 	nw := &network.Service{DB: db.App}
 	node := func(code string, tier network.Tier, parent string) string {
 		n, err := nw.CreateNode(ctx, admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: code, Name: code},

@@ -29,10 +29,10 @@ func escalationInterval(ctx context.Context, tx pg.TenantTx) (time.Duration, err
 }
 
 func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level int, due time.Time) error {
-	if s.EnqueueSLA == nil || level > MaxLevel {
+	if level > MaxLevel {
 		return nil
 	}
-	return s.EnqueueSLA(ctx, tx.Tx, tx.TenantID, id, level, due)
+	return s.enqueueSLA(ctx, tx.Tx, tx.TenantID, id, level, due)
 }
 
 // FileComplaint files a complaint and schedules its SLA timer in the same

@@ -570,9 +570,6 @@ func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format 
 	if err != nil {
 		return Import{}, err
 	}
-	if s.EnqueueImport == nil {
-		return Import{}, errors.New("network: EnqueueImport is not wired")
-	}
 	sum := sha256.Sum256(file)
 	var out Import
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -585,7 +582,7 @@ func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format 
 		if err != nil {
 			return err
 		}
-		return s.EnqueueImport(ctx, tx.Tx, p.TenantID, id)
+		return s.enqueueImport(ctx, tx.Tx, p.TenantID, id)
 	})
 	return out, pg.Translate(err)
 }

@@ -249,7 +249,7 @@ func setupImports(t *testing.T) *importBundle {
 	ten, key, err := idn.CreateTenant(context.Background(), identity.NewTenant{Name: "Import brand", Slug: "import-brand"}, "test")
 	require.NoError(t, err)
 	b := &importBundle{tenantID: ten.ID, p: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
-	b.svc = &Service{DB: db.App, EnqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
+	b.svc = &Service{DB: db.App, enqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
 		b.enqueued = append(b.enqueued, importID)
 		return nil
 	}}
@@ -321,7 +321,7 @@ func TestRunImport(t *testing.T) {
 	t.Run("NothingIsStoredWhenTheJobCannotBeScheduled", func(t *testing.T) {
 		t.Parallel()
 		b := setupImports(t)
-		b.svc.EnqueueImport = func(context.Context, pgx.Tx, string, string) error { return errors.New("queue down") }
+		b.svc.enqueueImport = func(context.Context, pgx.Tx, string, string) error { return errors.New("queue down") }
 		_, err := b.svc.CreateImport(ctx, b.p, FormatJSONL, DemoNetwork(1))
 		require.Error(t, err)
 		require.Equal(t, 0, b.count(t, `SELECT count(*) FROM network_imports WHERE tenant_id = $1`))

@@ -11,6 +11,7 @@ package network
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"time"
@@ -153,13 +154,33 @@ type NodeUpdate struct {
 }
 
 // Service is the network context's entry point. Each exported method runs
-// in one tenant-scoped transaction.
+// in one tenant-scoped transaction. Build it with NewService; a literal
+// Service{DB: db} serves only the methods that enqueue nothing (not
+// CreateImport).
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+
+	enqueueImport func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// EnqueueImport schedules the job that runs an import, inside tx (the
-	// transaction that stores the import). Wired in cmd to River's InsertTx.
+	// transaction that stores the import): jobs.NetworkImportEnqueuer.
 	EnqueueImport func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error
+}
+
+// NewService returns the network service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("network: NewService needs a database")
+	}
+	if d.EnqueueImport == nil {
+		return nil, errors.New("network: Deps.EnqueueImport is required")
+	}
+	return &Service{DB: db, enqueueImport: d.EnqueueImport}, nil
 }
 
 func (s *Service) now() time.Time {

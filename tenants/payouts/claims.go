@@ -13,7 +13,7 @@ import (
 // claim's approval transaction: due its plan's business days (default 5)
 // after the repair, in the tenant's zone and holiday calendar. A claim the
 // engine owes no compensation for schedules nothing. It is wired as
-// claims.Service.OnApproved.
+// claims.Deps.OnApproved.
 func (s *Service) ForApprovedClaim(ctx context.Context, tx pg.TenantTx, c claims.Claim) error {
 	if c.Decision == nil || c.Decision.Compensation == nil {
 		return nil

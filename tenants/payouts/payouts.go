@@ -24,13 +24,31 @@ func init() {
 }
 
 // Service is the payouts context's entry point. Each exported method runs in
-// one tenant-scoped transaction.
+// one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+
+	enqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// EnqueueDeadline schedules, inside tx, the check that runs at at and
 	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
 	EnqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
+}
+
+// NewService returns the payouts service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("payouts: NewService needs a database")
+	}
+	if d.EnqueueDeadline == nil {
+		return nil, errors.New("payouts: Deps.EnqueueDeadline is required")
+	}
+	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -145,9 +163,6 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // tenant's zone. The unit is read in p's scope (not found outside it); the
 // contract, when given, must be the unit's. actor goes on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
-	if s.EnqueueDeadline == nil {
-		return Payout{}, errors.New("payouts: EnqueueDeadline is not wired")
-	}
 	st, err := tx.Settings(ctx)
 	if err != nil {
 		return Payout{}, err
@@ -220,7 +235,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	if err != nil {
 		return Payout{}, err
 	}
-	if err := s.EnqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
+	if err := s.enqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
 		return Payout{}, err
 	}
 	return out, events.Append(ctx, tx, events.New{Type: TypePayoutScheduled, SubjectID: id, Actor: p.Subject(),

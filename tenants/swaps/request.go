@@ -2,7 +2,6 @@ package swaps
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
@@ -19,9 +18,6 @@ import (
 // contract of the unit. A unit with an open swap is a conflict; a suspended
 // storefront's key is forbidden.
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
-	if s.EnqueueEvaluation == nil {
-		return Swap{}, errors.New("swaps: EnqueueEvaluation is not wired")
-	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
@@ -35,9 +31,6 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSw
 // ticket whose repair is impossible): the swap, its first step and its
 // evaluation job commit with the caller's change.
 func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewSwap) (Swap, error) {
-	if s.EnqueueEvaluation == nil {
-		return Swap{}, errors.New("swaps: EnqueueEvaluation is not wired")
-	}
 	var out Swap
 	err := func() error {
 		st, err := tx.Settings(ctx)
@@ -101,7 +94,7 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		if err := step(ctx, tx, out, nil, "requested: "+in.Reason, p.Subject(), TypeSwapRequested, nil); err != nil {
 			return err
 		}
-		return s.EnqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
+		return s.enqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
 	}()
 	return out, err
 }

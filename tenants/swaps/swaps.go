@@ -32,11 +32,29 @@ const (
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// AutoApproveLimit and NodeApproveLimit override the defaults when > 0.
+	AutoApproveLimit, NodeApproveLimit int64
+
+	enqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// EnqueueEvaluation schedules, inside tx, the job that evaluates a
 	// requested swap (jobs.SwapEvaluationEnqueuer).
 	EnqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
-	// AutoApproveLimit and NodeApproveLimit override the defaults when > 0.
-	AutoApproveLimit, NodeApproveLimit int64
+}
+
+// NewService returns the swaps service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("swaps: NewService needs a database")
+	}
+	if d.EnqueueEvaluation == nil {
+		return nil, errors.New("swaps: Deps.EnqueueEvaluation is required")
+	}
+	return &Service{DB: db, enqueueEvaluation: d.EnqueueEvaluation}, nil
 }
 
 func (s *Service) now() time.Time {

@@ -235,8 +235,8 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
 		c.note("code sent to the customer's phone", map[string]any{"expires_at": exp})
 		var sender CodeSender = LogSender{}
-		if s.Codes != nil {
-			sender = s.Codes
+		if s.codes != nil {
+			sender = s.codes
 		}
 		return sender.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
 	})

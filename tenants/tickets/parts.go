@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -164,9 +163,6 @@ type SwapInput struct {
 // RequestSwap requests a unit swap for the ticket's unit (the swap
 // evaluation job prices the fee and routes the approval).
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id string, in SwapInput, ifVersion int) (Ticket, error) {
-	if s.Swaps == nil {
-		return Ticket{}, errors.New("tickets: Swaps is not wired")
-	}
 	return s.act(ctx, p, id, ifVersion, ActSwap, func(c *change) error {
 		t := c.T
 		if t.UnitID == nil {
@@ -179,7 +175,7 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 		if note == "" {
 			note = "ticket " + t.Number
 		}
-		sw, err := s.Swaps.RequestSwapTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID, Roles: c.p.Roles},
+		sw, err := s.swaps.RequestSwapTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID, Roles: c.p.Roles},
 			swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note})
 		if err != nil {
 			return err

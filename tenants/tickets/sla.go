@@ -94,14 +94,14 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		if level >= MaxEscalationLevel || s.EnqueueTimers == nil {
+		if level >= MaxEscalationLevel {
 			return nil
 		}
 		pol, err := LoadSLAPolicy(ctx, tx)
 		if err != nil {
 			return err
 		}
-		return s.EnqueueTimers(ctx, tx.Tx, []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
+		return s.enqueueTimers(ctx, tx.Tx, []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
 			Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes))}})
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -40,7 +41,16 @@ func setup(t *testing.T) *bundle {
 // service is a tickets service whose clock stands at now and whose timers
 // are real River jobs.
 func (b *bundle) service(now time.Time) *tickets.Service {
-	return &tickets.Service{DB: b.db.App, Now: func() time.Time { return now }, EnqueueTimers: jobs.TicketTimerEnqueuer(b.rc)}
+	sw, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc)})
+	if err != nil {
+		panic(err)
+	}
+	svc, err := tickets.NewService(b.db.App, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(b.rc), Swaps: sw})
+	if err != nil {
+		panic(err)
+	}
+	svc.Now = func() time.Time { return now }
+	return svc
 }
 
 func (b *bundle) tenant(t *testing.T, slug, zone string) tenants.Principal {

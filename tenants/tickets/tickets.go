@@ -13,6 +13,7 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,17 +23,41 @@ import (
 )
 
 // Service is the tickets context's entry point. Each exported method runs in
-// one tenant-scoped transaction.
+// one tenant-scoped transaction. Build it with NewService; a literal
+// Service{DB: db} serves only what enqueues no timer and requests no swap.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+
+	enqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
+	codes         CodeSender
+	swaps         *swaps.Service
+}
+
+// Deps are the Service's dependencies: EnqueueTimers and Swaps are
+// required, Codes is optional.
+type Deps struct {
 	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
-	// batched River insert). Nil: no timers (unit tests of the state machine).
+	// batched River insert): jobs.TicketTimerEnqueuer.
 	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
-	// Codes sends sign-off codes to customers. Nil: LogSender.
-	Codes CodeSender
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
+	// Codes sends sign-off codes to customers. Nil: LogSender.
+	Codes CodeSender
+}
+
+// NewService returns the tickets service over db. It fails when db or a
+// required dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("tickets: NewService needs a database")
+	case d.EnqueueTimers == nil:
+		return nil, errors.New("tickets: Deps.EnqueueTimers is required")
+	case d.Swaps == nil:
+		return nil, errors.New("tickets: Deps.Swaps is required")
+	}
+	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, codes: d.Codes}, nil
 }
 
 func (s *Service) now() time.Time {

@@ -259,8 +259,8 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	}
 	// Timers first: a new ticket's number is taken last, right before the
 	// batch that writes it (takeNumber).
-	if len(c.timers) > 0 && s.EnqueueTimers != nil {
-		if err := s.EnqueueTimers(ctx, c.tx.Tx, c.timers); err != nil {
+	if len(c.timers) > 0 {
+		if err := s.enqueueTimers(ctx, c.tx.Tx, c.timers); err != nil {
 			return err
 		}
 	}

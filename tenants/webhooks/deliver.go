@@ -40,9 +40,6 @@ const (
 // delivered twice, and concurrent dispatchers of a tenant do no harm. It
 // returns how many deliveries it created.
 func (s *Service) Dispatch(ctx context.Context, tenantID string) (int, error) {
-	if s.EnqueueDeliveries == nil {
-		return 0, errors.New("webhooks: EnqueueDeliveries is not wired")
-	}
 	total := 0
 	for range dispatchSteps {
 		n, more, err := s.dispatchStep(ctx, tenantID)
@@ -139,7 +136,7 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 				tx.TenantID, ids, endpointIDs, eventIDs); err != nil {
 				return err
 			}
-			if err := s.EnqueueDeliveries(ctx, tx.Tx, tx.TenantID, ids); err != nil {
+			if err := s.enqueueDeliveries(ctx, tx.Tx, tx.TenantID, ids, s.MaxAttempts()); err != nil {
 				return err
 			}
 		}

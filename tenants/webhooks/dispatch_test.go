@@ -26,6 +26,8 @@ type bundle struct {
 	svc *webhooks.Service
 	mu  sync.Mutex
 	enq []string
+	// enqErr, when set, is what enqueuing deliveries fails with.
+	enqErr error
 }
 
 func setup(t *testing.T, slug string) *bundle {
@@ -34,13 +36,16 @@ func setup(t *testing.T, slug string) *bundle {
 	ten, key, err := (&identity.Service{DB: db.App}).CreateTenant(context.Background(), identity.NewTenant{Name: "Brand " + slug, Slug: slug}, "operator")
 	require.NoError(t, err)
 	b := &bundle{db: db, p: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
-	b.svc = &webhooks.Service{DB: db.App}
-	b.svc.EnqueueDeliveries = func(_ context.Context, _ pgx.Tx, _ string, ids []string) error {
+	b.svc, err = webhooks.NewService(db.App, webhooks.Deps{EnqueueDeliveries: func(_ context.Context, _ pgx.Tx, _ string, ids []string, _ int) error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		if b.enqErr != nil {
+			return b.enqErr
+		}
 		b.enq = append(b.enq, ids...)
 		return nil
-	}
+	}})
+	require.NoError(t, err)
 	return b
 }
 
@@ -94,12 +99,16 @@ func TestDispatchExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing twice")
 
-	b.svc.EnqueueDeliveries = func(context.Context, pgx.Tx, string, []string) error { return errors.New("queue down") }
+	b.mu.Lock()
+	b.enqErr = errors.New("queue down")
+	b.mu.Unlock()
 	b.emit(t, "unit.registered", nil)
 	_, err = b.svc.Dispatch(ctx, b.p.TenantID)
 	require.Error(t, err)
 	require.Equal(t, 11, b.count(t, `SELECT count(*) FROM webhook_deliveries`), "the rows roll back with the failed insert")
-	b.svc.EnqueueDeliveries = func(context.Context, pgx.Tx, string, []string) error { return nil }
+	b.mu.Lock()
+	b.enqErr = nil
+	b.mu.Unlock()
 	n, err = b.svc.Dispatch(ctx, b.p.TenantID)
 	require.NoError(t, err)
 	require.Equal(t, 2, n, "the cursor did not move: nothing is lost")

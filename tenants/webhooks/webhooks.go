@@ -50,13 +50,12 @@ var DefaultRetrySchedule = []time.Duration{5 * time.Second, 30 * time.Second, 2 
 	time.Hour, 3 * time.Hour, 6 * time.Hour}
 
 // Service is the webhooks context's entry point. Each exported method runs
-// in one tenant-scoped transaction.
+// in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
-	// EnqueueDeliveries inserts one delivery job per id in the caller's
-	// transaction (River InsertTx), so rows and jobs commit together.
-	EnqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string) error
+
+	enqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
 
 	mu           sync.RWMutex
 	allow        map[string]bool
@@ -66,6 +65,26 @@ type Service struct {
 
 	clientOnce sync.Once
 	client     *http.Client
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
+	// EnqueueDeliveries inserts one delivery job per id, each allowed
+	// maxAttempts attempts, in the caller's transaction (River InsertTx), so
+	// rows and jobs commit together (jobs.WebhookDeliveryEnqueuer).
+	EnqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
+}
+
+// NewService returns the webhooks service over db. It fails when db or a
+// dependency is missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("webhooks: NewService needs a database")
+	}
+	if d.EnqueueDeliveries == nil {
+		return nil, errors.New("webhooks: Deps.EnqueueDeliveries is required")
+	}
+	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -490,9 +509,6 @@ func (s *Service) ListDeliveries(ctx context.Context, p tenants.Principal, endpo
 // delivery (replay_of the old one) with its own attempts. The endpoint must
 // be enabled.
 func (s *Service) ReplayDelivery(ctx context.Context, p tenants.Principal, endpointID, deliveryID string) (Delivery, error) {
-	if s.EnqueueDeliveries == nil {
-		return Delivery{}, errors.New("webhooks: EnqueueDeliveries is not wired")
-	}
 	var out Delivery
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		ep, err := getEndpoint(ctx, tx, p.StorefrontID, endpointID, "FOR SHARE")
@@ -523,7 +539,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, p tenants.Principal, endpo
 		if err != nil {
 			return err
 		}
-		return s.EnqueueDeliveries(ctx, tx.Tx, tx.TenantID, []string{id})
+		return s.enqueueDeliveries(ctx, tx.Tx, tx.TenantID, []string{id}, s.MaxAttempts())
 	})
 	if err != nil {
 		return Delivery{}, pg.Translate(err)

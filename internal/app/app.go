@@ -1,0 +1,270 @@
+// Package app is ServiceNet's composition root: New builds the whole
+// application — every domain service, the River client with its workers,
+// the transactional enqueuers, the authorizer and the HTTP API — in one
+// place, for `servicenet serve`, `servicenet seed`, the HTTP tests
+// (internal/apitest) and the benchmarks (internal/bench).
+//
+// Every dependency of a service is an argument of its constructor
+// (claims.NewService(db, claims.Deps{...}) and so on), and a constructor
+// refuses a missing one, so a wiring mistake fails New, never a request.
+//
+// The wiring has one cycle: the River client is built from its workers, the
+// workers call the domain services, and the services need enqueuers that
+// insert their jobs through the River client, in the caller's transaction.
+// New breaks it with a jobs.Deferred: the enqueuers are built over the
+// Deferred, the services over the enqueuers, the River client over the
+// services, and then the client is attached to the Deferred. All of this
+// happens inside New, before any request is served or job is run, and New
+// fails if the attachment does: an App whose enqueuers have no client
+// cannot exist, and an insert through an unattached Deferred is an error,
+// never a silently skipped job.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
+
+	"github.com/servicenet/servicenet/api"
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
+)
+
+// Modes say what a process does with River. In ModeAPI the River client
+// only inserts jobs; in ModeWorker and ModeAll it also fetches and runs
+// them (and competes for leadership, which runs the periodic jobs).
+const (
+	ModeAll    = "all"
+	ModeAPI    = "api"
+	ModeWorker = "worker"
+)
+
+// Config shapes the App. Zero values take defaults.
+type Config struct {
+	// Mode is ModeAll, ModeAPI or ModeWorker; empty is ModeAll.
+	Mode string
+	// Version is reported by the API and its document; empty: "dev".
+	Version string
+	// RatePerSecond and RateBurst bound each credential's request rate
+	// (api.Config); zero: the API's defaults.
+	RatePerSecond float64
+	RateBurst     int
+	// OperatorToken authenticates the platform operator; empty disables
+	// operator operations and the job dashboard.
+	OperatorToken string
+	// MaxWorkers bounds River's default queue; zero: the jobs default.
+	MaxWorkers int
+	// RiverTestOnly tunes River for tests (jobs.Options.TestOnly).
+	RiverTestOnly bool
+	// JobsUI serves the River UI to the operator at /admin/jobs/.
+	JobsUI bool
+	// Metrics receives the HTTP metrics and is served at /metrics; nil: a
+	// registry of the App's own.
+	Metrics *prometheus.Registry
+	// Codes sends ticket sign-off codes to customers; nil:
+	// tickets.LogSender over the App's logger.
+	Codes tickets.CodeSender
+	// OnClaimApproved, for tests, replaces payouts.Service.ForApprovedClaim
+	// as what runs in a claim's approval transaction; nil: payouts.
+	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
+}
+
+// App is the assembled application. Its services are ready when New
+// returns; River runs jobs only between Start and Stop.
+type App struct {
+	cfg Config
+	log *slog.Logger
+
+	DB          *pgxpool.Pool
+	Identity    *identity.Service
+	Idempotency *idempotency.Store
+	Network     *network.Service
+	Catalog     *catalog.Service
+	Customers   *customers.Service
+	Warranty    *warranty.Service
+	Claims      *claims.Service
+	Complaints  *complaints.Service
+	Swaps       *swaps.Service
+	Stock       *stock.Service
+	Payouts     *payouts.Service
+	Webhooks    *webhooks.Service
+	Tickets     *tickets.Service
+	Authz       *authz.Authorizer
+	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
+	River *river.Client[pgx.Tx]
+	// API is the HTTP surface; Handler serves it.
+	API *api.Server
+
+	jobsUI        *riverui.Handler
+	riverStarted  bool
+	stopAuthCache func()
+}
+
+// New builds the App over db (the application role's pool). It fails when
+// the configuration or a piece of the wiring is invalid; it starts nothing.
+func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*App, error) {
+	if db == nil {
+		return nil, errors.New("app: New needs a database")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = ModeAll
+	case ModeAll, ModeAPI, ModeWorker:
+	default:
+		return nil, fmt.Errorf("app: unknown mode %q", cfg.Mode)
+	}
+	if cfg.Codes == nil {
+		cfg.Codes = tickets.LogSender{Log: log}
+	}
+	a := &App{cfg: cfg, log: log, DB: db,
+		Identity:    &identity.Service{DB: db, Log: log},
+		Idempotency: &idempotency.Store{DB: db},
+		Catalog:     &catalog.Service{DB: db},
+		Customers:   &customers.Service{DB: db},
+		Warranty:    &warranty.Service{DB: db},
+		Stock:       &stock.Service{DB: db},
+	}
+
+	// The services enqueue through q; the River client is attached below.
+	q := &jobs.Deferred{}
+	var err error
+	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
+		return nil, err
+	}
+	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q)}); err != nil {
+		return nil, err
+	}
+	onApproved := a.Payouts.ForApprovedClaim
+	if cfg.OnClaimApproved != nil {
+		onApproved = cfg.OnClaimApproved
+	}
+	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved}); err != nil {
+		return nil, err
+	}
+	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q)}); err != nil {
+		return nil, err
+	}
+	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q)}); err != nil {
+		return nil, err
+	}
+	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q)}); err != nil {
+		return nil, err
+	}
+	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Codes: cfg.Codes}); err != nil {
+		return nil, err
+	}
+
+	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
+		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log},
+		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, TestOnly: cfg.RiverTestOnly})
+	if err != nil {
+		return nil, fmt.Errorf("app: jobs client: %w", err)
+	}
+	if err := q.Attach(a.River); err != nil {
+		return nil, err
+	}
+
+	if a.Authz, err = authz.New(); err != nil {
+		return nil, err
+	}
+	var ui http.Handler
+	if cfg.JobsUI {
+		a.jobsUI, err = riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(a.River, nil), Logger: log, Prefix: "/admin/jobs",
+			JobListHideArgsByDefault: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app: jobs UI: %w", err)
+		}
+		ui = a.jobsUI
+	}
+	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
+		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
+			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
+			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, Authz: a.Authz,
+			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
+	return a, nil
+}
+
+// works reports whether this process's River client runs jobs.
+func (a *App) works() bool { return a.cfg.Mode != ModeAPI }
+
+// Handler is the root HTTP handler.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Start starts the App's background work, which runs until ctx is cancelled
+// (River's workers until Stop): the services' own background loops, River's
+// workers (unless Mode is ModeAPI) and the jobs UI's poller. Serve and the
+// HTTP tests call it before they accept a request.
+func (a *App) Start(ctx context.Context) error {
+	// Background loops of the services start here, first, so they run
+	// before any job or request: the authentication cache (its listener and
+	// last-use writer) serves the API.
+	if a.cfg.Mode != ModeWorker {
+		a.stopAuthCache = a.Identity.Start(ctx)
+	}
+
+	if a.works() {
+		if err := a.River.Start(ctx); err != nil {
+			return fmt.Errorf("start jobs: %w", err)
+		}
+		a.riverStarted = true
+	}
+	if a.jobsUI != nil {
+		if err := a.jobsUI.Start(ctx); err != nil {
+			return fmt.Errorf("start jobs UI: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stop stops River's workers: it waits for running jobs until ctx is done,
+// then cancels them and waits up to 5 seconds more. It does nothing when
+// Start did not start River.
+func (a *App) Stop(ctx context.Context) error {
+	if a.stopAuthCache != nil {
+		a.stopAuthCache() // flushes the last uses of API keys
+		a.stopAuthCache = nil
+	}
+	if !a.riverStarted {
+		return nil
+	}
+	a.riverStarted = false
+	if err := a.River.Stop(ctx); err != nil {
+		a.log.Warn("jobs did not finish in time; cancelling them", "error", err.Error())
+		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.River.StopAndCancel(hard); err != nil {
+			return fmt.Errorf("stop jobs: %w", err)
+		}
+	}
+	a.log.Info("jobs stopped")
+	return nil
+}
