@@ -181,6 +181,11 @@ func dumpNetwork(t testing.TB, env *apitest.Env, tenantID string) string {
 	t.Helper()
 	var b strings.Builder
 	err := pg.InTenantTx(context.Background(), env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		// 60,000 rows as JSON can outlast the application role's 15 s
+		// statement timeout on a loaded CI machine; this is a test's read.
+		if _, err := tx.Exec(context.Background(), `SET LOCAL statement_timeout = '120s'`); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`SELECT to_jsonb(n)::text FROM nodes n WHERE tenant_id = $1 ORDER BY external_code`,
 			`SELECT to_jsonb(t)::text FROM technicians t WHERE tenant_id = $1 ORDER BY external_code`,
