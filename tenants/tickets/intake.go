@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -120,6 +119,13 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if today == "" {
 		pg.QueueSettings(b, &settings)
 	}
+	if t.Number == "" {
+		// A new ticket's number: from the tenant's sequence, never waiting
+		// on another intake (migration 015_ticket_numbers).
+		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&t.Number)
+		})
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
@@ -225,8 +231,6 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	if in.Priority == "" {
 		in.Priority = "normal"
 	}
-	// The ticket's number is taken by commit, as late as it can be (see
-	// takeNumber).
 	var out Ticket
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
@@ -255,28 +259,6 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		return nil
 	})
 	return out, pg.Translate(err)
-}
-
-// takeNumber gives a new ticket the tenant's next number for today (its
-// zone), SN-YYYYMMDD-NNNNN, from the tenant's daily counter row.
-//
-// It runs in the intake's own transaction, as its last statement before
-// the ticket's row, timeline and event are written and the transaction
-// commits: the counter row is locked from here to COMMIT (two round trips),
-// never across the intake's reads, so concurrent intakes of one tenant
-// queue only for that moment. A sequence would not block at all, but a
-// sequence per tenant and day is DDL the application role may not run, and
-// its numbers would skip on every rollback; with the row, a rolled-back
-// intake leaves no gap.
-func takeNumber(ctx context.Context, tx pg.TenantTx, t *Ticket) error {
-	var day string
-	var n int
-	err := tx.QueryRow(ctx, `INSERT INTO ticket_counters AS c (tenant_id, day, last)
-		SELECT $1, ($2::timestamptz AT TIME ZONE t.time_zone)::date, 1 FROM tenants t WHERE t.id = $1
-		ON CONFLICT (tenant_id, day) DO UPDATE SET last = c.last + 1
-		RETURNING to_char(day, 'YYYYMMDD'), last`, tx.TenantID, t.CreatedAt).Scan(&day, &n)
-	t.Number = fmt.Sprintf("SN-%s-%05d", day, n)
-	return err
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

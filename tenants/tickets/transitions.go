@@ -257,15 +257,8 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
 	}
-	// Timers first: a new ticket's number is taken last, right before the
-	// batch that writes it (takeNumber).
 	if len(c.timers) > 0 {
 		if err := s.enqueueTimers(ctx, c.tx.Tx, c.timers); err != nil {
-			return err
-		}
-	}
-	if insert && c.T.Number == "" {
-		if err := takeNumber(ctx, c.tx, c.T); err != nil {
 			return err
 		}
 	}
