@@ -56,7 +56,7 @@ type claimTransitionsOutput struct {
 
 type claimReasonInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why; the submitter reads it." example:"请补充购买发票照片"`
 	}
@@ -64,7 +64,7 @@ type claimReasonInput struct {
 
 type claimOptionalReasonInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why." example:"customer repaired it elsewhere"`
 	}
@@ -72,7 +72,7 @@ type claimOptionalReasonInput struct {
 
 type approveClaimInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		Reason string                   `json:"reason,omitempty" maxLength:"1000" doc:"Why; kept in the claim's history." example:"checked the invoice"`
 		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines; the others are approved as calculated (else as requested)."`
@@ -81,7 +81,7 @@ type approveClaimInput struct {
 
 type markPaidInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    *struct {
 		PaymentReference string `json:"payment_reference,omitempty" maxLength:"1000" doc:"The payment's reference." example:"PAY-20261125-0001"`
 	}
@@ -89,11 +89,15 @@ type markPaidInput struct {
 
 type resubmitClaimInput struct {
 	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the claim changed since. Optional (sent by every client that read the claim first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    claims.ClaimSubmission
 }
 
 type policyOutput struct{ Body claims.ClaimPolicy }
+
+// claimIfMatchRule ends the description of every action on a claim.
+const claimIfMatchRule = "If-Match is required (428 without it): every action is taken on the version of the " +
+	"claim its maker read, never blind; an If-Match other than the claim's ETag is 412."
 
 func (s *Server) registerClaims() {
 	tags := []string{"Claims"}
@@ -218,17 +222,26 @@ func (s *Server) registerClaims() {
 		return out, nil
 	})
 
-	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
+	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
+		http.StatusPreconditionRequired, http.StatusUnprocessableEntity}
+	// claimVersion is the revision an action on a claim requires (If-Match):
+	// without it, a claim p cannot see is still 404 and one it can see 428.
+	claimVersion := func(ctx context.Context, p tenants.Principal, id, ifMatch string) (int, error) {
+		return requireVersion(ifMatch, func() error {
+			_, err := s.deps.Claims.GetClaim(ctx, p, id)
+			return err
+		})
+	}
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "requestClaimInfo", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/request-info",
 		Summary: "Ask the submitter for information", Tags: tags,
 		Description: "under_review → needs_info with the reason; the submitter answers with resubmitClaim. Any other state " +
-			"is 409 naming the state and the allowed actions.",
+			"is 409 naming the state and the allowed actions. " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -239,11 +252,11 @@ func (s *Server) registerClaims() {
 		OperationID: "resubmitClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/resubmit",
 		Summary: "Resubmit a claim with the information asked for", Tags: tags,
 		Description: "needs_info → submitted with a new version (the earlier ones stay readable in listClaimVersions), " +
-			"checked as a new claim's submission is, and adjudicated again. Any other state is 409 naming the state.",
+			"checked as a new claim's submission is, and adjudicated again. Any other state is 409 naming the state. " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *resubmitClaimInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -254,11 +267,11 @@ func (s *Server) registerClaims() {
 		OperationID: "approveClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/approve",
 		Summary: "Approve a claim", Tags: tags,
 		Description: "under_review → approved. Lines are approved as calculated by the adjudication (else as requested) " +
-			"unless lines gives a line's approved amount (at most its requested amount).",
+			"unless lines gives a line's approved amount (at most its requested amount). " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *approveClaimInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -273,11 +286,11 @@ func (s *Server) registerClaims() {
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "rejectClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/reject",
 		Summary: "Reject a claim", Tags: tags,
-		Description: "under_review → rejected with the reason; every line's approved amount is zero.",
+		Description: "under_review → rejected with the reason; every line's approved amount is zero. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -287,11 +300,11 @@ func (s *Server) registerClaims() {
 	register(s, authz.ClaimsSubmit, huma.Operation{
 		OperationID: "withdrawClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/withdraw",
 		Summary: "Withdraw a claim", Tags: tags,
-		Description: "submitted or needs_info → withdrawn.",
+		Description: "submitted or needs_info → withdrawn. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *claimOptionalReasonInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -305,11 +318,11 @@ func (s *Server) registerClaims() {
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "markClaimPaid", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/mark-paid",
 		Summary: "Mark a claim paid", Tags: tags,
-		Description: "approved → paid, with the payment's reference.",
+		Description: "approved → paid, with the payment's reference. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *markPaidInput) (*claimOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}

@@ -139,18 +139,18 @@ func TestClaimStorefrontScenario(t *testing.T) {
 
 	t.Run("ResubmitOnlyFromNeedsInfo", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", s.shopA, map[string]any{"fault": body["fault"],
-			"occurred_on": body["occurred_on"], "lines": lines})
+			"occurred_on": body["occurred_on"], "lines": lines}, env.IfMatch(t, "/v1/claims/"+id, s.shopA)...)
 		p := requireProblem(t, r, http.StatusConflict, "conflict", "")
 		require.Contains(t, p["detail"], "claim is under_review")
 	})
 
-	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", s.admin, map[string]any{"reason": "请补充购买发票照片"})
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", s.admin, map[string]any{"reason": "请补充购买发票照片"}, env.IfMatch(t, "/v1/claims/"+id, s.admin)...)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "needs_info", r.JSON(t)["state"])
 	require.Equal(t, []any{"resubmit", "withdraw"}, r.JSON(t)["allowed_actions"])
 
 	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", s.shopA, map[string]any{"fault": body["fault"],
-		"occurred_on": body["occurred_on"], "lines": lines, "total": cnyBody(128000), "note": "发票已上传"})
+		"occurred_on": body["occurred_on"], "lines": lines, "total": cnyBody(128000), "note": "发票已上传"}, env.IfMatch(t, "/v1/claims/"+id, s.shopA)...)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	m = r.JSON(t)
 	require.Equal(t, float64(2), m["version"])
@@ -166,7 +166,7 @@ func TestClaimStorefrontScenario(t *testing.T) {
 	require.Equal(t, float64(2), vs[1].(map[string]any)["version"])
 	require.Equal(t, "发票已上传", vs[1].(map[string]any)["note"])
 
-	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", s.admin, map[string]any{"reason": "发票核实"})
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", s.admin, map[string]any{"reason": "发票核实"}, env.IfMatch(t, "/v1/claims/"+id, s.admin)...)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	m = r.JSON(t)
 	require.Equal(t, "approved", m["state"])
@@ -178,15 +178,15 @@ func TestClaimStorefrontScenario(t *testing.T) {
 
 	t.Run("IllegalTransitionNamesTheState", func(t *testing.T) {
 		for _, action := range []string{"approve", "request-info", "reject"} {
-			r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/"+action, s.admin, map[string]any{"reason": "again"})
+			r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/"+action, s.admin, map[string]any{"reason": "again"}, env.IfMatch(t, "/v1/claims/"+id, s.admin)...)
 			p := requireProblem(t, r, http.StatusConflict, "conflict", "")
 			require.Contains(t, p["detail"], "claim is approved; allowed: mark_paid", action)
 		}
-		r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", s.shopA, nil)
+		r := env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", s.shopA, nil, env.IfMatch(t, "/v1/claims/"+id, s.shopA)...)
 		requireProblem(t, r, http.StatusConflict, "conflict", "")
 	})
 
-	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/mark-paid", s.admin, map[string]any{"payment_reference": "PAY-1"})
+	r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/mark-paid", s.admin, map[string]any{"payment_reference": "PAY-1"}, env.IfMatch(t, "/v1/claims/"+id, s.admin)...)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "paid", r.JSON(t)["state"])
 
@@ -490,7 +490,7 @@ func TestClaimReimbursement(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/claims/"+id, storefront, nil)
 		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 
-		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", w.admin, nil)
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/approve", w.admin, nil, env.IfMatch(t, "/v1/claims/"+id, w.admin)...)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, int64(41000), amountOf(r.JSON(t)["total_approved"]))
 	})
@@ -511,11 +511,11 @@ func TestClaimReimbursement(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/request-info", w.admin, map[string]any{"reason": "same repair as RP-2?"},
 			"If-Match: "+r.Header.Get("ETag"))
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", point, map[string]any{"reason": "filed twice"})
+		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/withdraw", point, map[string]any{"reason": "filed twice"}, env.IfMatch(t, "/v1/claims/"+id, point)...)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, "withdrawn", r.JSON(t)["state"])
 		r = env.Do(t, http.MethodPost, "/v1/claims/"+id+"/resubmit", point, map[string]any{"occurred_on": shanghaiToday(0),
-			"fault": map[string]any{"cause": "performance"}, "service_record_id": "svr_00000000000000000000000000", "lines": []map[string]any{labor(5000)}})
+			"fault": map[string]any{"cause": "performance"}, "service_record_id": "svr_00000000000000000000000000", "lines": []map[string]any{labor(5000)}}, env.IfMatch(t, "/v1/claims/"+id, point)...)
 		p := requireProblem(t, r, http.StatusConflict, "conflict", "")
 		require.Contains(t, p["detail"], "claim is withdrawn; allowed: none")
 	})

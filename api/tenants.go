@@ -80,10 +80,16 @@ func ifVersion(h string) (int, error) {
 	return *v, nil
 }
 
-// requireVersion is ifVersion for an action that must not be taken blind:
-// an absent If-Match is 428.
-func requireVersion(h string) (int, error) {
+// requireVersion is ifVersion for an action on an existing object that must
+// not be taken blind: an absent If-Match is 428. find reads the object in
+// the caller's scope first, so that another tenant's or an out-of-scope
+// object stays 404 (its error is returned) and its existence is not told
+// apart by the status. find runs only when If-Match is absent, an error path.
+func requireVersion(h string, find func() error) (int, error) {
 	if strings.TrimSpace(h) == "" {
+		if err := find(); err != nil {
+			return 0, err
+		}
 		return 0, ifMatchRequired()
 	}
 	return ifVersion(h)

@@ -30,7 +30,7 @@ type openedTicketOutput struct {
 
 type ticketActionInput[B any] struct {
 	TicketIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since. Optional (sent by every client that read the ticket first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    B
 }
 
@@ -93,15 +93,31 @@ func registerTicketAction[B any](s *Server, perm authz.Permission, id, path, sum
 		OperationID: id, Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/" + path,
 		Summary: summary, Tags: []string{"Tickets"},
 		Description: desc + " An action the ticket's state does not allow is 409 naming the state and the allowed actions " +
-			"(GET .../transitions).",
-		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+			"(GET .../transitions). " + ticketIfMatchRule,
+		Errors: ticketActionErrors,
 	}, func(ctx context.Context, in *ticketActionInput[B]) (*ticketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := s.ticketVersion(ctx, p, in.TicketID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
 		return ticketOut(call(ctx, p, in.TicketID, in.Body, v))
+	})
+}
+
+// ticketIfMatchRule ends the description of every operation that changes a
+// ticket.
+const ticketIfMatchRule = "If-Match is required (428 without it): two people acting on one ticket must not " +
+	"overwrite each other's decision; an If-Match other than the ticket's ETag is 412."
+
+var ticketActionErrors = []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusPreconditionRequired}
+
+// ticketVersion is the version an action on a ticket requires (If-Match):
+// without it, a ticket p cannot see is still 404 and one it can see 428.
+func (s *Server) ticketVersion(ctx context.Context, p tenants.Principal, id, ifMatch string) (int, error) {
+	return requireVersion(ifMatch, func() error {
+		_, err := s.deps.Tickets.Get(ctx, p, id)
+		return err
 	})
 }
 
@@ -335,14 +351,14 @@ func (s *Server) registerTickets() {
 		OperationID: "sendTicketSignoffCode", Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/sign-off/code",
 		Summary: "Send the sign-off code", Tags: tags,
 		Description: "Sends the customer a fresh six-digit one-time code (valid 15 minutes, five attempts) to the ticket's " +
-			"phone; only its hash is stored and the code is never returned.",
-		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+			"phone; only its hash is stored and the code is never returned. " + ticketIfMatchRule,
+		Errors: ticketActionErrors,
 	}, func(ctx context.Context, in *struct {
 		TicketIDParam
-		IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the ticket changed since. Optional (sent by every client that read the ticket first): without it the action applies to the current version, whose state the transition table still checks. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
+		IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	}) (*ticketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := s.ticketVersion(ctx, p, in.TicketID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -355,11 +371,11 @@ func (s *Server) registerTickets() {
 		Description: "Reserves, releases, issues, uses or returns parts of the ticket's node's stock, or takes the replaced " +
 			"(defective) part back. Parts must fit the unit's model (422 on body.lines[i].part_id); quantities beyond what " +
 			"the step allows are 422 on body.lines[i].quantity. A reservation the stock cannot cover reserves nothing of " +
-			"that line and makes an on-site ticket wait for parts (awaiting_parts).",
-		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed},
+			"that line and makes an on-site ticket wait for parts (awaiting_parts). " + ticketIfMatchRule,
+		Errors: ticketActionErrors,
 	}, func(ctx context.Context, in *ticketActionInput[tickets.PartsInput]) (*partsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
+		v, err := s.ticketVersion(ctx, p, in.TicketID, in.IfMatch)
 		if err != nil {
 			return nil, err
 		}

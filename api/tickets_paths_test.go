@@ -57,7 +57,7 @@ func TestTicketPaths(t *testing.T) {
 
 	t.Run("RemoteGuidanceWithItsTwoHourCallback", func(t *testing.T) {
 		id, _ := openReady(t, env, d, agent, "RMT-0001", 200, start)
-		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "remote"})
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "remote"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.instructions")
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "remote", "instructions": "清理排水泵过滤器后重启"}, http.StatusOK)
@@ -104,12 +104,12 @@ func TestTicketPaths(t *testing.T) {
 			"lines": []map[string]any{{"part_id": fits, "quantity": 2}, {"part_id": misfit, "quantity": 1}}})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/parts", tech, map[string]any{"op": "reserve",
-			"lines": []map[string]any{{"part_id": misfit, "quantity": 1}}})
+			"lines": []map[string]any{{"part_id": misfit, "quantity": 1}}}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.lines[0].part_id")
 		for _, op := range []string{"reserve", "issue", "use", "return_defective"} {
 			r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/parts", tech, map[string]any{"op": op,
-				"lines": []map[string]any{{"part_id": fits, "quantity": 1}}})
+				"lines": []map[string]any{{"part_id": fits, "quantity": 1}}}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 			require.Equal(t, http.StatusOK, r.Status, "%s: %s", op, r.Body)
 		}
 		parts := r.JSON(t)["parts"].([]any)
@@ -136,7 +136,7 @@ func TestTicketPaths(t *testing.T) {
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work":             map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": fits, "quantity": 1}}},
 			"price_list_shown": true}, http.StatusOK)
-		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/return", tech, map[string]any{})
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/return", tech, map[string]any{}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.loaner_condition")
 		tk = ticketAct(t, env, tech, id, "return", map[string]any{"loaner_condition": "good"}, http.StatusOK)
@@ -181,7 +181,7 @@ func TestTicketPaths(t *testing.T) {
 		assert.EqualValues(t, 0, amountOf(tk["customer_total"]), "the price list was not shown: free")
 		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
 		clock.Set(clock.Now().Add(16 * time.Minute))
-		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": codes.code(id), "rating": 5})
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": codes.code(id), "rating": 5}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Contains(t, string(r.Body), "expired")
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, tech, nil)
@@ -228,7 +228,7 @@ func TestTicketPaths(t *testing.T) {
 		steps := timelineActions(t, env, agent, id)
 		assert.True(t, slices.Contains(steps, "rejected:dispatched") || slices.Contains(steps, "rejected:triaged"), "%v", steps)
 		// A manual override needs a reason and is recorded.
-		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/dispatch", dispatcher, map[string]any{"node_id": node})
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/dispatch", dispatcher, map[string]any{"node_id": node}, env.IfMatch(t, "/v1/tickets/"+id, dispatcher)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.reason")
 		tk = ticketAct(t, env, dispatcher, id, "dispatch", map[string]any{"node_id": node, "reason": "客户指定网点"}, http.StatusOK)
@@ -260,7 +260,7 @@ func TestTicketPaths(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, r.Status)
 		assert.NotContains(t, listIDs(t, env, other, "/v1/tickets"), tk["id"])
 		assert.Contains(t, listIDs(t, env, sf, "/v1/tickets"), tk["id"])
-		r = env.Do(t, http.MethodPost, "/v1/tickets/"+tk["id"].(string)+"/cancel", sf, map[string]any{"reason": "客户撤销"})
+		r = env.Do(t, http.MethodPost, "/v1/tickets/"+tk["id"].(string)+"/cancel", sf, map[string]any{"reason": "客户撤销"}, env.IfMatch(t, "/v1/tickets/"+tk["id"].(string), sf)...)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	})
 
@@ -279,10 +279,10 @@ func TestTicketPaths(t *testing.T) {
 			wrong = "111111"
 		}
 		for range 5 {
-			r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": wrong, "rating": 5})
+			r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": wrong, "rating": 5}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 			require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		}
-		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": code, "rating": 5})
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": code, "rating": 5}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "the right code no longer works: %s", r.Body)
 		assert.Contains(t, string(r.Body), "too many wrong codes")
 		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
@@ -298,7 +298,7 @@ func TestTicketPaths(t *testing.T) {
 		sla := tk["sla"].(map[string]any)
 		assert.Nil(t, sla["route_due_at"])
 		assert.Nil(t, sla["completion_due_at"])
-		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"})
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 		require.Equal(t, http.StatusConflict, r.Status)
 		assert.Contains(t, string(r.Body), "cancelled")
 	})

@@ -135,13 +135,14 @@ func window(start time.Time) map[string]any {
 	return map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}
 }
 
-// ticketAct posts an action and requires the status.
+// ticketAct reads the ticket, posts an action with its ETag in If-Match
+// and requires the status.
 func ticketAct(t *testing.T, env *apitest.Env, key, id, action string, body any, want int) map[string]any {
 	t.Helper()
 	if body == nil {
 		body = map[string]any{}
 	}
-	r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/"+action, key, body)
+	r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/"+action, key, body, env.IfMatch(t, "/v1/tickets/"+id, key)...)
 	require.Equal(t, want, r.Status, "%s: %s", action, r.Body)
 	return r.JSON(t)
 }
@@ -212,7 +213,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.Equal(t, id, r.JSON(t)["id"])
 
 	// Triage before the intake is complete is illegal: 409 naming the state.
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/triage", agent, map[string]any{"mode": "on_site"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	assert.Contains(t, string(r.Body), "needs_info")
 	assert.Contains(t, string(r.Body), "info_provided")
@@ -246,18 +247,18 @@ func TestTicketEndToEnd(t *testing.T) {
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/accept", otherKey, map[string]any{})
 	assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	// Checking in before the appointment is illegal.
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/check-in", techKey, map[string]any{})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/check-in", techKey, map[string]any{}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	tk = ticketAct(t, env, techKey, id, "accept", nil, http.StatusOK)
 	require.Equal(t, "assigned", tk["state"])
 
 	// Windows in the past or inverted are refused, nothing changes.
 	past := time.Now().Add(-48 * time.Hour)
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", techKey, map[string]any{"window": window(past)})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", techKey, map[string]any{"window": window(past)}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.window.end")
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", techKey, map[string]any{"window": map[string]any{
-		"start": start.Add(2 * time.Hour).Format(time.RFC3339), "end": start.Format(time.RFC3339)}})
+		"start": start.Add(2 * time.Hour).Format(time.RFC3339), "end": start.Format(time.RFC3339)}}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	tk = ticketAct(t, env, techKey, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
 	require.Equal(t, "scheduled", tk["state"])
@@ -300,10 +301,10 @@ func TestTicketEndToEnd(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": wrong, "rating": 4})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": wrong, "rating": 4}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.code")
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code, "rating": 9})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code, "rating": 9}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.rating")
 	tk = ticketAct(t, env, techKey, id, "sign-off", map[string]any{"code": code, "rating": 4, "comment": "准时处理"}, http.StatusOK)
@@ -347,7 +348,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	require.Equal(t, "closed", tk["state"])
 
 	// Closed: no action but reopening.
-	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/cancel", agent, map[string]any{"reason": "x"})
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/cancel", agent, map[string]any{"reason": "x"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/transitions", agent, nil)
 	require.Equal(t, http.StatusOK, r.Status)

@@ -180,6 +180,19 @@ func (e *Env) Do(t testing.TB, method, path, credential string, body any, header
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
+// IfMatch GETs path with credential and returns, for Do's headers, the
+// If-Match that names the ETag it answered: what a client sends after a
+// read. Nothing when the GET is not 200 (the caller cannot see the object;
+// the action answers why).
+func (e *Env) IfMatch(t testing.TB, path, credential string) []string {
+	t.Helper()
+	r := e.Do(t, http.MethodGet, path, credential, nil)
+	if r.Status != http.StatusOK || r.Header.Get("ETag") == "" {
+		return nil
+	}
+	return []string{"If-Match: " + r.Header.Get("ETag")}
+}
+
 // Tenant is a tenant created for a test, with its admin key.
 type Tenant struct {
 	ID       string
