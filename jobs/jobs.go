@@ -126,34 +126,38 @@ type Options struct {
 //     River's 5 s election interval plus 10 s padding), then the new
 //     leader's rescuer runs at once and again every 30 s.
 //   - A job is rescued on the first run at which it has been running for
-//     max(RescueStuckJobsAfter, timeout). With 30 s both, and a restart
-//     right after the crash, that is the run 45 s after the crash (the one
-//     at 15 s is too early); a later restart only shortens the wait.
+//     max(RescueStuckJobsAfter, its timeout). With 10 s, the new leader's
+//     first run, 10-15 s after the crash, takes back every job of the
+//     default timeout. A worker that dies while another process leads waits
+//     for the leader's next run: at most 10 + 30 s.
 //   - The rescued job is retryable with a next attempt a few seconds away
 //     (River's backoff: about 1 s for a first retry; the webhook delivery's
 //     own schedule: 5 s), made available by the leader's scheduler within
-//     5 s. Every kind with a timeout of at most 30 s therefore runs again
-//     within about 55 s of a restart (measured: see
-//     cmd/servicenet/liveness_test.go).
+//     5 s. Measured (cmd/servicenet/liveness_test.go, a leader killed with
+//     SIGKILL and restarted at once): claims adjudicated again 19 s after
+//     the restart, webhooks flowing after 18 s (periodic jobs wait for the
+//     dead leader's lease). With 30 s here it was 52 s: the rescuer's first
+//     run came too early and the next one 30 s later.
 //
 // JobTimeout is also every job's deadline: its context is cancelled after
-// it, the attempt fails and is retried. 20 s is far above what our jobs
-// take (one or a few short tenant transactions each); a kind that needs
+// it, the attempt fails and is retried. 8 s is far above what our jobs take
+// (one short tenant transaction each, milliseconds); a kind that needs
 // longer says so with Timeout() and is listed here:
 //
-//   - webhook_delivery: 30 s (a 10 s request and two transactions);
-//   - the periodic sweeps over every tenant: 30 s (PeriodicTimeout);
-//   - network_import: see NetworkImportWorker.Timeout. Its writes are one
-//     all-or-nothing transaction that a retry starts over, so it cannot
-//     checkpoint; its timeout is fitted to its file's size instead.
+//   - webhook_delivery: 15 s (a 10 s request and two transactions);
+//   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
+//     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
+//   - network_import: 10 min (NetworkImportWorker.Timeout). Its writes are
+//     one all-or-nothing transaction that a retry starts over, so it cannot
+//     checkpoint; an import whose worker died stays "running" up to 10.5 min.
 //
 // NewClient refuses RescueStuckJobsAfter < JobTimeout (River's rule): a job
 // is never taken back before its own deadline has passed.
 const (
-	JobTimeout           = 20 * time.Second
-	RescueStuckJobsAfter = 30 * time.Second
+	JobTimeout           = 8 * time.Second
+	RescueStuckJobsAfter = 10 * time.Second
 	// PeriodicTimeout bounds one run of a periodic job (see PeriodicJobs).
-	PeriodicTimeout = RescueStuckJobsAfter
+	PeriodicTimeout = 30 * time.Second
 )
 
 // Workers registers every worker.

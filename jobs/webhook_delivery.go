@@ -84,9 +84,10 @@ type WebhookDeliveryWorker struct {
 	Webhooks *webhooks.Service
 }
 
-// Timeout leaves room for the 10 s request and the two transactions.
+// Timeout leaves room for the 10 s request and the two short transactions
+// (and bounds the rescue of a delivery whose worker died: jobs.go).
 func (w *WebhookDeliveryWorker) Timeout(*river.Job[WebhookDeliveryArgs]) time.Duration {
-	return webhooks.DeliveryTimeout + 20*time.Second
+	return webhooks.DeliveryTimeout + 5*time.Second
 }
 
 // NextRetry follows the service's retry schedule instead of River's default.

@@ -19,6 +19,10 @@ import (
 	"github.com/servicenet/servicenet/openapi"
 )
 
+// onAppForTests, when set (by a test's child server only), sees the App
+// before it starts.
+var onAppForTests func(*app.App)
+
 // serve runs until ctx is cancelled, then drains HTTP and stops River
 // together: River stops fetching at once, and the requests in flight and the
 // jobs running get cfg.ShutdownTimeout to finish. A job still running then is
@@ -50,6 +54,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		OperatorToken: cfg.OperatorToken, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout, JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
 	if err != nil {
 		return err
+	}
+	if onAppForTests != nil {
+		onAppForTests(a)
 	}
 	// The grace, then a few seconds for River to cancel what still runs and
 	// record it as interrupted; App.StopJobs then gives up after 5 s more.
