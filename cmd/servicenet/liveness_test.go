@@ -181,17 +181,20 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	// A server that runs jobs and is elected leader, killed: its lease
 	// stays in river_leader until it expires.
 	b.start("all")
-	require.Eventually(t, func() bool { return b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims },
+	require.Eventually(t, func() bool {
+		return b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
+	},
 		30*time.Second, 100*time.Millisecond, "the first server adjudicates")
 	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
+	b.srv.kill()
 	// Its claims' adjudications are put back as if it had died while
 	// working them (the effects were committed: a rerun must not repeat
-	// them), and a webhook dispatch as if it had died in one.
+	// them), and a webhook dispatch as if it had died in one. (After the
+	// kill: a live server's completer would finish what it still held.)
 	b.sql(`UPDATE river_job SET state = 'running', attempted_at = now(), attempted_by = '{dead-worker}', finalized_at = NULL
 		WHERE kind = 'claim_adjudication'`)
 	b.sql(`INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, attempted_at, attempted_by, priority, scheduled_at)
 		VALUES ('{}', 'webhook_dispatch', 1, 'webhooks', 'running', 1, now(), '{dead-worker}', 1, now())`)
-	b.srv.kill()
 
 	restart := time.Now()
 	b.start("all")
