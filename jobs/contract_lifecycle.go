@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -21,12 +20,6 @@ type ContractLifecycleArgs struct{}
 // Kind is stored with every job; never rename it.
 func (ContractLifecycleArgs) Kind() string { return "contract_lifecycle" }
 
-// InsertOpts makes concurrent schedules collapse into one pending run.
-func (ContractLifecycleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
 // contractAdvancer moves one tenant's contracts.
 type contractAdvancer interface {
 	AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error)
@@ -39,6 +32,11 @@ type ContractLifecycleWorker struct {
 	Warranty contractAdvancer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done.
+func (w *ContractLifecycleWorker) Timeout(*river.Job[ContractLifecycleArgs]) time.Duration {
+	return PeriodicTimeout
 }
 
 // Work advances every active tenant's contracts. A tenant that fails does

@@ -3,9 +3,9 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -19,17 +19,16 @@ type IdempotencySweepArgs struct{}
 // Kind is stored with every job; never rename it.
 func (IdempotencySweepArgs) Kind() string { return "idempotency_sweep" }
 
-// InsertOpts makes concurrent schedules collapse into one pending sweep.
-func (IdempotencySweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
 // IdempotencySweepWorker runs IdempotencySweepArgs.
 type IdempotencySweepWorker struct {
 	river.WorkerDefaults[IdempotencySweepArgs]
 	Identity    *identity.Service
 	Idempotency *idempotency.Store
+}
+
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done.
+func (w *IdempotencySweepWorker) Timeout(*river.Job[IdempotencySweepArgs]) time.Duration {
+	return PeriodicTimeout
 }
 
 func (w *IdempotencySweepWorker) Work(ctx context.Context, job *river.Job[IdempotencySweepArgs]) error {

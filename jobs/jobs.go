@@ -102,9 +102,63 @@ type Options struct {
 	// which runs periodic jobs). Without it the client only inserts jobs.
 	Work       bool
 	MaxWorkers int
+	// StopGrace is how long running jobs may go on after the client is told
+	// to stop (River's SoftStopTimeout). River stops fetching at once; a job
+	// still running after StopGrace has its context cancelled with River's
+	// stop cause, so it goes back to available with its attempt refunded and
+	// runs again elsewhere. Zero: the jobs are cancelled at once.
+	StopGrace time.Duration
 	// TestOnly tunes River for tests (no leadership delays).
 	TestOnly bool
 }
+
+// How long a job may run, and when a job left running is taken back.
+//
+// River's rescuer (on the elected leader only: once when it is elected,
+// then every 30 s, an interval River does not let us configure) moves a job
+// that has been running for longer than max(RescueStuckJobsAfter, its
+// kind's timeout) back to retryable. A job's row stays running when the
+// process working it dies (kill -9, OOM, a lost node): nothing else ever
+// finishes it. So these numbers bound how long a crash leaves claims
+// unadjudicated, imports "running" and webhooks undelivered:
+//
+//   - The dead leader's lease runs out first (at most 15 s after it died:
+//     River's 5 s election interval plus 10 s padding), then the new
+//     leader's rescuer runs at once and again every 30 s.
+//   - A job is rescued on the first run at which it has been running for
+//     max(RescueStuckJobsAfter, its timeout). With 10 s, the new leader's
+//     first run, 10-15 s after the crash, takes back every job of the
+//     default timeout. A worker that dies while another process leads waits
+//     for the leader's next run: at most 10 + 30 s.
+//   - The rescued job is retryable with a next attempt a few seconds away
+//     (River's backoff: about 1 s for a first retry; the webhook delivery's
+//     own schedule: 5 s), made available by the leader's scheduler within
+//     5 s. Measured (cmd/servicenet/liveness_test.go, a leader killed with
+//     SIGKILL and restarted at once): claims adjudicated again 19 s after
+//     the restart, webhooks flowing after 18 s (periodic jobs wait for the
+//     dead leader's lease). With 30 s here it was 52 s: the rescuer's first
+//     run came too early and the next one 30 s later.
+//
+// JobTimeout is also every job's deadline: its context is cancelled after
+// it, the attempt fails and is retried. 8 s is far above what our jobs take
+// (one short tenant transaction each, milliseconds); a kind that needs
+// longer says so with Timeout() and is listed here:
+//
+//   - webhook_delivery: 15 s (a 10 s request and two transactions);
+//   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
+//     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
+//   - network_import: 10 min (NetworkImportWorker.Timeout). Its writes are
+//     one all-or-nothing transaction that a retry starts over, so it cannot
+//     checkpoint; an import whose worker died stays "running" up to 10.5 min.
+//
+// NewClient refuses RescueStuckJobsAfter < JobTimeout (River's rule): a job
+// is never taken back before its own deadline has passed.
+const (
+	JobTimeout           = 8 * time.Second
+	RescueStuckJobsAfter = 10 * time.Second
+	// PeriodicTimeout bounds one run of a periodic job (see PeriodicJobs).
+	PeriodicTimeout = 30 * time.Second
+)
 
 // Workers registers every worker.
 func Workers(d Deps) *river.Workers {
@@ -124,7 +178,14 @@ func Workers(d Deps) *river.Workers {
 	return w
 }
 
-// PeriodicJobs are the platform's recurring jobs.
+// PeriodicJobs are the platform's recurring jobs. Only the elected leader
+// enqueues them, and none has UniqueOpts: a unique periodic job is skipped
+// as a duplicate for as long as a copy of it is running, and a copy whose
+// process died stays running until it is rescued, which stopped webhooks for
+// every tenant (issue 18). Instead a copy that starts while another of the
+// same kind and args runs does nothing (singletonMiddleware), and every
+// periodic job is idempotent, so a copy that runs after a dead one was
+// rescued redoes nothing that was done.
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
@@ -150,13 +211,19 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	if opt.MaxWorkers == 0 {
 		opt.MaxWorkers = 20
 	}
+	singles := map[string]bool{}
+	for _, k := range periodicKinds {
+		singles[k] = true
+	}
 	cfg := &river.Config{
 		Workers:              Workers(d),
 		Logger:               d.Logger,
-		JobTimeout:           5 * time.Minute,
-		RescueStuckJobsAfter: time.Hour,
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		SoftStopTimeout:      opt.StopGrace,
 		MaxAttempts:          10,
 		ErrorHandler:         &errorHandler{log: d.Logger},
+		Middleware:           []rivertype.Middleware{&singletonMiddleware{db: db, kinds: singles}},
 		TestOnly:             opt.TestOnly,
 	}
 	if opt.Work {

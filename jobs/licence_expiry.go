@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // LicenceExpiryArgs marks technicians' service licences that have expired in
@@ -16,12 +15,6 @@ type LicenceExpiryArgs struct{}
 
 // Kind is stored with every job; never rename it.
 func (LicenceExpiryArgs) Kind() string { return "licence_expiry" }
-
-// InsertOpts makes concurrent schedules collapse into one pending run.
-func (LicenceExpiryArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
 
 // licenceExpirer marks one tenant's expired licences.
 type licenceExpirer interface {
@@ -35,6 +28,11 @@ type LicenceExpiryWorker struct {
 	Network licenceExpirer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done.
+func (w *LicenceExpiryWorker) Timeout(*river.Job[LicenceExpiryArgs]) time.Duration {
+	return PeriodicTimeout
 }
 
 // Work marks every active tenant's expired licences. A tenant that fails does

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -21,12 +20,6 @@ type TicketReconciliationArgs struct{}
 // Kind is stored with every job; never rename it.
 func (TicketReconciliationArgs) Kind() string { return "ticket_reconciliation" }
 
-// InsertOpts makes concurrent schedules collapse into one pending run.
-func (TicketReconciliationArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
 // TicketReconciliationWorker runs TicketReconciliationArgs.
 type TicketReconciliationWorker struct {
 	river.WorkerDefaults[TicketReconciliationArgs]
@@ -34,6 +27,11 @@ type TicketReconciliationWorker struct {
 	Tickets *tickets.Service
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done.
+func (w *TicketReconciliationWorker) Timeout(*river.Job[TicketReconciliationArgs]) time.Duration {
+	return PeriodicTimeout
 }
 
 // Work reconciles each active tenant's yesterday. A tenant that fails does

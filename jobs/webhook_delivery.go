@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -31,12 +30,14 @@ type WebhookDispatchArgs struct {
 // Kind is stored with every job; never rename it.
 func (WebhookDispatchArgs) Kind() string { return "webhook_dispatch" }
 
-// InsertOpts: one pending or running dispatch per scope at a time (a tick
-// that finds the previous one still running is skipped); a failed run is
-// not retried, the next tick reads on from the same cursor.
+// InsertOpts: a failed run is not retried, the next tick reads on from the
+// same cursor. No UniqueOpts: a unique dispatch was skipped for as long as a
+// copy of it stayed running, and a copy whose process died stays running
+// until River rescues it (issue 18: webhooks stopped for every tenant).
+// Overlapping copies are harmless instead: singletonMiddleware lets one work
+// at a time, and Dispatch checks its cursor in the transaction that moves it.
 func (WebhookDispatchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+	return river.InsertOpts{Queue: QueueWebhooks, MaxAttempts: 1}
 }
 
 // WebhookDispatchWorker runs WebhookDispatchArgs through
@@ -48,8 +49,10 @@ type WebhookDispatchWorker struct {
 	Webhooks *webhooks.Service
 }
 
+// Timeout: a run reads at most 20 batches of 500 events a tenant; the next
+// tick goes on where it stopped.
 func (w *WebhookDispatchWorker) Timeout(*river.Job[WebhookDispatchArgs]) time.Duration {
-	return time.Minute
+	return PeriodicTimeout
 }
 
 func (w *WebhookDispatchWorker) Work(ctx context.Context, job *river.Job[WebhookDispatchArgs]) error {
@@ -81,9 +84,10 @@ type WebhookDeliveryWorker struct {
 	Webhooks *webhooks.Service
 }
 
-// Timeout leaves room for the 10 s request and the two transactions.
+// Timeout leaves room for the 10 s request and the two short transactions
+// (and bounds the rescue of a delivery whose worker died: jobs.go).
 func (w *WebhookDeliveryWorker) Timeout(*river.Job[WebhookDeliveryArgs]) time.Duration {
-	return webhooks.DeliveryTimeout + 20*time.Second
+	return webhooks.DeliveryTimeout + 5*time.Second
 }
 
 // NextRetry follows the service's retry schedule instead of River's default.

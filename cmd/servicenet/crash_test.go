@@ -20,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -30,6 +31,10 @@ import (
 // TestIdempotencyAcrossCrash.
 const crashChildEnv = "SERVICENET_CRASH_CHILD"
 
+// webhookHostEnv, in a child server's environment, is a host:port its
+// webhook endpoints may use over plain http (a test's receiver).
+const webhookHostEnv = "SERVICENET_TEST_WEBHOOK_HOST"
+
 // TestCrashChild is the child server of TestIdempotencyAcrossCrash: it
 // serves until it is killed. It is skipped in a normal test run.
 func TestCrashChild(t *testing.T) {
@@ -38,6 +43,9 @@ func TestCrashChild(t *testing.T) {
 	}
 	cfg, err := config.Load(os.Getenv)
 	require.NoError(t, err)
+	if host := os.Getenv(webhookHostEnv); host != "" {
+		onAppForTests = func(a *app.App) { a.Webhooks.AllowHost(host) }
+	}
 	require.NoError(t, serve(context.Background(), cfg, logging.New(os.Stderr, slog.LevelWarn), io.Discard, nil))
 }
 

@@ -19,7 +19,16 @@ import (
 	"github.com/servicenet/servicenet/openapi"
 )
 
-// serve runs until ctx is cancelled, then drains HTTP and stops River. When
+// onAppForTests, when set (by a test's child server only), sees the App
+// before it starts.
+var onAppForTests func(*app.App)
+
+// serve runs until ctx is cancelled, then drains HTTP and stops River
+// together: River stops fetching at once, and the requests in flight and the
+// jobs running get cfg.ShutdownTimeout to finish. A job still running then is
+// cancelled and goes back to the queue with its attempt refunded, for
+// another worker (App.Stop). The whole stop takes at most ShutdownTimeout +
+// 10 s; the pod's terminationGracePeriodSeconds must exceed it. When
 // listening is non-nil it receives the bound address (tests listen on :0).
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, listening chan<- string) error {
 	log.Info("starting", "version", openapi.Version, "config", cfg.String())
@@ -42,14 +51,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
 	}
 	a, err := app.New(ctx, app.Config{Mode: cfg.Mode, Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst,
-		OperatorToken: cfg.OperatorToken, MaxWorkers: cfg.MaxWorkers, JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
+		OperatorToken: cfg.OperatorToken, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout, JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
 	if err != nil {
 		return err
 	}
+	if onAppForTests != nil {
+		onAppForTests(a)
+	}
+	// The grace, then a few seconds for River to cancel what still runs and
+	// record it as interrupted; App.StopJobs then gives up after 5 s more.
+	stopCtx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), cfg.ShutdownTimeout+5*time.Second)
+	}
 	stopJobs := func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		ctx, cancel := stopCtx()
 		defer cancel()
-		if err := a.Stop(stopCtx); err != nil {
+		if err := a.Stop(ctx); err != nil {
 			log.Warn("jobs", "error", err.Error())
 		}
 	}
@@ -95,7 +112,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining HTTP")
+	log.Info("shutting down: draining HTTP and stopping jobs")
+	jobsStopped := make(chan struct{})
+	go func() {
+		defer close(jobsStopped)
+		ctx, cancel := stopCtx()
+		defer cancel()
+		if err := a.StopJobs(ctx); err != nil {
+			log.Warn("jobs", "error", err.Error())
+		}
+	}()
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutCtx); err != nil {
@@ -104,7 +130,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("HTTP server", "error", err.Error())
 	}
-	stopJobs()
+	<-jobsStopped
+	stopJobs() // the rest of the App (River is already stopped)
 	log.Info("stopped")
 	return nil
 }

@@ -77,6 +77,11 @@ type Config struct {
 	OperatorToken string
 	// MaxWorkers bounds River's default queue; zero: the jobs default.
 	MaxWorkers int
+	// JobStopGrace is how long Stop lets running jobs finish before it
+	// cancels them; a cancelled job goes back to available, its attempt
+	// refunded, and runs again on another worker. Zero: they are cancelled
+	// as soon as Stop is called.
+	JobStopGrace time.Duration
 	// RiverTestOnly tunes River for tests (jobs.Options.TestOnly).
 	RiverTestOnly bool
 	// JobsUI serves the River UI to the operator at /admin/jobs/.
@@ -183,7 +188,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
 		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log},
-		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, TestOnly: cfg.RiverTestOnly})
+		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly})
 	if err != nil {
 		return nil, fmt.Errorf("app: jobs client: %w", err)
 	}
@@ -220,7 +225,8 @@ func (a *App) works() bool { return a.cfg.Mode != ModeAPI }
 func (a *App) Handler() http.Handler { return a.API.Handler() }
 
 // Start starts the App's background work, which runs until ctx is cancelled
-// (River's workers until Stop): the services' own background loops, River's
+// (River's workers until Stop, whatever ctx does: a signal that cancels ctx
+// must not cancel running jobs): the services' own background loops, River's
 // workers (unless Mode is ModeAPI) and the jobs UI's poller. Serve and the
 // HTTP tests call it before they accept a request.
 func (a *App) Start(ctx context.Context) error {
@@ -232,7 +238,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 
 	if a.works() {
-		if err := a.River.Start(ctx); err != nil {
+		if err := a.River.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start jobs: %w", err)
 		}
 		a.riverStarted = true
@@ -245,14 +251,26 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops River's workers: it waits for running jobs until ctx is done,
-// then cancels them and waits up to 5 seconds more. It does nothing when
-// Start did not start River.
+// Stop stops the services' background loops (the authentication cache
+// flushes its last uses) and River's workers (StopJobs).
 func (a *App) Stop(ctx context.Context) error {
 	if a.stopAuthCache != nil {
 		a.stopAuthCache() // flushes the last uses of API keys
 		a.stopAuthCache = nil
 	}
+	return a.StopJobs(ctx)
+}
+
+// StopJobs stops River's workers. River stops fetching at once; running
+// jobs get Config.JobStopGrace to finish, then River cancels them as
+// interrupted (back to available, attempt refunded). StopJobs waits for that
+// until ctx is done, so give ctx a few seconds more than the grace; then it
+// cancels what still runs and waits up to 5 seconds more. Jobs still running
+// then (a worker ignoring its context) are left to River's rescuer. It does
+// nothing when Start did not start River, or once it has stopped it. The
+// HTTP API keeps working meanwhile (its inserts do not need the workers), so
+// serve stops jobs while it drains requests.
+func (a *App) StopJobs(ctx context.Context) error {
 	if !a.riverStarted {
 		return nil
 	}

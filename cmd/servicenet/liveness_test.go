@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/pgtest"
+)
+
+// livenessBundle is a child server over a fresh database, a brand with
+// units under an extended warranty (for claims), and a webhook receiver.
+type livenessBundle struct {
+	t        *testing.T
+	db       *pgtest.DB
+	srv      *crashServer
+	env      []string
+	tenantID string
+	admin    string
+	units    []string
+	part     string
+
+	mu       sync.Mutex
+	received []string // webhook bodies
+}
+
+func setupLiveness(t *testing.T, units int) *livenessBundle {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	b := &livenessBundle{t: t, db: db}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		b.mu.Lock()
+		b.received = append(b.received, string(body))
+		b.mu.Unlock()
+	}))
+	t.Cleanup(rcv.Close)
+	const operator = "snop_liveness_test"
+	b.env = append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
+		"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
+		"SERVICENET_LOG_LEVEL=warn", webhookHostEnv+"="+rcv.Listener.Addr().String())
+	b.srv = &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if b.srv.cmd != nil && b.srv.cmd.ProcessState == nil {
+			b.srv.kill()
+		}
+		if t.Failed() {
+			t.Logf("child server log:\n%s", b.srv.logs.String())
+		}
+	})
+
+	// The brand is set up by an API-only server: no job runs yet.
+	b.start("api")
+	m := b.create(operator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand", "slug": "liveness"})
+	b.tenantID = m["tenant"].(map[string]any)["id"].(string)
+	b.admin = m["admin_key"].(map[string]any)["secret"].(string)
+	model := b.create(b.admin, "/v1/catalog/models", map[string]any{"model_number": "XQG100", "category": "washer",
+		"name": "滚筒洗衣机", "retail_price": cny(299900), "warranty_months": 12})["id"].(string)
+	b.part = b.create(b.admin, "/v1/catalog/parts", map[string]any{"part_number": "XQG-CB-01", "name": "主控板",
+		"category": "control_board", "price": cny(30000), "compatible_model_ids": []string{model}})["id"].(string)
+	plan := b.create(b.admin, "/v1/coverage-plans", map[string]any{"code": "EXT-2Y", "name": "两年延保",
+		"kind": "extended_warranty", "eligible_categories": []string{"washer"}, "duration_months": 24, "price": cny(19900)})["id"].(string)
+	for i := range units {
+		u := b.create(b.admin, "/v1/units", map[string]any{"model_id": model, "serial": fmt.Sprintf("LIVE%04d", i),
+			"customer":      map[string]any{"name": "客户", "phones": []string{fmt.Sprintf("+86 139 0000 %04d", i)}},
+			"purchase_date": day(-400), "purchase_price": cny(299900), "channel": "brand_store"})["id"].(string)
+		b.create(b.admin, "/v1/contracts", map[string]any{"unit_id": u, "plan_id": plan, "sold_on": day(-390)})
+		b.units = append(b.units, u)
+	}
+	b.create(b.admin, "/v1/webhooks", map[string]any{"url": rcv.URL, "event_types": []string{"claim.submitted"}})
+	return b
+}
+
+func cny(fen int64) map[string]any { return map[string]any{"amount": fen, "currency": "CNY"} }
+
+func day(days int) string {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return time.Now().In(loc).AddDate(0, 0, days).Format(time.DateOnly)
+}
+
+// start starts a child server in mode (all, api or worker).
+func (b *livenessBundle) start(mode string) {
+	b.t.Helper()
+	b.srv.env = append(b.env, "SERVICENET_MODE="+mode)
+	b.srv.start()
+}
+
+func (b *livenessBundle) create(secret, path string, body any) map[string]any {
+	b.t.Helper()
+	raw, err := json.Marshal(body)
+	require.NoError(b.t, err)
+	req, err := http.NewRequest(http.MethodPost, b.srv.base+path, bytes.NewReader(raw))
+	require.NoError(b.t, err)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(b.t, json.NewDecoder(resp.Body).Decode(&m))
+	require.Equal(b.t, http.StatusCreated, resp.StatusCode, "%s: %v", path, m)
+	return m
+}
+
+// submitClaim submits a claim for unit i and returns its id.
+func (b *livenessBundle) submitClaim(i int, ref string) string {
+	b.t.Helper()
+	return b.create(b.admin, "/v1/claims", map[string]any{"kind": "extended_warranty", "unit_id": b.units[i%len(b.units)],
+		"reference": ref, "occurred_on": day(0),
+		"fault": map[string]any{"cause": "power_surge", "part_categories": []string{"control_board"}},
+		"lines": []map[string]any{{"kind": "labor", "requested": cny(10000)},
+			{"kind": "part", "part_id": b.part, "quantity": 1, "requested": cny(30000)}},
+		"total": cny(40000)})["id"].(string)
+}
+
+// sql runs one statement as the owner (River's tables and every tenant's rows).
+func (b *livenessBundle) sql(q string, args ...any) {
+	b.t.Helper()
+	owner, err := pg.Connect(context.Background(), b.db.OwnerURL, pg.PoolOptions{Name: "liveness-test", MaxConns: 1})
+	require.NoError(b.t, err)
+	defer owner.Close()
+	_, err = owner.Exec(context.Background(), q, args...)
+	require.NoError(b.t, err)
+}
+
+func (b *livenessBundle) count(q string, args ...any) int {
+	b.t.Helper()
+	var n int
+	require.NoError(b.t, pg.InTenantTx(context.Background(), b.db.App, b.tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(context.Background(), q, append([]any{tx.TenantID}, args...)...).Scan(&n)
+	}))
+	return n
+}
+
+func (b *livenessBundle) delivered(claimID string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, body := range b.received {
+		if strings.Contains(body, claimID) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJobsRecoverAfterKill leaves claim adjudications running under a dead
+// worker, a webhook dispatch running under it too, and a leader killed with
+// SIGKILL, then restarts the server: within 60 s every claim is
+// adjudicated exactly once, and a claim submitted after the restart reaches
+// the webhook receiver (issue 18: it took an hour, and webhooks stopped).
+func TestJobsRecoverAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	t.Parallel()
+	const claims = 6
+	b := setupLiveness(t, claims)
+	var ids []string
+	for i := range claims {
+		ids = append(ids, b.submitClaim(i, fmt.Sprintf("LIVE-%d", i)))
+	}
+	b.srv.kill()
+
+	// A server that runs jobs and is elected leader, killed: its lease
+	// stays in river_leader until it expires.
+	b.start("all")
+	require.Eventually(t, func() bool {
+		return b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
+	},
+		30*time.Second, 100*time.Millisecond, "the first server adjudicates")
+	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
+	b.srv.kill()
+	// Its claims' adjudications are put back as if it had died while
+	// working them (the effects were committed: a rerun must not repeat
+	// them), and a webhook dispatch as if it had died in one. (After the
+	// kill: a live server's completer would finish what it still held.)
+	b.sql(`UPDATE river_job SET state = 'running', attempted_at = now(), attempted_by = '{dead-worker}', finalized_at = NULL
+		WHERE kind = 'claim_adjudication'`)
+	b.sql(`INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, attempted_at, attempted_by, priority, scheduled_at)
+		VALUES ('{}', 'webhook_dispatch', 1, 'webhooks', 'running', 1, now(), '{dead-worker}', 1, now())`)
+
+	restart := time.Now()
+	b.start("all")
+	t.Logf("restarted and ready in %v", time.Since(restart).Round(time.Millisecond))
+
+	// Webhooks flow again.
+	fresh := b.submitClaim(0, "LIVE-AFTER")
+	require.Eventually(t, func() bool { return b.delivered(fresh) }, 60*time.Second-time.Since(restart), 100*time.Millisecond,
+		"a claim submitted after the restart reaches the webhook receiver")
+	t.Logf("webhook delivered %v after the restart", time.Since(restart).Round(time.Millisecond))
+
+	// Every adjudication left running is rescued and finishes, once.
+	owner, err := pg.Connect(context.Background(), b.db.OwnerURL, pg.PoolOptions{Name: "liveness-test", MaxConns: 1})
+	require.NoError(t, err)
+	defer owner.Close()
+	require.Eventually(t, func() bool {
+		var left int
+		err := owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind = 'claim_adjudication' AND args->>'claim_id' = ANY($1) AND state <> 'completed'`, ids).Scan(&left)
+		return err == nil && left == 0
+	}, 60*time.Second-time.Since(restart), 200*time.Millisecond, "every rescued adjudication completes within 60 s of the restart")
+	t.Logf("every adjudication completed %v after the restart", time.Since(restart).Round(time.Millisecond))
+	var rescued int
+	require.NoError(t, owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+		WHERE kind = 'claim_adjudication' AND args->>'claim_id' = ANY($1) AND attempt >= 2`, ids).Scan(&rescued))
+	require.Equal(t, claims, rescued, "the adjudications were rescued and run again, not left alone")
+	for _, id := range ids {
+		require.Equal(t, 1, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review' AND subject_id = $2`, id),
+			"claim %s is adjudicated once", id)
+	}
+}
