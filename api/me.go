@@ -26,11 +26,7 @@ func (s *Server) registerMe() {
 		Description: "The caller's tenant, the key it authenticated with (roles, scope, expiry) and the permissions those roles grant.",
 	}, func(ctx context.Context, _ *struct{}) (*meOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Identity.GetTenant(ctx, p.TenantID)
-		if err != nil {
-			return nil, err
-		}
-		k, err := s.deps.Identity.GetAPIKey(ctx, p, p.KeyID)
+		t, k, err := s.deps.Identity.Me(ctx, p)
 		if err != nil {
 			return nil, err
 		}

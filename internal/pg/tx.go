@@ -172,3 +172,39 @@ func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, sc
 	})
 	return out, Translate(err)
 }
+
+// InTenantRead sends the reads queue puts on a batch, scoped to tenantID, in
+// one round trip: BEGIN, the tenant scope, the reads and COMMIT go together.
+// queue binds tenant in its own `tenant_id = $1` predicates. In a Unit the
+// reads join the unit's transaction.
+func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
+	if tenantID == "" {
+		return errors.New("pg: InTenantRead without a tenant")
+	}
+	if u := unitFrom(ctx, db); u != nil {
+		return u.join(ctx, tenantID, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			queue(b, filterTenant(tenantID))
+			return tx.SendBatch(ctx, b).Close()
+		})
+	}
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN READ ONLY")
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, tenantID)
+	queue(b, filterTenant(tenantID))
+	b.Queue("COMMIT")
+	err = conn.SendBatch(ctx, b).Close()
+	if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+		// A failed read leaves the transaction open; a connection that
+		// cannot even roll back is closed by the pool on release.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		_, _ = conn.Exec(rctx, "ROLLBACK")
+	}
+	return err
+}

@@ -382,6 +382,31 @@ func (s *Service) GetAPIKey(ctx context.Context, p tenants.Principal, id string)
 	return k, err
 }
 
+// Me reads the principal's tenant and key in one round trip.
+func (s *Service) Me(ctx context.Context, p tenants.Principal) (Tenant, APIKey, error) {
+	var t Tenant
+	var k APIKey
+	err := pg.InTenantRead(ctx, s.DB, p.TenantID, func(b *pgx.Batch, tenant string) {
+		b.Queue(`SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, tenant).Query(func(rows pgx.Rows) error {
+			var err error
+			t, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Tenant])
+			return err
+		})
+		b.Queue(`SELECT `+keyColumns+` FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenant, p.KeyID).Query(func(rows pgx.Rows) error {
+			var err error
+			k, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[APIKey])
+			return err
+		})
+	})
+	if err != nil {
+		err = pg.Translate(err)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			err = tenants.NotFound("api key")
+		}
+	}
+	return t, k, err
+}
+
 func getKey(ctx context.Context, tx pg.TenantTx, id string, forUpdate bool) (APIKey, error) {
 	q := `SELECT ` + keyColumns + ` FROM api_keys WHERE tenant_id = $1 AND id = $2`
 	if forUpdate {
