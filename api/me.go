@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -30,14 +29,12 @@ func (s *Server) registerMe() {
 		if err != nil {
 			return nil, err
 		}
-		out := &meOutput{}
-		out.Body.Tenant, out.Body.Key, out.Body.Permissions = tenantOf(t), keyOf(k), []string{}
-		for _, perm := range authz.Permissions {
-			if ok, err := s.deps.Authz.Allowed(p, perm); err == nil && ok {
-				out.Body.Permissions = append(out.Body.Permissions, string(perm))
-			}
+		perms, err := s.deps.Authz.PermissionsOf(p)
+		if err != nil {
+			return nil, err
 		}
-		slices.Sort(out.Body.Permissions)
+		out := &meOutput{}
+		out.Body.Tenant, out.Body.Key, out.Body.Permissions = tenantOf(t), keyOf(k), perms
 		return out, nil
 	})
 }

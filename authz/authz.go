@@ -36,6 +36,9 @@ type Authorizer struct {
 	e *casbin.SyncedCachedEnforcer
 	// loaded remembers which keys' role assignments are in the enforcer.
 	loaded sync.Map // key ID -> struct{}
+	// granted caches PermissionsOf by set of roles: the policy is fixed at
+	// start, so what a set of roles grants never changes.
+	granted sync.Map // sorted roles joined by "," -> []string
 }
 
 // New builds an Authorizer from the embedded model and policy.
@@ -86,6 +89,29 @@ func (a *Authorizer) Allowed(p tenants.Principal, perm Permission) (bool, error)
 		a.loaded.Store(p.KeyID, struct{}{})
 	}
 	return a.e.Enforce(p.KeyID, p.TenantID, string(perm))
+}
+
+// PermissionsOf lists, sorted, every permission p's roles grant.
+func (a *Authorizer) PermissionsOf(p tenants.Principal) ([]string, error) {
+	roles := slices.Clone(p.Roles)
+	slices.Sort(roles)
+	key := strings.Join(roles, ",")
+	if v, ok := a.granted.Load(key); ok {
+		return v.([]string), nil
+	}
+	out := []string{}
+	for _, perm := range Permissions {
+		ok, err := a.Allowed(p, perm)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, string(perm))
+		}
+	}
+	slices.Sort(out)
+	a.granted.Store(key, out)
+	return out, nil
 }
 
 // ForgetKey drops a key's role assignments and every cached decision, after
