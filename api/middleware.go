@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -105,6 +106,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// deadline bounds every request: its context ends timeout after it began,
+// so waiting for a pooled connection, for a frozen database or for a lock
+// ends there, and the request is answered (503 database_unavailable, see
+// toProblem) instead of hanging.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // recoverer turns a panic into a logged stack trace and a bare 500 problem.
 func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +137,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 	p.RequestID = logging.Get(r.Context(), "request_id")
 	p.Instance = r.URL.Path
+	for name, values := range p.headers {
+		w.Header()[name] = values
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -132,6 +148,11 @@ func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 func writeProblem(ctx huma.Context, p *Problem) {
 	p.RequestID = logging.Get(ctx.Context(), "request_id")
 	p.Instance = ctx.URL().Path
+	for name, values := range p.headers {
+		for _, v := range values {
+			ctx.SetHeader(name, v)
+		}
+	}
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.Status)
 	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)

@@ -8,6 +8,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -41,7 +42,13 @@ type Config struct {
 	// OperatorToken authenticates the platform operator; empty disables
 	// operator operations and the job dashboard.
 	OperatorToken string
+	// RequestTimeout bounds every request (its context's deadline); zero:
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Deps are the services operations call. All may be nil when the server is
 // built only to produce the OpenAPI document.
@@ -86,6 +93,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.RatePerSecond == 0 {
 		cfg.RatePerSecond = 50
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 100
 	}
@@ -107,7 +117,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newHTTPMetrics(deps.Metrics)
 
 	r := chi.NewMux()
-	r.Use(s.requestID, s.observe, s.recoverer)
+	r.Use(s.requestID, s.observe, s.recoverer, s.deadline)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
 	})
