@@ -107,7 +107,7 @@ func TestDatabaseOutage(t *testing.T) {
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "request failed: database_unavailable") {
 			require.Contains(t, line, "WARN", "an outage is logged as a warning: %s", line)
-			if op := between(line, `"operation":"`, `"`)+between(line, `"error":"`, `"`); !seen[op] {
+			if op := between(line, `"operation":"`, `"`) + between(line, `"error":"`, `"`); !seen[op] {
 				seen[op] = true
 				t.Logf("logged: %s", line)
 			}
