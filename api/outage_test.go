@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -64,6 +65,27 @@ func TestDatabaseOutage(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.Status, "the key of the refused request is free: %s", r.Body)
 		require.Less(t, time.Since(back), time.Second+slack)
 	}
+
+	t.Run("SlowUploadKeepsItsAllowance", func(t *testing.T) {
+		// The import allows a two-minute upload: the request deadline
+		// counts from the end of its body, not from its first byte.
+		pr, pw := io.Pipe()
+		go func() {
+			_, _ = io.WriteString(pw, `{"type":"node","external_code":"MFR","name":"示例家电","tier":"manufacturer","status":"active",`)
+			time.Sleep(deadline + 300*time.Millisecond)
+			_, _ = io.WriteString(pw, `"coverage":["370000"],"categories":["washer"],"service_kinds":["repair"],"daily_capacity":0}`+"\n")
+			_ = pw.Close()
+		}()
+		req, err := http.NewRequest(http.MethodPost, env.Server.URL+"/v1/network/imports", pr)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/jsonl")
+		req.Header.Set("Authorization", "Bearer "+ten.AdminKey)
+		resp, err := env.Server.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusAccepted, resp.StatusCode, "%s", b)
+	})
 
 	t.Run("Stopped", func(t *testing.T) {
 		fresh, _ := env.Key(t, ten.AdminKey, "agent")

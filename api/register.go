@@ -75,6 +75,8 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout) // the body is read: see deadline
+		defer cancel()
 		if p := bodyText(in); p != nil { // see textguard.go
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
 		}

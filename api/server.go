@@ -117,7 +117,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newHTTPMetrics(deps.Metrics)
 
 	r := chi.NewMux()
-	r.Use(s.requestID, s.observe, s.recoverer, s.deadline)
+	r.Use(s.requestID, s.observe, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
 	})
@@ -126,13 +126,13 @@ func New(cfg Config, deps Deps) *Server {
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
 	if deps.JobsUI != nil {
-		jobs := s.operatorOnly(deps.JobsUI)
+		jobs := s.operatorOnly(s.deadlineHTTP(deps.JobsUI))
 		r.Handle("/admin/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
 		r.Handle("/admin/jobs/*", jobs)
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
+	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
 	s.registerOperations()
 	return s
 }
