@@ -33,7 +33,14 @@ Updatable resources return an ` + "`ETag`" + `; send it back in ` + "`If-Match`"
 only if nobody changed the resource meanwhile (412 otherwise).
 
 ## Rate limits
-Each credential has a request budget; beyond it the API answers 429 with ` + "`Retry-After`" + `.`
+Each credential has a request budget; beyond it the API answers 429 with ` + "`Retry-After`" + `.
+
+## Outages
+Every request has a deadline (10 seconds by default). When the database is
+unreachable, overloaded or does not answer in time, the API answers 503
+` + "`database_unavailable`" + ` with ` + "`Retry-After`" + `, never a hang and never a 500; a row held
+too long by another change is 503 ` + "`unavailable`" + `. Retry after the delay; a POST
+retried with the same ` + "`Idempotency-Key`" + ` acts at most once.`
 
 func apiConfig(version string) huma.Config {
 	cfg := huma.DefaultConfig("ServiceNet API", version)

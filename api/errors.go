@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -30,6 +31,8 @@ type Problem struct {
 	// cause is the text of a 5xx made without a request context (huma.NewError),
 	// for toProblem to log; it is never sent.
 	cause string
+	// headers go with the problem (Retry-After on a 503).
+	headers http.Header
 }
 
 // FieldDetail locates one problem in the request.
@@ -43,6 +46,14 @@ func (p *Problem) Error() string             { return p.Detail }
 func (p *Problem) GetStatus() int            { return p.Status }
 func (p *Problem) ContentType(string) string { return "application/problem+json" }
 
+// GetHeaders implements huma.HeadersError: Huma sets them on the response.
+func (p *Problem) GetHeaders() http.Header { return p.headers }
+
+// retryAfterUnavailable is the Retry-After of every 503, in seconds: long
+// enough not to hammer a database that is restarting, short enough that a
+// client is back within a second or two of its recovery.
+const retryAfterUnavailable = "2"
+
 // Add implements huma's error-detail collection.
 func (p *Problem) Add(err error) {
 	var d *huma.ErrorDetail
@@ -55,17 +66,18 @@ func (p *Problem) Add(err error) {
 
 // statusOf is the one table from error code to HTTP status.
 var statusOf = map[tenants.Code]int{
-	tenants.CodeInvalid:            http.StatusUnprocessableEntity,
-	tenants.CodeUnauthenticated:    http.StatusUnauthorized,
-	tenants.CodeForbidden:          http.StatusForbidden,
-	tenants.CodeNotFound:           http.StatusNotFound,
-	tenants.CodeConflict:           http.StatusConflict,
-	tenants.CodePreconditionFailed: http.StatusPreconditionFailed,
-	tenants.CodeIdempotencyReused:  http.StatusUnprocessableEntity,
-	tenants.CodeIdempotencyBusy:    http.StatusConflict,
-	tenants.CodeRateLimited:        http.StatusTooManyRequests,
-	tenants.CodeUnavailable:        http.StatusServiceUnavailable,
-	tenants.CodeInternal:           http.StatusInternalServerError,
+	tenants.CodeInvalid:             http.StatusUnprocessableEntity,
+	tenants.CodeUnauthenticated:     http.StatusUnauthorized,
+	tenants.CodeForbidden:           http.StatusForbidden,
+	tenants.CodeNotFound:            http.StatusNotFound,
+	tenants.CodeConflict:            http.StatusConflict,
+	tenants.CodePreconditionFailed:  http.StatusPreconditionFailed,
+	tenants.CodeIdempotencyReused:   http.StatusUnprocessableEntity,
+	tenants.CodeIdempotencyBusy:     http.StatusConflict,
+	tenants.CodeRateLimited:         http.StatusTooManyRequests,
+	tenants.CodeUnavailable:         http.StatusServiceUnavailable,
+	tenants.CodeDatabaseUnavailable: http.StatusServiceUnavailable,
+	tenants.CodeInternal:            http.StatusInternalServerError,
 }
 
 // codeOfStatus names the errors Huma raises itself (parsing, validation,
@@ -98,7 +110,11 @@ func newProblem(status int, code tenants.Code, detail string) *Problem {
 			}
 		}
 	}
-	return &Problem{Type: "urn:servicenet:problem:" + string(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
+	p := &Problem{Type: "urn:servicenet:problem:" + string(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
+	if status == http.StatusServiceUnavailable {
+		p.headers = http.Header{"Retry-After": {retryAfterUnavailable}}
+	}
+	return p
 }
 
 var installOnce sync.Once
@@ -156,12 +172,18 @@ func joinErrs(msg string, errs []error) string {
 
 // toProblem is the one mapper from an error returned by a handler or
 // middleware to the problem the client sees. Domain errors keep their code
-// and fields; Huma's status errors pass; anything else is logged with the
-// request id and answered as a bare 500.
+// and fields; Huma's status errors pass; a database outage that reached here
+// untranslated (pg.Unavailable: an authentication lookup, a unit's commit,
+// the request's deadline) is a 503 database_unavailable like a translated
+// one, with Retry-After, and logged as a warning; anything else is logged
+// with the request id and answered as a bare 500.
 func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *Problem {
 	var p *Problem
 	var te *tenants.Error
 	var se huma.StatusError
+	if !errors.As(err, &p) && !errors.As(err, &te) && pg.Unavailable(err) {
+		err = pg.Translate(err)
+	}
 	switch {
 	case errors.As(err, &p):
 		if p.cause != "" {
@@ -172,7 +194,13 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 		if !ok {
 			status = http.StatusInternalServerError
 		}
-		if status >= 500 && te.Code != tenants.CodeUnavailable {
+		if status == http.StatusServiceUnavailable {
+			cause := err.Error()
+			if te.Cause != nil {
+				cause = te.Cause.Error() // the driver's text names host, port, user and database, never a password
+			}
+			log.WarnContext(ctx, "request failed: "+string(te.Code), "error", cause)
+		} else if status >= 500 {
 			log.ErrorContext(ctx, "request failed", "error", err.Error())
 			p = newProblem(status, "", "internal error")
 			break

@@ -26,6 +26,10 @@ type readyOutput struct {
 	}
 }
 
+// readyTimeout bounds the readiness check: a database that does not answer
+// two short reads in this time is not ready (a frozen server never answers).
+const readyTimeout = 500 * time.Millisecond
+
 func (s *Server) registerHealth() {
 	register(s, authz.Public, huma.Operation{
 		OperationID: "getHealth", Method: http.MethodGet, Path: "/healthz",
@@ -40,18 +44,18 @@ func (s *Server) registerHealth() {
 	register(s, authz.Public, huma.Operation{
 		OperationID: "getReadiness", Method: http.MethodGet, Path: "/readyz",
 		Summary: "Readiness probe", Tags: []string{"Health"},
-		Description: "Answers 200 when the database is reachable and both migration ledgers (ServiceNet's and River's) are current; 503 otherwise.",
+		Description: "Answers 200 when the database is reachable and both migration ledgers (ServiceNet's and River's) are current; 503 otherwise (`database_unavailable` when the database does not answer within half a second, `unavailable` when its schema is behind). Each call asks the database afresh: it turns 503 within a second of an outage and 200 within a second of recovery.",
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		if s.deps.DB == nil {
 			return nil, tenants.Errorf(tenants.CodeUnavailable, "no database configured")
 		}
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		st, err := pg.CheckSchema(ctx, s.deps.DB)
 		if err != nil {
-			s.log.WarnContext(ctx, "not ready", "error", err.Error())
-			return nil, tenants.Errorf(tenants.CodeUnavailable, "database unreachable")
+			// Whatever the failure, not ready; toProblem logs the cause.
+			return nil, &tenants.Error{Code: tenants.CodeDatabaseUnavailable, Message: "database unreachable", Cause: err}
 		}
 		if !st.Current() {
 			return nil, tenants.Errorf(tenants.CodeUnavailable, "database schema is not current; run servicenet migrate")

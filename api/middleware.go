@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -105,6 +106,36 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// defaultBodyReadTimeout is Huma's allowance for reading a request body
+// when the operation sets none.
+const defaultBodyReadTimeout = 5 * time.Second
+
+// deadline bounds every operation: its context ends RequestTimeout after it
+// began, so waiting for a pooled connection, a frozen database or a lock
+// ends there, and the request is answered (503 database_unavailable, see
+// toProblem) instead of hanging. An operation that allows a slow upload
+// (a BodyReadTimeout above Huma's default: the network import) gets that
+// allowance on top, and register narrows its handler's context to
+// RequestTimeout once the body is read.
+func (s *Server) deadline(ctx huma.Context, next func(huma.Context)) {
+	budget := s.cfg.RequestTimeout
+	if bt := ctx.Operation().BodyReadTimeout; bt > defaultBodyReadTimeout {
+		budget += bt
+	}
+	c, cancel := context.WithTimeout(ctx.Context(), budget)
+	defer cancel()
+	next(huma.WithContext(ctx, c))
+}
+
+// deadlineHTTP is deadline for a plain handler (the job dashboard).
+func (s *Server) deadlineHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // recoverer turns a panic into a logged stack trace and a bare 500 problem.
 func (s *Server) recoverer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +155,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 	p.RequestID = logging.Get(r.Context(), "request_id")
 	p.Instance = r.URL.Path
+	for name, values := range p.headers {
+		w.Header()[name] = values
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -132,6 +166,11 @@ func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 func writeProblem(ctx huma.Context, p *Problem) {
 	p.RequestID = logging.Get(ctx.Context(), "request_id")
 	p.Instance = ctx.URL().Path
+	for name, values := range p.headers {
+		for _, v := range values {
+			ctx.SetHeader(name, v)
+		}
+	}
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.Status)
 	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)

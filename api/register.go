@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -19,7 +20,9 @@ const permissionKey = "permission"
 // register is the only way an operation joins the API. It records the
 // operation's permission (checked by the authenticate middleware before the
 // body is read, and published as x-permission), documents the errors every
-// operation can answer, and routes every error the handler returns through
+// operation can answer (503 database_unavailable, with Retry-After, for every
+// operation that authenticates: an API key is looked up in the database, and
+// every such operation reads or writes it), and routes every error the handler returns through
 // toProblem. Text PostgreSQL cannot store (NUL, invalid UTF-8) is refused
 // before the handler runs: parameters by the textGuard middleware, every
 // string of the parsed body here.
@@ -64,11 +67,16 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	if readsHeader(reflect.TypeFor[I](), "If-Match") { // see parseIfMatch
 		errs = append(errs, http.StatusBadRequest, http.StatusPreconditionFailed)
 	}
+	if perm != authz.Public { // public operations declare 503 themselves when they touch the database
+		errs = append(errs, http.StatusServiceUnavailable)
+	}
 	errs = append(errs, http.StatusInternalServerError)
 	slices.Sort(errs)
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout) // the body is read: see deadline
+		defer cancel()
 		if p := bodyText(in); p != nil { // see textguard.go
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
 		}
@@ -82,6 +90,46 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		}
 		return out, nil
 	})
+	documentRetryAfter(s.api.OpenAPI(), op.Method, op.Path)
+}
+
+// documentRetryAfter adds the Retry-After header to the 429 and 503
+// responses of the operation just registered (Huma documents an error
+// response's body only).
+func documentRetryAfter(doc *huma.OpenAPI, method, path string) {
+	pi := doc.Paths[path]
+	if pi == nil {
+		return
+	}
+	var o *huma.Operation
+	switch method {
+	case http.MethodGet:
+		o = pi.Get
+	case http.MethodPost:
+		o = pi.Post
+	case http.MethodPut:
+		o = pi.Put
+	case http.MethodPatch:
+		o = pi.Patch
+	case http.MethodDelete:
+		o = pi.Delete
+	}
+	if o == nil {
+		return
+	}
+	for code, what := range map[int]string{
+		http.StatusTooManyRequests:    "Seconds to wait before retrying: until the credential's budget has a request again.",
+		http.StatusServiceUnavailable: "Seconds to wait before retrying (" + retryAfterUnavailable + "): the database is unavailable or the object busy. A POST is safe to retry with the same Idempotency-Key.",
+	} {
+		r := o.Responses[strconv.Itoa(code)]
+		if r == nil {
+			continue
+		}
+		if r.Headers == nil {
+			r.Headers = map[string]*huma.Param{}
+		}
+		r.Headers["Retry-After"] = &huma.Param{Description: what, Schema: &huma.Schema{Type: "integer", Minimum: ptr(1.0), Examples: []any{2}}}
+	}
 }
 
 // readsHeader reports whether an input struct (embedded structs included)

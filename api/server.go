@@ -8,6 +8,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
@@ -41,7 +42,13 @@ type Config struct {
 	// OperatorToken authenticates the platform operator; empty disables
 	// operator operations and the job dashboard.
 	OperatorToken string
+	// RequestTimeout bounds every request (its context's deadline); zero:
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Deps are the services operations call. All may be nil when the server is
 // built only to produce the OpenAPI document.
@@ -86,6 +93,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.RatePerSecond == 0 {
 		cfg.RatePerSecond = 50
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 100
 	}
@@ -116,13 +126,13 @@ func New(cfg Config, deps Deps) *Server {
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
 	if deps.JobsUI != nil {
-		jobs := s.operatorOnly(deps.JobsUI)
+		jobs := s.operatorOnly(s.deadlineHTTP(deps.JobsUI))
 		r.Handle("/admin/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
 		r.Handle("/admin/jobs/*", jobs)
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
+	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
 	s.registerOperations()
 	return s
 }

@@ -10,17 +10,18 @@ import (
 type Code string
 
 const (
-	CodeInvalid            Code = "invalid"             // input fails validation; Fields say where
-	CodeUnauthenticated    Code = "unauthenticated"     // no or bad credential
-	CodeForbidden          Code = "forbidden"           // the credential's roles do not allow the operation
-	CodeNotFound           Code = "not_found"           // absent, another tenant's, or outside the caller's scope
-	CodeConflict           Code = "conflict"            // unique or state conflict
-	CodePreconditionFailed Code = "precondition_failed" // If-Match did not match
-	CodeIdempotencyReused  Code = "idempotency_key_reused"
-	CodeIdempotencyBusy    Code = "idempotency_key_in_use"
-	CodeRateLimited        Code = "rate_limited"
-	CodeUnavailable        Code = "unavailable"
-	CodeInternal           Code = "internal"
+	CodeInvalid             Code = "invalid"             // input fails validation; Fields say where
+	CodeUnauthenticated     Code = "unauthenticated"     // no or bad credential
+	CodeForbidden           Code = "forbidden"           // the credential's roles do not allow the operation
+	CodeNotFound            Code = "not_found"           // absent, another tenant's, or outside the caller's scope
+	CodeConflict            Code = "conflict"            // unique or state conflict
+	CodePreconditionFailed  Code = "precondition_failed" // If-Match did not match
+	CodeIdempotencyReused   Code = "idempotency_key_reused"
+	CodeIdempotencyBusy     Code = "idempotency_key_in_use"
+	CodeRateLimited         Code = "rate_limited"
+	CodeUnavailable         Code = "unavailable"          // busy for now (a lock held too long, not ready); retry after Retry-After
+	CodeDatabaseUnavailable Code = "database_unavailable" // the database cannot serve requests now; retry after Retry-After
+	CodeInternal            Code = "internal"
 )
 
 // FieldError names the input field a problem is about, as a location such as
@@ -38,6 +39,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  []FieldError
+	// Cause is the failure behind an error the client is not at fault for
+	// (database_unavailable), kept for the log; it is never sent, and Error
+	// does not show it.
+	Cause error
 }
 
 func (e *Error) Error() string {

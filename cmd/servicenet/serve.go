@@ -36,7 +36,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	db, err := pg.Connect(ctx, appURL, pg.PoolOptions{Name: "servicenet-" + cfg.Mode, MaxConns: cfg.DBMaxConns})
+	db, err := pg.Connect(ctx, appURL, pg.PoolOptions{Name: "servicenet-" + cfg.Mode, MaxConns: cfg.DBMaxConns,
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
 	}
 	a, err := app.New(ctx, app.Config{Mode: cfg.Mode, Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst,
-		OperatorToken: cfg.OperatorToken, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout, JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
+		OperatorToken: cfg.OperatorToken, RequestTimeout: cfg.RequestTimeout, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout,
+		JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/servicenet/servicenet/api"
 	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
@@ -63,6 +65,9 @@ type Env struct {
 	Idempotency *idempotency.Store
 	River       *river.Client[pgx.Tx]
 	Logs        *SyncBuffer
+	// Proxy stands between the server and the database when
+	// Options.Proxied; nil otherwise.
+	Proxy *pgtest.Proxy
 }
 
 // Options tune New.
@@ -74,6 +79,13 @@ type Options struct {
 	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
 	// Codes receives the tickets' sign-off codes; nil: they are logged.
 	Codes tickets.CodeSender
+	// Proxied puts a pgtest.Proxy (Env.Proxy) between the server and its
+	// database, so the test can stop or freeze "the database"; the server's
+	// pool then has serve's statement and lock timeouts, and River only
+	// inserts jobs (app.ModeAPI).
+	Proxied bool
+	// RequestTimeout is the server's request deadline; zero: the default.
+	RequestTimeout time.Duration
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -107,9 +119,21 @@ func New(t testing.TB, opts ...Options) *Env {
 	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
-	a, err := app.New(context.Background(), app.Config{Mode: app.ModeAll, RiverTestOnly: true,
+	pool, mode := db.App, app.ModeAll
+	var proxy *pgtest.Proxy
+	if o.Proxied {
+		defaults, err := config.Load(func(string) string { return "" })
+		require.NoError(t, err)
+		proxy = pgtest.NewProxy(t, db.AppURL)
+		pool, err = pg.Connect(context.Background(), proxy.URL(db.AppURL), pg.PoolOptions{Name: "apitest-proxied", MaxConns: 8,
+			StatementTimeout: defaults.DBStatementTimeout, LockTimeout: defaults.DBLockTimeout})
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		mode = app.ModeAPI
+	}
+	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
-		OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, db.App, log)
+		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, pool, log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
@@ -125,7 +149,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	return &Env{DB: db, Server: hs, API: a.API, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog,
 		Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps,
 		Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, River: a.River,
-		Logs: logs, Stock: a.Stock}
+		Logs: logs, Stock: a.Stock, Proxy: proxy}
 }
 
 // Response is a received response.

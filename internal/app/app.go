@@ -75,6 +75,9 @@ type Config struct {
 	// OperatorToken authenticates the platform operator; empty disables
 	// operator operations and the job dashboard.
 	OperatorToken string
+	// RequestTimeout bounds every HTTP request (api.Config); zero: the
+	// API's default.
+	RequestTimeout time.Duration
 	// MaxWorkers bounds River's default queue; zero: the jobs default.
 	MaxWorkers int
 	// JobStopGrace is how long Stop lets running jobs finish before it
@@ -210,7 +213,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		}
 		ui = a.jobsUI
 	}
-	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken},
+	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken,
+		RequestTimeout: cfg.RequestTimeout},
 		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, Authz: a.Authz,

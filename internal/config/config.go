@@ -38,6 +38,17 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
+	// RequestTimeout bounds every HTTP request (its context's deadline):
+	// after it, a request waiting on the database is answered 503.
+	// DBStatementTimeout and DBLockTimeout are the server pool's
+	// statement_timeout and lock_timeout (pg.PoolOptions). The pool also
+	// runs River's jobs (a network import's statements), so the statement
+	// timeout stays at the application role's 15 s; a request is bounded by
+	// its own deadline, whose expiry cancels its statement.
+	RequestTimeout     time.Duration
+	DBStatementTimeout time.Duration
+	DBLockTimeout      time.Duration
+
 	// GCPercent and MemoryLimitMB tune the Go garbage collector (see
 	// TuneRuntime): collect less often, but never let the heap outgrow the
 	// limit.
@@ -62,20 +73,23 @@ func (c Config) TuneRuntime(getenv func(string) string) {
 // Load reads the configuration through getenv.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL:     getenv("DATABASE_URL"),
-		AppDatabaseURL:  getenv("APP_DATABASE_URL"),
-		AppDBPassword:   or(getenv("SERVICENET_APP_DB_PASSWORD"), "servicenet_app"),
-		Addr:            or(getenv("SERVICENET_ADDR"), ":8080"),
-		OperatorToken:   getenv("SERVICENET_OPERATOR_TOKEN"),
-		Mode:            or(getenv("SERVICENET_MODE"), "all"),
-		LogLevel:        slog.LevelInfo,
-		RatePerSecond:   50,
-		RateBurst:       100,
-		DBMaxConns:      20,
-		MaxWorkers:      20,
-		ShutdownTimeout: 20 * time.Second,
-		GCPercent:       400,
-		MemoryLimitMB:   1024,
+		DatabaseURL:        getenv("DATABASE_URL"),
+		AppDatabaseURL:     getenv("APP_DATABASE_URL"),
+		AppDBPassword:      or(getenv("SERVICENET_APP_DB_PASSWORD"), "servicenet_app"),
+		Addr:               or(getenv("SERVICENET_ADDR"), ":8080"),
+		OperatorToken:      getenv("SERVICENET_OPERATOR_TOKEN"),
+		Mode:               or(getenv("SERVICENET_MODE"), "all"),
+		LogLevel:           slog.LevelInfo,
+		RatePerSecond:      50,
+		RateBurst:          100,
+		DBMaxConns:         20,
+		MaxWorkers:         20,
+		ShutdownTimeout:    20 * time.Second,
+		RequestTimeout:     10 * time.Second,
+		DBStatementTimeout: 15 * time.Second,
+		DBLockTimeout:      3 * time.Second,
+		GCPercent:          400,
+		MemoryLimitMB:      1024,
 	}
 	c.PublicURL = or(getenv("SERVICENET_PUBLIC_URL"), "http://localhost"+portOf(c.Addr))
 	var errs []string
@@ -101,6 +115,9 @@ func Load(getenv func(string) string) (Config, error) {
 	num("SERVICENET_GC_PERCENT", func(f float64) { c.GCPercent = int(f) })
 	num("SERVICENET_MEMORY_LIMIT_MB", func(f float64) { c.MemoryLimitMB = int(f) })
 	num("SERVICENET_SHUTDOWN_TIMEOUT_SECONDS", func(f float64) { c.ShutdownTimeout = time.Duration(f * float64(time.Second)) })
+	num("SERVICENET_REQUEST_TIMEOUT_SECONDS", func(f float64) { c.RequestTimeout = time.Duration(f * float64(time.Second)) })
+	num("SERVICENET_DB_STATEMENT_TIMEOUT_SECONDS", func(f float64) { c.DBStatementTimeout = time.Duration(f * float64(time.Second)) })
+	num("SERVICENET_DB_LOCK_TIMEOUT_SECONDS", func(f float64) { c.DBLockTimeout = time.Duration(f * float64(time.Second)) })
 	switch c.Mode {
 	case "all", "api", "worker":
 	default:
@@ -126,9 +143,9 @@ func (c Config) AppURL() (string, error) {
 // String is the configuration with secrets redacted, for the startup log.
 func (c Config) String() string {
 	app, _ := c.AppURL()
-	return fmt.Sprintf("database=%s app_database=%s addr=%s public_url=%s mode=%s operator_token=%s log_level=%s rate=%.0f/s burst=%d db_max_conns=%d max_workers=%d",
+	return fmt.Sprintf("database=%s app_database=%s addr=%s public_url=%s mode=%s operator_token=%s log_level=%s rate=%.0f/s burst=%d db_max_conns=%d max_workers=%d request_timeout=%s db_statement_timeout=%s db_lock_timeout=%s",
 		pg.RedactURL(c.DatabaseURL), pg.RedactURL(app), c.Addr, c.PublicURL, c.Mode, redact(c.OperatorToken), c.LogLevel,
-		c.RatePerSecond, c.RateBurst, c.DBMaxConns, c.MaxWorkers)
+		c.RatePerSecond, c.RateBurst, c.DBMaxConns, c.MaxWorkers, c.RequestTimeout, c.DBStatementTimeout, c.DBLockTimeout)
 }
 
 func redact(s string) string {

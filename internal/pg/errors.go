@@ -3,7 +3,9 @@ package pg
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
+	"syscall"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -23,10 +25,37 @@ func RegisterConstraint(name, location, message string) {
 	constraintFields.Store(name, tenants.FieldError{Location: location, Message: message})
 }
 
+// Unavailable reports whether err means the database cannot serve the
+// request now, through no fault of the request: nothing listening, the
+// connection refused, reset or closed, the server shutting down, starting up
+// or out of connection slots, our statement_timeout (57014), or the
+// request's deadline reached while waiting for the pool or the server (a
+// frozen server). A client that went away (context.Canceled) is not an
+// outage. A lock timeout (55P03) is not one either: see Translate.
+func Unavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgerrcode.TooManyConnections, pgerrcode.AdminShutdown, pgerrcode.CrashShutdown,
+			pgerrcode.CannotConnectNow, pgerrcode.QueryCanceled:
+			return true
+		}
+		return pgerrcode.IsConnectionException(pgErr.Code) // 08xxx
+	}
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &connectErr) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) // the server closed the connection mid-message
+}
+
 // Translate turns a driver error into a *tenants.Error where the cause is the
-// client's (no row, unique or foreign-key violation, bad value, RLS refusal,
-// timeout). Anything else is returned unchanged and will be answered as a
-// bare 500. This is the one place driver errors are interpreted.
+// client's (no row, unique or foreign-key violation, bad value, RLS refusal)
+// or the database's (unavailable: see Unavailable; a lock held past
+// lock_timeout). Anything else is returned unchanged and will be answered as
+// a bare 500. This is the one place driver errors are interpreted.
 func Translate(err error) error {
 	if err == nil {
 		return nil
@@ -38,11 +67,18 @@ func Translate(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.Errorf(tenants.CodeNotFound, "not found")
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return tenants.Errorf(tenants.CodeUnavailable, "the request took too long; retry later")
-	}
 	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.LockNotAvailable {
+		// Another transaction held a row this one needed for longer than
+		// lock_timeout: the database is up, the object is busy. (The
+		// idempotency claim's own lock timeout is answered before this, as
+		// idempotency_key_in_use.)
+		return &tenants.Error{Code: tenants.CodeUnavailable, Message: "the object is busy with another change; retry shortly", Cause: err}
+	}
+	if Unavailable(err) {
+		return &tenants.Error{Code: tenants.CodeDatabaseUnavailable, Message: "the database is unavailable; retry later", Cause: err}
+	}
+	if pgErr == nil {
 		return err
 	}
 	field := func(fallback string) []tenants.FieldError {
@@ -67,8 +103,6 @@ func Translate(err error) error {
 	case pgerrcode.InsufficientPrivilege:
 		// Row-level security refused a row: to the caller it does not exist.
 		return tenants.Errorf(tenants.CodeNotFound, "not found")
-	case pgerrcode.QueryCanceled, pgerrcode.LockNotAvailable:
-		return tenants.Errorf(tenants.CodeUnavailable, "the request took too long; retry later")
 	case pgerrcode.SerializationFailure, pgerrcode.DeadlockDetected:
 		return tenants.Errorf(tenants.CodeConflict, "a concurrent change interfered; retry")
 	}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +28,27 @@ const AppRole = "servicenet_app"
 type PoolOptions struct {
 	Name     string // application_name, shown in pg_stat_activity
 	MaxConns int32
+
+	// StatementTimeout and LockTimeout become the session's statement_timeout
+	// and lock_timeout, sent in the startup packet of every connection (no
+	// extra round trip, and they cover every statement on the pool: tenant
+	// transactions, units, authentication lookups, River's). A transaction
+	// may narrow them with SET LOCAL; SET LOCAL ... = DEFAULT returns to
+	// these values. Zero leaves the server's default (none): migrations and
+	// the test harness. A statement that runs past them fails with 57014 or
+	// 55P03, which Translate answers as unavailable.
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
 }
+
+// Bounds of the pool's own waits, so an outage costs a request at most these
+// (and never more than the request's own deadline): establishing a
+// connection (TCP, TLS and startup, which a frozen server never answers),
+// and the liveness ping pgxpool sends on a connection idle for over a second.
+const (
+	connectTimeout = 5 * time.Second
+	pingTimeout    = 2 * time.Second
+)
 
 // Connect opens a pool to databaseURL and checks that it answers.
 func Connect(ctx context.Context, databaseURL string, opt PoolOptions) (*pgxpool.Pool, error) {
@@ -42,6 +63,16 @@ func Connect(ctx context.Context, databaseURL string, opt PoolOptions) (*pgxpool
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
 	}
+	if opt.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
+	}
+	if opt.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(opt.LockTimeout.Milliseconds(), 10)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 { // connect_timeout in the URL wins
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	cfg.PingTimeout = pingTimeout
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 30 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

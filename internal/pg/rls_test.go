@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -272,8 +274,13 @@ func TestTranslate(t *testing.T) {
 			{pgerrcode.InvalidDatetimeFormat, tenants.CodeInvalid},
 			{pgerrcode.DatetimeFieldOverflow, tenants.CodeInvalid},
 			{pgerrcode.InsufficientPrivilege, tenants.CodeNotFound},
-			{pgerrcode.QueryCanceled, tenants.CodeUnavailable},
+			{pgerrcode.QueryCanceled, tenants.CodeDatabaseUnavailable},
 			{pgerrcode.LockNotAvailable, tenants.CodeUnavailable},
+			{pgerrcode.TooManyConnections, tenants.CodeDatabaseUnavailable},
+			{pgerrcode.AdminShutdown, tenants.CodeDatabaseUnavailable},
+			{pgerrcode.CrashShutdown, tenants.CodeDatabaseUnavailable},
+			{pgerrcode.CannotConnectNow, tenants.CodeDatabaseUnavailable},
+			{pgerrcode.ConnectionFailure, tenants.CodeDatabaseUnavailable},
 			{pgerrcode.SerializationFailure, tenants.CodeConflict},
 			{pgerrcode.DeadlockDetected, tenants.CodeConflict},
 		}
@@ -295,7 +302,30 @@ func TestTranslate(t *testing.T) {
 		own := tenants.Invalid("body.x", "bad", 1)
 		require.Same(t, own, pg.Translate(own))
 		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(pg.Translate(fmt.Errorf("get: %w", pgx.ErrNoRows))))
-		require.Equal(t, tenants.CodeUnavailable, tenants.ErrorCode(pg.Translate(context.DeadlineExceeded)))
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(pg.Translate(context.DeadlineExceeded)))
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(pg.Translate(fmt.Errorf("acquire: %w", syscall.ECONNREFUSED))))
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(pg.Translate(pgconn.ErrConnClosed)))
+		canceled := fmt.Errorf("query: %w", context.Canceled)
+		require.Same(t, canceled, pg.Translate(canceled), "a client that went away is not an outage")
+	})
+
+	t.Run("ConnectionRefused", func(t *testing.T) {
+		t.Parallel()
+		// A port nothing listens on: what a stopped server looks like.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		conn, err := pgx.Connect(ctx, "postgres://nobody:hunter2@"+addr+"/nowhere?sslmode=disable")
+		if conn != nil {
+			_ = conn.Close(ctx)
+		}
+		require.Error(t, err)
+		require.True(t, pg.Unavailable(err), "%v", err)
+		got := pg.Translate(err)
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(got))
+		require.NotContains(t, got.Error(), "hunter2")
+		require.NotContains(t, got.Error(), addr, "the address is for the log, not the client")
 	})
 
 	t.Run("RealViolations", func(t *testing.T) {
@@ -339,7 +369,7 @@ func TestTranslate(t *testing.T) {
 		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "foreign key violation")
 
 		err = pg.Translate(try(`SET LOCAL statement_timeout = '20ms'; SELECT pg_sleep(1)`))
-		require.Equal(t, tenants.CodeUnavailable, tenants.ErrorCode(err), "statement timeout")
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(err), "statement timeout")
 
 		err = pg.Translate(b.tx.QueryRow(ctx, `SELECT id FROM tenants WHERE id = 'nope'`).Scan(new(string)))
 		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
@@ -352,6 +382,28 @@ func TestTranslate(t *testing.T) {
 		defer cancel()
 		_, err := db.App.Exec(dctx, `SELECT pg_sleep(2)`)
 		require.Error(t, err)
-		require.Equal(t, tenants.CodeUnavailable, tenants.ErrorCode(pg.Translate(err)), "%v", err)
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(pg.Translate(err)), "%v", err)
+		require.True(t, pgconn.Timeout(err), "pgx closes the connection on a query's deadline: %v", err)
+
+		// The server's pool carries its timeouts as session defaults, and a
+		// SET LOCAL ... = DEFAULT (the idempotency claim) returns to them.
+		pool, err := pg.Connect(ctx, db.AppURL, pg.PoolOptions{Name: "timeouts", MaxConns: 1,
+			StatementTimeout: 1500 * time.Millisecond, LockTimeout: 250 * time.Millisecond})
+		require.NoError(t, err)
+		defer pool.Close()
+		var st, lt string
+		require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '3s'`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = DEFAULT`); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SELECT current_setting('statement_timeout'), current_setting('lock_timeout')`).Scan(&st, &lt)
+		}))
+		require.Equal(t, "1500ms", st)
+		require.Equal(t, "250ms", lt)
+		_, err = pool.Exec(ctx, `SELECT pg_sleep(3)`)
+		require.Equal(t, tenants.CodeDatabaseUnavailable, tenants.ErrorCode(pg.Translate(err)), "%v", err)
 	})
 }
