@@ -114,6 +114,7 @@ func (s *Server) registerImports() {
 		Errors:          []int{http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
 		MaxBodyBytes:    network.MaxImportBytes + 1, // Huma refuses a body of exactly MaxBodyBytes
 		BodyReadTimeout: 2 * time.Minute,
+		Metadata:        map[string]any{handlerTimeoutKey: 2 * time.Minute},
 		RequestBody: &huma.RequestBody{
 			Description: "The file: JSON Lines or CSV, UTF-8, at most 64 MiB.",
 			Required:    true,

@@ -118,7 +118,7 @@ const defaultBodyReadTimeout = 5 * time.Second
 // allowance on top, and register narrows its handler's context to
 // RequestTimeout once the body is read.
 func (s *Server) deadline(ctx huma.Context, next func(huma.Context)) {
-	budget := s.cfg.RequestTimeout
+	budget := handlerBudget(s.cfg.RequestTimeout, ctx.Operation())
 	if bt := ctx.Operation().BodyReadTimeout; bt > defaultBodyReadTimeout {
 		budget += bt
 	}

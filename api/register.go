@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -75,7 +76,7 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	op.Errors = slices.Compact(errs)
 
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
-		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout) // the body is read: see deadline
+		ctx, cancel := context.WithTimeout(ctx, handlerBudget(s.cfg.RequestTimeout, &op)) // the body is read: see deadline
 		defer cancel()
 		if p := bodyText(in); p != nil { // see textguard.go
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
@@ -147,3 +148,17 @@ func readsHeader(t reflect.Type, name string) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// handlerTimeoutKey is the operation metadata (a time.Duration) that gives
+// an operation's handler more than the request timeout once its body is
+// read: storing an upload (the network import parses and stores up to
+// 64 MiB in its request) takes longer than an ordinary write.
+const handlerTimeoutKey = "handlerTimeout"
+
+// handlerBudget is how long op's handler may run after its body is read.
+func handlerBudget(requestTimeout time.Duration, op *huma.Operation) time.Duration {
+	if d, ok := op.Metadata[handlerTimeoutKey].(time.Duration); ok && d > requestTimeout {
+		return d
+	}
+	return requestTimeout
+}
