@@ -22,9 +22,9 @@ var periodicKinds = []string{
 // singletonMiddleware lets one copy of a job of the listed kinds and args
 // work at a time, across every process: it holds a session advisory lock,
 // keyed on the kind and the encoded args, on a connection of its own while
-// the job works. A copy that finds the lock taken completes at once without
-// working (the copy holding it does the work, and the next tick comes
-// soon). When a process dies, Postgres ends its session and the lock goes
+// the job works. A copy that finds the lock taken snoozes for a second and
+// runs after the copy holding it (it may have been inserted for changes that
+// copy has already passed). When a process dies, Postgres ends its session and the lock goes
 // with it, unlike a running job row, which waits for River's rescuer: so a
 // dead copy never holds the others back.
 type singletonMiddleware struct {
@@ -50,7 +50,9 @@ func (m *singletonMiddleware) Work(ctx context.Context, job *rivertype.JobRow, d
 	}
 	if !got {
 		c.Release()
-		return nil
+		// Another copy is working; this one may have been inserted for
+		// changes that copy has already passed, so it runs after it.
+		return river.JobSnooze(time.Second)
 	}
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
