@@ -19,14 +19,38 @@ import (
 // A phone that already has its customer is found in one round trip; only a
 // new one takes the phone's lock (find-or-create's serialisation).
 func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
-	c, err := scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customer_phones ph
-		JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
-		WHERE ph.tenant_id = $1 AND ph.phone = $2`, tx.TenantID, phone))
+	c, err := scanCustomer(tx.QueryRow(ctx, byPhoneSQL, tx.TenantID, phone))
 	if err == nil {
 		return c, false, nil
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return Customer{}, false, err
 	}
+	return CreateByPhone(ctx, tx, p, name, phone)
+}
+
+const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customer_phones ph
+	JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
+	WHERE ph.tenant_id = $1 AND ph.phone = $2`
+
+// QueueCustomerByPhone queues on b the read of the customer a normalised
+// phone belongs to, into c with found, so an intake reads it in the round
+// trip of its other reads.
+func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, c *Customer, found *bool) {
+	b.Queue(byPhoneSQL, tenantID, phone).QueryRow(func(row pgx.Row) error {
+		var err error
+		*c, err = scanCustomer(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		*found = err == nil
+		return err
+	})
+}
+
+// CreateByPhone is FindOrCreateByPhone for a phone a read in tx found no
+// customer for: under the phone's lock it finds the customer a concurrent
+// intake created, or creates one (created true).
+func CreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
 	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
 	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "body.contact.", in, []string{phone})
 }
@@ -35,15 +59,27 @@ func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principa
 // serial (upper-cased), or "", inside tx and regardless of scope, and
 // whether the serial is registered to another model: one round trip.
 func FindUnitBySerial(ctx context.Context, tx pg.TenantTx, modelID, serial string) (id string, elsewhere bool, err error) {
-	serial = strings.ToUpper(strings.TrimSpace(serial))
-	var found *string
-	err = tx.QueryRow(ctx, `SELECT (SELECT id FROM units WHERE tenant_id = $1 AND model_id = $2 AND serial = $3),
-		EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $3 AND model_id <> $2)`,
-		tx.TenantID, modelID, serial).Scan(&found, &elsewhere)
-	if found != nil {
-		id = *found
-	}
+	b := &pgx.Batch{}
+	QueueUnitBySerial(b, tx.TenantID, modelID, serial, &id, &elsewhere)
+	err = tx.SendBatch(ctx, b).Close()
 	return id, elsewhere, err
+}
+
+// QueueUnitBySerial queues FindUnitBySerial's read on b.
+func QueueUnitBySerial(b *pgx.Batch, tenantID, modelID, serial string, id *string, elsewhere *bool) {
+	serial = strings.ToUpper(strings.TrimSpace(serial))
+	b.Queue(`SELECT (SELECT id FROM units WHERE tenant_id = $1 AND model_id = $2 AND serial = $3),
+		EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $3 AND model_id <> $2)`,
+		tenantID, modelID, serial).QueryRow(func(row pgx.Row) error {
+		var found *string
+		if err := row.Scan(&found, elsewhere); err != nil {
+			return err
+		}
+		if found != nil {
+			*id = *found
+		}
+		return nil
+	})
 }
 
 // RegisterUnitTx registers a unit inside tx, with RegisterUnit's checks.

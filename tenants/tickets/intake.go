@@ -115,9 +115,23 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if policy != nil {
 		QueueSLAPolicy(b, tx.TenantID, policy)
 	}
-	var settings pg.TenantSettings
-	if today == "" {
+	var (
+		settings        pg.TenantSettings
+		haveSettings    = today == ""
+		phoneCustomer   customers.Customer
+		phoneKnown      bool
+		serialUnit      string
+		serialElsewhere bool
+		serialRead      = t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) && customers.ValidSerial(t.Unit.Serial)
+	)
+	if haveSettings {
 		pg.QueueSettings(b, &settings)
+	}
+	// The customer by phone and the unit by serial are read in the same
+	// round trip as everything else the intake needs.
+	customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &phoneCustomer, &phoneKnown)
+	if serialRead {
+		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
 	}
 	if t.Number == "" {
 		// A new ticket's number: from the tenant's sequence, never waiting
@@ -133,9 +147,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		today = settings.Today(now)
 	}
 
-	c, _, err := customers.FindOrCreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
-	if err != nil {
-		return nil, err
+	c := phoneCustomer
+	if !phoneKnown {
+		var err error
+		if c, _, err = customers.CreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
+			return nil, err
+		}
 	}
 	t.CustomerID = c.ID
 
@@ -172,9 +189,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.serial", "the serial is malformed: letters, digits, '.', '/', '_' or '-'")
 			break
 		}
-		unitID, elsewhere, err := customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial)
-		if err != nil {
-			return nil, err
+		unitID, elsewhere := serialUnit, serialElsewhere
+		if !serialRead { // not read above: cannot happen for a model found in the catalog
+			var err error
+			if unitID, elsewhere, err = customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial); err != nil {
+				return nil, err
+			}
 		}
 		switch {
 		case unitID != "":
@@ -186,9 +206,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		case u.PurchaseDate > today:
 			need("unit.purchase_date", "the purchase date "+u.PurchaseDate+" is after today ("+today+"): confirm it with the invoice")
 		default:
-			st, err := tx.Settings(ctx)
-			if err != nil {
-				return nil, err
+			st := settings
+			if !haveSettings {
+				var err error
+				if st, err = tx.Settings(ctx); err != nil {
+					return nil, err
+				}
 			}
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
