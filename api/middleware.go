@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -225,7 +226,12 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	}
 	header := ctx.Header("Authorization")
 	token, ok := bearer(header)
+	addr := clientAddr(ctx.RemoteAddr())
 	if !ok {
+		if s.refuseFailing(ctx, addr) {
+			return
+		}
+		s.failures.get(addr).Allow()
 		msg := "missing credential: send Authorization: Bearer <API key>"
 		if header != "" {
 			msg = "malformed Authorization header: expected Bearer <API key>"
@@ -236,14 +242,26 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	var p tenants.Principal
 	if perm == authz.Operator {
 		if !s.isOperator(token) {
+			if s.refuseFailing(ctx, addr) {
+				return
+			}
+			s.failures.get(addr).Allow()
 			writeProblem(ctx, unauthenticated("operator token required"))
 			return
 		}
 		p = tenants.Principal{Operator: true}
 	} else {
+		// A key the cache holds as valid always passes; anything else from
+		// an address that keeps failing is refused before any lookup.
+		if !s.deps.Identity.Known(token) && s.refuseFailing(ctx, addr) {
+			return
+		}
 		var err error
 		p, err = s.deps.Identity.Authenticate(ctx.Context(), token)
 		if err != nil {
+			if tenants.ErrorCode(err) == tenants.CodeUnauthenticated {
+				s.failures.get(addr).Allow()
+			}
 			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
 			return
 		}
@@ -260,6 +278,31 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	next(huma.WithContext(ctx, tenants.WithPrincipal(ctx.Context(), p)))
+}
+
+// clientAddr is the host of a request's remote address.
+func clientAddr(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
+}
+
+// refuseFailing answers 429 when addr has used up its budget of failed
+// authentications (the same rate as a credential's): floods of missing or
+// unknown keys from one address then cost neither a lookup nor a log of
+// their secrets. It reports whether it answered.
+func (s *Server) refuseFailing(ctx huma.Context, addr string) bool {
+	b := s.failures.get(addr)
+	if b.Tokens() >= 1 {
+		return false
+	}
+	wait := time.Duration(float64(time.Second) / math.Max(s.failures.perSecond, 1e-9))
+	ctx.SetHeader("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	p := newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "too many failed authentications from this address; retry after the Retry-After delay")
+	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: "too many failed authentications"}}
+	writeProblem(ctx, p)
+	return true
 }
 
 // rateLimiter is a token bucket per credential, per process.

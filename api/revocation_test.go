@@ -6,13 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 )
@@ -62,4 +63,34 @@ func TestRevocationReachesEveryServer(t *testing.T) {
 	require.Eventually(t, func() bool { return me(other.URL) == http.StatusUnauthorized }, time.Second, 10*time.Millisecond,
 		"the other server still accepts a revoked key")
 	t.Logf("the other server refused the revoked key %s after the revocation", time.Since(revoked).Round(time.Millisecond))
+}
+
+// TestFailedAuthenticationsAreLimitedPerAddress floods one address with
+// unknown keys: past the budget it gets 429 with Retry-After, none of which
+// reaches the database, while a key the server knows keeps working.
+func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, apitest.Options{RatePerSecond: 1, RateBurst: 5})
+	ten := env.CreateTenant(t, "auth-flood")
+	r := env.Do(t, http.MethodGet, "/v1/me", ten.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	before := env.Identity.Lookups()
+	statuses := map[int]int{}
+	for i := range 40 {
+		r := env.Do(t, http.MethodGet, "/v1/me", "sn_live_unknownkey"+strconv.Itoa(i), nil)
+		statuses[r.Status]++
+		if r.Status == http.StatusTooManyRequests {
+			require.NotEmpty(t, r.Header.Get("Retry-After"))
+			require.Contains(t, string(r.Body), `"rate_limited"`)
+		}
+	}
+	require.LessOrEqual(t, statuses[http.StatusUnauthorized], 7, "about the burst of failures is answered 401: %v", statuses)
+	require.GreaterOrEqual(t, statuses[http.StatusTooManyRequests], 33, "%v", statuses)
+	require.LessOrEqual(t, env.Identity.Lookups()-before, int64(7), "refused requests never reach the database")
+
+	r = env.Do(t, http.MethodGet, "/v1/me", "", nil)
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "a missing credential counts too")
+	r = env.Do(t, http.MethodGet, "/v1/tenant", ten.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "a known key from the same address still works: %s", r.Body)
 }

@@ -82,7 +82,10 @@ type Server struct {
 	api     huma.API
 	router  chi.Router
 	limiter *rateLimiter
-	metrics *httpMetrics
+	// failures limits, per client address, requests whose credential is
+	// missing or refused (see authenticate).
+	failures *rateLimiter
+	metrics  *httpMetrics
 }
 
 // New assembles the router and registers every operation.
@@ -112,7 +115,8 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst)}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst)}
 	installErrorModel(s.log)
 	s.metrics = newHTTPMetrics(deps.Metrics)
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -377,4 +378,20 @@ func (s *Service) flushLastUsed(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Known reports, without touching the database, whether secret is a key
+// the cache holds as valid now: what lets a client keep working while its
+// address is refused for failed authentications.
+func (s *Service) Known(secret string) bool {
+	if !strings.HasPrefix(secret, LivePrefix) && !strings.HasPrefix(secret, TestPrefix) {
+		return false
+	}
+	hash := hashSecret(secret)
+	c := &s.cache
+	c.mu.Lock()
+	e := c.pos[hash]
+	serving := c.serving
+	c.mu.Unlock()
+	return serving && e != nil && time.Now().Before(e.until) && !e.negative(s.now())
 }
