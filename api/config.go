@@ -33,7 +33,11 @@ Updatable resources return an ` + "`ETag`" + `; send it back in ` + "`If-Match`"
 only if nobody changed the resource meanwhile (412 otherwise).
 
 ## Rate limits
-Each credential has a request budget; beyond it the API answers 429 with ` + "`Retry-After`" + `.
+Each credential has a request budget, a token bucket. Every answer carries the IETF
+` + "`RateLimit-Policy`" + ` (` + "`\"credential\";q=<requests>;w=<seconds to refill>`" + `) and ` + "`RateLimit`" + `
+(` + "`\"credential\";r=<requests left>;t=<seconds until full>`" + `) headers; beyond the budget the
+API answers 429 with ` + "`Retry-After`" + `. Requests whose credential is missing or refused
+are budgeted per client address the same way.
 
 ## Outages
 Every request has a deadline (10 seconds by default). When the database is

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -343,15 +344,30 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 		key = "operator"
 	}
 	b := s.limiter.get(key)
-	ctx.SetHeader("RateLimit-Limit", strconv.Itoa(s.limiter.burst))
+	l := s.limiter
+	// IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers): the
+	// policy is the bucket (q requests, refilled over w seconds); the state
+	// is what is left of it (r) and the seconds until it is full again (t).
+	ctx.SetHeader("RateLimit-Policy", fmt.Sprintf(`"credential";q=%d;w=%d`, l.burst, secondsUp(float64(l.burst)/l.perSecond)))
 	if r := b.Reserve(); r.Delay() > 0 {
 		wait := r.Delay()
 		r.Cancel()
-		ctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=0;t=%d`, secondsUp(wait.Seconds())))
+		ctx.SetHeader("Retry-After", strconv.Itoa(secondsUp(wait.Seconds())))
 		writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "rate limit exceeded for this credential; retry after the Retry-After delay"))
 		return
 	}
+	left := math.Max(0, b.Tokens())
+	ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=%d;t=%d`, int(left), secondsUp((float64(l.burst)-left)/l.perSecond)))
 	next(ctx)
+}
+
+// secondsUp is s rounded up to whole seconds, at least 0.
+func secondsUp(s float64) int {
+	if s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
+		return 0
+	}
+	return int(math.Ceil(s))
 }
 
 // hasHeader reports whether the request carries the header, even empty.

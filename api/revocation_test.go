@@ -74,6 +74,8 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 	ten := env.CreateTenant(t, "auth-flood")
 	r := env.Do(t, http.MethodGet, "/v1/me", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, `"credential";q=5;w=5`, r.Header.Get("RateLimit-Policy"))
+	require.Regexp(t, `^"credential";r=[34];t=[12]$`, r.Header.Get("RateLimit"), "a request of the 5 is spent")
 
 	before := env.Identity.Lookups()
 	statuses := map[int]int{}
