@@ -145,13 +145,6 @@ func (u *Unit) Begun() bool {
 	return u.conn != nil
 }
 
-// Err is the failure that poisoned the unit, if any.
-func (u *Unit) Err() error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.err
-}
-
 // Commit sends the statements queued on last and COMMIT in one round trip,
 // in the unit's own tenant scope, and releases the connection. A unit that
 // was never begun commits nothing and returns nil. A poisoned unit is rolled

@@ -55,17 +55,9 @@ func CreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, nam
 	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "body.contact.", in, []string{phone})
 }
 
-// FindUnitBySerial returns the id of the registered unit of a model with a
-// serial (upper-cased), or "", inside tx and regardless of scope, and
-// whether the serial is registered to another model: one round trip.
-func FindUnitBySerial(ctx context.Context, tx pg.TenantTx, modelID, serial string) (id string, elsewhere bool, err error) {
-	b := &pgx.Batch{}
-	QueueUnitBySerial(b, tx.TenantID, modelID, serial, &id, &elsewhere)
-	err = tx.SendBatch(ctx, b).Close()
-	return id, elsewhere, err
-}
-
-// QueueUnitBySerial queues FindUnitBySerial's read on b.
+// QueueUnitBySerial queues on b the read of the id of the registered unit
+// of a model with a serial (upper-cased), or "", regardless of scope, and
+// whether the serial is registered to another model.
 func QueueUnitBySerial(b *pgx.Batch, tenantID, modelID, serial string, id *string, elsewhere *bool) {
 	serial = strings.ToUpper(strings.TrimSpace(serial))
 	b.Queue(`SELECT (SELECT id FROM units WHERE tenant_id = $1 AND model_id = $2 AND serial = $3),

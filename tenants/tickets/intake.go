@@ -189,17 +189,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.serial", "the serial is malformed: letters, digits, '.', '/', '_' or '-'")
 			break
 		}
-		unitID, elsewhere := serialUnit, serialElsewhere
-		if !serialRead { // not read above: cannot happen for a model found in the catalog
-			var err error
-			if unitID, elsewhere, err = customers.FindUnitBySerial(ctx, tx, u.ModelID, u.Serial); err != nil {
-				return nil, err
-			}
-		}
+		// Read in the first batch: a catalog model and a valid serial are
+		// what serialRead requires.
 		switch {
-		case unitID != "":
-			t.UnitID = &unitID
-		case elsewhere:
+		case serialUnit != "":
+			t.UnitID = &serialUnit
+		case serialElsewhere:
 			need("unit.serial", "this serial is registered to another model: confirm the model and the serial")
 		case u.PurchaseDate == "":
 			need("unit.purchase_date", "the unit is not registered: ask for the purchase date (invoice)")

@@ -257,11 +257,6 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
 	}
-	if len(c.timers) > 0 {
-		if err := s.enqueueTimers(ctx, c.tx.Tx, c.timers); err != nil {
-			return err
-		}
-	}
 	b := &pgx.Batch{}
 	queueSave(b, c.tx.TenantID, c.T, insert)
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
@@ -276,7 +271,13 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if err := queueTrail(b, c.tx.TenantID, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
 		return err
 	}
-	return c.tx.SendBatch(ctx, b).Close()
+	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if len(c.timers) > 0 {
+		return s.enqueueTimers(ctx, c.tx.Tx, c.timers)
+	}
+	return nil
 }
 
 // queueTrail queues what a ticket change leaves behind into b: one
