@@ -156,19 +156,18 @@ func (tx TenantTx) Today(ctx context.Context, now time.Time) (TenantSettings, st
 // Today is the calendar date at now in the tenant's zone, as YYYY-MM-DD.
 func (s TenantSettings) Today(now time.Time) string { return now.In(s.Location).Format(time.DateOnly) }
 
-// QueryRows runs one query in a transaction scoped to tenantID and scans
-// every row with scan. The tenant is bound as $1 (the application's own
-// filter; RLS is the backstop) and args follow from $2. List operations use
-// it: one page, one transaction.
+// QueryRows runs one read scoped to tenantID, in one round trip
+// (InTenantRead), and scans every row with scan. The tenant is bound as $1
+// (the application's own filter; RLS is the backstop) and args follow from
+// $2. List operations use it: one page, one round trip.
 func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
 	var out []T
-	err := InTenantTx(ctx, db, tenantID, func(tx TenantTx) error {
-		rows, err := tx.Query(ctx, sql, append([]any{tx.TenantID}, args...)...)
-		if err != nil {
+	err := InTenantRead(ctx, db, tenantID, func(b *pgx.Batch, tenant string) {
+		b.Queue(sql, append([]any{tenant}, args...)...).Query(func(rows pgx.Rows) error {
+			var err error
+			out, err = pgx.CollectRows(rows, scan)
 			return err
-		}
-		out, err = pgx.CollectRows(rows, scan)
-		return err
+		})
 	})
 	return out, Translate(err)
 }
