@@ -87,41 +87,33 @@ func TestDatabaseOutage(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, resp.StatusCode, "%s", b)
 	})
 
-	t.Run("Stopped", func(t *testing.T) {
-		fresh, _ := env.Key(t, ten.AdminKey, "agent")
-		env.Proxy.Stop()
-		r, took := timed(http.MethodGet, "/v1/customers", ten.AdminKey, nil)
-		requireUnavailable(t, "list", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, customer, ten.AdminKey, nil)
-		requireUnavailable(t, "get", r, took, deadline+slack)
-		body := map[string]any{"name": "李雷", "phones": []string{"13900139000"}}
-		r, took = timed(http.MethodPost, "/v1/customers", ten.AdminKey, body, "Idempotency-Key: outage-"+t.Name())
-		requireUnavailable(t, "idempotent create", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, "/v1/customers", fresh, nil)
-		requireUnavailable(t, "unseen key", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, "/readyz", "", nil)
-		requireUnavailable(t, "readyz", r, took, time.Second)
-		env.Proxy.Start()
-		recovers(t, body)
-	})
-
-	t.Run("Frozen", func(t *testing.T) {
-		fresh, _ := env.Key(t, ten.AdminKey, "agent")
-		env.Proxy.Freeze()
-		r, took := timed(http.MethodGet, "/v1/customers", ten.AdminKey, nil)
-		requireUnavailable(t, "list", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, customer, ten.AdminKey, nil)
-		requireUnavailable(t, "get", r, took, deadline+slack)
-		body := map[string]any{"name": "韩梅梅", "phones": []string{"13700137000"}}
-		r, took = timed(http.MethodPost, "/v1/customers", ten.AdminKey, body, "Idempotency-Key: outage-"+t.Name())
-		requireUnavailable(t, "idempotent create", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, "/v1/customers", fresh, nil)
-		requireUnavailable(t, "unseen key", r, took, deadline+slack)
-		r, took = timed(http.MethodGet, "/readyz", "", nil)
-		requireUnavailable(t, "readyz", r, took, time.Second)
-		env.Proxy.Thaw()
-		recovers(t, body)
-	})
+	for _, o := range []struct {
+		name          string
+		fail, mend    func()
+		customer      string
+		customerPhone string
+	}{
+		{"Stopped", env.Proxy.Stop, env.Proxy.Start, "李雷", "13900139000"},
+		{"Frozen", env.Proxy.Freeze, env.Proxy.Thaw, "韩梅梅", "13700137000"},
+	} {
+		t.Run(o.name, func(t *testing.T) {
+			fresh, _ := env.Key(t, ten.AdminKey, "agent")
+			o.fail()
+			r, took := timed(http.MethodGet, "/v1/customers", ten.AdminKey, nil)
+			requireUnavailable(t, "list", r, took, deadline+slack)
+			r, took = timed(http.MethodGet, customer, ten.AdminKey, nil)
+			requireUnavailable(t, "get", r, took, deadline+slack)
+			body := map[string]any{"name": o.customer, "phones": []string{o.customerPhone}}
+			r, took = timed(http.MethodPost, "/v1/customers", ten.AdminKey, body, "Idempotency-Key: outage-"+t.Name())
+			requireUnavailable(t, "idempotent create", r, took, deadline+slack)
+			r, took = timed(http.MethodGet, "/v1/customers", fresh, nil)
+			requireUnavailable(t, "unseen key", r, took, deadline+slack)
+			r, took = timed(http.MethodGet, "/readyz", "", nil)
+			requireUnavailable(t, "readyz", r, took, time.Second)
+			o.mend()
+			recovers(t, body)
+		})
+	}
 
 	logs := env.Logs.String()
 	require.Contains(t, logs, "request failed: database_unavailable")
