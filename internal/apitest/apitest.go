@@ -16,55 +16,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/servicenet/servicenet/api"
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
-	"github.com/servicenet/servicenet/tenants/complaints"
-	"github.com/servicenet/servicenet/tenants/customers"
-	"github.com/servicenet/servicenet/tenants/idempotency"
-	"github.com/servicenet/servicenet/tenants/identity"
-	"github.com/servicenet/servicenet/tenants/network"
-	"github.com/servicenet/servicenet/tenants/payouts"
-	"github.com/servicenet/servicenet/tenants/stock"
-	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
-	"github.com/servicenet/servicenet/tenants/warranty"
-	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // OperatorToken is the operator token of every test server.
 const OperatorToken = "snop_test_operator_token"
 
-// Env is one test's running ServiceNet.
+// Env is one test's running ServiceNet: the App (its services, River
+// client and API server) behind an httptest.Server, on a database of its own.
 type Env struct {
-	DB          *pgtest.DB
-	Server      *httptest.Server
-	API         *api.Server
-	Identity    *identity.Service
-	Network     *network.Service
-	Catalog     *catalog.Service
-	Customers   *customers.Service
-	Warranty    *warranty.Service
-	Claims      *claims.Service
-	Complaints  *complaints.Service
-	Swaps       *swaps.Service
-	Stock       *stock.Service
-	Payouts     *payouts.Service
-	Webhooks    *webhooks.Service
-	Tickets     *tickets.Service
-	Idempotency *idempotency.Store
-	River       *river.Client[pgx.Tx]
-	Logs        *SyncBuffer
+	*app.App
+	DB     *pgtest.DB // the test's database (the App's pool is DB.App)
+	Server *httptest.Server
+	Logs   *SyncBuffer
 	// Proxy stands between the server and the database when
 	// Options.Proxied; nil otherwise.
 	Proxy *pgtest.Proxy
@@ -146,10 +119,7 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{DB: db, Server: hs, API: a.API, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog,
-		Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps,
-		Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, River: a.River,
-		Logs: logs, Stock: a.Stock, Proxy: proxy}
+	return &Env{App: a, DB: db, Server: hs, Logs: logs, Proxy: proxy}
 }
 
 // Response is a received response.
