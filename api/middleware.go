@@ -229,25 +229,17 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	token, ok := bearer(header)
 	addr := clientAddr(ctx.RemoteAddr())
 	if !ok {
-		if s.refuseFailing(ctx, addr) {
-			return
-		}
-		s.failures.get(addr).Allow()
 		msg := "missing credential: send Authorization: Bearer <API key>"
 		if header != "" {
 			msg = "malformed Authorization header: expected Bearer <API key>"
 		}
-		writeProblem(ctx, unauthenticated(msg))
+		s.authFailed(ctx, addr, unauthenticated(msg))
 		return
 	}
 	var p tenants.Principal
 	if perm == authz.Operator {
 		if !s.isOperator(token) {
-			if s.refuseFailing(ctx, addr) {
-				return
-			}
-			s.failures.get(addr).Allow()
-			writeProblem(ctx, unauthenticated("operator token required"))
+			s.authFailed(ctx, addr, unauthenticated("operator token required"))
 			return
 		}
 		p = tenants.Principal{Operator: true}
@@ -260,10 +252,12 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		var err error
 		p, err = s.deps.Identity.Authenticate(ctx.Context(), token)
 		if err != nil {
-			if tenants.ErrorCode(err) == tenants.CodeUnauthenticated {
-				s.failures.get(addr).Allow()
+			p := toProblem(ctx.Context(), s.log, ctx.URL().Path, err)
+			if p.Code == tenants.CodeUnauthenticated {
+				s.authFailed(ctx, addr, p)
+				return
 			}
-			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+			writeProblem(ctx, p)
 			return
 		}
 		logging.Add(ctx.Context(), slog.String("tenant_id", p.TenantID), slog.String("key_id", p.KeyID))
@@ -304,6 +298,16 @@ func (s *Server) refuseFailing(ctx huma.Context, addr string) bool {
 	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: "too many failed authentications"}}
 	writeProblem(ctx, p)
 	return true
+}
+
+// authFailed answers a failed authentication from addr: p (401), spending
+// one of the address's budget, or 429 once that budget is used up.
+func (s *Server) authFailed(ctx huma.Context, addr string, p *Problem) {
+	if s.refuseFailing(ctx, addr) {
+		return
+	}
+	s.failures.get(addr).Allow()
+	writeProblem(ctx, p)
 }
 
 // rateLimiter is a token bucket per credential, per process.
