@@ -60,7 +60,7 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	if op.Method == http.MethodPost {
 		op.Parameters = append(op.Parameters, &huma.Param{
 			Name: "Idempotency-Key", In: "header",
-			Description: "Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused); while the first request is still running a retry gets 409 (idempotency_key_in_use).",
+			Description: "Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.",
 			Schema:      &huma.Schema{Type: "string", MinLength: ptr(1), MaxLength: ptr(255), Examples: []any{"7f1c9e0a-2b7e-4d0e-9a51-3f0f5c9b2d11"}},
 		})
 		errs = append(errs, http.StatusConflict, http.StatusUnprocessableEntity)
