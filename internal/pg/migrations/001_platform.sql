@@ -1,3 +1,7 @@
+-- Owned by tenants/identity: tenants, api_keys
+-- Owned by tenants/events: events
+-- Owned by tenants/idempotency: idempotency_keys, platform_idempotency_keys
+--
 -- Platform foundation: RLS helpers, tenants, API keys, the event feed and
 -- idempotency records. Runs as the owner role. The application role
 -- (servicenet_app) is created beforehand by `servicenet migrate`.

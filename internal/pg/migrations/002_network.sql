@@ -1,3 +1,5 @@
+-- Owned by tenants/network: regions, nodes, node_status_changes, technicians, network_imports, network_import_errors
+--
 -- The brand's service network: the node tree (manufacturer → service centers
 -- → specialist depots → repair points), node status history, technicians,
 -- and bulk imports. Region codes (GB/T 2260) are platform reference data.

@@ -1,3 +1,5 @@
+-- Owned by tenants/catalog: product_models, parts, part_models, price_lists, price_list_labor, price_list_visit_fees, price_list_parts, quotes
+--
 -- The brand's catalog: product models, parts, versioned price lists and the
 -- quotes priced from them. Amounts are integer minor units in the tenant's
 -- currency.

@@ -1,3 +1,5 @@
+-- Owned by tenants/customers: storefronts, customers, customer_phones, units, service_records
+--
 -- Storefronts (the brand's retail partners), customers and their registered
 -- units, and each unit's service history.
 

@@ -1,3 +1,5 @@
+-- Owned by tenants/warranty: coverage_plans, contracts, contract_state_changes
+--
 -- Coverage plans (extended warranties and protection plans the brand or its
 -- storefronts sell) and the contracts that attach a plan to a unit, with
 -- each contract's state history. Amounts are integer minor units in the

@@ -1,3 +1,5 @@
+-- Owned by tenants/webhooks: webhook_endpoints, webhook_deliveries, webhook_dispatch_cursors
+--
 -- Webhook endpoints (per tenant, or bound to one storefront), the deliveries
 -- of the tenant's events to them, and each tenant's dispatch cursor into its
 -- event feed. Secrets are stored in the clear because signing needs them:

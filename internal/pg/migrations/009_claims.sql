@@ -1,3 +1,5 @@
+-- Owned by tenants/claims: claim_policies, claims, claim_versions, claim_state_changes
+--
 -- Claims: warranty and protection-plan claims (storefronts on behalf of a
 -- customer, the brand's agents) and repair points' reimbursement claims,
 -- each with its submitted versions, state history and the tenant's

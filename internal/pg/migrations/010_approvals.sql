@@ -1,3 +1,6 @@
+-- Owned by tenants/payouts: tenant_holidays, payouts
+-- Owned by tenants/swaps: swaps, swap_steps
+--
 -- Approvals: the tenant's holiday calendar, compensation payouts due in
 -- business days of the tenant's zone, and unit swaps with their approval
 -- chain. Amounts are integer minor units in the tenant's currency; dates are

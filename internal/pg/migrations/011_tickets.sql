@@ -1,3 +1,5 @@
+-- Owned by tenants/tickets: sla_policies, ticket_counters, tickets, ticket_timeline, ticket_appointments, ticket_callbacks, ticket_sla_breaches, reconciliation_findings
+--
 -- Service tickets: intake to callback. A ticket's current state lives on the
 -- ticket row; everything that happened to it is on its timeline (append-only)
 -- and on the tenant's event feed. SLA timers are River jobs inserted in the

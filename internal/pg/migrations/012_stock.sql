@@ -1,3 +1,5 @@
+-- Owned by tenants/stock: part_stock, stock_moves, ticket_parts, loaners, loaner_loans
+--
 -- Node parts stock and loaner units. A node's stock of a part counts what is
 -- on its shelf (on_hand, of which reserved is set aside for tickets) and the
 -- defective parts taken back from units and held for the brand. Every

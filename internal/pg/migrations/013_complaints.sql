@@ -1,3 +1,5 @@
+-- Owned by tenants/complaints: complaints, complaint_changes
+--
 -- Complaints: a customer's complaint against a ticket, a node or a
 -- technician, with its category and severity, a resolution deadline (SLA)
 -- that escalates one level at a time when missed (dispatcher, node manager,

@@ -1,3 +1,5 @@
+-- Owned by tenants/tickets: ticket_number_days
+--
 -- Ticket numbers without a lock: SN-YYYYMMDD-NNNNN, numbered per tenant and
 -- per day (the tenant's zone), from a sequence per tenant.
 --
