@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"time"
 
@@ -110,6 +111,9 @@ type Options struct {
 	StopGrace time.Duration
 	// TestOnly tunes River for tests (no leadership delays).
 	TestOnly bool
+	// Metrics, when set, receives the job metrics: per-job wait and work
+	// time by outcome (a process that works jobs) and the queues' depth.
+	Metrics prometheus.Registerer
 }
 
 // How long a job may run, and when a job left running is taken back.
@@ -225,6 +229,13 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		ErrorHandler:         &errorHandler{log: d.Logger},
 		Middleware:           []rivertype.Middleware{&singletonMiddleware{db: db, kinds: singles}},
 		TestOnly:             opt.TestOnly,
+	}
+	if opt.Metrics != nil {
+		m, err := registerMetrics(opt.Metrics, db)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: metrics: %w", err)
+		}
+		cfg.Middleware = append([]rivertype.Middleware{m}, cfg.Middleware...)
 	}
 	if opt.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers}}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -230,56 +231,87 @@ func TestSeed(t *testing.T) {
 	})
 }
 
+// served is a server started in-process by startServe.
+type served struct {
+	base      string
+	cfg       config.Config
+	logs, out *syncBuffer
+	stop      context.CancelFunc
+	done      chan error
+}
+
+// startServe runs serve in this process on a free port with the settings
+// given on top of a test database's.
+func startServe(t *testing.T, db *pgtest.DB, settings map[string]string) *served {
+	t.Helper()
+	all := map[string]string{
+		"DATABASE_URL":                        db.OwnerURL,
+		"SERVICENET_ADDR":                     "127.0.0.1:0",
+		"SERVICENET_OPERATOR_TOKEN":           "snop_serve_test",
+		"SERVICENET_SHUTDOWN_TIMEOUT_SECONDS": "5",
+	}
+	maps.Copy(all, settings)
+	cfg, err := config.Load(env(all))
+	require.NoError(t, err)
+	s := &served{cfg: cfg, logs: &syncBuffer{}, out: &syncBuffer{}, done: make(chan error, 1)}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs.String())
+		}
+	})
+	var serveCtx context.Context
+	serveCtx, s.stop = context.WithCancel(context.Background())
+	t.Cleanup(s.stop)
+	listening := make(chan string, 1)
+	go func() { s.done <- serve(serveCtx, cfg, logging.New(s.logs, slog.LevelInfo), s.out, listening) }()
+	select {
+	case addr := <-listening:
+		s.base = "http://" + addr
+	case err := <-s.done:
+		t.Fatalf("serve returned before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start listening within 30s")
+	}
+	return s
+}
+
+// get answers a GET with the status and body.
+func (s *served) get(t *testing.T, path, secret string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, s.base+path, nil)
+	require.NoError(t, err)
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+// shutdown cancels serve and waits for it to return.
+func (s *served) shutdown(t *testing.T) {
+	t.Helper()
+	s.stop()
+	select {
+	case err := <-s.done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not return within 15s of cancellation")
+	}
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	_, key, err := (&identity.Service{DB: db.App}).CreateTenant(ctx, identity.NewTenant{Name: "Acme", Slug: "acme"}, "test")
 	require.NoError(t, err)
-
-	cfg, err := config.Load(env(map[string]string{
-		"DATABASE_URL":                        db.OwnerURL,
-		"SERVICENET_ADDR":                     "127.0.0.1:0",
-		"SERVICENET_OPERATOR_TOKEN":           "snop_serve_test",
-		"SERVICENET_SHUTDOWN_TIMEOUT_SECONDS": "5",
-	}))
-	require.NoError(t, err)
-	logs, stdout := &syncBuffer{}, &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	listening := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(serveCtx, cfg, logging.New(logs, slog.LevelInfo), stdout, listening) }()
-	var base string
-	select {
-	case addr := <-listening:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve returned before listening: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start listening within 30s")
-	}
-
-	get := func(path, secret string) (*http.Response, string) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		require.NoError(t, err)
-		if secret != "" {
-			req.Header.Set("Authorization", "Bearer "+secret)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, string(b)
-	}
+	s := startServe(t, db, nil)
+	base, cfg, logs, stdout := s.base, s.cfg, s.logs, s.out
+	get := func(path, secret string) (*http.Response, string) { t.Helper(); return s.get(t, path, secret) }
 
 	resp, body := get("/healthz", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
@@ -294,13 +326,7 @@ func TestServe(t *testing.T) {
 	require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 	require.Contains(t, body, `"unauthenticated"`)
 
-	stop()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not return within 15s of cancellation")
-	}
+	s.shutdown(t)
 	require.Contains(t, logs.String(), "jobs stopped")
 	// Graceful: serve closed its pool (HTTP and River) before returning;
 	// the server backends exit a moment after their clients hang up.
@@ -312,4 +338,34 @@ func TestServe(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond, "the server's database connections outlive serve")
 	_, err = http.Get(base + "/healthz") //nolint:noctx
 	require.Error(t, err, "the listener is closed")
+}
+
+// A worker serves no API, but its probes and its metrics, the job metrics
+// among them: what it worked, and the depth of the queues.
+func TestServeWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	s := startServe(t, db, map[string]string{"SERVICENET_MODE": "worker"})
+	require.Contains(t, s.out.String(), "worker running")
+
+	resp, body := s.get(t, "/healthz", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = s.get(t, "/readyz", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = s.get(t, "/v1/me", "")
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a worker serves no API: %s", body)
+
+	// The leader runs the periodic jobs on start; their work is recorded, and
+	// a job scheduled for later shows in the queue's depth.
+	_, err := db.Owner.Exec(ctx, `INSERT INTO river_job (args, kind, max_attempts, queue, state, scheduled_at)
+		VALUES ('{}', 'idempotency_sweep', 1, 'default', 'scheduled', now() + interval '1 hour')`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, metrics := s.get(t, "/metrics", "")
+		return strings.Contains(metrics, `servicenet_job_work_seconds_count{kind="idempotency_sweep",outcome="ok",queue="default"}`) &&
+			strings.Contains(metrics, `servicenet_job_queue_jobs{queue="default",state="scheduled"} 1`) &&
+			strings.Contains(metrics, "servicenet_db_pool_")
+	}, 20*time.Second, 200*time.Millisecond, "job metrics on the worker's /metrics")
+	s.shutdown(t)
 }

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/config"
@@ -46,11 +48,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 
-	var reg *prometheus.Registry
-	if cfg.Mode != app.ModeWorker {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
-	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
 	a, err := app.New(ctx, app.Config{Mode: cfg.Mode, Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst,
 		OperatorToken: cfg.OperatorToken, RequestTimeout: cfg.RequestTimeout, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout,
 		JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
@@ -76,15 +75,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		stopJobs()
 		return err
 	}
+	handler := a.Handler()
 	if cfg.Mode == app.ModeWorker {
-		log.Info("worker running")
-		<-ctx.Done()
-		stopJobs()
-		return nil
+		// A worker serves no API, only what its probes and Prometheus need.
+		handler = workerHandler(db, reg)
 	}
-
 	httpSrv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -103,8 +100,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		base = "http://" + ln.Addr().String()
 		listening <- ln.Addr().String()
 	}
-	log.Info("serving", "url", base, "docs", base+"/docs", "jobs", base+"/admin/jobs/", "mode", cfg.Mode)
-	fmt.Fprintf(stdout, "ServiceNet %s serving on %s (docs %s/docs)\n", openapi.Version, base, base)
+	if cfg.Mode == app.ModeWorker {
+		log.Info("worker running", "metrics", base+"/metrics")
+		fmt.Fprintf(stdout, "ServiceNet %s worker running (health and metrics on %s)\n", openapi.Version, base)
+	} else {
+		log.Info("serving", "url", base, "docs", base+"/docs", "jobs", base+"/admin/jobs/", "mode", cfg.Mode)
+		fmt.Fprintf(stdout, "ServiceNet %s serving on %s (docs %s/docs)\n", openapi.Version, base, base)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -136,4 +138,33 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	stopJobs() // the rest of the App (River is already stopped)
 	log.Info("stopped")
 	return nil
+}
+
+// workerHandler is a worker process's HTTP surface: liveness, readiness
+// (the database answers and both schemas are current) and the metrics, with
+// the job metrics among them.
+func workerHandler(db *pgxpool.Pool, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	status := func(w http.ResponseWriter, code int, body string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		fmt.Fprintln(w, body)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { status(w, http.StatusOK, `{"status":"ok"}`) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
+		defer cancel()
+		st, err := pg.CheckSchema(ctx, db)
+		switch {
+		case err != nil:
+			w.Header().Set("Retry-After", "2")
+			status(w, http.StatusServiceUnavailable, `{"status":"database_unavailable"}`)
+		case !st.Current():
+			status(w, http.StatusServiceUnavailable, `{"status":"schema_not_current"}`)
+		default:
+			status(w, http.StatusOK, `{"status":"ready"}`)
+		}
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }

@@ -191,7 +191,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
 		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log},
-		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly})
+		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
+			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
 		return nil, fmt.Errorf("app: jobs client: %w", err)
 	}
@@ -220,6 +221,14 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, Authz: a.Authz,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
+}
+
+// metricsOrNil keeps a nil registry a nil interface.
+func metricsOrNil(reg *prometheus.Registry) prometheus.Registerer {
+	if reg == nil {
+		return nil
+	}
+	return reg
 }
 
 // works reports whether this process's River client runs jobs.
