@@ -95,6 +95,9 @@ type Deps struct {
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
 	Logger      *slog.Logger
+	// Stopping is closed when the process begins to stop its jobs; long
+	// jobs (the webhook dispatch session) end early on it.
+	Stopping <-chan struct{}
 }
 
 // Options shape the River client.
@@ -151,6 +154,7 @@ type Options struct {
 //   - webhook_delivery: 15 s (a 10 s request and two transactions);
 //   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
+//     the webhook dispatch session gets its 20 s on top;
 //   - network_import: 10 min (NetworkImportWorker.Timeout). Its writes are
 //     one all-or-nothing transaction that a retry starts over, so it cannot
 //     checkpoint; an import whose worker died stays "running" up to 10.5 min.
@@ -172,7 +176,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
-	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks})
+	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
@@ -201,8 +205,10 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return ContractLifecycleArgs{}, nil },
 			&river.PeriodicJobOpts{ID: ContractLifecycleArgs{}.Kind(), RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(WebhookDispatchInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return WebhookDispatchArgs{}, nil },
+		river.NewPeriodicJob(river.PeriodicInterval(WebhookDispatchSession),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return WebhookDispatchArgs{SessionSeconds: int(WebhookDispatchSession / time.Second)}, nil
+			},
 			&river.PeriodicJobOpts{ID: WebhookDispatchArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketReconciliationArgs{}, nil },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,8 +31,12 @@ func TestWebhookWorkers(t *testing.T) {
 	ten, key, err := idn.CreateTenant(ctx, identity.NewTenant{Name: "Webhook brand", Slug: "webhook-brand"}, "test")
 	require.NoError(t, err)
 	p := tenants.Principal{TenantID: ten.ID, KeyID: key.ID}
+	var mu sync.Mutex
 	var enqueued []string
+	queued := func() int { mu.Lock(); defer mu.Unlock(); return len(enqueued) }
 	whk, err := webhooks.NewService(db.App, webhooks.Deps{EnqueueDeliveries: func(_ context.Context, _ pgx.Tx, _ string, ids []string, _ int) error {
+		mu.Lock()
+		defer mu.Unlock()
 		enqueued = append(enqueued, ids...)
 		return nil
 	}})
@@ -57,6 +62,34 @@ func TestWebhookWorkers(t *testing.T) {
 	require.NoError(t, dispatch.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1},
 		Args: jobs.WebhookDispatchArgs{TenantID: ten.ID}}))
 	require.Len(t, enqueued, 1, "dispatch is idempotent")
+
+	// The periodic run is a session: it dispatches every second until its
+	// time is up, or at once when the process stops its jobs.
+	stopping := make(chan struct{})
+	session := &jobs.WebhookDispatchWorker{Tenants: idn, Webhooks: whk, Stopping: stopping}
+	ended := make(chan error, 1)
+	started := time.Now()
+	go func() {
+		ended <- session.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1},
+			Args: jobs.WebhookDispatchArgs{SessionSeconds: 20}})
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, pg.InTenantTx(ctx, db.App, ten.ID, func(tx pg.TenantTx) error {
+		return events.Append(ctx, tx, events.New{Type: "claim.approved", SubjectID: "x", Actor: "test"})
+	}))
+	require.Eventually(t, func() bool { return queued() == 2 }, 3*time.Second, 50*time.Millisecond,
+		"an event appended during the session is dispatched by it")
+	close(stopping)
+	select {
+	case err := <-ended:
+		require.NoError(t, err)
+		require.Less(t, time.Since(started), 10*time.Second, "the session ended when the process began to stop")
+	case <-time.After(3 * time.Second):
+		t.Fatal("the session did not end when the process began to stop")
+	}
+	mu.Lock()
+	enqueued = enqueued[:1]
+	mu.Unlock()
 
 	deliver := &jobs.WebhookDeliveryWorker{Webhooks: whk}
 	job := func(id string, attempt int) *river.Job[jobs.WebhookDeliveryArgs] {

@@ -347,10 +347,9 @@ func TestServeWorker(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	s := startServe(t, db, map[string]string{"SERVICENET_MODE": "worker"})
-	require.Contains(t, s.out.String(), "worker running")
-
 	resp, body := s.get(t, "/healthz", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, s.out.String(), "worker running", "printed before it answers")
 	resp, body = s.get(t, "/readyz", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	resp, body = s.get(t, "/v1/me", "")

@@ -128,6 +128,7 @@ type App struct {
 
 	jobsUI        *riverui.Handler
 	riverStarted  bool
+	stopping      chan struct{} // closed when StopJobs begins
 	stopAuthCache func()
 }
 
@@ -150,7 +151,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if cfg.Codes == nil {
 		cfg.Codes = tickets.LogSender{Log: log}
 	}
-	a := &App{cfg: cfg, log: log, DB: db,
+	a := &App{cfg: cfg, log: log, DB: db, stopping: make(chan struct{}),
 		Identity:    &identity.Service{DB: db, Log: log},
 		Idempotency: &idempotency.Store{DB: db},
 		Catalog:     &catalog.Service{DB: db},
@@ -190,7 +191,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log},
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log, Stopping: a.stopping},
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -288,6 +289,7 @@ func (a *App) StopJobs(ctx context.Context) error {
 		return nil
 	}
 	a.riverStarted = false
+	close(a.stopping)
 	if err := a.River.Stop(ctx); err != nil {
 		a.log.Warn("jobs did not finish in time; cancelling them", "error", err.Error())
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
