@@ -49,6 +49,7 @@ retried with the same ` + "`Idempotency-Key`" + ` acts at most once.`
 func apiConfig(version string) huma.Config {
 	cfg := huma.DefaultConfig("ServiceNet API", version)
 	cfg.CreateHooks = nil // no $schema in bodies, no Link: describedBy headers
+	cfg.DocsPath = ""     // /docs is served from the binary (docs.go), not from a CDN
 	cfg.RejectUnknownQueryParameters = true
 	cfg.Info.Description = apiDescription
 	cfg.Info.Contact = &huma.Contact{Name: "ServiceNet API support", Email: "api@servicenet.dev", URL: "https://servicenet.dev/support"}

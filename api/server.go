@@ -129,6 +129,8 @@ func New(cfg Config, deps Deps) *Server {
 		writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "method not allowed on this endpoint"))
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
+	r.Handle("/docs", docsHandler())
+	r.Handle("/docs/assets/*", docsHandler())
 	if deps.JobsUI != nil {
 		jobs := s.operatorOnly(s.deadlineHTTP(deps.JobsUI))
 		r.Handle("/admin/jobs", http.RedirectHandler("/admin/jobs/", http.StatusMovedPermanently))
