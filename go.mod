@@ -16,6 +16,7 @@ require (
 	github.com/riverqueue/river/rivertype v0.51.1
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.16.0
+	mvdan.cc/sh/v3 v3.14.1
 	riverqueue.com/riverui v0.22.0
 )
 

@@ -107,19 +107,22 @@ func seed(ctx context.Context, cfg config.Config, stdout io.Writer, envFile stri
 	if err := writeEnvFile(envFile, vals); err != nil {
 		return err
 	}
+	// One convention for URLs, here, in envFile and in README.md: the
+	// server URL is the root (SERVICENET_URL); API paths start with /v1.
 	fmt.Fprintf(stdout, `
 ServiceNet demo brand %q (%s)
-  API base URL     %s/v1
+  Server URL       %s   (SERVICENET_URL; API paths start with /v1)
   API docs         %s/docs
   OpenAPI          %s/openapi.yaml
   Job dashboard    %s/admin/jobs/   (user: any, password: the operator token)
   Metrics          %s/metrics
   Demo admin key   %s
   Operator token   %s
-  Try it           curl -H "Authorization: Bearer $DEMO_API_KEY" %s/v1/me
+  Try it           set -a; . %s; set +a
+                   curl -H "Authorization: Bearer $DEMO_API_KEY" "$SERVICENET_URL/v1/me"
   (saved in %s)
 
-`, t.Name, t.ID, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, key, operator, cfg.PublicURL, envFile)
+`, t.Name, t.ID, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, key, operator, envFile, envFile)
 	return nil
 }
 
@@ -172,6 +175,7 @@ func writeEnvFile(path string, vals [][2]string) error {
 	}
 	var b strings.Builder
 	b.WriteString("# Written by `servicenet seed` (make run). Source it: set -a; . " + path + "; set +a\n")
+	b.WriteString("# SERVICENET_URL is the server's root: API paths start with /v1 ($SERVICENET_URL/v1/me).\n")
 	for _, kv := range vals {
 		fmt.Fprintf(&b, "%s='%s'\n", kv[0], kv[1])
 	}
