@@ -166,6 +166,7 @@ func (s *Server) registerOperations() {
 	s.registerPayouts()
 	s.registerWebhooks()
 	s.registerTickets()
+	s.registerTicketVisits()
 	s.registerSLA()
 	s.registerStock()
 }
