@@ -168,6 +168,7 @@ func (s *Server) registerOperations() {
 	s.registerPayouts()
 	s.registerWebhooks()
 	s.registerTickets()
+	s.registerTicketVisits()
 	s.registerSLA()
 	s.registerStock()
 }

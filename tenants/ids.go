@@ -38,6 +38,7 @@ const (
 	PrefixStockMove      = "stm"
 	PrefixLoaner         = "lnr"
 	PrefixComplaint      = "cmp"
+	PrefixTicketTask     = "tsk"
 )
 
 // NewID returns a fresh ID with the given prefix.

@@ -32,18 +32,13 @@ type DiagnoseInput struct {
 	PriceListShown bool      `json:"price_list_shown" doc:"The technician showed the customer the price list and the decision before any charge. Not shown: the service is free (rule 8)." example:"true"`
 }
 
-// visitReport is how the service went so far, for the service promises.
-func (t *Ticket) visitReport() *warranty.VisitReport {
-	v := &warranty.VisitReport{PriceListNotShown: t.PriceShownAt == nil, RepeatVisitByNetwork: t.ReopenCount > 0}
-	if m := t.Appointment.ArrivalMinutes; m != nil && *m > 0 {
-		v.LateMinutes = *m
-	}
-	return v
-}
-
 func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.Entitlement, error) {
 	repairable := d.Repairable
-	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: t.visitReport(),
+	visit, err := c.visitReport(ctx)
+	if err != nil {
+		return warranty.Entitlement{}, err
+	}
+	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: visit,
 		Fault: warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable}}
 	// The decision is the brand's: decide with the tenant's whole view.
 	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)

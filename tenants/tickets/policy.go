@@ -85,7 +85,7 @@ const (
 )
 
 // SLAs lists every SLA.
-var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback}
+var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback, SLAArrival}
 
 // Column is the ticket column holding the SLA's running deadline.
 func (s SLA) Column() string { return string(s) + "_due_at" }

@@ -24,6 +24,13 @@ const TypeSLAPolicyUpdated = "sla_policy.updated"
 // of a missed deadline.
 const actSLABreached Action = "sla_breached"
 
+// SLAArrival is the technician's arrival: due at the agreed window's
+// start (the standard is 5-10 minutes early). Its timer breaches it when
+// the window starts with the ticket still scheduled (no check-in), opening
+// the seed's follow-ups (call the customer, apologise); a late check-in
+// breaches it too. Its deadline is the ticket's window_start.
+const SLAArrival SLA = "arrival"
+
 // SystemActor is the actor of what the timers and the reconciliation write.
 const SystemActor = "system"
 
@@ -57,7 +64,12 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 		)
 		// The deadline is compared in SQL, so dueAt goes through the same
 		// (microsecond) encoding as the value the ticket core wrote.
-		err := tx.QueryRow(ctx, `SELECT state, number, `+sla.Column()+` IS NOT NULL AND `+sla.Column()+` = $3,
+		col, cond := sla.Column(), ""
+		if sla == SLAArrival {
+			// the window still starts then and nobody checked in
+			col, cond = "window_start", " AND state = 'scheduled'"
+		}
+		err := tx.QueryRow(ctx, `SELECT state, number, `+col+` IS NOT NULL AND `+col+` = $3`+cond+`,
 			node_id, technician_id, storefront_id
 			FROM tickets WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, ticketID, dueAt).
 			Scan(&state, &number, &running, &nodeID, &technicianID, &storefrontID)
@@ -84,8 +96,17 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, ticketID, level)
-		breach := step{action: actSLABreached, from: State(state), to: State(state),
-			detail: map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}}
+		detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
+		if sla == SLAArrival && level == 1 {
+			// running late: the seed's follow-ups for the technician
+			t := &Ticket{ID: ticketID, NodeID: nodeID, TechnicianID: technicianID}
+			queueTask(b, tx.TenantID, t, TaskCallCustomer, dueAt,
+				"the window started without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
+			queueTask(b, tx.TenantID, t, TaskApologise, dueAt,
+				"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
+			detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
+		}
+		breach := step{action: actSLABreached, from: State(state), to: State(state), detail: detail}
 		if err := queueTrail(b, tx.TenantID, ticketID, []step{breach}, SystemActor, now, map[string]any{
 			"ticket_id": ticketID, "number": number, "sla": sla, "due_at": dueAt, "level": level,
 			"escalated_to": escalatedTo, "node_id": nodeID, "technician_id": technicianID, "storefront_id": storefrontID}); err != nil {
@@ -115,7 +136,7 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 type Breach struct {
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261130-00042"`
-	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback" doc:"The deadline missed." example:"first_contact"`
+	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival" doc:"The deadline missed (arrival: the technician was not there at the window's start)." example:"first_contact"`
 	DueAt        time.Time `json:"due_at" doc:"The deadline." example:"2026-11-30T10:00:00+08:00"`
 	Level        int       `json:"level" minimum:"1" maximum:"3" doc:"Escalation level: 1 dispatcher, 2 node manager, 3 brand." example:"1"`
 	EscalatedTo  string    `json:"escalated_to" enum:"dispatcher,node_manager,brand" doc:"Who the breach was escalated to." example:"dispatcher"`
@@ -176,7 +197,7 @@ func parseBreachCursor(cursor string) (breachAfter, error) {
 func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
 	v := &tenants.Validation{}
 	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
-		v.Add("query.sla", "one of route, first_contact, response, completion, callback", f.SLA)
+		v.Add("query.sla", "one of route, first_contact, response, completion, callback, arrival", f.SLA)
 	}
 	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
 		v.Add("query.level", "1 to 3", f.Level)

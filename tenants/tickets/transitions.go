@@ -42,6 +42,12 @@ const (
 	ActCallback    Action = "callback_recorded"
 	ActReopen      Action = "reopened"
 	ActCancel      Action = "cancelled"
+	// ActVisitException: an attempted visit the seed's exceptions ended.
+	ActVisitException Action = "visit_exception_recorded"
+	// ActChecklist: the technician's checklist of the visit.
+	ActChecklist Action = "checklist_recorded"
+	// ActTaskCompleted: a follow-up task was done (or refused).
+	ActTaskCompleted Action = "task_completed"
 )
 
 // Transition is one row of the published transition table: an action, the
@@ -104,7 +110,16 @@ var Transitions = []Transition{
 		"Reopen a finished ticket (a complaint, a repeat fault)."},
 	{ActCancel, "POST /v1/tickets/{ticket_id}/cancel", open, []State{StateCancelled}, "tickets.cancel",
 		"Cancel an open ticket with a reason."},
+	{ActVisitException, "POST /v1/tickets/{ticket_id}/visit-exception", []State{StateScheduled, StateOnSite}, []State{StateScheduled, StateAssigned}, "tickets.work",
+		"Record an attempted visit that could not be done (customer not home, entry refused, credentials doubted, product elsewhere, power cut) and reschedule."},
+	{ActChecklist, "POST /v1/tickets/{ticket_id}/checklist", []State{StateOnSite, StateCarryIn, StateReturned}, []State{StateOnSite, StateCarryIn, StateReturned}, "tickets.work",
+		"Record the technician's checklist of the visit (licence, charges, conduct); a failed item makes the service free."},
+	{ActTaskCompleted, "POST /v1/tickets/{ticket_id}/tasks/{task_id}/complete", withTasks, withTasks, "tickets.work",
+		"Complete a follow-up task (call, apology, gift, manager visit, reaching the customer)."},
 }
+
+// withTasks are the states whose follow-up tasks may be completed.
+var withTasks = append(slices.Clone(open), StateCompleted)
 
 func transitionOf(a Action) Transition {
 	for _, t := range Transitions {

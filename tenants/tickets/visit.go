@@ -33,6 +33,7 @@ func (c *change) appoint(ctx context.Context, w Window, reason, note string) err
 	}
 	t.Appointment = Appointment{Start: &w.Start, End: &w.End}
 	c.data["window"] = w
+	c.startArrivalClock(w)
 	return nil
 }
 
@@ -105,14 +106,15 @@ func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, i
 		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
 			return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
 		}
-		t.Appointment.ArrivedAt = &arrived
-		if t.Appointment.Start != nil {
-			m := int(arrived.Sub(*t.Appointment.Start).Round(time.Minute) / time.Minute)
-			class := classifyArrival(m)
-			t.Appointment.ArrivalMinutes, t.Appointment.Arrival = &m, &class
-			c.data["arrival"], c.data["arrival_minutes"] = class, m
+		// every visit keeps its own arrival: the late promise belongs to
+		// the service, not to the last visit
+		if err := c.arrive(ctx, arrived, OutcomeOnSite, nil); err != nil {
+			return err
 		}
-		t.Visits++
+		if t.Appointment.Arrival != nil {
+			c.data["arrival"], c.data["arrival_minutes"] = *t.Appointment.Arrival, *t.Appointment.ArrivalMinutes
+		}
+		c.data["visit"] = t.Visits
 		c.meetSLA(SLAResponse, SLAFirstContact)
 		c.moveTo(StateOnSite, "", map[string]any{"arrived_at": arrived, "arrival": t.Appointment.Arrival, "arrival_minutes": t.Appointment.ArrivalMinutes})
 		return nil

@@ -52,12 +52,15 @@ type Work struct {
 
 // VisitReport is how the service went, for the service promises (rule 8).
 type VisitReport struct {
-	LateMinutes          int  `json:"late_minutes,omitempty" minimum:"0" maximum:"10080" doc:"Minutes the technician arrived after the agreed time." example:"20"`
-	CustomerRefused      bool `json:"customer_refused,omitempty" doc:"The customer refused the late technician." example:"false"`
-	RepeatVisitByNetwork bool `json:"repeat_visit_by_network,omitempty" doc:"This visit repeats one the network failed to complete." example:"false"`
-	PriceListNotShown    bool `json:"price_list_not_shown,omitempty" doc:"The price list was not shown before charging." example:"false"`
-	LicenceNotShown      bool `json:"licence_not_shown,omitempty" doc:"The technician did not show a service licence." example:"false"`
-	ConductBreach        bool `json:"conduct_breach,omitempty" doc:"A serious breach of the conduct standard." example:"false"`
+	LateMinutes            int   `json:"late_minutes,omitempty" minimum:"0" maximum:"10080" doc:"Minutes the technician arrived after the agreed time." example:"20"`
+	CustomerRefused        bool  `json:"customer_refused,omitempty" doc:"The customer refused the late technician." example:"false"`
+	RepeatVisitByNetwork   bool  `json:"repeat_visit_by_network,omitempty" doc:"This visit repeats one the network failed to complete." example:"false"`
+	PriceListNotShown      bool  `json:"price_list_not_shown,omitempty" doc:"The price list was not shown before charging." example:"false"`
+	LicenceNotShown        bool  `json:"licence_not_shown,omitempty" doc:"The technician did not show a service licence." example:"false"`
+	ConductBreach          bool  `json:"conduct_breach,omitempty" doc:"A serious breach of the conduct standard." example:"false"`
+	ArrivalMinutes         []int `json:"arrival_minutes,omitempty" maxItems:"50" doc:"Minutes after the agreed time of each visit's arrival, first visit first (negative: early). The late promise belongs to the service: one late visit makes it free, whatever later visits do." example:"[16,-5]"`
+	LicenceNotMatching     bool  `json:"licence_not_matching,omitempty" doc:"The licence shown was not the technician's." example:"false"`
+	ChargedBeyondPriceList bool  `json:"charged_beyond_price_list,omitempty" doc:"The customer was charged beyond the price list." example:"false"`
 }
 
 // Entitlement is a decision with what it was made from.

@@ -795,15 +795,26 @@ func (e *engine) promises(sel *offer) {
 			waive = true
 		}
 	}
-	// late arrival
-	if v.LateMinutes > 0 {
+	// late arrival: the promise belongs to the service, so the latest
+	// arrival of any visit counts
+	late, visit := v.LateMinutes, 0
+	for i, m := range v.ArrivalMinutes {
+		if m > late {
+			late, visit = m, i+1
+		}
+	}
+	if late > 0 {
 		action := "apology"
 		if v.CustomerRefused {
 			action = "manager_visit"
-		} else if v.LateMinutes > lateApologyMinutes {
+		} else if late > lateApologyMinutes {
 			action = "apology_and_gift"
 		}
-		add("R8.late_arrival", "late_arrival", true, action, "technician arrived "+itoa(v.LateMinutes)+" minutes after the agreed time: this service is free")
+		on := ""
+		if visit > 0 && len(v.ArrivalMinutes) > 1 {
+			on = " on visit " + itoa(visit) + " of " + itoa(len(v.ArrivalMinutes))
+		}
+		add("R8.late_arrival", "late_arrival", true, action, "technician arrived "+itoa(late)+" minutes after the agreed time"+on+": this service is free")
 	} else {
 		e.trace("R8.late_arrival", false, "technician was on time")
 	}
@@ -823,7 +834,9 @@ func (e *engine) promises(sel *offer) {
 				break
 			}
 		}
-		if over >= 0 {
+		if over < 0 && v.ChargedBeyondPriceList {
+			add("R8.price_list", "charge_beyond_price_list", true, "none", "the customer was charged beyond the price list: this service is free")
+		} else if over >= 0 {
 			l := &e.in.Quote.Lines[over]
 			add("R8.price_list", "charge_beyond_price_list", true, "none", "line "+itoa(over)+" was charged "+minor(l.Charged.Amount)+", beyond the price list's "+minor(l.Amount.Amount)+": this service is free")
 		} else {
@@ -832,6 +845,8 @@ func (e *engine) promises(sel *offer) {
 	}
 	if v.LicenceNotShown {
 		add("R8.licence", "licence_not_shown", true, "none", "the technician did not show a service licence: this service is free")
+	} else if v.LicenceNotMatching {
+		add("R8.licence", "licence_not_shown", true, "none", "the licence shown was not the technician's: this service is free")
 	} else {
 		e.trace("R8.licence", false, "licence shown")
 	}

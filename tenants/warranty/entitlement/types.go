@@ -231,6 +231,16 @@ type Visit struct {
 	PriceListNotShown    bool
 	LicenceNotShown      bool
 	ConductBreach        bool
+	// ArrivalMinutes are the minutes after the agreed time of each visit's
+	// arrival, first visit first (negative: early). The late promise
+	// belongs to the service: any late visit waives it, whatever later
+	// visits do (the latest of LateMinutes and these counts).
+	ArrivalMinutes []int
+	// LicenceNotMatching: the licence shown was not the technician's.
+	LicenceNotMatching bool
+	// ChargedBeyondPriceList: the customer reports being charged beyond the
+	// price list (the quote's lines cannot show it).
+	ChargedBeyondPriceList bool
 }
 
 // Input is everything a decision depends on. Dates are civil dates at

@@ -1,0 +1,456 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// Visit outcomes: on_site is a visit that got to work (a check-in); the
+// others are the seed's visit exceptions, attempts that ended before the
+// work could be done.
+const (
+	OutcomeOnSite             = "on_site"
+	ExceptionNotHome          = "customer_not_home"
+	ExceptionEntryRefused     = "entry_refused"
+	ExceptionCredentialsDoubt = "credentials_doubted"
+	ExceptionProductElsewhere = "product_elsewhere"
+	ExceptionPowerCut         = "power_cut"
+)
+
+// VisitExceptions lists the visit exceptions.
+var VisitExceptions = []string{ExceptionNotHome, ExceptionEntryRefused, ExceptionCredentialsDoubt, ExceptionProductElsewhere,
+	ExceptionPowerCut}
+
+// Conduct breaches the technician's checklist may report (Midea's "four
+// don'ts" and "one ticket to the end"): each is serious and makes the
+// service free (rule 8, Midea promise 3).
+var ConductBreaches = []string{"drinking", "smoking", "eating", "accepted_gift", "refused_to_finish"}
+
+// VisitChecklist is what the technician states about the visit, confirmed
+// by the customer or found by an audit: a failed item makes the service
+// free (rule 8; Midea promise 3: no licence or not matching the
+// technician, charges beyond the price list, a serious conduct breach).
+type VisitChecklist struct {
+	LicenceShown           bool     `json:"licence_shown" doc:"The technician showed a service licence (上岗证). false: the service is free." example:"true"`
+	LicenceMatches         bool     `json:"licence_matches" doc:"The licence shown is the technician's own (人证相符). false: the service is free." example:"true"`
+	ChargesWithinPriceList bool     `json:"charges_within_price_list" doc:"Everything charged is within the price list shown. false: the service is free." example:"true"`
+	ConductBreaches        []string `json:"conduct_breaches,omitempty" maxItems:"5" enum:"drinking,smoking,eating,accepted_gift,refused_to_finish" doc:"Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting a gift, refusing to see the ticket through. Any one makes the service free." example:"[]"`
+	ConfirmedBy            string   `json:"confirmed_by" enum:"technician,customer,audit" doc:"Who made the statements: the technician alone, the technician with the customer's confirmation, or an audit." example:"customer"`
+	Note                   string   `json:"note,omitempty" maxLength:"1000" doc:"More detail." example:"客户确认已出示上岗证"`
+}
+
+// failed reports whether any item fails.
+func (c *VisitChecklist) failed() bool {
+	return !c.LicenceShown || !c.LicenceMatches || !c.ChargesWithinPriceList || len(c.ConductBreaches) > 0
+}
+
+// NotHomeReport is the seed's knock protocol for a customer not at home:
+// knock (two series of three light knocks, again every 30 seconds), call
+// after 5 minutes, ask a neighbour, leave a message slip with the phone.
+type NotHomeReport struct {
+	KnockedMinutes int  `json:"knocked_minutes" minimum:"0" maximum:"120" doc:"How long the technician knocked before leaving; the protocol asks for at least 5 minutes." example:"5"`
+	CalledCustomer bool `json:"called_customer" doc:"The technician phoned the customer after knocking; the protocol requires it." example:"true"`
+	NeighbourAsked bool `json:"neighbour_asked,omitempty" doc:"A neighbour confirmed the customer is out." example:"true"`
+	SlipLeft       bool `json:"slip_left" doc:"A message slip with the service phone was left on the door; the protocol requires it." example:"true"`
+}
+
+// VisitExceptionInput reports an attempted visit that could not be done.
+type VisitExceptionInput struct {
+	Reason          string         `json:"reason" enum:"customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"Why the visit could not be done: the customer was not home, refused entry, doubted the technician's credentials, the product is elsewhere, or the power is cut." example:"customer_not_home"`
+	ArrivedAt       *time.Time     `json:"arrived_at,omitempty" doc:"When the technician got to the door; default now. Only before a check-in (a checked-in visit already has its arrival)." example:"2026-12-01T08:55:00+08:00"`
+	NotHome         *NotHomeReport `json:"not_home,omitempty" doc:"The knock protocol; required for customer_not_home and only for it."`
+	LicenceShown    *bool          `json:"licence_shown,omitempty" doc:"For entry_refused and credentials_doubted (required): the technician showed the service licence. false: the service will be free (rule 8)." example:"true"`
+	ProductLocation string         `json:"product_location,omitempty" maxLength:"300" doc:"For product_elsewhere (required): where the product is." example:"客户父母家，崂山区海尔路8号"`
+	Window          *Window        `json:"window,omitempty" doc:"The new window agreed with the customer: the ticket is scheduled again. Without it the ticket goes back to assigned until a window is agreed."`
+	Note            string         `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"敲门5分钟无人应答，电话未接通，已贴留言条"`
+}
+
+// VisitEntry is one visit of a ticket's technician, or an attempted one.
+type VisitEntry struct {
+	Seq            int             `json:"seq" doc:"Order of the visit, from 1." example:"1"`
+	Round          int             `json:"round" doc:"The ticket's reopen count at the visit: 0 for the first service, 1 after the first reopen, ..." example:"0"`
+	TechnicianID   *string         `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Window         *Window         `json:"window,omitempty" doc:"The window agreed for the visit."`
+	ArrivedAt      time.Time       `json:"arrived_at" doc:"When the technician arrived." example:"2026-12-01T09:20:00+08:00"`
+	ArrivalMinutes *int            `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
+	Arrival        *string         `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
+	Outcome        string          `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
+	NetworkVisit   bool            `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
+	Exception      map[string]any  `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location)."`
+	Checklist      *VisitChecklist `json:"checklist,omitempty" doc:"The technician's statements about the visit, when recorded."`
+	Actor          string          `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	At             time.Time       `json:"at" example:"2026-12-01T09:20:00+08:00"`
+	EndedAt        *time.Time      `json:"ended_at,omitempty" doc:"When an attempt ended in an exception." example:"2026-12-01T09:30:00+08:00"`
+}
+
+const visitColumns = `seq, round, technician_id, window_start, window_end, arrived_at, arrival_minutes, arrival, outcome,
+	network_visit, exception, checklist, actor, at, ended_at`
+
+func scanVisit(r pgx.Row) (VisitEntry, error) {
+	var (
+		e          VisitEntry
+		start, end *time.Time
+	)
+	err := r.Scan(&e.Seq, &e.Round, &e.TechnicianID, &start, &end, &e.ArrivedAt, &e.ArrivalMinutes, &e.Arrival, &e.Outcome,
+		&e.NetworkVisit, &e.Exception, &e.Checklist, &e.Actor, &e.At, &e.EndedAt)
+	if start != nil && end != nil {
+		e.Window = &Window{Start: *start, End: *end}
+	}
+	return e, err
+}
+
+func loadVisits(ctx context.Context, tx pg.TenantTx, ticketID string) ([]VisitEntry, error) {
+	rows, err := tx.Query(ctx, `SELECT `+visitColumns+` FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`,
+		tx.TenantID, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VisitEntry, error) { return scanVisit(r) })
+}
+
+// Visits returns a ticket's visits and attempted visits, oldest first.
+func (s *Service) Visits(ctx context.Context, p tenants.Principal, id string) ([]VisitEntry, error) {
+	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]VisitEntry, error) {
+		return loadVisits(ctx, tx, id)
+	})
+}
+
+// arrive records the technician's arrival at the agreed window as a new
+// visit with outcome (on_site for a check-in). A late arrival is an
+// arrival SLA breach (once per window) with the seed's follow-ups: an
+// apology, and a gift when more than 15 minutes late.
+func (c *change) arrive(ctx context.Context, arrived time.Time, outcome string, exception map[string]any) error {
+	t := c.T
+	var (
+		mins  *int
+		class *string
+	)
+	if t.Appointment.Start != nil {
+		m := int(arrived.Sub(*t.Appointment.Start).Round(time.Minute) / time.Minute)
+		cl := classifyArrival(m)
+		mins, class = &m, &cl
+	}
+	late := mins != nil && *mins > 0
+	var ended *time.Time
+	if outcome != OutcomeOnSite {
+		now := c.now
+		ended = &now
+	}
+	_, err := c.tx.Exec(ctx, `INSERT INTO ticket_visits (tenant_id, ticket_id, seq, round, technician_id, window_start, window_end,
+			arrived_at, arrival_minutes, arrival, outcome, network_visit, exception, actor, at, ended_at)
+		VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = $2),
+			$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		c.tx.TenantID, t.ID, t.ReopenCount, t.TechnicianID, t.Appointment.Start, t.Appointment.End, arrived, mins, class,
+		outcome, outcome == OutcomeOnSite || late, exception, c.p.Subject(), c.now, ended)
+	if err != nil {
+		return err
+	}
+	t.Visits++
+	t.Appointment.ArrivedAt, t.Appointment.ArrivalMinutes, t.Appointment.Arrival = &arrived, mins, class
+	if late {
+		return c.lateArrival(ctx, *mins)
+	}
+	return nil
+}
+
+// lateArrival records the arrival SLA's breach for the current window
+// (unless its timer already did), on the timeline and as a
+// ticket.sla_breached event, and opens the follow-up tasks.
+func (c *change) lateArrival(ctx context.Context, mins int) error {
+	t := c.T
+	due := t.Appointment.Start.Truncate(time.Microsecond)
+	escalatedTo := EscalatedTo(1)
+	tag, err := c.tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
+		VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		c.tx.TenantID, t.ID, string(SLAArrival), due, escalatedTo, t.NodeID, c.now)
+	if err != nil {
+		return err
+	}
+	kinds := []string{TaskApologise}
+	if mins > lateApologyMinutes {
+		kinds = append(kinds, TaskGift)
+	}
+	b := &pgx.Batch{}
+	for _, k := range kinds {
+		queueTask(b, c.tx.TenantID, t, k, due, lateTaskReason(k, mins), c.now)
+	}
+	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	c.data["late_minutes"] = mins
+	if tag.RowsAffected() == 0 {
+		return nil // the window's timer recorded the breach already
+	}
+	t.SLA.EscalationLevel = max(t.SLA.EscalationLevel, 1)
+	detail := map[string]any{"sla": SLAArrival, "due_at": due, "level": 1, "escalated_to": escalatedTo, "late_minutes": mins,
+		"tasks": kinds}
+	c.steps = append(c.steps, step{action: actSLABreached, from: t.State, to: t.State, detail: detail})
+	return events.Append(ctx, c.tx, events.New{Type: TypeSLABreached, SubjectID: t.ID, Actor: c.p.Subject(), Data: map[string]any{
+		"ticket_id": t.ID, "number": t.Number, "sla": SLAArrival, "due_at": due, "level": 1, "escalated_to": escalatedTo,
+		"late_minutes": mins, "node_id": t.NodeID, "technician_id": t.TechnicianID, "storefront_id": t.StorefrontID}})
+}
+
+// lateApologyMinutes: late by up to this many minutes calls for an
+// apology; later, for an apology and a gift (the seed's 15 minutes).
+const lateApologyMinutes = 15
+
+func lateTaskReason(kind string, mins int) string {
+	switch kind {
+	case TaskGift:
+		return "technician arrived " + itoa(mins) + " minutes late (more than 15): apologise sincerely and give a small gift"
+	}
+	return "technician arrived " + itoa(mins) + " minutes late: apologise (traffic, never \"too many customers\"); if the apology is refused the node manager visits"
+}
+
+// startArrivalClock schedules the arrival timer of an agreed window: when
+// the window starts without a check-in, the arrival SLA is breached.
+func (c *change) startArrivalClock(w Window) {
+	c.timers = append(c.timers, Timer{TenantID: c.tx.TenantID, TicketID: c.T.ID, SLA: SLAArrival,
+		DueAt: w.Start.Truncate(time.Microsecond), Level: 1})
+}
+
+// visitReport is how the service went so far, for the service promises,
+// from the ticket's visits: every visit's arrival (the late promise,
+// once earned, holds for the whole service), whether a network visit of
+// an earlier round was followed by a reopen (a repeat visit caused by
+// the network: a remote-guidance reopen is not one), the technician's
+// checklists and whether the customer refused the apology.
+func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error) {
+	t := c.T
+	v := &warranty.VisitReport{PriceListNotShown: t.PriceShownAt == nil}
+	visits, err := loadVisits(ctx, c.tx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, vi := range visits {
+		if vi.ArrivalMinutes != nil {
+			v.ArrivalMinutes = append(v.ArrivalMinutes, *vi.ArrivalMinutes)
+			v.LateMinutes = max(v.LateMinutes, *vi.ArrivalMinutes)
+		}
+		if vi.NetworkVisit && vi.Round < t.ReopenCount {
+			v.RepeatVisitByNetwork = true
+		}
+		if cl := vi.Checklist; cl != nil {
+			v.LicenceNotShown = v.LicenceNotShown || !cl.LicenceShown
+			v.LicenceNotMatching = v.LicenceNotMatching || (cl.LicenceShown && !cl.LicenceMatches)
+			v.ChargedBeyondPriceList = v.ChargedBeyondPriceList || !cl.ChargesWithinPriceList
+			v.ConductBreach = v.ConductBreach || len(cl.ConductBreaches) > 0
+		}
+		if shown, ok := vi.Exception["licence_shown"].(bool); ok && !shown {
+			v.LicenceNotShown = true
+		}
+	}
+	if len(visits) == 0 {
+		// a ticket checked in before visits were recorded
+		if m := t.Appointment.ArrivalMinutes; m != nil {
+			v.ArrivalMinutes = []int{*m}
+			v.LateMinutes = max(0, *m)
+		}
+	}
+	err = c.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2
+		AND kind = 'apologise' AND state = 'refused')`, c.tx.TenantID, t.ID).Scan(&v.CustomerRefused)
+	return v, err
+}
+
+// RecordVisitException records an attempted visit the seed's visit
+// exceptions ended: the customer not home (after the knock protocol),
+// entry refused or credentials doubted (the node manager visits next),
+// the product elsewhere, a power cut. From scheduled it is the arrival
+// (classified, a late one breaching the arrival SLA); from on_site it
+// ends the checked-in visit. The ticket is scheduled again when a new
+// window is given, else it goes back to assigned. An attempt on the
+// customer's side does not count against the network unless the
+// technician was late for it; a late arrival earns the late promise for
+// the whole service either way.
+func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal, id string, in VisitExceptionInput, ifVersion int) (Ticket, error) {
+	now := s.now()
+	v := &tenants.Validation{}
+	if !slices.Contains(VisitExceptions, in.Reason) {
+		v.Add("body.reason", "one of "+joinComma(VisitExceptions), in.Reason)
+	}
+	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
+		v.Add("body.arrived_at", "must not be in the future", in.ArrivedAt)
+	}
+	exception := map[string]any{"reason": in.Reason}
+	if in.Note != "" {
+		exception["note"] = in.Note
+	}
+	switch in.Reason {
+	case ExceptionNotHome:
+		nh := in.NotHome
+		switch {
+		case nh == nil:
+			v.Add("body.not_home", "required for customer_not_home: the knock protocol followed", nil)
+		case nh.KnockedMinutes < 5:
+			v.Add("body.not_home.knocked_minutes", "knock for at least 5 minutes (again every 30 seconds) before leaving", nh.KnockedMinutes)
+		case !nh.CalledCustomer:
+			v.Add("body.not_home.called_customer", "phone the customer after 5 minutes of knocking before leaving", nh.CalledCustomer)
+		case !nh.SlipLeft:
+			v.Add("body.not_home.slip_left", "leave a message slip with the service phone before leaving", nh.SlipLeft)
+		default:
+			exception["knocked_minutes"], exception["called_customer"] = nh.KnockedMinutes, nh.CalledCustomer
+			exception["neighbour_asked"], exception["slip_left"] = nh.NeighbourAsked, nh.SlipLeft
+		}
+	case ExceptionEntryRefused, ExceptionCredentialsDoubt:
+		if in.LicenceShown == nil {
+			v.Add("body.licence_shown", "required for "+in.Reason+": whether the technician showed the service licence", nil)
+		} else {
+			exception["licence_shown"] = *in.LicenceShown
+		}
+	case ExceptionProductElsewhere:
+		if in.ProductLocation == "" {
+			v.Add("body.product_location", "required for product_elsewhere: where the product is", nil)
+		} else {
+			exception["product_location"] = in.ProductLocation
+		}
+	}
+	if in.NotHome != nil && in.Reason != ExceptionNotHome {
+		v.Add("body.not_home", "only for customer_not_home", nil)
+	}
+	if in.LicenceShown != nil && in.Reason != ExceptionEntryRefused && in.Reason != ExceptionCredentialsDoubt {
+		v.Add("body.licence_shown", "only for entry_refused and credentials_doubted", *in.LicenceShown)
+	}
+	if in.ProductLocation != "" && in.Reason != ExceptionProductElsewhere {
+		v.Add("body.product_location", "only for product_elsewhere", in.ProductLocation)
+	}
+	checkWindow(v, "body.window", in.Window, now)
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	return s.act(ctx, p, id, ifVersion, ActVisitException, func(c *change) error {
+		t := c.T
+		if t.State == StateScheduled {
+			arrived := c.now
+			if in.ArrivedAt != nil {
+				arrived = *in.ArrivedAt
+			}
+			if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
+				return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+			}
+			if err := c.arrive(ctx, arrived, in.Reason, exception); err != nil {
+				return err
+			}
+			c.meetSLA(SLAResponse, SLAFirstContact)
+		} else {
+			if in.ArrivedAt != nil {
+				return tenants.Invalid("body.arrived_at", "the visit is checked in: its arrival is recorded", in.ArrivedAt)
+			}
+			tag, err := c.tx.Exec(ctx, `UPDATE ticket_visits SET outcome = $3, exception = $4, ended_at = $5,
+					network_visit = coalesce(arrival_minutes, 0) > 0
+				WHERE tenant_id = $1 AND ticket_id = $2 AND outcome = 'on_site'
+				  AND seq = (SELECT max(seq) FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = $2)`,
+				c.tx.TenantID, t.ID, in.Reason, exception, c.now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return tenants.Errorf(tenants.CodeConflict, "the ticket has no checked-in visit to end")
+			}
+		}
+		due := c.now
+		if t.Appointment.Start != nil {
+			due = *t.Appointment.Start
+		}
+		b := &pgx.Batch{}
+		var tasks []string
+		switch in.Reason {
+		case ExceptionEntryRefused, ExceptionCredentialsDoubt:
+			queueTask(b, c.tx.TenantID, t, TaskManagerVisit, due.Truncate(time.Microsecond),
+				"the customer would not let the technician in ("+in.Reason+"): agree a new time; the node manager visits in person", c.now)
+			tasks = append(tasks, TaskManagerVisit)
+		case ExceptionNotHome:
+			queueTask(b, c.tx.TenantID, t, TaskReachCustomer, due.Truncate(time.Microsecond),
+				"the customer was not home: find out why and reach the customer (message slip left) to agree a new time", c.now)
+			tasks = append(tasks, TaskReachCustomer)
+		}
+		if b.Len() > 0 {
+			if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+		}
+		c.data["exception"], c.data["tasks"] = in.Reason, tasks
+		detail := map[string]any{"exception": exception, "tasks": tasks}
+		if in.Window != nil {
+			if err := c.appoint(ctx, *in.Window, "other", "visit exception: "+in.Reason); err != nil {
+				return err
+			}
+			detail["window"] = in.Window
+			c.moveTo(StateScheduled, in.Reason, detail)
+			return nil
+		}
+		t.Appointment = Appointment{}
+		c.moveTo(StateAssigned, in.Reason, detail)
+		return nil
+	})
+}
+
+// RecordChecklist records the technician's checklist on the current visit
+// (the last one): licence shown and matching, charges within the price
+// list, conduct breaches. A failed item makes the service free (rule 8):
+// a diagnosed ticket's decision is made again at once, and completion
+// settles by it.
+func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id string, in VisitChecklist, ifVersion int) (Ticket, error) {
+	v := &tenants.Validation{}
+	seen := map[string]bool{}
+	for i, b := range in.ConductBreaches {
+		if !slices.Contains(ConductBreaches, b) {
+			v.Add("body.conduct_breaches["+itoa(i)+"]", "one of "+joinComma(ConductBreaches), b)
+		} else if seen[b] {
+			v.Add("body.conduct_breaches["+itoa(i)+"]", "listed twice", b)
+		}
+		seen[b] = true
+	}
+	if !slices.Contains([]string{"technician", "customer", "audit"}, in.ConfirmedBy) {
+		v.Add("body.confirmed_by", "one of technician, customer, audit", in.ConfirmedBy)
+	}
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
+	if in.ConductBreaches == nil {
+		in.ConductBreaches = []string{}
+	}
+	return s.act(ctx, p, id, ifVersion, ActChecklist, func(c *change) error {
+		t := c.T
+		var seq int
+		err := c.tx.QueryRow(ctx, `UPDATE ticket_visits SET checklist = $3
+			WHERE tenant_id = $1 AND ticket_id = $2
+			  AND seq = (SELECT max(seq) FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = $2) RETURNING seq`,
+			c.tx.TenantID, t.ID, in).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return tenants.Errorf(tenants.CodeConflict, "the ticket has no visit to report on: check in first")
+		} else if err != nil {
+			return err
+		}
+		if t.Diagnosis != nil {
+			e, err := t.decide(ctx, c, *t.Diagnosis)
+			if err != nil {
+				return err
+			}
+			t.Entitlement = &e
+			c.data["customer_pays"] = e.Decision.Totals.Customer
+		}
+		c.data["visit"], c.data["checklist_failed"] = seq, in.failed()
+		c.note("", map[string]any{"visit": seq, "checklist": in, "failed": in.failed()})
+		return nil
+	})
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
