@@ -69,6 +69,8 @@ SELECT create_distributed_table('ticket_parts', 'tenant_id', colocate_with => 'n
 SELECT create_distributed_table('complaints', 'tenant_id', colocate_with => 'nodes'); -- 013_complaints
 SELECT create_distributed_table('complaint_changes', 'tenant_id', colocate_with => 'nodes'); -- 013_complaints
 SELECT create_distributed_table('ticket_number_days', 'tenant_id', colocate_with => 'nodes'); -- 015_ticket_numbers
+SELECT create_distributed_table('ticket_tasks', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
+SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:

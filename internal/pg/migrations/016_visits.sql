@@ -1,3 +1,5 @@
+-- Owned by tenants/tickets: ticket_visits, ticket_tasks
+--
 -- Visits as they really happen: every technician visit of a ticket with its
 -- own arrival (a check-in no longer overwrites the last one), the attempts
 -- that ended in a visit exception (customer not home, entry refused,
