@@ -25,6 +25,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -94,6 +95,9 @@ type Deps struct {
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
 	Logger      *slog.Logger
+	// Notifications delivers customer notifications; nil: that worker is
+	// not registered (clients built for one context's tests).
+	Notifications *notifications.Service
 }
 
 // Options shape the River client.
@@ -144,7 +148,8 @@ type Options struct {
 // (one short tenant transaction each, milliseconds); a kind that needs
 // longer says so with Timeout() and is listed here:
 //
-//   - webhook_delivery: 15 s (a 10 s request and two transactions);
+//   - webhook_delivery, notification_delivery: 15 s (a 10 s request and
+//     two transactions);
 //   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
 //   - network_import: 10 min (NetworkImportWorker.Timeout). Its writes are
@@ -175,6 +180,9 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
+	if d.Notifications != nil {
+		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
+	}
 	return w
 }
 
