@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -185,8 +186,8 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 	})
 }
 
-// LogSender is the default CodeSender: it records that a code was sent,
-// never the code.
+// LogSender is the CodeSender of a tickets service built without
+// notifications: it records that a code was sent, never the code.
 type LogSender struct{ Log *slog.Logger }
 
 // SendSignoffCode logs the send.
@@ -206,13 +207,25 @@ func (l LogSender) SendSignoffCode(ctx context.Context, tenantID, ticketID, phon
 // SignoffCodeTTL is how long a sign-off code stays valid.
 const SignoffCodeTTL = 15 * time.Minute
 
+// PurposeSignoffCode names the sign-off code's notification.
+const PurposeSignoffCode = "signoff_code"
+
 func codeHash(ticketID, code string) string {
 	h := sha256.Sum256([]byte(ticketID + ":" + code))
 	return hex.EncodeToString(h[:])
 }
 
+// signoffText is the message that carries a sign-off code.
+func signoffText(number, code string) string {
+	return "您的服务签收码：" + code + "（15 分钟内有效），工单 " + number + "。请在服务完成并确认满意后告知师傅，切勿透露给他人。"
+}
+
 // SendSignoffCode sends the customer a fresh one-time code (six digits,
-// valid 15 minutes, five attempts); only its hash is stored.
+// valid 15 minutes, five attempts); only its hash is stored on the ticket.
+// The code goes out as a notification requested in the same transaction
+// (notifications.Service.RequestTx): through the tenant's SMS gateway, or,
+// without one, through the notification.requested event. The ticket's
+// signoff.delivery shows how it is going.
 func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id string, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSendCode, func(c *change) error {
 		t := c.T
@@ -228,12 +241,27 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 		now, exp := c.now, c.now.Add(SignoffCodeTTL)
 		t.signoffHash, t.signoffAttempts = &h, 0
 		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
-		c.note("code sent to the customer's phone", map[string]any{"expires_at": exp})
-		var sender CodeSender = LogSender{}
-		if s.codes != nil {
-			sender = s.codes
+		detail := map[string]any{"expires_at": exp}
+		if s.notify != nil {
+			d, err := s.notify.RequestTx(ctx, c.tx, c.p.Subject(), notifications.Message{Purpose: PurposeSignoffCode,
+				SubjectID: t.ID, To: t.Contact.Phone, Text: signoffText(t.Number, code),
+				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp},
+				Secret: map[string]any{"code": code}, ExpiresAt: &exp})
+			if err != nil {
+				return err
+			}
+			t.Signoff.Delivery = &d
+			detail["notification_id"], detail["via"], detail["delivery_status"] = d.NotificationID, d.Via, d.Status
+			c.data["notification_id"], c.data["via"] = d.NotificationID, d.Via
 		}
-		return sender.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		c.note("code sent to the customer's phone", detail)
+		switch {
+		case s.codes != nil:
+			return s.codes.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		case s.notify == nil:
+			return LogSender{}.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		}
+		return nil
 	})
 }
 
