@@ -285,6 +285,7 @@ func EngineContract(c Contract) entitlement.Contract {
 		Compensation:                 p.Compensation,
 		EligibleCategories:           p.EligibleCategories,
 		NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances,
+		DepreciationSchedule:         p.DepreciationSchedule,
 	}
 	if p.DiscountPercent != nil {
 		terms.DiscountPercent = *p.DiscountPercent
