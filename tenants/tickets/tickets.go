@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 )
 
@@ -32,16 +33,20 @@ type Service struct {
 	enqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	codes         CodeSender
 	swaps         *swaps.Service
+	payouts       *payouts.Service
 }
 
-// Deps are the Service's dependencies: EnqueueTimers and Swaps are
-// required, Codes is optional.
+// Deps are the Service's dependencies: EnqueueTimers, Swaps and Payouts
+// are required, Codes is optional.
 type Deps struct {
 	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
 	// batched River insert): jobs.TicketTimerEnqueuer.
 	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
+	// Payouts schedules the compensation a plan owes for a completed
+	// repair (rule 7).
+	Payouts *payouts.Service
 	// Codes sends sign-off codes to customers. Nil: LogSender.
 	Codes CodeSender
 }
@@ -56,8 +61,10 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 		return nil, errors.New("tickets: Deps.EnqueueTimers is required")
 	case d.Swaps == nil:
 		return nil, errors.New("tickets: Deps.Swaps is required")
+	case d.Payouts == nil:
+		return nil, errors.New("tickets: Deps.Payouts is required")
 	}
-	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, codes: d.Codes}, nil
+	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes}, nil
 }
 
 func (s *Service) now() time.Time {
