@@ -279,7 +279,12 @@ func engineQuote(q catalog.Quote) entitlement.Quote {
 func EngineContract(c Contract) entitlement.Contract {
 	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
-	p := c.Plan
+	return entitlement.Contract{ID: c.ID, Kind: string(c.Plan.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends,
+		Terms: EngineTerms(c.Plan)}
+}
+
+// EngineTerms are a plan's terms as the engine sees them.
+func EngineTerms(p Plan) entitlement.PlanTerms {
 	terms := entitlement.PlanTerms{
 		FlatFee:                      p.FlatFee,
 		Compensation:                 p.Compensation,
@@ -299,7 +304,7 @@ func EngineContract(c Contract) entitlement.Contract {
 	for _, x := range p.Exclusions {
 		terms.Exclusions = append(terms.Exclusions, entitlement.Cause(x))
 	}
-	return entitlement.Contract{ID: c.ID, Kind: string(p.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends, Terms: terms}
+	return terms
 }
 
 // engineHistory turns the unit's repairs into the engine's history.

@@ -471,6 +471,27 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallba
 	return fee, why + ": " + minor(fee)
 }
 
+// SwapFee is the fee a plan of kind with terms charges for swapping a unit
+// of category bought on purchase for price, on date on, and how it was
+// found: exactly what Decide puts on the plan's swap remedy (an extended
+// warranty's replacement is free). The swap approval prices its fee here.
+func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, string) {
+	in := Input{Unit: Unit{Category: category, PurchaseDate: purchase, PurchasePrice: price}, Date: on}
+	e := engine{in: &in, d: &Decision{}, cur: price.Currency, date: civil(on), purchase: civil(purchase)}
+	switch kind {
+	case KindAccidentalDamage:
+		return e.swapFee(&terms, 0, 0, DefaultAccidentalSchedule)
+	case KindNoReasonRepair:
+		return e.swapFee(&terms, 0, 0, DefaultNoReasonSchedule)
+	case KindSwapForRepair:
+		if category == CategoryTablet {
+			return e.swapFee(&terms, 0, defaultTabletCapPercent, nil)
+		}
+		return e.swapFee(&terms, defaultSwapFlatFee, 0, nil)
+	}
+	return 0, "free replacement"
+}
+
 // scheduleStep is the step of steps (ordered by UpToMonth) that prices a
 // swap in month of ownership: the first reaching it, else the last.
 func scheduleStep(steps []DepreciationStep, month int) DepreciationStep {
