@@ -77,72 +77,72 @@ var (
 // Plan is a coverage plan with its terms. Terms are fixed once a contract
 // for the plan exists.
 type Plan struct {
-	ID                              string         `json:"id" example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Code                            string         `json:"code" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
-	Name                            string         `json:"name" example:"两年延保"`
-	Kind                            PlanKind       `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
-	EligibleCategories              []string       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
-	StartOffsetDays                 *int           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
-	StartsAfterManufacturerWarranty bool           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends (extended warranties)." example:"true"`
-	DurationMonths                  int            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
-	DiscountPercent                 *int           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
-	FlatFee                         *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent          *int           `json:"depreciation_cap_percent,omitempty" doc:"Most a swap's depreciation fee may be, as a percentage of the purchase price." example:"39"`
+	ID                              string                         `json:"id" example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Code                            string                         `json:"code" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
+	Name                            string                         `json:"name" example:"两年延保"`
+	Kind                            PlanKind                       `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
+	EligibleCategories              []string                       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
+	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
+	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends (extended warranties)." example:"true"`
+	DurationMonths                  int                            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
+	DiscountPercent                 *int                           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
+	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
+	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" doc:"Most a swap's depreciation fee may be, as a percentage of the purchase price." example:"39"`
 	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" doc:"A swap's depreciation fee by the unit's month of ownership, as a percentage of the purchase price: the first step whose up_to_month reaches the month, the last step beyond it. Accidental-damage and no-reason repair plans carry one (rules 5 and 7 swap for a depreciation fee)."`
-	Compensation                    *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays              *int           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
-	EnvironmentalFaultsFree         bool           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
-	NoVisitFeeLargeAppliances       bool           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
-	Exclusions                      []string       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
-	Price                           tenants.Money  `json:"price"`
-	SaleWindowDays                  *int           `json:"sale_window_days,omitempty" doc:"The plan may be sold up to this many days after the purchase date. Absent on an extended warranty: sold through the last day of the manufacturer warranty." example:"30"`
-	Status                          string         `json:"status" enum:"active,retired" doc:"Retired plans are no longer sold; their contracts run on." example:"active"`
-	Version                         int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt                       time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt                       time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
+	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
+	EnvironmentalFaultsFree         bool                           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
+	NoVisitFeeLargeAppliances       bool                           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
+	Exclusions                      []string                       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
+	Price                           tenants.Money                  `json:"price"`
+	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" doc:"The plan may be sold up to this many days after the purchase date. Absent on an extended warranty: sold through the last day of the manufacturer warranty." example:"30"`
+	Status                          string                         `json:"status" enum:"active,retired" doc:"Retired plans are no longer sold; their contracts run on." example:"active"`
+	Version                         int                            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt                       time.Time                      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt                       time.Time                      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 // NewPlan is a coverage plan to create. Terms a kind does not have must be
 // absent; defaults come from the seed's terms for the kind.
 type NewPlan struct {
-	Code                            string         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
-	Name                            string         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
-	Kind                            string         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
-	EligibleCategories              []string       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
-	StartOffsetDays                 *int           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
-	StartsAfterManufacturerWarranty bool           `json:"starts_after_manufacturer_warranty,omitempty" doc:"Implied for extended warranties; must be false for other kinds." example:"true"`
-	DurationMonths                  int            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
-	DiscountPercent                 *int           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
-	FlatFee                         *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent          *int           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
+	Code                            string                         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
+	Name                            string                         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
+	Kind                            string                         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
+	EligibleCategories              []string                       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
+	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
+	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty,omitempty" doc:"Implied for extended warranties; must be false for other kinds." example:"true"`
+	DurationMonths                  int                            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
+	DiscountPercent                 *int                           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
+	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
+	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
 	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A swap's depreciation fee by month of ownership: steps in increasing up_to_month, percents not falling, none above the cap. Required for accidental_damage and no_reason_repair (their swaps cost a depreciation fee); optional for a tablet swap plan (at most 39 percent); not a term of other plans."`
-	Compensation                    *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays              *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
-	EnvironmentalFaultsFree         *bool          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
-	NoVisitFeeLargeAppliances       *bool          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
-	Exclusions                      []string       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
-	Price                           tenants.Money  `json:"price"`
-	SaleWindowDays                  *int           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
+	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
+	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
+	EnvironmentalFaultsFree         *bool                          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
+	NoVisitFeeLargeAppliances       *bool                          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
+	Exclusions                      []string                       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
+	Price                           tenants.Money                  `json:"price"`
+	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
 }
 
 // PlanUpdate changes some of a plan; absent fields stay. Terms (every field
 // but name, price, status and sale_window_days) change only while no
 // contract for the plan exists.
 type PlanUpdate struct {
-	Name                   *string        `json:"name,omitempty" minLength:"1" maxLength:"200" example:"两年延保（大家电）"`
-	Price                  *tenants.Money `json:"price,omitempty"`
-	Status                 *string        `json:"status,omitempty" enum:"active,retired" doc:"retired stops sales; active sells again." example:"retired"`
-	SaleWindowDays         *int           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" example:"30"`
-	EligibleCategories     *[]string      `json:"eligible_categories,omitempty" minItems:"1" maxItems:"11" doc:"A term: replaces the categories." example:"[\"washer\"]"`
-	StartOffsetDays        *int           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"A term." example:"30"`
-	DurationMonths         *int           `json:"duration_months,omitempty" minimum:"1" maximum:"120" doc:"A term." example:"36"`
-	DiscountPercent        *int           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"60"`
-	FlatFee                *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent *int           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
+	Name                   *string                         `json:"name,omitempty" minLength:"1" maxLength:"200" example:"两年延保（大家电）"`
+	Price                  *tenants.Money                  `json:"price,omitempty"`
+	Status                 *string                         `json:"status,omitempty" enum:"active,retired" doc:"retired stops sales; active sells again." example:"retired"`
+	SaleWindowDays         *int                            `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" example:"30"`
+	EligibleCategories     *[]string                       `json:"eligible_categories,omitempty" minItems:"1" maxItems:"11" doc:"A term: replaces the categories." example:"[\"washer\"]"`
+	StartOffsetDays        *int                            `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"A term." example:"30"`
+	DurationMonths         *int                            `json:"duration_months,omitempty" minimum:"1" maximum:"120" doc:"A term." example:"36"`
+	DiscountPercent        *int                            `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"60"`
+	FlatFee                *tenants.Money                  `json:"flat_fee,omitempty"`
+	DepreciationCapPercent *int                            `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
 	DepreciationSchedule   *[]entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A term: replaces the schedule."`
-	Compensation           *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays     *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"A term." example:"5"`
-	Exclusions             *[]string      `json:"exclusions,omitempty" maxItems:"10" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"software_tuning\"]"`
+	Compensation           *tenants.Money                  `json:"compensation,omitempty"`
+	PayoutBusinessDays     *int                            `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"A term." example:"5"`
+	Exclusions             *[]string                       `json:"exclusions,omitempty" maxItems:"10" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"software_tuning\"]"`
 }
 
 // PlanFilter selects plans; empty fields do not filter.
