@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q)}); err != nil {
 		return nil, err
 	}
-	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps,
+	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,
 		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return nil, err
 	}

@@ -115,14 +115,17 @@ type TestRun struct {
 // charges per line, with the service promises that waived the customer's
 // share.
 type Completion struct {
-	TestRun     TestRun                  `json:"test_run"`
-	Basis       string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
-	Lines       []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
-	Totals      entitlement.Totals       `json:"totals"`
-	Waivers     []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
-	Uncertain   bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
-	Trace       []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
-	CompletedAt time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
+	TestRun      TestRun                  `json:"test_run"`
+	Basis        string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
+	Lines        []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
+	Totals       entitlement.Totals       `json:"totals"`
+	Waivers      []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
+	Uncertain    bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
+	QuoteID      string                   `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PartsBilled  []BilledPart             `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does)."`
+	Compensation *CompensationPayout      `json:"compensation,omitempty" doc:"The compensation payout the plan owes for this repair, scheduled once however often the ticket completes."`
+	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
+	CompletedAt  time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
 }
 
 // CompleteInput completes the service.
@@ -135,7 +138,10 @@ type CompleteInput struct {
 // engine decides them again with how the visit went, so the service
 // promises' waivers apply automatically (late arrival, a repeat visit
 // caused by the network, a fault again within a year (two for washers) of
-// a paid repair, the price list not shown). The repair joins the unit's
+// a paid repair, the price list not shown). Parts used through the ticket's
+// requisition beyond the diagnosis quote are billed with it
+// (billUsedParts). A plan compensation the decision owes (rule 7) is
+// scheduled as a payout once per repair. The repair joins the unit's
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if !in.TestRun.Passed {
@@ -146,22 +152,29 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if t.Diagnosis == nil || t.UnitID == nil {
 			return tenants.Errorf(tenants.CodeConflict, "diagnose the ticket (decision and price list shown) before completing it")
 		}
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
+			return err
+		}
+		billed, err := billUsedParts(ctx, c, today)
+		if err != nil {
+			return err
+		}
 		e, err := t.decide(ctx, c, *t.Diagnosis)
 		if err != nil {
 			return err
 		}
 		d := e.Decision
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
-			Waivers: d.Promises, Uncertain: in.Uncertain, Trace: d.Trace, CompletedAt: c.now}
+			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, Trace: d.Trace, CompletedAt: c.now}
+		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {
+			return err
+		}
 		now := c.now
 		t.Completion, t.CompletedAt = comp, &now
 		total := d.Totals.Customer
 		t.CustomerTotal = &total
 		t.uncertainFix = t.uncertainFix || in.Uncertain
-		_, today, err := c.tx.Today(ctx, c.now)
-		if err != nil {
-			return err
-		}
 		fixed := true
 		amount := d.Totals.Customer
 		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: "repair", OccurredOn: today,
@@ -175,6 +188,12 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			codes = append(codes, w.Code)
 		}
 		c.data["customer_total"], c.data["waivers"], c.data["basis"] = total, codes, d.Basis
+		if len(billed) > 0 {
+			c.data["parts_billed"] = billed
+		}
+		if comp.Compensation != nil {
+			c.data["compensation_payout_id"] = comp.Compensation.PayoutID
+		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		after := c.policy.CallbackMinutes
 		if t.uncertainFix {

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 )
 
@@ -34,16 +35,20 @@ type Service struct {
 	codes         CodeSender
 	notify        *notifications.Service
 	swaps         *swaps.Service
+	payouts       *payouts.Service
 }
 
-// Deps are the Service's dependencies: EnqueueTimers and Swaps are
-// required, Notifications and Codes are optional.
+// Deps are the Service's dependencies: EnqueueTimers, Swaps and Payouts
+// are required, Notifications and Codes are optional.
 type Deps struct {
 	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
 	// batched River insert): jobs.TicketTimerEnqueuer.
 	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
+	// Payouts schedules the compensation a plan owes for a completed
+	// repair (rule 7).
+	Payouts *payouts.Service
 	// Notifications delivers sign-off codes to customers (the tenant's
 	// SMS gateway, else the notification.requested event). Nil: Codes, or
 	// LogSender without Codes.
@@ -63,8 +68,10 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 		return nil, errors.New("tickets: Deps.EnqueueTimers is required")
 	case d.Swaps == nil:
 		return nil, errors.New("tickets: Deps.Swaps is required")
+	case d.Payouts == nil:
+		return nil, errors.New("tickets: Deps.Payouts is required")
 	}
-	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, codes: d.Codes, notify: d.Notifications}, nil
+	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
