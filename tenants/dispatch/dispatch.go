@@ -519,6 +519,13 @@ func technicianScore(t TechnicianCandidate, required int) TechnicianScore {
 	return s
 }
 
+// FitsShift reports whether the window start–end, both in the tenant's
+// zone, lies wholly inside one of the shifts on its weekday: the rule
+// dispatch applies (off_shift) and an appointment must keep.
+func FitsShift(shifts []network.Shift, start, end time.Time) bool {
+	return onShift(shifts, window{start: start, end: end.In(start.Location()), hasEnd: true})
+}
+
 // onShift reports whether the window fits one of the shifts (tenant's zone).
 func onShift(shifts []network.Shift, w window) bool {
 	weekday := int(w.start.Weekday())

@@ -21,7 +21,7 @@ func init() {
 type NewTicket struct {
 	Channel           string         `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
 	Type              string         `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" doc:"What is asked for." example:"repair"`
-	Priority          string         `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal." example:"normal"`
+	Priority          string         `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal. It changes: the SLA deadlines (route, first contact, response, completion) — the SLA policy's minutes times its urgent_percent (default 50 %), high_percent (75 %) or low_percent (150 %); the dispatch order (GET /v1/tickets?order=priority lists urgent first); and the priority filter of GET /v1/tickets." example:"normal"`
 	ExternalReference string         `json:"external_reference,omitempty" maxLength:"64" doc:"Your own reference; unique per storefront (409 on reuse)." example:"TM-20261130-88812"`
 	Contact           TicketContact  `json:"contact"`
 	Address           ServiceAddress `json:"address"`

@@ -131,7 +131,7 @@ type Ticket struct {
 	Type              string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
 	State             State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
 	StateReason       *string               `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
-	Priority          string                `json:"priority" enum:"low,normal,high,urgent" example:"normal"`
+	Priority          string                `json:"priority" enum:"low,normal,high,urgent" doc:"Scales the intake SLA deadlines by the policy's percentage for it, orders the dispatch queue (order=priority) and filters lists (priority=)." example:"normal"`
 	StorefrontID      *string               `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	ExternalReference *string               `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
 	CustomerID        string                `json:"customer_id,omitempty" doc:"The customer, found or created by the contact's phone; absent while the phone waits for verification (needs_info)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
