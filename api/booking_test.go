@@ -1,0 +1,189 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// dispatchedTo opens a ready repair ticket and dispatches it to technician
+// techID (a dispatcher's override); it returns the ticket id.
+func dispatchedTo(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, dispatcher, serial, techID string, start time.Time) string {
+	t.Helper()
+	id, _ := openReady(t, env, d, agent, serial, 30, start)
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	if techID != "" && tk["technician_id"] != techID {
+		tk = ticketAct(t, env, dispatcher, id, "dispatch", map[string]any{"technician_id": techID,
+			"reason": "the customer asked for this technician"}, http.StatusOK)
+		require.Equal(t, techID, tk["technician_id"])
+	}
+	return id
+}
+
+// TestAppointmentIsACommitment: issue 12 item 12. A technician is never
+// booked for overlapping windows, a window must fit the technician's shift,
+// and nothing changes when either is refused.
+func TestAppointmentIsACommitment(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-commit")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	dispatcher, _ := env.Key(t, d.AdminKey, "dispatcher")
+	start := apitest.WeekdayMorning(time.Now(), 3) // 10:00 Shanghai, inside the 07:00-21:00 shifts
+
+	first := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0001", "", start)
+	r := env.Do(t, http.MethodGet, "/v1/tickets/"+first, agent, nil)
+	tech := r.JSON(t)["technician_id"].(string)
+	techKey := technicianKey(t, env, d.AdminKey, tech)
+	ticketAct(t, env, techKey, first, "accept", nil, http.StatusOK)
+	ticketAct(t, env, techKey, first, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+
+	second := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0002", tech, start)
+	ticketAct(t, env, techKey, second, "accept", nil, http.StatusOK)
+
+	t.Run("OverlappingWindowIs409NamingTheTicket", func(t *testing.T) {
+		before := env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)
+		overlap := start.Add(time.Hour) // 11:00-13:00 overlaps 10:00-12:00
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+second+"/schedule", techKey, map[string]any{"window": window(overlap)},
+			env.IfMatch(t, "/v1/tickets/"+second, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.window")
+		assert.Contains(t, string(r.Body), first, "the conflicting ticket is named")
+		after := env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)
+		assert.Equal(t, before["version"], after["version"], "nothing changed")
+		assert.Equal(t, "assigned", after["state"])
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+second+"/appointments", techKey, nil)
+		assert.Empty(t, r.JSON(t)["data"], "no appointment recorded")
+	})
+
+	t.Run("WindowOutsideTheShiftIs422", func(t *testing.T) {
+		evening := time.Date(start.Year(), start.Month(), start.Day(), 20, 0, 0, 0, start.Location()) // 20:00-22:00, shift ends 21:00
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+second+"/schedule", techKey, map[string]any{"window": window(evening)},
+			env.IfMatch(t, "/v1/tickets/"+second, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.window")
+		assert.Contains(t, string(r.Body), "outside the shifts of technician")
+		assert.Equal(t, "assigned", env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)["state"])
+	})
+
+	t.Run("BackToBackWindowsAreFine", func(t *testing.T) {
+		tk := ticketAct(t, env, techKey, second, "schedule", map[string]any{"window": window(start.Add(2 * time.Hour))}, http.StatusOK)
+		assert.Equal(t, "scheduled", tk["state"])
+	})
+
+	t.Run("RescheduleOntoAnotherBookingIs409", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+first+"/reschedule", techKey, map[string]any{
+			"window": window(start.Add(90 * time.Minute)), "reason": "customer_request"}, env.IfMatch(t, "/v1/tickets/"+first, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.window")
+		assert.Contains(t, string(r.Body), second)
+		// Moving onto its own current window is no conflict with itself.
+		ticketAct(t, env, techKey, first, "reschedule", map[string]any{"window": window(start.Add(-time.Hour)),
+			"reason": "customer_request"}, http.StatusOK)
+	})
+
+	t.Run("TheDatabaseRefusesAnOverlapTheServiceMissed", func(t *testing.T) {
+		// The exclusion constraint backs the locked check: a direct write of
+		// an overlapping booking fails.
+		ctx := context.Background()
+		tx, err := env.DB.Owner.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback(ctx) }()
+		_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, d.ID)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `UPDATE tickets SET window_start = $2, window_end = $3
+			WHERE id = $1`, second, start.Add(-30*time.Minute), start.Add(30*time.Minute))
+		require.ErrorContains(t, err, "tickets_technician_booking_excl")
+	})
+}
+
+// TestPriorityChangesSomething: issue 12 item 12. Priority scales the SLA
+// deadlines by the policy, orders the dispatch queue and filters lists.
+func TestPriorityChangesSomething(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-priority")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	open := func(serial, priority string) map[string]any {
+		body := map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "客户", "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不排水"},
+		}
+		if priority != "" {
+			body["priority"] = priority
+		}
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, body)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		require.Equal(t, "new", m["state"], "%v", m["verification"])
+		return m
+	}
+	due := func(m map[string]any, sla string) time.Duration {
+		created, err := time.Parse(time.RFC3339Nano, m["created_at"].(string))
+		require.NoError(t, err)
+		at, err := time.Parse(time.RFC3339Nano, m["sla"].(map[string]any)[sla+"_due_at"].(string))
+		require.NoError(t, err)
+		return at.Sub(created).Round(time.Second)
+	}
+	low := open("PRIO-0001", "low")
+	normal := open("PRIO-0002", "")
+	urgent := open("PRIO-0003", "urgent")
+	high := open("PRIO-0004", "high")
+
+	t.Run("DeadlinesFollowThePolicyPerPriority", func(t *testing.T) {
+		// Defaults: route 5 min, first contact 2 h, response 24 h, completion 72 h;
+		// urgent 50 %, high 75 %, low 150 %.
+		assert.Equal(t, 5*time.Minute, due(normal, "route"))
+		assert.Equal(t, 150*time.Second, due(urgent, "route"))
+		assert.Equal(t, 12*time.Hour, due(urgent, "response"))
+		assert.Equal(t, 36*time.Hour, due(urgent, "completion"))
+		assert.Equal(t, 90*time.Minute, due(high, "first_contact"))
+		assert.Equal(t, 54*time.Hour, due(high, "completion"))
+		assert.Equal(t, 108*time.Hour, due(low, "completion"))
+		assert.Equal(t, 72*time.Hour, due(normal, "completion"))
+	})
+
+	t.Run("ThePolicySetsThePercentages", func(t *testing.T) {
+		r := env.Do(t, http.MethodGet, "/v1/sla-policy", d.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		pol := r.JSON(t)
+		assert.EqualValues(t, 50, pol["urgent_percent"])
+		pol["urgent_percent"] = 20
+		delete(pol, "version")
+		delete(pol, "updated_at")
+		r = env.Do(t, http.MethodPut, "/v1/sla-policy", d.AdminKey, pol, env.IfMatch(t, "/v1/sla-policy", d.AdminKey)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		u := open("PRIO-0005", "urgent")
+		assert.Equal(t, 60*time.Second, due(u, "route"))
+		assert.Equal(t, time.Duration(float64(72*time.Hour)*0.2), due(u, "completion"))
+	})
+
+	t.Run("DispatchOrderAndFilter", func(t *testing.T) {
+		r := env.Do(t, http.MethodGet, "/v1/tickets?unassigned=true&order=priority&limit=2", agent, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		page := r.JSON(t)
+		var got []string
+		for _, x := range page["data"].([]any) {
+			got = append(got, x.(map[string]any)["priority"].(string))
+		}
+		require.NotEmpty(t, page["next_cursor"])
+		r = env.Do(t, http.MethodGet, "/v1/tickets?unassigned=true&order=priority&limit=10&cursor="+page["next_cursor"].(string), agent, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		for _, x := range r.JSON(t)["data"].([]any) {
+			got = append(got, x.(map[string]any)["priority"].(string))
+		}
+		assert.Equal(t, []string{"urgent", "urgent", "high", "normal", "low"}, got)
+
+		ids := listIDs(t, env, agent, "/v1/tickets?priority=high&priority=low")
+		assert.ElementsMatch(t, []string{high["id"].(string), low["id"].(string)}, ids)
+		r = env.Do(t, http.MethodGet, "/v1/tickets?priority=asap", agent, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	})
+}
