@@ -43,7 +43,10 @@ var DefaultSLAPolicy = SLAPolicy{
 // (zero) with the defaults.
 func (p *SLAPolicy) defaultPriorityAndVerification() {
 	d := DefaultSLAPolicy
-	for _, f := range []struct{ v *int; d int }{{&p.VerificationMinutes, d.VerificationMinutes},
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&p.VerificationMinutes, d.VerificationMinutes},
 		{&p.UrgentPercent, d.UrgentPercent}, {&p.HighPercent, d.HighPercent}, {&p.LowPercent, d.LowPercent}} {
 		if *f.v == 0 {
 			*f.v = f.d
