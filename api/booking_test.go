@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -185,5 +186,104 @@ func TestPriorityChangesSomething(t *testing.T) {
 		assert.ElementsMatch(t, []string{high["id"].(string), low["id"].(string)}, ids)
 		r = env.Do(t, http.MethodGet, "/v1/tickets?priority=asap", agent, nil)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	})
+}
+
+// TestIntakeNumbersAndVerification: issue 12 item 15. A failed intake does
+// not consume a ticket number; an address without a district code or a
+// missing or wrong phone goes to needs_info with a verification item and
+// its own clock, which breaches.
+func TestIntakeNumbersAndVerification(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-intake")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	shop := env.StorefrontKey(t, d.AdminKey, env.Storefront(t, d.AdminKey, "INTAKE-SHOP"))
+	body := func(serial, ref string) map[string]any {
+		return map[string]any{"channel": "storefront", "type": "repair", "external_reference": ref,
+			"contact": map[string]any{"name": "客户", "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不排水"}}
+	}
+	seq := func(number string) int {
+		n, err := strconv.Atoi(number[len(number)-5:])
+		require.NoError(t, err)
+		return n
+	}
+
+	t.Run("AFailedIntakeLeavesNoGap", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0001", "REF-1"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		first := r.JSON(t)["number"].(string)
+		// The same reference again: refused when the ticket row is written,
+		// after the number was taken; the number is rolled back with it.
+		r = env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0002", "REF-1"))
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.external_reference")
+		r = env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0003", "REF-2"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		next := r.JSON(t)["number"].(string)
+		require.Equal(t, first[:12], next[:12], "same day")
+		assert.Equal(t, seq(first)+1, seq(next), "%s then %s: no gap", first, next)
+	})
+
+	t.Run("NoDistrictAndAWrongPhoneWaitForVerification", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "钱八", "phone": "12"},
+			"address": map[string]any{"line": "崂山区某小区"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": "VER-0001", "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不加热"}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		id := tk["id"].(string)
+		require.Equal(t, "needs_info", tk["state"])
+		var fields []string
+		for _, v := range tk["verification"].([]any) {
+			fields = append(fields, v.(map[string]any)["field"].(string))
+		}
+		assert.ElementsMatch(t, []string{"contact.phone", "address.region_code"}, fields)
+		assert.Nil(t, tk["customer_id"], "no customer until the phone is verified")
+		assert.Nil(t, tk["unit_id"], "the unit is registered with its verified owner")
+		sla := tk["sla"].(map[string]any)
+		assert.Nil(t, sla["route_due_at"], "the intake clocks wait for a workable ticket")
+		created, _ := time.Parse(time.RFC3339Nano, tk["created_at"].(string))
+		verifyBy, err := time.Parse(time.RFC3339Nano, sla["verification_due_at"].(string))
+		require.NoError(t, err)
+		assert.Equal(t, 2*time.Hour, verifyBy.Sub(created).Round(time.Second), "the policy's verification_minutes")
+
+		// Its own breach when nobody verifies in time.
+		fireTimer(t, env, id, "verification")
+		breaches := eventually(t, func() *apitest.Response {
+			return env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=verification", d.AdminKey, nil)
+		}, func(m map[string]any) bool { return len(m["data"].([]any)) > 0 })
+		b := breaches["data"].([]any)[0].(map[string]any)
+		assert.Equal(t, id, b["ticket_id"])
+		assert.Equal(t, "verification", b["sla"])
+
+		// Verified: new, the verification clock stops, the customer and unit exist.
+		tk = ticketAct(t, env, agent, id, "info", map[string]any{
+			"contact": map[string]any{"name": "钱八", "phone": "+86 139 8888 0001"},
+			"address": map[string]any{"region_code": d.Region, "line": "崂山区某小区 3 号楼"},
+			"note":    "信息员核实电话与区县"}, http.StatusOK)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		assert.NotEmpty(t, tk["customer_id"])
+		assert.NotEmpty(t, tk["unit_id"])
+		assert.Nil(t, tk["sla"].(map[string]any)["verification_due_at"])
+		assert.NotNil(t, tk["sla"].(map[string]any)["route_due_at"])
+	})
+
+	t.Run("AMissingPhoneIsVerifiedToo", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "孙九"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 9 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": "VER-0002", "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不加热"}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		require.Equal(t, "needs_info", tk["state"])
+		require.Len(t, tk["verification"], 1)
+		assert.Equal(t, "contact.phone", tk["verification"].([]any)[0].(map[string]any)["field"])
 	})
 }
