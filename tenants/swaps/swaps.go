@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 func init() {
@@ -122,6 +123,7 @@ type Swap struct {
 	ReplacementModelID *string        `json:"replacement_model_id,omitempty" doc:"The same model, else a similar model priced no higher than the original." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	NeedsBrand         bool           `json:"needs_brand" doc:"The brand (tenant_admin) approves after the node manager." example:"false"`
 	ReplacementUnitID  *string        `json:"replacement_unit_id,omitempty" doc:"The unit registered at the fulfilment." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
+	NodeID             *string        `json:"node_id,omitempty" doc:"The node serving the unit: the node of the unit's latest dispatched ticket, else the requesting key's node. A node manager sees and approves only swaps served in their subtree; a swap no node serves, only a manager of the network's root." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	RequestedBy        string         `json:"requested_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Steps              []Step         `json:"steps,omitempty" doc:"The swap's history, oldest first (single reads only)."`
 	Version            int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
@@ -155,7 +157,7 @@ type Filter struct {
 
 const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
 	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
-	s.version, s.created_at, s.updated_at`
+	s.version, s.created_at, s.updated_at, s.node_id`
 
 func scanSwap(row pgx.Row) (Swap, error) {
 	var w Swap
@@ -163,7 +165,7 @@ func scanSwap(row pgx.Row) (Swap, error) {
 	var cur string
 	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
 		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
-		&w.Version, &w.CreatedAt, &w.UpdatedAt)
+		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID)
 	if fee != nil {
 		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
 	}
@@ -185,6 +187,58 @@ func getSwap(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string)
 		return Swap{}, tenants.NotFound("swap")
 	}
 	return w, err
+}
+
+// scopePath is the ltree path of a node-bound principal's subtree, nil for
+// a principal that sees the whole tenant.
+func scopePath(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (*string, error) {
+	sc, err := network.ResolveScope(ctx, tx, p)
+	return sc.Path(), err
+}
+
+// inServingScope is the predicate "swap s is served inside the subtree at
+// path" ($n a scopePath; NULL: the whole tenant). A swap no node serves is
+// in the scope of the network's root only.
+func inServingScope(path string) string {
+	return `(` + path + `::ltree IS NULL OR (s.node_id IS NULL AND nlevel(` + path + `::ltree) = 1)
+		OR EXISTS (SELECT FROM nodes n WHERE n.tenant_id = s.tenant_id AND n.id = s.node_id AND n.path <@ ` + path + `::ltree))`
+}
+
+// checkServingScope answers not_found for a swap outside a node-bound
+// principal's subtree, as for any object outside one's scope.
+func checkServingScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, w Swap) error {
+	if p.NodeID == "" {
+		return nil
+	}
+	path, err := scopePath(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	var in bool
+	if err := tx.QueryRow(ctx, `SELECT `+inServingScope("$3")+` FROM swaps s WHERE s.tenant_id = $1 AND s.id = $2`,
+		tx.TenantID, w.ID, path).Scan(&in); err != nil {
+		return err
+	}
+	if !in {
+		return tenants.NotFound("swap")
+	}
+	return nil
+}
+
+// servingNode is the node serving a unit: that of its latest ticket
+// dispatched to a node, open tickets first; else fallback ("" for none).
+func servingNode(ctx context.Context, tx pg.TenantTx, unitID, fallback string) (*string, error) {
+	var node *string
+	err := tx.QueryRow(ctx, `SELECT node_id FROM tickets WHERE tenant_id = $1 AND unit_id = $2 AND node_id IS NOT NULL
+		ORDER BY state NOT IN ('completed', 'closed', 'cancelled', 'resolved') DESC, updated_at DESC, id DESC LIMIT 1`,
+		tx.TenantID, unitID).Scan(&node)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	if node == nil && fallback != "" {
+		node = &fallback
+	}
+	return node, nil
 }
 
 func loadSteps(ctx context.Context, tx pg.TenantTx, id string) ([]Step, error) {
