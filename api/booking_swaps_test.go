@@ -28,7 +28,7 @@ func TestSwapApprovalWithinSubtreeAndLimit(t *testing.T) {
 	createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-SIM", "washer", 399900, "specs", map[string]any{"capacity_kg": "10"}))
 	big := createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-BIG", "washer", 599900, "specs", map[string]any{"capacity_kg": "12"}))
 	unit := createdID(t, env, admin, "/v1/units", map[string]any{"model_id": orig, "serial": "BKSWAP-0001",
-		"customer": map[string]any{"name": "周十", "phones": []string{"+86 139 0000 0101"}},
+		"customer":      map[string]any{"name": "周十", "phones": []string{"+86 139 0000 0101"}},
 		"purchase_date": shanghaiToday(-200), "purchase_price": cnyBody(799900)})
 
 	// The unit's repair ticket is dispatched to a node of the network.
