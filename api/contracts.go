@@ -106,7 +106,12 @@ func (s *Server) registerContracts() {
 			"sold_on (default today in the tenant's time zone) may not be in the future, before the purchase or after " +
 			"the plan's sale window: protection plans within sale_window_days of the purchase (default 30), extended " +
 			"warranties no later than the last day of the manufacturer warranty. The contract is pending before its " +
-			"window and active within it; one whose coverage already ended is refused. price defaults to the plan's " +
+			"window and active within it. Coverage never starts before the sale: starts_on is the later of the " +
+			"window's start and sold_on, so a plan bought after a fault does not cover it. A sale today whose " +
+			"coverage already ended is refused; a past sale (sold_on before today: history recorded when a seller " +
+			"starts using ServiceNet) is recorded with its state from the dates — pending, active or expired — and a " +
+			"contract.backfilled event besides contract.created; an expired one competes with no live contract. " +
+			"price defaults to the plan's " +
 			"price and is in the tenant's currency. A storefront key sells only for units its storefront sold (any " +
 			"other unit is 404) and always as its storefront; other keys sell as the brand, or for a storefront named in " +
 			"storefront_id. A reference the seller already used, or a pending or active contract of the same plan " +

@@ -44,6 +44,8 @@ type listTicketsInput struct {
 	Unassigned       bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
 	Day              string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
 	DueWithinMinutes int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
+	Priority         []string `query:"priority,explode" maxItems:"4" enum:"urgent,high,normal,low" doc:"Only tickets of these priorities (repeat the parameter)." example:"urgent"`
+	Order            string   `query:"order" enum:"priority" doc:"priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first."`
 }
 
 type ticketList struct {
@@ -156,7 +158,7 @@ func (s *Server) registerTickets() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		ts, next, err := s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
 			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
-			DueWithinMinutes: in.DueWithinMinutes, Limit: in.limit(), Cursor: in.Cursor})
+			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor})
 		if err != nil {
 			return nil, err
 		}

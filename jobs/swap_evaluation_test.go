@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 func TestSwapEvaluationWorker(t *testing.T) {
@@ -33,7 +34,7 @@ func TestSwapEvaluationWorker(t *testing.T) {
 		return err
 	}))
 	enqueued := 0
-	svc, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }})
+	svc, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
 	worker := &jobs.SwapEvaluationWorker{Swaps: svc}
 	work := func(id string) error {

@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Attach: a.Notifications.Attach}); err != nil {
 		return nil, err
 	}
-	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q)}); err != nil {
+	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
 		return nil, err
 	}
 	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,

@@ -98,6 +98,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/stock"
 )
 
 const (
@@ -119,7 +120,15 @@ const (
 	RuleCategoryNotServiced   = "category_not_serviced"
 	RuleHardFaultHigherTier   = "hard_fault_needs_higher_tier"
 	RuleNoCapacityToday       = "no_capacity_today"
+	// RuleNoLoaner: a carry-in that requires a loaner, and the node holds
+	// no available loaner of the category.
+	RuleNoLoaner = "no_loaner_available"
 )
+
+// loanerScore is what an available loaner adds to a node's score for a
+// carry-in that wants one: more than grade, region, load and distance can
+// add together (90), less than a tier step (100).
+const loanerScore = 95
 
 // Technician exclusion rules (RuleRejectedEarlier and RuleNotActive too).
 const (
@@ -322,6 +331,11 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return DispatchDecision{}, err
 	}
+	if r.Loaner != "" {
+		if err := weighLoaners(ctx, tx, r, nodes); err != nil {
+			return DispatchDecision{}, err
+		}
+	}
 
 	loc := settings.Location
 	w := window{start: now.In(loc), restOfDay: r.WindowStart == nil && r.WindowEnd == nil}
@@ -479,8 +493,34 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if tech != nil {
 		d.TechnicianID = tech.TechnicianID
 	}
-	d.Reason = chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day)
+	d.Reason = chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day) + loanerNote(chosen, r)
 	return d, nil
+}
+
+// weighLoaners counts each candidate node's available loaners of the
+// category (one round trip, carry-ins only), adds the loaner score, and for
+// a required loaner excludes the eligible nodes that hold none.
+func weighLoaners(ctx context.Context, tx pg.TenantTx, r Request, nodes []NodeCandidate) error {
+	ids := make([]string, len(nodes))
+	for i, n := range nodes {
+		ids[i] = n.NodeID
+	}
+	counts, err := stock.AvailableLoanersTx(ctx, tx, ids, r.Category)
+	if err != nil {
+		return err
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		c := counts[n.NodeID]
+		n.LoanersAvailable = &c
+		if c > 0 {
+			n.Breakdown.Loaner = loanerScore
+			n.Score = round(n.Score+loanerScore, 100)
+		} else if r.Loaner == LoanerRequired && n.Eligible {
+			n.ExcludedBy, n.Eligible = RuleNoLoaner, false
+		}
+	}
+	return nil
 }
 
 func btoi(b bool) int {
@@ -517,6 +557,13 @@ func technicianScore(t TechnicianCandidate, required int) TechnicianScore {
 		s.Distance = round(40*math.Max(0, 1-*t.DistanceKM/80), 100)
 	}
 	return s
+}
+
+// FitsShift reports whether the window start–end, both in the tenant's
+// zone, lies wholly inside one of the shifts on its weekday: the rule
+// dispatch applies (off_shift) and an appointment must keep.
+func FitsShift(shifts []network.Shift, start, end time.Time) bool {
+	return onShift(shifts, window{start: start, end: end.In(start.Location()), hasEnd: true})
 }
 
 // onShift reports whether the window fits one of the shifts (tenant's zone).

@@ -12,7 +12,7 @@ var tierNames = map[string]string{
 
 var (
 	nodeRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleRegionNotCovered,
-		RuleServiceKindNotOffered, RuleCategoryNotServiced, RuleHardFaultHigherTier, RuleNoCapacityToday}
+		RuleServiceKindNotOffered, RuleCategoryNotServiced, RuleHardFaultHigherTier, RuleNoCapacityToday, RuleNoLoaner}
 	techRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleLicenceInvalid, RuleSkillBelowRequired,
 		RuleOffShift, RuleDailyLimitReached}
 )
@@ -34,8 +34,21 @@ func nodeRuleText(rule string, r Request, day string) string {
 		return "is a repair point, and a hard fault goes to a depot or service center"
 	case RuleNoCapacityToday:
 		return "has no capacity left on " + day
+	case RuleNoLoaner:
+		return "holds no available " + r.Category + " loaner, and this carry-in requires one"
 	}
 	return rule
+}
+
+// loanerNote tells what the chosen node means for a carry-in's loaner.
+func loanerNote(chosen NodeCandidate, r Request) string {
+	if r.Loaner == "" || chosen.LoanersAvailable == nil {
+		return ""
+	}
+	if n := *chosen.LoanersAvailable; n > 0 {
+		return fmt.Sprintf(" For the carry-in it holds %d available %s loaner(s), preferred (+%d).", n, r.Category, loanerScore)
+	}
+	return fmt.Sprintf(" It holds no available %s loaner for the carry-in (preferred, not required): none of the eligible nodes ranked above it does either.", r.Category)
 }
 
 // techRuleText completes "the technician ..." for a technician's rule.

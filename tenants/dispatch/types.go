@@ -29,7 +29,18 @@ type Request struct {
 	// TicketID, when set, is the ticket being placed: it is not counted in
 	// the loads (a re-dispatch does not compete with itself).
 	TicketID string
+	// Loaner is a carry-in's need of a loaner of the category: LoanerPreferred
+	// ranks nodes holding an available one first within their tier,
+	// LoanerRequired excludes the others (no_loaner_available); "" ignores
+	// loaners.
+	Loaner string
 }
+
+// A carry-in's need of a loaner unit.
+const (
+	LoanerPreferred = "preferred"
+	LoanerRequired  = "required"
+)
 
 // DispatchDecision is the explained choice.
 type DispatchDecision struct {
@@ -52,6 +63,7 @@ type NodeScore struct {
 	Region   float64 `json:"region" doc:"Coverage match: 10 when the node covers the address's own code, 5 its city, 0 its province." example:"10"`
 	Load     float64 `json:"load" doc:"Free capacity that day: 30 × (capacity − load) / capacity." example:"25.5"`
 	Distance float64 `json:"distance" doc:"Nearness to the address: 30 at 0 km falling to 0 at 100 km; 0 when either point is unknown." example:"27"`
+	Loaner   float64 `json:"loaner" doc:"For a carry-in that wants a loaner: 95 when the node holds an available loaner of the category (more than grade, coverage, load and distance together, less than a tier step), else 0." example:"0"`
 }
 
 // TechnicianScore is a technician's score broken down into named components
@@ -66,18 +78,19 @@ type TechnicianScore struct {
 // NodeCandidate is one node considered, with its score or the rule that
 // excluded it.
 type NodeCandidate struct {
-	NodeID        string    `json:"node_id" doc:"Node ID." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Name          string    `json:"name" doc:"Node name." example:"崂山维修点"`
-	Tier          string    `json:"tier" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Node tier." example:"repair_point"`
-	MatchedRegion string    `json:"matched_region,omitempty" doc:"The coverage code that matched the address: the district, its city or its province; absent when the node does not cover the address (a manual choice)." example:"370212"`
-	Grade         *string   `json:"grade,omitempty" doc:"Node grade A-E, when graded." example:"B"`
-	Eligible      bool      `json:"eligible" doc:"Whether the node may take the job." example:"true"`
-	ExcludedBy    string    `json:"excluded_by,omitempty" enum:"rejected_earlier,not_active,region_not_covered,service_kind_not_offered,category_not_serviced,hard_fault_needs_higher_tier,no_capacity_today" doc:"The rule that excluded the node, when not eligible." example:"no_capacity_today"`
-	Score         float64   `json:"score" doc:"Sum of the breakdown; computed for excluded nodes too, for comparison." example:"359.5"`
-	Breakdown     NodeScore `json:"breakdown"`
-	LoadToday     int       `json:"load_today" doc:"Tickets counted against the node on the decision's day." example:"3"`
-	DailyCapacity int       `json:"daily_capacity" doc:"The node's daily capacity." example:"20"`
-	DistanceKM    *float64  `json:"distance_km,omitempty" doc:"Great-circle distance from the node to the address, when both are known." example:"4.2"`
+	NodeID           string    `json:"node_id" doc:"Node ID." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Name             string    `json:"name" doc:"Node name." example:"崂山维修点"`
+	Tier             string    `json:"tier" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Node tier." example:"repair_point"`
+	MatchedRegion    string    `json:"matched_region,omitempty" doc:"The coverage code that matched the address: the district, its city or its province; absent when the node does not cover the address (a manual choice)." example:"370212"`
+	Grade            *string   `json:"grade,omitempty" doc:"Node grade A-E, when graded." example:"B"`
+	Eligible         bool      `json:"eligible" doc:"Whether the node may take the job." example:"true"`
+	ExcludedBy       string    `json:"excluded_by,omitempty" enum:"rejected_earlier,not_active,region_not_covered,service_kind_not_offered,category_not_serviced,hard_fault_needs_higher_tier,no_capacity_today,no_loaner_available" doc:"The rule that excluded the node, when not eligible." example:"no_capacity_today"`
+	LoanersAvailable *int      `json:"loaners_available,omitempty" doc:"For a carry-in that wants a loaner: the node's available loaners of the category." example:"2"`
+	Score            float64   `json:"score" doc:"Sum of the breakdown; computed for excluded nodes too, for comparison." example:"359.5"`
+	Breakdown        NodeScore `json:"breakdown"`
+	LoadToday        int       `json:"load_today" doc:"Tickets counted against the node on the decision's day." example:"3"`
+	DailyCapacity    int       `json:"daily_capacity" doc:"The node's daily capacity." example:"20"`
+	DistanceKM       *float64  `json:"distance_km,omitempty" doc:"Great-circle distance from the node to the address, when both are known." example:"4.2"`
 }
 
 // TechnicianCandidate is one technician considered, with the score or the

@@ -395,3 +395,26 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 	out, next := tenants.NextPage("loaners", out, f.Limit, func(l Loaner) string { return l.ID })
 	return out, next, nil
 }
+
+// AvailableLoanersTx counts, inside the caller's transaction, the available
+// loaners of a category held by each of the given nodes (nodes holding none
+// are absent).
+func AvailableLoanersTx(ctx context.Context, tx pg.TenantTx, nodeIDs []string, category string) (map[string]int, error) {
+	rows, err := tx.Query(ctx, `SELECT node_id, count(*)::int FROM loaners
+		WHERE tenant_id = $1 AND node_id = ANY ($2::text[]) AND category = $3 AND status = 'available'
+		GROUP BY node_id`, tx.TenantID, nodeIDs, category)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		counts[id] = n
+	}
+	return counts, rows.Err()
+}

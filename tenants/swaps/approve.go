@@ -40,10 +40,28 @@ func approver(p tenants.Principal, st State) error {
 	return nil
 }
 
-// lockForChange reads a swap for a change and checks the version.
-func lockForChange(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Swap, error) {
+// lockForChange reads a swap for a change, checks it is served in a
+// node-bound principal's subtree (not_found otherwise: out of scope) and
+// checks the version. A swap requested before its unit had a dispatched
+// ticket learns its serving node here.
+func (s *Service) lockForChange(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Swap, error) {
 	w, err := getSwap(ctx, tx, p.StorefrontID, id, "FOR UPDATE")
 	if err != nil {
+		return Swap{}, err
+	}
+	if w.NodeID == nil {
+		node, err := s.servingNode(ctx, tx, w.UnitID, "")
+		if err != nil {
+			return Swap{}, err
+		}
+		if node != nil {
+			if _, err := tx.Exec(ctx, `UPDATE swaps SET node_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, *node); err != nil {
+				return Swap{}, err
+			}
+			w.NodeID = node
+		}
+	}
+	if err := checkServingScope(ctx, tx, p, w); err != nil {
 		return Swap{}, err
 	}
 	return w, tenants.CheckVersion("swap", ifVersion, w.Version)
@@ -57,7 +75,7 @@ func lockForChange(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id 
 func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, in Approval, ifVersion int) (Swap, error) {
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		w, err := s.lockForChange(ctx, tx, p, id, ifVersion)
 		if err != nil {
 			return err
 		}
@@ -76,6 +94,13 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 				a.Amount = max(a.Amount-w.Fee.Amount, 0)
 			}
 			amount = &a
+			// The chain by amount: a node manager's approval ends the chain
+			// only up to the node limit; a replacement that raises the
+			// amount above it is the brand's to choose.
+			if _, node := s.limits(); w.State == StatePendingNodeManager && !w.NeedsBrand && a.Amount > node {
+				return tenants.Invalid("body.replacement_model_id", "the swap's amount would be "+major(a.Amount)+
+					", above the node manager's approval limit "+major(node)+": only the brand approves it; choose a replacement within the limit, or leave it to the brand", in.ReplacementModelID)
+			}
 		}
 		to, reason := StateApproved, "approved by the brand"
 		if w.State == StatePendingNodeManager {
@@ -157,7 +182,7 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		w, err := s.lockForChange(ctx, tx, p, id, ifVersion)
 		if err != nil {
 			return err
 		}
@@ -199,7 +224,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 	now := s.now()
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		w, err := lockForChange(ctx, tx, p, id, ifVersion)
+		w, err := s.lockForChange(ctx, tx, p, id, ifVersion)
 		if err != nil {
 			return err
 		}

@@ -83,9 +83,13 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		if in.Note != "" {
 			note = &in.Note
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, p.Subject()); err != nil {
+		node, err := s.servingNode(ctx, tx, u.ID, p.NodeID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, p.Subject(), node); err != nil {
 			return err
 		}
 		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
@@ -108,6 +112,9 @@ func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (
 		if out, err = getSwap(ctx, tx, p.StorefrontID, id, ""); err != nil {
 			return err
 		}
+		if err := checkServingScope(ctx, tx, p, out); err != nil {
+			return err
+		}
 		out.Steps, err = loadSteps(ctx, tx, id)
 		return err
 	})
@@ -127,10 +134,14 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 	}
 	var out []Swap
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		path, err := scopePath(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+swapColumns+` FROM swaps s
 			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
-			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5)
-			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1)
+			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7")+`
+			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, path)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 func init() {
@@ -36,6 +37,7 @@ type Service struct {
 	AutoApproveLimit, NodeApproveLimit int64
 
 	enqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
+	servingNodeOf     func(ctx context.Context, tx pg.TenantTx, unitID string) (*string, error)
 }
 
 // Deps are the Service's dependencies; every one is required.
@@ -43,6 +45,9 @@ type Deps struct {
 	// EnqueueEvaluation schedules, inside tx, the job that evaluates a
 	// requested swap (jobs.SwapEvaluationEnqueuer).
 	EnqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
+	// ServingNode is the node serving a unit, inside tx: the tickets
+	// context's tickets.ServingNodeTx (nil when no ticket names a node).
+	ServingNode func(ctx context.Context, tx pg.TenantTx, unitID string) (*string, error)
 }
 
 // NewService returns the swaps service over db. It fails when db or a
@@ -54,7 +59,10 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	if d.EnqueueEvaluation == nil {
 		return nil, errors.New("swaps: Deps.EnqueueEvaluation is required")
 	}
-	return &Service{DB: db, enqueueEvaluation: d.EnqueueEvaluation}, nil
+	if d.ServingNode == nil {
+		return nil, errors.New("swaps: Deps.ServingNode is required")
+	}
+	return &Service{DB: db, enqueueEvaluation: d.EnqueueEvaluation, servingNodeOf: d.ServingNode}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -122,6 +130,7 @@ type Swap struct {
 	ReplacementModelID *string        `json:"replacement_model_id,omitempty" doc:"The same model, else a similar model priced no higher than the original." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	NeedsBrand         bool           `json:"needs_brand" doc:"The brand (tenant_admin) approves after the node manager." example:"false"`
 	ReplacementUnitID  *string        `json:"replacement_unit_id,omitempty" doc:"The unit registered at the fulfilment." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
+	NodeID             *string        `json:"node_id,omitempty" doc:"The node serving the unit: the node of the unit's latest dispatched ticket, else the requesting key's node. A node manager sees and approves only swaps served in their subtree; a swap no node serves, only a manager of the network's root." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	RequestedBy        string         `json:"requested_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Steps              []Step         `json:"steps,omitempty" doc:"The swap's history, oldest first (single reads only)."`
 	Version            int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
@@ -155,7 +164,7 @@ type Filter struct {
 
 const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
 	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
-	s.version, s.created_at, s.updated_at`
+	s.version, s.created_at, s.updated_at, s.node_id`
 
 func scanSwap(row pgx.Row) (Swap, error) {
 	var w Swap
@@ -163,7 +172,7 @@ func scanSwap(row pgx.Row) (Swap, error) {
 	var cur string
 	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
 		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
-		&w.Version, &w.CreatedAt, &w.UpdatedAt)
+		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID)
 	if fee != nil {
 		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
 	}
@@ -185,6 +194,55 @@ func getSwap(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string)
 		return Swap{}, tenants.NotFound("swap")
 	}
 	return w, err
+}
+
+// scopePath is the ltree path of a node-bound principal's subtree, nil for
+// a principal that sees the whole tenant.
+func scopePath(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (*string, error) {
+	sc, err := network.ResolveScope(ctx, tx, p)
+	return sc.Path(), err
+}
+
+// inServingScope is the predicate "swap s is served inside the subtree at
+// path" ($n a scopePath; NULL: the whole tenant). A swap no node serves is
+// in the scope of the network's root only.
+func inServingScope(path string) string {
+	return `((s.node_id IS NULL AND (` + path + `::ltree IS NULL OR nlevel(` + path + `::ltree) = 1))
+		OR (s.node_id IS NOT NULL AND ` + network.InSubtree("s", path) + `))`
+}
+
+// checkServingScope answers not_found for a swap outside a node-bound
+// principal's subtree, as for any object outside one's scope.
+func checkServingScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, w Swap) error {
+	if p.NodeID == "" {
+		return nil
+	}
+	path, err := scopePath(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	var in bool
+	if err := tx.QueryRow(ctx, `SELECT `+inServingScope("$3")+` FROM swaps s WHERE s.tenant_id = $1 AND s.id = $2`,
+		tx.TenantID, w.ID, path).Scan(&in); err != nil {
+		return err
+	}
+	if !in {
+		return tenants.NotFound("swap")
+	}
+	return nil
+}
+
+// servingNode is the node serving a unit (Deps.ServingNode, the tickets
+// context's answer); else fallback (nil for "").
+func (s *Service) servingNode(ctx context.Context, tx pg.TenantTx, unitID, fallback string) (*string, error) {
+	node, err := s.servingNodeOf(ctx, tx, unitID)
+	if err != nil {
+		return nil, err
+	}
+	if node == nil && fallback != "" {
+		node = &fallback
+	}
+	return node, nil
 }
 
 func loadSteps(ctx context.Context, tx pg.TenantTx, id string) ([]Step, error) {

@@ -20,6 +20,7 @@ type TriageInput struct {
 	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
 	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
 	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage: the guidance given to the customer (required)." example:"请断电重启并清理排水泵过滤器"`
+	Loaner        string `json:"loaner,omitempty" enum:"preferred,required,none" doc:"For carry-in: whether the customer gets a loaner of the category while the unit is away. preferred (the default for carry-in): dispatch ranks nodes holding an available loaner first within their tier; required: only such nodes are eligible (no_loaner_available otherwise); none: loaners play no part. The decision's reason says which node holds how many." example:"preferred"`
 }
 
 // Triage decides how the ticket is served. Remote tickets go to remote
@@ -54,6 +55,17 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		if t.Category == nil {
 			return tenants.Invalid("body.mode", "an on-site or carry-in ticket needs the product model: provide it (POST .../info) or triage remote", in.Mode)
 		}
+		rec := c.dispatchRecord()
+		rec.Loaner = ""
+		switch {
+		case in.Loaner != "" && in.Mode != "carry_in":
+			return tenants.Invalid("body.loaner", "only a carry-in lends a loaner", in.Loaner)
+		case in.Mode == "carry_in" && in.Loaner == "":
+			rec.Loaner = dispatch.LoanerPreferred
+		case in.Mode == "carry_in" && in.Loaner != "none":
+			rec.Loaner = in.Loaner
+		}
+		t.Dispatch = &rec
 		c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
 		return c.dispatch(ctx, dispatchOrder{})
 	})
@@ -80,6 +92,7 @@ type DispatchRecord struct {
 	Override            *Override                 `json:"override,omitempty"`
 	RejectedNodes       []string                  `json:"rejected_nodes" doc:"Nodes that rejected the job: not dispatched to again." example:"[]"`
 	RejectedTechnicians []string                  `json:"rejected_technicians" doc:"Technicians who rejected the job." example:"[]"`
+	Loaner              string                    `json:"loaner,omitempty" enum:"preferred,required" doc:"A carry-in's need of a loaner, as triaged: every dispatch of the ticket weighs it." example:"preferred"`
 }
 
 // Override is a manual dispatch: who chose and why.
@@ -115,7 +128,7 @@ func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
 	req := dispatch.Request{TicketID: t.ID, RegionCode: t.Address.RegionCode, Latitude: t.Address.Latitude, Longitude: t.Address.Longitude,
 		Category: deref(t.Category), ServiceKind: t.Triage.ServiceKind, RequiredLevel: t.Triage.RequiredLevel,
 		HardFault: t.Triage.HardFault, ExcludeNodes: rec.RejectedNodes, ExcludeTechnicians: rec.RejectedTechnicians,
-		NodeID: o.nodeID, TechnicianID: o.technicianID}
+		NodeID: o.nodeID, TechnicianID: o.technicianID, Loaner: rec.Loaner}
 	if t.PreferredWindow != nil {
 		req.WindowStart, req.WindowEnd = &t.PreferredWindow.Start, &t.PreferredWindow.End
 	}

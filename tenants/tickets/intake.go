@@ -21,7 +21,7 @@ func init() {
 type NewTicket struct {
 	Channel           string         `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
 	Type              string         `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" doc:"What is asked for." example:"repair"`
-	Priority          string         `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal." example:"normal"`
+	Priority          string         `json:"priority,omitempty" enum:"low,normal,high,urgent" doc:"Default normal. It changes: the SLA deadlines (route, first contact, response, completion) — the SLA policy's minutes times its urgent_percent (default 50 %), high_percent (75 %) or low_percent (150 %); the dispatch order (GET /v1/tickets?order=priority lists urgent first); and the priority filter of GET /v1/tickets." example:"normal"`
 	ExternalReference string         `json:"external_reference,omitempty" maxLength:"64" doc:"Your own reference; unique per storefront (409 on reuse)." example:"TM-20261130-88812"`
 	Contact           TicketContact  `json:"contact"`
 	Address           ServiceAddress `json:"address"`
@@ -59,10 +59,12 @@ func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
 }
 
 // checkIntake checks (and normalises) the intake fields a request gives;
-// nil ones are absent from an update.
+// nil ones are absent from an update. A phone that is missing or not a
+// phone number is not refused here: the ticket waits in needs_info to have
+// it verified (identify).
 func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit *UnitDetails, now time.Time) {
 	if contact != nil {
-		normalizePhone(v, "body.contact.phone", contact)
+		normalizePhone(contact)
 	}
 	checkWindow(v, "body.preferred_window", w, now)
 	if unit == nil {
@@ -78,14 +80,25 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 	}
 }
 
-func normalizePhone(v *tenants.Validation, loc string, c *TicketContact) {
-	p, ok := customers.NormalizePhone(c.Phone)
-	if !ok {
-		v.Add(loc, "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", c.Phone)
-		return
-	}
-	c.Phone = p
+// normalizePhone normalises a contact's phone when it is one; otherwise it
+// is left as given, for the verification.
+func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
+	c.Phone = strings.TrimSpace(c.Phone)
+	if p, ok := customers.NormalizePhone(c.Phone); ok {
+		c.Phone = p
+	}
+}
+
+// phoneProblem says what is wrong with a contact's phone, or "".
+func phoneProblem(phone string) string {
+	if phone == "" {
+		return "no phone number: verify it with the dispatcher or information officer who sent the job, else with the customer"
+	}
+	if _, ok := customers.NormalizePhone(phone); !ok {
+		return "the phone number " + phone + " is not a phone number (5-20 digits, optionally with +country code; mainland mobiles 11 digits): verify it with the dispatcher or information officer who sent the job, else with the customer"
+	}
+	return ""
 }
 
 // identify resolves the ticket's customer (by phone), unit and region, and
@@ -106,9 +119,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		m                 catalog.ProductModel
 	)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&known)
-	})
+	if t.Address.RegionCode != "" {
+		b.Queue(`SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&known)
+		})
+	}
+	phoneBad := phoneProblem(t.Contact.Phone)
 	if t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) {
 		catalog.QueueModel(b, tx.TenantID, t.Unit.ModelID, &m, &modelFound)
 	}
@@ -129,17 +145,14 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	}
 	// The customer by phone and the unit by serial are read in the same
 	// round trip as everything else the intake needs.
-	customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &phoneCustomer, &phoneKnown)
+	if phoneBad == "" {
+		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &phoneCustomer, &phoneKnown)
+	}
 	if serialRead {
 		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
 	}
-	if t.Number == "" {
-		// A new ticket's number: from the tenant's sequence, never waiting
-		// on another intake (migration 015_ticket_numbers).
-		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&t.Number)
-		})
-	}
+	// A new ticket's number is taken by commit, as the intake's last step
+	// (migration 018_booking: gapless per tenant and day).
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
@@ -147,8 +160,14 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		today = settings.Today(now)
 	}
 
+	// The seed: an unclear address or a wrong phone is verified first with
+	// the information officer or dispatcher who sent the job, else with the
+	// customer. Until the phone is verified the ticket has no customer.
 	c := phoneCustomer
-	if !phoneKnown {
+	switch {
+	case phoneBad != "":
+		need("contact.phone", phoneBad)
+	case !phoneKnown:
 		var err error
 		if c, _, err = customers.CreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
 			return nil, err
@@ -156,7 +175,10 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	}
 	t.CustomerID = c.ID
 
-	if !known {
+	switch {
+	case t.Address.RegionCode == "":
+		need("address.region_code", "no district code: confirm the district (GB/T 2260 code) of the address")
+	case !known:
 		need("address.region_code", "unknown region code "+t.Address.RegionCode+": confirm the district of the address")
 	}
 
@@ -200,6 +222,8 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.purchase_date", "the unit is not registered: ask for the purchase date (invoice)")
 		case u.PurchaseDate > today:
 			need("unit.purchase_date", "the purchase date "+u.PurchaseDate+" is after today ("+today+"): confirm it with the invoice")
+		case c.ID == "":
+			// registered once the phone (and so the owner) is verified
 		default:
 			st := settings
 			if !haveSettings {
@@ -223,12 +247,15 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	return items, nil
 }
 
-// startIntakeSLAs starts the clocks of a ticket that became workable.
+// startIntakeSLAs starts the clocks of a ticket that became workable: the
+// policy's minutes scaled by the ticket's priority (urgent and high sooner,
+// low later).
 func (c *change) startIntakeSLAs() {
-	c.startSLA(SLARoute, minutes(c.policy.RouteMinutes))
-	c.startSLA(SLAFirstContact, minutes(c.policy.FirstContactMinutes))
-	c.startSLA(SLAResponse, minutes(c.policy.ResponseMinutes))
-	c.startSLA(SLACompletion, minutes(c.policy.CompletionMinutes))
+	pol, prio := c.policy, c.T.Priority
+	c.startSLA(SLARoute, pol.intakeDeadline(pol.RouteMinutes, prio))
+	c.startSLA(SLAFirstContact, pol.intakeDeadline(pol.FirstContactMinutes, prio))
+	c.startSLA(SLAResponse, pol.intakeDeadline(pol.ResponseMinutes, prio))
+	c.startSLA(SLACompletion, pol.intakeDeadline(pol.CompletionMinutes, prio))
 }
 
 // Open takes a ticket in. Complete intakes are new and their SLA clocks
@@ -291,8 +318,12 @@ func (c *change) settle(items []VerificationItem) {
 			fields[i] = it.Field
 		}
 		c.moveTo(StateNeedsInfo, "verify: "+strings.Join(fields, ", "), map[string]any{"verification": items})
+		if c.T.SLA.VerificationDueAt == nil {
+			c.startSLA(SLAVerification, minutes(c.policy.VerificationMinutes))
+		}
 		return
 	}
+	c.meetSLA(SLAVerification)
 	c.moveTo(StateNew, "", nil)
 	if c.T.SLA.RouteDueAt == nil {
 		c.startIntakeSLAs()

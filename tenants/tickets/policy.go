@@ -23,6 +23,10 @@ type SLAPolicy struct {
 	UncertainCallbackMinutes int       `json:"uncertain_callback_minutes" minimum:"1" maximum:"10080" doc:"Call back this many minutes after a fix the technician was not sure of." example:"180"`
 	EscalationMinutes        int       `json:"escalation_minutes" minimum:"1" maximum:"10080" doc:"A breach still open after this many minutes escalates one level further (dispatcher, node manager, brand)." example:"60"`
 	UnreachableCloseAfter    int       `json:"unreachable_close_after" minimum:"0" maximum:"10" doc:"Close a ticket after this many callbacks that found the customer unreachable (0: never)." example:"3"`
+	VerificationMinutes      int       `json:"verification_minutes,omitempty" minimum:"0" maximum:"10080" doc:"needs_info's own clock: verify an incomplete intake (with the dispatcher or information officer, else the customer) within this many minutes of it entering needs_info; a miss is a verification breach. Default 120 (0 or absent keeps it)." example:"120"`
+	UrgentPercent            int       `json:"urgent_percent,omitempty" minimum:"0" maximum:"100" doc:"An urgent ticket's route, first-contact, response and completion deadlines are this percentage of the minutes above. Default 50 (0 or absent keeps it)." example:"50"`
+	HighPercent              int       `json:"high_percent,omitempty" minimum:"0" maximum:"100" doc:"The same for high priority. Default 75." example:"75"`
+	LowPercent               int       `json:"low_percent,omitempty" minimum:"0" maximum:"400" doc:"The same for low priority (at least 100). Default 150. Normal priority uses the minutes as they are." example:"150"`
 	Version                  int       `json:"version" readOnly:"true" doc:"Policy version; 0 while the defaults apply." example:"1"`
 	UpdatedAt                time.Time `json:"updated_at,omitzero" readOnly:"true" doc:"When the policy last changed." example:"2026-11-30T08:00:00Z"`
 }
@@ -32,17 +36,57 @@ var DefaultSLAPolicy = SLAPolicy{
 	RouteMinutes: 5, FirstContactMinutes: 120, ResponseMinutes: 1440, CompletionMinutes: 4320,
 	CallbackMinutes: 4320, GuidanceCallbackMinutes: 120, ObserveCallbackMinutes: 30, UncertainCallbackMinutes: 180,
 	EscalationMinutes: 60, UnreachableCloseAfter: 3,
+	VerificationMinutes: 120, UrgentPercent: 50, HighPercent: 75, LowPercent: 150,
+}
+
+// defaultPriorityAndVerification fills the fields a policy may leave out
+// (zero) with the defaults.
+func (p *SLAPolicy) defaultPriorityAndVerification() {
+	d := DefaultSLAPolicy
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&p.VerificationMinutes, d.VerificationMinutes},
+		{&p.UrgentPercent, d.UrgentPercent}, {&p.HighPercent, d.HighPercent}, {&p.LowPercent, d.LowPercent}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+}
+
+// priorityPercent is the share of the policy's intake deadlines a ticket of
+// priority gets: urgent and high tickets are due sooner, low ones later.
+func (p SLAPolicy) priorityPercent(priority string) int {
+	switch priority {
+	case "urgent":
+		return p.UrgentPercent
+	case "high":
+		return p.HighPercent
+	case "low":
+		return p.LowPercent
+	}
+	return 100
+}
+
+// intakeDeadline is an intake SLA's duration for a ticket of priority:
+// the policy's minutes scaled by the priority's percentage.
+func (p SLAPolicy) intakeDeadline(mins int, priority string) time.Duration {
+	pct := p.priorityPercent(priority)
+	if pct <= 0 {
+		pct = 100
+	}
+	return time.Duration(mins) * time.Minute * time.Duration(pct) / 100
 }
 
 const slaPolicyColumns = `route_minutes, first_contact_minutes, response_minutes, completion_minutes, callback_minutes,
 	guidance_callback_minutes, observe_callback_minutes, uncertain_callback_minutes, escalation_minutes,
-	unreachable_close_after, version, updated_at`
+	unreachable_close_after, version, updated_at, verification_minutes, urgent_percent, high_percent, low_percent`
 
 func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	var p SLAPolicy
 	err := row.Scan(&p.RouteMinutes, &p.FirstContactMinutes, &p.ResponseMinutes, &p.CompletionMinutes, &p.CallbackMinutes,
 		&p.GuidanceCallbackMinutes, &p.ObserveCallbackMinutes, &p.UncertainCallbackMinutes, &p.EscalationMinutes,
-		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt)
+		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt, &p.VerificationMinutes, &p.UrgentPercent, &p.HighPercent, &p.LowPercent)
 	return p, err
 }
 
@@ -82,10 +126,12 @@ const (
 	SLAResponse     SLA = "response"
 	SLACompletion   SLA = "completion"
 	SLACallback     SLA = "callback"
+	// SLAVerification runs while the ticket is in needs_info.
+	SLAVerification SLA = "verification"
 )
 
 // SLAs lists every SLA.
-var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback, SLAArrival}
+var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback, SLAArrival, SLAVerification}
 
 // Column is the ticket column holding the SLA's running deadline.
 func (s SLA) Column() string { return string(s) + "_due_at" }

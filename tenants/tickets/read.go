@@ -2,6 +2,10 @@ package tickets
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,9 +41,20 @@ type Filter struct {
 	Unassigned       bool
 	Day              string // appointments on this day (tenant zone)
 	DueWithinMinutes int    // an SLA deadline runs out within this many minutes (or already has)
-	Limit            int
-	Cursor           string
+	Priority         []string
+	// Order is "" (oldest first) or "priority": the dispatch order, urgent
+	// first, then high, normal and low, oldest first within a priority.
+	Order  string
+	Limit  int
+	Cursor string
 }
+
+// Priorities lists the ticket priorities, most pressing first.
+var Priorities = []string{"urgent", "high", "normal", "low"}
+
+// priorityRank is the SQL rank of a ticket's priority (urgent 0 … low 3),
+// as indexed by tickets_priority_idx.
+const priorityRank = `(CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)`
 
 // List lists the tickets in the principal's scope, oldest first.
 func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ticket, string, error) {
@@ -54,13 +69,37 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
 		}
 	}
+	for _, pr := range f.Priority {
+		if !slices.Contains(Priorities, pr) {
+			v.Add("query.priority", "one of urgent, high, normal, low", pr)
+		}
+	}
+	if f.Order != "" && f.Order != "priority" {
+		v.Add("query.order", "priority, or absent for oldest first", f.Order)
+	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("tickets", f.Cursor)
+	kind := "tickets"
+	if f.Order == "priority" {
+		kind = "tickets-by-priority"
+	}
+	after, err := tenants.PageAfter(kind, f.Cursor)
 	if err != nil {
 		return nil, "", err
+	}
+	afterRank := -1
+	if f.Order == "priority" && after != "" {
+		r, id, ok := strings.Cut(after, ":")
+		n, err := strconv.Atoi(r)
+		if !ok || err != nil || n < 0 || n > 3 {
+			return nil, "", tenants.MalformedCursor(f.Cursor)
+		}
+		afterRank, after = n, id
+	}
+	if f.Priority == nil {
+		f.Priority = []string{}
 	}
 	now := s.now()
 	var out []Ticket
@@ -89,17 +128,25 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 		}
 		args := append([]any{tx.TenantID}, sc.args()...)
 		args = append(args, after, f.State, f.NodeID, f.TechnicianID, f.CustomerID, f.UnitID, f.Unassigned,
-			dayStart, dayEnd, dueBy, f.Limit+1)
+			dayStart, dayEnd, dueBy, f.Limit+1, f.Priority, afterRank)
+		page, order := `t.id > $6`, `t.id`
+		if f.Order == "priority" {
+			page = `(` + priorityRank + `, t.id) > ($18::int, $6)`
+			order = priorityRank + `, t.id`
+		} else {
+			page += ` AND $18::int IS NOT NULL`
+		}
 		rows, err := tx.Query(ctx, `SELECT `+ticketColumns+` FROM tickets t
-			WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5")+` AND t.id > $6
+			WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5")+` AND `+page+`
+			  AND (cardinality($17::text[]) = 0 OR t.priority = ANY ($17))
 			  AND (cardinality($7::text[]) = 0 OR t.state = ANY ($7))
 			  AND ($8 = '' OR t.node_id = $8) AND ($9 = '' OR t.technician_id = $9)
 			  AND ($10 = '' OR t.customer_id = $10) AND ($11 = '' OR t.unit_id = $11)
 			  AND (NOT $12 OR t.state IN ('new', 'needs_info', 'triaged', 'dispatched', 'reopened'))
 			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
 			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,
-			        t.completion_due_at, t.callback_due_at) <= $15)
-			ORDER BY t.id LIMIT $16`, args...)
+			        t.completion_due_at, t.callback_due_at, t.verification_due_at) <= $15)
+			ORDER BY `+order+` LIMIT $16`, args...)
 		if err != nil {
 			return err
 		}
@@ -109,7 +156,12 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("tickets", out, f.Limit, func(t Ticket) string { return t.ID })
+	out, next := tenants.NextPage(kind, out, f.Limit, func(t Ticket) string {
+		if f.Order == "priority" {
+			return strconv.Itoa(slices.Index(Priorities, t.Priority)) + ":" + t.ID
+		}
+		return t.ID
+	})
 	return out, next, nil
 }
 
@@ -199,4 +251,18 @@ func (s *Service) Appointments(ctx context.Context, p tenants.Principal, id stri
 			return e, err
 		})
 	})
+}
+
+// ServingNodeTx is the node serving a unit, inside the caller's transaction:
+// that of its latest ticket dispatched to a node, open tickets first; nil
+// when no ticket of the unit names a node.
+func ServingNodeTx(ctx context.Context, tx pg.TenantTx, unitID string) (*string, error) {
+	var node *string
+	err := tx.QueryRow(ctx, `SELECT node_id FROM tickets WHERE tenant_id = $1 AND unit_id = $2 AND node_id IS NOT NULL
+		ORDER BY state NOT IN ('completed', 'closed', 'cancelled', 'resolved') DESC, updated_at DESC, id DESC LIMIT 1`,
+		tx.TenantID, unitID).Scan(&node)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return node, err
 }

@@ -42,7 +42,7 @@ func setup(t *testing.T) *bundle {
 // service is a tickets service whose clock stands at now and whose timers
 // are real River jobs.
 func (b *bundle) service(now time.Time) *tickets.Service {
-	sw, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc)})
+	sw, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc), ServingNode: tickets.ServingNodeTx})
 	if err != nil {
 		panic(err)
 	}

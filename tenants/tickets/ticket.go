@@ -19,12 +19,12 @@ import (
 // TicketContact is who to call about the ticket.
 type TicketContact struct {
 	Name  string `json:"name" minLength:"1" maxLength:"200" doc:"The customer's name." example:"王丽"`
-	Phone string `json:"phone" minLength:"3" maxLength:"40" doc:"Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one." example:"13800138000"`
+	Phone string `json:"phone,omitempty" maxLength:"40" doc:"Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one. Missing or not a phone number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused." example:"13800138000"`
 }
 
 // ServiceAddress is where the service happens.
 type ServiceAddress struct {
-	RegionCode string   `json:"region_code" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 district (or city) code: decides which nodes cover the address. An unknown code sends the ticket to needs_info." example:"370212"`
+	RegionCode string   `json:"region_code,omitempty" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 district (or city) code: decides which nodes cover the address. Missing or unknown, the ticket waits in needs_info with a verification item on address.region_code." example:"370212"`
 	Line       string   `json:"line" minLength:"1" maxLength:"300" doc:"Street address within the region." example:"崂山区海尔路1号 3单元 502"`
 	Latitude   *float64 `json:"latitude,omitempty" minimum:"-90" maximum:"90" doc:"Latitude, when known: dispatch prefers nearer technicians." example:"36.1067"`
 	Longitude  *float64 `json:"longitude,omitempty" minimum:"-180" maximum:"180" doc:"Longitude, with latitude." example:"120.4686"`
@@ -122,6 +122,7 @@ type SLAStatus struct {
 	ResponseDueAt     *time.Time `json:"response_due_at,omitempty" doc:"Be on site (or guide remotely) by then." example:"2026-12-01T10:00:00+08:00"`
 	CompletionDueAt   *time.Time `json:"completion_due_at,omitempty" doc:"Complete by then." example:"2026-12-03T10:00:00+08:00"`
 	CallbackDueAt     *time.Time `json:"callback_due_at,omitempty" doc:"Call the customer back by then." example:"2026-12-04T10:30:00+08:00"`
+	VerificationDueAt *time.Time `json:"verification_due_at,omitempty" doc:"In needs_info: verify the intake (dispatcher or information officer, else the customer) by then." example:"2026-11-30T12:00:00+08:00"`
 	EscalationLevel   int        `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none; 1 dispatcher; 2 node manager; 3 brand." example:"0"`
 }
 
@@ -133,10 +134,10 @@ type Ticket struct {
 	Type              string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
 	State             State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
 	StateReason       *string               `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
-	Priority          string                `json:"priority" enum:"low,normal,high,urgent" example:"normal"`
+	Priority          string                `json:"priority" enum:"low,normal,high,urgent" doc:"Scales the intake SLA deadlines by the policy's percentage for it, orders the dispatch queue (order=priority) and filters lists (priority=)." example:"normal"`
 	StorefrontID      *string               `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	ExternalReference *string               `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
-	CustomerID        string                `json:"customer_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	CustomerID        string                `json:"customer_id,omitempty" doc:"The customer, found or created by the contact's phone; absent while the phone waits for verification (needs_info)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	UnitID            *string               `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
 	ModelID           *string               `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	Category          *string               `json:"category,omitempty" doc:"The model's product category." example:"washer"`
@@ -194,7 +195,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at, ` + signoffDeliverySQL
+	t.version, t.created_at, t.updated_at, t.verification_due_at, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -207,12 +208,13 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		mode, kind         *string
 		level              *int
 		hard               bool
+		customerID         *string
 		total              *int64
 		guidance           *Guidance
 		diagnosis          *Diagnosis
 	)
 	err := row.Scan(&t.ID, &t.Number, &t.Channel, &t.Type, &t.State, &t.StateReason, &t.Priority, &t.StorefrontID,
-		&t.ExternalReference, &t.CustomerID, &t.UnitID, &t.ModelID, &t.Category, &t.Contact, &t.Address, &t.Unit, &t.Fault,
+		&t.ExternalReference, &customerID, &t.UnitID, &t.ModelID, &t.Category, &t.Contact, &t.Address, &t.Unit, &t.Fault,
 		&prefStart, &prefEnd, &t.Verification, &mode, &kind, &level, &hard, &guidance,
 		&t.NodeID, &t.TechnicianID, &t.Dispatch, &t.DispatchCount, &t.Appointment.Start, &t.Appointment.End,
 		&t.Appointment.ArrivedAt, &t.Appointment.Arrival, &t.Appointment.ArrivalMinutes, &t.Visits, &diagnosis, &t.Entitlement,
@@ -221,11 +223,12 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
 	t.SLA.CallbackDueAt = t.FollowUp.DueAt
+	t.CustomerID = deref(customerID)
 	if prefStart != nil && prefEnd != nil {
 		t.PreferredWindow = &Window{Start: *prefStart, End: *prefEnd}
 	}
@@ -258,7 +261,7 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
 	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
-	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at`
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -297,7 +300,7 @@ func mutableArgs(t *Ticket) []any {
 		total, t.currency = &t.CustomerTotal.Amount, &t.CustomerTotal.Currency
 	}
 	t.FollowUp.DueAt = t.SLA.CallbackDueAt
-	return []any{t.State, t.StateReason, t.Priority, t.CustomerID, t.UnitID,
+	return []any{t.State, t.StateReason, t.Priority, nullIfEmpty(t.CustomerID), t.UnitID,
 		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
 		prefStart, prefEnd, t.Verification, mode, kind, level,
 		hard, t.Guidance, t.NodeID, t.TechnicianID, t.Dispatch, t.DispatchCount,
@@ -308,7 +311,7 @@ func mutableArgs(t *Ticket) []any {
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt}
+		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

@@ -205,6 +205,8 @@ func (st *SLAStatus) deadline(sla SLA) **time.Time {
 		return &st.ResponseDueAt
 	case SLACompletion:
 		return &st.CompletionDueAt
+	case SLAVerification:
+		return &st.VerificationDueAt
 	}
 	return &st.CallbackDueAt
 }
@@ -271,6 +273,14 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
+	}
+	if insert && c.T.Number == "" {
+		// The number is the intake's last step: the tenant-day counter row
+		// stays locked only until the commit, and a failed intake rolls its
+		// number back (gapless; migration 018_booking).
+		if err := c.tx.QueryRow(ctx, `SELECT next_ticket_number($1)`, c.T.CreatedAt).Scan(&c.T.Number); err != nil {
+			return err
+		}
 	}
 	b := &pgx.Batch{}
 	queueSave(b, c.tx.TenantID, c.T, insert)

@@ -2,11 +2,24 @@ package tickets
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/dispatch"
+	"github.com/servicenet/servicenet/tenants/network"
 )
+
+func init() {
+	pg.RegisterConstraint("tickets_technician_booking_excl", "body.window",
+		"the technician is already booked for an overlapping window")
+}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -23,8 +36,18 @@ type RescheduleInput struct {
 	Note   string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
 }
 
+// appoint books window w for the ticket's technician: the window must fit
+// one of the technician's shifts (invalid at body.window otherwise) and
+// must not overlap another booking of theirs (a conflict naming the other
+// ticket). The technician's row is locked first, so two bookings of one
+// technician are decided one after the other; the exclusion constraint
+// tickets_technician_booking_excl backs the check up. A ticket holds its
+// technician's time while scheduled or on site.
 func (c *change) appoint(ctx context.Context, w Window, reason, note string) error {
 	t := c.T
+	if err := c.checkBooking(ctx, w); err != nil {
+		return err
+	}
 	_, err := c.tx.Exec(ctx, `INSERT INTO ticket_appointments (tenant_id, ticket_id, seq, window_start, window_end, reason, note, technician_id, actor, at)
 		VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM ticket_appointments WHERE tenant_id = $1 AND ticket_id = $2), $3, $4, $5, $6, $7, $8, $9)`,
 		c.tx.TenantID, t.ID, w.Start, w.End, reason, nullIfEmpty(note), t.TechnicianID, c.p.Subject(), c.now)
@@ -35,6 +58,64 @@ func (c *change) appoint(ctx context.Context, w Window, reason, note string) err
 	c.data["window"] = w
 	c.startArrivalClock(w)
 	return nil
+}
+
+// checkBooking checks window w against the ticket technician's shifts and
+// other bookings (see appoint); a ticket without a technician books nothing.
+func (c *change) checkBooking(ctx context.Context, w Window) error {
+	t := c.T
+	if t.TechnicianID == nil {
+		return nil
+	}
+	var (
+		name   string
+		shifts []network.Shift
+	)
+	err := c.tx.QueryRow(ctx, `SELECT name, shifts FROM technicians WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+		c.tx.TenantID, *t.TechnicianID).Scan(&name, &shifts)
+	if err != nil {
+		return err
+	}
+	st, err := c.tx.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
+		return tenants.Invalid("body.window", fmt.Sprintf("outside the shifts of technician %s (%s): %s; agree a window inside one shift, or reschedule with another technician",
+			name, *t.TechnicianID, shiftsText(shifts)), w)
+	}
+	var other, number string
+	var os, oe time.Time
+	err = c.tx.QueryRow(ctx, `SELECT id, number, window_start, window_end FROM tickets
+		WHERE tenant_id = $1 AND technician_id = $2 AND id <> $3 AND state IN ('scheduled', 'on_site')
+		  AND window_start IS NOT NULL AND tstzrange(window_start, window_end) && tstzrange($4, $5)
+		ORDER BY window_start LIMIT 1`, c.tx.TenantID, *t.TechnicianID, t.ID, w.Start, w.End).Scan(&other, &number, &os, &oe)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("technician %s is already booked %s to %s for ticket %s (%s)", name,
+		os.In(st.Location).Format(time.RFC3339), oe.In(st.Location).Format(time.RFC3339), other, number)
+	return &tenants.Error{Code: tenants.CodeConflict, Message: msg + ": agree another window with the customer, or have the ticket re-dispatched",
+		Fields: []tenants.FieldError{{Location: "body.window", Message: msg, Value: other}}}
+}
+
+// shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".
+func shiftsText(shifts []network.Shift) string {
+	if len(shifts) == 0 {
+		return "no shifts recorded"
+	}
+	days := []string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+	out := make([]string, 0, len(shifts))
+	for _, sh := range shifts {
+		d := ""
+		if sh.Weekday >= 1 && sh.Weekday <= 7 {
+			d = days[sh.Weekday]
+		}
+		out = append(out, d+" "+sh.Start+"-"+sh.End)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Schedule records the window agreed with the customer: the first contact.

@@ -58,12 +58,16 @@ type Contract struct {
 	UpdatedAt         time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
+// TypeContractBackfilled is the event of a past sale recorded after the
+// fact (sold_on before today), alongside its contract.created.
+const TypeContractBackfilled = "contract.backfilled"
+
 // NewContract is a plan to sell for a unit.
 type NewContract struct {
 	UnitID            string         `json:"unit_id" maxLength:"64" doc:"The unit; a storefront key sells only for units its storefront sold." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	PlanID            string         `json:"plan_id" maxLength:"64" doc:"An active plan whose eligible categories include the unit's model's category." example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
 	StorefrontID      string         `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront, for a sale the brand records on a storefront's behalf; absent means the brand sold it. A storefront key always sells as its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	SoldOn            string         `json:"sold_on,omitempty" format:"date" doc:"Sale date; default today in the tenant's time zone. Not in the future, not before the purchase, not after the plan's sale window." example:"2026-11-01"`
+	SoldOn            string         `json:"sold_on,omitempty" format:"date" doc:"Sale date; default today in the tenant's time zone. Not in the future, not before the purchase, not after the plan's sale window. A past date records a past sale (history): its state follows from the dates (pending, active or already expired), and a contract.backfilled event says so. Coverage never starts before the sale: starts_on is the later of the plan's start and sold_on." example:"2026-11-01"`
 	Price             *tenants.Money `json:"price,omitempty"`
 	ExternalReference string         `json:"external_reference,omitempty" minLength:"1" maxLength:"64" doc:"The seller's own order number; unique per seller (409)." example:"TM-20261101-000123"`
 }
@@ -159,8 +163,11 @@ func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractSta
 // CreateContract sells a plan for a unit. The coverage window is computed
 // from the unit's purchase date (and its model's manufacturer warranty for
 // an extended warranty), and the state from today in the tenant's time zone:
-// pending before the window, active within it; a contract whose coverage
-// has already ended is refused. A storefront key sells only for units its
+// pending before the window, active within it, expired after it. Coverage
+// never starts before sold_on. A sale today whose coverage has already
+// ended is refused; a past sale (sold_on before today) is history, recorded
+// in whatever state its dates give, with a contract.backfilled event, and an
+// expired one is no conflict with a live contract. A storefront key sells only for units its
 // storefront sold (any other unit is not found) and always as that
 // storefront. A live (pending or active) contract of the same plan kind on
 // the unit, or a reference the seller already used, is a conflict.
@@ -267,14 +274,23 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			case soldOn.After(latest):
 				v.Add("body.sold_on", "after the plan's sale window: it may be sold for this unit through "+latest.Format(dateLayout),
 					soldOn.Format(dateLayout))
-			case endsOn.Before(today):
-				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell", soldOn.Format(dateLayout))
+			case endsOn.Before(soldOn):
+				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+", before the sale: nothing left to sell", soldOn.Format(dateLayout))
+			case endsOn.Before(today) && !soldOn.Before(today):
+				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell today; record a past sale with its sold_on", soldOn.Format(dateLayout))
+			}
+			// Coverage never starts before the sale: a plan bought after a
+			// fault cannot cover it.
+			if soldOn.After(startsOn) {
+				startsOn = soldOn
 			}
 		}
 		if err := v.Err(); err != nil {
 			return err
 		}
 
+		state := StateOn(startsOn, endsOn, today)
+		backfilled := soldOn.Before(today)
 		var live bool
 		if err := tx.QueryRow(ctx, `
 			SELECT EXISTS (SELECT 1 FROM contracts c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id
@@ -282,7 +298,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			tx.TenantID, in.UnitID, plan.Kind).Scan(&live); err != nil {
 			return err
 		}
-		if live {
+		if live && state != StateExpired { // history that has ended competes with no live contract
 			return &tenants.Error{Code: tenants.CodeConflict, Message: "the unit already has a pending or active " + string(plan.Kind) + " contract",
 				Fields: []tenants.FieldError{{Location: "body.plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
 		}
@@ -295,8 +311,11 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		if in.ExternalReference != "" {
 			ref = &in.ExternalReference
 		}
-		state := StateOn(startsOn, endsOn, today)
 		reason := "sold"
+		if backfilled {
+			reason = "backfilled: sold on " + soldOn.Format(dateLayout) + ", recorded on " + today.Format(dateLayout) +
+				"; state " + string(state) + " from the dates"
+		}
 		id := tenants.NewID(tenants.PrefixContract)
 		out, err = scanContract(tx.QueryRow(ctx, `
 			WITH c AS (
@@ -319,8 +338,18 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		if seller != nil {
 			data["storefront_id"] = *seller
 		}
+		if backfilled {
+			data["backfilled"] = true
+		}
 		if err := events.Append(ctx, tx, events.New{Type: TypeContractCreated, SubjectID: id, Actor: p.Subject(), Data: data}); err != nil {
 			return err
+		}
+		if backfilled {
+			data["reason"] = reason
+			data["recorded_on"] = today.Format(dateLayout)
+			if err := events.Append(ctx, tx, events.New{Type: TypeContractBackfilled, SubjectID: id, Actor: p.Subject(), Data: data}); err != nil {
+				return err
+			}
 		}
 		if state == StateActive {
 			return events.Append(ctx, tx, events.New{Type: TypeContractActivated, SubjectID: id, Actor: p.Subject(),

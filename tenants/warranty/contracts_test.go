@@ -169,6 +169,11 @@ func TestContractWindows(t *testing.T) {
 		{"ExtendedStartsTheDayAfter", "tv", "extended_warranty", 12, "2025-06-10", "2026-06-09", "2026-06-10", "2028-06-09", warranty.StateActive},
 		{"ExtendedAfterThreeYearWarranty", "refrigerator", "extended_warranty", 36, "2024-01-15", "", "2027-01-15", "2029-01-14", warranty.StatePending},
 		{"ProtectionSoldOnDay31", "laptop", "accidental_damage", 12, "2026-05-11", today, "2026-06-10", "2027-06-09", warranty.StateActive},
+		// Bought in 2023, warranty to 2024, the extended warranty sold back
+		// then and over on 2026-05-31: history, recorded as expired.
+		{"PastSaleAlreadyEnded", "washer", "extended_warranty", 12, "2023-06-01", "2024-05-31", "2024-06-01", "2026-05-31", warranty.StateExpired},
+		// Coverage never starts before the sale: sold on day 21, not the day after the purchase.
+		{"ProtectionSoldAfterItsStart", "washer", "no_reason_repair", 12, "2026-05-20", "2026-06-09", "2026-06-09", "2027-05-20", warranty.StateActive},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,6 +184,9 @@ func TestContractWindows(t *testing.T) {
 			require.Equal(t, c.ends, ctr.EndsOn)
 			require.Equal(t, c.state, ctr.State)
 			want := []string{warranty.TypeContractCreated}
+			if c.soldOn != "" && c.soldOn < today {
+				want = append(want, warranty.TypeContractBackfilled)
+			}
 			if c.state == warranty.StateActive {
 				want = append(want, warranty.TypeContractActivated)
 			}
@@ -198,9 +206,9 @@ func TestContractWindows(t *testing.T) {
 		{"SoldBeforePurchase", "phone", "accidental_damage", "2026-06-01", "2026-05-31", []string{"body.sold_on"}},
 		{"IneligibleCategory", "washer", "accidental_damage", "2026-06-01", "", []string{"body.plan_id"}},
 		{"TabletPlanForKitchen", "kitchen", warranty.DemoSwapTabletKey, "2026-06-01", "", []string{"body.plan_id"}},
-		// Bought in 2023, warranty to 2024: sold back then, the extended
-		// warranty (to 2026-05-31) would be over: nothing left to sell.
-		{"CoverageAlreadyEnded", "washer", "extended_warranty", "2023-06-01", "2024-05-31", []string{"body.sold_on"}},
+		// Bought in 2023: sold today, the extended warranty (to 2026-05-31)
+		// is over: nothing left to sell.
+		{"CoverageAlreadyEnded", "washer", "extended_warranty", "2023-06-01", "", []string{"body.sold_on"}},
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {

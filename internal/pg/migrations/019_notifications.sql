@@ -1,3 +1,5 @@
+-- Owned by tenants/notifications: notification_gateways, notifications
+--
 -- Notifications: messages ServiceNet sends a customer (an SMS first: the
 -- sign-off code), delivered through the tenant's notification gateway (an
 -- HTTPS endpoint, signed like webhooks, retried by a River job) or, without

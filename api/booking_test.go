@@ -1,0 +1,289 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// dispatchedTo opens a ready repair ticket and dispatches it to technician
+// techID (a dispatcher's override); it returns the ticket id.
+func dispatchedTo(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, dispatcher, serial, techID string, start time.Time) string {
+	t.Helper()
+	id, _ := openReady(t, env, d, agent, serial, 30, start)
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	if techID != "" && tk["technician_id"] != techID {
+		tk = ticketAct(t, env, dispatcher, id, "dispatch", map[string]any{"technician_id": techID,
+			"reason": "the customer asked for this technician"}, http.StatusOK)
+		require.Equal(t, techID, tk["technician_id"])
+	}
+	return id
+}
+
+// TestAppointmentIsACommitment: issue 12 item 12. A technician is never
+// booked for overlapping windows, a window must fit the technician's shift,
+// and nothing changes when either is refused.
+func TestAppointmentIsACommitment(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-commit")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	dispatcher, _ := env.Key(t, d.AdminKey, "dispatcher")
+	start := apitest.WeekdayMorning(time.Now(), 3) // 10:00 Shanghai, inside the 07:00-21:00 shifts
+
+	first := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0001", "", start)
+	r := env.Do(t, http.MethodGet, "/v1/tickets/"+first, agent, nil)
+	tech := r.JSON(t)["technician_id"].(string)
+	techKey := technicianKey(t, env, d.AdminKey, tech)
+	ticketAct(t, env, techKey, first, "accept", nil, http.StatusOK)
+	ticketAct(t, env, techKey, first, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+
+	second := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0002", tech, start)
+	ticketAct(t, env, techKey, second, "accept", nil, http.StatusOK)
+
+	t.Run("OverlappingWindowIs409NamingTheTicket", func(t *testing.T) {
+		before := env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)
+		overlap := start.Add(time.Hour) // 11:00-13:00 overlaps 10:00-12:00
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+second+"/schedule", techKey, map[string]any{"window": window(overlap)},
+			env.IfMatch(t, "/v1/tickets/"+second, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.window")
+		assert.Contains(t, string(r.Body), first, "the conflicting ticket is named")
+		after := env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)
+		assert.Equal(t, before["version"], after["version"], "nothing changed")
+		assert.Equal(t, "assigned", after["state"])
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+second+"/appointments", techKey, nil)
+		assert.Empty(t, r.JSON(t)["data"], "no appointment recorded")
+	})
+
+	t.Run("WindowOutsideTheShiftIs422", func(t *testing.T) {
+		evening := time.Date(start.Year(), start.Month(), start.Day(), 20, 0, 0, 0, start.Location()) // 20:00-22:00, shift ends 21:00
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+second+"/schedule", techKey, map[string]any{"window": window(evening)},
+			env.IfMatch(t, "/v1/tickets/"+second, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.window")
+		assert.Contains(t, string(r.Body), "outside the shifts of technician")
+		assert.Equal(t, "assigned", env.Do(t, http.MethodGet, "/v1/tickets/"+second, techKey, nil).JSON(t)["state"])
+	})
+
+	t.Run("BackToBackWindowsAreFine", func(t *testing.T) {
+		tk := ticketAct(t, env, techKey, second, "schedule", map[string]any{"window": window(start.Add(2 * time.Hour))}, http.StatusOK)
+		assert.Equal(t, "scheduled", tk["state"])
+	})
+
+	t.Run("RescheduleOntoAnotherBookingIs409", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+first+"/reschedule", techKey, map[string]any{
+			"window": window(start.Add(90 * time.Minute)), "reason": "customer_request"}, env.IfMatch(t, "/v1/tickets/"+first, techKey)...)
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.window")
+		assert.Contains(t, string(r.Body), second)
+		// Moving onto its own current window is no conflict with itself.
+		ticketAct(t, env, techKey, first, "reschedule", map[string]any{"window": window(start.Add(-time.Hour)),
+			"reason": "customer_request"}, http.StatusOK)
+	})
+
+	t.Run("TheDatabaseRefusesAnOverlapTheServiceMissed", func(t *testing.T) {
+		// The exclusion constraint backs the locked check: a direct write of
+		// an overlapping booking fails.
+		ctx := context.Background()
+		tx, err := env.DB.Owner.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback(ctx) }()
+		_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, d.ID)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `UPDATE tickets SET window_start = $2, window_end = $3
+			WHERE id = $1`, second, start.Add(-30*time.Minute), start.Add(30*time.Minute))
+		require.ErrorContains(t, err, "tickets_technician_booking_excl")
+	})
+}
+
+// TestPriorityChangesSomething: issue 12 item 12. Priority scales the SLA
+// deadlines by the policy, orders the dispatch queue and filters lists.
+func TestPriorityChangesSomething(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-priority")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	open := func(serial, priority string) map[string]any {
+		body := map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "客户", "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不排水"},
+		}
+		if priority != "" {
+			body["priority"] = priority
+		}
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, body)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		require.Equal(t, "new", m["state"], "%v", m["verification"])
+		return m
+	}
+	due := func(m map[string]any, sla string) time.Duration {
+		created, err := time.Parse(time.RFC3339Nano, m["created_at"].(string))
+		require.NoError(t, err)
+		at, err := time.Parse(time.RFC3339Nano, m["sla"].(map[string]any)[sla+"_due_at"].(string))
+		require.NoError(t, err)
+		return at.Sub(created).Round(time.Second)
+	}
+	low := open("PRIO-0001", "low")
+	normal := open("PRIO-0002", "")
+	urgent := open("PRIO-0003", "urgent")
+	high := open("PRIO-0004", "high")
+
+	t.Run("DeadlinesFollowThePolicyPerPriority", func(t *testing.T) {
+		// Defaults: route 5 min, first contact 2 h, response 24 h, completion 72 h;
+		// urgent 50 %, high 75 %, low 150 %.
+		assert.Equal(t, 5*time.Minute, due(normal, "route"))
+		assert.Equal(t, 150*time.Second, due(urgent, "route"))
+		assert.Equal(t, 12*time.Hour, due(urgent, "response"))
+		assert.Equal(t, 36*time.Hour, due(urgent, "completion"))
+		assert.Equal(t, 90*time.Minute, due(high, "first_contact"))
+		assert.Equal(t, 54*time.Hour, due(high, "completion"))
+		assert.Equal(t, 108*time.Hour, due(low, "completion"))
+		assert.Equal(t, 72*time.Hour, due(normal, "completion"))
+	})
+
+	t.Run("ThePolicySetsThePercentages", func(t *testing.T) {
+		r := env.Do(t, http.MethodGet, "/v1/sla-policy", d.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		pol := r.JSON(t)
+		assert.EqualValues(t, 50, pol["urgent_percent"])
+		pol["urgent_percent"] = 20
+		delete(pol, "version")
+		delete(pol, "updated_at")
+		r = env.Do(t, http.MethodPut, "/v1/sla-policy", d.AdminKey, pol, env.IfMatch(t, "/v1/sla-policy", d.AdminKey)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		u := open("PRIO-0005", "urgent")
+		assert.Equal(t, 60*time.Second, due(u, "route"))
+		assert.Equal(t, time.Duration(float64(72*time.Hour)*0.2), due(u, "completion"))
+	})
+
+	t.Run("DispatchOrderAndFilter", func(t *testing.T) {
+		r := env.Do(t, http.MethodGet, "/v1/tickets?unassigned=true&order=priority&limit=2", agent, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		page := r.JSON(t)
+		var got []string
+		for _, x := range page["data"].([]any) {
+			got = append(got, x.(map[string]any)["priority"].(string))
+		}
+		require.NotEmpty(t, page["next_cursor"])
+		r = env.Do(t, http.MethodGet, "/v1/tickets?unassigned=true&order=priority&limit=10&cursor="+page["next_cursor"].(string), agent, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		for _, x := range r.JSON(t)["data"].([]any) {
+			got = append(got, x.(map[string]any)["priority"].(string))
+		}
+		assert.Equal(t, []string{"urgent", "urgent", "high", "normal", "low"}, got)
+
+		ids := listIDs(t, env, agent, "/v1/tickets?priority=high&priority=low")
+		assert.ElementsMatch(t, []string{high["id"].(string), low["id"].(string)}, ids)
+		r = env.Do(t, http.MethodGet, "/v1/tickets?priority=asap", agent, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	})
+}
+
+// TestIntakeNumbersAndVerification: issue 12 item 15. A failed intake does
+// not consume a ticket number; an address without a district code or a
+// missing or wrong phone goes to needs_info with a verification item and
+// its own clock, which breaches.
+func TestIntakeNumbersAndVerification(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.DemoBrand(t, "booking-intake")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	shop := env.StorefrontKey(t, d.AdminKey, env.Storefront(t, d.AdminKey, "INTAKE-SHOP"))
+	body := func(serial, ref string) map[string]any {
+		return map[string]any{"channel": "storefront", "type": "repair", "external_reference": ref,
+			"contact": map[string]any{"name": "客户", "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不排水"}}
+	}
+	seq := func(number string) int {
+		n, err := strconv.Atoi(number[len(number)-5:])
+		require.NoError(t, err)
+		return n
+	}
+
+	t.Run("AFailedIntakeLeavesNoGap", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0001", "REF-1"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		first := r.JSON(t)["number"].(string)
+		// The same reference again: refused when the ticket row is written,
+		// after the number was taken; the number is rolled back with it.
+		r = env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0002", "REF-1"))
+		require.Contains(t, problemLocations(t, r, http.StatusConflict), "body.external_reference")
+		r = env.Do(t, http.MethodPost, "/v1/tickets", shop, body("NUM-0003", "REF-2"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		next := r.JSON(t)["number"].(string)
+		require.Equal(t, first[:12], next[:12], "same day")
+		assert.Equal(t, seq(first)+1, seq(next), "%s then %s: no gap", first, next)
+	})
+
+	t.Run("NoDistrictAndAWrongPhoneWaitForVerification", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "钱八", "phone": "12"},
+			"address": map[string]any{"line": "崂山区某小区"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": "VER-0001", "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不加热"}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		id := tk["id"].(string)
+		require.Equal(t, "needs_info", tk["state"])
+		var fields []string
+		for _, v := range tk["verification"].([]any) {
+			fields = append(fields, v.(map[string]any)["field"].(string))
+		}
+		assert.ElementsMatch(t, []string{"contact.phone", "address.region_code"}, fields)
+		assert.Nil(t, tk["customer_id"], "no customer until the phone is verified")
+		assert.Nil(t, tk["unit_id"], "the unit is registered with its verified owner")
+		sla := tk["sla"].(map[string]any)
+		assert.Nil(t, sla["route_due_at"], "the intake clocks wait for a workable ticket")
+		created, _ := time.Parse(time.RFC3339Nano, tk["created_at"].(string))
+		verifyBy, err := time.Parse(time.RFC3339Nano, sla["verification_due_at"].(string))
+		require.NoError(t, err)
+		assert.Equal(t, 2*time.Hour, verifyBy.Sub(created).Round(time.Second), "the policy's verification_minutes")
+
+		// Its own breach when nobody verifies in time.
+		fireTimer(t, env, id, "verification")
+		breaches := eventually(t, func() *apitest.Response {
+			return env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=verification", d.AdminKey, nil)
+		}, func(m map[string]any) bool { return len(m["data"].([]any)) > 0 })
+		b := breaches["data"].([]any)[0].(map[string]any)
+		assert.Equal(t, id, b["ticket_id"])
+		assert.Equal(t, "verification", b["sla"])
+
+		// Verified: new, the verification clock stops, the customer and unit exist.
+		tk = ticketAct(t, env, agent, id, "info", map[string]any{
+			"contact": map[string]any{"name": "钱八", "phone": "+86 139 8888 0001"},
+			"address": map[string]any{"region_code": d.Region, "line": "崂山区某小区 3 号楼"},
+			"note":    "信息员核实电话与区县"}, http.StatusOK)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		assert.NotEmpty(t, tk["customer_id"])
+		assert.NotEmpty(t, tk["unit_id"])
+		assert.Nil(t, tk["sla"].(map[string]any)["verification_due_at"])
+		assert.NotNil(t, tk["sla"].(map[string]any)["route_due_at"])
+	})
+
+	t.Run("AMissingPhoneIsVerifiedToo", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "孙九"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 9 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": "VER-0002", "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不加热"}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		require.Equal(t, "needs_info", tk["state"])
+		require.Len(t, tk["verification"], 1)
+		assert.Equal(t, "contact.phone", tk["verification"].([]any)[0].(map[string]any)["field"])
+	})
+}
