@@ -45,6 +45,17 @@ type Config struct {
 	// RequestTimeout bounds every request (its context's deadline); zero:
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// MaxImportBytes is the largest network import file accepted; zero:
+	// network.MaxImportBytes, the limit the document states. Benchmarks
+	// raise it to measure uploads larger than the job may import.
+	MaxImportBytes int64
+	// TenantConcurrency is how many requests of one tenant run at once on
+	// this replica (its share of the database pool); zero: half the pool's
+	// connections, at least 2.
+	TenantConcurrency int
+	// Replicas, when set, says how many API replicas share the database:
+	// each enforces 1/n of every rate limit. Nil: this one alone.
+	Replicas func() int
 }
 
 // DefaultRequestTimeout is Config.RequestTimeout's default.
@@ -101,6 +112,18 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 100
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = network.MaxImportBytes
+	}
+	if cfg.TenantConcurrency <= 0 {
+		cfg.TenantConcurrency = 2
+		if deps.DB != nil {
+			cfg.TenantConcurrency = max(2, int(deps.DB.Config().MaxConns)/2)
+		}
+	}
+	if cfg.Replicas == nil {
+		cfg.Replicas = func() int { return 1 }
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
