@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"strconv"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -84,8 +84,19 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 	if l.n < 0 {
 		return k, errBodyTooLarge
 	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = bodyReadError{err}
+	}
 	return k, err
 }
+
+// bodyReadError is a failure to read the request body: the client went
+// away or stalled past the read deadline. It is the client's problem, not
+// the database's (an unexpected EOF would otherwise look like a dropped
+// database connection).
+type bodyReadError struct{ err error }
+
+func (e bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
 
 func tooLarge(limit int64) error {
 	return huma.Error413RequestEntityTooLarge(fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
@@ -160,7 +171,7 @@ func (s *Server) registerImports() {
 			"A file that cannot be read as rows (invalid JSON on a line, an unknown CSV column, a row that is neither " +
 			"a node nor a technician, no rows) is refused with 422 naming the line, and nothing is created.",
 		DefaultStatus:   http.StatusAccepted,
-		Errors:          []int{http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
+		Errors:          []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
 		BodyReadTimeout: importReadTimeout,
 		Metadata:        map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true},
 		RequestBody: &huma.RequestBody{
@@ -185,6 +196,9 @@ func (s *Server) registerImports() {
 		im, err := s.deps.Network.UploadImport(ctx, p, format, &limitedBody{r: in.body, n: limit})
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, tooLarge(limit)
+		}
+		if bre := (bodyReadError{}); errors.As(err, &bre) {
+			return nil, huma.Error400BadRequest("the upload was interrupted before the end of the file; nothing was imported")
 		}
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -96,6 +97,9 @@ type Server struct {
 	// failures limits, per client address, requests whose credential is
 	// missing or refused (see authenticate).
 	failures *rateLimiter
+	// shares are the tenants' semaphores (tenantShare).
+	sharesMu sync.Mutex
+	shares   map[string]chan struct{}
 	metrics  *httpMetrics
 }
 
@@ -138,8 +142,8 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
-		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst)}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas),
+		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas), shares: map[string]chan struct{}{}}
 	installErrorModel(s.log)
 	s.metrics = newHTTPMetrics(deps.Metrics)
 
@@ -159,7 +163,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
+	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.tenantShare, s.textGuard, s.idempotent)
 	s.registerOperations()
 	return s
 }

@@ -59,6 +59,10 @@ type Options struct {
 	Proxied bool
 	// RequestTimeout is the server's request deadline; zero: the default.
 	RequestTimeout time.Duration
+	// MaxImportBytes and TenantConcurrency: see api.Config; zero: its
+	// defaults.
+	MaxImportBytes    int64
+	TenantConcurrency int
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -106,7 +110,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
-		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, pool, log)
+		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
+		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency}, pool, log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
