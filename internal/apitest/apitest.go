@@ -63,6 +63,8 @@ type Options struct {
 	// defaults.
 	MaxImportBytes    int64
 	TenantConcurrency int
+	// APIOnly runs River in app.ModeAPI: jobs are queued, never run.
+	APIOnly bool
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -106,6 +108,9 @@ func New(t testing.TB, opts ...Options) *Env {
 			StatementTimeout: defaults.DBStatementTimeout, LockTimeout: defaults.DBLockTimeout})
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
+		mode = app.ModeAPI
+	}
+	if o.APIOnly {
 		mode = app.ModeAPI
 	}
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
