@@ -59,8 +59,8 @@ type Options struct {
 	Proxied bool
 	// RequestTimeout is the server's request deadline; zero: the default.
 	RequestTimeout time.Duration
-	// MaxImportBytes and TenantConcurrency: see api.Config; zero: its
-	// defaults.
+	// MaxImportBytes and TenantConcurrency: see api.Config; zero: the
+	// default size limit, and no practical limit on concurrency.
 	MaxImportBytes    int64
 	TenantConcurrency int
 	// APIOnly runs River in app.ModeAPI: jobs are queued, never run.
@@ -94,6 +94,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	if o.RatePerSecond == 0 {
 		o.RatePerSecond, o.RateBurst = 100000, 100000
+	}
+	if o.TenantConcurrency == 0 { // like the rate: out of the way unless a test sets it
+		o.TenantConcurrency = 10000
 	}
 	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
