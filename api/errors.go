@@ -54,6 +54,10 @@ func (p *Problem) GetHeaders() http.Header { return p.headers }
 // client is back within a second or two of its recovery.
 const retryAfterUnavailable = "2"
 
+// retryAfterBusy is the Retry-After of a 429 from a domain limit (a
+// tenant's concurrent uploads), in seconds.
+const retryAfterBusy = "5"
+
 // Add implements huma's error-detail collection.
 func (p *Problem) Add(err error) {
 	var d *huma.ErrorDetail
@@ -206,6 +210,9 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 			break
 		}
 		p = newProblem(status, te.Code, te.Message)
+		if status == http.StatusTooManyRequests { // a domain limit (concurrent uploads): its holders finish in seconds
+			p.headers = http.Header{"Retry-After": {retryAfterBusy}}
+		}
 		for _, f := range te.Fields {
 			p.Errors = append(p.Errors, &FieldDetail{Location: f.Location, Message: f.Message, Value: f.Value})
 		}

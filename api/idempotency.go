@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -64,10 +65,18 @@ func (c *capture) flush() {
 	_, _ = c.humaCtx.BodyWriter().Write(c.out.Bytes())
 }
 
-// teeBody keeps the bytes Huma reads from the request body.
+// streamedBodyKey is the operation metadata (true) of an operation whose
+// handler streams its body (the network import): the idempotency key's
+// request hash is then a running SHA-256 of the body, never a copy of it,
+// known once the handler has read the body (or the replay has drained it).
+const streamedBodyKey = "streamedBody"
+
+// teeBody keeps the bytes Huma reads from the request body, or, for a
+// streamed body, hashes them.
 type teeBody struct {
-	r   io.Reader
-	buf bytes.Buffer
+	r      io.Reader
+	buf    bytes.Buffer
+	stream hash.Hash // set for a streamed body: method, path, then the bytes read
 }
 
 func (t *teeBody) Read(p []byte) (int, error) {
@@ -75,8 +84,17 @@ func (t *teeBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := t.r.Read(p)
-	t.buf.Write(p[:n])
+	if t.stream != nil {
+		t.stream.Write(p[:n])
+	} else {
+		t.buf.Write(p[:n])
+	}
 	return n, err
+}
+
+// streamedHash is a streamed body's request hash, once it has been read.
+func (t *teeBody) streamedHash() string {
+	return "streamed:" + hex.EncodeToString(t.stream.Sum(nil))
 }
 
 func (t *teeBody) Close() error {
@@ -139,6 +157,10 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		req:  idempotency.Request{Scope: scope, Key: key, Method: ctx.Method(), Path: ctx.URL().Path},
 		body: &teeBody{r: ctx.BodyReader()},
 	}
+	if streamed, _ := ctx.Operation().Metadata[streamedBodyKey].(bool); streamed {
+		k.body.stream = sha256.New()
+		k.body.stream.Write([]byte(k.req.Method + " " + k.req.Path + "\n"))
+	}
 	defer k.unit.Rollback()
 	c := &capture{humaCtx: ctx, body: k.body, headers: http.Header{}}
 	next(huma.WithContext(c, context.WithValue(pg.WithUnit(ctx.Context(), k.unit), keyedKey{}, k)))
@@ -158,6 +180,9 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		// never reached its handler (Huma's own validation) neither.
 		k.unit.Rollback()
 	default:
+		if k.body.stream != nil { // the handler has read the body
+			k.req.RequestHash = k.body.streamedHash()
+		}
 		b := &pgx.Batch{}
 		err := idempotency.QueueResponse(b, k.req, c.status, c.headers, withoutSecrets(c.out.Bytes()))
 		if err == nil {
@@ -177,6 +202,13 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 // refuses a key reused for another request.
 func (s *Server) replay(ctx huma.Context, k *keyed) {
 	rec := k.existing
+	if k.body.stream != nil { // hash the body the handler did not read
+		if _, err := io.Copy(io.Discard, &limitedBody{r: k.body, n: s.cfg.MaxImportBytes}); err != nil {
+			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+			return
+		}
+		k.req.RequestHash = k.body.streamedHash()
+	}
 	if rec.RequestHash != k.req.RequestHash {
 		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused,
 			"this Idempotency-Key was used with a different request; use a new key for a new request")
@@ -205,6 +237,9 @@ func (s *Server) claimKey(ctx context.Context) error {
 		return nil
 	}
 	k.req.RequestHash = requestHash(k.req.Method, k.req.Path, k.body.buf.Bytes())
+	if k.body.stream != nil {
+		k.req.RequestHash = "streamed" // until the body is read: see idempotent and replay
+	}
 	b := &pgx.Batch{}
 	claim := idempotency.QueueClaim(b, k.req)
 	err := k.unit.Begin(ctx, b)

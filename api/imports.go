@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -33,15 +37,69 @@ technician,T-QD-0001,李师傅,,,,,,,,SC-QD,+86 138 0532 0001,washer:4,SD-2025-0
 `
 )
 
+// createImportInput has no body field: Huma then leaves the body unread, and
+// the handler streams it (see UploadImport).
 type createImportInput struct {
-	RawBody     []byte `contentType:"application/x-ndjson"`
 	contentType string
+	length      int64
+	body        io.Reader
 }
 
-// Resolve captures the request's Content-Type, which picks the file format.
+// Resolve captures the request's Content-Type, which picks the file format,
+// its length when declared, and its body, which the handler reads as it
+// arrives. The body gets the operation's read timeout (Huma sets one only
+// for the bodies it reads itself).
 func (in *createImportInput) Resolve(ctx huma.Context) []error {
 	in.contentType = ctx.Header("Content-Type")
+	in.length = -1
+	if n, err := strconv.ParseInt(ctx.Header("Content-Length"), 10, 64); err == nil {
+		in.length = n
+	}
+	in.body = ctx.BodyReader()
+	_ = ctx.SetReadDeadline(time.Now().Add(importReadTimeout))
 	return nil
+}
+
+// importReadTimeout is how long an upload may take to arrive.
+const importReadTimeout = 2 * time.Minute
+
+// errBodyTooLarge is what limitedBody returns past its limit.
+var errBodyTooLarge = errors.New("api: request body too large")
+
+// limitedBody reads at most n bytes of r, then fails with errBodyTooLarge.
+type limitedBody struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	k, err := l.r.Read(p)
+	l.n -= int64(k)
+	if l.n < 0 {
+		return k, errBodyTooLarge
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = bodyReadError{err}
+	}
+	return k, err
+}
+
+// bodyReadError is a failure to read the request body: the client went
+// away or stalled past the read deadline. It is the client's problem, not
+// the database's (an unexpected EOF would otherwise look like a dropped
+// database connection).
+type bodyReadError struct{ err error }
+
+func (e bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
+
+func tooLarge(limit int64) error {
+	return huma.Error413RequestEntityTooLarge(fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
 }
 
 // ImportIDParam is the {import_id} path parameter (exported: Huma fills only
@@ -89,7 +147,9 @@ func (s *Server) registerImports() {
 		OperationID: "createNetworkImport", Method: http.MethodPost, Path: importPath,
 		Summary: "Import nodes and technicians from a file", Tags: tags,
 		Description: "Uploads a JSON Lines (`application/x-ndjson` or `application/jsonl`) or CSV (`text/csv`) file of " +
-			"nodes and technicians, up to 64 MiB, and answers 202 with the queued import; a background job imports it. " +
+			"nodes and technicians, up to 64 MiB (413 beyond), and answers 202 with the queued import; a background job imports it. " +
+			"The file is stored as it arrives, so an upload may be as slow as the network (up to 2 minutes). A tenant may have " +
+			"3 uploads in progress at once; a fourth is refused with 429 and Retry-After. " +
 			"Follow progress, counts and per-row errors with getNetworkImport.\n\n" +
 			"Each row is an object's full desired state, matched on its `external_code`: a new code creates, a known " +
 			"code updates only what differs, an identical row changes nothing, so importing the same file again " +
@@ -111,10 +171,9 @@ func (s *Server) registerImports() {
 			"A file that cannot be read as rows (invalid JSON on a line, an unknown CSV column, a row that is neither " +
 			"a node nor a technician, no rows) is refused with 422 naming the line, and nothing is created.",
 		DefaultStatus:   http.StatusAccepted,
-		Errors:          []int{http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
-		MaxBodyBytes:    network.MaxImportBytes + 1, // Huma refuses a body of exactly MaxBodyBytes
-		BodyReadTimeout: 2 * time.Minute,
-		Metadata:        map[string]any{handlerTimeoutKey: 2 * time.Minute},
+		Errors:          []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
+		BodyReadTimeout: importReadTimeout,
+		Metadata:        map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true},
 		RequestBody: &huma.RequestBody{
 			Description: "The file: JSON Lines or CSV, UTF-8, at most 64 MiB.",
 			Required:    true,
@@ -130,7 +189,17 @@ func (s *Server) registerImports() {
 		if !ok {
 			return nil, huma.Error415UnsupportedMediaType("send the file as application/x-ndjson, application/jsonl or text/csv")
 		}
-		im, err := s.deps.Network.CreateImport(ctx, p, format, in.RawBody)
+		limit := s.cfg.MaxImportBytes
+		if in.length > limit {
+			return nil, tooLarge(limit)
+		}
+		im, err := s.deps.Network.UploadImport(ctx, p, format, &limitedBody{r: in.body, n: limit})
+		if errors.Is(err, errBodyTooLarge) {
+			return nil, tooLarge(limit)
+		}
+		if bre := (bodyReadError{}); errors.As(err, &bre) {
+			return nil, huma.Error400BadRequest("the upload was interrupted before the end of the file; nothing was imported")
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -288,11 +288,11 @@ func clientAddr(remote string) string {
 // unknown keys from one address then cost neither a lookup nor a log of
 // their secrets. It reports whether it answered.
 func (s *Server) refuseFailing(ctx huma.Context, addr string) bool {
-	b := s.failures.get(addr)
+	b, n := s.failures.get(addr)
 	if b.Tokens() >= 1 {
 		return false
 	}
-	wait := time.Duration(float64(time.Second) / math.Max(s.failures.perSecond, 1e-9))
+	wait := time.Duration(float64(time.Second) * float64(n) / math.Max(s.failures.perSecond, 1e-9))
 	ctx.SetHeader("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 	p := newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "too many failed authentications from this address; retry after the Retry-After delay")
 	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: "too many failed authentications"}}
@@ -306,34 +306,57 @@ func (s *Server) authFailed(ctx huma.Context, addr string, p *Problem) {
 	if s.refuseFailing(ctx, addr) {
 		return
 	}
-	s.failures.get(addr).Allow()
+	b, _ := s.failures.get(addr)
+	b.Allow()
 	writeProblem(ctx, p)
 }
 
-// rateLimiter is a token bucket per credential, per process.
+// rateLimiter is a token bucket per credential (or address). Each replica
+// holds 1/n of the rate and burst, n being the replicas sharing the
+// database (Config.Replicas, renewed every second): behind a load balancer
+// that spreads a client's requests, the replicas together hold it to the
+// configured rate without a database write per request.
 type rateLimiter struct {
 	perSecond float64
 	burst     int
+	replicas  func() int
 	mu        sync.Mutex
+	n         int // the replica count the buckets are sized for
 	buckets   map[string]*rate.Limiter
 }
 
-func newRateLimiter(perSecond float64, burst int) *rateLimiter {
-	return &rateLimiter{perSecond: perSecond, burst: burst, buckets: map[string]*rate.Limiter{}}
+func newRateLimiter(perSecond float64, burst int, replicas func() int) *rateLimiter {
+	return &rateLimiter{perSecond: perSecond, burst: burst, replicas: replicas, n: 1, buckets: map[string]*rate.Limiter{}}
 }
 
-func (l *rateLimiter) get(key string) *rate.Limiter {
+// share is this replica's rate and burst when n replicas share the limit.
+func (l *rateLimiter) share(n int) (rate.Limit, int) {
+	return rate.Limit(l.perSecond / float64(n)), max(1, l.burst/n)
+}
+
+// get returns key's bucket and the replica count it is sized for.
+func (l *rateLimiter) get(key string) (*rate.Limiter, int) {
+	n := max(1, l.replicas())
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if n != l.n { // a replica came or went: resize every bucket
+		l.n = n
+		r, b := l.share(n)
+		now := time.Now()
+		for _, bk := range l.buckets {
+			bk.SetLimitAt(now, r)
+			bk.SetBurstAt(now, b)
+		}
+	}
 	b, ok := l.buckets[key]
 	if !ok {
 		if len(l.buckets) > 100_000 { // bound memory: idle buckets are full anyway
 			clear(l.buckets)
 		}
-		b = rate.NewLimiter(rate.Limit(l.perSecond), l.burst)
+		b = rate.NewLimiter(l.share(n))
 		l.buckets[key] = b
 	}
-	return b
+	return b, n
 }
 
 // rateLimit answers 429 with Retry-After when a credential exceeds its rate.
@@ -347,23 +370,75 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 	if p.Operator {
 		key = "operator"
 	}
-	b := s.limiter.get(key)
 	l := s.limiter
+	b, n := l.get(key)
+	perSecond := l.perSecond / float64(n)
 	// IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers): the
-	// policy is the bucket (q requests, refilled over w seconds); the state
-	// is what is left of it (r) and the seconds until it is full again (t).
+	// policy is the credential's bucket across the replicas (q requests,
+	// refilled over w seconds); the state is what is left of it (r, this
+	// replica's share scaled to all of them) and the seconds until it is
+	// full again (t).
 	ctx.SetHeader("RateLimit-Policy", fmt.Sprintf(`"credential";q=%d;w=%d`, l.burst, secondsUp(float64(l.burst)/l.perSecond)))
 	if r := b.Reserve(); r.Delay() > 0 {
 		wait := r.Delay()
 		r.Cancel()
 		ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=0;t=%d`, secondsUp(wait.Seconds())))
-		ctx.SetHeader("Retry-After", strconv.Itoa(secondsUp(wait.Seconds())))
+		ctx.SetHeader("Retry-After", strconv.Itoa(max(1, secondsUp(wait.Seconds()))))
 		writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "rate limit exceeded for this credential; retry after the Retry-After delay"))
 		return
 	}
 	left := math.Max(0, b.Tokens())
-	ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=%d;t=%d`, int(left), secondsUp((float64(l.burst)-left)/l.perSecond)))
+	remaining := min(l.burst, int(left*float64(n)))
+	ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=%d;t=%d`, remaining, secondsUp((float64(b.Burst())-left)/perSecond)))
 	next(ctx)
+}
+
+// tenantShare bounds the requests of one tenant running at once on this
+// replica to Config.TenantConcurrency, its share of the database pool, so
+// that one tenant's flood cannot hold every connection. A request over the
+// share waits up to tenantShareWait for a slot, then is answered 429 with
+// Retry-After. The operator and public operations are not counted.
+func (s *Server) tenantShare(ctx huma.Context, next func(huma.Context)) {
+	p, ok := tenants.PrincipalFrom(ctx.Context())
+	if !ok || p.TenantID == "" {
+		next(ctx)
+		return
+	}
+	slots := s.tenantSlots(p.TenantID)
+	select {
+	case slots <- struct{}{}:
+	default:
+		t := time.NewTimer(tenantShareWait)
+		defer t.Stop()
+		select {
+		case slots <- struct{}{}:
+		case <-t.C:
+			ctx.SetHeader("Retry-After", "1")
+			writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited,
+				fmt.Sprintf("this tenant already has %d requests running; retry after the Retry-After delay", cap(slots))))
+			return
+		case <-ctx.Context().Done():
+			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, ctx.Context().Err()))
+			return
+		}
+	}
+	defer func() { <-slots }()
+	next(ctx)
+}
+
+// tenantShareWait is how long a request over its tenant's share waits.
+const tenantShareWait = 500 * time.Millisecond
+
+// tenantSlots is the tenant's semaphore.
+func (s *Server) tenantSlots(tenantID string) chan struct{} {
+	s.sharesMu.Lock()
+	defer s.sharesMu.Unlock()
+	c, ok := s.shares[tenantID]
+	if !ok {
+		c = make(chan struct{}, s.cfg.TenantConcurrency)
+		s.shares[tenantID] = c
+	}
+	return c
 }
 
 // secondsUp is s rounded up to whole seconds, at least 0.

@@ -8,6 +8,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -46,6 +47,17 @@ type Config struct {
 	// RequestTimeout bounds every request (its context's deadline); zero:
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// MaxImportBytes is the largest network import file accepted; zero:
+	// network.MaxImportBytes, the limit the document states. Benchmarks
+	// raise it to measure uploads larger than the job may import.
+	MaxImportBytes int64
+	// TenantConcurrency is how many requests of one tenant run at once on
+	// this replica (its share of the database pool); zero: half the pool's
+	// connections, at least 2.
+	TenantConcurrency int
+	// Replicas, when set, says how many API replicas share the database:
+	// each enforces 1/n of every rate limit. Nil: this one alone.
+	Replicas func() int
 }
 
 // DefaultRequestTimeout is Config.RequestTimeout's default.
@@ -88,6 +100,9 @@ type Server struct {
 	// failures limits, per client address, requests whose credential is
 	// missing or refused (see authenticate).
 	failures *rateLimiter
+	// shares are the tenants' semaphores (tenantShare).
+	sharesMu sync.Mutex
+	shares   map[string]chan struct{}
 	metrics  *httpMetrics
 }
 
@@ -105,6 +120,18 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 100
 	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = network.MaxImportBytes
+	}
+	if cfg.TenantConcurrency <= 0 {
+		cfg.TenantConcurrency = 2
+		if deps.DB != nil {
+			cfg.TenantConcurrency = max(2, int(deps.DB.Config().MaxConns)/2)
+		}
+	}
+	if cfg.Replicas == nil {
+		cfg.Replicas = func() int { return 1 }
+	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,8 +145,8 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst),
-		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst)}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas),
+		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas), shares: map[string]chan struct{}{}}
 	installErrorModel(s.log)
 	s.metrics = newHTTPMetrics(deps.Metrics)
 
@@ -141,7 +168,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
+	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.tenantShare, s.textGuard, s.idempotent)
 	s.registerOperations()
 	return s
 }

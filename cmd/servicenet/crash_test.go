@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,7 +47,10 @@ func TestCrashChild(t *testing.T) {
 	if host := os.Getenv(webhookHostEnv); host != "" {
 		onAppForTests = func(a *app.App) { a.Webhooks.AllowHost(host) }
 	}
-	require.NoError(t, serve(context.Background(), cfg, logging.New(os.Stderr, slog.LevelWarn), io.Discard, nil))
+	// SIGTERM stops it as in production (a deploy); SIGKILL is a crash.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	require.NoError(t, serve(ctx, cfg, logging.New(os.Stderr, slog.LevelWarn), io.Discard, nil))
 }
 
 // crashServer is a child server process on one database and port.

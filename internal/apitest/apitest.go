@@ -59,6 +59,12 @@ type Options struct {
 	Proxied bool
 	// RequestTimeout is the server's request deadline; zero: the default.
 	RequestTimeout time.Duration
+	// MaxImportBytes and TenantConcurrency: see api.Config; zero: the
+	// default size limit, and no practical limit on concurrency.
+	MaxImportBytes    int64
+	TenantConcurrency int
+	// APIOnly runs River in app.ModeAPI: jobs are queued, never run.
+	APIOnly bool
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -89,6 +95,9 @@ func New(t testing.TB, opts ...Options) *Env {
 	if o.RatePerSecond == 0 {
 		o.RatePerSecond, o.RateBurst = 100000, 100000
 	}
+	if o.TenantConcurrency == 0 { // like the rate: out of the way unless a test sets it
+		o.TenantConcurrency = 10000
+	}
 	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
@@ -104,9 +113,13 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Cleanup(pool.Close)
 		mode = app.ModeAPI
 	}
+	if o.APIOnly {
+		mode = app.ModeAPI
+	}
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
-		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, pool, log)
+		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
+		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency}, pool, log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))

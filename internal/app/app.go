@@ -37,6 +37,7 @@ import (
 	"github.com/servicenet/servicenet/api"
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/replicas"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -80,6 +81,10 @@ type Config struct {
 	// RequestTimeout bounds every HTTP request (api.Config); zero: the
 	// API's default.
 	RequestTimeout time.Duration
+	// MaxImportBytes and TenantConcurrency: see api.Config; zero: its
+	// defaults.
+	MaxImportBytes    int64
+	TenantConcurrency int
 	// MaxWorkers bounds River's default queue; zero: the jobs default.
 	MaxWorkers int
 	// JobStopGrace is how long Stop lets running jobs finish before it
@@ -131,11 +136,16 @@ type App struct {
 	River *river.Client[pgx.Tx]
 	// API is the HTTP surface; Handler serves it.
 	API *api.Server
+	// Replicas counts the API replicas on the database, for their shares
+	// of the rate limits; it runs between Start and Stop unless Mode is
+	// ModeWorker.
+	Replicas *replicas.Registry
 
 	jobsUI        *riverui.Handler
 	riverStarted  bool
 	stopping      chan struct{} // closed when StopJobs begins
 	stopAuthCache func()
+	stopReplicas  func()
 }
 
 // New builds the App over db (the application role's pool). It fails when
@@ -227,8 +237,10 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		}
 		ui = a.jobsUI
 	}
+	a.Replicas = &replicas.Registry{DB: db, Log: log}
 	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken,
-		RequestTimeout: cfg.RequestTimeout},
+		RequestTimeout: cfg.RequestTimeout, MaxImportBytes: cfg.MaxImportBytes, TenantConcurrency: cfg.TenantConcurrency,
+		Replicas: a.Replicas.Count},
 		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications,
@@ -262,6 +274,7 @@ func (a *App) Start(ctx context.Context) error {
 	// last-use writer) serves the API.
 	if a.cfg.Mode != ModeWorker {
 		a.stopAuthCache = a.Identity.Start(ctx)
+		a.stopReplicas = a.Replicas.Start(ctx)
 	}
 
 	if a.works() {
@@ -284,6 +297,10 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.stopAuthCache != nil {
 		a.stopAuthCache() // flushes the last uses of API keys
 		a.stopAuthCache = nil
+	}
+	if a.stopReplicas != nil {
+		a.stopReplicas() // gives this replica's share back to the others
+		a.stopReplicas = nil
 	}
 	return a.StopJobs(ctx)
 }

@@ -23,6 +23,7 @@ var platformTables = map[string]string{
 	"platform_idempotency_keys": "the platform operator's idempotency records",
 	"schema_version":            "tern's migration ledger",
 	"regions":                   "administrative divisions: reference data shared by every tenant, read-only to the application",
+	"api_replicas":              "the API replicas serving on the database, for per-replica shares of rate limits (no tenant data)",
 }
 
 // fkTargetsWithoutTenant are the platform tables a tenant table may reference

@@ -151,8 +151,9 @@ func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]str
 		return err
 	}
 	table, where, tenant := r.table()
-	b.Queue(`UPDATE `+table+` SET state = 'completed', response_status = $4, response_headers = $5, response_body = $6
-		WHERE `+where, tenant, r.CredentialID, r.Key, status, h, body).
+	b.Queue(`UPDATE `+table+` SET state = 'completed', response_status = $4, response_headers = $5, response_body = $6,
+		request_hash = $7
+		WHERE `+where, tenant, r.CredentialID, r.Key, status, h, body, r.RequestHash).
 		Exec(func(tag pgconn.CommandTag) error {
 			if tag.RowsAffected() != 1 {
 				return errors.New("idempotency: storing the response of a key this transaction does not hold")

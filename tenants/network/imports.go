@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -178,12 +179,32 @@ func (p *impProblems) add(format string, args ...any) {
 // parseImport reads a whole file. It fails (CodeInvalid, location "body")
 // when the file cannot be read as rows at all: invalid JSON or CSV syntax,
 // unknown CSV columns, a row that is neither a node nor a technician, or no
-// rows. Without rows, it only checks that (and counts the rows): JSON Lines
-// rows are then not decoded into their fields.
+// rows. Without rows, it only checks that (and counts the rows): rows are
+// then not decoded into their fields.
 func parseImport(format string, file []byte, rows bool) (*impParsed, error) {
-	file = bytes.TrimPrefix(file, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(file) {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file is not UTF-8 text"}})
+	return readImport(format, bytes.NewReader(file), rows)
+}
+
+// maxLineBytes bounds one line of a JSON Lines file, so that reading a file
+// holds at most this much of it (a node or technician row is under 4 KiB).
+const maxLineBytes = 1 << 20
+
+// readErr is an error of the reader under a parse (the client went away,
+// the body is too large, the staging write failed): not the file's fault,
+// returned as it is.
+type readErr struct{ err error }
+
+func (e readErr) Error() string { return e.err.Error() }
+func (e readErr) Unwrap() error { return e.err }
+
+var notUTF8 = malformed([]tenants.FieldError{{Location: "body", Message: "the file is not UTF-8 text"}})
+
+// readImport is parseImport over a stream, read once and never held whole:
+// what it keeps is the parsed rows (none without rows) and one line.
+func readImport(format string, r io.Reader, rows bool) (*impParsed, error) {
+	br := bufio.NewReaderSize(r, maxLineBytes) // ReadSlice's limit is its buffer
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
 	}
 	var (
 		p   *impParsed
@@ -191,11 +212,15 @@ func parseImport(format string, file []byte, rows bool) (*impParsed, error) {
 	)
 	switch format {
 	case FormatJSONL:
-		p, err = parseJSONL(file, rows)
+		p, err = parseJSONL(br, rows)
 	case FormatCSV:
-		p, err = parseCSV(file)
+		p, err = parseCSV(br, rows)
 	default:
 		return nil, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+	}
+	var re readErr
+	if errors.As(err, &re) {
+		return nil, re.err
 	}
 	if err != nil {
 		return nil, err
@@ -208,59 +233,75 @@ func parseImport(format string, file []byte, rows bool) (*impParsed, error) {
 
 var rowTypes = `"node" or "technician"`
 
-func parseJSONL(file []byte, rows bool) (*impParsed, error) {
+func parseJSONL(br *bufio.Reader, rows bool) (*impParsed, error) {
 	p := &impParsed{format: FormatJSONL}
 	var probs impProblems
 	line := 0
-	for len(file) > 0 {
-		var raw []byte
-		if i := bytes.IndexByte(file, '\n'); i >= 0 {
-			raw, file = file[:i], file[i+1:]
-		} else {
-			raw, file = file, nil
+	for {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, malformed([]tenants.FieldError{{Location: "body",
+				Message: fmt.Sprintf("line %d: longer than %d bytes", line+1, maxLineBytes)}})
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, readErr{err}
+		}
+		eof := err != nil
+		if len(raw) == 0 && eof {
+			break
 		}
 		line++
+		if !utf8.Valid(raw) {
+			return nil, notUTF8
+		}
 		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 {
-			continue
+		if len(raw) > 0 {
+			p.jsonLine(raw, line, rows, &probs)
 		}
-		var head struct {
-			Type any `json:"type"`
-		}
-		if err := json.Unmarshal(raw, &head); err != nil {
-			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
-				probs.add("line %d: expected a JSON object", line)
-			} else {
-				probs.add("line %d: invalid JSON", line)
-			}
-			continue
-		}
-		p.total++
-		switch head.Type {
-		case "node":
-			if rows {
-				n := &impNode{row: line}
-				if err := decodeStrict(raw, &n.in); err != nil {
-					n.errs = append(n.errs, jsonFieldError(line, err))
-				}
-				p.nodes = append(p.nodes, n)
-			}
-		case "technician":
-			if rows {
-				t := &impTech{row: line}
-				if err := decodeStrict(raw, &t.in); err != nil {
-					t.errs = append(t.errs, jsonFieldError(line, err))
-				}
-				p.techs = append(p.techs, t)
-			}
-		default:
-			probs.add("line %d: type must be %s", line, rowTypes)
+		if eof {
+			break
 		}
 	}
 	if len(probs.list) > 0 {
 		return nil, malformed(probs.list)
 	}
 	return p, nil
+}
+
+// jsonLine reads one non-blank line (raw is only valid until the next read).
+func (p *impParsed) jsonLine(raw []byte, line int, rows bool, probs *impProblems) {
+	var head struct {
+		Type any `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
+			probs.add("line %d: expected a JSON object", line)
+		} else {
+			probs.add("line %d: invalid JSON", line)
+		}
+		return
+	}
+	p.total++
+	switch head.Type {
+	case "node":
+		if rows {
+			n := &impNode{row: line}
+			if err := decodeStrict(raw, &n.in); err != nil {
+				n.errs = append(n.errs, jsonFieldError(line, err))
+			}
+			p.nodes = append(p.nodes, n)
+		}
+	case "technician":
+		if rows {
+			t := &impTech{row: line}
+			if err := decodeStrict(raw, &t.in); err != nil {
+				t.errs = append(t.errs, jsonFieldError(line, err))
+			}
+			p.techs = append(p.techs, t)
+		}
+	default:
+		probs.add("line %d: type must be %s", line, rowTypes)
+	}
 }
 
 func decodeStrict(raw []byte, v any) error {
@@ -314,18 +355,26 @@ var (
 		"shifts", "daily_job_limit", "home_region_code"}
 )
 
-func parseCSV(file []byte) (*impParsed, error) {
+func parseCSV(in io.Reader, rows bool) (*impParsed, error) {
 	p := &impParsed{format: FormatCSV}
 	var probs impProblems
-	r := csv.NewReader(bytes.NewReader(file))
-	r.ReuseRecord = false
+	r := csv.NewReader(in)
+	r.ReuseRecord = !rows
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file has no rows"}})
 	}
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, readErr{err}
+	}
 	if err != nil {
 		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "header: " + csvErrText(err)}})
 	}
+	if !validUTF8(header) {
+		return nil, notUTF8
+	}
+	header = slices.Clone(header)
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
@@ -360,9 +409,12 @@ func parseCSV(file []byte) (*impParsed, error) {
 					continue
 				}
 			} else {
-				probs.add("%s", csvErrText(err))
+				return nil, readErr{err}
 			}
 			break
+		}
+		if !validUTF8(rec) {
+			return nil, notUTF8
 		}
 		line, _ := r.FieldPos(0)
 		get := func(name string) string {
@@ -374,13 +426,17 @@ func parseCSV(file []byte) (*impParsed, error) {
 		p.total++
 		switch get("type") {
 		case "node":
-			n := &impNode{row: line}
-			n.in, n.errs = csvNode(line, get)
-			p.nodes = append(p.nodes, n)
+			if rows {
+				n := &impNode{row: line}
+				n.in, n.errs = csvNode(line, get)
+				p.nodes = append(p.nodes, n)
+			}
 		case "technician":
-			t := &impTech{row: line}
-			t.in, t.errs = csvTech(line, get)
-			p.techs = append(p.techs, t)
+			if rows {
+				t := &impTech{row: line}
+				t.in, t.errs = csvTech(line, get)
+				p.techs = append(p.techs, t)
+			}
 		default:
 			probs.add("line %d: type must be %s", line, rowTypes)
 		}
@@ -389,6 +445,15 @@ func parseCSV(file []byte) (*impParsed, error) {
 		return nil, malformed(probs.list)
 	}
 	return p, nil
+}
+
+func validUTF8(rec []string) bool {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
 }
 
 func csvErrText(err error) string {
@@ -554,37 +619,148 @@ func csvField(loc string) string {
 // ---------------------------------------------------------------------------
 // Creating and reading imports.
 
-// CreateImport checks that file is well-formed (format FormatJSONL or
-// FormatCSV) and stores it as a queued import, scheduling its job in the same
-// transaction. A malformed file is refused (CodeInvalid, location "body",
-// naming the line) and nothing is stored. Row values are checked by the job,
-// which reports bad rows per row.
+// CreateImport is UploadImport of a file held in memory.
 func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format string, file []byte) (Import, error) {
-	if p.NodeID != "" {
-		return Import{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot import into the network")
-	}
 	if len(file) > MaxImportBytes {
 		return Import{}, tenants.Invalid("body", fmt.Sprintf("the file is larger than %d bytes", MaxImportBytes), nil)
 	}
-	parsed, err := parseImport(format, file, false)
-	if err != nil {
-		return Import{}, err
+	return s.UploadImport(ctx, p, format, bytes.NewReader(file))
+}
+
+// MaxConcurrentUploads is how many uploads one tenant may have in progress
+// at once, across every replica; one more is refused (CodeRateLimited).
+const MaxConcurrentUploads = 3
+
+// importChunkBytes is the size of the chunks an uploaded file is stored in.
+const importChunkBytes = 1 << 20
+
+// UploadImport reads file as it arrives, checking that it is well-formed
+// (format FormatJSONL or FormatCSV) and storing it in chunks, and commits it
+// as a queued import with its job, in one transaction. Memory does not grow
+// with the file: what is held is one chunk and one line. A malformed file is
+// refused (CodeInvalid, location "body", naming the line) and nothing is
+// stored; an error of file's own reader (the caller's size limit, a client
+// gone away) is returned as it is, wrapped. A tenant with
+// MaxConcurrentUploads uploads in progress is refused (CodeRateLimited)
+// before anything is read. Row values are checked by the job, which reports
+// bad rows per row. The caller bounds the file's size.
+func (s *Service) UploadImport(ctx context.Context, p tenants.Principal, format string, file io.Reader) (Import, error) {
+	if p.NodeID != "" {
+		return Import{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot import into the network")
 	}
-	sum := sha256.Sum256(file)
+	if format != FormatJSONL && format != FormatCSV {
+		return Import{}, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+	}
 	var out Import
-	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if err := takeUploadSlot(ctx, tx); err != nil {
+			return err
+		}
 		id := tenants.NewID(tenants.PrefixImport)
-		var err error
-		out, err = scanImport(tx.QueryRow(ctx, `
-			INSERT INTO network_imports (tenant_id, id, format, file, file_sha256, total_rows, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+importColumns,
-			tx.TenantID, id, format, file, hex.EncodeToString(sum[:]), parsed.total, p.Subject()))
+		if _, err := tx.Exec(ctx, `INSERT INTO network_imports (tenant_id, id, format, file_sha256, created_by)
+			VALUES ($1, $2, $3, '', $4)`, tx.TenantID, id, format, p.Subject()); err != nil {
+			return err
+		}
+		sum := sha256.New()
+		chunks := &chunkWriter{ctx: ctx, tx: tx, importID: id}
+		parsed, err := readImport(format, io.TeeReader(file, io.MultiWriter(sum, chunks)), false)
+		if err != nil {
+			return err
+		}
+		if err := chunks.flush(); err != nil {
+			return err
+		}
+		out, err = scanImport(tx.QueryRow(ctx, `UPDATE network_imports SET file_sha256 = $3, total_rows = $4
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+importColumns,
+			tx.TenantID, id, hex.EncodeToString(sum.Sum(nil)), parsed.total))
 		if err != nil {
 			return err
 		}
 		return s.enqueueImport(ctx, tx.Tx, p.TenantID, id)
 	})
 	return out, pg.Translate(err)
+}
+
+// takeUploadSlot takes one of the tenant's MaxConcurrentUploads upload
+// slots for the rest of tx: a transaction-scoped advisory lock, so the
+// limit holds across replicas and a slot is freed when the upload commits,
+// rolls back or its connection dies.
+func takeUploadSlot(ctx context.Context, tx pg.TenantTx) error {
+	for slot := 1; slot <= MaxConcurrentUploads; slot++ {
+		var got bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('network_import_upload:' || $1), $2)`,
+			tx.TenantID, slot).Scan(&got); err != nil {
+			return err
+		}
+		if got {
+			return nil
+		}
+	}
+	return tenants.Errorf(tenants.CodeRateLimited, "%d uploads of this tenant are in progress; retry when one has finished", MaxConcurrentUploads)
+}
+
+// chunkWriter stores what is written to it as the import's chunks.
+type chunkWriter struct {
+	ctx      context.Context
+	tx       pg.TenantTx
+	importID string
+	buf      []byte
+	seq      int
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if w.buf == nil {
+			w.buf = make([]byte, 0, importChunkBytes)
+		}
+		k := min(len(p), importChunkBytes-len(w.buf))
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+		if len(w.buf) == importChunkBytes {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (w *chunkWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO network_import_chunks (tenant_id, import_id, seq, data) VALUES ($1, $2, $3, $4)`,
+		w.tx.TenantID, w.importID, w.seq, w.buf)
+	w.seq++
+	w.buf = w.buf[:0]
+	return err
+}
+
+// chunkReader reads an import's stored chunks back in order, one at a time.
+type chunkReader struct {
+	ctx      context.Context
+	tx       pg.TenantTx
+	importID string
+	next     int
+	cur      []byte
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		err := r.tx.QueryRow(r.ctx, `SELECT data FROM network_import_chunks WHERE tenant_id = $1 AND import_id = $2 AND seq = $3`,
+			r.tx.TenantID, r.importID, r.next).Scan(&r.cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, io.EOF
+		}
+		if err != nil {
+			return 0, err
+		}
+		r.next++
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
 }
 
 const importColumns = `id, format, state, file_sha256, total_rows, processed_rows, counts, failure, created_by,
@@ -750,28 +926,40 @@ var errImportDone = errors.New("network: import already finished")
 // job to retry (and FailImport when it gives up).
 func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Import, error) {
 	var (
-		im   Import
-		file []byte
+		im       Import
+		parsed   *impParsed
+		parseErr error
 	)
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		var err error
 		if im, err = getImport(ctx, tx, importID); err != nil || im.State.Finished() {
 			return err
 		}
-		return tx.QueryRow(ctx, `UPDATE network_imports SET state = 'running', started_at = now(), processed_rows = 0
-			WHERE tenant_id = $1 AND id = $2 RETURNING file`, tx.TenantID, importID).Scan(&file)
+		var file []byte // set only for imports uploaded before migration 020
+		if err := tx.QueryRow(ctx, `UPDATE network_imports SET state = 'running', started_at = now(), processed_rows = 0
+			WHERE tenant_id = $1 AND id = $2 RETURNING file`, tx.TenantID, importID).Scan(&file); err != nil {
+			return err
+		}
+		var r io.Reader = &chunkReader{ctx: ctx, tx: tx, importID: importID}
+		if file != nil {
+			r = bytes.NewReader(file)
+		}
+		if parsed, err = readImport(im.Format, r, true); err != nil && tenants.ErrorCode(err) != "" {
+			// Committed as running: the job's retries and FailImport follow.
+			parseErr = fmt.Errorf("import %s: the stored file no longer parses: %w", importID, err)
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return Import{}, pg.Translate(err)
 	}
+	if parseErr != nil {
+		return Import{}, parseErr
+	}
 	if im.State.Finished() {
 		return s.loadImport(ctx, tenantID, importID)
 	}
-	parsed, err := parseImport(im.Format, file, true)
-	if err != nil {
-		return Import{}, fmt.Errorf("import %s: the stored file no longer parses: %w", importID, err)
-	}
-	file = nil
 	r := &impRun{s: s, tenantID: tenantID, importID: importID, actor: im.CreatedBy, p: parsed}
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error { return r.run(ctx, tx) })
 	if err != nil && !errors.Is(err, errImportDone) {
