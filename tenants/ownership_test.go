@@ -68,7 +68,7 @@ var crossings = map[string]bool{
 
 const migrationsDir = "../internal/pg/migrations"
 
-var ownedBy = regexp.MustCompile(`(?m)^-- Owned by tenants/([a-z]+): (.+)$`)
+var ownedBy = regexp.MustCompile(`(?m)^-- Owned by (?:tenants|internal)/([a-z]+): (.+)$`)
 
 // tableOwners reads the ownership map from the migrations' headers.
 func tableOwners(t *testing.T) map[string]string {

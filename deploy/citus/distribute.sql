@@ -16,6 +16,7 @@ SELECT create_distributed_function('product_category_valid(text)');
 SELECT create_reference_table('platform_idempotency_keys'); -- 001_platform
 SELECT create_reference_table('tenants'); -- 001_platform
 SELECT create_reference_table('regions'); -- 002_network
+SELECT create_reference_table('api_replicas'); -- 020_fair_sharing
 
 -- Tenant tables: hash-distributed by tenant_id, colocated.
 SELECT create_distributed_table('nodes', 'tenant_id', shard_count => 64); -- 002_network
@@ -74,6 +75,7 @@ SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => '
 SELECT create_distributed_table('ticket_number_counters', 'tenant_id', colocate_with => 'nodes'); -- 018_booking
 SELECT create_distributed_table('notification_gateways', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
 SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
+SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_with => 'nodes'); -- 020_fair_sharing
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:

@@ -1,3 +1,6 @@
+-- Owned by tenants/network: network_import_chunks
+-- Owned by internal/replicas: api_replicas
+--
 -- Fair sharing between tenants and uploads in bounded memory (issue 18).
 
 -- An import's file is streamed into chunks of about 1 MiB as it is uploaded,
