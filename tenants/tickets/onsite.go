@@ -115,15 +115,16 @@ type TestRun struct {
 // charges per line, with the service promises that waived the customer's
 // share.
 type Completion struct {
-	TestRun      TestRun                  `json:"test_run"`
-	Basis        string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
-	Lines        []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
-	Totals       entitlement.Totals       `json:"totals"`
-	Waivers      []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
-	Uncertain    bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
-	QuoteID      string                   `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	PartsBilled  []BilledPart             `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does)."`
-	Compensation *CompensationPayout      `json:"compensation,omitempty" doc:"The compensation payout the plan owes for this repair, scheduled once however often the ticket completes."`
+	TestRun     TestRun               `json:"test_run"`
+	Basis       string                `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
+	Lines       []entitlement.Charge  `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
+	Totals      entitlement.Totals    `json:"totals"`
+	Waivers     []entitlement.Promise `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
+	Uncertain   bool                  `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
+	QuoteID     string                `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does)."`
+	// The compensation payout the plan owes for this repair, scheduled once however often the ticket completes.
+	Compensation *CompensationPayout      `json:"compensation,omitempty"`
 	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
 	CompletedAt  time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
 }

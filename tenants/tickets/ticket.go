@@ -104,7 +104,8 @@ type Signoff struct {
 	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5." example:"5"`
 	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment." example:"师傅很专业"`
 	// Delivery is read with the ticket from the notifications context.
-	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty" doc:"How the last code is being delivered to the customer: through the tenant's notification gateway (queued, sent, failed, with the attempts) or, without one, requested through the notification.requested event."`
+	// How the last code is being delivered to the customer: through the tenant's notification gateway (queued, sent, failed, with the attempts) or, without one, requested through the notification.requested event.
+	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty"`
 }
 
 // FollowUp is the callback state.

@@ -65,31 +65,35 @@ type NotHomeReport struct {
 
 // VisitExceptionInput reports an attempted visit that could not be done.
 type VisitExceptionInput struct {
-	Reason          string         `json:"reason" enum:"customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"Why the visit could not be done: the customer was not home, refused entry, doubted the technician's credentials, the product is elsewhere, or the power is cut." example:"customer_not_home"`
-	ArrivedAt       *time.Time     `json:"arrived_at,omitempty" doc:"When the technician got to the door; default now. Only before a check-in (a checked-in visit already has its arrival)." example:"2026-12-01T08:55:00+08:00"`
-	NotHome         *NotHomeReport `json:"not_home,omitempty" doc:"The knock protocol; required for customer_not_home and only for it."`
+	Reason    string     `json:"reason" enum:"customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"Why the visit could not be done: the customer was not home, refused entry, doubted the technician's credentials, the product is elsewhere, or the power is cut." example:"customer_not_home"`
+	ArrivedAt *time.Time `json:"arrived_at,omitempty" doc:"When the technician got to the door; default now. Only before a check-in (a checked-in visit already has its arrival)." example:"2026-12-01T08:55:00+08:00"`
+	// The knock protocol; required for customer_not_home and only for it.
+	NotHome         *NotHomeReport `json:"not_home,omitempty"`
 	LicenceShown    *bool          `json:"licence_shown,omitempty" doc:"For entry_refused and credentials_doubted (required): the technician showed the service licence. false: the service will be free (rule 8)." example:"true"`
 	ProductLocation string         `json:"product_location,omitempty" maxLength:"300" doc:"For product_elsewhere (required): where the product is." example:"客户父母家，崂山区海尔路8号"`
-	Window          *Window        `json:"window,omitempty" doc:"The new window agreed with the customer: the ticket is scheduled again. Without it the ticket goes back to assigned until a window is agreed."`
-	Note            string         `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"敲门5分钟无人应答，电话未接通，已贴留言条"`
+	// The new window agreed with the customer: the ticket is scheduled again. Without it the ticket goes back to assigned until a window is agreed.
+	Window *Window `json:"window,omitempty"`
+	Note   string  `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"敲门5分钟无人应答，电话未接通，已贴留言条"`
 }
 
 // VisitEntry is one visit of a ticket's technician, or an attempted one.
 type VisitEntry struct {
-	Seq            int             `json:"seq" doc:"Order of the visit, from 1." example:"1"`
-	Round          int             `json:"round" doc:"The ticket's reopen count at the visit: 0 for the first service, 1 after the first reopen, ..." example:"0"`
-	TechnicianID   *string         `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
-	Window         *Window         `json:"window,omitempty" doc:"The window agreed for the visit."`
-	ArrivedAt      time.Time       `json:"arrived_at" doc:"When the technician arrived." example:"2026-12-01T09:20:00+08:00"`
-	ArrivalMinutes *int            `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
-	Arrival        *string         `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
-	Outcome        string          `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
-	NetworkVisit   bool            `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
-	Exception      map[string]any  `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location)."`
-	Checklist      *VisitChecklist `json:"checklist,omitempty" doc:"The technician's statements about the visit, when recorded."`
-	Actor          string          `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	At             time.Time       `json:"at" example:"2026-12-01T09:20:00+08:00"`
-	EndedAt        *time.Time      `json:"ended_at,omitempty" doc:"When an attempt ended in an exception." example:"2026-12-01T09:30:00+08:00"`
+	Seq          int     `json:"seq" doc:"Order of the visit, from 1." example:"1"`
+	Round        int     `json:"round" doc:"The ticket's reopen count at the visit: 0 for the first service, 1 after the first reopen, ..." example:"0"`
+	TechnicianID *string `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	// The window agreed for the visit.
+	Window         *Window        `json:"window,omitempty"`
+	ArrivedAt      time.Time      `json:"arrived_at" doc:"When the technician arrived." example:"2026-12-01T09:20:00+08:00"`
+	ArrivalMinutes *int           `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
+	Arrival        *string        `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
+	Outcome        string         `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
+	NetworkVisit   bool           `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
+	Exception      map[string]any `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location)."`
+	// The technician's statements about the visit, when recorded.
+	Checklist *VisitChecklist `json:"checklist,omitempty"`
+	Actor     string          `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	At        time.Time       `json:"at" example:"2026-12-01T09:20:00+08:00"`
+	EndedAt   *time.Time      `json:"ended_at,omitempty" doc:"When an attempt ended in an exception." example:"2026-12-01T09:30:00+08:00"`
 }
 
 const visitColumns = `seq, round, technician_id, window_start, window_end, arrived_at, arrival_minutes, arrival, outcome,
