@@ -135,7 +135,12 @@ func TestADayOfService(t *testing.T) {
 	ticketAct(t, env, agent, idA, "guidance", map[string]any{"outcome": "observe", "notes": "请观察30分钟"}, http.StatusOK)
 	tkA := ticketAct(t, env, agent, idA, "callback", map[string]any{"outcome": "unsatisfied", "note": "仍有噪音"}, http.StatusOK)
 	require.EqualValues(t, 1, tkA["reopen_count"])
-	assert.Len(t, feedOf(t, env, admin, "ticket.reopened", idA), 1, "the reopen is an event")
+	// The reopen is on the timeline; the request's one event says why.
+	assert.Contains(t, timelineActions(t, env, agent, idA), "callback_recorded:reopened")
+	callbacks := feedOf(t, env, admin, "ticket.callback_recorded", idA)
+	require.Len(t, callbacks, 1)
+	assert.Equal(t, "unsatisfied", callbacks[0]["data"].(map[string]any)["outcome"])
+	assert.Equal(t, "dispatched", callbacks[0]["data"].(map[string]any)["state"])
 
 	// B and C: out of warranty (bought 1200 and 1500 days ago).
 	idB, _ := openReady(t, env, d, agent, "DAY-B-0002", 1200, slotB)
