@@ -250,7 +250,7 @@ func TestTenantShareOfConcurrentRequests(t *testing.T) {
 		_, err := pw.Write([]byte(nodeLine(fmt.Sprintf("MFR%d", i))))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return uploadLocks(t, env) == 2 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return uploadLocks(t, env) == 2 }, 30*time.Second, 10*time.Millisecond)
 
 	start := time.Now()
 	r := env.Do(t, http.MethodGet, "/v1/me", a.AdminKey, nil)

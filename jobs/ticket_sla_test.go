@@ -98,7 +98,7 @@ func TestTicketTimerRunsOnRiver(t *testing.T) {
 // whose swap requests are not enqueued).
 func newTickets(t *testing.T, db *pgxpool.Pool, enqueue func(context.Context, pgx.Tx, []tickets.Timer) error) *tickets.Service {
 	t.Helper()
-	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }})
+	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
 	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
 	require.NoError(t, err)

@@ -74,7 +74,7 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 	t.Parallel()
 	db := lazyPool(t)
 	noop := func(context.Context, pgx.Tx, string, string) error { return nil }
-	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: noop})
+	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: noop, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
 	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
 	require.NoError(t, err)
