@@ -91,6 +91,7 @@ type Payout struct {
 	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Payer        string        `json:"payer" enum:"plan,brand" doc:"Who owes it: the plan of contract_id, or the brand (a refund of a waived charge, a compensation without a plan). It is paid to the unit's customer." example:"plan"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
 	CountedFrom  string        `json:"counted_from" format:"date" doc:"The repair or approval date the business days count from." example:"2026-09-25"`
@@ -134,6 +135,10 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	err := row.Scan(&o.ID, &o.UnitID, &o.StorefrontID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
 		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
 		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID)
+	o.Payer = "brand"
+	if o.ContractID != nil {
+		o.Payer = "plan"
+	}
 	return o, err
 }
 
