@@ -17,6 +17,8 @@ const (
 	MeRead        Permission = "me.read"
 	TenantRead    Permission = "tenant.read"
 	TenantUpdate  Permission = "tenant.update"
+	// TenantTestDataDelete deletes the tenant's test data (test keys only).
+	TenantTestDataDelete Permission = "tenant.test_data.delete"
 	APIKeysCreate Permission = "api_keys.create"
 	APIKeysList   Permission = "api_keys.list"
 	APIKeysRead   Permission = "api_keys.read"
@@ -85,7 +87,7 @@ const (
 
 // Permissions lists every tenant permission.
 var Permissions = []Permission{
-	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
+	MeRead, TenantRead, TenantUpdate, TenantTestDataDelete, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
 	NetworkRead, NetworkWrite, NetworkImport,
 	CatalogRead, CatalogWrite, QuotesCreate, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
 	ContractsRead, ContractsWrite, EntitlementsDecide,

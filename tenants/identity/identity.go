@@ -26,6 +26,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -279,11 +280,18 @@ func (s *Service) TenantBySlug(ctx context.Context, slug string) (Tenant, error)
 }
 
 // CreateAPIKey issues a key in the caller's tenant and records an
-// api_key.created event. The returned secret is shown once.
+// api_key.created event. The returned secret is shown once. The key is made
+// in its own mode: a test key's node, technician and storefront must be
+// test data, and its api_key.created event is on the test feed. A test
+// key may create test keys only (body.environment).
 func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewAPIKey) (CreatedKey, error) {
 	if err := s.validateNewKey(in); err != nil {
 		return CreatedKey{}, err
 	}
+	if !pg.Livemode(ctx) && !in.Test {
+		return CreatedKey{}, tenants.Invalid("body.environment", "a test key creates test keys only", "live")
+	}
+	ctx = pg.WithLivemode(ctx, !in.Test)
 	var key CreatedKey
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
@@ -347,6 +355,26 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 		}
 		if in.NodeID == "" {
 			in.NodeID = techNode
+		}
+	}
+	// The bindings' foreign keys are checked without row-level security:
+	// a key must not be bound to an object of the other mode.
+	if in.NodeID != "" {
+		var found bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&found); err != nil {
+			return CreatedKey{}, err
+		}
+		if !found {
+			return CreatedKey{}, tenants.Invalid("body.node_id", "no node with this id in the tenant's "+pg.ModeName(tx.Live)+" data", in.NodeID)
+		}
+	}
+	if in.StorefrontID != "" {
+		_, err := customers.LoadStorefront(ctx, tx, in.StorefrontID)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return CreatedKey{}, tenants.Invalid("body.storefront_id", "no storefront with this id in the tenant's "+pg.ModeName(tx.Live)+" data", in.StorefrontID)
+		}
+		if err != nil {
+			return CreatedKey{}, err
 		}
 	}
 	secret, display, hash := newSecret(!in.Test)
@@ -635,4 +663,22 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// DeleteTestData deletes all of the caller's tenant's test data in one
+// transaction: every test-mode row of every context (tickets, claims,
+// units, customers, the test network and catalog, test events, webhooks and
+// their deliveries ...), and the test keys bound to a deleted node,
+// technician or storefront. Live data and unbound test keys are untouched.
+// It must be called with a test key (forbidden otherwise) and returns how
+// many rows went.
+func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int64, error) {
+	if pg.Livemode(ctx) || p.Live {
+		return 0, tenants.Errorf(tenants.CodeForbidden, "test data is deleted with a test key (sn_test_); this key is live")
+	}
+	var n int64
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT delete_test_data()`).Scan(&n)
+	})
+	return n, pg.Translate(err)
 }
