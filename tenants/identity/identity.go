@@ -624,7 +624,7 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 			return nil
 		}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
-			if err := pg.SetTenant(ctx, tx, k.TenantID); err != nil {
+			if err := pg.SetTenant(pg.WithLivemode(ctx, k.Live), tx, k.TenantID); err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2`, k.TenantID, k.ID, now)

@@ -318,7 +318,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
 				uncertain_callback_minutes, escalation_minutes, unreachable_close_after)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (tenant_id) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
 				completion_minutes = $5, callback_minutes = $6, guidance_callback_minutes = $7, observe_callback_minutes = $8,
 				uncertain_callback_minutes = $9, escalation_minutes = $10, unreachable_close_after = $11,
 				version = sla_policies.version + 1, updated_at = now()

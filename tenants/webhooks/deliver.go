@@ -95,7 +95,7 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 		var cur string
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO webhook_dispatch_cursors AS c (tenant_id) VALUES ($1)
-			ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET updated_at = now()
 			RETURNING c.cursor`, tx.TenantID).Scan(&cur); err != nil {
 			return err
 		}

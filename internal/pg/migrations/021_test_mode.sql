@@ -9,10 +9,10 @@
 -- mode, whatever its queries say. A transaction that set no mode sees
 -- nothing, like one that set no tenant.
 --
--- API keys are the exception: a key's mode is its own `live` column. A live
--- transaction sees the tenant's keys of both modes (the brand manages its
--- test keys with its live admin key); a test transaction sees, and may
--- create, test keys only.
+-- API keys are the exception: a key's mode is its own `live` column, which
+-- the policy compares instead. A key is made in its own mode (a live admin
+-- key may issue a test key; the insert runs in test mode), and is listed,
+-- read and revoked by keys of its mode only.
 --
 -- Unique keys that would let one mode's data collide with the other's
 -- (codes, external references, ticket numbers, a tenant's one policy row)
@@ -51,8 +51,8 @@ END $$;
 
 DROP POLICY tenant_isolation ON api_keys;
 CREATE POLICY tenant_isolation ON api_keys
-  USING (tenant_id = app_current_tenant() AND (app_current_livemode() OR NOT live))
-  WITH CHECK (tenant_id = app_current_tenant() AND (app_current_livemode() OR NOT live));
+  USING (tenant_id = app_current_tenant() AND live = app_current_livemode())
+  WITH CHECK (tenant_id = app_current_tenant() AND live = app_current_livemode());
 
 -- Unique keys per mode.
 ALTER TABLE nodes DROP CONSTRAINT nodes_tenant_id_external_code_key,
@@ -103,6 +103,58 @@ ALTER TABLE loaners DROP CONSTRAINT loaners_tenant_id_serial_key,
 -- Each mode has its own event feed.
 DROP INDEX events_position_idx;
 CREATE UNIQUE INDEX events_position_idx ON events (tenant_id, livemode, position);
+
+-- Foreign keys are checked without row-level security, so a key on
+-- (tenant_id, x) alone would let a test row point at a live one (a test
+-- unit of a live model). Every foreign key between tenant tables gains the
+-- mode: (tenant_id, livemode, x) references (tenant_id, livemode, id), and
+-- API keys' bindings reference the bound object in the key's own mode. The
+-- constraints keep their names (the API's error mapping uses them).
+DO $$
+DECLARE
+  c       record;
+  refcols text;
+  cols    text;
+  mode    text;
+  idx     text;
+BEGIN
+  FOR c IN
+    SELECT con.oid, con.conname, con.conrelid::regclass AS tbl, con.confrelid::regclass AS reftbl,
+           con.conkey, con.confkey, con.convalidated, con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred
+    FROM pg_constraint con
+    WHERE con.contype = 'f'
+      AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = con.confrelid AND a.attname = 'livemode' AND NOT a.attisdropped)
+      AND (SELECT attname FROM pg_attribute WHERE attrelid = con.conrelid AND attnum = con.conkey[1]) = 'tenant_id'
+      AND (SELECT attname FROM pg_attribute WHERE attrelid = con.confrelid AND attnum = con.confkey[1]) = 'tenant_id'
+  LOOP
+    IF EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.tbl AND a.attname = 'livemode' AND NOT a.attisdropped) THEN
+      mode := 'livemode';
+    ELSIF c.tbl = 'api_keys'::regclass THEN
+      mode := 'live';
+    ELSE
+      CONTINUE;
+    END IF;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i) INTO cols
+      FROM unnest(c.conkey[2:]) WITH ORDINALITY AS k(n, i)
+      JOIN pg_attribute a ON a.attrelid = c.tbl AND a.attnum = k.n;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i) INTO refcols
+      FROM unnest(c.confkey[2:]) WITH ORDINALITY AS k(n, i)
+      JOIN pg_attribute a ON a.attrelid = c.reftbl AND a.attnum = k.n;
+    -- The referenced key, per mode (logically implied by the existing
+    -- (tenant_id, id) key; a foreign key needs it spelled out).
+    idx := left(replace(c.reftbl::text, '"', '') || '_mode_' || replace(replace(refcols, ', ', '_'), '"', '') || '_key', 63);
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = idx) THEN
+      EXECUTE format('CREATE UNIQUE INDEX %I ON %s (tenant_id, livemode, %s)', idx, c.reftbl, refcols);
+    END IF;
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.tbl, c.conname);
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (tenant_id, %s, %s) REFERENCES %s (tenant_id, livemode, %s)%s%s%s%s',
+      c.tbl, c.conname, mode, cols, c.reftbl, refcols,
+      CASE c.confdeltype WHEN 'c' THEN ' ON DELETE CASCADE' WHEN 'n' THEN ' ON DELETE SET NULL' WHEN 'r' THEN ' ON DELETE RESTRICT' ELSE '' END,
+      CASE c.confupdtype WHEN 'c' THEN ' ON UPDATE CASCADE' WHEN 'r' THEN ' ON UPDATE RESTRICT' ELSE '' END,
+      CASE WHEN c.condeferrable THEN ' DEFERRABLE' || CASE WHEN c.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END ELSE '' END,
+      CASE WHEN c.convalidated THEN '' ELSE ' NOT VALID' END);
+  END LOOP;
+END $$;
 
 -- delete_test_data deletes every test row of the current tenant (the
 -- transaction must be in test mode): test keys bound to a test node,
