@@ -57,6 +57,9 @@ type Options struct {
 	// pool then has serve's statement and lock timeouts, and River only
 	// inserts jobs (app.ModeAPI).
 	Proxied bool
+	// LoopbackWebhooksInTestMode is the server setting of that name
+	// (SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE).
+	LoopbackWebhooksInTestMode bool
 	// RequestTimeout is the server's request deadline; zero: the default.
 	RequestTimeout time.Duration
 }
@@ -106,7 +109,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
-		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes}, pool, log)
+		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
+		LoopbackWebhooksInTestMode: o.LoopbackWebhooksInTestMode}, pool, log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))

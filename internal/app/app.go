@@ -95,6 +95,9 @@ type Config struct {
 	// Codes sends ticket sign-off codes to customers; nil:
 	// tickets.LogSender over the App's logger.
 	Codes tickets.CodeSender
+	// LoopbackWebhooksInTestMode lets test-mode webhook endpoints be
+	// loopback URLs, for local development (webhooks.LoopbackSetting).
+	LoopbackWebhooksInTestMode bool
 	// OnClaimApproved, for tests, replaces payouts.Service.ForApprovedClaim
 	// as what runs in a claim's approval transaction; nil: payouts.
 	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
@@ -182,6 +185,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q)}); err != nil {
 		return nil, err
 	}
+	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q)}); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -174,6 +173,12 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 		if err := events.Append(ctx, tx, events.New{Type: events.TypeTenantCreated, SubjectID: t.ID, Actor: actor,
 			Data: map[string]any{"name": t.Name, "slug": t.Slug}}); err != nil {
 			return err
+		}
+		if in.Test {
+			// The key is made in its own mode (test keys are test data).
+			if err := pg.SetTenant(pg.WithLivemode(ctx, false), tx, id); err != nil {
+				return err
+			}
 		}
 		key, err = s.insertKey(ctx, tx, NewAPIKey{Name: in.AdminKeyName, Roles: []string{tenants.RoleTenantAdmin}, Test: in.Test}, actor)
 		return err
@@ -357,26 +362,8 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 			in.NodeID = techNode
 		}
 	}
-	// The bindings' foreign keys are checked without row-level security:
-	// a key must not be bound to an object of the other mode.
-	if in.NodeID != "" {
-		var found bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&found); err != nil {
-			return CreatedKey{}, err
-		}
-		if !found {
-			return CreatedKey{}, tenants.Invalid("body.node_id", "no node with this id in the tenant's "+pg.ModeName(tx.Live)+" data", in.NodeID)
-		}
-	}
-	if in.StorefrontID != "" {
-		_, err := customers.LoadStorefront(ctx, tx, in.StorefrontID)
-		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return CreatedKey{}, tenants.Invalid("body.storefront_id", "no storefront with this id in the tenant's "+pg.ModeName(tx.Live)+" data", in.StorefrontID)
-		}
-		if err != nil {
-			return CreatedKey{}, err
-		}
-	}
+	// A binding to an object of the other mode fails its foreign key,
+	// which includes the mode (migration 021): body.node_id, body.storefront_id.
 	secret, display, hash := newSecret(!in.Test)
 	id := tenants.NewID(tenants.PrefixAPIKey)
 	rows, err := tx.Query(ctx, `

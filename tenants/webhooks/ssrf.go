@@ -11,53 +11,64 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
+
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
-// blockedPrefixes are the ranges a webhook may never reach beyond what
-// netip's predicates already catch (loopback, RFC 1918 and ULA private,
-// link-local including the 169.254.169.254 metadata address, multicast,
-// unspecified).
-var blockedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),         // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),     // CGNAT (also Alibaba's 100.100.100.200 metadata)
-	netip.MustParsePrefix("192.0.0.0/24"),      // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),     // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),       // reserved, and the broadcast address
-	netip.MustParsePrefix("64:ff9b::/96"),      // NAT64: may map onto any IPv4 address
-	netip.MustParsePrefix("64:ff9b:1::/48"),    // local-use NAT64
-	netip.MustParsePrefix("2001:db8::/32"),     // documentation
-	netip.MustParsePrefix("100::/64"),          // discard
-	netip.MustParsePrefix("2002::/16"),         // 6to4: embeds an IPv4 address
-	netip.MustParsePrefix("2001::/32"),         // Teredo: embeds an IPv4 address
-	netip.MustParsePrefix("fec0::/10"),         // deprecated site-local
-	netip.MustParsePrefix("::ffff:0:0/96"),     // IPv4-mapped (checked unmapped too)
-	netip.MustParsePrefix("fd00:ec2::254/128"), // AWS IPv6 metadata (inside ULA; named for clarity)
+// The address guards, from code.dny.dev/ssrf (its deny lists are
+// generated from IANA's special-purpose registries: RFC 1918 and the other
+// private ranges, loopback, link-local and the 169.254.169.254 metadata
+// address, CGNAT, the TEST-NETs, 192.88.99.0/24, benchmarking, multicast
+// and reserved space; for IPv6 everything outside 2000::/3, which takes in
+// ::1, ::a.b.c.d, ::ffff:a.b.c.d, NAT64, ULA and link-local, and the
+// documentation, 6to4, Teredo and other reserved ranges within it). Any
+// port may be used.
+var (
+	// publicOnly admits public addresses only: live mode, always.
+	publicOnly = ssrf.New(ssrf.WithAnyPort())
+	// publicOrLoopback also admits 127.0.0.0/8 and ::1: test mode, on a
+	// server that allows loopback webhooks for local development
+	// (Service.LoopbackInTestMode). Private addresses stay refused.
+	publicOrLoopback = ssrf.New(ssrf.WithAnyPort(),
+		ssrf.WithAllowedV4Prefixes(netip.MustParsePrefix("127.0.0.0/8")),
+		ssrf.WithAllowedV6Prefixes(netip.MustParsePrefix("::1/128")))
+)
+
+// guard is the address guard for ctx's mode.
+func (s *Service) guard(ctx context.Context) *ssrf.Guardian {
+	if s.LoopbackInTestMode && !pg.Livemode(ctx) {
+		return publicOrLoopback
+	}
+	return publicOnly
 }
 
-// blockedReason says why ip may not be a webhook target, or "" when it may.
-func blockedReason(ip netip.Addr) string {
-	ip = ip.Unmap()
+// blockedReason says why g refuses ip as a webhook target, or "" when it
+// may be one.
+func blockedReason(g *ssrf.Guardian, ip netip.Addr) string {
+	if g.SafeAddr(ip) == nil {
+		return ""
+	}
+	u := ip.Unmap()
 	switch {
-	case !ip.IsValid():
-		return "an invalid address"
-	case ip.IsLoopback():
-		return "a loopback address"
-	case ip.IsPrivate():
+	case u.IsLoopback():
+		return "a loopback address (allowed in test mode only, on a server started with " + LoopbackSetting + "=true)"
+	case u.IsPrivate():
 		return "a private address"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+	case u.IsLinkLocalUnicast(), u.IsLinkLocalMulticast():
 		return "a link-local or metadata address"
-	case ip.IsUnspecified():
+	case u.IsUnspecified():
 		return "an unspecified address"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+	case u.IsMulticast():
 		return "a multicast address"
 	}
-	for _, p := range blockedPrefixes {
-		if p.Contains(ip) {
-			return "a reserved, CGNAT or metadata address"
-		}
-	}
-	return ""
+	return "a reserved, documentation, CGNAT or translation address"
 }
+
+// LoopbackSetting is the server setting that lets test-mode endpoints be
+// http://127.0.0.1 or http://localhost URLs.
+const LoopbackSetting = "SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE"
 
 // AllowHost lets webhook endpoints use hostport (the host:port of a URL,
 // e.g. an httptest server's 127.0.0.1:54321) over plain http, bypassing the
@@ -82,8 +93,9 @@ func (s *Service) allowed(hostport string) bool {
 const lookupTimeout = 5 * time.Second
 
 // checkURL is the registration-time check of an endpoint URL: https, no
-// credentials, and a host whose every resolved address is public. It
-// returns the problem, or "" when the URL may be used.
+// credentials, and a host whose every resolved address the mode's guard
+// admits (a loopback endpoint in test mode may be plain http). It returns
+// the problem, or "" when the URL may be used.
 func (s *Service) checkURL(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || !u.IsAbs() {
@@ -98,26 +110,39 @@ func (s *Service) checkURL(ctx context.Context, raw string) string {
 	if s.allowed(u.Host) && (u.Scheme == "http" || u.Scheme == "https") {
 		return ""
 	}
-	if u.Scheme != "https" {
+	if u.Scheme != "https" && u.Scheme != "http" {
 		return "an https URL"
 	}
+	g := s.guard(ctx)
 	host := u.Hostname()
+	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if r := blockedReason(ip); r != "" {
-			return "a public address: " + host + " is " + r
+		addrs = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
+			return "a host that resolves: " + host + " does not"
 		}
-		return ""
+		for i := range addrs {
+			// The resolver may answer an A record as ::ffff:a.b.c.d; it is
+			// dialled as a.b.c.d.
+			addrs[i] = addrs[i].Unmap()
+		}
 	}
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return "a host that resolves: " + host + " does not"
-	}
+	loopback := true
 	for _, ip := range addrs {
-		if r := blockedReason(ip); r != "" {
+		if r := blockedReason(g, ip); r != "" {
+			if host == ip.String() {
+				return "a public address: " + host + " is " + r
+			}
 			return "a public address: " + host + " resolves to " + r
 		}
+		loopback = loopback && ip.Unmap().IsLoopback()
+	}
+	if u.Scheme != "https" && !loopback {
+		return "an https URL"
 	}
 	return ""
 }
@@ -125,44 +150,52 @@ func (s *Service) checkURL(ctx context.Context, raw string) string {
 // errBlocked is a dial refused because the address is not public.
 var errBlocked = errors.New("webhook target address refused")
 
-// dialControl re-checks the address actually dialled (after DNS, so a name
-// that re-resolves to a private address is still refused).
-func (s *Service) dialControl(network, address string, _ syscall.RawConn) error {
-	if s.allowed(address) {
+// dialControl re-checks the address actually dialled with g (after DNS, so
+// a name that re-resolves to a private address is still refused).
+func (s *Service) dialControl(g *ssrf.Guardian) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		if s.allowed(address) {
+			return nil
+		}
+		if err := g.Safe(network, address, c); err != nil {
+			return fmt.Errorf("%w: %s", errBlocked, err.Error())
+		}
 		return nil
 	}
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", errBlocked, address)
-	}
-	if r := blockedReason(ap.Addr()); r != "" {
-		return fmt.Errorf("%w: %s is %s", errBlocked, ap.Addr(), r)
-	}
-	return nil
 }
 
 // DeliveryTimeout bounds one delivery attempt.
 const DeliveryTimeout = 10 * time.Second
 
-// httpClient is the SSRF-safe client deliveries use: no proxy (one would
-// dial for us), no redirects (a 3xx is a failed attempt), every dial checked.
-func (s *Service) httpClient() *http.Client {
+// httpClient is the SSRF-safe client deliveries in ctx's mode use: no proxy
+// (one would dial for us, and the guard would check the proxy's address),
+// no redirects (a 3xx is a failed attempt), every dial checked by the
+// mode's guard.
+func (s *Service) httpClient(ctx context.Context) *http.Client {
 	s.clientOnce.Do(func() {
-		d := &net.Dialer{Timeout: 5 * time.Second, Control: s.dialControl}
-		s.client = &http.Client{
-			Timeout: DeliveryTimeout,
-			Transport: &http.Transport{
-				Proxy:                 nil,
-				DialContext:           d.DialContext,
-				ForceAttemptHTTP2:     true,
-				MaxIdleConns:          100,
-				MaxIdleConnsPerHost:   10,
-				IdleConnTimeout:       90 * time.Second,
-				TLSHandshakeTimeout:   5 * time.Second,
-				ResponseHeaderTimeout: DeliveryTimeout,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		s.client = s.newClient(publicOnly)
+		s.loopbackClient = s.newClient(publicOrLoopback)
 	})
+	if s.guard(ctx) == publicOrLoopback {
+		return s.loopbackClient
+	}
 	return s.client
+}
+
+func (s *Service) newClient(g *ssrf.Guardian) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: s.dialControl(g)}
+	return &http.Client{
+		Timeout: DeliveryTimeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           d.DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   10,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: DeliveryTimeout,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

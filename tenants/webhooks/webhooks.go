@@ -63,8 +63,15 @@ type Service struct {
 	disableAfter int
 	overlap      time.Duration
 
-	clientOnce sync.Once
-	client     *http.Client
+	// LoopbackInTestMode lets test-mode endpoints be loopback URLs
+	// (http://127.0.0.1:port, http://localhost:port) for local webhook
+	// development (LoopbackSetting). Live mode never reaches loopback;
+	// private addresses stay refused in both modes.
+	LoopbackInTestMode bool
+
+	clientOnce     sync.Once
+	client         *http.Client
+	loopbackClient *http.Client
 }
 
 // Deps are the Service's dependencies; every one is required.
