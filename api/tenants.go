@@ -164,12 +164,12 @@ type updateTenantInput struct {
 func (s *Server) registerTenants() {
 	register(s, authz.TenantTestDataDelete, huma.Operation{
 		OperationID: "deleteTestData", Method: http.MethodDelete, Path: "/v1/test-data",
-		Summary: "Delete all test data", Tags: []string{"Tenant"},
+		Summary: "Delete all test data", Tags: []string{"Identity"},
 		Description: "Deletes every object made in test mode (with `sn_test_` keys): tickets, claims, units, customers, " +
 			"contracts, the test network and catalog, test events, webhook endpoints and deliveries. Test keys bound " +
 			"to a deleted node, technician or storefront go with them; live data is never touched. Call it with a " +
-			"test key (a live key is 403).",
-		Errors: []int{http.StatusForbidden},
+			"test key (a live key is 409).",
+		Errors: []int{http.StatusConflict},
 	}, func(ctx context.Context, _ *struct{}) (*deleteTestDataOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		n, err := s.deps.Identity.DeleteTestData(ctx, p)

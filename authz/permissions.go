@@ -14,19 +14,19 @@ const (
 
 // Tenant permissions, granted to roles in policy.csv.
 const (
-	MeRead        Permission = "me.read"
-	TenantRead    Permission = "tenant.read"
-	TenantUpdate  Permission = "tenant.update"
+	MeRead       Permission = "me.read"
+	TenantRead   Permission = "tenant.read"
+	TenantUpdate Permission = "tenant.update"
 	// TenantTestDataDelete deletes the tenant's test data (test keys only).
 	TenantTestDataDelete Permission = "tenant.test_data.delete"
-	APIKeysCreate Permission = "api_keys.create"
-	APIKeysList   Permission = "api_keys.list"
-	APIKeysRead   Permission = "api_keys.read"
-	APIKeysRevoke Permission = "api_keys.revoke"
-	EventsList    Permission = "events.list"
-	NetworkRead   Permission = "network.read"
-	NetworkWrite  Permission = "network.write"
-	NetworkImport Permission = "network.import"
+	APIKeysCreate        Permission = "api_keys.create"
+	APIKeysList          Permission = "api_keys.list"
+	APIKeysRead          Permission = "api_keys.read"
+	APIKeysRevoke        Permission = "api_keys.revoke"
+	EventsList           Permission = "events.list"
+	NetworkRead          Permission = "network.read"
+	NetworkWrite         Permission = "network.write"
+	NetworkImport        Permission = "network.import"
 	// Catalog: product models, parts, price lists and quotes, coverage plans.
 	CatalogRead  Permission = "catalog.read"
 	CatalogWrite Permission = "catalog.write"

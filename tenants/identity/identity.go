@@ -657,11 +657,11 @@ func deref(s *string) string {
 // units, customers, the test network and catalog, test events, webhooks and
 // their deliveries ...), and the test keys bound to a deleted node,
 // technician or storefront. Live data and unbound test keys are untouched.
-// It must be called with a test key (forbidden otherwise) and returns how
-// many rows went.
+// It must be called with a test key (a conflict otherwise: the key's mode
+// is live) and returns how many rows went.
 func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int64, error) {
 	if pg.Livemode(ctx) || p.Live {
-		return 0, tenants.Errorf(tenants.CodeForbidden, "test data is deleted with a test key (sn_test_); this key is live")
+		return 0, tenants.Errorf(tenants.CodeConflict, "test data is deleted with a test key (sn_test_); this key is live")
 	}
 	var n int64
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
