@@ -54,7 +54,7 @@ type createAPIKeyInput struct {
 	Body struct {
 		Name         string     `json:"name" minLength:"1" maxLength:"200" doc:"What the key is for." example:"Dispatch console"`
 		Roles        []string   `json:"roles" minItems:"1" maxItems:"9" uniqueItems:"true" enum:"tenant_admin,network_manager,dispatcher,agent,node_manager,technician,storefront,integrator,auditor" doc:"Roles the key carries. A storefront key carries only storefront." example:"[\"dispatcher\"]"`
-		Environment  string     `json:"environment,omitempty" enum:"live,test" default:"live" doc:"live keys start sn_live_, test keys sn_test_." example:"live"`
+		Environment  string     `json:"environment,omitempty" enum:"live,test" doc:"live keys start sn_live_ and act on live data; test keys start sn_test_ and see and make test data only. Default: the calling key's own mode. A test key issues test keys only." example:"live"`
 		NodeID       string     `json:"node_id,omitempty" pattern:"^nod_[0-9a-z]{26}$" doc:"Required for node_manager and technician keys: limits the key to this node's subtree." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 		StorefrontID string     `json:"storefront_id,omitempty" pattern:"^sfr_[0-9a-z]{26}$" doc:"Required for (and only for) storefront keys." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 		TechnicianID string     `json:"technician_id,omitempty" pattern:"^tec_[0-9a-z]{26}$" doc:"For technician keys: the technician the key acts as (its node defaults to theirs). A technician key sees only the tickets assigned to its technician; without one it sees none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pe"`
@@ -98,7 +98,7 @@ func (s *Server) registerAPIKeys() {
 	}, func(ctx context.Context, in *createAPIKeyInput) (*createdAPIKeyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		k, err := s.deps.Identity.CreateAPIKey(ctx, p, identity.NewAPIKey{Name: in.Body.Name, Roles: in.Body.Roles,
-			Test: in.Body.Environment == "test", NodeID: in.Body.NodeID, StorefrontID: in.Body.StorefrontID, TechnicianID: in.Body.TechnicianID, ExpiresAt: in.Body.ExpiresAt})
+			Test: in.Body.Environment == "test" || (in.Body.Environment == "" && !p.Live), NodeID: in.Body.NodeID, StorefrontID: in.Body.StorefrontID, TechnicianID: in.Body.TechnicianID, ExpiresAt: in.Body.ExpiresAt})
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ var allRoles = tenants.Roles
 // with authz/policy.csv (checked) and with the live API (checked): changing
 // who may do what is a deliberate edit here, never a side effect.
 var wantMatrix = map[string][]string{
+	"deleteTestData":      {"tenant_admin"},
 	"getMe":               allRoles,
 	"getCurrentTenant":    allRoles,
 	"updateCurrentTenant": {"tenant_admin"},

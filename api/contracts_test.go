@@ -52,7 +52,12 @@ func shanghaiToday(days int) string {
 // scope: the catalog and customer APIs are not this test's.
 func contractUnit(t *testing.T, env *apitest.Env, tenantID, category string, warrantyMonths int, purchase, storefrontID string) string {
 	t.Helper()
-	ctx := context.Background()
+	return contractUnitIn(context.Background(), t, env, tenantID, category, warrantyMonths, purchase, storefrontID)
+}
+
+// contractUnitIn is contractUnit in ctx's mode (pg.WithLivemode).
+func contractUnitIn(ctx context.Context, t *testing.T, env *apitest.Env, tenantID, category string, warrantyMonths int, purchase, storefrontID string) string {
+	t.Helper()
 	id := tenants.NewID(tenants.PrefixUnit)
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
 		model, customer := tenants.NewID(tenants.PrefixProductModel), tenants.NewID(tenants.PrefixCustomer)

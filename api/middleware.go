@@ -26,6 +26,7 @@ import (
 
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -272,7 +273,9 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 			"this credential's roles do not grant "+string(perm)))
 		return
 	}
-	next(huma.WithContext(ctx, tenants.WithPrincipal(ctx.Context(), p)))
+	// The key's mode is the mode of every transaction the request runs:
+	// an sn_test_ key sees and makes test data only (RLS on app.livemode).
+	next(huma.WithContext(ctx, pg.WithLivemode(tenants.WithPrincipal(ctx.Context(), p), p.Live || p.Operator)))
 }
 
 // clientAddr is the host of a request's remote address.

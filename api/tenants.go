@@ -28,6 +28,12 @@ type Tenant struct {
 	UpdatedAt time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
+type deleteTestDataOutput struct {
+	Body struct {
+		DeletedRows int64 `json:"deleted_rows" doc:"How many stored rows of test data were deleted." example:"42"`
+	}
+}
+
 func tenantOf(t identity.Tenant) Tenant {
 	return Tenant{ID: t.ID, Name: t.Name, Slug: t.Slug, TimeZone: t.TimeZone, Currency: t.Currency,
 		Status: t.Status, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
@@ -156,6 +162,25 @@ type updateTenantInput struct {
 }
 
 func (s *Server) registerTenants() {
+	register(s, authz.TenantTestDataDelete, huma.Operation{
+		OperationID: "deleteTestData", Method: http.MethodDelete, Path: "/v1/test-data",
+		Summary: "Delete all test data", Tags: []string{"Identity"},
+		Description: "Deletes every object made in test mode (with `sn_test_` keys): tickets, claims, units, customers, " +
+			"contracts, the test network and catalog, test events, webhook endpoints and deliveries. Test keys bound " +
+			"to a deleted node, technician or storefront go with them; live data is never touched. Call it with a " +
+			"test key (a live key is 409).",
+		Errors: []int{http.StatusConflict},
+	}, func(ctx context.Context, _ *struct{}) (*deleteTestDataOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		n, err := s.deps.Identity.DeleteTestData(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out := &deleteTestDataOutput{}
+		out.Body.DeletedRows = n
+		return out, nil
+	})
+
 	register(s, authz.Operator, huma.Operation{
 		OperationID: "createTenant", Method: http.MethodPost, Path: "/v1/platform/tenants",
 		Summary: "Create a tenant (brand) and its first admin key", Tags: []string{"Platform"},

@@ -88,7 +88,12 @@ func (r *receiver) waitRequests(t *testing.T, n int) []received {
 // emitEvent appends an event to the tenant's feed, as any context does.
 func emitEvent(t *testing.T, env *apitest.Env, tenantID, typ string, data map[string]any) {
 	t.Helper()
-	ctx := context.Background()
+	emitEventIn(context.Background(), t, env, tenantID, typ, data)
+}
+
+// emitEventIn is emitEvent in ctx's mode (pg.WithLivemode).
+func emitEventIn(ctx context.Context, t *testing.T, env *apitest.Env, tenantID, typ string, data map[string]any) {
+	t.Helper()
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
 		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: "test", Actor: "test", Data: data})
 	}))
@@ -490,12 +495,19 @@ func TestWebhookCrossTenant(t *testing.T) {
 // walk (TestCrossTenantIsolation merges them into its bObjects).
 func crossTenantWebhooks(t *testing.T, env *apitest.Env, b apitest.Tenant) map[string]string {
 	t.Helper()
+	return crossTenantWebhooksIn(context.Background(), t, env, b.ID, b.AdminKey)
+}
+
+// crossTenantWebhooksIn is crossTenantWebhooks for key, an admin key of
+// tenantID in ctx's mode.
+func crossTenantWebhooksIn(ctx context.Context, t *testing.T, env *apitest.Env, tenantID, key string) map[string]string {
+	t.Helper()
 	rcv := newReceiver(t, env, 0)
-	ep, _ := createEndpoint(t, env, b.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"unit.*"},
+	ep, _ := createEndpoint(t, env, key, map[string]any{"url": rcv.url(), "event_types": []string{"unit.*"},
 		"description": "b-private-webhook"})
-	emitEvent(t, env, b.ID, "unit.registered", map[string]any{"serial": "B-WHK"})
+	emitEventIn(ctx, t, env, tenantID, "unit.registered", map[string]any{"serial": "B-WHK"})
 	var ds []map[string]any
-	require.Eventually(t, func() bool { ds = deliveries(t, env, b.AdminKey, ep); return len(ds) == 1 }, 20*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { ds = deliveries(t, env, key, ep); return len(ds) == 1 }, 20*time.Second, 50*time.Millisecond)
 	return map[string]string{"webhook_id": ep, "delivery_id": ds[0]["id"].(string)}
 }
 

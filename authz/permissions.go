@@ -14,17 +14,19 @@ const (
 
 // Tenant permissions, granted to roles in policy.csv.
 const (
-	MeRead        Permission = "me.read"
-	TenantRead    Permission = "tenant.read"
-	TenantUpdate  Permission = "tenant.update"
-	APIKeysCreate Permission = "api_keys.create"
-	APIKeysList   Permission = "api_keys.list"
-	APIKeysRead   Permission = "api_keys.read"
-	APIKeysRevoke Permission = "api_keys.revoke"
-	EventsList    Permission = "events.list"
-	NetworkRead   Permission = "network.read"
-	NetworkWrite  Permission = "network.write"
-	NetworkImport Permission = "network.import"
+	MeRead       Permission = "me.read"
+	TenantRead   Permission = "tenant.read"
+	TenantUpdate Permission = "tenant.update"
+	// TenantTestDataDelete deletes the tenant's test data (test keys only).
+	TenantTestDataDelete Permission = "tenant.test_data.delete"
+	APIKeysCreate        Permission = "api_keys.create"
+	APIKeysList          Permission = "api_keys.list"
+	APIKeysRead          Permission = "api_keys.read"
+	APIKeysRevoke        Permission = "api_keys.revoke"
+	EventsList           Permission = "events.list"
+	NetworkRead          Permission = "network.read"
+	NetworkWrite         Permission = "network.write"
+	NetworkImport        Permission = "network.import"
 	// Catalog: product models, parts, price lists and quotes, coverage plans.
 	CatalogRead  Permission = "catalog.read"
 	CatalogWrite Permission = "catalog.write"
@@ -87,7 +89,7 @@ const (
 
 // Permissions lists every tenant permission.
 var Permissions = []Permission{
-	MeRead, TenantRead, TenantUpdate, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
+	MeRead, TenantRead, TenantUpdate, TenantTestDataDelete, APIKeysCreate, APIKeysList, APIKeysRead, APIKeysRevoke, EventsList,
 	NetworkRead, NetworkWrite, NetworkImport,
 	CatalogRead, CatalogWrite, QuotesCreate, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
 	ContractsRead, ContractsWrite, EntitlementsDecide,

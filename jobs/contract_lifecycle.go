@@ -51,7 +51,7 @@ func (w *ContractLifecycleWorker) Work(ctx context.Context, job *river.Job[Contr
 	if w.Now != nil {
 		now = w.Now()
 	}
-	return eachActiveTenant(ctx, w.Tenants, "contract lifecycle", func(tenantID string) error {
+	return eachActiveTenant(ctx, w.Tenants, "contract lifecycle", func(ctx context.Context, tenantID string) error {
 		_, err := w.Warranty.AdvanceContracts(ctx, tenantID, now)
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 )
@@ -33,8 +34,10 @@ func (w *IdempotencySweepWorker) Timeout(*river.Job[IdempotencySweepArgs]) time.
 
 func (w *IdempotencySweepWorker) Work(ctx context.Context, job *river.Job[IdempotencySweepArgs]) error {
 	err := eachTenant(ctx, w.Identity, func(t identity.Tenant) error {
-		if _, err := w.Idempotency.DeleteExpired(ctx, t.ID); err != nil {
-			return fmt.Errorf("sweep %s: %w", t.ID, err)
+		for _, live := range modes {
+			if _, err := w.Idempotency.DeleteExpired(pg.WithLivemode(ctx, live), t.ID); err != nil {
+				return fmt.Errorf("sweep %s (%s): %w", t.ID, pg.ModeName(live), err)
+			}
 		}
 		return nil
 	})

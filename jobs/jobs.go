@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
@@ -60,18 +61,22 @@ func eachTenant(ctx context.Context, tl tenantLister, fn func(identity.Tenant) e
 	}
 }
 
-// eachActiveTenant calls fn for every active tenant. A tenant whose call
-// fails does not stop the others: their errors, each prefixed with what and
-// the tenant's id, come back joined once all have run. Failing to list
-// tenants stops at once with that error alone.
-func eachActiveTenant(ctx context.Context, tl tenantLister, what string, fn func(tenantID string) error) error {
+// eachActiveTenant calls fn for every active tenant, once in live mode and
+// once in test mode (ctx carries the mode: fn's transactions see that
+// mode's data only). A tenant whose call fails does not stop the others:
+// their errors, each prefixed with what, the tenant's id and the mode, come
+// back joined once all have run. Failing to list tenants stops at once with
+// that error alone.
+func eachActiveTenant(ctx context.Context, tl tenantLister, what string, fn func(ctx context.Context, tenantID string) error) error {
 	var errs []error
 	err := eachTenant(ctx, tl, func(t identity.Tenant) error {
 		if t.Status != "active" {
 			return nil
 		}
-		if err := fn(t.ID); err != nil {
-			errs = append(errs, fmt.Errorf("%s for %s: %w", what, t.ID, err))
+		for _, live := range modes {
+			if err := fn(pg.WithLivemode(ctx, live), t.ID); err != nil {
+				errs = append(errs, fmt.Errorf("%s for %s (%s): %w", what, t.ID, pg.ModeName(live), err))
+			}
 		}
 		return nil
 	})
@@ -241,7 +246,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		SoftStopTimeout:      opt.StopGrace,
 		MaxAttempts:          10,
 		ErrorHandler:         &errorHandler{log: d.Logger},
-		Middleware:           []rivertype.Middleware{&singletonMiddleware{db: db, kinds: singles}},
+		Middleware:           []rivertype.Middleware{&modeMiddleware{}, &singletonMiddleware{db: db, kinds: singles}},
 		TestOnly:             opt.TestOnly,
 	}
 	if opt.Metrics != nil {

@@ -43,7 +43,7 @@ func (w *LicenceExpiryWorker) Work(ctx context.Context, job *river.Job[LicenceEx
 	if w.Now != nil {
 		now = w.Now()
 	}
-	return eachActiveTenant(ctx, w.Tenants, "licence expiry", func(tenantID string) error {
+	return eachActiveTenant(ctx, w.Tenants, "licence expiry", func(ctx context.Context, tenantID string) error {
 		_, err := w.Network.ExpireLicences(ctx, tenantID, now)
 		return err
 	})

@@ -45,7 +45,7 @@ func (w *TicketReconciliationWorker) Work(ctx context.Context, job *river.Job[Ti
 	if w.Now != nil {
 		now = w.Now()
 	}
-	return eachActiveTenant(ctx, w.Tenants, "ticket reconciliation", func(tenantID string) error {
+	return eachActiveTenant(ctx, w.Tenants, "ticket reconciliation", func(ctx context.Context, tenantID string) error {
 		_, _, err := w.Tickets.ReconcileYesterday(ctx, tenantID, now)
 		return err
 	})

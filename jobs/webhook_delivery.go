@@ -96,7 +96,7 @@ func (w *WebhookDispatchWorker) dispatch(ctx context.Context, tenantID string) e
 		_, err := w.Webhooks.Dispatch(ctx, tenantID)
 		return err
 	}
-	return eachActiveTenant(ctx, w.Tenants, "webhook dispatch", func(tenantID string) error {
+	return eachActiveTenant(ctx, w.Tenants, "webhook dispatch", func(ctx context.Context, tenantID string) error {
 		_, err := w.Webhooks.Dispatch(ctx, tenantID)
 		return err
 	})

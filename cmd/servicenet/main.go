@@ -43,6 +43,8 @@ commands:
   openapi [-dir openapi]         write the OpenAPI documents
   seed [-env-file .data/demo.env] create the demo brand if absent
   tenants create -name N -slug S [-time-zone Z] [-currency C] [-test]
+  webhooks listen [-addr 127.0.0.1:4242] [-secret whsec_...]
+                                 print verified webhook deliveries (local development)
   version                        print the version`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -106,6 +108,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: servicenet tenants create -name N -slug S")
 		}
 		return createTenant(ctx, cfg, rest[1:], stdout)
+	case "webhooks":
+		if len(rest) == 0 || rest[0] != "listen" {
+			return errors.New("usage: servicenet webhooks listen [-addr 127.0.0.1:4242] [-secret whsec_...]")
+		}
+		return listenWebhooks(ctx, rest[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "servicenet", openapi.Version)
 		return nil

@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pg.NewPoolCollector(db))
 	a, err := app.New(ctx, app.Config{Mode: cfg.Mode, Version: openapi.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst,
 		OperatorToken: cfg.OperatorToken, RequestTimeout: cfg.RequestTimeout, MaxWorkers: cfg.MaxWorkers, JobStopGrace: cfg.ShutdownTimeout,
-		JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg}, db, log)
+		JobsUI: cfg.Mode != app.ModeWorker, Metrics: reg, LoopbackWebhooksInTestMode: cfg.LoopbackWebhooksInTestMode}, db, log)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	// pool then has serve's statement and lock timeouts, and River only
 	// inserts jobs (app.ModeAPI).
 	Proxied bool
+	// LoopbackWebhooksInTestMode is the server setting of that name
+	// (SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE).
+	LoopbackWebhooksInTestMode bool
 	// RequestTimeout is the server's request deadline; zero: the default.
 	RequestTimeout time.Duration
 	// MaxImportBytes and TenantConcurrency: see api.Config; zero: the
@@ -119,7 +122,8 @@ func New(t testing.TB, opts ...Options) *Env {
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
 		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
-		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency}, pool, log)
+		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency,
+		LoopbackWebhooksInTestMode: o.LoopbackWebhooksInTestMode}, pool, log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))

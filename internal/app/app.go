@@ -103,6 +103,9 @@ type Config struct {
 	// (tickets.Deps.Codes); the codes reach customers through the
 	// notifications service either way.
 	Codes tickets.CodeSender
+	// LoopbackWebhooksInTestMode lets test-mode webhook endpoints be
+	// loopback URLs, for local development (webhooks.LoopbackSetting).
+	LoopbackWebhooksInTestMode bool
 	// OnClaimApproved, for tests, replaces payouts.Service.ForApprovedClaim
 	// as what runs in a claim's approval transaction; nil: payouts.
 	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
@@ -203,6 +206,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Attach: a.Notifications.Attach}); err != nil {
 		return nil, err
 	}
+	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,13 @@ type Config struct {
 	// limit.
 	GCPercent     int
 	MemoryLimitMB int
+
+	// LoopbackWebhooksInTestMode (SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE=true)
+	// lets test-mode webhook endpoints be http://127.0.0.1 or
+	// http://localhost URLs, for developing a receiver locally. Off by
+	// default; live mode never reaches loopback, and private addresses
+	// are refused in both modes.
+	LoopbackWebhooksInTestMode bool
 }
 
 // TuneRuntime applies the garbage-collector settings unless the operator set
@@ -118,6 +125,13 @@ func Load(getenv func(string) string) (Config, error) {
 	num("SERVICENET_REQUEST_TIMEOUT_SECONDS", func(f float64) { c.RequestTimeout = time.Duration(f * float64(time.Second)) })
 	num("SERVICENET_DB_STATEMENT_TIMEOUT_SECONDS", func(f float64) { c.DBStatementTimeout = time.Duration(f * float64(time.Second)) })
 	num("SERVICENET_DB_LOCK_TIMEOUT_SECONDS", func(f float64) { c.DBLockTimeout = time.Duration(f * float64(time.Second)) })
+	switch v := getenv("SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.LoopbackWebhooksInTestMode = true
+	default:
+		errs = append(errs, "SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE: want true or false")
+	}
 	switch c.Mode {
 	case "all", "api", "worker":
 	default:

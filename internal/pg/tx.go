@@ -19,6 +19,8 @@ import (
 type TenantTx struct {
 	pgx.Tx
 	TenantID string
+	// Live is the transaction's mode (app.livemode): false for test data.
+	Live bool
 }
 
 // InTenantTx runs fn in one transaction scoped to tenantID and commits when fn
@@ -26,29 +28,32 @@ type TenantTx struct {
 // InsertTx relies on that: a failed insert must not be followed by a commit).
 // One exported service method is one call to InTenantTx. With a Unit in ctx
 // (on the same pool), fn runs in the unit's transaction and nothing commits
-// until the unit's owner commits it.
+// until the unit's owner commits it. The transaction runs in ctx's mode
+// (Livemode): it sees, and writes, only that mode's rows.
 func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(tx TenantTx) error) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
 	}
+	live := Livemode(ctx)
 	if u := unitFrom(ctx, db); u != nil {
 		return u.join(ctx, tenantID, func(tx pgx.Tx) error {
-			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 		})
 	}
 	if tenantIDShape.MatchString(tenantID) {
-		// One round trip: BEGIN and the tenant scope go together (the ID's
-		// shape is checked, so inlining it is safe).
-		begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID + "', true)"}
+		// One round trip: BEGIN, the tenant scope and the mode go together
+		// (the ID's shape is checked, so inlining it is safe).
+		begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID +
+			"', true), set_config('app.livemode', '" + modeSetting(live) + "', true)"}
 		return pgx.BeginTxFunc(ctx, db, begin, func(tx pgx.Tx) error {
-			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 		})
 	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := SetTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
-		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID)})
+		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 	})
 }
 
@@ -58,9 +63,11 @@ const rollbackTimeout = 5 * time.Second
 // tenantIDShape is the shape of every tenant ID (tenants.NewID).
 var tenantIDShape = regexp.MustCompile(`^ten_[0-9a-z]{26}$`)
 
-// SetTenant scopes the rest of tx to tenantID (transaction-local).
+// SetTenant scopes the rest of tx to tenantID and ctx's mode (Livemode),
+// transaction-locally.
 func SetTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
-	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`,
+		tenantID, modeSetting(Livemode(ctx))); err != nil {
 		return fmt.Errorf("set tenant: %w", err)
 	}
 	return nil
@@ -159,7 +166,8 @@ func (s TenantSettings) Today(now time.Time) string { return now.In(s.Location).
 // QueryRows runs one read scoped to tenantID, in one round trip
 // (InTenantRead), and scans every row with scan. The tenant is bound as $1
 // (the application's own filter; RLS is the backstop) and args follow from
-// $2. List operations use it: one page, one round trip.
+// $2. List operations use it: one page, one round trip. It reads in ctx's
+// mode.
 func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
 	var out []T
 	err := InTenantRead(ctx, db, tenantID, func(b *pgx.Batch, tenant string) {
@@ -174,8 +182,8 @@ func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, sc
 
 // InTenantRead sends the reads queue puts on a batch, scoped to tenantID, in
 // one round trip: BEGIN, the tenant scope, the reads and COMMIT go together.
-// queue binds tenant in its own `tenant_id = $1` predicates. In a Unit the
-// reads join the unit's transaction.
+// queue binds tenant in its own `tenant_id = $1` predicates. The reads see
+// ctx's mode only. In a Unit the reads join the unit's transaction.
 func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantRead without a tenant")
@@ -194,7 +202,7 @@ func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue 
 	defer conn.Release()
 	b := &pgx.Batch{}
 	b.Queue("BEGIN READ ONLY")
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, tenantID)
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, tenantID, modeSetting(Livemode(ctx)))
 	queue(b, filterTenant(tenantID))
 	b.Queue("COMMIT")
 	err = conn.SendBatch(ctx, b).Close()

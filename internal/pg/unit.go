@@ -35,6 +35,8 @@ type Unit struct {
 	conn    *pgxpool.Conn
 	tx      *unitTx
 	current string // the transaction's app.tenant_id
+	live    bool   // the unit's own mode, from Begin's context
+	curLive bool   // the transaction's app.livemode
 	err     error  // the first failure; the unit can only roll back
 	done    bool
 }
@@ -64,8 +66,8 @@ func unitFrom(ctx context.Context, db *pgxpool.Pool) *Unit {
 	return u
 }
 
-// Begin acquires a connection and sends BEGIN, the tenant scope and the
-// statements queued on first, in one round trip. first's callbacks run
+// Begin acquires a connection and sends BEGIN, the tenant scope (in ctx's
+// mode, Livemode) and the statements queued on first, in one round trip. first's callbacks run
 // before Begin returns; an error from them (or from the database) leaves the
 // unit poisoned, to be rolled back.
 func (u *Unit) Begin(ctx context.Context, first *pgx.Batch) error {
@@ -88,17 +90,18 @@ func (u *Unit) begin(ctx context.Context, first *pgx.Batch) error {
 	}
 	u.conn = conn
 	u.tx = &unitTx{conn: conn}
+	u.live = Livemode(ctx)
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, u.tenantID)
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, u.tenantID, modeSetting(u.live))
 	if first != nil {
 		b.QueuedQueries = append(b.QueuedQueries, first.QueuedQueries...)
 	}
-	u.current = u.tenantID
+	u.current, u.curLive = u.tenantID, u.live
 	return conn.SendBatch(ctx, b).Close()
 }
 
-// join runs fn in the unit's transaction, scoped to tenantID.
+// join runs fn in the unit's transaction, scoped to tenantID and ctx's mode.
 func (u *Unit) join(ctx context.Context, tenantID string, fn func(tx pgx.Tx) error) error {
 	if !u.mu.TryLock() {
 		return ErrUnitNested
@@ -116,12 +119,13 @@ func (u *Unit) join(ctx context.Context, tenantID string, fn func(tx pgx.Tx) err
 			return err
 		}
 	}
-	if tenantID != u.current {
-		if _, err := u.conn.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, tenantID); err != nil {
+	if live := Livemode(ctx); tenantID != u.current || live != u.curLive {
+		if _, err := u.conn.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`,
+			tenantID, modeSetting(live)); err != nil {
 			u.err = err
 			return err
 		}
-		u.current = tenantID
+		u.current, u.curLive = tenantID, live
 	}
 	err := func() (err error) {
 		defer func() {
@@ -164,8 +168,8 @@ func (u *Unit) Commit(ctx context.Context, last *pgx.Batch) error {
 		return u.err
 	}
 	b := &pgx.Batch{}
-	if u.current != u.tenantID {
-		b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, u.tenantID)
+	if u.current != u.tenantID || u.curLive != u.live {
+		b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, u.tenantID, modeSetting(u.live))
 	}
 	if last != nil {
 		b.QueuedQueries = append(b.QueuedQueries, last.QueuedQueries...)

@@ -366,7 +366,7 @@ func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPo
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO claim_policies (tenant_id, auto_approve_limit, duplicate_window_days, parts_markup_cap_percent)
 			VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant_id) DO UPDATE SET auto_approve_limit = $2, duplicate_window_days = $3,
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET auto_approve_limit = $2, duplicate_window_days = $3,
 			  parts_markup_cap_percent = $4, version = claim_policies.version + 1, updated_at = now()`,
 			tx.TenantID, in.AutoApproveLimit.Amount, in.DuplicateWindowDays, in.PartsMarkupCapPercent)
 		return err

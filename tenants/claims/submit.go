@@ -331,7 +331,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		tag, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
 			reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
-			ON CONFLICT (tenant_id, submitter, reference) DO NOTHING`,
+			ON CONFLICT (tenant_id, livemode, submitter, reference) DO NOTHING`,
 			tx.TenantID, id, in.Kind, in.UnitID, contract, storefront, node, submitter, in.Reference, hash,
 			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject())
 		if err != nil {

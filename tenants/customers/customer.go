@@ -413,7 +413,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO customer_phones (tenant_id, phone, customer_id)
-				SELECT $1, p, $2 FROM unnest($3::text[]) AS p ON CONFLICT (tenant_id, phone) DO NOTHING`,
+				SELECT $1, p, $2 FROM unnest($3::text[]) AS p ON CONFLICT (tenant_id, livemode, phone) DO NOTHING`,
 				tx.TenantID, cur.ID, phones); err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ func (s *Service) SeedDemoStorefront(ctx context.Context, p tenants.Principal) (
 	var id string
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sf, err := insertStorefront(ctx, tx, p, NewStorefront{Code: DemoStorefrontCode, Name: "海尔官方旗舰店（天猫）", Platform: "tmall",
-			Contact: StorefrontContact{Name: "天猫旗舰店客服", Phone: "400-699-9999", Email: "tmall-flagship@example.cn"}}, "ON CONFLICT (tenant_id, code) DO NOTHING")
+			Contact: StorefrontContact{Name: "天猫旗舰店客服", Phone: "400-699-9999", Email: "tmall-flagship@example.cn"}}, "ON CONFLICT (tenant_id, livemode, code) DO NOTHING")
 		if err == nil {
 			id = sf.ID
 			return nil

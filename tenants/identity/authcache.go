@@ -87,6 +87,7 @@ type authCall struct {
 // usage is a key's pending last_used_at.
 type usage struct {
 	tenantID string
+	live     bool // the key's mode: its row is visible in that mode only
 	at       time.Time
 }
 
@@ -205,7 +206,7 @@ func (c *authCache) touch(e *authEntry, now time.Time) {
 	if c.touched == nil {
 		c.touched = map[string]usage{}
 	}
-	c.touched[e.p.KeyID] = usage{tenantID: e.p.TenantID, at: now}
+	c.touched[e.p.KeyID] = usage{tenantID: e.p.TenantID, live: e.p.Live, at: now}
 }
 
 func (c *authCache) takeTouched() map[string]usage {
@@ -346,21 +347,26 @@ func (s *Service) flushLoop(ctx context.Context) {
 	}
 }
 
-// flushLastUsed writes the queued last uses: one UPDATE per tenant, each in
-// its tenant's transaction (RLS is forced). What fails is queued again.
+// flushLastUsed writes the queued last uses: one UPDATE per tenant and
+// mode, each in its tenant's transaction in the keys' mode (RLS is forced).
+// What fails is queued again.
 func (s *Service) flushLastUsed(ctx context.Context) error {
 	keys := s.cache.takeTouched()
-	byTenant := map[string][]string{}
+	type scope struct {
+		tenantID string
+		live     bool
+	}
+	byTenant := map[scope][]string{}
 	for id, u := range keys {
-		byTenant[u.tenantID] = append(byTenant[u.tenantID], id)
+		byTenant[scope{u.tenantID, u.live}] = append(byTenant[scope{u.tenantID, u.live}], id)
 	}
 	var errs []error
-	for tenantID, ids := range byTenant {
+	for sc, ids := range byTenant {
 		at := make([]time.Time, len(ids))
 		for i, id := range ids {
 			at[i] = keys[id].at
 		}
-		err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		err := pg.InTenantTx(pg.WithLivemode(ctx, sc.live), s.DB, sc.tenantID, func(tx pg.TenantTx) error {
 			_, err := tx.Exec(ctx, `
 				UPDATE api_keys k SET last_used_at = u.at
 				FROM unnest($2::text[], $3::timestamptz[]) AS u(id, at)

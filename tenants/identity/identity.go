@@ -174,6 +174,12 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 			Data: map[string]any{"name": t.Name, "slug": t.Slug}}); err != nil {
 			return err
 		}
+		if in.Test {
+			// The key is made in its own mode (test keys are test data).
+			if err := pg.SetTenant(pg.WithLivemode(ctx, false), tx, id); err != nil {
+				return err
+			}
+		}
 		key, err = s.insertKey(ctx, tx, NewAPIKey{Name: in.AdminKeyName, Roles: []string{tenants.RoleTenantAdmin}, Test: in.Test}, actor)
 		return err
 	})
@@ -279,11 +285,18 @@ func (s *Service) TenantBySlug(ctx context.Context, slug string) (Tenant, error)
 }
 
 // CreateAPIKey issues a key in the caller's tenant and records an
-// api_key.created event. The returned secret is shown once.
+// api_key.created event. The returned secret is shown once. The key is made
+// in its own mode: a test key's node, technician and storefront must be
+// test data, and its api_key.created event is on the test feed. A test
+// key may create test keys only (body.environment).
 func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewAPIKey) (CreatedKey, error) {
 	if err := s.validateNewKey(in); err != nil {
 		return CreatedKey{}, err
 	}
+	if !pg.Livemode(ctx) && !in.Test {
+		return CreatedKey{}, tenants.Invalid("body.environment", "a test key creates test keys only", "live")
+	}
+	ctx = pg.WithLivemode(ctx, !in.Test)
 	var key CreatedKey
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
@@ -349,6 +362,8 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 			in.NodeID = techNode
 		}
 	}
+	// A binding to an object of the other mode fails its foreign key,
+	// which includes the mode (migration 021): body.node_id, body.storefront_id.
 	secret, display, hash := newSecret(!in.Test)
 	id := tenants.NewID(tenants.PrefixAPIKey)
 	rows, err := tx.Query(ctx, `
@@ -596,7 +611,7 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 			return nil
 		}
 		if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
-			if err := pg.SetTenant(ctx, tx, k.TenantID); err != nil {
+			if err := pg.SetTenant(pg.WithLivemode(ctx, k.Live), tx, k.TenantID); err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2`, k.TenantID, k.ID, now)
@@ -635,4 +650,22 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// DeleteTestData deletes all of the caller's tenant's test data in one
+// transaction: every test-mode row of every context (tickets, claims,
+// units, customers, the test network and catalog, test events, webhooks and
+// their deliveries ...), and the test keys bound to a deleted node,
+// technician or storefront. Live data and unbound test keys are untouched.
+// It must be called with a test key (a conflict otherwise: the key's mode
+// is live) and returns how many rows went.
+func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int64, error) {
+	if pg.Livemode(ctx) || p.Live {
+		return 0, tenants.Errorf(tenants.CodeConflict, "test data is deleted with a test key (sn_test_); this key is live")
+	}
+	var n int64
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT delete_test_data()`).Scan(&n)
+	})
+	return n, pg.Translate(err)
 }

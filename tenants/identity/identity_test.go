@@ -313,12 +313,23 @@ func TestCreateAPIKey(t *testing.T) {
 		require.Equal(t, node, p.NodeID)
 		require.Equal(t, admin.KeyID, k.CreatedBy)
 
-		k, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
+		// A test key is bound to test objects only: the live shop is unknown to it.
+		_, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
+		requireCode(t, err, tenants.CodeInvalid, "body.storefront_id")
+		testShop := tenants.NewID(tenants.PrefixStorefront)
+		require.NoError(t, pg.InTenantTx(pg.WithLivemode(ctx, false), b.db.App, admin.TenantID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, 'SHOP-1', 'Test shop', 'tmall')`, tx.TenantID, testShop)
+			return err
+		}))
+		k, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: testShop, Test: true})
 		require.NoError(t, err)
 		p, err = b.svc.Authenticate(ctx, k.Secret)
 		require.NoError(t, err)
-		require.Equal(t, shop, p.StorefrontID)
+		require.Equal(t, testShop, p.StorefrontID)
 		require.False(t, p.Live)
+		// A test key creates test keys only.
+		_, err = b.svc.CreateAPIKey(pg.WithLivemode(ctx, false), p, identity.NewAPIKey{Name: "escalate", Roles: []string{tenants.RoleTenantAdmin}})
+		requireCode(t, err, tenants.CodeInvalid, "body.environment")
 	})
 }
 

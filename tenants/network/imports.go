@@ -1293,7 +1293,7 @@ FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, external_code text, n
      path text, status text, grade text, contact jsonb, address jsonb, latitude float8, longitude float8,
      coverage text[], categories text[], service_kinds text[], daily_capacity int)) WITH ORDINALITY AS r
 ORDER BY r.ordinality
-ON CONFLICT (tenant_id, external_code) DO UPDATE SET
+ON CONFLICT (tenant_id, livemode, external_code) DO UPDATE SET
   name = excluded.name, grade = excluded.grade, contact = excluded.contact, address = excluded.address,
   latitude = excluded.latitude, longitude = excluded.longitude, coverage = excluded.coverage,
   categories = excluded.categories, service_kinds = excluded.service_kinds, daily_capacity = excluded.daily_capacity,
@@ -1606,7 +1606,7 @@ FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, external_code text, n
      phone text, status text, skills jsonb, licence_number text, licence_issued_on date, licence_expires_on date,
      shifts jsonb, daily_job_limit int, home_region text, home_latitude float8, home_longitude float8)) WITH ORDINALITY AS r
 ORDER BY r.ordinality
-ON CONFLICT (tenant_id, external_code) DO UPDATE SET
+ON CONFLICT (tenant_id, livemode, external_code) DO UPDATE SET
   node_id = excluded.node_id, name = excluded.name, phone = excluded.phone, status = excluded.status,
   skills = excluded.skills, licence_number = excluded.licence_number, licence_issued_on = excluded.licence_issued_on,
   licence_expires_on = excluded.licence_expires_on,

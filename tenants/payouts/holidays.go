@@ -152,7 +152,7 @@ func (s *Service) PutHoliday(ctx context.Context, p tenants.Principal, day, name
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO tenant_holidays (tenant_id, day, name, created_by) VALUES ($1, $2::date, $3, $4)
-			ON CONFLICT (tenant_id, day) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+			ON CONFLICT (tenant_id, livemode, day) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 			RETURNING to_char(day, 'YYYY-MM-DD'), name, created_at, updated_at, xmax = 0`,
 			tx.TenantID, day, name, p.Subject()).Scan(&h.Day, &h.Name, &h.CreatedAt, &h.UpdatedAt, &created); err != nil {
 			return err

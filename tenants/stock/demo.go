@@ -128,7 +128,7 @@ func (s *Service) SeedDemo(ctx context.Context, p tenants.Principal) (DemoStock,
 			INSERT INTO loaners (tenant_id, id, node_id, category, model_id, serial, note)
 			SELECT $1, l.id, l.node_id, l.category, l.model_id, l.serial, 'demo seed'
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) l(id, node_id, category, model_id, serial)
-			ON CONFLICT (tenant_id, serial) DO NOTHING`, tx.TenantID, lids, lnodes, lcats, lmodels, lserials)
+			ON CONFLICT (tenant_id, livemode, serial) DO NOTHING`, tx.TenantID, lids, lnodes, lcats, lmodels, lserials)
 		out.Loaners = int(tag.RowsAffected())
 		return err
 	})

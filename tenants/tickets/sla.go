@@ -324,7 +324,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 				uncertain_callback_minutes, escalation_minutes, unreachable_close_after, verification_minutes,
 				urgent_percent, high_percent, low_percent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			ON CONFLICT (tenant_id) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
 				completion_minutes = $5, callback_minutes = $6, guidance_callback_minutes = $7, observe_callback_minutes = $8,
 				uncertain_callback_minutes = $9, escalation_minutes = $10, unreachable_close_after = $11,
 				verification_minutes = $12, urgent_percent = $13, high_percent = $14, low_percent = $15,

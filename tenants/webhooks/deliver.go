@@ -95,7 +95,7 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 		var cur string
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO webhook_dispatch_cursors AS c (tenant_id) VALUES ($1)
-			ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET updated_at = now()
 			RETURNING c.cursor`, tx.TenantID).Scan(&cur); err != nil {
 			return err
 		}
@@ -272,7 +272,7 @@ func (s *Service) send(ctx context.Context, a attempt, now time.Time) (int, erro
 	req.Header.Set("webhook-id", a.eventID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
-	resp, err := s.httpClient().Do(req)
+	resp, err := s.httpClient(ctx).Do(req)
 	if err != nil {
 		if errors.Is(err, errBlocked) {
 			return 0, errors.New("the endpoint's address is not public: refused")

@@ -14,59 +14,204 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
+
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
-// blockedPrefixes are the ranges a webhook may never reach beyond what
-// netip's predicates already catch (loopback, RFC 1918 and ULA private,
-// link-local including the 169.254.169.254 metadata address, multicast,
-// unspecified).
-var blockedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),         // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),     // CGNAT (also Alibaba's 100.100.100.200 metadata)
-	netip.MustParsePrefix("192.0.0.0/24"),      // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),     // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),       // reserved, and the broadcast address
-	netip.MustParsePrefix("64:ff9b::/96"),      // NAT64: may map onto any IPv4 address
-	netip.MustParsePrefix("64:ff9b:1::/48"),    // local-use NAT64
-	netip.MustParsePrefix("2001:db8::/32"),     // documentation
-	netip.MustParsePrefix("100::/64"),          // discard
-	netip.MustParsePrefix("2002::/16"),         // 6to4: embeds an IPv4 address
-	netip.MustParsePrefix("2001::/32"),         // Teredo: embeds an IPv4 address
-	netip.MustParsePrefix("fec0::/10"),         // deprecated site-local
-	netip.MustParsePrefix("::ffff:0:0/96"),     // IPv4-mapped (checked unmapped too)
-	netip.MustParsePrefix("fd00:ec2::254/128"), // AWS IPv6 metadata (inside ULA; named for clarity)
+// The address guards, from code.dny.dev/ssrf (its deny lists are
+// generated from IANA's special-purpose registries: RFC 1918 and the other
+// private ranges, loopback, link-local and the 169.254.169.254 metadata
+// address, CGNAT, the TEST-NETs, 192.88.99.0/24, benchmarking, multicast
+// and reserved space; for IPv6 everything outside 2000::/3, which takes in
+// ::1, ::a.b.c.d, ::ffff:a.b.c.d, NAT64, ULA and link-local, and the
+// documentation, 6to4, Teredo and other reserved ranges within it). Any
+// port may be used.
+var (
+	// publicOnly admits public addresses only: live mode, always.
+	publicOnly = ssrf.New(ssrf.WithAnyPort())
+	// publicOrLoopback also admits 127.0.0.0/8 and ::1: test mode, on a
+	// server that allows loopback webhooks for local development
+	// (Service.LoopbackInTestMode). Private addresses stay refused.
+	publicOrLoopback = ssrf.New(ssrf.WithAnyPort(),
+		ssrf.WithAllowedV4Prefixes(netip.MustParsePrefix("127.0.0.0/8")),
+		ssrf.WithAllowedV6Prefixes(netip.MustParsePrefix("::1/128")))
+)
+
+// guard is the address guard for ctx's mode.
+func (s *Service) guard(ctx context.Context) *ssrf.Guardian {
+	if s.LoopbackInTestMode && !pg.Livemode(ctx) {
+		return publicOrLoopback
+	}
+	return publicOnly
 }
 
-// blockedReason says why ip may not be a webhook target, or "" when it may.
-func blockedReason(ip netip.Addr) string {
-	ip = ip.Unmap()
+// blockedReason says why g refuses ip as a webhook target, or "" when it
+// may be one.
+func blockedReason(g *ssrf.Guardian, ip netip.Addr) string {
+	if g.SafeAddr(ip) == nil {
+		return ""
+	}
+	u := ip.Unmap()
 	switch {
-	case !ip.IsValid():
-		return "an invalid address"
-	case ip.IsLoopback():
-		return "a loopback address"
-	case ip.IsPrivate():
+	case u.IsLoopback():
+		return "a loopback address (allowed in test mode only, on a server started with " + LoopbackSetting + "=true)"
+	case u.IsPrivate():
 		return "a private address"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+	case u.IsLinkLocalUnicast(), u.IsLinkLocalMulticast():
 		return "a link-local or metadata address"
-	case ip.IsUnspecified():
+	case u.IsUnspecified():
 		return "an unspecified address"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+	case u.IsMulticast():
 		return "a multicast address"
 	}
-	for _, p := range blockedPrefixes {
-		if p.Contains(ip) {
-			return "a reserved, CGNAT or metadata address"
+	return "a reserved, documentation, CGNAT or translation address"
+}
+
+// LoopbackSetting is the server setting that lets test-mode endpoints be
+// http://127.0.0.1 or http://localhost URLs.
+const LoopbackSetting = "SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE"
+
+// AllowHost lets webhook endpoints use hostport (the host:port of a URL,
+// e.g. an httptest server's 127.0.0.1:54321) over plain http, bypassing the
+// address checks at registration and at dial time. For tests only: nothing
+// outside a test ever calls it.
+func (s *Service) AllowHost(hostport string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.allow == nil {
+		s.allow = map[string]bool{}
+	}
+	s.allow[hostport] = true
+}
+
+func (s *Service) allowed(hostport string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.allow[hostport]
+}
+
+// lookupTimeout bounds the registration-time DNS lookup.
+const lookupTimeout = 5 * time.Second
+
+// checkURL is the registration-time check of an endpoint URL: https, no
+// credentials, and a host whose every resolved address the mode's guard
+// admits (a loopback endpoint in test mode may be plain http). It returns
+// the problem, or "" when the URL may be used.
+func (s *Service) checkURL(ctx context.Context, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return "an absolute https URL"
+	}
+	if u.User != nil {
+		return "a URL without credentials"
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "a URL without a fragment"
+	}
+	if s.allowed(u.Host) && (u.Scheme == "http" || u.Scheme == "https") {
+		return ""
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "an https URL"
+	}
+	g := s.guard(ctx)
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
+			return "a host that resolves: " + host + " does not"
 		}
+		for i := range addrs {
+			// The resolver may answer an A record as ::ffff:a.b.c.d; it is
+			// dialled as a.b.c.d.
+			addrs[i] = addrs[i].Unmap()
+		}
+	}
+	loopback := true
+	for _, ip := range addrs {
+		if r := blockedReason(g, ip); r != "" {
+			if host == ip.String() {
+				return "a public address: " + host + " is " + r
+			}
+			return "a public address: " + host + " resolves to " + r
+		}
+		loopback = loopback && ip.Unmap().IsLoopback()
+	}
+	if u.Scheme != "https" && !loopback {
+		return "an https URL"
 	}
 	return ""
 }
 
-// Guard keeps outbound requests to URLs a tenant supplied (webhook
-// endpoints, notification gateways) on public addresses: CheckURL at
-// registration, and Client's dialer re-checks every address it dials (after
-// DNS, so a name that re-resolves to a private address is still refused).
-// Its zero value is ready to use.
+// errBlocked is a dial refused because the address is not public.
+var errBlocked = errors.New("webhook target address refused")
+
+// dialControl re-checks the address actually dialled with g (after DNS, so
+// a name that re-resolves to a private address is still refused).
+func (s *Service) dialControl(g *ssrf.Guardian) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		if s.allowed(address) {
+			return nil
+		}
+		if err := g.Safe(network, address, c); err != nil {
+			return fmt.Errorf("%w: %s", errBlocked, err.Error())
+		}
+		return nil
+	}
+}
+
+// DeliveryTimeout bounds one delivery attempt.
+const DeliveryTimeout = 10 * time.Second
+
+// httpClient is the SSRF-safe client deliveries in ctx's mode use: no proxy
+// (one would dial for us, and the guard would check the proxy's address),
+// no redirects (a 3xx is a failed attempt), every dial checked by the
+// mode's guard.
+func (s *Service) httpClient(ctx context.Context) *http.Client {
+	s.clientOnce.Do(func() {
+		s.client = s.newClient(publicOnly)
+		s.loopbackClient = s.newClient(publicOrLoopback)
+	})
+	if s.guard(ctx) == publicOrLoopback {
+		return s.loopbackClient
+	}
+	return s.client
+}
+
+func (s *Service) newClient(g *ssrf.Guardian) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: s.dialControl(g)}
+	return &http.Client{
+		Timeout: DeliveryTimeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           d.DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   10,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: DeliveryTimeout,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Blocked reports whether a request failed because a guard refused the
+// address it was about to dial.
+func Blocked(err error) bool { return errors.Is(err, errBlocked) }
+
+// Guard keeps outbound requests to URLs a tenant supplied for other
+// purposes than webhooks (notification gateways) on public addresses, with
+// the same guardian as live-mode webhooks: CheckURL at registration, and
+// Client's dialer re-checks every address it dials. Its zero value is ready
+// to use.
 type Guard struct {
 	// HTTPSOnly refuses plain http even for a host allowed by AllowHost
 	// (a notification gateway: its test server is an httptest TLS server).
@@ -80,10 +225,8 @@ type Guard struct {
 	client     *http.Client
 }
 
-// AllowHost lets URLs use hostport (the host:port of a URL, e.g. an
-// httptest server's 127.0.0.1:54321), over plain http too unless
-// HTTPSOnly, bypassing the address checks at registration and at dial
-// time. For tests only: nothing outside a test ever calls it.
+// AllowHost lets URLs use hostport, bypassing the address checks at
+// registration and at dial time. For tests only.
 func (g *Guard) AllowHost(hostport string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -108,19 +251,10 @@ func (g *Guard) allowed(hostport string) bool {
 	return g.allow[hostport]
 }
 
-// AllowHost lets webhook endpoints use hostport over plain http, bypassing
-// the address checks (Guard.AllowHost). For tests only.
-func (s *Service) AllowHost(hostport string) { s.guard.AllowHost(hostport) }
-
-// lookupTimeout bounds the registration-time DNS lookup.
-const lookupTimeout = 5 * time.Second
-
-func (s *Service) checkURL(ctx context.Context, raw string) string { return s.guard.CheckURL(ctx, raw) }
-
-// CheckURL is the registration-time check of a URL: https, no
-// credentials, no fragment, and a host whose every resolved address is
-// public. It returns the problem ("an https URL", "a public address: ..."),
-// or "" when the URL may be used.
+// CheckURL is the registration-time check of a URL: https (http only for
+// an allowed test host without HTTPSOnly), no credentials, no fragment, and
+// a host whose every resolved address is public. It returns the problem, or
+// "" when the URL may be used.
 func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || !u.IsAbs() {
@@ -139,66 +273,46 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 		return "an https URL"
 	}
 	host := u.Hostname()
+	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if r := blockedReason(ip); r != "" {
-			return "a public address: " + host + " is " + r
+		addrs = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
+			return "a host that resolves: " + host + " does not"
 		}
-		return ""
-	}
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return "a host that resolves: " + host + " does not"
 	}
 	for _, ip := range addrs {
-		if r := blockedReason(ip); r != "" {
+		if r := blockedReason(publicOnly, ip.Unmap()); r != "" {
+			if host == ip.String() {
+				return "a public address: " + host + " is " + r
+			}
 			return "a public address: " + host + " resolves to " + r
 		}
 	}
 	return ""
 }
 
-// errBlocked is a dial refused because the address is not public.
-var errBlocked = errors.New("webhook target address refused")
-
-// Blocked reports whether a request failed because the guard refused the
-// address it was about to dial.
-func Blocked(err error) bool { return errors.Is(err, errBlocked) }
-
-func (s *Service) dialControl(network, address string, c syscall.RawConn) error {
-	return s.guard.dialControl(network, address, c)
-}
-
-// dialControl re-checks the address actually dialled.
-func (g *Guard) dialControl(_, address string, _ syscall.RawConn) error {
-	if g.allowed(address) {
-		return nil
-	}
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", errBlocked, address)
-	}
-	if r := blockedReason(ap.Addr()); r != "" {
-		return fmt.Errorf("%w: %s is %s", errBlocked, ap.Addr(), r)
-	}
-	return nil
-}
-
-// DeliveryTimeout bounds one delivery attempt.
-const DeliveryTimeout = 10 * time.Second
-
-func (s *Service) httpClient() *http.Client { return s.guard.Client() }
-
-// Client is the SSRF-safe client: no proxy (one would dial for us), no
-// redirects (a 3xx is a failed attempt), every dial checked, each request
-// bounded by DeliveryTimeout.
+// Client is the SSRF-safe client: no proxy, no redirects, every dial
+// checked by the public-only guardian, each request bounded by
+// DeliveryTimeout.
 func (g *Guard) Client() *http.Client {
 	g.clientOnce.Do(func() {
 		g.mu.RLock()
 		roots := g.roots
 		g.mu.RUnlock()
-		d := &net.Dialer{Timeout: 5 * time.Second, Control: g.dialControl}
+		control := func(network, address string, c syscall.RawConn) error {
+			if g.allowed(address) {
+				return nil
+			}
+			if err := publicOnly.Safe(network, address, c); err != nil {
+				return fmt.Errorf("%w: %s", errBlocked, err.Error())
+			}
+			return nil
+		}
+		d := &net.Dialer{Timeout: 5 * time.Second, Control: control}
 		g.client = &http.Client{
 			Timeout: DeliveryTimeout,
 			Transport: &http.Transport{

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -63,7 +64,17 @@ type Service struct {
 	disableAfter int
 	overlap      time.Duration
 
-	guard Guard
+	allow map[string]bool // AllowHost: test servers only
+
+	// LoopbackInTestMode lets test-mode endpoints be loopback URLs
+	// (http://127.0.0.1:port, http://localhost:port) for local webhook
+	// development (LoopbackSetting). Live mode never reaches loopback;
+	// private addresses stay refused in both modes.
+	LoopbackInTestMode bool
+
+	clientOnce     sync.Once
+	client         *http.Client
+	loopbackClient *http.Client
 }
 
 // Deps are the Service's dependencies; EnqueueDeliveries is required.
