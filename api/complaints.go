@@ -30,7 +30,7 @@ type filedComplaintOutput struct {
 type listComplaintsInput struct {
 	PageParams
 	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
-	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"Only complaints of this category."`
+	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"Only complaints of this category."`
 	Severity     string `query:"severity" enum:"low,medium,high,critical" doc:"Only complaints of this severity."`
 	TicketID     string `query:"ticket_id" maxLength:"64" doc:"Only complaints against this ticket."`
 	NodeID       string `query:"node_id" maxLength:"64" doc:"Only complaints against this node."`
@@ -64,9 +64,7 @@ type escalateComplaintInput struct {
 type resolveComplaintInput struct {
 	ComplaintIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    struct {
-		Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
-	}
+	Body    complaints.ResolveInput
 }
 
 type rateComplaintInput struct {
@@ -176,7 +174,12 @@ func (s *Server) registerComplaints() {
 		OperationID: "resolveComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/resolve",
 		Summary: "Resolve a complaint", Tags: tags,
 		Description: "open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer " +
-			"then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint).",
+			"then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding " +
+			"(upheld: true) a licence, overcharge or conduct complaint against a completed ticket applies the matching " +
+			"service promise (rule 8) in the same transaction: the ticket's charges are waived (the brand pays; " +
+			"ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 " +
+			"business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. " +
+			"An upheld conduct complaint names the breach (422 on body.breach).",
 		Errors: actionErrors, MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *resolveComplaintInput) (*complaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -184,7 +187,7 @@ func (s *Server) registerComplaints() {
 		if err != nil {
 			return nil, err
 		}
-		return out(s.deps.Complaints.Resolve(ctx, p, in.ComplaintID, in.Body.Resolution, v))
+		return out(s.deps.Complaints.ResolveWith(ctx, p, in.ComplaintID, in.Body, v))
 	})
 
 	register(s, authz.ComplaintsFile, huma.Operation{

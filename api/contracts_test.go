@@ -94,13 +94,15 @@ func planBodies() map[string]map[string]any {
 		"ext": {"code": "EXT-2Y", "name": "两年延保", "kind": "extended_warranty", "eligible_categories": []string{"washer", "tv"},
 			"duration_months": 24, "price": money(19900)},
 		"adp": {"code": "ADP-1Y", "name": "摔碰也管修", "kind": "accidental_damage", "eligible_categories": []string{"phone", "laptop", "camera"},
-			"duration_months": 12, "discount_percent": 50, "price": money(9900)},
+			"duration_months": 12, "discount_percent": 50, "price": money(9900),
+			"depreciation_schedule": []map[string]any{{"up_to_month": 6, "percent": 20}, {"up_to_month": 12, "percent": 40}}},
 		"swapK": {"code": "SWAP-K", "name": "以换代修（厨房）", "kind": "swap_for_repair", "eligible_categories": []string{"kitchen", "small_appliance"},
 			"duration_months": 12, "flat_fee": money(3000), "price": money(2900)},
 		"swapT": {"code": "SWAP-T", "name": "以换代修（平板）", "kind": "swap_for_repair", "eligible_categories": []string{"tablet"},
 			"duration_months": 12, "depreciation_cap_percent": 39, "price": money(4900)},
 		"nrr": {"code": "NRR-1Y", "name": "无理由保修", "kind": "no_reason_repair", "eligible_categories": []string{"refrigerator", "air_conditioner", "washer", "tv"},
-			"duration_months": 12, "discount_percent": 80, "compensation": money(10000), "payout_business_days": 5, "price": money(5900)},
+			"duration_months": 12, "discount_percent": 80, "compensation": money(10000), "payout_business_days": 5, "price": money(5900),
+			"depreciation_schedule": []map[string]any{{"up_to_month": 6, "percent": 5}, {"up_to_month": 12, "percent": 10}}},
 	}
 }
 
@@ -176,6 +178,13 @@ func TestCoveragePlans(t *testing.T) {
 			{"NonIntegerPrice", with(bodies["adp"], "code", "X8", "price", money(99.5)), []string{"body.price.amount"}},
 			{"ForeignCurrency", with(bodies["adp"], "code", "X9", "price", map[string]any{"amount": 100, "currency": "USD"}), []string{"body.price.currency"}},
 			{"ExcludesWhatItCovers", with(bodies["adp"], "code", "X10", "exclusions", []string{"accidental_damage"}), []string{"body.exclusions[0]"}},
+			// Rules 5 and 7 swap for a depreciation fee: no schedule, no plan.
+			{"AccidentalWithoutDepreciationSchedule", with(bodies["adp"], "code", "X11", "depreciation_schedule", nil), []string{"body.depreciation_schedule"}},
+			{"NoReasonWithoutDepreciationSchedule", with(bodies["nrr"], "code", "X12", "depreciation_schedule", nil), []string{"body.depreciation_schedule"}},
+			{"ScheduleFalling", with(bodies["nrr"], "code", "X13", "depreciation_schedule", []map[string]any{{"up_to_month": 6, "percent": 10}, {"up_to_month": 12, "percent": 5}}),
+				[]string{"body.depreciation_schedule[1].percent"}},
+			{"KitchenSwapWithSchedule", with(bodies["swapK"], "code", "X14", "depreciation_schedule", []map[string]any{{"up_to_month": 12, "percent": 10}}),
+				[]string{"body.depreciation_schedule"}},
 		}
 		for _, c := range cases {
 			locs := problemLocations(t, env.Do(t, http.MethodPost, "/v1/coverage-plans", admin, c.body), http.StatusUnprocessableEntity)
@@ -225,6 +234,11 @@ func TestCoveragePlans(t *testing.T) {
 		require.Equal(t, http.StatusPreconditionFailed, r.Status, "%s", r.Body)
 		locs := problemLocations(t, env.Do(t, http.MethodPatch, path, admin, map[string]any{"discount_percent": 30}), http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"body.discount_percent"}, locs)
+		locs = problemLocations(t, env.Do(t, http.MethodPatch, path, admin, map[string]any{"depreciation_schedule": []any{}}), http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"body.depreciation_schedule"}, locs, "an accidental-damage plan keeps a depreciation schedule")
+		r = env.Do(t, http.MethodGet, path, admin, nil)
+		require.Equal(t, `"v2"`, r.Header.Get("ETag"), "nothing changed")
+		require.Len(t, r.JSON(t)["depreciation_schedule"], 2)
 
 		// Once sold, the terms are fixed; name, price and status are not.
 		unit := contractUnit(t, env, ten.ID, "phone", 12, shanghaiToday(-5), "")

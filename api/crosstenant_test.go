@@ -55,6 +55,11 @@ func TestCrossTenantIsolation(t *testing.T) {
 	maps.Copy(bObjects, crossTenantWebhooks(t, env, b))
 	leaks = append(leaks, "b-private-webhook")
 	validBodies["updateWebhookEndpoint"] = map[string]any{"description": "cross-tenant probe"}
+	r = env.Do(t, http.MethodPost, "/v1/notification-gateways", b.AdminKey, map[string]any{"url": "https://8.8.8.8/b-private-gateway"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	bObjects["gateway_id"] = r.JSON(t)["id"].(string)
+	leaks = append(leaks, "b-private-gateway", bObjects["gateway_id"][4:])
+	validBodies["updateNotificationGateway"] = map[string]any{"description": "cross-tenant probe"}
 	leaks = append(leaks, catLeaks...)
 	bPlans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: b.ID, KeyID: b.AdminID})
 	require.NoError(t, err)

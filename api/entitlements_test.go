@@ -29,7 +29,8 @@ func newPhoneShop(t *testing.T, env *apitest.Env, slug string) phoneShop {
 		"labor":             []map[string]any{{"category": "phone", "service_kind": "repair", "amount": cnyBody(8000)}}})
 	s.plan = createdID(t, env, s.admin, "/v1/coverage-plans", map[string]any{"code": "ADP-1Y", "name": "碎屏意外保",
 		"kind": "accidental_damage", "eligible_categories": []string{"phone"}, "duration_months": 12,
-		"discount_percent": 50, "price": cnyBody(19900)})
+		"discount_percent": 50, "price": cnyBody(19900),
+		"depreciation_schedule": []map[string]any{{"up_to_month": 6, "percent": 20}, {"up_to_month": 12, "percent": 40}}})
 	s.shopA = env.StorefrontKey(t, s.admin, env.Storefront(t, s.admin, "SHOP-A"))
 	s.shopB = env.StorefrontKey(t, s.admin, env.Storefront(t, s.admin, "SHOP-B"))
 	return s

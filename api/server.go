@@ -26,6 +26,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -56,24 +57,26 @@ const DefaultRequestTimeout = 10 * time.Second
 // Deps are the services operations call. All may be nil when the server is
 // built only to produce the OpenAPI document.
 type Deps struct {
-	DB          *pgxpool.Pool
-	Identity    *identity.Service
-	Network     *network.Service
-	Catalog     *catalog.Service
-	Customers   *customers.Service
-	Warranty    *warranty.Service
-	Claims      *claims.Service
-	Complaints  *complaints.Service
-	Swaps       *swaps.Service
-	Stock       *stock.Service
-	Payouts     *payouts.Service
-	Webhooks    *webhooks.Service
-	Tickets     *tickets.Service
-	Audit       *audit.Service
-	Privacy     *privacy.Service
-	Subjects    *subjects.Service
-	Idempotency *idempotency.Store
-	Authz       *authz.Authorizer
+	DB         *pgxpool.Pool
+	Identity   *identity.Service
+	Network    *network.Service
+	Catalog    *catalog.Service
+	Customers  *customers.Service
+	Warranty   *warranty.Service
+	Claims     *claims.Service
+	Complaints *complaints.Service
+	Swaps      *swaps.Service
+	Stock      *stock.Service
+	Payouts    *payouts.Service
+	Webhooks   *webhooks.Service
+	Tickets    *tickets.Service
+	// Notifications owns the tenant's notification gateways.
+	Notifications *notifications.Service
+	Audit         *audit.Service
+	Privacy       *privacy.Service
+	Subjects      *subjects.Service
+	Idempotency   *idempotency.Store
+	Authz         *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
 	JobsUI  http.Handler
 	Metrics *prometheus.Registry
@@ -173,6 +176,7 @@ func (s *Server) registerOperations() {
 	s.registerSwaps()
 	s.registerPayouts()
 	s.registerWebhooks()
+	s.registerNotifications()
 	s.registerTickets()
 	s.registerTicketVisits()
 	s.registerSLA()

@@ -71,9 +71,11 @@ func TestSwaps(t *testing.T) {
 		require.Equal(t, "pending_node_manager", m["state"], "%v", m)
 		require.Equal(t, similar, m["replacement_model_id"])
 		require.Equal(t, contract, m["contract_id"], "the unit's active plan")
-		require.Equal(t, true, m["needs_brand"], "7,999.00 is above the node limit")
-		require.Equal(t, money(float64(0)), m["fee"], "the plan sets no depreciation")
-		require.Equal(t, money(float64(799900)), m["amount"])
+		require.Equal(t, true, m["needs_brand"], "7,549.05 is above the node limit")
+		// Rule 7: a small depreciation fee, the plan's 5% in month 1 of ownership.
+		require.Equal(t, money(float64(44995)), m["fee"], "an unrepairable unit under the no-reason plan is not swapped for free")
+		require.Contains(t, m["fee_rule"], "5% of the purchase price 899900 in month 1 of ownership")
+		require.Equal(t, money(float64(799900-44995)), m["amount"])
 		require.Contains(t, m["state_reason"], "discontinued")
 
 		evs := eventsOf(t, env, ten.ID, "swap.requested", swap)

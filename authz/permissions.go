@@ -57,6 +57,8 @@ const (
 	PayoutsWrite Permission = "payouts.write"
 	// Webhook endpoints and deliveries (storefront keys: their own).
 	WebhooksManage Permission = "webhooks.manage"
+	// The tenant's notification gateways (its SMS provider's endpoint).
+	NotificationsManage Permission = "notifications.manage"
 	// Service tickets. Storefront keys see and open only theirs; node-scoped
 	// keys see their subtree's; technician keys only the tickets assigned to
 	// them.
@@ -95,7 +97,7 @@ var Permissions = []Permission{
 	CatalogRead, CatalogWrite, QuotesCreate, UnitsRead, UnitsWrite, StorefrontsRead, StorefrontsWrite,
 	ContractsRead, ContractsWrite, EntitlementsDecide,
 	ClaimsRead, ClaimsSubmit, ClaimsReview, SwapsRead, SwapsRequest, SwapsApprove, PayoutsRead, PayoutsWrite,
-	WebhooksManage,
+	WebhooksManage, NotificationsManage,
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
 	AuditRead, SubjectsExport, SubjectsErase,

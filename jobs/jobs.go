@@ -26,6 +26,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -98,6 +99,9 @@ type Deps struct {
 	// Stopping is closed when the process begins to stop its jobs; long
 	// jobs (the webhook dispatch session) end early on it.
 	Stopping <-chan struct{}
+	// Notifications delivers customer notifications; nil: that worker is
+	// not registered (clients built for one context's tests).
+	Notifications *notifications.Service
 }
 
 // Options shape the River client.
@@ -151,7 +155,8 @@ type Options struct {
 // (one short tenant transaction each, milliseconds); a kind that needs
 // longer says so with Timeout() and is listed here:
 //
-//   - webhook_delivery: 15 s (a 10 s request and two transactions);
+//   - webhook_delivery, notification_delivery: 15 s (a 10 s request and
+//     two transactions);
 //   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
 //     the webhook dispatch session gets its 20 s on top;
@@ -183,6 +188,9 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
+	if d.Notifications != nil {
+		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
+	}
 	return w
 }
 

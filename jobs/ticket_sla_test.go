@@ -17,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -99,7 +100,9 @@ func newTickets(t *testing.T, db *pgxpool.Pool, enqueue func(context.Context, pg
 	t.Helper()
 	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }})
 	require.NoError(t, err)
-	svc, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: enqueue, Swaps: sw})
+	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
+	require.NoError(t, err)
+	svc, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: enqueue, Swaps: sw, Payouts: po})
 	require.NoError(t, err)
 	return svc
 }

@@ -34,6 +34,8 @@ const (
 	PrefixSwap           = "swp"
 	PrefixWebhook        = "whk"
 	PrefixDelivery       = "dlv"
+	PrefixGateway        = "ngw"
+	PrefixNotification   = "ntf"
 	PrefixTicket         = "tkt"
 	PrefixStockMove      = "stm"
 	PrefixLoaner         = "lnr"

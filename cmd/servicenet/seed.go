@@ -120,6 +120,9 @@ ServiceNet demo brand %q (%s)
   Operator token   %s
   Try it           set -a; . %s; set +a
                    curl -H "Authorization: Bearer $DEMO_API_KEY" "$SERVICENET_URL/v1/me"
+  SMS              no notification gateway: sign-off codes are not texted; the server logs that one was
+                   requested (never the code) and the notification.requested webhook carries it. Register
+                   your SMS provider with POST /v1/notification-gateways.
   (saved in %s)
 
 `, t.Name, t.ID, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, key, operator, envFile, envFile)

@@ -38,6 +38,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/jobs"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
@@ -46,6 +47,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -95,8 +97,9 @@ type Config struct {
 	// Metrics receives the HTTP metrics and is served at /metrics; nil: a
 	// registry of the App's own.
 	Metrics *prometheus.Registry
-	// Codes sends ticket sign-off codes to customers; nil:
-	// tickets.LogSender over the App's logger.
+	// Codes, for tests, also receives every ticket sign-off code
+	// (tickets.Deps.Codes); the codes reach customers through the
+	// notifications service either way.
 	Codes tickets.CodeSender
 	// OnClaimApproved, for tests, replaces payouts.Service.ForApprovedClaim
 	// as what runs in a claim's approval transaction; nil: payouts.
@@ -123,10 +126,13 @@ type App struct {
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
-	Audit       *audit.Service
-	Privacy     *privacy.Service
-	Subjects    *subjects.Service
-	Authz       *authz.Authorizer
+	// Notifications delivers customer messages (sign-off codes) through
+	// the tenant's notification gateway or the event feed.
+	Notifications *notifications.Service
+	Audit         *audit.Service
+	Privacy       *privacy.Service
+	Subjects      *subjects.Service
+	Authz         *authz.Authorizer
 	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
 	River *river.Client[pgx.Tx]
 	// API is the HTTP surface; Handler serves it.
@@ -153,9 +159,6 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	case ModeAll, ModeAPI, ModeWorker:
 	default:
 		return nil, fmt.Errorf("app: unknown mode %q", cfg.Mode)
-	}
-	if cfg.Codes == nil {
-		cfg.Codes = tickets.LogSender{Log: log}
 	}
 	a := &App{cfg: cfg, log: log, DB: db, stopping: make(chan struct{}),
 		Identity:    &identity.Service{DB: db, Log: log},
@@ -185,23 +188,32 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved}); err != nil {
 		return nil, err
 	}
-	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q)}); err != nil {
+	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {
+		o, err := a.Payouts.RefundWaivedCharge(ctx, tx, unitID, amount, reason, source)
+		return o.ID, err
+	}
+	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund}); err != nil {
 		return nil, err
 	}
-	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q)}); err != nil {
+	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
+		return nil, err
+	}
+	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),
+		Attach: a.Notifications.Attach}); err != nil {
 		return nil, err
 	}
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q)}); err != nil {
 		return nil, err
 	}
-	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Codes: cfg.Codes}); err != nil {
+	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,
+		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return nil, err
 	}
 	a.Customers.Jobs = a.Tickets // need-to-know: what technicians' and nodes' jobs touch
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Logger: log, Stopping: a.stopping},
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Logger: log, Stopping: a.stopping},
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -229,7 +241,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		RequestTimeout: cfg.RequestTimeout},
 		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
-			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Idempotency: a.Idempotency, Authz: a.Authz,
+			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications,
+			Idempotency: a.Idempotency, Authz: a.Authz,
 			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil

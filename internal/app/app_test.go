@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -75,6 +76,8 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 	noop := func(context.Context, pgx.Tx, string, string) error { return nil }
 	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: noop})
 	require.NoError(t, err)
+	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
+	require.NoError(t, err)
 	for name, build := range map[string]func() error{
 		"network":    func() error { _, err := network.NewService(db, network.Deps{}); return err },
 		"network db": func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err },
@@ -90,9 +93,13 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 		"payouts":        func() error { _, err := payouts.NewService(db, payouts.Deps{}); return err },
 		"swaps":          func() error { _, err := swaps.NewService(db, swaps.Deps{}); return err },
 		"webhooks":       func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err },
-		"tickets timers": func() error { _, err := tickets.NewService(db, tickets.Deps{Swaps: sw}); return err },
+		"tickets timers": func() error { _, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: po}); return err },
 		"tickets swaps": func() error {
-			_, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: func(context.Context, pgx.Tx, []tickets.Timer) error { return nil }})
+			_, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: func(context.Context, pgx.Tx, []tickets.Timer) error { return nil }, Payouts: po})
+			return err
+		},
+		"tickets payouts": func() error {
+			_, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: func(context.Context, pgx.Tx, []tickets.Timer) error { return nil }, Swaps: sw})
 			return err
 		},
 	} {

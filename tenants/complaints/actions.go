@@ -12,6 +12,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // GetComplaint returns a complaint with its history. Complaints outside the
@@ -41,7 +42,7 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 		v.Add("query.state", "one of open, investigating, reopened, resolved, closed", f.State)
 	}
 	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
-		v.Add("query.category", "one of late, attitude, fee, quality, repeat, other", f.Category)
+		v.Add("query.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", f.Category)
 	}
 	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
 		v.Add("query.severity", "one of low, medium, high, critical", f.Severity)
@@ -175,19 +176,76 @@ func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, lev
 	return nil
 }
 
-// Resolve records how an unresolved complaint was resolved: open |
-// investigating | reopened → resolved. The customer then rates it.
+// Resolve records how an unresolved complaint was resolved (ResolveWith
+// without a finding).
 func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resolution string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.resolution", resolution, true, 2000); err != nil {
+	return s.ResolveWith(ctx, p, id, ResolveInput{Resolution: resolution}, ifVersion)
+}
+
+// ResolveWith records how an unresolved complaint was resolved: open |
+// investigating | reopened → resolved. The customer then rates it.
+//
+// Upholding a waiving complaint (licence, overcharge, conduct; Waivers)
+// against a ticket applies the service promise to the ticket's settled
+// charges in the same transaction (tickets.WaiveChargesTx): the service is
+// free, the brand pays, and what the customer had paid is refunded as a
+// payout to the customer (Deps.Refund). It happens once: the ticket
+// carries each promise once and a complaint refunds at most once, so a
+// second complaint, or a reopened one resolved again, refunds nothing
+// more. The ticket must have been completed (409 otherwise: before
+// completion the visit report records it). An upheld conduct complaint
+// names its breach (422 on body.breach); a breach on anything else is
+// refused the same way.
+func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
+	if err := checkText("body.resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
 	}
+	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
+		return ComplaintDetail{}, tenants.Invalid("body.breach", "one of "+strings.Join(Breaches, ", "), in.Breach)
+	}
 	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
-		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4 WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, c.ID, resolution, now); err != nil {
+		switch {
+		case in.Breach != "" && (c.Category != CategoryConduct || !in.Upheld):
+			return tenants.Invalid("body.breach", "only an upheld conduct complaint names a breach", in.Breach)
+		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
+			return tenants.Invalid("body.breach", "an upheld conduct complaint names the breach found: one of "+strings.Join(Breaches, ", "), nil)
+		}
+		var upheld *bool
+		if in.Upheld || c.Upheld != nil {
+			upheld = &in.Upheld
+		}
+		extra := map[string]any{"upheld": in.Upheld}
+		waiver, refundID := c.Waiver, c.RefundPayoutID
+		if code, ok := Waivers[c.Category]; ok && in.Upheld && c.TicketID != nil && c.Waiver == nil {
+			note := string(c.Category) + " complaint " + c.ID + " upheld"
+			if in.Breach != "" {
+				note += " (" + in.Breach + ")"
+			}
+			w, err := tickets.WaiveChargesTx(ctx, tx, p.Subject(), *c.TicketID, tickets.LateWaiver{Code: code, Note: note, Source: c.ID}, now)
+			if err != nil {
+				return err
+			}
+			waiver = &code
+			extra["waiver"] = code
+			if w.Applied && w.Refund.Amount > 0 && c.RefundPayoutID == nil {
+				if s.refund == nil {
+					return errors.New("complaints: no refund scheduler configured")
+				}
+				pid, err := s.refund(ctx, tx, w.UnitID, w.Refund, "refund: service charge waived ("+code+"), "+note, c.ID)
+				if err != nil {
+					return err
+				}
+				refundID = &pid
+				extra["refund_payout_id"], extra["refund"] = pid, w.Refund
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4, upheld = $5, breach = $6,
+				waiver = $7, refund_payout_id = $8 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, c.ID, in.Resolution, now, upheld, nullable(in.Breach), waiver, refundID); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
-			note: &resolution, actor: p.Subject(), eventType: TypeResolved})
+			note: &in.Resolution, actor: p.Subject(), eventType: TypeResolved, extra: extra})
 	})
 }
 

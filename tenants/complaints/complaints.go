@@ -35,6 +35,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // Service is the complaints context's entry point. Each exported method runs
@@ -44,15 +47,21 @@ type Service struct {
 	Now func() time.Time
 
 	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+	refund     func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
 }
 
-// Deps are the Service's dependencies; every one is required.
+// Deps are the Service's dependencies; EnqueueSLA is required.
 type Deps struct {
 	// EnqueueSLA schedules the SLA timer of a complaint's escalation to
 	// level at dueAt, in the caller's transaction (River InsertTx): the
 	// complaint and its timer commit or roll back together
 	// (jobs.ComplaintSLAEnqueuer).
 	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+	// Refund schedules, in the caller's transaction, the refund to the
+	// customer of a charge an upheld complaint waived and returns the
+	// payout's id (payouts.Service.RefundWaivedCharge). Nil: upholding a
+	// waiving complaint on a ticket the customer paid for is refused.
+	Refund func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
 }
 
 // NewService returns the complaints service over db. It fails when db or a
@@ -64,7 +73,7 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	if d.EnqueueSLA == nil {
 		return nil, errors.New("complaints: Deps.EnqueueSLA is required")
 	}
-	return &Service{DB: db, enqueueSLA: d.EnqueueSLA}, nil
+	return &Service{DB: db, enqueueSLA: d.EnqueueSLA, refund: d.Refund}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -85,10 +94,36 @@ const (
 	CategoryQuality  Category = "quality"
 	CategoryRepeat   Category = "repeat"
 	CategoryOther    Category = "other"
+	// The waiving categories: upheld on a completed ticket, each makes the
+	// service free (rule 8) and refunds what the customer paid.
+	CategoryLicence    Category = "licence"    // licence not shown, or not the technician's
+	CategoryOvercharge Category = "overcharge" // charges beyond the price list
+	CategoryConduct    Category = "conduct"    // a serious conduct breach (Breaches)
 )
 
 // Categories lists every category.
-var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, CategoryQuality, CategoryRepeat, CategoryOther}
+var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, CategoryQuality, CategoryRepeat, CategoryOther,
+	CategoryLicence, CategoryOvercharge, CategoryConduct}
+
+// Waivers maps each waiving category to the service promise (rule 8) that
+// upholding it applies.
+var Waivers = map[Category]string{
+	CategoryLicence:    "licence_not_shown",
+	CategoryOvercharge: "charge_beyond_price_list",
+	CategoryConduct:    "conduct_breach",
+}
+
+// Breaches are the serious conduct breaches of the visit standard: drinking,
+// smoking or eating at the customer's, accepting gifts, and refusing to see
+// the service through.
+var Breaches = []string{"drinking", "smoking", "eating", "accepting_gifts", "abandoned_service"}
+
+// ResolveInput is how a complaint was resolved.
+type ResolveInput struct {
+	Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
+	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding a licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8: licence_not_shown, charge_beyond_price_list, conduct_breach): the customer's charges move to the brand and what the customer paid is refunded as a payout, once." example:"true"`
+	Breach     string `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"For an upheld conduct complaint (required then): the breach found." example:"smoking"`
+}
 
 // Severity decides the resolution deadline.
 type Severity string
@@ -187,7 +222,7 @@ type NewComplaint struct {
 	NodeID       string   `json:"node_id,omitempty" maxLength:"64" doc:"The node complained about; default: the ticket's node, else the technician's." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID string   `json:"technician_id,omitempty" maxLength:"64" doc:"The technician complained about; default: the ticket's technician." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CustomerID   string   `json:"customer_id,omitempty" maxLength:"64" doc:"The complaining customer; default: the ticket's customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"What the complaint is about." example:"late"`
+	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about. licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, refusing to see the service through) waive the service's charges when upheld." example:"late"`
 	Severity     Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium." example:"high"`
 	Description  string   `json:"description" minLength:"1" maxLength:"2000" doc:"The customer's complaint in their words." example:"师傅迟到两个小时且未提前联系"`
 }
@@ -200,7 +235,7 @@ type Complaint struct {
 	TechnicianID     *string    `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	StorefrontID     *string    `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	CustomerID       *string    `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category         Category   `json:"category" enum:"late,attitude,fee,quality,repeat,other" doc:"What the complaint is about." example:"late"`
+	Category         Category   `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about." example:"late"`
 	Severity         Severity   `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
 	Description      string     `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
 	State            State      `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
@@ -212,6 +247,10 @@ type Complaint struct {
 	EscalatedTo      string     `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
 	Resolution       *string    `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
 	ResolvedAt       *time.Time `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
+	Upheld           *bool      `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
+	Breach           *string    `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
+	Waiver           *string    `json:"waiver,omitempty" enum:"licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges were waived (the brand pays them)." example:"conduct_breach"`
+	RefundPayoutID   *string    `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	ResolutionRating *int       `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
 	RatingComment    *string    `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
 	RatedAt          *time.Time `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`

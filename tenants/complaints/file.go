@@ -49,7 +49,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		in.Severity = SeverityMedium
 	}
 	if !slices.Contains(Categories, in.Category) {
-		v.Add("body.category", "one of late, attitude, fee, quality, repeat, other", in.Category)
+		v.Add("body.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", in.Category)
 	}
 	if !slices.Contains(Severities, in.Severity) {
 		v.Add("body.severity", "one of low, medium, high, critical", in.Severity)

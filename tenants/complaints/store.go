@@ -28,14 +28,14 @@ func inScope(a, b string) string { return customers.OwnerPredicate("c", a, b) }
 
 const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
-	c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
+	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
 	c.created_at, c.updated_at`
 
 func scanComplaint(row pgx.Row, now time.Time) (Complaint, error) {
 	var c Complaint
 	err := row.Scan(&c.ID, &c.TicketID, &c.NodeID, &c.TechnicianID, &c.StorefrontID, &c.CustomerID, &c.Category, &c.Severity,
 		&c.Description, &c.State, &c.SLADueAt, &c.SLABreachedAt, &c.EscalationLevel, &c.Resolution, &c.ResolvedAt,
-		&c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
+		&c.Upheld, &c.Breach, &c.Waiver, &c.RefundPayoutID, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
 		&c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return Complaint{}, err

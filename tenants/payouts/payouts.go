@@ -14,6 +14,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
@@ -88,6 +89,7 @@ type Payout struct {
 	UnitID       string        `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	StorefrontID *string       `json:"storefront_id,omitempty" doc:"The unit's storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
@@ -106,7 +108,7 @@ type Payout struct {
 // NewPayout is a payout to schedule.
 type NewPayout struct {
 	UnitID       string        `json:"unit_id" maxLength:"64" doc:"The unit the compensation is for." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	ClaimID      string        `json:"claim_id,omitempty" maxLength:"64" doc:"The claim that owes it." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	ClaimID      string        `json:"claim_id,omitempty" maxLength:"64" doc:"The claim that owes it: a claim of this tenant about the same unit." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	ContractID   string        `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" minLength:"1" maxLength:"500" example:"no-reason repair plan: satisfaction compensation"`
@@ -123,7 +125,7 @@ type Filter struct {
 
 const payoutColumns = `p.id, p.unit_id, u.storefront_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
 	to_char(p.counted_from, 'YYYY-MM-DD'), p.business_days, to_char(p.due_on, 'YYYY-MM-DD'), p.state, p.missed_at,
-	p.paid_at, p.reference, p.version, p.created_at, p.updated_at`
+	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id`
 
 const payoutFrom = ` FROM payouts p JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id `
 
@@ -131,7 +133,7 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	var o Payout
 	err := row.Scan(&o.ID, &o.UnitID, &o.StorefrontID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
 		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
-		&o.Version, &o.CreatedAt, &o.UpdatedAt)
+		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID)
 	return o, err
 }
 
@@ -161,7 +163,9 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // in the tenant's zone) skipping weekends and the tenant's holidays, and the
 // deadline check is enqueued in tx for the end of the due day in the
 // tenant's zone. The unit is read in p's scope (not found outside it); the
-// contract, when given, must be the unit's. actor goes on the event.
+// contract and the claim, when given, must be the unit's (a claim of
+// another unit or tenant, or none, is invalid on body.claim_id). actor goes
+// on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
 	st, err := tx.Settings(ctx)
 	if err != nil {
@@ -193,6 +197,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	}
 	if len(in.ClaimID) > 64 {
 		v.Add("body.claim_id", "at most 64 characters", in.ClaimID)
+		in.ClaimID = ""
 	}
 	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 	switch {
@@ -215,9 +220,27 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 			v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
 		}
 	}
+	if in.ClaimID != "" && u.ID != "" {
+		c, err := claims.LoadClaimTx(ctx, tx, in.ClaimID)
+		switch {
+		case tenants.ErrorCode(err) == tenants.CodeNotFound:
+			v.Add("body.claim_id", "no such claim", in.ClaimID)
+		case err != nil:
+			return Payout{}, err
+		case c.UnitID != u.ID:
+			v.Add("body.claim_id", "the claim is about another unit", in.ClaimID)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return Payout{}, err
 	}
+	return s.insert(ctx, tx, p.Subject(), st, u.ID, in, from, "")
+}
+
+// insert stores a checked payout counted from from, with its deadline job
+// and event.
+func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st pg.TenantSettings, unitID string, in NewPayout,
+	from time.Time, ticketID string) (Payout, error) {
 	due, err := BusinessDays(ctx, tx, from, in.BusinessDays)
 	if err != nil {
 		return Payout{}, err
@@ -225,10 +248,10 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	id := tenants.NewID(tenants.PrefixPayout)
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO payouts (tenant_id, id, unit_id, claim_id, contract_id, amount, currency, reason, counted_from,
-		       business_days, due_on, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12)`,
-		tx.TenantID, id, u.ID, nullable(in.ClaimID), nullable(in.ContractID), in.Amount.Amount, in.Amount.Currency,
-		in.Reason, from, in.BusinessDays, due, p.Subject()); err != nil {
+		       business_days, due_on, created_by, ticket_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12, $13)`,
+		tx.TenantID, id, unitID, nullable(in.ClaimID), nullable(in.ContractID), in.Amount.Amount, in.Amount.Currency,
+		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID)); err != nil {
 		return Payout{}, err
 	}
 	out, err := getPayout(ctx, tx, "", id, "")
@@ -238,7 +261,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	if err := s.enqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
 		return Payout{}, err
 	}
-	return out, events.Append(ctx, tx, events.New{Type: TypePayoutScheduled, SubjectID: id, Actor: p.Subject(),
+	return out, events.Append(ctx, tx, events.New{Type: TypePayoutScheduled, SubjectID: id, Actor: actor,
 		Data: payoutData(out)})
 }
 
@@ -252,6 +275,9 @@ func payoutData(o Payout) map[string]any {
 	}
 	if o.ContractID != nil {
 		d["contract_id"] = *o.ContractID
+	}
+	if o.TicketID != nil {
+		d["ticket_id"] = *o.TicketID
 	}
 	return d
 }

@@ -3,48 +3,31 @@ package swaps
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"time"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-// Plan defaults of the seed rules, as the entitlement engine applies them.
-const (
-	defaultSwapFlatFee      = 3000 // rule 6: kitchen and small appliances, 30 CNY
-	defaultTabletCapPercent = 39   // rule 6: tablets, at most 39 % of the purchase price
-)
-
-// Fee is a swap's depreciation fee under a plan's terms (rules 5-7), as the
-// entitlement engine prices a swap remedy: the plan's flat fee; else its
-// depreciation cap as a percentage of the purchase price; else the kind's
-// default (30 CNY flat for kitchen and small appliances, 39 % for tablets);
-// else nothing. Without a plan (statutory or manufacturer exchange) there is
-// no fee. It returns the fee in minor units and the rule, readable.
-func Fee(plan *warranty.Plan, category string, purchasePrice int64) (int64, string) {
+// Fee is a swap's depreciation fee under a plan's terms (rules 5-7) for a
+// unit bought on purchase, swapped on on, exactly as the entitlement engine
+// prices the plan's swap remedy (entitlement.SwapFee: flat fee, else the
+// depreciation schedule by month of ownership, else the cap, else the
+// kind's default; accidental-damage and no-reason plans are never free).
+// Without a plan (statutory or manufacturer exchange) there is no fee. It
+// returns the fee in minor units and the rule, readable.
+func Fee(plan *warranty.Plan, category string, purchasePrice int64, purchase, on time.Time) (int64, string) {
 	if plan == nil {
 		return 0, "no plan: a statutory or manufacturer exchange carries no fee"
 	}
-	kind := string(plan.Kind)
-	switch {
-	case plan.FlatFee != nil:
-		return plan.FlatFee.Amount, kind + " plan: flat fee"
-	case plan.DepreciationCapPercent != nil && *plan.DepreciationCapPercent > 0:
-		pct := *plan.DepreciationCapPercent
-		return percent(purchasePrice, pct), kind + " plan: depreciation " + strconv.Itoa(pct) + "% of the purchase price (the cap)"
-	case plan.Kind == warranty.KindSwapForRepair && category == "tablet":
-		return percent(purchasePrice, defaultTabletCapPercent), kind + " plan: depreciation 39% of the purchase price (the cap)"
-	case plan.Kind == warranty.KindSwapForRepair:
-		return defaultSwapFlatFee, kind + " plan: flat fee 30.00"
-	}
-	return 0, kind + " plan: no depreciation fee set"
+	fee, why := entitlement.SwapFee(string(plan.Kind), warranty.EngineTerms(*plan), category,
+		tenants.Money{Amount: purchasePrice, Currency: plan.Price.Currency}, purchase, on)
+	return fee, string(plan.Kind) + " plan: " + why
 }
-
-// percent is p % of a, rounded half up.
-func percent(a int64, p int) int64 { return (a*int64(p) + 50) / 100 }
 
 func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
 
@@ -91,7 +74,13 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 				plan, contractID = &c.Plan, &c.ID
 			}
 		}
-		fee, feeRule := Fee(plan, u.Category, u.PurchasePrice.Amount)
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		purchase, _ := time.Parse(time.DateOnly, u.PurchaseDate)
+		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+		fee, feeRule := Fee(plan, u.Category, u.PurchasePrice.Amount, purchase, today)
 
 		// The replacement.
 		var replacement *catalog.ProductModel

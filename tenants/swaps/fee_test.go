@@ -2,17 +2,20 @@ package swaps_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 func TestFee(t *testing.T) {
 	t.Parallel()
 	pct := func(n int) *int { return &n }
+	purchase, on := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	cny := func(n int64) *tenants.Money { return &tenants.Money{Amount: n, Currency: "CNY"} }
 	cases := []struct {
 		name     string
@@ -27,11 +30,15 @@ func TestFee(t *testing.T) {
 		{"TabletCap", &warranty.Plan{Kind: warranty.KindSwapForRepair, DepreciationCapPercent: pct(39)}, "tablet", 299900, 116961},
 		{"TabletDefaultCap39", &warranty.Plan{Kind: warranty.KindSwapForRepair}, "tablet", 100000, 39000},
 		{"AccidentalDamageDepreciation", &warranty.Plan{Kind: warranty.KindAccidentalDamage, DepreciationCapPercent: pct(20)}, "phone", 499900, 99980},
-		{"NoReasonPlanWithoutTerms", &warranty.Plan{Kind: warranty.KindNoReasonRepair}, "washer", 899900, 0},
+		// Bought 2026-03-01, swapped 2026-06-01: month 4 of ownership.
+		{"AccidentalDamageSchedule", &warranty.Plan{Kind: warranty.KindAccidentalDamage, DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}}, "phone", 499900, 174965},
+		{"AccidentalDamageWithoutScheduleIsNotFree", &warranty.Plan{Kind: warranty.KindAccidentalDamage}, "phone", 499900, 149970},
+		{"NoReasonPlanWithoutTermsIsNotFree", &warranty.Plan{Kind: warranty.KindNoReasonRepair}, "washer", 899900, 89990},
+		{"ExtendedWarrantyReplacementIsFree", &warranty.Plan{Kind: warranty.KindExtendedWarranty}, "washer", 899900, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fee, rule := swaps.Fee(c.plan, c.category, c.price)
+			fee, rule := swaps.Fee(c.plan, c.category, c.price, purchase, on)
 			require.Equal(t, c.want, fee)
 			require.NotEmpty(t, rule)
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -114,14 +115,17 @@ type TestRun struct {
 // charges per line, with the service promises that waived the customer's
 // share.
 type Completion struct {
-	TestRun     TestRun                  `json:"test_run"`
-	Basis       string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
-	Lines       []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
-	Totals      entitlement.Totals       `json:"totals"`
-	Waivers     []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
-	Uncertain   bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
-	Trace       []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
-	CompletedAt time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
+	TestRun      TestRun                  `json:"test_run"`
+	Basis        string                   `json:"basis" doc:"The entitlement basis the charges rest on." example:"out_of_warranty"`
+	Lines        []entitlement.Charge     `json:"lines" doc:"Charges per line with who pays: customer, brand, plan."`
+	Totals       entitlement.Totals       `json:"totals"`
+	Waivers      []entitlement.Promise    `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
+	Uncertain    bool                     `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
+	QuoteID      string                   `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PartsBilled  []BilledPart             `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does)."`
+	Compensation *CompensationPayout      `json:"compensation,omitempty" doc:"The compensation payout the plan owes for this repair, scheduled once however often the ticket completes."`
+	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
+	CompletedAt  time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
 }
 
 // CompleteInput completes the service.
@@ -134,7 +138,10 @@ type CompleteInput struct {
 // engine decides them again with how the visit went, so the service
 // promises' waivers apply automatically (late arrival, a repeat visit
 // caused by the network, a fault again within a year (two for washers) of
-// a paid repair, the price list not shown). The repair joins the unit's
+// a paid repair, the price list not shown). Parts used through the ticket's
+// requisition beyond the diagnosis quote are billed with it
+// (billUsedParts). A plan compensation the decision owes (rule 7) is
+// scheduled as a payout once per repair. The repair joins the unit's
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if !in.TestRun.Passed {
@@ -145,22 +152,29 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if t.Diagnosis == nil || t.UnitID == nil {
 			return tenants.Errorf(tenants.CodeConflict, "diagnose the ticket (decision and price list shown) before completing it")
 		}
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
+			return err
+		}
+		billed, err := billUsedParts(ctx, c, today)
+		if err != nil {
+			return err
+		}
 		e, err := t.decide(ctx, c, *t.Diagnosis)
 		if err != nil {
 			return err
 		}
 		d := e.Decision
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
-			Waivers: d.Promises, Uncertain: in.Uncertain, Trace: d.Trace, CompletedAt: c.now}
+			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, Trace: d.Trace, CompletedAt: c.now}
+		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {
+			return err
+		}
 		now := c.now
 		t.Completion, t.CompletedAt = comp, &now
 		total := d.Totals.Customer
 		t.CustomerTotal = &total
 		t.uncertainFix = t.uncertainFix || in.Uncertain
-		_, today, err := c.tx.Today(ctx, c.now)
-		if err != nil {
-			return err
-		}
 		fixed := true
 		amount := d.Totals.Customer
 		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: "repair", OccurredOn: today,
@@ -174,6 +188,12 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			codes = append(codes, w.Code)
 		}
 		c.data["customer_total"], c.data["waivers"], c.data["basis"] = total, codes, d.Basis
+		if len(billed) > 0 {
+			c.data["parts_billed"] = billed
+		}
+		if comp.Compensation != nil {
+			c.data["compensation_payout_id"] = comp.Compensation.PayoutID
+		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		after := c.policy.CallbackMinutes
 		if t.uncertainFix {
@@ -185,8 +205,8 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 	})
 }
 
-// LogSender is the default CodeSender: it records that a code was sent,
-// never the code.
+// LogSender is the CodeSender of a tickets service built without
+// notifications: it records that a code was sent, never the code.
 type LogSender struct{ Log *slog.Logger }
 
 // SendSignoffCode logs the send.
@@ -206,13 +226,25 @@ func (l LogSender) SendSignoffCode(ctx context.Context, tenantID, ticketID, phon
 // SignoffCodeTTL is how long a sign-off code stays valid.
 const SignoffCodeTTL = 15 * time.Minute
 
+// PurposeSignoffCode names the sign-off code's notification.
+const PurposeSignoffCode = "signoff_code"
+
 func codeHash(ticketID, code string) string {
 	h := sha256.Sum256([]byte(ticketID + ":" + code))
 	return hex.EncodeToString(h[:])
 }
 
+// signoffText is the message that carries a sign-off code.
+func signoffText(number, code string) string {
+	return "您的服务签收码：" + code + "（15 分钟内有效），工单 " + number + "。请在服务完成并确认满意后告知师傅，切勿透露给他人。"
+}
+
 // SendSignoffCode sends the customer a fresh one-time code (six digits,
-// valid 15 minutes, five attempts); only its hash is stored.
+// valid 15 minutes, five attempts); only its hash is stored on the ticket.
+// The code goes out as a notification requested in the same transaction
+// (notifications.Service.RequestTx): through the tenant's SMS gateway, or,
+// without one, through the notification.requested event. The ticket's
+// signoff.delivery shows how it is going.
 func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id string, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSendCode, func(c *change) error {
 		t := c.T
@@ -228,12 +260,27 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 		now, exp := c.now, c.now.Add(SignoffCodeTTL)
 		t.signoffHash, t.signoffAttempts = &h, 0
 		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
-		c.note("code sent to the customer's phone", map[string]any{"expires_at": exp})
-		var sender CodeSender = LogSender{}
-		if s.codes != nil {
-			sender = s.codes
+		detail := map[string]any{"expires_at": exp}
+		if s.notify != nil {
+			d, err := s.notify.RequestTx(ctx, c.tx, c.p.Subject(), notifications.Message{Purpose: PurposeSignoffCode,
+				SubjectID: t.ID, To: t.Contact.Phone, Text: signoffText(t.Number, code),
+				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp},
+				Secret: map[string]any{"code": code}, ExpiresAt: &exp})
+			if err != nil {
+				return err
+			}
+			t.Signoff.Delivery = &d
+			detail["notification_id"], detail["via"], detail["delivery_status"] = d.NotificationID, d.Via, d.Status
+			c.data["notification_id"], c.data["via"] = d.NotificationID, d.Via
 		}
-		return sender.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		c.note("code sent to the customer's phone", detail)
+		switch {
+		case s.codes != nil:
+			return s.codes.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		case s.notify == nil:
+			return LogSender{}.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
+		}
+		return nil
 	})
 }
 

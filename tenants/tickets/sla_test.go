@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -45,7 +46,11 @@ func (b *bundle) service(now time.Time) *tickets.Service {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := tickets.NewService(b.db.App, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(b.rc), Swaps: sw})
+	po, err := payouts.NewService(b.db.App, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
+	if err != nil {
+		panic(err)
+	}
+	svc, err := tickets.NewService(b.db.App, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(b.rc), Swaps: sw, Payouts: po})
 	if err != nil {
 		panic(err)
 	}

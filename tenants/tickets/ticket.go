@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -102,6 +103,8 @@ type Signoff struct {
 	ConfirmedByCode bool       `json:"confirmed_by_code" doc:"The sign-off was confirmed with the code sent to the customer's phone." example:"true"`
 	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5." example:"5"`
 	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment." example:"师傅很专业"`
+	// Delivery is read with the ticket from the notifications context.
+	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty" doc:"How the last code is being delivered to the customer: through the tenant's notification gateway (queued, sent, failed, with the attempts) or, without one, requested through the notification.requested event."`
 }
 
 // FollowUp is the callback state.
@@ -184,7 +187,7 @@ type Ticket struct {
 // MaxSignoffAttempts is how many wrong codes a sent code survives.
 const MaxSignoffAttempts = 5
 
-const ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason, t.priority, t.storefront_id,
+var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason, t.priority, t.storefront_id,
 	t.external_reference, t.customer_id, t.unit_id, t.model_id, t.category, t.contact, t.address, t.unit_details, t.fault,
 	t.preferred_start, t.preferred_end, t.verification, t.mode, t.service_kind, t.required_level, t.hard_fault, t.guidance,
 	t.node_id, t.technician_id, t.dispatch, t.dispatch_count, t.window_start, t.window_end, t.arrived_at, t.arrival,
@@ -193,7 +196,11 @@ const ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reaso
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at`
+	t.version, t.created_at, t.updated_at, ` + signoffDeliverySQL
+
+// signoffDeliverySQL reads the delivery of the ticket's last sign-off code
+// (notifications.LatestDeliverySQL).
+var signoffDeliverySQL = notifications.LatestDeliverySQL("t.tenant_id", "t.id", PurposeSignoffCode)
 
 func scanTicket(row pgx.Row) (Ticket, error) {
 	var (
@@ -216,7 +223,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 )
 
@@ -31,18 +33,28 @@ type Service struct {
 
 	enqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	codes         CodeSender
+	notify        *notifications.Service
 	swaps         *swaps.Service
+	payouts       *payouts.Service
 }
 
-// Deps are the Service's dependencies: EnqueueTimers and Swaps are
-// required, Codes is optional.
+// Deps are the Service's dependencies: EnqueueTimers, Swaps and Payouts
+// are required, Notifications and Codes are optional.
 type Deps struct {
 	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
 	// batched River insert): jobs.TicketTimerEnqueuer.
 	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
-	// Codes sends sign-off codes to customers. Nil: LogSender.
+	// Payouts schedules the compensation a plan owes for a completed
+	// repair (rule 7).
+	Payouts *payouts.Service
+	// Notifications delivers sign-off codes to customers (the tenant's
+	// SMS gateway, else the notification.requested event). Nil: Codes, or
+	// LogSender without Codes.
+	Notifications *notifications.Service
+	// Codes, when set, also receives every sign-off code in the sending
+	// transaction (tests read codes from it). Nil: nothing more.
 	Codes CodeSender
 }
 
@@ -56,8 +68,10 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 		return nil, errors.New("tickets: Deps.EnqueueTimers is required")
 	case d.Swaps == nil:
 		return nil, errors.New("tickets: Deps.Swaps is required")
+	case d.Payouts == nil:
+		return nil, errors.New("tickets: Deps.Payouts is required")
 	}
-	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, codes: d.Codes}, nil
+	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -67,9 +81,8 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// CodeSender delivers a one-time sign-off code to the customer's phone.
-// Delivery is pluggable (SMS gateway, app push); the default logs that a
-// code was sent, never the code.
+// CodeSender receives a one-time sign-off code for the customer's phone:
+// Deps.Codes (tests), or LogSender for a service without notifications.
 type CodeSender interface {
 	SendSignoffCode(ctx context.Context, tenantID, ticketID, phone, code string) error
 }

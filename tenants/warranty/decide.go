@@ -282,12 +282,18 @@ func engineQuote(q catalog.Quote) entitlement.Quote {
 func EngineContract(c Contract) entitlement.Contract {
 	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
-	p := c.Plan
+	return entitlement.Contract{ID: c.ID, Kind: string(c.Plan.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends,
+		Terms: EngineTerms(c.Plan)}
+}
+
+// EngineTerms are a plan's terms as the engine sees them.
+func EngineTerms(p Plan) entitlement.PlanTerms {
 	terms := entitlement.PlanTerms{
 		FlatFee:                      p.FlatFee,
 		Compensation:                 p.Compensation,
 		EligibleCategories:           p.EligibleCategories,
 		NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances,
+		DepreciationSchedule:         p.DepreciationSchedule,
 	}
 	if p.DiscountPercent != nil {
 		terms.DiscountPercent = *p.DiscountPercent
@@ -301,7 +307,7 @@ func EngineContract(c Contract) entitlement.Contract {
 	for _, x := range p.Exclusions {
 		terms.Exclusions = append(terms.Exclusions, entitlement.Cause(x))
 	}
-	return entitlement.Contract{ID: c.ID, Kind: string(p.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends, Terms: terms}
+	return terms
 }
 
 // engineHistory turns the unit's repairs into the engine's history.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // DemoSwapTabletKey is the SeedDemoPlans key of the tablet swap plan (the
@@ -18,7 +19,9 @@ import (
 const DemoSwapTabletKey = "swap_for_repair_tablet"
 
 // demoPlans are the seed's plans (DESIGN.md rules 4-7), keyed as
-// SeedDemoPlans answers them. Amounts are minor units (fen for CNY).
+// SeedDemoPlans answers them. Amounts are minor units (fen for CNY). The
+// accidental-damage and no-reason plans swap for a depreciation fee by the
+// engine's default schedules: the seeds name the fee, not its size.
 func demoPlans() map[string]NewPlan {
 	money := func(a int64) tenants.Money { return tenants.Money{Amount: a} }
 	mp := func(a int64) *tenants.Money { m := money(a); return &m }
@@ -27,7 +30,7 @@ func demoPlans() map[string]NewPlan {
 			EligibleCategories: []string{"refrigerator", "washer", "air_conditioner", "tv"}, DurationMonths: 24, Price: money(19900)},
 		string(KindAccidentalDamage): {Code: "DEMO-ADP-1Y", Name: "摔碰也管修", Kind: string(KindAccidentalDamage),
 			EligibleCategories: []string{"phone", "laptop", "camera"}, StartOffsetDays: intp(30), DurationMonths: 12,
-			DiscountPercent: intp(50), Price: money(9900)},
+			DiscountPercent: intp(50), DepreciationSchedule: slices.Clone(entitlement.DefaultAccidentalSchedule), Price: money(9900)},
 		string(KindSwapForRepair): {Code: "DEMO-SWAP-KITCHEN-1Y", Name: "以换代修（厨房电器/生活电器）", Kind: string(KindSwapForRepair),
 			EligibleCategories: []string{"kitchen", "small_appliance"}, StartOffsetDays: intp(30), DurationMonths: 12,
 			FlatFee: mp(3000), Price: money(2900)},
@@ -36,15 +39,18 @@ func demoPlans() map[string]NewPlan {
 			DepreciationCapPercent: intp(MaxTabletDepreciationPercent), Price: money(4900)},
 		string(KindNoReasonRepair): {Code: "DEMO-NRR-1Y", Name: "无理由保修（大家电）", Kind: string(KindNoReasonRepair),
 			EligibleCategories: []string{"refrigerator", "air_conditioner", "washer", "tv"}, StartOffsetDays: intp(1), DurationMonths: 12,
-			DiscountPercent: intp(80), Compensation: mp(10000), PayoutBusinessDays: intp(5), Price: money(5900)},
+			DiscountPercent: intp(80), Compensation: mp(10000), PayoutBusinessDays: intp(5),
+			DepreciationSchedule: slices.Clone(entitlement.DefaultNoReasonSchedule), Price: money(5900)},
 	}
 }
 
 // SeedDemoPlans makes sure the tenant has the seed's demo plans, one per
 // kind plus a tablet swap plan, and returns their IDs by kind (the tablet
 // swap plan under DemoSwapTabletKey). Plans are matched on their DEMO-*
-// codes: a second call creates nothing and returns the same IDs. Amounts are
-// in the tenant's currency (fen for CNY).
+// codes: a second call creates nothing and returns the same IDs, except
+// that a demo plan seeded before plans carried depreciation schedules gets
+// its schedule (it would be invalid under today's rules). Amounts are in
+// the tenant's currency (fen for CNY).
 func (s *Service) SeedDemoPlans(ctx context.Context, p tenants.Principal) (map[string]string, error) {
 	out := map[string]string{}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -59,6 +65,12 @@ func (s *Service) SeedDemoPlans(ctx context.Context, p tenants.Principal) (map[s
 			err := tx.QueryRow(ctx, `SELECT id FROM coverage_plans WHERE tenant_id = $1 AND code = $2`, tx.TenantID, in.Code).Scan(&id)
 			if err == nil {
 				out[key] = id
+				if len(in.DepreciationSchedule) > 0 {
+					if _, err := tx.Exec(ctx, `UPDATE coverage_plans SET depreciation_schedule = $3, version = version + 1, updated_at = now()
+						WHERE tenant_id = $1 AND id = $2 AND depreciation_schedule IS NULL`, tx.TenantID, id, in.DepreciationSchedule); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {

@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 func init() {
@@ -76,69 +77,72 @@ var (
 // Plan is a coverage plan with its terms. Terms are fixed once a contract
 // for the plan exists.
 type Plan struct {
-	ID                              string         `json:"id" example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Code                            string         `json:"code" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
-	Name                            string         `json:"name" example:"两年延保"`
-	Kind                            PlanKind       `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
-	EligibleCategories              []string       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
-	StartOffsetDays                 *int           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
-	StartsAfterManufacturerWarranty bool           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends (extended warranties)." example:"true"`
-	DurationMonths                  int            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
-	DiscountPercent                 *int           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
-	FlatFee                         *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent          *int           `json:"depreciation_cap_percent,omitempty" doc:"Most a swap's depreciation fee may be, as a percentage of the purchase price." example:"39"`
-	Compensation                    *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays              *int           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
-	EnvironmentalFaultsFree         bool           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
-	NoVisitFeeLargeAppliances       bool           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
-	Exclusions                      []string       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
-	Price                           tenants.Money  `json:"price"`
-	SaleWindowDays                  *int           `json:"sale_window_days,omitempty" doc:"The plan may be sold up to this many days after the purchase date. Absent on an extended warranty: sold through the last day of the manufacturer warranty." example:"30"`
-	Status                          string         `json:"status" enum:"active,retired" doc:"Retired plans are no longer sold; their contracts run on." example:"active"`
-	Version                         int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt                       time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt                       time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	ID                              string                         `json:"id" example:"pln_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Code                            string                         `json:"code" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
+	Name                            string                         `json:"name" example:"两年延保"`
+	Kind                            PlanKind                       `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
+	EligibleCategories              []string                       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
+	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
+	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends (extended warranties)." example:"true"`
+	DurationMonths                  int                            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
+	DiscountPercent                 *int                           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
+	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
+	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" doc:"Most a swap's depreciation fee may be, as a percentage of the purchase price." example:"39"`
+	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" doc:"A swap's depreciation fee by the unit's month of ownership, as a percentage of the purchase price: the first step whose up_to_month reaches the month, the last step beyond it. Accidental-damage and no-reason repair plans carry one (rules 5 and 7 swap for a depreciation fee)."`
+	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
+	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
+	EnvironmentalFaultsFree         bool                           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
+	NoVisitFeeLargeAppliances       bool                           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
+	Exclusions                      []string                       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
+	Price                           tenants.Money                  `json:"price"`
+	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" doc:"The plan may be sold up to this many days after the purchase date. Absent on an extended warranty: sold through the last day of the manufacturer warranty." example:"30"`
+	Status                          string                         `json:"status" enum:"active,retired" doc:"Retired plans are no longer sold; their contracts run on." example:"active"`
+	Version                         int                            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt                       time.Time                      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt                       time.Time                      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 // NewPlan is a coverage plan to create. Terms a kind does not have must be
 // absent; defaults come from the seed's terms for the kind.
 type NewPlan struct {
-	Code                            string         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
-	Name                            string         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
-	Kind                            string         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
-	EligibleCategories              []string       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
-	StartOffsetDays                 *int           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
-	StartsAfterManufacturerWarranty bool           `json:"starts_after_manufacturer_warranty,omitempty" doc:"Implied for extended warranties; must be false for other kinds." example:"true"`
-	DurationMonths                  int            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
-	DiscountPercent                 *int           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
-	FlatFee                         *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent          *int           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
-	Compensation                    *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays              *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
-	EnvironmentalFaultsFree         *bool          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
-	NoVisitFeeLargeAppliances       *bool          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
-	Exclusions                      []string       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
-	Price                           tenants.Money  `json:"price"`
-	SaleWindowDays                  *int           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
+	Code                            string                         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
+	Name                            string                         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
+	Kind                            string                         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
+	EligibleCategories              []string                       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
+	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
+	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty,omitempty" doc:"Implied for extended warranties; must be false for other kinds." example:"true"`
+	DurationMonths                  int                            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
+	DiscountPercent                 *int                           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
+	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
+	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
+	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A swap's depreciation fee by month of ownership: steps in increasing up_to_month, percents not falling, none above the cap. Required for accidental_damage and no_reason_repair (their swaps cost a depreciation fee); optional for a tablet swap plan (at most 39 percent); not a term of other plans."`
+	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
+	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
+	EnvironmentalFaultsFree         *bool                          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
+	NoVisitFeeLargeAppliances       *bool                          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
+	Exclusions                      []string                       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
+	Price                           tenants.Money                  `json:"price"`
+	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
 }
 
 // PlanUpdate changes some of a plan; absent fields stay. Terms (every field
 // but name, price, status and sale_window_days) change only while no
 // contract for the plan exists.
 type PlanUpdate struct {
-	Name                   *string        `json:"name,omitempty" minLength:"1" maxLength:"200" example:"两年延保（大家电）"`
-	Price                  *tenants.Money `json:"price,omitempty"`
-	Status                 *string        `json:"status,omitempty" enum:"active,retired" doc:"retired stops sales; active sells again." example:"retired"`
-	SaleWindowDays         *int           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" example:"30"`
-	EligibleCategories     *[]string      `json:"eligible_categories,omitempty" minItems:"1" maxItems:"11" doc:"A term: replaces the categories." example:"[\"washer\"]"`
-	StartOffsetDays        *int           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"A term." example:"30"`
-	DurationMonths         *int           `json:"duration_months,omitempty" minimum:"1" maximum:"120" doc:"A term." example:"36"`
-	DiscountPercent        *int           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"60"`
-	FlatFee                *tenants.Money `json:"flat_fee,omitempty"`
-	DepreciationCapPercent *int           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
-	Compensation           *tenants.Money `json:"compensation,omitempty"`
-	PayoutBusinessDays     *int           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"A term." example:"5"`
-	Exclusions             *[]string      `json:"exclusions,omitempty" maxItems:"10" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"software_tuning\"]"`
+	Name                   *string                         `json:"name,omitempty" minLength:"1" maxLength:"200" example:"两年延保（大家电）"`
+	Price                  *tenants.Money                  `json:"price,omitempty"`
+	Status                 *string                         `json:"status,omitempty" enum:"active,retired" doc:"retired stops sales; active sells again." example:"retired"`
+	SaleWindowDays         *int                            `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" example:"30"`
+	EligibleCategories     *[]string                       `json:"eligible_categories,omitempty" minItems:"1" maxItems:"11" doc:"A term: replaces the categories." example:"[\"washer\"]"`
+	StartOffsetDays        *int                            `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"A term." example:"30"`
+	DurationMonths         *int                            `json:"duration_months,omitempty" minimum:"1" maximum:"120" doc:"A term." example:"36"`
+	DiscountPercent        *int                            `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"60"`
+	FlatFee                *tenants.Money                  `json:"flat_fee,omitempty"`
+	DepreciationCapPercent *int                            `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
+	DepreciationSchedule   *[]entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A term: replaces the schedule."`
+	Compensation           *tenants.Money                  `json:"compensation,omitempty"`
+	PayoutBusinessDays     *int                            `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"A term." example:"5"`
+	Exclusions             *[]string                       `json:"exclusions,omitempty" maxItems:"10" doc:"A term: replaces the exclusions (human_damage and force_majeure stay)." example:"[\"software_tuning\"]"`
 }
 
 // PlanFilter selects plans; empty fields do not filter.
@@ -159,7 +163,8 @@ func planFromInput(in NewPlan, currency string) Plan {
 	p := Plan{Code: in.Code, Name: in.Name, Kind: PlanKind(in.Kind), EligibleCategories: slices.Clone(in.EligibleCategories),
 		StartOffsetDays: in.StartOffsetDays, StartsAfterManufacturerWarranty: in.StartsAfterManufacturerWarranty,
 		DurationMonths: in.DurationMonths, DiscountPercent: in.DiscountPercent, FlatFee: in.FlatFee,
-		DepreciationCapPercent: in.DepreciationCapPercent, Compensation: in.Compensation, PayoutBusinessDays: in.PayoutBusinessDays,
+		DepreciationCapPercent: in.DepreciationCapPercent, DepreciationSchedule: slices.Clone(in.DepreciationSchedule),
+		Compensation: in.Compensation, PayoutBusinessDays: in.PayoutBusinessDays,
 		Exclusions: slices.Clone(in.Exclusions), Price: in.Price, SaleWindowDays: in.SaleWindowDays, Status: PlanActive}
 	implied := p.Kind == KindExtendedWarranty
 	p.EnvironmentalFaultsFree = implied || p.Kind == KindNoReasonRepair
@@ -342,8 +347,12 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
 		not("body.compensation", p.Compensation != nil)
 		not("body.payout_business_days", p.PayoutBusinessDays != nil)
+		not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
 	case KindAccidentalDamage:
 		categories(accidentalCategories, "an accidental-damage plan")
+		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+			checkSchedule(v, p, 100)
+		}
 		startAtLeast(30, "an accidental-damage plan")
 		oneYear()
 		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
@@ -363,11 +372,15 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 			if need("body.depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
 				v.Add("body.depreciation_cap_percent", "at most 39 (percent of the purchase price)", *p.DepreciationCapPercent)
 			}
+			if len(p.DepreciationSchedule) > 0 {
+				checkSchedule(v, p, MaxTabletDepreciationPercent)
+			}
 			not("body.flat_fee", p.FlatFee != nil)
 		case subset(p.EligibleCategories, swapFlatCategories):
 			startAtLeast(30, "a kitchen or small-appliance swap plan")
 			need("body.flat_fee", p.FlatFee != nil)
 			not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
+			not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
 		default:
 			v.Add("body.eligible_categories", "a swap-for-repair plan covers either kitchen and small_appliance (flat fee) or tablet (depreciation fee), not both", p.EligibleCategories)
 		}
@@ -388,8 +401,45 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		}
 		need("body.compensation", p.Compensation != nil)
 		need("body.payout_business_days", p.PayoutBusinessDays != nil)
+		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+			checkSchedule(v, p, 100)
+		}
 		not("body.flat_fee", p.FlatFee != nil)
 		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+	}
+}
+
+// MaxDepreciationSteps is the most steps a depreciation schedule has.
+const MaxDepreciationSteps = 24
+
+// checkSchedule checks a depreciation schedule: 1-24 steps, up_to_month
+// 1-120 and increasing, percent 1-100, not falling (a unit depreciates as
+// it ages), at most maxPercent and at most the plan's cap.
+func checkSchedule(v *tenants.Validation, p Plan, maxPercent int) {
+	steps := p.DepreciationSchedule
+	if len(steps) > MaxDepreciationSteps {
+		v.Add("body.depreciation_schedule", fmt.Sprintf("at most %d steps", MaxDepreciationSteps), len(steps))
+		return
+	}
+	if p.DepreciationCapPercent != nil && *p.DepreciationCapPercent < maxPercent {
+		maxPercent = *p.DepreciationCapPercent
+	}
+	for i, st := range steps {
+		loc := fmt.Sprintf("body.depreciation_schedule[%d]", i)
+		switch {
+		case st.UpToMonth < 1 || st.UpToMonth > 120:
+			v.Add(loc+".up_to_month", "1 to 120", st.UpToMonth)
+		case i > 0 && st.UpToMonth <= steps[i-1].UpToMonth:
+			v.Add(loc+".up_to_month", "after the previous step's month", st.UpToMonth)
+		}
+		switch {
+		case st.Percent < 1 || st.Percent > 100:
+			v.Add(loc+".percent", "1 to 100", st.Percent)
+		case st.Percent > maxPercent:
+			v.Add(loc+".percent", fmt.Sprintf("at most %d (the plan's cap)", maxPercent), st.Percent)
+		case i > 0 && st.Percent < steps[i-1].Percent:
+			v.Add(loc+".percent", "not below the previous step's: a unit depreciates as it ages", st.Percent)
+		}
 	}
 }
 
@@ -414,7 +464,7 @@ func coveredCauses(p Plan) []string {
 const planColumns = `p.id, p.code, p.name, p.kind, p.eligible_categories, p.start_offset_days, p.starts_after_manufacturer_warranty,
 	p.duration_months, p.discount_percent, p.flat_fee, p.depreciation_cap_percent, p.compensation, p.payout_business_days,
 	p.environmental_faults_free, p.no_visit_fee_large_appliances, p.exclusions, p.price, p.currency, p.sale_window_days,
-	p.status, p.version, p.created_at, p.updated_at`
+	p.status, p.version, p.created_at, p.updated_at, p.depreciation_schedule`
 
 // planDest returns scan destinations for planColumns into p and a func that
 // finishes p after the scan.
@@ -423,7 +473,7 @@ func planDest(p *Plan) ([]any, func()) {
 	dest := []any{&p.ID, &p.Code, &p.Name, &p.Kind, &p.EligibleCategories, &p.StartOffsetDays, &p.StartsAfterManufacturerWarranty,
 		&p.DurationMonths, &p.DiscountPercent, &flat, &p.DepreciationCapPercent, &comp, &p.PayoutBusinessDays,
 		&p.EnvironmentalFaultsFree, &p.NoVisitFeeLargeAppliances, &p.Exclusions, &p.Price.Amount, &p.Price.Currency, &p.SaleWindowDays,
-		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt}
+		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.DepreciationSchedule}
 	return dest, func() {
 		if flat != nil {
 			p.FlatFee = &tenants.Money{Amount: *flat, Currency: p.Price.Currency}
@@ -442,6 +492,15 @@ func scanPlan(row pgx.Row) (Plan, error) {
 	}
 	finish()
 	return p, nil
+}
+
+// scheduleArg is a depreciation schedule as a jsonb argument: NULL when
+// there is none.
+func scheduleArg(s []entitlement.DepreciationStep) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func amount(m *tenants.Money) *int64 {
@@ -469,13 +528,13 @@ func insertPlan(ctx context.Context, tx pg.TenantTx, p Plan, actor string) (Plan
 		INSERT INTO coverage_plans AS p (tenant_id, id, code, name, kind, eligible_categories, start_offset_days,
 		       starts_after_manufacturer_warranty, duration_months, discount_percent, flat_fee, depreciation_cap_percent,
 		       compensation, payout_business_days, environmental_faults_free, no_visit_fee_large_appliances, exclusions,
-		       price, currency, sale_window_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		       price, currency, sale_window_days, depreciation_schedule)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		RETURNING `+planColumns,
 		tx.TenantID, tenants.NewID(tenants.PrefixPlan), p.Code, p.Name, p.Kind, p.EligibleCategories, p.StartOffsetDays,
 		p.StartsAfterManufacturerWarranty, p.DurationMonths, p.DiscountPercent, amount(p.FlatFee), p.DepreciationCapPercent,
 		amount(p.Compensation), p.PayoutBusinessDays, p.EnvironmentalFaultsFree, p.NoVisitFeeLargeAppliances, p.Exclusions,
-		p.Price.Amount, p.Price.Currency, p.SaleWindowDays))
+		p.Price.Amount, p.Price.Currency, p.SaleWindowDays, scheduleArg(p.DepreciationSchedule)))
 	if err != nil {
 		return Plan{}, err
 	}
@@ -589,6 +648,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		set("discount_percent", true, u.DiscountPercent != nil, func() { n.DiscountPercent = u.DiscountPercent })
 		set("flat_fee", true, u.FlatFee != nil, func() { n.FlatFee = u.FlatFee })
 		set("depreciation_cap_percent", true, u.DepreciationCapPercent != nil, func() { n.DepreciationCapPercent = u.DepreciationCapPercent })
+		set("depreciation_schedule", true, u.DepreciationSchedule != nil, func() { n.DepreciationSchedule = *u.DepreciationSchedule })
 		set("compensation", true, u.Compensation != nil, func() { n.Compensation = u.Compensation })
 		set("payout_business_days", true, u.PayoutBusinessDays != nil, func() { n.PayoutBusinessDays = u.PayoutBusinessDays })
 		set("exclusions", true, u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
@@ -620,12 +680,12 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			UPDATE coverage_plans AS p SET name = $3, price = $4, status = $5, sale_window_days = $6, eligible_categories = $7,
 			       start_offset_days = $8, duration_months = $9, discount_percent = $10, flat_fee = $11,
 			       depreciation_cap_percent = $12, compensation = $13, payout_business_days = $14, exclusions = $15,
-			       version = version + 1, updated_at = now()
+			       depreciation_schedule = $16, version = version + 1, updated_at = now()
 			WHERE p.tenant_id = $1 AND p.id = $2
 			RETURNING `+planColumns,
 			tx.TenantID, old.ID, n.Name, n.Price.Amount, n.Status, n.SaleWindowDays, n.EligibleCategories,
 			n.StartOffsetDays, n.DurationMonths, n.DiscountPercent, amount(n.FlatFee),
-			n.DepreciationCapPercent, amount(n.Compensation), n.PayoutBusinessDays, n.Exclusions))
+			n.DepreciationCapPercent, amount(n.Compensation), n.PayoutBusinessDays, n.Exclusions, scheduleArg(n.DepreciationSchedule)))
 		if err != nil {
 			return err
 		}

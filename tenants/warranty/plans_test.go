@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // planProblems validates in as CreatePlan does and returns the locations of
@@ -43,11 +44,21 @@ func TestPlanValidationPerKind(t *testing.T) {
 	}
 	with := func(p NewPlan, f func(*NewPlan)) NewPlan { f(&p); return p }
 	ext := with(base("extended_warranty", "washer", "tv"), func(p *NewPlan) { p.DurationMonths = 24 })
-	adp := with(base("accidental_damage", "phone", "laptop", "camera"), func(p *NewPlan) { p.DiscountPercent = intp(50) })
+	sched := func(steps ...int) []entitlement.DepreciationStep {
+		var out []entitlement.DepreciationStep
+		for i := 0; i+1 < len(steps); i += 2 {
+			out = append(out, entitlement.DepreciationStep{UpToMonth: steps[i], Percent: steps[i+1]})
+		}
+		return out
+	}
+	adp := with(base("accidental_damage", "phone", "laptop", "camera"), func(p *NewPlan) {
+		p.DiscountPercent, p.DepreciationSchedule = intp(50), sched(3, 20, 6, 30, 12, 50)
+	})
 	swapK := with(base("swap_for_repair", "kitchen", "small_appliance"), func(p *NewPlan) { p.FlatFee = cny(3000) })
 	swapT := with(base("swap_for_repair", "tablet"), func(p *NewPlan) { p.DepreciationCapPercent = intp(39) })
 	nrr := with(base("no_reason_repair", "refrigerator", "washer"), func(p *NewPlan) {
 		p.DiscountPercent, p.Compensation, p.PayoutBusinessDays = intp(80), cny(10000), intp(5)
+		p.DepreciationSchedule = sched(6, 5, 12, 10)
 	})
 	f := false
 	cases := []struct {
@@ -71,12 +82,24 @@ func TestPlanValidationPerKind(t *testing.T) {
 		{"AccidentalTwoYears", with(adp, func(p *NewPlan) { p.DurationMonths = 24 }), []string{"body.duration_months"}},
 		{"AccidentalAfterManufacturerWarranty", with(adp, func(p *NewPlan) { p.StartsAfterManufacturerWarranty = true }), []string{"body.starts_after_manufacturer_warranty"}},
 		{"AccidentalWithCompensation", with(adp, func(p *NewPlan) { p.Compensation = cny(100) }), []string{"body.compensation"}},
+		{"AccidentalWithoutDepreciationSchedule", with(adp, func(p *NewPlan) { p.DepreciationSchedule = nil }), []string{"body.depreciation_schedule"}},
+		{"AccidentalScheduleMonthsNotIncreasing", with(adp, func(p *NewPlan) { p.DepreciationSchedule = sched(6, 20, 6, 30, 0, 40) }),
+			[]string{"body.depreciation_schedule[1].up_to_month", "body.depreciation_schedule[2].up_to_month"}},
+		{"AccidentalSchedulePercentFalling", with(adp, func(p *NewPlan) { p.DepreciationSchedule = sched(3, 30, 6, 20, 9, 0) }),
+			[]string{"body.depreciation_schedule[1].percent", "body.depreciation_schedule[2].percent"}},
+		{"AccidentalScheduleAboveItsCap", with(adp, func(p *NewPlan) { p.DepreciationCapPercent = intp(40) }),
+			[]string{"body.depreciation_schedule[2].percent"}},
 
 		{"SwapKitchenOK", swapK, []string{}},
 		{"SwapKitchenWithoutFee", with(swapK, func(p *NewPlan) { p.FlatFee = nil }), []string{"body.flat_fee"}},
+		{"SwapKitchenWithSchedule", with(swapK, func(p *NewPlan) { p.DepreciationSchedule = sched(12, 10) }), []string{"body.depreciation_schedule"}},
 		{"SwapKitchenNextDay", with(swapK, func(p *NewPlan) { p.StartOffsetDays = intp(1) }), []string{"body.start_offset_days"}},
 		{"SwapTabletOK", swapT, []string{}},
 		{"SwapTablet40Percent", with(swapT, func(p *NewPlan) { p.DepreciationCapPercent = intp(40) }), []string{"body.depreciation_cap_percent"}},
+		{"SwapTabletWithSchedule", with(swapT, func(p *NewPlan) { p.DepreciationSchedule = sched(6, 20, 12, 39) }), []string{}},
+		{"SwapTabletScheduleAbove39", with(swapT, func(p *NewPlan) { p.DepreciationSchedule = sched(6, 20, 12, 40) }),
+			[]string{"body.depreciation_schedule[1].percent"}},
+		{"ExtendedWithSchedule", with(ext, func(p *NewPlan) { p.DepreciationSchedule = sched(12, 10) }), []string{"body.depreciation_schedule"}},
 		{"SwapTabletWithFlatFee", with(swapT, func(p *NewPlan) { p.FlatFee = cny(3000) }), []string{"body.flat_fee"}},
 		{"SwapMixed", with(swapK, func(p *NewPlan) { p.EligibleCategories = []string{"kitchen", "tablet"} }), []string{"body.eligible_categories"}},
 
@@ -84,6 +107,7 @@ func TestPlanValidationPerKind(t *testing.T) {
 		{"NoReasonDiscount70", with(nrr, func(p *NewPlan) { p.DiscountPercent = intp(70) }), []string{"body.discount_percent"}},
 		{"NoReasonWithoutCompensation", with(nrr, func(p *NewPlan) { p.Compensation, p.PayoutBusinessDays = nil, nil }),
 			[]string{"body.compensation", "body.payout_business_days"}},
+		{"NoReasonWithoutDepreciationSchedule", with(nrr, func(p *NewPlan) { p.DepreciationSchedule = nil }), []string{"body.depreciation_schedule"}},
 		{"NoReasonPhone", with(nrr, func(p *NewPlan) { p.EligibleCategories = []string{"phone"} }), []string{"body.eligible_categories"}},
 
 		{"EveryBadFieldAtOnce", with(nrr, func(p *NewPlan) {

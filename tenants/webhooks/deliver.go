@@ -182,6 +182,7 @@ var ErrAttemptFailed = errors.New("webhook delivery attempt failed")
 type attempt struct {
 	status     DeliveryStatus
 	endpointID string
+	storefront *string
 	url        string
 	enabled    bool
 	secret     string
@@ -205,13 +206,13 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 	var a attempt
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		err := tx.QueryRow(ctx, `
-			SELECT d.status, e.id, e.url, e.enabled, e.secret, e.previous_secret, e.previous_secret_expires_at,
+			SELECT d.status, e.id, e.storefront_id, e.url, e.enabled, e.secret, e.previous_secret, e.previous_secret_expires_at,
 			       ev.id, ev.type, ev.data, ev.occurred_at
 			FROM webhook_deliveries d
 			JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
 			JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
 			WHERE d.tenant_id = $1 AND d.id = $2`, tx.TenantID, deliveryID).
-			Scan(&a.status, &a.endpointID, &a.url, &a.enabled, &a.secret, &a.previous, &a.prevUntil,
+			Scan(&a.status, &a.endpointID, &a.storefront, &a.url, &a.enabled, &a.secret, &a.previous, &a.prevUntil,
 				&a.eventID, &a.payload.Type, &a.payload.Data, &a.payload.Timestamp)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tenants.NotFound("delivery")
@@ -225,7 +226,10 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 				next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, deliveryID)
 			return err
 		}
-		return nil
+		if s.attach != nil && a.storefront == nil && (a.status == DeliveryPending || a.status == DeliveryRetrying) {
+			a.payload.Data, err = s.attach(ctx, tx, a.payload.Type, a.payload.Data)
+		}
+		return err
 	})
 	if err != nil {
 		return pg.Translate(err)

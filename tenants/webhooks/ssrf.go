@@ -2,6 +2,8 @@ package webhooks
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -59,32 +62,66 @@ func blockedReason(ip netip.Addr) string {
 	return ""
 }
 
-// AllowHost lets webhook endpoints use hostport (the host:port of a URL,
-// e.g. an httptest server's 127.0.0.1:54321) over plain http, bypassing the
-// address checks at registration and at dial time. For tests only: nothing
-// outside a test ever calls it.
-func (s *Service) AllowHost(hostport string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.allow == nil {
-		s.allow = map[string]bool{}
-	}
-	s.allow[hostport] = true
+// Guard keeps outbound requests to URLs a tenant supplied (webhook
+// endpoints, notification gateways) on public addresses: CheckURL at
+// registration, and Client's dialer re-checks every address it dials (after
+// DNS, so a name that re-resolves to a private address is still refused).
+// Its zero value is ready to use.
+type Guard struct {
+	// HTTPSOnly refuses plain http even for a host allowed by AllowHost
+	// (a notification gateway: its test server is an httptest TLS server).
+	HTTPSOnly bool
+
+	mu    sync.RWMutex
+	allow map[string]bool
+	roots *x509.CertPool
+
+	clientOnce sync.Once
+	client     *http.Client
 }
 
-func (s *Service) allowed(hostport string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.allow[hostport]
+// AllowHost lets URLs use hostport (the host:port of a URL, e.g. an
+// httptest server's 127.0.0.1:54321), over plain http too unless
+// HTTPSOnly, bypassing the address checks at registration and at dial
+// time. For tests only: nothing outside a test ever calls it.
+func (g *Guard) AllowHost(hostport string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.allow == nil {
+		g.allow = map[string]bool{}
+	}
+	g.allow[hostport] = true
 }
+
+// TrustRoots makes Client trust pool's certificates instead of the
+// system's (an httptest TLS server's). For tests only, before the first
+// request.
+func (g *Guard) TrustRoots(pool *x509.CertPool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.roots = pool
+}
+
+func (g *Guard) allowed(hostport string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.allow[hostport]
+}
+
+// AllowHost lets webhook endpoints use hostport over plain http, bypassing
+// the address checks (Guard.AllowHost). For tests only.
+func (s *Service) AllowHost(hostport string) { s.guard.AllowHost(hostport) }
 
 // lookupTimeout bounds the registration-time DNS lookup.
 const lookupTimeout = 5 * time.Second
 
-// checkURL is the registration-time check of an endpoint URL: https, no
-// credentials, and a host whose every resolved address is public. It
-// returns the problem, or "" when the URL may be used.
-func (s *Service) checkURL(ctx context.Context, raw string) string {
+func (s *Service) checkURL(ctx context.Context, raw string) string { return s.guard.CheckURL(ctx, raw) }
+
+// CheckURL is the registration-time check of a URL: https, no
+// credentials, no fragment, and a host whose every resolved address is
+// public. It returns the problem ("an https URL", "a public address: ..."),
+// or "" when the URL may be used.
+func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || !u.IsAbs() {
 		return "an absolute https URL"
@@ -95,7 +132,7 @@ func (s *Service) checkURL(ctx context.Context, raw string) string {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return "a URL without a fragment"
 	}
-	if s.allowed(u.Host) && (u.Scheme == "http" || u.Scheme == "https") {
+	if g.allowed(u.Host) && (u.Scheme == "https" || (u.Scheme == "http" && !g.HTTPSOnly)) {
 		return ""
 	}
 	if u.Scheme != "https" {
@@ -125,10 +162,17 @@ func (s *Service) checkURL(ctx context.Context, raw string) string {
 // errBlocked is a dial refused because the address is not public.
 var errBlocked = errors.New("webhook target address refused")
 
-// dialControl re-checks the address actually dialled (after DNS, so a name
-// that re-resolves to a private address is still refused).
-func (s *Service) dialControl(network, address string, _ syscall.RawConn) error {
-	if s.allowed(address) {
+// Blocked reports whether a request failed because the guard refused the
+// address it was about to dial.
+func Blocked(err error) bool { return errors.Is(err, errBlocked) }
+
+func (s *Service) dialControl(network, address string, c syscall.RawConn) error {
+	return s.guard.dialControl(network, address, c)
+}
+
+// dialControl re-checks the address actually dialled.
+func (g *Guard) dialControl(_, address string, _ syscall.RawConn) error {
+	if g.allowed(address) {
 		return nil
 	}
 	ap, err := netip.ParseAddrPort(address)
@@ -144,16 +188,23 @@ func (s *Service) dialControl(network, address string, _ syscall.RawConn) error 
 // DeliveryTimeout bounds one delivery attempt.
 const DeliveryTimeout = 10 * time.Second
 
-// httpClient is the SSRF-safe client deliveries use: no proxy (one would
-// dial for us), no redirects (a 3xx is a failed attempt), every dial checked.
-func (s *Service) httpClient() *http.Client {
-	s.clientOnce.Do(func() {
-		d := &net.Dialer{Timeout: 5 * time.Second, Control: s.dialControl}
-		s.client = &http.Client{
+func (s *Service) httpClient() *http.Client { return s.guard.Client() }
+
+// Client is the SSRF-safe client: no proxy (one would dial for us), no
+// redirects (a 3xx is a failed attempt), every dial checked, each request
+// bounded by DeliveryTimeout.
+func (g *Guard) Client() *http.Client {
+	g.clientOnce.Do(func() {
+		g.mu.RLock()
+		roots := g.roots
+		g.mu.RUnlock()
+		d := &net.Dialer{Timeout: 5 * time.Second, Control: g.dialControl}
+		g.client = &http.Client{
 			Timeout: DeliveryTimeout,
 			Transport: &http.Transport{
 				Proxy:                 nil,
 				DialContext:           d.DialContext,
+				TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 				ForceAttemptHTTP2:     true,
 				MaxIdleConns:          100,
 				MaxIdleConnsPerHost:   10,
@@ -164,5 +215,5 @@ func (s *Service) httpClient() *http.Client {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	})
-	return s.client
+	return g.client
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -56,23 +56,28 @@ type Service struct {
 	Now func() time.Time
 
 	enqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
+	attach            func(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error)
 
 	mu           sync.RWMutex
-	allow        map[string]bool
 	retry        []time.Duration
 	disableAfter int
 	overlap      time.Duration
 
-	clientOnce sync.Once
-	client     *http.Client
+	guard Guard
 }
 
-// Deps are the Service's dependencies; every one is required.
+// Deps are the Service's dependencies; EnqueueDeliveries is required.
 type Deps struct {
 	// EnqueueDeliveries inserts one delivery job per id, each allowed
 	// maxAttempts attempts, in the caller's transaction (River InsertTx), so
 	// rows and jobs commit together (jobs.WebhookDeliveryEnqueuer).
 	EnqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
+	// Attach, when set, may add to the data of a delivery to a tenant
+	// endpoint (never a storefront's) what the event feed must not carry
+	// (a notification's secret text: notifications.Service.Attach). It
+	// runs in the attempt's read transaction and returns data unchanged
+	// when it has nothing to add. The signature covers what it returns.
+	Attach func(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error)
 }
 
 // NewService returns the webhooks service over db. It fails when db or a
@@ -84,7 +89,7 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	if d.EnqueueDeliveries == nil {
 		return nil, errors.New("webhooks: Deps.EnqueueDeliveries is required")
 	}
-	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries}, nil
+	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries, attach: d.Attach}, nil
 }
 
 func (s *Service) now() time.Time {

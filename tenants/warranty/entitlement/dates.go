@@ -13,6 +13,24 @@ func DayOf(purchase, date time.Time) int {
 	return int(civil(date).Sub(civil(purchase)).Hours()/24) + 1
 }
 
+// MonthOf returns which month of ownership date is: month 1 runs from the
+// purchase date through TermEnd(purchase, 1), month m through
+// TermEnd(purchase, m). A date before the purchase is month 1.
+func MonthOf(purchase, date time.Time) int {
+	p, d := civil(purchase), civil(date)
+	m := (d.Year()-p.Year())*12 + int(d.Month()) - int(p.Month())
+	if m < 1 {
+		m = 1
+	}
+	for m > 1 && !d.After(TermEnd(p, m-1)) {
+		m--
+	}
+	for d.After(TermEnd(p, m)) {
+		m++
+	}
+	return m
+}
+
 // TermEnd returns the last day of a term of months starting on start: the
 // term covers start through start.AddDate(0, months, -1) inclusive. Every
 // package computing warranty and plan terms uses this.

@@ -40,6 +40,22 @@ func TestTermEnd(t *testing.T) {
 	}
 }
 
+// TestMonthOf: month m of ownership ends on TermEnd(purchase, m).
+func TestMonthOf(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		purchase, on string
+		month        int
+	}{
+		{"2026-03-01", "2026-03-01", 1}, {"2026-03-01", "2026-03-31", 1}, {"2026-03-01", "2026-04-01", 2},
+		{"2026-03-01", "2026-05-31", 3}, {"2026-03-01", "2026-06-01", 4}, {"2026-03-01", "2027-02-28", 12},
+		{"2026-03-01", "2027-03-01", 13}, {"2026-03-15", "2026-04-14", 1}, {"2026-03-15", "2026-04-15", 2},
+		{"2026-03-01", "2026-02-01", 1},
+	} {
+		require.Equal(t, c.month, MonthOf(day(c.purchase), day(c.on)), "%s bought, on %s", c.purchase, c.on)
+	}
+}
+
 func TestDayOf(t *testing.T) {
 	t.Parallel()
 	p := day("2026-03-01")

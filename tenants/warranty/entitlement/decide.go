@@ -21,6 +21,16 @@ const (
 	lateApologyMinutes        = 15    // rule 8: late up to 15 minutes: apology
 )
 
+// Default depreciation schedules for plans that must charge a depreciation
+// fee (rules 5 and 7) but carry no schedule of their own, because they were
+// created before plans had to: the demo plans' schedules
+// (tenants/warranty/demo.go). The seeds name the fee ("折旧费", a "small"
+// one for the no-reason plan) but not its size.
+var (
+	DefaultAccidentalSchedule = []DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 6, Percent: 30}, {UpToMonth: 9, Percent: 40}, {UpToMonth: 12, Percent: 50}}
+	DefaultNoReasonSchedule   = []DepreciationStep{{UpToMonth: 3, Percent: 5}, {UpToMonth: 6, Percent: 10}, {UpToMonth: 9, Percent: 15}, {UpToMonth: 12, Percent: 20}}
+)
+
 // Decide decides what the customer is entitled to. It is pure: everything it
 // depends on is in the input. It returns a *tenants.Error (invalid) naming
 // every bad field when the input cannot be decided on (see check).
@@ -421,29 +431,76 @@ func (e *engine) usable(c *Contract, defaults ...string) (bool, string) {
 }
 
 // swapFee is a plan's replacement fee: the flat fee, else the depreciation
-// percent of the purchase price (the cap when zero), never above the cap.
-func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int) (fee int64, why string) {
+// schedule's percent for the unit's month of ownership, else the
+// depreciation percent of the purchase price, else the cap; a plan whose
+// rules require a depreciation fee but carries none of these (made before
+// schedules were required) gets the seed default schedule of its kind
+// (fallback); never above the cap. why says how the fee was found and what
+// it is.
+func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why string) {
 	price := e.in.Unit.PurchasePrice.Amount
 	capPct := t.DepreciationCapPercent
 	if capPct == 0 {
 		capPct = capDefault
 	}
+	scheduled := func(steps []DepreciationStep, whose string) (int64, string) {
+		month := MonthOf(e.purchase, e.date)
+		pct := scheduleStep(steps, month).Percent
+		return percent(price, pct), itoa(pct) + "% of the purchase price " + minor(price) + " in month " + itoa(month) +
+			" of ownership (" + whose + ")"
+	}
 	switch {
 	case t.FlatFee != nil:
 		fee, why = t.FlatFee.Amount, "flat fee"
+	case len(t.DepreciationSchedule) > 0:
+		fee, why = scheduled(t.DepreciationSchedule, "the plan's depreciation schedule")
 	case t.DepreciationPercent > 0:
-		fee, why = percent(price, t.DepreciationPercent), itoa(t.DepreciationPercent)+"% of the purchase price"
+		fee, why = percent(price, t.DepreciationPercent), itoa(t.DepreciationPercent)+"% of the purchase price "+minor(price)
 	case capPct > 0:
-		fee, why = percent(price, capPct), itoa(capPct)+"% of the purchase price (the cap)"
+		fee, why = percent(price, capPct), itoa(capPct)+"% of the purchase price "+minor(price)+" (the cap)"
+	case len(fallback) > 0:
+		fee, why = scheduled(fallback, "the plan carries no depreciation schedule: the default schedule of its kind")
 	default:
 		fee, why = flatDefault, "flat fee"
 	}
 	if capPct > 0 {
 		if c := percent(price, capPct); fee > c {
-			fee, why = c, "capped at "+itoa(capPct)+"% of the purchase price"
+			fee, why = c, "capped at "+itoa(capPct)+"% of the purchase price "+minor(price)
 		}
 	}
-	return fee, why
+	return fee, why + ": " + minor(fee)
+}
+
+// SwapFee is the fee a plan of kind with terms charges for swapping a unit
+// of category bought on purchase for price, on date on, and how it was
+// found: exactly what Decide puts on the plan's swap remedy (an extended
+// warranty's replacement is free). The swap approval prices its fee here.
+func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, string) {
+	in := Input{Unit: Unit{Category: category, PurchaseDate: purchase, PurchasePrice: price}, Date: on}
+	e := engine{in: &in, d: &Decision{}, cur: price.Currency, date: civil(on), purchase: civil(purchase)}
+	switch kind {
+	case KindAccidentalDamage:
+		return e.swapFee(&terms, 0, 0, DefaultAccidentalSchedule)
+	case KindNoReasonRepair:
+		return e.swapFee(&terms, 0, 0, DefaultNoReasonSchedule)
+	case KindSwapForRepair:
+		if category == CategoryTablet {
+			return e.swapFee(&terms, 0, defaultTabletCapPercent, nil)
+		}
+		return e.swapFee(&terms, defaultSwapFlatFee, 0, nil)
+	}
+	return 0, "free replacement"
+}
+
+// scheduleStep is the step of steps (ordered by UpToMonth) that prices a
+// swap in month of ownership: the first reaching it, else the last.
+func scheduleStep(steps []DepreciationStep, month int) DepreciationStep {
+	for _, s := range steps {
+		if month <= s.UpToMonth {
+			return s
+		}
+	}
+	return steps[len(steps)-1]
 }
 
 // R4-R7: the plans, kind by kind in rule order (extended, accidental, swap,
@@ -517,7 +574,7 @@ func (e *engine) accidental(c *Contract) {
 		return
 	}
 	if !e.in.Fault.Repairable {
-		fee, why := e.swapFee(&c.Terms, 0, 0)
+		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultAccidentalSchedule)
 		e.trace(rule, true, "accidental damage, unrepairable, within contract "+c.ID+": swap for a depreciation fee ("+why+"); the replacement is no longer covered by the plan")
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisAccidentalDamage, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
@@ -549,9 +606,9 @@ func (e *engine) swapPlan(c *Contract) {
 	var fee int64
 	var why string
 	if e.in.Unit.Category == CategoryTablet {
-		fee, why = e.swapFee(&c.Terms, 0, defaultTabletCapPercent)
+		fee, why = e.swapFee(&c.Terms, 0, defaultTabletCapPercent, nil)
 	} else {
-		fee, why = e.swapFee(&c.Terms, defaultSwapFlatFee, 0)
+		fee, why = e.swapFee(&c.Terms, defaultSwapFlatFee, 0, nil)
 	}
 	e.trace(rule, true, "hardware fault within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): a new unit for "+why)
 	e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisSwapForRepair, ContractID: c.ID, Fee: e.mp(fee),
@@ -573,7 +630,7 @@ func (e *engine) noReason(c *Contract) {
 	}
 	retail := e.in.Unit.RetailPrice.Amount
 	if !e.in.Fault.Repairable || (retail > 0 && e.quoteTotal > retail) {
-		fee, why := e.swapFee(&c.Terms, 0, 0)
+		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultNoReasonSchedule)
 		reason := "unrepairable"
 		if e.in.Fault.Repairable {
 			reason = "the repair (" + minor(e.quoteTotal) + ") costs more than the retail price (" + minor(retail) + ")"
@@ -636,10 +693,22 @@ func (e *engine) selectRemedy() *offer {
 	}
 	req := e.in.RequestedRemedy
 	var sel *offer
+	yielded := false
 	if req != "" && req != RemedyNone {
 		for i := 0; i < e.n; i++ {
 			if e.offers[i].Kind == req {
 				sel = &e.offers[i]
+				break
+			}
+		}
+	}
+	if sel != nil && sel.Kind == RemedyRepair && sel.price.chargeable {
+		// A repair the price list charges in full yields to a plan's swap:
+		// rule 7 swaps a repair costing more than the retail price, rules 5
+		// and 6 swap instead of repairing; the customer keeps the plan.
+		for i := 0; i < e.n; i++ {
+			if o := &e.offers[i]; o.Kind == RemedySwap && o.contract != nil {
+				sel, yielded = o, true
 				break
 			}
 		}
@@ -665,6 +734,9 @@ func (e *engine) selectRemedy() *offer {
 		}
 		e.trace("selection", false, "no remedy is allowed")
 		return nil
+	case yielded:
+		e.trace("selection", true, "the requested repair would be charged in full by the price list: contract "+
+			sel.ContractID+" swaps the unit instead under "+string(sel.Basis))
 	case req != "" && req != RemedyNone && sel.Kind != req:
 		e.trace("selection", true, "requested "+string(req)+" is not allowed; "+string(sel.Kind)+" under "+string(sel.Basis)+" instead")
 	case req != "" && req != RemedyNone:

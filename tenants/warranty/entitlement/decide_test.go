@@ -68,6 +68,18 @@ func noReasonPlan(terms PlanTerms) Contract {
 	return contract("ctr_nr", KindNoReasonRepair, CategoryRefrigerator, 12, terms)
 }
 
+// scheduledNoReasonPlan is the demo no-reason plan: 80% off accidental
+// damage, 100.00 compensation, and a small depreciation fee by month.
+func scheduledNoReasonPlan() Contract {
+	return contract("ctr_nr", KindNoReasonRepair, CategoryRefrigerator, 12, PlanTerms{DiscountPercent: 80, Compensation: pcny(10000),
+		PayoutBusinessDays: 5, DepreciationSchedule: []DepreciationStep{{3, 5}, {6, 10}, {9, 15}, {12, 20}}})
+}
+
+// adpSchedule is the demo accidental-damage plan's depreciation schedule.
+func adpSchedule() []DepreciationStep {
+	return []DepreciationStep{{3, 20}, {6, 30}, {9, 40}, {12, 50}}
+}
+
 type want struct {
 	basis    Basis
 	remedy   RemedyKind
@@ -335,6 +347,47 @@ func ruleCases() []ruleCase {
 			}(),
 			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 100000,
 				fee: i64(100000), consumed: true, applied: true}},
+		// The phone (5,000.00 bought 2026-03-01): month 3 ends 2026-05-31.
+		{"R5/UnrepairableSwapFeeFromScheduleMonth3", "R5.accidental_damage",
+			func() Input {
+				in := withContracts(phone(CauseAccidental, "2026-05-31"), accidentalPlan(PlanTerms{DepreciationSchedule: adpSchedule()}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 100000,
+				fee: i64(100000), consumed: true, applied: true}},
+		{"R5/UnrepairableSwapFeeFromScheduleMonth4", "R5.accidental_damage",
+			func() Input {
+				in := withContracts(phone(CauseAccidental, "2026-06-01"), accidentalPlan(PlanTerms{DepreciationSchedule: adpSchedule()}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 150000,
+				fee: i64(150000), consumed: true, applied: true}},
+		{"R5/UnrepairableBeyondTheLastStepPaysTheLastStep", "R5.accidental_damage",
+			func() Input {
+				in := withContracts(phone(CauseAccidental, "2027-03-30"), accidentalPlan(PlanTerms{DepreciationSchedule: adpSchedule()}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 250000,
+				fee: i64(250000), consumed: true, applied: true}},
+		{"R5/UnrepairableWithoutScheduleIsNotFree", "R5.accidental_damage",
+			func() Input {
+				in := withContracts(phone(CauseAccidental, "2026-06-01"), accidentalPlan(PlanTerms{}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 150000,
+				fee: i64(150000), consumed: true, applied: true}},
+		{"R5/ScheduleIsCappedByTheCap", "R5.accidental_damage",
+			func() Input {
+				in := withContracts(phone(CauseAccidental, "2026-06-01"), accidentalPlan(PlanTerms{DepreciationSchedule: adpSchedule(), DepreciationCapPercent: 25}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisAccidentalDamage, contract: "ctr_acc", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 125000,
+				fee: i64(125000), consumed: true, applied: true}},
 		{"R5/PerformanceFaultIsTheWarrantysNotThePlans", "R5.accidental_damage",
 			withContracts(phone(CausePerformance, "2026-06-01"), accidentalPlan(PlanTerms{})),
 			want{basis: BasisManufacturerWarranty, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 38001}},
@@ -423,6 +476,58 @@ func ruleCases() []ruleCase {
 				return in
 			}(),
 			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap, RemedyRepair}, customer: 5000, fee: i64(5000), applied: true}},
+		// ---- R7 at the retail price when the ticket asks for a repair ----
+		// The fridge (500,000.00 bought 2026-03-01) is in month 4 of ownership
+		// on 2026-06-01; the plan's schedule charges 10% then: 50,000.
+		{"R7/RequestedRepairCostEqualToRetailIsRepairedFree", "R7.no_reason_repair",
+			func() Input {
+				in := withRemedy(withContracts(fridge(CauseHeat, "2026-06-01"), scheduledNoReasonPlan()), RemedyRepair)
+				in.Unit.RetailPrice = cny(23000)
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, plan: 23000,
+				comp: 10000, due: "2026-06-08", applied: true}},
+		{"R7/RequestedRepairCostJustAboveRetailIsSwappedForTheScheduledFee", "R7.no_reason_repair",
+			func() Input {
+				in := withRemedy(withContracts(fridge(CauseHeat, "2026-06-01"), scheduledNoReasonPlan()), RemedyRepair)
+				in.Unit.RetailPrice = cny(22999)
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap, RemedyRepair},
+				customer: 50000, fee: i64(50000), applied: true}},
+		{"R7/AccidentalDamageCostEqualToRetailIs80PercentOff", "R7.no_reason_repair",
+			func() Input {
+				in := withRemedy(withContracts(fridge(CauseAccidental, "2026-06-05"), scheduledNoReasonPlan()), RemedyRepair)
+				in.Unit.RetailPrice = cny(23000)
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, customer: 4600, plan: 18400,
+				comp: 10000, due: "2026-06-12", applied: true}},
+		{"R7/AccidentalDamageCostJustAboveRetailIsSwapped", "R7.no_reason_repair",
+			func() Input {
+				in := withRemedy(withContracts(fridge(CauseAccidental, "2026-06-05"), scheduledNoReasonPlan()), RemedyRepair)
+				in.Unit.RetailPrice = cny(22999)
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap, RemedyRepair},
+				customer: 50000, fee: i64(50000), applied: true}},
+		{"R7/ScheduleStepByMonthOfOwnership", "R7.no_reason_repair",
+			// 2026-05-31 is the last day of month 3: 5%.
+			func() Input {
+				in := withRemedy(withContracts(fridge(CauseHeat, "2026-05-31"), scheduledNoReasonPlan()), RemedyRepair)
+				in.Unit.RetailPrice = cny(22999)
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap, RemedyRepair},
+				customer: 25000, fee: i64(25000), applied: true}},
+		{"R7/PlanWithoutScheduleGetsTheDefaultNotAFreeSwap", "R7.no_reason_repair",
+			func() Input {
+				in := withContracts(fridge(CauseAccidental, "2026-06-01"),
+					contract("ctr_nr", KindNoReasonRepair, CategoryRefrigerator, 12, PlanTerms{Compensation: pcny(10000)}))
+				in.Fault.Repairable = false
+				return in
+			}(),
+			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedySwap, remedies: []RemedyKind{RemedySwap}, customer: 50000, fee: i64(50000), applied: true}},
 		{"R7/UnrepairableIsSwapped", "R7.no_reason_repair",
 			func() Input {
 				in := withContracts(fridge(CauseAccidental, "2026-06-01"), noReasonPlan(PlanTerms{}))
@@ -666,6 +771,41 @@ func TestDecideRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSwapTraceShowsTheRealFee: a depreciation swap's trace names the
+// schedule, the month and the fee, and the selection says why a requested
+// repair became a swap.
+func TestSwapTraceShowsTheRealFee(t *testing.T) {
+	t.Parallel()
+	in := withRemedy(withContracts(fridge500k(CauseHeat, "2026-06-01"), scheduledNoReasonPlan()), RemedyRepair)
+	in.Unit.RetailPrice = cny(22999)
+	d, err := Decide(in)
+	require.NoError(t, err)
+	var r7, sel string
+	for _, e := range d.Trace {
+		switch {
+		case e.Rule == "R7.no_reason_repair" && e.Applied:
+			r7 = e.Reason
+		case e.Rule == "selection":
+			sel = e.Reason
+		}
+	}
+	require.Contains(t, r7, "10% of the purchase price 500000 in month 4 of ownership (the plan's depreciation schedule): 50000")
+	require.Contains(t, sel, "charged in full by the price list")
+
+	acc := withContracts(input(CategoryPhone, 500000, CauseAccidental, "2026-06-01"), accidentalPlan(PlanTerms{}))
+	acc.Fault.Repairable = false
+	d, err = Decide(acc)
+	require.NoError(t, err)
+	for _, e := range d.Trace {
+		if e.Rule == "R5.accidental_damage" && e.Applied {
+			require.Contains(t, e.Reason, "the default schedule of its kind): 150000")
+			require.NotContains(t, e.Reason, "flat fee")
+		}
+	}
+}
+
+func fridge500k(c Cause, on string) Input { return input(CategoryRefrigerator, 500000, c, on) }
 
 // TestTraceListsEveryRule: a decision names every rule it considered, also
 // those that did not apply, each with a reason.

@@ -89,10 +89,19 @@
 //     days after the decision date, which the caller sets to the repair date.
 //   - Repair cost (the quote's list total) equal to the retail price is
 //     repaired; above it is swapped (R7).
-//   - Swap fees: the plan's flat fee, else its depreciation percent of the
-//     purchase price, else the cap, never above the cap (tablets 39%). The
-//     kitchen/small-appliance swap defaults to 30.00 when the terms say
-//     nothing; the replacement is priced no higher than the purchase price.
+//   - Swap fees: the plan's flat fee, else its depreciation schedule's
+//     percent of the purchase price for the month of ownership (MonthOf),
+//     else its depreciation percent, else the cap, never above the cap
+//     (tablets 39%). The kitchen/small-appliance swap defaults to 30.00 when
+//     the terms say nothing. Rules 5 and 7 require a depreciation fee: a
+//     plan of theirs with none of these terms (made before plans had to
+//     carry a schedule) is charged by DefaultAccidentalSchedule or
+//     DefaultNoReasonSchedule, never swapped for free. The replacement is
+//     priced no higher than the purchase price.
+//   - A requested repair that the price list would charge in full yields to
+//     a plan's swap (rule 7's repair costing more than the retail price,
+//     rules 5 and 6): the ticket always asks for a repair, and the plan's
+//     answer is the swap.
 //   - Wrong or damaged goods on delivery get the statutory windows of a
 //     performance fault (return until day 7, exchange until day 15) with the
 //     seller paying the freight; a change of mind gets the seven-day

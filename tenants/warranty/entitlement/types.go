@@ -120,8 +120,13 @@ type PlanTerms struct {
 	// FlatFee is a swap's fixed fee (swap plan for kitchen and small
 	// appliances: 30 CNY; no-reason plan's small depreciation fee).
 	FlatFee *tenants.Money
+	// DepreciationSchedule prices a swap's fee by the unit's age: the
+	// percent of the purchase price of the first step whose UpToMonth is at
+	// least the month of ownership on the decision date (the last step's
+	// beyond it). It comes after a flat fee and before DepreciationPercent.
+	DepreciationSchedule []DepreciationStep
 	// DepreciationPercent is a swap's fee as a percent of the purchase price
-	// when there is no flat fee; zero means the cap.
+	// when there is no flat fee or schedule; zero means the cap.
 	DepreciationPercent int
 	// DepreciationCapPercent caps a swap's fee as a percent of the purchase
 	// price (tablets: 39).
@@ -140,6 +145,14 @@ type PlanTerms struct {
 	// NoVisitFeeForLargeAppliances: the extended warranty pays the visit fee
 	// of large appliances.
 	NoVisitFeeForLargeAppliances bool
+}
+
+// DepreciationStep is one step of a depreciation schedule: a swap in month
+// UpToMonth of ownership or earlier (and after the previous step) costs
+// Percent of the purchase price.
+type DepreciationStep struct {
+	UpToMonth int `json:"up_to_month" minimum:"1" maximum:"120" doc:"The step applies through this month of ownership (the purchase date starts month 1) and after the previous step's; the last step also applies beyond it." example:"6"`
+	Percent   int `json:"percent" minimum:"1" maximum:"100" doc:"The swap's depreciation fee, percent of the purchase price." example:"20"`
 }
 
 // Contract is a plan attached to the unit. The caller computes StartsOn and

@@ -1,0 +1,180 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// chargedRepair completes an out-of-warranty washer repair with the visit
+// fee: the demo price list charges the customer labor 120.00 and the visit
+// 50.00, 170.00 in all, and the brand nothing.
+func chargedRepair(t *testing.T, env *apitest.Env, clock *testClock, d apitest.DemoBrand, agent, serial string, start time.Time) (id, unit string) {
+	t.Helper()
+	clock.Set(time.Time{})
+	id, unit = openReady(t, env, d, agent, serial, 1200, start)
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	tech := visit(t, env, clock, d.AdminKey, id, tk, start)
+	ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+		"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+	tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+	totals := tk["completion"].(map[string]any)["totals"].(map[string]any)
+	require.EqualValues(t, 17000, totals["customer"].(map[string]any)["amount"], "out of warranty: labor 120.00 + visit 50.00")
+	require.EqualValues(t, 0, totals["brand"].(map[string]any)["amount"])
+	require.Empty(t, tk["completion"].(map[string]any)["waivers"])
+	return id, unit
+}
+
+func fileComplaint(t *testing.T, env *apitest.Env, key, ticketID, category string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/complaints", key, map[string]any{"ticket_id": ticketID, "category": category,
+		"severity": "high", "description": "客户投诉：" + category})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	return r.JSON(t)["id"].(string)
+}
+
+func resolveComplaint(t *testing.T, env *apitest.Env, key, id string, body map[string]any) *apitest.Response {
+	t.Helper()
+	return env.Do(t, http.MethodPost, "/v1/complaints/"+id+"/resolve", key, body, env.IfMatch(t, "/v1/complaints/"+id, key)...)
+}
+
+// refunds lists the unit's payouts.
+func refunds(t *testing.T, env *apitest.Env, key, unit string) []map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/payouts?unit_id="+unit, key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out []map[string]any
+	for _, p := range r.JSON(t)["data"].([]any) {
+		out = append(out, p.(map[string]any))
+	}
+	return out
+}
+
+// TestUpheldComplaintWaivesAndRefunds: rule 8 and Midea's promise 3 make
+// the service free when the technician showed no licence, charged beyond
+// the price list or breached the conduct standard. Found after the
+// service, an upheld complaint of the matching category waives the
+// charges (the brand pays them, as for every service promise) and refunds
+// the customer what they paid, once.
+func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	clock := &testClock{}
+	env.Tickets.Now = clock.Now
+	d := env.DemoBrand(t, "complaint-waivers")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	start := apitest.WeekdayMorning(time.Now(), 2)
+
+	t.Run("ConductBreachRefundsTheCustomerOnce", func(t *testing.T) {
+		id, unit := chargedRepair(t, env, clock, d, agent, "CMW-0001", start)
+		cmp := fileComplaint(t, env, agent, id, "conduct")
+
+		r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
+		assert.Equal(t, []string{"body.breach"}, problemLocations(t, r, http.StatusUnprocessableEntity), "the breach is named")
+		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true, "breach": "singing"})
+		assert.Equal(t, []string{"body.breach"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		assert.EqualValues(t, 17000, r.JSON(t)["customer_total"].(map[string]any)["amount"], "a refused resolution changes nothing")
+		assert.Empty(t, refunds(t, env, d.AdminKey, unit))
+
+		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "师傅在客户家中吸烟，核实属实，全额退还服务费", "upheld": true, "breach": "smoking"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		c := r.JSON(t)
+		assert.Equal(t, true, c["upheld"])
+		assert.Equal(t, "smoking", c["breach"])
+		assert.Equal(t, "conduct_breach", c["waiver"])
+		payoutID, _ := c["refund_payout_id"].(string)
+		require.NotEmpty(t, payoutID)
+
+		// The refund: what the customer paid, to the customer, owed by the
+		// brand (no claim, no plan contract), due in 5 business days.
+		r = env.Do(t, http.MethodGet, "/v1/payouts/"+payoutID, d.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		p := r.JSON(t)
+		assert.Equal(t, map[string]any{"amount": float64(17000), "currency": "CNY"}, p["amount"])
+		assert.Equal(t, unit, p["unit_id"])
+		assert.Nil(t, p["claim_id"])
+		assert.Nil(t, p["contract_id"])
+		assert.Equal(t, "scheduled", p["state"])
+		assert.EqualValues(t, 5, p["business_days"])
+		assert.Contains(t, p["reason"], "conduct_breach")
+
+		// The ticket: free for the customer, the brand pays every line.
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		tk := r.JSON(t)
+		assert.EqualValues(t, 0, tk["customer_total"].(map[string]any)["amount"])
+		comp := tk["completion"].(map[string]any)
+		totals := comp["totals"].(map[string]any)
+		assert.EqualValues(t, 0, totals["customer"].(map[string]any)["amount"])
+		assert.EqualValues(t, 17000, totals["brand"].(map[string]any)["amount"])
+		assert.EqualValues(t, 0, totals["plan"].(map[string]any)["amount"])
+		for _, l := range comp["lines"].([]any) {
+			line := l.(map[string]any)
+			assert.Equal(t, "brand", line["payer"], "%v", line)
+			assert.EqualValues(t, 0, line["customer_pays"].(map[string]any)["amount"])
+		}
+		require.Len(t, comp["waivers"], 1)
+		assert.Equal(t, "conduct_breach", comp["waivers"].([]any)[0].(map[string]any)["code"])
+		assert.Contains(t, timelineActions(t, env, agent, id), "charges_waived:completed")
+
+		// Exactly once: a low rating reopens the complaint, resolving it
+		// again refunds nothing more; another upheld complaint on the same
+		// ticket (now free) adds its promise and refunds nothing.
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+cmp+"/rate", agent, map[string]any{"rating": 1},
+			env.IfMatch(t, "/v1/complaints/"+cmp, agent)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "再次致歉", "upheld": true, "breach": "smoking"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, payoutID, r.JSON(t)["refund_payout_id"])
+		lic := fileComplaint(t, env, agent, id, "licence")
+		r = resolveComplaint(t, env, agent, lic, map[string]any{"resolution": "未出示服务证", "upheld": true})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "licence_not_shown", r.JSON(t)["waiver"])
+		assert.Nil(t, r.JSON(t)["refund_payout_id"], "nothing left to refund")
+		ps := refunds(t, env, d.AdminKey, unit)
+		require.Len(t, ps, 1, "one refund for the service")
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		assert.Len(t, r.JSON(t)["completion"].(map[string]any)["waivers"], 2)
+	})
+
+	t.Run("OverchargeAndLicenceRefundWhatWasPaid", func(t *testing.T) {
+		for i, cat := range []string{"overcharge", "licence"} {
+			id, unit := chargedRepair(t, env, clock, d, agent, "CMW-000"+string(rune('2'+i)), start)
+			cmp := fileComplaint(t, env, agent, id, cat)
+			r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			ps := refunds(t, env, d.AdminKey, unit)
+			require.Len(t, ps, 1, cat)
+			assert.EqualValues(t, 17000, ps[0]["amount"].(map[string]any)["amount"], cat)
+			assert.Equal(t, r.JSON(t)["refund_payout_id"], ps[0]["id"])
+		}
+	})
+
+	t.Run("NotUpheldOrNotWaivingChangesNoCharge", func(t *testing.T) {
+		id, unit := chargedRepair(t, env, clock, d, agent, "CMW-0005", start)
+		r := resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "conduct"), map[string]any{"resolution": "经核实不属实"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Nil(t, r.JSON(t)["waiver"])
+		r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "attitude"), map[string]any{"resolution": "已致歉", "upheld": true})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Nil(t, r.JSON(t)["refund_payout_id"])
+		assert.Empty(t, refunds(t, env, d.AdminKey, unit))
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		assert.EqualValues(t, 17000, r.JSON(t)["customer_total"].(map[string]any)["amount"])
+	})
+
+	t.Run("AnOpenTicketIsAConflict", func(t *testing.T) {
+		clock.Set(time.Time{})
+		id, _ := openReady(t, env, d, agent, "CMW-0006", 1200, start)
+		cmp := fileComplaint(t, env, agent, id, "licence")
+		r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		r = env.Do(t, http.MethodGet, "/v1/complaints/"+cmp, agent, nil)
+		assert.Equal(t, "open", r.JSON(t)["state"], "nothing changed")
+	})
+}

@@ -1,0 +1,21 @@
+package payouts
+
+import (
+	"context"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// RefundWaivedCharge schedules, in the caller's transaction, the refund to
+// the customer of a service charge that a service promise waived after the
+// customer had paid it (an upheld complaint: licence not shown, charges
+// beyond the price list, a serious conduct breach). The brand pays it: it
+// names no claim and no plan contract. It is due DefaultBusinessDays
+// business days from today in the tenant's zone. source names what
+// established the waiver (a complaint id) and goes on the payout.scheduled
+// event as actor. The caller guarantees it runs once per waiver.
+func (s *Service) RefundWaivedCharge(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (Payout, error) {
+	return s.SchedulePayout(ctx, tx, tenants.Principal{TenantID: tx.TenantID, KeyID: source}, NewPayout{
+		UnitID: unitID, Amount: amount, Reason: reason, BusinessDays: DefaultBusinessDays})
+}

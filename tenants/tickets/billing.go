@@ -1,0 +1,112 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// BilledPart is a part fitted through the ticket's requisition (/parts)
+// beyond what the diagnosis quote listed, added to the quote at completion.
+type BilledPart struct {
+	PartID     string `json:"part_id" example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	PartNumber string `json:"part_number" example:"0021800078A"`
+	Quoted     int    `json:"quoted" doc:"How many the diagnosis quote listed." example:"0"`
+	Used       int    `json:"used" doc:"How many were fitted: the quantity billed." example:"1"`
+}
+
+// CompensationPayout is the payout a plan owes for the completed repair
+// (rule 7: the no-reason plan's satisfaction compensation).
+type CompensationPayout struct {
+	PayoutID string        `json:"payout_id" example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Amount   tenants.Money `json:"amount"`
+	DueOn    string        `json:"due_on" format:"date" doc:"Pay by the end of this day: business days after the repair in the tenant's zone and holiday calendar." example:"2026-12-08"`
+	Payer    string        `json:"payer" enum:"plan,brand" doc:"Who owes it." example:"plan"`
+	// Existing: the repair's compensation was already owed (an earlier
+	// completion of this ticket, or a claim for the same repair).
+	Existing bool `json:"existing" doc:"The payout already existed for this repair (an earlier completion of the ticket or a claim for it): nothing new was scheduled." example:"false"`
+}
+
+// billUsedParts makes the ticket's quote cover the parts fitted through
+// its requisition: a part used more often than the diagnosis quote lists
+// is billed in the quantity used, at the diagnosis quote's price list
+// version, in a new stored quote that becomes the ticket's quote. A part
+// both quoted and used is billed once (the larger quantity); quoted parts
+// are never dropped, since the customer agreed to them. Without parts used
+// beyond the quote nothing changes.
+func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, error) {
+	t := c.T
+	if t.QuoteID == nil {
+		return nil, nil
+	}
+	used, err := stock.TicketParts(ctx, c.tx, t.ID)
+	if err != nil || len(used) == 0 {
+		return nil, err
+	}
+	q, err := catalog.LoadQuote(ctx, c.tx, *t.QuoteID)
+	if err != nil {
+		return nil, err
+	}
+	quoted := map[string]int{}
+	var parts []catalog.QuotePart
+	at := map[string]int{}
+	for _, l := range q.Lines {
+		if l.Kind != catalog.LinePart {
+			continue
+		}
+		if i, ok := at[l.PartID]; ok {
+			parts[i].Quantity += l.Quantity
+		} else {
+			at[l.PartID] = len(parts)
+			parts = append(parts, catalog.QuotePart{PartID: l.PartID, Quantity: l.Quantity})
+		}
+		quoted[l.PartID] += l.Quantity
+	}
+	var billed []BilledPart
+	for _, u := range used {
+		if u.Used <= quoted[u.PartID] {
+			continue
+		}
+		billed = append(billed, BilledPart{PartID: u.PartID, PartNumber: u.PartNumber, Quoted: quoted[u.PartID], Used: u.Used})
+		if i, ok := at[u.PartID]; ok {
+			parts[i].Quantity = u.Used
+		} else {
+			at[u.PartID] = len(parts)
+			parts = append(parts, catalog.QuotePart{PartID: u.PartID, Quantity: u.Used})
+		}
+	}
+	if len(billed) == 0 {
+		return nil, nil
+	}
+	nq, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
+		IncludeVisit: q.IncludeVisit, On: q.On}, today)
+	if err != nil {
+		var te *tenants.Error
+		if errors.As(err, &te) && te.Code == tenants.CodeInvalid {
+			return nil, tenants.Errorf(tenants.CodeConflict, "the parts used on the ticket cannot be priced: %s", te.Message)
+		}
+		return nil, err
+	}
+	t.QuoteID = &nq.ID
+	return billed, nil
+}
+
+// scheduleCompensation schedules the compensation decision d owes for the
+// ticket's repair on today, once per repair (see
+// payouts.Service.ScheduleCompensation); nil when it owes none.
+func (s *Service) scheduleCompensation(ctx context.Context, c *change, d entitlement.Decision, today string) (*CompensationPayout, error) {
+	if d.Compensation == nil || d.ContractID == "" || c.T.UnitID == nil {
+		return nil, nil
+	}
+	po, created, err := s.payouts.ScheduleCompensation(ctx, c.tx, c.p.Subject(), payouts.Compensation{UnitID: *c.T.UnitID,
+		ContractID: d.ContractID, TicketID: c.T.ID, Amount: d.Compensation.Amount, Reason: d.Compensation.Reason, RepairedOn: today})
+	if err != nil {
+		return nil, err
+	}
+	return &CompensationPayout{PayoutID: po.ID, Amount: po.Amount, DueOn: po.DueOn, Payer: d.Compensation.Payer, Existing: !created}, nil
+}

@@ -1,0 +1,119 @@
+package tickets
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// ActChargesWaived is the timeline action (and ticket.charges_waived
+// event) of a service promise applied after completion: an upheld
+// complaint. No endpoint takes it; the complaint's resolution does.
+const ActChargesWaived Action = "charges_waived"
+
+// LateWaiver is a service promise (rule 8) found after the service: what
+// a customer's complaint or an audit established.
+type LateWaiver struct {
+	// Code is the promise: licence_not_shown, charge_beyond_price_list or
+	// conduct_breach.
+	Code string
+	// Note says what was found, for the completion's waivers and trace.
+	Note string
+	// Source names what established it (a complaint id).
+	Source string
+}
+
+// WaivedCharges is what applying a LateWaiver changed.
+type WaivedCharges struct {
+	// UnitID is the ticket's unit (the refund's unit).
+	UnitID string
+	// Refund is what the customer had been charged for the service and is
+	// owed back (zero when nothing was charged or the service was already
+	// free).
+	Refund tenants.Money
+	// Applied is false when the ticket already carried this promise.
+	Applied bool
+}
+
+// WaiveChargesTx applies a service promise found after completion to a
+// ticket's settled charges, in the caller's transaction: rule 8 makes the
+// service free, so every line the customer paid moves to the brand, the
+// promise joins the completion's waivers, and the ticket's timeline and
+// event feed record it (ticket.charges_waived). It is idempotent per
+// promise: a ticket that already carries w.Code changes nothing and owes
+// nothing. A ticket never completed is a conflict (the visit report
+// records what is found before completion); one that does not exist is not
+// found.
+func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string, w LateWaiver, now time.Time) (WaivedCharges, error) {
+	t, err := getTicket(ctx, tx, scope{}, ticketID, "FOR UPDATE OF t")
+	if err != nil {
+		return WaivedCharges{}, err
+	}
+	comp := t.Completion
+	if comp == nil || t.UnitID == nil {
+		return WaivedCharges{}, tenants.Errorf(tenants.CodeConflict,
+			"ticket %s has not been completed: there are no settled charges to waive", t.Number)
+	}
+	out := WaivedCharges{UnitID: *t.UnitID, Refund: tenants.Money{Amount: 0, Currency: comp.Totals.Customer.Currency}}
+	if slices.ContainsFunc(comp.Waivers, func(p entitlement.Promise) bool { return p.Code == w.Code }) {
+		return out, nil
+	}
+	out.Applied = true
+	out.Refund.Amount = comp.Totals.Customer.Amount
+	for i := range comp.Lines {
+		l := &comp.Lines[i]
+		l.BrandPays.Amount += l.CustomerPays.Amount
+		l.CustomerPays.Amount = 0
+		l.Payer = payerOf(l)
+	}
+	comp.Totals.Brand.Amount += out.Refund.Amount
+	comp.Totals.Customer.Amount = 0
+	comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: "none", Note: w.Note})
+	reason := w.Note + ": this service is free"
+	if out.Refund.Amount > 0 {
+		reason += "; the customer's " + strconv.FormatInt(out.Refund.Amount, 10) + " (minor units) is refunded, the brand pays it"
+	}
+	comp.Trace = append(comp.Trace, entitlement.TraceEntry{Rule: "R8.after_completion", Applied: true, Reason: reason})
+	total := comp.Totals.Customer
+	t.CustomerTotal = &total
+
+	b := &pgx.Batch{}
+	queueSave(b, tx.TenantID, &t, false)
+	detail := map[string]any{"waiver": w.Code, "source": w.Source, "refund": out.Refund, "totals": comp.Totals}
+	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
+		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID, "waiver": w.Code,
+		"source": w.Source, "refund": out.Refund, "customer_total": total}
+	if err := queueTrail(b, tx.TenantID, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: w.Note,
+		detail: detail}}, actor, now, data); err != nil {
+		return WaivedCharges{}, err
+	}
+	return out, tx.SendBatch(ctx, b).Close()
+}
+
+// payerOf names who pays a line from its amounts.
+func payerOf(l *entitlement.Charge) string {
+	var payers []string
+	if l.CustomerPays.Amount > 0 {
+		payers = append(payers, entitlement.PayerCustomer)
+	}
+	if l.BrandPays.Amount > 0 {
+		payers = append(payers, entitlement.PayerBrand)
+	}
+	if l.PlanPays.Amount > 0 {
+		payers = append(payers, entitlement.PayerPlan)
+	}
+	switch len(payers) {
+	case 0:
+		return entitlement.PayerNone
+	case 1:
+		return payers[0]
+	}
+	return entitlement.PayerShared
+}
