@@ -25,8 +25,8 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-// Event is an event of the feed that names the customer or its objects.
-type Event struct {
+// SubjectEvent is an event of the feed that names the customer or its objects.
+type SubjectEvent struct {
 	ID         string          `json:"id"`
 	Type       string          `json:"type"`
 	SubjectID  string          `json:"subject_id"`
@@ -44,7 +44,7 @@ type Export struct {
 	Claims     []claims.Claim         `json:"claims"`
 	Payouts    []payouts.Payout       `json:"payouts"`
 	Complaints []complaints.Complaint `json:"complaints"`
-	Events     []Event                `json:"events" doc:"Events whose subject is the customer, one of its units or tickets."`
+	Events     []SubjectEvent         `json:"events" doc:"Events whose subject is the customer, one of its units or tickets."`
 }
 
 // Erasure is the outcome of an erasure.
@@ -110,9 +110,9 @@ func (s *Service) Export(ctx context.Context, p tenants.Principal, a pg.Actor, c
 		if err != nil {
 			return err
 		}
-		out.Events = make([]Event, len(evs))
+		out.Events = make([]SubjectEvent, len(evs))
 		for i, e := range evs {
-			out.Events[i] = Event{ID: e.ID, Type: e.Type, SubjectID: e.SubjectID, Actor: e.Actor, Data: e.Data, OccurredAt: e.OccurredAt}
+			out.Events[i] = SubjectEvent{ID: e.ID, Type: e.Type, SubjectID: e.SubjectID, Actor: e.Actor, Data: e.Data, OccurredAt: e.OccurredAt}
 		}
 		b := &pgx.Batch{}
 		audit.QueueRead(b, tx.TenantID, a, audit.Read{Operation: a.Operation, Action: "export", ObjectIDs: []string{customerID}})

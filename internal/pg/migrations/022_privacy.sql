@@ -66,9 +66,10 @@ DECLARE
   changes jsonb;
   actor   text[] := string_to_array(coalesce(NULLIF(current_setting('app.actor', true), ''), 'system||||'), '|');
   act     text;
+  secrets text[] := coalesce(TG_ARGV, '{}'::text[]) || '{tenant_id}'::text[];
 BEGIN
-  IF TG_OP <> 'INSERT' THEN o := to_jsonb(OLD) - TG_ARGV - 'tenant_id'; END IF;
-  IF TG_OP <> 'DELETE' THEN n := to_jsonb(NEW) - TG_ARGV - 'tenant_id'; END IF;
+  IF TG_OP <> 'INSERT' THEN o := to_jsonb(OLD) - secrets; END IF;
+  IF TG_OP <> 'DELETE' THEN n := to_jsonb(NEW) - secrets; END IF;
   IF TG_OP = 'UPDATE' THEN
     act := 'update';
     SELECT jsonb_object_agg(e.key, jsonb_build_object('old', o -> e.key, 'new', e.value)) INTO changes
@@ -86,9 +87,9 @@ BEGIN
   END IF;
   INSERT INTO audit_log (tenant_id, actor, roles, on_behalf_of, operation, request_id, object_type, object_id, action, changes)
   VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END,
-          actor[1], string_to_array(NULLIF(actor[2], ''), ','), NULLIF(actor[3], ''),
+          actor[1], coalesce(string_to_array(NULLIF(actor[2], ''), ','), '{}'), NULLIF(actor[3], ''),
           coalesce(NULLIF(actor[4], ''), 'system'), NULLIF(actor[5], ''),
-          TG_TABLE_NAME, coalesce(n ->> 'id', o ->> 'id', n ->> 'customer_id', o ->> 'customer_id', ''), act,
+          TG_TABLE_NAME, coalesce(n ->> 'id', o ->> 'id', n ->> 'customer_id', o ->> 'customer_id', n ->> 'part_id', o ->> 'part_id', ''), act,
           coalesce(changes, '{}'));
   RETURN NULL;
 END $$;
