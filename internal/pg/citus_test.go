@@ -59,7 +59,7 @@ func init() {
 // on the node that evaluates them.
 var citusDefaults = map[string]string{
 	"audit_log.id": "a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept",
-	"events.txid": "node-local transaction ids: the feed ordering must be reworked before events is distributed (deploy/citus.md §3)",
+	"events.txid":  "node-local transaction ids: the feed ordering must be reworked before events is distributed (deploy/citus.md §3)",
 }
 
 // nodeLocalDefault matches defaults that differ between coordinator and workers.
