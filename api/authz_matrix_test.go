@@ -27,6 +27,11 @@ var wantMatrix = map[string][]string{
 	"getApiKey":           {"auditor", "tenant_admin"},
 	"revokeApiKey":        {"tenant_admin"},
 	"listEvents":          {"auditor", "integrator", "tenant_admin"},
+	"listAuditEntries":    {"auditor", "tenant_admin"},
+	"getPrivacyPolicy":    allRoles,
+	"updatePrivacyPolicy": {"tenant_admin"},
+	"exportCustomer":      {"tenant_admin"},
+	"eraseCustomer":       {"tenant_admin"},
 
 	"createNode":            networkWriters,
 	"listNodes":             networkReaders,

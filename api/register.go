@@ -14,6 +14,9 @@ import (
 
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 )
 
 const permissionKey = "permission"
@@ -81,6 +84,12 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		if p := bodyText(in); p != nil { // see textguard.go
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), p)
 		}
+		p, hasPrincipal := tenants.PrincipalFrom(ctx)
+		var who pg.Actor
+		if hasPrincipal {
+			who = actor(ctx, p, op.OperationID)
+			ctx = pg.WithActor(ctx, who) // the audit log's "who" for every write below
+		}
 		err := s.claimKey(ctx)
 		var out *O
 		if err == nil {
@@ -88,6 +97,14 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		}
 		if err != nil {
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
+		}
+		if hasPrincipal && !p.Operator {
+			shown := disclose(p, out) // need-to-know: see personal.go
+			if op.Method == http.MethodGet && len(shown) > 0 {
+				if err := s.deps.Audit.Record(ctx, p.TenantID, who, audit.Read{Operation: op.OperationID, Action: "read", ObjectIDs: shown}); err != nil {
+					return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
+				}
+			}
 		}
 		return out, nil
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
@@ -28,7 +29,9 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -81,6 +84,9 @@ type Deps struct {
 	Tickets    *tickets.Service
 	// Notifications owns the tenant's notification gateways.
 	Notifications *notifications.Service
+	Audit         *audit.Service
+	Privacy       *privacy.Service
+	Subjects      *subjects.Service
 	Idempotency   *idempotency.Store
 	Authz         *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -202,4 +208,5 @@ func (s *Server) registerOperations() {
 	s.registerTicketVisits()
 	s.registerSLA()
 	s.registerStock()
+	s.registerPrivacy()
 }

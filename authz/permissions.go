@@ -85,6 +85,11 @@ const (
 	ComplaintsRead    Permission = "complaints.read"
 	ComplaintsFile    Permission = "complaints.file"
 	ComplaintsResolve Permission = "complaints.resolve"
+	// The audit log (who changed and read what) and data-subject requests
+	// (export and erasure of one customer's personal data).
+	AuditRead      Permission = "audit.read"
+	SubjectsExport Permission = "subjects.export"
+	SubjectsErase  Permission = "subjects.erase"
 )
 
 // Permissions lists every tenant permission.
@@ -97,4 +102,5 @@ var Permissions = []Permission{
 	WebhooksManage, NotificationsManage,
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
+	AuditRead, SubjectsExport, SubjectsErase,
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/servicenet/servicenet/internal/replicas"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
@@ -49,7 +50,9 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -134,6 +137,9 @@ type App struct {
 	// Notifications delivers customer messages (sign-off codes) through
 	// the tenant's notification gateway or the event feed.
 	Notifications *notifications.Service
+	Audit         *audit.Service
+	Privacy       *privacy.Service
+	Subjects      *subjects.Service
 	Authz         *authz.Authorizer
 	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
 	River *river.Client[pgx.Tx]
@@ -174,6 +180,9 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Customers:   &customers.Service{DB: db},
 		Warranty:    &warranty.Service{DB: db},
 		Stock:       &stock.Service{DB: db},
+		Audit:       &audit.Service{DB: db},
+		Privacy:     &privacy.Service{DB: db},
+		Subjects:    &subjects.Service{DB: db},
 	}
 
 	// The services enqueue through q; the River client is attached below.
@@ -214,6 +223,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return nil, err
 	}
+	a.Customers.Jobs = a.Tickets // need-to-know: what technicians' and nodes' jobs touch
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
@@ -249,6 +259,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications,
 			Idempotency: a.Idempotency, Authz: a.Authz,
+			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
 }

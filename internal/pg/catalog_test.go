@@ -333,6 +333,26 @@ func TestCatalog(t *testing.T) {
 		t.Logf("examined %d tenant tables: %v", len(r.TenantTables), r.TenantTables)
 	})
 
+	t.Run("AuditLogIsAppendOnlyForTheApp", func(t *testing.T) {
+		t.Parallel()
+		for priv, want := range map[string]bool{"SELECT": true, "INSERT": true, "UPDATE": false, "DELETE": false, "TRUNCATE": false} {
+			var has bool
+			require.NoError(t, db.Owner.QueryRow(ctx, `SELECT has_table_privilege($1, 'audit_log', $2)`, pg.AppRole, priv).Scan(&has))
+			require.Equal(t, want, has, "%s on audit_log for %s", priv, pg.AppRole)
+		}
+		// And the database refuses it, whatever the application tries.
+		tx, err := db.App.Begin(ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(ctx) //nolint:errcheck
+		_, err = tx.Exec(ctx, `UPDATE audit_log SET actor = 'forged'`)
+		require.ErrorContains(t, err, "permission denied")
+		tx2, err := db.App.Begin(ctx)
+		require.NoError(t, err)
+		defer tx2.Rollback(ctx) //nolint:errcheck
+		_, err = tx2.Exec(ctx, `DELETE FROM audit_log`)
+		require.ErrorContains(t, err, "permission denied")
+	})
+
 	t.Run("AppRoleChecksAgreeWithCheckAppRole", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, pg.CheckAppRole(ctx, db.App))

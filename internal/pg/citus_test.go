@@ -45,10 +45,21 @@ var citusTriggers = map[string]string{
 		"next_ticket_number() (SECURITY DEFINER) reads on the coordinator",
 }
 
+func init() {
+	for _, t := range []string{"api_keys", "nodes", "technicians", "product_models", "parts", "price_lists", "storefronts",
+		"customers", "units", "coverage_plans", "contracts", "webhook_endpoints", "claim_policies", "claims", "tenant_holidays",
+		"payouts", "swaps", "sla_policies", "tickets", "part_stock", "loaners", "complaints", "privacy_policies"} {
+		citusTriggers[t+"."+t+"_audit"] = "audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the " +
+			"same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers " +
+			"(citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)"
+	}
+}
+
 // citusDefaults are column defaults on distributed tables whose value depends
 // on the node that evaluates them.
 var citusDefaults = map[string]string{
-	"events.txid": "node-local transaction ids: the feed ordering must be reworked before events is distributed (deploy/citus.md §3)",
+	"audit_log.id": "a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept",
+	"events.txid":  "node-local transaction ids: the feed ordering must be reworked before events is distributed (deploy/citus.md §3)",
 }
 
 // nodeLocalDefault matches defaults that differ between coordinator and workers.

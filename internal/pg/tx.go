@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,12 +41,16 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 		})
 	}
-	if tenantIDShape.MatchString(tenantID) {
-		// One round trip: BEGIN, the tenant scope and the mode go together
-		// (the ID's shape is checked, so inlining it is safe).
-		begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID +
-			"', true), set_config('app.livemode', '" + modeSetting(live) + "', true)"}
-		return pgx.BeginTxFunc(ctx, db, begin, func(tx pgx.Tx) error {
+	actor := actorFrom(ctx)
+	if tenantIDShape.MatchString(tenantID) && actorShape.MatchString(actor) {
+		// One round trip: BEGIN, the tenant scope, the mode and the actor go
+		// together (their shapes are checked, so inlining them is safe).
+		q := "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID +
+			"', true), set_config('app.livemode', '" + modeSetting(live) + "', true)"
+		if actor != "" {
+			q += "; SELECT set_config('app.actor', '" + actor + "', true)"
+		}
+		return pgx.BeginTxFunc(ctx, db, pgx.TxOptions{BeginQuery: q}, func(tx pgx.Tx) error {
 			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 		})
 	}
@@ -53,9 +58,46 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 		if err := SetTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
+		if actor != "" {
+			if _, err := tx.Exec(ctx, `SELECT set_config('app.actor', $1, true)`, actor); err != nil {
+				return fmt.Errorf("set actor: %w", err)
+			}
+		}
 		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 	})
 }
+
+// Actor is who a transaction's writes are recorded as in the audit log
+// (the audit_row trigger reads it from the transaction-local app.actor).
+// Without one, writes are recorded as "system".
+type Actor struct {
+	Key        string
+	Roles      []string
+	OnBehalfOf string
+	Operation  string
+	RequestID  string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx whose transactions record their writes as a's.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a.setting())
+}
+
+// setting is the app.actor value: key|roles|on_behalf_of|operation|request.
+func (a Actor) setting() string {
+	return strings.Join([]string{a.Key, strings.Join(a.Roles, ","), a.OnBehalfOf, a.Operation, a.RequestID}, "|")
+}
+
+func actorFrom(ctx context.Context) string {
+	s, _ := ctx.Value(actorKey{}).(string)
+	return s
+}
+
+// actorShape is what an actor setting may contain to be inlined in BEGIN:
+// ids, role names, operation ids and request ids never hold anything else.
+var actorShape = regexp.MustCompile(`^[A-Za-z0-9_,.:|-]*$`)
 
 // rollbackTimeout bounds a unit's ROLLBACK, sent after its request ended.
 const rollbackTimeout = 5 * time.Second

@@ -94,6 +94,9 @@ func (u *Unit) begin(ctx context.Context, first *pgx.Batch) error {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, u.tenantID, modeSetting(u.live))
+	if actor := actorFrom(ctx); actor != "" {
+		b.Queue(`SELECT set_config('app.actor', $1, true)`, actor)
+	}
 	if first != nil {
 		b.QueuedQueries = append(b.QueuedQueries, first.QueuedQueries...)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/privacy"
 )
 
 // MaxPhones and MaxAddresses bound a customer's contact lists.
@@ -37,9 +38,38 @@ type Customer struct {
 	Name      string            `json:"name" example:"王丽"`
 	Phones    []string          `json:"phones" doc:"Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code." example:"[\"13800138000\",\"053288930000\"]"`
 	Addresses []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
+	Masked    bool              `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after." example:"false"`
+	ErasedAt  *time.Time        `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
 	Version   int               `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt time.Time         `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt time.Time         `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+
+	job bool // a live job of the principal serves this customer
+}
+
+// PersonalRelation implements tenants.Personal.
+func (c *Customer) PersonalRelation() tenants.Relation { return tenants.Relation{Job: c.job} }
+
+// PersonalID implements tenants.Personal.
+func (c *Customer) PersonalID() string { return c.ID }
+
+// MaskPersonal implements tenants.Personal: name, phones and address lines
+// masked; region codes stay (they say which nodes serve the customer).
+func (c *Customer) MaskPersonal() {
+	c.Masked = true
+	c.Name = privacy.MaskName(c.Name)
+	phones := make([]string, len(c.Phones))
+	for i, ph := range c.Phones {
+		phones[i] = privacy.MaskPhone(ph)
+	}
+	c.Phones = phones
+	as := make([]CustomerAddress, len(c.Addresses))
+	for i, a := range c.Addresses {
+		a.Line = privacy.MaskAddressLine(a.Line)
+		a.PostalCode = ""
+		as[i] = a
+	}
+	c.Addresses = as
 }
 
 // NewCustomer is a customer to find or create.
@@ -67,11 +97,11 @@ type CustomerFilter struct {
 	Cursor     string
 }
 
-const customerColumns = `c.id, c.name, c.phones, c.addresses, c.version, c.created_at, c.updated_at`
+const customerColumns = `c.id, c.name, c.phones, c.addresses, c.erased_at, c.version, c.created_at, c.updated_at`
 
 func scanCustomer(row pgx.Row) (Customer, error) {
 	var c Customer
-	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.ErasedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if c.Addresses == nil {
 		c.Addresses = []CustomerAddress{}
 	}
@@ -311,9 +341,21 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 func (s *Service) GetCustomer(ctx context.Context, p tenants.Principal, id string) (Customer, error) {
 	var out Customer
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = getCustomer(ctx, tx, ScopeOf(p), id, "")
-		return err
+		served, err := s.served(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if out, err = getCustomer(ctx, tx, ScopeOf(p), id, ""); err != nil {
+			return err
+		}
+		if served != nil {
+			live, ok := served.Customers[out.ID]
+			if !ok {
+				return tenants.NotFound("customer")
+			}
+			out.job = live
+		}
+		return nil
 	})
 	return out, pg.Translate(err)
 }
@@ -339,14 +381,34 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) }, `SELECT `+customerColumns+` FROM customers c
+	var out []Customer
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		served, err := s.served(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers c
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+customerInScope("$3")+`
 			  AND ($4 = '' OR c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4))
 			  AND ($5 = '' OR c.name LIKE $5 || '%')
+			  AND ($7::text[] IS NULL OR c.id = ANY ($7))
 			ORDER BY c.id LIMIT $6`,
-		after, ScopeOf(p).arg(), phone, likeEscaper.Replace(f.NamePrefix), f.Limit+1)
+			tx.TenantID, after, ScopeOf(p).arg(), phone, likeEscaper.Replace(f.NamePrefix), f.Limit+1, served.customerIDs())
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) }); err != nil {
+			return err
+		}
+		if served != nil {
+			for i := range out {
+				out[i].job = served.Customers[out[i].ID]
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", pg.Translate(err)
 	}
 	out, next := tenants.NextPage("customers", out, f.Limit, func(c Customer) string { return c.ID })
 	return out, next, nil

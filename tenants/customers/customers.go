@@ -44,6 +44,9 @@ func init() {
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Jobs says which customers and units a technician's or node key's
+	// jobs touch (need-to-know); wired by the composition root.
+	Jobs JobRelations
 }
 
 func (s *Service) now() time.Time {

@@ -108,3 +108,58 @@ func OwnerPredicate(alias, sf, path string) string {
 	return `(` + sf + `::text IS NULL OR ` + alias + `.storefront_id = ` + sf + `::text)
 		AND ` + network.InSubtree(alias, path)
 }
+
+// Served is what a technician's or node key's jobs touch: the customers and
+// units of the tickets in its scope, each with whether one of those jobs is
+// live (open, or ended less than the tenant's grace period ago). The
+// tickets context works it out (ServedTx); the customers context turns it
+// into its own predicate: such keys see only these customers and units.
+type Served struct {
+	Customers map[string]bool
+	Units     map[string]bool
+}
+
+// JobRelations works out a principal's Served set inside the caller's
+// transaction (tickets.Service implements it).
+type JobRelations interface {
+	ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (Served, error)
+}
+
+// served is p's Served set, or nil when p's view does not depend on jobs.
+// Without a JobRelations (tests of this package alone) such keys are
+// served nothing.
+func (s *Service) served(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (*Served, error) {
+	if !p.NeedsJobRelation() {
+		return nil, nil
+	}
+	if s.Jobs == nil {
+		return &Served{Customers: map[string]bool{}, Units: map[string]bool{}}, nil
+	}
+	sv, err := s.Jobs.ServedTx(ctx, tx, p)
+	return &sv, err
+}
+
+// customerIDs is the SQL parameter restricting customers to the set: NULL
+// for no restriction.
+func (sv *Served) customerIDs() []string {
+	if sv == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(sv.Customers))
+	for id := range sv.Customers {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// unitIDs restricts units: those of the jobs, and those of the jobs' customers.
+func (sv *Served) unitIDs() []string {
+	if sv == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(sv.Units))
+	for id := range sv.Units {
+		ids = append(ids, id)
+	}
+	return ids
+}

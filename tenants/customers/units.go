@@ -311,9 +311,19 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 func (s *Service) GetUnit(ctx context.Context, p tenants.Principal, id string) (Unit, error) {
 	var out Unit
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = LoadUnit(ctx, tx, p, id)
-		return err
+		served, err := s.served(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if out, err = LoadUnit(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if served != nil {
+			if _, ok := served.Units[out.ID]; !ok {
+				return tenants.NotFound("unit")
+			}
+		}
+		return nil
 	})
 	return out, pg.Translate(err)
 }
@@ -326,15 +336,28 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) }, `SELECT `+unitColumns+unitFrom+`
+	var out []Unit
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		served, err := s.served(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+unitColumns+unitFrom+`
 			WHERE u.tenant_id = $1 AND u.id > $2 AND `+unitInScope("$3")+`
 			  AND ($4 = '' OR u.customer_id = $4) AND ($5 = '' OR u.serial = $5)
 			  AND ($6 = '' OR u.model_id = $6) AND ($7 = '' OR u.storefront_id = $7)
+			  AND ($9::text[] IS NULL OR u.id = ANY ($9))
 			ORDER BY u.id LIMIT $8`,
-		after, ScopeOf(p).arg(), f.CustomerID, strings.ToUpper(strings.TrimSpace(f.Serial)), f.ModelID,
-		f.StorefrontID, f.Limit+1)
+			tx.TenantID, after, ScopeOf(p).arg(), f.CustomerID, strings.ToUpper(strings.TrimSpace(f.Serial)), f.ModelID,
+			f.StorefrontID, f.Limit+1, served.unitIDs())
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Unit, error) { return scanUnit(r) })
+		return err
+	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", pg.Translate(err)
 	}
 	out, next := tenants.NextPage("units", out, f.Limit, func(u Unit) string { return u.ID })
 	return out, next, nil

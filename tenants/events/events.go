@@ -201,3 +201,22 @@ func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Pag
 	})
 	return page, pg.Translate(err)
 }
+
+// AboutTx returns, inside the caller's transaction, the events whose
+// subject is one of ids, oldest first (a data-subject export).
+func AboutTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Event, error) {
+	rows, err := tx.Query(ctx, `SELECT id, type, subject_id, actor, data, occurred_at FROM events
+		WHERE tenant_id = $1 AND subject_id = ANY ($2) ORDER BY seq`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := r.Scan(&e.ID, &e.Type, &e.SubjectID, &e.Actor, &e.Data, &e.OccurredAt)
+		return e, err
+	})
+	if out == nil {
+		out = []Event{}
+	}
+	return out, err
+}

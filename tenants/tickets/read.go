@@ -22,7 +22,12 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal, id string) (Tick
 		if err != nil {
 			return err
 		}
-		out, err = getTicket(ctx, tx, sc, id, "")
+		if out, err = getTicket(ctx, tx, sc, id, ""); err != nil {
+			return err
+		}
+		ts := []Ticket{out}
+		err = relate(ctx, tx, p, s.now(), ts)
+		out = ts[0]
 		return err
 	})
 	return out, pg.Translate(err)
@@ -150,8 +155,10 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) { return scanTicket(r) })
-		return err
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) { return scanTicket(r) }); err != nil {
+			return err
+		}
+		return relate(ctx, tx, p, now, out)
 	})
 	if err != nil {
 		return nil, "", pg.Translate(err)

@@ -173,11 +173,13 @@ type Ticket struct {
 	ClosedAt          *time.Time            `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
 	CancelledAt       *time.Time            `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
 	CreatedBy         string                `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Masked            bool                  `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
 	Version           int                   `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt         time.Time             `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
 	UpdatedAt         time.Time             `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
 
 	// stored but not shown
+	inGrace         bool // ended less than the tenant's grace period ago (see personal.go)
 	signoffHash     *string
 	signoffAttempts int
 	uncertainFix    bool

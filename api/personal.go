@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"reflect"
+	"sync"
+
+	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Need-to-know is applied here, once, for every operation (register): the
+// response body is walked for objects with personal data (tenants.Personal)
+// and each is masked unless the principal sees personal data in the
+// object's relation to it. Handlers never mask. GET operations that showed
+// unmasked personal data record the read in the audit log.
+
+var personalType = reflect.TypeFor[tenants.Personal]()
+
+// mayHold caches, per type, whether a value of it can contain a Personal.
+var mayHold sync.Map // reflect.Type -> bool
+
+func holdsPersonal(t reflect.Type) bool {
+	if v, ok := mayHold.Load(t); ok {
+		return v.(bool)
+	}
+	mayHold.Store(t, false) // recursive types: assume not while looking
+	h := false
+	switch {
+	case reflect.PointerTo(t).Implements(personalType) || t.Implements(personalType):
+		h = true
+	case t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		h = holdsPersonal(t.Elem())
+	case t.Kind() == reflect.Struct:
+		for f := range t.Fields() {
+			if f.IsExported() && holdsPersonal(f.Type) {
+				h = true
+				break
+			}
+		}
+	}
+	mayHold.Store(t, h)
+	return h
+}
+
+// disclose masks what p may not see in out (a pointer to an operation's
+// output struct) and returns the ids of the objects shown unmasked.
+func disclose(p tenants.Principal, out any) []string {
+	v := reflect.ValueOf(out)
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	var shown []string
+	walkPersonal(p, v.Elem(), &shown)
+	return shown
+}
+
+func walkPersonal(p tenants.Principal, v reflect.Value, shown *[]string) {
+	if !holdsPersonal(v.Type()) {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walkPersonal(p, v.Elem(), shown)
+		}
+		return
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkPersonal(p, v.Index(i), shown)
+		}
+		return
+	}
+	if v.CanAddr() {
+		if o, ok := v.Addr().Interface().(tenants.Personal); ok {
+			if p.SeesPersonalData(o.PersonalRelation()) {
+				*shown = append(*shown, o.PersonalID())
+			} else {
+				o.MaskPersonal()
+			}
+			return
+		}
+	}
+	if v.Kind() == reflect.Struct {
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				walkPersonal(p, v.Field(i), shown)
+			}
+		}
+	}
+}
+
+// actor is who the request's writes are recorded as in the audit log.
+func actor(ctx context.Context, p tenants.Principal, operationID string) pg.Actor {
+	a := pg.Actor{Key: p.Subject(), Roles: p.Roles, Operation: operationID, RequestID: logging.Get(ctx, "request_id")}
+	switch {
+	case p.TechnicianID != "":
+		a.OnBehalfOf = p.TechnicianID
+	case p.StorefrontID != "":
+		a.OnBehalfOf = p.StorefrontID
+	case p.NodeID != "":
+		a.OnBehalfOf = p.NodeID
+	}
+	return a
+}

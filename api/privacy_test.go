@@ -1,0 +1,236 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// customersOf lists the customers key sees (one page).
+func customersOf(t *testing.T, env *apitest.Env, key string) map[string]map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/customers?limit=200", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	out := map[string]map[string]any{}
+	for _, c := range r.JSON(t)["data"].([]any) {
+		c := c.(map[string]any)
+		out[c["id"].(string)] = c
+	}
+	return out
+}
+
+func auditRange() string {
+	now := time.Now()
+	return "from=" + url.QueryEscape(now.Add(-24*time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Add(24*time.Hour).Format(time.RFC3339))
+}
+
+// auditOf lists the audit entries about objectID.
+func auditOf(t *testing.T, env *apitest.Env, key, objectID string) []map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+objectID+"&"+auditRange(), key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out []map[string]any
+	for _, e := range r.JSON(t)["data"].([]any) {
+		out = append(out, e.(map[string]any))
+	}
+	return out
+}
+
+// A technician key on the demo brand lists customers: only those its jobs
+// touch, unmasked while the job is open and for the grace period after,
+// masked once it has passed. Customers its jobs never touched are not
+// found; the brand's agents always see the data, auditors never.
+func TestTechnicianSeesCustomersOnlyForOpenJobs(t *testing.T) {
+	f := newVisitFlow(t, "privacy-tech")
+	env, d := f.env, f.d
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	tk := f.open(t, "PRIV-TECH-0001", "on_site")
+	id, cus := tk["id"].(string), tk["customer_id"].(string)
+	techKey := f.accept(t, tk, start)
+	auditor, _ := env.Key(t, d.AdminKey, "auditor")
+
+	// The demo brand has its 28 customers plus this one; the technician sees one.
+	all := customersOf(t, env, f.agent)
+	require.Greater(t, len(all), 20)
+	mine := customersOf(t, env, techKey)
+	require.Len(t, mine, 1, "a technician lists only the customers of its jobs")
+	c := mine[cus]
+	require.NotNil(t, c)
+	assert.Equal(t, false, c["masked"])
+	assert.Equal(t, []any{"13955550101"}, c["phones"])
+	for other := range all {
+		if other != cus {
+			r := env.Do(t, http.MethodGet, "/v1/customers/"+other, techKey, nil)
+			assert.Equal(t, http.StatusNotFound, r.Status, "another customer is out of a technician's scope: %s", r.Body)
+			break
+		}
+	}
+	r := env.Do(t, http.MethodGet, "/v1/tickets/"+id, techKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "13955550101", r.JSON(t)["contact"].(map[string]any)["phone"])
+
+	// The auditor sees the ticket masked.
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	got := r.JSON(t)
+	assert.Equal(t, true, got["masked"])
+	assert.Equal(t, "139****0101", got["contact"].(map[string]any)["phone"])
+	assert.Equal(t, "钱*", got["contact"].(map[string]any)["name"])
+	assert.True(t, strings.HasSuffix(got["address"].(map[string]any)["line"].(string), "****"))
+
+	// The job is done: within the grace period (24 h by default) still shown.
+	f.clock.Set(start.Add(5 * time.Minute))
+	ticketAct(t, env, techKey, id, "check-in", nil, http.StatusOK)
+	f.diagnose(t, techKey, id)
+	done := f.complete(t, techKey, id)
+	require.Equal(t, "completed", done["state"])
+	f.clock.Set(start.Add(23 * time.Hour))
+	assert.Equal(t, false, customersOf(t, env, techKey)[cus]["masked"])
+
+	// After the grace period the same customer and ticket come back masked, not 404.
+	f.clock.Set(start.Add(26 * time.Hour))
+	c = customersOf(t, env, techKey)[cus]
+	require.NotNil(t, c, "still the technician's customer, masked")
+	assert.Equal(t, true, c["masked"])
+	assert.Equal(t, []any{"139****0101"}, c["phones"])
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus, techKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, true, r.JSON(t)["masked"])
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, techKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "139****0101", r.JSON(t)["contact"].(map[string]any)["phone"])
+
+	// The agent still sees it all.
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus, f.agent, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, []any{"13955550101"}, r.JSON(t)["phones"])
+
+	// The technician's unmasked reads are in the audit log; its masked ones not.
+	var reads int
+	for _, e := range auditOf(t, env, auditor, cus) {
+		if e["action"] == "read" && e["on_behalf_of"] == tk["technician_id"] {
+			reads++
+		}
+	}
+	assert.Equal(t, 2, reads, "two unmasked lists by the technician (open job, then grace)")
+}
+
+// An update records the changed fields with old and new values, and who
+// made it; the auditor finds it by object. Bad ranges are 422; roles
+// without the permission get 403.
+func TestAuditRecordsOldAndNewValues(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "privacy-audit")
+	agent, agentID := env.Key(t, ten.AdminKey, "agent")
+	auditor, _ := env.Key(t, ten.AdminKey, "auditor")
+	r := env.Do(t, http.MethodPost, "/v1/customers", agent, map[string]any{"name": "王丽", "phones": []string{"13800138000"}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	cus := r.JSON(t)["id"].(string)
+	r = env.Do(t, http.MethodPatch, "/v1/customers/"+cus, agent, map[string]any{"name": "王丽华"}, env.IfMatch(t, "/v1/customers/"+cus, agent)...)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	var update map[string]any
+	actions := []string{}
+	for _, e := range auditOf(t, env, auditor, cus) {
+		actions = append(actions, e["action"].(string))
+		if e["action"] == "update" && e["object_type"] == "customers" {
+			update = e
+		}
+	}
+	assert.Contains(t, actions, "create")
+	require.NotNil(t, update, "%v", actions)
+	assert.Equal(t, agentID, update["actor"])
+	assert.Equal(t, []any{"agent"}, update["roles"])
+	assert.Equal(t, "updateCustomer", update["operation"])
+	assert.NotEmpty(t, update["request_id"])
+	assert.Equal(t, map[string]any{"name": map[string]any{"old": "王丽", "new": "王丽华"}}, update["changes"])
+
+	// Filter by actor and operation.
+	r = env.Do(t, http.MethodGet, "/v1/audit?actor="+agentID+"&operation=updateCustomer&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Len(t, r.JSON(t)["data"], 1)
+
+	// Secrets are never recorded: the key's creation has no secret_hash.
+	for _, e := range auditOf(t, env, auditor, agentID) {
+		assert.NotContains(t, e["changes"], "secret_hash")
+	}
+
+	now := time.Now()
+	for name, q := range map[string]string{
+		"reversed":  "from=" + url.QueryEscape(now.Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339)),
+		"unbounded": "from=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339)),
+		"too_long":  "from=" + url.QueryEscape(now.AddDate(-2, 0, 0).Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Format(time.RFC3339)),
+	} {
+		r := env.Do(t, http.MethodGet, "/v1/audit?"+q, auditor, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s: %s", name, r.Body)
+	}
+	r = env.Do(t, http.MethodGet, "/v1/audit?"+auditRange(), agent, nil)
+	assert.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+}
+
+// Export, erase, export again: the second export holds no personal data;
+// the tickets stay with their totals; the phone registers anew. An open
+// ticket blocks the erasure (409 naming it); other roles get 403.
+func TestExportThenEraseCustomer(t *testing.T) {
+	f := newVisitFlow(t, "privacy-dsr")
+	env, d := f.env, f.d
+	tk := f.open(t, "PRIV-DSR-0001", "on_site")
+	id, cus := tk["id"].(string), tk["customer_id"].(string)
+
+	r := env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", d.AdminKey, map[string]any{})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), id)
+	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", f.agent, map[string]any{})
+	assert.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", f.agent, nil)
+	assert.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+
+	ticketAct(t, env, f.agent, id, "cancel", map[string]any{"reason": "客户取消"}, http.StatusOK)
+	before := env.Do(t, http.MethodGet, "/v1/tickets/"+id, d.AdminKey, nil).JSON(t)
+
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	first := string(r.Body)
+	for _, s := range []string{"13955550101", "钱七", "人民路 9 号"} {
+		assert.Contains(t, first, s)
+	}
+	x := r.JSON(t)
+	assert.Len(t, x["tickets"], 1)
+	assert.NotEmpty(t, x["units"])
+	assert.NotEmpty(t, x["events"])
+
+	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", d.AdminKey, map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.EqualValues(t, 1, r.JSON(t)["tickets_retained"])
+
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, s := range []string{"13955550101", "139 5555", "钱七", "人民路 9 号"} {
+		assert.NotContains(t, string(r.Body), s, "personal data left after erasure")
+	}
+	after := env.Do(t, http.MethodGet, "/v1/tickets/"+id, d.AdminKey, nil).JSON(t)
+	for _, k := range []string{"state", "customer_total", "unit_id", "entitlement", "customer_id", "number"} {
+		assert.Equal(t, before[k], after[k], k)
+	}
+	// The audit log kept no personal value either.
+	auditor, _ := env.Key(t, d.AdminKey, "auditor")
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+cus+"&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotContains(t, string(r.Body), "13955550101")
+	assert.Contains(t, string(r.Body), `"erase"`)
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+id+"&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotContains(t, string(r.Body), "13955550101")
+
+	// The phone registers again as a new customer.
+	r = env.Do(t, http.MethodPost, "/v1/customers", f.agent, map[string]any{"name": "钱七", "phones": []string{"+86 139 5555 0101"}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	assert.NotEqual(t, cus, r.JSON(t)["id"])
+}

@@ -1,0 +1,115 @@
+// Package privacy owns the tenant's privacy policy (privacy_policies): how
+// long technicians and node keys keep seeing a customer's personal data
+// after their job ended, and after how many days a closed ticket's personal
+// data is masked at rest. It also holds the masked forms of personal data
+// (mask.go). Who sees what is decided by tenants.Principal.SeesPersonalData
+// from the relation the owning context works out.
+package privacy
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// Default policy values, used until a tenant sets its own.
+const (
+	DefaultGraceHours = 24
+)
+
+// Policy is a tenant's privacy policy.
+type Policy struct {
+	GraceHours    int       `json:"grace_hours" minimum:"0" maximum:"8760" doc:"Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends." example:"24"`
+	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job; absent: kept." example:"365"`
+	Version       int       `json:"version" example:"1"`
+	UpdatedAt     time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+}
+
+// Grace is the policy's grace period.
+func (p Policy) Grace() time.Duration { return time.Duration(p.GraceHours) * time.Hour }
+
+// PolicyUpdate changes the policy; absent fields stay.
+type PolicyUpdate struct {
+	GraceHours    *int `json:"grace_hours,omitempty" minimum:"0" maximum:"8760" doc:"Hours of grace after a job ends." example:"24"`
+	RetentionDays *int `json:"retention_days,omitempty" minimum:"0" maximum:"36500" doc:"Days after closing until personal data is masked at rest; 0 turns retention off." example:"365"`
+}
+
+// Service reads and changes privacy policies; each method is one transaction.
+type Service struct {
+	DB *pgxpool.Pool
+}
+
+// PolicyTx reads the tenant's policy inside the caller's transaction
+// (defaults when it never set one).
+func PolicyTx(ctx context.Context, tx pg.TenantTx) (Policy, error) {
+	p := Policy{GraceHours: DefaultGraceHours}
+	err := tx.QueryRow(ctx, `SELECT grace_hours, retention_days, version, updated_at FROM privacy_policies WHERE tenant_id = $1`,
+		tx.TenantID).Scan(&p.GraceHours, &p.RetentionDays, &p.Version, &p.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil
+	}
+	return p, err
+}
+
+// Get returns the principal's tenant's policy.
+func (s *Service) Get(ctx context.Context, p tenants.Principal) (Policy, error) {
+	var out Policy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = PolicyTx(ctx, tx)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// Update changes the tenant's policy.
+func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate) (Policy, error) {
+	v := &tenants.Validation{}
+	if u.GraceHours != nil && (*u.GraceHours < 0 || *u.GraceHours > 8760) {
+		v.Add("body.grace_hours", "0-8760 hours", *u.GraceHours)
+	}
+	if u.RetentionDays != nil && (*u.RetentionDays < 0 || *u.RetentionDays > 36500) {
+		v.Add("body.retention_days", "0-36500 days (0: off)", *u.RetentionDays)
+	}
+	if err := v.Err(); err != nil {
+		return Policy{}, err
+	}
+	var out Policy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		cur, err := PolicyTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if u.GraceHours != nil {
+			cur.GraceHours = *u.GraceHours
+		}
+		if u.RetentionDays != nil {
+			cur.RetentionDays = u.RetentionDays
+			if *u.RetentionDays == 0 {
+				cur.RetentionDays = nil
+			}
+		}
+		return tx.QueryRow(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, livemode) DO UPDATE SET grace_hours = $2, retention_days = $3,
+			  version = privacy_policies.version + 1, updated_at = now()
+			RETURNING grace_hours, retention_days, version, updated_at`, tx.TenantID, cur.GraceHours, cur.RetentionDays).
+			Scan(&out.GraceHours, &out.RetentionDays, &out.Version, &out.UpdatedAt)
+	})
+	return out, pg.Translate(err)
+}
+
+// RetentionTx lists, for the retention job, the tenant's policy inside the
+// caller's transaction: ok is false when retention is off.
+func RetentionTx(ctx context.Context, tx pg.TenantTx) (days int, ok bool, err error) {
+	p, err := PolicyTx(ctx, tx)
+	if err != nil || p.RetentionDays == nil {
+		return 0, false, err
+	}
+	return *p.RetentionDays, true, nil
+}

@@ -1,0 +1,122 @@
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/privacy"
+)
+
+// A ticket's personal data (contact name and phone, service address) is
+// need-to-know: a technician or node key sees it while the job is live —
+// open, or ended (completed, closed, cancelled, resolved) less than the
+// tenant's grace period ago. Every ticket a key reads is in its scope (its
+// own job, its subtree's ticket), so the relation is the job's liveness.
+
+// ended is when the job ended (completed, closed, cancelled, resolved), or
+// nil while it is open.
+func (t *Ticket) ended() *time.Time {
+	var at *time.Time
+	switch t.State {
+	case StateCompleted:
+		at = t.CompletedAt
+	case StateClosed:
+		at = t.ClosedAt
+	case StateCancelled:
+		at = t.CancelledAt
+	case StateResolved:
+	default:
+		return nil
+	}
+	if at == nil {
+		at = &t.UpdatedAt
+	}
+	return at
+}
+
+// endedSQL is ended() for a ticket row aliased t (NULL while open).
+const endedSQL = `(CASE t.state WHEN 'completed' THEN coalesce(t.completed_at, t.updated_at)
+	WHEN 'closed' THEN coalesce(t.closed_at, t.updated_at) WHEN 'cancelled' THEN coalesce(t.cancelled_at, t.updated_at)
+	WHEN 'resolved' THEN t.updated_at END)`
+
+// PersonalRelation implements tenants.Personal.
+func (t *Ticket) PersonalRelation() tenants.Relation {
+	return tenants.Relation{Job: t.ended() == nil || t.inGrace}
+}
+
+// PersonalID implements tenants.Personal.
+func (t *Ticket) PersonalID() string { return t.ID }
+
+// MaskPersonal implements tenants.Personal.
+func (t *Ticket) MaskPersonal() {
+	t.Masked = true
+	t.Contact.Name = privacy.MaskName(t.Contact.Name)
+	t.Contact.Phone = privacy.MaskPhone(t.Contact.Phone)
+	t.Address.Line = privacy.MaskAddressLine(t.Address.Line)
+	t.Address.Latitude, t.Address.Longitude = nil, nil
+}
+
+// relate works out, for a principal whose view depends on it, whether the
+// ended tickets in ts are still in the grace period.
+func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.Time, ts []Ticket) error {
+	if !p.NeedsJobRelation() {
+		return nil
+	}
+	var pol *privacy.Policy
+	for i := range ts {
+		end := ts[i].ended()
+		if end == nil {
+			continue
+		}
+		if pol == nil {
+			p, err := privacy.PolicyTx(ctx, tx)
+			if err != nil {
+				return err
+			}
+			pol = &p
+		}
+		ts[i].inGrace = now.Sub(*end) < pol.Grace()
+	}
+	return nil
+}
+
+// ServedTx implements customers.JobRelations: the customers and units of
+// the tickets in p's scope, each live when one of its tickets is open or
+// ended within the tenant's grace period.
+func (s *Service) ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.Served, error) {
+	out := customers.Served{Customers: map[string]bool{}, Units: map[string]bool{}}
+	sc, err := resolveScope(ctx, tx, p)
+	if err != nil {
+		return out, err
+	}
+	pol, err := privacy.PolicyTx(ctx, tx)
+	if err != nil {
+		return out, err
+	}
+	args := append([]any{tx.TenantID}, sc.args()...)
+	args = append(args, s.now().Add(-pol.Grace()))
+	rows, err := tx.Query(ctx, `SELECT t.customer_id, t.unit_id,
+			bool_or(`+endedSQL+` IS NULL OR `+endedSQL+` > $6)
+		FROM tickets t WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5")+`
+		GROUP BY t.customer_id, t.unit_id`, args...)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cus string
+		var unit *string
+		var live bool
+		if err := rows.Scan(&cus, &unit, &live); err != nil {
+			return out, err
+		}
+		out.Customers[cus] = out.Customers[cus] || live
+		if unit != nil {
+			out.Units[*unit] = out.Units[*unit] || live
+		}
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,89 @@
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/privacy"
+)
+
+// OfCustomerTx returns, inside the caller's transaction, every ticket of a
+// customer, oldest first (a data-subject request; no scope applies).
+func OfCustomerTx(ctx context.Context, tx pg.TenantTx, customerID string) ([]Ticket, error) {
+	rows, err := tx.Query(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.tenant_id = $1 AND t.customer_id = $2 ORDER BY t.id`,
+		tx.TenantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) { return scanTicket(r) })
+	if out == nil {
+		out = []Ticket{}
+	}
+	return out, err
+}
+
+// Open reports whether the ticket is still being worked (not closed,
+// cancelled or resolved): its customer cannot be erased yet.
+func (t *Ticket) Open() bool {
+	return t.State != StateClosed && t.State != StateCancelled && t.State != StateResolved
+}
+
+// tombstoneSQL replaces a ticket row's personal data ($3: the contact's
+// replacement name, $4 phone, $5 address line) and drops its sign-off code.
+const tombstoneSQL = `UPDATE tickets t SET contact = jsonb_build_object('name', $3::text, 'phone', $4::text),
+		address = (t.address - 'latitude' - 'longitude') || jsonb_build_object('line', $5::text),
+		signoff_code_hash = NULL, version = version + 1, updated_at = now()
+	WHERE t.tenant_id = $1 AND t.id = $2`
+
+// EraseCustomerTx tombstones, inside the caller's transaction, the personal
+// data in a customer's tickets (contact, service address, sign-off code).
+// Everything the brand needs for warranty and accounting stays.
+func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
+	b := &pgx.Batch{}
+	for _, t := range ts {
+		b.Queue(tombstoneSQL, tx.TenantID, t.ID, privacy.Erased, privacy.Erased, privacy.Erased)
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// MaskClosedTx masks at rest, inside the caller's transaction, the personal
+// data of up to limit tickets closed before `before` whose data is still
+// in the clear, and returns how many it masked (the retention job).
+func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
+	type row struct {
+		id      string
+		contact TicketContact
+		address ServiceAddress
+	}
+	var rs []row
+	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address FROM tickets t
+		WHERE t.tenant_id = $1 AND t.state = 'closed' AND t.closed_at < $2
+		  AND t.contact ->> 'phone' NOT LIKE '%****%' AND t.contact ->> 'phone' <> $3
+		ORDER BY t.closed_at LIMIT $4 FOR UPDATE OF t SKIP LOCKED`, tx.TenantID, before, privacy.Erased, limit)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.contact, &r.address); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		rs = append(rs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	for _, r := range rs {
+		b.Queue(tombstoneSQL, tx.TenantID, r.id, privacy.MaskName(r.contact.Name), privacy.MaskPhone(r.contact.Phone),
+			privacy.MaskAddressLine(r.address.Line))
+	}
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	return len(rs), tx.SendBatch(ctx, b).Close()
+}
