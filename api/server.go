@@ -144,6 +144,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.api = humachi.New(r, apiConfig(cfg.Version))
 	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.textGuard, s.idempotent)
 	s.registerOperations()
+	declareWebhooks(s.api.OpenAPI())
 	return s
 }
 

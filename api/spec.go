@@ -330,7 +330,19 @@ func PublishedOpenAPI(version string) (Published, error) {
 	if err := stdjson.Unmarshal(b, &v30); err != nil {
 		return p, err
 	}
-	delete(v30, "webhooks") // 3.0 has no webhooks section
+	delete(v30, "webhooks") // 3.0 has no webhooks section, so neither its bodies nor its signature
+	if c, ok := v30["components"].(map[string]any); ok {
+		if schemas, ok := c["schemas"].(map[string]any); ok {
+			for name := range schemas {
+				if strings.HasSuffix(name, "Webhook") {
+					delete(schemas, name)
+				}
+			}
+		}
+		if ss, ok := c["securitySchemes"].(map[string]any); ok {
+			delete(ss, "webhookSignature")
+		}
+	}
 	stripRefSiblings(v30)
 	if p.JSON30, err = stdjson.Marshal(v30); err != nil {
 		return p, err
