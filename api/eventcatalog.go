@@ -171,7 +171,7 @@ type (
 		ToState      string  `json:"to_state" doc:"The claim's state after the event."`
 		Reason       string  `json:"reason,omitempty"`
 		Flags        []any   `json:"flags,omitempty"`
-		StatusMapping
+		StorefrontStatusField
 	}
 	ComplaintEventData struct {
 		ComplaintID  string  `json:"complaint_id"`
@@ -248,14 +248,14 @@ type (
 		Level        int     `json:"level,omitempty"`
 		EscalatedTo  string  `json:"escalated_to,omitempty"`
 		LateMinutes  int     `json:"late_minutes,omitempty"`
-		StatusMapping
+		StorefrontStatusField
 	}
 	SLAPolicyEventData = tickets.SLAPolicy
 )
 
-// StatusMapping is what a webhook to a storefront with a status mapping
+// StorefrontStatusField is what a webhook to a storefront with a status mapping
 // adds: the storefront's own code for the state (ticket and claim events).
-type StatusMapping struct {
+type StorefrontStatusField struct {
 	StorefrontStatus string `json:"storefront_status,omitempty" doc:"The storefront's own code for this state, when the receiving storefront maps our states to its codes (webhook deliveries only)."`
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -189,6 +190,41 @@ type attempt struct {
 	prevUntil  *time.Time
 	eventID    string
 	payload    Payload
+	// storefrontID is the endpoint's storefront, if it is a storefront's.
+	storefrontID *string
+}
+
+// withStorefrontStatus adds, to a ticket or claim event delivered to a
+// storefront's endpoint, the storefront's own code for the state the event
+// leaves the object in (data.storefront_status), when the storefront has a
+// status mapping; other deliveries are sent as the event was written.
+func withStorefrontStatus(ctx context.Context, tx pg.TenantTx, storefrontID *string, typ string, data json.RawMessage) (json.RawMessage, error) {
+	if storefrontID == nil {
+		return data, nil
+	}
+	kind, field := "", ""
+	switch {
+	case strings.HasPrefix(typ, "ticket."):
+		kind, field = "tickets", "state"
+	case strings.HasPrefix(typ, "claim."):
+		kind, field = "claims", "to_state"
+	default:
+		return data, nil
+	}
+	var d map[string]any
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	state, _ := d[field].(string)
+	if state == "" {
+		return data, nil
+	}
+	code, err := customers.StorefrontStatusTx(ctx, tx, *storefrontID, kind, state)
+	if err != nil || code == "" {
+		return data, err
+	}
+	d["storefront_status"] = code
+	return json.Marshal(d)
 }
 
 // Deliver makes one attempt at a delivery. A delivery already delivered or
@@ -206,17 +242,20 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		err := tx.QueryRow(ctx, `
 			SELECT d.status, e.id, e.url, e.enabled, e.secret, e.previous_secret, e.previous_secret_expires_at,
-			       ev.id, ev.type, ev.data, ev.occurred_at
+			       e.storefront_id, ev.id, ev.type, ev.data, ev.occurred_at
 			FROM webhook_deliveries d
 			JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
 			JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
 			WHERE d.tenant_id = $1 AND d.id = $2`, tx.TenantID, deliveryID).
 			Scan(&a.status, &a.endpointID, &a.url, &a.enabled, &a.secret, &a.previous, &a.prevUntil,
-				&a.eventID, &a.payload.Type, &a.payload.Data, &a.payload.Timestamp)
+				&a.storefrontID, &a.eventID, &a.payload.Type, &a.payload.Data, &a.payload.Timestamp)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tenants.NotFound("delivery")
 		}
 		if err != nil {
+			return err
+		}
+		if a.payload.Data, err = withStorefrontStatus(ctx, tx, a.storefrontID, a.payload.Type, a.payload.Data); err != nil {
 			return err
 		}
 		if (a.status == DeliveryPending || a.status == DeliveryRetrying) && !a.enabled {
