@@ -359,11 +359,14 @@ func lowerFirst(s string) string {
 func eventSchemaName(typ string) string { return pascal(typ) + "Event" }
 
 // registerEventSchemas puts one named envelope schema per event type into
-// the registry and returns the feed item's schema: a oneOf of them,
-// discriminated by type.
+// the registry, and the feed item's schema Event: a oneOf of them,
+// discriminated by type; it returns a reference to Event.
 func registerEventSchemas(reg huma.Registry) *huma.Schema {
 	m := reg.Map()
-	feed := &huma.Schema{Discriminator: &huma.Discriminator{PropertyName: "type", Mapping: map[string]string{}}}
+	if _, done := m["Event"]; done {
+		return &huma.Schema{Ref: "#/components/schemas/Event"}
+	}
+	feed := &huma.Schema{Description: "An entry of the event feed: one of the catalog's event types, told apart by `type`.", Discriminator: &huma.Discriminator{PropertyName: "type", Mapping: map[string]string{}}}
 	for _, ev := range EventCatalog {
 		name := eventSchemaName(ev.Type)
 		if _, dup := m[name]; dup {
@@ -388,7 +391,8 @@ func registerEventSchemas(reg huma.Registry) *huma.Schema {
 		feed.OneOf = append(feed.OneOf, &huma.Schema{Ref: ref})
 		feed.Discriminator.Mapping[ev.Type] = ref
 	}
-	return feed
+	m["Event"] = feed
+	return &huma.Schema{Ref: "#/components/schemas/Event"}
 }
 
 // declareWebhooks fills the document's webhooks section (OpenAPI 3.1): one
