@@ -5413,7 +5413,7 @@ export interface components {
         };
         ClaimFault: {
             /** @description The diagnosed cause (the entitlement engine's vocabulary). */
-            cause: components["schemas"]["ClaimFaultCause"];
+            cause: components["schemas"]["FaultCause"];
             /**
              * @description What happened, in the submitter's words.
              * @example 雷雨后无法开机，主板烧毁
@@ -5427,8 +5427,6 @@ export interface components {
              */
             part_categories?: string[];
         };
-        /** @enum {string} */
-        ClaimFaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning";
         ClaimFlag: {
             /** @description What was found. */
             code: components["schemas"]["ClaimFlagCode"];
@@ -7240,7 +7238,7 @@ export interface components {
         };
         Diagnosis: {
             /** @description Category of the fault's cause (the entitlement engine's vocabulary). */
-            cause: components["schemas"]["ClaimFaultCause"];
+            cause: components["schemas"]["FaultCause"];
             /**
              * @description Fault cause codes.
              * @example [
@@ -7553,9 +7551,11 @@ export interface components {
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
         Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
+        /** @enum {string} */
+        FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning";
         FaultReport: {
             /** @description Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning. */
-            cause: components["schemas"]["ClaimFaultCause"];
+            cause: components["schemas"]["FaultCause"];
             /**
              * @description The customer no longer wants the unit (no fault): seven-day return at the buyer's freight.
              * @example false
