@@ -145,3 +145,19 @@ func TestTypeScriptClientStorefrontDay(t *testing.T) {
 	require.NoError(t, err, "storefront-day.js: %s", b)
 	require.Contains(t, string(b), "storefront day done")
 }
+
+// TestPublishedDocumentsServed: the server serves the published documents
+// (the ones the clients are generated from), the 3.0 one without webhooks.
+func TestPublishedDocumentsServed(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	r := env.Do(t, http.MethodGet, "/openapi.json", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	doc := r.JSON(t)
+	require.Contains(t, doc, "webhooks")
+	require.Contains(t, doc["components"].(map[string]any)["schemas"], "ProductCategory")
+	r = env.Do(t, http.MethodGet, "/openapi-3.0.yaml", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.NotContains(t, string(r.Body), "\nwebhooks:")
+	require.Contains(t, string(r.Body), "openapi: 3.0.3")
+}
