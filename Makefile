@@ -17,10 +17,16 @@ DB_ENV    := { env_out="$$(bash deploy/localpg.sh env)" || { echo "make: could n
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime=3s -benchmem -count=1 -timeout 30m
 
-# Spec linters, installed from npm into .tools/ at pinned versions.
+# Spec linters and the TypeScript client's generator and compiler, installed
+# from npm into .tools/ at pinned versions; the Go client's generator runs
+# from the Go module proxy at a pinned version.
 REDOCLY_VERSION  := 2.77.0
 SPECTRAL_VERSION := 6.16.3
-TOOLS_STAMP      := .tools/.stamp-$(REDOCLY_VERSION)-$(SPECTRAL_VERSION)
+OPENAPI_TS_VERSION    := 7.13.0
+OPENAPI_FETCH_VERSION := 0.17.0
+TYPESCRIPT_VERSION    := 5.9.3
+OAPI_CODEGEN     := $(GO) run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.6.0
+TOOLS_STAMP      := .tools/.stamp-$(REDOCLY_VERSION)-$(SPECTRAL_VERSION)-$(OPENAPI_TS_VERSION)-$(OPENAPI_FETCH_VERSION)-$(TYPESCRIPT_VERSION)
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
@@ -39,7 +45,7 @@ run: build ## start Postgres if needed, migrate, seed the demo brand, serve on :
 	  && exec $(BIN) serve
 
 .PHONY: test
-test: ## run the whole test suite against a real Postgres
+test: check-clients ## run the whole test suite against a real Postgres (and check the generated clients)
 	$(DB_ENV) && $(GO) test $(TEST_FLAGS) ./...
 
 .PHONY: bench
@@ -47,8 +53,21 @@ bench: ## run the benchmarks (write throughput, network, imports, entitlements, 
 	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/ ./tenants/warranty/entitlement/
 
 .PHONY: openapi
-openapi: ## regenerate openapi/openapi.yaml and openapi/openapi-3.0.yaml from the code
+openapi: $(TOOLS_STAMP) ## regenerate openapi/openapi.yaml, openapi-3.0.yaml and the clients in openapi/clients/ from the code
 	$(GO) run ./cmd/servicenet openapi -dir openapi
+	$(OAPI_CODEGEN) -config openapi/clients/go/oapi-codegen.yaml openapi/openapi-3.0.yaml
+	.tools/node_modules/.bin/openapi-typescript openapi/openapi.yaml -o openapi/clients/ts/schema.d.ts
+
+.PHONY: check-clients
+check-clients: $(TOOLS_STAMP) ## the committed clients are generated from the committed spec, and both compile
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	  sed "s|^output:.*|output: $$tmp/servicenet.gen.go|" openapi/clients/go/oapi-codegen.yaml >"$$tmp/oapi-codegen.yaml"; \
+	  $(OAPI_CODEGEN) -config "$$tmp/oapi-codegen.yaml" openapi/openapi-3.0.yaml; \
+	  .tools/node_modules/.bin/openapi-typescript openapi/openapi.yaml -o "$$tmp/schema.d.ts" >/dev/null; \
+	  cmp -s "$$tmp/servicenet.gen.go" openapi/clients/go/servicenet.gen.go || { echo "openapi/clients/go is stale: run make openapi" >&2; exit 1; }; \
+	  cmp -s "$$tmp/schema.d.ts" openapi/clients/ts/schema.d.ts || { echo "openapi/clients/ts is stale: run make openapi" >&2; exit 1; }
+	$(GO) build ./openapi/clients/go/
+	.tools/node_modules/.bin/tsc -p openapi/clients/ts --noEmit
 
 .PHONY: lint
 lint: lint-go lint-spec ## all linters
@@ -60,6 +79,9 @@ lint-go: ## gofmt, go vet, staticcheck
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
+.PHONY: tools
+tools: $(TOOLS_STAMP) ## install the npm tools (spec linters, TypeScript client generator and compiler) into .tools/
+
 .PHONY: lint-spec
 lint-spec: $(TOOLS_STAMP) ## lint the committed OpenAPI documents (Redocly, Spectral)
 	.tools/node_modules/.bin/redocly lint --config .redocly.yaml openapi/openapi.yaml openapi/openapi-3.0.yaml
@@ -68,7 +90,8 @@ lint-spec: $(TOOLS_STAMP) ## lint the committed OpenAPI documents (Redocly, Spec
 $(TOOLS_STAMP):
 	rm -rf .tools && mkdir -p .tools
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error \
-	  @redocly/cli@$(REDOCLY_VERSION) @stoplight/spectral-cli@$(SPECTRAL_VERSION)
+	  @redocly/cli@$(REDOCLY_VERSION) @stoplight/spectral-cli@$(SPECTRAL_VERSION) \
+	  openapi-typescript@$(OPENAPI_TS_VERSION) openapi-fetch@$(OPENAPI_FETCH_VERSION) typescript@$(TYPESCRIPT_VERSION)
 	touch $@
 
 .PHONY: db-start db-stop db-status

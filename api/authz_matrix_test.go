@@ -26,7 +26,7 @@ var wantMatrix = map[string][]string{
 	"listApiKeys":         {"auditor", "tenant_admin"},
 	"getApiKey":           {"auditor", "tenant_admin"},
 	"revokeApiKey":        {"tenant_admin"},
-	"listEvents":          {"auditor", "integrator", "tenant_admin"},
+	"listEvents":          {"auditor", "integrator", "storefront", "tenant_admin"},
 	"listAuditEntries":    {"auditor", "tenant_admin"},
 	"getPrivacyPolicy":    allRoles,
 	"updatePrivacyPolicy": {"tenant_admin"},

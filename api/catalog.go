@@ -44,9 +44,9 @@ type createdProductModelOutput struct {
 
 type listProductModelsInput struct {
 	PageParams
-	Category     string `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only models of this product category."`
-	Discontinued string `query:"discontinued" enum:"true,false" doc:"Only discontinued (true) or on-sale (false) models."`
-	ModelNumber  string `query:"model_number" maxLength:"64" doc:"Only the model with this model number."`
+	Category     string              `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only models of this product category."`
+	Discontinued OptionalParam[bool] `query:"discontinued" doc:"Only discontinued (true) or on-sale (false) models."`
+	ModelNumber  string              `query:"model_number" maxLength:"64" doc:"Only the model with this model number."`
 }
 
 type productModelList struct {
@@ -157,9 +157,7 @@ func (s *Server) registerCatalog() {
 	}, func(ctx context.Context, in *listProductModelsInput) (*listProductModelsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		f := catalog.ProductModelFilter{Category: in.Category, ModelNumber: in.ModelNumber, Limit: in.limit(), Cursor: in.Cursor}
-		if in.Discontinued != "" {
-			f.Discontinued = ptr(in.Discontinued == "true")
-		}
+		f.Discontinued = in.Discontinued.Ptr()
 		ms, next, err := s.deps.Catalog.ListProductModels(ctx, p, f)
 		if err != nil {
 			return nil, err

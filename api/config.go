@@ -47,7 +47,15 @@ too long by another change is 503 ` + "`unavailable`" + `. Retry after the delay
 retried with the same ` + "`Idempotency-Key`" + ` acts at most once.`
 
 func apiConfig(version string) huma.Config {
+	// Arrays are not nullable unless a field says so (nullable:"true"): the
+	// server sends [] for an empty list (see jsonFormat), and a request's null
+	// array is refused. Huma reads this when it builds a schema, so it is set
+	// before the first operation is registered.
+	huma.DefaultArrayNullable = false
 	cfg := huma.DefaultConfig("ServiceNet API", version)
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
+	cfg.OpenAPIPath = ""  // the published documents are served by specHandler
 	cfg.CreateHooks = nil // no $schema in bodies, no Link: describedBy headers
 	cfg.DocsPath = ""     // /docs is served from the binary (docs.go), not from a CDN
 	cfg.RejectUnknownQueryParameters = true

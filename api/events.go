@@ -13,15 +13,20 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-// Event is one entry of the tenant's feed.
+// Event is one entry of the tenant's feed. Its schema is the catalog's:
+// one named schema per event type (see eventcatalog.go), discriminated by
+// type.
 type Event struct {
-	ID         string          `json:"id" example:"evt_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	Type       string          `json:"type" doc:"Dotted event type." example:"api_key.created"`
-	SubjectID  string          `json:"subject_id" doc:"ID of the object the event is about." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	Actor      string          `json:"actor" doc:"Key ID (or \"operator\", or a job) that caused it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Data       json.RawMessage `json:"data" doc:"Event-specific payload."`
-	OccurredAt time.Time       `json:"occurred_at" example:"2026-11-01T09:30:00+08:00"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	SubjectID  string          `json:"subject_id"`
+	Actor      string          `json:"actor"`
+	Data       json.RawMessage `json:"data"`
+	OccurredAt time.Time       `json:"occurred_at"`
 }
+
+// Schema is the feed item's schema: one of the catalog's events.
+func (Event) Schema(r huma.Registry) *huma.Schema { return registerEventSchemas(r) }
 
 type listEventsInput struct {
 	PageParams
@@ -39,11 +44,12 @@ func (s *Server) registerEvents() {
 	register(s, authz.EventsList, huma.Operation{
 		OperationID: "listEvents", Method: http.MethodGet, Path: "/v1/events",
 		Summary: "Read the event feed", Tags: []string{"Events"},
-		Description: "Events in the order they became visible (committed). Following next_cursor never skips an event: one whose transaction commits late is placed after those already read; an empty page means nothing new yet.",
+		Description: "Events in the order they became visible (committed); each type's payload is in the catalog (the document's webhooks section). A storefront key reads the events about its own objects and itself. Following next_cursor never skips an event: one whose transaction commits late is placed after those already read; an empty page means nothing new yet.",
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listEventsInput) (*listEventsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		page, err := events.List(ctx, s.deps.DB, p.TenantID, events.Filter{Types: in.Types, After: in.Cursor, Limit: in.limit()})
+		page, err := events.List(ctx, s.deps.DB, p.TenantID, events.Filter{Types: in.Types, After: in.Cursor, Limit: in.limit(),
+			StorefrontID: p.StorefrontID})
 		if err != nil {
 			return nil, err
 		}

@@ -165,6 +165,10 @@ func New(cfg Config, deps Deps) *Server {
 		writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "method not allowed on this endpoint"))
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
+	spec := s.specHandler()
+	for _, p := range []string{"/openapi.json", "/openapi.yaml", "/openapi-3.0.json", "/openapi-3.0.yaml"} {
+		r.Method(http.MethodGet, p, spec)
+	}
 	r.Handle("/docs", docsHandler())
 	r.Handle("/docs/assets/*", docsHandler())
 	if deps.JobsUI != nil {
@@ -176,6 +180,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.api = humachi.New(r, apiConfig(cfg.Version))
 	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.tenantShare, s.textGuard, s.idempotent)
 	s.registerOperations()
+	declareWebhooks(s.api.OpenAPI())
 	return s
 }
 

@@ -30,13 +30,13 @@ type createdTechnicianOutput struct {
 
 type listTechniciansInput struct {
 	PageParams
-	NodeID    string `query:"node_id" maxLength:"64" doc:"Only technicians of this node (not of the nodes under it)."`
-	SubtreeOf string `query:"subtree_of" maxLength:"64" doc:"Only technicians of this node and every node under it."`
-	Category  string `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only technicians skilled in this product category."`
-	MinLevel  int    `query:"min_level" minimum:"1" maximum:"5" doc:"With category: only technicians at this level or above in it (default 1)."`
-	Licence   string `query:"licence" enum:"valid,expired,missing" doc:"Only technicians whose licence is in this state on the tenant's current date."`
-	Status    string `query:"status" enum:"active,on_leave,suspended,left" doc:"Only technicians in this status."`
-	Eligible  string `query:"eligible" enum:"true,false" doc:"Only technicians who are (true) or are not (false) eligible for dispatch: active with a valid licence."`
+	NodeID    string              `query:"node_id" maxLength:"64" doc:"Only technicians of this node (not of the nodes under it)."`
+	SubtreeOf string              `query:"subtree_of" maxLength:"64" doc:"Only technicians of this node and every node under it."`
+	Category  string              `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only technicians skilled in this product category."`
+	MinLevel  int                 `query:"min_level" minimum:"1" maximum:"5" doc:"With category: only technicians at this level or above in it (default 1)."`
+	Licence   string              `query:"licence" enum:"valid,expired,missing" doc:"Only technicians whose licence is in this state on the tenant's current date."`
+	Status    string              `query:"status" enum:"active,on_leave,suspended,left" doc:"Only technicians in this status."`
+	Eligible  OptionalParam[bool] `query:"eligible" doc:"Only technicians who are (true) or are not (false) eligible for dispatch: active with a valid licence."`
 }
 
 type technicianList struct {
@@ -88,9 +88,7 @@ func (s *Server) registerTechnicians() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		f := network.TechnicianFilter{NodeID: in.NodeID, SubtreeOf: in.SubtreeOf, Category: in.Category,
 			MinLevel: in.MinLevel, Licence: in.Licence, Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}
-		if in.Eligible != "" {
-			f.Eligible = ptr(in.Eligible == "true")
-		}
+		f.Eligible = in.Eligible.Ptr()
 		ts, next, err := s.deps.Network.ListTechnicians(ctx, p, f)
 		if err != nil {
 			return nil, err

@@ -36,7 +36,7 @@ type ticketActionInput[B any] struct {
 
 type listTicketsInput struct {
 	PageParams
-	State            []string `query:"state,explode" maxItems:"16" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
+	State            []string `query:"state,explode" maxItems:"16" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
 	NodeID           string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
 	TechnicianID     string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
 	CustomerID       string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`

@@ -19,16 +19,11 @@ var Files = []string{"openapi.yaml", "openapi-3.0.yaml"}
 
 // Generate builds both documents without a database.
 func Generate() (map[string][]byte, error) {
-	doc := api.New(api.Config{Version: Version}, api.Deps{}).OpenAPI()
-	v31, err := doc.YAML()
+	p, err := api.PublishedOpenAPI(Version)
 	if err != nil {
 		return nil, err
 	}
-	v30, err := doc.DowngradeYAML()
-	if err != nil {
-		return nil, err
-	}
-	return map[string][]byte{"openapi.yaml": v31, "openapi-3.0.yaml": v30}, nil
+	return map[string][]byte{"openapi.yaml": p.YAML, "openapi-3.0.yaml": p.YAML30}, nil
 }
 
 // Write generates the documents into dir.

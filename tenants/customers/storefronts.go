@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -29,15 +30,18 @@ const (
 // brand's own store, an offline dealer). It has its own API keys (role
 // storefront), which see only the units it sold.
 type Storefront struct {
-	ID        string            `json:"id" example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	Code      string            `json:"code" doc:"The brand's code for the storefront; unique per tenant." example:"TMALL-FLAGSHIP"`
-	Name      string            `json:"name" example:"海尔官方旗舰店（天猫）"`
-	Platform  string            `json:"platform" enum:"tmall,jd,pinduoduo,douyin,suning,brand_store,offline,other" doc:"Where the storefront sells." example:"tmall"`
-	Status    string            `json:"status" enum:"active,suspended" doc:"A suspended storefront's keys may read but not register units or sell." example:"active"`
-	Contact   StorefrontContact `json:"contact"`
-	Version   int               `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt time.Time         `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt time.Time         `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	ID       string            `json:"id" example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	Code     string            `json:"code" doc:"The brand's code for the storefront; unique per tenant." example:"TMALL-FLAGSHIP"`
+	Name     string            `json:"name" example:"海尔官方旗舰店（天猫）"`
+	Platform string            `json:"platform" enum:"tmall,jd,pinduoduo,douyin,suning,brand_store,offline,other" doc:"Where the storefront sells." example:"tmall"`
+	Status   string            `json:"status" enum:"active,suspended" doc:"A suspended storefront's keys may read but not register units or sell." example:"active"`
+	Contact  StorefrontContact `json:"contact"`
+	// StatusMapping, when set, maps every ticket and claim state to the
+	// storefront's own status codes.
+	StatusMapping *StatusMapping `json:"status_mapping,omitempty" doc:"The storefront's own status codes for our ticket and claim states; webhooks to its endpoints carry both (data.storefront_status). Absent: no mapping."`
+	Version       int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt     time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt     time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 // NewStorefront is a storefront to create.
@@ -46,6 +50,9 @@ type NewStorefront struct {
 	Name     string            `json:"name" minLength:"1" maxLength:"200" doc:"Display name." example:"海尔官方旗舰店（天猫）"`
 	Platform string            `json:"platform" enum:"tmall,jd,pinduoduo,douyin,suning,brand_store,offline,other" doc:"Where the storefront sells." example:"tmall"`
 	Contact  StorefrontContact `json:"contact,omitempty"`
+	// StatusMapping must cover every ticket and claim state (422 naming the
+	// first missing one).
+	StatusMapping *StatusMapping `json:"status_mapping,omitempty" doc:"The storefront's own status codes for every ticket state and every claim state (a mapping missing a state is refused, 422 naming it)."`
 }
 
 // StorefrontUpdate changes some of a storefront's attributes; absent fields stay.
@@ -55,6 +62,8 @@ type StorefrontUpdate struct {
 	Platform *string            `json:"platform,omitempty" enum:"tmall,jd,pinduoduo,douyin,suning,brand_store,offline,other" doc:"New platform." example:"tmall"`
 	Status   *string            `json:"status,omitempty" enum:"active,suspended" doc:"suspended stops the storefront registering units and selling; active resumes." example:"suspended"`
 	Contact  *StorefrontContact `json:"contact,omitempty"`
+	// StatusMapping replaces the mapping (it must be total).
+	StatusMapping *StatusMapping `json:"status_mapping,omitempty" doc:"A new status mapping, replacing the old one; it must cover every ticket and claim state."`
 }
 
 // StorefrontFilter narrows a storefront listing.
@@ -64,12 +73,69 @@ type StorefrontFilter struct {
 	Cursor           string
 }
 
-const storefrontColumns = `id, code, name, platform, status, contact, version, created_at, updated_at`
+const storefrontColumns = `id, code, name, platform, status, contact, status_mapping, version, created_at, updated_at`
 
 func scanStorefront(row pgx.Row) (Storefront, error) {
 	var s Storefront
-	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Platform, &s.Status, &s.Contact, &s.Version, &s.CreatedAt, &s.UpdatedAt)
+	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Platform, &s.Status, &s.Contact, &s.StatusMapping, &s.Version, &s.CreatedAt, &s.UpdatedAt)
 	return s, err
+}
+
+// StatusMapping maps our states to a storefront's own status codes.
+type StatusMapping struct {
+	Tickets map[string]string `json:"tickets" doc:"Ticket state → the storefront's code; every ticket state." example:"{\"new\":\"WAIT_SELLER_CONFIRM\",\"completed\":\"SERVICE_DONE\"}"`
+	Claims  map[string]string `json:"claims" doc:"Claim state → the storefront's code; every claim state." example:"{\"submitted\":\"CLAIM_SUBMITTED\",\"paid\":\"CLAIM_PAID\"}"`
+}
+
+// TicketStates and ClaimStates are the states a status mapping covers, set
+// by the tickets and claims contexts' wiring (they depend on this package,
+// not it on them); api's TestStatusMappingStates keeps them equal.
+var (
+	TicketStates = []string{"new", "needs_info", "triaged", "remote_guidance", "resolved", "dispatched", "assigned", "scheduled",
+		"on_site", "awaiting_parts", "carry_in", "returned", "completed", "closed", "reopened", "cancelled"}
+	ClaimStates = []string{"submitted", "under_review", "approved", "rejected", "needs_info", "withdrawn", "paid"}
+)
+
+// validateMapping checks that m is total: a code (1-64 visible characters)
+// for every ticket and claim state, and no state that is not ours.
+func validateMapping(v *tenants.Validation, m *StatusMapping) {
+	if m == nil {
+		return
+	}
+	for _, part := range []struct {
+		name   string
+		codes  map[string]string
+		states []string
+	}{{"tickets", m.Tickets, TicketStates}, {"claims", m.Claims, ClaimStates}} {
+		where := "body.status_mapping." + part.name
+		for _, st := range part.states {
+			code, ok := part.codes[st]
+			switch {
+			case !ok:
+				v.Add(where+"."+st, "a code for the "+strings.TrimSuffix(part.name, "s")+" state "+st+": the mapping must cover every state", nil)
+			case strings.TrimSpace(code) == "" || len([]rune(code)) > 64:
+				v.Add(where+"."+st, "1-64 characters", code)
+			}
+		}
+		for st := range part.codes {
+			if !slices.Contains(part.states, st) {
+				v.Add(where+"."+st, "one of the "+strings.TrimSuffix(part.name, "s")+" states: "+strings.Join(part.states, ", "), st)
+			}
+		}
+	}
+}
+
+// StorefrontStatusTx is the storefront's own code for a state of kind
+// ("tickets" or "claims"), "" when it has no mapping; for a caller's
+// transaction (webhook deliveries).
+func StorefrontStatusTx(ctx context.Context, tx pg.TenantTx, storefrontID, kind, state string) (string, error) {
+	var code *string
+	err := tx.QueryRow(ctx, `SELECT status_mapping -> $3 ->> $4 FROM storefronts WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, storefrontID, kind, state).Scan(&code)
+	if errors.Is(err, pgx.ErrNoRows) || code == nil {
+		return "", nil
+	}
+	return *code, err
 }
 
 func validateStorefront(v *tenants.Validation, in NewStorefront) {
@@ -83,6 +149,7 @@ func validateStorefront(v *tenants.Validation, in NewStorefront) {
 		v.Add("body.platform", "one of "+strings.Join(Platforms, ", "), in.Platform)
 	}
 	validateContact(v, "body.contact", in.Contact)
+	validateMapping(v, in.StatusMapping)
 }
 
 // CreateStorefront adds a storefront (active). Codes are unique per tenant:
@@ -106,10 +173,10 @@ func (s *Service) CreateStorefront(ctx context.Context, p tenants.Principal, in 
 // answers pgx.ErrNoRows.
 func insertStorefront(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewStorefront, onConflict string) (Storefront, error) {
 	out, err := scanStorefront(tx.QueryRow(ctx, `
-		INSERT INTO storefronts (tenant_id, id, code, name, platform, contact)
-		VALUES ($1, $2, $3, $4, $5, $6) `+onConflict+`
+		INSERT INTO storefronts (tenant_id, id, code, name, platform, contact, status_mapping)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) `+onConflict+`
 		RETURNING `+storefrontColumns,
-		tx.TenantID, tenants.NewID(tenants.PrefixStorefront), in.Code, in.Name, in.Platform, in.Contact))
+		tx.TenantID, tenants.NewID(tenants.PrefixStorefront), in.Code, in.Name, in.Platform, in.Contact, in.StatusMapping))
 	if err != nil {
 		return Storefront{}, err
 	}
@@ -203,7 +270,7 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		if err := tenants.CheckVersion("storefront", ifVersion, cur.Version); err != nil {
 			return err
 		}
-		f := NewStorefront{Code: cur.Code, Name: cur.Name, Platform: cur.Platform, Contact: cur.Contact}
+		f := NewStorefront{Code: cur.Code, Name: cur.Name, Platform: cur.Platform, Contact: cur.Contact, StatusMapping: cur.StatusMapping}
 		status := cur.Status
 		var changed []string
 		set := func(name string, ok bool, apply func()) {
@@ -217,6 +284,7 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		set("platform", u.Platform != nil && *u.Platform != cur.Platform, func() { f.Platform = *u.Platform })
 		set("contact", u.Contact != nil && *u.Contact != cur.Contact, func() { f.Contact = *u.Contact })
 		set("status", u.Status != nil && *u.Status != cur.Status, func() { status = *u.Status })
+		set("status_mapping", u.StatusMapping != nil && !reflect.DeepEqual(u.StatusMapping, cur.StatusMapping), func() { f.StatusMapping = u.StatusMapping })
 		v := &tenants.Validation{}
 		validateStorefront(v, f)
 		if status != StorefrontActive && status != StorefrontSuspended {
@@ -230,10 +298,10 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 			return nil
 		}
 		out, err = scanStorefront(tx.QueryRow(ctx, `
-			UPDATE storefronts SET code = $3, name = $4, platform = $5, contact = $6, status = $7,
+			UPDATE storefronts SET code = $3, name = $4, platform = $5, contact = $6, status = $7, status_mapping = $8,
 			       version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2
-			RETURNING `+storefrontColumns, tx.TenantID, cur.ID, f.Code, f.Name, f.Platform, f.Contact, status))
+			RETURNING `+storefrontColumns, tx.TenantID, cur.ID, f.Code, f.Name, f.Platform, f.Contact, status, f.StatusMapping))
 		if err != nil {
 			return err
 		}

@@ -82,8 +82,12 @@ func insertArgs(tenantID string, ev New) (string, []any, error) {
 // Filter narrows a feed read.
 type Filter struct {
 	Types []string // exact types, or "prefix.*"
-	After string   // cursor from a previous page
-	Limit int
+	// StorefrontID, when set, keeps the events about that storefront's own
+	// objects (data.storefront_id, as webhook deliveries to its endpoints)
+	// and about the storefront itself.
+	StorefrontID string
+	After        string // cursor from a previous page
+	Limit        int
 }
 
 // Page is a page of events and the cursor to read on from. A feed has no
@@ -177,9 +181,10 @@ func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Pag
 			FROM events
 			WHERE tenant_id = $1 AND position > $2
 			  AND (cardinality($3::text[]) + cardinality($4::text[]) = 0 OR type = ANY($3) OR type LIKE ANY($4))
+			  AND ($6 = '' OR data->>'storefront_id' = $6 OR subject_id = $6)
 			ORDER BY position
 			LIMIT $5`,
-			tx.TenantID, after, exact, prefixes, f.Limit)
+			tx.TenantID, after, exact, prefixes, f.Limit, f.StorefrontID)
 		if err != nil {
 			return err
 		}

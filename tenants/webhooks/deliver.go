@@ -19,6 +19,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -182,7 +183,7 @@ var ErrAttemptFailed = errors.New("webhook delivery attempt failed")
 type attempt struct {
 	status     DeliveryStatus
 	endpointID string
-	storefront *string
+	storefront *string // the endpoint's storefront, if it is a storefront's
 	url        string
 	enabled    bool
 	secret     string
@@ -190,6 +191,39 @@ type attempt struct {
 	prevUntil  *time.Time
 	eventID    string
 	payload    Payload
+}
+
+// withStorefrontStatus adds, to a ticket or claim event delivered to a
+// storefront's endpoint, the storefront's own code for the state the event
+// leaves the object in (data.storefront_status), when the storefront has a
+// status mapping; other deliveries are sent as the event was written.
+func withStorefrontStatus(ctx context.Context, tx pg.TenantTx, storefrontID *string, typ string, data json.RawMessage) (json.RawMessage, error) {
+	if storefrontID == nil {
+		return data, nil
+	}
+	kind, field := "", ""
+	switch {
+	case strings.HasPrefix(typ, "ticket."):
+		kind, field = "tickets", "state"
+	case strings.HasPrefix(typ, "claim."):
+		kind, field = "claims", "to_state"
+	default:
+		return data, nil
+	}
+	var d map[string]any
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	state, _ := d[field].(string)
+	if state == "" {
+		return data, nil
+	}
+	code, err := customers.StorefrontStatusTx(ctx, tx, *storefrontID, kind, state)
+	if err != nil || code == "" {
+		return data, err
+	}
+	d["storefront_status"] = code
+	return json.Marshal(d)
 }
 
 // Deliver makes one attempt at a delivery. A delivery already delivered or
@@ -218,6 +252,9 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 			return tenants.NotFound("delivery")
 		}
 		if err != nil {
+			return err
+		}
+		if a.payload.Data, err = withStorefrontStatus(ctx, tx, a.storefront, a.payload.Type, a.payload.Data); err != nil {
 			return err
 		}
 		if (a.status == DeliveryPending || a.status == DeliveryRetrying) && !a.enabled {

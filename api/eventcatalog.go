@@ -1,0 +1,449 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/webhooks"
+)
+
+// The event catalog is part of the contract: every event type the code
+// emits is listed here with the type of its data. Each gets a named schema
+// (<Type>Event: the envelope with a one-value `type` and its typed `data`),
+// a webhook in the document's webhooks section, and a place in the feed's
+// item schema (a oneOf discriminated by `type`). TestEventCatalogCoversCode
+// fails when code emits a type missing here.
+
+// EventKind is one entry of the catalog.
+type EventKind struct {
+	Type    string
+	Summary string
+	Data    reflect.Type
+}
+
+// Payloads, one per family: the fields the code writes. Fields a family's
+// events do not all carry are optional.
+type (
+	TenantEventData struct {
+		Name     string `json:"name,omitempty" doc:"The tenant's name."`
+		Slug     string `json:"slug,omitempty"`
+		TimeZone string `json:"time_zone,omitempty"`
+		Day      string `json:"day,omitempty" format:"date" doc:"The holiday (holiday events)."`
+	}
+	APIKeyEventData struct {
+		Name  string   `json:"name,omitempty"`
+		Roles []string `json:"roles,omitempty"`
+		Live  *bool    `json:"live,omitempty"`
+	}
+	ChangeEventData struct {
+		Changed    []string `json:"changed,omitempty" doc:"The fields an update changed."`
+		Version    int      `json:"version,omitempty" doc:"The object's version after the change."`
+		FromStatus string   `json:"from_status,omitempty"`
+		ToStatus   string   `json:"to_status,omitempty"`
+	}
+	ProductModelEventData struct {
+		ChangeEventData
+		ModelNumber     string         `json:"model_number,omitempty"`
+		Category        string         `json:"category,omitempty"`
+		RetailPrice     *tenants.Money `json:"retail_price,omitempty"`
+		FromRetailPrice *tenants.Money `json:"from_retail_price,omitempty"`
+		ToRetailPrice   *tenants.Money `json:"to_retail_price,omitempty"`
+		Discontinued    *bool          `json:"discontinued,omitempty"`
+	}
+	PriceListEventData struct {
+		Version       int    `json:"version"`
+		EffectiveFrom string `json:"effective_from"`
+		LaborRates    int    `json:"labor_rates" doc:"Number of labour rates."`
+		VisitFees     int    `json:"visit_fees"`
+		PartPrices    int    `json:"part_prices"`
+	}
+	StorefrontEventData struct {
+		ChangeEventData
+		Code     string `json:"code,omitempty"`
+		Platform string `json:"platform,omitempty"`
+	}
+	CustomerEventData struct {
+		ChangeEventData
+		Phones    int `json:"phones,omitempty"`
+		Addresses int `json:"addresses,omitempty"`
+	}
+	UnitEventData struct {
+		ChangeEventData
+		ModelID            string  `json:"model_id,omitempty"`
+		Category           string  `json:"category,omitempty"`
+		Serial             string  `json:"serial,omitempty"`
+		CustomerID         string  `json:"customer_id,omitempty"`
+		Channel            string  `json:"channel,omitempty"`
+		StorefrontID       *string `json:"storefront_id,omitempty"`
+		PurchaseDate       string  `json:"purchase_date,omitempty"`
+		FromCustomerID     string  `json:"from_customer_id,omitempty"`
+		ToCustomerID       string  `json:"to_customer_id,omitempty"`
+		ReplacedBy         string  `json:"replaced_by,omitempty" doc:"The new unit (unit.replaced)."`
+		ReplacementModelID string  `json:"replacement_model_id,omitempty"`
+		RecordID           string  `json:"record_id,omitempty" doc:"The service record (unit.service_recorded)."`
+		Kind               string  `json:"kind,omitempty"`
+		OccurredOn         string  `json:"occurred_on,omitempty"`
+		Paid               *bool   `json:"paid,omitempty"`
+		Fixed              *bool   `json:"fixed,omitempty"`
+		Reference          string  `json:"reference,omitempty"`
+	}
+	NodeEventData struct {
+		ChangeEventData
+		ExternalCode string  `json:"external_code,omitempty"`
+		Tier         string  `json:"tier,omitempty"`
+		ParentID     *string `json:"parent_id,omitempty"`
+		Status       string  `json:"status,omitempty"`
+		ImportID     string  `json:"import_id,omitempty"`
+		FromParentID string  `json:"from_parent_id,omitempty"`
+		ToParentID   string  `json:"to_parent_id,omitempty"`
+		NodesMoved   int     `json:"nodes_moved,omitempty"`
+		From         string  `json:"from,omitempty" doc:"Status before (node.status_changed)."`
+		To           string  `json:"to,omitempty"`
+		Reason       string  `json:"reason,omitempty"`
+	}
+	TechnicianEventData struct {
+		ChangeEventData
+		ExternalCode      string `json:"external_code,omitempty"`
+		NodeID            string `json:"node_id,omitempty"`
+		Status            string `json:"status,omitempty"`
+		LicenceStatus     string `json:"licence_status,omitempty"`
+		Eligible          *bool  `json:"eligible,omitempty"`
+		ImportID          string `json:"import_id,omitempty"`
+		FromNodeID        string `json:"from_node_id,omitempty"`
+		ToNodeID          string `json:"to_node_id,omitempty"`
+		Number            string `json:"number,omitempty" doc:"Licence number."`
+		IssuedOn          string `json:"issued_on,omitempty"`
+		ExpiresOn         string `json:"expires_on,omitempty"`
+		PreviousNumber    string `json:"previous_number,omitempty"`
+		PreviousExpiresOn string `json:"previous_expires_on,omitempty"`
+	}
+	NetworkImportEventData struct {
+		State     string         `json:"state"`
+		Failure   string         `json:"failure,omitempty"`
+		Counts    map[string]any `json:"counts,omitempty"`
+		TotalRows int            `json:"total_rows,omitempty"`
+		Errors    int            `json:"errors,omitempty"`
+	}
+	PlanEventData struct {
+		ChangeEventData
+		Code               string   `json:"code,omitempty"`
+		Kind               string   `json:"kind,omitempty"`
+		EligibleCategories []string `json:"eligible_categories,omitempty"`
+	}
+	NotificationEventData struct {
+		GatewayID      string `json:"gateway_id,omitempty"`
+		NotificationID string `json:"notification_id,omitempty"`
+		TicketID       string `json:"ticket_id,omitempty"`
+		Channel        string `json:"channel,omitempty"`
+		Purpose        string `json:"purpose,omitempty"`
+		Status         string `json:"status,omitempty"`
+		Attempts       int    `json:"attempts,omitempty"`
+	}
+	ContractEventData struct {
+		UnitID       string  `json:"unit_id"`
+		PlanID       string  `json:"plan_id"`
+		StorefrontID *string `json:"storefront_id,omitempty"`
+		Kind         string  `json:"kind,omitempty"`
+		State        string  `json:"state,omitempty"`
+		FromState    *string `json:"from_state,omitempty"`
+		ToState      string  `json:"to_state,omitempty"`
+		Reason       string  `json:"reason,omitempty"`
+		StartsOn     string  `json:"starts_on,omitempty"`
+		EndsOn       string  `json:"ends_on,omitempty"`
+		Today        string  `json:"today,omitempty"`
+	}
+	ClaimEventData struct {
+		ClaimID      string  `json:"claim_id"`
+		Kind         string  `json:"kind"`
+		UnitID       string  `json:"unit_id"`
+		StorefrontID *string `json:"storefront_id,omitempty"`
+		NodeID       *string `json:"node_id,omitempty"`
+		Reference    *string `json:"reference,omitempty" doc:"The caller's own reference."`
+		Version      int     `json:"version"`
+		FromState    *string `json:"from_state,omitempty"`
+		ToState      string  `json:"to_state" doc:"The claim's state after the event."`
+		Reason       string  `json:"reason,omitempty"`
+		Flags        []any   `json:"flags,omitempty"`
+		StorefrontStatusField
+	}
+	ComplaintEventData struct {
+		ComplaintID  string  `json:"complaint_id"`
+		StorefrontID *string `json:"storefront_id,omitempty"`
+		TicketID     *string `json:"ticket_id,omitempty"`
+		NodeID       *string `json:"node_id,omitempty"`
+		TechnicianID *string `json:"technician_id,omitempty"`
+		CustomerID   *string `json:"customer_id,omitempty"`
+		Category     string  `json:"category"`
+		Severity     string  `json:"severity"`
+		Level        int     `json:"level"`
+		EscalatedTo  *string `json:"escalated_to,omitempty"`
+		FromState    *string `json:"from_state,omitempty"`
+		ToState      string  `json:"to_state"`
+		Note         string  `json:"note,omitempty"`
+	}
+	SwapEventData struct {
+		UnitID             string         `json:"unit_id"`
+		State              string         `json:"state"`
+		Reason             string         `json:"reason,omitempty"`
+		StorefrontID       *string        `json:"storefront_id,omitempty"`
+		FromState          *string        `json:"from_state,omitempty"`
+		Fee                *tenants.Money `json:"fee,omitempty"`
+		ReplacementModelID *string        `json:"replacement_model_id,omitempty"`
+	}
+	PayoutEventData struct {
+		UnitID       string        `json:"unit_id"`
+		Amount       tenants.Money `json:"amount"`
+		DueOn        string        `json:"due_on"`
+		State        string        `json:"state"`
+		StorefrontID *string       `json:"storefront_id,omitempty"`
+		ClaimID      *string       `json:"claim_id,omitempty"`
+		Reference    *string       `json:"reference,omitempty"`
+		Late         *bool         `json:"late,omitempty"`
+	}
+	StockEventData struct {
+		NodeID   string  `json:"node_id"`
+		TicketID *string `json:"ticket_id,omitempty"`
+		Lines    []any   `json:"lines,omitempty"`
+		Changes  []any   `json:"changes,omitempty"`
+		Note     *string `json:"note,omitempty"`
+		Reason   string  `json:"reason,omitempty"`
+	}
+	LoanerEventData struct {
+		LoanerID    string  `json:"loaner_id"`
+		NodeID      string  `json:"node_id"`
+		Serial      string  `json:"serial,omitempty"`
+		Category    string  `json:"category,omitempty"`
+		TicketID    *string `json:"ticket_id,omitempty"`
+		DueOn       string  `json:"due_on,omitempty"`
+		Condition   string  `json:"condition,omitempty"`
+		Status      string  `json:"status,omitempty"`
+		OverdueDays int     `json:"overdue_days,omitempty"`
+	}
+	WebhookEndpointEventData struct {
+		StorefrontID            *string    `json:"storefront_id,omitempty"`
+		URL                     string     `json:"url,omitempty"`
+		EventTypes              []string   `json:"event_types,omitempty"`
+		Enabled                 *bool      `json:"enabled,omitempty"`
+		PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+		Reason                  string     `json:"reason,omitempty"`
+	}
+	TicketEventData struct {
+		TicketID     string  `json:"ticket_id"`
+		Number       string  `json:"number"`
+		FromState    *string `json:"from_state,omitempty"`
+		State        string  `json:"state,omitempty" doc:"The ticket's state after the event."`
+		StorefrontID *string `json:"storefront_id,omitempty"`
+		NodeID       *string `json:"node_id,omitempty"`
+		TechnicianID *string `json:"technician_id,omitempty"`
+		Reason       string  `json:"reason,omitempty"`
+		SLA          string  `json:"sla,omitempty" doc:"The breached service level (ticket.sla_breached)."`
+		DueAt        string  `json:"due_at,omitempty"`
+		Level        int     `json:"level,omitempty"`
+		EscalatedTo  string  `json:"escalated_to,omitempty"`
+		LateMinutes  int     `json:"late_minutes,omitempty"`
+		StorefrontStatusField
+	}
+	SLAPolicyEventData = tickets.SLAPolicy
+)
+
+// StorefrontStatusField is what a webhook to a storefront with a status mapping
+// adds: the storefront's own code for the state (ticket and claim events).
+type StorefrontStatusField struct {
+	StorefrontStatus string `json:"storefront_status,omitempty" doc:"The storefront's own code for this state, when the receiving storefront maps our states to its codes (webhook deliveries only)."`
+}
+
+// EventCatalog is every event type ServiceNet emits.
+var EventCatalog = func() []EventKind {
+	t := reflect.TypeFor[TenantEventData]
+	k := func(typ, summary string, data func() reflect.Type) EventKind {
+		return EventKind{Type: typ, Summary: summary, Data: data()}
+	}
+	out := []EventKind{
+		k(events.TypeTenantCreated, "A tenant was created", t),
+		k(events.TypeTenantUpdated, "The tenant's settings changed", t),
+		k(payouts.TypeHolidaySet, "A holiday was set in the tenant's calendar", t),
+		k(payouts.TypeHolidayDeleted, "A holiday was removed from the tenant's calendar", t),
+		k(events.TypeAPIKeyCreated, "An API key was issued", reflect.TypeFor[APIKeyEventData]),
+		k(events.TypeAPIKeyRevoked, "An API key was revoked", reflect.TypeFor[APIKeyEventData]),
+		k(catalog.TypeProductModelCreated, "A product model was added to the catalog", reflect.TypeFor[ProductModelEventData]),
+		k(catalog.TypeProductModelUpdated, "A product model changed", reflect.TypeFor[ProductModelEventData]),
+		k(catalog.TypePriceListCreated, "A price list version was published", reflect.TypeFor[PriceListEventData]),
+		k(customers.TypeStorefrontCreated, "A storefront was created", reflect.TypeFor[StorefrontEventData]),
+		k(customers.TypeStorefrontUpdated, "A storefront changed", reflect.TypeFor[StorefrontEventData]),
+		k(customers.TypeCustomerCreated, "A customer was created", reflect.TypeFor[CustomerEventData]),
+		k(customers.TypeCustomerUpdated, "A customer changed", reflect.TypeFor[CustomerEventData]),
+		k(customers.TypeUnitRegistered, "A unit was registered", reflect.TypeFor[UnitEventData]),
+		k(customers.TypeUnitUpdated, "A unit changed", reflect.TypeFor[UnitEventData]),
+		k(customers.TypeUnitReplaced, "A unit was replaced by another (a swap)", reflect.TypeFor[UnitEventData]),
+		k(customers.TypeServiceRecorded, "A service record was added to a unit's history", reflect.TypeFor[UnitEventData]),
+		k(network.TypeNodeCreated, "A network node was created", reflect.TypeFor[NodeEventData]),
+		k(network.TypeNodeUpdated, "A network node changed", reflect.TypeFor[NodeEventData]),
+		k(network.TypeNodeMoved, "A network node moved under another parent", reflect.TypeFor[NodeEventData]),
+		k(network.TypeNodeStatusChanged, "A network node's status changed", reflect.TypeFor[NodeEventData]),
+		k(network.TypeTechnicianCreated, "A technician was created", reflect.TypeFor[TechnicianEventData]),
+		k(network.TypeTechnicianUpdated, "A technician changed", reflect.TypeFor[TechnicianEventData]),
+		k(network.TypeTechnicianLicenceRenewed, "A technician's licence was renewed", reflect.TypeFor[TechnicianEventData]),
+		k(network.TypeTechnicianLicenceExpired, "A technician's licence expired", reflect.TypeFor[TechnicianEventData]),
+		k(network.TypeImportFinished, "A network import finished", reflect.TypeFor[NetworkImportEventData]),
+		k(warranty.TypePlanCreated, "A coverage plan was created", reflect.TypeFor[PlanEventData]),
+		k(warranty.TypePlanUpdated, "A coverage plan changed", reflect.TypeFor[PlanEventData]),
+		k(warranty.TypeContractCreated, "A coverage plan was sold for a unit", reflect.TypeFor[ContractEventData]),
+		k(warranty.TypeContractBackfilled, "A past sale of a plan was recorded", reflect.TypeFor[ContractEventData]),
+		k(customers.TypeCustomerErased, "A customer's personal data was erased (a data-subject request)", reflect.TypeFor[CustomerEventData]),
+		k(notifications.TypeGatewayCreated, "A notification gateway was registered", reflect.TypeFor[NotificationEventData]),
+		k(notifications.TypeGatewayUpdated, "A notification gateway changed", reflect.TypeFor[NotificationEventData]),
+		k(notifications.TypeRequested, "A customer notification was requested (delivered by the tenant when it has no gateway)", reflect.TypeFor[NotificationEventData]),
+		k(notifications.TypeSent, "A customer notification was sent through the gateway", reflect.TypeFor[NotificationEventData]),
+		k(notifications.TypeFailed, "A customer notification could not be delivered", reflect.TypeFor[NotificationEventData]),
+		k(warranty.TypeContractActivated, "A contract became active", reflect.TypeFor[ContractEventData]),
+		k(warranty.TypeContractExpired, "A contract expired", reflect.TypeFor[ContractEventData]),
+		k(warranty.TypeContractCancelled, "A contract was cancelled", reflect.TypeFor[ContractEventData]),
+		k(warranty.TypeContractConsumed, "A contract was used up", reflect.TypeFor[ContractEventData]),
+		k(claims.TypeSubmitted, "A claim was submitted (or a new version of it)", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeUnderReview, "A claim awaits a reviewer", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeNeedsInfo, "A claim needs more information", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeApproved, "A claim was approved", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeRejected, "A claim was rejected", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeWithdrawn, "A claim was withdrawn", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypePaid, "A claim was paid", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeFlagged, "Adjudication flagged a claim", reflect.TypeFor[ClaimEventData]),
+		k(complaints.TypeFiled, "A complaint was filed", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeInvestigating, "A complaint is being investigated", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeEscalated, "A complaint was escalated", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeSLABreached, "A complaint missed its resolution deadline", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeResolved, "A complaint was resolved", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeRated, "The customer rated a complaint's resolution", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeReopened, "A complaint was reopened", reflect.TypeFor[ComplaintEventData]),
+		k(complaints.TypeClosed, "A complaint was closed", reflect.TypeFor[ComplaintEventData]),
+		k(swaps.TypeSwapRequested, "A unit swap was requested", reflect.TypeFor[SwapEventData]),
+		k(swaps.TypeSwapEvaluated, "A swap's fee and replacement were evaluated", reflect.TypeFor[SwapEventData]),
+		k(swaps.TypeSwapApproved, "A swap was approved", reflect.TypeFor[SwapEventData]),
+		k(swaps.TypeSwapRejected, "A swap was rejected", reflect.TypeFor[SwapEventData]),
+		k(swaps.TypeSwapFulfilled, "A swap was handed over", reflect.TypeFor[SwapEventData]),
+		k(payouts.TypePayoutScheduled, "A payout to a customer was scheduled", reflect.TypeFor[PayoutEventData]),
+		k(payouts.TypePayoutPaid, "A payout was paid", reflect.TypeFor[PayoutEventData]),
+		k(payouts.TypePayoutMissed, "A payout missed its deadline", reflect.TypeFor[PayoutEventData]),
+		k(stock.TypeStockReceived, "Parts were received into a node's stock", reflect.TypeFor[StockEventData]),
+		k(stock.TypeStockAdjusted, "A node's stock count was corrected", reflect.TypeFor[StockEventData]),
+		k(stock.TypeLoanerCreated, "A loaner unit was added", reflect.TypeFor[LoanerEventData]),
+		k(stock.TypeLoanerLent, "A loaner unit was lent", reflect.TypeFor[LoanerEventData]),
+		k(stock.TypeLoanerReturned, "A loaner unit came back", reflect.TypeFor[LoanerEventData]),
+		k(webhooks.TypeEndpointCreated, "A webhook endpoint was registered", reflect.TypeFor[WebhookEndpointEventData]),
+		k(webhooks.TypeEndpointUpdated, "A webhook endpoint changed", reflect.TypeFor[WebhookEndpointEventData]),
+		k(webhooks.TypeSecretRotated, "A webhook endpoint's secret was rotated", reflect.TypeFor[WebhookEndpointEventData]),
+		k(webhooks.TypeEndpointDisabled, "A webhook endpoint was disabled after failing deliveries", reflect.TypeFor[WebhookEndpointEventData]),
+		k(tickets.TypeSLAPolicyUpdated, "The tenant's SLA policy changed", reflect.TypeFor[SLAPolicyEventData]),
+		k(tickets.TypeSLABreached, "A ticket missed a service level", reflect.TypeFor[TicketEventData]),
+	}
+	for _, tr := range tickets.Transitions {
+		s := strings.TrimSuffix(tr.Summary, ".")
+		if i := strings.IndexAny(s, ".;:("); i > 0 {
+			s = s[:i]
+		}
+		if len(s) > 55 {
+			s = s[:55]
+		}
+		out = append(out, k("ticket."+string(tr.Action), "Ticket "+strings.ReplaceAll(string(tr.Action), "_", " ")+": "+strings.TrimSpace(lowerFirst(s)), reflect.TypeFor[TicketEventData]))
+	}
+	return out
+}()
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// eventSchemaName is the named schema of an event type: ticket.dispatched → TicketDispatchedEvent.
+func eventSchemaName(typ string) string { return pascal(typ) + "Event" }
+
+// registerEventSchemas puts one named envelope schema per event type into
+// the registry, and the feed item's schema Event: a oneOf of them,
+// discriminated by type; it returns a reference to Event.
+func registerEventSchemas(reg huma.Registry) *huma.Schema {
+	m := reg.Map()
+	if _, done := m["Event"]; done {
+		return &huma.Schema{Ref: "#/components/schemas/Event"}
+	}
+	feed := &huma.Schema{Description: "An entry of the event feed: one of the catalog's event types, told apart by `type`.", Discriminator: &huma.Discriminator{PropertyName: "type", Mapping: map[string]string{}}}
+	for _, ev := range EventCatalog {
+		name := eventSchemaName(ev.Type)
+		if _, dup := m[name]; dup {
+			panic(fmt.Sprintf("api: event type %s listed twice in the catalog", ev.Type))
+		}
+		ref := "#/components/schemas/" + name
+		s := &huma.Schema{
+			Type: huma.TypeObject, Description: ev.Summary + ".",
+			Properties: map[string]*huma.Schema{
+				"id":          {Type: huma.TypeString, Examples: []any{"evt_01jd3zq8w6v7t3y2k9x4n5m6pe"}},
+				"type":        {Type: huma.TypeString, Enum: []any{ev.Type}, Description: "The event type."},
+				"subject_id":  {Type: huma.TypeString, Description: "ID of the object the event is about."},
+				"actor":       {Type: huma.TypeString, Description: "Key ID (or \"operator\", or a job) that caused it."},
+				"occurred_at": {Type: huma.TypeString, Format: "date-time"},
+				"data":        reg.Schema(ev.Data, true, ""),
+			},
+			Required:             []string{"id", "type", "subject_id", "actor", "occurred_at", "data"},
+			AdditionalProperties: false,
+		}
+		s.PrecomputeMessages()
+		m[name] = s
+		feed.OneOf = append(feed.OneOf, &huma.Schema{Ref: ref})
+		feed.Discriminator.Mapping[ev.Type] = ref
+	}
+	m["Event"] = feed
+	return &huma.Schema{Ref: "#/components/schemas/Event"}
+}
+
+// declareWebhooks fills the document's webhooks section (OpenAPI 3.1): one
+// signed POST per event type, its body the event's named schema.
+func declareWebhooks(doc *huma.OpenAPI) {
+	doc.Webhooks = map[string]*huma.PathItem{}
+	doc.Components.SecuritySchemes["webhookSignature"] = &huma.SecurityScheme{Type: "apiKey", In: "header", Name: "webhook-signature",
+		Description: "Standard Webhooks signature: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's secret (space-separated while a rotated secret is still valid). Verify it before trusting a delivery."}
+	reg := doc.Components.Schemas
+	for _, ev := range EventCatalog {
+		name := pascal(ev.Type) + "Webhook"
+		reg.Map()[name] = &huma.Schema{
+			Type: huma.TypeObject, Description: "The body of a `" + ev.Type + "` delivery: " + lowerFirst(ev.Summary) + ".",
+			Properties: map[string]*huma.Schema{
+				"type":      {Type: huma.TypeString, Enum: []any{ev.Type}, Description: "The event type."},
+				"timestamp": {Type: huma.TypeString, Format: "date-time", Description: "When the event occurred."},
+				"data":      reg.Schema(ev.Data, true, ""),
+			},
+			Required:             []string{"type", "timestamp", "data"},
+			AdditionalProperties: false,
+		}
+		doc.Webhooks[ev.Type] = &huma.PathItem{Post: &huma.Operation{
+			OperationID: "on" + pascal(ev.Type),
+			Summary:     ev.Summary,
+			Description: "Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `" + ev.Type + "`, signed as Standard Webhooks.",
+			Tags:        []string{"Webhooks"},
+			Parameters: []*huma.Param{
+				{Name: "webhook-id", In: "header", Required: true, Description: "The delivery's id; the same on every retry.", Schema: &huma.Schema{Type: huma.TypeString}},
+				{Name: "webhook-timestamp", In: "header", Required: true, Description: "Unix seconds when signed.", Schema: &huma.Schema{Type: huma.TypeString}},
+			},
+			Security: []map[string][]string{{"webhookSignature": {}}},
+			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+				"application/json": {Schema: &huma.Schema{Ref: "#/components/schemas/" + name}}}},
+			Responses: map[string]*huma.Response{"2XX": {Description: "Delivery accepted; anything else is retried with backoff."}},
+		}}
+	}
+}

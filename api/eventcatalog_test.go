@@ -1,0 +1,88 @@
+package api_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/api"
+	"github.com/servicenet/servicenet/openapi"
+)
+
+// TestEventCatalogCoversCode fails when code under tenants/ or jobs/ can
+// emit an event type the published document does not declare: every
+// Type… constant with a dotted value, and every string literal given as an
+// events.New Type (ticket.<action> types come from the transition table,
+// which the catalog walks).
+func TestEventCatalogCoversCode(t *testing.T) {
+	t.Parallel()
+	declared := map[string]bool{}
+	for _, ev := range api.EventCatalog {
+		declared[ev.Type] = true
+	}
+	pub, err := api.PublishedOpenAPI(openapi.Version)
+	require.NoError(t, err)
+	for typ := range declared {
+		assert.Contains(t, string(pub.YAML), "\n  "+typ+":\n", "event type %s has no webhook in the document", typ)
+	}
+
+	emitted := map[string]string{}
+	for _, root := range []string{"../tenants", "../jobs"} {
+		require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				return err
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.ValueSpec:
+					for i, name := range n.Names {
+						if strings.HasPrefix(name.Name, "Type") && i < len(n.Values) {
+							if v, ok := stringLit(n.Values[i]); ok && strings.Contains(v, ".") {
+								emitted[v] = path + ": " + name.Name
+							}
+						}
+					}
+				case *ast.CompositeLit:
+					if sel, ok := n.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "New" {
+						for _, el := range n.Elts {
+							if kv, ok := el.(*ast.KeyValueExpr); ok {
+								if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Type" {
+									if v, ok := stringLit(kv.Value); ok {
+										emitted[v] = path + ": events.New literal"
+									}
+								}
+							}
+						}
+					}
+				}
+				return true
+			})
+			return nil
+		}))
+	}
+	require.Greater(t, len(emitted), 60, "the scan found too few event types: is it looking in the right place?")
+	for typ, where := range emitted {
+		assert.True(t, declared[typ], "%s emits %s, which the event catalog (api/eventcatalog.go) does not declare", where, typ)
+	}
+}
+
+func stringLit(e ast.Expr) (string, bool) {
+	bl, ok := e.(*ast.BasicLit)
+	if !ok || bl.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(bl.Value)
+	return s, err == nil
+}
