@@ -188,7 +188,7 @@ func TestFourthConcurrentUploadIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		open, dones = append(open, pw), append(dones, done)
 	}
-	require.Eventually(t, func() bool { return uploadLocks(t, env) == 3 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return uploadLocks(t, env) == 3 }, 30*time.Second, 10*time.Millisecond)
 
 	r := env.Do(t, http.MethodPost, "/v1/network/imports", a.AdminKey, nodeLine("MFR9"), "Content-Type: application/x-ndjson")
 	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
