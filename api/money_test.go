@@ -173,6 +173,7 @@ func civilDay(t time.Time) time.Time {
 	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 }
 
+// unitPayouts lists the unit's payouts.
 func unitPayouts(t *testing.T, env *apitest.Env, key, unit string) []map[string]any {
 	t.Helper()
 	r := env.Do(t, http.MethodGet, "/v1/payouts?unit_id="+unit, key, nil)
