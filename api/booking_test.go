@@ -94,7 +94,7 @@ func TestAppointmentIsACommitment(t *testing.T) {
 		tx, err := env.DB.Owner.Begin(ctx)
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback(ctx) }()
-		_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, d.ID)
+		_, err = tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', 'true', true)`, d.ID)
 		require.NoError(t, err)
 		_, err = tx.Exec(ctx, `UPDATE tickets SET window_start = $2, window_end = $3
 			WHERE id = $1`, second, start.Add(-30*time.Minute), start.Add(30*time.Minute))

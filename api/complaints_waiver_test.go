@@ -43,18 +43,6 @@ func resolveComplaint(t *testing.T, env *apitest.Env, key, id string, body map[s
 	return env.Do(t, http.MethodPost, "/v1/complaints/"+id+"/resolve", key, body, env.IfMatch(t, "/v1/complaints/"+id, key)...)
 }
 
-// refunds lists the unit's payouts.
-func refunds(t *testing.T, env *apitest.Env, key, unit string) []map[string]any {
-	t.Helper()
-	r := env.Do(t, http.MethodGet, "/v1/payouts?unit_id="+unit, key, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var out []map[string]any
-	for _, p := range r.JSON(t)["data"].([]any) {
-		out = append(out, p.(map[string]any))
-	}
-	return out
-}
-
 // TestUpheldComplaintWaivesAndRefunds: rule 8 and Midea's promise 3 make
 // the service free when the technician showed no licence, charged beyond
 // the price list or breached the conduct standard. Found after the
@@ -80,7 +68,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		assert.Equal(t, []string{"body.breach"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
 		assert.EqualValues(t, 17000, r.JSON(t)["customer_total"].(map[string]any)["amount"], "a refused resolution changes nothing")
-		assert.Empty(t, refunds(t, env, d.AdminKey, unit))
+		assert.Empty(t, unitPayouts(t, env, d.AdminKey, unit))
 
 		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "师傅在客户家中吸烟，核实属实，全额退还服务费", "upheld": true, "breach": "smoking"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
@@ -136,7 +124,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Equal(t, "licence_not_shown", r.JSON(t)["waiver"])
 		assert.Nil(t, r.JSON(t)["refund_payout_id"], "nothing left to refund")
-		ps := refunds(t, env, d.AdminKey, unit)
+		ps := unitPayouts(t, env, d.AdminKey, unit)
 		require.Len(t, ps, 1, "one refund for the service")
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
 		assert.Len(t, r.JSON(t)["completion"].(map[string]any)["waivers"], 2)
@@ -148,7 +136,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 			cmp := fileComplaint(t, env, agent, id, cat)
 			r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			ps := refunds(t, env, d.AdminKey, unit)
+			ps := unitPayouts(t, env, d.AdminKey, unit)
 			require.Len(t, ps, 1, cat)
 			assert.EqualValues(t, 17000, ps[0]["amount"].(map[string]any)["amount"], cat)
 			assert.Equal(t, r.JSON(t)["refund_payout_id"], ps[0]["id"])
@@ -163,7 +151,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "attitude"), map[string]any{"resolution": "已致歉", "upheld": true})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Nil(t, r.JSON(t)["refund_payout_id"])
-		assert.Empty(t, refunds(t, env, d.AdminKey, unit))
+		assert.Empty(t, unitPayouts(t, env, d.AdminKey, unit))
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
 		assert.EqualValues(t, 17000, r.JSON(t)["customer_total"].(map[string]any)["amount"])
 	})

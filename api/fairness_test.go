@@ -159,12 +159,17 @@ func openUpload(t *testing.T, env *apitest.Env, secret string) (*io.PipeWriter, 
 	return pw, done
 }
 
-// uploadLocks counts the upload slots held (advisory locks).
-func uploadLocks(t *testing.T, env *apitest.Env) int {
+// uploadLocks counts the upload slots one tenant holds: its two-key
+// advisory locks (objsubid 2), not the other advisory locks that tests
+// running in parallel on the same database take meanwhile.
+func uploadLocks(t *testing.T, env *apitest.Env, tenantID string) int {
 	t.Helper()
 	var n int
 	require.NoError(t, env.DB.Owner.QueryRow(context.Background(),
-		`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n))
+		`SELECT count(*) FROM pg_locks
+		  WHERE locktype = 'advisory' AND granted AND objsubid = 2
+		    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		    AND classid = hashtext('network_import_upload:' || $1)::oid`, tenantID).Scan(&n))
 	return n
 }
 
@@ -188,7 +193,7 @@ func TestFourthConcurrentUploadIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		open, dones = append(open, pw), append(dones, done)
 	}
-	require.Eventually(t, func() bool { return uploadLocks(t, env) == 3 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return uploadLocks(t, env, a.ID) == 3 }, 30*time.Second, 10*time.Millisecond)
 
 	r := env.Do(t, http.MethodPost, "/v1/network/imports", a.AdminKey, nodeLine("MFR9"), "Content-Type: application/x-ndjson")
 	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
@@ -250,7 +255,7 @@ func TestTenantShareOfConcurrentRequests(t *testing.T) {
 		_, err := pw.Write([]byte(nodeLine(fmt.Sprintf("MFR%d", i))))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return uploadLocks(t, env) == 2 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return uploadLocks(t, env, a.ID) == 2 }, 30*time.Second, 10*time.Millisecond)
 
 	start := time.Now()
 	r := env.Do(t, http.MethodGet, "/v1/me", a.AdminKey, nil)

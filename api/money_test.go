@@ -173,6 +173,7 @@ func civilDay(t time.Time) time.Time {
 	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 }
 
+// unitPayouts lists the unit's payouts.
 func unitPayouts(t *testing.T, env *apitest.Env, key, unit string) []map[string]any {
 	t.Helper()
 	r := env.Do(t, http.MethodGet, "/v1/payouts?unit_id="+unit, key, nil)
@@ -317,8 +318,9 @@ func TestNoReasonRepairAboveRetailIsSwapped(t *testing.T) {
 		require.LessOrEqual(t, n, 100, "no repair of the demo washer costs more than its retail price")
 	}
 
-	for _, cause := range []string{"environmental_heat", "accidental_damage"} {
+	for i, cause := range []string{"environmental_heat", "accidental_damage"} {
 		t.Run(cause, func(t *testing.T) {
+			start := start.Add(time.Duration(i) * 2 * time.Hour) // the same technician: not the same window
 			clock.Set(time.Time{})
 			id, unit := openReady(t, env, d, agent, "MNY-RTL-"+map[string]string{"environmental_heat": "0001", "accidental_damage": "0002"}[cause], 10, start)
 			contract := createdID(t, env, d.AdminKey, "/v1/contracts", map[string]any{"unit_id": unit, "plan_id": plan["id"]})

@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +12,6 @@ import (
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
-
-// lockedBuffer is what the local listener prints to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLocalWebhookDevelopment: on a server started with the loopback
 // setting, a test key registers an http://127.0.0.1 endpoint (the local
@@ -43,7 +23,7 @@ func TestLocalWebhookDevelopment(t *testing.T) {
 	env := apitest.New(t, apitest.Options{LoopbackWebhooksInTestMode: true})
 	ten := env.CreateTenant(t, "local-hooks")
 	testKey, _ := testAdminKey(t, env, ten.AdminKey)
-	out := &lockedBuffer{}
+	out := &apitest.SyncBuffer{}
 	listener := webhooks.NewListener(out)
 	srv := httptest.NewServer(listener) // listens on 127.0.0.1, not on the test allowlist
 	t.Cleanup(srv.Close)

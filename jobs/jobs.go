@@ -183,6 +183,7 @@ func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
+	river.AddWorker(w, &PrivacyRetentionWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
@@ -215,6 +216,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return LicenceExpiryArgs{}, nil },
 			&river.PeriodicJobOpts{ID: LicenceExpiryArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PrivacyRetentionArgs{}, nil },
+			&river.PeriodicJobOpts{ID: PrivacyRetentionArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return ContractLifecycleArgs{}, nil },
 			&river.PeriodicJobOpts{ID: ContractLifecycleArgs{}.Kind(), RunOnStart: true}),

@@ -14,6 +14,7 @@ import (
 var periodicKinds = []string{
 	IdempotencySweepArgs{}.Kind(),
 	LicenceExpiryArgs{}.Kind(),
+	PrivacyRetentionArgs{}.Kind(),
 	ContractLifecycleArgs{}.Kind(),
 	WebhookDispatchArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),

@@ -62,6 +62,21 @@ type crashServer struct {
 	logs *syncBuffer
 }
 
+// newCrashServer is a child server (not yet started) on a free port of
+// 127.0.0.1 over db, with the operator token, the rate limit out of the way
+// and quiet logs; extra settings (NAME=value) go on top.
+func newCrashServer(t *testing.T, db *pgtest.DB, operator string, extra ...string) *crashServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	env := append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
+		"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
+		"SERVICENET_LOG_LEVEL=warn")
+	return &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}, env: append(env, extra...)}
+}
+
 func (s *crashServer) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -103,15 +118,8 @@ func TestIdempotencyAcrossCrash(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	const operator = "snop_crash_test"
-	srv := &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{},
-		env: append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
-			"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
-			"SERVICENET_LOG_LEVEL=warn")}
+	srv := newCrashServer(t, db, operator)
 	t.Cleanup(func() {
 		if srv.cmd != nil && srv.cmd.ProcessState == nil {
 			srv.kill()

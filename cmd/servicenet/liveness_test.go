@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,10 +39,6 @@ type livenessBundle struct {
 func setupLiveness(t *testing.T, units int) *livenessBundle {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	b := &livenessBundle{t: t, db: db}
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -53,10 +48,8 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 	}))
 	t.Cleanup(rcv.Close)
 	const operator = "snop_liveness_test"
-	b.env = append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
-		"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
-		"SERVICENET_LOG_LEVEL=warn", webhookHostEnv+"="+rcv.Listener.Addr().String())
-	b.srv = &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}}
+	b.srv = newCrashServer(t, db, operator, webhookHostEnv+"="+rcv.Listener.Addr().String())
+	b.env = slices.Clip(b.srv.env) // each start appends its mode to a copy
 	t.Cleanup(func() {
 		if b.srv.cmd != nil && b.srv.cmd.ProcessState == nil {
 			b.srv.kill()

@@ -5,9 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"os"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -32,15 +31,10 @@ func TestSIGTERMLetsARunningImportFinish(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	const operator = "snop_sigterm_test"
-	env := append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
-		"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
-		"SERVICENET_LOG_LEVEL=warn", "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=60")
-	srv := &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}, env: append(env, "SERVICENET_MODE=api")}
+	srv := newCrashServer(t, db, operator, "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=60")
+	env := slices.Clip(srv.env) // each mode appends its own copy
+	srv.env = append(env, "SERVICENET_MODE=api")
 	t.Cleanup(func() {
 		if srv.cmd != nil && srv.cmd.ProcessState == nil {
 			srv.kill()

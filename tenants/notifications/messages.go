@@ -324,7 +324,7 @@ func (s *Service) send(ctx context.Context, id string, a attempt, now time.Time)
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
-	resp, err := s.guard.Client().Do(req)
+	resp, err := s.guard.Client(ctx).Do(req)
 	if err != nil {
 		switch {
 		case webhooks.Blocked(err):

@@ -49,7 +49,8 @@ type Export struct {
 
 // Erasure is the outcome of an erasure.
 type Erasure struct {
-	Customer        customers.Customer `json:"customer" doc:"The customer as it remains: its id, no personal data."`
+	// The customer as it remains: its id, no personal data.
+	Customer        customers.Customer `json:"customer"`
 	TicketsRetained int                `json:"tickets_retained" doc:"Tickets kept for the brand's records, their contact and address tombstoned." example:"2"`
 	ClaimsRetained  int                `json:"claims_retained" doc:"Claims on the customer's units kept unchanged." example:"1"`
 }

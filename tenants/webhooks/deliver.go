@@ -309,7 +309,7 @@ func (s *Service) send(ctx context.Context, a attempt, now time.Time) (int, erro
 	req.Header.Set("webhook-id", a.eventID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
-	resp, err := s.httpClient(ctx).Do(req)
+	resp, err := s.Client(ctx).Do(req)
 	if err != nil {
 		if errors.Is(err, errBlocked) {
 			return 0, errors.New("the endpoint's address is not public: refused")

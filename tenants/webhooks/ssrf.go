@@ -33,15 +33,39 @@ var (
 	publicOnly = ssrf.New(ssrf.WithAnyPort())
 	// publicOrLoopback also admits 127.0.0.0/8 and ::1: test mode, on a
 	// server that allows loopback webhooks for local development
-	// (Service.LoopbackInTestMode). Private addresses stay refused.
+	// (Guard.LoopbackInTestMode). Private addresses stay refused.
 	publicOrLoopback = ssrf.New(ssrf.WithAnyPort(),
 		ssrf.WithAllowedV4Prefixes(netip.MustParsePrefix("127.0.0.0/8")),
 		ssrf.WithAllowedV6Prefixes(netip.MustParsePrefix("::1/128")))
 )
 
-// guard is the address guard for ctx's mode.
-func (s *Service) guard(ctx context.Context) *ssrf.Guardian {
-	if s.LoopbackInTestMode && !pg.Livemode(ctx) {
+// Guard keeps outbound requests to URLs a tenant supplied (webhook
+// endpoints, notification gateways) on public addresses: CheckURL at
+// registration, and Client's dialer re-checks every address it dials (after
+// DNS, so a name that re-resolves to a private address is still refused).
+// Its zero value is ready to use.
+type Guard struct {
+	// HTTPSOnly refuses plain http even for a host allowed by AllowHost or
+	// a loopback endpoint in test mode (notification gateways).
+	HTTPSOnly bool
+	// LoopbackInTestMode lets test-mode URLs be loopback URLs
+	// (http://127.0.0.1:port, http://localhost:port) for local webhook
+	// development (LoopbackSetting). Live mode never reaches loopback;
+	// private addresses stay refused in both modes.
+	LoopbackInTestMode bool
+
+	mu    sync.RWMutex
+	allow map[string]bool
+	roots *x509.CertPool
+
+	clientOnce     sync.Once
+	client         *http.Client
+	loopbackClient *http.Client
+}
+
+// guardian is the address guardian for ctx's mode.
+func (g *Guard) guardian(ctx context.Context) *ssrf.Guardian {
+	if g.LoopbackInTestMode && !pg.Livemode(ctx) {
 		return publicOrLoopback
 	}
 	return publicOnly
@@ -73,160 +97,10 @@ func blockedReason(g *ssrf.Guardian, ip netip.Addr) string {
 // http://127.0.0.1 or http://localhost URLs.
 const LoopbackSetting = "SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE"
 
-// AllowHost lets webhook endpoints use hostport (the host:port of a URL,
-// e.g. an httptest server's 127.0.0.1:54321) over plain http, bypassing the
-// address checks at registration and at dial time. For tests only: nothing
-// outside a test ever calls it.
-func (s *Service) AllowHost(hostport string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.allow == nil {
-		s.allow = map[string]bool{}
-	}
-	s.allow[hostport] = true
-}
-
-func (s *Service) allowed(hostport string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.allow[hostport]
-}
-
-// lookupTimeout bounds the registration-time DNS lookup.
-const lookupTimeout = 5 * time.Second
-
-// checkURL is the registration-time check of an endpoint URL: https, no
-// credentials, and a host whose every resolved address the mode's guard
-// admits (a loopback endpoint in test mode may be plain http). It returns
-// the problem, or "" when the URL may be used.
-func (s *Service) checkURL(ctx context.Context, raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !u.IsAbs() {
-		return "an absolute https URL"
-	}
-	if u.User != nil {
-		return "a URL without credentials"
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "a URL without a fragment"
-	}
-	if s.allowed(u.Host) && (u.Scheme == "http" || u.Scheme == "https") {
-		return ""
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "an https URL"
-	}
-	g := s.guard(ctx)
-	host := u.Hostname()
-	var addrs []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{ip}
-	} else {
-		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-		defer cancel()
-		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-		if err != nil || len(addrs) == 0 {
-			return "a host that resolves: " + host + " does not"
-		}
-		for i := range addrs {
-			// The resolver may answer an A record as ::ffff:a.b.c.d; it is
-			// dialled as a.b.c.d.
-			addrs[i] = addrs[i].Unmap()
-		}
-	}
-	loopback := true
-	for _, ip := range addrs {
-		if r := blockedReason(g, ip); r != "" {
-			if host == ip.String() {
-				return "a public address: " + host + " is " + r
-			}
-			return "a public address: " + host + " resolves to " + r
-		}
-		loopback = loopback && ip.Unmap().IsLoopback()
-	}
-	if u.Scheme != "https" && !loopback {
-		return "an https URL"
-	}
-	return ""
-}
-
-// errBlocked is a dial refused because the address is not public.
-var errBlocked = errors.New("webhook target address refused")
-
-// dialControl re-checks the address actually dialled with g (after DNS, so
-// a name that re-resolves to a private address is still refused).
-func (s *Service) dialControl(g *ssrf.Guardian) func(network, address string, c syscall.RawConn) error {
-	return func(network, address string, c syscall.RawConn) error {
-		if s.allowed(address) {
-			return nil
-		}
-		if err := g.Safe(network, address, c); err != nil {
-			return fmt.Errorf("%w: %s", errBlocked, err.Error())
-		}
-		return nil
-	}
-}
-
-// DeliveryTimeout bounds one delivery attempt.
-const DeliveryTimeout = 10 * time.Second
-
-// httpClient is the SSRF-safe client deliveries in ctx's mode use: no proxy
-// (one would dial for us, and the guard would check the proxy's address),
-// no redirects (a 3xx is a failed attempt), every dial checked by the
-// mode's guard.
-func (s *Service) httpClient(ctx context.Context) *http.Client {
-	s.clientOnce.Do(func() {
-		s.client = s.newClient(publicOnly)
-		s.loopbackClient = s.newClient(publicOrLoopback)
-	})
-	if s.guard(ctx) == publicOrLoopback {
-		return s.loopbackClient
-	}
-	return s.client
-}
-
-func (s *Service) newClient(g *ssrf.Guardian) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, Control: s.dialControl(g)}
-	return &http.Client{
-		Timeout: DeliveryTimeout,
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           d.DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   10,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: DeliveryTimeout,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// Blocked reports whether a request failed because a guard refused the
-// address it was about to dial.
-func Blocked(err error) bool { return errors.Is(err, errBlocked) }
-
-// Guard keeps outbound requests to URLs a tenant supplied for other
-// purposes than webhooks (notification gateways) on public addresses, with
-// the same guardian as live-mode webhooks: CheckURL at registration, and
-// Client's dialer re-checks every address it dials. Its zero value is ready
-// to use.
-type Guard struct {
-	// HTTPSOnly refuses plain http even for a host allowed by AllowHost
-	// (a notification gateway: its test server is an httptest TLS server).
-	HTTPSOnly bool
-
-	mu    sync.RWMutex
-	allow map[string]bool
-	roots *x509.CertPool
-
-	clientOnce sync.Once
-	client     *http.Client
-}
-
-// AllowHost lets URLs use hostport, bypassing the address checks at
-// registration and at dial time. For tests only.
+// AllowHost lets URLs use hostport (the host:port of a URL, e.g. an
+// httptest server's 127.0.0.1:54321), over plain http too unless
+// HTTPSOnly, bypassing the address checks at registration and at dial
+// time. For tests only: nothing outside a test ever calls it.
 func (g *Guard) AllowHost(hostport string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -251,10 +125,13 @@ func (g *Guard) allowed(hostport string) bool {
 	return g.allow[hostport]
 }
 
-// CheckURL is the registration-time check of a URL: https (http only for
-// an allowed test host without HTTPSOnly), no credentials, no fragment, and
-// a host whose every resolved address is public. It returns the problem, or
-// "" when the URL may be used.
+// lookupTimeout bounds the registration-time DNS lookup.
+const lookupTimeout = 5 * time.Second
+
+// CheckURL is the registration-time check of a URL: https, no credentials,
+// no fragment, and a host whose every resolved address the mode's guardian
+// admits (a loopback URL in test mode may be plain http unless HTTPSOnly).
+// It returns the problem, or "" when the URL may be used.
 func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || !u.IsAbs() {
@@ -266,12 +143,14 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return "a URL without a fragment"
 	}
-	if g.allowed(u.Host) && (u.Scheme == "https" || (u.Scheme == "http" && !g.HTTPSOnly)) {
+	plainOK := u.Scheme == "https" || (u.Scheme == "http" && !g.HTTPSOnly)
+	if g.allowed(u.Host) && plainOK {
 		return ""
 	}
-	if u.Scheme != "https" {
+	if u.Scheme != "https" && (u.Scheme != "http" || g.HTTPSOnly) {
 		return "an https URL"
 	}
+	gd := g.guardian(ctx)
 	host := u.Hostname()
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
@@ -283,51 +162,84 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 		if err != nil || len(addrs) == 0 {
 			return "a host that resolves: " + host + " does not"
 		}
+		for i := range addrs {
+			// The resolver may answer an A record as ::ffff:a.b.c.d; it is
+			// dialled as a.b.c.d.
+			addrs[i] = addrs[i].Unmap()
+		}
 	}
+	loopback := true
 	for _, ip := range addrs {
-		if r := blockedReason(publicOnly, ip.Unmap()); r != "" {
+		if r := blockedReason(gd, ip); r != "" {
 			if host == ip.String() {
 				return "a public address: " + host + " is " + r
 			}
 			return "a public address: " + host + " resolves to " + r
 		}
+		loopback = loopback && ip.Unmap().IsLoopback()
+	}
+	if u.Scheme != "https" && !loopback {
+		return "an https URL"
 	}
 	return ""
 }
 
-// Client is the SSRF-safe client: no proxy, no redirects, every dial
-// checked by the public-only guardian, each request bounded by
-// DeliveryTimeout.
-func (g *Guard) Client() *http.Client {
-	g.clientOnce.Do(func() {
-		g.mu.RLock()
-		roots := g.roots
-		g.mu.RUnlock()
-		control := func(network, address string, c syscall.RawConn) error {
-			if g.allowed(address) {
-				return nil
-			}
-			if err := publicOnly.Safe(network, address, c); err != nil {
-				return fmt.Errorf("%w: %s", errBlocked, err.Error())
-			}
+// errBlocked is a dial refused because the address is not public.
+var errBlocked = errors.New("webhook target address refused")
+
+// Blocked reports whether a request failed because a guard refused the
+// address it was about to dial.
+func Blocked(err error) bool { return errors.Is(err, errBlocked) }
+
+// dialControl re-checks the address actually dialled with gd.
+func (g *Guard) dialControl(gd *ssrf.Guardian) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		if g.allowed(address) {
 			return nil
 		}
-		d := &net.Dialer{Timeout: 5 * time.Second, Control: control}
-		g.client = &http.Client{
-			Timeout: DeliveryTimeout,
-			Transport: &http.Transport{
-				Proxy:                 nil,
-				DialContext:           d.DialContext,
-				TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-				ForceAttemptHTTP2:     true,
-				MaxIdleConns:          100,
-				MaxIdleConnsPerHost:   10,
-				IdleConnTimeout:       90 * time.Second,
-				TLSHandshakeTimeout:   5 * time.Second,
-				ResponseHeaderTimeout: DeliveryTimeout,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		if err := gd.Safe(network, address, c); err != nil {
+			return fmt.Errorf("%w: %s", errBlocked, err.Error())
 		}
+		return nil
+	}
+}
+
+// DeliveryTimeout bounds one delivery attempt.
+const DeliveryTimeout = 10 * time.Second
+
+// Client is the SSRF-safe client for ctx's mode: no proxy (one would dial
+// for us, and the guardian would check the proxy's address), no redirects
+// (a 3xx is a failed attempt), every dial checked by the mode's guardian,
+// each request bounded by DeliveryTimeout.
+func (g *Guard) Client(ctx context.Context) *http.Client {
+	g.clientOnce.Do(func() {
+		g.client = g.newClient(publicOnly)
+		g.loopbackClient = g.newClient(publicOrLoopback)
 	})
+	if g.guardian(ctx) == publicOrLoopback {
+		return g.loopbackClient
+	}
 	return g.client
+}
+
+func (g *Guard) newClient(gd *ssrf.Guardian) *http.Client {
+	g.mu.RLock()
+	roots := g.roots
+	g.mu.RUnlock()
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: g.dialControl(gd)}
+	return &http.Client{
+		Timeout: DeliveryTimeout,
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           d.DialContext,
+			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   10,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: DeliveryTimeout,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

@@ -44,14 +44,14 @@ func TestCheckURL(t *testing.T) {
 	for _, u := range []string{"http://8.8.8.8/x", "https://127.0.0.1/", "https://localhost/", "https://[::1]:8443/",
 		"https://u:p@8.8.8.8/", "/relative", "https://8.8.8.8/#frag", "https://169.254.169.254/", "https://192.0.2.1/",
 		"https://[::127.0.0.1]/", "ftp://8.8.8.8/"} {
-		require.NotEmpty(t, s.checkURL(ctx, u), u)
+		require.NotEmpty(t, s.CheckURL(ctx, u), u)
 	}
-	require.Empty(t, s.checkURL(ctx, "https://8.8.8.8/hooks"))
-	require.Empty(t, s.checkURL(ctx, "https://8.8.8.8:8443/hooks"), "any port")
-	require.NotEmpty(t, s.checkURL(ctx, "http://127.0.0.1:9/x"))
+	require.Empty(t, s.CheckURL(ctx, "https://8.8.8.8/hooks"))
+	require.Empty(t, s.CheckURL(ctx, "https://8.8.8.8:8443/hooks"), "any port")
+	require.NotEmpty(t, s.CheckURL(ctx, "http://127.0.0.1:9/x"))
 	s.AllowHost("127.0.0.1:9")
-	require.Empty(t, s.checkURL(ctx, "http://127.0.0.1:9/x"), "the test allowlist")
-	require.NotEmpty(t, s.checkURL(ctx, "http://127.0.0.1:10/x"), "only the allowed port")
+	require.Empty(t, s.CheckURL(ctx, "http://127.0.0.1:9/x"), "the test allowlist")
+	require.NotEmpty(t, s.CheckURL(ctx, "http://127.0.0.1:10/x"), "only the allowed port")
 	live := s.dialControl(publicOnly)
 	require.NoError(t, live("tcp4", "127.0.0.1:9", nil))
 	require.ErrorIs(t, live("tcp4", "127.0.0.1:10", nil), errBlocked)
@@ -67,15 +67,15 @@ func TestLoopbackInTestModeOnly(t *testing.T) {
 	test := pg.WithLivemode(context.Background(), false)
 	live := pg.WithLivemode(context.Background(), true)
 	off := &Service{}
-	on := &Service{LoopbackInTestMode: true}
+	on := &Service{Guard: Guard{LoopbackInTestMode: true}}
 	for _, u := range []string{"http://127.0.0.1:4242/hooks", "http://localhost:4242/", "https://[::1]:8443/", "http://127.0.0.1/"} {
-		require.Empty(t, on.checkURL(test, u), u)
-		require.Contains(t, on.checkURL(live, u), "loopback", u)
-		require.NotEmpty(t, off.checkURL(test, u), u)
+		require.Empty(t, on.CheckURL(test, u), u)
+		require.Contains(t, on.CheckURL(live, u), "loopback", u)
+		require.NotEmpty(t, off.CheckURL(test, u), u)
 	}
 	for _, u := range []string{"http://10.0.0.1/", "https://192.168.1.10/", "http://169.254.169.254/", "https://[fc00::1]/",
 		"https://[::ffff:127.0.0.1]/", "https://192.0.2.1/", "http://8.8.8.8/"} {
-		require.NotEmpty(t, on.checkURL(test, u), u)
+		require.NotEmpty(t, on.CheckURL(test, u), u)
 	}
 	require.NoError(t, on.dialControl(publicOrLoopback)("tcp4", "127.0.0.1:4242", nil))
 	require.ErrorIs(t, on.dialControl(publicOrLoopback)("tcp4", "10.0.0.1:80", nil), errBlocked)

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -64,17 +63,8 @@ type Service struct {
 	disableAfter int
 	overlap      time.Duration
 
-	allow map[string]bool // AllowHost: test servers only
-
-	// LoopbackInTestMode lets test-mode endpoints be loopback URLs
-	// (http://127.0.0.1:port, http://localhost:port) for local webhook
-	// development (LoopbackSetting). Live mode never reaches loopback;
-	// private addresses stay refused in both modes.
-	LoopbackInTestMode bool
-
-	clientOnce     sync.Once
-	client         *http.Client
-	loopbackClient *http.Client
+	// Guard checks endpoint URLs and makes the deliveries' requests.
+	Guard
 }
 
 // Deps are the Service's dependencies; EnqueueDeliveries is required.
@@ -299,7 +289,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	in.URL = strings.TrimSpace(in.URL)
 	if len(in.URL) == 0 || len(in.URL) > 2048 {
 		v.Add("body.url", "1-2048 characters", in.URL)
-	} else if msg := s.checkURL(ctx, in.URL); msg != "" {
+	} else if msg := s.CheckURL(ctx, in.URL); msg != "" {
 		v.Add("body.url", msg, in.URL)
 	}
 	types := checkEventTypes(v, in.EventTypes)
@@ -393,7 +383,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		in.URL = &u
 		if len(u) == 0 || len(u) > 2048 {
 			v.Add("body.url", "1-2048 characters", u)
-		} else if msg := s.checkURL(ctx, u); msg != "" {
+		} else if msg := s.CheckURL(ctx, u); msg != "" {
 			v.Add("body.url", msg, u)
 		}
 	}

@@ -1,0 +1,49 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// PrivacyRetentionArgs masks at rest the personal data of tickets closed
+// longer ago than their tenant's retention_days (the privacy policy). It
+// runs hourly for every active tenant and mode, one transaction each; a
+// masked ticket is not masked again, so reruns are no-ops.
+type PrivacyRetentionArgs struct{}
+
+// Kind is stored with every job; never rename it.
+func (PrivacyRetentionArgs) Kind() string { return "privacy_retention" }
+
+// retentionApplier masks one tenant's tickets past retention.
+type retentionApplier interface {
+	ApplyRetention(ctx context.Context, tenantID string, now time.Time) (int, error)
+}
+
+// PrivacyRetentionWorker runs PrivacyRetentionArgs.
+type PrivacyRetentionWorker struct {
+	river.WorkerDefaults[PrivacyRetentionArgs]
+	Tenants tenantLister
+	Tickets retentionApplier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done.
+func (w *PrivacyRetentionWorker) Timeout(*river.Job[PrivacyRetentionArgs]) time.Duration {
+	return PeriodicTimeout
+}
+
+// Work applies every active tenant's retention policy. A tenant that fails
+// does not stop the others; the job then fails and its retry goes on.
+func (w *PrivacyRetentionWorker) Work(ctx context.Context, job *river.Job[PrivacyRetentionArgs]) error {
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	return eachActiveTenant(ctx, w.Tenants, "privacy retention", func(ctx context.Context, tenantID string) error {
+		_, err := w.Tickets.ApplyRetention(ctx, tenantID, now)
+		return err
+	})
+}

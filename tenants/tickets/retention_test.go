@@ -1,0 +1,54 @@
+package tickets_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// TestApplyRetention: the tenant's retention_days masks at rest the personal
+// data of tickets closed longer ago, leaves recent and open ones alone, and
+// does nothing while the policy keeps data.
+func TestApplyRetention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "retention", "Asia/Shanghai")
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	svc := b.service(now)
+	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400)})
+	recent, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -10)})
+	open, _ := b.ticket(t, p.TenantID, tickets.StateDispatched, nil)
+	phone := func(id string) string {
+		var s string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT contact ->> 'phone' FROM tickets WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&s)
+		}))
+		return s
+	}
+
+	n, err := svc.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Zero(t, n, "no retention_days: data is kept")
+	require.Equal(t, "+8613900000000", phone(old))
+
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
+		return err
+	}))
+	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, "+86****0000", phone(old), "closed 400 days ago, retention 365: masked at rest")
+	require.Equal(t, "+8613900000000", phone(recent), "closed 10 days ago: kept")
+	require.Equal(t, "+8613900000000", phone(open), "open: kept")
+
+	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Zero(t, n, "a masked ticket is not masked again")
+}
