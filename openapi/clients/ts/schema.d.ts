@@ -8097,7 +8097,6 @@ export interface components {
              * @example 1
              */
             claims_retained: number;
-            /** @description The customer as it remains: its id, no personal data. */
             customer: components["schemas"]["Customer"];
             /**
              * Format: int64
