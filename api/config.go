@@ -46,12 +46,14 @@ unreachable, overloaded or does not answer in time, the API answers 503
 too long by another change is 503 ` + "`unavailable`" + `. Retry after the delay; a POST
 retried with the same ` + "`Idempotency-Key`" + ` acts at most once.`
 
+// Arrays are not nullable unless a field says so (nullable:"true"): the
+// server sends [] for an empty list (see jsonFormat), and a request's null
+// array is refused. Huma reads this package-wide setting whenever it builds a
+// schema, so it is set once, before any server is built: writing it in
+// apiConfig raced with schema building when servers start in parallel.
+func init() { huma.DefaultArrayNullable = false }
+
 func apiConfig(version string) huma.Config {
-	// Arrays are not nullable unless a field says so (nullable:"true"): the
-	// server sends [] for an empty list (see jsonFormat), and a request's null
-	// array is refused. Huma reads this when it builds a schema, so it is set
-	// before the first operation is registered.
-	huma.DefaultArrayNullable = false
 	cfg := huma.DefaultConfig("ServiceNet API", version)
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}

@@ -104,8 +104,10 @@ func TestRoleMatrix(t *testing.T) {
 			[]authz.Permission{authz.NetworkRead, authz.NetworkWrite, authz.NetworkImport},
 			[]authz.Permission{authz.APIKeysCreate, authz.APIKeysList, authz.TenantUpdate, authz.EventsList}},
 		{tenants.RoleStorefront,
-			[]authz.Permission{authz.MeRead, authz.TenantRead},
-			[]authz.Permission{authz.APIKeysList, authz.NetworkRead, authz.EventsList}},
+			// events.list: a storefront reads the events about its own
+			// objects (the service scopes the feed to its sales).
+			[]authz.Permission{authz.MeRead, authz.TenantRead, authz.EventsList},
+			[]authz.Permission{authz.APIKeysList, authz.NetworkRead}},
 		{tenants.RoleIntegrator,
 			[]authz.Permission{authz.EventsList, authz.NetworkRead},
 			[]authz.Permission{authz.NetworkWrite, authz.APIKeysCreate}},
