@@ -151,8 +151,8 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if serialRead {
 		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
 	}
-	// A new ticket's number is taken by commit, as the intake's last step
-	// (migration 018_booking: gapless per tenant and day).
+	// A new ticket's number is taken by commit (migration 029: from the
+	// tenant's sequence, lock-free).
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
