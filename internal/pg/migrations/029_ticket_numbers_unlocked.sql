@@ -1,4 +1,7 @@
--- Ticket numbers that never serialise intakes (issue 11 #4).
+-- Issue 11: ticket numbers that never serialise intakes (#4), and a GET
+-- /v1/me without a database round trip (the cache notified of every change).
+--
+-- Ticket numbers.
 --
 -- 018 numbered each tenant-day gaplessly from a counter row that the intake
 -- updated and kept locked until its COMMIT: every concurrent intake of a
@@ -80,3 +83,25 @@ BEGIN
   n := nextval(seq) - b;
   RETURN 'SN-' || to_char(d, 'YYYYMMDD') || '-' || lpad(n::text, greatest(5, length(n::text)), '0');
 END $$;
+
+-- GET /v1/me answers from the authentication cache (identity.Me), so every
+-- change of a tenant, and every change of a key but its last use, notifies
+-- the cache (014 notified only what authentication decides on). Tenants
+-- and key names change rarely: NOTIFY stays rare.
+DROP TRIGGER tenants_auth_notify ON tenants;
+CREATE TRIGGER tenants_auth_notify
+  AFTER UPDATE ON tenants
+  FOR EACH ROW
+  WHEN (OLD.* IS DISTINCT FROM NEW.*)
+  EXECUTE FUNCTION auth_notify_key();
+
+DROP TRIGGER api_keys_auth_notify ON api_keys;
+CREATE TRIGGER api_keys_auth_notify
+  AFTER UPDATE ON api_keys
+  FOR EACH ROW
+  WHEN ((OLD.revoked_at, OLD.expires_at, OLD.roles, OLD.live, OLD.node_id, OLD.storefront_id, OLD.technician_id, OLD.secret_hash,
+         OLD.tenant_id, OLD.id, OLD.name, OLD.prefix, OLD.created_by, OLD.created_at)
+        IS DISTINCT FROM
+        (NEW.revoked_at, NEW.expires_at, NEW.roles, NEW.live, NEW.node_id, NEW.storefront_id, NEW.technician_id, NEW.secret_hash,
+         NEW.tenant_id, NEW.id, NEW.name, NEW.prefix, NEW.created_by, NEW.created_at))
+  EXECUTE FUNCTION auth_notify_key();
