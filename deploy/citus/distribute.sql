@@ -72,7 +72,6 @@ SELECT create_distributed_table('complaint_changes', 'tenant_id', colocate_with 
 SELECT create_distributed_table('ticket_number_days', 'tenant_id', colocate_with => 'nodes'); -- 015_ticket_numbers
 SELECT create_distributed_table('ticket_tasks', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
 SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
-SELECT create_distributed_table('ticket_number_counters', 'tenant_id', colocate_with => 'nodes'); -- 018_booking
 SELECT create_distributed_table('notification_gateways', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
 SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
 SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_with => 'nodes'); -- 020_fair_sharing

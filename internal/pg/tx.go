@@ -227,6 +227,18 @@ func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, sc
 // queue binds tenant in its own `tenant_id = $1` predicates. The reads see
 // ctx's mode only. In a Unit the reads join the unit's transaction.
 func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
+	return inTenantBatch(ctx, db, tenantID, true, queue)
+}
+
+// InTenantWrite is InTenantRead for writes that need nothing read first
+// (the read audit of a GET): BEGIN, the tenant scope, the mode, the actor,
+// the statements queue puts on a batch and COMMIT in one round trip. A
+// failing statement rolls the whole transaction back.
+func InTenantWrite(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
+	return inTenantBatch(ctx, db, tenantID, false, queue)
+}
+
+func inTenantBatch(ctx context.Context, db *pgxpool.Pool, tenantID string, readOnly bool, queue func(b *pgx.Batch, tenant string)) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantRead without a tenant")
 	}
@@ -243,8 +255,13 @@ func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue 
 	}
 	defer conn.Release()
 	b := &pgx.Batch{}
-	b.Queue("BEGIN READ ONLY")
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, tenantID, modeSetting(Livemode(ctx)))
+	if readOnly {
+		b.Queue("BEGIN READ ONLY")
+	} else {
+		b.Queue("BEGIN")
+	}
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true), set_config('app.actor', $3, true)`,
+		tenantID, modeSetting(Livemode(ctx)), actorFrom(ctx))
 	queue(b, filterTenant(tenantID))
 	b.Queue("COMMIT")
 	err = conn.SendBatch(ctx, b).Close()

@@ -99,10 +99,9 @@ func (s *Service) Record(ctx context.Context, tenantID string, a pg.Actor, r Rea
 	if len(r.ObjectIDs) == 0 {
 		return nil
 	}
-	return pg.Translate(pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		b := &pgx.Batch{}
-		QueueRead(b, tx.TenantID, a, r)
-		return tx.SendBatch(ctx, b).Close()
+	// One round trip: BEGIN, scope, the entry, COMMIT.
+	return pg.Translate(pg.InTenantWrite(ctx, s.DB, tenantID, func(b *pgx.Batch, tenant string) {
+		QueueRead(b, tenant, a, r)
 	}))
 }
 

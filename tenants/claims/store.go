@@ -107,6 +107,19 @@ func finish(c *Claim, cur string, total int64) {
 
 // getClaim reads a claim in the principal's scope; lock is "" or
 // "FOR UPDATE OF c".
+// queueGetClaim queues getClaim's read (no lock) of a valid id on b, into c.
+func queueGetClaim(b *pgx.Batch, tenantID string, sc scope, id string, c *Claim) {
+	b.Queue(`SELECT `+claimColumns+claimFrom+`
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4"), tenantID, id, sc.Storefront, sc.NodePath).
+		QueryRow(func(row pgx.Row) error {
+			var err error
+			if *c, err = scanClaim(row); errors.Is(err, pgx.ErrNoRows) {
+				return tenants.NotFound("claim")
+			}
+			return err
+		})
+}
+
 func getClaim(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Claim, error) {
 	if !tenants.ValidID(tenants.PrefixClaim, id) {
 		return Claim{}, tenants.NotFound("claim")
@@ -135,20 +148,26 @@ func can(c Claim, action string) bool { return slices.Contains(allowed[c.State],
 // revision; for a claim just inserted (c.State empty) it writes only the
 // history row and the event.
 func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	b := &pgx.Batch{}
+	if err := queueTransition(b, tx.TenantID, c, to, reason, actor, eventType, extra); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueTransition queues transition's writes on b, for a caller that sends
+// them with its own in one round trip.
+func queueTransition(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	var from *State
 	if c.State != "" { // else the claim was just inserted in state to
 		f := c.State
 		from = &f
-		if _, err := tx.Exec(ctx, `UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason); err != nil {
-			return err
-		}
+		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, to, reason)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tx.TenantID, c.ID, c.Version, from, to, reason, actor); err != nil {
-		return err
-	}
-	return events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
+	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
+	return events.Queue(b, tenantID, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
 }
 
 func eventData(c Claim, from *State, to State, reason string, extra map[string]any) map[string]any {

@@ -348,19 +348,23 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			out, err = getClaim(ctx, tx, scope{}, existingID, "")
 			return err
 		}
-		if err := insertVersion(ctx, tx, id, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject()); err != nil {
+		// One round trip: the version, the history row, the event and the
+		// claim read back; then the adjudication job.
+		b = &pgx.Batch{}
+		queueInsertVersion(b, tx.TenantID, id, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject())
+		c := Claim{ID: id, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
+		if err := queueTransition(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
-		c := Claim{ID: id, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
-		if err := transition(ctx, tx, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
+		queueGetClaim(b, tx.TenantID, scope{}, id, &out)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, id, 1); err != nil {
 			return err
 		}
 		created = true
-		out, err = getClaim(ctx, tx, scope{}, id, "")
-		return err
+		return nil
 	})
 	return out, created, pg.Translate(err)
 }
@@ -372,6 +376,13 @@ func reused(id, reference string) error {
 }
 
 func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {
+	b := &pgx.Batch{}
+	queueInsertVersion(b, tx.TenantID, id, version, in, lines, currency, actor)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueInsertVersion queues insertVersion's write on b.
+func queueInsertVersion(b *pgx.Batch, tenantID, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) {
 	var total int64
 	for _, l := range lines {
 		total += l.Requested.Amount
@@ -380,12 +391,11 @@ func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, 
 	if cats == nil {
 		cats = []string{}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
+	b.Queue(`INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
 		fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)`,
-		tx.TenantID, id, version, in.Fault.Cause, cats, nullable(in.Fault.Description), in.OccurredOn,
+		tenantID, id, version, in.Fault.Cause, cats, nullable(in.Fault.Description), in.OccurredOn,
 		nullable(in.TicketID), nullable(in.ServiceRecordID), lines, total, currency, nullable(in.Note), actor)
-	return err
 }
 
 func nullable(s string) *string {

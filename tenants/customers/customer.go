@@ -203,26 +203,38 @@ func checkAddressRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validat
 // lockPhones serialises find-or-create and phone changes on the same
 // numbers, so two concurrent requests with one phone make one customer.
 func lockPhones(ctx context.Context, tx pg.TenantTx, phones []string) error {
+	b := &pgx.Batch{}
+	queueLockPhones(b, tx.TenantID, phones)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueLockPhones queues lockPhones' statement on b.
+func queueLockPhones(b *pgx.Batch, tenantID string, phones []string) {
 	sorted := slices.Clone(phones)
 	slices.Sort(sorted)
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('customers.phone:' || $1 || ':' || p, 0))
-		FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`, tx.TenantID, sorted)
-	return err
+	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended('customers.phone:' || $1 || ':' || p, 0))
+		FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`, tenantID, sorted)
 }
 
 // phoneOwners returns, for each phone that belongs to a customer, its owner.
 func phoneOwners(ctx context.Context, tx pg.TenantTx, phones []string) (map[string]string, error) {
-	rows, err := tx.Query(ctx, `SELECT phone, customer_id FROM customer_phones WHERE tenant_id = $1 AND phone = ANY($2)`, tx.TenantID, phones)
-	if err != nil {
-		return nil, err
-	}
 	owners := map[string]string{}
-	var phone, id string
-	_, err = pgx.ForEachRow(rows, []any{&phone, &id}, func() error {
-		owners[phone] = id
-		return nil
-	})
-	return owners, err
+	b := &pgx.Batch{}
+	queuePhoneOwners(b, tx.TenantID, phones, owners)
+	return owners, tx.SendBatch(ctx, b).Close()
+}
+
+// queuePhoneOwners queues phoneOwners' read on b, into owners.
+func queuePhoneOwners(b *pgx.Batch, tenantID string, phones []string, owners map[string]string) {
+	b.Queue(`SELECT phone, customer_id FROM customer_phones WHERE tenant_id = $1 AND phone = ANY($2)`, tenantID, phones).
+		Query(func(rows pgx.Rows) error {
+			var phone, id string
+			_, err := pgx.ForEachRow(rows, []any{&phone, &id}, func() error {
+				owners[phone] = id
+				return nil
+			})
+			return err
+		})
 }
 
 // checkNewCustomer validates in at prefix, including its region codes
@@ -241,11 +253,13 @@ func checkNewCustomer(ctx context.Context, tx pg.TenantTx, v *tenants.Validation
 // the customer itself decide. A customer created by a storefront key
 // remembers the storefront.
 func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Principal, sc Scope, prefix string, in NewCustomer, phones []string) (Customer, bool, error) {
-	if err := lockPhones(ctx, tx, phones); err != nil {
-		return Customer{}, false, err
-	}
-	owners, err := phoneOwners(ctx, tx, phones)
-	if err != nil {
+	// One round trip: the phones' locks, then their owners (a batch runs in
+	// order, so the read sees what the lock holders committed).
+	b := &pgx.Batch{}
+	queueLockPhones(b, tx.TenantID, phones)
+	owners := map[string]string{}
+	queuePhoneOwners(b, tx.TenantID, phones, owners)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Customer{}, false, err
 	}
 	var ids []string
@@ -267,21 +281,29 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 	if addresses == nil {
 		addresses = []CustomerAddress{}
 	}
-	c, err := scanCustomer(tx.QueryRow(ctx, `
+	// One round trip: the customer, its phones and customer.created.
+	id := tenants.NewID(tenants.PrefixCustomer)
+	var c Customer
+	b = &pgx.Batch{}
+	b.Queue(`
 		INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING `+customerColumns,
-		tx.TenantID, tenants.NewID(tenants.PrefixCustomer), strings.TrimSpace(in.Name), phones, addresses, sc.arg()))
-	if err != nil {
+		tx.TenantID, id, strings.TrimSpace(in.Name), phones, addresses, sc.arg()).QueryRow(func(row pgx.Row) error {
+		var err error
+		c, err = scanCustomer(row)
+		return err
+	})
+	b.Queue(`INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
+		tx.TenantID, id, phones)
+	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeCustomerCreated, SubjectID: id, Actor: p.Subject(),
+		Data: map[string]any{"phones": len(phones), "addresses": len(addresses)}}); err != nil {
 		return Customer{}, false, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
-		tx.TenantID, c.ID, phones); err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Customer{}, false, err
 	}
-	err = events.Append(ctx, tx, events.New{Type: TypeCustomerCreated, SubjectID: c.ID, Actor: p.Subject(),
-		Data: map[string]any{"phones": len(phones), "addresses": len(addresses)}})
-	return c, true, err
+	return c, true, nil
 }
 
 // getCustomer reads a customer in scope; lock is "" or "FOR UPDATE OF c".

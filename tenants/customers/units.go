@@ -158,22 +158,6 @@ func checkDates(v *tenants.Validation, purchase string, installed *string, today
 	}
 }
 
-// checkModel adds a problem at loc unless the product model exists.
-func checkModel(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc, id string) error {
-	if !tenants.ValidID(tenants.PrefixProductModel, id) {
-		v.Add(loc, "no such product model", id)
-		return nil
-	}
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM product_models WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, id).Scan(&ok); err != nil {
-		return err
-	}
-	if !ok {
-		v.Add(loc, "no such product model", id)
-	}
-	return nil
-}
-
 // RegisterUnit registers a unit and appends unit.registered. The owner is
 // in.CustomerID (a customer in scope) or in.Customer, found by phone or
 // created. Storefront keys register for their own storefront (naming
@@ -192,17 +176,60 @@ func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewU
 }
 
 func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time) (Unit, error) {
-	st, today, err := tx.Today(ctx, now)
-	if err != nil {
-		return Unit{}, err
-	}
 	sc := ScopeOf(p)
 	if err := CheckCanSell(ctx, tx, p); err != nil {
 		return Unit{}, err
 	}
-	v := &tenants.Validation{}
 	serial := strings.ToUpper(strings.TrimSpace(in.Serial))
-	if !serialPattern.MatchString(serial) {
+	validSerial := serialPattern.MatchString(serial)
+	validModel := tenants.ValidID(tenants.PrefixProductModel, in.ModelID)
+	namedCustomer := in.CustomerID != "" && in.Customer == nil && tenants.ValidID(tenants.PrefixCustomer, in.CustomerID)
+
+	// One round trip reads what the checks need: the tenant's settings, the
+	// model's category, whether the serial is registered under another
+	// model, and the named owner (locked in share mode, as getCustomer).
+	var (
+		st                   pg.TenantSettings
+		category             string
+		modelFound           bool
+		elsewhere, ownerSeen bool
+	)
+	b := &pgx.Batch{}
+	pg.QueueSettings(b, &st)
+	if validModel {
+		b.Queue(`SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					modelFound = true
+					if err := rows.Scan(&category); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			})
+	}
+	if validSerial {
+		// The same serial under another model is almost always the wrong
+		// model or a mistyped serial: refuse it rather than register a ghost.
+		b.Queue(`SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
+			tx.TenantID, serial, in.ModelID).QueryRow(func(row pgx.Row) error { return row.Scan(&elsewhere) })
+	}
+	if namedCustomer {
+		b.Queue(`SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.id = $2 AND `+customerInScope("$3")+` FOR SHARE OF c`,
+			tx.TenantID, in.CustomerID, sc.arg()).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				ownerSeen = true
+			}
+			return rows.Err()
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Unit{}, err
+	}
+	today := st.Today(now)
+
+	v := &tenants.Validation{}
+	if !validSerial {
 		v.Add("body.serial", "1-64 letters, digits, '.', '/', '_' or '-', starting with a letter or digit", in.Serial)
 	}
 	var installed *string
@@ -214,20 +241,11 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	if len(in.InvoiceNumber) > 64 {
 		v.Add("body.invoice_number", "at most 64 characters", in.InvoiceNumber)
 	}
-	if err := checkModel(ctx, tx, v, "body.model_id", in.ModelID); err != nil {
-		return Unit{}, err
+	if !modelFound {
+		v.Add("body.model_id", "no such product model", in.ModelID)
 	}
-	if serialPattern.MatchString(serial) {
-		// The same serial under another model is almost always the wrong
-		// model or a mistyped serial: refuse it rather than register a ghost.
-		var elsewhere bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
-			tx.TenantID, serial, in.ModelID).Scan(&elsewhere); err != nil {
-			return Unit{}, err
-		}
-		if elsewhere {
-			v.Add("body.serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
-		}
+	if elsewhere {
+		v.Add("body.serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
 	}
 
 	// Channel and storefront.
@@ -267,15 +285,12 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	case in.CustomerID == "" && in.Customer == nil:
 		v.Add("body.customer_id", "required: an existing customer, or give customer inline", nil)
 	case in.Customer != nil:
+		var err error
 		if phones, err = checkNewCustomer(ctx, tx, v, "body.customer.", *in.Customer); err != nil {
 			return Unit{}, err
 		}
-	default:
-		if _, err := getCustomer(ctx, tx, sc, in.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			v.Add("body.customer_id", "no such customer", in.CustomerID)
-		} else if err != nil {
-			return Unit{}, err
-		}
+	case !ownerSeen: // read (and locked) in the first round trip
+		v.Add("body.customer_id", "no such customer", in.CustomerID)
 	}
 	if err := v.Err(); err != nil {
 		return Unit{}, err
@@ -288,23 +303,33 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 		}
 		customerID = c.ID
 	}
+	// One round trip: the unit, its read back and unit.registered (whose
+	// data are the values just written: the date is checked YYYY-MM-DD).
 	id := tenants.NewID(tenants.PrefixUnit)
-	if _, err := tx.Exec(ctx, `
+	b = &pgx.Batch{}
+	b.Queue(`
 		INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, installed_on, channel, storefront_id,
 		       invoice_number, purchase_price, currency, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13)`,
 		tx.TenantID, id, in.ModelID, serial, customerID, in.PurchaseDate, installed, channel, nullable(storefrontID),
-		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency, p.Subject()); err != nil {
+		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency, p.Subject())
+	var out Unit
+	b.Queue(`SELECT `+unitColumns+unitFrom+`
+		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tx.TenantID, id, Scope{}.arg()).QueryRow(func(row pgx.Row) error {
+		var err error
+		out, err = scanUnit(row)
+		return err
+	})
+	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeUnitRegistered, SubjectID: id, Actor: p.Subject(),
+		Data: map[string]any{"model_id": in.ModelID, "category": category, "serial": serial,
+			"customer_id": customerID, "channel": channel, "storefront_id": nullable(storefrontID),
+			"purchase_date": in.PurchaseDate}}); err != nil {
 		return Unit{}, err
 	}
-	out, err := getUnit(ctx, tx, Scope{}, id, "")
-	if err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Unit{}, err
 	}
-	return out, events.Append(ctx, tx, events.New{Type: TypeUnitRegistered, SubjectID: out.ID, Actor: p.Subject(),
-		Data: map[string]any{"model_id": out.ModelID, "category": out.Category, "serial": out.Serial,
-			"customer_id": out.CustomerID, "channel": out.Channel, "storefront_id": out.StorefrontID,
-			"purchase_date": out.PurchaseDate}})
+	return out, nil
 }
 
 // GetUnit returns a unit in the principal's scope.

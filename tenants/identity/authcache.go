@@ -51,6 +51,11 @@ type authEntry struct {
 	// lastUsed is the last_used_at known to be stored or queued (guarded by
 	// authCache.mu).
 	lastUsed *time.Time
+	// key and tenant are the rows the lookup read, what Me answers from
+	// (key.LastUsedAt aside: lastUsed is fresher). Triggers (migrations 014
+	// and 029) notify every change of either but last_used_at.
+	key    APIKey
+	tenant Tenant
 	// until is when the entry stops being served (monotonic clock).
 	until time.Time
 }
@@ -102,6 +107,7 @@ type authCache struct {
 	// never cached.
 	gen      uint64
 	pos, neg map[string]*authEntry // by secret hash
+	byKey    map[string]*authEntry // pos by key id, for Me
 	inflight map[string]*authCall
 	touched  map[string]usage // by key id, flushed by Run
 }
@@ -169,6 +175,34 @@ func (c *authCache) finish(hash string, call *authCall, gen uint64, now time.Tim
 		}
 	}
 	(*m)[hash] = e
+	if m == &c.pos {
+		if c.byKey == nil || len(c.byKey) > len(c.pos) { // dropped entries linger: rebuild
+			c.byKey = make(map[string]*authEntry, len(c.pos))
+			for _, pe := range c.pos {
+				c.byKey[pe.p.KeyID] = pe
+			}
+		}
+		c.byKey[e.p.KeyID] = e
+	}
+}
+
+// me returns the cached rows of key id (its tenant's and its own, with
+// the last use known), or false when the cache does not hold the key as
+// valid now.
+func (c *authCache) me(keyID string, now time.Time) (Tenant, APIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byKey[keyID]
+	if !c.serving || e == nil || !time.Now().Before(e.until) || e.negative(now) || e.key.ID != keyID {
+		return Tenant{}, APIKey{}, false
+	}
+	k := e.key
+	k.Roles = slices.Clone(k.Roles)
+	if e.lastUsed != nil && (k.LastUsedAt == nil || e.lastUsed.After(*k.LastUsedAt)) {
+		at := *e.lastUsed
+		k.LastUsedAt = &at
+	}
+	return e.tenant, k, true
 }
 
 // evict forgets every entry of the key or tenant id names.
@@ -183,6 +217,11 @@ func (c *authCache) evict(id string) {
 			}
 		}
 	}
+	for k, e := range c.byKey {
+		if e.p.KeyID == id || e.p.TenantID == id {
+			delete(c.byKey, k)
+		}
+	}
 }
 
 // reset forgets every entry and starts or stops serving.
@@ -191,7 +230,7 @@ func (c *authCache) reset(serving bool) {
 	defer c.mu.Unlock()
 	c.gen++
 	c.serving = serving
-	c.pos, c.neg = nil, nil
+	c.pos, c.neg, c.byKey = nil, nil, nil
 }
 
 // touch queues last_used_at = now for e's key, at most once per

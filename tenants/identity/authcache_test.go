@@ -105,6 +105,44 @@ func TestAuthCacheInvalidation(t *testing.T) {
 		}
 	})
 
+	t.Run("MeAnswersFromTheCacheAndSeesEveryChange", func(t *testing.T) {
+		t.Parallel()
+		r := setupReplicas(t)
+		ten, admin, secret := r.createTenant(t, "acme")
+		for _, svc := range []*identity.Service{r.a, r.b} {
+			p := requireCached(t, svc, secret)
+			before := svc.Lookups()
+			tn, k, err := svc.Me(ctx, p)
+			require.NoError(t, err)
+			require.Equal(t, before, svc.Lookups())
+			require.Equal(t, "acme", tn.Slug)
+			require.Equal(t, admin.KeyID, k.ID)
+			require.NotNil(t, k.LastUsedAt, "the use just queued is shown before it is written")
+		}
+		// A rename through the service: at once on its replica, within a
+		// second on the other; a key renamed in SQL too.
+		name := "Acme Renamed"
+		_, err := r.a.UpdateTenant(ctx, admin, identity.TenantUpdate{Name: &name})
+		require.NoError(t, err)
+		tn, _, err := r.a.Me(ctx, admin)
+		require.NoError(t, err)
+		require.Equal(t, name, tn.Name, "read your own write")
+		require.NoError(t, pg.InTenantTx(ctx, r.db.Owner, ten.ID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(ctx, `UPDATE api_keys SET name = 'renamed key' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, admin.KeyID)
+			return err
+		}))
+		for _, svc := range []*identity.Service{r.a, r.b} {
+			require.Eventually(t, func() bool {
+				p, err := svc.Authenticate(ctx, secret)
+				if err != nil {
+					return false
+				}
+				tn, k, err := svc.Me(ctx, p)
+				return err == nil && tn.Name == name && k.Name == "renamed key"
+			}, time.Second, 10*time.Millisecond)
+		}
+	})
+
 	t.Run("TenantSuspensionAndReactivationWithinASecond", func(t *testing.T) {
 		t.Parallel()
 		r := setupReplicas(t)
@@ -244,7 +282,7 @@ func TestLastUsedIsWrittenOffTheRequestPath(t *testing.T) {
 	require.True(t, got.LastUsedAt.Equal(r.now))
 }
 
-func TestOnlyChangesThatMatterToAuthenticationNotify(t *testing.T) {
+func TestOnlyChangesThatMatterToTheCacheNotify(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
@@ -270,13 +308,18 @@ func TestOnlyChangesThatMatterToAuthenticationNotify(t *testing.T) {
 		}))
 	}
 
-	inTenant(`UPDATE api_keys SET last_used_at = now(), name = 'renamed' WHERE tenant_id = $1 AND id = $2`)
-	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET name = 'Renamed', updated_at = now() WHERE id = $1`, ten.ID)
-	require.NoError(t, err)
-	require.Empty(t, next(), "bookkeeping notifies nothing")
+	inTenant(`UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1 AND id = $2`)
+	require.Empty(t, next(), "a key's last use notifies nothing")
 
 	inTenant(`UPDATE api_keys SET roles = roles WHERE tenant_id = $1 AND id = $2`)
 	require.Empty(t, next(), "an update that changes nothing notifies nothing")
+
+	// What Me shows (029): a key's name, any change of its tenant.
+	inTenant(`UPDATE api_keys SET name = 'renamed' WHERE tenant_id = $1 AND id = $2`)
+	require.Equal(t, admin.KeyID, next())
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET name = 'Renamed', updated_at = now() WHERE id = $1`, ten.ID)
+	require.NoError(t, err)
+	require.Equal(t, ten.ID, next())
 
 	inTenant(`UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND id = $2`)
 	require.Equal(t, admin.KeyID, next())

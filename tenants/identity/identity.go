@@ -246,6 +246,11 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		return events.Append(ctx, tx, events.New{Type: events.TypeTenantUpdated, SubjectID: t.ID, Actor: p.Subject(),
 			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone}})
 	})
+	if err == nil {
+		// Me answers from the cache: this replica forgets the tenant now,
+		// the others when the trigger's notification (029) reaches them.
+		s.cache.evict(t.ID)
+	}
 	return t, pg.Translate(err)
 }
 
@@ -397,8 +402,13 @@ func (s *Service) GetAPIKey(ctx context.Context, p tenants.Principal, id string)
 	return k, err
 }
 
-// Me reads the principal's tenant and key in one round trip.
+// Me returns the principal's tenant and key: from the authentication cache
+// when it holds the key (no round trip; every change but the key's last use
+// is notified to it, see authcache.go), else read in one round trip.
 func (s *Service) Me(ctx context.Context, p tenants.Principal) (Tenant, APIKey, error) {
+	if t, k, ok := s.cache.me(p.KeyID, s.now()); ok && k.TenantID == p.TenantID {
+		return t, k, nil
+	}
 	var t Tenant
 	var k APIKey
 	err := pg.InTenantRead(ctx, s.DB, p.TenantID, func(b *pgx.Batch, tenant string) {
@@ -585,12 +595,17 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 	begin := pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('app.api_key_hash', '" + hash + "', true)"}
 	err := pgx.BeginTxFunc(ctx, s.DB, begin, func(tx pgx.Tx) error {
 		var k APIKey
-		var tenantStatus string
+		var t Tenant
 		err := tx.QueryRow(ctx, `
-			SELECT k.tenant_id, k.id, k.live, k.roles, k.node_id, k.storefront_id, k.technician_id, k.expires_at, k.revoked_at, k.last_used_at, t.status
+			SELECT k.id, k.tenant_id, k.name, k.prefix, k.live, k.roles, k.node_id, k.storefront_id, k.technician_id,
+			       k.expires_at, k.revoked_at, k.last_used_at, k.created_by, k.created_at,
+			       t.id, t.name, t.slug, t.time_zone, t.currency, t.status, t.version, t.created_at, t.updated_at
 			FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 			WHERE k.secret_hash = $1`, hash).
-			Scan(&k.TenantID, &k.ID, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &tenantStatus)
+			Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID,
+				&k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &k.CreatedBy, &k.CreatedAt,
+				&t.ID, &t.Name, &t.Slug, &t.TimeZone, &t.Currency, &t.Status, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+		tenantStatus := t.Status
 		if err == pgx.ErrNoRows {
 			e = &authEntry{bad: "unknown API key"}
 			return nil
@@ -606,6 +621,7 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 			p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
 				NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID)},
 			expiresAt: k.ExpiresAt, tenantActive: tenantStatus == "active", lastUsed: k.LastUsedAt,
+			key: k, tenant: t,
 		}
 		if _, err := e.result(now); err != nil || !writeLastUsed {
 			return nil

@@ -106,7 +106,8 @@ func phoneProblem(phone string) string {
 // information is not an error: it is a verification item.
 //
 // The independent reads (the region, the model and, when policy is not
-// nil, the SLA policy) go in one pipelined round trip.
+// nil, the SLA policy and the new ticket's number) go in one pipelined
+// round trip.
 //
 // An empty today is read from the tenant's settings in the same round trip
 // as the intake's other reads.
@@ -151,8 +152,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if serialRead {
 		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
 	}
-	// A new ticket's number is taken by commit, as the intake's last step
-	// (migration 018_booking: gapless per tenant and day).
+	// A new ticket (policy asked for: Open) takes its number in the same
+	// round trip: the tenant's sequence is lock-free (migration 029), and a
+	// refused intake leaves the number unused, as Ticket.Number documents.
+	if policy != nil && t.Number == "" {
+		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Number) })
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}

@@ -130,7 +130,7 @@ type SLAStatus struct {
 // Ticket is a service ticket.
 type Ticket struct {
 	ID                string                `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	Number            string                `json:"number" doc:"Human-readable number, unique in the tenant: SN-<date>-<sequence>." example:"SN-20261130-00042"`
+	Number            string                `json:"number" doc:"Human-readable number, unique in the tenant and its mode: SN-<date>-<sequence>, the date in the tenant's zone. A day's sequence increases and never repeats, but it may skip: a number taken by an intake that was then refused or rolled back (a duplicate external_reference, say) is not reused, and test-mode intakes draw from the same sequence. Numbering takes no lock, so concurrent intakes never wait for each other." example:"SN-20261130-00042"`
 	Channel           string                `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
 	Type              string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
 	State             State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`

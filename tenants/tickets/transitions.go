@@ -275,9 +275,9 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		c.note("", nil)
 	}
 	if insert && c.T.Number == "" {
-		// The number is the intake's last step: the tenant-day counter row
-		// stays locked only until the commit, and a failed intake rolls its
-		// number back (gapless; migration 018_booking).
+		// The number comes from the tenant's sequence (migration 029): no
+		// lock, so concurrent intakes never wait for each other; a failed
+		// intake leaves its number unused (documented on Ticket.Number).
 		if err := c.tx.QueryRow(ctx, `SELECT next_ticket_number($1)`, c.T.CreatedAt).Scan(&c.T.Number); err != nil {
 			return err
 		}

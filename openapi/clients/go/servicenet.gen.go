@@ -9173,7 +9173,7 @@ type Ticket struct {
 	// NodeId The node the ticket is dispatched to.
 	NodeId *string `json:"node_id,omitempty"`
 
-	// Number Human-readable number, unique in the tenant: SN-<date>-<sequence>.
+	// Number Human-readable number, unique in the tenant and its mode: SN-<date>-<sequence>, the date in the tenant's zone. A day's sequence increases and never repeats, but it may skip: a number taken by an intake that was then refused or rolled back (a duplicate external_reference, say) is not reused, and test-mode intakes draw from the same sequence. Numbering takes no lock, so concurrent intakes never wait for each other.
 	Number          string  `json:"number"`
 	PreferredWindow *Window `json:"preferred_window,omitempty"`
 

@@ -13252,7 +13252,7 @@ export interface components {
              */
             node_id?: string;
             /**
-             * @description Human-readable number, unique in the tenant: SN-<date>-<sequence>.
+             * @description Human-readable number, unique in the tenant and its mode: SN-<date>-<sequence>, the date in the tenant's zone. A day's sequence increases and never repeats, but it may skip: a number taken by an intake that was then refused or rolled back (a duplicate external_reference, say) is not reused, and test-mode intakes draw from the same sequence. Numbering takes no lock, so concurrent intakes never wait for each other.
              * @example SN-20261130-00042
              */
             number: string;
