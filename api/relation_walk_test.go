@@ -243,7 +243,7 @@ func TestRoleRelationWalk(t *testing.T) {
 			for _, l := range leaks {
 				if strings.Contains(rest, l) {
 					leaked++
-					t.Errorf("%s %s: the response names %q, out of its scope: %s", role.name, op.ID, l, r.Body)
+					t.Errorf("%s %s: the response names %q, out of its scope: %.300s", role.name, op.ID, l, r.Body)
 				}
 			}
 			for p := range phones {
@@ -261,7 +261,7 @@ func TestRoleRelationWalk(t *testing.T) {
 				case http.StatusNotFound:
 					notFound++
 				default:
-					t.Errorf("%s %s on an out-of-scope object: %d, want 403 or 404: %s", role.name, op.ID, r.Status, r.Body)
+					t.Errorf("%s %s on an out-of-scope object: %d, want 403 or 404: %.300s", role.name, op.ID, r.Status, r.Body)
 				}
 			case len(ps) == 0:
 				lists++
