@@ -167,9 +167,9 @@ func TestRoleRelationWalk(t *testing.T) {
 	maps.Copy(out, stockObjects)
 	maps.Copy(out, hooks)
 	bodies := map[string]any{
-		"changeNodeStatus": map[string]any{"status": "suspended", "reason": "relation probe"},
-		"moveNode":         map[string]any{"parent_id": root},
-		"renewTechnicianLicence": map[string]any{"number": "X-1", "issued_on": "2026-01-01", "expires_on": "2031-01-01"},
+		"changeNodeStatus":          map[string]any{"status": "suspended", "reason": "relation probe"},
+		"moveNode":                  map[string]any{"parent_id": root},
+		"renewTechnicianLicence":    map[string]any{"number": "X-1", "issued_on": "2026-01-01", "expires_on": "2031-01-01"},
 		"updateWebhookEndpoint":     map[string]any{"description": "relation probe"},
 		"updateNotificationGateway": map[string]any{"description": "relation probe"},
 		"cancelContract":            map[string]any{"reason": "relation probe"},
