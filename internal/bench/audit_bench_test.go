@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -74,7 +75,13 @@ func applyAuditSwitch(b *testing.B, env *apitest.Env) {
 }
 
 // stmtCounts are pg_stat_statements' call counts since the last reset.
-type stmtCounts struct{ top, nested int64 }
+// top and nested count calls; topMs is the server's execution time of the
+// top-level statements (their triggers included), auditMs that of the
+// nested statements writing audit_log.
+type stmtCounts struct {
+	top, nested    int64
+	topMs, auditMs float64
+}
 
 func pgssReset(ctx context.Context, su *pgxpool.Pool) error {
 	_, err := su.Exec(ctx, `SELECT pg_stat_statements_reset()`)
@@ -84,8 +91,10 @@ func pgssReset(ctx context.Context, su *pgxpool.Pool) error {
 func pgssCounts(ctx context.Context, su *pgxpool.Pool) (stmtCounts, error) {
 	var c stmtCounts
 	err := su.QueryRow(ctx, `SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0)::bigint,
-			coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint
-		FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'`).Scan(&c.top, &c.nested)
+			coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint,
+			coalesce(sum(total_exec_time) FILTER (WHERE toplevel), 0)::float8,
+			coalesce(sum(total_exec_time) FILTER (WHERE NOT toplevel AND query LIKE '%audit_log%'), 0)::float8
+		FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'`).Scan(&c.top, &c.nested, &c.topMs, &c.auditMs)
 	return c, err
 }
 
@@ -110,6 +119,12 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		}))
 		return n
 	}
+	// audit_row's own time, when track_functions is 'pl' or 'all'.
+	auditFn := func() (calls int64, ms float64) {
+		require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(total_time), 0)::float8
+			FROM pg_stat_user_functions WHERE funcname = 'audit_row'`).Scan(&calls, &ms))
+		return calls, ms
+	}
 	// Warm the intake path untimed.
 	warm := f.intakes(b, batch)
 	runBatch(b, batch, func(_, i int) error { _, err := f.open(client, warm[i]); return err })
@@ -120,9 +135,12 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		audit     int64
 		stmts     stmtCounts
 		withStats int
+		fnCalls   int64
+		fnMs      float64
 	}
 	var sides [2]side // 0: off, 1: on
 	rounds := 3 * b.N
+	fnCalls, fnMs := auditFn() // the off rounds call it never: the delta is the on rounds'
 	for r := range 2 * rounds {
 		on := r%2 == 1
 		require.NoError(b, setAuditTriggers(ctx, env.DB.Owner, on))
@@ -141,6 +159,8 @@ func BenchmarkIntakeAudit(b *testing.B) {
 			require.NoError(b, err)
 			s.stmts.top += c.top
 			s.stmts.nested += c.nested
+			s.stmts.topMs += c.topMs
+			s.stmts.auditMs += c.auditMs
 			s.withStats += batch
 		}
 		s.audit += auditRows() - before
@@ -148,6 +168,10 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		s.seconds += float64(batch) / rate
 	}
 	require.NoError(b, setAuditTriggers(ctx, env.DB.Owner, true))
+	// Idle backends report their function statistics within 10 s (PostgreSQL 15).
+	time.Sleep(11 * time.Second)
+	c2, m2 := auditFn()
+	sides[1].fnCalls, sides[1].fnMs = c2-fnCalls, m2-fnMs
 	off, on := float64(sides[0].intakes)/sides[0].seconds, float64(sides[1].intakes)/sides[1].seconds
 	b.ReportMetric(on, "on-tickets/s")
 	b.ReportMetric(off, "off-tickets/s")
@@ -156,10 +180,15 @@ func BenchmarkIntakeAudit(b *testing.B) {
 	fmt.Printf("intake-audit: on=%.1f tickets/s off=%.1f tickets/s on/off=%.3f audit rows/intake on=%.2f off=%.2f (%d intakes each, %d clients)\n",
 		on, off, on/off, float64(sides[1].audit)/float64(sides[1].intakes), float64(sides[0].audit)/float64(sides[0].intakes),
 		sides[1].intakes, clients)
+	fmt.Printf("intake-audit: audit_row calls/intake on=%.2f, its server time ms/intake on=%.3f (needs track_functions = pl)\n",
+		float64(sides[1].fnCalls)/float64(sides[1].intakes), sides[1].fnMs/float64(sides[1].intakes))
 	if su != nil {
 		per := func(s side, n int64) float64 { return float64(n) / float64(s.withStats) }
+		ms := func(s side, v float64) float64 { return v / float64(s.withStats) }
 		fmt.Printf("intake-audit: statements/intake on: top-level=%.2f nested=%.2f; off: top-level=%.2f nested=%.2f\n",
 			per(sides[1], sides[1].stmts.top), per(sides[1], sides[1].stmts.nested),
 			per(sides[0], sides[0].stmts.top), per(sides[0], sides[0].stmts.nested))
+		fmt.Printf("intake-audit: server execution ms/intake (top-level, triggers included) on=%.3f off=%.3f; of which audit_log inserts on=%.3f\n",
+			ms(sides[1], sides[1].stmts.topMs), ms(sides[0], sides[0].stmts.topMs), ms(sides[1], sides[1].stmts.auditMs))
 	}
 }
