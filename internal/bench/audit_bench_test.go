@@ -180,7 +180,8 @@ func BenchmarkIntakeAudit(b *testing.B) {
 	fmt.Printf("intake-audit: on=%.1f tickets/s off=%.1f tickets/s on/off=%.3f audit rows/intake on=%.2f off=%.2f (%d intakes each, %d clients)\n",
 		on, off, on/off, float64(sides[1].audit)/float64(sides[1].intakes), float64(sides[0].audit)/float64(sides[0].intakes),
 		sides[1].intakes, clients)
-	fmt.Printf("intake-audit: audit_row calls/intake on=%.2f, its server time ms/intake on=%.3f (needs track_functions = pl)\n",
+	fmt.Printf("intake-audit: audit_row calls/intake on=%.2f, its server time ms/intake on=%.3f (needs track_functions = pl; "+
+		"includes the untimed registration of half the callers' units, a customer and a unit each)\n",
 		float64(sides[1].fnCalls)/float64(sides[1].intakes), sides[1].fnMs/float64(sides[1].intakes))
 	if su != nil {
 		per := func(s side, n int64) float64 { return float64(n) / float64(s.withStats) }
