@@ -26,7 +26,8 @@ var tenantWideParams = []string{"model_id", "part_id", "plan_id", "price_list_id
 // TestRoleRelationWalk walks every operation of the spec with the demo
 // brand's scoped roles — a node manager (its subtree), a technician (its own
 // jobs) and a storefront (its own sales) — against objects in a sibling
-// subtree of the network and of another storefront: a ticket dispatched to
+// subtree of the network, and (every operation naming a unit or contract)
+// against the demo storefront's sales: a ticket dispatched to
 // a repair point under another service center, its customer, unit,
 // contract, payout, swap, complaint and claim, a loaner, stock and a
 // technician there, another storefront, the brand's keys, imports,
@@ -154,6 +155,17 @@ func TestRoleRelationWalk(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, otherShop, "the demo storefront")
+	// Another storefront's sales: a unit it sold and a contract on it.
+	shopUnits := listIDs(t, env, admin, "/v1/units?limit=200&storefront_id="+otherShop)
+	require.NotEmpty(t, shopUnits, "the demo storefront sold units")
+	var otherSale, otherContract string
+	for _, u := range shopUnits {
+		if ids := listIDs(t, env, admin, "/v1/contracts?limit=5&unit_id="+u); len(ids) > 0 {
+			otherSale, otherContract = u, ids[0]
+			break
+		}
+	}
+	require.NotEmpty(t, otherContract, "the demo storefront sold a contract")
 
 	out := map[string]string{
 		"ticket_id": sibTicket, "customer_id": sibCustomer, "unit_id": sibUnit, "contract_id": sibContract,
@@ -191,7 +203,8 @@ func TestRoleRelationWalk(t *testing.T) {
 	maps.Copy(bodies, ticketBodies)
 	// What must never reach these roles: the sibling's personal data and objects.
 	leaks := []string{sibPhone, sibAddress, "兄弟客户", sibTicket, sibCustomer, sibUnit, sibContract, sibPayout, sibSwap,
-		sibComplaint, sibClaim, sibTech, gateway, imp}
+		sibComplaint, sibClaim, sibTech, gateway, imp, otherContract}
+	leaks = append(leaks, shopUnits...)
 	sibVersion := func() any {
 		r := env.Do(t, http.MethodGet, "/v1/tickets/"+sibTicket, admin, nil)
 		require.Equal(t, http.StatusOK, r.Status)
@@ -265,6 +278,35 @@ func TestRoleRelationWalk(t *testing.T) {
 				}
 			case len(ps) == 0:
 				lists++
+			}
+		}
+	}
+	// The other storefront's sale, by every operation that names a unit or a contract.
+	otherObjects := maps.Clone(out)
+	otherObjects["unit_id"], otherObjects["contract_id"] = otherSale, otherContract
+	for _, role := range roles {
+		for _, op := range ops {
+			ps := params(op.Path)
+			if !slices.Contains(ps, "unit_id") && !slices.Contains(ps, "contract_id") {
+				continue
+			}
+			var body any
+			if op.HasBody {
+				body = map[string]any{"name": "x"}
+				if b, ok := bodies[op.ID]; ok {
+					body = b
+				}
+			}
+			probes++
+			outOfScope++
+			r := env.Do(t, op.Method, fill(t, op.Path, otherObjects), role.key, body)
+			switch r.Status {
+			case http.StatusForbidden:
+				denied++
+			case http.StatusNotFound:
+				notFound++
+			default:
+				t.Errorf("%s %s on another storefront's sale: %d, want 403 or 404: %.300s", role.name, op.ID, r.Status, r.Body)
 			}
 		}
 	}
