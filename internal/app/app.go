@@ -223,7 +223,13 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return nil, err
 	}
-	a.Customers.Jobs = a.Tickets // need-to-know: what technicians' and nodes' jobs touch
+	// Need-to-know: what technicians' and nodes' jobs touch bounds what
+	// they see of customers, units, and the contracts, payouts and swaps
+	// hanging off those units.
+	a.Customers.Jobs = a.Tickets
+	a.Warranty.Jobs = a.Tickets
+	a.Payouts.Jobs = a.Tickets
+	a.Swaps.Jobs = a.Tickets
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,

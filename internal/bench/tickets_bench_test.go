@@ -198,6 +198,7 @@ func BenchmarkTickets(b *testing.B) {
 	ctx := context.Background()
 	env := newEnv(b)
 	f := newTicketFixture(b, env, "bench-tickets-"+runID)
+	applyAuditSwitch(b, env) // SERVICENET_BENCH_AUDIT=off: intake without the audit log
 
 	_, err := env.DB.Owner.Exec(ctx, benchTable)
 	require.NoError(b, err)

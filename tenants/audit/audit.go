@@ -152,7 +152,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 			e.Changes = map[string]Change{}
 		}
 		return e, err
-	}, `SELECT id, at, actor, roles, on_behalf_of, operation, request_id, object_type, object_id, action, changes
+	}, `SELECT id, at, actor, roles, on_behalf_of, operation, request_id, object_type, object_id, action, audit_changes(changes)
 		FROM audit_log WHERE tenant_id = $1 AND id > $2 AND at >= $3 AND at < $4
 		  AND ($5 = '' OR object_id = $5) AND ($6 = '' OR actor = $6) AND ($7 = '' OR operation = $7)
 		ORDER BY id LIMIT $8`, after, *f.From, *f.To, f.ObjectID, f.Actor, f.Operation, f.Limit+1)

@@ -63,13 +63,13 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT `+complaintColumns+` FROM complaints c
-			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
+			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4", "$14")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.category = $6) AND ($7 = '' OR c.severity = $7)
 			  AND ($8 = '' OR c.ticket_id = $8) AND ($9 = '' OR c.node_id = $9) AND ($10 = '' OR c.technician_id = $10)
 			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened') AND c.sla_due_at < $12))
 			ORDER BY c.id LIMIT $13`,
 			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
-			f.TechnicianID, f.Overdue, now, f.Limit+1)
+			f.TechnicianID, f.Overdue, now, f.Limit+1, sc.technician)
 		if err != nil {
 			return err
 		}

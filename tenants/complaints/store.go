@@ -15,16 +15,36 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-// scope is what complaints a principal sees (customers.OwnerScope).
-type scope = customers.OwnerScope
+// scope is what complaints a principal sees: its customers.OwnerScope
+// (a storefront's, a node subtree's) and, for a technician key, only the
+// complaints about its own work (technician non-nil).
+type scope struct {
+	customers.OwnerScope
+	technician *string
+}
+
+// noTechnician is an id no technician has: a technician key that names no
+// technician has no work to be complained about.
+const noTechnician = "tec_none"
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	return customers.ResolveOwnerScope(ctx, tx, p)
+	os, err := customers.ResolveOwnerScope(ctx, tx, p)
+	sc := scope{OwnerScope: os}
+	if customers.ActsAsTechnician(p) {
+		tech := p.TechnicianID
+		if tech == "" {
+			tech = noTechnician
+		}
+		sc.technician = &tech
+	}
+	return sc, err
 }
 
 // inScope is the scope predicate on a row aliased c; $a is the storefront,
-// $b the node path.
-func inScope(a, b string) string { return customers.OwnerPredicate("c", a, b) }
+// $b the node path, $t the technician.
+func inScope(a, b, t string) string {
+	return customers.OwnerPredicate("c", a, b) + ` AND (` + t + `::text IS NULL OR c.technician_id = ` + t + `::text)`
+}
 
 const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
@@ -58,7 +78,7 @@ func getComplaint(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string
 		return Complaint{}, tenants.NotFound("complaint")
 	}
 	c, err := scanComplaint(tx.QueryRow(ctx, `SELECT `+complaintColumns+` FROM complaints c
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath), now)
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4", "$5")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath, sc.technician), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Complaint{}, tenants.NotFound("complaint")
 	}

@@ -190,6 +190,9 @@ func (s *Service) RecordServiceEvent(ctx context.Context, p tenants.Principal, u
 		if err != nil {
 			return err
 		}
+		if err := s.checkServedUnit(ctx, tx, p, u.ID); err != nil {
+			return err
+		}
 		if err := CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
@@ -222,6 +225,9 @@ func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID s
 		if err != nil {
 			return err
 		}
+		if err := s.checkServedUnit(ctx, tx, p, u.ID); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM service_records
 			WHERE tenant_id = $1 AND unit_id = $2 AND ($3::date IS NULL OR (occurred_on, id) < ($3::date, $4))
 			ORDER BY occurred_on DESC, id DESC LIMIT $5`, tx.TenantID, u.ID, afterDate, afterID, limit+1)
@@ -236,4 +242,19 @@ func (s *Service) ListHistory(ctx context.Context, p tenants.Principal, unitID s
 	}
 	out, next := tenants.NextPage("history", out, limit, func(r ServiceRecord) string { return r.OccurredOn + "|" + r.ID })
 	return out, next, nil
+}
+
+// checkServedUnit answers not_found for a unit none of a technician's or
+// node key's jobs serve (as GetUnit does); other principals pass.
+func (s *Service) checkServedUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, unitID string) error {
+	served, err := s.served(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	if served != nil {
+		if _, ok := served.Units[unitID]; !ok {
+			return tenants.NotFound("unit")
+		}
+	}
+	return nil
 }

@@ -163,3 +163,35 @@ func (sv *Served) unitIDs() []string {
 	}
 	return ids
 }
+
+// JobUnits is the unit restriction, inside the caller's transaction, of a
+// principal whose view depends on its jobs (technician and node keys) in
+// the contexts that hang off units (contracts, payouts, swaps): the units
+// of the tickets in its scope (jobs.ServedTx), possibly none. It is nil for
+// every other principal (no restriction), so a query passes it as a
+// text[] parameter and adds `($n::text[] IS NULL OR x.unit_id = ANY ($n))`.
+// Without a JobRelations such keys are served nothing.
+func JobUnits(ctx context.Context, tx pg.TenantTx, jobs JobRelations, p tenants.Principal) ([]string, error) {
+	if !p.NeedsJobRelation() {
+		return nil, nil
+	}
+	if jobs == nil {
+		return []string{}, nil
+	}
+	sv, err := jobs.ServedTx(ctx, tx, p)
+	if err != nil {
+		return nil, err
+	}
+	ids := (&sv).unitIDs()
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// ActsAsTechnician reports whether p is a technician key (and not also a
+// node manager): it sees its own jobs and what they touch, not its node's
+// whole subtree.
+func ActsAsTechnician(p tenants.Principal) bool {
+	return p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager)
+}

@@ -59,7 +59,7 @@ func (s *Service) ScheduleCompensation(ctx context.Context, tx pg.TenantTx, acto
 		ORDER BY p.id LIMIT 1`, tx.TenantID, c.ContractID, on, c.TicketID, c.ClaimID).Scan(&id)
 	switch {
 	case err == nil:
-		p, err = getPayout(ctx, tx, "", id, "")
+		p, err = getPayout(ctx, tx, payoutScope{}, id, "")
 		return p, false, err
 	case !errors.Is(err, pgx.ErrNoRows):
 		return Payout{}, false, err

@@ -29,6 +29,9 @@ func init() {
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Jobs says which units a technician's or node key's jobs serve: such
+	// keys see only those units' payouts. Wired by the composition root.
+	Jobs customers.JobRelations
 
 	enqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
 }
@@ -142,14 +145,29 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	return o, err
 }
 
-// getPayout reads a payout the principal may see (a storefront key: only
-// its units'); lock is "" or "FOR UPDATE OF p".
-func getPayout(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string) (Payout, error) {
+// payoutScope is what payouts a principal sees: a storefront key only its
+// units'; a technician or node key only those of the units its jobs serve
+// (units non-nil, customers.JobUnits); anyone else all. The zero value sees
+// all (the service's own reads).
+type payoutScope struct {
+	storefrontID string
+	units        []string
+}
+
+func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (payoutScope, error) {
+	units, err := customers.JobUnits(ctx, tx, s.Jobs, p)
+	return payoutScope{storefrontID: p.StorefrontID, units: units}, err
+}
+
+// getPayout reads a payout the principal may see (payoutScope); lock is ""
+// or "FOR UPDATE OF p".
+func getPayout(ctx context.Context, tx pg.TenantTx, sc payoutScope, id, lock string) (Payout, error) {
 	if !tenants.ValidID(tenants.PrefixPayout, id) {
 		return Payout{}, tenants.NotFound("payout")
 	}
 	o, err := scanPayout(tx.QueryRow(ctx, `SELECT `+payoutColumns+payoutFrom+`
-		WHERE p.tenant_id = $1 AND p.id = $2 AND ($3 = '' OR u.storefront_id = $3) `+lock, tx.TenantID, id, storefrontID))
+		WHERE p.tenant_id = $1 AND p.id = $2 AND ($3 = '' OR u.storefront_id = $3)
+		  AND ($4::text[] IS NULL OR p.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.storefrontID, sc.units))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Payout{}, tenants.NotFound("payout")
 	}
@@ -259,7 +277,7 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID)); err != nil {
 		return Payout{}, err
 	}
-	out, err := getPayout(ctx, tx, "", id, "")
+	out, err := getPayout(ctx, tx, payoutScope{}, id, "")
 	if err != nil {
 		return Payout{}, err
 	}
@@ -309,8 +327,11 @@ func (s *Service) CreatePayout(ctx context.Context, p tenants.Principal, in NewP
 func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string) (Payout, error) {
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = getPayout(ctx, tx, p.StorefrontID, id, "")
+		sc, err := s.resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getPayout(ctx, tx, sc, id, "")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -328,10 +349,15 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 	}
 	var out []Payout
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := s.resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+payoutFrom+`
 			WHERE p.tenant_id = $1 AND p.id > $2 AND ($3 = '' OR u.storefront_id = $3)
 			  AND ($4 = '' OR p.state = $4) AND ($5 = '' OR p.unit_id = $5) AND ($6 = '' OR p.claim_id = $6)
-			ORDER BY p.id LIMIT $7`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1)
+			  AND ($8::text[] IS NULL OR p.unit_id = ANY ($8::text[]))
+			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.storefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.units)
 		if err != nil {
 			return err
 		}
@@ -357,7 +383,11 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 	}
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		o, err := getPayout(ctx, tx, p.StorefrontID, id, "FOR UPDATE OF p")
+		sc, err := s.resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		o, err := getPayout(ctx, tx, sc, id, "FOR UPDATE OF p")
 		if err != nil {
 			return err
 		}
@@ -371,7 +401,7 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {
 			return err
 		}
-		if out, err = getPayout(ctx, tx, "", id, ""); err != nil {
+		if out, err = getPayout(ctx, tx, payoutScope{}, id, ""); err != nil {
 			return err
 		}
 		d := payoutData(out)
@@ -393,7 +423,7 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait 
 		if err != nil {
 			return err
 		}
-		o, err := getPayout(ctx, tx, "", id, "FOR UPDATE OF p")
+		o, err := getPayout(ctx, tx, payoutScope{}, id, "FOR UPDATE OF p")
 		if err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ func (s *Service) lockForChange(ctx context.Context, tx pg.TenantTx, p tenants.P
 			w.NodeID = node
 		}
 	}
-	if err := checkServingScope(ctx, tx, p, w); err != nil {
+	if err := s.checkServingScope(ctx, tx, p, w); err != nil {
 		return Swap{}, err
 	}
 	return w, tenants.CheckVersion("swap", ifVersion, w.Version)

@@ -59,6 +59,12 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		case u.Status != "active":
 			v.Add("body.unit_id", "the unit is "+u.Status+": only an active unit can be swapped", in.UnitID)
 		}
+		// A technician key asks swaps only for the units its own jobs serve.
+		if units, err := s.techUnits(ctx, tx, p); err != nil {
+			return err
+		} else if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
+			v.Add("body.unit_id", "no such unit", in.UnitID)
+		}
 		if in.ContractID != "" && u.ID != "" {
 			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
 			if err != nil {
@@ -112,7 +118,7 @@ func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (
 		if out, err = getSwap(ctx, tx, p.StorefrontID, id, ""); err != nil {
 			return err
 		}
-		if err := checkServingScope(ctx, tx, p, out); err != nil {
+		if err := s.checkServingScope(ctx, tx, p, out); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)
@@ -138,10 +144,15 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 		if err != nil {
 			return err
 		}
+		units, err := s.techUnits(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT `+swapColumns+` FROM swaps s
 			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
 			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7")+`
-			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, path)
+			  AND ($8::text[] IS NULL OR s.unit_id = ANY ($8::text[]))
+			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, path, units)
 		if err != nil {
 			return err
 		}

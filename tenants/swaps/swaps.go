@@ -5,6 +5,7 @@ package swaps
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -33,6 +35,9 @@ const (
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Jobs says which units a technician key's jobs serve: it sees only
+	// those units' swaps. Wired by the composition root.
+	Jobs customers.JobRelations
 	// AutoApproveLimit and NodeApproveLimit override the defaults when > 0.
 	AutoApproveLimit, NodeApproveLimit int64
 
@@ -211,9 +216,27 @@ func inServingScope(path string) string {
 		OR (s.node_id IS NOT NULL AND ` + network.InSubtree("s", path) + `))`
 }
 
+// techUnits is a technician key's restriction: the units its own jobs
+// serve (customers.JobUnits); nil for anyone else, whom the serving scope
+// and the storefront bound.
+func (s *Service) techUnits(ctx context.Context, tx pg.TenantTx, p tenants.Principal) ([]string, error) {
+	if !customers.ActsAsTechnician(p) {
+		return nil, nil
+	}
+	return customers.JobUnits(ctx, tx, s.Jobs, p)
+}
+
 // checkServingScope answers not_found for a swap outside a node-bound
-// principal's subtree, as for any object outside one's scope.
-func checkServingScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, w Swap) error {
+// principal's subtree, or for a technician key a swap of a unit none of its
+// jobs serves, as for any object outside one's scope.
+func (s *Service) checkServingScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, w Swap) error {
+	units, err := s.techUnits(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	if units != nil && !slices.Contains(units, w.UnitID) {
+		return tenants.NotFound("swap")
+	}
 	if p.NodeID == "" {
 		return nil
 	}

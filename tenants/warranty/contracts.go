@@ -12,6 +12,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -116,14 +117,29 @@ func collectContracts(rows pgx.Rows) ([]Contract, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) })
 }
 
-// getContract reads a contract the principal may see (a storefront key only
-// its own storefront's); lock is "" or "FOR UPDATE OF c".
-func getContract(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string) (Contract, error) {
+// contractScope is what contracts a principal sees: a storefront key only
+// its own storefront's; a technician or node key only those of the units
+// its jobs serve (units non-nil, customers.JobUnits); anyone else all.
+type contractScope struct {
+	storefrontID string
+	units        []string
+}
+
+// resolveContractScope returns p's contractScope inside tx.
+func (s *Service) resolveContractScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (contractScope, error) {
+	units, err := customers.JobUnits(ctx, tx, s.Jobs, p)
+	return contractScope{storefrontID: p.StorefrontID, units: units}, err
+}
+
+// getContract reads a contract the principal may see (contractScope);
+// lock is "" or "FOR UPDATE OF c".
+func getContract(ctx context.Context, tx pg.TenantTx, sc contractScope, id, lock string) (Contract, error) {
 	if !tenants.ValidID(tenants.PrefixContract, id) {
 		return Contract{}, tenants.NotFound("contract")
 	}
 	c, err := scanContract(tx.QueryRow(ctx, `SELECT `+contractColumns+contractFrom+`
-		WHERE c.tenant_id = $1 AND c.id = $2 AND ($3 = '' OR c.storefront_id = $3) `+lock, tx.TenantID, id, storefrontID))
+		WHERE c.tenant_id = $1 AND c.id = $2 AND ($3 = '' OR c.storefront_id = $3)
+		  AND ($4::text[] IS NULL OR c.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.storefrontID, sc.units))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Contract{}, tenants.NotFound("contract")
 	}
@@ -370,8 +386,11 @@ func hasField(v *tenants.Validation, loc string) bool {
 func (s *Service) GetContract(ctx context.Context, p tenants.Principal, id string) (Contract, error) {
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = getContract(ctx, tx, p.StorefrontID, id, "")
+		sc, err := s.resolveContractScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getContract(ctx, tx, sc, id, "")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -381,7 +400,11 @@ func (s *Service) GetContract(ctx context.Context, p tenants.Principal, id strin
 func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id string) ([]StateChange, error) {
 	out := []StateChange{}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		if _, err := getContract(ctx, tx, p.StorefrontID, id, ""); err != nil {
+		sc, err := s.resolveContractScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getContract(ctx, tx, sc, id, ""); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT from_state, to_state, reason, actor, changed_at FROM contract_state_changes
@@ -414,17 +437,39 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) },
-		`SELECT `+contractColumns+contractFrom+`
+	const list = `SELECT ` + contractColumns + contractFrom + `
 		WHERE c.tenant_id = $1 AND c.id > $2
 		  AND ($3 = '' OR c.storefront_id = $3)
 		  AND ($4 = '' OR c.unit_id = $4)
 		  AND ($5 = '' OR c.plan_id = $5)
 		  AND ($6 = '' OR c.state = $6)
-		ORDER BY c.id LIMIT $7`,
-		after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1)
+		  AND ($8::text[] IS NULL OR c.unit_id = ANY ($8::text[]))
+		ORDER BY c.id LIMIT $7`
+	var out []Contract
+	if !p.NeedsJobRelation() {
+		// No job restriction: one pipelined round trip.
+		out, err = pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) },
+			list, after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, []string(nil))
+	} else {
+		err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+			sc, err := s.resolveContractScope(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, list, tx.TenantID, after, sc.storefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, sc.units)
+			if err != nil {
+				return err
+			}
+			out, err = collectContracts(rows)
+			return err
+		})
+		err = pg.Translate(err)
+	}
 	if err != nil {
 		return nil, "", err
+	}
+	if out == nil {
+		out = []Contract{}
 	}
 	out, next := tenants.NextPage("contracts", out, f.Limit, func(c Contract) string { return c.ID })
 	return out, next, nil
@@ -439,7 +484,11 @@ func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, r
 	}
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		c, err := getContract(ctx, tx, p.StorefrontID, id, "FOR UPDATE OF c")
+		sc, err := s.resolveContractScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		c, err := getContract(ctx, tx, sc, id, "FOR UPDATE OF c")
 		if err != nil {
 			return err
 		}
@@ -486,7 +535,7 @@ func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, ac
 	if strings.TrimSpace(reason) == "" {
 		return tenants.Invalid("reason", "required", reason)
 	}
-	c, err := getContract(ctx, tx, "", contractID, "FOR UPDATE OF c")
+	c, err := getContract(ctx, tx, contractScope{}, contractID, "FOR UPDATE OF c")
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -34,6 +35,9 @@ import (
 type Service struct {
 	DB  *pgxpool.Pool
 	Now func() time.Time
+	// Jobs says which units a technician's or node key's jobs serve: such
+	// keys see only those units' contracts. Wired by the composition root.
+	Jobs customers.JobRelations
 }
 
 func (s *Service) now() time.Time {

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// auditEntry finds the entry of objectType and action among es.
+func auditEntry(es []map[string]any, objectType, action string) map[string]any {
+	i := slices.IndexFunc(es, func(e map[string]any) bool { return e["object_type"] == objectType && e["action"] == action })
+	if i < 0 {
+		return nil
+	}
+	return es[i]
+}
+
+// The tables added after the audit log (visits and follow-up tasks,
+// notification gateways, …; migration 027) are audited like the rest: who,
+// what, and the changed fields with old and new values, secrets excluded.
+// An auditor finds a visit under its ticket.
+func TestAuditCoversAddedTables(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "audit-added")
+	auditor, _ := f.env.Key(t, f.d.AdminKey, "auditor")
+	tk := f.open(t, "AUDIT-VISIT-0001", "on_site")
+	id := tk["id"].(string)
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	key := f.accept(t, tk, start)
+	f.clock.Set(start.Add(20 * time.Minute)) // late: the seed's apology and gift follow
+	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
+
+	visit := auditEntry(auditOf(t, f.env, auditor, id), "ticket_visits", "create")
+	require.NotNil(t, visit, "the check-in's visit is audited under its ticket")
+	assert.Equal(t, "checkInTicket", visit["operation"])
+	assert.Equal(t, []any{"technician"}, visit["roles"])
+	assert.NotEmpty(t, visit["on_behalf_of"], "the technician the key acts for")
+	changes := visit["changes"].(map[string]any)
+	assert.Equal(t, map[string]any{"old": nil, "new": "very_late"}, changes["arrival"], "more than 15 minutes late")
+	assert.Equal(t, map[string]any{"old": nil, "new": "on_site"}, changes["outcome"])
+
+	tasks := f.list(t, id, "tasks")
+	require.NotEmpty(t, tasks)
+	task := tasks[0]["id"].(string)
+	r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/tasks/"+task+"/complete", key,
+		map[string]any{"outcome": "done", "note": "已致歉"}, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	es := auditOf(t, f.env, auditor, task)
+	require.NotNil(t, auditEntry(es, "ticket_tasks", "create"), "%v", es)
+	upd := auditEntry(es, "ticket_tasks", "update")
+	require.NotNil(t, upd, "%v", es)
+	assert.Equal(t, "completeTicketTask", upd["operation"])
+	assert.Equal(t, map[string]any{"old": "open", "new": "done"}, upd["changes"].(map[string]any)["state"])
+	assert.Equal(t, map[string]any{"old": nil, "new": "已致歉"}, upd["changes"].(map[string]any)["note"])
+
+	// A gateway's secret is never recorded; its changes are.
+	r = f.env.Do(t, http.MethodPost, "/v1/notification-gateways", f.d.AdminKey, map[string]any{"url": "https://8.8.8.8/sms", "description": "短信网关"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	gw := r.JSON(t)["id"].(string)
+	r = f.env.Do(t, http.MethodPatch, "/v1/notification-gateways/"+gw, f.d.AdminKey, map[string]any{"description": "备用短信网关"},
+		f.env.IfMatch(t, "/v1/notification-gateways/"+gw, f.d.AdminKey)...)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	es = auditOf(t, f.env, auditor, gw)
+	require.NotNil(t, auditEntry(es, "notification_gateways", "create"), "%v", es)
+	upd = auditEntry(es, "notification_gateways", "update")
+	require.NotNil(t, upd, "%v", es)
+	assert.Equal(t, map[string]any{"description": map[string]any{"old": "短信网关", "new": "备用短信网关"}}, upd["changes"])
+	for _, e := range es {
+		assert.NotContains(t, e["changes"], "secret")
+	}
+}
