@@ -40,6 +40,7 @@ technician,T-QD-0001,李师傅,,,,,,,,SC-QD,+86 138 0532 0001,washer:4,SD-2025-0
 // createImportInput has no body field: Huma then leaves the body unread, and
 // the handler streams it (see UploadImport).
 type createImportInput struct {
+	Charset     string `query:"charset" maxLength:"32" doc:"The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030)." example:"gbk"`
 	contentType string
 	length      int64
 	body        io.Reader
@@ -100,6 +101,28 @@ func (e bodyReadError) Error() string { return "reading the request body: " + e.
 
 func tooLarge(limit int64) error {
 	return huma.Error413RequestEntityTooLarge(fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
+}
+
+// importCharset is the file's declared character set: the charset parameter
+// of Content-Type or the charset query parameter ("" when neither: the
+// service detects it). An unsupported one, or two that differ, is a 422
+// naming where it was declared.
+func importCharset(header, query string) (string, error) {
+	h, ok := network.ParseCharset(header)
+	if !ok {
+		return "", tenants.Invalid("header.Content-Type", "unsupported charset; use one of "+network.Charsets, header)
+	}
+	q, ok := network.ParseCharset(query)
+	if !ok {
+		return "", tenants.Invalid("query.charset", "unsupported charset; use one of "+network.Charsets, query)
+	}
+	if h != "" && q != "" && h != q {
+		return "", tenants.Invalid("query.charset", "differs from the charset parameter of Content-Type ("+header+")", query)
+	}
+	if h != "" {
+		return h, nil
+	}
+	return q, nil
 }
 
 // ImportIDParam is the {import_id} path parameter (exported: Huma fills only
@@ -184,16 +207,20 @@ func (s *Server) registerImports() {
 		},
 	}, func(ctx context.Context, in *createImportInput) (*createdImportOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		mt, _, _ := mime.ParseMediaType(in.contentType)
+		mt, params, _ := mime.ParseMediaType(in.contentType)
 		format, ok := importFormats[mt]
 		if !ok {
 			return nil, huma.Error415UnsupportedMediaType("send the file as application/x-ndjson, application/jsonl or text/csv")
+		}
+		charset, err := importCharset(params["charset"], in.Charset)
+		if err != nil {
+			return nil, err
 		}
 		limit := s.cfg.MaxImportBytes
 		if in.length > limit {
 			return nil, tooLarge(limit)
 		}
-		im, err := s.deps.Network.UploadImport(ctx, p, format, &limitedBody{r: in.body, n: limit})
+		im, err := s.deps.Network.UploadImport(ctx, p, format, charset, &limitedBody{r: in.body, n: limit})
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, tooLarge(limit)
 		}
