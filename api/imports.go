@@ -179,8 +179,14 @@ func (s *Server) registerImports() {
 			"changes nothing. A node names its parent by `parent_code` (the parent may come anywhere in the file or " +
 			"already exist); a technician names its node by `node_code`. A node's `status` applies when it is created " +
 			"(change it later with changeNodeStatus); a changed parent moves the node with its subtree; its tier " +
-			"cannot change. Bad rows are reported with their line number and field, and the good rows are imported; " +
-			"everything a run writes commits together.\n\n" +
+			"cannot change. Bad rows are reported with their line number and field, and the good rows are imported. " +
+			"The job writes the rows in batches of 1,000, each committed with its checkpoint (node rows tier by tier, " +
+			"then technicians), so processed_rows grows as it goes and an import interrupted by a restart resumes " +
+			"where it stopped.\n\n" +
+			"Character set: UTF-8 (with or without a byte order mark), GBK or GB18030 (CSV saved by Chinese Excel). " +
+			"Declare it with the charset parameter of Content-Type (`text/csv; charset=gbk`) or the `charset` query " +
+			"parameter; undeclared, a file whose first 64 KiB are valid UTF-8 is read as UTF-8, any other as GB18030. " +
+			"An unsupported charset is refused with 422 naming it.\n\n" +
 			"JSON Lines: one object per line with `type` `node` (external_code, name, tier, parent_code, status, " +
 			"grade, contact{}, address{}, location{}, coverage[], categories[], service_kinds[], daily_capacity) or " +
 			"`technician` (external_code, node_code, name, phone, status, skills[{category, level}], " +
@@ -198,7 +204,7 @@ func (s *Server) registerImports() {
 		BodyReadTimeout: importReadTimeout,
 		Metadata:        map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true},
 		RequestBody: &huma.RequestBody{
-			Description: "The file: JSON Lines or CSV, UTF-8, at most 64 MiB.",
+			Description: "The file: JSON Lines or CSV, UTF-8, GBK or GB18030, at most 64 MiB.",
 			Required:    true,
 			Content: map[string]*huma.MediaType{
 				"application/jsonl": file(importJSONLExample),

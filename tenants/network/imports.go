@@ -86,7 +86,7 @@ type Import struct {
 	TotalRows        int           `json:"total_rows" doc:"Data rows in the file." example:"1847"`
 	ProcessedRows    int           `json:"processed_rows" doc:"Rows handled so far; equals total_rows once finished." example:"1000"`
 	Counts           ImportCounts  `json:"counts"`
-	Failure          *string       `json:"failure,omitempty" doc:"Why a failed import failed; nothing of it was written." example:"internal error; nothing was imported"`
+	Failure          *string       `json:"failure,omitempty" doc:"Why a failed import failed. The batches it committed before (processed_rows) stay written; importing the file again completes it." example:"the import failed on every attempt"`
 	CreatedBy        string        `json:"created_by" doc:"Key ID that uploaded the file." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
 	CreatedAt        time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	StartedAt        *time.Time    `json:"started_at,omitempty" example:"2026-11-01T09:30:01+08:00"`
