@@ -141,16 +141,33 @@ type impParsed struct {
 	total  int
 	// visit, when set, receives each row as it is read instead of nodes
 	// and techs; its first error stops the read (err).
-	visit func(*impNode, *impTech) error
+	visit *impVisitor
 	err   error
 }
+
+// impVisitor receives the rows of a file as they are read.
+type impVisitor struct {
+	// fn receives each row wanted (one of n and t is set).
+	fn func(n *impNode, t *impTech) error
+	// want, when set, picks the rows to decode and visit by type and tier
+	// (a string, or "" when it is not one); the others are only counted.
+	want func(node bool, tier string) bool
+	// headOnly visits rows with only their external code and tier, undecoded.
+	headOnly bool
+}
+
+func (p *impParsed) wanted(node bool, tier string) bool {
+	return p.visit == nil || p.visit.want == nil || p.visit.want(node, tier)
+}
+
+func (p *impParsed) headOnly() bool { return p.visit != nil && p.visit.headOnly }
 
 // add keeps a row read (one of n and t is set).
 func (p *impParsed) add(n *impNode, t *impTech) {
 	switch {
 	case p.err != nil:
 	case p.visit != nil:
-		p.err = p.visit(n, t)
+		p.err = p.visit.fn(n, t)
 	case n != nil:
 		p.nodes = append(p.nodes, n)
 	default:
@@ -221,7 +238,7 @@ var notUTF8 = malformed([]tenants.FieldError{{Location: "body",
 // decodeCharset), read once and never held whole: what it keeps is the
 // parsed rows (none without rows, none with visit, which receives each row
 // as it is read) and one line.
-func readImport(format, charset string, r io.Reader, rows bool, visit func(*impNode, *impTech) error) (*impParsed, error) {
+func readImport(format, charset string, r io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	r, err := decodeCharset(charset, r)
 	if err != nil {
 		return nil, err
@@ -254,7 +271,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit func(*impN
 
 var rowTypes = `"node" or "technician"`
 
-func parseJSONL(br *bufio.Reader, rows bool, visit func(*impNode, *impTech) error) (*impParsed, error) {
+func parseJSONL(br *bufio.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	p := &impParsed{format: FormatJSONL, visit: visit}
 	var probs impProblems
 	line := 0
@@ -295,7 +312,9 @@ func parseJSONL(br *bufio.Reader, rows bool, visit func(*impNode, *impTech) erro
 // jsonLine reads one non-blank line (raw is only valid until the next read).
 func (p *impParsed) jsonLine(raw []byte, line int, rows bool, probs *impProblems) {
 	var head struct {
-		Type any `json:"type"`
+		Type         any `json:"type"`
+		ExternalCode any `json:"external_code"`
+		Tier         any `json:"tier"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
@@ -306,19 +325,24 @@ func (p *impParsed) jsonLine(raw []byte, line int, rows bool, probs *impProblems
 		return
 	}
 	p.total++
+	str := func(v any) string { s, _ := v.(string); return s }
 	switch head.Type {
 	case "node":
-		if rows {
+		if rows && p.wanted(true, str(head.Tier)) {
 			n := &impNode{row: line}
-			if err := decodeStrict(raw, &n.in); err != nil {
+			if p.headOnly() {
+				n.in.ExternalCode, n.in.Tier = str(head.ExternalCode), str(head.Tier)
+			} else if err := decodeStrict(raw, &n.in); err != nil {
 				n.errs = append(n.errs, jsonFieldError(line, err))
 			}
 			p.add(n, nil)
 		}
 	case "technician":
-		if rows {
+		if rows && p.wanted(false, "") {
 			t := &impTech{row: line}
-			if err := decodeStrict(raw, &t.in); err != nil {
+			if p.headOnly() {
+				t.in.ExternalCode = str(head.ExternalCode)
+			} else if err := decodeStrict(raw, &t.in); err != nil {
 				t.errs = append(t.errs, jsonFieldError(line, err))
 			}
 			p.add(nil, t)
@@ -379,7 +403,7 @@ var (
 		"shifts", "daily_job_limit", "home_region_code"}
 )
 
-func parseCSV(in io.Reader, rows bool, visit func(*impNode, *impTech) error) (*impParsed, error) {
+func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	p := &impParsed{format: FormatCSV, visit: visit}
 	var probs impProblems
 	r := csv.NewReader(in)
@@ -450,15 +474,23 @@ func parseCSV(in io.Reader, rows bool, visit func(*impNode, *impTech) error) (*i
 		p.total++
 		switch get("type") {
 		case "node":
-			if rows {
+			if rows && p.wanted(true, get("tier")) {
 				n := &impNode{row: line}
-				n.in, n.errs = csvNode(line, get)
+				if p.headOnly() {
+					n.in.ExternalCode, n.in.Tier = get("external_code"), get("tier")
+				} else {
+					n.in, n.errs = csvNode(line, get)
+				}
 				p.add(n, nil)
 			}
 		case "technician":
-			if rows {
+			if rows && p.wanted(false, "") {
 				t := &impTech{row: line}
-				t.in, t.errs = csvTech(line, get)
+				if p.headOnly() {
+					t.in.ExternalCode = get("external_code")
+				} else {
+					t.in, t.errs = csvTech(line, get)
+				}
 				p.add(nil, t)
 			}
 		default:

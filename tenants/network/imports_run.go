@@ -105,13 +105,14 @@ type impRun struct {
 func (r *impRun) run(ctx context.Context) error {
 	for {
 		var (
-			state ImportState
-			phase int
-			from  int
+			state  ImportState
+			phase  int
+			from   int
+			phases int
 		)
 		err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
-			if err := tx.QueryRow(ctx, `SELECT state, phase, phase_row FROM network_imports WHERE tenant_id = $1 AND id = $2`,
-				tx.TenantID, r.importID).Scan(&state, &phase, &from); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT state, phase, phase_row, phases FROM network_imports WHERE tenant_id = $1 AND id = $2`,
+				tx.TenantID, r.importID).Scan(&state, &phase, &from, &phases); err != nil {
 				return err
 			}
 			if r.today == "" {
@@ -130,7 +131,7 @@ func (r *impRun) run(ctx context.Context) error {
 		if phase == phaseFinish {
 			return r.finish(ctx)
 		}
-		if err := r.pass(ctx, phase, from); err != nil {
+		if err := r.pass(ctx, phase, from, phase == phaseIndex || phases&(1<<phase) != 0); err != nil {
 			return err
 		}
 	}
@@ -144,19 +145,21 @@ func (r *impRun) reader(ctx context.Context) io.Reader {
 	return &chunkReader{ctx: ctx, db: r.s.DB, tenantID: r.tenantID, importID: r.importID}
 }
 
-// nodePhase is the phase that writes a node row.
-func nodePhase(n *impNode) int {
-	return max(Tier(n.in.Tier).Rank(), 1)
+// nodePhase is the phase that writes a node row of a tier.
+func nodePhase(tier string) int {
+	return max(Tier(tier).Rank(), 1)
 }
 
 // pass runs one phase from its checkpoint: rows at or before line from were
-// handled by batches that committed.
-func (r *impRun) pass(ctx context.Context, phase, from int) error {
+// handled by batches that committed. A phase without rows (hasRows, per
+// phaseIndex) only moves the checkpoint on.
+func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error {
 	var (
 		nodes  []*impNode
 		techs  []*impTech
 		last   = from
 		expect = from
+		mask   int // phaseIndex: the phases that have rows
 	)
 	flush := func(end bool) error {
 		next, nextRow := phase, last
@@ -201,8 +204,8 @@ func (r *impRun) pass(ctx context.Context, phase, from int) error {
 			if phase == phaseIndex {
 				rows = 0
 			}
-			_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6
-				WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts)
+			_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
+				phases = phases | $7 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, mask)
 			return err
 		})
 		if err != nil {
@@ -211,28 +214,44 @@ func (r *impRun) pass(ctx context.Context, phase, from int) error {
 		nodes, techs, expect = nodes[:0], techs[:0], nextRow
 		return nil
 	}
-	_, err := readImport(r.format, r.charset, r.reader(ctx), true, func(n *impNode, t *impTech) error {
-		row := 0
+	if !hasRows {
+		return flush(true)
+	}
+	// Only the phase's rows are decoded; phaseIndex reads external codes
+	// and tiers only.
+	visit := &impVisitor{headOnly: phase == phaseIndex, want: func(node bool, tier string) bool {
 		switch {
-		case n != nil:
+		case phase == phaseIndex:
+			return true
+		case phase == phaseTechnicians:
+			return !node
+		}
+		return node && nodePhase(tier) == phase
+	}}
+	visit.fn = func(n *impNode, t *impTech) error {
+		row := 0
+		if n != nil {
 			row = n.row
-			if row > from && (phase == phaseIndex || nodePhase(n) == phase) {
-				nodes = append(nodes, n)
-			}
-		default:
+			mask |= 1 << nodePhase(n.in.Tier)
+		} else {
 			row = t.row
-			if row > from && (phase == phaseIndex || phase == phaseTechnicians) {
-				techs = append(techs, t)
-			}
+			mask |= 1 << phaseTechnicians
 		}
-		if len(nodes)+len(techs) > 0 {
-			last = row
+		if row <= from {
+			return nil
 		}
+		if n != nil {
+			nodes = append(nodes, n)
+		} else {
+			techs = append(techs, t)
+		}
+		last = row
 		if len(nodes)+len(techs) >= importBatch {
 			return flush(false)
 		}
 		return nil
-	})
+	}
+	_, err := readImport(r.format, r.charset, r.reader(ctx), true, visit)
 	if err != nil {
 		if tenants.ErrorCode(err) != "" {
 			return fmt.Errorf("import %s: the stored file no longer parses: %w", r.importID, err)

@@ -10,7 +10,9 @@
 -- after the checkpoint instead of starting over.
 ALTER TABLE network_imports
   ADD COLUMN phase int NOT NULL DEFAULT 0 CHECK (phase BETWEEN 0 AND 6),
-  ADD COLUMN phase_row int NOT NULL DEFAULT 0 CHECK (phase_row >= 0);
+  ADD COLUMN phase_row int NOT NULL DEFAULT 0 CHECK (phase_row >= 0),
+  -- bit n set: phase n has rows (found by phase 0); the others are skipped
+  ADD COLUMN phases int NOT NULL DEFAULT 0;
 
 -- An error's seq is its row's line number times 1000 plus its rank within
 -- the row, so that errors written phase by phase still list in row order;
