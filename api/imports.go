@@ -40,6 +40,7 @@ technician,T-QD-0001,李师傅,,,,,,,,SC-QD,+86 138 0532 0001,washer:4,SD-2025-0
 // createImportInput has no body field: Huma then leaves the body unread, and
 // the handler streams it (see UploadImport).
 type createImportInput struct {
+	Charset     string `query:"charset" maxLength:"32" doc:"The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030)." example:"gbk"`
 	contentType string
 	length      int64
 	body        io.Reader
@@ -102,6 +103,28 @@ func tooLarge(limit int64) error {
 	return huma.Error413RequestEntityTooLarge(fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
 }
 
+// importCharset is the file's declared character set: the charset parameter
+// of Content-Type or the charset query parameter ("" when neither: the
+// service detects it). An unsupported one, or two that differ, is a 422
+// naming where it was declared.
+func importCharset(header, query string) (string, error) {
+	h, ok := network.ParseCharset(header)
+	if !ok {
+		return "", tenants.Invalid("header.Content-Type", "unsupported charset; use one of "+network.Charsets, header)
+	}
+	q, ok := network.ParseCharset(query)
+	if !ok {
+		return "", tenants.Invalid("query.charset", "unsupported charset; use one of "+network.Charsets, query)
+	}
+	if h != "" && q != "" && h != q {
+		return "", tenants.Invalid("query.charset", "differs from the charset parameter of Content-Type ("+header+")", query)
+	}
+	if h != "" {
+		return h, nil
+	}
+	return q, nil
+}
+
 // ImportIDParam is the {import_id} path parameter (exported: Huma fills only
 // exported embedded structs).
 type ImportIDParam struct {
@@ -156,8 +179,14 @@ func (s *Server) registerImports() {
 			"changes nothing. A node names its parent by `parent_code` (the parent may come anywhere in the file or " +
 			"already exist); a technician names its node by `node_code`. A node's `status` applies when it is created " +
 			"(change it later with changeNodeStatus); a changed parent moves the node with its subtree; its tier " +
-			"cannot change. Bad rows are reported with their line number and field, and the good rows are imported; " +
-			"everything a run writes commits together.\n\n" +
+			"cannot change. Bad rows are reported with their line number and field, and the good rows are imported. " +
+			"The job writes the rows in batches of 1,000, each committed with its checkpoint (node rows tier by tier, " +
+			"then technicians), so processed_rows grows as it goes and an import interrupted by a restart resumes " +
+			"where it stopped.\n\n" +
+			"Character set: UTF-8 (with or without a byte order mark), GBK or GB18030 (CSV saved by Chinese Excel). " +
+			"Declare it with the charset parameter of Content-Type (`text/csv; charset=gbk`) or the `charset` query " +
+			"parameter; undeclared, a file whose first 64 KiB are valid UTF-8 is read as UTF-8, any other as GB18030. " +
+			"An unsupported charset is refused with 422 naming it.\n\n" +
 			"JSON Lines: one object per line with `type` `node` (external_code, name, tier, parent_code, status, " +
 			"grade, contact{}, address{}, location{}, coverage[], categories[], service_kinds[], daily_capacity) or " +
 			"`technician` (external_code, node_code, name, phone, status, skills[{category, level}], " +
@@ -175,7 +204,7 @@ func (s *Server) registerImports() {
 		BodyReadTimeout: importReadTimeout,
 		Metadata:        map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true},
 		RequestBody: &huma.RequestBody{
-			Description: "The file: JSON Lines or CSV, UTF-8, at most 64 MiB.",
+			Description: "The file: JSON Lines or CSV, UTF-8, GBK or GB18030, at most 64 MiB.",
 			Required:    true,
 			Content: map[string]*huma.MediaType{
 				"application/jsonl": file(importJSONLExample),
@@ -184,16 +213,20 @@ func (s *Server) registerImports() {
 		},
 	}, func(ctx context.Context, in *createImportInput) (*createdImportOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		mt, _, _ := mime.ParseMediaType(in.contentType)
+		mt, params, _ := mime.ParseMediaType(in.contentType)
 		format, ok := importFormats[mt]
 		if !ok {
 			return nil, huma.Error415UnsupportedMediaType("send the file as application/x-ndjson, application/jsonl or text/csv")
+		}
+		charset, err := importCharset(params["charset"], in.Charset)
+		if err != nil {
+			return nil, err
 		}
 		limit := s.cfg.MaxImportBytes
 		if in.length > limit {
 			return nil, tooLarge(limit)
 		}
-		im, err := s.deps.Network.UploadImport(ctx, p, format, &limitedBody{r: in.body, n: limit})
+		im, err := s.deps.Network.UploadImport(ctx, p, format, charset, &limitedBody{r: in.body, n: limit})
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, tooLarge(limit)
 		}

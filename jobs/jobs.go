@@ -165,9 +165,9 @@ type Options struct {
 //   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
 //     the webhook dispatch session gets its 20 s on top;
-//   - network_import: 10 min (NetworkImportWorker.Timeout). Its writes are
-//     one all-or-nothing transaction that a retry starts over, so it cannot
-//     checkpoint; an import whose worker died stays "running" up to 10.5 min.
+//   - network_import: 10 min (NetworkImportWorker.Timeout). It commits in
+//     batches with a checkpoint, so a retry resumes; but an import whose
+//     worker died stays "running" up to 10.5 min before it is retried.
 //
 // NewClient refuses RescueStuckJobsAfter < JobTimeout (River's rule): a job
 // is never taken back before its own deadline has passed.

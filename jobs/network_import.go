@@ -23,8 +23,8 @@ type NetworkImportArgs struct {
 // Kind is stored with every job; never rename it.
 func (NetworkImportArgs) Kind() string { return "network_import" }
 
-// InsertOpts: a few attempts; each starts the import over (its writes are
-// all-or-nothing).
+// InsertOpts: a few attempts; each resumes the import from its checkpoint
+// (network.Service.RunImport commits batches with their checkpoint).
 func (NetworkImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
 // NetworkImportWorker runs NetworkImportArgs through network.Service.RunImport,
@@ -39,9 +39,10 @@ type NetworkImportWorker struct {
 // Timeout leaves room for the largest files: 64 MiB is about 110,000 rows,
 // and BenchmarkNetworkImport imported 60,000 rows in 52 s (1,150 rows/s, on
 // 2 shared cores), so about 100 s. It is also how long an import whose
-// worker died stays "running" before River takes the job back (jobs.go):
-// the import is one transaction, which Postgres rolls back when the worker
-// dies, so the retry starts it over and it cannot checkpoint.
+// worker died stays "running" before River takes the job back (jobs.go).
+// The import commits in batches with a checkpoint, so an attempt cut short
+// (the timeout, SIGTERM past the grace, a dead worker) loses only its
+// current batch: the retry resumes after the checkpoint.
 func (w *NetworkImportWorker) Timeout(*river.Job[NetworkImportArgs]) time.Duration {
 	return 10 * time.Minute
 }
@@ -54,7 +55,7 @@ func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkIm
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		return river.JobCancel(err) // the import (or its tenant) does not exist: retrying cannot help
 	case job.Attempt >= job.MaxAttempts:
-		reason := "the import failed on every attempt; nothing was imported. Upload the file again, or contact support with the import id"
+		reason := "the import failed on every attempt; the rows counted in processed_rows were imported. Upload the file again to complete it, or contact support with the import id"
 		var te *tenants.Error
 		if errors.As(err, &te) {
 			reason = te.Message

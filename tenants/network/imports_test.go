@@ -42,7 +42,7 @@ func TestParseImportRefusesMalformedFiles(t *testing.T) {
 		{"NoType", FormatJSONL, "{\"external_code\":\"X\"}\n", []string{`line 1: type must be "node" or "technician"`}},
 		{"EveryBadLine", FormatJSONL, "x\ny\n{\"type\":\"node\"}\n", []string{"line 1: invalid JSON", "line 2: invalid JSON"}},
 		{"OnlyBlankLines", FormatJSONL, "\n  \n", []string{"the file has no rows"}},
-		{"NotUTF8", FormatJSONL, "{\"type\":\"node\",\"name\":\"\xff\"}\n", []string{"the file is not UTF-8 text"}},
+		{"NotUTF8", FormatJSONL, "{\"type\":\"node\",\"name\":\"\xff\"}\n", []string{notUTF8.(*tenants.Error).Fields[0].Message}},
 		{"UnknownColumn", FormatCSV, "type,external_code,foo\nnode,X,1\n", []string{`header: unknown column "foo"`}},
 		{"DuplicateColumn", FormatCSV, "type,external_code,name,name\nnode,X,a,b\n", []string{`header: duplicate column "name"`}},
 		{"MissingColumns", FormatCSV, "name\nX\n", []string{"header: missing column type", "header: missing column external_code"}},

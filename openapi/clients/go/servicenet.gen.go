@@ -1302,6 +1302,27 @@ func (e HealthResponseStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportCharset.
+const (
+	ImportCharsetGb18030 ImportCharset = "gb18030"
+	ImportCharsetGbk     ImportCharset = "gbk"
+	ImportCharsetUtf8    ImportCharset = "utf-8"
+)
+
+// Valid indicates whether the value is a known member of the ImportCharset enum.
+func (e ImportCharset) Valid() bool {
+	switch e {
+	case ImportCharsetGb18030:
+		return true
+	case ImportCharsetGbk:
+		return true
+	case ImportCharsetUtf8:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportFormat.
 const (
 	ImportFormatCsv   ImportFormat = "csv"
@@ -6012,8 +6033,9 @@ type Home struct {
 
 // Import defines model for Import.
 type Import struct {
-	Counts    ImportCounts `json:"counts"`
-	CreatedAt time.Time    `json:"created_at"`
+	Charset   ImportCharset `json:"charset"`
+	Counts    ImportCounts  `json:"counts"`
+	CreatedAt time.Time     `json:"created_at"`
 
 	// CreatedBy Key ID that uploaded the file.
 	CreatedBy string `json:"created_by"`
@@ -6024,7 +6046,7 @@ type Import struct {
 	// ErrorsNextCursor Cursor for listNetworkImportErrors when there are more errors than shown.
 	ErrorsNextCursor *string `json:"errors_next_cursor,omitempty"`
 
-	// Failure Why a failed import failed; nothing of it was written.
+	// Failure Why a failed import failed. The batches it committed before (processed_rows) stay written; importing the file again completes it.
 	Failure *string `json:"failure,omitempty"`
 
 	// FileSha256 SHA-256 of the uploaded file, hex.
@@ -6041,6 +6063,9 @@ type Import struct {
 	// TotalRows Data rows in the file.
 	TotalRows int64 `json:"total_rows"`
 }
+
+// ImportCharset defines model for ImportCharset.
+type ImportCharset string
 
 // ImportCounts defines model for ImportCounts.
 type ImportCounts struct {
@@ -10807,6 +10832,9 @@ type ListNetworkImportsParams struct {
 
 // CreateNetworkImportParams defines parameters for CreateNetworkImport.
 type CreateNetworkImportParams struct {
+	// Charset The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030).
+	Charset *string `form:"charset,omitempty" json:"charset,omitempty"`
+
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
@@ -22721,6 +22749,28 @@ func NewCreateNetworkImportRequestWithBody(server string, params *CreateNetworkI
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Charset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "charset", *params.Charset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
 	}
 
 	req, err := http.NewRequest("POST", queryURL.String(), body)

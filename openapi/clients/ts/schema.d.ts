@@ -1209,7 +1209,9 @@ export interface paths {
          * Import nodes and technicians from a file
          * @description Uploads a JSON Lines (`application/x-ndjson` or `application/jsonl`) or CSV (`text/csv`) file of nodes and technicians, up to 64 MiB (413 beyond), and answers 202 with the queued import; a background job imports it. The file is stored as it arrives, so an upload may be as slow as the network (up to 2 minutes). A tenant may have 3 uploads in progress at once; a fourth is refused with 429 and Retry-After. Follow progress, counts and per-row errors with getNetworkImport.
          *
-         *     Each row is an object's full desired state, matched on its `external_code`: a new code creates, a known code updates only what differs, an identical row changes nothing, so importing the same file again changes nothing. A node names its parent by `parent_code` (the parent may come anywhere in the file or already exist); a technician names its node by `node_code`. A node's `status` applies when it is created (change it later with changeNodeStatus); a changed parent moves the node with its subtree; its tier cannot change. Bad rows are reported with their line number and field, and the good rows are imported; everything a run writes commits together.
+         *     Each row is an object's full desired state, matched on its `external_code`: a new code creates, a known code updates only what differs, an identical row changes nothing, so importing the same file again changes nothing. A node names its parent by `parent_code` (the parent may come anywhere in the file or already exist); a technician names its node by `node_code`. A node's `status` applies when it is created (change it later with changeNodeStatus); a changed parent moves the node with its subtree; its tier cannot change. Bad rows are reported with their line number and field, and the good rows are imported. The job writes the rows in batches of 1,000, each committed with its checkpoint (node rows tier by tier, then technicians), so processed_rows grows as it goes and an import interrupted by a restart resumes where it stopped.
+         *
+         *     Character set: UTF-8 (with or without a byte order mark), GBK or GB18030 (CSV saved by Chinese Excel). Declare it with the charset parameter of Content-Type (`text/csv; charset=gbk`) or the `charset` query parameter; undeclared, a file whose first 64 KiB are valid UTF-8 is read as UTF-8, any other as GB18030. An unsupported charset is refused with 422 naming it.
          *
          *     JSON Lines: one object per line with `type` `node` (external_code, name, tier, parent_code, status, grade, contact{}, address{}, location{}, coverage[], categories[], service_kinds[], daily_capacity) or `technician` (external_code, node_code, name, phone, status, skills[{category, level}], licence{number, issued_on, expires_on}, shifts[{weekday, start, end}], daily_job_limit, home{region_code, location}).
          *
@@ -8443,6 +8445,8 @@ export interface components {
             region_code?: string;
         };
         Import: {
+            /** @description The file's character set, as declared (the charset parameter of Content-Type, or the charset query parameter) or detected (UTF-8 when the file starts as valid UTF-8, else GB18030). */
+            charset: components["schemas"]["ImportCharset"];
             counts: components["schemas"]["ImportCounts"];
             /**
              * Format: date-time
@@ -8459,8 +8463,8 @@ export interface components {
             /** @description Cursor for listNetworkImportErrors when there are more errors than shown. */
             errors_next_cursor?: string;
             /**
-             * @description Why a failed import failed; nothing of it was written.
-             * @example internal error; nothing was imported
+             * @description Why a failed import failed. The batches it committed before (processed_rows) stay written; importing the file again completes it.
+             * @example the import failed on every attempt
              */
             failure?: string;
             /**
@@ -8495,6 +8499,8 @@ export interface components {
              */
             total_rows: number;
         };
+        /** @enum {string} */
+        ImportCharset: "utf-8" | "gbk" | "gb18030";
         ImportCounts: {
             nodes: components["schemas"]["ImportTally"];
             technicians: components["schemas"]["ImportTally"];
@@ -17763,7 +17769,10 @@ export interface operations {
     };
     createNetworkImport: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030). */
+                charset?: string;
+            };
             header?: {
                 /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
@@ -17771,7 +17780,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The file: JSON Lines or CSV, UTF-8, at most 64 MiB. */
+        /** @description The file: JSON Lines or CSV, UTF-8, GBK or GB18030, at most 64 MiB. */
         requestBody?: {
             content: {
                 /**
