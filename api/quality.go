@@ -304,7 +304,7 @@ func (s *Server) registerQuality() {
 	})
 
 	register(s, authz.QualityRead, huma.Operation{
-		OperationID: "listGradeHistory", Method: http.MethodGet, Path: "/v1/nodes/{node_id}/grade-history",
+		OperationID: "listGradeHistory", Method: http.MethodGet, Path: "/v1/network/nodes/{node_id}/grade-history",
 		Summary: "List a node's grade history", Tags: tags,
 		Description: "Every grade change decided through grading (approvals and overturned appeals), oldest first: old and new grade, who and why.",
 		Errors:      []int{http.StatusNotFound},

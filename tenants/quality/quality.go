@@ -161,7 +161,7 @@ var Clocks = []string{"route", "first_contact", "response", "completion", "callb
 
 // ComplaintCategories and Severities break complaints down.
 var (
-	ComplaintCategories = []string{"late", "attitude", "fee", "quality", "repeat", "other"}
+	ComplaintCategories = []string{"late", "attitude", "fee", "quality", "repeat", "other", "licence", "overcharge", "conduct"}
 	Severities          = []string{"low", "medium", "high", "critical"}
 )
 
