@@ -12,20 +12,20 @@ import (
 	"github.com/servicenet/servicenet/tenants/quality"
 )
 
-// periodParams choose a scorecard's period.
-type periodParams struct {
+// PeriodParams choose a scorecard's period.
+type PeriodParams struct {
 	Period string `query:"period" enum:"day,week,month,range" default:"month" doc:"day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone."`
 	Date   string `query:"date" maxLength:"10" doc:"A day of the period (YYYY-MM-DD; default today); not in the future." example:"2026-11-15"`
 	From   string `query:"from" maxLength:"10" doc:"First day of a range (period=range)." example:"2026-11-01"`
 	To     string `query:"to" maxLength:"10" doc:"Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from." example:"2026-11-30"`
 }
 
-func (p periodParams) query() quality.PeriodQuery {
+func (p PeriodParams) query() quality.PeriodQuery {
 	return quality.PeriodQuery{Period: p.Period, Date: p.Date, From: p.From, To: p.To}
 }
 
 type getScorecardInput struct {
-	periodParams
+	PeriodParams
 	Scope   string `query:"scope" enum:"node,technician,region,category,tenant" default:"node" doc:"What the scorecard is about."`
 	ID      string `query:"id" maxLength:"64" doc:"The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	Subtree bool   `query:"subtree" doc:"scope=node: include the node's whole subtree."`
@@ -34,7 +34,7 @@ type getScorecardInput struct {
 type scorecardOutput struct{ Body quality.Scorecard }
 
 type getRankingInput struct {
-	periodParams
+	PeriodParams
 	Region     string `query:"region" maxLength:"6" doc:"A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope." example:"3702"`
 	KPI        string `query:"kpi" maxLength:"64" default:"first_time_fix_rate" doc:"The indicator to rank by (a scorecard KPI name)." example:"first_time_fix_rate"`
 	MinTickets int64  `query:"min_tickets" minimum:"0" doc:"Nodes with fewer tickets are listed last, unranked."`

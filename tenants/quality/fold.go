@@ -263,6 +263,7 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 		return 0, err
 	}
 	b := &pgx.Batch{}
+	var fresh []tickets.QualityFacts
 	for _, t := range facts {
 		prev, had := old[t.ID]
 		f := fact{bucket: bucket{Day: dayOf(t.CreatedAt, loc), Node: t.NodeID, Tech: t.TechnicianID, Category: t.Category, Region: t.RegionCode},
@@ -274,15 +275,19 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 		}
 		d.add(f.bucket, f.Metrics, 1)
 		saveFact(b, tx.TenantID, t.ID, f)
-		// A new ticket for a unit makes the unit's previous service a repeat.
 		if !had && t.UnitID != nil && !t.Cancelled {
-			if err := markRepeat(ctx, tx, t, d); err != nil {
-				return 0, err
-			}
+			fresh = append(fresh, t)
 		}
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, err
+	}
+	// A new ticket for a unit makes the unit's previous service a repeat
+	// (after the batch's facts are saved: the previous one may be in it).
+	for _, t := range fresh {
+		if err := markRepeat(ctx, tx, t, d); err != nil {
+			return 0, err
+		}
 	}
 	return len(facts), nil
 }
