@@ -261,7 +261,7 @@ type (
 		LateMinutes  int     `json:"late_minutes,omitempty"`
 		StorefrontStatusField
 	}
-	SLAPolicyEventData = tickets.SLAPolicy
+	SLAPolicyEventData     = tickets.SLAPolicy
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 func init() {
@@ -530,4 +532,32 @@ func TestQualityScorecards(t *testing.T) {
 	} else {
 		require.Len(t, hist, 1)
 	}
+}
+
+// crossTenantQuality gives the victim of the isolation walks a grading
+// policy, a run and a proposal for node (written directly: grading needs
+// folded tickets), with bodies that pass validation.
+func crossTenantQuality(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, node string) (map[string]string, map[string]any, []string) {
+	t.Helper()
+	run, prop := tenants.NewID("grr"), tenants.NewID("grp")
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO grading_policies (tenant_id, version, policy, actor) VALUES ($1, 1, '{"total_weight": 100}', 'test')`, tenantID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO grading_runs (tenant_id, id, period_from, period_to, policy_version, actor)
+			VALUES ($1, $2, '2026-11-01', '2026-11-30', 1, 'test')`, tenantID, run); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO grade_proposals (tenant_id, id, run_id, node_id, period_from, period_to, policy_version,
+			score, indicators, tickets, proposed_grade, consequence, reason)
+			VALUES ($1, $2, $3, $4, '2026-11-01', '2026-11-30', 1, 77.5, '[]', 40, 'B', 'none', 'b-private-proposal')`, tenantID, prop, run, node)
+		return err
+	}))
+	return map[string]string{"proposal_id": prop},
+		map[string]any{
+			"decideGradeProposal": map[string]any{"decision": "approve"},
+			"appealGradeProposal": map[string]any{"reason": "cross-tenant probe"},
+			"decideGradeAppeal":   map[string]any{"decision": "upheld", "note": "cross-tenant probe"},
+		},
+		[]string{"b-private-proposal", prop[4:]}
 }
