@@ -58,7 +58,7 @@ type GradingPolicy struct {
 	Consequences map[string]string `json:"consequences,omitempty" doc:"Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion." example:"{\"E\":\"suspension\"}"`
 	AppealDays   int               `json:"appeal_days" minimum:"0" maximum:"90" doc:"Days after an approval during which the node may appeal." example:"7"`
 	MaxRangeDays int               `json:"max_range_days" minimum:"1" maximum:"3660" doc:"The longest date range a scorecard or ranking may cover." example:"366"`
-	UpdatedAt    *time.Time        `json:"updated_at,omitempty" readOnly:"true"`
+	UpdatedAt    *time.Time        `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T10:00:00+08:00"`
 }
 
 func currentPolicy(ctx context.Context, tx pg.TenantTx) (GradingPolicy, bool, error) {

@@ -35,6 +35,13 @@ func (s *Service) MonthlyClose(ctx context.Context, tenantID string, now time.Ti
 		today := dayOf(now, st.Location)
 		from := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 		to := from.AddDate(0, 1, -1)
+		// A month with no rollups (a tenant that had no tickets yet) is not
+		// closed: nothing is ready, and the check is retried next hour.
+		var any bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM quality_monthly WHERE tenant_id = $1 AND month = $2)`,
+			tx.TenantID, from).Scan(&any); err != nil || !any {
+			return err
+		}
 		var pos int64
 		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT position FROM quality_positions WHERE tenant_id = $1), 0)`, tx.TenantID).Scan(&pos); err != nil {
 			return err

@@ -9019,7 +9019,10 @@ export interface components {
              * @example 100
              */
             total_weight: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-11-30T10:00:00+08:00
+             */
             readonly updated_at?: string;
             /**
              * Format: int64
