@@ -65,7 +65,9 @@ func BenchmarkQuality(b *testing.B) {
 	_, err := env.DB.Owner.Exec(ctx, `ANALYZE quality_daily; ANALYZE quality_monthly`)
 	require.NoError(b, err)
 	var rows int64
-	require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM quality_daily WHERE tenant_id = $1`, ten.ID).Scan(&rows))
+	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, ten.ID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT count(*) FROM quality_daily WHERE tenant_id = $1`, ten.ID).Scan(&rows)
+	}))
 	b.Logf("seeded %d tickets' worth (%d daily rollup rows, %d nodes, %d technicians) in %s", perDay*days, rows, nodes, techs, time.Since(start).Round(time.Second))
 
 	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID, Roles: []string{tenants.RoleTenantAdmin}, Live: true}
@@ -94,7 +96,7 @@ func BenchmarkQuality(b *testing.B) {
 		for i := range min(b.N, 3) { // each round is 10,000 events: a few rounds are enough
 			require.NoError(b, pg.InTenantTx(ctx, env.DB.App, ten.ID, func(tx pg.TenantTx) error {
 				_, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, subject_id, actor, data)
-					SELECT $1, 'evt_qb' || lpad(($2 * 10000 + g)::text, 20, '0'), 'complaint.filed', 'cmp_qb' || lpad(($2 * 10000 + g)::text, 20, '0'), 'bench',
+					SELECT $1, 'evt_' || lpad(($2 * 10000 + g)::text, 26, '0'), 'complaint.filed', 'cmp_qb' || lpad(($2 * 10000 + g)::text, 20, '0'), 'bench',
 					       jsonb_build_object('complaint_id', 'cmp_qb' || lpad(($2 * 10000 + g)::text, 20, '0'),
 					         'node_id', 'nod_qb' || lpad((g % 1000)::text, 22, '0'), 'technician_id', 'tec_qb' || lpad((g % 10000)::text, 22, '0'),
 					         'category', 'late', 'severity', 'low')
