@@ -146,6 +146,10 @@ func walkVictim(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, k
 	maps.Copy(bObjects, tObjects)
 	maps.Copy(validBodies, tBodies)
 	leaks = append(leaks, tLeaks...)
+	qObjects, qBodies, qLeaks := crossTenantQuality(t, env, ctx, tenantID, bNet.Center)
+	maps.Copy(bObjects, qObjects)
+	maps.Copy(validBodies, qBodies)
+	leaks = append(leaks, qLeaks...)
 	return walkFixture{objects: bObjects, bodies: validBodies, leaks: leaks, keyID: bKeyID, node: bNet.Center, tech: bTechID, unit: bUnit}
 }
 

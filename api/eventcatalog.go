@@ -17,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -260,7 +261,12 @@ type (
 		LateMinutes  int     `json:"late_minutes,omitempty"`
 		StorefrontStatusField
 	}
-	SLAPolicyEventData = tickets.SLAPolicy
+	SLAPolicyEventData     = tickets.SLAPolicy
+	GradingPolicyEventData struct {
+		Version int `json:"version" doc:"The policy's new version."`
+	}
+	GradeEventData      = quality.ProposalEventData
+	ScorecardReadyEvent = quality.ScorecardReadyData
 )
 
 // StorefrontStatusField is what a webhook to a storefront with a status mapping
@@ -351,6 +357,13 @@ var EventCatalog = func() []EventKind {
 		k(webhooks.TypeEndpointDisabled, "A webhook endpoint was disabled after failing deliveries", reflect.TypeFor[WebhookEndpointEventData]),
 		k(tickets.TypeSLAPolicyUpdated, "The tenant's SLA policy changed", reflect.TypeFor[SLAPolicyEventData]),
 		k(tickets.TypeSLABreached, "A ticket missed a service level", reflect.TypeFor[TicketEventData]),
+		k(quality.TypeGradingPolicyUpdated, "The tenant's grading policy changed", reflect.TypeFor[GradingPolicyEventData]),
+		k(quality.TypeGradeProposed, "A grading run proposed a node's grade", reflect.TypeFor[GradeEventData]),
+		k(quality.TypeGradeApproved, "A grade proposal was approved and the node's grade set", reflect.TypeFor[GradeEventData]),
+		k(quality.TypeGradeRejected, "A grade proposal was rejected", reflect.TypeFor[GradeEventData]),
+		k(quality.TypeGradeAppealed, "A node appealed its approved grade", reflect.TypeFor[GradeEventData]),
+		k(quality.TypeGradeAppealDecided, "A grade appeal was decided", reflect.TypeFor[GradeEventData]),
+		k(quality.TypeScorecardReady, "A month's scorecards are ready", reflect.TypeFor[ScorecardReadyEvent]),
 	}
 	for _, tr := range tickets.Transitions {
 		s := strings.TrimSuffix(tr.Summary, ".")

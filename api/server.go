@@ -30,6 +30,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/privacy"
+	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -82,6 +83,8 @@ type Deps struct {
 	Payouts    *payouts.Service
 	Webhooks   *webhooks.Service
 	Tickets    *tickets.Service
+	// Quality owns the KPI rollups, scorecards and grading.
+	Quality *quality.Service
 	// Notifications owns the tenant's notification gateways.
 	Notifications *notifications.Service
 	Audit         *audit.Service
@@ -205,6 +208,7 @@ func (s *Server) registerOperations() {
 	s.registerEntitlements()
 	s.registerClaims()
 	s.registerComplaints()
+	s.registerQuality()
 	s.registerSwaps()
 	s.registerPayouts()
 	s.registerWebhooks()

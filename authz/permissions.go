@@ -85,6 +85,13 @@ const (
 	ComplaintsRead    Permission = "complaints.read"
 	ComplaintsFile    Permission = "complaints.file"
 	ComplaintsResolve Permission = "complaints.resolve"
+	// Service quality: scorecards and rankings (read), the grading policy
+	// and grading runs (policy), deciding grade proposals and appeals
+	// (decide), and a node's appeal against its grade (appeal).
+	QualityRead   Permission = "quality.read"
+	QualityPolicy Permission = "quality.policy"
+	QualityDecide Permission = "quality.decide"
+	QualityAppeal Permission = "quality.appeal"
 	// The audit log (who changed and read what) and data-subject requests
 	// (export and erasure of one customer's personal data).
 	AuditRead      Permission = "audit.read"
@@ -102,5 +109,6 @@ var Permissions = []Permission{
 	WebhooksManage, NotificationsManage,
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
+	QualityRead, QualityPolicy, QualityDecide, QualityAppeal,
 	AuditRead, SubjectsExport, SubjectsErase,
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -100,7 +101,10 @@ type Deps struct {
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
-	Logger      *slog.Logger
+	// Quality folds the KPI rollups and closes months; nil: those workers
+	// cancel their jobs (clients built for one context's tests).
+	Quality *quality.Service
+	Logger  *slog.Logger
 	// Stopping is closed when the process begins to stop its jobs; long
 	// jobs (the webhook dispatch session) end early on it.
 	Stopping <-chan struct{}
@@ -194,6 +198,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
+	river.AddWorker(w, &QualityFoldWorker{Tenants: d.Identity, Quality: d.Quality})
+	river.AddWorker(w, &QualityMonthlyWorker{Tenants: d.Identity, Quality: d.Quality})
 	if d.Notifications != nil {
 		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
 	}
@@ -230,6 +236,12 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketReconciliationArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TicketReconciliationArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return QualityFoldArgs{}, nil },
+			&river.PeriodicJobOpts{ID: QualityFoldArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return QualityMonthlyArgs{}, nil },
+			&river.PeriodicJobOpts{ID: QualityMonthlyArgs{}.Kind(), RunOnStart: true}),
 	}
 }
 

@@ -18,6 +18,8 @@ var periodicKinds = []string{
 	ContractLifecycleArgs{}.Kind(),
 	WebhookDispatchArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),
+	QualityFoldArgs{}.Kind(),
+	QualityMonthlyArgs{}.Kind(),
 }
 
 // singletonMiddleware lets one copy of a job of the listed kinds and args

@@ -51,6 +51,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/privacy"
+	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -134,6 +135,8 @@ type App struct {
 	Payouts     *payouts.Service
 	Webhooks    *webhooks.Service
 	Tickets     *tickets.Service
+	// Quality keeps the KPI rollups, scorecards and grading.
+	Quality *quality.Service
 	// Notifications delivers customer messages (sign-off codes) through
 	// the tenant's notification gateway or the event feed.
 	Notifications *notifications.Service
@@ -223,6 +226,9 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return nil, err
 	}
+	if a.Quality, err = quality.NewService(db); err != nil {
+		return nil, err
+	}
 	// Need-to-know: what technicians' and nodes' jobs touch bounds what
 	// they see of customers, units, and the contracts, payouts and swaps
 	// hanging off those units.
@@ -233,7 +239,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Logger: log, Stopping: a.stopping},
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, Logger: log, Stopping: a.stopping},
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -263,7 +269,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		Replicas: a.Replicas.Count},
 		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
-			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications,
+			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality,
 			Idempotency: a.Idempotency, Authz: a.Authz,
 			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})

@@ -225,3 +225,41 @@ func AboutTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Event, error)
 	}
 	return out, err
 }
+
+// FeedEntry is an event with its feed position.
+type FeedEntry struct {
+	Event
+	Position int64
+}
+
+// FeedTx reads, inside the caller's transaction, up to limit events of the
+// given exact types or "prefix.*" families after feed position after, in
+// feed order (positioning what has committed since, as List does). A folder
+// that stores the last position it read in the same transaction never skips
+// or repeats an event.
+func FeedTx(ctx context.Context, tx pg.TenantTx, types []string, after int64, limit int) ([]FeedEntry, error) {
+	if err := sequence(ctx, tx); err != nil {
+		return nil, err
+	}
+	exact, prefixes := []string{}, []string{}
+	for _, t := range types {
+		if p, ok := strings.CutSuffix(t, ".*"); ok {
+			prefixes = append(prefixes, likeEscaper.Replace(p)+".%")
+		} else {
+			exact = append(exact, t)
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT id, type, subject_id, actor, data, occurred_at, position
+		FROM events
+		WHERE tenant_id = $1 AND position > $2 AND (type = ANY($3) OR type LIKE ANY($4))
+		ORDER BY position LIMIT $5`, tx.TenantID, after, exact, prefixes, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FeedEntry, error) {
+		var e FeedEntry
+		err := r.Scan(&e.ID, &e.Type, &e.SubjectID, &e.Actor, &e.Data, &e.OccurredAt, &e.Position)
+		return e, err
+	})
+}

@@ -93,6 +93,24 @@ func (e ApiKeyRevokedEventType) Valid() bool {
 	}
 }
 
+// Defines values for AppealDecision.
+const (
+	AppealDecisionOverturned AppealDecision = "overturned"
+	AppealDecisionUpheld     AppealDecision = "upheld"
+)
+
+// Valid indicates whether the value is a known member of the AppealDecision enum.
+func (e AppealDecision) Valid() bool {
+	switch e {
+	case AppealDecisionOverturned:
+		return true
+	case AppealDecisionUpheld:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AppointmentReason.
 const (
 	AppointmentReasonAgreed             AppointmentReason = "agreed"
@@ -1008,6 +1026,24 @@ func (e CustomerUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for DecideProposalRequestDecision.
+const (
+	DecideProposalRequestDecisionApprove DecideProposalRequestDecision = "approve"
+	DecideProposalRequestDecisionReject  DecideProposalRequestDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the DecideProposalRequestDecision enum.
+func (e DecideProposalRequestDecision) Valid() bool {
+	switch e {
+	case DecideProposalRequestDecisionApprove:
+		return true
+	case DecideProposalRequestDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecisionBasis.
 const (
 	DecisionBasisAccidentalDamage     DecisionBasis = "accidental_damage"
@@ -1266,6 +1302,96 @@ func (e GatewayWithSecretChannel) Valid() bool {
 	}
 }
 
+// Defines values for GradeAppealDecidedEventType.
+const (
+	GradeAppealDecidedEventTypeGradeAppealDecided GradeAppealDecidedEventType = "grade.appeal_decided"
+)
+
+// Valid indicates whether the value is a known member of the GradeAppealDecidedEventType enum.
+func (e GradeAppealDecidedEventType) Valid() bool {
+	switch e {
+	case GradeAppealDecidedEventTypeGradeAppealDecided:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GradeAppealedEventType.
+const (
+	GradeAppealedEventTypeGradeAppealed GradeAppealedEventType = "grade.appealed"
+)
+
+// Valid indicates whether the value is a known member of the GradeAppealedEventType enum.
+func (e GradeAppealedEventType) Valid() bool {
+	switch e {
+	case GradeAppealedEventTypeGradeAppealed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GradeApprovedEventType.
+const (
+	GradeApprovedEventTypeGradeApproved GradeApprovedEventType = "grade.approved"
+)
+
+// Valid indicates whether the value is a known member of the GradeApprovedEventType enum.
+func (e GradeApprovedEventType) Valid() bool {
+	switch e {
+	case GradeApprovedEventTypeGradeApproved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GradeProposedEventType.
+const (
+	GradeProposedEventTypeGradeProposed GradeProposedEventType = "grade.proposed"
+)
+
+// Valid indicates whether the value is a known member of the GradeProposedEventType enum.
+func (e GradeProposedEventType) Valid() bool {
+	switch e {
+	case GradeProposedEventTypeGradeProposed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GradeRejectedEventType.
+const (
+	GradeRejectedEventTypeGradeRejected GradeRejectedEventType = "grade.rejected"
+)
+
+// Valid indicates whether the value is a known member of the GradeRejectedEventType enum.
+func (e GradeRejectedEventType) Valid() bool {
+	switch e {
+	case GradeRejectedEventTypeGradeRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GradingPolicyUpdatedEventType.
+const (
+	GradingPolicyUpdatedEventTypeGradingPolicyUpdated GradingPolicyUpdatedEventType = "grading_policy.updated"
+)
+
+// Valid indicates whether the value is a known member of the GradingPolicyUpdatedEventType enum.
+func (e GradingPolicyUpdatedEventType) Valid() bool {
+	switch e {
+	case GradingPolicyUpdatedEventTypeGradingPolicyUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GuidanceOutcome.
 const (
 	GuidanceOutcomeFailed   GuidanceOutcome = "failed"
@@ -1362,6 +1488,54 @@ func (e ImportState) Valid() bool {
 	case ImportStateRunning:
 		return true
 	case ImportStateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KPIBetter.
+const (
+	KPIBetterHigher KPIBetter = "higher"
+	KPIBetterLower  KPIBetter = "lower"
+)
+
+// Valid indicates whether the value is a known member of the KPIBetter enum.
+func (e KPIBetter) Valid() bool {
+	switch e {
+	case KPIBetterHigher:
+		return true
+	case KPIBetterLower:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KPIUnit.
+const (
+	KPIUnitCount         KPIUnit = "count"
+	KPIUnitMinorUnits    KPIUnit = "minor_units"
+	KPIUnitPer100Tickets KPIUnit = "per_100_tickets"
+	KPIUnitRating        KPIUnit = "rating"
+	KPIUnitRatio         KPIUnit = "ratio"
+	KPIUnitSeconds       KPIUnit = "seconds"
+)
+
+// Valid indicates whether the value is a known member of the KPIUnit enum.
+func (e KPIUnit) Valid() bool {
+	switch e {
+	case KPIUnitCount:
+		return true
+	case KPIUnitMinorUnits:
+		return true
+	case KPIUnitPer100Tickets:
+		return true
+	case KPIUnitRating:
+		return true
+	case KPIUnitRatio:
+		return true
+	case KPIUnitSeconds:
 		return true
 	default:
 		return false
@@ -1998,6 +2172,30 @@ func (e PayoutState) Valid() bool {
 	}
 }
 
+// Defines values for PeriodKind.
+const (
+	PeriodKindDay   PeriodKind = "day"
+	PeriodKindMonth PeriodKind = "month"
+	PeriodKindRange PeriodKind = "range"
+	PeriodKindWeek  PeriodKind = "week"
+)
+
+// Valid indicates whether the value is a known member of the PeriodKind enum.
+func (e PeriodKind) Valid() bool {
+	switch e {
+	case PeriodKindDay:
+		return true
+	case PeriodKindMonth:
+		return true
+	case PeriodKindRange:
+		return true
+	case PeriodKindWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PlanKind.
 const (
 	PlanKindAccidentalDamage PlanKind = "accidental_damage"
@@ -2232,6 +2430,66 @@ func (e PromiseCode) Valid() bool {
 	}
 }
 
+// Defines values for ProposalConsequence.
+const (
+	ProposalConsequenceDemotion    ProposalConsequence = "demotion"
+	ProposalConsequenceNone        ProposalConsequence = "none"
+	ProposalConsequenceProbation   ProposalConsequence = "probation"
+	ProposalConsequencePromotion   ProposalConsequence = "promotion"
+	ProposalConsequenceSuspension  ProposalConsequence = "suspension"
+	ProposalConsequenceTermination ProposalConsequence = "termination"
+)
+
+// Valid indicates whether the value is a known member of the ProposalConsequence enum.
+func (e ProposalConsequence) Valid() bool {
+	switch e {
+	case ProposalConsequenceDemotion:
+		return true
+	case ProposalConsequenceNone:
+		return true
+	case ProposalConsequenceProbation:
+		return true
+	case ProposalConsequencePromotion:
+		return true
+	case ProposalConsequenceSuspension:
+		return true
+	case ProposalConsequenceTermination:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProposalState.
+const (
+	ProposalStateAppealed   ProposalState = "appealed"
+	ProposalStateApproved   ProposalState = "approved"
+	ProposalStateOverturned ProposalState = "overturned"
+	ProposalStateProposed   ProposalState = "proposed"
+	ProposalStateRejected   ProposalState = "rejected"
+	ProposalStateUpheld     ProposalState = "upheld"
+)
+
+// Valid indicates whether the value is a known member of the ProposalState enum.
+func (e ProposalState) Valid() bool {
+	switch e {
+	case ProposalStateAppealed:
+		return true
+	case ProposalStateApproved:
+		return true
+	case ProposalStateOverturned:
+		return true
+	case ProposalStateProposed:
+		return true
+	case ProposalStateRejected:
+		return true
+	case ProposalStateUpheld:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Punctuality.
 const (
 	PunctualityEarly    Punctuality = "early"
@@ -2445,6 +2703,48 @@ func (e SalesChannel) Valid() bool {
 	case SalesChannelRetail:
 		return true
 	case SalesChannelStorefront:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScorecardReadyEventType.
+const (
+	ScorecardReadyEventTypeScorecardReady ScorecardReadyEventType = "scorecard.ready"
+)
+
+// Valid indicates whether the value is a known member of the ScorecardReadyEventType enum.
+func (e ScorecardReadyEventType) Valid() bool {
+	switch e {
+	case ScorecardReadyEventTypeScorecardReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScorecardScope.
+const (
+	ScorecardScopeCategory   ScorecardScope = "category"
+	ScorecardScopeNode       ScorecardScope = "node"
+	ScorecardScopeRegion     ScorecardScope = "region"
+	ScorecardScopeTechnician ScorecardScope = "technician"
+	ScorecardScopeTenant     ScorecardScope = "tenant"
+)
+
+// Valid indicates whether the value is a known member of the ScorecardScope enum.
+func (e ScorecardScope) Valid() bool {
+	switch e {
+	case ScorecardScopeCategory:
+		return true
+	case ScorecardScopeNode:
+		return true
+	case ScorecardScopeRegion:
+		return true
+	case ScorecardScopeTechnician:
+		return true
+	case ScorecardScopeTenant:
 		return true
 	default:
 		return false
@@ -3928,6 +4228,26 @@ type ApiKeyRevokedEvent struct {
 // ApiKeyRevokedEventType The event type.
 type ApiKeyRevokedEventType string
 
+// Appeal defines model for Appeal.
+type Appeal struct {
+	DecidedAt    *time.Time      `json:"decided_at,omitempty"`
+	DecidedBy    *string         `json:"decided_by,omitempty"`
+	Decision     *AppealDecision `json:"decision,omitempty"`
+	DecisionNote *string         `json:"decision_note,omitempty"`
+	FiledAt      time.Time       `json:"filed_at"`
+	FiledBy      string          `json:"filed_by"`
+	Reason       string          `json:"reason"`
+}
+
+// AppealDecision defines model for AppealDecision.
+type AppealDecision string
+
+// AppealProposalRequest defines model for AppealProposalRequest.
+type AppealProposalRequest struct {
+	// Reason Why the node contests the grade.
+	Reason string `json:"reason"`
+}
+
 // Appointment defines model for Appointment.
 type Appointment struct {
 	Arrival *Punctuality `json:"arrival,omitempty"`
@@ -4038,6 +4358,14 @@ type Breach struct {
 
 	// TicketId The ticket.
 	TicketId string `json:"ticket_id"`
+}
+
+// BreachCount defines model for BreachCount.
+type BreachCount struct {
+	Clock BreachSla `json:"clock"`
+
+	// Count First-level breaches (escalations of the same breach are not counted again).
+	Count int64 `json:"count"`
 }
 
 // BreachSla defines model for BreachSla.
@@ -4710,6 +5038,13 @@ type ComplaintClosedEvent struct {
 
 // ComplaintClosedEventType The event type.
 type ComplaintClosedEventType string
+
+// ComplaintCount defines model for ComplaintCount.
+type ComplaintCount struct {
+	Category ComplaintCategory `json:"category"`
+	Count    int64             `json:"count"`
+	Severity ComplaintSeverity `json:"severity"`
+}
 
 // ComplaintDetail defines model for ComplaintDetail.
 type ComplaintDetail struct {
@@ -5438,6 +5773,25 @@ type CustomerUpdatedEvent struct {
 // CustomerUpdatedEventType The event type.
 type CustomerUpdatedEventType string
 
+// DecideAppealRequest defines model for DecideAppealRequest.
+type DecideAppealRequest struct {
+	Decision AppealDecision `json:"decision"`
+
+	// Note The reasoning, recorded with the decision.
+	Note string `json:"note"`
+}
+
+// DecideProposalRequest defines model for DecideProposalRequest.
+type DecideProposalRequest struct {
+	Decision DecideProposalRequestDecision `json:"decision"`
+
+	// Reason Why; required to reject.
+	Reason *string `json:"reason,omitempty"`
+}
+
+// DecideProposalRequestDecision defines model for DecideProposalRequestDecision.
+type DecideProposalRequestDecision string
+
 // DecideRequest defines model for DecideRequest.
 type DecideRequest struct {
 	Fault FaultReport `json:"fault"`
@@ -5966,6 +6320,173 @@ type GatewayWithSecret struct {
 // GatewayWithSecretChannel The channel it carries.
 type GatewayWithSecretChannel string
 
+// GradeAppealDecidedEvent A grade appeal was decided.
+type GradeAppealDecidedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string            `json:"actor"`
+	Data       ProposalEventData `json:"data"`
+	Id         string            `json:"id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradeAppealDecidedEventType `json:"type"`
+}
+
+// GradeAppealDecidedEventType The event type.
+type GradeAppealDecidedEventType string
+
+// GradeAppealedEvent A node appealed its approved grade.
+type GradeAppealedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string            `json:"actor"`
+	Data       ProposalEventData `json:"data"`
+	Id         string            `json:"id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradeAppealedEventType `json:"type"`
+}
+
+// GradeAppealedEventType The event type.
+type GradeAppealedEventType string
+
+// GradeApprovedEvent A grade proposal was approved and the node's grade set.
+type GradeApprovedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string            `json:"actor"`
+	Data       ProposalEventData `json:"data"`
+	Id         string            `json:"id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradeApprovedEventType `json:"type"`
+}
+
+// GradeApprovedEventType The event type.
+type GradeApprovedEventType string
+
+// GradeHistoryList defines model for GradeHistoryList.
+type GradeHistoryList struct {
+	Data []HistoryEntry `json:"data"`
+}
+
+// GradeProposedEvent A grading run proposed a node's grade.
+type GradeProposedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string            `json:"actor"`
+	Data       ProposalEventData `json:"data"`
+	Id         string            `json:"id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradeProposedEventType `json:"type"`
+}
+
+// GradeProposedEventType The event type.
+type GradeProposedEventType string
+
+// GradeRejectedEvent A grade proposal was rejected.
+type GradeRejectedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string            `json:"actor"`
+	Data       ProposalEventData `json:"data"`
+	Id         string            `json:"id"`
+	OccurredAt time.Time         `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradeRejectedEventType `json:"type"`
+}
+
+// GradeRejectedEventType The event type.
+type GradeRejectedEventType string
+
+// GradeThreshold defines model for GradeThreshold.
+type GradeThreshold struct {
+	Grade NodeGrade `json:"grade"`
+
+	// MinScore On the policy's total_weight scale.
+	MinScore float64 `json:"min_score"`
+}
+
+// GradingPolicy defines model for GradingPolicy.
+type GradingPolicy struct {
+	// AppealDays Days after an approval during which the node may appeal.
+	AppealDays int64 `json:"appeal_days"`
+
+	// Consequences Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion.
+	Consequences *map[string]string `json:"consequences,omitempty"`
+
+	// Grades One threshold per grade; a node scoring below every threshold gets the lowest grade listed.
+	Grades     []GradeThreshold `json:"grades"`
+	Indicators []Indicator      `json:"indicators"`
+
+	// MaxRangeDays The longest date range a scorecard or ranking may cover.
+	MaxRangeDays int64 `json:"max_range_days"`
+
+	// MinTickets A node with fewer tickets in the period is not graded.
+	MinTickets int64 `json:"min_tickets"`
+
+	// TotalWeight What the indicators' weights must sum to; scores run from 0 to it.
+	TotalWeight int64      `json:"total_weight"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+
+	// Version Increases with every change; the ETag is "v<version>" (v0: no policy yet).
+	Version *int64 `json:"version,omitempty"`
+}
+
+// GradingPolicyEventData defines model for GradingPolicyEventData.
+type GradingPolicyEventData struct {
+	// Version The policy's new version.
+	Version int64 `json:"version"`
+}
+
+// GradingPolicyUpdatedEvent The tenant's grading policy changed.
+type GradingPolicyUpdatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string                 `json:"actor"`
+	Data       GradingPolicyEventData `json:"data"`
+	Id         string                 `json:"id"`
+	OccurredAt time.Time              `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type GradingPolicyUpdatedEventType `json:"type"`
+}
+
+// GradingPolicyUpdatedEventType The event type.
+type GradingPolicyUpdatedEventType string
+
+// GradingRun defines model for GradingRun.
+type GradingRun struct {
+	// Graded Nodes given a proposal.
+	Graded        int64              `json:"graded"`
+	Id            string             `json:"id"`
+	PeriodFrom    openapi_types.Date `json:"period_from"`
+	PeriodTo      openapi_types.Date `json:"period_to"`
+	PolicyVersion int64              `json:"policy_version"`
+	Proposals     []Proposal         `json:"proposals"`
+
+	// Skipped Nodes below the policy's min_tickets (not graded).
+	Skipped int64 `json:"skipped"`
+}
+
 // Guidance defines model for Guidance.
 type Guidance struct {
 	// Instructions What the customer was told to do.
@@ -5994,6 +6515,18 @@ type HealthResponse struct {
 
 // HealthResponseStatus Always ok: the process is serving.
 type HealthResponseStatus string
+
+// HistoryEntry defines model for HistoryEntry.
+type HistoryEntry struct {
+	// Actor Who decided (the API key).
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
+	NewGrade   string    `json:"new_grade"`
+	NodeId     string    `json:"node_id"`
+	OldGrade   *string   `json:"old_grade,omitempty"`
+	ProposalId *string   `json:"proposal_id,omitempty"`
+	Reason     string    `json:"reason"`
+}
 
 // HistoryList defines model for HistoryList.
 type HistoryList struct {
@@ -6106,6 +6639,33 @@ type ImportTally struct {
 	Updated int64 `json:"updated"`
 }
 
+// Indicator defines model for Indicator.
+type Indicator struct {
+	// Best The value that earns the whole weight.
+	Best float64 `json:"best"`
+
+	// Kpi A scorecard indicator name.
+	Kpi    string `json:"kpi"`
+	Weight int64  `json:"weight"`
+
+	// Worst The value that earns nothing.
+	Worst float64 `json:"worst"`
+}
+
+// IndicatorScore defines model for IndicatorScore.
+type IndicatorScore struct {
+	Denominator int64  `json:"denominator"`
+	Kpi         string `json:"kpi"`
+	Numerator   int64  `json:"numerator"`
+
+	// Points weight × the value normalised between worst and best.
+	Points float64 `json:"points"`
+
+	// Value The KPI's value in the period (null: no denominator, scored 0).
+	Value  *float64 `json:"value"`
+	Weight int64    `json:"weight"`
+}
+
 // IntakeUpdate defines model for IntakeUpdate.
 type IntakeUpdate struct {
 	Address *ServiceAddress `json:"address,omitempty"`
@@ -6117,6 +6677,29 @@ type IntakeUpdate struct {
 	PreferredWindow *Window      `json:"preferred_window,omitempty"`
 	Unit            *UnitDetails `json:"unit,omitempty"`
 }
+
+// KPI defines model for KPI.
+type KPI struct {
+	Better      KPIBetter `json:"better"`
+	Denominator int64     `json:"denominator"`
+
+	// Name The indicator (see the definitions in the operation's description).
+	Name      string `json:"name"`
+	Numerator int64  `json:"numerator"`
+
+	// Scale The value is numerator × scale / denominator (100 for rates per 100 tickets, else 1).
+	Scale int64   `json:"scale"`
+	Unit  KPIUnit `json:"unit"`
+
+	// Value numerator / denominator (times the scale); null when the denominator is 0.
+	Value *float64 `json:"value"`
+}
+
+// KPIBetter defines model for KPIBetter.
+type KPIBetter string
+
+// KPIUnit defines model for KPIUnit.
+type KPIUnit string
 
 // KeyEnvironment defines model for KeyEnvironment.
 type KeyEnvironment string
@@ -7497,6 +8080,19 @@ type PayoutScheduledEventType string
 // PayoutState defines model for PayoutState.
 type PayoutState string
 
+// Period defines model for Period.
+type Period struct {
+	// From First day (tenant's time zone).
+	From openapi_types.Date `json:"from"`
+	Kind PeriodKind         `json:"kind"`
+
+	// To Last day, inclusive.
+	To openapi_types.Date `json:"to"`
+}
+
+// PeriodKind defines model for PeriodKind.
+type PeriodKind string
+
 // Plan defines model for Plan.
 type Plan struct {
 	// Code The brand's own code for the plan; unique per tenant.
@@ -7871,6 +8467,56 @@ type PromiseAction string
 // PromiseCode defines model for PromiseCode.
 type PromiseCode string
 
+// Proposal defines model for Proposal.
+type Proposal struct {
+	Appeal *Appeal `json:"appeal,omitempty"`
+
+	// AppealUntil The node may appeal an approval until then.
+	AppealUntil   *time.Time          `json:"appeal_until,omitempty"`
+	Consequence   ProposalConsequence `json:"consequence"`
+	CreatedAt     time.Time           `json:"created_at"`
+	CurrentGrade  *string             `json:"current_grade,omitempty"`
+	DecidedAt     *time.Time          `json:"decided_at,omitempty"`
+	DecidedBy     *string             `json:"decided_by,omitempty"`
+	Id            string              `json:"id"`
+	Indicators    []IndicatorScore    `json:"indicators"`
+	NodeId        string              `json:"node_id"`
+	PeriodFrom    openapi_types.Date  `json:"period_from"`
+	PeriodTo      openapi_types.Date  `json:"period_to"`
+	PolicyVersion int64               `json:"policy_version"`
+	ProposedGrade string              `json:"proposed_grade"`
+	Reason        *string             `json:"reason,omitempty"`
+	RunId         string              `json:"run_id"`
+	Score         float64             `json:"score"`
+	State         ProposalState       `json:"state"`
+	Tickets       int64               `json:"tickets"`
+	Version       int64               `json:"version"`
+}
+
+// ProposalConsequence defines model for ProposalConsequence.
+type ProposalConsequence string
+
+// ProposalEventData defines model for ProposalEventData.
+type ProposalEventData struct {
+	Consequence   string  `json:"consequence"`
+	CurrentGrade  *string `json:"current_grade,omitempty"`
+	NodeId        string  `json:"node_id"`
+	PolicyVersion int64   `json:"policy_version"`
+	ProposalId    string  `json:"proposal_id"`
+	ProposedGrade string  `json:"proposed_grade"`
+	Reason        *string `json:"reason,omitempty"`
+	Score         float64 `json:"score"`
+	State         string  `json:"state"`
+}
+
+// ProposalList defines model for ProposalList.
+type ProposalList struct {
+	Data []Proposal `json:"data"`
+}
+
+// ProposalState defines model for ProposalState.
+type ProposalState string
+
 // Punctuality defines model for Punctuality.
 type Punctuality string
 
@@ -7932,6 +8578,23 @@ type QuotePart struct {
 
 	// Quantity How many.
 	Quantity int64 `json:"quantity"`
+}
+
+// Ranking defines model for Ranking.
+type Ranking struct {
+	// Entries Best first (by the KPI's better direction); nodes with no value, or fewer tickets than min_tickets, last.
+	Entries []RankingEntry `json:"entries"`
+	Kpi     string         `json:"kpi"`
+	Period  Period         `json:"period"`
+	Region  *string        `json:"region,omitempty"`
+}
+
+// RankingEntry defines model for RankingEntry.
+type RankingEntry struct {
+	Kpi     KPI    `json:"kpi"`
+	NodeId  string `json:"node_id"`
+	Rank    int64  `json:"rank"`
+	Tickets int64  `json:"tickets"`
 }
 
 // RateComplaintRequest defines model for RateComplaintRequest.
@@ -8070,6 +8733,15 @@ type ReturnInput struct {
 // Role defines model for Role.
 type Role string
 
+// RunGradingRequest defines model for RunGradingRequest.
+type RunGradingRequest struct {
+	// Date A day of the period (default today).
+	Date   *string    `json:"date,omitempty"`
+	From   *string    `json:"from,omitempty"`
+	Period PeriodKind `json:"period"`
+	To     *string    `json:"to,omitempty"`
+}
+
 // RunReconciliationRequest defines model for RunReconciliationRequest.
 type RunReconciliationRequest struct {
 	// Day The day to reconcile (YYYY-MM-DD in the tenant's time zone); not in the future.
@@ -8160,6 +8832,67 @@ type ScheduleInput struct {
 	Note   *string `json:"note,omitempty"`
 	Window Window  `json:"window"`
 }
+
+// Scorecard defines model for Scorecard.
+type Scorecard struct {
+	// Breaches SLA breaches by clock (only those with a count).
+	Breaches  []BreachCount `json:"breaches"`
+	Cancelled int64         `json:"cancelled"`
+
+	// Complaints Complaints by category and severity (only those with a count).
+	Complaints []ComplaintCount `json:"complaints"`
+
+	// Id The node, technician, region prefix or category.
+	Id   *string `json:"id,omitempty"`
+	Kpis []KPI   `json:"kpis"`
+
+	// Metrics Every raw counter the KPIs are computed from.
+	Metrics map[string]int64 `json:"metrics"`
+	Period  Period           `json:"period"`
+	Scope   ScorecardScope   `json:"scope"`
+
+	// Subtree Whether the node's whole subtree is included.
+	Subtree bool `json:"subtree"`
+
+	// Tickets Tickets taken in during the period (cancelled ones aside).
+	Tickets int64 `json:"tickets"`
+}
+
+// ScorecardReadyData defines model for ScorecardReadyData.
+type ScorecardReadyData struct {
+	From openapi_types.Date `json:"from"`
+
+	// GradingRunId The grading run the month's close wrote, when the tenant has a grading policy.
+	GradingRunId *string `json:"grading_run_id,omitempty"`
+
+	// Month The month's first day.
+	Month openapi_types.Date `json:"month"`
+
+	// Position The feed position the rollups were folded to.
+	Position int64              `json:"position"`
+	To       openapi_types.Date `json:"to"`
+}
+
+// ScorecardReadyEvent A month's scorecards are ready.
+type ScorecardReadyEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       ScorecardReadyData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type ScorecardReadyEventType `json:"type"`
+}
+
+// ScorecardReadyEventType The event type.
+type ScorecardReadyEventType string
+
+// ScorecardScope defines model for ScorecardScope.
+type ScorecardScope string
 
 // ServiceAddress defines model for ServiceAddress.
 type ServiceAddress struct {
@@ -11067,6 +11800,99 @@ type CreateTenantParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ListGradeProposalsParams defines parameters for ListGradeProposals.
+type ListGradeProposalsParams struct {
+	// NodeId Only proposals for this node.
+	NodeId *string `form:"node_id,omitempty" json:"node_id,omitempty"`
+
+	// RunId Only proposals of this grading run.
+	RunId *string `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// State Only proposals in this state.
+	State *ProposalState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// AppealGradeProposalParams defines parameters for AppealGradeProposal.
+type AppealGradeProposalParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DecideGradeAppealParams defines parameters for DecideGradeAppeal.
+type DecideGradeAppealParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DecideGradeProposalParams defines parameters for DecideGradeProposal.
+type DecideGradeProposalParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read; refused (412) if the proposal changed since. Optional.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// SetGradingPolicyParams defines parameters for SetGradingPolicy.
+type SetGradingPolicyParams struct {
+	// IfMatch ETag of your last read ("v0" when the tenant has no policy yet). Required: without it the request is 428; another version is 412.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// RunGradingParams defines parameters for RunGrading.
+type RunGradingParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// GetRankingParams defines parameters for GetRanking.
+type GetRankingParams struct {
+	// Period day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone.
+	Period *PeriodKind `form:"period,omitempty" json:"period,omitempty"`
+
+	// Date A day of the period (YYYY-MM-DD; default today); not in the future.
+	Date *string `form:"date,omitempty" json:"date,omitempty"`
+
+	// From First day of a range (period=range).
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Region A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope.
+	Region *string `form:"region,omitempty" json:"region,omitempty"`
+
+	// Kpi The indicator to rank by (a scorecard KPI name).
+	Kpi *string `form:"kpi,omitempty" json:"kpi,omitempty"`
+
+	// MinTickets Nodes with fewer tickets are listed last, unranked.
+	MinTickets *int64 `form:"min_tickets,omitempty" json:"min_tickets,omitempty"`
+}
+
+// GetScorecardParams defines parameters for GetScorecard.
+type GetScorecardParams struct {
+	// Period day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone.
+	Period *PeriodKind `form:"period,omitempty" json:"period,omitempty"`
+
+	// Date A day of the period (YYYY-MM-DD; default today); not in the future.
+	Date *string `form:"date,omitempty" json:"date,omitempty"`
+
+	// From First day of a range (period=range).
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Scope What the scorecard is about.
+	Scope *ScorecardScope `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Id The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant.
+	Id *string `form:"id,omitempty" json:"id,omitempty"`
+
+	// Subtree scope=node: include the node's whole subtree.
+	Subtree *bool `form:"subtree,omitempty" json:"subtree,omitempty"`
+}
+
 // ListReconciliationFindingsParams defines parameters for ListReconciliationFindings.
 type ListReconciliationFindingsParams struct {
 	// Limit Maximum number of items to return (1-200).
@@ -11699,6 +12525,21 @@ type CreateTenantJSONRequestBody = CreateTenantRequest
 
 // UpdatePrivacyPolicyJSONRequestBody defines body for UpdatePrivacyPolicy for application/json ContentType.
 type UpdatePrivacyPolicyJSONRequestBody = PolicyUpdate
+
+// AppealGradeProposalJSONRequestBody defines body for AppealGradeProposal for application/json ContentType.
+type AppealGradeProposalJSONRequestBody = AppealProposalRequest
+
+// DecideGradeAppealJSONRequestBody defines body for DecideGradeAppeal for application/json ContentType.
+type DecideGradeAppealJSONRequestBody = DecideAppealRequest
+
+// DecideGradeProposalJSONRequestBody defines body for DecideGradeProposal for application/json ContentType.
+type DecideGradeProposalJSONRequestBody = DecideProposalRequest
+
+// SetGradingPolicyJSONRequestBody defines body for SetGradingPolicy for application/json ContentType.
+type SetGradingPolicyJSONRequestBody = GradingPolicy
+
+// RunGradingJSONRequestBody defines body for RunGrading for application/json ContentType.
+type RunGradingJSONRequestBody = RunGradingRequest
 
 // RunReconciliationJSONRequestBody defines body for RunReconciliation for application/json ContentType.
 type RunReconciliationJSONRequestBody = RunReconciliationRequest
@@ -13917,6 +14758,202 @@ func (t *Event) MergeTicketSlaBreachedEvent(v TicketSlaBreachedEvent) error {
 	return err
 }
 
+// AsGradingPolicyUpdatedEvent returns the union data inside the Event as a GradingPolicyUpdatedEvent
+func (t Event) AsGradingPolicyUpdatedEvent() (GradingPolicyUpdatedEvent, error) {
+	var body GradingPolicyUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradingPolicyUpdatedEvent overwrites any union data inside the Event as the provided GradingPolicyUpdatedEvent
+func (t *Event) FromGradingPolicyUpdatedEvent(v GradingPolicyUpdatedEvent) error {
+	v.Type = "grading_policy.updated"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradingPolicyUpdatedEvent performs a merge with any union data inside the Event, using the provided GradingPolicyUpdatedEvent
+func (t *Event) MergeGradingPolicyUpdatedEvent(v GradingPolicyUpdatedEvent) error {
+	v.Type = "grading_policy.updated"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGradeProposedEvent returns the union data inside the Event as a GradeProposedEvent
+func (t Event) AsGradeProposedEvent() (GradeProposedEvent, error) {
+	var body GradeProposedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradeProposedEvent overwrites any union data inside the Event as the provided GradeProposedEvent
+func (t *Event) FromGradeProposedEvent(v GradeProposedEvent) error {
+	v.Type = "grade.proposed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradeProposedEvent performs a merge with any union data inside the Event, using the provided GradeProposedEvent
+func (t *Event) MergeGradeProposedEvent(v GradeProposedEvent) error {
+	v.Type = "grade.proposed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGradeApprovedEvent returns the union data inside the Event as a GradeApprovedEvent
+func (t Event) AsGradeApprovedEvent() (GradeApprovedEvent, error) {
+	var body GradeApprovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradeApprovedEvent overwrites any union data inside the Event as the provided GradeApprovedEvent
+func (t *Event) FromGradeApprovedEvent(v GradeApprovedEvent) error {
+	v.Type = "grade.approved"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradeApprovedEvent performs a merge with any union data inside the Event, using the provided GradeApprovedEvent
+func (t *Event) MergeGradeApprovedEvent(v GradeApprovedEvent) error {
+	v.Type = "grade.approved"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGradeRejectedEvent returns the union data inside the Event as a GradeRejectedEvent
+func (t Event) AsGradeRejectedEvent() (GradeRejectedEvent, error) {
+	var body GradeRejectedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradeRejectedEvent overwrites any union data inside the Event as the provided GradeRejectedEvent
+func (t *Event) FromGradeRejectedEvent(v GradeRejectedEvent) error {
+	v.Type = "grade.rejected"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradeRejectedEvent performs a merge with any union data inside the Event, using the provided GradeRejectedEvent
+func (t *Event) MergeGradeRejectedEvent(v GradeRejectedEvent) error {
+	v.Type = "grade.rejected"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGradeAppealedEvent returns the union data inside the Event as a GradeAppealedEvent
+func (t Event) AsGradeAppealedEvent() (GradeAppealedEvent, error) {
+	var body GradeAppealedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradeAppealedEvent overwrites any union data inside the Event as the provided GradeAppealedEvent
+func (t *Event) FromGradeAppealedEvent(v GradeAppealedEvent) error {
+	v.Type = "grade.appealed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradeAppealedEvent performs a merge with any union data inside the Event, using the provided GradeAppealedEvent
+func (t *Event) MergeGradeAppealedEvent(v GradeAppealedEvent) error {
+	v.Type = "grade.appealed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGradeAppealDecidedEvent returns the union data inside the Event as a GradeAppealDecidedEvent
+func (t Event) AsGradeAppealDecidedEvent() (GradeAppealDecidedEvent, error) {
+	var body GradeAppealDecidedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGradeAppealDecidedEvent overwrites any union data inside the Event as the provided GradeAppealDecidedEvent
+func (t *Event) FromGradeAppealDecidedEvent(v GradeAppealDecidedEvent) error {
+	v.Type = "grade.appeal_decided"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGradeAppealDecidedEvent performs a merge with any union data inside the Event, using the provided GradeAppealDecidedEvent
+func (t *Event) MergeGradeAppealDecidedEvent(v GradeAppealDecidedEvent) error {
+	v.Type = "grade.appeal_decided"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsScorecardReadyEvent returns the union data inside the Event as a ScorecardReadyEvent
+func (t Event) AsScorecardReadyEvent() (ScorecardReadyEvent, error) {
+	var body ScorecardReadyEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromScorecardReadyEvent overwrites any union data inside the Event as the provided ScorecardReadyEvent
+func (t *Event) FromScorecardReadyEvent(v ScorecardReadyEvent) error {
+	v.Type = "scorecard.ready"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeScorecardReadyEvent performs a merge with any union data inside the Event, using the provided ScorecardReadyEvent
+func (t *Event) MergeScorecardReadyEvent(v ScorecardReadyEvent) error {
+	v.Type = "scorecard.ready"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketInfoProvidedEvent returns the union data inside the Event as a TicketInfoProvidedEvent
 func (t Event) AsTicketInfoProvidedEvent() (TicketInfoProvidedEvent, error) {
 	var body TicketInfoProvidedEvent
@@ -14661,6 +15698,18 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsCustomerErasedEvent()
 	case "customer.updated":
 		return t.AsCustomerUpdatedEvent()
+	case "grade.appeal_decided":
+		return t.AsGradeAppealDecidedEvent()
+	case "grade.appealed":
+		return t.AsGradeAppealedEvent()
+	case "grade.approved":
+		return t.AsGradeApprovedEvent()
+	case "grade.proposed":
+		return t.AsGradeProposedEvent()
+	case "grade.rejected":
+		return t.AsGradeRejectedEvent()
+	case "grading_policy.updated":
+		return t.AsGradingPolicyUpdatedEvent()
 	case "loaner.created":
 		return t.AsLoanerCreatedEvent()
 	case "loaner.lent":
@@ -14699,6 +15748,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsProductModelCreatedEvent()
 	case "product_model.updated":
 		return t.AsProductModelUpdatedEvent()
+	case "scorecard.ready":
+		return t.AsScorecardReadyEvent()
 	case "sla_policy.updated":
 		return t.AsSlaPolicyUpdatedEvent()
 	case "stock.adjusted":
@@ -15170,6 +16221,9 @@ type ClientInterface interface {
 
 	UpdateNode(ctx context.Context, nodeId string, params *UpdateNodeParams, body UpdateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListGradeHistory request
+	ListGradeHistory(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// MoveNodeWithBody request with any body
 	MoveNodeWithBody(ctx context.Context, nodeId string, params *MoveNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -15273,6 +16327,46 @@ type ClientInterface interface {
 	UpdatePrivacyPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	UpdatePrivacyPolicy(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListGradeProposals request
+	ListGradeProposals(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGradeProposal request
+	GetGradeProposal(ctx context.Context, proposalId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AppealGradeProposalWithBody request with any body
+	AppealGradeProposalWithBody(ctx context.Context, proposalId string, params *AppealGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AppealGradeProposal(ctx context.Context, proposalId string, params *AppealGradeProposalParams, body AppealGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideGradeAppealWithBody request with any body
+	DecideGradeAppealWithBody(ctx context.Context, proposalId string, params *DecideGradeAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	DecideGradeAppeal(ctx context.Context, proposalId string, params *DecideGradeAppealParams, body DecideGradeAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideGradeProposalWithBody request with any body
+	DecideGradeProposalWithBody(ctx context.Context, proposalId string, params *DecideGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	DecideGradeProposal(ctx context.Context, proposalId string, params *DecideGradeProposalParams, body DecideGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGradingPolicy request
+	GetGradingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetGradingPolicyWithBody request with any body
+	SetGradingPolicyWithBody(ctx context.Context, params *SetGradingPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	SetGradingPolicy(ctx context.Context, params *SetGradingPolicyParams, body SetGradingPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunGradingWithBody request with any body
+	RunGradingWithBody(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RunGrading(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRanking request
+	GetRanking(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScorecard request
+	GetScorecard(ctx context.Context, params *GetScorecardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListReconciliationFindings request
 	ListReconciliationFindings(ctx context.Context, params *ListReconciliationFindingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -16805,6 +17899,18 @@ func (c *Client) UpdateNode(ctx context.Context, nodeId string, params *UpdateNo
 	return c.Client.Do(req)
 }
 
+func (c *Client) ListGradeHistory(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGradeHistoryRequest(c.Server, nodeId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) MoveNodeWithBody(ctx context.Context, nodeId string, params *MoveNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMoveNodeRequestWithBody(c.Server, nodeId, params, contentType, body)
 	if err != nil {
@@ -17263,6 +18369,186 @@ func (c *Client) UpdatePrivacyPolicyWithBody(ctx context.Context, contentType st
 
 func (c *Client) UpdatePrivacyPolicy(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePrivacyPolicyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ListGradeProposals(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGradeProposalsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetGradeProposal(ctx context.Context, proposalId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGradeProposalRequest(c.Server, proposalId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AppealGradeProposalWithBody(ctx context.Context, proposalId string, params *AppealGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppealGradeProposalRequestWithBody(c.Server, proposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AppealGradeProposal(ctx context.Context, proposalId string, params *AppealGradeProposalParams, body AppealGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppealGradeProposalRequest(c.Server, proposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideGradeAppealWithBody(ctx context.Context, proposalId string, params *DecideGradeAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideGradeAppealRequestWithBody(c.Server, proposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideGradeAppeal(ctx context.Context, proposalId string, params *DecideGradeAppealParams, body DecideGradeAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideGradeAppealRequest(c.Server, proposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideGradeProposalWithBody(ctx context.Context, proposalId string, params *DecideGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideGradeProposalRequestWithBody(c.Server, proposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideGradeProposal(ctx context.Context, proposalId string, params *DecideGradeProposalParams, body DecideGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideGradeProposalRequest(c.Server, proposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetGradingPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGradingPolicyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetGradingPolicyWithBody(ctx context.Context, params *SetGradingPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetGradingPolicyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetGradingPolicy(ctx context.Context, params *SetGradingPolicyParams, body SetGradingPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetGradingPolicyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RunGradingWithBody(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunGradingRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RunGrading(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunGradingRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetRanking(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRankingRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetScorecard(ctx context.Context, params *GetScorecardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScorecardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -23232,6 +24518,40 @@ func NewUpdateNodeRequestWithBody(server string, nodeId string, params *UpdateNo
 	return req, nil
 }
 
+// NewListGradeHistoryRequest generates requests for ListGradeHistory
+func NewListGradeHistoryRequest(server string, nodeId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "node_id", nodeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/nodes/%s/grade-history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewMoveNodeRequest calls the generic MoveNode builder with application/json body
 func NewMoveNodeRequest(server string, nodeId string, params *MoveNodeParams, body MoveNodeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -24871,6 +26191,745 @@ func NewUpdatePrivacyPolicyRequestWithBody(server string, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListGradeProposalsRequest generates requests for ListGradeProposals
+func NewListGradeProposalsRequest(server string, params *ListGradeProposalsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grade-proposals")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.NodeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "node_id", *params.NodeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "run_id", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGradeProposalRequest generates requests for GetGradeProposal
+func NewGetGradeProposalRequest(server string, proposalId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "proposal_id", proposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grade-proposals/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAppealGradeProposalRequest calls the generic AppealGradeProposal builder with application/json body
+func NewAppealGradeProposalRequest(server string, proposalId string, params *AppealGradeProposalParams, body AppealGradeProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAppealGradeProposalRequestWithBody(server, proposalId, params, "application/json", bodyReader)
+}
+
+// NewAppealGradeProposalRequestWithBody generates requests for AppealGradeProposal with any type of body
+func NewAppealGradeProposalRequestWithBody(server string, proposalId string, params *AppealGradeProposalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "proposal_id", proposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grade-proposals/%s/appeal", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDecideGradeAppealRequest calls the generic DecideGradeAppeal builder with application/json body
+func NewDecideGradeAppealRequest(server string, proposalId string, params *DecideGradeAppealParams, body DecideGradeAppealJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideGradeAppealRequestWithBody(server, proposalId, params, "application/json", bodyReader)
+}
+
+// NewDecideGradeAppealRequestWithBody generates requests for DecideGradeAppeal with any type of body
+func NewDecideGradeAppealRequestWithBody(server string, proposalId string, params *DecideGradeAppealParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "proposal_id", proposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grade-proposals/%s/appeal-decision", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDecideGradeProposalRequest calls the generic DecideGradeProposal builder with application/json body
+func NewDecideGradeProposalRequest(server string, proposalId string, params *DecideGradeProposalParams, body DecideGradeProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideGradeProposalRequestWithBody(server, proposalId, params, "application/json", bodyReader)
+}
+
+// NewDecideGradeProposalRequestWithBody generates requests for DecideGradeProposal with any type of body
+func NewDecideGradeProposalRequestWithBody(server string, proposalId string, params *DecideGradeProposalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "proposal_id", proposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grade-proposals/%s/decide", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetGradingPolicyRequest generates requests for GetGradingPolicy
+func NewGetGradingPolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grading-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetGradingPolicyRequest calls the generic SetGradingPolicy builder with application/json body
+func NewSetGradingPolicyRequest(server string, params *SetGradingPolicyParams, body SetGradingPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetGradingPolicyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSetGradingPolicyRequestWithBody generates requests for SetGradingPolicy with any type of body
+func NewSetGradingPolicyRequestWithBody(server string, params *SetGradingPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grading-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("PUT", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRunGradingRequest calls the generic RunGrading builder with application/json body
+func NewRunGradingRequest(server string, params *RunGradingParams, body RunGradingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunGradingRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRunGradingRequestWithBody generates requests for RunGrading with any type of body
+func NewRunGradingRequestWithBody(server string, params *RunGradingParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/grading-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetRankingRequest generates requests for GetRanking
+func NewGetRankingRequest(server string, params *GetRankingParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/ranking")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Date != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "date", *params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Region != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "region", *params.Region, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Kpi != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kpi", *params.Kpi, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.MinTickets != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "min_tickets", *params.MinTickets, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetScorecardRequest generates requests for GetScorecard
+func NewGetScorecardRequest(server string, params *GetScorecardParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/scorecard")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Date != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "date", *params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Id != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", *params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Subtree != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subtree", *params.Subtree, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -29616,6 +31675,9 @@ type ClientWithResponsesInterface interface {
 
 	UpdateNodeWithResponse(ctx context.Context, nodeId string, params *UpdateNodeParams, body UpdateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNodeResult, error)
 
+	// ListGradeHistoryWithResponse request
+	ListGradeHistoryWithResponse(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*ListGradeHistoryResult, error)
+
 	// MoveNodeWithBodyWithResponse request with any body
 	MoveNodeWithBodyWithResponse(ctx context.Context, nodeId string, params *MoveNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveNodeResult, error)
 
@@ -29719,6 +31781,46 @@ type ClientWithResponsesInterface interface {
 	UpdatePrivacyPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
 
 	UpdatePrivacyPolicyWithResponse(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
+
+	// ListGradeProposalsWithResponse request
+	ListGradeProposalsWithResponse(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*ListGradeProposalsResult, error)
+
+	// GetGradeProposalWithResponse request
+	GetGradeProposalWithResponse(ctx context.Context, proposalId string, reqEditors ...RequestEditorFn) (*GetGradeProposalResult, error)
+
+	// AppealGradeProposalWithBodyWithResponse request with any body
+	AppealGradeProposalWithBodyWithResponse(ctx context.Context, proposalId string, params *AppealGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppealGradeProposalResult, error)
+
+	AppealGradeProposalWithResponse(ctx context.Context, proposalId string, params *AppealGradeProposalParams, body AppealGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*AppealGradeProposalResult, error)
+
+	// DecideGradeAppealWithBodyWithResponse request with any body
+	DecideGradeAppealWithBodyWithResponse(ctx context.Context, proposalId string, params *DecideGradeAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideGradeAppealResult, error)
+
+	DecideGradeAppealWithResponse(ctx context.Context, proposalId string, params *DecideGradeAppealParams, body DecideGradeAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideGradeAppealResult, error)
+
+	// DecideGradeProposalWithBodyWithResponse request with any body
+	DecideGradeProposalWithBodyWithResponse(ctx context.Context, proposalId string, params *DecideGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideGradeProposalResult, error)
+
+	DecideGradeProposalWithResponse(ctx context.Context, proposalId string, params *DecideGradeProposalParams, body DecideGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideGradeProposalResult, error)
+
+	// GetGradingPolicyWithResponse request
+	GetGradingPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGradingPolicyResult, error)
+
+	// SetGradingPolicyWithBodyWithResponse request with any body
+	SetGradingPolicyWithBodyWithResponse(ctx context.Context, params *SetGradingPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetGradingPolicyResult, error)
+
+	SetGradingPolicyWithResponse(ctx context.Context, params *SetGradingPolicyParams, body SetGradingPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetGradingPolicyResult, error)
+
+	// RunGradingWithBodyWithResponse request with any body
+	RunGradingWithBodyWithResponse(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunGradingResult, error)
+
+	RunGradingWithResponse(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*RunGradingResult, error)
+
+	// GetRankingWithResponse request
+	GetRankingWithResponse(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*GetRankingResult, error)
+
+	// GetScorecardWithResponse request
+	GetScorecardWithResponse(ctx context.Context, params *GetScorecardParams, reqEditors ...RequestEditorFn) (*GetScorecardResult, error)
 
 	// ListReconciliationFindingsWithResponse request
 	ListReconciliationFindingsWithResponse(ctx context.Context, params *ListReconciliationFindingsParams, reqEditors ...RequestEditorFn) (*ListReconciliationFindingsResult, error)
@@ -32199,6 +34301,35 @@ func (r UpdateNodeResult) StatusCode() int {
 	return 0
 }
 
+type ListGradeHistoryResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *GradeHistoryList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGradeHistoryResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGradeHistoryResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type MoveNodeResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -32979,6 +35110,308 @@ func (r UpdatePrivacyPolicyResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r UpdatePrivacyPolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ListGradeProposalsResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *ProposalList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGradeProposalsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGradeProposalsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetGradeProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Proposal
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGradeProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGradeProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AppealGradeProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Proposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AppealGradeProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AppealGradeProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type DecideGradeAppealResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Proposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideGradeAppealResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideGradeAppealResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type DecideGradeProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Proposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideGradeProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideGradeProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetGradingPolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *GradingPolicy
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGradingPolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGradingPolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type SetGradingPolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *GradingPolicy
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r SetGradingPolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetGradingPolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type RunGradingResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *GradingRun
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RunGradingResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunGradingResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetRankingResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ranking
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRankingResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRankingResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetScorecardResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Scorecard
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScorecardResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScorecardResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -36013,6 +38446,15 @@ func (c *ClientWithResponses) UpdateNodeWithResponse(ctx context.Context, nodeId
 	return ParseUpdateNodeResult(rsp)
 }
 
+// ListGradeHistoryWithResponse request returning *ListGradeHistoryResult
+func (c *ClientWithResponses) ListGradeHistoryWithResponse(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*ListGradeHistoryResult, error) {
+	rsp, err := c.ListGradeHistory(ctx, nodeId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGradeHistoryResult(rsp)
+}
+
 // MoveNodeWithBodyWithResponse request with arbitrary body returning *MoveNodeResult
 func (c *ClientWithResponses) MoveNodeWithBodyWithResponse(ctx context.Context, nodeId string, params *MoveNodeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveNodeResult, error) {
 	rsp, err := c.MoveNodeWithBody(ctx, nodeId, params, contentType, body, reqEditors...)
@@ -36349,6 +38791,136 @@ func (c *ClientWithResponses) UpdatePrivacyPolicyWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseUpdatePrivacyPolicyResult(rsp)
+}
+
+// ListGradeProposalsWithResponse request returning *ListGradeProposalsResult
+func (c *ClientWithResponses) ListGradeProposalsWithResponse(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*ListGradeProposalsResult, error) {
+	rsp, err := c.ListGradeProposals(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGradeProposalsResult(rsp)
+}
+
+// GetGradeProposalWithResponse request returning *GetGradeProposalResult
+func (c *ClientWithResponses) GetGradeProposalWithResponse(ctx context.Context, proposalId string, reqEditors ...RequestEditorFn) (*GetGradeProposalResult, error) {
+	rsp, err := c.GetGradeProposal(ctx, proposalId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGradeProposalResult(rsp)
+}
+
+// AppealGradeProposalWithBodyWithResponse request with arbitrary body returning *AppealGradeProposalResult
+func (c *ClientWithResponses) AppealGradeProposalWithBodyWithResponse(ctx context.Context, proposalId string, params *AppealGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppealGradeProposalResult, error) {
+	rsp, err := c.AppealGradeProposalWithBody(ctx, proposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppealGradeProposalResult(rsp)
+}
+
+func (c *ClientWithResponses) AppealGradeProposalWithResponse(ctx context.Context, proposalId string, params *AppealGradeProposalParams, body AppealGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*AppealGradeProposalResult, error) {
+	rsp, err := c.AppealGradeProposal(ctx, proposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppealGradeProposalResult(rsp)
+}
+
+// DecideGradeAppealWithBodyWithResponse request with arbitrary body returning *DecideGradeAppealResult
+func (c *ClientWithResponses) DecideGradeAppealWithBodyWithResponse(ctx context.Context, proposalId string, params *DecideGradeAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideGradeAppealResult, error) {
+	rsp, err := c.DecideGradeAppealWithBody(ctx, proposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideGradeAppealResult(rsp)
+}
+
+func (c *ClientWithResponses) DecideGradeAppealWithResponse(ctx context.Context, proposalId string, params *DecideGradeAppealParams, body DecideGradeAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideGradeAppealResult, error) {
+	rsp, err := c.DecideGradeAppeal(ctx, proposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideGradeAppealResult(rsp)
+}
+
+// DecideGradeProposalWithBodyWithResponse request with arbitrary body returning *DecideGradeProposalResult
+func (c *ClientWithResponses) DecideGradeProposalWithBodyWithResponse(ctx context.Context, proposalId string, params *DecideGradeProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideGradeProposalResult, error) {
+	rsp, err := c.DecideGradeProposalWithBody(ctx, proposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideGradeProposalResult(rsp)
+}
+
+func (c *ClientWithResponses) DecideGradeProposalWithResponse(ctx context.Context, proposalId string, params *DecideGradeProposalParams, body DecideGradeProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideGradeProposalResult, error) {
+	rsp, err := c.DecideGradeProposal(ctx, proposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideGradeProposalResult(rsp)
+}
+
+// GetGradingPolicyWithResponse request returning *GetGradingPolicyResult
+func (c *ClientWithResponses) GetGradingPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGradingPolicyResult, error) {
+	rsp, err := c.GetGradingPolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGradingPolicyResult(rsp)
+}
+
+// SetGradingPolicyWithBodyWithResponse request with arbitrary body returning *SetGradingPolicyResult
+func (c *ClientWithResponses) SetGradingPolicyWithBodyWithResponse(ctx context.Context, params *SetGradingPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetGradingPolicyResult, error) {
+	rsp, err := c.SetGradingPolicyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetGradingPolicyResult(rsp)
+}
+
+func (c *ClientWithResponses) SetGradingPolicyWithResponse(ctx context.Context, params *SetGradingPolicyParams, body SetGradingPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetGradingPolicyResult, error) {
+	rsp, err := c.SetGradingPolicy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetGradingPolicyResult(rsp)
+}
+
+// RunGradingWithBodyWithResponse request with arbitrary body returning *RunGradingResult
+func (c *ClientWithResponses) RunGradingWithBodyWithResponse(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunGradingResult, error) {
+	rsp, err := c.RunGradingWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunGradingResult(rsp)
+}
+
+func (c *ClientWithResponses) RunGradingWithResponse(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*RunGradingResult, error) {
+	rsp, err := c.RunGrading(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunGradingResult(rsp)
+}
+
+// GetRankingWithResponse request returning *GetRankingResult
+func (c *ClientWithResponses) GetRankingWithResponse(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*GetRankingResult, error) {
+	rsp, err := c.GetRanking(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRankingResult(rsp)
+}
+
+// GetScorecardWithResponse request returning *GetScorecardResult
+func (c *ClientWithResponses) GetScorecardWithResponse(ctx context.Context, params *GetScorecardParams, reqEditors ...RequestEditorFn) (*GetScorecardResult, error) {
+	rsp, err := c.GetScorecard(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScorecardResult(rsp)
 }
 
 // ListReconciliationFindingsWithResponse request returning *ListReconciliationFindingsResult
@@ -43303,6 +45875,81 @@ func ParseUpdateNodeResult(rsp *http.Response) (*UpdateNodeResult, error) {
 	return response, nil
 }
 
+// ParseListGradeHistoryResult parses an HTTP response from a ListGradeHistoryWithResponse call
+func ParseListGradeHistoryResult(rsp *http.Response) (*ListGradeHistoryResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGradeHistoryResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GradeHistoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseMoveNodeResult parses an HTTP response from a MoveNodeWithResponse call
 func ParseMoveNodeResult(rsp *http.Response) (*MoveNodeResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -45443,6 +48090,840 @@ func ParseUpdatePrivacyPolicyResult(rsp *http.Response) (*UpdatePrivacyPolicyRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListGradeProposalsResult parses an HTTP response from a ListGradeProposalsWithResponse call
+func ParseListGradeProposalsResult(rsp *http.Response) (*ListGradeProposalsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGradeProposalsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProposalList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetGradeProposalResult parses an HTTP response from a GetGradeProposalWithResponse call
+func ParseGetGradeProposalResult(rsp *http.Response) (*GetGradeProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGradeProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Proposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAppealGradeProposalResult parses an HTTP response from a AppealGradeProposalWithResponse call
+func ParseAppealGradeProposalResult(rsp *http.Response) (*AppealGradeProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AppealGradeProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Proposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideGradeAppealResult parses an HTTP response from a DecideGradeAppealWithResponse call
+func ParseDecideGradeAppealResult(rsp *http.Response) (*DecideGradeAppealResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideGradeAppealResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Proposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideGradeProposalResult parses an HTTP response from a DecideGradeProposalWithResponse call
+func ParseDecideGradeProposalResult(rsp *http.Response) (*DecideGradeProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideGradeProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Proposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetGradingPolicyResult parses an HTTP response from a GetGradingPolicyWithResponse call
+func ParseGetGradingPolicyResult(rsp *http.Response) (*GetGradingPolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGradingPolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GradingPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetGradingPolicyResult parses an HTTP response from a SetGradingPolicyWithResponse call
+func ParseSetGradingPolicyResult(rsp *http.Response) (*SetGradingPolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetGradingPolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GradingPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunGradingResult parses an HTTP response from a RunGradingWithResponse call
+func ParseRunGradingResult(rsp *http.Response) (*RunGradingResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunGradingResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GradingRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRankingResult parses an HTTP response from a GetRankingWithResponse call
+func ParseGetRankingResult(rsp *http.Response) (*GetRankingResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRankingResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ranking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetScorecardResult parses an HTTP response from a GetScorecardWithResponse call
+func ParseGetScorecardResult(rsp *http.Response) (*GetScorecardResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScorecardResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Scorecard
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem

@@ -1328,6 +1328,28 @@ export interface paths {
         patch: operations["updateNode"];
         trace?: never;
     };
+    "/v1/network/nodes/{node_id}/grade-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a node's grade history
+         * @description Every grade change decided through grading (approvals and overturned appeals), oldest first: old and new grade, who and why.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listGradeHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/network/nodes/{node_id}/move": {
         parameters: {
             query?: never;
@@ -1782,6 +1804,234 @@ export interface paths {
          *     Permission `tenant.update`; granted by default to `tenant_admin`.
          */
         patch: operations["updatePrivacyPolicy"];
+        trace?: never;
+    };
+    "/v1/quality/grade-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List grade proposals
+         * @description Grade proposals written by grading runs, newest first (at most 500). A node-bound key sees its subtree's.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listGradeProposals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grade-proposals/{proposal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a grade proposal
+         * @description Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getGradeProposal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grade-proposals/{proposal_id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appeal an approved grade
+         * @description The node (a key of its subtree, or the network's managers) contests an approved grade within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.
+         *
+         *     Permission `quality.appeal`; granted by default to `network_manager`, `node_manager`, `tenant_admin`.
+         */
+        post: operations["appealGradeProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grade-proposals/{proposal_id}/appeal-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a grade appeal
+         * @description A person decides an appeal, recorded with the proposal: upheld keeps the grade; overturned restores the grade the node had before, with a history entry. Only an appealed proposal (409 otherwise).
+         *
+         *     Permission `quality.decide`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["decideGradeAppeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grade-proposals/{proposal_id}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject a grade proposal
+         * @description A person decides a proposal. Approval sets the node's grade (dispatch uses it from then on), records the grade history (old and new grade, who, why) and opens the policy's appeal window; rejection needs a reason and changes nothing. Only a proposed proposal can be decided (409 otherwise). Consequences beyond the grade (probation, suspension, termination) are for the person to carry out through the node's status.
+         *
+         *     Permission `quality.decide`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["decideGradeProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grading-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the grading policy
+         * @description The tenant's current node grading policy: weighted indicators (each normalised between its worst and best value), grade thresholds, the minimum ticket volume, consequences, the appeal window and the longest range a scorecard may cover. 404 until the tenant sets one.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getGradingPolicy"];
+        /**
+         * Set the grading policy
+         * @description Stores a new version of the grading policy (earlier versions stay, and proposals name the version they were scored under), with a grading_policy.updated event. If-Match is required (428 without it; "v0" when there is none yet; another version is 412). An unknown indicator, weights that do not sum to total_weight or an unknown grade is 422 naming the field.
+         *
+         *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        put: operations["setGradingPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/grading-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grade the network for a period
+         * @description Grades every node (but the root and terminated nodes) from its own KPIs over the period under the current policy and writes a proposal per node: the score, every indicator with its weight, value, numerator and denominator, the policy version, the proposed grade and its consequence. Nodes with fewer tickets than the policy's min_tickets are not graded. Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy.
+         *
+         *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["runGrading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rank the nodes of a region
+         * @description The nodes with tickets in a region (or the caller's whole scope) over a period, ranked by one indicator in its better direction, each with the indicator's numerator and denominator. An unknown indicator is 422 naming `query.kpi`. Periods as for the scorecard.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getRanking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a scorecard
+         * @description The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the grading policy allows is 422 naming the parameter.
+         *
+         *     Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0):
+         *
+         *     - `first_contact_seconds` (seconds, lower is better): Average time from intake to first contact: the first appointment agreed with the customer. Tickets without an appointment (remote guidance, cancelled before scheduling) do not count. Numerator `first_contact.seconds`, denominator `first_contact.count`.
+         *     - `arrival_seconds` (seconds, lower is better): Average time from intake to the technician's first check-in on site. Tickets without a visit do not count. Numerator `arrival.seconds`, denominator `arrival.count`.
+         *     - `on_time_arrival_rate` (ratio, higher is better): Network visits with an agreed window that arrived early or on time (not late) over all such visits. Visits in a window the customer asked to move count against the window in force; visits that do not count against the network (the customer's fault) are left out. Numerator `visits.punctual`, denominator `visits.timed`.
+         *     - `early_arrival_rate` (ratio, higher is better): Network visits that met the standard (5 to 10 minutes early, or more) over all network visits with an agreed window. Numerator `visits.early`, denominator `visits.timed`.
+         *     - `first_time_fix_rate` (ratio, higher is better): Completed tickets fixed at the first network visit and never reopened, over tickets completed after at least one network visit. Cancelled tickets and remote resolutions do not count. Numerator `ftf.fixed`, denominator `ftf.eligible`.
+         *     - `repeat_repair_rate_30` (ratio, lower is better): Completed tickets of a registered unit after which another (not cancelled) ticket for the same unit was opened within 30 days, over completed tickets of registered units. Counted in the earlier ticket's bucket. Numerator `repeat.30`, denominator `repeat.eligible`.
+         *     - `repeat_repair_rate_90` (ratio, lower is better): As repeat_repair_rate_30, within 90 days. Numerator `repeat.90`, denominator `repeat.eligible`.
+         *     - `average_rating` (rating, higher is better): Sum of the customers' sign-off ratings (1-5) over the number of rated tickets. Numerator `rating.sum`, denominator `rating.count`.
+         *     - `callback_satisfied_rate` (ratio, higher is better): Callbacks that found the customer satisfied over all callbacks recorded (satisfied, unsatisfied, unreachable). Numerator `callback.satisfied`, denominator `callback.total`.
+         *     - `callback_unsatisfied_rate` (ratio, lower is better): Callbacks that found the customer unsatisfied over all callbacks recorded. Numerator `callback.unsatisfied`, denominator `callback.total`.
+         *     - `callback_unreachable_rate` (ratio, lower is better): Callbacks that could not reach the customer over all callbacks recorded. Numerator `callback.unreachable`, denominator `callback.total`.
+         *     - `callback_on_time_rate` (ratio, higher is better): Tickets whose callback was made before its deadline (a callback recorded and no callback SLA breach) over tickets whose callback fell due (a callback recorded or its deadline breached). Numerator `callback.on_time`, denominator `callback.due`.
+         *     - `complaints_per_100_tickets` (per_100_tickets, lower is better): Complaints filed (about the bucket's tickets, or naming its node or technician without a ticket) per 100 tickets taken in. The breakdown by category and severity is in complaints. Numerator `complaint.total`, denominator `tickets`.
+         *     - `remote_resolution_rate` (ratio, higher is better): Tickets given remote guidance that were resolved without ever being dispatched, over tickets given remote guidance. Numerator `remote.resolved`, denominator `remote.eligible`.
+         *     - `signoff_code_rate` (ratio, higher is better): Sign-offs the customer confirmed with the one-time code over all sign-offs. Numerator `signoff.code`, denominator `signoff.count`.
+         *     - `cost_customer_per_ticket` (minor_units, lower is better): What customers paid (completion totals, minor units) over completed tickets. Numerator `cost.customer`, denominator `cost.tickets`.
+         *     - `cost_brand_per_ticket` (minor_units, lower is better): What the brand paid over completed tickets. Numerator `cost.brand`, denominator `cost.tickets`.
+         *     - `cost_plan_per_ticket` (minor_units, lower is better): What protection or extended-warranty plans paid over completed tickets. Numerator `cost.plan`, denominator `cost.tickets`.
+         *     - `parts_per_ticket` (count, lower is better): Parts fitted (used) through the tickets' requisitions over completed tickets. Numerator `parts.used`, denominator `cost.tickets`.
+         *     - `waived_ticket_rate` (ratio, lower is better): Completed tickets whose charges a service promise waived (late arrival, repeat visit, repeat fault, price list not shown) over completed tickets. Numerator `waived.tickets`, denominator `cost.tickets`.
+         *     - `cancellation_rate` (ratio, lower is better): Cancelled tickets over all tickets taken in (cancelled tickets count in no other indicator). Numerator `cancelled`, denominator `tickets.all`.
+         *
+         *     How tickets count: a ticket counts in the day it was taken in (tenant's time zone), with its current node, technician, product category and address region; cancelled tickets count only in `cancelled` (and their complaints). Complaints count with their ticket, or, naming no ticket, on the day filed with the node or technician they name. SLA breaches count once per ticket, clock and deadline (first level; escalations of the same breach are not counted again). Customer-caused delays: visits that do not count against the network (customer not home, entry refused, product elsewhere, power cut) are left out of the arrival and first-time-fix figures, and a window moved at the customer's request is the window in force. Figures are folded from the event feed by the `quality_fold` job every minute, so the newest events may not be in them yet.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getScorecard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/reconciliation/findings": {
@@ -3670,6 +3920,126 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "grade.appeal_decided": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A grade appeal was decided
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grade.appeal_decided`, signed as Standard Webhooks.
+         */
+        post: operations["onGradeAppealDecided"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "grade.appealed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A node appealed its approved grade
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grade.appealed`, signed as Standard Webhooks.
+         */
+        post: operations["onGradeAppealed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "grade.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A grade proposal was approved and the node's grade set
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grade.approved`, signed as Standard Webhooks.
+         */
+        post: operations["onGradeApproved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "grade.proposed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A grading run proposed a node's grade
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grade.proposed`, signed as Standard Webhooks.
+         */
+        post: operations["onGradeProposed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "grade.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A grade proposal was rejected
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grade.rejected`, signed as Standard Webhooks.
+         */
+        post: operations["onGradeRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "grading_policy.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The tenant's grading policy changed
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `grading_policy.updated`, signed as Standard Webhooks.
+         */
+        post: operations["onGradingPolicyUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "loaner.created": {
         parameters: {
             query?: never;
@@ -4044,6 +4414,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `product_model.updated`, signed as Standard Webhooks.
          */
         post: operations["onProductModelUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "scorecard.ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A month's scorecards are ready
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `scorecard.ready`, signed as Standard Webhooks.
+         */
+        post: operations["onScorecardReady"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5231,6 +5621,26 @@ export interface components {
              */
             type: "api_key.revoked";
         };
+        Appeal: {
+            /** Format: date-time */
+            decided_at?: string;
+            decided_by?: string;
+            decision?: components["schemas"]["AppealDecision"];
+            decision_note?: string;
+            /** Format: date-time */
+            filed_at: string;
+            filed_by: string;
+            reason: string;
+        };
+        /** @enum {string} */
+        AppealDecision: "upheld" | "overturned";
+        AppealProposalRequest: {
+            /**
+             * @description Why the node contests the grade.
+             * @example 11月有两单为用户原因延误，不应计入
+             */
+            reason: string;
+        };
         Appointment: {
             /** @description Arrival against the window start: early (5 or more minutes early, the standard), on_time (less than 5 minutes early), late (up to 15 minutes), very_late (more). */
             arrival?: components["schemas"]["Punctuality"];
@@ -5388,6 +5798,15 @@ export interface components {
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             ticket_id: string;
+        };
+        BreachCount: {
+            clock: components["schemas"]["BreachSla"];
+            /**
+             * Format: int64
+             * @description First-level breaches (escalations of the same breach are not counted again).
+             * @example 2
+             */
+            count: number;
         };
         /** @enum {string} */
         BreachSla: "route" | "first_contact" | "response" | "completion" | "callback" | "arrival" | "verification";
@@ -6432,6 +6851,15 @@ export interface components {
              * @enum {string}
              */
             type: "complaint.closed";
+        };
+        ComplaintCount: {
+            category: components["schemas"]["ComplaintCategory"];
+            /**
+             * Format: int64
+             * @example 1
+             */
+            count: number;
+            severity: components["schemas"]["ComplaintSeverity"];
         };
         ComplaintDetail: {
             /**
@@ -7584,6 +8012,26 @@ export interface components {
              */
             type: "customer.updated";
         };
+        DecideAppealRequest: {
+            /** @description upheld keeps the approved grade; overturned restores the grade the node had before. */
+            decision: components["schemas"]["AppealDecision"];
+            /**
+             * @description The reasoning, recorded with the decision.
+             * @example 延误记录核实为网点原因
+             */
+            note: string;
+        };
+        DecideProposalRequest: {
+            /** @description approve sets the node's grade (with a history entry) and opens the appeal window; reject leaves the grade. */
+            decision: components["schemas"]["DecideProposalRequestDecision"];
+            /**
+             * @description Why; required to reject.
+             * @example 连续两月一次修复率达标
+             */
+            reason?: string;
+        };
+        /** @enum {string} */
+        DecideProposalRequestDecision: "approve" | "reject";
         DecideRequest: {
             fault: components["schemas"]["FaultReport"];
             /**
@@ -8117,7 +8565,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -8369,6 +8817,292 @@ export interface components {
              */
             version: number;
         };
+        /** @description A grade appeal was decided. */
+        GradeAppealDecidedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ProposalEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grade.appeal_decided";
+        };
+        /** @description The body of a `grade.appeal_decided` delivery: a grade appeal was decided. */
+        GradeAppealDecidedWebhook: {
+            data: components["schemas"]["ProposalEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grade.appeal_decided";
+        };
+        /** @description A node appealed its approved grade. */
+        GradeAppealedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ProposalEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grade.appealed";
+        };
+        /** @description The body of a `grade.appealed` delivery: a node appealed its approved grade. */
+        GradeAppealedWebhook: {
+            data: components["schemas"]["ProposalEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grade.appealed";
+        };
+        /** @description A grade proposal was approved and the node's grade set. */
+        GradeApprovedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ProposalEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grade.approved";
+        };
+        /** @description The body of a `grade.approved` delivery: a grade proposal was approved and the node's grade set. */
+        GradeApprovedWebhook: {
+            data: components["schemas"]["ProposalEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grade.approved";
+        };
+        GradeHistoryList: {
+            data: components["schemas"]["HistoryEntry"][];
+        };
+        /** @description A grading run proposed a node's grade. */
+        GradeProposedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ProposalEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grade.proposed";
+        };
+        /** @description The body of a `grade.proposed` delivery: a grading run proposed a node's grade. */
+        GradeProposedWebhook: {
+            data: components["schemas"]["ProposalEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grade.proposed";
+        };
+        /** @description A grade proposal was rejected. */
+        GradeRejectedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ProposalEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grade.rejected";
+        };
+        /** @description The body of a `grade.rejected` delivery: a grade proposal was rejected. */
+        GradeRejectedWebhook: {
+            data: components["schemas"]["ProposalEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grade.rejected";
+        };
+        GradeThreshold: {
+            grade: components["schemas"]["NodeGrade"];
+            /**
+             * Format: double
+             * @description On the policy's total_weight scale.
+             * @example 90
+             */
+            min_score: number;
+        };
+        GradingPolicy: {
+            /**
+             * Format: int64
+             * @description Days after an approval during which the node may appeal.
+             * @example 7
+             */
+            appeal_days: number;
+            /**
+             * @description Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion.
+             * @example {
+             *       "E": "suspension"
+             *     }
+             */
+            consequences?: {
+                [key: string]: string;
+            };
+            /** @description One threshold per grade; a node scoring below every threshold gets the lowest grade listed. */
+            grades: components["schemas"]["GradeThreshold"][];
+            indicators: components["schemas"]["Indicator"][];
+            /**
+             * Format: int64
+             * @description The longest date range a scorecard or ranking may cover.
+             * @example 366
+             */
+            max_range_days: number;
+            /**
+             * Format: int64
+             * @description A node with fewer tickets in the period is not graded.
+             * @example 20
+             */
+            min_tickets: number;
+            /**
+             * Format: int64
+             * @description What the indicators' weights must sum to; scores run from 0 to it.
+             * @example 100
+             */
+            total_weight: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T10:00:00+08:00
+             */
+            readonly updated_at?: string;
+            /**
+             * Format: int64
+             * @description Increases with every change; the ETag is "v<version>" (v0: no policy yet).
+             * @example 1
+             */
+            readonly version: number;
+        };
+        GradingPolicyEventData: {
+            /**
+             * Format: int64
+             * @description The policy's new version.
+             */
+            version: number;
+        };
+        /** @description The tenant's grading policy changed. */
+        GradingPolicyUpdatedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["GradingPolicyEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grading_policy.updated";
+        };
+        /** @description The body of a `grading_policy.updated` delivery: the tenant's grading policy changed. */
+        GradingPolicyUpdatedWebhook: {
+            data: components["schemas"]["GradingPolicyEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "grading_policy.updated";
+        };
+        GradingRun: {
+            /**
+             * Format: int64
+             * @description Nodes given a proposal.
+             * @example 12
+             */
+            graded: number;
+            /** @example grr_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            id: string;
+            /**
+             * Format: date
+             * @example 2026-11-01
+             */
+            period_from: string;
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            period_to: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            policy_version: number;
+            proposals: components["schemas"]["Proposal"][];
+            /**
+             * Format: int64
+             * @description Nodes below the policy's min_tickets (not graded).
+             * @example 3
+             */
+            skipped: number;
+        };
         Guidance: {
             /**
              * @description What the customer was told to do.
@@ -8402,6 +9136,20 @@ export interface components {
              * @enum {string}
              */
             status: "ok";
+        };
+        HistoryEntry: {
+            /** @description Who decided (the API key). */
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            /** @example A */
+            new_grade: string;
+            node_id: string;
+            /** @example B */
+            old_grade?: string;
+            proposal_id?: string;
+            /** @example approved: score 92.5 under policy v1 */
+            reason: string;
         };
         HistoryList: {
             data: components["schemas"]["ServiceRecord"][];
@@ -8553,6 +9301,61 @@ export interface components {
              */
             updated: number;
         };
+        Indicator: {
+            /**
+             * Format: double
+             * @description The value that earns the whole weight.
+             * @example 1
+             */
+            best: number;
+            /**
+             * @description A scorecard indicator name.
+             * @example first_time_fix_rate
+             */
+            kpi: string;
+            /**
+             * Format: int64
+             * @example 40
+             */
+            weight: number;
+            /**
+             * Format: double
+             * @description The value that earns nothing.
+             * @example 0.5
+             */
+            worst: number;
+        };
+        IndicatorScore: {
+            /**
+             * Format: int64
+             * @example 4
+             */
+            denominator: number;
+            /** @example first_time_fix_rate */
+            kpi: string;
+            /**
+             * Format: int64
+             * @example 3
+             */
+            numerator: number;
+            /**
+             * Format: double
+             * @description weight × the value normalised between worst and best.
+             * @example 20
+             */
+            points: number;
+            /**
+             * Format: double
+             * @description The KPI's value in the period (null: no denominator, scored 0).
+             * @example 0.75
+             */
+            value: number | null;
+            /**
+             * Format: int64
+             * @example 40
+             */
+            weight: number;
+        };
         IntakeUpdate: {
             address?: components["schemas"]["ServiceAddress"];
             contact?: components["schemas"]["TicketContact"];
@@ -8565,6 +9368,42 @@ export interface components {
             preferred_window?: components["schemas"]["Window"];
             unit?: components["schemas"]["UnitDetails"];
         };
+        KPI: {
+            /** @description Which way is better (rankings sort by it). */
+            better: components["schemas"]["KPIBetter"];
+            /**
+             * Format: int64
+             * @example 4
+             */
+            denominator: number;
+            /**
+             * @description The indicator (see the definitions in the operation's description).
+             * @example first_time_fix_rate
+             */
+            name: string;
+            /**
+             * Format: int64
+             * @example 3
+             */
+            numerator: number;
+            /**
+             * Format: int64
+             * @description The value is numerator × scale / denominator (100 for rates per 100 tickets, else 1).
+             * @example 1
+             */
+            scale: number;
+            unit: components["schemas"]["KPIUnit"];
+            /**
+             * Format: double
+             * @description numerator / denominator (times the scale); null when the denominator is 0.
+             * @example 0.75
+             */
+            value: number | null;
+        };
+        /** @enum {string} */
+        KPIBetter: "higher" | "lower";
+        /** @enum {string} */
+        KPIUnit: "ratio" | "seconds" | "rating" | "minor_units" | "count" | "per_100_tickets";
         /** @enum {string} */
         KeyEnvironment: "live" | "test";
         KeyPartTerm: {
@@ -10668,6 +11507,23 @@ export interface components {
         };
         /** @enum {string} */
         PayoutState: "scheduled" | "paid" | "missed";
+        Period: {
+            /**
+             * Format: date
+             * @description First day (tenant's time zone).
+             * @example 2026-11-01
+             */
+            from: string;
+            kind: components["schemas"]["PeriodKind"];
+            /**
+             * Format: date
+             * @description Last day, inclusive.
+             * @example 2026-11-30
+             */
+            to: string;
+        };
+        /** @enum {string} */
+        PeriodKind: "day" | "week" | "month" | "range";
         Plan: {
             /**
              * @description The brand's own code for the plan; unique per tenant.
@@ -11231,6 +12087,83 @@ export interface components {
         PromiseAction: "none" | "apology" | "apology_and_gift" | "manager_visit";
         /** @enum {string} */
         PromiseCode: "late_arrival" | "repeat_visit" | "repeat_fault" | "price_list_not_shown" | "charge_beyond_price_list" | "licence_not_shown" | "conduct_breach";
+        Proposal: {
+            appeal?: components["schemas"]["Appeal"];
+            /**
+             * Format: date-time
+             * @description The node may appeal an approval until then.
+             */
+            appeal_until?: string;
+            consequence: components["schemas"]["ProposalConsequence"];
+            /** Format: date-time */
+            created_at: string;
+            /** @example B */
+            current_grade?: string;
+            /** Format: date-time */
+            decided_at?: string;
+            decided_by?: string;
+            /** @example grp_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            id: string;
+            indicators: components["schemas"]["IndicatorScore"][];
+            /** @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            node_id: string;
+            /**
+             * Format: date
+             * @example 2026-11-01
+             */
+            period_from: string;
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            period_to: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            policy_version: number;
+            /** @example A */
+            proposed_grade: string;
+            reason?: string;
+            /** @example grr_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            run_id: string;
+            /**
+             * Format: double
+             * @example 82.5
+             */
+            score: number;
+            state: components["schemas"]["ProposalState"];
+            /**
+             * Format: int64
+             * @example 120
+             */
+            tickets: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            version: number;
+        };
+        /** @enum {string} */
+        ProposalConsequence: "none" | "promotion" | "demotion" | "probation" | "suspension" | "termination";
+        ProposalEventData: {
+            consequence: string;
+            current_grade?: string;
+            node_id: string;
+            /** Format: int64 */
+            policy_version: number;
+            proposal_id: string;
+            proposed_grade: string;
+            reason?: string;
+            /** Format: double */
+            score: number;
+            state: string;
+        };
+        ProposalList: {
+            data: components["schemas"]["Proposal"][];
+        };
+        /** @enum {string} */
+        ProposalState: "proposed" | "approved" | "rejected" | "appealed" | "upheld" | "overturned";
         /** @enum {string} */
         Punctuality: "early" | "on_time" | "late" | "very_late";
         PutHolidayRequest: {
@@ -11319,6 +12252,30 @@ export interface components {
              * @example 1
              */
             quantity: number;
+        };
+        Ranking: {
+            /** @description Best first (by the KPI's better direction); nodes with no value, or fewer tickets than min_tickets, last. */
+            entries: components["schemas"]["RankingEntry"][];
+            /** @example first_time_fix_rate */
+            kpi: string;
+            period: components["schemas"]["Period"];
+            /** @example 3702 */
+            region?: string;
+        };
+        RankingEntry: {
+            kpi: components["schemas"]["KPI"];
+            /** @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            node_id: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            rank: number;
+            /**
+             * Format: int64
+             * @example 120
+             */
+            tickets: number;
         };
         RateComplaintRequest: {
             /**
@@ -11491,6 +12448,19 @@ export interface components {
         };
         /** @enum {string} */
         Role: "tenant_admin" | "network_manager" | "dispatcher" | "agent" | "node_manager" | "technician" | "storefront" | "integrator" | "auditor";
+        RunGradingRequest: {
+            /**
+             * @description A day of the period (default today).
+             * @example 2026-11-15
+             */
+            date?: string;
+            /** @example 2026-11-01 */
+            from?: string;
+            /** @description As the scorecard's period. */
+            period: components["schemas"]["PeriodKind"];
+            /** @example 2026-11-30 */
+            to?: string;
+        };
         RunReconciliationRequest: {
             /**
              * Format: date
@@ -11651,6 +12621,99 @@ export interface components {
             note?: string;
             window: components["schemas"]["Window"];
         };
+        Scorecard: {
+            /** @description SLA breaches by clock (only those with a count). */
+            breaches: components["schemas"]["BreachCount"][];
+            /**
+             * Format: int64
+             * @example 3
+             */
+            cancelled: number;
+            /** @description Complaints by category and severity (only those with a count). */
+            complaints: components["schemas"]["ComplaintCount"][];
+            /**
+             * @description The node, technician, region prefix or category.
+             * @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn
+             */
+            id?: string;
+            kpis: components["schemas"]["KPI"][];
+            /** @description Every raw counter the KPIs are computed from. */
+            metrics: {
+                [key: string]: number;
+            };
+            period: components["schemas"]["Period"];
+            scope: components["schemas"]["ScorecardScope"];
+            /**
+             * @description Whether the node's whole subtree is included.
+             * @example false
+             */
+            subtree: boolean;
+            /**
+             * Format: int64
+             * @description Tickets taken in during the period (cancelled ones aside).
+             * @example 120
+             */
+            tickets: number;
+        };
+        ScorecardReadyData: {
+            /**
+             * Format: date
+             * @example 2026-11-01
+             */
+            from: string;
+            /** @description The grading run the month's close wrote, when the tenant has a grading policy. */
+            grading_run_id?: string;
+            /**
+             * Format: date
+             * @description The month's first day.
+             * @example 2026-11-01
+             */
+            month: string;
+            /**
+             * Format: int64
+             * @description The feed position the rollups were folded to.
+             * @example 4211
+             */
+            position: number;
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            to: string;
+        };
+        /** @description A month's scorecards are ready. */
+        ScorecardReadyEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["ScorecardReadyData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "scorecard.ready";
+        };
+        /** @description The body of a `scorecard.ready` delivery: a month's scorecards are ready. */
+        ScorecardReadyWebhook: {
+            data: components["schemas"]["ScorecardReadyData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "scorecard.ready";
+        };
+        /** @enum {string} */
+        ScorecardScope: "node" | "technician" | "region" | "category" | "tenant";
         ServiceAddress: {
             /**
              * Format: double
@@ -18079,6 +19142,40 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listGradeHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Node ID. */
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradeHistoryList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     moveNode: {
         parameters: {
             query?: never;
@@ -19148,6 +20245,428 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listGradeProposals: {
+        parameters: {
+            query?: {
+                /** @description Only proposals for this node. */
+                node_id?: string;
+                /** @description Only proposals of this grading run. */
+                run_id?: string;
+                /** @description Only proposals in this state. */
+                state?: components["schemas"]["ProposalState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getGradeProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Grade proposal ID. */
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    appealGradeProposal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Grade proposal ID. */
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealProposalRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    decideGradeAppeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Grade proposal ID. */
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideAppealRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    decideGradeProposal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read; refused (412) if the proposal changed since. Optional. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Grade proposal ID. */
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideProposalRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getGradingPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradingPolicy"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setGradingPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of your last read ("v0" when the tenant has no policy yet). Required: without it the request is 428; another version is 412. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradingPolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradingPolicy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    runGrading: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunGradingRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradingRun"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getRanking: {
+        parameters: {
+            query?: {
+                /** @description day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone. */
+                period?: components["schemas"]["PeriodKind"];
+                /** @description A day of the period (YYYY-MM-DD; default today); not in the future. */
+                date?: string;
+                /** @description First day of a range (period=range). */
+                from?: string;
+                /** @description Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from. */
+                to?: string;
+                /** @description A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope. */
+                region?: string;
+                /** @description The indicator to rank by (a scorecard KPI name). */
+                kpi?: string;
+                /** @description Nodes with fewer tickets are listed last, unranked. */
+                min_tickets?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ranking"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getScorecard: {
+        parameters: {
+            query?: {
+                /** @description day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone. */
+                period?: components["schemas"]["PeriodKind"];
+                /** @description A day of the period (YYYY-MM-DD; default today); not in the future. */
+                date?: string;
+                /** @description First day of a range (period=range). */
+                from?: string;
+                /** @description Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from. */
+                to?: string;
+                /** @description What the scorecard is about. */
+                scope?: components["schemas"]["ScorecardScope"];
+                /** @description The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant. */
+                id?: string;
+                /** @description scope=node: include the node's whole subtree. */
+                subtree?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scorecard"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
@@ -22903,6 +24422,168 @@ export interface operations {
             };
         };
     };
+    onGradeAppealDecided: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeAppealDecidedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onGradeAppealed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeAppealedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onGradeApproved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeApprovedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onGradeProposed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeProposedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onGradeRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradeRejectedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onGradingPolicyUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradingPolicyUpdatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onLoanerCreated: {
         parameters: {
             query?: never;
@@ -23404,6 +25085,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProductModelUpdatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onScorecardReady: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScorecardReadyWebhook"];
             };
         };
         responses: {

@@ -1,0 +1,330 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/quality"
+)
+
+// PeriodParams choose a scorecard's period.
+type PeriodParams struct {
+	Period string `query:"period" enum:"day,week,month,range" default:"month" doc:"day, the ISO week (Monday to Sunday) or the calendar month containing date, or range from..to (inclusive). Days are the tenant's time zone."`
+	Date   string `query:"date" maxLength:"10" doc:"A day of the period (YYYY-MM-DD; default today); not in the future." example:"2026-11-15"`
+	From   string `query:"from" maxLength:"10" doc:"First day of a range (period=range)." example:"2026-11-01"`
+	To     string `query:"to" maxLength:"10" doc:"Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from." example:"2026-11-30"`
+}
+
+func (p PeriodParams) query() quality.PeriodQuery {
+	return quality.PeriodQuery{Period: p.Period, Date: p.Date, From: p.From, To: p.To}
+}
+
+type getScorecardInput struct {
+	PeriodParams
+	Scope   string `query:"scope" enum:"node,technician,region,category,tenant" default:"node" doc:"What the scorecard is about."`
+	ID      string `query:"id" maxLength:"64" doc:"The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	Subtree bool   `query:"subtree" doc:"scope=node: include the node's whole subtree."`
+}
+
+type scorecardOutput struct{ Body quality.Scorecard }
+
+type getRankingInput struct {
+	PeriodParams
+	Region     string `query:"region" maxLength:"6" doc:"A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope." example:"3702"`
+	KPI        string `query:"kpi" maxLength:"64" default:"first_time_fix_rate" doc:"The indicator to rank by (a scorecard KPI name)." example:"first_time_fix_rate"`
+	MinTickets int64  `query:"min_tickets" minimum:"0" doc:"Nodes with fewer tickets are listed last, unranked."`
+}
+
+type rankingOutput struct{ Body quality.Ranking }
+
+type gradingPolicyOutput struct {
+	ETag string `header:"ETag" doc:"The policy's version; send it in If-Match to replace it."`
+	Body quality.GradingPolicy
+}
+
+type setGradingPolicyInput struct {
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (\"v0\" when the tenant has no policy yet). Required: without it the request is 428; another version is 412."`
+	Body    quality.GradingPolicy
+}
+
+type runGradingInput struct {
+	Body struct {
+		Period string `json:"period" enum:"day,week,month,range" default:"month" doc:"As the scorecard's period."`
+		Date   string `json:"date,omitempty" maxLength:"10" doc:"A day of the period (default today)." example:"2026-11-15"`
+		From   string `json:"from,omitempty" maxLength:"10" example:"2026-11-01"`
+		To     string `json:"to,omitempty" maxLength:"10" example:"2026-11-30"`
+	}
+}
+
+type gradingRunOutput struct{ Body quality.GradingRun }
+
+type listProposalsInput struct {
+	NodeID string `query:"node_id" maxLength:"64" doc:"Only proposals for this node."`
+	RunID  string `query:"run_id" maxLength:"64" doc:"Only proposals of this grading run."`
+	State  string `query:"state" enum:"proposed,approved,rejected,appealed,upheld,overturned" doc:"Only proposals in this state."`
+}
+
+type proposalList struct {
+	Data []quality.Proposal `json:"data"`
+}
+
+type listProposalsOutput struct{ Body proposalList }
+
+// ProposalIDParam is the grade proposal path parameter.
+type ProposalIDParam struct {
+	ProposalID string `path:"proposal_id" maxLength:"64" doc:"Grade proposal ID." example:"grp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+}
+
+type proposalOutput struct {
+	ETag string `header:"ETag" doc:"The proposal's version."`
+	Body quality.Proposal
+}
+
+type decideProposalInput struct {
+	ProposalIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the proposal changed since. Optional."`
+	Body    struct {
+		Decision string `json:"decision" enum:"approve,reject" doc:"approve sets the node's grade (with a history entry) and opens the appeal window; reject leaves the grade." example:"approve"`
+		Reason   string `json:"reason,omitempty" maxLength:"1000" doc:"Why; required to reject." example:"连续两月一次修复率达标"`
+	}
+}
+
+type appealProposalInput struct {
+	ProposalIDParam
+	Body struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"2000" doc:"Why the node contests the grade." example:"11月有两单为用户原因延误，不应计入"`
+	}
+}
+
+type decideAppealInput struct {
+	ProposalIDParam
+	Body struct {
+		Decision string `json:"decision" enum:"upheld,overturned" doc:"upheld keeps the approved grade; overturned restores the grade the node had before." example:"upheld"`
+		Note     string `json:"note" minLength:"1" maxLength:"2000" doc:"The reasoning, recorded with the decision." example:"延误记录核实为网点原因"`
+	}
+}
+
+type gradeHistoryInput struct {
+	NodeIDParam
+}
+
+type gradeHistoryList struct {
+	Data []quality.HistoryEntry `json:"data"`
+}
+
+type gradeHistoryOutput struct{ Body gradeHistoryList }
+
+// kpiDefinitions is the documented meaning of every indicator.
+func kpiDefinitions() string {
+	var b strings.Builder
+	b.WriteString("Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0):\n\n")
+	for _, d := range quality.KPIs {
+		b.WriteString("- `" + d.Name + "` (" + d.Unit + ", " + d.Better + " is better): " + d.Definition + " Numerator `" + d.Numerator + "`, denominator `" + d.Denominator + "`.\n")
+	}
+	b.WriteString("\nHow tickets count: a ticket counts in the day it was taken in (tenant's time zone), with its current node, technician, " +
+		"product category and address region; cancelled tickets count only in `cancelled` (and their complaints). Complaints " +
+		"count with their ticket, or, naming no ticket, on the day filed with the node or technician they name. SLA breaches " +
+		"count once per ticket, clock and deadline (first level; escalations of the same breach are not counted again). " +
+		"Customer-caused delays: visits that do not count against the network (customer not home, entry refused, product " +
+		"elsewhere, power cut) are left out of the arrival and first-time-fix figures, and a window moved at the customer's " +
+		"request is the window in force. Figures are folded from the event feed by the `quality_fold` job every minute, " +
+		"so the newest events may not be in them yet.")
+	return b.String()
+}
+
+func (s *Server) registerQuality() {
+	tags := []string{"Quality"}
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getScorecard", Method: http.MethodGet, Path: "/v1/quality/scorecard",
+		Summary: "Get a scorecard", Tags: tags,
+		Description: "The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category " +
+			"or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its " +
+			"subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own " +
+			"scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the " +
+			"grading policy allows is 422 naming the parameter.\n\n" + kpiDefinitions(),
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *getScorecardInput) (*scorecardOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		sc, err := s.deps.Quality.Scorecard(ctx, p, quality.ScorecardQuery{PeriodQuery: in.query(), Scope: in.Scope, ID: in.ID, Subtree: in.Subtree})
+		if err != nil {
+			return nil, err
+		}
+		return &scorecardOutput{Body: sc}, nil
+	})
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getRanking", Method: http.MethodGet, Path: "/v1/quality/ranking",
+		Summary: "Rank the nodes of a region", Tags: tags,
+		Description: "The nodes with tickets in a region (or the caller's whole scope) over a period, ranked by one indicator " +
+			"in its better direction, each with the indicator's numerator and denominator. An unknown indicator is 422 " +
+			"naming `query.kpi`. Periods as for the scorecard.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *getRankingInput) (*rankingOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		r, err := s.deps.Quality.Ranking(ctx, p, quality.RankingQuery{PeriodQuery: in.query(), Region: in.Region, KPI: in.KPI, MinTickets: in.MinTickets})
+		if err != nil {
+			return nil, err
+		}
+		return &rankingOutput{Body: r}, nil
+	})
+
+	policyOut := func(pol quality.GradingPolicy, err error) (*gradingPolicyOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &gradingPolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
+	}
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getGradingPolicy", Method: http.MethodGet, Path: "/v1/quality/grading-policy",
+		Summary: "Get the grading policy", Tags: tags,
+		Description: "The tenant's current node grading policy: weighted indicators (each normalised between its worst and best " +
+			"value), grade thresholds, the minimum ticket volume, consequences, the appeal window and the longest range a " +
+			"scorecard may cover. 404 until the tenant sets one.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, _ *struct{}) (*gradingPolicyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return policyOut(s.deps.Quality.GradingPolicy(ctx, p))
+	})
+
+	register(s, authz.QualityPolicy, huma.Operation{
+		OperationID: "setGradingPolicy", Method: http.MethodPut, Path: "/v1/quality/grading-policy",
+		Summary: "Set the grading policy", Tags: tags,
+		Description: "Stores a new version of the grading policy (earlier versions stay, and proposals name the version they " +
+			"were scored under), with a grading_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
+			"there is none yet; another version is 412). An unknown indicator, weights that do not sum to total_weight or " +
+			"an unknown grade is 422 naming the field.",
+		Errors:       []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *setGradingPolicyInput) (*gradingPolicyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, ifMatchRequired()
+		}
+		return policyOut(s.deps.Quality.SetGradingPolicy(ctx, p, in.Body, *v))
+	})
+
+	register(s, authz.QualityPolicy, huma.Operation{
+		OperationID: "runGrading", Method: http.MethodPost, Path: "/v1/quality/grading-runs",
+		Summary: "Grade the network for a period", Tags: tags,
+		Description: "Grades every node (but the root and terminated nodes) from its own KPIs over the period under the current " +
+			"policy and writes a proposal per node: the score, every indicator with its weight, value, numerator and " +
+			"denominator, the policy version, the proposed grade and its consequence. Nodes with fewer tickets than the " +
+			"policy's min_tickets are not graded. Nothing changes until a person approves a proposal. The monthly job " +
+			"(quality_monthly) does the same for each month that ends; a second run for the same period and policy version " +
+			"returns the first. 409 without a policy.",
+		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *runGradingInput) (*gradingRunOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		run, err := s.deps.Quality.RunGrading(ctx, p, quality.PeriodQuery{Period: in.Body.Period, Date: in.Body.Date, From: in.Body.From, To: in.Body.To})
+		if err != nil {
+			return nil, bodyLocations(err)
+		}
+		return &gradingRunOutput{Body: run}, nil
+	})
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "listGradeProposals", Method: http.MethodGet, Path: "/v1/quality/grade-proposals",
+		Summary: "List grade proposals", Tags: tags,
+		Description: "Grade proposals written by grading runs, newest first (at most 500). A node-bound key sees its subtree's.",
+	}, func(ctx context.Context, in *listProposalsInput) (*listProposalsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		ps, err := s.deps.Quality.ListProposals(ctx, p, quality.ProposalFilter{NodeID: in.NodeID, RunID: in.RunID, State: in.State})
+		if err != nil {
+			return nil, err
+		}
+		return &listProposalsOutput{Body: proposalList{Data: ps}}, nil
+	})
+
+	propOut := func(pr quality.Proposal, err error) (*proposalOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &proposalOutput{ETag: etag(pr.Version), Body: pr}, nil
+	}
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getGradeProposal", Method: http.MethodGet, Path: "/v1/quality/grade-proposals/{proposal_id}",
+		Summary: "Get a grade proposal", Tags: tags,
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *ProposalIDParam) (*proposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.GetProposal(ctx, p, in.ProposalID))
+	})
+
+	register(s, authz.QualityDecide, huma.Operation{
+		OperationID: "decideGradeProposal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/decide",
+		Summary: "Approve or reject a grade proposal", Tags: tags,
+		Description: "A person decides a proposal. Approval sets the node's grade (dispatch uses it from then on), records the " +
+			"grade history (old and new grade, who, why) and opens the policy's appeal window; rejection needs a reason and " +
+			"changes nothing. Only a proposed proposal can be decided (409 otherwise). Consequences beyond the grade " +
+			"(probation, suspension, termination) are for the person to carry out through the node's status.",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *decideProposalInput) (*proposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		iv := 0
+		if v != nil {
+			iv = *v
+		}
+		return propOut(s.deps.Quality.Decide(ctx, p, in.ProposalID, in.Body.Decision == "approve", in.Body.Reason, iv))
+	})
+
+	register(s, authz.QualityAppeal, huma.Operation{
+		OperationID: "appealGradeProposal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/appeal",
+		Summary: "Appeal an approved grade", Tags: tags,
+		Description: "The node (a key of its subtree, or the network's managers) contests an approved grade within the policy's " +
+			"appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *appealProposalInput) (*proposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.AppealProposal(ctx, p, in.ProposalID, in.Body.Reason))
+	})
+
+	register(s, authz.QualityDecide, huma.Operation{
+		OperationID: "decideGradeAppeal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/appeal-decision",
+		Summary: "Decide a grade appeal", Tags: tags,
+		Description: "A person decides an appeal, recorded with the proposal: upheld keeps the grade; overturned restores the " +
+			"grade the node had before, with a history entry. Only an appealed proposal (409 otherwise).",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *decideAppealInput) (*proposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.DecideAppeal(ctx, p, in.ProposalID, in.Body.Decision == "overturned", in.Body.Note))
+	})
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "listGradeHistory", Method: http.MethodGet, Path: "/v1/network/nodes/{node_id}/grade-history",
+		Summary: "List a node's grade history", Tags: tags,
+		Description: "Every grade change decided through grading (approvals and overturned appeals), oldest first: old and new grade, who and why.",
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *gradeHistoryInput) (*gradeHistoryOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		hs, err := s.deps.Quality.GradeHistory(ctx, p, in.NodeID)
+		if err != nil {
+			return nil, err
+		}
+		return &gradeHistoryOutput{Body: gradeHistoryList{Data: hs}}, nil
+	})
+}
+
+// bodyLocations renames query.* field locations of a period error to body.*
+// (the grading run takes its period in the body).
+func bodyLocations(err error) error {
+	if e, ok := err.(*tenants.Error); ok {
+		for i := range e.Fields {
+			e.Fields[i].Location = strings.Replace(e.Fields[i].Location, "query.", "body.", 1)
+		}
+	}
+	return err
+}

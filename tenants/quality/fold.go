@@ -1,0 +1,500 @@
+package quality
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// FoldBatch is how many feed events one fold transaction takes.
+const FoldBatch = 2000
+
+// feedTypes are the events that change a KPI: every ticket event (state
+// changes, visits, callbacks, sign-offs, SLA breaches) and complaints filed.
+var feedTypes = []string{"ticket.*", complaints.TypeFiled}
+
+// bucket is where a subject's metrics count.
+type bucket struct {
+	Day        time.Time
+	Node, Tech string
+	Category   string
+	Region     string
+}
+
+// fact is a subject's stored contribution.
+type fact struct {
+	bucket
+	UnitID      *string
+	CompletedAt *time.Time
+	RepeatAfter *int
+	Metrics     Metrics
+}
+
+// FoldResult tells what one Fold call did.
+type FoldResult struct {
+	Events   int   // feed events read
+	Subjects int   // tickets and complaints whose contribution was recomputed
+	Position int64 // the feed position folded up to
+}
+
+// Fold folds the tenant's new feed events into the rollups, FoldBatch at a
+// time, until the feed is caught up or max events were read (0: no
+// limit). Each batch is one transaction that also stores the position
+// reached, so a crash or a concurrent fold never folds an event twice or
+// skips one (concurrent folds take turns on the position row).
+func (s *Service) Fold(ctx context.Context, tenantID string, max int) (FoldResult, error) {
+	var total FoldResult
+	for {
+		var r FoldResult
+		err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+			var err error
+			r, err = FoldTx(ctx, tx, FoldBatch)
+			return err
+		})
+		if err != nil {
+			return total, pg.Translate(err)
+		}
+		total.Events += r.Events
+		total.Subjects += r.Subjects
+		total.Position = r.Position
+		if r.Events < FoldBatch || (max > 0 && total.Events >= max) {
+			return total, nil
+		}
+	}
+}
+
+// FoldTx folds up to limit feed events inside tx and advances the stored
+// position past them.
+func FoldTx(ctx context.Context, tx pg.TenantTx, limit int) (FoldResult, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO quality_positions (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING`, tx.TenantID); err != nil {
+		return FoldResult{}, err
+	}
+	var pos int64
+	if err := tx.QueryRow(ctx, `SELECT position FROM quality_positions WHERE tenant_id = $1 FOR UPDATE`, tx.TenantID).Scan(&pos); err != nil {
+		return FoldResult{}, err
+	}
+	feed, err := events.FeedTx(ctx, tx, feedTypes, pos, limit)
+	if err != nil {
+		return FoldResult{}, err
+	}
+	res := FoldResult{Events: len(feed), Position: pos}
+	if len(feed) == 0 {
+		return res, nil
+	}
+	settings, err := tx.Settings(ctx)
+	if err != nil {
+		return res, err
+	}
+	ticketIDs := map[string]bool{}
+	var loose []string // complaints without a ticket
+	for _, e := range feed {
+		res.Position = e.Position
+		if e.Type != complaints.TypeFiled {
+			ticketIDs[e.SubjectID] = true
+			continue
+		}
+		var c struct {
+			ComplaintID  string  `json:"complaint_id"`
+			TicketID     *string `json:"ticket_id"`
+			NodeID       *string `json:"node_id"`
+			TechnicianID *string `json:"technician_id"`
+			Category     string  `json:"category"`
+			Severity     string  `json:"severity"`
+		}
+		if err := json.Unmarshal(e.Data, &c); err != nil {
+			return res, fmt.Errorf("quality: complaint event %s: %w", e.ID, err)
+		}
+		if c.ComplaintID == "" {
+			c.ComplaintID = e.SubjectID
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO quality_complaints (tenant_id, complaint_id, ticket_id, node_id, technician_id, category, severity, filed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, tx.TenantID, c.ComplaintID, c.TicketID,
+			deref(c.NodeID), deref(c.TechnicianID), c.Category, c.Severity, e.OccurredAt); err != nil {
+			return res, err
+		}
+		if c.TicketID != nil {
+			ticketIDs[*c.TicketID] = true
+		} else {
+			loose = append(loose, c.ComplaintID)
+		}
+	}
+	ids := make([]string, 0, len(ticketIDs))
+	for id := range ticketIDs {
+		ids = append(ids, id)
+	}
+	d := deltas{}
+	n, err := refoldTickets(ctx, tx, settings.Location, ids, d)
+	if err != nil {
+		return res, err
+	}
+	m, err := refoldLooseComplaints(ctx, tx, settings.Location, loose, d)
+	if err != nil {
+		return res, err
+	}
+	res.Subjects = n + m
+	if err := d.apply(ctx, tx); err != nil {
+		return res, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE quality_positions SET position = $2, folded_at = now() WHERE tenant_id = $1`, tx.TenantID, res.Position)
+	return res, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// deltas accumulate metric changes per bucket.
+type deltas map[bucket]Metrics
+
+func (d deltas) add(b bucket, m Metrics, sign int64) {
+	if len(m) == 0 {
+		return
+	}
+	cur := d[b]
+	if cur == nil {
+		cur = Metrics{}
+		d[b] = cur
+	}
+	cur.add(m, sign)
+}
+
+// apply adds the deltas to the daily and monthly rollups in two statements.
+func (d deltas) apply(ctx context.Context, tx pg.TenantTx) error {
+	var (
+		days, months                       []time.Time
+		nodes, techs, cats, regions, names []string
+		ns                                 []int64
+	)
+	for b, m := range d {
+		for k, v := range m {
+			if v == 0 {
+				continue
+			}
+			days = append(days, b.Day)
+			months = append(months, time.Date(b.Day.Year(), b.Day.Month(), 1, 0, 0, 0, 0, time.UTC))
+			nodes, techs, cats, regions = append(nodes, b.Node), append(techs, b.Tech), append(cats, b.Category), append(regions, b.Region)
+			names, ns = append(names, k), append(ns, v)
+		}
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO quality_daily (tenant_id, day, node_id, technician_id, category, region_code, metric, n)
+		SELECT $1, d, nd, tc, c, r, m, sum(n) FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(d, nd, tc, c, r, m, n)
+		GROUP BY d, nd, tc, c, r, m
+		ON CONFLICT (tenant_id, livemode, day, node_id, technician_id, category, region_code, metric)
+		DO UPDATE SET n = quality_daily.n + EXCLUDED.n`, tx.TenantID, days, nodes, techs, cats, regions, names, ns)
+	b.Queue(`INSERT INTO quality_monthly (tenant_id, month, node_id, category, region_code, metric, n)
+		SELECT $1, mo, nd, c, r, m, sum(n) FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u(mo, nd, c, r, m, n)
+		GROUP BY mo, nd, c, r, m
+		ON CONFLICT (tenant_id, livemode, month, node_id, category, region_code, metric)
+		DO UPDATE SET n = quality_monthly.n + EXCLUDED.n`, tx.TenantID, months, nodes, cats, regions, names, ns)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// loadFacts reads the stored facts of subjects, locking them.
+func loadFacts(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]fact, error) {
+	rows, err := tx.Query(ctx, `SELECT subject_id, day, node_id, technician_id, category, region_code, unit_id, completed_at,
+		repeat_after_days, metrics FROM quality_facts WHERE tenant_id = $1 AND subject_id = ANY($2) FOR UPDATE`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]fact{}
+	for rows.Next() {
+		var id string
+		var f fact
+		if err := rows.Scan(&id, &f.Day, &f.Node, &f.Tech, &f.Category, &f.Region, &f.UnitID, &f.CompletedAt, &f.RepeatAfter, &f.Metrics); err != nil {
+			return nil, err
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+func saveFact(b *pgx.Batch, tenantID, id string, f fact) {
+	b.Queue(`INSERT INTO quality_facts (tenant_id, subject_id, day, node_id, technician_id, category, region_code, unit_id,
+		completed_at, repeat_after_days, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (tenant_id, livemode, subject_id) DO UPDATE SET day = $3, node_id = $4, technician_id = $5, category = $6,
+		region_code = $7, unit_id = $8, completed_at = $9, repeat_after_days = $10, metrics = $11, updated_at = now()`,
+		tenantID, id, f.Day, f.Node, f.Tech, f.Category, f.Region, f.UnitID, f.CompletedAt, f.RepeatAfter, f.Metrics)
+}
+
+// dayOf is t's calendar day in loc, as a UTC midnight (a date).
+func dayOf(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// refoldTickets recomputes the contribution of tickets ids from their
+// current facts and queues the differences in d.
+func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids []string, d deltas) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	facts, err := tickets.QualityFactsTx(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	old, err := loadFacts(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	parts, err := stock.PartsUsedTx(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	cmps, err := complaintsOf(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	var fresh []tickets.QualityFacts
+	for _, t := range facts {
+		prev, had := old[t.ID]
+		f := fact{bucket: bucket{Day: dayOf(t.CreatedAt, loc), Node: t.NodeID, Tech: t.TechnicianID, Category: t.Category, Region: t.RegionCode},
+			UnitID: t.UnitID, CompletedAt: t.CompletedAt, RepeatAfter: prev.RepeatAfter}
+		f.Metrics = ticketMetrics(t, parts[t.ID], cmps[t.ID])
+		addRepeat(f.Metrics, f.CompletedAt != nil && f.UnitID != nil && !t.Cancelled, f.RepeatAfter)
+		if had {
+			d.add(prev.bucket, prev.Metrics, -1)
+		}
+		d.add(f.bucket, f.Metrics, 1)
+		saveFact(b, tx.TenantID, t.ID, f)
+		if !had && t.UnitID != nil && !t.Cancelled {
+			fresh = append(fresh, t)
+		}
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, err
+	}
+	// A new ticket for a unit makes the unit's previous service a repeat
+	// (after the batch's facts are saved: the previous one may be in it).
+	for _, t := range fresh {
+		if err := markRepeat(ctx, tx, t, d); err != nil {
+			return 0, err
+		}
+	}
+	return len(facts), nil
+}
+
+// markRepeat finds the unit's last service completed before t was taken in
+// and, within the long repeat window, records how many days later t came.
+func markRepeat(ctx context.Context, tx pg.TenantTx, t tickets.QualityFacts, d deltas) error {
+	var id string
+	var completed time.Time
+	err := tx.QueryRow(ctx, `SELECT subject_id, completed_at FROM quality_facts
+		WHERE tenant_id = $1 AND unit_id = $2 AND subject_id <> $3 AND completed_at IS NOT NULL AND completed_at <= $4
+		ORDER BY completed_at DESC LIMIT 1`, tx.TenantID, *t.UnitID, t.ID, t.CreatedAt).Scan(&id, &completed)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	days := int(math.Floor(t.CreatedAt.Sub(completed).Hours() / 24))
+	if days > repeatWindowLong {
+		return nil
+	}
+	prevs, err := loadFacts(ctx, tx, []string{id})
+	if err != nil {
+		return err
+	}
+	prev := prevs[id]
+	if prev.RepeatAfter != nil && *prev.RepeatAfter <= days {
+		return nil
+	}
+	next := prev
+	next.Metrics = Metrics{}
+	next.Metrics.add(prev.Metrics, 1)
+	delete(next.Metrics, mRepeat30)
+	delete(next.Metrics, mRepeat90)
+	next.RepeatAfter = &days
+	addRepeat(next.Metrics, false, next.RepeatAfter)
+	d.add(prev.bucket, prev.Metrics, -1)
+	d.add(next.bucket, next.Metrics, 1)
+	b := &pgx.Batch{}
+	saveFact(b, tx.TenantID, id, next)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// addRepeat sets the repeat counters: eligible when first is set (the
+// ticket completed for a registered unit), and the windows the next ticket
+// of the unit fell in.
+func addRepeat(m Metrics, eligible bool, after *int) {
+	if eligible {
+		m[mRepeatEligible] = 1
+	}
+	if after != nil {
+		if *after <= repeatWindowShort {
+			m[mRepeat30] = 1
+		}
+		if *after <= repeatWindowLong {
+			m[mRepeat90] = 1
+		}
+	}
+}
+
+type complaintRow struct{ Category, Severity string }
+
+func complaintsOf(ctx context.Context, tx pg.TenantTx, ticketIDs []string) (map[string][]complaintRow, error) {
+	rows, err := tx.Query(ctx, `SELECT ticket_id, category, severity FROM quality_complaints
+		WHERE tenant_id = $1 AND ticket_id = ANY($2)`, tx.TenantID, ticketIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]complaintRow{}
+	for rows.Next() {
+		var id string
+		var c complaintRow
+		if err := rows.Scan(&id, &c.Category, &c.Severity); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], c)
+	}
+	return out, rows.Err()
+}
+
+// ticketMetrics is what one ticket contributes (the repeat counters aside).
+// A cancelled ticket counts only as cancelled (and its complaints).
+func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow) Metrics {
+	m := Metrics{}
+	for _, c := range cmps {
+		m[mComplaints]++
+		m[complaintPrefix+c.Category+"."+c.Severity]++
+	}
+	if t.Cancelled {
+		m[mCancelled] = 1
+		return m
+	}
+	m[mTickets] = 1
+	if t.FirstContactAt != nil {
+		m[mContactCount] = 1
+		m[mContactSeconds] = int64(t.FirstContactAt.Sub(t.CreatedAt).Seconds())
+	}
+	if t.FirstArrivalAt != nil {
+		m[mArrivalCount] = 1
+		m[mArrivalSeconds] = int64(t.FirstArrivalAt.Sub(t.CreatedAt).Seconds())
+	}
+	for class, n := range t.Arrivals {
+		m[mVisitsTimed] += int64(n)
+		m["visits."+class] += int64(n)
+	}
+	completed := t.CompletedAt != nil
+	if completed && t.NetworkVisits > 0 {
+		m[mFTFEligible] = 1
+		if t.NetworkVisits == 1 && t.ReopenCount == 0 {
+			m[mFTFFixed] = 1
+		}
+	}
+	if t.Rating != nil {
+		m[mRatingCount] = 1
+		m[mRatingSum] = int64(*t.Rating)
+	}
+	m[mCallbackSat] = int64(t.Callbacks["satisfied"])
+	m[mCallbackUnsat] = int64(t.Callbacks["unsatisfied"])
+	m[mCallbackUnreach] = int64(t.Callbacks["unreachable"])
+	made := len(t.Callbacks) > 0
+	if made || t.Breaches["callback"] > 0 {
+		m[mCallbackDue] = 1
+		if made && t.Breaches["callback"] == 0 {
+			m[mCallbackOnTime] = 1
+		}
+	}
+	for clock, n := range t.Breaches {
+		m[breachPrefix+clock] = int64(n)
+	}
+	if t.Remote {
+		m[mRemoteEligible] = 1
+		if t.DispatchCount == 0 && (t.State == tickets.State("resolved") || t.State == tickets.State("closed")) {
+			m[mRemoteResolved] = 1
+		}
+	}
+	if t.SignedOff {
+		m[mSignoffCount] = 1
+		if t.SignedByCode {
+			m[mSignoffCode] = 1
+		}
+	}
+	if completed {
+		m[mCostTickets] = 1
+		m[mCostCustomer] = t.CustomerAmount
+		m[mCostBrand] = t.BrandAmount
+		m[mCostPlan] = t.PlanAmount
+		m[mPartsUsed] = partsUsed
+		if partsUsed > 0 {
+			m[mPartsTickets] = 1
+		}
+		if t.Waivers > 0 {
+			m[mWaived] = 1
+		}
+	}
+	for k, v := range m {
+		if v == 0 {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// refoldLooseComplaints counts complaints that name no ticket in the
+// bucket of the day they were filed and the node or technician they name.
+func refoldLooseComplaints(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids []string, d deltas) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	old, err := loadFacts(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := tx.Query(ctx, `SELECT complaint_id, node_id, technician_id, category, severity, filed_at FROM quality_complaints
+		WHERE tenant_id = $1 AND complaint_id = ANY($2)`, tx.TenantID, ids)
+	if err != nil {
+		return 0, err
+	}
+	type loose struct {
+		id string
+		f  fact
+	}
+	var ls []loose
+	for rows.Next() {
+		var l loose
+		var cat, sev string
+		var at time.Time
+		if err := rows.Scan(&l.id, &l.f.Node, &l.f.Tech, &cat, &sev, &at); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		l.f.Day = dayOf(at, loc)
+		l.f.Metrics = Metrics{mComplaints: 1, complaintPrefix + cat + "." + sev: 1}
+		ls = append(ls, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	for _, l := range ls {
+		if prev, had := old[l.id]; had {
+			d.add(prev.bucket, prev.Metrics, -1)
+		}
+		d.add(l.f.bucket, l.f.Metrics, 1)
+		saveFact(b, tx.TenantID, l.id, l.f)
+	}
+	return len(ls), tx.SendBatch(ctx, b).Close()
+}

@@ -1,0 +1,703 @@
+package quality
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
+)
+
+// Event types of grading.
+const (
+	TypeGradingPolicyUpdated = "grading_policy.updated"
+	TypeGradeProposed        = "grade.proposed"
+	TypeGradeApproved        = "grade.approved"
+	TypeGradeRejected        = "grade.rejected"
+	TypeGradeAppealed        = "grade.appealed"
+	TypeGradeAppealDecided   = "grade.appeal_decided"
+	TypeScorecardReady       = "scorecard.ready"
+)
+
+// Consequences a grade can carry.
+var Consequences = []string{"none", "promotion", "demotion", "probation", "suspension", "termination"}
+
+// Indicator is one weighted KPI of a grading policy. Its value is
+// normalised between worst (0) and best (1), clamped, then weighted:
+// best may be lower than worst for indicators where lower is better.
+type Indicator struct {
+	KPI    string  `json:"kpi" doc:"A scorecard indicator name." example:"first_time_fix_rate"`
+	Weight int     `json:"weight" minimum:"1" maximum:"1000" example:"40"`
+	Best   float64 `json:"best" doc:"The value that earns the whole weight." example:"1"`
+	Worst  float64 `json:"worst" doc:"The value that earns nothing." example:"0.5"`
+}
+
+// GradeThreshold is the lowest score that earns a grade.
+type GradeThreshold struct {
+	Grade    string  `json:"grade" enum:"A,B,C,D,E" example:"A"`
+	MinScore float64 `json:"min_score" minimum:"0" doc:"On the policy's total_weight scale." example:"90"`
+}
+
+// GradingPolicy is the tenant's versioned grading policy.
+type GradingPolicy struct {
+	Version      int               `json:"version" readOnly:"true" doc:"Increases with every change; the ETag is \"v<version>\" (v0: no policy yet)." example:"1"`
+	TotalWeight  int               `json:"total_weight" minimum:"1" maximum:"1000" doc:"What the indicators' weights must sum to; scores run from 0 to it." example:"100"`
+	Indicators   []Indicator       `json:"indicators" minItems:"1" maxItems:"20"`
+	Grades       []GradeThreshold  `json:"grades" minItems:"1" maxItems:"5" doc:"One threshold per grade; a node scoring below every threshold gets the lowest grade listed."`
+	MinTickets   int64             `json:"min_tickets" minimum:"0" doc:"A node with fewer tickets in the period is not graded." example:"20"`
+	Consequences map[string]string `json:"consequences,omitempty" doc:"Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion." example:"{\"E\":\"suspension\"}"`
+	AppealDays   int               `json:"appeal_days" minimum:"0" maximum:"90" doc:"Days after an approval during which the node may appeal." example:"7"`
+	MaxRangeDays int               `json:"max_range_days" minimum:"1" maximum:"3660" doc:"The longest date range a scorecard or ranking may cover." example:"366"`
+	UpdatedAt    *time.Time        `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T10:00:00+08:00"`
+}
+
+func currentPolicy(ctx context.Context, tx pg.TenantTx) (GradingPolicy, bool, error) {
+	var raw []byte
+	var pol GradingPolicy
+	var v int
+	var at time.Time
+	err := tx.QueryRow(ctx, `SELECT version, policy, created_at FROM grading_policies WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`,
+		tx.TenantID).Scan(&v, &raw, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return GradingPolicy{}, false, nil
+	}
+	if err != nil {
+		return pol, false, err
+	}
+	if err := json.Unmarshal(raw, &pol); err != nil {
+		return pol, false, err
+	}
+	pol.Version, pol.UpdatedAt = v, &at
+	return pol, true, nil
+}
+
+// GradingPolicy reads the current policy; without one it is not found.
+func (s *Service) GradingPolicy(ctx context.Context, p tenants.Principal) (GradingPolicy, error) {
+	var out GradingPolicy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		pol, ok, err := currentPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tenants.NotFound("grading policy")
+		}
+		out = pol
+		return nil
+	})
+	return out, pg.Translate(err)
+}
+
+// validatePolicy names every bad field of in (locations under body.).
+func validatePolicy(in GradingPolicy) error {
+	v := &tenants.Validation{}
+	sum := 0
+	seen := map[string]bool{}
+	for i, ind := range in.Indicators {
+		loc := "body.indicators[" + strconv.Itoa(i) + "]"
+		if _, ok := KPIByName(ind.KPI); !ok {
+			v.Add(loc+".kpi", "an indicator name (a scorecard KPI)", ind.KPI)
+		} else if seen[ind.KPI] {
+			v.Add(loc+".kpi", "listed once", ind.KPI)
+		}
+		seen[ind.KPI] = true
+		if ind.Best == ind.Worst {
+			v.Add(loc+".best", "different from worst", ind.Best)
+		}
+		sum += ind.Weight
+	}
+	if sum != in.TotalWeight {
+		v.Add("body.indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(in.TotalWeight), sum)
+	}
+	grades := map[string]bool{}
+	for i, g := range in.Grades {
+		loc := "body.grades[" + strconv.Itoa(i) + "]"
+		if !slices.Contains(network.Grades, g.Grade) {
+			v.Add(loc+".grade", "one of A, B, C, D, E", g.Grade)
+		} else if grades[g.Grade] {
+			v.Add(loc+".grade", "listed once", g.Grade)
+		}
+		grades[g.Grade] = true
+		if g.MinScore > float64(in.TotalWeight) {
+			v.Add(loc+".min_score", "at most total_weight", g.MinScore)
+		}
+	}
+	for g, c := range in.Consequences {
+		if !grades[g] {
+			v.Add("body.consequences."+g, "a grade the policy lists", g)
+		} else if !slices.Contains(Consequences, c) {
+			v.Add("body.consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
+		}
+	}
+	return v.Err()
+}
+
+// SetGradingPolicy stores a new version of the policy. ifVersion is the
+// version the caller read (0: there was none); another is precondition_failed.
+func (s *Service) SetGradingPolicy(ctx context.Context, p tenants.Principal, in GradingPolicy, ifVersion int) (GradingPolicy, error) {
+	if err := validatePolicy(in); err != nil {
+		return GradingPolicy{}, err
+	}
+	var out GradingPolicy
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('grading_policy:' || $1, 0))`, tx.TenantID); err != nil {
+			return err
+		}
+		cur, _, err := currentPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if cur.Version != ifVersion {
+			return tenants.Errorf(tenants.CodePreconditionFailed, "the grading policy changed since you read it (now version %d)", cur.Version)
+		}
+		in.Version, in.UpdatedAt = cur.Version+1, nil
+		sort.SliceStable(in.Grades, func(i, j int) bool { return in.Grades[i].MinScore > in.Grades[j].MinScore })
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO grading_policies (tenant_id, version, policy, actor) VALUES ($1, $2, $3, $4)`,
+			tx.TenantID, in.Version, raw, p.Subject()); err != nil {
+			return err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeGradingPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
+			Data: map[string]any{"version": in.Version}}); err != nil {
+			return err
+		}
+		out, _, err = currentPolicy(ctx, tx)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// IndicatorScore is one indicator of a proposal.
+type IndicatorScore struct {
+	KPI         string   `json:"kpi" example:"first_time_fix_rate"`
+	Weight      int      `json:"weight" example:"40"`
+	Value       *float64 `json:"value" doc:"The KPI's value in the period (null: no denominator, scored 0)." example:"0.75"`
+	Numerator   int64    `json:"numerator" example:"3"`
+	Denominator int64    `json:"denominator" example:"4"`
+	Points      float64  `json:"points" doc:"weight × the value normalised between worst and best." example:"20"`
+}
+
+// Proposal is a grade change the grading job proposes for a person to decide.
+type Proposal struct {
+	ID            string           `json:"id" example:"grp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	RunID         string           `json:"run_id" example:"grr_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	NodeID        string           `json:"node_id" example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	PeriodFrom    string           `json:"period_from" format:"date" example:"2026-11-01"`
+	PeriodTo      string           `json:"period_to" format:"date" example:"2026-11-30"`
+	PolicyVersion int              `json:"policy_version" example:"1"`
+	Score         float64          `json:"score" example:"82.5"`
+	Indicators    []IndicatorScore `json:"indicators"`
+	Tickets       int64            `json:"tickets" example:"120"`
+	CurrentGrade  *string          `json:"current_grade,omitempty" example:"B"`
+	ProposedGrade string           `json:"proposed_grade" example:"A"`
+	Consequence   string           `json:"consequence" enum:"none,promotion,demotion,probation,suspension,termination" example:"promotion"`
+	State         string           `json:"state" enum:"proposed,approved,rejected,appealed,upheld,overturned" example:"proposed"`
+	DecidedBy     *string          `json:"decided_by,omitempty"`
+	DecidedAt     *time.Time       `json:"decided_at,omitempty"`
+	Reason        *string          `json:"reason,omitempty"`
+	AppealUntil   *time.Time       `json:"appeal_until,omitempty" doc:"The node may appeal an approval until then."`
+	Appeal        *Appeal          `json:"appeal,omitempty"`
+	Version       int              `json:"version" example:"1"`
+	CreatedAt     time.Time        `json:"created_at"`
+}
+
+// Appeal is a node's appeal against an approved grade and its decision.
+type Appeal struct {
+	Reason       string     `json:"reason"`
+	FiledBy      string     `json:"filed_by"`
+	FiledAt      time.Time  `json:"filed_at"`
+	Decision     *string    `json:"decision,omitempty" enum:"upheld,overturned"`
+	DecisionNote *string    `json:"decision_note,omitempty"`
+	DecidedBy    *string    `json:"decided_by,omitempty"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+}
+
+// GradingRun is the result of grading the network for a period.
+type GradingRun struct {
+	ID            string     `json:"id" example:"grr_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	PeriodFrom    string     `json:"period_from" format:"date" example:"2026-11-01"`
+	PeriodTo      string     `json:"period_to" format:"date" example:"2026-11-30"`
+	PolicyVersion int        `json:"policy_version" example:"1"`
+	Graded        int        `json:"graded" doc:"Nodes given a proposal." example:"12"`
+	Skipped       int        `json:"skipped" doc:"Nodes below the policy's min_tickets (not graded)." example:"3"`
+	Proposals     []Proposal `json:"proposals"`
+}
+
+// score grades m under pol.
+func score(pol GradingPolicy, m Metrics) (float64, []IndicatorScore) {
+	derived(m)
+	var total float64
+	out := make([]IndicatorScore, 0, len(pol.Indicators))
+	for _, ind := range pol.Indicators {
+		def, _ := KPIByName(ind.KPI)
+		k := kpi(def, m)
+		is := IndicatorScore{KPI: ind.KPI, Weight: ind.Weight, Value: k.Value, Numerator: k.Numerator, Denominator: k.Denominator}
+		if k.Value != nil {
+			n := (*k.Value - ind.Worst) / (ind.Best - ind.Worst)
+			n = math.Max(0, math.Min(1, n))
+			is.Points = math.Round(float64(ind.Weight)*n*1000) / 1000
+		}
+		total += is.Points
+		out = append(out, is)
+	}
+	return math.Round(total*1000) / 1000, out
+}
+
+func gradeFor(pol GradingPolicy, s float64) string {
+	for _, g := range pol.Grades { // sorted best first
+		if s >= g.MinScore {
+			return g.Grade
+		}
+	}
+	return pol.Grades[len(pol.Grades)-1].Grade
+}
+
+func consequence(pol GradingPolicy, cur *string, next string) string {
+	if c, ok := pol.Consequences[next]; ok {
+		return c
+	}
+	if cur == nil || *cur == next {
+		return "none"
+	}
+	if next < *cur { // A is best
+		return "promotion"
+	}
+	return "demotion"
+}
+
+// Grade grades every node for from..to under the current policy and writes
+// a proposal per node with enough tickets. It is idempotent per period and
+// policy version: a second run returns the first.
+func (s *Service) Grade(ctx context.Context, tenantID, actor string, from, to time.Time) (GradingRun, error) {
+	var out GradingRun
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = gradeTx(ctx, tx, actor, from, to)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// RunGrading is Grade for a person: the period is checked like a
+// scorecard's (a range, not in the future).
+func (s *Service) RunGrading(ctx context.Context, p tenants.Principal, q PeriodQuery) (GradingRun, error) {
+	var out GradingRun
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		from, to, _, err := periodOf(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		out, err = gradeTx(ctx, tx, p.Subject(), from, to)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Time) (GradingRun, error) {
+	pol, ok, err := currentPolicy(ctx, tx)
+	if err != nil {
+		return GradingRun{}, err
+	}
+	if !ok {
+		return GradingRun{}, tenants.Errorf(tenants.CodeConflict, "the tenant has no grading policy; set one first")
+	}
+	run := GradingRun{ID: tenants.NewID("grr"), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
+		PolicyVersion: pol.Version, Proposals: []Proposal{}}
+	tag, err := tx.Exec(ctx, `INSERT INTO grading_runs (tenant_id, id, period_from, period_to, policy_version, actor)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, tx.TenantID, run.ID, from, to, pol.Version, actor)
+	if err != nil {
+		return run, err
+	}
+	if tag.RowsAffected() == 0 { // graded already: return that run
+		if err := tx.QueryRow(ctx, `SELECT id, graded, skipped FROM grading_runs WHERE tenant_id = $1 AND period_from = $2
+			AND period_to = $3 AND policy_version = $4`, tx.TenantID, from, to, pol.Version).Scan(&run.ID, &run.Graded, &run.Skipped); err != nil {
+			return run, err
+		}
+		run.Proposals, err = listProposals(ctx, tx, ProposalFilter{RunID: run.ID})
+		return run, err
+	}
+	nodes, err := network.GradedNodesTx(ctx, tx)
+	if err != nil {
+		return run, err
+	}
+	ids := make([]string, len(nodes))
+	for i, n := range nodes {
+		ids[i] = n.ID
+	}
+	per, err := metricsPerNode(ctx, tx, ids, from, to)
+	if err != nil {
+		return run, err
+	}
+	appealDays := pol.AppealDays
+	for _, n := range nodes {
+		m := per[n.ID]
+		if m == nil || m[mTickets] < pol.MinTickets || m[mTickets] == 0 {
+			run.Skipped++
+			continue
+		}
+		sc, inds := score(pol, m)
+		g := gradeFor(pol, sc)
+		pr := Proposal{ID: tenants.NewID("grp"), RunID: run.ID, NodeID: n.ID, PeriodFrom: run.PeriodFrom, PeriodTo: run.PeriodTo,
+			PolicyVersion: pol.Version, Score: sc, Indicators: inds, Tickets: m[mTickets], CurrentGrade: n.Grade, ProposedGrade: g,
+			Consequence: consequence(pol, n.Grade, g), State: "proposed", Version: 1}
+		raw, _ := json.Marshal(inds)
+		if err := tx.QueryRow(ctx, `INSERT INTO grade_proposals (tenant_id, id, run_id, node_id, period_from, period_to, policy_version,
+			score, indicators, tickets, current_grade, proposed_grade, consequence, appeal_days)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING created_at`,
+			tx.TenantID, pr.ID, run.ID, n.ID, from, to, pol.Version, sc, raw, pr.Tickets, n.Grade, g, pr.Consequence,
+			appealDays).Scan(&pr.CreatedAt); err != nil {
+			return run, err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeGradeProposed, SubjectID: pr.ID, Actor: actor,
+			Data: proposalEvent(pr)}); err != nil {
+			return run, err
+		}
+		run.Graded++
+		run.Proposals = append(run.Proposals, pr)
+	}
+	_, err = tx.Exec(ctx, `UPDATE grading_runs SET graded = $3, skipped = $4 WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, run.ID, run.Graded, run.Skipped)
+	return run, err
+}
+
+// ProposalEventData is the data of grade events.
+type ProposalEventData struct {
+	ProposalID    string  `json:"proposal_id"`
+	NodeID        string  `json:"node_id"`
+	Score         float64 `json:"score"`
+	CurrentGrade  *string `json:"current_grade,omitempty"`
+	ProposedGrade string  `json:"proposed_grade"`
+	Consequence   string  `json:"consequence"`
+	State         string  `json:"state"`
+	PolicyVersion int     `json:"policy_version"`
+	Reason        string  `json:"reason,omitempty"`
+}
+
+func proposalEvent(p Proposal) ProposalEventData {
+	d := ProposalEventData{ProposalID: p.ID, NodeID: p.NodeID, Score: p.Score, CurrentGrade: p.CurrentGrade,
+		ProposedGrade: p.ProposedGrade, Consequence: p.Consequence, State: p.State, PolicyVersion: p.PolicyVersion}
+	if p.Reason != nil {
+		d.Reason = *p.Reason
+	}
+	return d
+}
+
+// metricsPerNode sums each node's own rollups (not its subtree's) over the period.
+func metricsPerNode(ctx context.Context, tx pg.TenantTx, ids []string, from, to time.Time) (map[string]Metrics, error) {
+	var rows pgx.Rows
+	var err error
+	if wholeMonth(from, to) {
+		rows, err = tx.Query(ctx, `SELECT node_id, metric, sum(n)::bigint FROM quality_monthly WHERE tenant_id = $1 AND month = $2
+			AND node_id = ANY($3) GROUP BY node_id, metric`, tx.TenantID, from, ids)
+	} else {
+		rows, err = tx.Query(ctx, `SELECT node_id, metric, sum(n)::bigint FROM quality_daily WHERE tenant_id = $1 AND day BETWEEN $2 AND $3
+			AND node_id = ANY($4) GROUP BY node_id, metric`, tx.TenantID, from, to, ids)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Metrics{}
+	for rows.Next() {
+		var node, k string
+		var n int64
+		if err := rows.Scan(&node, &k, &n); err != nil {
+			return nil, err
+		}
+		if out[node] == nil {
+			out[node] = Metrics{}
+		}
+		out[node][k] = n
+	}
+	return out, rows.Err()
+}
+
+// ProposalFilter narrows a proposal list.
+type ProposalFilter struct {
+	RunID  string
+	NodeID string
+	State  string
+}
+
+const proposalColumns = `p.id, p.run_id, p.node_id, p.period_from, p.period_to, p.policy_version, p.score::float8, p.indicators,
+	p.tickets, p.current_grade, p.proposed_grade, p.consequence, p.state, p.decided_by, p.decided_at, p.reason, p.appeal_until,
+	p.version, p.created_at, a.reason, a.filed_by, a.filed_at, a.decision, a.decision_note, a.decided_by, a.decided_at`
+
+func scanProposal(r pgx.Row) (Proposal, error) {
+	var p Proposal
+	var from, to time.Time
+	var raw []byte
+	var aReason, aBy *string
+	var aAt *time.Time
+	var ap Appeal
+	err := r.Scan(&p.ID, &p.RunID, &p.NodeID, &from, &to, &p.PolicyVersion, &p.Score, &raw, &p.Tickets, &p.CurrentGrade,
+		&p.ProposedGrade, &p.Consequence, &p.State, &p.DecidedBy, &p.DecidedAt, &p.Reason, &p.AppealUntil, &p.Version, &p.CreatedAt,
+		&aReason, &aBy, &aAt, &ap.Decision, &ap.DecisionNote, &ap.DecidedBy, &ap.DecidedAt)
+	if err != nil {
+		return p, err
+	}
+	p.PeriodFrom, p.PeriodTo = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	if err := json.Unmarshal(raw, &p.Indicators); err != nil {
+		return p, err
+	}
+	if aReason != nil {
+		ap.Reason, ap.FiledBy, ap.FiledAt = *aReason, *aBy, *aAt
+		p.Appeal = &ap
+	}
+	return p, nil
+}
+
+func listProposals(ctx context.Context, tx pg.TenantTx, f ProposalFilter) ([]Proposal, error) {
+	rows, err := tx.Query(ctx, `SELECT `+proposalColumns+` FROM grade_proposals p
+		LEFT JOIN grade_appeals a ON a.tenant_id = p.tenant_id AND a.livemode = p.livemode AND a.proposal_id = p.id
+		WHERE p.tenant_id = $1 AND ($2 = '' OR p.run_id = $2) AND ($3 = '' OR p.node_id = $3) AND ($4 = '' OR p.state = $4)
+		ORDER BY p.created_at DESC, p.id LIMIT 500`, tx.TenantID, f.RunID, f.NodeID, f.State)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Proposal, error) { return scanProposal(r) })
+	if out == nil {
+		out = []Proposal{}
+	}
+	return out, err
+}
+
+// ListProposals lists proposals, newest first (a node-bound key: its subtree's).
+func (s *Service) ListProposals(ctx context.Context, p tenants.Principal, f ProposalFilter) ([]Proposal, error) {
+	var out []Proposal
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = listProposals(ctx, tx, f)
+		if err != nil || p.NodeID == "" {
+			return err
+		}
+		within, err := network.SubtreeIDsTx(ctx, tx, p.NodeID)
+		if err != nil {
+			return err
+		}
+		out = slices.DeleteFunc(out, func(pr Proposal) bool { return !slices.Contains(within, pr.NodeID) })
+		return nil
+	})
+	return out, pg.Translate(err)
+}
+
+// getProposal reads a proposal in the principal's scope, locked.
+func getProposal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string) (Proposal, error) {
+	if !tenants.ValidID("grp", id) {
+		return Proposal{}, tenants.NotFound("grade proposal")
+	}
+	pr, err := scanProposal(tx.QueryRow(ctx, `SELECT `+proposalColumns+` FROM grade_proposals p
+		LEFT JOIN grade_appeals a ON a.tenant_id = p.tenant_id AND a.livemode = p.livemode AND a.proposal_id = p.id
+		WHERE p.tenant_id = $1 AND p.id = $2 FOR UPDATE OF p`, tx.TenantID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pr, tenants.NotFound("grade proposal")
+	}
+	if err != nil {
+		return pr, err
+	}
+	if p.NodeID != "" {
+		if _, err := network.NodeInScopeTx(ctx, tx, p, pr.NodeID); err != nil {
+			return pr, tenants.NotFound("grade proposal")
+		}
+	}
+	return pr, nil
+}
+
+// GetProposal reads one proposal.
+func (s *Service) GetProposal(ctx context.Context, p tenants.Principal, id string) (Proposal, error) {
+	var out Proposal
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = getProposal(ctx, tx, p, id)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// HistoryEntry is one grade change of a node.
+type HistoryEntry struct {
+	NodeID     string    `json:"node_id"`
+	OldGrade   *string   `json:"old_grade,omitempty" example:"B"`
+	NewGrade   string    `json:"new_grade" example:"A"`
+	ProposalID *string   `json:"proposal_id,omitempty"`
+	Actor      string    `json:"actor" doc:"Who decided (the API key)."`
+	Reason     string    `json:"reason" example:"approved: score 92.5 under policy v1"`
+	At         time.Time `json:"at"`
+}
+
+func recordGrade(ctx context.Context, tx pg.TenantTx, actor, nodeID, grade string, proposalID *string, reason string) error {
+	old, err := network.SetGradeTx(ctx, tx, actor, nodeID, grade)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO grade_history (tenant_id, node_id, old_grade, new_grade, proposal_id, actor, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tx.TenantID, nodeID, old, grade, proposalID, actor, reason)
+	return err
+}
+
+// GradeHistory lists a node's grade changes, oldest first.
+func (s *Service) GradeHistory(ctx context.Context, p tenants.Principal, nodeID string) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		if !tenants.ValidID(tenants.PrefixNode, nodeID) {
+			return tenants.NotFound("node")
+		}
+		if _, err := network.NodeInScopeTx(ctx, tx, p, nodeID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT node_id, old_grade, new_grade, proposal_id, actor, reason, at FROM grade_history
+			WHERE tenant_id = $1 AND node_id = $2 ORDER BY seq`, tx.TenantID, nodeID)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[HistoryEntry])
+		return err
+	})
+	if out == nil {
+		out = []HistoryEntry{}
+	}
+	return out, pg.Translate(err)
+}
+
+// Decide approves or rejects a proposal (a person; reason required for a
+// rejection). Approval sets the node's grade with a history entry and
+// opens the appeal window. Only a proposed proposal can be decided.
+func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (Proposal, error) {
+	var out Proposal
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		pr, err := getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("grade proposal", ifVersion, pr.Version); err != nil {
+			return err
+		}
+		if pr.State != "proposed" {
+			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only a proposed one can be decided", pr.State)
+		}
+		if !approve && reason == "" {
+			return tenants.Invalid("body.reason", "required to reject", reason)
+		}
+		state, typ := "rejected", TypeGradeRejected
+		var appealDays int
+		if approve {
+			state, typ = "approved", TypeGradeApproved
+			if err := tx.QueryRow(ctx, `SELECT appeal_days FROM grade_proposals WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&appealDays); err != nil {
+				return err
+			}
+			why := reason
+			if why == "" {
+				why = "approved: score " + strconv.FormatFloat(pr.Score, 'f', -1, 64) + " under policy v" + strconv.Itoa(pr.PolicyVersion)
+			}
+			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, pr.ProposedGrade, &pr.ID, why); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = $3, decided_by = $4, decided_at = now(), reason = $5,
+			appeal_until = CASE WHEN $6 THEN now() + make_interval(days => $7) END, version = version + 1
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, state, p.Subject(), nullIfEmpty(reason), approve, appealDays); err != nil {
+			return err
+		}
+		out, err = getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: proposalEvent(out)})
+	})
+	return out, pg.Translate(err)
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AppealProposal records the node's appeal against an approved grade,
+// within the policy's window; once only.
+func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, reason string) (Proposal, error) {
+	var out Proposal
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		pr, err := getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if pr.State != "approved" {
+			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an approved grade can be appealed", pr.State)
+		}
+		if pr.AppealUntil == nil || time.Now().After(*pr.AppealUntil) {
+			return tenants.Errorf(tenants.CodeConflict, "the appeal window closed")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO grade_appeals (tenant_id, proposal_id, reason, filed_by) VALUES ($1, $2, $3, $4)`,
+			tx.TenantID, id, reason, p.Subject()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = 'appealed', version = version + 1 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id); err != nil {
+			return err
+		}
+		out, err = getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		d := proposalEvent(out)
+		d.Reason = reason
+		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealed, SubjectID: id, Actor: p.Subject(), Data: d})
+	})
+	return out, pg.Translate(err)
+}
+
+// DecideAppeal decides an appeal: upheld keeps the approved grade;
+// overturned restores the grade the node had before, with a history entry.
+func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (Proposal, error) {
+	var out Proposal
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		pr, err := getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if pr.State != "appealed" {
+			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an appealed one can be decided", pr.State)
+		}
+		decision := "upheld"
+		if overturn {
+			decision = "overturned"
+			if pr.CurrentGrade == nil {
+				return tenants.Errorf(tenants.CodeConflict, "the node had no grade before; there is nothing to restore")
+			}
+			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE grade_appeals SET decision = $3, decision_note = $4, decided_by = $5, decided_at = now()
+			WHERE tenant_id = $1 AND proposal_id = $2`, tx.TenantID, id, decision, note, p.Subject()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, decision); err != nil {
+			return err
+		}
+		out, err = getProposal(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		d := proposalEvent(out)
+		d.Reason = note
+		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealDecided, SubjectID: id, Actor: p.Subject(), Data: d})
+	})
+	return out, pg.Translate(err)
+}

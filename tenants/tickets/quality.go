@@ -1,0 +1,82 @@
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+)
+
+// QualityFacts is what the quality context's KPIs need of one ticket, read
+// as it is now (the quality fold recomputes a ticket's contribution from
+// this whenever an event about it arrives).
+type QualityFacts struct {
+	ID            string
+	State         State
+	Category      string
+	RegionCode    string
+	NodeID        string
+	TechnicianID  string
+	UnitID        *string
+	CreatedAt     time.Time
+	Remote        bool // remote guidance was given
+	DispatchCount int
+	// FirstContactAt is when the first appointment was agreed with the customer.
+	FirstContactAt *time.Time
+	// FirstArrivalAt is the first technician check-in.
+	FirstArrivalAt *time.Time
+	// Arrivals of network visits that had a window, by class (early, on_time, late, very_late).
+	Arrivals      map[string]int
+	NetworkVisits int
+	CompletedAt   *time.Time
+	ReopenCount   int
+	Rating        *int
+	SignedOff     bool
+	SignedByCode  bool
+	// Callbacks counts recorded callbacks by outcome.
+	Callbacks map[string]int
+	// Breaches counts first-level SLA breaches by clock.
+	Breaches map[string]int
+	// CustomerAmount, BrandAmount, PlanAmount are the completion's totals (minor units).
+	CustomerAmount, BrandAmount, PlanAmount int64
+	Waivers                                 int
+	Cancelled                               bool
+}
+
+// QualityFactsTx reads the facts of tickets ids, in any order; ids that are
+// not tickets of the tenant are left out.
+func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]QualityFacts, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT t.id, t.state, coalesce(t.category, ''), coalesce(t.region_code, ''), coalesce(t.node_id, ''),
+		       coalesce(t.technician_id, ''), t.unit_id, t.created_at, (t.guidance IS NOT NULL OR t.mode = 'remote'),
+		       t.dispatch_count,
+		       (SELECT min(a.at) FROM ticket_appointments a WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id),
+		       (SELECT min(v.arrived_at) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id),
+		       (SELECT coalesce(jsonb_object_agg(c, n), '{}') FROM (SELECT v.arrival AS c, count(*) AS n FROM ticket_visits v
+		          WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.network_visit AND v.arrival IS NOT NULL GROUP BY v.arrival) x),
+		       (SELECT count(*) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.network_visit),
+		       t.completed_at, t.reopen_count, t.rating, t.signed_off_at IS NOT NULL, t.signed_by_code,
+		       (SELECT coalesce(jsonb_object_agg(o, n), '{}') FROM (SELECT c.outcome AS o, count(*) AS n FROM ticket_callbacks c
+		          WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.id GROUP BY c.outcome) x),
+		       (SELECT coalesce(jsonb_object_agg(s, n), '{}') FROM (SELECT b.sla AS s, count(*) AS n FROM ticket_sla_breaches b
+		          WHERE b.tenant_id = t.tenant_id AND b.ticket_id = t.id AND b.level = 1 GROUP BY b.sla) x),
+		       coalesce((t.completion->'totals'->'customer'->>'amount')::bigint, 0),
+		       coalesce((t.completion->'totals'->'brand'->>'amount')::bigint, 0),
+		       coalesce((t.completion->'totals'->'plan'->>'amount')::bigint, 0),
+		       coalesce(jsonb_array_length(t.completion->'waivers'), 0),
+		       t.state = 'cancelled'
+		FROM tickets t WHERE t.tenant_id = $1 AND t.id = ANY($2)`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (QualityFacts, error) {
+		var f QualityFacts
+		err := r.Scan(&f.ID, &f.State, &f.Category, &f.RegionCode, &f.NodeID, &f.TechnicianID, &f.UnitID, &f.CreatedAt,
+			&f.Remote, &f.DispatchCount, &f.FirstContactAt, &f.FirstArrivalAt, &f.Arrivals, &f.NetworkVisits,
+			&f.CompletedAt, &f.ReopenCount, &f.Rating, &f.SignedOff, &f.SignedByCode, &f.Callbacks, &f.Breaches,
+			&f.CustomerAmount, &f.BrandAmount, &f.PlanAmount, &f.Waivers, &f.Cancelled)
+		return f, err
+	})
+}
