@@ -90,6 +90,9 @@ const (
 	AuditRead      Permission = "audit.read"
 	SubjectsExport Permission = "subjects.export"
 	SubjectsErase  Permission = "subjects.erase"
+	// Test clocks (test mode only): create, advance, attach test objects.
+	TestClocksRead  Permission = "test_clocks.read"
+	TestClocksWrite Permission = "test_clocks.write"
 )
 
 // Permissions lists every tenant permission.
@@ -102,5 +105,5 @@ var Permissions = []Permission{
 	WebhooksManage, NotificationsManage,
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
-	AuditRead, SubjectsExport, SubjectsErase,
+	AuditRead, SubjectsExport, SubjectsErase, TestClocksRead, TestClocksWrite,
 }

@@ -54,6 +54,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -140,6 +141,7 @@ type App struct {
 	Audit         *audit.Service
 	Privacy       *privacy.Service
 	Subjects      *subjects.Service
+	TestClocks    *testclocks.Service
 	Authz         *authz.Authorizer
 	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
 	River *river.Client[pgx.Tx]
@@ -224,10 +226,14 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		return nil, err
 	}
 	a.Customers.Jobs = a.Tickets // need-to-know: what technicians' and nodes' jobs touch
+	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
+		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx}}); err != nil {
+		return nil, err
+	}
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Logger: log, Stopping: a.stopping},
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, TestClocks: a.TestClocks, Logger: log, Stopping: a.stopping},
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -259,7 +265,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications,
 			Idempotency: a.Idempotency, Authz: a.Authz,
-			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects,
+			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects, TestClocks: a.TestClocks,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
 }
