@@ -42,20 +42,30 @@ SELECT create_distributed_table('customer_phones', 'tenant_id', colocate_with =>
 SELECT create_distributed_table('units', 'tenant_id', colocate_with => 'nodes'); -- 005_customers
 SELECT create_distributed_table('service_records', 'tenant_id', colocate_with => 'nodes'); -- 005_customers
 SELECT create_distributed_table('coverage_plans', 'tenant_id', colocate_with => 'nodes'); -- 007_warranty
-SELECT create_distributed_table('contracts', 'tenant_id', colocate_with => 'nodes'); -- 007_warranty
-SELECT create_distributed_table('contract_state_changes', 'tenant_id', colocate_with => 'nodes'); -- 007_warranty
 SELECT create_distributed_table('webhook_dispatch_cursors', 'tenant_id', colocate_with => 'nodes'); -- 008_webhooks
 SELECT create_distributed_table('webhook_endpoints', 'tenant_id', colocate_with => 'nodes'); -- 008_webhooks
 SELECT create_distributed_table('webhook_deliveries', 'tenant_id', colocate_with => 'nodes'); -- 008_webhooks
 SELECT create_distributed_table('claim_policies', 'tenant_id', colocate_with => 'nodes'); -- 009_claims
+SELECT create_distributed_table('tenant_holidays', 'tenant_id', colocate_with => 'nodes'); -- 010_approvals
+SELECT create_distributed_table('sla_policies', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
+SELECT create_distributed_table('part_stock', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
+SELECT create_distributed_table('ticket_number_days', 'tenant_id', colocate_with => 'nodes'); -- 015_ticket_numbers
+SELECT create_distributed_table('ticket_number_counters', 'tenant_id', colocate_with => 'nodes'); -- 018_booking
+SELECT create_distributed_table('notification_gateways', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
+SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
+SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_with => 'nodes'); -- 020_fair_sharing
+SELECT create_distributed_table('audit_log', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
+--   not yet: audit_log.id: a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept
+SELECT create_distributed_table('privacy_policies', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
+SELECT create_distributed_table('test_clocks', 'tenant_id', colocate_with => 'nodes'); -- 026_test_clocks
+SELECT create_distributed_table('contracts', 'tenant_id', colocate_with => 'nodes'); -- 007_warranty
+SELECT create_distributed_table('contract_state_changes', 'tenant_id', colocate_with => 'nodes'); -- 007_warranty
 SELECT create_distributed_table('claims', 'tenant_id', colocate_with => 'nodes'); -- 009_claims
 SELECT create_distributed_table('claim_state_changes', 'tenant_id', colocate_with => 'nodes'); -- 009_claims
 SELECT create_distributed_table('claim_versions', 'tenant_id', colocate_with => 'nodes'); -- 009_claims
 SELECT create_distributed_table('payouts', 'tenant_id', colocate_with => 'nodes'); -- 010_approvals
 SELECT create_distributed_table('swaps', 'tenant_id', colocate_with => 'nodes'); -- 010_approvals
 SELECT create_distributed_table('swap_steps', 'tenant_id', colocate_with => 'nodes'); -- 010_approvals
-SELECT create_distributed_table('tenant_holidays', 'tenant_id', colocate_with => 'nodes'); -- 010_approvals
-SELECT create_distributed_table('sla_policies', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
 SELECT create_distributed_table('tickets', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
 SELECT create_distributed_table('reconciliation_findings', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
 SELECT create_distributed_table('ticket_appointments', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
@@ -64,21 +74,12 @@ SELECT create_distributed_table('ticket_sla_breaches', 'tenant_id', colocate_wit
 SELECT create_distributed_table('ticket_timeline', 'tenant_id', colocate_with => 'nodes'); -- 011_tickets
 SELECT create_distributed_table('loaners', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
 SELECT create_distributed_table('loaner_loans', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
-SELECT create_distributed_table('part_stock', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
 SELECT create_distributed_table('stock_moves', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
 SELECT create_distributed_table('ticket_parts', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
 SELECT create_distributed_table('complaints', 'tenant_id', colocate_with => 'nodes'); -- 013_complaints
 SELECT create_distributed_table('complaint_changes', 'tenant_id', colocate_with => 'nodes'); -- 013_complaints
-SELECT create_distributed_table('ticket_number_days', 'tenant_id', colocate_with => 'nodes'); -- 015_ticket_numbers
 SELECT create_distributed_table('ticket_tasks', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
 SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
-SELECT create_distributed_table('ticket_number_counters', 'tenant_id', colocate_with => 'nodes'); -- 018_booking
-SELECT create_distributed_table('notification_gateways', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
-SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
-SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_with => 'nodes'); -- 020_fair_sharing
-SELECT create_distributed_table('audit_log', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
---   not yet: audit_log.id: a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept
-SELECT create_distributed_table('privacy_policies', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:
