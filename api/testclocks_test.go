@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // createClock creates a test clock at frozen with key and returns its ID.
@@ -248,4 +249,29 @@ func mustTime(t *testing.T, v any) time.Time {
 	at, err := time.Parse(time.RFC3339Nano, s)
 	require.NoError(t, err)
 	return at
+}
+
+func init() {
+	for _, op := range []string{"createTestClock", "advanceTestClock", "attachTestClock"} {
+		wantMatrix[op] = []string{"integrator", "tenant_admin"}
+	}
+	for _, op := range []string{"listTestClocks", "getTestClock"} {
+		wantMatrix[op] = []string{"auditor", "integrator", "tenant_admin"}
+	}
+	dummyParams["test_clock_id"] = "clk_00000000000000000000000000"
+}
+
+// crossTenantClock gives the victim (tenantID, in ctx's mode) a test clock
+// for the cross-tenant and cross-mode walks, with bodies that pass
+// validation. A live victim's clock is made in its tenant's test mode: there
+// is no clock in live mode, and another tenant's test clock must be 404 too.
+func crossTenantClock(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, adminID, contractID string) (objects map[string]string, bodies map[string]any, leaks []string) {
+	t.Helper()
+	name := "b-private-clock"
+	c, err := env.TestClocks.Create(pg.WithLivemode(ctx, false), tenants.Principal{TenantID: tenantID, KeyID: adminID}, testclocks.NewClock{Name: &name})
+	require.NoError(t, err)
+	return map[string]string{"test_clock_id": c.ID},
+		map[string]any{"advanceTestClock": map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
+			"attachTestClock": map[string]any{"object_id": contractID}},
+		[]string{name, c.ID[4:]}
 }
