@@ -489,6 +489,24 @@ func (e ClaimWithdrawnEventType) Valid() bool {
 	}
 }
 
+// Defines values for ClockStatus.
+const (
+	ClockStatusAdvancing ClockStatus = "advancing"
+	ClockStatusReady     ClockStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ClockStatus enum.
+func (e ClockStatus) Valid() bool {
+	switch e {
+	case ClockStatusAdvancing:
+		return true
+	case ClockStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CompensationPayer.
 const (
 	CompensationPayerBrand CompensationPayer = "brand"
@@ -2967,6 +2985,51 @@ func (e TenantUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for TestClockAdvancedEventType.
+const (
+	TestClockAdvancedEventTypeTestClockAdvanced TestClockAdvancedEventType = "test_clock.advanced"
+)
+
+// Valid indicates whether the value is a known member of the TestClockAdvancedEventType enum.
+func (e TestClockAdvancedEventType) Valid() bool {
+	switch e {
+	case TestClockAdvancedEventTypeTestClockAdvanced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestClockCreatedEventType.
+const (
+	TestClockCreatedEventTypeTestClockCreated TestClockCreatedEventType = "test_clock.created"
+)
+
+// Valid indicates whether the value is a known member of the TestClockCreatedEventType enum.
+func (e TestClockCreatedEventType) Valid() bool {
+	switch e {
+	case TestClockCreatedEventTypeTestClockCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestClockReadyEventType.
+const (
+	TestClockReadyEventTypeTestClockReady TestClockReadyEventType = "test_clock.ready"
+)
+
+// Valid indicates whether the value is a known member of the TestClockReadyEventType enum.
+func (e TestClockReadyEventType) Valid() bool {
+	switch e {
+	case TestClockReadyEventTypeTestClockReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketAcceptedEventType.
 const (
 	TicketAcceptedEventTypeTicketAccepted TicketAcceptedEventType = "ticket.accepted"
@@ -3871,6 +3934,12 @@ type Adjustment struct {
 	Reason string `json:"reason"`
 }
 
+// AdvanceTestClockRequest defines model for AdvanceTestClockRequest.
+type AdvanceTestClockRequest struct {
+	// FrozenTime The clock's new time: later than its current time (a clock never goes back, 422), at most two years later.
+	FrozenTime time.Time `json:"frozen_time"`
+}
+
 // ApiKeyCreatedEvent An API key was issued.
 type ApiKeyCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -3968,6 +4037,12 @@ type AssignInput struct {
 
 	// TechnicianId A technician of the ticket's node, active with a valid licence.
 	TechnicianId string `json:"technician_id"`
+}
+
+// AttachTestClockRequest defines model for AttachTestClockRequest.
+type AttachTestClockRequest struct {
+	// ObjectId The test object to attach: a ticket (tkt_) or a contract (ctr_).
+	ObjectId string `json:"object_id"`
 }
 
 // AuditList defines model for AuditList.
@@ -4544,6 +4619,28 @@ type ClaimWithdrawnEvent struct {
 
 // ClaimWithdrawnEventType The event type.
 type ClaimWithdrawnEventType string
+
+// Clock defines model for Clock.
+type Clock struct {
+	// CreatedAt When the clock was created (wall-clock time).
+	CreatedAt time.Time `json:"created_at"`
+
+	// FrozenTime The clock's time: what now is for the objects attached to it.
+	FrozenTime time.Time `json:"frozen_time"`
+
+	// Id The clock's ID.
+	Id string `json:"id"`
+
+	// Livemode Always false: test clocks exist in test mode only.
+	Livemode bool `json:"livemode"`
+
+	// Name A name for the clock.
+	Name   *string     `json:"name,omitempty"`
+	Status ClockStatus `json:"status"`
+}
+
+// ClockStatus defines model for ClockStatus.
+type ClockStatus string
 
 // Compensation defines model for Compensation.
 type Compensation struct {
@@ -5257,6 +5354,15 @@ type CreateTenantRequest struct {
 type CreateTenantResponse struct {
 	AdminKey CreatedAPIKey `json:"admin_key"`
 	Tenant   Tenant        `json:"tenant"`
+}
+
+// CreateTestClockRequest defines model for CreateTestClockRequest.
+type CreateTestClockRequest struct {
+	// FrozenTime The clock's first time; default: now.
+	FrozenTime *time.Time `json:"frozen_time,omitempty"`
+
+	// Name A name for the clock.
+	Name *string `json:"name,omitempty"`
 }
 
 // CreatedAPIKey defines model for CreatedAPIKey.
@@ -7697,6 +7803,9 @@ type Problem struct {
 	// Errors Field-level details, one per offending field.
 	Errors *[]FieldDetail `json:"errors,omitempty"`
 
+	// ExistingId On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it.
+	ExistingId *string `json:"existing_id,omitempty"`
+
 	// Instance Request path the problem occurred on.
 	Instance *string `json:"instance,omitempty"`
 
@@ -9121,6 +9230,75 @@ type TenantUpdatedEvent struct {
 // TenantUpdatedEventType The event type.
 type TenantUpdatedEventType string
 
+// TestClockAdvancedEvent A test clock was advanced (test mode only).
+type TestClockAdvancedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockAdvancedEventType `json:"type"`
+}
+
+// TestClockAdvancedEventType The event type.
+type TestClockAdvancedEventType string
+
+// TestClockCreatedEvent A test clock was created (test mode only).
+type TestClockCreatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockCreatedEventType `json:"type"`
+}
+
+// TestClockCreatedEventType The event type.
+type TestClockCreatedEventType string
+
+// TestClockEventData defines model for TestClockEventData.
+type TestClockEventData struct {
+	From        *time.Time `json:"from,omitempty"`
+	FrozenTime  time.Time  `json:"frozen_time"`
+	TestClockId string     `json:"test_clock_id"`
+}
+
+// TestClockList defines model for TestClockList.
+type TestClockList struct {
+	Data []Clock `json:"data"`
+
+	// NextCursor Cursor for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// TestClockReadyEvent What fell due on a test clock's advance has been fired (test mode only).
+type TestClockReadyEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockReadyEventType `json:"type"`
+}
+
+// TestClockReadyEventType The event type.
+type TestClockReadyEventType string
+
 // TestRun defines model for TestRun.
 type TestRun struct {
 	// Notes What was tested.
@@ -10494,6 +10672,9 @@ type ListClaimsParams struct {
 
 	// UnitId Only claims for this unit.
 	UnitId *string `form:"unit_id,omitempty" json:"unit_id,omitempty"`
+
+	// Reference Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim).
+	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
 }
 
 // SubmitClaimParams defines parameters for SubmitClaim.
@@ -11183,6 +11364,33 @@ type ListHolidaysParams struct {
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// ListTestClocksParams defines parameters for ListTestClocks.
+type ListTestClocksParams struct {
+	// Limit Maximum number of items to return (1-200).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor: the next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTestClockParams defines parameters for CreateTestClock.
+type CreateTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// AdvanceTestClockParams defines parameters for AdvanceTestClock.
+type AdvanceTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// AttachTestClockParams defines parameters for AttachTestClock.
+type AttachTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
 	// Limit Maximum number of items to return (1-200).
@@ -11217,6 +11425,12 @@ type ListTicketsParams struct {
 
 	// Priority Only tickets of these priorities (repeat the parameter).
 	Priority *[]Priority `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// ExternalReference Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront).
+	ExternalReference *string `form:"external_reference,omitempty" json:"external_reference,omitempty"`
+
+	// Number Only the ticket with this number.
+	Number *string `form:"number,omitempty" json:"number,omitempty"`
 
 	// Order priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first.
 	Order *ListTicketsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
@@ -11701,6 +11915,15 @@ type UpdateCurrentTenantJSONRequestBody = UpdateTenantRequest
 
 // PutHolidayJSONRequestBody defines body for PutHoliday for application/json ContentType.
 type PutHolidayJSONRequestBody = PutHolidayRequest
+
+// CreateTestClockJSONRequestBody defines body for CreateTestClock for application/json ContentType.
+type CreateTestClockJSONRequestBody = CreateTestClockRequest
+
+// AdvanceTestClockJSONRequestBody defines body for AdvanceTestClock for application/json ContentType.
+type AdvanceTestClockJSONRequestBody = AdvanceTestClockRequest
+
+// AttachTestClockJSONRequestBody defines body for AttachTestClock for application/json ContentType.
+type AttachTestClockJSONRequestBody = AttachTestClockRequest
 
 // OpenTicketJSONRequestBody defines body for OpenTicket for application/json ContentType.
 type OpenTicketJSONRequestBody = NewTicket
@@ -13889,6 +14112,90 @@ func (t *Event) MergeTicketSlaBreachedEvent(v TicketSlaBreachedEvent) error {
 	return err
 }
 
+// AsTestClockCreatedEvent returns the union data inside the Event as a TestClockCreatedEvent
+func (t Event) AsTestClockCreatedEvent() (TestClockCreatedEvent, error) {
+	var body TestClockCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockCreatedEvent overwrites any union data inside the Event as the provided TestClockCreatedEvent
+func (t *Event) FromTestClockCreatedEvent(v TestClockCreatedEvent) error {
+	v.Type = "test_clock.created"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockCreatedEvent performs a merge with any union data inside the Event, using the provided TestClockCreatedEvent
+func (t *Event) MergeTestClockCreatedEvent(v TestClockCreatedEvent) error {
+	v.Type = "test_clock.created"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTestClockAdvancedEvent returns the union data inside the Event as a TestClockAdvancedEvent
+func (t Event) AsTestClockAdvancedEvent() (TestClockAdvancedEvent, error) {
+	var body TestClockAdvancedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockAdvancedEvent overwrites any union data inside the Event as the provided TestClockAdvancedEvent
+func (t *Event) FromTestClockAdvancedEvent(v TestClockAdvancedEvent) error {
+	v.Type = "test_clock.advanced"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockAdvancedEvent performs a merge with any union data inside the Event, using the provided TestClockAdvancedEvent
+func (t *Event) MergeTestClockAdvancedEvent(v TestClockAdvancedEvent) error {
+	v.Type = "test_clock.advanced"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTestClockReadyEvent returns the union data inside the Event as a TestClockReadyEvent
+func (t Event) AsTestClockReadyEvent() (TestClockReadyEvent, error) {
+	var body TestClockReadyEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockReadyEvent overwrites any union data inside the Event as the provided TestClockReadyEvent
+func (t *Event) FromTestClockReadyEvent(v TestClockReadyEvent) error {
+	v.Type = "test_clock.ready"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockReadyEvent performs a merge with any union data inside the Event, using the provided TestClockReadyEvent
+func (t *Event) MergeTestClockReadyEvent(v TestClockReadyEvent) error {
+	v.Type = "test_clock.ready"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketInfoProvidedEvent returns the union data inside the Event as a TicketInfoProvidedEvent
 func (t Event) AsTicketInfoProvidedEvent() (TicketInfoProvidedEvent, error) {
 	var body TicketInfoProvidedEvent
@@ -14707,6 +15014,12 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTenantHolidaySetEvent()
 	case "tenant.updated":
 		return t.AsTenantUpdatedEvent()
+	case "test_clock.advanced":
+		return t.AsTestClockAdvancedEvent()
+	case "test_clock.created":
+		return t.AsTestClockCreatedEvent()
+	case "test_clock.ready":
+		return t.AsTestClockReadyEvent()
 	case "ticket.accepted":
 		return t.AsTicketAcceptedEvent()
 	case "ticket.assigned":
@@ -15328,6 +15641,27 @@ type ClientInterface interface {
 
 	// DeleteTestData request
 	DeleteTestData(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTestClocks request
+	ListTestClocks(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTestClockWithBody request with any body
+	CreateTestClockWithBody(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	CreateTestClock(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTestClock request
+	GetTestClock(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceTestClockWithBody request with any body
+	AdvanceTestClockWithBody(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AdvanceTestClock(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AttachTestClockWithBody request with any body
+	AttachTestClockWithBody(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AttachTestClock(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTickets request
 	ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -17607,6 +17941,102 @@ func (c *Client) PutHoliday(ctx context.Context, date string, body PutHolidayJSO
 
 func (c *Client) DeleteTestData(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteTestDataRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ListTestClocks(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTestClocksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTestClockWithBody(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTestClockRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTestClock(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTestClockRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetTestClock(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTestClockRequest(c.Server, testClockId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AdvanceTestClockWithBody(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceTestClockRequestWithBody(c.Server, testClockId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AdvanceTestClock(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceTestClockRequest(c.Server, testClockId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AttachTestClockWithBody(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAttachTestClockRequestWithBody(c.Server, testClockId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AttachTestClock(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAttachTestClockRequest(c.Server, testClockId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -19936,6 +20366,22 @@ func NewListClaimsRequest(server string, params *ListClaimsParams) (*http.Reques
 		if params.UnitId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "unit_id", *params.UnitId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Reference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
@@ -26128,6 +26574,284 @@ func NewDeleteTestDataRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListTestClocksRequest generates requests for ListTestClocks
+func NewListTestClocksRequest(server string, params *ListTestClocksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTestClockRequest calls the generic CreateTestClock builder with application/json body
+func NewCreateTestClockRequest(server string, params *CreateTestClockParams, body CreateTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTestClockRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateTestClockRequestWithBody generates requests for CreateTestClock with any type of body
+func NewCreateTestClockRequestWithBody(server string, params *CreateTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTestClockRequest generates requests for GetTestClock
+func NewGetTestClockRequest(server string, testClockId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdvanceTestClockRequest calls the generic AdvanceTestClock builder with application/json body
+func NewAdvanceTestClockRequest(server string, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdvanceTestClockRequestWithBody(server, testClockId, params, "application/json", bodyReader)
+}
+
+// NewAdvanceTestClockRequestWithBody generates requests for AdvanceTestClock with any type of body
+func NewAdvanceTestClockRequestWithBody(server string, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s/advance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAttachTestClockRequest calls the generic AttachTestClock builder with application/json body
+func NewAttachTestClockRequest(server string, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAttachTestClockRequestWithBody(server, testClockId, params, "application/json", bodyReader)
+}
+
+// NewAttachTestClockRequestWithBody generates requests for AttachTestClock with any type of body
+func NewAttachTestClockRequestWithBody(server string, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s/attach", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListTicketsRequest generates requests for ListTickets
 func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Request, error) {
 	var err error
@@ -26313,6 +27037,38 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 		if params.Priority != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "priority", *params.Priority, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.ExternalReference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "external_reference", *params.ExternalReference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Number != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "number", *params.Number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
@@ -29752,6 +30508,27 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteTestDataWithResponse request
 	DeleteTestDataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteTestDataResult, error)
+
+	// ListTestClocksWithResponse request
+	ListTestClocksWithResponse(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*ListTestClocksResult, error)
+
+	// CreateTestClockWithBodyWithResponse request with any body
+	CreateTestClockWithBodyWithResponse(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error)
+
+	CreateTestClockWithResponse(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error)
+
+	// GetTestClockWithResponse request
+	GetTestClockWithResponse(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*GetTestClockResult, error)
+
+	// AdvanceTestClockWithBodyWithResponse request with any body
+	AdvanceTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error)
+
+	AdvanceTestClockWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error)
+
+	// AttachTestClockWithBodyWithResponse request with any body
+	AttachTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error)
+
+	AttachTestClockWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error)
 
 	// ListTicketsWithResponse request
 	ListTicketsWithResponse(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*ListTicketsResult, error)
@@ -33562,6 +34339,160 @@ func (r DeleteTestDataResult) StatusCode() int {
 	return 0
 }
 
+type ListTestClocksResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *TestClockList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTestClocksResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTestClocksResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type CreateTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON201                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AdvanceTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AdvanceTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdvanceTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AttachTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AttachTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AttachTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type ListTicketsResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -36568,6 +37499,75 @@ func (c *ClientWithResponses) DeleteTestDataWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseDeleteTestDataResult(rsp)
+}
+
+// ListTestClocksWithResponse request returning *ListTestClocksResult
+func (c *ClientWithResponses) ListTestClocksWithResponse(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*ListTestClocksResult, error) {
+	rsp, err := c.ListTestClocks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTestClocksResult(rsp)
+}
+
+// CreateTestClockWithBodyWithResponse request with arbitrary body returning *CreateTestClockResult
+func (c *ClientWithResponses) CreateTestClockWithBodyWithResponse(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error) {
+	rsp, err := c.CreateTestClockWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) CreateTestClockWithResponse(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error) {
+	rsp, err := c.CreateTestClock(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTestClockResult(rsp)
+}
+
+// GetTestClockWithResponse request returning *GetTestClockResult
+func (c *ClientWithResponses) GetTestClockWithResponse(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*GetTestClockResult, error) {
+	rsp, err := c.GetTestClock(ctx, testClockId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTestClockResult(rsp)
+}
+
+// AdvanceTestClockWithBodyWithResponse request with arbitrary body returning *AdvanceTestClockResult
+func (c *ClientWithResponses) AdvanceTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error) {
+	rsp, err := c.AdvanceTestClockWithBody(ctx, testClockId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) AdvanceTestClockWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error) {
+	rsp, err := c.AdvanceTestClock(ctx, testClockId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceTestClockResult(rsp)
+}
+
+// AttachTestClockWithBodyWithResponse request with arbitrary body returning *AttachTestClockResult
+func (c *ClientWithResponses) AttachTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error) {
+	rsp, err := c.AttachTestClockWithBody(ctx, testClockId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAttachTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) AttachTestClockWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error) {
+	rsp, err := c.AttachTestClock(ctx, testClockId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAttachTestClockResult(rsp)
 }
 
 // ListTicketsWithResponse request returning *ListTicketsResult
@@ -47101,6 +48101,444 @@ func ParseDeleteTestDataResult(rsp *http.Response) (*DeleteTestDataResult, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTestClocksResult parses an HTTP response from a ListTestClocksWithResponse call
+func ParseListTestClocksResult(rsp *http.Response) (*ListTestClocksResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTestClocksResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TestClockList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateTestClockResult parses an HTTP response from a CreateTestClockWithResponse call
+func ParseCreateTestClockResult(rsp *http.Response) (*CreateTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTestClockResult parses an HTTP response from a GetTestClockWithResponse call
+func ParseGetTestClockResult(rsp *http.Response) (*GetTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdvanceTestClockResult parses an HTTP response from a AdvanceTestClockWithResponse call
+func ParseAdvanceTestClockResult(rsp *http.Response) (*AdvanceTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdvanceTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAttachTestClockResult parses an HTTP response from a AttachTestClockWithResponse call
+func ParseAttachTestClockResult(rsp *http.Response) (*AttachTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AttachTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
