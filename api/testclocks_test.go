@@ -115,6 +115,23 @@ func TestTestClocks(t *testing.T) {
 		require.Error(t, err, "no clock in live mode")
 	})
 
+	t.Run("OtherTenantsClock", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		otherKey, _ := testAdminKey(t, env, env.CreateTenant(t, "test-clocks-other").AdminKey)
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, "/v1/test_clocks/" + clock, nil},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/advance", map[string]any{"frozen_time": start.Add(time.Hour)}},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/attach", map[string]any{"object_id": tenants.NewID(tenants.PrefixTicket)}},
+		} {
+			r := env.Do(t, c.method, c.path, otherKey, c.body)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", c.path, r.Body)
+		}
+		require.NotContains(t, ids(t, env.Do(t, http.MethodGet, "/v1/test_clocks", otherKey, nil)), clock)
+	})
+
 	t.Run("BadInput", func(t *testing.T) {
 		clock := createClock(t, env, test, start)
 		r := env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", test, map[string]any{"frozen_time": start.Add(-time.Second)})
@@ -263,15 +280,20 @@ func init() {
 
 // crossTenantClock gives the victim (tenantID, in ctx's mode) a test clock
 // for the cross-tenant and cross-mode walks, with bodies that pass
-// validation. A live victim's clock is made in its tenant's test mode: there
-// is no clock in live mode, and another tenant's test clock must be 404 too.
+// validation. A live victim has no clock (there is none in live mode): its
+// "clock" is an ID that names nothing. TestTestClocks/OtherTenantsClock
+// walks another tenant's test clock with a test key.
 func crossTenantClock(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, adminID, contractID string) (objects map[string]string, bodies map[string]any, leaks []string) {
 	t.Helper()
 	name := "b-private-clock"
-	c, err := env.TestClocks.Create(pg.WithLivemode(ctx, false), tenants.Principal{TenantID: tenantID, KeyID: adminID}, testclocks.NewClock{Name: &name})
-	require.NoError(t, err)
-	return map[string]string{"test_clock_id": c.ID},
+	id := tenants.NewID(tenants.PrefixTestClock)
+	if !pg.Livemode(ctx) {
+		c, err := env.TestClocks.Create(ctx, tenants.Principal{TenantID: tenantID, KeyID: adminID}, testclocks.NewClock{Name: &name})
+		require.NoError(t, err)
+		id = c.ID
+	}
+	return map[string]string{"test_clock_id": id},
 		map[string]any{"advanceTestClock": map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
 			"attachTestClock": map[string]any{"object_id": contractID}},
-		[]string{name, c.ID[4:]}
+		[]string{name, id[4:]}
 }
