@@ -48,7 +48,7 @@ type advanceTestClockInput struct {
 type attachTestClockInput struct {
 	TestClockIDParam
 	Body struct {
-		ObjectID string `json:"object_id" minLength:"1" maxLength:"64" doc:"The test object to attach: a ticket (tkt_) or a contract (ctr_)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+		ObjectID string `json:"object_id" minLength:"1" maxLength:"64" doc:"The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	}
 }
 
@@ -106,8 +106,8 @@ func (s *Server) registerTestClocks() {
 		Summary: "Advance a test clock", Tags: tags,
 		Description: "Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due " +
 			"for its objects on the way, as if that time had passed: contract windows (pending → active → expired, " +
-			"events contract.activated and contract.expired) and the tickets' SLA and callback timers (breaches, " +
-			"event ticket.sla_breached); then it is ready again (event test_clock.ready). A time not later than the " +
+			"events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, " +
+			"event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the " +
 			"clock's is 422 on body.frozen_time: a clock never goes back." + testOnly,
 		Errors:       []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,
@@ -123,8 +123,8 @@ func (s *Server) registerTestClocks() {
 	register(s, authz.TestClocksWrite, huma.Operation{
 		OperationID: "attachTestClock", Method: http.MethodPost, Path: "/v1/test_clocks/{test_clock_id}/attach",
 		Summary: "Attach a test object to a test clock", Tags: tags,
-		Description: "Attaches a test ticket or contract to the clock: from then on its actions take the clock's time " +
-			"and its timers and window wait for the clock (timers already scheduled keep the wall clock; attach right " +
+		Description: "Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time " +
+			"and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right " +
 			"after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to " +
 			"another clock is 409; attaching again to the same clock changes nothing." + testOnly,
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},

@@ -186,6 +186,36 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, []string{"contract.activated", "contract.expired"}, before)
 	})
 
+	t.Run("PayoutMissedWhenTheClockPassesItsDueDay", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		unit := contractUnitIn(tctx, t, env, d.ID, "washer", 12, shanghaiToday(-3), "")
+		r := env.Do(t, http.MethodPost, "/v1/payouts", test, map[string]any{"unit_id": unit, "amount": money(10000), "reason": "满意补偿"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		pay := r.JSON(t)
+		id := pay["id"].(string)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, id).Status)
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		require.NoError(t, err)
+		dueOn, err := time.ParseInLocation(time.DateOnly, pay["due_on"].(string), loc)
+		require.NoError(t, err)
+		end := dueOn.AddDate(0, 0, 1) // the due day ends
+		state := func() string {
+			r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return r.JSON(t)["state"].(string)
+		}
+		advanceClock(t, env, test, clock, end.Add(-time.Hour))
+		require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
+		advanceClock(t, env, test, clock, end.Add(time.Hour))
+		require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
+			"the deadline check ran through its job when the clock passed the due day")
+		var missedAt time.Time
+		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
+		}))
+		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
+	})
+
 	t.Run("CallbackBreachAfter72HoursOnTheClock", func(t *testing.T) {
 		agent, _ := env.Key(t, test, "agent")
 		window0 := apitest.WeekdayMorning(time.Now(), 2)

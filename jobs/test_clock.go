@@ -41,7 +41,7 @@ func parked(clock string, at time.Time) (*river.InsertOpts, error) {
 }
 
 // clockKinds are the job kinds a clock's advance fires.
-var clockKinds = []string{TicketTimerArgs{}.Kind()}
+var clockKinds = []string{TicketTimerArgs{}.Kind(), PayoutDeadlineArgs{}.Kind()}
 
 // TestClockAdvanceArgs fires what fell due for the objects of a test clock
 // that was advanced (testclocks.Service.Advance inserts it, in test mode):

@@ -193,7 +193,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
 		return nil, err
 	}
-	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q)}); err != nil {
+	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
+		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q)}); err != nil {
 		return nil, err
 	}
 	onApproved := a.Payouts.ForApprovedClaim
@@ -227,7 +228,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	}
 	a.Customers.Jobs = a.Tickets // need-to-know: what technicians' and nodes' jobs touch
 	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
-		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx}}); err != nil {
+		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
+			tenants.PrefixPayout: a.Payouts.AttachClockTx}}); err != nil {
 		return nil, err
 	}
 

@@ -44,3 +44,8 @@ ALTER TABLE contracts ADD COLUMN test_clock_id text,
   ADD CONSTRAINT contracts_test_clock_fkey FOREIGN KEY (tenant_id, livemode, test_clock_id)
     REFERENCES test_clocks (tenant_id, livemode, id);
 CREATE INDEX contracts_test_clock_idx ON contracts (tenant_id, test_clock_id) WHERE test_clock_id IS NOT NULL;
+
+ALTER TABLE payouts ADD COLUMN test_clock_id text,
+  ADD CONSTRAINT payouts_test_clock_fkey FOREIGN KEY (tenant_id, livemode, test_clock_id)
+    REFERENCES test_clocks (tenant_id, livemode, id);
+CREATE INDEX payouts_test_clock_idx ON payouts (tenant_id, test_clock_id) WHERE test_clock_id IS NOT NULL;
