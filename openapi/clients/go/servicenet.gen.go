@@ -4041,7 +4041,7 @@ type AssignInput struct {
 
 // AttachTestClockRequest defines model for AttachTestClockRequest.
 type AttachTestClockRequest struct {
-	// ObjectId The test object to attach: a ticket (tkt_) or a contract (ctr_).
+	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_).
 	ObjectId string `json:"object_id"`
 }
 

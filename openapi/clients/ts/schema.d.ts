@@ -2209,7 +2209,7 @@ export interface paths {
         put?: never;
         /**
          * Advance a test clock
-         * @description Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due for its objects on the way, as if that time had passed: contract windows (pending → active → expired, events contract.activated and contract.expired) and the tickets' SLA and callback timers (breaches, event ticket.sla_breached); then it is ready again (event test_clock.ready). A time not later than the clock's is 422 on body.frozen_time: a clock never goes back. Test mode only: with a live key every test clock operation is 404.
+         * @description Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due for its objects on the way, as if that time had passed: contract windows (pending → active → expired, events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the clock's is 422 on body.frozen_time: a clock never goes back. Test mode only: with a live key every test clock operation is 404.
          *
          *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -2231,7 +2231,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a test object to a test clock
-         * @description Attaches a test ticket or contract to the clock: from then on its actions take the clock's time and its timers and window wait for the clock (timers already scheduled keep the wall clock; attach right after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. Test mode only: with a live key every test clock operation is 404.
+         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. Test mode only: with a live key every test clock operation is 404.
          *
          *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -5479,7 +5479,7 @@ export interface components {
         };
         AttachTestClockRequest: {
             /**
-             * @description The test object to attach: a ticket (tkt_) or a contract (ctr_).
+             * @description The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_).
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             object_id: string;
