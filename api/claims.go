@@ -33,6 +33,8 @@ type listClaimsInput struct {
 	State  string `query:"state" enum:"submitted,under_review,approved,rejected,needs_info,withdrawn,paid" doc:"Only claims in this state."`
 	Kind   string `query:"kind" enum:"warranty,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,reimbursement" doc:"Only claims of this kind."`
 	UnitID string `query:"unit_id" maxLength:"64" doc:"Only claims for this unit."`
+	// Reference finds a claim by your own reference.
+	Reference string `query:"reference" maxLength:"64" doc:"Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim)." example:"TM-CLM-000123"`
 }
 
 type claimList struct {
@@ -143,7 +145,7 @@ func (s *Server) registerClaims() {
 	}, func(ctx context.Context, in *listClaimsInput) (*listClaimsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		cs, next, err := s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
-			Limit: in.limit(), Cursor: in.Cursor})
+			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor})
 		if err != nil {
 			return nil, err
 		}

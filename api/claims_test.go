@@ -129,6 +129,14 @@ func TestClaimStorefrontScenario(t *testing.T) {
 	t.Run("ReferenceReusedWithAnotherBody", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", s.shopA, with(body, "occurred_on", shanghaiToday(-1)))
 		requireProblem(t, r, http.StatusConflict, "conflict", "body.reference")
+		require.Equal(t, id, r.JSON(t)["existing_id"], "the 409 names the claim that holds the reference")
+	})
+
+	t.Run("FoundByOwnReference", func(t *testing.T) {
+		require.Equal(t, []string{id}, listIDs(t, env, s.shopA, "/v1/claims?reference=TM-CLM-0001"))
+		require.Equal(t, []string{id}, listIDs(t, env, s.admin, "/v1/claims?reference=TM-CLM-0001"))
+		require.Empty(t, listIDs(t, env, s.shopA, "/v1/claims?reference=TM-CLM-9999"))
+		require.Empty(t, listIDs(t, env, s.shopB, "/v1/claims?reference=TM-CLM-0001"), "another storefront finds nothing")
 	})
 
 	m := waitClaim(t, env, s.shopA, id, "submitted")

@@ -150,6 +150,10 @@ func walkVictim(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, k
 	maps.Copy(bObjects, qObjects)
 	maps.Copy(validBodies, qBodies)
 	leaks = append(leaks, qLeaks...)
+	cObjects, cBodies, cLeaks := crossTenantClock(t, env, ctx, tenantID, adminID, bContractID)
+	maps.Copy(bObjects, cObjects)
+	maps.Copy(validBodies, cBodies)
+	leaks = append(leaks, cLeaks...)
 	return walkFixture{objects: bObjects, bodies: validBodies, leaks: leaks, keyID: bKeyID, node: bNet.Center, tech: bTechID, unit: bUnit}
 }
 

@@ -27,6 +27,8 @@ type Problem struct {
 	Code      tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
 	RequestID string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
 	Errors    []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
+	// ExistingID names the object that holds a reference you reused.
+	ExistingID string `json:"existing_id,omitempty" doc:"On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
 	// cause is the text of a 5xx made without a request context (huma.NewError),
 	// for toProblem to log; it is never sent.
@@ -210,6 +212,7 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 			break
 		}
 		p = newProblem(status, te.Code, te.Message)
+		p.ExistingID = te.ExistingID
 		if status == http.StatusTooManyRequests { // a domain limit (concurrent uploads): its holders finish in seconds
 			p.headers = http.Header{"Retry-After": {retryAfterBusy}}
 		}

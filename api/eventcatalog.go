@@ -20,6 +20,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -218,6 +219,12 @@ type (
 		Reference    *string       `json:"reference,omitempty"`
 		Late         *bool         `json:"late,omitempty"`
 	}
+	TestClockEventData struct {
+		TestClockID string    `json:"test_clock_id"`
+		FrozenTime  time.Time `json:"frozen_time"`
+		// From is the clock's time before an advance (test_clock.advanced).
+		From *time.Time `json:"from,omitempty"`
+	}
 	StockEventData struct {
 		NodeID   string  `json:"node_id"`
 		TicketID *string `json:"ticket_id,omitempty"`
@@ -364,6 +371,9 @@ var EventCatalog = func() []EventKind {
 		k(quality.TypeGradeAppealed, "A node appealed its approved grade", reflect.TypeFor[GradeEventData]),
 		k(quality.TypeGradeAppealDecided, "A grade appeal was decided", reflect.TypeFor[GradeEventData]),
 		k(quality.TypeScorecardReady, "A month's scorecards are ready", reflect.TypeFor[ScorecardReadyEvent]),
+		k(testclocks.TypeTestClockCreated, "A test clock was created (test mode only)", reflect.TypeFor[TestClockEventData]),
+		k(testclocks.TypeTestClockAdvanced, "A test clock was advanced (test mode only)", reflect.TypeFor[TestClockEventData]),
+		k(testclocks.TypeTestClockReady, "What fell due on a test clock's advance has been fired (test mode only)", reflect.TypeFor[TestClockEventData]),
 	}
 	for _, tr := range tickets.Transitions {
 		s := strings.TrimSuffix(tr.Summary, ".")

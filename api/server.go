@@ -34,6 +34,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -90,6 +91,7 @@ type Deps struct {
 	Audit         *audit.Service
 	Privacy       *privacy.Service
 	Subjects      *subjects.Service
+	TestClocks    *testclocks.Service
 	Idempotency   *idempotency.Store
 	Authz         *authz.Authorizer
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
@@ -218,4 +220,5 @@ func (s *Server) registerOperations() {
 	s.registerSLA()
 	s.registerStock()
 	s.registerPrivacy()
+	s.registerTestClocks()
 }

@@ -36,16 +36,18 @@ type ticketActionInput[B any] struct {
 
 type listTicketsInput struct {
 	PageParams
-	State            []string `query:"state,explode" maxItems:"16" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
-	NodeID           string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
-	TechnicianID     string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
-	CustomerID       string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
-	UnitID           string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
-	Unassigned       bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
-	Day              string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
-	DueWithinMinutes int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
-	Priority         []string `query:"priority,explode" maxItems:"4" enum:"urgent,high,normal,low" doc:"Only tickets of these priorities (repeat the parameter)." example:"urgent"`
-	Order            string   `query:"order" enum:"priority" doc:"priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first."`
+	State             []string `query:"state,explode" maxItems:"16" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
+	NodeID            string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
+	TechnicianID      string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
+	CustomerID        string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
+	UnitID            string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
+	Unassigned        bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
+	Day               string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
+	DueWithinMinutes  int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
+	Priority          []string `query:"priority,explode" maxItems:"4" enum:"urgent,high,normal,low" doc:"Only tickets of these priorities (repeat the parameter)." example:"urgent"`
+	ExternalReference string   `query:"external_reference" maxLength:"64" doc:"Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront)." example:"TM-20261130-88812"`
+	Number            string   `query:"number" maxLength:"32" doc:"Only the ticket with this number." example:"SN-20261130-00042"`
+	Order             string   `query:"order" enum:"priority" doc:"priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first."`
 }
 
 type ticketList struct {
@@ -158,7 +160,8 @@ func (s *Server) registerTickets() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		ts, next, err := s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
 			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
-			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor})
+			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor,
+			ExternalReference: in.ExternalReference, Number: in.Number})
 		if err != nil {
 			return nil, err
 		}

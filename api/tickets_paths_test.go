@@ -255,7 +255,17 @@ func TestTicketPaths(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/tickets", sf, body)
 		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 		assert.Contains(t, problemLocations(t, r, http.StatusConflict), "body.external_reference")
+		assert.Equal(t, tk["id"], r.JSON(t)["existing_id"], "the 409 names the ticket that holds the reference")
 		other := env.StorefrontKey(t, d.AdminKey, env.Storefront(t, d.AdminKey, ""))
+		// Found by the storefront's own reference and by its number; the
+		// reference is the storefront's: another storefront finds nothing.
+		assert.Equal(t, []string{tk["id"].(string)}, listIDs(t, env, sf, "/v1/tickets?external_reference=TM-88812"))
+		assert.Equal(t, []string{tk["id"].(string)}, listIDs(t, env, d.AdminKey, "/v1/tickets?external_reference=TM-88812"))
+		assert.Empty(t, listIDs(t, env, other, "/v1/tickets?external_reference=TM-88812"))
+		assert.Empty(t, listIDs(t, env, sf, "/v1/tickets?external_reference=TM-00000"))
+		assert.Equal(t, []string{tk["id"].(string)}, listIDs(t, env, sf, "/v1/tickets?number="+tk["number"].(string)))
+		assert.Equal(t, []string{tk["id"].(string)}, listIDs(t, env, d.AdminKey, "/v1/tickets?number="+tk["number"].(string)))
+		assert.Empty(t, listIDs(t, env, other, "/v1/tickets?number="+tk["number"].(string)))
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+tk["id"].(string), other, nil)
 		assert.Equal(t, http.StatusNotFound, r.Status)
 		assert.NotContains(t, listIDs(t, env, other, "/v1/tickets"), tk["id"])

@@ -97,6 +97,9 @@ const (
 	AuditRead      Permission = "audit.read"
 	SubjectsExport Permission = "subjects.export"
 	SubjectsErase  Permission = "subjects.erase"
+	// Test clocks (test mode only): create, advance, attach test objects.
+	TestClocksRead  Permission = "test_clocks.read"
+	TestClocksWrite Permission = "test_clocks.write"
 )
 
 // Permissions lists every tenant permission.
@@ -110,5 +113,5 @@ var Permissions = []Permission{
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
 	QualityRead, QualityPolicy, QualityDecide, QualityAppeal,
-	AuditRead, SubjectsExport, SubjectsErase,
+	AuditRead, SubjectsExport, SubjectsErase, TestClocksRead, TestClocksWrite,
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -111,6 +112,9 @@ type Deps struct {
 	// Notifications delivers customer notifications; nil: that worker is
 	// not registered (clients built for one context's tests).
 	Notifications *notifications.Service
+	// TestClocks fires test clocks' advances; nil: that worker is not
+	// registered.
+	TestClocks *testclocks.Service
 }
 
 // Options shape the River client.
@@ -202,6 +206,9 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &QualityMonthlyWorker{Tenants: d.Identity, Quality: d.Quality})
 	if d.Notifications != nil {
 		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
+	}
+	if d.TestClocks != nil {
+		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty})
 	}
 	return w
 }

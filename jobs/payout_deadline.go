@@ -48,6 +48,20 @@ func (w *PayoutDeadlineWorker) Work(ctx context.Context, job *river.Job[PayoutDe
 	return nil
 }
 
+// PayoutClockDeadlineEnqueuer is payouts.Deps.EnqueueClockDeadline: the
+// deadline check of a payout on a test clock, parked until the clock
+// passes at.
+func PayoutClockDeadlineEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error {
+		opts, err := parked(clockID, at)
+		if err != nil {
+			return err
+		}
+		_, err = rc.InsertTx(ctx, tx, PayoutDeadlineArgs{TenantID: tenantID, PayoutID: payoutID}, opts)
+		return err
+	}
+}
+
 // PayoutDeadlineEnqueuer is payouts.Deps.EnqueueDeadline: it
 // inserts the deadline check in the caller's transaction, scheduled at at.
 func PayoutDeadlineEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {

@@ -76,9 +76,17 @@ func TicketTimerEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, timer
 			if at.IsZero() {
 				at = due
 			}
+			opts := &river.InsertOpts{ScheduledAt: at}
+			if t.TestClock != "" {
+				// on a test clock: parked until the clock passes at
+				var err error
+				if opts, err = parked(t.TestClock, at); err != nil {
+					return err
+				}
+			}
 			params[i] = river.InsertManyParams{
 				Args:       TicketTimerArgs{TenantID: t.TenantID, TicketID: t.TicketID, SLA: string(t.SLA), DueAt: due, Level: t.Level},
-				InsertOpts: &river.InsertOpts{ScheduledAt: at},
+				InsertOpts: opts,
 			}
 		}
 		_, err := rc.InsertManyTx(ctx, tx, params)

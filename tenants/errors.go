@@ -39,6 +39,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  []FieldError
+	// ExistingID, on a conflict over a reused reference, is the ID of the
+	// object that already holds it (sent as the problem's existing_id).
+	ExistingID string
 	// Cause is the failure behind an error the client is not at fault for
 	// (database_unavailable), kept for the log; it is never sent, and Error
 	// does not show it.

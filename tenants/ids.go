@@ -41,6 +41,7 @@ const (
 	PrefixLoaner         = "lnr"
 	PrefixComplaint      = "cmp"
 	PrefixTicketTask     = "tsk"
+	PrefixTestClock      = "clk"
 )
 
 // NewID returns a fresh ID with the given prefix.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -23,6 +24,9 @@ type DemoBrand struct {
 	Tenant
 	Washer string
 	Region string
+	// LiveAdminKey is the tenant's live admin key (TestModeDemoBrand; in
+	// DemoBrand it is AdminKey).
+	LiveAdminKey string
 }
 
 // DemoBrand seeds a DemoBrand under slug. The demo's technicians are spread
@@ -32,9 +36,28 @@ type DemoBrand struct {
 // there always has someone to propose.
 func (e *Env) DemoBrand(t testing.TB, slug string) DemoBrand {
 	t.Helper()
-	ctx := context.Background()
 	d := DemoBrand{Tenant: e.CreateTenant(t, slug)}
-	p := tenants.Principal{TenantID: d.ID, KeyID: d.AdminID}
+	d.LiveAdminKey = d.AdminKey
+	return e.seedDemo(t, pg.WithLivemode(context.Background(), true), d, true)
+}
+
+// TestModeDemoBrand is DemoBrand seeded in test mode: AdminKey and AdminID
+// are an sn_test_ tenant_admin key (issued with the tenant's live admin
+// key), and every seeded object is test data.
+func (e *Env) TestModeDemoBrand(t testing.TB, slug string) DemoBrand {
+	t.Helper()
+	ten := e.CreateTenant(t, slug)
+	r := e.Do(t, http.MethodPost, "/v1/api-keys", ten.AdminKey, map[string]any{"name": "test admin",
+		"roles": []string{"tenant_admin"}, "environment": "test"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	m := r.JSON(t)
+	d := DemoBrand{Tenant: Tenant{ID: ten.ID, AdminKey: m["secret"].(string), AdminID: m["id"].(string)}, LiveAdminKey: ten.AdminKey}
+	return e.seedDemo(t, pg.WithLivemode(context.Background(), false), d, false)
+}
+
+func (e *Env) seedDemo(t testing.TB, ctx context.Context, d DemoBrand, live bool) DemoBrand {
+	t.Helper()
+	p := tenants.Principal{TenantID: d.ID, KeyID: d.AdminID, Live: live}
 	im, err := e.Network.CreateImport(ctx, p, network.FormatJSONL, network.DemoNetwork(1))
 	require.NoError(t, err)
 	im, err = e.Network.RunImport(ctx, d.ID, im.ID)

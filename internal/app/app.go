@@ -55,6 +55,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/subjects"
 	"github.com/servicenet/servicenet/tenants/swaps"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -143,6 +144,7 @@ type App struct {
 	Audit         *audit.Service
 	Privacy       *privacy.Service
 	Subjects      *subjects.Service
+	TestClocks    *testclocks.Service
 	Authz         *authz.Authorizer
 	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
 	River *river.Client[pgx.Tx]
@@ -194,7 +196,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
 		return nil, err
 	}
-	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q)}); err != nil {
+	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
+		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q)}); err != nil {
 		return nil, err
 	}
 	onApproved := a.Payouts.ForApprovedClaim
@@ -236,10 +239,15 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	a.Warranty.Jobs = a.Tickets
 	a.Payouts.Jobs = a.Tickets
 	a.Swaps.Jobs = a.Tickets
+	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
+		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
+			tenants.PrefixPayout: a.Payouts.AttachClockTx}}); err != nil {
+		return nil, err
+	}
 
 	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
 		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, Logger: log, Stopping: a.stopping},
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, TestClocks: a.TestClocks, Logger: log, Stopping: a.stopping},
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -271,7 +279,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality,
 			Idempotency: a.Idempotency, Authz: a.Authz,
-			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects,
+			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects, TestClocks: a.TestClocks,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
 }

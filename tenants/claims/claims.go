@@ -273,6 +273,9 @@ const (
 // ClaimFilter narrows a claim listing; empty fields do not filter.
 type ClaimFilter struct {
 	State, Kind, UnitID string
-	Limit               int
-	Cursor              string
+	// Reference finds claims by the submitter's own reference (unique per
+	// submitter: one claim for a storefront key).
+	Reference string
+	Limit     int
+	Cursor    string
 }

@@ -54,8 +54,9 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 		rows, err := tx.Query(ctx, `SELECT `+claimColumns+claimFrom+`
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
+			  AND ($9 = '' OR c.reference = $9)
 			ORDER BY c.id LIMIT $8`,
-			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Kind, f.UnitID, f.Limit+1)
+			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference)
 		if err != nil {
 			return err
 		}

@@ -371,7 +371,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 
 // reused is the conflict of a reference filed before with another body.
 func reused(id, reference string) error {
-	return &tenants.Error{Code: tenants.CodeConflict, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
+	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
 		Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + id, Value: reference}}}
 }
 

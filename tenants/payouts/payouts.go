@@ -33,7 +33,8 @@ type Service struct {
 	// keys see only those units' payouts. Wired by the composition root.
 	Jobs customers.JobRelations
 
-	enqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
+	enqueueDeadline      func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
+	enqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
 }
 
 // Deps are the Service's dependencies; every one is required.
@@ -41,6 +42,11 @@ type Deps struct {
 	// EnqueueDeadline schedules, inside tx, the check that runs at at and
 	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
 	EnqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
+	// EnqueueClockDeadline is EnqueueDeadline for a payout attached to
+	// the test clock clockID: at is on the clock
+	// (jobs.PayoutClockDeadlineEnqueuer). Optional: without it payouts
+	// cannot be attached to test clocks.
+	EnqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
 }
 
 // NewService returns the payouts service over db. It fails when db or a
@@ -52,7 +58,7 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	if d.EnqueueDeadline == nil {
 		return nil, errors.New("payouts: Deps.EnqueueDeadline is required")
 	}
-	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline}, nil
+	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -429,6 +435,9 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait 
 		}
 		if o.State != StateScheduled {
 			return nil
+		}
+		if now, err = nowFor(ctx, tx, id, now); err != nil {
+			return err
 		}
 		if end := EndOfDay(o.DueOn, st.Location); now.Before(end) {
 			wait = end.Sub(now)

@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -308,7 +309,28 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		out = t
 		return nil
 	})
-	return out, pg.Translate(err)
+	if err = pg.Translate(err); err != nil && in.ExternalReference != "" {
+		return Ticket{}, s.reusedReference(ctx, p, in.ExternalReference, err)
+	}
+	return out, err
+}
+
+// reusedReference names, in err when it is the conflict of a reference
+// the storefront already used, the ticket that holds the reference.
+func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, reference string, err error) error {
+	var te *tenants.Error
+	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || len(te.Fields) == 0 || te.Fields[0].Location != "body.external_reference" {
+		return err
+	}
+	var id string
+	if lerr := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT id FROM tickets WHERE tenant_id = $1 AND storefront_id = $2 AND external_reference = $3`,
+			tx.TenantID, p.StorefrontID, reference).Scan(&id)
+	}); lerr != nil {
+		return err // the holder is gone (test data deleted): the conflict stands as it was
+	}
+	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already opened ticket " + id + " with this reference",
+		Fields: []tenants.FieldError{{Location: "body.external_reference", Message: "already used for ticket " + id, Value: reference}}}
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

@@ -150,6 +150,9 @@ type Timer struct {
 	// RunAt is when the job runs; zero means DueAt. An escalation timer
 	// checks the same DueAt (the deadline still not met) later, at RunAt.
 	RunAt time.Time
+	// TestClock is the test clock of the ticket, if any: RunAt is then the
+	// clock's time, and the timer runs when the clock passes it.
+	TestClock string
 }
 
 // EscalatedTo names who a breach at level is escalated to.

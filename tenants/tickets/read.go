@@ -47,6 +47,10 @@ type Filter struct {
 	Day              string // appointments on this day (tenant zone)
 	DueWithinMinutes int    // an SLA deadline runs out within this many minutes (or already has)
 	Priority         []string
+	// ExternalReference finds tickets by the storefront's own reference;
+	// Number by the ticket's number.
+	ExternalReference string
+	Number            string
 	// Order is "" (oldest first) or "priority": the dispatch order, urgent
 	// first, then high, normal and low, oldest first within a priority.
 	Order  string
@@ -133,7 +137,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 		}
 		args := append([]any{tx.TenantID}, sc.args()...)
 		args = append(args, after, f.State, f.NodeID, f.TechnicianID, f.CustomerID, f.UnitID, f.Unassigned,
-			dayStart, dayEnd, dueBy, f.Limit+1, f.Priority, afterRank)
+			dayStart, dayEnd, dueBy, f.Limit+1, f.Priority, afterRank, f.ExternalReference, f.Number)
 		page, order := `t.id > $6`, `t.id`
 		if f.Order == "priority" {
 			page = `(` + priorityRank + `, t.id) > ($18::int, $6)`
@@ -147,6 +151,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 			  AND (cardinality($7::text[]) = 0 OR t.state = ANY ($7))
 			  AND ($8 = '' OR t.node_id = $8) AND ($9 = '' OR t.technician_id = $9)
 			  AND ($10 = '' OR t.customer_id = $10) AND ($11 = '' OR t.unit_id = $11)
+			  AND ($19 = '' OR t.external_reference = $19) AND ($20 = '' OR t.number = $20)
 			  AND (NOT $12 OR t.state IN ('new', 'needs_info', 'triaged', 'dispatched', 'reopened'))
 			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
 			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,

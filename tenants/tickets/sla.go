@@ -81,7 +81,10 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 		if !running || State(state) == StateCancelled || State(state) == StateClosed {
 			return nil // met, moved, cleared or ended: nothing to do
 		}
-		now := s.now()
+		clock, now, err := clockOf(ctx, tx, ticketID, s.now())
+		if err != nil {
+			return err
+		}
 		escalatedTo := EscalatedTo(level)
 		tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
@@ -123,7 +126,7 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 			return err
 		}
 		return s.enqueueTimers(ctx, tx.Tx, []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
-			Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes))}})
+			Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes)), TestClock: clock}})
 	})
 	if err != nil {
 		return false, pg.Translate(err)

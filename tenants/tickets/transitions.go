@@ -165,7 +165,9 @@ type change struct {
 	action Action
 	steps  []step
 	timers []Timer
-	data   map[string]any
+	// clock is the test clock the ticket is attached to (now is its time)
+	clock string
+	data  map[string]any
 	// fail, when set by fn, is returned to the caller after the change is
 	// committed (a wrong sign-off code still counts as an attempt).
 	fail error
@@ -251,7 +253,11 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 		if err != nil {
 			return err
 		}
-		c := &change{tx: tx, p: p, now: s.now(), policy: policy, T: &t, action: a, data: map[string]any{}}
+		clock, now, err := clockOf(ctx, tx, t.ID, s.now())
+		if err != nil {
+			return err
+		}
+		c := &change{tx: tx, p: p, now: now, clock: clock, policy: policy, T: &t, action: a, data: map[string]any{}}
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -300,6 +306,9 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		return err
 	}
 	if len(c.timers) > 0 {
+		for i := range c.timers {
+			c.timers[i].TestClock = c.clock
+		}
 		return s.enqueueTimers(ctx, c.tx.Tx, c.timers)
 	}
 	return nil

@@ -577,8 +577,19 @@ func EndForReplacedUnit(ctx context.Context, tx pg.TenantTx, unitID, reason, act
 // the tenant's time zone, in one transaction: pending → active from
 // starts_on, active (or a pending one whose window passed unseen) → expired
 // after ends_on, each with a history row and an event. It returns how many
-// moved; a second call at the same time moves none.
+// moved; a second call at the same time moves none. Contracts attached to
+// a test clock are left to their clock (AdvanceClockContracts).
 func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now time.Time) (int, error) {
+	return s.advanceContracts(ctx, tenantID, nil, now)
+}
+
+// AdvanceClockContracts is AdvanceContracts for the contracts attached to
+// the test clock clockID, at the clock's time now.
+func (s *Service) AdvanceClockContracts(ctx context.Context, tenantID, clockID string, now time.Time) (int, error) {
+	return s.advanceContracts(ctx, tenantID, &clockID, now)
+}
+
+func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID *string, now time.Time) (int, error) {
 	type moved struct {
 		id, unitID, planID string
 		storefrontID       *string
@@ -597,7 +608,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 				SELECT id, state AS from_state,
 				       CASE WHEN ends_on < $2::date THEN 'expired' ELSE 'active' END AS to_state
 				FROM contracts
-				WHERE tenant_id = $1
+				WHERE tenant_id = $1 AND test_clock_id IS NOT DISTINCT FROM $3
 				  AND ((state = 'pending' AND starts_on <= $2::date) OR (state = 'active' AND ends_on < $2::date))
 				ORDER BY id
 				FOR UPDATE)
@@ -608,7 +619,7 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 			WHERE c.tenant_id = $1 AND c.id = due.id
 			RETURNING c.id, c.unit_id, c.plan_id, c.storefront_id, due.from_state, c.state,
 			          to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD')`,
-			tx.TenantID, today)
+			tx.TenantID, today, clockID)
 		if err != nil {
 			return err
 		}
@@ -640,4 +651,25 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 		return nil
 	})
 	return n, pg.Translate(err)
+}
+
+// AttachClockTx attaches contract id to the test clock clockID inside tx
+// (testclocks.Attacher): from then on its window moves on the clock's
+// time. A contract the transaction does not see is not_found; one on
+// another clock is a conflict. Attaching it again to its clock does nothing.
+func AttachClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+	var current *string
+	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, id).Scan(&current)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return tenants.NotFound("contract")
+	case err != nil:
+		return err
+	case current != nil && *current == clockID:
+		return nil
+	case current != nil:
+		return tenants.Errorf(tenants.CodeConflict, "the contract is attached to test clock %s", *current)
+	}
+	_, err = tx.Exec(ctx, `UPDATE contracts SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
+	return err
 }

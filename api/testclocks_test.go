@@ -1,0 +1,329 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/testclocks"
+)
+
+// createClock creates a test clock at frozen with key and returns its ID.
+func createClock(t *testing.T, env *apitest.Env, key string, frozen time.Time) string {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/test_clocks", key, map[string]any{"name": "clock", "frozen_time": frozen.Format(time.RFC3339Nano)})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	m := r.JSON(t)
+	require.Equal(t, "ready", m["status"])
+	require.Equal(t, false, m["livemode"])
+	require.Equal(t, "/v1/test_clocks/"+m["id"].(string), r.Header.Get("Location"))
+	return m["id"].(string)
+}
+
+// advanceClock advances the clock to at and waits until the advance's job
+// has fired what fell due (the clock is ready again).
+func advanceClock(t *testing.T, env *apitest.Env, key, id string, at time.Time) {
+	t.Helper()
+	r := env.Do(t, http.MethodPost, "/v1/test_clocks/"+id+"/advance", key, map[string]any{"frozen_time": at.Format(time.RFC3339Nano)})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "advancing", r.JSON(t)["status"])
+	require.Eventually(t, func() bool {
+		r := env.Do(t, http.MethodGet, "/v1/test_clocks/"+id, key, nil)
+		return r.Status == http.StatusOK && r.JSON(t)["status"] == "ready"
+	}, 30*time.Second, 50*time.Millisecond, "the clock's advance job did not run")
+}
+
+func attachToClock(t *testing.T, env *apitest.Env, key, clock, object string) *apitest.Response {
+	t.Helper()
+	return env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/attach", key, map[string]any{"object_id": object})
+}
+
+func contractState(t *testing.T, env *apitest.Env, key, id string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/contracts/"+id, key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	return r.JSON(t)["state"].(string)
+}
+
+// TestTestClocks is issue 14's test-clock scenario, in test mode through the
+// real River jobs: a protection plan sold today on a clock starts on day 31
+// only when the clock gets there; a ticket completed on a clock gets its
+// 72-hour callback breach when the clock moves 73 hours, stamped with the
+// clock's time; nothing live moves, and live keys see no clock.
+func TestTestClocks(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.TestModeDemoBrand(t, "test-clocks")
+	test, live := d.AdminKey, d.LiveAdminKey
+	tctx, lctx := pg.WithLivemode(context.Background(), false), context.Background()
+	start := time.Now().Truncate(time.Second)
+
+	planID := func(ctx context.Context) string {
+		var id string
+		require.NoError(t, pg.InTenantTx(ctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT id FROM coverage_plans WHERE tenant_id = $1 AND kind = 'accidental_damage' AND code = 'DEMO-ADP-1Y'`, tx.TenantID).Scan(&id)
+		}))
+		return id
+	}
+	_, err := env.Warranty.SeedDemoPlans(lctx, tenants.Principal{TenantID: d.ID, KeyID: "live-seed", Live: true})
+	require.NoError(t, err)
+	sell := func(ctx context.Context, key string) string {
+		unit := contractUnitIn(ctx, t, env, d.ID, "phone", 12, shanghaiToday(0), "")
+		r := env.Do(t, http.MethodPost, "/v1/contracts", key, map[string]any{"unit_id": unit, "plan_id": planID(ctx)})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		require.Equal(t, "pending", m["state"])
+		require.Equal(t, shanghaiToday(30), m["starts_on"], "accidental damage: from day 31 after the purchase (today is day 1)")
+		return m["id"].(string)
+	}
+
+	t.Run("LiveModeNeverSeesAClock", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		r := env.Do(t, http.MethodPost, "/v1/test_clocks", live, map[string]any{})
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		for _, path := range []string{"/v1/test_clocks", "/v1/test_clocks/" + clock} {
+			r := env.Do(t, http.MethodGet, path, live, nil)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", path, r.Body)
+			require.NotContains(t, r.JSON(t)["detail"], clock)
+		}
+		r = env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", live, map[string]any{"frozen_time": start.Add(time.Hour)})
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		r = attachToClock(t, env, live, clock, tenants.NewID(tenants.PrefixTicket))
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		r = env.Do(t, http.MethodGet, "/v1/test_clocks", test, nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		require.Contains(t, ids(t, r), clock)
+		// RLS alone: a live transaction sees no clock, and cannot write one.
+		require.NoError(t, pg.InTenantTx(lctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			var n int
+			require.NoError(t, tx.QueryRow(lctx, `SELECT count(*) FROM test_clocks`).Scan(&n))
+			require.Zero(t, n)
+			return nil
+		}))
+		err := pg.InTenantTx(lctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(lctx, `INSERT INTO test_clocks (tenant_id, id, frozen_time) VALUES ($1, $2, now())`, d.ID, tenants.NewID(tenants.PrefixTestClock))
+			return err
+		})
+		require.Error(t, err, "no clock in live mode")
+	})
+
+	t.Run("OtherTenantsClock", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		otherKey, _ := testAdminKey(t, env, env.CreateTenant(t, "test-clocks-other").AdminKey)
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, "/v1/test_clocks/" + clock, nil},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/advance", map[string]any{"frozen_time": start.Add(time.Hour)}},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/attach", map[string]any{"object_id": tenants.NewID(tenants.PrefixTicket)}},
+		} {
+			r := env.Do(t, c.method, c.path, otherKey, c.body)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", c.path, r.Body)
+		}
+		require.NotContains(t, ids(t, env.Do(t, http.MethodGet, "/v1/test_clocks", otherKey, nil)), clock)
+	})
+
+	t.Run("BadInput", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		r := env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", test, map[string]any{"frozen_time": start.Add(-time.Second)})
+		require.Equal(t, []string{"body.frozen_time"}, problemLocations(t, r, http.StatusUnprocessableEntity), "a clock never goes back")
+		r = env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", test, map[string]any{"frozen_time": start})
+		require.Equal(t, []string{"body.frozen_time"}, problemLocations(t, r, http.StatusUnprocessableEntity), "nor stands still")
+		r = attachToClock(t, env, test, clock, tenants.NewID(tenants.PrefixTicket))
+		require.Equal(t, []string{"body.object_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+		r = attachToClock(t, env, test, clock, tenants.NewID(tenants.PrefixNode))
+		require.Equal(t, []string{"body.object_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+		liveContract := sell(lctx, live)
+		r = attachToClock(t, env, test, clock, liveContract)
+		require.Equal(t, []string{"body.object_id"}, problemLocations(t, r, http.StatusUnprocessableEntity), "a live object is not there for a test key")
+		r = env.Do(t, http.MethodGet, "/v1/test_clocks/"+clock, test, nil)
+		require.Equal(t, start.UTC(), mustTime(t, r.JSON(t)["frozen_time"]).UTC(), "nothing changed")
+		other := createClock(t, env, test, start)
+		ctr := sell(tctx, test)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, ctr).Status)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, ctr).Status, "again: nothing changes")
+		r = attachToClock(t, env, test, other, ctr)
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/test_clocks/"+tenants.NewID(tenants.PrefixTestClock), test, nil).Status)
+	})
+
+	t.Run("ProtectionPlanStartsOnDay31", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		onClock, offClock, liveCtr := sell(tctx, test), sell(tctx, test), sell(lctx, live)
+		r := attachToClock(t, env, test, clock, onClock)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+		advanceClock(t, env, test, clock, start.AddDate(0, 0, 29)) // day 30
+		require.Equal(t, "pending", contractState(t, env, test, onClock), "day 30: not yet")
+		advanceClock(t, env, test, clock, start.AddDate(0, 0, 30)) // day 31
+		require.Equal(t, "active", contractState(t, env, test, onClock), "day 31: the plan starts")
+		r = env.Do(t, http.MethodGet, "/v1/contracts/"+onClock+"/state-changes", test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Contains(t, string(r.Body), "coverage started")
+		require.Equal(t, "pending", contractState(t, env, test, offClock), "a test contract not on the clock stays on the wall clock")
+		require.Equal(t, "pending", contractState(t, env, live, liveCtr), "nothing live moves")
+
+		advanceClock(t, env, test, clock, start.AddDate(1, 0, 31)) // past the year
+		require.Equal(t, "expired", contractState(t, env, test, onClock), "the year of coverage ended")
+		require.Equal(t, "pending", contractState(t, env, test, offClock))
+		require.Equal(t, "pending", contractState(t, env, live, liveCtr))
+
+		// The wall-clock lifecycle job leaves a clock's contracts to it.
+		before := contractEvents(t, env, tctx, d.ID, onClock)
+		_, err := env.Warranty.AdvanceContracts(tctx, d.ID, start.AddDate(5, 0, 0))
+		require.NoError(t, err)
+		require.Equal(t, "expired", contractState(t, env, test, offClock), "the contract off the clock moved with the wall clock")
+		require.Equal(t, before, contractEvents(t, env, tctx, d.ID, onClock), "the clock's contract did not move")
+		require.Equal(t, []string{"contract.activated", "contract.expired"}, before)
+	})
+
+	t.Run("PayoutMissedWhenTheClockPassesItsDueDay", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		unit := contractUnitIn(tctx, t, env, d.ID, "washer", 12, shanghaiToday(-3), "")
+		r := env.Do(t, http.MethodPost, "/v1/payouts", test, map[string]any{"unit_id": unit, "amount": money(10000), "reason": "满意补偿"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		pay := r.JSON(t)
+		id := pay["id"].(string)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, id).Status)
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		require.NoError(t, err)
+		dueOn, err := time.ParseInLocation(time.DateOnly, pay["due_on"].(string), loc)
+		require.NoError(t, err)
+		end := dueOn.AddDate(0, 0, 1) // the due day ends
+		state := func() string {
+			r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return r.JSON(t)["state"].(string)
+		}
+		advanceClock(t, env, test, clock, end.Add(-time.Hour))
+		require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
+		advanceClock(t, env, test, clock, end.Add(time.Hour))
+		require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
+			"the deadline check ran through its job when the clock passed the due day")
+		var missedAt time.Time
+		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
+		}))
+		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
+	})
+
+	t.Run("CallbackBreachAfter72HoursOnTheClock", func(t *testing.T) {
+		agent, _ := env.Key(t, test, "agent")
+		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		clock := createClock(t, env, test, start)
+		id, _ := openReady(t, env, d, agent, "CLK-0001", 200, window0)
+		r := attachToClock(t, env, test, clock, id)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+		tech := technicianKey(t, env, test, tk["technician_id"].(string))
+		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
+		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
+		// The technician arrives 6 minutes early on the clock's time.
+		arrive := window0.Add(-6 * time.Minute)
+		advanceClock(t, env, test, clock, arrive)
+		tk = ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		require.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		require.Equal(t, "completed", tk["state"])
+		due := mustTime(t, tk["sla"].(map[string]any)["callback_due_at"])
+		require.Equal(t, arrive.Add(72*time.Hour).UTC(), due.UTC(), "completed on the clock: the callback is due 72 hours after the clock's time")
+
+		callbackJob := func() string {
+			var state string
+			require.NoError(t, env.DB.Owner.QueryRow(context.Background(), `SELECT state FROM river_job
+				WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1 AND args->>'sla' = 'callback'`, id).Scan(&state))
+			return state
+		}
+		require.Equal(t, "scheduled", callbackJob(), "parked on the clock")
+		advanceClock(t, env, test, clock, arrive.Add(71*time.Hour))
+		require.Equal(t, "scheduled", callbackJob(), "71 hours: not due")
+		require.NotContains(t, timelineActions(t, env, agent, id), "sla_breached:completed")
+
+		advanceClock(t, env, test, clock, arrive.Add(73*time.Hour))
+		require.Eventually(t, func() bool {
+			return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:completed")
+		}, 30*time.Second, 50*time.Millisecond, "the callback timer ran through its job")
+		var breachedAt, dueAt time.Time
+		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(tctx, `SELECT breached_at, due_at FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2 AND sla = 'callback' AND level = 1`,
+				tx.TenantID, id).Scan(&breachedAt, &dueAt)
+		}))
+		require.Equal(t, due.UTC(), dueAt.UTC())
+		require.Equal(t, arrive.Add(73*time.Hour).UTC(), breachedAt.UTC(), "breached at the clock's time")
+
+		// Nothing live moved: no live breach, no live contract event.
+		require.NoError(t, pg.InTenantTx(lctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			var n int
+			require.NoError(t, tx.QueryRow(lctx, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1`, tx.TenantID).Scan(&n))
+			require.Zero(t, n)
+			require.NoError(t, tx.QueryRow(lctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type IN ('contract.activated', 'contract.expired', 'ticket.sla_breached')`, tx.TenantID).Scan(&n))
+			require.Zero(t, n)
+			return nil
+		}))
+	})
+}
+
+func contractEvents(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type <> 'contract.created' ORDER BY position`, tx.TenantID, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	return out
+}
+
+func mustTime(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, ok := v.(string)
+	require.True(t, ok, "%v", v)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	require.NoError(t, err)
+	return at
+}
+
+func init() {
+	for _, op := range []string{"createTestClock", "advanceTestClock", "attachTestClock"} {
+		wantMatrix[op] = []string{"integrator", "tenant_admin"}
+	}
+	for _, op := range []string{"listTestClocks", "getTestClock"} {
+		wantMatrix[op] = []string{"auditor", "integrator", "tenant_admin"}
+	}
+	dummyParams["test_clock_id"] = "clk_00000000000000000000000000"
+}
+
+// crossTenantClock gives the victim (tenantID, in ctx's mode) a test clock
+// for the cross-tenant and cross-mode walks, with bodies that pass
+// validation. A live victim has no clock (there is none in live mode): its
+// "clock" is an ID that names nothing. TestTestClocks/OtherTenantsClock
+// walks another tenant's test clock with a test key.
+func crossTenantClock(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, adminID, contractID string) (objects map[string]string, bodies map[string]any, leaks []string) {
+	t.Helper()
+	name := "b-private-clock"
+	id := tenants.NewID(tenants.PrefixTestClock)
+	if !pg.Livemode(ctx) {
+		c, err := env.TestClocks.Create(ctx, tenants.Principal{TenantID: tenantID, KeyID: adminID}, testclocks.NewClock{Name: &name})
+		require.NoError(t, err)
+		id = c.ID
+	}
+	return map[string]string{"test_clock_id": id},
+		map[string]any{"advanceTestClock": map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
+			"attachTestClock": map[string]any{"object_id": contractID}},
+		[]string{name, id[4:]}
+}

@@ -1,0 +1,333 @@
+// Package testclocks owns test clocks (table test_clocks): in test mode a
+// tenant creates a clock frozen at a time, attaches test objects to it and
+// advances it, as Stripe's test clocks do. An object attached to a clock
+// lives on the clock's time: its context reads that time with NowTx, and
+// advancing the clock runs, through the real River jobs, what fell due for
+// its objects on the way (jobs.TestClockAdvanceWorker). A clock never goes
+// back, and live mode never sees one: every method answers not_found to a
+// live caller, and row-level security hides the table from live
+// transactions.
+//
+// The objects' own contexts own the attachment (a test_clock_id column on
+// their tables): Deps.Attachers attach by ID prefix, inside the clock's
+// transaction.
+package testclocks
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
+)
+
+// Status of a clock.
+const (
+	StatusReady     = "ready"
+	StatusAdvancing = "advancing"
+)
+
+// Event types.
+const (
+	TypeTestClockCreated  = "test_clock.created"
+	TypeTestClockAdvanced = "test_clock.advanced"
+	TypeTestClockReady    = "test_clock.ready"
+)
+
+// MaxAdvance bounds one advance: two years, enough to see a one-year plan
+// start and end.
+const MaxAdvance = 2 * 366 * 24 * time.Hour
+
+// Clock is a test clock.
+type Clock struct {
+	ID         string    `json:"id" doc:"The clock's ID." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	Name       *string   `json:"name,omitempty" doc:"A name for the clock." example:"plan starts on day 31"`
+	FrozenTime time.Time `json:"frozen_time" doc:"The clock's time: what now is for the objects attached to it." example:"2026-12-01T10:00:00+08:00"`
+	Status     string    `json:"status" enum:"ready,advancing" doc:"ready; advancing while the jobs due on the way run (the clock is ready again once they have been fired)." example:"ready"`
+	Livemode   bool      `json:"livemode" doc:"Always false: test clocks exist in test mode only." example:"false"`
+	CreatedAt  time.Time `json:"created_at" doc:"When the clock was created (wall-clock time)." example:"2026-12-01T10:00:00+08:00"`
+}
+
+// NewClock is what creates a clock.
+type NewClock struct {
+	Name *string
+	// FrozenTime is the clock's first time; nil: now.
+	FrozenTime *time.Time
+}
+
+// Attacher attaches the object id to clockID inside tx. It answers
+// not_found when the transaction sees no such object, and conflict when the
+// object is attached to another clock.
+type Attacher func(ctx context.Context, tx pg.TenantTx, objectID, clockID string) error
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
+	// EnqueueAdvance inserts, inside tx, the job that fires what fell due
+	// for the clock's objects up to its time (jobs.TestClockAdvanceEnqueuer).
+	EnqueueAdvance func(ctx context.Context, tx pgx.Tx, tenantID, clockID string, seq int) error
+	// Attachers attach an object by its ID prefix (tenants.PrefixTicket:
+	// tickets.AttachClockTx ...).
+	Attachers map[string]Attacher
+}
+
+// Service is the test clocks' entry point; each exported method is one
+// tenant transaction. Build it with NewService.
+type Service struct {
+	DB  *pgxpool.Pool
+	Now func() time.Time
+
+	enqueueAdvance func(ctx context.Context, tx pgx.Tx, tenantID, clockID string, seq int) error
+	attachers      map[string]Attacher
+}
+
+// NewService returns the service over db; it fails when a dependency is
+// missing.
+func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("testclocks: NewService needs a database")
+	case d.EnqueueAdvance == nil:
+		return nil, errors.New("testclocks: Deps.EnqueueAdvance is required")
+	case len(d.Attachers) == 0:
+		return nil, errors.New("testclocks: Deps.Attachers is required")
+	}
+	return &Service{DB: db, enqueueAdvance: d.EnqueueAdvance, attachers: d.Attachers}, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Attachable lists the ID prefixes of objects that can be attached.
+func (s *Service) Attachable() []string {
+	out := make([]string, 0, len(s.attachers))
+	for p := range s.attachers {
+		out = append(out, p+"_")
+	}
+	return out
+}
+
+// live answers not_found to a live caller: there is no clock in live mode.
+func live(ctx context.Context, p tenants.Principal) error {
+	if p.Live || pg.Livemode(ctx) {
+		return tenants.NotFound("test clock")
+	}
+	return nil
+}
+
+const columns = `id, name, frozen_time, status, livemode, created_at`
+
+func scan(row pgx.Row) (Clock, error) {
+	var c Clock
+	err := row.Scan(&c.ID, &c.Name, &c.FrozenTime, &c.Status, &c.Livemode, &c.CreatedAt)
+	return c, err
+}
+
+// Create creates a clock frozen at in.FrozenTime (default: now).
+func (s *Service) Create(ctx context.Context, p tenants.Principal, in NewClock) (Clock, error) {
+	if err := live(ctx, p); err != nil {
+		return Clock{}, err
+	}
+	v := &tenants.Validation{}
+	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
+		v.Add("body.name", "1-200 characters", *in.Name)
+	}
+	at := s.now()
+	if in.FrozenTime != nil {
+		at = *in.FrozenTime
+	}
+	if err := v.Err(); err != nil {
+		return Clock{}, err
+	}
+	var out Clock
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = scan(tx.QueryRow(ctx, `INSERT INTO test_clocks (tenant_id, id, name, frozen_time)
+			VALUES ($1, $2, $3, $4) RETURNING `+columns, tx.TenantID, tenants.NewID(tenants.PrefixTestClock), in.Name, at))
+		if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeTestClockCreated, SubjectID: out.ID, Actor: p.Subject(),
+			Data: map[string]any{"test_clock_id": out.ID, "frozen_time": out.FrozenTime}})
+	})
+	return out, pg.Translate(err)
+}
+
+// Get returns a clock.
+func (s *Service) Get(ctx context.Context, p tenants.Principal, id string) (Clock, error) {
+	if err := live(ctx, p); err != nil {
+		return Clock{}, err
+	}
+	if !tenants.ValidID(tenants.PrefixTestClock, id) {
+		return Clock{}, tenants.NotFound("test clock")
+	}
+	var out Clock
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = getTx(ctx, tx, id, "")
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+func getTx(ctx context.Context, tx pg.TenantTx, id, lock string) (Clock, error) {
+	c, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM test_clocks WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Clock{}, tenants.NotFound("test clock")
+	}
+	return c, err
+}
+
+// List returns the tenant's clocks, newest first, a page at a time.
+func (s *Service) List(ctx context.Context, p tenants.Principal, limit int, cursor string) ([]Clock, string, error) {
+	if err := live(ctx, p); err != nil {
+		return nil, "", err
+	}
+	after, err := tenants.PageAfter("test_clocks", cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = tenants.PageLimit(limit)
+	var out []Clock
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT `+columns+` FROM test_clocks WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
+			ORDER BY id DESC LIMIT $3`, tx.TenantID, after, limit+1)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Clock, error) { return scan(r) })
+		return err
+	})
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("test_clocks", out, limit, func(c Clock) string { return c.ID })
+	if out == nil {
+		out = []Clock{}
+	}
+	return out, next, nil
+}
+
+// Advance moves the clock forward to to, and enqueues, in the same
+// transaction, the job that fires what fell due for the clock's objects.
+// The clock is advancing until that job has run. A time not later than the
+// clock's is a validation error on body.frozen_time (a clock never goes
+// back), and so is a jump of more than MaxAdvance.
+func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, to time.Time) (Clock, error) {
+	if err := live(ctx, p); err != nil {
+		return Clock{}, err
+	}
+	if !tenants.ValidID(tenants.PrefixTestClock, id) {
+		return Clock{}, tenants.NotFound("test clock")
+	}
+	var out Clock
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		c, err := getTx(ctx, tx, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		switch {
+		case !to.After(c.FrozenTime):
+			return tenants.Invalid("body.frozen_time", "later than the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+": a test clock never goes back", to)
+		case to.Sub(c.FrozenTime) > MaxAdvance:
+			return tenants.Invalid("body.frozen_time", "at most two years after the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+" in one advance", to)
+		}
+		var seq int
+		err = tx.QueryRow(ctx, `UPDATE test_clocks SET frozen_time = $3, status = 'advancing', advance_seq = advance_seq + 1,
+			updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING `+columns+`, advance_seq`, tx.TenantID, id, to).
+			Scan(&out.ID, &out.Name, &out.FrozenTime, &out.Status, &out.Livemode, &out.CreatedAt, &seq)
+		if err != nil {
+			return err
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeTestClockAdvanced, SubjectID: id, Actor: p.Subject(),
+			Data: map[string]any{"test_clock_id": id, "from": c.FrozenTime, "frozen_time": out.FrozenTime}}); err != nil {
+			return err
+		}
+		return s.enqueueAdvance(ctx, tx.Tx, tx.TenantID, id, seq)
+	})
+	return out, pg.Translate(err)
+}
+
+// Attach attaches the test object objectID (a ticket, a contract ...) to
+// the clock: from then on it lives on the clock's time. An object of
+// another tenant or of live mode, or one that does not exist, is a
+// validation error on body.object_id; one attached to another clock is a
+// conflict.
+func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID string) (Clock, error) {
+	if err := live(ctx, p); err != nil {
+		return Clock{}, err
+	}
+	if !tenants.ValidID(tenants.PrefixTestClock, id) {
+		return Clock{}, tenants.NotFound("test clock")
+	}
+	prefix, _, _ := strings.Cut(objectID, "_")
+	attach, ok := s.attachers[prefix]
+	if !ok || !tenants.ValidID(prefix, objectID) {
+		return Clock{}, tenants.Invalid("body.object_id", "the ID of a test object that can be attached ("+strings.Join(s.Attachable(), ", ")+")", objectID)
+	}
+	var out Clock
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		if out, err = getTx(ctx, tx, id, "FOR SHARE"); err != nil {
+			return err
+		}
+		err = attach(ctx, tx, objectID, id)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return tenants.Invalid("body.object_id", "no such test object", objectID)
+		}
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// NowTx is the time of clockID, for a context whose object is attached to
+// it.
+func NowTx(ctx context.Context, tx pg.TenantTx, clockID string) (time.Time, error) {
+	var at time.Time
+	err := tx.QueryRow(ctx, `SELECT frozen_time FROM test_clocks WHERE tenant_id = $1 AND id = $2`, tx.TenantID, clockID).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, tenants.NotFound("test clock")
+	}
+	return at, err
+}
+
+// Due is what an advance job works on: the clock's time, and whether this
+// advance is still the clock's latest (a later advance's job does the rest).
+func (s *Service) Due(ctx context.Context, tenantID, clockID string) (time.Time, error) {
+	var at time.Time
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var err error
+		at, err = NowTx(ctx, tx, clockID)
+		return err
+	})
+	return at, pg.Translate(err)
+}
+
+// Ready marks the clock ready once the job of its advance seq has fired
+// what fell due (an earlier advance's job leaves it advancing), with a
+// test_clock.ready event.
+func (s *Service) Ready(ctx context.Context, tenantID, clockID string, seq int) error {
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var at time.Time
+		err := tx.QueryRow(ctx, `UPDATE test_clocks SET status = 'ready', updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND advance_seq = $3 AND status = 'advancing' RETURNING frozen_time`,
+			tx.TenantID, clockID, seq).Scan(&at)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypeTestClockReady, SubjectID: clockID, Actor: "system",
+			Data: map[string]any{"test_clock_id": clockID, "frozen_time": at}})
+	})
+	return pg.Translate(err)
+}
