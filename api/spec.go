@@ -116,7 +116,7 @@ var valueSetNames = map[string]string{
 	"storefront,brand_store,retail,other":                                      "SalesChannel",
 	"scheduled,paid,missed":                                                    "PayoutState",
 	"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected": "SwapState",
-	"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning": "FaultCause",
+	"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage": "FaultCause",
 	"remote,on_site,carry_in":                                                                 "TriageMode",
 	"customer_request,technician_conflict,parts,other":                                        "RescheduleReason",
 	"agreed,customer_request,technician_conflict,parts,other":                                 "AppointmentReason",
