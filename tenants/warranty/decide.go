@@ -293,6 +293,7 @@ func EngineTerms(p Plan) entitlement.PlanTerms {
 		Compensation:                 p.Compensation,
 		EligibleCategories:           p.EligibleCategories,
 		NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances,
+		CoversMaintenance:            p.CoversMaintenance,
 		DepreciationSchedule:         p.DepreciationSchedule,
 	}
 	if p.DiscountPercent != nil {
