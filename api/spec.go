@@ -107,7 +107,7 @@ var valueSetNames = map[string]string{
 	"valid,expired,missing":                "LicenceStatus",
 	"good,damaged":                         "LoanerCondition",
 	"available,lent,retired":               "LoanerStatus",
-	"repair,claim,swap,return,maintenance": "ServiceRecordKind",
+	"repair,claim,swap,return,maintenance,install": "ServiceRecordKind",
 	"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap":       "SwapReason",
 	"unrepairable,repair_cost_above_retail":                                    "TicketSwapReason",
 	"hotline,web,app,storefront,device_alarm":                                  "TicketChannel",

@@ -23,3 +23,18 @@ func SetInstalledOnTx(ctx context.Context, tx pg.TenantTx, unitID, on string) er
 	}
 	return nil
 }
+
+// MarkReturnedTx marks an active unit returned (a refunded return), in the
+// caller's tenant transaction; its history stays. A unit that is not
+// active is a conflict; an unknown one not_found.
+func MarkReturnedTx(ctx context.Context, tx pg.TenantTx, unitID string) error {
+	tag, err := tx.Exec(ctx, `UPDATE units SET status = 'returned', version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 AND status = 'active'`, tx.TenantID, unitID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return tenants.Errorf(tenants.CodeConflict, "the unit is not active: it was already replaced or returned")
+	}
+	return nil
+}

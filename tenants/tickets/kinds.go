@@ -481,6 +481,9 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				Note: in.Note}, c.p.Subject(), c.now); err != nil {
 				return err
 			}
+			if err := customers.MarkReturnedTx(ctx, c.tx, u.ID); err != nil {
+				return err
+			}
 			c.data["payout_id"] = po.ID
 		case "exchange":
 			r, ok := allows(d, entitlement.RemedyExchange)
