@@ -2506,6 +2506,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/inspection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inspect the picked-up unit
+         * @description Return and exchange tickets only, after the pickup (409 before). Records whether the unit can be resold and whether the fault is confirmed (and its cause), then checks the remedy with the entitlement engine on the ticket's date: the stored decision lists the remedies allowed, the freight payer and the trace. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["inspectTicketUnit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/installation-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the installation
+         * @description Install tickets only. Records the position agreed with the customer (position_agreed and customer_instructed must be true, the test run passed), the accessories used, and prices the installation by the price list (installation labor for the category, accessories at the part price) with the entitlement engine's decision (cause no_fault: never the warranty), shown before any charge. A further visit caused by delivery not in sync is free (Midea promise 2). Complete the ticket next: that sets the unit's installed_on. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketInstallation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the return's or exchange's outcome
+         * @description refund: a payout to the customer of the purchase price or less (more is 422 on body.refund.amount); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["recordTicketOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticket_id}/parts": {
         parameters: {
             query?: never;
@@ -2528,6 +2594,28 @@ export interface paths {
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["moveTicketParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pick the unit up
+         * @description Return and exchange tickets only, on site at the pickup scheduled like a visit: the unit is collected and taken to the node (carry_in). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["pickUpTicketUnit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2638,6 +2726,28 @@ export interface paths {
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["scheduleTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/service-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the maintenance checklist
+         * @description Maintenance tickets only. Records the service checklist and prices it by the price list (maintenance labor for the category, parts), never by the warranty; an active plan that covers maintenance pays it. Complete the ticket next: it joins the unit's history as maintenance, not a repair. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4648,6 +4758,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.inspected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket inspected: inspect the picked-up unit
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.inspected`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInspected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.installation_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket installation reported: record the installation
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.installation_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInstallationReported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.outcome_recorded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket outcome recorded: record the outcome
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.outcome_recorded`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketOutcomeRecorded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.parts_moved": {
         parameters: {
             query?: never;
@@ -4662,6 +4832,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.parts_moved`, signed as Standard Webhooks.
          */
         post: operations["onTicketPartsMoved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.picked_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket picked up: pick the unit to return or exchange up from the custome
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.picked_up`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketPickedUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4762,6 +4952,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.scheduled`, signed as Standard Webhooks.
          */
         post: operations["onTicketScheduled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.service_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket service reported: record the maintenance or cleaning checklist, priced by
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.service_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketServiceReported"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5595,6 +5805,23 @@ export interface components {
              * @example 2026-12-01T09:20:00+08:00
              */
             arrived_at?: string;
+        };
+        ChecklistItem: {
+            /**
+             * @description Whether it was done.
+             * @example true
+             */
+            done: boolean;
+            /**
+             * @description What was done.
+             * @example 清洗过滤网
+             */
+            item: string;
+            /**
+             * @description Remarks.
+             * @example 滤网积尘较多
+             */
+            note?: string;
         };
         Claim: {
             /**
@@ -7634,7 +7861,7 @@ export interface components {
             trace: components["schemas"]["TraceEntry"][];
         };
         /** @enum {string} */
-        DecisionBasis: "no_reason_return" | "statutory_return" | "statutory_exchange" | "manufacturer_warranty" | "installation_tuning" | "extended_warranty" | "accidental_damage" | "swap_for_repair" | "no_reason_repair" | "key_part_warranty" | "not_covered" | "out_of_warranty";
+        DecisionBasis: "no_reason_return" | "statutory_return" | "statutory_exchange" | "delivery_damage" | "manufacturer_warranty" | "installation_tuning" | "maintenance_plan" | "extended_warranty" | "accidental_damage" | "swap_for_repair" | "no_reason_repair" | "key_part_warranty" | "not_covered" | "out_of_warranty";
         /** @enum {string} */
         DecisionRemedy: "none" | "repair" | "exchange" | "return" | "swap";
         DeleteTestDataResponse: {
@@ -8115,7 +8342,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -8133,7 +8360,7 @@ export interface components {
             units: components["schemas"]["Unit"][];
         };
         /** @enum {string} */
-        FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning";
+        FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning" | "no_fault" | "delivery_damage";
         FaultReport: {
             /** @description Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning. */
             cause: components["schemas"]["FaultCause"];
@@ -8547,6 +8774,101 @@ export interface components {
              */
             updated: number;
         };
+        Inspection: {
+            /** @description With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging. */
+            cause?: components["schemas"]["InspectionCause"];
+            /**
+             * @description The fault the customer reported is confirmed; false: no fault (a change of mind).
+             * @example false
+             */
+            fault_confirmed: boolean;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T15:00:00+08:00
+             */
+            readonly inspected_at: string;
+            /**
+             * @description Findings.
+             * @example 外观无损，包装完整
+             */
+            notes?: string;
+            /**
+             * Format: date
+             * @description The date the remedy was checked for: the ticket's date (the customer's request), in the tenant's zone.
+             * @example 2026-12-01
+             */
+            readonly on: string;
+            /**
+             * @description The unit and its packaging can be resold.
+             * @example true
+             */
+            resellable: boolean;
+        };
+        /** @enum {string} */
+        InspectionCause: "performance" | "delivery_damage" | "accidental_damage" | "human_damage" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "force_majeure";
+        InspectionInput: {
+            /** @description With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging. */
+            cause?: components["schemas"]["InspectionCause"];
+            /**
+             * @description The reported fault is confirmed; false: no fault (a change of mind).
+             * @example false
+             */
+            fault_confirmed: boolean;
+            /**
+             * @description Findings.
+             * @example 外观无损，包装完整
+             */
+            notes?: string;
+            /**
+             * @description The unit and its packaging can be resold.
+             * @example true
+             */
+            resellable: boolean;
+        };
+        InstallReport: {
+            /**
+             * @description Materials used beyond the standard kit (extra pipe, brackets): charged at the price list's part price.
+             * @example []
+             */
+            accessories?: components["schemas"]["QuotePart"][];
+            /**
+             * @description The customer was shown how to use and care for the unit (required).
+             * @example true
+             */
+            customer_instructed: boolean;
+            /**
+             * @description Add the visit fee.
+             * @example false
+             */
+            include_visit?: boolean;
+            /**
+             * @description Where the unit was installed, as agreed with the customer.
+             * @example 客厅北墙，距地 2.2 米
+             */
+            position: string;
+            /**
+             * @description The customer agreed the position (required).
+             * @example true
+             */
+            position_agreed: boolean;
+            /**
+             * @description The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+             * @example true
+             */
+            price_list_shown: boolean;
+            /** @description This is a further install visit: delivery_not_in_sync (the unit was not delivered in sync with the installation: a visit caused by the network, free by Midea's promise 2) or customer_request (charged as usual). */
+            repeat_visit_cause?: components["schemas"]["InstallReportRepeatVisitCause"];
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T11:00:00+08:00
+             */
+            readonly reported_at: string;
+            test_run: components["schemas"]["TestRun"];
+        };
+        /** @enum {string} */
+        InstallReportRepeatVisitCause: "delivery_not_in_sync" | "customer_request";
         IntakeUpdate: {
             address?: components["schemas"]["ServiceAddress"];
             contact?: components["schemas"]["TicketContact"];
@@ -9424,6 +9746,11 @@ export interface components {
             code: string;
             compensation?: components["schemas"]["Money"];
             /**
+             * @description The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them.
+             * @example false
+             */
+            covers_maintenance?: boolean;
+            /**
              * Format: int64
              * @description Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair.
              * @example 39
@@ -9688,6 +10015,12 @@ export interface components {
             /** @description Where the request came from. Storefront keys always open storefront tickets. */
             channel: components["schemas"]["TicketChannel"];
             contact: components["schemas"]["TicketContact"];
+            /**
+             * Format: date-time
+             * @description Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake.
+             * @example 2026-12-01T09:00:00+08:00
+             */
+            delivered_at?: string;
             /**
              * @description Your own reference; unique per storefront (409 on reuse).
              * @example TM-20261130-88812
@@ -10369,6 +10702,19 @@ export interface components {
              */
             type: "notification.sent";
         };
+        OutcomeInput: {
+            /**
+             * @description Remarks.
+             * @example 七天无理由退货
+             */
+            note?: string;
+            /** @description refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded. */
+            outcome: components["schemas"]["OutcomeInputOutcome"];
+            /** @description The refund; default the purchase price; never more. */
+            refund?: components["schemas"]["Money"];
+        };
+        /** @enum {string} */
+        OutcomeInputOutcome: "refund" | "exchange" | "refusal";
         Override: {
             /**
              * @description The key that overrode the scoring.
@@ -10662,6 +11008,26 @@ export interface components {
         };
         /** @enum {string} */
         PayoutState: "scheduled" | "paid" | "missed";
+        Pickup: {
+            /**
+             * @description Packaging, accessories collected.
+             * @example 原包装完好，附件齐全
+             */
+            note?: string;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T10:20:00+08:00
+             */
+            readonly picked_up_at: string;
+        };
+        PickupInput: {
+            /**
+             * @description Packaging, accessories collected.
+             * @example 原包装完好，附件齐全
+             */
+            note?: string;
+        };
         Plan: {
             /**
              * @description The brand's own code for the plan; unique per tenant.
@@ -10669,6 +11035,11 @@ export interface components {
              */
             code: string;
             compensation?: components["schemas"]["Money"];
+            /**
+             * @description The plan pays maintenance and cleaning (no-fault services) in full while active; without it the price list charges them.
+             * @example false
+             */
+            covers_maintenance: boolean;
             /**
              * Format: date-time
              * @example 2026-11-01T09:30:00+08:00
@@ -11483,6 +11854,37 @@ export interface components {
              */
             note?: string;
         };
+        ReturnOutcome: {
+            /**
+             * @description The entitlement basis of the outcome.
+             * @example no_reason_return
+             */
+            basis: string;
+            /** @description Plans ended by the return (an exchange ends them when its swap is fulfilled). */
+            ended_contract_ids?: string[];
+            freight?: components["schemas"]["Freight"];
+            /** @description refund: a payout to the customer; exchange: a swap (the replacement is registered when fulfilled); refusal: the engine allows neither. */
+            outcome: components["schemas"]["OutcomeInputOutcome"];
+            /**
+             * @description The refund's payout.
+             * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pb
+             */
+            payout_id?: string;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T16:00:00+08:00
+             */
+            recorded_at: string;
+            refund?: components["schemas"]["Money"];
+            /** @description For a refusal: the rules that refused the remedy. */
+            refused_by?: components["schemas"]["TraceEntry"][];
+            /**
+             * @description The exchange's swap.
+             * @example swp_01jd3zq8w6v7t3y2k9x4n5m6ps
+             */
+            swap_id?: string;
+        };
         /** @enum {string} */
         Role: "tenant_admin" | "network_manager" | "dispatcher" | "agent" | "node_manager" | "technician" | "storefront" | "integrator" | "auditor";
         RunReconciliationRequest: {
@@ -11530,6 +11932,12 @@ export interface components {
              * @example 75
              */
             high_percent?: number;
+            /**
+             * Format: int64
+             * @description An install ticket's response and completion are due this many minutes after the delivery (delivered_at; the intake when not given): the seeds' 24 hours, delivery and installation in sync (送安同步). Default 1440 (0 or absent keeps it).
+             * @example 1440
+             */
+            install_minutes?: number;
             /**
              * Format: int64
              * @description The same for low priority (at least 100). Default 150. Normal priority uses the minutes as they are.
@@ -11730,7 +12138,42 @@ export interface components {
             unit_id: string;
         };
         /** @enum {string} */
-        ServiceRecordKind: "repair" | "claim" | "swap" | "return" | "maintenance";
+        ServiceRecordKind: "repair" | "claim" | "swap" | "return" | "maintenance" | "install";
+        ServiceReport: {
+            /** @description The service checklist. */
+            checklist: components["schemas"]["ChecklistItem"][];
+            /**
+             * @description Add the visit fee.
+             * @example false
+             */
+            include_visit?: boolean;
+            /** @description Consumables and parts used, at the price list's part price. */
+            parts?: components["schemas"]["QuotePart"][];
+            /**
+             * @description The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+             * @example true
+             */
+            price_list_shown: boolean;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T11:00:00+08:00
+             */
+            readonly reported_at: string;
+        };
+        ServiceWork: {
+            /**
+             * Format: date-time
+             * @description Install: when the unit was (or will be) delivered; the installation is due the policy's install_minutes after it.
+             * @example 2026-12-01T09:00:00+08:00
+             */
+            delivered_at?: string;
+            inspection?: components["schemas"]["Inspection"];
+            install?: components["schemas"]["InstallReport"];
+            maintenance?: components["schemas"]["ServiceReport"];
+            outcome?: components["schemas"]["ReturnOutcome"];
+            pickup?: components["schemas"]["Pickup"];
+        };
         Shift: {
             /**
              * @description End time, HH:MM, after start on the same day.
@@ -13281,6 +13724,7 @@ export interface components {
              * @example svr_01jd3zq8w6v7t3y2k9x4n5m6pv
              */
             repeat_of?: string;
+            service?: components["schemas"]["ServiceWork"];
             signoff: components["schemas"]["Signoff"];
             sla: components["schemas"]["SLAStatus"];
             state: components["schemas"]["TicketState"];
@@ -13659,13 +14103,19 @@ export interface components {
         TicketEventData: {
             due_at?: string;
             escalated_to?: string;
+            /** @description ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named. */
+            freight_payer?: string;
             from_state?: string;
+            /** @description ticket.completed of an install ticket: the installation date it set on the unit. */
+            installed_on?: string;
             /** Format: int64 */
             late_minutes?: number;
             /** Format: int64 */
             level?: number;
             node_id?: string;
             number: string;
+            /** @description ticket.outcome_recorded: refund, exchange or refusal. */
+            outcome?: string;
             reason?: string;
             /** @description The breached service level (ticket.sla_breached). */
             sla?: string;
@@ -13739,10 +14189,103 @@ export interface components {
              */
             type: "ticket.info_provided";
         };
+        /** @description Ticket inspected: inspect the picked-up unit. */
+        TicketInspectedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.inspected";
+        };
+        /** @description The body of a `ticket.inspected` delivery: ticket inspected: inspect the picked-up unit. */
+        TicketInspectedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.inspected";
+        };
+        /** @description Ticket installation reported: record the installation. */
+        TicketInstallationReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.installation_reported";
+        };
+        /** @description The body of a `ticket.installation_reported` delivery: ticket installation reported: record the installation. */
+        TicketInstallationReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.installation_reported";
+        };
         TicketList: {
             data: components["schemas"]["Ticket"][];
             /** @description Cursor for the next page; absent on the last page. */
             next_cursor?: string;
+        };
+        /** @description Ticket outcome recorded: record the outcome. */
+        TicketOutcomeRecordedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.outcome_recorded";
+        };
+        /** @description The body of a `ticket.outcome_recorded` delivery: ticket outcome recorded: record the outcome. */
+        TicketOutcomeRecordedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.outcome_recorded";
         };
         TicketPart: {
             /**
@@ -13826,6 +14369,37 @@ export interface components {
         };
         TicketPartsResponse: {
             data: components["schemas"]["TicketPart"][];
+        };
+        /** @description Ticket picked up: pick the unit to return or exchange up from the custome. */
+        TicketPickedUpEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.picked_up";
+        };
+        /** @description The body of a `ticket.picked_up` delivery: ticket picked up: pick the unit to return or exchange up from the custome. */
+        TicketPickedUpWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.picked_up";
         };
         /** @enum {string} */
         TicketPriority: "low" | "normal" | "high" | "urgent";
@@ -13983,6 +14557,37 @@ export interface components {
              * @enum {string}
              */
             type: "ticket.scheduled";
+        };
+        /** @description Ticket service reported: record the maintenance or cleaning checklist, priced by. */
+        TicketServiceReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.service_reported";
+        };
+        /** @description The body of a `ticket.service_reported` delivery: ticket service reported: record the maintenance or cleaning checklist, priced by. */
+        TicketServiceReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.service_reported";
         };
         /** @description Ticket signed off: the customer signs off with the code and rates the serv. */
         TicketSignedOffEvent: {
@@ -14313,6 +14918,13 @@ export interface components {
              *     ]
              */
             to: string[];
+            /**
+             * @description The ticket types whose flow it belongs to; on another type it is refused (409 naming the type).
+             * @example [
+             *       "repair"
+             *     ]
+             */
+            types: string[];
         };
         TransitionTableResponse: {
             /** @description Every action with the states it may be taken from and leads to. */
@@ -20795,6 +21407,159 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    inspectTicketUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InspectionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reportTicketInstallation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallReport"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    recordTicketOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listTicketParts: {
         parameters: {
             query?: never;
@@ -20864,6 +21629,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PartsResult"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    pickUpTicketUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PickupInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
             400: components["responses"]["Problem"];
@@ -21102,6 +21918,57 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reportTicketService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceReport"];
             };
         };
         responses: {
@@ -24217,6 +25084,87 @@ export interface operations {
             };
         };
     };
+    onTicketInspected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInspectedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketInstallationReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInstallationReportedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketOutcomeRecorded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketOutcomeRecordedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketPartsMoved: {
         parameters: {
             query?: never;
@@ -24232,6 +25180,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketPartsMovedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketPickedUp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketPickedUpWebhook"];
             };
         };
         responses: {
@@ -24367,6 +25342,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketScheduledWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketServiceReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketServiceReportedWebhook"];
             };
         };
         responses: {
