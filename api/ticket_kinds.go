@@ -18,7 +18,10 @@ func (s *Server) registerTicketKinds() {
 			"be true, the test run passed), the accessories used, and prices the installation by the price list (installation "+
 			"labor for the category, accessories at the part price) with the entitlement engine's decision (cause no_fault: "+
 			"never the warranty), shown before any charge. A further visit caused by delivery not in sync is free (Midea "+
-			"promise 2). Complete the ticket next: that sets the unit's installed_on.",
+			"promise 2). Complete the ticket next: that sets the unit's installed_on, "+
+			"from which rule 3 counts (software tuning free within a month of installation, charged after three: seed 000 ties "+
+			"it to the installation); the statutory windows, the warranty and the no-reason return keep counting from the "+
+			"purchase date (the national three guarantees and the storefront's sale).",
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.InstallReport, v int) (tickets.Ticket, error) {
 			return s.deps.Tickets.InstallationReport(ctx, p, id, b, v)
 		})
