@@ -266,6 +266,9 @@ type (
 		Level        int     `json:"level,omitempty"`
 		EscalatedTo  string  `json:"escalated_to,omitempty"`
 		LateMinutes  int     `json:"late_minutes,omitempty"`
+		InstalledOn  string  `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
+		Outcome      string  `json:"outcome,omitempty" doc:"ticket.outcome_recorded: refund, exchange or refusal."`
+		FreightPayer string  `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
 		StorefrontStatusField
 	}
 	SLAPolicyEventData     = tickets.SLAPolicy

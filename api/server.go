@@ -217,6 +217,7 @@ func (s *Server) registerOperations() {
 	s.registerNotifications()
 	s.registerTickets()
 	s.registerTicketVisits()
+	s.registerTicketKinds()
 	s.registerSLA()
 	s.registerStock()
 	s.registerPrivacy()

@@ -86,6 +86,12 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"recordTicketChecklist": map[string]any{"licence_shown": true, "licence_matches": true,
 			"charges_within_price_list": true, "confirmed_by": "customer"},
 		"completeTicketTask": map[string]any{"outcome": "done"},
+		"reportTicketInstallation": map[string]any{"position": "x", "position_agreed": true, "customer_instructed": true,
+			"test_run": map[string]any{"passed": true}, "price_list_shown": true},
+		"reportTicketService": map[string]any{"checklist": []any{map[string]any{"item": "x", "done": true}}, "price_list_shown": true},
+		"pickUpTicketUnit":    map[string]any{},
+		"inspectTicketUnit":   map[string]any{"resellable": true, "fault_confirmed": false},
+		"recordTicketOutcome": map[string]any{"outcome": "refusal"},
 	}
 	leaks = []string{tk["id"].(string)[4:], tk["number"].(string), "b-private-ticket-customer", "b-private-address",
 		"b-private-symptom", "b-private-complaint", complaint[4:]}

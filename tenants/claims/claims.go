@@ -154,7 +154,7 @@ const (
 
 // ClaimFault is what went wrong.
 type ClaimFault struct {
-	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"The diagnosed cause (the entitlement engine's vocabulary)." example:"power_surge"`
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"The diagnosed cause (the entitlement engine's vocabulary)." example:"power_surge"`
 	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"control_board\"]"`
 	Description    string   `json:"description,omitempty" maxLength:"2000" doc:"What happened, in the submitter's words." example:"雷雨后无法开机，主板烧毁"`
 }

@@ -15,13 +15,13 @@ import (
 )
 
 // ServiceKinds are the kinds of service record.
-var ServiceKinds = []string{"repair", "claim", "swap", "return", "maintenance"}
+var ServiceKinds = []string{"repair", "claim", "swap", "return", "maintenance", "install"}
 
 // ServiceRecord is one entry of a unit's service history.
 type ServiceRecord struct {
 	ID             string         `json:"id" example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	UnitID         string         `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
-	Kind           string         `json:"kind" enum:"repair,claim,swap,return,maintenance" example:"repair"`
+	Kind           string         `json:"kind" enum:"repair,claim,swap,return,maintenance,install" example:"repair"`
 	OccurredOn     string         `json:"occurred_on" format:"date" doc:"When the service was done (tenant's time zone)." example:"2026-11-20"`
 	Basis          *string        `json:"basis,omitempty" doc:"Who paid, as decided: manufacturer_warranty, statutory, extended_warranty, protection_plan, out_of_warranty, goodwill ..." example:"manufacturer_warranty"`
 	FaultCause     *string        `json:"fault_cause,omitempty" doc:"Fault cause code or text." example:"drain_pump_failure"`
@@ -37,7 +37,7 @@ type ServiceRecord struct {
 
 // NewServiceRecord is a service event to record in a unit's history.
 type NewServiceRecord struct {
-	Kind           string         `json:"kind" enum:"repair,claim,swap,return,maintenance" doc:"What was done." example:"repair"`
+	Kind           string         `json:"kind" enum:"repair,claim,swap,return,maintenance,install" doc:"What was done." example:"repair"`
 	OccurredOn     string         `json:"occurred_on" format:"date" doc:"When: not before the purchase date, not in the future." example:"2026-11-20"`
 	Basis          string         `json:"basis,omitempty" maxLength:"64" pattern:"^[a-z][a-z0-9_]*$" doc:"Who paid, as decided (snake_case): manufacturer_warranty, statutory, extended_warranty, protection_plan, out_of_warranty, goodwill ..." example:"manufacturer_warranty"`
 	FaultCause     string         `json:"fault_cause,omitempty" maxLength:"200" doc:"Fault cause code or text." example:"drain_pump_failure"`

@@ -29,6 +29,7 @@ type NewTicket struct {
 	Unit              UnitDetails    `json:"unit"`
 	Fault             ReportedFault  `json:"fault"`
 	PreferredWindow   *Window        `json:"preferred_window,omitempty"`
+	DeliveredAt       *time.Time     `json:"delivered_at,omitempty" doc:"Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake." example:"2026-12-01T09:00:00+08:00"`
 }
 
 // IntakeUpdate completes or corrects an intake: present fields replace the
@@ -42,7 +43,7 @@ type IntakeUpdate struct {
 	Note            string          `json:"note,omitempty" maxLength:"1000" doc:"What was confirmed with the customer." example:"客户确认型号为 XQG100-HBD14126L"`
 }
 
-var unitTypes = map[string]bool{"repair": true, "maintenance": true, "return": true, "exchange": true}
+var unitTypes = map[string]bool{"repair": true, "maintenance": true, "return": true, "exchange": true, "install": true}
 
 // checkWindow refuses a window that is inverted or already over.
 func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
@@ -262,6 +263,7 @@ func (c *change) startIntakeSLAs() {
 	c.startSLA(SLAFirstContact, pol.intakeDeadline(pol.FirstContactMinutes, prio))
 	c.startSLA(SLAResponse, pol.intakeDeadline(pol.ResponseMinutes, prio))
 	c.startSLA(SLACompletion, pol.intakeDeadline(pol.CompletionMinutes, prio))
+	c.installDeadlines()
 }
 
 // Open takes a ticket in. Complete intakes are new and their SLA clocks
@@ -271,6 +273,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	now := s.now()
 	v := &tenants.Validation{}
 	checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
+	checkDelivery(v, &in)
 	if p.StorefrontID != "" {
 		in.Channel = "storefront"
 	} else if in.ExternalReference != "" {
@@ -295,6 +298,9 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		}
 		if in.ExternalReference != "" {
 			t.ExternalReference = &in.ExternalReference
+		}
+		if in.DeliveredAt != nil {
+			t.Service = &ServiceWork{DeliveredAt: in.DeliveredAt}
 		}
 		var policy SLAPolicy
 		items, err := identify(ctx, tx, p, &t, "", now, &policy)

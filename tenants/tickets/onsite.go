@@ -39,6 +39,9 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	if err != nil {
 		return warranty.Entitlement{}, err
 	}
+	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" {
+		visit.RepeatVisitByNetwork = true // Midea promise 2: delivery not in sync is the network's doing
+	}
 	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: visit,
 		Fault: warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable}}
 	// The decision is the brand's: decide with the tenant's whole view.
@@ -178,10 +181,13 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		t.uncertainFix = t.uncertainFix || in.Uncertain
 		fixed := true
 		amount := d.Totals.Customer
-		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: "repair", OccurredOn: today,
+		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: serviceRecordKind(t.Type), OccurredOn: today,
 			Basis: string(d.Basis), FaultCause: t.Diagnosis.Cause, PartCategories: t.Diagnosis.PartCategories,
 			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: t.Number + "/" + itoa(t.Visits),
 			Note: in.TestRun.Notes}, c.p.Subject(), c.now); err != nil {
+			return err
+		}
+		if err := c.afterCompletion(ctx, today); err != nil {
 			return err
 		}
 		var codes []string

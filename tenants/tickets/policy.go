@@ -27,6 +27,7 @@ type SLAPolicy struct {
 	UrgentPercent            int       `json:"urgent_percent,omitempty" minimum:"0" maximum:"100" doc:"An urgent ticket's route, first-contact, response and completion deadlines are this percentage of the minutes above. Default 50 (0 or absent keeps it)." example:"50"`
 	HighPercent              int       `json:"high_percent,omitempty" minimum:"0" maximum:"100" doc:"The same for high priority. Default 75." example:"75"`
 	LowPercent               int       `json:"low_percent,omitempty" minimum:"0" maximum:"400" doc:"The same for low priority (at least 100). Default 150. Normal priority uses the minutes as they are." example:"150"`
+	InstallMinutes           int       `json:"install_minutes,omitempty" minimum:"0" maximum:"43200" doc:"An install ticket's response and completion are due this many minutes after the delivery (delivered_at; the intake when not given): the seeds' 24 hours, delivery and installation in sync (送安同步). Default 1440 (0 or absent keeps it)." example:"1440"`
 	Version                  int       `json:"version" readOnly:"true" doc:"Policy version; 0 while the defaults apply." example:"1"`
 	UpdatedAt                time.Time `json:"updated_at,omitzero" readOnly:"true" doc:"When the policy last changed." example:"2026-11-30T08:00:00Z"`
 }
@@ -36,7 +37,7 @@ var DefaultSLAPolicy = SLAPolicy{
 	RouteMinutes: 5, FirstContactMinutes: 120, ResponseMinutes: 1440, CompletionMinutes: 4320,
 	CallbackMinutes: 4320, GuidanceCallbackMinutes: 120, ObserveCallbackMinutes: 30, UncertainCallbackMinutes: 180,
 	EscalationMinutes: 60, UnreachableCloseAfter: 3,
-	VerificationMinutes: 120, UrgentPercent: 50, HighPercent: 75, LowPercent: 150,
+	VerificationMinutes: 120, UrgentPercent: 50, HighPercent: 75, LowPercent: 150, InstallMinutes: 1440,
 }
 
 // defaultPriorityAndVerification fills the fields a policy may leave out
@@ -47,7 +48,8 @@ func (p *SLAPolicy) defaultPriorityAndVerification() {
 		v *int
 		d int
 	}{{&p.VerificationMinutes, d.VerificationMinutes},
-		{&p.UrgentPercent, d.UrgentPercent}, {&p.HighPercent, d.HighPercent}, {&p.LowPercent, d.LowPercent}} {
+		{&p.UrgentPercent, d.UrgentPercent}, {&p.HighPercent, d.HighPercent}, {&p.LowPercent, d.LowPercent},
+		{&p.InstallMinutes, d.InstallMinutes}} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
@@ -80,13 +82,13 @@ func (p SLAPolicy) intakeDeadline(mins int, priority string) time.Duration {
 
 const slaPolicyColumns = `route_minutes, first_contact_minutes, response_minutes, completion_minutes, callback_minutes,
 	guidance_callback_minutes, observe_callback_minutes, uncertain_callback_minutes, escalation_minutes,
-	unreachable_close_after, version, updated_at, verification_minutes, urgent_percent, high_percent, low_percent`
+	unreachable_close_after, version, updated_at, verification_minutes, urgent_percent, high_percent, low_percent, install_minutes`
 
 func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	var p SLAPolicy
 	err := row.Scan(&p.RouteMinutes, &p.FirstContactMinutes, &p.ResponseMinutes, &p.CompletionMinutes, &p.CallbackMinutes,
 		&p.GuidanceCallbackMinutes, &p.ObserveCallbackMinutes, &p.UncertainCallbackMinutes, &p.EscalationMinutes,
-		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt, &p.VerificationMinutes, &p.UrgentPercent, &p.HighPercent, &p.LowPercent)
+		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt, &p.VerificationMinutes, &p.UrgentPercent, &p.HighPercent, &p.LowPercent, &p.InstallMinutes)
 	return p, err
 }
 

@@ -86,7 +86,7 @@ type Appointment struct {
 
 // Diagnosis is what the technician found on site.
 type Diagnosis struct {
-	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"Category of the fault's cause (the entitlement engine's vocabulary)." example:"performance"`
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"Category of the fault's cause (the entitlement engine's vocabulary)." example:"performance"`
 	Codes          []string `json:"codes,omitempty" maxItems:"20" doc:"Fault cause codes." example:"[\"M01\"]"`
 	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts concerned (key parts have longer terms)." example:"[\"motor\"]"`
 	Notes          string   `json:"notes,omitempty" maxLength:"2000" doc:"Free-text findings." example:"电机轴承磨损"`
@@ -168,15 +168,17 @@ type Ticket struct {
 	Signoff           Signoff               `json:"signoff"`
 	FollowUp          FollowUp              `json:"follow_up"`
 	SLA               SLAStatus             `json:"sla"`
-	RepeatOf          *string               `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
-	ReopenCount       int                   `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
-	ClosedAt          *time.Time            `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
-	CancelledAt       *time.Time            `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
-	CreatedBy         string                `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	Masked            bool                  `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
-	Version           int                   `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt         time.Time             `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
-	UpdatedAt         time.Time             `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	// What the ticket's type records beyond a repair: an install's delivery and installation report, a maintenance checklist, a return's or exchange's pickup, inspection and outcome.
+	Service     *ServiceWork `json:"service,omitempty"`
+	RepeatOf    *string      `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
+	ReopenCount int          `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
+	ClosedAt    *time.Time   `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
+	CancelledAt *time.Time   `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
+	CreatedBy   string       `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Masked      bool         `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
+	Version     int          `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt   time.Time    `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
+	UpdatedAt   time.Time    `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
 
 	// stored but not shown
 	inGrace         bool // ended less than the tenant's grace period ago (see personal.go)
@@ -198,7 +200,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at, t.verification_due_at, ` + signoffDeliverySQL
+	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -226,7 +228,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -264,7 +266,7 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
 	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
-	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at`
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -314,7 +316,7 @@ func mutableArgs(t *Ticket) []any {
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt}
+		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

@@ -54,12 +54,13 @@ const (
 // states it may be taken from, the states it may lead to, and the
 // permission it needs.
 type Transition struct {
-	Action     Action  `json:"action" doc:"The action; its event type is ticket.<action>." example:"triaged"`
-	Endpoint   string  `json:"endpoint" doc:"The operation that takes it." example:"POST /v1/tickets/{ticket_id}/triage"`
-	From       []State `json:"from" doc:"States it may be taken from." example:"[\"new\"]"`
-	To         []State `json:"to" doc:"States it leads to (several: the outcome decides)." example:"[\"remote_guidance\",\"dispatched\",\"triaged\"]"`
-	Permission string  `json:"permission" doc:"The permission it needs." example:"tickets.triage"`
-	Summary    string  `json:"summary" doc:"What it does." example:"Decide remote, on-site or carry-in; on-site and carry-in dispatch automatically."`
+	Action     Action   `json:"action" doc:"The action; its event type is ticket.<action>." example:"triaged"`
+	Endpoint   string   `json:"endpoint" doc:"The operation that takes it." example:"POST /v1/tickets/{ticket_id}/triage"`
+	From       []State  `json:"from" doc:"States it may be taken from." example:"[\"new\"]"`
+	To         []State  `json:"to" doc:"States it leads to (several: the outcome decides)." example:"[\"remote_guidance\",\"dispatched\",\"triaged\"]"`
+	Permission string   `json:"permission" doc:"The permission it needs." example:"tickets.triage"`
+	Summary    string   `json:"summary" doc:"What it does." example:"Decide remote, on-site or carry-in; on-site and carry-in dispatch automatically."`
+	Types      []string `json:"types" doc:"The ticket types whose flow it belongs to; on another type it is refused (409 naming the type)." example:"[\"repair\"]"`
 }
 
 var open = []State{StateNew, StateNeedsInfo, StateTriaged, StateRemoteGuidance, StateDispatched, StateAssigned,
@@ -69,53 +70,53 @@ var open = []State{StateNew, StateNeedsInfo, StateTriaged, StateRemoteGuidance, 
 // GET /v1/tickets/transitions and enforced by every action.
 var Transitions = []Transition{
 	{ActProvideInfo, "POST /v1/tickets/{ticket_id}/info", []State{StateNeedsInfo, StateNew}, []State{StateNew, StateNeedsInfo}, "tickets.triage",
-		"Complete or correct the intake; the ticket becomes new when nothing is left to verify."},
+		"Complete or correct the intake; the ticket becomes new when nothing is left to verify.", nil},
 	{ActTriage, "POST /v1/tickets/{ticket_id}/triage", []State{StateNew}, []State{StateRemoteGuidance, StateDispatched, StateTriaged}, "tickets.triage",
-		"Decide remote, on-site or carry-in; on-site and carry-in are dispatched automatically (triaged stays when no node can take it)."},
+		"Decide remote, on-site or carry-in; on-site and carry-in are dispatched automatically (triaged stays when no node can take it).", nil},
 	{ActGuidance, "POST /v1/tickets/{ticket_id}/guidance", []State{StateRemoteGuidance}, []State{StateResolved, StateRemoteGuidance, StateDispatched, StateTriaged}, "tickets.triage",
-		"Record remote guidance's outcome: resolved (callback in 2 h), observe (callback in 30 min) or failed (dispatched for a visit)."},
+		"Record remote guidance's outcome: resolved (callback in 2 h), observe (callback in 30 min) or failed (dispatched for a visit).", nil},
 	{ActDispatch, "POST /v1/tickets/{ticket_id}/dispatch", []State{StateTriaged, StateDispatched, StateAssigned, StateReopened}, []State{StateDispatched, StateTriaged}, "tickets.dispatch",
-		"Dispatch (again) by the scoring rules, or to a chosen node and technician with a reason (override)."},
+		"Dispatch (again) by the scoring rules, or to a chosen node and technician with a reason (override).", nil},
 	{ActAssign, "POST /v1/tickets/{ticket_id}/assign", []State{StateDispatched, StateAssigned}, []State{StateAssigned}, "tickets.dispatch",
-		"The node assigns one of its technicians."},
+		"The node assigns one of its technicians.", nil},
 	{ActAccept, "POST /v1/tickets/{ticket_id}/accept", []State{StateDispatched}, []State{StateAssigned}, "tickets.work",
-		"The proposed technician (or the node for them) accepts the job."},
+		"The proposed technician (or the node for them) accepts the job.", nil},
 	{ActReject, "POST /v1/tickets/{ticket_id}/reject", []State{StateDispatched, StateAssigned}, []State{StateDispatched, StateTriaged}, "tickets.work",
-		"The technician or the node rejects the job with a reason code; the ticket is re-dispatched without them."},
+		"The technician or the node rejects the job with a reason code; the ticket is re-dispatched without them.", nil},
 	{ActSchedule, "POST /v1/tickets/{ticket_id}/schedule", []State{StateAssigned}, []State{StateScheduled}, "tickets.work",
-		"Record the appointment window agreed with the customer (first contact)."},
+		"Record the appointment window agreed with the customer (first contact).", nil},
 	{ActReschedule, "POST /v1/tickets/{ticket_id}/reschedule", []State{StateScheduled, StateAwaitingParts}, []State{StateScheduled}, "tickets.work",
-		"Move the appointment, with the reason (customer asked, technician conflict, parts)."},
+		"Move the appointment, with the reason (customer asked, technician conflict, parts).", nil},
 	{ActCheckIn, "POST /v1/tickets/{ticket_id}/check-in", []State{StateScheduled}, []State{StateOnSite}, "tickets.work",
-		"The technician arrives; the arrival is classified against the window."},
+		"The technician arrives; the arrival is classified against the window.", nil},
 	{ActDiagnose, "POST /v1/tickets/{ticket_id}/diagnose", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
-		"Record the diagnosis; the entitlement decision and the price-list quote are stored and shown before any charge."},
+		"Record the diagnosis; the entitlement decision and the price-list quote are stored and shown before any charge.", nil},
 	{ActParts, "POST /v1/tickets/{ticket_id}/parts", []State{StateOnSite, StateCarryIn, StateAwaitingParts}, []State{StateOnSite, StateCarryIn, StateAwaitingParts}, "tickets.work",
-		"Reserve, issue, use or return parts of the node's stock; a shortage makes the ticket wait for parts."},
+		"Reserve, issue, use or return parts of the node's stock; a shortage makes the ticket wait for parts.", nil},
 	{ActCarryIn, "POST /v1/tickets/{ticket_id}/carry-in", []State{StateOnSite}, []State{StateCarryIn}, "tickets.work",
-		"Take the unit to the node with a receipt, lending a loaner."},
+		"Take the unit to the node with a receipt, lending a loaner.", nil},
 	{ActReturn, "POST /v1/tickets/{ticket_id}/return", []State{StateCarryIn}, []State{StateReturned}, "tickets.work",
-		"Return the unit to the customer and take the loaner back."},
+		"Return the unit to the customer and take the loaner back.", nil},
 	{ActSwap, "POST /v1/tickets/{ticket_id}/swap", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
-		"The repair is impossible: request a unit swap (approved by the swap chain)."},
+		"The repair is impossible: request a unit swap (approved by the swap chain).", nil},
 	{ActComplete, "POST /v1/tickets/{ticket_id}/complete", []State{StateOnSite, StateReturned}, []State{StateCompleted}, "tickets.work",
-		"Record the test run and settle the charges, with the service promises' waivers applied."},
+		"Record the test run and settle the charges, with the service promises' waivers applied.", nil},
 	{ActSendCode, "POST /v1/tickets/{ticket_id}/sign-off/code", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
-		"Send the customer a one-time sign-off code."},
+		"Send the customer a one-time sign-off code.", nil},
 	{ActSignOff, "POST /v1/tickets/{ticket_id}/sign-off", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
-		"The customer signs off with the code and rates the service."},
+		"The customer signs off with the code and rates the service.", nil},
 	{ActCallback, "POST /v1/tickets/{ticket_id}/callback", []State{StateCompleted, StateResolved, StateRemoteGuidance}, []State{StateClosed, StateReopened, StateCompleted, StateResolved, StateRemoteGuidance, StateDispatched}, "tickets.triage",
-		"Record the follow-up callback: satisfied closes, unsatisfied reopens and re-dispatches, unreachable waits (or closes by the tenant's rule)."},
+		"Record the follow-up callback: satisfied closes, unsatisfied reopens and re-dispatches, unreachable waits (or closes by the tenant's rule).", nil},
 	{ActReopen, "POST /v1/tickets/{ticket_id}/reopen", []State{StateCompleted, StateClosed, StateResolved}, []State{StateReopened}, "tickets.triage",
-		"Reopen a finished ticket (a complaint, a repeat fault)."},
+		"Reopen a finished ticket (a complaint, a repeat fault).", nil},
 	{ActCancel, "POST /v1/tickets/{ticket_id}/cancel", open, []State{StateCancelled}, "tickets.cancel",
-		"Cancel an open ticket with a reason."},
+		"Cancel an open ticket with a reason.", nil},
 	{ActVisitException, "POST /v1/tickets/{ticket_id}/visit-exception", []State{StateScheduled, StateOnSite}, []State{StateScheduled, StateAssigned}, "tickets.work",
-		"Record an attempted visit that could not be done (customer not home, entry refused, credentials doubted, product elsewhere, power cut) and reschedule."},
+		"Record an attempted visit that could not be done (customer not home, entry refused, credentials doubted, product elsewhere, power cut) and reschedule.", nil},
 	{ActChecklist, "POST /v1/tickets/{ticket_id}/checklist", []State{StateOnSite, StateCarryIn, StateReturned}, []State{StateOnSite, StateCarryIn, StateReturned}, "tickets.work",
-		"Record the technician's checklist of the visit (licence, charges, conduct); a failed item makes the service free."},
+		"Record the technician's checklist of the visit (licence, charges, conduct); a failed item makes the service free.", nil},
 	{ActTaskCompleted, "POST /v1/tickets/{ticket_id}/tasks/{task_id}/complete", withTasks, withTasks, "tickets.work",
-		"Complete a follow-up task (call, apology, gift, manager visit, reaching the customer)."},
+		"Complete a follow-up task (call, apology, gift, manager visit, reaching the customer).", nil},
 }
 
 // withTasks are the states whose follow-up tasks may be completed.
@@ -245,6 +246,9 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 		}
 		if err := tenants.CheckVersion("ticket", ifVersion, t.Version); err != nil {
 			return err
+		}
+		if !slices.Contains(tr.Types, t.Type) {
+			return wrongType(tr, t.Type)
 		}
 		if !slices.Contains(tr.From, t.State) {
 			return illegal(tr, t.State)

@@ -34,7 +34,7 @@ type DecideRequest struct {
 
 // FaultReport is what is wrong and why.
 type FaultReport struct {
-	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning" doc:"Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning." example:"accidental_damage"`
+	Cause          string   `json:"cause" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning." example:"accidental_damage"`
 	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"screen\"]"`
 	Repairable     *bool    `json:"repairable,omitempty" doc:"Whether the unit can be repaired; default true. Unrepairable units may be swapped under a plan." example:"true"`
 	Resaleable     bool     `json:"resaleable,omitempty" doc:"For a return: the unit and packaging can be resold (seven-day no-reason return)." example:"false"`
@@ -293,6 +293,7 @@ func EngineTerms(p Plan) entitlement.PlanTerms {
 		Compensation:                 p.Compensation,
 		EligibleCategories:           p.EligibleCategories,
 		NoVisitFeeForLargeAppliances: p.NoVisitFeeLargeAppliances,
+		CoversMaintenance:            p.CoversMaintenance,
 		DepreciationSchedule:         p.DepreciationSchedule,
 	}
 	if p.DiscountPercent != nil {

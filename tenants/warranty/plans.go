@@ -93,6 +93,7 @@ type Plan struct {
 	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
 	EnvironmentalFaultsFree         bool                           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
 	NoVisitFeeLargeAppliances       bool                           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
+	CoversMaintenance               bool                           `json:"covers_maintenance" doc:"The plan pays maintenance and cleaning (no-fault services) in full while active; without it the price list charges them." example:"false"`
 	Exclusions                      []string                       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
 	Price                           tenants.Money                  `json:"price"`
 	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" doc:"The plan may be sold up to this many days after the purchase date. Absent on an extended warranty: sold through the last day of the manufacturer warranty." example:"30"`
@@ -120,6 +121,7 @@ type NewPlan struct {
 	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
 	EnvironmentalFaultsFree         *bool                          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
 	NoVisitFeeLargeAppliances       *bool                          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
+	CoversMaintenance               bool                           `json:"covers_maintenance,omitempty" doc:"The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them." example:"false"`
 	Exclusions                      []string                       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
 	Price                           tenants.Money                  `json:"price"`
 	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
@@ -169,6 +171,7 @@ func planFromInput(in NewPlan, currency string) Plan {
 	implied := p.Kind == KindExtendedWarranty
 	p.EnvironmentalFaultsFree = implied || p.Kind == KindNoReasonRepair
 	p.NoVisitFeeLargeAppliances = implied
+	p.CoversMaintenance = in.CoversMaintenance
 	if in.EnvironmentalFaultsFree != nil {
 		p.EnvironmentalFaultsFree = *in.EnvironmentalFaultsFree
 	}
@@ -464,7 +467,7 @@ func coveredCauses(p Plan) []string {
 const planColumns = `p.id, p.code, p.name, p.kind, p.eligible_categories, p.start_offset_days, p.starts_after_manufacturer_warranty,
 	p.duration_months, p.discount_percent, p.flat_fee, p.depreciation_cap_percent, p.compensation, p.payout_business_days,
 	p.environmental_faults_free, p.no_visit_fee_large_appliances, p.exclusions, p.price, p.currency, p.sale_window_days,
-	p.status, p.version, p.created_at, p.updated_at, p.depreciation_schedule`
+	p.status, p.version, p.created_at, p.updated_at, p.depreciation_schedule, p.covers_maintenance`
 
 // planDest returns scan destinations for planColumns into p and a func that
 // finishes p after the scan.
@@ -473,7 +476,7 @@ func planDest(p *Plan) ([]any, func()) {
 	dest := []any{&p.ID, &p.Code, &p.Name, &p.Kind, &p.EligibleCategories, &p.StartOffsetDays, &p.StartsAfterManufacturerWarranty,
 		&p.DurationMonths, &p.DiscountPercent, &flat, &p.DepreciationCapPercent, &comp, &p.PayoutBusinessDays,
 		&p.EnvironmentalFaultsFree, &p.NoVisitFeeLargeAppliances, &p.Exclusions, &p.Price.Amount, &p.Price.Currency, &p.SaleWindowDays,
-		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.DepreciationSchedule}
+		&p.Status, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.DepreciationSchedule, &p.CoversMaintenance}
 	return dest, func() {
 		if flat != nil {
 			p.FlatFee = &tenants.Money{Amount: *flat, Currency: p.Price.Currency}
@@ -528,13 +531,13 @@ func insertPlan(ctx context.Context, tx pg.TenantTx, p Plan, actor string) (Plan
 		INSERT INTO coverage_plans AS p (tenant_id, id, code, name, kind, eligible_categories, start_offset_days,
 		       starts_after_manufacturer_warranty, duration_months, discount_percent, flat_fee, depreciation_cap_percent,
 		       compensation, payout_business_days, environmental_faults_free, no_visit_fee_large_appliances, exclusions,
-		       price, currency, sale_window_days, depreciation_schedule)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		       price, currency, sale_window_days, depreciation_schedule, covers_maintenance)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		RETURNING `+planColumns,
 		tx.TenantID, tenants.NewID(tenants.PrefixPlan), p.Code, p.Name, p.Kind, p.EligibleCategories, p.StartOffsetDays,
 		p.StartsAfterManufacturerWarranty, p.DurationMonths, p.DiscountPercent, amount(p.FlatFee), p.DepreciationCapPercent,
 		amount(p.Compensation), p.PayoutBusinessDays, p.EnvironmentalFaultsFree, p.NoVisitFeeLargeAppliances, p.Exclusions,
-		p.Price.Amount, p.Price.Currency, p.SaleWindowDays, scheduleArg(p.DepreciationSchedule)))
+		p.Price.Amount, p.Price.Currency, p.SaleWindowDays, scheduleArg(p.DepreciationSchedule), p.CoversMaintenance))
 	if err != nil {
 		return Plan{}, err
 	}

@@ -132,10 +132,12 @@ func (e *engine) run() {
 
 	e.neverFree()
 	e.noReasonReturn()
+	e.deliveryDamage()
 	e.statutory()
 	e.thirdFailure()
 	e.manufacturer()
 	e.tuning()
+	e.maintenance()
 	e.plans()
 	e.keyPart()
 	e.fallback()
@@ -179,11 +181,58 @@ func (e *engine) noReasonReturn() {
 
 // statutoryFault is a performance fault, or wrong or damaged goods.
 func (e *engine) statutoryFault() bool {
-	return e.fault && (e.cause == CausePerformance || e.in.Fault.WrongOrDamagedOnDelivery)
+	return e.fault && (e.cause == CausePerformance || e.cause == CauseDeliveryDamage || e.in.Fault.WrongOrDamagedOnDelivery)
+}
+
+// deliveryDamage: a unit damaged at delivery or installation (packaging,
+// transit) is exchanged at the seller's cost, whatever the day: the damage
+// was never the customer's (seeds: 运输/包装损坏, wrong or damaged goods;
+// rule 9: the seller pays the freight). It is not a repair.
+func (e *engine) deliveryDamage() {
+	const rule = "R9.delivery_damage"
+	if !e.fault || e.cause != CauseDeliveryDamage {
+		e.trace(rule, false, "not damaged at delivery or installation")
+		return
+	}
+	e.trace(rule, true, "damaged at delivery or installation on day "+itoa(e.day)+": exchange at the seller's cost, the customer pays nothing")
+	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisDeliveryDamage,
+		Note: "damaged at delivery: exchange for the same model at the seller's cost, freight included"}, price: pricer{payer: PayerBrand, share: 100}})
+}
+
+// R2/R3: maintenance and cleaning (cause no_fault) are services without a
+// fault: no warranty or statutory right covers them; an active plan whose
+// terms cover maintenance pays them in full; else the price list does.
+func (e *engine) maintenance() {
+	const rule = "R2.maintenance"
+	if !e.fault || e.cause != CauseNoFault {
+		e.trace(rule, false, "not a no-fault service (maintenance, cleaning, installation)")
+		return
+	}
+	for i := range e.in.Contracts {
+		c := &e.in.Contracts[i]
+		switch {
+		case !c.Terms.CoversMaintenance:
+			continue
+		case c.State != StateActive:
+			e.trace(rule, false, "contract "+c.ID+" covers maintenance but is "+c.State)
+			continue
+		case e.date.Before(civil(c.StartsOn)) || e.date.After(civil(c.EndsOn)):
+			e.trace(rule, false, "contract "+c.ID+" covers maintenance from "+date(c.StartsOn)+" to "+date(c.EndsOn)+", not on "+date(e.date))
+			continue
+		case !eligible(&c.Terms, e.in.Unit.Category):
+			e.trace(rule, false, "contract "+c.ID+" does not cover "+e.in.Unit.Category+" units")
+			continue
+		}
+		e.trace(rule, true, "contract "+c.ID+" covers maintenance ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): the service is free, the plan pays")
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisMaintenancePlan, ContractID: c.ID, Note: "maintenance covered by the plan"},
+			price: pricer{payer: PayerPlan, share: 100}, contract: c})
+		return
+	}
+	e.trace(rule, false, "a no-fault service is never covered by the warranty: the price list charges it")
 }
 
 func (e *engine) faultWord() string {
-	if e.in.Fault.WrongOrDamagedOnDelivery && e.cause != CausePerformance {
+	if (e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage) && e.cause != CausePerformance {
 		return "wrong or damaged goods"
 	}
 	return "performance fault"
@@ -424,6 +473,8 @@ func (e *engine) usable(c *Contract, defaults ...string) (bool, string) {
 		return false, "no fault: change of mind"
 	case e.cause.NeverFree():
 		return false, "contract " + c.ID + " never covers " + string(e.cause)
+	case e.cause == CauseNoFault || e.cause == CauseDeliveryDamage:
+		return false, "contract " + c.ID + " covers faults, not " + string(e.cause)
 	case excluded(&c.Terms, e.cause):
 		return false, "contract " + c.ID + " excludes " + string(e.cause)
 	}
@@ -665,6 +716,8 @@ func (e *engine) fallback() {
 		e.trace(rule, false, "no fault: change of mind")
 	case e.hasRepairOffer():
 		e.trace(rule, false, "a covered repair is offered")
+	case e.cause == CauseDeliveryDamage:
+		e.trace(rule, false, "damage at delivery is not repaired at the customer's cost")
 	case !e.in.Fault.Repairable:
 		e.trace(rule, false, "unrepairable and not covered: no repair to charge for")
 	default:
@@ -957,6 +1010,9 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action, n
 	case CauseSoftware:
 		e.trace(rule, false, "software tuning is not a fault")
 		return
+	case CauseNoFault, CauseDeliveryDamage:
+		e.trace(rule, false, string(e.cause)+" is not a fault of the earlier repair")
+		return
 	}
 	months := repeatMonths
 	if e.in.Unit.Category == CategoryWasher {
@@ -1015,7 +1071,7 @@ func (e *engine) freight(sel *offer) {
 	switch {
 	case e.in.Fault.ChangeOfMind:
 		f.Payer, f.Reason = "buyer", "change of mind: the buyer pays the freight"
-	case e.in.Fault.WrongOrDamagedOnDelivery:
+	case e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage:
 		f.Reason = "wrong or damaged goods: the seller pays the freight"
 	default:
 		f.Reason = "quality fault: the seller pays the freight"

@@ -58,6 +58,13 @@ func swapPlan(category string, terms PlanTerms) Contract {
 	return contract("ctr_swap", KindSwapForRepair, category, 12, terms)
 }
 
+// maintenancePlan is an extended-warranty-style care plan whose terms cover
+// maintenance, active from the day after purchase for a year.
+func maintenancePlan() Contract {
+	return Contract{ID: "ctr_care", Kind: KindExtendedWarranty, State: StateActive, StartsOn: day("2026-03-02"), EndsOn: day("2027-03-01"),
+		Terms: PlanTerms{CoversMaintenance: true}}
+}
+
 func noReasonPlan(terms PlanTerms) Contract {
 	if terms.Compensation == nil {
 		terms.Compensation = pcny(10000)
@@ -663,6 +670,42 @@ func ruleCases() []ruleCase {
 		{"R9/QualityFaultExchangeSellerPaysFreight", "R9.freight",
 			withRemedy(perf("2026-03-12"), RemedyExchange),
 			want{basis: BasisStatutoryExchange, remedy: RemedyExchange, remedies: []RemedyKind{RemedyExchange, RemedyRepair}, freight: "seller", applied: true}},
+		// ---- no-fault services (maintenance, cleaning, installation) ----
+		{"Maintenance/InWarrantyCleaningChargedByPriceList", "R2.maintenance",
+			input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), charged(BasisNotCovered)},
+		{"Maintenance/AfterWarrantyCleaningChargedByPriceList", "R2.maintenance",
+			input(CategoryAirConditioner, 400000, CauseNoFault, "2027-03-01"), charged(BasisOutOfWarranty)},
+		{"Maintenance/PlanCoveringMaintenanceOnItsFirstDayFree", "R2.maintenance",
+			withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), maintenancePlan()),
+			want{basis: BasisMaintenancePlan, contract: "ctr_care", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, plan: 23000,
+				lines: []lineWant{{0, 0, 8000}, {0, 0, 12000}, {0, 0, 3000}}, applied: true}},
+		{"Maintenance/PlanCoveringMaintenanceOnItsLastDayFree", "R2.maintenance",
+			withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-03-01"), maintenancePlan()),
+			want{basis: BasisMaintenancePlan, contract: "ctr_care", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, plan: 23000, applied: true}},
+		{"Maintenance/DayAfterThePlanCharged", "R2.maintenance",
+			withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-03-02"), maintenancePlan()),
+			charged(BasisOutOfWarranty)},
+		{"Maintenance/PlanNotCoveringMaintenanceCharged", "R2.maintenance",
+			withContracts(input(CategoryWasher, 300000, CauseNoFault, "2027-05-01"), extended(CategoryWasher)),
+			charged(BasisOutOfWarranty)},
+		{"Maintenance/NotAFaultOfAnEarlierPaidRepair", "R8.repeat_fault",
+			paidRepair(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-05-01"), "2027-04-01"),
+			charged(BasisOutOfWarranty)},
+		{"Maintenance/RepeatVisitByTheNetworkIsFree", "R8.repeat_visit",
+			visit(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), Visit{RepeatVisitByNetwork: true}),
+			want{basis: BasisNotCovered, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 23000, promises: []string{"repeat_visit"}, applied: true}},
+
+		// ---- delivery damage ----
+		{"DeliveryDamage/Day1ExchangeAtTheSellersCost", "R9.delivery_damage",
+			input(CategoryAirConditioner, 400000, CauseDeliveryDamage, "2026-03-01"),
+			want{basis: BasisDeliveryDamage, remedy: RemedyExchange, remedies: []RemedyKind{RemedyExchange, RemedyReturn}, freight: "seller", applied: true}},
+		{"DeliveryDamage/Day16StillExchangedNeverRepaired", "R9.delivery_damage",
+			withRemedy(input(CategoryAirConditioner, 400000, CauseDeliveryDamage, "2026-03-16"), RemedyRepair),
+			want{basis: BasisDeliveryDamage, remedy: RemedyExchange, remedies: []RemedyKind{RemedyExchange}, freight: "seller", applied: true}},
+		{"DeliveryDamage/Day7MayBeReturnedSellerPaysFreight", "R9.freight",
+			withRemedy(input(CategoryAirConditioner, 400000, CauseDeliveryDamage, "2026-03-07"), RemedyReturn),
+			want{basis: BasisStatutoryReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyExchange, RemedyReturn}, freight: "seller", applied: true}},
+
 		{"R9/RepairShipsNothingNoFreight", "R9.freight",
 			perf("2026-03-12"),
 			merge(free, func(w *want) {
@@ -820,7 +863,7 @@ func TestTraceListsEveryRule(t *testing.T) {
 		rules[e.Rule] = e.Applied
 	}
 	for _, r := range []string{"R1.never_free", "R1.statutory_return", "R1.statutory_exchange", "R1.third_failure",
-		"R2.manufacturer_warranty", "R2.key_part", "R2.price_list", "R2.lower_of_list_and_card", "R3.software_tuning",
+		"R2.manufacturer_warranty", "R2.key_part", "R2.price_list", "R2.lower_of_list_and_card", "R3.software_tuning", "R2.maintenance", "R9.delivery_damage",
 		"R4.extended_warranty", "R5.accidental_damage", "R6.swap_for_repair", "R7.no_reason_repair", "R7.compensation",
 		"R8.late_arrival", "R8.repeat_visit", "R8.repeat_fault", "R8.price_list", "R8.licence", "R8.conduct",
 		"R9.no_reason_return", "R9.freight", "selection"} {
@@ -981,5 +1024,5 @@ func TestDecideInvariants(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, 11*10*14*5*2, n)
+	require.Equal(t, 11*len(Causes)*14*5*2, n)
 }

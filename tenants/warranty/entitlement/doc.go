@@ -17,6 +17,33 @@
 // warranty and the key-part terms start on the purchase date (a tenant
 // setting to start them on the installation date is future work).
 //
+// Which date each rule counts from, and why: rule 3 (software tuning free
+// within a month, charged after three) counts from the installation date
+// (Unit.InstalledOn, which completing an install ticket sets), because the
+// seed ties it to the installation ("上门安装一个月内的软件，给用户免费调试并
+// 培训到位；三个月后的……收费", seed 000); without one, the purchase date. The
+// statutory windows (return to day 7, exchange to day 15, the third
+// failure), the manufacturer warranty, the key-part terms, the seven-day
+// no-reason return and the plans' windows count from the purchase date: the
+// seeds apply the national three guarantees (国家三包规定) and the
+// marketplace's sale without reference to the installation. A return or
+// exchange ticket is decided on its own date (the day the customer asked),
+// not the day of the inspection.
+//
+// # Services without a fault
+//
+// Maintenance, cleaning and installation are decided with cause no_fault:
+// no statutory right or warranty covers them (R2.maintenance); an active plan
+// whose terms cover maintenance pays them in full (basis maintenance_plan);
+// otherwise the price list charges them (not_covered inside the warranty,
+// out_of_warranty after it). The service promises still apply (a repeat
+// visit caused by the network, such as delivery not in sync with the
+// installation, makes it free); the repeat-fault promise does not (no fault).
+// A unit damaged at delivery or installation (cause delivery_damage) is
+// exchanged at the seller's cost whatever the day (R9.delivery_damage, basis
+// delivery_damage), may be returned within the seven-day window, is never
+// repaired at the customer's cost, and the seller pays the freight.
+//
 // # Money
 //
 // Every amount is a tenants.Money in the purchase price's currency; a line
@@ -31,9 +58,9 @@
 // Every rule that applies offers remedies; rules are evaluated in this order
 // of precedence and the first offer of a remedy kind wins:
 //
-//	no-reason return (R9) > statutory return/exchange (R1, days 1-7 / 1-15,
-//	and the third failure) > manufacturer warranty (R2) > installation
-//	tuning (R3) > extended warranty (R4) > accidental-damage plan (R5) >
+//	no-reason return (R9) > delivery damage (R9) > statutory return/exchange
+//	(R1, days 1-7 / 1-15, and the third failure) > manufacturer warranty (R2)
+//	> installation tuning (R3) > maintenance plan (R2) > extended warranty (R4) > accidental-damage plan (R5) >
 //	swap plan (R6) > no-reason repair plan (R7) > key-part term (R2) >
 //	price list (not_covered inside the warranty, out_of_warranty after it).
 //

@@ -52,11 +52,19 @@ const (
 	CauseHuman           Cause = "human_damage"
 	CauseForceMajeure    Cause = "force_majeure"
 	CauseSoftware        Cause = "software_tuning"
+	// CauseNoFault is a service without a fault: installation, maintenance,
+	// cleaning. No warranty or statutory right covers it; the price list
+	// charges it unless a plan's terms cover maintenance.
+	CauseNoFault Cause = "no_fault"
+	// CauseDeliveryDamage is a unit found damaged at delivery or
+	// installation (packaging, transit): exchanged at the seller's cost,
+	// never repaired, never the customer's.
+	CauseDeliveryDamage Cause = "delivery_damage"
 )
 
 // Causes lists every fault cause.
 var Causes = []Cause{CausePerformance, CauseDust, CauseHeat, CauseMoisture, CausePowerSurge,
-	CauseUnstableVoltage, CauseAccidental, CauseHuman, CauseForceMajeure, CauseSoftware}
+	CauseUnstableVoltage, CauseAccidental, CauseHuman, CauseForceMajeure, CauseSoftware, CauseNoFault, CauseDeliveryDamage}
 
 // Environmental reports whether c is one of the environmental causes of
 // rule 4 and rule 7.
@@ -145,6 +153,9 @@ type PlanTerms struct {
 	// NoVisitFeeForLargeAppliances: the extended warranty pays the visit fee
 	// of large appliances.
 	NoVisitFeeForLargeAppliances bool
+	// CoversMaintenance: the plan pays maintenance and cleaning (cause
+	// no_fault) in full while it is active.
+	CoversMaintenance bool
 }
 
 // DepreciationStep is one step of a depreciation schedule: a swap in month
@@ -290,13 +301,19 @@ const (
 	BasisStatutoryExchange    Basis = "statutory_exchange"
 	BasisManufacturerWarranty Basis = "manufacturer_warranty"
 	BasisInstallationTuning   Basis = "installation_tuning"
-	BasisExtendedWarranty     Basis = "extended_warranty"
-	BasisAccidentalDamage     Basis = "accidental_damage"
-	BasisSwapForRepair        Basis = "swap_for_repair"
-	BasisNoReasonRepair       Basis = "no_reason_repair"
-	BasisKeyPartWarranty      Basis = "key_part_warranty"
-	BasisNotCovered           Basis = "not_covered"
-	BasisOutOfWarranty        Basis = "out_of_warranty"
+	// BasisMaintenancePlan: a plan whose terms cover maintenance pays a
+	// no-fault service.
+	BasisMaintenancePlan Basis = "maintenance_plan"
+	// BasisDeliveryDamage: damaged at delivery or installation: the seller
+	// exchanges the unit at its cost.
+	BasisDeliveryDamage   Basis = "delivery_damage"
+	BasisExtendedWarranty Basis = "extended_warranty"
+	BasisAccidentalDamage Basis = "accidental_damage"
+	BasisSwapForRepair    Basis = "swap_for_repair"
+	BasisNoReasonRepair   Basis = "no_reason_repair"
+	BasisKeyPartWarranty  Basis = "key_part_warranty"
+	BasisNotCovered       Basis = "not_covered"
+	BasisOutOfWarranty    Basis = "out_of_warranty"
 )
 
 // Payers of a charge line.
@@ -310,7 +327,7 @@ const (
 
 // Decision is the engine's answer.
 type Decision struct {
-	Basis            Basis         `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"What the charges rest on: the basis of the selected remedy." example:"manufacturer_warranty"`
+	Basis            Basis         `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,delivery_damage,manufacturer_warranty,installation_tuning,maintenance_plan,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"What the charges rest on: the basis of the selected remedy." example:"manufacturer_warranty"`
 	ContractID       string        `json:"contract_id,omitempty" doc:"The contract the basis uses, for plan bases." example:"ctr_01HZX3K4M5N6P7Q8R9S0T1V2W3"`
 	Remedy           RemedyKind    `json:"remedy" enum:"none,repair,exchange,return,swap" doc:"The remedy the charges are priced for: the requested one when allowed, else the first allowed; none when nothing is allowed." example:"repair"`
 	Remedies         []Remedy      `json:"remedies" doc:"Every remedy the customer may choose, best first, each with its basis and fee."`
@@ -326,7 +343,7 @@ type Decision struct {
 // Remedy is one allowed remedy.
 type Remedy struct {
 	Kind       RemedyKind     `json:"kind" enum:"repair,exchange,return,swap" doc:"What is done." example:"swap"`
-	Basis      Basis          `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,manufacturer_warranty,installation_tuning,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"The rule that allows it." example:"swap_for_repair"`
+	Basis      Basis          `json:"basis" enum:"no_reason_return,statutory_return,statutory_exchange,delivery_damage,manufacturer_warranty,installation_tuning,maintenance_plan,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,key_part_warranty,not_covered,out_of_warranty" doc:"The rule that allows it." example:"swap_for_repair"`
 	ContractID string         `json:"contract_id,omitempty" doc:"The contract that allows it." example:"ctr_01HZX3K4M5N6P7Q8R9S0T1V2W3"`
 	Fee        *tenants.Money `json:"fee,omitempty"`
 	// MaxReplacementPrice bounds a swap's replacement model's price.

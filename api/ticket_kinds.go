@@ -1,0 +1,56 @@
+package api
+
+import (
+	"context"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// registerTicketKinds registers the flows of the service kinds other than
+// repair: installation, maintenance, and returns and exchanges. Each action
+// belongs to its ticket type (the transition table's types); on another
+// type it is 409 naming the type.
+func (s *Server) registerTicketKinds() {
+	registerTicketAction(s, authz.TicketsWork, "reportTicketInstallation", "installation-report", "Record the installation",
+		"Install tickets only. Records the position agreed with the customer (position_agreed and customer_instructed must "+
+			"be true, the test run passed), the accessories used, and prices the installation by the price list (installation "+
+			"labor for the category, accessories at the part price) with the entitlement engine's decision (cause no_fault: "+
+			"never the warranty), shown before any charge. A further visit caused by delivery not in sync is free (Midea "+
+			"promise 2). Complete the ticket next: that sets the unit's installed_on, "+
+			"from which rule 3 counts (software tuning free within a month of installation, charged after three: seed 000 ties "+
+			"it to the installation); the statutory windows, the warranty and the no-reason return keep counting from the "+
+			"purchase date (the national three guarantees and the storefront's sale).",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.InstallReport, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.InstallationReport(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "reportTicketService", "service-report", "Record the maintenance checklist",
+		"Maintenance tickets only. Records the service checklist and prices it by the price list (maintenance labor for the "+
+			"category, parts), never by the warranty; an active plan that covers maintenance pays it. Complete the ticket next: "+
+			"it joins the unit's history as maintenance, not a repair.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.ServiceReport, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.MaintenanceReport(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "pickUpTicketUnit", "pickup", "Pick the unit up",
+		"Return and exchange tickets only, on site at the pickup scheduled like a visit: the unit is collected and taken "+
+			"to the node (carry_in).",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.PickupInput, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.PickUp(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "inspectTicketUnit", "inspection", "Inspect the picked-up unit",
+		"Return and exchange tickets only, after the pickup (409 before). Records whether the unit can be resold and "+
+			"whether the fault is confirmed (and its cause), then checks the remedy with the entitlement engine on the "+
+			"ticket's date: the stored decision lists the remedies allowed, the freight payer and the trace.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.InspectionInput, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.Inspect(ctx, p, id, b, v)
+		})
+	registerTicketAction(s, authz.TicketsWork, "recordTicketOutcome", "outcome", "Record the return's or exchange's outcome",
+		"refund: a payout to the customer of the purchase price or less (more is 422 on body.refund.amount); the unit's "+
+			"plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment "+
+			"registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules "+
+			"are recorded. Freight goes to whoever the engine names. The ticket completes.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.OutcomeInput, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.RecordOutcome(ctx, p, id, b, v)
+		})
+}
