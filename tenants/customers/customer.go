@@ -36,7 +36,9 @@ type CustomerAddress struct {
 type Customer struct {
 	ID        string            `json:"id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Name      string            `json:"name" example:"王丽"`
-	Phones    []string          `json:"phones" doc:"Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code." example:"[\"13800138000\",\"053288930000\"]"`
+	Phones    []string          `json:"phones" doc:"Phone numbers in E.164 (+ country code and digits), as stored and matched: mainland mobiles and landlines with their area code." example:"[\"+8613800138000\",\"+8653288930000\"]"`
+	// PhonesDisplay is filled from Phones when the customer is read.
+	PhonesDisplay []string `json:"phones_display" doc:"The same numbers as people write them: the national form for mainland numbers, international for others; masked like phones." example:"[\"138 0013 8000\",\"0532 8893 0000\"]"`
 	Addresses []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
 	Masked    bool              `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after." example:"false"`
 	ErasedAt  *time.Time        `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
@@ -63,6 +65,7 @@ func (c *Customer) MaskPersonal() {
 		phones[i] = privacy.MaskPhone(ph)
 	}
 	c.Phones = phones
+	c.fillDisplay()
 	as := make([]CustomerAddress, len(c.Addresses))
 	for i, a := range c.Addresses {
 		a.Line = privacy.MaskAddressLine(a.Line)
@@ -105,7 +108,16 @@ func scanCustomer(row pgx.Row) (Customer, error) {
 	if c.Addresses == nil {
 		c.Addresses = []CustomerAddress{}
 	}
+	c.fillDisplay()
 	return c, err
+}
+
+// fillDisplay sets PhonesDisplay from Phones.
+func (c *Customer) fillDisplay() {
+	c.PhonesDisplay = make([]string, len(c.Phones))
+	for i, ph := range c.Phones {
+		c.PhonesDisplay[i] = DisplayPhone(ph)
+	}
 }
 
 // validateCustomer checks in at prefix ("body." or "body.customer.") and
@@ -129,7 +141,7 @@ func validatePhones(v *tenants.Validation, loc string, in []string) []string {
 		p, ok := NormalizePhone(raw)
 		switch {
 		case !ok:
-			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", raw)
+			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a valid phone number: a mainland mobile, a landline with its area code, or +country code and number", raw)
 		case slices.Contains(out, p):
 			v.Add(fmt.Sprintf("%s[%d]", loc, i), "the same number as an earlier phone", raw)
 		default:
