@@ -20,10 +20,12 @@ import (
 
 func init() {
 	for _, op := range []string{"createNotificationGateway", "listNotificationGateways", "getNotificationGateway",
-		"updateNotificationGateway"} {
+		"updateNotificationGateway", "listNotificationTemplates", "setNotificationTemplate"} {
 		wantMatrix[op] = []string{"integrator", "tenant_admin"}
 	}
 	dummyParams["gateway_id"] = "ngw_00000000000000000000000000"
+	dummyParams["purpose"] = "ticket_received"
+	dummyParams["language"] = "zh-CN"
 }
 
 // smsGateway is a local HTTPS test gateway: it records every request and

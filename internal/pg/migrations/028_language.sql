@@ -53,3 +53,8 @@ SELECT enable_tenant_rls('notification_templates');
 -- One template per tenant, mode, purpose and language.
 ALTER TABLE notification_templates DROP CONSTRAINT notification_templates_pkey,
   ADD PRIMARY KEY (tenant_id, livemode, purpose, language);
+
+-- A subject's messages reach the customer in the order they were requested:
+-- delivery waits while an earlier one of the same subject is still queued.
+ALTER TABLE notifications ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+CREATE INDEX notifications_subject_queued_idx ON notifications (tenant_id, subject_id, seq) WHERE status = 'queued';
