@@ -227,3 +227,24 @@ func TestNotificationTemplates(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "en", r.JSON(t)["default_language"])
 }
+
+// waitPurpose waits for the gateway to receive subject's message of
+// purpose and returns its data.
+func waitPurpose(t *testing.T, gw *smsGateway, secret, subject, purpose string) map[string]any {
+	t.Helper()
+	var data map[string]any
+	require.Eventually(t, func() bool {
+		gw.mu.Lock()
+		got := append([]received(nil), gw.got...)
+		gw.mu.Unlock()
+		for _, r := range got {
+			d := verifySigned(t, secret, r)
+			if d["subject_id"] == subject && d["purpose"] == purpose {
+				data = d
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "no %s message for %s", purpose, subject)
+	return data
+}
