@@ -79,6 +79,7 @@ SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_w
 SELECT create_distributed_table('audit_log', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
 --   not yet: audit_log.id: a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept
 SELECT create_distributed_table('privacy_policies', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
+SELECT create_distributed_table('notification_templates', 'tenant_id', colocate_with => 'nodes'); -- 028_language
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:

@@ -1636,6 +1636,50 @@ export interface paths {
         patch: operations["updateNotificationGateway"];
         trace?: never;
     };
+    "/v1/notification-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List customer message templates
+         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer is approved or rejected. params: claim_reference, decision); payout_sent (A payout to the customer (compensation, refund) is paid. params: amount, reason).
+         *
+         *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
+         */
+        get: operations["listNotificationTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-templates/{purpose}/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a customer message template
+         * @description Sets the tenant's text of a customer message in a language. Placeholders are {name} with the purpose's parameters (see listNotificationTemplates); an unknown parameter, a stray brace or an unsupported language is 422 naming the field, and nothing changes. An unknown purpose is 404.
+         *
+         *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
+         */
+        put: operations["setNotificationTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payouts": {
         parameters: {
             query?: never;
@@ -2456,6 +2500,28 @@ export interface paths {
          *     Permission `tickets.dispatch`; granted by default to `dispatcher`, `node_manager`, `tenant_admin`.
          */
         post: operations["dispatchTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/en-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the technician on the way
+         * @description Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. An eta in the past is 422. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketEnRoute"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4602,6 +4668,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.dispatched`, signed as Standard Webhooks.
          */
         post: operations["onTicketDispatched"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.en_route_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket en route reported: the technician is on the way, with the expected arrival
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.en_route_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketEnRouteReported"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7411,13 +7497,26 @@ export interface components {
             /** @example 王丽 */
             name: string;
             /**
-             * @description Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code.
+             * @description The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out.
+             * @example false
+             */
+            notifications_opt_out: boolean;
+            /**
+             * @description Phone numbers in E.164 (+ country code and digits), as stored and matched: mainland mobiles and landlines with their area code.
              * @example [
-             *       "13800138000",
-             *       "053288930000"
+             *       "+8613800138000",
+             *       "+8653288930000"
              *     ]
              */
             phones: string[];
+            /**
+             * @description The same numbers as people write them: the national form for mainland numbers, international for others; masked like phones.
+             * @example [
+             *       "138 0013 8000",
+             *       "0532 8893 0000"
+             *     ]
+             */
+            phones_display: string[];
             /**
              * Format: date-time
              * @example 2026-11-01T09:30:00+08:00
@@ -7542,6 +7641,11 @@ export interface components {
              * @example 王丽
              */
             name?: string;
+            /**
+             * @description true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all.
+             * @example true
+             */
+            notifications_opt_out?: boolean;
             /**
              * @description The customer's phones, replacing the current ones; a phone of another customer is a conflict.
              * @example [
@@ -7835,6 +7939,14 @@ export interface components {
         };
         /** @enum {string} */
         DispatchRecordLoaner: "preferred" | "required";
+        EnRouteInput: {
+            /**
+             * Format: date-time
+             * @description When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
+             * @example 2026-12-01T09:10:00+08:00
+             */
+            eta: string;
+        };
         Endpoint: {
             /**
              * Format: int64
@@ -8115,7 +8227,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -11731,6 +11843,13 @@ export interface components {
         };
         /** @enum {string} */
         ServiceRecordKind: "repair" | "claim" | "swap" | "return" | "maintenance";
+        SetTemplateRequest: {
+            /**
+             * @description The text, with {name} placeholders for the purpose's parameters.
+             * @example 【海尔服务】工单 {ticket_number}：工程师{technician_name}（证号 {licence_number}）将于 {window} 上门。
+             */
+            text: string;
+        };
         Shift: {
             /**
              * @description End time, HH:MM, after start on the same day.
@@ -12995,6 +13114,52 @@ export interface components {
              */
             type: "technician.updated";
         };
+        Template: {
+            /**
+             * @description The tenant's own text (false: the built-in one).
+             * @example false
+             */
+            custom: boolean;
+            /**
+             * @description Sent even to customers who opted out of non-essential messages.
+             * @example false
+             */
+            essential: boolean;
+            language: components["schemas"]["TemplateLanguage"];
+            /**
+             * @description The parameters the text may use.
+             * @example [
+             *       "ticket_number",
+             *       "technician_name",
+             *       "licence_number",
+             *       "window"
+             *     ]
+             */
+            params: string[];
+            /** @example technician_assigned */
+            purpose: string;
+            /**
+             * @description The text, with {name} placeholders for the purpose's parameters.
+             * @example 工单 {ticket_number}：服务工程师{technician_name}（服务证号 {licence_number}）将于 {window} 上门。
+             */
+            text: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00+08:00
+             */
+            updated_at?: string;
+            /**
+             * Format: int64
+             * @description Increases with every change of the tenant's text (0: built-in).
+             * @example 0
+             */
+            version: number;
+        };
+        /** @enum {string} */
+        TemplateLanguage: "zh-CN" | "en";
+        TemplateList: {
+            data: components["schemas"]["Template"][];
+        };
         Tenant: {
             /**
              * Format: date-time
@@ -13006,6 +13171,8 @@ export interface components {
              * @example CNY
              */
             currency: string;
+            /** @description The language of texts for callers whose Accept-Language names no supported language, and of customer messages. */
+            default_language: components["schemas"]["TemplateLanguage"];
             /**
              * @description Tenant ID.
              * @example ten_01jd3zq8w6v7t3y2k9x4n5m6pa
@@ -13589,10 +13756,15 @@ export interface components {
              */
             name: string;
             /**
-             * @description Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one. Missing or not a phone number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
+             * @description Phone to reach the customer (any usual notation: mainland mobiles, landlines with their area code, +country code for others; stored in E.164). Finds the customer by phone or creates one. Missing, unparseable or not a valid number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
              * @example 13800138000
              */
             phone?: string;
+            /**
+             * @description The phone as people write it (national form for mainland numbers); masked like phone.
+             * @example 138 0013 8000
+             */
+            readonly phone_display?: string;
         };
         /** @description Ticket diagnosed: record the diagnosis. */
         TicketDiagnosedEvent: {
@@ -13655,6 +13827,37 @@ export interface components {
              * @enum {string}
              */
             type: "ticket.dispatched";
+        };
+        /** @description Ticket en route reported: the technician is on the way, with the expected arrival. */
+        TicketEnRouteReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.en_route_reported";
+        };
+        /** @description The body of a `ticket.en_route_reported` delivery: ticket en route reported: the technician is on the way, with the expected arrival. */
+        TicketEnRouteReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.en_route_reported";
         };
         TicketEventData: {
             due_at?: string;
@@ -14224,6 +14427,7 @@ export interface components {
              * @example 2026-11-30T10:01:00+08:00
              */
             at: string;
+            delivery?: components["schemas"]["NotificationDelivery"];
             /** @description What changed: windows, decisions, outcomes. */
             detail: {
                 [key: string]: unknown;
@@ -14656,6 +14860,11 @@ export interface components {
             type: "unit.updated";
         };
         UpdateTenantRequest: {
+            /**
+             * @description zh-CN or en: the language of texts for callers whose Accept-Language names no supported language, and of customer messages. Another language is 422.
+             * @example en
+             */
+            default_language?: string;
             /** @example Haier Smart Home */
             name?: string;
             /**
@@ -18796,6 +19005,77 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listNotificationTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message. */
+                purpose: string;
+                /** @description zh-CN or en; another language is 422. */
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listPayouts: {
         parameters: {
             query?: {
@@ -20660,6 +20940,57 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DispatchInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reportTicketEnRoute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnRouteInput"];
             };
         };
         responses: {
@@ -24151,6 +24482,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketDispatchedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketEnRouteReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketEnRouteReportedWebhook"];
             };
         };
         responses: {
