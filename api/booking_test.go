@@ -299,6 +299,38 @@ func TestIntakeNumbersAndVerification(t *testing.T) {
 		assert.NotNil(t, tk["sla"].(map[string]any)["route_due_at"])
 	})
 
+	t.Run("AnInvalidPhoneIsVerifiedNotRefused", func(t *testing.T) {
+		// Parsed by libphonenumber but not valid: a landline without its area
+		// code, a mobile a digit short. The ticket waits in needs_info.
+		for i, phone := range []string{"8888 6666", "138 0013 800", "电话稍后提供"} {
+			r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+				"channel": "hotline", "type": "repair",
+				"contact": map[string]any{"name": "孙九", "phone": phone},
+				"address": map[string]any{"region_code": d.Region, "line": "建设路 9 号"},
+				"unit":    map[string]any{"model_id": d.Washer, "serial": fmt.Sprintf("VER-10%02d", i), "purchase_date": shanghaiToday(-30)},
+				"fault":   map[string]any{"symptom": "不加热"}})
+			require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+			tk := r.JSON(t)
+			require.Equal(t, "needs_info", tk["state"], phone)
+			require.Len(t, tk["verification"], 1)
+			assert.Equal(t, "contact.phone", tk["verification"].([]any)[0].(map[string]any)["field"])
+			assert.Empty(t, tk["customer_id"], "no customer for a number that is not one")
+		}
+	})
+
+	t.Run("AValidPhoneIsStoredInE164WithItsDisplayForm", func(t *testing.T) {
+		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
+			"channel": "hotline", "type": "repair",
+			"contact": map[string]any{"name": "孙九", "phone": "(0532) 8888-6666"},
+			"address": map[string]any{"region_code": d.Region, "line": "建设路 9 号"},
+			"unit":    map[string]any{"model_id": d.Washer, "serial": "VER-1100", "purchase_date": shanghaiToday(-30)},
+			"fault":   map[string]any{"symptom": "不加热"}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		c := r.JSON(t)["contact"].(map[string]any)
+		assert.Equal(t, "+8653288886666", c["phone"])
+		assert.Equal(t, "0532 8888 6666", c["phone_display"])
+	})
+
 	t.Run("AMissingPhoneIsVerifiedToo", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{
 			"channel": "hotline", "type": "repair",

@@ -94,6 +94,10 @@ func walkVictim(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, k
 	bObjects["gateway_id"] = r.JSON(t)["id"].(string)
 	leaks = append(leaks, "b-private-gateway", bObjects["gateway_id"][4:])
 	validBodies["updateNotificationGateway"] = map[string]any{"description": "cross-tenant probe"}
+	r = env.Do(t, http.MethodPut, "/v1/notification-templates/ticket_received/zh-CN", key,
+		map[string]any{"text": "b-private-template {ticket_number}"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	leaks = append(leaks, "b-private-template")
 	leaks = append(leaks, catLeaks...)
 	bPlans, err := env.Warranty.SeedDemoPlans(ctx, tenants.Principal{TenantID: tenantID, KeyID: adminID, Live: pg.Livemode(ctx)})
 	require.NoError(t, err)
@@ -164,8 +168,9 @@ func walkVictim(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, k
 func walkIsolation(t *testing.T, env *apitest.Env, attackerKey, victimKey string, fx walkFixture) {
 	t.Helper()
 	for _, op := range operations(t, env.API.OpenAPI()) {
-		if op.Permission == string(authz.Public) || op.Permission == string(authz.Operator) || op.ID == "putHoliday" {
-			continue // not tenant-scoped; putHoliday writes A's own calendar
+		if op.Permission == string(authz.Public) || op.Permission == string(authz.Operator) || op.ID == "putHoliday" ||
+			op.ID == "setNotificationTemplate" {
+			continue // not tenant-scoped; putHoliday writes A's own calendar, setNotificationTemplate A's own text
 		}
 		var body any
 		if op.HasBody {

@@ -97,7 +97,8 @@ func TestCustomers(t *testing.T) {
 		"addresses": []map[string]any{{"label": "home", "region_code": "370212", "line": "海尔路1号", "postal_code": "266101"}}}, http.StatusCreated)
 	wangID := wang["id"].(string)
 	require.Regexp(t, `^cus_[0-9a-z]{26}$`, wangID)
-	require.Equal(t, []any{"13800138000", "053288930000"}, wang["phones"], "stored normalised")
+	require.Equal(t, []any{"+8613800138000", "+8653288930000"}, wang["phones"], "stored in E.164")
+	require.Equal(t, []any{"138 0013 8000", "0532 8893 0000"}, wang["phones_display"], "national display form")
 	li := createCustomer(t, env, agent, map[string]any{"name": "李强", "phones": []string{"13900139000"}}, http.StatusCreated)
 	liID := li["id"].(string)
 	require.Equal(t, []any{}, li["addresses"])
@@ -163,7 +164,7 @@ func TestCustomers(t *testing.T) {
 		require.Equal(t, `"v2"`, r.Header.Get("ETag"))
 		got := r.JSON(t)
 		require.Equal(t, "李四", got["name"])
-		require.Equal(t, []any{"13900139000", "13600136000"}, got["phones"])
+		require.Equal(t, []any{"+8613900139000", "+8613600136000"}, got["phones"])
 		// The new phone now finds 李四; a dropped phone would be free again.
 		require.Equal(t, liID, createCustomer(t, env, agent, map[string]any{"name": "x", "phones": []string{"136 0013 6000"}}, http.StatusOK)["id"])
 		waitEvents(t, env, admin, "type=customer.*", 3) // two created, one updated

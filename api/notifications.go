@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -118,4 +120,72 @@ func (s *Server) registerNotifications() {
 		}
 		return &gatewayOutput{ETag: etag(g.Version), Body: g}, nil
 	})
+
+	register(s, authz.NotificationsManage, huma.Operation{
+		OperationID: "listNotificationTemplates", Method: http.MethodGet, Path: "/v1/notification-templates",
+		Summary: "List customer message templates", Tags: tags,
+		Description: "Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it " +
+			"set one, else the built-in text, with the parameters the text may use as {name}, and whether it is " +
+			"essential (sent even to customers who opted out: the sign-off code). Messages are written in the " +
+			"tenant's default_language. Purposes: " + purposeList() + ".",
+	}, func(ctx context.Context, _ *struct{}) (*listTemplatesOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		ts, err := s.deps.Notifications.ListTemplates(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return &listTemplatesOutput{Body: templateList{Data: ts}}, nil
+	})
+
+	register(s, authz.NotificationsManage, huma.Operation{
+		OperationID: "setNotificationTemplate", Method: http.MethodPut, Path: "/v1/notification-templates/{purpose}/{language}",
+		Summary: "Set a customer message template", Tags: tags,
+		Description: "Sets the tenant's text of a customer message in a language. Placeholders are {name} with the " +
+			"purpose's parameters (see listNotificationTemplates); an unknown parameter, a stray brace or an " +
+			"unsupported language is 422 naming the field, and nothing changes. An unknown purpose is 404.",
+		Errors:       []int{http.StatusNotFound, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *setTemplateInput) (*templateOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t, err := s.deps.Notifications.SetTemplate(ctx, p, in.Purpose, in.Language, in.Body.Text)
+		if err != nil {
+			return nil, err
+		}
+		return &templateOutput{Body: t}, nil
+	})
+}
+
+func purposeList() string {
+	var b strings.Builder
+	for i, pu := range notifications.Purposes {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s (%s params: %s", pu.Purpose, pu.When, strings.Join(pu.Params, ", "))
+		if pu.Essential {
+			b.WriteString("; essential")
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+type templateList struct {
+	Data []notifications.Template `json:"data"`
+}
+
+type listTemplatesOutput struct {
+	Body templateList
+}
+
+type templateOutput struct {
+	Body notifications.Template
+}
+
+type setTemplateInput struct {
+	Purpose  string `path:"purpose" maxLength:"64" doc:"The message." example:"technician_assigned"`
+	Language string `path:"language" maxLength:"35" doc:"zh-CN or en; another language is 422." example:"zh-CN"`
+	Body     struct {
+		Text string `json:"text" minLength:"1" maxLength:"1000" doc:"The text, with {name} placeholders for the purpose's parameters." example:"【海尔服务】工单 {ticket_number}：工程师{technician_name}（证号 {licence_number}）将于 {window} 上门。"`
+	}
 }

@@ -20,10 +20,12 @@ import (
 
 func init() {
 	for _, op := range []string{"createNotificationGateway", "listNotificationGateways", "getNotificationGateway",
-		"updateNotificationGateway"} {
+		"updateNotificationGateway", "listNotificationTemplates", "setNotificationTemplate"} {
 		wantMatrix[op] = []string{"integrator", "tenant_admin"}
 	}
 	dummyParams["gateway_id"] = "ngw_00000000000000000000000000"
+	dummyParams["purpose"] = "ticket_received"
+	dummyParams["language"] = "zh-CN"
 }
 
 // smsGateway is a local HTTPS test gateway: it records every request and
@@ -132,16 +134,27 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 		assert.Equal(t, "event", del["via"])
 		assert.Equal(t, "requested", del["status"])
 
-		got := rcv.waitRequests(t, 1)
+		// The ticket's earlier messages (received, assigned, completed ...)
+		// come first: the code is in the sign-off code's.
 		var p struct {
 			Type string         `json:"type"`
 			Data map[string]any `json:"data"`
 		}
-		require.NoError(t, json.Unmarshal(got[0].body, &p))
+		var signoff received
+		require.Eventually(t, func() bool {
+			for _, r := range rcv.requests() {
+				require.NoError(t, json.Unmarshal(r.body, &p))
+				if p.Data["purpose"] == "signoff_code" {
+					signoff = r
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 50*time.Millisecond)
 		require.Equal(t, "notification.requested", p.Type)
-		sig, err := webhooks.Sign(secret, got[0].header.Get("webhook-id"), time.Unix(mustInt(t, got[0].header.Get("webhook-timestamp")), 0), got[0].body)
+		sig, err := webhooks.Sign(secret, signoff.header.Get("webhook-id"), time.Unix(mustInt(t, signoff.header.Get("webhook-timestamp")), 0), signoff.body)
 		require.NoError(t, err)
-		require.Contains(t, got[0].header.Get("webhook-signature"), sig)
+		require.Contains(t, signoff.header.Get("webhook-signature"), sig)
 		code := p.Data["secret_params"].(map[string]any)["code"].(string)
 		assert.Regexp(t, `^\d{6}$`, code)
 		assert.Contains(t, p.Data["text"], code)
@@ -173,6 +186,7 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 		r = env.Do(t, http.MethodPost, "/v1/notification-gateways", d.AdminKey, map[string]any{"url": gw.srv.URL + "/sms"})
 		require.Equal(t, http.StatusConflict, r.Status, "one gateway per channel: %s", r.Body)
 
+		optedOut(t, env, d.AdminKey, "+86 138 0002 0000") // only the code is sent: this test counts requests
 		id, tech := repairedTicket(t, env, clock, d, agent, "NTF-0002", start)
 		tk := ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
 		del := tk["signoff"].(map[string]any)["delivery"].(map[string]any)
@@ -214,6 +228,7 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 		r = env.Do(t, http.MethodPatch, "/v1/notification-gateways/"+gid, d.AdminKey, map[string]any{"url": "https://192.168.1.10/x"})
 		assert.Equal(t, []string{"body.url"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 
+		optedOut(t, env, d.AdminKey, "+86 138 0003 0000") // only the code is sent: this test counts requests
 		id, tech := repairedTicket(t, env, clock, d, agent, "NTF-0003", start)
 		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
 		var del map[string]any
@@ -233,4 +248,13 @@ func mustInt(t *testing.T, s string) int64 {
 	var n int64
 	require.NoError(t, json.Unmarshal([]byte(s), &n))
 	return n
+}
+
+// optedOut creates a customer with phone who declined non-essential
+// messages: the tickets opened with that phone send only the sign-off code.
+func optedOut(t *testing.T, env *apitest.Env, key, phone string) {
+	t.Helper()
+	c := createCustomer(t, env, key, map[string]any{"name": "只收签收码", "phones": []string{phone}}, http.StatusCreated)
+	r := env.Do(t, http.MethodPatch, "/v1/customers/"+c["id"].(string), key, map[string]any{"notifications_opt_out": true})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 }

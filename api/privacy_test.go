@@ -64,7 +64,7 @@ func TestTechnicianSeesCustomersOnlyForOpenJobs(t *testing.T) {
 	c := mine[cus]
 	require.NotNil(t, c)
 	assert.Equal(t, false, c["masked"])
-	assert.Equal(t, []any{"13955550101"}, c["phones"])
+	assert.Equal(t, []any{"+8613955550101"}, c["phones"])
 	for other := range all {
 		if other != cus {
 			r := env.Do(t, http.MethodGet, "/v1/customers/"+other, techKey, nil)
@@ -74,7 +74,7 @@ func TestTechnicianSeesCustomersOnlyForOpenJobs(t *testing.T) {
 	}
 	r := env.Do(t, http.MethodGet, "/v1/tickets/"+id, techKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	assert.Equal(t, "13955550101", r.JSON(t)["contact"].(map[string]any)["phone"])
+	assert.Equal(t, "+8613955550101", r.JSON(t)["contact"].(map[string]any)["phone"])
 
 	// The auditor sees the ticket masked.
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, auditor, nil)
@@ -110,7 +110,7 @@ func TestTechnicianSeesCustomersOnlyForOpenJobs(t *testing.T) {
 	// The agent still sees it all.
 	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus, f.agent, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	assert.Equal(t, []any{"13955550101"}, r.JSON(t)["phones"])
+	assert.Equal(t, []any{"+8613955550101"}, r.JSON(t)["phones"])
 
 	// The technician's unmasked reads are in the audit log; its masked ones not.
 	var reads int

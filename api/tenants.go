@@ -18,14 +18,16 @@ import (
 
 // Tenant is a brand as the API shows it.
 type Tenant struct {
-	ID        string    `json:"id" doc:"Tenant ID." example:"ten_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Name      string    `json:"name" example:"Haier Home Appliances"`
-	Slug      string    `json:"slug" doc:"Unique short name." example:"haier"`
-	TimeZone  string    `json:"time_zone" doc:"IANA zone used for business days and deadlines." example:"Asia/Shanghai"`
-	Currency  string    `json:"currency" doc:"ISO 4217 currency of the tenant's money amounts." example:"CNY"`
-	Status    string    `json:"status" enum:"active,suspended" example:"active"`
-	CreatedAt time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	ID       string `json:"id" doc:"Tenant ID." example:"ten_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Name     string `json:"name" example:"Haier Home Appliances"`
+	Slug     string `json:"slug" doc:"Unique short name." example:"haier"`
+	TimeZone string `json:"time_zone" doc:"IANA zone used for business days and deadlines." example:"Asia/Shanghai"`
+	Currency string `json:"currency" doc:"ISO 4217 currency of the tenant's money amounts." example:"CNY"`
+	Status   string `json:"status" enum:"active,suspended" example:"active"`
+	// DefaultLanguage: see updateTenantInput.
+	DefaultLanguage string    `json:"default_language" enum:"zh-CN,en" doc:"The language of texts for callers whose Accept-Language names no supported language, and of customer messages." example:"zh-CN"`
+	CreatedAt       time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt       time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 type deleteTestDataOutput struct {
@@ -36,7 +38,7 @@ type deleteTestDataOutput struct {
 
 func tenantOf(t identity.Tenant) Tenant {
 	return Tenant{ID: t.ID, Name: t.Name, Slug: t.Slug, TimeZone: t.TimeZone, Currency: t.Currency,
-		Status: t.Status, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Status: t.Status, DefaultLanguage: t.DefaultLanguage, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 func etag(version int) string { return fmt.Sprintf(`"v%d"`, version) }
@@ -156,8 +158,9 @@ type listTenantsOutput struct {
 type updateTenantInput struct {
 	IfMatch string `header:"If-Match" doc:"ETag from a previous read; the update applies only if the tenant is unchanged (412 otherwise). Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
-		Name     *string `json:"name,omitempty" minLength:"1" maxLength:"200" example:"Haier Smart Home"`
-		TimeZone *string `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone." example:"Asia/Shanghai"`
+		Name            *string `json:"name,omitempty" minLength:"1" maxLength:"200" example:"Haier Smart Home"`
+		TimeZone        *string `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone." example:"Asia/Shanghai"`
+		DefaultLanguage *string `json:"default_language,omitempty" maxLength:"35" doc:"zh-CN or en: the language of texts for callers whose Accept-Language names no supported language, and of customer messages. Another language is 422." example:"en"`
 	}
 }
 
@@ -257,7 +260,8 @@ func (s *Server) registerTenants() {
 		if v > 0 {
 			iv = &v
 		}
-		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone, IfVersion: iv})
+		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone,
+			DefaultLanguage: in.Body.DefaultLanguage, IfVersion: iv})
 		if err != nil {
 			return nil, err
 		}

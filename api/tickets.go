@@ -293,6 +293,13 @@ func (s *Server) registerTickets() {
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.RescheduleInput, v int) (tickets.Ticket, error) {
 			return s.deps.Tickets.Reschedule(ctx, p, id, b, v)
 		})
+	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",
+		"Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: "+
+			"on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. "+
+			"An eta in the past is 422.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.EnRouteInput, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.ReportEnRoute(ctx, p, id, b, v)
+		})
 	registerTicketAction(s, authz.TicketsWork, "checkInTicket", "check-in", "Check in on site",
 		"Records the arrival and classifies it against the window start: early (5 or more minutes early, the standard), "+
 			"on_time, late (up to 15 minutes) or very_late. Any late arrival waives the service's charges at completion.",

@@ -30,7 +30,7 @@ func init() {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "tenant_admin"}
 	}
 	for _, op := range []string{"acceptTicket", "rejectTicket", "scheduleTicket", "rescheduleTicket", "checkInTicket",
-		"diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode", "carryInTicket", "returnTicketUnit",
+		"reportTicketEnRoute", "diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode", "carryInTicket", "returnTicketUnit",
 		"requestTicketSwap", "moveTicketParts"} {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
@@ -66,6 +66,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"scheduleTicket":       map[string]any{"window": w},
 		"rescheduleTicket":     map[string]any{"window": w, "reason": "other"},
 		"checkInTicket":        map[string]any{},
+		"reportTicketEnRoute":  map[string]any{"eta": future.Format(time.RFC3339)},
 		"diagnoseTicket": map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true},
 		"moveTicketParts":            map[string]any{"op": "reserve", "lines": []any{map[string]any{"part_id": "prt_00000000000000000000000000", "quantity": 1}}},
@@ -165,6 +166,9 @@ func timelineActions(t *testing.T, env *apitest.Env, key, id string) []string {
 	var out []string
 	for _, e := range r.JSON(t)["data"].([]any) {
 		e := e.(map[string]any)
+		if e["action"] == "customer_notified" {
+			continue // the customer's messages: see TestCustomerNotifications
+		}
 		out = append(out, e["action"].(string)+":"+e["to_state"].(string))
 	}
 	return out

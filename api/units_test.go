@@ -65,7 +65,7 @@ func TestUnitRegistration(t *testing.T) {
 	owner := u["customer_id"].(string)
 	r := env.Do(t, http.MethodGet, "/v1/customers/"+owner, admin, nil)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Equal(t, []any{"18600000001"}, r.JSON(t)["phones"])
+	require.Equal(t, []any{"+8618600000001"}, r.JSON(t)["phones"])
 
 	r = env.Do(t, http.MethodGet, "/v1/units/"+unitID, admin, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

@@ -34,15 +34,19 @@ type CustomerAddress struct {
 // Customer is a person who owns registered units. Customers are
 // deduplicated by phone: a phone belongs to at most one customer.
 type Customer struct {
-	ID        string            `json:"id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	Name      string            `json:"name" example:"王丽"`
-	Phones    []string          `json:"phones" doc:"Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code." example:"[\"13800138000\",\"053288930000\"]"`
-	Addresses []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
-	Masked    bool              `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after." example:"false"`
-	ErasedAt  *time.Time        `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
-	Version   int               `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt time.Time         `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt time.Time         `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	ID     string   `json:"id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	Name   string   `json:"name" example:"王丽"`
+	Phones []string `json:"phones" doc:"Phone numbers in E.164 (+ country code and digits), as stored and matched: mainland mobiles and landlines with their area code." example:"[\"+8613800138000\",\"+8653288930000\"]"`
+	// PhonesDisplay is filled from Phones when the customer is read.
+	PhonesDisplay []string          `json:"phones_display" doc:"The same numbers as people write them: the national form for mainland numbers, international for others; masked like phones." example:"[\"138 0013 8000\",\"0532 8893 0000\"]"`
+	Addresses     []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
+	// NotificationsOptOut: see CustomerUpdate.
+	NotificationsOptOut bool       `json:"notifications_opt_out" doc:"The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out." example:"false"`
+	Masked              bool       `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after." example:"false"`
+	ErasedAt            *time.Time `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
+	Version             int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt           time.Time  `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt           time.Time  `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 
 	job bool // a live job of the principal serves this customer
 }
@@ -63,6 +67,7 @@ func (c *Customer) MaskPersonal() {
 		phones[i] = privacy.MaskPhone(ph)
 	}
 	c.Phones = phones
+	c.fillDisplay()
 	as := make([]CustomerAddress, len(c.Addresses))
 	for i, a := range c.Addresses {
 		a.Line = privacy.MaskAddressLine(a.Line)
@@ -82,9 +87,10 @@ type NewCustomer struct {
 // CustomerUpdate changes some of a customer's attributes; absent fields
 // stay, phones and addresses are replaced whole.
 type CustomerUpdate struct {
-	Name      *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name." example:"王丽"`
-	Phones    *[]string          `json:"phones,omitempty" minItems:"1" maxItems:"5" doc:"The customer's phones, replacing the current ones; a phone of another customer is a conflict." example:"[\"13800138000\",\"0532-8893 0000\"]"`
-	Addresses *[]CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"The customer's addresses, replacing the current ones."`
+	Name                *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name." example:"王丽"`
+	Phones              *[]string          `json:"phones,omitempty" minItems:"1" maxItems:"5" doc:"The customer's phones, replacing the current ones; a phone of another customer is a conflict." example:"[\"13800138000\",\"0532-8893 0000\"]"`
+	Addresses           *[]CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"The customer's addresses, replacing the current ones."`
+	NotificationsOptOut *bool              `json:"notifications_opt_out,omitempty" doc:"true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all." example:"true"`
 }
 
 // CustomerFilter narrows a customer listing.
@@ -97,15 +103,24 @@ type CustomerFilter struct {
 	Cursor     string
 }
 
-const customerColumns = `c.id, c.name, c.phones, c.addresses, c.erased_at, c.version, c.created_at, c.updated_at`
+const customerColumns = `c.id, c.name, c.phones, c.addresses, c.erased_at, c.version, c.created_at, c.updated_at, c.notifications_opt_out`
 
 func scanCustomer(row pgx.Row) (Customer, error) {
 	var c Customer
-	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.ErasedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.ErasedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.NotificationsOptOut)
 	if c.Addresses == nil {
 		c.Addresses = []CustomerAddress{}
 	}
+	c.fillDisplay()
 	return c, err
+}
+
+// fillDisplay sets PhonesDisplay from Phones.
+func (c *Customer) fillDisplay() {
+	c.PhonesDisplay = make([]string, len(c.Phones))
+	for i, ph := range c.Phones {
+		c.PhonesDisplay[i] = DisplayPhone(ph)
+	}
 }
 
 // validateCustomer checks in at prefix ("body." or "body.customer.") and
@@ -129,7 +144,7 @@ func validatePhones(v *tenants.Validation, loc string, in []string) []string {
 		p, ok := NormalizePhone(raw)
 		switch {
 		case !ok:
-			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a phone number: 5-20 digits, optionally with +country code (mainland mobiles 11 digits)", raw)
+			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a valid phone number: a mainland mobile, a landline with its area code, or +country code and number", raw)
 		case slices.Contains(out, p):
 			v.Add(fmt.Sprintf("%s[%d]", loc, i), "the same number as an earlier phone", raw)
 		default:
@@ -463,6 +478,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 		if u.Addresses != nil {
 			f.Addresses, changed = *u.Addresses, append(changed, "addresses")
 		}
+		optOut := cur.NotificationsOptOut
+		if u.NotificationsOptOut != nil && *u.NotificationsOptOut != optOut {
+			optOut, changed = *u.NotificationsOptOut, append(changed, "notifications_opt_out")
+		}
 		v := &tenants.Validation{}
 		phones := validateCustomer(v, "body.", f)
 		if u.Addresses != nil {
@@ -510,9 +529,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			f.Addresses = []CustomerAddress{}
 		}
 		out, err = scanCustomer(tx.QueryRow(ctx, `
-			UPDATE customers AS c SET name = $3, phones = $4, addresses = $5, version = version + 1, updated_at = now()
+			UPDATE customers AS c SET name = $3, phones = $4, addresses = $5, notifications_opt_out = $6,
+				version = version + 1, updated_at = now()
 			WHERE c.tenant_id = $1 AND c.id = $2
-			RETURNING `+customerColumns, tx.TenantID, cur.ID, f.Name, phones, f.Addresses))
+			RETURNING `+customerColumns, tx.TenantID, cur.ID, f.Name, phones, f.Addresses, optOut))
 		if err != nil {
 			return err
 		}

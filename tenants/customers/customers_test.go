@@ -156,7 +156,7 @@ func TestStorefrontScope(t *testing.T) {
 	requireCode(t, err, tenants.CodeNotFound, "")
 	c, err := b.svc.GetCustomer(ctx, pa, ua.CustomerID)
 	require.NoError(t, err)
-	require.Equal(t, []string{"13511112222"}, c.Phones)
+	require.Equal(t, []string{"+8613511112222"}, c.Phones)
 
 	require.True(t, customers.ScopeOf(b.admin).Whole())
 	require.False(t, customers.ScopeOf(pa).Whole())

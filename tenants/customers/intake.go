@@ -83,3 +83,15 @@ func RegisterUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in
 func ValidSerial(s string) bool {
 	return serialPattern.MatchString(strings.ToUpper(strings.TrimSpace(s)))
 }
+
+// OptedOutTx reports, inside tx, whether the customer declined
+// non-essential messages (false for an unknown id).
+func OptedOutTx(ctx context.Context, tx pg.TenantTx, customerID string) (bool, error) {
+	var out bool
+	err := tx.QueryRow(ctx, `SELECT notifications_opt_out FROM customers WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, customerID).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return out, err
+}

@@ -1,57 +1,62 @@
 package customers
 
-import "strings"
+import (
+	"strings"
 
-// phoneSeparators are the characters people write between digits.
-var phoneSeparators = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "", "\u00a0", "", "\t", "")
+	"github.com/nyaruka/phonenumbers"
+)
 
-// NormalizePhone returns the form phones are stored and matched in, and
-// whether s is a phone number at all:
+// phoneRegion is the region a number written without a country code
+// belongs to: our brands serve mainland China.
+const phoneRegion = "CN"
+
+// NormalizePhone returns the form phones are stored and matched in, E.164
+// ("+8613800138000"), and whether s is a valid phone number, by
+// github.com/nyaruka/phonenumbers with mainland China as the default
+// region:
 //
-//   - spaces, dashes, dots and parentheses are dropped;
-//   - a mainland-China number loses its country code: "+86", "0086" and a
-//     bare "86" before an 11-digit mobile number are removed, and a landline
-//     written internationally gets its trunk 0 back
-//     ("+86 532 8893 0000" → "053288930000", "+86 138-0013-8000" → "13800138000");
-//   - other international numbers keep "+" and their digits ("0044..." → "+44...");
-//   - what is left is 5-20 digits (after an optional "+"), and a mainland
-//     mobile number (starting with 1) has exactly 11.
+//   - any usual notation works: spaces, dashes, dots, parentheses,
+//     full-width digits, "+86", "0086" or a bare "86" before a mobile;
+//   - mainland mobiles (11 digits from 1) and landlines with their area
+//     code ("0532-8893 0000", "010 1234 5678") are valid; a landline without
+//     its area code, a mobile a digit short, or letters are not (Parse
+//     accepts many such numbers: validity is IsValidNumber's answer);
+//   - other countries' numbers need their +country code;
+//   - an extension is dropped (E.164 has none).
 //
 // So "138 0013 8000", "+86 13800138000" and "(0086) 138-0013-8000" are the
-// same customer.
+// same customer. DisplayPhone gives the national form back.
 func NormalizePhone(s string) (string, bool) {
-	p := phoneSeparators.Replace(strings.TrimSpace(s))
-	if strings.HasPrefix(p, "00") {
-		p = "+" + p[2:]
-	}
-	intl := strings.HasPrefix(p, "+")
-	digits := strings.TrimPrefix(p, "+")
-	if digits == "" || len(digits) > 20 {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 40 {
 		return "", false
 	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return "", false
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return "", false // phonenumbers reads letters as keypad digits
 		}
 	}
-	switch {
-	case intl && strings.HasPrefix(digits, "86"):
-		digits = strings.TrimPrefix(digits[2:], "0")
-		if !strings.HasPrefix(digits, "1") {
-			digits = "0" + digits // landline: the trunk prefix comes back
-		}
-		intl = false
-	case !intl && len(digits) == 13 && strings.HasPrefix(digits, "861"):
-		digits = digits[2:]
-	}
-	if len(digits) < 5 {
+	n, err := phonenumbers.Parse(s, phoneRegion)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return "", false
 	}
-	if intl {
-		return "+" + digits, true
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// DisplayPhone returns how people write a stored (E.164) number: the
+// national form for a mainland number ("138 0013 8000", "0532 8893 0000"),
+// the international form for others ("+44 20 7946 0958"). Anything it
+// cannot read (a masked or erased number) comes back unchanged.
+func DisplayPhone(e164 string) string {
+	if !strings.HasPrefix(e164, "+") {
+		return e164
 	}
-	if strings.HasPrefix(digits, "1") && len(digits) != 11 {
-		return "", false
+	n, err := phonenumbers.Parse(e164, phoneRegion)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return e164
 	}
-	return digits, true
+	if phonenumbers.GetRegionCodeForNumber(n) == phoneRegion {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 }

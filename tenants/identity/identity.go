@@ -65,15 +65,18 @@ func (s *Service) now() time.Time {
 
 // Tenant is a brand.
 type Tenant struct {
-	ID        string    `db:"id"`
-	Name      string    `db:"name"`
-	Slug      string    `db:"slug"`
-	TimeZone  string    `db:"time_zone"`
-	Currency  string    `db:"currency"`
-	Status    string    `db:"status"`
-	Version   int       `db:"version"`
-	CreatedAt time.Time `db:"created_at"`
-	UpdatedAt time.Time `db:"updated_at"`
+	ID       string `db:"id"`
+	Name     string `db:"name"`
+	Slug     string `db:"slug"`
+	TimeZone string `db:"time_zone"`
+	Currency string `db:"currency"`
+	Status   string `db:"status"`
+	// DefaultLanguage is what callers without a supported Accept-Language
+	// read, and what customer messages are written in (Languages).
+	DefaultLanguage string    `db:"default_language"`
+	Version         int       `db:"version"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
 }
 
 // NewTenant is the input to CreateTenant.
@@ -136,7 +139,7 @@ type NewAPIKey struct {
 	ExpiresAt    *time.Time
 }
 
-const tenantColumns = `id, name, slug, time_zone, currency, status, version, created_at, updated_at`
+const tenantColumns = `id, name, slug, time_zone, currency, status, default_language, version, created_at, updated_at`
 
 const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, technician_id, expires_at, revoked_at, last_used_at, created_by, created_at`
 
@@ -210,6 +213,8 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 type TenantUpdate struct {
 	Name     *string
 	TimeZone *string
+	// DefaultLanguage is one of Languages.
+	DefaultLanguage *string
 	// IfVersion, when set, makes the update conditional on the tenant's
 	// current version (optimistic concurrency; precondition_failed otherwise).
 	IfVersion *int
@@ -222,6 +227,9 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
 			return Tenant{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", *u.TimeZone)
 		}
+	}
+	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
+		return Tenant{}, tenants.Invalid("body.default_language", "a supported language: zh-CN or en", *u.DefaultLanguage)
 	}
 	var t Tenant
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -236,7 +244,9 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 			return tenants.Errorf(tenants.CodePreconditionFailed, "the tenant changed since you read it (If-Match does not match); read it again")
 		}
 		rows, err = tx.Query(ctx, `UPDATE tenants SET name = coalesce($2, name), time_zone = coalesce($3, time_zone),
-			version = version + 1, updated_at = now() WHERE id = $1 RETURNING `+tenantColumns, tx.TenantID, u.Name, u.TimeZone)
+			default_language = coalesce($4, default_language),
+			version = version + 1, updated_at = now() WHERE id = $1 RETURNING `+tenantColumns, tx.TenantID, u.Name, u.TimeZone,
+			u.DefaultLanguage)
 		if err != nil {
 			return err
 		}
@@ -244,7 +254,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 			return err
 		}
 		return events.Append(ctx, tx, events.New{Type: events.TypeTenantUpdated, SubjectID: t.ID, Actor: p.Subject(),
-			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone}})
+			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone, "default_language": t.DefaultLanguage}})
 	})
 	if err == nil {
 		// Me answers from the cache: this replica forgets the tenant now,
@@ -252,6 +262,24 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		s.cache.evict(t.ID)
 	}
 	return t, pg.Translate(err)
+}
+
+// Languages are the languages ServiceNet speaks (BCP 47 tags).
+var Languages = []string{"zh-CN", "en"}
+
+// LocaleTx returns the language and time zone of tx's tenant, inside tx:
+// what a context writing to a customer renders its text in.
+func LocaleTx(ctx context.Context, tx pg.TenantTx) (string, *time.Location, error) {
+	var lang, zone string
+	if err := tx.QueryRow(ctx, `SELECT default_language, time_zone FROM tenants WHERE id = $1`, tx.TenantID).
+		Scan(&lang, &zone); err != nil {
+		return "", nil, err
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return lang, loc, nil
 }
 
 // ListTenants pages through all tenants (operator only), oldest first.

@@ -75,6 +75,17 @@ func LatestDeliverySQL(tenantCol, subjectCol, purpose string) string {
 		AND n.purpose = '` + purpose + `' ORDER BY n.id DESC LIMIT 1)`
 }
 
+// DeliveryByIDSQL is a SQL expression (jsonb, null when none) of the
+// NotificationDelivery of the notification whose id is the SQL expression
+// idExpr, of the tenant in tenantCol: for a context that shows delivery
+// statuses beside its own rows (a ticket's timeline) in one query.
+func DeliveryByIDSQL(tenantCol, idExpr string) string {
+	return `(SELECT jsonb_build_object('notification_id', n.id, 'channel', n.channel, 'via', n.via, 'status', n.status,
+		'attempts', n.attempts, 'last_attempt_at', n.last_attempt_at, 'last_status_code', n.last_status_code,
+		'last_error', n.last_error, 'next_attempt_at', n.next_attempt_at, 'sent_at', n.sent_at, 'expires_at', n.expires_at)
+		FROM notifications n WHERE n.tenant_id = ` + tenantCol + ` AND n.id = ` + idExpr + `)`
+}
+
 type secretPart struct {
 	To     string         `json:"to"`
 	Text   string         `json:"text"`
@@ -228,7 +239,34 @@ type attempt struct {
 // within the timeout sends it, anything else records the attempt and
 // (final: fails it) returns an error to retry. The request runs between two
 // transactions, never inside one.
-func (s *Service) Deliver(ctx context.Context, tenantID, id string, final bool) (wait time.Duration, err error) {
+func (s *Service) Deliver(ctx context.Context, tenantID, id string, final bool) (time.Duration, error) {
+	// A subject's messages go out in order: while an earlier one is still
+	// queued (being sent, or retrying), this one waits a little here, then
+	// snoozes.
+	for waited := time.Duration(0); ; waited += orderPoll {
+		wait, blocked, err := s.deliver(ctx, tenantID, id, final)
+		if !blocked {
+			return wait, err
+		}
+		if waited >= orderWait {
+			return time.Second, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Second, nil
+		case <-time.After(orderPoll):
+		}
+	}
+}
+
+// How long a delivery waits in process for an earlier message of its
+// subject, checking every orderPoll, before it snoozes.
+const (
+	orderWait = 5 * time.Second
+	orderPoll = 50 * time.Millisecond
+)
+
+func (s *Service) deliver(ctx context.Context, tenantID, id string, final bool) (wait time.Duration, blocked bool, err error) {
 	var a attempt
 	now := s.now()
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -261,14 +299,19 @@ func (s *Service) Deliver(ctx context.Context, tenantID, id string, final bool) 
 		case a.enabled == nil || !*a.enabled || a.secret == nil:
 			return s.fail(ctx, tx, id, "the gateway is disabled")
 		}
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM notifications o WHERE o.tenant_id = $1 AND o.subject_id = $3
+				AND o.status = 'queued' AND o.seq < (SELECT seq FROM notifications WHERE tenant_id = $1 AND id = $2))`,
+			tx.TenantID, id, a.subject).Scan(&blocked); err != nil || blocked {
+			return err
+		}
 		a.status = "send"
 		return nil
 	})
 	if err != nil || a.status != "send" {
-		return wait, pg.Translate(err)
+		return wait, blocked, pg.Translate(err)
 	}
 	code, sendErr := s.send(ctx, id, a, now)
-	return 0, s.record(context.WithoutCancel(ctx), tenantID, id, code, sendErr, final)
+	return 0, false, s.record(context.WithoutCancel(ctx), tenantID, id, code, sendErr, final)
 }
 
 func (s *Service) fail(ctx context.Context, tx pg.TenantTx, id, why string) error {

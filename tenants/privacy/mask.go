@@ -14,11 +14,14 @@ import (
 const Erased = "[erased]"
 
 // MaskPhone keeps a phone's first three and last four digits:
-// 13800138000 → 138****8000; shorter numbers keep their last two.
+// 13800138000 → 138****8000; a mainland number in E.164 loses its +86
+// first (+8613800138000 → 138****8000); shorter numbers keep their last
+// two.
 func MaskPhone(s string) string {
 	if s == "" || s == Erased || strings.Contains(s, "****") {
 		return s
 	}
+	s = strings.TrimPrefix(s, "+86")
 	if len(s) >= 10 {
 		return s[:3] + "****" + s[len(s)-4:]
 	}

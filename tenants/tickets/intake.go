@@ -88,7 +88,7 @@ func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Phone = strings.TrimSpace(c.Phone)
 	if p, ok := customers.NormalizePhone(c.Phone); ok {
-		c.Phone = p
+		c.Phone, c.PhoneDisplay = p, customers.DisplayPhone(p)
 	}
 }
 
@@ -98,7 +98,7 @@ func phoneProblem(phone string) string {
 		return "no phone number: verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
 	if _, ok := customers.NormalizePhone(phone); !ok {
-		return "the phone number " + phone + " is not a phone number (5-20 digits, optionally with +country code; mainland mobiles 11 digits): verify it with the dispatcher or information officer who sent the job, else with the customer"
+		return "the phone number " + phone + " is not a valid phone number (a mainland mobile, a landline with its area code, or +country code and number): verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
 	return ""
 }

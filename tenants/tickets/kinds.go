@@ -58,6 +58,7 @@ var actionTypes = map[Action][]string{
 	ActReject:         visiting,
 	ActSchedule:       visiting,
 	ActReschedule:     visiting,
+	ActEnRoute:        visiting,
 	ActCheckIn:        visiting,
 	ActVisitException: visiting,
 	ActChecklist:      visiting,

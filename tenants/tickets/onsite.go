@@ -233,18 +233,15 @@ func (l LogSender) SendSignoffCode(ctx context.Context, tenantID, ticketID, phon
 // SignoffCodeTTL is how long a sign-off code stays valid.
 const SignoffCodeTTL = 15 * time.Minute
 
-// PurposeSignoffCode names the sign-off code's notification.
-const PurposeSignoffCode = "signoff_code"
+// PurposeSignoffCode names the sign-off code's notification (an essential
+// message: sent even to customers who opted out).
+const PurposeSignoffCode = notifications.PurposeSignoffCode
 
 func codeHash(ticketID, code string) string {
 	h := sha256.Sum256([]byte(ticketID + ":" + code))
 	return hex.EncodeToString(h[:])
 }
 
-// signoffText is the message that carries a sign-off code.
-func signoffText(number, code string) string {
-	return "您的服务签收码：" + code + "（15 分钟内有效），工单 " + number + "。请在服务完成并确认满意后告知师傅，切勿透露给他人。"
-}
 
 // SendSignoffCode sends the customer a fresh one-time code (six digits,
 // valid 15 minutes, five attempts); only its hash is stored on the ticket.
@@ -269,14 +266,18 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
 		detail := map[string]any{"expires_at": exp}
 		if s.notify != nil {
-			d, err := s.notify.RequestTx(ctx, c.tx, c.p.Subject(), notifications.Message{Purpose: PurposeSignoffCode,
-				SubjectID: t.ID, To: t.Contact.Phone, Text: signoffText(t.Number, code),
-				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp},
+			d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: PurposeSignoffCode,
+				SubjectID: t.ID, To: t.Contact.Phone,
+				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp,
+					"minutes": int(SignoffCodeTTL / time.Minute)},
 				Secret: map[string]any{"code": code}, ExpiresAt: &exp})
 			if err != nil {
 				return err
 			}
-			t.Signoff.Delivery = &d
+			t.Signoff.Delivery = d
+			if err := c.notified(ctx, PurposeSignoffCode, d); err != nil {
+				return err
+			}
 			detail["notification_id"], detail["via"], detail["delivery_status"] = d.NotificationID, d.Via, d.Status
 			c.data["notification_id"], c.data["via"] = d.NotificationID, d.Via
 		}

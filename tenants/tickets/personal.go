@@ -55,6 +55,7 @@ func (t *Ticket) MaskPersonal() {
 	t.Masked = true
 	t.Contact.Name = privacy.MaskName(t.Contact.Name)
 	t.Contact.Phone = privacy.MaskPhone(t.Contact.Phone)
+	t.Contact.PhoneDisplay = t.Contact.Phone
 	t.Address.Line = privacy.MaskAddressLine(t.Address.Line)
 	t.Address.Latitude, t.Address.Longitude = nil, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
 // Get returns a ticket in the principal's scope.
@@ -187,19 +188,26 @@ type TimelineEntry struct {
 	Detail    map[string]any `json:"detail" doc:"What changed: windows, decisions, outcomes."`
 	Actor     string         `json:"actor" doc:"Who: the API key, or system for timers." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	At        time.Time      `json:"at" doc:"When." example:"2026-11-30T10:01:00+08:00"`
+	// Delivery is read from the notifications context.
+	// On a customer_notified entry: how the message's delivery goes now (queued, sent, failed, with the attempts; requested when the tenant delivers it from the notification.requested event).
+	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty"`
 }
+
+// timelineDeliverySQL reads a customer_notified entry's delivery status.
+var timelineDeliverySQL = notifications.DeliveryByIDSQL("tl.tenant_id", "tl.detail ->> 'notification_id'")
 
 // Timeline returns a ticket's timeline, oldest first.
 func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) ([]TimelineEntry, error) {
 	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]TimelineEntry, error) {
-		rows, err := tx.Query(ctx, `SELECT seq, action, from_state, to_state, reason, detail, actor, at FROM ticket_timeline
-			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq`, tx.TenantID, id)
+		rows, err := tx.Query(ctx, `SELECT tl.seq, tl.action, tl.from_state, tl.to_state, tl.reason, tl.detail, tl.actor, tl.at,
+				CASE WHEN tl.action = 'customer_notified' THEN `+timelineDeliverySQL+` END
+			FROM ticket_timeline tl WHERE tl.tenant_id = $1 AND tl.ticket_id = $2 ORDER BY tl.seq`, tx.TenantID, id)
 		if err != nil {
 			return nil, err
 		}
 		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TimelineEntry, error) {
 			var e TimelineEntry
-			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At)
+			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At, &e.Delivery)
 			return e, err
 		})
 	})

@@ -44,7 +44,7 @@ func TestApplyRetention(t *testing.T) {
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	require.Equal(t, "+86****0000", phone(old), "closed 400 days ago, retention 365: masked at rest")
+	require.Equal(t, "139****0000", phone(old), "closed 400 days ago, retention 365: masked at rest")
 	require.Equal(t, "+8613900000000", phone(recent), "closed 10 days ago: kept")
 	require.Equal(t, "+8613900000000", phone(open), "open: kept")
 

@@ -19,7 +19,9 @@ import (
 // TicketContact is who to call about the ticket.
 type TicketContact struct {
 	Name  string `json:"name" minLength:"1" maxLength:"200" doc:"The customer's name." example:"王丽"`
-	Phone string `json:"phone,omitempty" maxLength:"40" doc:"Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one. Missing or not a phone number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused." example:"13800138000"`
+	Phone string `json:"phone,omitempty" maxLength:"40" doc:"Phone to reach the customer (any usual notation: mainland mobiles, landlines with their area code, +country code for others; stored in E.164). Finds the customer by phone or creates one. Missing, unparseable or not a valid number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused." example:"13800138000"`
+	// PhoneDisplay is derived from Phone when the ticket is read.
+	PhoneDisplay string `json:"phone_display,omitempty" readOnly:"true" doc:"The phone as people write it (national form for mainland numbers); masked like phone." example:"138 0013 8000"`
 }
 
 // ServiceAddress is where the service happens.
@@ -234,6 +236,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	}
 	t.SLA.CallbackDueAt = t.FollowUp.DueAt
 	t.CustomerID = deref(customerID)
+	t.Contact.PhoneDisplay = customers.DisplayPhone(t.Contact.Phone)
 	if prefStart != nil && prefEnd != nil {
 		t.PreferredWindow = &Window{Start: *prefStart, End: *prefEnd}
 	}

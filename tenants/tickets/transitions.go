@@ -87,6 +87,8 @@ var Transitions = []Transition{
 		"Record the appointment window agreed with the customer (first contact).", nil},
 	{ActReschedule, "POST /v1/tickets/{ticket_id}/reschedule", []State{StateScheduled, StateAwaitingParts}, []State{StateScheduled}, "tickets.work",
 		"Move the appointment, with the reason (customer asked, technician conflict, parts).", nil},
+	{ActEnRoute, "POST /v1/tickets/{ticket_id}/en-route", []State{StateScheduled}, []State{StateScheduled}, "tickets.work",
+		"The technician is on the way, with the expected arrival: the customer is told (running late, with the new time, after the window's start).", nil},
 	{ActCheckIn, "POST /v1/tickets/{ticket_id}/check-in", []State{StateScheduled}, []State{StateOnSite}, "tickets.work",
 		"The technician arrives; the arrival is classified against the window.", nil},
 	{ActDiagnose, "POST /v1/tickets/{ticket_id}/diagnose", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
@@ -172,6 +174,12 @@ type change struct {
 	// fail, when set by fn, is returned to the caller after the change is
 	// committed (a wrong sign-off code still counts as an attempt).
 	fail error
+	// before is the ticket as it was locked (act), to tell which customer
+	// messages the change calls for (notify.go).
+	before Ticket
+	// notices are customer messages the action asks for beyond those the
+	// change itself implies (moments).
+	notices []notice
 }
 
 type step struct {
@@ -261,7 +269,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 		if err != nil {
 			return err
 		}
-		c := &change{tx: tx, p: p, now: now, clock: clock, policy: policy, T: &t, action: a, data: map[string]any{}}
+		c := &change{tx: tx, p: p, now: now, clock: clock, policy: policy, T: &t, action: a, data: map[string]any{}, before: t}
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -307,6 +315,9 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		return err
 	}
 	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if err := s.notifyCustomer(ctx, c, insert); err != nil {
 		return err
 	}
 	if len(c.timers) > 0 {

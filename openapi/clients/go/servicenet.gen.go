@@ -3228,6 +3228,24 @@ func (e TechnicianUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for TemplateLanguage.
+const (
+	TemplateLanguageEn   TemplateLanguage = "en"
+	TemplateLanguageZhCN TemplateLanguage = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the TemplateLanguage enum.
+func (e TemplateLanguage) Valid() bool {
+	switch e {
+	case TemplateLanguageEn:
+		return true
+	case TemplateLanguageZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TenantCreatedEventType.
 const (
 	TenantCreatedEventTypeTenantCreated TenantCreatedEventType = "tenant.created"
@@ -3459,6 +3477,21 @@ const (
 func (e TicketDispatchedEventType) Valid() bool {
 	switch e {
 	case TicketDispatchedEventTypeTicketDispatched:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketEnRouteReportedEventType.
+const (
+	TicketEnRouteReportedEventTypeTicketEnRouteReported TicketEnRouteReportedEventType = "ticket.en_route_reported"
+)
+
+// Valid indicates whether the value is a known member of the TicketEnRouteReportedEventType enum.
+func (e TicketEnRouteReportedEventType) Valid() bool {
+	switch e {
+	case TicketEnRouteReportedEventTypeTicketEnRouteReported:
 		return true
 	default:
 		return false
@@ -5662,9 +5695,15 @@ type Customer struct {
 	Masked bool   `json:"masked"`
 	Name   string `json:"name"`
 
-	// Phones Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code.
-	Phones    []string  `json:"phones"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// NotificationsOptOut The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out.
+	NotificationsOptOut bool `json:"notifications_opt_out"`
+
+	// Phones Phone numbers in E.164 (+ country code and digits), as stored and matched: mainland mobiles and landlines with their area code.
+	Phones []string `json:"phones"`
+
+	// PhonesDisplay The same numbers as people write them: the national form for mainland numbers, international for others; masked like phones.
+	PhonesDisplay []string  `json:"phones_display"`
+	UpdatedAt     time.Time `json:"updated_at"`
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`
@@ -5750,6 +5789,9 @@ type CustomerUpdate struct {
 
 	// Name New name.
 	Name *string `json:"name,omitempty"`
+
+	// NotificationsOptOut true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all.
+	NotificationsOptOut *bool `json:"notifications_opt_out,omitempty"`
 
 	// Phones The customer's phones, replacing the current ones; a phone of another customer is a conflict.
 	Phones *[]string `json:"phones,omitempty"`
@@ -5974,6 +6016,12 @@ type DispatchRecord struct {
 
 // DispatchRecordLoaner defines model for DispatchRecordLoaner.
 type DispatchRecordLoaner string
+
+// EnRouteInput defines model for EnRouteInput.
+type EnRouteInput struct {
+	// Eta When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
+	Eta time.Time `json:"eta"`
+}
 
 // Endpoint defines model for Endpoint.
 type Endpoint struct {
@@ -8949,6 +8997,12 @@ type ServiceRecord struct {
 // ServiceRecordKind defines model for ServiceRecordKind.
 type ServiceRecordKind string
 
+// SetTemplateRequest defines model for SetTemplateRequest.
+type SetTemplateRequest struct {
+	// Text The text, with {name} placeholders for the purpose's parameters.
+	Text string `json:"text"`
+}
+
 // Shift defines model for Shift.
 type Shift struct {
 	// End End time, HH:MM, after start on the same day.
@@ -9776,12 +9830,42 @@ type TechnicianUpdatedEvent struct {
 // TechnicianUpdatedEventType The event type.
 type TechnicianUpdatedEventType string
 
+// Template defines model for Template.
+type Template struct {
+	// Custom The tenant's own text (false: the built-in one).
+	Custom bool `json:"custom"`
+
+	// Essential Sent even to customers who opted out of non-essential messages.
+	Essential bool             `json:"essential"`
+	Language  TemplateLanguage `json:"language"`
+
+	// Params The parameters the text may use.
+	Params  []string `json:"params"`
+	Purpose string   `json:"purpose"`
+
+	// Text The text, with {name} placeholders for the purpose's parameters.
+	Text      string     `json:"text"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+
+	// Version Increases with every change of the tenant's text (0: built-in).
+	Version int64 `json:"version"`
+}
+
+// TemplateLanguage defines model for TemplateLanguage.
+type TemplateLanguage string
+
+// TemplateList defines model for TemplateList.
+type TemplateList struct {
+	Data []Template `json:"data"`
+}
+
 // Tenant defines model for Tenant.
 type Tenant struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// Currency ISO 4217 currency of the tenant's money amounts.
-	Currency string `json:"currency"`
+	Currency        string           `json:"currency"`
+	DefaultLanguage TemplateLanguage `json:"default_language"`
 
 	// Id Tenant ID.
 	Id   string `json:"id"`
@@ -10132,8 +10216,11 @@ type TicketContact struct {
 	// Name The customer's name.
 	Name string `json:"name"`
 
-	// Phone Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one. Missing or not a phone number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
+	// Phone Phone to reach the customer (any usual notation: mainland mobiles, landlines with their area code, +country code for others; stored in E.164). Finds the customer by phone or creates one. Missing, unparseable or not a valid number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
 	Phone *string `json:"phone,omitempty"`
+
+	// PhoneDisplay The phone as people write it (national form for mainland numbers); masked like phone.
+	PhoneDisplay *string `json:"phone_display,omitempty"`
 }
 
 // TicketDiagnosedEvent Ticket diagnosed: record the diagnosis.
@@ -10171,6 +10258,24 @@ type TicketDispatchedEvent struct {
 
 // TicketDispatchedEventType The event type.
 type TicketDispatchedEventType string
+
+// TicketEnRouteReportedEvent Ticket en route reported: the technician is on the way, with the expected arrival.
+type TicketEnRouteReportedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketEnRouteReportedEventType `json:"type"`
+}
+
+// TicketEnRouteReportedEventType The event type.
+type TicketEnRouteReportedEventType string
 
 // TicketEventData defines model for TicketEventData.
 type TicketEventData struct {
@@ -10528,7 +10633,8 @@ type TimelineEntry struct {
 	Actor string `json:"actor"`
 
 	// At When.
-	At time.Time `json:"at"`
+	At       time.Time             `json:"at"`
+	Delivery *NotificationDelivery `json:"delivery,omitempty"`
 
 	// Detail What changed: windows, decisions, outcomes.
 	Detail map[string]interface{} `json:"detail"`
@@ -10833,7 +10939,9 @@ type UnitUpdatedEventType string
 
 // UpdateTenantRequest defines model for UpdateTenantRequest.
 type UpdateTenantRequest struct {
-	Name *string `json:"name,omitempty"`
+	// DefaultLanguage zh-CN or en: the language of texts for callers whose Accept-Language names no supported language, and of customer messages. Another language is 422.
+	DefaultLanguage *string `json:"default_language,omitempty"`
+	Name            *string `json:"name,omitempty"`
 
 	// TimeZone IANA time zone.
 	TimeZone *string `json:"time_zone,omitempty"`
@@ -12175,6 +12283,15 @@ type DispatchTicketParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ReportTicketEnRouteParams defines parameters for ReportTicketEnRoute.
+type ReportTicketEnRouteParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // RecordTicketGuidanceParams defines parameters for RecordTicketGuidance.
 type RecordTicketGuidanceParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
@@ -12514,6 +12631,9 @@ type CreateNotificationGatewayJSONRequestBody = NewGateway
 // UpdateNotificationGatewayJSONRequestBody defines body for UpdateNotificationGateway for application/json ContentType.
 type UpdateNotificationGatewayJSONRequestBody = GatewayUpdate
 
+// SetNotificationTemplateJSONRequestBody defines body for SetNotificationTemplate for application/json ContentType.
+type SetNotificationTemplateJSONRequestBody = SetTemplateRequest
+
 // CreatePayoutJSONRequestBody defines body for CreatePayout for application/json ContentType.
 type CreatePayoutJSONRequestBody = NewPayout
 
@@ -12603,6 +12723,9 @@ type DiagnoseTicketJSONRequestBody = DiagnoseInput
 
 // DispatchTicketJSONRequestBody defines body for DispatchTicket for application/json ContentType.
 type DispatchTicketJSONRequestBody = DispatchInput
+
+// ReportTicketEnRouteJSONRequestBody defines body for ReportTicketEnRoute for application/json ContentType.
+type ReportTicketEnRouteJSONRequestBody = EnRouteInput
 
 // RecordTicketGuidanceJSONRequestBody defines body for RecordTicketGuidance for application/json ContentType.
 type RecordTicketGuidanceJSONRequestBody = GuidanceInput
@@ -15206,6 +15329,34 @@ func (t *Event) MergeTicketRescheduledEvent(v TicketRescheduledEvent) error {
 	return err
 }
 
+// AsTicketEnRouteReportedEvent returns the union data inside the Event as a TicketEnRouteReportedEvent
+func (t Event) AsTicketEnRouteReportedEvent() (TicketEnRouteReportedEvent, error) {
+	var body TicketEnRouteReportedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketEnRouteReportedEvent overwrites any union data inside the Event as the provided TicketEnRouteReportedEvent
+func (t *Event) FromTicketEnRouteReportedEvent(v TicketEnRouteReportedEvent) error {
+	v.Type = "ticket.en_route_reported"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketEnRouteReportedEvent performs a merge with any union data inside the Event, using the provided TicketEnRouteReportedEvent
+func (t *Event) MergeTicketEnRouteReportedEvent(v TicketEnRouteReportedEvent) error {
+	v.Type = "ticket.en_route_reported"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketCheckedInEvent returns the union data inside the Event as a TicketCheckedInEvent
 func (t Event) AsTicketCheckedInEvent() (TicketCheckedInEvent, error) {
 	var body TicketCheckedInEvent
@@ -15806,6 +15957,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketDiagnosedEvent()
 	case "ticket.dispatched":
 		return t.AsTicketDispatchedEvent()
+	case "ticket.en_route_reported":
+		return t.AsTicketEnRouteReportedEvent()
 	case "ticket.guidance_recorded":
 		return t.AsTicketGuidanceRecordedEvent()
 	case "ticket.info_provided":
@@ -16293,6 +16446,14 @@ type ClientInterface interface {
 
 	UpdateNotificationGateway(ctx context.Context, gatewayId string, params *UpdateNotificationGatewayParams, body UpdateNotificationGatewayJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNotificationTemplates request
+	ListNotificationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetNotificationTemplateWithBody request with any body
+	SetNotificationTemplateWithBody(ctx context.Context, purpose string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	SetNotificationTemplate(ctx context.Context, purpose string, language string, body SetNotificationTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPayouts request
 	ListPayouts(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -16517,6 +16678,11 @@ type ClientInterface interface {
 	DispatchTicketWithBody(ctx context.Context, ticketId string, params *DispatchTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	DispatchTicket(ctx context.Context, ticketId string, params *DispatchTicketParams, body DispatchTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportTicketEnRouteWithBody request with any body
+	ReportTicketEnRouteWithBody(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReportTicketEnRoute(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, body ReportTicketEnRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RecordTicketGuidanceWithBody request with any body
 	RecordTicketGuidanceWithBody(ctx context.Context, ticketId string, params *RecordTicketGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -18223,6 +18389,42 @@ func (c *Client) UpdateNotificationGateway(ctx context.Context, gatewayId string
 	return c.Client.Do(req)
 }
 
+func (c *Client) ListNotificationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetNotificationTemplateWithBody(ctx context.Context, purpose string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNotificationTemplateRequestWithBody(c.Server, purpose, language, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetNotificationTemplate(ctx context.Context, purpose string, language string, body SetNotificationTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNotificationTemplateRequest(c.Server, purpose, language, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) ListPayouts(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPayoutsRequest(c.Server, params)
 	if err != nil {
@@ -19233,6 +19435,30 @@ func (c *Client) DispatchTicketWithBody(ctx context.Context, ticketId string, pa
 
 func (c *Client) DispatchTicket(ctx context.Context, ticketId string, params *DispatchTicketParams, body DispatchTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDispatchTicketRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketEnRouteWithBody(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketEnRouteRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketEnRoute(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, body ReportTicketEnRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketEnRouteRequest(c.Server, ticketId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -25699,6 +25925,87 @@ func NewUpdateNotificationGatewayRequestWithBody(server string, gatewayId string
 	return req, nil
 }
 
+// NewListNotificationTemplatesRequest generates requests for ListNotificationTemplates
+func NewListNotificationTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notification-templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetNotificationTemplateRequest calls the generic SetNotificationTemplate builder with application/json body
+func NewSetNotificationTemplateRequest(server string, purpose string, language string, body SetNotificationTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetNotificationTemplateRequestWithBody(server, purpose, language, "application/json", bodyReader)
+}
+
+// NewSetNotificationTemplateRequestWithBody generates requests for SetNotificationTemplate with any type of body
+func NewSetNotificationTemplateRequestWithBody(server string, purpose string, language string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "purpose", purpose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "language", language, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notification-templates/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("PUT", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPayoutsRequest generates requests for ListPayouts
 func NewListPayoutsRequest(server string, params *ListPayoutsParams) (*http.Request, error) {
 	var err error
@@ -29342,6 +29649,79 @@ func NewDispatchTicketRequestWithBody(server string, ticketId string, params *Di
 	return req, nil
 }
 
+// NewReportTicketEnRouteRequest calls the generic ReportTicketEnRoute builder with application/json body
+func NewReportTicketEnRouteRequest(server string, ticketId string, params *ReportTicketEnRouteParams, body ReportTicketEnRouteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportTicketEnRouteRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewReportTicketEnRouteRequestWithBody generates requests for ReportTicketEnRoute with any type of body
+func NewReportTicketEnRouteRequestWithBody(server string, ticketId string, params *ReportTicketEnRouteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/en-route", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRecordTicketGuidanceRequest calls the generic RecordTicketGuidance builder with application/json body
 func NewRecordTicketGuidanceRequest(server string, ticketId string, params *RecordTicketGuidanceParams, body RecordTicketGuidanceJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -31747,6 +32127,14 @@ type ClientWithResponsesInterface interface {
 
 	UpdateNotificationGatewayWithResponse(ctx context.Context, gatewayId string, params *UpdateNotificationGatewayParams, body UpdateNotificationGatewayJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNotificationGatewayResult, error)
 
+	// ListNotificationTemplatesWithResponse request
+	ListNotificationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationTemplatesResult, error)
+
+	// SetNotificationTemplateWithBodyWithResponse request with any body
+	SetNotificationTemplateWithBodyWithResponse(ctx context.Context, purpose string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationTemplateResult, error)
+
+	SetNotificationTemplateWithResponse(ctx context.Context, purpose string, language string, body SetNotificationTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationTemplateResult, error)
+
 	// ListPayoutsWithResponse request
 	ListPayoutsWithResponse(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsResult, error)
 
@@ -31971,6 +32359,11 @@ type ClientWithResponsesInterface interface {
 	DispatchTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *DispatchTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DispatchTicketResult, error)
 
 	DispatchTicketWithResponse(ctx context.Context, ticketId string, params *DispatchTicketParams, body DispatchTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*DispatchTicketResult, error)
+
+	// ReportTicketEnRouteWithBodyWithResponse request with any body
+	ReportTicketEnRouteWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketEnRouteResult, error)
+
+	ReportTicketEnRouteWithResponse(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, body ReportTicketEnRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketEnRouteResult, error)
 
 	// RecordTicketGuidanceWithBodyWithResponse request with any body
 	RecordTicketGuidanceWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketGuidanceResult, error)
@@ -34849,6 +35242,64 @@ func (r UpdateNotificationGatewayResult) StatusCode() int {
 	return 0
 }
 
+type ListNotificationTemplatesResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *TemplateList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationTemplatesResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationTemplatesResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type SetNotificationTemplateResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Template
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r SetNotificationTemplateResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetNotificationTemplateResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type ListPayoutsResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -36524,6 +36975,40 @@ func (r DispatchTicketResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r DispatchTicketResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ReportTicketEnRouteResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportTicketEnRouteResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportTicketEnRouteResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -38680,6 +39165,32 @@ func (c *ClientWithResponses) UpdateNotificationGatewayWithResponse(ctx context.
 	return ParseUpdateNotificationGatewayResult(rsp)
 }
 
+// ListNotificationTemplatesWithResponse request returning *ListNotificationTemplatesResult
+func (c *ClientWithResponses) ListNotificationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListNotificationTemplatesResult, error) {
+	rsp, err := c.ListNotificationTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationTemplatesResult(rsp)
+}
+
+// SetNotificationTemplateWithBodyWithResponse request with arbitrary body returning *SetNotificationTemplateResult
+func (c *ClientWithResponses) SetNotificationTemplateWithBodyWithResponse(ctx context.Context, purpose string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNotificationTemplateResult, error) {
+	rsp, err := c.SetNotificationTemplateWithBody(ctx, purpose, language, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetNotificationTemplateResult(rsp)
+}
+
+func (c *ClientWithResponses) SetNotificationTemplateWithResponse(ctx context.Context, purpose string, language string, body SetNotificationTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationTemplateResult, error) {
+	rsp, err := c.SetNotificationTemplate(ctx, purpose, language, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetNotificationTemplateResult(rsp)
+}
+
 // ListPayoutsWithResponse request returning *ListPayoutsResult
 func (c *ClientWithResponses) ListPayoutsWithResponse(ctx context.Context, params *ListPayoutsParams, reqEditors ...RequestEditorFn) (*ListPayoutsResult, error) {
 	rsp, err := c.ListPayouts(ctx, params, reqEditors...)
@@ -39413,6 +39924,23 @@ func (c *ClientWithResponses) DispatchTicketWithResponse(ctx context.Context, ti
 		return nil, err
 	}
 	return ParseDispatchTicketResult(rsp)
+}
+
+// ReportTicketEnRouteWithBodyWithResponse request with arbitrary body returning *ReportTicketEnRouteResult
+func (c *ClientWithResponses) ReportTicketEnRouteWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketEnRouteResult, error) {
+	rsp, err := c.ReportTicketEnRouteWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketEnRouteResult(rsp)
+}
+
+func (c *ClientWithResponses) ReportTicketEnRouteWithResponse(ctx context.Context, ticketId string, params *ReportTicketEnRouteParams, body ReportTicketEnRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketEnRouteResult, error) {
+	rsp, err := c.ReportTicketEnRoute(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketEnRouteResult(rsp)
 }
 
 // RecordTicketGuidanceWithBodyWithResponse request with arbitrary body returning *RecordTicketGuidanceResult
@@ -47407,6 +47935,156 @@ func ParseUpdateNotificationGatewayResult(rsp *http.Response) (*UpdateNotificati
 	return response, nil
 }
 
+// ParseListNotificationTemplatesResult parses an HTTP response from a ListNotificationTemplatesWithResponse call
+func ParseListNotificationTemplatesResult(rsp *http.Response) (*ListNotificationTemplatesResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationTemplatesResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetNotificationTemplateResult parses an HTTP response from a SetNotificationTemplateWithResponse call
+func ParseSetNotificationTemplateResult(rsp *http.Response) (*SetNotificationTemplateResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetNotificationTemplateResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Template
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListPayoutsResult parses an HTTP response from a ListPayoutsWithResponse call
 func ParseListPayoutsResult(rsp *http.Response) (*ListPayoutsResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -52033,6 +52711,116 @@ func ParseDispatchTicketResult(rsp *http.Response) (*DispatchTicketResult, error
 	}
 
 	response := &DispatchTicketResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportTicketEnRouteResult parses an HTTP response from a ReportTicketEnRouteWithResponse call
+func ParseReportTicketEnRouteResult(rsp *http.Response) (*ReportTicketEnRouteResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportTicketEnRouteResult{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -1,0 +1,173 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/notifications"
+)
+
+// ActCustomerNotified is the timeline entry of a customer message sent
+// about the ticket (detail: purpose, notification_id, via; the entry's
+// delivery shows how the delivery goes). It is not an action: no endpoint,
+// no event of its own (the notification.* events tell).
+const ActCustomerNotified Action = "customer_notified"
+
+// notice is a customer message a change asks for.
+type notice struct {
+	purpose string
+	params  map[string]any
+	// once: sent at most once per ticket (else once per ticket version).
+	once bool
+}
+
+// moments works out the customer messages a change calls for, comparing
+// the ticket before (nil: just opened) with after. Separate from the
+// actions so that every flow run through act/commit (repairs,
+// installations, returns) notifies the same way.
+func moments(a Action, before *Ticket, t *Ticket) []notice {
+	num := t.Number
+	var out []notice
+	if t.CustomerID != "" && (before == nil || before.CustomerID == "") {
+		out = append(out, notice{notifications.PurposeTicketReceived, map[string]any{"ticket_number": num}, true})
+	}
+	if before == nil {
+		return out
+	}
+	window := func() notifications.Window {
+		return notifications.Window{Start: *t.Appointment.Start, End: *t.Appointment.End}
+	}
+	switch {
+	case a == ActSchedule && t.Appointment.Start != nil:
+		out = append(out, notice{notifications.PurposeTechnicianAssigned, map[string]any{"ticket_number": num,
+			"window": window()}, false})
+	case a == ActReschedule && t.Appointment.Start != nil:
+		out = append(out, notice{notifications.PurposeVisitRescheduled, map[string]any{"ticket_number": num,
+			"window": window()}, false})
+	case t.State == StateAwaitingParts && before.State != StateAwaitingParts:
+		out = append(out, notice{notifications.PurposePartsAwaited, map[string]any{"ticket_number": num}, false})
+	case a == ActComplete && t.CustomerTotal != nil:
+		out = append(out, notice{notifications.PurposeCompleted, map[string]any{"ticket_number": num,
+			"charges": notifications.Money{Amount: t.CustomerTotal.Amount, Currency: t.CustomerTotal.Currency}}, false})
+	}
+	if due := t.SLA.CallbackDueAt; due != nil && (before.SLA.CallbackDueAt == nil || !before.SLA.CallbackDueAt.Equal(*due)) {
+		out = append(out, notice{notifications.PurposeCallbackDue, map[string]any{"ticket_number": num, "due_at": *due}, false})
+	}
+	return out
+}
+
+// notifyCustomer requests the change's customer messages (moments plus
+// what the action added to c.notices) in the change's transaction, with
+// one customer_notified timeline entry each. A ticket without a customer
+// (its phone not verified) or a service without notifications sends
+// nothing; a customer who opted out gets only the essential ones. Each
+// message is deduplicated per ticket and version (once-only ones per
+// ticket), so a retried request never sends twice.
+func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) error {
+	if s.notify == nil || c.T.CustomerID == "" {
+		return nil
+	}
+	var before *Ticket
+	if !insert {
+		before = &c.before
+	}
+	ns := append(moments(c.action, before, c.T), c.notices...)
+	if len(ns) == 0 {
+		return nil
+	}
+	optedOut, err := customers.OptedOutTx(ctx, c.tx, c.T.CustomerID)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := s.technicianParams(ctx, c, n); err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%s:%s:v%d", c.T.ID, n.purpose, c.T.Version)
+		if n.once {
+			key = c.T.ID + ":" + n.purpose
+		}
+		d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: n.purpose, SubjectID: c.T.ID,
+			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key})
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			continue
+		}
+		if err := c.notified(ctx, n.purpose, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notified writes the customer_notified timeline entry of a message.
+func (c *change) notified(ctx context.Context, purpose string, d *notifications.NotificationDelivery) error {
+	_, err := c.tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
+		VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`, c.tx.TenantID, c.T.ID, ActCustomerNotified, c.T.State, purpose,
+		map[string]any{"purpose": purpose, "notification_id": d.NotificationID, "via": d.Via}, c.p.Subject(), c.now)
+	return err
+}
+
+// technicianParams adds the technician's name and licence number to the
+// messages that name them.
+func (s *Service) technicianParams(ctx context.Context, c *change, n notice) error {
+	switch n.purpose {
+	case notifications.PurposeTechnicianAssigned, notifications.PurposeRunningLate, notifications.PurposeOnTheWay:
+	default:
+		return nil
+	}
+	name, licence := "", ""
+	if c.T.TechnicianID != nil {
+		var lic *string
+		err := c.tx.QueryRow(ctx, `SELECT name, licence_number FROM technicians WHERE tenant_id = $1 AND id = $2`,
+			c.tx.TenantID, *c.T.TechnicianID).Scan(&name, &lic)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		licence = deref(lic)
+	}
+	n.params["technician_name"] = name
+	if n.purpose == notifications.PurposeTechnicianAssigned {
+		n.params["licence_number"] = licence
+	}
+	return nil
+}
+
+// EnRouteInput is the technician's word that they are on the way.
+type EnRouteInput struct {
+	ETA time.Time `json:"eta" doc:"When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way." example:"2026-12-01T09:10:00+08:00"`
+}
+
+// ActEnRoute: the technician set off (or reports a new arrival time).
+const ActEnRoute Action = "en_route_reported"
+
+// ReportEnRoute records that the technician is on the way to a scheduled
+// visit, expecting to arrive at in.ETA, and tells the customer: on the way,
+// or running late with the new time when ETA is after the window's start.
+// An ETA in the past is invalid (body.eta).
+func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
+	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
+		return Ticket{}, tenants.Invalid("body.eta", "a time not in the past", in.ETA)
+	}
+	return s.act(ctx, p, id, ifVersion, ActEnRoute, func(c *change) error {
+		late := c.T.Appointment.Start != nil && in.ETA.After(*c.T.Appointment.Start)
+		purpose := notifications.PurposeOnTheWay
+		params := map[string]any{"ticket_number": c.T.Number, "eta": in.ETA}
+		if late {
+			purpose = notifications.PurposeRunningLate
+			params = map[string]any{"ticket_number": c.T.Number, "new_time": in.ETA}
+		}
+		c.data["eta"], c.data["late"] = in.ETA, late
+		c.note("", map[string]any{"eta": in.ETA, "late": late})
+		c.notices = append(c.notices, notice{purpose, params, false})
+		return nil
+	})
+}
