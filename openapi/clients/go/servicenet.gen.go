@@ -507,6 +507,24 @@ func (e ClaimWithdrawnEventType) Valid() bool {
 	}
 }
 
+// Defines values for ClockStatus.
+const (
+	ClockStatusAdvancing ClockStatus = "advancing"
+	ClockStatusReady     ClockStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ClockStatus enum.
+func (e ClockStatus) Valid() bool {
+	switch e {
+	case ClockStatusAdvancing:
+		return true
+	case ClockStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CompensationPayer.
 const (
 	CompensationPayerBrand CompensationPayer = "brand"
@@ -1047,9 +1065,11 @@ func (e DecideProposalRequestDecision) Valid() bool {
 // Defines values for DecisionBasis.
 const (
 	DecisionBasisAccidentalDamage     DecisionBasis = "accidental_damage"
+	DecisionBasisDeliveryDamage       DecisionBasis = "delivery_damage"
 	DecisionBasisExtendedWarranty     DecisionBasis = "extended_warranty"
 	DecisionBasisInstallationTuning   DecisionBasis = "installation_tuning"
 	DecisionBasisKeyPartWarranty      DecisionBasis = "key_part_warranty"
+	DecisionBasisMaintenancePlan      DecisionBasis = "maintenance_plan"
 	DecisionBasisManufacturerWarranty DecisionBasis = "manufacturer_warranty"
 	DecisionBasisNoReasonRepair       DecisionBasis = "no_reason_repair"
 	DecisionBasisNoReasonReturn       DecisionBasis = "no_reason_return"
@@ -1065,11 +1085,15 @@ func (e DecisionBasis) Valid() bool {
 	switch e {
 	case DecisionBasisAccidentalDamage:
 		return true
+	case DecisionBasisDeliveryDamage:
+		return true
 	case DecisionBasisExtendedWarranty:
 		return true
 	case DecisionBasisInstallationTuning:
 		return true
 	case DecisionBasisKeyPartWarranty:
+		return true
+	case DecisionBasisMaintenancePlan:
 		return true
 	case DecisionBasisManufacturerWarranty:
 		return true
@@ -1215,11 +1239,13 @@ func (e EscalationLevel) Valid() bool {
 // Defines values for FaultCause.
 const (
 	FaultCauseAccidentalDamage      FaultCause = "accidental_damage"
+	FaultCauseDeliveryDamage        FaultCause = "delivery_damage"
 	FaultCauseEnvironmentalDust     FaultCause = "environmental_dust"
 	FaultCauseEnvironmentalHeat     FaultCause = "environmental_heat"
 	FaultCauseEnvironmentalMoisture FaultCause = "environmental_moisture"
 	FaultCauseForceMajeure          FaultCause = "force_majeure"
 	FaultCauseHumanDamage           FaultCause = "human_damage"
+	FaultCauseNoFault               FaultCause = "no_fault"
 	FaultCausePerformance           FaultCause = "performance"
 	FaultCausePowerSurge            FaultCause = "power_surge"
 	FaultCauseSoftwareTuning        FaultCause = "software_tuning"
@@ -1231,6 +1257,8 @@ func (e FaultCause) Valid() bool {
 	switch e {
 	case FaultCauseAccidentalDamage:
 		return true
+	case FaultCauseDeliveryDamage:
+		return true
 	case FaultCauseEnvironmentalDust:
 		return true
 	case FaultCauseEnvironmentalHeat:
@@ -1240,6 +1268,8 @@ func (e FaultCause) Valid() bool {
 	case FaultCauseForceMajeure:
 		return true
 	case FaultCauseHumanDamage:
+		return true
+	case FaultCauseNoFault:
 		return true
 	case FaultCausePerformance:
 		return true
@@ -1488,6 +1518,66 @@ func (e ImportState) Valid() bool {
 	case ImportStateRunning:
 		return true
 	case ImportStateSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionCause.
+const (
+	InspectionCauseAccidentalDamage      InspectionCause = "accidental_damage"
+	InspectionCauseDeliveryDamage        InspectionCause = "delivery_damage"
+	InspectionCauseEnvironmentalDust     InspectionCause = "environmental_dust"
+	InspectionCauseEnvironmentalHeat     InspectionCause = "environmental_heat"
+	InspectionCauseEnvironmentalMoisture InspectionCause = "environmental_moisture"
+	InspectionCauseForceMajeure          InspectionCause = "force_majeure"
+	InspectionCauseHumanDamage           InspectionCause = "human_damage"
+	InspectionCausePerformance           InspectionCause = "performance"
+	InspectionCausePowerSurge            InspectionCause = "power_surge"
+	InspectionCauseUnstableVoltage       InspectionCause = "unstable_voltage"
+)
+
+// Valid indicates whether the value is a known member of the InspectionCause enum.
+func (e InspectionCause) Valid() bool {
+	switch e {
+	case InspectionCauseAccidentalDamage:
+		return true
+	case InspectionCauseDeliveryDamage:
+		return true
+	case InspectionCauseEnvironmentalDust:
+		return true
+	case InspectionCauseEnvironmentalHeat:
+		return true
+	case InspectionCauseEnvironmentalMoisture:
+		return true
+	case InspectionCauseForceMajeure:
+		return true
+	case InspectionCauseHumanDamage:
+		return true
+	case InspectionCausePerformance:
+		return true
+	case InspectionCausePowerSurge:
+		return true
+	case InspectionCauseUnstableVoltage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InstallReportRepeatVisitCause.
+const (
+	InstallReportRepeatVisitCauseCustomerRequest   InstallReportRepeatVisitCause = "customer_request"
+	InstallReportRepeatVisitCauseDeliveryNotInSync InstallReportRepeatVisitCause = "delivery_not_in_sync"
+)
+
+// Valid indicates whether the value is a known member of the InstallReportRepeatVisitCause enum.
+func (e InstallReportRepeatVisitCause) Valid() bool {
+	switch e {
+	case InstallReportRepeatVisitCauseCustomerRequest:
+		return true
+	case InstallReportRepeatVisitCauseDeliveryNotInSync:
 		return true
 	default:
 		return false
@@ -2070,6 +2160,27 @@ const (
 func (e NotificationSentEventType) Valid() bool {
 	switch e {
 	case NotificationSentEventTypeNotificationSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OutcomeInputOutcome.
+const (
+	OutcomeInputOutcomeExchange OutcomeInputOutcome = "exchange"
+	OutcomeInputOutcomeRefund   OutcomeInputOutcome = "refund"
+	OutcomeInputOutcomeRefusal  OutcomeInputOutcome = "refusal"
+)
+
+// Valid indicates whether the value is a known member of the OutcomeInputOutcome enum.
+func (e OutcomeInputOutcome) Valid() bool {
+	switch e {
+	case OutcomeInputOutcomeExchange:
+		return true
+	case OutcomeInputOutcomeRefund:
+		return true
+	case OutcomeInputOutcomeRefusal:
 		return true
 	default:
 		return false
@@ -2781,6 +2892,7 @@ func (e ServiceKind) Valid() bool {
 // Defines values for ServiceRecordKind.
 const (
 	ServiceRecordKindClaim       ServiceRecordKind = "claim"
+	ServiceRecordKindInstall     ServiceRecordKind = "install"
 	ServiceRecordKindMaintenance ServiceRecordKind = "maintenance"
 	ServiceRecordKindRepair      ServiceRecordKind = "repair"
 	ServiceRecordKindReturn      ServiceRecordKind = "return"
@@ -2791,6 +2903,8 @@ const (
 func (e ServiceRecordKind) Valid() bool {
 	switch e {
 	case ServiceRecordKindClaim:
+		return true
+	case ServiceRecordKindInstall:
 		return true
 	case ServiceRecordKindMaintenance:
 		return true
@@ -3306,6 +3420,51 @@ func (e TenantUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for TestClockAdvancedEventType.
+const (
+	TestClockAdvancedEventTypeTestClockAdvanced TestClockAdvancedEventType = "test_clock.advanced"
+)
+
+// Valid indicates whether the value is a known member of the TestClockAdvancedEventType enum.
+func (e TestClockAdvancedEventType) Valid() bool {
+	switch e {
+	case TestClockAdvancedEventTypeTestClockAdvanced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestClockCreatedEventType.
+const (
+	TestClockCreatedEventTypeTestClockCreated TestClockCreatedEventType = "test_clock.created"
+)
+
+// Valid indicates whether the value is a known member of the TestClockCreatedEventType enum.
+func (e TestClockCreatedEventType) Valid() bool {
+	switch e {
+	case TestClockCreatedEventTypeTestClockCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestClockReadyEventType.
+const (
+	TestClockReadyEventTypeTestClockReady TestClockReadyEventType = "test_clock.ready"
+)
+
+// Valid indicates whether the value is a known member of the TestClockReadyEventType enum.
+func (e TestClockReadyEventType) Valid() bool {
+	switch e {
+	case TestClockReadyEventTypeTestClockReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketAcceptedEventType.
 const (
 	TicketAcceptedEventTypeTicketAccepted TicketAcceptedEventType = "ticket.accepted"
@@ -3528,6 +3687,51 @@ func (e TicketInfoProvidedEventType) Valid() bool {
 	}
 }
 
+// Defines values for TicketInspectedEventType.
+const (
+	TicketInspectedEventTypeTicketInspected TicketInspectedEventType = "ticket.inspected"
+)
+
+// Valid indicates whether the value is a known member of the TicketInspectedEventType enum.
+func (e TicketInspectedEventType) Valid() bool {
+	switch e {
+	case TicketInspectedEventTypeTicketInspected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketInstallationReportedEventType.
+const (
+	TicketInstallationReportedEventTypeTicketInstallationReported TicketInstallationReportedEventType = "ticket.installation_reported"
+)
+
+// Valid indicates whether the value is a known member of the TicketInstallationReportedEventType enum.
+func (e TicketInstallationReportedEventType) Valid() bool {
+	switch e {
+	case TicketInstallationReportedEventTypeTicketInstallationReported:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketOutcomeRecordedEventType.
+const (
+	TicketOutcomeRecordedEventTypeTicketOutcomeRecorded TicketOutcomeRecordedEventType = "ticket.outcome_recorded"
+)
+
+// Valid indicates whether the value is a known member of the TicketOutcomeRecordedEventType enum.
+func (e TicketOutcomeRecordedEventType) Valid() bool {
+	switch e {
+	case TicketOutcomeRecordedEventTypeTicketOutcomeRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketPartsMovedEventType.
 const (
 	TicketPartsMovedEventTypeTicketPartsMoved TicketPartsMovedEventType = "ticket.parts_moved"
@@ -3537,6 +3741,21 @@ const (
 func (e TicketPartsMovedEventType) Valid() bool {
 	switch e {
 	case TicketPartsMovedEventTypeTicketPartsMoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketPickedUpEventType.
+const (
+	TicketPickedUpEventTypeTicketPickedUp TicketPickedUpEventType = "ticket.picked_up"
+)
+
+// Valid indicates whether the value is a known member of the TicketPickedUpEventType enum.
+func (e TicketPickedUpEventType) Valid() bool {
+	switch e {
+	case TicketPickedUpEventTypeTicketPickedUp:
 		return true
 	default:
 		return false
@@ -3636,6 +3855,21 @@ const (
 func (e TicketScheduledEventType) Valid() bool {
 	switch e {
 	case TicketScheduledEventTypeTicketScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketServiceReportedEventType.
+const (
+	TicketServiceReportedEventTypeTicketServiceReported TicketServiceReportedEventType = "ticket.service_reported"
+)
+
+// Valid indicates whether the value is a known member of the TicketServiceReportedEventType enum.
+func (e TicketServiceReportedEventType) Valid() bool {
+	switch e {
+	case TicketServiceReportedEventTypeTicketServiceReported:
 		return true
 	default:
 		return false
@@ -4225,6 +4459,12 @@ type Adjustment struct {
 	Reason string `json:"reason"`
 }
 
+// AdvanceTestClockRequest defines model for AdvanceTestClockRequest.
+type AdvanceTestClockRequest struct {
+	// FrozenTime The clock's new time: later than its current time (a clock never goes back, 422), at most two years later.
+	FrozenTime time.Time `json:"frozen_time"`
+}
+
 // ApiKeyCreatedEvent An API key was issued.
 type ApiKeyCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -4342,6 +4582,12 @@ type AssignInput struct {
 
 	// TechnicianId A technician of the ticket's node, active with a valid licence.
 	TechnicianId string `json:"technician_id"`
+}
+
+// AttachTestClockRequest defines model for AttachTestClockRequest.
+type AttachTestClockRequest struct {
+	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_).
+	ObjectId string `json:"object_id"`
 }
 
 // AuditList defines model for AuditList.
@@ -4539,6 +4785,18 @@ type ChargePayer string
 type CheckInInput struct {
 	// ArrivedAt When the technician arrived; default now. Not in the future.
 	ArrivedAt *time.Time `json:"arrived_at,omitempty"`
+}
+
+// ChecklistItem defines model for ChecklistItem.
+type ChecklistItem struct {
+	// Done Whether it was done.
+	Done bool `json:"done"`
+
+	// Item What was done.
+	Item string `json:"item"`
+
+	// Note Remarks.
+	Note *string `json:"note,omitempty"`
 }
 
 // Claim defines model for Claim.
@@ -4926,6 +5184,28 @@ type ClaimWithdrawnEvent struct {
 
 // ClaimWithdrawnEventType The event type.
 type ClaimWithdrawnEventType string
+
+// Clock defines model for Clock.
+type Clock struct {
+	// CreatedAt When the clock was created (wall-clock time).
+	CreatedAt time.Time `json:"created_at"`
+
+	// FrozenTime The clock's time: what now is for the objects attached to it.
+	FrozenTime time.Time `json:"frozen_time"`
+
+	// Id The clock's ID.
+	Id string `json:"id"`
+
+	// Livemode Always false: test clocks exist in test mode only.
+	Livemode bool `json:"livemode"`
+
+	// Name A name for the clock.
+	Name   *string     `json:"name,omitempty"`
+	Status ClockStatus `json:"status"`
+}
+
+// ClockStatus defines model for ClockStatus.
+type ClockStatus string
 
 // Compensation defines model for Compensation.
 type Compensation struct {
@@ -5646,6 +5926,15 @@ type CreateTenantRequest struct {
 type CreateTenantResponse struct {
 	AdminKey CreatedAPIKey `json:"admin_key"`
 	Tenant   Tenant        `json:"tenant"`
+}
+
+// CreateTestClockRequest defines model for CreateTestClockRequest.
+type CreateTestClockRequest struct {
+	// FrozenTime The clock's first time; default: now.
+	FrozenTime *time.Time `json:"frozen_time,omitempty"`
+
+	// Name A name for the clock.
+	Name *string `json:"name,omitempty"`
 }
 
 // CreatedAPIKey defines model for CreatedAPIKey.
@@ -6714,6 +7003,72 @@ type IndicatorScore struct {
 	Weight int64    `json:"weight"`
 }
 
+// Inspection defines model for Inspection.
+type Inspection struct {
+	Cause *InspectionCause `json:"cause,omitempty"`
+
+	// FaultConfirmed The fault the customer reported is confirmed; false: no fault (a change of mind).
+	FaultConfirmed bool `json:"fault_confirmed"`
+
+	// InspectedAt When.
+	InspectedAt *time.Time `json:"inspected_at,omitempty"`
+
+	// Notes Findings.
+	Notes *string `json:"notes,omitempty"`
+
+	// On The date the remedy was checked for: the ticket's date (the customer's request), in the tenant's zone.
+	On *openapi_types.Date `json:"on,omitempty"`
+
+	// Resellable The unit and its packaging can be resold.
+	Resellable bool `json:"resellable"`
+}
+
+// InspectionCause defines model for InspectionCause.
+type InspectionCause string
+
+// InspectionInput defines model for InspectionInput.
+type InspectionInput struct {
+	Cause *InspectionCause `json:"cause,omitempty"`
+
+	// FaultConfirmed The reported fault is confirmed; false: no fault (a change of mind).
+	FaultConfirmed bool `json:"fault_confirmed"`
+
+	// Notes Findings.
+	Notes *string `json:"notes,omitempty"`
+
+	// Resellable The unit and its packaging can be resold.
+	Resellable bool `json:"resellable"`
+}
+
+// InstallReport defines model for InstallReport.
+type InstallReport struct {
+	// Accessories Materials used beyond the standard kit (extra pipe, brackets): charged at the price list's part price.
+	Accessories *[]QuotePart `json:"accessories,omitempty"`
+
+	// CustomerInstructed The customer was shown how to use and care for the unit (required).
+	CustomerInstructed bool `json:"customer_instructed"`
+
+	// IncludeVisit Add the visit fee.
+	IncludeVisit *bool `json:"include_visit,omitempty"`
+
+	// Position Where the unit was installed, as agreed with the customer.
+	Position string `json:"position"`
+
+	// PositionAgreed The customer agreed the position (required).
+	PositionAgreed bool `json:"position_agreed"`
+
+	// PriceListShown The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+	PriceListShown   bool                           `json:"price_list_shown"`
+	RepeatVisitCause *InstallReportRepeatVisitCause `json:"repeat_visit_cause,omitempty"`
+
+	// ReportedAt When.
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+	TestRun    TestRun    `json:"test_run"`
+}
+
+// InstallReportRepeatVisitCause defines model for InstallReportRepeatVisitCause.
+type InstallReportRepeatVisitCause string
+
 // IntakeUpdate defines model for IntakeUpdate.
 type IntakeUpdate struct {
 	Address *ServiceAddress `json:"address,omitempty"`
@@ -7340,6 +7695,9 @@ type NewPlan struct {
 	Code         string `json:"code"`
 	Compensation *Money `json:"compensation,omitempty"`
 
+	// CoversMaintenance The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them.
+	CoversMaintenance *bool `json:"covers_maintenance,omitempty"`
+
 	// DepreciationCapPercent Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair.
 	DepreciationCapPercent *int64 `json:"depreciation_cap_percent,omitempty"`
 
@@ -7521,6 +7879,9 @@ type NewTicket struct {
 	Address ServiceAddress `json:"address"`
 	Channel TicketChannel  `json:"channel"`
 	Contact TicketContact  `json:"contact"`
+
+	// DeliveredAt Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake.
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 
 	// ExternalReference Your own reference; unique per storefront (409 on reuse).
 	ExternalReference *string         `json:"external_reference,omitempty"`
@@ -7934,6 +8295,17 @@ type NotificationSentEvent struct {
 // NotificationSentEventType The event type.
 type NotificationSentEventType string
 
+// OutcomeInput defines model for OutcomeInput.
+type OutcomeInput struct {
+	// Note Remarks.
+	Note    *string             `json:"note,omitempty"`
+	Outcome OutcomeInputOutcome `json:"outcome"`
+	Refund  *Money              `json:"refund,omitempty"`
+}
+
+// OutcomeInputOutcome defines model for OutcomeInputOutcome.
+type OutcomeInputOutcome string
+
 // Override defines model for Override.
 type Override struct {
 	// By The key that overrode the scoring.
@@ -8141,12 +8513,30 @@ type Period struct {
 // PeriodKind defines model for PeriodKind.
 type PeriodKind string
 
+// Pickup defines model for Pickup.
+type Pickup struct {
+	// Note Packaging, accessories collected.
+	Note *string `json:"note,omitempty"`
+
+	// PickedUpAt When.
+	PickedUpAt *time.Time `json:"picked_up_at,omitempty"`
+}
+
+// PickupInput defines model for PickupInput.
+type PickupInput struct {
+	// Note Packaging, accessories collected.
+	Note *string `json:"note,omitempty"`
+}
+
 // Plan defines model for Plan.
 type Plan struct {
 	// Code The brand's own code for the plan; unique per tenant.
-	Code         string    `json:"code"`
-	Compensation *Money    `json:"compensation,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	Code         string `json:"code"`
+	Compensation *Money `json:"compensation,omitempty"`
+
+	// CoversMaintenance The plan pays maintenance and cleaning (no-fault services) in full while active; without it the price list charges them.
+	CoversMaintenance bool      `json:"covers_maintenance"`
+	CreatedAt         time.Time `json:"created_at"`
 
 	// DepreciationCapPercent Most a swap's depreciation fee may be, as a percentage of the purchase price.
 	DepreciationCapPercent *int64 `json:"depreciation_cap_percent,omitempty"`
@@ -8365,6 +8755,9 @@ type Problem struct {
 
 	// Errors Field-level details, one per offending field.
 	Errors *[]FieldDetail `json:"errors,omitempty"`
+
+	// ExistingId On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it.
+	ExistingId *string `json:"existing_id,omitempty"`
 
 	// Instance Request path the problem occurred on.
 	Instance *string `json:"instance,omitempty"`
@@ -8778,6 +9171,30 @@ type ReturnInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// ReturnOutcome defines model for ReturnOutcome.
+type ReturnOutcome struct {
+	// Basis The entitlement basis of the outcome.
+	Basis string `json:"basis"`
+
+	// EndedContractIds Plans ended by the return (an exchange ends them when its swap is fulfilled).
+	EndedContractIds *[]string           `json:"ended_contract_ids,omitempty"`
+	Freight          *Freight            `json:"freight,omitempty"`
+	Outcome          OutcomeInputOutcome `json:"outcome"`
+
+	// PayoutId The refund's payout.
+	PayoutId *string `json:"payout_id,omitempty"`
+
+	// RecordedAt When.
+	RecordedAt time.Time `json:"recorded_at"`
+	Refund     *Money    `json:"refund,omitempty"`
+
+	// RefusedBy For a refusal: the rules that refused the remedy.
+	RefusedBy *[]TraceEntry `json:"refused_by,omitempty"`
+
+	// SwapId The exchange's swap.
+	SwapId *string `json:"swap_id,omitempty"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -8815,6 +9232,9 @@ type SLAPolicy struct {
 
 	// HighPercent The same for high priority. Default 75.
 	HighPercent *int64 `json:"high_percent,omitempty"`
+
+	// InstallMinutes An install ticket's response and completion are due this many minutes after the delivery (delivered_at; the intake when not given): the seeds' 24 hours, delivery and installation in sync (送安同步). Default 1440 (0 or absent keeps it).
+	InstallMinutes *int64 `json:"install_minutes,omitempty"`
 
 	// LowPercent The same for low priority (at least 100). Default 150. Normal priority uses the minutes as they are.
 	LowPercent *int64 `json:"low_percent,omitempty"`
@@ -8996,6 +9416,35 @@ type ServiceRecord struct {
 
 // ServiceRecordKind defines model for ServiceRecordKind.
 type ServiceRecordKind string
+
+// ServiceReport defines model for ServiceReport.
+type ServiceReport struct {
+	// Checklist The service checklist.
+	Checklist []ChecklistItem `json:"checklist"`
+
+	// IncludeVisit Add the visit fee.
+	IncludeVisit *bool `json:"include_visit,omitempty"`
+
+	// Parts Consumables and parts used, at the price list's part price.
+	Parts *[]QuotePart `json:"parts,omitempty"`
+
+	// PriceListShown The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+	PriceListShown bool `json:"price_list_shown"`
+
+	// ReportedAt When.
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+}
+
+// ServiceWork defines model for ServiceWork.
+type ServiceWork struct {
+	// DeliveredAt Install: when the unit was (or will be) delivered; the installation is due the policy's install_minutes after it.
+	DeliveredAt *time.Time     `json:"delivered_at,omitempty"`
+	Inspection  *Inspection    `json:"inspection,omitempty"`
+	Install     *InstallReport `json:"install,omitempty"`
+	Maintenance *ServiceReport `json:"maintenance,omitempty"`
+	Outcome     *ReturnOutcome `json:"outcome,omitempty"`
+	Pickup      *Pickup        `json:"pickup,omitempty"`
+}
 
 // SetTemplateRequest defines model for SetTemplateRequest.
 type SetTemplateRequest struct {
@@ -9963,6 +10412,75 @@ type TenantUpdatedEvent struct {
 // TenantUpdatedEventType The event type.
 type TenantUpdatedEventType string
 
+// TestClockAdvancedEvent A test clock was advanced (test mode only).
+type TestClockAdvancedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockAdvancedEventType `json:"type"`
+}
+
+// TestClockAdvancedEventType The event type.
+type TestClockAdvancedEventType string
+
+// TestClockCreatedEvent A test clock was created (test mode only).
+type TestClockCreatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockCreatedEventType `json:"type"`
+}
+
+// TestClockCreatedEventType The event type.
+type TestClockCreatedEventType string
+
+// TestClockEventData defines model for TestClockEventData.
+type TestClockEventData struct {
+	From        *time.Time `json:"from,omitempty"`
+	FrozenTime  time.Time  `json:"frozen_time"`
+	TestClockId string     `json:"test_clock_id"`
+}
+
+// TestClockList defines model for TestClockList.
+type TestClockList struct {
+	Data []Clock `json:"data"`
+
+	// NextCursor Cursor for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// TestClockReadyEvent What fell due on a test clock's advance has been fired (test mode only).
+type TestClockReadyEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string             `json:"actor"`
+	Data       TestClockEventData `json:"data"`
+	Id         string             `json:"id"`
+	OccurredAt time.Time          `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TestClockReadyEventType `json:"type"`
+}
+
+// TestClockReadyEventType The event type.
+type TestClockReadyEventType string
+
 // TestRun defines model for TestRun.
 type TestRun struct {
 	// Notes What was tested.
@@ -10030,10 +10548,11 @@ type Ticket struct {
 	ReopenCount int64 `json:"reopen_count"`
 
 	// RepeatOf The paid repair this fault repeats, when the repeat rule applied.
-	RepeatOf *string     `json:"repeat_of,omitempty"`
-	Signoff  Signoff     `json:"signoff"`
-	Sla      SLAStatus   `json:"sla"`
-	State    TicketState `json:"state"`
+	RepeatOf *string      `json:"repeat_of,omitempty"`
+	Service  *ServiceWork `json:"service,omitempty"`
+	Signoff  Signoff      `json:"signoff"`
+	Sla      SLAStatus    `json:"sla"`
+	State    TicketState  `json:"state"`
 
 	// StateReason Why the ticket is in its state, when there is more to say.
 	StateReason *string `json:"state_reason,omitempty"`
@@ -10281,12 +10800,21 @@ type TicketEnRouteReportedEventType string
 type TicketEventData struct {
 	DueAt       *string `json:"due_at,omitempty"`
 	EscalatedTo *string `json:"escalated_to,omitempty"`
-	FromState   *string `json:"from_state,omitempty"`
+
+	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
+	FreightPayer *string `json:"freight_payer,omitempty"`
+	FromState    *string `json:"from_state,omitempty"`
+
+	// InstalledOn ticket.completed of an install ticket: the installation date it set on the unit.
+	InstalledOn *string `json:"installed_on,omitempty"`
 	LateMinutes *int64  `json:"late_minutes,omitempty"`
 	Level       *int64  `json:"level,omitempty"`
 	NodeId      *string `json:"node_id,omitempty"`
 	Number      string  `json:"number"`
-	Reason      *string `json:"reason,omitempty"`
+
+	// Outcome ticket.outcome_recorded: refund, exchange or refusal.
+	Outcome *string `json:"outcome,omitempty"`
+	Reason  *string `json:"reason,omitempty"`
 
 	// Sla The breached service level (ticket.sla_breached).
 	Sla *string `json:"sla,omitempty"`
@@ -10337,6 +10865,42 @@ type TicketInfoProvidedEvent struct {
 // TicketInfoProvidedEventType The event type.
 type TicketInfoProvidedEventType string
 
+// TicketInspectedEvent Ticket inspected: inspect the picked-up unit.
+type TicketInspectedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketInspectedEventType `json:"type"`
+}
+
+// TicketInspectedEventType The event type.
+type TicketInspectedEventType string
+
+// TicketInstallationReportedEvent Ticket installation reported: record the installation.
+type TicketInstallationReportedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketInstallationReportedEventType `json:"type"`
+}
+
+// TicketInstallationReportedEventType The event type.
+type TicketInstallationReportedEventType string
+
 // TicketList defines model for TicketList.
 type TicketList struct {
 	Data []Ticket `json:"data"`
@@ -10344,6 +10908,24 @@ type TicketList struct {
 	// NextCursor Cursor for the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// TicketOutcomeRecordedEvent Ticket outcome recorded: record the outcome.
+type TicketOutcomeRecordedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketOutcomeRecordedEventType `json:"type"`
+}
+
+// TicketOutcomeRecordedEventType The event type.
+type TicketOutcomeRecordedEventType string
 
 // TicketPart defines model for TicketPart.
 type TicketPart struct {
@@ -10395,6 +10977,24 @@ type TicketPartsMovedEventType string
 type TicketPartsResponse struct {
 	Data []TicketPart `json:"data"`
 }
+
+// TicketPickedUpEvent Ticket picked up: pick the unit to return or exchange up from the custome.
+type TicketPickedUpEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketPickedUpEventType `json:"type"`
+}
+
+// TicketPickedUpEventType The event type.
+type TicketPickedUpEventType string
 
 // TicketPriority defines model for TicketPriority.
 type TicketPriority string
@@ -10488,6 +11088,24 @@ type TicketScheduledEvent struct {
 
 // TicketScheduledEventType The event type.
 type TicketScheduledEventType string
+
+// TicketServiceReportedEvent Ticket service reported: record the maintenance or cleaning checklist, priced by.
+type TicketServiceReportedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string          `json:"actor"`
+	Data       TicketEventData `json:"data"`
+	Id         string          `json:"id"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TicketServiceReportedEventType `json:"type"`
+}
+
+// TicketServiceReportedEventType The event type.
+type TicketServiceReportedEventType string
 
 // TicketSignedOffEvent Ticket signed off: the customer signs off with the code and rates the serv.
 type TicketSignedOffEvent struct {
@@ -10696,6 +11314,9 @@ type Transition struct {
 
 	// To States it leads to (several: the outcome decides).
 	To []string `json:"to"`
+
+	// Types The ticket types whose flow it belongs to; on another type it is refused (409 naming the type).
+	Types []string `json:"types"`
 }
 
 // TransitionTableResponse defines model for TransitionTableResponse.
@@ -11360,6 +11981,9 @@ type ListClaimsParams struct {
 
 	// UnitId Only claims for this unit.
 	UnitId *string `form:"unit_id,omitempty" json:"unit_id,omitempty"`
+
+	// Reference Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim).
+	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
 }
 
 // SubmitClaimParams defines parameters for SubmitClaim.
@@ -12145,6 +12769,33 @@ type ListHolidaysParams struct {
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// ListTestClocksParams defines parameters for ListTestClocks.
+type ListTestClocksParams struct {
+	// Limit Maximum number of items to return (1-200).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor: the next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTestClockParams defines parameters for CreateTestClock.
+type CreateTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// AdvanceTestClockParams defines parameters for AdvanceTestClock.
+type AdvanceTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// AttachTestClockParams defines parameters for AttachTestClock.
+type AttachTestClockParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
 	// Limit Maximum number of items to return (1-200).
@@ -12179,6 +12830,12 @@ type ListTicketsParams struct {
 
 	// Priority Only tickets of these priorities (repeat the parameter).
 	Priority *[]Priority `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// ExternalReference Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront).
+	ExternalReference *string `form:"external_reference,omitempty" json:"external_reference,omitempty"`
+
+	// Number Only the ticket with this number.
+	Number *string `form:"number,omitempty" json:"number,omitempty"`
 
 	// Order priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first.
 	Order *ListTicketsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
@@ -12310,8 +12967,44 @@ type ProvideTicketInfoParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// InspectTicketUnitParams defines parameters for InspectTicketUnit.
+type InspectTicketUnitParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ReportTicketInstallationParams defines parameters for ReportTicketInstallation.
+type ReportTicketInstallationParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// RecordTicketOutcomeParams defines parameters for RecordTicketOutcome.
+type RecordTicketOutcomeParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // MoveTicketPartsParams defines parameters for MoveTicketParts.
 type MoveTicketPartsParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// PickUpTicketUnitParams defines parameters for PickUpTicketUnit.
+type PickUpTicketUnitParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
@@ -12357,6 +13050,15 @@ type ReturnTicketUnitParams struct {
 
 // ScheduleTicketParams defines parameters for ScheduleTicket.
 type ScheduleTicketParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ReportTicketServiceParams defines parameters for ReportTicketService.
+type ReportTicketServiceParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
@@ -12691,6 +13393,15 @@ type UpdateCurrentTenantJSONRequestBody = UpdateTenantRequest
 // PutHolidayJSONRequestBody defines body for PutHoliday for application/json ContentType.
 type PutHolidayJSONRequestBody = PutHolidayRequest
 
+// CreateTestClockJSONRequestBody defines body for CreateTestClock for application/json ContentType.
+type CreateTestClockJSONRequestBody = CreateTestClockRequest
+
+// AdvanceTestClockJSONRequestBody defines body for AdvanceTestClock for application/json ContentType.
+type AdvanceTestClockJSONRequestBody = AdvanceTestClockRequest
+
+// AttachTestClockJSONRequestBody defines body for AttachTestClock for application/json ContentType.
+type AttachTestClockJSONRequestBody = AttachTestClockRequest
+
 // OpenTicketJSONRequestBody defines body for OpenTicket for application/json ContentType.
 type OpenTicketJSONRequestBody = NewTicket
 
@@ -12733,8 +13444,20 @@ type RecordTicketGuidanceJSONRequestBody = GuidanceInput
 // ProvideTicketInfoJSONRequestBody defines body for ProvideTicketInfo for application/json ContentType.
 type ProvideTicketInfoJSONRequestBody = IntakeUpdate
 
+// InspectTicketUnitJSONRequestBody defines body for InspectTicketUnit for application/json ContentType.
+type InspectTicketUnitJSONRequestBody = InspectionInput
+
+// ReportTicketInstallationJSONRequestBody defines body for ReportTicketInstallation for application/json ContentType.
+type ReportTicketInstallationJSONRequestBody = InstallReport
+
+// RecordTicketOutcomeJSONRequestBody defines body for RecordTicketOutcome for application/json ContentType.
+type RecordTicketOutcomeJSONRequestBody = OutcomeInput
+
 // MoveTicketPartsJSONRequestBody defines body for MoveTicketParts for application/json ContentType.
 type MoveTicketPartsJSONRequestBody = PartsInput
+
+// PickUpTicketUnitJSONRequestBody defines body for PickUpTicketUnit for application/json ContentType.
+type PickUpTicketUnitJSONRequestBody = PickupInput
 
 // RejectTicketJSONRequestBody defines body for RejectTicket for application/json ContentType.
 type RejectTicketJSONRequestBody = RejectInput
@@ -12750,6 +13473,9 @@ type ReturnTicketUnitJSONRequestBody = ReturnInput
 
 // ScheduleTicketJSONRequestBody defines body for ScheduleTicket for application/json ContentType.
 type ScheduleTicketJSONRequestBody = ScheduleInput
+
+// ReportTicketServiceJSONRequestBody defines body for ReportTicketService for application/json ContentType.
+type ReportTicketServiceJSONRequestBody = ServiceReport
 
 // SignOffTicketJSONRequestBody defines body for SignOffTicket for application/json ContentType.
 type SignOffTicketJSONRequestBody = SignOffInput
@@ -15077,6 +15803,90 @@ func (t *Event) MergeScorecardReadyEvent(v ScorecardReadyEvent) error {
 	return err
 }
 
+// AsTestClockCreatedEvent returns the union data inside the Event as a TestClockCreatedEvent
+func (t Event) AsTestClockCreatedEvent() (TestClockCreatedEvent, error) {
+	var body TestClockCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockCreatedEvent overwrites any union data inside the Event as the provided TestClockCreatedEvent
+func (t *Event) FromTestClockCreatedEvent(v TestClockCreatedEvent) error {
+	v.Type = "test_clock.created"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockCreatedEvent performs a merge with any union data inside the Event, using the provided TestClockCreatedEvent
+func (t *Event) MergeTestClockCreatedEvent(v TestClockCreatedEvent) error {
+	v.Type = "test_clock.created"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTestClockAdvancedEvent returns the union data inside the Event as a TestClockAdvancedEvent
+func (t Event) AsTestClockAdvancedEvent() (TestClockAdvancedEvent, error) {
+	var body TestClockAdvancedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockAdvancedEvent overwrites any union data inside the Event as the provided TestClockAdvancedEvent
+func (t *Event) FromTestClockAdvancedEvent(v TestClockAdvancedEvent) error {
+	v.Type = "test_clock.advanced"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockAdvancedEvent performs a merge with any union data inside the Event, using the provided TestClockAdvancedEvent
+func (t *Event) MergeTestClockAdvancedEvent(v TestClockAdvancedEvent) error {
+	v.Type = "test_clock.advanced"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTestClockReadyEvent returns the union data inside the Event as a TestClockReadyEvent
+func (t Event) AsTestClockReadyEvent() (TestClockReadyEvent, error) {
+	var body TestClockReadyEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTestClockReadyEvent overwrites any union data inside the Event as the provided TestClockReadyEvent
+func (t *Event) FromTestClockReadyEvent(v TestClockReadyEvent) error {
+	v.Type = "test_clock.ready"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTestClockReadyEvent performs a merge with any union data inside the Event, using the provided TestClockReadyEvent
+func (t *Event) MergeTestClockReadyEvent(v TestClockReadyEvent) error {
+	v.Type = "test_clock.ready"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketInfoProvidedEvent returns the union data inside the Event as a TicketInfoProvidedEvent
 func (t Event) AsTicketInfoProvidedEvent() (TicketInfoProvidedEvent, error) {
 	var body TicketInfoProvidedEvent
@@ -15777,6 +16587,146 @@ func (t *Event) MergeTicketTaskCompletedEvent(v TicketTaskCompletedEvent) error 
 	return err
 }
 
+// AsTicketInstallationReportedEvent returns the union data inside the Event as a TicketInstallationReportedEvent
+func (t Event) AsTicketInstallationReportedEvent() (TicketInstallationReportedEvent, error) {
+	var body TicketInstallationReportedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketInstallationReportedEvent overwrites any union data inside the Event as the provided TicketInstallationReportedEvent
+func (t *Event) FromTicketInstallationReportedEvent(v TicketInstallationReportedEvent) error {
+	v.Type = "ticket.installation_reported"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketInstallationReportedEvent performs a merge with any union data inside the Event, using the provided TicketInstallationReportedEvent
+func (t *Event) MergeTicketInstallationReportedEvent(v TicketInstallationReportedEvent) error {
+	v.Type = "ticket.installation_reported"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketServiceReportedEvent returns the union data inside the Event as a TicketServiceReportedEvent
+func (t Event) AsTicketServiceReportedEvent() (TicketServiceReportedEvent, error) {
+	var body TicketServiceReportedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketServiceReportedEvent overwrites any union data inside the Event as the provided TicketServiceReportedEvent
+func (t *Event) FromTicketServiceReportedEvent(v TicketServiceReportedEvent) error {
+	v.Type = "ticket.service_reported"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketServiceReportedEvent performs a merge with any union data inside the Event, using the provided TicketServiceReportedEvent
+func (t *Event) MergeTicketServiceReportedEvent(v TicketServiceReportedEvent) error {
+	v.Type = "ticket.service_reported"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketPickedUpEvent returns the union data inside the Event as a TicketPickedUpEvent
+func (t Event) AsTicketPickedUpEvent() (TicketPickedUpEvent, error) {
+	var body TicketPickedUpEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketPickedUpEvent overwrites any union data inside the Event as the provided TicketPickedUpEvent
+func (t *Event) FromTicketPickedUpEvent(v TicketPickedUpEvent) error {
+	v.Type = "ticket.picked_up"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketPickedUpEvent performs a merge with any union data inside the Event, using the provided TicketPickedUpEvent
+func (t *Event) MergeTicketPickedUpEvent(v TicketPickedUpEvent) error {
+	v.Type = "ticket.picked_up"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketInspectedEvent returns the union data inside the Event as a TicketInspectedEvent
+func (t Event) AsTicketInspectedEvent() (TicketInspectedEvent, error) {
+	var body TicketInspectedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketInspectedEvent overwrites any union data inside the Event as the provided TicketInspectedEvent
+func (t *Event) FromTicketInspectedEvent(v TicketInspectedEvent) error {
+	v.Type = "ticket.inspected"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketInspectedEvent performs a merge with any union data inside the Event, using the provided TicketInspectedEvent
+func (t *Event) MergeTicketInspectedEvent(v TicketInspectedEvent) error {
+	v.Type = "ticket.inspected"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketOutcomeRecordedEvent returns the union data inside the Event as a TicketOutcomeRecordedEvent
+func (t Event) AsTicketOutcomeRecordedEvent() (TicketOutcomeRecordedEvent, error) {
+	var body TicketOutcomeRecordedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketOutcomeRecordedEvent overwrites any union data inside the Event as the provided TicketOutcomeRecordedEvent
+func (t *Event) FromTicketOutcomeRecordedEvent(v TicketOutcomeRecordedEvent) error {
+	v.Type = "ticket.outcome_recorded"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketOutcomeRecordedEvent performs a merge with any union data inside the Event, using the provided TicketOutcomeRecordedEvent
+func (t *Event) MergeTicketOutcomeRecordedEvent(v TicketOutcomeRecordedEvent) error {
+	v.Type = "ticket.outcome_recorded"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -15937,6 +16887,12 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTenantHolidaySetEvent()
 	case "tenant.updated":
 		return t.AsTenantUpdatedEvent()
+	case "test_clock.advanced":
+		return t.AsTestClockAdvancedEvent()
+	case "test_clock.created":
+		return t.AsTestClockCreatedEvent()
+	case "test_clock.ready":
+		return t.AsTestClockReadyEvent()
 	case "ticket.accepted":
 		return t.AsTicketAcceptedEvent()
 	case "ticket.assigned":
@@ -15963,8 +16919,16 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketGuidanceRecordedEvent()
 	case "ticket.info_provided":
 		return t.AsTicketInfoProvidedEvent()
+	case "ticket.inspected":
+		return t.AsTicketInspectedEvent()
+	case "ticket.installation_reported":
+		return t.AsTicketInstallationReportedEvent()
+	case "ticket.outcome_recorded":
+		return t.AsTicketOutcomeRecordedEvent()
 	case "ticket.parts_moved":
 		return t.AsTicketPartsMovedEvent()
+	case "ticket.picked_up":
+		return t.AsTicketPickedUpEvent()
 	case "ticket.rejected":
 		return t.AsTicketRejectedEvent()
 	case "ticket.reopened":
@@ -15975,6 +16939,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketReturnedEvent()
 	case "ticket.scheduled":
 		return t.AsTicketScheduledEvent()
+	case "ticket.service_reported":
+		return t.AsTicketServiceReportedEvent()
 	case "ticket.signed_off":
 		return t.AsTicketSignedOffEvent()
 	case "ticket.signoff_code_sent":
@@ -16612,6 +17578,27 @@ type ClientInterface interface {
 	// DeleteTestData request
 	DeleteTestData(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListTestClocks request
+	ListTestClocks(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTestClockWithBody request with any body
+	CreateTestClockWithBody(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	CreateTestClock(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTestClock request
+	GetTestClock(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceTestClockWithBody request with any body
+	AdvanceTestClockWithBody(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AdvanceTestClock(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AttachTestClockWithBody request with any body
+	AttachTestClockWithBody(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AttachTestClock(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTickets request
 	ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -16694,6 +17681,21 @@ type ClientInterface interface {
 
 	ProvideTicketInfo(ctx context.Context, ticketId string, params *ProvideTicketInfoParams, body ProvideTicketInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// InspectTicketUnitWithBody request with any body
+	InspectTicketUnitWithBody(ctx context.Context, ticketId string, params *InspectTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	InspectTicketUnit(ctx context.Context, ticketId string, params *InspectTicketUnitParams, body InspectTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportTicketInstallationWithBody request with any body
+	ReportTicketInstallationWithBody(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReportTicketInstallation(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordTicketOutcomeWithBody request with any body
+	RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RecordTicketOutcome(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTicketParts request
 	ListTicketParts(ctx context.Context, ticketId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -16701,6 +17703,11 @@ type ClientInterface interface {
 	MoveTicketPartsWithBody(ctx context.Context, ticketId string, params *MoveTicketPartsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	MoveTicketParts(ctx context.Context, ticketId string, params *MoveTicketPartsParams, body MoveTicketPartsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PickUpTicketUnitWithBody request with any body
+	PickUpTicketUnitWithBody(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RejectTicketWithBody request with any body
 	RejectTicketWithBody(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -16726,6 +17733,11 @@ type ClientInterface interface {
 	ScheduleTicketWithBody(ctx context.Context, ticketId string, params *ScheduleTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	ScheduleTicket(ctx context.Context, ticketId string, params *ScheduleTicketParams, body ScheduleTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportTicketServiceWithBody request with any body
+	ReportTicketServiceWithBody(ctx context.Context, ticketId string, params *ReportTicketServiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReportTicketService(ctx context.Context, ticketId string, params *ReportTicketServiceParams, body ReportTicketServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignOffTicketWithBody request with any body
 	SignOffTicketWithBody(ctx context.Context, ticketId string, params *SignOffTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -19133,6 +20145,102 @@ func (c *Client) DeleteTestData(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
+func (c *Client) ListTestClocks(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTestClocksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTestClockWithBody(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTestClockRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTestClock(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTestClockRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetTestClock(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTestClockRequest(c.Server, testClockId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AdvanceTestClockWithBody(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceTestClockRequestWithBody(c.Server, testClockId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AdvanceTestClock(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceTestClockRequest(c.Server, testClockId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AttachTestClockWithBody(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAttachTestClockRequestWithBody(c.Server, testClockId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AttachTestClock(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAttachTestClockRequest(c.Server, testClockId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) ListTickets(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListTicketsRequest(c.Server, params)
 	if err != nil {
@@ -19517,6 +20625,78 @@ func (c *Client) ProvideTicketInfo(ctx context.Context, ticketId string, params 
 	return c.Client.Do(req)
 }
 
+func (c *Client) InspectTicketUnitWithBody(ctx context.Context, ticketId string, params *InspectTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInspectTicketUnitRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) InspectTicketUnit(ctx context.Context, ticketId string, params *InspectTicketUnitParams, body InspectTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInspectTicketUnitRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketInstallationWithBody(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketInstallationRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketInstallation(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketInstallationRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketOutcomeRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RecordTicketOutcome(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketOutcomeRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) ListTicketParts(ctx context.Context, ticketId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListTicketPartsRequest(c.Server, ticketId)
 	if err != nil {
@@ -19543,6 +20723,30 @@ func (c *Client) MoveTicketPartsWithBody(ctx context.Context, ticketId string, p
 
 func (c *Client) MoveTicketParts(ctx context.Context, ticketId string, params *MoveTicketPartsParams, body MoveTicketPartsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMoveTicketPartsRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) PickUpTicketUnitWithBody(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPickUpTicketUnitRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPickUpTicketUnitRequest(c.Server, ticketId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -19663,6 +20867,30 @@ func (c *Client) ScheduleTicketWithBody(ctx context.Context, ticketId string, pa
 
 func (c *Client) ScheduleTicket(ctx context.Context, ticketId string, params *ScheduleTicketParams, body ScheduleTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScheduleTicketRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketServiceWithBody(ctx context.Context, ticketId string, params *ReportTicketServiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketServiceRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReportTicketService(ctx context.Context, ticketId string, params *ReportTicketServiceParams, body ReportTicketServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportTicketServiceRequest(c.Server, ticketId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -21476,6 +22704,22 @@ func NewListClaimsRequest(server string, params *ListClaimsParams) (*http.Reques
 		if params.UnitId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "unit_id", *params.UnitId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Reference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
@@ -28544,6 +29788,284 @@ func NewDeleteTestDataRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListTestClocksRequest generates requests for ListTestClocks
+func NewListTestClocksRequest(server string, params *ListTestClocksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTestClockRequest calls the generic CreateTestClock builder with application/json body
+func NewCreateTestClockRequest(server string, params *CreateTestClockParams, body CreateTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTestClockRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateTestClockRequestWithBody generates requests for CreateTestClock with any type of body
+func NewCreateTestClockRequestWithBody(server string, params *CreateTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTestClockRequest generates requests for GetTestClock
+func NewGetTestClockRequest(server string, testClockId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdvanceTestClockRequest calls the generic AdvanceTestClock builder with application/json body
+func NewAdvanceTestClockRequest(server string, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdvanceTestClockRequestWithBody(server, testClockId, params, "application/json", bodyReader)
+}
+
+// NewAdvanceTestClockRequestWithBody generates requests for AdvanceTestClock with any type of body
+func NewAdvanceTestClockRequestWithBody(server string, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s/advance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAttachTestClockRequest calls the generic AttachTestClock builder with application/json body
+func NewAttachTestClockRequest(server string, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAttachTestClockRequestWithBody(server, testClockId, params, "application/json", bodyReader)
+}
+
+// NewAttachTestClockRequestWithBody generates requests for AttachTestClock with any type of body
+func NewAttachTestClockRequestWithBody(server string, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "test_clock_id", testClockId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/test_clocks/%s/attach", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListTicketsRequest generates requests for ListTickets
 func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Request, error) {
 	var err error
@@ -28729,6 +30251,38 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 		if params.Priority != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "priority", *params.Priority, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.ExternalReference != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "external_reference", *params.ExternalReference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Number != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "number", *params.Number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
@@ -29868,6 +31422,225 @@ func NewProvideTicketInfoRequestWithBody(server string, ticketId string, params 
 	return req, nil
 }
 
+// NewInspectTicketUnitRequest calls the generic InspectTicketUnit builder with application/json body
+func NewInspectTicketUnitRequest(server string, ticketId string, params *InspectTicketUnitParams, body InspectTicketUnitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInspectTicketUnitRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewInspectTicketUnitRequestWithBody generates requests for InspectTicketUnit with any type of body
+func NewInspectTicketUnitRequestWithBody(server string, ticketId string, params *InspectTicketUnitParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/inspection", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReportTicketInstallationRequest calls the generic ReportTicketInstallation builder with application/json body
+func NewReportTicketInstallationRequest(server string, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportTicketInstallationRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewReportTicketInstallationRequestWithBody generates requests for ReportTicketInstallation with any type of body
+func NewReportTicketInstallationRequestWithBody(server string, ticketId string, params *ReportTicketInstallationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/installation-report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRecordTicketOutcomeRequest calls the generic RecordTicketOutcome builder with application/json body
+func NewRecordTicketOutcomeRequest(server string, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordTicketOutcomeRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewRecordTicketOutcomeRequestWithBody generates requests for RecordTicketOutcome with any type of body
+func NewRecordTicketOutcomeRequestWithBody(server string, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/outcome", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListTicketPartsRequest generates requests for ListTicketParts
 func NewListTicketPartsRequest(server string, ticketId string) (*http.Request, error) {
 	var err error
@@ -29930,6 +31703,79 @@ func NewMoveTicketPartsRequestWithBody(server string, ticketId string, params *M
 	}
 
 	operationPath := fmt.Sprintf("/v1/tickets/%s/parts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPickUpTicketUnitRequest calls the generic PickUpTicketUnit builder with application/json body
+func NewPickUpTicketUnitRequest(server string, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPickUpTicketUnitRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewPickUpTicketUnitRequestWithBody generates requests for PickUpTicketUnit with any type of body
+func NewPickUpTicketUnitRequestWithBody(server string, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/pickup", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -30295,6 +32141,79 @@ func NewScheduleTicketRequestWithBody(server string, ticketId string, params *Sc
 	}
 
 	operationPath := fmt.Sprintf("/v1/tickets/%s/schedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReportTicketServiceRequest calls the generic ReportTicketService builder with application/json body
+func NewReportTicketServiceRequest(server string, ticketId string, params *ReportTicketServiceParams, body ReportTicketServiceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportTicketServiceRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewReportTicketServiceRequestWithBody generates requests for ReportTicketService with any type of body
+func NewReportTicketServiceRequestWithBody(server string, ticketId string, params *ReportTicketServiceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/service-report", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -32293,6 +34212,27 @@ type ClientWithResponsesInterface interface {
 	// DeleteTestDataWithResponse request
 	DeleteTestDataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteTestDataResult, error)
 
+	// ListTestClocksWithResponse request
+	ListTestClocksWithResponse(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*ListTestClocksResult, error)
+
+	// CreateTestClockWithBodyWithResponse request with any body
+	CreateTestClockWithBodyWithResponse(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error)
+
+	CreateTestClockWithResponse(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error)
+
+	// GetTestClockWithResponse request
+	GetTestClockWithResponse(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*GetTestClockResult, error)
+
+	// AdvanceTestClockWithBodyWithResponse request with any body
+	AdvanceTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error)
+
+	AdvanceTestClockWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error)
+
+	// AttachTestClockWithBodyWithResponse request with any body
+	AttachTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error)
+
+	AttachTestClockWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error)
+
 	// ListTicketsWithResponse request
 	ListTicketsWithResponse(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*ListTicketsResult, error)
 
@@ -32375,6 +34315,21 @@ type ClientWithResponsesInterface interface {
 
 	ProvideTicketInfoWithResponse(ctx context.Context, ticketId string, params *ProvideTicketInfoParams, body ProvideTicketInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*ProvideTicketInfoResult, error)
 
+	// InspectTicketUnitWithBodyWithResponse request with any body
+	InspectTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *InspectTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InspectTicketUnitResult, error)
+
+	InspectTicketUnitWithResponse(ctx context.Context, ticketId string, params *InspectTicketUnitParams, body InspectTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*InspectTicketUnitResult, error)
+
+	// ReportTicketInstallationWithBodyWithResponse request with any body
+	ReportTicketInstallationWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error)
+
+	ReportTicketInstallationWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error)
+
+	// RecordTicketOutcomeWithBodyWithResponse request with any body
+	RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error)
+
+	RecordTicketOutcomeWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error)
+
 	// ListTicketPartsWithResponse request
 	ListTicketPartsWithResponse(ctx context.Context, ticketId string, reqEditors ...RequestEditorFn) (*ListTicketPartsResult, error)
 
@@ -32382,6 +34337,11 @@ type ClientWithResponsesInterface interface {
 	MoveTicketPartsWithBodyWithResponse(ctx context.Context, ticketId string, params *MoveTicketPartsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveTicketPartsResult, error)
 
 	MoveTicketPartsWithResponse(ctx context.Context, ticketId string, params *MoveTicketPartsParams, body MoveTicketPartsJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveTicketPartsResult, error)
+
+	// PickUpTicketUnitWithBodyWithResponse request with any body
+	PickUpTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
+
+	PickUpTicketUnitWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
 
 	// RejectTicketWithBodyWithResponse request with any body
 	RejectTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectTicketResult, error)
@@ -32407,6 +34367,11 @@ type ClientWithResponsesInterface interface {
 	ScheduleTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *ScheduleTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScheduleTicketResult, error)
 
 	ScheduleTicketWithResponse(ctx context.Context, ticketId string, params *ScheduleTicketParams, body ScheduleTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*ScheduleTicketResult, error)
+
+	// ReportTicketServiceWithBodyWithResponse request with any body
+	ReportTicketServiceWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketServiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketServiceResult, error)
+
+	ReportTicketServiceWithResponse(ctx context.Context, ticketId string, params *ReportTicketServiceParams, body ReportTicketServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketServiceResult, error)
 
 	// SignOffTicketWithBodyWithResponse request with any body
 	SignOffTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *SignOffTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignOffTicketResult, error)
@@ -36496,6 +38461,160 @@ func (r DeleteTestDataResult) StatusCode() int {
 	return 0
 }
 
+type ListTestClocksResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *TestClockList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTestClocksResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTestClocksResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type CreateTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON201                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AdvanceTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AdvanceTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdvanceTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AttachTestClockResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Clock
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AttachTestClockResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AttachTestClockResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type ListTicketsResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -37083,6 +39202,108 @@ func (r ProvideTicketInfoResult) StatusCode() int {
 	return 0
 }
 
+type InspectTicketUnitResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r InspectTicketUnitResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InspectTicketUnitResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ReportTicketInstallationResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportTicketInstallationResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportTicketInstallationResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type RecordTicketOutcomeResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordTicketOutcomeResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordTicketOutcomeResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type ListTicketPartsResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -37140,6 +39361,40 @@ func (r MoveTicketPartsResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r MoveTicketPartsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type PickUpTicketUnitResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r PickUpTicketUnitResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PickUpTicketUnitResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -37310,6 +39565,40 @@ func (r ScheduleTicketResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r ScheduleTicketResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ReportTicketServiceResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportTicketServiceResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportTicketServiceResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -39703,6 +41992,75 @@ func (c *ClientWithResponses) DeleteTestDataWithResponse(ctx context.Context, re
 	return ParseDeleteTestDataResult(rsp)
 }
 
+// ListTestClocksWithResponse request returning *ListTestClocksResult
+func (c *ClientWithResponses) ListTestClocksWithResponse(ctx context.Context, params *ListTestClocksParams, reqEditors ...RequestEditorFn) (*ListTestClocksResult, error) {
+	rsp, err := c.ListTestClocks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTestClocksResult(rsp)
+}
+
+// CreateTestClockWithBodyWithResponse request with arbitrary body returning *CreateTestClockResult
+func (c *ClientWithResponses) CreateTestClockWithBodyWithResponse(ctx context.Context, params *CreateTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error) {
+	rsp, err := c.CreateTestClockWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) CreateTestClockWithResponse(ctx context.Context, params *CreateTestClockParams, body CreateTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTestClockResult, error) {
+	rsp, err := c.CreateTestClock(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTestClockResult(rsp)
+}
+
+// GetTestClockWithResponse request returning *GetTestClockResult
+func (c *ClientWithResponses) GetTestClockWithResponse(ctx context.Context, testClockId string, reqEditors ...RequestEditorFn) (*GetTestClockResult, error) {
+	rsp, err := c.GetTestClock(ctx, testClockId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTestClockResult(rsp)
+}
+
+// AdvanceTestClockWithBodyWithResponse request with arbitrary body returning *AdvanceTestClockResult
+func (c *ClientWithResponses) AdvanceTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error) {
+	rsp, err := c.AdvanceTestClockWithBody(ctx, testClockId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) AdvanceTestClockWithResponse(ctx context.Context, testClockId string, params *AdvanceTestClockParams, body AdvanceTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceTestClockResult, error) {
+	rsp, err := c.AdvanceTestClock(ctx, testClockId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceTestClockResult(rsp)
+}
+
+// AttachTestClockWithBodyWithResponse request with arbitrary body returning *AttachTestClockResult
+func (c *ClientWithResponses) AttachTestClockWithBodyWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error) {
+	rsp, err := c.AttachTestClockWithBody(ctx, testClockId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAttachTestClockResult(rsp)
+}
+
+func (c *ClientWithResponses) AttachTestClockWithResponse(ctx context.Context, testClockId string, params *AttachTestClockParams, body AttachTestClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AttachTestClockResult, error) {
+	rsp, err := c.AttachTestClock(ctx, testClockId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAttachTestClockResult(rsp)
+}
+
 // ListTicketsWithResponse request returning *ListTicketsResult
 func (c *ClientWithResponses) ListTicketsWithResponse(ctx context.Context, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*ListTicketsResult, error) {
 	rsp, err := c.ListTickets(ctx, params, reqEditors...)
@@ -39977,6 +42335,57 @@ func (c *ClientWithResponses) ProvideTicketInfoWithResponse(ctx context.Context,
 	return ParseProvideTicketInfoResult(rsp)
 }
 
+// InspectTicketUnitWithBodyWithResponse request with arbitrary body returning *InspectTicketUnitResult
+func (c *ClientWithResponses) InspectTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *InspectTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InspectTicketUnitResult, error) {
+	rsp, err := c.InspectTicketUnitWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectTicketUnitResult(rsp)
+}
+
+func (c *ClientWithResponses) InspectTicketUnitWithResponse(ctx context.Context, ticketId string, params *InspectTicketUnitParams, body InspectTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*InspectTicketUnitResult, error) {
+	rsp, err := c.InspectTicketUnit(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInspectTicketUnitResult(rsp)
+}
+
+// ReportTicketInstallationWithBodyWithResponse request with arbitrary body returning *ReportTicketInstallationResult
+func (c *ClientWithResponses) ReportTicketInstallationWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error) {
+	rsp, err := c.ReportTicketInstallationWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketInstallationResult(rsp)
+}
+
+func (c *ClientWithResponses) ReportTicketInstallationWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error) {
+	rsp, err := c.ReportTicketInstallation(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketInstallationResult(rsp)
+}
+
+// RecordTicketOutcomeWithBodyWithResponse request with arbitrary body returning *RecordTicketOutcomeResult
+func (c *ClientWithResponses) RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error) {
+	rsp, err := c.RecordTicketOutcomeWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketOutcomeResult(rsp)
+}
+
+func (c *ClientWithResponses) RecordTicketOutcomeWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error) {
+	rsp, err := c.RecordTicketOutcome(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketOutcomeResult(rsp)
+}
+
 // ListTicketPartsWithResponse request returning *ListTicketPartsResult
 func (c *ClientWithResponses) ListTicketPartsWithResponse(ctx context.Context, ticketId string, reqEditors ...RequestEditorFn) (*ListTicketPartsResult, error) {
 	rsp, err := c.ListTicketParts(ctx, ticketId, reqEditors...)
@@ -40001,6 +42410,23 @@ func (c *ClientWithResponses) MoveTicketPartsWithResponse(ctx context.Context, t
 		return nil, err
 	}
 	return ParseMoveTicketPartsResult(rsp)
+}
+
+// PickUpTicketUnitWithBodyWithResponse request with arbitrary body returning *PickUpTicketUnitResult
+func (c *ClientWithResponses) PickUpTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error) {
+	rsp, err := c.PickUpTicketUnitWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePickUpTicketUnitResult(rsp)
+}
+
+func (c *ClientWithResponses) PickUpTicketUnitWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error) {
+	rsp, err := c.PickUpTicketUnit(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePickUpTicketUnitResult(rsp)
 }
 
 // RejectTicketWithBodyWithResponse request with arbitrary body returning *RejectTicketResult
@@ -40086,6 +42512,23 @@ func (c *ClientWithResponses) ScheduleTicketWithResponse(ctx context.Context, ti
 		return nil, err
 	}
 	return ParseScheduleTicketResult(rsp)
+}
+
+// ReportTicketServiceWithBodyWithResponse request with arbitrary body returning *ReportTicketServiceResult
+func (c *ClientWithResponses) ReportTicketServiceWithBodyWithResponse(ctx context.Context, ticketId string, params *ReportTicketServiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportTicketServiceResult, error) {
+	rsp, err := c.ReportTicketServiceWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketServiceResult(rsp)
+}
+
+func (c *ClientWithResponses) ReportTicketServiceWithResponse(ctx context.Context, ticketId string, params *ReportTicketServiceParams, body ReportTicketServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketServiceResult, error) {
+	rsp, err := c.ReportTicketService(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportTicketServiceResult(rsp)
 }
 
 // SignOffTicketWithBodyWithResponse request with arbitrary body returning *SignOffTicketResult
@@ -51337,6 +53780,444 @@ func ParseDeleteTestDataResult(rsp *http.Response) (*DeleteTestDataResult, error
 	return response, nil
 }
 
+// ParseListTestClocksResult parses an HTTP response from a ListTestClocksWithResponse call
+func ParseListTestClocksResult(rsp *http.Response) (*ListTestClocksResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTestClocksResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TestClockList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateTestClockResult parses an HTTP response from a CreateTestClockWithResponse call
+func ParseCreateTestClockResult(rsp *http.Response) (*CreateTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTestClockResult parses an HTTP response from a GetTestClockWithResponse call
+func ParseGetTestClockResult(rsp *http.Response) (*GetTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdvanceTestClockResult parses an HTTP response from a AdvanceTestClockWithResponse call
+func ParseAdvanceTestClockResult(rsp *http.Response) (*AdvanceTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdvanceTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAttachTestClockResult parses an HTTP response from a AttachTestClockWithResponse call
+func ParseAttachTestClockResult(rsp *http.Response) (*AttachTestClockResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AttachTestClockResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListTicketsResult parses an HTTP response from a ListTicketsWithResponse call
 func ParseListTicketsResult(rsp *http.Response) (*ListTicketsResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -53142,6 +56023,336 @@ func ParseProvideTicketInfoResult(rsp *http.Response) (*ProvideTicketInfoResult,
 	return response, nil
 }
 
+// ParseInspectTicketUnitResult parses an HTTP response from a InspectTicketUnitWithResponse call
+func ParseInspectTicketUnitResult(rsp *http.Response) (*InspectTicketUnitResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InspectTicketUnitResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportTicketInstallationResult parses an HTTP response from a ReportTicketInstallationWithResponse call
+func ParseReportTicketInstallationResult(rsp *http.Response) (*ReportTicketInstallationResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportTicketInstallationResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecordTicketOutcomeResult parses an HTTP response from a RecordTicketOutcomeWithResponse call
+func ParseRecordTicketOutcomeResult(rsp *http.Response) (*RecordTicketOutcomeResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordTicketOutcomeResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListTicketPartsResult parses an HTTP response from a ListTicketPartsWithResponse call
 func ParseListTicketPartsResult(rsp *http.Response) (*ListTicketPartsResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -53233,6 +56444,116 @@ func ParseMoveTicketPartsResult(rsp *http.Response) (*MoveTicketPartsResult, err
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest PartsResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePickUpTicketUnitResult parses an HTTP response from a PickUpTicketUnitWithResponse call
+func ParsePickUpTicketUnitResult(rsp *http.Response) (*PickUpTicketUnitResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PickUpTicketUnitResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -53776,6 +57097,116 @@ func ParseScheduleTicketResult(rsp *http.Response) (*ScheduleTicketResult, error
 	}
 
 	response := &ScheduleTicketResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportTicketServiceResult parses an HTTP response from a ReportTicketServiceWithResponse call
+func ParseReportTicketServiceResult(rsp *http.Response) (*ReportTicketServiceResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportTicketServiceResult{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

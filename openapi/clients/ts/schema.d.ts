@@ -1660,6 +1660,50 @@ export interface paths {
         patch: operations["updateNotificationGateway"];
         trace?: never;
     };
+    "/v1/notification-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List customer message templates
+         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer is approved or rejected. params: claim_reference, decision); payout_sent (A payout to the customer (compensation, refund) is paid. params: amount, reason).
+         *
+         *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
+         */
+        get: operations["listNotificationTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-templates/{purpose}/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a customer message template
+         * @description Sets the tenant's text of a customer message in a language. Placeholders are {name} with the purpose's parameters (see listNotificationTemplates); an unknown parameter, a stray brace or an unsupported language is 422 naming the field, and nothing changes. An unknown purpose is 404.
+         *
+         *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
+         */
+        put: operations["setNotificationTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/payouts": {
         parameters: {
             query?: never;
@@ -2400,6 +2444,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List test clocks
+         * @description The tenant's test clocks, newest first. Test mode only: with a live key every test clock operation is 404.
+         *
+         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `tenant_admin`.
+         */
+        get: operations["listTestClocks"];
+        put?: never;
+        /**
+         * Create a test clock
+         * @description Creates a clock frozen at frozen_time (default now). Test objects attached to it (attachTestClock) live on its time instead of the wall clock: their actions are stamped with it, and their SLA and callback timers and contract windows wait for the clock. Advance it to see them fire through the real jobs. Test mode only: with a live key every test clock operation is 404.
+         *
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         */
+        post: operations["createTestClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{test_clock_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a test clock
+         * @description A test clock with its time and status (advancing until what fell due on the way has been fired). Test mode only: with a live key every test clock operation is 404.
+         *
+         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `tenant_admin`.
+         */
+        get: operations["getTestClock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{test_clock_id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Advance a test clock
+         * @description Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due for its objects on the way, as if that time had passed: contract windows (pending → active → expired, events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the clock's is 422 on body.frozen_time: a clock never goes back. Test mode only: with a live key every test clock operation is 404.
+         *
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         */
+        post: operations["advanceTestClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{test_clock_id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a test object to a test clock
+         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. Test mode only: with a live key every test clock operation is 404.
+         *
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         */
+        post: operations["attachTestClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets": {
         parameters: {
             query?: never;
@@ -2714,6 +2852,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/en-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the technician on the way
+         * @description Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. An eta in the past is 422. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketEnRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticket_id}/guidance": {
         parameters: {
             query?: never;
@@ -2758,6 +2918,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/inspection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inspect the picked-up unit
+         * @description Return and exchange tickets only, after the pickup (409 before). Records whether the unit can be resold and whether the fault is confirmed (and its cause), then checks the remedy with the entitlement engine on the ticket's date: the stored decision lists the remedies allowed, the freight payer and the trace. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["inspectTicketUnit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/installation-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the installation
+         * @description Install tickets only. Records the position agreed with the customer (position_agreed and customer_instructed must be true, the test run passed), the accessories used, and prices the installation by the price list (installation labor for the category, accessories at the part price) with the entitlement engine's decision (cause no_fault: never the warranty), shown before any charge. A further visit caused by delivery not in sync is free (Midea promise 2). Complete the ticket next: that sets the unit's installed_on, from which rule 3 counts (software tuning free within a month of installation, charged after three: seed 000 ties it to the installation); the statutory windows, the warranty and the no-reason return keep counting from the purchase date (the national three guarantees and the storefront's sale). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketInstallation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the return's or exchange's outcome
+         * @description refund: a payout to the customer of the purchase price or less (more is 422 on body.refund.amount); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["recordTicketOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticket_id}/parts": {
         parameters: {
             query?: never;
@@ -2780,6 +3006,28 @@ export interface paths {
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["moveTicketParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pick the unit up
+         * @description Return and exchange tickets only, on site at the pickup scheduled like a visit: the unit is collected and taken to the node (carry_in). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["pickUpTicketUnit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2890,6 +3138,28 @@ export interface paths {
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["scheduleTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/service-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the maintenance checklist
+         * @description Maintenance tickets only. Records the service checklist and prices it by the price list (maintenance labor for the category, parts), never by the warranty; an active plan that covers maintenance pays it. Complete the ticket next: it joins the unit's history as maintenance, not a repair. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["reportTicketService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4800,6 +5070,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "test_clock.advanced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test clock was advanced (test mode only)
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `test_clock.advanced`, signed as Standard Webhooks.
+         */
+        post: operations["onTestClockAdvanced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "test_clock.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test clock was created (test mode only)
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `test_clock.created`, signed as Standard Webhooks.
+         */
+        post: operations["onTestClockCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "test_clock.ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What fell due on a test clock's advance has been fired (test mode only)
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `test_clock.ready`, signed as Standard Webhooks.
+         */
+        post: operations["onTestClockReady"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.accepted": {
         parameters: {
             query?: never;
@@ -5000,6 +5330,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.en_route_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket en route reported: the technician is on the way, with the expected arrival
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.en_route_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketEnRouteReported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.guidance_recorded": {
         parameters: {
             query?: never;
@@ -5040,6 +5390,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.inspected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket inspected: inspect the picked-up unit
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.inspected`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInspected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.installation_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket installation reported: record the installation
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.installation_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInstallationReported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.outcome_recorded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket outcome recorded: record the outcome
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.outcome_recorded`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketOutcomeRecorded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.parts_moved": {
         parameters: {
             query?: never;
@@ -5054,6 +5464,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.parts_moved`, signed as Standard Webhooks.
          */
         post: operations["onTicketPartsMoved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.picked_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket picked up: pick the unit to return or exchange up from the custome
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.picked_up`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketPickedUp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5154,6 +5584,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.scheduled`, signed as Standard Webhooks.
          */
         post: operations["onTicketScheduled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.service_reported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket service reported: record the maintenance or cleaning checklist, priced by
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.service_reported`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketServiceReported"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5559,6 +6009,14 @@ export interface components {
              */
             reason: string;
         };
+        AdvanceTestClockRequest: {
+            /**
+             * Format: date-time
+             * @description The clock's new time: later than its current time (a clock never goes back, 422), at most two years later.
+             * @example 2027-01-01T10:00:00+08:00
+             */
+            frozen_time: string;
+        };
         /** @description An API key was issued. */
         ApiKeyCreatedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -5726,6 +6184,13 @@ export interface components {
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id: string;
+        };
+        AttachTestClockRequest: {
+            /**
+             * @description The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_).
+             * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            object_id: string;
         };
         AuditList: {
             data: components["schemas"]["Entry"][];
@@ -6016,6 +6481,23 @@ export interface components {
              * @example 2026-12-01T09:20:00+08:00
              */
             arrived_at?: string;
+        };
+        ChecklistItem: {
+            /**
+             * @description Whether it was done.
+             * @example true
+             */
+            done: boolean;
+            /**
+             * @description What was done.
+             * @example 清洗过滤网
+             */
+            item: string;
+            /**
+             * @description Remarks.
+             * @example 滤网积尘较多
+             */
+            note?: string;
         };
         Claim: {
             /**
@@ -6598,6 +7080,39 @@ export interface components {
              */
             type: "claim.withdrawn";
         };
+        Clock: {
+            /**
+             * Format: date-time
+             * @description When the clock was created (wall-clock time).
+             * @example 2026-12-01T10:00:00+08:00
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The clock's time: what now is for the objects attached to it.
+             * @example 2026-12-01T10:00:00+08:00
+             */
+            frozen_time: string;
+            /**
+             * @description The clock's ID.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            id: string;
+            /**
+             * @description Always false: test clocks exist in test mode only.
+             * @example false
+             */
+            livemode: boolean;
+            /**
+             * @description A name for the clock.
+             * @example plan starts on day 31
+             */
+            name?: string;
+            /** @description ready; advancing while the jobs due on the way run (the clock is ready again once they have been fired). */
+            status: components["schemas"]["ClockStatus"];
+        };
+        /** @enum {string} */
+        ClockStatus: "ready" | "advancing";
         Compensation: {
             amount: components["schemas"]["Money"];
             /**
@@ -7752,6 +8267,19 @@ export interface components {
             admin_key: components["schemas"]["CreatedAPIKey"];
             tenant: components["schemas"]["Tenant"];
         };
+        CreateTestClockRequest: {
+            /**
+             * Format: date-time
+             * @description The clock's first time; default: now.
+             * @example 2026-12-01T10:00:00+08:00
+             */
+            frozen_time?: string;
+            /**
+             * @description A name for the clock.
+             * @example plan starts on day 31
+             */
+            name?: string;
+        };
         CreatedAPIKey: {
             /**
              * Format: date-time
@@ -7841,13 +8369,26 @@ export interface components {
             /** @example 王丽 */
             name: string;
             /**
-             * @description Normalised phone numbers: mainland numbers without +86 (mobiles 11 digits, landlines with their leading 0), others with + and country code.
+             * @description The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out.
+             * @example false
+             */
+            notifications_opt_out: boolean;
+            /**
+             * @description Phone numbers in E.164 (+ country code and digits), as stored and matched: mainland mobiles and landlines with their area code.
              * @example [
-             *       "13800138000",
-             *       "053288930000"
+             *       "+8613800138000",
+             *       "+8653288930000"
              *     ]
              */
             phones: string[];
+            /**
+             * @description The same numbers as people write them: the national form for mainland numbers, international for others; masked like phones.
+             * @example [
+             *       "138 0013 8000",
+             *       "0532 8893 0000"
+             *     ]
+             */
+            phones_display: string[];
             /**
              * Format: date-time
              * @example 2026-11-01T09:30:00+08:00
@@ -7973,6 +8514,11 @@ export interface components {
              */
             name?: string;
             /**
+             * @description true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all.
+             * @example true
+             */
+            notifications_opt_out?: boolean;
+            /**
              * @description The customer's phones, replacing the current ones; a phone of another customer is a conflict.
              * @example [
              *       "13800138000",
@@ -8084,7 +8630,7 @@ export interface components {
             trace: components["schemas"]["TraceEntry"][];
         };
         /** @enum {string} */
-        DecisionBasis: "no_reason_return" | "statutory_return" | "statutory_exchange" | "manufacturer_warranty" | "installation_tuning" | "extended_warranty" | "accidental_damage" | "swap_for_repair" | "no_reason_repair" | "key_part_warranty" | "not_covered" | "out_of_warranty";
+        DecisionBasis: "no_reason_return" | "statutory_return" | "statutory_exchange" | "delivery_damage" | "manufacturer_warranty" | "installation_tuning" | "maintenance_plan" | "extended_warranty" | "accidental_damage" | "swap_for_repair" | "no_reason_repair" | "key_part_warranty" | "not_covered" | "out_of_warranty";
         /** @enum {string} */
         DecisionRemedy: "none" | "repair" | "exchange" | "return" | "swap";
         DeleteTestDataResponse: {
@@ -8285,6 +8831,14 @@ export interface components {
         };
         /** @enum {string} */
         DispatchRecordLoaner: "preferred" | "required";
+        EnRouteInput: {
+            /**
+             * Format: date-time
+             * @description When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
+             * @example 2026-12-01T09:10:00+08:00
+             */
+            eta: string;
+        };
         Endpoint: {
             /**
              * Format: int64
@@ -8565,7 +9119,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -8583,7 +9137,7 @@ export interface components {
             units: components["schemas"]["Unit"][];
         };
         /** @enum {string} */
-        FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning";
+        FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning" | "no_fault" | "delivery_damage";
         FaultReport: {
             /** @description Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning. */
             cause: components["schemas"]["FaultCause"];
@@ -9356,6 +9910,101 @@ export interface components {
              */
             weight: number;
         };
+        Inspection: {
+            /** @description With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging. */
+            cause?: components["schemas"]["InspectionCause"];
+            /**
+             * @description The fault the customer reported is confirmed; false: no fault (a change of mind).
+             * @example false
+             */
+            fault_confirmed: boolean;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T15:00:00+08:00
+             */
+            readonly inspected_at: string;
+            /**
+             * @description Findings.
+             * @example 外观无损，包装完整
+             */
+            notes?: string;
+            /**
+             * Format: date
+             * @description The date the remedy was checked for: the ticket's date (the customer's request), in the tenant's zone.
+             * @example 2026-12-01
+             */
+            readonly on: string;
+            /**
+             * @description The unit and its packaging can be resold.
+             * @example true
+             */
+            resellable: boolean;
+        };
+        /** @enum {string} */
+        InspectionCause: "performance" | "delivery_damage" | "accidental_damage" | "human_damage" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "force_majeure";
+        InspectionInput: {
+            /** @description With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging. */
+            cause?: components["schemas"]["InspectionCause"];
+            /**
+             * @description The reported fault is confirmed; false: no fault (a change of mind).
+             * @example false
+             */
+            fault_confirmed: boolean;
+            /**
+             * @description Findings.
+             * @example 外观无损，包装完整
+             */
+            notes?: string;
+            /**
+             * @description The unit and its packaging can be resold.
+             * @example true
+             */
+            resellable: boolean;
+        };
+        InstallReport: {
+            /**
+             * @description Materials used beyond the standard kit (extra pipe, brackets): charged at the price list's part price.
+             * @example []
+             */
+            accessories?: components["schemas"]["QuotePart"][];
+            /**
+             * @description The customer was shown how to use and care for the unit (required).
+             * @example true
+             */
+            customer_instructed: boolean;
+            /**
+             * @description Add the visit fee.
+             * @example false
+             */
+            include_visit?: boolean;
+            /**
+             * @description Where the unit was installed, as agreed with the customer.
+             * @example 客厅北墙，距地 2.2 米
+             */
+            position: string;
+            /**
+             * @description The customer agreed the position (required).
+             * @example true
+             */
+            position_agreed: boolean;
+            /**
+             * @description The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+             * @example true
+             */
+            price_list_shown: boolean;
+            /** @description This is a further install visit: delivery_not_in_sync (the unit was not delivered in sync with the installation: a visit caused by the network, free by Midea's promise 2) or customer_request (charged as usual). */
+            repeat_visit_cause?: components["schemas"]["InstallReportRepeatVisitCause"];
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T11:00:00+08:00
+             */
+            readonly reported_at: string;
+            test_run: components["schemas"]["TestRun"];
+        };
+        /** @enum {string} */
+        InstallReportRepeatVisitCause: "delivery_not_in_sync" | "customer_request";
         IntakeUpdate: {
             address?: components["schemas"]["ServiceAddress"];
             contact?: components["schemas"]["TicketContact"];
@@ -10269,6 +10918,11 @@ export interface components {
             code: string;
             compensation?: components["schemas"]["Money"];
             /**
+             * @description The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them.
+             * @example false
+             */
+            covers_maintenance?: boolean;
+            /**
              * Format: int64
              * @description Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair.
              * @example 39
@@ -10533,6 +11187,12 @@ export interface components {
             /** @description Where the request came from. Storefront keys always open storefront tickets. */
             channel: components["schemas"]["TicketChannel"];
             contact: components["schemas"]["TicketContact"];
+            /**
+             * Format: date-time
+             * @description Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake.
+             * @example 2026-12-01T09:00:00+08:00
+             */
+            delivered_at?: string;
             /**
              * @description Your own reference; unique per storefront (409 on reuse).
              * @example TM-20261130-88812
@@ -11214,6 +11874,19 @@ export interface components {
              */
             type: "notification.sent";
         };
+        OutcomeInput: {
+            /**
+             * @description Remarks.
+             * @example 七天无理由退货
+             */
+            note?: string;
+            /** @description refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded. */
+            outcome: components["schemas"]["OutcomeInputOutcome"];
+            /** @description The refund; default the purchase price; never more. */
+            refund?: components["schemas"]["Money"];
+        };
+        /** @enum {string} */
+        OutcomeInputOutcome: "refund" | "exchange" | "refusal";
         Override: {
             /**
              * @description The key that overrode the scoring.
@@ -11524,6 +12197,26 @@ export interface components {
         };
         /** @enum {string} */
         PeriodKind: "day" | "week" | "month" | "range";
+        Pickup: {
+            /**
+             * @description Packaging, accessories collected.
+             * @example 原包装完好，附件齐全
+             */
+            note?: string;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T10:20:00+08:00
+             */
+            readonly picked_up_at: string;
+        };
+        PickupInput: {
+            /**
+             * @description Packaging, accessories collected.
+             * @example 原包装完好，附件齐全
+             */
+            note?: string;
+        };
         Plan: {
             /**
              * @description The brand's own code for the plan; unique per tenant.
@@ -11531,6 +12224,11 @@ export interface components {
              */
             code: string;
             compensation?: components["schemas"]["Money"];
+            /**
+             * @description The plan pays maintenance and cleaning (no-fault services) in full while active; without it the price list charges them.
+             * @example false
+             */
+            covers_maintenance: boolean;
             /**
              * Format: date-time
              * @example 2026-11-01T09:30:00+08:00
@@ -11866,6 +12564,11 @@ export interface components {
             detail?: string;
             /** @description Field-level details, one per offending field. */
             errors?: components["schemas"]["FieldDetail"][];
+            /**
+             * @description On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it.
+             * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            existing_id?: string;
             /**
              * @description Request path the problem occurred on.
              * @example /v1/api-keys
@@ -12446,6 +13149,37 @@ export interface components {
              */
             note?: string;
         };
+        ReturnOutcome: {
+            /**
+             * @description The entitlement basis of the outcome.
+             * @example no_reason_return
+             */
+            basis: string;
+            /** @description Plans ended by the return (an exchange ends them when its swap is fulfilled). */
+            ended_contract_ids?: string[];
+            freight?: components["schemas"]["Freight"];
+            /** @description refund: a payout to the customer; exchange: a swap (the replacement is registered when fulfilled); refusal: the engine allows neither. */
+            outcome: components["schemas"]["OutcomeInputOutcome"];
+            /**
+             * @description The refund's payout.
+             * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pb
+             */
+            payout_id?: string;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T16:00:00+08:00
+             */
+            recorded_at: string;
+            refund?: components["schemas"]["Money"];
+            /** @description For a refusal: the rules that refused the remedy. */
+            refused_by?: components["schemas"]["TraceEntry"][];
+            /**
+             * @description The exchange's swap.
+             * @example swp_01jd3zq8w6v7t3y2k9x4n5m6ps
+             */
+            swap_id?: string;
+        };
         /** @enum {string} */
         Role: "tenant_admin" | "network_manager" | "dispatcher" | "agent" | "node_manager" | "technician" | "storefront" | "integrator" | "auditor";
         RunGradingRequest: {
@@ -12506,6 +13240,12 @@ export interface components {
              * @example 75
              */
             high_percent?: number;
+            /**
+             * Format: int64
+             * @description An install ticket's response and completion are due this many minutes after the delivery (delivered_at; the intake when not given): the seeds' 24 hours, delivery and installation in sync (送安同步). Default 1440 (0 or absent keeps it).
+             * @example 1440
+             */
+            install_minutes?: number;
             /**
              * Format: int64
              * @description The same for low priority (at least 100). Default 150. Normal priority uses the minutes as they are.
@@ -12799,7 +13539,49 @@ export interface components {
             unit_id: string;
         };
         /** @enum {string} */
-        ServiceRecordKind: "repair" | "claim" | "swap" | "return" | "maintenance";
+        ServiceRecordKind: "repair" | "claim" | "swap" | "return" | "maintenance" | "install";
+        ServiceReport: {
+            /** @description The service checklist. */
+            checklist: components["schemas"]["ChecklistItem"][];
+            /**
+             * @description Add the visit fee.
+             * @example false
+             */
+            include_visit?: boolean;
+            /** @description Consumables and parts used, at the price list's part price. */
+            parts?: components["schemas"]["QuotePart"][];
+            /**
+             * @description The price list and the decision were shown before any charge. Not shown: the service is free (rule 8).
+             * @example true
+             */
+            price_list_shown: boolean;
+            /**
+             * Format: date-time
+             * @description When.
+             * @example 2026-12-01T11:00:00+08:00
+             */
+            readonly reported_at: string;
+        };
+        ServiceWork: {
+            /**
+             * Format: date-time
+             * @description Install: when the unit was (or will be) delivered; the installation is due the policy's install_minutes after it.
+             * @example 2026-12-01T09:00:00+08:00
+             */
+            delivered_at?: string;
+            inspection?: components["schemas"]["Inspection"];
+            install?: components["schemas"]["InstallReport"];
+            maintenance?: components["schemas"]["ServiceReport"];
+            outcome?: components["schemas"]["ReturnOutcome"];
+            pickup?: components["schemas"]["Pickup"];
+        };
+        SetTemplateRequest: {
+            /**
+             * @description The text, with {name} placeholders for the purpose's parameters.
+             * @example 【海尔服务】工单 {ticket_number}：工程师{technician_name}（证号 {licence_number}）将于 {window} 上门。
+             */
+            text: string;
+        };
         Shift: {
             /**
              * @description End time, HH:MM, after start on the same day.
@@ -14064,6 +14846,52 @@ export interface components {
              */
             type: "technician.updated";
         };
+        Template: {
+            /**
+             * @description The tenant's own text (false: the built-in one).
+             * @example false
+             */
+            custom: boolean;
+            /**
+             * @description Sent even to customers who opted out of non-essential messages.
+             * @example false
+             */
+            essential: boolean;
+            language: components["schemas"]["TemplateLanguage"];
+            /**
+             * @description The parameters the text may use.
+             * @example [
+             *       "ticket_number",
+             *       "technician_name",
+             *       "licence_number",
+             *       "window"
+             *     ]
+             */
+            params: string[];
+            /** @example technician_assigned */
+            purpose: string;
+            /**
+             * @description The text, with {name} placeholders for the purpose's parameters.
+             * @example 工单 {ticket_number}：服务工程师{technician_name}（服务证号 {licence_number}）将于 {window} 上门。
+             */
+            text: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00+08:00
+             */
+            updated_at?: string;
+            /**
+             * Format: int64
+             * @description Increases with every change of the tenant's text (0: built-in).
+             * @example 0
+             */
+            version: number;
+        };
+        /** @enum {string} */
+        TemplateLanguage: "zh-CN" | "en";
+        TemplateList: {
+            data: components["schemas"]["Template"][];
+        };
         Tenant: {
             /**
              * Format: date-time
@@ -14075,6 +14903,8 @@ export interface components {
              * @example CNY
              */
             currency: string;
+            /** @description The language of texts for callers whose Accept-Language names no supported language, and of customer messages. */
+            default_language: components["schemas"]["TemplateLanguage"];
             /**
              * @description Tenant ID.
              * @example ten_01jd3zq8w6v7t3y2k9x4n5m6pa
@@ -14234,6 +15064,111 @@ export interface components {
              */
             type: "tenant.updated";
         };
+        /** @description A test clock was advanced (test mode only). */
+        TestClockAdvancedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TestClockEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "test_clock.advanced";
+        };
+        /** @description The body of a `test_clock.advanced` delivery: a test clock was advanced (test mode only). */
+        TestClockAdvancedWebhook: {
+            data: components["schemas"]["TestClockEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "test_clock.advanced";
+        };
+        /** @description A test clock was created (test mode only). */
+        TestClockCreatedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TestClockEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "test_clock.created";
+        };
+        /** @description The body of a `test_clock.created` delivery: a test clock was created (test mode only). */
+        TestClockCreatedWebhook: {
+            data: components["schemas"]["TestClockEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "test_clock.created";
+        };
+        TestClockEventData: {
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            frozen_time: string;
+            test_clock_id: string;
+        };
+        TestClockList: {
+            data: components["schemas"]["Clock"][];
+            /** @description Cursor for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** @description What fell due on a test clock's advance has been fired (test mode only). */
+        TestClockReadyEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TestClockEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "test_clock.ready";
+        };
+        /** @description The body of a `test_clock.ready` delivery: what fell due on a test clock's advance has been fired (test mode only). */
+        TestClockReadyWebhook: {
+            data: components["schemas"]["TestClockEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "test_clock.ready";
+        };
         TestRun: {
             /**
              * @description What was tested.
@@ -14350,6 +15285,7 @@ export interface components {
              * @example svr_01jd3zq8w6v7t3y2k9x4n5m6pv
              */
             repeat_of?: string;
+            service?: components["schemas"]["ServiceWork"];
             signoff: components["schemas"]["Signoff"];
             sla: components["schemas"]["SLAStatus"];
             state: components["schemas"]["TicketState"];
@@ -14658,10 +15594,15 @@ export interface components {
              */
             name: string;
             /**
-             * @description Phone to reach the customer (any usual notation; stored normalised). Finds the customer by phone or creates one. Missing or not a phone number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
+             * @description Phone to reach the customer (any usual notation: mainland mobiles, landlines with their area code, +country code for others; stored in E.164). Finds the customer by phone or creates one. Missing, unparseable or not a valid number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused.
              * @example 13800138000
              */
             phone?: string;
+            /**
+             * @description The phone as people write it (national form for mainland numbers); masked like phone.
+             * @example 138 0013 8000
+             */
+            readonly phone_display?: string;
         };
         /** @description Ticket diagnosed: record the diagnosis. */
         TicketDiagnosedEvent: {
@@ -14725,16 +15666,53 @@ export interface components {
              */
             type: "ticket.dispatched";
         };
+        /** @description Ticket en route reported: the technician is on the way, with the expected arrival. */
+        TicketEnRouteReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.en_route_reported";
+        };
+        /** @description The body of a `ticket.en_route_reported` delivery: ticket en route reported: the technician is on the way, with the expected arrival. */
+        TicketEnRouteReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.en_route_reported";
+        };
         TicketEventData: {
             due_at?: string;
             escalated_to?: string;
+            /** @description ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named. */
+            freight_payer?: string;
             from_state?: string;
+            /** @description ticket.completed of an install ticket: the installation date it set on the unit. */
+            installed_on?: string;
             /** Format: int64 */
             late_minutes?: number;
             /** Format: int64 */
             level?: number;
             node_id?: string;
             number: string;
+            /** @description ticket.outcome_recorded: refund, exchange or refusal. */
+            outcome?: string;
             reason?: string;
             /** @description The breached service level (ticket.sla_breached). */
             sla?: string;
@@ -14808,10 +15786,103 @@ export interface components {
              */
             type: "ticket.info_provided";
         };
+        /** @description Ticket inspected: inspect the picked-up unit. */
+        TicketInspectedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.inspected";
+        };
+        /** @description The body of a `ticket.inspected` delivery: ticket inspected: inspect the picked-up unit. */
+        TicketInspectedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.inspected";
+        };
+        /** @description Ticket installation reported: record the installation. */
+        TicketInstallationReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.installation_reported";
+        };
+        /** @description The body of a `ticket.installation_reported` delivery: ticket installation reported: record the installation. */
+        TicketInstallationReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.installation_reported";
+        };
         TicketList: {
             data: components["schemas"]["Ticket"][];
             /** @description Cursor for the next page; absent on the last page. */
             next_cursor?: string;
+        };
+        /** @description Ticket outcome recorded: record the outcome. */
+        TicketOutcomeRecordedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.outcome_recorded";
+        };
+        /** @description The body of a `ticket.outcome_recorded` delivery: ticket outcome recorded: record the outcome. */
+        TicketOutcomeRecordedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.outcome_recorded";
         };
         TicketPart: {
             /**
@@ -14895,6 +15966,37 @@ export interface components {
         };
         TicketPartsResponse: {
             data: components["schemas"]["TicketPart"][];
+        };
+        /** @description Ticket picked up: pick the unit to return or exchange up from the custome. */
+        TicketPickedUpEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.picked_up";
+        };
+        /** @description The body of a `ticket.picked_up` delivery: ticket picked up: pick the unit to return or exchange up from the custome. */
+        TicketPickedUpWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.picked_up";
         };
         /** @enum {string} */
         TicketPriority: "low" | "normal" | "high" | "urgent";
@@ -15052,6 +16154,37 @@ export interface components {
              * @enum {string}
              */
             type: "ticket.scheduled";
+        };
+        /** @description Ticket service reported: record the maintenance or cleaning checklist, priced by. */
+        TicketServiceReportedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.service_reported";
+        };
+        /** @description The body of a `ticket.service_reported` delivery: ticket service reported: record the maintenance or cleaning checklist, priced by. */
+        TicketServiceReportedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.service_reported";
         };
         /** @description Ticket signed off: the customer signs off with the code and rates the serv. */
         TicketSignedOffEvent: {
@@ -15293,6 +16426,7 @@ export interface components {
              * @example 2026-11-30T10:01:00+08:00
              */
             at: string;
+            delivery?: components["schemas"]["NotificationDelivery"];
             /** @description What changed: windows, decisions, outcomes. */
             detail: {
                 [key: string]: unknown;
@@ -15382,6 +16516,13 @@ export interface components {
              *     ]
              */
             to: string[];
+            /**
+             * @description The ticket types whose flow it belongs to; on another type it is refused (409 naming the type).
+             * @example [
+             *       "repair"
+             *     ]
+             */
+            types: string[];
         };
         TransitionTableResponse: {
             /** @description Every action with the states it may be taken from and leads to. */
@@ -15725,6 +16866,11 @@ export interface components {
             type: "unit.updated";
         };
         UpdateTenantRequest: {
+            /**
+             * @description zh-CN or en: the language of texts for callers whose Accept-Language names no supported language, and of customer messages. Another language is 422.
+             * @example en
+             */
+            default_language?: string;
             /** @example Haier Smart Home */
             name?: string;
             /**
@@ -16970,6 +18116,8 @@ export interface operations {
                 kind?: components["schemas"]["ClaimKind"];
                 /** @description Only claims for this unit. */
                 unit_id?: string;
+                /** @description Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim). */
+                reference?: string;
             };
             header?: never;
             path?: never;
@@ -19902,6 +21050,77 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listNotificationTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The message. */
+                purpose: string;
+                /** @description zh-CN or en; another language is 422. */
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listPayouts: {
         parameters: {
             query?: {
@@ -21513,6 +22732,212 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listTestClocks: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of items to return (1-200). */
+                limit?: number;
+                /** @description Opaque cursor: the next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClockList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    createTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTestClockRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    Location?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clock"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getTestClock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Test clock ID. */
+                test_clock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clock"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    advanceTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Test clock ID. */
+                test_clock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvanceTestClockRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clock"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    attachTestClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Test clock ID. */
+                test_clock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachTestClockRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Clock"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listTickets: {
         parameters: {
             query?: {
@@ -21538,6 +22963,10 @@ export interface operations {
                 due_within_minutes?: number;
                 /** @description Only tickets of these priorities (repeat the parameter). */
                 priority?: components["schemas"]["Priority"][];
+                /** @description Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront). */
+                external_reference?: string;
+                /** @description Only the ticket with this number. */
+                number?: string;
                 /** @description priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first. */
                 order?: "priority";
             };
@@ -22221,6 +23650,57 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    reportTicketEnRoute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnRouteInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     recordTicketGuidance: {
         parameters: {
             query?: never;
@@ -22323,6 +23803,159 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    inspectTicketUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InspectionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reportTicketInstallation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallReport"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    recordTicketOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listTicketParts: {
         parameters: {
             query?: never;
@@ -22392,6 +24025,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PartsResult"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    pickUpTicketUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PickupInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
             400: components["responses"]["Problem"];
@@ -22630,6 +24314,57 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reportTicketService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceReport"];
             };
         };
         responses: {
@@ -25610,6 +27345,87 @@ export interface operations {
             };
         };
     };
+    onTestClockAdvanced: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestClockAdvancedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTestClockCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestClockCreatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTestClockReady: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestClockReadyWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketAccepted: {
         parameters: {
             query?: never;
@@ -25880,6 +27696,33 @@ export interface operations {
             };
         };
     };
+    onTicketEnRouteReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketEnRouteReportedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketGuidanceRecorded: {
         parameters: {
             query?: never;
@@ -25934,6 +27777,87 @@ export interface operations {
             };
         };
     };
+    onTicketInspected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInspectedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketInstallationReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInstallationReportedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketOutcomeRecorded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketOutcomeRecordedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketPartsMoved: {
         parameters: {
             query?: never;
@@ -25949,6 +27873,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketPartsMovedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketPickedUp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketPickedUpWebhook"];
             };
         };
         responses: {
@@ -26084,6 +28035,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketScheduledWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketServiceReported: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketServiceReportedWebhook"];
             };
         };
         responses: {
