@@ -175,6 +175,8 @@ func TestRoleRelationWalk(t *testing.T) {
 		"model_id": d.Washer, "part_id": "prt_00000000000000000000000000", "plan_id": "pln_00000000000000000000000000",
 		"price_list_id": "prl_00000000000000000000000000", "quote_id": "quo_00000000000000000000000000",
 		"date": "2026-10-01", "tenant_id": d.ID,
+		"test_clock_id": "clk_00000000000000000000000000", "proposal_id": "grp_00000000000000000000000000",
+		"purpose": "ticket_received", "language": "zh-CN",
 	}
 	maps.Copy(out, stockObjects)
 	maps.Copy(out, hooks)
@@ -193,6 +195,9 @@ func TestRoleRelationWalk(t *testing.T) {
 		"rejectSwap":                map[string]any{"reason": "relation probe"},
 		"fulfilSwap":                map[string]any{"serial": "X-1"},
 		"approveSwap":               map[string]any{},
+		"decideGradeProposal":       map[string]any{"decision": "approve"},
+		"appealGradeProposal":       map[string]any{"reason": "relation probe"},
+		"decideGradeAppeal":         map[string]any{"decision": "upheld", "note": "relation probe"},
 		"resubmitClaim": map[string]any{"occurred_on": shanghaiToday(0), "fault": map[string]any{"cause": "performance"},
 			"lines": []map[string]any{{"kind": "labor", "requested": money(1000)}}},
 	}
@@ -224,8 +229,8 @@ func TestRoleRelationWalk(t *testing.T) {
 		name, key string
 		allowed   []string // phones it may see unmasked: its open jobs' or its sales'
 	}{
-		{"node_manager(subtree)", nodeKey, []string{ownPhone}},
-		{"technician(own jobs)", techKey, []string{ownPhone}},
+		{"node_manager(subtree)", nodeKey, []string{strings.TrimPrefix(ownPhone, "+86")}},
+		{"technician(own jobs)", techKey, []string{strings.TrimPrefix(ownPhone, "+86")}},
 		{"storefront(own sales)", shopKey, []string{"13911112222"}},
 	}
 

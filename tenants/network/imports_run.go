@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,9 +20,14 @@ import (
 // ---------------------------------------------------------------------------
 // Running an import: streamed, in batches, checkpointed.
 
-// errImportDone stops a run that finds its import finished, or moved on by
-// another run of it (a rescued job's copy).
+// errImportDone stops a run that finds its import finished.
 var errImportDone = errors.New("network: import already finished")
+
+// errImportMoved stops a batch whose import another run of it (a rescued
+// job's copy, the seed command) moved on: the batch is not applied, and the
+// run carries on from the new checkpoint, so RunImport returns only when the
+// import has finished, whichever run finished it.
+var errImportMoved = errors.New("network: import moved on by another run")
 
 // The phases of a run. Each reads the stored file once, row by row, and
 // handles its own rows in batches.
@@ -82,8 +88,21 @@ func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Imp
 	}
 	r := &impRun{s: s, tenantID: tenantID, importID: importID, actor: im.CreatedBy, format: im.Format,
 		charset: charset, file: file}
-	if err := r.run(ctx); err != nil && !errors.Is(err, errImportDone) {
-		return Import{}, err
+	for {
+		err := r.run(ctx)
+		if errors.Is(err, errImportMoved) {
+			// Let the other run have the next batches; resume after it.
+			select {
+			case <-ctx.Done():
+				return Import{}, ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, errImportDone) {
+			return Import{}, err
+		}
+		break
 	}
 	return s.loadImport(ctx, tenantID, importID)
 }
@@ -276,7 +295,10 @@ func (r *impRun) claim(ctx context.Context, tx pg.TenantTx, phase, row int) (int
 		return 0, err
 	}
 	if state.Finished() || atPhase != phase || atRow != row {
-		return 0, errImportDone // another run of the import moved it on
+		if state.Finished() {
+			return 0, errImportDone
+		}
+		return 0, errImportMoved
 	}
 	return done, nil
 }

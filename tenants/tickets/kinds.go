@@ -491,7 +491,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			if !ok {
 				return tenants.Invalid("body.outcome", "the entitlement decision allows no exchange ("+string(d.Basis)+"): refuse it or refund", in.Outcome)
 			}
-			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID, Roles: c.p.Roles},
+			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
 				swaps.NewSwap{UnitID: u.ID, Reason: "statutory_exchange", Note: string(r.Basis) + " (ticket " + t.Number + ")"})
 			if err != nil {
 				return err

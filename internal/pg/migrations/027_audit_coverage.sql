@@ -10,6 +10,9 @@
 --                          contact phone, audited on the ticket (where an
 --                          erasure scrubs it)
 --   network_import_chunks  (020) the file's bytes are not recorded
+--   grade_proposals        (024) a node's proposed grade and its decision
+--   grade_appeals          (024) keyed by the proposal appealed
+--   test_clocks            (026) test mode only
 --
 -- Columns added to audited tables (017 depreciation schedules and payout
 -- tickets, 018 verification clocks and swap nodes, 022 erasures, 023 status
@@ -61,7 +64,8 @@ BEGIN
           coalesce(NULLIF(actor[4], ''), 'system'), NULLIF(actor[5], ''),
           TG_TABLE_NAME,
           coalesce(n ->> 'id', o ->> 'id', n ->> 'customer_id', o ->> 'customer_id', n ->> 'part_id', o ->> 'part_id',
-                   n ->> 'ticket_id', o ->> 'ticket_id', n ->> 'import_id', o ->> 'import_id', ''),
+                   n ->> 'ticket_id', o ->> 'ticket_id', n ->> 'import_id', o ->> 'import_id',
+                   n ->> 'proposal_id', o ->> 'proposal_id', n ->> 'purpose', o ->> 'purpose', ''),
           act, coalesce(changes, '{}'));
   RETURN NULL;
 END $$;
@@ -74,7 +78,8 @@ BEGIN
   FOR t, secret IN VALUES
     ('ticket_visits', ''), ('ticket_tasks', ''),
     ('notification_gateways', '''secret'''), ('notifications', '''secret'', ''recipient'''),
-    ('network_import_chunks', '''data''')
+    ('network_import_chunks', '''data'''),
+    ('grade_proposals', ''), ('grade_appeals', ''), ('test_clocks', '')
   LOOP
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION audit_row(%s)',
       t || '_audit', t, secret);

@@ -53,6 +53,9 @@ SELECT enable_tenant_rls('notification_templates');
 -- One template per tenant, mode, purpose and language.
 ALTER TABLE notification_templates DROP CONSTRAINT notification_templates_pkey,
   ADD PRIMARY KEY (tenant_id, livemode, purpose, language);
+-- A template's edits are audited (027's audit_row names it by its purpose).
+CREATE TRIGGER notification_templates_audit AFTER INSERT OR UPDATE OR DELETE ON notification_templates
+  FOR EACH ROW EXECUTE FUNCTION audit_row();
 
 -- A subject's messages reach the customer in the order they were requested:
 -- delivery waits while an earlier one of the same subject is still queued.
