@@ -14,11 +14,12 @@ import (
 
 // ImportWatchInterval is how often WatchImports looks for imports whose
 // worker died. With network.ImportHeartbeat and network.ImportStaleAfter it
-// bounds how long such an import waits: its last heartbeat was at most 5 s
-// before the crash, its lease runs out 20 s after that heartbeat, and the
-// next look queues its new run, so at most 20 + 5 s after the crash, on any
-// live worker process, leader or not.
-const ImportWatchInterval = 5 * time.Second
+// bounds how long such an import waits: its last heartbeat was at most 2 s
+// before the crash, its lease runs out 10 s after that heartbeat, and the
+// next look queues its new run, so at most 10 + 2 s after the crash, on any
+// live worker process, leader or not (River's leader is not needed, nor its
+// rescuer's 30 s interval). Each look is one query on river_job.
+const ImportWatchInterval = 2 * time.Second
 
 // importResumer is network.Service.ResumeStalledImport.
 type importResumer interface {

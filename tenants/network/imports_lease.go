@@ -22,8 +22,8 @@ import (
 // checkpoint under its row lock before each batch, so each batch commits
 // once and the run that finds the import moved on stops.
 const (
-	ImportHeartbeat  = 5 * time.Second
-	ImportStaleAfter = 20 * time.Second
+	ImportHeartbeat  = 2 * time.Second
+	ImportStaleAfter = 10 * time.Second
 )
 
 // HeartbeatImport renews a running import's lease. It does not wait for a
