@@ -18,6 +18,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // livenessBundle is a child server over a fresh database, a brand with
@@ -153,11 +154,39 @@ func (b *livenessBundle) delivered(claimID string) bool {
 	return false
 }
 
+// upload queues a network import (JSON Lines) and returns its id.
+func (b *livenessBundle) upload(file []byte) string {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.srv.base+"/v1/network/imports", bytes.NewReader(file))
+	require.NoError(b.t, err)
+	req.Header.Set("Authorization", "Bearer "+b.admin)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(b.t, json.NewDecoder(resp.Body).Decode(&m))
+	require.Equal(b.t, http.StatusAccepted, resp.StatusCode, "%v", m)
+	return m["id"].(string)
+}
+
+// importProgress is an import's state and processed rows.
+func (b *livenessBundle) importProgress(id string) (state string, done int) {
+	b.t.Helper()
+	require.NoError(b.t, pg.InTenantTx(context.Background(), b.db.App, b.tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(context.Background(), `SELECT state, processed_rows FROM network_imports WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id).Scan(&state, &done)
+	}))
+	return state, done
+}
+
 // TestJobsRecoverAfterKill leaves claim adjudications running under a dead
 // worker, a webhook dispatch running under it too, and a leader killed with
-// SIGKILL, then restarts the server: within 60 s every claim is
-// adjudicated exactly once, and a claim submitted after the restart reaches
-// the webhook receiver (issue 18: it took an hour, and webhooks stopped).
+// SIGKILL in the middle of a network import, then restarts the server:
+// within 60 s every claim is adjudicated exactly once, the import finishes
+// with every node and technician created once, and a claim submitted after
+// the restart reaches the webhook receiver (issue 18: it took an hour, and
+// webhooks stopped).
 func TestJobsRecoverAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -169,17 +198,24 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	for i := range claims {
 		ids = append(ids, b.submitClaim(i, fmt.Sprintf("LIVE-%d", i)))
 	}
+	const nodes, technicians = 2000, 10000
+	importID := b.upload(network.LargeNetwork(1, nodes, technicians))
 	b.srv.kill()
 
-	// A server that runs jobs and is elected leader, killed: its lease
-	// stays in river_leader until it expires.
+	// A server that runs jobs and is elected leader, killed while it
+	// imports: its lease stays in river_leader until it expires, and the
+	// import's job stays running.
 	b.start("all")
 	require.Eventually(t, func() bool {
-		return b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
+		_, done := b.importProgress(importID)
+		return done >= 1000 && b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
 	},
-		30*time.Second, 100*time.Millisecond, "the first server adjudicates")
-	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
+		60*time.Second, 10*time.Millisecond, "the first server adjudicates and imports")
 	b.srv.kill()
+	state, done := b.importProgress(importID)
+	require.Equal(t, string(network.ImportRunning), state, "the import was cut short")
+	t.Logf("killed with %d of the import's %d rows processed", done, nodes+technicians)
+	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
 	// Its claims' adjudications are put back as if it had died while
 	// working them (the effects were committed: a rerun must not repeat
 	// them), and a webhook dispatch as if it had died in one. (After the
@@ -218,4 +254,17 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 		require.Equal(t, 1, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review' AND subject_id = $2`, id),
 			"claim %s is adjudicated once", id)
 	}
+
+	// The import resumes and finishes; each row's effect exists once.
+	require.Eventually(t, func() bool {
+		state, _ := b.importProgress(importID)
+		return state == string(network.ImportSucceeded)
+	}, 60*time.Second-time.Since(restart), 100*time.Millisecond, "the import finishes within 60 s of the restart")
+	t.Logf("the import finished %v after the restart", time.Since(restart).Round(time.Millisecond))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM nodes WHERE tenant_id = $1`))
+	require.Equal(t, technicians, b.count(`SELECT count(*) FROM technicians WHERE tenant_id = $1`))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'node.created'`))
+	require.Equal(t, technicians, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
+	require.Equal(t, technicians, b.count(`SELECT count(DISTINCT subject_id) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM node_status_changes WHERE tenant_id = $1`))
 }
