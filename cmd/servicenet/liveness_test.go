@@ -21,6 +21,9 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 )
 
+// livenessOperator is the operator token of setupLiveness's servers.
+const livenessOperator = "snop_liveness_test"
+
 // livenessBundle is a child server over a fresh database, a brand with
 // units under an extended warranty (for claims), and a webhook receiver.
 type livenessBundle struct {
@@ -32,6 +35,7 @@ type livenessBundle struct {
 	admin    string
 	units    []string
 	part     string
+	receiver string // the webhook receiver's URL
 
 	mu       sync.Mutex
 	received []string // webhook bodies
@@ -48,8 +52,8 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 		b.mu.Unlock()
 	}))
 	t.Cleanup(rcv.Close)
-	const operator = "snop_liveness_test"
-	b.srv = newCrashServer(t, db, operator, webhookHostEnv+"="+rcv.Listener.Addr().String())
+	b.receiver = rcv.URL
+	b.srv = newCrashServer(t, db, livenessOperator, webhookHostEnv+"="+rcv.Listener.Addr().String())
 	b.env = slices.Clip(b.srv.env) // each start appends its mode to a copy
 	t.Cleanup(func() {
 		if b.srv.cmd != nil && b.srv.cmd.ProcessState == nil {
@@ -62,7 +66,7 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 
 	// The brand is set up by an API-only server: no job runs yet.
 	b.start("api")
-	m := b.create(operator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand", "slug": "liveness"})
+	m := b.create(livenessOperator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand", "slug": "liveness"})
 	b.tenantID = m["tenant"].(map[string]any)["id"].(string)
 	b.admin = m["admin_key"].(map[string]any)["secret"].(string)
 	model := b.create(b.admin, "/v1/catalog/models", map[string]any{"model_number": "XQG100", "category": "washer",
@@ -143,11 +147,12 @@ func (b *livenessBundle) count(q string, args ...any) int {
 	return n
 }
 
-func (b *livenessBundle) delivered(claimID string) bool {
+// delivered reports whether a webhook body that contains s was received.
+func (b *livenessBundle) delivered(s string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, body := range b.received {
-		if strings.Contains(body, claimID) {
+		if strings.Contains(body, s) {
 			return true
 		}
 	}
@@ -200,6 +205,10 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	}
 	const nodes, technicians = 2000, 10000
 	importID := b.upload(network.LargeNetwork(1, nodes, technicians))
+	// Another tenant, with its own webhook endpoint.
+	m := b.create(livenessOperator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand 2", "slug": "liveness-2"})
+	other := m["admin_key"].(map[string]any)["secret"].(string)
+	b.create(other, "/v1/webhooks", map[string]any{"url": b.receiver, "event_types": []string{"customer.created"}})
 	b.srv.kill()
 
 	// A server that runs jobs and is elected leader, killed while it
@@ -229,11 +238,16 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	b.start("all")
 	t.Logf("restarted and ready in %v", time.Since(restart).Round(time.Millisecond))
 
-	// Webhooks flow again.
+	// Webhooks flow again, for every tenant.
 	fresh := b.submitClaim(0, "LIVE-AFTER")
+	b.create(other, "/v1/customers", map[string]any{"name": "王丽", "phones": []string{"13800138000"}})
 	require.Eventually(t, func() bool { return b.delivered(fresh) }, 60*time.Second-time.Since(restart), 100*time.Millisecond,
 		"a claim submitted after the restart reaches the webhook receiver")
-	t.Logf("webhook delivered %v after the restart", time.Since(restart).Round(time.Millisecond))
+	// (Only the other tenant subscribes to customer.created, whose data
+	// carries no id.)
+	require.Eventually(t, func() bool { return b.delivered(`"type":"customer.created"`) }, 60*time.Second-time.Since(restart), 100*time.Millisecond,
+		"the other tenant's customer created after the restart reaches the webhook receiver")
+	t.Logf("webhooks delivered %v after the restart", time.Since(restart).Round(time.Millisecond))
 
 	// Every adjudication left running is rescued and finishes, once.
 	owner, err := pg.Connect(context.Background(), b.db.OwnerURL, pg.PoolOptions{Name: "liveness-test", MaxConns: 1})
