@@ -179,7 +179,9 @@ type Options struct {
 //     wait for it: its lease on the import row runs out 10 s after its last
 //     heartbeat, and WatchImports, on every working process, queues a new
 //     job that resumes it (at most 12 s after the crash; measured by
-//     TestKilledImportResumesWithinAMinute). A healthy long import keeps
+//     TestKilledImportResumesWithinAMinute) and cancels the dead job, which
+//     the rescuer then finalizes after RescueStuckJobsAfter (a cancelled
+//     job is not held to its kind's timeout). A healthy long import keeps
 //     its lease, so it is never run twice.
 //
 // NewClient refuses RescueStuckJobsAfter < JobTimeout (River's rule): a job

@@ -42,7 +42,7 @@ type NetworkImportWorker struct {
 // of a dead worker "running" before its rescuer takes it back (jobs.go); the
 // import itself does not wait for that: its lease runs out after
 // network.ImportStaleAfter, and WatchImports queues a new job that resumes
-// it (the dead job, rescued later, finds the import finished).
+// it and cancels the dead one.
 // The import commits in batches with a checkpoint, so an attempt cut short
 // (the timeout, SIGTERM past the grace, a dead worker) loses only its
 // current batch: the retry resumes after the checkpoint.

@@ -203,7 +203,7 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	for i := range claims {
 		ids = append(ids, b.submitClaim(i, fmt.Sprintf("LIVE-%d", i)))
 	}
-	const nodes, technicians = 2000, 10000
+	const nodes, technicians = 1000, 5000
 	importID := b.upload(network.LargeNetwork(1, nodes, technicians))
 	// Another tenant, with its own webhook endpoint.
 	m := b.create(livenessOperator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand 2", "slug": "liveness-2"})
@@ -281,4 +281,12 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	require.Equal(t, technicians, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
 	require.Equal(t, technicians, b.count(`SELECT count(DISTINCT subject_id) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
 	require.Equal(t, nodes, b.count(`SELECT count(*) FROM node_status_changes WHERE tenant_id = $1`))
+	// And every job the dead process left running is finished.
+	require.Eventually(t, func() bool {
+		var left int
+		err := owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind IN ('network_import', 'claim_adjudication') AND state = 'running'`).Scan(&left)
+		return err == nil && left == 0
+	}, 60*time.Second-time.Since(restart), 200*time.Millisecond, "no job is left running 60 s after the restart")
+	t.Logf("no job left running %v after the restart", time.Since(restart).Round(time.Millisecond))
 }

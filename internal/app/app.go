@@ -326,7 +326,7 @@ func (a *App) Start(ctx context.Context) error {
 		watched := make(chan struct{})
 		go func() {
 			defer close(watched)
-			jobs.WatchImports(watch, a.DB, a.Network, a.log)
+			jobs.WatchImports(watch, a.DB, a.Network, a.River, a.log)
 		}()
 		a.stopImportWatch = func() { stop(); <-watched }
 	}
