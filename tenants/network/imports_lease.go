@@ -17,6 +17,12 @@ import (
 // import whose stamp is older than ImportStaleAfter has lost its worker:
 // ResumeStalledImport queues a new run of it.
 //
+// A batch holds the import's row from its checkpoint check to its commit,
+// so its heartbeats skip the row meanwhile; ResumeStalledImport then waits
+// for the batch and sees the stamp its commit wrote: a slow batch is never
+// taken for a dead run. A dead run's connection is closed by Postgres, and
+// its lock with it.
+//
 // A run that was only slow, not dead (a process frozen for longer than
 // ImportStaleAfter), is safe as well: both runs then check the import's
 // checkpoint under its row lock before each batch, so each batch commits
