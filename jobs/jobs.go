@@ -174,8 +174,15 @@ type Options struct {
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;
 //     the webhook dispatch session gets its 20 s on top;
 //   - network_import: 10 min (NetworkImportWorker.Timeout). It commits in
-//     batches with a checkpoint, so a retry resumes; but an import whose
-//     worker died stays "running" up to 10.5 min before it is retried.
+//     batches with a checkpoint, so a retry resumes. River would leave the
+//     job of a dead worker running for those 10 min; the import does not
+//     wait for it: its lease on the import row runs out 10 s after its last
+//     heartbeat, and WatchImports, on every working process, queues a new
+//     job that resumes it (at most 12 s after the crash; measured by
+//     TestKilledImportResumesWithinAMinute) and cancels the dead job, which
+//     the rescuer then finalizes after RescueStuckJobsAfter (a cancelled
+//     job is not held to its kind's timeout). A healthy long import keeps
+//     its lease, so it is never run twice.
 //
 // NewClient refuses RescueStuckJobsAfter < JobTimeout (River's rule): a job
 // is never taken back before its own deadline has passed.

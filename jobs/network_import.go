@@ -38,8 +38,11 @@ type NetworkImportWorker struct {
 
 // Timeout leaves room for the largest files: 64 MiB is about 110,000 rows,
 // and BenchmarkNetworkImport imported 60,000 rows in 52 s (1,150 rows/s, on
-// 2 shared cores), so about 100 s. It is also how long an import whose
-// worker died stays "running" before River takes the job back (jobs.go).
+// 2 shared cores), so about 100 s. It is also how long River leaves the job
+// of a dead worker "running" before its rescuer takes it back (jobs.go); the
+// import itself does not wait for that: its lease runs out after
+// network.ImportStaleAfter, and WatchImports queues a new job that resumes
+// it and cancels the dead one.
 // The import commits in batches with a checkpoint, so an attempt cut short
 // (the timeout, SIGTERM past the grace, a dead worker) loses only its
 // current batch: the retry resumes after the checkpoint.
@@ -48,6 +51,24 @@ func (w *NetworkImportWorker) Timeout(*river.Job[NetworkImportArgs]) time.Durati
 }
 
 func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkImportArgs]) error {
+	// The import's lease: renewed while this run lives, so that
+	// WatchImports never takes over a healthy run however long it takes.
+	beat, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		t := time.NewTicker(network.ImportHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat.Done():
+				return
+			case <-t.C:
+				if err := w.Network.HeartbeatImport(beat, job.Args.TenantID, job.Args.ImportID); err != nil && beat.Err() == nil && w.Logger != nil {
+					w.Logger.WarnContext(beat, "import heartbeat", "import_id", job.Args.ImportID, "error", err.Error())
+				}
+			}
+		}
+	}()
 	_, err := w.Network.RunImport(ctx, job.Args.TenantID, job.Args.ImportID)
 	switch {
 	case err == nil:

@@ -18,7 +18,11 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants/network"
 )
+
+// livenessOperator is the operator token of setupLiveness's servers.
+const livenessOperator = "snop_liveness_test"
 
 // livenessBundle is a child server over a fresh database, a brand with
 // units under an extended warranty (for claims), and a webhook receiver.
@@ -31,6 +35,7 @@ type livenessBundle struct {
 	admin    string
 	units    []string
 	part     string
+	receiver string // the webhook receiver's URL
 
 	mu       sync.Mutex
 	received []string // webhook bodies
@@ -47,8 +52,8 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 		b.mu.Unlock()
 	}))
 	t.Cleanup(rcv.Close)
-	const operator = "snop_liveness_test"
-	b.srv = newCrashServer(t, db, operator, webhookHostEnv+"="+rcv.Listener.Addr().String())
+	b.receiver = rcv.URL
+	b.srv = newCrashServer(t, db, livenessOperator, webhookHostEnv+"="+rcv.Listener.Addr().String())
 	b.env = slices.Clip(b.srv.env) // each start appends its mode to a copy
 	t.Cleanup(func() {
 		if b.srv.cmd != nil && b.srv.cmd.ProcessState == nil {
@@ -61,7 +66,7 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 
 	// The brand is set up by an API-only server: no job runs yet.
 	b.start("api")
-	m := b.create(operator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand", "slug": "liveness"})
+	m := b.create(livenessOperator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand", "slug": "liveness"})
 	b.tenantID = m["tenant"].(map[string]any)["id"].(string)
 	b.admin = m["admin_key"].(map[string]any)["secret"].(string)
 	model := b.create(b.admin, "/v1/catalog/models", map[string]any{"model_number": "XQG100", "category": "washer",
@@ -142,22 +147,51 @@ func (b *livenessBundle) count(q string, args ...any) int {
 	return n
 }
 
-func (b *livenessBundle) delivered(claimID string) bool {
+// delivered reports whether a webhook body that contains s was received.
+func (b *livenessBundle) delivered(s string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, body := range b.received {
-		if strings.Contains(body, claimID) {
+		if strings.Contains(body, s) {
 			return true
 		}
 	}
 	return false
 }
 
+// upload queues a network import (JSON Lines) and returns its id.
+func (b *livenessBundle) upload(file []byte) string {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.srv.base+"/v1/network/imports", bytes.NewReader(file))
+	require.NoError(b.t, err)
+	req.Header.Set("Authorization", "Bearer "+b.admin)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(b.t, json.NewDecoder(resp.Body).Decode(&m))
+	require.Equal(b.t, http.StatusAccepted, resp.StatusCode, "%v", m)
+	return m["id"].(string)
+}
+
+// importProgress is an import's state and processed rows.
+func (b *livenessBundle) importProgress(id string) (state string, done int) {
+	b.t.Helper()
+	require.NoError(b.t, pg.InTenantTx(context.Background(), b.db.App, b.tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(context.Background(), `SELECT state, processed_rows FROM network_imports WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id).Scan(&state, &done)
+	}))
+	return state, done
+}
+
 // TestJobsRecoverAfterKill leaves claim adjudications running under a dead
 // worker, a webhook dispatch running under it too, and a leader killed with
-// SIGKILL, then restarts the server: within 60 s every claim is
-// adjudicated exactly once, and a claim submitted after the restart reaches
-// the webhook receiver (issue 18: it took an hour, and webhooks stopped).
+// SIGKILL in the middle of a network import, then restarts the server:
+// within 60 s every claim is adjudicated exactly once, the import finishes
+// with every node and technician created once, and a claim submitted after
+// the restart reaches the webhook receiver (issue 18: it took an hour, and
+// webhooks stopped).
 func TestJobsRecoverAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -169,17 +203,28 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	for i := range claims {
 		ids = append(ids, b.submitClaim(i, fmt.Sprintf("LIVE-%d", i)))
 	}
+	const nodes, technicians = 1000, 5000
+	importID := b.upload(network.LargeNetwork(1, nodes, technicians))
+	// Another tenant, with its own webhook endpoint.
+	m := b.create(livenessOperator, "/v1/platform/tenants", map[string]any{"name": "Liveness brand 2", "slug": "liveness-2"})
+	other := m["admin_key"].(map[string]any)["secret"].(string)
+	b.create(other, "/v1/webhooks", map[string]any{"url": b.receiver, "event_types": []string{"customer.created"}})
 	b.srv.kill()
 
-	// A server that runs jobs and is elected leader, killed: its lease
-	// stays in river_leader until it expires.
+	// A server that runs jobs and is elected leader, killed while it
+	// imports: its lease stays in river_leader until it expires, and the
+	// import's job stays running.
 	b.start("all")
 	require.Eventually(t, func() bool {
-		return b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
+		_, done := b.importProgress(importID)
+		return done >= 1000 && b.count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND state <> 'submitted'`) == claims
 	},
-		30*time.Second, 100*time.Millisecond, "the first server adjudicates")
-	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
+		60*time.Second, 10*time.Millisecond, "the first server adjudicates and imports")
 	b.srv.kill()
+	state, done := b.importProgress(importID)
+	require.Equal(t, string(network.ImportRunning), state, "the import was cut short")
+	t.Logf("killed with %d of the import's %d rows processed", done, nodes+technicians)
+	require.Equal(t, claims, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review'`))
 	// Its claims' adjudications are put back as if it had died while
 	// working them (the effects were committed: a rerun must not repeat
 	// them), and a webhook dispatch as if it had died in one. (After the
@@ -193,11 +238,16 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 	b.start("all")
 	t.Logf("restarted and ready in %v", time.Since(restart).Round(time.Millisecond))
 
-	// Webhooks flow again.
+	// Webhooks flow again, for every tenant.
 	fresh := b.submitClaim(0, "LIVE-AFTER")
+	b.create(other, "/v1/customers", map[string]any{"name": "王丽", "phones": []string{"13800138000"}})
 	require.Eventually(t, func() bool { return b.delivered(fresh) }, 60*time.Second-time.Since(restart), 100*time.Millisecond,
 		"a claim submitted after the restart reaches the webhook receiver")
-	t.Logf("webhook delivered %v after the restart", time.Since(restart).Round(time.Millisecond))
+	// (Only the other tenant subscribes to customer.created, whose data
+	// carries no id.)
+	require.Eventually(t, func() bool { return b.delivered(`"type":"customer.created"`) }, 60*time.Second-time.Since(restart), 100*time.Millisecond,
+		"the other tenant's customer created after the restart reaches the webhook receiver")
+	t.Logf("webhooks delivered %v after the restart", time.Since(restart).Round(time.Millisecond))
 
 	// Every adjudication left running is rescued and finishes, once.
 	owner, err := pg.Connect(context.Background(), b.db.OwnerURL, pg.PoolOptions{Name: "liveness-test", MaxConns: 1})
@@ -218,4 +268,25 @@ func TestJobsRecoverAfterKill(t *testing.T) {
 		require.Equal(t, 1, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.under_review' AND subject_id = $2`, id),
 			"claim %s is adjudicated once", id)
 	}
+
+	// The import resumes and finishes; each row's effect exists once.
+	require.Eventually(t, func() bool {
+		state, _ := b.importProgress(importID)
+		return state == string(network.ImportSucceeded)
+	}, 60*time.Second-time.Since(restart), 100*time.Millisecond, "the import finishes within 60 s of the restart")
+	t.Logf("the import finished %v after the restart", time.Since(restart).Round(time.Millisecond))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM nodes WHERE tenant_id = $1`))
+	require.Equal(t, technicians, b.count(`SELECT count(*) FROM technicians WHERE tenant_id = $1`))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'node.created'`))
+	require.Equal(t, technicians, b.count(`SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
+	require.Equal(t, technicians, b.count(`SELECT count(DISTINCT subject_id) FROM events WHERE tenant_id = $1 AND type = 'technician.created'`))
+	require.Equal(t, nodes, b.count(`SELECT count(*) FROM node_status_changes WHERE tenant_id = $1`))
+	// And every job the dead process left running is finished.
+	require.Eventually(t, func() bool {
+		var left int
+		err := owner.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind IN ('network_import', 'claim_adjudication') AND state = 'running'`).Scan(&left)
+		return err == nil && left == 0
+	}, 60*time.Second-time.Since(restart), 200*time.Millisecond, "no job is left running 60 s after the restart")
+	t.Logf("no job left running %v after the restart", time.Since(restart).Round(time.Millisecond))
 }

@@ -160,6 +160,8 @@ type App struct {
 	stopping      chan struct{} // closed when StopJobs begins
 	stopAuthCache func()
 	stopReplicas  func()
+	// stopImportWatch ends jobs.WatchImports (set while River runs).
+	stopImportWatch func()
 }
 
 // New builds the App over db (the application role's pool). It fails when
@@ -301,7 +303,8 @@ func (a *App) Handler() http.Handler { return a.API.Handler() }
 // Start starts the App's background work, which runs until ctx is cancelled
 // (River's workers until Stop, whatever ctx does: a signal that cancels ctx
 // must not cancel running jobs): the services' own background loops, River's
-// workers (unless Mode is ModeAPI) and the jobs UI's poller. Serve and the
+// workers with the watch over their imports' leases (unless Mode is
+// ModeAPI) and the jobs UI's poller. Serve and the
 // HTTP tests call it before they accept a request.
 func (a *App) Start(ctx context.Context) error {
 	// Background loops of the services start here, first, so they run
@@ -317,6 +320,15 @@ func (a *App) Start(ctx context.Context) error {
 			return fmt.Errorf("start jobs: %w", err)
 		}
 		a.riverStarted = true
+		// Imports whose worker died resume in seconds, on any working
+		// process (jobs.WatchImports); it stops when StopJobs begins.
+		watch, stop := context.WithCancel(context.WithoutCancel(ctx))
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			jobs.WatchImports(watch, a.DB, a.Network, a.River, a.log)
+		}()
+		a.stopImportWatch = func() { stop(); <-watched }
 	}
 	if a.jobsUI != nil {
 		if err := a.jobsUI.Start(ctx); err != nil {
@@ -355,6 +367,7 @@ func (a *App) StopJobs(ctx context.Context) error {
 	}
 	a.riverStarted = false
 	close(a.stopping)
+	a.stopImportWatch()
 	if err := a.River.Stop(ctx); err != nil {
 		a.log.Warn("jobs did not finish in time; cancelling them", "error", err.Error())
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

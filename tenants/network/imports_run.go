@@ -76,6 +76,7 @@ func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Imp
 		// A first run starts the count; a resumed one keeps its checkpoint,
 		// counts and start time.
 		return tx.QueryRow(ctx, `UPDATE network_imports SET state = 'running', started_at = coalesce(started_at, now()),
+				heartbeat_at = now(),
 				processed_rows = CASE WHEN phase = 0 THEN 0 ELSE processed_rows END,
 				counts = CASE WHEN phase = 0 THEN '{}' ELSE counts END
 			WHERE tenant_id = $1 AND id = $2 RETURNING file, charset`, tx.TenantID, importID).Scan(&file, &charset)
@@ -224,7 +225,7 @@ func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error 
 				rows = 0
 			}
 			_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
-				phases = phases | $7 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, mask)
+				phases = phases | $7, heartbeat_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, mask)
 			return err
 		})
 		if err != nil {
