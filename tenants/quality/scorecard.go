@@ -256,13 +256,26 @@ func (f filter) where(args []any, monthly bool) (string, []any) {
 		conds = append(conds, "category = $"+strconv.Itoa(len(args)))
 	}
 	if f.region != "" {
-		args = append(args, f.region+"%")
-		conds = append(conds, "region_code LIKE $"+strconv.Itoa(len(args)))
+		// A prefix as a byte-wise range, not LIKE: LIKE is not leakproof,
+		// so under row-level security Postgres will not use it as an index
+		// condition and a region's ranking would read the whole month.
+		// The pattern operators (~>=~, ~<~) are leakproof and match the
+		// text_pattern_ops region indexes.
+		args = append(args, f.region, prefixEnd(f.region))
+		conds = append(conds, "region_code ~>=~ $"+strconv.Itoa(len(args)-1)+" AND region_code ~<~ $"+strconv.Itoa(len(args)))
 	}
 	if len(conds) == 0 {
 		return "", args
 	}
 	return " AND " + strings.Join(conds, " AND "), args
+}
+
+// prefixEnd is the least string greater than every string starting with
+// the digits prefix (its last byte incremented).
+func prefixEnd(prefix string) string {
+	b := []byte(prefix)
+	b[len(b)-1]++
+	return string(b)
 }
 
 // wholeMonth reports whether from..to is one calendar month.
