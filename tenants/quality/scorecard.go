@@ -396,10 +396,11 @@ type RankingQuery struct {
 
 // RankingEntry is one node's place.
 type RankingEntry struct {
-	Rank    int    `json:"rank" example:"1"`
-	NodeID  string `json:"node_id" example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	Tickets int64  `json:"tickets" example:"120"`
-	KPI     KPI    `json:"kpi"`
+	Rank     int    `json:"rank" example:"1"`
+	NodeID   string `json:"node_id" example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	NodeName string `json:"node_name" doc:"The node's name (empty for a node since deleted)." example:"青岛市南区服务中心"`
+	Tickets  int64  `json:"tickets" example:"120"`
+	KPI      KPI    `json:"kpi"`
 }
 
 // Ranking is the nodes of a region ranked by one KPI.
@@ -484,9 +485,17 @@ func (s *Service) Ranking(ctx context.Context, p tenants.Principal, q RankingQue
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		ids := make([]string, 0, len(per))
+		for node := range per {
+			ids = append(ids, node)
+		}
+		names, err := network.NodeNamesTx(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		for node, m := range per {
 			derived(m)
-			out.Entries = append(out.Entries, RankingEntry{NodeID: node, Tickets: m[mTickets], KPI: kpi(def, m)})
+			out.Entries = append(out.Entries, RankingEntry{NodeID: node, NodeName: names[node], Tickets: m[mTickets], KPI: kpi(def, m)})
 		}
 		sortRanking(out.Entries, def.Better, q.MinTickets)
 		out.Period = Period{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Kind: kind}
