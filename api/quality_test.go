@@ -599,6 +599,36 @@ func TestQualityScorecards(t *testing.T) {
 	} else {
 		require.Len(t, hist, 1)
 	}
+
+	// The monthly close (the quality_monthly job's work): the month before
+	// the tickets has no rollups and is not closed; the tickets' month,
+	// closed from the next month, emits scorecard.ready once, with the
+	// month's grading run (the tenant has a policy by now).
+	ctx := context.Background()
+	closed, err := env.App.Quality.MonthlyClose(ctx, s.d.ID, t0)
+	require.NoError(t, err)
+	assert.False(t, closed, "a month without rollups is not closed")
+	local := t0.In(sh)
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, sh)
+	nextMonth := month.AddDate(0, 1, 0).Add(time.Hour)
+	for i, want := range []bool{true, false} {
+		closed, err = env.App.Quality.MonthlyClose(ctx, s.d.ID, nextMonth)
+		require.NoError(t, err)
+		assert.Equal(t, want, closed, "close %d", i+1)
+	}
+	r = env.Do(t, http.MethodGet, "/v1/events?type=scorecard.ready", s.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	ready := r.JSON(t)["data"].([]any)
+	require.Len(t, ready, 1, "scorecard.ready once per month")
+	data := ready[0].(map[string]any)["data"].(map[string]any)
+	assert.Equal(t, month.Format(time.DateOnly), data["month"])
+	assert.Equal(t, month.Format(time.DateOnly), data["from"])
+	assert.Equal(t, month.AddDate(0, 1, -1).Format(time.DateOnly), data["to"])
+	assert.Greater(t, data["position"].(float64), float64(0))
+	require.NotEmpty(t, data["grading_run_id"])
+	r = env.Do(t, http.MethodGet, "/v1/quality/grade-proposals?run_id="+data["grading_run_id"].(string), s.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotEmpty(t, r.JSON(t)["data"], "the month's close graded the network")
 }
 
 // crossTenantQuality gives the victim of the isolation walks a grading
