@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -26,21 +27,19 @@ func (p PeriodParams) query() quality.PeriodQuery {
 
 type getScorecardInput struct {
 	PeriodParams
+	DownloadParams
 	Scope   string `query:"scope" enum:"node,technician,region,category,tenant" default:"node" doc:"What the scorecard is about."`
 	ID      string `query:"id" maxLength:"64" doc:"The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	Subtree bool   `query:"subtree" doc:"scope=node: include the node's whole subtree."`
 }
 
-type scorecardOutput struct{ Body quality.Scorecard }
-
 type getRankingInput struct {
 	PeriodParams
+	DownloadParams
 	Region     string `query:"region" maxLength:"6" doc:"A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope." example:"3702"`
 	KPI        string `query:"kpi" maxLength:"64" default:"first_time_fix_rate" doc:"The indicator to rank by (a scorecard KPI name)." example:"first_time_fix_rate"`
 	MinTickets int64  `query:"min_tickets" minimum:"0" doc:"Nodes with fewer tickets are listed last, unranked."`
 }
-
-type rankingOutput struct{ Body quality.Ranking }
 
 type gradingPolicyOutput struct {
 	ETag string `header:"ETag" doc:"The policy's version; send it in If-Match to replace it."`
@@ -147,15 +146,26 @@ func (s *Server) registerQuality() {
 			"or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its " +
 			"subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own " +
 			"scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the " +
-			"grading policy allows is 422 naming the parameter.\n\n" + kpiDefinitions(),
+			"grading policy allows is 422 naming the parameter.\n\n" +
+			"**CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as " +
+			"`text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese text), written row by row: " +
+			"a header row, then a row per count (`tickets`, `cancelled`), per KPI (value, numerator, denominator, unit), per " +
+			"complaint category/severity and per breached clock.\n\n" + kpiDefinitions(),
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *getScorecardInput) (*scorecardOutput, error) {
+		Responses: s.downloadResponses(reflect.TypeFor[quality.Scorecard](), "scorecard", scorecardColumns,
+			scorecardColumns+"\nnode,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,2026-11-01,2026-11-30,count,tickets,120,,,count\n"+
+				"node,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,2026-11-01,2026-11-30,kpi,first_time_fix_rate,0.75,90,120,ratio\n"),
+	}, func(ctx context.Context, in *getScorecardInput) (*downloadOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		sc, err := s.deps.Quality.Scorecard(ctx, p, quality.ScorecardQuery{PeriodQuery: in.query(), Scope: in.Scope, ID: in.ID, Subtree: in.Subtree})
 		if err != nil {
 			return nil, err
 		}
-		return &scorecardOutput{Body: sc}, nil
+		name := "scorecard-" + sc.Scope
+		if sc.ID != "" {
+			name += "-" + sc.ID
+		}
+		return download(sc, in.csv(), name+"-"+sc.Period.From+".csv", writeScorecardCSV(sc)), nil
 	})
 
 	register(s, authz.QualityRead, huma.Operation{
@@ -163,15 +173,24 @@ func (s *Server) registerQuality() {
 		Summary: "Rank the nodes of a region", Tags: tags,
 		Description: "The nodes with tickets in a region (or the caller's whole scope) over a period, ranked by one indicator " +
 			"in its better direction, each with the indicator's numerator and denominator. An unknown indicator is 422 " +
-			"naming `query.kpi`. Periods as for the scorecard.",
+			"naming `query.kpi`. Periods as for the scorecard.\n\n" +
+			"**CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the ranking as " +
+			"`text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese node names), written row " +
+			"by row: a header row, then one row per node in ranking order (rank empty for unranked nodes).",
 		Errors: []int{http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *getRankingInput) (*rankingOutput, error) {
+		Responses: s.downloadResponses(reflect.TypeFor[quality.Ranking](), "ranking", rankingColumns,
+			rankingColumns+"\n1,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,青岛市南区服务中心,120,first_time_fix_rate,0.75,90,120,ratio,3702,2026-11-01,2026-11-30\n"),
+	}, func(ctx context.Context, in *getRankingInput) (*downloadOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		r, err := s.deps.Quality.Ranking(ctx, p, quality.RankingQuery{PeriodQuery: in.query(), Region: in.Region, KPI: in.KPI, MinTickets: in.MinTickets})
 		if err != nil {
 			return nil, err
 		}
-		return &rankingOutput{Body: r}, nil
+		name := "ranking-" + r.KPI
+		if r.Region != "" {
+			name += "-" + r.Region
+		}
+		return download(r, in.csv(), name+"-"+r.Period.From+".csv", writeRankingCSV(r)), nil
 	})
 
 	policyOut := func(pol quality.GradingPolicy, err error) (*gradingPolicyOutput, error) {

@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -124,6 +127,19 @@ func (s *qualityShop) scorecard(t *testing.T, key, query string, want int) map[s
 	r := s.env.Do(t, http.MethodGet, "/v1/quality/scorecard?"+query, key, nil)
 	require.Equal(t, want, r.Status, "%s: %s", query, r.Body)
 	return r.JSON(t)
+}
+
+// csvRows checks a CSV download's media type and byte-order mark and
+// parses its rows.
+func csvRows(t *testing.T, r *apitest.Response) [][]string {
+	t.Helper()
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "text/csv; charset=utf-8", r.Header.Get("Content-Type"))
+	assert.Contains(t, r.Header.Get("Content-Disposition"), "attachment")
+	require.True(t, bytes.HasPrefix(r.Body, []byte("\xef\xbb\xbf")), "UTF-8 byte-order mark")
+	rows, err := csv.NewReader(bytes.NewReader(r.Body[3:])).ReadAll()
+	require.NoError(t, err)
+	return rows
 }
 
 // kpis indexes a scorecard's KPIs by name as [numerator, denominator].
@@ -403,6 +419,57 @@ func TestQualityScorecards(t *testing.T) {
 	assert.Equal(t, s.nodeA, entries[0].(map[string]any)["node_id"])
 	assert.EqualValues(t, 1, entries[0].(map[string]any)["rank"])
 	assert.Equal(t, s.nodeB, entries[1].(map[string]any)["node_id"])
+	assert.NotEmpty(t, entries[0].(map[string]any)["node_name"])
+
+	// The same ranking as a CSV download (format=csv): BOM, header, a row per node.
+	rows := csvRows(t, env.Do(t, http.MethodGet, "/v1/quality/ranking?region="+s.d.Region+"&period=day&date="+day+"&kpi=first_time_fix_rate&format=csv", s.d.AdminKey, nil))
+	require.Len(t, rows, 3, "header and two nodes")
+	assert.Equal(t, []string{"rank", "node_id", "node_name", "tickets", "kpi", "value", "numerator", "denominator", "unit", "region", "period_from", "period_to"}, rows[0])
+	for i, e := range entries {
+		e := e.(map[string]any)
+		k := e["kpi"].(map[string]any)
+		value := ""
+		if k["value"] != nil {
+			value = strconv.FormatFloat(k["value"].(float64), 'f', -1, 64)
+		}
+		assert.Equal(t, []string{fmt.Sprint(e["rank"]), e["node_id"].(string), e["node_name"].(string), fmt.Sprint(e["tickets"]),
+			"first_time_fix_rate", value, fmt.Sprint(k["numerator"]), fmt.Sprint(k["denominator"]), k["unit"].(string), s.d.Region, day, day}, rows[i+1])
+	}
+	// A technician's scorecard by Accept: text/csv; the same figures as its JSON.
+	r = env.Do(t, http.MethodGet, "/v1/quality/scorecard?scope=technician&id="+s.t2+"&period=day&date="+day, s.d.AdminKey, nil, "Accept: text/csv")
+	rows = csvRows(t, r)
+	assert.Contains(t, r.Header.Get("Content-Disposition"), `filename="scorecard-technician-`+s.t2+"-"+day+`.csv"`)
+	assert.Equal(t, []string{"scope", "id", "period_from", "period_to", "kind", "name", "value", "numerator", "denominator", "unit"}, rows[0])
+	assert.Equal(t, []string{"technician", s.t2, day, day, "count", "tickets", fmt.Sprint(t2["tickets"]), "", "", "count"}, rows[1])
+	got := map[string][2]string{}
+	breaches := map[string]string{}
+	for _, row := range rows[1:] {
+		switch row[4] {
+		case "kpi":
+			got[row[5]] = [2]string{row[7], row[8]}
+		case "breach":
+			breaches[row[5]] = row[6]
+		}
+	}
+	want := map[string][2]string{}
+	for name, nd := range kpis(t, t2) {
+		want[name] = [2]string{strconv.FormatInt(nd[0], 10), strconv.FormatInt(nd[1], 10)}
+	}
+	assert.Equal(t, want, got, "every KPI row with its numerator and denominator")
+	assert.Equal(t, [2]string{"1", "1"}, got["complaints_per_100_tickets"])
+	assert.Equal(t, map[string]string{"arrival": "1", "callback": "1"}, breaches)
+	// JSON when the caller prefers it, or asks for it by format.
+	for _, h := range []string{"Accept: text/csv;q=0.5, application/json", "Accept: application/json"} {
+		r = env.Do(t, http.MethodGet, "/v1/quality/scorecard?scope=technician&id="+s.t2+"&period=day&date="+day, s.d.AdminKey, nil, h)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"), h)
+	}
+	r = env.Do(t, http.MethodGet, "/v1/quality/scorecard?scope=technician&id="+s.t2+"&period=day&date="+day+"&format=json", s.d.AdminKey, nil, "Accept: text/csv")
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	// Errors stay problem+json, CSV asked or not.
+	r = env.Do(t, http.MethodGet, "/v1/quality/scorecard?scope=node&id="+s.nodeB+"&period=day&date="+day+"&format=csv", key1, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	assert.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
 
 	// Scope: A's manager sees A, not B; a technician only itself.
 	r = env.Do(t, http.MethodPost, "/v1/api-keys", s.d.AdminKey, map[string]any{"name": "manager A", "roles": []string{"node_manager"}, "node_id": s.nodeA})
@@ -532,6 +599,36 @@ func TestQualityScorecards(t *testing.T) {
 	} else {
 		require.Len(t, hist, 1)
 	}
+
+	// The monthly close (the quality_monthly job's work): the month before
+	// the tickets has no rollups and is not closed; the tickets' month,
+	// closed from the next month, emits scorecard.ready once, with the
+	// month's grading run (the tenant has a policy by now).
+	ctx := context.Background()
+	closed, err := env.App.Quality.MonthlyClose(ctx, s.d.ID, t0)
+	require.NoError(t, err)
+	assert.False(t, closed, "a month without rollups is not closed")
+	local := t0.In(sh)
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, sh)
+	nextMonth := month.AddDate(0, 1, 0).Add(time.Hour)
+	for i, want := range []bool{true, false} {
+		closed, err = env.App.Quality.MonthlyClose(ctx, s.d.ID, nextMonth)
+		require.NoError(t, err)
+		assert.Equal(t, want, closed, "close %d", i+1)
+	}
+	r = env.Do(t, http.MethodGet, "/v1/events?type=scorecard.ready", s.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	ready := r.JSON(t)["data"].([]any)
+	require.Len(t, ready, 1, "scorecard.ready once per month")
+	data := ready[0].(map[string]any)["data"].(map[string]any)
+	assert.Equal(t, month.Format(time.DateOnly), data["month"])
+	assert.Equal(t, month.Format(time.DateOnly), data["from"])
+	assert.Equal(t, month.AddDate(0, 1, -1).Format(time.DateOnly), data["to"])
+	assert.Greater(t, data["position"].(float64), float64(0))
+	require.NotEmpty(t, data["grading_run_id"])
+	r = env.Do(t, http.MethodGet, "/v1/quality/grade-proposals?run_id="+data["grading_run_id"].(string), s.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotEmpty(t, r.JSON(t)["data"], "the month's close graded the network")
 }
 
 // crossTenantQuality gives the victim of the isolation walks a grading

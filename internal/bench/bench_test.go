@@ -47,12 +47,18 @@ GRANT SELECT, INSERT ON bench_writes TO ` + pg.AppRole
 // newEnv starts the real stack with the rate limiter out of the way and the
 // runtime tuned as servicenet serve tunes it.
 func newEnv(b *testing.B) *apitest.Env {
+	return newEnvWith(b, apitest.Options{})
+}
+
+// newEnvWith is newEnv with more options (the rate limiter stays out of
+// the way).
+func newEnvWith(b *testing.B, opts apitest.Options) *apitest.Env {
 	b.Helper()
 	cfg, err := config.Load(os.Getenv)
 	require.NoError(b, err)
 	cfg.TuneRuntime(os.Getenv)
-	env := apitest.New(b, apitest.Options{RatePerSecond: 1e9, RateBurst: 1e9})
-	return env
+	opts.RatePerSecond, opts.RateBurst = 1e9, 1e9
+	return apitest.New(b, opts)
 }
 
 // newClient is an HTTP client that keeps a connection per concurrent client.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/quality"
@@ -17,6 +20,8 @@ import (
 // qualityTickets is how many tickets' worth of rollups BenchmarkQuality
 // seeds (a year of them). The default is the issue's 10 million; pass
 // -quality.tickets=200000 for a quicker run on a small machine.
+var qualityExplain = flag.Bool("quality.explain", false, "log the plan of a region's monthly ranking query (with -v)")
+
 var qualityTickets = flag.Int("quality.tickets", 10_000_000, "tickets' worth of quality rollups to seed")
 
 // BenchmarkQuality seeds one tenant with a year of quality rollups for
@@ -27,7 +32,9 @@ var qualityTickets = flag.Int("quality.tickets", 10_000_000, "tickets' worth of 
 //   - RegionRanking: a province's nodes ranked by first-time fix for a month;
 //   - Fold10k: the time to fold 10,000 new feed events (complaints) into the rollups.
 func BenchmarkQuality(b *testing.B) {
-	env := newEnv(b)
+	// API only: the periodic quality_fold job would otherwise fold part of
+	// Fold10k's events under it (and take CPU from the reads measured).
+	env := newEnvWith(b, apitest.Options{APIOnly: true})
 	ctx := context.Background()
 	ten := env.CreateTenant(b, "quality-bench")
 	net := env.CreateNetwork(b, ten.AdminKey, "qb")
@@ -72,6 +79,21 @@ func BenchmarkQuality(b *testing.B) {
 
 	p := tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID, Roles: []string{tenants.RoleTenantAdmin}, Live: true}
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format(time.DateOnly)
+	if *qualityExplain {
+		for _, sql := range []string{
+			`SELECT node_id, metric, sum(n)::bigint FROM quality_monthly WHERE tenant_id = $1 AND month = $2 AND region_code ~>=~ $3 AND region_code ~<~ $4 AND metric = ANY($5) AND node_id <> '' GROUP BY node_id, metric`,
+		} {
+			require.NoError(b, pg.InTenantTx(ctx, env.DB.App, ten.ID, func(tx pg.TenantTx) error {
+				rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, ten.ID, month, "11", "12", []string{"tickets", "cancelled", "ftf.eligible", "ftf.fixed"})
+				if err != nil {
+					return err
+				}
+				lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				b.Logf("%s\n%s", sql, strings.Join(lines, "\n"))
+				return err
+			}))
+		}
+	}
 	q := env.App.Quality
 	b.Run("NodeMonth", func(b *testing.B) {
 		latencies(b, func(int) error {

@@ -90,3 +90,25 @@ func TechnicianNodeTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, 
 	}
 	return t.NodeID, nil
 }
+
+// NodeNamesTx maps the given node ids to their names; ids that are not
+// nodes of the tenant are left out.
+func NodeNamesTx(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]string, error) {
+	names := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return names, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name FROM nodes WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		names[id] = name
+	}
+	return names, rows.Err()
+}

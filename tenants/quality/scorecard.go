@@ -256,13 +256,26 @@ func (f filter) where(args []any, monthly bool) (string, []any) {
 		conds = append(conds, "category = $"+strconv.Itoa(len(args)))
 	}
 	if f.region != "" {
-		args = append(args, f.region+"%")
-		conds = append(conds, "region_code LIKE $"+strconv.Itoa(len(args)))
+		// A prefix as a byte-wise range, not LIKE: LIKE is not leakproof,
+		// so under row-level security Postgres will not use it as an index
+		// condition and a region's ranking would read the whole month.
+		// The pattern operators (~>=~, ~<~) are leakproof and match the
+		// text_pattern_ops region indexes.
+		args = append(args, f.region, prefixEnd(f.region))
+		conds = append(conds, "region_code ~>=~ $"+strconv.Itoa(len(args)-1)+" AND region_code ~<~ $"+strconv.Itoa(len(args)))
 	}
 	if len(conds) == 0 {
 		return "", args
 	}
 	return " AND " + strings.Join(conds, " AND "), args
+}
+
+// prefixEnd is the least string greater than every string starting with
+// the digits prefix (its last byte incremented).
+func prefixEnd(prefix string) string {
+	b := []byte(prefix)
+	b[len(b)-1]++
+	return string(b)
 }
 
 // wholeMonth reports whether from..to is one calendar month.
@@ -383,10 +396,11 @@ type RankingQuery struct {
 
 // RankingEntry is one node's place.
 type RankingEntry struct {
-	Rank    int    `json:"rank" example:"1"`
-	NodeID  string `json:"node_id" example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	Tickets int64  `json:"tickets" example:"120"`
-	KPI     KPI    `json:"kpi"`
+	Rank     int    `json:"rank" example:"1"`
+	NodeID   string `json:"node_id" example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	NodeName string `json:"node_name" doc:"The node's name (empty for a node since deleted)." example:"青岛市南区服务中心"`
+	Tickets  int64  `json:"tickets" example:"120"`
+	KPI      KPI    `json:"kpi"`
 }
 
 // Ranking is the nodes of a region ranked by one KPI.
@@ -471,9 +485,17 @@ func (s *Service) Ranking(ctx context.Context, p tenants.Principal, q RankingQue
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		ids := make([]string, 0, len(per))
+		for node := range per {
+			ids = append(ids, node)
+		}
+		names, err := network.NodeNamesTx(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		for node, m := range per {
 			derived(m)
-			out.Entries = append(out.Entries, RankingEntry{NodeID: node, Tickets: m[mTickets], KPI: kpi(def, m)})
+			out.Entries = append(out.Entries, RankingEntry{NodeID: node, NodeName: names[node], Tickets: m[mTickets], KPI: kpi(def, m)})
 		}
 		sortRanking(out.Entries, def.Better, q.MinTickets)
 		out.Period = Period{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Kind: kind}

@@ -1185,6 +1185,24 @@ func (e DispatchRecordLoaner) Valid() bool {
 	}
 }
 
+// Defines values for DownloadFormat.
+const (
+	DownloadFormatCsv  DownloadFormat = "csv"
+	DownloadFormatJson DownloadFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the DownloadFormat enum.
+func (e DownloadFormat) Valid() bool {
+	switch e {
+	case DownloadFormatCsv:
+		return true
+	case DownloadFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EntryAction.
 const (
 	EntryActionCreate EntryAction = "create"
@@ -6306,6 +6324,9 @@ type DispatchRecord struct {
 // DispatchRecordLoaner defines model for DispatchRecordLoaner.
 type DispatchRecordLoaner string
 
+// DownloadFormat defines model for DownloadFormat.
+type DownloadFormat string
+
 // EnRouteInput defines model for EnRouteInput.
 type EnRouteInput struct {
 	// Eta When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
@@ -9032,10 +9053,13 @@ type Ranking struct {
 
 // RankingEntry defines model for RankingEntry.
 type RankingEntry struct {
-	Kpi     KPI    `json:"kpi"`
-	NodeId  string `json:"node_id"`
-	Rank    int64  `json:"rank"`
-	Tickets int64  `json:"tickets"`
+	Kpi    KPI    `json:"kpi"`
+	NodeId string `json:"node_id"`
+
+	// NodeName The node's name (empty for a node since deleted).
+	NodeName string `json:"node_name"`
+	Rank     int64  `json:"rank"`
+	Tickets  int64  `json:"tickets"`
 }
 
 // RateComplaintRequest defines model for RateComplaintRequest.
@@ -12591,6 +12615,9 @@ type GetRankingParams struct {
 	// To Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from.
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
+	// Format csv answers text/csv (see the operation's description); json answers JSON; without it the Accept header decides: text/csv preferred to application/json answers CSV.
+	Format *DownloadFormat `form:"format,omitempty" json:"format,omitempty"`
+
 	// Region A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope.
 	Region *string `form:"region,omitempty" json:"region,omitempty"`
 
@@ -12614,6 +12641,9 @@ type GetScorecardParams struct {
 
 	// To Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from.
 	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format csv answers text/csv (see the operation's description); json answers JSON; without it the Accept header decides: text/csv preferred to application/json answers CSV.
+	Format *DownloadFormat `form:"format,omitempty" json:"format,omitempty"`
 
 	// Scope What the scorecard is about.
 	Scope *ScorecardScope `form:"scope,omitempty" json:"scope,omitempty"`
@@ -28281,6 +28311,22 @@ func NewGetRankingRequest(server string, params *GetRankingParams) (*http.Reques
 
 		}
 
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
 		if params.Region != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "region", *params.Region, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -28413,6 +28459,22 @@ func NewGetScorecardRequest(server string, params *GetScorecardParams) (*http.Re
 		if params.To != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
@@ -51999,6 +52061,9 @@ func ParseGetRankingResult(rsp *http.Response) (*GetRankingResult, error) {
 		}
 		response.ApplicationproblemJSON503 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	return response, nil
@@ -52073,6 +52138,9 @@ func ParseGetScorecardResult(rsp *http.Response) (*GetScorecardResult, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 

@@ -2019,6 +2019,8 @@ export interface paths {
          * Rank the nodes of a region
          * @description The nodes with tickets in a region (or the caller's whole scope) over a period, ranked by one indicator in its better direction, each with the indicator's numerator and denominator. An unknown indicator is 422 naming `query.kpi`. Periods as for the scorecard.
          *
+         *     **CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the ranking as `text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese node names), written row by row: a header row, then one row per node in ranking order (rank empty for unranked nodes).
+         *
          *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
          */
         get: operations["getRanking"];
@@ -2040,6 +2042,8 @@ export interface paths {
         /**
          * Get a scorecard
          * @description The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the grading policy allows is 422 naming the parameter.
+         *
+         *     **CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as `text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese text), written row by row: a header row, then a row per count (`tickets`, `cancelled`), per KPI (value, numerator, denominator, unit), per complaint category/severity and per breached clock.
          *
          *     Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0):
          *
@@ -8831,6 +8835,8 @@ export interface components {
         };
         /** @enum {string} */
         DispatchRecordLoaner: "preferred" | "required";
+        /** @enum {string} */
+        DownloadFormat: "json" | "csv";
         EnRouteInput: {
             /**
              * Format: date-time
@@ -12969,6 +12975,11 @@ export interface components {
             kpi: components["schemas"]["KPI"];
             /** @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn */
             node_id: string;
+            /**
+             * @description The node's name (empty for a node since deleted).
+             * @example 青岛市南区服务中心
+             */
+            node_name: string;
             /**
              * Format: int64
              * @example 1
@@ -21812,6 +21823,8 @@ export interface operations {
                 from?: string;
                 /** @description Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from. */
                 to?: string;
+                /** @description csv answers text/csv (see the operation's description); json answers JSON; without it the Accept header decides: text/csv preferred to application/json answers CSV. */
+                format?: components["schemas"]["DownloadFormat"];
                 /** @description A GB/T 2260 region code or prefix (2, 4 or 6 digits); none: the whole network in the caller's scope. */
                 region?: string;
                 /** @description The indicator to rank by (a scorecard KPI name). */
@@ -21825,9 +21838,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The ranking as JSON, or as CSV (format=csv or Accept: text/csv). */
             200: {
                 headers: {
+                    /** @description CSV only: attachment with a file name. */
+                    "Content-Disposition"?: string;
                     /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
                     RateLimit?: string;
                     /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
@@ -21836,6 +21851,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Ranking"];
+                    /**
+                     * @example rank,node_id,node_name,tickets,kpi,value,numerator,denominator,unit,region,period_from,period_to
+                     *     1,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,青岛市南区服务中心,120,first_time_fix_rate,0.75,90,120,ratio,3702,2026-11-01,2026-11-30
+                     */
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
@@ -21857,6 +21877,8 @@ export interface operations {
                 from?: string;
                 /** @description Last day of a range (period=range): on or after from, not in the future, at most the grading policy's max_range_days (366 without a policy) after from. */
                 to?: string;
+                /** @description csv answers text/csv (see the operation's description); json answers JSON; without it the Accept header decides: text/csv preferred to application/json answers CSV. */
+                format?: components["schemas"]["DownloadFormat"];
                 /** @description What the scorecard is about. */
                 scope?: components["schemas"]["ScorecardScope"];
                 /** @description The node or technician ID, the region code or prefix (GB/T 2260: 2, 4 or 6 digits), or the category; none for scope=tenant. */
@@ -21870,9 +21892,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The scorecard as JSON, or as CSV (format=csv or Accept: text/csv). */
             200: {
                 headers: {
+                    /** @description CSV only: attachment with a file name. */
+                    "Content-Disposition"?: string;
                     /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
                     RateLimit?: string;
                     /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
@@ -21881,6 +21905,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Scorecard"];
+                    /**
+                     * @example scope,id,period_from,period_to,kind,name,value,numerator,denominator,unit
+                     *     node,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,2026-11-01,2026-11-30,count,tickets,120,,,count
+                     *     node,nod_01jd3zq8w6v7t3y2k9x4n5m6pn,2026-11-01,2026-11-30,kpi,first_time_fix_rate,0.75,90,120,ratio
+                     */
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
