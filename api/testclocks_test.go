@@ -247,8 +247,25 @@ func TestTestClocks(t *testing.T) {
 			return state
 		}
 		require.Equal(t, "scheduled", callbackJob(), "parked on the clock")
+
+		// The daily reconciliation: the completion day (on the clock) has no
+		// sign-off. The wall-clock reconciliation leaves the clock's ticket
+		// to the clock; the clock's advance past the day's end reconciles it
+		// through the ticket_reconciliation job, found at the clock's time.
+		day := arrive.In(window0.Location()).Format(time.DateOnly)
+		_, err := env.Tickets.Reconcile(tctx, d.ID, day)
+		require.NoError(t, err)
+		require.Empty(t, findingsOf(t, env, test, id), "the wall-clock reconciliation leaves a clock's tickets to the clock")
 		advanceClock(t, env, test, clock, arrive.Add(71*time.Hour))
 		require.Equal(t, "scheduled", callbackJob(), "71 hours: not due")
+		require.Eventually(t, func() bool { return len(findingsOf(t, env, test, id)) > 0 }, 30*time.Second, 50*time.Millisecond,
+			"the clock's advance past the completion day reconciled its ticket")
+		f := findingsOf(t, env, test, id)
+		require.Len(t, f, 1, "%v", f)
+		require.Equal(t, "no_signoff", f[0]["problem"])
+		require.Equal(t, day, f[0]["day"])
+		require.Equal(t, arrive.Add(71*time.Hour).UTC(), mustTime(t, f[0]["found_at"]).UTC(), "found at the clock's time")
+		require.Empty(t, findingsOf(t, env, live, id), "live mode sees no test finding")
 		require.NotContains(t, timelineActions(t, env, agent, id), "sla_breached:completed")
 
 		advanceClock(t, env, test, clock, arrive.Add(73*time.Hour))
@@ -273,6 +290,20 @@ func TestTestClocks(t *testing.T) {
 			return nil
 		}))
 	})
+}
+
+// findingsOf lists the reconciliation findings of ticket id key sees.
+func findingsOf(t *testing.T, env *apitest.Env, key, id string) []map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/reconciliation/findings?limit=100", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out []map[string]any
+	for _, f := range r.JSON(t)["data"].([]any) {
+		if m := f.(map[string]any); m["ticket_id"] == id {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func contractEvents(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) []string {
