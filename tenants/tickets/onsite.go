@@ -242,7 +242,6 @@ func codeHash(ticketID, code string) string {
 	return hex.EncodeToString(h[:])
 }
 
-
 // SendSignoffCode sends the customer a fresh one-time code (six digits,
 // valid 15 minutes, five attempts); only its hash is stored on the ticket.
 // The code goes out as a notification requested in the same transaction
