@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 func init() {
@@ -71,6 +72,7 @@ type NewContract struct {
 	SoldOn            string         `json:"sold_on,omitempty" format:"date" doc:"Sale date; default today in the tenant's time zone. Not in the future, not before the purchase, not after the plan's sale window. A past date records a past sale (history): its state follows from the dates (pending, active or already expired), and a contract.backfilled event says so. Coverage never starts before the sale: starts_on is the later of the plan's start and sold_on." example:"2026-11-01"`
 	Price             *tenants.Money `json:"price,omitempty"`
 	ExternalReference string         `json:"external_reference,omitempty" minLength:"1" maxLength:"64" doc:"The seller's own order number; unique per seller (409)." example:"TM-20261101-000123"`
+	TestClockID       string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the contract lives on from its sale. Today is the clock's (sold_on and the state follow from it), and its window moves when the clock is advanced (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // ContractFilter selects contracts; empty fields do not filter.
@@ -189,15 +191,19 @@ func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractSta
 // the unit, or a reference the seller already used, is a conflict.
 // Refunds are out of scope.
 func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in NewContract) (Contract, error) {
-	now := s.now()
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
 		if err != nil {
 			return err
 		}
-		today, _ := time.Parse(dateLayout, st.Today(now))
 		v := &tenants.Validation{}
+		// On a test clock, today is the clock's.
+		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
+		today, _ := time.Parse(dateLayout, st.Today(now))
 
 		soldOn := today
 		if in.SoldOn != "" {
@@ -332,16 +338,20 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			reason = "backfilled: sold on " + soldOn.Format(dateLayout) + ", recorded on " + today.Format(dateLayout) +
 				"; state " + string(state) + " from the dates"
 		}
+		var clock *string
+		if in.TestClockID != "" {
+			clock = &in.TestClockID
+		}
 		id := tenants.NewID(tenants.PrefixContract)
 		out, err = scanContract(tx.QueryRow(ctx, `
 			WITH c AS (
 				INSERT INTO contracts (tenant_id, id, unit_id, plan_id, storefront_id, external_reference, sold_on, price, currency,
-				       starts_on, ends_on, state, state_reason, created_by)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				       starts_on, ends_on, state, state_reason, created_by, test_clock_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			RETURNING *)
 			SELECT `+contractColumns+cteFrom,
 			tx.TenantID, id, in.UnitID, plan.ID, seller, ref, soldOn, price.Amount, price.Currency,
-			startsOn, endsOn, state, reason, p.Subject()))
+			startsOn, endsOn, state, reason, p.Subject(), clock))
 		if err != nil {
 			return err
 		}
@@ -657,9 +667,11 @@ func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID
 // (testclocks.Attacher): from then on its window moves on the clock's
 // time. A contract the transaction does not see is not_found; one on
 // another clock is a conflict. Attaching it again to its clock does nothing.
-func AttachClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+// A storefront key attaches only the contracts its storefront sold.
+func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
 	var current *string
-	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, id).Scan(&current)
+	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2
+		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return tenants.NotFound("contract")

@@ -5202,6 +5202,9 @@ type Clock struct {
 	// Name A name for the clock.
 	Name   *string     `json:"name,omitempty"`
 	Status ClockStatus `json:"status"`
+
+	// StorefrontId The storefront whose key created the clock: only its keys and the brand's see it. Absent for the brand's clocks.
+	StorefrontId *string `json:"storefront_id,omitempty"`
 }
 
 // ClockStatus defines model for ClockStatus.
@@ -7559,6 +7562,9 @@ type NewContract struct {
 	// StorefrontId The selling storefront, for a sale the brand records on a storefront's behalf; absent means the brand sold it. A storefront key always sells as its own storefront.
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
+	// TestClockId Test mode only: the test clock the contract lives on from its sale. Today is the clock's (sold_on and the state follow from it), and its window moves when the clock is advanced (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	TestClockId *string `json:"test_clock_id,omitempty"`
+
 	// UnitId The unit; a storefront key sells only for units its storefront sold.
 	UnitId string `json:"unit_id"`
 }
@@ -7888,8 +7894,11 @@ type NewTicket struct {
 	Fault             ReportedFault   `json:"fault"`
 	PreferredWindow   *Window         `json:"preferred_window,omitempty"`
 	Priority          *TicketPriority `json:"priority,omitempty"`
-	Type              TicketType      `json:"type"`
-	Unit              UnitDetails     `json:"unit"`
+
+	// TestClockId Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	TestClockId *string     `json:"test_clock_id,omitempty"`
+	Type        TicketType  `json:"type"`
+	Unit        UnitDetails `json:"unit"`
 }
 
 // NewUnit defines model for NewUnit.
