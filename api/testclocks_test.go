@@ -507,7 +507,9 @@ func contractEvents(t *testing.T, env *apitest.Env, ctx context.Context, tenantI
 	t.Helper()
 	var out []string
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type <> 'contract.created' ORDER BY position`, tx.TenantID, id)
+		// Positions are assigned by the feed's readers: an event not read yet has none,
+		// and (txid, seq) is then its order.
+		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type <> 'contract.created' ORDER BY position NULLS LAST, txid, seq`, tx.TenantID, id)
 		if err != nil {
 			return err
 		}
