@@ -326,6 +326,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 			if err := AttachClockTx(ctx, tx, p, t.ID, in.TestClockID); err != nil {
 				return err
 			}
+			t.TestClockID = &in.TestClockID
 		}
 		out = t
 		return nil

@@ -58,6 +58,7 @@ type Contract struct {
 	Version           int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt         time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt         time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	TestClockID       *string       `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the contract lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // TypeContractBackfilled is the event of a past sale recorded after the
@@ -95,7 +96,7 @@ type StateChange struct {
 
 const contractColumns = `c.id, c.unit_id, c.plan_id, c.storefront_id, c.external_reference, to_char(c.sold_on, 'YYYY-MM-DD'),
 	c.price, c.currency, to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD'), c.state, c.state_reason,
-	c.state_changed_at, c.version, c.created_at, c.updated_at, ` + planColumns
+	c.state_changed_at, c.version, c.created_at, c.updated_at, c.test_clock_id, ` + planColumns
 
 const contractFrom = ` FROM contracts c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id `
 
@@ -106,7 +107,7 @@ const cteFrom = ` FROM c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND 
 func scanContract(row pgx.Row) (Contract, error) {
 	var c Contract
 	dest := []any{&c.ID, &c.UnitID, &c.PlanID, &c.StorefrontID, &c.ExternalReference, &c.SoldOn, &c.Price.Amount, &c.Price.Currency,
-		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt}
+		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.TestClockID}
 	pd, finish := planDest(&c.Plan)
 	if err := row.Scan(append(dest, pd...)...); err != nil {
 		return Contract{}, err

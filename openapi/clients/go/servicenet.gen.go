@@ -5684,9 +5684,12 @@ type Contract struct {
 	StateReason *string `json:"state_reason,omitempty"`
 
 	// StorefrontId The storefront that sold the contract; absent when the brand sold it.
-	StorefrontId *string   `json:"storefront_id,omitempty"`
-	UnitId       string    `json:"unit_id"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	StorefrontId *string `json:"storefront_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the contract lives on; absent when it is on the wall clock.
+	TestClockId *string   `json:"test_clock_id,omitempty"`
+	UnitId      string    `json:"unit_id"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`
@@ -10573,10 +10576,13 @@ type Ticket struct {
 	SwapId *string `json:"swap_id,omitempty"`
 
 	// TechnicianId The technician (proposed while dispatched, accepted from assigned on).
-	TechnicianId *string     `json:"technician_id,omitempty"`
-	Triage       *Triage     `json:"triage,omitempty"`
-	Type         TicketType  `json:"type"`
-	UnitDetails  UnitDetails `json:"unit_details"`
+	TechnicianId *string `json:"technician_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the ticket lives on; absent when it is on the wall clock.
+	TestClockId *string     `json:"test_clock_id,omitempty"`
+	Triage      *Triage     `json:"triage,omitempty"`
+	Type        TicketType  `json:"type"`
+	UnitDetails UnitDetails `json:"unit_details"`
 
 	// UnitId The registered unit, once identified.
 	UnitId    *string   `json:"unit_id,omitempty"`

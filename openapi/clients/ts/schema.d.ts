@@ -7895,6 +7895,11 @@ export interface components {
              * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
              */
             storefront_id?: string;
+            /**
+             * @description Test mode only: the test clock the contract lives on; absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             /** @example unt_01jd3zq8w6v7t3y2k9x4n5m6pc */
             unit_id: string;
             /**
@@ -15324,6 +15329,11 @@ export interface components {
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id?: string;
+            /**
+             * @description Test mode only: the test clock the ticket lives on; absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             triage?: components["schemas"]["Triage"];
             type: components["schemas"]["TicketType"];
             unit_details: components["schemas"]["UnitDetails"];
