@@ -203,6 +203,29 @@ func walkIsolation(t *testing.T, env *apitest.Env, attackerKey, victimKey string
 	for _, l := range fx.leaks {
 		require.NotContains(t, strings.ToLower(string(r.Body)), strings.ToLower(l), "decideEntitlement leaked %q", l)
 	}
+	// B's test clock (a live victim's: an ID naming nothing) is no clock to
+	// A: naming it when opening a ticket or selling a contract is 422 on
+	// body.test_clock_id, leaking nothing.
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/v1/tickets", map[string]any{"channel": "web", "type": "repair",
+			"contact": map[string]any{"name": "探针", "phone": "+86 138 0000 0000"},
+			"address": map[string]any{"region_code": "370212", "line": "建设路 1 号"},
+			"unit":    map[string]any{"model_id": tenants.NewID(tenants.PrefixProductModel), "serial": "X-1", "purchase_date": "2026-01-01"},
+			"fault":   map[string]any{"symptom": "不排水"}}},
+		{"/v1/contracts", map[string]any{"unit_id": tenants.NewID(tenants.PrefixUnit), "plan_id": tenants.NewID(tenants.PrefixPlan)}},
+	} {
+		c.body["test_clock_id"] = fx.objects["test_clock_id"]
+		r := env.Do(t, http.MethodPost, c.path, attackerKey, c.body)
+		require.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.test_clock_id", "%s with B's clock", c.path)
+		for _, l := range fx.leaks {
+			if l != fx.objects["test_clock_id"] && l != fx.objects["test_clock_id"][4:] { // the request's own value is echoed
+				require.NotContains(t, strings.ToLower(string(r.Body)), strings.ToLower(l), "%s leaked %q", c.path, l)
+			}
+		}
+	}
 	// B's key is untouched (A's revoke attempt did nothing).
 	r = env.Do(t, http.MethodGet, "/v1/api-keys/"+fx.keyID, victimKey, nil)
 	require.Equal(t, http.StatusOK, r.Status)

@@ -136,7 +136,9 @@ func (s *Server) registerSLA() {
 		Description: "What the daily reconciliation found, newest day first: tickets completed that day whose customer " +
 			"sign-off was not in by the end of the day (no_signoff), or whose rating the customer did not confirm with " +
 			"the one-time code (rating_not_confirmed). The reconciliation runs hourly for each tenant's yesterday (in " +
-			"the tenant's time zone). A node-scoped key sees the findings of its subtree's nodes.",
+			"the tenant's time zone). A node-scoped key sees the findings of its subtree's nodes. In test mode, the tickets " +
+			"attached to a test clock are reconciled on the clock's time when it is advanced past their completion day " +
+			"(found_at is the clock's time), not by the hourly run nor by runReconciliation.",
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listFindingsInput) (*listFindingsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

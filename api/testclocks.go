@@ -54,7 +54,8 @@ type attachTestClockInput struct {
 
 func (s *Server) registerTestClocks() {
 	tags := []string{"Test clocks"}
-	const testOnly = " Test mode only: with a live key every test clock operation is 404."
+	const testOnly = " Test mode only: with a live key every test clock operation is 404. A clock created with a storefront " +
+		"key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock."
 
 	register(s, authz.TestClocksWrite, huma.Operation{
 		OperationID: "createTestClock", Method: http.MethodPost, Path: "/v1/test_clocks",
@@ -125,8 +126,10 @@ func (s *Server) registerTestClocks() {
 		Summary: "Attach a test object to a test clock", Tags: tags,
 		Description: "Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time " +
 			"and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right " +
-			"after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to " +
-			"another clock is 409; attaching again to the same clock changes nothing." + testOnly,
+			"after creating, or name test_clock_id when creating a ticket or selling a contract). An object that does not " +
+			"exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the " +
+			"same clock changes nothing. A storefront key attaches only its own tickets and the contracts it sold: any " +
+			"other object (another storefront's, a payout) is 404." + testOnly,
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *attachTestClockInput) (*testClockOutput, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
@@ -156,6 +157,172 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/test_clocks/"+tenants.NewID(tenants.PrefixTestClock), test, nil).Status)
 	})
 
+	t.Run("AttachAtCreation", func(t *testing.T) {
+		// A ticket opened, or a contract sold, with test_clock_id lives on
+		// the clock from its first instant: stamped with the clock's time,
+		// its timers parked from the start.
+		at := start.Add(time.Hour)
+		clock := createClock(t, env, test, at)
+		loc := apitest.WeekdayMorning(start, 0).Location()
+		unit := contractUnitIn(tctx, t, env, d.ID, "phone", 12, shanghaiToday(0), "")
+		r := env.Do(t, http.MethodPost, "/v1/contracts", test, map[string]any{"unit_id": unit, "plan_id": planID(tctx), "test_clock_id": clock})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		ctr := r.JSON(t)
+		require.Equal(t, "pending", ctr["state"])
+		require.Equal(t, at.In(loc).Format(time.DateOnly), ctr["sold_on"], "sold on the clock's today")
+		require.Equal(t, clock, clockOfRow(t, env, tctx, d.ID, "contracts", ctr["id"].(string)))
+		require.Equal(t, clock, ctr["test_clock_id"], "the contract says which clock it is on")
+		_, err := env.Warranty.AdvanceContracts(tctx, d.ID, start.AddDate(5, 0, 0))
+		require.NoError(t, err)
+		require.Equal(t, "pending", contractState(t, env, test, ctr["id"].(string)), "the wall-clock lifecycle leaves the clock's contract to it")
+
+		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		r = env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-0101", window0, map[string]any{"test_clock_id": clock}))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		tk := r.JSON(t)
+		id := tk["id"].(string)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		require.Equal(t, at.UTC(), mustTime(t, tk["created_at"]).UTC(), "opened at the clock's time")
+		require.Equal(t, at.Add(5*time.Minute).UTC(), mustTime(t, tk["sla"].(map[string]any)["route_due_at"]).UTC(), "due on the clock's time")
+		require.Equal(t, clock, clockOfRow(t, env, tctx, d.ID, "tickets", id))
+		require.Equal(t, clock, tk["test_clock_id"], "the ticket says which clock it is on")
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, clock, r.JSON(t)["test_clock_id"])
+		all, parked := parkedTimers(t, env, id)
+		require.NotZero(t, all)
+		require.Equal(t, all, parked, "every timer parked on the clock from the start")
+
+		// Without test_clock_id nothing is on a clock.
+		r = env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-0102", window0, nil))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Empty(t, clockOfRow(t, env, tctx, d.ID, "tickets", r.JSON(t)["id"].(string)))
+		require.NotContains(t, r.JSON(t), "test_clock_id")
+		all, parked = parkedTimers(t, env, r.JSON(t)["id"].(string))
+		require.NotZero(t, all)
+		require.Zero(t, parked)
+	})
+
+	t.Run("AttachAtCreationBadInput", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		otherKey, _ := testAdminKey(t, env, env.CreateTenant(t, "test-clocks-create-other").AdminKey)
+		foreign := createClock(t, env, otherKey, start)
+		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		for _, c := range []struct {
+			name, key, clock string
+			ctx              context.Context
+		}{
+			{"LiveKey", live, clock, lctx},
+			{"UnknownClock", test, tenants.NewID(tenants.PrefixTestClock), tctx},
+			{"MalformedClock", test, "clk_nope", tctx},
+			{"OtherTenantsClock", test, foreign, tctx},
+		} {
+			unit := contractUnitIn(c.ctx, t, env, d.ID, "phone", 12, shanghaiToday(0), "")
+			r := env.Do(t, http.MethodPost, "/v1/contracts", c.key, map[string]any{"unit_id": unit, "plan_id": planID(c.ctx), "test_clock_id": c.clock})
+			require.Equal(t, []string{"body.test_clock_id"}, problemLocations(t, r, http.StatusUnprocessableEntity), "%s: contract", c.name)
+			r = env.Do(t, http.MethodPost, "/v1/tickets", c.key, clockTicketBody(d, "CLK-0201", window0, map[string]any{"test_clock_id": c.clock}))
+			require.Equal(t, []string{"body.test_clock_id"}, problemLocations(t, r, http.StatusUnprocessableEntity), "%s: ticket", c.name)
+			require.NotContains(t, string(r.Body), "b-private", c.name)
+		}
+	})
+
+	t.Run("StorefrontsDay", func(t *testing.T) {
+		// A storefront, with its own test key, drives its own clock: it sells
+		// a plan and opens a ticket on it, watches the 72-hour callback
+		// breach after the brand's technician completes the ticket, and sees
+		// the plan start on day 31. Another storefront does not see the
+		// clock, cannot use it, and cannot have its objects attached to it.
+		sf := env.Storefront(t, test, "")
+		sfKey := env.StorefrontKey(t, test, sf)
+		otherSF := env.Storefront(t, test, "")
+		otherKey := env.StorefrontKey(t, test, otherSF)
+		agent, _ := env.Key(t, test, "agent")
+
+		clock := createClock(t, env, sfKey, start)
+		r := env.Do(t, http.MethodGet, "/v1/test_clocks/"+clock, sfKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, sf, r.JSON(t)["storefront_id"])
+		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/test_clocks/"+clock, test, nil).Status, "the brand sees its storefronts' clocks")
+		brandClock := createClock(t, env, test, start)
+
+		// Another storefront: the clock is not there.
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, "/v1/test_clocks/" + clock, nil},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/advance", map[string]any{"frozen_time": start.Add(time.Hour)}},
+			{http.MethodPost, "/v1/test_clocks/" + clock + "/attach", map[string]any{"object_id": tenants.NewID(tenants.PrefixTicket)}},
+			{http.MethodGet, "/v1/test_clocks/" + brandClock, nil},
+		} {
+			r := env.Do(t, c.method, c.path, otherKey, c.body)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", c.path, r.Body)
+		}
+		listed := ids(t, env.Do(t, http.MethodGet, "/v1/test_clocks", otherKey, nil))
+		require.NotContains(t, listed, clock)
+		require.NotContains(t, listed, brandClock)
+		require.Equal(t, []string{clock}, ids(t, env.Do(t, http.MethodGet, "/v1/test_clocks", sfKey, nil)))
+		otherUnit := contractUnitIn(tctx, t, env, d.ID, "phone", 12, shanghaiToday(0), otherSF)
+		r = env.Do(t, http.MethodPost, "/v1/contracts", otherKey, map[string]any{"unit_id": otherUnit, "plan_id": planID(tctx), "test_clock_id": clock})
+		require.Equal(t, []string{"body.test_clock_id"}, problemLocations(t, r, http.StatusUnprocessableEntity), "another storefront's clock is no clock")
+		r = env.Do(t, http.MethodPost, "/v1/contracts", otherKey, map[string]any{"unit_id": otherUnit, "plan_id": planID(tctx)})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		otherCtr := r.JSON(t)["id"].(string)
+
+		// The storefront attaches only its own objects: another
+		// storefront's contract, or a payout, is 404 (a brand key can).
+		r = attachToClock(t, env, sfKey, clock, otherCtr)
+		require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		require.NotContains(t, string(r.Body), otherSF)
+		require.Equal(t, http.StatusNotFound, attachToClock(t, env, sfKey, clock, tenants.NewID(tenants.PrefixTicket)).Status)
+		require.Empty(t, clockOfRow(t, env, tctx, d.ID, "contracts", otherCtr))
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, brandClock, otherCtr).Status, "the brand attaches any test object")
+
+		// The storefront's day on its clock.
+		unit := contractUnitIn(tctx, t, env, d.ID, "phone", 12, shanghaiToday(0), sf)
+		r = env.Do(t, http.MethodPost, "/v1/contracts", sfKey, map[string]any{"unit_id": unit, "plan_id": planID(tctx), "test_clock_id": clock})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		ctr := r.JSON(t)["id"].(string)
+		require.Equal(t, "pending", contractState(t, env, sfKey, ctr))
+		late := contractUnitIn(tctx, t, env, d.ID, "phone", 12, shanghaiToday(0), sf)
+		r = env.Do(t, http.MethodPost, "/v1/contracts", sfKey, map[string]any{"unit_id": late, "plan_id": planID(tctx)})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		attached := r.JSON(t)["id"].(string)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, sfKey, clock, attached).Status, "its own contract, attached after the sale")
+		r = env.Do(t, http.MethodGet, "/v1/contracts/"+attached, sfKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, clock, r.JSON(t)["test_clock_id"])
+
+		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		r = env.Do(t, http.MethodPost, "/v1/tickets", sfKey, clockTicketBody(d, "CLK-0301", window0, map[string]any{"test_clock_id": clock}))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := r.JSON(t)["id"].(string)
+		require.Equal(t, "new", r.JSON(t)["state"], "%v", r.JSON(t)["verification"])
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+		tech := technicianKey(t, env, test, tk["technician_id"].(string))
+		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
+		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
+		arrive := window0.Add(-6 * time.Minute)
+		advanceClock(t, env, sfKey, clock, arrive)
+		ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		require.Equal(t, "completed", tk["state"])
+
+		advanceClock(t, env, sfKey, clock, arrive.Add(73*time.Hour))
+		require.Eventually(t, func() bool {
+			return slices.Contains(timelineActions(t, env, sfKey, id), "sla_breached:completed")
+		}, 30*time.Second, 50*time.Millisecond, "the storefront sees the 72-hour callback breach")
+		require.Equal(t, "pending", contractState(t, env, sfKey, ctr), "day 3-7: the plan has not started")
+
+		advanceClock(t, env, sfKey, clock, start.AddDate(0, 0, 30)) // day 31
+		require.Equal(t, "active", contractState(t, env, sfKey, ctr), "day 31: the plan starts")
+		require.Equal(t, "active", contractState(t, env, sfKey, attached))
+		require.Equal(t, "pending", contractState(t, env, otherKey, otherCtr), "another storefront's contract is not on the clock")
+	})
+
 	t.Run("ProtectionPlanStartsOnDay31", func(t *testing.T) {
 		clock := createClock(t, env, test, start)
 		onClock, offClock, liveCtr := sell(tctx, test), sell(tctx, test), sell(lctx, live)
@@ -247,8 +414,25 @@ func TestTestClocks(t *testing.T) {
 			return state
 		}
 		require.Equal(t, "scheduled", callbackJob(), "parked on the clock")
+
+		// The daily reconciliation: the completion day (on the clock) has no
+		// sign-off. The wall-clock reconciliation leaves the clock's ticket
+		// to the clock; the clock's advance past the day's end reconciles it
+		// through the ticket_reconciliation job, found at the clock's time.
+		day := arrive.In(window0.Location()).Format(time.DateOnly)
+		_, err := env.Tickets.Reconcile(tctx, d.ID, day)
+		require.NoError(t, err)
+		require.Empty(t, findingsOf(t, env, test, id), "the wall-clock reconciliation leaves a clock's tickets to the clock")
 		advanceClock(t, env, test, clock, arrive.Add(71*time.Hour))
 		require.Equal(t, "scheduled", callbackJob(), "71 hours: not due")
+		require.Eventually(t, func() bool { return len(findingsOf(t, env, test, id)) > 0 }, 30*time.Second, 50*time.Millisecond,
+			"the clock's advance past the completion day reconciled its ticket")
+		f := findingsOf(t, env, test, id)
+		require.Len(t, f, 1, "%v", f)
+		require.Equal(t, "no_signoff", f[0]["problem"])
+		require.Equal(t, day, f[0]["day"])
+		require.Equal(t, arrive.Add(71*time.Hour).UTC(), mustTime(t, f[0]["found_at"]).UTC(), "found at the clock's time")
+		require.Empty(t, findingsOf(t, env, live, id), "live mode sees no test finding")
 		require.NotContains(t, timelineActions(t, env, agent, id), "sla_breached:completed")
 
 		advanceClock(t, env, test, clock, arrive.Add(73*time.Hour))
@@ -275,11 +459,66 @@ func TestTestClocks(t *testing.T) {
 	})
 }
 
+// findingsOf lists the reconciliation findings of ticket id key sees.
+// clockTicketBody is a complete repair intake (openReady's) whose unit was
+// bought purchaseDaysAgo, wanted in the window from start, with extra
+// fields (test_clock_id ...).
+func clockTicketBody(d apitest.DemoBrand, serial string, start time.Time, extra map[string]any) map[string]any {
+	b := map[string]any{
+		"channel": "web", "type": "repair",
+		"contact": map[string]any{"name": "客户 " + serial, "phone": "+86 138 " + serial[len(serial)-4:] + " 0000"},
+		"address": map[string]any{"region_code": d.Region, "line": "建设路 1 号"},
+		"unit":    map[string]any{"model_id": d.Washer, "serial": serial, "purchase_date": shanghaiToday(-200)},
+		"fault":   map[string]any{"symptom": "不排水"}, "preferred_window": window(start),
+	}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+// parkedTimers counts the ticket's SLA timer jobs, and those parked on a
+// test clock.
+func parkedTimers(t *testing.T, env *apitest.Env, id string) (all, parked int) {
+	t.Helper()
+	require.NoError(t, env.DB.Owner.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE state = 'scheduled' AND scheduled_at >= $2)
+		FROM river_job WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1`, id, jobs.ClockParked).Scan(&all, &parked))
+	return all, parked
+}
+
+// clockOf is the test clock of a test ticket or contract (table), "" if none.
+func clockOfRow(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, table, id string) string {
+	t.Helper()
+	var clock *string
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT test_clock_id FROM `+table+` WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&clock)
+	}))
+	if clock == nil {
+		return ""
+	}
+	return *clock
+}
+
+func findingsOf(t *testing.T, env *apitest.Env, key, id string) []map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/reconciliation/findings?limit=100", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var out []map[string]any
+	for _, f := range r.JSON(t)["data"].([]any) {
+		if m := f.(map[string]any); m["ticket_id"] == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func contractEvents(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) []string {
 	t.Helper()
 	var out []string
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type <> 'contract.created' ORDER BY position`, tx.TenantID, id)
+		// Positions are assigned by the feed's readers: an event not read yet has none,
+		// and (txid, seq) is then its order.
+		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 AND type <> 'contract.created' ORDER BY position NULLS LAST, txid, seq`, tx.TenantID, id)
 		if err != nil {
 			return err
 		}
@@ -300,10 +539,10 @@ func mustTime(t *testing.T, v any) time.Time {
 
 func init() {
 	for _, op := range []string{"createTestClock", "advanceTestClock", "attachTestClock"} {
-		wantMatrix[op] = []string{"integrator", "tenant_admin"}
+		wantMatrix[op] = []string{"integrator", "storefront", "tenant_admin"}
 	}
 	for _, op := range []string{"listTestClocks", "getTestClock"} {
-		wantMatrix[op] = []string{"auditor", "integrator", "tenant_admin"}
+		wantMatrix[op] = []string{"auditor", "integrator", "storefront", "tenant_admin"}
 	}
 	dummyParams["test_clock_id"] = "clk_00000000000000000000000000"
 }

@@ -106,7 +106,9 @@ func TestRoleMatrix(t *testing.T) {
 		{tenants.RoleStorefront,
 			// events.list: a storefront reads the events about its own
 			// objects (the service scopes the feed to its sales).
-			[]authz.Permission{authz.MeRead, authz.TenantRead, authz.EventsList},
+			// test_clocks: a storefront drives its own clocks with its own
+			// objects on them (the service scopes both).
+			[]authz.Permission{authz.MeRead, authz.TenantRead, authz.EventsList, authz.TestClocksRead, authz.TestClocksWrite},
 			[]authz.Permission{authz.APIKeysList, authz.NetworkRead}},
 		{tenants.RoleIntegrator,
 			[]authz.Permission{authz.EventsList, authz.NetworkRead},

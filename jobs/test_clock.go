@@ -47,7 +47,8 @@ var clockKinds = []string{TicketTimerArgs{}.Kind(), PayoutDeadlineArgs{}.Kind()}
 // that was advanced (testclocks.Service.Advance inserts it, in test mode):
 // contract windows move on the clock's time, parked jobs of its objects due
 // by its time (SLA and callback timers) are made available to run through
-// their own workers, then the clock is ready again. Seq is the advance;
+// their own workers, the clock's tickets are reconciled on its time (a
+// ticket_reconciliation job for the clock), then the clock is ready again. Seq is the advance;
 // only the clock's latest advance marks it ready.
 type TestClockAdvanceArgs struct {
 	TenantID string `json:"tenant_id"`
@@ -88,6 +89,9 @@ func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestCl
 	if err := fireParked(ctx, a.ClockID, at); err != nil {
 		return fmt.Errorf("test clock advance: parked jobs: %w", err)
 	}
+	if err := reconcileClock(ctx, a.TenantID, a.ClockID); err != nil {
+		return fmt.Errorf("test clock advance: reconciliation: %w", err)
+	}
 	return w.TestClocks.Ready(ctx, a.TenantID, a.ClockID, a.Seq)
 }
 
@@ -118,6 +122,19 @@ func fireParked(ctx context.Context, clock string, at time.Time) error {
 			return nil
 		}
 	}
+}
+
+// reconcileClock inserts the ticket_reconciliation job of the clock: the
+// daily reconciliation of its tickets, on its time, through the real job.
+// The job is in test mode, as this one is (modeMiddleware). A retry of the
+// advance may insert it twice; a finding is recorded once.
+func reconcileClock(ctx context.Context, tenantID, clock string) error {
+	rc, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	_, err = rc.Insert(ctx, TicketReconciliationArgs{TenantID: tenantID, TestClock: clock}, nil)
+	return err
 }
 
 // TestClockAdvanceEnqueuer is testclocks.Deps.EnqueueAdvance.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -15,7 +16,15 @@ import (
 // the end of the day, or whose rating the customer did not confirm by code,
 // are recorded as findings. It runs hourly; a finding is recorded once, so
 // reruns are no-ops.
-type TicketReconciliationArgs struct{}
+//
+// With TestClock set (test mode only), it reconciles instead the tickets
+// attached to that test clock of TenantID on the clock's time: every day
+// that ended on the clock. TestClockAdvanceWorker inserts it when the clock
+// advances; the periodic, wall-clock run leaves a clock's tickets to it.
+type TicketReconciliationArgs struct {
+	TenantID  string `json:"tenant_id,omitempty"`
+	TestClock string `json:"test_clock,omitempty"`
+}
 
 // Kind is stored with every job; never rename it.
 func (TicketReconciliationArgs) Kind() string { return "ticket_reconciliation" }
@@ -40,6 +49,16 @@ func (w *TicketReconciliationWorker) Work(ctx context.Context, job *river.Job[Ti
 	if w.Tickets == nil {
 		// A client built without the tickets service (some tests): nothing to run.
 		return river.JobCancel(errors.New("ticket reconciliation: no tickets service configured"))
+	}
+	if a := job.Args; a.TestClock != "" {
+		if JobLivemode(job.JobRow) {
+			return river.JobCancel(errors.New("ticket reconciliation: a live job for a test clock (test clocks exist in test mode only)"))
+		}
+		_, err := w.Tickets.ReconcileClock(ctx, a.TenantID, a.TestClock)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+			return river.JobCancel(err) // the clock was deleted with the test data
+		}
+		return err
 	}
 	now := time.Now()
 	if w.Now != nil {

@@ -17,10 +17,14 @@ import (
 // by a deadline check parked until the clock passes the due day's end
 // (Deps.EnqueueClockDeadline). A payout the transaction does not see is
 // not_found; one on another clock is a conflict; attaching it again to its
-// clock does nothing.
-func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+// clock does nothing. Storefront keys see no payouts: to them every payout
+// is not_found.
+func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
 	if s.enqueueClockDeadline == nil {
 		return errors.New("payouts: Deps.EnqueueClockDeadline is not configured")
+	}
+	if p.StorefrontID != "" {
+		return tenants.NotFound("payout")
 	}
 	var (
 		current *string

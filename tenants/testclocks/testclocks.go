@@ -8,6 +8,10 @@
 // live caller, and row-level security hides the table from live
 // transactions.
 //
+// A clock created with a storefront key belongs to that storefront: only
+// its keys (and the brand's) see it, advance it and attach to it, and a
+// storefront key attaches only its own objects.
+//
 // The objects' own contexts own the attachment (a test_clock_id column on
 // their tables): Deps.Attachers attach by ID prefix, inside the clock's
 // transaction.
@@ -51,7 +55,9 @@ type Clock struct {
 	FrozenTime time.Time `json:"frozen_time" doc:"The clock's time: what now is for the objects attached to it." example:"2026-12-01T10:00:00+08:00"`
 	Status     string    `json:"status" enum:"ready,advancing" doc:"ready; advancing while the jobs due on the way run (the clock is ready again once they have been fired)." example:"ready"`
 	Livemode   bool      `json:"livemode" doc:"Always false: test clocks exist in test mode only." example:"false"`
-	CreatedAt  time.Time `json:"created_at" doc:"When the clock was created (wall-clock time)." example:"2026-12-01T10:00:00+08:00"`
+	// StorefrontID is the storefront whose key created the clock.
+	StorefrontID *string   `json:"storefront_id,omitempty" doc:"The storefront whose key created the clock: only its keys and the brand's see it. Absent for the brand's clocks." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	CreatedAt    time.Time `json:"created_at" doc:"When the clock was created (wall-clock time)." example:"2026-12-01T10:00:00+08:00"`
 }
 
 // NewClock is what creates a clock.
@@ -61,10 +67,11 @@ type NewClock struct {
 	FrozenTime *time.Time
 }
 
-// Attacher attaches the object id to clockID inside tx. It answers
-// not_found when the transaction sees no such object, and conflict when the
+// Attacher attaches the object id to clockID inside tx, for p. It answers
+// not_found when the transaction sees no such object or p may not see it (a
+// storefront key: another storefront's object), and conflict when the
 // object is attached to another clock.
-type Attacher func(ctx context.Context, tx pg.TenantTx, objectID, clockID string) error
+type Attacher func(ctx context.Context, tx pg.TenantTx, p tenants.Principal, objectID, clockID string) error
 
 // Deps are the Service's dependencies; every one is required.
 type Deps struct {
@@ -124,12 +131,21 @@ func live(ctx context.Context, p tenants.Principal) error {
 	return nil
 }
 
-const columns = `id, name, frozen_time, status, livemode, created_at`
+const columns = `id, name, frozen_time, status, livemode, storefront_id, created_at`
 
 func scan(row pgx.Row) (Clock, error) {
 	var c Clock
-	err := row.Scan(&c.ID, &c.Name, &c.FrozenTime, &c.Status, &c.Livemode, &c.CreatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.FrozenTime, &c.Status, &c.Livemode, &c.StorefrontID, &c.CreatedAt)
 	return c, err
+}
+
+// storefront is p's storefront, nil for a key not bound to one: the clocks
+// p sees are that storefront's (all when nil).
+func storefront(p tenants.Principal) *string {
+	if p.StorefrontID == "" {
+		return nil
+	}
+	return &p.StorefrontID
 }
 
 // Create creates a clock frozen at in.FrozenTime (default: now).
@@ -151,8 +167,8 @@ func (s *Service) Create(ctx context.Context, p tenants.Principal, in NewClock) 
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
-		out, err = scan(tx.QueryRow(ctx, `INSERT INTO test_clocks (tenant_id, id, name, frozen_time)
-			VALUES ($1, $2, $3, $4) RETURNING `+columns, tx.TenantID, tenants.NewID(tenants.PrefixTestClock), in.Name, at))
+		out, err = scan(tx.QueryRow(ctx, `INSERT INTO test_clocks (tenant_id, id, name, frozen_time, storefront_id)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+columns, tx.TenantID, tenants.NewID(tenants.PrefixTestClock), in.Name, at, storefront(p)))
 		if err != nil {
 			return err
 		}
@@ -173,14 +189,17 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal, id string) (Cloc
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
-		out, err = getTx(ctx, tx, id, "")
+		out, err = getTx(ctx, tx, p, id, "")
 		return err
 	})
 	return out, pg.Translate(err)
 }
 
-func getTx(ctx context.Context, tx pg.TenantTx, id, lock string) (Clock, error) {
-	c, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM test_clocks WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id))
+// getTx reads clock id as p sees it (a storefront key: its storefront's
+// clocks only); lock is "" or a locking clause.
+func getTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, lock string) (Clock, error) {
+	c, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM test_clocks
+		WHERE tenant_id = $1 AND id = $2 AND ($3::text IS NULL OR storefront_id = $3) `+lock, tx.TenantID, id, storefront(p)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Clock{}, tenants.NotFound("test clock")
 	}
@@ -200,7 +219,8 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, limit int, curs
 	var out []Clock
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT `+columns+` FROM test_clocks WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
-			ORDER BY id DESC LIMIT $3`, tx.TenantID, after, limit+1)
+			AND ($4::text IS NULL OR storefront_id = $4)
+			ORDER BY id DESC LIMIT $3`, tx.TenantID, after, limit+1, storefront(p))
 		if err != nil {
 			return err
 		}
@@ -231,7 +251,7 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 	}
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		c, err := getTx(ctx, tx, id, "FOR UPDATE")
+		c, err := getTx(ctx, tx, p, id, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
@@ -244,7 +264,7 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 		var seq int
 		err = tx.QueryRow(ctx, `UPDATE test_clocks SET frozen_time = $3, status = 'advancing', advance_seq = advance_seq + 1,
 			updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING `+columns+`, advance_seq`, tx.TenantID, id, to).
-			Scan(&out.ID, &out.Name, &out.FrozenTime, &out.Status, &out.Livemode, &out.CreatedAt, &seq)
+			Scan(&out.ID, &out.Name, &out.FrozenTime, &out.Status, &out.Livemode, &out.StorefrontID, &out.CreatedAt, &seq)
 		if err != nil {
 			return err
 		}
@@ -261,7 +281,9 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 // the clock: from then on it lives on the clock's time. An object of
 // another tenant or of live mode, or one that does not exist, is a
 // validation error on body.object_id; one attached to another clock is a
-// conflict.
+// conflict. A storefront key attaches only its own objects (its tickets,
+// the contracts it sold): any other object is not_found, as it is
+// everywhere else for that key.
 func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID string) (Clock, error) {
 	if err := live(ctx, p); err != nil {
 		return Clock{}, err
@@ -277,11 +299,11 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
-		if out, err = getTx(ctx, tx, id, "FOR SHARE"); err != nil {
+		if out, err = getTx(ctx, tx, p, id, "FOR SHARE"); err != nil {
 			return err
 		}
-		err = attach(ctx, tx, objectID, id)
-		if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		err = attach(ctx, tx, p, objectID, id)
+		if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID == "" {
 			return tenants.Invalid("body.object_id", "no such test object", objectID)
 		}
 		return err
@@ -330,4 +352,31 @@ func (s *Service) Ready(ctx context.Context, tenantID, clockID string, seq int) 
 			Data: map[string]any{"test_clock_id": clockID, "frozen_time": at}})
 	})
 	return pg.Translate(err)
+}
+
+// AtTx is the time an object created inside tx on the clock clockID lives
+// at: the clock's time, when the caller may put an object on it. When it
+// may not, the problem is added to v on field (the input's test_clock_id)
+// and now is returned: a live caller (test mode only), or a clock the
+// caller does not see (none of that ID in the tenant's test mode, or, for
+// a storefront key, another storefront's). An empty clockID is now.
+func AtTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, v *tenants.Validation, field, clockID string, now time.Time) (time.Time, error) {
+	switch {
+	case clockID == "":
+		return now, nil
+	case p.Live || pg.Livemode(ctx):
+		v.Add(field, "test mode only: a live object cannot be on a test clock", clockID)
+		return now, nil
+	case !tenants.ValidID(tenants.PrefixTestClock, clockID):
+		v.Add(field, "no such test clock", clockID)
+		return now, nil
+	}
+	c, err := getTx(ctx, tx, p, clockID, "FOR SHARE")
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		v.Add(field, "no such test clock", clockID)
+		return now, nil
+	} else if err != nil {
+		return now, err
+	}
+	return c.FrozenTime, nil
 }

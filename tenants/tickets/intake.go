@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 func init() {
@@ -30,6 +31,7 @@ type NewTicket struct {
 	Fault             ReportedFault  `json:"fault"`
 	PreferredWindow   *Window        `json:"preferred_window,omitempty"`
 	DeliveredAt       *time.Time     `json:"delivered_at,omitempty" doc:"Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake." example:"2026-12-01T09:00:00+08:00"`
+	TestClockID       string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // IntakeUpdate completes or corrects an intake: present fields replace the
@@ -269,24 +271,32 @@ func (c *change) startIntakeSLAs() {
 // Open takes a ticket in. Complete intakes are new and their SLA clocks
 // start; missing or inconsistent information sends the ticket to
 // needs_info with the verification to do. Malformed input is refused.
+//
+// In test mode, in.TestClockID puts the ticket on a test clock from the
+// start: it is opened at the clock's time and its timers are parked on the
+// clock.
 func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (Ticket, error) {
-	now := s.now()
-	v := &tenants.Validation{}
-	checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
-	checkDelivery(v, &in)
 	if p.StorefrontID != "" {
 		in.Channel = "storefront"
-	} else if in.ExternalReference != "" {
-		v.Add("body.external_reference", "only storefront keys give their own reference", in.ExternalReference)
-	}
-	if err := v.Err(); err != nil {
-		return Ticket{}, err
 	}
 	if in.Priority == "" {
 		in.Priority = "normal"
 	}
 	var out Ticket
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		v := &tenants.Validation{}
+		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
+		checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
+		checkDelivery(v, &in)
+		if p.StorefrontID == "" && in.ExternalReference != "" {
+			v.Add("body.external_reference", "only storefront keys give their own reference", in.ExternalReference)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
 		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
@@ -307,10 +317,16 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		if err != nil {
 			return err
 		}
-		c := &change{tx: tx, p: p, now: now, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
+		c := &change{tx: tx, p: p, now: now, clock: in.TestClockID, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
 		c.settle(items)
 		if err := s.commit(ctx, c, true); err != nil {
 			return err
+		}
+		if in.TestClockID != "" {
+			if err := AttachClockTx(ctx, tx, p, t.ID, in.TestClockID); err != nil {
+				return err
+			}
+			t.TestClockID = &in.TestClockID
 		}
 		out = t
 		return nil

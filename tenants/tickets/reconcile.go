@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // Problem is what the daily reconciliation found wrong with a completed
@@ -130,6 +131,7 @@ func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Locat
 			('no_signoff', t.signed_off_at IS NULL OR t.signed_off_at >= $4),
 			('rating_not_confirmed', t.rating IS NOT NULL AND NOT t.signed_by_code)) AS p (problem, found)
 		WHERE t.tenant_id = $1 AND t.completed_at >= $3 AND t.completed_at < $4 AND p.found
+		  AND t.test_clock_id IS NULL -- a test clock's tickets are reconciled on its time (ReconcileClock)
 		ON CONFLICT DO NOTHING`, tx.TenantID, day, start, end, s.now()); err != nil {
 		return 0, err
 	}
@@ -137,6 +139,43 @@ func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Locat
 	err := tx.QueryRow(ctx, `SELECT count(*) FROM reconciliation_findings WHERE tenant_id = $1 AND day = $2::date`,
 		tx.TenantID, day).Scan(&n)
 	return n, err
+}
+
+// ReconcileClock reconciles the tickets attached to the test clock
+// clockID on the clock's time, as the daily reconciliation does on the wall
+// clock's: every day (tenant's time zone) on which one of them was
+// completed and that has ended on the clock gets its findings, found at the
+// clock's time. A finding is recorded once, so reruns add only what is new.
+// It returns the number of findings of the clock's tickets; a clock that no
+// longer exists is not_found.
+func (s *Service) ReconcileClock(ctx context.Context, tenantID, clockID string) (int, error) {
+	var n int
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		at, err := testclocks.NowTx(ctx, tx, clockID)
+		if err != nil {
+			return err
+		}
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		local := at.In(st.Location)
+		today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, st.Location)
+		if _, err := tx.Exec(ctx, `INSERT INTO reconciliation_findings (tenant_id, day, ticket_id, problem, node_id, technician_id, found_at)
+			SELECT t.tenant_id, d.day, t.id, p.problem, t.node_id, t.technician_id, $4
+			FROM tickets t
+			CROSS JOIN LATERAL (SELECT (t.completed_at AT TIME ZONE $5)::date AS day) AS d
+			CROSS JOIN LATERAL (VALUES
+				('no_signoff', t.signed_off_at IS NULL OR t.signed_off_at >= ((d.day + 1)::timestamp AT TIME ZONE $5)),
+				('rating_not_confirmed', t.rating IS NOT NULL AND NOT t.signed_by_code)) AS p (problem, found)
+			WHERE t.tenant_id = $1 AND t.test_clock_id = $2 AND t.completed_at < $3 AND p.found
+			ON CONFLICT DO NOTHING`, tx.TenantID, clockID, today, at, st.Location.String()); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM reconciliation_findings f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id
+			WHERE f.tenant_id = $1 AND t.test_clock_id = $2`, tx.TenantID, clockID).Scan(&n)
+	})
+	return n, pg.Translate(err)
 }
 
 // ListFindings lists reconciliation findings, newest day first, filtered by

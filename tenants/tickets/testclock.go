@@ -16,10 +16,12 @@ import (
 // (testclocks.Attacher): from then on the ticket's actions and SLA timers
 // run on the clock's time. A ticket the transaction does not see is
 // not_found; one on another clock is a conflict. Attaching it again to its
-// clock does nothing.
-func AttachClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+// clock does nothing. A storefront key attaches only its storefront's
+// tickets.
+func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
 	var current *string
-	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM tickets WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, id).Scan(&current)
+	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM tickets WHERE tenant_id = $1 AND id = $2
+		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return tenants.NotFound("ticket")

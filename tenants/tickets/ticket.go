@@ -181,6 +181,7 @@ type Ticket struct {
 	Version     int          `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt   time.Time    `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
 	UpdatedAt   time.Time    `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	TestClockID *string      `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the ticket lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
 	// stored but not shown
 	inGrace         bool // ended less than the tenant's grace period ago (see personal.go)
@@ -202,7 +203,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, ` + signoffDeliverySQL
+	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -230,7 +231,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}

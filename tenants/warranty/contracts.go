@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 func init() {
@@ -57,6 +58,7 @@ type Contract struct {
 	Version           int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt         time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt         time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	TestClockID       *string       `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the contract lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // TypeContractBackfilled is the event of a past sale recorded after the
@@ -71,6 +73,7 @@ type NewContract struct {
 	SoldOn            string         `json:"sold_on,omitempty" format:"date" doc:"Sale date; default today in the tenant's time zone. Not in the future, not before the purchase, not after the plan's sale window. A past date records a past sale (history): its state follows from the dates (pending, active or already expired), and a contract.backfilled event says so. Coverage never starts before the sale: starts_on is the later of the plan's start and sold_on." example:"2026-11-01"`
 	Price             *tenants.Money `json:"price,omitempty"`
 	ExternalReference string         `json:"external_reference,omitempty" minLength:"1" maxLength:"64" doc:"The seller's own order number; unique per seller (409)." example:"TM-20261101-000123"`
+	TestClockID       string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the contract lives on from its sale. Today is the clock's (sold_on and the state follow from it), and its window moves when the clock is advanced (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // ContractFilter selects contracts; empty fields do not filter.
@@ -93,7 +96,7 @@ type StateChange struct {
 
 const contractColumns = `c.id, c.unit_id, c.plan_id, c.storefront_id, c.external_reference, to_char(c.sold_on, 'YYYY-MM-DD'),
 	c.price, c.currency, to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD'), c.state, c.state_reason,
-	c.state_changed_at, c.version, c.created_at, c.updated_at, ` + planColumns
+	c.state_changed_at, c.version, c.created_at, c.updated_at, c.test_clock_id, ` + planColumns
 
 const contractFrom = ` FROM contracts c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id `
 
@@ -104,7 +107,7 @@ const cteFrom = ` FROM c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND 
 func scanContract(row pgx.Row) (Contract, error) {
 	var c Contract
 	dest := []any{&c.ID, &c.UnitID, &c.PlanID, &c.StorefrontID, &c.ExternalReference, &c.SoldOn, &c.Price.Amount, &c.Price.Currency,
-		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt}
+		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.TestClockID}
 	pd, finish := planDest(&c.Plan)
 	if err := row.Scan(append(dest, pd...)...); err != nil {
 		return Contract{}, err
@@ -189,15 +192,19 @@ func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractSta
 // the unit, or a reference the seller already used, is a conflict.
 // Refunds are out of scope.
 func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in NewContract) (Contract, error) {
-	now := s.now()
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
 		if err != nil {
 			return err
 		}
-		today, _ := time.Parse(dateLayout, st.Today(now))
 		v := &tenants.Validation{}
+		// On a test clock, today is the clock's.
+		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
+		today, _ := time.Parse(dateLayout, st.Today(now))
 
 		soldOn := today
 		if in.SoldOn != "" {
@@ -332,16 +339,20 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			reason = "backfilled: sold on " + soldOn.Format(dateLayout) + ", recorded on " + today.Format(dateLayout) +
 				"; state " + string(state) + " from the dates"
 		}
+		var clock *string
+		if in.TestClockID != "" {
+			clock = &in.TestClockID
+		}
 		id := tenants.NewID(tenants.PrefixContract)
 		out, err = scanContract(tx.QueryRow(ctx, `
 			WITH c AS (
 				INSERT INTO contracts (tenant_id, id, unit_id, plan_id, storefront_id, external_reference, sold_on, price, currency,
-				       starts_on, ends_on, state, state_reason, created_by)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				       starts_on, ends_on, state, state_reason, created_by, test_clock_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			RETURNING *)
 			SELECT `+contractColumns+cteFrom,
 			tx.TenantID, id, in.UnitID, plan.ID, seller, ref, soldOn, price.Amount, price.Currency,
-			startsOn, endsOn, state, reason, p.Subject()))
+			startsOn, endsOn, state, reason, p.Subject(), clock))
 		if err != nil {
 			return err
 		}
@@ -657,9 +668,11 @@ func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID
 // (testclocks.Attacher): from then on its window moves on the clock's
 // time. A contract the transaction does not see is not_found; one on
 // another clock is a conflict. Attaching it again to its clock does nothing.
-func AttachClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+// A storefront key attaches only the contracts its storefront sold.
+func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
 	var current *string
-	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, id).Scan(&current)
+	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2
+		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return tenants.NotFound("contract")

@@ -5220,6 +5220,9 @@ type Clock struct {
 	// Name A name for the clock.
 	Name   *string     `json:"name,omitempty"`
 	Status ClockStatus `json:"status"`
+
+	// StorefrontId The storefront whose key created the clock: only its keys and the brand's see it. Absent for the brand's clocks.
+	StorefrontId *string `json:"storefront_id,omitempty"`
 }
 
 // ClockStatus defines model for ClockStatus.
@@ -5699,9 +5702,12 @@ type Contract struct {
 	StateReason *string `json:"state_reason,omitempty"`
 
 	// StorefrontId The storefront that sold the contract; absent when the brand sold it.
-	StorefrontId *string   `json:"storefront_id,omitempty"`
-	UnitId       string    `json:"unit_id"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	StorefrontId *string `json:"storefront_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the contract lives on; absent when it is on the wall clock.
+	TestClockId *string   `json:"test_clock_id,omitempty"`
+	UnitId      string    `json:"unit_id"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`
@@ -7580,6 +7586,9 @@ type NewContract struct {
 	// StorefrontId The selling storefront, for a sale the brand records on a storefront's behalf; absent means the brand sold it. A storefront key always sells as its own storefront.
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
+	// TestClockId Test mode only: the test clock the contract lives on from its sale. Today is the clock's (sold_on and the state follow from it), and its window moves when the clock is advanced (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	TestClockId *string `json:"test_clock_id,omitempty"`
+
 	// UnitId The unit; a storefront key sells only for units its storefront sold.
 	UnitId string `json:"unit_id"`
 }
@@ -7909,8 +7918,11 @@ type NewTicket struct {
 	Fault             ReportedFault   `json:"fault"`
 	PreferredWindow   *Window         `json:"preferred_window,omitempty"`
 	Priority          *TicketPriority `json:"priority,omitempty"`
-	Type              TicketType      `json:"type"`
-	Unit              UnitDetails     `json:"unit"`
+
+	// TestClockId Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	TestClockId *string     `json:"test_clock_id,omitempty"`
+	Type        TicketType  `json:"type"`
+	Unit        UnitDetails `json:"unit"`
 }
 
 // NewUnit defines model for NewUnit.
@@ -10588,10 +10600,13 @@ type Ticket struct {
 	SwapId *string `json:"swap_id,omitempty"`
 
 	// TechnicianId The technician (proposed while dispatched, accepted from assigned on).
-	TechnicianId *string     `json:"technician_id,omitempty"`
-	Triage       *Triage     `json:"triage,omitempty"`
-	Type         TicketType  `json:"type"`
-	UnitDetails  UnitDetails `json:"unit_details"`
+	TechnicianId *string `json:"technician_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the ticket lives on; absent when it is on the wall clock.
+	TestClockId *string     `json:"test_clock_id,omitempty"`
+	Triage      *Triage     `json:"triage,omitempty"`
+	Type        TicketType  `json:"type"`
+	UnitDetails UnitDetails `json:"unit_details"`
 
 	// UnitId The registered unit, once identified.
 	UnitId    *string   `json:"unit_id,omitempty"`

@@ -2091,7 +2091,7 @@ export interface paths {
         };
         /**
          * List reconciliation findings
-         * @description What the daily reconciliation found, newest day first: tickets completed that day whose customer sign-off was not in by the end of the day (no_signoff), or whose rating the customer did not confirm with the one-time code (rating_not_confirmed). The reconciliation runs hourly for each tenant's yesterday (in the tenant's time zone). A node-scoped key sees the findings of its subtree's nodes.
+         * @description What the daily reconciliation found, newest day first: tickets completed that day whose customer sign-off was not in by the end of the day (no_signoff), or whose rating the customer did not confirm with the one-time code (rating_not_confirmed). The reconciliation runs hourly for each tenant's yesterday (in the tenant's time zone). A node-scoped key sees the findings of its subtree's nodes. In test mode, the tickets attached to a test clock are reconciled on the clock's time when it is advanced past their completion day (found_at is the clock's time), not by the hourly run nor by runReconciliation.
          *
          *     Permission `sla.read`; granted by default to `agent`, `auditor`, `dispatcher`, `node_manager`, `tenant_admin`.
          */
@@ -2457,17 +2457,17 @@ export interface paths {
         };
         /**
          * List test clocks
-         * @description The tenant's test clocks, newest first. Test mode only: with a live key every test clock operation is 404.
+         * @description The tenant's test clocks, newest first. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
-         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `tenant_admin`.
+         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `storefront`, `tenant_admin`.
          */
         get: operations["listTestClocks"];
         put?: never;
         /**
          * Create a test clock
-         * @description Creates a clock frozen at frozen_time (default now). Test objects attached to it (attachTestClock) live on its time instead of the wall clock: their actions are stamped with it, and their SLA and callback timers and contract windows wait for the clock. Advance it to see them fire through the real jobs. Test mode only: with a live key every test clock operation is 404.
+         * @description Creates a clock frozen at frozen_time (default now). Test objects attached to it (attachTestClock) live on its time instead of the wall clock: their actions are stamped with it, and their SLA and callback timers and contract windows wait for the clock. Advance it to see them fire through the real jobs. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
-         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
         post: operations["createTestClock"];
         delete?: never;
@@ -2485,9 +2485,9 @@ export interface paths {
         };
         /**
          * Get a test clock
-         * @description A test clock with its time and status (advancing until what fell due on the way has been fired). Test mode only: with a live key every test clock operation is 404.
+         * @description A test clock with its time and status (advancing until what fell due on the way has been fired). Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
-         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `tenant_admin`.
+         *     Permission `test_clocks.read`; granted by default to `auditor`, `integrator`, `storefront`, `tenant_admin`.
          */
         get: operations["getTestClock"];
         put?: never;
@@ -2509,9 +2509,9 @@ export interface paths {
         put?: never;
         /**
          * Advance a test clock
-         * @description Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due for its objects on the way, as if that time had passed: contract windows (pending → active → expired, events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the clock's is 422 on body.frozen_time: a clock never goes back. Test mode only: with a live key every test clock operation is 404.
+         * @description Moves the clock forward to frozen_time. The clock is advancing while a job fires what fell due for its objects on the way, as if that time had passed: contract windows (pending → active → expired, events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the clock's is 422 on body.frozen_time: a clock never goes back. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
-         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
         post: operations["advanceTestClock"];
         delete?: never;
@@ -2531,9 +2531,9 @@ export interface paths {
         put?: never;
         /**
          * Attach a test object to a test clock
-         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right after creating). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. Test mode only: with a live key every test clock operation is 404.
+         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right after creating, or name test_clock_id when creating a ticket or selling a contract). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
-         *     Permission `test_clocks.write`; granted by default to `integrator`, `tenant_admin`.
+         *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
         post: operations["attachTestClock"];
         delete?: never;
@@ -7114,6 +7114,11 @@ export interface components {
             name?: string;
             /** @description ready; advancing while the jobs due on the way run (the clock is ready again once they have been fired). */
             status: components["schemas"]["ClockStatus"];
+            /**
+             * @description The storefront whose key created the clock: only its keys and the brand's see it. Absent for the brand's clocks.
+             * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
+             */
+            storefront_id?: string;
         };
         /** @enum {string} */
         ClockStatus: "ready" | "advancing";
@@ -7894,6 +7899,11 @@ export interface components {
              * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
              */
             storefront_id?: string;
+            /**
+             * @description Test mode only: the test clock the contract lives on; absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             /** @example unt_01jd3zq8w6v7t3y2k9x4n5m6pc */
             unit_id: string;
             /**
@@ -10721,6 +10731,11 @@ export interface components {
              */
             storefront_id?: string;
             /**
+             * @description Test mode only: the test clock the contract lives on from its sale. Today is the clock's (sold_on and the state follow from it), and its window moves when the clock is advanced (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
+            /**
              * @description The unit; a storefront key sells only for units its storefront sold.
              * @example unt_01jd3zq8w6v7t3y2k9x4n5m6pc
              */
@@ -11208,6 +11223,11 @@ export interface components {
             preferred_window?: components["schemas"]["Window"];
             /** @description Default normal. It changes: the SLA deadlines (route, first contact, response, completion) — the SLA policy's minutes times its urgent_percent (default 50 %), high_percent (75 %) or low_percent (150 %); the dispatch order (GET /v1/tickets?order=priority lists urgent first); and the priority filter of GET /v1/tickets. */
             priority?: components["schemas"]["TicketPriority"];
+            /**
+             * @description Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             /** @description What is asked for. */
             type: components["schemas"]["TicketType"];
             unit: components["schemas"]["UnitDetails"];
@@ -15320,6 +15340,11 @@ export interface components {
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id?: string;
+            /**
+             * @description Test mode only: the test clock the ticket lives on; absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             triage?: components["schemas"]["Triage"];
             type: components["schemas"]["TicketType"];
             unit_details: components["schemas"]["UnitDetails"];
