@@ -73,7 +73,9 @@ func TestClaimAndPayoutNotifications(t *testing.T) {
 		require.Len(t, eventsOfPurpose(t, env, tenantID, claim, "claim_decided"), 1)
 
 		var payout string
-		eventually(t, func() *apitest.Response { return env.Do(t, http.MethodGet, "/v1/payouts?claim_id="+claim, w.admin, nil) },
+		eventually(t, func() *apitest.Response {
+			return env.Do(t, http.MethodGet, "/v1/payouts?claim_id="+claim, w.admin, nil)
+		},
 			func(m map[string]any) bool {
 				if data, _ := m["data"].([]any); len(data) == 1 {
 					payout = data[0].(map[string]any)["id"].(string)
