@@ -271,7 +271,25 @@ type (
 		FreightPayer string  `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
 		StorefrontStatusField
 	}
-	SLAPolicyEventData     = tickets.SLAPolicy
+	SLAPolicyEventData  = tickets.SLAPolicy
+	CarePolicyEventData struct {
+		Version      int                      `json:"version" doc:"The policy's new version."`
+		Enabled      bool                     `json:"enabled"`
+		IntervalDays *int                     `json:"interval_days,omitempty" doc:"The overall interval in days."`
+		Categories   []customers.CareInterval `json:"categories"`
+	}
+	CareDueEventData struct {
+		UnitID       string `json:"unit_id"`
+		CustomerID   string `json:"customer_id" doc:"The owner to remind."`
+		ModelID      string `json:"model_id"`
+		Category     string `json:"category" doc:"The model's product category, whose interval applied."`
+		StorefrontID string `json:"storefront_id,omitempty" doc:"The selling storefront, when sold by one (its endpoints receive the event)."`
+		Anchor       string `json:"anchor" enum:"installed_on,purchase_date" doc:"What the interval counts from: the installation date, or the purchase date of a unit never installed."`
+		AnchorDate   string `json:"anchor_date" format:"date"`
+		IntervalDays int    `json:"interval_days" doc:"The interval that applied."`
+		Period       int    `json:"period" doc:"Which interval since the anchor has come (1: the first)."`
+		DueOn        string `json:"due_on" format:"date" doc:"anchor_date plus period intervals: the due date announced (once per unit and due date)."`
+	}
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`
 	}
@@ -309,6 +327,8 @@ var EventCatalog = func() []EventKind {
 		k(customers.TypeUnitUpdated, "A unit changed", reflect.TypeFor[UnitEventData]),
 		k(customers.TypeUnitReplaced, "A unit was replaced by another (a swap)", reflect.TypeFor[UnitEventData]),
 		k(customers.TypeServiceRecorded, "A service record was added to a unit's history", reflect.TypeFor[UnitEventData]),
+		k(customers.TypeUnitCareDue, "A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒)", reflect.TypeFor[CareDueEventData]),
+		k(customers.TypeCarePolicyUpdated, "The tenant's care-reminder policy changed", reflect.TypeFor[CarePolicyEventData]),
 		k(network.TypeNodeCreated, "A network node was created", reflect.TypeFor[NodeEventData]),
 		k(network.TypeNodeUpdated, "A network node changed", reflect.TypeFor[NodeEventData]),
 		k(network.TypeNodeMoved, "A network node moved under another parent", reflect.TypeFor[NodeEventData]),

@@ -107,10 +107,20 @@ func TestRoleMatrix(t *testing.T) {
 			// events.list: a storefront reads the events about its own
 			// objects (the service scopes the feed to its sales).
 			[]authz.Permission{authz.MeRead, authz.TenantRead, authz.EventsList},
-			[]authz.Permission{authz.APIKeysList, authz.NetworkRead}},
+			[]authz.Permission{authz.APIKeysList, authz.NetworkRead, authz.CareRead, authz.CareWrite}},
 		{tenants.RoleIntegrator,
-			[]authz.Permission{authz.EventsList, authz.NetworkRead},
-			[]authz.Permission{authz.NetworkWrite, authz.APIKeysCreate}},
+			[]authz.Permission{authz.EventsList, authz.NetworkRead, authz.CareRead},
+			[]authz.Permission{authz.NetworkWrite, authz.APIKeysCreate, authz.CareWrite}},
+		// The care-reminder policy: the admin sets it; agents read it; field roles and storefronts do not.
+		{tenants.RoleTenantAdmin,
+			[]authz.Permission{authz.CareRead, authz.CareWrite},
+			nil},
+		{tenants.RoleAgent,
+			[]authz.Permission{authz.CareRead},
+			[]authz.Permission{authz.CareWrite}},
+		{tenants.RoleTechnician,
+			nil,
+			[]authz.Permission{authz.CareRead, authz.CareWrite}},
 	} {
 		t.Run(c.role, func(t *testing.T) {
 			t.Parallel()
