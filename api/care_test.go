@@ -113,4 +113,29 @@ func TestCareReminders(t *testing.T) {
 		runCareReminders(t, env)
 		require.Empty(t, eventsOf(t, env, ten.ID, "unit.care_due", notYet))
 	})
+
+	t.Run("TestModeHasItsOwnPolicyAndReminders", func(t *testing.T) {
+		testKey, _ := testAdminKey(t, env, admin)
+		r := env.Do(t, http.MethodGet, "/v1/care-policy", testKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, `"v0"`, r.Header.Get("ETag"), "the live policy is not the test mode's")
+		testModel := createdID(t, env, testKey, "/v1/catalog/models", modelBody("KFR-35GW", "air_conditioner", 329900))
+		testUnit := createdID(t, env, testKey, "/v1/units", map[string]any{"model_id": testModel, "serial": "CARE-T01",
+			"customer":      map[string]any{"name": "测试", "phones": []string{"+86 139 0000 0901"}},
+			"purchase_date": shanghaiToday(-30), "installed_on": shanghaiToday(-30), "purchase_price": cnyBody(329900),
+			"channel": "brand_store"})
+		feed := func(key string) string {
+			r := env.Do(t, http.MethodGet, "/v1/events?type=unit.care_due&limit=100", key, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return string(r.Body)
+		}
+		runCareReminders(t, env)
+		require.NotContains(t, feed(testKey), testUnit, "no test-mode policy yet: the live one does not apply")
+		r = env.Do(t, http.MethodPut, "/v1/care-policy", testKey, map[string]any{"enabled": true, "interval_days": 30}, `If-Match: "v0"`)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		runCareReminders(t, env)
+		require.Contains(t, feed(testKey), testUnit)
+		require.NotContains(t, feed(testKey), due, "the test feed shows no live unit")
+		require.NotContains(t, feed(admin), testUnit, "the live feed shows no test unit")
+	})
 }
