@@ -3,9 +3,12 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
 )
 
 // TestKindsBadInput: issue 17's bad input. An installation report on a
@@ -37,7 +40,7 @@ func TestKindsBadInput(t *testing.T) {
 	t.Run("InstallationReportOnARepairTicketIs409NamingTheType", func(t *testing.T) {
 		f := newKindsFlow(t, "kinds-bad-install")
 		unit := f.unit(t, "KIND-BAD-0001", shanghaiToday(-40), "")
-		tk := f.openFor(t, f.agent, "repair", unit, nil)
+		tk := f.openFor(t, f.agent, "repair", unit, inTheMorning())
 		id := tk["id"].(string)
 		key := f.onSite(t, tk)
 		before := snapshot(t, f, id, key, unit)
@@ -51,7 +54,7 @@ func TestKindsBadInput(t *testing.T) {
 	t.Run("InspectionBeforePickupIs409NamingTheState", func(t *testing.T) {
 		f := newKindsFlow(t, "kinds-bad-inspect")
 		unit := f.unit(t, "KIND-BAD-0002", shanghaiToday(-4), "")
-		tk := f.openFor(t, f.shop, "return", unit, nil)
+		tk := f.openFor(t, f.shop, "return", unit, inTheMorning())
 		id := tk["id"].(string)
 		key := f.onSite(t, tk)
 		before := snapshot(t, f, id, key, unit)
@@ -74,4 +77,10 @@ func TestKindsBadInput(t *testing.T) {
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.refund.amount")
 		assert.Equal(t, before, snapshot(t, f, id, key, unit), "nothing changed: no refund payout")
 	})
+}
+
+// inTheMorning asks for the window onSite agrees, so that dispatch picks a
+// technician whose shift holds it.
+func inTheMorning() map[string]any {
+	return map[string]any{"preferred_window": window(apitest.WeekdayMorning(time.Now(), 2))}
 }
