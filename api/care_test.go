@@ -138,4 +138,38 @@ func TestCareReminders(t *testing.T) {
 		require.NotContains(t, feed(testKey), due, "the test feed shows no live unit")
 		require.NotContains(t, feed(admin), testUnit, "the live feed shows no test unit")
 	})
+
+	t.Run("BeforeTheSeasonWithinItsLeadDaysOnce", func(t *testing.T) {
+		// The seeds' 换季前提醒: air conditioners reminded 7 days before their season.
+		mmdd := func(days int) string { return shanghaiToday(days)[5:] }
+		r := env.Do(t, http.MethodGet, "/v1/care-policy", admin, nil)
+		r = env.Do(t, http.MethodPut, "/v1/care-policy", admin, map[string]any{"enabled": true, "seasons": []any{
+			map[string]any{"category": "air_conditioner", "start": mmdd(5), "lead_days": 7},
+			map[string]any{"category": "washer", "start": mmdd(3), "lead_days": 7}}}, "If-Match: "+r.Header.Get("ETag"))
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		runCareReminders(t, env)
+		runCareReminders(t, env)
+		for _, u := range []string{due, notYet} {
+			var season []map[string]any
+			for _, e := range eventsOf(t, env, ten.ID, "unit.care_due", u) {
+				if e["anchor"] == "season" {
+					season = append(season, e)
+				}
+			}
+			require.Len(t, season, 1, "one season reminder per unit, reruns included")
+			require.Equal(t, shanghaiToday(5), season[0]["due_on"])
+			require.EqualValues(t, 7, season[0]["lead_days"])
+		}
+		// A season 8 days away with 7 lead days is not due yet.
+		r = env.Do(t, http.MethodPut, "/v1/care-policy", admin, map[string]any{"enabled": true, "seasons": []any{
+			map[string]any{"category": "air_conditioner", "start": mmdd(8), "lead_days": 7}}}, "If-Match: "+r.Header.Get("ETag"))
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		runCareReminders(t, env)
+		for _, e := range eventsOf(t, env, ten.ID, "unit.care_due", due) {
+			require.NotEqual(t, shanghaiToday(8), e["due_on"])
+		}
+		r = env.Do(t, http.MethodPut, "/v1/care-policy", admin, map[string]any{"enabled": true, "seasons": []any{
+			map[string]any{"category": "air_conditioner", "start": "02-30", "lead_days": 7}}}, "If-Match: "+r.Header.Get("ETag"))
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.seasons[0].start")
+	})
 }

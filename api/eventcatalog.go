@@ -277,6 +277,7 @@ type (
 		Enabled      bool                     `json:"enabled"`
 		IntervalDays *int                     `json:"interval_days,omitempty" doc:"The overall interval in days."`
 		Categories   []customers.CareInterval `json:"categories"`
+		Seasons      []customers.CareSeason   `json:"seasons"`
 	}
 	CareDueEventData struct {
 		UnitID       string `json:"unit_id"`
@@ -284,11 +285,13 @@ type (
 		ModelID      string `json:"model_id"`
 		Category     string `json:"category" doc:"The model's product category, whose interval applied."`
 		StorefrontID string `json:"storefront_id,omitempty" doc:"The selling storefront, when sold by one (its endpoints receive the event)."`
-		Anchor       string `json:"anchor" enum:"installed_on,purchase_date" doc:"What the interval counts from: the installation date, or the purchase date of a unit never installed."`
-		AnchorDate   string `json:"anchor_date" format:"date"`
-		IntervalDays int    `json:"interval_days" doc:"The interval that applied."`
-		Period       int    `json:"period" doc:"Which interval since the anchor has come (1: the first)."`
-		DueOn        string `json:"due_on" format:"date" doc:"anchor_date plus period intervals: the due date announced (once per unit and due date)."`
+		Anchor       string `json:"anchor" enum:"installed_on,purchase_date,season" doc:"What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category."`
+		AnchorDate   string `json:"anchor_date,omitempty" format:"date" doc:"The installation or purchase date (interval reminders)."`
+		IntervalDays int    `json:"interval_days,omitempty" doc:"The interval that applied (interval reminders)."`
+		Period       int    `json:"period,omitempty" doc:"Which interval since the anchor has come, 1 for the first (interval reminders)."`
+		SeasonStart  string `json:"season_start,omitempty" doc:"The season's first day, MM-DD (season reminders)." example:"05-15"`
+		LeadDays     int    `json:"lead_days,omitempty" doc:"Days before the season's start the reminder was due (season reminders)."`
+		DueOn        string `json:"due_on" format:"date" doc:"The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start."`
 	}
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`

@@ -25,6 +25,8 @@ const (
 const (
 	AnchorInstalledOn  = "installed_on"
 	AnchorPurchaseDate = "purchase_date"
+	// AnchorSeason: a reminder before a season of use (CareSeason).
+	AnchorSeason = "season"
 )
 
 // CarePolicy is the tenant's care-reminder policy (the seeds' 定期保养提醒:
@@ -38,6 +40,7 @@ type CarePolicy struct {
 	Enabled      bool           `json:"enabled" doc:"Reminders are sent (false: none, whatever the intervals)." example:"true"`
 	IntervalDays *int           `json:"interval_days,omitempty" minimum:"1" maximum:"3650" doc:"The overall interval in days, for categories without an entry of their own; absent: only the listed categories are reminded." example:"180"`
 	Categories   []CareInterval `json:"categories" required:"false" maxItems:"20" doc:"Intervals per product category, overriding the overall one."`
+	Seasons      []CareSeason   `json:"seasons" required:"false" maxItems:"20" doc:"Reminders before a season of use (换季前提醒), per product category: each year, lead_days before the season starts, every active unit of the category is reminded once."`
 	Version      int            `json:"version" readOnly:"true" doc:"Policy version; 0 while none is set (no reminders)." example:"1"`
 	UpdatedAt    *time.Time     `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T08:00:00Z"`
 }
@@ -47,6 +50,15 @@ type CareInterval struct {
 	Category     string `json:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category." example:"air_conditioner"`
 	IntervalDays int    `json:"interval_days" minimum:"1" maximum:"3650" doc:"Days between reminders for the category's units." example:"90"`
 	Enabled      bool   `json:"enabled" doc:"false: the category's units are not reminded." example:"true"`
+}
+
+// CareSeason is a season of use of a product category, before which its
+// units are reminded (air conditioners before summer, heaters before
+// winter).
+type CareSeason struct {
+	Category string `json:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category." example:"air_conditioner"`
+	Start    string `json:"start" pattern:"^[0-9]{2}-[0-9]{2}$" doc:"The season's first day, MM-DD (tenant's time zone)." example:"05-15"`
+	LeadDays int    `json:"lead_days" minimum:"0" maximum:"90" doc:"How many days before the start the reminder is due." example:"14"`
 }
 
 // intervalFor is the interval of category under the policy, 0 for none.
@@ -90,16 +102,46 @@ func (p CarePolicy) validate() error {
 			v.Add(at+".interval_days", "1 to 3650 days", c.IntervalDays)
 		}
 	}
+	for i, c := range p.Seasons {
+		at := "body.seasons[" + strconv.Itoa(i) + "]"
+		if !slices.Contains(catalog.Categories, c.Category) {
+			v.Add(at+".category", "a product category", c.Category)
+		}
+		if _, err := time.Parse(time.DateOnly, "2001-"+c.Start); err != nil {
+			v.Add(at+".start", "a day of the year, MM-DD (not 02-29)", c.Start)
+		}
+		if c.LeadDays < 0 || c.LeadDays > 90 {
+			v.Add(at+".lead_days", "0 to 90 days", c.LeadDays)
+		}
+	}
+	if len(p.Seasons) > 20 {
+		v.Add("body.seasons", "at most 20 entries", len(p.Seasons))
+	}
 	return v.Err()
+}
+
+// seasonDue returns the start of the season s whose reminder window
+// (lead days before the start, up to the start) holds today, if any.
+func seasonDue(s CareSeason, today time.Time) (time.Time, bool) {
+	for _, y := range []int{today.Year(), today.Year() + 1} {
+		start, err := time.Parse(time.DateOnly, strconv.Itoa(y)+"-"+s.Start)
+		if err != nil {
+			continue
+		}
+		if !today.Before(start.AddDate(0, 0, -s.LeadDays)) && today.Before(start) {
+			return start, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func loadCarePolicy(ctx context.Context, tx pg.TenantTx, lock string) (CarePolicy, error) {
 	var p CarePolicy
 	var at time.Time
-	err := tx.QueryRow(ctx, `SELECT enabled, interval_days, categories, version, updated_at FROM care_policies
-		WHERE tenant_id = $1 `+lock, tx.TenantID).Scan(&p.Enabled, &p.IntervalDays, &p.Categories, &p.Version, &at)
+	err := tx.QueryRow(ctx, `SELECT enabled, interval_days, categories, seasons, version, updated_at FROM care_policies
+		WHERE tenant_id = $1 `+lock, tx.TenantID).Scan(&p.Enabled, &p.IntervalDays, &p.Categories, &p.Seasons, &p.Version, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return CarePolicy{Categories: []CareInterval{}}, nil
+		return CarePolicy{Categories: []CareInterval{}, Seasons: []CareSeason{}}, nil
 	}
 	if err != nil {
 		return CarePolicy{}, err
@@ -107,6 +149,9 @@ func loadCarePolicy(ctx context.Context, tx pg.TenantTx, lock string) (CarePolic
 	p.UpdatedAt = &at
 	if p.Categories == nil {
 		p.Categories = []CareInterval{}
+	}
+	if p.Seasons == nil {
+		p.Seasons = []CareSeason{}
 	}
 	return p, nil
 }
@@ -135,6 +180,9 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 	if in.Categories == nil {
 		in.Categories = []CareInterval{}
 	}
+	if in.Seasons == nil {
+		in.Seasons = []CareSeason{}
+	}
 	var out CarePolicy
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		// Serialise writers of a tenant's first policy (no row to lock yet).
@@ -148,11 +196,12 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 		if cur.Version != ifVersion {
 			return tenants.Errorf(tenants.CodePreconditionFailed, "the care policy changed since you read it (now version %d)", cur.Version)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO care_policies (tenant_id, enabled, interval_days, categories, version, updated_by)
-			VALUES ($1, $2, $3, $4, 1, $5)
+		if _, err := tx.Exec(ctx, `INSERT INTO care_policies (tenant_id, enabled, interval_days, categories, seasons, version, updated_by)
+			VALUES ($1, $2, $3, $4, $5, 1, $6)
 			ON CONFLICT (tenant_id, livemode) DO UPDATE SET enabled = EXCLUDED.enabled, interval_days = EXCLUDED.interval_days,
-				categories = EXCLUDED.categories, version = care_policies.version + 1, updated_by = EXCLUDED.updated_by,
-				updated_at = now()`, tx.TenantID, in.Enabled, in.IntervalDays, in.Categories, p.Subject()); err != nil {
+				categories = EXCLUDED.categories, seasons = EXCLUDED.seasons, version = care_policies.version + 1,
+				updated_by = EXCLUDED.updated_by, updated_at = now()`,
+			tx.TenantID, in.Enabled, in.IntervalDays, in.Categories, in.Seasons, p.Subject()); err != nil {
 			return err
 		}
 		if out, err = loadCarePolicy(ctx, tx, ""); err != nil {
@@ -160,13 +209,15 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeCarePolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
 			Data: map[string]any{"version": out.Version, "enabled": out.Enabled, "interval_days": out.IntervalDays,
-				"categories": out.Categories}})
+				"categories": out.Categories, "seasons": out.Seasons}})
 	})
 	return out, pg.Translate(err)
 }
 
 // RemindCare emits unit.care_due for each active unit of the tenant (in
-// the mode of ctx) whose latest due date under the care policy has come:
+// the mode of ctx) whose season of use starts within its lead days (due_on
+// is the season's start; units bought after the reminder day wait for the
+// next year), and for each whose latest due date under the care policy has come:
 // the anchor (installed_on, else purchase_date) plus a whole number (at
 // least one) of intervals, on or before today in the tenant's zone. Each
 // unit and due date is announced once (care_reminders), so reruns are
@@ -211,7 +262,32 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		emit := func(u due, dueOn, anchor string, data map[string]any, every *int) error {
+			tag, err := tx.Exec(ctx, `INSERT INTO care_reminders (tenant_id, unit_id, due_on, anchor, interval_days)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tx.TenantID, u.unit, dueOn, anchor, every)
+			if err != nil || tag.RowsAffected() == 0 {
+				return err // announced already
+			}
+			data["unit_id"], data["customer_id"], data["model_id"], data["category"] = u.unit, u.customer, u.model, u.category
+			data["anchor"], data["due_on"] = anchor, dueOn
+			if u.storefront != nil {
+				data["storefront_id"] = *u.storefront
+			}
+			n++
+			return events.Append(ctx, tx, events.New{Type: TypeUnitCareDue, SubjectID: u.unit, Actor: "system", Data: data})
+		}
 		for _, u := range units {
+			for _, se := range pol.Seasons {
+				if se.Category != u.category {
+					continue
+				}
+				if start, ok := seasonDue(se, today); ok && u.anchorOn.Before(start.AddDate(0, 0, -se.LeadDays)) {
+					if err := emit(u, start.Format(time.DateOnly), AnchorSeason, map[string]any{"season_start": se.Start,
+						"lead_days": se.LeadDays}, nil); err != nil {
+						return err
+					}
+				}
+			}
 			every := pol.intervalFor(u.category)
 			if every == 0 {
 				continue
@@ -222,24 +298,10 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 			}
 			period := days / every
 			dueOn := u.anchorOn.AddDate(0, 0, period*every).Format(time.DateOnly)
-			tag, err := tx.Exec(ctx, `INSERT INTO care_reminders (tenant_id, unit_id, due_on, anchor, interval_days)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tx.TenantID, u.unit, dueOn, u.anchor, every)
-			if err != nil {
+			if err := emit(u, dueOn, u.anchor, map[string]any{"anchor_date": u.anchorOn.Format(time.DateOnly),
+				"interval_days": every, "period": period}, &every); err != nil {
 				return err
 			}
-			if tag.RowsAffected() == 0 {
-				continue // announced already
-			}
-			data := map[string]any{"unit_id": u.unit, "customer_id": u.customer, "model_id": u.model, "category": u.category,
-				"anchor": u.anchor, "anchor_date": u.anchorOn.Format(time.DateOnly), "interval_days": every,
-				"period": period, "due_on": dueOn}
-			if u.storefront != nil {
-				data["storefront_id"] = *u.storefront
-			}
-			if err := events.Append(ctx, tx, events.New{Type: TypeUnitCareDue, SubjectID: u.unit, Actor: "system", Data: data}); err != nil {
-				return err
-			}
-			n++
 		}
 		return nil
 	})
