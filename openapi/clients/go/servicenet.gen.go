@@ -196,6 +196,7 @@ func (e CallbackOutcome) Valid() bool {
 const (
 	CareDueEventDataAnchorInstalledOn  CareDueEventDataAnchor = "installed_on"
 	CareDueEventDataAnchorPurchaseDate CareDueEventDataAnchor = "purchase_date"
+	CareDueEventDataAnchorSeason       CareDueEventDataAnchor = "season"
 )
 
 // Valid indicates whether the value is a known member of the CareDueEventDataAnchor enum.
@@ -204,6 +205,8 @@ func (e CareDueEventDataAnchor) Valid() bool {
 	case CareDueEventDataAnchorInstalledOn:
 		return true
 	case CareDueEventDataAnchorPurchaseDate:
+		return true
+	case CareDueEventDataAnchorSeason:
 		return true
 	default:
 		return false
@@ -4761,8 +4764,10 @@ type Candidate struct {
 
 // CareDueEventData defines model for CareDueEventData.
 type CareDueEventData struct {
-	Anchor     CareDueEventDataAnchor `json:"anchor"`
-	AnchorDate openapi_types.Date     `json:"anchor_date"`
+	Anchor CareDueEventDataAnchor `json:"anchor"`
+
+	// AnchorDate The installation or purchase date (interval reminders).
+	AnchorDate *openapi_types.Date `json:"anchor_date,omitempty"`
 
 	// Category The model's product category, whose interval applied.
 	Category string `json:"category"`
@@ -4770,15 +4775,21 @@ type CareDueEventData struct {
 	// CustomerId The owner to remind.
 	CustomerId string `json:"customer_id"`
 
-	// DueOn anchor_date plus period intervals: the due date announced (once per unit and due date).
+	// DueOn The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start.
 	DueOn openapi_types.Date `json:"due_on"`
 
-	// IntervalDays The interval that applied.
-	IntervalDays int64  `json:"interval_days"`
-	ModelId      string `json:"model_id"`
+	// IntervalDays The interval that applied (interval reminders).
+	IntervalDays *int64 `json:"interval_days,omitempty"`
 
-	// Period Which interval since the anchor has come (1: the first).
-	Period int64 `json:"period"`
+	// LeadDays Days before the season's start the reminder was due (season reminders).
+	LeadDays *int64 `json:"lead_days,omitempty"`
+	ModelId  string `json:"model_id"`
+
+	// Period Which interval since the anchor has come, 1 for the first (interval reminders).
+	Period *int64 `json:"period,omitempty"`
+
+	// SeasonStart The season's first day, MM-DD (season reminders).
+	SeasonStart *string `json:"season_start,omitempty"`
 
 	// StorefrontId The selling storefront, when sold by one (its endpoints receive the event).
 	StorefrontId *string `json:"storefront_id,omitempty"`
@@ -4808,8 +4819,11 @@ type CarePolicy struct {
 	Enabled bool `json:"enabled"`
 
 	// IntervalDays The overall interval in days, for categories without an entry of their own; absent: only the listed categories are reminded.
-	IntervalDays *int64     `json:"interval_days,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	IntervalDays *int64 `json:"interval_days,omitempty"`
+
+	// Seasons Reminders before a season of use (换季前提醒), per product category: each year, lead_days before the season starts, every active unit of the category is reminded once.
+	Seasons   *[]CareSeason `json:"seasons,omitempty"`
+	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
 
 	// Version Policy version; 0 while none is set (no reminders).
 	Version *int64 `json:"version,omitempty"`
@@ -4821,7 +4835,8 @@ type CarePolicyEventData struct {
 	Enabled    bool           `json:"enabled"`
 
 	// IntervalDays The overall interval in days.
-	IntervalDays *int64 `json:"interval_days,omitempty"`
+	IntervalDays *int64       `json:"interval_days,omitempty"`
+	Seasons      []CareSeason `json:"seasons"`
 
 	// Version The policy's new version.
 	Version int64 `json:"version"`
@@ -4844,6 +4859,17 @@ type CarePolicyUpdatedEvent struct {
 
 // CarePolicyUpdatedEventType The event type.
 type CarePolicyUpdatedEventType string
+
+// CareSeason defines model for CareSeason.
+type CareSeason struct {
+	Category ProductCategory `json:"category"`
+
+	// LeadDays How many days before the start the reminder is due.
+	LeadDays int64 `json:"lead_days"`
+
+	// Start The season's first day, MM-DD (tenant's time zone).
+	Start string `json:"start"`
+}
 
 // CarryInInput defines model for CarryInInput.
 type CarryInInput struct {

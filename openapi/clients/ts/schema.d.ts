@@ -6457,36 +6457,49 @@ export interface components {
             version: number;
         };
         CareDueEventData: {
-            /** @description What the interval counts from: the installation date, or the purchase date of a unit never installed. */
+            /** @description What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category. */
             anchor: components["schemas"]["CareDueEventDataAnchor"];
-            /** Format: date */
-            anchor_date: string;
+            /**
+             * Format: date
+             * @description The installation or purchase date (interval reminders).
+             */
+            anchor_date?: string;
             /** @description The model's product category, whose interval applied. */
             category: string;
             /** @description The owner to remind. */
             customer_id: string;
             /**
              * Format: date
-             * @description anchor_date plus period intervals: the due date announced (once per unit and due date).
+             * @description The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start.
              */
             due_on: string;
             /**
              * Format: int64
-             * @description The interval that applied.
+             * @description The interval that applied (interval reminders).
              */
-            interval_days: number;
+            interval_days?: number;
+            /**
+             * Format: int64
+             * @description Days before the season's start the reminder was due (season reminders).
+             */
+            lead_days?: number;
             model_id: string;
             /**
              * Format: int64
-             * @description Which interval since the anchor has come (1: the first).
+             * @description Which interval since the anchor has come, 1 for the first (interval reminders).
              */
-            period: number;
+            period?: number;
+            /**
+             * @description The season's first day, MM-DD (season reminders).
+             * @example 05-15
+             */
+            season_start?: string;
             /** @description The selling storefront, when sold by one (its endpoints receive the event). */
             storefront_id?: string;
             unit_id: string;
         };
         /** @enum {string} */
-        CareDueEventDataAnchor: "installed_on" | "purchase_date";
+        CareDueEventDataAnchor: "installed_on" | "purchase_date" | "season";
         CareInterval: {
             /** @description Product category. */
             category: components["schemas"]["ProductCategory"];
@@ -6516,6 +6529,8 @@ export interface components {
              * @example 180
              */
             interval_days?: number;
+            /** @description Reminders before a season of use (换季前提醒), per product category: each year, lead_days before the season starts, every active unit of the category is reminded once. */
+            seasons?: components["schemas"]["CareSeason"][];
             /**
              * Format: date-time
              * @example 2026-11-30T08:00:00Z
@@ -6536,6 +6551,7 @@ export interface components {
              * @description The overall interval in days.
              */
             interval_days?: number;
+            seasons: components["schemas"]["CareSeason"][];
             /**
              * Format: int64
              * @description The policy's new version.
@@ -6572,6 +6588,21 @@ export interface components {
              * @enum {string}
              */
             type: "care_policy.updated";
+        };
+        CareSeason: {
+            /** @description Product category. */
+            category: components["schemas"]["ProductCategory"];
+            /**
+             * Format: int64
+             * @description How many days before the start the reminder is due.
+             * @example 14
+             */
+            lead_days: number;
+            /**
+             * @description The season's first day, MM-DD (tenant's time zone).
+             * @example 05-15
+             */
+            start: string;
         };
         CarryInInput: {
             /**
