@@ -98,6 +98,10 @@ func walkVictim(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, k
 		map[string]any{"text": "b-private-template {ticket_number}"})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	leaks = append(leaks, "b-private-template")
+	// A care policy of B's: the attacker's own (never set) must read as v0.
+	r = env.Do(t, http.MethodPut, "/v1/care-policy", key, map[string]any{"enabled": true, "interval_days": 45,
+		"categories": []any{map[string]any{"category": "camera", "interval_days": 77, "enabled": true}}}, `If-Match: "v0"`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	leaks = append(leaks, catLeaks...)
 	bPlans, err := env.Warranty.SeedDemoPlans(ctx, tenants.Principal{TenantID: tenantID, KeyID: adminID, Live: pg.Livemode(ctx)})
 	require.NoError(t, err)
@@ -226,6 +230,13 @@ func walkIsolation(t *testing.T, env *apitest.Env, attackerKey, victimKey string
 			}
 		}
 	}
+	// A reads its own care policy (none: v0), never B's.
+	r = env.Do(t, http.MethodGet, "/v1/care-policy", attackerKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, `"v0"`, r.Header.Get("ETag"), "%s", r.Body)
+	require.NotContains(t, string(r.Body), "camera")
+	r = env.Do(t, http.MethodGet, "/v1/care-policy", victimKey, nil)
+	require.Equal(t, `"v1"`, r.Header.Get("ETag"), "B's care policy is unchanged")
 	// B's key is untouched (A's revoke attempt did nothing).
 	r = env.Do(t, http.MethodGet, "/v1/api-keys/"+fx.keyID, victimKey, nil)
 	require.Equal(t, http.StatusOK, r.Status)

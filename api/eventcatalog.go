@@ -271,7 +271,28 @@ type (
 		FreightPayer string  `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
 		StorefrontStatusField
 	}
-	SLAPolicyEventData     = tickets.SLAPolicy
+	SLAPolicyEventData  = tickets.SLAPolicy
+	CarePolicyEventData struct {
+		Version      int                      `json:"version" doc:"The policy's new version."`
+		Enabled      bool                     `json:"enabled"`
+		IntervalDays *int                     `json:"interval_days,omitempty" doc:"The overall interval in days."`
+		Categories   []customers.CareInterval `json:"categories"`
+		Seasons      []customers.CareSeason   `json:"seasons"`
+	}
+	CareDueEventData struct {
+		UnitID       string `json:"unit_id"`
+		CustomerID   string `json:"customer_id" doc:"The owner to remind."`
+		ModelID      string `json:"model_id"`
+		Category     string `json:"category" doc:"The model's product category, whose interval applied."`
+		StorefrontID string `json:"storefront_id,omitempty" doc:"The selling storefront, when sold by one (its endpoints receive the event)."`
+		Anchor       string `json:"anchor" enum:"installed_on,purchase_date,season" doc:"What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category."`
+		AnchorDate   string `json:"anchor_date,omitempty" format:"date" doc:"The installation or purchase date (interval reminders)."`
+		IntervalDays int    `json:"interval_days,omitempty" doc:"The interval that applied (interval reminders)."`
+		Period       int    `json:"period,omitempty" doc:"Which interval since the anchor has come, 1 for the first (interval reminders)."`
+		SeasonStart  string `json:"season_start,omitempty" doc:"The season's first day, MM-DD (season reminders)." example:"05-15"`
+		LeadDays     int    `json:"lead_days,omitempty" doc:"Days before the season's start the reminder was due (season reminders)."`
+		DueOn        string `json:"due_on" format:"date" doc:"The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start."`
+	}
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`
 	}
@@ -309,6 +330,8 @@ var EventCatalog = func() []EventKind {
 		k(customers.TypeUnitUpdated, "A unit changed", reflect.TypeFor[UnitEventData]),
 		k(customers.TypeUnitReplaced, "A unit was replaced by another (a swap)", reflect.TypeFor[UnitEventData]),
 		k(customers.TypeServiceRecorded, "A service record was added to a unit's history", reflect.TypeFor[UnitEventData]),
+		k(customers.TypeUnitCareDue, "A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒)", reflect.TypeFor[CareDueEventData]),
+		k(customers.TypeCarePolicyUpdated, "The tenant's care-reminder policy changed", reflect.TypeFor[CarePolicyEventData]),
 		k(network.TypeNodeCreated, "A network node was created", reflect.TypeFor[NodeEventData]),
 		k(network.TypeNodeUpdated, "A network node changed", reflect.TypeFor[NodeEventData]),
 		k(network.TypeNodeMoved, "A network node moved under another parent", reflect.TypeFor[NodeEventData]),

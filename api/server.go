@@ -219,6 +219,7 @@ func (s *Server) registerOperations() {
 	s.registerTicketVisits()
 	s.registerTicketKinds()
 	s.registerSLA()
+	s.registerCare()
 	s.registerStock()
 	s.registerPrivacy()
 	s.registerTestClocks()

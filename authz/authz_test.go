@@ -109,10 +109,20 @@ func TestRoleMatrix(t *testing.T) {
 			// test_clocks: a storefront drives its own clocks with its own
 			// objects on them (the service scopes both).
 			[]authz.Permission{authz.MeRead, authz.TenantRead, authz.EventsList, authz.TestClocksRead, authz.TestClocksWrite},
-			[]authz.Permission{authz.APIKeysList, authz.NetworkRead}},
+			[]authz.Permission{authz.APIKeysList, authz.NetworkRead, authz.CareRead, authz.CareWrite}},
 		{tenants.RoleIntegrator,
-			[]authz.Permission{authz.EventsList, authz.NetworkRead},
-			[]authz.Permission{authz.NetworkWrite, authz.APIKeysCreate}},
+			[]authz.Permission{authz.EventsList, authz.NetworkRead, authz.CareRead},
+			[]authz.Permission{authz.NetworkWrite, authz.APIKeysCreate, authz.CareWrite}},
+		// The care-reminder policy: the admin sets it; agents read it; field roles and storefronts do not.
+		{tenants.RoleTenantAdmin,
+			[]authz.Permission{authz.CareRead, authz.CareWrite},
+			nil},
+		{tenants.RoleAgent,
+			[]authz.Permission{authz.CareRead},
+			[]authz.Permission{authz.CareWrite}},
+		{tenants.RoleTechnician,
+			nil,
+			[]authz.Permission{authz.CareRead, authz.CareWrite}},
 	} {
 		t.Run(c.role, func(t *testing.T) {
 			t.Parallel()

@@ -97,6 +97,9 @@ const (
 	AuditRead      Permission = "audit.read"
 	SubjectsExport Permission = "subjects.export"
 	SubjectsErase  Permission = "subjects.erase"
+	// The care-reminder policy (intervals after installation or purchase).
+	CareRead  Permission = "care.read"
+	CareWrite Permission = "care.write"
 	// Test clocks (test mode only): create, advance, attach test objects.
 	TestClocksRead  Permission = "test_clocks.read"
 	TestClocksWrite Permission = "test_clocks.write"
@@ -113,5 +116,5 @@ var Permissions = []Permission{
 	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
 	QualityRead, QualityPolicy, QualityDecide, QualityAppeal,
-	AuditRead, SubjectsExport, SubjectsErase, TestClocksRead, TestClocksWrite,
+	AuditRead, SubjectsExport, SubjectsErase, TestClocksRead, TestClocksWrite, CareRead, CareWrite,
 }

@@ -201,6 +201,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &PrivacyRetentionWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
+	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
@@ -242,6 +243,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return ContractLifecycleArgs{}, nil },
 			&river.PeriodicJobOpts{ID: ContractLifecycleArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return CareRemindersArgs{}, nil },
+			&river.PeriodicJobOpts{ID: CareRemindersArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(WebhookDispatchSession),
 			func() (river.JobArgs, *river.InsertOpts) {
 				return WebhookDispatchArgs{SessionSeconds: int(WebhookDispatchSession / time.Second)}, nil

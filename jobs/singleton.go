@@ -16,6 +16,7 @@ var periodicKinds = []string{
 	LicenceExpiryArgs{}.Kind(),
 	PrivacyRetentionArgs{}.Kind(),
 	ContractLifecycleArgs{}.Kind(),
+	CareRemindersArgs{}.Kind(),
 	WebhookDispatchArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),
 	QualityFoldArgs{}.Kind(),

@@ -69,7 +69,7 @@ func TestSIGTERMLetsARunningImportFinish(t *testing.T) {
 	m := do(http.MethodPost, "/v1/platform/tenants", operator, "application/json", body)
 	admin := m["admin_key"].(map[string]any)["secret"].(string)
 	tenantID := m["tenant"].(map[string]any)["id"].(string)
-	im := do(http.MethodPost, "/v1/network/imports", admin, "application/x-ndjson", network.LargeNetwork(1, 1000, 5000))
+	im := do(http.MethodPost, "/v1/network/imports", admin, "application/x-ndjson", network.LargeNetwork(1, 300, 1500))
 	importID := im["id"].(string)
 	srv.kill() // the API-only server ran no job
 
@@ -107,8 +107,8 @@ func TestSIGTERMLetsARunningImportFinish(t *testing.T) {
 	}))
 	require.NoError(t, db.Owner.QueryRow(ctx, `SELECT attempt, state FROM river_job WHERE kind = 'network_import'`).Scan(&attempt, &jobState))
 	require.Equal(t, string(network.ImportSucceeded), state, "the import finished before the server exited")
-	require.Equal(t, 6000, processed)
-	require.Equal(t, 5000, created)
+	require.Equal(t, 1800, processed)
+	require.Equal(t, 1500, created)
 	require.False(t, finished.IsZero())
 	require.Equal(t, "completed", jobState)
 	require.Equal(t, 1, attempt, "one attempt: it was never started over")

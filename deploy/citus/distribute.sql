@@ -92,6 +92,8 @@ SELECT create_distributed_table('ticket_tasks', 'tenant_id', colocate_with => 'n
 SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
 SELECT create_distributed_table('notification_templates', 'tenant_id', colocate_with => 'nodes'); -- 028_language
 SELECT create_distributed_table('network_import_codes', 'tenant_id', colocate_with => 'nodes'); -- 030_import_checkpoints
+SELECT create_distributed_table('care_policies', 'tenant_id', colocate_with => 'nodes'); -- 031_care_reminders
+SELECT create_distributed_table('care_reminders', 'tenant_id', colocate_with => 'nodes'); -- 031_care_reminders
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:
@@ -101,6 +103,8 @@ SELECT create_distributed_table('network_import_codes', 'tenant_id', colocate_wi
 --   api_keys.api_keys_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   api_keys.api_keys_auth_notify: NOTIFY for the authentication cache: on Citus it fires on the worker, where no server listens; the key service must send the notification from the coordinator instead (deploy/citus.md §4)
 --   api_keys.api_keys_auth_notify_delete: as api_keys_auth_notify
+--   care_policies.care_policies_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
+--   care_reminders.care_reminders_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   claim_policies.claim_policies_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   claims.claims_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   complaints.complaints_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)

@@ -198,15 +198,19 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
 		return nil, err
 	}
+	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
+		return nil, err
+	}
 	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
-		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q)}); err != nil {
+		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q), Notifications: a.Notifications}); err != nil {
 		return nil, err
 	}
 	onApproved := a.Payouts.ForApprovedClaim
 	if cfg.OnClaimApproved != nil {
 		onApproved = cfg.OnClaimApproved
 	}
-	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved}); err != nil {
+	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved,
+		Notifications: a.Notifications}); err != nil {
 		return nil, err
 	}
 	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {
@@ -214,9 +218,6 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		return o.ID, err
 	}
 	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund}); err != nil {
-		return nil, err
-	}
-	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
 		return nil, err
 	}
 	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),

@@ -197,7 +197,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 		if err := flagged(ctx, tx, c); err != nil {
 			return err
 		}
-		return reject(ctx, tx, c, reason, "system")
+		return s.reject(ctx, tx, c, reason, "system")
 	case len(flags) == 0 && calcTotal <= pol.AutoApproveLimit.Amount:
 		for i := range c.Lines {
 			l := &c.Lines[i]

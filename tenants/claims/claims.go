@@ -20,6 +20,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -35,9 +36,17 @@ type Service struct {
 
 	enqueue    func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
 	onApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	notify     Notifier
 }
 
-// Deps are the Service's dependencies; every one is required.
+// Notifier requests a customer message in the caller's transaction
+// (notifications.Service).
+type Notifier interface {
+	NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n notifications.Notice) (*notifications.NotificationDelivery, error)
+}
+
+// Deps are the Service's dependencies; every one is required unless it
+// says otherwise.
 type Deps struct {
 	// Enqueue inserts the adjudication job of a claim's version in the
 	// caller's transaction (River InsertTx): the claim and its job commit or
@@ -49,6 +58,10 @@ type Deps struct {
 	// (payouts.Service.ForApprovedClaim): a claim whose ClaimDecision carries
 	// a Compensation owes the customer that amount by its due date.
 	OnApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	// Notifications tells the unit's customer that a claim was decided
+	// (claim_decided), in the deciding transaction. Optional: without it
+	// no customer is told.
+	Notifications Notifier
 }
 
 // NewService returns the claims service over db. It fails when db or a
@@ -62,7 +75,7 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	case d.OnApproved == nil:
 		return nil, errors.New("claims: Deps.OnApproved is required")
 	}
-	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved}, nil
+	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {

@@ -267,11 +267,11 @@ func (s *Service) RejectClaim(ctx context.Context, p tenants.Principal, id, reas
 		return Claim{}, err
 	}
 	return s.act(ctx, p, id, ActionReject, ifRevision, func(tx pg.TenantTx, c Claim) error {
-		return reject(ctx, tx, c, reason, p.Subject())
+		return s.reject(ctx, tx, c, reason, p.Subject())
 	})
 }
 
-func reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) error {
+func (s *Service) reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) error {
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		l.Approved = &tenants.Money{Amount: 0, Currency: l.Requested.Currency}
@@ -287,7 +287,10 @@ func reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) 
 		tx.TenantID, c.ID, reason); err != nil {
 		return err
 	}
-	return transition(ctx, tx, c, StateRejected, reason, actor, TypeRejected, nil)
+	if err := transition(ctx, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
+		return err
+	}
+	return s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: 0, Currency: c.TotalRequested.Currency})
 }
 
 // WithdrawClaim withdraws a submitted or needs_info claim.

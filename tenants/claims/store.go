@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
 // scope is what claims a principal sees (customers.OwnerScope).
@@ -219,7 +221,38 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	if err := s.onApproved(ctx, tx, out); err != nil {
 		return Claim{}, err
 	}
+	if err := s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}); err != nil {
+		return Claim{}, err
+	}
 	return out, nil
+}
+
+// notifyDecided tells the unit's customer, in the deciding transaction,
+// that claim c was decided, with its reference, the decision (approved,
+// partly_approved when less than requested was approved, rejected) and the
+// amount approved. A customer who opted out, or was erased, is not told;
+// the message is sent once per claim version, so a retried decision never
+// sends it twice.
+func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money) error {
+	if s.notify == nil {
+		return nil
+	}
+	o, err := customers.UnitOwnerTx(ctx, tx, c.UnitID)
+	if err != nil || o.Phone == "" {
+		return err
+	}
+	decision := notifications.Decision("approved")
+	switch {
+	case approved.Amount == 0:
+		decision = "rejected"
+	case approved.Amount < c.TotalRequested.Amount:
+		decision = "partly_approved"
+	}
+	_, err = s.notify.NotifyTx(ctx, tx, actor, notifications.Notice{Purpose: notifications.PurposeClaimDecided, SubjectID: c.ID,
+		To: o.Phone, OptedOut: o.OptedOut, DedupeKey: fmt.Sprintf("%s:%s:v%d", c.ID, notifications.PurposeClaimDecided, c.Version),
+		Params: map[string]any{"claim_reference": c.Reference, "decision": decision,
+			"amount": notifications.Money{Amount: approved.Amount, Currency: approved.Currency}}})
+	return err
 }
 
 // LoadClaimTx reads a claim of tx's tenant, whoever filed it, in the

@@ -2,6 +2,10 @@ package customers
 
 import (
 	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -37,4 +41,31 @@ func MarkReturnedTx(ctx context.Context, tx pg.TenantTx, unitID string) error {
 		return tenants.Errorf(tenants.CodeConflict, "the unit is not active: it was already replaced or returned")
 	}
 	return nil
+}
+
+// Owner is who to tell about a unit: its customer, the customer's first
+// phone (E.164; empty once the customer was erased) and whether the
+// customer declined non-essential messages.
+type Owner struct {
+	CustomerID string
+	Phone      string
+	OptedOut   bool
+}
+
+// UnitOwnerTx returns the owner of a unit of tx's tenant, in the caller's
+// transaction: other contexts (claims, payouts) read it to message the
+// customer. An unknown unit is not_found.
+func UnitOwnerTx(ctx context.Context, tx pg.TenantTx, unitID string) (Owner, error) {
+	var o Owner
+	var erased bool
+	err := tx.QueryRow(ctx, `SELECT c.id, coalesce(c.phones[1], ''), c.notifications_opt_out, c.erased_at IS NOT NULL
+		FROM units u JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
+		WHERE u.tenant_id = $1 AND u.id = $2`, tx.TenantID, unitID).Scan(&o.CustomerID, &o.Phone, &o.OptedOut, &erased)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Owner{}, tenants.Errorf(tenants.CodeNotFound, "no such unit")
+	}
+	if erased || strings.Contains(o.Phone, "*") {
+		o.Phone = ""
+	}
+	return o, err
 }

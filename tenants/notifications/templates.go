@@ -81,14 +81,14 @@ var Purposes = []Purpose{
 		[]string{"ticket_number", "due_at"}, map[string]string{
 			"zh-CN": "工单 {ticket_number}：我们将在 {due_at} 前回访，了解您对服务的满意度。",
 			"en":    "Ticket {ticket_number}: we will call you by {due_at} to ask how satisfied you are."}},
-	{PurposeClaimDecided, "A claim filed for the customer is approved or rejected.", false,
-		[]string{"claim_reference", "decision"}, map[string]string{
-			"zh-CN": "您的保修申请 {claim_reference} 已处理：{decision}。",
-			"en":    "Your claim {claim_reference} has been decided: {decision}."}},
-	{PurposePayoutSent, "A payout to the customer (compensation, refund) is paid.", false,
-		[]string{"amount", "reason"}, map[string]string{
-			"zh-CN": "已向您支付 {amount}（{reason}），请注意查收。",
-			"en":    "We have paid you {amount} ({reason})."}},
+	{PurposeClaimDecided, "A claim filed for the customer's unit is approved or rejected (by the adjudication job or a reviewer); once per claim version.", false,
+		[]string{"claim_reference", "decision", "amount"}, map[string]string{
+			"zh-CN": "您的保修申请 {claim_reference} 已处理：{decision}，核定金额 {amount}。",
+			"en":    "Your claim {claim_reference} has been decided: {decision}, amount approved {amount}."}},
+	{PurposePayoutSent, "A payout to the customer (compensation, refund) is recorded as paid; once per payout.", false,
+		[]string{"amount", "reference", "reason"}, map[string]string{
+			"zh-CN": "已向您支付 {amount}（{reason}），付款流水号 {reference}，请注意查收。",
+			"en":    "We have paid you {amount} ({reason}), payment reference {reference}."}},
 }
 
 // PurposeOf returns the purpose named p.
@@ -272,6 +272,8 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 			public[k] = map[string]any{"start": x.Start, "end": x.End}
 		case Money:
 			public[k] = map[string]any{"amount": x.Amount, "currency": x.Currency}
+		case Decision:
+			public[k] = string(x)
 		default:
 			public[k] = v
 		}
@@ -286,6 +288,16 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 		return nil, err
 	}
 	return &d, nil
+}
+
+// Decision is a claim's outcome as a notice parameter (approved,
+// partly_approved, rejected): the code on the event, words in the
+// message's language.
+type Decision string
+
+var decisionWords = map[string]map[Decision]string{
+	"zh-CN": {"approved": "已批准", "partly_approved": "部分批准", "rejected": "未获批准"},
+	"en":    {"approved": "approved", "partly_approved": "partly approved", "rejected": "rejected"},
 }
 
 // Window is an appointment window as a notice parameter.
@@ -312,6 +324,11 @@ func formatParam(v any, lang string, loc *time.Location) string {
 			return formatTime(s, lang) + "至" + e.Format("15:04")
 		}
 		return formatTime(s, lang) + "–" + e.Format("15:04")
+	case Decision:
+		if w, ok := decisionWords[lang][x]; ok {
+			return w
+		}
+		return string(x)
 	case Money:
 		sym := x.Currency + " "
 		if x.Currency == "CNY" {

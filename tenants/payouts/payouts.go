@@ -17,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
 func init() {
@@ -35,9 +36,17 @@ type Service struct {
 
 	enqueueDeadline      func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
 	enqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
+	notify               Notifier
 }
 
-// Deps are the Service's dependencies; every one is required.
+// Notifier requests a customer message in the caller's transaction
+// (notifications.Service).
+type Notifier interface {
+	NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n notifications.Notice) (*notifications.NotificationDelivery, error)
+}
+
+// Deps are the Service's dependencies; every one is required unless it
+// says otherwise.
 type Deps struct {
 	// EnqueueDeadline schedules, inside tx, the check that runs at at and
 	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
@@ -47,6 +56,10 @@ type Deps struct {
 	// (jobs.PayoutClockDeadlineEnqueuer). Optional: without it payouts
 	// cannot be attached to test clocks.
 	EnqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
+	// Notifications tells the unit's customer that a payout was sent
+	// (payout_sent), in the transaction that records it paid. Optional:
+	// without it no customer is told.
+	Notifications Notifier
 }
 
 // NewService returns the payouts service over db. It fails when db or a
@@ -58,7 +71,8 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 	if d.EnqueueDeadline == nil {
 		return nil, errors.New("payouts: Deps.EnqueueDeadline is required")
 	}
-	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline}, nil
+	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline,
+		notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -413,9 +427,35 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 		d := payoutData(out)
 		d["reference"] = reference
 		d["late"] = o.State == StateMissed
-		return events.Append(ctx, tx, events.New{Type: TypePayoutPaid, SubjectID: id, Actor: p.Subject(), Data: d})
+		if err := events.Append(ctx, tx, events.New{Type: TypePayoutPaid, SubjectID: id, Actor: p.Subject(), Data: d}); err != nil {
+			return err
+		}
+		return s.notifySent(ctx, tx, out, p.Subject())
 	})
 	return out, pg.Translate(err)
+}
+
+// notifySent tells the unit's customer, in the transaction that records
+// the payout paid, the amount, the payment's reference and why it was
+// owed. A customer who opted out, or was erased, is not told; the message
+// is sent once per payout.
+func (s *Service) notifySent(ctx context.Context, tx pg.TenantTx, o Payout, actor string) error {
+	if s.notify == nil {
+		return nil
+	}
+	own, err := customers.UnitOwnerTx(ctx, tx, o.UnitID)
+	if err != nil || own.Phone == "" {
+		return err
+	}
+	ref := ""
+	if o.Reference != nil {
+		ref = *o.Reference
+	}
+	_, err = s.notify.NotifyTx(ctx, tx, actor, notifications.Notice{Purpose: notifications.PurposePayoutSent, SubjectID: o.ID,
+		To: own.Phone, OptedOut: own.OptedOut, DedupeKey: o.ID + ":" + notifications.PurposePayoutSent,
+		Params: map[string]any{"amount": notifications.Money{Amount: o.Amount.Amount, Currency: o.Amount.Currency},
+			"reference": ref, "reason": o.Reason}})
+	return err
 }
 
 // CheckDeadline marks a payout missed, with a payout.missed event, when its

@@ -192,6 +192,42 @@ func (e CallbackOutcome) Valid() bool {
 	}
 }
 
+// Defines values for CareDueEventDataAnchor.
+const (
+	CareDueEventDataAnchorInstalledOn  CareDueEventDataAnchor = "installed_on"
+	CareDueEventDataAnchorPurchaseDate CareDueEventDataAnchor = "purchase_date"
+	CareDueEventDataAnchorSeason       CareDueEventDataAnchor = "season"
+)
+
+// Valid indicates whether the value is a known member of the CareDueEventDataAnchor enum.
+func (e CareDueEventDataAnchor) Valid() bool {
+	switch e {
+	case CareDueEventDataAnchorInstalledOn:
+		return true
+	case CareDueEventDataAnchorPurchaseDate:
+		return true
+	case CareDueEventDataAnchorSeason:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CarePolicyUpdatedEventType.
+const (
+	CarePolicyUpdatedEventTypeCarePolicyUpdated CarePolicyUpdatedEventType = "care_policy.updated"
+)
+
+// Valid indicates whether the value is a known member of the CarePolicyUpdatedEventType enum.
+func (e CarePolicyUpdatedEventType) Valid() bool {
+	switch e {
+	case CarePolicyUpdatedEventTypeCarePolicyUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChargeKind.
 const (
 	ChargeKindFee   ChargeKind = "fee"
@@ -4149,6 +4185,21 @@ func (e TriageMode) Valid() bool {
 	}
 }
 
+// Defines values for UnitCareDueEventType.
+const (
+	UnitCareDueEventTypeUnitCareDue UnitCareDueEventType = "unit.care_due"
+)
+
+// Valid indicates whether the value is a known member of the UnitCareDueEventType enum.
+func (e UnitCareDueEventType) Valid() bool {
+	switch e {
+	case UnitCareDueEventTypeUnitCareDue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UnitRegisteredEventType.
 const (
 	UnitRegisteredEventTypeUnitRegistered UnitRegisteredEventType = "unit.registered"
@@ -4727,6 +4778,115 @@ type Candidate struct {
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`
+}
+
+// CareDueEventData defines model for CareDueEventData.
+type CareDueEventData struct {
+	Anchor CareDueEventDataAnchor `json:"anchor"`
+
+	// AnchorDate The installation or purchase date (interval reminders).
+	AnchorDate *openapi_types.Date `json:"anchor_date,omitempty"`
+
+	// Category The model's product category, whose interval applied.
+	Category string `json:"category"`
+
+	// CustomerId The owner to remind.
+	CustomerId string `json:"customer_id"`
+
+	// DueOn The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start.
+	DueOn openapi_types.Date `json:"due_on"`
+
+	// IntervalDays The interval that applied (interval reminders).
+	IntervalDays *int64 `json:"interval_days,omitempty"`
+
+	// LeadDays Days before the season's start the reminder was due (season reminders).
+	LeadDays *int64 `json:"lead_days,omitempty"`
+	ModelId  string `json:"model_id"`
+
+	// Period Which interval since the anchor has come, 1 for the first (interval reminders).
+	Period *int64 `json:"period,omitempty"`
+
+	// SeasonStart The season's first day, MM-DD (season reminders).
+	SeasonStart *string `json:"season_start,omitempty"`
+
+	// StorefrontId The selling storefront, when sold by one (its endpoints receive the event).
+	StorefrontId *string `json:"storefront_id,omitempty"`
+	UnitId       string  `json:"unit_id"`
+}
+
+// CareDueEventDataAnchor defines model for CareDueEventDataAnchor.
+type CareDueEventDataAnchor string
+
+// CareInterval defines model for CareInterval.
+type CareInterval struct {
+	Category ProductCategory `json:"category"`
+
+	// Enabled false: the category's units are not reminded.
+	Enabled bool `json:"enabled"`
+
+	// IntervalDays Days between reminders for the category's units.
+	IntervalDays int64 `json:"interval_days"`
+}
+
+// CarePolicy defines model for CarePolicy.
+type CarePolicy struct {
+	// Categories Intervals per product category, overriding the overall one.
+	Categories *[]CareInterval `json:"categories,omitempty"`
+
+	// Enabled Reminders are sent (false: none, whatever the intervals).
+	Enabled bool `json:"enabled"`
+
+	// IntervalDays The overall interval in days, for categories without an entry of their own; absent: only the listed categories are reminded.
+	IntervalDays *int64 `json:"interval_days,omitempty"`
+
+	// Seasons Reminders before a season of use (换季前提醒), per product category: each year, lead_days before the season starts, every active unit of the category is reminded once.
+	Seasons   *[]CareSeason `json:"seasons,omitempty"`
+	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
+
+	// Version Policy version; 0 while none is set (no reminders).
+	Version *int64 `json:"version,omitempty"`
+}
+
+// CarePolicyEventData defines model for CarePolicyEventData.
+type CarePolicyEventData struct {
+	Categories []CareInterval `json:"categories"`
+	Enabled    bool           `json:"enabled"`
+
+	// IntervalDays The overall interval in days.
+	IntervalDays *int64       `json:"interval_days,omitempty"`
+	Seasons      []CareSeason `json:"seasons"`
+
+	// Version The policy's new version.
+	Version int64 `json:"version"`
+}
+
+// CarePolicyUpdatedEvent The tenant's care-reminder policy changed.
+type CarePolicyUpdatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string              `json:"actor"`
+	Data       CarePolicyEventData `json:"data"`
+	Id         string              `json:"id"`
+	OccurredAt time.Time           `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type CarePolicyUpdatedEventType `json:"type"`
+}
+
+// CarePolicyUpdatedEventType The event type.
+type CarePolicyUpdatedEventType string
+
+// CareSeason defines model for CareSeason.
+type CareSeason struct {
+	Category ProductCategory `json:"category"`
+
+	// LeadDays How many days before the start the reminder is due.
+	LeadDays int64 `json:"lead_days"`
+
+	// Start The season's first day, MM-DD (tenant's time zone).
+	Start string `json:"start"`
 }
 
 // CarryInInput defines model for CarryInInput.
@@ -11442,6 +11602,24 @@ type Unit struct {
 	Version int64 `json:"version"`
 }
 
+// UnitCareDueEvent A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒).
+type UnitCareDueEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string           `json:"actor"`
+	Data       CareDueEventData `json:"data"`
+	Id         string           `json:"id"`
+	OccurredAt time.Time        `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type UnitCareDueEventType `json:"type"`
+}
+
+// UnitCareDueEventType The event type.
+type UnitCareDueEventType string
+
 // UnitDetails defines model for UnitDetails.
 type UnitDetails struct {
 	// ModelId The product model. Without it (and without unit_id) the ticket waits in needs_info.
@@ -11906,6 +12084,12 @@ type ListAuditEntriesParams struct {
 
 	// To End of the time range (RFC 3339), exclusive; after from, at most 366 days later. Required.
 	To string `form:"to" json:"to"`
+}
+
+// SetCarePolicyParams defines parameters for SetCarePolicy.
+type SetCarePolicyParams struct {
+	// IfMatch ETag of your last read; refused (412) if the policy changed since. "v0" while none is set. Required: without it the request is 428.
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListProductModelsParams defines parameters for ListProductModels.
@@ -13261,6 +13445,9 @@ type RotateWebhookSecretParams struct {
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateAPIKeyRequest
 
+// SetCarePolicyJSONRequestBody defines body for SetCarePolicy for application/json ContentType.
+type SetCarePolicyJSONRequestBody = CarePolicy
+
 // CreateProductModelJSONRequestBody defines body for CreateProductModel for application/json ContentType.
 type CreateProductModelJSONRequestBody = NewProductModel
 
@@ -14018,6 +14205,62 @@ func (t *Event) FromUnitServiceRecordedEvent(v UnitServiceRecordedEvent) error {
 // MergeUnitServiceRecordedEvent performs a merge with any union data inside the Event, using the provided UnitServiceRecordedEvent
 func (t *Event) MergeUnitServiceRecordedEvent(v UnitServiceRecordedEvent) error {
 	v.Type = "unit.service_recorded"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUnitCareDueEvent returns the union data inside the Event as a UnitCareDueEvent
+func (t Event) AsUnitCareDueEvent() (UnitCareDueEvent, error) {
+	var body UnitCareDueEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUnitCareDueEvent overwrites any union data inside the Event as the provided UnitCareDueEvent
+func (t *Event) FromUnitCareDueEvent(v UnitCareDueEvent) error {
+	v.Type = "unit.care_due"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUnitCareDueEvent performs a merge with any union data inside the Event, using the provided UnitCareDueEvent
+func (t *Event) MergeUnitCareDueEvent(v UnitCareDueEvent) error {
+	v.Type = "unit.care_due"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCarePolicyUpdatedEvent returns the union data inside the Event as a CarePolicyUpdatedEvent
+func (t Event) AsCarePolicyUpdatedEvent() (CarePolicyUpdatedEvent, error) {
+	var body CarePolicyUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCarePolicyUpdatedEvent overwrites any union data inside the Event as the provided CarePolicyUpdatedEvent
+func (t *Event) FromCarePolicyUpdatedEvent(v CarePolicyUpdatedEvent) error {
+	v.Type = "care_policy.updated"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCarePolicyUpdatedEvent performs a merge with any union data inside the Event, using the provided CarePolicyUpdatedEvent
+func (t *Event) MergeCarePolicyUpdatedEvent(v CarePolicyUpdatedEvent) error {
+	v.Type = "care_policy.updated"
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -16790,6 +17033,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsApiKeyCreatedEvent()
 	case "api_key.revoked":
 		return t.AsApiKeyRevokedEvent()
+	case "care_policy.updated":
+		return t.AsCarePolicyUpdatedEvent()
 	case "claim.approved":
 		return t.AsClaimApprovedEvent()
 	case "claim.flagged":
@@ -17000,6 +17245,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketTriagedEvent()
 	case "ticket.visit_exception_recorded":
 		return t.AsTicketVisitExceptionRecordedEvent()
+	case "unit.care_due":
+		return t.AsUnitCareDueEvent()
 	case "unit.registered":
 		return t.AsUnitRegisteredEvent()
 	case "unit.replaced":
@@ -17126,6 +17373,14 @@ type ClientInterface interface {
 
 	// ListAuditEntries request
 	ListAuditEntries(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCarePolicy request
+	GetCarePolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCarePolicyWithBody request with any body
+	SetCarePolicyWithBody(ctx context.Context, params *SetCarePolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	SetCarePolicy(ctx context.Context, params *SetCarePolicyParams, body SetCarePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProductModels request
 	ListProductModels(ctx context.Context, params *ListProductModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -17960,6 +18215,42 @@ func (c *Client) RevokeApiKey(ctx context.Context, keyId string, params *RevokeA
 
 func (c *Client) ListAuditEntries(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditEntriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetCarePolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCarePolicyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetCarePolicyWithBody(ctx context.Context, params *SetCarePolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCarePolicyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetCarePolicy(ctx context.Context, params *SetCarePolicyParams, body SetCarePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCarePolicyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -21763,6 +22054,88 @@ func NewListAuditEntriesRequest(server string, params *ListAuditEntriesParams) (
 	req, err := http.NewRequest("GET", queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCarePolicyRequest generates requests for GetCarePolicy
+func NewGetCarePolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/care-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetCarePolicyRequest calls the generic SetCarePolicy builder with application/json body
+func NewSetCarePolicyRequest(server string, params *SetCarePolicyParams, body SetCarePolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetCarePolicyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSetCarePolicyRequestWithBody generates requests for SetCarePolicy with any type of body
+func NewSetCarePolicyRequestWithBody(server string, params *SetCarePolicyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/care-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("PUT", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -33793,6 +34166,14 @@ type ClientWithResponsesInterface interface {
 	// ListAuditEntriesWithResponse request
 	ListAuditEntriesWithResponse(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*ListAuditEntriesResult, error)
 
+	// GetCarePolicyWithResponse request
+	GetCarePolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCarePolicyResult, error)
+
+	// SetCarePolicyWithBodyWithResponse request with any body
+	SetCarePolicyWithBodyWithResponse(ctx context.Context, params *SetCarePolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCarePolicyResult, error)
+
+	SetCarePolicyWithResponse(ctx context.Context, params *SetCarePolicyParams, body SetCarePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCarePolicyResult, error)
+
 	// ListProductModelsWithResponse request
 	ListProductModelsWithResponse(ctx context.Context, params *ListProductModelsParams, reqEditors ...RequestEditorFn) (*ListProductModelsResult, error)
 
@@ -34727,6 +35108,65 @@ func (r ListAuditEntriesResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r ListAuditEntriesResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetCarePolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *CarePolicy
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCarePolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCarePolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type SetCarePolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *CarePolicy
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r SetCarePolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetCarePolicyResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -40463,6 +40903,32 @@ func (c *ClientWithResponses) ListAuditEntriesWithResponse(ctx context.Context, 
 	return ParseListAuditEntriesResult(rsp)
 }
 
+// GetCarePolicyWithResponse request returning *GetCarePolicyResult
+func (c *ClientWithResponses) GetCarePolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCarePolicyResult, error) {
+	rsp, err := c.GetCarePolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCarePolicyResult(rsp)
+}
+
+// SetCarePolicyWithBodyWithResponse request with arbitrary body returning *SetCarePolicyResult
+func (c *ClientWithResponses) SetCarePolicyWithBodyWithResponse(ctx context.Context, params *SetCarePolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCarePolicyResult, error) {
+	rsp, err := c.SetCarePolicyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCarePolicyResult(rsp)
+}
+
+func (c *ClientWithResponses) SetCarePolicyWithResponse(ctx context.Context, params *SetCarePolicyParams, body SetCarePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCarePolicyResult, error) {
+	rsp, err := c.SetCarePolicy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCarePolicyResult(rsp)
+}
+
 // ListProductModelsWithResponse request returning *ListProductModelsResult
 func (c *ClientWithResponses) ListProductModelsWithResponse(ctx context.Context, params *ListProductModelsParams, reqEditors ...RequestEditorFn) (*ListProductModelsResult, error) {
 	rsp, err := c.ListProductModels(ctx, params, reqEditors...)
@@ -43323,6 +43789,163 @@ func ParseListAuditEntriesResult(rsp *http.Response) (*ListAuditEntriesResult, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCarePolicyResult parses an HTTP response from a GetCarePolicyWithResponse call
+func ParseGetCarePolicyResult(rsp *http.Response) (*GetCarePolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCarePolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CarePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetCarePolicyResult parses an HTTP response from a SetCarePolicyWithResponse call
+func ParseSetCarePolicyResult(rsp *http.Response) (*SetCarePolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetCarePolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CarePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem

@@ -136,6 +136,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/care-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the care-reminder policy
+         * @description The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, each counted from the unit's installation date, or its purchase date when it was never installed. Every hour the care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, until the tenant sets one.
+         *
+         *     Permission `care.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `tenant_admin`.
+         */
+        get: operations["getCarePolicy"];
+        /**
+         * Set the care-reminder policy
+         * @description Replaces the care-reminder policy whole and bumps its version, with a care_policy.updated event. Due dates already announced stay announced; the next run of the job follows the new intervals. An interval out of 1-3,650 days or an unknown or repeated category is 422 naming the field, and nothing changes. If-Match is required (428 without it; "v0" while none is set; another version is 412).
+         *
+         *     Permission `care.write`; granted by default to `tenant_admin`.
+         */
+        put: operations["setCarePolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog/models": {
         parameters: {
             query?: never;
@@ -1669,7 +1697,7 @@ export interface paths {
         };
         /**
          * List customer message templates
-         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer is approved or rejected. params: claim_reference, decision); payout_sent (A payout to the customer (compensation, refund) is paid. params: amount, reason).
+         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer's unit is approved or rejected (by the adjudication job or a reviewer); once per claim version. params: claim_reference, decision, amount); payout_sent (A payout to the customer (compensation, refund) is recorded as paid; once per payout. params: amount, reference, reason).
          *
          *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -3648,6 +3676,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `api_key.revoked`, signed as Standard Webhooks.
          */
         post: operations["onApiKeyRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "care_policy.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The tenant's care-reminder policy changed
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `care_policy.updated`, signed as Standard Webhooks.
+         */
+        post: operations["onCarePolicyUpdated"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5754,6 +5802,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "unit.care_due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒)
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `unit.care_due`, signed as Standard Webhooks.
+         */
+        post: operations["onUnitCareDue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "unit.registered": {
         parameters: {
             query?: never;
@@ -6391,6 +6459,154 @@ export interface components {
              * @example 3
              */
             version: number;
+        };
+        CareDueEventData: {
+            /** @description What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category. */
+            anchor: components["schemas"]["CareDueEventDataAnchor"];
+            /**
+             * Format: date
+             * @description The installation or purchase date (interval reminders).
+             */
+            anchor_date?: string;
+            /** @description The model's product category, whose interval applied. */
+            category: string;
+            /** @description The owner to remind. */
+            customer_id: string;
+            /**
+             * Format: date
+             * @description The due date announced, once per unit, due date and anchor: anchor_date plus period intervals, or the season's start.
+             */
+            due_on: string;
+            /**
+             * Format: int64
+             * @description The interval that applied (interval reminders).
+             */
+            interval_days?: number;
+            /**
+             * Format: int64
+             * @description Days before the season's start the reminder was due (season reminders).
+             */
+            lead_days?: number;
+            model_id: string;
+            /**
+             * Format: int64
+             * @description Which interval since the anchor has come, 1 for the first (interval reminders).
+             */
+            period?: number;
+            /**
+             * @description The season's first day, MM-DD (season reminders).
+             * @example 05-15
+             */
+            season_start?: string;
+            /** @description The selling storefront, when sold by one (its endpoints receive the event). */
+            storefront_id?: string;
+            unit_id: string;
+        };
+        /** @enum {string} */
+        CareDueEventDataAnchor: "installed_on" | "purchase_date" | "season";
+        CareInterval: {
+            /** @description Product category. */
+            category: components["schemas"]["ProductCategory"];
+            /**
+             * @description false: the category's units are not reminded.
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Days between reminders for the category's units.
+             * @example 90
+             */
+            interval_days: number;
+        };
+        CarePolicy: {
+            /** @description Intervals per product category, overriding the overall one. */
+            categories?: components["schemas"]["CareInterval"][];
+            /**
+             * @description Reminders are sent (false: none, whatever the intervals).
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description The overall interval in days, for categories without an entry of their own; absent: only the listed categories are reminded.
+             * @example 180
+             */
+            interval_days?: number;
+            /** @description Reminders before a season of use (换季前提醒), per product category: each year, lead_days before the season starts, every active unit of the category is reminded once. */
+            seasons?: components["schemas"]["CareSeason"][];
+            /**
+             * Format: date-time
+             * @example 2026-11-30T08:00:00Z
+             */
+            readonly updated_at?: string;
+            /**
+             * Format: int64
+             * @description Policy version; 0 while none is set (no reminders).
+             * @example 1
+             */
+            readonly version: number;
+        };
+        CarePolicyEventData: {
+            categories: components["schemas"]["CareInterval"][];
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description The overall interval in days.
+             */
+            interval_days?: number;
+            seasons: components["schemas"]["CareSeason"][];
+            /**
+             * Format: int64
+             * @description The policy's new version.
+             */
+            version: number;
+        };
+        /** @description The tenant's care-reminder policy changed. */
+        CarePolicyUpdatedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["CarePolicyEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "care_policy.updated";
+        };
+        /** @description The body of a `care_policy.updated` delivery: the tenant's care-reminder policy changed. */
+        CarePolicyUpdatedWebhook: {
+            data: components["schemas"]["CarePolicyEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "care_policy.updated";
+        };
+        CareSeason: {
+            /** @description Product category. */
+            category: components["schemas"]["ProductCategory"];
+            /**
+             * Format: int64
+             * @description How many days before the start the reminder is due.
+             * @example 14
+             */
+            lead_days: number;
+            /**
+             * @description The season's first day, MM-DD (tenant's time zone).
+             * @example 05-15
+             */
+            start: string;
         };
         CarryInInput: {
             /**
@@ -9135,7 +9351,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -16682,6 +16898,37 @@ export interface components {
              */
             version: number;
         };
+        /** @description A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒). */
+        UnitCareDueEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["CareDueEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "unit.care_due";
+        };
+        /** @description The body of a `unit.care_due` delivery: a unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒). */
+        UnitCareDueWebhook: {
+            data: components["schemas"]["CareDueEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "unit.care_due";
+        };
         UnitDetails: {
             /**
              * @description The product model. Without it (and without unit_id) the ticket waits in needs_info.
@@ -17540,6 +17787,78 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getCarePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarePolicy"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setCarePolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of your last read; refused (412) if the policy changed since. "v0" while none is set. Required: without it the request is 428. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarePolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarePolicy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
@@ -25483,6 +25802,33 @@ export interface operations {
             };
         };
     };
+    onCarePolicyUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarePolicyUpdatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onClaimApproved: {
         parameters: {
             query?: never;
@@ -28306,6 +28652,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketVisitExceptionRecordedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUnitCareDue: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitCareDueWebhook"];
             };
         };
         responses: {
