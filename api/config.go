@@ -62,6 +62,7 @@ func apiConfig(version string) huma.Config {
 	cfg.DocsPath = ""     // /docs is served from the binary (docs.go), not from a CDN
 	cfg.RejectUnknownQueryParameters = true
 	cfg.Info.Description = apiDescription
+	cfg.Transformers = append(cfg.Transformers, localize)
 	cfg.Info.Contact = &huma.Contact{Name: "ServiceNet API support", Email: "api@servicenet.dev", URL: "https://servicenet.dev/support"}
 	cfg.Info.License = &huma.License{Name: "Proprietary", URL: "https://servicenet.dev/terms"}
 	cfg.Servers = []*huma.Server{{

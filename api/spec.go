@@ -385,7 +385,7 @@ func (s *Server) specHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { p, err = PublishedOpenAPI(s.cfg.Version) })
 		if err != nil {
-			writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "internal error"))
+			writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "").withMsg("problem.internal"))
 			return
 		}
 		var body []byte
