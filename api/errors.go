@@ -21,16 +21,16 @@ import (
 // Problem is an RFC 9457 problem detail. Every error the API answers has this
 // shape and Content-Type application/problem+json.
 type Problem struct {
-	Type      string         `json:"type" doc:"URI identifying the problem type; equals urn:servicenet:problem:<code>." example:"urn:servicenet:problem:invalid"`
-	Title     string         `json:"title" doc:"Short summary of the HTTP status, in the response's Content-Language (message problem.title.<status>)." example:"Unprocessable Entity"`
-	Status    int            `json:"status" doc:"HTTP status code." example:"422"`
-	Detail    string         `json:"detail,omitempty" doc:"Explanation specific to this occurrence, in the response's Content-Language when detail_i18n is present (otherwise English)." example:"validation failed"`
+	Type   string `json:"type" doc:"URI identifying the problem type; equals urn:servicenet:problem:<code>." example:"urn:servicenet:problem:invalid"`
+	Title  string `json:"title" doc:"Short summary of the HTTP status, in the response's Content-Language (message problem.title.<status>)." example:"Unprocessable Entity"`
+	Status int    `json:"status" doc:"HTTP status code." example:"422"`
+	Detail string `json:"detail,omitempty" doc:"Explanation specific to this occurrence, in the response's Content-Language when detail_i18n is present (otherwise English)." example:"validation failed"`
 	// DetailMessage is Detail as a catalog code and parameters.
-	DetailMessage *i18n.Message `json:"detail_i18n,omitempty" doc:"Detail as a stable message code and its parameters (see the message catalog in the API description); absent for details not yet in the catalog."`
-	Instance  string         `json:"instance,omitempty" doc:"Request path the problem occurred on." example:"/v1/api-keys"`
-	Code      tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
-	RequestID string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
-	Errors    []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
+	DetailMessage *i18n.Message  `json:"detail_i18n,omitempty" doc:"Detail as a stable message code and its parameters (see the message catalog in the API description); absent for details not yet in the catalog."`
+	Instance      string         `json:"instance,omitempty" doc:"Request path the problem occurred on." example:"/v1/api-keys"`
+	Code          tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
+	RequestID     string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
+	Errors        []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
 	// ExistingID names the object that holds a reference you reused.
 	ExistingID string `json:"existing_id,omitempty" doc:"On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 

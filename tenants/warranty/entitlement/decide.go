@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -80,6 +81,16 @@ func (e *engine) trace(rule string, applied bool, reason string) {
 	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: reason})
 }
 
+// tracem traces with the reason from the catalog: code with params as name,
+// value pairs (Reason keeps its English text).
+func (e *engine) tracem(rule string, applied bool, code string, kv ...any) {
+	e.traceMsg(rule, applied, i18n.M(code, kv...))
+}
+
+func (e *engine) traceMsg(rule string, applied bool, m i18n.Message) {
+	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: m.Render(i18n.English), ReasonI18n: &m})
+}
+
 func (e *engine) m(amount int64) tenants.Money { return tenants.Money{Amount: amount, Currency: e.cur} }
 
 func (e *engine) mp(amount int64) *tenants.Money {
@@ -153,10 +164,10 @@ func (e *engine) run() {
 // R1: human damage and force majeure are never free.
 func (e *engine) neverFree() {
 	if e.fault && e.cause.NeverFree() {
-		e.trace("R1.never_free", true, string(e.cause)+" is never free: no warranty or plan covers it; the price list applies")
+		e.tracem("R1.never_free", true, "entitlement.never_free", "Cause", string(e.cause))
 		return
 	}
-	e.trace("R1.never_free", false, "the cause is not human damage or force majeure")
+	e.tracem("R1.never_free", false, "entitlement.not_never_free")
 }
 
 // R9: seven-day no-reason return for storefront sales.
@@ -165,15 +176,15 @@ func (e *engine) noReasonReturn() {
 	f := &e.in.Fault
 	switch {
 	case !f.ChangeOfMind:
-		e.trace(rule, false, "the customer did not ask to return a unit without a fault")
+		e.tracem(rule, false, "entitlement.return_not_asked")
 	case !e.in.Unit.SoldByStorefront:
-		e.trace(rule, false, "the unit was not sold by a storefront: no no-reason return")
+		e.tracem(rule, false, "entitlement.return_not_storefront")
 	case e.day > 7:
-		e.trace(rule, false, "day "+itoa(e.day)+" is after the seven-day no-reason return window")
+		e.tracem(rule, false, "entitlement.return_window_passed", "Day", e.day)
 	case !f.Resaleable:
-		e.trace(rule, false, "the unit cannot be resold: no no-reason return")
+		e.tracem(rule, false, "entitlement.return_not_resaleable")
 	default:
-		e.trace(rule, true, "change of mind on day "+itoa(e.day)+" of 7, storefront sale, resaleable: the buyer may return it")
+		e.tracem(rule, true, "entitlement.return_allowed", "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
 			Note: "seven-day no-reason return; the buyer pays the freight"}})
 	}
@@ -191,10 +202,10 @@ func (e *engine) statutoryFault() bool {
 func (e *engine) deliveryDamage() {
 	const rule = "R9.delivery_damage"
 	if !e.fault || e.cause != CauseDeliveryDamage {
-		e.trace(rule, false, "not damaged at delivery or installation")
+		e.tracem(rule, false, "entitlement.not_delivery_damage")
 		return
 	}
-	e.trace(rule, true, "damaged at delivery or installation on day "+itoa(e.day)+": exchange at the seller's cost, the customer pays nothing")
+	e.tracem(rule, true, "entitlement.delivery_damage", "Day", e.day)
 	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisDeliveryDamage,
 		Note: "damaged at delivery: exchange for the same model at the seller's cost, freight included"}, price: pricer{payer: PayerBrand, share: 100}})
 }
@@ -205,7 +216,7 @@ func (e *engine) deliveryDamage() {
 func (e *engine) maintenance() {
 	const rule = "R2.maintenance"
 	if !e.fault || e.cause != CauseNoFault {
-		e.trace(rule, false, "not a no-fault service (maintenance, cleaning, installation)")
+		e.tracem(rule, false, "entitlement.not_no_fault_service")
 		return
 	}
 	for i := range e.in.Contracts {
@@ -214,28 +225,28 @@ func (e *engine) maintenance() {
 		case !c.Terms.CoversMaintenance:
 			continue
 		case c.State != StateActive:
-			e.trace(rule, false, "contract "+c.ID+" covers maintenance but is "+c.State)
+			e.tracem(rule, false, "entitlement.maintenance_contract_state", "Contract", c.ID, "State", c.State)
 			continue
 		case e.date.Before(civil(c.StartsOn)) || e.date.After(civil(c.EndsOn)):
-			e.trace(rule, false, "contract "+c.ID+" covers maintenance from "+date(c.StartsOn)+" to "+date(c.EndsOn)+", not on "+date(e.date))
+			e.tracem(rule, false, "entitlement.maintenance_contract_dates", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "On", date(e.date))
 			continue
 		case !eligible(&c.Terms, e.in.Unit.Category):
-			e.trace(rule, false, "contract "+c.ID+" does not cover "+e.in.Unit.Category+" units")
+			e.tracem(rule, false, "entitlement.contract_category", "Contract", c.ID, "Category", e.in.Unit.Category)
 			continue
 		}
-		e.trace(rule, true, "contract "+c.ID+" covers maintenance ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): the service is free, the plan pays")
+		e.tracem(rule, true, "entitlement.maintenance_covered", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisMaintenancePlan, ContractID: c.ID, Note: "maintenance covered by the plan"},
 			price: pricer{payer: PayerPlan, share: 100}, contract: c})
 		return
 	}
-	e.trace(rule, false, "a no-fault service is never covered by the warranty: the price list charges it")
+	e.tracem(rule, false, "entitlement.maintenance_charged")
 }
 
-func (e *engine) faultWord() string {
+func (e *engine) faultWord() i18n.Message {
 	if (e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage) && e.cause != CausePerformance {
-		return "wrong or damaged goods"
+		return i18n.M("entitlement.fault.wrong_or_damaged")
 	}
-	return "performance fault"
+	return i18n.M("entitlement.fault.performance")
 }
 
 // R1: statutory return (day 1-7) and exchange (day 1-15).
@@ -243,16 +254,16 @@ func (e *engine) statutory() {
 	brand := pricer{payer: PayerBrand, share: 100}
 	switch {
 	case !e.statutoryFault():
-		why := "the cause is " + string(e.cause) + ", not a performance fault"
+		why := i18n.M("entitlement.statutory_other_cause", "Cause", string(e.cause))
 		if !e.fault {
-			why = "no fault: change of mind"
+			why = i18n.M("entitlement.change_of_mind")
 		}
-		e.trace("R1.statutory_return", false, why)
-		e.trace("R1.statutory_exchange", false, why)
+		e.traceMsg("R1.statutory_return", false, why)
+		e.traceMsg("R1.statutory_exchange", false, why)
 	case e.day <= 7:
 		w := e.faultWord()
-		e.trace("R1.statutory_return", true, w+" on day "+itoa(e.day)+" of the 7-day window: return, exchange or repair, free")
-		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" is also within the 15-day exchange window")
+		e.tracem("R1.statutory_return", true, "entitlement.statutory_return", "Fault", w, "Day", e.day)
+		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange_also", "Fault", w, "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "statutory return within 7 days: full refund"}, price: brand})
 		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
@@ -260,15 +271,15 @@ func (e *engine) statutory() {
 		}
 	case e.day <= 15:
 		w := e.faultWord()
-		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
-		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" of the 15-day window: exchange or repair, free")
+		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
+		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange", "Fault", w, "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
 			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryExchange, Note: "free repair"}, price: brand})
 		}
 	default:
-		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
-		e.trace("R1.statutory_exchange", false, "day "+itoa(e.day)+" is after the 15-day exchange window")
+		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
+		e.tracem("R1.statutory_exchange", false, "entitlement.statutory_exchange_passed", "Day", e.day)
 	}
 }
 
@@ -293,11 +304,11 @@ func sameFault(a, b []string) bool {
 func (e *engine) thirdFailure() {
 	const rule = "R1.third_failure"
 	if !e.fault || e.cause != CausePerformance {
-		e.trace(rule, false, "not a performance fault")
+		e.tracem(rule, false, "entitlement.not_performance_fault")
 		return
 	}
 	if !e.inWarranty {
-		e.trace(rule, false, "the warranty ended on "+date(e.warrantyEnd))
+		e.tracem(rule, false, "entitlement.warranty_ended", "End", date(e.warrantyEnd))
 		return
 	}
 	n := 0
@@ -312,10 +323,10 @@ func (e *engine) thirdFailure() {
 		}
 	}
 	if n < 2 {
-		e.trace(rule, false, itoa(n)+" earlier warranty repair(s) of this fault; exchange needs 2")
+		e.tracem(rule, false, "entitlement.third_failure_not_yet", "Repairs", n)
 		return
 	}
-	e.trace(rule, true, "failing again after "+itoa(n)+" warranty repairs: exchange or return, free")
+	e.tracem(rule, true, "entitlement.third_failure", "Repairs", n)
 	brand := pricer{payer: PayerBrand, share: 100}
 	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "repaired twice within the warranty and still failing: free exchange"}, price: brand})
 	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "repaired twice within the warranty and still failing: free return"}, price: brand})
@@ -326,13 +337,13 @@ func (e *engine) manufacturer() {
 	const rule = "R2.manufacturer_warranty"
 	switch {
 	case !e.fault:
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 	case e.cause != CausePerformance:
-		e.trace(rule, false, "the manufacturer warranty covers performance faults, not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.manufacturer_not_cause", "Cause", string(e.cause))
 	case !e.inWarranty:
-		e.trace(rule, false, "the whole-unit warranty of "+itoa(e.in.Unit.WarrantyMonths)+" months ended on "+date(e.warrantyEnd))
+		e.tracem(rule, false, "entitlement.manufacturer_ended", "Months", e.in.Unit.WarrantyMonths, "End", date(e.warrantyEnd))
 	default:
-		e.trace(rule, true, "performance fault within the whole-unit warranty (through "+date(e.warrantyEnd)+"): free repair")
+		e.tracem(rule, true, "entitlement.manufacturer_covered", "End", date(e.warrantyEnd))
 		brand := pricer{payer: PayerBrand, share: 100}
 		if e.in.Fault.Repairable {
 			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisManufacturerWarranty, Note: "free repair: labor, parts and visit"}, price: brand})
@@ -357,13 +368,13 @@ func (e *engine) keyPart() {
 	const rule = "R2.key_part"
 	switch {
 	case !e.fault || e.cause != CausePerformance:
-		e.trace(rule, false, "not a performance fault")
+		e.tracem(rule, false, "entitlement.not_performance_fault")
 		return
 	case e.inWarranty:
-		e.trace(rule, false, "the whole unit is in warranty")
+		e.tracem(rule, false, "entitlement.key_part_whole_unit")
 		return
 	case len(e.in.Unit.KeyPartWarrantyMonths) == 0:
-		e.trace(rule, false, "the model has no key-part terms")
+		e.tracem(rule, false, "entitlement.key_part_none")
 		return
 	}
 	covered := ""
@@ -382,11 +393,11 @@ func (e *engine) keyPart() {
 		}
 	}
 	if covered == "" {
-		e.trace(rule, false, "no key part of this fault is within its own term")
+		e.tracem(rule, false, "entitlement.key_part_expired")
 		return
 	}
 	m := e.in.Unit.KeyPartWarrantyMonths[covered]
-	e.trace(rule, true, "key part "+covered+" is within its "+itoa(m)+"-month term (through "+date(TermEnd(e.purchase, m))+"): the part is free, labor and visit follow the price list")
+	e.tracem(rule, true, "entitlement.key_part_covered", "Part", covered, "Months", m, "End", date(TermEnd(e.purchase, m)))
 	if e.in.Fault.Repairable {
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisKeyPartWarranty, Note: "key part free; labor and visit charged by the price list"},
 			price: pricer{payer: PayerBrand, keyPart: true, chargeable: true}})
@@ -397,7 +408,7 @@ func (e *engine) keyPart() {
 func (e *engine) tuning() {
 	const rule = "R3.software_tuning"
 	if !e.fault || e.cause != CauseSoftware {
-		e.trace(rule, false, "not a software/tuning request")
+		e.tracem(rule, false, "entitlement.not_tuning")
 		return
 	}
 	inst := e.purchase
@@ -407,15 +418,15 @@ func (e *engine) tuning() {
 	brand := pricer{payer: PayerBrand, share: 100}
 	switch {
 	case e.date.Before(inst):
-		e.trace(rule, false, "the unit is not installed yet ("+date(inst)+")")
+		e.tracem(rule, false, "entitlement.tuning_not_installed", "Installed", date(inst))
 	case !e.date.After(TermEnd(inst, 1)):
-		e.trace(rule, true, "within 1 month of installation on "+date(inst)+": tuning and training free")
+		e.tracem(rule, true, "entitlement.tuning_free", "Installed", date(inst))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning within 1 month of installation"}, price: brand})
 	case !e.date.After(TermEnd(inst, 3)):
-		e.trace(rule, true, "between 1 and 3 months of installation on "+date(inst)+": free (charging starts only after 3 months)")
+		e.tracem(rule, true, "entitlement.tuning_grace", "Installed", date(inst))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning: charging starts 3 months after installation"}, price: brand})
 	default:
-		e.trace(rule, false, "more than 3 months after installation on "+date(inst)+": tuning is charged by the price list")
+		e.tracem(rule, false, "entitlement.tuning_charged", "Installed", date(inst))
 	}
 }
 
@@ -713,7 +724,7 @@ func (e *engine) fallback() {
 	const rule = "R2.price_list"
 	switch {
 	case !e.fault:
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 	case e.hasRepairOffer():
 		e.trace(rule, false, "a covered repair is offered")
 	case e.cause == CauseDeliveryDamage:
@@ -1000,7 +1011,7 @@ func (e *engine) promises(sel *offer) {
 func (e *engine) repeatFault(add func(rule, code string, applied bool, action, note string)) {
 	const rule = "R8.repeat_fault"
 	if !e.fault {
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 		return
 	}
 	switch e.cause {

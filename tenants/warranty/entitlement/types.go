@@ -3,6 +3,7 @@ package entitlement
 import (
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -401,5 +402,14 @@ type Promise struct {
 type TraceEntry struct {
 	Rule    string `json:"rule" doc:"Rule id: R<number>.<name> from the rules, or selection." example:"R1.statutory_exchange"`
 	Applied bool   `json:"applied" doc:"Whether the rule applied." example:"true"`
-	Reason  string `json:"reason" doc:"Why it applied or did not." example:"performance fault on day 10 of the 15-day exchange window"`
+	Reason  string `json:"reason" doc:"Why it applied or did not, in the response's Content-Language when reason_i18n is present (otherwise English)." example:"performance fault on day 10 of the 15-day window: exchange or repair, free"`
+	// ReasonI18n is Reason as a catalog message.
+	ReasonI18n *i18n.Message `json:"reason_i18n,omitempty" doc:"The reason as a message code (entitlement.*) with its parameters; absent for lines not yet in the catalog."`
+}
+
+// Localize renders Reason in lang from ReasonI18n.
+func (t *TraceEntry) Localize(lang string) {
+	if t.ReasonI18n != nil {
+		t.Reason = t.ReasonI18n.Render(lang)
+	}
 }
