@@ -86,6 +86,25 @@ func Load() error {
 	return loadErr
 }
 
+// Codes lists every message code of the catalog, sorted (the English file
+// is the source).
+func Codes() ([]string, error) {
+	b, err := localeFS.ReadFile(Files[English])
+	if err != nil {
+		return nil, err
+	}
+	var c map[string]json.RawMessage
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	codes := make([]string, 0, len(c))
+	for code := range c {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	return codes, nil
+}
+
 // Has reports whether code is in the catalog.
 func Has(code string) bool {
 	if Load() != nil {
