@@ -924,10 +924,10 @@ func (e *engine) promises(sel *offer) {
 	d.Promises = []Promise{}
 	v := &e.in.Visit
 	waive := false
-	add := func(rule, code string, applied bool, action, note string) {
-		e.trace(rule, applied, note)
+	add := func(rule, code string, applied bool, action string, note i18n.Message) {
+		e.traceMsg(rule, applied, note)
 		if applied {
-			d.Promises = append(d.Promises, Promise{Code: code, Waives: true, Action: action, Note: note})
+			d.Promises = append(d.Promises, Promise{Code: code, Waives: true, Action: action, Note: note.Render(i18n.English), NoteI18n: &note})
 			waive = true
 		}
 	}
@@ -946,22 +946,22 @@ func (e *engine) promises(sel *offer) {
 		} else if late > lateApologyMinutes {
 			action = "apology_and_gift"
 		}
-		on := ""
+		note := i18n.M("entitlement.late_arrival", "Minutes", late)
 		if visit > 0 && len(v.ArrivalMinutes) > 1 {
-			on = " on visit " + itoa(visit) + " of " + itoa(len(v.ArrivalMinutes))
+			note = i18n.M("entitlement.late_arrival_visit", "Minutes", late, "Visit", visit, "Visits", len(v.ArrivalMinutes))
 		}
-		add("R8.late_arrival", "late_arrival", true, action, "technician arrived "+itoa(late)+" minutes after the agreed time"+on+": this service is free")
+		add("R8.late_arrival", "late_arrival", true, action, note)
 	} else {
-		e.trace("R8.late_arrival", false, "technician was on time")
+		e.tracem("R8.late_arrival", false, "entitlement.on_time")
 	}
 	if v.RepeatVisitByNetwork {
-		add("R8.repeat_visit", "repeat_visit", true, "none", "a repeat visit caused by the network: this service is free")
+		add("R8.repeat_visit", "repeat_visit", true, "none", i18n.M("entitlement.repeat_visit"))
 	} else {
-		e.trace("R8.repeat_visit", false, "not a repeat visit caused by the network")
+		e.tracem("R8.repeat_visit", false, "entitlement.not_repeat_visit")
 	}
 	e.repeatFault(add)
 	if v.PriceListNotShown {
-		add("R8.price_list", "price_list_not_shown", true, "none", "the price list was not shown: this service is free")
+		add("R8.price_list", "price_list_not_shown", true, "none", i18n.M("entitlement.price_list_not_shown"))
 	} else {
 		over := -1
 		for i := range e.in.Quote.Lines {
@@ -971,25 +971,26 @@ func (e *engine) promises(sel *offer) {
 			}
 		}
 		if over < 0 && v.ChargedBeyondPriceList {
-			add("R8.price_list", "charge_beyond_price_list", true, "none", "the customer was charged beyond the price list: this service is free")
+			add("R8.price_list", "charge_beyond_price_list", true, "none", i18n.M("entitlement.charged_beyond"))
 		} else if over >= 0 {
 			l := &e.in.Quote.Lines[over]
-			add("R8.price_list", "charge_beyond_price_list", true, "none", "line "+itoa(over)+" was charged "+minor(l.Charged.Amount)+", beyond the price list's "+minor(l.Amount.Amount)+": this service is free")
+			add("R8.price_list", "charge_beyond_price_list", true, "none", i18n.M("entitlement.line_charged_beyond",
+				"Line", over, "Charged", minor(l.Charged.Amount), "Listed", minor(l.Amount.Amount)))
 		} else {
-			e.trace("R8.price_list", false, "price list shown and no charge beyond it")
+			e.tracem("R8.price_list", false, "entitlement.price_list_kept")
 		}
 	}
 	if v.LicenceNotShown {
-		add("R8.licence", "licence_not_shown", true, "none", "the technician did not show a service licence: this service is free")
+		add("R8.licence", "licence_not_shown", true, "none", i18n.M("entitlement.licence_not_shown"))
 	} else if v.LicenceNotMatching {
-		add("R8.licence", "licence_not_shown", true, "none", "the licence shown was not the technician's: this service is free")
+		add("R8.licence", "licence_not_shown", true, "none", i18n.M("entitlement.licence_not_matching"))
 	} else {
-		e.trace("R8.licence", false, "licence shown")
+		e.tracem("R8.licence", false, "entitlement.licence_shown")
 	}
 	if v.ConductBreach {
-		add("R8.conduct", "conduct_breach", true, "none", "a serious conduct breach: this service is free")
+		add("R8.conduct", "conduct_breach", true, "none", i18n.M("entitlement.conduct_breach"))
 	} else {
-		e.trace("R8.conduct", false, "no conduct breach reported")
+		e.tracem("R8.conduct", false, "entitlement.no_conduct_breach")
 	}
 	if !waive || sel == nil || sel.Kind != RemedyRepair {
 		return
@@ -1002,13 +1003,13 @@ func (e *engine) promises(sel *offer) {
 		c.CustomerPays.Amount = 0
 	}
 	if moved > 0 {
-		e.trace("R8.waiver", true, "the customer's "+minor(moved)+" for this service is waived; the brand pays it")
+		e.tracem("R8.waiver", true, "entitlement.waiver", "Amount", minor(moved))
 	}
 }
 
 // repeatFault: a fault again within a year (two for washers) of a paid
 // repair is repaired free, except human or natural causes.
-func (e *engine) repeatFault(add func(rule, code string, applied bool, action, note string)) {
+func (e *engine) repeatFault(add func(rule, code string, applied bool, action string, note i18n.Message)) {
 	const rule = "R8.repeat_fault"
 	if !e.fault {
 		e.tracem(rule, false, "entitlement.change_of_mind")
@@ -1016,13 +1017,13 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action, n
 	}
 	switch e.cause {
 	case CauseHuman, CauseForceMajeure, CauseAccidental:
-		e.trace(rule, false, string(e.cause)+" is a human or natural cause: the repeat-repair promise does not apply")
+		e.tracem(rule, false, "entitlement.repeat_fault_cause", "Cause", string(e.cause))
 		return
 	case CauseSoftware:
-		e.trace(rule, false, "software tuning is not a fault")
+		e.tracem(rule, false, "entitlement.tuning_not_fault")
 		return
 	case CauseNoFault, CauseDeliveryDamage:
-		e.trace(rule, false, string(e.cause)+" is not a fault of the earlier repair")
+		e.tracem(rule, false, "entitlement.not_earlier_repair", "Cause", string(e.cause))
 		return
 	}
 	months := repeatMonths
@@ -1036,11 +1037,11 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action, n
 			continue
 		}
 		if end := TermEnd(on, months); !e.date.After(end) {
-			add(rule, "repeat_fault", true, "none", "fault again within "+itoa(months)+" months of the paid repair on "+date(on)+" (through "+date(end)+"): this repair is free")
+			add(rule, "repeat_fault", true, "none", i18n.M("entitlement.repeat_fault", "Months", months, "Repaired", date(on), "End", date(end)))
 			return
 		}
 	}
-	e.trace(rule, false, "no paid repair within the last "+itoa(months)+" months")
+	e.tracem(rule, false, "entitlement.no_recent_paid_repair", "Months", months)
 }
 
 // compensation: rule 7's satisfaction payment for a repair under the
