@@ -1788,6 +1788,8 @@ const (
 	MessageCodeDispatchTechnician                  MessageCode = "dispatch.technician"
 	MessageCodeDispatchTechnicianDistance          MessageCode = "dispatch.technician_distance"
 	MessageCodeEntitlementChangeOfMind             MessageCode = "entitlement.change_of_mind"
+	MessageCodeEntitlementChargedBeyond            MessageCode = "entitlement.charged_beyond"
+	MessageCodeEntitlementConductBreach            MessageCode = "entitlement.conduct_breach"
 	MessageCodeEntitlementContractCategory         MessageCode = "entitlement.contract_category"
 	MessageCodeEntitlementDeliveryDamage           MessageCode = "entitlement.delivery_damage"
 	MessageCodeEntitlementFaultPerformance         MessageCode = "entitlement.fault.performance"
@@ -1796,6 +1798,12 @@ const (
 	MessageCodeEntitlementKeyPartExpired           MessageCode = "entitlement.key_part_expired"
 	MessageCodeEntitlementKeyPartNone              MessageCode = "entitlement.key_part_none"
 	MessageCodeEntitlementKeyPartWholeUnit         MessageCode = "entitlement.key_part_whole_unit"
+	MessageCodeEntitlementLateArrival              MessageCode = "entitlement.late_arrival"
+	MessageCodeEntitlementLateArrivalVisit         MessageCode = "entitlement.late_arrival_visit"
+	MessageCodeEntitlementLicenceNotMatching       MessageCode = "entitlement.licence_not_matching"
+	MessageCodeEntitlementLicenceNotShown          MessageCode = "entitlement.licence_not_shown"
+	MessageCodeEntitlementLicenceShown             MessageCode = "entitlement.licence_shown"
+	MessageCodeEntitlementLineChargedBeyond        MessageCode = "entitlement.line_charged_beyond"
 	MessageCodeEntitlementMaintenanceCharged       MessageCode = "entitlement.maintenance_charged"
 	MessageCodeEntitlementMaintenanceContractDates MessageCode = "entitlement.maintenance_contract_dates"
 	MessageCodeEntitlementMaintenanceContractState MessageCode = "entitlement.maintenance_contract_state"
@@ -1804,11 +1812,21 @@ const (
 	MessageCodeEntitlementManufacturerEnded        MessageCode = "entitlement.manufacturer_ended"
 	MessageCodeEntitlementManufacturerNotCause     MessageCode = "entitlement.manufacturer_not_cause"
 	MessageCodeEntitlementNeverFree                MessageCode = "entitlement.never_free"
+	MessageCodeEntitlementNoConductBreach          MessageCode = "entitlement.no_conduct_breach"
+	MessageCodeEntitlementNoRecentPaidRepair       MessageCode = "entitlement.no_recent_paid_repair"
 	MessageCodeEntitlementNotDeliveryDamage        MessageCode = "entitlement.not_delivery_damage"
+	MessageCodeEntitlementNotEarlierRepair         MessageCode = "entitlement.not_earlier_repair"
 	MessageCodeEntitlementNotNeverFree             MessageCode = "entitlement.not_never_free"
 	MessageCodeEntitlementNotNoFaultService        MessageCode = "entitlement.not_no_fault_service"
 	MessageCodeEntitlementNotPerformanceFault      MessageCode = "entitlement.not_performance_fault"
+	MessageCodeEntitlementNotRepeatVisit           MessageCode = "entitlement.not_repeat_visit"
 	MessageCodeEntitlementNotTuning                MessageCode = "entitlement.not_tuning"
+	MessageCodeEntitlementOnTime                   MessageCode = "entitlement.on_time"
+	MessageCodeEntitlementPriceListKept            MessageCode = "entitlement.price_list_kept"
+	MessageCodeEntitlementPriceListNotShown        MessageCode = "entitlement.price_list_not_shown"
+	MessageCodeEntitlementRepeatFault              MessageCode = "entitlement.repeat_fault"
+	MessageCodeEntitlementRepeatFaultCause         MessageCode = "entitlement.repeat_fault_cause"
+	MessageCodeEntitlementRepeatVisit              MessageCode = "entitlement.repeat_visit"
 	MessageCodeEntitlementReturnAllowed            MessageCode = "entitlement.return_allowed"
 	MessageCodeEntitlementReturnNotAsked           MessageCode = "entitlement.return_not_asked"
 	MessageCodeEntitlementReturnNotResaleable      MessageCode = "entitlement.return_not_resaleable"
@@ -1825,7 +1843,9 @@ const (
 	MessageCodeEntitlementTuningCharged            MessageCode = "entitlement.tuning_charged"
 	MessageCodeEntitlementTuningFree               MessageCode = "entitlement.tuning_free"
 	MessageCodeEntitlementTuningGrace              MessageCode = "entitlement.tuning_grace"
+	MessageCodeEntitlementTuningNotFault           MessageCode = "entitlement.tuning_not_fault"
 	MessageCodeEntitlementTuningNotInstalled       MessageCode = "entitlement.tuning_not_installed"
+	MessageCodeEntitlementWaiver                   MessageCode = "entitlement.waiver"
 	MessageCodeEntitlementWarrantyEnded            MessageCode = "entitlement.warranty_ended"
 	MessageCodeObjectApiKey                        MessageCode = "object.api_key"
 	MessageCodeObjectClaim                         MessageCode = "object.claim"
@@ -1951,6 +1971,10 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementChangeOfMind:
 		return true
+	case MessageCodeEntitlementChargedBeyond:
+		return true
+	case MessageCodeEntitlementConductBreach:
+		return true
 	case MessageCodeEntitlementContractCategory:
 		return true
 	case MessageCodeEntitlementDeliveryDamage:
@@ -1966,6 +1990,18 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementKeyPartNone:
 		return true
 	case MessageCodeEntitlementKeyPartWholeUnit:
+		return true
+	case MessageCodeEntitlementLateArrival:
+		return true
+	case MessageCodeEntitlementLateArrivalVisit:
+		return true
+	case MessageCodeEntitlementLicenceNotMatching:
+		return true
+	case MessageCodeEntitlementLicenceNotShown:
+		return true
+	case MessageCodeEntitlementLicenceShown:
+		return true
+	case MessageCodeEntitlementLineChargedBeyond:
 		return true
 	case MessageCodeEntitlementMaintenanceCharged:
 		return true
@@ -1983,7 +2019,13 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementNeverFree:
 		return true
+	case MessageCodeEntitlementNoConductBreach:
+		return true
+	case MessageCodeEntitlementNoRecentPaidRepair:
+		return true
 	case MessageCodeEntitlementNotDeliveryDamage:
+		return true
+	case MessageCodeEntitlementNotEarlierRepair:
 		return true
 	case MessageCodeEntitlementNotNeverFree:
 		return true
@@ -1991,7 +2033,21 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementNotPerformanceFault:
 		return true
+	case MessageCodeEntitlementNotRepeatVisit:
+		return true
 	case MessageCodeEntitlementNotTuning:
+		return true
+	case MessageCodeEntitlementOnTime:
+		return true
+	case MessageCodeEntitlementPriceListKept:
+		return true
+	case MessageCodeEntitlementPriceListNotShown:
+		return true
+	case MessageCodeEntitlementRepeatFault:
+		return true
+	case MessageCodeEntitlementRepeatFaultCause:
+		return true
+	case MessageCodeEntitlementRepeatVisit:
 		return true
 	case MessageCodeEntitlementReturnAllowed:
 		return true
@@ -2025,7 +2081,11 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementTuningGrace:
 		return true
+	case MessageCodeEntitlementTuningNotFault:
+		return true
 	case MessageCodeEntitlementTuningNotInstalled:
+		return true
+	case MessageCodeEntitlementWaiver:
 		return true
 	case MessageCodeEntitlementWarrantyEnded:
 		return true
@@ -9304,8 +9364,9 @@ type Promise struct {
 	Action PromiseAction `json:"action"`
 	Code   PromiseCode   `json:"code"`
 
-	// Note Why it applies.
-	Note string `json:"note"`
+	// Note Why it applies, in the response's Content-Language when note_i18n is present (otherwise English).
+	Note     string   `json:"note"`
+	NoteI18n *Message `json:"note_i18n,omitempty"`
 
 	// Waives The customer's charges for this service are waived (the brand pays them).
 	Waives bool `json:"waives"`
