@@ -726,13 +726,13 @@ func (e *engine) fallback() {
 	case !e.fault:
 		e.tracem(rule, false, "entitlement.change_of_mind")
 	case e.hasRepairOffer():
-		e.trace(rule, false, "a covered repair is offered")
+		e.tracem(rule, false, "entitlement.covered_repair_offered")
 	case e.cause == CauseDeliveryDamage:
-		e.trace(rule, false, "damage at delivery is not repaired at the customer's cost")
+		e.tracem(rule, false, "entitlement.delivery_damage_not_charged")
 	case !e.in.Fault.Repairable:
-		e.trace(rule, false, "unrepairable and not covered: no repair to charge for")
+		e.tracem(rule, false, "entitlement.unrepairable_not_covered")
 	default:
-		e.trace(rule, true, "not covered: the repair is charged by the price list "+e.in.Quote.PriceListVersion+", shown before work")
+		e.tracem(rule, true, "entitlement.charged_by_price_list", "Version", e.in.Quote.PriceListVersion)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: e.uncovered(), Note: "charged by the price list"},
 			price: pricer{chargeable: true}})
 	}
@@ -796,17 +796,16 @@ func (e *engine) selectRemedy() *offer {
 		} else {
 			d.Basis = BasisNotCovered
 		}
-		e.trace("selection", false, "no remedy is allowed")
+		e.tracem("selection", false, "entitlement.no_remedy")
 		return nil
 	case yielded:
-		e.trace("selection", true, "the requested repair would be charged in full by the price list: contract "+
-			sel.ContractID+" swaps the unit instead under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.swap_instead", "Contract", sel.ContractID, "Basis", string(sel.Basis))
 	case req != "" && req != RemedyNone && sel.Kind != req:
-		e.trace("selection", true, "requested "+string(req)+" is not allowed; "+string(sel.Kind)+" under "+string(sel.Basis)+" instead")
+		e.tracem("selection", true, "entitlement.requested_not_allowed", "Requested", string(req), "Remedy", string(sel.Kind), "Basis", string(sel.Basis))
 	case req != "" && req != RemedyNone:
-		e.trace("selection", true, "requested "+string(req)+" is allowed under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.requested_allowed", "Requested", string(req), "Basis", string(sel.Basis))
 	default:
-		e.trace("selection", true, string(sel.Kind)+" under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.selected", "Remedy", string(sel.Kind), "Basis", string(sel.Basis))
 	}
 	d.Remedy = sel.Kind
 	d.Basis = sel.Basis
@@ -882,10 +881,10 @@ func (e *engine) cardCap(sel *offer) {
 	card := e.in.WarrantyCardCharge
 	switch {
 	case card == nil:
-		e.trace(rule, false, "no warranty card charge given")
+		e.tracem(rule, false, "entitlement.no_card_charge")
 		return
 	case sel == nil || sel.Kind != RemedyRepair || !sel.price.chargeable:
-		e.trace(rule, false, "the repair is not charged by the price list")
+		e.tracem(rule, false, "entitlement.not_price_list_charge")
 		return
 	}
 	var total int64
@@ -897,7 +896,7 @@ func (e *engine) cardCap(sel *offer) {
 		}
 	}
 	if card.Amount >= total {
-		e.trace(rule, false, "the price list ("+minor(total)+") is not above the warranty card ("+minor(card.Amount)+"): the price list applies")
+		e.tracem(rule, false, "entitlement.card_not_lower", "List", minor(total), "Card", minor(card.Amount))
 		return
 	}
 	var sum int64
@@ -915,7 +914,7 @@ func (e *engine) cardCap(sel *offer) {
 		c.BrandPays.Amount += a - n
 		c.CustomerPays.Amount = n
 	}
-	e.trace(rule, true, "the warranty card ("+minor(card.Amount)+") is lower than the price list ("+minor(total)+"): the customer pays the card's charge, the brand the difference")
+	e.tracem(rule, true, "entitlement.card_lower", "List", minor(total), "Card", minor(card.Amount))
 }
 
 // promises: rule 8's free-of-charge promises.
@@ -1049,7 +1048,7 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action st
 func (e *engine) compensation(sel *offer) {
 	const rule = "R7.compensation"
 	if sel == nil || sel.Basis != BasisNoReasonRepair || sel.Kind != RemedyRepair || sel.contract == nil {
-		e.trace(rule, false, "no repair under a no-reason repair plan")
+		e.tracem(rule, false, "entitlement.no_compensation")
 		return
 	}
 	t := &sel.contract.Terms
@@ -1076,20 +1075,20 @@ func (e *engine) compensation(sel *offer) {
 func (e *engine) freight(sel *offer) {
 	const rule = "R9.freight"
 	if sel == nil || (sel.Kind != RemedyReturn && sel.Kind != RemedyExchange) {
-		e.trace(rule, false, "no goods go back to the seller")
+		e.tracem(rule, false, "entitlement.no_freight")
 		return
 	}
 	f := &Freight{Payer: "seller"}
+	why := i18n.M("entitlement.freight_quality")
 	switch {
 	case e.in.Fault.ChangeOfMind:
-		f.Payer, f.Reason = "buyer", "change of mind: the buyer pays the freight"
+		f.Payer, why = "buyer", i18n.M("entitlement.freight_change_of_mind")
 	case e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage:
-		f.Reason = "wrong or damaged goods: the seller pays the freight"
-	default:
-		f.Reason = "quality fault: the seller pays the freight"
+		why = i18n.M("entitlement.freight_wrong_goods")
 	}
+	f.Reason = why.Render(i18n.English)
 	e.d.Freight = f
-	e.trace(rule, true, f.Reason)
+	e.traceMsg(rule, true, why)
 }
 
 func (e *engine) totals() {
