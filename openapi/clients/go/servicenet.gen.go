@@ -1787,13 +1787,21 @@ const (
 	MessageCodeDispatchSkipped                     MessageCode = "dispatch.skipped"
 	MessageCodeDispatchTechnician                  MessageCode = "dispatch.technician"
 	MessageCodeDispatchTechnicianDistance          MessageCode = "dispatch.technician_distance"
+	MessageCodeEntitlementCardLower                MessageCode = "entitlement.card_lower"
+	MessageCodeEntitlementCardNotLower             MessageCode = "entitlement.card_not_lower"
 	MessageCodeEntitlementChangeOfMind             MessageCode = "entitlement.change_of_mind"
 	MessageCodeEntitlementChargedBeyond            MessageCode = "entitlement.charged_beyond"
+	MessageCodeEntitlementChargedByPriceList       MessageCode = "entitlement.charged_by_price_list"
 	MessageCodeEntitlementConductBreach            MessageCode = "entitlement.conduct_breach"
 	MessageCodeEntitlementContractCategory         MessageCode = "entitlement.contract_category"
+	MessageCodeEntitlementCoveredRepairOffered     MessageCode = "entitlement.covered_repair_offered"
 	MessageCodeEntitlementDeliveryDamage           MessageCode = "entitlement.delivery_damage"
+	MessageCodeEntitlementDeliveryDamageNotCharged MessageCode = "entitlement.delivery_damage_not_charged"
 	MessageCodeEntitlementFaultPerformance         MessageCode = "entitlement.fault.performance"
 	MessageCodeEntitlementFaultWrongOrDamaged      MessageCode = "entitlement.fault.wrong_or_damaged"
+	MessageCodeEntitlementFreightChangeOfMind      MessageCode = "entitlement.freight_change_of_mind"
+	MessageCodeEntitlementFreightQuality           MessageCode = "entitlement.freight_quality"
+	MessageCodeEntitlementFreightWrongGoods        MessageCode = "entitlement.freight_wrong_goods"
 	MessageCodeEntitlementKeyPartCovered           MessageCode = "entitlement.key_part_covered"
 	MessageCodeEntitlementKeyPartExpired           MessageCode = "entitlement.key_part_expired"
 	MessageCodeEntitlementKeyPartNone              MessageCode = "entitlement.key_part_none"
@@ -1812,13 +1820,18 @@ const (
 	MessageCodeEntitlementManufacturerEnded        MessageCode = "entitlement.manufacturer_ended"
 	MessageCodeEntitlementManufacturerNotCause     MessageCode = "entitlement.manufacturer_not_cause"
 	MessageCodeEntitlementNeverFree                MessageCode = "entitlement.never_free"
+	MessageCodeEntitlementNoCardCharge             MessageCode = "entitlement.no_card_charge"
+	MessageCodeEntitlementNoCompensation           MessageCode = "entitlement.no_compensation"
 	MessageCodeEntitlementNoConductBreach          MessageCode = "entitlement.no_conduct_breach"
+	MessageCodeEntitlementNoFreight                MessageCode = "entitlement.no_freight"
 	MessageCodeEntitlementNoRecentPaidRepair       MessageCode = "entitlement.no_recent_paid_repair"
+	MessageCodeEntitlementNoRemedy                 MessageCode = "entitlement.no_remedy"
 	MessageCodeEntitlementNotDeliveryDamage        MessageCode = "entitlement.not_delivery_damage"
 	MessageCodeEntitlementNotEarlierRepair         MessageCode = "entitlement.not_earlier_repair"
 	MessageCodeEntitlementNotNeverFree             MessageCode = "entitlement.not_never_free"
 	MessageCodeEntitlementNotNoFaultService        MessageCode = "entitlement.not_no_fault_service"
 	MessageCodeEntitlementNotPerformanceFault      MessageCode = "entitlement.not_performance_fault"
+	MessageCodeEntitlementNotPriceListCharge       MessageCode = "entitlement.not_price_list_charge"
 	MessageCodeEntitlementNotRepeatVisit           MessageCode = "entitlement.not_repeat_visit"
 	MessageCodeEntitlementNotTuning                MessageCode = "entitlement.not_tuning"
 	MessageCodeEntitlementOnTime                   MessageCode = "entitlement.on_time"
@@ -1827,17 +1840,21 @@ const (
 	MessageCodeEntitlementRepeatFault              MessageCode = "entitlement.repeat_fault"
 	MessageCodeEntitlementRepeatFaultCause         MessageCode = "entitlement.repeat_fault_cause"
 	MessageCodeEntitlementRepeatVisit              MessageCode = "entitlement.repeat_visit"
+	MessageCodeEntitlementRequestedAllowed         MessageCode = "entitlement.requested_allowed"
+	MessageCodeEntitlementRequestedNotAllowed      MessageCode = "entitlement.requested_not_allowed"
 	MessageCodeEntitlementReturnAllowed            MessageCode = "entitlement.return_allowed"
 	MessageCodeEntitlementReturnNotAsked           MessageCode = "entitlement.return_not_asked"
 	MessageCodeEntitlementReturnNotResaleable      MessageCode = "entitlement.return_not_resaleable"
 	MessageCodeEntitlementReturnNotStorefront      MessageCode = "entitlement.return_not_storefront"
 	MessageCodeEntitlementReturnWindowPassed       MessageCode = "entitlement.return_window_passed"
+	MessageCodeEntitlementSelected                 MessageCode = "entitlement.selected"
 	MessageCodeEntitlementStatutoryExchange        MessageCode = "entitlement.statutory_exchange"
 	MessageCodeEntitlementStatutoryExchangeAlso    MessageCode = "entitlement.statutory_exchange_also"
 	MessageCodeEntitlementStatutoryExchangePassed  MessageCode = "entitlement.statutory_exchange_passed"
 	MessageCodeEntitlementStatutoryOtherCause      MessageCode = "entitlement.statutory_other_cause"
 	MessageCodeEntitlementStatutoryReturn          MessageCode = "entitlement.statutory_return"
 	MessageCodeEntitlementStatutoryReturnPassed    MessageCode = "entitlement.statutory_return_passed"
+	MessageCodeEntitlementSwapInstead              MessageCode = "entitlement.swap_instead"
 	MessageCodeEntitlementThirdFailure             MessageCode = "entitlement.third_failure"
 	MessageCodeEntitlementThirdFailureNotYet       MessageCode = "entitlement.third_failure_not_yet"
 	MessageCodeEntitlementTuningCharged            MessageCode = "entitlement.tuning_charged"
@@ -1845,6 +1862,7 @@ const (
 	MessageCodeEntitlementTuningGrace              MessageCode = "entitlement.tuning_grace"
 	MessageCodeEntitlementTuningNotFault           MessageCode = "entitlement.tuning_not_fault"
 	MessageCodeEntitlementTuningNotInstalled       MessageCode = "entitlement.tuning_not_installed"
+	MessageCodeEntitlementUnrepairableNotCovered   MessageCode = "entitlement.unrepairable_not_covered"
 	MessageCodeEntitlementWaiver                   MessageCode = "entitlement.waiver"
 	MessageCodeEntitlementWarrantyEnded            MessageCode = "entitlement.warranty_ended"
 	MessageCodeObjectApiKey                        MessageCode = "object.api_key"
@@ -1969,19 +1987,35 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeDispatchTechnicianDistance:
 		return true
+	case MessageCodeEntitlementCardLower:
+		return true
+	case MessageCodeEntitlementCardNotLower:
+		return true
 	case MessageCodeEntitlementChangeOfMind:
 		return true
 	case MessageCodeEntitlementChargedBeyond:
+		return true
+	case MessageCodeEntitlementChargedByPriceList:
 		return true
 	case MessageCodeEntitlementConductBreach:
 		return true
 	case MessageCodeEntitlementContractCategory:
 		return true
+	case MessageCodeEntitlementCoveredRepairOffered:
+		return true
 	case MessageCodeEntitlementDeliveryDamage:
+		return true
+	case MessageCodeEntitlementDeliveryDamageNotCharged:
 		return true
 	case MessageCodeEntitlementFaultPerformance:
 		return true
 	case MessageCodeEntitlementFaultWrongOrDamaged:
+		return true
+	case MessageCodeEntitlementFreightChangeOfMind:
+		return true
+	case MessageCodeEntitlementFreightQuality:
+		return true
+	case MessageCodeEntitlementFreightWrongGoods:
 		return true
 	case MessageCodeEntitlementKeyPartCovered:
 		return true
@@ -2019,9 +2053,17 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementNeverFree:
 		return true
+	case MessageCodeEntitlementNoCardCharge:
+		return true
+	case MessageCodeEntitlementNoCompensation:
+		return true
 	case MessageCodeEntitlementNoConductBreach:
 		return true
+	case MessageCodeEntitlementNoFreight:
+		return true
 	case MessageCodeEntitlementNoRecentPaidRepair:
+		return true
+	case MessageCodeEntitlementNoRemedy:
 		return true
 	case MessageCodeEntitlementNotDeliveryDamage:
 		return true
@@ -2032,6 +2074,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementNotNoFaultService:
 		return true
 	case MessageCodeEntitlementNotPerformanceFault:
+		return true
+	case MessageCodeEntitlementNotPriceListCharge:
 		return true
 	case MessageCodeEntitlementNotRepeatVisit:
 		return true
@@ -2049,6 +2093,10 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementRepeatVisit:
 		return true
+	case MessageCodeEntitlementRequestedAllowed:
+		return true
+	case MessageCodeEntitlementRequestedNotAllowed:
+		return true
 	case MessageCodeEntitlementReturnAllowed:
 		return true
 	case MessageCodeEntitlementReturnNotAsked:
@@ -2058,6 +2106,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementReturnNotStorefront:
 		return true
 	case MessageCodeEntitlementReturnWindowPassed:
+		return true
+	case MessageCodeEntitlementSelected:
 		return true
 	case MessageCodeEntitlementStatutoryExchange:
 		return true
@@ -2070,6 +2120,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementStatutoryReturn:
 		return true
 	case MessageCodeEntitlementStatutoryReturnPassed:
+		return true
+	case MessageCodeEntitlementSwapInstead:
 		return true
 	case MessageCodeEntitlementThirdFailure:
 		return true
@@ -2084,6 +2136,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementTuningNotFault:
 		return true
 	case MessageCodeEntitlementTuningNotInstalled:
+		return true
+	case MessageCodeEntitlementUnrepairableNotCovered:
 		return true
 	case MessageCodeEntitlementWaiver:
 		return true
