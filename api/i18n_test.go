@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/i18n"
 )
 
 // get reads path in the language lang asks for ("" sends no
@@ -175,4 +177,34 @@ func TestLocalizedValidationError(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/tickets", "", nil, "Accept-Language: fr")
 	assert.Equal(t, "en", r.Header.Get("Content-Language"))
 	assert.Equal(t, "missing credential: send Authorization: Bearer <API key>", r.JSON(t)["detail"])
+}
+
+// TestMessageCatalogComplete: every message code the published document
+// lists (MessageCode) is in the catalog and renders in zh-CN and en, and
+// the catalog has no code the document omits. (Per-language files, the
+// parameters of each translation and <no value> are checked in
+// internal/i18n's TestCatalogComplete.)
+func TestMessageCatalogComplete(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	r := env.Do(t, http.MethodGet, "/openapi.json", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &doc))
+	published := doc.Components.Schemas["MessageCode"].Enum
+	codes, err := i18n.Codes()
+	require.NoError(t, err)
+	require.Equal(t, codes, published)
+	for _, code := range codes {
+		require.True(t, i18n.Has(code))
+		for _, lang := range i18n.Languages {
+			assert.NotEqual(t, code, i18n.Render(lang, code, nil), "%s has no %s text", code, lang)
+		}
+	}
 }
