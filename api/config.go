@@ -19,6 +19,17 @@ validation errors list each offending field in ` + "`errors[].location`" + `
 (` + "`body.name`" + `, ` + "`query.limit`" + `, ` + "`header.Idempotency-Key`" + `). Objects of another
 tenant, or outside the caller's scope, answer 404.
 
+## Languages
+Texts meant for people (problem titles, details and field messages, dispatch
+reasons, entitlement trace lines) are written in the language of
+` + "`Accept-Language`" + ` (` + "`zh-CN`" + ` or ` + "`en`" + `), else the tenant's ` + "`default_language`" + `,
+else ` + "`en`" + `; the response says which in ` + "`Content-Language`" + `. Beside each such
+text, a ` + "`*_i18n`" + ` field (` + "`detail_i18n`" + `, ` + "`errors[].message_i18n`" + `, ` + "`reason_i18n`" + `)
+carries it as a stable message ` + "`code`" + ` (the ` + "`MessageCode`" + ` values) and its
+` + "`params`" + `: switch on codes and build your own text from the params, never parse
+the text. A parameter may itself be a message (` + "`{\"code\": ..., \"params\": ...}`" + `).
+Texts not yet in the catalog have no ` + "`*_i18n`" + ` field and are English.
+
 ## Idempotency
 Every POST accepts an ` + "`Idempotency-Key`" + ` header. A retry with the same key
 within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `);
@@ -62,6 +73,7 @@ func apiConfig(version string) huma.Config {
 	cfg.DocsPath = ""     // /docs is served from the binary (docs.go), not from a CDN
 	cfg.RejectUnknownQueryParameters = true
 	cfg.Info.Description = apiDescription
+	cfg.Transformers = append(cfg.Transformers, localize)
 	cfg.Info.Contact = &huma.Contact{Name: "ServiceNet API support", Email: "api@servicenet.dev", URL: "https://servicenet.dev/support"}
 	cfg.Info.License = &huma.License{Name: "Proprietary", URL: "https://servicenet.dev/terms"}
 	cfg.Servers = []*huma.Server{{

@@ -41,7 +41,7 @@ func docsHandler() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "method not allowed on this endpoint"))
+			writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "").withMsg("problem.method_not_allowed"))
 			return
 		}
 		w.Header().Set("Content-Security-Policy", docsPolicy)
@@ -54,12 +54,12 @@ func docsHandler() http.Handler {
 		}
 		name, ok := assets[r.URL.Path]
 		if !ok {
-			writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
+			writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "").withMsg("problem.no_such_endpoint"))
 			return
 		}
 		body, err := fs.ReadFile(docsFiles, name)
 		if err != nil {
-			writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
+			writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "").withMsg("problem.no_such_endpoint"))
 			return
 		}
 		switch {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -19,14 +21,16 @@ import (
 // Problem is an RFC 9457 problem detail. Every error the API answers has this
 // shape and Content-Type application/problem+json.
 type Problem struct {
-	Type      string         `json:"type" doc:"URI identifying the problem type; equals urn:servicenet:problem:<code>." example:"urn:servicenet:problem:invalid"`
-	Title     string         `json:"title" doc:"Short summary of the HTTP status." example:"Unprocessable Entity"`
-	Status    int            `json:"status" doc:"HTTP status code." example:"422"`
-	Detail    string         `json:"detail,omitempty" doc:"Explanation specific to this occurrence." example:"validation failed"`
-	Instance  string         `json:"instance,omitempty" doc:"Request path the problem occurred on." example:"/v1/api-keys"`
-	Code      tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
-	RequestID string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
-	Errors    []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
+	Type   string `json:"type" doc:"URI identifying the problem type; equals urn:servicenet:problem:<code>." example:"urn:servicenet:problem:invalid"`
+	Title  string `json:"title" doc:"Short summary of the HTTP status, in the response's Content-Language (message problem.title.<status>)." example:"Unprocessable Entity"`
+	Status int    `json:"status" doc:"HTTP status code." example:"422"`
+	Detail string `json:"detail,omitempty" doc:"Explanation specific to this occurrence, in the response's Content-Language when detail_i18n is present (otherwise English)." example:"validation failed"`
+	// DetailMessage is Detail as a catalog code and parameters.
+	DetailMessage *i18n.Message  `json:"detail_i18n,omitempty" doc:"Detail as a stable message code and its parameters (see the message catalog in the API description); absent for details not yet in the catalog."`
+	Instance      string         `json:"instance,omitempty" doc:"Request path the problem occurred on." example:"/v1/api-keys"`
+	Code          tenants.Code   `json:"code" doc:"Stable machine-readable error code; switch on this, not on detail." example:"invalid"`
+	RequestID     string         `json:"request_id,omitempty" doc:"The X-Request-Id of the request, for support." example:"01JD3ZQ8W6V7T3Y2K9X4N5M6PA"`
+	Errors        []*FieldDetail `json:"errors,omitempty" doc:"Field-level details, one per offending field."`
 	// ExistingID names the object that holds a reference you reused.
 	ExistingID string `json:"existing_id,omitempty" doc:"On a 409 for a reused reference (a ticket's external_reference, a claim's reference): the ID of the ticket or claim that already holds it." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
@@ -40,8 +44,34 @@ type Problem struct {
 // FieldDetail locates one problem in the request.
 type FieldDetail struct {
 	Location string `json:"location" doc:"Where the problem is: body.<path>, query.<name>, path.<name> or header.<Name>." example:"body.roles[0]"`
-	Message  string `json:"message" doc:"What is wrong with the value." example:"unknown role"`
+	Message  string `json:"message" doc:"What is wrong with the value, in the response's Content-Language when message_i18n is present (otherwise English)." example:"unknown role"`
 	Value    any    `json:"value,omitempty" doc:"The offending value, when it is safe to echo."`
+	// Msg is Message as a catalog code and parameters.
+	Msg *i18n.Message `json:"message_i18n,omitempty" doc:"Message as a stable message code and its parameters; absent for messages not yet in the catalog."`
+}
+
+// Localize renders the problem's texts that have catalog codes in lang: the
+// title always, the detail and field messages when they carry a message.
+func (p *Problem) Localize(lang string) {
+	if code := "problem.title." + strconv.Itoa(p.Status); i18n.Has(code) {
+		p.Title = i18n.Render(lang, code, nil)
+	}
+	if p.DetailMessage != nil {
+		p.Detail = p.DetailMessage.Render(lang)
+	}
+	for _, f := range p.Errors {
+		if f != nil && f.Msg != nil {
+			f.Message = f.Msg.Render(lang)
+		}
+	}
+}
+
+// withMsg sets the problem's detail from the catalog (English until
+// Localize renders it in the caller's language).
+func (p *Problem) withMsg(code string, kv ...any) *Problem {
+	m := i18n.M(code, kv...)
+	p.DetailMessage, p.Detail = &m, m.Render(i18n.English)
+	return p
 }
 
 func (p *Problem) Error() string             { return p.Detail }
@@ -132,7 +162,7 @@ func installErrorModel(log *slog.Logger) {
 	installOnce.Do(func() {
 		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 			if status >= 500 {
-				p := newProblem(status, "", "internal error")
+				p := newProblem(status, "", "").withMsg("problem.internal")
 				p.cause = joinErrs(msg, errs)
 				return p
 			}
@@ -153,7 +183,7 @@ func installErrorModel(log *slog.Logger) {
 					ctx, op = hctx.Context(), hctx.Operation().OperationID
 				}
 				log.ErrorContext(ctx, "request failed", "error", joinErrs(msg, errs), "operation", op)
-				p = newProblem(status, "", "internal error")
+				p = newProblem(status, "", "").withMsg("problem.internal")
 			} else {
 				p = huma.NewError(status, msg, errs...).(*Problem)
 			}
@@ -208,19 +238,21 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 			log.WarnContext(ctx, "request failed: "+string(te.Code), "error", cause)
 		} else if status >= 500 {
 			log.ErrorContext(ctx, "request failed", "error", err.Error())
-			p = newProblem(status, "", "internal error")
+			p = newProblem(status, "", "").withMsg("problem.internal")
 			break
 		}
 		p = newProblem(status, te.Code, te.Message)
+		p.DetailMessage = te.Msg
 		p.ExistingID = te.ExistingID
 		if status == http.StatusTooManyRequests { // a domain limit (concurrent uploads): its holders finish in seconds
 			p.headers = http.Header{"Retry-After": {retryAfterBusy}}
 		}
 		for _, f := range te.Fields {
-			p.Errors = append(p.Errors, &FieldDetail{Location: f.Location, Message: f.Message, Value: f.Value})
+			p.Errors = append(p.Errors, &FieldDetail{Location: f.Location, Message: f.Message, Value: f.Value, Msg: f.Msg})
 		}
 		if te.Code == tenants.CodePreconditionFailed && len(p.Errors) == 0 { // the domain's If-Match check
-			p.Errors = []*FieldDetail{{Location: "header.If-Match", Message: "does not match the current version"}}
+			m := i18n.M("problem.if_match_mismatch")
+			p.Errors = []*FieldDetail{{Location: "header.If-Match", Message: m.Render(i18n.English), Msg: &m}}
 		}
 	case errors.As(err, &se):
 		p = newProblem(se.GetStatus(), "", "")
@@ -231,7 +263,7 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 		p = newProblem(499, "client_closed_request", "the client went away")
 	default:
 		log.ErrorContext(ctx, "request failed", "error", fmt.Sprintf("%+v", err))
-		p = newProblem(http.StatusInternalServerError, "", "internal error")
+		p = newProblem(http.StatusInternalServerError, "", "").withMsg("problem.internal")
 	}
 	p.RequestID = logging.Get(ctx, "request_id")
 	p.Instance = path

@@ -187,6 +187,7 @@ func (fs *failingServer) do(t *testing.T, method, path, credential, body string,
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
 	}
+	req.Header.Set("Accept-Language", "en") // as apitest.Do: these assert English texts
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -148,7 +149,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.ErrorContext(r.Context(), "panic", "panic", v, "stack", string(debug.Stack()))
-				writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "internal error"))
+				writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "").withMsg("problem.internal"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -158,6 +159,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 	p.RequestID = logging.Get(r.Context(), "request_id")
 	p.Instance = r.URL.Path
+	lang := i18n.Negotiate(r.Header.Get("Accept-Language"), "")
+	p.Localize(lang)
+	w.Header().Set("Content-Language", lang)
 	for name, values := range p.headers {
 		w.Header()[name] = values
 	}
@@ -169,6 +173,9 @@ func writeProblemHTTP(w http.ResponseWriter, r *http.Request, p *Problem) {
 func writeProblem(ctx huma.Context, p *Problem) {
 	p.RequestID = logging.Get(ctx.Context(), "request_id")
 	p.Instance = ctx.URL().Path
+	lang := languageOf(ctx)
+	p.Localize(lang)
+	ctx.SetHeader("Content-Language", lang)
 	for name, values := range p.headers {
 		for _, v := range values {
 			ctx.SetHeader(name, v)
@@ -179,9 +186,10 @@ func writeProblem(ctx huma.Context, p *Problem) {
 	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
 }
 
-func unauthenticated(detail string) *Problem {
-	p := newProblem(http.StatusUnauthorized, tenants.CodeUnauthenticated, detail)
-	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: detail}}
+// unauthenticated is the 401 problem whose detail is the catalog message code.
+func unauthenticated(code string) *Problem {
+	p := newProblem(http.StatusUnauthorized, tenants.CodeUnauthenticated, "").withMsg(code)
+	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: p.Detail, Msg: p.DetailMessage}}
 	return p
 }
 
@@ -209,11 +217,40 @@ func (s *Server) operatorOnly(next http.Handler) http.Handler {
 		}
 		if !ok || !s.isOperator(token) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="ServiceNet jobs", charset="UTF-8"`)
-			writeProblemHTTP(w, r, unauthenticated("the job dashboard needs the operator token"))
+			writeProblemHTTP(w, r, unauthenticated("auth.dashboard_needs_operator"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// language negotiates the response's language once the tenant is known:
+// the best supported language of Accept-Language, else the tenant's
+// default_language, else English. It records it in the context for the
+// transformer (localize) and says it in Content-Language.
+func (s *Server) language(ctx huma.Context, next func(huma.Context)) {
+	p, _ := tenants.PrincipalFrom(ctx.Context())
+	lang := i18n.Negotiate(ctx.Header("Accept-Language"), p.Language)
+	ctx.SetHeader("Content-Language", lang)
+	next(huma.WithContext(ctx, i18n.WithLanguage(ctx.Context(), lang)))
+}
+
+// languageOf is the language negotiated for ctx, or, before negotiation
+// (a failed authentication), Accept-Language's best else English.
+func languageOf(ctx huma.Context) string {
+	if l := i18n.Language(ctx.Context()); l != "" {
+		return l
+	}
+	return i18n.Negotiate(ctx.Header("Accept-Language"), "")
+}
+
+// localize is the transformer that renders every message-carrying text of a
+// response (problems, dispatch reasons, trace lines) in the negotiated
+// language.
+func localize(ctx huma.Context, _ string, v any) (any, error) {
+	lang := languageOf(ctx)
+	ctx.SetHeader("Content-Language", lang)
+	return i18n.LocalizeAll(v, lang), nil
 }
 
 // authenticate resolves the credential into a Principal and checks the
@@ -230,9 +267,9 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	token, ok := bearer(header)
 	addr := clientAddr(ctx.RemoteAddr())
 	if !ok {
-		msg := "missing credential: send Authorization: Bearer <API key>"
+		msg := "auth.missing_credential"
 		if header != "" {
-			msg = "malformed Authorization header: expected Bearer <API key>"
+			msg = "auth.malformed_authorization"
 		}
 		s.authFailed(ctx, addr, unauthenticated(msg))
 		return
@@ -240,7 +277,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	var p tenants.Principal
 	if perm == authz.Operator {
 		if !s.isOperator(token) {
-			s.authFailed(ctx, addr, unauthenticated("operator token required"))
+			s.authFailed(ctx, addr, unauthenticated("auth.operator_token_required"))
 			return
 		}
 		p = tenants.Principal{Operator: true}
@@ -263,14 +300,16 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		}
 		logging.Add(ctx.Context(), slog.String("tenant_id", p.TenantID), slog.String("key_id", p.KeyID))
 	}
+	// The tenant is known: a 403 below speaks its language too.
+	ctx = huma.WithContext(ctx, i18n.WithLanguage(ctx.Context(), i18n.Negotiate(ctx.Header("Accept-Language"), p.Language)))
 	allowed, err := s.deps.Authz.Allowed(p, perm)
 	if err != nil {
 		writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
 		return
 	}
 	if !allowed {
-		writeProblem(ctx, newProblem(http.StatusForbidden, tenants.CodeForbidden,
-			"this credential's roles do not grant "+string(perm)))
+		writeProblem(ctx, newProblem(http.StatusForbidden, tenants.CodeForbidden, "").
+			withMsg("problem.forbidden", "Permission", string(perm)))
 		return
 	}
 	// The key's mode is the mode of every transaction the request runs:
@@ -387,7 +426,7 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 		r.Cancel()
 		ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=0;t=%d`, secondsUp(wait.Seconds())))
 		ctx.SetHeader("Retry-After", strconv.Itoa(max(1, secondsUp(wait.Seconds()))))
-		writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "rate limit exceeded for this credential; retry after the Retry-After delay"))
+		writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "").withMsg("problem.rate_limited"))
 		return
 	}
 	left := math.Max(0, b.Tokens())

@@ -164,10 +164,10 @@ func New(cfg Config, deps Deps) *Server {
 	r := chi.NewMux()
 	r.Use(s.requestID, s.observe, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "no such endpoint"))
+		writeProblemHTTP(w, r, newProblem(http.StatusNotFound, "", "").withMsg("problem.no_such_endpoint"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "method not allowed on this endpoint"))
+		writeProblemHTTP(w, r, newProblem(http.StatusMethodNotAllowed, "", "").withMsg("problem.method_not_allowed"))
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{}))
 	spec := s.specHandler()
@@ -183,7 +183,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.router = r
 	s.api = humachi.New(r, apiConfig(cfg.Version))
-	s.api.UseMiddleware(s.deadline, s.authenticate, s.rateLimit, s.tenantShare, s.textGuard, s.idempotent)
+	s.api.UseMiddleware(s.deadline, s.authenticate, s.language, s.rateLimit, s.tenantShare, s.textGuard, s.idempotent)
 	s.registerOperations()
 	declareWebhooks(s.api.OpenAPI())
 	return s

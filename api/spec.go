@@ -15,6 +15,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/yaml"
+
+	"github.com/servicenet/servicenet/internal/i18n"
 )
 
 // The published document is the one clients are generated from: the
@@ -127,9 +129,28 @@ var valueSetNames = map[string]string{
 
 // publish finishes doc (built only to be published) for client generators.
 func publish(doc *huma.OpenAPI) {
+	declareMessageCodes(doc)
 	hoistEnums(doc)
 	shareProblem(doc)
 	declareHeaders(doc)
+}
+
+// declareMessageCodes lists the catalog's message codes as the enum of
+// Message.code (hoisted to the MessageCode value set): the codes are the
+// contract, the texts are not.
+func declareMessageCodes(doc *huma.OpenAPI) {
+	s := doc.Components.Schemas.Map()["Message"]
+	if s == nil || s.Properties["code"] == nil {
+		return
+	}
+	codes, err := i18n.Codes()
+	if err != nil {
+		panic(fmt.Sprintf("api: message catalog: %v", err))
+	}
+	s.Properties["code"].Enum = make([]any, len(codes))
+	for i, c := range codes {
+		s.Properties["code"].Enum[i] = c
+	}
 }
 
 // hoistEnums replaces every inline enum of two or more values by a $ref to
@@ -386,7 +407,7 @@ func (s *Server) specHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { p, err = PublishedOpenAPI(s.cfg.Version) })
 		if err != nil {
-			writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "internal error"))
+			writeProblemHTTP(w, r, newProblem(http.StatusInternalServerError, "", "").withMsg("problem.internal"))
 			return
 		}
 		var body []byte

@@ -3,6 +3,9 @@ package tenants
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/servicenet/servicenet/internal/i18n"
 )
 
 // Code is a stable, machine-readable error code. Codes are part of the API
@@ -30,6 +33,9 @@ type FieldError struct {
 	Location string
 	Message  string
 	Value    any
+	// Msg, when set, is Message as a catalog code and params: the API
+	// renders it in the caller's language. Message stays the English text.
+	Msg *i18n.Message
 }
 
 // Error is the error type every domain package returns for expected failures.
@@ -38,7 +44,10 @@ type FieldError struct {
 type Error struct {
 	Code    Code
 	Message string
-	Fields  []FieldError
+	// Msg, when set, is Message as a catalog code and params (the problem's
+	// detail in the caller's language); Message stays the English text.
+	Msg    *i18n.Message
+	Fields []FieldError
 	// ExistingID, on a conflict over a reused reference, is the ID of the
 	// object that already holds it (sent as the problem's existing_id).
 	ExistingID string
@@ -66,19 +75,48 @@ func Errorf(code Code, format string, args ...any) *Error {
 // version now.
 func CheckVersion(what string, ifVersion, current int) error {
 	if ifVersion > 0 && current != ifVersion {
-		return Errorf(CodePreconditionFailed, "the %s changed since you read it (now version %d)", what, current)
+		e := Errorf(CodePreconditionFailed, "the %s changed since you read it (now version %d)", what, current)
+		e.Msg = msg("problem.version_changed", "What", object(what), "Version", current)
+		return e
 	}
 	return nil
 }
 
 // Invalid returns a validation error about one field.
 func Invalid(location, message string, value any) *Error {
-	return &Error{Code: CodeInvalid, Message: "validation failed",
+	return &Error{Code: CodeInvalid, Message: "validation failed", Msg: msg("problem.validation_failed"),
 		Fields: []FieldError{{Location: location, Message: message, Value: value}}}
 }
 
+// InvalidMsg is Invalid with the field's message from the catalog: m
+// rendered in English is the field's Message.
+func InvalidMsg(location string, m i18n.Message, value any) *Error {
+	e := Invalid(location, m.Render(i18n.English), value)
+	e.Fields[0].Msg = &m
+	return e
+}
+
+func msg(code string, kv ...any) *i18n.Message {
+	m := i18n.M(code, kv...)
+	return &m
+}
+
+// object names a kind of object ("api key") by its catalog message
+// (object.api_key) when there is one, else as given.
+func object(what string) any {
+	code := "object." + strings.ReplaceAll(what, " ", "_")
+	if i18n.Has(code) {
+		return i18n.M(code)
+	}
+	return what
+}
+
 // NotFound returns a not_found error for a kind of object ("api key").
-func NotFound(what string) *Error { return Errorf(CodeNotFound, "%s not found", what) }
+func NotFound(what string) *Error {
+	e := Errorf(CodeNotFound, "%s not found", what)
+	e.Msg = msg("problem.not_found", "What", object(what))
+	return e
+}
 
 // ErrorCode returns the code of err, or "" when err is not an *Error.
 func ErrorCode(err error) Code {
@@ -100,6 +138,12 @@ func (v *Validation) Add(location, message string, value any) {
 	v.fields = append(v.fields, FieldError{Location: location, Message: message, Value: value})
 }
 
+// AddMsg records a problem with the field at location, its message from the
+// catalog.
+func (v *Validation) AddMsg(location string, m i18n.Message, value any) {
+	v.fields = append(v.fields, FieldError{Location: location, Message: m.Render(i18n.English), Value: value, Msg: &m})
+}
+
 // Fields returns the problems recorded so far.
 func (v *Validation) Fields() []FieldError { return v.fields }
 
@@ -108,5 +152,5 @@ func (v *Validation) Err() error {
 	if len(v.fields) == 0 {
 		return nil
 	}
-	return &Error{Code: CodeInvalid, Message: "validation failed", Fields: v.fields}
+	return &Error{Code: CodeInvalid, Message: "validation failed", Msg: msg("problem.validation_failed"), Fields: v.fields}
 }

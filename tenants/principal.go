@@ -23,6 +23,9 @@ type Principal struct {
 	// TechnicianID, when set, is the technician a technician key acts as:
 	// it sees only the tickets assigned to it.
 	TechnicianID string
+	// Language is the tenant's default language (zh-CN or en): what texts
+	// are written in when the caller's Accept-Language names no supported one.
+	Language string
 }
 
 // HasRole reports whether the principal carries role.

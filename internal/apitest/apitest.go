@@ -179,9 +179,16 @@ func (e *Env) Do(t testing.TB, method, path, credential string, body any, header
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
 	}
+	// Tests read English unless they ask otherwise (tenants default to
+	// zh-CN): a header "Accept-Language:" with no value sends none.
+	req.Header.Set("Accept-Language", "en")
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		if k, v = strings.TrimSpace(k), strings.TrimSpace(v); v == "" && strings.EqualFold(k, "Accept-Language") {
+			req.Header.Del(k)
+			continue
+		}
+		req.Header.Set(k, v)
 	}
 	resp, err := e.Server.Client().Do(req)
 	require.NoError(t, err)

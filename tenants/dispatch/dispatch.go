@@ -390,7 +390,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		}
 	}
 	if len(top) == 0 {
-		d.Reason = noNodeReason(nodes, r, day)
+		d.setReason(noNodeReason(nodes, r, day))
 		return d, nil
 	}
 
@@ -493,7 +493,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if tech != nil {
 		d.TechnicianID = tech.TechnicianID
 	}
-	d.Reason = chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day) + loanerNote(chosen, r)
+	d.setReason(append(chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day), loanerNote(chosen, r)...))
 	return d, nil
 }
 

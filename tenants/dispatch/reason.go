@@ -2,13 +2,11 @@ package dispatch
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
-)
 
-var tierNames = map[string]string{
-	tierManufacturer: "manufacturer", tierCenter: "service center",
-	tierDepot: "specialist depot", tierRepairPoint: "repair point",
-}
+	"github.com/servicenet/servicenet/internal/i18n"
+)
 
 var (
 	nodeRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleRegionNotCovered,
@@ -41,14 +39,14 @@ func nodeRuleText(rule string, r Request, day string) string {
 }
 
 // loanerNote tells what the chosen node means for a carry-in's loaner.
-func loanerNote(chosen NodeCandidate, r Request) string {
+func loanerNote(chosen NodeCandidate, r Request) []i18n.Message {
 	if r.Loaner == "" || chosen.LoanersAvailable == nil {
-		return ""
+		return nil
 	}
 	if n := *chosen.LoanersAvailable; n > 0 {
-		return fmt.Sprintf(" For the carry-in it holds %d available %s loaner(s), preferred (+%d).", n, r.Category, loanerScore)
+		return []i18n.Message{i18n.M("dispatch.loaner_held", "Loaners", n, "Category", r.Category, "Score", loanerScore)}
 	}
-	return fmt.Sprintf(" It holds no available %s loaner for the carry-in (preferred, not required): none of the eligible nodes ranked above it does either.", r.Category)
+	return []i18n.Message{i18n.M("dispatch.loaner_none", "Category", r.Category)}
 }
 
 // techRuleText completes "the technician ..." for a technician's rule.
@@ -85,44 +83,56 @@ func ruleCounts(order []string, rules []string) string {
 	return strings.Join(parts, ", ")
 }
 
-func noNodeReason(nodes []NodeCandidate, r Request, day string) string {
+func noNodeReason(nodes []NodeCandidate, r Request, day string) []i18n.Message {
 	if len(nodes) == 0 {
-		return fmt.Sprintf("No node covers region %s, its city or its province.", r.RegionCode)
+		return []i18n.Message{i18n.M("dispatch.no_node_covers", "Region", r.RegionCode)}
 	}
 	rules := make([]string, len(nodes))
 	for i, n := range nodes {
 		rules[i] = n.ExcludedBy
 	}
-	return fmt.Sprintf("None of the %d nodes covering region %s can take the job on %s: %s.",
-		len(nodes), r.RegionCode, day, ruleCounts(nodeRuleOrder, rules))
+	return []i18n.Message{i18n.M("dispatch.no_node_can_take", "Nodes", len(nodes), "Region", r.RegionCode, "Day", day,
+		"Counts", ruleCounts(nodeRuleOrder, rules))}
 }
 
+// chosenReason explains the choice as messages rendered one after the
+// other: the node's clause, the technician's clause, the end.
 func chosenReason(chosen NodeCandidate, tech *TechnicianCandidate, techs []TechnicianCandidate, top []NodeCandidate,
-	skipped int, manual bool, r Request, day string) string {
-	var b strings.Builder
-	what := fmt.Sprintf("%s %s", tierNames[chosen.Tier], chosen.Name)
+	skipped int, manual bool, r Request, day string) []i18n.Message {
+	node := func(start bool) i18n.Message {
+		code := "dispatch.node." + chosen.Tier
+		if start {
+			code = "dispatch.node_start." + chosen.Tier
+		}
+		return i18n.M(code, "Name", chosen.Name)
+	}
+	var out []i18n.Message
 	switch {
 	case manual:
-		fmt.Fprintf(&b, "Manual dispatch to %s, which is eligible (%d of %d jobs booked on %s)",
-			what, chosen.LoadToday, chosen.DailyCapacity, day)
+		out = append(out, i18n.M("dispatch.manual", "Node", node(false),
+			"Load", chosen.LoadToday, "Capacity", chosen.DailyCapacity, "Day", day))
 	case skipped > 0:
 		names := make([]string, skipped)
 		for i, n := range top[:skipped] {
 			names[i] = n.Name
 		}
-		fmt.Fprintf(&b, "%s has a free technician while the better-ranked %s have none (%d of %d jobs booked on %s)",
-			capitalise(what), strings.Join(names, ", "), chosen.LoadToday, chosen.DailyCapacity, day)
+		out = append(out, i18n.M("dispatch.skipped", "Node", node(true), "Skipped", strings.Join(names, ", "),
+			"Load", chosen.LoadToday, "Capacity", chosen.DailyCapacity, "Day", day))
 	default:
-		fmt.Fprintf(&b, "%s is the best eligible node%s (%d of %d jobs booked on %s)",
-			capitalise(what), hardFaultNote(r), chosen.LoadToday, chosen.DailyCapacity, day)
+		code := "dispatch.best_node"
+		if r.HardFault {
+			code = "dispatch.best_node_hard_fault"
+		}
+		out = append(out, i18n.M(code, "Node", node(true),
+			"Load", chosen.LoadToday, "Capacity", chosen.DailyCapacity, "Day", day))
 	}
 	if tech != nil {
-		fmt.Fprintf(&b, "; technician %s is on shift with %s level %d and %d jobs that day", tech.Name, r.Category, tech.Level, tech.JobsToday)
+		out = append(out, i18n.M("dispatch.technician", "Technician", tech.Name, "Category", r.Category,
+			"Level", tech.Level, "Jobs", tech.JobsToday))
 		if tech.DistanceKM != nil {
-			fmt.Fprintf(&b, ", %.1f km away", *tech.DistanceKM)
+			out = append(out, i18n.M("dispatch.technician_distance", "KM", strconv.FormatFloat(*tech.DistanceKM, 'f', 1, 64)))
 		}
-		b.WriteString(".")
-		return b.String()
+		return append(out, i18n.M("dispatch.end"))
 	}
 	var rules []string
 	for _, t := range techs {
@@ -131,23 +141,7 @@ func chosenReason(chosen NodeCandidate, tech *TechnicianCandidate, techs []Techn
 		}
 	}
 	if len(rules) == 0 {
-		b.WriteString("; it has no technicians, so it assigns one later.")
-	} else {
-		fmt.Fprintf(&b, "; none of its technicians is free (%s), so it assigns one later.", ruleCounts(techRuleOrder, rules))
+		return append(out, i18n.M("dispatch.no_technicians"))
 	}
-	return b.String()
-}
-
-func hardFaultNote(r Request) string {
-	if r.HardFault {
-		return " for a hard fault"
-	}
-	return ""
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return append(out, i18n.M("dispatch.no_free_technician", "Counts", ruleCounts(techRuleOrder, rules)))
 }

@@ -1,6 +1,10 @@
 package dispatch
 
-import "time"
+import (
+	"time"
+
+	"github.com/servicenet/servicenet/internal/i18n"
+)
 
 // Request describes the job to place.
 type Request struct {
@@ -50,7 +54,22 @@ type DispatchDecision struct {
 	Nodes        []NodeCandidate       `json:"nodes" doc:"Every node considered, eligible ones best first, then the excluded ones with the rule that excluded them." example:"[]"`
 	Technicians  []TechnicianCandidate `json:"technicians" doc:"Technicians of the chosen node and of the runner-up nodes, eligible ones best first, then the excluded ones." example:"[]"`
 	Day          string                `json:"day" format:"date" doc:"The day, in the tenant's time zone, loads and capacity were counted for (the window's day)." example:"2026-11-30"`
-	Reason       string                `json:"reason" doc:"One human sentence: why this choice, or why nobody can take the job." example:"Repair point Laoshan-3 is the nearest eligible tier with 3 of 20 jobs booked; 王师傅 is on shift with washer level 4 and the least load (1 job)."`
+	Reason       string                `json:"reason" doc:"One human sentence: why this choice, or why nobody can take the job; in the response's Content-Language (reason_i18n rendered one message after the other), English for decisions made before reason_i18n existed." example:"Repair point Laoshan-3 is the best eligible node (3 of 20 jobs booked on 2026-11-30); technician 王师傅 is on shift with washer level 4 and 1 jobs that day."`
+	ReasonI18n   []i18n.Message        `json:"reason_i18n,omitempty" doc:"The reason as message codes (dispatch.*) with their parameters, rendered one after the other; absent on decisions made before it existed." example:"[{\"code\":\"dispatch.best_node\",\"params\":{\"Node\":{\"code\":\"dispatch.node_start.repair_point\",\"params\":{\"Name\":\"Laoshan-3\"}},\"Load\":3,\"Capacity\":20,\"Day\":\"2026-11-30\"}}]"`
+}
+
+// setReason records the reason's messages and its English text (what the
+// ticket's timeline keeps).
+func (d *DispatchDecision) setReason(ms []i18n.Message) {
+	d.ReasonI18n, d.Reason = ms, i18n.Join(i18n.English, ms)
+}
+
+// Localize renders Reason in lang from ReasonI18n (a decision stored before
+// it existed keeps its English text).
+func (d *DispatchDecision) Localize(lang string) {
+	if len(d.ReasonI18n) > 0 {
+		d.Reason = i18n.Join(lang, d.ReasonI18n)
+	}
 }
 
 // NodeScore is a node's score broken down into named components that sum to

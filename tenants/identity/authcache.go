@@ -67,9 +67,9 @@ func (e *authEntry) result(now time.Time) (tenants.Principal, error) {
 	case e.bad != "":
 		return tenants.Principal{}, errBadKey(e.bad)
 	case e.expiresAt != nil && !now.Before(*e.expiresAt):
-		return tenants.Principal{}, errBadKey("API key expired")
+		return tenants.Principal{}, errBadKey("auth.key_expired")
 	case !e.tenantActive:
-		return tenants.Principal{}, errBadKey("tenant suspended")
+		return tenants.Principal{}, errBadKey("auth.tenant_suspended")
 	}
 	p := e.p
 	p.Roles = slices.Clone(p.Roles)

@@ -14,6 +14,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -229,7 +230,8 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		}
 	}
 	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
-		return Tenant{}, tenants.Invalid("body.default_language", "a supported language: zh-CN or en", *u.DefaultLanguage)
+		return Tenant{}, tenants.InvalidMsg("body.default_language",
+			i18n.M("problem.unsupported_language", "Languages", "zh-CN, en"), *u.DefaultLanguage)
 	}
 	var t Tenant
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -265,7 +267,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 }
 
 // Languages are the languages ServiceNet speaks (BCP 47 tags).
-var Languages = []string{"zh-CN", "en"}
+var Languages = []string{i18n.Chinese, i18n.English}
 
 // LocaleTx returns the language and time zone of tx's tenant, inside tx:
 // what a context writing to a customer renders its text in.
@@ -557,9 +559,13 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id stri
 // errBadKey is the authentication failure for an unknown, malformed, revoked
 // or expired key or a suspended tenant. Its message says which, but never
 // whether another tenant exists.
-func errBadKey(msg string) error {
-	return &tenants.Error{Code: tenants.CodeUnauthenticated, Message: msg,
-		Fields: []tenants.FieldError{{Location: "header.Authorization", Message: msg}}}
+// errBadKey is the unauthenticated error for a bad key; code is its
+// message in the catalog (auth.*).
+func errBadKey(code string) error {
+	m := i18n.M(code)
+	msg := m.Render(i18n.English)
+	return &tenants.Error{Code: tenants.CodeUnauthenticated, Message: msg, Msg: &m,
+		Fields: []tenants.FieldError{{Location: "header.Authorization", Message: msg, Msg: &m}}}
 }
 
 // lastUsedGranularity bounds how often authentication writes last_used_at.
@@ -572,7 +578,7 @@ const lastUsedGranularity = time.Minute
 // whose hash it presents and nothing else.
 func (s *Service) Authenticate(ctx context.Context, secret string) (tenants.Principal, error) {
 	if !strings.HasPrefix(secret, LivePrefix) && !strings.HasPrefix(secret, TestPrefix) {
-		return tenants.Principal{}, errBadKey("not a ServiceNet API key (expected sn_live_... or sn_test_...)")
+		return tenants.Principal{}, errBadKey("auth.not_a_key")
 	}
 	hash := hashSecret(secret)
 	now := s.now()
@@ -627,27 +633,28 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 		err := tx.QueryRow(ctx, `
 			SELECT k.id, k.tenant_id, k.name, k.prefix, k.live, k.roles, k.node_id, k.storefront_id, k.technician_id,
 			       k.expires_at, k.revoked_at, k.last_used_at, k.created_by, k.created_at,
-			       t.id, t.name, t.slug, t.time_zone, t.currency, t.status, t.version, t.created_at, t.updated_at
+			       t.id, t.name, t.slug, t.time_zone, t.currency, t.status, t.default_language, t.version, t.created_at, t.updated_at
 			FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 			WHERE k.secret_hash = $1`, hash).
 			Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID,
 				&k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &k.CreatedBy, &k.CreatedAt,
-				&t.ID, &t.Name, &t.Slug, &t.TimeZone, &t.Currency, &t.Status, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+				&t.ID, &t.Name, &t.Slug, &t.TimeZone, &t.Currency, &t.Status, &t.DefaultLanguage, &t.Version, &t.CreatedAt, &t.UpdatedAt)
 		tenantStatus := t.Status
 		if err == pgx.ErrNoRows {
-			e = &authEntry{bad: "unknown API key"}
+			e = &authEntry{bad: "auth.unknown_key"}
 			return nil
 		}
 		if err != nil {
 			return err
 		}
 		if k.RevokedAt != nil {
-			e = &authEntry{bad: "API key revoked", p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID}}
+			e = &authEntry{bad: "auth.key_revoked", p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID}}
 			return nil
 		}
 		e = &authEntry{
 			p: tenants.Principal{TenantID: k.TenantID, KeyID: k.ID, Roles: k.Roles, Live: k.Live,
-				NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID)},
+				NodeID: deref(k.NodeID), StorefrontID: deref(k.StorefrontID), TechnicianID: deref(k.TechnicianID),
+				Language: t.DefaultLanguage},
 			expiresAt: k.ExpiresAt, tenantActive: tenantStatus == "active", lastUsed: k.LastUsedAt,
 			key: k, tenant: t,
 		}

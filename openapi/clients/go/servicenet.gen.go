@@ -1809,6 +1809,513 @@ func (e LoanerStatus) Valid() bool {
 	}
 }
 
+// Defines values for MessageCode.
+const (
+	MessageCodeAuthDashboardNeedsOperator          MessageCode = "auth.dashboard_needs_operator"
+	MessageCodeAuthKeyExpired                      MessageCode = "auth.key_expired"
+	MessageCodeAuthKeyRevoked                      MessageCode = "auth.key_revoked"
+	MessageCodeAuthMalformedAuthorization          MessageCode = "auth.malformed_authorization"
+	MessageCodeAuthMissingCredential               MessageCode = "auth.missing_credential"
+	MessageCodeAuthNotAKey                         MessageCode = "auth.not_a_key"
+	MessageCodeAuthOperatorTokenRequired           MessageCode = "auth.operator_token_required"
+	MessageCodeAuthTenantSuspended                 MessageCode = "auth.tenant_suspended"
+	MessageCodeAuthUnknownKey                      MessageCode = "auth.unknown_key"
+	MessageCodeDispatchBestNode                    MessageCode = "dispatch.best_node"
+	MessageCodeDispatchBestNodeHardFault           MessageCode = "dispatch.best_node_hard_fault"
+	MessageCodeDispatchEnd                         MessageCode = "dispatch.end"
+	MessageCodeDispatchLoanerHeld                  MessageCode = "dispatch.loaner_held"
+	MessageCodeDispatchLoanerNone                  MessageCode = "dispatch.loaner_none"
+	MessageCodeDispatchManual                      MessageCode = "dispatch.manual"
+	MessageCodeDispatchNoFreeTechnician            MessageCode = "dispatch.no_free_technician"
+	MessageCodeDispatchNoNodeCanTake               MessageCode = "dispatch.no_node_can_take"
+	MessageCodeDispatchNoNodeCovers                MessageCode = "dispatch.no_node_covers"
+	MessageCodeDispatchNoTechnicians               MessageCode = "dispatch.no_technicians"
+	MessageCodeDispatchNodeManufacturer            MessageCode = "dispatch.node.manufacturer"
+	MessageCodeDispatchNodeRepairPoint             MessageCode = "dispatch.node.repair_point"
+	MessageCodeDispatchNodeServiceCenter           MessageCode = "dispatch.node.service_center"
+	MessageCodeDispatchNodeSpecialistDepot         MessageCode = "dispatch.node.specialist_depot"
+	MessageCodeDispatchNodeStartManufacturer       MessageCode = "dispatch.node_start.manufacturer"
+	MessageCodeDispatchNodeStartRepairPoint        MessageCode = "dispatch.node_start.repair_point"
+	MessageCodeDispatchNodeStartServiceCenter      MessageCode = "dispatch.node_start.service_center"
+	MessageCodeDispatchNodeStartSpecialistDepot    MessageCode = "dispatch.node_start.specialist_depot"
+	MessageCodeDispatchSkipped                     MessageCode = "dispatch.skipped"
+	MessageCodeDispatchTechnician                  MessageCode = "dispatch.technician"
+	MessageCodeDispatchTechnicianDistance          MessageCode = "dispatch.technician_distance"
+	MessageCodeEntitlementCardLower                MessageCode = "entitlement.card_lower"
+	MessageCodeEntitlementCardNotLower             MessageCode = "entitlement.card_not_lower"
+	MessageCodeEntitlementChangeOfMind             MessageCode = "entitlement.change_of_mind"
+	MessageCodeEntitlementChargedBeyond            MessageCode = "entitlement.charged_beyond"
+	MessageCodeEntitlementChargedByPriceList       MessageCode = "entitlement.charged_by_price_list"
+	MessageCodeEntitlementConductBreach            MessageCode = "entitlement.conduct_breach"
+	MessageCodeEntitlementContractCategory         MessageCode = "entitlement.contract_category"
+	MessageCodeEntitlementCoveredRepairOffered     MessageCode = "entitlement.covered_repair_offered"
+	MessageCodeEntitlementDeliveryDamage           MessageCode = "entitlement.delivery_damage"
+	MessageCodeEntitlementDeliveryDamageNotCharged MessageCode = "entitlement.delivery_damage_not_charged"
+	MessageCodeEntitlementFaultPerformance         MessageCode = "entitlement.fault.performance"
+	MessageCodeEntitlementFaultWrongOrDamaged      MessageCode = "entitlement.fault.wrong_or_damaged"
+	MessageCodeEntitlementFreightChangeOfMind      MessageCode = "entitlement.freight_change_of_mind"
+	MessageCodeEntitlementFreightQuality           MessageCode = "entitlement.freight_quality"
+	MessageCodeEntitlementFreightWrongGoods        MessageCode = "entitlement.freight_wrong_goods"
+	MessageCodeEntitlementKeyPartCovered           MessageCode = "entitlement.key_part_covered"
+	MessageCodeEntitlementKeyPartExpired           MessageCode = "entitlement.key_part_expired"
+	MessageCodeEntitlementKeyPartNone              MessageCode = "entitlement.key_part_none"
+	MessageCodeEntitlementKeyPartWholeUnit         MessageCode = "entitlement.key_part_whole_unit"
+	MessageCodeEntitlementLateArrival              MessageCode = "entitlement.late_arrival"
+	MessageCodeEntitlementLateArrivalVisit         MessageCode = "entitlement.late_arrival_visit"
+	MessageCodeEntitlementLicenceNotMatching       MessageCode = "entitlement.licence_not_matching"
+	MessageCodeEntitlementLicenceNotShown          MessageCode = "entitlement.licence_not_shown"
+	MessageCodeEntitlementLicenceShown             MessageCode = "entitlement.licence_shown"
+	MessageCodeEntitlementLineChargedBeyond        MessageCode = "entitlement.line_charged_beyond"
+	MessageCodeEntitlementMaintenanceCharged       MessageCode = "entitlement.maintenance_charged"
+	MessageCodeEntitlementMaintenanceContractDates MessageCode = "entitlement.maintenance_contract_dates"
+	MessageCodeEntitlementMaintenanceContractState MessageCode = "entitlement.maintenance_contract_state"
+	MessageCodeEntitlementMaintenanceCovered       MessageCode = "entitlement.maintenance_covered"
+	MessageCodeEntitlementManufacturerCovered      MessageCode = "entitlement.manufacturer_covered"
+	MessageCodeEntitlementManufacturerEnded        MessageCode = "entitlement.manufacturer_ended"
+	MessageCodeEntitlementManufacturerNotCause     MessageCode = "entitlement.manufacturer_not_cause"
+	MessageCodeEntitlementNeverFree                MessageCode = "entitlement.never_free"
+	MessageCodeEntitlementNoCardCharge             MessageCode = "entitlement.no_card_charge"
+	MessageCodeEntitlementNoCompensation           MessageCode = "entitlement.no_compensation"
+	MessageCodeEntitlementNoConductBreach          MessageCode = "entitlement.no_conduct_breach"
+	MessageCodeEntitlementNoFreight                MessageCode = "entitlement.no_freight"
+	MessageCodeEntitlementNoRecentPaidRepair       MessageCode = "entitlement.no_recent_paid_repair"
+	MessageCodeEntitlementNoRemedy                 MessageCode = "entitlement.no_remedy"
+	MessageCodeEntitlementNotDeliveryDamage        MessageCode = "entitlement.not_delivery_damage"
+	MessageCodeEntitlementNotEarlierRepair         MessageCode = "entitlement.not_earlier_repair"
+	MessageCodeEntitlementNotNeverFree             MessageCode = "entitlement.not_never_free"
+	MessageCodeEntitlementNotNoFaultService        MessageCode = "entitlement.not_no_fault_service"
+	MessageCodeEntitlementNotPerformanceFault      MessageCode = "entitlement.not_performance_fault"
+	MessageCodeEntitlementNotPriceListCharge       MessageCode = "entitlement.not_price_list_charge"
+	MessageCodeEntitlementNotRepeatVisit           MessageCode = "entitlement.not_repeat_visit"
+	MessageCodeEntitlementNotTuning                MessageCode = "entitlement.not_tuning"
+	MessageCodeEntitlementOnTime                   MessageCode = "entitlement.on_time"
+	MessageCodeEntitlementPriceListKept            MessageCode = "entitlement.price_list_kept"
+	MessageCodeEntitlementPriceListNotShown        MessageCode = "entitlement.price_list_not_shown"
+	MessageCodeEntitlementRepeatFault              MessageCode = "entitlement.repeat_fault"
+	MessageCodeEntitlementRepeatFaultCause         MessageCode = "entitlement.repeat_fault_cause"
+	MessageCodeEntitlementRepeatVisit              MessageCode = "entitlement.repeat_visit"
+	MessageCodeEntitlementRequestedAllowed         MessageCode = "entitlement.requested_allowed"
+	MessageCodeEntitlementRequestedNotAllowed      MessageCode = "entitlement.requested_not_allowed"
+	MessageCodeEntitlementReturnAllowed            MessageCode = "entitlement.return_allowed"
+	MessageCodeEntitlementReturnNotAsked           MessageCode = "entitlement.return_not_asked"
+	MessageCodeEntitlementReturnNotResaleable      MessageCode = "entitlement.return_not_resaleable"
+	MessageCodeEntitlementReturnNotStorefront      MessageCode = "entitlement.return_not_storefront"
+	MessageCodeEntitlementReturnWindowPassed       MessageCode = "entitlement.return_window_passed"
+	MessageCodeEntitlementSelected                 MessageCode = "entitlement.selected"
+	MessageCodeEntitlementStatutoryExchange        MessageCode = "entitlement.statutory_exchange"
+	MessageCodeEntitlementStatutoryExchangeAlso    MessageCode = "entitlement.statutory_exchange_also"
+	MessageCodeEntitlementStatutoryExchangePassed  MessageCode = "entitlement.statutory_exchange_passed"
+	MessageCodeEntitlementStatutoryOtherCause      MessageCode = "entitlement.statutory_other_cause"
+	MessageCodeEntitlementStatutoryReturn          MessageCode = "entitlement.statutory_return"
+	MessageCodeEntitlementStatutoryReturnPassed    MessageCode = "entitlement.statutory_return_passed"
+	MessageCodeEntitlementSwapInstead              MessageCode = "entitlement.swap_instead"
+	MessageCodeEntitlementThirdFailure             MessageCode = "entitlement.third_failure"
+	MessageCodeEntitlementThirdFailureNotYet       MessageCode = "entitlement.third_failure_not_yet"
+	MessageCodeEntitlementTuningCharged            MessageCode = "entitlement.tuning_charged"
+	MessageCodeEntitlementTuningFree               MessageCode = "entitlement.tuning_free"
+	MessageCodeEntitlementTuningGrace              MessageCode = "entitlement.tuning_grace"
+	MessageCodeEntitlementTuningNotFault           MessageCode = "entitlement.tuning_not_fault"
+	MessageCodeEntitlementTuningNotInstalled       MessageCode = "entitlement.tuning_not_installed"
+	MessageCodeEntitlementUnrepairableNotCovered   MessageCode = "entitlement.unrepairable_not_covered"
+	MessageCodeEntitlementWaiver                   MessageCode = "entitlement.waiver"
+	MessageCodeEntitlementWarrantyEnded            MessageCode = "entitlement.warranty_ended"
+	MessageCodeObjectApiKey                        MessageCode = "object.api_key"
+	MessageCodeObjectClaim                         MessageCode = "object.claim"
+	MessageCodeObjectComplaint                     MessageCode = "object.complaint"
+	MessageCodeObjectContract                      MessageCode = "object.contract"
+	MessageCodeObjectCoveragePlan                  MessageCode = "object.coverage_plan"
+	MessageCodeObjectCustomer                      MessageCode = "object.customer"
+	MessageCodeObjectDelivery                      MessageCode = "object.delivery"
+	MessageCodeObjectGradeProposal                 MessageCode = "object.grade_proposal"
+	MessageCodeObjectGradingPolicy                 MessageCode = "object.grading_policy"
+	MessageCodeObjectHoliday                       MessageCode = "object.holiday"
+	MessageCodeObjectImport                        MessageCode = "object.import"
+	MessageCodeObjectLoaner                        MessageCode = "object.loaner"
+	MessageCodeObjectNode                          MessageCode = "object.node"
+	MessageCodeObjectNotification                  MessageCode = "object.notification"
+	MessageCodeObjectNotificationGateway           MessageCode = "object.notification_gateway"
+	MessageCodeObjectNotificationTemplate          MessageCode = "object.notification_template"
+	MessageCodeObjectPart                          MessageCode = "object.part"
+	MessageCodeObjectPayout                        MessageCode = "object.payout"
+	MessageCodeObjectPriceList                     MessageCode = "object.price_list"
+	MessageCodeObjectProductModel                  MessageCode = "object.product_model"
+	MessageCodeObjectQuote                         MessageCode = "object.quote"
+	MessageCodeObjectStorefront                    MessageCode = "object.storefront"
+	MessageCodeObjectSwap                          MessageCode = "object.swap"
+	MessageCodeObjectTask                          MessageCode = "object.task"
+	MessageCodeObjectTechnician                    MessageCode = "object.technician"
+	MessageCodeObjectTenant                        MessageCode = "object.tenant"
+	MessageCodeObjectTestClock                     MessageCode = "object.test_clock"
+	MessageCodeObjectTicket                        MessageCode = "object.ticket"
+	MessageCodeObjectUnit                          MessageCode = "object.unit"
+	MessageCodeObjectWebhookEndpoint               MessageCode = "object.webhook_endpoint"
+	MessageCodeProblemForbidden                    MessageCode = "problem.forbidden"
+	MessageCodeProblemIfMatchMismatch              MessageCode = "problem.if_match_mismatch"
+	MessageCodeProblemInternal                     MessageCode = "problem.internal"
+	MessageCodeProblemMethodNotAllowed             MessageCode = "problem.method_not_allowed"
+	MessageCodeProblemNoSuchEndpoint               MessageCode = "problem.no_such_endpoint"
+	MessageCodeProblemNotFound                     MessageCode = "problem.not_found"
+	MessageCodeProblemRateLimited                  MessageCode = "problem.rate_limited"
+	MessageCodeProblemTitle400                     MessageCode = "problem.title.400"
+	MessageCodeProblemTitle401                     MessageCode = "problem.title.401"
+	MessageCodeProblemTitle403                     MessageCode = "problem.title.403"
+	MessageCodeProblemTitle404                     MessageCode = "problem.title.404"
+	MessageCodeProblemTitle405                     MessageCode = "problem.title.405"
+	MessageCodeProblemTitle406                     MessageCode = "problem.title.406"
+	MessageCodeProblemTitle408                     MessageCode = "problem.title.408"
+	MessageCodeProblemTitle409                     MessageCode = "problem.title.409"
+	MessageCodeProblemTitle412                     MessageCode = "problem.title.412"
+	MessageCodeProblemTitle413                     MessageCode = "problem.title.413"
+	MessageCodeProblemTitle415                     MessageCode = "problem.title.415"
+	MessageCodeProblemTitle422                     MessageCode = "problem.title.422"
+	MessageCodeProblemTitle428                     MessageCode = "problem.title.428"
+	MessageCodeProblemTitle429                     MessageCode = "problem.title.429"
+	MessageCodeProblemTitle499                     MessageCode = "problem.title.499"
+	MessageCodeProblemTitle500                     MessageCode = "problem.title.500"
+	MessageCodeProblemTitle503                     MessageCode = "problem.title.503"
+	MessageCodeProblemUnsupportedLanguage          MessageCode = "problem.unsupported_language"
+	MessageCodeProblemValidationFailed             MessageCode = "problem.validation_failed"
+	MessageCodeProblemVersionChanged               MessageCode = "problem.version_changed"
+)
+
+// Valid indicates whether the value is a known member of the MessageCode enum.
+func (e MessageCode) Valid() bool {
+	switch e {
+	case MessageCodeAuthDashboardNeedsOperator:
+		return true
+	case MessageCodeAuthKeyExpired:
+		return true
+	case MessageCodeAuthKeyRevoked:
+		return true
+	case MessageCodeAuthMalformedAuthorization:
+		return true
+	case MessageCodeAuthMissingCredential:
+		return true
+	case MessageCodeAuthNotAKey:
+		return true
+	case MessageCodeAuthOperatorTokenRequired:
+		return true
+	case MessageCodeAuthTenantSuspended:
+		return true
+	case MessageCodeAuthUnknownKey:
+		return true
+	case MessageCodeDispatchBestNode:
+		return true
+	case MessageCodeDispatchBestNodeHardFault:
+		return true
+	case MessageCodeDispatchEnd:
+		return true
+	case MessageCodeDispatchLoanerHeld:
+		return true
+	case MessageCodeDispatchLoanerNone:
+		return true
+	case MessageCodeDispatchManual:
+		return true
+	case MessageCodeDispatchNoFreeTechnician:
+		return true
+	case MessageCodeDispatchNoNodeCanTake:
+		return true
+	case MessageCodeDispatchNoNodeCovers:
+		return true
+	case MessageCodeDispatchNoTechnicians:
+		return true
+	case MessageCodeDispatchNodeManufacturer:
+		return true
+	case MessageCodeDispatchNodeRepairPoint:
+		return true
+	case MessageCodeDispatchNodeServiceCenter:
+		return true
+	case MessageCodeDispatchNodeSpecialistDepot:
+		return true
+	case MessageCodeDispatchNodeStartManufacturer:
+		return true
+	case MessageCodeDispatchNodeStartRepairPoint:
+		return true
+	case MessageCodeDispatchNodeStartServiceCenter:
+		return true
+	case MessageCodeDispatchNodeStartSpecialistDepot:
+		return true
+	case MessageCodeDispatchSkipped:
+		return true
+	case MessageCodeDispatchTechnician:
+		return true
+	case MessageCodeDispatchTechnicianDistance:
+		return true
+	case MessageCodeEntitlementCardLower:
+		return true
+	case MessageCodeEntitlementCardNotLower:
+		return true
+	case MessageCodeEntitlementChangeOfMind:
+		return true
+	case MessageCodeEntitlementChargedBeyond:
+		return true
+	case MessageCodeEntitlementChargedByPriceList:
+		return true
+	case MessageCodeEntitlementConductBreach:
+		return true
+	case MessageCodeEntitlementContractCategory:
+		return true
+	case MessageCodeEntitlementCoveredRepairOffered:
+		return true
+	case MessageCodeEntitlementDeliveryDamage:
+		return true
+	case MessageCodeEntitlementDeliveryDamageNotCharged:
+		return true
+	case MessageCodeEntitlementFaultPerformance:
+		return true
+	case MessageCodeEntitlementFaultWrongOrDamaged:
+		return true
+	case MessageCodeEntitlementFreightChangeOfMind:
+		return true
+	case MessageCodeEntitlementFreightQuality:
+		return true
+	case MessageCodeEntitlementFreightWrongGoods:
+		return true
+	case MessageCodeEntitlementKeyPartCovered:
+		return true
+	case MessageCodeEntitlementKeyPartExpired:
+		return true
+	case MessageCodeEntitlementKeyPartNone:
+		return true
+	case MessageCodeEntitlementKeyPartWholeUnit:
+		return true
+	case MessageCodeEntitlementLateArrival:
+		return true
+	case MessageCodeEntitlementLateArrivalVisit:
+		return true
+	case MessageCodeEntitlementLicenceNotMatching:
+		return true
+	case MessageCodeEntitlementLicenceNotShown:
+		return true
+	case MessageCodeEntitlementLicenceShown:
+		return true
+	case MessageCodeEntitlementLineChargedBeyond:
+		return true
+	case MessageCodeEntitlementMaintenanceCharged:
+		return true
+	case MessageCodeEntitlementMaintenanceContractDates:
+		return true
+	case MessageCodeEntitlementMaintenanceContractState:
+		return true
+	case MessageCodeEntitlementMaintenanceCovered:
+		return true
+	case MessageCodeEntitlementManufacturerCovered:
+		return true
+	case MessageCodeEntitlementManufacturerEnded:
+		return true
+	case MessageCodeEntitlementManufacturerNotCause:
+		return true
+	case MessageCodeEntitlementNeverFree:
+		return true
+	case MessageCodeEntitlementNoCardCharge:
+		return true
+	case MessageCodeEntitlementNoCompensation:
+		return true
+	case MessageCodeEntitlementNoConductBreach:
+		return true
+	case MessageCodeEntitlementNoFreight:
+		return true
+	case MessageCodeEntitlementNoRecentPaidRepair:
+		return true
+	case MessageCodeEntitlementNoRemedy:
+		return true
+	case MessageCodeEntitlementNotDeliveryDamage:
+		return true
+	case MessageCodeEntitlementNotEarlierRepair:
+		return true
+	case MessageCodeEntitlementNotNeverFree:
+		return true
+	case MessageCodeEntitlementNotNoFaultService:
+		return true
+	case MessageCodeEntitlementNotPerformanceFault:
+		return true
+	case MessageCodeEntitlementNotPriceListCharge:
+		return true
+	case MessageCodeEntitlementNotRepeatVisit:
+		return true
+	case MessageCodeEntitlementNotTuning:
+		return true
+	case MessageCodeEntitlementOnTime:
+		return true
+	case MessageCodeEntitlementPriceListKept:
+		return true
+	case MessageCodeEntitlementPriceListNotShown:
+		return true
+	case MessageCodeEntitlementRepeatFault:
+		return true
+	case MessageCodeEntitlementRepeatFaultCause:
+		return true
+	case MessageCodeEntitlementRepeatVisit:
+		return true
+	case MessageCodeEntitlementRequestedAllowed:
+		return true
+	case MessageCodeEntitlementRequestedNotAllowed:
+		return true
+	case MessageCodeEntitlementReturnAllowed:
+		return true
+	case MessageCodeEntitlementReturnNotAsked:
+		return true
+	case MessageCodeEntitlementReturnNotResaleable:
+		return true
+	case MessageCodeEntitlementReturnNotStorefront:
+		return true
+	case MessageCodeEntitlementReturnWindowPassed:
+		return true
+	case MessageCodeEntitlementSelected:
+		return true
+	case MessageCodeEntitlementStatutoryExchange:
+		return true
+	case MessageCodeEntitlementStatutoryExchangeAlso:
+		return true
+	case MessageCodeEntitlementStatutoryExchangePassed:
+		return true
+	case MessageCodeEntitlementStatutoryOtherCause:
+		return true
+	case MessageCodeEntitlementStatutoryReturn:
+		return true
+	case MessageCodeEntitlementStatutoryReturnPassed:
+		return true
+	case MessageCodeEntitlementSwapInstead:
+		return true
+	case MessageCodeEntitlementThirdFailure:
+		return true
+	case MessageCodeEntitlementThirdFailureNotYet:
+		return true
+	case MessageCodeEntitlementTuningCharged:
+		return true
+	case MessageCodeEntitlementTuningFree:
+		return true
+	case MessageCodeEntitlementTuningGrace:
+		return true
+	case MessageCodeEntitlementTuningNotFault:
+		return true
+	case MessageCodeEntitlementTuningNotInstalled:
+		return true
+	case MessageCodeEntitlementUnrepairableNotCovered:
+		return true
+	case MessageCodeEntitlementWaiver:
+		return true
+	case MessageCodeEntitlementWarrantyEnded:
+		return true
+	case MessageCodeObjectApiKey:
+		return true
+	case MessageCodeObjectClaim:
+		return true
+	case MessageCodeObjectComplaint:
+		return true
+	case MessageCodeObjectContract:
+		return true
+	case MessageCodeObjectCoveragePlan:
+		return true
+	case MessageCodeObjectCustomer:
+		return true
+	case MessageCodeObjectDelivery:
+		return true
+	case MessageCodeObjectGradeProposal:
+		return true
+	case MessageCodeObjectGradingPolicy:
+		return true
+	case MessageCodeObjectHoliday:
+		return true
+	case MessageCodeObjectImport:
+		return true
+	case MessageCodeObjectLoaner:
+		return true
+	case MessageCodeObjectNode:
+		return true
+	case MessageCodeObjectNotification:
+		return true
+	case MessageCodeObjectNotificationGateway:
+		return true
+	case MessageCodeObjectNotificationTemplate:
+		return true
+	case MessageCodeObjectPart:
+		return true
+	case MessageCodeObjectPayout:
+		return true
+	case MessageCodeObjectPriceList:
+		return true
+	case MessageCodeObjectProductModel:
+		return true
+	case MessageCodeObjectQuote:
+		return true
+	case MessageCodeObjectStorefront:
+		return true
+	case MessageCodeObjectSwap:
+		return true
+	case MessageCodeObjectTask:
+		return true
+	case MessageCodeObjectTechnician:
+		return true
+	case MessageCodeObjectTenant:
+		return true
+	case MessageCodeObjectTestClock:
+		return true
+	case MessageCodeObjectTicket:
+		return true
+	case MessageCodeObjectUnit:
+		return true
+	case MessageCodeObjectWebhookEndpoint:
+		return true
+	case MessageCodeProblemForbidden:
+		return true
+	case MessageCodeProblemIfMatchMismatch:
+		return true
+	case MessageCodeProblemInternal:
+		return true
+	case MessageCodeProblemMethodNotAllowed:
+		return true
+	case MessageCodeProblemNoSuchEndpoint:
+		return true
+	case MessageCodeProblemNotFound:
+		return true
+	case MessageCodeProblemRateLimited:
+		return true
+	case MessageCodeProblemTitle400:
+		return true
+	case MessageCodeProblemTitle401:
+		return true
+	case MessageCodeProblemTitle403:
+		return true
+	case MessageCodeProblemTitle404:
+		return true
+	case MessageCodeProblemTitle405:
+		return true
+	case MessageCodeProblemTitle406:
+		return true
+	case MessageCodeProblemTitle408:
+		return true
+	case MessageCodeProblemTitle409:
+		return true
+	case MessageCodeProblemTitle412:
+		return true
+	case MessageCodeProblemTitle413:
+		return true
+	case MessageCodeProblemTitle415:
+		return true
+	case MessageCodeProblemTitle422:
+		return true
+	case MessageCodeProblemTitle428:
+		return true
+	case MessageCodeProblemTitle429:
+		return true
+	case MessageCodeProblemTitle499:
+		return true
+	case MessageCodeProblemTitle500:
+		return true
+	case MessageCodeProblemTitle503:
+		return true
+	case MessageCodeProblemUnsupportedLanguage:
+		return true
+	case MessageCodeProblemValidationFailed:
+		return true
+	case MessageCodeProblemVersionChanged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MoveKind.
 const (
 	MoveKindAdjust          MoveKind = "adjust"
@@ -6451,8 +6958,11 @@ type DispatchDecision struct {
 	// Nodes Every node considered, eligible ones best first, then the excluded ones with the rule that excluded them.
 	Nodes []NodeCandidate `json:"nodes"`
 
-	// Reason One human sentence: why this choice, or why nobody can take the job.
+	// Reason One human sentence: why this choice, or why nobody can take the job; in the response's Content-Language (reason_i18n rendered one message after the other), English for decisions made before reason_i18n existed.
 	Reason string `json:"reason"`
+
+	// ReasonI18n The reason as message codes (dispatch.*) with their parameters, rendered one after the other; absent on decisions made before it existed.
+	ReasonI18n *[]Message `json:"reason_i18n,omitempty"`
 
 	// TechnicianId The technician chosen; absent when the node was chosen but none of its technicians is free (the node assigns later).
 	TechnicianId *string `json:"technician_id,omitempty"`
@@ -6709,8 +7219,9 @@ type FieldDetail struct {
 	// Location Where the problem is: body.<path>, query.<name>, path.<name> or header.<Name>.
 	Location string `json:"location"`
 
-	// Message What is wrong with the value.
-	Message string `json:"message"`
+	// Message What is wrong with the value, in the response's Content-Language when message_i18n is present (otherwise English).
+	Message     string   `json:"message"`
+	MessageI18n *Message `json:"message_i18n,omitempty"`
 
 	// Value The offending value, when it is safe to echo.
 	Value interface{} `json:"value,omitempty"`
@@ -7597,6 +8108,17 @@ type MeResponse struct {
 	Permissions []string `json:"permissions"`
 	Tenant      Tenant   `json:"tenant"`
 }
+
+// Message defines model for Message.
+type Message struct {
+	Code MessageCode `json:"code"`
+
+	// Params The message's parameters by name: what the text is made of, for integrators that write their own text.
+	Params *map[string]interface{} `json:"params,omitempty"`
+}
+
+// MessageCode defines model for MessageCode.
+type MessageCode string
 
 // Money defines model for Money.
 type Money struct {
@@ -8943,8 +9465,9 @@ type Problem struct {
 	// Code Stable machine-readable error code; switch on this, not on detail.
 	Code string `json:"code"`
 
-	// Detail Explanation specific to this occurrence.
-	Detail *string `json:"detail,omitempty"`
+	// Detail Explanation specific to this occurrence, in the response's Content-Language when detail_i18n is present (otherwise English).
+	Detail     *string  `json:"detail,omitempty"`
+	DetailI18n *Message `json:"detail_i18n,omitempty"`
 
 	// Errors Field-level details, one per offending field.
 	Errors *[]FieldDetail `json:"errors,omitempty"`
@@ -8961,7 +9484,7 @@ type Problem struct {
 	// Status HTTP status code.
 	Status int64 `json:"status"`
 
-	// Title Short summary of the HTTP status.
+	// Title Short summary of the HTTP status, in the response's Content-Language (message problem.title.<status>).
 	Title string `json:"title"`
 
 	// Type URI identifying the problem type; equals urn:servicenet:problem:<code>.
@@ -9088,8 +9611,9 @@ type Promise struct {
 	Action PromiseAction `json:"action"`
 	Code   PromiseCode   `json:"code"`
 
-	// Note Why it applies.
-	Note string `json:"note"`
+	// Note Why it applies, in the response's Content-Language when note_i18n is present (otherwise English).
+	Note     string   `json:"note"`
+	NoteI18n *Message `json:"note_i18n,omitempty"`
 
 	// Waives The customer's charges for this service are waived (the brand pays them).
 	Waives bool `json:"waives"`
@@ -11487,8 +12011,9 @@ type TraceEntry struct {
 	// Applied Whether the rule applied.
 	Applied bool `json:"applied"`
 
-	// Reason Why it applied or did not.
-	Reason string `json:"reason"`
+	// Reason Why it applied or did not, in the response's Content-Language when reason_i18n is present (otherwise English).
+	Reason     string   `json:"reason"`
+	ReasonI18n *Message `json:"reason_i18n,omitempty"`
 
 	// Rule Rule id: R<number>.<name> from the rules, or selection.
 	Rule string `json:"rule"`

@@ -9009,10 +9009,30 @@ export interface components {
              */
             nodes: components["schemas"]["NodeCandidate"][];
             /**
-             * @description One human sentence: why this choice, or why nobody can take the job.
-             * @example Repair point Laoshan-3 is the nearest eligible tier with 3 of 20 jobs booked; 王师傅 is on shift with washer level 4 and the least load (1 job).
+             * @description One human sentence: why this choice, or why nobody can take the job; in the response's Content-Language (reason_i18n rendered one message after the other), English for decisions made before reason_i18n existed.
+             * @example Repair point Laoshan-3 is the best eligible node (3 of 20 jobs booked on 2026-11-30); technician 王师傅 is on shift with washer level 4 and 1 jobs that day.
              */
             reason: string;
+            /**
+             * @description The reason as message codes (dispatch.*) with their parameters, rendered one after the other; absent on decisions made before it existed.
+             * @example [
+             *       {
+             *         "code": "dispatch.best_node",
+             *         "params": {
+             *           "Capacity": 20,
+             *           "Day": "2026-11-30",
+             *           "Load": 3,
+             *           "Node": {
+             *             "code": "dispatch.node_start.repair_point",
+             *             "params": {
+             *               "Name": "Laoshan-3"
+             *             }
+             *           }
+             *         }
+             *       }
+             *     ]
+             */
+            reason_i18n?: components["schemas"]["Message"][];
             /**
              * @description The technician chosen; absent when the node was chosen but none of its technicians is free (the node assigns later).
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pd
@@ -9408,10 +9428,12 @@ export interface components {
              */
             location: string;
             /**
-             * @description What is wrong with the value.
+             * @description What is wrong with the value, in the response's Content-Language when message_i18n is present (otherwise English).
              * @example unknown role
              */
             message: string;
+            /** @description Message as a stable message code and its parameters; absent for messages not yet in the catalog. */
+            message_i18n?: components["schemas"]["Message"];
             /** @description The offending value, when it is safe to echo. */
             value?: unknown;
         };
@@ -10722,6 +10744,16 @@ export interface components {
             permissions: string[];
             tenant: components["schemas"]["Tenant"];
         };
+        Message: {
+            /** @description Stable message code from the catalog (see the API description): switch on it, never on the rendered text. */
+            code: components["schemas"]["MessageCode"];
+            /** @description The message's parameters by name: what the text is made of, for integrators that write their own text. */
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @enum {string} */
+        MessageCode: "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.end" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.method_not_allowed" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.validation_failed" | "problem.version_changed";
         Money: {
             /**
              * Format: int64
@@ -12800,10 +12832,12 @@ export interface components {
              */
             code: string;
             /**
-             * @description Explanation specific to this occurrence.
+             * @description Explanation specific to this occurrence, in the response's Content-Language when detail_i18n is present (otherwise English).
              * @example validation failed
              */
             detail?: string;
+            /** @description Detail as a stable message code and its parameters (see the message catalog in the API description); absent for details not yet in the catalog. */
+            detail_i18n?: components["schemas"]["Message"];
             /** @description Field-level details, one per offending field. */
             errors?: components["schemas"]["FieldDetail"][];
             /**
@@ -12828,7 +12862,7 @@ export interface components {
              */
             status: number;
             /**
-             * @description Short summary of the HTTP status.
+             * @description Short summary of the HTTP status, in the response's Content-Language (message problem.title.<status>).
              * @example Unprocessable Entity
              */
             title: string;
@@ -13018,10 +13052,12 @@ export interface components {
             /** @description Which promise. */
             code: components["schemas"]["PromiseCode"];
             /**
-             * @description Why it applies.
-             * @example technician arrived 10 minutes late
+             * @description Why it applies, in the response's Content-Language when note_i18n is present (otherwise English).
+             * @example technician arrived 10 minutes after the agreed time: this service is free
              */
             note: string;
+            /** @description The note as a message code (entitlement.*) with its parameters; absent on promises recorded before it existed. */
+            note_i18n?: components["schemas"]["Message"];
             /**
              * @description The customer's charges for this service are waived (the brand pays them).
              * @example true
@@ -16721,10 +16757,12 @@ export interface components {
              */
             applied: boolean;
             /**
-             * @description Why it applied or did not.
-             * @example performance fault on day 10 of the 15-day exchange window
+             * @description Why it applied or did not, in the response's Content-Language when reason_i18n is present (otherwise English).
+             * @example performance fault on day 10 of the 15-day window: exchange or repair, free
              */
             reason: string;
+            /** @description The reason as a message code (entitlement.*) with its parameters; absent for lines not yet in the catalog. */
+            reason_i18n?: components["schemas"]["Message"];
             /**
              * @description Rule id: R<number>.<name> from the rules, or selection.
              * @example R1.statutory_exchange

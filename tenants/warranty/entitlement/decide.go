@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -80,6 +81,16 @@ func (e *engine) trace(rule string, applied bool, reason string) {
 	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: reason})
 }
 
+// tracem traces with the reason from the catalog: code with params as name,
+// value pairs (Reason keeps its English text).
+func (e *engine) tracem(rule string, applied bool, code string, kv ...any) {
+	e.traceMsg(rule, applied, i18n.M(code, kv...))
+}
+
+func (e *engine) traceMsg(rule string, applied bool, m i18n.Message) {
+	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: m.Render(i18n.English), ReasonI18n: &m})
+}
+
 func (e *engine) m(amount int64) tenants.Money { return tenants.Money{Amount: amount, Currency: e.cur} }
 
 func (e *engine) mp(amount int64) *tenants.Money {
@@ -153,10 +164,10 @@ func (e *engine) run() {
 // R1: human damage and force majeure are never free.
 func (e *engine) neverFree() {
 	if e.fault && e.cause.NeverFree() {
-		e.trace("R1.never_free", true, string(e.cause)+" is never free: no warranty or plan covers it; the price list applies")
+		e.tracem("R1.never_free", true, "entitlement.never_free", "Cause", string(e.cause))
 		return
 	}
-	e.trace("R1.never_free", false, "the cause is not human damage or force majeure")
+	e.tracem("R1.never_free", false, "entitlement.not_never_free")
 }
 
 // R9: seven-day no-reason return for storefront sales.
@@ -165,15 +176,15 @@ func (e *engine) noReasonReturn() {
 	f := &e.in.Fault
 	switch {
 	case !f.ChangeOfMind:
-		e.trace(rule, false, "the customer did not ask to return a unit without a fault")
+		e.tracem(rule, false, "entitlement.return_not_asked")
 	case !e.in.Unit.SoldByStorefront:
-		e.trace(rule, false, "the unit was not sold by a storefront: no no-reason return")
+		e.tracem(rule, false, "entitlement.return_not_storefront")
 	case e.day > 7:
-		e.trace(rule, false, "day "+itoa(e.day)+" is after the seven-day no-reason return window")
+		e.tracem(rule, false, "entitlement.return_window_passed", "Day", e.day)
 	case !f.Resaleable:
-		e.trace(rule, false, "the unit cannot be resold: no no-reason return")
+		e.tracem(rule, false, "entitlement.return_not_resaleable")
 	default:
-		e.trace(rule, true, "change of mind on day "+itoa(e.day)+" of 7, storefront sale, resaleable: the buyer may return it")
+		e.tracem(rule, true, "entitlement.return_allowed", "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
 			Note: "seven-day no-reason return; the buyer pays the freight"}})
 	}
@@ -191,10 +202,10 @@ func (e *engine) statutoryFault() bool {
 func (e *engine) deliveryDamage() {
 	const rule = "R9.delivery_damage"
 	if !e.fault || e.cause != CauseDeliveryDamage {
-		e.trace(rule, false, "not damaged at delivery or installation")
+		e.tracem(rule, false, "entitlement.not_delivery_damage")
 		return
 	}
-	e.trace(rule, true, "damaged at delivery or installation on day "+itoa(e.day)+": exchange at the seller's cost, the customer pays nothing")
+	e.tracem(rule, true, "entitlement.delivery_damage", "Day", e.day)
 	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisDeliveryDamage,
 		Note: "damaged at delivery: exchange for the same model at the seller's cost, freight included"}, price: pricer{payer: PayerBrand, share: 100}})
 }
@@ -205,7 +216,7 @@ func (e *engine) deliveryDamage() {
 func (e *engine) maintenance() {
 	const rule = "R2.maintenance"
 	if !e.fault || e.cause != CauseNoFault {
-		e.trace(rule, false, "not a no-fault service (maintenance, cleaning, installation)")
+		e.tracem(rule, false, "entitlement.not_no_fault_service")
 		return
 	}
 	for i := range e.in.Contracts {
@@ -214,28 +225,28 @@ func (e *engine) maintenance() {
 		case !c.Terms.CoversMaintenance:
 			continue
 		case c.State != StateActive:
-			e.trace(rule, false, "contract "+c.ID+" covers maintenance but is "+c.State)
+			e.tracem(rule, false, "entitlement.maintenance_contract_state", "Contract", c.ID, "State", c.State)
 			continue
 		case e.date.Before(civil(c.StartsOn)) || e.date.After(civil(c.EndsOn)):
-			e.trace(rule, false, "contract "+c.ID+" covers maintenance from "+date(c.StartsOn)+" to "+date(c.EndsOn)+", not on "+date(e.date))
+			e.tracem(rule, false, "entitlement.maintenance_contract_dates", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "On", date(e.date))
 			continue
 		case !eligible(&c.Terms, e.in.Unit.Category):
-			e.trace(rule, false, "contract "+c.ID+" does not cover "+e.in.Unit.Category+" units")
+			e.tracem(rule, false, "entitlement.contract_category", "Contract", c.ID, "Category", e.in.Unit.Category)
 			continue
 		}
-		e.trace(rule, true, "contract "+c.ID+" covers maintenance ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): the service is free, the plan pays")
+		e.tracem(rule, true, "entitlement.maintenance_covered", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisMaintenancePlan, ContractID: c.ID, Note: "maintenance covered by the plan"},
 			price: pricer{payer: PayerPlan, share: 100}, contract: c})
 		return
 	}
-	e.trace(rule, false, "a no-fault service is never covered by the warranty: the price list charges it")
+	e.tracem(rule, false, "entitlement.maintenance_charged")
 }
 
-func (e *engine) faultWord() string {
+func (e *engine) faultWord() i18n.Message {
 	if (e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage) && e.cause != CausePerformance {
-		return "wrong or damaged goods"
+		return i18n.M("entitlement.fault.wrong_or_damaged")
 	}
-	return "performance fault"
+	return i18n.M("entitlement.fault.performance")
 }
 
 // R1: statutory return (day 1-7) and exchange (day 1-15).
@@ -243,16 +254,16 @@ func (e *engine) statutory() {
 	brand := pricer{payer: PayerBrand, share: 100}
 	switch {
 	case !e.statutoryFault():
-		why := "the cause is " + string(e.cause) + ", not a performance fault"
+		why := i18n.M("entitlement.statutory_other_cause", "Cause", string(e.cause))
 		if !e.fault {
-			why = "no fault: change of mind"
+			why = i18n.M("entitlement.change_of_mind")
 		}
-		e.trace("R1.statutory_return", false, why)
-		e.trace("R1.statutory_exchange", false, why)
+		e.traceMsg("R1.statutory_return", false, why)
+		e.traceMsg("R1.statutory_exchange", false, why)
 	case e.day <= 7:
 		w := e.faultWord()
-		e.trace("R1.statutory_return", true, w+" on day "+itoa(e.day)+" of the 7-day window: return, exchange or repair, free")
-		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" is also within the 15-day exchange window")
+		e.tracem("R1.statutory_return", true, "entitlement.statutory_return", "Fault", w, "Day", e.day)
+		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange_also", "Fault", w, "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "statutory return within 7 days: full refund"}, price: brand})
 		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
@@ -260,15 +271,15 @@ func (e *engine) statutory() {
 		}
 	case e.day <= 15:
 		w := e.faultWord()
-		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
-		e.trace("R1.statutory_exchange", true, w+" on day "+itoa(e.day)+" of the 15-day window: exchange or repair, free")
+		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
+		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange", "Fault", w, "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
 			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryExchange, Note: "free repair"}, price: brand})
 		}
 	default:
-		e.trace("R1.statutory_return", false, "day "+itoa(e.day)+" is after the 7-day return window")
-		e.trace("R1.statutory_exchange", false, "day "+itoa(e.day)+" is after the 15-day exchange window")
+		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
+		e.tracem("R1.statutory_exchange", false, "entitlement.statutory_exchange_passed", "Day", e.day)
 	}
 }
 
@@ -293,11 +304,11 @@ func sameFault(a, b []string) bool {
 func (e *engine) thirdFailure() {
 	const rule = "R1.third_failure"
 	if !e.fault || e.cause != CausePerformance {
-		e.trace(rule, false, "not a performance fault")
+		e.tracem(rule, false, "entitlement.not_performance_fault")
 		return
 	}
 	if !e.inWarranty {
-		e.trace(rule, false, "the warranty ended on "+date(e.warrantyEnd))
+		e.tracem(rule, false, "entitlement.warranty_ended", "End", date(e.warrantyEnd))
 		return
 	}
 	n := 0
@@ -312,10 +323,10 @@ func (e *engine) thirdFailure() {
 		}
 	}
 	if n < 2 {
-		e.trace(rule, false, itoa(n)+" earlier warranty repair(s) of this fault; exchange needs 2")
+		e.tracem(rule, false, "entitlement.third_failure_not_yet", "Repairs", n)
 		return
 	}
-	e.trace(rule, true, "failing again after "+itoa(n)+" warranty repairs: exchange or return, free")
+	e.tracem(rule, true, "entitlement.third_failure", "Repairs", n)
 	brand := pricer{payer: PayerBrand, share: 100}
 	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "repaired twice within the warranty and still failing: free exchange"}, price: brand})
 	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "repaired twice within the warranty and still failing: free return"}, price: brand})
@@ -326,13 +337,13 @@ func (e *engine) manufacturer() {
 	const rule = "R2.manufacturer_warranty"
 	switch {
 	case !e.fault:
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 	case e.cause != CausePerformance:
-		e.trace(rule, false, "the manufacturer warranty covers performance faults, not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.manufacturer_not_cause", "Cause", string(e.cause))
 	case !e.inWarranty:
-		e.trace(rule, false, "the whole-unit warranty of "+itoa(e.in.Unit.WarrantyMonths)+" months ended on "+date(e.warrantyEnd))
+		e.tracem(rule, false, "entitlement.manufacturer_ended", "Months", e.in.Unit.WarrantyMonths, "End", date(e.warrantyEnd))
 	default:
-		e.trace(rule, true, "performance fault within the whole-unit warranty (through "+date(e.warrantyEnd)+"): free repair")
+		e.tracem(rule, true, "entitlement.manufacturer_covered", "End", date(e.warrantyEnd))
 		brand := pricer{payer: PayerBrand, share: 100}
 		if e.in.Fault.Repairable {
 			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisManufacturerWarranty, Note: "free repair: labor, parts and visit"}, price: brand})
@@ -357,13 +368,13 @@ func (e *engine) keyPart() {
 	const rule = "R2.key_part"
 	switch {
 	case !e.fault || e.cause != CausePerformance:
-		e.trace(rule, false, "not a performance fault")
+		e.tracem(rule, false, "entitlement.not_performance_fault")
 		return
 	case e.inWarranty:
-		e.trace(rule, false, "the whole unit is in warranty")
+		e.tracem(rule, false, "entitlement.key_part_whole_unit")
 		return
 	case len(e.in.Unit.KeyPartWarrantyMonths) == 0:
-		e.trace(rule, false, "the model has no key-part terms")
+		e.tracem(rule, false, "entitlement.key_part_none")
 		return
 	}
 	covered := ""
@@ -382,11 +393,11 @@ func (e *engine) keyPart() {
 		}
 	}
 	if covered == "" {
-		e.trace(rule, false, "no key part of this fault is within its own term")
+		e.tracem(rule, false, "entitlement.key_part_expired")
 		return
 	}
 	m := e.in.Unit.KeyPartWarrantyMonths[covered]
-	e.trace(rule, true, "key part "+covered+" is within its "+itoa(m)+"-month term (through "+date(TermEnd(e.purchase, m))+"): the part is free, labor and visit follow the price list")
+	e.tracem(rule, true, "entitlement.key_part_covered", "Part", covered, "Months", m, "End", date(TermEnd(e.purchase, m)))
 	if e.in.Fault.Repairable {
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisKeyPartWarranty, Note: "key part free; labor and visit charged by the price list"},
 			price: pricer{payer: PayerBrand, keyPart: true, chargeable: true}})
@@ -397,7 +408,7 @@ func (e *engine) keyPart() {
 func (e *engine) tuning() {
 	const rule = "R3.software_tuning"
 	if !e.fault || e.cause != CauseSoftware {
-		e.trace(rule, false, "not a software/tuning request")
+		e.tracem(rule, false, "entitlement.not_tuning")
 		return
 	}
 	inst := e.purchase
@@ -407,15 +418,15 @@ func (e *engine) tuning() {
 	brand := pricer{payer: PayerBrand, share: 100}
 	switch {
 	case e.date.Before(inst):
-		e.trace(rule, false, "the unit is not installed yet ("+date(inst)+")")
+		e.tracem(rule, false, "entitlement.tuning_not_installed", "Installed", date(inst))
 	case !e.date.After(TermEnd(inst, 1)):
-		e.trace(rule, true, "within 1 month of installation on "+date(inst)+": tuning and training free")
+		e.tracem(rule, true, "entitlement.tuning_free", "Installed", date(inst))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning within 1 month of installation"}, price: brand})
 	case !e.date.After(TermEnd(inst, 3)):
-		e.trace(rule, true, "between 1 and 3 months of installation on "+date(inst)+": free (charging starts only after 3 months)")
+		e.tracem(rule, true, "entitlement.tuning_grace", "Installed", date(inst))
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning: charging starts 3 months after installation"}, price: brand})
 	default:
-		e.trace(rule, false, "more than 3 months after installation on "+date(inst)+": tuning is charged by the price list")
+		e.tracem(rule, false, "entitlement.tuning_charged", "Installed", date(inst))
 	}
 }
 
@@ -713,15 +724,15 @@ func (e *engine) fallback() {
 	const rule = "R2.price_list"
 	switch {
 	case !e.fault:
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 	case e.hasRepairOffer():
-		e.trace(rule, false, "a covered repair is offered")
+		e.tracem(rule, false, "entitlement.covered_repair_offered")
 	case e.cause == CauseDeliveryDamage:
-		e.trace(rule, false, "damage at delivery is not repaired at the customer's cost")
+		e.tracem(rule, false, "entitlement.delivery_damage_not_charged")
 	case !e.in.Fault.Repairable:
-		e.trace(rule, false, "unrepairable and not covered: no repair to charge for")
+		e.tracem(rule, false, "entitlement.unrepairable_not_covered")
 	default:
-		e.trace(rule, true, "not covered: the repair is charged by the price list "+e.in.Quote.PriceListVersion+", shown before work")
+		e.tracem(rule, true, "entitlement.charged_by_price_list", "Version", e.in.Quote.PriceListVersion)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: e.uncovered(), Note: "charged by the price list"},
 			price: pricer{chargeable: true}})
 	}
@@ -785,17 +796,16 @@ func (e *engine) selectRemedy() *offer {
 		} else {
 			d.Basis = BasisNotCovered
 		}
-		e.trace("selection", false, "no remedy is allowed")
+		e.tracem("selection", false, "entitlement.no_remedy")
 		return nil
 	case yielded:
-		e.trace("selection", true, "the requested repair would be charged in full by the price list: contract "+
-			sel.ContractID+" swaps the unit instead under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.swap_instead", "Contract", sel.ContractID, "Basis", string(sel.Basis))
 	case req != "" && req != RemedyNone && sel.Kind != req:
-		e.trace("selection", true, "requested "+string(req)+" is not allowed; "+string(sel.Kind)+" under "+string(sel.Basis)+" instead")
+		e.tracem("selection", true, "entitlement.requested_not_allowed", "Requested", string(req), "Remedy", string(sel.Kind), "Basis", string(sel.Basis))
 	case req != "" && req != RemedyNone:
-		e.trace("selection", true, "requested "+string(req)+" is allowed under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.requested_allowed", "Requested", string(req), "Basis", string(sel.Basis))
 	default:
-		e.trace("selection", true, string(sel.Kind)+" under "+string(sel.Basis))
+		e.tracem("selection", true, "entitlement.selected", "Remedy", string(sel.Kind), "Basis", string(sel.Basis))
 	}
 	d.Remedy = sel.Kind
 	d.Basis = sel.Basis
@@ -871,10 +881,10 @@ func (e *engine) cardCap(sel *offer) {
 	card := e.in.WarrantyCardCharge
 	switch {
 	case card == nil:
-		e.trace(rule, false, "no warranty card charge given")
+		e.tracem(rule, false, "entitlement.no_card_charge")
 		return
 	case sel == nil || sel.Kind != RemedyRepair || !sel.price.chargeable:
-		e.trace(rule, false, "the repair is not charged by the price list")
+		e.tracem(rule, false, "entitlement.not_price_list_charge")
 		return
 	}
 	var total int64
@@ -886,7 +896,7 @@ func (e *engine) cardCap(sel *offer) {
 		}
 	}
 	if card.Amount >= total {
-		e.trace(rule, false, "the price list ("+minor(total)+") is not above the warranty card ("+minor(card.Amount)+"): the price list applies")
+		e.tracem(rule, false, "entitlement.card_not_lower", "List", minor(total), "Card", minor(card.Amount))
 		return
 	}
 	var sum int64
@@ -904,7 +914,7 @@ func (e *engine) cardCap(sel *offer) {
 		c.BrandPays.Amount += a - n
 		c.CustomerPays.Amount = n
 	}
-	e.trace(rule, true, "the warranty card ("+minor(card.Amount)+") is lower than the price list ("+minor(total)+"): the customer pays the card's charge, the brand the difference")
+	e.tracem(rule, true, "entitlement.card_lower", "List", minor(total), "Card", minor(card.Amount))
 }
 
 // promises: rule 8's free-of-charge promises.
@@ -913,10 +923,10 @@ func (e *engine) promises(sel *offer) {
 	d.Promises = []Promise{}
 	v := &e.in.Visit
 	waive := false
-	add := func(rule, code string, applied bool, action, note string) {
-		e.trace(rule, applied, note)
+	add := func(rule, code string, applied bool, action string, note i18n.Message) {
+		e.traceMsg(rule, applied, note)
 		if applied {
-			d.Promises = append(d.Promises, Promise{Code: code, Waives: true, Action: action, Note: note})
+			d.Promises = append(d.Promises, Promise{Code: code, Waives: true, Action: action, Note: note.Render(i18n.English), NoteI18n: &note})
 			waive = true
 		}
 	}
@@ -935,22 +945,22 @@ func (e *engine) promises(sel *offer) {
 		} else if late > lateApologyMinutes {
 			action = "apology_and_gift"
 		}
-		on := ""
+		note := i18n.M("entitlement.late_arrival", "Minutes", late)
 		if visit > 0 && len(v.ArrivalMinutes) > 1 {
-			on = " on visit " + itoa(visit) + " of " + itoa(len(v.ArrivalMinutes))
+			note = i18n.M("entitlement.late_arrival_visit", "Minutes", late, "Visit", visit, "Visits", len(v.ArrivalMinutes))
 		}
-		add("R8.late_arrival", "late_arrival", true, action, "technician arrived "+itoa(late)+" minutes after the agreed time"+on+": this service is free")
+		add("R8.late_arrival", "late_arrival", true, action, note)
 	} else {
-		e.trace("R8.late_arrival", false, "technician was on time")
+		e.tracem("R8.late_arrival", false, "entitlement.on_time")
 	}
 	if v.RepeatVisitByNetwork {
-		add("R8.repeat_visit", "repeat_visit", true, "none", "a repeat visit caused by the network: this service is free")
+		add("R8.repeat_visit", "repeat_visit", true, "none", i18n.M("entitlement.repeat_visit"))
 	} else {
-		e.trace("R8.repeat_visit", false, "not a repeat visit caused by the network")
+		e.tracem("R8.repeat_visit", false, "entitlement.not_repeat_visit")
 	}
 	e.repeatFault(add)
 	if v.PriceListNotShown {
-		add("R8.price_list", "price_list_not_shown", true, "none", "the price list was not shown: this service is free")
+		add("R8.price_list", "price_list_not_shown", true, "none", i18n.M("entitlement.price_list_not_shown"))
 	} else {
 		over := -1
 		for i := range e.in.Quote.Lines {
@@ -960,25 +970,26 @@ func (e *engine) promises(sel *offer) {
 			}
 		}
 		if over < 0 && v.ChargedBeyondPriceList {
-			add("R8.price_list", "charge_beyond_price_list", true, "none", "the customer was charged beyond the price list: this service is free")
+			add("R8.price_list", "charge_beyond_price_list", true, "none", i18n.M("entitlement.charged_beyond"))
 		} else if over >= 0 {
 			l := &e.in.Quote.Lines[over]
-			add("R8.price_list", "charge_beyond_price_list", true, "none", "line "+itoa(over)+" was charged "+minor(l.Charged.Amount)+", beyond the price list's "+minor(l.Amount.Amount)+": this service is free")
+			add("R8.price_list", "charge_beyond_price_list", true, "none", i18n.M("entitlement.line_charged_beyond",
+				"Line", over, "Charged", minor(l.Charged.Amount), "Listed", minor(l.Amount.Amount)))
 		} else {
-			e.trace("R8.price_list", false, "price list shown and no charge beyond it")
+			e.tracem("R8.price_list", false, "entitlement.price_list_kept")
 		}
 	}
 	if v.LicenceNotShown {
-		add("R8.licence", "licence_not_shown", true, "none", "the technician did not show a service licence: this service is free")
+		add("R8.licence", "licence_not_shown", true, "none", i18n.M("entitlement.licence_not_shown"))
 	} else if v.LicenceNotMatching {
-		add("R8.licence", "licence_not_shown", true, "none", "the licence shown was not the technician's: this service is free")
+		add("R8.licence", "licence_not_shown", true, "none", i18n.M("entitlement.licence_not_matching"))
 	} else {
-		e.trace("R8.licence", false, "licence shown")
+		e.tracem("R8.licence", false, "entitlement.licence_shown")
 	}
 	if v.ConductBreach {
-		add("R8.conduct", "conduct_breach", true, "none", "a serious conduct breach: this service is free")
+		add("R8.conduct", "conduct_breach", true, "none", i18n.M("entitlement.conduct_breach"))
 	} else {
-		e.trace("R8.conduct", false, "no conduct breach reported")
+		e.tracem("R8.conduct", false, "entitlement.no_conduct_breach")
 	}
 	if !waive || sel == nil || sel.Kind != RemedyRepair {
 		return
@@ -991,27 +1002,27 @@ func (e *engine) promises(sel *offer) {
 		c.CustomerPays.Amount = 0
 	}
 	if moved > 0 {
-		e.trace("R8.waiver", true, "the customer's "+minor(moved)+" for this service is waived; the brand pays it")
+		e.tracem("R8.waiver", true, "entitlement.waiver", "Amount", minor(moved))
 	}
 }
 
 // repeatFault: a fault again within a year (two for washers) of a paid
 // repair is repaired free, except human or natural causes.
-func (e *engine) repeatFault(add func(rule, code string, applied bool, action, note string)) {
+func (e *engine) repeatFault(add func(rule, code string, applied bool, action string, note i18n.Message)) {
 	const rule = "R8.repeat_fault"
 	if !e.fault {
-		e.trace(rule, false, "no fault: change of mind")
+		e.tracem(rule, false, "entitlement.change_of_mind")
 		return
 	}
 	switch e.cause {
 	case CauseHuman, CauseForceMajeure, CauseAccidental:
-		e.trace(rule, false, string(e.cause)+" is a human or natural cause: the repeat-repair promise does not apply")
+		e.tracem(rule, false, "entitlement.repeat_fault_cause", "Cause", string(e.cause))
 		return
 	case CauseSoftware:
-		e.trace(rule, false, "software tuning is not a fault")
+		e.tracem(rule, false, "entitlement.tuning_not_fault")
 		return
 	case CauseNoFault, CauseDeliveryDamage:
-		e.trace(rule, false, string(e.cause)+" is not a fault of the earlier repair")
+		e.tracem(rule, false, "entitlement.not_earlier_repair", "Cause", string(e.cause))
 		return
 	}
 	months := repeatMonths
@@ -1025,11 +1036,11 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action, n
 			continue
 		}
 		if end := TermEnd(on, months); !e.date.After(end) {
-			add(rule, "repeat_fault", true, "none", "fault again within "+itoa(months)+" months of the paid repair on "+date(on)+" (through "+date(end)+"): this repair is free")
+			add(rule, "repeat_fault", true, "none", i18n.M("entitlement.repeat_fault", "Months", months, "Repaired", date(on), "End", date(end)))
 			return
 		}
 	}
-	e.trace(rule, false, "no paid repair within the last "+itoa(months)+" months")
+	e.tracem(rule, false, "entitlement.no_recent_paid_repair", "Months", months)
 }
 
 // compensation: rule 7's satisfaction payment for a repair under the
@@ -1037,7 +1048,7 @@ func (e *engine) repeatFault(add func(rule, code string, applied bool, action, n
 func (e *engine) compensation(sel *offer) {
 	const rule = "R7.compensation"
 	if sel == nil || sel.Basis != BasisNoReasonRepair || sel.Kind != RemedyRepair || sel.contract == nil {
-		e.trace(rule, false, "no repair under a no-reason repair plan")
+		e.tracem(rule, false, "entitlement.no_compensation")
 		return
 	}
 	t := &sel.contract.Terms
@@ -1064,20 +1075,20 @@ func (e *engine) compensation(sel *offer) {
 func (e *engine) freight(sel *offer) {
 	const rule = "R9.freight"
 	if sel == nil || (sel.Kind != RemedyReturn && sel.Kind != RemedyExchange) {
-		e.trace(rule, false, "no goods go back to the seller")
+		e.tracem(rule, false, "entitlement.no_freight")
 		return
 	}
 	f := &Freight{Payer: "seller"}
+	why := i18n.M("entitlement.freight_quality")
 	switch {
 	case e.in.Fault.ChangeOfMind:
-		f.Payer, f.Reason = "buyer", "change of mind: the buyer pays the freight"
+		f.Payer, why = "buyer", i18n.M("entitlement.freight_change_of_mind")
 	case e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage:
-		f.Reason = "wrong or damaged goods: the seller pays the freight"
-	default:
-		f.Reason = "quality fault: the seller pays the freight"
+		why = i18n.M("entitlement.freight_wrong_goods")
 	}
+	f.Reason = why.Render(i18n.English)
 	e.d.Freight = f
-	e.trace(rule, true, f.Reason)
+	e.traceMsg(rule, true, why)
 }
 
 func (e *engine) totals() {

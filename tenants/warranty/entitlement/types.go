@@ -3,6 +3,7 @@ package entitlement
 import (
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -394,12 +395,30 @@ type Promise struct {
 	Code   string `json:"code" enum:"late_arrival,repeat_visit,repeat_fault,price_list_not_shown,charge_beyond_price_list,licence_not_shown,conduct_breach" doc:"Which promise." example:"late_arrival"`
 	Waives bool   `json:"waives" doc:"The customer's charges for this service are waived (the brand pays them)." example:"true"`
 	Action string `json:"action" enum:"none,apology,apology_and_gift,manager_visit" doc:"What the network owes the customer besides the waiver." example:"apology"`
-	Note   string `json:"note" doc:"Why it applies." example:"technician arrived 10 minutes late"`
+	Note   string `json:"note" doc:"Why it applies, in the response's Content-Language when note_i18n is present (otherwise English)." example:"technician arrived 10 minutes after the agreed time: this service is free"`
+	// NoteI18n is Note as a catalog message.
+	NoteI18n *i18n.Message `json:"note_i18n,omitempty" doc:"The note as a message code (entitlement.*) with its parameters; absent on promises recorded before it existed."`
+}
+
+// Localize renders Note in lang from NoteI18n.
+func (p *Promise) Localize(lang string) {
+	if p.NoteI18n != nil {
+		p.Note = p.NoteI18n.Render(lang)
+	}
 }
 
 // TraceEntry is one rule the engine considered.
 type TraceEntry struct {
 	Rule    string `json:"rule" doc:"Rule id: R<number>.<name> from the rules, or selection." example:"R1.statutory_exchange"`
 	Applied bool   `json:"applied" doc:"Whether the rule applied." example:"true"`
-	Reason  string `json:"reason" doc:"Why it applied or did not." example:"performance fault on day 10 of the 15-day exchange window"`
+	Reason  string `json:"reason" doc:"Why it applied or did not, in the response's Content-Language when reason_i18n is present (otherwise English)." example:"performance fault on day 10 of the 15-day window: exchange or repair, free"`
+	// ReasonI18n is Reason as a catalog message.
+	ReasonI18n *i18n.Message `json:"reason_i18n,omitempty" doc:"The reason as a message code (entitlement.*) with its parameters; absent for lines not yet in the catalog."`
+}
+
+// Localize renders Reason in lang from ReasonI18n.
+func (t *TraceEntry) Localize(lang string) {
+	if t.ReasonI18n != nil {
+		t.Reason = t.ReasonI18n.Render(lang)
+	}
 }
