@@ -196,6 +196,8 @@ func TestRoleRelationWalk(t *testing.T) {
 		"fulfilSwap":                map[string]any{"serial": "X-1"},
 		"approveSwap":               map[string]any{},
 		"decideGradeProposal":       map[string]any{"decision": "approve"},
+		"advanceTestClock":          map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
+		"attachTestClock":           map[string]any{"object_id": sibContract},
 		"appealGradeProposal":       map[string]any{"reason": "relation probe"},
 		"decideGradeAppeal":         map[string]any{"decision": "upheld", "note": "relation probe"},
 		"resubmitClaim": map[string]any{"occurred_on": shanghaiToday(0), "fault": map[string]any{"cause": "performance"},
