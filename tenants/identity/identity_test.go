@@ -72,7 +72,7 @@ func TestCreateTenant(t *testing.T) {
 
 		p, err := b.svc.Authenticate(ctx, key.Secret)
 		require.NoError(t, err)
-		require.Equal(t, tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}, Live: true}, p)
+		require.Equal(t, tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}, Live: true, Language: "zh-CN"}, p, "the tenant's default language (zh-CN for a new tenant) travels with the caller")
 	})
 
 	t.Run("TestKeyIsNotLive", func(t *testing.T) {

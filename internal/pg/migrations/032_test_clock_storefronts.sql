@@ -1,4 +1,4 @@
--- Owned by tenants/testclocks: test_clocks
+-- tenants/testclocks (owner of test_clocks, 026): a storefront's clocks.
 --
 -- A storefront's own test clocks (issue 14): a storefront key may create
 -- and advance test clocks and put its own objects on them. A clock created
