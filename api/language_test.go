@@ -14,7 +14,6 @@ import (
 // smsOf is what the gateway received for one notification.
 type smsOf struct {
 	id, purpose, subject, text string
-	status                     int
 }
 
 // accepted lists the messages the gateway accepted, in order, one per
