@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,4 +136,95 @@ func TestRateLimitHoldsAcrossChildReplicas(t *testing.T) {
 	}
 	t.Logf("admitted %d in %.2f s through two child replicas; the configured rate allows %.0f", admitted, elapsed, want)
 	require.InDelta(t, want, float64(admitted), 0.2*want, "two replicas hold the key to the configured rate within 20 %%")
+}
+
+// TestUnknownKeyFloodChild floods a child server with one unknown key from
+// eight clients: every answer is 401 (or 429 once the address keeps
+// failing), and the server's own count of database lookups
+// (servicenet_auth_lookups_total on /metrics) rises by at most two.
+func TestUnknownKeyFloodChild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process")
+	}
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	srv := newCrashServer(t, db, "snop_unknown_key_test")
+	t.Cleanup(func() {
+		if srv.cmd != nil && srv.cmd.ProcessState == nil {
+			srv.kill()
+		}
+		if t.Failed() {
+			t.Logf("child server log:\n%s", srv.logs.String())
+		}
+	})
+	srv.start()
+	lookups := func() float64 {
+		t.Helper()
+		resp, err := http.Get(srv.base + "/metrics") //nolint:noctx
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "servicenet_auth_lookups_total "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				require.NoError(t, err)
+				return f
+			}
+		}
+		t.Fatal("no servicenet_auth_lookups_total on /metrics")
+		return 0
+	}
+
+	unknown := func() int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.base+"/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer sn_live_neverissued0000000000000000")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	// The cache serves once its listener is connected, which /readyz does
+	// not wait for: until then every call is a lookup. Wait until a second
+	// request with the key costs nothing.
+	waited := time.Now()
+	require.Eventually(t, func() bool {
+		require.Equal(t, http.StatusUnauthorized, unknown())
+		n := lookups()
+		require.Equal(t, http.StatusUnauthorized, unknown())
+		return lookups() == n
+	}, 10*time.Second, 20*time.Millisecond, "the authentication cache serves")
+	t.Logf("the cache served %s after the child was ready", time.Since(waited).Round(time.Millisecond))
+
+	before := lookups()
+	statuses := make([]map[int]int, 8)
+	var wg sync.WaitGroup
+	for g := range statuses {
+		statuses[g] = map[int]int{}
+		wg.Go(func() {
+			for range 50 {
+				req, _ := http.NewRequest(http.MethodGet, srv.base+"/v1/me", nil)
+				req.Header.Set("Authorization", "Bearer sn_live_neverissued0000000000000000")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Errorf("%v", err)
+					return
+				}
+				_ = resp.Body.Close()
+				statuses[g][resp.StatusCode]++
+			}
+		})
+	}
+	wg.Wait()
+	total := map[int]int{}
+	for _, s := range statuses {
+		for k, v := range s {
+			total[k] += v
+		}
+	}
+	n := lookups() - before
+	t.Logf("400 requests with one unknown key: statuses %v, %.0f database lookups", total, n)
+	require.Equal(t, 400, total[http.StatusUnauthorized]+total[http.StatusTooManyRequests], "%v", total)
+	require.LessOrEqual(t, n, 2.0, "the flood is answered from the negative entry (one lookup; two if its 5 s expired mid-flood)")
 }
