@@ -56,6 +56,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "servicenet_auth_lookups_total",
+		Help: "Presented secrets looked up in the database (authentication cache misses)."},
+		func() float64 { return float64(a.Identity.Lookups()) }))
 	if onAppForTests != nil {
 		onAppForTests(a)
 	}
