@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // crashChildEnv marks the test binary re-executed as a server for
@@ -64,7 +66,8 @@ type crashServer struct {
 
 // newCrashServer is a child server (not yet started) on a free port of
 // 127.0.0.1 over db, with the operator token, the rate limit out of the way
-// and quiet logs; extra settings (NAME=value) go on top.
+// and quiet logs; extra settings (NAME=value) go on top. When the test ends
+// it is killed if still running, and its log is printed if the test failed.
 func newCrashServer(t *testing.T, db *pgtest.DB, operator string, extra ...string) *crashServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,7 +77,63 @@ func newCrashServer(t *testing.T, db *pgtest.DB, operator string, extra ...strin
 	env := append(os.Environ(), crashChildEnv+"=1", "DATABASE_URL="+db.OwnerURL, "SERVICENET_ADDR="+addr,
 		"SERVICENET_OPERATOR_TOKEN="+operator, "SERVICENET_RATE_PER_SECOND=100000", "SERVICENET_RATE_BURST=100000",
 		"SERVICENET_LOG_LEVEL=warn")
-	return &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}, env: append(env, extra...)}
+	s := &crashServer{t: t, base: "http://" + addr, logs: &syncBuffer{}, env: append(env, extra...)}
+	t.Cleanup(func() {
+		if s.cmd != nil && s.cmd.ProcessState == nil {
+			s.kill()
+		}
+		if t.Failed() {
+			t.Logf("child server %s log:\n%s", s.base, s.logs.String())
+		}
+	})
+	return s
+}
+
+// json sends one request to the child and decodes its JSON answer, which
+// must be a 2xx.
+func (s *crashServer) json(method, path, secret, contentType string, body []byte) map[string]any {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.base+path, bytes.NewReader(body))
+	require.NoError(s.t, err)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	require.Less(s.t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
+	var m map[string]any
+	require.NoError(s.t, json.Unmarshal(raw, &m))
+	return m
+}
+
+// queuedImport is a network import waiting for a job process: an API-only
+// child server (which runs no job) creates a tenant and takes the upload of
+// nodes and technicians, and is killed. env is the child's settings without
+// a mode: the caller starts srv with env and its own SERVICENET_MODE.
+type queuedImport struct {
+	srv                       *crashServer
+	env                       []string
+	admin, tenantID, importID string
+}
+
+func queueImport(t *testing.T, db *pgtest.DB, operator, slug string, nodes, technicians int, extra ...string) queuedImport {
+	t.Helper()
+	q := queuedImport{srv: newCrashServer(t, db, operator, extra...)}
+	q.env = slices.Clip(q.srv.env) // each mode appends its own copy
+	q.srv.env = append(q.env, "SERVICENET_MODE=api")
+	q.srv.start()
+	body, _ := json.Marshal(map[string]any{"name": slug + " brand", "slug": slug})
+	m := q.srv.json(http.MethodPost, "/v1/platform/tenants", operator, "application/json", body)
+	q.admin = m["admin_key"].(map[string]any)["secret"].(string)
+	q.tenantID = m["tenant"].(map[string]any)["id"].(string)
+	im := q.srv.json(http.MethodPost, "/v1/network/imports", q.admin, "application/x-ndjson", network.LargeNetwork(1, nodes, technicians))
+	q.importID = im["id"].(string)
+	q.srv.kill()
+	return q
 }
 
 func (s *crashServer) start() {
@@ -120,14 +179,6 @@ func TestIdempotencyAcrossCrash(t *testing.T) {
 	db := pgtest.NewDB(t)
 	const operator = "snop_crash_test"
 	srv := newCrashServer(t, db, operator)
-	t.Cleanup(func() {
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
 	srv.start()
 
 	client := &http.Client{Timeout: 10 * time.Second}

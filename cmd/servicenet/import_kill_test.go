@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -37,44 +33,9 @@ func TestKilledImportResumesWithinAMinute(t *testing.T) {
 	db := pgtest.NewDB(t)
 	const operator = "snop_import_kill_test"
 	const nodes, technicians = 1000, 5000
-	srv := newCrashServer(t, db, operator)
-	env := slices.Clip(srv.env)
-	srv.env = append(env, "SERVICENET_MODE=api")
-	t.Cleanup(func() {
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
-	srv.start()
-
-	do := func(method, path, secret, contentType string, body []byte) map[string]any {
-		t.Helper()
-		req, err := http.NewRequest(method, srv.base+path, bytes.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(raw, &m))
-		return m
-	}
-	body, _ := json.Marshal(map[string]any{"name": "Import kill brand", "slug": "import-kill"})
-	m := do(http.MethodPost, "/v1/platform/tenants", operator, "application/json", body)
-	admin := m["admin_key"].(map[string]any)["secret"].(string)
-	tenantID := m["tenant"].(map[string]any)["id"].(string)
-	im := do(http.MethodPost, "/v1/network/imports", admin, "application/x-ndjson", network.LargeNetwork(1, nodes, technicians))
-	importID := im["id"].(string)
-	srv.kill() // the API-only server ran no job
+	q := queueImport(t, db, operator, "import-kill", nodes, technicians)
+	srv, env, admin, tenantID, importID := q.srv, q.env, q.admin, q.tenantID, q.importID
+	do := srv.json
 
 	type checkpoint struct {
 		state            string
@@ -147,7 +108,7 @@ func TestKilledImportResumesWithinAMinute(t *testing.T) {
 	require.Equal(t, 1, completed, "the new job completed")
 	require.Equal(t, 1, cancelled, "the dead job was cancelled")
 
-	im = do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
+	im := do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
 	require.Equal(t, float64(nodes+technicians), im["processed_rows"])
 	counts := im["counts"].(map[string]any)
 	require.Equal(t, map[string]any{"created": float64(nodes), "updated": 0.0, "unchanged": 0.0, "failed": 0.0}, counts["nodes"])

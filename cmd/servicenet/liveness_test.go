@@ -55,14 +55,6 @@ func setupLiveness(t *testing.T, units int) *livenessBundle {
 	b.receiver = rcv.URL
 	b.srv = newCrashServer(t, db, livenessOperator, webhookHostEnv+"="+rcv.Listener.Addr().String())
 	b.env = slices.Clip(b.srv.env) // each start appends its mode to a copy
-	t.Cleanup(func() {
-		if b.srv.cmd != nil && b.srv.cmd.ProcessState == nil {
-			b.srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", b.srv.logs.String())
-		}
-	})
 
 	// The brand is set up by an API-only server: no job runs yet.
 	b.start("api")

@@ -34,15 +34,7 @@ func TestDatabaseOutageChild(t *testing.T) {
 	const operator = "snop_outage_test"
 	srv := newCrashServer(t, db, operator, "DATABASE_URL="+proxy.URL(db.OwnerURL),
 		fmt.Sprintf("SERVICENET_REQUEST_TIMEOUT_SECONDS=%g", deadline.Seconds()))
-	t.Cleanup(func() { // before the proxy's own cleanup
-		proxy.Thaw()
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
+	t.Cleanup(proxy.Thaw) // runs first: the child is killed unfrozen, then the proxy closes
 	srv.start()
 	pid := srv.cmd.Process.Pid
 

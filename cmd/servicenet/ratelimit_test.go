@@ -35,16 +35,6 @@ func TestRateLimitHoldsAcrossChildReplicas(t *testing.T) {
 	const operator = "snop_ratelimit_test"
 	limits := []string{"SERVICENET_RATE_PER_SECOND=20", "SERVICENET_RATE_BURST=20"}
 	servers := []*crashServer{newCrashServer(t, db, operator, limits...), newCrashServer(t, db, operator, limits...)}
-	t.Cleanup(func() {
-		for i, s := range servers {
-			if s.cmd != nil && s.cmd.ProcessState == nil {
-				s.kill()
-			}
-			if t.Failed() {
-				t.Logf("child server %d log:\n%s", i, s.logs.String())
-			}
-		}
-	})
 	for _, s := range servers {
 		s.start()
 	}
@@ -149,14 +139,6 @@ func TestUnknownKeyFloodChild(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
 	srv := newCrashServer(t, db, "snop_unknown_key_test")
-	t.Cleanup(func() {
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
 	srv.start()
 	lookups := func() float64 {
 		t.Helper()

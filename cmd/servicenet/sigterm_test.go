@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -34,50 +30,15 @@ func TestSIGTERMLetsARunningImportFinish(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	const operator = "snop_sigterm_test"
-	srv := newCrashServer(t, db, operator, "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=60")
-	env := slices.Clip(srv.env) // each mode appends its own copy
-	srv.env = append(env, "SERVICENET_MODE=api")
-	t.Cleanup(func() {
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
-	srv.start()
-
-	do := func(method, path, secret, contentType string, body []byte) map[string]any {
-		t.Helper()
-		req, err := http.NewRequest(method, srv.base+path, bytes.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(raw, &m))
-		return m
-	}
-	body, _ := json.Marshal(map[string]any{"name": "SIGTERM brand", "slug": "sigterm"})
-	m := do(http.MethodPost, "/v1/platform/tenants", operator, "application/json", body)
-	admin := m["admin_key"].(map[string]any)["secret"].(string)
-	tenantID := m["tenant"].(map[string]any)["id"].(string)
-	im := do(http.MethodPost, "/v1/network/imports", admin, "application/x-ndjson", network.LargeNetwork(1, 300, 1500))
-	importID := im["id"].(string)
-	srv.kill() // the API-only server ran no job
+	q := queueImport(t, db, operator, "sigterm", 300, 1500, "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=60")
+	srv, env, admin, tenantID, importID := q.srv, q.env, q.admin, q.tenantID, q.importID
+	do := srv.json
 
 	srv.env = append(env, "SERVICENET_MODE=all")
 	srv.start()
 	var startedAt string
 	require.Eventually(t, func() bool {
-		im = do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
+		im := do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
 		startedAt, _ = im["started_at"].(string)
 		return im["state"] == string(network.ImportRunning)
 	}, 30*time.Second, 20*time.Millisecond, "the import starts")
@@ -135,50 +96,15 @@ func TestSIGTERMImportResumesFromItsCheckpoint(t *testing.T) {
 	db := pgtest.NewDB(t)
 	const operator = "snop_sigterm_resume_test"
 	const nodes, technicians = 2000, 10000
-	srv := newCrashServer(t, db, operator, "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=1")
-	env := slices.Clip(srv.env)
-	srv.env = append(env, "SERVICENET_MODE=api")
-	t.Cleanup(func() {
-		if srv.cmd != nil && srv.cmd.ProcessState == nil {
-			srv.kill()
-		}
-		if t.Failed() {
-			t.Logf("child server log:\n%s", srv.logs.String())
-		}
-	})
-	srv.start()
-
-	do := func(method, path, secret, contentType string, body []byte) map[string]any {
-		t.Helper()
-		req, err := http.NewRequest(method, srv.base+path, bytes.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(raw, &m))
-		return m
-	}
-	body, _ := json.Marshal(map[string]any{"name": "SIGTERM resume brand", "slug": "sigterm-resume"})
-	m := do(http.MethodPost, "/v1/platform/tenants", operator, "application/json", body)
-	admin := m["admin_key"].(map[string]any)["secret"].(string)
-	tenantID := m["tenant"].(map[string]any)["id"].(string)
-	im := do(http.MethodPost, "/v1/network/imports", admin, "application/x-ndjson", network.LargeNetwork(1, nodes, technicians))
-	importID := im["id"].(string)
-	srv.kill() // the API-only server ran no job
+	q := queueImport(t, db, operator, "sigterm-resume", nodes, technicians, "SERVICENET_SHUTDOWN_TIMEOUT_SECONDS=1")
+	srv, env, admin, tenantID, importID := q.srv, q.env, q.admin, q.tenantID, q.importID
+	do := srv.json
 
 	srv.env = append(env, "SERVICENET_MODE=all")
 	srv.start()
 	var startedAt string
 	require.Eventually(t, func() bool {
-		im = do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
+		im := do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
 		startedAt, _ = im["started_at"].(string)
 		return im["processed_rows"].(float64) >= 1000
 	}, 120*time.Second, 20*time.Millisecond, "the import commits its first batches")
@@ -234,7 +160,7 @@ func TestSIGTERMImportResumesFromItsCheckpoint(t *testing.T) {
 	}, 180*time.Second, 10*time.Millisecond, "the import finishes in the next process")
 	require.GreaterOrEqual(t, lowest, stopped.done, "progress never went back: the run resumed, it did not restart from zero")
 
-	im = do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
+	im := do(http.MethodGet, "/v1/network/imports/"+importID, admin, "", nil)
 	require.Equal(t, float64(nodes+technicians), im["processed_rows"])
 	counts := im["counts"].(map[string]any)
 	require.Equal(t, map[string]any{"created": float64(nodes), "updated": 0.0, "unchanged": 0.0, "failed": 0.0}, counts["nodes"])
