@@ -189,6 +189,22 @@ func JobUnits(ctx context.Context, tx pg.TenantTx, jobs JobRelations, p tenants.
 	return ids, nil
 }
 
+// UnitScope is what a principal sees of the objects hanging off units
+// (contracts, payouts): a storefront key only its storefront's; a technician
+// or node key only those of the units its jobs serve (Units non-nil,
+// JobUnits); anyone else all. The zero value sees all (a service's own
+// reads).
+type UnitScope struct {
+	StorefrontID string
+	Units        []string
+}
+
+// UnitScopeTx is p's UnitScope inside tx.
+func UnitScopeTx(ctx context.Context, tx pg.TenantTx, jobs JobRelations, p tenants.Principal) (UnitScope, error) {
+	units, err := JobUnits(ctx, tx, jobs, p)
+	return UnitScope{StorefrontID: p.StorefrontID, Units: units}, err
+}
+
 // ActsAsTechnician reports whether p is a technician key (and not also a
 // node manager): it sees its own jobs and what they touch, not its node's
 // whole subtree.

@@ -165,29 +165,19 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	return o, err
 }
 
-// payoutScope is what payouts a principal sees: a storefront key only its
-// units'; a technician or node key only those of the units its jobs serve
-// (units non-nil, customers.JobUnits); anyone else all. The zero value sees
-// all (the service's own reads).
-type payoutScope struct {
-	storefrontID string
-	units        []string
+func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.UnitScope, error) {
+	return customers.UnitScopeTx(ctx, tx, s.Jobs, p)
 }
 
-func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (payoutScope, error) {
-	units, err := customers.JobUnits(ctx, tx, s.Jobs, p)
-	return payoutScope{storefrontID: p.StorefrontID, units: units}, err
-}
-
-// getPayout reads a payout the principal may see (payoutScope); lock is ""
+// getPayout reads a payout the principal may see (customers.UnitScope); lock is ""
 // or "FOR UPDATE OF p".
-func getPayout(ctx context.Context, tx pg.TenantTx, sc payoutScope, id, lock string) (Payout, error) {
+func getPayout(ctx context.Context, tx pg.TenantTx, sc customers.UnitScope, id, lock string) (Payout, error) {
 	if !tenants.ValidID(tenants.PrefixPayout, id) {
 		return Payout{}, tenants.NotFound("payout")
 	}
 	o, err := scanPayout(tx.QueryRow(ctx, `SELECT `+payoutColumns+payoutFrom+`
 		WHERE p.tenant_id = $1 AND p.id = $2 AND ($3 = '' OR u.storefront_id = $3)
-		  AND ($4::text[] IS NULL OR p.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.storefrontID, sc.units))
+		  AND ($4::text[] IS NULL OR p.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.StorefrontID, sc.Units))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Payout{}, tenants.NotFound("payout")
 	}
@@ -297,7 +287,7 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID)); err != nil {
 		return Payout{}, err
 	}
-	out, err := getPayout(ctx, tx, payoutScope{}, id, "")
+	out, err := getPayout(ctx, tx, customers.UnitScope{}, id, "")
 	if err != nil {
 		return Payout{}, err
 	}
@@ -377,7 +367,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 			WHERE p.tenant_id = $1 AND p.id > $2 AND ($3 = '' OR u.storefront_id = $3)
 			  AND ($4 = '' OR p.state = $4) AND ($5 = '' OR p.unit_id = $5) AND ($6 = '' OR p.claim_id = $6)
 			  AND ($8::text[] IS NULL OR p.unit_id = ANY ($8::text[]))
-			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.storefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.units)
+			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.StorefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.Units)
 		if err != nil {
 			return err
 		}
@@ -421,7 +411,7 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {
 			return err
 		}
-		if out, err = getPayout(ctx, tx, payoutScope{}, id, ""); err != nil {
+		if out, err = getPayout(ctx, tx, customers.UnitScope{}, id, ""); err != nil {
 			return err
 		}
 		d := payoutData(out)
@@ -469,7 +459,7 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait 
 		if err != nil {
 			return err
 		}
-		o, err := getPayout(ctx, tx, payoutScope{}, id, "FOR UPDATE OF p")
+		o, err := getPayout(ctx, tx, customers.UnitScope{}, id, "FOR UPDATE OF p")
 		if err != nil {
 			return err
 		}

@@ -32,15 +32,14 @@ func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 	)
 	err := tx.QueryRow(ctx, `SELECT test_clock_id, to_char(due_on, 'YYYY-MM-DD') FROM payouts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
 		tx.TenantID, id).Scan(&current, &dueOn)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.NotFound("payout")
-	case err != nil:
+	}
+	if err != nil {
 		return err
-	case current != nil && *current == clockID:
-		return nil
-	case current != nil:
-		return tenants.Errorf(tenants.CodeConflict, "the payout is attached to test clock %s", *current)
+	}
+	if attach, err := testclocks.Attachable("payout", current, clockID); !attach {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE payouts SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID); err != nil {
 		return err
@@ -64,8 +63,5 @@ func nowFor(ctx context.Context, tx pg.TenantTx, id string, now time.Time) (time
 		}
 		return now, err
 	}
-	if clock == nil {
-		return now, nil
-	}
-	return testclocks.NowTx(ctx, tx, *clock)
+	return testclocks.TimeOf(ctx, tx, clock, now)
 }

@@ -322,6 +322,29 @@ func NowTx(ctx context.Context, tx pg.TenantTx, clockID string) (time.Time, erro
 	return at, err
 }
 
+// Attachable is the attach rule every object on a clock shares, given the
+// clock the object is on (current, nil for none): true to attach it to
+// clockID, false when it is on clockID already (nothing to do), a conflict
+// naming the other clock when it is on one.
+func Attachable(object string, current *string, clockID string) (bool, error) {
+	switch {
+	case current == nil:
+		return true, nil
+	case *current == clockID:
+		return false, nil
+	}
+	return false, tenants.Errorf(tenants.CodeConflict, "the %s is attached to test clock %s", object, *current)
+}
+
+// TimeOf is the time of an object on clock (nil for none): the clock's,
+// else now.
+func TimeOf(ctx context.Context, tx pg.TenantTx, clock *string, now time.Time) (time.Time, error) {
+	if clock == nil {
+		return now, nil
+	}
+	return NowTx(ctx, tx, *clock)
+}
+
 // Due is what an advance job works on: the clock's time, and whether this
 // advance is still the clock's latest (a later advance's job does the rest).
 func (s *Service) Due(ctx context.Context, tenantID, clockID string) (time.Time, error) {

@@ -22,15 +22,14 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 	var current *string
 	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM tickets WHERE tenant_id = $1 AND id = $2
 		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.NotFound("ticket")
-	case err != nil:
+	}
+	if err != nil {
 		return err
-	case current != nil && *current == clockID:
-		return nil
-	case current != nil:
-		return tenants.Errorf(tenants.CodeConflict, "the ticket is attached to test clock %s", *current)
+	}
+	if attach, err := testclocks.Attachable("ticket", current, clockID); !attach {
+		return err
 	}
 	_, err = tx.Exec(ctx, `UPDATE tickets SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
 	return err

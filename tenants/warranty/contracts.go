@@ -120,29 +120,20 @@ func collectContracts(rows pgx.Rows) ([]Contract, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) })
 }
 
-// contractScope is what contracts a principal sees: a storefront key only
-// its own storefront's; a technician or node key only those of the units
-// its jobs serve (units non-nil, customers.JobUnits); anyone else all.
-type contractScope struct {
-	storefrontID string
-	units        []string
+// resolveContractScope returns p's scope of contracts inside tx.
+func (s *Service) resolveContractScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.UnitScope, error) {
+	return customers.UnitScopeTx(ctx, tx, s.Jobs, p)
 }
 
-// resolveContractScope returns p's contractScope inside tx.
-func (s *Service) resolveContractScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (contractScope, error) {
-	units, err := customers.JobUnits(ctx, tx, s.Jobs, p)
-	return contractScope{storefrontID: p.StorefrontID, units: units}, err
-}
-
-// getContract reads a contract the principal may see (contractScope);
+// getContract reads a contract the principal may see (customers.UnitScope);
 // lock is "" or "FOR UPDATE OF c".
-func getContract(ctx context.Context, tx pg.TenantTx, sc contractScope, id, lock string) (Contract, error) {
+func getContract(ctx context.Context, tx pg.TenantTx, sc customers.UnitScope, id, lock string) (Contract, error) {
 	if !tenants.ValidID(tenants.PrefixContract, id) {
 		return Contract{}, tenants.NotFound("contract")
 	}
 	c, err := scanContract(tx.QueryRow(ctx, `SELECT `+contractColumns+contractFrom+`
 		WHERE c.tenant_id = $1 AND c.id = $2 AND ($3 = '' OR c.storefront_id = $3)
-		  AND ($4::text[] IS NULL OR c.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.storefrontID, sc.units))
+		  AND ($4::text[] IS NULL OR c.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.StorefrontID, sc.Units))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Contract{}, tenants.NotFound("contract")
 	}
@@ -467,7 +458,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 			if err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, list, tx.TenantID, after, sc.storefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, sc.units)
+			rows, err := tx.Query(ctx, list, tx.TenantID, after, sc.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, sc.Units)
 			if err != nil {
 				return err
 			}
@@ -546,7 +537,7 @@ func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, ac
 	if strings.TrimSpace(reason) == "" {
 		return tenants.Invalid("reason", "required", reason)
 	}
-	c, err := getContract(ctx, tx, contractScope{}, contractID, "FOR UPDATE OF c")
+	c, err := getContract(ctx, tx, customers.UnitScope{}, contractID, "FOR UPDATE OF c")
 	if err != nil {
 		return err
 	}
@@ -673,15 +664,14 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 	var current *string
 	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM contracts WHERE tenant_id = $1 AND id = $2
 		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.NotFound("contract")
-	case err != nil:
+	}
+	if err != nil {
 		return err
-	case current != nil && *current == clockID:
-		return nil
-	case current != nil:
-		return tenants.Errorf(tenants.CodeConflict, "the contract is attached to test clock %s", *current)
+	}
+	if attach, err := testclocks.Attachable("contract", current, clockID); !attach {
+		return err
 	}
 	_, err = tx.Exec(ctx, `UPDATE contracts SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
 	return err
