@@ -25,7 +25,7 @@ func TestSwapApprovalWithinSubtreeAndLimit(t *testing.T) {
 	// A discontinued 7,999.00 washer, a similar 3,999.00 one (the evaluation's
 	// pick: within the node limit 5,000.00) and a dissimilar 5,999.00 one.
 	orig := createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-ORIG", "washer", 799900, "specs", map[string]any{"capacity_kg": "10"}))
-	createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-SIM", "washer", 399900, "specs", map[string]any{"capacity_kg": "10"}))
+	sim := createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-SIM", "washer", 399900, "specs", map[string]any{"capacity_kg": "10"}))
 	big := createdID(t, env, admin, "/v1/catalog/models", modelBody("BK-BIG", "washer", 599900, "specs", map[string]any{"capacity_kg": "12"}))
 	unit := createdID(t, env, admin, "/v1/units", map[string]any{"model_id": orig, "serial": "BKSWAP-0001",
 		"customer":      map[string]any{"name": "周十", "phones": []string{"+86 139 0000 0101"}},
@@ -68,6 +68,12 @@ func TestSwapApprovalWithinSubtreeAndLimit(t *testing.T) {
 	require.Equal(t, "pending_node_manager", w["state"], "%v", w["state_reason"])
 	require.Equal(t, false, w["needs_brand"])
 	require.Equal(t, servingNode, w["node_id"], "the node serving the unit's ticket")
+	// Day 200 of a 36-month warranty, no plan: an unrepairable unit is
+	// swapped at no fee to the customer (no plan, no depreciation
+	// schedule); the brand bears the similar model's 3,999.00.
+	require.Equal(t, sim, w["replacement_model_id"], "the same spec priced no higher than 7,999.00")
+	require.Equal(t, money(float64(0)), w["fee"])
+	require.Equal(t, money(float64(399900)), w["amount"])
 	version := w["version"]
 
 	unchanged := func(t *testing.T) {

@@ -179,8 +179,15 @@ func TestClaimStorefrontScenario(t *testing.T) {
 	m = r.JSON(t)
 	require.Equal(t, "approved", m["state"])
 	require.Equal(t, int64(64000), amountOf(m["total_approved"]))
-	for _, l := range claimLines(m) {
+	// Rule 5 with the plan's discount_percent 50: each line at half of what
+	// the price list charges (labour 80.00, the screen 1,200.00): the plan
+	// pays 40.00 + 600.00 = 640.00 and the customer the other half.
+	approvedLines := claimLines(m)
+	require.Len(t, approvedLines, 2)
+	for i, want := range []int64{4000, 60000} {
+		l := approvedLines[i]
 		require.Equal(t, "partly_approved", l["decision"], "%v", l)
+		require.Equal(t, want, amountOf(l["approved"]), "line %d: %v", i, l)
 	}
 	require.NotEmpty(t, m["approved_on"])
 
@@ -355,10 +362,16 @@ func TestClaimAdjudication(t *testing.T) {
 		d := m["decision"].(map[string]any)
 		require.Equal(t, "extended_warranty", d["basis"])
 		require.Equal(t, w.contract, d["contract_id"])
-		for _, l := range claimLines(m) {
+		// Rule 4: a power surge under the extended warranty is repaired
+		// free, no parts or labour fee: the plan pays the labour 100.00 and
+		// the board at its price-list 300.00 in full, 400.00.
+		ls := claimLines(m)
+		require.Len(t, ls, 2)
+		for i, want := range []int64{10000, 30000} {
+			l := ls[i]
 			require.Equal(t, "approved", l["decision"], "%v", l)
-			require.Equal(t, amountOf(l["requested"]), amountOf(l["calculated"]))
-			require.Equal(t, amountOf(l["requested"]), amountOf(l["approved"]))
+			require.Equal(t, want, amountOf(l["calculated"]), "line %d: %v", i, l)
+			require.Equal(t, want, amountOf(l["approved"]), "line %d: %v", i, l)
 			require.NotEmpty(t, l["reason"])
 		}
 		require.Equal(t, int64(40000), amountOf(m["total_approved"]))
@@ -410,8 +423,12 @@ func TestClaimAdjudication(t *testing.T) {
 		require.NotNil(t, got.Decision)
 		require.Equal(t, contract, got.Decision.ContractID)
 		require.NotNil(t, got.Decision.Compensation, "the no-reason plan owes the customer compensation")
+		// Rule 7: 100.00 paid by the plan within 5 business days of the
+		// repair (today; the tenant has no holidays).
 		require.Equal(t, int64(10000), got.Decision.Compensation.Amount.Amount)
-		require.NotEmpty(t, got.Decision.Compensation.Due)
+		require.Equal(t, "CNY", got.Decision.Compensation.Amount.Currency)
+		require.Equal(t, "plan", got.Decision.Compensation.Payer)
+		require.Equal(t, businessDaysAfter(civilDay(time.Now()), 5).Format(time.DateOnly), got.Decision.Compensation.Due)
 	})
 
 	t.Run("HumanDamageIsAutoRejectedWithTheReason", func(t *testing.T) {
@@ -424,7 +441,16 @@ func TestClaimAdjudication(t *testing.T) {
 		}
 		require.Equal(t, "rejected", m["state"], "%v", m)
 		require.Contains(t, m["state_reason"], "human_damage")
-		require.Equal(t, "rejected", claimLines(m)[0]["decision"])
+		ls := claimLines(m)
+		require.Len(t, ls, 1)
+		require.Equal(t, "rejected", ls[0]["decision"])
+		// Rule 1: damage by the user is never free: the plan approves 0.
+		if ap, ok := ls[0]["approved"]; ok && ap != nil {
+			require.Zero(t, amountOf(ap), "%v", ls[0])
+		}
+		if ta, ok := m["total_approved"]; ok && ta != nil {
+			require.Zero(t, amountOf(ta))
+		}
 	})
 
 	t.Run("ConcurrentFilingsOfOneReferenceMakeOneClaim", func(t *testing.T) {
@@ -489,6 +515,7 @@ func TestClaimReimbursement(t *testing.T) {
 		require.Equal(t, "under_review", m["state"], "%v", m)
 		require.Equal(t, []string{"markup_above_cap"}, flagCodes(m))
 		ls := claimLines(m)
+		require.Len(t, ls, 2)
 		require.Equal(t, int64(5000), amountOf(ls[0]["calculated"]), "in warranty: the brand owes the labor")
 		require.Equal(t, int64(36000), amountOf(ls[1]["calculated"]), "the part at most at the price list plus 20%%")
 		require.Equal(t, "manufacturer_warranty", m["decision"].(map[string]any)["basis"])

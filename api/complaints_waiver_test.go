@@ -101,7 +101,9 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		assert.EqualValues(t, 0, totals["customer"].(map[string]any)["amount"])
 		assert.EqualValues(t, 17000, totals["brand"].(map[string]any)["amount"])
 		assert.EqualValues(t, 0, totals["plan"].(map[string]any)["amount"])
-		for _, l := range comp["lines"].([]any) {
+		lines := comp["lines"].([]any)
+		require.Len(t, lines, 2, "labour 120.00 and visit 50.00")
+		for _, l := range lines {
 			line := l.(map[string]any)
 			assert.Equal(t, "brand", line["payer"], "%v", line)
 			assert.EqualValues(t, 0, line["customer_pays"].(map[string]any)["amount"])

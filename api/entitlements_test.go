@@ -79,8 +79,12 @@ func TestDecideEntitlement(t *testing.T) {
 		totals := d["totals"].(map[string]any)
 		list, customer := amountOf(totals["list"]), amountOf(totals["customer"])
 		require.Equal(t, int64(128000), list, "screen 1,200 + labor 80")
-		require.LessOrEqual(t, customer*2, list, "at least 50 % off: %s", r.Body)
-		require.Equal(t, list, customer+amountOf(totals["plan"])+amountOf(totals["brand"]))
+		// Rule 5, the plan's discount_percent 50 (the seed: at least 50% off):
+		// the customer pays half of 1,280.00 = 640.00, the plan the other
+		// 640.00, the brand nothing.
+		require.Equal(t, int64(64000), customer, "at least 50 %% off: %s", r.Body)
+		require.Equal(t, int64(64000), amountOf(totals["plan"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["brand"]), "%s", r.Body)
 		trace := d["trace"].([]any)
 		require.NotEmpty(t, trace)
 		var applied, refused []string
@@ -109,7 +113,13 @@ func TestDecideEntitlement(t *testing.T) {
 		d := m["decision"].(map[string]any)
 		require.NotEqual(t, "accidental_damage", d["basis"])
 		totals := d["totals"].(map[string]any)
-		require.Equal(t, amountOf(totals["list"]), amountOf(totals["customer"]), "accidental damage outside a plan is the customer's: %s", r.Body)
+		// Day 30: the plan starts on day 31 (rule 5), and accidental damage
+		// is no warranty fault: the customer pays the price list, screen
+		// 1,200.00 + labour 80.00 = 1,280.00.
+		require.Equal(t, int64(128000), amountOf(totals["list"]), "%s", r.Body)
+		require.Equal(t, int64(128000), amountOf(totals["customer"]), "accidental damage outside a plan is the customer's: %s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["plan"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["brand"]), "%s", r.Body)
 	})
 
 	t.Run("HumanDamageIsNeverFreeEvenInsideThePlan", func(t *testing.T) {
@@ -117,7 +127,12 @@ func TestDecideEntitlement(t *testing.T) {
 			"part_categories": []string{"screen"}}, "work": screenRepair})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		totals := r.JSON(t)["decision"].(map[string]any)["totals"].(map[string]any)
-		require.Equal(t, amountOf(totals["list"]), amountOf(totals["customer"]))
+		// Rule 1: damage by the user is never free, plan or not: the
+		// customer pays screen 1,200.00 + labour 80.00 = 1,280.00.
+		require.Equal(t, int64(128000), amountOf(totals["list"]), "%s", r.Body)
+		require.Equal(t, int64(128000), amountOf(totals["customer"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["plan"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["brand"]), "%s", r.Body)
 	})
 
 	t.Run("AStoredQuoteKeepsItsPriceListVersion", func(t *testing.T) {

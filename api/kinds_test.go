@@ -200,11 +200,18 @@ func TestSoftwareTuningCountsFromInstallation(t *testing.T) {
 	t.Parallel()
 	f := newKindsFlow(t, "kinds-tuning")
 	for _, c := range []struct {
-		name     string
-		days     int
-		customer int64
-		basis    string
-	}{{"Day20Free", 20, 0, "installation_tuning"}, {"Day100Charged", 100, washerRepairAndVisit, "not_covered"}} {
+		name            string
+		days            int
+		customer, brand int64
+		basis           string
+	}{
+		// Within 1 month of the installation: free; the brand bears labour
+		// 120.00 + visit 50.00.
+		{"Day20Free", 20, 0, washerRepairAndVisit, "installation_tuning"},
+		// More than 3 months after it: charged by the price list, 170.00 to
+		// the customer, nothing to the brand.
+		{"Day100Charged", 100, washerRepairAndVisit, 0, "not_covered"},
+	} {
 		unit := f.unit(t, fmt.Sprintf("KIND-TUNE-%d", c.days), shanghaiToday(-c.days-10), shanghaiToday(-c.days))
 		tk := f.openFor(t, f.agent, "repair", unit, nil)
 		id := tk["id"].(string)
@@ -213,8 +220,10 @@ func TestSoftwareTuningCountsFromInstallation(t *testing.T) {
 			"diagnosis": map[string]any{"cause": "software_tuning", "repairable": true},
 			"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
 		tk = f.complete(t, key, id)
-		customer, _, list := totals(tk)
+		customer, brand, list := totals(tk)
 		assert.EqualValues(t, c.customer, customer, c.name)
+		assert.EqualValues(t, c.brand, brand, c.name)
+		assert.EqualValues(t, 0, amountOf(tk["completion"].(map[string]any)["totals"].(map[string]any)["plan"]), c.name)
 		assert.EqualValues(t, washerRepairAndVisit, list, c.name)
 		assert.Equal(t, c.basis, tk["completion"].(map[string]any)["basis"], c.name)
 	}

@@ -41,6 +41,23 @@ func plainPart(t *testing.T, env *apitest.Env, key, model string) string {
 	return ""
 }
 
+// demoDrainPumpNumber is the demo catalog's drain pump (排水泵): it fits
+// every demo washer, is no key part, and the demo price list charges its
+// catalog price, dayDrainPump (85.00). Whichever on-sale demo washer
+// DemoBrand picked, its category washer is charged dayWasherLabor (120.00)
+// for a repair and dayWasherVisitFee (50.00) for the visit.
+const demoDrainPumpNumber = "0024000145"
+
+// demoPart returns the id of the demo catalog's part numbered number.
+func demoPart(t *testing.T, env *apitest.Env, key, number string) string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/catalog/parts?part_number="+number, key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	data := r.JSON(t)["data"].([]any)
+	require.Len(t, data, 1, "the demo catalog has one part %s", number)
+	return data[0].(map[string]any)["id"].(string)
+}
+
 // fitParts takes quantity of part through the ticket's requisition:
 // received at the node, reserved, issued and used.
 func fitParts(t *testing.T, env *apitest.Env, admin, tech, id, node, part string, quantity int) {
@@ -68,11 +85,14 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 	d := env.DemoBrand(t, "money-parts")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	start := apitest.WeekdayMorning(time.Now(), 2)
-	part := plainPart(t, env, d.AdminKey, d.Washer)
-	labourAndVisit := quoteTotal(t, env, d.AdminKey, d.Washer, nil)
-	withPart := quoteTotal(t, env, d.AdminKey, d.Washer, []map[string]any{{"part_id": part, "quantity": 1}})
-	withTwo := quoteTotal(t, env, d.AdminKey, d.Washer, []map[string]any{{"part_id": part, "quantity": 2}})
-	require.Greater(t, withPart, labourAndVisit)
+	part := demoPart(t, env, d.AdminKey, demoDrainPumpNumber)
+	// By the demo price list (rule 2: out of warranty, charges follow the
+	// price list): labour 120.00 + visit 50.00 + one drain pump 85.00 =
+	// 255.00; with two pumps 120.00 + 50.00 + 2×85.00 = 340.00.
+	const (
+		withPart = dayWasherLabor + dayWasherVisitFee + dayDrainPump   // 25500
+		withTwo  = dayWasherLabor + dayWasherVisitFee + 2*dayDrainPump // 34000
+	)
 
 	// serve opens a washer ticket bought daysAgo, visits on time, fits used
 	// parts through /parts, diagnoses with quoted parts and completes.
@@ -94,8 +114,10 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 	t.Run("OutOfWarrantyTheCustomerPaysThePartUsedAtThePriceList", func(t *testing.T) {
 		tk := serve(t, "MNY-PRT-0001", 1500, nil, 1)
 		customer, brand, plan := completionTotals(tk)
-		assert.Equal(t, withPart, customer, "labor, visit and the part used, by the price list")
-		assert.Equal(t, withPart, amountOf(tk["customer_total"]))
+		// 1500 days after purchase: past the washer's 36 months, and the
+		// pump is not the motor (the key part with 120 months).
+		assert.EqualValues(t, withPart, customer, "labour 120.00 + visit 50.00 + the pump used 85.00, by the price list")
+		assert.EqualValues(t, withPart, amountOf(tk["customer_total"]))
 		assert.Zero(t, brand)
 		assert.Zero(t, plan)
 		comp := tk["completion"].(map[string]any)
@@ -109,6 +131,7 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 			if l := l.(map[string]any); l["kind"] == "part" {
 				partLines++
 				assert.Equal(t, "customer", l["payer"])
+				assert.EqualValues(t, dayDrainPump, amountOf(l["customer_pays"]), "the pump at the price list's 85.00: %v", l)
 			}
 		}
 		assert.Equal(t, 1, partLines)
@@ -116,22 +139,29 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 
 	t.Run("APartQuotedAndUsedIsBilledOnce", func(t *testing.T) {
 		tk := serve(t, "MNY-PRT-0002", 1500, []map[string]any{{"part_id": part, "quantity": 1}}, 1)
-		customer, _, _ := completionTotals(tk)
-		assert.Equal(t, withPart, customer, "not twice")
+		customer, brand, plan := completionTotals(tk)
+		assert.EqualValues(t, withPart, customer, "120.00 + 50.00 + the pump once 85.00, not twice (340.00)")
+		assert.Zero(t, brand)
+		assert.Zero(t, plan)
 		assert.Nil(t, tk["completion"].(map[string]any)["parts_billed"])
 	})
 
 	t.Run("MoreUsedThanQuotedBillsTheQuantityUsed", func(t *testing.T) {
 		tk := serve(t, "MNY-PRT-0003", 1500, []map[string]any{{"part_id": part, "quantity": 1}}, 2)
-		customer, _, _ := completionTotals(tk)
-		assert.Equal(t, withTwo, customer)
+		customer, brand, plan := completionTotals(tk)
+		assert.EqualValues(t, withTwo, customer, "120.00 + 50.00 + the two pumps used 2×85.00")
+		assert.Zero(t, brand)
+		assert.Zero(t, plan)
 	})
 
 	t.Run("InWarrantyTheBrandBearsThePartUsed", func(t *testing.T) {
 		tk := serve(t, "MNY-PRT-0004", 200, nil, 1)
 		customer, brand, plan := completionTotals(tk)
+		// 200 days after purchase: inside the washer's 36 months, a
+		// performance fault is repaired free (rule 1); the brand bears
+		// 120.00 + 50.00 + 85.00.
 		assert.Zero(t, customer)
-		assert.Equal(t, withPart, brand, "the brand's cost includes the part")
+		assert.EqualValues(t, withPart, brand, "the brand's cost includes the part")
 		assert.Zero(t, plan)
 		assert.Equal(t, "manufacturer_warranty", tk["completion"].(map[string]any)["basis"])
 	})
@@ -226,9 +256,13 @@ func TestNoReasonPlanRepairPaysCompensationOnce(t *testing.T) {
 		comp := tk["completion"].(map[string]any)
 		require.Equal(t, "no_reason_repair", comp["basis"])
 		customer, brand, planPays := completionTotals(tk)
+		// Rule 7: an environmental fault under the no-reason plan is free
+		// for the customer; the plan pays the whole price-list service,
+		// labour 120.00 + visit 50.00 = 170.00.
 		assert.Zero(t, customer, "environmental faults are free under the plan")
 		assert.Zero(t, brand)
-		assert.Equal(t, quoteTotal(t, env, d.AdminKey, d.Washer, nil), planPays)
+		assert.EqualValues(t, dayWasherLabor+dayWasherVisitFee, planPays)
+		assert.EqualValues(t, 17000, planPays)
 		c := comp["compensation"].(map[string]any)
 		payoutID = c["payout_id"].(string)
 		assert.Equal(t, int64(10000), amountOf(c["amount"]))
@@ -289,7 +323,11 @@ func TestNoReasonPlanRepairPaysCompensationOnce(t *testing.T) {
 			m = r.JSON(t)
 		}
 		require.Equal(t, "approved", m["state"], "%v", m)
-		require.NotNil(t, m["decision"].(map[string]any)["compensation"], "the claim's decision owes the compensation too")
+		cc, _ := m["decision"].(map[string]any)["compensation"].(map[string]any)
+		require.NotNil(t, cc, "the claim's decision owes the compensation too")
+		// Rule 7: 100.00 satisfaction compensation, owed by the plan.
+		assert.EqualValues(t, 10000, amountOf(cc["amount"]))
+		assert.Equal(t, "plan", cc["payer"])
 		ps := unitPayouts(t, env, d.AdminKey, unit)
 		require.Len(t, ps, 1, "the repair's compensation is paid once")
 		assert.Equal(t, payoutID, ps[0]["id"])
@@ -373,13 +411,16 @@ func TestAccidentalDamageSwapChargesTheDepreciationFee(t *testing.T) {
 	fee := int64(499900 * 20 / 100)
 	assert.Equal(t, fee, amountOf(dec["totals"].(map[string]any)["customer"]))
 	assert.Equal(t, fee, amountOf(dec["remedies"].([]any)[0].(map[string]any)["fee"]))
+	var traced bool
 	for _, e := range dec["trace"].([]any) {
 		e := e.(map[string]any)
 		if e["rule"] == "R5.accidental_damage" && e["applied"] == true {
+			traced = true
 			assert.Contains(t, e["reason"], "20% of the purchase price 499900 in month 2 of ownership")
 			assert.NotContains(t, e["reason"], "flat fee")
 		}
 	}
+	assert.True(t, traced, "the trace shows R5 applied with its fee: %v", dec["trace"])
 
 	t.Run("TheDemoAccidentalPlanCarriesASchedule", func(t *testing.T) {
 		d := env.DemoBrand(t, "money-adp-demo")

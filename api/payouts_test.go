@@ -132,6 +132,11 @@ func TestPayouts(t *testing.T) {
 		require.Equal(t, "/v1/payouts/"+late["id"].(string), r.Header.Get("Location"))
 		require.Equal(t, "2026-10-05", late["due_on"])
 		require.Equal(t, "2026-09-25", late["counted_from"])
+		// No contract: the brand owes the 100.00 to the unit's customer.
+		require.Equal(t, money(float64(10000)), late["amount"])
+		require.Equal(t, "brand", late["payer"])
+		require.Nil(t, late["contract_id"])
+		require.Equal(t, unit, late["unit_id"])
 	})
 
 	t.Run("AMissedDeadlineRaisesAnEvent", func(t *testing.T) {
@@ -165,7 +170,13 @@ func TestPayouts(t *testing.T) {
 		p := r.JSON(t)
 		require.Equal(t, "scheduled", p["state"])
 		require.Equal(t, float64(5), p["business_days"])
-		require.Greater(t, p["due_on"], shanghaiToday(6), "at least a week ahead")
+		// Counted from today (Shanghai), 5 business days past weekends and
+		// the tenant's holiday.
+		require.Equal(t, shanghaiToday(0), p["counted_from"])
+		nationalDay := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		require.Equal(t, businessDaysAfter(civilDay(time.Now()), 5, nationalDay).Format(time.DateOnly), p["due_on"])
+		require.Equal(t, money(float64(10000)), p["amount"])
+		require.Equal(t, "brand", p["payer"])
 		id := p["id"].(string)
 		r = env.Do(t, http.MethodPost, "/v1/payouts/"+id+"/mark-paid", admin, map[string]any{"reference": "WX-2"}, `If-Match: "v7"`)
 		require.Equal(t, http.StatusPreconditionFailed, r.Status, "%s", r.Body)

@@ -98,7 +98,7 @@ func TestTicketPaths(t *testing.T) {
 		tech := visit(t, env, clock, d.AdminKey, id, tk, start)
 
 		// The node's stock: a part that fits the washer, one that does not.
-		fits := partFor(t, env, d.AdminKey, d.Washer, true)
+		fits := demoPart(t, env, d.AdminKey, demoDrainPumpNumber)
 		misfit := partFor(t, env, d.AdminKey, d.Washer, false)
 		r := env.Do(t, http.MethodPost, "/v1/network/nodes/"+node+"/stock/receipts", d.AdminKey, map[string]any{
 			"lines": []map[string]any{{"part_id": fits, "quantity": 2}, {"part_id": misfit, "quantity": 1}}})
@@ -145,7 +145,15 @@ func TestTicketPaths(t *testing.T) {
 		assert.Equal(t, "available", r.JSON(t)["status"])
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
 		assert.Equal(t, "completed", tk["state"])
-		assert.Positive(t, amountOf(tk["customer_total"]), "out of warranty, on time, price list shown: the customer pays")
+		// Out of warranty (1200 days > 36 months), on time, price list
+		// shown: the customer pays by the price list (rule 2) labour
+		// 120.00 + the drain pump quoted and used once 85.00 = 205.00; no
+		// visit fee was quoted.
+		assert.EqualValues(t, dayWasherLabor+dayDrainPump, amountOf(tk["customer_total"]))
+		customer, brand, plan := completionTotals(tk)
+		assert.EqualValues(t, 20500, customer)
+		assert.EqualValues(t, 0, brand)
+		assert.EqualValues(t, 0, plan)
 		r = env.Do(t, http.MethodGet, "/v1/units/"+unit+"/history", d.AdminKey, nil)
 		require.Equal(t, http.StatusOK, r.Status)
 		assert.Len(t, r.JSON(t)["data"], 1, "the repair joined the unit's history")
@@ -163,7 +171,13 @@ func TestTicketPaths(t *testing.T) {
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		// Rule 8 / Midea's promise 2: a fault again within a year of a paid
+		// repair is free; the brand bears labour 120.00 + visit 50.00.
 		assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+		customer, brand, plan := completionTotals(tk)
+		assert.EqualValues(t, 0, customer)
+		assert.EqualValues(t, dayWasherLabor+dayWasherVisitFee, brand)
+		assert.EqualValues(t, 0, plan)
 		var codes []string
 		for _, w := range tk["completion"].(map[string]any)["waivers"].([]any) {
 			codes = append(codes, w.(map[string]any)["code"].(string))
@@ -178,7 +192,13 @@ func TestTicketPaths(t *testing.T) {
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": false}, http.StatusOK)
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		// Rule 8 / Midea's promise 3: no price list shown, the service is
+		// free; the brand bears the labour 120.00 (no visit fee quoted).
 		assert.EqualValues(t, 0, amountOf(tk["customer_total"]), "the price list was not shown: free")
+		customer, brand, plan := completionTotals(tk)
+		assert.EqualValues(t, 0, customer)
+		assert.EqualValues(t, dayWasherLabor, brand)
+		assert.EqualValues(t, 0, plan)
 		ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
 		clock.Set(clock.Now().Add(16 * time.Minute))
 		r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", tech, map[string]any{"code": codes.code(id), "rating": 5}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)

@@ -295,7 +295,15 @@ func TestTicketEndToEnd(t *testing.T) {
 	}, http.StatusOK)
 	ent := tk["entitlement"].(map[string]any)["decision"].(map[string]any)
 	assert.Equal(t, "out_of_warranty", ent["basis"])
-	assert.Positive(t, amountOf(ent["totals"].(map[string]any)["list"]))
+	// Rule 2, by the demo price list: washer repair labour 120.00 + the
+	// washer visit fee 50.00 = 170.00. Rule 8 / Midea's promise 1 (超时免单):
+	// the technician was 20 minutes late, so the customer is told 0 and
+	// the brand bears the 170.00.
+	entTotals := ent["totals"].(map[string]any)
+	assert.EqualValues(t, dayWasherLabor+dayWasherVisitFee, amountOf(entTotals["list"]))
+	assert.EqualValues(t, 0, amountOf(entTotals["customer"]), "late: the diagnosis tells the customer 0")
+	assert.EqualValues(t, 17000, amountOf(entTotals["brand"]))
+	assert.EqualValues(t, 0, amountOf(entTotals["plan"]))
 	require.NotEmpty(t, tk["quote_id"])
 
 	// Completion: the late arrival waives the charges.
@@ -303,9 +311,14 @@ func TestTicketEndToEnd(t *testing.T) {
 	tk = ticketAct(t, env, techKey, id, "complete", map[string]any{"test_run": map[string]any{"passed": true, "notes": "试机正常"}}, http.StatusOK)
 	require.Equal(t, "completed", tk["state"])
 	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+	customer, brand, plan := completionTotals(tk)
+	assert.EqualValues(t, 0, customer, "超时免单: the late service is free for the customer")
+	assert.EqualValues(t, 17000, brand, "the brand pays the waived labour 120.00 + visit 50.00")
+	assert.EqualValues(t, 0, plan)
 	waivers := tk["completion"].(map[string]any)["waivers"].([]any)
-	require.NotEmpty(t, waivers)
+	require.Len(t, waivers, 1)
 	assert.Equal(t, "late_arrival", waivers[0].(map[string]any)["code"])
+	assert.Equal(t, "apology_and_gift", waivers[0].(map[string]any)["action"], "more than 15 minutes late: apology and gift")
 	assert.NotEmpty(t, tk["sla"].(map[string]any)["callback_due_at"])
 
 	// Sign-off with the code sent to the customer: a wrong code uses an attempt.

@@ -163,9 +163,10 @@ func TestRepeatVisitCountsTechnicianVisits(t *testing.T) {
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
-	customer, brand, _ = totals(tk)
+	customer, brand, list = totals(tk)
 	assert.EqualValues(t, 0, customer, "a repeat visit caused by the network is free")
 	assert.EqualValues(t, washerRepairAndVisit, brand, "the brand pays the waived service")
+	assert.EqualValues(t, washerRepairAndVisit, list, "labour 120.00 + visit 50.00, once: not per visit")
 	// (and the fault again after a paid repair: the repeat-fault promise)
 	assert.Equal(t, []string{"repeat_visit:none", "repeat_fault:none"}, waivers(t, tk))
 }
@@ -330,8 +331,12 @@ func TestArrivalBreachOpensFollowUps(t *testing.T) {
 
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
-	customer, _, _ := totals(tk)
+	// 20 minutes late (超时免单): free for the customer; the brand bears
+	// labour 120.00 + visit 50.00.
+	customer, brand, list := totals(tk)
 	assert.EqualValues(t, 0, customer)
+	assert.EqualValues(t, washerRepairAndVisit, brand)
+	assert.EqualValues(t, washerRepairAndVisit, list)
 	assert.Equal(t, []string{"late_arrival:manager_visit"}, waivers(t, tk))
 }
 
@@ -427,10 +432,14 @@ func TestVisitExceptions(t *testing.T) {
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
-	customer, _, _ = totals(tk)
+	// Late by 25 minutes for the attempt: the service is free; the brand
+	// bears labour 120.00 + visit 50.00.
+	customer, brand, _ = totals(tk)
 	assert.EqualValues(t, 0, customer)
+	assert.EqualValues(t, washerRepairAndVisit, brand)
 	assert.Equal(t, []string{"late_arrival:apology_and_gift"}, waivers(t, tk))
 	visits = f.list(t, id, "visits")
+	require.Len(t, visits, 2, "the late attempt and the visit that did the work")
 	assert.Equal(t, true, visits[0]["network_visit"], "the technician was late for it")
 }
 
