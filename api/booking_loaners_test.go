@@ -54,12 +54,15 @@ func TestCarryInDispatchWeighsLoaners(t *testing.T) {
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "carry_in", "loaner": "required"}, http.StatusOK)
 		assert.Equal(t, "triaged", tk["state"])
 		assert.Nil(t, tk["node_id"])
+		points := 0
 		for _, c := range decision(tk)["nodes"].([]any) {
 			c := c.(map[string]any)
 			if c["tier"] == "repair_point" {
+				points++
 				assert.Equal(t, "no_loaner_available", c["excluded_by"], "%v", c)
 			}
 		}
+		require.Positive(t, points, "the decision weighed the covering repair points: %v", decision(tk)["nodes"])
 		assert.Contains(t, decision(tk)["reason"], "loaner")
 	})
 
@@ -79,13 +82,16 @@ func TestCarryInDispatchWeighsLoaners(t *testing.T) {
 		assert.Equal(t, second, tk["node_id"])
 		d := decision(tk)
 		assert.Contains(t, d["reason"], "1 available washer loaner")
+		var weighed bool
 		for _, c := range d["nodes"].([]any) {
 			c := c.(map[string]any)
 			if c["node_id"] == second {
+				weighed = true
 				assert.EqualValues(t, 1, c["loaners_available"])
 				assert.EqualValues(t, 95, c["breakdown"].(map[string]any)["loaner"])
 			}
 		}
+		require.True(t, weighed, "the chosen node is among the candidates: %v", d["nodes"])
 		assert.Equal(t, "preferred", tk["dispatch"].(map[string]any)["loaner"])
 	})
 

@@ -213,7 +213,9 @@ func TestNotificationTemplates(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, put("no_such_message", "en", "x").Status)
 	r := env.Do(t, http.MethodGet, "/v1/notification-templates", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	for _, x := range r.JSON(t)["data"].([]any) {
+	templates := r.JSON(t)["data"].([]any)
+	require.NotEmpty(t, templates)
+	for _, x := range templates {
 		assert.Equal(t, false, x.(map[string]any)["custom"], "nothing changed")
 	}
 	r = put("ticket_received", "zh-CN", "【测试品牌】已受理，工单号 {ticket_number}")

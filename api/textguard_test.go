@@ -171,7 +171,10 @@ func TestTextPostgresCannotStore(t *testing.T) {
 				var prob struct {
 					Errors []struct{ Location string } `json:"errors"`
 				}
-				_ = json.Unmarshal(rec.Body.Bytes(), &prob)
+				if err := json.Unmarshal(rec.Body.Bytes(), &prob); err != nil {
+					fail("the problem is not JSON: " + err.Error())
+					continue
+				}
 				named := false
 				for _, e := range prob.Errors {
 					named = named || e.Location == pr.location

@@ -275,8 +275,8 @@ func TestWebhookAutoDisable(t *testing.T) {
 	ten := env.CreateTenant(t, "whk-disable")
 	rcv := newReceiver(t, env, -1)
 	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"claim.*"}})
-	watch, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": newReceiver(t, env, 0).url(), "event_types": []string{"webhook_endpoint.disabled"}})
-	_ = watch
+	watcher := newReceiver(t, env, 0)
+	createEndpoint(t, env, ten.AdminKey, map[string]any{"url": watcher.url(), "event_types": []string{"webhook_endpoint.disabled"}})
 
 	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
 	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
@@ -292,6 +292,17 @@ func TestWebhookAutoDisable(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/events?type=webhook_endpoint.disabled", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Contains(t, string(r.Body), id)
+	// The endpoint watching for it is told, once. (The payload's data names
+	// the reason but not the endpoint: only the feed's subject_id does.)
+	watcher.waitRequests(t, 1)
+	require.Len(t, watcher.requests(), 1)
+	var told struct {
+		Type string         `json:"type"`
+		Data map[string]any `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(watcher.requests()[0].body, &told))
+	require.Equal(t, "webhook_endpoint.disabled", told.Type)
+	require.Equal(t, "2 consecutive failed attempts", told.Data["reason"])
 
 	// A disabled endpoint receives nothing and cannot be replayed to.
 	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
