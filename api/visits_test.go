@@ -169,6 +169,35 @@ func TestRepeatVisitCountsTechnicianVisits(t *testing.T) {
 	assert.EqualValues(t, washerRepairAndVisit, list, "labour 120.00 + visit 50.00, once: not per visit")
 	// (and the fault again after a paid repair: the repeat-fault promise)
 	assert.Equal(t, []string{"repeat_visit:none", "repeat_fault:none"}, waivers(t, tk))
+
+	// The customer paid 170.00 when the first visit completed the service;
+	// the repeat visit makes the whole service free (Midea promise 2, 多次
+	// 免单: 本次服务给用户免单), so the brand owes the 170.00 back, within
+	// 5 business days, once.
+	unit := tk["unit_id"].(string)
+	ps := unitPayouts(t, f.env, f.d.AdminKey, unit)
+	require.Len(t, ps, 1, "one refund of what the customer paid: %v", ps)
+	assert.Equal(t, map[string]any{"amount": float64(washerRepairAndVisit), "currency": "CNY"}, ps[0]["amount"])
+	assert.Equal(t, "brand", ps[0]["payer"])
+	assert.Nil(t, ps[0]["contract_id"])
+	assert.Nil(t, ps[0]["claim_id"])
+	assert.Equal(t, "scheduled", ps[0]["state"])
+	assert.EqualValues(t, 5, ps[0]["business_days"])
+	assert.Contains(t, ps[0]["reason"], "repeat_visit")
+
+	// Completed again after another reopen, still free: nothing more is owed.
+	f.clock.Set(start2.Add(3 * time.Hour))
+	tk = ticketAct(t, f.env, f.agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "还有异响"}, http.StatusOK)
+	start3 := apitest.WeekdayMorning(f.clock.Now(), 1)
+	key = f.accept(t, tk, start3)
+	f.clock.Set(start3.Add(-6 * time.Minute))
+	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
+	f.diagnose(t, key, id)
+	tk = f.complete(t, key, id)
+	customer, brand, _ = totals(tk)
+	assert.EqualValues(t, 0, customer)
+	assert.EqualValues(t, washerRepairAndVisit, brand)
+	require.Len(t, unitPayouts(t, f.env, f.d.AdminKey, unit), 1, "the 170.00 is refunded once")
 }
 
 // A late first visit earns the late promise for the whole service: a parts

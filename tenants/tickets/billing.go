@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -109,4 +110,39 @@ func (s *Service) scheduleCompensation(ctx context.Context, c *change, d entitle
 		return nil, err
 	}
 	return &CompensationPayout{PayoutID: po.ID, Amount: po.Amount, DueOn: po.DueOn, Payer: d.Compensation.Payer, Existing: !created}, nil
+}
+
+// refundEarlierCharge schedules, in the completion's transaction, the
+// refund of what an earlier completion of the same ticket charged the
+// customer beyond what this completion d charges: a service reopened and
+// completed again may have become free (rule 8: a repeat visit caused by
+// the network makes the whole service free), and the customer had paid the
+// first settlement. The brand pays it (payouts.RefundWaivedCharge). It
+// returns the payout's id, or "" when nothing is owed back: no earlier
+// completion, or it charged no more (a waiver after a complaint already set
+// its customer total to zero when it refunded it).
+func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Completion, d entitlement.Decision) (string, error) {
+	if prev == nil || c.T.UnitID == nil {
+		return "", nil
+	}
+	owed := prev.Totals.Customer.Amount - d.Totals.Customer.Amount
+	if owed <= 0 {
+		return "", nil
+	}
+	var codes []string
+	for _, p := range d.Promises {
+		if p.Waives {
+			codes = append(codes, p.Code)
+		}
+	}
+	reason := "refund of charges paid at an earlier completion of ticket " + c.T.Number
+	if len(codes) > 0 {
+		reason += ": the service is free (" + strings.Join(codes, ", ") + ")"
+	}
+	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *c.T.UnitID,
+		tenants.Money{Amount: owed, Currency: prev.Totals.Customer.Currency}, reason, c.p.Subject())
+	if err != nil {
+		return "", err
+	}
+	return po.ID, nil
 }

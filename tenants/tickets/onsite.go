@@ -174,6 +174,10 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {
 			return err
 		}
+		refundID, err := s.refundEarlierCharge(ctx, c, t.Completion, d)
+		if err != nil {
+			return err
+		}
 		now := c.now
 		t.Completion, t.CompletedAt = comp, &now
 		total := d.Totals.Customer
@@ -200,6 +204,9 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if comp.Compensation != nil {
 			c.data["compensation_payout_id"] = comp.Compensation.PayoutID
+		}
+		if refundID != "" {
+			c.data["refund_payout_id"] = refundID
 		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		after := c.policy.CallbackMinutes
