@@ -840,12 +840,18 @@ func TestSwapTraceShowsTheRealFee(t *testing.T) {
 	acc.Fault.Repairable = false
 	d, err = Decide(acc)
 	require.NoError(t, err)
+	var r5 string
 	for _, e := range d.Trace {
 		if e.Rule == "R5.accidental_damage" && e.Applied {
-			require.Contains(t, e.Reason, "the default schedule of its kind): 150000")
-			require.NotContains(t, e.Reason, "flat fee")
+			r5 = e.Reason
 		}
 	}
+	require.Contains(t, r5, "the default schedule of its kind): 150000", "R5 applied and its trace names the fee")
+	require.NotContains(t, r5, "flat fee")
+	// Rule 5: unrepairable, swapped for the depreciation fee the trace
+	// names; the customer pays exactly that, never the repair.
+	require.Equal(t, RemedySwap, d.Remedy)
+	require.Equal(t, cny(150000), d.Totals.Customer)
 }
 
 func fridge500k(c Cause, on string) Input { return input(CategoryRefrigerator, 500000, c, on) }
