@@ -462,5 +462,12 @@ func TestPayoutClaimMustBeTheUnits(t *testing.T) {
 
 	r = env.Do(t, http.MethodPost, "/v1/payouts", w.admin, body(w.unit, claim))
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	require.Equal(t, claim, r.JSON(t)["claim_id"])
+	p := r.JSON(t)
+	require.Equal(t, claim, p["claim_id"])
+	// What was asked: 100.00 to the unit's customer; no contract named, so
+	// the brand owes it.
+	require.Equal(t, money(float64(10000)), p["amount"])
+	require.Equal(t, "brand", p["payer"])
+	require.Equal(t, w.unit, p["unit_id"])
+	require.Len(t, unitPayouts(t, env, w.admin, w.unit), 1)
 }
