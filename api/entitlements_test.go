@@ -135,6 +135,28 @@ func TestDecideEntitlement(t *testing.T) {
 		require.Equal(t, int64(0), amountOf(totals["brand"]), "%s", r.Body)
 	})
 
+	t.Run("TheLowerWarrantyCardChargeApplies", func(t *testing.T) {
+		// Rule 2 (seed: 如果收费标准与用户保修证标准不符，要以二者中最低收费标准为准):
+		// the human-damage repair is charged, the price list says 1,280.00,
+		// the customer's warranty card 1,000.00: the customer pays 1,000.00
+		// and the brand bears the 280.00 difference.
+		r := decide(t, env, s.shopA, map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "human_damage",
+			"part_categories": []string{"screen"}}, "work": screenRepair, "warranty_card_charge": cnyBody(100000)})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		totals := r.JSON(t)["decision"].(map[string]any)["totals"].(map[string]any)
+		require.Equal(t, int64(128000), amountOf(totals["list"]), "%s", r.Body)
+		require.Equal(t, int64(100000), amountOf(totals["customer"]), "%s", r.Body)
+		require.Equal(t, int64(28000), amountOf(totals["brand"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["plan"]), "%s", r.Body)
+		// A card charging more than the price list changes nothing.
+		r = decide(t, env, s.shopA, map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "human_damage",
+			"part_categories": []string{"screen"}}, "work": screenRepair, "warranty_card_charge": cnyBody(150000)})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		totals = r.JSON(t)["decision"].(map[string]any)["totals"].(map[string]any)
+		require.Equal(t, int64(128000), amountOf(totals["customer"]), "%s", r.Body)
+		require.Equal(t, int64(0), amountOf(totals["brand"]), "%s", r.Body)
+	})
+
 	t.Run("AStoredQuoteKeepsItsPriceListVersion", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/catalog/quotes", s.shopA, map[string]any{"model_id": s.phone, "service_kind": "repair",
 			"parts": []map[string]any{{"part_id": s.screen, "quantity": 1}}})
