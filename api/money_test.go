@@ -154,6 +154,46 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 		assert.Zero(t, plan)
 	})
 
+	t.Run("LateTheBrandBearsThePartUsedToo", func(t *testing.T) {
+		// Midea's promise 1 (超时免单): for a charged service the repair and
+		// the parts are waived in full (对本次服务产生的维修及备件费用给用户全部减免).
+		// 20 minutes late, out of warranty: the customer pays 0 and the
+		// brand bears labour 120.00 + visit 50.00 + the pump used 85.00.
+		clock.Set(time.Time{})
+		late := start.Add(4 * time.Hour) // the same technicians: not the other subtests' window
+		id, _ := openReady(t, env, d, agent, "MNY-PRT-0005", 1500, late)
+		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+		tech := technicianKey(t, env, d.AdminKey, tk["technician_id"].(string))
+		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
+		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(late)}, http.StatusOK)
+		clock.Set(late.Add(20 * time.Minute))
+		tk = ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		require.EqualValues(t, 20, tk["appointment"].(map[string]any)["arrival_minutes"])
+		ticketAct(t, env, tech, id, "diagnose", map[string]any{
+			"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+		fitParts(t, env, d.AdminKey, tech, id, tk["node_id"].(string), part, 1)
+		clock.Set(late.Add(60 * time.Minute))
+		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		customer, brand, plan := completionTotals(tk)
+		assert.Zero(t, customer)
+		assert.EqualValues(t, withPart, brand, "labour, visit and the part used, all waived to the brand")
+		assert.Zero(t, plan)
+		assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+		comp := tk["completion"].(map[string]any)
+		var partLines int
+		for _, l := range comp["lines"].([]any) {
+			if l := l.(map[string]any); l["kind"] == "part" {
+				partLines++
+				assert.Equal(t, "brand", l["payer"], "%v", l)
+				assert.EqualValues(t, 0, amountOf(l["customer_pays"]), "%v", l)
+			}
+		}
+		assert.Equal(t, 1, partLines)
+		assert.Equal(t, []string{"late_arrival:apology_and_gift"}, waivers(t, tk))
+	})
+
 	t.Run("InWarrantyTheBrandBearsThePartUsed", func(t *testing.T) {
 		tk := serve(t, "MNY-PRT-0004", 200, nil, 1)
 		customer, brand, plan := completionTotals(tk)
