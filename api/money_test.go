@@ -207,6 +207,49 @@ func TestCompletionBillsPartsUsed(t *testing.T) {
 	})
 }
 
+// Rule 4: after the manufacturer warranty a power surge under the
+// extended warranty is repaired free, no labour fee and, for a large
+// appliance, no visit fee (seed: 免收检测费、备件费及维修费，且大型电器免收
+// 上门费): the plan pays the whole price-list service, the customer nothing.
+func TestExtendedWarrantyRepairIsThePlans(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	clock := &testClock{}
+	env.Tickets.Now = clock.Now
+	d := env.DemoBrand(t, "money-ext")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	plan := demoPlan(t, env, d.AdminKey, "extended_warranty")
+
+	// Bought 1200 days ago: past the washer's 36 months, inside the two
+	// years the extended warranty adds.
+	id, unit := openReady(t, env, d, agent, "MNY-EXT-0001", 1200, start)
+	contract := createdID(t, env, d.AdminKey, "/v1/contracts", map[string]any{"unit_id": unit, "plan_id": plan["id"],
+		"sold_on": shanghaiToday(-1200)})
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	tech := visit(t, env, clock, d.AdminKey, id, tk, start)
+	tk = ticketAct(t, env, tech, id, "diagnose", map[string]any{
+		"diagnosis": map[string]any{"cause": "power_surge", "repairable": true},
+		"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+	dec := tk["entitlement"].(map[string]any)["decision"].(map[string]any)
+	require.Equal(t, "extended_warranty", dec["basis"], "%v", dec["trace"])
+	require.Equal(t, contract, dec["contract_id"])
+	clock.Set(start.Add(30 * time.Minute))
+	tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+	customer, brand, planPays := completionTotals(tk)
+	assert.Zero(t, customer, "no labour fee and no visit fee for a large appliance")
+	assert.Zero(t, brand)
+	assert.EqualValues(t, dayWasherLabor+dayWasherVisitFee, planPays, "the plan pays labour 120.00 + visit 50.00")
+	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+	lines := tk["completion"].(map[string]any)["lines"].([]any)
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		l := l.(map[string]any)
+		assert.Equal(t, "plan", l["payer"], "%v", l)
+	}
+	assert.Nil(t, tk["completion"].(map[string]any)["compensation"], "an extended warranty owes no compensation")
+}
+
 // demoPlan returns the id of the demo brand's plan of kind.
 func demoPlan(t *testing.T, env *apitest.Env, key, kind string) map[string]any {
 	t.Helper()
