@@ -417,6 +417,48 @@ func TestNoReasonPlanRepairPaysCompensationOnce(t *testing.T) {
 	})
 }
 
+// Rule 7: accidental damage under the no-reason plan is 80% off the repair,
+// and the customer is owed the 100.00 satisfaction compensation either way.
+func TestNoReasonPlanAccidentalDamageIs80PercentOff(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	clock := &testClock{}
+	env.Tickets.Now = clock.Now
+	d := env.DemoBrand(t, "money-nrr-acc")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	plan := demoPlan(t, env, d.AdminKey, "no_reason_repair")
+
+	id, unit := openReady(t, env, d, agent, "MNY-NRA-0001", 10, start)
+	contract := createdID(t, env, d.AdminKey, "/v1/contracts", map[string]any{"unit_id": unit, "plan_id": plan["id"]})
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	tech := visit(t, env, clock, d.AdminKey, id, tk, start)
+	ticketAct(t, env, tech, id, "diagnose", map[string]any{
+		"diagnosis": map[string]any{"cause": "accidental_damage", "repairable": true},
+		"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+	clock.Set(start.Add(30 * time.Minute))
+	tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+	comp := tk["completion"].(map[string]any)
+	require.Equal(t, "no_reason_repair", comp["basis"])
+	// Labour 120.00 + visit 50.00 = 170.00; 80% off: the customer pays
+	// 34.00, the plan 136.00, the brand nothing.
+	customer, brand, planPays := completionTotals(tk)
+	assert.EqualValues(t, 3400, customer)
+	assert.EqualValues(t, 13600, planPays)
+	assert.Zero(t, brand)
+	assert.EqualValues(t, 3400, amountOf(tk["customer_total"]))
+	c, _ := comp["compensation"].(map[string]any)
+	require.NotNil(t, c, "either way the plan owes the satisfaction compensation")
+	assert.EqualValues(t, 10000, amountOf(c["amount"]))
+	assert.Equal(t, "plan", c["payer"])
+	ps := unitPayouts(t, env, d.AdminKey, unit)
+	require.Len(t, ps, 1)
+	assert.EqualValues(t, 10000, amountOf(ps[0]["amount"]))
+	assert.Equal(t, contract, ps[0]["contract_id"])
+	assert.Equal(t, "plan", ps[0]["payer"])
+	assert.EqualValues(t, 5, ps[0]["business_days"])
+}
+
 // Rule 7: a repair under the no-reason plan costing more than the current
 // retail price is answered with a swap for a small depreciation fee, not a
 // repair the customer pays in full.
