@@ -466,6 +466,41 @@ func TestClaimAdjudication(t *testing.T) {
 	})
 }
 
+// The auto-approval limit is inclusive and counts the calculated total:
+// 400.00 (labour 100.00 + the board 300.00, rule 4) auto-approves under a
+// limit of 400.00 and waits for a person under 399.99.
+func TestClaimAutoApprovalLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newWasherShop(t, env, "claims-limit")
+	setLimit := func(fen int64) {
+		r := env.Do(t, http.MethodPut, "/v1/claims/policy", w.admin, map[string]any{"auto_approve_limit": cnyBody(fen),
+			"duplicate_window_days": 30, "parts_markup_cap_percent": 20})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	}
+	file := func(ref, cause string) map[string]any {
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, ref, cause, labor(10000), w.boardLine(30000)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		return waitClaim(t, env, w.admin, r.JSON(t)["id"].(string), "submitted")
+	}
+
+	setLimit(39999)
+	m := file("LIM-1", "power_surge")
+	require.Equal(t, "under_review", m["state"], "%v", m)
+	require.Empty(t, flagCodes(m))
+	require.Equal(t, int64(40000), amountOf(m["total_calculated"]))
+	require.Contains(t, strings.Join(toStrings(m["reasons"]), "\n"), "above the auto-approval limit")
+	require.Nil(t, m["total_approved"])
+
+	setLimit(40000)
+	m = file("LIM-2", "unstable_voltage")
+	if m["state"] == "under_review" { // the job moves it on in the same transaction
+		m = waitClaim(t, env, w.admin, m["id"].(string), "under_review")
+	}
+	require.Equal(t, "approved", m["state"], "%v", m)
+	require.Equal(t, int64(40000), amountOf(m["total_approved"]))
+}
+
 func toStrings(v any) []string {
 	out := []string{}
 	for _, s := range v.([]any) {
