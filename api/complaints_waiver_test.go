@@ -140,8 +140,16 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 			ps := unitPayouts(t, env, d.AdminKey, unit)
 			require.Len(t, ps, 1, cat)
+			// Rule 8: the 170.00 paid comes back from the brand (no plan).
 			assert.EqualValues(t, 17000, ps[0]["amount"].(map[string]any)["amount"], cat)
+			assert.Equal(t, "brand", ps[0]["payer"], cat)
+			assert.Nil(t, ps[0]["contract_id"], cat)
 			assert.Equal(t, r.JSON(t)["refund_payout_id"], ps[0]["id"])
+			tk := env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil).JSON(t)
+			customer, brand, plan := completionTotals(tk)
+			assert.EqualValues(t, 0, customer, cat)
+			assert.EqualValues(t, 17000, brand, cat)
+			assert.EqualValues(t, 0, plan, cat)
 		}
 	})
 
