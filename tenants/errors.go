@@ -69,6 +69,18 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrorMsg returns an *Error with the given code and its detail from the
+// catalog: m rendered in English is Message.
+func ErrorMsg(code Code, m i18n.Message) *Error {
+	return &Error{Code: code, Message: m.Render(i18n.English), Msg: &m}
+}
+
+// FieldMsg is a FieldError whose message is from the catalog: m rendered in
+// English is Message.
+func FieldMsg(location string, m i18n.Message, value any) FieldError {
+	return FieldError{Location: location, Message: m.Render(i18n.English), Value: value, Msg: &m}
+}
+
 // CheckVersion is an update's If-Match check: when ifVersion > 0 (the client
 // sent If-Match) it must equal current, the version just read FOR UPDATE;
 // otherwise the error is precondition_failed, naming what changed and its
@@ -141,7 +153,7 @@ func (v *Validation) Add(location, message string, value any) {
 // AddMsg records a problem with the field at location, its message from the
 // catalog.
 func (v *Validation) AddMsg(location string, m i18n.Message, value any) {
-	v.fields = append(v.fields, FieldError{Location: location, Message: m.Render(i18n.English), Value: value, Msg: &m})
+	v.fields = append(v.fields, FieldMsg(location, m, value))
 }
 
 // Fields returns the problems recorded so far.

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -254,7 +255,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 	case FormatCSV:
 		p, err = parseCSV(br, rows, visit)
 	default:
-		return nil, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return nil, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
 	}
 	var re readErr
 	if errors.As(err, &re) {
@@ -681,7 +682,7 @@ func csvField(loc string) string {
 // CreateImport is UploadImport of a file held in memory.
 func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format string, file []byte) (Import, error) {
 	if len(file) > MaxImportBytes {
-		return Import{}, tenants.Invalid("body", fmt.Sprintf("the file is larger than %d bytes", MaxImportBytes), nil)
+		return Import{}, tenants.InvalidMsg("body", i18n.M("network.file_too_large", "Max", MaxImportBytes), nil)
 	}
 	return s.UploadImport(ctx, p, format, "", bytes.NewReader(file))
 }
@@ -706,10 +707,10 @@ const importChunkBytes = 1 << 20
 // bad rows per row. The caller bounds the file's size.
 func (s *Service) UploadImport(ctx context.Context, p tenants.Principal, format, charset string, file io.Reader) (Import, error) {
 	if p.NodeID != "" {
-		return Import{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot import into the network")
+		return Import{}, tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_import"))
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return Import{}, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return Import{}, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
 	}
 	declared, ok := ParseCharset(charset)
 	if !ok {
@@ -765,7 +766,7 @@ func takeUploadSlot(ctx context.Context, tx pg.TenantTx) error {
 			return nil
 		}
 	}
-	return tenants.Errorf(tenants.CodeRateLimited, "%d uploads of this tenant are in progress; retry when one has finished", MaxConcurrentUploads)
+	return tenants.ErrorMsg(tenants.CodeRateLimited, i18n.M("network.uploads_in_progress", "Count", MaxConcurrentUploads))
 }
 
 // chunkWriter stores what is written to it as the import's chunks.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -197,7 +198,7 @@ func (s *Service) SetTemplate(ctx context.Context, p tenants.Principal, purpose,
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(identity.Languages, lang) {
-		v.Add("path.language", "a supported language: zh-CN or en", lang)
+		v.AddMsg("path.language", i18n.M("notifications.language"), lang)
 	}
 	if why := ParseTemplate(pu, text); why != "" {
 		v.Add("body.text", why, text)

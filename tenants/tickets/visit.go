@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
@@ -81,8 +82,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		return err
 	}
 	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
-		return tenants.Invalid("body.window", fmt.Sprintf("outside the shifts of technician %s (%s): %s; agree a window inside one shift, or reschedule with another technician",
-			name, *t.TechnicianID, shiftsText(shifts)), w)
+		return tenants.InvalidMsg("body.window", i18n.M("tickets.outside_shifts", "Name", name, "Technician", *t.TechnicianID, "Shifts", shiftsText(shifts)), w)
 	}
 	var other, number string
 	var os, oe time.Time
@@ -176,7 +176,7 @@ func classifyArrival(minutesAfter int) string {
 func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
 	now := s.now()
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		return Ticket{}, tenants.Invalid("body.arrived_at", "must not be in the future", in.ArrivedAt)
+		return Ticket{}, tenants.InvalidMsg("body.arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
 		t := c.T
@@ -185,7 +185,7 @@ func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, i
 			arrived = *in.ArrivedAt
 		}
 		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-			return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+			return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
 		}
 		// every visit keeps its own arrival: the late promise belongs to
 		// the service, not to the last visit
