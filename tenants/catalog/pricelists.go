@@ -234,8 +234,8 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 		return PriceList{}, err
 	}
 	if taken {
-		return PriceList{}, &tenants.Error{Code: tenants.CodeConflict, Message: "conflicts with an existing object",
-			Fields: []tenants.FieldError{{Location: "body.effective_from", Message: "another price list version takes effect on this date", Value: in.EffectiveFrom}}}
+		return PriceList{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("common.conflicts_with_existing")).With(
+			tenants.FieldMsg("body.effective_from", i18n.M("catalog.price_list_date_taken"), in.EffectiveFrom))
 	}
 	var visit *int64
 	if in.DefaultVisitFee != nil {

@@ -318,7 +318,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				return err
 			}
 			for _, f := range te.Fields {
-				v.Add(f.Location, f.Message, f.Value)
+				v.AddField(f)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -371,8 +371,10 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 
 // reused is the conflict of a reference filed before with another body.
 func reused(id, reference string) error {
-	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
-		Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + id, Value: reference}}}
+	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("claims.reference_conflict", "Claim", id)).With(
+		tenants.FieldMsg("body.reference", i18n.M("claims.reference_used", "Claim", id), reference))
+	e.ExistingID = id
+	return e
 }
 
 func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {

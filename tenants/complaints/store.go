@@ -117,9 +117,9 @@ func conflictState(c Complaint, action string) error {
 	if len(c.AllowedActions) > 0 {
 		list = strings.Join(c.AllowedActions, ", ")
 	}
-	why := ""
+	var why any = ""
 	if action == ActionEscalate && c.EscalationLevel >= MaxLevel && running(c.State) {
-		why = " at escalation level 3 (brand)"
+		why = i18n.M("complaints.at_brand_level", "Level", MaxLevel)
 	}
 	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.action_not_allowed", "State", c.State, "Reason", why, "Allowed", list, "Action", action))
 }

@@ -290,8 +290,8 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 		c, err := getCustomer(ctx, tx, Scope{}, ids[0], "")
 		return c, false, err
 	default:
-		return Customer{}, false, &tenants.Error{Code: tenants.CodeConflict, Message: "the phones belong to different customers",
-			Fields: []tenants.FieldError{{Location: prefix + "phones", Message: fmt.Sprintf("these phones belong to %d different customers; use one customer's phones", len(ids))}}}
+		return Customer{}, false, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phones_of_different_customers")).With(
+			tenants.FieldMsg(prefix+"phones", i18n.M("customers.phones_of_n_customers", "Count", len(ids)), nil))
 	}
 	addresses := in.Addresses
 	if addresses == nil {
@@ -365,8 +365,8 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 			return err
 		}
 		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return &tenants.Error{Code: tenants.CodeConflict, Message: "the phone belongs to a customer of the brand",
-				Fields: []tenants.FieldError{{Location: "body.phones", Message: "belongs to a customer your storefront has sold nothing to; register the unit with this customer inline (customer) to link them"}}}
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_brand_customer")).With(
+				tenants.FieldMsg("body.phones", i18n.M("customers.phone_not_linked"), nil))
 		} else if err != nil {
 			return err
 		}
@@ -502,11 +502,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			if err != nil {
 				return err
 			}
-			conflict := &tenants.Error{Code: tenants.CodeConflict, Message: "a phone belongs to another customer"}
+			conflict := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_other_customer"))
 			for i, ph := range phones {
 				if o, ok := owners[ph]; ok && o != cur.ID {
-					conflict.Fields = append(conflict.Fields, tenants.FieldError{Location: fmt.Sprintf("body.phones[%d]", i),
-						Message: "belongs to another customer", Value: (*u.Phones)[i]})
+					conflict.With(tenants.FieldMsg(fmt.Sprintf("body.phones[%d]", i), i18n.M("customers.phone_belongs_to_other"), (*u.Phones)[i]))
 				}
 			}
 			if len(conflict.Fields) > 0 {

@@ -433,7 +433,7 @@ func (r *impRun) validateNode(n *impNode, unknown map[string]bool, index map[str
 	validateFields(v, "", n.fields())
 	tier := Tier(n.in.Tier)
 	if tier.Rank() == 0 {
-		v.Add("tier", tierNames, n.in.Tier)
+		v.AddMsg("tier", tierNames, n.in.Tier)
 	}
 	if n.in.Status != "" && n.in.Status != string(StatusProbation) && n.in.Status != string(StatusActive) {
 		v.AddMsg("status", i18n.M("network.probation_or_active"), n.in.Status)
@@ -883,7 +883,7 @@ func (n *impNode) fields() NodeFields {
 		ServiceKinds: n.in.ServiceKinds, DailyCapacity: n.in.DailyCapacity}
 }
 
-var tierNames = "one of manufacturer, service_center, specialist_depot, repair_point"
+var tierNames = i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point")
 
 // impNodeRec is a node row as the upsert reads it.
 type impNodeRec struct {

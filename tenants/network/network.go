@@ -215,17 +215,17 @@ func validateFields(v *tenants.Validation, prefix string, f NodeFields) {
 	if f.Location != nil && (f.Location.Latitude < -90 || f.Location.Latitude > 90 || f.Location.Longitude < -180 || f.Location.Longitude > 180) {
 		v.AddMsg(prefix+"location", i18n.M("common.lat_lng_range"), f.Location)
 	}
-	checkList(v, prefix+"coverage", f.Coverage, func(c string) bool { return RegionLevel(c) != 0 }, "a 6-digit GB/T 2260 code")
-	checkList(v, prefix+"categories", f.Categories, func(c string) bool { return slices.Contains(Categories, c) }, "one of "+join(Categories))
-	checkList(v, prefix+"service_kinds", f.ServiceKinds, func(c string) bool { return slices.Contains(ServiceKinds, c) }, "one of "+join(ServiceKinds))
+	checkList(v, prefix+"coverage", f.Coverage, func(c string) bool { return RegionLevel(c) != 0 }, i18n.M("common.region_code_6"))
+	checkList(v, prefix+"categories", f.Categories, func(c string) bool { return slices.Contains(Categories, c) }, i18n.M("common.one_of", "Values", join(Categories)))
+	checkList(v, prefix+"service_kinds", f.ServiceKinds, func(c string) bool { return slices.Contains(ServiceKinds, c) }, i18n.M("common.one_of", "Values", join(ServiceKinds)))
 }
 
-func checkList(v *tenants.Validation, loc string, items []string, ok func(string) bool, want string) {
+func checkList(v *tenants.Validation, loc string, items []string, ok func(string) bool, want i18n.Message) {
 	seen := map[string]bool{}
 	for i, it := range items {
 		switch {
 		case !ok(it):
-			v.Add(loc+"["+itoa(i)+"]", want, it)
+			v.AddMsg(loc+"["+itoa(i)+"]", want, it)
 		case seen[it]:
 			v.AddMsg(loc+"["+itoa(i)+"]", i18n.M("common.duplicate"), it)
 		}

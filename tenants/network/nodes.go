@@ -141,7 +141,7 @@ func checkNodeRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation
 		return err
 	}
 	for _, fe := range av.Fields() {
-		v.Add(prefix+"address.region_code", fe.Message, fe.Value)
+		v.AddField(fe.At(prefix + "address.region_code"))
 	}
 	return checkRegions(ctx, tx, v, prefix+"coverage", f.Coverage)
 }

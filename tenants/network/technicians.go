@@ -414,7 +414,7 @@ func checkRegion(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc
 		return err
 	}
 	for _, fe := range rv.Fields() {
-		v.Add(loc, fe.Message, fe.Value)
+		v.AddField(fe.At(loc))
 	}
 	return nil
 }

@@ -77,8 +77,8 @@ func (s *Service) checkURL(ctx context.Context, v *tenants.Validation, raw strin
 	raw = strings.TrimSpace(raw)
 	if len(raw) == 0 || len(raw) > 2048 {
 		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), raw)
-	} else if msg := s.guard.CheckURL(ctx, raw); msg != "" {
-		v.Add("body.url", msg, raw)
+	} else if msg := s.guard.CheckURL(ctx, raw); msg != nil {
+		v.AddMsg("body.url", *msg, raw)
 	}
 	return raw
 }

@@ -89,7 +89,11 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 	if err != nil {
 		var te *tenants.Error
 		if errors.As(err, &te) && te.Code == tenants.CodeInvalid {
-			return nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.parts_not_priced", "Reason", te.Message))
+			var why any = te.Message
+			if te.Msg != nil {
+				why = *te.Msg
+			}
+			return nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.parts_not_priced", "Reason", why))
 		}
 		return nil, err
 	}

@@ -352,8 +352,10 @@ func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, refe
 	}); lerr != nil {
 		return err // the holder is gone (test data deleted): the conflict stands as it was
 	}
-	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already opened ticket " + id + " with this reference",
-		Fields: []tenants.FieldError{{Location: "body.external_reference", Message: "already used for ticket " + id, Value: reference}}}
+	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.reference_conflict", "Ticket", id)).With(
+		tenants.FieldMsg("body.external_reference", i18n.M("tickets.reference_used", "Ticket", id), reference))
+	e.ExistingID = id
+	return e
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

@@ -3,7 +3,6 @@ package tickets
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -95,10 +94,10 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	} else if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("technician %s is already booked %s to %s for ticket %s (%s)", name,
-		os.In(st.Location).Format(time.RFC3339), oe.In(st.Location).Format(time.RFC3339), other, number)
-	return &tenants.Error{Code: tenants.CodeConflict, Message: msg + ": agree another window with the customer, or have the ticket re-dispatched",
-		Fields: []tenants.FieldError{{Location: "body.window", Message: msg, Value: other}}}
+	booked := i18n.M("tickets.technician_booked", "Name", name,
+		"Start", os.In(st.Location).Format(time.RFC3339), "End", oe.In(st.Location).Format(time.RFC3339), "Ticket", other, "Number", number)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", booked)).With(
+		tenants.FieldMsg("body.window", booked, other))
 }
 
 // shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".

@@ -312,8 +312,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			return err
 		}
 		if live && state != StateExpired { // history that has ended competes with no live contract
-			return &tenants.Error{Code: tenants.CodeConflict, Message: "the unit already has a pending or active " + string(plan.Kind) + " contract",
-				Fields: []tenants.FieldError{{Location: "body.plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.live_contract_of_kind", "Kind", string(plan.Kind))).With(
+				tenants.FieldMsg("body.plan_id", i18n.M("warranty.live_contract_exists"), in.PlanID))
 		}
 
 		price := plan.Price

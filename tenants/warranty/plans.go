@@ -675,9 +675,8 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 				return err
 			}
 			if sold {
-				return &tenants.Error{Code: tenants.CodeConflict,
-					Message: "the plan's terms are fixed once a contract for it exists; retire it and create another plan",
-					Fields:  []tenants.FieldError{{Location: "body." + terms[0], Message: "a term of a plan with contracts"}}}
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.terms_fixed")).With(
+					tenants.FieldMsg("body."+terms[0], i18n.M("warranty.term_with_contracts"), nil))
 			}
 		}
 		out, err = scanPlan(tx.QueryRow(ctx, `

@@ -290,8 +290,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	in.URL = strings.TrimSpace(in.URL)
 	if len(in.URL) == 0 || len(in.URL) > 2048 {
 		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), in.URL)
-	} else if msg := s.CheckURL(ctx, in.URL); msg != "" {
-		v.Add("body.url", msg, in.URL)
+	} else if msg := s.CheckURL(ctx, in.URL); msg != nil {
+		v.AddMsg("body.url", *msg, in.URL)
 	}
 	types := checkEventTypes(v, in.EventTypes)
 	if len([]rune(in.Description)) > 500 {
@@ -384,8 +384,8 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		in.URL = &u
 		if len(u) == 0 || len(u) > 2048 {
 			v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), u)
-		} else if msg := s.CheckURL(ctx, u); msg != "" {
-			v.Add("body.url", msg, u)
+		} else if msg := s.CheckURL(ctx, u); msg != nil {
+			v.AddMsg("body.url", *msg, u)
 		}
 	}
 	var types []string
