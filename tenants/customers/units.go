@@ -231,7 +231,7 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 
 	v := &tenants.Validation{}
 	if !validSerial {
-		v.AddMsg("body.serial", i18n.M("customers.code_format"), in.Serial)
+		v.AddMsg("body.serial", i18n.M("customers.serial_format"), in.Serial)
 	}
 	var installed *string
 	if in.InstalledOn != "" {
