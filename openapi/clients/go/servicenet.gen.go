@@ -1942,7 +1942,6 @@ const (
 	MessageCodeCustomersBeforeUnitPurchaseDate          MessageCode = "customers.before_unit_purchase_date"
 	MessageCodeCustomersCarePolicyChanged               MessageCode = "customers.care_policy_changed"
 	MessageCodeCustomersCategoryOnce                    MessageCode = "customers.category_once"
-	MessageCodeCustomersCodeFormat                      MessageCode = "customers.code_format"
 	MessageCodeCustomersCustomerIdOrCustomer            MessageCode = "customers.customer_id_or_customer"
 	MessageCodeCustomersCustomerRequired                MessageCode = "customers.customer_required"
 	MessageCodeCustomersDayOfYear                       MessageCode = "customers.day_of_year"
@@ -1960,6 +1959,7 @@ const (
 	MessageCodeCustomersPhonesOfDifferentCustomers      MessageCode = "customers.phones_of_different_customers"
 	MessageCodeCustomersPhonesOfNCustomers              MessageCode = "customers.phones_of_n_customers"
 	MessageCodeCustomersRequiredForStorefront           MessageCode = "customers.required_for_storefront"
+	MessageCodeCustomersSerialFormat                    MessageCode = "customers.serial_format"
 	MessageCodeCustomersSerialOfOtherModel              MessageCode = "customers.serial_of_other_model"
 	MessageCodeCustomersSixDigits                       MessageCode = "customers.six_digits"
 	MessageCodeCustomersStateCodeRequired               MessageCode = "customers.state_code_required"
@@ -2665,8 +2665,6 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeCustomersCategoryOnce:
 		return true
-	case MessageCodeCustomersCodeFormat:
-		return true
 	case MessageCodeCustomersCustomerIdOrCustomer:
 		return true
 	case MessageCodeCustomersCustomerRequired:
@@ -2700,6 +2698,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeCustomersPhonesOfNCustomers:
 		return true
 	case MessageCodeCustomersRequiredForStorefront:
+		return true
+	case MessageCodeCustomersSerialFormat:
 		return true
 	case MessageCodeCustomersSerialOfOtherModel:
 		return true
