@@ -69,15 +69,31 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrorMsg returns an *Error with the given code and its detail from the
+// catalog: m rendered in English is Message.
+func ErrorMsg(code Code, m i18n.Message) *Error {
+	return &Error{Code: code, Message: m.Render(i18n.English), Msg: &m}
+}
+
+// With appends fields to e and returns e.
+func (e *Error) With(fields ...FieldError) *Error {
+	e.Fields = append(e.Fields, fields...)
+	return e
+}
+
+// FieldMsg is a FieldError whose message is from the catalog: m rendered in
+// English is Message.
+func FieldMsg(location string, m i18n.Message, value any) FieldError {
+	return FieldError{Location: location, Message: m.Render(i18n.English), Value: value, Msg: &m}
+}
+
 // CheckVersion is an update's If-Match check: when ifVersion > 0 (the client
 // sent If-Match) it must equal current, the version just read FOR UPDATE;
 // otherwise the error is precondition_failed, naming what changed and its
 // version now.
 func CheckVersion(what string, ifVersion, current int) error {
 	if ifVersion > 0 && current != ifVersion {
-		e := Errorf(CodePreconditionFailed, "the %s changed since you read it (now version %d)", what, current)
-		e.Msg = msg("problem.version_changed", "What", object(what), "Version", current)
-		return e
+		return ErrorMsg(CodePreconditionFailed, i18n.M("problem.version_changed", "What", object(what), "Version", current))
 	}
 	return nil
 }
@@ -113,9 +129,7 @@ func object(what string) any {
 
 // NotFound returns a not_found error for a kind of object ("api key").
 func NotFound(what string) *Error {
-	e := Errorf(CodeNotFound, "%s not found", what)
-	e.Msg = msg("problem.not_found", "What", object(what))
-	return e
+	return ErrorMsg(CodeNotFound, i18n.M("problem.not_found", "What", object(what)))
 }
 
 // ErrorCode returns the code of err, or "" when err is not an *Error.
@@ -141,7 +155,17 @@ func (v *Validation) Add(location, message string, value any) {
 // AddMsg records a problem with the field at location, its message from the
 // catalog.
 func (v *Validation) AddMsg(location string, m i18n.Message, value any) {
-	v.fields = append(v.fields, FieldError{Location: location, Message: m.Render(i18n.English), Value: value, Msg: &m})
+	v.fields = append(v.fields, FieldMsg(location, m, value))
+}
+
+// AddField records a problem as it is (a field of another validation, its
+// catalog message kept).
+func (v *Validation) AddField(f FieldError) { v.fields = append(v.fields, f) }
+
+// At is f at another location.
+func (f FieldError) At(location string) FieldError {
+	f.Location = location
+	return f
 }
 
 // Fields returns the problems recorded so far.

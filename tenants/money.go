@@ -1,6 +1,8 @@
 package tenants
 
-import "fmt"
+import (
+	"github.com/servicenet/servicenet/internal/i18n"
+)
 
 // Money is an amount in integer minor units (fen for CNY) with its ISO 4217
 // currency. Amounts are never floats.
@@ -17,11 +19,11 @@ const MaxMoneyAmount = 10_000_000_000
 func CheckMoney(v *Validation, loc string, m Money, currency string) {
 	switch {
 	case m.Amount < 0:
-		v.Add(loc+".amount", "must not be negative", m.Amount)
+		v.AddMsg(loc+".amount", i18n.M("common.must_not_be_negative"), m.Amount)
 	case m.Amount > MaxMoneyAmount:
-		v.Add(loc+".amount", fmt.Sprintf("must be at most %d minor units", int64(MaxMoneyAmount)), m.Amount)
+		v.AddMsg(loc+".amount", i18n.M("common.max_minor_units", "Max", int64(MaxMoneyAmount)), m.Amount)
 	}
 	if m.Currency != currency {
-		v.Add(loc+".currency", "must be the tenant's currency "+currency, m.Currency)
+		v.AddMsg(loc+".currency", i18n.M("common.tenant_currency", "Currency", currency), m.Currency)
 	}
 }

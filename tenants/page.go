@@ -3,6 +3,8 @@ package tenants
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/servicenet/servicenet/internal/i18n"
 )
 
 // Pagination limits shared by every list operation.
@@ -34,7 +36,7 @@ func DecodeCursor(kind, cursor string) (string, error) {
 // MalformedCursor is the validation error on query.cursor for a cursor this
 // list did not make, including one whose sort key does not parse.
 func MalformedCursor(cursor string) *Error {
-	return Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+	return InvalidMsg("query.cursor", i18n.M("common.malformed_cursor_list"), cursor)
 }
 
 // PageLimit is limit, or DefaultPageLimit when limit is not positive.

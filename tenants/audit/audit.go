@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -118,13 +119,13 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 	v := &tenants.Validation{}
 	switch {
 	case f.From == nil:
-		v.Add("query.from", "required: the start of the time range (RFC 3339)", nil)
+		v.AddMsg("query.from", i18n.M("audit.from_required"), nil)
 	case f.To == nil:
-		v.Add("query.to", "required: the end of the time range (RFC 3339)", nil)
+		v.AddMsg("query.to", i18n.M("audit.to_required"), nil)
 	case !f.From.Before(*f.To):
-		v.Add("query.to", "must be after from", f.To)
+		v.AddMsg("query.to", i18n.M("audit.to_after_from"), f.To)
 	case f.To.Sub(*f.From) > MaxRange:
-		v.Add("query.to", "the range is at most 366 days", f.To)
+		v.AddMsg("query.to", i18n.M("audit.range_too_long", "Days", 366), f.To)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -71,13 +72,13 @@ func validDate(s string) bool {
 
 func checkName(v *tenants.Validation, loc, s string) {
 	if n := len([]rune(strings.TrimSpace(s))); n < 1 || n > 200 {
-		v.Add(loc, "1-200 characters", s)
+		v.AddMsg(loc, i18n.M("common.length", "Min", 1, "Max", 200), s)
 	}
 }
 
 func checkOneOf(v *tenants.Validation, loc, s string, allowed []string) bool {
 	if !slices.Contains(allowed, s) {
-		v.Add(loc, "one of "+strings.Join(allowed, ", "), s)
+		v.AddMsg(loc, i18n.M("common.one_of", "Values", strings.Join(allowed, ", ")), s)
 		return false
 	}
 	return true
@@ -128,9 +129,9 @@ func checkIDs(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, at fun
 	for i, id := range ids {
 		switch {
 		case !found[id]:
-			v.Add(at(i), "no such "+what, id)
+			v.AddMsg(at(i), i18n.M("catalog.no_such", "What", what), id)
 		case dup[id]:
-			v.Add(at(i), "duplicate", id)
+			v.AddMsg(at(i), i18n.M("common.duplicate"), id)
 		}
 		dup[id] = true
 	}

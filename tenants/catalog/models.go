@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -102,32 +103,32 @@ func (m ProductModel) KeyPartMonths(partCategory string) int {
 // validateModel checks a model's attributes against the tenant's currency.
 func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 	if !catalogNumber.MatchString(in.ModelNumber) {
-		v.Add("body.model_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.ModelNumber)
+		v.AddMsg("body.model_number", i18n.M("catalog.model_number_format"), in.ModelNumber)
 	}
 	checkOneOf(v, "body.category", in.Category, Categories)
 	checkName(v, "body.name", in.Name)
 	tenants.CheckMoney(v, "body.retail_price", in.RetailPrice, currency)
 	if in.WarrantyMonths < 0 || in.WarrantyMonths > MaxWarrantyMonths {
-		v.Add("body.warranty_months", "0 to 240", in.WarrantyMonths)
+		v.AddMsg("body.warranty_months", i18n.M("common.range", "Min", 0, "Max", 240), in.WarrantyMonths)
 	}
 	if len(in.KeyParts) > 20 {
-		v.Add("body.key_parts", "at most 20 key-part terms", len(in.KeyParts))
+		v.AddMsg("body.key_parts", i18n.M("catalog.max_key_part_terms", "Max", 20), len(in.KeyParts))
 	}
 	seen := map[string]bool{}
 	for i, k := range in.KeyParts {
 		loc := indexed("body.key_parts", "")(i)
 		switch {
 		case !slug.MatchString(k.PartCategory):
-			v.Add(loc+".part_category", "a lowercase part category: letters, digits and '_', starting with a letter", k.PartCategory)
+			v.AddMsg(loc+".part_category", i18n.M("catalog.part_category_format"), k.PartCategory)
 		case seen[k.PartCategory]:
-			v.Add(loc+".part_category", "duplicate: one term per part category", k.PartCategory)
+			v.AddMsg(loc+".part_category", i18n.M("catalog.duplicate_key_part_term"), k.PartCategory)
 		}
 		seen[k.PartCategory] = true
 		switch {
 		case k.WarrantyMonths < 1 || k.WarrantyMonths > MaxWarrantyMonths:
-			v.Add(loc+".warranty_months", "1 to 240", k.WarrantyMonths)
+			v.AddMsg(loc+".warranty_months", i18n.M("common.range", "Min", 1, "Max", 240), k.WarrantyMonths)
 		case k.WarrantyMonths <= in.WarrantyMonths:
-			v.Add(loc+".warranty_months", "a key-part term must be longer than the whole unit's "+itoa(in.WarrantyMonths)+" months", k.WarrantyMonths)
+			v.AddMsg(loc+".warranty_months", i18n.M("catalog.key_part_term_too_short", "Months", in.WarrantyMonths), k.WarrantyMonths)
 		}
 	}
 	checkSpecs(v, "body.specs", in.Specs)
@@ -135,7 +136,7 @@ func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 
 func checkSpecs(v *tenants.Validation, loc string, s Specs) {
 	if len(s) > 30 {
-		v.Add(loc, "at most 30 attributes", len(s))
+		v.AddMsg(loc, i18n.M("catalog.max_attributes", "Max", 30), len(s))
 	}
 	keys := make([]string, 0, len(s))
 	for k := range s {
@@ -144,11 +145,11 @@ func checkSpecs(v *tenants.Validation, loc string, s Specs) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !slug.MatchString(k) {
-			v.Add(loc+"."+k, "attribute names are lowercase letters, digits and '_', starting with a letter", k)
+			v.AddMsg(loc+"."+k, i18n.M("catalog.attribute_name_format"), k)
 			continue
 		}
 		if n := len([]rune(strings.TrimSpace(s[k]))); n < 1 || n > 100 {
-			v.Add(loc+"."+k, "1-100 characters", s[k])
+			v.AddMsg(loc+"."+k, i18n.M("common.length", "Min", 1, "Max", 100), s[k])
 		}
 	}
 }
@@ -413,7 +414,7 @@ func similarModels(ctx context.Context, tx pg.TenantTx, modelID string, maxPrice
 // the model's retail price as the ceiling (minor units).
 func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id string, maxPrice *int64, limit int) ([]SimilarModel, error) {
 	if maxPrice != nil && *maxPrice < 0 {
-		return nil, tenants.Invalid("query.max_price", "must not be negative", *maxPrice)
+		return nil, tenants.InvalidMsg("query.max_price", i18n.M("common.must_not_be_negative"), *maxPrice)
 	}
 	var out []SimilarModel
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

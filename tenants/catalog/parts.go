@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -64,15 +65,15 @@ type PartFilter struct {
 
 func validatePart(v *tenants.Validation, in NewPart, currency string) {
 	if !catalogNumber.MatchString(in.PartNumber) {
-		v.Add("body.part_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.PartNumber)
+		v.AddMsg("body.part_number", i18n.M("catalog.model_number_format"), in.PartNumber)
 	}
 	checkName(v, "body.name", in.Name)
 	if !slug.MatchString(in.Category) {
-		v.Add("body.category", "a lowercase part category: letters, digits and '_', starting with a letter", in.Category)
+		v.AddMsg("body.category", i18n.M("catalog.part_category_format"), in.Category)
 	}
 	tenants.CheckMoney(v, "body.price", in.Price, currency)
 	if len(in.CompatibleModelIDs) > MaxCompatibleModels {
-		v.Add("body.compatible_model_ids", "at most 500 models", len(in.CompatibleModelIDs))
+		v.AddMsg("body.compatible_model_ids", i18n.M("catalog.max_models", "Max", 500), len(in.CompatibleModelIDs))
 	}
 }
 

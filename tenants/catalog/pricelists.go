@@ -3,12 +3,12 @@ package catalog
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -81,15 +81,15 @@ type NewPriceList struct {
 func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today string) {
 	switch {
 	case !validDate(in.EffectiveFrom):
-		v.Add("body.effective_from", "a date YYYY-MM-DD", in.EffectiveFrom)
+		v.AddMsg("body.effective_from", i18n.M("common.date"), in.EffectiveFrom)
 	case in.EffectiveFrom < today:
-		v.Add("body.effective_from", "in the past (today is "+today+" in the tenant's time zone): a new version takes effect today or later", in.EffectiveFrom)
+		v.AddMsg("body.effective_from", i18n.M("catalog.effective_in_past", "Today", today), in.EffectiveFrom)
 	}
 	if len(in.Labor) == 0 {
-		v.Add("body.labor", "at least one labor rate", len(in.Labor))
+		v.AddMsg("body.labor", i18n.M("catalog.labor_rate_required"), len(in.Labor))
 	}
 	if len(in.Labor) > MaxLaborRates {
-		v.Add("body.labor", fmt.Sprintf("at most %d labor rates", MaxLaborRates), len(in.Labor))
+		v.AddMsg("body.labor", i18n.M("catalog.max_labor_rates", "Max", MaxLaborRates), len(in.Labor))
 	}
 	seen := map[[2]string]int{}
 	for i, l := range in.Labor {
@@ -102,7 +102,7 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 		}
 		key := [2]string{l.Category, l.ServiceKind}
 		if j, dup := seen[key]; dup {
-			v.Add(loc, fmt.Sprintf("duplicate: labor[%d] already prices %s %s", j, l.Category, l.ServiceKind), l)
+			v.AddMsg(loc, i18n.M("catalog.duplicate_labor_rate", "Index", j, "Category", l.Category, "ServiceKind", l.ServiceKind), l)
 			continue
 		}
 		seen[key] = i
@@ -119,13 +119,13 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 			continue
 		}
 		if j, dup := cats[f.Category]; dup {
-			v.Add(loc+".category", fmt.Sprintf("duplicate: visit_fees[%d] already prices %s", j, f.Category), f.Category)
+			v.AddMsg(loc+".category", i18n.M("catalog.duplicate_visit_fee", "Index", j, "Category", f.Category), f.Category)
 			continue
 		}
 		cats[f.Category] = i
 	}
 	if len(in.Parts) > MaxPartPrices {
-		v.Add("body.parts", fmt.Sprintf("at most %d part prices", MaxPartPrices), len(in.Parts))
+		v.AddMsg("body.parts", i18n.M("catalog.max_part_prices", "Max", MaxPartPrices), len(in.Parts))
 	}
 	for i, p := range in.Parts {
 		tenants.CheckMoney(v, indexed("body.parts", ".price")(i), p.Price, currency)
@@ -205,7 +205,7 @@ func EffectivePriceList(ctx context.Context, tx pg.TenantTx, date, today string)
 	pl, err := scanPriceList(tx.QueryRow(ctx, priceListSelect+` AND pl.effective_from <= $3::date
 		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, today, date))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return PriceList{}, tenants.Errorf(tenants.CodeNotFound, "no price list is in effect on %s", date)
+		return PriceList{}, tenants.ErrorMsg(tenants.CodeNotFound, i18n.M("catalog.no_price_list_on", "Date", date))
 	}
 	return pl, err
 }
@@ -234,8 +234,8 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 		return PriceList{}, err
 	}
 	if taken {
-		return PriceList{}, &tenants.Error{Code: tenants.CodeConflict, Message: "conflicts with an existing object",
-			Fields: []tenants.FieldError{{Location: "body.effective_from", Message: "another price list version takes effect on this date", Value: in.EffectiveFrom}}}
+		return PriceList{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("common.conflicts_with_existing")).With(
+			tenants.FieldMsg("body.effective_from", i18n.M("catalog.price_list_date_taken"), in.EffectiveFrom))
 	}
 	var visit *int64
 	if in.DefaultVisitFee != nil {
@@ -311,7 +311,7 @@ func (s *Service) GetPriceList(ctx context.Context, p tenants.Principal, id stri
 // "" for today in the tenant's time zone); not_found when none is.
 func (s *Service) GetEffectivePriceList(ctx context.Context, p tenants.Principal, date string) (PriceList, error) {
 	if date != "" && !validDate(date) {
-		return PriceList{}, tenants.Invalid("query.on", "a date YYYY-MM-DD", date)
+		return PriceList{}, tenants.InvalidMsg("query.on", i18n.M("common.date"), date)
 	}
 	now := s.now()
 	var out PriceList

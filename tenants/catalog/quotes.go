@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -74,7 +75,7 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		v := &tenants.Validation{}
-		v.Add("body.model_id", "no such product model", in.ModelID)
+		v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 		checkJob(v, in)
 		return Quote{}, v.Err()
 	case err != nil:
@@ -87,14 +88,14 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 func checkJob(v *tenants.Validation, in NewQuote) {
 	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
 	if in.On != "" && !validDate(in.On) {
-		v.Add("body.on", "a date YYYY-MM-DD", in.On)
+		v.AddMsg("body.on", i18n.M("common.date"), in.On)
 	}
 	if len(in.Parts) > MaxQuoteParts {
-		v.Add("body.parts", fmt.Sprintf("at most %d parts", MaxQuoteParts), len(in.Parts))
+		v.AddMsg("body.parts", i18n.M("catalog.max_quote_parts", "Max", MaxQuoteParts), len(in.Parts))
 	}
 	for i, p := range in.Parts {
 		if p.Quantity < 1 || p.Quantity > MaxPartsQuantity {
-			v.Add(indexed("body.parts", ".quantity")(i), fmt.Sprintf("1 to %d", MaxPartsQuantity), p.Quantity)
+			v.AddMsg(indexed("body.parts", ".quantity")(i), i18n.M("common.range", "Max", MaxPartsQuantity, "Min", 1), p.Quantity)
 		}
 	}
 }
@@ -128,7 +129,7 @@ func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind
 		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
 		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, tenants.Invalid("body.on", "no price list version is in effect on "+on, on)
+		return r, tenants.InvalidMsg("body.on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
 	}
 	return r, err
 }
@@ -165,13 +166,13 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 		q.Total.Amount += unit * int64(qty)
 	}
 	if rates.labor == nil {
-		v.Add("body.service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", rates.version, m.Category, in.ServiceKind), in.ServiceKind)
+		v.AddMsg("body.service_kind", i18n.M("catalog.no_labor_rate", "Version", rates.version, "Category", m.Category, "ServiceKind", in.ServiceKind), in.ServiceKind)
 	} else {
 		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, *rates.labor)
 	}
 	if in.IncludeVisit {
 		if rates.visit == nil {
-			v.Add("body.include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", rates.version, m.Category), in.IncludeVisit)
+			v.AddMsg("body.include_visit", i18n.M("catalog.no_visit_fee", "Version", rates.version, "Category", m.Category), in.IncludeVisit)
 		} else {
 			add(LineVisit, "visit fee: "+m.Category, "", 1, *rates.visit)
 		}
@@ -186,7 +187,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 			return Quote{}, err
 		}
 		if !ok {
-			v.Add(indexed("body.parts", ".part_id")(i), "part "+part.PartNumber+" does not fit model "+m.ModelNumber, qp.PartID)
+			v.AddMsg(indexed("body.parts", ".part_id")(i), i18n.M("common.part_does_not_fit_model", "Part", part.PartNumber, "Model", m.ModelNumber), qp.PartID)
 			continue
 		}
 		price, over := rates.parts[part.ID]

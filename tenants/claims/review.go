@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -32,10 +33,10 @@ func (s *Service) GetClaim(ctx context.Context, p tenants.Principal, id string) 
 func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFilter) ([]Claim, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		v.Add("query.state", "one of the claim states", f.State)
+		v.AddMsg("query.state", i18n.M("claims.state"), f.State)
 	}
 	if f.Kind != "" && !slices.Contains(Kinds, Kind(f.Kind)) {
-		v.Add("query.kind", "one of the claim kinds", f.Kind)
+		v.AddMsg("query.kind", i18n.M("claims.kind"), f.Kind)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -136,7 +137,7 @@ func (s *Service) ListTransitions(ctx context.Context, p tenants.Principal, id s
 func checkReason(loc, reason string, required bool) error {
 	n := len([]rune(strings.TrimSpace(reason)))
 	if (required && n < 1) || len([]rune(reason)) > 1000 {
-		return tenants.Invalid(loc, "1-1000 characters", reason)
+		return tenants.InvalidMsg(loc, i18n.M("common.length", "Min", 1, "Max", 1000), reason)
 	}
 	return nil
 }
@@ -211,12 +212,12 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 			at := "body.lines[" + strconv.Itoa(i) + "]"
 			switch {
 			case la.Line < 0 || la.Line >= len(c.Lines):
-				v.Add(at+".line", "the claim has lines 0 to "+strconv.Itoa(len(c.Lines)-1), la.Line)
+				v.AddMsg(at+".line", i18n.M("claims.line_range", "Last", len(c.Lines)-1), la.Line)
 				continue
 			case la.Approved.Currency != c.TotalRequested.Currency:
-				v.Add(at+".approved.currency", "must be the claim's currency "+c.TotalRequested.Currency, la.Approved.Currency)
+				v.AddMsg(at+".approved.currency", i18n.M("claims.claim_currency", "Currency", c.TotalRequested.Currency), la.Approved.Currency)
 			case la.Approved.Amount < 0 || la.Approved.Amount > c.Lines[la.Line].Requested.Amount:
-				v.Add(at+".approved.amount", "0 to the line's requested amount "+strconv.FormatInt(c.Lines[la.Line].Requested.Amount, 10), la.Approved.Amount)
+				v.AddMsg(at+".approved.amount", i18n.M("claims.up_to_requested", "Requested", c.Lines[la.Line].Requested.Amount), la.Approved.Amount)
 			}
 			given[la.Line] = la
 		}
@@ -360,10 +361,10 @@ func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPo
 		v := &tenants.Validation{}
 		tenants.CheckMoney(v, "body.auto_approve_limit", in.AutoApproveLimit, st.Currency)
 		if in.DuplicateWindowDays < 0 || in.DuplicateWindowDays > 3650 {
-			v.Add("body.duplicate_window_days", "0 to 3650", in.DuplicateWindowDays)
+			v.AddMsg("body.duplicate_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), in.DuplicateWindowDays)
 		}
 		if in.PartsMarkupCapPercent < 0 || in.PartsMarkupCapPercent > 1000 {
-			v.Add("body.parts_markup_cap_percent", "0 to 1000", in.PartsMarkupCapPercent)
+			v.AddMsg("body.parts_markup_cap_percent", i18n.M("common.range", "Min", 0, "Max", 1000), in.PartsMarkupCapPercent)
 		}
 		if err := v.Err(); err != nil {
 			return err

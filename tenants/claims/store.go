@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -141,7 +142,7 @@ func conflictState(c Claim, action string) error {
 	if len(acts) > 0 {
 		list = strings.Join(acts, ", ")
 	}
-	return tenants.Errorf(tenants.CodeConflict, "claim is %s; allowed: %s (not %s)", c.State, list, action)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("claims.action_not_allowed", "State", c.State, "Allowed", list, "Action", action))
 }
 
 func can(c Claim, action string) bool { return slices.Contains(allowed[c.State], action) }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -88,21 +88,21 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
-		v.Add("body.fault.cause", "must be one of the fault causes", in.Fault.Cause)
+		v.AddMsg("body.fault.cause", i18n.M("common.fault_cause"), in.Fault.Cause)
 	}
 	if len(in.Fault.Description) > 2000 {
-		v.Add("body.fault.description", "at most 2000 characters", len(in.Fault.Description))
+		v.AddMsg("body.fault.description", i18n.M("common.max_length", "Max", 2000), len(in.Fault.Description))
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.Add("body.occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("common.date_format"), in.OccurredOn)
 	case in.OccurredOn > today:
-		v.Add("body.occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
 	case in.OccurredOn < r.unit.PurchaseDate:
-		v.Add("body.occurred_on", "must not be before the purchase date "+r.unit.PurchaseDate, in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("common.before_purchase_date", "Date", r.unit.PurchaseDate), in.OccurredOn)
 	}
 	if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-		v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+		v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 	}
 	var ids []string
 	for _, l := range in.Lines {
@@ -123,7 +123,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			q = 1
 		}
 		if q < 1 || q > 100 {
-			v.Add(at+".quantity", "1 to 100", l.Quantity)
+			v.AddMsg(at+".quantity", i18n.M("common.range", "Min", 1, "Max", 100), l.Quantity)
 		}
 		tenants.CheckMoney(v, at+".requested", l.Requested, cur)
 		sum += l.Requested.Amount
@@ -133,11 +133,11 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			p, ok := parts[l.PartID]
 			switch {
 			case l.PartID == "":
-				v.Add(at+".part_id", "a part line names its part", nil)
+				v.AddMsg(at+".part_id", i18n.M("claims.part_line_needs_part"), nil)
 			case !ok:
-				v.Add(at+".part_id", "no such part", l.PartID)
+				v.AddMsg(at+".part_id", i18n.M("common.no_such_part"), l.PartID)
 			case !p.fits:
-				v.Add(at+".part_id", "part "+p.number+" does not fit model "+r.unit.Model.ModelNumber, l.PartID)
+				v.AddMsg(at+".part_id", i18n.M("common.part_does_not_fit_model", "Part", p.number, "Model", r.unit.Model.ModelNumber), l.PartID)
 			default:
 				line.PartNumber = p.number
 				if line.Description == "" {
@@ -146,21 +146,21 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			}
 		case LineLabor, LineVisit, LineOther:
 			if l.PartID != "" {
-				v.Add(at+".part_id", "only part lines name a part", l.PartID)
+				v.AddMsg(at+".part_id", i18n.M("claims.only_part_lines_name_part"), l.PartID)
 			}
 		default:
-			v.Add(at+".kind", "must be labor, part, visit or other", l.Kind)
+			v.AddMsg(at+".kind", i18n.M("common.charge_kind"), l.Kind)
 		}
 		lines[i] = line
 	}
 	if in.Total != nil {
 		tenants.CheckMoney(v, "body.total", *in.Total, cur)
 		if in.Total.Amount != sum {
-			v.Add("body.total", fmt.Sprintf("must equal the sum of the lines (%d)", sum), in.Total.Amount)
+			v.AddMsg("body.total", i18n.M("claims.total_mismatch", "Sum", sum), in.Total.Amount)
 		}
 	}
 	if sum > tenants.MaxMoneyAmount {
-		v.Add("body.lines", "the lines add up to more than the largest amount", sum)
+		v.AddMsg("body.lines", i18n.M("claims.lines_exceed_max"), sum)
 	}
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
@@ -170,17 +170,17 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			tx.TenantID, in.TicketID, r.unit.ID).Scan(&state)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			v.Add("body.ticket_id", "no service ticket with this id for the unit", in.TicketID)
+			v.AddMsg("body.ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case err != nil:
 			return nil, err
 		case kind == KindReimbursement && state != "completed" && state != "closed":
-			v.Add("body.ticket_id", "the ticket's repair is not completed (the ticket is "+state+")", in.TicketID)
+			v.AddMsg("body.ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
 		}
 	}
 	if kind == KindReimbursement {
 		switch {
 		case in.TicketID == "" && in.ServiceRecordID == "":
-			v.Add("body.ticket_id", "a reimbursement claim needs the ticket (or service record) of the repair", nil)
+			v.AddMsg("body.ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
 		case in.ServiceRecordID != "":
 			var ok bool
 			if tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
@@ -190,11 +190,11 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 				}
 			}
 			if !ok {
-				v.Add("body.service_record_id", "no repair with this id is recorded for the unit", in.ServiceRecordID)
+				v.AddMsg("body.service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
 			}
 		}
 	} else if in.ServiceRecordID != "" && !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
-		v.Add("body.service_record_id", "not a service record id", in.ServiceRecordID)
+		v.AddMsg("body.service_record_id", i18n.M("claims.not_service_record"), in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }
@@ -236,40 +236,40 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			}
 			storefront, submitter = &cs.StorefrontID, cs.StorefrontID
 			if in.Kind == KindReimbursement {
-				v.Add("body.kind", "a storefront files warranty and plan claims; reimbursement claims are a repair point's", in.Kind)
+				v.AddMsg("body.kind", i18n.M("claims.storefront_kinds"), in.Kind)
 			}
 			if in.NodeID != "" {
-				v.Add("body.node_id", "a storefront key files for its storefront", in.NodeID)
+				v.AddMsg("body.node_id", i18n.M("claims.storefront_key_own_storefront"), in.NodeID)
 			}
 		case p.NodeID != "":
 			node, submitter = &p.NodeID, p.NodeID
 			if in.Kind != KindReimbursement {
-				v.Add("body.kind", "a node-scoped key files reimbursement claims only", in.Kind)
+				v.AddMsg("body.kind", i18n.M("claims.node_key_reimbursement_only"), in.Kind)
 			}
 			if in.NodeID != "" && in.NodeID != p.NodeID {
-				v.Add("body.node_id", "a node-scoped key files for its own node", in.NodeID)
+				v.AddMsg("body.node_id", i18n.M("claims.node_key_own_node"), in.NodeID)
 			}
 		case in.Kind == KindReimbursement:
 			if in.NodeID == "" {
-				v.Add("body.node_id", "a reimbursement claim filed by the brand names the repair point", nil)
+				v.AddMsg("body.node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
 			} else {
 				var ok bool
 				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&ok); err != nil {
 					return err
 				}
 				if !ok {
-					v.Add("body.node_id", "no such node", in.NodeID)
+					v.AddMsg("body.node_id", i18n.M("common.no_such_node"), in.NodeID)
 				}
 				node = &in.NodeID
 			}
 		case in.NodeID != "":
-			v.Add("body.node_id", "only reimbursement claims name a node", in.NodeID)
+			v.AddMsg("body.node_id", i18n.M("claims.only_reimbursement_names_node"), in.NodeID)
 		}
 		if !slices.Contains(Kinds, in.Kind) {
-			v.Add("body.kind", "one of warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement", in.Kind)
+			v.AddMsg("body.kind", i18n.M("common.one_of", "Values", "warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement"), in.Kind)
 		}
 		if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
-			v.Add("body.reference", "1-64 characters", in.Reference)
+			v.AddMsg("body.reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
 		}
 
 		// The same reference again: a retry, or a reuse.
@@ -304,9 +304,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.Add("body.contract_id", "no such contract on the unit", in.ContractID)
+				v.AddMsg("body.contract_id", i18n.M("claims.no_such_contract"), in.ContractID)
 			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(r.contracts[i].Plan.Kind) != string(in.Kind):
-				v.Add("body.contract_id", "the contract is a "+string(r.contracts[i].Plan.Kind)+" contract, not "+string(in.Kind), in.ContractID)
+				v.AddMsg("body.contract_id", i18n.M("claims.contract_kind_mismatch", "Contract", string(r.contracts[i].Plan.Kind), "Kind", string(in.Kind)), in.ContractID)
 			default:
 				contract = &in.ContractID
 			}
@@ -318,7 +318,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				return err
 			}
 			for _, f := range te.Fields {
-				v.Add(f.Location, f.Message, f.Value)
+				v.AddField(f)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -371,8 +371,10 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 
 // reused is the conflict of a reference filed before with another body.
 func reused(id, reference string) error {
-	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
-		Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + id, Value: reference}}}
+	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("claims.reference_conflict", "Claim", id)).With(
+		tenants.FieldMsg("body.reference", i18n.M("claims.reference_used", "Claim", id), reference))
+	e.ExistingID = id
+	return e
 }
 
 func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -39,13 +39,13 @@ func (s *Service) GetComplaint(ctx context.Context, p tenants.Principal, id stri
 func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f ComplaintFilter) ([]Complaint, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		v.Add("query.state", "one of open, investigating, reopened, resolved, closed", f.State)
+		v.AddMsg("query.state", i18n.M("common.one_of", "Values", "open, investigating, reopened, resolved, closed"), f.State)
 	}
 	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
-		v.Add("query.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", f.Category)
+		v.AddMsg("query.category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), f.Category)
 	}
 	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
-		v.Add("query.severity", "one of low, medium, high, critical", f.Severity)
+		v.AddMsg("query.severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), f.Severity)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -87,9 +87,9 @@ func checkText(loc, text string, required bool, max int) error {
 	n := len([]rune(strings.TrimSpace(text)))
 	if (required && n < 1) || len([]rune(text)) > max {
 		if required {
-			return tenants.Invalid(loc, "1-"+strconv.Itoa(max)+" characters", text)
+			return tenants.InvalidMsg(loc, i18n.M("common.length", "Max", max, "Min", 1), text)
 		}
-		return tenants.Invalid(loc, "at most "+strconv.Itoa(max)+" characters", text)
+		return tenants.InvalidMsg(loc, i18n.M("common.max_length", "Max", max), text)
 	}
 	return nil
 }
@@ -201,14 +201,14 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 		return ComplaintDetail{}, err
 	}
 	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
-		return ComplaintDetail{}, tenants.Invalid("body.breach", "one of "+strings.Join(Breaches, ", "), in.Breach)
+		return ComplaintDetail{}, tenants.InvalidMsg("body.breach", i18n.M("common.one_of", "Values", strings.Join(Breaches, ", ")), in.Breach)
 	}
 	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
 		switch {
 		case in.Breach != "" && (c.Category != CategoryConduct || !in.Upheld):
-			return tenants.Invalid("body.breach", "only an upheld conduct complaint names a breach", in.Breach)
+			return tenants.InvalidMsg("body.breach", i18n.M("complaints.breach_only_upheld_conduct"), in.Breach)
 		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
-			return tenants.Invalid("body.breach", "an upheld conduct complaint names the breach found: one of "+strings.Join(Breaches, ", "), nil)
+			return tenants.InvalidMsg("body.breach", i18n.M("complaints.breach_required", "Values", strings.Join(Breaches, ", ")), nil)
 		}
 		var upheld *bool
 		if in.Upheld || c.Upheld != nil {
@@ -255,7 +255,7 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 // level. A rating outside 1-5 is invalid naming body.rating.
 func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rating int, comment string, ifVersion int) (ComplaintDetail, error) {
 	if rating < 1 || rating > 5 {
-		return ComplaintDetail{}, tenants.Invalid("body.rating", "1 to 5", rating)
+		return ComplaintDetail{}, tenants.InvalidMsg("body.rating", i18n.M("common.range", "Min", 1, "Max", 5), rating)
 	}
 	if err := checkText("body.comment", comment, false, 1000); err != nil {
 		return ComplaintDetail{}, err

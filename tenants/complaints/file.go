@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -49,16 +50,16 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		in.Severity = SeverityMedium
 	}
 	if !slices.Contains(Categories, in.Category) {
-		v.Add("body.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", in.Category)
+		v.AddMsg("body.category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), in.Category)
 	}
 	if !slices.Contains(Severities, in.Severity) {
-		v.Add("body.severity", "one of low, medium, high, critical", in.Severity)
+		v.AddMsg("body.severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), in.Severity)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Description))); n < 1 || len([]rune(in.Description)) > 2000 {
-		v.Add("body.description", "1-2000 characters", in.Description)
+		v.AddMsg("body.description", i18n.M("common.length", "Min", 1, "Max", 2000), in.Description)
 	}
 	if in.TicketID == "" && in.NodeID == "" && in.TechnicianID == "" {
-		v.Add("body.ticket_id", "name the ticket, node or technician the complaint is against", nil)
+		v.AddMsg("body.ticket_id", i18n.M("complaints.target_required"), nil)
 	}
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -70,13 +71,13 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		if sc.Storefront != nil {
 			storefront = sc.Storefront
 			if in.TicketID == "" {
-				v.Add("body.ticket_id", "a storefront files complaints against its tickets", nil)
+				v.AddMsg("body.ticket_id", i18n.M("complaints.storefront_own_tickets"), nil)
 			}
 			if in.NodeID != "" {
-				v.Add("body.node_id", "a storefront's complaint takes the node from its ticket", in.NodeID)
+				v.AddMsg("body.node_id", i18n.M("complaints.storefront_node_from_ticket"), in.NodeID)
 			}
 			if in.TechnicianID != "" {
-				v.Add("body.technician_id", "a storefront's complaint takes the technician from its ticket", in.TechnicianID)
+				v.AddMsg("body.technician_id", i18n.M("complaints.storefront_technician_from_ticket"), in.TechnicianID)
 			}
 		}
 		if in.TicketID != "" {
@@ -88,11 +89,11 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+				v.AddMsg("body.ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			case err != nil:
 				return err
 			case sc.Storefront != nil && (tsf == nil || *tsf != *sc.Storefront):
-				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+				v.AddMsg("body.ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			default:
 				if sc.Storefront == nil {
 					storefront = tsf
@@ -110,7 +111,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.technician_id", "no technician with this id", in.TechnicianID)
+				v.AddMsg("body.technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
 			case err != nil:
 				return err
 			default:
@@ -129,7 +130,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.node_id", "no node with this id", in.NodeID)
+				v.AddMsg("body.node_id", i18n.M("common.no_node_with_id"), in.NodeID)
 			} else {
 				node = &in.NodeID
 			}
@@ -143,7 +144,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.customer_id", "no customer with this id", in.CustomerID)
+				v.AddMsg("body.customer_id", i18n.M("common.no_customer_with_id"), in.CustomerID)
 			} else {
 				customer = &in.CustomerID
 			}
@@ -157,7 +158,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.node_id", "the complaint must be against a node of your part of the network", in.NodeID)
+				v.AddMsg("body.node_id", i18n.M("complaints.node_outside_scope"), in.NodeID)
 			}
 		}
 		if err := v.Err(); err != nil {

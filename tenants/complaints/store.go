@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -116,11 +117,11 @@ func conflictState(c Complaint, action string) error {
 	if len(c.AllowedActions) > 0 {
 		list = strings.Join(c.AllowedActions, ", ")
 	}
-	why := ""
+	var why any = ""
 	if action == ActionEscalate && c.EscalationLevel >= MaxLevel && running(c.State) {
-		why = " at escalation level 3 (brand)"
+		why = i18n.M("complaints.at_brand_level", "Level", MaxLevel)
 	}
-	return tenants.Errorf(tenants.CodeConflict, "complaint is %s%s; allowed: %s (not %s)", c.State, why, list, action)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.action_not_allowed", "State", c.State, "Reason", why, "Allowed", list, "Action", action))
 }
 
 // change is one recorded change of a complaint.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -84,38 +85,38 @@ func (p CarePolicy) intervalFor(category string) int {
 func (p CarePolicy) validate() error {
 	v := &tenants.Validation{}
 	if p.IntervalDays != nil && (*p.IntervalDays < 1 || *p.IntervalDays > 3650) {
-		v.Add("body.interval_days", "1 to 3650 days", *p.IntervalDays)
+		v.AddMsg("body.interval_days", i18n.M("common.range_days", "Min", 1, "Max", 3650), *p.IntervalDays)
 	}
 	if len(p.Categories) > 20 {
-		v.Add("body.categories", "at most 20 entries", len(p.Categories))
+		v.AddMsg("body.categories", i18n.M("common.max_entries", "Max", 20), len(p.Categories))
 	}
 	seen := map[string]bool{}
 	for i, c := range p.Categories {
 		at := "body.categories[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
-			v.Add(at+".category", "a product category", c.Category)
+			v.AddMsg(at+".category", i18n.M("common.product_category"), c.Category)
 		} else if seen[c.Category] {
-			v.Add(at+".category", "each category once", c.Category)
+			v.AddMsg(at+".category", i18n.M("customers.category_once"), c.Category)
 		}
 		seen[c.Category] = true
 		if c.IntervalDays < 1 || c.IntervalDays > 3650 {
-			v.Add(at+".interval_days", "1 to 3650 days", c.IntervalDays)
+			v.AddMsg(at+".interval_days", i18n.M("common.range_days", "Min", 1, "Max", 3650), c.IntervalDays)
 		}
 	}
 	for i, c := range p.Seasons {
 		at := "body.seasons[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
-			v.Add(at+".category", "a product category", c.Category)
+			v.AddMsg(at+".category", i18n.M("common.product_category"), c.Category)
 		}
 		if _, err := time.Parse(time.DateOnly, "2001-"+c.Start); err != nil {
-			v.Add(at+".start", "a day of the year, MM-DD (not 02-29)", c.Start)
+			v.AddMsg(at+".start", i18n.M("customers.day_of_year"), c.Start)
 		}
 		if c.LeadDays < 0 || c.LeadDays > 90 {
-			v.Add(at+".lead_days", "0 to 90 days", c.LeadDays)
+			v.AddMsg(at+".lead_days", i18n.M("common.range_days", "Min", 0, "Max", 90), c.LeadDays)
 		}
 	}
 	if len(p.Seasons) > 20 {
-		v.Add("body.seasons", "at most 20 entries", len(p.Seasons))
+		v.AddMsg("body.seasons", i18n.M("common.max_entries", "Max", 20), len(p.Seasons))
 	}
 	return v.Err()
 }
@@ -194,7 +195,7 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 			return err
 		}
 		if cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the care policy changed since you read it (now version %d)", cur.Version)
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("customers.care_policy_changed", "Version", cur.Version))
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO care_policies (tenant_id, enabled, interval_days, categories, seasons, version, updated_by)
 			VALUES ($1, $2, $3, $4, $5, 1, $6)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -128,7 +129,7 @@ func (c *Customer) fillDisplay() {
 // reference table separately (checkAddressRegions).
 func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []string {
 	if n := len([]rune(strings.TrimSpace(in.Name))); n < 1 || len([]rune(in.Name)) > 200 {
-		v.Add(prefix+"name", "1-200 characters", in.Name)
+		v.AddMsg(prefix+"name", i18n.M("common.length", "Min", 1, "Max", 200), in.Name)
 	}
 	phones := validatePhones(v, prefix+"phones", in.Phones)
 	validateAddresses(v, prefix+"addresses", in.Addresses)
@@ -137,16 +138,16 @@ func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []st
 
 func validatePhones(v *tenants.Validation, loc string, in []string) []string {
 	if len(in) < 1 || len(in) > MaxPhones {
-		v.Add(loc, fmt.Sprintf("1 to %d phone numbers", MaxPhones), in)
+		v.AddMsg(loc, i18n.M("customers.phone_count", "Max", MaxPhones, "Min", 1), in)
 	}
 	out := make([]string, 0, len(in))
 	for i, raw := range in {
 		p, ok := NormalizePhone(raw)
 		switch {
 		case !ok:
-			v.Add(fmt.Sprintf("%s[%d]", loc, i), "a valid phone number: a mainland mobile, a landline with its area code, or +country code and number", raw)
+			v.AddMsg(fmt.Sprintf("%s[%d]", loc, i), i18n.M("customers.valid_phone"), raw)
 		case slices.Contains(out, p):
-			v.Add(fmt.Sprintf("%s[%d]", loc, i), "the same number as an earlier phone", raw)
+			v.AddMsg(fmt.Sprintf("%s[%d]", loc, i), i18n.M("customers.phone_repeated"), raw)
 		default:
 			out = append(out, p)
 		}
@@ -156,21 +157,21 @@ func validatePhones(v *tenants.Validation, loc string, in []string) []string {
 
 func validateAddresses(v *tenants.Validation, loc string, as []CustomerAddress) {
 	if len(as) > MaxAddresses {
-		v.Add(loc, fmt.Sprintf("at most %d addresses", MaxAddresses), len(as))
+		v.AddMsg(loc, i18n.M("customers.max_addresses", "Max", MaxAddresses), len(as))
 	}
 	for i, a := range as {
 		at := fmt.Sprintf("%s[%d].", loc, i)
 		if len([]rune(a.Label)) > 50 {
-			v.Add(at+"label", "at most 50 characters", a.Label)
+			v.AddMsg(at+"label", i18n.M("common.max_length", "Max", 50), a.Label)
 		}
 		if regionLevel(a.RegionCode) == 0 {
-			v.Add(at+"region_code", "a 6-digit GB/T 2260 code", a.RegionCode)
+			v.AddMsg(at+"region_code", i18n.M("common.region_code_6"), a.RegionCode)
 		}
 		if n := len([]rune(strings.TrimSpace(a.Line))); n < 1 || len([]rune(a.Line)) > 300 {
-			v.Add(at+"line", "1-300 characters", a.Line)
+			v.AddMsg(at+"line", i18n.M("common.length", "Min", 1, "Max", 300), a.Line)
 		}
 		if a.PostalCode != "" && (len(a.PostalCode) != 6 || strings.Trim(a.PostalCode, "0123456789") != "") {
-			v.Add(at+"postal_code", "six digits", a.PostalCode)
+			v.AddMsg(at+"postal_code", i18n.M("customers.six_digits"), a.PostalCode)
 		}
 	}
 }
@@ -209,7 +210,7 @@ func checkAddressRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validat
 	}
 	for i, c := range codes {
 		if regionLevel(c) != 0 && slices.Contains(unknown, c) {
-			v.Add(fmt.Sprintf("%s[%d].region_code", loc, i), "unknown GB/T 2260 region code", c)
+			v.AddMsg(fmt.Sprintf("%s[%d].region_code", loc, i), i18n.M("common.unknown_region_code"), c)
 		}
 	}
 	return nil
@@ -289,8 +290,8 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 		c, err := getCustomer(ctx, tx, Scope{}, ids[0], "")
 		return c, false, err
 	default:
-		return Customer{}, false, &tenants.Error{Code: tenants.CodeConflict, Message: "the phones belong to different customers",
-			Fields: []tenants.FieldError{{Location: prefix + "phones", Message: fmt.Sprintf("these phones belong to %d different customers; use one customer's phones", len(ids))}}}
+		return Customer{}, false, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phones_of_different_customers")).With(
+			tenants.FieldMsg(prefix+"phones", i18n.M("customers.phones_of_n_customers", "Count", len(ids)), nil))
 	}
 	addresses := in.Addresses
 	if addresses == nil {
@@ -364,8 +365,8 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 			return err
 		}
 		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return &tenants.Error{Code: tenants.CodeConflict, Message: "the phone belongs to a customer of the brand",
-				Fields: []tenants.FieldError{{Location: "body.phones", Message: "belongs to a customer your storefront has sold nothing to; register the unit with this customer inline (customer) to link them"}}}
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_brand_customer")).With(
+				tenants.FieldMsg("body.phones", i18n.M("customers.phone_not_linked"), nil))
 		} else if err != nil {
 			return err
 		}
@@ -404,11 +405,11 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if f.Phone != "" {
 		var ok bool
 		if phone, ok = NormalizePhone(f.Phone); !ok {
-			v.Add("query.phone", "a phone number", f.Phone)
+			v.AddMsg("query.phone", i18n.M("customers.phone_number"), f.Phone)
 		}
 	}
 	if len([]rune(f.NamePrefix)) > 200 {
-		v.Add("query.name", "at most 200 characters", f.NamePrefix)
+		v.AddMsg("query.name", i18n.M("common.max_length", "Max", 200), f.NamePrefix)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -501,11 +502,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			if err != nil {
 				return err
 			}
-			conflict := &tenants.Error{Code: tenants.CodeConflict, Message: "a phone belongs to another customer"}
+			conflict := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_other_customer"))
 			for i, ph := range phones {
 				if o, ok := owners[ph]; ok && o != cur.ID {
-					conflict.Fields = append(conflict.Fields, tenants.FieldError{Location: fmt.Sprintf("body.phones[%d]", i),
-						Message: "belongs to another customer", Value: (*u.Phones)[i]})
+					conflict.With(tenants.FieldMsg(fmt.Sprintf("body.phones[%d]", i), i18n.M("customers.phone_belongs_to_other"), (*u.Phones)[i]))
 				}
 			}
 			if len(conflict.Fields) > 0 {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // Event types of the customers context.
@@ -69,15 +71,15 @@ var (
 	basisPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 )
 
-func validateContact(v interface{ Add(string, string, any) }, loc string, c StorefrontContact) {
+func validateContact(v *tenants.Validation, loc string, c StorefrontContact) {
 	if len([]rune(c.Name)) > 100 {
-		v.Add(loc+".name", "at most 100 characters", c.Name)
+		v.AddMsg(loc+".name", i18n.M("common.max_length", "Max", 100), c.Name)
 	}
 	if len(c.Phone) > 32 {
-		v.Add(loc+".phone", "at most 32 characters", c.Phone)
+		v.AddMsg(loc+".phone", i18n.M("common.max_length", "Max", 32), c.Phone)
 	}
 	if c.Email != "" && (len(c.Email) > 200 || !emailPattern.MatchString(c.Email)) {
-		v.Add(loc+".email", "an email address", c.Email)
+		v.AddMsg(loc+".email", i18n.M("customers.email"), c.Email)
 	}
 }
 

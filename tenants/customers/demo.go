@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -76,7 +77,7 @@ var demoAges = []int{2, 5, 9, 14, 21, 40, 75, 120, 180, 250, 320, 400, 500, 600,
 // already registered are skipped. Returns how many it registered.
 func (s *Service) SeedDemoUnits(ctx context.Context, p tenants.Principal, storefrontID string, modelIDs []string) (int, error) {
 	if len(modelIDs) == 0 {
-		return 0, tenants.Invalid("model_ids", "at least one product model", nil)
+		return 0, tenants.InvalidMsg("model_ids", i18n.M("customers.model_required"), nil)
 	}
 	now := s.now()
 	n := 0

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -90,35 +91,35 @@ func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRec
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(ServiceKinds, in.Kind) {
-		v.Add("body.kind", "one of "+strings.Join(ServiceKinds, ", "), in.Kind)
+		v.AddMsg("body.kind", i18n.M("common.one_of", "Values", strings.Join(ServiceKinds, ", ")), in.Kind)
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.Add("body.occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("common.date_format"), in.OccurredOn)
 	case in.OccurredOn > today:
-		v.Add("body.occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
 	case in.OccurredOn < u.PurchaseDate:
-		v.Add("body.occurred_on", "must not be before the unit's purchase date "+u.PurchaseDate, in.OccurredOn)
+		v.AddMsg("body.occurred_on", i18n.M("customers.before_unit_purchase_date", "Date", u.PurchaseDate), in.OccurredOn)
 	}
 	if in.Basis != "" && !basisPattern.MatchString(in.Basis) {
-		v.Add("body.basis", "snake_case, up to 64 characters", in.Basis)
+		v.AddMsg("body.basis", i18n.M("common.snake_case_64"), in.Basis)
 	}
 	if len([]rune(in.FaultCause)) > 200 {
-		v.Add("body.fault_cause", "at most 200 characters", in.FaultCause)
+		v.AddMsg("body.fault_cause", i18n.M("common.max_length", "Max", 200), in.FaultCause)
 	}
 	if len(in.PartCategories) > 20 {
-		v.Add("body.part_categories", "at most 20", len(in.PartCategories))
+		v.AddMsg("body.part_categories", i18n.M("common.at_most", "Max", 20), len(in.PartCategories))
 	}
 	for i, c := range in.PartCategories {
 		if !basisPattern.MatchString(c) {
-			v.Add(fmt.Sprintf("body.part_categories[%d]", i), "snake_case, up to 64 characters", c)
+			v.AddMsg(fmt.Sprintf("body.part_categories[%d]", i), i18n.M("common.snake_case_64"), c)
 		}
 	}
 	if len(in.Reference) > 128 {
-		v.Add("body.reference", "at most 128 characters", in.Reference)
+		v.AddMsg("body.reference", i18n.M("common.max_length", "Max", 128), in.Reference)
 	}
 	if len([]rune(in.Note)) > 2000 {
-		v.Add("body.note", "at most 2000 characters", len(in.Note))
+		v.AddMsg("body.note", i18n.M("common.max_length", "Max", 2000), len(in.Note))
 	}
 	var amount *int64
 	var currency *string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -23,7 +24,7 @@ func SetInstalledOnTx(ctx context.Context, tx pg.TenantTx, unitID, on string) er
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return tenants.Errorf(tenants.CodeNotFound, "no such unit")
+		return tenants.ErrorMsg(tenants.CodeNotFound, i18n.M("common.no_such_unit"))
 	}
 	return nil
 }
@@ -38,7 +39,7 @@ func MarkReturnedTx(ctx context.Context, tx pg.TenantTx, unitID string) error {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return tenants.Errorf(tenants.CodeConflict, "the unit is not active: it was already replaced or returned")
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.unit_not_active"))
 	}
 	return nil
 }
@@ -62,7 +63,7 @@ func UnitOwnerTx(ctx context.Context, tx pg.TenantTx, unitID string) (Owner, err
 		FROM units u JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
 		WHERE u.tenant_id = $1 AND u.id = $2`, tx.TenantID, unitID).Scan(&o.CustomerID, &o.Phone, &o.OptedOut, &erased)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Owner{}, tenants.Errorf(tenants.CodeNotFound, "no such unit")
+		return Owner{}, tenants.ErrorMsg(tenants.CodeNotFound, i18n.M("common.no_such_unit"))
 	}
 	if erased || strings.Contains(o.Phone, "*") {
 		o.Phone = ""

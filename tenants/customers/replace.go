@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -31,7 +32,7 @@ func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID
 		return Unit{}, err
 	}
 	if old.Status != "active" {
-		return Unit{}, tenants.Errorf(tenants.CodeConflict, "the unit is %s: only an active unit can be replaced", old.Status)
+		return Unit{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.unit_not_replaceable", "Status", old.Status))
 	}
 	_, today, err := tx.Today(ctx, now)
 	if err != nil {

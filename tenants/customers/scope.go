@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -73,7 +74,7 @@ func CheckCanSell(ctx context.Context, tx pg.TenantTx, p tenants.Principal) erro
 		return err
 	}
 	if len(v.Fields()) > 0 {
-		return tenants.Errorf(tenants.CodeForbidden, "your storefront is suspended: its keys may read but not register, change or sell")
+		return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("customers.own_storefront_suspended"))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -112,14 +113,14 @@ func validateMapping(v *tenants.Validation, m *StatusMapping) {
 			code, ok := part.codes[st]
 			switch {
 			case !ok:
-				v.Add(where+"."+st, "a code for the "+strings.TrimSuffix(part.name, "s")+" state "+st+": the mapping must cover every state", nil)
+				v.AddMsg(where+"."+st, i18n.M("customers.state_code_required", "Part", strings.TrimSuffix(part.name, "s"), "State", st), nil)
 			case strings.TrimSpace(code) == "" || len([]rune(code)) > 64:
-				v.Add(where+"."+st, "1-64 characters", code)
+				v.AddMsg(where+"."+st, i18n.M("common.length", "Min", 1, "Max", 64), code)
 			}
 		}
 		for st := range part.codes {
 			if !slices.Contains(part.states, st) {
-				v.Add(where+"."+st, "one of the "+strings.TrimSuffix(part.name, "s")+" states: "+strings.Join(part.states, ", "), st)
+				v.AddMsg(where+"."+st, i18n.M("customers.state_one_of", "Part", strings.TrimSuffix(part.name, "s"), "Values", strings.Join(part.states, ", ")), st)
 			}
 		}
 	}
@@ -140,13 +141,13 @@ func StorefrontStatusTx(ctx context.Context, tx pg.TenantTx, storefrontID, kind,
 
 func validateStorefront(v *tenants.Validation, in NewStorefront) {
 	if !codePattern.MatchString(in.Code) {
-		v.Add("body.code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", in.Code)
+		v.AddMsg("body.code", i18n.M("common.identifier"), in.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Name))); n < 1 || len([]rune(in.Name)) > 200 {
-		v.Add("body.name", "1-200 characters", in.Name)
+		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), in.Name)
 	}
 	if !slices.Contains(Platforms, in.Platform) {
-		v.Add("body.platform", "one of "+strings.Join(Platforms, ", "), in.Platform)
+		v.AddMsg("body.platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), in.Platform)
 	}
 	validateContact(v, "body.contact", in.Contact)
 	validateMapping(v, in.StatusMapping)
@@ -220,11 +221,11 @@ func checkStorefrontActive(ctx context.Context, tx pg.TenantTx, v *tenants.Valid
 	sf, err := getStorefront(ctx, tx, id, "FOR SHARE")
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.Add(loc, "no such storefront", id)
+		v.AddMsg(loc, i18n.M("common.no_such_storefront"), id)
 	case err != nil:
 		return err
 	case sf.Status != StorefrontActive:
-		v.Add(loc, "the storefront is suspended: it can register no units and sell nothing", id)
+		v.AddMsg(loc, i18n.M("customers.storefront_suspended"), id)
 	}
 	return nil
 }
@@ -233,10 +234,10 @@ func checkStorefrontActive(ctx context.Context, tx pg.TenantTx, v *tenants.Valid
 func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f StorefrontFilter) ([]Storefront, string, error) {
 	v := &tenants.Validation{}
 	if f.Status != "" && f.Status != StorefrontActive && f.Status != StorefrontSuspended {
-		v.Add("query.status", "active or suspended", f.Status)
+		v.AddMsg("query.status", i18n.M("common.one_of_active_suspended"), f.Status)
 	}
 	if f.Platform != "" && !slices.Contains(Platforms, f.Platform) {
-		v.Add("query.platform", "one of "+strings.Join(Platforms, ", "), f.Platform)
+		v.AddMsg("query.platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), f.Platform)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -288,7 +289,7 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		v := &tenants.Validation{}
 		validateStorefront(v, f)
 		if status != StorefrontActive && status != StorefrontSuspended {
-			v.Add("body.status", "active or suspended", status)
+			v.AddMsg("body.status", i18n.M("common.one_of_active_suspended"), status)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -141,20 +142,20 @@ func checkDates(v *tenants.Validation, purchase string, installed *string, today
 	okPurchase := isDate(purchase)
 	switch {
 	case !okPurchase:
-		v.Add("body.purchase_date", "a date, YYYY-MM-DD", purchase)
+		v.AddMsg("body.purchase_date", i18n.M("common.date_format"), purchase)
 	case purchase > today:
-		v.Add("body.purchase_date", "must not be in the future (today is "+today+" in the tenant's time zone)", purchase)
+		v.AddMsg("body.purchase_date", i18n.M("common.must_not_be_in_future_today", "Today", today), purchase)
 	}
 	if installed == nil {
 		return
 	}
 	switch {
 	case !isDate(*installed):
-		v.Add("body.installed_on", "a date, YYYY-MM-DD", *installed)
+		v.AddMsg("body.installed_on", i18n.M("common.date_format"), *installed)
 	case *installed > today:
-		v.Add("body.installed_on", "must not be in the future (today is "+today+" in the tenant's time zone)", *installed)
+		v.AddMsg("body.installed_on", i18n.M("common.must_not_be_in_future_today", "Today", today), *installed)
 	case okPurchase && *installed < purchase:
-		v.Add("body.installed_on", "must not be before purchase_date "+purchase, *installed)
+		v.AddMsg("body.installed_on", i18n.M("customers.before_purchase_date_field", "Date", purchase), *installed)
 	}
 }
 
@@ -230,7 +231,7 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 
 	v := &tenants.Validation{}
 	if !validSerial {
-		v.Add("body.serial", "1-64 letters, digits, '.', '/', '_' or '-', starting with a letter or digit", in.Serial)
+		v.AddMsg("body.serial", i18n.M("customers.serial_format"), in.Serial)
 	}
 	var installed *string
 	if in.InstalledOn != "" {
@@ -239,20 +240,20 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	checkDates(v, in.PurchaseDate, installed, today)
 	tenants.CheckMoney(v, "body.purchase_price", in.PurchasePrice, st.Currency)
 	if len(in.InvoiceNumber) > 64 {
-		v.Add("body.invoice_number", "at most 64 characters", in.InvoiceNumber)
+		v.AddMsg("body.invoice_number", i18n.M("common.max_length", "Max", 64), in.InvoiceNumber)
 	}
 	if !modelFound {
-		v.Add("body.model_id", "no such product model", in.ModelID)
+		v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 	}
 	if elsewhere {
-		v.Add("body.serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
+		v.AddMsg("body.serial", i18n.M("customers.serial_of_other_model"), in.Serial)
 	}
 
 	// Channel and storefront.
 	storefrontID := in.StorefrontID
 	if !sc.Whole() {
 		if storefrontID != "" && storefrontID != sc.StorefrontID {
-			v.Add("body.storefront_id", "a storefront key registers units for its own storefront only", storefrontID)
+			v.AddMsg("body.storefront_id", i18n.M("customers.storefront_key_own_units"), storefrontID)
 		}
 		storefrontID = sc.StorefrontID
 	}
@@ -265,11 +266,11 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	}
 	switch {
 	case !slices.Contains(Channels, channel):
-		v.Add("body.channel", "one of "+strings.Join(Channels, ", "), channel)
+		v.AddMsg("body.channel", i18n.M("common.one_of", "Values", strings.Join(Channels, ", ")), channel)
 	case channel == ChannelStorefront && storefrontID == "":
-		v.Add("body.storefront_id", "required for channel storefront", nil)
+		v.AddMsg("body.storefront_id", i18n.M("customers.required_for_storefront"), nil)
 	case channel != ChannelStorefront && storefrontID != "":
-		v.Add("body.channel", "a unit sold through a storefront has channel storefront", channel)
+		v.AddMsg("body.channel", i18n.M("customers.storefront_channel"), channel)
 	}
 	if storefrontID != "" && sc.Whole() {
 		if err := checkStorefrontActive(ctx, tx, v, "body.storefront_id", storefrontID); err != nil {
@@ -281,16 +282,16 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	var phones []string
 	switch {
 	case in.CustomerID != "" && in.Customer != nil:
-		v.Add("body.customer", "give customer_id or customer, not both", nil)
+		v.AddMsg("body.customer", i18n.M("customers.customer_id_or_customer"), nil)
 	case in.CustomerID == "" && in.Customer == nil:
-		v.Add("body.customer_id", "required: an existing customer, or give customer inline", nil)
+		v.AddMsg("body.customer_id", i18n.M("customers.customer_required"), nil)
 	case in.Customer != nil:
 		var err error
 		if phones, err = checkNewCustomer(ctx, tx, v, "body.customer.", *in.Customer); err != nil {
 			return Unit{}, err
 		}
 	case !ownerSeen: // read (and locked) in the first round trip
-		v.Add("body.customer_id", "no such customer", in.CustomerID)
+		v.AddMsg("body.customer_id", i18n.M("common.no_such_customer"), in.CustomerID)
 	}
 	if err := v.Err(); err != nil {
 		return Unit{}, err
@@ -429,11 +430,11 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 			tenants.CheckMoney(v, "body.purchase_price", next.PurchasePrice, st.Currency)
 		}
 		if len(deref(next.InvoiceNumber)) > 64 {
-			v.Add("body.invoice_number", "at most 64 characters", deref(next.InvoiceNumber))
+			v.AddMsg("body.invoice_number", i18n.M("common.max_length", "Max", 64), deref(next.InvoiceNumber))
 		}
 		if next.CustomerID != cur.CustomerID {
 			if _, err := getCustomer(ctx, tx, sc, next.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.Add("body.customer_id", "no such customer", next.CustomerID)
+				v.AddMsg("body.customer_id", i18n.M("common.no_such_customer"), next.CustomerID)
 			} else if err != nil {
 				return err
 			}

@@ -87,7 +87,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -95,6 +94,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -213,28 +213,28 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	ancestors := network.RegionAncestors(r.RegionCode)
 	v := &tenants.Validation{}
 	if ancestors == nil {
-		v.Add("body.address.region_code", "a 6-digit GB/T 2260 code is needed to dispatch", r.RegionCode)
+		v.AddMsg("body.address.region_code", i18n.M("dispatch.region_code_needed"), r.RegionCode)
 	}
 	if r.Category == "" {
-		v.Add("body.category", "a product category is needed to dispatch", nil)
+		v.AddMsg("body.category", i18n.M("dispatch.category_needed"), nil)
 	}
 	if r.ServiceKind == "" {
-		v.Add("body.service_kind", "a service kind is needed to dispatch", nil)
+		v.AddMsg("body.service_kind", i18n.M("dispatch.service_kind_needed"), nil)
 	}
 	if r.RequiredLevel < 0 || r.RequiredLevel > network.MaxSkillLevel {
-		v.Add("body.required_level", "1 to 5", r.RequiredLevel)
+		v.AddMsg("body.required_level", i18n.M("common.range", "Min", 1, "Max", 5), r.RequiredLevel)
 	}
 	if (r.Latitude == nil) != (r.Longitude == nil) {
-		v.Add("body.address.longitude", "latitude and longitude go together", nil)
+		v.AddMsg("body.address.longitude", i18n.M("common.lat_lng_together"), nil)
 	}
 	if r.WindowStart != nil && r.WindowEnd != nil && !r.WindowEnd.After(*r.WindowStart) {
-		v.Add("body.window_end", "after window_start", r.WindowEnd)
+		v.AddMsg("body.window_end", i18n.M("dispatch.after_window_start_field"), r.WindowEnd)
 	}
 	if r.NodeID != "" && !tenants.ValidID(tenants.PrefixNode, r.NodeID) {
-		v.Add("body.node_id", "no such node", r.NodeID)
+		v.AddMsg("body.node_id", i18n.M("common.no_such_node"), r.NodeID)
 	}
 	if r.TechnicianID != "" && !tenants.ValidID(tenants.PrefixTechnician, r.TechnicianID) {
-		v.Add("body.technician_id", "no such technician", r.TechnicianID)
+		v.AddMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 	}
 	if err := v.Err(); err != nil {
 		return DispatchDecision{}, err
@@ -247,13 +247,13 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, r.TechnicianID).Scan(&nodeID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 		} else if err != nil {
 			return DispatchDecision{}, err
 		}
 		if r.NodeID != "" && r.NodeID != nodeID {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id",
-				fmt.Sprintf("the technician works at node %s, not at the node chosen (body.node_id)", nodeID), r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id",
+				i18n.M("dispatch.technician_other_node", "Node", nodeID), r.TechnicianID)
 		}
 		r.NodeID = nodeID
 	}
@@ -345,7 +345,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.WindowEnd != nil {
 		w.end, w.hasEnd = r.WindowEnd.In(loc), true
 		if !w.end.After(w.start) {
-			return DispatchDecision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
+			return DispatchDecision{}, tenants.InvalidMsg("body.window_end", i18n.M("dispatch.after_window_start"), r.WindowEnd)
 		}
 	}
 	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
@@ -367,12 +367,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.NodeID != "" {
 		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.Invalid("body.node_id", "no such node", r.NodeID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.node_id", i18n.M("common.no_such_node"), r.NodeID)
 		}
 		manual = &nodes[i]
 		if !manual.Eligible {
-			return DispatchDecision{}, tenants.Invalid("body.node_id",
-				fmt.Sprintf("%s: the node %s", manual.ExcludedBy, nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.node_id",
+				i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
 		}
 	}
 
@@ -480,11 +480,11 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.TechnicianID != "" {
 		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 		}
 		if !techs[i].Eligible {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id",
-				fmt.Sprintf("%s: the technician %s", techs[i].ExcludedBy, techRuleText(techs[i], r, required, day)), r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id",
+				i18n.M("dispatch.excluded_technician", "Rule", techs[i].ExcludedBy, "Reason", techRuleText(techs[i], r, required, day)), r.TechnicianID)
 		}
 		tech = &techs[i]
 	}

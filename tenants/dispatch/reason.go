@@ -16,26 +16,26 @@ var (
 )
 
 // nodeRuleText completes "the node ..." for a rule.
-func nodeRuleText(rule string, r Request, day string) string {
+func nodeRuleText(rule string, r Request, day string) i18n.Message {
 	switch rule {
 	case RuleRejectedEarlier:
-		return "rejected this ticket earlier"
+		return i18n.M("dispatch.rule.rejected_earlier")
 	case RuleNotActive:
-		return "is not active"
+		return i18n.M("dispatch.rule.not_active")
 	case RuleRegionNotCovered:
-		return "does not cover region " + r.RegionCode + ", its city or its province"
+		return i18n.M("dispatch.rule.region_not_covered", "Region", r.RegionCode)
 	case RuleServiceKindNotOffered:
-		return "does not offer " + r.ServiceKind
+		return i18n.M("dispatch.rule.service_kind_not_offered", "ServiceKind", r.ServiceKind)
 	case RuleCategoryNotServiced:
-		return "does not service " + r.Category
+		return i18n.M("dispatch.rule.category_not_serviced", "Category", r.Category)
 	case RuleHardFaultHigherTier:
-		return "is a repair point, and a hard fault goes to a depot or service center"
+		return i18n.M("dispatch.rule.hard_fault_higher_tier")
 	case RuleNoCapacityToday:
-		return "has no capacity left on " + day
+		return i18n.M("dispatch.rule.no_capacity", "Day", day)
 	case RuleNoLoaner:
-		return "holds no available " + r.Category + " loaner, and this carry-in requires one"
+		return i18n.M("dispatch.rule.no_loaner", "Category", r.Category)
 	}
-	return rule
+	return i18n.M("dispatch.rule.other", "Rule", rule)
 }
 
 // loanerNote tells what the chosen node means for a carry-in's loaner.
@@ -50,22 +50,22 @@ func loanerNote(chosen NodeCandidate, r Request) []i18n.Message {
 }
 
 // techRuleText completes "the technician ..." for a technician's rule.
-func techRuleText(t TechnicianCandidate, r Request, required int, day string) string {
+func techRuleText(t TechnicianCandidate, r Request, required int, day string) i18n.Message {
 	switch t.ExcludedBy {
 	case RuleRejectedEarlier:
-		return "rejected this ticket earlier"
+		return i18n.M("dispatch.rule.rejected_earlier")
 	case RuleNotActive:
-		return "is not active"
+		return i18n.M("dispatch.rule.not_active")
 	case RuleLicenceInvalid:
-		return "has no licence valid on " + day
+		return i18n.M("dispatch.rule.licence_invalid", "Day", day)
 	case RuleSkillBelowRequired:
-		return fmt.Sprintf("has %s level %d, below the required %d", r.Category, t.Level, required)
+		return i18n.M("dispatch.rule.skill_below_required", "Category", r.Category, "Level", t.Level, "Required", required)
 	case RuleOffShift:
-		return "is not on shift in the window"
+		return i18n.M("dispatch.rule.off_shift")
 	case RuleDailyLimitReached:
-		return fmt.Sprintf("already has %d of %d jobs on %s", t.JobsToday, t.DailyJobLimit, day)
+		return i18n.M("dispatch.rule.daily_limit_reached", "Jobs", t.JobsToday, "Limit", t.DailyJobLimit, "Day", day)
 	}
-	return t.ExcludedBy
+	return i18n.M("dispatch.rule.other", "Rule", t.ExcludedBy)
 }
 
 // ruleCounts summarises exclusions as "2 not_active, 1 no_capacity_today".

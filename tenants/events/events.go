@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -104,7 +105,7 @@ func encodeCursor(position int64) string {
 }
 
 func decodeCursor(s string) (int64, error) {
-	bad := tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page", s)
+	bad := tenants.InvalidMsg("query.cursor", i18n.M("common.malformed_cursor"), s)
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return 0, bad

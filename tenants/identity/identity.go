@@ -155,7 +155,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 		in.Currency = "CNY"
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
-		return Tenant{}, CreatedKey{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", in.TimeZone)
+		return Tenant{}, CreatedKey{}, tenants.InvalidMsg("body.time_zone", i18n.M("common.unknown_time_zone"), in.TimeZone)
 	}
 	if in.AdminKeyName == "" {
 		in.AdminKeyName = "Initial admin key"
@@ -226,7 +226,7 @@ type TenantUpdate struct {
 func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
 	if u.TimeZone != nil {
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
-			return Tenant{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", *u.TimeZone)
+			return Tenant{}, tenants.InvalidMsg("body.time_zone", i18n.M("common.unknown_time_zone"), *u.TimeZone)
 		}
 	}
 	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
@@ -243,7 +243,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 			return err
 		}
 		if u.IfVersion != nil && *u.IfVersion != t.Version {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the tenant changed since you read it (If-Match does not match); read it again")
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("identity.tenant_changed"))
 		}
 		rows, err = tx.Query(ctx, `UPDATE tenants SET name = coalesce($2, name), time_zone = coalesce($3, time_zone),
 			default_language = coalesce($4, default_language),
@@ -329,7 +329,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewA
 		return CreatedKey{}, err
 	}
 	if !pg.Livemode(ctx) && !in.Test {
-		return CreatedKey{}, tenants.Invalid("body.environment", "a test key creates test keys only", "live")
+		return CreatedKey{}, tenants.InvalidMsg("body.environment", i18n.M("identity.test_key_test_only"), "live")
 	}
 	ctx = pg.WithLivemode(ctx, !in.Test)
 	var key CreatedKey
@@ -343,35 +343,35 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewA
 
 func (s *Service) validateNewKey(in NewAPIKey) error {
 	if len(in.Roles) == 0 {
-		return tenants.Invalid("body.roles", "at least one role is required", in.Roles)
+		return tenants.InvalidMsg("body.roles", i18n.M("identity.role_required"), in.Roles)
 	}
 	for i, r := range in.Roles {
 		if !slices.Contains(tenants.Roles, r) {
-			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "unknown role; one of "+strings.Join(tenants.Roles, ", "), r)
+			return tenants.InvalidMsg("body.roles["+strconv.Itoa(i)+"]", i18n.M("identity.unknown_role", "Roles", strings.Join(tenants.Roles, ", ")), r)
 		}
 		if slices.Index(in.Roles, r) != i {
-			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "duplicate role", r)
+			return tenants.InvalidMsg("body.roles["+strconv.Itoa(i)+"]", i18n.M("identity.duplicate_role"), r)
 		}
 	}
 	storefront := slices.Contains(in.Roles, tenants.RoleStorefront)
 	switch {
 	case storefront && len(in.Roles) > 1:
-		return tenants.Invalid("body.roles", "a storefront key carries the storefront role only", in.Roles)
+		return tenants.InvalidMsg("body.roles", i18n.M("identity.storefront_role_only"), in.Roles)
 	case storefront && in.StorefrontID == "":
-		return tenants.Invalid("body.storefront_id", "required for a storefront key", nil)
+		return tenants.InvalidMsg("body.storefront_id", i18n.M("identity.required_for_storefront_key"), nil)
 	case !storefront && in.StorefrontID != "":
-		return tenants.Invalid("body.storefront_id", "only a storefront key is bound to a storefront", in.StorefrontID)
+		return tenants.InvalidMsg("body.storefront_id", i18n.M("identity.storefront_only"), in.StorefrontID)
 	}
 	technician := slices.Contains(in.Roles, tenants.RoleTechnician)
 	if in.TechnicianID != "" && !technician {
-		return tenants.Invalid("body.technician_id", "only a technician key acts as a technician", in.TechnicianID)
+		return tenants.InvalidMsg("body.technician_id", i18n.M("identity.technician_only"), in.TechnicianID)
 	}
 	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || technician
 	if scoped && in.NodeID == "" && in.TechnicianID == "" {
-		return tenants.Invalid("body.node_id", "required for node_manager and technician keys: the node whose subtree the key may see", nil)
+		return tenants.InvalidMsg("body.node_id", i18n.M("identity.node_required"), nil)
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		return tenants.Invalid("body.expires_at", "must be in the future", in.ExpiresAt)
+		return tenants.InvalidMsg("body.expires_at", i18n.M("common.must_be_in_future"), in.ExpiresAt)
 	}
 	return nil
 }
@@ -385,13 +385,13 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 			FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
 			WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, in.TechnicianID, in.NodeID).Scan(&techNode, &inside)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return CreatedKey{}, tenants.Invalid("body.technician_id", "no technician with this id in the tenant", in.TechnicianID)
+			return CreatedKey{}, tenants.InvalidMsg("body.technician_id", i18n.M("identity.no_technician_in_tenant"), in.TechnicianID)
 		}
 		if err != nil {
 			return CreatedKey{}, err
 		}
 		if !inside {
-			return CreatedKey{}, tenants.Invalid("body.technician_id", "the technician works outside the key's node subtree", in.TechnicianID)
+			return CreatedKey{}, tenants.InvalidMsg("body.technician_id", i18n.M("identity.technician_outside_subtree"), in.TechnicianID)
 		}
 		if in.NodeID == "" {
 			in.NodeID = techNode
@@ -530,7 +530,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id stri
 		return APIKey{}, tenants.NotFound("api key")
 	}
 	if id == p.KeyID {
-		return APIKey{}, tenants.Errorf(tenants.CodeConflict, "a key cannot revoke itself; use another admin key")
+		return APIKey{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("identity.key_revokes_itself"))
 	}
 	var k APIKey
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -712,7 +712,7 @@ func deref(s *string) string {
 // is live) and returns how many rows went.
 func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int64, error) {
 	if pg.Livemode(ctx) || p.Live {
-		return 0, tenants.Errorf(tenants.CodeConflict, "test data is deleted with a test key (sn_test_); this key is live")
+		return 0, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("identity.test_data_needs_test_key"))
 	}
 	var n int64
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -197,16 +197,16 @@ type impTech struct {
 
 // malformed is the error CreateImport returns for a file it cannot read.
 func malformed(problems []tenants.FieldError) error {
-	return &tenants.Error{Code: tenants.CodeInvalid, Message: "the file is malformed; nothing was imported", Fields: problems}
+	return tenants.ErrorMsg(tenants.CodeInvalid, i18n.M("network.file_malformed")).With(problems...)
 }
 
 const maxFileProblems = 20
 
 type impProblems struct{ list []tenants.FieldError }
 
-func (p *impProblems) add(format string, args ...any) {
+func (p *impProblems) add(m i18n.Message) {
 	if len(p.list) < maxFileProblems {
-		p.list = append(p.list, tenants.FieldError{Location: "body", Message: fmt.Sprintf(format, args...)})
+		p.list = append(p.list, tenants.FieldMsg("body", m, nil))
 	}
 }
 
@@ -231,8 +231,7 @@ type readErr struct{ err error }
 func (e readErr) Error() string { return e.err.Error() }
 func (e readErr) Unwrap() error { return e.err }
 
-var notUTF8 = malformed([]tenants.FieldError{{Location: "body",
-	Message: "the file is not UTF-8 text; declare its character set (charset=gbk or gb18030) if it is a CSV saved by Chinese Excel"}})
+var notUTF8 = malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_not_utf8"), nil)})
 
 // readImport is parseImport over a stream in the given character set (see
 // decodeCharset), read once and never held whole: what it keeps is the
@@ -254,7 +253,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 	case FormatCSV:
 		p, err = parseCSV(br, rows, visit)
 	default:
-		return nil, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return nil, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
 	}
 	var re readErr
 	if errors.As(err, &re) {
@@ -264,7 +263,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 		return nil, err
 	}
 	if p.total == 0 {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file has no rows"}})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_no_rows"), nil)})
 	}
 	return p, nil
 }
@@ -278,8 +277,7 @@ func parseJSONL(br *bufio.Reader, rows bool, visit *impVisitor) (*impParsed, err
 	for {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, malformed([]tenants.FieldError{{Location: "body",
-				Message: fmt.Sprintf("line %d: longer than %d bytes", line+1, maxLineBytes)}})
+			return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.line_too_long", "Line", line+1, "Max", maxLineBytes), nil)})
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, readErr{err}
@@ -318,9 +316,9 @@ func (p *impParsed) jsonLine(raw []byte, line int, rows bool, probs *impProblems
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
-			probs.add("line %d: expected a JSON object", line)
+			probs.add(i18n.M("network.import_not_object", "Line", line))
 		} else {
-			probs.add("line %d: invalid JSON", line)
+			probs.add(i18n.M("network.import_invalid_json", "Line", line))
 		}
 		return
 	}
@@ -348,7 +346,7 @@ func (p *impParsed) jsonLine(raw []byte, line int, rows bool, probs *impProblems
 			p.add(nil, t)
 		}
 	default:
-		probs.add("line %d: type must be %s", line, rowTypes)
+		probs.add(i18n.M("network.import_row_type", "Line", line, "Types", rowTypes))
 	}
 }
 
@@ -410,14 +408,14 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	r.ReuseRecord = !rows
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file has no rows"}})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_no_rows"), nil)})
 	}
 	var pe *csv.ParseError
 	if err != nil && !errors.As(err, &pe) {
 		return nil, readErr{err}
 	}
 	if err != nil {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "header: " + csvErrText(err)}})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_header", "Reason", csvErrText(err)), nil)})
 	}
 	if !validUTF8(header) {
 		return nil, notUTF8
@@ -428,16 +426,16 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 		h = strings.TrimSpace(h)
 		switch {
 		case !slices.Contains(csvColumns, h):
-			probs.add("header: unknown column %s (columns: %s)", strconv.Quote(h), strings.Join(csvColumns, ", "))
+			probs.add(i18n.M("network.import_unknown_column", "Column", strconv.Quote(h), "Columns", strings.Join(csvColumns, ", ")))
 		case col[h] != 0:
-			probs.add("header: duplicate column %s", strconv.Quote(h))
+			probs.add(i18n.M("network.import_duplicate_column", "Column", strconv.Quote(h)))
 		default:
 			col[h] = i + 1 // 1-based so the zero value means absent
 		}
 	}
 	for _, req := range []string{"type", "external_code"} {
 		if col[req] == 0 {
-			probs.add("header: missing column %s", req)
+			probs.add(i18n.M("network.import_missing_column", "Column", req))
 		}
 	}
 	if len(probs.list) > 0 {
@@ -452,7 +450,7 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				probs.add("line %d: %s", pe.Line, csvErrText(pe.Err))
+				probs.add(i18n.M("network.import_line_error", "Line", pe.Line, "Reason", csvErrText(pe.Err)))
 				if errors.Is(pe.Err, csv.ErrFieldCount) {
 					continue
 				}
@@ -494,7 +492,7 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 				p.add(nil, t)
 			}
 		default:
-			probs.add("line %d: type must be %s", line, rowTypes)
+			probs.add(i18n.M("network.import_row_type", "Line", line, "Types", rowTypes))
 		}
 		if p.err != nil {
 			return nil, readErr{p.err}
@@ -681,7 +679,7 @@ func csvField(loc string) string {
 // CreateImport is UploadImport of a file held in memory.
 func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format string, file []byte) (Import, error) {
 	if len(file) > MaxImportBytes {
-		return Import{}, tenants.Invalid("body", fmt.Sprintf("the file is larger than %d bytes", MaxImportBytes), nil)
+		return Import{}, tenants.InvalidMsg("body", i18n.M("network.file_too_large", "Max", MaxImportBytes), nil)
 	}
 	return s.UploadImport(ctx, p, format, "", bytes.NewReader(file))
 }
@@ -706,10 +704,10 @@ const importChunkBytes = 1 << 20
 // bad rows per row. The caller bounds the file's size.
 func (s *Service) UploadImport(ctx context.Context, p tenants.Principal, format, charset string, file io.Reader) (Import, error) {
 	if p.NodeID != "" {
-		return Import{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot import into the network")
+		return Import{}, tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_import"))
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return Import{}, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return Import{}, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
 	}
 	declared, ok := ParseCharset(charset)
 	if !ok {
@@ -765,7 +763,7 @@ func takeUploadSlot(ctx context.Context, tx pg.TenantTx) error {
 			return nil
 		}
 	}
-	return tenants.Errorf(tenants.CodeRateLimited, "%d uploads of this tenant are in progress; retry when one has finished", MaxConcurrentUploads)
+	return tenants.ErrorMsg(tenants.CodeRateLimited, i18n.M("network.uploads_in_progress", "Count", MaxConcurrentUploads))
 }
 
 // chunkWriter stores what is written to it as the import's chunks.

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -44,7 +45,7 @@ func ParseCharset(name string) (string, bool) {
 // invalidCharset is the error for a declared charset that is not supported,
 // located where it was declared.
 func invalidCharset(location, name string) error {
-	return tenants.Invalid(location, "unsupported character set; use one of "+Charsets, name)
+	return tenants.InvalidMsg(location, i18n.M("network.unsupported_charset", "Charsets", Charsets), name)
 }
 
 // decodeCharset reads r, stored in charset, as UTF-8. The bytes stored and

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -432,23 +433,23 @@ func (r *impRun) validateNode(n *impNode, unknown map[string]bool, index map[str
 	validateFields(v, "", n.fields())
 	tier := Tier(n.in.Tier)
 	if tier.Rank() == 0 {
-		v.Add("tier", tierNames, n.in.Tier)
+		v.AddMsg("tier", tierNames, n.in.Tier)
 	}
 	if n.in.Status != "" && n.in.Status != string(StatusProbation) && n.in.Status != string(StatusActive) {
-		v.Add("status", "probation or active", n.in.Status)
+		v.AddMsg("status", i18n.M("network.probation_or_active"), n.in.Status)
 	}
 	switch {
 	case tier == TierManufacturer && n.in.ParentCode != "":
-		v.Add("parent_code", "the manufacturer is the root and has no parent", n.in.ParentCode)
+		v.AddMsg("parent_code", i18n.M("network.manufacturer_no_parent"), n.in.ParentCode)
 	case tier.Rank() > 1 && n.in.ParentCode == "":
-		v.Add("parent_code", "required for a "+string(tier), nil)
+		v.AddMsg("parent_code", i18n.M("common.required_for_a", "What", string(tier)), nil)
 	}
 	if c := n.in.Address.RegionCode; unknown[c] {
-		v.Add("address.region_code", "unknown GB/T 2260 region code", c)
+		v.AddMsg("address.region_code", i18n.M("common.unknown_region_code"), c)
 	}
 	for i, c := range n.in.Coverage {
 		if unknown[c] {
-			v.Add(fmt.Sprintf("coverage[%d]", i), "unknown GB/T 2260 region code", c)
+			v.AddMsg(fmt.Sprintf("coverage[%d]", i), i18n.M("common.unknown_region_code"), c)
 		}
 	}
 	n.errs = append(n.errs, r.rowErrors(n.row, v.Fields())...)
@@ -719,16 +720,16 @@ func (r *impRun) validateTechnician(t *impTech, unknown map[string]bool, index m
 		Status: in.Status, Skills: in.Skills, Licence: in.Licence, Shifts: in.Shifts, DailyJobLimit: in.DailyJobLimit,
 		Home: in.Home})
 	if in.NodeCode == "" {
-		v.Add("node_code", "required: the external code of the technician's node", nil)
+		v.AddMsg("node_code", i18n.M("network.technician_node_code_required"), nil)
 	}
 	if in.Licence != nil {
 		checkLicenceDates(v, "licence.", *in.Licence, r.today)
 	}
 	if in.Status == string(TechnicianLeft) && techIDs[in.ExternalCode] == "" {
-		v.Add("status", "a new technician is active, on_leave or suspended", in.Status)
+		v.AddMsg("status", i18n.M("network.new_technician_status"), in.Status)
 	}
 	if in.Home != nil && unknown[in.Home.RegionCode] {
-		v.Add("home.region_code", "unknown GB/T 2260 region code", in.Home.RegionCode)
+		v.AddMsg("home.region_code", i18n.M("common.unknown_region_code"), in.Home.RegionCode)
 	}
 	t.errs = append(t.errs, r.rowErrors(t.row, v.Fields())...)
 	if dup := duplicate(index, in.ExternalCode, t.row); dup != nil {
@@ -882,7 +883,7 @@ func (n *impNode) fields() NodeFields {
 		ServiceKinds: n.in.ServiceKinds, DailyCapacity: n.in.DailyCapacity}
 }
 
-var tierNames = "one of manufacturer, service_center, specialist_depot, repair_point"
+var tierNames = i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point")
 
 // impNodeRec is a node row as the upsert reads it.
 type impNodeRec struct {

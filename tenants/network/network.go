@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -197,36 +198,36 @@ var externalCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // against the reference table separately (checkRegions).
 func validateFields(v *tenants.Validation, prefix string, f NodeFields) {
 	if !externalCode.MatchString(f.ExternalCode) {
-		v.Add(prefix+"external_code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", f.ExternalCode)
+		v.AddMsg(prefix+"external_code", i18n.M("common.identifier"), f.ExternalCode)
 	}
 	if n := len([]rune(f.Name)); n < 1 || n > 200 {
-		v.Add(prefix+"name", "1-200 characters", f.Name)
+		v.AddMsg(prefix+"name", i18n.M("common.length", "Min", 1, "Max", 200), f.Name)
 	}
 	if f.Grade != "" && !slices.Contains(Grades, f.Grade) {
-		v.Add(prefix+"grade", "one of A, B, C, D, E", f.Grade)
+		v.AddMsg(prefix+"grade", i18n.M("common.one_of", "Values", "A, B, C, D, E"), f.Grade)
 	}
 	if f.DailyCapacity < 0 || f.DailyCapacity > 100000 {
-		v.Add(prefix+"daily_capacity", "0 to 100000", f.DailyCapacity)
+		v.AddMsg(prefix+"daily_capacity", i18n.M("common.range", "Min", 0, "Max", 100000), f.DailyCapacity)
 	}
 	if f.Address.RegionCode != "" && RegionLevel(f.Address.RegionCode) == 0 {
-		v.Add(prefix+"address.region_code", "a 6-digit GB/T 2260 code", f.Address.RegionCode)
+		v.AddMsg(prefix+"address.region_code", i18n.M("common.region_code_6"), f.Address.RegionCode)
 	}
 	if f.Location != nil && (f.Location.Latitude < -90 || f.Location.Latitude > 90 || f.Location.Longitude < -180 || f.Location.Longitude > 180) {
-		v.Add(prefix+"location", "latitude -90..90, longitude -180..180", f.Location)
+		v.AddMsg(prefix+"location", i18n.M("common.lat_lng_range"), f.Location)
 	}
-	checkList(v, prefix+"coverage", f.Coverage, func(c string) bool { return RegionLevel(c) != 0 }, "a 6-digit GB/T 2260 code")
-	checkList(v, prefix+"categories", f.Categories, func(c string) bool { return slices.Contains(Categories, c) }, "one of "+join(Categories))
-	checkList(v, prefix+"service_kinds", f.ServiceKinds, func(c string) bool { return slices.Contains(ServiceKinds, c) }, "one of "+join(ServiceKinds))
+	checkList(v, prefix+"coverage", f.Coverage, func(c string) bool { return RegionLevel(c) != 0 }, i18n.M("common.region_code_6"))
+	checkList(v, prefix+"categories", f.Categories, func(c string) bool { return slices.Contains(Categories, c) }, i18n.M("common.one_of", "Values", join(Categories)))
+	checkList(v, prefix+"service_kinds", f.ServiceKinds, func(c string) bool { return slices.Contains(ServiceKinds, c) }, i18n.M("common.one_of", "Values", join(ServiceKinds)))
 }
 
-func checkList(v *tenants.Validation, loc string, items []string, ok func(string) bool, want string) {
+func checkList(v *tenants.Validation, loc string, items []string, ok func(string) bool, want i18n.Message) {
 	seen := map[string]bool{}
 	for i, it := range items {
 		switch {
 		case !ok(it):
-			v.Add(loc+"["+itoa(i)+"]", want, it)
+			v.AddMsg(loc+"["+itoa(i)+"]", want, it)
 		case seen[it]:
-			v.Add(loc+"["+itoa(i)+"]", "duplicate", it)
+			v.AddMsg(loc+"["+itoa(i)+"]", i18n.M("common.duplicate"), it)
 		}
 		seen[it] = true
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -115,7 +116,7 @@ func checkRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, lo
 	}
 	for i, c := range codes {
 		if slices.Contains(unknown, c) && RegionLevel(c) != 0 {
-			v.Add(fmt.Sprintf("%s[%d]", loc, i), "unknown GB/T 2260 region code", c)
+			v.AddMsg(fmt.Sprintf("%s[%d]", loc, i), i18n.M("common.unknown_region_code"), c)
 		}
 	}
 	return nil
@@ -140,7 +141,7 @@ func checkNodeRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validation
 		return err
 	}
 	for _, fe := range av.Fields() {
-		v.Add(prefix+"address.region_code", fe.Message, fe.Value)
+		v.AddField(fe.At(prefix + "address.region_code"))
 	}
 	return checkRegions(ctx, tx, v, prefix+"coverage", f.Coverage)
 }
@@ -164,10 +165,10 @@ func pathText(n Node) string { return strings.Join(n.Path, ".") }
 // tierUnder checks that a node of tier may sit under parent.
 func tierUnder(v *tenants.Validation, loc string, tier Tier, parent Node) {
 	if parent.Tier.Rank() >= tier.Rank() {
-		v.Add(loc, fmt.Sprintf("a %s must be under a node of a higher tier; %s is a %s", tier, parent.ID, parent.Tier), parent.ID)
+		v.AddMsg(loc, i18n.M("network.parent_tier", "Tier", tier, "Parent", parent.ID, "ParentTier", parent.Tier), parent.ID)
 	}
 	if parent.Status == StatusTerminated {
-		v.Add(loc, "the parent node is terminated", parent.ID)
+		v.AddMsg(loc, i18n.M("network.parent_terminated"), parent.ID)
 	}
 }
 
@@ -176,20 +177,20 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 	v := &tenants.Validation{}
 	validateFields(v, "body.", in.NodeFields)
 	if in.Tier.Rank() == 0 {
-		v.Add("body.tier", "one of manufacturer, service_center, specialist_depot, repair_point", in.Tier)
+		v.AddMsg("body.tier", i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point"), in.Tier)
 	}
 	status := NodeStatus(in.Status)
 	if status == "" {
 		status = StatusProbation
 	}
 	if status != StatusProbation && status != StatusActive {
-		v.Add("body.status", "a new node is probation or active", in.Status)
+		v.AddMsg("body.status", i18n.M("network.new_node_status"), in.Status)
 	}
 	switch {
 	case in.Tier == TierManufacturer && in.ParentID != "":
-		v.Add("body.parent_id", "the manufacturer is the root and has no parent", in.ParentID)
+		v.AddMsg("body.parent_id", i18n.M("network.manufacturer_no_parent"), in.ParentID)
 	case in.Tier != TierManufacturer && in.Tier.Rank() != 0 && in.ParentID == "":
-		v.Add("body.parent_id", "required for a "+string(in.Tier), nil)
+		v.AddMsg("body.parent_id", i18n.M("common.required_for_a", "What", string(in.Tier)), nil)
 	}
 	if err := v.Err(); err != nil {
 		return Node{}, err
@@ -212,7 +213,7 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if in.ParentID != "" {
 			parent, err := getNode(ctx, tx, sc, in.ParentID, "FOR SHARE")
 			if tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.Add("body.parent_id", "no such node", in.ParentID)
+				v.AddMsg("body.parent_id", i18n.M("common.no_such_node"), in.ParentID)
 			} else if err != nil {
 				return err
 			} else {
@@ -221,7 +222,7 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 				parentID = &parent.ID
 			}
 		} else if !sc.Whole() {
-			v.Add("body.parent_id", "required: a node-scoped key creates nodes inside its subtree", nil)
+			v.AddMsg("body.parent_id", i18n.M("network.node_key_parent_required"), nil)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -501,14 +502,14 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 		return Node{}, err
 	}
 	if n.ParentID == nil {
-		return Node{}, tenants.Invalid("path.id", "the manufacturer root cannot be moved", id)
+		return Node{}, tenants.InvalidMsg("path.id", i18n.M("network.manufacturer_not_movable"), id)
 	}
 	if !sc.Whole() && n.ID == sc.Root {
-		return Node{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot move its own node")
+		return Node{}, tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_move_own"))
 	}
 	parent, err := getNode(ctx, tx, sc, newParentID, "FOR SHARE")
 	if tenants.ErrorCode(err) == tenants.CodeNotFound {
-		return Node{}, tenants.Invalid(loc, "no such node", newParentID)
+		return Node{}, tenants.InvalidMsg(loc, i18n.M("common.no_such_node"), newParentID)
 	} else if err != nil {
 		return Node{}, err
 	}
@@ -517,7 +518,7 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 	}
 	oldPath, newParentPath := pathText(n), pathText(parent)
 	if newParentPath == oldPath || strings.HasPrefix(newParentPath, oldPath+".") {
-		return Node{}, tenants.Invalid(loc, "a node cannot move under itself or its own subtree", newParentID)
+		return Node{}, tenants.InvalidMsg(loc, i18n.M("network.move_under_itself"), newParentID)
 	}
 	v := &tenants.Validation{}
 	tierUnder(v, loc, n.Tier, parent)
@@ -546,10 +547,10 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 // non-terminated children or technicians who have not left is refused.
 func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id string, to NodeStatus, reason string, ifVersion int) (Node, error) {
 	if !slices.Contains(NodeStatuses, to) {
-		return Node{}, tenants.Invalid("body.status", "one of probation, active, suspended, terminated", to)
+		return Node{}, tenants.InvalidMsg("body.status", i18n.M("common.one_of", "Values", "probation, active, suspended, terminated"), to)
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Node{}, tenants.Invalid("body.reason", "say why the status changes", reason)
+		return Node{}, tenants.InvalidMsg("body.reason", i18n.M("network.status_reason_required"), reason)
 	}
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -565,11 +566,11 @@ func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id 
 			return err
 		}
 		if !sc.Whole() && n.ID == sc.Root {
-			return tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot change its own node's status")
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_own_status"))
 		}
 		if !slices.Contains(statusTransitions[n.Status], to) {
 			allowed := statusTransitions[n.Status]
-			return tenants.Errorf(tenants.CodeConflict, "a %s node cannot become %s (allowed: %s)", n.Status, to, joinStatuses(allowed))
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("network.status_transition", "Status", n.Status, "To", to, "Allowed", joinStatuses(allowed)))
 		}
 		if to == StatusTerminated {
 			var children, techs int
@@ -580,8 +581,7 @@ func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id 
 				return err
 			}
 			if children > 0 || techs > 0 {
-				return tenants.Errorf(tenants.CodeConflict,
-					"the node still has %d child node(s) not terminated and %d technician(s) who have not left: move them first", children, techs)
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("network.node_has_members", "Children", children, "Technicians", techs))
 			}
 		}
 		out, err = scanNode(tx.QueryRow(ctx, `
@@ -668,7 +668,7 @@ type Candidate struct {
 // then depots, service centers, the manufacturer), better grade first.
 func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q CandidateQuery) ([]Candidate, error) {
 	if RegionLevel(q.RegionCode) == 0 {
-		return nil, tenants.Invalid("query.region_code", "a 6-digit GB/T 2260 code", q.RegionCode)
+		return nil, tenants.InvalidMsg("query.region_code", i18n.M("common.region_code_6"), q.RegionCode)
 	}
 	ancestors := RegionAncestors(q.RegionCode)
 	var out []Candidate
@@ -678,7 +678,7 @@ func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q Candida
 			return err
 		}
 		if len(v.Fields()) > 0 {
-			return tenants.Invalid("query.region_code", "unknown GB/T 2260 region code", q.RegionCode)
+			return tenants.InvalidMsg("query.region_code", i18n.M("common.unknown_region_code"), q.RegionCode)
 		}
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {

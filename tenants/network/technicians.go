@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -164,41 +165,41 @@ const dateLayout = "2006-01-02"
 // and the licence's relation to today are checked in the transaction.
 func validateTechnician(v *tenants.Validation, prefix string, f NewTechnician) {
 	if !externalCode.MatchString(f.ExternalCode) {
-		v.Add(prefix+"external_code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", f.ExternalCode)
+		v.AddMsg(prefix+"external_code", i18n.M("common.identifier"), f.ExternalCode)
 	}
 	if n := len([]rune(f.Name)); n < 1 || n > 200 {
-		v.Add(prefix+"name", "1-200 characters", f.Name)
+		v.AddMsg(prefix+"name", i18n.M("common.length", "Min", 1, "Max", 200), f.Name)
 	}
 	if !phone.MatchString(f.Phone) {
-		v.Add(prefix+"phone", "5-32 digits, spaces, '(', ')' or '-', optionally after '+'", f.Phone)
+		v.AddMsg(prefix+"phone", i18n.M("network.phone_format"), f.Phone)
 	}
 	if f.Status != "" && !slices.Contains(TechnicianStatuses, TechnicianStatus(f.Status)) {
-		v.Add(prefix+"status", "one of active, on_leave, suspended, left", f.Status)
+		v.AddMsg(prefix+"status", i18n.M("common.one_of", "Values", "active, on_leave, suspended, left"), f.Status)
 	}
 	seen := map[string]bool{}
 	for i, sk := range f.Skills {
 		loc := fmt.Sprintf("%sskills[%d]", prefix, i)
 		switch {
 		case !slices.Contains(Categories, sk.Category):
-			v.Add(loc+".category", "one of "+join(Categories), sk.Category)
+			v.AddMsg(loc+".category", i18n.M("common.one_of", "Values", join(Categories)), sk.Category)
 		case seen[sk.Category]:
-			v.Add(loc+".category", "duplicate: one level per category", sk.Category)
+			v.AddMsg(loc+".category", i18n.M("network.level_per_category"), sk.Category)
 		}
 		seen[sk.Category] = true
 		if sk.Level < 1 || sk.Level > MaxSkillLevel {
-			v.Add(loc+".level", "1 to 5", sk.Level)
+			v.AddMsg(loc+".level", i18n.M("common.range", "Min", 1, "Max", 5), sk.Level)
 		}
 	}
 	validateShifts(v, prefix+"shifts", f.Shifts)
 	if f.DailyJobLimit != nil && (*f.DailyJobLimit < 0 || *f.DailyJobLimit > 100) {
-		v.Add(prefix+"daily_job_limit", "0 to 100", *f.DailyJobLimit)
+		v.AddMsg(prefix+"daily_job_limit", i18n.M("common.range", "Min", 0, "Max", 100), *f.DailyJobLimit)
 	}
 	if f.Home != nil {
 		if f.Home.RegionCode != "" && RegionLevel(f.Home.RegionCode) == 0 {
-			v.Add(prefix+"home.region_code", "a 6-digit GB/T 2260 code", f.Home.RegionCode)
+			v.AddMsg(prefix+"home.region_code", i18n.M("common.region_code_6"), f.Home.RegionCode)
 		}
 		if l := f.Home.Location; l != nil && (l.Latitude < -90 || l.Latitude > 90 || l.Longitude < -180 || l.Longitude > 180) {
-			v.Add(prefix+"home.location", "latitude -90..90, longitude -180..180", l)
+			v.AddMsg(prefix+"home.location", i18n.M("common.lat_lng_range"), l)
 		}
 	}
 	if f.Licence != nil {
@@ -214,17 +215,17 @@ func validateShifts(v *tenants.Validation, loc string, shifts []Shift) {
 		at := fmt.Sprintf("%s[%d]", loc, i)
 		okDay := sh.Weekday >= 1 && sh.Weekday <= 7
 		if !okDay {
-			v.Add(at+".weekday", "1 (Monday) to 7 (Sunday)", sh.Weekday)
+			v.AddMsg(at+".weekday", i18n.M("network.weekday"), sh.Weekday)
 		}
 		okStart, okEnd := hhmm.MatchString(sh.Start), hhmm.MatchString(sh.End)
 		if !okStart {
-			v.Add(at+".start", "a time HH:MM, 00:00 to 23:59", sh.Start)
+			v.AddMsg(at+".start", i18n.M("network.time_of_day"), sh.Start)
 		}
 		if !okEnd {
-			v.Add(at+".end", "a time HH:MM, 00:00 to 23:59", sh.End)
+			v.AddMsg(at+".end", i18n.M("network.time_of_day"), sh.End)
 		}
 		if okStart && okEnd && sh.End <= sh.Start {
-			v.Add(at+".end", "after start", sh.End)
+			v.AddMsg(at+".end", i18n.M("network.after_start"), sh.End)
 			continue
 		}
 		ok[i] = okDay && okStart && okEnd
@@ -233,7 +234,7 @@ func validateShifts(v *tenants.Validation, loc string, shifts []Shift) {
 		}
 		for j, o := range shifts[:i] {
 			if ok[j] && o.Weekday == sh.Weekday && o.Start < sh.End && sh.Start < o.End {
-				v.Add(at, fmt.Sprintf("overlaps shifts[%d] on the same weekday", j), sh)
+				v.AddMsg(at, i18n.M("network.shift_overlap", "Index", j), sh)
 				break
 			}
 		}
@@ -243,18 +244,18 @@ func validateShifts(v *tenants.Validation, loc string, shifts []Shift) {
 // validateLicence checks a licence's shape and dates; prefix ends in ".".
 func validateLicence(v *tenants.Validation, prefix string, l LicenceInput) {
 	if n := len([]rune(strings.TrimSpace(l.Number))); n < 1 || n > 64 {
-		v.Add(prefix+"number", "1-64 characters", l.Number)
+		v.AddMsg(prefix+"number", i18n.M("common.length", "Min", 1, "Max", 64), l.Number)
 	}
 	issued, errI := time.Parse(dateLayout, l.IssuedOn)
 	if errI != nil {
-		v.Add(prefix+"issued_on", "a date YYYY-MM-DD", l.IssuedOn)
+		v.AddMsg(prefix+"issued_on", i18n.M("common.date"), l.IssuedOn)
 	}
 	expires, errE := time.Parse(dateLayout, l.ExpiresOn)
 	if errE != nil {
-		v.Add(prefix+"expires_on", "a date YYYY-MM-DD", l.ExpiresOn)
+		v.AddMsg(prefix+"expires_on", i18n.M("common.date"), l.ExpiresOn)
 	}
 	if errI == nil && errE == nil && !expires.After(issued) {
-		v.Add(prefix+"expires_on", "must be after issued_on ("+l.IssuedOn+")", l.ExpiresOn)
+		v.AddMsg(prefix+"expires_on", i18n.M("network.after_issued_on", "Date", l.IssuedOn), l.ExpiresOn)
 	}
 }
 
@@ -262,7 +263,7 @@ func validateLicence(v *tenants.Validation, prefix string, l LicenceInput) {
 // licence is not issued in the future.
 func checkLicenceDates(v *tenants.Validation, prefix string, l LicenceInput, today string) {
 	if _, err := time.Parse(dateLayout, l.IssuedOn); err == nil && l.IssuedOn > today {
-		v.Add(prefix+"issued_on", "in the future (today is "+today+" in the tenant's time zone)", l.IssuedOn)
+		v.AddMsg(prefix+"issued_on", i18n.M("common.in_future_today", "Today", today), l.IssuedOn)
 	}
 }
 
@@ -393,11 +394,11 @@ func checkTechnicianNode(ctx context.Context, tx pg.TenantTx, sc Scope, v *tenan
 	n, err := getNode(ctx, tx, sc, nodeID, "FOR SHARE")
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.Add(loc, "no such node", nodeID)
+		v.AddMsg(loc, i18n.M("common.no_such_node"), nodeID)
 	case err != nil:
 		return err
 	case n.Status == StatusTerminated:
-		v.Add(loc, "the node is terminated", nodeID)
+		v.AddMsg(loc, i18n.M("network.node_terminated"), nodeID)
 	}
 	return nil
 }
@@ -413,7 +414,7 @@ func checkRegion(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc
 		return err
 	}
 	for _, fe := range rv.Fields() {
-		v.Add(loc, fe.Message, fe.Value)
+		v.AddField(fe.At(loc))
 	}
 	return nil
 }
@@ -434,7 +435,7 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 	v := &tenants.Validation{}
 	validateTechnician(v, "body.", in)
 	if in.Status == string(TechnicianLeft) {
-		v.Add("body.status", "a new technician is active, on_leave or suspended", in.Status)
+		v.AddMsg("body.status", i18n.M("network.new_technician_status"), in.Status)
 	}
 	if err := v.Err(); err != nil {
 		return Technician{}, err
@@ -521,19 +522,19 @@ func (s *Service) GetTechnician(ctx context.Context, p tenants.Principal, id str
 func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f TechnicianFilter) ([]Technician, string, error) {
 	v := &tenants.Validation{}
 	if f.MinLevel != 0 && f.Category == "" {
-		v.Add("query.min_level", "needs category", f.MinLevel)
+		v.AddMsg("query.min_level", i18n.M("network.needs_category"), f.MinLevel)
 	}
 	if f.MinLevel < 0 || f.MinLevel > MaxSkillLevel {
-		v.Add("query.min_level", "1 to 5", f.MinLevel)
+		v.AddMsg("query.min_level", i18n.M("common.range", "Min", 1, "Max", 5), f.MinLevel)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.Add("query.category", "one of "+join(Categories), f.Category)
+		v.AddMsg("query.category", i18n.M("common.one_of", "Values", join(Categories)), f.Category)
 	}
 	if f.Licence != "" && !slices.Contains([]LicenceStatus{LicenceValid, LicenceExpired, LicenceMissing}, LicenceStatus(f.Licence)) {
-		v.Add("query.licence", "one of valid, expired, missing", f.Licence)
+		v.AddMsg("query.licence", i18n.M("common.one_of", "Values", "valid, expired, missing"), f.Licence)
 	}
 	if f.Status != "" && !slices.Contains(TechnicianStatuses, TechnicianStatus(f.Status)) {
-		v.Add("query.status", "one of active, on_leave, suspended, left", f.Status)
+		v.AddMsg("query.status", i18n.M("common.one_of", "Values", "active, on_leave, suspended, left"), f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -699,7 +700,7 @@ func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id stri
 		}
 		checkLicenceDates(v, "body.", l, today)
 		if l.ExpiresOn < today {
-			v.Add("body.expires_on", "already expired (today is "+today+" in the tenant's time zone)", l.ExpiresOn)
+			v.AddMsg("body.expires_on", i18n.M("network.already_expired", "Today", today), l.ExpiresOn)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -75,9 +76,9 @@ func getGateway(ctx context.Context, tx pg.TenantTx, id, lock string) (Gateway, 
 func (s *Service) checkURL(ctx context.Context, v *tenants.Validation, raw string) string {
 	raw = strings.TrimSpace(raw)
 	if len(raw) == 0 || len(raw) > 2048 {
-		v.Add("body.url", "1-2048 characters", raw)
-	} else if msg := s.guard.CheckURL(ctx, raw); msg != "" {
-		v.Add("body.url", msg, raw)
+		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), raw)
+	} else if msg := s.guard.CheckURL(ctx, raw); msg != nil {
+		v.AddMsg("body.url", *msg, raw)
 	}
 	return raw
 }
@@ -92,11 +93,11 @@ func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in New
 		in.Channel = ChannelSMS
 	}
 	if !slices.Contains(Channels, in.Channel) {
-		v.Add("body.channel", "one of sms", in.Channel)
+		v.AddMsg("body.channel", i18n.M("common.one_of", "Values", "sms"), in.Channel)
 	}
 	in.URL = s.checkURL(ctx, v, in.URL)
 	if len([]rune(in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", in.Description)
+		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return GatewayWithSecret{}, err
@@ -109,7 +110,7 @@ func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in New
 			return err
 		}
 		if exists {
-			return tenants.Errorf(tenants.CodeConflict, "the tenant already has a %s gateway: update it instead", in.Channel)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("notifications.gateway_exists", "Channel", in.Channel))
 		}
 		var err error
 		out.Gateway, err = scanGateway(tx.QueryRow(ctx, `
@@ -161,7 +162,7 @@ func (s *Service) UpdateGateway(ctx context.Context, p tenants.Principal, id str
 		in.URL = &u
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", *in.Description)
+		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Gateway{}, err

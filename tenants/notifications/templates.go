@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -105,21 +106,24 @@ var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
 // ParseTemplate checks a template's syntax and parameters: text with
 // placeholders {name}, where name is one of the purpose's parameters. A
 // brace that is not part of a placeholder is a syntax error. It returns
-// why the template is wrong, or "".
-func ParseTemplate(purpose Purpose, text string) string {
-	if strings.TrimSpace(text) == "" || len([]rune(text)) > 1000 {
-		return "1-1000 characters"
-	}
-	rest := placeholder.ReplaceAllStringFunc(text, func(string) string { return "" })
-	if strings.ContainsAny(rest, "{}") {
-		return "invalid syntax: a brace must be part of a placeholder {name}"
-	}
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
-		if !slices.Contains(purpose.Params, m[1]) {
-			return fmt.Sprintf("unknown parameter {%s}; %s takes %s", m[1], purpose.Purpose, strings.Join(purpose.Params, ", "))
+// why the template is wrong (a field message), or nil.
+func ParseTemplate(purpose Purpose, text string) *i18n.Message {
+	var why i18n.Message
+	switch rest := placeholder.ReplaceAllStringFunc(text, func(string) string { return "" }); {
+	case strings.TrimSpace(text) == "" || len([]rune(text)) > 1000:
+		why = i18n.M("common.length", "Min", 1, "Max", 1000)
+	case strings.ContainsAny(rest, "{}"):
+		why = i18n.M("notifications.template_brace")
+	default:
+		for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+			if !slices.Contains(purpose.Params, m[1]) {
+				why = i18n.M("notifications.template_unknown_param", "Param", m[1], "Purpose", purpose.Purpose, "Params", strings.Join(purpose.Params, ", "))
+				return &why
+			}
 		}
+		return nil
 	}
-	return ""
+	return &why
 }
 
 // render fills a checked template with params (a missing one renders
@@ -197,10 +201,10 @@ func (s *Service) SetTemplate(ctx context.Context, p tenants.Principal, purpose,
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(identity.Languages, lang) {
-		v.Add("path.language", "a supported language: zh-CN or en", lang)
+		v.AddMsg("path.language", i18n.M("notifications.language"), lang)
 	}
-	if why := ParseTemplate(pu, text); why != "" {
-		v.Add("body.text", why, text)
+	if why := ParseTemplate(pu, text); why != nil {
+		v.AddMsg("body.text", *why, text)
 	}
 	if err := v.Err(); err != nil {
 		return Template{}, err

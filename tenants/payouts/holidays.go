@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -39,7 +40,7 @@ type HolidayFilter struct {
 func parseDay(loc, s string) (time.Time, error) {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, tenants.Invalid(loc, "a date YYYY-MM-DD", s)
+		return time.Time{}, tenants.InvalidMsg(loc, i18n.M("common.date"), s)
 	}
 	return d, nil
 }
@@ -92,7 +93,7 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 	for _, q := range []struct{ loc, val string }{{"query.from", f.From}, {"query.to", f.To}} {
 		if q.val != "" {
 			if _, err := time.Parse(time.DateOnly, q.val); err != nil {
-				v.Add(q.loc, "a date YYYY-MM-DD", q.val)
+				v.AddMsg(q.loc, i18n.M("common.date"), q.val)
 			}
 		}
 	}
@@ -140,11 +141,11 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 func (s *Service) PutHoliday(ctx context.Context, p tenants.Principal, day, name string) (h Holiday, created bool, err error) {
 	v := &tenants.Validation{}
 	if _, err := time.Parse(time.DateOnly, day); err != nil {
-		v.Add("path.date", "a date YYYY-MM-DD", day)
+		v.AddMsg("path.date", i18n.M("common.date"), day)
 	}
 	name = strings.TrimSpace(name)
 	if n := len([]rune(name)); n < 1 || n > 100 {
-		v.Add("body.name", "1-100 characters", name)
+		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 100), name)
 	}
 	if err := v.Err(); err != nil {
 		return Holiday{}, false, err

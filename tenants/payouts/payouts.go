@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
@@ -208,28 +209,28 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	v := &tenants.Validation{}
 	tenants.CheckMoney(v, "body.amount", in.Amount, st.Currency)
 	if in.Amount.Amount == 0 {
-		v.Add("body.amount.amount", "must be positive", in.Amount.Amount)
+		v.AddMsg("body.amount.amount", i18n.M("common.must_be_positive"), in.Amount.Amount)
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	if n := len([]rune(in.Reason)); n < 1 || n > 500 {
-		v.Add("body.reason", "1-500 characters", in.Reason)
+		v.AddMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), in.Reason)
 	}
 	from := today
 	if in.From != "" {
 		if from, err = time.Parse(time.DateOnly, in.From); err != nil {
-			v.Add("body.from", "a date YYYY-MM-DD", in.From)
+			v.AddMsg("body.from", i18n.M("common.date"), in.From)
 		} else if from.After(today) {
-			v.Add("body.from", "in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", in.From)
+			v.AddMsg("body.from", i18n.M("common.in_future_today", "Today", today.Format(time.DateOnly)), in.From)
 		}
 	}
 	if in.BusinessDays == 0 {
 		in.BusinessDays = DefaultBusinessDays
 	}
 	if in.BusinessDays < 1 || in.BusinessDays > 60 {
-		v.Add("body.business_days", "1-60", in.BusinessDays)
+		v.AddMsg("body.business_days", i18n.M("common.range_dash", "Min", 1, "Max", 60), in.BusinessDays)
 	}
 	if len(in.ClaimID) > 64 {
-		v.Add("body.claim_id", "at most 64 characters", in.ClaimID)
+		v.AddMsg("body.claim_id", i18n.M("common.max_length", "Max", 64), in.ClaimID)
 		in.ClaimID = ""
 	}
 	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
@@ -237,7 +238,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 		return Payout{}, err
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.Add("body.unit_id", "no such unit", in.UnitID)
+		v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 	case err != nil:
 		return Payout{}, err
 	}
@@ -250,18 +251,18 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 			}
 		}
 		if !ok {
-			v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+			v.AddMsg("body.contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 		}
 	}
 	if in.ClaimID != "" && u.ID != "" {
 		c, err := claims.LoadClaimTx(ctx, tx, in.ClaimID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.claim_id", "no such claim", in.ClaimID)
+			v.AddMsg("body.claim_id", i18n.M("payouts.no_such_claim"), in.ClaimID)
 		case err != nil:
 			return Payout{}, err
 		case c.UnitID != u.ID:
-			v.Add("body.claim_id", "the claim is about another unit", in.ClaimID)
+			v.AddMsg("body.claim_id", i18n.M("payouts.claim_other_unit"), in.ClaimID)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -350,7 +351,7 @@ func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string)
 // ListPayouts lists payouts in id (creation) order.
 func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter) ([]Payout, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.Invalid("query.state", "one of scheduled, paid, missed", f.State)
+		return nil, "", tenants.InvalidMsg("query.state", i18n.M("common.one_of", "Values", "scheduled, paid, missed"), f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("payouts", f.Cursor)
@@ -389,7 +390,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifVersion int) (Payout, error) {
 	reference = strings.TrimSpace(reference)
 	if n := len([]rune(reference)); n < 1 || n > 100 {
-		return Payout{}, tenants.Invalid("body.reference", "1-100 characters", reference)
+		return Payout{}, tenants.InvalidMsg("body.reference", i18n.M("common.length", "Min", 1, "Max", 100), reference)
 	}
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -405,7 +406,7 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 			return err
 		}
 		if o.State == StatePaid {
-			return tenants.Errorf(tenants.CodeConflict, "the payout is already paid")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("payouts.already_paid"))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'paid', paid_at = $3, reference = $4, version = version + 1,
 			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -72,10 +73,10 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal) (Policy, error) 
 func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate) (Policy, error) {
 	v := &tenants.Validation{}
 	if u.GraceHours != nil && (*u.GraceHours < 0 || *u.GraceHours > 8760) {
-		v.Add("body.grace_hours", "0-8760 hours", *u.GraceHours)
+		v.AddMsg("body.grace_hours", i18n.M("privacy.retention_hours"), *u.GraceHours)
 	}
 	if u.RetentionDays != nil && (*u.RetentionDays < 0 || *u.RetentionDays > 36500) {
-		v.Add("body.retention_days", "0-36500 days (0: off)", *u.RetentionDays)
+		v.AddMsg("body.retention_days", i18n.M("privacy.retention_days"), *u.RetentionDays)
 	}
 	if err := v.Err(); err != nil {
 		return Policy{}, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -106,37 +107,37 @@ func validatePolicy(in GradingPolicy) error {
 	for i, ind := range in.Indicators {
 		loc := "body.indicators[" + strconv.Itoa(i) + "]"
 		if _, ok := KPIByName(ind.KPI); !ok {
-			v.Add(loc+".kpi", "an indicator name (a scorecard KPI)", ind.KPI)
+			v.AddMsg(loc+".kpi", i18n.M("quality.indicator_kpi"), ind.KPI)
 		} else if seen[ind.KPI] {
-			v.Add(loc+".kpi", "listed once", ind.KPI)
+			v.AddMsg(loc+".kpi", i18n.M("quality.listed_once"), ind.KPI)
 		}
 		seen[ind.KPI] = true
 		if ind.Best == ind.Worst {
-			v.Add(loc+".best", "different from worst", ind.Best)
+			v.AddMsg(loc+".best", i18n.M("quality.different_from_worst"), ind.Best)
 		}
 		sum += ind.Weight
 	}
 	if sum != in.TotalWeight {
-		v.Add("body.indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(in.TotalWeight), sum)
+		v.AddMsg("body.indicators", i18n.M("quality.weights_sum", "Sum", sum, "Total", in.TotalWeight), sum)
 	}
 	grades := map[string]bool{}
 	for i, g := range in.Grades {
 		loc := "body.grades[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(network.Grades, g.Grade) {
-			v.Add(loc+".grade", "one of A, B, C, D, E", g.Grade)
+			v.AddMsg(loc+".grade", i18n.M("common.one_of", "Values", "A, B, C, D, E"), g.Grade)
 		} else if grades[g.Grade] {
-			v.Add(loc+".grade", "listed once", g.Grade)
+			v.AddMsg(loc+".grade", i18n.M("quality.listed_once"), g.Grade)
 		}
 		grades[g.Grade] = true
 		if g.MinScore > float64(in.TotalWeight) {
-			v.Add(loc+".min_score", "at most total_weight", g.MinScore)
+			v.AddMsg(loc+".min_score", i18n.M("quality.at_most_total_weight"), g.MinScore)
 		}
 	}
 	for g, c := range in.Consequences {
 		if !grades[g] {
-			v.Add("body.consequences."+g, "a grade the policy lists", g)
+			v.AddMsg("body.consequences."+g, i18n.M("quality.grade_in_policy"), g)
 		} else if !slices.Contains(Consequences, c) {
-			v.Add("body.consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
+			v.AddMsg("body.consequences."+g, i18n.M("common.one_of", "Values", "none, promotion, demotion, probation, suspension, termination"), c)
 		}
 	}
 	return v.Err()
@@ -158,7 +159,7 @@ func (s *Service) SetGradingPolicy(ctx context.Context, p tenants.Principal, in 
 			return err
 		}
 		if cur.Version != ifVersion {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the grading policy changed since you read it (now version %d)", cur.Version)
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("quality.grading_policy_changed", "Version", cur.Version))
 		}
 		in.Version, in.UpdatedAt = cur.Version+1, nil
 		sort.SliceStable(in.Grades, func(i, j int) bool { return in.Grades[i].MinScore > in.Grades[j].MinScore })
@@ -312,7 +313,7 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 		return GradingRun{}, err
 	}
 	if !ok {
-		return GradingRun{}, tenants.Errorf(tenants.CodeConflict, "the tenant has no grading policy; set one first")
+		return GradingRun{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_grading_policy"))
 	}
 	run := GradingRun{ID: tenants.NewID("grr"), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []Proposal{}}
@@ -586,10 +587,10 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, ap
 			return err
 		}
 		if pr.State != "proposed" {
-			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only a proposed one can be decided", pr.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_proposed", "State", pr.State))
 		}
 		if !approve && reason == "" {
-			return tenants.Invalid("body.reason", "required to reject", reason)
+			return tenants.InvalidMsg("body.reason", i18n.M("quality.required_to_reject"), reason)
 		}
 		state, typ := "rejected", TypeGradeRejected
 		var appealDays int
@@ -637,10 +638,10 @@ func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, r
 			return err
 		}
 		if pr.State != "approved" {
-			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an approved grade can be appealed", pr.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_approved", "State", pr.State))
 		}
 		if pr.AppealUntil == nil || time.Now().After(*pr.AppealUntil) {
-			return tenants.Errorf(tenants.CodeConflict, "the appeal window closed")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.appeal_window_closed"))
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO grade_appeals (tenant_id, proposal_id, reason, filed_by) VALUES ($1, $2, $3, $4)`,
 			tx.TenantID, id, reason, p.Subject()); err != nil {
@@ -671,13 +672,13 @@ func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id stri
 			return err
 		}
 		if pr.State != "appealed" {
-			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an appealed one can be decided", pr.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_appealed", "State", pr.State))
 		}
 		decision := "upheld"
 		if overturn {
 			decision = "overturned"
 			if pr.CurrentGrade == nil {
-				return tenants.Errorf(tenants.CodeConflict, "the node had no grade before; there is nothing to restore")
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_grade"))
 			}
 			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
 				return err

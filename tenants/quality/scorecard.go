@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -109,12 +110,12 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		if q.Date != "" {
 			var ok bool
 			if d, ok = parse("query.date", q.Date); !ok {
-				v.Add("query.date", "a date YYYY-MM-DD", q.Date)
+				v.AddMsg("query.date", i18n.M("common.date"), q.Date)
 				return from, to, kind, v.Err()
 			}
 		}
 		if d.After(today) {
-			v.Add("query.date", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.Date)
+			v.AddMsg("query.date", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.Date)
 			return from, to, kind, v.Err()
 		}
 		switch kind {
@@ -133,24 +134,24 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		from, ok1 = parse("query.from", q.From)
 		to, ok2 = parse("query.to", q.To)
 		if !ok1 {
-			v.Add("query.from", "a date YYYY-MM-DD (required for period=range)", q.From)
+			v.AddMsg("query.from", i18n.M("quality.range_date"), q.From)
 		}
 		if !ok2 {
-			v.Add("query.to", "a date YYYY-MM-DD (required for period=range)", q.To)
+			v.AddMsg("query.to", i18n.M("quality.range_date"), q.To)
 		}
 		if err := v.Err(); err != nil {
 			return from, to, kind, err
 		}
 		switch {
 		case to.Before(from):
-			v.Add("query.to", "on or after from ("+q.From+")", q.To)
+			v.AddMsg("query.to", i18n.M("quality.on_or_after_from", "From", q.From), q.To)
 		case to.After(today):
-			v.Add("query.to", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.To)
+			v.AddMsg("query.to", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.To)
 		case int(to.Sub(from).Hours()/24)+1 > maxDays:
-			v.Add("query.to", "at most "+strconv.Itoa(maxDays)+" days after from (the grading policy's max_range_days)", q.To)
+			v.AddMsg("query.to", i18n.M("quality.max_range_days", "Days", maxDays), q.To)
 		}
 	default:
-		v.Add("query.period", "one of day, week, month, range", q.Period)
+		v.AddMsg("query.period", i18n.M("common.one_of", "Values", "day, week, month, range"), q.Period)
 	}
 	return from, to, kind, v.Err()
 }
@@ -216,18 +217,18 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, scop
 		return f, nil
 	case ScopeRegion:
 		if !regionPrefix.MatchString(id) {
-			return f, tenants.Invalid("query.id", "a GB/T 2260 region code or prefix: 2, 4 or 6 digits", id)
+			return f, tenants.InvalidMsg("query.id", i18n.M("quality.region_prefix"), id)
 		}
 		f.region, f.nodes = id, within
 	case ScopeCategory:
 		if !categoryRe.MatchString(id) {
-			return f, tenants.Invalid("query.id", "a product category", id)
+			return f, tenants.InvalidMsg("query.id", i18n.M("common.product_category"), id)
 		}
 		f.category, f.nodes = id, within
 	case ScopeTenant:
 		f.nodes = within
 	default:
-		return f, tenants.Invalid("query.scope", "one of node, technician, region, category, tenant", scope)
+		return f, tenants.InvalidMsg("query.scope", i18n.M("common.one_of", "Values", "node, technician, region, category, tenant"), scope)
 	}
 	return f, nil
 }
@@ -429,7 +430,7 @@ func (s *Service) Ranking(ctx context.Context, p tenants.Principal, q RankingQue
 		def, ok = KPIByName("first_time_fix_rate")
 	}
 	if !ok {
-		return Ranking{}, tenants.Invalid("query.kpi", "an indicator name (see the scorecard's kpis)", q.KPI)
+		return Ranking{}, tenants.InvalidMsg("query.kpi", i18n.M("quality.indicator_kpis"), q.KPI)
 	}
 	out := Ranking{Region: q.Region, KPI: def.Name, Entries: []RankingEntry{}}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

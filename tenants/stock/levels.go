@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -91,9 +92,9 @@ func checkParts(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc 
 		l := fmt.Sprintf("%s[%d].part_id", loc, i)
 		switch {
 		case seen[id]:
-			v.Add(l, "the part is listed twice", id)
+			v.AddMsg(l, i18n.M("common.part_listed_twice"), id)
 		case !slices.Contains(found, id):
-			v.Add(l, "no such part", id)
+			v.AddMsg(l, i18n.M("common.no_such_part"), id)
 		}
 		seen[id] = true
 	}
@@ -147,13 +148,13 @@ func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID strin
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+			v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
 			if l.Quantity < 1 || l.Quantity > 100000 {
-				v.Add(fmt.Sprintf("body.lines[%d].quantity", i), "1 to 100000", l.Quantity)
+				v.AddMsg(fmt.Sprintf("body.lines[%d].quantity", i), i18n.M("common.range", "Min", 1, "Max", 100000), l.Quantity)
 			}
 		}
 		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
@@ -203,23 +204,23 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+			v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 		}
 		if in.Reason == "" {
-			v.Add("body.reason", "required", in.Reason)
+			v.AddMsg("body.reason", i18n.M("common.required"), in.Reason)
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
 			loc := fmt.Sprintf("body.lines[%d]", i)
 			if l.OnHand == nil && l.Defective == nil {
-				v.Add(loc, "give on_hand, defective or both", nil)
+				v.AddMsg(loc, i18n.M("stock.on_hand_or_defective"), nil)
 			}
 			if l.OnHand != nil && *l.OnHand < 0 {
-				v.Add(loc+".on_hand", "at least 0", *l.OnHand)
+				v.AddMsg(loc+".on_hand", i18n.M("common.at_least", "Min", 0), *l.OnHand)
 			}
 			if l.Defective != nil && *l.Defective < 0 {
-				v.Add(loc+".defective", "at least 0", *l.Defective)
+				v.AddMsg(loc+".defective", i18n.M("common.at_least", "Min", 0), *l.Defective)
 			}
 		}
 		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
@@ -245,8 +246,8 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 			onHand, defective := r.onHand, r.defective
 			if l.OnHand != nil {
 				if *l.OnHand < r.reserved {
-					v.Add(fmt.Sprintf("body.lines[%d].on_hand", i),
-						"below the "+strconv.Itoa(r.reserved)+" reserved for tickets: release them first", *l.OnHand)
+					v.AddMsg(fmt.Sprintf("body.lines[%d].on_hand", i),
+						i18n.M("stock.below_reserved", "Reserved", r.reserved), *l.OnHand)
 					continue
 				}
 				onHand = *l.OnHand

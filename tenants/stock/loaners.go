@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -133,14 +134,14 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 		return Loan{}, err
 	}
 	if due, err := time.Parse(time.DateOnly, dueOn); err != nil || due.Format(time.DateOnly) != dueOn {
-		return Loan{}, tenants.Invalid("body.due_on", "a date, YYYY-MM-DD", dueOn)
+		return Loan{}, tenants.InvalidMsg("body.due_on", i18n.M("common.date_format"), dueOn)
 	} else if dueOn < d {
-		return Loan{}, tenants.Invalid("body.due_on", "not before today ("+d+")", dueOn)
+		return Loan{}, tenants.InvalidMsg("body.due_on", i18n.M("stock.not_before_today", "Today", d), dueOn)
 	}
 	var held string
 	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2`, tx.TenantID, ticketID).Scan(&held)
 	if err == nil {
-		return Loan{}, tenants.Errorf(tenants.CodeConflict, "the ticket already has loaner %s; return it first", held)
+		return Loan{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.loaner_held", "Loaner", held))
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return Loan{}, err
 	}
@@ -158,19 +159,19 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 			return Loan{}, err
 		}
 		if node != nodeID {
-			return Loan{}, tenants.Invalid("body.loaner_id", "the loaner is kept at another node", loanerID)
+			return Loan{}, tenants.InvalidMsg("body.loaner_id", i18n.M("stock.loaner_other_node"), loanerID)
 		}
 		if status != LoanerAvailable {
-			return Loan{}, tenants.Errorf(tenants.CodeConflict, "loaner %s is %s, not available", loanerID, status)
+			return Loan{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.loaner_not_available", "Loaner", loanerID, "Status", status))
 		}
 	} else {
 		if category == "" {
-			return Loan{}, tenants.Invalid("body.category", "give loaner_id or a category", nil)
+			return Loan{}, tenants.InvalidMsg("body.category", i18n.M("stock.loaner_or_category"), nil)
 		}
 		err := tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND node_id = $2 AND category = $3 AND status = 'available'
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.TenantID, nodeID, category).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return Loan{}, tenants.Errorf(tenants.CodeConflict, "no loaner of category %s available at the node", category)
+			return Loan{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.no_loaner_available", "Category", category))
 		} else if err != nil {
 			return Loan{}, err
 		}
@@ -202,7 +203,7 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 // loaner.returned.
 func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
 	if condition != ConditionGood && condition != ConditionDamaged {
-		return Loan{}, tenants.Invalid("body.condition", "good or damaged", condition)
+		return Loan{}, tenants.InvalidMsg("body.condition", i18n.M("stock.condition"), condition)
 	}
 	d, err := today(ctx, tx, time.Now())
 	if err != nil {
@@ -211,7 +212,7 @@ func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor 
 	var id string
 	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2 FOR UPDATE`, tx.TenantID, ticketID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Loan{}, tenants.Errorf(tenants.CodeConflict, "no loaner is lent to this ticket")
+		return Loan{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.no_loaner_lent"))
 	} else if err != nil {
 		return Loan{}, err
 	}
@@ -293,24 +294,24 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 		}
 		v := &tenants.Validation{}
 		if err := nodeInScope(ctx, tx, p, in.NodeID); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			v.Add("body.node_id", "no such node in your scope", in.NodeID)
+			v.AddMsg("body.node_id", i18n.M("stock.no_node_in_scope"), in.NodeID)
 		} else if err != nil {
 			return err
 		}
 		serial := strings.TrimSpace(in.Serial)
 		if serial == "" || len(serial) > 64 {
-			v.Add("body.serial", "1-64 characters", in.Serial)
+			v.AddMsg("body.serial", i18n.M("common.length", "Min", 1, "Max", 64), in.Serial)
 		}
 		if in.ModelID != "" {
 			var cat string
 			err := tx.QueryRow(ctx, `SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).Scan(&cat)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.model_id", "no such product model", in.ModelID)
+				v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 			case err != nil:
 				return err
 			case cat != in.Category:
-				v.Add("body.model_id", "the model is a "+cat+", not a "+in.Category, in.ModelID)
+				v.AddMsg("body.model_id", i18n.M("stock.model_category_mismatch", "Category", cat, "Want", in.Category), in.ModelID)
 			}
 		}
 		if err := v.Err(); err != nil {

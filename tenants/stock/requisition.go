@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -108,20 +109,20 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 	}
 	v := &tenants.Validation{}
 	if len(r.Lines) == 0 {
-		return Result{}, tenants.Invalid(r.Loc, "at least one line", nil)
+		return Result{}, tenants.InvalidMsg(r.Loc, i18n.M("stock.line_required"), nil)
 	}
 	if len(r.Lines) > MaxLines {
-		return Result{}, tenants.Invalid(r.Loc, fmt.Sprintf("at most %d lines", MaxLines), len(r.Lines))
+		return Result{}, tenants.InvalidMsg(r.Loc, i18n.M("common.max_lines", "Max", MaxLines), len(r.Lines))
 	}
 	ids := make([]string, 0, len(r.Lines))
 	seen := map[string]bool{}
 	for i, l := range r.Lines {
 		loc := fmt.Sprintf("%s[%d]", r.Loc, i)
 		if l.Quantity < 1 || l.Quantity > 100 {
-			v.Add(loc+".quantity", "1 to 100", l.Quantity)
+			v.AddMsg(loc+".quantity", i18n.M("common.range", "Min", 1, "Max", 100), l.Quantity)
 		}
 		if seen[l.PartID] {
-			v.Add(loc+".part_id", "the part is listed twice", l.PartID)
+			v.AddMsg(loc+".part_id", i18n.M("common.part_listed_twice"), l.PartID)
 		}
 		seen[l.PartID] = true
 		ids = append(ids, l.PartID)
@@ -153,9 +154,9 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 		pi, ok := parts[l.PartID]
 		switch {
 		case !ok:
-			v.Add(loc, "no such part", l.PartID)
+			v.AddMsg(loc, i18n.M("common.no_such_part"), l.PartID)
 		case r.Op == OpReserve && !pi.fits:
-			v.Add(loc, "not compatible with the unit's model: the part does not list it among its compatible models", l.PartID)
+			v.AddMsg(loc, i18n.M("stock.part_not_compatible"), l.PartID)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -194,8 +195,7 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 			continue
 		}
 		if tp.Reserved > tp.Issued || tp.Issued > tp.Used+tp.Returned {
-			return Result{}, tenants.Errorf(tenants.CodeConflict,
-				"part %s of this ticket is still reserved or issued at node %s; release or return it there first", l.PartID, tp.NodeID)
+			return Result{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.part_held_elsewhere", "Part", l.PartID, "Node", tp.NodeID))
 		}
 	}
 
@@ -263,7 +263,7 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 		loc := fmt.Sprintf("%s[%d].quantity", r.Loc, i)
 		limit := func(max int, what string) bool {
 			if q > max {
-				v.Add(loc, fmt.Sprintf("at most %d: %s", max, what), q)
+				v.AddMsg(loc, i18n.M("stock.at_most_of", "Max", max, "What", what), q)
 				return false
 			}
 			return true

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/audit"
@@ -140,9 +141,8 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 		}
 		for _, t := range ts {
 			if t.Open() {
-				return &tenants.Error{Code: tenants.CodeConflict,
-					Message: "the customer has an open ticket " + t.ID + " (" + string(t.State) + "): close or cancel it before erasing",
-					Fields:  []tenants.FieldError{{Location: "path.customer_id", Message: "has open ticket " + t.ID, Value: t.ID}}}
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("subjects.open_ticket_erase", "Ticket", t.ID, "State", string(t.State))).With(
+					tenants.FieldMsg("path.customer_id", i18n.M("subjects.open_ticket", "Ticket", t.ID), t.ID))
 			}
 		}
 		if err := tickets.EraseCustomerTx(ctx, tx, ts); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -28,14 +29,14 @@ func approver(p tenants.Principal, st State) error {
 	switch st {
 	case StatePendingNodeManager:
 		if !p.HasRole(tenants.RoleNodeManager) {
-			return tenants.Errorf(tenants.CodeForbidden, "the swap is pending_node_manager: a node manager's key approves this step")
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("swaps.pending_node_manager"))
 		}
 	case StatePendingBrand:
 		if !p.HasRole(tenants.RoleTenantAdmin) {
-			return tenants.Errorf(tenants.CodeForbidden, "the swap is pending_brand: the brand's (tenant_admin) key approves this step")
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("swaps.pending_brand"))
 		}
 	default:
-		return tenants.Errorf(tenants.CodeConflict, "a swap in state %s has no approval step", st)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.no_approval_step", "State", st))
 	}
 	return nil
 }
@@ -98,8 +99,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			// only up to the node limit; a replacement that raises the
 			// amount above it is the brand's to choose.
 			if _, node := s.limits(); w.State == StatePendingNodeManager && !w.NeedsBrand && a.Amount > node {
-				return tenants.Invalid("body.replacement_model_id", "the swap's amount would be "+major(a.Amount)+
-					", above the node manager's approval limit "+major(node)+": only the brand approves it; choose a replacement within the limit, or leave it to the brand", in.ReplacementModelID)
+				return tenants.InvalidMsg("body.replacement_model_id", i18n.M("swaps.above_approval_limit", "Amount", major(a.Amount), "Limit", major(node)), in.ReplacementModelID)
 			}
 		}
 		to, reason := StateApproved, "approved by the brand"
@@ -110,7 +110,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			}
 		}
 		if replacement == nil && to == StateApproved {
-			return tenants.Invalid("body.replacement_model_id", "required: the evaluation found no replacement, choose one", nil)
+			return tenants.InvalidMsg("body.replacement_model_id", i18n.M("swaps.replacement_required"), nil)
 		}
 		if n := strings.TrimSpace(in.Note); n != "" {
 			reason += ": " + n
@@ -157,15 +157,15 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 	m, err := catalog.LoadModel(ctx, tx, modelID)
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		return m, tenants.Invalid(loc, "no such model", modelID)
+		return m, tenants.InvalidMsg(loc, i18n.M("swaps.no_such_model"), modelID)
 	case err != nil:
 		return m, err
 	case m.Category != orig.Category:
-		return m, tenants.Invalid(loc, "a "+m.Category+" model cannot replace a "+orig.Category, modelID)
+		return m, tenants.InvalidMsg(loc, i18n.M("swaps.category_mismatch", "Category", m.Category, "Original", orig.Category), modelID)
 	case m.Discontinued:
-		return m, tenants.Invalid(loc, "the model is discontinued", modelID)
+		return m, tenants.InvalidMsg(loc, i18n.M("swaps.model_discontinued"), modelID)
 	case m.RetailPrice.Amount > orig.RetailPrice.Amount:
-		return m, tenants.Invalid(loc, "priced above the original's retail price "+major(orig.RetailPrice.Amount), modelID)
+		return m, tenants.InvalidMsg(loc, i18n.M("swaps.above_retail_price", "Price", major(orig.RetailPrice.Amount)), modelID)
 	}
 	return m, nil
 }
@@ -178,7 +178,7 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Swap, error) {
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 1 || n > 500 {
-		return Swap{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+		return Swap{}, tenants.InvalidMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
 	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -195,7 +195,7 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 				}
 			}
 		default:
-			return tenants.Errorf(tenants.CodeConflict, "a swap in state %s cannot be rejected", w.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.not_rejectable", "State", w.State))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'rejected', state_reason = $3, version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, reason); err != nil {
@@ -229,7 +229,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 			return err
 		}
 		if w.State != StateApproved {
-			return tenants.Errorf(tenants.CodeConflict, "a swap in state %s cannot be fulfilled: it must be approved", w.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.not_fulfillable", "State", w.State))
 		}
 		nu, err := customers.ReplaceUnit(ctx, tx, tenants.Principal{TenantID: p.TenantID, KeyID: p.KeyID, Roles: p.Roles},
 			w.UnitID, customers.Replacement{ModelID: *w.ReplacementModelID, Serial: in.Serial}, now)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -42,28 +43,28 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		}
 		v := &tenants.Validation{}
 		if !slices.Contains(Reasons, in.Reason) {
-			v.Add("body.reason", "one of "+strings.Join(Reasons, ", "), in.Reason)
+			v.AddMsg("body.reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
 		}
 		in.Note = strings.TrimSpace(in.Note)
 		if len([]rune(in.Note)) > 500 {
-			v.Add("body.note", "at most 500 characters", in.Note)
+			v.AddMsg("body.note", i18n.M("common.max_length", "Max", 500), in.Note)
 		}
 		u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 			return err
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		case err != nil:
 			return err
 		case u.Status != "active":
-			v.Add("body.unit_id", "the unit is "+u.Status+": only an active unit can be swapped", in.UnitID)
+			v.AddMsg("body.unit_id", i18n.M("swaps.unit_not_active", "Status", u.Status), in.UnitID)
 		}
 		// A technician key asks swaps only for the units its own jobs serve.
 		if units, err := s.techUnits(ctx, tx, p); err != nil {
 			return err
 		} else if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		}
 		if in.ContractID != "" && u.ID != "" {
 			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
@@ -73,9 +74,9 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 			i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+				v.AddMsg("body.contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 			case cs[i].State != warranty.StateActive:
-				v.Add("body.contract_id", "the contract is "+string(cs[i].State)+": a swap is made under an active contract", in.ContractID)
+				v.AddMsg("body.contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -131,7 +132,7 @@ func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (
 // its storefront's.
 func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) ([]Swap, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.Invalid("query.state", "a swap state", f.State)
+		return nil, "", tenants.InvalidMsg("query.state", i18n.M("swaps.state"), f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("swaps", f.Cursor)

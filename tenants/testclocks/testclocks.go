@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -155,7 +156,7 @@ func (s *Service) Create(ctx context.Context, p tenants.Principal, in NewClock) 
 	}
 	v := &tenants.Validation{}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
-		v.Add("body.name", "1-200 characters", *in.Name)
+		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), *in.Name)
 	}
 	at := s.now()
 	if in.FrozenTime != nil {
@@ -257,9 +258,9 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 		}
 		switch {
 		case !to.After(c.FrozenTime):
-			return tenants.Invalid("body.frozen_time", "later than the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+": a test clock never goes back", to)
+			return tenants.InvalidMsg("body.frozen_time", i18n.M("testclocks.goes_back", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
 		case to.Sub(c.FrozenTime) > MaxAdvance:
-			return tenants.Invalid("body.frozen_time", "at most two years after the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+" in one advance", to)
+			return tenants.InvalidMsg("body.frozen_time", i18n.M("testclocks.advance_too_far", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
 		}
 		var seq int
 		err = tx.QueryRow(ctx, `UPDATE test_clocks SET frozen_time = $3, status = 'advancing', advance_seq = advance_seq + 1,
@@ -294,7 +295,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 	prefix, _, _ := strings.Cut(objectID, "_")
 	attach, ok := s.attachers[prefix]
 	if !ok || !tenants.ValidID(prefix, objectID) {
-		return Clock{}, tenants.Invalid("body.object_id", "the ID of a test object that can be attached ("+strings.Join(s.Attachable(), ", ")+")", objectID)
+		return Clock{}, tenants.InvalidMsg("body.object_id", i18n.M("testclocks.attachable_id", "Kinds", strings.Join(s.Attachable(), ", ")), objectID)
 	}
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -304,7 +305,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 		}
 		err = attach(ctx, tx, p, objectID, id)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID == "" {
-			return tenants.Invalid("body.object_id", "no such test object", objectID)
+			return tenants.InvalidMsg("body.object_id", i18n.M("testclocks.no_such_object"), objectID)
 		}
 		return err
 	})
@@ -333,7 +334,7 @@ func Attachable(object string, current *string, clockID string) (bool, error) {
 	case *current == clockID:
 		return false, nil
 	}
-	return false, tenants.Errorf(tenants.CodeConflict, "the %s is attached to test clock %s", object, *current)
+	return false, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("testclocks.already_attached", "Object", object, "Clock", *current))
 }
 
 // TimeOf is the time of an object on clock (nil for none): the clock's,
@@ -388,15 +389,15 @@ func AtTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, v *tenants.V
 	case clockID == "":
 		return now, nil
 	case p.Live || pg.Livemode(ctx):
-		v.Add(field, "test mode only: a live object cannot be on a test clock", clockID)
+		v.AddMsg(field, i18n.M("testclocks.live_object"), clockID)
 		return now, nil
 	case !tenants.ValidID(tenants.PrefixTestClock, clockID):
-		v.Add(field, "no such test clock", clockID)
+		v.AddMsg(field, i18n.M("testclocks.no_such_clock"), clockID)
 		return now, nil
 	}
 	c, err := getTx(ctx, tx, p, clockID, "FOR SHARE")
 	if tenants.ErrorCode(err) == tenants.CodeNotFound {
-		v.Add(field, "no such test clock", clockID)
+		v.AddMsg(field, i18n.M("testclocks.no_such_clock"), clockID)
 		return now, nil
 	} else if err != nil {
 		return now, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -44,7 +45,7 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		c.data["mode"] = tr.Mode
 		if in.Mode == "remote" {
 			if in.Instructions == "" {
-				return tenants.Invalid("body.instructions", "required for remote triage: the guidance given to the customer", nil)
+				return tenants.InvalidMsg("body.instructions", i18n.M("tickets.guidance_required"), nil)
 			}
 			t.Guidance = &Guidance{Instructions: in.Instructions}
 			c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
@@ -53,13 +54,13 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 			return nil
 		}
 		if t.Category == nil {
-			return tenants.Invalid("body.mode", "an on-site or carry-in ticket needs the product model: provide it (POST .../info) or triage remote", in.Mode)
+			return tenants.InvalidMsg("body.mode", i18n.M("tickets.model_needed"), in.Mode)
 		}
 		rec := c.dispatchRecord()
 		rec.Loaner = ""
 		switch {
 		case in.Loaner != "" && in.Mode != "carry_in":
-			return tenants.Invalid("body.loaner", "only a carry-in lends a loaner", in.Loaner)
+			return tenants.InvalidMsg("body.loaner", i18n.M("tickets.loaner_carry_in_only"), in.Loaner)
 		case in.Mode == "carry_in" && in.Loaner == "":
 			rec.Loaner = dispatch.LoanerPreferred
 		case in.Mode == "carry_in" && in.Loaner != "none":
@@ -209,7 +210,7 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 			c.startSLA(SLACallback, minutes(c.policy.ObserveCallbackMinutes))
 		default:
 			if t.Category == nil {
-				return tenants.Invalid("body.outcome", "a visit needs the product model: provide it (POST .../info) first", in.Outcome)
+				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.visit_needs_model"), in.Outcome)
 			}
 			t.needsVisit()
 			c.meetSLA(SLACallback)
@@ -231,18 +232,18 @@ type DispatchInput struct {
 // and technician, recording who overrode the rules and why.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
 	if (in.NodeID != "" || in.TechnicianID != "") && in.Reason == "" {
-		return Ticket{}, tenants.Invalid("body.reason", "required when choosing the node or technician yourself", nil)
+		return Ticket{}, tenants.InvalidMsg("body.reason", i18n.M("tickets.required_when_choosing"), nil)
 	}
 	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {
 		c.T.needsVisit()
 		if c.T.Category == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket has no product model: provide it before dispatching")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_model_to_dispatch"))
 		}
 		if err := c.dispatch(ctx, dispatchOrder{nodeID: in.NodeID, technicianID: in.TechnicianID, reason: in.Reason}); err != nil {
 			return err
 		}
 		if (in.NodeID != "" || in.TechnicianID != "") && c.T.NodeID == nil {
-			return tenants.Invalid("body.node_id", "cannot dispatch there: "+deref(c.T.StateReason), in.NodeID)
+			return tenants.InvalidMsg("body.node_id", i18n.M("tickets.cannot_dispatch_there", "Reason", deref(c.T.StateReason)), in.NodeID)
 		}
 		return nil
 	})
@@ -271,7 +272,7 @@ func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in
 // work: active, licence valid.
 func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if !tenants.ValidID(tenants.PrefixTechnician, techID) {
-		return tenants.Invalid(loc, "no technician with this id at the ticket's node", techID)
+		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
 	}
 	_, today, err := c.tx.Today(ctx, c.now)
 	if err != nil {
@@ -283,13 +284,13 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, c.tx.TenantID, techID, deref(c.T.NodeID), today).Scan(&status, &valid)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return tenants.Invalid(loc, "no technician with this id at the ticket's node", techID)
+		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
 	case err != nil:
 		return err
 	case status != "active":
-		return tenants.Invalid(loc, "the technician is "+status, techID)
+		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", status), techID)
 	case !valid:
-		return tenants.Invalid(loc, "the technician has no valid service licence", techID)
+		return tenants.InvalidMsg(loc, i18n.M("tickets.no_valid_licence"), techID)
 	}
 	return nil
 }
@@ -306,7 +307,7 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 		tech := in.TechnicianID
 		if p.TechnicianID != "" {
 			if tech != "" && tech != p.TechnicianID {
-				return tenants.Invalid("body.technician_id", "a technician accepts for themselves", tech)
+				return tenants.InvalidMsg("body.technician_id", i18n.M("tickets.technician_accepts_self"), tech)
 			}
 			tech = p.TechnicianID
 		}
@@ -314,7 +315,7 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 			tech = deref(c.T.TechnicianID)
 		}
 		if tech == "" {
-			return tenants.Invalid("body.technician_id", "no technician was proposed: name the one who takes the job", nil)
+			return tenants.InvalidMsg("body.technician_id", i18n.M("tickets.no_technician_proposed"), nil)
 		}
 		if err := checkTechnician(ctx, c, "body.technician_id", tech); err != nil {
 			return err

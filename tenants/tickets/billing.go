@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/payouts"
@@ -89,7 +90,11 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 	if err != nil {
 		var te *tenants.Error
 		if errors.As(err, &te) && te.Code == tenants.CodeInvalid {
-			return nil, tenants.Errorf(tenants.CodeConflict, "the parts used on the ticket cannot be priced: %s", te.Message)
+			var why any = te.Message
+			if te.Msg != nil {
+				why = *te.Msg
+			}
+			return nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.parts_not_priced", "Reason", why))
 		}
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -54,11 +55,11 @@ func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
 	}
 	switch {
 	case !w.End.After(w.Start):
-		v.Add(loc+".end", "must be after start", w.End)
+		v.AddMsg(loc+".end", i18n.M("tickets.after_start"), w.End)
 	case !w.End.After(now):
-		v.Add(loc+".end", "the window is already over", w.End)
+		v.AddMsg(loc+".end", i18n.M("tickets.window_over"), w.End)
 	case w.Start.Before(now.Add(-time.Minute)):
-		v.Add(loc+".start", "must not be in the past", w.Start)
+		v.AddMsg(loc+".start", i18n.M("tickets.must_not_be_in_past"), w.Start)
 	}
 }
 
@@ -76,11 +77,11 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 	}
 	if unit.PurchaseDate != "" {
 		if _, err := time.Parse(time.DateOnly, unit.PurchaseDate); err != nil {
-			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", unit.PurchaseDate)
+			v.AddMsg("body.unit.purchase_date", i18n.M("common.date_format"), unit.PurchaseDate)
 		}
 	}
 	if unit.UnitID != "" && (unit.ModelID != "" || unit.Serial != "") {
-		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
+		v.AddMsg("body.unit", i18n.M("tickets.unit_or_model_serial"), nil)
 	}
 }
 
@@ -197,7 +198,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case u.UnitID != "":
 		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return nil, tenants.Invalid("body.unit.unit_id", "no such unit", u.UnitID)
+			return nil, tenants.InvalidMsg("body.unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
 		} else if err != nil {
 			return nil, err
 		}
@@ -292,7 +293,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
 		checkDelivery(v, &in)
 		if p.StorefrontID == "" && in.ExternalReference != "" {
-			v.Add("body.external_reference", "only storefront keys give their own reference", in.ExternalReference)
+			v.AddMsg("body.external_reference", i18n.M("tickets.own_reference_storefront"), in.ExternalReference)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -351,8 +352,10 @@ func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, refe
 	}); lerr != nil {
 		return err // the holder is gone (test data deleted): the conflict stands as it was
 	}
-	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already opened ticket " + id + " with this reference",
-		Fields: []tenants.FieldError{{Location: "body.external_reference", Message: "already used for ticket " + id, Value: reference}}}
+	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.reference_conflict", "Ticket", id)).With(
+		tenants.FieldMsg("body.external_reference", i18n.M("tickets.reference_used", "Ticket", id), reference))
+	e.ExistingID = id
+	return e
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

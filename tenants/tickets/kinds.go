@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -118,7 +119,7 @@ func wrongType(tr Transition, typ string) error {
 	if len(names) > 0 {
 		flow = strings.Join(names, ", ")
 	}
-	return tenants.Errorf(tenants.CodeConflict, "cannot %s a ticket of type %s: its flow's own actions are %s", verb, typ, flow)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.action_not_in_flow", "Action", verb, "Type", typ, "Flow", flow))
 }
 
 // ServiceWork is what a ticket's type records beyond a repair.
@@ -205,7 +206,7 @@ func (t *Ticket) service() *ServiceWork {
 // follows a delivery.
 func checkDelivery(v *tenants.Validation, in *NewTicket) {
 	if in.DeliveredAt != nil && in.Type != TypeInstall {
-		v.Add("body.delivered_at", "only an install ticket follows a delivery", in.DeliveredAt)
+		v.AddMsg("body.delivered_at", i18n.M("tickets.delivery_install_only"), in.DeliveredAt)
 	}
 }
 
@@ -232,7 +233,7 @@ func (c *change) installDeadlines() {
 func (c *change) priceService(ctx context.Context, kind string, parts []catalog.QuotePart, visit, shown bool, loc string) error {
 	t := c.T
 	if t.UnitID == nil || t.ModelID == nil {
-		return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified: provide it first")
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.unit_not_identified_first"))
 	}
 	_, today, err := c.tx.Today(ctx, c.now)
 	if err != nil {
@@ -267,13 +268,13 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 func (s *Service) InstallationReport(ctx context.Context, p tenants.Principal, id string, in InstallReport, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if !in.PositionAgreed {
-		v.Add("body.position_agreed", "the position must be agreed with the customer before installing", in.PositionAgreed)
+		v.AddMsg("body.position_agreed", i18n.M("tickets.position_agreed"), in.PositionAgreed)
 	}
 	if !in.CustomerInstructed {
-		v.Add("body.customer_instructed", "instruct the customer in use and care before the report", in.CustomerInstructed)
+		v.AddMsg("body.customer_instructed", i18n.M("tickets.instruct_first"), in.CustomerInstructed)
 	}
 	if !in.TestRun.Passed {
-		v.Add("body.test_run.passed", "a failed test run cannot be reported: keep working or reschedule", in.TestRun.Passed)
+		v.AddMsg("body.test_run.passed", i18n.M("tickets.failed_test_not_reportable"), in.TestRun.Passed)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
@@ -344,7 +345,7 @@ type PickupInput struct {
 func (s *Service) PickUp(ctx context.Context, p tenants.Principal, id string, in PickupInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActPickup, func(c *change) error {
 		if c.T.UnitID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified: provide it first")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.unit_not_identified_first"))
 		}
 		c.T.service().Pickup = &Pickup{Note: in.Note, PickedUpAt: c.now}
 		c.meetSLA(SLAResponse, SLAFirstContact)
@@ -368,7 +369,7 @@ type InspectionInput struct {
 // shown before the outcome.
 func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, in InspectionInput, ifVersion int) (Ticket, error) {
 	if in.Cause != "" && !in.FaultConfirmed {
-		return Ticket{}, tenants.Invalid("body.cause", "a cause needs fault_confirmed", in.Cause)
+		return Ticket{}, tenants.InvalidMsg("body.cause", i18n.M("tickets.cause_needs_fault_confirmed"), in.Cause)
 	}
 	return s.act(ctx, p, id, ifVersion, ActInspect, func(c *change) error {
 		t := c.T
@@ -430,12 +431,12 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // whoever the engine named. The ticket completes and its callback starts.
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
 	if in.Refund != nil && in.Outcome != "refund" {
-		return Ticket{}, tenants.Invalid("body.refund", "only a refund has an amount", in.Refund)
+		return Ticket{}, tenants.InvalidMsg("body.refund", i18n.M("tickets.amount_refund_only"), in.Refund)
 	}
 	return s.act(ctx, p, id, ifVersion, ActOutcome, func(c *change) error {
 		t := c.T
 		if t.Entitlement == nil || t.Service == nil || t.Service.Inspection == nil {
-			return tenants.Errorf(tenants.CodeConflict, "inspect the unit before recording the outcome")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.inspect_first"))
 		}
 		d := t.Entitlement.Decision
 		u, err := customers.LoadUnit(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, *t.UnitID)
@@ -451,18 +452,18 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "refund":
 			r, ok := allows(d, entitlement.RemedyReturn)
 			if !ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows no return ("+string(d.Basis)+"): refuse it or exchange", in.Outcome)
+				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.no_return", "Basis", string(d.Basis)), in.Outcome)
 			}
 			amount := u.PurchasePrice
 			if in.Refund != nil {
 				if in.Refund.Currency != amount.Currency {
-					return tenants.Invalid("body.refund.currency", "must be the purchase price's currency "+amount.Currency, in.Refund.Currency)
+					return tenants.InvalidMsg("body.refund.currency", i18n.M("common.purchase_currency", "Currency", amount.Currency), in.Refund.Currency)
 				}
 				if in.Refund.Amount > amount.Amount {
-					return tenants.Invalid("body.refund.amount", "must not exceed the purchase price "+itoa(int(amount.Amount)), in.Refund.Amount)
+					return tenants.InvalidMsg("body.refund.amount", i18n.M("tickets.exceeds_purchase_price", "Price", int(amount.Amount)), in.Refund.Amount)
 				}
 				if in.Refund.Amount <= 0 {
-					return tenants.Invalid("body.refund.amount", "must be positive", in.Refund.Amount)
+					return tenants.InvalidMsg("body.refund.amount", i18n.M("common.must_be_positive"), in.Refund.Amount)
 				}
 				amount = *in.Refund
 			}
@@ -489,7 +490,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "exchange":
 			r, ok := allows(d, entitlement.RemedyExchange)
 			if !ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows no exchange ("+string(d.Basis)+"): refuse it or refund", in.Outcome)
+				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.no_exchange", "Basis", string(d.Basis)), in.Outcome)
 			}
 			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
 				swaps.NewSwap{UnitID: u.ID, Reason: "statutory_exchange", Note: string(r.Basis) + " (ticket " + t.Number + ")"})
@@ -505,7 +506,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				want = entitlement.RemedyExchange
 			}
 			if r, ok := allows(d, want); ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows the "+string(want)+" ("+string(r.Basis)+"): it cannot be refused", in.Outcome)
+				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.remedy_not_refusable", "Remedy", string(want), "Basis", string(r.Basis)), in.Outcome)
 			}
 			for _, tr := range d.Trace {
 				if !tr.Applied && refusing(tr.Rule, want) {

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -60,7 +61,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 	return s.act(ctx, p, id, ifVersion, ActDiagnose, func(c *change) error {
 		t := c.T
 		if t.UnitID == nil || t.ModelID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified: provide it before diagnosing")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.unit_not_identified_diagnose"))
 		}
 		_, today, err := c.tx.Today(ctx, c.now)
 		if err != nil {
@@ -149,12 +150,12 @@ type CompleteInput struct {
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if !in.TestRun.Passed {
-		return Ticket{}, tenants.Invalid("body.test_run.passed", "a failed test run cannot complete the ticket: keep working or reschedule", false)
+		return Ticket{}, tenants.InvalidMsg("body.test_run.passed", i18n.M("tickets.failed_test_not_completable"), false)
 	}
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
 		t := c.T
 		if t.Diagnosis == nil || t.UnitID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "diagnose the ticket (decision and price list shown) before completing it")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.diagnose_first"))
 		}
 		_, today, err := c.tx.Today(ctx, c.now)
 		if err != nil {
@@ -259,7 +260,7 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 	return s.act(ctx, p, id, ifVersion, ActSendCode, func(c *change) error {
 		t := c.T
 		if t.Signoff.SignedOffAt != nil {
-			return tenants.Errorf(tenants.CodeConflict, "the customer already signed off")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.already_signed_off"))
 		}
 		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 		if err != nil {
@@ -312,20 +313,20 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 	return s.act(ctx, p, id, ifVersion, ActSignOff, func(c *change) error {
 		t := c.T
 		if t.Signoff.SignedOffAt != nil {
-			return tenants.Errorf(tenants.CodeConflict, "the customer already signed off")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.already_signed_off"))
 		}
 		if in.Code != "" {
 			switch {
 			case t.signoffHash == nil:
-				return tenants.Invalid("body.code", "no code was sent: send one first (POST .../sign-off/code)", nil)
+				return tenants.InvalidMsg("body.code", i18n.M("tickets.no_code_sent"), nil)
 			case t.signoffAttempts >= MaxSignoffAttempts:
-				return tenants.Invalid("body.code", "too many wrong codes: send a new code", nil)
+				return tenants.InvalidMsg("body.code", i18n.M("tickets.too_many_wrong_codes"), nil)
 			case !c.now.Before(*t.Signoff.CodeExpiresAt):
-				return tenants.Invalid("body.code", "the code expired: send a new code", nil)
+				return tenants.InvalidMsg("body.code", i18n.M("tickets.code_expired"), nil)
 			case subtle.ConstantTimeCompare([]byte(codeHash(t.ID, in.Code)), []byte(*t.signoffHash)) != 1:
 				t.signoffAttempts++
 				c.note("wrong sign-off code", map[string]any{"attempts_left": MaxSignoffAttempts - t.signoffAttempts})
-				c.fail = tenants.Invalid("body.code", fmt.Sprintf("wrong code; %d attempts left", MaxSignoffAttempts-t.signoffAttempts), nil)
+				c.fail = tenants.InvalidMsg("body.code", i18n.M("tickets.wrong_code", "Left", MaxSignoffAttempts-t.signoffAttempts), nil)
 				return nil
 			}
 		}

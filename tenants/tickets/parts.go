@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -31,7 +32,7 @@ func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string,
 	t, err := s.act(ctx, p, id, ifVersion, ActParts, func(c *change) error {
 		t := c.T
 		if t.NodeID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket has no node: parts come from the node's stock")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_node_for_parts"))
 		}
 		var err error
 		res, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *t.NodeID, TicketID: t.ID, ModelID: deref(t.ModelID),
@@ -95,7 +96,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 	return s.act(ctx, p, id, ifVersion, ActCarryIn, func(c *change) error {
 		t := c.T
 		if t.NodeID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket has no node to take the unit to")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_node_for_unit"))
 		}
 		rec := CarryInRecord{ReceiptNumber: "RC-" + t.Number + "-" + itoa(t.Visits), ReceivedAt: c.now,
 			Condition: in.Condition, Accessories: in.Accessories}
@@ -137,7 +138,7 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 		}
 		if rec.Loan != nil && rec.Loan.ReturnedAt == nil {
 			if in.LoanerCondition == "" {
-				return tenants.Invalid("body.loaner_condition", "required: a loaner was lent with this ticket", nil)
+				return tenants.InvalidMsg("body.loaner_condition", i18n.M("tickets.loaner_lent"), nil)
 			}
 			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
 			if err != nil {
@@ -166,10 +167,10 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 	return s.act(ctx, p, id, ifVersion, ActSwap, func(c *change) error {
 		t := c.T
 		if t.UnitID == nil {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket's unit is not identified")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.unit_not_identified"))
 		}
 		if t.SwapID != nil {
-			return tenants.Errorf(tenants.CodeConflict, "a swap was already requested for this ticket (%s)", *t.SwapID)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.swap_already_requested", "Swap", *t.SwapID))
 		}
 		note := in.Note
 		if note == "" {

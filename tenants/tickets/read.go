@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/notifications"
@@ -71,21 +72,21 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 	v := &tenants.Validation{}
 	for _, st := range f.State {
 		if !knownState(st) {
-			v.Add("query.state", "one of the ticket states", st)
+			v.AddMsg("query.state", i18n.M("tickets.state"), st)
 		}
 	}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
+			v.AddMsg("query.day", i18n.M("common.date_format"), f.Day)
 		}
 	}
 	for _, pr := range f.Priority {
 		if !slices.Contains(Priorities, pr) {
-			v.Add("query.priority", "one of urgent, high, normal, low", pr)
+			v.AddMsg("query.priority", i18n.M("common.one_of", "Values", "urgent, high, normal, low"), pr)
 		}
 	}
 	if f.Order != "" && f.Order != "priority" {
-		v.Add("query.order", "priority, or absent for oldest first", f.Order)
+		v.AddMsg("query.order", i18n.M("tickets.priority_or_absent"), f.Order)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -62,7 +63,7 @@ const findingCursorKind = "reconciliation_findings"
 func (s *Service) Reconcile(ctx context.Context, tenantID string, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.Invalid("body.day", "a date, YYYY-MM-DD", day)
+		return 0, tenants.InvalidMsg("body.day", i18n.M("common.date_format"), day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -101,7 +102,7 @@ func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now t
 func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.Invalid("body.day", "a date, YYYY-MM-DD", day)
+		return 0, tenants.InvalidMsg("body.day", i18n.M("common.date_format"), day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -110,7 +111,7 @@ func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, da
 			return err
 		}
 		if day > today {
-			return tenants.Invalid("body.day", "must not be in the future (today is "+today+" in the tenant's time zone)", day)
+			return tenants.InvalidMsg("body.day", i18n.M("common.must_not_be_in_future_today", "Today", today), day)
 		}
 		n, err = s.reconcile(ctx, tx, st.Location, d)
 		return err
@@ -185,11 +186,11 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 	v := &tenants.Validation{}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
+			v.AddMsg("query.day", i18n.M("common.date_format"), f.Day)
 		}
 	}
 	if f.Problem != "" && !slices.Contains(Problems, Problem(f.Problem)) {
-		v.Add("query.problem", "one of no_signoff, rating_not_confirmed", f.Problem)
+		v.AddMsg("query.problem", i18n.M("common.one_of", "Values", "no_signoff, rating_not_confirmed"), f.Problem)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -200,10 +201,10 @@ func parseBreachCursor(cursor string) (breachAfter, error) {
 func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
 	v := &tenants.Validation{}
 	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
-		v.Add("query.sla", "one of route, first_contact, response, completion, callback, arrival", f.SLA)
+		v.AddMsg("query.sla", i18n.M("common.one_of", "Values", "route, first_contact, response, completion, callback, arrival"), f.SLA)
 	}
 	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
-		v.Add("query.level", "1 to 3", f.Level)
+		v.AddMsg("query.level", i18n.M("common.range", "Min", 1, "Max", 3), f.Level)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -307,7 +308,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 	v := &tenants.Validation{}
 	for _, b := range slaPolicyBounds {
 		if n := b.get(in); n < b.min || n > b.max {
-			v.Add("body."+b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
+			v.AddMsg("body."+b.field, i18n.M("common.range", "Min", b.min, "Max", b.max), n)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -321,7 +322,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 			return err
 		}
 		if ifVersion != nil && *ifVersion != current {
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", current)
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("tickets.sla_policy_changed", "Version", current))
 		}
 		out, err = scanSLAPolicy(tx.QueryRow(ctx, `INSERT INTO sla_policies (tenant_id, route_minutes, first_contact_minutes,
 				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
@@ -342,7 +343,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 		}
 		if ifVersion != nil && out.Version != *ifVersion+1 {
 			// another request created the policy meanwhile (no row to lock)
-			return tenants.Errorf(tenants.CodePreconditionFailed, "the SLA policy changed since you read it (now version %d)", out.Version-1)
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("tickets.sla_policy_changed", "Version", out.Version-1))
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeSLAPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(), Data: out})
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -154,7 +155,7 @@ func illegal(tr Transition, state State) error {
 		allowed = strings.Join(names, ", ")
 	}
 	_, verb, _ := strings.Cut(tr.Endpoint, "{ticket_id}/")
-	return tenants.Errorf(tenants.CodeConflict, "cannot %s a ticket in state %s; allowed now: %s", verb, state, allowed)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.action_not_allowed", "Action", verb, "State", state, "Allowed", allowed))
 }
 
 // change is one action on a locked ticket: fn mutates T and records what

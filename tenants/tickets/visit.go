@@ -3,13 +3,13 @@ package tickets
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
@@ -81,8 +81,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		return err
 	}
 	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
-		return tenants.Invalid("body.window", fmt.Sprintf("outside the shifts of technician %s (%s): %s; agree a window inside one shift, or reschedule with another technician",
-			name, *t.TechnicianID, shiftsText(shifts)), w)
+		return tenants.InvalidMsg("body.window", i18n.M("tickets.outside_shifts", "Name", name, "Technician", *t.TechnicianID, "Shifts", shiftsText(shifts)), w)
 	}
 	var other, number string
 	var os, oe time.Time
@@ -95,10 +94,10 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	} else if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("technician %s is already booked %s to %s for ticket %s (%s)", name,
-		os.In(st.Location).Format(time.RFC3339), oe.In(st.Location).Format(time.RFC3339), other, number)
-	return &tenants.Error{Code: tenants.CodeConflict, Message: msg + ": agree another window with the customer, or have the ticket re-dispatched",
-		Fields: []tenants.FieldError{{Location: "body.window", Message: msg, Value: other}}}
+	booked := i18n.M("tickets.technician_booked", "Name", name,
+		"Start", os.In(st.Location).Format(time.RFC3339), "End", oe.In(st.Location).Format(time.RFC3339), "Ticket", other, "Number", number)
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", booked)).With(
+		tenants.FieldMsg("body.window", booked, other))
 }
 
 // shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".
@@ -176,7 +175,7 @@ func classifyArrival(minutesAfter int) string {
 func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
 	now := s.now()
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		return Ticket{}, tenants.Invalid("body.arrived_at", "must not be in the future", in.ArrivedAt)
+		return Ticket{}, tenants.InvalidMsg("body.arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
 		t := c.T
@@ -185,7 +184,7 @@ func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, i
 			arrived = *in.ArrivedAt
 		}
 		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-			return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+			return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
 		}
 		// every visit keeps its own arrival: the late promise belongs to
 		// the service, not to the last visit

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -279,10 +280,10 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 	now := s.now()
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
-		v.Add("body.reason", "one of "+joinComma(VisitExceptions), in.Reason)
+		v.AddMsg("body.reason", i18n.M("common.one_of", "Values", joinComma(VisitExceptions)), in.Reason)
 	}
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		v.Add("body.arrived_at", "must not be in the future", in.ArrivedAt)
+		v.AddMsg("body.arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	exception := map[string]any{"reason": in.Reason}
 	if in.Note != "" {
@@ -293,38 +294,38 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		nh := in.NotHome
 		switch {
 		case nh == nil:
-			v.Add("body.not_home", "required for customer_not_home: the knock protocol followed", nil)
+			v.AddMsg("body.not_home", i18n.M("tickets.knock_required"), nil)
 		case nh.KnockedMinutes < 5:
-			v.Add("body.not_home.knocked_minutes", "knock for at least 5 minutes (again every 30 seconds) before leaving", nh.KnockedMinutes)
+			v.AddMsg("body.not_home.knocked_minutes", i18n.M("tickets.knock_protocol"), nh.KnockedMinutes)
 		case !nh.CalledCustomer:
-			v.Add("body.not_home.called_customer", "phone the customer after 5 minutes of knocking before leaving", nh.CalledCustomer)
+			v.AddMsg("body.not_home.called_customer", i18n.M("tickets.phone_after_knocking"), nh.CalledCustomer)
 		case !nh.SlipLeft:
-			v.Add("body.not_home.slip_left", "leave a message slip with the service phone before leaving", nh.SlipLeft)
+			v.AddMsg("body.not_home.slip_left", i18n.M("tickets.leave_slip"), nh.SlipLeft)
 		default:
 			exception["knocked_minutes"], exception["called_customer"] = nh.KnockedMinutes, nh.CalledCustomer
 			exception["neighbour_asked"], exception["slip_left"] = nh.NeighbourAsked, nh.SlipLeft
 		}
 	case ExceptionEntryRefused, ExceptionCredentialsDoubt:
 		if in.LicenceShown == nil {
-			v.Add("body.licence_shown", "required for "+in.Reason+": whether the technician showed the service licence", nil)
+			v.AddMsg("body.licence_shown", i18n.M("tickets.licence_shown_required", "Reason", in.Reason), nil)
 		} else {
 			exception["licence_shown"] = *in.LicenceShown
 		}
 	case ExceptionProductElsewhere:
 		if in.ProductLocation == "" {
-			v.Add("body.product_location", "required for product_elsewhere: where the product is", nil)
+			v.AddMsg("body.product_location", i18n.M("tickets.product_location_required"), nil)
 		} else {
 			exception["product_location"] = in.ProductLocation
 		}
 	}
 	if in.NotHome != nil && in.Reason != ExceptionNotHome {
-		v.Add("body.not_home", "only for customer_not_home", nil)
+		v.AddMsg("body.not_home", i18n.M("tickets.only_customer_not_home"), nil)
 	}
 	if in.LicenceShown != nil && in.Reason != ExceptionEntryRefused && in.Reason != ExceptionCredentialsDoubt {
-		v.Add("body.licence_shown", "only for entry_refused and credentials_doubted", *in.LicenceShown)
+		v.AddMsg("body.licence_shown", i18n.M("tickets.only_entry_refused"), *in.LicenceShown)
 	}
 	if in.ProductLocation != "" && in.Reason != ExceptionProductElsewhere {
-		v.Add("body.product_location", "only for product_elsewhere", in.ProductLocation)
+		v.AddMsg("body.product_location", i18n.M("tickets.only_product_elsewhere"), in.ProductLocation)
 	}
 	checkWindow(v, "body.window", in.Window, now)
 	if err := v.Err(); err != nil {
@@ -338,7 +339,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 				arrived = *in.ArrivedAt
 			}
 			if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-				return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+				return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
 			}
 			if err := c.arrive(ctx, arrived, in.Reason, exception); err != nil {
 				return err
@@ -346,7 +347,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 			c.meetSLA(SLAResponse, SLAFirstContact)
 		} else {
 			if in.ArrivedAt != nil {
-				return tenants.Invalid("body.arrived_at", "the visit is checked in: its arrival is recorded", in.ArrivedAt)
+				return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.visit_checked_in"), in.ArrivedAt)
 			}
 			tag, err := c.tx.Exec(ctx, `UPDATE ticket_visits SET outcome = $3, exception = $4, ended_at = $5,
 					network_visit = coalesce(arrival_minutes, 0) > 0
@@ -357,7 +358,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 				return err
 			}
 			if tag.RowsAffected() == 0 {
-				return tenants.Errorf(tenants.CodeConflict, "the ticket has no checked-in visit to end")
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_checked_in_visit"))
 			}
 		}
 		due := c.now
@@ -407,14 +408,14 @@ func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id s
 	seen := map[string]bool{}
 	for i, b := range in.ConductBreaches {
 		if !slices.Contains(ConductBreaches, b) {
-			v.Add("body.conduct_breaches["+itoa(i)+"]", "one of "+joinComma(ConductBreaches), b)
+			v.AddMsg("body.conduct_breaches["+itoa(i)+"]", i18n.M("common.one_of", "Values", joinComma(ConductBreaches)), b)
 		} else if seen[b] {
-			v.Add("body.conduct_breaches["+itoa(i)+"]", "listed twice", b)
+			v.AddMsg("body.conduct_breaches["+itoa(i)+"]", i18n.M("tickets.listed_twice"), b)
 		}
 		seen[b] = true
 	}
 	if !slices.Contains([]string{"technician", "customer", "audit"}, in.ConfirmedBy) {
-		v.Add("body.confirmed_by", "one of technician, customer, audit", in.ConfirmedBy)
+		v.AddMsg("body.confirmed_by", i18n.M("common.one_of", "Values", "technician, customer, audit"), in.ConfirmedBy)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
@@ -430,7 +431,7 @@ func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id s
 			  AND seq = (SELECT max(seq) FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = $2) RETURNING seq`,
 			c.tx.TenantID, t.ID, in).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return tenants.Errorf(tenants.CodeConflict, "the ticket has no visit to report on: check in first")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_visit_to_report"))
 		} else if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -58,8 +59,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	}
 	comp := t.Completion
 	if comp == nil || t.UnitID == nil {
-		return WaivedCharges{}, tenants.Errorf(tenants.CodeConflict,
-			"ticket %s has not been completed: there are no settled charges to waive", t.Number)
+		return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.not_completed_no_charges", "Ticket", t.Number))
 	}
 	out := WaivedCharges{UnitID: *t.UnitID, Refund: tenants.Money{Amount: 0, Currency: comp.Totals.Customer.Currency}}
 	if slices.ContainsFunc(comp.Waivers, func(p entitlement.Promise) bool { return p.Code == w.Code }) {

@@ -3,13 +3,13 @@ package warranty
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -200,16 +200,16 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		soldOn := today
 		if in.SoldOn != "" {
 			if soldOn, err = time.Parse(dateLayout, in.SoldOn); err != nil {
-				v.Add("body.sold_on", "a date YYYY-MM-DD", in.SoldOn)
+				v.AddMsg("body.sold_on", i18n.M("common.date"), in.SoldOn)
 			} else if soldOn.After(today) {
-				v.Add("body.sold_on", "in the future (today is "+today.Format(dateLayout)+" in the tenant's time zone)", in.SoldOn)
+				v.AddMsg("body.sold_on", i18n.M("common.in_future_today", "Today", today.Format(dateLayout)), in.SoldOn)
 			}
 		}
 		if in.Price != nil {
 			tenants.CheckMoney(v, "body.price", *in.Price, st.Currency)
 		}
 		if in.ExternalReference != "" && (len(in.ExternalReference) > 64 || strings.TrimSpace(in.ExternalReference) == "") {
-			v.Add("body.external_reference", "1-64 characters", in.ExternalReference)
+			v.AddMsg("body.external_reference", i18n.M("common.length", "Min", 1, "Max", 64), in.ExternalReference)
 		}
 
 		// The seller.
@@ -217,7 +217,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		switch {
 		case p.StorefrontID != "":
 			if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-				v.Add("body.storefront_id", "a storefront key sells only as its own storefront", in.StorefrontID)
+				v.AddMsg("body.storefront_id", i18n.M("warranty.storefront_own_sales"), in.StorefrontID)
 			}
 			seller = &p.StorefrontID
 		case in.StorefrontID != "":
@@ -227,7 +227,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				v.Add("body.storefront_id", "no such storefront", in.StorefrontID)
+				v.AddMsg("body.storefront_id", i18n.M("common.no_such_storefront"), in.StorefrontID)
 			}
 			seller = &in.StorefrontID
 		}
@@ -255,9 +255,9 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		switch {
 		case !unitOK:
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		case u.status != "active":
-			v.Add("body.unit_id", "the unit is "+u.status+": plans are sold only for units in use", in.UnitID)
+			v.AddMsg("body.unit_id", i18n.M("warranty.unit_not_in_use", "Status", u.status), in.UnitID)
 			unitOK = false
 		}
 
@@ -265,15 +265,14 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		planOK := err == nil
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.plan_id", "no such coverage plan", in.PlanID)
+			v.AddMsg("body.plan_id", i18n.M("warranty.no_such_plan"), in.PlanID)
 		case err != nil:
 			return err
 		case plan.Status != PlanActive:
-			v.Add("body.plan_id", "the plan is retired: it is no longer sold", in.PlanID)
+			v.AddMsg("body.plan_id", i18n.M("warranty.plan_retired"), in.PlanID)
 			planOK = false
 		case unitOK && !slices.Contains(plan.EligibleCategories, u.category):
-			v.Add("body.plan_id", fmt.Sprintf("the plan is not sold for the unit's category %s (it covers %s)",
-				u.category, strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
+			v.AddMsg("body.plan_id", i18n.M("warranty.category_not_sold", "Category", u.category, "Covers", strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
 			planOK = false
 		}
 
@@ -284,14 +283,14 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			switch {
 			case hasField(v, "body.sold_on"): // already refused
 			case soldOn.Before(u.purchase):
-				v.Add("body.sold_on", "before the unit's purchase date "+u.purchase.Format(dateLayout), soldOn.Format(dateLayout))
+				v.AddMsg("body.sold_on", i18n.M("warranty.before_purchase", "Date", u.purchase.Format(dateLayout)), soldOn.Format(dateLayout))
 			case soldOn.After(latest):
-				v.Add("body.sold_on", "after the plan's sale window: it may be sold for this unit through "+latest.Format(dateLayout),
+				v.AddMsg("body.sold_on", i18n.M("warranty.after_sale_window", "Date", latest.Format(dateLayout)),
 					soldOn.Format(dateLayout))
 			case endsOn.Before(soldOn):
-				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+", before the sale: nothing left to sell", soldOn.Format(dateLayout))
+				v.AddMsg("body.sold_on", i18n.M("warranty.ended_before_sale", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
 			case endsOn.Before(today) && !soldOn.Before(today):
-				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell today; record a past sale with its sold_on", soldOn.Format(dateLayout))
+				v.AddMsg("body.sold_on", i18n.M("warranty.ended_today", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
 			}
 			// Coverage never starts before the sale: a plan bought after a
 			// fault cannot cover it.
@@ -313,8 +312,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			return err
 		}
 		if live && state != StateExpired { // history that has ended competes with no live contract
-			return &tenants.Error{Code: tenants.CodeConflict, Message: "the unit already has a pending or active " + string(plan.Kind) + " contract",
-				Fields: []tenants.FieldError{{Location: "body.plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.live_contract_of_kind", "Kind", string(plan.Kind))).With(
+				tenants.FieldMsg("body.plan_id", i18n.M("warranty.live_contract_exists"), in.PlanID))
 		}
 
 		price := plan.Price
@@ -429,7 +428,7 @@ func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id s
 func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f ContractFilter) ([]Contract, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(ContractStates, ContractState(f.State)) {
-		v.Add("query.state", "one of pending, active, expired, cancelled, consumed", f.State)
+		v.AddMsg("query.state", i18n.M("common.one_of", "Values", "pending, active, expired, cancelled, consumed"), f.State)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -482,7 +481,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 // scope: the seller settles them outside ServiceNet.
 func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Contract, error) {
 	if n := len([]rune(strings.TrimSpace(reason))); n < 1 || n > 500 {
-		return Contract{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+		return Contract{}, tenants.InvalidMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
 	}
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -498,7 +497,7 @@ func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, r
 			return err
 		}
 		if c.State != StatePending && c.State != StateActive {
-			return tenants.Errorf(tenants.CodeConflict, "a %s contract cannot be cancelled", c.State)
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.not_cancellable", "State", c.State))
 		}
 		out, err = changeState(ctx, tx, c, StateCancelled, reason, p.Subject(), TypeContractCancelled)
 		return err
@@ -535,14 +534,14 @@ const unitContractsSQL = `SELECT ` + contractColumns + contractFrom + `
 // that does not exist is not found; one that is not active is a conflict.
 func ConsumeContract(ctx context.Context, tx pg.TenantTx, contractID, reason, actor string) error {
 	if strings.TrimSpace(reason) == "" {
-		return tenants.Invalid("reason", "required", reason)
+		return tenants.InvalidMsg("reason", i18n.M("common.required"), reason)
 	}
 	c, err := getContract(ctx, tx, customers.UnitScope{}, contractID, "FOR UPDATE OF c")
 	if err != nil {
 		return err
 	}
 	if c.State != StateActive {
-		return tenants.Errorf(tenants.CodeConflict, "a %s contract cannot be consumed", c.State)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.not_consumable", "State", c.State))
 	}
 	_, err = changeState(ctx, tx, c, StateConsumed, reason, actor, TypeContractConsumed)
 	return err

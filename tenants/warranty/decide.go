@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
@@ -149,11 +150,11 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case on == "":
 		on = today
 	case !isDate(on):
-		v.Add("body.on", "a date, YYYY-MM-DD", req.On)
+		v.AddMsg("body.on", i18n.M("common.date_format"), req.On)
 	case on > today:
-		v.Add("body.on", "must not be in the future (today is "+today+" in the tenant's time zone)", req.On)
+		v.AddMsg("body.on", i18n.M("common.must_not_be_in_future_today", "Today", today), req.On)
 	case on < unit.PurchaseDate:
-		v.Add("body.on", "must not be before the purchase date "+unit.PurchaseDate, req.On)
+		v.AddMsg("body.on", i18n.M("common.before_purchase_date", "Date", unit.PurchaseDate), req.On)
 	}
 	if req.CardCharge != nil {
 		tenants.CheckMoney(&v, "body.warranty_card_charge", *req.CardCharge, currency)
@@ -163,7 +164,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 		remedy = entitlement.RemedyKind(req.RequestedRemedy)
 	}
 	if req.QuoteID != "" && req.Work != nil {
-		v.Add("body.work", "give quote_id or work, not both", nil)
+		v.AddMsg("body.work", i18n.M("warranty.quote_or_work"), nil)
 	}
 	if err := v.Err(); err != nil {
 		return in, out, err
@@ -174,12 +175,12 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case req.QuoteID != "":
 		q, err := catalog.LoadQuote(ctx, tx, req.QuoteID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return in, out, tenants.Invalid("body.quote_id", "no such quote", req.QuoteID)
+			return in, out, tenants.InvalidMsg("body.quote_id", i18n.M("warranty.no_such_quote"), req.QuoteID)
 		} else if err != nil {
 			return in, out, err
 		}
 		if q.ModelID != unit.ModelID {
-			return in, out, tenants.Invalid("body.quote_id", "the quote prices another model than the unit's", req.QuoteID)
+			return in, out, tenants.InvalidMsg("body.quote_id", i18n.M("warranty.quote_other_model"), req.QuoteID)
 		}
 		out.QuoteID, out.PriceListVersion = q.ID, q.PriceListVersion
 		quote = engineQuote(q)

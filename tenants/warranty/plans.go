@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -233,10 +234,10 @@ func subset(items, of []string) bool {
 // seed rules, with locations under "body.".
 func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	if !planCode.MatchString(p.Code) {
-		v.Add("body.code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", p.Code)
+		v.AddMsg("body.code", i18n.M("common.identifier"), p.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(p.Name))); n < 1 || n > 200 {
-		v.Add("body.name", "1-200 characters", p.Name)
+		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), p.Name)
 	}
 	tenants.CheckMoney(v, "body.price", p.Price, currency)
 	if p.FlatFee != nil {
@@ -246,38 +247,38 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		tenants.CheckMoney(v, "body.compensation", *p.Compensation, currency)
 	}
 	if p.SaleWindowDays != nil && (*p.SaleWindowDays < 0 || *p.SaleWindowDays > 3650) {
-		v.Add("body.sale_window_days", "0 to 3650", *p.SaleWindowDays)
+		v.AddMsg("body.sale_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), *p.SaleWindowDays)
 	}
 	if p.DurationMonths < 1 || p.DurationMonths > 120 {
-		v.Add("body.duration_months", "1 to 120", p.DurationMonths)
+		v.AddMsg("body.duration_months", i18n.M("common.range", "Min", 1, "Max", 120), p.DurationMonths)
 	}
 	for _, f := range []struct {
 		loc string
 		val *int
 	}{{"body.discount_percent", p.DiscountPercent}, {"body.depreciation_cap_percent", p.DepreciationCapPercent}} {
 		if f.val != nil && (*f.val < 0 || *f.val > 100) {
-			v.Add(f.loc, "0 to 100", *f.val)
+			v.AddMsg(f.loc, i18n.M("common.range", "Min", 0, "Max", 100), *f.val)
 		}
 	}
 	if p.PayoutBusinessDays != nil && (*p.PayoutBusinessDays < 1 || *p.PayoutBusinessDays > 60) {
-		v.Add("body.payout_business_days", "1 to 60", *p.PayoutBusinessDays)
+		v.AddMsg("body.payout_business_days", i18n.M("common.range", "Min", 1, "Max", 60), *p.PayoutBusinessDays)
 	}
 	if p.StartOffsetDays != nil && (*p.StartOffsetDays < 0 || *p.StartOffsetDays > 365) {
-		v.Add("body.start_offset_days", "0 to 365", *p.StartOffsetDays)
+		v.AddMsg("body.start_offset_days", i18n.M("common.range", "Min", 0, "Max", 365), *p.StartOffsetDays)
 	}
 	seen := map[string]bool{}
 	categoriesOK := len(p.EligibleCategories) > 0
 	if !categoriesOK {
-		v.Add("body.eligible_categories", "at least one category", p.EligibleCategories)
+		v.AddMsg("body.eligible_categories", i18n.M("warranty.category_required"), p.EligibleCategories)
 	}
 	for i, c := range p.EligibleCategories {
 		loc := fmt.Sprintf("body.eligible_categories[%d]", i)
 		switch {
 		case !slices.Contains(Categories, c):
-			v.Add(loc, "one of "+strings.Join(Categories, ", "), c)
+			v.AddMsg(loc, i18n.M("common.one_of", "Values", strings.Join(Categories, ", ")), c)
 			categoriesOK = false
 		case seen[c]:
-			v.Add(loc, "duplicate", c)
+			v.AddMsg(loc, i18n.M("common.duplicate"), c)
 			categoriesOK = false
 		}
 		seen[c] = true
@@ -287,63 +288,63 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		loc := fmt.Sprintf("body.exclusions[%d]", i)
 		switch {
 		case !slices.Contains(FaultCauses, c):
-			v.Add(loc, "one of "+strings.Join(FaultCauses, ", "), c)
+			v.AddMsg(loc, i18n.M("common.one_of", "Values", strings.Join(FaultCauses, ", ")), c)
 		case seen[c]:
-			v.Add(loc, "duplicate", c)
+			v.AddMsg(loc, i18n.M("common.duplicate"), c)
 		case slices.Contains(coveredCauses(p), c):
-			v.Add(loc, "the plan covers this cause: it cannot exclude it", c)
+			v.AddMsg(loc, i18n.M("warranty.cause_covered"), c)
 		}
 		seen[c] = true
 	}
 	if !slices.Contains(PlanKinds, p.Kind) {
-		v.Add("body.kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", p.Kind)
+		v.AddMsg("body.kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), p.Kind)
 		return
 	}
 
 	// Terms by kind (DESIGN.md rules 4-7).
 	not := func(loc string, set bool) {
 		if set {
-			v.Add(loc, "not a term of "+string(p.Kind)+" plans", nil)
+			v.AddMsg(loc, i18n.M("warranty.not_a_term", "Kind", string(p.Kind)), nil)
 		}
 	}
 	need := func(loc string, set bool) bool {
 		if !set {
-			v.Add(loc, "required for "+string(p.Kind)+" plans", nil)
+			v.AddMsg(loc, i18n.M("warranty.required_for_plans", "Kind", string(p.Kind)), nil)
 		}
 		return set
 	}
 	categories := func(allowed []string, what string) {
 		if categoriesOK && !subset(p.EligibleCategories, allowed) {
-			v.Add("body.eligible_categories", what+" covers only "+strings.Join(allowed, ", "), p.EligibleCategories)
+			v.AddMsg("body.eligible_categories", i18n.M("warranty.covers_only", "What", what, "Values", strings.Join(allowed, ", ")), p.EligibleCategories)
 		}
 	}
 	startAtLeast := func(minOffset int, what string) {
 		if p.StartsAfterManufacturerWarranty {
-			v.Add("body.starts_after_manufacturer_warranty", "only an extended warranty starts after the manufacturer warranty", true)
+			v.AddMsg("body.starts_after_manufacturer_warranty", i18n.M("warranty.only_extended_after"), true)
 		}
 		if p.StartOffsetDays != nil && *p.StartOffsetDays < minOffset {
-			v.Add("body.start_offset_days", fmt.Sprintf("%s starts no earlier than %d days after the purchase", what, minOffset), *p.StartOffsetDays)
+			v.AddMsg("body.start_offset_days", i18n.M("warranty.start_offset", "What", what, "Days", minOffset), *p.StartOffsetDays)
 		}
 	}
 	oneYear := func() {
 		if p.DurationMonths != ProtectionPlanMonths {
-			v.Add("body.duration_months", "a protection plan is valid for one year: 12", p.DurationMonths)
+			v.AddMsg("body.duration_months", i18n.M("warranty.protection_one_year"), p.DurationMonths)
 		}
 	}
 	switch p.Kind {
 	case KindExtendedWarranty:
 		categories(extendedCategories, "an extended warranty")
 		if p.StartOffsetDays != nil {
-			v.Add("body.start_offset_days", "an extended warranty starts the day after the manufacturer warranty ends", *p.StartOffsetDays)
+			v.AddMsg("body.start_offset_days", i18n.M("warranty.extended_start"), *p.StartOffsetDays)
 		}
 		if p.DurationMonths != 12 && p.DurationMonths != 24 && p.DurationMonths != 36 {
-			v.Add("body.duration_months", "an extended warranty runs 1 to 3 years: 12, 24 or 36", p.DurationMonths)
+			v.AddMsg("body.duration_months", i18n.M("warranty.extended_duration"), p.DurationMonths)
 		}
 		if !p.EnvironmentalFaultsFree {
-			v.Add("body.environmental_faults_free", "an extended warranty repairs environmental faults free", false)
+			v.AddMsg("body.environmental_faults_free", i18n.M("warranty.extended_environmental"), false)
 		}
 		if !p.NoVisitFeeLargeAppliances {
-			v.Add("body.no_visit_fee_large_appliances", "an extended warranty charges large appliances no visit fee", false)
+			v.AddMsg("body.no_visit_fee_large_appliances", i18n.M("warranty.extended_no_visit_fee"), false)
 		}
 		not("body.discount_percent", p.DiscountPercent != nil)
 		not("body.flat_fee", p.FlatFee != nil)
@@ -359,7 +360,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		startAtLeast(30, "an accidental-damage plan")
 		oneYear()
 		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
-			v.Add("body.discount_percent", "at least 50", *p.DiscountPercent)
+			v.AddMsg("body.discount_percent", i18n.M("common.at_least", "Min", 50), *p.DiscountPercent)
 		}
 		not("body.flat_fee", p.FlatFee != nil)
 		not("body.compensation", p.Compensation != nil)
@@ -373,7 +374,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		case subset(p.EligibleCategories, swapTabletCategories):
 			startAtLeast(1, "a tablet swap plan")
 			if need("body.depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
-				v.Add("body.depreciation_cap_percent", "at most 39 (percent of the purchase price)", *p.DepreciationCapPercent)
+				v.AddMsg("body.depreciation_cap_percent", i18n.M("warranty.max_percent_39"), *p.DepreciationCapPercent)
 			}
 			if len(p.DepreciationSchedule) > 0 {
 				checkSchedule(v, p, MaxTabletDepreciationPercent)
@@ -385,7 +386,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 			not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
 			not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
 		default:
-			v.Add("body.eligible_categories", "a swap-for-repair plan covers either kitchen and small_appliance (flat fee) or tablet (depreciation fee), not both", p.EligibleCategories)
+			v.AddMsg("body.eligible_categories", i18n.M("warranty.swap_categories"), p.EligibleCategories)
 		}
 		not("body.discount_percent", p.DiscountPercent != nil)
 		not("body.compensation", p.Compensation != nil)
@@ -397,10 +398,10 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		startAtLeast(1, "a no-reason repair plan")
 		oneYear()
 		if !p.EnvironmentalFaultsFree {
-			v.Add("body.environmental_faults_free", "a no-reason repair plan repairs environmental faults free", false)
+			v.AddMsg("body.environmental_faults_free", i18n.M("warranty.no_reason_environmental"), false)
 		}
 		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
-			v.Add("body.discount_percent", "at least 80", *p.DiscountPercent)
+			v.AddMsg("body.discount_percent", i18n.M("common.at_least", "Min", 80), *p.DiscountPercent)
 		}
 		need("body.compensation", p.Compensation != nil)
 		need("body.payout_business_days", p.PayoutBusinessDays != nil)
@@ -421,7 +422,7 @@ const MaxDepreciationSteps = 24
 func checkSchedule(v *tenants.Validation, p Plan, maxPercent int) {
 	steps := p.DepreciationSchedule
 	if len(steps) > MaxDepreciationSteps {
-		v.Add("body.depreciation_schedule", fmt.Sprintf("at most %d steps", MaxDepreciationSteps), len(steps))
+		v.AddMsg("body.depreciation_schedule", i18n.M("warranty.max_steps", "Max", MaxDepreciationSteps), len(steps))
 		return
 	}
 	if p.DepreciationCapPercent != nil && *p.DepreciationCapPercent < maxPercent {
@@ -431,17 +432,17 @@ func checkSchedule(v *tenants.Validation, p Plan, maxPercent int) {
 		loc := fmt.Sprintf("body.depreciation_schedule[%d]", i)
 		switch {
 		case st.UpToMonth < 1 || st.UpToMonth > 120:
-			v.Add(loc+".up_to_month", "1 to 120", st.UpToMonth)
+			v.AddMsg(loc+".up_to_month", i18n.M("common.range", "Min", 1, "Max", 120), st.UpToMonth)
 		case i > 0 && st.UpToMonth <= steps[i-1].UpToMonth:
-			v.Add(loc+".up_to_month", "after the previous step's month", st.UpToMonth)
+			v.AddMsg(loc+".up_to_month", i18n.M("warranty.after_previous_step"), st.UpToMonth)
 		}
 		switch {
 		case st.Percent < 1 || st.Percent > 100:
-			v.Add(loc+".percent", "1 to 100", st.Percent)
+			v.AddMsg(loc+".percent", i18n.M("common.range", "Min", 1, "Max", 100), st.Percent)
 		case st.Percent > maxPercent:
-			v.Add(loc+".percent", fmt.Sprintf("at most %d (the plan's cap)", maxPercent), st.Percent)
+			v.AddMsg(loc+".percent", i18n.M("warranty.at_most_cap", "Max", maxPercent), st.Percent)
 		case i > 0 && st.Percent < steps[i-1].Percent:
-			v.Add(loc+".percent", "not below the previous step's: a unit depreciates as it ages", st.Percent)
+			v.AddMsg(loc+".percent", i18n.M("warranty.depreciation_not_below"), st.Percent)
 		}
 	}
 }
@@ -582,13 +583,13 @@ func (s *Service) GetPlan(ctx context.Context, p tenants.Principal, id string) (
 func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilter) ([]Plan, string, error) {
 	v := &tenants.Validation{}
 	if f.Kind != "" && !slices.Contains(PlanKinds, PlanKind(f.Kind)) {
-		v.Add("query.kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", f.Kind)
+		v.AddMsg("query.kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), f.Kind)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.Add("query.category", "one of "+strings.Join(Categories, ", "), f.Category)
+		v.AddMsg("query.category", i18n.M("common.one_of", "Values", strings.Join(Categories, ", ")), f.Category)
 	}
 	if f.Status != "" && f.Status != PlanActive && f.Status != PlanRetired {
-		v.Add("query.status", "one of active, retired", f.Status)
+		v.AddMsg("query.status", i18n.M("common.one_of", "Values", "active, retired"), f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -657,7 +658,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		set("exclusions", true, u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
 		v := &tenants.Validation{}
 		if n.Status != PlanActive && n.Status != PlanRetired {
-			v.Add("body.status", "one of active, retired", n.Status)
+			v.AddMsg("body.status", i18n.M("common.one_of", "Values", "active, retired"), n.Status)
 		}
 		validatePlan(v, n, st.Currency)
 		if err := v.Err(); err != nil {
@@ -674,9 +675,8 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 				return err
 			}
 			if sold {
-				return &tenants.Error{Code: tenants.CodeConflict,
-					Message: "the plan's terms are fixed once a contract for it exists; retire it and create another plan",
-					Fields:  []tenants.FieldError{{Location: "body." + terms[0], Message: "a term of a plan with contracts"}}}
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.terms_fixed")).With(
+					tenants.FieldMsg("body."+terms[0], i18n.M("warranty.term_with_contracts"), nil))
 			}
 		}
 		out, err = scanPlan(tx.QueryRow(ctx, `

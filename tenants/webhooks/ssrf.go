@@ -17,6 +17,7 @@ import (
 
 	"code.dny.dev/ssrf"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 )
 
@@ -71,26 +72,26 @@ func (g *Guard) guardian(ctx context.Context) *ssrf.Guardian {
 	return publicOnly
 }
 
-// blockedReason says why g refuses ip as a webhook target, or "" when it
-// may be one.
-func blockedReason(g *ssrf.Guardian, ip netip.Addr) string {
+// blockedReason says why g refuses ip as a webhook target (the kind of
+// address), or is the zero Message when it may be one.
+func blockedReason(g *ssrf.Guardian, ip netip.Addr) i18n.Message {
 	if g.SafeAddr(ip) == nil {
-		return ""
+		return i18n.Message{}
 	}
 	u := ip.Unmap()
 	switch {
 	case u.IsLoopback():
-		return "a loopback address (allowed in test mode only, on a server started with " + LoopbackSetting + "=true)"
+		return i18n.M("webhooks.address_loopback", "Setting", LoopbackSetting)
 	case u.IsPrivate():
-		return "a private address"
+		return i18n.M("webhooks.address_private")
 	case u.IsLinkLocalUnicast(), u.IsLinkLocalMulticast():
-		return "a link-local or metadata address"
+		return i18n.M("webhooks.address_link_local")
 	case u.IsUnspecified():
-		return "an unspecified address"
+		return i18n.M("webhooks.address_unspecified")
 	case u.IsMulticast():
-		return "a multicast address"
+		return i18n.M("webhooks.address_multicast")
 	}
-	return "a reserved, documentation, CGNAT or translation address"
+	return i18n.M("webhooks.address_reserved")
 }
 
 // LoopbackSetting is the server setting that lets test-mode endpoints be
@@ -131,24 +132,24 @@ const lookupTimeout = 5 * time.Second
 // CheckURL is the registration-time check of a URL: https, no credentials,
 // no fragment, and a host whose every resolved address the mode's guardian
 // admits (a loopback URL in test mode may be plain http unless HTTPSOnly).
-// It returns the problem, or "" when the URL may be used.
-func (g *Guard) CheckURL(ctx context.Context, raw string) string {
+// It returns the problem (a field message), or nil when the URL may be used.
+func (g *Guard) CheckURL(ctx context.Context, raw string) *i18n.Message {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || !u.IsAbs() {
-		return "an absolute https URL"
+		return msg("webhooks.url_absolute_https")
 	}
 	if u.User != nil {
-		return "a URL without credentials"
+		return msg("webhooks.url_credentials")
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "a URL without a fragment"
+		return msg("webhooks.url_fragment")
 	}
 	plainOK := u.Scheme == "https" || (u.Scheme == "http" && !g.HTTPSOnly)
 	if g.allowed(u.Host) && plainOK {
-		return ""
+		return nil
 	}
 	if u.Scheme != "https" && (u.Scheme != "http" || g.HTTPSOnly) {
-		return "an https URL"
+		return msg("webhooks.url_https")
 	}
 	gd := g.guardian(ctx)
 	host := u.Hostname()
@@ -160,7 +161,7 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 		defer cancel()
 		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
 		if err != nil || len(addrs) == 0 {
-			return "a host that resolves: " + host + " does not"
+			return msg("webhooks.url_unresolved", "Host", host)
 		}
 		for i := range addrs {
 			// The resolver may answer an A record as ::ffff:a.b.c.d; it is
@@ -170,18 +171,23 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) string {
 	}
 	loopback := true
 	for _, ip := range addrs {
-		if r := blockedReason(gd, ip); r != "" {
+		if r := blockedReason(gd, ip); r.Code != "" {
 			if host == ip.String() {
-				return "a public address: " + host + " is " + r
+				return msg("webhooks.url_address_is", "Host", host, "Reason", r)
 			}
-			return "a public address: " + host + " resolves to " + r
+			return msg("webhooks.url_resolves_to", "Host", host, "Reason", r)
 		}
 		loopback = loopback && ip.Unmap().IsLoopback()
 	}
 	if u.Scheme != "https" && !loopback {
-		return "an https URL"
+		return msg("webhooks.url_https")
 	}
-	return ""
+	return nil
+}
+
+func msg(code string, kv ...any) *i18n.Message {
+	m := i18n.M(code, kv...)
+	return &m
 }
 
 // errBlocked is a dial refused because the address is not public.

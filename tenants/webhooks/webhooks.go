@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -249,13 +250,13 @@ var eventTypeShape = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
 
 func checkEventTypes(v *tenants.Validation, types []string) []string {
 	if len(types) == 0 || len(types) > 50 {
-		v.Add("body.event_types", "1-50 event types", types)
+		v.AddMsg("body.event_types", i18n.M("webhooks.event_type_count", "Min", 1, "Max", 50), types)
 		return nil
 	}
 	out := make([]string, 0, len(types))
 	for i, t := range types {
 		if len(t) > 100 || !eventTypeShape.MatchString(t) {
-			v.Add("body.event_types["+strconv.Itoa(i)+"]", "an event type (contract.activated), a family (contract.*) or *", t)
+			v.AddMsg("body.event_types["+strconv.Itoa(i)+"]", i18n.M("webhooks.event_type"), t)
 			continue
 		}
 		if !slices.Contains(out, t) {
@@ -288,19 +289,19 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	v := &tenants.Validation{}
 	in.URL = strings.TrimSpace(in.URL)
 	if len(in.URL) == 0 || len(in.URL) > 2048 {
-		v.Add("body.url", "1-2048 characters", in.URL)
-	} else if msg := s.CheckURL(ctx, in.URL); msg != "" {
-		v.Add("body.url", msg, in.URL)
+		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), in.URL)
+	} else if msg := s.CheckURL(ctx, in.URL); msg != nil {
+		v.AddMsg("body.url", *msg, in.URL)
 	}
 	types := checkEventTypes(v, in.EventTypes)
 	if len([]rune(in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", in.Description)
+		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), in.Description)
 	}
 	var sf *string
 	switch {
 	case p.StorefrontID != "":
 		if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-			v.Add("body.storefront_id", "a storefront key registers endpoints only for its own storefront", in.StorefrontID)
+			v.AddMsg("body.storefront_id", i18n.M("webhooks.storefront_own"), in.StorefrontID)
 		}
 		sf = &p.StorefrontID
 	case in.StorefrontID != "":
@@ -318,7 +319,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				return tenants.Invalid("body.storefront_id", "no such storefront", *sf)
+				return tenants.InvalidMsg("body.storefront_id", i18n.M("common.no_such_storefront"), *sf)
 			}
 		}
 		var err error
@@ -382,9 +383,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		u := strings.TrimSpace(*in.URL)
 		in.URL = &u
 		if len(u) == 0 || len(u) > 2048 {
-			v.Add("body.url", "1-2048 characters", u)
-		} else if msg := s.CheckURL(ctx, u); msg != "" {
-			v.Add("body.url", msg, u)
+			v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), u)
+		} else if msg := s.CheckURL(ctx, u); msg != nil {
+			v.AddMsg("body.url", *msg, u)
 		}
 	}
 	var types []string
@@ -392,7 +393,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		types = checkEventTypes(v, *in.EventTypes)
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", *in.Description)
+		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Endpoint{}, err
@@ -480,7 +481,7 @@ var deliveryStatuses = []string{"pending", "retrying", "delivered", "failed"}
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (s *Service) ListDeliveries(ctx context.Context, p tenants.Principal, endpointID string, f DeliveryFilter) ([]Delivery, string, error) {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
-		return nil, "", tenants.Invalid("query.status", "one of pending, retrying, delivered, failed", f.Status)
+		return nil, "", tenants.InvalidMsg("query.status", i18n.M("common.one_of", "Values", "pending, retrying, delivered, failed"), f.Status)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	before, err := tenants.PageAfter("webhook_deliveries", f.Cursor)
@@ -533,7 +534,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, p tenants.Principal, endpo
 			return err
 		}
 		if !ep.Enabled {
-			return tenants.Errorf(tenants.CodeConflict, "the endpoint is disabled: enable it before replaying")
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("webhooks.endpoint_disabled"))
 		}
 		id := tenants.NewID(tenants.PrefixDelivery)
 		out, err = scanDelivery(tx.QueryRow(ctx, `

@@ -1811,176 +1811,606 @@ func (e LoanerStatus) Valid() bool {
 
 // Defines values for MessageCode.
 const (
-	MessageCodeAuthDashboardNeedsOperator          MessageCode = "auth.dashboard_needs_operator"
-	MessageCodeAuthKeyExpired                      MessageCode = "auth.key_expired"
-	MessageCodeAuthKeyRevoked                      MessageCode = "auth.key_revoked"
-	MessageCodeAuthMalformedAuthorization          MessageCode = "auth.malformed_authorization"
-	MessageCodeAuthMissingCredential               MessageCode = "auth.missing_credential"
-	MessageCodeAuthNotAKey                         MessageCode = "auth.not_a_key"
-	MessageCodeAuthOperatorTokenRequired           MessageCode = "auth.operator_token_required"
-	MessageCodeAuthTenantSuspended                 MessageCode = "auth.tenant_suspended"
-	MessageCodeAuthUnknownKey                      MessageCode = "auth.unknown_key"
-	MessageCodeDispatchBestNode                    MessageCode = "dispatch.best_node"
-	MessageCodeDispatchBestNodeHardFault           MessageCode = "dispatch.best_node_hard_fault"
-	MessageCodeDispatchEnd                         MessageCode = "dispatch.end"
-	MessageCodeDispatchLoanerHeld                  MessageCode = "dispatch.loaner_held"
-	MessageCodeDispatchLoanerNone                  MessageCode = "dispatch.loaner_none"
-	MessageCodeDispatchManual                      MessageCode = "dispatch.manual"
-	MessageCodeDispatchNoFreeTechnician            MessageCode = "dispatch.no_free_technician"
-	MessageCodeDispatchNoNodeCanTake               MessageCode = "dispatch.no_node_can_take"
-	MessageCodeDispatchNoNodeCovers                MessageCode = "dispatch.no_node_covers"
-	MessageCodeDispatchNoTechnicians               MessageCode = "dispatch.no_technicians"
-	MessageCodeDispatchNodeManufacturer            MessageCode = "dispatch.node.manufacturer"
-	MessageCodeDispatchNodeRepairPoint             MessageCode = "dispatch.node.repair_point"
-	MessageCodeDispatchNodeServiceCenter           MessageCode = "dispatch.node.service_center"
-	MessageCodeDispatchNodeSpecialistDepot         MessageCode = "dispatch.node.specialist_depot"
-	MessageCodeDispatchNodeStartManufacturer       MessageCode = "dispatch.node_start.manufacturer"
-	MessageCodeDispatchNodeStartRepairPoint        MessageCode = "dispatch.node_start.repair_point"
-	MessageCodeDispatchNodeStartServiceCenter      MessageCode = "dispatch.node_start.service_center"
-	MessageCodeDispatchNodeStartSpecialistDepot    MessageCode = "dispatch.node_start.specialist_depot"
-	MessageCodeDispatchSkipped                     MessageCode = "dispatch.skipped"
-	MessageCodeDispatchTechnician                  MessageCode = "dispatch.technician"
-	MessageCodeDispatchTechnicianDistance          MessageCode = "dispatch.technician_distance"
-	MessageCodeEntitlementCardLower                MessageCode = "entitlement.card_lower"
-	MessageCodeEntitlementCardNotLower             MessageCode = "entitlement.card_not_lower"
-	MessageCodeEntitlementChangeOfMind             MessageCode = "entitlement.change_of_mind"
-	MessageCodeEntitlementChargedBeyond            MessageCode = "entitlement.charged_beyond"
-	MessageCodeEntitlementChargedByPriceList       MessageCode = "entitlement.charged_by_price_list"
-	MessageCodeEntitlementConductBreach            MessageCode = "entitlement.conduct_breach"
-	MessageCodeEntitlementContractCategory         MessageCode = "entitlement.contract_category"
-	MessageCodeEntitlementCoveredRepairOffered     MessageCode = "entitlement.covered_repair_offered"
-	MessageCodeEntitlementDeliveryDamage           MessageCode = "entitlement.delivery_damage"
-	MessageCodeEntitlementDeliveryDamageNotCharged MessageCode = "entitlement.delivery_damage_not_charged"
-	MessageCodeEntitlementFaultPerformance         MessageCode = "entitlement.fault.performance"
-	MessageCodeEntitlementFaultWrongOrDamaged      MessageCode = "entitlement.fault.wrong_or_damaged"
-	MessageCodeEntitlementFreightChangeOfMind      MessageCode = "entitlement.freight_change_of_mind"
-	MessageCodeEntitlementFreightQuality           MessageCode = "entitlement.freight_quality"
-	MessageCodeEntitlementFreightWrongGoods        MessageCode = "entitlement.freight_wrong_goods"
-	MessageCodeEntitlementKeyPartCovered           MessageCode = "entitlement.key_part_covered"
-	MessageCodeEntitlementKeyPartExpired           MessageCode = "entitlement.key_part_expired"
-	MessageCodeEntitlementKeyPartNone              MessageCode = "entitlement.key_part_none"
-	MessageCodeEntitlementKeyPartWholeUnit         MessageCode = "entitlement.key_part_whole_unit"
-	MessageCodeEntitlementLateArrival              MessageCode = "entitlement.late_arrival"
-	MessageCodeEntitlementLateArrivalVisit         MessageCode = "entitlement.late_arrival_visit"
-	MessageCodeEntitlementLicenceNotMatching       MessageCode = "entitlement.licence_not_matching"
-	MessageCodeEntitlementLicenceNotShown          MessageCode = "entitlement.licence_not_shown"
-	MessageCodeEntitlementLicenceShown             MessageCode = "entitlement.licence_shown"
-	MessageCodeEntitlementLineChargedBeyond        MessageCode = "entitlement.line_charged_beyond"
-	MessageCodeEntitlementMaintenanceCharged       MessageCode = "entitlement.maintenance_charged"
-	MessageCodeEntitlementMaintenanceContractDates MessageCode = "entitlement.maintenance_contract_dates"
-	MessageCodeEntitlementMaintenanceContractState MessageCode = "entitlement.maintenance_contract_state"
-	MessageCodeEntitlementMaintenanceCovered       MessageCode = "entitlement.maintenance_covered"
-	MessageCodeEntitlementManufacturerCovered      MessageCode = "entitlement.manufacturer_covered"
-	MessageCodeEntitlementManufacturerEnded        MessageCode = "entitlement.manufacturer_ended"
-	MessageCodeEntitlementManufacturerNotCause     MessageCode = "entitlement.manufacturer_not_cause"
-	MessageCodeEntitlementNeverFree                MessageCode = "entitlement.never_free"
-	MessageCodeEntitlementNoCardCharge             MessageCode = "entitlement.no_card_charge"
-	MessageCodeEntitlementNoCompensation           MessageCode = "entitlement.no_compensation"
-	MessageCodeEntitlementNoConductBreach          MessageCode = "entitlement.no_conduct_breach"
-	MessageCodeEntitlementNoFreight                MessageCode = "entitlement.no_freight"
-	MessageCodeEntitlementNoRecentPaidRepair       MessageCode = "entitlement.no_recent_paid_repair"
-	MessageCodeEntitlementNoRemedy                 MessageCode = "entitlement.no_remedy"
-	MessageCodeEntitlementNotDeliveryDamage        MessageCode = "entitlement.not_delivery_damage"
-	MessageCodeEntitlementNotEarlierRepair         MessageCode = "entitlement.not_earlier_repair"
-	MessageCodeEntitlementNotNeverFree             MessageCode = "entitlement.not_never_free"
-	MessageCodeEntitlementNotNoFaultService        MessageCode = "entitlement.not_no_fault_service"
-	MessageCodeEntitlementNotPerformanceFault      MessageCode = "entitlement.not_performance_fault"
-	MessageCodeEntitlementNotPriceListCharge       MessageCode = "entitlement.not_price_list_charge"
-	MessageCodeEntitlementNotRepeatVisit           MessageCode = "entitlement.not_repeat_visit"
-	MessageCodeEntitlementNotTuning                MessageCode = "entitlement.not_tuning"
-	MessageCodeEntitlementOnTime                   MessageCode = "entitlement.on_time"
-	MessageCodeEntitlementPriceListKept            MessageCode = "entitlement.price_list_kept"
-	MessageCodeEntitlementPriceListNotShown        MessageCode = "entitlement.price_list_not_shown"
-	MessageCodeEntitlementRepeatFault              MessageCode = "entitlement.repeat_fault"
-	MessageCodeEntitlementRepeatFaultCause         MessageCode = "entitlement.repeat_fault_cause"
-	MessageCodeEntitlementRepeatVisit              MessageCode = "entitlement.repeat_visit"
-	MessageCodeEntitlementRequestedAllowed         MessageCode = "entitlement.requested_allowed"
-	MessageCodeEntitlementRequestedNotAllowed      MessageCode = "entitlement.requested_not_allowed"
-	MessageCodeEntitlementReturnAllowed            MessageCode = "entitlement.return_allowed"
-	MessageCodeEntitlementReturnNotAsked           MessageCode = "entitlement.return_not_asked"
-	MessageCodeEntitlementReturnNotResaleable      MessageCode = "entitlement.return_not_resaleable"
-	MessageCodeEntitlementReturnNotStorefront      MessageCode = "entitlement.return_not_storefront"
-	MessageCodeEntitlementReturnWindowPassed       MessageCode = "entitlement.return_window_passed"
-	MessageCodeEntitlementSelected                 MessageCode = "entitlement.selected"
-	MessageCodeEntitlementStatutoryExchange        MessageCode = "entitlement.statutory_exchange"
-	MessageCodeEntitlementStatutoryExchangeAlso    MessageCode = "entitlement.statutory_exchange_also"
-	MessageCodeEntitlementStatutoryExchangePassed  MessageCode = "entitlement.statutory_exchange_passed"
-	MessageCodeEntitlementStatutoryOtherCause      MessageCode = "entitlement.statutory_other_cause"
-	MessageCodeEntitlementStatutoryReturn          MessageCode = "entitlement.statutory_return"
-	MessageCodeEntitlementStatutoryReturnPassed    MessageCode = "entitlement.statutory_return_passed"
-	MessageCodeEntitlementSwapInstead              MessageCode = "entitlement.swap_instead"
-	MessageCodeEntitlementThirdFailure             MessageCode = "entitlement.third_failure"
-	MessageCodeEntitlementThirdFailureNotYet       MessageCode = "entitlement.third_failure_not_yet"
-	MessageCodeEntitlementTuningCharged            MessageCode = "entitlement.tuning_charged"
-	MessageCodeEntitlementTuningFree               MessageCode = "entitlement.tuning_free"
-	MessageCodeEntitlementTuningGrace              MessageCode = "entitlement.tuning_grace"
-	MessageCodeEntitlementTuningNotFault           MessageCode = "entitlement.tuning_not_fault"
-	MessageCodeEntitlementTuningNotInstalled       MessageCode = "entitlement.tuning_not_installed"
-	MessageCodeEntitlementUnrepairableNotCovered   MessageCode = "entitlement.unrepairable_not_covered"
-	MessageCodeEntitlementWaiver                   MessageCode = "entitlement.waiver"
-	MessageCodeEntitlementWarrantyEnded            MessageCode = "entitlement.warranty_ended"
-	MessageCodeObjectApiKey                        MessageCode = "object.api_key"
-	MessageCodeObjectClaim                         MessageCode = "object.claim"
-	MessageCodeObjectComplaint                     MessageCode = "object.complaint"
-	MessageCodeObjectContract                      MessageCode = "object.contract"
-	MessageCodeObjectCoveragePlan                  MessageCode = "object.coverage_plan"
-	MessageCodeObjectCustomer                      MessageCode = "object.customer"
-	MessageCodeObjectDelivery                      MessageCode = "object.delivery"
-	MessageCodeObjectGradeProposal                 MessageCode = "object.grade_proposal"
-	MessageCodeObjectGradingPolicy                 MessageCode = "object.grading_policy"
-	MessageCodeObjectHoliday                       MessageCode = "object.holiday"
-	MessageCodeObjectImport                        MessageCode = "object.import"
-	MessageCodeObjectLoaner                        MessageCode = "object.loaner"
-	MessageCodeObjectNode                          MessageCode = "object.node"
-	MessageCodeObjectNotification                  MessageCode = "object.notification"
-	MessageCodeObjectNotificationGateway           MessageCode = "object.notification_gateway"
-	MessageCodeObjectNotificationTemplate          MessageCode = "object.notification_template"
-	MessageCodeObjectPart                          MessageCode = "object.part"
-	MessageCodeObjectPayout                        MessageCode = "object.payout"
-	MessageCodeObjectPriceList                     MessageCode = "object.price_list"
-	MessageCodeObjectProductModel                  MessageCode = "object.product_model"
-	MessageCodeObjectQuote                         MessageCode = "object.quote"
-	MessageCodeObjectStorefront                    MessageCode = "object.storefront"
-	MessageCodeObjectSwap                          MessageCode = "object.swap"
-	MessageCodeObjectTask                          MessageCode = "object.task"
-	MessageCodeObjectTechnician                    MessageCode = "object.technician"
-	MessageCodeObjectTenant                        MessageCode = "object.tenant"
-	MessageCodeObjectTestClock                     MessageCode = "object.test_clock"
-	MessageCodeObjectTicket                        MessageCode = "object.ticket"
-	MessageCodeObjectUnit                          MessageCode = "object.unit"
-	MessageCodeObjectWebhookEndpoint               MessageCode = "object.webhook_endpoint"
-	MessageCodeProblemForbidden                    MessageCode = "problem.forbidden"
-	MessageCodeProblemIfMatchMismatch              MessageCode = "problem.if_match_mismatch"
-	MessageCodeProblemInternal                     MessageCode = "problem.internal"
-	MessageCodeProblemMethodNotAllowed             MessageCode = "problem.method_not_allowed"
-	MessageCodeProblemNoSuchEndpoint               MessageCode = "problem.no_such_endpoint"
-	MessageCodeProblemNotFound                     MessageCode = "problem.not_found"
-	MessageCodeProblemRateLimited                  MessageCode = "problem.rate_limited"
-	MessageCodeProblemTitle400                     MessageCode = "problem.title.400"
-	MessageCodeProblemTitle401                     MessageCode = "problem.title.401"
-	MessageCodeProblemTitle403                     MessageCode = "problem.title.403"
-	MessageCodeProblemTitle404                     MessageCode = "problem.title.404"
-	MessageCodeProblemTitle405                     MessageCode = "problem.title.405"
-	MessageCodeProblemTitle406                     MessageCode = "problem.title.406"
-	MessageCodeProblemTitle408                     MessageCode = "problem.title.408"
-	MessageCodeProblemTitle409                     MessageCode = "problem.title.409"
-	MessageCodeProblemTitle412                     MessageCode = "problem.title.412"
-	MessageCodeProblemTitle413                     MessageCode = "problem.title.413"
-	MessageCodeProblemTitle415                     MessageCode = "problem.title.415"
-	MessageCodeProblemTitle422                     MessageCode = "problem.title.422"
-	MessageCodeProblemTitle428                     MessageCode = "problem.title.428"
-	MessageCodeProblemTitle429                     MessageCode = "problem.title.429"
-	MessageCodeProblemTitle499                     MessageCode = "problem.title.499"
-	MessageCodeProblemTitle500                     MessageCode = "problem.title.500"
-	MessageCodeProblemTitle503                     MessageCode = "problem.title.503"
-	MessageCodeProblemUnsupportedLanguage          MessageCode = "problem.unsupported_language"
-	MessageCodeProblemValidationFailed             MessageCode = "problem.validation_failed"
-	MessageCodeProblemVersionChanged               MessageCode = "problem.version_changed"
+	MessageCodeAuditFromRequired                        MessageCode = "audit.from_required"
+	MessageCodeAuditRangeTooLong                        MessageCode = "audit.range_too_long"
+	MessageCodeAuditToAfterFrom                         MessageCode = "audit.to_after_from"
+	MessageCodeAuditToRequired                          MessageCode = "audit.to_required"
+	MessageCodeAuthDashboardNeedsOperator               MessageCode = "auth.dashboard_needs_operator"
+	MessageCodeAuthKeyExpired                           MessageCode = "auth.key_expired"
+	MessageCodeAuthKeyRevoked                           MessageCode = "auth.key_revoked"
+	MessageCodeAuthMalformedAuthorization               MessageCode = "auth.malformed_authorization"
+	MessageCodeAuthMissingCredential                    MessageCode = "auth.missing_credential"
+	MessageCodeAuthNotAKey                              MessageCode = "auth.not_a_key"
+	MessageCodeAuthOperatorTokenRequired                MessageCode = "auth.operator_token_required"
+	MessageCodeAuthTenantSuspended                      MessageCode = "auth.tenant_suspended"
+	MessageCodeAuthUnknownKey                           MessageCode = "auth.unknown_key"
+	MessageCodeCatalogAttributeNameFormat               MessageCode = "catalog.attribute_name_format"
+	MessageCodeCatalogDuplicateKeyPartTerm              MessageCode = "catalog.duplicate_key_part_term"
+	MessageCodeCatalogDuplicateLaborRate                MessageCode = "catalog.duplicate_labor_rate"
+	MessageCodeCatalogDuplicateVisitFee                 MessageCode = "catalog.duplicate_visit_fee"
+	MessageCodeCatalogEffectiveInPast                   MessageCode = "catalog.effective_in_past"
+	MessageCodeCatalogKeyPartTermTooShort               MessageCode = "catalog.key_part_term_too_short"
+	MessageCodeCatalogLaborRateRequired                 MessageCode = "catalog.labor_rate_required"
+	MessageCodeCatalogMaxAttributes                     MessageCode = "catalog.max_attributes"
+	MessageCodeCatalogMaxKeyPartTerms                   MessageCode = "catalog.max_key_part_terms"
+	MessageCodeCatalogMaxLaborRates                     MessageCode = "catalog.max_labor_rates"
+	MessageCodeCatalogMaxModels                         MessageCode = "catalog.max_models"
+	MessageCodeCatalogMaxPartPrices                     MessageCode = "catalog.max_part_prices"
+	MessageCodeCatalogMaxQuoteParts                     MessageCode = "catalog.max_quote_parts"
+	MessageCodeCatalogModelNumberFormat                 MessageCode = "catalog.model_number_format"
+	MessageCodeCatalogNoLaborRate                       MessageCode = "catalog.no_labor_rate"
+	MessageCodeCatalogNoPriceListOn                     MessageCode = "catalog.no_price_list_on"
+	MessageCodeCatalogNoPriceListVersionOn              MessageCode = "catalog.no_price_list_version_on"
+	MessageCodeCatalogNoSuch                            MessageCode = "catalog.no_such"
+	MessageCodeCatalogNoVisitFee                        MessageCode = "catalog.no_visit_fee"
+	MessageCodeCatalogPartCategoryFormat                MessageCode = "catalog.part_category_format"
+	MessageCodeCatalogPriceListDateTaken                MessageCode = "catalog.price_list_date_taken"
+	MessageCodeClaimsActionNotAllowed                   MessageCode = "claims.action_not_allowed"
+	MessageCodeClaimsBrandReimbursementNeedsNode        MessageCode = "claims.brand_reimbursement_needs_node"
+	MessageCodeClaimsClaimCurrency                      MessageCode = "claims.claim_currency"
+	MessageCodeClaimsContractKindMismatch               MessageCode = "claims.contract_kind_mismatch"
+	MessageCodeClaimsKind                               MessageCode = "claims.kind"
+	MessageCodeClaimsLineRange                          MessageCode = "claims.line_range"
+	MessageCodeClaimsLinesExceedMax                     MessageCode = "claims.lines_exceed_max"
+	MessageCodeClaimsNoSuchContract                     MessageCode = "claims.no_such_contract"
+	MessageCodeClaimsNoSuchRepair                       MessageCode = "claims.no_such_repair"
+	MessageCodeClaimsNoSuchTicket                       MessageCode = "claims.no_such_ticket"
+	MessageCodeClaimsNodeKeyOwnNode                     MessageCode = "claims.node_key_own_node"
+	MessageCodeClaimsNodeKeyReimbursementOnly           MessageCode = "claims.node_key_reimbursement_only"
+	MessageCodeClaimsNotServiceRecord                   MessageCode = "claims.not_service_record"
+	MessageCodeClaimsOnlyPartLinesNamePart              MessageCode = "claims.only_part_lines_name_part"
+	MessageCodeClaimsOnlyReimbursementNamesNode         MessageCode = "claims.only_reimbursement_names_node"
+	MessageCodeClaimsPartLineNeedsPart                  MessageCode = "claims.part_line_needs_part"
+	MessageCodeClaimsReferenceConflict                  MessageCode = "claims.reference_conflict"
+	MessageCodeClaimsReferenceUsed                      MessageCode = "claims.reference_used"
+	MessageCodeClaimsReimbursementNeedsTicket           MessageCode = "claims.reimbursement_needs_ticket"
+	MessageCodeClaimsRepairNotCompleted                 MessageCode = "claims.repair_not_completed"
+	MessageCodeClaimsState                              MessageCode = "claims.state"
+	MessageCodeClaimsStorefrontKeyOwnStorefront         MessageCode = "claims.storefront_key_own_storefront"
+	MessageCodeClaimsStorefrontKinds                    MessageCode = "claims.storefront_kinds"
+	MessageCodeClaimsTotalMismatch                      MessageCode = "claims.total_mismatch"
+	MessageCodeClaimsUpToRequested                      MessageCode = "claims.up_to_requested"
+	MessageCodeCommonAtLeast                            MessageCode = "common.at_least"
+	MessageCodeCommonAtMost                             MessageCode = "common.at_most"
+	MessageCodeCommonBeforePurchaseDate                 MessageCode = "common.before_purchase_date"
+	MessageCodeCommonChargeKind                         MessageCode = "common.charge_kind"
+	MessageCodeCommonConflictsWithExisting              MessageCode = "common.conflicts_with_existing"
+	MessageCodeCommonDate                               MessageCode = "common.date"
+	MessageCodeCommonDateFormat                         MessageCode = "common.date_format"
+	MessageCodeCommonDuplicate                          MessageCode = "common.duplicate"
+	MessageCodeCommonFaultCause                         MessageCode = "common.fault_cause"
+	MessageCodeCommonIdentifier                         MessageCode = "common.identifier"
+	MessageCodeCommonInFutureToday                      MessageCode = "common.in_future_today"
+	MessageCodeCommonIsRequired                         MessageCode = "common.is_required"
+	MessageCodeCommonLatLngRange                        MessageCode = "common.lat_lng_range"
+	MessageCodeCommonLatLngTogether                     MessageCode = "common.lat_lng_together"
+	MessageCodeCommonLength                             MessageCode = "common.length"
+	MessageCodeCommonLineCount                          MessageCode = "common.line_count"
+	MessageCodeCommonMalformedCursor                    MessageCode = "common.malformed_cursor"
+	MessageCodeCommonMalformedCursorList                MessageCode = "common.malformed_cursor_list"
+	MessageCodeCommonMaxEntries                         MessageCode = "common.max_entries"
+	MessageCodeCommonMaxLength                          MessageCode = "common.max_length"
+	MessageCodeCommonMaxLines                           MessageCode = "common.max_lines"
+	MessageCodeCommonMaxMinorUnits                      MessageCode = "common.max_minor_units"
+	MessageCodeCommonMustBeInFuture                     MessageCode = "common.must_be_in_future"
+	MessageCodeCommonMustBePositive                     MessageCode = "common.must_be_positive"
+	MessageCodeCommonMustBeRange                        MessageCode = "common.must_be_range"
+	MessageCodeCommonMustNotBeInFuture                  MessageCode = "common.must_not_be_in_future"
+	MessageCodeCommonMustNotBeInFutureToday             MessageCode = "common.must_not_be_in_future_today"
+	MessageCodeCommonMustNotBeNegative                  MessageCode = "common.must_not_be_negative"
+	MessageCodeCommonNoCustomerWithId                   MessageCode = "common.no_customer_with_id"
+	MessageCodeCommonNoNodeWithId                       MessageCode = "common.no_node_with_id"
+	MessageCodeCommonNoSuchCustomer                     MessageCode = "common.no_such_customer"
+	MessageCodeCommonNoSuchNode                         MessageCode = "common.no_such_node"
+	MessageCodeCommonNoSuchPart                         MessageCode = "common.no_such_part"
+	MessageCodeCommonNoSuchProductModel                 MessageCode = "common.no_such_product_model"
+	MessageCodeCommonNoSuchStorefront                   MessageCode = "common.no_such_storefront"
+	MessageCodeCommonNoSuchTechnician                   MessageCode = "common.no_such_technician"
+	MessageCodeCommonNoSuchUnit                         MessageCode = "common.no_such_unit"
+	MessageCodeCommonNoSuchUnitContract                 MessageCode = "common.no_such_unit_contract"
+	MessageCodeCommonNoTechnicianWithId                 MessageCode = "common.no_technician_with_id"
+	MessageCodeCommonNoTicketWithId                     MessageCode = "common.no_ticket_with_id"
+	MessageCodeCommonNotBeforePurchaseDate              MessageCode = "common.not_before_purchase_date"
+	MessageCodeCommonNotInFutureToday                   MessageCode = "common.not_in_future_today"
+	MessageCodeCommonOneOf                              MessageCode = "common.one_of"
+	MessageCodeCommonOneOfActiveSuspended               MessageCode = "common.one_of_active_suspended"
+	MessageCodeCommonPartDoesNotFitModel                MessageCode = "common.part_does_not_fit_model"
+	MessageCodeCommonPartListedTwice                    MessageCode = "common.part_listed_twice"
+	MessageCodeCommonProductCategory                    MessageCode = "common.product_category"
+	MessageCodeCommonPurchaseCurrency                   MessageCode = "common.purchase_currency"
+	MessageCodeCommonRange                              MessageCode = "common.range"
+	MessageCodeCommonRangeDash                          MessageCode = "common.range_dash"
+	MessageCodeCommonRangeDays                          MessageCode = "common.range_days"
+	MessageCodeCommonRegionCode6                        MessageCode = "common.region_code_6"
+	MessageCodeCommonRequired                           MessageCode = "common.required"
+	MessageCodeCommonRequiredForA                       MessageCode = "common.required_for_a"
+	MessageCodeCommonSnakeCase64                        MessageCode = "common.snake_case_64"
+	MessageCodeCommonTenantCurrency                     MessageCode = "common.tenant_currency"
+	MessageCodeCommonTooLarge                           MessageCode = "common.too_large"
+	MessageCodeCommonUnknownRegionCode                  MessageCode = "common.unknown_region_code"
+	MessageCodeCommonUnknownTimeZone                    MessageCode = "common.unknown_time_zone"
+	MessageCodeComplaintsActionNotAllowed               MessageCode = "complaints.action_not_allowed"
+	MessageCodeComplaintsAtBrandLevel                   MessageCode = "complaints.at_brand_level"
+	MessageCodeComplaintsBreachOnlyUpheldConduct        MessageCode = "complaints.breach_only_upheld_conduct"
+	MessageCodeComplaintsBreachRequired                 MessageCode = "complaints.breach_required"
+	MessageCodeComplaintsNodeOutsideScope               MessageCode = "complaints.node_outside_scope"
+	MessageCodeComplaintsStorefrontNodeFromTicket       MessageCode = "complaints.storefront_node_from_ticket"
+	MessageCodeComplaintsStorefrontOwnTickets           MessageCode = "complaints.storefront_own_tickets"
+	MessageCodeComplaintsStorefrontTechnicianFromTicket MessageCode = "complaints.storefront_technician_from_ticket"
+	MessageCodeComplaintsTargetRequired                 MessageCode = "complaints.target_required"
+	MessageCodeCustomersBeforePurchaseDateField         MessageCode = "customers.before_purchase_date_field"
+	MessageCodeCustomersBeforeUnitPurchaseDate          MessageCode = "customers.before_unit_purchase_date"
+	MessageCodeCustomersCarePolicyChanged               MessageCode = "customers.care_policy_changed"
+	MessageCodeCustomersCategoryOnce                    MessageCode = "customers.category_once"
+	MessageCodeCustomersCustomerIdOrCustomer            MessageCode = "customers.customer_id_or_customer"
+	MessageCodeCustomersCustomerRequired                MessageCode = "customers.customer_required"
+	MessageCodeCustomersDayOfYear                       MessageCode = "customers.day_of_year"
+	MessageCodeCustomersEmail                           MessageCode = "customers.email"
+	MessageCodeCustomersMaxAddresses                    MessageCode = "customers.max_addresses"
+	MessageCodeCustomersModelRequired                   MessageCode = "customers.model_required"
+	MessageCodeCustomersOwnStorefrontSuspended          MessageCode = "customers.own_storefront_suspended"
+	MessageCodeCustomersPhoneBelongsToOther             MessageCode = "customers.phone_belongs_to_other"
+	MessageCodeCustomersPhoneCount                      MessageCode = "customers.phone_count"
+	MessageCodeCustomersPhoneNotLinked                  MessageCode = "customers.phone_not_linked"
+	MessageCodeCustomersPhoneNumber                     MessageCode = "customers.phone_number"
+	MessageCodeCustomersPhoneOfBrandCustomer            MessageCode = "customers.phone_of_brand_customer"
+	MessageCodeCustomersPhoneOfOtherCustomer            MessageCode = "customers.phone_of_other_customer"
+	MessageCodeCustomersPhoneRepeated                   MessageCode = "customers.phone_repeated"
+	MessageCodeCustomersPhonesOfDifferentCustomers      MessageCode = "customers.phones_of_different_customers"
+	MessageCodeCustomersPhonesOfNCustomers              MessageCode = "customers.phones_of_n_customers"
+	MessageCodeCustomersRequiredForStorefront           MessageCode = "customers.required_for_storefront"
+	MessageCodeCustomersSerialFormat                    MessageCode = "customers.serial_format"
+	MessageCodeCustomersSerialOfOtherModel              MessageCode = "customers.serial_of_other_model"
+	MessageCodeCustomersSixDigits                       MessageCode = "customers.six_digits"
+	MessageCodeCustomersStateCodeRequired               MessageCode = "customers.state_code_required"
+	MessageCodeCustomersStateOneOf                      MessageCode = "customers.state_one_of"
+	MessageCodeCustomersStorefrontChannel               MessageCode = "customers.storefront_channel"
+	MessageCodeCustomersStorefrontKeyOwnUnits           MessageCode = "customers.storefront_key_own_units"
+	MessageCodeCustomersStorefrontSuspended             MessageCode = "customers.storefront_suspended"
+	MessageCodeCustomersUnitNotActive                   MessageCode = "customers.unit_not_active"
+	MessageCodeCustomersUnitNotReplaceable              MessageCode = "customers.unit_not_replaceable"
+	MessageCodeCustomersValidPhone                      MessageCode = "customers.valid_phone"
+	MessageCodeDispatchAfterWindowStart                 MessageCode = "dispatch.after_window_start"
+	MessageCodeDispatchAfterWindowStartField            MessageCode = "dispatch.after_window_start_field"
+	MessageCodeDispatchBestNode                         MessageCode = "dispatch.best_node"
+	MessageCodeDispatchBestNodeHardFault                MessageCode = "dispatch.best_node_hard_fault"
+	MessageCodeDispatchCategoryNeeded                   MessageCode = "dispatch.category_needed"
+	MessageCodeDispatchEnd                              MessageCode = "dispatch.end"
+	MessageCodeDispatchExcludedNode                     MessageCode = "dispatch.excluded_node"
+	MessageCodeDispatchExcludedTechnician               MessageCode = "dispatch.excluded_technician"
+	MessageCodeDispatchLoanerHeld                       MessageCode = "dispatch.loaner_held"
+	MessageCodeDispatchLoanerNone                       MessageCode = "dispatch.loaner_none"
+	MessageCodeDispatchManual                           MessageCode = "dispatch.manual"
+	MessageCodeDispatchNoFreeTechnician                 MessageCode = "dispatch.no_free_technician"
+	MessageCodeDispatchNoNodeCanTake                    MessageCode = "dispatch.no_node_can_take"
+	MessageCodeDispatchNoNodeCovers                     MessageCode = "dispatch.no_node_covers"
+	MessageCodeDispatchNoTechnicians                    MessageCode = "dispatch.no_technicians"
+	MessageCodeDispatchNodeManufacturer                 MessageCode = "dispatch.node.manufacturer"
+	MessageCodeDispatchNodeRepairPoint                  MessageCode = "dispatch.node.repair_point"
+	MessageCodeDispatchNodeServiceCenter                MessageCode = "dispatch.node.service_center"
+	MessageCodeDispatchNodeSpecialistDepot              MessageCode = "dispatch.node.specialist_depot"
+	MessageCodeDispatchNodeStartManufacturer            MessageCode = "dispatch.node_start.manufacturer"
+	MessageCodeDispatchNodeStartRepairPoint             MessageCode = "dispatch.node_start.repair_point"
+	MessageCodeDispatchNodeStartServiceCenter           MessageCode = "dispatch.node_start.service_center"
+	MessageCodeDispatchNodeStartSpecialistDepot         MessageCode = "dispatch.node_start.specialist_depot"
+	MessageCodeDispatchRegionCodeNeeded                 MessageCode = "dispatch.region_code_needed"
+	MessageCodeDispatchRuleCategoryNotServiced          MessageCode = "dispatch.rule.category_not_serviced"
+	MessageCodeDispatchRuleDailyLimitReached            MessageCode = "dispatch.rule.daily_limit_reached"
+	MessageCodeDispatchRuleHardFaultHigherTier          MessageCode = "dispatch.rule.hard_fault_higher_tier"
+	MessageCodeDispatchRuleLicenceInvalid               MessageCode = "dispatch.rule.licence_invalid"
+	MessageCodeDispatchRuleNoCapacity                   MessageCode = "dispatch.rule.no_capacity"
+	MessageCodeDispatchRuleNoLoaner                     MessageCode = "dispatch.rule.no_loaner"
+	MessageCodeDispatchRuleNotActive                    MessageCode = "dispatch.rule.not_active"
+	MessageCodeDispatchRuleOffShift                     MessageCode = "dispatch.rule.off_shift"
+	MessageCodeDispatchRuleOther                        MessageCode = "dispatch.rule.other"
+	MessageCodeDispatchRuleRegionNotCovered             MessageCode = "dispatch.rule.region_not_covered"
+	MessageCodeDispatchRuleRejectedEarlier              MessageCode = "dispatch.rule.rejected_earlier"
+	MessageCodeDispatchRuleServiceKindNotOffered        MessageCode = "dispatch.rule.service_kind_not_offered"
+	MessageCodeDispatchRuleSkillBelowRequired           MessageCode = "dispatch.rule.skill_below_required"
+	MessageCodeDispatchServiceKindNeeded                MessageCode = "dispatch.service_kind_needed"
+	MessageCodeDispatchSkipped                          MessageCode = "dispatch.skipped"
+	MessageCodeDispatchTechnician                       MessageCode = "dispatch.technician"
+	MessageCodeDispatchTechnicianDistance               MessageCode = "dispatch.technician_distance"
+	MessageCodeDispatchTechnicianOtherNode              MessageCode = "dispatch.technician_other_node"
+	MessageCodeEntitlementCardLower                     MessageCode = "entitlement.card_lower"
+	MessageCodeEntitlementCardNotLower                  MessageCode = "entitlement.card_not_lower"
+	MessageCodeEntitlementChangeOfMind                  MessageCode = "entitlement.change_of_mind"
+	MessageCodeEntitlementChargedBeyond                 MessageCode = "entitlement.charged_beyond"
+	MessageCodeEntitlementChargedByPriceList            MessageCode = "entitlement.charged_by_price_list"
+	MessageCodeEntitlementConductBreach                 MessageCode = "entitlement.conduct_breach"
+	MessageCodeEntitlementContractCategory              MessageCode = "entitlement.contract_category"
+	MessageCodeEntitlementCoveredRepairOffered          MessageCode = "entitlement.covered_repair_offered"
+	MessageCodeEntitlementDeliveryDamage                MessageCode = "entitlement.delivery_damage"
+	MessageCodeEntitlementDeliveryDamageNotCharged      MessageCode = "entitlement.delivery_damage_not_charged"
+	MessageCodeEntitlementFaultPerformance              MessageCode = "entitlement.fault.performance"
+	MessageCodeEntitlementFaultWrongOrDamaged           MessageCode = "entitlement.fault.wrong_or_damaged"
+	MessageCodeEntitlementFreightChangeOfMind           MessageCode = "entitlement.freight_change_of_mind"
+	MessageCodeEntitlementFreightQuality                MessageCode = "entitlement.freight_quality"
+	MessageCodeEntitlementFreightWrongGoods             MessageCode = "entitlement.freight_wrong_goods"
+	MessageCodeEntitlementKeyPartCovered                MessageCode = "entitlement.key_part_covered"
+	MessageCodeEntitlementKeyPartExpired                MessageCode = "entitlement.key_part_expired"
+	MessageCodeEntitlementKeyPartNone                   MessageCode = "entitlement.key_part_none"
+	MessageCodeEntitlementKeyPartWholeUnit              MessageCode = "entitlement.key_part_whole_unit"
+	MessageCodeEntitlementLateArrival                   MessageCode = "entitlement.late_arrival"
+	MessageCodeEntitlementLateArrivalVisit              MessageCode = "entitlement.late_arrival_visit"
+	MessageCodeEntitlementLicenceNotMatching            MessageCode = "entitlement.licence_not_matching"
+	MessageCodeEntitlementLicenceNotShown               MessageCode = "entitlement.licence_not_shown"
+	MessageCodeEntitlementLicenceShown                  MessageCode = "entitlement.licence_shown"
+	MessageCodeEntitlementLineChargedBeyond             MessageCode = "entitlement.line_charged_beyond"
+	MessageCodeEntitlementMaintenanceCharged            MessageCode = "entitlement.maintenance_charged"
+	MessageCodeEntitlementMaintenanceContractDates      MessageCode = "entitlement.maintenance_contract_dates"
+	MessageCodeEntitlementMaintenanceContractState      MessageCode = "entitlement.maintenance_contract_state"
+	MessageCodeEntitlementMaintenanceCovered            MessageCode = "entitlement.maintenance_covered"
+	MessageCodeEntitlementManufacturerCovered           MessageCode = "entitlement.manufacturer_covered"
+	MessageCodeEntitlementManufacturerEnded             MessageCode = "entitlement.manufacturer_ended"
+	MessageCodeEntitlementManufacturerNotCause          MessageCode = "entitlement.manufacturer_not_cause"
+	MessageCodeEntitlementNeverFree                     MessageCode = "entitlement.never_free"
+	MessageCodeEntitlementNoCardCharge                  MessageCode = "entitlement.no_card_charge"
+	MessageCodeEntitlementNoCompensation                MessageCode = "entitlement.no_compensation"
+	MessageCodeEntitlementNoConductBreach               MessageCode = "entitlement.no_conduct_breach"
+	MessageCodeEntitlementNoFreight                     MessageCode = "entitlement.no_freight"
+	MessageCodeEntitlementNoRecentPaidRepair            MessageCode = "entitlement.no_recent_paid_repair"
+	MessageCodeEntitlementNoRemedy                      MessageCode = "entitlement.no_remedy"
+	MessageCodeEntitlementNotDeliveryDamage             MessageCode = "entitlement.not_delivery_damage"
+	MessageCodeEntitlementNotEarlierRepair              MessageCode = "entitlement.not_earlier_repair"
+	MessageCodeEntitlementNotNeverFree                  MessageCode = "entitlement.not_never_free"
+	MessageCodeEntitlementNotNoFaultService             MessageCode = "entitlement.not_no_fault_service"
+	MessageCodeEntitlementNotPerformanceFault           MessageCode = "entitlement.not_performance_fault"
+	MessageCodeEntitlementNotPriceListCharge            MessageCode = "entitlement.not_price_list_charge"
+	MessageCodeEntitlementNotRepeatVisit                MessageCode = "entitlement.not_repeat_visit"
+	MessageCodeEntitlementNotTuning                     MessageCode = "entitlement.not_tuning"
+	MessageCodeEntitlementOnTime                        MessageCode = "entitlement.on_time"
+	MessageCodeEntitlementPriceListKept                 MessageCode = "entitlement.price_list_kept"
+	MessageCodeEntitlementPriceListNotShown             MessageCode = "entitlement.price_list_not_shown"
+	MessageCodeEntitlementRepeatFault                   MessageCode = "entitlement.repeat_fault"
+	MessageCodeEntitlementRepeatFaultCause              MessageCode = "entitlement.repeat_fault_cause"
+	MessageCodeEntitlementRepeatVisit                   MessageCode = "entitlement.repeat_visit"
+	MessageCodeEntitlementRequestedAllowed              MessageCode = "entitlement.requested_allowed"
+	MessageCodeEntitlementRequestedNotAllowed           MessageCode = "entitlement.requested_not_allowed"
+	MessageCodeEntitlementReturnAllowed                 MessageCode = "entitlement.return_allowed"
+	MessageCodeEntitlementReturnNotAsked                MessageCode = "entitlement.return_not_asked"
+	MessageCodeEntitlementReturnNotResaleable           MessageCode = "entitlement.return_not_resaleable"
+	MessageCodeEntitlementReturnNotStorefront           MessageCode = "entitlement.return_not_storefront"
+	MessageCodeEntitlementReturnWindowPassed            MessageCode = "entitlement.return_window_passed"
+	MessageCodeEntitlementSelected                      MessageCode = "entitlement.selected"
+	MessageCodeEntitlementStatutoryExchange             MessageCode = "entitlement.statutory_exchange"
+	MessageCodeEntitlementStatutoryExchangeAlso         MessageCode = "entitlement.statutory_exchange_also"
+	MessageCodeEntitlementStatutoryExchangePassed       MessageCode = "entitlement.statutory_exchange_passed"
+	MessageCodeEntitlementStatutoryOtherCause           MessageCode = "entitlement.statutory_other_cause"
+	MessageCodeEntitlementStatutoryReturn               MessageCode = "entitlement.statutory_return"
+	MessageCodeEntitlementStatutoryReturnPassed         MessageCode = "entitlement.statutory_return_passed"
+	MessageCodeEntitlementSwapInstead                   MessageCode = "entitlement.swap_instead"
+	MessageCodeEntitlementThirdFailure                  MessageCode = "entitlement.third_failure"
+	MessageCodeEntitlementThirdFailureNotYet            MessageCode = "entitlement.third_failure_not_yet"
+	MessageCodeEntitlementTuningCharged                 MessageCode = "entitlement.tuning_charged"
+	MessageCodeEntitlementTuningFree                    MessageCode = "entitlement.tuning_free"
+	MessageCodeEntitlementTuningGrace                   MessageCode = "entitlement.tuning_grace"
+	MessageCodeEntitlementTuningNotFault                MessageCode = "entitlement.tuning_not_fault"
+	MessageCodeEntitlementTuningNotInstalled            MessageCode = "entitlement.tuning_not_installed"
+	MessageCodeEntitlementUnrepairableNotCovered        MessageCode = "entitlement.unrepairable_not_covered"
+	MessageCodeEntitlementWaiver                        MessageCode = "entitlement.waiver"
+	MessageCodeEntitlementWarrantyEnded                 MessageCode = "entitlement.warranty_ended"
+	MessageCodeIdentityDuplicateRole                    MessageCode = "identity.duplicate_role"
+	MessageCodeIdentityKeyRevokesItself                 MessageCode = "identity.key_revokes_itself"
+	MessageCodeIdentityNoTechnicianInTenant             MessageCode = "identity.no_technician_in_tenant"
+	MessageCodeIdentityNodeRequired                     MessageCode = "identity.node_required"
+	MessageCodeIdentityRequiredForStorefrontKey         MessageCode = "identity.required_for_storefront_key"
+	MessageCodeIdentityRoleRequired                     MessageCode = "identity.role_required"
+	MessageCodeIdentityStorefrontOnly                   MessageCode = "identity.storefront_only"
+	MessageCodeIdentityStorefrontRoleOnly               MessageCode = "identity.storefront_role_only"
+	MessageCodeIdentityTechnicianOnly                   MessageCode = "identity.technician_only"
+	MessageCodeIdentityTechnicianOutsideSubtree         MessageCode = "identity.technician_outside_subtree"
+	MessageCodeIdentityTenantChanged                    MessageCode = "identity.tenant_changed"
+	MessageCodeIdentityTestDataNeedsTestKey             MessageCode = "identity.test_data_needs_test_key"
+	MessageCodeIdentityTestKeyTestOnly                  MessageCode = "identity.test_key_test_only"
+	MessageCodeIdentityUnknownRole                      MessageCode = "identity.unknown_role"
+	MessageCodeNetworkAfterIssuedOn                     MessageCode = "network.after_issued_on"
+	MessageCodeNetworkAfterStart                        MessageCode = "network.after_start"
+	MessageCodeNetworkAlreadyExpired                    MessageCode = "network.already_expired"
+	MessageCodeNetworkFileHeader                        MessageCode = "network.file_header"
+	MessageCodeNetworkFileMalformed                     MessageCode = "network.file_malformed"
+	MessageCodeNetworkFileNoRows                        MessageCode = "network.file_no_rows"
+	MessageCodeNetworkFileNotUtf8                       MessageCode = "network.file_not_utf8"
+	MessageCodeNetworkFileTooLarge                      MessageCode = "network.file_too_large"
+	MessageCodeNetworkImportDuplicateColumn             MessageCode = "network.import_duplicate_column"
+	MessageCodeNetworkImportInvalidJson                 MessageCode = "network.import_invalid_json"
+	MessageCodeNetworkImportLineError                   MessageCode = "network.import_line_error"
+	MessageCodeNetworkImportMediaType                   MessageCode = "network.import_media_type"
+	MessageCodeNetworkImportMissingColumn               MessageCode = "network.import_missing_column"
+	MessageCodeNetworkImportNotObject                   MessageCode = "network.import_not_object"
+	MessageCodeNetworkImportRowType                     MessageCode = "network.import_row_type"
+	MessageCodeNetworkImportUnknownColumn               MessageCode = "network.import_unknown_column"
+	MessageCodeNetworkLevelPerCategory                  MessageCode = "network.level_per_category"
+	MessageCodeNetworkLineTooLong                       MessageCode = "network.line_too_long"
+	MessageCodeNetworkManufacturerNoParent              MessageCode = "network.manufacturer_no_parent"
+	MessageCodeNetworkManufacturerNotMovable            MessageCode = "network.manufacturer_not_movable"
+	MessageCodeNetworkMoveUnderItself                   MessageCode = "network.move_under_itself"
+	MessageCodeNetworkNeedsCategory                     MessageCode = "network.needs_category"
+	MessageCodeNetworkNewNodeStatus                     MessageCode = "network.new_node_status"
+	MessageCodeNetworkNewTechnicianStatus               MessageCode = "network.new_technician_status"
+	MessageCodeNetworkNodeHasMembers                    MessageCode = "network.node_has_members"
+	MessageCodeNetworkNodeKeyImport                     MessageCode = "network.node_key_import"
+	MessageCodeNetworkNodeKeyMoveOwn                    MessageCode = "network.node_key_move_own"
+	MessageCodeNetworkNodeKeyOwnStatus                  MessageCode = "network.node_key_own_status"
+	MessageCodeNetworkNodeKeyParentRequired             MessageCode = "network.node_key_parent_required"
+	MessageCodeNetworkNodeTerminated                    MessageCode = "network.node_terminated"
+	MessageCodeNetworkParentTerminated                  MessageCode = "network.parent_terminated"
+	MessageCodeNetworkParentTier                        MessageCode = "network.parent_tier"
+	MessageCodeNetworkPhoneFormat                       MessageCode = "network.phone_format"
+	MessageCodeNetworkProbationOrActive                 MessageCode = "network.probation_or_active"
+	MessageCodeNetworkShiftOverlap                      MessageCode = "network.shift_overlap"
+	MessageCodeNetworkStatusReasonRequired              MessageCode = "network.status_reason_required"
+	MessageCodeNetworkStatusTransition                  MessageCode = "network.status_transition"
+	MessageCodeNetworkTechnicianNodeCodeRequired        MessageCode = "network.technician_node_code_required"
+	MessageCodeNetworkTimeOfDay                         MessageCode = "network.time_of_day"
+	MessageCodeNetworkUnsupportedCharset                MessageCode = "network.unsupported_charset"
+	MessageCodeNetworkUploadsInProgress                 MessageCode = "network.uploads_in_progress"
+	MessageCodeNetworkWeekday                           MessageCode = "network.weekday"
+	MessageCodeNotificationsGatewayExists               MessageCode = "notifications.gateway_exists"
+	MessageCodeNotificationsLanguage                    MessageCode = "notifications.language"
+	MessageCodeNotificationsTemplateBrace               MessageCode = "notifications.template_brace"
+	MessageCodeNotificationsTemplateUnknownParam        MessageCode = "notifications.template_unknown_param"
+	MessageCodeObjectApiKey                             MessageCode = "object.api_key"
+	MessageCodeObjectClaim                              MessageCode = "object.claim"
+	MessageCodeObjectComplaint                          MessageCode = "object.complaint"
+	MessageCodeObjectContract                           MessageCode = "object.contract"
+	MessageCodeObjectCoveragePlan                       MessageCode = "object.coverage_plan"
+	MessageCodeObjectCustomer                           MessageCode = "object.customer"
+	MessageCodeObjectDelivery                           MessageCode = "object.delivery"
+	MessageCodeObjectGradeProposal                      MessageCode = "object.grade_proposal"
+	MessageCodeObjectGradingPolicy                      MessageCode = "object.grading_policy"
+	MessageCodeObjectHoliday                            MessageCode = "object.holiday"
+	MessageCodeObjectImport                             MessageCode = "object.import"
+	MessageCodeObjectLoaner                             MessageCode = "object.loaner"
+	MessageCodeObjectNode                               MessageCode = "object.node"
+	MessageCodeObjectNotification                       MessageCode = "object.notification"
+	MessageCodeObjectNotificationGateway                MessageCode = "object.notification_gateway"
+	MessageCodeObjectNotificationTemplate               MessageCode = "object.notification_template"
+	MessageCodeObjectPart                               MessageCode = "object.part"
+	MessageCodeObjectPayout                             MessageCode = "object.payout"
+	MessageCodeObjectPriceList                          MessageCode = "object.price_list"
+	MessageCodeObjectProductModel                       MessageCode = "object.product_model"
+	MessageCodeObjectQuote                              MessageCode = "object.quote"
+	MessageCodeObjectStorefront                         MessageCode = "object.storefront"
+	MessageCodeObjectSwap                               MessageCode = "object.swap"
+	MessageCodeObjectTask                               MessageCode = "object.task"
+	MessageCodeObjectTechnician                         MessageCode = "object.technician"
+	MessageCodeObjectTenant                             MessageCode = "object.tenant"
+	MessageCodeObjectTestClock                          MessageCode = "object.test_clock"
+	MessageCodeObjectTicket                             MessageCode = "object.ticket"
+	MessageCodeObjectUnit                               MessageCode = "object.unit"
+	MessageCodeObjectWebhookEndpoint                    MessageCode = "object.webhook_endpoint"
+	MessageCodePayoutsAlreadyPaid                       MessageCode = "payouts.already_paid"
+	MessageCodePayoutsClaimOtherUnit                    MessageCode = "payouts.claim_other_unit"
+	MessageCodePayoutsNoSuchClaim                       MessageCode = "payouts.no_such_claim"
+	MessageCodePrivacyRetentionDays                     MessageCode = "privacy.retention_days"
+	MessageCodePrivacyRetentionHours                    MessageCode = "privacy.retention_hours"
+	MessageCodeProblemForbidden                         MessageCode = "problem.forbidden"
+	MessageCodeProblemIfMatchMismatch                   MessageCode = "problem.if_match_mismatch"
+	MessageCodeProblemInternal                          MessageCode = "problem.internal"
+	MessageCodeProblemMethodNotAllowed                  MessageCode = "problem.method_not_allowed"
+	MessageCodeProblemNoSuchEndpoint                    MessageCode = "problem.no_such_endpoint"
+	MessageCodeProblemNotFound                          MessageCode = "problem.not_found"
+	MessageCodeProblemRateLimited                       MessageCode = "problem.rate_limited"
+	MessageCodeProblemTitle400                          MessageCode = "problem.title.400"
+	MessageCodeProblemTitle401                          MessageCode = "problem.title.401"
+	MessageCodeProblemTitle403                          MessageCode = "problem.title.403"
+	MessageCodeProblemTitle404                          MessageCode = "problem.title.404"
+	MessageCodeProblemTitle405                          MessageCode = "problem.title.405"
+	MessageCodeProblemTitle406                          MessageCode = "problem.title.406"
+	MessageCodeProblemTitle408                          MessageCode = "problem.title.408"
+	MessageCodeProblemTitle409                          MessageCode = "problem.title.409"
+	MessageCodeProblemTitle412                          MessageCode = "problem.title.412"
+	MessageCodeProblemTitle413                          MessageCode = "problem.title.413"
+	MessageCodeProblemTitle415                          MessageCode = "problem.title.415"
+	MessageCodeProblemTitle422                          MessageCode = "problem.title.422"
+	MessageCodeProblemTitle428                          MessageCode = "problem.title.428"
+	MessageCodeProblemTitle429                          MessageCode = "problem.title.429"
+	MessageCodeProblemTitle499                          MessageCode = "problem.title.499"
+	MessageCodeProblemTitle500                          MessageCode = "problem.title.500"
+	MessageCodeProblemTitle503                          MessageCode = "problem.title.503"
+	MessageCodeProblemUnsupportedLanguage               MessageCode = "problem.unsupported_language"
+	MessageCodeProblemValidationFailed                  MessageCode = "problem.validation_failed"
+	MessageCodeProblemVersionChanged                    MessageCode = "problem.version_changed"
+	MessageCodeQualityAppealWindowClosed                MessageCode = "quality.appeal_window_closed"
+	MessageCodeQualityAtMostTotalWeight                 MessageCode = "quality.at_most_total_weight"
+	MessageCodeQualityDifferentFromWorst                MessageCode = "quality.different_from_worst"
+	MessageCodeQualityGradeInPolicy                     MessageCode = "quality.grade_in_policy"
+	MessageCodeQualityGradingPolicyChanged              MessageCode = "quality.grading_policy_changed"
+	MessageCodeQualityIndicatorKpi                      MessageCode = "quality.indicator_kpi"
+	MessageCodeQualityIndicatorKpis                     MessageCode = "quality.indicator_kpis"
+	MessageCodeQualityListedOnce                        MessageCode = "quality.listed_once"
+	MessageCodeQualityMaxRangeDays                      MessageCode = "quality.max_range_days"
+	MessageCodeQualityNoGradingPolicy                   MessageCode = "quality.no_grading_policy"
+	MessageCodeQualityNoPreviousGrade                   MessageCode = "quality.no_previous_grade"
+	MessageCodeQualityOnOrAfterFrom                     MessageCode = "quality.on_or_after_from"
+	MessageCodeQualityProposalNotAppealed               MessageCode = "quality.proposal_not_appealed"
+	MessageCodeQualityProposalNotApproved               MessageCode = "quality.proposal_not_approved"
+	MessageCodeQualityProposalNotProposed               MessageCode = "quality.proposal_not_proposed"
+	MessageCodeQualityRangeDate                         MessageCode = "quality.range_date"
+	MessageCodeQualityRegionPrefix                      MessageCode = "quality.region_prefix"
+	MessageCodeQualityRequiredToReject                  MessageCode = "quality.required_to_reject"
+	MessageCodeQualityWeightsSum                        MessageCode = "quality.weights_sum"
+	MessageCodeStockAtMostOf                            MessageCode = "stock.at_most_of"
+	MessageCodeStockBelowReserved                       MessageCode = "stock.below_reserved"
+	MessageCodeStockCondition                           MessageCode = "stock.condition"
+	MessageCodeStockLineRequired                        MessageCode = "stock.line_required"
+	MessageCodeStockLoanerHeld                          MessageCode = "stock.loaner_held"
+	MessageCodeStockLoanerNotAvailable                  MessageCode = "stock.loaner_not_available"
+	MessageCodeStockLoanerOrCategory                    MessageCode = "stock.loaner_or_category"
+	MessageCodeStockLoanerOtherNode                     MessageCode = "stock.loaner_other_node"
+	MessageCodeStockModelCategoryMismatch               MessageCode = "stock.model_category_mismatch"
+	MessageCodeStockNoLoanerAvailable                   MessageCode = "stock.no_loaner_available"
+	MessageCodeStockNoLoanerLent                        MessageCode = "stock.no_loaner_lent"
+	MessageCodeStockNoNodeInScope                       MessageCode = "stock.no_node_in_scope"
+	MessageCodeStockNotBeforeToday                      MessageCode = "stock.not_before_today"
+	MessageCodeStockOnHandOrDefective                   MessageCode = "stock.on_hand_or_defective"
+	MessageCodeStockPartHeldElsewhere                   MessageCode = "stock.part_held_elsewhere"
+	MessageCodeStockPartNotCompatible                   MessageCode = "stock.part_not_compatible"
+	MessageCodeSubjectsOpenTicket                       MessageCode = "subjects.open_ticket"
+	MessageCodeSubjectsOpenTicketErase                  MessageCode = "subjects.open_ticket_erase"
+	MessageCodeSwapsAboveApprovalLimit                  MessageCode = "swaps.above_approval_limit"
+	MessageCodeSwapsAboveRetailPrice                    MessageCode = "swaps.above_retail_price"
+	MessageCodeSwapsCategoryMismatch                    MessageCode = "swaps.category_mismatch"
+	MessageCodeSwapsContractNotActive                   MessageCode = "swaps.contract_not_active"
+	MessageCodeSwapsModelDiscontinued                   MessageCode = "swaps.model_discontinued"
+	MessageCodeSwapsNoApprovalStep                      MessageCode = "swaps.no_approval_step"
+	MessageCodeSwapsNoSuchModel                         MessageCode = "swaps.no_such_model"
+	MessageCodeSwapsNotFulfillable                      MessageCode = "swaps.not_fulfillable"
+	MessageCodeSwapsNotRejectable                       MessageCode = "swaps.not_rejectable"
+	MessageCodeSwapsPendingBrand                        MessageCode = "swaps.pending_brand"
+	MessageCodeSwapsPendingNodeManager                  MessageCode = "swaps.pending_node_manager"
+	MessageCodeSwapsReplacementRequired                 MessageCode = "swaps.replacement_required"
+	MessageCodeSwapsState                               MessageCode = "swaps.state"
+	MessageCodeSwapsUnitNotActive                       MessageCode = "swaps.unit_not_active"
+	MessageCodeTestclocksAdvanceTooFar                  MessageCode = "testclocks.advance_too_far"
+	MessageCodeTestclocksAlreadyAttached                MessageCode = "testclocks.already_attached"
+	MessageCodeTestclocksAttachableId                   MessageCode = "testclocks.attachable_id"
+	MessageCodeTestclocksGoesBack                       MessageCode = "testclocks.goes_back"
+	MessageCodeTestclocksLiveObject                     MessageCode = "testclocks.live_object"
+	MessageCodeTestclocksNoSuchClock                    MessageCode = "testclocks.no_such_clock"
+	MessageCodeTestclocksNoSuchObject                   MessageCode = "testclocks.no_such_object"
+	MessageCodeTicketsActionNotAllowed                  MessageCode = "tickets.action_not_allowed"
+	MessageCodeTicketsActionNotInFlow                   MessageCode = "tickets.action_not_in_flow"
+	MessageCodeTicketsAfterStart                        MessageCode = "tickets.after_start"
+	MessageCodeTicketsAlreadySignedOff                  MessageCode = "tickets.already_signed_off"
+	MessageCodeTicketsAmountRefundOnly                  MessageCode = "tickets.amount_refund_only"
+	MessageCodeTicketsCannotDispatchThere               MessageCode = "tickets.cannot_dispatch_there"
+	MessageCodeTicketsCauseNeedsFaultConfirmed          MessageCode = "tickets.cause_needs_fault_confirmed"
+	MessageCodeTicketsCodeExpired                       MessageCode = "tickets.code_expired"
+	MessageCodeTicketsDeliveryInstallOnly               MessageCode = "tickets.delivery_install_only"
+	MessageCodeTicketsDiagnoseFirst                     MessageCode = "tickets.diagnose_first"
+	MessageCodeTicketsExceedsPurchasePrice              MessageCode = "tickets.exceeds_purchase_price"
+	MessageCodeTicketsFailedTestNotCompletable          MessageCode = "tickets.failed_test_not_completable"
+	MessageCodeTicketsFailedTestNotReportable           MessageCode = "tickets.failed_test_not_reportable"
+	MessageCodeTicketsGuidanceRequired                  MessageCode = "tickets.guidance_required"
+	MessageCodeTicketsInspectFirst                      MessageCode = "tickets.inspect_first"
+	MessageCodeTicketsInstructFirst                     MessageCode = "tickets.instruct_first"
+	MessageCodeTicketsKnockProtocol                     MessageCode = "tickets.knock_protocol"
+	MessageCodeTicketsKnockRequired                     MessageCode = "tickets.knock_required"
+	MessageCodeTicketsLeaveSlip                         MessageCode = "tickets.leave_slip"
+	MessageCodeTicketsLicenceShownRequired              MessageCode = "tickets.licence_shown_required"
+	MessageCodeTicketsListedTwice                       MessageCode = "tickets.listed_twice"
+	MessageCodeTicketsLoanerCarryInOnly                 MessageCode = "tickets.loaner_carry_in_only"
+	MessageCodeTicketsLoanerLent                        MessageCode = "tickets.loaner_lent"
+	MessageCodeTicketsModelNeeded                       MessageCode = "tickets.model_needed"
+	MessageCodeTicketsMoreThan12hBefore                 MessageCode = "tickets.more_than_12h_before"
+	MessageCodeTicketsMustNotBeInPast                   MessageCode = "tickets.must_not_be_in_past"
+	MessageCodeTicketsNoCheckedInVisit                  MessageCode = "tickets.no_checked_in_visit"
+	MessageCodeTicketsNoCodeSent                        MessageCode = "tickets.no_code_sent"
+	MessageCodeTicketsNoExchange                        MessageCode = "tickets.no_exchange"
+	MessageCodeTicketsNoModelToDispatch                 MessageCode = "tickets.no_model_to_dispatch"
+	MessageCodeTicketsNoNodeForParts                    MessageCode = "tickets.no_node_for_parts"
+	MessageCodeTicketsNoNodeForUnit                     MessageCode = "tickets.no_node_for_unit"
+	MessageCodeTicketsNoReturn                          MessageCode = "tickets.no_return"
+	MessageCodeTicketsNoTechnicianAtNode                MessageCode = "tickets.no_technician_at_node"
+	MessageCodeTicketsNoTechnicianProposed              MessageCode = "tickets.no_technician_proposed"
+	MessageCodeTicketsNoValidLicence                    MessageCode = "tickets.no_valid_licence"
+	MessageCodeTicketsNoVisitToReport                   MessageCode = "tickets.no_visit_to_report"
+	MessageCodeTicketsNotCompletedNoCharges             MessageCode = "tickets.not_completed_no_charges"
+	MessageCodeTicketsOnlyCustomerNotHome               MessageCode = "tickets.only_customer_not_home"
+	MessageCodeTicketsOnlyEntryRefused                  MessageCode = "tickets.only_entry_refused"
+	MessageCodeTicketsOnlyProductElsewhere              MessageCode = "tickets.only_product_elsewhere"
+	MessageCodeTicketsOutsideShifts                     MessageCode = "tickets.outside_shifts"
+	MessageCodeTicketsOwnReferenceStorefront            MessageCode = "tickets.own_reference_storefront"
+	MessageCodeTicketsPartsNotPriced                    MessageCode = "tickets.parts_not_priced"
+	MessageCodeTicketsPhoneAfterKnocking                MessageCode = "tickets.phone_after_knocking"
+	MessageCodeTicketsPositionAgreed                    MessageCode = "tickets.position_agreed"
+	MessageCodeTicketsPriorityOrAbsent                  MessageCode = "tickets.priority_or_absent"
+	MessageCodeTicketsProductLocationRequired           MessageCode = "tickets.product_location_required"
+	MessageCodeTicketsReferenceConflict                 MessageCode = "tickets.reference_conflict"
+	MessageCodeTicketsReferenceUsed                     MessageCode = "tickets.reference_used"
+	MessageCodeTicketsRefusableRemedies                 MessageCode = "tickets.refusable_remedies"
+	MessageCodeTicketsRemedyNotRefusable                MessageCode = "tickets.remedy_not_refusable"
+	MessageCodeTicketsRequiredWhenChoosing              MessageCode = "tickets.required_when_choosing"
+	MessageCodeTicketsSlaPolicyChanged                  MessageCode = "tickets.sla_policy_changed"
+	MessageCodeTicketsState                             MessageCode = "tickets.state"
+	MessageCodeTicketsSwapAlreadyRequested              MessageCode = "tickets.swap_already_requested"
+	MessageCodeTicketsTaskAlready                       MessageCode = "tickets.task_already"
+	MessageCodeTicketsTechnicianAcceptsSelf             MessageCode = "tickets.technician_accepts_self"
+	MessageCodeTicketsTechnicianBooked                  MessageCode = "tickets.technician_booked"
+	MessageCodeTicketsTechnicianStatus                  MessageCode = "tickets.technician_status"
+	MessageCodeTicketsTimeNotPast                       MessageCode = "tickets.time_not_past"
+	MessageCodeTicketsTooManyWrongCodes                 MessageCode = "tickets.too_many_wrong_codes"
+	MessageCodeTicketsUnitNotIdentified                 MessageCode = "tickets.unit_not_identified"
+	MessageCodeTicketsUnitNotIdentifiedDiagnose         MessageCode = "tickets.unit_not_identified_diagnose"
+	MessageCodeTicketsUnitNotIdentifiedFirst            MessageCode = "tickets.unit_not_identified_first"
+	MessageCodeTicketsUnitOrModelSerial                 MessageCode = "tickets.unit_or_model_serial"
+	MessageCodeTicketsVisitCheckedIn                    MessageCode = "tickets.visit_checked_in"
+	MessageCodeTicketsVisitNeedsModel                   MessageCode = "tickets.visit_needs_model"
+	MessageCodeTicketsWindowOver                        MessageCode = "tickets.window_over"
+	MessageCodeTicketsWindowRejected                    MessageCode = "tickets.window_rejected"
+	MessageCodeTicketsWrongCode                         MessageCode = "tickets.wrong_code"
+	MessageCodeWarrantyAfterPreviousStep                MessageCode = "warranty.after_previous_step"
+	MessageCodeWarrantyAfterSaleWindow                  MessageCode = "warranty.after_sale_window"
+	MessageCodeWarrantyAtMostCap                        MessageCode = "warranty.at_most_cap"
+	MessageCodeWarrantyBeforePurchase                   MessageCode = "warranty.before_purchase"
+	MessageCodeWarrantyBeforeStartsOn                   MessageCode = "warranty.before_starts_on"
+	MessageCodeWarrantyCategoryNotSold                  MessageCode = "warranty.category_not_sold"
+	MessageCodeWarrantyCategoryRequired                 MessageCode = "warranty.category_required"
+	MessageCodeWarrantyCauseCovered                     MessageCode = "warranty.cause_covered"
+	MessageCodeWarrantyContractKind                     MessageCode = "warranty.contract_kind"
+	MessageCodeWarrantyCoversOnly                       MessageCode = "warranty.covers_only"
+	MessageCodeWarrantyDepreciationNotBelow             MessageCode = "warranty.depreciation_not_below"
+	MessageCodeWarrantyEndedBeforeSale                  MessageCode = "warranty.ended_before_sale"
+	MessageCodeWarrantyEndedToday                       MessageCode = "warranty.ended_today"
+	MessageCodeWarrantyExtendedDuration                 MessageCode = "warranty.extended_duration"
+	MessageCodeWarrantyExtendedEnvironmental            MessageCode = "warranty.extended_environmental"
+	MessageCodeWarrantyExtendedNoVisitFee               MessageCode = "warranty.extended_no_visit_fee"
+	MessageCodeWarrantyExtendedStart                    MessageCode = "warranty.extended_start"
+	MessageCodeWarrantyLiveContractExists               MessageCode = "warranty.live_contract_exists"
+	MessageCodeWarrantyLiveContractOfKind               MessageCode = "warranty.live_contract_of_kind"
+	MessageCodeWarrantyMaxPercent39                     MessageCode = "warranty.max_percent_39"
+	MessageCodeWarrantyMaxSteps                         MessageCode = "warranty.max_steps"
+	MessageCodeWarrantyNoReasonEnvironmental            MessageCode = "warranty.no_reason_environmental"
+	MessageCodeWarrantyNoSuchPlan                       MessageCode = "warranty.no_such_plan"
+	MessageCodeWarrantyNoSuchQuote                      MessageCode = "warranty.no_such_quote"
+	MessageCodeWarrantyNotATerm                         MessageCode = "warranty.not_a_term"
+	MessageCodeWarrantyNotCancellable                   MessageCode = "warranty.not_cancellable"
+	MessageCodeWarrantyNotConsumable                    MessageCode = "warranty.not_consumable"
+	MessageCodeWarrantyOnlyExtendedAfter                MessageCode = "warranty.only_extended_after"
+	MessageCodeWarrantyOutcome                          MessageCode = "warranty.outcome"
+	MessageCodeWarrantyPlanRetired                      MessageCode = "warranty.plan_retired"
+	MessageCodeWarrantyProtectionOneYear                MessageCode = "warranty.protection_one_year"
+	MessageCodeWarrantyQuoteOrWork                      MessageCode = "warranty.quote_or_work"
+	MessageCodeWarrantyQuoteOtherModel                  MessageCode = "warranty.quote_other_model"
+	MessageCodeWarrantyRequiredForPlans                 MessageCode = "warranty.required_for_plans"
+	MessageCodeWarrantyStartOffset                      MessageCode = "warranty.start_offset"
+	MessageCodeWarrantyStorefrontOwnSales               MessageCode = "warranty.storefront_own_sales"
+	MessageCodeWarrantySwapCategories                   MessageCode = "warranty.swap_categories"
+	MessageCodeWarrantyTermWithContracts                MessageCode = "warranty.term_with_contracts"
+	MessageCodeWarrantyTermsFixed                       MessageCode = "warranty.terms_fixed"
+	MessageCodeWarrantyUnitNotInUse                     MessageCode = "warranty.unit_not_in_use"
+	MessageCodeWebhooksAddressLinkLocal                 MessageCode = "webhooks.address_link_local"
+	MessageCodeWebhooksAddressLoopback                  MessageCode = "webhooks.address_loopback"
+	MessageCodeWebhooksAddressMulticast                 MessageCode = "webhooks.address_multicast"
+	MessageCodeWebhooksAddressPrivate                   MessageCode = "webhooks.address_private"
+	MessageCodeWebhooksAddressReserved                  MessageCode = "webhooks.address_reserved"
+	MessageCodeWebhooksAddressUnspecified               MessageCode = "webhooks.address_unspecified"
+	MessageCodeWebhooksEndpointDisabled                 MessageCode = "webhooks.endpoint_disabled"
+	MessageCodeWebhooksEventType                        MessageCode = "webhooks.event_type"
+	MessageCodeWebhooksEventTypeCount                   MessageCode = "webhooks.event_type_count"
+	MessageCodeWebhooksStorefrontOwn                    MessageCode = "webhooks.storefront_own"
+	MessageCodeWebhooksUrlAbsoluteHttps                 MessageCode = "webhooks.url_absolute_https"
+	MessageCodeWebhooksUrlAddressIs                     MessageCode = "webhooks.url_address_is"
+	MessageCodeWebhooksUrlCredentials                   MessageCode = "webhooks.url_credentials"
+	MessageCodeWebhooksUrlFragment                      MessageCode = "webhooks.url_fragment"
+	MessageCodeWebhooksUrlHttps                         MessageCode = "webhooks.url_https"
+	MessageCodeWebhooksUrlResolvesTo                    MessageCode = "webhooks.url_resolves_to"
+	MessageCodeWebhooksUrlUnresolved                    MessageCode = "webhooks.url_unresolved"
 )
 
 // Valid indicates whether the value is a known member of the MessageCode enum.
 func (e MessageCode) Valid() bool {
 	switch e {
+	case MessageCodeAuditFromRequired:
+		return true
+	case MessageCodeAuditRangeTooLong:
+		return true
+	case MessageCodeAuditToAfterFrom:
+		return true
+	case MessageCodeAuditToRequired:
+		return true
 	case MessageCodeAuthDashboardNeedsOperator:
 		return true
 	case MessageCodeAuthKeyExpired:
@@ -1999,11 +2429,313 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeAuthUnknownKey:
 		return true
+	case MessageCodeCatalogAttributeNameFormat:
+		return true
+	case MessageCodeCatalogDuplicateKeyPartTerm:
+		return true
+	case MessageCodeCatalogDuplicateLaborRate:
+		return true
+	case MessageCodeCatalogDuplicateVisitFee:
+		return true
+	case MessageCodeCatalogEffectiveInPast:
+		return true
+	case MessageCodeCatalogKeyPartTermTooShort:
+		return true
+	case MessageCodeCatalogLaborRateRequired:
+		return true
+	case MessageCodeCatalogMaxAttributes:
+		return true
+	case MessageCodeCatalogMaxKeyPartTerms:
+		return true
+	case MessageCodeCatalogMaxLaborRates:
+		return true
+	case MessageCodeCatalogMaxModels:
+		return true
+	case MessageCodeCatalogMaxPartPrices:
+		return true
+	case MessageCodeCatalogMaxQuoteParts:
+		return true
+	case MessageCodeCatalogModelNumberFormat:
+		return true
+	case MessageCodeCatalogNoLaborRate:
+		return true
+	case MessageCodeCatalogNoPriceListOn:
+		return true
+	case MessageCodeCatalogNoPriceListVersionOn:
+		return true
+	case MessageCodeCatalogNoSuch:
+		return true
+	case MessageCodeCatalogNoVisitFee:
+		return true
+	case MessageCodeCatalogPartCategoryFormat:
+		return true
+	case MessageCodeCatalogPriceListDateTaken:
+		return true
+	case MessageCodeClaimsActionNotAllowed:
+		return true
+	case MessageCodeClaimsBrandReimbursementNeedsNode:
+		return true
+	case MessageCodeClaimsClaimCurrency:
+		return true
+	case MessageCodeClaimsContractKindMismatch:
+		return true
+	case MessageCodeClaimsKind:
+		return true
+	case MessageCodeClaimsLineRange:
+		return true
+	case MessageCodeClaimsLinesExceedMax:
+		return true
+	case MessageCodeClaimsNoSuchContract:
+		return true
+	case MessageCodeClaimsNoSuchRepair:
+		return true
+	case MessageCodeClaimsNoSuchTicket:
+		return true
+	case MessageCodeClaimsNodeKeyOwnNode:
+		return true
+	case MessageCodeClaimsNodeKeyReimbursementOnly:
+		return true
+	case MessageCodeClaimsNotServiceRecord:
+		return true
+	case MessageCodeClaimsOnlyPartLinesNamePart:
+		return true
+	case MessageCodeClaimsOnlyReimbursementNamesNode:
+		return true
+	case MessageCodeClaimsPartLineNeedsPart:
+		return true
+	case MessageCodeClaimsReferenceConflict:
+		return true
+	case MessageCodeClaimsReferenceUsed:
+		return true
+	case MessageCodeClaimsReimbursementNeedsTicket:
+		return true
+	case MessageCodeClaimsRepairNotCompleted:
+		return true
+	case MessageCodeClaimsState:
+		return true
+	case MessageCodeClaimsStorefrontKeyOwnStorefront:
+		return true
+	case MessageCodeClaimsStorefrontKinds:
+		return true
+	case MessageCodeClaimsTotalMismatch:
+		return true
+	case MessageCodeClaimsUpToRequested:
+		return true
+	case MessageCodeCommonAtLeast:
+		return true
+	case MessageCodeCommonAtMost:
+		return true
+	case MessageCodeCommonBeforePurchaseDate:
+		return true
+	case MessageCodeCommonChargeKind:
+		return true
+	case MessageCodeCommonConflictsWithExisting:
+		return true
+	case MessageCodeCommonDate:
+		return true
+	case MessageCodeCommonDateFormat:
+		return true
+	case MessageCodeCommonDuplicate:
+		return true
+	case MessageCodeCommonFaultCause:
+		return true
+	case MessageCodeCommonIdentifier:
+		return true
+	case MessageCodeCommonInFutureToday:
+		return true
+	case MessageCodeCommonIsRequired:
+		return true
+	case MessageCodeCommonLatLngRange:
+		return true
+	case MessageCodeCommonLatLngTogether:
+		return true
+	case MessageCodeCommonLength:
+		return true
+	case MessageCodeCommonLineCount:
+		return true
+	case MessageCodeCommonMalformedCursor:
+		return true
+	case MessageCodeCommonMalformedCursorList:
+		return true
+	case MessageCodeCommonMaxEntries:
+		return true
+	case MessageCodeCommonMaxLength:
+		return true
+	case MessageCodeCommonMaxLines:
+		return true
+	case MessageCodeCommonMaxMinorUnits:
+		return true
+	case MessageCodeCommonMustBeInFuture:
+		return true
+	case MessageCodeCommonMustBePositive:
+		return true
+	case MessageCodeCommonMustBeRange:
+		return true
+	case MessageCodeCommonMustNotBeInFuture:
+		return true
+	case MessageCodeCommonMustNotBeInFutureToday:
+		return true
+	case MessageCodeCommonMustNotBeNegative:
+		return true
+	case MessageCodeCommonNoCustomerWithId:
+		return true
+	case MessageCodeCommonNoNodeWithId:
+		return true
+	case MessageCodeCommonNoSuchCustomer:
+		return true
+	case MessageCodeCommonNoSuchNode:
+		return true
+	case MessageCodeCommonNoSuchPart:
+		return true
+	case MessageCodeCommonNoSuchProductModel:
+		return true
+	case MessageCodeCommonNoSuchStorefront:
+		return true
+	case MessageCodeCommonNoSuchTechnician:
+		return true
+	case MessageCodeCommonNoSuchUnit:
+		return true
+	case MessageCodeCommonNoSuchUnitContract:
+		return true
+	case MessageCodeCommonNoTechnicianWithId:
+		return true
+	case MessageCodeCommonNoTicketWithId:
+		return true
+	case MessageCodeCommonNotBeforePurchaseDate:
+		return true
+	case MessageCodeCommonNotInFutureToday:
+		return true
+	case MessageCodeCommonOneOf:
+		return true
+	case MessageCodeCommonOneOfActiveSuspended:
+		return true
+	case MessageCodeCommonPartDoesNotFitModel:
+		return true
+	case MessageCodeCommonPartListedTwice:
+		return true
+	case MessageCodeCommonProductCategory:
+		return true
+	case MessageCodeCommonPurchaseCurrency:
+		return true
+	case MessageCodeCommonRange:
+		return true
+	case MessageCodeCommonRangeDash:
+		return true
+	case MessageCodeCommonRangeDays:
+		return true
+	case MessageCodeCommonRegionCode6:
+		return true
+	case MessageCodeCommonRequired:
+		return true
+	case MessageCodeCommonRequiredForA:
+		return true
+	case MessageCodeCommonSnakeCase64:
+		return true
+	case MessageCodeCommonTenantCurrency:
+		return true
+	case MessageCodeCommonTooLarge:
+		return true
+	case MessageCodeCommonUnknownRegionCode:
+		return true
+	case MessageCodeCommonUnknownTimeZone:
+		return true
+	case MessageCodeComplaintsActionNotAllowed:
+		return true
+	case MessageCodeComplaintsAtBrandLevel:
+		return true
+	case MessageCodeComplaintsBreachOnlyUpheldConduct:
+		return true
+	case MessageCodeComplaintsBreachRequired:
+		return true
+	case MessageCodeComplaintsNodeOutsideScope:
+		return true
+	case MessageCodeComplaintsStorefrontNodeFromTicket:
+		return true
+	case MessageCodeComplaintsStorefrontOwnTickets:
+		return true
+	case MessageCodeComplaintsStorefrontTechnicianFromTicket:
+		return true
+	case MessageCodeComplaintsTargetRequired:
+		return true
+	case MessageCodeCustomersBeforePurchaseDateField:
+		return true
+	case MessageCodeCustomersBeforeUnitPurchaseDate:
+		return true
+	case MessageCodeCustomersCarePolicyChanged:
+		return true
+	case MessageCodeCustomersCategoryOnce:
+		return true
+	case MessageCodeCustomersCustomerIdOrCustomer:
+		return true
+	case MessageCodeCustomersCustomerRequired:
+		return true
+	case MessageCodeCustomersDayOfYear:
+		return true
+	case MessageCodeCustomersEmail:
+		return true
+	case MessageCodeCustomersMaxAddresses:
+		return true
+	case MessageCodeCustomersModelRequired:
+		return true
+	case MessageCodeCustomersOwnStorefrontSuspended:
+		return true
+	case MessageCodeCustomersPhoneBelongsToOther:
+		return true
+	case MessageCodeCustomersPhoneCount:
+		return true
+	case MessageCodeCustomersPhoneNotLinked:
+		return true
+	case MessageCodeCustomersPhoneNumber:
+		return true
+	case MessageCodeCustomersPhoneOfBrandCustomer:
+		return true
+	case MessageCodeCustomersPhoneOfOtherCustomer:
+		return true
+	case MessageCodeCustomersPhoneRepeated:
+		return true
+	case MessageCodeCustomersPhonesOfDifferentCustomers:
+		return true
+	case MessageCodeCustomersPhonesOfNCustomers:
+		return true
+	case MessageCodeCustomersRequiredForStorefront:
+		return true
+	case MessageCodeCustomersSerialFormat:
+		return true
+	case MessageCodeCustomersSerialOfOtherModel:
+		return true
+	case MessageCodeCustomersSixDigits:
+		return true
+	case MessageCodeCustomersStateCodeRequired:
+		return true
+	case MessageCodeCustomersStateOneOf:
+		return true
+	case MessageCodeCustomersStorefrontChannel:
+		return true
+	case MessageCodeCustomersStorefrontKeyOwnUnits:
+		return true
+	case MessageCodeCustomersStorefrontSuspended:
+		return true
+	case MessageCodeCustomersUnitNotActive:
+		return true
+	case MessageCodeCustomersUnitNotReplaceable:
+		return true
+	case MessageCodeCustomersValidPhone:
+		return true
+	case MessageCodeDispatchAfterWindowStart:
+		return true
+	case MessageCodeDispatchAfterWindowStartField:
+		return true
 	case MessageCodeDispatchBestNode:
 		return true
 	case MessageCodeDispatchBestNodeHardFault:
 		return true
+	case MessageCodeDispatchCategoryNeeded:
+		return true
 	case MessageCodeDispatchEnd:
+		return true
+	case MessageCodeDispatchExcludedNode:
+		return true
+	case MessageCodeDispatchExcludedTechnician:
 		return true
 	case MessageCodeDispatchLoanerHeld:
 		return true
@@ -2035,11 +2767,43 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeDispatchNodeStartSpecialistDepot:
 		return true
+	case MessageCodeDispatchRegionCodeNeeded:
+		return true
+	case MessageCodeDispatchRuleCategoryNotServiced:
+		return true
+	case MessageCodeDispatchRuleDailyLimitReached:
+		return true
+	case MessageCodeDispatchRuleHardFaultHigherTier:
+		return true
+	case MessageCodeDispatchRuleLicenceInvalid:
+		return true
+	case MessageCodeDispatchRuleNoCapacity:
+		return true
+	case MessageCodeDispatchRuleNoLoaner:
+		return true
+	case MessageCodeDispatchRuleNotActive:
+		return true
+	case MessageCodeDispatchRuleOffShift:
+		return true
+	case MessageCodeDispatchRuleOther:
+		return true
+	case MessageCodeDispatchRuleRegionNotCovered:
+		return true
+	case MessageCodeDispatchRuleRejectedEarlier:
+		return true
+	case MessageCodeDispatchRuleServiceKindNotOffered:
+		return true
+	case MessageCodeDispatchRuleSkillBelowRequired:
+		return true
+	case MessageCodeDispatchServiceKindNeeded:
+		return true
 	case MessageCodeDispatchSkipped:
 		return true
 	case MessageCodeDispatchTechnician:
 		return true
 	case MessageCodeDispatchTechnicianDistance:
+		return true
+	case MessageCodeDispatchTechnicianOtherNode:
 		return true
 	case MessageCodeEntitlementCardLower:
 		return true
@@ -2197,6 +2961,126 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementWarrantyEnded:
 		return true
+	case MessageCodeIdentityDuplicateRole:
+		return true
+	case MessageCodeIdentityKeyRevokesItself:
+		return true
+	case MessageCodeIdentityNoTechnicianInTenant:
+		return true
+	case MessageCodeIdentityNodeRequired:
+		return true
+	case MessageCodeIdentityRequiredForStorefrontKey:
+		return true
+	case MessageCodeIdentityRoleRequired:
+		return true
+	case MessageCodeIdentityStorefrontOnly:
+		return true
+	case MessageCodeIdentityStorefrontRoleOnly:
+		return true
+	case MessageCodeIdentityTechnicianOnly:
+		return true
+	case MessageCodeIdentityTechnicianOutsideSubtree:
+		return true
+	case MessageCodeIdentityTenantChanged:
+		return true
+	case MessageCodeIdentityTestDataNeedsTestKey:
+		return true
+	case MessageCodeIdentityTestKeyTestOnly:
+		return true
+	case MessageCodeIdentityUnknownRole:
+		return true
+	case MessageCodeNetworkAfterIssuedOn:
+		return true
+	case MessageCodeNetworkAfterStart:
+		return true
+	case MessageCodeNetworkAlreadyExpired:
+		return true
+	case MessageCodeNetworkFileHeader:
+		return true
+	case MessageCodeNetworkFileMalformed:
+		return true
+	case MessageCodeNetworkFileNoRows:
+		return true
+	case MessageCodeNetworkFileNotUtf8:
+		return true
+	case MessageCodeNetworkFileTooLarge:
+		return true
+	case MessageCodeNetworkImportDuplicateColumn:
+		return true
+	case MessageCodeNetworkImportInvalidJson:
+		return true
+	case MessageCodeNetworkImportLineError:
+		return true
+	case MessageCodeNetworkImportMediaType:
+		return true
+	case MessageCodeNetworkImportMissingColumn:
+		return true
+	case MessageCodeNetworkImportNotObject:
+		return true
+	case MessageCodeNetworkImportRowType:
+		return true
+	case MessageCodeNetworkImportUnknownColumn:
+		return true
+	case MessageCodeNetworkLevelPerCategory:
+		return true
+	case MessageCodeNetworkLineTooLong:
+		return true
+	case MessageCodeNetworkManufacturerNoParent:
+		return true
+	case MessageCodeNetworkManufacturerNotMovable:
+		return true
+	case MessageCodeNetworkMoveUnderItself:
+		return true
+	case MessageCodeNetworkNeedsCategory:
+		return true
+	case MessageCodeNetworkNewNodeStatus:
+		return true
+	case MessageCodeNetworkNewTechnicianStatus:
+		return true
+	case MessageCodeNetworkNodeHasMembers:
+		return true
+	case MessageCodeNetworkNodeKeyImport:
+		return true
+	case MessageCodeNetworkNodeKeyMoveOwn:
+		return true
+	case MessageCodeNetworkNodeKeyOwnStatus:
+		return true
+	case MessageCodeNetworkNodeKeyParentRequired:
+		return true
+	case MessageCodeNetworkNodeTerminated:
+		return true
+	case MessageCodeNetworkParentTerminated:
+		return true
+	case MessageCodeNetworkParentTier:
+		return true
+	case MessageCodeNetworkPhoneFormat:
+		return true
+	case MessageCodeNetworkProbationOrActive:
+		return true
+	case MessageCodeNetworkShiftOverlap:
+		return true
+	case MessageCodeNetworkStatusReasonRequired:
+		return true
+	case MessageCodeNetworkStatusTransition:
+		return true
+	case MessageCodeNetworkTechnicianNodeCodeRequired:
+		return true
+	case MessageCodeNetworkTimeOfDay:
+		return true
+	case MessageCodeNetworkUnsupportedCharset:
+		return true
+	case MessageCodeNetworkUploadsInProgress:
+		return true
+	case MessageCodeNetworkWeekday:
+		return true
+	case MessageCodeNotificationsGatewayExists:
+		return true
+	case MessageCodeNotificationsLanguage:
+		return true
+	case MessageCodeNotificationsTemplateBrace:
+		return true
+	case MessageCodeNotificationsTemplateUnknownParam:
+		return true
 	case MessageCodeObjectApiKey:
 		return true
 	case MessageCodeObjectClaim:
@@ -2257,6 +3141,16 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeObjectWebhookEndpoint:
 		return true
+	case MessageCodePayoutsAlreadyPaid:
+		return true
+	case MessageCodePayoutsClaimOtherUnit:
+		return true
+	case MessageCodePayoutsNoSuchClaim:
+		return true
+	case MessageCodePrivacyRetentionDays:
+		return true
+	case MessageCodePrivacyRetentionHours:
+		return true
 	case MessageCodeProblemForbidden:
 		return true
 	case MessageCodeProblemIfMatchMismatch:
@@ -2310,6 +3204,378 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeProblemValidationFailed:
 		return true
 	case MessageCodeProblemVersionChanged:
+		return true
+	case MessageCodeQualityAppealWindowClosed:
+		return true
+	case MessageCodeQualityAtMostTotalWeight:
+		return true
+	case MessageCodeQualityDifferentFromWorst:
+		return true
+	case MessageCodeQualityGradeInPolicy:
+		return true
+	case MessageCodeQualityGradingPolicyChanged:
+		return true
+	case MessageCodeQualityIndicatorKpi:
+		return true
+	case MessageCodeQualityIndicatorKpis:
+		return true
+	case MessageCodeQualityListedOnce:
+		return true
+	case MessageCodeQualityMaxRangeDays:
+		return true
+	case MessageCodeQualityNoGradingPolicy:
+		return true
+	case MessageCodeQualityNoPreviousGrade:
+		return true
+	case MessageCodeQualityOnOrAfterFrom:
+		return true
+	case MessageCodeQualityProposalNotAppealed:
+		return true
+	case MessageCodeQualityProposalNotApproved:
+		return true
+	case MessageCodeQualityProposalNotProposed:
+		return true
+	case MessageCodeQualityRangeDate:
+		return true
+	case MessageCodeQualityRegionPrefix:
+		return true
+	case MessageCodeQualityRequiredToReject:
+		return true
+	case MessageCodeQualityWeightsSum:
+		return true
+	case MessageCodeStockAtMostOf:
+		return true
+	case MessageCodeStockBelowReserved:
+		return true
+	case MessageCodeStockCondition:
+		return true
+	case MessageCodeStockLineRequired:
+		return true
+	case MessageCodeStockLoanerHeld:
+		return true
+	case MessageCodeStockLoanerNotAvailable:
+		return true
+	case MessageCodeStockLoanerOrCategory:
+		return true
+	case MessageCodeStockLoanerOtherNode:
+		return true
+	case MessageCodeStockModelCategoryMismatch:
+		return true
+	case MessageCodeStockNoLoanerAvailable:
+		return true
+	case MessageCodeStockNoLoanerLent:
+		return true
+	case MessageCodeStockNoNodeInScope:
+		return true
+	case MessageCodeStockNotBeforeToday:
+		return true
+	case MessageCodeStockOnHandOrDefective:
+		return true
+	case MessageCodeStockPartHeldElsewhere:
+		return true
+	case MessageCodeStockPartNotCompatible:
+		return true
+	case MessageCodeSubjectsOpenTicket:
+		return true
+	case MessageCodeSubjectsOpenTicketErase:
+		return true
+	case MessageCodeSwapsAboveApprovalLimit:
+		return true
+	case MessageCodeSwapsAboveRetailPrice:
+		return true
+	case MessageCodeSwapsCategoryMismatch:
+		return true
+	case MessageCodeSwapsContractNotActive:
+		return true
+	case MessageCodeSwapsModelDiscontinued:
+		return true
+	case MessageCodeSwapsNoApprovalStep:
+		return true
+	case MessageCodeSwapsNoSuchModel:
+		return true
+	case MessageCodeSwapsNotFulfillable:
+		return true
+	case MessageCodeSwapsNotRejectable:
+		return true
+	case MessageCodeSwapsPendingBrand:
+		return true
+	case MessageCodeSwapsPendingNodeManager:
+		return true
+	case MessageCodeSwapsReplacementRequired:
+		return true
+	case MessageCodeSwapsState:
+		return true
+	case MessageCodeSwapsUnitNotActive:
+		return true
+	case MessageCodeTestclocksAdvanceTooFar:
+		return true
+	case MessageCodeTestclocksAlreadyAttached:
+		return true
+	case MessageCodeTestclocksAttachableId:
+		return true
+	case MessageCodeTestclocksGoesBack:
+		return true
+	case MessageCodeTestclocksLiveObject:
+		return true
+	case MessageCodeTestclocksNoSuchClock:
+		return true
+	case MessageCodeTestclocksNoSuchObject:
+		return true
+	case MessageCodeTicketsActionNotAllowed:
+		return true
+	case MessageCodeTicketsActionNotInFlow:
+		return true
+	case MessageCodeTicketsAfterStart:
+		return true
+	case MessageCodeTicketsAlreadySignedOff:
+		return true
+	case MessageCodeTicketsAmountRefundOnly:
+		return true
+	case MessageCodeTicketsCannotDispatchThere:
+		return true
+	case MessageCodeTicketsCauseNeedsFaultConfirmed:
+		return true
+	case MessageCodeTicketsCodeExpired:
+		return true
+	case MessageCodeTicketsDeliveryInstallOnly:
+		return true
+	case MessageCodeTicketsDiagnoseFirst:
+		return true
+	case MessageCodeTicketsExceedsPurchasePrice:
+		return true
+	case MessageCodeTicketsFailedTestNotCompletable:
+		return true
+	case MessageCodeTicketsFailedTestNotReportable:
+		return true
+	case MessageCodeTicketsGuidanceRequired:
+		return true
+	case MessageCodeTicketsInspectFirst:
+		return true
+	case MessageCodeTicketsInstructFirst:
+		return true
+	case MessageCodeTicketsKnockProtocol:
+		return true
+	case MessageCodeTicketsKnockRequired:
+		return true
+	case MessageCodeTicketsLeaveSlip:
+		return true
+	case MessageCodeTicketsLicenceShownRequired:
+		return true
+	case MessageCodeTicketsListedTwice:
+		return true
+	case MessageCodeTicketsLoanerCarryInOnly:
+		return true
+	case MessageCodeTicketsLoanerLent:
+		return true
+	case MessageCodeTicketsModelNeeded:
+		return true
+	case MessageCodeTicketsMoreThan12hBefore:
+		return true
+	case MessageCodeTicketsMustNotBeInPast:
+		return true
+	case MessageCodeTicketsNoCheckedInVisit:
+		return true
+	case MessageCodeTicketsNoCodeSent:
+		return true
+	case MessageCodeTicketsNoExchange:
+		return true
+	case MessageCodeTicketsNoModelToDispatch:
+		return true
+	case MessageCodeTicketsNoNodeForParts:
+		return true
+	case MessageCodeTicketsNoNodeForUnit:
+		return true
+	case MessageCodeTicketsNoReturn:
+		return true
+	case MessageCodeTicketsNoTechnicianAtNode:
+		return true
+	case MessageCodeTicketsNoTechnicianProposed:
+		return true
+	case MessageCodeTicketsNoValidLicence:
+		return true
+	case MessageCodeTicketsNoVisitToReport:
+		return true
+	case MessageCodeTicketsNotCompletedNoCharges:
+		return true
+	case MessageCodeTicketsOnlyCustomerNotHome:
+		return true
+	case MessageCodeTicketsOnlyEntryRefused:
+		return true
+	case MessageCodeTicketsOnlyProductElsewhere:
+		return true
+	case MessageCodeTicketsOutsideShifts:
+		return true
+	case MessageCodeTicketsOwnReferenceStorefront:
+		return true
+	case MessageCodeTicketsPartsNotPriced:
+		return true
+	case MessageCodeTicketsPhoneAfterKnocking:
+		return true
+	case MessageCodeTicketsPositionAgreed:
+		return true
+	case MessageCodeTicketsPriorityOrAbsent:
+		return true
+	case MessageCodeTicketsProductLocationRequired:
+		return true
+	case MessageCodeTicketsReferenceConflict:
+		return true
+	case MessageCodeTicketsReferenceUsed:
+		return true
+	case MessageCodeTicketsRefusableRemedies:
+		return true
+	case MessageCodeTicketsRemedyNotRefusable:
+		return true
+	case MessageCodeTicketsRequiredWhenChoosing:
+		return true
+	case MessageCodeTicketsSlaPolicyChanged:
+		return true
+	case MessageCodeTicketsState:
+		return true
+	case MessageCodeTicketsSwapAlreadyRequested:
+		return true
+	case MessageCodeTicketsTaskAlready:
+		return true
+	case MessageCodeTicketsTechnicianAcceptsSelf:
+		return true
+	case MessageCodeTicketsTechnicianBooked:
+		return true
+	case MessageCodeTicketsTechnicianStatus:
+		return true
+	case MessageCodeTicketsTimeNotPast:
+		return true
+	case MessageCodeTicketsTooManyWrongCodes:
+		return true
+	case MessageCodeTicketsUnitNotIdentified:
+		return true
+	case MessageCodeTicketsUnitNotIdentifiedDiagnose:
+		return true
+	case MessageCodeTicketsUnitNotIdentifiedFirst:
+		return true
+	case MessageCodeTicketsUnitOrModelSerial:
+		return true
+	case MessageCodeTicketsVisitCheckedIn:
+		return true
+	case MessageCodeTicketsVisitNeedsModel:
+		return true
+	case MessageCodeTicketsWindowOver:
+		return true
+	case MessageCodeTicketsWindowRejected:
+		return true
+	case MessageCodeTicketsWrongCode:
+		return true
+	case MessageCodeWarrantyAfterPreviousStep:
+		return true
+	case MessageCodeWarrantyAfterSaleWindow:
+		return true
+	case MessageCodeWarrantyAtMostCap:
+		return true
+	case MessageCodeWarrantyBeforePurchase:
+		return true
+	case MessageCodeWarrantyBeforeStartsOn:
+		return true
+	case MessageCodeWarrantyCategoryNotSold:
+		return true
+	case MessageCodeWarrantyCategoryRequired:
+		return true
+	case MessageCodeWarrantyCauseCovered:
+		return true
+	case MessageCodeWarrantyContractKind:
+		return true
+	case MessageCodeWarrantyCoversOnly:
+		return true
+	case MessageCodeWarrantyDepreciationNotBelow:
+		return true
+	case MessageCodeWarrantyEndedBeforeSale:
+		return true
+	case MessageCodeWarrantyEndedToday:
+		return true
+	case MessageCodeWarrantyExtendedDuration:
+		return true
+	case MessageCodeWarrantyExtendedEnvironmental:
+		return true
+	case MessageCodeWarrantyExtendedNoVisitFee:
+		return true
+	case MessageCodeWarrantyExtendedStart:
+		return true
+	case MessageCodeWarrantyLiveContractExists:
+		return true
+	case MessageCodeWarrantyLiveContractOfKind:
+		return true
+	case MessageCodeWarrantyMaxPercent39:
+		return true
+	case MessageCodeWarrantyMaxSteps:
+		return true
+	case MessageCodeWarrantyNoReasonEnvironmental:
+		return true
+	case MessageCodeWarrantyNoSuchPlan:
+		return true
+	case MessageCodeWarrantyNoSuchQuote:
+		return true
+	case MessageCodeWarrantyNotATerm:
+		return true
+	case MessageCodeWarrantyNotCancellable:
+		return true
+	case MessageCodeWarrantyNotConsumable:
+		return true
+	case MessageCodeWarrantyOnlyExtendedAfter:
+		return true
+	case MessageCodeWarrantyOutcome:
+		return true
+	case MessageCodeWarrantyPlanRetired:
+		return true
+	case MessageCodeWarrantyProtectionOneYear:
+		return true
+	case MessageCodeWarrantyQuoteOrWork:
+		return true
+	case MessageCodeWarrantyQuoteOtherModel:
+		return true
+	case MessageCodeWarrantyRequiredForPlans:
+		return true
+	case MessageCodeWarrantyStartOffset:
+		return true
+	case MessageCodeWarrantyStorefrontOwnSales:
+		return true
+	case MessageCodeWarrantySwapCategories:
+		return true
+	case MessageCodeWarrantyTermWithContracts:
+		return true
+	case MessageCodeWarrantyTermsFixed:
+		return true
+	case MessageCodeWarrantyUnitNotInUse:
+		return true
+	case MessageCodeWebhooksAddressLinkLocal:
+		return true
+	case MessageCodeWebhooksAddressLoopback:
+		return true
+	case MessageCodeWebhooksAddressMulticast:
+		return true
+	case MessageCodeWebhooksAddressPrivate:
+		return true
+	case MessageCodeWebhooksAddressReserved:
+		return true
+	case MessageCodeWebhooksAddressUnspecified:
+		return true
+	case MessageCodeWebhooksEndpointDisabled:
+		return true
+	case MessageCodeWebhooksEventType:
+		return true
+	case MessageCodeWebhooksEventTypeCount:
+		return true
+	case MessageCodeWebhooksStorefrontOwn:
+		return true
+	case MessageCodeWebhooksUrlAbsoluteHttps:
+		return true
+	case MessageCodeWebhooksUrlAddressIs:
+		return true
+	case MessageCodeWebhooksUrlCredentials:
+		return true
+	case MessageCodeWebhooksUrlFragment:
+		return true
+	case MessageCodeWebhooksUrlHttps:
+		return true
+	case MessageCodeWebhooksUrlResolvesTo:
+		return true
+	case MessageCodeWebhooksUrlUnresolved:
 		return true
 	default:
 		return false

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -15,26 +16,26 @@ func check(in *Input) error {
 	var v tenants.Validation
 	cur := in.Unit.PurchasePrice.Currency
 	if in.Unit.PurchaseDate.IsZero() {
-		v.Add("body.unit.purchase_date", "is required", nil)
+		v.AddMsg("body.unit.purchase_date", i18n.M("common.is_required"), nil)
 	}
 	if in.Date.IsZero() {
-		v.Add("body.date", "is required", nil)
+		v.AddMsg("body.date", i18n.M("common.is_required"), nil)
 	} else if !in.Unit.PurchaseDate.IsZero() && civil(in.Date).Before(civil(in.Unit.PurchaseDate)) {
-		v.Add("body.date", "must not be before the purchase date", in.Date.Format(time.DateOnly))
+		v.AddMsg("body.date", i18n.M("common.not_before_purchase_date"), in.Date.Format(time.DateOnly))
 	}
 	if in.Unit.InstalledOn != nil && civil(*in.Unit.InstalledOn).Before(civil(in.Unit.PurchaseDate)) {
-		v.Add("body.unit.installed_on", "must not be before the purchase date", in.Unit.InstalledOn.Format(time.DateOnly))
+		v.AddMsg("body.unit.installed_on", i18n.M("common.not_before_purchase_date"), in.Unit.InstalledOn.Format(time.DateOnly))
 	}
 	if in.Unit.WarrantyMonths < 0 {
-		v.Add("body.unit.warranty_months", "must not be negative", in.Unit.WarrantyMonths)
+		v.AddMsg("body.unit.warranty_months", i18n.M("common.must_not_be_negative"), in.Unit.WarrantyMonths)
 	}
 	for cat, m := range in.Unit.KeyPartWarrantyMonths {
 		if m < 0 {
-			v.Add("body.unit.key_part_warranty_months."+cat, "must not be negative", m)
+			v.AddMsg("body.unit.key_part_warranty_months."+cat, i18n.M("common.must_not_be_negative"), m)
 		}
 	}
 	if cur == "" {
-		v.Add("body.unit.purchase_price.currency", "is required", cur)
+		v.AddMsg("body.unit.purchase_price.currency", i18n.M("common.is_required"), cur)
 	}
 	money(&v, "body.unit.purchase_price", in.Unit.PurchasePrice, cur)
 	if in.Unit.RetailPrice != (tenants.Money{}) {
@@ -42,13 +43,13 @@ func check(in *Input) error {
 	}
 	if !in.Fault.ChangeOfMind && !in.Fault.WrongOrDamagedOnDelivery || in.Fault.Cause != "" {
 		if !knownCause(in.Fault.Cause) {
-			v.Add("body.fault.cause", "must be one of the fault causes", string(in.Fault.Cause))
+			v.AddMsg("body.fault.cause", i18n.M("common.fault_cause"), string(in.Fault.Cause))
 		}
 	}
 	switch in.RequestedRemedy {
 	case "", RemedyNone, RemedyRepair, RemedyExchange, RemedyReturn, RemedySwap:
 	default:
-		v.Add("body.requested_remedy", "must be none, repair, exchange, return or swap", string(in.RequestedRemedy))
+		v.AddMsg("body.requested_remedy", i18n.M("warranty.outcome"), string(in.RequestedRemedy))
 	}
 	for i := range in.Quote.Lines {
 		l := &in.Quote.Lines[i]
@@ -58,7 +59,7 @@ func check(in *Input) error {
 		}
 		loc := "body.quote.lines[" + strconv.Itoa(i) + "]"
 		if !kindOK {
-			v.Add(loc+".kind", "must be labor, part, visit or other", l.Kind)
+			v.AddMsg(loc+".kind", i18n.M("common.charge_kind"), l.Kind)
 		}
 		money(&v, loc+".amount", l.Amount, cur)
 		if l.Charged != nil {
@@ -69,7 +70,7 @@ func check(in *Input) error {
 		money(&v, "body.warranty_card_charge", *in.WarrantyCardCharge, cur)
 	}
 	if in.Visit.LateMinutes < 0 {
-		v.Add("body.visit.late_minutes", "must not be negative", in.Visit.LateMinutes)
+		v.AddMsg("body.visit.late_minutes", i18n.M("common.must_not_be_negative"), in.Visit.LateMinutes)
 	}
 	for i := range in.Contracts {
 		c := &in.Contracts[i]
@@ -80,20 +81,20 @@ func check(in *Input) error {
 		switch c.Kind {
 		case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
 		default:
-			v.Add(loc+".kind", "must be a contract kind", c.Kind)
+			v.AddMsg(loc+".kind", i18n.M("warranty.contract_kind"), c.Kind)
 		}
 		if c.EndsOn.Before(c.StartsOn) {
-			v.Add(loc+".ends_on", "must not be before starts_on", c.EndsOn.Format(time.DateOnly))
+			v.AddMsg(loc+".ends_on", i18n.M("warranty.before_starts_on"), c.EndsOn.Format(time.DateOnly))
 		}
 		t := &c.Terms
 		if t.DiscountPercent < 0 || t.DiscountPercent > 100 {
-			v.Add(loc+".terms.discount_percent", "must be 0 to 100", t.DiscountPercent)
+			v.AddMsg(loc+".terms.discount_percent", i18n.M("common.must_be_range", "Min", 0, "Max", 100), t.DiscountPercent)
 		}
 		if t.DepreciationPercent < 0 || t.DepreciationPercent > 100 {
-			v.Add(loc+".terms.depreciation_percent", "must be 0 to 100", t.DepreciationPercent)
+			v.AddMsg(loc+".terms.depreciation_percent", i18n.M("common.must_be_range", "Min", 0, "Max", 100), t.DepreciationPercent)
 		}
 		if t.DepreciationCapPercent < 0 || t.DepreciationCapPercent > 100 {
-			v.Add(loc+".terms.depreciation_cap_percent", "must be 0 to 100", t.DepreciationCapPercent)
+			v.AddMsg(loc+".terms.depreciation_cap_percent", i18n.M("common.must_be_range", "Min", 0, "Max", 100), t.DepreciationCapPercent)
 		}
 		if t.FlatFee != nil {
 			money(&v, loc+".terms.flat_fee", *t.FlatFee, cur)
@@ -126,12 +127,12 @@ func contractOK(c *Contract, cur string) bool {
 
 func money(v *tenants.Validation, loc string, m tenants.Money, cur string) {
 	if m.Amount < 0 {
-		v.Add(loc+".amount", "must not be negative", m.Amount)
+		v.AddMsg(loc+".amount", i18n.M("common.must_not_be_negative"), m.Amount)
 	} else if m.Amount > tenants.MaxMoneyAmount {
-		v.Add(loc+".amount", "is too large", m.Amount)
+		v.AddMsg(loc+".amount", i18n.M("common.too_large"), m.Amount)
 	}
 	if cur != "" && m.Currency != cur {
-		v.Add(loc+".currency", "must be the purchase price's currency "+cur, m.Currency)
+		v.AddMsg(loc+".currency", i18n.M("common.purchase_currency", "Currency", cur), m.Currency)
 	}
 }
 
