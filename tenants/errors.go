@@ -28,7 +28,7 @@ const (
 )
 
 // FieldError names the input field a problem is about, as a location such as
-// "body.roles[1]", "query.cursor" or "header.Idempotency-Key".
+// "roles[1]", "cursor" or "header.Idempotency-Key".
 type FieldError struct {
 	Location string
 	Message  string

@@ -34,7 +34,7 @@ func DecodeCursor(kind, cursor string) (string, error) {
 // MalformedCursor is the validation error on query.cursor for a cursor this
 // list did not make, including one whose sort key does not parse.
 func MalformedCursor(cursor string) *Error {
-	return Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
+	return Invalid("cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)
 }
 
 // PageLimit is limit, or DefaultPageLimit when limit is not positive.

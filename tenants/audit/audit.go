@@ -118,13 +118,13 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 	v := &tenants.Validation{}
 	switch {
 	case f.From == nil:
-		v.Add("query.from", "required: the start of the time range (RFC 3339)", nil)
+		v.Add("from", "required: the start of the time range (RFC 3339)", nil)
 	case f.To == nil:
-		v.Add("query.to", "required: the end of the time range (RFC 3339)", nil)
+		v.Add("to", "required: the end of the time range (RFC 3339)", nil)
 	case !f.From.Before(*f.To):
-		v.Add("query.to", "must be after from", f.To)
+		v.Add("to", "must be after from", f.To)
 	case f.To.Sub(*f.From) > MaxRange:
-		v.Add("query.to", "the range is at most 366 days", f.To)
+		v.Add("to", "the range is at most 366 days", f.To)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

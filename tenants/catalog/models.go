@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("product_models_tenant_id_model_number_key", "body.model_number", "another product model already has this model number")
+	pg.RegisterConstraint("product_models_tenant_id_model_number_key", "model_number", "another product model already has this model number")
 }
 
 // MaxWarrantyMonths bounds whole-unit and key-part warranty terms (20 years).
@@ -102,20 +102,20 @@ func (m ProductModel) KeyPartMonths(partCategory string) int {
 // validateModel checks a model's attributes against the tenant's currency.
 func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 	if !catalogNumber.MatchString(in.ModelNumber) {
-		v.Add("body.model_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.ModelNumber)
+		v.Add("model_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.ModelNumber)
 	}
-	checkOneOf(v, "body.category", in.Category, Categories)
-	checkName(v, "body.name", in.Name)
-	tenants.CheckMoney(v, "body.retail_price", in.RetailPrice, currency)
+	checkOneOf(v, "category", in.Category, Categories)
+	checkName(v, "name", in.Name)
+	tenants.CheckMoney(v, "retail_price", in.RetailPrice, currency)
 	if in.WarrantyMonths < 0 || in.WarrantyMonths > MaxWarrantyMonths {
-		v.Add("body.warranty_months", "0 to 240", in.WarrantyMonths)
+		v.Add("warranty_months", "0 to 240", in.WarrantyMonths)
 	}
 	if len(in.KeyParts) > 20 {
-		v.Add("body.key_parts", "at most 20 key-part terms", len(in.KeyParts))
+		v.Add("key_parts", "at most 20 key-part terms", len(in.KeyParts))
 	}
 	seen := map[string]bool{}
 	for i, k := range in.KeyParts {
-		loc := indexed("body.key_parts", "")(i)
+		loc := indexed("key_parts", "")(i)
 		switch {
 		case !slug.MatchString(k.PartCategory):
 			v.Add(loc+".part_category", "a lowercase part category: letters, digits and '_', starting with a letter", k.PartCategory)
@@ -130,7 +130,7 @@ func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 			v.Add(loc+".warranty_months", "a key-part term must be longer than the whole unit's "+itoa(in.WarrantyMonths)+" months", k.WarrantyMonths)
 		}
 	}
-	checkSpecs(v, "body.specs", in.Specs)
+	checkSpecs(v, "specs", in.Specs)
 }
 
 func checkSpecs(v *tenants.Validation, loc string, s Specs) {
@@ -268,7 +268,7 @@ func (s *Service) GetProductModel(ctx context.Context, p tenants.Principal, id s
 func (s *Service) ListProductModels(ctx context.Context, p tenants.Principal, f ProductModelFilter) ([]ProductModel, string, error) {
 	v := &tenants.Validation{}
 	if f.Category != "" {
-		checkOneOf(v, "query.category", f.Category, Categories)
+		checkOneOf(v, "category", f.Category, Categories)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -413,7 +413,7 @@ func similarModels(ctx context.Context, tx pg.TenantTx, modelID string, maxPrice
 // the model's retail price as the ceiling (minor units).
 func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id string, maxPrice *int64, limit int) ([]SimilarModel, error) {
 	if maxPrice != nil && *maxPrice < 0 {
-		return nil, tenants.Invalid("query.max_price", "must not be negative", *maxPrice)
+		return nil, tenants.Invalid("max_price", "must not be negative", *maxPrice)
 	}
 	var out []SimilarModel
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

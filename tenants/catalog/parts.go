@@ -14,8 +14,8 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("parts_tenant_id_part_number_key", "body.part_number", "another part already has this part number")
-	pg.RegisterConstraint("part_models_tenant_id_model_id_fkey", "body.compatible_model_ids", "no such product model")
+	pg.RegisterConstraint("parts_tenant_id_part_number_key", "part_number", "another part already has this part number")
+	pg.RegisterConstraint("part_models_tenant_id_model_id_fkey", "compatible_model_ids", "no such product model")
 }
 
 // MaxCompatibleModels bounds a part's compatible models.
@@ -64,15 +64,15 @@ type PartFilter struct {
 
 func validatePart(v *tenants.Validation, in NewPart, currency string) {
 	if !catalogNumber.MatchString(in.PartNumber) {
-		v.Add("body.part_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.PartNumber)
+		v.Add("part_number", "1-64 letters, digits, '.', '/', '_', '+' or '-', starting with a letter or digit", in.PartNumber)
 	}
-	checkName(v, "body.name", in.Name)
+	checkName(v, "name", in.Name)
 	if !slug.MatchString(in.Category) {
-		v.Add("body.category", "a lowercase part category: letters, digits and '_', starting with a letter", in.Category)
+		v.Add("category", "a lowercase part category: letters, digits and '_', starting with a letter", in.Category)
 	}
-	tenants.CheckMoney(v, "body.price", in.Price, currency)
+	tenants.CheckMoney(v, "price", in.Price, currency)
 	if len(in.CompatibleModelIDs) > MaxCompatibleModels {
-		v.Add("body.compatible_model_ids", "at most 500 models", len(in.CompatibleModelIDs))
+		v.Add("compatible_model_ids", "at most 500 models", len(in.CompatibleModelIDs))
 	}
 }
 
@@ -118,7 +118,7 @@ func setCompatible(ctx context.Context, tx pg.TenantTx, partID string, modelIDs 
 func createPart(ctx context.Context, tx pg.TenantTx, in NewPart, currency string) (Part, error) {
 	v := &tenants.Validation{}
 	validatePart(v, in, currency)
-	if err := checkIDs(ctx, tx, v, indexed("body.compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
+	if err := checkIDs(ctx, tx, v, indexed("compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
 		"product model", in.CompatibleModelIDs); err != nil {
 		return Part{}, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) UpdatePart(ctx context.Context, p tenants.Principal, id string
 		models := false
 		if u.CompatibleModelIDs != nil {
 			f.CompatibleModelIDs = *u.CompatibleModelIDs
-			if err := checkIDs(ctx, tx, v, indexed("body.compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
+			if err := checkIDs(ctx, tx, v, indexed("compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
 				"product model", f.CompatibleModelIDs); err != nil {
 				return err
 			}

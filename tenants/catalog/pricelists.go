@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("price_lists_tenant_id_effective_from_key", "body.effective_from", "another price list version takes effect on this date")
-	pg.RegisterConstraint("price_list_parts_tenant_id_part_id_fkey", "body.parts", "no such part")
+	pg.RegisterConstraint("price_lists_tenant_id_effective_from_key", "effective_from", "another price list version takes effect on this date")
+	pg.RegisterConstraint("price_list_parts_tenant_id_part_id_fkey", "parts", "no such part")
 }
 
 // Price list statuses, judged on the tenant's current date.
@@ -81,19 +81,19 @@ type NewPriceList struct {
 func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today string) {
 	switch {
 	case !validDate(in.EffectiveFrom):
-		v.Add("body.effective_from", "a date YYYY-MM-DD", in.EffectiveFrom)
+		v.Add("effective_from", "a date YYYY-MM-DD", in.EffectiveFrom)
 	case in.EffectiveFrom < today:
-		v.Add("body.effective_from", "in the past (today is "+today+" in the tenant's time zone): a new version takes effect today or later", in.EffectiveFrom)
+		v.Add("effective_from", "in the past (today is "+today+" in the tenant's time zone): a new version takes effect today or later", in.EffectiveFrom)
 	}
 	if len(in.Labor) == 0 {
-		v.Add("body.labor", "at least one labor rate", len(in.Labor))
+		v.Add("labor", "at least one labor rate", len(in.Labor))
 	}
 	if len(in.Labor) > MaxLaborRates {
-		v.Add("body.labor", fmt.Sprintf("at most %d labor rates", MaxLaborRates), len(in.Labor))
+		v.Add("labor", fmt.Sprintf("at most %d labor rates", MaxLaborRates), len(in.Labor))
 	}
 	seen := map[[2]string]int{}
 	for i, l := range in.Labor {
-		loc := indexed("body.labor", "")(i)
+		loc := indexed("labor", "")(i)
 		okC := checkOneOf(v, loc+".category", l.Category, Categories)
 		okK := checkOneOf(v, loc+".service_kind", l.ServiceKind, ServiceKinds)
 		tenants.CheckMoney(v, loc+".amount", l.Amount, currency)
@@ -108,11 +108,11 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 		seen[key] = i
 	}
 	if in.DefaultVisitFee != nil {
-		tenants.CheckMoney(v, "body.default_visit_fee", *in.DefaultVisitFee, currency)
+		tenants.CheckMoney(v, "default_visit_fee", *in.DefaultVisitFee, currency)
 	}
 	cats := map[string]int{}
 	for i, f := range in.VisitFees {
-		loc := indexed("body.visit_fees", "")(i)
+		loc := indexed("visit_fees", "")(i)
 		ok := checkOneOf(v, loc+".category", f.Category, Categories)
 		tenants.CheckMoney(v, loc+".amount", f.Amount, currency)
 		if !ok {
@@ -125,10 +125,10 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 		cats[f.Category] = i
 	}
 	if len(in.Parts) > MaxPartPrices {
-		v.Add("body.parts", fmt.Sprintf("at most %d part prices", MaxPartPrices), len(in.Parts))
+		v.Add("parts", fmt.Sprintf("at most %d part prices", MaxPartPrices), len(in.Parts))
 	}
 	for i, p := range in.Parts {
-		tenants.CheckMoney(v, indexed("body.parts", ".price")(i), p.Price, currency)
+		tenants.CheckMoney(v, indexed("parts", ".price")(i), p.Price, currency)
 	}
 }
 
@@ -218,7 +218,7 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 	for i, p := range in.Parts {
 		partIDs[i] = p.PartID
 	}
-	if err := checkIDs(ctx, tx, v, indexed("body.parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
+	if err := checkIDs(ctx, tx, v, indexed("parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
 		return PriceList{}, err
 	}
 	if err := v.Err(); err != nil {
@@ -235,7 +235,7 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 	}
 	if taken {
 		return PriceList{}, &tenants.Error{Code: tenants.CodeConflict, Message: "conflicts with an existing object",
-			Fields: []tenants.FieldError{{Location: "body.effective_from", Message: "another price list version takes effect on this date", Value: in.EffectiveFrom}}}
+			Fields: []tenants.FieldError{{Location: "effective_from", Message: "another price list version takes effect on this date", Value: in.EffectiveFrom}}}
 	}
 	var visit *int64
 	if in.DefaultVisitFee != nil {
@@ -311,7 +311,7 @@ func (s *Service) GetPriceList(ctx context.Context, p tenants.Principal, id stri
 // "" for today in the tenant's time zone); not_found when none is.
 func (s *Service) GetEffectivePriceList(ctx context.Context, p tenants.Principal, date string) (PriceList, error) {
 	if date != "" && !validDate(date) {
-		return PriceList{}, tenants.Invalid("query.on", "a date YYYY-MM-DD", date)
+		return PriceList{}, tenants.Invalid("on", "a date YYYY-MM-DD", date)
 	}
 	now := s.now()
 	var out PriceList

@@ -74,7 +74,7 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		v := &tenants.Validation{}
-		v.Add("body.model_id", "no such product model", in.ModelID)
+		v.Add("model_id", "no such product model", in.ModelID)
 		checkJob(v, in)
 		return Quote{}, v.Err()
 	case err != nil:
@@ -85,16 +85,16 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 
 // checkJob validates a job's own fields.
 func checkJob(v *tenants.Validation, in NewQuote) {
-	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
+	checkOneOf(v, "service_kind", in.ServiceKind, ServiceKinds)
 	if in.On != "" && !validDate(in.On) {
-		v.Add("body.on", "a date YYYY-MM-DD", in.On)
+		v.Add("on", "a date YYYY-MM-DD", in.On)
 	}
 	if len(in.Parts) > MaxQuoteParts {
-		v.Add("body.parts", fmt.Sprintf("at most %d parts", MaxQuoteParts), len(in.Parts))
+		v.Add("parts", fmt.Sprintf("at most %d parts", MaxQuoteParts), len(in.Parts))
 	}
 	for i, p := range in.Parts {
 		if p.Quantity < 1 || p.Quantity > MaxPartsQuantity {
-			v.Add(indexed("body.parts", ".quantity")(i), fmt.Sprintf("1 to %d", MaxPartsQuantity), p.Quantity)
+			v.Add(indexed("parts", ".quantity")(i), fmt.Sprintf("1 to %d", MaxPartsQuantity), p.Quantity)
 		}
 	}
 }
@@ -128,7 +128,7 @@ func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind
 		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
 		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, tenants.Invalid("body.on", "no price list version is in effect on "+on, on)
+		return r, tenants.Invalid("on", "no price list version is in effect on "+on, on)
 	}
 	return r, err
 }
@@ -146,7 +146,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 	for i, p := range in.Parts {
 		partIDs[i] = p.PartID
 	}
-	if err := checkIDs(ctx, tx, v, indexed("body.parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
+	if err := checkIDs(ctx, tx, v, indexed("parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
 		return Quote{}, err
 	}
 	if err := v.Err(); err != nil {
@@ -165,13 +165,13 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 		q.Total.Amount += unit * int64(qty)
 	}
 	if rates.labor == nil {
-		v.Add("body.service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", rates.version, m.Category, in.ServiceKind), in.ServiceKind)
+		v.Add("service_kind", fmt.Sprintf("price list version %d has no labor rate for %s %s", rates.version, m.Category, in.ServiceKind), in.ServiceKind)
 	} else {
 		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, *rates.labor)
 	}
 	if in.IncludeVisit {
 		if rates.visit == nil {
-			v.Add("body.include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", rates.version, m.Category), in.IncludeVisit)
+			v.Add("include_visit", fmt.Sprintf("price list version %d has no visit fee for %s", rates.version, m.Category), in.IncludeVisit)
 		} else {
 			add(LineVisit, "visit fee: "+m.Category, "", 1, *rates.visit)
 		}
@@ -186,7 +186,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 			return Quote{}, err
 		}
 		if !ok {
-			v.Add(indexed("body.parts", ".part_id")(i), "part "+part.PartNumber+" does not fit model "+m.ModelNumber, qp.PartID)
+			v.Add(indexed("parts", ".part_id")(i), "part "+part.PartNumber+" does not fit model "+m.ModelNumber, qp.PartID)
 			continue
 		}
 		price, over := rates.parts[part.ID]

@@ -25,7 +25,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("claims_submitter_reference_key", "body.reference", "you already filed a claim with this reference")
+	pg.RegisterConstraint("claims_submitter_reference_key", "reference", "you already filed a claim with this reference")
 }
 
 // Service is the claims context's entry point. Each exported method runs in

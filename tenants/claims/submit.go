@@ -88,21 +88,21 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
-		v.Add("body.fault.cause", "must be one of the fault causes", in.Fault.Cause)
+		v.Add("fault.cause", "must be one of the fault causes", in.Fault.Cause)
 	}
 	if len(in.Fault.Description) > 2000 {
-		v.Add("body.fault.description", "at most 2000 characters", len(in.Fault.Description))
+		v.Add("fault.description", "at most 2000 characters", len(in.Fault.Description))
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.Add("body.occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
+		v.Add("occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
 	case in.OccurredOn > today:
-		v.Add("body.occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
+		v.Add("occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
 	case in.OccurredOn < r.unit.PurchaseDate:
-		v.Add("body.occurred_on", "must not be before the purchase date "+r.unit.PurchaseDate, in.OccurredOn)
+		v.Add("occurred_on", "must not be before the purchase date "+r.unit.PurchaseDate, in.OccurredOn)
 	}
 	if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-		v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+		v.Add("lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
 	}
 	var ids []string
 	for _, l := range in.Lines {
@@ -117,7 +117,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	lines := make([]ClaimLine, len(in.Lines))
 	var sum int64
 	for i, l := range in.Lines {
-		at := "body.lines[" + strconv.Itoa(i) + "]"
+		at := "lines[" + strconv.Itoa(i) + "]"
 		q := l.Quantity
 		if q == 0 {
 			q = 1
@@ -154,13 +154,13 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 		lines[i] = line
 	}
 	if in.Total != nil {
-		tenants.CheckMoney(v, "body.total", *in.Total, cur)
+		tenants.CheckMoney(v, "total", *in.Total, cur)
 		if in.Total.Amount != sum {
-			v.Add("body.total", fmt.Sprintf("must equal the sum of the lines (%d)", sum), in.Total.Amount)
+			v.Add("total", fmt.Sprintf("must equal the sum of the lines (%d)", sum), in.Total.Amount)
 		}
 	}
 	if sum > tenants.MaxMoneyAmount {
-		v.Add("body.lines", "the lines add up to more than the largest amount", sum)
+		v.Add("lines", "the lines add up to more than the largest amount", sum)
 	}
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
@@ -170,17 +170,17 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			tx.TenantID, in.TicketID, r.unit.ID).Scan(&state)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			v.Add("body.ticket_id", "no service ticket with this id for the unit", in.TicketID)
+			v.Add("ticket_id", "no service ticket with this id for the unit", in.TicketID)
 		case err != nil:
 			return nil, err
 		case kind == KindReimbursement && state != "completed" && state != "closed":
-			v.Add("body.ticket_id", "the ticket's repair is not completed (the ticket is "+state+")", in.TicketID)
+			v.Add("ticket_id", "the ticket's repair is not completed (the ticket is "+state+")", in.TicketID)
 		}
 	}
 	if kind == KindReimbursement {
 		switch {
 		case in.TicketID == "" && in.ServiceRecordID == "":
-			v.Add("body.ticket_id", "a reimbursement claim needs the ticket (or service record) of the repair", nil)
+			v.Add("ticket_id", "a reimbursement claim needs the ticket (or service record) of the repair", nil)
 		case in.ServiceRecordID != "":
 			var ok bool
 			if tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
@@ -190,11 +190,11 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 				}
 			}
 			if !ok {
-				v.Add("body.service_record_id", "no repair with this id is recorded for the unit", in.ServiceRecordID)
+				v.Add("service_record_id", "no repair with this id is recorded for the unit", in.ServiceRecordID)
 			}
 		}
 	} else if in.ServiceRecordID != "" && !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
-		v.Add("body.service_record_id", "not a service record id", in.ServiceRecordID)
+		v.Add("service_record_id", "not a service record id", in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }
@@ -236,40 +236,40 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			}
 			storefront, submitter = &cs.StorefrontID, cs.StorefrontID
 			if in.Kind == KindReimbursement {
-				v.Add("body.kind", "a storefront files warranty and plan claims; reimbursement claims are a repair point's", in.Kind)
+				v.Add("kind", "a storefront files warranty and plan claims; reimbursement claims are a repair point's", in.Kind)
 			}
 			if in.NodeID != "" {
-				v.Add("body.node_id", "a storefront key files for its storefront", in.NodeID)
+				v.Add("node_id", "a storefront key files for its storefront", in.NodeID)
 			}
 		case p.NodeID != "":
 			node, submitter = &p.NodeID, p.NodeID
 			if in.Kind != KindReimbursement {
-				v.Add("body.kind", "a node-scoped key files reimbursement claims only", in.Kind)
+				v.Add("kind", "a node-scoped key files reimbursement claims only", in.Kind)
 			}
 			if in.NodeID != "" && in.NodeID != p.NodeID {
-				v.Add("body.node_id", "a node-scoped key files for its own node", in.NodeID)
+				v.Add("node_id", "a node-scoped key files for its own node", in.NodeID)
 			}
 		case in.Kind == KindReimbursement:
 			if in.NodeID == "" {
-				v.Add("body.node_id", "a reimbursement claim filed by the brand names the repair point", nil)
+				v.Add("node_id", "a reimbursement claim filed by the brand names the repair point", nil)
 			} else {
 				var ok bool
 				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&ok); err != nil {
 					return err
 				}
 				if !ok {
-					v.Add("body.node_id", "no such node", in.NodeID)
+					v.Add("node_id", "no such node", in.NodeID)
 				}
 				node = &in.NodeID
 			}
 		case in.NodeID != "":
-			v.Add("body.node_id", "only reimbursement claims name a node", in.NodeID)
+			v.Add("node_id", "only reimbursement claims name a node", in.NodeID)
 		}
 		if !slices.Contains(Kinds, in.Kind) {
-			v.Add("body.kind", "one of warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement", in.Kind)
+			v.Add("kind", "one of warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement", in.Kind)
 		}
 		if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
-			v.Add("body.reference", "1-64 characters", in.Reference)
+			v.Add("reference", "1-64 characters", in.Reference)
 		}
 
 		// The same reference again: a retry, or a reuse.
@@ -304,9 +304,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.Add("body.contract_id", "no such contract on the unit", in.ContractID)
+				v.Add("contract_id", "no such contract on the unit", in.ContractID)
 			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(r.contracts[i].Plan.Kind) != string(in.Kind):
-				v.Add("body.contract_id", "the contract is a "+string(r.contracts[i].Plan.Kind)+" contract, not "+string(in.Kind), in.ContractID)
+				v.Add("contract_id", "the contract is a "+string(r.contracts[i].Plan.Kind)+" contract, not "+string(in.Kind), in.ContractID)
 			default:
 				contract = &in.ContractID
 			}
@@ -372,7 +372,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 // reused is the conflict of a reference filed before with another body.
 func reused(id, reference string) error {
 	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already filed claim " + id + " with this reference and another body; resubmit that claim when asked for information, or use a new reference",
-		Fields: []tenants.FieldError{{Location: "body.reference", Message: "already used for claim " + id, Value: reference}}}
+		Fields: []tenants.FieldError{{Location: "reference", Message: "already used for claim " + id, Value: reference}}}
 }
 
 func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {

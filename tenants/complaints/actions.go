@@ -39,13 +39,13 @@ func (s *Service) GetComplaint(ctx context.Context, p tenants.Principal, id stri
 func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f ComplaintFilter) ([]Complaint, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		v.Add("query.state", "one of open, investigating, reopened, resolved, closed", f.State)
+		v.Add("state", "one of open, investigating, reopened, resolved, closed", f.State)
 	}
 	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
-		v.Add("query.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", f.Category)
+		v.Add("category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", f.Category)
 	}
 	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
-		v.Add("query.severity", "one of low, medium, high, critical", f.Severity)
+		v.Add("severity", "one of low, medium, high, critical", f.Severity)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -127,7 +127,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id, action strin
 // Investigate starts (or, after a reopening, restarts) the investigation:
 // open | reopened → investigating. The deadline keeps running.
 func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.note", note, false, 1000); err != nil {
+	if err := checkText("note", note, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionInvestigate, ifVersion, func(tx pg.TenantTx, c Complaint, _ time.Time) error {
@@ -141,7 +141,7 @@ func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note
 // the new level gets the tenant's escalation interval before the timer
 // escalates again. At level 3 it is a conflict.
 func (s *Service) Escalate(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.reason", reason, true, 1000); err != nil {
+	if err := checkText("reason", reason, true, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionEscalate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
@@ -197,18 +197,18 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // names its breach (422 on body.breach); a breach on anything else is
 // refused the same way.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.resolution", in.Resolution, true, 2000); err != nil {
+	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
-		return ComplaintDetail{}, tenants.Invalid("body.breach", "one of "+strings.Join(Breaches, ", "), in.Breach)
+		return ComplaintDetail{}, tenants.Invalid("breach", "one of "+strings.Join(Breaches, ", "), in.Breach)
 	}
 	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
 		switch {
 		case in.Breach != "" && (c.Category != CategoryConduct || !in.Upheld):
-			return tenants.Invalid("body.breach", "only an upheld conduct complaint names a breach", in.Breach)
+			return tenants.Invalid("breach", "only an upheld conduct complaint names a breach", in.Breach)
 		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
-			return tenants.Invalid("body.breach", "an upheld conduct complaint names the breach found: one of "+strings.Join(Breaches, ", "), nil)
+			return tenants.Invalid("breach", "an upheld conduct complaint names the breach found: one of "+strings.Join(Breaches, ", "), nil)
 		}
 		var upheld *bool
 		if in.Upheld || c.Upheld != nil {
@@ -255,9 +255,9 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 // level. A rating outside 1-5 is invalid naming body.rating.
 func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rating int, comment string, ifVersion int) (ComplaintDetail, error) {
 	if rating < 1 || rating > 5 {
-		return ComplaintDetail{}, tenants.Invalid("body.rating", "1 to 5", rating)
+		return ComplaintDetail{}, tenants.Invalid("rating", "1 to 5", rating)
 	}
-	if err := checkText("body.comment", comment, false, 1000); err != nil {
+	if err := checkText("comment", comment, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionRate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
@@ -288,7 +288,7 @@ func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rati
 // Close closes a resolved complaint without the customer's rating (the
 // customer could not be reached or declined to rate).
 func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.note", note, false, 1000); err != nil {
+	if err := checkText("note", note, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionClose, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {

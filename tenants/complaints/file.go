@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("complaints_subject_check", "body.ticket_id", "name the ticket, node or technician the complaint is against")
+	pg.RegisterConstraint("complaints_subject_check", "ticket_id", "name the ticket, node or technician the complaint is against")
 }
 
 // escalationInterval is how long an escalated complaint may stay unresolved
@@ -49,16 +49,16 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		in.Severity = SeverityMedium
 	}
 	if !slices.Contains(Categories, in.Category) {
-		v.Add("body.category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", in.Category)
+		v.Add("category", "one of late, attitude, fee, quality, repeat, other, licence, overcharge, conduct", in.Category)
 	}
 	if !slices.Contains(Severities, in.Severity) {
-		v.Add("body.severity", "one of low, medium, high, critical", in.Severity)
+		v.Add("severity", "one of low, medium, high, critical", in.Severity)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Description))); n < 1 || len([]rune(in.Description)) > 2000 {
-		v.Add("body.description", "1-2000 characters", in.Description)
+		v.Add("description", "1-2000 characters", in.Description)
 	}
 	if in.TicketID == "" && in.NodeID == "" && in.TechnicianID == "" {
-		v.Add("body.ticket_id", "name the ticket, node or technician the complaint is against", nil)
+		v.Add("ticket_id", "name the ticket, node or technician the complaint is against", nil)
 	}
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -70,13 +70,13 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		if sc.Storefront != nil {
 			storefront = sc.Storefront
 			if in.TicketID == "" {
-				v.Add("body.ticket_id", "a storefront files complaints against its tickets", nil)
+				v.Add("ticket_id", "a storefront files complaints against its tickets", nil)
 			}
 			if in.NodeID != "" {
-				v.Add("body.node_id", "a storefront's complaint takes the node from its ticket", in.NodeID)
+				v.Add("node_id", "a storefront's complaint takes the node from its ticket", in.NodeID)
 			}
 			if in.TechnicianID != "" {
-				v.Add("body.technician_id", "a storefront's complaint takes the technician from its ticket", in.TechnicianID)
+				v.Add("technician_id", "a storefront's complaint takes the technician from its ticket", in.TechnicianID)
 			}
 		}
 		if in.TicketID != "" {
@@ -88,11 +88,11 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+				v.Add("ticket_id", "no ticket with this id", in.TicketID)
 			case err != nil:
 				return err
 			case sc.Storefront != nil && (tsf == nil || *tsf != *sc.Storefront):
-				v.Add("body.ticket_id", "no ticket with this id", in.TicketID)
+				v.Add("ticket_id", "no ticket with this id", in.TicketID)
 			default:
 				if sc.Storefront == nil {
 					storefront = tsf
@@ -110,7 +110,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.technician_id", "no technician with this id", in.TechnicianID)
+				v.Add("technician_id", "no technician with this id", in.TechnicianID)
 			case err != nil:
 				return err
 			default:
@@ -129,7 +129,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.node_id", "no node with this id", in.NodeID)
+				v.Add("node_id", "no node with this id", in.NodeID)
 			} else {
 				node = &in.NodeID
 			}
@@ -143,7 +143,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.customer_id", "no customer with this id", in.CustomerID)
+				v.Add("customer_id", "no customer with this id", in.CustomerID)
 			} else {
 				customer = &in.CustomerID
 			}
@@ -157,7 +157,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.Add("body.node_id", "the complaint must be against a node of your part of the network", in.NodeID)
+				v.Add("node_id", "the complaint must be against a node of your part of the network", in.NodeID)
 			}
 		}
 		if err := v.Err(); err != nil {

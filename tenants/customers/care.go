@@ -84,14 +84,14 @@ func (p CarePolicy) intervalFor(category string) int {
 func (p CarePolicy) validate() error {
 	v := &tenants.Validation{}
 	if p.IntervalDays != nil && (*p.IntervalDays < 1 || *p.IntervalDays > 3650) {
-		v.Add("body.interval_days", "1 to 3650 days", *p.IntervalDays)
+		v.Add("interval_days", "1 to 3650 days", *p.IntervalDays)
 	}
 	if len(p.Categories) > 20 {
-		v.Add("body.categories", "at most 20 entries", len(p.Categories))
+		v.Add("categories", "at most 20 entries", len(p.Categories))
 	}
 	seen := map[string]bool{}
 	for i, c := range p.Categories {
-		at := "body.categories[" + strconv.Itoa(i) + "]"
+		at := "categories[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
 			v.Add(at+".category", "a product category", c.Category)
 		} else if seen[c.Category] {
@@ -103,7 +103,7 @@ func (p CarePolicy) validate() error {
 		}
 	}
 	for i, c := range p.Seasons {
-		at := "body.seasons[" + strconv.Itoa(i) + "]"
+		at := "seasons[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
 			v.Add(at+".category", "a product category", c.Category)
 		}
@@ -115,7 +115,7 @@ func (p CarePolicy) validate() error {
 		}
 	}
 	if len(p.Seasons) > 20 {
-		v.Add("body.seasons", "at most 20 entries", len(p.Seasons))
+		v.Add("seasons", "at most 20 entries", len(p.Seasons))
 	}
 	return v.Err()
 }

@@ -123,7 +123,7 @@ func (c *Customer) fillDisplay() {
 	}
 }
 
-// validateCustomer checks in at prefix ("body." or "body.customer.") and
+// validateCustomer checks in at prefix ("" or "customer.") and
 // returns its phones normalised. Region codes are checked against the
 // reference table separately (checkAddressRegions).
 func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []string {
@@ -349,7 +349,7 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc := ScopeOf(p)
 		v := &tenants.Validation{}
-		phones, err := checkNewCustomer(ctx, tx, v, "body.", in)
+		phones, err := checkNewCustomer(ctx, tx, v, "", in)
 		if err != nil {
 			return err
 		}
@@ -359,13 +359,13 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 		if err := CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
-		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "body.", in, phones)
+		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "", in, phones)
 		if err != nil || created || sc.Whole() {
 			return err
 		}
 		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
 			return &tenants.Error{Code: tenants.CodeConflict, Message: "the phone belongs to a customer of the brand",
-				Fields: []tenants.FieldError{{Location: "body.phones", Message: "belongs to a customer your storefront has sold nothing to; register the unit with this customer inline (customer) to link them"}}}
+				Fields: []tenants.FieldError{{Location: "phones", Message: "belongs to a customer your storefront has sold nothing to; register the unit with this customer inline (customer) to link them"}}}
 		} else if err != nil {
 			return err
 		}
@@ -404,11 +404,11 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if f.Phone != "" {
 		var ok bool
 		if phone, ok = NormalizePhone(f.Phone); !ok {
-			v.Add("query.phone", "a phone number", f.Phone)
+			v.Add("phone", "a phone number", f.Phone)
 		}
 	}
 	if len([]rune(f.NamePrefix)) > 200 {
-		v.Add("query.name", "at most 200 characters", f.NamePrefix)
+		v.Add("name", "at most 200 characters", f.NamePrefix)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -483,9 +483,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			optOut, changed = *u.NotificationsOptOut, append(changed, "notifications_opt_out")
 		}
 		v := &tenants.Validation{}
-		phones := validateCustomer(v, "body.", f)
+		phones := validateCustomer(v, "", f)
 		if u.Addresses != nil {
-			if err := checkAddressRegions(ctx, tx, v, "body.addresses", f.Addresses); err != nil {
+			if err := checkAddressRegions(ctx, tx, v, "addresses", f.Addresses); err != nil {
 				return err
 			}
 		}
@@ -504,7 +504,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			conflict := &tenants.Error{Code: tenants.CodeConflict, Message: "a phone belongs to another customer"}
 			for i, ph := range phones {
 				if o, ok := owners[ph]; ok && o != cur.ID {
-					conflict.Fields = append(conflict.Fields, tenants.FieldError{Location: fmt.Sprintf("body.phones[%d]", i),
+					conflict.Fields = append(conflict.Fields, tenants.FieldError{Location: fmt.Sprintf("phones[%d]", i),
 						Message: "belongs to another customer", Value: (*u.Phones)[i]})
 				}
 			}

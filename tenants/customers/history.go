@@ -90,40 +90,40 @@ func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRec
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(ServiceKinds, in.Kind) {
-		v.Add("body.kind", "one of "+strings.Join(ServiceKinds, ", "), in.Kind)
+		v.Add("kind", "one of "+strings.Join(ServiceKinds, ", "), in.Kind)
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.Add("body.occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
+		v.Add("occurred_on", "a date, YYYY-MM-DD", in.OccurredOn)
 	case in.OccurredOn > today:
-		v.Add("body.occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
+		v.Add("occurred_on", "must not be in the future (today is "+today+" in the tenant's time zone)", in.OccurredOn)
 	case in.OccurredOn < u.PurchaseDate:
-		v.Add("body.occurred_on", "must not be before the unit's purchase date "+u.PurchaseDate, in.OccurredOn)
+		v.Add("occurred_on", "must not be before the unit's purchase date "+u.PurchaseDate, in.OccurredOn)
 	}
 	if in.Basis != "" && !basisPattern.MatchString(in.Basis) {
-		v.Add("body.basis", "snake_case, up to 64 characters", in.Basis)
+		v.Add("basis", "snake_case, up to 64 characters", in.Basis)
 	}
 	if len([]rune(in.FaultCause)) > 200 {
-		v.Add("body.fault_cause", "at most 200 characters", in.FaultCause)
+		v.Add("fault_cause", "at most 200 characters", in.FaultCause)
 	}
 	if len(in.PartCategories) > 20 {
-		v.Add("body.part_categories", "at most 20", len(in.PartCategories))
+		v.Add("part_categories", "at most 20", len(in.PartCategories))
 	}
 	for i, c := range in.PartCategories {
 		if !basisPattern.MatchString(c) {
-			v.Add(fmt.Sprintf("body.part_categories[%d]", i), "snake_case, up to 64 characters", c)
+			v.Add(fmt.Sprintf("part_categories[%d]", i), "snake_case, up to 64 characters", c)
 		}
 	}
 	if len(in.Reference) > 128 {
-		v.Add("body.reference", "at most 128 characters", in.Reference)
+		v.Add("reference", "at most 128 characters", in.Reference)
 	}
 	if len([]rune(in.Note)) > 2000 {
-		v.Add("body.note", "at most 2000 characters", len(in.Note))
+		v.Add("note", "at most 2000 characters", len(in.Note))
 	}
 	var amount *int64
 	var currency *string
 	if in.Amount != nil {
-		tenants.CheckMoney(v, "body.amount", *in.Amount, st.Currency)
+		tenants.CheckMoney(v, "amount", *in.Amount, st.Currency)
 		amount, currency = &in.Amount.Amount, &in.Amount.Currency
 	}
 	if err := v.Err(); err != nil {

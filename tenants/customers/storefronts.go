@@ -107,7 +107,7 @@ func validateMapping(v *tenants.Validation, m *StatusMapping) {
 		codes  map[string]string
 		states []string
 	}{{"tickets", m.Tickets, TicketStates}, {"claims", m.Claims, ClaimStates}} {
-		where := "body.status_mapping." + part.name
+		where := "status_mapping." + part.name
 		for _, st := range part.states {
 			code, ok := part.codes[st]
 			switch {
@@ -140,15 +140,15 @@ func StorefrontStatusTx(ctx context.Context, tx pg.TenantTx, storefrontID, kind,
 
 func validateStorefront(v *tenants.Validation, in NewStorefront) {
 	if !codePattern.MatchString(in.Code) {
-		v.Add("body.code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", in.Code)
+		v.Add("code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", in.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Name))); n < 1 || len([]rune(in.Name)) > 200 {
-		v.Add("body.name", "1-200 characters", in.Name)
+		v.Add("name", "1-200 characters", in.Name)
 	}
 	if !slices.Contains(Platforms, in.Platform) {
-		v.Add("body.platform", "one of "+strings.Join(Platforms, ", "), in.Platform)
+		v.Add("platform", "one of "+strings.Join(Platforms, ", "), in.Platform)
 	}
-	validateContact(v, "body.contact", in.Contact)
+	validateContact(v, "contact", in.Contact)
 	validateMapping(v, in.StatusMapping)
 }
 
@@ -233,10 +233,10 @@ func checkStorefrontActive(ctx context.Context, tx pg.TenantTx, v *tenants.Valid
 func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f StorefrontFilter) ([]Storefront, string, error) {
 	v := &tenants.Validation{}
 	if f.Status != "" && f.Status != StorefrontActive && f.Status != StorefrontSuspended {
-		v.Add("query.status", "active or suspended", f.Status)
+		v.Add("status", "active or suspended", f.Status)
 	}
 	if f.Platform != "" && !slices.Contains(Platforms, f.Platform) {
-		v.Add("query.platform", "one of "+strings.Join(Platforms, ", "), f.Platform)
+		v.Add("platform", "one of "+strings.Join(Platforms, ", "), f.Platform)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -288,7 +288,7 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		v := &tenants.Validation{}
 		validateStorefront(v, f)
 		if status != StorefrontActive && status != StorefrontSuspended {
-			v.Add("body.status", "active or suspended", status)
+			v.Add("status", "active or suspended", status)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -141,20 +141,20 @@ func checkDates(v *tenants.Validation, purchase string, installed *string, today
 	okPurchase := isDate(purchase)
 	switch {
 	case !okPurchase:
-		v.Add("body.purchase_date", "a date, YYYY-MM-DD", purchase)
+		v.Add("purchase_date", "a date, YYYY-MM-DD", purchase)
 	case purchase > today:
-		v.Add("body.purchase_date", "must not be in the future (today is "+today+" in the tenant's time zone)", purchase)
+		v.Add("purchase_date", "must not be in the future (today is "+today+" in the tenant's time zone)", purchase)
 	}
 	if installed == nil {
 		return
 	}
 	switch {
 	case !isDate(*installed):
-		v.Add("body.installed_on", "a date, YYYY-MM-DD", *installed)
+		v.Add("installed_on", "a date, YYYY-MM-DD", *installed)
 	case *installed > today:
-		v.Add("body.installed_on", "must not be in the future (today is "+today+" in the tenant's time zone)", *installed)
+		v.Add("installed_on", "must not be in the future (today is "+today+" in the tenant's time zone)", *installed)
 	case okPurchase && *installed < purchase:
-		v.Add("body.installed_on", "must not be before purchase_date "+purchase, *installed)
+		v.Add("installed_on", "must not be before purchase_date "+purchase, *installed)
 	}
 }
 
@@ -230,29 +230,29 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 
 	v := &tenants.Validation{}
 	if !validSerial {
-		v.Add("body.serial", "1-64 letters, digits, '.', '/', '_' or '-', starting with a letter or digit", in.Serial)
+		v.Add("serial", "1-64 letters, digits, '.', '/', '_' or '-', starting with a letter or digit", in.Serial)
 	}
 	var installed *string
 	if in.InstalledOn != "" {
 		installed = &in.InstalledOn
 	}
 	checkDates(v, in.PurchaseDate, installed, today)
-	tenants.CheckMoney(v, "body.purchase_price", in.PurchasePrice, st.Currency)
+	tenants.CheckMoney(v, "purchase_price", in.PurchasePrice, st.Currency)
 	if len(in.InvoiceNumber) > 64 {
-		v.Add("body.invoice_number", "at most 64 characters", in.InvoiceNumber)
+		v.Add("invoice_number", "at most 64 characters", in.InvoiceNumber)
 	}
 	if !modelFound {
-		v.Add("body.model_id", "no such product model", in.ModelID)
+		v.Add("model_id", "no such product model", in.ModelID)
 	}
 	if elsewhere {
-		v.Add("body.serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
+		v.Add("serial", "this serial is already registered to another model: check the model and the serial", in.Serial)
 	}
 
 	// Channel and storefront.
 	storefrontID := in.StorefrontID
 	if !sc.Whole() {
 		if storefrontID != "" && storefrontID != sc.StorefrontID {
-			v.Add("body.storefront_id", "a storefront key registers units for its own storefront only", storefrontID)
+			v.Add("storefront_id", "a storefront key registers units for its own storefront only", storefrontID)
 		}
 		storefrontID = sc.StorefrontID
 	}
@@ -265,14 +265,14 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	}
 	switch {
 	case !slices.Contains(Channels, channel):
-		v.Add("body.channel", "one of "+strings.Join(Channels, ", "), channel)
+		v.Add("channel", "one of "+strings.Join(Channels, ", "), channel)
 	case channel == ChannelStorefront && storefrontID == "":
-		v.Add("body.storefront_id", "required for channel storefront", nil)
+		v.Add("storefront_id", "required for channel storefront", nil)
 	case channel != ChannelStorefront && storefrontID != "":
-		v.Add("body.channel", "a unit sold through a storefront has channel storefront", channel)
+		v.Add("channel", "a unit sold through a storefront has channel storefront", channel)
 	}
 	if storefrontID != "" && sc.Whole() {
-		if err := checkStorefrontActive(ctx, tx, v, "body.storefront_id", storefrontID); err != nil {
+		if err := checkStorefrontActive(ctx, tx, v, "storefront_id", storefrontID); err != nil {
 			return Unit{}, err
 		}
 	}
@@ -281,23 +281,23 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	var phones []string
 	switch {
 	case in.CustomerID != "" && in.Customer != nil:
-		v.Add("body.customer", "give customer_id or customer, not both", nil)
+		v.Add("customer", "give customer_id or customer, not both", nil)
 	case in.CustomerID == "" && in.Customer == nil:
-		v.Add("body.customer_id", "required: an existing customer, or give customer inline", nil)
+		v.Add("customer_id", "required: an existing customer, or give customer inline", nil)
 	case in.Customer != nil:
 		var err error
-		if phones, err = checkNewCustomer(ctx, tx, v, "body.customer.", *in.Customer); err != nil {
+		if phones, err = checkNewCustomer(ctx, tx, v, "customer.", *in.Customer); err != nil {
 			return Unit{}, err
 		}
 	case !ownerSeen: // read (and locked) in the first round trip
-		v.Add("body.customer_id", "no such customer", in.CustomerID)
+		v.Add("customer_id", "no such customer", in.CustomerID)
 	}
 	if err := v.Err(); err != nil {
 		return Unit{}, err
 	}
 	customerID := in.CustomerID
 	if in.Customer != nil {
-		c, _, err := findOrCreateCustomer(ctx, tx, p, sc, "body.customer.", *in.Customer, phones)
+		c, _, err := findOrCreateCustomer(ctx, tx, p, sc, "customer.", *in.Customer, phones)
 		if err != nil {
 			return Unit{}, err
 		}
@@ -426,14 +426,14 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		v := &tenants.Validation{}
 		checkDates(v, next.PurchaseDate, next.InstalledOn, today)
 		if upd.PurchasePrice != nil {
-			tenants.CheckMoney(v, "body.purchase_price", next.PurchasePrice, st.Currency)
+			tenants.CheckMoney(v, "purchase_price", next.PurchasePrice, st.Currency)
 		}
 		if len(deref(next.InvoiceNumber)) > 64 {
-			v.Add("body.invoice_number", "at most 64 characters", deref(next.InvoiceNumber))
+			v.Add("invoice_number", "at most 64 characters", deref(next.InvoiceNumber))
 		}
 		if next.CustomerID != cur.CustomerID {
 			if _, err := getCustomer(ctx, tx, sc, next.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.Add("body.customer_id", "no such customer", next.CustomerID)
+				v.Add("customer_id", "no such customer", next.CustomerID)
 			} else if err != nil {
 				return err
 			}

@@ -213,28 +213,28 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	ancestors := network.RegionAncestors(r.RegionCode)
 	v := &tenants.Validation{}
 	if ancestors == nil {
-		v.Add("body.address.region_code", "a 6-digit GB/T 2260 code is needed to dispatch", r.RegionCode)
+		v.Add("address.region_code", "a 6-digit GB/T 2260 code is needed to dispatch", r.RegionCode)
 	}
 	if r.Category == "" {
-		v.Add("body.category", "a product category is needed to dispatch", nil)
+		v.Add("category", "a product category is needed to dispatch", nil)
 	}
 	if r.ServiceKind == "" {
-		v.Add("body.service_kind", "a service kind is needed to dispatch", nil)
+		v.Add("service_kind", "a service kind is needed to dispatch", nil)
 	}
 	if r.RequiredLevel < 0 || r.RequiredLevel > network.MaxSkillLevel {
-		v.Add("body.required_level", "1 to 5", r.RequiredLevel)
+		v.Add("required_level", "1 to 5", r.RequiredLevel)
 	}
 	if (r.Latitude == nil) != (r.Longitude == nil) {
-		v.Add("body.address.longitude", "latitude and longitude go together", nil)
+		v.Add("address.longitude", "latitude and longitude go together", nil)
 	}
 	if r.WindowStart != nil && r.WindowEnd != nil && !r.WindowEnd.After(*r.WindowStart) {
-		v.Add("body.window_end", "after window_start", r.WindowEnd)
+		v.Add("window_end", "after window_start", r.WindowEnd)
 	}
 	if r.NodeID != "" && !tenants.ValidID(tenants.PrefixNode, r.NodeID) {
-		v.Add("body.node_id", "no such node", r.NodeID)
+		v.Add("node_id", "no such node", r.NodeID)
 	}
 	if r.TechnicianID != "" && !tenants.ValidID(tenants.PrefixTechnician, r.TechnicianID) {
-		v.Add("body.technician_id", "no such technician", r.TechnicianID)
+		v.Add("technician_id", "no such technician", r.TechnicianID)
 	}
 	if err := v.Err(); err != nil {
 		return DispatchDecision{}, err
@@ -247,12 +247,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, r.TechnicianID).Scan(&nodeID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.Invalid("technician_id", "no such technician", r.TechnicianID)
 		} else if err != nil {
 			return DispatchDecision{}, err
 		}
 		if r.NodeID != "" && r.NodeID != nodeID {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id",
+			return DispatchDecision{}, tenants.Invalid("technician_id",
 				fmt.Sprintf("the technician works at node %s, not at the node chosen (body.node_id)", nodeID), r.TechnicianID)
 		}
 		r.NodeID = nodeID
@@ -345,7 +345,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.WindowEnd != nil {
 		w.end, w.hasEnd = r.WindowEnd.In(loc), true
 		if !w.end.After(w.start) {
-			return DispatchDecision{}, tenants.Invalid("body.window_end", "after the window's start", r.WindowEnd)
+			return DispatchDecision{}, tenants.Invalid("window_end", "after the window's start", r.WindowEnd)
 		}
 	}
 	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
@@ -367,11 +367,11 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.NodeID != "" {
 		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.Invalid("body.node_id", "no such node", r.NodeID)
+			return DispatchDecision{}, tenants.Invalid("node_id", "no such node", r.NodeID)
 		}
 		manual = &nodes[i]
 		if !manual.Eligible {
-			return DispatchDecision{}, tenants.Invalid("body.node_id",
+			return DispatchDecision{}, tenants.Invalid("node_id",
 				fmt.Sprintf("%s: the node %s", manual.ExcludedBy, nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
 		}
 	}
@@ -480,10 +480,10 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.TechnicianID != "" {
 		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id", "no such technician", r.TechnicianID)
+			return DispatchDecision{}, tenants.Invalid("technician_id", "no such technician", r.TechnicianID)
 		}
 		if !techs[i].Eligible {
-			return DispatchDecision{}, tenants.Invalid("body.technician_id",
+			return DispatchDecision{}, tenants.Invalid("technician_id",
 				fmt.Sprintf("%s: the technician %s", techs[i].ExcludedBy, techRuleText(techs[i], r, required, day)), r.TechnicianID)
 		}
 		tech = &techs[i]

@@ -104,7 +104,7 @@ func encodeCursor(position int64) string {
 }
 
 func decodeCursor(s string) (int64, error) {
-	bad := tenants.Invalid("query.cursor", "malformed cursor; pass next_cursor from a previous page", s)
+	bad := tenants.Invalid("cursor", "malformed cursor; pass next_cursor from a previous page", s)
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return 0, bad

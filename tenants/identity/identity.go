@@ -38,10 +38,10 @@ const (
 )
 
 func init() {
-	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
-	pg.RegisterConstraint("api_keys_storefront_fkey", "body.storefront_id", "no storefront with this id in the tenant")
-	pg.RegisterConstraint("api_keys_technician_fkey", "body.technician_id", "no technician with this id in the tenant")
-	pg.RegisterConstraint("api_keys_node_fkey", "body.node_id", "no node with this id in the tenant")
+	pg.RegisterConstraint("tenants_slug_key", "slug", "a tenant with this slug already exists")
+	pg.RegisterConstraint("api_keys_storefront_fkey", "storefront_id", "no storefront with this id in the tenant")
+	pg.RegisterConstraint("api_keys_technician_fkey", "technician_id", "no technician with this id in the tenant")
+	pg.RegisterConstraint("api_keys_node_fkey", "node_id", "no node with this id in the tenant")
 }
 
 // Service is the identity context's entry point. Each exported method is one
@@ -155,7 +155,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 		in.Currency = "CNY"
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
-		return Tenant{}, CreatedKey{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", in.TimeZone)
+		return Tenant{}, CreatedKey{}, tenants.Invalid("time_zone", "unknown IANA time zone", in.TimeZone)
 	}
 	if in.AdminKeyName == "" {
 		in.AdminKeyName = "Initial admin key"
@@ -226,11 +226,11 @@ type TenantUpdate struct {
 func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
 	if u.TimeZone != nil {
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
-			return Tenant{}, tenants.Invalid("body.time_zone", "unknown IANA time zone", *u.TimeZone)
+			return Tenant{}, tenants.Invalid("time_zone", "unknown IANA time zone", *u.TimeZone)
 		}
 	}
 	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
-		return Tenant{}, tenants.InvalidMsg("body.default_language",
+		return Tenant{}, tenants.InvalidMsg("default_language",
 			i18n.M("problem.unsupported_language", "Languages", "zh-CN, en"), *u.DefaultLanguage)
 	}
 	var t Tenant
@@ -329,7 +329,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewA
 		return CreatedKey{}, err
 	}
 	if !pg.Livemode(ctx) && !in.Test {
-		return CreatedKey{}, tenants.Invalid("body.environment", "a test key creates test keys only", "live")
+		return CreatedKey{}, tenants.Invalid("environment", "a test key creates test keys only", "live")
 	}
 	ctx = pg.WithLivemode(ctx, !in.Test)
 	var key CreatedKey
@@ -343,35 +343,35 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewA
 
 func (s *Service) validateNewKey(in NewAPIKey) error {
 	if len(in.Roles) == 0 {
-		return tenants.Invalid("body.roles", "at least one role is required", in.Roles)
+		return tenants.Invalid("roles", "at least one role is required", in.Roles)
 	}
 	for i, r := range in.Roles {
 		if !slices.Contains(tenants.Roles, r) {
-			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "unknown role; one of "+strings.Join(tenants.Roles, ", "), r)
+			return tenants.Invalid("roles["+strconv.Itoa(i)+"]", "unknown role; one of "+strings.Join(tenants.Roles, ", "), r)
 		}
 		if slices.Index(in.Roles, r) != i {
-			return tenants.Invalid("body.roles["+strconv.Itoa(i)+"]", "duplicate role", r)
+			return tenants.Invalid("roles["+strconv.Itoa(i)+"]", "duplicate role", r)
 		}
 	}
 	storefront := slices.Contains(in.Roles, tenants.RoleStorefront)
 	switch {
 	case storefront && len(in.Roles) > 1:
-		return tenants.Invalid("body.roles", "a storefront key carries the storefront role only", in.Roles)
+		return tenants.Invalid("roles", "a storefront key carries the storefront role only", in.Roles)
 	case storefront && in.StorefrontID == "":
-		return tenants.Invalid("body.storefront_id", "required for a storefront key", nil)
+		return tenants.Invalid("storefront_id", "required for a storefront key", nil)
 	case !storefront && in.StorefrontID != "":
-		return tenants.Invalid("body.storefront_id", "only a storefront key is bound to a storefront", in.StorefrontID)
+		return tenants.Invalid("storefront_id", "only a storefront key is bound to a storefront", in.StorefrontID)
 	}
 	technician := slices.Contains(in.Roles, tenants.RoleTechnician)
 	if in.TechnicianID != "" && !technician {
-		return tenants.Invalid("body.technician_id", "only a technician key acts as a technician", in.TechnicianID)
+		return tenants.Invalid("technician_id", "only a technician key acts as a technician", in.TechnicianID)
 	}
 	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || technician
 	if scoped && in.NodeID == "" && in.TechnicianID == "" {
-		return tenants.Invalid("body.node_id", "required for node_manager and technician keys: the node whose subtree the key may see", nil)
+		return tenants.Invalid("node_id", "required for node_manager and technician keys: the node whose subtree the key may see", nil)
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		return tenants.Invalid("body.expires_at", "must be in the future", in.ExpiresAt)
+		return tenants.Invalid("expires_at", "must be in the future", in.ExpiresAt)
 	}
 	return nil
 }
@@ -385,13 +385,13 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 			FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
 			WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, in.TechnicianID, in.NodeID).Scan(&techNode, &inside)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return CreatedKey{}, tenants.Invalid("body.technician_id", "no technician with this id in the tenant", in.TechnicianID)
+			return CreatedKey{}, tenants.Invalid("technician_id", "no technician with this id in the tenant", in.TechnicianID)
 		}
 		if err != nil {
 			return CreatedKey{}, err
 		}
 		if !inside {
-			return CreatedKey{}, tenants.Invalid("body.technician_id", "the technician works outside the key's node subtree", in.TechnicianID)
+			return CreatedKey{}, tenants.Invalid("technician_id", "the technician works outside the key's node subtree", in.TechnicianID)
 		}
 		if in.NodeID == "" {
 			in.NodeID = techNode

@@ -91,7 +91,7 @@ func TestCreateTenant(t *testing.T) {
 		b := setup(t)
 		b.createTenant(t, "acme")
 		_, _, err := b.svc.CreateTenant(ctx, identity.NewTenant{Name: "Other", Slug: "acme"}, "operator")
-		requireCode(t, err, tenants.CodeConflict, "body.slug")
+		requireCode(t, err, tenants.CodeConflict, "slug")
 	})
 
 	t.Run("UnknownTimeZoneIsInvalid", func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestCreateTenant(t *testing.T) {
 		b := setup(t)
 		for _, tz := range []string{"Mars/Olympus", "Local"} {
 			_, _, err := b.svc.CreateTenant(ctx, identity.NewTenant{Name: "Acme", Slug: "acme", TimeZone: tz}, "operator")
-			requireCode(t, err, tenants.CodeInvalid, "body.time_zone")
+			requireCode(t, err, tenants.CodeInvalid, "time_zone")
 		}
 	})
 
@@ -277,16 +277,16 @@ func TestCreateAPIKey(t *testing.T) {
 			in       identity.NewAPIKey
 			location string
 		}{
-			{"NoRoles", identity.NewAPIKey{Name: "k"}, "body.roles"},
-			{"UnknownRole", identity.NewAPIKey{Name: "k", Roles: []string{"superuser"}}, "body.roles[0]"},
-			{"UnknownSecondRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, "root"}}, "body.roles[1]"},
-			{"DuplicateRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, tenants.RoleAgent}}, "body.roles[1]"},
-			{"StorefrontWithoutStorefrontID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront}}, "body.storefront_id"},
-			{"StorefrontWithOtherRoles", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront, tenants.RoleAgent}, StorefrontID: "s1"}, "body.roles"},
-			{"StorefrontIDWithoutStorefrontRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, StorefrontID: "s1"}, "body.storefront_id"},
-			{"NodeManagerWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleNodeManager}}, "body.node_id"},
-			{"TechnicianWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleTechnician}}, "body.node_id"},
-			{"ExpiryInThePast", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, ExpiresAt: &past}, "body.expires_at"},
+			{"NoRoles", identity.NewAPIKey{Name: "k"}, "roles"},
+			{"UnknownRole", identity.NewAPIKey{Name: "k", Roles: []string{"superuser"}}, "roles[0]"},
+			{"UnknownSecondRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, "root"}}, "roles[1]"},
+			{"DuplicateRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, tenants.RoleAgent}}, "roles[1]"},
+			{"StorefrontWithoutStorefrontID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront}}, "storefront_id"},
+			{"StorefrontWithOtherRoles", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront, tenants.RoleAgent}, StorefrontID: "s1"}, "roles"},
+			{"StorefrontIDWithoutStorefrontRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, StorefrontID: "s1"}, "storefront_id"},
+			{"NodeManagerWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleNodeManager}}, "node_id"},
+			{"TechnicianWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleTechnician}}, "node_id"},
+			{"ExpiryInThePast", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, ExpiresAt: &past}, "expires_at"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := b.svc.CreateAPIKey(ctx, admin, c.in)
@@ -315,7 +315,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 		// A test key is bound to test objects only: the live shop is unknown to it.
 		_, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
-		requireCode(t, err, tenants.CodeInvalid, "body.storefront_id")
+		requireCode(t, err, tenants.CodeInvalid, "storefront_id")
 		testShop := tenants.NewID(tenants.PrefixStorefront)
 		require.NoError(t, pg.InTenantTx(pg.WithLivemode(ctx, false), b.db.App, admin.TenantID, func(tx pg.TenantTx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, 'SHOP-1', 'Test shop', 'tmall')`, tx.TenantID, testShop)
@@ -329,7 +329,7 @@ func TestCreateAPIKey(t *testing.T) {
 		require.False(t, p.Live)
 		// A test key creates test keys only.
 		_, err = b.svc.CreateAPIKey(pg.WithLivemode(ctx, false), p, identity.NewAPIKey{Name: "escalate", Roles: []string{tenants.RoleTenantAdmin}})
-		requireCode(t, err, tenants.CodeInvalid, "body.environment")
+		requireCode(t, err, tenants.CodeInvalid, "environment")
 	})
 }
 

@@ -29,8 +29,8 @@ const (
 )
 
 func init() {
-	pg.RegisterConstraint("nodes_tenant_id_external_code_key", "body.external_code", "another node already has this external code")
-	pg.RegisterConstraint("nodes_one_root_idx", "body.tier", "the network already has its manufacturer root")
+	pg.RegisterConstraint("nodes_tenant_id_external_code_key", "external_code", "another node already has this external code")
+	pg.RegisterConstraint("nodes_one_root_idx", "tier", "the network already has its manufacturer root")
 }
 
 const nodeColumns = `id, external_code, name, tier, parent_id, path::text, status, status_reason, status_changed_at,
@@ -174,22 +174,22 @@ func tierUnder(v *tenants.Validation, loc string, tier Tier, parent Node) {
 // CreateNode adds a node to the tree.
 func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNode) (Node, error) {
 	v := &tenants.Validation{}
-	validateFields(v, "body.", in.NodeFields)
+	validateFields(v, "", in.NodeFields)
 	if in.Tier.Rank() == 0 {
-		v.Add("body.tier", "one of manufacturer, service_center, specialist_depot, repair_point", in.Tier)
+		v.Add("tier", "one of manufacturer, service_center, specialist_depot, repair_point", in.Tier)
 	}
 	status := NodeStatus(in.Status)
 	if status == "" {
 		status = StatusProbation
 	}
 	if status != StatusProbation && status != StatusActive {
-		v.Add("body.status", "a new node is probation or active", in.Status)
+		v.Add("status", "a new node is probation or active", in.Status)
 	}
 	switch {
 	case in.Tier == TierManufacturer && in.ParentID != "":
-		v.Add("body.parent_id", "the manufacturer is the root and has no parent", in.ParentID)
+		v.Add("parent_id", "the manufacturer is the root and has no parent", in.ParentID)
 	case in.Tier != TierManufacturer && in.Tier.Rank() != 0 && in.ParentID == "":
-		v.Add("body.parent_id", "required for a "+string(in.Tier), nil)
+		v.Add("parent_id", "required for a "+string(in.Tier), nil)
 	}
 	if err := v.Err(); err != nil {
 		return Node{}, err
@@ -203,7 +203,7 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if err := lockTree(ctx, tx, false); err != nil {
 			return err
 		}
-		if err := checkNodeRegions(ctx, tx, v, "body.", in.NodeFields); err != nil {
+		if err := checkNodeRegions(ctx, tx, v, "", in.NodeFields); err != nil {
 			return err
 		}
 		id := tenants.NewID(tenants.PrefixNode)
@@ -212,16 +212,16 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if in.ParentID != "" {
 			parent, err := getNode(ctx, tx, sc, in.ParentID, "FOR SHARE")
 			if tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.Add("body.parent_id", "no such node", in.ParentID)
+				v.Add("parent_id", "no such node", in.ParentID)
 			} else if err != nil {
 				return err
 			} else {
-				tierUnder(v, "body.parent_id", in.Tier, parent)
+				tierUnder(v, "parent_id", in.Tier, parent)
 				path = pathText(parent) + "." + id
 				parentID = &parent.ID
 			}
 		} else if !sc.Whole() {
-			v.Add("body.parent_id", "required: a node-scoped key creates nodes inside its subtree", nil)
+			v.Add("parent_id", "required: a node-scoped key creates nodes inside its subtree", nil)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -431,8 +431,8 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		set("service_kinds", u.ServiceKinds != nil, func() { f.ServiceKinds = *u.ServiceKinds })
 		set("daily_capacity", u.DailyCapacity != nil, func() { f.DailyCapacity = *u.DailyCapacity })
 		v := &tenants.Validation{}
-		validateFields(v, "body.", f)
-		if err := checkNodeRegions(ctx, tx, v, "body.", f); err != nil {
+		validateFields(v, "", f)
+		if err := checkNodeRegions(ctx, tx, v, "", f); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -485,7 +485,7 @@ func (s *Service) MoveNode(ctx context.Context, p tenants.Principal, id, newPare
 		if err != nil {
 			return err
 		}
-		out, err = moveNode(ctx, tx, sc, p.Subject(), id, newParentID, ifVersion, "body.parent_id")
+		out, err = moveNode(ctx, tx, sc, p.Subject(), id, newParentID, ifVersion, "parent_id")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -501,7 +501,7 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 		return Node{}, err
 	}
 	if n.ParentID == nil {
-		return Node{}, tenants.Invalid("path.id", "the manufacturer root cannot be moved", id)
+		return Node{}, tenants.Invalid("id", "the manufacturer root cannot be moved", id)
 	}
 	if !sc.Whole() && n.ID == sc.Root {
 		return Node{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot move its own node")
@@ -546,10 +546,10 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 // non-terminated children or technicians who have not left is refused.
 func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id string, to NodeStatus, reason string, ifVersion int) (Node, error) {
 	if !slices.Contains(NodeStatuses, to) {
-		return Node{}, tenants.Invalid("body.status", "one of probation, active, suspended, terminated", to)
+		return Node{}, tenants.Invalid("status", "one of probation, active, suspended, terminated", to)
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Node{}, tenants.Invalid("body.reason", "say why the status changes", reason)
+		return Node{}, tenants.Invalid("reason", "say why the status changes", reason)
 	}
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -668,17 +668,17 @@ type Candidate struct {
 // then depots, service centers, the manufacturer), better grade first.
 func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q CandidateQuery) ([]Candidate, error) {
 	if RegionLevel(q.RegionCode) == 0 {
-		return nil, tenants.Invalid("query.region_code", "a 6-digit GB/T 2260 code", q.RegionCode)
+		return nil, tenants.Invalid("region_code", "a 6-digit GB/T 2260 code", q.RegionCode)
 	}
 	ancestors := RegionAncestors(q.RegionCode)
 	var out []Candidate
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		v := &tenants.Validation{}
-		if err := checkRegions(ctx, tx, v, "query.region_code", []string{q.RegionCode}); err != nil {
+		if err := checkRegions(ctx, tx, v, "region_code", []string{q.RegionCode}); err != nil {
 			return err
 		}
 		if len(v.Fields()) > 0 {
-			return tenants.Invalid("query.region_code", "unknown GB/T 2260 region code", q.RegionCode)
+			return tenants.Invalid("region_code", "unknown GB/T 2260 region code", q.RegionCode)
 		}
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {

@@ -17,9 +17,9 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("technicians_tenant_id_external_code_key", "body.external_code", "another technician already has this external code")
-	pg.RegisterConstraint("technicians_tenant_id_node_id_fkey", "body.node_id", "no such node")
-	pg.RegisterConstraint("technicians_check", "body.licence.expires_on", "must be after issued_on")
+	pg.RegisterConstraint("technicians_tenant_id_external_code_key", "external_code", "another technician already has this external code")
+	pg.RegisterConstraint("technicians_tenant_id_node_id_fkey", "node_id", "no such node")
+	pg.RegisterConstraint("technicians_check", "licence.expires_on", "must be after issued_on")
 }
 
 // TechnicianStatus is whether a technician currently works for the network.
@@ -160,7 +160,7 @@ var (
 const dateLayout = "2006-01-02"
 
 // validateTechnician checks a technician's attributes, with locations under
-// prefix ("body." for the API, "" for import rows). The node, region codes
+// prefix ("" for the API, "" for import rows). The node, region codes
 // and the licence's relation to today are checked in the transaction.
 func validateTechnician(v *tenants.Validation, prefix string, f NewTechnician) {
 	if !externalCode.MatchString(f.ExternalCode) {
@@ -432,9 +432,9 @@ func homeColumns(h *Home) (region *string, lat, lon *float64) {
 // no event for it.
 func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in NewTechnician) (Technician, error) {
 	v := &tenants.Validation{}
-	validateTechnician(v, "body.", in)
+	validateTechnician(v, "", in)
 	if in.Status == string(TechnicianLeft) {
-		v.Add("body.status", "a new technician is active, on_leave or suspended", in.Status)
+		v.Add("status", "a new technician is active, on_leave or suspended", in.Status)
 	}
 	if err := v.Err(); err != nil {
 		return Technician{}, err
@@ -458,18 +458,18 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 		if err != nil {
 			return err
 		}
-		if err := checkTechnicianNode(ctx, tx, sc, v, "body.node_id", in.NodeID); err != nil {
+		if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", in.NodeID); err != nil {
 			return err
 		}
 		if in.Home != nil {
-			if err := checkRegion(ctx, tx, v, "body.home.region_code", in.Home.RegionCode); err != nil {
+			if err := checkRegion(ctx, tx, v, "home.region_code", in.Home.RegionCode); err != nil {
 				return err
 			}
 		}
 		var number, issued, expires *string
 		var expiredAt *time.Time
 		if l := in.Licence; l != nil {
-			checkLicenceDates(v, "body.licence.", *l, today)
+			checkLicenceDates(v, "licence.", *l, today)
 			number, issued, expires = &l.Number, &l.IssuedOn, &l.ExpiresOn
 			if licenceStatus(expires, today) == LicenceExpired {
 				expiredAt = &now
@@ -521,19 +521,19 @@ func (s *Service) GetTechnician(ctx context.Context, p tenants.Principal, id str
 func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f TechnicianFilter) ([]Technician, string, error) {
 	v := &tenants.Validation{}
 	if f.MinLevel != 0 && f.Category == "" {
-		v.Add("query.min_level", "needs category", f.MinLevel)
+		v.Add("min_level", "needs category", f.MinLevel)
 	}
 	if f.MinLevel < 0 || f.MinLevel > MaxSkillLevel {
-		v.Add("query.min_level", "1 to 5", f.MinLevel)
+		v.Add("min_level", "1 to 5", f.MinLevel)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.Add("query.category", "one of "+join(Categories), f.Category)
+		v.Add("category", "one of "+join(Categories), f.Category)
 	}
 	if f.Licence != "" && !slices.Contains([]LicenceStatus{LicenceValid, LicenceExpired, LicenceMissing}, LicenceStatus(f.Licence)) {
-		v.Add("query.licence", "one of valid, expired, missing", f.Licence)
+		v.Add("licence", "one of valid, expired, missing", f.Licence)
 	}
 	if f.Status != "" && !slices.Contains(TechnicianStatuses, TechnicianStatus(f.Status)) {
-		v.Add("query.status", "one of active, on_leave, suspended, left", f.Status)
+		v.Add("status", "one of active, on_leave, suspended, left", f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -628,14 +628,14 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 			f.Home = nil
 		}
 		v := &tenants.Validation{}
-		validateTechnician(v, "body.", f)
+		validateTechnician(v, "", f)
 		if f.NodeID != t.NodeID {
-			if err := checkTechnicianNode(ctx, tx, sc, v, "body.node_id", f.NodeID); err != nil {
+			if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", f.NodeID); err != nil {
 				return err
 			}
 		}
 		if u.Home != nil && f.Home != nil {
-			if err := checkRegion(ctx, tx, v, "body.home.region_code", f.Home.RegionCode); err != nil {
+			if err := checkRegion(ctx, tx, v, "home.region_code", f.Home.RegionCode); err != nil {
 				return err
 			}
 		}
@@ -675,7 +675,7 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 // expiry mark; ifVersion > 0 must match the technician's version.
 func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id string, l LicenceInput, ifVersion int) (Technician, error) {
 	v := &tenants.Validation{}
-	validateLicence(v, "body.", l)
+	validateLicence(v, "", l)
 	if err := v.Err(); err != nil {
 		return Technician{}, err
 	}
@@ -697,9 +697,9 @@ func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id stri
 		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
 			return err
 		}
-		checkLicenceDates(v, "body.", l, today)
+		checkLicenceDates(v, "", l, today)
 		if l.ExpiresOn < today {
-			v.Add("body.expires_on", "already expired (today is "+today+" in the tenant's time zone)", l.ExpiresOn)
+			v.Add("expires_on", "already expired (today is "+today+" in the tenant's time zone)", l.ExpiresOn)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("notification_gateways_channel_key", "body.channel", "the tenant already has a gateway for this channel: update it instead")
+	pg.RegisterConstraint("notification_gateways_channel_key", "channel", "the tenant already has a gateway for this channel: update it instead")
 }
 
 // Gateway is the tenant's endpoint for one channel's messages (its SMS
@@ -75,9 +75,9 @@ func getGateway(ctx context.Context, tx pg.TenantTx, id, lock string) (Gateway, 
 func (s *Service) checkURL(ctx context.Context, v *tenants.Validation, raw string) string {
 	raw = strings.TrimSpace(raw)
 	if len(raw) == 0 || len(raw) > 2048 {
-		v.Add("body.url", "1-2048 characters", raw)
+		v.Add("url", "1-2048 characters", raw)
 	} else if msg := s.guard.CheckURL(ctx, raw); msg != "" {
-		v.Add("body.url", msg, raw)
+		v.Add("url", msg, raw)
 	}
 	return raw
 }
@@ -92,11 +92,11 @@ func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in New
 		in.Channel = ChannelSMS
 	}
 	if !slices.Contains(Channels, in.Channel) {
-		v.Add("body.channel", "one of sms", in.Channel)
+		v.Add("channel", "one of sms", in.Channel)
 	}
 	in.URL = s.checkURL(ctx, v, in.URL)
 	if len([]rune(in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", in.Description)
+		v.Add("description", "at most 500 characters", in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return GatewayWithSecret{}, err
@@ -161,7 +161,7 @@ func (s *Service) UpdateGateway(ctx context.Context, p tenants.Principal, id str
 		in.URL = &u
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", *in.Description)
+		v.Add("description", "at most 500 characters", *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Gateway{}, err

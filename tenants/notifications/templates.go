@@ -197,10 +197,10 @@ func (s *Service) SetTemplate(ctx context.Context, p tenants.Principal, purpose,
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(identity.Languages, lang) {
-		v.Add("path.language", "a supported language: zh-CN or en", lang)
+		v.Add("language", "a supported language: zh-CN or en", lang)
 	}
 	if why := ParseTemplate(pu, text); why != "" {
-		v.Add("body.text", why, text)
+		v.Add("text", why, text)
 	}
 	if err := v.Err(); err != nil {
 		return Template{}, err

@@ -21,8 +21,8 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("payouts_tenant_id_contract_id_fkey", "body.contract_id", "no contract with this id")
-	pg.RegisterConstraint("payouts_tenant_id_unit_id_fkey", "body.unit_id", "no unit with this id")
+	pg.RegisterConstraint("payouts_tenant_id_contract_id_fkey", "contract_id", "no contract with this id")
+	pg.RegisterConstraint("payouts_tenant_id_unit_id_fkey", "unit_id", "no unit with this id")
 }
 
 // Service is the payouts context's entry point. Each exported method runs in
@@ -206,30 +206,30 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	}
 	today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
 	v := &tenants.Validation{}
-	tenants.CheckMoney(v, "body.amount", in.Amount, st.Currency)
+	tenants.CheckMoney(v, "amount", in.Amount, st.Currency)
 	if in.Amount.Amount == 0 {
-		v.Add("body.amount.amount", "must be positive", in.Amount.Amount)
+		v.Add("amount.amount", "must be positive", in.Amount.Amount)
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	if n := len([]rune(in.Reason)); n < 1 || n > 500 {
-		v.Add("body.reason", "1-500 characters", in.Reason)
+		v.Add("reason", "1-500 characters", in.Reason)
 	}
 	from := today
 	if in.From != "" {
 		if from, err = time.Parse(time.DateOnly, in.From); err != nil {
-			v.Add("body.from", "a date YYYY-MM-DD", in.From)
+			v.Add("from", "a date YYYY-MM-DD", in.From)
 		} else if from.After(today) {
-			v.Add("body.from", "in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", in.From)
+			v.Add("from", "in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", in.From)
 		}
 	}
 	if in.BusinessDays == 0 {
 		in.BusinessDays = DefaultBusinessDays
 	}
 	if in.BusinessDays < 1 || in.BusinessDays > 60 {
-		v.Add("body.business_days", "1-60", in.BusinessDays)
+		v.Add("business_days", "1-60", in.BusinessDays)
 	}
 	if len(in.ClaimID) > 64 {
-		v.Add("body.claim_id", "at most 64 characters", in.ClaimID)
+		v.Add("claim_id", "at most 64 characters", in.ClaimID)
 		in.ClaimID = ""
 	}
 	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
@@ -237,7 +237,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 		return Payout{}, err
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.Add("body.unit_id", "no such unit", in.UnitID)
+		v.Add("unit_id", "no such unit", in.UnitID)
 	case err != nil:
 		return Payout{}, err
 	}
@@ -250,18 +250,18 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 			}
 		}
 		if !ok {
-			v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+			v.Add("contract_id", "no such contract of the unit", in.ContractID)
 		}
 	}
 	if in.ClaimID != "" && u.ID != "" {
 		c, err := claims.LoadClaimTx(ctx, tx, in.ClaimID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.claim_id", "no such claim", in.ClaimID)
+			v.Add("claim_id", "no such claim", in.ClaimID)
 		case err != nil:
 			return Payout{}, err
 		case c.UnitID != u.ID:
-			v.Add("body.claim_id", "the claim is about another unit", in.ClaimID)
+			v.Add("claim_id", "the claim is about another unit", in.ClaimID)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -350,7 +350,7 @@ func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string)
 // ListPayouts lists payouts in id (creation) order.
 func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter) ([]Payout, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.Invalid("query.state", "one of scheduled, paid, missed", f.State)
+		return nil, "", tenants.Invalid("state", "one of scheduled, paid, missed", f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("payouts", f.Cursor)
@@ -389,7 +389,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifVersion int) (Payout, error) {
 	reference = strings.TrimSpace(reference)
 	if n := len([]rune(reference)); n < 1 || n > 100 {
-		return Payout{}, tenants.Invalid("body.reference", "1-100 characters", reference)
+		return Payout{}, tenants.Invalid("reference", "1-100 characters", reference)
 	}
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

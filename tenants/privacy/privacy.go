@@ -72,10 +72,10 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal) (Policy, error) 
 func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate) (Policy, error) {
 	v := &tenants.Validation{}
 	if u.GraceHours != nil && (*u.GraceHours < 0 || *u.GraceHours > 8760) {
-		v.Add("body.grace_hours", "0-8760 hours", *u.GraceHours)
+		v.Add("grace_hours", "0-8760 hours", *u.GraceHours)
 	}
 	if u.RetentionDays != nil && (*u.RetentionDays < 0 || *u.RetentionDays > 36500) {
-		v.Add("body.retention_days", "0-36500 days (0: off)", *u.RetentionDays)
+		v.Add("retention_days", "0-36500 days (0: off)", *u.RetentionDays)
 	}
 	if err := v.Err(); err != nil {
 		return Policy{}, err

@@ -104,7 +104,7 @@ func validatePolicy(in GradingPolicy) error {
 	sum := 0
 	seen := map[string]bool{}
 	for i, ind := range in.Indicators {
-		loc := "body.indicators[" + strconv.Itoa(i) + "]"
+		loc := "indicators[" + strconv.Itoa(i) + "]"
 		if _, ok := KPIByName(ind.KPI); !ok {
 			v.Add(loc+".kpi", "an indicator name (a scorecard KPI)", ind.KPI)
 		} else if seen[ind.KPI] {
@@ -117,11 +117,11 @@ func validatePolicy(in GradingPolicy) error {
 		sum += ind.Weight
 	}
 	if sum != in.TotalWeight {
-		v.Add("body.indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(in.TotalWeight), sum)
+		v.Add("indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(in.TotalWeight), sum)
 	}
 	grades := map[string]bool{}
 	for i, g := range in.Grades {
-		loc := "body.grades[" + strconv.Itoa(i) + "]"
+		loc := "grades[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(network.Grades, g.Grade) {
 			v.Add(loc+".grade", "one of A, B, C, D, E", g.Grade)
 		} else if grades[g.Grade] {
@@ -134,9 +134,9 @@ func validatePolicy(in GradingPolicy) error {
 	}
 	for g, c := range in.Consequences {
 		if !grades[g] {
-			v.Add("body.consequences."+g, "a grade the policy lists", g)
+			v.Add("consequences."+g, "a grade the policy lists", g)
 		} else if !slices.Contains(Consequences, c) {
-			v.Add("body.consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
+			v.Add("consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
 		}
 	}
 	return v.Err()
@@ -589,7 +589,7 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, ap
 			return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only a proposed one can be decided", pr.State)
 		}
 		if !approve && reason == "" {
-			return tenants.Invalid("body.reason", "required to reject", reason)
+			return tenants.Invalid("reason", "required to reject", reason)
 		}
 		state, typ := "rejected", TypeGradeRejected
 		var appealDays int

@@ -108,13 +108,13 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		d := today
 		if q.Date != "" {
 			var ok bool
-			if d, ok = parse("query.date", q.Date); !ok {
-				v.Add("query.date", "a date YYYY-MM-DD", q.Date)
+			if d, ok = parse("date", q.Date); !ok {
+				v.Add("date", "a date YYYY-MM-DD", q.Date)
 				return from, to, kind, v.Err()
 			}
 		}
 		if d.After(today) {
-			v.Add("query.date", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.Date)
+			v.Add("date", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.Date)
 			return from, to, kind, v.Err()
 		}
 		switch kind {
@@ -130,27 +130,27 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		}
 	case PeriodRange:
 		var ok1, ok2 bool
-		from, ok1 = parse("query.from", q.From)
-		to, ok2 = parse("query.to", q.To)
+		from, ok1 = parse("from", q.From)
+		to, ok2 = parse("to", q.To)
 		if !ok1 {
-			v.Add("query.from", "a date YYYY-MM-DD (required for period=range)", q.From)
+			v.Add("from", "a date YYYY-MM-DD (required for period=range)", q.From)
 		}
 		if !ok2 {
-			v.Add("query.to", "a date YYYY-MM-DD (required for period=range)", q.To)
+			v.Add("to", "a date YYYY-MM-DD (required for period=range)", q.To)
 		}
 		if err := v.Err(); err != nil {
 			return from, to, kind, err
 		}
 		switch {
 		case to.Before(from):
-			v.Add("query.to", "on or after from ("+q.From+")", q.To)
+			v.Add("to", "on or after from ("+q.From+")", q.To)
 		case to.After(today):
-			v.Add("query.to", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.To)
+			v.Add("to", "not in the future (today is "+today.Format(time.DateOnly)+" in the tenant's time zone)", q.To)
 		case int(to.Sub(from).Hours()/24)+1 > maxDays:
-			v.Add("query.to", "at most "+strconv.Itoa(maxDays)+" days after from (the grading policy's max_range_days)", q.To)
+			v.Add("to", "at most "+strconv.Itoa(maxDays)+" days after from (the grading policy's max_range_days)", q.To)
 		}
 	default:
-		v.Add("query.period", "one of day, week, month, range", q.Period)
+		v.Add("period", "one of day, week, month, range", q.Period)
 	}
 	return from, to, kind, v.Err()
 }
@@ -216,18 +216,18 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, scop
 		return f, nil
 	case ScopeRegion:
 		if !regionPrefix.MatchString(id) {
-			return f, tenants.Invalid("query.id", "a GB/T 2260 region code or prefix: 2, 4 or 6 digits", id)
+			return f, tenants.Invalid("id", "a GB/T 2260 region code or prefix: 2, 4 or 6 digits", id)
 		}
 		f.region, f.nodes = id, within
 	case ScopeCategory:
 		if !categoryRe.MatchString(id) {
-			return f, tenants.Invalid("query.id", "a product category", id)
+			return f, tenants.Invalid("id", "a product category", id)
 		}
 		f.category, f.nodes = id, within
 	case ScopeTenant:
 		f.nodes = within
 	default:
-		return f, tenants.Invalid("query.scope", "one of node, technician, region, category, tenant", scope)
+		return f, tenants.Invalid("scope", "one of node, technician, region, category, tenant", scope)
 	}
 	return f, nil
 }
@@ -429,7 +429,7 @@ func (s *Service) Ranking(ctx context.Context, p tenants.Principal, q RankingQue
 		def, ok = KPIByName("first_time_fix_rate")
 	}
 	if !ok {
-		return Ranking{}, tenants.Invalid("query.kpi", "an indicator name (see the scorecard's kpis)", q.KPI)
+		return Ranking{}, tenants.Invalid("kpi", "an indicator name (see the scorecard's kpis)", q.KPI)
 	}
 	out := Ranking{Region: q.Region, KPI: def.Name, Entries: []RankingEntry{}}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

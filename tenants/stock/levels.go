@@ -147,16 +147,16 @@ func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID strin
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+			v.Add("lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
 			if l.Quantity < 1 || l.Quantity > 100000 {
-				v.Add(fmt.Sprintf("body.lines[%d].quantity", i), "1 to 100000", l.Quantity)
+				v.Add(fmt.Sprintf("lines[%d].quantity", i), "1 to 100000", l.Quantity)
 			}
 		}
-		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+		if err := checkParts(ctx, tx, v, "lines", ids); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -203,15 +203,15 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.Add("body.lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
+			v.Add("lines", fmt.Sprintf("1 to %d lines", MaxLines), len(in.Lines))
 		}
 		if in.Reason == "" {
-			v.Add("body.reason", "required", in.Reason)
+			v.Add("reason", "required", in.Reason)
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
-			loc := fmt.Sprintf("body.lines[%d]", i)
+			loc := fmt.Sprintf("lines[%d]", i)
 			if l.OnHand == nil && l.Defective == nil {
 				v.Add(loc, "give on_hand, defective or both", nil)
 			}
@@ -222,7 +222,7 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 				v.Add(loc+".defective", "at least 0", *l.Defective)
 			}
 		}
-		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+		if err := checkParts(ctx, tx, v, "lines", ids); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -245,7 +245,7 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 			onHand, defective := r.onHand, r.defective
 			if l.OnHand != nil {
 				if *l.OnHand < r.reserved {
-					v.Add(fmt.Sprintf("body.lines[%d].on_hand", i),
+					v.Add(fmt.Sprintf("lines[%d].on_hand", i),
 						"below the "+strconv.Itoa(r.reserved)+" reserved for tickets: release them first", *l.OnHand)
 					continue
 				}

@@ -133,9 +133,9 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 		return Loan{}, err
 	}
 	if due, err := time.Parse(time.DateOnly, dueOn); err != nil || due.Format(time.DateOnly) != dueOn {
-		return Loan{}, tenants.Invalid("body.due_on", "a date, YYYY-MM-DD", dueOn)
+		return Loan{}, tenants.Invalid("due_on", "a date, YYYY-MM-DD", dueOn)
 	} else if dueOn < d {
-		return Loan{}, tenants.Invalid("body.due_on", "not before today ("+d+")", dueOn)
+		return Loan{}, tenants.Invalid("due_on", "not before today ("+d+")", dueOn)
 	}
 	var held string
 	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2`, tx.TenantID, ticketID).Scan(&held)
@@ -158,14 +158,14 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 			return Loan{}, err
 		}
 		if node != nodeID {
-			return Loan{}, tenants.Invalid("body.loaner_id", "the loaner is kept at another node", loanerID)
+			return Loan{}, tenants.Invalid("loaner_id", "the loaner is kept at another node", loanerID)
 		}
 		if status != LoanerAvailable {
 			return Loan{}, tenants.Errorf(tenants.CodeConflict, "loaner %s is %s, not available", loanerID, status)
 		}
 	} else {
 		if category == "" {
-			return Loan{}, tenants.Invalid("body.category", "give loaner_id or a category", nil)
+			return Loan{}, tenants.Invalid("category", "give loaner_id or a category", nil)
 		}
 		err := tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND node_id = $2 AND category = $3 AND status = 'available'
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.TenantID, nodeID, category).Scan(&id)
@@ -202,7 +202,7 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 // loaner.returned.
 func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
 	if condition != ConditionGood && condition != ConditionDamaged {
-		return Loan{}, tenants.Invalid("body.condition", "good or damaged", condition)
+		return Loan{}, tenants.Invalid("condition", "good or damaged", condition)
 	}
 	d, err := today(ctx, tx, time.Now())
 	if err != nil {
@@ -293,24 +293,24 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 		}
 		v := &tenants.Validation{}
 		if err := nodeInScope(ctx, tx, p, in.NodeID); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			v.Add("body.node_id", "no such node in your scope", in.NodeID)
+			v.Add("node_id", "no such node in your scope", in.NodeID)
 		} else if err != nil {
 			return err
 		}
 		serial := strings.TrimSpace(in.Serial)
 		if serial == "" || len(serial) > 64 {
-			v.Add("body.serial", "1-64 characters", in.Serial)
+			v.Add("serial", "1-64 characters", in.Serial)
 		}
 		if in.ModelID != "" {
 			var cat string
 			err := tx.QueryRow(ctx, `SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).Scan(&cat)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.Add("body.model_id", "no such product model", in.ModelID)
+				v.Add("model_id", "no such product model", in.ModelID)
 			case err != nil:
 				return err
 			case cat != in.Category:
-				v.Add("body.model_id", "the model is a "+cat+", not a "+in.Category, in.ModelID)
+				v.Add("model_id", "the model is a "+cat+", not a "+in.Category, in.ModelID)
 			}
 		}
 		if err := v.Err(); err != nil {

@@ -142,7 +142,7 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 			if t.Open() {
 				return &tenants.Error{Code: tenants.CodeConflict,
 					Message: "the customer has an open ticket " + t.ID + " (" + string(t.State) + "): close or cancel it before erasing",
-					Fields:  []tenants.FieldError{{Location: "path.customer_id", Message: "has open ticket " + t.ID, Value: t.ID}}}
+					Fields:  []tenants.FieldError{{Location: "customer_id", Message: "has open ticket " + t.ID, Value: t.ID}}}
 			}
 		}
 		if err := tickets.EraseCustomerTx(ctx, tx, ts); err != nil {

@@ -98,7 +98,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			// only up to the node limit; a replacement that raises the
 			// amount above it is the brand's to choose.
 			if _, node := s.limits(); w.State == StatePendingNodeManager && !w.NeedsBrand && a.Amount > node {
-				return tenants.Invalid("body.replacement_model_id", "the swap's amount would be "+major(a.Amount)+
+				return tenants.Invalid("replacement_model_id", "the swap's amount would be "+major(a.Amount)+
 					", above the node manager's approval limit "+major(node)+": only the brand approves it; choose a replacement within the limit, or leave it to the brand", in.ReplacementModelID)
 			}
 		}
@@ -110,7 +110,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			}
 		}
 		if replacement == nil && to == StateApproved {
-			return tenants.Invalid("body.replacement_model_id", "required: the evaluation found no replacement, choose one", nil)
+			return tenants.Invalid("replacement_model_id", "required: the evaluation found no replacement, choose one", nil)
 		}
 		if n := strings.TrimSpace(in.Note); n != "" {
 			reason += ": " + n
@@ -145,7 +145,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 // the same category, not discontinued,
 // priced no higher than the original's retail price.
 func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
-	const loc = "body.replacement_model_id"
+	const loc = "replacement_model_id"
 	u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, unitID)
 	if err != nil {
 		return catalog.ProductModel{}, err
@@ -178,7 +178,7 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Swap, error) {
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 1 || n > 500 {
-		return Swap{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+		return Swap{}, tenants.Invalid("reason", "1-500 characters", reason)
 	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

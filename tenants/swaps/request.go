@@ -42,28 +42,28 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		}
 		v := &tenants.Validation{}
 		if !slices.Contains(Reasons, in.Reason) {
-			v.Add("body.reason", "one of "+strings.Join(Reasons, ", "), in.Reason)
+			v.Add("reason", "one of "+strings.Join(Reasons, ", "), in.Reason)
 		}
 		in.Note = strings.TrimSpace(in.Note)
 		if len([]rune(in.Note)) > 500 {
-			v.Add("body.note", "at most 500 characters", in.Note)
+			v.Add("note", "at most 500 characters", in.Note)
 		}
 		u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 			return err
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.Add("unit_id", "no such unit", in.UnitID)
 		case err != nil:
 			return err
 		case u.Status != "active":
-			v.Add("body.unit_id", "the unit is "+u.Status+": only an active unit can be swapped", in.UnitID)
+			v.Add("unit_id", "the unit is "+u.Status+": only an active unit can be swapped", in.UnitID)
 		}
 		// A technician key asks swaps only for the units its own jobs serve.
 		if units, err := s.techUnits(ctx, tx, p); err != nil {
 			return err
 		} else if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.Add("unit_id", "no such unit", in.UnitID)
 		}
 		if in.ContractID != "" && u.ID != "" {
 			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
@@ -73,9 +73,9 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 			i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.Add("body.contract_id", "no such contract of the unit", in.ContractID)
+				v.Add("contract_id", "no such contract of the unit", in.ContractID)
 			case cs[i].State != warranty.StateActive:
-				v.Add("body.contract_id", "the contract is "+string(cs[i].State)+": a swap is made under an active contract", in.ContractID)
+				v.Add("contract_id", "the contract is "+string(cs[i].State)+": a swap is made under an active contract", in.ContractID)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -131,7 +131,7 @@ func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (
 // its storefront's.
 func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) ([]Swap, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.Invalid("query.state", "a swap state", f.State)
+		return nil, "", tenants.Invalid("state", "a swap state", f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("swaps", f.Cursor)

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("swaps_open_unit_key", "body.unit_id", "the unit already has an open swap")
+	pg.RegisterConstraint("swaps_open_unit_key", "unit_id", "the unit already has an open swap")
 }
 
 // Default approval limits, minor units: a swap whose amount is at most

@@ -155,7 +155,7 @@ func (s *Service) Create(ctx context.Context, p tenants.Principal, in NewClock) 
 	}
 	v := &tenants.Validation{}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
-		v.Add("body.name", "1-200 characters", *in.Name)
+		v.Add("name", "1-200 characters", *in.Name)
 	}
 	at := s.now()
 	if in.FrozenTime != nil {
@@ -257,9 +257,9 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 		}
 		switch {
 		case !to.After(c.FrozenTime):
-			return tenants.Invalid("body.frozen_time", "later than the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+": a test clock never goes back", to)
+			return tenants.Invalid("frozen_time", "later than the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+": a test clock never goes back", to)
 		case to.Sub(c.FrozenTime) > MaxAdvance:
-			return tenants.Invalid("body.frozen_time", "at most two years after the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+" in one advance", to)
+			return tenants.Invalid("frozen_time", "at most two years after the clock's time "+c.FrozenTime.UTC().Format(time.RFC3339Nano)+" in one advance", to)
 		}
 		var seq int
 		err = tx.QueryRow(ctx, `UPDATE test_clocks SET frozen_time = $3, status = 'advancing', advance_seq = advance_seq + 1,
@@ -294,7 +294,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 	prefix, _, _ := strings.Cut(objectID, "_")
 	attach, ok := s.attachers[prefix]
 	if !ok || !tenants.ValidID(prefix, objectID) {
-		return Clock{}, tenants.Invalid("body.object_id", "the ID of a test object that can be attached ("+strings.Join(s.Attachable(), ", ")+")", objectID)
+		return Clock{}, tenants.Invalid("object_id", "the ID of a test object that can be attached ("+strings.Join(s.Attachable(), ", ")+")", objectID)
 	}
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -304,7 +304,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 		}
 		err = attach(ctx, tx, p, objectID, id)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID == "" {
-			return tenants.Invalid("body.object_id", "no such test object", objectID)
+			return tenants.Invalid("object_id", "no such test object", objectID)
 		}
 		return err
 	})

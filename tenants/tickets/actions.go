@@ -44,7 +44,7 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		c.data["mode"] = tr.Mode
 		if in.Mode == "remote" {
 			if in.Instructions == "" {
-				return tenants.Invalid("body.instructions", "required for remote triage: the guidance given to the customer", nil)
+				return tenants.Invalid("instructions", "required for remote triage: the guidance given to the customer", nil)
 			}
 			t.Guidance = &Guidance{Instructions: in.Instructions}
 			c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
@@ -53,13 +53,13 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 			return nil
 		}
 		if t.Category == nil {
-			return tenants.Invalid("body.mode", "an on-site or carry-in ticket needs the product model: provide it (POST .../info) or triage remote", in.Mode)
+			return tenants.Invalid("mode", "an on-site or carry-in ticket needs the product model: provide it (POST .../info) or triage remote", in.Mode)
 		}
 		rec := c.dispatchRecord()
 		rec.Loaner = ""
 		switch {
 		case in.Loaner != "" && in.Mode != "carry_in":
-			return tenants.Invalid("body.loaner", "only a carry-in lends a loaner", in.Loaner)
+			return tenants.Invalid("loaner", "only a carry-in lends a loaner", in.Loaner)
 		case in.Mode == "carry_in" && in.Loaner == "":
 			rec.Loaner = dispatch.LoanerPreferred
 		case in.Mode == "carry_in" && in.Loaner != "none":
@@ -209,7 +209,7 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 			c.startSLA(SLACallback, minutes(c.policy.ObserveCallbackMinutes))
 		default:
 			if t.Category == nil {
-				return tenants.Invalid("body.outcome", "a visit needs the product model: provide it (POST .../info) first", in.Outcome)
+				return tenants.Invalid("outcome", "a visit needs the product model: provide it (POST .../info) first", in.Outcome)
 			}
 			t.needsVisit()
 			c.meetSLA(SLACallback)
@@ -231,7 +231,7 @@ type DispatchInput struct {
 // and technician, recording who overrode the rules and why.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
 	if (in.NodeID != "" || in.TechnicianID != "") && in.Reason == "" {
-		return Ticket{}, tenants.Invalid("body.reason", "required when choosing the node or technician yourself", nil)
+		return Ticket{}, tenants.Invalid("reason", "required when choosing the node or technician yourself", nil)
 	}
 	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {
 		c.T.needsVisit()
@@ -242,7 +242,7 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		if (in.NodeID != "" || in.TechnicianID != "") && c.T.NodeID == nil {
-			return tenants.Invalid("body.node_id", "cannot dispatch there: "+deref(c.T.StateReason), in.NodeID)
+			return tenants.Invalid("node_id", "cannot dispatch there: "+deref(c.T.StateReason), in.NodeID)
 		}
 		return nil
 	})
@@ -258,7 +258,7 @@ type AssignInput struct {
 // technicians, who then has the job.
 func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in AssignInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActAssign, func(c *change) error {
-		if err := checkTechnician(ctx, c, "body.technician_id", in.TechnicianID); err != nil {
+		if err := checkTechnician(ctx, c, "technician_id", in.TechnicianID); err != nil {
 			return err
 		}
 		c.T.TechnicianID = &in.TechnicianID
@@ -306,7 +306,7 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 		tech := in.TechnicianID
 		if p.TechnicianID != "" {
 			if tech != "" && tech != p.TechnicianID {
-				return tenants.Invalid("body.technician_id", "a technician accepts for themselves", tech)
+				return tenants.Invalid("technician_id", "a technician accepts for themselves", tech)
 			}
 			tech = p.TechnicianID
 		}
@@ -314,9 +314,9 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 			tech = deref(c.T.TechnicianID)
 		}
 		if tech == "" {
-			return tenants.Invalid("body.technician_id", "no technician was proposed: name the one who takes the job", nil)
+			return tenants.Invalid("technician_id", "no technician was proposed: name the one who takes the job", nil)
 		}
-		if err := checkTechnician(ctx, c, "body.technician_id", tech); err != nil {
+		if err := checkTechnician(ctx, c, "technician_id", tech); err != nil {
 			return err
 		}
 		c.T.TechnicianID = &tech
@@ -475,6 +475,6 @@ func (c *change) releaseParts(ctx context.Context) error {
 		return nil
 	}
 	_, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
-		Lines: lines, Actor: c.p.Subject(), Loc: "body.lines"})
+		Lines: lines, Actor: c.p.Subject(), Loc: "lines"})
 	return err
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("tickets_storefront_reference_key", "body.external_reference", "you already opened a ticket with this reference")
+	pg.RegisterConstraint("tickets_storefront_reference_key", "external_reference", "you already opened a ticket with this reference")
 }
 
 // NewTicket is a fault report or service request at intake.
@@ -70,17 +70,17 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 	if contact != nil {
 		normalizePhone(contact)
 	}
-	checkWindow(v, "body.preferred_window", w, now)
+	checkWindow(v, "preferred_window", w, now)
 	if unit == nil {
 		return
 	}
 	if unit.PurchaseDate != "" {
 		if _, err := time.Parse(time.DateOnly, unit.PurchaseDate); err != nil {
-			v.Add("body.unit.purchase_date", "a date, YYYY-MM-DD", unit.PurchaseDate)
+			v.Add("unit.purchase_date", "a date, YYYY-MM-DD", unit.PurchaseDate)
 		}
 	}
 	if unit.UnitID != "" && (unit.ModelID != "" || unit.Serial != "") {
-		v.Add("body.unit", "give unit_id, or model_id and serial, not both", nil)
+		v.Add("unit", "give unit_id, or model_id and serial, not both", nil)
 	}
 }
 
@@ -197,7 +197,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case u.UnitID != "":
 		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return nil, tenants.Invalid("body.unit.unit_id", "no such unit", u.UnitID)
+			return nil, tenants.Invalid("unit.unit_id", "no such unit", u.UnitID)
 		} else if err != nil {
 			return nil, err
 		}
@@ -285,14 +285,14 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	var out Ticket
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		v := &tenants.Validation{}
-		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		now, err := testclocks.AtTx(ctx, tx, p, v, "test_clock_id", in.TestClockID, s.now())
 		if err != nil {
 			return err
 		}
 		checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
 		checkDelivery(v, &in)
 		if p.StorefrontID == "" && in.ExternalReference != "" {
-			v.Add("body.external_reference", "only storefront keys give their own reference", in.ExternalReference)
+			v.Add("external_reference", "only storefront keys give their own reference", in.ExternalReference)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -341,7 +341,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 // the storefront already used, the ticket that holds the reference.
 func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, reference string, err error) error {
 	var te *tenants.Error
-	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || len(te.Fields) == 0 || te.Fields[0].Location != "body.external_reference" {
+	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || len(te.Fields) == 0 || te.Fields[0].Location != "external_reference" {
 		return err
 	}
 	var id string
@@ -352,7 +352,7 @@ func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, refe
 		return err // the holder is gone (test data deleted): the conflict stands as it was
 	}
 	return &tenants.Error{Code: tenants.CodeConflict, ExistingID: id, Message: "you already opened ticket " + id + " with this reference",
-		Fields: []tenants.FieldError{{Location: "body.external_reference", Message: "already used for ticket " + id, Value: reference}}}
+		Fields: []tenants.FieldError{{Location: "external_reference", Message: "already used for ticket " + id, Value: reference}}}
 }
 
 // settle moves an intake to new (clocks started) or needs_info.

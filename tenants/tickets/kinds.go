@@ -205,7 +205,7 @@ func (t *Ticket) service() *ServiceWork {
 // follows a delivery.
 func checkDelivery(v *tenants.Validation, in *NewTicket) {
 	if in.DeliveredAt != nil && in.Type != TypeInstall {
-		v.Add("body.delivered_at", "only an install ticket follows a delivery", in.DeliveredAt)
+		v.Add("delivered_at", "only an install ticket follows a delivery", in.DeliveredAt)
 	}
 }
 
@@ -240,7 +240,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	}
 	q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: kind, Parts: parts, IncludeVisit: visit}, today)
 	if err != nil {
-		return relocate(relocate(err, "body.parts", "body."+loc), "body.", "body.")
+		return relocate(relocate(err, "parts", ""+loc), "", "")
 	}
 	t.QuoteID = &q.ID
 	if shown {
@@ -267,13 +267,13 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 func (s *Service) InstallationReport(ctx context.Context, p tenants.Principal, id string, in InstallReport, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if !in.PositionAgreed {
-		v.Add("body.position_agreed", "the position must be agreed with the customer before installing", in.PositionAgreed)
+		v.Add("position_agreed", "the position must be agreed with the customer before installing", in.PositionAgreed)
 	}
 	if !in.CustomerInstructed {
-		v.Add("body.customer_instructed", "instruct the customer in use and care before the report", in.CustomerInstructed)
+		v.Add("customer_instructed", "instruct the customer in use and care before the report", in.CustomerInstructed)
 	}
 	if !in.TestRun.Passed {
-		v.Add("body.test_run.passed", "a failed test run cannot be reported: keep working or reschedule", in.TestRun.Passed)
+		v.Add("test_run.passed", "a failed test run cannot be reported: keep working or reschedule", in.TestRun.Passed)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
@@ -368,7 +368,7 @@ type InspectionInput struct {
 // shown before the outcome.
 func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, in InspectionInput, ifVersion int) (Ticket, error) {
 	if in.Cause != "" && !in.FaultConfirmed {
-		return Ticket{}, tenants.Invalid("body.cause", "a cause needs fault_confirmed", in.Cause)
+		return Ticket{}, tenants.Invalid("cause", "a cause needs fault_confirmed", in.Cause)
 	}
 	return s.act(ctx, p, id, ifVersion, ActInspect, func(c *change) error {
 		t := c.T
@@ -393,7 +393,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 		e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID},
 			warranty.DecideRequest{UnitID: *t.UnitID, Fault: f, RequestedRemedy: remedy, On: on}, c.now)
 		if err != nil {
-			return relocate(err, "body.fault.", "body.")
+			return relocate(err, "fault.", "")
 		}
 		t.Entitlement = &e
 		t.service().Inspection = &Inspection{Resellable: in.Resellable, FaultConfirmed: in.FaultConfirmed, Cause: f.Cause,
@@ -430,7 +430,7 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // whoever the engine named. The ticket completes and its callback starts.
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
 	if in.Refund != nil && in.Outcome != "refund" {
-		return Ticket{}, tenants.Invalid("body.refund", "only a refund has an amount", in.Refund)
+		return Ticket{}, tenants.Invalid("refund", "only a refund has an amount", in.Refund)
 	}
 	return s.act(ctx, p, id, ifVersion, ActOutcome, func(c *change) error {
 		t := c.T
@@ -451,18 +451,18 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "refund":
 			r, ok := allows(d, entitlement.RemedyReturn)
 			if !ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows no return ("+string(d.Basis)+"): refuse it or exchange", in.Outcome)
+				return tenants.Invalid("outcome", "the entitlement decision allows no return ("+string(d.Basis)+"): refuse it or exchange", in.Outcome)
 			}
 			amount := u.PurchasePrice
 			if in.Refund != nil {
 				if in.Refund.Currency != amount.Currency {
-					return tenants.Invalid("body.refund.currency", "must be the purchase price's currency "+amount.Currency, in.Refund.Currency)
+					return tenants.Invalid("refund.currency", "must be the purchase price's currency "+amount.Currency, in.Refund.Currency)
 				}
 				if in.Refund.Amount > amount.Amount {
-					return tenants.Invalid("body.refund.amount", "must not exceed the purchase price "+itoa(int(amount.Amount)), in.Refund.Amount)
+					return tenants.Invalid("refund.amount", "must not exceed the purchase price "+itoa(int(amount.Amount)), in.Refund.Amount)
 				}
 				if in.Refund.Amount <= 0 {
-					return tenants.Invalid("body.refund.amount", "must be positive", in.Refund.Amount)
+					return tenants.Invalid("refund.amount", "must be positive", in.Refund.Amount)
 				}
 				amount = *in.Refund
 			}
@@ -489,7 +489,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "exchange":
 			r, ok := allows(d, entitlement.RemedyExchange)
 			if !ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows no exchange ("+string(d.Basis)+"): refuse it or refund", in.Outcome)
+				return tenants.Invalid("outcome", "the entitlement decision allows no exchange ("+string(d.Basis)+"): refuse it or refund", in.Outcome)
 			}
 			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
 				swaps.NewSwap{UnitID: u.ID, Reason: "statutory_exchange", Note: string(r.Basis) + " (ticket " + t.Number + ")"})
@@ -505,7 +505,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				want = entitlement.RemedyExchange
 			}
 			if r, ok := allows(d, want); ok {
-				return tenants.Invalid("body.outcome", "the entitlement decision allows the "+string(want)+" ("+string(r.Basis)+"): it cannot be refused", in.Outcome)
+				return tenants.Invalid("outcome", "the entitlement decision allows the "+string(want)+" ("+string(r.Basis)+"): it cannot be refused", in.Outcome)
 			}
 			for _, tr := range d.Trace {
 				if !tr.Applied && refusing(tr.Rule, want) {

@@ -155,7 +155,7 @@ const ActEnRoute Action = "en_route_reported"
 // An ETA in the past is invalid (body.eta).
 func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
 	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
-		return Ticket{}, tenants.Invalid("body.eta", "a time not in the past", in.ETA)
+		return Ticket{}, tenants.Invalid("eta", "a time not in the past", in.ETA)
 	}
 	return s.act(ctx, p, id, ifVersion, ActEnRoute, func(c *change) error {
 		late := c.T.Appointment.Start != nil && in.ETA.After(*c.T.Appointment.Start)

@@ -48,7 +48,7 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
 	if err != nil {
 		// Problems with the fault are about the diagnosis in this request.
-		return e, relocate(err, "body.fault.", "body.diagnosis.")
+		return e, relocate(err, "fault.", "diagnosis.")
 	}
 	return e, nil
 }
@@ -69,7 +69,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: in.Work.ServiceKind,
 			Parts: in.Work.Parts, IncludeVisit: in.Work.IncludeVisit}, today)
 		if err != nil {
-			return relocate(err, "body.", "body.work.")
+			return relocate(err, "", "work.")
 		}
 		t.QuoteID = &q.ID
 		if in.PriceListShown {
@@ -149,7 +149,7 @@ type CompleteInput struct {
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if !in.TestRun.Passed {
-		return Ticket{}, tenants.Invalid("body.test_run.passed", "a failed test run cannot complete the ticket: keep working or reschedule", false)
+		return Ticket{}, tenants.Invalid("test_run.passed", "a failed test run cannot complete the ticket: keep working or reschedule", false)
 	}
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
 		t := c.T
@@ -310,15 +310,15 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 		if in.Code != "" {
 			switch {
 			case t.signoffHash == nil:
-				return tenants.Invalid("body.code", "no code was sent: send one first (POST .../sign-off/code)", nil)
+				return tenants.Invalid("code", "no code was sent: send one first (POST .../sign-off/code)", nil)
 			case t.signoffAttempts >= MaxSignoffAttempts:
-				return tenants.Invalid("body.code", "too many wrong codes: send a new code", nil)
+				return tenants.Invalid("code", "too many wrong codes: send a new code", nil)
 			case !c.now.Before(*t.Signoff.CodeExpiresAt):
-				return tenants.Invalid("body.code", "the code expired: send a new code", nil)
+				return tenants.Invalid("code", "the code expired: send a new code", nil)
 			case subtle.ConstantTimeCompare([]byte(codeHash(t.ID, in.Code)), []byte(*t.signoffHash)) != 1:
 				t.signoffAttempts++
 				c.note("wrong sign-off code", map[string]any{"attempts_left": MaxSignoffAttempts - t.signoffAttempts})
-				c.fail = tenants.Invalid("body.code", fmt.Sprintf("wrong code; %d attempts left", MaxSignoffAttempts-t.signoffAttempts), nil)
+				c.fail = tenants.Invalid("code", fmt.Sprintf("wrong code; %d attempts left", MaxSignoffAttempts-t.signoffAttempts), nil)
 				return nil
 			}
 		}

@@ -35,7 +35,7 @@ func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string,
 		}
 		var err error
 		res, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *t.NodeID, TicketID: t.ID, ModelID: deref(t.ModelID),
-			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "body.lines"})
+			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "lines"})
 		if err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			}
 			loan, err := stock.Lend(ctx, c.tx, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
 			if err != nil {
-				return relocate(err, "body.", "body.loaner.")
+				return relocate(err, "", "loaner.")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"] = loan.LoanerID
@@ -137,11 +137,11 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 		}
 		if rec.Loan != nil && rec.Loan.ReturnedAt == nil {
 			if in.LoanerCondition == "" {
-				return tenants.Invalid("body.loaner_condition", "required: a loaner was lent with this ticket", nil)
+				return tenants.Invalid("loaner_condition", "required: a loaner was lent with this ticket", nil)
 			}
 			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
 			if err != nil {
-				return relocate(err, "body.condition", "body.loaner_condition")
+				return relocate(err, "condition", "loaner_condition")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"], c.data["loaner_condition"] = loan.LoanerID, in.LoanerCondition

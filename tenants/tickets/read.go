@@ -71,21 +71,21 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 	v := &tenants.Validation{}
 	for _, st := range f.State {
 		if !knownState(st) {
-			v.Add("query.state", "one of the ticket states", st)
+			v.Add("state", "one of the ticket states", st)
 		}
 	}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
+			v.Add("day", "a date, YYYY-MM-DD", f.Day)
 		}
 	}
 	for _, pr := range f.Priority {
 		if !slices.Contains(Priorities, pr) {
-			v.Add("query.priority", "one of urgent, high, normal, low", pr)
+			v.Add("priority", "one of urgent, high, normal, low", pr)
 		}
 	}
 	if f.Order != "" && f.Order != "priority" {
-		v.Add("query.order", "priority, or absent for oldest first", f.Order)
+		v.Add("order", "priority, or absent for oldest first", f.Order)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -62,7 +62,7 @@ const findingCursorKind = "reconciliation_findings"
 func (s *Service) Reconcile(ctx context.Context, tenantID string, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.Invalid("body.day", "a date, YYYY-MM-DD", day)
+		return 0, tenants.Invalid("day", "a date, YYYY-MM-DD", day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -101,7 +101,7 @@ func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now t
 func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.Invalid("body.day", "a date, YYYY-MM-DD", day)
+		return 0, tenants.Invalid("day", "a date, YYYY-MM-DD", day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -110,7 +110,7 @@ func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, da
 			return err
 		}
 		if day > today {
-			return tenants.Invalid("body.day", "must not be in the future (today is "+today+" in the tenant's time zone)", day)
+			return tenants.Invalid("day", "must not be in the future (today is "+today+" in the tenant's time zone)", day)
 		}
 		n, err = s.reconcile(ctx, tx, st.Location, d)
 		return err
@@ -185,11 +185,11 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 	v := &tenants.Validation{}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.Add("query.day", "a date, YYYY-MM-DD", f.Day)
+			v.Add("day", "a date, YYYY-MM-DD", f.Day)
 		}
 	}
 	if f.Problem != "" && !slices.Contains(Problems, Problem(f.Problem)) {
-		v.Add("query.problem", "one of no_signoff, rating_not_confirmed", f.Problem)
+		v.Add("problem", "one of no_signoff, rating_not_confirmed", f.Problem)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -200,10 +200,10 @@ func parseBreachCursor(cursor string) (breachAfter, error) {
 func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
 	v := &tenants.Validation{}
 	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
-		v.Add("query.sla", "one of route, first_contact, response, completion, callback, arrival", f.SLA)
+		v.Add("sla", "one of route, first_contact, response, completion, callback, arrival", f.SLA)
 	}
 	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
-		v.Add("query.level", "1 to 3", f.Level)
+		v.Add("level", "1 to 3", f.Level)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -307,7 +307,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 	v := &tenants.Validation{}
 	for _, b := range slaPolicyBounds {
 		if n := b.get(in); n < b.min || n > b.max {
-			v.Add("body."+b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
+			v.Add(""+b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
 		}
 	}
 	if err := v.Err(); err != nil {

@@ -111,7 +111,7 @@ func (s *Service) Tasks(ctx context.Context, p tenants.Principal, id string) ([]
 // conflict; an unknown task (or one of another ticket) is not_found.
 func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketID, taskID string, in CompleteTaskInput, ifVersion int) (TaskResult, error) {
 	if in.Outcome != TaskDone && in.Outcome != TaskRefused {
-		return TaskResult{}, tenants.Invalid("body.outcome", "one of done, refused", in.Outcome)
+		return TaskResult{}, tenants.Invalid("outcome", "one of done, refused", in.Outcome)
 	}
 	if !tenants.ValidID(tenants.PrefixTicketTask, taskID) {
 		return TaskResult{}, tenants.NotFound("task")
@@ -130,7 +130,7 @@ func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketI
 			return tenants.Errorf(tenants.CodeConflict, "the task is %s already", k.State)
 		}
 		if in.Outcome == TaskRefused && k.Kind != TaskApologise && k.Kind != TaskGift {
-			return tenants.Invalid("body.outcome", "only an apology or a gift can be refused by the customer", in.Outcome)
+			return tenants.Invalid("outcome", "only an apology or a gift can be refused by the customer", in.Outcome)
 		}
 		out, err = scanTask(c.tx.QueryRow(ctx, `UPDATE ticket_tasks SET state = $4, note = $5, completed_by = $6, completed_at = $7
 			WHERE tenant_id = $1 AND ticket_id = $2 AND id = $3 RETURNING `+taskColumns,

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("tickets_technician_booking_excl", "body.window",
+	pg.RegisterConstraint("tickets_technician_booking_excl", "window",
 		"the technician is already booked for an overlapping window")
 }
 
@@ -81,7 +81,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		return err
 	}
 	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
-		return tenants.Invalid("body.window", fmt.Sprintf("outside the shifts of technician %s (%s): %s; agree a window inside one shift, or reschedule with another technician",
+		return tenants.Invalid("window", fmt.Sprintf("outside the shifts of technician %s (%s): %s; agree a window inside one shift, or reschedule with another technician",
 			name, *t.TechnicianID, shiftsText(shifts)), w)
 	}
 	var other, number string
@@ -98,7 +98,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	msg := fmt.Sprintf("technician %s is already booked %s to %s for ticket %s (%s)", name,
 		os.In(st.Location).Format(time.RFC3339), oe.In(st.Location).Format(time.RFC3339), other, number)
 	return &tenants.Error{Code: tenants.CodeConflict, Message: msg + ": agree another window with the customer, or have the ticket re-dispatched",
-		Fields: []tenants.FieldError{{Location: "body.window", Message: msg, Value: other}}}
+		Fields: []tenants.FieldError{{Location: "window", Message: msg, Value: other}}}
 }
 
 // shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".
@@ -121,7 +121,7 @@ func shiftsText(shifts []network.Shift) string {
 // Schedule records the window agreed with the customer: the first contact.
 func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
-	checkWindow(v, "body.window", &in.Window, s.now())
+	checkWindow(v, "window", &in.Window, s.now())
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -138,7 +138,7 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 // Reschedule moves the appointment, keeping the history and the reason.
 func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
-	checkWindow(v, "body.window", &in.Window, s.now())
+	checkWindow(v, "window", &in.Window, s.now())
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -176,7 +176,7 @@ func classifyArrival(minutesAfter int) string {
 func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
 	now := s.now()
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		return Ticket{}, tenants.Invalid("body.arrived_at", "must not be in the future", in.ArrivedAt)
+		return Ticket{}, tenants.Invalid("arrived_at", "must not be in the future", in.ArrivedAt)
 	}
 	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
 		t := c.T
@@ -185,7 +185,7 @@ func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, i
 			arrived = *in.ArrivedAt
 		}
 		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-			return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+			return tenants.Invalid("arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
 		}
 		// every visit keeps its own arrival: the late promise belongs to
 		// the service, not to the last visit

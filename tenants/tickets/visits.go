@@ -279,10 +279,10 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 	now := s.now()
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
-		v.Add("body.reason", "one of "+joinComma(VisitExceptions), in.Reason)
+		v.Add("reason", "one of "+joinComma(VisitExceptions), in.Reason)
 	}
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		v.Add("body.arrived_at", "must not be in the future", in.ArrivedAt)
+		v.Add("arrived_at", "must not be in the future", in.ArrivedAt)
 	}
 	exception := map[string]any{"reason": in.Reason}
 	if in.Note != "" {
@@ -293,40 +293,40 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		nh := in.NotHome
 		switch {
 		case nh == nil:
-			v.Add("body.not_home", "required for customer_not_home: the knock protocol followed", nil)
+			v.Add("not_home", "required for customer_not_home: the knock protocol followed", nil)
 		case nh.KnockedMinutes < 5:
-			v.Add("body.not_home.knocked_minutes", "knock for at least 5 minutes (again every 30 seconds) before leaving", nh.KnockedMinutes)
+			v.Add("not_home.knocked_minutes", "knock for at least 5 minutes (again every 30 seconds) before leaving", nh.KnockedMinutes)
 		case !nh.CalledCustomer:
-			v.Add("body.not_home.called_customer", "phone the customer after 5 minutes of knocking before leaving", nh.CalledCustomer)
+			v.Add("not_home.called_customer", "phone the customer after 5 minutes of knocking before leaving", nh.CalledCustomer)
 		case !nh.SlipLeft:
-			v.Add("body.not_home.slip_left", "leave a message slip with the service phone before leaving", nh.SlipLeft)
+			v.Add("not_home.slip_left", "leave a message slip with the service phone before leaving", nh.SlipLeft)
 		default:
 			exception["knocked_minutes"], exception["called_customer"] = nh.KnockedMinutes, nh.CalledCustomer
 			exception["neighbour_asked"], exception["slip_left"] = nh.NeighbourAsked, nh.SlipLeft
 		}
 	case ExceptionEntryRefused, ExceptionCredentialsDoubt:
 		if in.LicenceShown == nil {
-			v.Add("body.licence_shown", "required for "+in.Reason+": whether the technician showed the service licence", nil)
+			v.Add("licence_shown", "required for "+in.Reason+": whether the technician showed the service licence", nil)
 		} else {
 			exception["licence_shown"] = *in.LicenceShown
 		}
 	case ExceptionProductElsewhere:
 		if in.ProductLocation == "" {
-			v.Add("body.product_location", "required for product_elsewhere: where the product is", nil)
+			v.Add("product_location", "required for product_elsewhere: where the product is", nil)
 		} else {
 			exception["product_location"] = in.ProductLocation
 		}
 	}
 	if in.NotHome != nil && in.Reason != ExceptionNotHome {
-		v.Add("body.not_home", "only for customer_not_home", nil)
+		v.Add("not_home", "only for customer_not_home", nil)
 	}
 	if in.LicenceShown != nil && in.Reason != ExceptionEntryRefused && in.Reason != ExceptionCredentialsDoubt {
-		v.Add("body.licence_shown", "only for entry_refused and credentials_doubted", *in.LicenceShown)
+		v.Add("licence_shown", "only for entry_refused and credentials_doubted", *in.LicenceShown)
 	}
 	if in.ProductLocation != "" && in.Reason != ExceptionProductElsewhere {
-		v.Add("body.product_location", "only for product_elsewhere", in.ProductLocation)
+		v.Add("product_location", "only for product_elsewhere", in.ProductLocation)
 	}
-	checkWindow(v, "body.window", in.Window, now)
+	checkWindow(v, "window", in.Window, now)
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -338,7 +338,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 				arrived = *in.ArrivedAt
 			}
 			if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-				return tenants.Invalid("body.arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
+				return tenants.Invalid("arrived_at", "more than 12 hours before the appointment", in.ArrivedAt)
 			}
 			if err := c.arrive(ctx, arrived, in.Reason, exception); err != nil {
 				return err
@@ -346,7 +346,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 			c.meetSLA(SLAResponse, SLAFirstContact)
 		} else {
 			if in.ArrivedAt != nil {
-				return tenants.Invalid("body.arrived_at", "the visit is checked in: its arrival is recorded", in.ArrivedAt)
+				return tenants.Invalid("arrived_at", "the visit is checked in: its arrival is recorded", in.ArrivedAt)
 			}
 			tag, err := c.tx.Exec(ctx, `UPDATE ticket_visits SET outcome = $3, exception = $4, ended_at = $5,
 					network_visit = coalesce(arrival_minutes, 0) > 0
@@ -407,14 +407,14 @@ func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id s
 	seen := map[string]bool{}
 	for i, b := range in.ConductBreaches {
 		if !slices.Contains(ConductBreaches, b) {
-			v.Add("body.conduct_breaches["+itoa(i)+"]", "one of "+joinComma(ConductBreaches), b)
+			v.Add("conduct_breaches["+itoa(i)+"]", "one of "+joinComma(ConductBreaches), b)
 		} else if seen[b] {
-			v.Add("body.conduct_breaches["+itoa(i)+"]", "listed twice", b)
+			v.Add("conduct_breaches["+itoa(i)+"]", "listed twice", b)
 		}
 		seen[b] = true
 	}
 	if !slices.Contains([]string{"technician", "customer", "audit"}, in.ConfirmedBy) {
-		v.Add("body.confirmed_by", "one of technician, customer, audit", in.ConfirmedBy)
+		v.Add("confirmed_by", "one of technician, customer, audit", in.ConfirmedBy)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err

@@ -18,8 +18,8 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("contracts_seller_reference_key", "body.external_reference", "the seller already has a contract with this reference")
-	pg.RegisterConstraint("contracts_tenant_id_storefront_id_fkey", "body.storefront_id", "no storefront with this id")
+	pg.RegisterConstraint("contracts_seller_reference_key", "external_reference", "the seller already has a contract with this reference")
+	pg.RegisterConstraint("contracts_tenant_id_storefront_id_fkey", "storefront_id", "no storefront with this id")
 }
 
 // ContractState is where a contract stands.
@@ -191,7 +191,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		v := &tenants.Validation{}
 		// On a test clock, today is the clock's.
-		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		now, err := testclocks.AtTx(ctx, tx, p, v, "test_clock_id", in.TestClockID, s.now())
 		if err != nil {
 			return err
 		}
@@ -200,16 +200,16 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		soldOn := today
 		if in.SoldOn != "" {
 			if soldOn, err = time.Parse(dateLayout, in.SoldOn); err != nil {
-				v.Add("body.sold_on", "a date YYYY-MM-DD", in.SoldOn)
+				v.Add("sold_on", "a date YYYY-MM-DD", in.SoldOn)
 			} else if soldOn.After(today) {
-				v.Add("body.sold_on", "in the future (today is "+today.Format(dateLayout)+" in the tenant's time zone)", in.SoldOn)
+				v.Add("sold_on", "in the future (today is "+today.Format(dateLayout)+" in the tenant's time zone)", in.SoldOn)
 			}
 		}
 		if in.Price != nil {
-			tenants.CheckMoney(v, "body.price", *in.Price, st.Currency)
+			tenants.CheckMoney(v, "price", *in.Price, st.Currency)
 		}
 		if in.ExternalReference != "" && (len(in.ExternalReference) > 64 || strings.TrimSpace(in.ExternalReference) == "") {
-			v.Add("body.external_reference", "1-64 characters", in.ExternalReference)
+			v.Add("external_reference", "1-64 characters", in.ExternalReference)
 		}
 
 		// The seller.
@@ -217,7 +217,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		switch {
 		case p.StorefrontID != "":
 			if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-				v.Add("body.storefront_id", "a storefront key sells only as its own storefront", in.StorefrontID)
+				v.Add("storefront_id", "a storefront key sells only as its own storefront", in.StorefrontID)
 			}
 			seller = &p.StorefrontID
 		case in.StorefrontID != "":
@@ -227,7 +227,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				v.Add("body.storefront_id", "no such storefront", in.StorefrontID)
+				v.Add("storefront_id", "no such storefront", in.StorefrontID)
 			}
 			seller = &in.StorefrontID
 		}
@@ -255,9 +255,9 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		switch {
 		case !unitOK:
-			v.Add("body.unit_id", "no such unit", in.UnitID)
+			v.Add("unit_id", "no such unit", in.UnitID)
 		case u.status != "active":
-			v.Add("body.unit_id", "the unit is "+u.status+": plans are sold only for units in use", in.UnitID)
+			v.Add("unit_id", "the unit is "+u.status+": plans are sold only for units in use", in.UnitID)
 			unitOK = false
 		}
 
@@ -265,14 +265,14 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		planOK := err == nil
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.Add("body.plan_id", "no such coverage plan", in.PlanID)
+			v.Add("plan_id", "no such coverage plan", in.PlanID)
 		case err != nil:
 			return err
 		case plan.Status != PlanActive:
-			v.Add("body.plan_id", "the plan is retired: it is no longer sold", in.PlanID)
+			v.Add("plan_id", "the plan is retired: it is no longer sold", in.PlanID)
 			planOK = false
 		case unitOK && !slices.Contains(plan.EligibleCategories, u.category):
-			v.Add("body.plan_id", fmt.Sprintf("the plan is not sold for the unit's category %s (it covers %s)",
+			v.Add("plan_id", fmt.Sprintf("the plan is not sold for the unit's category %s (it covers %s)",
 				u.category, strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
 			planOK = false
 		}
@@ -282,16 +282,16 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			startsOn, endsOn = CoverageWindow(plan, u.purchase, u.warrantyMonths)
 			latest := LatestSale(plan, u.purchase, u.warrantyMonths)
 			switch {
-			case hasField(v, "body.sold_on"): // already refused
+			case hasField(v, "sold_on"): // already refused
 			case soldOn.Before(u.purchase):
-				v.Add("body.sold_on", "before the unit's purchase date "+u.purchase.Format(dateLayout), soldOn.Format(dateLayout))
+				v.Add("sold_on", "before the unit's purchase date "+u.purchase.Format(dateLayout), soldOn.Format(dateLayout))
 			case soldOn.After(latest):
-				v.Add("body.sold_on", "after the plan's sale window: it may be sold for this unit through "+latest.Format(dateLayout),
+				v.Add("sold_on", "after the plan's sale window: it may be sold for this unit through "+latest.Format(dateLayout),
 					soldOn.Format(dateLayout))
 			case endsOn.Before(soldOn):
-				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+", before the sale: nothing left to sell", soldOn.Format(dateLayout))
+				v.Add("sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+", before the sale: nothing left to sell", soldOn.Format(dateLayout))
 			case endsOn.Before(today) && !soldOn.Before(today):
-				v.Add("body.sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell today; record a past sale with its sold_on", soldOn.Format(dateLayout))
+				v.Add("sold_on", "the coverage would have ended on "+endsOn.Format(dateLayout)+": nothing left to sell today; record a past sale with its sold_on", soldOn.Format(dateLayout))
 			}
 			// Coverage never starts before the sale: a plan bought after a
 			// fault cannot cover it.
@@ -314,7 +314,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		if live && state != StateExpired { // history that has ended competes with no live contract
 			return &tenants.Error{Code: tenants.CodeConflict, Message: "the unit already has a pending or active " + string(plan.Kind) + " contract",
-				Fields: []tenants.FieldError{{Location: "body.plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
+				Fields: []tenants.FieldError{{Location: "plan_id", Message: "a live contract of this kind exists for the unit", Value: in.PlanID}}}
 		}
 
 		price := plan.Price
@@ -429,7 +429,7 @@ func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id s
 func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f ContractFilter) ([]Contract, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(ContractStates, ContractState(f.State)) {
-		v.Add("query.state", "one of pending, active, expired, cancelled, consumed", f.State)
+		v.Add("state", "one of pending, active, expired, cancelled, consumed", f.State)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -482,7 +482,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 // scope: the seller settles them outside ServiceNet.
 func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Contract, error) {
 	if n := len([]rune(strings.TrimSpace(reason))); n < 1 || n > 500 {
-		return Contract{}, tenants.Invalid("body.reason", "1-500 characters", reason)
+		return Contract{}, tenants.Invalid("reason", "1-500 characters", reason)
 	}
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

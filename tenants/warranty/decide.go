@@ -149,21 +149,21 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case on == "":
 		on = today
 	case !isDate(on):
-		v.Add("body.on", "a date, YYYY-MM-DD", req.On)
+		v.Add("on", "a date, YYYY-MM-DD", req.On)
 	case on > today:
-		v.Add("body.on", "must not be in the future (today is "+today+" in the tenant's time zone)", req.On)
+		v.Add("on", "must not be in the future (today is "+today+" in the tenant's time zone)", req.On)
 	case on < unit.PurchaseDate:
-		v.Add("body.on", "must not be before the purchase date "+unit.PurchaseDate, req.On)
+		v.Add("on", "must not be before the purchase date "+unit.PurchaseDate, req.On)
 	}
 	if req.CardCharge != nil {
-		tenants.CheckMoney(&v, "body.warranty_card_charge", *req.CardCharge, currency)
+		tenants.CheckMoney(&v, "warranty_card_charge", *req.CardCharge, currency)
 	}
 	remedy := entitlement.RemedyRepair
 	if req.RequestedRemedy != "" {
 		remedy = entitlement.RemedyKind(req.RequestedRemedy)
 	}
 	if req.QuoteID != "" && req.Work != nil {
-		v.Add("body.work", "give quote_id or work, not both", nil)
+		v.Add("work", "give quote_id or work, not both", nil)
 	}
 	if err := v.Err(); err != nil {
 		return in, out, err
@@ -174,12 +174,12 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case req.QuoteID != "":
 		q, err := catalog.LoadQuote(ctx, tx, req.QuoteID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return in, out, tenants.Invalid("body.quote_id", "no such quote", req.QuoteID)
+			return in, out, tenants.Invalid("quote_id", "no such quote", req.QuoteID)
 		} else if err != nil {
 			return in, out, err
 		}
 		if q.ModelID != unit.ModelID {
-			return in, out, tenants.Invalid("body.quote_id", "the quote prices another model than the unit's", req.QuoteID)
+			return in, out, tenants.Invalid("quote_id", "the quote prices another model than the unit's", req.QuoteID)
 		}
 		out.QuoteID, out.PriceListVersion = q.ID, q.PriceListVersion
 		quote = engineQuote(q)
@@ -229,8 +229,8 @@ func underWork(err error) error {
 	moved := *te
 	moved.Fields = make([]tenants.FieldError, len(te.Fields))
 	for i, f := range te.Fields {
-		if rest, ok := strings.CutPrefix(f.Location, "body."); ok && rest != "on" {
-			f.Location = "body.work." + rest
+		if rest, ok := strings.CutPrefix(f.Location, ""); ok && rest != "on" {
+			f.Location = "work." + rest
 		}
 		moved.Fields[i] = f
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("coverage_plans_tenant_id_code_key", "body.code", "another coverage plan already has this code")
+	pg.RegisterConstraint("coverage_plans_tenant_id_code_key", "code", "another coverage plan already has this code")
 }
 
 // PlanKind is what a coverage plan does (seed rules 4-7).
@@ -230,48 +230,48 @@ func subset(items, of []string) bool {
 }
 
 // validatePlan checks a plan's attributes and its terms against its kind's
-// seed rules, with locations under "body.".
+// seed rules, with locations under "".
 func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	if !planCode.MatchString(p.Code) {
-		v.Add("body.code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", p.Code)
+		v.Add("code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", p.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(p.Name))); n < 1 || n > 200 {
-		v.Add("body.name", "1-200 characters", p.Name)
+		v.Add("name", "1-200 characters", p.Name)
 	}
-	tenants.CheckMoney(v, "body.price", p.Price, currency)
+	tenants.CheckMoney(v, "price", p.Price, currency)
 	if p.FlatFee != nil {
-		tenants.CheckMoney(v, "body.flat_fee", *p.FlatFee, currency)
+		tenants.CheckMoney(v, "flat_fee", *p.FlatFee, currency)
 	}
 	if p.Compensation != nil {
-		tenants.CheckMoney(v, "body.compensation", *p.Compensation, currency)
+		tenants.CheckMoney(v, "compensation", *p.Compensation, currency)
 	}
 	if p.SaleWindowDays != nil && (*p.SaleWindowDays < 0 || *p.SaleWindowDays > 3650) {
-		v.Add("body.sale_window_days", "0 to 3650", *p.SaleWindowDays)
+		v.Add("sale_window_days", "0 to 3650", *p.SaleWindowDays)
 	}
 	if p.DurationMonths < 1 || p.DurationMonths > 120 {
-		v.Add("body.duration_months", "1 to 120", p.DurationMonths)
+		v.Add("duration_months", "1 to 120", p.DurationMonths)
 	}
 	for _, f := range []struct {
 		loc string
 		val *int
-	}{{"body.discount_percent", p.DiscountPercent}, {"body.depreciation_cap_percent", p.DepreciationCapPercent}} {
+	}{{"discount_percent", p.DiscountPercent}, {"depreciation_cap_percent", p.DepreciationCapPercent}} {
 		if f.val != nil && (*f.val < 0 || *f.val > 100) {
 			v.Add(f.loc, "0 to 100", *f.val)
 		}
 	}
 	if p.PayoutBusinessDays != nil && (*p.PayoutBusinessDays < 1 || *p.PayoutBusinessDays > 60) {
-		v.Add("body.payout_business_days", "1 to 60", *p.PayoutBusinessDays)
+		v.Add("payout_business_days", "1 to 60", *p.PayoutBusinessDays)
 	}
 	if p.StartOffsetDays != nil && (*p.StartOffsetDays < 0 || *p.StartOffsetDays > 365) {
-		v.Add("body.start_offset_days", "0 to 365", *p.StartOffsetDays)
+		v.Add("start_offset_days", "0 to 365", *p.StartOffsetDays)
 	}
 	seen := map[string]bool{}
 	categoriesOK := len(p.EligibleCategories) > 0
 	if !categoriesOK {
-		v.Add("body.eligible_categories", "at least one category", p.EligibleCategories)
+		v.Add("eligible_categories", "at least one category", p.EligibleCategories)
 	}
 	for i, c := range p.EligibleCategories {
-		loc := fmt.Sprintf("body.eligible_categories[%d]", i)
+		loc := fmt.Sprintf("eligible_categories[%d]", i)
 		switch {
 		case !slices.Contains(Categories, c):
 			v.Add(loc, "one of "+strings.Join(Categories, ", "), c)
@@ -284,7 +284,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	}
 	seen = map[string]bool{}
 	for i, c := range p.Exclusions {
-		loc := fmt.Sprintf("body.exclusions[%d]", i)
+		loc := fmt.Sprintf("exclusions[%d]", i)
 		switch {
 		case !slices.Contains(FaultCauses, c):
 			v.Add(loc, "one of "+strings.Join(FaultCauses, ", "), c)
@@ -296,7 +296,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		seen[c] = true
 	}
 	if !slices.Contains(PlanKinds, p.Kind) {
-		v.Add("body.kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", p.Kind)
+		v.Add("kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", p.Kind)
 		return
 	}
 
@@ -314,101 +314,101 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	}
 	categories := func(allowed []string, what string) {
 		if categoriesOK && !subset(p.EligibleCategories, allowed) {
-			v.Add("body.eligible_categories", what+" covers only "+strings.Join(allowed, ", "), p.EligibleCategories)
+			v.Add("eligible_categories", what+" covers only "+strings.Join(allowed, ", "), p.EligibleCategories)
 		}
 	}
 	startAtLeast := func(minOffset int, what string) {
 		if p.StartsAfterManufacturerWarranty {
-			v.Add("body.starts_after_manufacturer_warranty", "only an extended warranty starts after the manufacturer warranty", true)
+			v.Add("starts_after_manufacturer_warranty", "only an extended warranty starts after the manufacturer warranty", true)
 		}
 		if p.StartOffsetDays != nil && *p.StartOffsetDays < minOffset {
-			v.Add("body.start_offset_days", fmt.Sprintf("%s starts no earlier than %d days after the purchase", what, minOffset), *p.StartOffsetDays)
+			v.Add("start_offset_days", fmt.Sprintf("%s starts no earlier than %d days after the purchase", what, minOffset), *p.StartOffsetDays)
 		}
 	}
 	oneYear := func() {
 		if p.DurationMonths != ProtectionPlanMonths {
-			v.Add("body.duration_months", "a protection plan is valid for one year: 12", p.DurationMonths)
+			v.Add("duration_months", "a protection plan is valid for one year: 12", p.DurationMonths)
 		}
 	}
 	switch p.Kind {
 	case KindExtendedWarranty:
 		categories(extendedCategories, "an extended warranty")
 		if p.StartOffsetDays != nil {
-			v.Add("body.start_offset_days", "an extended warranty starts the day after the manufacturer warranty ends", *p.StartOffsetDays)
+			v.Add("start_offset_days", "an extended warranty starts the day after the manufacturer warranty ends", *p.StartOffsetDays)
 		}
 		if p.DurationMonths != 12 && p.DurationMonths != 24 && p.DurationMonths != 36 {
-			v.Add("body.duration_months", "an extended warranty runs 1 to 3 years: 12, 24 or 36", p.DurationMonths)
+			v.Add("duration_months", "an extended warranty runs 1 to 3 years: 12, 24 or 36", p.DurationMonths)
 		}
 		if !p.EnvironmentalFaultsFree {
-			v.Add("body.environmental_faults_free", "an extended warranty repairs environmental faults free", false)
+			v.Add("environmental_faults_free", "an extended warranty repairs environmental faults free", false)
 		}
 		if !p.NoVisitFeeLargeAppliances {
-			v.Add("body.no_visit_fee_large_appliances", "an extended warranty charges large appliances no visit fee", false)
+			v.Add("no_visit_fee_large_appliances", "an extended warranty charges large appliances no visit fee", false)
 		}
-		not("body.discount_percent", p.DiscountPercent != nil)
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
+		not("discount_percent", p.DiscountPercent != nil)
+		not("flat_fee", p.FlatFee != nil)
+		not("depreciation_cap_percent", p.DepreciationCapPercent != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("depreciation_schedule", len(p.DepreciationSchedule) > 0)
 	case KindAccidentalDamage:
 		categories(accidentalCategories, "an accidental-damage plan")
-		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+		if need("depreciation_schedule", len(p.DepreciationSchedule) > 0) {
 			checkSchedule(v, p, 100)
 		}
 		startAtLeast(30, "an accidental-damage plan")
 		oneYear()
-		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
-			v.Add("body.discount_percent", "at least 50", *p.DiscountPercent)
+		if need("discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
+			v.Add("discount_percent", "at least 50", *p.DiscountPercent)
 		}
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("flat_fee", p.FlatFee != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("environmental_faults_free", p.EnvironmentalFaultsFree)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindSwapForRepair:
 		oneYear()
 		switch {
 		case !categoriesOK:
 		case subset(p.EligibleCategories, swapTabletCategories):
 			startAtLeast(1, "a tablet swap plan")
-			if need("body.depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
-				v.Add("body.depreciation_cap_percent", "at most 39 (percent of the purchase price)", *p.DepreciationCapPercent)
+			if need("depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
+				v.Add("depreciation_cap_percent", "at most 39 (percent of the purchase price)", *p.DepreciationCapPercent)
 			}
 			if len(p.DepreciationSchedule) > 0 {
 				checkSchedule(v, p, MaxTabletDepreciationPercent)
 			}
-			not("body.flat_fee", p.FlatFee != nil)
+			not("flat_fee", p.FlatFee != nil)
 		case subset(p.EligibleCategories, swapFlatCategories):
 			startAtLeast(30, "a kitchen or small-appliance swap plan")
-			need("body.flat_fee", p.FlatFee != nil)
-			not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
-			not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
+			need("flat_fee", p.FlatFee != nil)
+			not("depreciation_cap_percent", p.DepreciationCapPercent != nil)
+			not("depreciation_schedule", len(p.DepreciationSchedule) > 0)
 		default:
-			v.Add("body.eligible_categories", "a swap-for-repair plan covers either kitchen and small_appliance (flat fee) or tablet (depreciation fee), not both", p.EligibleCategories)
+			v.Add("eligible_categories", "a swap-for-repair plan covers either kitchen and small_appliance (flat fee) or tablet (depreciation fee), not both", p.EligibleCategories)
 		}
-		not("body.discount_percent", p.DiscountPercent != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("discount_percent", p.DiscountPercent != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("environmental_faults_free", p.EnvironmentalFaultsFree)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindNoReasonRepair:
 		categories(noReasonCategories, "a no-reason repair plan")
 		startAtLeast(1, "a no-reason repair plan")
 		oneYear()
 		if !p.EnvironmentalFaultsFree {
-			v.Add("body.environmental_faults_free", "a no-reason repair plan repairs environmental faults free", false)
+			v.Add("environmental_faults_free", "a no-reason repair plan repairs environmental faults free", false)
 		}
-		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
-			v.Add("body.discount_percent", "at least 80", *p.DiscountPercent)
+		if need("discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
+			v.Add("discount_percent", "at least 80", *p.DiscountPercent)
 		}
-		need("body.compensation", p.Compensation != nil)
-		need("body.payout_business_days", p.PayoutBusinessDays != nil)
-		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+		need("compensation", p.Compensation != nil)
+		need("payout_business_days", p.PayoutBusinessDays != nil)
+		if need("depreciation_schedule", len(p.DepreciationSchedule) > 0) {
 			checkSchedule(v, p, 100)
 		}
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("flat_fee", p.FlatFee != nil)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	}
 }
 
@@ -421,14 +421,14 @@ const MaxDepreciationSteps = 24
 func checkSchedule(v *tenants.Validation, p Plan, maxPercent int) {
 	steps := p.DepreciationSchedule
 	if len(steps) > MaxDepreciationSteps {
-		v.Add("body.depreciation_schedule", fmt.Sprintf("at most %d steps", MaxDepreciationSteps), len(steps))
+		v.Add("depreciation_schedule", fmt.Sprintf("at most %d steps", MaxDepreciationSteps), len(steps))
 		return
 	}
 	if p.DepreciationCapPercent != nil && *p.DepreciationCapPercent < maxPercent {
 		maxPercent = *p.DepreciationCapPercent
 	}
 	for i, st := range steps {
-		loc := fmt.Sprintf("body.depreciation_schedule[%d]", i)
+		loc := fmt.Sprintf("depreciation_schedule[%d]", i)
 		switch {
 		case st.UpToMonth < 1 || st.UpToMonth > 120:
 			v.Add(loc+".up_to_month", "1 to 120", st.UpToMonth)
@@ -582,13 +582,13 @@ func (s *Service) GetPlan(ctx context.Context, p tenants.Principal, id string) (
 func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilter) ([]Plan, string, error) {
 	v := &tenants.Validation{}
 	if f.Kind != "" && !slices.Contains(PlanKinds, PlanKind(f.Kind)) {
-		v.Add("query.kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", f.Kind)
+		v.Add("kind", "one of extended_warranty, accidental_damage, swap_for_repair, no_reason_repair", f.Kind)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.Add("query.category", "one of "+strings.Join(Categories, ", "), f.Category)
+		v.Add("category", "one of "+strings.Join(Categories, ", "), f.Category)
 	}
 	if f.Status != "" && f.Status != PlanActive && f.Status != PlanRetired {
-		v.Add("query.status", "one of active, retired", f.Status)
+		v.Add("status", "one of active, retired", f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -657,7 +657,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		set("exclusions", true, u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
 		v := &tenants.Validation{}
 		if n.Status != PlanActive && n.Status != PlanRetired {
-			v.Add("body.status", "one of active, retired", n.Status)
+			v.Add("status", "one of active, retired", n.Status)
 		}
 		validatePlan(v, n, st.Currency)
 		if err := v.Err(); err != nil {
@@ -676,7 +676,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			if sold {
 				return &tenants.Error{Code: tenants.CodeConflict,
 					Message: "the plan's terms are fixed once a contract for it exists; retire it and create another plan",
-					Fields:  []tenants.FieldError{{Location: "body." + terms[0], Message: "a term of a plan with contracts"}}}
+					Fields:  []tenants.FieldError{{Location: "" + terms[0], Message: "a term of a plan with contracts"}}}
 			}
 		}
 		out, err = scanPlan(tx.QueryRow(ctx, `

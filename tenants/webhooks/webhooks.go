@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	pg.RegisterConstraint("webhook_endpoints_tenant_id_storefront_id_fkey", "body.storefront_id", "no storefront with this id")
+	pg.RegisterConstraint("webhook_endpoints_tenant_id_storefront_id_fkey", "storefront_id", "no storefront with this id")
 }
 
 // Event types of this context.
@@ -249,13 +249,13 @@ var eventTypeShape = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
 
 func checkEventTypes(v *tenants.Validation, types []string) []string {
 	if len(types) == 0 || len(types) > 50 {
-		v.Add("body.event_types", "1-50 event types", types)
+		v.Add("event_types", "1-50 event types", types)
 		return nil
 	}
 	out := make([]string, 0, len(types))
 	for i, t := range types {
 		if len(t) > 100 || !eventTypeShape.MatchString(t) {
-			v.Add("body.event_types["+strconv.Itoa(i)+"]", "an event type (contract.activated), a family (contract.*) or *", t)
+			v.Add("event_types["+strconv.Itoa(i)+"]", "an event type (contract.activated), a family (contract.*) or *", t)
 			continue
 		}
 		if !slices.Contains(out, t) {
@@ -288,19 +288,19 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	v := &tenants.Validation{}
 	in.URL = strings.TrimSpace(in.URL)
 	if len(in.URL) == 0 || len(in.URL) > 2048 {
-		v.Add("body.url", "1-2048 characters", in.URL)
+		v.Add("url", "1-2048 characters", in.URL)
 	} else if msg := s.CheckURL(ctx, in.URL); msg != "" {
-		v.Add("body.url", msg, in.URL)
+		v.Add("url", msg, in.URL)
 	}
 	types := checkEventTypes(v, in.EventTypes)
 	if len([]rune(in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", in.Description)
+		v.Add("description", "at most 500 characters", in.Description)
 	}
 	var sf *string
 	switch {
 	case p.StorefrontID != "":
 		if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-			v.Add("body.storefront_id", "a storefront key registers endpoints only for its own storefront", in.StorefrontID)
+			v.Add("storefront_id", "a storefront key registers endpoints only for its own storefront", in.StorefrontID)
 		}
 		sf = &p.StorefrontID
 	case in.StorefrontID != "":
@@ -318,7 +318,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				return tenants.Invalid("body.storefront_id", "no such storefront", *sf)
+				return tenants.Invalid("storefront_id", "no such storefront", *sf)
 			}
 		}
 		var err error
@@ -382,9 +382,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		u := strings.TrimSpace(*in.URL)
 		in.URL = &u
 		if len(u) == 0 || len(u) > 2048 {
-			v.Add("body.url", "1-2048 characters", u)
+			v.Add("url", "1-2048 characters", u)
 		} else if msg := s.CheckURL(ctx, u); msg != "" {
-			v.Add("body.url", msg, u)
+			v.Add("url", msg, u)
 		}
 	}
 	var types []string
@@ -392,7 +392,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		types = checkEventTypes(v, *in.EventTypes)
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.Add("body.description", "at most 500 characters", *in.Description)
+		v.Add("description", "at most 500 characters", *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Endpoint{}, err
@@ -480,7 +480,7 @@ var deliveryStatuses = []string{"pending", "retrying", "delivered", "failed"}
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (s *Service) ListDeliveries(ctx context.Context, p tenants.Principal, endpointID string, f DeliveryFilter) ([]Delivery, string, error) {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
-		return nil, "", tenants.Invalid("query.status", "one of pending, retrying, delivered, failed", f.Status)
+		return nil, "", tenants.Invalid("status", "one of pending, retrying, delivered, failed", f.Status)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	before, err := tenants.PageAfter("webhook_deliveries", f.Cursor)

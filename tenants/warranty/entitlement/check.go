@@ -8,47 +8,47 @@ import (
 )
 
 // check validates what the engine cannot decide without. Locations are the
-// Input's fields in snake_case under "body." (body.date,
+// Input's fields in snake_case under "" (body.date,
 // body.quote.lines[0].amount.currency); a caller whose request is shaped
 // differently re-maps them.
 func check(in *Input) error {
 	var v tenants.Validation
 	cur := in.Unit.PurchasePrice.Currency
 	if in.Unit.PurchaseDate.IsZero() {
-		v.Add("body.unit.purchase_date", "is required", nil)
+		v.Add("unit.purchase_date", "is required", nil)
 	}
 	if in.Date.IsZero() {
-		v.Add("body.date", "is required", nil)
+		v.Add("date", "is required", nil)
 	} else if !in.Unit.PurchaseDate.IsZero() && civil(in.Date).Before(civil(in.Unit.PurchaseDate)) {
-		v.Add("body.date", "must not be before the purchase date", in.Date.Format(time.DateOnly))
+		v.Add("date", "must not be before the purchase date", in.Date.Format(time.DateOnly))
 	}
 	if in.Unit.InstalledOn != nil && civil(*in.Unit.InstalledOn).Before(civil(in.Unit.PurchaseDate)) {
-		v.Add("body.unit.installed_on", "must not be before the purchase date", in.Unit.InstalledOn.Format(time.DateOnly))
+		v.Add("unit.installed_on", "must not be before the purchase date", in.Unit.InstalledOn.Format(time.DateOnly))
 	}
 	if in.Unit.WarrantyMonths < 0 {
-		v.Add("body.unit.warranty_months", "must not be negative", in.Unit.WarrantyMonths)
+		v.Add("unit.warranty_months", "must not be negative", in.Unit.WarrantyMonths)
 	}
 	for cat, m := range in.Unit.KeyPartWarrantyMonths {
 		if m < 0 {
-			v.Add("body.unit.key_part_warranty_months."+cat, "must not be negative", m)
+			v.Add("unit.key_part_warranty_months."+cat, "must not be negative", m)
 		}
 	}
 	if cur == "" {
-		v.Add("body.unit.purchase_price.currency", "is required", cur)
+		v.Add("unit.purchase_price.currency", "is required", cur)
 	}
-	money(&v, "body.unit.purchase_price", in.Unit.PurchasePrice, cur)
+	money(&v, "unit.purchase_price", in.Unit.PurchasePrice, cur)
 	if in.Unit.RetailPrice != (tenants.Money{}) {
-		money(&v, "body.unit.retail_price", in.Unit.RetailPrice, cur)
+		money(&v, "unit.retail_price", in.Unit.RetailPrice, cur)
 	}
 	if !in.Fault.ChangeOfMind && !in.Fault.WrongOrDamagedOnDelivery || in.Fault.Cause != "" {
 		if !knownCause(in.Fault.Cause) {
-			v.Add("body.fault.cause", "must be one of the fault causes", string(in.Fault.Cause))
+			v.Add("fault.cause", "must be one of the fault causes", string(in.Fault.Cause))
 		}
 	}
 	switch in.RequestedRemedy {
 	case "", RemedyNone, RemedyRepair, RemedyExchange, RemedyReturn, RemedySwap:
 	default:
-		v.Add("body.requested_remedy", "must be none, repair, exchange, return or swap", string(in.RequestedRemedy))
+		v.Add("requested_remedy", "must be none, repair, exchange, return or swap", string(in.RequestedRemedy))
 	}
 	for i := range in.Quote.Lines {
 		l := &in.Quote.Lines[i]
@@ -56,7 +56,7 @@ func check(in *Input) error {
 		if kindOK && moneyOK(l.Amount, cur) && (l.Charged == nil || moneyOK(*l.Charged, cur)) {
 			continue // the hot path builds no location strings
 		}
-		loc := "body.quote.lines[" + strconv.Itoa(i) + "]"
+		loc := "quote.lines[" + strconv.Itoa(i) + "]"
 		if !kindOK {
 			v.Add(loc+".kind", "must be labor, part, visit or other", l.Kind)
 		}
@@ -66,17 +66,17 @@ func check(in *Input) error {
 		}
 	}
 	if in.WarrantyCardCharge != nil {
-		money(&v, "body.warranty_card_charge", *in.WarrantyCardCharge, cur)
+		money(&v, "warranty_card_charge", *in.WarrantyCardCharge, cur)
 	}
 	if in.Visit.LateMinutes < 0 {
-		v.Add("body.visit.late_minutes", "must not be negative", in.Visit.LateMinutes)
+		v.Add("visit.late_minutes", "must not be negative", in.Visit.LateMinutes)
 	}
 	for i := range in.Contracts {
 		c := &in.Contracts[i]
 		if contractOK(c, cur) {
 			continue
 		}
-		loc := "body.contracts[" + strconv.Itoa(i) + "]"
+		loc := "contracts[" + strconv.Itoa(i) + "]"
 		switch c.Kind {
 		case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
 		default:
