@@ -133,3 +133,7 @@ func (l locator) wire(err error) error {
 	}
 	return &out
 }
+
+// authLocator places the fields of an authentication error: the secret is
+// the Authorization header's.
+var authLocator = locator{op: "authenticate", overrides: map[string]string{"secret": "header.Authorization"}}

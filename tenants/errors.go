@@ -27,8 +27,11 @@ const (
 	CodeInternal            Code = "internal"
 )
 
-// FieldError names the input field a problem is about, as a location such as
-// "roles[1]", "cursor" or "header.Idempotency-Key".
+// FieldError names the input field a problem is about, relative to the
+// service's input: "roles[1]", "contact.phone", "cursor" ("" is the input
+// as a whole). The API places it in the request (body.roles[1],
+// query.cursor); locations the API writes itself already say where
+// (header.Idempotency-Key).
 type FieldError struct {
 	Location string
 	Message  string

@@ -31,7 +31,7 @@ func DecodeCursor(kind, cursor string) (string, error) {
 	return key, nil
 }
 
-// MalformedCursor is the validation error on query.cursor for a cursor this
+// MalformedCursor is the validation error on cursor for a cursor this
 // list did not make, including one whose sort key does not parse.
 func MalformedCursor(cursor string) *Error {
 	return Invalid("cursor", "malformed cursor; pass next_cursor from a previous page of this list", cursor)

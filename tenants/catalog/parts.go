@@ -139,7 +139,7 @@ func createPart(ctx context.Context, tx pg.TenantTx, in NewPart, currency string
 
 // CreatePart adds a part. Its price is in the tenant's currency; part
 // numbers are unique per tenant (conflict); every compatible model must
-// exist (invalid, naming body.compatible_model_ids[i]).
+// exist (invalid, naming compatible_model_ids[i]).
 func (s *Service) CreatePart(ctx context.Context, p tenants.Principal, in NewPart) (Part, error) {
 	var out Part
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

@@ -193,7 +193,7 @@ type ClaimLineAmount struct {
 }
 
 // ApproveClaim approves an under_review claim. Each line's approved amount
-// is the reviewer's when given (at most requested; body.lines[i] otherwise),
+// is the reviewer's when given (at most requested; lines[i] otherwise),
 // else the calculated amount, else the requested amount. OnApproved runs in
 // the same transaction.
 func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []ClaimLineAmount, ifRevision int) (Claim, error) {

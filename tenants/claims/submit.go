@@ -83,7 +83,7 @@ func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string
 }
 
 // checkSubmission validates a submission against the unit and builds its
-// stored lines. Locations are body.<field>.
+// stored lines. Locations are <field>.
 func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
@@ -215,13 +215,13 @@ func requestHash(in NewClaim) string {
 // transaction. The submitter is the key's storefront, the key's node, or
 // the brand. Filing the same body under a reference the submitter already
 // used returns that claim with created false (nothing changes); another
-// body under it is a conflict naming body.reference. A storefront key files
+// body under it is a conflict naming reference. A storefront key files
 // only for units its storefront sold (any other is not found) and no
 // reimbursement; a node-scoped key files only reimbursement claims, for its
 // own node. Bad input is invalid naming the field: lines that do not add up
-// to total (body.total), parts that do not fit the unit's model
-// (body.lines[i].part_id), a reimbursement without ticket_id or
-// service_record_id (body.ticket_id).
+// to total (total), parts that do not fit the unit's model
+// (lines[i].part_id), a reimbursement without ticket_id or
+// service_record_id (ticket_id).
 func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewClaim) (out Claim, created bool, err error) {
 	hash := requestHash(in)
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

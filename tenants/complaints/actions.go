@@ -194,7 +194,7 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // second complaint, or a reopened one resolved again, refunds nothing
 // more. The ticket must have been completed (409 otherwise: before
 // completion the visit report records it). An upheld conduct complaint
-// names its breach (422 on body.breach); a breach on anything else is
+// names its breach (422 on breach); a breach on anything else is
 // refused the same way.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
 	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
@@ -252,7 +252,7 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 // Rate records the customer's rating (1-5) of a resolved complaint's
 // resolution. 3-5 closes the complaint; 1-2 (LowRating) reopens it under a
 // new deadline (the severity's window from now) at its current escalation
-// level. A rating outside 1-5 is invalid naming body.rating.
+// level. A rating outside 1-5 is invalid naming rating.
 func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rating int, comment string, ifVersion int) (ComplaintDetail, error) {
 	if rating < 1 || rating > 5 {
 		return ComplaintDetail{}, tenants.Invalid("rating", "1 to 5", rating)

@@ -37,7 +37,7 @@ func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level 
 
 // FileComplaint files a complaint and schedules its SLA timer in the same
 // transaction. At least one of ticket_id, node_id and technician_id is
-// needed (422 on body.ticket_id); node, technician, storefront and customer
+// needed (422 on ticket_id); node, technician, storefront and customer
 // default from the ticket, the node from the technician. References that do
 // not exist (or, for a storefront key, a ticket of another storefront) are
 // 422 naming the field. A storefront key files only against its own

@@ -123,7 +123,7 @@ func (c *Customer) fillDisplay() {
 	}
 }
 
-// validateCustomer checks in at prefix ("" or "customer.") and
+// validateCustomer checks in at prefix ("" for a customer of its own, "customer." inside another input) and
 // returns its phones normalised. Region codes are checked against the
 // reference table separately (checkAddressRegions).
 func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []string {
@@ -337,9 +337,9 @@ func getCustomer(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string)
 // CreateCustomer finds or creates a customer by phone. When one of the
 // phones already belongs to a customer, that customer is returned unchanged
 // with created false (update it with UpdateCustomer); phones belonging to
-// two different customers are a conflict on body.phones. A storefront key
+// two different customers are a conflict on phones. A storefront key
 // that matches a customer outside its scope (one it did not create and sold
-// nothing to) gets a conflict on body.phones and nothing of the customer:
+// nothing to) gets a conflict on phones and nothing of the customer:
 // it links such a customer by registering the unit with the customer inline.
 func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in NewCustomer) (Customer, bool, error) {
 	var (
@@ -456,7 +456,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // UpdateCustomer applies u to a customer in scope; ifVersion > 0 must match
 // its version. New phones are normalised; one that belongs to another
-// customer is a conflict at body.phones[i].
+// customer is a conflict at phones[i].
 func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id string, u CustomerUpdate, ifVersion int) (Customer, error) {
 	var out Customer
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

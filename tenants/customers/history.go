@@ -72,8 +72,8 @@ func scanRecord(row pgx.Row) (ServiceRecord, error) {
 // RecordService appends a service record to a unit's history inside the
 // caller's tenant transaction, with its unit.service_recorded event. It
 // applies no scope (the caller has loaded the unit with LoadUnit); an
-// unknown unit is not_found. Locations of bad fields are body.<field>; a
-// repeated kind+reference for the unit is a conflict on body.reference.
+// unknown unit is not_found. Locations of bad fields are <field>; a
+// repeated kind+reference for the unit is a conflict on reference.
 // Tickets and claims call it when they finish.
 func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {
 	u, err := getUnit(ctx, tx, Scope{}, unitID, "")

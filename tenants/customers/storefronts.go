@@ -153,7 +153,7 @@ func validateStorefront(v *tenants.Validation, in NewStorefront) {
 }
 
 // CreateStorefront adds a storefront (active). Codes are unique per tenant:
-// a second one is a conflict on body.code.
+// a second one is a conflict on code.
 func (s *Service) CreateStorefront(ctx context.Context, p tenants.Principal, in NewStorefront) (Storefront, error) {
 	v := &tenants.Validation{}
 	validateStorefront(v, in)

@@ -136,7 +136,7 @@ func QueueLoadUnit(b *pgx.Batch, tenantID string, p tenants.Principal, id string
 }
 
 // checkDates validates a unit's purchase and installation dates against
-// each other and today (tenant's zone), at body.<field>.
+// each other and today (tenant's zone), at <field>.
 func checkDates(v *tenants.Validation, purchase string, installed *string, today string) {
 	okPurchase := isDate(purchase)
 	switch {
@@ -161,9 +161,9 @@ func checkDates(v *tenants.Validation, purchase string, installed *string, today
 // RegisterUnit registers a unit and appends unit.registered. The owner is
 // in.CustomerID (a customer in scope) or in.Customer, found by phone or
 // created. Storefront keys register for their own storefront (naming
-// another is invalid at body.storefront_id); a suspended storefront
+// another is invalid at storefront_id); a suspended storefront
 // registers nothing. The same serial and model twice is a conflict on
-// body.serial, and nothing (not even an inline customer) is written.
+// serial, and nothing (not even an inline customer) is written.
 func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewUnit) (Unit, error) {
 	now := s.now()
 	var out Unit
@@ -389,7 +389,7 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 }
 
 // UpdateUnit applies u to a unit in scope; ifVersion > 0 must match its
-// version. A new owner must be a customer in scope (body.customer_id).
+// version. A new owner must be a customer in scope (customer_id).
 func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string, upd UnitUpdate, ifVersion int) (Unit, error) {
 	now := s.now()
 	var out Unit

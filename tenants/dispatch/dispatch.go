@@ -69,7 +69,7 @@
 //
 // With NodeID (and optionally TechnicianID) the decision takes that node
 // (technician) when eligible, and fails with tenants.Invalid at
-// body.node_id (body.technician_id) naming the rule when not; everything
+// node_id (technician_id) naming the rule when not; everything
 // else is still scored and listed, so the override is explainable.
 //
 // # Cost

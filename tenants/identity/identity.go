@@ -146,7 +146,7 @@ const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefron
 
 // CreateTenant creates a tenant and its first tenant_admin key in one
 // transaction, with tenant.created and api_key.created events. A taken slug
-// is a conflict on body.slug.
+// is a conflict on slug.
 func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) (Tenant, CreatedKey, error) {
 	if in.TimeZone == "" {
 		in.TimeZone = "Asia/Shanghai"
@@ -323,7 +323,7 @@ func (s *Service) TenantBySlug(ctx context.Context, slug string) (Tenant, error)
 // api_key.created event. The returned secret is shown once. The key is made
 // in its own mode: a test key's node, technician and storefront must be
 // test data, and its api_key.created event is on the test feed. A test
-// key may create test keys only (body.environment).
+// key may create test keys only (environment).
 func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewAPIKey) (CreatedKey, error) {
 	if err := s.validateNewKey(in); err != nil {
 		return CreatedKey{}, err
@@ -398,7 +398,7 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 		}
 	}
 	// A binding to an object of the other mode fails its foreign key,
-	// which includes the mode (migration 021): body.node_id, body.storefront_id.
+	// which includes the mode (migration 021): node_id, storefront_id.
 	secret, display, hash := newSecret(!in.Test)
 	id := tenants.NewID(tenants.PrefixAPIKey)
 	rows, err := tx.Query(ctx, `
@@ -557,15 +557,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id stri
 }
 
 // errBadKey is the authentication failure for an unknown, malformed, revoked
-// or expired key or a suspended tenant. Its message says which, but never
-// whether another tenant exists.
-// errBadKey is the unauthenticated error for a bad key; code is its
-// message in the catalog (auth.*).
+// or expired key or a suspended tenant, at the presented secret. Its
+// message (code, in the catalog as auth.*) says which, but never whether
+// another tenant exists.
 func errBadKey(code string) error {
 	m := i18n.M(code)
 	msg := m.Render(i18n.English)
 	return &tenants.Error{Code: tenants.CodeUnauthenticated, Message: msg, Msg: &m,
-		Fields: []tenants.FieldError{{Location: "header.Authorization", Message: msg, Msg: &m}}}
+		Fields: []tenants.FieldError{{Location: "secret", Message: msg, Msg: &m}}}
 }
 
 // lastUsedGranularity bounds how often authentication writes last_used_at.

@@ -174,7 +174,7 @@ func TestAuthenticate(t *testing.T) {
 		_, _, secret := b.createTenant(t, "acme")
 		for _, s := range []string{"", "Bearer x", "sk_live_abc", identity.LivePrefix + "nope", secret + "x", strings.ToUpper(secret)} {
 			_, err := b.svc.Authenticate(ctx, s)
-			requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+			requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		}
 	})
 
@@ -191,7 +191,7 @@ func TestAuthenticate(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "revoked", revoked.Status(b.now))
 		_, err = b.svc.Authenticate(ctx, k.Secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		require.Contains(t, err.Error(), "revoked")
 
 		again, err := b.svc.RevokeAPIKey(ctx, admin, k.ID)
@@ -221,7 +221,7 @@ func TestAuthenticate(t *testing.T) {
 
 		b.now = expires // expiry is inclusive
 		_, err = b.svc.Authenticate(ctx, k.Secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		require.Contains(t, err.Error(), "expired")
 		got, err := b.svc.GetAPIKey(ctx, admin, k.ID)
 		require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestAuthenticate(t *testing.T) {
 		_, err := b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'suspended' WHERE id = $1`, ten.ID)
 		require.NoError(t, err)
 		_, err = b.svc.Authenticate(ctx, secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 	})
 
 	t.Run("RecordsLastUseAtMostOncePerMinute", func(t *testing.T) {

@@ -206,11 +206,11 @@ type impProblems struct{ list []tenants.FieldError }
 
 func (p *impProblems) add(format string, args ...any) {
 	if len(p.list) < maxFileProblems {
-		p.list = append(p.list, tenants.FieldError{Location: "body", Message: fmt.Sprintf(format, args...)})
+		p.list = append(p.list, tenants.FieldError{Location: "file", Message: fmt.Sprintf(format, args...)})
 	}
 }
 
-// parseImport reads a whole file. It fails (CodeInvalid, location "body")
+// parseImport reads a whole file. It fails (CodeInvalid, location "file")
 // when the file cannot be read as rows at all: invalid JSON or CSV syntax,
 // unknown CSV columns, a row that is neither a node nor a technician, or no
 // rows. Without rows, it only checks that (and counts the rows): rows are
@@ -231,7 +231,7 @@ type readErr struct{ err error }
 func (e readErr) Error() string { return e.err.Error() }
 func (e readErr) Unwrap() error { return e.err }
 
-var notUTF8 = malformed([]tenants.FieldError{{Location: "body",
+var notUTF8 = malformed([]tenants.FieldError{{Location: "file",
 	Message: "the file is not UTF-8 text; declare its character set (charset=gbk or gb18030) if it is a CSV saved by Chinese Excel"}})
 
 // readImport is parseImport over a stream in the given character set (see
@@ -254,7 +254,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 	case FormatCSV:
 		p, err = parseCSV(br, rows, visit)
 	default:
-		return nil, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return nil, tenants.Invalid("format", "send application/x-ndjson, application/jsonl or text/csv", format)
 	}
 	var re readErr
 	if errors.As(err, &re) {
@@ -264,7 +264,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 		return nil, err
 	}
 	if p.total == 0 {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file has no rows"}})
+		return nil, malformed([]tenants.FieldError{{Location: "file", Message: "the file has no rows"}})
 	}
 	return p, nil
 }
@@ -278,7 +278,7 @@ func parseJSONL(br *bufio.Reader, rows bool, visit *impVisitor) (*impParsed, err
 	for {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, malformed([]tenants.FieldError{{Location: "body",
+			return nil, malformed([]tenants.FieldError{{Location: "file",
 				Message: fmt.Sprintf("line %d: longer than %d bytes", line+1, maxLineBytes)}})
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -410,14 +410,14 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	r.ReuseRecord = !rows
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "the file has no rows"}})
+		return nil, malformed([]tenants.FieldError{{Location: "file", Message: "the file has no rows"}})
 	}
 	var pe *csv.ParseError
 	if err != nil && !errors.As(err, &pe) {
 		return nil, readErr{err}
 	}
 	if err != nil {
-		return nil, malformed([]tenants.FieldError{{Location: "body", Message: "header: " + csvErrText(err)}})
+		return nil, malformed([]tenants.FieldError{{Location: "file", Message: "header: " + csvErrText(err)}})
 	}
 	if !validUTF8(header) {
 		return nil, notUTF8
@@ -681,7 +681,7 @@ func csvField(loc string) string {
 // CreateImport is UploadImport of a file held in memory.
 func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format string, file []byte) (Import, error) {
 	if len(file) > MaxImportBytes {
-		return Import{}, tenants.Invalid("body", fmt.Sprintf("the file is larger than %d bytes", MaxImportBytes), nil)
+		return Import{}, tenants.Invalid("file", fmt.Sprintf("the file is larger than %d bytes", MaxImportBytes), nil)
 	}
 	return s.UploadImport(ctx, p, format, "", bytes.NewReader(file))
 }
@@ -698,7 +698,7 @@ const importChunkBytes = 1 << 20
 // detect it with detectCharset) and storing it in chunks, and commits it
 // as a queued import with its job, in one transaction. Memory does not grow
 // with the file: what is held is one chunk and one line. A malformed file is
-// refused (CodeInvalid, location "body", naming the line) and nothing is
+// refused (CodeInvalid, location "file", naming the line) and nothing is
 // stored; an error of file's own reader (the caller's size limit, a client
 // gone away) is returned as it is, wrapped. A tenant with
 // MaxConcurrentUploads uploads in progress is refused (CodeRateLimited)
@@ -709,7 +709,7 @@ func (s *Service) UploadImport(ctx context.Context, p tenants.Principal, format,
 		return Import{}, tenants.Errorf(tenants.CodeForbidden, "a node-scoped key cannot import into the network")
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return Import{}, tenants.Invalid("header.Content-Type", "send application/x-ndjson, application/jsonl or text/csv", format)
+		return Import{}, tenants.Invalid("format", "send application/x-ndjson, application/jsonl or text/csv", format)
 	}
 	declared, ok := ParseCharset(charset)
 	if !ok {

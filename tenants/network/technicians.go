@@ -160,7 +160,7 @@ var (
 const dateLayout = "2006-01-02"
 
 // validateTechnician checks a technician's attributes, with locations under
-// prefix ("" for the API, "" for import rows). The node, region codes
+// prefix (the technician's own fields: "", for the API and import rows alike). The node, region codes
 // and the licence's relation to today are checked in the transaction.
 func validateTechnician(v *tenants.Validation, prefix string, f NewTechnician) {
 	if !externalCode.MatchString(f.ExternalCode) {

@@ -84,7 +84,7 @@ func (s *Service) checkURL(ctx context.Context, v *tenants.Validation, raw strin
 
 // CreateGateway registers the tenant's gateway for a channel and returns it
 // with its signing secret (shown only now). The URL must be https and
-// resolve only to public addresses (422 on body.url); a second gateway for
+// resolve only to public addresses (422 on url); a second gateway for
 // the same channel is a conflict.
 func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in NewGateway) (GatewayWithSecret, error) {
 	v := &tenants.Validation{}

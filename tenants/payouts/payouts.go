@@ -197,7 +197,7 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // deadline check is enqueued in tx for the end of the due day in the
 // tenant's zone. The unit is read in p's scope (not found outside it); the
 // contract and the claim, when given, must be the unit's (a claim of
-// another unit or tenant, or none, is invalid on body.claim_id). actor goes
+// another unit or tenant, or none, is invalid on claim_id). actor goes
 // on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
 	st, err := tx.Settings(ctx)

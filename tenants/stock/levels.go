@@ -137,7 +137,7 @@ func nullIfEmpty(s string) *string {
 
 // Receive adds parts arriving at a node to its stock on hand: one receive
 // movement per line and a stock.received event. Parts must exist and be
-// listed once (invalid on body.lines[i].part_id); a node outside the
+// listed once (invalid on lines[i].part_id); a node outside the
 // principal's scope is not_found. It returns the node's levels of the parts.
 func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID string, in Receipt) ([]Level, error) {
 	var out []Level
@@ -191,7 +191,7 @@ func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID strin
 
 // Adjust sets a node's counted stock of parts: on_hand after a stocktake
 // (never below what tickets have reserved: invalid on
-// body.lines[i].on_hand), defective when defective parts leave for the
+// lines[i].on_hand), defective when defective parts leave for the
 // brand. Each change is an adjust (or adjust_defective) movement with the
 // signed difference and the reason; one stock.adjusted event lists them. It
 // returns the node's levels of the parts.

@@ -121,8 +121,8 @@ func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (L
 }
 
 // Lend lends a loaner of the node to the ticket until dueOn (YYYY-MM-DD in
-// the tenant's zone, not before today: invalid on body.due_on): loanerID
-// when given (not_found if it does not exist; invalid on body.loaner_id if
+// the tenant's zone, not before today: invalid on due_on): loanerID
+// when given (not_found if it does not exist; invalid on loaner_id if
 // another node keeps it; conflict unless available), else the first
 // available one of category at the node (conflict when there is none). A
 // ticket has one loaner at a time (conflict). Runs inside the caller's tx
@@ -197,7 +197,7 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 
 // ReturnLoan takes back the loaner lent to the ticket, in condition "good"
 // (it is available again) or "damaged" (it is retired and not lent again);
-// another condition is invalid on body.condition, and a ticket with nothing
+// another condition is invalid on condition, and a ticket with nothing
 // lent is a conflict. Runs inside the caller's tx and appends
 // loaner.returned.
 func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
@@ -281,9 +281,9 @@ func getLoaner(ctx context.Context, tx pg.TenantTx, sc network.Scope, id, today 
 }
 
 // CreateLoaner registers a loaner at a node of the principal's scope
-// (invalid on body.node_id otherwise). model_id must name a model of the
-// same category (invalid on body.model_id); serials are unique per tenant
-// (conflict on body.serial). Appends loaner.created.
+// (invalid on node_id otherwise). model_id must name a model of the
+// same category (invalid on model_id); serials are unique per tenant
+// (conflict on serial). Appends loaner.created.
 func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewLoaner) (Loaner, error) {
 	var out Loaner
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

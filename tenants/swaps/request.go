@@ -14,7 +14,7 @@ import (
 // RequestSwap asks for a unit's swap and enqueues its evaluation in the same
 // transaction. The unit must be active and in the principal's scope (a
 // storefront key's unit of another storefront is not found; an unknown unit
-// is invalid at body.unit_id); contract_id, when given, must be an active
+// is invalid at unit_id); contract_id, when given, must be an active
 // contract of the unit. A unit with an open swap is a conflict; a suspended
 // storefront's key is forbidden.
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {

@@ -240,7 +240,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, limit int, curs
 // Advance moves the clock forward to to, and enqueues, in the same
 // transaction, the job that fires what fell due for the clock's objects.
 // The clock is advancing until that job has run. A time not later than the
-// clock's is a validation error on body.frozen_time (a clock never goes
+// clock's is a validation error on frozen_time (a clock never goes
 // back), and so is a jump of more than MaxAdvance.
 func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, to time.Time) (Clock, error) {
 	if err := live(ctx, p); err != nil {
@@ -280,7 +280,7 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 // Attach attaches the test object objectID (a ticket, a contract ...) to
 // the clock: from then on it lives on the clock's time. An object of
 // another tenant or of live mode, or one that does not exist, is a
-// validation error on body.object_id; one attached to another clock is a
+// validation error on object_id; one attached to another clock is a
 // conflict. A storefront key attaches only its own objects (its tickets,
 // the contracts it sold): any other object is not_found, as it is
 // everywhere else for that key.

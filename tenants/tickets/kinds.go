@@ -240,7 +240,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	}
 	q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: kind, Parts: parts, IncludeVisit: visit}, today)
 	if err != nil {
-		return relocate(relocate(err, "parts", ""+loc), "", "")
+		return relocate(err, "parts", loc)
 	}
 	t.QuoteID = &q.ID
 	if shown {

@@ -152,7 +152,7 @@ const ActEnRoute Action = "en_route_reported"
 // ReportEnRoute records that the technician is on the way to a scheduled
 // visit, expecting to arrive at in.ETA, and tells the customer: on the way,
 // or running late with the new time when ETA is after the window's start.
-// An ETA in the past is invalid (body.eta).
+// An ETA in the past is invalid (eta).
 func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
 	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
 		return Ticket{}, tenants.Invalid("eta", "a time not in the past", in.ETA)

@@ -97,7 +97,7 @@ func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now t
 }
 
 // RunReconciliation is Reconcile on demand: day must not be in the future
-// (tenant's zone), else 422 on body.day.
+// (tenant's zone), else 422 on day.
 func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {

@@ -307,7 +307,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 	v := &tenants.Validation{}
 	for _, b := range slaPolicyBounds {
 		if n := b.get(in); n < b.min || n > b.max {
-			v.Add(""+b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
+			v.Add(b.field, fmt.Sprintf("%d to %d", b.min, b.max), n)
 		}
 	}
 	if err := v.Err(); err != nil {

@@ -37,7 +37,7 @@ type RescheduleInput struct {
 }
 
 // appoint books window w for the ticket's technician: the window must fit
-// one of the technician's shifts (invalid at body.window otherwise) and
+// one of the technician's shifts (invalid at window otherwise) and
 // must not overlap another booking of theirs (a conflict naming the other
 // ticket). The technician's row is locked first, so two bookings of one
 // technician are decided one after the other; the exclusion constraint

@@ -219,8 +219,8 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	return in, out, nil
 }
 
-// underWork moves the pricing problems PriceJob names at body.<field> to
-// body.work.<field>, where this request carries them.
+// underWork moves the pricing problems PriceJob names at <field> to
+// work.<field>, where this request carries them (on stays where it is).
 func underWork(err error) error {
 	var te *tenants.Error
 	if !errors.As(err, &te) {
@@ -229,8 +229,8 @@ func underWork(err error) error {
 	moved := *te
 	moved.Fields = make([]tenants.FieldError, len(te.Fields))
 	for i, f := range te.Fields {
-		if rest, ok := strings.CutPrefix(f.Location, ""); ok && rest != "on" {
-			f.Location = "work." + rest
+		if f.Location != "on" && f.Location != "" {
+			f.Location = "work." + f.Location
 		}
 		moved.Fields[i] = f
 	}

@@ -230,7 +230,7 @@ func subset(items, of []string) bool {
 }
 
 // validatePlan checks a plan's attributes and its terms against its kind's
-// seed rules, with locations under "".
+// seed rules, with locations relative to the plan.
 func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	if !planCode.MatchString(p.Code) {
 		v.Add("code", "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", p.Code)
@@ -676,7 +676,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			if sold {
 				return &tenants.Error{Code: tenants.CodeConflict,
 					Message: "the plan's terms are fixed once a contract for it exists; retire it and create another plan",
-					Fields:  []tenants.FieldError{{Location: "" + terms[0], Message: "a term of a plan with contracts"}}}
+					Fields:  []tenants.FieldError{{Location: terms[0], Message: "a term of a plan with contracts"}}}
 			}
 		}
 		out, err = scanPlan(tx.QueryRow(ctx, `

@@ -8,8 +8,8 @@ import (
 )
 
 // check validates what the engine cannot decide without. Locations are the
-// Input's fields in snake_case under "" (body.date,
-// body.quote.lines[0].amount.currency); a caller whose request is shaped
+// Input's fields in snake_case (date, quote.lines[0].amount.currency); a
+// caller whose request is shaped
 // differently re-maps them.
 func check(in *Input) error {
 	var v tenants.Validation
