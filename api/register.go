@@ -97,7 +97,7 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 			out, err = h(ctx, in)
 		}
 		if err != nil {
-			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), loc.wire(err))
+			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), loc.wire(constraintField(err)))
 		}
 		if hasPrincipal && !p.Operator {
 			shown := disclose(p, out) // need-to-know: see personal.go

@@ -51,6 +51,10 @@ type Error struct {
 	// detail in the caller's language); Message stays the English text.
 	Msg    *i18n.Message
 	Fields []FieldError
+	// Constraint, on a unique, exclusion, foreign-key or check violation
+	// (pg.Translate), is the violated constraint's name: the API names the
+	// request field it guards.
+	Constraint string
 	// ExistingID, on a conflict over a reused reference, is the ID of the
 	// object that already holds it (sent as the problem's existing_id).
 	ExistingID string

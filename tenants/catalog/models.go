@@ -14,10 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("product_models_tenant_id_model_number_key", "model_number", "another product model already has this model number")
-}
-
 // MaxWarrantyMonths bounds whole-unit and key-part warranty terms (20 years).
 const MaxWarrantyMonths = 240
 

@@ -13,11 +13,6 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 )
 
-func init() {
-	pg.RegisterConstraint("parts_tenant_id_part_number_key", "part_number", "another part already has this part number")
-	pg.RegisterConstraint("part_models_tenant_id_model_id_fkey", "compatible_model_ids", "no such product model")
-}
-
 // MaxCompatibleModels bounds a part's compatible models.
 const MaxCompatibleModels = 500
 

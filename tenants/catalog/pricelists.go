@@ -14,11 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("price_lists_tenant_id_effective_from_key", "effective_from", "another price list version takes effect on this date")
-	pg.RegisterConstraint("price_list_parts_tenant_id_part_id_fkey", "parts", "no such part")
-}
-
 // Price list statuses, judged on the tenant's current date.
 const (
 	PriceListScheduled  = "scheduled"  // takes effect later

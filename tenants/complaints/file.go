@@ -14,10 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-func init() {
-	pg.RegisterConstraint("complaints_subject_check", "ticket_id", "name the ticket, node or technician the complaint is against")
-}
-
 // escalationInterval is how long an escalated complaint may stay unresolved
 // before it escalates one level further: the tenant's SLA policy.
 func escalationInterval(ctx context.Context, tx pg.TenantTx) (time.Duration, error) {

@@ -37,13 +37,6 @@ const (
 	TestPrefix = "sn_test_"
 )
 
-func init() {
-	pg.RegisterConstraint("tenants_slug_key", "slug", "a tenant with this slug already exists")
-	pg.RegisterConstraint("api_keys_storefront_fkey", "storefront_id", "no storefront with this id in the tenant")
-	pg.RegisterConstraint("api_keys_technician_fkey", "technician_id", "no technician with this id in the tenant")
-	pg.RegisterConstraint("api_keys_node_fkey", "node_id", "no node with this id in the tenant")
-}
-
 // Service is the identity context's entry point. Each exported method is one
 // transaction. The zero value with DB set works; Run adds the
 // authentication cache (authcache.go).

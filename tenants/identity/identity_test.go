@@ -53,6 +53,16 @@ func requireCode(t *testing.T, err error, code tenants.Code, location string) {
 	}
 }
 
+// requireConstraint asserts err is code for a violation of the named
+// database constraint (the API names the field it guards).
+func requireConstraint(t *testing.T, err error, code tenants.Code, constraint string) {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, code, te.Code, "%v", err)
+	require.Equal(t, constraint, te.Constraint, "%v", err)
+}
+
 func TestCreateTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -91,7 +101,7 @@ func TestCreateTenant(t *testing.T) {
 		b := setup(t)
 		b.createTenant(t, "acme")
 		_, _, err := b.svc.CreateTenant(ctx, identity.NewTenant{Name: "Other", Slug: "acme"}, "operator")
-		requireCode(t, err, tenants.CodeConflict, "slug")
+		requireConstraint(t, err, tenants.CodeConflict, "tenants_slug_key")
 	})
 
 	t.Run("UnknownTimeZoneIsInvalid", func(t *testing.T) {
@@ -315,7 +325,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 		// A test key is bound to test objects only: the live shop is unknown to it.
 		_, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
-		requireCode(t, err, tenants.CodeInvalid, "storefront_id")
+		requireConstraint(t, err, tenants.CodeInvalid, "api_keys_storefront_fkey")
 		testShop := tenants.NewID(tenants.PrefixStorefront)
 		require.NoError(t, pg.InTenantTx(pg.WithLivemode(ctx, false), b.db.App, admin.TenantID, func(tx pg.TenantTx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, 'SHOP-1', 'Test shop', 'tmall')`, tx.TenantID, testShop)

@@ -28,11 +28,6 @@ const (
 	TypeImportFinished           = "network_import.finished"
 )
 
-func init() {
-	pg.RegisterConstraint("nodes_tenant_id_external_code_key", "external_code", "another node already has this external code")
-	pg.RegisterConstraint("nodes_one_root_idx", "tier", "the network already has its manufacturer root")
-}
-
 const nodeColumns = `id, external_code, name, tier, parent_id, path::text, status, status_reason, status_changed_at,
 	grade, contact, address, latitude, longitude, coverage, categories, service_kinds, daily_capacity,
 	version, created_at, updated_at`

@@ -16,12 +16,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("technicians_tenant_id_external_code_key", "external_code", "another technician already has this external code")
-	pg.RegisterConstraint("technicians_tenant_id_node_id_fkey", "node_id", "no such node")
-	pg.RegisterConstraint("technicians_check", "licence.expires_on", "must be after issued_on")
-}
-
 // TechnicianStatus is whether a technician currently works for the network.
 type TechnicianStatus string
 

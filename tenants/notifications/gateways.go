@@ -14,10 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("notification_gateways_channel_key", "channel", "the tenant already has a gateway for this channel: update it instead")
-}
-
 // Gateway is the tenant's endpoint for one channel's messages (its SMS
 // provider).
 type Gateway struct {

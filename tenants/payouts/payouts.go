@@ -20,11 +20,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
-func init() {
-	pg.RegisterConstraint("payouts_tenant_id_contract_id_fkey", "contract_id", "no contract with this id")
-	pg.RegisterConstraint("payouts_tenant_id_unit_id_fkey", "unit_id", "no unit with this id")
-}
-
 // Service is the payouts context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService.
 type Service struct {

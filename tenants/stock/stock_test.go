@@ -140,6 +140,16 @@ func requireCode(t *testing.T, err error, code tenants.Code, location string) {
 	}
 }
 
+// requireConstraint asserts err is code for a violation of the named
+// database constraint (the API names the field it guards).
+func requireConstraint(t *testing.T, err error, code tenants.Code, constraint string) {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, code, te.Code, "%v", err)
+	require.Equal(t, constraint, te.Constraint, "%v", err)
+}
+
 func partOf(parts []stock.TicketPart, id string) stock.TicketPart {
 	for _, p := range parts {
 		if p.PartID == id {
@@ -280,7 +290,7 @@ func TestLoaners(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, stock.LoanerAvailable, l1.Status)
 	_, err = b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", Serial: "LN-1"})
-	requireCode(t, err, tenants.CodeConflict, "serial")
+	requireConstraint(t, err, tenants.CodeConflict, "loaners_tenant_id_serial_key")
 	_, err = b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", ModelID: b.fridge, Serial: "LN-X"})
 	requireCode(t, err, tenants.CodeInvalid, "model_id")
 

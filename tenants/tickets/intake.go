@@ -15,10 +15,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
-func init() {
-	pg.RegisterConstraint("tickets_storefront_reference_key", "external_reference", "you already opened a ticket with this reference")
-}
-
 // NewTicket is a fault report or service request at intake.
 type NewTicket struct {
 	Channel           string         `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
@@ -341,7 +337,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 // the storefront already used, the ticket that holds the reference.
 func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, reference string, err error) error {
 	var te *tenants.Error
-	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || len(te.Fields) == 0 || te.Fields[0].Location != "external_reference" {
+	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || te.Constraint != "tickets_storefront_reference_key" {
 		return err
 	}
 	var id string

@@ -10,16 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
 )
-
-func init() {
-	pg.RegisterConstraint("tickets_technician_booking_excl", "window",
-		"the technician is already booked for an overlapping window")
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 

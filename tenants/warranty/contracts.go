@@ -17,11 +17,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
-func init() {
-	pg.RegisterConstraint("contracts_seller_reference_key", "external_reference", "the seller already has a contract with this reference")
-	pg.RegisterConstraint("contracts_tenant_id_storefront_id_fkey", "storefront_id", "no storefront with this id")
-}
-
 // ContractState is where a contract stands.
 type ContractState string
 

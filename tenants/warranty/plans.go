@@ -17,10 +17,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-func init() {
-	pg.RegisterConstraint("coverage_plans_tenant_id_code_key", "code", "another coverage plan already has this code")
-}
-
 // PlanKind is what a coverage plan does (seed rules 4-7).
 type PlanKind string
 

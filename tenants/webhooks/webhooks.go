@@ -23,10 +23,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("webhook_endpoints_tenant_id_storefront_id_fkey", "storefront_id", "no storefront with this id")
-}
-
 // Event types of this context.
 const (
 	TypeEndpointCreated  = "webhook_endpoint.created"
