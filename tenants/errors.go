@@ -3,6 +3,7 @@ package tenants
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/servicenet/servicenet/internal/i18n"
@@ -160,4 +161,26 @@ func (v *Validation) Err() error {
 		return nil
 	}
 	return &Error{Code: CodeInvalid, Message: "validation failed", Msg: msg("problem.validation_failed"), Fields: v.fields}
+}
+
+// Relocate returns err with the field locations that start with from
+// starting with to instead, for an input nested in another's
+// (Relocate(err, "", "work.") when a service's input is the request's
+// work). A location in except, and the input as a whole (""), stay where
+// they are. Other errors are returned as they are; a *Error is copied,
+// never changed (domain errors may be shared values).
+func Relocate(err error, from, to string, except ...string) error {
+	var te *Error
+	if !errors.As(err, &te) || len(te.Fields) == 0 {
+		return err
+	}
+	out := *te
+	out.Fields = make([]FieldError, len(te.Fields))
+	for i, f := range te.Fields {
+		if rest, ok := strings.CutPrefix(f.Location, from); ok && f.Location != "" && !slices.Contains(except, f.Location) {
+			f.Location = to + rest
+		}
+		out.Fields[i] = f
+	}
+	return &out
 }

@@ -240,7 +240,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	}
 	q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: kind, Parts: parts, IncludeVisit: visit}, today)
 	if err != nil {
-		return relocate(err, "parts", loc)
+		return tenants.Relocate(err, "parts", loc)
 	}
 	t.QuoteID = &q.ID
 	if shown {
@@ -393,7 +393,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 		e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID},
 			warranty.DecideRequest{UnitID: *t.UnitID, Fault: f, RequestedRemedy: remedy, On: on}, c.now)
 		if err != nil {
-			return relocate(err, "fault.", "")
+			return tenants.Relocate(err, "fault.", "")
 		}
 		t.Entitlement = &e
 		t.service().Inspection = &Inspection{Resellable: in.Resellable, FaultConfirmed: in.FaultConfirmed, Cause: f.Cause,

@@ -48,7 +48,7 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
 	if err != nil {
 		// Problems with the fault are about the diagnosis in this request.
-		return e, relocate(err, "fault.", "diagnosis.")
+		return e, tenants.Relocate(err, "fault.", "diagnosis.")
 	}
 	return e, nil
 }
@@ -69,7 +69,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: in.Work.ServiceKind,
 			Parts: in.Work.Parts, IncludeVisit: in.Work.IncludeVisit}, today)
 		if err != nil {
-			return relocate(err, "", "work.")
+			return tenants.Relocate(err, "", "work.")
 		}
 		t.QuoteID = &q.ID
 		if in.PriceListShown {
@@ -92,20 +92,6 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown})
 		return nil
 	})
-}
-
-// relocate rewrites field locations starting with from to start with to.
-func relocate(err error, from, to string) error {
-	te, ok := err.(*tenants.Error)
-	if !ok {
-		return err
-	}
-	for i, f := range te.Fields {
-		if len(f.Location) >= len(from) && f.Location[:len(from)] == from {
-			te.Fields[i].Location = to + f.Location[len(from):]
-		}
-	}
-	return te
 }
 
 // TestRun is the test run after the repair.

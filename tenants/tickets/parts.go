@@ -109,7 +109,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			}
 			loan, err := stock.Lend(ctx, c.tx, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
 			if err != nil {
-				return relocate(err, "", "loaner.")
+				return tenants.Relocate(err, "", "loaner.")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"] = loan.LoanerID
@@ -141,7 +141,7 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 			}
 			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
 			if err != nil {
-				return relocate(err, "condition", "loaner_condition")
+				return tenants.Relocate(err, "condition", "loaner_condition")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"], c.data["loaner_condition"] = loan.LoanerID, in.LoanerCondition

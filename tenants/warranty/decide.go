@@ -2,7 +2,6 @@ package warranty
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,7 +186,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 		q, err := catalog.PriceJobFor(ctx, tx, model, catalog.NewQuote{ModelID: unit.ModelID, ServiceKind: req.Work.ServiceKind,
 			Parts: req.Work.Parts, IncludeVisit: req.Work.IncludeVisit, On: on}, today)
 		if err != nil {
-			return in, out, underWork(err)
+			return in, out, tenants.Relocate(err, "", "work.", "on") // PriceJob's problems are about this request's work
 		}
 		out.PriceListVersion = q.PriceListVersion
 		quote = engineQuote(q)
@@ -217,24 +216,6 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	out.Day = entitlement.DayOf(purchase, date)
 	out.ManufacturerEnd = entitlement.TermEnd(purchase, model.WarrantyMonths).Format(time.DateOnly)
 	return in, out, nil
-}
-
-// underWork moves the pricing problems PriceJob names at <field> to
-// work.<field>, where this request carries them (on stays where it is).
-func underWork(err error) error {
-	var te *tenants.Error
-	if !errors.As(err, &te) {
-		return err
-	}
-	moved := *te
-	moved.Fields = make([]tenants.FieldError, len(te.Fields))
-	for i, f := range te.Fields {
-		if f.Location != "on" && f.Location != "" {
-			f.Location = "work." + f.Location
-		}
-		moved.Fields[i] = f
-	}
-	return &moved
 }
 
 func isDate(s string) bool {
