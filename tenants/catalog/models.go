@@ -308,13 +308,8 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		}
 		f := NewProductModel{ModelNumber: m.ModelNumber, Category: m.Category, Name: m.Name, RetailPrice: m.RetailPrice,
 			WarrantyMonths: m.WarrantyMonths, KeyParts: m.KeyParts, Discontinued: m.Discontinued, Specs: m.Specs}
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("model_number", u.ModelNumber != nil && *u.ModelNumber != m.ModelNumber, func() { f.ModelNumber = *u.ModelNumber })
 		set("category", u.Category != nil && *u.Category != m.Category, func() { f.Category = *u.Category })
 		set("name", u.Name != nil && *u.Name != m.Name, func() { f.Name = *u.Name })

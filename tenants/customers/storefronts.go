@@ -272,13 +272,8 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		}
 		f := NewStorefront{Code: cur.Code, Name: cur.Name, Platform: cur.Platform, Contact: cur.Contact, StatusMapping: cur.StatusMapping}
 		status := cur.Status
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("code", u.Code != nil && *u.Code != cur.Code, func() { f.Code = *u.Code })
 		set("name", u.Name != nil && *u.Name != cur.Name, func() { f.Name = *u.Name })
 		set("platform", u.Platform != nil && *u.Platform != cur.Platform, func() { f.Platform = *u.Platform })

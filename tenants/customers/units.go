@@ -410,13 +410,8 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		next := cur
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("customer_id", upd.CustomerID != nil && *upd.CustomerID != cur.CustomerID, func() { next.CustomerID = *upd.CustomerID })
 		set("purchase_date", upd.PurchaseDate != nil && *upd.PurchaseDate != cur.PurchaseDate, func() { next.PurchaseDate = *upd.PurchaseDate })
 		set("installed_on", upd.InstalledOn != nil && deref(cur.InstalledOn) != *upd.InstalledOn, func() { next.InstalledOn = upd.InstalledOn })

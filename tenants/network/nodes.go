@@ -408,13 +408,8 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		f := fieldsOf(n)
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
 		set("name", u.Name != nil, func() { f.Name = *u.Name })
 		set("grade", u.Grade != nil, func() { f.Grade = *u.Grade })

@@ -602,13 +602,8 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 		limit := t.DailyJobLimit
 		f := NewTechnician{ExternalCode: t.ExternalCode, NodeID: t.NodeID, Name: t.Name, Phone: t.Phone,
 			Status: string(t.Status), Skills: t.Skills, Shifts: t.Shifts, DailyJobLimit: &limit, Home: t.Home}
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
 		set("node_id", u.NodeID != nil && *u.NodeID != t.NodeID, func() { f.NodeID = *u.NodeID })
 		set("name", u.Name != nil, func() { f.Name = *u.Name })

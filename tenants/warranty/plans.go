@@ -627,14 +627,12 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		n := old
-		var changed, terms []string
+		var changed tenants.Changes
+		var terms []string
 		set := func(name string, term, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-				if term {
-					terms = append(terms, name)
-				}
+			changed.Set(name, ok, apply)
+			if ok && term {
+				terms = append(terms, name)
 			}
 		}
 		set("name", false, u.Name != nil, func() { n.Name = *u.Name })
