@@ -202,7 +202,8 @@ func (s *Server) registerImports() {
 		DefaultStatus:   http.StatusAccepted,
 		Errors:          []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
 		BodyReadTimeout: importReadTimeout,
-		Metadata:        map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true},
+		Metadata: map[string]any{handlerTimeoutKey: importReadTimeout, streamedBodyKey: true,
+			locationsKey: map[string]string{"file": "body", "format": "header.Content-Type"}},
 		RequestBody: &huma.RequestBody{
 			Description: "The file: JSON Lines or CSV, UTF-8, GBK or GB18030, at most 64 MiB.",
 			Required:    true,

@@ -290,7 +290,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		var err error
 		p, err = s.deps.Identity.Authenticate(ctx.Context(), token)
 		if err != nil {
-			p := toProblem(ctx.Context(), s.log, ctx.URL().Path, err)
+			p := toProblem(ctx.Context(), s.log, ctx.URL().Path, authLocator.wire(err))
 			if p.Code == tenants.CodeUnauthenticated {
 				s.authFailed(ctx, addr, p)
 				return

@@ -170,7 +170,8 @@ func (s *Server) registerNodes() {
 
 	register(s, authz.NetworkWrite, huma.Operation{
 		OperationID: "moveNode", Method: http.MethodPost, Path: "/v1/network/nodes/{node_id}/move",
-		Summary: "Move a node and its subtree", Tags: tags,
+		Metadata: map[string]any{locationsKey: map[string]string{"id": "path.id"}},
+		Summary:  "Move a node and its subtree", Tags: tags,
 		Description: "Puts the node, with everything under it, under a new parent of a higher tier. Moving a node " +
 			"under itself or its own subtree is refused (422), as is a parent of the same or a lower tier.",
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,

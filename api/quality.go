@@ -246,7 +246,7 @@ func (s *Server) registerQuality() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		run, err := s.deps.Quality.RunGrading(ctx, p, quality.PeriodQuery{Period: in.Body.Period, Date: in.Body.Date, From: in.Body.From, To: in.Body.To})
 		if err != nil {
-			return nil, bodyLocations(err)
+			return nil, err
 		}
 		return &gradingRunOutput{Body: run}, nil
 	})
@@ -335,15 +335,4 @@ func (s *Server) registerQuality() {
 		}
 		return &gradeHistoryOutput{Body: gradeHistoryList{Data: hs}}, nil
 	})
-}
-
-// bodyLocations renames query.* field locations of a period error to body.*
-// (the grading run takes its period in the body).
-func bodyLocations(err error) error {
-	if e, ok := err.(*tenants.Error); ok {
-		for i := range e.Fields {
-			e.Fields[i].Location = strings.Replace(e.Fields[i].Location, "query.", "body.", 1)
-		}
-	}
-	return err
 }

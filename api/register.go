@@ -78,6 +78,7 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 	slices.Sort(errs)
 	op.Errors = slices.Compact(errs)
 
+	loc := newLocator(reflect.TypeFor[I](), &op)
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		ctx, cancel := context.WithTimeout(ctx, handlerBudget(s.cfg.RequestTimeout, &op)) // the body is read: see deadline
 		defer cancel()
@@ -96,7 +97,7 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 			out, err = h(ctx, in)
 		}
 		if err != nil {
-			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
+			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), loc.wire(constraintField(err)))
 		}
 		if hasPrincipal && !p.Operator {
 			shown := disclose(p, out) // need-to-know: see personal.go

@@ -3,6 +3,7 @@ package tenants
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/servicenet/servicenet/internal/i18n"
@@ -27,8 +28,11 @@ const (
 	CodeInternal            Code = "internal"
 )
 
-// FieldError names the input field a problem is about, as a location such as
-// "body.roles[1]", "query.cursor" or "header.Idempotency-Key".
+// FieldError names the input field a problem is about, relative to the
+// service's input: "roles[1]", "contact.phone", "cursor" ("" is the input
+// as a whole). The API places it in the request (body.roles[1],
+// query.cursor); locations the API writes itself already say where
+// (header.Idempotency-Key).
 type FieldError struct {
 	Location string
 	Message  string
@@ -48,6 +52,10 @@ type Error struct {
 	// detail in the caller's language); Message stays the English text.
 	Msg    *i18n.Message
 	Fields []FieldError
+	// Constraint, on a unique, exclusion, foreign-key or check violation
+	// (pg.Translate), is the violated constraint's name: the API names the
+	// request field it guards.
+	Constraint string
 	// ExistingID, on a conflict over a reused reference, is the ID of the
 	// object that already holds it (sent as the problem's existing_id).
 	ExistingID string
@@ -177,4 +185,26 @@ func (v *Validation) Err() error {
 		return nil
 	}
 	return &Error{Code: CodeInvalid, Message: "validation failed", Msg: msg("problem.validation_failed"), Fields: v.fields}
+}
+
+// Relocate returns err with the field locations that start with from
+// starting with to instead, for an input nested in another's
+// (Relocate(err, "", "work.") when a service's input is the request's
+// work). A location in except, and the input as a whole (""), stay where
+// they are. Other errors are returned as they are; a *Error is copied,
+// never changed (domain errors may be shared values).
+func Relocate(err error, from, to string, except ...string) error {
+	var te *Error
+	if !errors.As(err, &te) || len(te.Fields) == 0 {
+		return err
+	}
+	out := *te
+	out.Fields = make([]FieldError, len(te.Fields))
+	for i, f := range te.Fields {
+		if rest, ok := strings.CutPrefix(f.Location, from); ok && f.Location != "" && !slices.Contains(except, f.Location) {
+			f.Location = to + rest
+		}
+		out.Fields[i] = f
+	}
+	return &out
 }

@@ -14,7 +14,7 @@ type Money struct {
 // MaxMoneyAmount bounds every amount (100 million in major units).
 const MaxMoneyAmount = 10_000_000_000
 
-// CheckMoney validates m at loc ("body.purchase_price") against the tenant's
+// CheckMoney validates m at loc ("purchase_price") against the tenant's
 // currency: the amount non-negative and bounded, the currency the tenant's.
 func CheckMoney(v *Validation, loc string, m Money, currency string) {
 	switch {

@@ -33,10 +33,10 @@ func DecodeCursor(kind, cursor string) (string, error) {
 	return key, nil
 }
 
-// MalformedCursor is the validation error on query.cursor for a cursor this
+// MalformedCursor is the validation error on cursor for a cursor this
 // list did not make, including one whose sort key does not parse.
 func MalformedCursor(cursor string) *Error {
-	return InvalidMsg("query.cursor", i18n.M("common.malformed_cursor_list"), cursor)
+	return InvalidMsg("cursor", i18n.M("common.malformed_cursor_list"), cursor)
 }
 
 // PageLimit is limit, or DefaultPageLimit when limit is not positive.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 	"syscall"
 
 	"github.com/jackc/pgerrcode"
@@ -13,17 +12,6 @@ import (
 
 	"github.com/servicenet/servicenet/tenants"
 )
-
-// constraintFields maps a constraint name to the input field it guards, so a
-// unique or foreign-key violation can name the field. Packages register their
-// constraints in init.
-var constraintFields sync.Map // name -> tenants.FieldError
-
-// RegisterConstraint says which input field a constraint guards and what to
-// tell the client when it is violated.
-func RegisterConstraint(name, location, message string) {
-	constraintFields.Store(name, tenants.FieldError{Location: location, Message: message})
-}
 
 // Unavailable reports whether err means the database cannot serve the
 // request now, through no fault of the request: nothing listening, the
@@ -52,7 +40,9 @@ func Unavailable(err error) bool {
 }
 
 // Translate turns a driver error into a *tenants.Error where the cause is the
-// client's (no row, unique or foreign-key violation, bad value, RLS refusal)
+// client's (no row, unique or foreign-key violation, bad value, RLS refusal:
+// a violated constraint's name is kept in Constraint, for the API to name
+// the field it guards)
 // or the database's (unavailable: see Unavailable; a lock held past
 // lock_timeout). Anything else is returned unchanged and will be answered as
 // a bare 500. This is the one place driver errors are interpreted.
@@ -81,22 +71,22 @@ func Translate(err error) error {
 	if pgErr == nil {
 		return err
 	}
-	field := func(fallback string) []tenants.FieldError {
-		if v, ok := constraintFields.Load(pgErr.ConstraintName); ok {
-			return []tenants.FieldError{v.(tenants.FieldError)}
-		}
-		if fallback == "" {
+	// The input as a whole (location ""), until the API names the field
+	// the constraint guards.
+	field := func(message string) []tenants.FieldError {
+		if message == "" {
 			return nil
 		}
-		return []tenants.FieldError{{Location: "body", Message: fallback}}
+		return []tenants.FieldError{{Location: "", Message: message}}
 	}
+	c := pgErr.ConstraintName
 	switch pgErr.Code {
 	case pgerrcode.UniqueViolation, pgerrcode.ExclusionViolation:
-		return &tenants.Error{Code: tenants.CodeConflict, Message: "conflicts with an existing object", Fields: field("")}
+		return &tenants.Error{Code: tenants.CodeConflict, Message: "conflicts with an existing object", Constraint: c}
 	case pgerrcode.ForeignKeyViolation:
-		return &tenants.Error{Code: tenants.CodeInvalid, Message: "refers to an object that does not exist", Fields: field("refers to an object that does not exist")}
+		return &tenants.Error{Code: tenants.CodeInvalid, Message: "refers to an object that does not exist", Constraint: c, Fields: field("refers to an object that does not exist")}
 	case pgerrcode.CheckViolation, pgerrcode.NotNullViolation:
-		return &tenants.Error{Code: tenants.CodeInvalid, Message: "validation failed", Fields: field("value not allowed")}
+		return &tenants.Error{Code: tenants.CodeInvalid, Message: "validation failed", Constraint: c, Fields: field("value not allowed")}
 	case pgerrcode.InvalidTextRepresentation, pgerrcode.NumericValueOutOfRange, pgerrcode.StringDataRightTruncationDataException,
 		pgerrcode.InvalidDatetimeFormat, pgerrcode.DatetimeFieldOverflow:
 		return &tenants.Error{Code: tenants.CodeInvalid, Message: "validation failed", Fields: field("value out of range or malformed")}

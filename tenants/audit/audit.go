@@ -119,13 +119,13 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 	v := &tenants.Validation{}
 	switch {
 	case f.From == nil:
-		v.AddMsg("query.from", i18n.M("audit.from_required"), nil)
+		v.AddMsg("from", i18n.M("audit.from_required"), nil)
 	case f.To == nil:
-		v.AddMsg("query.to", i18n.M("audit.to_required"), nil)
+		v.AddMsg("to", i18n.M("audit.to_required"), nil)
 	case !f.From.Before(*f.To):
-		v.AddMsg("query.to", i18n.M("audit.to_after_from"), f.To)
+		v.AddMsg("to", i18n.M("audit.to_after_from"), f.To)
 	case f.To.Sub(*f.From) > MaxRange:
-		v.AddMsg("query.to", i18n.M("audit.range_too_long", "Days", 366), f.To)
+		v.AddMsg("to", i18n.M("audit.range_too_long", "Days", 366), f.To)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -109,10 +109,10 @@ func TestPriceListVersioning(t *testing.T) {
 	t.Run("NewVersionCannotStartInThePastOrShareADate", func(t *testing.T) {
 		_, err := b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: "2026-11-29",
 			Labor: []LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(1)}}})
-		require.Equal(t, []string{"body.effective_from"}, locations(t, err, tenants.CodeInvalid))
+		require.Equal(t, []string{"effective_from"}, locations(t, err, tenants.CodeInvalid))
 		_, err = b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: "2026-11-30",
 			Labor: []LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(1)}}})
-		require.Equal(t, []string{"body.effective_from"}, locations(t, err, tenants.CodeConflict))
+		require.Equal(t, []string{"effective_from"}, locations(t, err, tenants.CodeConflict))
 	})
 
 	// v2 takes effect tomorrow: dearer labor and visit, and a motor price override.
@@ -189,7 +189,7 @@ func TestPriceQuoteRefusals(t *testing.T) {
 	compressor := b.part(t, "CMP-1", 98000, fridge.ID)
 
 	_, err := b.svc.CreateQuote(ctx, b.p, NewQuote{ModelID: washer.ID, ServiceKind: "repair"})
-	require.Equal(t, []string{"body.on"}, locations(t, err, tenants.CodeInvalid), "no price list yet")
+	require.Equal(t, []string{"on"}, locations(t, err, tenants.CodeInvalid), "no price list yet")
 
 	_, err = b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: "2026-11-30",
 		Labor: []LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(12000)},
@@ -201,21 +201,21 @@ func TestPriceQuoteRefusals(t *testing.T) {
 		in   NewQuote
 		want []string
 	}{
-		{"UnknownModel", NewQuote{ModelID: "mdl_00000000000000000000000000", ServiceKind: "repair"}, []string{"body.model_id"}},
-		{"MalformedModel", NewQuote{ModelID: "washer", ServiceKind: "repair"}, []string{"body.model_id"}},
-		{"UnknownServiceKind", NewQuote{ModelID: washer.ID, ServiceKind: "polish"}, []string{"body.service_kind"}},
-		{"NoLaborRate", NewQuote{ModelID: washer.ID, ServiceKind: "install"}, []string{"body.service_kind"}},
-		{"NoVisitFee", NewQuote{ModelID: washer.ID, ServiceKind: "repair", IncludeVisit: true}, []string{"body.include_visit"}},
+		{"UnknownModel", NewQuote{ModelID: "mdl_00000000000000000000000000", ServiceKind: "repair"}, []string{"model_id"}},
+		{"MalformedModel", NewQuote{ModelID: "washer", ServiceKind: "repair"}, []string{"model_id"}},
+		{"UnknownServiceKind", NewQuote{ModelID: washer.ID, ServiceKind: "polish"}, []string{"service_kind"}},
+		{"NoLaborRate", NewQuote{ModelID: washer.ID, ServiceKind: "install"}, []string{"service_kind"}},
+		{"NoVisitFee", NewQuote{ModelID: washer.ID, ServiceKind: "repair", IncludeVisit: true}, []string{"include_visit"}},
 		{"IncompatiblePart", NewQuote{ModelID: washer.ID, ServiceKind: "repair",
-			Parts: []QuotePart{{PartID: motor.ID, Quantity: 1}, {PartID: compressor.ID, Quantity: 1}}}, []string{"body.parts[1].part_id"}},
+			Parts: []QuotePart{{PartID: motor.ID, Quantity: 1}, {PartID: compressor.ID, Quantity: 1}}}, []string{"parts[1].part_id"}},
 		{"UnknownPart", NewQuote{ModelID: washer.ID, ServiceKind: "repair",
-			Parts: []QuotePart{{PartID: "prt_00000000000000000000000000", Quantity: 1}}}, []string{"body.parts[0].part_id"}},
+			Parts: []QuotePart{{PartID: "prt_00000000000000000000000000", Quantity: 1}}}, []string{"parts[0].part_id"}},
 		{"DuplicatePart", NewQuote{ModelID: washer.ID, ServiceKind: "repair",
-			Parts: []QuotePart{{PartID: motor.ID, Quantity: 1}, {PartID: motor.ID, Quantity: 1}}}, []string{"body.parts[1].part_id"}},
+			Parts: []QuotePart{{PartID: motor.ID, Quantity: 1}, {PartID: motor.ID, Quantity: 1}}}, []string{"parts[1].part_id"}},
 		{"ZeroQuantity", NewQuote{ModelID: washer.ID, ServiceKind: "repair",
-			Parts: []QuotePart{{PartID: motor.ID, Quantity: 0}}}, []string{"body.parts[0].quantity"}},
-		{"BadDate", NewQuote{ModelID: washer.ID, ServiceKind: "repair", On: "2026-02-30"}, []string{"body.on"}},
-		{"BeforeTheFirstVersion", NewQuote{ModelID: washer.ID, ServiceKind: "repair", On: "2026-01-01"}, []string{"body.on"}},
+			Parts: []QuotePart{{PartID: motor.ID, Quantity: 0}}}, []string{"parts[0].quantity"}},
+		{"BadDate", NewQuote{ModelID: washer.ID, ServiceKind: "repair", On: "2026-02-30"}, []string{"on"}},
+		{"BeforeTheFirstVersion", NewQuote{ModelID: washer.ID, ServiceKind: "repair", On: "2026-01-01"}, []string{"on"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -239,22 +239,22 @@ func TestCreatePriceListValidation(t *testing.T) {
 		change func(*NewPriceList)
 		want   []string
 	}{
-		{"DuplicateLabor", func(n *NewPriceList) { n.Labor = append(n.Labor, n.Labor[0]) }, []string{"body.labor[1]"}},
-		{"NegativeLabor", func(n *NewPriceList) { n.Labor[0].Amount.Amount = -1 }, []string{"body.labor[0].amount.amount"}},
-		{"ForeignCurrency", func(n *NewPriceList) { n.Labor[0].Amount.Currency = "USD" }, []string{"body.labor[0].amount.currency"}},
-		{"UnknownCategory", func(n *NewPriceList) { n.Labor[0].Category = "drone" }, []string{"body.labor[0].category"}},
-		{"NoLabor", func(n *NewPriceList) { n.Labor = nil }, []string{"body.labor"}},
-		{"NotADate", func(n *NewPriceList) { n.EffectiveFrom = "next week" }, []string{"body.effective_from"}},
+		{"DuplicateLabor", func(n *NewPriceList) { n.Labor = append(n.Labor, n.Labor[0]) }, []string{"labor[1]"}},
+		{"NegativeLabor", func(n *NewPriceList) { n.Labor[0].Amount.Amount = -1 }, []string{"labor[0].amount.amount"}},
+		{"ForeignCurrency", func(n *NewPriceList) { n.Labor[0].Amount.Currency = "USD" }, []string{"labor[0].amount.currency"}},
+		{"UnknownCategory", func(n *NewPriceList) { n.Labor[0].Category = "drone" }, []string{"labor[0].category"}},
+		{"NoLabor", func(n *NewPriceList) { n.Labor = nil }, []string{"labor"}},
+		{"NotADate", func(n *NewPriceList) { n.EffectiveFrom = "next week" }, []string{"effective_from"}},
 		{"DuplicateVisitFee", func(n *NewPriceList) {
 			n.VisitFees = []VisitFee{{Category: "tv", Amount: cny(1)}, {Category: "tv", Amount: cny(2)}}
-		}, []string{"body.visit_fees[1].category"}},
-		{"NegativeDefaultVisitFee", func(n *NewPriceList) { n.DefaultVisitFee = ptr(cny(-5)) }, []string{"body.default_visit_fee.amount"}},
+		}, []string{"visit_fees[1].category"}},
+		{"NegativeDefaultVisitFee", func(n *NewPriceList) { n.DefaultVisitFee = ptr(cny(-5)) }, []string{"default_visit_fee.amount"}},
 		{"UnknownPart", func(n *NewPriceList) {
 			n.Parts = []PartPrice{{PartID: motor.ID, Price: cny(1)}, {PartID: "prt_00000000000000000000000000", Price: cny(1)}}
-		}, []string{"body.parts[1].part_id"}},
+		}, []string{"parts[1].part_id"}},
 		{"DuplicatePart", func(n *NewPriceList) {
 			n.Parts = []PartPrice{{PartID: motor.ID, Price: cny(1)}, {PartID: motor.ID, Price: cny(2)}}
-		}, []string{"body.parts[1].part_id"}},
+		}, []string{"parts[1].part_id"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -328,15 +328,15 @@ func TestProductModelValidation(t *testing.T) {
 		want   []string
 	}{
 		{"Valid", func(*NewProductModel) {}, nil},
-		{"NegativePrice", func(n *NewProductModel) { n.RetailPrice.Amount = -1 }, []string{"body.retail_price.amount"}},
-		{"ForeignCurrency", func(n *NewProductModel) { n.RetailPrice.Currency = "EUR" }, []string{"body.retail_price.currency"}},
-		{"UnknownCategory", func(n *NewProductModel) { n.Category = "drone" }, []string{"body.category"}},
-		{"BadModelNumber", func(n *NewProductModel) { n.ModelNumber = "-x" }, []string{"body.model_number"}},
-		{"KeyPartNotLonger", func(n *NewProductModel) { n.KeyParts[0].WarrantyMonths = 72 }, []string{"body.key_parts[0].warranty_months"}},
-		{"DuplicateKeyPart", func(n *NewProductModel) { n.KeyParts = append(n.KeyParts, n.KeyParts[0]) }, []string{"body.key_parts[1].part_category"}},
-		{"BadSpecName", func(n *NewProductModel) { n.Specs["Capacity HP"] = "1.5" }, []string{"body.specs.Capacity HP"}},
-		{"EmptySpecValue", func(n *NewProductModel) { n.Specs["inverter"] = " " }, []string{"body.specs.inverter"}},
-		{"WarrantyTooLong", func(n *NewProductModel) { n.WarrantyMonths = 241 }, []string{"body.warranty_months", "body.key_parts[0].warranty_months"}},
+		{"NegativePrice", func(n *NewProductModel) { n.RetailPrice.Amount = -1 }, []string{"retail_price.amount"}},
+		{"ForeignCurrency", func(n *NewProductModel) { n.RetailPrice.Currency = "EUR" }, []string{"retail_price.currency"}},
+		{"UnknownCategory", func(n *NewProductModel) { n.Category = "drone" }, []string{"category"}},
+		{"BadModelNumber", func(n *NewProductModel) { n.ModelNumber = "-x" }, []string{"model_number"}},
+		{"KeyPartNotLonger", func(n *NewProductModel) { n.KeyParts[0].WarrantyMonths = 72 }, []string{"key_parts[0].warranty_months"}},
+		{"DuplicateKeyPart", func(n *NewProductModel) { n.KeyParts = append(n.KeyParts, n.KeyParts[0]) }, []string{"key_parts[1].part_category"}},
+		{"BadSpecName", func(n *NewProductModel) { n.Specs["Capacity HP"] = "1.5" }, []string{"specs.Capacity HP"}},
+		{"EmptySpecValue", func(n *NewProductModel) { n.Specs["inverter"] = " " }, []string{"specs.inverter"}},
+		{"WarrantyTooLong", func(n *NewProductModel) { n.WarrantyMonths = 241 }, []string{"warranty_months", "key_parts[0].warranty_months"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

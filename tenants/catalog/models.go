@@ -15,10 +15,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("product_models_tenant_id_model_number_key", "body.model_number", "another product model already has this model number")
-}
-
 // MaxWarrantyMonths bounds whole-unit and key-part warranty terms (20 years).
 const MaxWarrantyMonths = 240
 
@@ -103,20 +99,20 @@ func (m ProductModel) KeyPartMonths(partCategory string) int {
 // validateModel checks a model's attributes against the tenant's currency.
 func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 	if !catalogNumber.MatchString(in.ModelNumber) {
-		v.AddMsg("body.model_number", i18n.M("catalog.model_number_format"), in.ModelNumber)
+		v.AddMsg("model_number", i18n.M("catalog.model_number_format"), in.ModelNumber)
 	}
-	checkOneOf(v, "body.category", in.Category, Categories)
-	checkName(v, "body.name", in.Name)
-	tenants.CheckMoney(v, "body.retail_price", in.RetailPrice, currency)
+	checkOneOf(v, "category", in.Category, Categories)
+	checkName(v, "name", in.Name)
+	tenants.CheckMoney(v, "retail_price", in.RetailPrice, currency)
 	if in.WarrantyMonths < 0 || in.WarrantyMonths > MaxWarrantyMonths {
-		v.AddMsg("body.warranty_months", i18n.M("common.range", "Min", 0, "Max", 240), in.WarrantyMonths)
+		v.AddMsg("warranty_months", i18n.M("common.range", "Min", 0, "Max", 240), in.WarrantyMonths)
 	}
 	if len(in.KeyParts) > 20 {
-		v.AddMsg("body.key_parts", i18n.M("catalog.max_key_part_terms", "Max", 20), len(in.KeyParts))
+		v.AddMsg("key_parts", i18n.M("catalog.max_key_part_terms", "Max", 20), len(in.KeyParts))
 	}
 	seen := map[string]bool{}
 	for i, k := range in.KeyParts {
-		loc := indexed("body.key_parts", "")(i)
+		loc := indexed("key_parts", "")(i)
 		switch {
 		case !slug.MatchString(k.PartCategory):
 			v.AddMsg(loc+".part_category", i18n.M("catalog.part_category_format"), k.PartCategory)
@@ -131,7 +127,7 @@ func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 			v.AddMsg(loc+".warranty_months", i18n.M("catalog.key_part_term_too_short", "Months", in.WarrantyMonths), k.WarrantyMonths)
 		}
 	}
-	checkSpecs(v, "body.specs", in.Specs)
+	checkSpecs(v, "specs", in.Specs)
 }
 
 func checkSpecs(v *tenants.Validation, loc string, s Specs) {
@@ -269,7 +265,7 @@ func (s *Service) GetProductModel(ctx context.Context, p tenants.Principal, id s
 func (s *Service) ListProductModels(ctx context.Context, p tenants.Principal, f ProductModelFilter) ([]ProductModel, string, error) {
 	v := &tenants.Validation{}
 	if f.Category != "" {
-		checkOneOf(v, "query.category", f.Category, Categories)
+		checkOneOf(v, "category", f.Category, Categories)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -313,13 +309,8 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		}
 		f := NewProductModel{ModelNumber: m.ModelNumber, Category: m.Category, Name: m.Name, RetailPrice: m.RetailPrice,
 			WarrantyMonths: m.WarrantyMonths, KeyParts: m.KeyParts, Discontinued: m.Discontinued, Specs: m.Specs}
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("model_number", u.ModelNumber != nil && *u.ModelNumber != m.ModelNumber, func() { f.ModelNumber = *u.ModelNumber })
 		set("category", u.Category != nil && *u.Category != m.Category, func() { f.Category = *u.Category })
 		set("name", u.Name != nil && *u.Name != m.Name, func() { f.Name = *u.Name })
@@ -414,7 +405,7 @@ func similarModels(ctx context.Context, tx pg.TenantTx, modelID string, maxPrice
 // the model's retail price as the ceiling (minor units).
 func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id string, maxPrice *int64, limit int) ([]SimilarModel, error) {
 	if maxPrice != nil && *maxPrice < 0 {
-		return nil, tenants.InvalidMsg("query.max_price", i18n.M("common.must_not_be_negative"), *maxPrice)
+		return nil, tenants.InvalidMsg("max_price", i18n.M("common.must_not_be_negative"), *maxPrice)
 	}
 	var out []SimilarModel
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

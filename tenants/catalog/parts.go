@@ -14,11 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 )
 
-func init() {
-	pg.RegisterConstraint("parts_tenant_id_part_number_key", "body.part_number", "another part already has this part number")
-	pg.RegisterConstraint("part_models_tenant_id_model_id_fkey", "body.compatible_model_ids", "no such product model")
-}
-
 // MaxCompatibleModels bounds a part's compatible models.
 const MaxCompatibleModels = 500
 
@@ -65,15 +60,15 @@ type PartFilter struct {
 
 func validatePart(v *tenants.Validation, in NewPart, currency string) {
 	if !catalogNumber.MatchString(in.PartNumber) {
-		v.AddMsg("body.part_number", i18n.M("catalog.model_number_format"), in.PartNumber)
+		v.AddMsg("part_number", i18n.M("catalog.model_number_format"), in.PartNumber)
 	}
-	checkName(v, "body.name", in.Name)
+	checkName(v, "name", in.Name)
 	if !slug.MatchString(in.Category) {
-		v.AddMsg("body.category", i18n.M("catalog.part_category_format"), in.Category)
+		v.AddMsg("category", i18n.M("catalog.part_category_format"), in.Category)
 	}
-	tenants.CheckMoney(v, "body.price", in.Price, currency)
+	tenants.CheckMoney(v, "price", in.Price, currency)
 	if len(in.CompatibleModelIDs) > MaxCompatibleModels {
-		v.AddMsg("body.compatible_model_ids", i18n.M("catalog.max_models", "Max", 500), len(in.CompatibleModelIDs))
+		v.AddMsg("compatible_model_ids", i18n.M("catalog.max_models", "Max", 500), len(in.CompatibleModelIDs))
 	}
 }
 
@@ -119,7 +114,7 @@ func setCompatible(ctx context.Context, tx pg.TenantTx, partID string, modelIDs 
 func createPart(ctx context.Context, tx pg.TenantTx, in NewPart, currency string) (Part, error) {
 	v := &tenants.Validation{}
 	validatePart(v, in, currency)
-	if err := checkIDs(ctx, tx, v, indexed("body.compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
+	if err := checkIDs(ctx, tx, v, indexed("compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
 		"product model", in.CompatibleModelIDs); err != nil {
 		return Part{}, err
 	}
@@ -140,7 +135,7 @@ func createPart(ctx context.Context, tx pg.TenantTx, in NewPart, currency string
 
 // CreatePart adds a part. Its price is in the tenant's currency; part
 // numbers are unique per tenant (conflict); every compatible model must
-// exist (invalid, naming body.compatible_model_ids[i]).
+// exist (invalid, naming compatible_model_ids[i]).
 func (s *Service) CreatePart(ctx context.Context, p tenants.Principal, in NewPart) (Part, error) {
 	var out Part
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -222,7 +217,7 @@ func (s *Service) UpdatePart(ctx context.Context, p tenants.Principal, id string
 		models := false
 		if u.CompatibleModelIDs != nil {
 			f.CompatibleModelIDs = *u.CompatibleModelIDs
-			if err := checkIDs(ctx, tx, v, indexed("body.compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
+			if err := checkIDs(ctx, tx, v, indexed("compatible_model_ids", ""), "product_models", tenants.PrefixProductModel,
 				"product model", f.CompatibleModelIDs); err != nil {
 				return err
 			}

@@ -14,11 +14,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("price_lists_tenant_id_effective_from_key", "body.effective_from", "another price list version takes effect on this date")
-	pg.RegisterConstraint("price_list_parts_tenant_id_part_id_fkey", "body.parts", "no such part")
-}
-
 // Price list statuses, judged on the tenant's current date.
 const (
 	PriceListScheduled  = "scheduled"  // takes effect later
@@ -81,19 +76,19 @@ type NewPriceList struct {
 func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today string) {
 	switch {
 	case !validDate(in.EffectiveFrom):
-		v.AddMsg("body.effective_from", i18n.M("common.date"), in.EffectiveFrom)
+		v.AddMsg("effective_from", i18n.M("common.date"), in.EffectiveFrom)
 	case in.EffectiveFrom < today:
-		v.AddMsg("body.effective_from", i18n.M("catalog.effective_in_past", "Today", today), in.EffectiveFrom)
+		v.AddMsg("effective_from", i18n.M("catalog.effective_in_past", "Today", today), in.EffectiveFrom)
 	}
 	if len(in.Labor) == 0 {
-		v.AddMsg("body.labor", i18n.M("catalog.labor_rate_required"), len(in.Labor))
+		v.AddMsg("labor", i18n.M("catalog.labor_rate_required"), len(in.Labor))
 	}
 	if len(in.Labor) > MaxLaborRates {
-		v.AddMsg("body.labor", i18n.M("catalog.max_labor_rates", "Max", MaxLaborRates), len(in.Labor))
+		v.AddMsg("labor", i18n.M("catalog.max_labor_rates", "Max", MaxLaborRates), len(in.Labor))
 	}
 	seen := map[[2]string]int{}
 	for i, l := range in.Labor {
-		loc := indexed("body.labor", "")(i)
+		loc := indexed("labor", "")(i)
 		okC := checkOneOf(v, loc+".category", l.Category, Categories)
 		okK := checkOneOf(v, loc+".service_kind", l.ServiceKind, ServiceKinds)
 		tenants.CheckMoney(v, loc+".amount", l.Amount, currency)
@@ -108,11 +103,11 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 		seen[key] = i
 	}
 	if in.DefaultVisitFee != nil {
-		tenants.CheckMoney(v, "body.default_visit_fee", *in.DefaultVisitFee, currency)
+		tenants.CheckMoney(v, "default_visit_fee", *in.DefaultVisitFee, currency)
 	}
 	cats := map[string]int{}
 	for i, f := range in.VisitFees {
-		loc := indexed("body.visit_fees", "")(i)
+		loc := indexed("visit_fees", "")(i)
 		ok := checkOneOf(v, loc+".category", f.Category, Categories)
 		tenants.CheckMoney(v, loc+".amount", f.Amount, currency)
 		if !ok {
@@ -125,10 +120,10 @@ func validatePriceList(v *tenants.Validation, in NewPriceList, currency, today s
 		cats[f.Category] = i
 	}
 	if len(in.Parts) > MaxPartPrices {
-		v.AddMsg("body.parts", i18n.M("catalog.max_part_prices", "Max", MaxPartPrices), len(in.Parts))
+		v.AddMsg("parts", i18n.M("catalog.max_part_prices", "Max", MaxPartPrices), len(in.Parts))
 	}
 	for i, p := range in.Parts {
-		tenants.CheckMoney(v, indexed("body.parts", ".price")(i), p.Price, currency)
+		tenants.CheckMoney(v, indexed("parts", ".price")(i), p.Price, currency)
 	}
 }
 
@@ -218,7 +213,7 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 	for i, p := range in.Parts {
 		partIDs[i] = p.PartID
 	}
-	if err := checkIDs(ctx, tx, v, indexed("body.parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
+	if err := checkIDs(ctx, tx, v, indexed("parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
 		return PriceList{}, err
 	}
 	if err := v.Err(); err != nil {
@@ -235,7 +230,7 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 	}
 	if taken {
 		return PriceList{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("common.conflicts_with_existing")).With(
-			tenants.FieldMsg("body.effective_from", i18n.M("catalog.price_list_date_taken"), in.EffectiveFrom))
+			tenants.FieldMsg("effective_from", i18n.M("catalog.price_list_date_taken"), in.EffectiveFrom))
 	}
 	var visit *int64
 	if in.DefaultVisitFee != nil {
@@ -311,7 +306,7 @@ func (s *Service) GetPriceList(ctx context.Context, p tenants.Principal, id stri
 // "" for today in the tenant's time zone); not_found when none is.
 func (s *Service) GetEffectivePriceList(ctx context.Context, p tenants.Principal, date string) (PriceList, error) {
 	if date != "" && !validDate(date) {
-		return PriceList{}, tenants.InvalidMsg("query.on", i18n.M("common.date"), date)
+		return PriceList{}, tenants.InvalidMsg("on", i18n.M("common.date"), date)
 	}
 	now := s.now()
 	var out PriceList

@@ -75,7 +75,7 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 	switch {
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		v := &tenants.Validation{}
-		v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
+		v.AddMsg("model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 		checkJob(v, in)
 		return Quote{}, v.Err()
 	case err != nil:
@@ -86,16 +86,16 @@ func PriceJob(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) (Q
 
 // checkJob validates a job's own fields.
 func checkJob(v *tenants.Validation, in NewQuote) {
-	checkOneOf(v, "body.service_kind", in.ServiceKind, ServiceKinds)
+	checkOneOf(v, "service_kind", in.ServiceKind, ServiceKinds)
 	if in.On != "" && !validDate(in.On) {
-		v.AddMsg("body.on", i18n.M("common.date"), in.On)
+		v.AddMsg("on", i18n.M("common.date"), in.On)
 	}
 	if len(in.Parts) > MaxQuoteParts {
-		v.AddMsg("body.parts", i18n.M("catalog.max_quote_parts", "Max", MaxQuoteParts), len(in.Parts))
+		v.AddMsg("parts", i18n.M("catalog.max_quote_parts", "Max", MaxQuoteParts), len(in.Parts))
 	}
 	for i, p := range in.Parts {
 		if p.Quantity < 1 || p.Quantity > MaxPartsQuantity {
-			v.AddMsg(indexed("body.parts", ".quantity")(i), i18n.M("common.range", "Max", MaxPartsQuantity, "Min", 1), p.Quantity)
+			v.AddMsg(indexed("parts", ".quantity")(i), i18n.M("common.range", "Max", MaxPartsQuantity, "Min", 1), p.Quantity)
 		}
 	}
 }
@@ -129,7 +129,7 @@ func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind
 		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
 		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, tenants.InvalidMsg("body.on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
+		return r, tenants.InvalidMsg("on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
 	}
 	return r, err
 }
@@ -147,7 +147,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 	for i, p := range in.Parts {
 		partIDs[i] = p.PartID
 	}
-	if err := checkIDs(ctx, tx, v, indexed("body.parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
+	if err := checkIDs(ctx, tx, v, indexed("parts", ".part_id"), "parts", tenants.PrefixPart, "part", partIDs); err != nil {
 		return Quote{}, err
 	}
 	if err := v.Err(); err != nil {
@@ -166,13 +166,13 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 		q.Total.Amount += unit * int64(qty)
 	}
 	if rates.labor == nil {
-		v.AddMsg("body.service_kind", i18n.M("catalog.no_labor_rate", "Version", rates.version, "Category", m.Category, "ServiceKind", in.ServiceKind), in.ServiceKind)
+		v.AddMsg("service_kind", i18n.M("catalog.no_labor_rate", "Version", rates.version, "Category", m.Category, "ServiceKind", in.ServiceKind), in.ServiceKind)
 	} else {
 		add(LineLabor, fmt.Sprintf("%s labor: %s", in.ServiceKind, m.Category), "", 1, *rates.labor)
 	}
 	if in.IncludeVisit {
 		if rates.visit == nil {
-			v.AddMsg("body.include_visit", i18n.M("catalog.no_visit_fee", "Version", rates.version, "Category", m.Category), in.IncludeVisit)
+			v.AddMsg("include_visit", i18n.M("catalog.no_visit_fee", "Version", rates.version, "Category", m.Category), in.IncludeVisit)
 		} else {
 			add(LineVisit, "visit fee: "+m.Category, "", 1, *rates.visit)
 		}
@@ -187,7 +187,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 			return Quote{}, err
 		}
 		if !ok {
-			v.AddMsg(indexed("body.parts", ".part_id")(i), i18n.M("common.part_does_not_fit_model", "Part", part.PartNumber, "Model", m.ModelNumber), qp.PartID)
+			v.AddMsg(indexed("parts", ".part_id")(i), i18n.M("common.part_does_not_fit_model", "Part", part.PartNumber, "Model", m.ModelNumber), qp.PartID)
 			continue
 		}
 		price, over := rates.parts[part.ID]

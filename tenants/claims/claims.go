@@ -24,10 +24,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-func init() {
-	pg.RegisterConstraint("claims_submitter_reference_key", "body.reference", "you already filed a claim with this reference")
-}
-
 // Service is the claims context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService.
 type Service struct {

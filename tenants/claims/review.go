@@ -33,10 +33,10 @@ func (s *Service) GetClaim(ctx context.Context, p tenants.Principal, id string) 
 func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFilter) ([]Claim, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		v.AddMsg("query.state", i18n.M("claims.state"), f.State)
+		v.AddMsg("state", i18n.M("claims.state"), f.State)
 	}
 	if f.Kind != "" && !slices.Contains(Kinds, Kind(f.Kind)) {
-		v.AddMsg("query.kind", i18n.M("claims.kind"), f.Kind)
+		v.AddMsg("kind", i18n.M("claims.kind"), f.Kind)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -174,7 +174,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id, action strin
 // RequestInfo asks the submitter for more information: under_review →
 // needs_info with the reason. The submitter answers with ResubmitClaim.
 func (s *Service) RequestInfo(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
-	if err := checkReason("body.reason", reason, true); err != nil {
+	if err := checkReason("reason", reason, true); err != nil {
 		return Claim{}, err
 	}
 	return s.act(ctx, p, id, ActionRequestInfo, ifRevision, func(tx pg.TenantTx, c Claim) error {
@@ -194,11 +194,11 @@ type ClaimLineAmount struct {
 }
 
 // ApproveClaim approves an under_review claim. Each line's approved amount
-// is the reviewer's when given (at most requested; body.lines[i] otherwise),
+// is the reviewer's when given (at most requested; lines[i] otherwise),
 // else the calculated amount, else the requested amount. OnApproved runs in
 // the same transaction.
 func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []ClaimLineAmount, ifRevision int) (Claim, error) {
-	if err := checkReason("body.reason", reason, false); err != nil {
+	if err := checkReason("reason", reason, false); err != nil {
 		return Claim{}, err
 	}
 	if reason == "" {
@@ -209,7 +209,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 		v := &tenants.Validation{}
 		given := map[int]ClaimLineAmount{}
 		for i, la := range lines {
-			at := "body.lines[" + strconv.Itoa(i) + "]"
+			at := "lines[" + strconv.Itoa(i) + "]"
 			switch {
 			case la.Line < 0 || la.Line >= len(c.Lines):
 				v.AddMsg(at+".line", i18n.M("claims.line_range", "Last", len(c.Lines)-1), la.Line)
@@ -264,7 +264,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 // RejectClaim rejects an under_review claim with the reason; every line's
 // approved amount is zero.
 func (s *Service) RejectClaim(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
-	if err := checkReason("body.reason", reason, true); err != nil {
+	if err := checkReason("reason", reason, true); err != nil {
 		return Claim{}, err
 	}
 	return s.act(ctx, p, id, ActionReject, ifRevision, func(tx pg.TenantTx, c Claim) error {
@@ -296,7 +296,7 @@ func (s *Service) reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, a
 
 // WithdrawClaim withdraws a submitted or needs_info claim.
 func (s *Service) WithdrawClaim(ctx context.Context, p tenants.Principal, id, reason string, ifRevision int) (Claim, error) {
-	if err := checkReason("body.reason", reason, false); err != nil {
+	if err := checkReason("reason", reason, false); err != nil {
 		return Claim{}, err
 	}
 	if reason == "" {
@@ -309,7 +309,7 @@ func (s *Service) WithdrawClaim(ctx context.Context, p tenants.Principal, id, re
 
 // MarkPaid records that an approved claim was paid.
 func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifRevision int) (Claim, error) {
-	if err := checkReason("body.payment_reference", reference, false); err != nil {
+	if err := checkReason("payment_reference", reference, false); err != nil {
 		return Claim{}, err
 	}
 	reason := "paid"
@@ -359,12 +359,12 @@ func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPo
 			return err
 		}
 		v := &tenants.Validation{}
-		tenants.CheckMoney(v, "body.auto_approve_limit", in.AutoApproveLimit, st.Currency)
+		tenants.CheckMoney(v, "auto_approve_limit", in.AutoApproveLimit, st.Currency)
 		if in.DuplicateWindowDays < 0 || in.DuplicateWindowDays > 3650 {
-			v.AddMsg("body.duplicate_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), in.DuplicateWindowDays)
+			v.AddMsg("duplicate_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), in.DuplicateWindowDays)
 		}
 		if in.PartsMarkupCapPercent < 0 || in.PartsMarkupCapPercent > 1000 {
-			v.AddMsg("body.parts_markup_cap_percent", i18n.M("common.range", "Min", 0, "Max", 1000), in.PartsMarkupCapPercent)
+			v.AddMsg("parts_markup_cap_percent", i18n.M("common.range", "Min", 0, "Max", 1000), in.PartsMarkupCapPercent)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -83,26 +83,26 @@ func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string
 }
 
 // checkSubmission validates a submission against the unit and builds its
-// stored lines. Locations are body.<field>.
+// stored lines. Locations are <field>.
 func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
-		v.AddMsg("body.fault.cause", i18n.M("common.fault_cause"), in.Fault.Cause)
+		v.AddMsg("fault.cause", i18n.M("common.fault_cause"), in.Fault.Cause)
 	}
 	if len(in.Fault.Description) > 2000 {
-		v.AddMsg("body.fault.description", i18n.M("common.max_length", "Max", 2000), len(in.Fault.Description))
+		v.AddMsg("fault.description", i18n.M("common.max_length", "Max", 2000), len(in.Fault.Description))
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.AddMsg("body.occurred_on", i18n.M("common.date_format"), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("common.date_format"), in.OccurredOn)
 	case in.OccurredOn > today:
-		v.AddMsg("body.occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
 	case in.OccurredOn < r.unit.PurchaseDate:
-		v.AddMsg("body.occurred_on", i18n.M("common.before_purchase_date", "Date", r.unit.PurchaseDate), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("common.before_purchase_date", "Date", r.unit.PurchaseDate), in.OccurredOn)
 	}
 	if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-		v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
+		v.AddMsg("lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 	}
 	var ids []string
 	for _, l := range in.Lines {
@@ -117,7 +117,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	lines := make([]ClaimLine, len(in.Lines))
 	var sum int64
 	for i, l := range in.Lines {
-		at := "body.lines[" + strconv.Itoa(i) + "]"
+		at := "lines[" + strconv.Itoa(i) + "]"
 		q := l.Quantity
 		if q == 0 {
 			q = 1
@@ -154,13 +154,13 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 		lines[i] = line
 	}
 	if in.Total != nil {
-		tenants.CheckMoney(v, "body.total", *in.Total, cur)
+		tenants.CheckMoney(v, "total", *in.Total, cur)
 		if in.Total.Amount != sum {
-			v.AddMsg("body.total", i18n.M("claims.total_mismatch", "Sum", sum), in.Total.Amount)
+			v.AddMsg("total", i18n.M("claims.total_mismatch", "Sum", sum), in.Total.Amount)
 		}
 	}
 	if sum > tenants.MaxMoneyAmount {
-		v.AddMsg("body.lines", i18n.M("claims.lines_exceed_max"), sum)
+		v.AddMsg("lines", i18n.M("claims.lines_exceed_max"), sum)
 	}
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
@@ -170,17 +170,17 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 			tx.TenantID, in.TicketID, r.unit.ID).Scan(&state)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			v.AddMsg("body.ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
+			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case err != nil:
 			return nil, err
 		case kind == KindReimbursement && state != "completed" && state != "closed":
-			v.AddMsg("body.ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
+			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
 		}
 	}
 	if kind == KindReimbursement {
 		switch {
 		case in.TicketID == "" && in.ServiceRecordID == "":
-			v.AddMsg("body.ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
+			v.AddMsg("ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
 		case in.ServiceRecordID != "":
 			var ok bool
 			if tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
@@ -190,11 +190,11 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 				}
 			}
 			if !ok {
-				v.AddMsg("body.service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
+				v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
 			}
 		}
 	} else if in.ServiceRecordID != "" && !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
-		v.AddMsg("body.service_record_id", i18n.M("claims.not_service_record"), in.ServiceRecordID)
+		v.AddMsg("service_record_id", i18n.M("claims.not_service_record"), in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }
@@ -215,13 +215,13 @@ func requestHash(in NewClaim) string {
 // transaction. The submitter is the key's storefront, the key's node, or
 // the brand. Filing the same body under a reference the submitter already
 // used returns that claim with created false (nothing changes); another
-// body under it is a conflict naming body.reference. A storefront key files
+// body under it is a conflict naming reference. A storefront key files
 // only for units its storefront sold (any other is not found) and no
 // reimbursement; a node-scoped key files only reimbursement claims, for its
 // own node. Bad input is invalid naming the field: lines that do not add up
-// to total (body.total), parts that do not fit the unit's model
-// (body.lines[i].part_id), a reimbursement without ticket_id or
-// service_record_id (body.ticket_id).
+// to total (total), parts that do not fit the unit's model
+// (lines[i].part_id), a reimbursement without ticket_id or
+// service_record_id (ticket_id).
 func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewClaim) (out Claim, created bool, err error) {
 	hash := requestHash(in)
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -236,40 +236,40 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			}
 			storefront, submitter = &cs.StorefrontID, cs.StorefrontID
 			if in.Kind == KindReimbursement {
-				v.AddMsg("body.kind", i18n.M("claims.storefront_kinds"), in.Kind)
+				v.AddMsg("kind", i18n.M("claims.storefront_kinds"), in.Kind)
 			}
 			if in.NodeID != "" {
-				v.AddMsg("body.node_id", i18n.M("claims.storefront_key_own_storefront"), in.NodeID)
+				v.AddMsg("node_id", i18n.M("claims.storefront_key_own_storefront"), in.NodeID)
 			}
 		case p.NodeID != "":
 			node, submitter = &p.NodeID, p.NodeID
 			if in.Kind != KindReimbursement {
-				v.AddMsg("body.kind", i18n.M("claims.node_key_reimbursement_only"), in.Kind)
+				v.AddMsg("kind", i18n.M("claims.node_key_reimbursement_only"), in.Kind)
 			}
 			if in.NodeID != "" && in.NodeID != p.NodeID {
-				v.AddMsg("body.node_id", i18n.M("claims.node_key_own_node"), in.NodeID)
+				v.AddMsg("node_id", i18n.M("claims.node_key_own_node"), in.NodeID)
 			}
 		case in.Kind == KindReimbursement:
 			if in.NodeID == "" {
-				v.AddMsg("body.node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
+				v.AddMsg("node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
 			} else {
 				var ok bool
 				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&ok); err != nil {
 					return err
 				}
 				if !ok {
-					v.AddMsg("body.node_id", i18n.M("common.no_such_node"), in.NodeID)
+					v.AddMsg("node_id", i18n.M("common.no_such_node"), in.NodeID)
 				}
 				node = &in.NodeID
 			}
 		case in.NodeID != "":
-			v.AddMsg("body.node_id", i18n.M("claims.only_reimbursement_names_node"), in.NodeID)
+			v.AddMsg("node_id", i18n.M("claims.only_reimbursement_names_node"), in.NodeID)
 		}
 		if !slices.Contains(Kinds, in.Kind) {
-			v.AddMsg("body.kind", i18n.M("common.one_of", "Values", "warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement"), in.Kind)
+			v.AddMsg("kind", i18n.M("common.one_of", "Values", "warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement"), in.Kind)
 		}
 		if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
-			v.AddMsg("body.reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
+			v.AddMsg("reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
 		}
 
 		// The same reference again: a retry, or a reuse.
@@ -304,9 +304,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.AddMsg("body.contract_id", i18n.M("claims.no_such_contract"), in.ContractID)
+				v.AddMsg("contract_id", i18n.M("claims.no_such_contract"), in.ContractID)
 			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(r.contracts[i].Plan.Kind) != string(in.Kind):
-				v.AddMsg("body.contract_id", i18n.M("claims.contract_kind_mismatch", "Contract", string(r.contracts[i].Plan.Kind), "Kind", string(in.Kind)), in.ContractID)
+				v.AddMsg("contract_id", i18n.M("claims.contract_kind_mismatch", "Contract", string(r.contracts[i].Plan.Kind), "Kind", string(in.Kind)), in.ContractID)
 			default:
 				contract = &in.ContractID
 			}
@@ -372,7 +372,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 // reused is the conflict of a reference filed before with another body.
 func reused(id, reference string) error {
 	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("claims.reference_conflict", "Claim", id)).With(
-		tenants.FieldMsg("body.reference", i18n.M("claims.reference_used", "Claim", id), reference))
+		tenants.FieldMsg("reference", i18n.M("claims.reference_used", "Claim", id), reference))
 	e.ExistingID = id
 	return e
 }

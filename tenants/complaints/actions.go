@@ -39,13 +39,13 @@ func (s *Service) GetComplaint(ctx context.Context, p tenants.Principal, id stri
 func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f ComplaintFilter) ([]Complaint, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		v.AddMsg("query.state", i18n.M("common.one_of", "Values", "open, investigating, reopened, resolved, closed"), f.State)
+		v.AddMsg("state", i18n.M("common.one_of", "Values", "open, investigating, reopened, resolved, closed"), f.State)
 	}
 	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
-		v.AddMsg("query.category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), f.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), f.Category)
 	}
 	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
-		v.AddMsg("query.severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), f.Severity)
+		v.AddMsg("severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), f.Severity)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -127,7 +127,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id, action strin
 // Investigate starts (or, after a reopening, restarts) the investigation:
 // open | reopened → investigating. The deadline keeps running.
 func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.note", note, false, 1000); err != nil {
+	if err := checkText("note", note, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionInvestigate, ifVersion, func(tx pg.TenantTx, c Complaint, _ time.Time) error {
@@ -141,7 +141,7 @@ func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note
 // the new level gets the tenant's escalation interval before the timer
 // escalates again. At level 3 it is a conflict.
 func (s *Service) Escalate(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.reason", reason, true, 1000); err != nil {
+	if err := checkText("reason", reason, true, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionEscalate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
@@ -194,21 +194,21 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // second complaint, or a reopened one resolved again, refunds nothing
 // more. The ticket must have been completed (409 otherwise: before
 // completion the visit report records it). An upheld conduct complaint
-// names its breach (422 on body.breach); a breach on anything else is
+// names its breach (422 on breach); a breach on anything else is
 // refused the same way.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.resolution", in.Resolution, true, 2000); err != nil {
+	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
-		return ComplaintDetail{}, tenants.InvalidMsg("body.breach", i18n.M("common.one_of", "Values", strings.Join(Breaches, ", ")), in.Breach)
+		return ComplaintDetail{}, tenants.InvalidMsg("breach", i18n.M("common.one_of", "Values", strings.Join(Breaches, ", ")), in.Breach)
 	}
 	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
 		switch {
 		case in.Breach != "" && (c.Category != CategoryConduct || !in.Upheld):
-			return tenants.InvalidMsg("body.breach", i18n.M("complaints.breach_only_upheld_conduct"), in.Breach)
+			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_only_upheld_conduct"), in.Breach)
 		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
-			return tenants.InvalidMsg("body.breach", i18n.M("complaints.breach_required", "Values", strings.Join(Breaches, ", ")), nil)
+			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_required", "Values", strings.Join(Breaches, ", ")), nil)
 		}
 		var upheld *bool
 		if in.Upheld || c.Upheld != nil {
@@ -252,12 +252,12 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 // Rate records the customer's rating (1-5) of a resolved complaint's
 // resolution. 3-5 closes the complaint; 1-2 (LowRating) reopens it under a
 // new deadline (the severity's window from now) at its current escalation
-// level. A rating outside 1-5 is invalid naming body.rating.
+// level. A rating outside 1-5 is invalid naming rating.
 func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rating int, comment string, ifVersion int) (ComplaintDetail, error) {
 	if rating < 1 || rating > 5 {
-		return ComplaintDetail{}, tenants.InvalidMsg("body.rating", i18n.M("common.range", "Min", 1, "Max", 5), rating)
+		return ComplaintDetail{}, tenants.InvalidMsg("rating", i18n.M("common.range", "Min", 1, "Max", 5), rating)
 	}
-	if err := checkText("body.comment", comment, false, 1000); err != nil {
+	if err := checkText("comment", comment, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionRate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
@@ -288,7 +288,7 @@ func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rati
 // Close closes a resolved complaint without the customer's rating (the
 // customer could not be reached or declined to rate).
 func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note string, ifVersion int) (ComplaintDetail, error) {
-	if err := checkText("body.note", note, false, 1000); err != nil {
+	if err := checkText("note", note, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionClose, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {

@@ -220,7 +220,7 @@ func TestStateMachine(t *testing.T) {
 	t.Run("RatingOutsideOneToFiveIsInvalid", func(t *testing.T) {
 		for _, r := range []int{0, 6, -1} {
 			_, err := b.svc.Rate(ctx, p, c.ID, r, "", 0)
-			requireCode(t, err, tenants.CodeInvalid, "body.rating")
+			requireCode(t, err, tenants.CodeInvalid, "rating")
 		}
 	})
 
@@ -280,17 +280,17 @@ func TestFileValidation(t *testing.T) {
 		in   complaints.NewComplaint
 		loc  string
 	}{
-		{"NoSubject", b.admin, complaints.NewComplaint{Category: "fee", Description: "x"}, "body.ticket_id"},
-		{"UnknownTicket", b.admin, complaints.NewComplaint{TicketID: "tkt_00000000000000000000000000", Category: "fee", Description: "x"}, "body.ticket_id"},
-		{"MalformedTicket", b.admin, complaints.NewComplaint{TicketID: "TKT-1", Category: "fee", Description: "x"}, "body.ticket_id"},
-		{"UnknownNode", b.admin, complaints.NewComplaint{NodeID: "nod_00000000000000000000000000", Category: "fee", Description: "x"}, "body.node_id"},
-		{"UnknownTechnician", b.admin, complaints.NewComplaint{TechnicianID: "tec_00000000000000000000000000", Category: "fee", Description: "x"}, "body.technician_id"},
-		{"UnknownCustomer", b.admin, complaints.NewComplaint{NodeID: b.centerA, CustomerID: "cus_00000000000000000000000000", Category: "fee", Description: "x"}, "body.customer_id"},
-		{"BadCategory", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "noise", Description: "x"}, "body.category"},
-		{"BadSeverity", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Severity: "urgent", Description: "x"}, "body.severity"},
-		{"BlankDescription", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Description: "  "}, "body.description"},
-		{"StorefrontOtherTicket", b.sfA, complaints.NewComplaint{TicketID: b.ticketB, Category: "fee", Description: "x"}, "body.ticket_id"},
-		{"StorefrontWithoutTicket", b.sfA, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Description: "x"}, "body.ticket_id"},
+		{"NoSubject", b.admin, complaints.NewComplaint{Category: "fee", Description: "x"}, "ticket_id"},
+		{"UnknownTicket", b.admin, complaints.NewComplaint{TicketID: "tkt_00000000000000000000000000", Category: "fee", Description: "x"}, "ticket_id"},
+		{"MalformedTicket", b.admin, complaints.NewComplaint{TicketID: "TKT-1", Category: "fee", Description: "x"}, "ticket_id"},
+		{"UnknownNode", b.admin, complaints.NewComplaint{NodeID: "nod_00000000000000000000000000", Category: "fee", Description: "x"}, "node_id"},
+		{"UnknownTechnician", b.admin, complaints.NewComplaint{TechnicianID: "tec_00000000000000000000000000", Category: "fee", Description: "x"}, "technician_id"},
+		{"UnknownCustomer", b.admin, complaints.NewComplaint{NodeID: b.centerA, CustomerID: "cus_00000000000000000000000000", Category: "fee", Description: "x"}, "customer_id"},
+		{"BadCategory", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "noise", Description: "x"}, "category"},
+		{"BadSeverity", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Severity: "urgent", Description: "x"}, "severity"},
+		{"BlankDescription", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Description: "  "}, "description"},
+		{"StorefrontOtherTicket", b.sfA, complaints.NewComplaint{TicketID: b.ticketB, Category: "fee", Description: "x"}, "ticket_id"},
+		{"StorefrontWithoutTicket", b.sfA, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Description: "x"}, "ticket_id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -454,7 +454,7 @@ func TestSLATimer(t *testing.T) {
 		c, err := b.svc.FileComplaint(ctx, b.admin, complaints.NewComplaint{NodeID: b.centerB, Category: "fee", Severity: "low", Description: "多收费"})
 		require.NoError(t, err)
 		_, err = b.svc.Escalate(ctx, b.admin, c.ID, "  ", 0)
-		requireCode(t, err, tenants.CodeInvalid, "body.reason")
+		requireCode(t, err, tenants.CodeInvalid, "reason")
 		e, err := b.svc.Escalate(ctx, b.admin, c.ID, "客户要求网点经理处理", 0)
 		require.NoError(t, err)
 		require.Equal(t, 1, e.EscalationLevel)

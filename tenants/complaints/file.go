@@ -15,10 +15,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-func init() {
-	pg.RegisterConstraint("complaints_subject_check", "body.ticket_id", "name the ticket, node or technician the complaint is against")
-}
-
 // escalationInterval is how long an escalated complaint may stay unresolved
 // before it escalates one level further: the tenant's SLA policy.
 func escalationInterval(ctx context.Context, tx pg.TenantTx) (time.Duration, error) {
@@ -38,7 +34,7 @@ func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level 
 
 // FileComplaint files a complaint and schedules its SLA timer in the same
 // transaction. At least one of ticket_id, node_id and technician_id is
-// needed (422 on body.ticket_id); node, technician, storefront and customer
+// needed (422 on ticket_id); node, technician, storefront and customer
 // default from the ticket, the node from the technician. References that do
 // not exist (or, for a storefront key, a ticket of another storefront) are
 // 422 naming the field. A storefront key files only against its own
@@ -50,16 +46,16 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		in.Severity = SeverityMedium
 	}
 	if !slices.Contains(Categories, in.Category) {
-		v.AddMsg("body.category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), in.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), in.Category)
 	}
 	if !slices.Contains(Severities, in.Severity) {
-		v.AddMsg("body.severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), in.Severity)
+		v.AddMsg("severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), in.Severity)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Description))); n < 1 || len([]rune(in.Description)) > 2000 {
-		v.AddMsg("body.description", i18n.M("common.length", "Min", 1, "Max", 2000), in.Description)
+		v.AddMsg("description", i18n.M("common.length", "Min", 1, "Max", 2000), in.Description)
 	}
 	if in.TicketID == "" && in.NodeID == "" && in.TechnicianID == "" {
-		v.AddMsg("body.ticket_id", i18n.M("complaints.target_required"), nil)
+		v.AddMsg("ticket_id", i18n.M("complaints.target_required"), nil)
 	}
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -71,13 +67,13 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		if sc.Storefront != nil {
 			storefront = sc.Storefront
 			if in.TicketID == "" {
-				v.AddMsg("body.ticket_id", i18n.M("complaints.storefront_own_tickets"), nil)
+				v.AddMsg("ticket_id", i18n.M("complaints.storefront_own_tickets"), nil)
 			}
 			if in.NodeID != "" {
-				v.AddMsg("body.node_id", i18n.M("complaints.storefront_node_from_ticket"), in.NodeID)
+				v.AddMsg("node_id", i18n.M("complaints.storefront_node_from_ticket"), in.NodeID)
 			}
 			if in.TechnicianID != "" {
-				v.AddMsg("body.technician_id", i18n.M("complaints.storefront_technician_from_ticket"), in.TechnicianID)
+				v.AddMsg("technician_id", i18n.M("complaints.storefront_technician_from_ticket"), in.TechnicianID)
 			}
 		}
 		if in.TicketID != "" {
@@ -89,11 +85,11 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.AddMsg("body.ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
+				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			case err != nil:
 				return err
 			case sc.Storefront != nil && (tsf == nil || *tsf != *sc.Storefront):
-				v.AddMsg("body.ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
+				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			default:
 				if sc.Storefront == nil {
 					storefront = tsf
@@ -111,7 +107,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.AddMsg("body.technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
+				v.AddMsg("technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
 			case err != nil:
 				return err
 			default:
@@ -130,7 +126,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.AddMsg("body.node_id", i18n.M("common.no_node_with_id"), in.NodeID)
+				v.AddMsg("node_id", i18n.M("common.no_node_with_id"), in.NodeID)
 			} else {
 				node = &in.NodeID
 			}
@@ -144,7 +140,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.AddMsg("body.customer_id", i18n.M("common.no_customer_with_id"), in.CustomerID)
+				v.AddMsg("customer_id", i18n.M("common.no_customer_with_id"), in.CustomerID)
 			} else {
 				customer = &in.CustomerID
 			}
@@ -158,7 +154,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				}
 			}
 			if !ok {
-				v.AddMsg("body.node_id", i18n.M("complaints.node_outside_scope"), in.NodeID)
+				v.AddMsg("node_id", i18n.M("complaints.node_outside_scope"), in.NodeID)
 			}
 		}
 		if err := v.Err(); err != nil {

@@ -85,14 +85,14 @@ func (p CarePolicy) intervalFor(category string) int {
 func (p CarePolicy) validate() error {
 	v := &tenants.Validation{}
 	if p.IntervalDays != nil && (*p.IntervalDays < 1 || *p.IntervalDays > 3650) {
-		v.AddMsg("body.interval_days", i18n.M("common.range_days", "Min", 1, "Max", 3650), *p.IntervalDays)
+		v.AddMsg("interval_days", i18n.M("common.range_days", "Min", 1, "Max", 3650), *p.IntervalDays)
 	}
 	if len(p.Categories) > 20 {
-		v.AddMsg("body.categories", i18n.M("common.max_entries", "Max", 20), len(p.Categories))
+		v.AddMsg("categories", i18n.M("common.max_entries", "Max", 20), len(p.Categories))
 	}
 	seen := map[string]bool{}
 	for i, c := range p.Categories {
-		at := "body.categories[" + strconv.Itoa(i) + "]"
+		at := "categories[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
 			v.AddMsg(at+".category", i18n.M("common.product_category"), c.Category)
 		} else if seen[c.Category] {
@@ -104,7 +104,7 @@ func (p CarePolicy) validate() error {
 		}
 	}
 	for i, c := range p.Seasons {
-		at := "body.seasons[" + strconv.Itoa(i) + "]"
+		at := "seasons[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(catalog.Categories, c.Category) {
 			v.AddMsg(at+".category", i18n.M("common.product_category"), c.Category)
 		}
@@ -116,7 +116,7 @@ func (p CarePolicy) validate() error {
 		}
 	}
 	if len(p.Seasons) > 20 {
-		v.AddMsg("body.seasons", i18n.M("common.max_entries", "Max", 20), len(p.Seasons))
+		v.AddMsg("seasons", i18n.M("common.max_entries", "Max", 20), len(p.Seasons))
 	}
 	return v.Err()
 }

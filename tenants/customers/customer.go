@@ -124,7 +124,7 @@ func (c *Customer) fillDisplay() {
 	}
 }
 
-// validateCustomer checks in at prefix ("body." or "body.customer.") and
+// validateCustomer checks in at prefix ("" for a customer of its own, "customer." inside another input) and
 // returns its phones normalised. Region codes are checked against the
 // reference table separately (checkAddressRegions).
 func validateCustomer(v *tenants.Validation, prefix string, in NewCustomer) []string {
@@ -338,9 +338,9 @@ func getCustomer(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string)
 // CreateCustomer finds or creates a customer by phone. When one of the
 // phones already belongs to a customer, that customer is returned unchanged
 // with created false (update it with UpdateCustomer); phones belonging to
-// two different customers are a conflict on body.phones. A storefront key
+// two different customers are a conflict on phones. A storefront key
 // that matches a customer outside its scope (one it did not create and sold
-// nothing to) gets a conflict on body.phones and nothing of the customer:
+// nothing to) gets a conflict on phones and nothing of the customer:
 // it links such a customer by registering the unit with the customer inline.
 func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in NewCustomer) (Customer, bool, error) {
 	var (
@@ -350,7 +350,7 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc := ScopeOf(p)
 		v := &tenants.Validation{}
-		phones, err := checkNewCustomer(ctx, tx, v, "body.", in)
+		phones, err := checkNewCustomer(ctx, tx, v, "", in)
 		if err != nil {
 			return err
 		}
@@ -360,13 +360,13 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 		if err := CheckCanSell(ctx, tx, p); err != nil {
 			return err
 		}
-		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "body.", in, phones)
+		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "", in, phones)
 		if err != nil || created || sc.Whole() {
 			return err
 		}
 		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_brand_customer")).With(
-				tenants.FieldMsg("body.phones", i18n.M("customers.phone_not_linked"), nil))
+				tenants.FieldMsg("phones", i18n.M("customers.phone_not_linked"), nil))
 		} else if err != nil {
 			return err
 		}
@@ -405,11 +405,11 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	if f.Phone != "" {
 		var ok bool
 		if phone, ok = NormalizePhone(f.Phone); !ok {
-			v.AddMsg("query.phone", i18n.M("customers.phone_number"), f.Phone)
+			v.AddMsg("phone", i18n.M("customers.phone_number"), f.Phone)
 		}
 	}
 	if len([]rune(f.NamePrefix)) > 200 {
-		v.AddMsg("query.name", i18n.M("common.max_length", "Max", 200), f.NamePrefix)
+		v.AddMsg("name", i18n.M("common.max_length", "Max", 200), f.NamePrefix)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -457,7 +457,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // UpdateCustomer applies u to a customer in scope; ifVersion > 0 must match
 // its version. New phones are normalised; one that belongs to another
-// customer is a conflict at body.phones[i].
+// customer is a conflict at phones[i].
 func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id string, u CustomerUpdate, ifVersion int) (Customer, error) {
 	var out Customer
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -484,9 +484,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			optOut, changed = *u.NotificationsOptOut, append(changed, "notifications_opt_out")
 		}
 		v := &tenants.Validation{}
-		phones := validateCustomer(v, "body.", f)
+		phones := validateCustomer(v, "", f)
 		if u.Addresses != nil {
-			if err := checkAddressRegions(ctx, tx, v, "body.addresses", f.Addresses); err != nil {
+			if err := checkAddressRegions(ctx, tx, v, "addresses", f.Addresses); err != nil {
 				return err
 			}
 		}
@@ -505,7 +505,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			conflict := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_other_customer"))
 			for i, ph := range phones {
 				if o, ok := owners[ph]; ok && o != cur.ID {
-					conflict.With(tenants.FieldMsg(fmt.Sprintf("body.phones[%d]", i), i18n.M("customers.phone_belongs_to_other"), (*u.Phones)[i]))
+					conflict.With(tenants.FieldMsg(fmt.Sprintf("phones[%d]", i), i18n.M("customers.phone_belongs_to_other"), (*u.Phones)[i]))
 				}
 			}
 			if len(conflict.Fields) > 0 {

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -28,18 +27,6 @@ const (
 	TypeUnitUpdated       = "unit.updated"
 	TypeServiceRecorded   = "unit.service_recorded"
 )
-
-func init() {
-	pg.RegisterConstraint("storefronts_tenant_id_code_key", "body.code", "another storefront already has this code")
-	pg.RegisterConstraint("customer_phones_pkey", "body.phones", "this phone belongs to another customer")
-	pg.RegisterConstraint("units_tenant_id_model_id_serial_key", "body.serial", "a unit of this model with this serial is already registered")
-	pg.RegisterConstraint("units_tenant_id_model_id_fkey", "body.model_id", "no such product model")
-	pg.RegisterConstraint("units_tenant_id_customer_id_fkey", "body.customer_id", "no such customer")
-	pg.RegisterConstraint("units_tenant_id_storefront_id_fkey", "body.storefront_id", "no such storefront")
-	pg.RegisterConstraint("units_storefront_channel", "body.channel", "channel storefront goes with a storefront_id, and only it")
-	pg.RegisterConstraint("units_check", "body.installed_on", "must not be before purchase_date")
-	pg.RegisterConstraint("service_records_reference_idx", "body.reference", "a record of this kind with this reference is already in the unit's history")
-}
 
 // Service is the customers context's entry point. Each exported method runs
 // in one tenant-scoped transaction.

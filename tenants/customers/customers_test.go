@@ -98,7 +98,7 @@ func TestFindOrCreateDeduplicates(t *testing.T) {
 		_, _, err := b.svc.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "李强", Phones: []string{"13900139000"}})
 		require.NoError(t, err)
 		_, _, err = b.svc.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "x", Phones: []string{"13900139000", "13800138000"}})
-		requireCode(t, err, tenants.CodeConflict, "body.phones")
+		requireCode(t, err, tenants.CodeConflict, "phones")
 	})
 
 	t.Run("InlineOwnerOfAUnitIsFoundToo", func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestStorefrontScope(t *testing.T) {
 		in.StorefrontID = pb.StorefrontID
 		return in
 	}())
-	requireCode(t, err, tenants.CodeInvalid, "body.storefront_id")
+	requireCode(t, err, tenants.CodeInvalid, "storefront_id")
 
 	// LoadUnit, as other contexts call it, applies the scope.
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.admin.TenantID, func(tx pg.TenantTx) error {
@@ -175,7 +175,7 @@ func TestRecordServiceAndLoadHistory(t *testing.T) {
 			require.NoError(t, err)
 		}
 		_, err := customers.RecordService(ctx, tx, u.ID, customers.NewServiceRecord{Kind: "repair", OccurredOn: "2025-12-31"}, "ticket", time.Now())
-		requireCode(t, err, tenants.CodeInvalid, "body.occurred_on")
+		requireCode(t, err, tenants.CodeInvalid, "occurred_on")
 		_, err = customers.RecordService(ctx, tx, "unt_00000000000000000000000000", customers.NewServiceRecord{Kind: "repair", OccurredOn: "2026-03-01"}, "ticket", time.Now())
 		requireCode(t, err, tenants.CodeNotFound, "")
 		return nil

@@ -73,8 +73,8 @@ func scanRecord(row pgx.Row) (ServiceRecord, error) {
 // RecordService appends a service record to a unit's history inside the
 // caller's tenant transaction, with its unit.service_recorded event. It
 // applies no scope (the caller has loaded the unit with LoadUnit); an
-// unknown unit is not_found. Locations of bad fields are body.<field>; a
-// repeated kind+reference for the unit is a conflict on body.reference.
+// unknown unit is not_found. Locations of bad fields are <field>; a
+// repeated kind+reference for the unit is a conflict on reference.
 // Tickets and claims call it when they finish.
 func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {
 	u, err := getUnit(ctx, tx, Scope{}, unitID, "")
@@ -91,40 +91,40 @@ func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRec
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(ServiceKinds, in.Kind) {
-		v.AddMsg("body.kind", i18n.M("common.one_of", "Values", strings.Join(ServiceKinds, ", ")), in.Kind)
+		v.AddMsg("kind", i18n.M("common.one_of", "Values", strings.Join(ServiceKinds, ", ")), in.Kind)
 	}
 	switch {
 	case !isDate(in.OccurredOn):
-		v.AddMsg("body.occurred_on", i18n.M("common.date_format"), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("common.date_format"), in.OccurredOn)
 	case in.OccurredOn > today:
-		v.AddMsg("body.occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("common.must_not_be_in_future_today", "Today", today), in.OccurredOn)
 	case in.OccurredOn < u.PurchaseDate:
-		v.AddMsg("body.occurred_on", i18n.M("customers.before_unit_purchase_date", "Date", u.PurchaseDate), in.OccurredOn)
+		v.AddMsg("occurred_on", i18n.M("customers.before_unit_purchase_date", "Date", u.PurchaseDate), in.OccurredOn)
 	}
 	if in.Basis != "" && !basisPattern.MatchString(in.Basis) {
-		v.AddMsg("body.basis", i18n.M("common.snake_case_64"), in.Basis)
+		v.AddMsg("basis", i18n.M("common.snake_case_64"), in.Basis)
 	}
 	if len([]rune(in.FaultCause)) > 200 {
-		v.AddMsg("body.fault_cause", i18n.M("common.max_length", "Max", 200), in.FaultCause)
+		v.AddMsg("fault_cause", i18n.M("common.max_length", "Max", 200), in.FaultCause)
 	}
 	if len(in.PartCategories) > 20 {
-		v.AddMsg("body.part_categories", i18n.M("common.at_most", "Max", 20), len(in.PartCategories))
+		v.AddMsg("part_categories", i18n.M("common.at_most", "Max", 20), len(in.PartCategories))
 	}
 	for i, c := range in.PartCategories {
 		if !basisPattern.MatchString(c) {
-			v.AddMsg(fmt.Sprintf("body.part_categories[%d]", i), i18n.M("common.snake_case_64"), c)
+			v.AddMsg(fmt.Sprintf("part_categories[%d]", i), i18n.M("common.snake_case_64"), c)
 		}
 	}
 	if len(in.Reference) > 128 {
-		v.AddMsg("body.reference", i18n.M("common.max_length", "Max", 128), in.Reference)
+		v.AddMsg("reference", i18n.M("common.max_length", "Max", 128), in.Reference)
 	}
 	if len([]rune(in.Note)) > 2000 {
-		v.AddMsg("body.note", i18n.M("common.max_length", "Max", 2000), len(in.Note))
+		v.AddMsg("note", i18n.M("common.max_length", "Max", 2000), len(in.Note))
 	}
 	var amount *int64
 	var currency *string
 	if in.Amount != nil {
-		tenants.CheckMoney(v, "body.amount", *in.Amount, st.Currency)
+		tenants.CheckMoney(v, "amount", *in.Amount, st.Currency)
 		amount, currency = &in.Amount.Amount, &in.Amount.Currency
 	}
 	if err := v.Err(); err != nil {

@@ -52,7 +52,7 @@ func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, c *Customer, fou
 // intake created, or creates one (created true).
 func CreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
 	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
-	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "body.contact.", in, []string{phone})
+	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "contact.", in, []string{phone})
 }
 
 // QueueUnitBySerial queues on b the read of the id of the registered unit

@@ -25,7 +25,7 @@ type Replacement struct {
 // unit's owner, channel, storefront and purchase price, and today (tenant's
 // zone) as its purchase date: its normal warranty starts at the exchange.
 // The old unit outside p's scope is not found; one that is not active is a
-// conflict; a bad serial is invalid at body.serial.
+// conflict; a bad serial is invalid at serial.
 func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID string, r Replacement, now time.Time) (Unit, error) {
 	old, err := getUnit(ctx, tx, ScopeOf(p), oldID, "FOR UPDATE OF u")
 	if err != nil {

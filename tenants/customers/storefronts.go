@@ -108,7 +108,7 @@ func validateMapping(v *tenants.Validation, m *StatusMapping) {
 		codes  map[string]string
 		states []string
 	}{{"tickets", m.Tickets, TicketStates}, {"claims", m.Claims, ClaimStates}} {
-		where := "body.status_mapping." + part.name
+		where := "status_mapping." + part.name
 		for _, st := range part.states {
 			code, ok := part.codes[st]
 			switch {
@@ -141,20 +141,20 @@ func StorefrontStatusTx(ctx context.Context, tx pg.TenantTx, storefrontID, kind,
 
 func validateStorefront(v *tenants.Validation, in NewStorefront) {
 	if !codePattern.MatchString(in.Code) {
-		v.AddMsg("body.code", i18n.M("common.identifier"), in.Code)
+		v.AddMsg("code", i18n.M("common.identifier"), in.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(in.Name))); n < 1 || len([]rune(in.Name)) > 200 {
-		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), in.Name)
+		v.AddMsg("name", i18n.M("common.length", "Min", 1, "Max", 200), in.Name)
 	}
 	if !slices.Contains(Platforms, in.Platform) {
-		v.AddMsg("body.platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), in.Platform)
+		v.AddMsg("platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), in.Platform)
 	}
-	validateContact(v, "body.contact", in.Contact)
+	validateContact(v, "contact", in.Contact)
 	validateMapping(v, in.StatusMapping)
 }
 
 // CreateStorefront adds a storefront (active). Codes are unique per tenant:
-// a second one is a conflict on body.code.
+// a second one is a conflict on code.
 func (s *Service) CreateStorefront(ctx context.Context, p tenants.Principal, in NewStorefront) (Storefront, error) {
 	v := &tenants.Validation{}
 	validateStorefront(v, in)
@@ -234,10 +234,10 @@ func checkStorefrontActive(ctx context.Context, tx pg.TenantTx, v *tenants.Valid
 func (s *Service) ListStorefronts(ctx context.Context, p tenants.Principal, f StorefrontFilter) ([]Storefront, string, error) {
 	v := &tenants.Validation{}
 	if f.Status != "" && f.Status != StorefrontActive && f.Status != StorefrontSuspended {
-		v.AddMsg("query.status", i18n.M("common.one_of_active_suspended"), f.Status)
+		v.AddMsg("status", i18n.M("common.one_of_active_suspended"), f.Status)
 	}
 	if f.Platform != "" && !slices.Contains(Platforms, f.Platform) {
-		v.AddMsg("query.platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), f.Platform)
+		v.AddMsg("platform", i18n.M("common.one_of", "Values", strings.Join(Platforms, ", ")), f.Platform)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -273,13 +273,8 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		}
 		f := NewStorefront{Code: cur.Code, Name: cur.Name, Platform: cur.Platform, Contact: cur.Contact, StatusMapping: cur.StatusMapping}
 		status := cur.Status
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("code", u.Code != nil && *u.Code != cur.Code, func() { f.Code = *u.Code })
 		set("name", u.Name != nil && *u.Name != cur.Name, func() { f.Name = *u.Name })
 		set("platform", u.Platform != nil && *u.Platform != cur.Platform, func() { f.Platform = *u.Platform })
@@ -289,7 +284,7 @@ func (s *Service) UpdateStorefront(ctx context.Context, p tenants.Principal, id 
 		v := &tenants.Validation{}
 		validateStorefront(v, f)
 		if status != StorefrontActive && status != StorefrontSuspended {
-			v.AddMsg("body.status", i18n.M("common.one_of_active_suspended"), status)
+			v.AddMsg("status", i18n.M("common.one_of_active_suspended"), status)
 		}
 		if err := v.Err(); err != nil {
 			return err

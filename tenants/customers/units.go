@@ -137,34 +137,34 @@ func QueueLoadUnit(b *pgx.Batch, tenantID string, p tenants.Principal, id string
 }
 
 // checkDates validates a unit's purchase and installation dates against
-// each other and today (tenant's zone), at body.<field>.
+// each other and today (tenant's zone), at <field>.
 func checkDates(v *tenants.Validation, purchase string, installed *string, today string) {
 	okPurchase := isDate(purchase)
 	switch {
 	case !okPurchase:
-		v.AddMsg("body.purchase_date", i18n.M("common.date_format"), purchase)
+		v.AddMsg("purchase_date", i18n.M("common.date_format"), purchase)
 	case purchase > today:
-		v.AddMsg("body.purchase_date", i18n.M("common.must_not_be_in_future_today", "Today", today), purchase)
+		v.AddMsg("purchase_date", i18n.M("common.must_not_be_in_future_today", "Today", today), purchase)
 	}
 	if installed == nil {
 		return
 	}
 	switch {
 	case !isDate(*installed):
-		v.AddMsg("body.installed_on", i18n.M("common.date_format"), *installed)
+		v.AddMsg("installed_on", i18n.M("common.date_format"), *installed)
 	case *installed > today:
-		v.AddMsg("body.installed_on", i18n.M("common.must_not_be_in_future_today", "Today", today), *installed)
+		v.AddMsg("installed_on", i18n.M("common.must_not_be_in_future_today", "Today", today), *installed)
 	case okPurchase && *installed < purchase:
-		v.AddMsg("body.installed_on", i18n.M("customers.before_purchase_date_field", "Date", purchase), *installed)
+		v.AddMsg("installed_on", i18n.M("customers.before_purchase_date_field", "Date", purchase), *installed)
 	}
 }
 
 // RegisterUnit registers a unit and appends unit.registered. The owner is
 // in.CustomerID (a customer in scope) or in.Customer, found by phone or
 // created. Storefront keys register for their own storefront (naming
-// another is invalid at body.storefront_id); a suspended storefront
+// another is invalid at storefront_id); a suspended storefront
 // registers nothing. The same serial and model twice is a conflict on
-// body.serial, and nothing (not even an inline customer) is written.
+// serial, and nothing (not even an inline customer) is written.
 func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewUnit) (Unit, error) {
 	now := s.now()
 	var out Unit
@@ -231,29 +231,29 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 
 	v := &tenants.Validation{}
 	if !validSerial {
-		v.AddMsg("body.serial", i18n.M("customers.serial_format"), in.Serial)
+		v.AddMsg("serial", i18n.M("customers.serial_format"), in.Serial)
 	}
 	var installed *string
 	if in.InstalledOn != "" {
 		installed = &in.InstalledOn
 	}
 	checkDates(v, in.PurchaseDate, installed, today)
-	tenants.CheckMoney(v, "body.purchase_price", in.PurchasePrice, st.Currency)
+	tenants.CheckMoney(v, "purchase_price", in.PurchasePrice, st.Currency)
 	if len(in.InvoiceNumber) > 64 {
-		v.AddMsg("body.invoice_number", i18n.M("common.max_length", "Max", 64), in.InvoiceNumber)
+		v.AddMsg("invoice_number", i18n.M("common.max_length", "Max", 64), in.InvoiceNumber)
 	}
 	if !modelFound {
-		v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
+		v.AddMsg("model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 	}
 	if elsewhere {
-		v.AddMsg("body.serial", i18n.M("customers.serial_of_other_model"), in.Serial)
+		v.AddMsg("serial", i18n.M("customers.serial_of_other_model"), in.Serial)
 	}
 
 	// Channel and storefront.
 	storefrontID := in.StorefrontID
 	if !sc.Whole() {
 		if storefrontID != "" && storefrontID != sc.StorefrontID {
-			v.AddMsg("body.storefront_id", i18n.M("customers.storefront_key_own_units"), storefrontID)
+			v.AddMsg("storefront_id", i18n.M("customers.storefront_key_own_units"), storefrontID)
 		}
 		storefrontID = sc.StorefrontID
 	}
@@ -266,14 +266,14 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	}
 	switch {
 	case !slices.Contains(Channels, channel):
-		v.AddMsg("body.channel", i18n.M("common.one_of", "Values", strings.Join(Channels, ", ")), channel)
+		v.AddMsg("channel", i18n.M("common.one_of", "Values", strings.Join(Channels, ", ")), channel)
 	case channel == ChannelStorefront && storefrontID == "":
-		v.AddMsg("body.storefront_id", i18n.M("customers.required_for_storefront"), nil)
+		v.AddMsg("storefront_id", i18n.M("customers.required_for_storefront"), nil)
 	case channel != ChannelStorefront && storefrontID != "":
-		v.AddMsg("body.channel", i18n.M("customers.storefront_channel"), channel)
+		v.AddMsg("channel", i18n.M("customers.storefront_channel"), channel)
 	}
 	if storefrontID != "" && sc.Whole() {
-		if err := checkStorefrontActive(ctx, tx, v, "body.storefront_id", storefrontID); err != nil {
+		if err := checkStorefrontActive(ctx, tx, v, "storefront_id", storefrontID); err != nil {
 			return Unit{}, err
 		}
 	}
@@ -282,23 +282,23 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	var phones []string
 	switch {
 	case in.CustomerID != "" && in.Customer != nil:
-		v.AddMsg("body.customer", i18n.M("customers.customer_id_or_customer"), nil)
+		v.AddMsg("customer", i18n.M("customers.customer_id_or_customer"), nil)
 	case in.CustomerID == "" && in.Customer == nil:
-		v.AddMsg("body.customer_id", i18n.M("customers.customer_required"), nil)
+		v.AddMsg("customer_id", i18n.M("customers.customer_required"), nil)
 	case in.Customer != nil:
 		var err error
-		if phones, err = checkNewCustomer(ctx, tx, v, "body.customer.", *in.Customer); err != nil {
+		if phones, err = checkNewCustomer(ctx, tx, v, "customer.", *in.Customer); err != nil {
 			return Unit{}, err
 		}
 	case !ownerSeen: // read (and locked) in the first round trip
-		v.AddMsg("body.customer_id", i18n.M("common.no_such_customer"), in.CustomerID)
+		v.AddMsg("customer_id", i18n.M("common.no_such_customer"), in.CustomerID)
 	}
 	if err := v.Err(); err != nil {
 		return Unit{}, err
 	}
 	customerID := in.CustomerID
 	if in.Customer != nil {
-		c, _, err := findOrCreateCustomer(ctx, tx, p, sc, "body.customer.", *in.Customer, phones)
+		c, _, err := findOrCreateCustomer(ctx, tx, p, sc, "customer.", *in.Customer, phones)
 		if err != nil {
 			return Unit{}, err
 		}
@@ -390,7 +390,7 @@ func (s *Service) ListUnits(ctx context.Context, p tenants.Principal, f UnitFilt
 }
 
 // UpdateUnit applies u to a unit in scope; ifVersion > 0 must match its
-// version. A new owner must be a customer in scope (body.customer_id).
+// version. A new owner must be a customer in scope (customer_id).
 func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string, upd UnitUpdate, ifVersion int) (Unit, error) {
 	now := s.now()
 	var out Unit
@@ -411,13 +411,8 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		next := cur
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("customer_id", upd.CustomerID != nil && *upd.CustomerID != cur.CustomerID, func() { next.CustomerID = *upd.CustomerID })
 		set("purchase_date", upd.PurchaseDate != nil && *upd.PurchaseDate != cur.PurchaseDate, func() { next.PurchaseDate = *upd.PurchaseDate })
 		set("installed_on", upd.InstalledOn != nil && deref(cur.InstalledOn) != *upd.InstalledOn, func() { next.InstalledOn = upd.InstalledOn })
@@ -427,14 +422,14 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		v := &tenants.Validation{}
 		checkDates(v, next.PurchaseDate, next.InstalledOn, today)
 		if upd.PurchasePrice != nil {
-			tenants.CheckMoney(v, "body.purchase_price", next.PurchasePrice, st.Currency)
+			tenants.CheckMoney(v, "purchase_price", next.PurchasePrice, st.Currency)
 		}
 		if len(deref(next.InvoiceNumber)) > 64 {
-			v.AddMsg("body.invoice_number", i18n.M("common.max_length", "Max", 64), deref(next.InvoiceNumber))
+			v.AddMsg("invoice_number", i18n.M("common.max_length", "Max", 64), deref(next.InvoiceNumber))
 		}
 		if next.CustomerID != cur.CustomerID {
 			if _, err := getCustomer(ctx, tx, sc, next.CustomerID, "FOR SHARE OF c"); tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.AddMsg("body.customer_id", i18n.M("common.no_such_customer"), next.CustomerID)
+				v.AddMsg("customer_id", i18n.M("common.no_such_customer"), next.CustomerID)
 			} else if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@
 //
 // With NodeID (and optionally TechnicianID) the decision takes that node
 // (technician) when eligible, and fails with tenants.Invalid at
-// body.node_id (body.technician_id) naming the rule when not; everything
+// node_id (technician_id) naming the rule when not; everything
 // else is still scored and listed, so the override is explainable.
 //
 // # Cost
@@ -213,28 +213,28 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	ancestors := network.RegionAncestors(r.RegionCode)
 	v := &tenants.Validation{}
 	if ancestors == nil {
-		v.AddMsg("body.address.region_code", i18n.M("dispatch.region_code_needed"), r.RegionCode)
+		v.AddMsg("address.region_code", i18n.M("dispatch.region_code_needed"), r.RegionCode)
 	}
 	if r.Category == "" {
-		v.AddMsg("body.category", i18n.M("dispatch.category_needed"), nil)
+		v.AddMsg("category", i18n.M("dispatch.category_needed"), nil)
 	}
 	if r.ServiceKind == "" {
-		v.AddMsg("body.service_kind", i18n.M("dispatch.service_kind_needed"), nil)
+		v.AddMsg("service_kind", i18n.M("dispatch.service_kind_needed"), nil)
 	}
 	if r.RequiredLevel < 0 || r.RequiredLevel > network.MaxSkillLevel {
-		v.AddMsg("body.required_level", i18n.M("common.range", "Min", 1, "Max", 5), r.RequiredLevel)
+		v.AddMsg("required_level", i18n.M("common.range", "Min", 1, "Max", 5), r.RequiredLevel)
 	}
 	if (r.Latitude == nil) != (r.Longitude == nil) {
-		v.AddMsg("body.address.longitude", i18n.M("common.lat_lng_together"), nil)
+		v.AddMsg("address.longitude", i18n.M("common.lat_lng_together"), nil)
 	}
 	if r.WindowStart != nil && r.WindowEnd != nil && !r.WindowEnd.After(*r.WindowStart) {
-		v.AddMsg("body.window_end", i18n.M("dispatch.after_window_start_field"), r.WindowEnd)
+		v.AddMsg("window_end", i18n.M("dispatch.after_window_start_field"), r.WindowEnd)
 	}
 	if r.NodeID != "" && !tenants.ValidID(tenants.PrefixNode, r.NodeID) {
-		v.AddMsg("body.node_id", i18n.M("common.no_such_node"), r.NodeID)
+		v.AddMsg("node_id", i18n.M("common.no_such_node"), r.NodeID)
 	}
 	if r.TechnicianID != "" && !tenants.ValidID(tenants.PrefixTechnician, r.TechnicianID) {
-		v.AddMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
+		v.AddMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 	}
 	if err := v.Err(); err != nil {
 		return DispatchDecision{}, err
@@ -247,12 +247,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, r.TechnicianID).Scan(&nodeID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 		} else if err != nil {
 			return DispatchDecision{}, err
 		}
 		if r.NodeID != "" && r.NodeID != nodeID {
-			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id",
+			return DispatchDecision{}, tenants.InvalidMsg("technician_id",
 				i18n.M("dispatch.technician_other_node", "Node", nodeID), r.TechnicianID)
 		}
 		r.NodeID = nodeID
@@ -345,7 +345,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.WindowEnd != nil {
 		w.end, w.hasEnd = r.WindowEnd.In(loc), true
 		if !w.end.After(w.start) {
-			return DispatchDecision{}, tenants.InvalidMsg("body.window_end", i18n.M("dispatch.after_window_start"), r.WindowEnd)
+			return DispatchDecision{}, tenants.InvalidMsg("window_end", i18n.M("dispatch.after_window_start"), r.WindowEnd)
 		}
 	}
 	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
@@ -367,11 +367,11 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.NodeID != "" {
 		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.InvalidMsg("body.node_id", i18n.M("common.no_such_node"), r.NodeID)
+			return DispatchDecision{}, tenants.InvalidMsg("node_id", i18n.M("common.no_such_node"), r.NodeID)
 		}
 		manual = &nodes[i]
 		if !manual.Eligible {
-			return DispatchDecision{}, tenants.InvalidMsg("body.node_id",
+			return DispatchDecision{}, tenants.InvalidMsg("node_id",
 				i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
 		}
 	}
@@ -480,10 +480,10 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.TechnicianID != "" {
 		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
 		if i < 0 {
-			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
+			return DispatchDecision{}, tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 		}
 		if !techs[i].Eligible {
-			return DispatchDecision{}, tenants.InvalidMsg("body.technician_id",
+			return DispatchDecision{}, tenants.InvalidMsg("technician_id",
 				i18n.M("dispatch.excluded_technician", "Rule", techs[i].ExcludedBy, "Reason", techRuleText(techs[i], r, required, day)), r.TechnicianID)
 		}
 		tech = &techs[i]

@@ -344,7 +344,7 @@ func TestNodeRules(t *testing.T) {
 
 		r.NodeID = point.id
 		_, err := b.decide(t, r)
-		requireInvalid(t, err, "body.node_id", "no such node")
+		requireInvalid(t, err, "node_id", "no such node")
 
 		r = washer()
 		r.ScopePath = &depot.path
@@ -399,7 +399,7 @@ func TestNobodyCanTakeIt(t *testing.T) {
 
 	r.RegionCode = "37021"
 	_, err := b.decide(t, r)
-	requireInvalid(t, err, "body.address.region_code", "GB/T 2260")
+	requireInvalid(t, err, "address.region_code", "GB/T 2260")
 }
 
 func TestTechnicianRules(t *testing.T) {
@@ -582,14 +582,14 @@ func TestManualDispatch(t *testing.T) {
 	for name, c := range map[string]struct {
 		node, tech, exclude, location, message string
 	}{
-		"NotActiveNode":       {node: suspended.id, location: "body.node_id", message: "not_active"},
-		"NodeNotCovering":     {node: elsewhere.id, location: "body.node_id", message: "region_not_covered"},
-		"RejectedNode":        {node: rejected.id, exclude: rejected.id, location: "body.node_id", message: "rejected_earlier"},
-		"UnknownNode":         {node: tenants.NewID(tenants.PrefixNode), location: "body.node_id", message: "no such node"},
-		"MalformedNode":       {node: "nod_x", location: "body.node_id", message: "no such node"},
-		"OffShiftTechnician":  {node: depot.id, tech: offShift, location: "body.technician_id", message: "off_shift"},
-		"TechnicianElsewhere": {node: point.id, tech: depotTech, location: "body.technician_id", message: depot.id},
-		"UnknownTechnician":   {tech: tenants.NewID(tenants.PrefixTechnician), location: "body.technician_id", message: "no such technician"},
+		"NotActiveNode":       {node: suspended.id, location: "node_id", message: "not_active"},
+		"NodeNotCovering":     {node: elsewhere.id, location: "node_id", message: "region_not_covered"},
+		"RejectedNode":        {node: rejected.id, exclude: rejected.id, location: "node_id", message: "rejected_earlier"},
+		"UnknownNode":         {node: tenants.NewID(tenants.PrefixNode), location: "node_id", message: "no such node"},
+		"MalformedNode":       {node: "nod_x", location: "node_id", message: "no such node"},
+		"OffShiftTechnician":  {node: depot.id, tech: offShift, location: "technician_id", message: "off_shift"},
+		"TechnicianElsewhere": {node: point.id, tech: depotTech, location: "technician_id", message: depot.id},
+		"UnknownTechnician":   {tech: tenants.NewID(tenants.PrefixTechnician), location: "technician_id", message: "no such technician"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := washer()
@@ -622,11 +622,11 @@ func TestAnotherTenantsNodesNeverAppear(t *testing.T) {
 	r := washer()
 	r.NodeID = otherPoint.id
 	_, err := a.decide(t, r)
-	requireInvalid(t, err, "body.node_id", "no such node")
+	requireInvalid(t, err, "node_id", "no such node")
 	r = washer()
 	r.TechnicianID = otherTech
 	_, err = a.decide(t, r)
-	requireInvalid(t, err, "body.technician_id", "no such technician")
+	requireInvalid(t, err, "technician_id", "no such technician")
 
 	// With the application's filter pointed at the other tenant, RLS alone
 	// still shows none of its nodes.

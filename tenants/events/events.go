@@ -105,7 +105,7 @@ func encodeCursor(position int64) string {
 }
 
 func decodeCursor(s string) (int64, error) {
-	bad := tenants.InvalidMsg("query.cursor", i18n.M("common.malformed_cursor"), s)
+	bad := tenants.InvalidMsg("cursor", i18n.M("common.malformed_cursor"), s)
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return 0, bad

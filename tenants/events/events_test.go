@@ -228,7 +228,7 @@ func TestList(t *testing.T) {
 			var te *tenants.Error
 			require.ErrorAs(t, err, &te, c)
 			require.Equal(t, tenants.CodeInvalid, te.Code)
-			require.Equal(t, "query.cursor", te.Fields[0].Location)
+			require.Equal(t, "cursor", te.Fields[0].Location)
 		}
 	})
 }

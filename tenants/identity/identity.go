@@ -37,13 +37,6 @@ const (
 	TestPrefix = "sn_test_"
 )
 
-func init() {
-	pg.RegisterConstraint("tenants_slug_key", "body.slug", "a tenant with this slug already exists")
-	pg.RegisterConstraint("api_keys_storefront_fkey", "body.storefront_id", "no storefront with this id in the tenant")
-	pg.RegisterConstraint("api_keys_technician_fkey", "body.technician_id", "no technician with this id in the tenant")
-	pg.RegisterConstraint("api_keys_node_fkey", "body.node_id", "no node with this id in the tenant")
-}
-
 // Service is the identity context's entry point. Each exported method is one
 // transaction. The zero value with DB set works; Run adds the
 // authentication cache (authcache.go).
@@ -146,7 +139,7 @@ const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefron
 
 // CreateTenant creates a tenant and its first tenant_admin key in one
 // transaction, with tenant.created and api_key.created events. A taken slug
-// is a conflict on body.slug.
+// is a conflict on slug.
 func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) (Tenant, CreatedKey, error) {
 	if in.TimeZone == "" {
 		in.TimeZone = "Asia/Shanghai"
@@ -155,7 +148,7 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant, actor string) 
 		in.Currency = "CNY"
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
-		return Tenant{}, CreatedKey{}, tenants.InvalidMsg("body.time_zone", i18n.M("common.unknown_time_zone"), in.TimeZone)
+		return Tenant{}, CreatedKey{}, tenants.InvalidMsg("time_zone", i18n.M("common.unknown_time_zone"), in.TimeZone)
 	}
 	if in.AdminKeyName == "" {
 		in.AdminKeyName = "Initial admin key"
@@ -226,11 +219,11 @@ type TenantUpdate struct {
 func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
 	if u.TimeZone != nil {
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
-			return Tenant{}, tenants.InvalidMsg("body.time_zone", i18n.M("common.unknown_time_zone"), *u.TimeZone)
+			return Tenant{}, tenants.InvalidMsg("time_zone", i18n.M("common.unknown_time_zone"), *u.TimeZone)
 		}
 	}
 	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
-		return Tenant{}, tenants.InvalidMsg("body.default_language",
+		return Tenant{}, tenants.InvalidMsg("default_language",
 			i18n.M("problem.unsupported_language", "Languages", "zh-CN, en"), *u.DefaultLanguage)
 	}
 	var t Tenant
@@ -323,13 +316,13 @@ func (s *Service) TenantBySlug(ctx context.Context, slug string) (Tenant, error)
 // api_key.created event. The returned secret is shown once. The key is made
 // in its own mode: a test key's node, technician and storefront must be
 // test data, and its api_key.created event is on the test feed. A test
-// key may create test keys only (body.environment).
+// key may create test keys only (environment).
 func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewAPIKey) (CreatedKey, error) {
 	if err := s.validateNewKey(in); err != nil {
 		return CreatedKey{}, err
 	}
 	if !pg.Livemode(ctx) && !in.Test {
-		return CreatedKey{}, tenants.InvalidMsg("body.environment", i18n.M("identity.test_key_test_only"), "live")
+		return CreatedKey{}, tenants.InvalidMsg("environment", i18n.M("identity.test_key_test_only"), "live")
 	}
 	ctx = pg.WithLivemode(ctx, !in.Test)
 	var key CreatedKey
@@ -343,35 +336,35 @@ func (s *Service) CreateAPIKey(ctx context.Context, p tenants.Principal, in NewA
 
 func (s *Service) validateNewKey(in NewAPIKey) error {
 	if len(in.Roles) == 0 {
-		return tenants.InvalidMsg("body.roles", i18n.M("identity.role_required"), in.Roles)
+		return tenants.InvalidMsg("roles", i18n.M("identity.role_required"), in.Roles)
 	}
 	for i, r := range in.Roles {
 		if !slices.Contains(tenants.Roles, r) {
-			return tenants.InvalidMsg("body.roles["+strconv.Itoa(i)+"]", i18n.M("identity.unknown_role", "Roles", strings.Join(tenants.Roles, ", ")), r)
+			return tenants.InvalidMsg("roles["+strconv.Itoa(i)+"]", i18n.M("identity.unknown_role", "Roles", strings.Join(tenants.Roles, ", ")), r)
 		}
 		if slices.Index(in.Roles, r) != i {
-			return tenants.InvalidMsg("body.roles["+strconv.Itoa(i)+"]", i18n.M("identity.duplicate_role"), r)
+			return tenants.InvalidMsg("roles["+strconv.Itoa(i)+"]", i18n.M("identity.duplicate_role"), r)
 		}
 	}
 	storefront := slices.Contains(in.Roles, tenants.RoleStorefront)
 	switch {
 	case storefront && len(in.Roles) > 1:
-		return tenants.InvalidMsg("body.roles", i18n.M("identity.storefront_role_only"), in.Roles)
+		return tenants.InvalidMsg("roles", i18n.M("identity.storefront_role_only"), in.Roles)
 	case storefront && in.StorefrontID == "":
-		return tenants.InvalidMsg("body.storefront_id", i18n.M("identity.required_for_storefront_key"), nil)
+		return tenants.InvalidMsg("storefront_id", i18n.M("identity.required_for_storefront_key"), nil)
 	case !storefront && in.StorefrontID != "":
-		return tenants.InvalidMsg("body.storefront_id", i18n.M("identity.storefront_only"), in.StorefrontID)
+		return tenants.InvalidMsg("storefront_id", i18n.M("identity.storefront_only"), in.StorefrontID)
 	}
 	technician := slices.Contains(in.Roles, tenants.RoleTechnician)
 	if in.TechnicianID != "" && !technician {
-		return tenants.InvalidMsg("body.technician_id", i18n.M("identity.technician_only"), in.TechnicianID)
+		return tenants.InvalidMsg("technician_id", i18n.M("identity.technician_only"), in.TechnicianID)
 	}
 	scoped := slices.Contains(in.Roles, tenants.RoleNodeManager) || technician
 	if scoped && in.NodeID == "" && in.TechnicianID == "" {
-		return tenants.InvalidMsg("body.node_id", i18n.M("identity.node_required"), nil)
+		return tenants.InvalidMsg("node_id", i18n.M("identity.node_required"), nil)
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		return tenants.InvalidMsg("body.expires_at", i18n.M("common.must_be_in_future"), in.ExpiresAt)
+		return tenants.InvalidMsg("expires_at", i18n.M("common.must_be_in_future"), in.ExpiresAt)
 	}
 	return nil
 }
@@ -385,20 +378,20 @@ func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, a
 			FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
 			WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, in.TechnicianID, in.NodeID).Scan(&techNode, &inside)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return CreatedKey{}, tenants.InvalidMsg("body.technician_id", i18n.M("identity.no_technician_in_tenant"), in.TechnicianID)
+			return CreatedKey{}, tenants.InvalidMsg("technician_id", i18n.M("identity.no_technician_in_tenant"), in.TechnicianID)
 		}
 		if err != nil {
 			return CreatedKey{}, err
 		}
 		if !inside {
-			return CreatedKey{}, tenants.InvalidMsg("body.technician_id", i18n.M("identity.technician_outside_subtree"), in.TechnicianID)
+			return CreatedKey{}, tenants.InvalidMsg("technician_id", i18n.M("identity.technician_outside_subtree"), in.TechnicianID)
 		}
 		if in.NodeID == "" {
 			in.NodeID = techNode
 		}
 	}
 	// A binding to an object of the other mode fails its foreign key,
-	// which includes the mode (migration 021): body.node_id, body.storefront_id.
+	// which includes the mode (migration 021): node_id, storefront_id.
 	secret, display, hash := newSecret(!in.Test)
 	id := tenants.NewID(tenants.PrefixAPIKey)
 	rows, err := tx.Query(ctx, `
@@ -557,15 +550,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p tenants.Principal, id stri
 }
 
 // errBadKey is the authentication failure for an unknown, malformed, revoked
-// or expired key or a suspended tenant. Its message says which, but never
-// whether another tenant exists.
-// errBadKey is the unauthenticated error for a bad key; code is its
-// message in the catalog (auth.*).
+// or expired key or a suspended tenant, at the presented secret. Its
+// message (code, in the catalog as auth.*) says which, but never whether
+// another tenant exists.
 func errBadKey(code string) error {
 	m := i18n.M(code)
 	msg := m.Render(i18n.English)
 	return &tenants.Error{Code: tenants.CodeUnauthenticated, Message: msg, Msg: &m,
-		Fields: []tenants.FieldError{{Location: "header.Authorization", Message: msg, Msg: &m}}}
+		Fields: []tenants.FieldError{{Location: "secret", Message: msg, Msg: &m}}}
 }
 
 // lastUsedGranularity bounds how often authentication writes last_used_at.

@@ -53,6 +53,16 @@ func requireCode(t *testing.T, err error, code tenants.Code, location string) {
 	}
 }
 
+// requireConstraint asserts err is code for a violation of the named
+// database constraint (the API names the field it guards).
+func requireConstraint(t *testing.T, err error, code tenants.Code, constraint string) {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, code, te.Code, "%v", err)
+	require.Equal(t, constraint, te.Constraint, "%v", err)
+}
+
 func TestCreateTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -91,7 +101,7 @@ func TestCreateTenant(t *testing.T) {
 		b := setup(t)
 		b.createTenant(t, "acme")
 		_, _, err := b.svc.CreateTenant(ctx, identity.NewTenant{Name: "Other", Slug: "acme"}, "operator")
-		requireCode(t, err, tenants.CodeConflict, "body.slug")
+		requireConstraint(t, err, tenants.CodeConflict, "tenants_slug_key")
 	})
 
 	t.Run("UnknownTimeZoneIsInvalid", func(t *testing.T) {
@@ -99,7 +109,7 @@ func TestCreateTenant(t *testing.T) {
 		b := setup(t)
 		for _, tz := range []string{"Mars/Olympus", "Local"} {
 			_, _, err := b.svc.CreateTenant(ctx, identity.NewTenant{Name: "Acme", Slug: "acme", TimeZone: tz}, "operator")
-			requireCode(t, err, tenants.CodeInvalid, "body.time_zone")
+			requireCode(t, err, tenants.CodeInvalid, "time_zone")
 		}
 	})
 
@@ -174,7 +184,7 @@ func TestAuthenticate(t *testing.T) {
 		_, _, secret := b.createTenant(t, "acme")
 		for _, s := range []string{"", "Bearer x", "sk_live_abc", identity.LivePrefix + "nope", secret + "x", strings.ToUpper(secret)} {
 			_, err := b.svc.Authenticate(ctx, s)
-			requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+			requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		}
 	})
 
@@ -191,7 +201,7 @@ func TestAuthenticate(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "revoked", revoked.Status(b.now))
 		_, err = b.svc.Authenticate(ctx, k.Secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		require.Contains(t, err.Error(), "revoked")
 
 		again, err := b.svc.RevokeAPIKey(ctx, admin, k.ID)
@@ -221,7 +231,7 @@ func TestAuthenticate(t *testing.T) {
 
 		b.now = expires // expiry is inclusive
 		_, err = b.svc.Authenticate(ctx, k.Secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 		require.Contains(t, err.Error(), "expired")
 		got, err := b.svc.GetAPIKey(ctx, admin, k.ID)
 		require.NoError(t, err)
@@ -235,7 +245,7 @@ func TestAuthenticate(t *testing.T) {
 		_, err := b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'suspended' WHERE id = $1`, ten.ID)
 		require.NoError(t, err)
 		_, err = b.svc.Authenticate(ctx, secret)
-		requireCode(t, err, tenants.CodeUnauthenticated, "header.Authorization")
+		requireCode(t, err, tenants.CodeUnauthenticated, "secret")
 	})
 
 	t.Run("RecordsLastUseAtMostOncePerMinute", func(t *testing.T) {
@@ -277,16 +287,16 @@ func TestCreateAPIKey(t *testing.T) {
 			in       identity.NewAPIKey
 			location string
 		}{
-			{"NoRoles", identity.NewAPIKey{Name: "k"}, "body.roles"},
-			{"UnknownRole", identity.NewAPIKey{Name: "k", Roles: []string{"superuser"}}, "body.roles[0]"},
-			{"UnknownSecondRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, "root"}}, "body.roles[1]"},
-			{"DuplicateRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, tenants.RoleAgent}}, "body.roles[1]"},
-			{"StorefrontWithoutStorefrontID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront}}, "body.storefront_id"},
-			{"StorefrontWithOtherRoles", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront, tenants.RoleAgent}, StorefrontID: "s1"}, "body.roles"},
-			{"StorefrontIDWithoutStorefrontRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, StorefrontID: "s1"}, "body.storefront_id"},
-			{"NodeManagerWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleNodeManager}}, "body.node_id"},
-			{"TechnicianWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleTechnician}}, "body.node_id"},
-			{"ExpiryInThePast", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, ExpiresAt: &past}, "body.expires_at"},
+			{"NoRoles", identity.NewAPIKey{Name: "k"}, "roles"},
+			{"UnknownRole", identity.NewAPIKey{Name: "k", Roles: []string{"superuser"}}, "roles[0]"},
+			{"UnknownSecondRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, "root"}}, "roles[1]"},
+			{"DuplicateRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent, tenants.RoleAgent}}, "roles[1]"},
+			{"StorefrontWithoutStorefrontID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront}}, "storefront_id"},
+			{"StorefrontWithOtherRoles", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleStorefront, tenants.RoleAgent}, StorefrontID: "s1"}, "roles"},
+			{"StorefrontIDWithoutStorefrontRole", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, StorefrontID: "s1"}, "storefront_id"},
+			{"NodeManagerWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleNodeManager}}, "node_id"},
+			{"TechnicianWithoutNodeID", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleTechnician}}, "node_id"},
+			{"ExpiryInThePast", identity.NewAPIKey{Name: "k", Roles: []string{tenants.RoleAgent}, ExpiresAt: &past}, "expires_at"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := b.svc.CreateAPIKey(ctx, admin, c.in)
@@ -315,7 +325,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 		// A test key is bound to test objects only: the live shop is unknown to it.
 		_, err = b.svc.CreateAPIKey(ctx, admin, identity.NewAPIKey{Name: "shop", Roles: []string{tenants.RoleStorefront}, StorefrontID: shop, Test: true})
-		requireCode(t, err, tenants.CodeInvalid, "body.storefront_id")
+		requireConstraint(t, err, tenants.CodeInvalid, "api_keys_storefront_fkey")
 		testShop := tenants.NewID(tenants.PrefixStorefront)
 		require.NoError(t, pg.InTenantTx(pg.WithLivemode(ctx, false), b.db.App, admin.TenantID, func(tx pg.TenantTx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO storefronts (tenant_id, id, code, name, platform) VALUES ($1, $2, 'SHOP-1', 'Test shop', 'tmall')`, tx.TenantID, testShop)
@@ -329,7 +339,7 @@ func TestCreateAPIKey(t *testing.T) {
 		require.False(t, p.Live)
 		// A test key creates test keys only.
 		_, err = b.svc.CreateAPIKey(pg.WithLivemode(ctx, false), p, identity.NewAPIKey{Name: "escalate", Roles: []string{tenants.RoleTenantAdmin}})
-		requireCode(t, err, tenants.CodeInvalid, "body.environment")
+		requireCode(t, err, tenants.CodeInvalid, "environment")
 	})
 }
 

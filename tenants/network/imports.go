@@ -206,11 +206,11 @@ type impProblems struct{ list []tenants.FieldError }
 
 func (p *impProblems) add(m i18n.Message) {
 	if len(p.list) < maxFileProblems {
-		p.list = append(p.list, tenants.FieldMsg("body", m, nil))
+		p.list = append(p.list, tenants.FieldMsg("file", m, nil))
 	}
 }
 
-// parseImport reads a whole file. It fails (CodeInvalid, location "body")
+// parseImport reads a whole file. It fails (CodeInvalid, location "file")
 // when the file cannot be read as rows at all: invalid JSON or CSV syntax,
 // unknown CSV columns, a row that is neither a node nor a technician, or no
 // rows. Without rows, it only checks that (and counts the rows): rows are
@@ -231,7 +231,7 @@ type readErr struct{ err error }
 func (e readErr) Error() string { return e.err.Error() }
 func (e readErr) Unwrap() error { return e.err }
 
-var notUTF8 = malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_not_utf8"), nil)})
+var notUTF8 = malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_not_utf8"), nil)})
 
 // readImport is parseImport over a stream in the given character set (see
 // decodeCharset), read once and never held whole: what it keeps is the
@@ -253,7 +253,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 	case FormatCSV:
 		p, err = parseCSV(br, rows, visit)
 	default:
-		return nil, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
+		return nil, tenants.InvalidMsg("format", i18n.M("network.import_media_type"), format)
 	}
 	var re readErr
 	if errors.As(err, &re) {
@@ -263,7 +263,7 @@ func readImport(format, charset string, r io.Reader, rows bool, visit *impVisito
 		return nil, err
 	}
 	if p.total == 0 {
-		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_no_rows"), nil)})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_no_rows"), nil)})
 	}
 	return p, nil
 }
@@ -277,7 +277,7 @@ func parseJSONL(br *bufio.Reader, rows bool, visit *impVisitor) (*impParsed, err
 	for {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.line_too_long", "Line", line+1, "Max", maxLineBytes), nil)})
+			return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.line_too_long", "Line", line+1, "Max", maxLineBytes), nil)})
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, readErr{err}
@@ -408,14 +408,14 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	r.ReuseRecord = !rows
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_no_rows"), nil)})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_no_rows"), nil)})
 	}
 	var pe *csv.ParseError
 	if err != nil && !errors.As(err, &pe) {
 		return nil, readErr{err}
 	}
 	if err != nil {
-		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("body", i18n.M("network.file_header", "Reason", csvErrText(err)), nil)})
+		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_header", "Reason", csvErrText(err)), nil)})
 	}
 	if !validUTF8(header) {
 		return nil, notUTF8
@@ -679,7 +679,7 @@ func csvField(loc string) string {
 // CreateImport is UploadImport of a file held in memory.
 func (s *Service) CreateImport(ctx context.Context, p tenants.Principal, format string, file []byte) (Import, error) {
 	if len(file) > MaxImportBytes {
-		return Import{}, tenants.InvalidMsg("body", i18n.M("network.file_too_large", "Max", MaxImportBytes), nil)
+		return Import{}, tenants.InvalidMsg("file", i18n.M("network.file_too_large", "Max", MaxImportBytes), nil)
 	}
 	return s.UploadImport(ctx, p, format, "", bytes.NewReader(file))
 }
@@ -696,7 +696,7 @@ const importChunkBytes = 1 << 20
 // detect it with detectCharset) and storing it in chunks, and commits it
 // as a queued import with its job, in one transaction. Memory does not grow
 // with the file: what is held is one chunk and one line. A malformed file is
-// refused (CodeInvalid, location "body", naming the line) and nothing is
+// refused (CodeInvalid, location "file", naming the line) and nothing is
 // stored; an error of file's own reader (the caller's size limit, a client
 // gone away) is returned as it is, wrapped. A tenant with
 // MaxConcurrentUploads uploads in progress is refused (CodeRateLimited)
@@ -707,7 +707,7 @@ func (s *Service) UploadImport(ctx context.Context, p tenants.Principal, format,
 		return Import{}, tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_import"))
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return Import{}, tenants.InvalidMsg("header.Content-Type", i18n.M("network.import_media_type"), format)
+		return Import{}, tenants.InvalidMsg("format", i18n.M("network.import_media_type"), format)
 	}
 	declared, ok := ParseCharset(charset)
 	if !ok {

@@ -25,7 +25,7 @@ func fileProblems(t *testing.T, err error) []string {
 	require.Equal(t, tenants.CodeInvalid, te.Code)
 	var out []string
 	for _, f := range te.Fields {
-		require.Equal(t, "body", f.Location)
+		require.Equal(t, "file", f.Location)
 		out = append(out, f.Message)
 	}
 	return out

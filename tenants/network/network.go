@@ -194,7 +194,7 @@ func (s *Service) now() time.Time {
 var externalCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // validateFields checks a node's attributes, with locations under prefix
-// ("body." for the API, "" for import rows). Region codes are checked
+// (the node's own fields: "", for the API and import rows alike). Region codes are checked
 // against the reference table separately (checkRegions).
 func validateFields(v *tenants.Validation, prefix string, f NodeFields) {
 	if !externalCode.MatchString(f.ExternalCode) {

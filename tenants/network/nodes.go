@@ -29,11 +29,6 @@ const (
 	TypeImportFinished           = "network_import.finished"
 )
 
-func init() {
-	pg.RegisterConstraint("nodes_tenant_id_external_code_key", "body.external_code", "another node already has this external code")
-	pg.RegisterConstraint("nodes_one_root_idx", "body.tier", "the network already has its manufacturer root")
-}
-
 const nodeColumns = `id, external_code, name, tier, parent_id, path::text, status, status_reason, status_changed_at,
 	grade, contact, address, latitude, longitude, coverage, categories, service_kinds, daily_capacity,
 	version, created_at, updated_at`
@@ -175,22 +170,22 @@ func tierUnder(v *tenants.Validation, loc string, tier Tier, parent Node) {
 // CreateNode adds a node to the tree.
 func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNode) (Node, error) {
 	v := &tenants.Validation{}
-	validateFields(v, "body.", in.NodeFields)
+	validateFields(v, "", in.NodeFields)
 	if in.Tier.Rank() == 0 {
-		v.AddMsg("body.tier", i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point"), in.Tier)
+		v.AddMsg("tier", i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point"), in.Tier)
 	}
 	status := NodeStatus(in.Status)
 	if status == "" {
 		status = StatusProbation
 	}
 	if status != StatusProbation && status != StatusActive {
-		v.AddMsg("body.status", i18n.M("network.new_node_status"), in.Status)
+		v.AddMsg("status", i18n.M("network.new_node_status"), in.Status)
 	}
 	switch {
 	case in.Tier == TierManufacturer && in.ParentID != "":
-		v.AddMsg("body.parent_id", i18n.M("network.manufacturer_no_parent"), in.ParentID)
+		v.AddMsg("parent_id", i18n.M("network.manufacturer_no_parent"), in.ParentID)
 	case in.Tier != TierManufacturer && in.Tier.Rank() != 0 && in.ParentID == "":
-		v.AddMsg("body.parent_id", i18n.M("common.required_for_a", "What", string(in.Tier)), nil)
+		v.AddMsg("parent_id", i18n.M("common.required_for_a", "What", string(in.Tier)), nil)
 	}
 	if err := v.Err(); err != nil {
 		return Node{}, err
@@ -204,7 +199,7 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if err := lockTree(ctx, tx, false); err != nil {
 			return err
 		}
-		if err := checkNodeRegions(ctx, tx, v, "body.", in.NodeFields); err != nil {
+		if err := checkNodeRegions(ctx, tx, v, "", in.NodeFields); err != nil {
 			return err
 		}
 		id := tenants.NewID(tenants.PrefixNode)
@@ -213,16 +208,16 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if in.ParentID != "" {
 			parent, err := getNode(ctx, tx, sc, in.ParentID, "FOR SHARE")
 			if tenants.ErrorCode(err) == tenants.CodeNotFound {
-				v.AddMsg("body.parent_id", i18n.M("common.no_such_node"), in.ParentID)
+				v.AddMsg("parent_id", i18n.M("common.no_such_node"), in.ParentID)
 			} else if err != nil {
 				return err
 			} else {
-				tierUnder(v, "body.parent_id", in.Tier, parent)
+				tierUnder(v, "parent_id", in.Tier, parent)
 				path = pathText(parent) + "." + id
 				parentID = &parent.ID
 			}
 		} else if !sc.Whole() {
-			v.AddMsg("body.parent_id", i18n.M("network.node_key_parent_required"), nil)
+			v.AddMsg("parent_id", i18n.M("network.node_key_parent_required"), nil)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -414,13 +409,8 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		f := fieldsOf(n)
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
 		set("name", u.Name != nil, func() { f.Name = *u.Name })
 		set("grade", u.Grade != nil, func() { f.Grade = *u.Grade })
@@ -432,8 +422,8 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		set("service_kinds", u.ServiceKinds != nil, func() { f.ServiceKinds = *u.ServiceKinds })
 		set("daily_capacity", u.DailyCapacity != nil, func() { f.DailyCapacity = *u.DailyCapacity })
 		v := &tenants.Validation{}
-		validateFields(v, "body.", f)
-		if err := checkNodeRegions(ctx, tx, v, "body.", f); err != nil {
+		validateFields(v, "", f)
+		if err := checkNodeRegions(ctx, tx, v, "", f); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -486,7 +476,7 @@ func (s *Service) MoveNode(ctx context.Context, p tenants.Principal, id, newPare
 		if err != nil {
 			return err
 		}
-		out, err = moveNode(ctx, tx, sc, p.Subject(), id, newParentID, ifVersion, "body.parent_id")
+		out, err = moveNode(ctx, tx, sc, p.Subject(), id, newParentID, ifVersion, "parent_id")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -502,7 +492,7 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 		return Node{}, err
 	}
 	if n.ParentID == nil {
-		return Node{}, tenants.InvalidMsg("path.id", i18n.M("network.manufacturer_not_movable"), id)
+		return Node{}, tenants.InvalidMsg("id", i18n.M("network.manufacturer_not_movable"), id)
 	}
 	if !sc.Whole() && n.ID == sc.Root {
 		return Node{}, tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_move_own"))
@@ -547,10 +537,10 @@ func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParen
 // non-terminated children or technicians who have not left is refused.
 func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id string, to NodeStatus, reason string, ifVersion int) (Node, error) {
 	if !slices.Contains(NodeStatuses, to) {
-		return Node{}, tenants.InvalidMsg("body.status", i18n.M("common.one_of", "Values", "probation, active, suspended, terminated"), to)
+		return Node{}, tenants.InvalidMsg("status", i18n.M("common.one_of", "Values", "probation, active, suspended, terminated"), to)
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Node{}, tenants.InvalidMsg("body.reason", i18n.M("network.status_reason_required"), reason)
+		return Node{}, tenants.InvalidMsg("reason", i18n.M("network.status_reason_required"), reason)
 	}
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -668,17 +658,17 @@ type Candidate struct {
 // then depots, service centers, the manufacturer), better grade first.
 func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q CandidateQuery) ([]Candidate, error) {
 	if RegionLevel(q.RegionCode) == 0 {
-		return nil, tenants.InvalidMsg("query.region_code", i18n.M("common.region_code_6"), q.RegionCode)
+		return nil, tenants.InvalidMsg("region_code", i18n.M("common.region_code_6"), q.RegionCode)
 	}
 	ancestors := RegionAncestors(q.RegionCode)
 	var out []Candidate
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		v := &tenants.Validation{}
-		if err := checkRegions(ctx, tx, v, "query.region_code", []string{q.RegionCode}); err != nil {
+		if err := checkRegions(ctx, tx, v, "region_code", []string{q.RegionCode}); err != nil {
 			return err
 		}
 		if len(v.Fields()) > 0 {
-			return tenants.InvalidMsg("query.region_code", i18n.M("common.unknown_region_code"), q.RegionCode)
+			return tenants.InvalidMsg("region_code", i18n.M("common.unknown_region_code"), q.RegionCode)
 		}
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {

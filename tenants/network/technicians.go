@@ -17,12 +17,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("technicians_tenant_id_external_code_key", "body.external_code", "another technician already has this external code")
-	pg.RegisterConstraint("technicians_tenant_id_node_id_fkey", "body.node_id", "no such node")
-	pg.RegisterConstraint("technicians_check", "body.licence.expires_on", "must be after issued_on")
-}
-
 // TechnicianStatus is whether a technician currently works for the network.
 type TechnicianStatus string
 
@@ -161,7 +155,7 @@ var (
 const dateLayout = "2006-01-02"
 
 // validateTechnician checks a technician's attributes, with locations under
-// prefix ("body." for the API, "" for import rows). The node, region codes
+// prefix (the technician's own fields: "", for the API and import rows alike). The node, region codes
 // and the licence's relation to today are checked in the transaction.
 func validateTechnician(v *tenants.Validation, prefix string, f NewTechnician) {
 	if !externalCode.MatchString(f.ExternalCode) {
@@ -433,9 +427,9 @@ func homeColumns(h *Home) (region *string, lat, lon *float64) {
 // no event for it.
 func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in NewTechnician) (Technician, error) {
 	v := &tenants.Validation{}
-	validateTechnician(v, "body.", in)
+	validateTechnician(v, "", in)
 	if in.Status == string(TechnicianLeft) {
-		v.AddMsg("body.status", i18n.M("network.new_technician_status"), in.Status)
+		v.AddMsg("status", i18n.M("network.new_technician_status"), in.Status)
 	}
 	if err := v.Err(); err != nil {
 		return Technician{}, err
@@ -459,18 +453,18 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 		if err != nil {
 			return err
 		}
-		if err := checkTechnicianNode(ctx, tx, sc, v, "body.node_id", in.NodeID); err != nil {
+		if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", in.NodeID); err != nil {
 			return err
 		}
 		if in.Home != nil {
-			if err := checkRegion(ctx, tx, v, "body.home.region_code", in.Home.RegionCode); err != nil {
+			if err := checkRegion(ctx, tx, v, "home.region_code", in.Home.RegionCode); err != nil {
 				return err
 			}
 		}
 		var number, issued, expires *string
 		var expiredAt *time.Time
 		if l := in.Licence; l != nil {
-			checkLicenceDates(v, "body.licence.", *l, today)
+			checkLicenceDates(v, "licence.", *l, today)
 			number, issued, expires = &l.Number, &l.IssuedOn, &l.ExpiresOn
 			if licenceStatus(expires, today) == LicenceExpired {
 				expiredAt = &now
@@ -522,19 +516,19 @@ func (s *Service) GetTechnician(ctx context.Context, p tenants.Principal, id str
 func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f TechnicianFilter) ([]Technician, string, error) {
 	v := &tenants.Validation{}
 	if f.MinLevel != 0 && f.Category == "" {
-		v.AddMsg("query.min_level", i18n.M("network.needs_category"), f.MinLevel)
+		v.AddMsg("min_level", i18n.M("network.needs_category"), f.MinLevel)
 	}
 	if f.MinLevel < 0 || f.MinLevel > MaxSkillLevel {
-		v.AddMsg("query.min_level", i18n.M("common.range", "Min", 1, "Max", 5), f.MinLevel)
+		v.AddMsg("min_level", i18n.M("common.range", "Min", 1, "Max", 5), f.MinLevel)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.AddMsg("query.category", i18n.M("common.one_of", "Values", join(Categories)), f.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", join(Categories)), f.Category)
 	}
 	if f.Licence != "" && !slices.Contains([]LicenceStatus{LicenceValid, LicenceExpired, LicenceMissing}, LicenceStatus(f.Licence)) {
-		v.AddMsg("query.licence", i18n.M("common.one_of", "Values", "valid, expired, missing"), f.Licence)
+		v.AddMsg("licence", i18n.M("common.one_of", "Values", "valid, expired, missing"), f.Licence)
 	}
 	if f.Status != "" && !slices.Contains(TechnicianStatuses, TechnicianStatus(f.Status)) {
-		v.AddMsg("query.status", i18n.M("common.one_of", "Values", "active, on_leave, suspended, left"), f.Status)
+		v.AddMsg("status", i18n.M("common.one_of", "Values", "active, on_leave, suspended, left"), f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -609,13 +603,8 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 		limit := t.DailyJobLimit
 		f := NewTechnician{ExternalCode: t.ExternalCode, NodeID: t.NodeID, Name: t.Name, Phone: t.Phone,
 			Status: string(t.Status), Skills: t.Skills, Shifts: t.Shifts, DailyJobLimit: &limit, Home: t.Home}
-		var changed []string
-		set := func(name string, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-			}
-		}
+		var changed tenants.Changes
+		set := changed.Set
 		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
 		set("node_id", u.NodeID != nil && *u.NodeID != t.NodeID, func() { f.NodeID = *u.NodeID })
 		set("name", u.Name != nil, func() { f.Name = *u.Name })
@@ -629,14 +618,14 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 			f.Home = nil
 		}
 		v := &tenants.Validation{}
-		validateTechnician(v, "body.", f)
+		validateTechnician(v, "", f)
 		if f.NodeID != t.NodeID {
-			if err := checkTechnicianNode(ctx, tx, sc, v, "body.node_id", f.NodeID); err != nil {
+			if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", f.NodeID); err != nil {
 				return err
 			}
 		}
 		if u.Home != nil && f.Home != nil {
-			if err := checkRegion(ctx, tx, v, "body.home.region_code", f.Home.RegionCode); err != nil {
+			if err := checkRegion(ctx, tx, v, "home.region_code", f.Home.RegionCode); err != nil {
 				return err
 			}
 		}
@@ -676,7 +665,7 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 // expiry mark; ifVersion > 0 must match the technician's version.
 func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id string, l LicenceInput, ifVersion int) (Technician, error) {
 	v := &tenants.Validation{}
-	validateLicence(v, "body.", l)
+	validateLicence(v, "", l)
 	if err := v.Err(); err != nil {
 		return Technician{}, err
 	}
@@ -698,9 +687,9 @@ func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id stri
 		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
 			return err
 		}
-		checkLicenceDates(v, "body.", l, today)
+		checkLicenceDates(v, "", l, today)
 		if l.ExpiresOn < today {
-			v.AddMsg("body.expires_on", i18n.M("network.already_expired", "Today", today), l.ExpiresOn)
+			v.AddMsg("expires_on", i18n.M("network.already_expired", "Today", today), l.ExpiresOn)
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -15,10 +15,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("notification_gateways_channel_key", "body.channel", "the tenant already has a gateway for this channel: update it instead")
-}
-
 // Gateway is the tenant's endpoint for one channel's messages (its SMS
 // provider).
 type Gateway struct {
@@ -76,16 +72,16 @@ func getGateway(ctx context.Context, tx pg.TenantTx, id, lock string) (Gateway, 
 func (s *Service) checkURL(ctx context.Context, v *tenants.Validation, raw string) string {
 	raw = strings.TrimSpace(raw)
 	if len(raw) == 0 || len(raw) > 2048 {
-		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), raw)
+		v.AddMsg("url", i18n.M("common.length", "Min", 1, "Max", 2048), raw)
 	} else if msg := s.guard.CheckURL(ctx, raw); msg != nil {
-		v.AddMsg("body.url", *msg, raw)
+		v.AddMsg("url", *msg, raw)
 	}
 	return raw
 }
 
 // CreateGateway registers the tenant's gateway for a channel and returns it
 // with its signing secret (shown only now). The URL must be https and
-// resolve only to public addresses (422 on body.url); a second gateway for
+// resolve only to public addresses (422 on url); a second gateway for
 // the same channel is a conflict.
 func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in NewGateway) (GatewayWithSecret, error) {
 	v := &tenants.Validation{}
@@ -93,11 +89,11 @@ func (s *Service) CreateGateway(ctx context.Context, p tenants.Principal, in New
 		in.Channel = ChannelSMS
 	}
 	if !slices.Contains(Channels, in.Channel) {
-		v.AddMsg("body.channel", i18n.M("common.one_of", "Values", "sms"), in.Channel)
+		v.AddMsg("channel", i18n.M("common.one_of", "Values", "sms"), in.Channel)
 	}
 	in.URL = s.checkURL(ctx, v, in.URL)
 	if len([]rune(in.Description)) > 500 {
-		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), in.Description)
+		v.AddMsg("description", i18n.M("common.max_length", "Max", 500), in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return GatewayWithSecret{}, err
@@ -162,7 +158,7 @@ func (s *Service) UpdateGateway(ctx context.Context, p tenants.Principal, id str
 		in.URL = &u
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), *in.Description)
+		v.AddMsg("description", i18n.M("common.max_length", "Max", 500), *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Gateway{}, err

@@ -192,7 +192,7 @@ func loadTemplates(ctx context.Context, tx pg.TenantTx) (map[string]Template, er
 
 // SetTemplate sets the tenant's text of a purpose in a language. An
 // unknown purpose is not_found; an unsupported language, an unknown
-// parameter or a stray brace is invalid (path.language, body.text), and
+// parameter or a stray brace is invalid (language, text), and
 // nothing changes.
 func (s *Service) SetTemplate(ctx context.Context, p tenants.Principal, purpose, lang, text string) (Template, error) {
 	pu, ok := PurposeOf(purpose)
@@ -201,10 +201,10 @@ func (s *Service) SetTemplate(ctx context.Context, p tenants.Principal, purpose,
 	}
 	v := &tenants.Validation{}
 	if !slices.Contains(identity.Languages, lang) {
-		v.AddMsg("path.language", i18n.M("notifications.language"), lang)
+		v.AddMsg("language", i18n.M("notifications.language"), lang)
 	}
 	if why := ParseTemplate(pu, text); why != nil {
-		v.AddMsg("body.text", *why, text)
+		v.AddMsg("text", *why, text)
 	}
 	if err := v.Err(); err != nil {
 		return Template{}, err

@@ -90,7 +90,7 @@ func BusinessDays(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (t
 // ListHolidays lists the tenant's holidays by date.
 func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f HolidayFilter) ([]Holiday, string, error) {
 	v := &tenants.Validation{}
-	for _, q := range []struct{ loc, val string }{{"query.from", f.From}, {"query.to", f.To}} {
+	for _, q := range []struct{ loc, val string }{{"from", f.From}, {"to", f.To}} {
 		if q.val != "" {
 			if _, err := time.Parse(time.DateOnly, q.val); err != nil {
 				v.AddMsg(q.loc, i18n.M("common.date"), q.val)
@@ -141,11 +141,11 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 func (s *Service) PutHoliday(ctx context.Context, p tenants.Principal, day, name string) (h Holiday, created bool, err error) {
 	v := &tenants.Validation{}
 	if _, err := time.Parse(time.DateOnly, day); err != nil {
-		v.AddMsg("path.date", i18n.M("common.date"), day)
+		v.AddMsg("date", i18n.M("common.date"), day)
 	}
 	name = strings.TrimSpace(name)
 	if n := len([]rune(name)); n < 1 || n > 100 {
-		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 100), name)
+		v.AddMsg("name", i18n.M("common.length", "Min", 1, "Max", 100), name)
 	}
 	if err := v.Err(); err != nil {
 		return Holiday{}, false, err
@@ -166,7 +166,7 @@ func (s *Service) PutHoliday(ctx context.Context, p tenants.Principal, day, name
 
 // DeleteHoliday removes a holiday; a day that is not one is not found.
 func (s *Service) DeleteHoliday(ctx context.Context, p tenants.Principal, day string) error {
-	if _, err := parseDay("path.date", day); err != nil {
+	if _, err := parseDay("date", day); err != nil {
 		return err
 	}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

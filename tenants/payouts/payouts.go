@@ -21,11 +21,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
-func init() {
-	pg.RegisterConstraint("payouts_tenant_id_contract_id_fkey", "body.contract_id", "no contract with this id")
-	pg.RegisterConstraint("payouts_tenant_id_unit_id_fkey", "body.unit_id", "no unit with this id")
-}
-
 // Service is the payouts context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService.
 type Service struct {
@@ -198,7 +193,7 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // deadline check is enqueued in tx for the end of the due day in the
 // tenant's zone. The unit is read in p's scope (not found outside it); the
 // contract and the claim, when given, must be the unit's (a claim of
-// another unit or tenant, or none, is invalid on body.claim_id). actor goes
+// another unit or tenant, or none, is invalid on claim_id). actor goes
 // on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
 	st, err := tx.Settings(ctx)
@@ -207,30 +202,30 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	}
 	today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
 	v := &tenants.Validation{}
-	tenants.CheckMoney(v, "body.amount", in.Amount, st.Currency)
+	tenants.CheckMoney(v, "amount", in.Amount, st.Currency)
 	if in.Amount.Amount == 0 {
-		v.AddMsg("body.amount.amount", i18n.M("common.must_be_positive"), in.Amount.Amount)
+		v.AddMsg("amount.amount", i18n.M("common.must_be_positive"), in.Amount.Amount)
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	if n := len([]rune(in.Reason)); n < 1 || n > 500 {
-		v.AddMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), in.Reason)
+		v.AddMsg("reason", i18n.M("common.length", "Min", 1, "Max", 500), in.Reason)
 	}
 	from := today
 	if in.From != "" {
 		if from, err = time.Parse(time.DateOnly, in.From); err != nil {
-			v.AddMsg("body.from", i18n.M("common.date"), in.From)
+			v.AddMsg("from", i18n.M("common.date"), in.From)
 		} else if from.After(today) {
-			v.AddMsg("body.from", i18n.M("common.in_future_today", "Today", today.Format(time.DateOnly)), in.From)
+			v.AddMsg("from", i18n.M("common.in_future_today", "Today", today.Format(time.DateOnly)), in.From)
 		}
 	}
 	if in.BusinessDays == 0 {
 		in.BusinessDays = DefaultBusinessDays
 	}
 	if in.BusinessDays < 1 || in.BusinessDays > 60 {
-		v.AddMsg("body.business_days", i18n.M("common.range_dash", "Min", 1, "Max", 60), in.BusinessDays)
+		v.AddMsg("business_days", i18n.M("common.range_dash", "Min", 1, "Max", 60), in.BusinessDays)
 	}
 	if len(in.ClaimID) > 64 {
-		v.AddMsg("body.claim_id", i18n.M("common.max_length", "Max", 64), in.ClaimID)
+		v.AddMsg("claim_id", i18n.M("common.max_length", "Max", 64), in.ClaimID)
 		in.ClaimID = ""
 	}
 	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
@@ -238,7 +233,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 		return Payout{}, err
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
-		v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 	case err != nil:
 		return Payout{}, err
 	}
@@ -251,18 +246,18 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 			}
 		}
 		if !ok {
-			v.AddMsg("body.contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
+			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 		}
 	}
 	if in.ClaimID != "" && u.ID != "" {
 		c, err := claims.LoadClaimTx(ctx, tx, in.ClaimID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.AddMsg("body.claim_id", i18n.M("payouts.no_such_claim"), in.ClaimID)
+			v.AddMsg("claim_id", i18n.M("payouts.no_such_claim"), in.ClaimID)
 		case err != nil:
 			return Payout{}, err
 		case c.UnitID != u.ID:
-			v.AddMsg("body.claim_id", i18n.M("payouts.claim_other_unit"), in.ClaimID)
+			v.AddMsg("claim_id", i18n.M("payouts.claim_other_unit"), in.ClaimID)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -351,7 +346,7 @@ func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string)
 // ListPayouts lists payouts in id (creation) order.
 func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter) ([]Payout, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.InvalidMsg("query.state", i18n.M("common.one_of", "Values", "scheduled, paid, missed"), f.State)
+		return nil, "", tenants.InvalidMsg("state", i18n.M("common.one_of", "Values", "scheduled, paid, missed"), f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("payouts", f.Cursor)
@@ -390,7 +385,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifVersion int) (Payout, error) {
 	reference = strings.TrimSpace(reference)
 	if n := len([]rune(reference)); n < 1 || n > 100 {
-		return Payout{}, tenants.InvalidMsg("body.reference", i18n.M("common.length", "Min", 1, "Max", 100), reference)
+		return Payout{}, tenants.InvalidMsg("reference", i18n.M("common.length", "Min", 1, "Max", 100), reference)
 	}
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

@@ -73,10 +73,10 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal) (Policy, error) 
 func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate) (Policy, error) {
 	v := &tenants.Validation{}
 	if u.GraceHours != nil && (*u.GraceHours < 0 || *u.GraceHours > 8760) {
-		v.AddMsg("body.grace_hours", i18n.M("privacy.retention_hours"), *u.GraceHours)
+		v.AddMsg("grace_hours", i18n.M("privacy.retention_hours"), *u.GraceHours)
 	}
 	if u.RetentionDays != nil && (*u.RetentionDays < 0 || *u.RetentionDays > 36500) {
-		v.AddMsg("body.retention_days", i18n.M("privacy.retention_days"), *u.RetentionDays)
+		v.AddMsg("retention_days", i18n.M("privacy.retention_days"), *u.RetentionDays)
 	}
 	if err := v.Err(); err != nil {
 		return Policy{}, err

@@ -105,7 +105,7 @@ func validatePolicy(in GradingPolicy) error {
 	sum := 0
 	seen := map[string]bool{}
 	for i, ind := range in.Indicators {
-		loc := "body.indicators[" + strconv.Itoa(i) + "]"
+		loc := "indicators[" + strconv.Itoa(i) + "]"
 		if _, ok := KPIByName(ind.KPI); !ok {
 			v.AddMsg(loc+".kpi", i18n.M("quality.indicator_kpi"), ind.KPI)
 		} else if seen[ind.KPI] {
@@ -118,11 +118,11 @@ func validatePolicy(in GradingPolicy) error {
 		sum += ind.Weight
 	}
 	if sum != in.TotalWeight {
-		v.AddMsg("body.indicators", i18n.M("quality.weights_sum", "Sum", sum, "Total", in.TotalWeight), sum)
+		v.AddMsg("indicators", i18n.M("quality.weights_sum", "Sum", sum, "Total", in.TotalWeight), sum)
 	}
 	grades := map[string]bool{}
 	for i, g := range in.Grades {
-		loc := "body.grades[" + strconv.Itoa(i) + "]"
+		loc := "grades[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(network.Grades, g.Grade) {
 			v.AddMsg(loc+".grade", i18n.M("common.one_of", "Values", "A, B, C, D, E"), g.Grade)
 		} else if grades[g.Grade] {
@@ -135,9 +135,9 @@ func validatePolicy(in GradingPolicy) error {
 	}
 	for g, c := range in.Consequences {
 		if !grades[g] {
-			v.AddMsg("body.consequences."+g, i18n.M("quality.grade_in_policy"), g)
+			v.AddMsg("consequences."+g, i18n.M("quality.grade_in_policy"), g)
 		} else if !slices.Contains(Consequences, c) {
-			v.AddMsg("body.consequences."+g, i18n.M("common.one_of", "Values", "none, promotion, demotion, probation, suspension, termination"), c)
+			v.AddMsg("consequences."+g, i18n.M("common.one_of", "Values", "none, promotion, demotion, probation, suspension, termination"), c)
 		}
 	}
 	return v.Err()
@@ -590,7 +590,7 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, ap
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_proposed", "State", pr.State))
 		}
 		if !approve && reason == "" {
-			return tenants.InvalidMsg("body.reason", i18n.M("quality.required_to_reject"), reason)
+			return tenants.InvalidMsg("reason", i18n.M("quality.required_to_reject"), reason)
 		}
 		state, typ := "rejected", TypeGradeRejected
 		var appealDays int

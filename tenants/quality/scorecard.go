@@ -109,13 +109,13 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		d := today
 		if q.Date != "" {
 			var ok bool
-			if d, ok = parse("query.date", q.Date); !ok {
-				v.AddMsg("query.date", i18n.M("common.date"), q.Date)
+			if d, ok = parse("date", q.Date); !ok {
+				v.AddMsg("date", i18n.M("common.date"), q.Date)
 				return from, to, kind, v.Err()
 			}
 		}
 		if d.After(today) {
-			v.AddMsg("query.date", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.Date)
+			v.AddMsg("date", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.Date)
 			return from, to, kind, v.Err()
 		}
 		switch kind {
@@ -131,27 +131,27 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		}
 	case PeriodRange:
 		var ok1, ok2 bool
-		from, ok1 = parse("query.from", q.From)
-		to, ok2 = parse("query.to", q.To)
+		from, ok1 = parse("from", q.From)
+		to, ok2 = parse("to", q.To)
 		if !ok1 {
-			v.AddMsg("query.from", i18n.M("quality.range_date"), q.From)
+			v.AddMsg("from", i18n.M("quality.range_date"), q.From)
 		}
 		if !ok2 {
-			v.AddMsg("query.to", i18n.M("quality.range_date"), q.To)
+			v.AddMsg("to", i18n.M("quality.range_date"), q.To)
 		}
 		if err := v.Err(); err != nil {
 			return from, to, kind, err
 		}
 		switch {
 		case to.Before(from):
-			v.AddMsg("query.to", i18n.M("quality.on_or_after_from", "From", q.From), q.To)
+			v.AddMsg("to", i18n.M("quality.on_or_after_from", "From", q.From), q.To)
 		case to.After(today):
-			v.AddMsg("query.to", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.To)
+			v.AddMsg("to", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.To)
 		case int(to.Sub(from).Hours()/24)+1 > maxDays:
-			v.AddMsg("query.to", i18n.M("quality.max_range_days", "Days", maxDays), q.To)
+			v.AddMsg("to", i18n.M("quality.max_range_days", "Days", maxDays), q.To)
 		}
 	default:
-		v.AddMsg("query.period", i18n.M("common.one_of", "Values", "day, week, month, range"), q.Period)
+		v.AddMsg("period", i18n.M("common.one_of", "Values", "day, week, month, range"), q.Period)
 	}
 	return from, to, kind, v.Err()
 }
@@ -217,18 +217,18 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, scop
 		return f, nil
 	case ScopeRegion:
 		if !regionPrefix.MatchString(id) {
-			return f, tenants.InvalidMsg("query.id", i18n.M("quality.region_prefix"), id)
+			return f, tenants.InvalidMsg("id", i18n.M("quality.region_prefix"), id)
 		}
 		f.region, f.nodes = id, within
 	case ScopeCategory:
 		if !categoryRe.MatchString(id) {
-			return f, tenants.InvalidMsg("query.id", i18n.M("common.product_category"), id)
+			return f, tenants.InvalidMsg("id", i18n.M("common.product_category"), id)
 		}
 		f.category, f.nodes = id, within
 	case ScopeTenant:
 		f.nodes = within
 	default:
-		return f, tenants.InvalidMsg("query.scope", i18n.M("common.one_of", "Values", "node, technician, region, category, tenant"), scope)
+		return f, tenants.InvalidMsg("scope", i18n.M("common.one_of", "Values", "node, technician, region, category, tenant"), scope)
 	}
 	return f, nil
 }
@@ -430,7 +430,7 @@ func (s *Service) Ranking(ctx context.Context, p tenants.Principal, q RankingQue
 		def, ok = KPIByName("first_time_fix_rate")
 	}
 	if !ok {
-		return Ranking{}, tenants.InvalidMsg("query.kpi", i18n.M("quality.indicator_kpis"), q.KPI)
+		return Ranking{}, tenants.InvalidMsg("kpi", i18n.M("quality.indicator_kpis"), q.KPI)
 	}
 	out := Ranking{Region: q.Region, KPI: def.Name, Entries: []RankingEntry{}}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

@@ -138,7 +138,7 @@ func nullIfEmpty(s string) *string {
 
 // Receive adds parts arriving at a node to its stock on hand: one receive
 // movement per line and a stock.received event. Parts must exist and be
-// listed once (invalid on body.lines[i].part_id); a node outside the
+// listed once (invalid on lines[i].part_id); a node outside the
 // principal's scope is not_found. It returns the node's levels of the parts.
 func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID string, in Receipt) ([]Level, error) {
 	var out []Level
@@ -148,16 +148,16 @@ func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID strin
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
+			v.AddMsg("lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
 			if l.Quantity < 1 || l.Quantity > 100000 {
-				v.AddMsg(fmt.Sprintf("body.lines[%d].quantity", i), i18n.M("common.range", "Min", 1, "Max", 100000), l.Quantity)
+				v.AddMsg(fmt.Sprintf("lines[%d].quantity", i), i18n.M("common.range", "Min", 1, "Max", 100000), l.Quantity)
 			}
 		}
-		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+		if err := checkParts(ctx, tx, v, "lines", ids); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -192,7 +192,7 @@ func (s *Service) Receive(ctx context.Context, p tenants.Principal, nodeID strin
 
 // Adjust sets a node's counted stock of parts: on_hand after a stocktake
 // (never below what tickets have reserved: invalid on
-// body.lines[i].on_hand), defective when defective parts leave for the
+// lines[i].on_hand), defective when defective parts leave for the
 // brand. Each change is an adjust (or adjust_defective) movement with the
 // signed difference and the reason; one stock.adjusted event lists them. It
 // returns the node's levels of the parts.
@@ -204,15 +204,15 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 		}
 		v := &tenants.Validation{}
 		if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
-			v.AddMsg("body.lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
+			v.AddMsg("lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 		}
 		if in.Reason == "" {
-			v.AddMsg("body.reason", i18n.M("common.required"), in.Reason)
+			v.AddMsg("reason", i18n.M("common.required"), in.Reason)
 		}
 		ids := make([]string, len(in.Lines))
 		for i, l := range in.Lines {
 			ids[i] = l.PartID
-			loc := fmt.Sprintf("body.lines[%d]", i)
+			loc := fmt.Sprintf("lines[%d]", i)
 			if l.OnHand == nil && l.Defective == nil {
 				v.AddMsg(loc, i18n.M("stock.on_hand_or_defective"), nil)
 			}
@@ -223,7 +223,7 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 				v.AddMsg(loc+".defective", i18n.M("common.at_least", "Min", 0), *l.Defective)
 			}
 		}
-		if err := checkParts(ctx, tx, v, "body.lines", ids); err != nil {
+		if err := checkParts(ctx, tx, v, "lines", ids); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -246,7 +246,7 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 			onHand, defective := r.onHand, r.defective
 			if l.OnHand != nil {
 				if *l.OnHand < r.reserved {
-					v.AddMsg(fmt.Sprintf("body.lines[%d].on_hand", i),
+					v.AddMsg(fmt.Sprintf("lines[%d].on_hand", i),
 						i18n.M("stock.below_reserved", "Reserved", r.reserved), *l.OnHand)
 					continue
 				}

@@ -122,8 +122,8 @@ func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (L
 }
 
 // Lend lends a loaner of the node to the ticket until dueOn (YYYY-MM-DD in
-// the tenant's zone, not before today: invalid on body.due_on): loanerID
-// when given (not_found if it does not exist; invalid on body.loaner_id if
+// the tenant's zone, not before today: invalid on due_on): loanerID
+// when given (not_found if it does not exist; invalid on loaner_id if
 // another node keeps it; conflict unless available), else the first
 // available one of category at the node (conflict when there is none). A
 // ticket has one loaner at a time (conflict). Runs inside the caller's tx
@@ -134,9 +134,9 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 		return Loan{}, err
 	}
 	if due, err := time.Parse(time.DateOnly, dueOn); err != nil || due.Format(time.DateOnly) != dueOn {
-		return Loan{}, tenants.InvalidMsg("body.due_on", i18n.M("common.date_format"), dueOn)
+		return Loan{}, tenants.InvalidMsg("due_on", i18n.M("common.date_format"), dueOn)
 	} else if dueOn < d {
-		return Loan{}, tenants.InvalidMsg("body.due_on", i18n.M("stock.not_before_today", "Today", d), dueOn)
+		return Loan{}, tenants.InvalidMsg("due_on", i18n.M("stock.not_before_today", "Today", d), dueOn)
 	}
 	var held string
 	err = tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND ticket_id = $2`, tx.TenantID, ticketID).Scan(&held)
@@ -159,14 +159,14 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 			return Loan{}, err
 		}
 		if node != nodeID {
-			return Loan{}, tenants.InvalidMsg("body.loaner_id", i18n.M("stock.loaner_other_node"), loanerID)
+			return Loan{}, tenants.InvalidMsg("loaner_id", i18n.M("stock.loaner_other_node"), loanerID)
 		}
 		if status != LoanerAvailable {
 			return Loan{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.loaner_not_available", "Loaner", loanerID, "Status", status))
 		}
 	} else {
 		if category == "" {
-			return Loan{}, tenants.InvalidMsg("body.category", i18n.M("stock.loaner_or_category"), nil)
+			return Loan{}, tenants.InvalidMsg("category", i18n.M("stock.loaner_or_category"), nil)
 		}
 		err := tx.QueryRow(ctx, `SELECT id FROM loaners WHERE tenant_id = $1 AND node_id = $2 AND category = $3 AND status = 'available'
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, tx.TenantID, nodeID, category).Scan(&id)
@@ -198,12 +198,12 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 
 // ReturnLoan takes back the loaner lent to the ticket, in condition "good"
 // (it is available again) or "damaged" (it is retired and not lent again);
-// another condition is invalid on body.condition, and a ticket with nothing
+// another condition is invalid on condition, and a ticket with nothing
 // lent is a conflict. Runs inside the caller's tx and appends
 // loaner.returned.
 func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
 	if condition != ConditionGood && condition != ConditionDamaged {
-		return Loan{}, tenants.InvalidMsg("body.condition", i18n.M("stock.condition"), condition)
+		return Loan{}, tenants.InvalidMsg("condition", i18n.M("stock.condition"), condition)
 	}
 	d, err := today(ctx, tx, time.Now())
 	if err != nil {
@@ -282,9 +282,9 @@ func getLoaner(ctx context.Context, tx pg.TenantTx, sc network.Scope, id, today 
 }
 
 // CreateLoaner registers a loaner at a node of the principal's scope
-// (invalid on body.node_id otherwise). model_id must name a model of the
-// same category (invalid on body.model_id); serials are unique per tenant
-// (conflict on body.serial). Appends loaner.created.
+// (invalid on node_id otherwise). model_id must name a model of the
+// same category (invalid on model_id); serials are unique per tenant
+// (conflict on serial). Appends loaner.created.
 func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewLoaner) (Loaner, error) {
 	var out Loaner
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -294,24 +294,24 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 		}
 		v := &tenants.Validation{}
 		if err := nodeInScope(ctx, tx, p, in.NodeID); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			v.AddMsg("body.node_id", i18n.M("stock.no_node_in_scope"), in.NodeID)
+			v.AddMsg("node_id", i18n.M("stock.no_node_in_scope"), in.NodeID)
 		} else if err != nil {
 			return err
 		}
 		serial := strings.TrimSpace(in.Serial)
 		if serial == "" || len(serial) > 64 {
-			v.AddMsg("body.serial", i18n.M("common.length", "Min", 1, "Max", 64), in.Serial)
+			v.AddMsg("serial", i18n.M("common.length", "Min", 1, "Max", 64), in.Serial)
 		}
 		if in.ModelID != "" {
 			var cat string
 			err := tx.QueryRow(ctx, `SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).Scan(&cat)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				v.AddMsg("body.model_id", i18n.M("common.no_such_product_model"), in.ModelID)
+				v.AddMsg("model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 			case err != nil:
 				return err
 			case cat != in.Category:
-				v.AddMsg("body.model_id", i18n.M("stock.model_category_mismatch", "Category", cat, "Want", in.Category), in.ModelID)
+				v.AddMsg("model_id", i18n.M("stock.model_category_mismatch", "Category", cat, "Want", in.Category), in.ModelID)
 			}
 		}
 		if err := v.Err(); err != nil {

@@ -39,7 +39,7 @@ type Requisition struct {
 	Op      Op
 	Lines   []Line
 	Actor   string
-	// Loc prefixes error locations: Loc+"[i].quantity" ("body.lines").
+	// Loc prefixes error locations: Loc+"[i].quantity" ("lines").
 	Loc string
 }
 

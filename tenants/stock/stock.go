@@ -24,12 +24,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 )
 
-func init() {
-	pg.RegisterConstraint("loaners_tenant_id_serial_key", "body.serial", "another loaner already has this serial")
-	pg.RegisterConstraint("loaners_tenant_id_model_id_fkey", "body.model_id", "no such product model")
-	pg.RegisterConstraint("part_stock_on_hand_check", "body.lines", "stock on hand cannot fall below what is reserved")
-}
-
 // Service is the stock context's entry point for the API. Each exported
 // method runs in one tenant-scoped transaction.
 type Service struct {

@@ -140,6 +140,16 @@ func requireCode(t *testing.T, err error, code tenants.Code, location string) {
 	}
 }
 
+// requireConstraint asserts err is code for a violation of the named
+// database constraint (the API names the field it guards).
+func requireConstraint(t *testing.T, err error, code tenants.Code, constraint string) {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, code, te.Code, "%v", err)
+	require.Equal(t, constraint, te.Constraint, "%v", err)
+}
+
 func partOf(parts []stock.TicketPart, id string) stock.TicketPart {
 	for _, p := range parts {
 		if p.PartID == id {
@@ -162,7 +172,7 @@ func TestRequisitionLifecycle(t *testing.T) {
 
 	tkt := b.ticket(t, b.pointA)
 	req := func(op stock.Op, lines ...stock.Line) stock.Requisition {
-		return stock.Requisition{NodeID: b.pointA, TicketID: tkt, ModelID: b.washer, Op: op, Lines: lines, Actor: "key_test", Loc: "body.lines"}
+		return stock.Requisition{NodeID: b.pointA, TicketID: tkt, ModelID: b.washer, Op: op, Lines: lines, Actor: "key_test", Loc: "lines"}
 	}
 
 	// Reserve: motor x2 fits; pump x2 is short (1 on hand) and reserves nothing; seal none at all.
@@ -178,16 +188,16 @@ func TestRequisitionLifecycle(t *testing.T) {
 
 	t.Run("IncompatiblePartIsInvalid", func(t *testing.T) {
 		_, err := b.apply(t, req(stock.OpReserve, stock.Line{PartID: b.motor, Quantity: 1}, stock.Line{PartID: b.compress, Quantity: 1}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[1].part_id")
+		requireCode(t, err, tenants.CodeInvalid, "lines[1].part_id")
 		_, err = b.apply(t, req(stock.OpReserve, stock.Line{PartID: "prt_00000000000000000000000000", Quantity: 1}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].part_id")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].part_id")
 	})
 
 	t.Run("OverIssueIsInvalid", func(t *testing.T) {
 		_, err := b.apply(t, req(stock.OpIssue, stock.Line{PartID: b.motor, Quantity: 3}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 		_, err = b.apply(t, req(stock.OpUse, stock.Line{PartID: b.motor, Quantity: 1}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 	})
 
 	res, err = b.apply(t, req(stock.OpIssue, stock.Line{PartID: b.motor, Quantity: 2}))
@@ -198,15 +208,15 @@ func TestRequisitionLifecycle(t *testing.T) {
 
 	t.Run("OverUseIsInvalid", func(t *testing.T) {
 		_, err := b.apply(t, req(stock.OpUse, stock.Line{PartID: b.motor, Quantity: 3}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 		_, err = b.apply(t, req(stock.OpReturnDefective, stock.Line{PartID: b.motor, Quantity: 1}))
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 	})
 
 	_, err = b.apply(t, req(stock.OpUse, stock.Line{PartID: b.motor, Quantity: 1}))
 	require.NoError(t, err)
 	_, err = b.apply(t, req(stock.OpReturn, stock.Line{PartID: b.motor, Quantity: 2}))
-	requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+	requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 	_, err = b.apply(t, req(stock.OpReturn, stock.Line{PartID: b.motor, Quantity: 1}))
 	require.NoError(t, err)
 	res, err = b.apply(t, req(stock.OpReturnDefective, stock.Line{PartID: b.motor, Quantity: 1}))
@@ -220,7 +230,7 @@ func TestRequisitionLifecycle(t *testing.T) {
 	_, err = b.apply(t, req(stock.OpReserve, stock.Line{PartID: b.pump, Quantity: 1}))
 	require.NoError(t, err)
 	_, err = b.apply(t, req(stock.OpRelease, stock.Line{PartID: b.pump, Quantity: 2}))
-	requireCode(t, err, tenants.CodeInvalid, "body.lines[0].quantity")
+	requireCode(t, err, tenants.CodeInvalid, "lines[0].quantity")
 	_, err = b.apply(t, req(stock.OpRelease, stock.Line{PartID: b.pump, Quantity: 1}))
 	require.NoError(t, err)
 	require.Equal(t, 0, b.level(t, b.pointA, b.pump).Reserved)
@@ -242,7 +252,7 @@ func TestRequisitionLifecycle(t *testing.T) {
 		_, err := b.apply(t, req(stock.OpReserve, stock.Line{PartID: b.motor, Quantity: 2}))
 		require.NoError(t, err)
 		_, err = b.svc.Adjust(ctx, b.admin, b.pointA, stock.Adjustment{Reason: "count", Lines: []stock.Count{{PartID: b.motor, OnHand: ptr(1)}}})
-		requireCode(t, err, tenants.CodeInvalid, "body.lines[0].on_hand")
+		requireCode(t, err, tenants.CodeInvalid, "lines[0].on_hand")
 		lv, err := b.svc.Adjust(ctx, b.admin, b.pointA, stock.Adjustment{Reason: "shipped defectives",
 			Lines: []stock.Count{{PartID: b.motor, OnHand: ptr(5), Defective: ptr(0)}}})
 		require.NoError(t, err)
@@ -262,7 +272,7 @@ func TestNodeScope(t *testing.T) {
 	_, _, err = b.svc.ListStock(ctx, scoped, b.pointB, stock.StockFilter{})
 	requireCode(t, err, tenants.CodeNotFound, "")
 	_, err = b.svc.CreateLoaner(ctx, scoped, stock.NewLoaner{NodeID: b.pointB, Category: "washer", Serial: "L-B"})
-	requireCode(t, err, tenants.CodeInvalid, "body.node_id")
+	requireCode(t, err, tenants.CodeInvalid, "node_id")
 	lb, err := b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointB, Category: "washer", Serial: "L-B"})
 	require.NoError(t, err)
 	_, err = b.svc.GetLoaner(ctx, scoped, lb.ID)
@@ -280,9 +290,9 @@ func TestLoaners(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, stock.LoanerAvailable, l1.Status)
 	_, err = b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", Serial: "LN-1"})
-	requireCode(t, err, tenants.CodeConflict, "body.serial")
+	requireConstraint(t, err, tenants.CodeConflict, "loaners_tenant_id_serial_key")
 	_, err = b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", ModelID: b.fridge, Serial: "LN-X"})
-	requireCode(t, err, tenants.CodeInvalid, "body.model_id")
+	requireCode(t, err, tenants.CodeInvalid, "model_id")
 
 	today := time.Now().In(mustZone(t)).Format(time.DateOnly)
 	t1, t2 := b.ticket(t, b.pointA), b.ticket(t, b.pointA)
@@ -309,7 +319,7 @@ func TestLoaners(t *testing.T) {
 		_, err := stock.Lend(ctx, tx, b.pointA, t2, "", "washer", "2020-01-01", "key_test")
 		return err
 	})
-	requireCode(t, err, tenants.CodeInvalid, "body.due_on")
+	requireCode(t, err, tenants.CodeInvalid, "due_on")
 
 	// Overdue once the tenant's today passes the due date.
 	b.svc.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
@@ -372,7 +382,7 @@ func TestLoaners(t *testing.T) {
 		_, err := stock.Lend(ctx, tx, b.pointB, t2, l2.ID, "", today, "key_test")
 		return err
 	})
-	requireCode(t, err, tenants.CodeInvalid, "body.loaner_id")
+	requireCode(t, err, tenants.CodeInvalid, "loaner_id")
 }
 
 func TestOtherTenantSeesNothing(t *testing.T) {
@@ -386,7 +396,7 @@ func TestOtherTenantSeesNothing(t *testing.T) {
 	require.NoError(t, err)
 	tkt := a.ticket(t, a.pointA)
 	_, err = a.apply(t, stock.Requisition{NodeID: a.pointA, TicketID: tkt, ModelID: a.washer, Op: stock.OpReserve,
-		Lines: []stock.Line{{PartID: a.motor, Quantity: 1}}, Actor: "key_test", Loc: "body.lines"})
+		Lines: []stock.Line{{PartID: a.motor, Quantity: 1}}, Actor: "key_test", Loc: "lines"})
 	require.NoError(t, err)
 
 	_, _, err = other.svc.ListStock(ctx, other.admin, a.pointA, stock.StockFilter{})
@@ -481,7 +491,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 				lines[0], lines[1] = lines[1], lines[0]
 			}
 			results[i], errs[i] = b.apply(t, stock.Requisition{NodeID: b.pointA, TicketID: tickets[i], ModelID: b.washer,
-				Op: stock.OpReserve, Lines: lines, Actor: "key_test", Loc: "body.lines"})
+				Op: stock.OpReserve, Lines: lines, Actor: "key_test", Loc: "lines"})
 		})
 	}
 	wg.Wait()

@@ -142,7 +142,7 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 		for _, t := range ts {
 			if t.Open() {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("subjects.open_ticket_erase", "Ticket", t.ID, "State", string(t.State))).With(
-					tenants.FieldMsg("path.customer_id", i18n.M("subjects.open_ticket", "Ticket", t.ID), t.ID))
+					tenants.FieldMsg("customer_id", i18n.M("subjects.open_ticket", "Ticket", t.ID), t.ID))
 			}
 		}
 		if err := tickets.EraseCustomerTx(ctx, tx, ts); err != nil {

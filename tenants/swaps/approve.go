@@ -99,7 +99,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			// only up to the node limit; a replacement that raises the
 			// amount above it is the brand's to choose.
 			if _, node := s.limits(); w.State == StatePendingNodeManager && !w.NeedsBrand && a.Amount > node {
-				return tenants.InvalidMsg("body.replacement_model_id", i18n.M("swaps.above_approval_limit", "Amount", major(a.Amount), "Limit", major(node)), in.ReplacementModelID)
+				return tenants.InvalidMsg("replacement_model_id", i18n.M("swaps.above_approval_limit", "Amount", major(a.Amount), "Limit", major(node)), in.ReplacementModelID)
 			}
 		}
 		to, reason := StateApproved, "approved by the brand"
@@ -110,7 +110,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			}
 		}
 		if replacement == nil && to == StateApproved {
-			return tenants.InvalidMsg("body.replacement_model_id", i18n.M("swaps.replacement_required"), nil)
+			return tenants.InvalidMsg("replacement_model_id", i18n.M("swaps.replacement_required"), nil)
 		}
 		if n := strings.TrimSpace(in.Note); n != "" {
 			reason += ": " + n
@@ -145,7 +145,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 // the same category, not discontinued,
 // priced no higher than the original's retail price.
 func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
-	const loc = "body.replacement_model_id"
+	const loc = "replacement_model_id"
 	u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, unitID)
 	if err != nil {
 		return catalog.ProductModel{}, err
@@ -178,7 +178,7 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Swap, error) {
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 1 || n > 500 {
-		return Swap{}, tenants.InvalidMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
+		return Swap{}, tenants.InvalidMsg("reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
 	}
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

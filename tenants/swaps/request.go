@@ -15,7 +15,7 @@ import (
 // RequestSwap asks for a unit's swap and enqueues its evaluation in the same
 // transaction. The unit must be active and in the principal's scope (a
 // storefront key's unit of another storefront is not found; an unknown unit
-// is invalid at body.unit_id); contract_id, when given, must be an active
+// is invalid at unit_id); contract_id, when given, must be an active
 // contract of the unit. A unit with an open swap is a conflict; a suspended
 // storefront's key is forbidden.
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
@@ -43,28 +43,28 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		}
 		v := &tenants.Validation{}
 		if !slices.Contains(Reasons, in.Reason) {
-			v.AddMsg("body.reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
+			v.AddMsg("reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
 		}
 		in.Note = strings.TrimSpace(in.Note)
 		if len([]rune(in.Note)) > 500 {
-			v.AddMsg("body.note", i18n.M("common.max_length", "Max", 500), in.Note)
+			v.AddMsg("note", i18n.M("common.max_length", "Max", 500), in.Note)
 		}
 		u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
 			return err
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+			v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		case err != nil:
 			return err
 		case u.Status != "active":
-			v.AddMsg("body.unit_id", i18n.M("swaps.unit_not_active", "Status", u.Status), in.UnitID)
+			v.AddMsg("unit_id", i18n.M("swaps.unit_not_active", "Status", u.Status), in.UnitID)
 		}
 		// A technician key asks swaps only for the units its own jobs serve.
 		if units, err := s.techUnits(ctx, tx, p); err != nil {
 			return err
 		} else if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
-			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+			v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		}
 		if in.ContractID != "" && u.ID != "" {
 			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
@@ -74,9 +74,9 @@ func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 			i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 			switch {
 			case i < 0:
-				v.AddMsg("body.contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
+				v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 			case cs[i].State != warranty.StateActive:
-				v.AddMsg("body.contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
+				v.AddMsg("contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -132,7 +132,7 @@ func (s *Service) GetSwap(ctx context.Context, p tenants.Principal, id string) (
 // its storefront's.
 func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) ([]Swap, string, error) {
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
-		return nil, "", tenants.InvalidMsg("query.state", i18n.M("swaps.state"), f.State)
+		return nil, "", tenants.InvalidMsg("state", i18n.M("swaps.state"), f.State)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	after, err := tenants.PageAfter("swaps", f.Cursor)

@@ -18,10 +18,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 )
 
-func init() {
-	pg.RegisterConstraint("swaps_open_unit_key", "body.unit_id", "the unit already has an open swap")
-}
-
 // Default approval limits, minor units: a swap whose amount is at most
 // AutoApproveLimit is approved at once; up to NodeApproveLimit a node
 // manager approves it; above, a node manager and then the brand.

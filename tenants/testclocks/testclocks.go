@@ -156,7 +156,7 @@ func (s *Service) Create(ctx context.Context, p tenants.Principal, in NewClock) 
 	}
 	v := &tenants.Validation{}
 	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || len(*in.Name) > 200) {
-		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), *in.Name)
+		v.AddMsg("name", i18n.M("common.length", "Min", 1, "Max", 200), *in.Name)
 	}
 	at := s.now()
 	if in.FrozenTime != nil {
@@ -241,7 +241,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, limit int, curs
 // Advance moves the clock forward to to, and enqueues, in the same
 // transaction, the job that fires what fell due for the clock's objects.
 // The clock is advancing until that job has run. A time not later than the
-// clock's is a validation error on body.frozen_time (a clock never goes
+// clock's is a validation error on frozen_time (a clock never goes
 // back), and so is a jump of more than MaxAdvance.
 func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, to time.Time) (Clock, error) {
 	if err := live(ctx, p); err != nil {
@@ -258,9 +258,9 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 		}
 		switch {
 		case !to.After(c.FrozenTime):
-			return tenants.InvalidMsg("body.frozen_time", i18n.M("testclocks.goes_back", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
+			return tenants.InvalidMsg("frozen_time", i18n.M("testclocks.goes_back", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
 		case to.Sub(c.FrozenTime) > MaxAdvance:
-			return tenants.InvalidMsg("body.frozen_time", i18n.M("testclocks.advance_too_far", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
+			return tenants.InvalidMsg("frozen_time", i18n.M("testclocks.advance_too_far", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
 		}
 		var seq int
 		err = tx.QueryRow(ctx, `UPDATE test_clocks SET frozen_time = $3, status = 'advancing', advance_seq = advance_seq + 1,
@@ -281,7 +281,7 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 // Attach attaches the test object objectID (a ticket, a contract ...) to
 // the clock: from then on it lives on the clock's time. An object of
 // another tenant or of live mode, or one that does not exist, is a
-// validation error on body.object_id; one attached to another clock is a
+// validation error on object_id; one attached to another clock is a
 // conflict. A storefront key attaches only its own objects (its tickets,
 // the contracts it sold): any other object is not_found, as it is
 // everywhere else for that key.
@@ -295,7 +295,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 	prefix, _, _ := strings.Cut(objectID, "_")
 	attach, ok := s.attachers[prefix]
 	if !ok || !tenants.ValidID(prefix, objectID) {
-		return Clock{}, tenants.InvalidMsg("body.object_id", i18n.M("testclocks.attachable_id", "Kinds", strings.Join(s.Attachable(), ", ")), objectID)
+		return Clock{}, tenants.InvalidMsg("object_id", i18n.M("testclocks.attachable_id", "Kinds", strings.Join(s.Attachable(), ", ")), objectID)
 	}
 	var out Clock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -305,7 +305,7 @@ func (s *Service) Attach(ctx context.Context, p tenants.Principal, id, objectID 
 		}
 		err = attach(ctx, tx, p, objectID, id)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID == "" {
-			return tenants.InvalidMsg("body.object_id", i18n.M("testclocks.no_such_object"), objectID)
+			return tenants.InvalidMsg("object_id", i18n.M("testclocks.no_such_object"), objectID)
 		}
 		return err
 	})

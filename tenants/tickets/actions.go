@@ -45,7 +45,7 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		c.data["mode"] = tr.Mode
 		if in.Mode == "remote" {
 			if in.Instructions == "" {
-				return tenants.InvalidMsg("body.instructions", i18n.M("tickets.guidance_required"), nil)
+				return tenants.InvalidMsg("instructions", i18n.M("tickets.guidance_required"), nil)
 			}
 			t.Guidance = &Guidance{Instructions: in.Instructions}
 			c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
@@ -54,13 +54,13 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 			return nil
 		}
 		if t.Category == nil {
-			return tenants.InvalidMsg("body.mode", i18n.M("tickets.model_needed"), in.Mode)
+			return tenants.InvalidMsg("mode", i18n.M("tickets.model_needed"), in.Mode)
 		}
 		rec := c.dispatchRecord()
 		rec.Loaner = ""
 		switch {
 		case in.Loaner != "" && in.Mode != "carry_in":
-			return tenants.InvalidMsg("body.loaner", i18n.M("tickets.loaner_carry_in_only"), in.Loaner)
+			return tenants.InvalidMsg("loaner", i18n.M("tickets.loaner_carry_in_only"), in.Loaner)
 		case in.Mode == "carry_in" && in.Loaner == "":
 			rec.Loaner = dispatch.LoanerPreferred
 		case in.Mode == "carry_in" && in.Loaner != "none":
@@ -210,7 +210,7 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 			c.startSLA(SLACallback, minutes(c.policy.ObserveCallbackMinutes))
 		default:
 			if t.Category == nil {
-				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.visit_needs_model"), in.Outcome)
+				return tenants.InvalidMsg("outcome", i18n.M("tickets.visit_needs_model"), in.Outcome)
 			}
 			t.needsVisit()
 			c.meetSLA(SLACallback)
@@ -232,7 +232,7 @@ type DispatchInput struct {
 // and technician, recording who overrode the rules and why.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
 	if (in.NodeID != "" || in.TechnicianID != "") && in.Reason == "" {
-		return Ticket{}, tenants.InvalidMsg("body.reason", i18n.M("tickets.required_when_choosing"), nil)
+		return Ticket{}, tenants.InvalidMsg("reason", i18n.M("tickets.required_when_choosing"), nil)
 	}
 	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {
 		c.T.needsVisit()
@@ -243,7 +243,7 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		if (in.NodeID != "" || in.TechnicianID != "") && c.T.NodeID == nil {
-			return tenants.InvalidMsg("body.node_id", i18n.M("tickets.cannot_dispatch_there", "Reason", deref(c.T.StateReason)), in.NodeID)
+			return tenants.InvalidMsg("node_id", i18n.M("tickets.cannot_dispatch_there", "Reason", deref(c.T.StateReason)), in.NodeID)
 		}
 		return nil
 	})
@@ -259,7 +259,7 @@ type AssignInput struct {
 // technicians, who then has the job.
 func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in AssignInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActAssign, func(c *change) error {
-		if err := checkTechnician(ctx, c, "body.technician_id", in.TechnicianID); err != nil {
+		if err := checkTechnician(ctx, c, "technician_id", in.TechnicianID); err != nil {
 			return err
 		}
 		c.T.TechnicianID = &in.TechnicianID
@@ -307,7 +307,7 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 		tech := in.TechnicianID
 		if p.TechnicianID != "" {
 			if tech != "" && tech != p.TechnicianID {
-				return tenants.InvalidMsg("body.technician_id", i18n.M("tickets.technician_accepts_self"), tech)
+				return tenants.InvalidMsg("technician_id", i18n.M("tickets.technician_accepts_self"), tech)
 			}
 			tech = p.TechnicianID
 		}
@@ -315,9 +315,9 @@ func (s *Service) Accept(ctx context.Context, p tenants.Principal, id string, in
 			tech = deref(c.T.TechnicianID)
 		}
 		if tech == "" {
-			return tenants.InvalidMsg("body.technician_id", i18n.M("tickets.no_technician_proposed"), nil)
+			return tenants.InvalidMsg("technician_id", i18n.M("tickets.no_technician_proposed"), nil)
 		}
-		if err := checkTechnician(ctx, c, "body.technician_id", tech); err != nil {
+		if err := checkTechnician(ctx, c, "technician_id", tech); err != nil {
 			return err
 		}
 		c.T.TechnicianID = &tech
@@ -476,6 +476,6 @@ func (c *change) releaseParts(ctx context.Context) error {
 		return nil
 	}
 	_, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
-		Lines: lines, Actor: c.p.Subject(), Loc: "body.lines"})
+		Lines: lines, Actor: c.p.Subject(), Loc: "lines"})
 	return err
 }

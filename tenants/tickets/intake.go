@@ -16,10 +16,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
-func init() {
-	pg.RegisterConstraint("tickets_storefront_reference_key", "body.external_reference", "you already opened a ticket with this reference")
-}
-
 // NewTicket is a fault report or service request at intake.
 type NewTicket struct {
 	Channel           string         `json:"channel" enum:"hotline,web,app,storefront,device_alarm" doc:"Where the request came from. Storefront keys always open storefront tickets." example:"hotline"`
@@ -71,17 +67,17 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 	if contact != nil {
 		normalizePhone(contact)
 	}
-	checkWindow(v, "body.preferred_window", w, now)
+	checkWindow(v, "preferred_window", w, now)
 	if unit == nil {
 		return
 	}
 	if unit.PurchaseDate != "" {
 		if _, err := time.Parse(time.DateOnly, unit.PurchaseDate); err != nil {
-			v.AddMsg("body.unit.purchase_date", i18n.M("common.date_format"), unit.PurchaseDate)
+			v.AddMsg("unit.purchase_date", i18n.M("common.date_format"), unit.PurchaseDate)
 		}
 	}
 	if unit.UnitID != "" && (unit.ModelID != "" || unit.Serial != "") {
-		v.AddMsg("body.unit", i18n.M("tickets.unit_or_model_serial"), nil)
+		v.AddMsg("unit", i18n.M("tickets.unit_or_model_serial"), nil)
 	}
 }
 
@@ -198,7 +194,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case u.UnitID != "":
 		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return nil, tenants.InvalidMsg("body.unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
+			return nil, tenants.InvalidMsg("unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
 		} else if err != nil {
 			return nil, err
 		}
@@ -286,14 +282,14 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 	var out Ticket
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		v := &tenants.Validation{}
-		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		now, err := testclocks.AtTx(ctx, tx, p, v, "test_clock_id", in.TestClockID, s.now())
 		if err != nil {
 			return err
 		}
 		checkIntake(v, &in.Contact, in.PreferredWindow, &in.Unit, now)
 		checkDelivery(v, &in)
 		if p.StorefrontID == "" && in.ExternalReference != "" {
-			v.AddMsg("body.external_reference", i18n.M("tickets.own_reference_storefront"), in.ExternalReference)
+			v.AddMsg("external_reference", i18n.M("tickets.own_reference_storefront"), in.ExternalReference)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -342,7 +338,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 // the storefront already used, the ticket that holds the reference.
 func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, reference string, err error) error {
 	var te *tenants.Error
-	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || len(te.Fields) == 0 || te.Fields[0].Location != "body.external_reference" {
+	if !errors.As(err, &te) || te.Code != tenants.CodeConflict || te.Constraint != "tickets_storefront_reference_key" {
 		return err
 	}
 	var id string
@@ -353,7 +349,7 @@ func (s *Service) reusedReference(ctx context.Context, p tenants.Principal, refe
 		return err // the holder is gone (test data deleted): the conflict stands as it was
 	}
 	e := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.reference_conflict", "Ticket", id)).With(
-		tenants.FieldMsg("body.external_reference", i18n.M("tickets.reference_used", "Ticket", id), reference))
+		tenants.FieldMsg("external_reference", i18n.M("tickets.reference_used", "Ticket", id), reference))
 	e.ExistingID = id
 	return e
 }

@@ -206,7 +206,7 @@ func (t *Ticket) service() *ServiceWork {
 // follows a delivery.
 func checkDelivery(v *tenants.Validation, in *NewTicket) {
 	if in.DeliveredAt != nil && in.Type != TypeInstall {
-		v.AddMsg("body.delivered_at", i18n.M("tickets.delivery_install_only"), in.DeliveredAt)
+		v.AddMsg("delivered_at", i18n.M("tickets.delivery_install_only"), in.DeliveredAt)
 	}
 }
 
@@ -241,7 +241,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	}
 	q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: kind, Parts: parts, IncludeVisit: visit}, today)
 	if err != nil {
-		return relocate(relocate(err, "body.parts", "body."+loc), "body.", "body.")
+		return tenants.Relocate(err, "parts", loc)
 	}
 	t.QuoteID = &q.ID
 	if shown {
@@ -268,13 +268,13 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 func (s *Service) InstallationReport(ctx context.Context, p tenants.Principal, id string, in InstallReport, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if !in.PositionAgreed {
-		v.AddMsg("body.position_agreed", i18n.M("tickets.position_agreed"), in.PositionAgreed)
+		v.AddMsg("position_agreed", i18n.M("tickets.position_agreed"), in.PositionAgreed)
 	}
 	if !in.CustomerInstructed {
-		v.AddMsg("body.customer_instructed", i18n.M("tickets.instruct_first"), in.CustomerInstructed)
+		v.AddMsg("customer_instructed", i18n.M("tickets.instruct_first"), in.CustomerInstructed)
 	}
 	if !in.TestRun.Passed {
-		v.AddMsg("body.test_run.passed", i18n.M("tickets.failed_test_not_reportable"), in.TestRun.Passed)
+		v.AddMsg("test_run.passed", i18n.M("tickets.failed_test_not_reportable"), in.TestRun.Passed)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
@@ -369,7 +369,7 @@ type InspectionInput struct {
 // shown before the outcome.
 func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, in InspectionInput, ifVersion int) (Ticket, error) {
 	if in.Cause != "" && !in.FaultConfirmed {
-		return Ticket{}, tenants.InvalidMsg("body.cause", i18n.M("tickets.cause_needs_fault_confirmed"), in.Cause)
+		return Ticket{}, tenants.InvalidMsg("cause", i18n.M("tickets.cause_needs_fault_confirmed"), in.Cause)
 	}
 	return s.act(ctx, p, id, ifVersion, ActInspect, func(c *change) error {
 		t := c.T
@@ -394,7 +394,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 		e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID},
 			warranty.DecideRequest{UnitID: *t.UnitID, Fault: f, RequestedRemedy: remedy, On: on}, c.now)
 		if err != nil {
-			return relocate(err, "body.fault.", "body.")
+			return tenants.Relocate(err, "fault.", "")
 		}
 		t.Entitlement = &e
 		t.service().Inspection = &Inspection{Resellable: in.Resellable, FaultConfirmed: in.FaultConfirmed, Cause: f.Cause,
@@ -431,7 +431,7 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // whoever the engine named. The ticket completes and its callback starts.
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
 	if in.Refund != nil && in.Outcome != "refund" {
-		return Ticket{}, tenants.InvalidMsg("body.refund", i18n.M("tickets.amount_refund_only"), in.Refund)
+		return Ticket{}, tenants.InvalidMsg("refund", i18n.M("tickets.amount_refund_only"), in.Refund)
 	}
 	return s.act(ctx, p, id, ifVersion, ActOutcome, func(c *change) error {
 		t := c.T
@@ -452,18 +452,18 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "refund":
 			r, ok := allows(d, entitlement.RemedyReturn)
 			if !ok {
-				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.no_return", "Basis", string(d.Basis)), in.Outcome)
+				return tenants.InvalidMsg("outcome", i18n.M("tickets.no_return", "Basis", string(d.Basis)), in.Outcome)
 			}
 			amount := u.PurchasePrice
 			if in.Refund != nil {
 				if in.Refund.Currency != amount.Currency {
-					return tenants.InvalidMsg("body.refund.currency", i18n.M("common.purchase_currency", "Currency", amount.Currency), in.Refund.Currency)
+					return tenants.InvalidMsg("refund.currency", i18n.M("common.purchase_currency", "Currency", amount.Currency), in.Refund.Currency)
 				}
 				if in.Refund.Amount > amount.Amount {
-					return tenants.InvalidMsg("body.refund.amount", i18n.M("tickets.exceeds_purchase_price", "Price", int(amount.Amount)), in.Refund.Amount)
+					return tenants.InvalidMsg("refund.amount", i18n.M("tickets.exceeds_purchase_price", "Price", int(amount.Amount)), in.Refund.Amount)
 				}
 				if in.Refund.Amount <= 0 {
-					return tenants.InvalidMsg("body.refund.amount", i18n.M("common.must_be_positive"), in.Refund.Amount)
+					return tenants.InvalidMsg("refund.amount", i18n.M("common.must_be_positive"), in.Refund.Amount)
 				}
 				amount = *in.Refund
 			}
@@ -490,7 +490,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		case "exchange":
 			r, ok := allows(d, entitlement.RemedyExchange)
 			if !ok {
-				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.no_exchange", "Basis", string(d.Basis)), in.Outcome)
+				return tenants.InvalidMsg("outcome", i18n.M("tickets.no_exchange", "Basis", string(d.Basis)), in.Outcome)
 			}
 			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
 				swaps.NewSwap{UnitID: u.ID, Reason: "statutory_exchange", Note: string(r.Basis) + " (ticket " + t.Number + ")"})
@@ -506,7 +506,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				want = entitlement.RemedyExchange
 			}
 			if r, ok := allows(d, want); ok {
-				return tenants.InvalidMsg("body.outcome", i18n.M("tickets.remedy_not_refusable", "Remedy", string(want), "Basis", string(r.Basis)), in.Outcome)
+				return tenants.InvalidMsg("outcome", i18n.M("tickets.remedy_not_refusable", "Remedy", string(want), "Basis", string(r.Basis)), in.Outcome)
 			}
 			for _, tr := range d.Trace {
 				if !tr.Applied && refusing(tr.Rule, want) {

@@ -153,10 +153,10 @@ const ActEnRoute Action = "en_route_reported"
 // ReportEnRoute records that the technician is on the way to a scheduled
 // visit, expecting to arrive at in.ETA, and tells the customer: on the way,
 // or running late with the new time when ETA is after the window's start.
-// An ETA in the past is invalid (body.eta).
+// An ETA in the past is invalid (eta).
 func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
 	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
-		return Ticket{}, tenants.InvalidMsg("body.eta", i18n.M("tickets.time_not_past"), in.ETA)
+		return Ticket{}, tenants.InvalidMsg("eta", i18n.M("tickets.time_not_past"), in.ETA)
 	}
 	return s.act(ctx, p, id, ifVersion, ActEnRoute, func(c *change) error {
 		late := c.T.Appointment.Start != nil && in.ETA.After(*c.T.Appointment.Start)

@@ -49,7 +49,7 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
 	if err != nil {
 		// Problems with the fault are about the diagnosis in this request.
-		return e, relocate(err, "body.fault.", "body.diagnosis.")
+		return e, tenants.Relocate(err, "fault.", "diagnosis.")
 	}
 	return e, nil
 }
@@ -70,7 +70,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: in.Work.ServiceKind,
 			Parts: in.Work.Parts, IncludeVisit: in.Work.IncludeVisit}, today)
 		if err != nil {
-			return relocate(err, "body.", "body.work.")
+			return tenants.Relocate(err, "", "work.")
 		}
 		t.QuoteID = &q.ID
 		if in.PriceListShown {
@@ -93,20 +93,6 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown})
 		return nil
 	})
-}
-
-// relocate rewrites field locations starting with from to start with to.
-func relocate(err error, from, to string) error {
-	te, ok := err.(*tenants.Error)
-	if !ok {
-		return err
-	}
-	for i, f := range te.Fields {
-		if len(f.Location) >= len(from) && f.Location[:len(from)] == from {
-			te.Fields[i].Location = to + f.Location[len(from):]
-		}
-	}
-	return te
 }
 
 // TestRun is the test run after the repair.
@@ -150,7 +136,7 @@ type CompleteInput struct {
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if !in.TestRun.Passed {
-		return Ticket{}, tenants.InvalidMsg("body.test_run.passed", i18n.M("tickets.failed_test_not_completable"), false)
+		return Ticket{}, tenants.InvalidMsg("test_run.passed", i18n.M("tickets.failed_test_not_completable"), false)
 	}
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
 		t := c.T
@@ -318,15 +304,15 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 		if in.Code != "" {
 			switch {
 			case t.signoffHash == nil:
-				return tenants.InvalidMsg("body.code", i18n.M("tickets.no_code_sent"), nil)
+				return tenants.InvalidMsg("code", i18n.M("tickets.no_code_sent"), nil)
 			case t.signoffAttempts >= MaxSignoffAttempts:
-				return tenants.InvalidMsg("body.code", i18n.M("tickets.too_many_wrong_codes"), nil)
+				return tenants.InvalidMsg("code", i18n.M("tickets.too_many_wrong_codes"), nil)
 			case !c.now.Before(*t.Signoff.CodeExpiresAt):
-				return tenants.InvalidMsg("body.code", i18n.M("tickets.code_expired"), nil)
+				return tenants.InvalidMsg("code", i18n.M("tickets.code_expired"), nil)
 			case subtle.ConstantTimeCompare([]byte(codeHash(t.ID, in.Code)), []byte(*t.signoffHash)) != 1:
 				t.signoffAttempts++
 				c.note("wrong sign-off code", map[string]any{"attempts_left": MaxSignoffAttempts - t.signoffAttempts})
-				c.fail = tenants.InvalidMsg("body.code", i18n.M("tickets.wrong_code", "Left", MaxSignoffAttempts-t.signoffAttempts), nil)
+				c.fail = tenants.InvalidMsg("code", i18n.M("tickets.wrong_code", "Left", MaxSignoffAttempts-t.signoffAttempts), nil)
 				return nil
 			}
 		}

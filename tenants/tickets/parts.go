@@ -36,7 +36,7 @@ func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string,
 		}
 		var err error
 		res, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *t.NodeID, TicketID: t.ID, ModelID: deref(t.ModelID),
-			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "body.lines"})
+			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "lines"})
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			}
 			loan, err := stock.Lend(ctx, c.tx, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
 			if err != nil {
-				return relocate(err, "body.", "body.loaner.")
+				return tenants.Relocate(err, "", "loaner.")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"] = loan.LoanerID
@@ -138,11 +138,11 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 		}
 		if rec.Loan != nil && rec.Loan.ReturnedAt == nil {
 			if in.LoanerCondition == "" {
-				return tenants.InvalidMsg("body.loaner_condition", i18n.M("tickets.loaner_lent"), nil)
+				return tenants.InvalidMsg("loaner_condition", i18n.M("tickets.loaner_lent"), nil)
 			}
 			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
 			if err != nil {
-				return relocate(err, "body.condition", "body.loaner_condition")
+				return tenants.Relocate(err, "condition", "loaner_condition")
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"], c.data["loaner_condition"] = loan.LoanerID, in.LoanerCondition

@@ -72,21 +72,21 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 	v := &tenants.Validation{}
 	for _, st := range f.State {
 		if !knownState(st) {
-			v.AddMsg("query.state", i18n.M("tickets.state"), st)
+			v.AddMsg("state", i18n.M("tickets.state"), st)
 		}
 	}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.AddMsg("query.day", i18n.M("common.date_format"), f.Day)
+			v.AddMsg("day", i18n.M("common.date_format"), f.Day)
 		}
 	}
 	for _, pr := range f.Priority {
 		if !slices.Contains(Priorities, pr) {
-			v.AddMsg("query.priority", i18n.M("common.one_of", "Values", "urgent, high, normal, low"), pr)
+			v.AddMsg("priority", i18n.M("common.one_of", "Values", "urgent, high, normal, low"), pr)
 		}
 	}
 	if f.Order != "" && f.Order != "priority" {
-		v.AddMsg("query.order", i18n.M("tickets.priority_or_absent"), f.Order)
+		v.AddMsg("order", i18n.M("tickets.priority_or_absent"), f.Order)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -63,7 +63,7 @@ const findingCursorKind = "reconciliation_findings"
 func (s *Service) Reconcile(ctx context.Context, tenantID string, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.InvalidMsg("body.day", i18n.M("common.date_format"), day)
+		return 0, tenants.InvalidMsg("day", i18n.M("common.date_format"), day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -98,11 +98,11 @@ func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now t
 }
 
 // RunReconciliation is Reconcile on demand: day must not be in the future
-// (tenant's zone), else 422 on body.day.
+// (tenant's zone), else 422 on day.
 func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, day string) (int, error) {
 	d, err := time.Parse(time.DateOnly, day)
 	if err != nil {
-		return 0, tenants.InvalidMsg("body.day", i18n.M("common.date_format"), day)
+		return 0, tenants.InvalidMsg("day", i18n.M("common.date_format"), day)
 	}
 	var n int
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -111,7 +111,7 @@ func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, da
 			return err
 		}
 		if day > today {
-			return tenants.InvalidMsg("body.day", i18n.M("common.must_not_be_in_future_today", "Today", today), day)
+			return tenants.InvalidMsg("day", i18n.M("common.must_not_be_in_future_today", "Today", today), day)
 		}
 		n, err = s.reconcile(ctx, tx, st.Location, d)
 		return err
@@ -186,11 +186,11 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 	v := &tenants.Validation{}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			v.AddMsg("query.day", i18n.M("common.date_format"), f.Day)
+			v.AddMsg("day", i18n.M("common.date_format"), f.Day)
 		}
 	}
 	if f.Problem != "" && !slices.Contains(Problems, Problem(f.Problem)) {
-		v.AddMsg("query.problem", i18n.M("common.one_of", "Values", "no_signoff, rating_not_confirmed"), f.Problem)
+		v.AddMsg("problem", i18n.M("common.one_of", "Values", "no_signoff, rating_not_confirmed"), f.Problem)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -104,13 +104,13 @@ func TestReconcile(t *testing.T) {
 	require.Equal(t, "2026-11-30", newest[0].Day, "newest day first")
 
 	_, err = svc.RunReconciliation(ctx, p, "2026-12-01")
-	requireField(t, err, "body.day")
+	requireField(t, err, "day")
 	_, err = svc.RunReconciliation(ctx, p, "29/11/2026")
-	requireField(t, err, "body.day")
+	requireField(t, err, "day")
 	_, _, err = svc.ListFindings(ctx, p, tickets.FindingFilter{Day: "yesterday"})
-	requireField(t, err, "query.day")
+	requireField(t, err, "day")
 	_, _, err = svc.ListFindings(ctx, p, tickets.FindingFilter{Problem: "late"})
-	requireField(t, err, "query.problem")
+	requireField(t, err, "problem")
 }
 
 func TestReconcileYesterdayInTheTenantsZone(t *testing.T) {

@@ -201,10 +201,10 @@ func parseBreachCursor(cursor string) (breachAfter, error) {
 func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
 	v := &tenants.Validation{}
 	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
-		v.AddMsg("query.sla", i18n.M("common.one_of", "Values", "route, first_contact, response, completion, callback, arrival"), f.SLA)
+		v.AddMsg("sla", i18n.M("common.one_of", "Values", "route, first_contact, response, completion, callback, arrival"), f.SLA)
 	}
 	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
-		v.AddMsg("query.level", i18n.M("common.range", "Min", 1, "Max", 3), f.Level)
+		v.AddMsg("level", i18n.M("common.range", "Min", 1, "Max", 3), f.Level)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -308,7 +308,7 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 	v := &tenants.Validation{}
 	for _, b := range slaPolicyBounds {
 		if n := b.get(in); n < b.min || n > b.max {
-			v.AddMsg("body."+b.field, i18n.M("common.range", "Min", b.min, "Max", b.max), n)
+			v.AddMsg(b.field, i18n.M("common.range", "Min", b.min, "Max", b.max), n)
 		}
 	}
 	if err := v.Err(); err != nil {

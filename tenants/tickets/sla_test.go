@@ -370,11 +370,11 @@ func TestListBreaches(t *testing.T) {
 	require.Equal(t, tc, mine[0].TicketID)
 
 	_, _, err = svc.ListBreaches(ctx, p, tickets.BreachFilter{SLA: "lunch"})
-	requireField(t, err, "query.sla")
+	requireField(t, err, "sla")
 	_, _, err = svc.ListBreaches(ctx, p, tickets.BreachFilter{Level: 4})
-	requireField(t, err, "query.level")
+	requireField(t, err, "level")
 	_, _, err = svc.ListBreaches(ctx, p, tickets.BreachFilter{Cursor: tenants.EncodeCursor("sla_breaches", "nonsense")})
-	requireField(t, err, "query.cursor")
+	requireField(t, err, "cursor")
 }
 
 func requireField(t *testing.T, err error, location string) {
@@ -427,7 +427,7 @@ func TestSLAPolicy(t *testing.T) {
 	for _, f := range te.Fields {
 		locs = append(locs, f.Location)
 	}
-	require.ElementsMatch(t, []string{"body.escalation_minutes", "body.unreachable_close_after"}, locs)
+	require.ElementsMatch(t, []string{"escalation_minutes", "unreachable_close_after"}, locs)
 
 	// The escalation timer follows the policy.
 	due := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)

@@ -112,7 +112,7 @@ func (s *Service) Tasks(ctx context.Context, p tenants.Principal, id string) ([]
 // conflict; an unknown task (or one of another ticket) is not_found.
 func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketID, taskID string, in CompleteTaskInput, ifVersion int) (TaskResult, error) {
 	if in.Outcome != TaskDone && in.Outcome != TaskRefused {
-		return TaskResult{}, tenants.InvalidMsg("body.outcome", i18n.M("common.one_of", "Values", "done, refused"), in.Outcome)
+		return TaskResult{}, tenants.InvalidMsg("outcome", i18n.M("common.one_of", "Values", "done, refused"), in.Outcome)
 	}
 	if !tenants.ValidID(tenants.PrefixTicketTask, taskID) {
 		return TaskResult{}, tenants.NotFound("task")
@@ -131,7 +131,7 @@ func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketI
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.task_already", "State", k.State))
 		}
 		if in.Outcome == TaskRefused && k.Kind != TaskApologise && k.Kind != TaskGift {
-			return tenants.InvalidMsg("body.outcome", i18n.M("tickets.refusable_remedies"), in.Outcome)
+			return tenants.InvalidMsg("outcome", i18n.M("tickets.refusable_remedies"), in.Outcome)
 		}
 		out, err = scanTask(c.tx.QueryRow(ctx, `UPDATE ticket_tasks SET state = $4, note = $5, completed_by = $6, completed_at = $7
 			WHERE tenant_id = $1 AND ticket_id = $2 AND id = $3 RETURNING `+taskColumns,

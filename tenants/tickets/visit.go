@@ -10,16 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/i18n"
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
 )
-
-func init() {
-	pg.RegisterConstraint("tickets_technician_booking_excl", "body.window",
-		"the technician is already booked for an overlapping window")
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -37,7 +31,7 @@ type RescheduleInput struct {
 }
 
 // appoint books window w for the ticket's technician: the window must fit
-// one of the technician's shifts (invalid at body.window otherwise) and
+// one of the technician's shifts (invalid at window otherwise) and
 // must not overlap another booking of theirs (a conflict naming the other
 // ticket). The technician's row is locked first, so two bookings of one
 // technician are decided one after the other; the exclusion constraint
@@ -81,7 +75,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		return err
 	}
 	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
-		return tenants.InvalidMsg("body.window", i18n.M("tickets.outside_shifts", "Name", name, "Technician", *t.TechnicianID, "Shifts", shiftsText(shifts)), w)
+		return tenants.InvalidMsg("window", i18n.M("tickets.outside_shifts", "Name", name, "Technician", *t.TechnicianID, "Shifts", shiftsText(shifts)), w)
 	}
 	var other, number string
 	var os, oe time.Time
@@ -97,7 +91,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	booked := i18n.M("tickets.technician_booked", "Name", name,
 		"Start", os.In(st.Location).Format(time.RFC3339), "End", oe.In(st.Location).Format(time.RFC3339), "Ticket", other, "Number", number)
 	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", booked)).With(
-		tenants.FieldMsg("body.window", booked, other))
+		tenants.FieldMsg("window", booked, other))
 }
 
 // shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".
@@ -120,7 +114,7 @@ func shiftsText(shifts []network.Shift) string {
 // Schedule records the window agreed with the customer: the first contact.
 func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
-	checkWindow(v, "body.window", &in.Window, s.now())
+	checkWindow(v, "window", &in.Window, s.now())
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -137,7 +131,7 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 // Reschedule moves the appointment, keeping the history and the reason.
 func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
-	checkWindow(v, "body.window", &in.Window, s.now())
+	checkWindow(v, "window", &in.Window, s.now())
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -175,7 +169,7 @@ func classifyArrival(minutesAfter int) string {
 func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
 	now := s.now()
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		return Ticket{}, tenants.InvalidMsg("body.arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
+		return Ticket{}, tenants.InvalidMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
 		t := c.T
@@ -184,7 +178,7 @@ func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, i
 			arrived = *in.ArrivedAt
 		}
 		if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-			return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
+			return tenants.InvalidMsg("arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
 		}
 		// every visit keeps its own arrival: the late promise belongs to
 		// the service, not to the last visit

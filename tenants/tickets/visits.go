@@ -280,10 +280,10 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 	now := s.now()
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
-		v.AddMsg("body.reason", i18n.M("common.one_of", "Values", joinComma(VisitExceptions)), in.Reason)
+		v.AddMsg("reason", i18n.M("common.one_of", "Values", joinComma(VisitExceptions)), in.Reason)
 	}
 	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		v.AddMsg("body.arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
+		v.AddMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	exception := map[string]any{"reason": in.Reason}
 	if in.Note != "" {
@@ -294,40 +294,40 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		nh := in.NotHome
 		switch {
 		case nh == nil:
-			v.AddMsg("body.not_home", i18n.M("tickets.knock_required"), nil)
+			v.AddMsg("not_home", i18n.M("tickets.knock_required"), nil)
 		case nh.KnockedMinutes < 5:
-			v.AddMsg("body.not_home.knocked_minutes", i18n.M("tickets.knock_protocol"), nh.KnockedMinutes)
+			v.AddMsg("not_home.knocked_minutes", i18n.M("tickets.knock_protocol"), nh.KnockedMinutes)
 		case !nh.CalledCustomer:
-			v.AddMsg("body.not_home.called_customer", i18n.M("tickets.phone_after_knocking"), nh.CalledCustomer)
+			v.AddMsg("not_home.called_customer", i18n.M("tickets.phone_after_knocking"), nh.CalledCustomer)
 		case !nh.SlipLeft:
-			v.AddMsg("body.not_home.slip_left", i18n.M("tickets.leave_slip"), nh.SlipLeft)
+			v.AddMsg("not_home.slip_left", i18n.M("tickets.leave_slip"), nh.SlipLeft)
 		default:
 			exception["knocked_minutes"], exception["called_customer"] = nh.KnockedMinutes, nh.CalledCustomer
 			exception["neighbour_asked"], exception["slip_left"] = nh.NeighbourAsked, nh.SlipLeft
 		}
 	case ExceptionEntryRefused, ExceptionCredentialsDoubt:
 		if in.LicenceShown == nil {
-			v.AddMsg("body.licence_shown", i18n.M("tickets.licence_shown_required", "Reason", in.Reason), nil)
+			v.AddMsg("licence_shown", i18n.M("tickets.licence_shown_required", "Reason", in.Reason), nil)
 		} else {
 			exception["licence_shown"] = *in.LicenceShown
 		}
 	case ExceptionProductElsewhere:
 		if in.ProductLocation == "" {
-			v.AddMsg("body.product_location", i18n.M("tickets.product_location_required"), nil)
+			v.AddMsg("product_location", i18n.M("tickets.product_location_required"), nil)
 		} else {
 			exception["product_location"] = in.ProductLocation
 		}
 	}
 	if in.NotHome != nil && in.Reason != ExceptionNotHome {
-		v.AddMsg("body.not_home", i18n.M("tickets.only_customer_not_home"), nil)
+		v.AddMsg("not_home", i18n.M("tickets.only_customer_not_home"), nil)
 	}
 	if in.LicenceShown != nil && in.Reason != ExceptionEntryRefused && in.Reason != ExceptionCredentialsDoubt {
-		v.AddMsg("body.licence_shown", i18n.M("tickets.only_entry_refused"), *in.LicenceShown)
+		v.AddMsg("licence_shown", i18n.M("tickets.only_entry_refused"), *in.LicenceShown)
 	}
 	if in.ProductLocation != "" && in.Reason != ExceptionProductElsewhere {
-		v.AddMsg("body.product_location", i18n.M("tickets.only_product_elsewhere"), in.ProductLocation)
+		v.AddMsg("product_location", i18n.M("tickets.only_product_elsewhere"), in.ProductLocation)
 	}
-	checkWindow(v, "body.window", in.Window, now)
+	checkWindow(v, "window", in.Window, now)
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -339,7 +339,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 				arrived = *in.ArrivedAt
 			}
 			if t.Appointment.Start != nil && arrived.Before(t.Appointment.Start.Add(-12*time.Hour)) {
-				return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
+				return tenants.InvalidMsg("arrived_at", i18n.M("tickets.more_than_12h_before"), in.ArrivedAt)
 			}
 			if err := c.arrive(ctx, arrived, in.Reason, exception); err != nil {
 				return err
@@ -347,7 +347,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 			c.meetSLA(SLAResponse, SLAFirstContact)
 		} else {
 			if in.ArrivedAt != nil {
-				return tenants.InvalidMsg("body.arrived_at", i18n.M("tickets.visit_checked_in"), in.ArrivedAt)
+				return tenants.InvalidMsg("arrived_at", i18n.M("tickets.visit_checked_in"), in.ArrivedAt)
 			}
 			tag, err := c.tx.Exec(ctx, `UPDATE ticket_visits SET outcome = $3, exception = $4, ended_at = $5,
 					network_visit = coalesce(arrival_minutes, 0) > 0
@@ -408,14 +408,14 @@ func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id s
 	seen := map[string]bool{}
 	for i, b := range in.ConductBreaches {
 		if !slices.Contains(ConductBreaches, b) {
-			v.AddMsg("body.conduct_breaches["+itoa(i)+"]", i18n.M("common.one_of", "Values", joinComma(ConductBreaches)), b)
+			v.AddMsg("conduct_breaches["+itoa(i)+"]", i18n.M("common.one_of", "Values", joinComma(ConductBreaches)), b)
 		} else if seen[b] {
-			v.AddMsg("body.conduct_breaches["+itoa(i)+"]", i18n.M("tickets.listed_twice"), b)
+			v.AddMsg("conduct_breaches["+itoa(i)+"]", i18n.M("tickets.listed_twice"), b)
 		}
 		seen[b] = true
 	}
 	if !slices.Contains([]string{"technician", "customer", "audit"}, in.ConfirmedBy) {
-		v.AddMsg("body.confirmed_by", i18n.M("common.one_of", "Values", "technician, customer, audit"), in.ConfirmedBy)
+		v.AddMsg("confirmed_by", i18n.M("common.one_of", "Values", "technician, customer, audit"), in.ConfirmedBy)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err

@@ -17,11 +17,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
-func init() {
-	pg.RegisterConstraint("contracts_seller_reference_key", "body.external_reference", "the seller already has a contract with this reference")
-	pg.RegisterConstraint("contracts_tenant_id_storefront_id_fkey", "body.storefront_id", "no storefront with this id")
-}
-
 // ContractState is where a contract stands.
 type ContractState string
 
@@ -191,7 +186,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		v := &tenants.Validation{}
 		// On a test clock, today is the clock's.
-		now, err := testclocks.AtTx(ctx, tx, p, v, "body.test_clock_id", in.TestClockID, s.now())
+		now, err := testclocks.AtTx(ctx, tx, p, v, "test_clock_id", in.TestClockID, s.now())
 		if err != nil {
 			return err
 		}
@@ -200,16 +195,16 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		soldOn := today
 		if in.SoldOn != "" {
 			if soldOn, err = time.Parse(dateLayout, in.SoldOn); err != nil {
-				v.AddMsg("body.sold_on", i18n.M("common.date"), in.SoldOn)
+				v.AddMsg("sold_on", i18n.M("common.date"), in.SoldOn)
 			} else if soldOn.After(today) {
-				v.AddMsg("body.sold_on", i18n.M("common.in_future_today", "Today", today.Format(dateLayout)), in.SoldOn)
+				v.AddMsg("sold_on", i18n.M("common.in_future_today", "Today", today.Format(dateLayout)), in.SoldOn)
 			}
 		}
 		if in.Price != nil {
-			tenants.CheckMoney(v, "body.price", *in.Price, st.Currency)
+			tenants.CheckMoney(v, "price", *in.Price, st.Currency)
 		}
 		if in.ExternalReference != "" && (len(in.ExternalReference) > 64 || strings.TrimSpace(in.ExternalReference) == "") {
-			v.AddMsg("body.external_reference", i18n.M("common.length", "Min", 1, "Max", 64), in.ExternalReference)
+			v.AddMsg("external_reference", i18n.M("common.length", "Min", 1, "Max", 64), in.ExternalReference)
 		}
 
 		// The seller.
@@ -217,7 +212,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		switch {
 		case p.StorefrontID != "":
 			if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-				v.AddMsg("body.storefront_id", i18n.M("warranty.storefront_own_sales"), in.StorefrontID)
+				v.AddMsg("storefront_id", i18n.M("warranty.storefront_own_sales"), in.StorefrontID)
 			}
 			seller = &p.StorefrontID
 		case in.StorefrontID != "":
@@ -227,7 +222,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				v.AddMsg("body.storefront_id", i18n.M("common.no_such_storefront"), in.StorefrontID)
+				v.AddMsg("storefront_id", i18n.M("common.no_such_storefront"), in.StorefrontID)
 			}
 			seller = &in.StorefrontID
 		}
@@ -255,9 +250,9 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		switch {
 		case !unitOK:
-			v.AddMsg("body.unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+			v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 		case u.status != "active":
-			v.AddMsg("body.unit_id", i18n.M("warranty.unit_not_in_use", "Status", u.status), in.UnitID)
+			v.AddMsg("unit_id", i18n.M("warranty.unit_not_in_use", "Status", u.status), in.UnitID)
 			unitOK = false
 		}
 
@@ -265,14 +260,14 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		planOK := err == nil
 		switch {
 		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.AddMsg("body.plan_id", i18n.M("warranty.no_such_plan"), in.PlanID)
+			v.AddMsg("plan_id", i18n.M("warranty.no_such_plan"), in.PlanID)
 		case err != nil:
 			return err
 		case plan.Status != PlanActive:
-			v.AddMsg("body.plan_id", i18n.M("warranty.plan_retired"), in.PlanID)
+			v.AddMsg("plan_id", i18n.M("warranty.plan_retired"), in.PlanID)
 			planOK = false
 		case unitOK && !slices.Contains(plan.EligibleCategories, u.category):
-			v.AddMsg("body.plan_id", i18n.M("warranty.category_not_sold", "Category", u.category, "Covers", strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
+			v.AddMsg("plan_id", i18n.M("warranty.category_not_sold", "Category", u.category, "Covers", strings.Join(plan.EligibleCategories, ", ")), in.PlanID)
 			planOK = false
 		}
 
@@ -281,16 +276,16 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			startsOn, endsOn = CoverageWindow(plan, u.purchase, u.warrantyMonths)
 			latest := LatestSale(plan, u.purchase, u.warrantyMonths)
 			switch {
-			case hasField(v, "body.sold_on"): // already refused
+			case hasField(v, "sold_on"): // already refused
 			case soldOn.Before(u.purchase):
-				v.AddMsg("body.sold_on", i18n.M("warranty.before_purchase", "Date", u.purchase.Format(dateLayout)), soldOn.Format(dateLayout))
+				v.AddMsg("sold_on", i18n.M("warranty.before_purchase", "Date", u.purchase.Format(dateLayout)), soldOn.Format(dateLayout))
 			case soldOn.After(latest):
-				v.AddMsg("body.sold_on", i18n.M("warranty.after_sale_window", "Date", latest.Format(dateLayout)),
+				v.AddMsg("sold_on", i18n.M("warranty.after_sale_window", "Date", latest.Format(dateLayout)),
 					soldOn.Format(dateLayout))
 			case endsOn.Before(soldOn):
-				v.AddMsg("body.sold_on", i18n.M("warranty.ended_before_sale", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
+				v.AddMsg("sold_on", i18n.M("warranty.ended_before_sale", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
 			case endsOn.Before(today) && !soldOn.Before(today):
-				v.AddMsg("body.sold_on", i18n.M("warranty.ended_today", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
+				v.AddMsg("sold_on", i18n.M("warranty.ended_today", "Date", endsOn.Format(dateLayout)), soldOn.Format(dateLayout))
 			}
 			// Coverage never starts before the sale: a plan bought after a
 			// fault cannot cover it.
@@ -313,7 +308,7 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		}
 		if live && state != StateExpired { // history that has ended competes with no live contract
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.live_contract_of_kind", "Kind", string(plan.Kind))).With(
-				tenants.FieldMsg("body.plan_id", i18n.M("warranty.live_contract_exists"), in.PlanID))
+				tenants.FieldMsg("plan_id", i18n.M("warranty.live_contract_exists"), in.PlanID))
 		}
 
 		price := plan.Price
@@ -428,7 +423,7 @@ func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id s
 func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f ContractFilter) ([]Contract, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(ContractStates, ContractState(f.State)) {
-		v.AddMsg("query.state", i18n.M("common.one_of", "Values", "pending, active, expired, cancelled, consumed"), f.State)
+		v.AddMsg("state", i18n.M("common.one_of", "Values", "pending, active, expired, cancelled, consumed"), f.State)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -481,7 +476,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 // scope: the seller settles them outside ServiceNet.
 func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Contract, error) {
 	if n := len([]rune(strings.TrimSpace(reason))); n < 1 || n > 500 {
-		return Contract{}, tenants.InvalidMsg("body.reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
+		return Contract{}, tenants.InvalidMsg("reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)
 	}
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {

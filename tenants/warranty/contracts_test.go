@@ -200,15 +200,15 @@ func TestContractWindows(t *testing.T) {
 		purchase, soldOn string
 		want             []string
 	}{
-		{"ExtendedAfterManufacturerWarrantyEnded", "washer", "extended_warranty", "2025-06-10", "", []string{"body.sold_on"}},
-		{"ProtectionSoldOnDay32", "phone", "accidental_damage", "2026-05-10", "", []string{"body.sold_on"}},
-		{"SoldInTheFuture", "phone", "accidental_damage", "2026-06-01", "2026-06-11", []string{"body.sold_on"}},
-		{"SoldBeforePurchase", "phone", "accidental_damage", "2026-06-01", "2026-05-31", []string{"body.sold_on"}},
-		{"IneligibleCategory", "washer", "accidental_damage", "2026-06-01", "", []string{"body.plan_id"}},
-		{"TabletPlanForKitchen", "kitchen", warranty.DemoSwapTabletKey, "2026-06-01", "", []string{"body.plan_id"}},
+		{"ExtendedAfterManufacturerWarrantyEnded", "washer", "extended_warranty", "2025-06-10", "", []string{"sold_on"}},
+		{"ProtectionSoldOnDay32", "phone", "accidental_damage", "2026-05-10", "", []string{"sold_on"}},
+		{"SoldInTheFuture", "phone", "accidental_damage", "2026-06-01", "2026-06-11", []string{"sold_on"}},
+		{"SoldBeforePurchase", "phone", "accidental_damage", "2026-06-01", "2026-05-31", []string{"sold_on"}},
+		{"IneligibleCategory", "washer", "accidental_damage", "2026-06-01", "", []string{"plan_id"}},
+		{"TabletPlanForKitchen", "kitchen", warranty.DemoSwapTabletKey, "2026-06-01", "", []string{"plan_id"}},
 		// Bought in 2023: sold today, the extended warranty (to 2026-05-31)
 		// is over: nothing left to sell.
-		{"CoverageAlreadyEnded", "washer", "extended_warranty", "2023-06-01", "", []string{"body.sold_on"}},
+		{"CoverageAlreadyEnded", "washer", "extended_warranty", "2023-06-01", "", []string{"sold_on"}},
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {
@@ -221,7 +221,7 @@ func TestContractWindows(t *testing.T) {
 
 	t.Run("UnknownUnitAndPlan", func(t *testing.T) {
 		_, err := sell(t, "unt_00000000000000000000000000", "pln_00000000000000000000000000", "")
-		require.Equal(t, []string{"body.unit_id", "body.plan_id"}, locations(t, err))
+		require.Equal(t, []string{"unit_id", "plan_id"}, locations(t, err))
 	})
 	t.Run("OneLiveContractPerKind", func(t *testing.T) {
 		unit := b.unit(t, "phone", 12, "2026-06-01", "")

@@ -2,7 +2,6 @@ package warranty
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,21 +149,21 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case on == "":
 		on = today
 	case !isDate(on):
-		v.AddMsg("body.on", i18n.M("common.date_format"), req.On)
+		v.AddMsg("on", i18n.M("common.date_format"), req.On)
 	case on > today:
-		v.AddMsg("body.on", i18n.M("common.must_not_be_in_future_today", "Today", today), req.On)
+		v.AddMsg("on", i18n.M("common.must_not_be_in_future_today", "Today", today), req.On)
 	case on < unit.PurchaseDate:
-		v.AddMsg("body.on", i18n.M("common.before_purchase_date", "Date", unit.PurchaseDate), req.On)
+		v.AddMsg("on", i18n.M("common.before_purchase_date", "Date", unit.PurchaseDate), req.On)
 	}
 	if req.CardCharge != nil {
-		tenants.CheckMoney(&v, "body.warranty_card_charge", *req.CardCharge, currency)
+		tenants.CheckMoney(&v, "warranty_card_charge", *req.CardCharge, currency)
 	}
 	remedy := entitlement.RemedyRepair
 	if req.RequestedRemedy != "" {
 		remedy = entitlement.RemedyKind(req.RequestedRemedy)
 	}
 	if req.QuoteID != "" && req.Work != nil {
-		v.AddMsg("body.work", i18n.M("warranty.quote_or_work"), nil)
+		v.AddMsg("work", i18n.M("warranty.quote_or_work"), nil)
 	}
 	if err := v.Err(); err != nil {
 		return in, out, err
@@ -175,12 +174,12 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	case req.QuoteID != "":
 		q, err := catalog.LoadQuote(ctx, tx, req.QuoteID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return in, out, tenants.InvalidMsg("body.quote_id", i18n.M("warranty.no_such_quote"), req.QuoteID)
+			return in, out, tenants.InvalidMsg("quote_id", i18n.M("warranty.no_such_quote"), req.QuoteID)
 		} else if err != nil {
 			return in, out, err
 		}
 		if q.ModelID != unit.ModelID {
-			return in, out, tenants.InvalidMsg("body.quote_id", i18n.M("warranty.quote_other_model"), req.QuoteID)
+			return in, out, tenants.InvalidMsg("quote_id", i18n.M("warranty.quote_other_model"), req.QuoteID)
 		}
 		out.QuoteID, out.PriceListVersion = q.ID, q.PriceListVersion
 		quote = engineQuote(q)
@@ -188,7 +187,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 		q, err := catalog.PriceJobFor(ctx, tx, model, catalog.NewQuote{ModelID: unit.ModelID, ServiceKind: req.Work.ServiceKind,
 			Parts: req.Work.Parts, IncludeVisit: req.Work.IncludeVisit, On: on}, today)
 		if err != nil {
-			return in, out, underWork(err)
+			return in, out, tenants.Relocate(err, "", "work.", "on") // PriceJob's problems are about this request's work
 		}
 		out.PriceListVersion = q.PriceListVersion
 		quote = engineQuote(q)
@@ -218,24 +217,6 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	out.Day = entitlement.DayOf(purchase, date)
 	out.ManufacturerEnd = entitlement.TermEnd(purchase, model.WarrantyMonths).Format(time.DateOnly)
 	return in, out, nil
-}
-
-// underWork moves the pricing problems PriceJob names at body.<field> to
-// body.work.<field>, where this request carries them.
-func underWork(err error) error {
-	var te *tenants.Error
-	if !errors.As(err, &te) {
-		return err
-	}
-	moved := *te
-	moved.Fields = make([]tenants.FieldError, len(te.Fields))
-	for i, f := range te.Fields {
-		if rest, ok := strings.CutPrefix(f.Location, "body."); ok && rest != "on" {
-			f.Location = "body.work." + rest
-		}
-		moved.Fields[i] = f
-	}
-	return &moved
 }
 
 func isDate(s string) bool {

@@ -18,10 +18,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-func init() {
-	pg.RegisterConstraint("coverage_plans_tenant_id_code_key", "body.code", "another coverage plan already has this code")
-}
-
 // PlanKind is what a coverage plan does (seed rules 4-7).
 type PlanKind string
 
@@ -231,48 +227,48 @@ func subset(items, of []string) bool {
 }
 
 // validatePlan checks a plan's attributes and its terms against its kind's
-// seed rules, with locations under "body.".
+// seed rules, with locations relative to the plan.
 func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	if !planCode.MatchString(p.Code) {
-		v.AddMsg("body.code", i18n.M("common.identifier"), p.Code)
+		v.AddMsg("code", i18n.M("common.identifier"), p.Code)
 	}
 	if n := len([]rune(strings.TrimSpace(p.Name))); n < 1 || n > 200 {
-		v.AddMsg("body.name", i18n.M("common.length", "Min", 1, "Max", 200), p.Name)
+		v.AddMsg("name", i18n.M("common.length", "Min", 1, "Max", 200), p.Name)
 	}
-	tenants.CheckMoney(v, "body.price", p.Price, currency)
+	tenants.CheckMoney(v, "price", p.Price, currency)
 	if p.FlatFee != nil {
-		tenants.CheckMoney(v, "body.flat_fee", *p.FlatFee, currency)
+		tenants.CheckMoney(v, "flat_fee", *p.FlatFee, currency)
 	}
 	if p.Compensation != nil {
-		tenants.CheckMoney(v, "body.compensation", *p.Compensation, currency)
+		tenants.CheckMoney(v, "compensation", *p.Compensation, currency)
 	}
 	if p.SaleWindowDays != nil && (*p.SaleWindowDays < 0 || *p.SaleWindowDays > 3650) {
-		v.AddMsg("body.sale_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), *p.SaleWindowDays)
+		v.AddMsg("sale_window_days", i18n.M("common.range", "Min", 0, "Max", 3650), *p.SaleWindowDays)
 	}
 	if p.DurationMonths < 1 || p.DurationMonths > 120 {
-		v.AddMsg("body.duration_months", i18n.M("common.range", "Min", 1, "Max", 120), p.DurationMonths)
+		v.AddMsg("duration_months", i18n.M("common.range", "Min", 1, "Max", 120), p.DurationMonths)
 	}
 	for _, f := range []struct {
 		loc string
 		val *int
-	}{{"body.discount_percent", p.DiscountPercent}, {"body.depreciation_cap_percent", p.DepreciationCapPercent}} {
+	}{{"discount_percent", p.DiscountPercent}, {"depreciation_cap_percent", p.DepreciationCapPercent}} {
 		if f.val != nil && (*f.val < 0 || *f.val > 100) {
 			v.AddMsg(f.loc, i18n.M("common.range", "Min", 0, "Max", 100), *f.val)
 		}
 	}
 	if p.PayoutBusinessDays != nil && (*p.PayoutBusinessDays < 1 || *p.PayoutBusinessDays > 60) {
-		v.AddMsg("body.payout_business_days", i18n.M("common.range", "Min", 1, "Max", 60), *p.PayoutBusinessDays)
+		v.AddMsg("payout_business_days", i18n.M("common.range", "Min", 1, "Max", 60), *p.PayoutBusinessDays)
 	}
 	if p.StartOffsetDays != nil && (*p.StartOffsetDays < 0 || *p.StartOffsetDays > 365) {
-		v.AddMsg("body.start_offset_days", i18n.M("common.range", "Min", 0, "Max", 365), *p.StartOffsetDays)
+		v.AddMsg("start_offset_days", i18n.M("common.range", "Min", 0, "Max", 365), *p.StartOffsetDays)
 	}
 	seen := map[string]bool{}
 	categoriesOK := len(p.EligibleCategories) > 0
 	if !categoriesOK {
-		v.AddMsg("body.eligible_categories", i18n.M("warranty.category_required"), p.EligibleCategories)
+		v.AddMsg("eligible_categories", i18n.M("warranty.category_required"), p.EligibleCategories)
 	}
 	for i, c := range p.EligibleCategories {
-		loc := fmt.Sprintf("body.eligible_categories[%d]", i)
+		loc := fmt.Sprintf("eligible_categories[%d]", i)
 		switch {
 		case !slices.Contains(Categories, c):
 			v.AddMsg(loc, i18n.M("common.one_of", "Values", strings.Join(Categories, ", ")), c)
@@ -285,7 +281,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	}
 	seen = map[string]bool{}
 	for i, c := range p.Exclusions {
-		loc := fmt.Sprintf("body.exclusions[%d]", i)
+		loc := fmt.Sprintf("exclusions[%d]", i)
 		switch {
 		case !slices.Contains(FaultCauses, c):
 			v.AddMsg(loc, i18n.M("common.one_of", "Values", strings.Join(FaultCauses, ", ")), c)
@@ -297,7 +293,7 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		seen[c] = true
 	}
 	if !slices.Contains(PlanKinds, p.Kind) {
-		v.AddMsg("body.kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), p.Kind)
+		v.AddMsg("kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), p.Kind)
 		return
 	}
 
@@ -315,101 +311,101 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 	}
 	categories := func(allowed []string, what string) {
 		if categoriesOK && !subset(p.EligibleCategories, allowed) {
-			v.AddMsg("body.eligible_categories", i18n.M("warranty.covers_only", "What", what, "Values", strings.Join(allowed, ", ")), p.EligibleCategories)
+			v.AddMsg("eligible_categories", i18n.M("warranty.covers_only", "What", what, "Values", strings.Join(allowed, ", ")), p.EligibleCategories)
 		}
 	}
 	startAtLeast := func(minOffset int, what string) {
 		if p.StartsAfterManufacturerWarranty {
-			v.AddMsg("body.starts_after_manufacturer_warranty", i18n.M("warranty.only_extended_after"), true)
+			v.AddMsg("starts_after_manufacturer_warranty", i18n.M("warranty.only_extended_after"), true)
 		}
 		if p.StartOffsetDays != nil && *p.StartOffsetDays < minOffset {
-			v.AddMsg("body.start_offset_days", i18n.M("warranty.start_offset", "What", what, "Days", minOffset), *p.StartOffsetDays)
+			v.AddMsg("start_offset_days", i18n.M("warranty.start_offset", "What", what, "Days", minOffset), *p.StartOffsetDays)
 		}
 	}
 	oneYear := func() {
 		if p.DurationMonths != ProtectionPlanMonths {
-			v.AddMsg("body.duration_months", i18n.M("warranty.protection_one_year"), p.DurationMonths)
+			v.AddMsg("duration_months", i18n.M("warranty.protection_one_year"), p.DurationMonths)
 		}
 	}
 	switch p.Kind {
 	case KindExtendedWarranty:
 		categories(extendedCategories, "an extended warranty")
 		if p.StartOffsetDays != nil {
-			v.AddMsg("body.start_offset_days", i18n.M("warranty.extended_start"), *p.StartOffsetDays)
+			v.AddMsg("start_offset_days", i18n.M("warranty.extended_start"), *p.StartOffsetDays)
 		}
 		if p.DurationMonths != 12 && p.DurationMonths != 24 && p.DurationMonths != 36 {
-			v.AddMsg("body.duration_months", i18n.M("warranty.extended_duration"), p.DurationMonths)
+			v.AddMsg("duration_months", i18n.M("warranty.extended_duration"), p.DurationMonths)
 		}
 		if !p.EnvironmentalFaultsFree {
-			v.AddMsg("body.environmental_faults_free", i18n.M("warranty.extended_environmental"), false)
+			v.AddMsg("environmental_faults_free", i18n.M("warranty.extended_environmental"), false)
 		}
 		if !p.NoVisitFeeLargeAppliances {
-			v.AddMsg("body.no_visit_fee_large_appliances", i18n.M("warranty.extended_no_visit_fee"), false)
+			v.AddMsg("no_visit_fee_large_appliances", i18n.M("warranty.extended_no_visit_fee"), false)
 		}
-		not("body.discount_percent", p.DiscountPercent != nil)
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
+		not("discount_percent", p.DiscountPercent != nil)
+		not("flat_fee", p.FlatFee != nil)
+		not("depreciation_cap_percent", p.DepreciationCapPercent != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("depreciation_schedule", len(p.DepreciationSchedule) > 0)
 	case KindAccidentalDamage:
 		categories(accidentalCategories, "an accidental-damage plan")
-		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+		if need("depreciation_schedule", len(p.DepreciationSchedule) > 0) {
 			checkSchedule(v, p, 100)
 		}
 		startAtLeast(30, "an accidental-damage plan")
 		oneYear()
-		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
-			v.AddMsg("body.discount_percent", i18n.M("common.at_least", "Min", 50), *p.DiscountPercent)
+		if need("discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinAccidentalDiscountPercent {
+			v.AddMsg("discount_percent", i18n.M("common.at_least", "Min", 50), *p.DiscountPercent)
 		}
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("flat_fee", p.FlatFee != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("environmental_faults_free", p.EnvironmentalFaultsFree)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindSwapForRepair:
 		oneYear()
 		switch {
 		case !categoriesOK:
 		case subset(p.EligibleCategories, swapTabletCategories):
 			startAtLeast(1, "a tablet swap plan")
-			if need("body.depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
-				v.AddMsg("body.depreciation_cap_percent", i18n.M("warranty.max_percent_39"), *p.DepreciationCapPercent)
+			if need("depreciation_cap_percent", p.DepreciationCapPercent != nil) && *p.DepreciationCapPercent > MaxTabletDepreciationPercent {
+				v.AddMsg("depreciation_cap_percent", i18n.M("warranty.max_percent_39"), *p.DepreciationCapPercent)
 			}
 			if len(p.DepreciationSchedule) > 0 {
 				checkSchedule(v, p, MaxTabletDepreciationPercent)
 			}
-			not("body.flat_fee", p.FlatFee != nil)
+			not("flat_fee", p.FlatFee != nil)
 		case subset(p.EligibleCategories, swapFlatCategories):
 			startAtLeast(30, "a kitchen or small-appliance swap plan")
-			need("body.flat_fee", p.FlatFee != nil)
-			not("body.depreciation_cap_percent", p.DepreciationCapPercent != nil)
-			not("body.depreciation_schedule", len(p.DepreciationSchedule) > 0)
+			need("flat_fee", p.FlatFee != nil)
+			not("depreciation_cap_percent", p.DepreciationCapPercent != nil)
+			not("depreciation_schedule", len(p.DepreciationSchedule) > 0)
 		default:
-			v.AddMsg("body.eligible_categories", i18n.M("warranty.swap_categories"), p.EligibleCategories)
+			v.AddMsg("eligible_categories", i18n.M("warranty.swap_categories"), p.EligibleCategories)
 		}
-		not("body.discount_percent", p.DiscountPercent != nil)
-		not("body.compensation", p.Compensation != nil)
-		not("body.payout_business_days", p.PayoutBusinessDays != nil)
-		not("body.environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("discount_percent", p.DiscountPercent != nil)
+		not("compensation", p.Compensation != nil)
+		not("payout_business_days", p.PayoutBusinessDays != nil)
+		not("environmental_faults_free", p.EnvironmentalFaultsFree)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindNoReasonRepair:
 		categories(noReasonCategories, "a no-reason repair plan")
 		startAtLeast(1, "a no-reason repair plan")
 		oneYear()
 		if !p.EnvironmentalFaultsFree {
-			v.AddMsg("body.environmental_faults_free", i18n.M("warranty.no_reason_environmental"), false)
+			v.AddMsg("environmental_faults_free", i18n.M("warranty.no_reason_environmental"), false)
 		}
-		if need("body.discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
-			v.AddMsg("body.discount_percent", i18n.M("common.at_least", "Min", 80), *p.DiscountPercent)
+		if need("discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
+			v.AddMsg("discount_percent", i18n.M("common.at_least", "Min", 80), *p.DiscountPercent)
 		}
-		need("body.compensation", p.Compensation != nil)
-		need("body.payout_business_days", p.PayoutBusinessDays != nil)
-		if need("body.depreciation_schedule", len(p.DepreciationSchedule) > 0) {
+		need("compensation", p.Compensation != nil)
+		need("payout_business_days", p.PayoutBusinessDays != nil)
+		if need("depreciation_schedule", len(p.DepreciationSchedule) > 0) {
 			checkSchedule(v, p, 100)
 		}
-		not("body.flat_fee", p.FlatFee != nil)
-		not("body.no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
+		not("flat_fee", p.FlatFee != nil)
+		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	}
 }
 
@@ -422,14 +418,14 @@ const MaxDepreciationSteps = 24
 func checkSchedule(v *tenants.Validation, p Plan, maxPercent int) {
 	steps := p.DepreciationSchedule
 	if len(steps) > MaxDepreciationSteps {
-		v.AddMsg("body.depreciation_schedule", i18n.M("warranty.max_steps", "Max", MaxDepreciationSteps), len(steps))
+		v.AddMsg("depreciation_schedule", i18n.M("warranty.max_steps", "Max", MaxDepreciationSteps), len(steps))
 		return
 	}
 	if p.DepreciationCapPercent != nil && *p.DepreciationCapPercent < maxPercent {
 		maxPercent = *p.DepreciationCapPercent
 	}
 	for i, st := range steps {
-		loc := fmt.Sprintf("body.depreciation_schedule[%d]", i)
+		loc := fmt.Sprintf("depreciation_schedule[%d]", i)
 		switch {
 		case st.UpToMonth < 1 || st.UpToMonth > 120:
 			v.AddMsg(loc+".up_to_month", i18n.M("common.range", "Min", 1, "Max", 120), st.UpToMonth)
@@ -583,13 +579,13 @@ func (s *Service) GetPlan(ctx context.Context, p tenants.Principal, id string) (
 func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilter) ([]Plan, string, error) {
 	v := &tenants.Validation{}
 	if f.Kind != "" && !slices.Contains(PlanKinds, PlanKind(f.Kind)) {
-		v.AddMsg("query.kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), f.Kind)
+		v.AddMsg("kind", i18n.M("common.one_of", "Values", "extended_warranty, accidental_damage, swap_for_repair, no_reason_repair"), f.Kind)
 	}
 	if f.Category != "" && !slices.Contains(Categories, f.Category) {
-		v.AddMsg("query.category", i18n.M("common.one_of", "Values", strings.Join(Categories, ", ")), f.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", strings.Join(Categories, ", ")), f.Category)
 	}
 	if f.Status != "" && f.Status != PlanActive && f.Status != PlanRetired {
-		v.AddMsg("query.status", i18n.M("common.one_of", "Values", "active, retired"), f.Status)
+		v.AddMsg("status", i18n.M("common.one_of", "Values", "active, retired"), f.Status)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -632,14 +628,12 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		n := old
-		var changed, terms []string
+		var changed tenants.Changes
+		var terms []string
 		set := func(name string, term, ok bool, apply func()) {
-			if ok {
-				apply()
-				changed = append(changed, name)
-				if term {
-					terms = append(terms, name)
-				}
+			changed.Set(name, ok, apply)
+			if ok && term {
+				terms = append(terms, name)
 			}
 		}
 		set("name", false, u.Name != nil, func() { n.Name = *u.Name })
@@ -658,7 +652,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		set("exclusions", true, u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
 		v := &tenants.Validation{}
 		if n.Status != PlanActive && n.Status != PlanRetired {
-			v.AddMsg("body.status", i18n.M("common.one_of", "Values", "active, retired"), n.Status)
+			v.AddMsg("status", i18n.M("common.one_of", "Values", "active, retired"), n.Status)
 		}
 		validatePlan(v, n, st.Currency)
 		if err := v.Err(); err != nil {
@@ -676,7 +670,7 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 			}
 			if sold {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("warranty.terms_fixed")).With(
-					tenants.FieldMsg("body."+terms[0], i18n.M("warranty.term_with_contracts"), nil))
+					tenants.FieldMsg(terms[0], i18n.M("warranty.term_with_contracts"), nil))
 			}
 		}
 		out, err = scanPlan(tx.QueryRow(ctx, `

@@ -24,10 +24,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-func init() {
-	pg.RegisterConstraint("webhook_endpoints_tenant_id_storefront_id_fkey", "body.storefront_id", "no storefront with this id")
-}
-
 // Event types of this context.
 const (
 	TypeEndpointCreated  = "webhook_endpoint.created"
@@ -250,13 +246,13 @@ var eventTypeShape = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
 
 func checkEventTypes(v *tenants.Validation, types []string) []string {
 	if len(types) == 0 || len(types) > 50 {
-		v.AddMsg("body.event_types", i18n.M("webhooks.event_type_count", "Min", 1, "Max", 50), types)
+		v.AddMsg("event_types", i18n.M("webhooks.event_type_count", "Min", 1, "Max", 50), types)
 		return nil
 	}
 	out := make([]string, 0, len(types))
 	for i, t := range types {
 		if len(t) > 100 || !eventTypeShape.MatchString(t) {
-			v.AddMsg("body.event_types["+strconv.Itoa(i)+"]", i18n.M("webhooks.event_type"), t)
+			v.AddMsg("event_types["+strconv.Itoa(i)+"]", i18n.M("webhooks.event_type"), t)
 			continue
 		}
 		if !slices.Contains(out, t) {
@@ -289,19 +285,19 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	v := &tenants.Validation{}
 	in.URL = strings.TrimSpace(in.URL)
 	if len(in.URL) == 0 || len(in.URL) > 2048 {
-		v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), in.URL)
+		v.AddMsg("url", i18n.M("common.length", "Min", 1, "Max", 2048), in.URL)
 	} else if msg := s.CheckURL(ctx, in.URL); msg != nil {
-		v.AddMsg("body.url", *msg, in.URL)
+		v.AddMsg("url", *msg, in.URL)
 	}
 	types := checkEventTypes(v, in.EventTypes)
 	if len([]rune(in.Description)) > 500 {
-		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), in.Description)
+		v.AddMsg("description", i18n.M("common.max_length", "Max", 500), in.Description)
 	}
 	var sf *string
 	switch {
 	case p.StorefrontID != "":
 		if in.StorefrontID != "" && in.StorefrontID != p.StorefrontID {
-			v.AddMsg("body.storefront_id", i18n.M("webhooks.storefront_own"), in.StorefrontID)
+			v.AddMsg("storefront_id", i18n.M("webhooks.storefront_own"), in.StorefrontID)
 		}
 		sf = &p.StorefrontID
 	case in.StorefrontID != "":
@@ -319,7 +315,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 				return err
 			}
 			if !ok {
-				return tenants.InvalidMsg("body.storefront_id", i18n.M("common.no_such_storefront"), *sf)
+				return tenants.InvalidMsg("storefront_id", i18n.M("common.no_such_storefront"), *sf)
 			}
 		}
 		var err error
@@ -383,9 +379,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		u := strings.TrimSpace(*in.URL)
 		in.URL = &u
 		if len(u) == 0 || len(u) > 2048 {
-			v.AddMsg("body.url", i18n.M("common.length", "Min", 1, "Max", 2048), u)
+			v.AddMsg("url", i18n.M("common.length", "Min", 1, "Max", 2048), u)
 		} else if msg := s.CheckURL(ctx, u); msg != nil {
-			v.AddMsg("body.url", *msg, u)
+			v.AddMsg("url", *msg, u)
 		}
 	}
 	var types []string
@@ -393,7 +389,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		types = checkEventTypes(v, *in.EventTypes)
 	}
 	if in.Description != nil && len([]rune(*in.Description)) > 500 {
-		v.AddMsg("body.description", i18n.M("common.max_length", "Max", 500), *in.Description)
+		v.AddMsg("description", i18n.M("common.max_length", "Max", 500), *in.Description)
 	}
 	if err := v.Err(); err != nil {
 		return Endpoint{}, err
@@ -481,7 +477,7 @@ var deliveryStatuses = []string{"pending", "retrying", "delivered", "failed"}
 // ListDeliveries lists an endpoint's deliveries, newest first.
 func (s *Service) ListDeliveries(ctx context.Context, p tenants.Principal, endpointID string, f DeliveryFilter) ([]Delivery, string, error) {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
-		return nil, "", tenants.InvalidMsg("query.status", i18n.M("common.one_of", "Values", "pending, retrying, delivered, failed"), f.Status)
+		return nil, "", tenants.InvalidMsg("status", i18n.M("common.one_of", "Values", "pending, retrying, delivered, failed"), f.Status)
 	}
 	f.Limit = tenants.PageLimit(f.Limit)
 	before, err := tenants.PageAfter("webhook_deliveries", f.Cursor)

@@ -9,47 +9,47 @@ import (
 )
 
 // check validates what the engine cannot decide without. Locations are the
-// Input's fields in snake_case under "body." (body.date,
-// body.quote.lines[0].amount.currency); a caller whose request is shaped
+// Input's fields in snake_case (date, quote.lines[0].amount.currency); a
+// caller whose request is shaped
 // differently re-maps them.
 func check(in *Input) error {
 	var v tenants.Validation
 	cur := in.Unit.PurchasePrice.Currency
 	if in.Unit.PurchaseDate.IsZero() {
-		v.AddMsg("body.unit.purchase_date", i18n.M("common.is_required"), nil)
+		v.AddMsg("unit.purchase_date", i18n.M("common.is_required"), nil)
 	}
 	if in.Date.IsZero() {
-		v.AddMsg("body.date", i18n.M("common.is_required"), nil)
+		v.AddMsg("date", i18n.M("common.is_required"), nil)
 	} else if !in.Unit.PurchaseDate.IsZero() && civil(in.Date).Before(civil(in.Unit.PurchaseDate)) {
-		v.AddMsg("body.date", i18n.M("common.not_before_purchase_date"), in.Date.Format(time.DateOnly))
+		v.AddMsg("date", i18n.M("common.not_before_purchase_date"), in.Date.Format(time.DateOnly))
 	}
 	if in.Unit.InstalledOn != nil && civil(*in.Unit.InstalledOn).Before(civil(in.Unit.PurchaseDate)) {
-		v.AddMsg("body.unit.installed_on", i18n.M("common.not_before_purchase_date"), in.Unit.InstalledOn.Format(time.DateOnly))
+		v.AddMsg("unit.installed_on", i18n.M("common.not_before_purchase_date"), in.Unit.InstalledOn.Format(time.DateOnly))
 	}
 	if in.Unit.WarrantyMonths < 0 {
-		v.AddMsg("body.unit.warranty_months", i18n.M("common.must_not_be_negative"), in.Unit.WarrantyMonths)
+		v.AddMsg("unit.warranty_months", i18n.M("common.must_not_be_negative"), in.Unit.WarrantyMonths)
 	}
 	for cat, m := range in.Unit.KeyPartWarrantyMonths {
 		if m < 0 {
-			v.AddMsg("body.unit.key_part_warranty_months."+cat, i18n.M("common.must_not_be_negative"), m)
+			v.AddMsg("unit.key_part_warranty_months."+cat, i18n.M("common.must_not_be_negative"), m)
 		}
 	}
 	if cur == "" {
-		v.AddMsg("body.unit.purchase_price.currency", i18n.M("common.is_required"), cur)
+		v.AddMsg("unit.purchase_price.currency", i18n.M("common.is_required"), cur)
 	}
-	money(&v, "body.unit.purchase_price", in.Unit.PurchasePrice, cur)
+	money(&v, "unit.purchase_price", in.Unit.PurchasePrice, cur)
 	if in.Unit.RetailPrice != (tenants.Money{}) {
-		money(&v, "body.unit.retail_price", in.Unit.RetailPrice, cur)
+		money(&v, "unit.retail_price", in.Unit.RetailPrice, cur)
 	}
 	if !in.Fault.ChangeOfMind && !in.Fault.WrongOrDamagedOnDelivery || in.Fault.Cause != "" {
 		if !knownCause(in.Fault.Cause) {
-			v.AddMsg("body.fault.cause", i18n.M("common.fault_cause"), string(in.Fault.Cause))
+			v.AddMsg("fault.cause", i18n.M("common.fault_cause"), string(in.Fault.Cause))
 		}
 	}
 	switch in.RequestedRemedy {
 	case "", RemedyNone, RemedyRepair, RemedyExchange, RemedyReturn, RemedySwap:
 	default:
-		v.AddMsg("body.requested_remedy", i18n.M("warranty.outcome"), string(in.RequestedRemedy))
+		v.AddMsg("requested_remedy", i18n.M("warranty.outcome"), string(in.RequestedRemedy))
 	}
 	for i := range in.Quote.Lines {
 		l := &in.Quote.Lines[i]
@@ -57,7 +57,7 @@ func check(in *Input) error {
 		if kindOK && moneyOK(l.Amount, cur) && (l.Charged == nil || moneyOK(*l.Charged, cur)) {
 			continue // the hot path builds no location strings
 		}
-		loc := "body.quote.lines[" + strconv.Itoa(i) + "]"
+		loc := "quote.lines[" + strconv.Itoa(i) + "]"
 		if !kindOK {
 			v.AddMsg(loc+".kind", i18n.M("common.charge_kind"), l.Kind)
 		}
@@ -67,17 +67,17 @@ func check(in *Input) error {
 		}
 	}
 	if in.WarrantyCardCharge != nil {
-		money(&v, "body.warranty_card_charge", *in.WarrantyCardCharge, cur)
+		money(&v, "warranty_card_charge", *in.WarrantyCardCharge, cur)
 	}
 	if in.Visit.LateMinutes < 0 {
-		v.AddMsg("body.visit.late_minutes", i18n.M("common.must_not_be_negative"), in.Visit.LateMinutes)
+		v.AddMsg("visit.late_minutes", i18n.M("common.must_not_be_negative"), in.Visit.LateMinutes)
 	}
 	for i := range in.Contracts {
 		c := &in.Contracts[i]
 		if contractOK(c, cur) {
 			continue
 		}
-		loc := "body.contracts[" + strconv.Itoa(i) + "]"
+		loc := "contracts[" + strconv.Itoa(i) + "]"
 		switch c.Kind {
 		case KindExtendedWarranty, KindAccidentalDamage, KindSwapForRepair, KindNoReasonRepair:
 		default:

@@ -906,19 +906,19 @@ func TestDecideRejectsBadInput(t *testing.T) {
 		mod  func(*Input)
 		loc  string
 	}{
-		{"DateBeforePurchase", func(in *Input) { in.Date = day("2026-02-28") }, "body.date"},
-		{"MissingDate", func(in *Input) { in.Date = time.Time{} }, "body.date"},
-		{"InstalledBeforePurchase", func(in *Input) { d := day("2026-02-01"); in.Unit.InstalledOn = &d }, "body.unit.installed_on"},
-		{"QuoteInAnotherCurrency", func(in *Input) { in.Quote.Lines[1].Amount.Currency = "USD" }, "body.quote.lines[1].amount.currency"},
-		{"NegativeLine", func(in *Input) { in.Quote.Lines[2].Amount.Amount = -1 }, "body.quote.lines[2].amount.amount"},
-		{"UnknownCause", func(in *Input) { in.Fault.Cause = "gremlins" }, "body.fault.cause"},
-		{"UnknownRemedy", func(in *Input) { in.RequestedRemedy = "refund" }, "body.requested_remedy"},
-		{"CardInAnotherCurrency", func(in *Input) { in.WarrantyCardCharge = &tenants.Money{Amount: 1, Currency: "EUR"} }, "body.warranty_card_charge.currency"},
+		{"DateBeforePurchase", func(in *Input) { in.Date = day("2026-02-28") }, "date"},
+		{"MissingDate", func(in *Input) { in.Date = time.Time{} }, "date"},
+		{"InstalledBeforePurchase", func(in *Input) { d := day("2026-02-01"); in.Unit.InstalledOn = &d }, "unit.installed_on"},
+		{"QuoteInAnotherCurrency", func(in *Input) { in.Quote.Lines[1].Amount.Currency = "USD" }, "quote.lines[1].amount.currency"},
+		{"NegativeLine", func(in *Input) { in.Quote.Lines[2].Amount.Amount = -1 }, "quote.lines[2].amount.amount"},
+		{"UnknownCause", func(in *Input) { in.Fault.Cause = "gremlins" }, "fault.cause"},
+		{"UnknownRemedy", func(in *Input) { in.RequestedRemedy = "refund" }, "requested_remedy"},
+		{"CardInAnotherCurrency", func(in *Input) { in.WarrantyCardCharge = &tenants.Money{Amount: 1, Currency: "EUR"} }, "warranty_card_charge.currency"},
 		{"ContractEndsBeforeStart", func(in *Input) {
 			c := extended(CategoryWasher)
 			c.EndsOn = c.StartsOn.AddDate(0, 0, -1)
 			in.Contracts = []Contract{c}
-		}, "body.contracts[0].ends_on"},
+		}, "contracts[0].ends_on"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
