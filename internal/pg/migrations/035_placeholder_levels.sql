@@ -1,0 +1,2 @@
+-- Placeholder on branch levels only (migration 035 belongs to another helper's branch): drop at merge.
+SELECT 1;
