@@ -296,8 +296,8 @@ type (
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`
 	}
-	GradeEventData      = quality.ProposalEventData
-	LevelEventData      = quality.LevelEventData
+	GradeEventData = quality.ProposalEventData
+	LevelEventData = quality.LevelEventData
 	// CertificationEventData is the data of technician.certification_* events.
 	CertificationEventData struct {
 		CertificationID string  `json:"certification_id" example:"crt_01jd3zq8w6v7t3y2k9x4n5m6pn"`

@@ -194,6 +194,9 @@ type LevelRun struct {
 // levelFor picks the highest level of pol whose rule holds; notes say why
 // each higher one did not. ok is false when the volume is below every rule's.
 func levelFor(pol LevelPolicy, sc float64, tickets int64, m Metrics, courses []string, cur *int, licenceValid bool) (level int, notes []string, ok bool) {
+	if len(pol.Levels) == 0 {
+		return 0, nil, false
+	}
 	minVolume := pol.Levels[0].MinTickets
 	for _, r := range pol.Levels {
 		minVolume = min(minVolume, r.MinTickets)
@@ -202,24 +205,25 @@ func levelFor(pol LevelPolicy, sc float64, tickets int64, m Metrics, courses []s
 		return 0, nil, false
 	}
 	notes = []string{}
-	for _, r := range pol.Levels { // best first
+	level = pol.Levels[len(pol.Levels)-1].Level // the lowest listed, when no rule holds
+	for _, r := range pol.Levels {              // best first
 		why := ruleFails(r, sc, tickets, m, courses)
-		if why == "" && !licenceValid && (cur == nil || r.Level > *cur) {
-			why = "no valid service licence: no promotion"
-		}
 		if why == "" {
-			return r.Level, notes, true
+			level = r.Level
+			break
 		}
 		notes = append(notes, fmt.Sprintf("level %d: %s", r.Level, why))
 	}
-	lowest := pol.Levels[len(pol.Levels)-1].Level
-	if !licenceValid {
+	if !licenceValid { // the licence is a hard constraint: no promotion without one
 		if cur == nil {
 			return 0, notes, false
 		}
-		lowest = min(lowest, *cur)
+		if level > *cur {
+			notes = append(notes, fmt.Sprintf("level %d: no valid service licence, no promotion", level))
+			level = *cur
+		}
 	}
-	return lowest, notes, true
+	return level, notes, true
 }
 
 func ruleFails(r LevelRule, sc float64, tickets int64, m Metrics, courses []string) string {
