@@ -296,7 +296,15 @@ type (
 	GradingPolicyEventData struct {
 		Version int `json:"version" doc:"The policy's new version."`
 	}
-	GradeEventData      = quality.ProposalEventData
+	GradeEventData = quality.ProposalEventData
+	LevelEventData = quality.LevelEventData
+	// CertificationEventData is the data of technician.certification_* events.
+	CertificationEventData struct {
+		CertificationID string  `json:"certification_id" example:"crt_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+		Course          string  `json:"course" example:"washer-advanced"`
+		Result          string  `json:"result,omitempty" enum:"passed,failed" doc:"certification_recorded only." example:"passed"`
+		ExpiresOn       *string `json:"expires_on,omitempty" format:"date" doc:"certification_recorded only." example:"2028-06-14"`
+	}
 	ScorecardReadyEvent = quality.ScorecardReadyData
 )
 
@@ -397,6 +405,14 @@ var EventCatalog = func() []EventKind {
 		k(quality.TypeGradeAppealed, "A node appealed its approved grade", reflect.TypeFor[GradeEventData]),
 		k(quality.TypeGradeAppealDecided, "A grade appeal was decided", reflect.TypeFor[GradeEventData]),
 		k(quality.TypeScorecardReady, "A month's scorecards are ready", reflect.TypeFor[ScorecardReadyEvent]),
+		k(quality.TypeLevelPolicyUpdated, "The tenant's technician level policy changed", reflect.TypeFor[GradingPolicyEventData]),
+		k(quality.TypeLevelProposed, "A levelling run proposed a technician's level in a category", reflect.TypeFor[LevelEventData]),
+		k(quality.TypeLevelApproved, "A level proposal was approved and the technician's level set", reflect.TypeFor[LevelEventData]),
+		k(quality.TypeLevelRejected, "A level proposal was rejected", reflect.TypeFor[LevelEventData]),
+		k(quality.TypeLevelAppealed, "A technician appealed its approved level", reflect.TypeFor[LevelEventData]),
+		k(quality.TypeLevelAppealDecided, "A level appeal was decided", reflect.TypeFor[LevelEventData]),
+		k(network.TypeCertificationRecorded, "A technician's training or certification was recorded", reflect.TypeFor[CertificationEventData]),
+		k(network.TypeCertificationRemoved, "A technician's training or certification record was removed", reflect.TypeFor[CertificationEventData]),
 		k(testclocks.TypeTestClockCreated, "A test clock was created (test mode only)", reflect.TypeFor[TestClockEventData]),
 		k(testclocks.TypeTestClockAdvanced, "A test clock was advanced (test mode only)", reflect.TypeFor[TestClockEventData]),
 		k(testclocks.TypeTestClockReady, "What fell due on a test clock's advance has been fired (test mode only)", reflect.TypeFor[TestClockEventData]),

@@ -138,6 +138,7 @@ func kpiDefinitions() string {
 
 func (s *Server) registerQuality() {
 	tags := []string{"Quality"}
+	s.registerQualityLevels()
 
 	register(s, authz.QualityRead, huma.Operation{
 		OperationID: "getScorecard", Method: http.MethodGet, Path: "/v1/quality/scorecard",

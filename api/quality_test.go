@@ -27,7 +27,8 @@ func init() {
 	for _, op := range []string{"setGradingPolicy", "runGrading", "decideGradeProposal", "decideGradeAppeal"} {
 		wantMatrix[op] = managers
 	}
-	wantMatrix["appealGradeProposal"] = []string{"network_manager", "node_manager", "tenant_admin"}
+	// A technician key holds quality.appeal for its own level; a node's grade is out of its scope (404).
+	wantMatrix["appealGradeProposal"] = []string{"network_manager", "node_manager", "technician", "tenant_admin"}
 	dummyParams["proposal_id"] = "grp_00000000000000000000000000"
 }
 

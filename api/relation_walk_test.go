@@ -91,6 +91,9 @@ func TestRoleRelationWalk(t *testing.T) {
 		"shifts":  shifts, "daily_job_limit": 30})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	sibTech := r.JSON(t)["id"].(string)
+	// The sibling technician's certification (lists must not show it out of scope).
+	sibCert := createdID(t, env, admin, "/v1/network/technicians/"+sibTech+"/certifications",
+		map[string]any{"course": "washer-advanced", "completed_on": shanghaiToday(-10), "result": "passed"})
 
 	// The sibling's job: a unit with a contract, its ticket dispatched to the sibling repair point.
 	const sibPhone, sibAddress = "13966667777", "兄弟小区 7 号楼 701"
@@ -176,30 +179,35 @@ func TestRoleRelationWalk(t *testing.T) {
 		"price_list_id": "prl_00000000000000000000000000", "quote_id": "quo_00000000000000000000000000",
 		"date": "2026-10-01", "tenant_id": d.ID,
 		"test_clock_id": "clk_00000000000000000000000000", "proposal_id": "grp_00000000000000000000000000",
+		"level_proposal_id": "lvp_00000000000000000000000000", "certification_id": sibCert,
 		"purpose": "ticket_received", "language": "zh-CN",
 	}
 	maps.Copy(out, stockObjects)
 	maps.Copy(out, hooks)
 	bodies := map[string]any{
-		"changeNodeStatus":          map[string]any{"status": "suspended", "reason": "relation probe"},
-		"moveNode":                  map[string]any{"parent_id": root},
-		"renewTechnicianLicence":    map[string]any{"number": "X-1", "issued_on": "2026-01-01", "expires_on": "2031-01-01"},
-		"updateWebhookEndpoint":     map[string]any{"description": "relation probe"},
-		"updateNotificationGateway": map[string]any{"description": "relation probe"},
-		"cancelContract":            map[string]any{"reason": "relation probe"},
-		"recordServiceEvent":        map[string]any{"kind": "repair", "occurred_on": shanghaiToday(0)},
-		"updateUnit":                map[string]any{"invoice_number": "X-1"},
-		"updateStorefront":          map[string]any{"name": "relation probe"},
-		"markClaimPaid":             map[string]any{"payment_reference": "relation probe"},
-		"markPayoutPaid":            map[string]any{"reference": "X-1"},
-		"rejectSwap":                map[string]any{"reason": "relation probe"},
-		"fulfilSwap":                map[string]any{"serial": "X-1"},
-		"approveSwap":               map[string]any{},
-		"decideGradeProposal":       map[string]any{"decision": "approve"},
-		"advanceTestClock":          map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
-		"attachTestClock":           map[string]any{"object_id": sibContract},
-		"appealGradeProposal":       map[string]any{"reason": "relation probe"},
-		"decideGradeAppeal":         map[string]any{"decision": "upheld", "note": "relation probe"},
+		"changeNodeStatus":              map[string]any{"status": "suspended", "reason": "relation probe"},
+		"moveNode":                      map[string]any{"parent_id": root},
+		"renewTechnicianLicence":        map[string]any{"number": "X-1", "issued_on": "2026-01-01", "expires_on": "2031-01-01"},
+		"updateWebhookEndpoint":         map[string]any{"description": "relation probe"},
+		"updateNotificationGateway":     map[string]any{"description": "relation probe"},
+		"cancelContract":                map[string]any{"reason": "relation probe"},
+		"recordServiceEvent":            map[string]any{"kind": "repair", "occurred_on": shanghaiToday(0)},
+		"updateUnit":                    map[string]any{"invoice_number": "X-1"},
+		"updateStorefront":              map[string]any{"name": "relation probe"},
+		"markClaimPaid":                 map[string]any{"payment_reference": "relation probe"},
+		"markPayoutPaid":                map[string]any{"reference": "X-1"},
+		"rejectSwap":                    map[string]any{"reason": "relation probe"},
+		"fulfilSwap":                    map[string]any{"serial": "X-1"},
+		"approveSwap":                   map[string]any{},
+		"decideGradeProposal":           map[string]any{"decision": "approve"},
+		"advanceTestClock":              map[string]any{"frozen_time": time.Now().Add(time.Hour).Format(time.RFC3339)},
+		"attachTestClock":               map[string]any{"object_id": sibContract},
+		"appealGradeProposal":           map[string]any{"reason": "relation probe"},
+		"decideGradeAppeal":             map[string]any{"decision": "upheld", "note": "relation probe"},
+		"decideLevelProposal":           map[string]any{"decision": "approve"},
+		"appealLevelProposal":           map[string]any{"reason": "relation probe"},
+		"decideLevelAppeal":             map[string]any{"decision": "upheld", "note": "relation probe"},
+		"createTechnicianCertification": map[string]any{"course": "probe", "completed_on": shanghaiToday(0), "result": "passed"},
 		"resubmitClaim": map[string]any{"occurred_on": shanghaiToday(0), "fault": map[string]any{"cause": "performance"},
 			"lines": []map[string]any{{"kind": "labor", "requested": money(1000)}}},
 	}
@@ -210,7 +218,7 @@ func TestRoleRelationWalk(t *testing.T) {
 	maps.Copy(bodies, ticketBodies)
 	// What must never reach these roles: the sibling's personal data and objects.
 	leaks := []string{sibPhone, sibAddress, "兄弟客户", sibTicket, sibCustomer, sibUnit, sibContract, sibPayout, sibSwap,
-		sibComplaint, sibClaim, sibTech, gateway, imp, otherContract}
+		sibComplaint, sibClaim, sibTech, gateway, imp, otherContract, sibCert}
 	leaks = append(leaks, shopUnits...)
 	sibVersion := func() any {
 		r := env.Do(t, http.MethodGet, "/v1/tickets/"+sibTicket, admin, nil)

@@ -94,6 +94,12 @@ SELECT create_distributed_table('notification_templates', 'tenant_id', colocate_
 SELECT create_distributed_table('network_import_codes', 'tenant_id', colocate_with => 'nodes'); -- 030_import_checkpoints
 SELECT create_distributed_table('care_policies', 'tenant_id', colocate_with => 'nodes'); -- 031_care_reminders
 SELECT create_distributed_table('care_reminders', 'tenant_id', colocate_with => 'nodes'); -- 031_care_reminders
+SELECT create_distributed_table('level_history', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('level_policies', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('level_runs', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('level_proposals', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('level_appeals', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('technician_certifications', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:
@@ -113,6 +119,8 @@ SELECT create_distributed_table('care_reminders', 'tenant_id', colocate_with => 
 --   customers.customers_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   grade_appeals.grade_appeals_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   grade_proposals.grade_proposals_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
+--   level_appeals.level_appeals_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
+--   level_proposals.level_proposals_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   loaners.loaners_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   network_import_chunks.network_import_chunks_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   nodes.nodes_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
@@ -128,6 +136,7 @@ SELECT create_distributed_table('care_reminders', 'tenant_id', colocate_with => 
 --   sla_policies.sla_policies_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   storefronts.storefronts_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   swaps.swaps_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
+--   technician_certifications.technician_certifications_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   technicians.technicians_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   tenant_holidays.tenant_holidays_audit: audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers (citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)
 --   tenants.tenants_auth_notify: reference table: fires on the coordinator, where the servers listen

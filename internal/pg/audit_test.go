@@ -34,6 +34,9 @@ var unaudited = map[string]string{
 	"grading_policies":        "history: append-only versions, each with its author",
 	"grading_runs":            "history: the grading job's runs (its proposals are audited)",
 	"grade_history":           "history: a node's grades, old and new, who and why",
+	"level_policies":          "history: append-only versions, each with its author",
+	"level_runs":              "history: the levelling job's runs (its proposals are audited)",
+	"level_history":           "history: a technician's levels, old and new, who and why",
 	"webhook_deliveries":      "history: delivery attempts",
 	// Bookkeeping that is no business object.
 	"idempotency_keys":         "stored responses of retried requests",

@@ -97,6 +97,7 @@ func FoldTx(ctx context.Context, tx pg.TenantTx, limit int) (FoldResult, error) 
 	}
 	ticketIDs := map[string]bool{}
 	var loose []string // complaints without a ticket
+	var cs complaintRows
 	for _, e := range feed {
 		res.Position = e.Position
 		if e.Type != complaints.TypeFiled {
@@ -117,16 +118,15 @@ func FoldTx(ctx context.Context, tx pg.TenantTx, limit int) (FoldResult, error) 
 		if c.ComplaintID == "" {
 			c.ComplaintID = e.SubjectID
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO quality_complaints (tenant_id, complaint_id, ticket_id, node_id, technician_id, category, severity, filed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, tx.TenantID, c.ComplaintID, c.TicketID,
-			deref(c.NodeID), deref(c.TechnicianID), c.Category, c.Severity, e.OccurredAt); err != nil {
-			return res, err
-		}
+		cs.add(c.ComplaintID, c.TicketID, deref(c.NodeID), deref(c.TechnicianID), c.Category, c.Severity, e.OccurredAt)
 		if c.TicketID != nil {
 			ticketIDs[*c.TicketID] = true
 		} else {
 			loose = append(loose, c.ComplaintID)
 		}
+	}
+	if err := cs.insert(ctx, tx); err != nil {
+		return res, err
 	}
 	ids := make([]string, 0, len(ticketIDs))
 	for id := range ticketIDs {
@@ -147,6 +147,28 @@ func FoldTx(ctx context.Context, tx pg.TenantTx, limit int) (FoldResult, error) 
 	}
 	_, err = tx.Exec(ctx, `UPDATE quality_positions SET position = $2, folded_at = now() WHERE tenant_id = $1`, tx.TenantID, res.Position)
 	return res, err
+}
+
+// complaintRows are the complaints of a batch, inserted in one statement.
+type complaintRows struct {
+	ids, nodes, techs, cats, sevs []string
+	tickets                       []*string
+	at                            []time.Time
+}
+
+func (c *complaintRows) add(id string, ticket *string, node, tech, cat, sev string, at time.Time) {
+	c.ids, c.tickets, c.nodes, c.techs = append(c.ids, id), append(c.tickets, ticket), append(c.nodes, node), append(c.techs, tech)
+	c.cats, c.sevs, c.at = append(c.cats, cat), append(c.sevs, sev), append(c.at, at)
+}
+
+func (c *complaintRows) insert(ctx context.Context, tx pg.TenantTx) error {
+	if len(c.ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO quality_complaints (tenant_id, complaint_id, ticket_id, node_id, technician_id, category, severity, filed_at)
+		SELECT $1, id, t, nd, tc, c, s, a FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+		AS u(id, t, nd, tc, c, s, a) ON CONFLICT DO NOTHING`, tx.TenantID, c.ids, c.tickets, c.nodes, c.techs, c.cats, c.sevs, c.at)
+	return err
 }
 
 func deref(s *string) string {
@@ -226,12 +248,52 @@ func loadFacts(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]fa
 	return out, rows.Err()
 }
 
-func saveFact(b *pgx.Batch, tenantID, id string, f fact) {
-	b.Queue(`INSERT INTO quality_facts (tenant_id, subject_id, day, node_id, technician_id, category, region_code, unit_id,
-		completed_at, repeat_after_days, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (tenant_id, livemode, subject_id) DO UPDATE SET day = $3, node_id = $4, technician_id = $5, category = $6,
-		region_code = $7, unit_id = $8, completed_at = $9, repeat_after_days = $10, metrics = $11, updated_at = now()`,
-		tenantID, id, f.Day, f.Node, f.Tech, f.Category, f.Region, f.UnitID, f.CompletedAt, f.RepeatAfter, f.Metrics)
+// factRows are facts to store, written in one statement (one row per
+// subject: a later fact of the same subject replaces an earlier one).
+type factRows struct {
+	index map[string]int
+	ids   []string
+	facts []fact
+}
+
+func (r *factRows) add(id string, f fact) {
+	if r.index == nil {
+		r.index = map[string]int{}
+	}
+	if i, ok := r.index[id]; ok {
+		r.facts[i] = f
+		return
+	}
+	r.index[id] = len(r.ids)
+	r.ids, r.facts = append(r.ids, id), append(r.facts, f)
+}
+
+func (r *factRows) save(ctx context.Context, tx pg.TenantTx) error {
+	if len(r.ids) == 0 {
+		return nil
+	}
+	n := len(r.ids)
+	days, completed := make([]time.Time, n), make([]*time.Time, n)
+	nodes, techs, cats, regions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	units, after, metrics := make([]*string, n), make([]*int32, n), make([]Metrics, n)
+	for i, f := range r.facts {
+		days[i], completed[i], units[i], metrics[i] = f.Day, f.CompletedAt, f.UnitID, f.Metrics
+		nodes[i], techs[i], cats[i], regions[i] = f.Node, f.Tech, f.Category, f.Region
+		if f.RepeatAfter != nil {
+			a := int32(*f.RepeatAfter)
+			after[i] = &a
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO quality_facts (tenant_id, subject_id, day, node_id, technician_id, category, region_code, unit_id,
+		completed_at, repeat_after_days, metrics)
+		SELECT $1, id, d, nd, tc, c, rg, u, ca, ra, m FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::timestamptz[], $10::int[], $11::jsonb[]) AS x(id, d, nd, tc, c, rg, u, ca, ra, m)
+		ON CONFLICT (tenant_id, livemode, subject_id) DO UPDATE SET day = EXCLUDED.day, node_id = EXCLUDED.node_id,
+			technician_id = EXCLUDED.technician_id, category = EXCLUDED.category, region_code = EXCLUDED.region_code,
+			unit_id = EXCLUDED.unit_id, completed_at = EXCLUDED.completed_at, repeat_after_days = EXCLUDED.repeat_after_days,
+			metrics = EXCLUDED.metrics, updated_at = now()`,
+		tx.TenantID, r.ids, days, nodes, techs, cats, regions, units, completed, after, metrics)
+	return err
 }
 
 // dayOf is t's calendar day in loc, as a UTC midnight (a date).
@@ -262,7 +324,7 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 	if err != nil {
 		return 0, err
 	}
-	b := &pgx.Batch{}
+	var rows factRows
 	var fresh []tickets.QualityFacts
 	for _, t := range facts {
 		prev, had := old[t.ID]
@@ -274,62 +336,82 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 			d.add(prev.bucket, prev.Metrics, -1)
 		}
 		d.add(f.bucket, f.Metrics, 1)
-		saveFact(b, tx.TenantID, t.ID, f)
+		rows.add(t.ID, f)
 		if !had && t.UnitID != nil && !t.Cancelled {
 			fresh = append(fresh, t)
 		}
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := rows.save(ctx, tx); err != nil {
 		return 0, err
 	}
 	// A new ticket for a unit makes the unit's previous service a repeat
 	// (after the batch's facts are saved: the previous one may be in it).
-	for _, t := range fresh {
-		if err := markRepeat(ctx, tx, t, d); err != nil {
-			return 0, err
-		}
-	}
-	return len(facts), nil
+	return len(facts), markRepeats(ctx, tx, fresh, d)
 }
 
-// markRepeat finds the unit's last service completed before t was taken in
-// and, within the long repeat window, records how many days later t came.
-func markRepeat(ctx context.Context, tx pg.TenantTx, t tickets.QualityFacts, d deltas) error {
-	var id string
-	var completed time.Time
-	err := tx.QueryRow(ctx, `SELECT subject_id, completed_at FROM quality_facts
-		WHERE tenant_id = $1 AND unit_id = $2 AND subject_id <> $3 AND completed_at IS NOT NULL AND completed_at <= $4
-		ORDER BY completed_at DESC LIMIT 1`, tx.TenantID, *t.UnitID, t.ID, t.CreatedAt).Scan(&id, &completed)
-	if err == pgx.ErrNoRows {
+// markRepeats finds, for each new ticket of a unit, the unit's last
+// service completed before it was taken in and, within the long repeat
+// window, records how many days later the ticket came (the nearest, when
+// several new tickets follow the same service), all in three statements.
+func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFacts, d deltas) error {
+	if len(fresh) == 0 {
 		return nil
 	}
+	ids, units, created := make([]string, len(fresh)), make([]string, len(fresh)), make([]time.Time, len(fresh))
+	for i, t := range fresh {
+		ids[i], units[i], created[i] = t.ID, *t.UnitID, t.CreatedAt
+	}
+	rows, err := tx.Query(ctx, `SELECT u.created, p.subject_id, p.completed_at
+		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(id, unit, created)
+		CROSS JOIN LATERAL (SELECT subject_id, completed_at FROM quality_facts
+			WHERE tenant_id = $1 AND unit_id = u.unit AND subject_id <> u.id AND completed_at IS NOT NULL AND completed_at <= u.created
+			ORDER BY completed_at DESC LIMIT 1) p`, tx.TenantID, ids, units, created)
 	if err != nil {
 		return err
 	}
-	days := int(math.Floor(t.CreatedAt.Sub(completed).Hours() / 24))
-	if days > repeatWindowLong {
-		return nil
+	nearest := map[string]int{} // previous service → days to the nearest new ticket
+	for rows.Next() {
+		var at, completed time.Time
+		var prev string
+		if err := rows.Scan(&at, &prev, &completed); err != nil {
+			rows.Close()
+			return err
+		}
+		days := int(math.Floor(at.Sub(completed).Hours() / 24))
+		if cur, ok := nearest[prev]; days <= repeatWindowLong && (!ok || days < cur) {
+			nearest[prev] = days
+		}
 	}
-	prevs, err := loadFacts(ctx, tx, []string{id})
+	rows.Close()
+	if err := rows.Err(); err != nil || len(nearest) == 0 {
+		return err
+	}
+	prevIDs := make([]string, 0, len(nearest))
+	for id := range nearest {
+		prevIDs = append(prevIDs, id)
+	}
+	prevs, err := loadFacts(ctx, tx, prevIDs)
 	if err != nil {
 		return err
 	}
-	prev := prevs[id]
-	if prev.RepeatAfter != nil && *prev.RepeatAfter <= days {
-		return nil
+	var out factRows
+	for id, prev := range prevs {
+		days := nearest[id]
+		if prev.RepeatAfter != nil && *prev.RepeatAfter <= days {
+			continue
+		}
+		next := prev
+		next.Metrics = Metrics{}
+		next.Metrics.add(prev.Metrics, 1)
+		delete(next.Metrics, mRepeat30)
+		delete(next.Metrics, mRepeat90)
+		next.RepeatAfter = &days
+		addRepeat(next.Metrics, false, next.RepeatAfter)
+		d.add(prev.bucket, prev.Metrics, -1)
+		d.add(next.bucket, next.Metrics, 1)
+		out.add(id, next)
 	}
-	next := prev
-	next.Metrics = Metrics{}
-	next.Metrics.add(prev.Metrics, 1)
-	delete(next.Metrics, mRepeat30)
-	delete(next.Metrics, mRepeat90)
-	next.RepeatAfter = &days
-	addRepeat(next.Metrics, false, next.RepeatAfter)
-	d.add(prev.bucket, prev.Metrics, -1)
-	d.add(next.bucket, next.Metrics, 1)
-	b := &pgx.Batch{}
-	saveFact(b, tx.TenantID, id, next)
-	return tx.SendBatch(ctx, b).Close()
+	return out.save(ctx, tx)
 }
 
 // addRepeat sets the repeat counters: eligible when first is set (the
@@ -488,13 +570,13 @@ func refoldLooseComplaints(ctx context.Context, tx pg.TenantTx, loc *time.Locati
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	b := &pgx.Batch{}
+	var out factRows
 	for _, l := range ls {
 		if prev, had := old[l.id]; had {
 			d.add(prev.bucket, prev.Metrics, -1)
 		}
 		d.add(l.f.bucket, l.f.Metrics, 1)
-		saveFact(b, tx.TenantID, l.id, l.f)
+		out.add(l.id, l.f)
 	}
-	return len(ls), tx.SendBatch(ctx, b).Close()
+	return len(ls), out.save(ctx, tx)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -63,20 +61,10 @@ type GradingPolicy struct {
 }
 
 func currentPolicy(ctx context.Context, tx pg.TenantTx) (GradingPolicy, bool, error) {
-	var raw []byte
 	var pol GradingPolicy
-	var v int
-	var at time.Time
-	err := tx.QueryRow(ctx, `SELECT version, policy, created_at FROM grading_policies WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`,
-		tx.TenantID).Scan(&v, &raw, &at)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return GradingPolicy{}, false, nil
-	}
-	if err != nil {
-		return pol, false, err
-	}
-	if err := json.Unmarshal(raw, &pol); err != nil {
-		return pol, false, err
+	v, at, ok, err := nodeGrades.loadPolicy(ctx, tx, &pol)
+	if !ok || err != nil {
+		return GradingPolicy{}, false, err
 	}
 	pol.Version, pol.UpdatedAt = v, &at
 	return pol, true, nil
@@ -102,42 +90,25 @@ func (s *Service) GradingPolicy(ctx context.Context, p tenants.Principal) (Gradi
 // validatePolicy names every bad field of in (locations under body.).
 func validatePolicy(in GradingPolicy) error {
 	v := &tenants.Validation{}
-	sum := 0
-	seen := map[string]bool{}
-	for i, ind := range in.Indicators {
-		loc := "indicators[" + strconv.Itoa(i) + "]"
-		if _, ok := KPIByName(ind.KPI); !ok {
-			v.AddMsg(loc+".kpi", i18n.M("quality.indicator_kpi"), ind.KPI)
-		} else if seen[ind.KPI] {
-			v.AddMsg(loc+".kpi", i18n.M("quality.listed_once"), ind.KPI)
-		}
-		seen[ind.KPI] = true
-		if ind.Best == ind.Worst {
-			v.AddMsg(loc+".best", i18n.M("quality.different_from_worst"), ind.Best)
-		}
-		sum += ind.Weight
-	}
-	if sum != in.TotalWeight {
-		v.AddMsg("indicators", i18n.M("quality.weights_sum", "Sum", sum, "Total", in.TotalWeight), sum)
-	}
+	validateIndicators(v, in.Indicators, in.TotalWeight)
 	grades := map[string]bool{}
 	for i, g := range in.Grades {
 		loc := "grades[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(network.Grades, g.Grade) {
-			v.AddMsg(loc+".grade", i18n.M("common.one_of", "Values", "A, B, C, D, E"), g.Grade)
+			v.Add(loc+".grade", "one of A, B, C, D, E", g.Grade)
 		} else if grades[g.Grade] {
-			v.AddMsg(loc+".grade", i18n.M("quality.listed_once"), g.Grade)
+			v.Add(loc+".grade", "listed once", g.Grade)
 		}
 		grades[g.Grade] = true
 		if g.MinScore > float64(in.TotalWeight) {
-			v.AddMsg(loc+".min_score", i18n.M("quality.at_most_total_weight"), g.MinScore)
+			v.Add(loc+".min_score", "at most total_weight", g.MinScore)
 		}
 	}
 	for g, c := range in.Consequences {
 		if !grades[g] {
-			v.AddMsg("consequences."+g, i18n.M("quality.grade_in_policy"), g)
+			v.Add("consequences."+g, "a grade the policy lists", g)
 		} else if !slices.Contains(Consequences, c) {
-			v.AddMsg("consequences."+g, i18n.M("common.one_of", "Values", "none, promotion, demotion, probation, suspension, termination"), c)
+			v.Add("consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
 		}
 	}
 	return v.Err()
@@ -151,26 +122,13 @@ func (s *Service) SetGradingPolicy(ctx context.Context, p tenants.Principal, in 
 	}
 	var out GradingPolicy
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('grading_policy:' || $1, 0))`, tx.TenantID); err != nil {
-			return err
-		}
-		cur, _, err := currentPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if cur.Version != ifVersion {
-			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("quality.grading_policy_changed", "Version", cur.Version))
-		}
-		in.Version, in.UpdatedAt = cur.Version+1, nil
 		sort.SliceStable(in.Grades, func(i, j int) bool { return in.Grades[i].MinScore > in.Grades[j].MinScore })
-		raw, err := json.Marshal(in)
+		in.UpdatedAt = nil
+		v, err := nodeGrades.storePolicy(ctx, tx, p.Subject(), ifVersion, in)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO grading_policies (tenant_id, version, policy, actor) VALUES ($1, $2, $3, $4)`,
-			tx.TenantID, in.Version, raw, p.Subject()); err != nil {
-			return err
-		}
+		in.Version = v
 		if err := events.Append(ctx, tx, events.New{Type: TypeGradingPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
 			Data: map[string]any{"version": in.Version}}); err != nil {
 			return err
@@ -237,26 +195,6 @@ type GradingRun struct {
 	Proposals     []Proposal `json:"proposals"`
 }
 
-// score grades m under pol.
-func score(pol GradingPolicy, m Metrics) (float64, []IndicatorScore) {
-	derived(m)
-	var total float64
-	out := make([]IndicatorScore, 0, len(pol.Indicators))
-	for _, ind := range pol.Indicators {
-		def, _ := KPIByName(ind.KPI)
-		k := kpi(def, m)
-		is := IndicatorScore{KPI: ind.KPI, Weight: ind.Weight, Value: k.Value, Numerator: k.Numerator, Denominator: k.Denominator}
-		if k.Value != nil {
-			n := (*k.Value - ind.Worst) / (ind.Best - ind.Worst)
-			n = math.Max(0, math.Min(1, n))
-			is.Points = math.Round(float64(ind.Weight)*n*1000) / 1000
-		}
-		total += is.Points
-		out = append(out, is)
-	}
-	return math.Round(total*1000) / 1000, out
-}
-
 func gradeFor(pol GradingPolicy, s float64) string {
 	for _, g := range pol.Grades { // sorted best first
 		if s >= g.MinScore {
@@ -313,7 +251,7 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 		return GradingRun{}, err
 	}
 	if !ok {
-		return GradingRun{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_grading_policy"))
+		return GradingRun{}, tenants.Errorf(tenants.CodeConflict, "the tenant has no grading policy; set one first")
 	}
 	run := GradingRun{ID: tenants.NewID("grr"), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []Proposal{}}
@@ -349,7 +287,7 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 			run.Skipped++
 			continue
 		}
-		sc, inds := score(pol, m)
+		sc, inds := score(pol.Indicators, m)
 		g := gradeFor(pol, sc)
 		pr := Proposal{ID: tenants.NewID("grp"), RunID: run.ID, NodeID: n.ID, PeriodFrom: run.PeriodFrom, PeriodTo: run.PeriodTo,
 			PolicyVersion: pol.Version, Score: sc, Indicators: inds, Tickets: m[mTickets], CurrentGrade: n.Grade, ProposedGrade: g,
@@ -583,33 +521,18 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, ap
 		if err != nil {
 			return err
 		}
-		if err := tenants.CheckVersion("grade proposal", ifVersion, pr.Version); err != nil {
+		if err := nodeGrades.decidable(pr.State, pr.Version, ifVersion, approve, reason); err != nil {
 			return err
 		}
-		if pr.State != "proposed" {
-			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_proposed", "State", pr.State))
-		}
-		if !approve && reason == "" {
-			return tenants.InvalidMsg("reason", i18n.M("quality.required_to_reject"), reason)
-		}
-		state, typ := "rejected", TypeGradeRejected
-		var appealDays int
+		typ := TypeGradeRejected
 		if approve {
-			state, typ = "approved", TypeGradeApproved
-			if err := tx.QueryRow(ctx, `SELECT appeal_days FROM grade_proposals WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&appealDays); err != nil {
-				return err
-			}
-			why := reason
-			if why == "" {
-				why = "approved: score " + strconv.FormatFloat(pr.Score, 'f', -1, 64) + " under policy v" + strconv.Itoa(pr.PolicyVersion)
-			}
+			typ = TypeGradeApproved
+			why := approvedWhy(reason, pr.Score, pr.PolicyVersion)
 			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, pr.ProposedGrade, &pr.ID, why); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = $3, decided_by = $4, decided_at = now(), reason = $5,
-			appeal_until = CASE WHEN $6 THEN now() + make_interval(days => $7) END, version = version + 1
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, state, p.Subject(), nullIfEmpty(reason), approve, appealDays); err != nil {
+		if err := nodeGrades.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
 			return err
 		}
 		out, err = getProposal(ctx, tx, p, id)
@@ -632,23 +555,15 @@ func nullIfEmpty(s string) *string {
 // within the policy's window; once only.
 func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, reason string) (Proposal, error) {
 	var out Proposal
+	if technicianOnly(p) { // a technician appeals its own level, not its node's grade
+		return out, tenants.NotFound("grade proposal")
+	}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		pr, err := getProposal(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
-		if pr.State != "approved" {
-			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_approved", "State", pr.State))
-		}
-		if pr.AppealUntil == nil || time.Now().After(*pr.AppealUntil) {
-			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.appeal_window_closed"))
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO grade_appeals (tenant_id, proposal_id, reason, filed_by) VALUES ($1, $2, $3, $4)`,
-			tx.TenantID, id, reason, p.Subject()); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = 'appealed', version = version + 1 WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id); err != nil {
+		if err := nodeGrades.fileAppeal(ctx, tx, id, pr.State, pr.AppealUntil, p.Subject(), reason); err != nil {
 			return err
 		}
 		out, err = getProposal(ctx, tx, p, id)
@@ -671,25 +586,20 @@ func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id stri
 		if err != nil {
 			return err
 		}
-		if pr.State != "appealed" {
-			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_appealed", "State", pr.State))
+		if err := appealDecidable(pr.State); err != nil {
+			return err
 		}
 		decision := "upheld"
 		if overturn {
 			decision = "overturned"
 			if pr.CurrentGrade == nil {
-				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_grade"))
+				return tenants.Errorf(tenants.CodeConflict, "the node had no grade before; there is nothing to restore")
 			}
 			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE grade_appeals SET decision = $3, decision_note = $4, decided_by = $5, decided_at = now()
-			WHERE tenant_id = $1 AND proposal_id = $2`, tx.TenantID, id, decision, note, p.Subject()); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE grade_proposals SET state = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, decision); err != nil {
+		if err := nodeGrades.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
 			return err
 		}
 		out, err = getProposal(ctx, tx, p, id)

@@ -15,12 +15,14 @@ type ScorecardReadyData struct {
 	To           string `json:"to" format:"date" example:"2026-11-30"`
 	Position     int64  `json:"position" doc:"The feed position the rollups were folded to." example:"4211"`
 	GradingRunID string `json:"grading_run_id,omitempty" doc:"The grading run the month's close wrote, when the tenant has a grading policy."`
+	LevelRunID   string `json:"level_run_id,omitempty" doc:"The technician levelling run the month's close wrote, when the tenant has a technician level policy."`
 }
 
 // MonthlyClose closes the tenant's previous month (in its time zone) once:
 // it folds the feed up to date, declares the month's scorecards ready with a
 // scorecard.ready event and, when the tenant has a grading policy, grades
-// the network for the month (proposals for a person to decide). Running it
+// the network for the month, and when it has a technician level policy,
+// levels the technicians (proposals for a person to decide). Running it
 // again for the same month does nothing; it reports whether it closed one.
 func (s *Service) MonthlyClose(ctx context.Context, tenantID string, now time.Time) (bool, error) {
 	if _, err := s.Fold(ctx, tenantID, 0); err != nil {
@@ -61,6 +63,15 @@ func (s *Service) MonthlyClose(ctx context.Context, tenantID string, now time.Ti
 				return err
 			}
 			data.GradingRunID = run.ID
+		}
+		if _, ok, err := currentLevelPolicy(ctx, tx); err != nil {
+			return err
+		} else if ok {
+			run, err := levelTx(ctx, tx, "job:quality_monthly", from, to)
+			if err != nil {
+				return err
+			}
+			data.LevelRunID = run.ID
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeScorecardReady, SubjectID: tx.TenantID, Actor: "job:quality_monthly", Data: data})
 	})

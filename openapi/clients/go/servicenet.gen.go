@@ -228,6 +228,42 @@ func (e CarePolicyUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for CertificationKind.
+const (
+	CertificationKindCertification CertificationKind = "certification"
+	CertificationKindTraining      CertificationKind = "training"
+)
+
+// Valid indicates whether the value is a known member of the CertificationKind enum.
+func (e CertificationKind) Valid() bool {
+	switch e {
+	case CertificationKindCertification:
+		return true
+	case CertificationKindTraining:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CertificationResult.
+const (
+	CertificationResultFailed CertificationResult = "failed"
+	CertificationResultPassed CertificationResult = "passed"
+)
+
+// Valid indicates whether the value is a known member of the CertificationResult enum.
+func (e CertificationResult) Valid() bool {
+	switch e {
+	case CertificationResultFailed:
+		return true
+	case CertificationResultPassed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChargeKind.
 const (
 	ChargeKindFee   ChargeKind = "fee"
@@ -1080,18 +1116,18 @@ func (e CustomerUpdatedEventType) Valid() bool {
 	}
 }
 
-// Defines values for DecideProposalRequestDecision.
+// Defines values for DecideLevelRequestDecision.
 const (
-	DecideProposalRequestDecisionApprove DecideProposalRequestDecision = "approve"
-	DecideProposalRequestDecisionReject  DecideProposalRequestDecision = "reject"
+	DecideLevelRequestDecisionApprove DecideLevelRequestDecision = "approve"
+	DecideLevelRequestDecisionReject  DecideLevelRequestDecision = "reject"
 )
 
-// Valid indicates whether the value is a known member of the DecideProposalRequestDecision enum.
-func (e DecideProposalRequestDecision) Valid() bool {
+// Valid indicates whether the value is a known member of the DecideLevelRequestDecision enum.
+func (e DecideLevelRequestDecision) Valid() bool {
 	switch e {
-	case DecideProposalRequestDecisionApprove:
+	case DecideLevelRequestDecisionApprove:
 		return true
-	case DecideProposalRequestDecisionReject:
+	case DecideLevelRequestDecisionReject:
 		return true
 	default:
 		return false
@@ -1698,6 +1734,147 @@ func (e KeyEnvironment) Valid() bool {
 	case KeyEnvironmentLive:
 		return true
 	case KeyEnvironmentTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelAppealDecidedEventType.
+const (
+	LevelAppealDecidedEventTypeLevelAppealDecided LevelAppealDecidedEventType = "level.appeal_decided"
+)
+
+// Valid indicates whether the value is a known member of the LevelAppealDecidedEventType enum.
+func (e LevelAppealDecidedEventType) Valid() bool {
+	switch e {
+	case LevelAppealDecidedEventTypeLevelAppealDecided:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelAppealedEventType.
+const (
+	LevelAppealedEventTypeLevelAppealed LevelAppealedEventType = "level.appealed"
+)
+
+// Valid indicates whether the value is a known member of the LevelAppealedEventType enum.
+func (e LevelAppealedEventType) Valid() bool {
+	switch e {
+	case LevelAppealedEventTypeLevelAppealed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelApprovedEventType.
+const (
+	LevelApprovedEventTypeLevelApproved LevelApprovedEventType = "level.approved"
+)
+
+// Valid indicates whether the value is a known member of the LevelApprovedEventType enum.
+func (e LevelApprovedEventType) Valid() bool {
+	switch e {
+	case LevelApprovedEventTypeLevelApproved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelPolicyUpdatedEventType.
+const (
+	LevelPolicyUpdatedEventTypeLevelPolicyUpdated LevelPolicyUpdatedEventType = "level_policy.updated"
+)
+
+// Valid indicates whether the value is a known member of the LevelPolicyUpdatedEventType enum.
+func (e LevelPolicyUpdatedEventType) Valid() bool {
+	switch e {
+	case LevelPolicyUpdatedEventTypeLevelPolicyUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelProposalConsequence.
+const (
+	LevelProposalConsequenceDemotion  LevelProposalConsequence = "demotion"
+	LevelProposalConsequenceNone      LevelProposalConsequence = "none"
+	LevelProposalConsequencePromotion LevelProposalConsequence = "promotion"
+)
+
+// Valid indicates whether the value is a known member of the LevelProposalConsequence enum.
+func (e LevelProposalConsequence) Valid() bool {
+	switch e {
+	case LevelProposalConsequenceDemotion:
+		return true
+	case LevelProposalConsequenceNone:
+		return true
+	case LevelProposalConsequencePromotion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelProposalState.
+const (
+	LevelProposalStateAppealed   LevelProposalState = "appealed"
+	LevelProposalStateApproved   LevelProposalState = "approved"
+	LevelProposalStateOverturned LevelProposalState = "overturned"
+	LevelProposalStateProposed   LevelProposalState = "proposed"
+	LevelProposalStateRejected   LevelProposalState = "rejected"
+	LevelProposalStateUpheld     LevelProposalState = "upheld"
+)
+
+// Valid indicates whether the value is a known member of the LevelProposalState enum.
+func (e LevelProposalState) Valid() bool {
+	switch e {
+	case LevelProposalStateAppealed:
+		return true
+	case LevelProposalStateApproved:
+		return true
+	case LevelProposalStateOverturned:
+		return true
+	case LevelProposalStateProposed:
+		return true
+	case LevelProposalStateRejected:
+		return true
+	case LevelProposalStateUpheld:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelProposedEventType.
+const (
+	LevelProposedEventTypeLevelProposed LevelProposedEventType = "level.proposed"
+)
+
+// Valid indicates whether the value is a known member of the LevelProposedEventType enum.
+func (e LevelProposedEventType) Valid() bool {
+	switch e {
+	case LevelProposedEventTypeLevelProposed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LevelRejectedEventType.
+const (
+	LevelRejectedEventTypeLevelRejected LevelRejectedEventType = "level.rejected"
+)
+
+// Valid indicates whether the value is a known member of the LevelRejectedEventType enum.
+func (e LevelRejectedEventType) Valid() bool {
+	switch e {
+	case LevelRejectedEventTypeLevelRejected:
 		return true
 	default:
 		return false
@@ -4512,36 +4689,6 @@ func (e ProposalConsequence) Valid() bool {
 	}
 }
 
-// Defines values for ProposalState.
-const (
-	ProposalStateAppealed   ProposalState = "appealed"
-	ProposalStateApproved   ProposalState = "approved"
-	ProposalStateOverturned ProposalState = "overturned"
-	ProposalStateProposed   ProposalState = "proposed"
-	ProposalStateRejected   ProposalState = "rejected"
-	ProposalStateUpheld     ProposalState = "upheld"
-)
-
-// Valid indicates whether the value is a known member of the ProposalState enum.
-func (e ProposalState) Valid() bool {
-	switch e {
-	case ProposalStateAppealed:
-		return true
-	case ProposalStateApproved:
-		return true
-	case ProposalStateOverturned:
-		return true
-	case ProposalStateProposed:
-		return true
-	case ProposalStateRejected:
-		return true
-	case ProposalStateUpheld:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for Punctuality.
 const (
 	PunctualityEarly    Punctuality = "early"
@@ -5193,6 +5340,36 @@ func (e TechnicianCandidateExcludedBy) Valid() bool {
 	case TechnicianCandidateExcludedByRejectedEarlier:
 		return true
 	case TechnicianCandidateExcludedBySkillBelowRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TechnicianCertificationRecordedEventType.
+const (
+	TechnicianCertificationRecordedEventTypeTechnicianCertificationRecorded TechnicianCertificationRecordedEventType = "technician.certification_recorded"
+)
+
+// Valid indicates whether the value is a known member of the TechnicianCertificationRecordedEventType enum.
+func (e TechnicianCertificationRecordedEventType) Valid() bool {
+	switch e {
+	case TechnicianCertificationRecordedEventTypeTechnicianCertificationRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TechnicianCertificationRemovedEventType.
+const (
+	TechnicianCertificationRemovedEventTypeTechnicianCertificationRemoved TechnicianCertificationRemovedEventType = "technician.certification_removed"
+)
+
+// Valid indicates whether the value is a known member of the TechnicianCertificationRemovedEventType enum.
+func (e TechnicianCertificationRemovedEventType) Valid() bool {
+	switch e {
+	case TechnicianCertificationRemovedEventTypeTechnicianCertificationRemoved:
 		return true
 	default:
 		return false
@@ -6471,6 +6648,12 @@ type Appeal struct {
 // AppealDecision defines model for AppealDecision.
 type AppealDecision string
 
+// AppealLevelRequest defines model for AppealLevelRequest.
+type AppealLevelRequest struct {
+	// Reason Why the technician contests the level.
+	Reason string `json:"reason"`
+}
+
 // AppealProposalRequest defines model for AppealProposalRequest.
 type AppealProposalRequest struct {
 	// Reason Why the node contests the grade.
@@ -6804,6 +6987,49 @@ type CarryInRecord struct {
 	// ReturnedAt When the unit went back to the customer.
 	ReturnedAt *time.Time `json:"returned_at,omitempty"`
 }
+
+// Certification defines model for Certification.
+type Certification struct {
+	Category          *string            `json:"category,omitempty"`
+	CertificateNumber *string            `json:"certificate_number,omitempty"`
+	CompletedOn       openapi_types.Date `json:"completed_on"`
+	Course            string             `json:"course"`
+	CreatedAt         time.Time          `json:"created_at"`
+
+	// CreatedBy The API key that recorded it.
+	CreatedBy    string              `json:"created_by"`
+	ExpiresOn    *openapi_types.Date `json:"expires_on,omitempty"`
+	Id           string              `json:"id"`
+	Issuer       *string             `json:"issuer,omitempty"`
+	Kind         CertificationKind   `json:"kind"`
+	Result       CertificationResult `json:"result"`
+	Score        *float64            `json:"score,omitempty"`
+	TechnicianId string              `json:"technician_id"`
+
+	// Valid Passed, and not expired on the tenant's current date: whether it counts for a level now.
+	Valid bool `json:"valid"`
+}
+
+// CertificationEventData defines model for CertificationEventData.
+type CertificationEventData struct {
+	CertificationId string `json:"certification_id"`
+	Course          string `json:"course"`
+
+	// ExpiresOn certification_recorded only.
+	ExpiresOn *openapi_types.Date  `json:"expires_on,omitempty"`
+	Result    *CertificationResult `json:"result,omitempty"`
+}
+
+// CertificationKind defines model for CertificationKind.
+type CertificationKind string
+
+// CertificationList defines model for CertificationList.
+type CertificationList struct {
+	Data []Certification `json:"data"`
+}
+
+// CertificationResult defines model for CertificationResult.
+type CertificationResult string
 
 // Change defines model for Change.
 type Change struct {
@@ -8183,16 +8409,32 @@ type DecideAppealRequest struct {
 	Note string `json:"note"`
 }
 
-// DecideProposalRequest defines model for DecideProposalRequest.
-type DecideProposalRequest struct {
-	Decision DecideProposalRequestDecision `json:"decision"`
+// DecideLevelAppealRequest defines model for DecideLevelAppealRequest.
+type DecideLevelAppealRequest struct {
+	Decision AppealDecision `json:"decision"`
+
+	// Note The reasoning, recorded with the decision.
+	Note string `json:"note"`
+}
+
+// DecideLevelRequest defines model for DecideLevelRequest.
+type DecideLevelRequest struct {
+	Decision DecideLevelRequestDecision `json:"decision"`
 
 	// Reason Why; required to reject.
 	Reason *string `json:"reason,omitempty"`
 }
 
-// DecideProposalRequestDecision defines model for DecideProposalRequestDecision.
-type DecideProposalRequestDecision string
+// DecideLevelRequestDecision defines model for DecideLevelRequestDecision.
+type DecideLevelRequestDecision string
+
+// DecideProposalRequest defines model for DecideProposalRequest.
+type DecideProposalRequest struct {
+	Decision DecideLevelRequestDecision `json:"decision"`
+
+	// Reason Why; required to reject.
+	Reason *string `json:"reason,omitempty"`
+}
 
 // DecideRequest defines model for DecideRequest.
 type DecideRequest struct {
@@ -9179,6 +9421,13 @@ type KPI struct {
 // KPIBetter defines model for KPIBetter.
 type KPIBetter string
 
+// KPIThreshold defines model for KPIThreshold.
+type KPIThreshold struct {
+	// Kpi A scorecard indicator name.
+	Kpi   string  `json:"kpi"`
+	Value float64 `json:"value"`
+}
+
 // KPIUnit defines model for KPIUnit.
 type KPIUnit string
 
@@ -9228,6 +9477,247 @@ type Level struct {
 
 	// Version Increases with every change of the row.
 	Version int64 `json:"version"`
+}
+
+// LevelAppealDecidedEvent A level appeal was decided.
+type LevelAppealDecidedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       LevelEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelAppealDecidedEventType `json:"type"`
+}
+
+// LevelAppealDecidedEventType The event type.
+type LevelAppealDecidedEventType string
+
+// LevelAppealedEvent A technician appealed its approved level.
+type LevelAppealedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       LevelEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelAppealedEventType `json:"type"`
+}
+
+// LevelAppealedEventType The event type.
+type LevelAppealedEventType string
+
+// LevelApprovedEvent A level proposal was approved and the technician's level set.
+type LevelApprovedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       LevelEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelApprovedEventType `json:"type"`
+}
+
+// LevelApprovedEventType The event type.
+type LevelApprovedEventType string
+
+// LevelEventData defines model for LevelEventData.
+type LevelEventData struct {
+	Category      string  `json:"category"`
+	Consequence   string  `json:"consequence"`
+	CurrentLevel  *int64  `json:"current_level,omitempty"`
+	PolicyVersion int64   `json:"policy_version"`
+	ProposalId    string  `json:"proposal_id"`
+	ProposedLevel int64   `json:"proposed_level"`
+	Reason        *string `json:"reason,omitempty"`
+	Score         float64 `json:"score"`
+	State         string  `json:"state"`
+	TechnicianId  string  `json:"technician_id"`
+}
+
+// LevelHistoryEntry defines model for LevelHistoryEntry.
+type LevelHistoryEntry struct {
+	// Actor Who decided (the API key).
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+	Category     string    `json:"category"`
+	NewLevel     int64     `json:"new_level"`
+	OldLevel     *int64    `json:"old_level,omitempty"`
+	ProposalId   *string   `json:"proposal_id,omitempty"`
+	Reason       string    `json:"reason"`
+	TechnicianId string    `json:"technician_id"`
+}
+
+// LevelHistoryList defines model for LevelHistoryList.
+type LevelHistoryList struct {
+	Data []LevelHistoryEntry `json:"data"`
+}
+
+// LevelPolicy defines model for LevelPolicy.
+type LevelPolicy struct {
+	// AppealDays Days after an approval during which the technician may appeal.
+	AppealDays int64       `json:"appeal_days"`
+	Indicators []Indicator `json:"indicators"`
+
+	// Levels One rule per level. A technician gets the highest level whose rule it meets; one that meets none, with at least the lowest min_tickets of any rule, gets the lowest level listed; one with fewer tickets in the category is not levelled in it.
+	Levels []LevelRule `json:"levels"`
+
+	// TotalWeight What the indicators' weights must sum to; scores run from 0 to it.
+	TotalWeight int64      `json:"total_weight"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+
+	// Version Increases with every change; the ETag is "v<version>" (v0: no policy yet).
+	Version *int64 `json:"version,omitempty"`
+}
+
+// LevelPolicyUpdatedEvent The tenant's technician level policy changed.
+type LevelPolicyUpdatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string                 `json:"actor"`
+	Data       GradingPolicyEventData `json:"data"`
+	Id         string                 `json:"id"`
+	OccurredAt time.Time              `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelPolicyUpdatedEventType `json:"type"`
+}
+
+// LevelPolicyUpdatedEventType The event type.
+type LevelPolicyUpdatedEventType string
+
+// LevelProposal defines model for LevelProposal.
+type LevelProposal struct {
+	Appeal *Appeal `json:"appeal,omitempty"`
+
+	// AppealUntil The technician may appeal an approval until then.
+	AppealUntil *time.Time `json:"appeal_until,omitempty"`
+	Category    string     `json:"category"`
+
+	// Certifications The courses of the technician's passed records valid on the period's last day (for the category or every category).
+	Certifications []string                 `json:"certifications"`
+	Consequence    LevelProposalConsequence `json:"consequence"`
+	CreatedAt      time.Time                `json:"created_at"`
+
+	// CurrentLevel The level when levelled (absent: none in the category).
+	CurrentLevel *int64           `json:"current_level,omitempty"`
+	DecidedAt    *time.Time       `json:"decided_at,omitempty"`
+	DecidedBy    *string          `json:"decided_by,omitempty"`
+	Id           string           `json:"id"`
+	Indicators   []IndicatorScore `json:"indicators"`
+
+	// NodeId The technician's node when it was levelled.
+	NodeId string `json:"node_id"`
+
+	// Notes Why each higher level was not reached (volume, score, a KPI threshold, a missing certification, the licence).
+	Notes         []string           `json:"notes"`
+	PeriodFrom    openapi_types.Date `json:"period_from"`
+	PeriodTo      openapi_types.Date `json:"period_to"`
+	PolicyVersion int64              `json:"policy_version"`
+	ProposedLevel int64              `json:"proposed_level"`
+	Reason        *string            `json:"reason,omitempty"`
+	RunId         string             `json:"run_id"`
+	Score         float64            `json:"score"`
+	State         LevelProposalState `json:"state"`
+	TechnicianId  string             `json:"technician_id"`
+
+	// Tickets The technician's tickets in the category in the period.
+	Tickets int64 `json:"tickets"`
+	Version int64 `json:"version"`
+}
+
+// LevelProposalConsequence defines model for LevelProposalConsequence.
+type LevelProposalConsequence string
+
+// LevelProposalList defines model for LevelProposalList.
+type LevelProposalList struct {
+	Data []LevelProposal `json:"data"`
+}
+
+// LevelProposalState defines model for LevelProposalState.
+type LevelProposalState string
+
+// LevelProposedEvent A levelling run proposed a technician's level in a category.
+type LevelProposedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       LevelEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelProposedEventType `json:"type"`
+}
+
+// LevelProposedEventType The event type.
+type LevelProposedEventType string
+
+// LevelRejectedEvent A level proposal was rejected.
+type LevelRejectedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       LevelEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type LevelRejectedEventType `json:"type"`
+}
+
+// LevelRejectedEventType The event type.
+type LevelRejectedEventType string
+
+// LevelRule defines model for LevelRule.
+type LevelRule struct {
+	// Certifications Courses of which the technician must hold a passed record valid on the period's last day, for the category or for every category.
+	Certifications *[]string `json:"certifications,omitempty"`
+
+	// Level 1 (trainee) to 5 (master).
+	Level int64 `json:"level"`
+
+	// MinScore The lowest score (on the total_weight scale) for the level.
+	MinScore float64 `json:"min_score"`
+
+	// MinTickets The fewest tickets in the category in the period for the level.
+	MinTickets int64 `json:"min_tickets"`
+
+	// Thresholds KPIs the level requires besides the score.
+	Thresholds *[]KPIThreshold `json:"thresholds,omitempty"`
+}
+
+// LevelRun defines model for LevelRun.
+type LevelRun struct {
+	Id string `json:"id"`
+
+	// Levelled Technician-categories given a proposal.
+	Levelled      int64              `json:"levelled"`
+	PeriodFrom    openapi_types.Date `json:"period_from"`
+	PeriodTo      openapi_types.Date `json:"period_to"`
+	PolicyVersion int64              `json:"policy_version"`
+	Proposals     []LevelProposal    `json:"proposals"`
+
+	// Skipped Technician-categories with tickets in the period but fewer than any level's min_tickets, or without a valid licence and no level yet (not levelled).
+	Skipped int64 `json:"skipped"`
 }
 
 // Licence defines model for Licence.
@@ -9564,6 +10054,31 @@ type NetworkImportFinishedEvent struct {
 
 // NetworkImportFinishedEventType The event type.
 type NetworkImportFinishedEventType string
+
+// NewCertification defines model for NewCertification.
+type NewCertification struct {
+	Category *ProductCategory `json:"category,omitempty"`
+
+	// CertificateNumber The certificate's number.
+	CertificateNumber *string `json:"certificate_number,omitempty"`
+
+	// CompletedOn When it was completed (tenant's time zone); not in the future.
+	CompletedOn openapi_types.Date `json:"completed_on"`
+
+	// Course The course or certificate code, as the level policy names it.
+	Course string `json:"course"`
+
+	// ExpiresOn Last day it is valid; after completed_on. Absent: it does not expire.
+	ExpiresOn *openapi_types.Date `json:"expires_on,omitempty"`
+
+	// Issuer Who trained or certified.
+	Issuer *string             `json:"issuer,omitempty"`
+	Kind   *CertificationKind  `json:"kind,omitempty"`
+	Result CertificationResult `json:"result"`
+
+	// Score The examination score, when there was one.
+	Score *float64 `json:"score,omitempty"`
+}
 
 // NewClaim defines model for NewClaim.
 type NewClaim struct {
@@ -11026,7 +11541,7 @@ type Proposal struct {
 	Reason        *string             `json:"reason,omitempty"`
 	RunId         string              `json:"run_id"`
 	Score         float64             `json:"score"`
-	State         ProposalState       `json:"state"`
+	State         LevelProposalState  `json:"state"`
 	Tickets       int64               `json:"tickets"`
 	Version       int64               `json:"version"`
 }
@@ -11051,9 +11566,6 @@ type ProposalEventData struct {
 type ProposalList struct {
 	Data []Proposal `json:"data"`
 }
-
-// ProposalState defines model for ProposalState.
-type ProposalState string
 
 // Punctuality defines model for Punctuality.
 type Punctuality string
@@ -11432,6 +11944,9 @@ type ScorecardReadyData struct {
 
 	// GradingRunId The grading run the month's close wrote, when the tenant has a grading policy.
 	GradingRunId *string `json:"grading_run_id,omitempty"`
+
+	// LevelRunId The technician levelling run the month's close wrote, when the tenant has a technician level policy.
+	LevelRunId *string `json:"level_run_id,omitempty"`
 
 	// Month The month's first day.
 	Month openapi_types.Date `json:"month"`
@@ -12238,6 +12753,42 @@ type TechnicianCandidate struct {
 
 // TechnicianCandidateExcludedBy defines model for TechnicianCandidateExcludedBy.
 type TechnicianCandidateExcludedBy string
+
+// TechnicianCertificationRecordedEvent A technician's training or certification was recorded.
+type TechnicianCertificationRecordedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string                 `json:"actor"`
+	Data       CertificationEventData `json:"data"`
+	Id         string                 `json:"id"`
+	OccurredAt time.Time              `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TechnicianCertificationRecordedEventType `json:"type"`
+}
+
+// TechnicianCertificationRecordedEventType The event type.
+type TechnicianCertificationRecordedEventType string
+
+// TechnicianCertificationRemovedEvent A technician's training or certification record was removed.
+type TechnicianCertificationRemovedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string                 `json:"actor"`
+	Data       CertificationEventData `json:"data"`
+	Id         string                 `json:"id"`
+	OccurredAt time.Time              `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Type The event type.
+	Type TechnicianCertificationRemovedEventType `json:"type"`
+}
+
+// TechnicianCertificationRemovedEventType The event type.
+type TechnicianCertificationRemovedEventType string
 
 // TechnicianCreatedEvent A technician was created.
 type TechnicianCreatedEvent struct {
@@ -14396,6 +14947,21 @@ type CreateLoanerParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ListNetworkCertificationsParams defines parameters for ListNetworkCertifications.
+type ListNetworkCertificationsParams struct {
+	// Course Only records of this course.
+	Course *string `form:"course,omitempty" json:"course,omitempty"`
+
+	// ExpiresBefore Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon.
+	ExpiresBefore *string `form:"expires_before,omitempty" json:"expires_before,omitempty"`
+
+	// ExpiresAfter Only records expiring on or after this day (YYYY-MM-DD); not after expires_before.
+	ExpiresAfter *string `form:"expires_after,omitempty" json:"expires_after,omitempty"`
+
+	// TechnicianId Only this technician's records.
+	TechnicianId *string `form:"technician_id,omitempty" json:"technician_id,omitempty"`
+}
+
 // FindCoveringNodesParams defines parameters for FindCoveringNodes.
 type FindCoveringNodesParams struct {
 	// RegionCode GB/T 2260 code of the job's address, usually a district.
@@ -14591,6 +15157,12 @@ type UpdateTechnicianParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// CreateTechnicianCertificationParams defines parameters for CreateTechnicianCertification.
+type CreateTechnicianCertificationParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // RenewTechnicianLicenceParams defines parameters for RenewTechnicianLicence.
 type RenewTechnicianLicenceParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
@@ -14669,7 +15241,7 @@ type ListGradeProposalsParams struct {
 	RunId *string `form:"run_id,omitempty" json:"run_id,omitempty"`
 
 	// State Only proposals in this state.
-	State *ProposalState `form:"state,omitempty" json:"state,omitempty"`
+	State *LevelProposalState `form:"state,omitempty" json:"state,omitempty"`
 }
 
 // AppealGradeProposalParams defines parameters for AppealGradeProposal.
@@ -14701,6 +15273,54 @@ type SetGradingPolicyParams struct {
 
 // RunGradingParams defines parameters for RunGrading.
 type RunGradingParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// SetLevelPolicyParams defines parameters for SetLevelPolicy.
+type SetLevelPolicyParams struct {
+	// IfMatch ETag of your last read ("v0" when the tenant has no policy yet). Required: without it the request is 428; another version is 412.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListLevelProposalsParams defines parameters for ListLevelProposals.
+type ListLevelProposalsParams struct {
+	// TechnicianId Only proposals for this technician.
+	TechnicianId *string `form:"technician_id,omitempty" json:"technician_id,omitempty"`
+
+	// RunId Only proposals of this levelling run.
+	RunId *string `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// Category Only proposals for this product category.
+	Category *ProductCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// State Only proposals in this state.
+	State *LevelProposalState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// AppealLevelProposalParams defines parameters for AppealLevelProposal.
+type AppealLevelProposalParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DecideLevelAppealParams defines parameters for DecideLevelAppeal.
+type DecideLevelAppealParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// DecideLevelProposalParams defines parameters for DecideLevelProposal.
+type DecideLevelProposalParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read; refused (412) if the proposal changed since. Optional.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// RunLevellingParams defines parameters for RunLevelling.
+type RunLevellingParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
@@ -15461,6 +16081,9 @@ type CreateTechnicianJSONRequestBody = NewTechnician
 // UpdateTechnicianJSONRequestBody defines body for UpdateTechnician for application/json ContentType.
 type UpdateTechnicianJSONRequestBody = TechnicianUpdate
 
+// CreateTechnicianCertificationJSONRequestBody defines body for CreateTechnicianCertification for application/json ContentType.
+type CreateTechnicianCertificationJSONRequestBody = NewCertification
+
 // RenewTechnicianLicenceJSONRequestBody defines body for RenewTechnicianLicence for application/json ContentType.
 type RenewTechnicianLicenceJSONRequestBody = LicenceInput
 
@@ -15499,6 +16122,21 @@ type SetGradingPolicyJSONRequestBody = GradingPolicy
 
 // RunGradingJSONRequestBody defines body for RunGrading for application/json ContentType.
 type RunGradingJSONRequestBody = RunGradingRequest
+
+// SetLevelPolicyJSONRequestBody defines body for SetLevelPolicy for application/json ContentType.
+type SetLevelPolicyJSONRequestBody = LevelPolicy
+
+// AppealLevelProposalJSONRequestBody defines body for AppealLevelProposal for application/json ContentType.
+type AppealLevelProposalJSONRequestBody = AppealLevelRequest
+
+// DecideLevelAppealJSONRequestBody defines body for DecideLevelAppeal for application/json ContentType.
+type DecideLevelAppealJSONRequestBody = DecideLevelAppealRequest
+
+// DecideLevelProposalJSONRequestBody defines body for DecideLevelProposal for application/json ContentType.
+type DecideLevelProposalJSONRequestBody = DecideLevelRequest
+
+// RunLevellingJSONRequestBody defines body for RunLevelling for application/json ContentType.
+type RunLevellingJSONRequestBody = RunGradingRequest
 
 // RunReconciliationJSONRequestBody defines body for RunReconciliation for application/json ContentType.
 type RunReconciliationJSONRequestBody = RunReconciliationRequest
@@ -17996,6 +18634,230 @@ func (t *Event) MergeScorecardReadyEvent(v ScorecardReadyEvent) error {
 	return err
 }
 
+// AsLevelPolicyUpdatedEvent returns the union data inside the Event as a LevelPolicyUpdatedEvent
+func (t Event) AsLevelPolicyUpdatedEvent() (LevelPolicyUpdatedEvent, error) {
+	var body LevelPolicyUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelPolicyUpdatedEvent overwrites any union data inside the Event as the provided LevelPolicyUpdatedEvent
+func (t *Event) FromLevelPolicyUpdatedEvent(v LevelPolicyUpdatedEvent) error {
+	v.Type = "level_policy.updated"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelPolicyUpdatedEvent performs a merge with any union data inside the Event, using the provided LevelPolicyUpdatedEvent
+func (t *Event) MergeLevelPolicyUpdatedEvent(v LevelPolicyUpdatedEvent) error {
+	v.Type = "level_policy.updated"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLevelProposedEvent returns the union data inside the Event as a LevelProposedEvent
+func (t Event) AsLevelProposedEvent() (LevelProposedEvent, error) {
+	var body LevelProposedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelProposedEvent overwrites any union data inside the Event as the provided LevelProposedEvent
+func (t *Event) FromLevelProposedEvent(v LevelProposedEvent) error {
+	v.Type = "level.proposed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelProposedEvent performs a merge with any union data inside the Event, using the provided LevelProposedEvent
+func (t *Event) MergeLevelProposedEvent(v LevelProposedEvent) error {
+	v.Type = "level.proposed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLevelApprovedEvent returns the union data inside the Event as a LevelApprovedEvent
+func (t Event) AsLevelApprovedEvent() (LevelApprovedEvent, error) {
+	var body LevelApprovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelApprovedEvent overwrites any union data inside the Event as the provided LevelApprovedEvent
+func (t *Event) FromLevelApprovedEvent(v LevelApprovedEvent) error {
+	v.Type = "level.approved"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelApprovedEvent performs a merge with any union data inside the Event, using the provided LevelApprovedEvent
+func (t *Event) MergeLevelApprovedEvent(v LevelApprovedEvent) error {
+	v.Type = "level.approved"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLevelRejectedEvent returns the union data inside the Event as a LevelRejectedEvent
+func (t Event) AsLevelRejectedEvent() (LevelRejectedEvent, error) {
+	var body LevelRejectedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelRejectedEvent overwrites any union data inside the Event as the provided LevelRejectedEvent
+func (t *Event) FromLevelRejectedEvent(v LevelRejectedEvent) error {
+	v.Type = "level.rejected"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelRejectedEvent performs a merge with any union data inside the Event, using the provided LevelRejectedEvent
+func (t *Event) MergeLevelRejectedEvent(v LevelRejectedEvent) error {
+	v.Type = "level.rejected"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLevelAppealedEvent returns the union data inside the Event as a LevelAppealedEvent
+func (t Event) AsLevelAppealedEvent() (LevelAppealedEvent, error) {
+	var body LevelAppealedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelAppealedEvent overwrites any union data inside the Event as the provided LevelAppealedEvent
+func (t *Event) FromLevelAppealedEvent(v LevelAppealedEvent) error {
+	v.Type = "level.appealed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelAppealedEvent performs a merge with any union data inside the Event, using the provided LevelAppealedEvent
+func (t *Event) MergeLevelAppealedEvent(v LevelAppealedEvent) error {
+	v.Type = "level.appealed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLevelAppealDecidedEvent returns the union data inside the Event as a LevelAppealDecidedEvent
+func (t Event) AsLevelAppealDecidedEvent() (LevelAppealDecidedEvent, error) {
+	var body LevelAppealDecidedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLevelAppealDecidedEvent overwrites any union data inside the Event as the provided LevelAppealDecidedEvent
+func (t *Event) FromLevelAppealDecidedEvent(v LevelAppealDecidedEvent) error {
+	v.Type = "level.appeal_decided"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLevelAppealDecidedEvent performs a merge with any union data inside the Event, using the provided LevelAppealDecidedEvent
+func (t *Event) MergeLevelAppealDecidedEvent(v LevelAppealDecidedEvent) error {
+	v.Type = "level.appeal_decided"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTechnicianCertificationRecordedEvent returns the union data inside the Event as a TechnicianCertificationRecordedEvent
+func (t Event) AsTechnicianCertificationRecordedEvent() (TechnicianCertificationRecordedEvent, error) {
+	var body TechnicianCertificationRecordedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTechnicianCertificationRecordedEvent overwrites any union data inside the Event as the provided TechnicianCertificationRecordedEvent
+func (t *Event) FromTechnicianCertificationRecordedEvent(v TechnicianCertificationRecordedEvent) error {
+	v.Type = "technician.certification_recorded"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTechnicianCertificationRecordedEvent performs a merge with any union data inside the Event, using the provided TechnicianCertificationRecordedEvent
+func (t *Event) MergeTechnicianCertificationRecordedEvent(v TechnicianCertificationRecordedEvent) error {
+	v.Type = "technician.certification_recorded"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTechnicianCertificationRemovedEvent returns the union data inside the Event as a TechnicianCertificationRemovedEvent
+func (t Event) AsTechnicianCertificationRemovedEvent() (TechnicianCertificationRemovedEvent, error) {
+	var body TechnicianCertificationRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTechnicianCertificationRemovedEvent overwrites any union data inside the Event as the provided TechnicianCertificationRemovedEvent
+func (t *Event) FromTechnicianCertificationRemovedEvent(v TechnicianCertificationRemovedEvent) error {
+	v.Type = "technician.certification_removed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTechnicianCertificationRemovedEvent performs a merge with any union data inside the Event, using the provided TechnicianCertificationRemovedEvent
+func (t *Event) MergeTechnicianCertificationRemovedEvent(v TechnicianCertificationRemovedEvent) error {
+	v.Type = "technician.certification_removed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTestClockCreatedEvent returns the union data inside the Event as a TestClockCreatedEvent
 func (t Event) AsTestClockCreatedEvent() (TestClockCreatedEvent, error) {
 	var body TestClockCreatedEvent
@@ -19006,6 +19868,18 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsGradeRejectedEvent()
 	case "grading_policy.updated":
 		return t.AsGradingPolicyUpdatedEvent()
+	case "level.appeal_decided":
+		return t.AsLevelAppealDecidedEvent()
+	case "level.appealed":
+		return t.AsLevelAppealedEvent()
+	case "level.approved":
+		return t.AsLevelApprovedEvent()
+	case "level.proposed":
+		return t.AsLevelProposedEvent()
+	case "level.rejected":
+		return t.AsLevelRejectedEvent()
+	case "level_policy.updated":
+		return t.AsLevelPolicyUpdatedEvent()
 	case "loaner.created":
 		return t.AsLoanerCreatedEvent()
 	case "loaner.lent":
@@ -19066,6 +19940,10 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsSwapRejectedEvent()
 	case "swap.requested":
 		return t.AsSwapRequestedEvent()
+	case "technician.certification_recorded":
+		return t.AsTechnicianCertificationRecordedEvent()
+	case "technician.certification_removed":
+		return t.AsTechnicianCertificationRemovedEvent()
 	case "technician.created":
 		return t.AsTechnicianCreatedEvent()
 	case "technician.licence_expired":
@@ -19514,6 +20392,9 @@ type ClientInterface interface {
 	// GetMe request
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNetworkCertifications request
+	ListNetworkCertifications(ctx context.Context, params *ListNetworkCertificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FindCoveringNodes request
 	FindCoveringNodes(ctx context.Context, params *FindCoveringNodesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -19595,6 +20476,20 @@ type ClientInterface interface {
 	UpdateTechnicianWithBody(ctx context.Context, technicianId string, params *UpdateTechnicianParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	UpdateTechnician(ctx context.Context, technicianId string, params *UpdateTechnicianParams, body UpdateTechnicianJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTechnicianCertifications request
+	ListTechnicianCertifications(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTechnicianCertificationWithBody request with any body
+	CreateTechnicianCertificationWithBody(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	CreateTechnicianCertification(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, body CreateTechnicianCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTechnicianCertification request
+	DeleteTechnicianCertification(ctx context.Context, technicianId string, certificationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLevelHistory request
+	ListLevelHistory(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RenewTechnicianLicenceWithBody request with any body
 	RenewTechnicianLicenceWithBody(ctx context.Context, technicianId string, params *RenewTechnicianLicenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -19693,6 +20588,40 @@ type ClientInterface interface {
 	RunGradingWithBody(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	RunGrading(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLevelPolicy request
+	GetLevelPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetLevelPolicyWithBody request with any body
+	SetLevelPolicyWithBody(ctx context.Context, params *SetLevelPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	SetLevelPolicy(ctx context.Context, params *SetLevelPolicyParams, body SetLevelPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLevelProposals request
+	ListLevelProposals(ctx context.Context, params *ListLevelProposalsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLevelProposal request
+	GetLevelProposal(ctx context.Context, levelProposalId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AppealLevelProposalWithBody request with any body
+	AppealLevelProposalWithBody(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	AppealLevelProposal(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, body AppealLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideLevelAppealWithBody request with any body
+	DecideLevelAppealWithBody(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	DecideLevelAppeal(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, body DecideLevelAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideLevelProposalWithBody request with any body
+	DecideLevelProposalWithBody(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	DecideLevelProposal(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, body DecideLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunLevellingWithBody request with any body
+	RunLevellingWithBody(ctx context.Context, params *RunLevellingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RunLevelling(ctx context.Context, params *RunLevellingParams, body RunLevellingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRanking request
 	GetRanking(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -21186,6 +22115,18 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 	return c.Client.Do(req)
 }
 
+func (c *Client) ListNetworkCertifications(ctx context.Context, params *ListNetworkCertificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNetworkCertificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) FindCoveringNodes(ctx context.Context, params *FindCoveringNodesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFindCoveringNodesRequest(c.Server, params)
 	if err != nil {
@@ -21536,6 +22477,66 @@ func (c *Client) UpdateTechnicianWithBody(ctx context.Context, technicianId stri
 
 func (c *Client) UpdateTechnician(ctx context.Context, technicianId string, params *UpdateTechnicianParams, body UpdateTechnicianJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateTechnicianRequest(c.Server, technicianId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ListTechnicianCertifications(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTechnicianCertificationsRequest(c.Server, technicianId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTechnicianCertificationWithBody(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTechnicianCertificationRequestWithBody(c.Server, technicianId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) CreateTechnicianCertification(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, body CreateTechnicianCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTechnicianCertificationRequest(c.Server, technicianId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DeleteTechnicianCertification(ctx context.Context, technicianId string, certificationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTechnicianCertificationRequest(c.Server, technicianId, certificationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ListLevelHistory(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLevelHistoryRequest(c.Server, technicianId)
 	if err != nil {
 		return nil, err
 	}
@@ -21980,6 +22981,162 @@ func (c *Client) RunGradingWithBody(ctx context.Context, params *RunGradingParam
 
 func (c *Client) RunGrading(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRunGradingRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetLevelPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLevelPolicyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetLevelPolicyWithBody(ctx context.Context, params *SetLevelPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetLevelPolicyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) SetLevelPolicy(ctx context.Context, params *SetLevelPolicyParams, body SetLevelPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetLevelPolicyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ListLevelProposals(ctx context.Context, params *ListLevelProposalsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLevelProposalsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) GetLevelProposal(ctx context.Context, levelProposalId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLevelProposalRequest(c.Server, levelProposalId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AppealLevelProposalWithBody(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppealLevelProposalRequestWithBody(c.Server, levelProposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) AppealLevelProposal(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, body AppealLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAppealLevelProposalRequest(c.Server, levelProposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideLevelAppealWithBody(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideLevelAppealRequestWithBody(c.Server, levelProposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideLevelAppeal(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, body DecideLevelAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideLevelAppealRequest(c.Server, levelProposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideLevelProposalWithBody(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideLevelProposalRequestWithBody(c.Server, levelProposalId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) DecideLevelProposal(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, body DecideLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideLevelProposalRequest(c.Server, levelProposalId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RunLevellingWithBody(ctx context.Context, params *RunLevellingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunLevellingRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RunLevelling(ctx context.Context, params *RunLevellingParams, body RunLevellingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunLevellingRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -27645,6 +28802,103 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListNetworkCertificationsRequest generates requests for ListNetworkCertifications
+func NewListNetworkCertificationsRequest(server string, params *ListNetworkCertificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/certifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.Course != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "course", *params.Course, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.ExpiresBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expires_before", *params.ExpiresBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.ExpiresAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expires_after", *params.ExpiresAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.TechnicianId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "technician_id", *params.TechnicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewFindCoveringNodesRequest generates requests for FindCoveringNodes
 func NewFindCoveringNodesRequest(server string, params *FindCoveringNodesParams) (*http.Request, error) {
 	var err error
@@ -29241,6 +30495,177 @@ func NewUpdateTechnicianRequestWithBody(server string, technicianId string, para
 	return req, nil
 }
 
+// NewListTechnicianCertificationsRequest generates requests for ListTechnicianCertifications
+func NewListTechnicianCertificationsRequest(server string, technicianId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "technician_id", technicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/technicians/%s/certifications", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTechnicianCertificationRequest calls the generic CreateTechnicianCertification builder with application/json body
+func NewCreateTechnicianCertificationRequest(server string, technicianId string, params *CreateTechnicianCertificationParams, body CreateTechnicianCertificationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTechnicianCertificationRequestWithBody(server, technicianId, params, "application/json", bodyReader)
+}
+
+// NewCreateTechnicianCertificationRequestWithBody generates requests for CreateTechnicianCertification with any type of body
+func NewCreateTechnicianCertificationRequestWithBody(server string, technicianId string, params *CreateTechnicianCertificationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "technician_id", technicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/technicians/%s/certifications", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteTechnicianCertificationRequest generates requests for DeleteTechnicianCertification
+func NewDeleteTechnicianCertificationRequest(server string, technicianId string, certificationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "technician_id", technicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "certification_id", certificationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/technicians/%s/certifications/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("DELETE", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListLevelHistoryRequest generates requests for ListLevelHistory
+func NewListLevelHistoryRequest(server string, technicianId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "technician_id", technicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/network/technicians/%s/level-history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRenewTechnicianLicenceRequest calls the generic RenewTechnicianLicence builder with application/json body
 func NewRenewTechnicianLicenceRequest(server string, technicianId string, params *RenewTechnicianLicenceParams, body RenewTechnicianLicenceJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -30484,6 +31909,471 @@ func NewRunGradingRequestWithBody(server string, params *RunGradingParams, conte
 	}
 
 	operationPath := fmt.Sprintf("/v1/quality/grading-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLevelPolicyRequest generates requests for GetLevelPolicy
+func NewGetLevelPolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetLevelPolicyRequest calls the generic SetLevelPolicy builder with application/json body
+func NewSetLevelPolicyRequest(server string, params *SetLevelPolicyParams, body SetLevelPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetLevelPolicyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewSetLevelPolicyRequestWithBody generates requests for SetLevelPolicy with any type of body
+func NewSetLevelPolicyRequestWithBody(server string, params *SetLevelPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("PUT", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListLevelProposalsRequest generates requests for ListLevelProposals
+func NewListLevelProposalsRequest(server string, params *ListLevelProposalsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-proposals")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		queryValues := queryURL.Query()
+
+		if params.TechnicianId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "technician_id", *params.TechnicianId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "run_id", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		queryURL.RawQuery = queryValues.Encode()
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetLevelProposalRequest generates requests for GetLevelProposal
+func NewGetLevelProposalRequest(server string, levelProposalId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "level_proposal_id", levelProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-proposals/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("GET", queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAppealLevelProposalRequest calls the generic AppealLevelProposal builder with application/json body
+func NewAppealLevelProposalRequest(server string, levelProposalId string, params *AppealLevelProposalParams, body AppealLevelProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAppealLevelProposalRequestWithBody(server, levelProposalId, params, "application/json", bodyReader)
+}
+
+// NewAppealLevelProposalRequestWithBody generates requests for AppealLevelProposal with any type of body
+func NewAppealLevelProposalRequestWithBody(server string, levelProposalId string, params *AppealLevelProposalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "level_proposal_id", levelProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-proposals/%s/appeal", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDecideLevelAppealRequest calls the generic DecideLevelAppeal builder with application/json body
+func NewDecideLevelAppealRequest(server string, levelProposalId string, params *DecideLevelAppealParams, body DecideLevelAppealJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideLevelAppealRequestWithBody(server, levelProposalId, params, "application/json", bodyReader)
+}
+
+// NewDecideLevelAppealRequestWithBody generates requests for DecideLevelAppeal with any type of body
+func NewDecideLevelAppealRequestWithBody(server string, levelProposalId string, params *DecideLevelAppealParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "level_proposal_id", levelProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-proposals/%s/appeal-decision", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDecideLevelProposalRequest calls the generic DecideLevelProposal builder with application/json body
+func NewDecideLevelProposalRequest(server string, levelProposalId string, params *DecideLevelProposalParams, body DecideLevelProposalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideLevelProposalRequestWithBody(server, levelProposalId, params, "application/json", bodyReader)
+}
+
+// NewDecideLevelProposalRequestWithBody generates requests for DecideLevelProposal with any type of body
+func NewDecideLevelProposalRequestWithBody(server string, levelProposalId string, params *DecideLevelProposalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "level_proposal_id", levelProposalId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-proposals/%s/decide", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRunLevellingRequest calls the generic RunLevelling builder with application/json body
+func NewRunLevellingRequest(server string, params *RunLevellingParams, body RunLevellingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunLevellingRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRunLevellingRequestWithBody generates requests for RunLevelling with any type of body
+func NewRunLevellingRequestWithBody(server string, params *RunLevellingParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/quality/level-runs")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -36306,6 +38196,9 @@ type ClientWithResponsesInterface interface {
 	// GetMeWithResponse request
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResult, error)
 
+	// ListNetworkCertificationsWithResponse request
+	ListNetworkCertificationsWithResponse(ctx context.Context, params *ListNetworkCertificationsParams, reqEditors ...RequestEditorFn) (*ListNetworkCertificationsResult, error)
+
 	// FindCoveringNodesWithResponse request
 	FindCoveringNodesWithResponse(ctx context.Context, params *FindCoveringNodesParams, reqEditors ...RequestEditorFn) (*FindCoveringNodesResult, error)
 
@@ -36387,6 +38280,20 @@ type ClientWithResponsesInterface interface {
 	UpdateTechnicianWithBodyWithResponse(ctx context.Context, technicianId string, params *UpdateTechnicianParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTechnicianResult, error)
 
 	UpdateTechnicianWithResponse(ctx context.Context, technicianId string, params *UpdateTechnicianParams, body UpdateTechnicianJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTechnicianResult, error)
+
+	// ListTechnicianCertificationsWithResponse request
+	ListTechnicianCertificationsWithResponse(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*ListTechnicianCertificationsResult, error)
+
+	// CreateTechnicianCertificationWithBodyWithResponse request with any body
+	CreateTechnicianCertificationWithBodyWithResponse(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTechnicianCertificationResult, error)
+
+	CreateTechnicianCertificationWithResponse(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, body CreateTechnicianCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTechnicianCertificationResult, error)
+
+	// DeleteTechnicianCertificationWithResponse request
+	DeleteTechnicianCertificationWithResponse(ctx context.Context, technicianId string, certificationId string, reqEditors ...RequestEditorFn) (*DeleteTechnicianCertificationResult, error)
+
+	// ListLevelHistoryWithResponse request
+	ListLevelHistoryWithResponse(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*ListLevelHistoryResult, error)
 
 	// RenewTechnicianLicenceWithBodyWithResponse request with any body
 	RenewTechnicianLicenceWithBodyWithResponse(ctx context.Context, technicianId string, params *RenewTechnicianLicenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenewTechnicianLicenceResult, error)
@@ -36485,6 +38392,40 @@ type ClientWithResponsesInterface interface {
 	RunGradingWithBodyWithResponse(ctx context.Context, params *RunGradingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunGradingResult, error)
 
 	RunGradingWithResponse(ctx context.Context, params *RunGradingParams, body RunGradingJSONRequestBody, reqEditors ...RequestEditorFn) (*RunGradingResult, error)
+
+	// GetLevelPolicyWithResponse request
+	GetLevelPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLevelPolicyResult, error)
+
+	// SetLevelPolicyWithBodyWithResponse request with any body
+	SetLevelPolicyWithBodyWithResponse(ctx context.Context, params *SetLevelPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetLevelPolicyResult, error)
+
+	SetLevelPolicyWithResponse(ctx context.Context, params *SetLevelPolicyParams, body SetLevelPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetLevelPolicyResult, error)
+
+	// ListLevelProposalsWithResponse request
+	ListLevelProposalsWithResponse(ctx context.Context, params *ListLevelProposalsParams, reqEditors ...RequestEditorFn) (*ListLevelProposalsResult, error)
+
+	// GetLevelProposalWithResponse request
+	GetLevelProposalWithResponse(ctx context.Context, levelProposalId string, reqEditors ...RequestEditorFn) (*GetLevelProposalResult, error)
+
+	// AppealLevelProposalWithBodyWithResponse request with any body
+	AppealLevelProposalWithBodyWithResponse(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppealLevelProposalResult, error)
+
+	AppealLevelProposalWithResponse(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, body AppealLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*AppealLevelProposalResult, error)
+
+	// DecideLevelAppealWithBodyWithResponse request with any body
+	DecideLevelAppealWithBodyWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideLevelAppealResult, error)
+
+	DecideLevelAppealWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, body DecideLevelAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideLevelAppealResult, error)
+
+	// DecideLevelProposalWithBodyWithResponse request with any body
+	DecideLevelProposalWithBodyWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideLevelProposalResult, error)
+
+	DecideLevelProposalWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, body DecideLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideLevelProposalResult, error)
+
+	// RunLevellingWithBodyWithResponse request with any body
+	RunLevellingWithBodyWithResponse(ctx context.Context, params *RunLevellingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunLevellingResult, error)
+
+	RunLevellingWithResponse(ctx context.Context, params *RunLevellingParams, body RunLevellingJSONRequestBody, reqEditors ...RequestEditorFn) (*RunLevellingResult, error)
 
 	// GetRankingWithResponse request
 	GetRankingWithResponse(ctx context.Context, params *GetRankingParams, reqEditors ...RequestEditorFn) (*GetRankingResult, error)
@@ -38815,6 +40756,34 @@ func (r GetMeResult) StatusCode() int {
 	return 0
 }
 
+type ListNetworkCertificationsResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *CertificationList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNetworkCertificationsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNetworkCertificationsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type FindCoveringNodesResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -39471,6 +41440,124 @@ func (r UpdateTechnicianResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r UpdateTechnicianResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ListTechnicianCertificationsResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *CertificationList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTechnicianCertificationsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTechnicianCertificationsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type CreateTechnicianCertificationResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON201                   *Certification
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTechnicianCertificationResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTechnicianCertificationResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type DeleteTechnicianCertificationResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTechnicianCertificationResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTechnicianCertificationResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ListLevelHistoryResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelHistoryList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLevelHistoryResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLevelHistoryResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -40193,6 +42280,251 @@ func (r RunGradingResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r RunGradingResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetLevelPolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelPolicy
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLevelPolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLevelPolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type SetLevelPolicyResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelPolicy
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r SetLevelPolicyResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetLevelPolicyResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ListLevelProposalsResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelProposalList
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLevelProposalsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLevelProposalsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type GetLevelProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelProposal
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLevelProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLevelProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type AppealLevelProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelProposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r AppealLevelProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AppealLevelProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type DecideLevelAppealResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelProposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideLevelAppealResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideLevelAppealResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type DecideLevelProposalResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelProposal
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideLevelProposalResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideLevelProposalResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type RunLevellingResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *LevelRun
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RunLevellingResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunLevellingResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -43571,6 +45903,15 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 	return ParseGetMeResult(rsp)
 }
 
+// ListNetworkCertificationsWithResponse request returning *ListNetworkCertificationsResult
+func (c *ClientWithResponses) ListNetworkCertificationsWithResponse(ctx context.Context, params *ListNetworkCertificationsParams, reqEditors ...RequestEditorFn) (*ListNetworkCertificationsResult, error) {
+	rsp, err := c.ListNetworkCertifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNetworkCertificationsResult(rsp)
+}
+
 // FindCoveringNodesWithResponse request returning *FindCoveringNodesResult
 func (c *ClientWithResponses) FindCoveringNodesWithResponse(ctx context.Context, params *FindCoveringNodesParams, reqEditors ...RequestEditorFn) (*FindCoveringNodesResult, error) {
 	rsp, err := c.FindCoveringNodes(ctx, params, reqEditors...)
@@ -43831,6 +46172,50 @@ func (c *ClientWithResponses) UpdateTechnicianWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseUpdateTechnicianResult(rsp)
+}
+
+// ListTechnicianCertificationsWithResponse request returning *ListTechnicianCertificationsResult
+func (c *ClientWithResponses) ListTechnicianCertificationsWithResponse(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*ListTechnicianCertificationsResult, error) {
+	rsp, err := c.ListTechnicianCertifications(ctx, technicianId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTechnicianCertificationsResult(rsp)
+}
+
+// CreateTechnicianCertificationWithBodyWithResponse request with arbitrary body returning *CreateTechnicianCertificationResult
+func (c *ClientWithResponses) CreateTechnicianCertificationWithBodyWithResponse(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTechnicianCertificationResult, error) {
+	rsp, err := c.CreateTechnicianCertificationWithBody(ctx, technicianId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTechnicianCertificationResult(rsp)
+}
+
+func (c *ClientWithResponses) CreateTechnicianCertificationWithResponse(ctx context.Context, technicianId string, params *CreateTechnicianCertificationParams, body CreateTechnicianCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTechnicianCertificationResult, error) {
+	rsp, err := c.CreateTechnicianCertification(ctx, technicianId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTechnicianCertificationResult(rsp)
+}
+
+// DeleteTechnicianCertificationWithResponse request returning *DeleteTechnicianCertificationResult
+func (c *ClientWithResponses) DeleteTechnicianCertificationWithResponse(ctx context.Context, technicianId string, certificationId string, reqEditors ...RequestEditorFn) (*DeleteTechnicianCertificationResult, error) {
+	rsp, err := c.DeleteTechnicianCertification(ctx, technicianId, certificationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTechnicianCertificationResult(rsp)
+}
+
+// ListLevelHistoryWithResponse request returning *ListLevelHistoryResult
+func (c *ClientWithResponses) ListLevelHistoryWithResponse(ctx context.Context, technicianId string, reqEditors ...RequestEditorFn) (*ListLevelHistoryResult, error) {
+	rsp, err := c.ListLevelHistory(ctx, technicianId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLevelHistoryResult(rsp)
 }
 
 // RenewTechnicianLicenceWithBodyWithResponse request with arbitrary body returning *RenewTechnicianLicenceResult
@@ -44151,6 +46536,118 @@ func (c *ClientWithResponses) RunGradingWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseRunGradingResult(rsp)
+}
+
+// GetLevelPolicyWithResponse request returning *GetLevelPolicyResult
+func (c *ClientWithResponses) GetLevelPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLevelPolicyResult, error) {
+	rsp, err := c.GetLevelPolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLevelPolicyResult(rsp)
+}
+
+// SetLevelPolicyWithBodyWithResponse request with arbitrary body returning *SetLevelPolicyResult
+func (c *ClientWithResponses) SetLevelPolicyWithBodyWithResponse(ctx context.Context, params *SetLevelPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetLevelPolicyResult, error) {
+	rsp, err := c.SetLevelPolicyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetLevelPolicyResult(rsp)
+}
+
+func (c *ClientWithResponses) SetLevelPolicyWithResponse(ctx context.Context, params *SetLevelPolicyParams, body SetLevelPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*SetLevelPolicyResult, error) {
+	rsp, err := c.SetLevelPolicy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetLevelPolicyResult(rsp)
+}
+
+// ListLevelProposalsWithResponse request returning *ListLevelProposalsResult
+func (c *ClientWithResponses) ListLevelProposalsWithResponse(ctx context.Context, params *ListLevelProposalsParams, reqEditors ...RequestEditorFn) (*ListLevelProposalsResult, error) {
+	rsp, err := c.ListLevelProposals(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLevelProposalsResult(rsp)
+}
+
+// GetLevelProposalWithResponse request returning *GetLevelProposalResult
+func (c *ClientWithResponses) GetLevelProposalWithResponse(ctx context.Context, levelProposalId string, reqEditors ...RequestEditorFn) (*GetLevelProposalResult, error) {
+	rsp, err := c.GetLevelProposal(ctx, levelProposalId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLevelProposalResult(rsp)
+}
+
+// AppealLevelProposalWithBodyWithResponse request with arbitrary body returning *AppealLevelProposalResult
+func (c *ClientWithResponses) AppealLevelProposalWithBodyWithResponse(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AppealLevelProposalResult, error) {
+	rsp, err := c.AppealLevelProposalWithBody(ctx, levelProposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppealLevelProposalResult(rsp)
+}
+
+func (c *ClientWithResponses) AppealLevelProposalWithResponse(ctx context.Context, levelProposalId string, params *AppealLevelProposalParams, body AppealLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*AppealLevelProposalResult, error) {
+	rsp, err := c.AppealLevelProposal(ctx, levelProposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppealLevelProposalResult(rsp)
+}
+
+// DecideLevelAppealWithBodyWithResponse request with arbitrary body returning *DecideLevelAppealResult
+func (c *ClientWithResponses) DecideLevelAppealWithBodyWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideLevelAppealResult, error) {
+	rsp, err := c.DecideLevelAppealWithBody(ctx, levelProposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideLevelAppealResult(rsp)
+}
+
+func (c *ClientWithResponses) DecideLevelAppealWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelAppealParams, body DecideLevelAppealJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideLevelAppealResult, error) {
+	rsp, err := c.DecideLevelAppeal(ctx, levelProposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideLevelAppealResult(rsp)
+}
+
+// DecideLevelProposalWithBodyWithResponse request with arbitrary body returning *DecideLevelProposalResult
+func (c *ClientWithResponses) DecideLevelProposalWithBodyWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideLevelProposalResult, error) {
+	rsp, err := c.DecideLevelProposalWithBody(ctx, levelProposalId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideLevelProposalResult(rsp)
+}
+
+func (c *ClientWithResponses) DecideLevelProposalWithResponse(ctx context.Context, levelProposalId string, params *DecideLevelProposalParams, body DecideLevelProposalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideLevelProposalResult, error) {
+	rsp, err := c.DecideLevelProposal(ctx, levelProposalId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideLevelProposalResult(rsp)
+}
+
+// RunLevellingWithBodyWithResponse request with arbitrary body returning *RunLevellingResult
+func (c *ClientWithResponses) RunLevellingWithBodyWithResponse(ctx context.Context, params *RunLevellingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunLevellingResult, error) {
+	rsp, err := c.RunLevellingWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunLevellingResult(rsp)
+}
+
+func (c *ClientWithResponses) RunLevellingWithResponse(ctx context.Context, params *RunLevellingParams, body RunLevellingJSONRequestBody, reqEditors ...RequestEditorFn) (*RunLevellingResult, error) {
+	rsp, err := c.RunLevelling(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunLevellingResult(rsp)
 }
 
 // GetRankingWithResponse request returning *GetRankingResult
@@ -50741,6 +53238,74 @@ func ParseGetMeResult(rsp *http.Response) (*GetMeResult, error) {
 	return response, nil
 }
 
+// ParseListNetworkCertificationsResult parses an HTTP response from a ListNetworkCertificationsWithResponse call
+func ParseListNetworkCertificationsResult(rsp *http.Response) (*ListNetworkCertificationsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNetworkCertificationsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CertificationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseFindCoveringNodesResult parses an HTTP response from a FindCoveringNodesWithResponse call
 func ParseFindCoveringNodesResult(rsp *http.Response) (*FindCoveringNodesResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -52525,6 +55090,320 @@ func ParseUpdateTechnicianResult(rsp *http.Response) (*UpdateTechnicianResult, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTechnicianCertificationsResult parses an HTTP response from a ListTechnicianCertificationsWithResponse call
+func ParseListTechnicianCertificationsResult(rsp *http.Response) (*ListTechnicianCertificationsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTechnicianCertificationsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CertificationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateTechnicianCertificationResult parses an HTTP response from a CreateTechnicianCertificationWithResponse call
+func ParseCreateTechnicianCertificationResult(rsp *http.Response) (*CreateTechnicianCertificationResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTechnicianCertificationResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Certification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTechnicianCertificationResult parses an HTTP response from a DeleteTechnicianCertificationWithResponse call
+func ParseDeleteTechnicianCertificationResult(rsp *http.Response) (*DeleteTechnicianCertificationResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTechnicianCertificationResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLevelHistoryResult parses an HTTP response from a ListLevelHistoryWithResponse call
+func ParseListLevelHistoryResult(rsp *http.Response) (*ListLevelHistoryResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLevelHistoryResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelHistoryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -54468,6 +57347,697 @@ func ParseRunGradingResult(rsp *http.Response) (*RunGradingResult, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest GradingRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetLevelPolicyResult parses an HTTP response from a GetLevelPolicyWithResponse call
+func ParseGetLevelPolicyResult(rsp *http.Response) (*GetLevelPolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLevelPolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetLevelPolicyResult parses an HTTP response from a SetLevelPolicyWithResponse call
+func ParseSetLevelPolicyResult(rsp *http.Response) (*SetLevelPolicyResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetLevelPolicyResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLevelProposalsResult parses an HTTP response from a ListLevelProposalsWithResponse call
+func ParseListLevelProposalsResult(rsp *http.Response) (*ListLevelProposalsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLevelProposalsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelProposalList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetLevelProposalResult parses an HTTP response from a GetLevelProposalWithResponse call
+func ParseGetLevelProposalResult(rsp *http.Response) (*GetLevelProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLevelProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelProposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAppealLevelProposalResult parses an HTTP response from a AppealLevelProposalWithResponse call
+func ParseAppealLevelProposalResult(rsp *http.Response) (*AppealLevelProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AppealLevelProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelProposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideLevelAppealResult parses an HTTP response from a DecideLevelAppealWithResponse call
+func ParseDecideLevelAppealResult(rsp *http.Response) (*DecideLevelAppealResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideLevelAppealResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelProposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideLevelProposalResult parses an HTTP response from a DecideLevelProposalWithResponse call
+func ParseDecideLevelProposalResult(rsp *http.Response) (*DecideLevelProposalResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideLevelProposalResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelProposal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunLevellingResult parses an HTTP response from a RunLevellingWithResponse call
+func ParseRunLevellingResult(rsp *http.Response) (*RunLevellingResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunLevellingResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LevelRun
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

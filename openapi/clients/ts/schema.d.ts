@@ -1196,6 +1196,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/network/certifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List training and certifications across the network
+         * @description The records of every technician in the caller's scope (a technician key: its own), soonest expiry first (records that do not expire last), at most 500: who must re-certify before a date. A malformed date or expires_before earlier than expires_after is 422 naming the parameter.
+         *
+         *     Permission `network.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listNetworkCertifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/network/coverage": {
         parameters: {
             query?: never;
@@ -1610,6 +1632,78 @@ export interface paths {
         patch: operations["updateTechnician"];
         trace?: never;
     };
+    "/v1/network/technicians/{technician_id}/certifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a technician's training and certifications
+         * @description The technician's training and certification records, newest first, each with whether it is valid on the tenant's current date (passed and not expired). A node-bound key sees its subtree's technicians; a technician key only its own records.
+         *
+         *     Permission `network.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listTechnicianCertifications"];
+        put?: never;
+        /**
+         * Record a training or certification
+         * @description Records a course the technician completed: the course code (as the level policy names it), the product category it is for (absent: every category), the date, the result and the expiry. Passed records valid on the period's last day count towards the levels that require them. A completion date in the future or an expiry not after it is 422 naming the field.
+         *
+         *     Permission `network.write`; granted by default to `network_manager`, `node_manager`, `tenant_admin`.
+         */
+        post: operations["createTechnicianCertification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/network/technicians/{technician_id}/certifications/{certification_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a training or certification record
+         * @description Removes a record entered in error (the audit log keeps what it was), with a technician.certification_removed event.
+         *
+         *     Permission `network.write`; granted by default to `network_manager`, `node_manager`, `tenant_admin`.
+         */
+        delete: operations["deleteTechnicianCertification"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/network/technicians/{technician_id}/level-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a technician's level history
+         * @description Every level change decided through levelling (approvals and overturned appeals), oldest first: the category, old and new level, who and why. A technician key sees only its own.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listLevelHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/network/technicians/{technician_id}/licence-renewals": {
         parameters: {
             query?: never;
@@ -1933,7 +2027,7 @@ export interface paths {
          * Appeal an approved grade
          * @description The node (a key of its subtree, or the network's managers) contests an approved grade within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.
          *
-         *     Permission `quality.appeal`; granted by default to `network_manager`, `node_manager`, `tenant_admin`.
+         *     Permission `quality.appeal`; granted by default to `network_manager`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["appealGradeProposal"];
         delete?: never;
@@ -2030,6 +2124,164 @@ export interface paths {
          *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
          */
         post: operations["runGrading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the technician level policy
+         * @description The tenant's current technician level policy: weighted indicators, and per level the lowest score, the fewest tickets in the category, KPI thresholds and the certifications required; the appeal window. 404 until the tenant sets one.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getLevelPolicy"];
+        /**
+         * Set the technician level policy
+         * @description Stores a new version of the technician level policy (earlier versions stay; proposals name the version they were scored under), with a level_policy.updated event. If-Match is required (428 without it; "v0" when there is none yet; another version is 412). An unknown indicator (in indicators or a level's thresholds), weights that do not sum to total_weight, a level listed twice or a malformed course code is 422 naming the field.
+         *
+         *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        put: operations["setLevelPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List technician level proposals
+         * @description Level proposals written by levelling runs, newest first (at most 500). A node-bound key sees its subtree's technicians'; a technician key its own.
+         *
+         *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["listLevelProposals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-proposals/{level_proposal_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a technician level proposal
+         * @description Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        get: operations["getLevelProposal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-proposals/{level_proposal_id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appeal an approved technician level
+         * @description The technician (its own key), its node's manager or the network's managers contest an approved level within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.
+         *
+         *     Permission `quality.appeal`; granted by default to `network_manager`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["appealLevelProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-proposals/{level_proposal_id}/appeal-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a technician level appeal
+         * @description A person decides an appeal, recorded with the proposal: upheld keeps the level; overturned restores the level the technician had before, with a history entry. Only an appealed proposal (409 otherwise).
+         *
+         *     Permission `quality.decide`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["decideLevelAppeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-proposals/{level_proposal_id}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject a technician level proposal
+         * @description A person decides a proposal. Approval sets the technician's level in the category (dispatch uses it from then on; an expired licence still keeps the technician from dispatch), records the level history (old and new level, who, why) and opens the policy's appeal window; rejection needs a reason and changes nothing. Only a proposed proposal can be decided (409 otherwise).
+         *
+         *     Permission `quality.decide`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["decideLevelProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quality/level-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Level the technicians for a period
+         * @description Scores every technician (who has not left) per product category from its own KPIs in the category over the period under the current level policy, and writes a proposal per technician and category: the score, every indicator with its weight, value, numerator and denominator, the certifications that counted, why each higher level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. A technician with fewer tickets in a category than every level's min_tickets is not levelled in it; one without a valid service licence is not promoted (and, with no level yet, not levelled). Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy; periods as for the scorecard.
+         *
+         *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
+         */
+        post: operations["runLevelling"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4362,6 +4614,126 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "level.appeal_decided": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A level appeal was decided
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level.appeal_decided`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelAppealDecided"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "level.appealed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A technician appealed its approved level
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level.appealed`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelAppealed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "level.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A level proposal was approved and the technician's level set
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level.approved`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelApproved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "level.proposed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A levelling run proposed a technician's level in a category
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level.proposed`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelProposed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "level.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A level proposal was rejected
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level.rejected`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "level_policy.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The tenant's technician level policy changed
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `level_policy.updated`, signed as Standard Webhooks.
+         */
+        post: operations["onLevelPolicyUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "loaner.created": {
         parameters: {
             query?: never;
@@ -4956,6 +5328,46 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `swap.requested`, signed as Standard Webhooks.
          */
         post: operations["onSwapRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "technician.certification_recorded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A technician's training or certification was recorded
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `technician.certification_recorded`, signed as Standard Webhooks.
+         */
+        post: operations["onTechnicianCertificationRecorded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "technician.certification_removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A technician's training or certification record was removed
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `technician.certification_removed`, signed as Standard Webhooks.
+         */
+        post: operations["onTechnicianCertificationRemoved"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6164,6 +6576,13 @@ export interface components {
         };
         /** @enum {string} */
         AppealDecision: "upheld" | "overturned";
+        AppealLevelRequest: {
+            /**
+             * @description Why the technician contests the level.
+             * @example 两单迟到为客户改约所致
+             */
+            reason: string;
+        };
         AppealProposalRequest: {
             /**
              * @description Why the node contests the grade.
@@ -6650,6 +7069,67 @@ export interface components {
              */
             returned_at?: string;
         };
+        Certification: {
+            /** @example washer */
+            category?: string;
+            /** @example HSA-2026-00421 */
+            certificate_number?: string;
+            /**
+             * Format: date
+             * @example 2026-06-15
+             */
+            completed_on: string;
+            /** @example washer-advanced */
+            course: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The API key that recorded it. */
+            created_by: string;
+            /**
+             * Format: date
+             * @example 2028-06-14
+             */
+            expires_on?: string;
+            /** @example crt_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            id: string;
+            /** @example 海尔服务学院 */
+            issuer?: string;
+            kind: components["schemas"]["CertificationKind"];
+            result: components["schemas"]["CertificationResult"];
+            /**
+             * Format: double
+             * @example 86.5
+             */
+            score?: number;
+            /** @example tec_01jd3zq8w6v7t3y2k9x4n5m6pf */
+            technician_id: string;
+            /**
+             * @description Passed, and not expired on the tenant's current date: whether it counts for a level now.
+             * @example true
+             */
+            valid: boolean;
+        };
+        CertificationEventData: {
+            /** @example crt_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            certification_id: string;
+            /** @example washer-advanced */
+            course: string;
+            /**
+             * Format: date
+             * @description certification_recorded only.
+             * @example 2028-06-14
+             */
+            expires_on?: string;
+            /** @description certification_recorded only. */
+            result?: components["schemas"]["CertificationResult"];
+        };
+        /** @enum {string} */
+        CertificationKind: "training" | "certification";
+        CertificationList: {
+            data: components["schemas"]["Certification"][];
+        };
+        /** @enum {string} */
+        CertificationResult: "passed" | "failed";
         Change: {
             /** @description The value after (null: none). */
             new: unknown;
@@ -8797,17 +9277,35 @@ export interface components {
              */
             note: string;
         };
+        DecideLevelAppealRequest: {
+            /** @description upheld keeps the approved level; overturned restores the level the technician had before. */
+            decision: components["schemas"]["AppealDecision"];
+            /**
+             * @description The reasoning, recorded with the decision.
+             * @example 改约记录核实属实
+             */
+            note: string;
+        };
+        DecideLevelRequest: {
+            /** @description approve sets the technician's level in the category (with a history entry) and opens the appeal window; reject leaves the level. */
+            decision: components["schemas"]["DecideLevelRequestDecision"];
+            /**
+             * @description Why; required to reject.
+             * @example 11月考核达标，高级认证有效
+             */
+            reason?: string;
+        };
+        /** @enum {string} */
+        DecideLevelRequestDecision: "approve" | "reject";
         DecideProposalRequest: {
             /** @description approve sets the node's grade (with a history entry) and opens the appeal window; reject leaves the grade. */
-            decision: components["schemas"]["DecideProposalRequestDecision"];
+            decision: components["schemas"]["DecideLevelRequestDecision"];
             /**
              * @description Why; required to reject.
              * @example 连续两月一次修复率达标
              */
             reason?: string;
         };
-        /** @enum {string} */
-        DecideProposalRequestDecision: "approve" | "reject";
         DecideRequest: {
             fault: components["schemas"]["FaultReport"];
             /**
@@ -9371,7 +9869,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["LevelPolicyUpdatedEvent"] | components["schemas"]["LevelProposedEvent"] | components["schemas"]["LevelApprovedEvent"] | components["schemas"]["LevelRejectedEvent"] | components["schemas"]["LevelAppealedEvent"] | components["schemas"]["LevelAppealDecidedEvent"] | components["schemas"]["TechnicianCertificationRecordedEvent"] | components["schemas"]["TechnicianCertificationRemovedEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -10305,6 +10803,18 @@ export interface components {
         };
         /** @enum {string} */
         KPIBetter: "higher" | "lower";
+        KPIThreshold: {
+            /**
+             * @description A scorecard indicator name.
+             * @example first_time_fix_rate
+             */
+            kpi: string;
+            /**
+             * Format: double
+             * @example 0.9
+             */
+            value: number;
+        };
         /** @enum {string} */
         KPIUnit: "ratio" | "seconds" | "rating" | "minor_units" | "count" | "per_100_tickets";
         /** @enum {string} */
@@ -10382,6 +10892,410 @@ export interface components {
              * @example 4
              */
             version: number;
+        };
+        /** @description A level appeal was decided. */
+        LevelAppealDecidedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["LevelEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level.appeal_decided";
+        };
+        /** @description The body of a `level.appeal_decided` delivery: a level appeal was decided. */
+        LevelAppealDecidedWebhook: {
+            data: components["schemas"]["LevelEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level.appeal_decided";
+        };
+        /** @description A technician appealed its approved level. */
+        LevelAppealedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["LevelEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level.appealed";
+        };
+        /** @description The body of a `level.appealed` delivery: a technician appealed its approved level. */
+        LevelAppealedWebhook: {
+            data: components["schemas"]["LevelEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level.appealed";
+        };
+        /** @description A level proposal was approved and the technician's level set. */
+        LevelApprovedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["LevelEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level.approved";
+        };
+        /** @description The body of a `level.approved` delivery: a level proposal was approved and the technician's level set. */
+        LevelApprovedWebhook: {
+            data: components["schemas"]["LevelEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level.approved";
+        };
+        LevelEventData: {
+            category: string;
+            consequence: string;
+            /** Format: int64 */
+            current_level?: number;
+            /** Format: int64 */
+            policy_version: number;
+            proposal_id: string;
+            /** Format: int64 */
+            proposed_level: number;
+            reason?: string;
+            /** Format: double */
+            score: number;
+            state: string;
+            technician_id: string;
+        };
+        LevelHistoryEntry: {
+            /** @description Who decided (the API key). */
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            /** @example washer */
+            category: string;
+            /**
+             * Format: int64
+             * @example 4
+             */
+            new_level: number;
+            /**
+             * Format: int64
+             * @example 3
+             */
+            old_level?: number;
+            proposal_id?: string;
+            /** @example approved: score 92.5 under policy v1 */
+            reason: string;
+            technician_id: string;
+        };
+        LevelHistoryList: {
+            data: components["schemas"]["LevelHistoryEntry"][];
+        };
+        LevelPolicy: {
+            /**
+             * Format: int64
+             * @description Days after an approval during which the technician may appeal.
+             * @example 7
+             */
+            appeal_days: number;
+            indicators: components["schemas"]["Indicator"][];
+            /** @description One rule per level. A technician gets the highest level whose rule it meets; one that meets none, with at least the lowest min_tickets of any rule, gets the lowest level listed; one with fewer tickets in the category is not levelled in it. */
+            levels: components["schemas"]["LevelRule"][];
+            /**
+             * Format: int64
+             * @description What the indicators' weights must sum to; scores run from 0 to it.
+             * @example 100
+             */
+            total_weight: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T10:00:00+08:00
+             */
+            readonly updated_at?: string;
+            /**
+             * Format: int64
+             * @description Increases with every change; the ETag is "v<version>" (v0: no policy yet).
+             * @example 1
+             */
+            readonly version: number;
+        };
+        /** @description The tenant's technician level policy changed. */
+        LevelPolicyUpdatedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["GradingPolicyEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level_policy.updated";
+        };
+        /** @description The body of a `level_policy.updated` delivery: the tenant's technician level policy changed. */
+        LevelPolicyUpdatedWebhook: {
+            data: components["schemas"]["GradingPolicyEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level_policy.updated";
+        };
+        LevelProposal: {
+            appeal?: components["schemas"]["Appeal"];
+            /**
+             * Format: date-time
+             * @description The technician may appeal an approval until then.
+             */
+            appeal_until?: string;
+            /** @example washer */
+            category: string;
+            /** @description The courses of the technician's passed records valid on the period's last day (for the category or every category). */
+            certifications: string[];
+            consequence: components["schemas"]["LevelProposalConsequence"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description The level when levelled (absent: none in the category).
+             * @example 3
+             */
+            current_level?: number;
+            /** Format: date-time */
+            decided_at?: string;
+            decided_by?: string;
+            /** @example lvp_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            id: string;
+            indicators: components["schemas"]["IndicatorScore"][];
+            /**
+             * @description The technician's node when it was levelled.
+             * @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn
+             */
+            node_id: string;
+            /**
+             * @description Why each higher level was not reached (volume, score, a KPI threshold, a missing certification, the licence).
+             * @example [
+             *       "level 5: needs certification washer-master"
+             *     ]
+             */
+            notes: string[];
+            /**
+             * Format: date
+             * @example 2026-11-01
+             */
+            period_from: string;
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            period_to: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            policy_version: number;
+            /**
+             * Format: int64
+             * @example 4
+             */
+            proposed_level: number;
+            reason?: string;
+            /** @example lvr_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            run_id: string;
+            /**
+             * Format: double
+             * @example 82.5
+             */
+            score: number;
+            state: components["schemas"]["LevelProposalState"];
+            /** @example tec_01jd3zq8w6v7t3y2k9x4n5m6pf */
+            technician_id: string;
+            /**
+             * Format: int64
+             * @description The technician's tickets in the category in the period.
+             * @example 24
+             */
+            tickets: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            version: number;
+        };
+        /** @enum {string} */
+        LevelProposalConsequence: "none" | "promotion" | "demotion";
+        LevelProposalList: {
+            data: components["schemas"]["LevelProposal"][];
+        };
+        /** @enum {string} */
+        LevelProposalState: "proposed" | "approved" | "rejected" | "appealed" | "upheld" | "overturned";
+        /** @description A levelling run proposed a technician's level in a category. */
+        LevelProposedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["LevelEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level.proposed";
+        };
+        /** @description The body of a `level.proposed` delivery: a levelling run proposed a technician's level in a category. */
+        LevelProposedWebhook: {
+            data: components["schemas"]["LevelEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level.proposed";
+        };
+        /** @description A level proposal was rejected. */
+        LevelRejectedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["LevelEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "level.rejected";
+        };
+        /** @description The body of a `level.rejected` delivery: a level proposal was rejected. */
+        LevelRejectedWebhook: {
+            data: components["schemas"]["LevelEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "level.rejected";
+        };
+        LevelRule: {
+            /**
+             * @description Courses of which the technician must hold a passed record valid on the period's last day, for the category or for every category.
+             * @example [
+             *       "washer-advanced"
+             *     ]
+             */
+            certifications?: string[];
+            /**
+             * Format: int64
+             * @description 1 (trainee) to 5 (master).
+             * @example 4
+             */
+            level: number;
+            /**
+             * Format: double
+             * @description The lowest score (on the total_weight scale) for the level.
+             * @example 80
+             */
+            min_score: number;
+            /**
+             * Format: int64
+             * @description The fewest tickets in the category in the period for the level.
+             * @example 20
+             */
+            min_tickets: number;
+            /** @description KPIs the level requires besides the score. */
+            thresholds?: components["schemas"]["KPIThreshold"][];
+        };
+        LevelRun: {
+            /** @example lvr_01jd3zq8w6v7t3y2k9x4n5m6pn */
+            id: string;
+            /**
+             * Format: int64
+             * @description Technician-categories given a proposal.
+             * @example 12
+             */
+            levelled: number;
+            /**
+             * Format: date
+             * @example 2026-11-01
+             */
+            period_from: string;
+            /**
+             * Format: date
+             * @example 2026-11-30
+             */
+            period_to: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            policy_version: number;
+            proposals: components["schemas"]["LevelProposal"][];
+            /**
+             * Format: int64
+             * @description Technician-categories with tickets in the period but fewer than any level's min_tickets, or without a valid licence and no level yet (not levelled).
+             * @example 3
+             */
+            skipped: number;
         };
         Licence: {
             /**
@@ -10853,6 +11767,47 @@ export interface components {
              * @enum {string}
              */
             type: "network_import.finished";
+        };
+        NewCertification: {
+            /** @description The product category it is for; absent: it counts for every category. */
+            category?: components["schemas"]["ProductCategory"];
+            /**
+             * @description The certificate's number.
+             * @example HSA-2026-00421
+             */
+            certificate_number?: string;
+            /**
+             * Format: date
+             * @description When it was completed (tenant's time zone); not in the future.
+             * @example 2026-06-15
+             */
+            completed_on: string;
+            /**
+             * @description The course or certificate code, as the level policy names it.
+             * @example washer-advanced
+             */
+            course: string;
+            /**
+             * Format: date
+             * @description Last day it is valid; after completed_on. Absent: it does not expire.
+             * @example 2028-06-14
+             */
+            expires_on?: string;
+            /**
+             * @description Who trained or certified.
+             * @example 海尔服务学院
+             */
+            issuer?: string;
+            /** @description A training course attended or a certification examination. */
+            kind?: components["schemas"]["CertificationKind"];
+            /** @description Only passed records count for a level. */
+            result: components["schemas"]["CertificationResult"];
+            /**
+             * Format: double
+             * @description The examination score, when there was one.
+             * @example 86.5
+             */
+            score?: number;
         };
         NewClaim: {
             /**
@@ -13113,7 +14068,7 @@ export interface components {
              * @example 82.5
              */
             score: number;
-            state: components["schemas"]["ProposalState"];
+            state: components["schemas"]["LevelProposalState"];
             /**
              * Format: int64
              * @example 120
@@ -13143,8 +14098,6 @@ export interface components {
         ProposalList: {
             data: components["schemas"]["Proposal"][];
         };
-        /** @enum {string} */
-        ProposalState: "proposed" | "approved" | "rejected" | "appealed" | "upheld" | "overturned";
         /** @enum {string} */
         Punctuality: "early" | "on_time" | "late" | "very_late";
         PutHolidayRequest: {
@@ -13686,6 +14639,8 @@ export interface components {
             from: string;
             /** @description The grading run the month's close wrote, when the tenant has a grading policy. */
             grading_run_id?: string;
+            /** @description The technician levelling run the month's close wrote, when the tenant has a technician level policy. */
+            level_run_id?: string;
             /**
              * Format: date
              * @description The month's first day.
@@ -14929,6 +15884,68 @@ export interface components {
         };
         /** @enum {string} */
         TechnicianCandidateExcludedBy: "rejected_earlier" | "not_active" | "licence_invalid" | "skill_below_required" | "off_shift" | "daily_limit_reached";
+        /** @description A technician's training or certification was recorded. */
+        TechnicianCertificationRecordedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["CertificationEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "technician.certification_recorded";
+        };
+        /** @description The body of a `technician.certification_recorded` delivery: a technician's training or certification was recorded. */
+        TechnicianCertificationRecordedWebhook: {
+            data: components["schemas"]["CertificationEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "technician.certification_recorded";
+        };
+        /** @description A technician's training or certification record was removed. */
+        TechnicianCertificationRemovedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["CertificationEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "technician.certification_removed";
+        };
+        /** @description The body of a `technician.certification_removed` delivery: a technician's training or certification record was removed. */
+        TechnicianCertificationRemovedWebhook: {
+            data: components["schemas"]["CertificationEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "technician.certification_removed";
+        };
         /** @description A technician was created. */
         TechnicianCreatedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -20295,6 +21312,45 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listNetworkCertifications: {
+        parameters: {
+            query?: {
+                /** @description Only records of this course. */
+                course?: string;
+                /** @description Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon. */
+                expires_before?: string;
+                /** @description Only records expiring on or after this day (YYYY-MM-DD); not after expires_before. */
+                expires_after?: string;
+                /** @description Only this technician's records. */
+                technician_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificationList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     findCoveringNodes: {
         parameters: {
             query: {
@@ -21240,6 +22296,155 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listTechnicianCertifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Technician ID. */
+                technician_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificationList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    createTechnicianCertification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Technician ID. */
+                technician_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCertification"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    Location?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certification"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    deleteTechnicianCertification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Technician ID. */
+                technician_id: string;
+                /** @description Training or certification record ID. */
+                certification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listLevelHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Technician ID. */
+                technician_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelHistoryList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     renewTechnicianLicence: {
         parameters: {
             query?: never;
@@ -21871,7 +23076,7 @@ export interface operations {
                 /** @description Only proposals of this grading run. */
                 run_id?: string;
                 /** @description Only proposals in this state. */
-                state?: components["schemas"]["ProposalState"];
+                state?: components["schemas"]["LevelProposalState"];
             };
             header?: never;
             path?: never;
@@ -22181,6 +23386,339 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GradingRun"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getLevelPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelPolicy"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setLevelPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of your last read ("v0" when the tenant has no policy yet). Required: without it the request is 428; another version is 412. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelPolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelPolicy"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listLevelProposals: {
+        parameters: {
+            query?: {
+                /** @description Only proposals for this technician. */
+                technician_id?: string;
+                /** @description Only proposals of this levelling run. */
+                run_id?: string;
+                /** @description Only proposals for this product category. */
+                category?: components["schemas"]["ProductCategory"];
+                /** @description Only proposals in this state. */
+                state?: components["schemas"]["LevelProposalState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelProposalList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getLevelProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Level proposal ID. */
+                level_proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelProposal"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    appealLevelProposal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Level proposal ID. */
+                level_proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealLevelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelProposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    decideLevelAppeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Level proposal ID. */
+                level_proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideLevelAppealRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelProposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    decideLevelProposal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read; refused (412) if the proposal changed since. Optional. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Level proposal ID. */
+                level_proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideLevelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelProposal"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    runLevelling: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunGradingRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelRun"];
                 };
             };
             400: components["responses"]["Problem"];
@@ -26758,6 +28296,168 @@ export interface operations {
             };
         };
     };
+    onLevelAppealDecided: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelAppealDecidedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLevelAppealed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelAppealedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLevelApproved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelApprovedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLevelProposed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelProposedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLevelRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelRejectedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onLevelPolicyUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelPolicyUpdatedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onLoanerCreated: {
         parameters: {
             query?: never;
@@ -27556,6 +29256,60 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SwapRequestedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTechnicianCertificationRecorded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TechnicianCertificationRecordedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTechnicianCertificationRemoved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TechnicianCertificationRemovedWebhook"];
             };
         };
         responses: {

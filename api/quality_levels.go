@@ -1,0 +1,325 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/quality"
+)
+
+// Technician levels and the training and certification records they rest
+// on (issue 13, item 4).
+
+type certificationInput struct {
+	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
+	Body         network.NewCertification
+}
+
+type certificationPathInput struct {
+	TechnicianID    string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
+	CertificationID string `path:"certification_id" maxLength:"64" doc:"Training or certification record ID." example:"crt_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+}
+
+type certificationOutput struct {
+	Location string `header:"Location"`
+	Body     network.Certification
+}
+
+type certificationList struct {
+	Data []network.Certification `json:"data"`
+}
+
+type certificationListOutput struct{ Body certificationList }
+
+type listNetworkCertificationsInput struct {
+	Course        string `query:"course" maxLength:"64" doc:"Only records of this course." example:"washer-advanced"`
+	ExpiresBefore string `query:"expires_before" maxLength:"10" doc:"Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon." example:"2026-12-31"`
+	ExpiresAfter  string `query:"expires_after" maxLength:"10" doc:"Only records expiring on or after this day (YYYY-MM-DD); not after expires_before." example:"2026-12-01"`
+	TechnicianID  string `query:"technician_id" maxLength:"64" doc:"Only this technician's records."`
+}
+
+type levelPolicyOutput struct {
+	ETag string `header:"ETag" doc:"The policy's version; send it in If-Match to replace it."`
+	Body quality.LevelPolicy
+}
+
+type setLevelPolicyInput struct {
+	IfMatch string `header:"If-Match" doc:"ETag of your last read (\"v0\" when the tenant has no policy yet). Required: without it the request is 428; another version is 412."`
+	Body    quality.LevelPolicy
+}
+
+type levelRunOutput struct{ Body quality.LevelRun }
+
+type listLevelProposalsInput struct {
+	TechnicianID string `query:"technician_id" maxLength:"64" doc:"Only proposals for this technician."`
+	RunID        string `query:"run_id" maxLength:"64" doc:"Only proposals of this levelling run."`
+	Category     string `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only proposals for this product category."`
+	State        string `query:"state" enum:"proposed,approved,rejected,appealed,upheld,overturned" doc:"Only proposals in this state."`
+}
+
+type levelProposalList struct {
+	Data []quality.LevelProposal `json:"data"`
+}
+
+type listLevelProposalsOutput struct{ Body levelProposalList }
+
+// LevelProposalIDParam is the level proposal path parameter.
+type LevelProposalIDParam struct {
+	LevelProposalID string `path:"level_proposal_id" maxLength:"64" doc:"Level proposal ID." example:"lvp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+}
+
+type levelProposalOutput struct {
+	ETag string `header:"ETag" doc:"The proposal's version."`
+	Body quality.LevelProposal
+}
+
+type decideLevelInput struct {
+	LevelProposalIDParam
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the proposal changed since. Optional."`
+	Body    struct {
+		Decision string `json:"decision" enum:"approve,reject" doc:"approve sets the technician's level in the category (with a history entry) and opens the appeal window; reject leaves the level." example:"approve"`
+		Reason   string `json:"reason,omitempty" maxLength:"1000" doc:"Why; required to reject." example:"11月考核达标，高级认证有效"`
+	}
+}
+
+type appealLevelInput struct {
+	LevelProposalIDParam
+	Body struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"2000" doc:"Why the technician contests the level." example:"两单迟到为客户改约所致"`
+	}
+}
+
+type decideLevelAppealInput struct {
+	LevelProposalIDParam
+	Body struct {
+		Decision string `json:"decision" enum:"upheld,overturned" doc:"upheld keeps the approved level; overturned restores the level the technician had before." example:"overturned"`
+		Note     string `json:"note" minLength:"1" maxLength:"2000" doc:"The reasoning, recorded with the decision." example:"改约记录核实属实"`
+	}
+}
+
+type levelHistoryInput struct {
+	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
+}
+
+type levelHistoryList struct {
+	Data []quality.LevelHistoryEntry `json:"data"`
+}
+
+type levelHistoryOutput struct{ Body levelHistoryList }
+
+func (s *Server) registerQualityLevels() {
+	certTags := []string{"Technicians"}
+	register(s, authz.NetworkRead, huma.Operation{
+		OperationID: "listTechnicianCertifications", Method: http.MethodGet, Path: "/v1/network/technicians/{technician_id}/certifications",
+		Summary: "List a technician's training and certifications", Tags: certTags,
+		Description: "The technician's training and certification records, newest first, each with whether it is valid on the " +
+			"tenant's current date (passed and not expired). A node-bound key sees its subtree's technicians; a technician " +
+			"key only its own records.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *technicianIDInput) (*certificationListOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		cs, err := s.deps.Network.ListCertifications(ctx, p, in.TechnicianID)
+		if err != nil {
+			return nil, err
+		}
+		return &certificationListOutput{Body: certificationList{Data: cs}}, nil
+	})
+
+	register(s, authz.NetworkWrite, huma.Operation{
+		OperationID: "createTechnicianCertification", Method: http.MethodPost, Path: "/v1/network/technicians/{technician_id}/certifications",
+		Summary: "Record a training or certification", Tags: certTags,
+		Description: "Records a course the technician completed: the course code (as the level policy names it), the product " +
+			"category it is for (absent: every category), the date, the result and the expiry. Passed records valid on the " +
+			"period's last day count towards the levels that require them. A completion date in the future or an expiry not " +
+			"after it is 422 naming the field.",
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity}, MaxBodyBytes: 8 << 10,
+	}, func(ctx context.Context, in *certificationInput) (*certificationOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		c, err := s.deps.Network.RecordCertification(ctx, p, in.TechnicianID, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &certificationOutput{Location: "/v1/network/technicians/" + in.TechnicianID + "/certifications/" + c.ID, Body: c}, nil
+	})
+
+	register(s, authz.NetworkWrite, huma.Operation{
+		OperationID: "deleteTechnicianCertification", Method: http.MethodDelete, Path: "/v1/network/technicians/{technician_id}/certifications/{certification_id}",
+		Summary: "Remove a training or certification record", Tags: certTags,
+		Description:   "Removes a record entered in error (the audit log keeps what it was), with a technician.certification_removed event.",
+		DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *certificationPathInput) (*struct{}, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return nil, s.deps.Network.RemoveCertification(ctx, p, in.TechnicianID, in.CertificationID)
+	})
+
+	register(s, authz.NetworkRead, huma.Operation{
+		OperationID: "listNetworkCertifications", Method: http.MethodGet, Path: "/v1/network/certifications",
+		Summary: "List training and certifications across the network", Tags: certTags,
+		Description: "The records of every technician in the caller's scope (a technician key: its own), soonest expiry first " +
+			"(records that do not expire last), at most 500: who must re-certify before a date. A malformed date or " +
+			"expires_before earlier than expires_after is 422 naming the parameter.",
+		Errors: []int{http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listNetworkCertificationsInput) (*certificationListOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		cs, err := s.deps.Network.ListNetworkCertifications(ctx, p, network.CertificationFilter{Course: in.Course,
+			ExpiresBefore: in.ExpiresBefore, ExpiresAfter: in.ExpiresAfter, TechnicianID: in.TechnicianID})
+		if err != nil {
+			return nil, err
+		}
+		return &certificationListOutput{Body: certificationList{Data: cs}}, nil
+	})
+
+	tags := []string{"Quality"}
+	policyOut := func(pol quality.LevelPolicy, err error) (*levelPolicyOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &levelPolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
+	}
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getLevelPolicy", Method: http.MethodGet, Path: "/v1/quality/level-policy",
+		Summary: "Get the technician level policy", Tags: tags,
+		Description: "The tenant's current technician level policy: weighted indicators, and per level the lowest score, the " +
+			"fewest tickets in the category, KPI thresholds and the certifications required; the appeal window. 404 until " +
+			"the tenant sets one.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, _ *struct{}) (*levelPolicyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return policyOut(s.deps.Quality.LevelPolicy(ctx, p))
+	})
+
+	register(s, authz.QualityPolicy, huma.Operation{
+		OperationID: "setLevelPolicy", Method: http.MethodPut, Path: "/v1/quality/level-policy",
+		Summary: "Set the technician level policy", Tags: tags,
+		Description: "Stores a new version of the technician level policy (earlier versions stay; proposals name the version " +
+			"they were scored under), with a level_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
+			"there is none yet; another version is 412). An unknown indicator (in indicators or a level's thresholds), " +
+			"weights that do not sum to total_weight, a level listed twice or a malformed course code is 422 naming the field.",
+		Errors:       []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 16 << 10,
+	}, func(ctx context.Context, in *setLevelPolicyInput) (*levelPolicyOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, ifMatchRequired()
+		}
+		return policyOut(s.deps.Quality.SetLevelPolicy(ctx, p, in.Body, *v))
+	})
+
+	register(s, authz.QualityPolicy, huma.Operation{
+		OperationID: "runLevelling", Method: http.MethodPost, Path: "/v1/quality/level-runs",
+		Summary: "Level the technicians for a period", Tags: tags,
+		Description: "Scores every technician (who has not left) per product category from its own KPIs in the category over " +
+			"the period under the current level policy, and writes a proposal per technician and category: the score, every " +
+			"indicator with its weight, value, numerator and denominator, the certifications that counted, why each higher " +
+			"level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. A " +
+			"technician with fewer tickets in a category than every level's min_tickets is not levelled in it; one without a " +
+			"valid service licence is not promoted (and, with no level yet, not levelled). Nothing changes until a person " +
+			"approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for " +
+			"the same period and policy version returns the first. 409 without a policy; periods as for the scorecard.",
+		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *runGradingInput) (*levelRunOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		run, err := s.deps.Quality.RunLevelling(ctx, p, quality.PeriodQuery{Period: in.Body.Period, Date: in.Body.Date, From: in.Body.From, To: in.Body.To})
+		if err != nil {
+			return nil, err
+		}
+		return &levelRunOutput{Body: run}, nil
+	})
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "listLevelProposals", Method: http.MethodGet, Path: "/v1/quality/level-proposals",
+		Summary: "List technician level proposals", Tags: tags,
+		Description: "Level proposals written by levelling runs, newest first (at most 500). A node-bound key sees its " +
+			"subtree's technicians'; a technician key its own.",
+	}, func(ctx context.Context, in *listLevelProposalsInput) (*listLevelProposalsOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		ps, err := s.deps.Quality.ListLevelProposals(ctx, p, quality.LevelProposalFilter{TechnicianID: in.TechnicianID,
+			RunID: in.RunID, Category: in.Category, State: in.State})
+		if err != nil {
+			return nil, err
+		}
+		return &listLevelProposalsOutput{Body: levelProposalList{Data: ps}}, nil
+	})
+
+	propOut := func(pr quality.LevelProposal, err error) (*levelProposalOutput, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &levelProposalOutput{ETag: etag(pr.Version), Body: pr}, nil
+	}
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "getLevelProposal", Method: http.MethodGet, Path: "/v1/quality/level-proposals/{level_proposal_id}",
+		Summary: "Get a technician level proposal", Tags: tags,
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *LevelProposalIDParam) (*levelProposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.GetLevelProposal(ctx, p, in.LevelProposalID))
+	})
+
+	register(s, authz.QualityDecide, huma.Operation{
+		OperationID: "decideLevelProposal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/decide",
+		Summary: "Approve or reject a technician level proposal", Tags: tags,
+		Description: "A person decides a proposal. Approval sets the technician's level in the category (dispatch uses it from " +
+			"then on; an expired licence still keeps the technician from dispatch), records the level history (old and new " +
+			"level, who, why) and opens the policy's appeal window; rejection needs a reason and changes nothing. Only a " +
+			"proposed proposal can be decided (409 otherwise).",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *decideLevelInput) (*levelProposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		iv := 0
+		if v != nil {
+			iv = *v
+		}
+		return propOut(s.deps.Quality.DecideLevel(ctx, p, in.LevelProposalID, in.Body.Decision == "approve", in.Body.Reason, iv))
+	})
+
+	register(s, authz.QualityAppeal, huma.Operation{
+		OperationID: "appealLevelProposal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/appeal",
+		Summary: "Appeal an approved technician level", Tags: tags,
+		Description: "The technician (its own key), its node's manager or the network's managers contest an approved level " +
+			"within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *appealLevelInput) (*levelProposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.AppealLevel(ctx, p, in.LevelProposalID, in.Body.Reason))
+	})
+
+	register(s, authz.QualityDecide, huma.Operation{
+		OperationID: "decideLevelAppeal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/appeal-decision",
+		Summary: "Decide a technician level appeal", Tags: tags,
+		Description: "A person decides an appeal, recorded with the proposal: upheld keeps the level; overturned restores the " +
+			"level the technician had before, with a history entry. Only an appealed proposal (409 otherwise).",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *decideLevelAppealInput) (*levelProposalOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return propOut(s.deps.Quality.DecideLevelAppeal(ctx, p, in.LevelProposalID, in.Body.Decision == "overturned", in.Body.Note))
+	})
+
+	register(s, authz.QualityRead, huma.Operation{
+		OperationID: "listLevelHistory", Method: http.MethodGet, Path: "/v1/network/technicians/{technician_id}/level-history",
+		Summary: "List a technician's level history", Tags: tags,
+		Description: "Every level change decided through levelling (approvals and overturned appeals), oldest first: the " +
+			"category, old and new level, who and why. A technician key sees only its own.",
+		Errors: []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *levelHistoryInput) (*levelHistoryOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		hs, err := s.deps.Quality.LevelHistory(ctx, p, in.TechnicianID)
+		if err != nil {
+			return nil, err
+		}
+		return &levelHistoryOutput{Body: levelHistoryList{Data: hs}}, nil
+	})
+}

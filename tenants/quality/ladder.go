@@ -1,0 +1,193 @@
+package quality
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+)
+
+// What node grading and technician levelling share: a versioned tenant
+// policy of weighted indicators, a score from the KPIs, and proposals that
+// a person approves or rejects, that can be appealed within a window and
+// whose appeal a person decides. Each of them is a ladder over its own
+// tables (grade_* and level_*, with the same shape); what a rung is (a
+// node's grade, a technician's level in a category) and how it is set
+// stay with each.
+
+// ladder names the tables and words of one kind of proposal.
+type ladder struct {
+	policies  string // policy versions
+	proposals string
+	appeals   string
+	what      string // "grade proposal"
+	policy    string // "grading policy"
+}
+
+var (
+	nodeGrades = ladder{policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
+		what: "grade proposal", policy: "grading policy"}
+	techLevels = ladder{policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
+		what: "level proposal", policy: "technician level policy"}
+)
+
+// validateIndicators names every bad indicator (under body.indicators) and
+// a weight sum other than total.
+func validateIndicators(v *tenants.Validation, inds []Indicator, total int) {
+	sum := 0
+	seen := map[string]bool{}
+	for i, ind := range inds {
+		loc := "indicators[" + strconv.Itoa(i) + "]"
+		if _, ok := KPIByName(ind.KPI); !ok {
+			v.Add(loc+".kpi", "an indicator name (a scorecard KPI)", ind.KPI)
+		} else if seen[ind.KPI] {
+			v.Add(loc+".kpi", "listed once", ind.KPI)
+		}
+		seen[ind.KPI] = true
+		if ind.Best == ind.Worst {
+			v.Add(loc+".best", "different from worst", ind.Best)
+		}
+		sum += ind.Weight
+	}
+	if sum != total {
+		v.Add("indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(total), sum)
+	}
+}
+
+// score weighs m's KPIs by inds: each value normalised between its worst
+// (0) and best (1), clamped, times its weight.
+func score(inds []Indicator, m Metrics) (float64, []IndicatorScore) {
+	derived(m)
+	var total float64
+	out := make([]IndicatorScore, 0, len(inds))
+	for _, ind := range inds {
+		def, _ := KPIByName(ind.KPI)
+		k := kpi(def, m)
+		is := IndicatorScore{KPI: ind.KPI, Weight: ind.Weight, Value: k.Value, Numerator: k.Numerator, Denominator: k.Denominator}
+		if k.Value != nil {
+			n := (*k.Value - ind.Worst) / (ind.Best - ind.Worst)
+			n = math.Max(0, math.Min(1, n))
+			is.Points = math.Round(float64(ind.Weight)*n*1000) / 1000
+		}
+		total += is.Points
+		out = append(out, is)
+	}
+	return math.Round(total*1000) / 1000, out
+}
+
+// loadPolicy reads the current version of l's policy into dst; ok is false
+// when the tenant has none.
+func (l ladder) loadPolicy(ctx context.Context, tx pg.TenantTx, dst any) (version int, at time.Time, ok bool, err error) {
+	var raw []byte
+	err = tx.QueryRow(ctx, `SELECT version, policy, created_at FROM `+l.policies+` WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`,
+		tx.TenantID).Scan(&version, &raw, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, at, false, nil
+	}
+	if err != nil {
+		return 0, at, false, err
+	}
+	return version, at, true, json.Unmarshal(raw, dst)
+}
+
+// storePolicy stores pol as the version after ifVersion, which must be the
+// current one (0: none yet); another is precondition_failed.
+func (l ladder) storePolicy(ctx context.Context, tx pg.TenantTx, actor string, ifVersion int, pol any) (int, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`, l.policies, tx.TenantID); err != nil {
+		return 0, err
+	}
+	var cur int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+l.policies+` WHERE tenant_id = $1`, tx.TenantID).Scan(&cur); err != nil {
+		return 0, err
+	}
+	if cur != ifVersion {
+		return 0, tenants.Errorf(tenants.CodePreconditionFailed, "the %s changed since you read it (now version %d)", l.policy, cur)
+	}
+	raw, err := json.Marshal(pol)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO `+l.policies+` (tenant_id, version, policy, actor) VALUES ($1, $2, $3, $4)`,
+		tx.TenantID, cur+1, raw, actor)
+	return cur + 1, err
+}
+
+// decidable checks a proposal may be decided: the version the caller read
+// (0: any) and its state.
+func (l ladder) decidable(state string, version, ifVersion int, approve bool, reason string) error {
+	if err := tenants.CheckVersion(l.what, ifVersion, version); err != nil {
+		return err
+	}
+	if state != "proposed" {
+		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only a proposed one can be decided", state)
+	}
+	if !approve && reason == "" {
+		return tenants.Invalid("reason", "required to reject", reason)
+	}
+	return nil
+}
+
+// markDecided records a decision; an approval opens the appeal window of
+// the proposal's appeal_days.
+func (l ladder) markDecided(ctx context.Context, tx pg.TenantTx, id string, approve bool, actor, reason string) error {
+	state := "rejected"
+	if approve {
+		state = "approved"
+	}
+	_, err := tx.Exec(ctx, `UPDATE `+l.proposals+` SET state = $3, decided_by = $4, decided_at = now(), reason = $5,
+		appeal_until = CASE WHEN $6 THEN now() + make_interval(days => appeal_days) END, version = version + 1
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, state, actor, nullIfEmpty(reason), approve)
+	return err
+}
+
+// fileAppeal records an appeal against an approved proposal within its
+// window; once only.
+func (l ladder) fileAppeal(ctx context.Context, tx pg.TenantTx, id, state string, until *time.Time, actor, reason string) error {
+	if state != "approved" {
+		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an approved one can be appealed", state)
+	}
+	if until == nil || time.Now().After(*until) {
+		return tenants.Errorf(tenants.CodeConflict, "the appeal window closed")
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+l.appeals+` (tenant_id, proposal_id, reason, filed_by) VALUES ($1, $2, $3, $4)`,
+		tx.TenantID, id, reason, actor); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE `+l.proposals+` SET state = 'appealed', version = version + 1 WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, id)
+	return err
+}
+
+// appealDecidable checks a proposal's appeal may be decided.
+func appealDecidable(state string) error {
+	if state != "appealed" {
+		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an appealed one can be decided", state)
+	}
+	return nil
+}
+
+// markAppealDecided records an appeal's decision (upheld or overturned).
+func (l ladder) markAppealDecided(ctx context.Context, tx pg.TenantTx, id, decision, actor, note string) error {
+	if _, err := tx.Exec(ctx, `UPDATE `+l.appeals+` SET decision = $3, decision_note = $4, decided_by = $5, decided_at = now()
+		WHERE tenant_id = $1 AND proposal_id = $2`, tx.TenantID, id, decision, note, actor); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE `+l.proposals+` SET state = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, id, decision)
+	return err
+}
+
+// approvedWhy is the history reason of an approval without one.
+func approvedWhy(reason string, score float64, policyVersion int) string {
+	if reason != "" {
+		return reason
+	}
+	return "approved: score " + strconv.FormatFloat(score, 'f', -1, 64) + " under policy v" + strconv.Itoa(policyVersion)
+}
