@@ -253,15 +253,30 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if n.OptedOut && !pu.Essential {
 		return nil, nil
 	}
-	lang, loc, err := identity.LocaleTx(ctx, tx)
-	if err != nil {
+	// One round trip reads the locale, the tenant's template in its
+	// language and what the request needs (queueLookup).
+	var (
+		lang     string
+		template *string
+		loc      *time.Location
+		l        lookup
+	)
+	b := &pgx.Batch{}
+	identity.QueueLocale(b, tx.TenantID, &lang, &loc)
+	b.Queue(`SELECT text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2
+		AND language = (SELECT default_language FROM tenants WHERE id = $1)`, tx.TenantID, n.Purpose).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&template); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	queueLookup(b, tx.TenantID, ChannelSMS, n.DedupeKey, &l)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
 	text := pu.Defaults[lang]
-	err = tx.QueryRow(ctx, `SELECT text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2 AND language = $3`,
-		tx.TenantID, n.Purpose, lang).Scan(&text)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
+	if template != nil {
+		text = *template
 	}
 	shown := map[string]string{}
 	public := map[string]any{}
@@ -282,8 +297,12 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 		shown[k] = formatParam(v, lang, loc)
 	}
 	public["language"] = lang
-	d, err := s.RequestTx(ctx, tx, actor, Message{Purpose: n.Purpose, SubjectID: n.SubjectID, To: n.To,
-		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, DedupeKey: n.DedupeKey})
+	m := Message{Channel: ChannelSMS, Purpose: n.Purpose, SubjectID: n.SubjectID, To: n.To,
+		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, DedupeKey: n.DedupeKey}
+	if m.SubjectID == "" || m.To == "" || m.Text == "" {
+		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
+	}
+	d, err := s.request(ctx, tx, actor, m, l)
 	if err != nil {
 		return nil, err
 	}
