@@ -253,30 +253,35 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if n.OptedOut && !pu.Essential {
 		return nil, nil
 	}
-	// One round trip reads the locale, the tenant's template in its
-	// language and what the request needs (queueLookup).
+	// One round trip reads the locale, the tenant's templates of the
+	// purpose (one per language at most) and what the request needs
+	// (queueLookup).
 	var (
-		lang     string
-		template *string
-		loc      *time.Location
-		l        lookup
+		lang      string
+		loc       *time.Location
+		templates = map[string]string{}
+		l         lookup
 	)
 	b := &pgx.Batch{}
 	identity.QueueLocale(b, tx.TenantID, &lang, &loc)
-	b.Queue(`SELECT text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2
-		AND language = (SELECT default_language FROM tenants WHERE id = $1)`, tx.TenantID, n.Purpose).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&template); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
+	b.Queue(`SELECT language, text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2`,
+		tx.TenantID, n.Purpose).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var language, text string
+			if err := rows.Scan(&language, &text); err != nil {
+				return err
+			}
+			templates[language] = text
 		}
-		return nil
+		return rows.Err()
 	})
 	queueLookup(b, tx.TenantID, ChannelSMS, n.DedupeKey, &l)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	text := pu.Defaults[lang]
-	if template != nil {
-		text = *template
+	text, ok := templates[lang]
+	if !ok {
+		text = pu.Defaults[lang]
 	}
 	shown := map[string]string{}
 	public := map[string]any{}
