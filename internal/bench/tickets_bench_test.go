@@ -184,6 +184,9 @@ func (f *ticketFixture) get(client *http.Client, id string) error {
 //     ticket number, ticket, timeline, event and the four timer jobs in one
 //     transaction. Every response must be 201 and new. Reported as
 //     tickets/s.
+//     Also reported: the CPU time per intake of this process (server and
+//     load generator) and of the database (when it runs on this machine),
+//     which other work on a shared machine hardly changes.
 //   - ratio: open_ticket ÷ raw_pgx_insert ("intake/raw"; the goal
 //     is ≥ 0.40).
 //   - get_ticket_open_loop: GET /v1/tickets/{id} at 200 requests/s for 10 s
@@ -220,7 +223,10 @@ func BenchmarkTickets(b *testing.B) {
 	})
 
 	var rawRate, intakeRate float64
+	var rawCPU, intakeCPU time.Duration // per operation, process and database together
+	meter := newCPUMeter(ctx, env.DB.Owner)
 	b.Run("raw_pgx_insert", func(b *testing.B) {
+		self0, db0 := meter.read()
 		const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 		roles := []string{"dispatcher"}
 		rate := runBatch(b, ticketRawBatch*b.N, func(int, int) error {
@@ -237,6 +243,8 @@ func BenchmarkTickets(b *testing.B) {
 			}
 			return tx.Commit(ctx)
 		})
+		self1, db1 := meter.read()
+		rawCPU = (self1 - self0 + db1 - db0) / time.Duration(ticketRawBatch*b.N)
 		b.ReportMetric(rate, "tx/s")
 		rawRate = rate
 	})
@@ -244,11 +252,21 @@ func BenchmarkTickets(b *testing.B) {
 	b.Run("open_ticket", func(b *testing.B) {
 		b.StopTimer()
 		ins := f.intakes(b, ticketIntakeBatch*b.N)
+		self0, db0 := meter.read()
 		rate := runBatch(b, len(ins), func(_, i int) error {
 			_, err := f.open(client, ins[i])
 			return err
 		})
+		self1, db1 := meter.read()
 		b.ReportMetric(rate, "tickets/s")
+		perIntake := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(len(ins)) }
+		b.ReportMetric(perIntake(self1-self0), "proc-cpu-ms/op")
+		if meter.postmaster != 0 {
+			b.ReportMetric(perIntake(db1-db0), "db-cpu-ms/op")
+		}
+		fmt.Printf("tickets: CPU per intake: %.2f ms in this process (server and load generator), %.2f ms in the database (0: not visible)\n",
+			perIntake(self1-self0), perIntake(db1-db0))
+		intakeCPU = (self1 - self0 + db1 - db0) / time.Duration(len(ins))
 		intakeRate = rate
 	})
 
@@ -259,6 +277,12 @@ func BenchmarkTickets(b *testing.B) {
 			b.ReportMetric(ratio, "intake/raw")
 		})
 		fmt.Printf("tickets: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f (%d clients)\n", rawRate, intakeRate, ratio, clients)
+		if rawCPU > 0 && intakeCPU > 0 {
+			// What the ratio would be if CPU were the only limit: less
+			// sensitive to other work on the machine than the rates.
+			fmt.Printf("tickets: CPU per operation: raw %.3f ms, intake %.2f ms, ratio=%.3f\n",
+				float64(rawCPU.Microseconds())/1000, float64(intakeCPU.Microseconds())/1000, float64(rawCPU)/float64(intakeCPU))
+		}
 	}
 
 	b.Run("get_ticket_open_loop", func(b *testing.B) {

@@ -1,6 +1,9 @@
 package i18n
 
-import "reflect"
+import (
+	"reflect"
+	"sync"
+)
 
 // Localizable is a value that fills its human-readable texts from its
 // message codes in a language (its rendered fields are not the source).
@@ -28,14 +31,45 @@ func LocalizeAll(v any, lang string) any {
 
 var localizable = reflect.TypeFor[Localizable]()
 
-// mayHold reports whether a value of type t can contain a Localizable
-// (leaves such as strings, numbers and byte slices cannot).
+// holders remembers mayHold per type: LocalizeAll runs on every response,
+// and most response types hold no Localizable at all, which is known from
+// the type alone.
+var holders sync.Map // reflect.Type -> bool
+
+// mayHold reports whether a value of type t can contain a Localizable: t
+// or a type reachable through its exported fields, elements or map values
+// implements it (through a pointer), or an interface on the way could
+// hold one. Leaves such as strings, numbers and byte slices cannot.
 func mayHold(t reflect.Type) bool {
+	if v, ok := holders.Load(t); ok {
+		return v.(bool)
+	}
+	h := reaches(t, map[reflect.Type]bool{})
+	holders.Store(t, h)
+	return h
+}
+
+// reaches is mayHold without the memo; seen breaks cycles (a type being
+// looked at holds nothing more than what the first look finds).
+func reaches(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
 	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return mayHold(t.Elem())
-	case reflect.Struct, reflect.Interface:
+	case reflect.Interface:
 		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return reaches(t.Elem(), seen)
+	case reflect.Struct:
+		if reflect.PointerTo(t).Implements(localizable) {
+			return true
+		}
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && reaches(f.Type, seen) {
+				return true
+			}
+		}
 	}
 	return false
 }

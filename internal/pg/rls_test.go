@@ -361,11 +361,12 @@ func TestTranslate(t *testing.T) {
 		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "malformed value")
 
 		// A tenant that does not exist: RLS admits the row, the foreign key
-		// to tenants refuses it.
+		// to tenants refuses it (api_keys keeps it; the tables every
+		// intake writes dropped theirs, migration 034).
 		ghost := tenants.NewID(tenants.PrefixTenant)
 		setTenant(t, b.tx, ghost)
-		err = pg.Translate(try(`INSERT INTO events (tenant_id, id, type, subject_id, actor) VALUES ($1, $2, 'test.happened', 'x', 'y')`,
-			ghost, tenants.NewID(tenants.PrefixEvent)))
+		err = pg.Translate(try(`INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, live, roles, created_by)
+			VALUES ($1, $2, 'k', 'p', repeat('0', 64), true, '{tenant_admin}', 'test')`, ghost, tenants.NewID(tenants.PrefixAPIKey)))
 		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "foreign key violation")
 
 		err = pg.Translate(try(`SET LOCAL statement_timeout = '20ms'; SELECT pg_sleep(1)`))

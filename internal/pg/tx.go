@@ -180,15 +180,25 @@ func QueueSettings(b *pgx.Batch, s *TenantSettings) {
 const settingsSQL = `SELECT time_zone, currency FROM tenants WHERE id = app_current_tenant()`
 
 func settingsOf(zone, currency string) (TenantSettings, error) {
-	loc, ok := locations.Load(zone)
-	if !ok {
-		l, err := time.LoadLocation(zone)
-		if err != nil {
-			return TenantSettings{}, fmt.Errorf("tenant time zone %q: %w", zone, err)
-		}
-		loc, _ = locations.LoadOrStore(zone, l)
+	loc, err := Location(zone)
+	if err != nil {
+		return TenantSettings{}, fmt.Errorf("tenant time zone %q: %w", zone, err)
 	}
-	return TenantSettings{Location: loc.(*time.Location), Currency: currency}, nil
+	return TenantSettings{Location: loc, Currency: currency}, nil
+}
+
+// Location is time.LoadLocation(zone), remembered: a tenant's zone is read
+// on every write that reckons dates, and loading it reads the zone file.
+func Location(zone string) (*time.Location, error) {
+	if loc, ok := locations.Load(zone); ok {
+		return loc.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, err
+	}
+	loc, _ := locations.LoadOrStore(zone, l)
+	return loc.(*time.Location), nil
 }
 
 // Today reads the tenant's settings and returns them with the calendar date

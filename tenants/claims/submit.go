@@ -51,6 +51,8 @@ type unitReads struct {
 	settings  pg.TenantSettings
 	unit      customers.Unit
 	contracts []warranty.Contract
+	// parts are the parts the submission's lines name (queueParts).
+	parts map[string]partRow
 }
 
 // partRow is a part named on a line, with whether it fits the unit's model.
@@ -82,6 +84,41 @@ func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string
 	return out, rows.Err()
 }
 
+// partIDs are the well-formed part IDs a submission's lines name.
+func partIDs(in *ClaimSubmission) []string {
+	var ids []string
+	for _, l := range in.Lines {
+		if l.PartID != "" && tenants.ValidID(tenants.PrefixPart, l.PartID) {
+			ids = append(ids, l.PartID)
+		}
+	}
+	return ids
+}
+
+// queueParts queues loadParts' read into b, into parts, for the parts of
+// in's lines, matched against the model of unit unitID (read in the same
+// statement, so it shares the round trip of the unit's own read).
+func queueParts(b *pgx.Batch, tenantID, unitID string, in *ClaimSubmission, parts *map[string]partRow) {
+	*parts = map[string]partRow{}
+	ids := partIDs(in)
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(`SELECT p.id, p.part_number, p.category, p.price,
+		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id
+			AND pm.model_id = (SELECT model_id FROM units WHERE tenant_id = $1 AND id = $3))
+		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, unitID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r partRow
+			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
+				return err
+			}
+			(*parts)[r.id] = r
+		}
+		return rows.Err()
+	})
+}
+
 // checkSubmission validates a submission against the unit and builds its
 // stored lines. Locations are <field>.
 func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
@@ -104,16 +141,7 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	if len(in.Lines) == 0 || len(in.Lines) > MaxLines {
 		v.AddMsg("lines", i18n.M("common.line_count", "Max", MaxLines, "Min", 1), len(in.Lines))
 	}
-	var ids []string
-	for _, l := range in.Lines {
-		if l.PartID != "" && tenants.ValidID(tenants.PrefixPart, l.PartID) {
-			ids = append(ids, l.PartID)
-		}
-	}
-	parts, err := loadParts(ctx, tx, r.unit.ModelID, ids)
-	if err != nil {
-		return nil, err
-	}
+	parts := r.parts
 	lines := make([]ClaimLine, len(in.Lines))
 	var sum int64
 	for i, l := range in.Lines {
@@ -272,31 +300,40 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			v.AddMsg("reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
 		}
 
-		// The same reference again: a retry, or a reuse.
+		// One round trip: the claim filed before with the same reference (a
+		// retry, or a reuse), and the unit with what the checks need. The
+		// reference is answered first, as if read alone.
 		var existingID, existingHash string
-		err := tx.QueryRow(ctx, `SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
-			tx.TenantID, submitter, in.Reference).Scan(&existingID, &existingHash)
+		var r unitReads
+		b := &pgx.Batch{}
+		b.Queue(`SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
+			tx.TenantID, submitter, in.Reference).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&existingID, &existingHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			return nil
+		})
+		unitValid := tenants.ValidID(tenants.PrefixUnit, in.UnitID)
+		if unitValid {
+			pg.QueueSettings(b, &r.settings)
+			customers.QueueLoadUnit(b, tx.TenantID, p, in.UnitID, &r.unit)
+			warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+			queueParts(b, tx.TenantID, in.UnitID, &in.ClaimSubmission, &r.parts)
+		}
+		err := tx.SendBatch(ctx, b).Close()
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
+		case existingID == "":
 		case existingHash == hash:
 			out, err = getClaim(ctx, tx, scope{}, existingID, "")
 			return err
 		default:
 			return reused(existingID, in.Reference)
 		}
-
-		if !tenants.ValidID(tenants.PrefixUnit, in.UnitID) {
-			return tenants.NotFound("unit")
-		}
-		var r unitReads
-		b := &pgx.Batch{}
-		pg.QueueSettings(b, &r.settings)
-		customers.QueueLoadUnit(b, tx.TenantID, p, in.UnitID, &r.unit)
-		warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err != nil {
 			return err
+		}
+		if !unitValid {
+			return tenants.NotFound("unit")
 		}
 		today := r.settings.Today(s.now())
 		var contract *string
@@ -435,6 +472,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		b := &pgx.Batch{}
 		pg.QueueSettings(b, &r.settings)
 		customers.QueueLoadUnit(b, tx.TenantID, tenants.Principal{TenantID: p.TenantID}, c.UnitID, &r.unit)
+		queueParts(b, tx.TenantID, c.UnitID, &in, &r.parts)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}

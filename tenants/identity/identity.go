@@ -265,16 +265,34 @@ var Languages = []string{i18n.Chinese, i18n.English}
 // LocaleTx returns the language and time zone of tx's tenant, inside tx:
 // what a context writing to a customer renders its text in.
 func LocaleTx(ctx context.Context, tx pg.TenantTx) (string, *time.Location, error) {
-	var lang, zone string
-	if err := tx.QueryRow(ctx, `SELECT default_language, time_zone FROM tenants WHERE id = $1`, tx.TenantID).
-		Scan(&lang, &zone); err != nil {
+	var (
+		lang string
+		loc  *time.Location
+	)
+	b := &pgx.Batch{}
+	QueueLocale(b, tx.TenantID, &lang, &loc)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return "", nil, err
 	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
 	return lang, loc, nil
+}
+
+// QueueLocale queues LocaleTx's read into b, into lang and loc, for a
+// caller that reads it in one round trip with others (b is sent in the
+// tenant's transaction). An unknown zone reads as UTC.
+func QueueLocale(b *pgx.Batch, tenantID string, lang *string, loc **time.Location) {
+	b.Queue(`SELECT default_language, time_zone FROM tenants WHERE id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
+		var zone string
+		if err := row.Scan(lang, &zone); err != nil {
+			return err
+		}
+		l, err := pg.Location(zone)
+		if err != nil {
+			l = time.UTC
+		}
+		*loc = l
+		return nil
+	})
 }
 
 // ListTenants pages through all tenants (operator only), oldest first.

@@ -99,6 +99,8 @@ type secretPart struct {
 // the notification is requested: the tenant delivers it from the event,
 // the server logs that (never the secret), and a job erases the secret
 // when the message expires. actor goes on the event.
+//
+// It reads in one round trip and writes the row and its event in a second.
 func (s *Service) RequestTx(ctx context.Context, tx pg.TenantTx, actor string, m Message) (NotificationDelivery, error) {
 	if m.Channel == "" {
 		m.Channel = ChannelSMS
@@ -106,24 +108,54 @@ func (s *Service) RequestTx(ctx context.Context, tx pg.TenantTx, actor string, m
 	if m.Purpose == "" || m.SubjectID == "" || m.To == "" || m.Text == "" {
 		return NotificationDelivery{}, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
 	}
-	if m.DedupeKey != "" {
-		d, err := scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM notifications
-			WHERE tenant_id = $1 AND dedupe_key = $2`, tx.TenantID, m.DedupeKey))
-		if err == nil {
-			return d, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return NotificationDelivery{}, err
-		}
-	}
-	var gatewayID *string
-	err := tx.QueryRow(ctx, `SELECT id FROM notification_gateways WHERE tenant_id = $1 AND channel = $2 AND enabled`,
-		tx.TenantID, m.Channel).Scan(&gatewayID)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	var l lookup
+	b := &pgx.Batch{}
+	queueLookup(b, tx.TenantID, m.Channel, m.DedupeKey, &l)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return NotificationDelivery{}, err
 	}
+	return s.request(ctx, tx, actor, m, l)
+}
+
+// lookup is what a request reads before it writes: the notification an
+// earlier request with the same dedupe key made, and the channel's enabled
+// gateway.
+type lookup struct {
+	existing  *NotificationDelivery
+	gatewayID *string
+}
+
+// queueLookup queues a request's reads into b, into l.
+func queueLookup(b *pgx.Batch, tenantID, channel, dedupeKey string, l *lookup) {
+	if dedupeKey != "" {
+		b.Queue(`SELECT `+deliveryColumns+` FROM notifications WHERE tenant_id = $1 AND dedupe_key = $2`,
+			tenantID, dedupeKey).QueryRow(func(row pgx.Row) error {
+			d, err := scanDelivery(row)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			l.existing = &d
+			return err
+		})
+	}
+	b.Queue(`SELECT id FROM notification_gateways WHERE tenant_id = $1 AND channel = $2 AND enabled`,
+		tenantID, channel).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&l.gatewayID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+}
+
+// request writes m (Channel set, fields checked) as RequestTx describes,
+// given what queueLookup read: the row and its event in one round trip,
+// then the delivery job when there is one.
+func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m Message, l lookup) (NotificationDelivery, error) {
+	if l.existing != nil {
+		return *l.existing, nil
+	}
 	via, status := ViaEvent, StatusRequested
-	if gatewayID != nil {
+	if l.gatewayID != nil {
 		via, status = ViaGateway, StatusQueued
 	}
 	params := m.Params
@@ -133,19 +165,26 @@ func (s *Service) RequestTx(ctx context.Context, tx pg.TenantTx, actor string, m
 	secret := secretPart{To: m.To, Text: m.Text, Params: m.Secret}
 	id := tenants.NewID(tenants.PrefixNotification)
 	now := s.now()
-	d, err := scanDelivery(tx.QueryRow(ctx, `INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient,
+	var d NotificationDelivery
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient,
 			params, secret, via, gateway_id, status, expires_at, dedupe_key, created_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING `+deliveryColumns,
-		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, m.To, params, secret, via, gatewayID, status, m.ExpiresAt,
-		nullable(m.DedupeKey), actor, now))
-	if err != nil {
-		return NotificationDelivery{}, err
-	}
+		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, m.To, params, secret, via, l.gatewayID, status, m.ExpiresAt,
+		nullable(m.DedupeKey), actor, now).QueryRow(func(row pgx.Row) error {
+		var err error
+		d, err = scanDelivery(row)
+		return err
+	})
 	data := map[string]any{"notification_id": id, "channel": m.Channel, "purpose": m.Purpose, "subject_id": m.SubjectID,
 		"to": mask(m.To), "via": via, "params": params, "expires_at": m.ExpiresAt}
-	if err := events.Append(ctx, tx, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
+	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
 		return NotificationDelivery{}, err
 	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return NotificationDelivery{}, err
+	}
+	var err error
 	switch {
 	case via == ViaGateway:
 		err = s.enqueue(ctx, tx.Tx, tx.TenantID, id, now, s.MaxAttempts())

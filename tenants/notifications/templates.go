@@ -257,15 +257,35 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if n.OptedOut && !pu.Essential {
 		return nil, nil
 	}
-	lang, loc, err := identity.LocaleTx(ctx, tx)
-	if err != nil {
+	// One round trip reads the locale, the tenant's templates of the
+	// purpose (one per language at most) and what the request needs
+	// (queueLookup).
+	var (
+		lang      string
+		loc       *time.Location
+		templates = map[string]string{}
+		l         lookup
+	)
+	b := &pgx.Batch{}
+	identity.QueueLocale(b, tx.TenantID, &lang, &loc)
+	b.Queue(`SELECT language, text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2`,
+		tx.TenantID, n.Purpose).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var language, text string
+			if err := rows.Scan(&language, &text); err != nil {
+				return err
+			}
+			templates[language] = text
+		}
+		return rows.Err()
+	})
+	queueLookup(b, tx.TenantID, ChannelSMS, n.DedupeKey, &l)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	text := pu.Defaults[lang]
-	err = tx.QueryRow(ctx, `SELECT text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2 AND language = $3`,
-		tx.TenantID, n.Purpose, lang).Scan(&text)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
+	text, ok := templates[lang]
+	if !ok {
+		text = pu.Defaults[lang]
 	}
 	shown := map[string]string{}
 	public := map[string]any{}
@@ -286,8 +306,12 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 		shown[k] = formatParam(v, lang, loc)
 	}
 	public["language"] = lang
-	d, err := s.RequestTx(ctx, tx, actor, Message{Purpose: n.Purpose, SubjectID: n.SubjectID, To: n.To,
-		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, DedupeKey: n.DedupeKey})
+	m := Message{Channel: ChannelSMS, Purpose: n.Purpose, SubjectID: n.SubjectID, To: n.To,
+		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, DedupeKey: n.DedupeKey}
+	if m.SubjectID == "" || m.To == "" || m.Text == "" {
+		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
+	}
+	d, err := s.request(ctx, tx, actor, m, l)
 	if err != nil {
 		return nil, err
 	}

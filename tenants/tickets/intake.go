@@ -112,8 +112,11 @@ func phoneProblem(phone string) string {
 //
 // An empty today is read from the tenant's settings in the same round trip
 // as the intake's other reads.
-func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy) ([]VerificationItem, error) {
-	var items []VerificationItem
+//
+// optedOut is whether the ticket's customer declined non-essential
+// messages, read with the customer (nil: the ticket has no customer).
+func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy) (
+	items []VerificationItem, optedOut *bool, err error) {
 	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
 
 	var (
@@ -160,7 +163,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Number) })
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if today == "" {
 		today = settings.Today(now)
@@ -176,10 +179,13 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case !phoneKnown:
 		var err error
 		if c, _, err = customers.CreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	t.CustomerID = c.ID
+	if c.ID != "" {
+		optedOut = &c.NotificationsOptOut
+	}
 
 	switch {
 	case t.Address.RegionCode == "":
@@ -194,9 +200,9 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case u.UnitID != "":
 		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return nil, tenants.InvalidMsg("unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
+			return nil, nil, tenants.InvalidMsg("unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.UnitID, t.ModelID, t.Category = &unit.ID, &unit.ModelID, &unit.Category
 	case u.ModelID == "":
@@ -235,14 +241,14 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			if !haveSettings {
 				var err error
 				if st, err = tx.Settings(ctx); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
 			unit, err := customers.RegisterUnitTx(ctx, tx, p, nu, now)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			t.UnitID = &unit.ID
 		}
@@ -250,7 +256,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if t.Type == "repair" && strings.TrimSpace(t.Fault.Symptom) == "" {
 		need("fault.symptom", "no fault symptom: ask what the appliance does wrong")
 	}
-	return items, nil
+	return items, optedOut, nil
 }
 
 // startIntakeSLAs starts the clocks of a ticket that became workable: the
@@ -310,11 +316,12 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 			t.Service = &ServiceWork{DeliveredAt: in.DeliveredAt}
 		}
 		var policy SLAPolicy
-		items, err := identify(ctx, tx, p, &t, "", now, &policy)
+		items, optedOut, err := identify(ctx, tx, p, &t, "", now, &policy)
 		if err != nil {
 			return err
 		}
-		c := &change{tx: tx, p: p, now: now, clock: in.TestClockID, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type}}
+		c := &change{tx: tx, p: p, now: now, clock: in.TestClockID, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type},
+			optedOut: optedOut}
 		c.settle(items)
 		if err := s.commit(ctx, c, true); err != nil {
 			return err
@@ -408,10 +415,11 @@ func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id strin
 		if err != nil {
 			return err
 		}
-		items, err := identify(ctx, c.tx, c.p, t, today, c.now, nil)
+		items, optedOut, err := identify(ctx, c.tx, c.p, t, today, c.now, nil)
 		if err != nil {
 			return err
 		}
+		c.optedOut = optedOut
 		if in.Note != "" {
 			c.data["note"] = in.Note
 		}

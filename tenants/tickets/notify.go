@@ -82,9 +82,14 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 	if len(ns) == 0 {
 		return nil
 	}
-	optedOut, err := customers.OptedOutTx(ctx, c.tx, c.T.CustomerID)
-	if err != nil {
-		return err
+	var optedOut bool
+	if c.optedOut != nil {
+		optedOut = *c.optedOut
+	} else {
+		var err error
+		if optedOut, err = customers.OptedOutTx(ctx, c.tx, c.T.CustomerID); err != nil {
+			return err
+		}
 	}
 	for _, n := range ns {
 		if err := s.technicianParams(ctx, c, n); err != nil {

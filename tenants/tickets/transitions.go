@@ -181,6 +181,9 @@ type change struct {
 	// notices are customer messages the action asks for beyond those the
 	// change itself implies (moments).
 	notices []notice
+	// optedOut is the customer's opt-out when the change read the customer
+	// already (identify); nil: notifyCustomer reads it.
+	optedOut *bool
 }
 
 type step struct {
