@@ -75,3 +75,57 @@ func TestAuditCoversAddedTables(t *testing.T) {
 		assert.NotContains(t, e["changes"], "secret")
 	}
 }
+
+// The child tables that were debt (migration 035) are audited under the
+// object they belong to: a ticket's appointment windows and part lines
+// under the ticket, a part's compatible models under the part. An update
+// of a part line records the old and new quantities.
+func TestAuditCoversChildTables(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "audit-children")
+	admin := f.d.AdminKey
+	auditor, _ := f.env.Key(t, admin, "auditor")
+	tk := f.open(t, "AUDIT-PART-0001", "on_site")
+	id := tk["id"].(string)
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	key := f.accept(t, tk, start)
+	f.clock.Set(start.Add(-5 * time.Minute))
+	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
+	f.diagnose(t, key, id)
+	part := plainPart(t, f.env, admin, f.d.Washer)
+	fitParts(t, f.env, admin, key, id, tk["node_id"].(string), part, 2)
+
+	es := auditOf(t, f.env, auditor, id)
+	window := auditEntry(es, "ticket_appointments", "create")
+	require.NotNil(t, window, "the agreed window is audited under its ticket: %v", es)
+	assert.Equal(t, "scheduleTicket", window["operation"])
+	line := auditEntry(es, "ticket_parts", "create")
+	require.NotNil(t, line, "the part line is audited under its ticket: %v", es)
+	assert.Equal(t, map[string]any{"old": nil, "new": part}, line["changes"].(map[string]any)["part_id"])
+	var issued map[string]any
+	for _, e := range es {
+		if e["object_type"] == "ticket_parts" && e["action"] == "update" && e["changes"].(map[string]any)["issued"] != nil {
+			issued = e
+		}
+	}
+	require.NotNil(t, issued, "issuing the reserved parts is an update of the line: %v", es)
+	assert.Equal(t, []any{"technician"}, issued["roles"])
+	assert.Equal(t, tk["technician_id"], issued["on_behalf_of"])
+	assert.Equal(t, map[string]any{"old": float64(0), "new": float64(2)}, issued["changes"].(map[string]any)["issued"])
+	assert.NotContains(t, issued["changes"], "updated_at", "updated_at alone is no change of its own")
+
+	// A part's compatible models, under the part.
+	r := f.env.Do(t, http.MethodGet, "/v1/catalog/parts/"+part, admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = f.env.Do(t, http.MethodPatch, "/v1/catalog/parts/"+part, admin, map[string]any{"compatible_model_ids": []string{}},
+		f.env.IfMatch(t, "/v1/catalog/parts/"+part, admin)...)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var removed []any
+	for _, e := range auditOf(t, f.env, auditor, part) {
+		if e["object_type"] == "part_models" && e["action"] == "delete" {
+			assert.Equal(t, "updatePart", e["operation"])
+			removed = append(removed, e["changes"].(map[string]any)["model_id"].(map[string]any)["old"])
+		}
+	}
+	assert.Contains(t, removed, f.d.Washer, "the removed compatibility is audited under the part")
+}

@@ -234,3 +234,53 @@ func TestExportThenEraseCustomer(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	assert.NotEqual(t, cus, r.JSON(t)["id"])
 }
+
+// Export, erase, export again for a customer whose unit has a warranty
+// claim: the second export holds no personal data, and the brand's claim
+// stays with its amounts (requested 400.00 CNY, approved by the
+// extended warranty) and its decision.
+func TestEraseKeepsClaimTotals(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newWasherShop(t, env, "privacy-claims")
+	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "ERASE-1", "power_surge",
+		labor(10000), w.boardLine(30000)))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	claim := r.JSON(t)["id"].(string)
+	m := waitClaim(t, env, w.admin, claim, "submitted")
+	if m["state"] == "under_review" {
+		m = waitClaim(t, env, w.admin, claim, "under_review")
+	}
+	require.Equal(t, "approved", m["state"], "%v", m)
+	before := env.Do(t, http.MethodGet, "/v1/claims/"+claim, w.admin, nil).JSON(t)
+	require.Equal(t, int64(40000), amountOf(before["total_requested"]))
+	approved := amountOf(before["total_approved"])
+	require.Positive(t, approved)
+
+	r = env.Do(t, http.MethodGet, "/v1/units/"+w.unit, w.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	cus := r.JSON(t)["customer_id"].(string)
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", w.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, s := range []string{"13900000001", "钱七"} {
+		assert.Contains(t, string(r.Body), s)
+	}
+	assert.Len(t, r.JSON(t)["claims"], 1)
+
+	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", w.admin, map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.EqualValues(t, 1, r.JSON(t)["claims_retained"])
+
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", w.admin, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, s := range []string{"13900000001", "139 0000 0001", "钱七"} {
+		assert.NotContains(t, string(r.Body), s, "personal data left after erasure")
+	}
+	assert.Len(t, r.JSON(t)["claims"], 1, "the claim stays")
+	after := env.Do(t, http.MethodGet, "/v1/claims/"+claim, w.admin, nil).JSON(t)
+	assert.Equal(t, int64(40000), amountOf(after["total_requested"]))
+	assert.Equal(t, approved, amountOf(after["total_approved"]))
+	for _, k := range []string{"state", "unit_id", "lines", "decision", "total_calculated", "reference"} {
+		assert.Equal(t, before[k], after[k], k)
+	}
+}

@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -15,8 +20,9 @@ import (
 )
 
 // The audit log's cost on the write path (issue 15). Audit rows are written
-// by triggers in the writing transaction (migrations 022, 027): no extra
-// round trip, but server work per audited row.
+// by triggers in the writing transaction (migrations 022, 027, 035): no
+// extra round trip and no extra statement from the client, but server work
+// per audited row (an intake writes 3: one INSERT each, nothing else).
 //
 // SERVICENET_BENCH_AUDIT=off disables every audit trigger in the benchmark's
 // database before BenchmarkTickets (and BenchmarkIntakeAudit's first half)
@@ -31,6 +37,17 @@ import (
 // pg_stat_statements loaded, the statements the server ran per intake
 // (top-level ones, i.e. sent by the client, and nested ones, run by
 // triggers and functions) with the triggers on and off.
+//
+// On a shared machine the wall-clock rate of a batch swings with the other
+// processes' load, by more than the audit costs. The benchmark therefore
+// also reports what a CPU-bound server's rate follows, the CPU time per
+// intake, measured per batch: this process (the API server and its
+// clients) from getrusage, and the database's backends from their
+// /proc/<pid>/schedstat (a local cluster; elsewhere it is not reported).
+// "cpu_off/on" is the CPU per intake without the log over the CPU per
+// intake with it: the intake rate with the log on, as a fraction of the
+// rate without it, on a machine the intake saturates. The wall-clock
+// ratio is reported as the median and range of adjacent off/on pairs.
 
 // setAuditTriggers enables or disables every audit_row trigger (<table>_audit).
 func setAuditTriggers(ctx context.Context, owner *pgxpool.Pool, on bool) error {
@@ -98,6 +115,42 @@ func pgssCounts(ctx context.Context, su *pgxpool.Pool) (stmtCounts, error) {
 	return c, err
 }
 
+// cpuSeconds is the CPU time used so far by this process and by the
+// backends connected to owner's database; ok is false when the backends'
+// times cannot be read (the database is not on this machine).
+func cpuSeconds(ctx context.Context, owner *pgxpool.Pool) (secs float64, ok bool, err error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false, err
+	}
+	secs = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	rows, err := owner.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return 0, false, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, false, err
+	}
+	ok = true
+	for _, pid := range pids {
+		// schedstat: nanoseconds on the CPU, waiting, time slices.
+		raw, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/schedstat")
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // a backend that ended since
+			}
+			return secs, false, nil
+		}
+		ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
+		if err != nil {
+			return secs, false, nil
+		}
+		secs += float64(ns) / 1e9
+	}
+	return secs, ok && len(pids) > 0, nil
+}
+
 func BenchmarkIntakeAudit(b *testing.B) {
 	const batch = 200
 	ctx := context.Background()
@@ -119,10 +172,10 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		}))
 		return n
 	}
-	// audit_row's own time, when track_functions is 'pl' or 'all'.
+	// The audit trigger's own time, when track_functions is 'pl' or 'all'.
 	auditFn := func() (calls int64, ms float64) {
 		require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(total_time), 0)::float8
-			FROM pg_stat_user_functions WHERE funcname = 'audit_row'`).Scan(&calls, &ms))
+			FROM pg_stat_user_functions WHERE funcname IN ('audit_row', 'audit_rows')`).Scan(&calls, &ms))
 		return calls, ms
 	}
 	// Warm the intake path untimed.
@@ -137,10 +190,14 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		withStats int
 		fnCalls   int64
 		fnMs      float64
+		cpu       float64 // seconds, this process and the backends
 	}
 	var sides [2]side // 0: off, 1: on
 	rounds := 3 * b.N
 	fnCalls, fnMs := auditFn() // the off rounds call it never: the delta is the on rounds'
+	cpuOK := true
+	var pairs []float64 // wall-clock rate on / off of adjacent batches
+	var offRate float64
 	for r := range 2 * rounds {
 		on := r%2 == 1
 		require.NoError(b, setAuditTriggers(ctx, env.DB.Owner, on))
@@ -149,11 +206,20 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		if su != nil {
 			require.NoError(b, pgssReset(ctx, su))
 		}
+		cpu0, ok0, err := cpuSeconds(ctx, env.DB.Owner)
+		require.NoError(b, err)
 		rate := runBatch(b, batch, func(_, i int) error { _, err := f.open(client, ins[i]); return err })
+		cpu1, ok1, err := cpuSeconds(ctx, env.DB.Owner)
+		require.NoError(b, err)
+		cpuOK = cpuOK && ok0 && ok1
 		s := &sides[0]
 		if on {
 			s = &sides[1]
+			pairs = append(pairs, rate/offRate)
+		} else {
+			offRate = rate
 		}
+		s.cpu += cpu1 - cpu0
 		if su != nil {
 			c, err := pgssCounts(ctx, su)
 			require.NoError(b, err)
@@ -177,6 +243,15 @@ func BenchmarkIntakeAudit(b *testing.B) {
 	b.ReportMetric(off, "off-tickets/s")
 	b.ReportMetric(on/off, "audit_on/off")
 	b.ReportMetric(float64(sides[1].audit)/float64(sides[1].intakes), "audit-rows/intake")
+	slices.Sort(pairs)
+	fmt.Printf("intake-audit: wall-clock on/off of %d adjacent pairs: median=%.3f range %.3f–%.3f\n",
+		len(pairs), pairs[len(pairs)/2], pairs[0], pairs[len(pairs)-1])
+	if cpuOK {
+		cpuOff, cpuOn := 1000*sides[0].cpu/float64(sides[0].intakes), 1000*sides[1].cpu/float64(sides[1].intakes)
+		b.ReportMetric(cpuOff/cpuOn, "cpu_off/on")
+		fmt.Printf("intake-audit: CPU ms/intake (API server, clients and database backends) on=%.3f off=%.3f; cpu_off/on=%.3f\n",
+			cpuOn, cpuOff, cpuOff/cpuOn)
+	}
 	fmt.Printf("intake-audit: on=%.1f tickets/s off=%.1f tickets/s on/off=%.3f audit rows/intake on=%.2f off=%.2f (%d intakes each, %d clients)\n",
 		on, off, on/off, float64(sides[1].audit)/float64(sides[1].intakes), float64(sides[0].audit)/float64(sides[0].intakes),
 		sides[1].intakes, clients)

@@ -51,7 +51,9 @@ func init() {
 		"payouts", "swaps", "sla_policies", "tickets", "part_stock", "loaners", "complaints", "privacy_policies",
 		"ticket_visits", "ticket_tasks", "notification_gateways", "notifications", "network_import_chunks",
 		"grade_proposals", "grade_appeals", "test_clocks", "notification_templates", "care_policies", "care_reminders",
-		"technician_certifications", "level_proposals", "level_appeals"} {
+		"technician_certifications", "level_proposals", "level_appeals",
+		"price_list_labor", "price_list_parts", "price_list_visit_fees", "part_models", "quotes", "service_records",
+		"ticket_appointments", "ticket_parts"} {
 		citusTriggers[t+"."+t+"_audit"] = "audit_row (022): writes the row's audit_log entry, co-located by tenant_id, on the " +
 			"same shard group; needs citus.enable_unsafe_triggers and app.actor propagated to the workers " +
 			"(citus.propagate_set_commands = 'local' and SET LOCAL instead of set_config)"

@@ -5,9 +5,10 @@
 // request.
 //
 // Writes are recorded by the database itself, in the writing transaction:
-// the audit_row trigger (migration 022) reads the actor the request's
-// transaction set in its BEGIN round trip (pg.WithActor), so recording
-// costs no round trip of its own. Reads are recorded by Record. The log is
+// the audit_rows trigger (migrations 022, 035) reads the actor the
+// request's transaction set in its BEGIN round trip (pg.WithActor), so
+// recording costs no round trip of its own: one INSERT per written row,
+// run by the server inside the writing statement. Reads are recorded by Record. The log is
 // append-only for the application role (no UPDATE or DELETE grant); the one
 // exception is the erasure of a customer's personal values (EraseSubjectTx).
 package audit

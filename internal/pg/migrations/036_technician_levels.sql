@@ -38,8 +38,7 @@ CREATE TABLE technician_certifications (
 CREATE INDEX technician_certifications_tech_idx ON technician_certifications (tenant_id, livemode, technician_id, course);
 CREATE INDEX technician_certifications_expiry_idx ON technician_certifications (tenant_id, livemode, expires_on) WHERE expires_on IS NOT NULL;
 SELECT enable_tenant_rls('technician_certifications');
-CREATE TRIGGER technician_certifications_audit AFTER INSERT OR UPDATE OR DELETE ON technician_certifications
-  FOR EACH ROW EXECUTE FUNCTION audit_row();
+SELECT audit_table('technician_certifications', 'id', '{}'); -- audit_rows (035)
 
 -- A tenant's technician-level policy, one row per version (the latest is current).
 CREATE TABLE level_policies (
@@ -107,8 +106,7 @@ CREATE TABLE level_proposals (
 CREATE INDEX level_proposals_technician_idx ON level_proposals (tenant_id, livemode, technician_id, created_at);
 SELECT enable_tenant_rls('level_proposals');
 REVOKE DELETE ON level_proposals FROM servicenet_app;
-CREATE TRIGGER level_proposals_audit AFTER INSERT OR UPDATE OR DELETE ON level_proposals
-  FOR EACH ROW EXECUTE FUNCTION audit_row();
+SELECT audit_table('level_proposals', 'id', '{}'); -- audit_rows (035)
 
 CREATE TABLE level_appeals (
   tenant_id    text NOT NULL REFERENCES tenants (id),
@@ -126,8 +124,7 @@ CREATE TABLE level_appeals (
 );
 SELECT enable_tenant_rls('level_appeals');
 REVOKE DELETE ON level_appeals FROM servicenet_app;
-CREATE TRIGGER level_appeals_audit AFTER INSERT OR UPDATE OR DELETE ON level_appeals
-  FOR EACH ROW EXECUTE FUNCTION audit_row();
+SELECT audit_table('level_appeals', 'proposal_id', '{}'); -- audit_rows (035)
 
 -- Append-only: every level change with old and new level, who and why.
 CREATE TABLE level_history (
