@@ -208,3 +208,70 @@ func TestMessageCatalogComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalizedHumaValidationError: Huma's own validation (before any
+// handler): a missing required property and a too-long string, in English
+// and in Chinese, with the same codes and params; an unknown language falls
+// back to the tenant's default.
+func TestLocalizedHumaValidationError(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "i18n-huma")
+	bad := map[string]any{"name": strings.Repeat("王", 201)} // no phones
+	problem := func(lang string) (map[string]any, map[string]map[string]any, string) {
+		r := env.Do(t, http.MethodPost, "/v1/customers", ten.AdminKey, bad, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		p := r.JSON(t)
+		byCode := map[string]map[string]any{}
+		for _, e := range p["errors"].([]any) {
+			e := e.(map[string]any)
+			m, ok := e["message_i18n"].(map[string]any)
+			require.True(t, ok, "%v has no message_i18n", e)
+			byCode[m["code"].(string)] = e
+		}
+		return p, byCode, r.Header.Get("Content-Language")
+	}
+	en, enErr, cl := problem("en-GB")
+	require.Equal(t, "en", cl)
+	zh, zhErr, cl := problem("zh-CN")
+	require.Equal(t, "zh-CN", cl)
+	for _, p := range []map[string]any{en, zh} {
+		assert.Equal(t, "invalid", p["code"])
+		assert.Equal(t, "problem.validation_failed", p["detail_i18n"].(map[string]any)["code"])
+	}
+	assert.Equal(t, "validation failed", en["detail"])
+	assert.Equal(t, "校验失败", zh["detail"])
+	assert.Equal(t, "无法处理的请求", zh["title"])
+
+	long, req := enErr["validation.max_length"], enErr["validation.required_property"]
+	require.NotNil(t, long, "%v", en["errors"])
+	require.NotNil(t, req, "%v", en["errors"])
+	assert.Equal(t, "body.name", long["location"])
+	assert.Equal(t, map[string]any{"Max": "200"}, long["message_i18n"].(map[string]any)["params"])
+	assert.Equal(t, "expected length <= 200", long["message"])
+	assert.Equal(t, "长度不能超过 200 个字符", zhErr["validation.max_length"]["message"])
+	assert.Equal(t, map[string]any{"Property": "phones"}, req["message_i18n"].(map[string]any)["params"])
+	assert.Equal(t, "required property phones is missing", req["message"])
+	assert.Equal(t, "缺少必填属性 phones", zhErr["validation.required_property"]["message"])
+	for code, e := range enErr {
+		assert.Equal(t, e["message_i18n"], zhErr[code]["message_i18n"], "the codes and params do not depend on the language")
+		assert.Equal(t, e["location"], zhErr[code]["location"])
+	}
+
+	// A query parameter Huma parses: also in the catalog.
+	r := env.Do(t, http.MethodGet, "/v1/customers?limit=abc", ten.AdminKey, nil, "Accept-Language: zh-CN")
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	e := r.JSON(t)["errors"].([]any)[0].(map[string]any)
+	assert.Equal(t, "query.limit", e["location"])
+	assert.Equal(t, "validation.parameter_integer", e["message_i18n"].(map[string]any)["code"])
+	assert.Equal(t, "应为整数", e["message"])
+
+	// An unknown language: the tenant's default.
+	r = env.Do(t, http.MethodPatch, "/v1/tenant", ten.AdminKey, map[string]any{"default_language": "zh-CN"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	fr, frErr, cl := problem("fr-FR")
+	assert.Equal(t, "zh-CN", cl)
+	assert.Equal(t, zh["detail"], fr["detail"])
+	assert.Equal(t, "长度不能超过 200 个字符", frErr["validation.max_length"]["message"])
+}
