@@ -127,6 +127,28 @@ func TestLocalizedEntitlementTrace(t *testing.T) {
 	assert.Equal(t, "故障原因不是人为损坏或不可抗力", zh["R1.never_free"]["reason"])
 	assert.Equal(t, "day 40 is after the 15-day exchange window", en["R1.statutory_exchange"]["reason"])
 	assert.Equal(t, "第 40 天已超过 15 天换货期", zh["R1.statutory_exchange"]["reason"])
+
+	// The plans' lines (R4-R7): none of the kind, and the accidental-damage
+	// plan that does not cover a performance fault.
+	assert.Equal(t, "no extended_warranty contract on the unit", en["R4.extended_warranty"]["reason"])
+	assert.Equal(t, "该产品没有延长保修合同", zh["R4.extended_warranty"]["reason"])
+	assert.Equal(t, "该产品没有无理由维修合同", zh["R7.no_reason_repair"]["reason"])
+	r5 := en["R5.accidental_damage"]["reason_i18n"].(map[string]any)
+	require.Equal(t, "entitlement.r5.not_cause", r5["code"])
+	ctr := r5["params"].(map[string]any)["Contract"].(string)
+	assert.Equal(t, "contract "+ctr+" covers accidental damage (drops, crushing, impact), not performance", en["R5.accidental_damage"]["reason"])
+	assert.Equal(t, "合同 "+ctr+" 覆盖意外损坏（跌落、挤压、撞击），不覆盖performance", zh["R5.accidental_damage"]["reason"])
+
+	// The same plan swaps an unrepairable phone: the fee's rule is a message
+	// inside the line, rendered in the same language.
+	body = map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "accidental_damage", "part_categories": []string{"screen"}, "repairable": false}}
+	en, zh = traceIn("en"), traceIn("zh-CN")
+	require.Equal(t, true, en["R5.accidental_damage"]["applied"])
+	assert.Equal(t, en["R5.accidental_damage"]["reason_i18n"], zh["R5.accidental_damage"]["reason_i18n"])
+	assert.Equal(t, "accidental damage, unrepairable, within contract "+ctr+": swap for a depreciation fee (20% of the purchase price 499900 in month 2 of ownership (the plan's depreciation schedule): 99980); the replacement is no longer covered by the plan",
+		en["R5.accidental_damage"]["reason"])
+	assert.Equal(t, "合同 "+ctr+" 内的意外损坏，无法维修：收取折旧费换新（购买价 499900 的 20%，持有第 2 个月（按保障计划的折旧表）：99980）；换新后的产品不再受该计划保障",
+		zh["R5.accidental_damage"]["reason"])
 }
 
 // TestLocalizedValidationError: the same 422 in English and in Chinese:
