@@ -32,7 +32,8 @@ Texts not yet in the catalog have no ` + "`*_i18n`" + ` field and are English.
 
 ## Idempotency
 Every POST accepts an ` + "`Idempotency-Key`" + ` header. A retry with the same key
-within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `);
+within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `), as stored: in
+the first request's language (its ` + "`Content-Language`" + `), whatever the retry's ` + "`Accept-Language`" + `;
 the same key with a different body is 422 ` + "`idempotency_key_reused`" + `.
 
 ## Pagination

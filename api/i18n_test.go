@@ -297,3 +297,30 @@ func TestLocalizedHumaValidationError(t *testing.T) {
 	assert.Equal(t, zh["detail"], fr["detail"])
 	assert.Equal(t, "长度不能超过 200 个字符", frErr["validation.max_length"]["message"])
 }
+
+// TestIdempotentReplayKeepsItsLanguage: a replay returns the stored first
+// response, in the language it was written in (one Content-Language, the
+// first's), whatever the retry's Accept-Language.
+func TestIdempotentReplayKeepsItsLanguage(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	s := newPhoneShop(t, env, "i18n-replay")
+	unit, _ := s.sell(t, env, s.shopA, "SN-P60-1919", 39)
+	body := map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "performance"},
+		"work": map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": s.screen, "quantity": 1}}}}
+	first := env.Do(t, http.MethodPost, "/v1/entitlements/decide", s.shopA, body, "Accept-Language: zh-CN", "Idempotency-Key: replay-lang-1")
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	assert.Equal(t, []string{"zh-CN"}, first.Header.Values("Content-Language"))
+	again := env.Do(t, http.MethodPost, "/v1/entitlements/decide", s.shopA, body, "Accept-Language: en", "Idempotency-Key: replay-lang-1")
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, []string{"zh-CN"}, again.Header.Values("Content-Language"), "the first response's language")
+	assert.JSONEq(t, string(first.Body), string(again.Body))
+	var reason string
+	for _, e := range again.JSON(t)["decision"].(map[string]any)["trace"].([]any) {
+		if e := e.(map[string]any); e["rule"] == "R1.never_free" {
+			reason = e["reason"].(string)
+		}
+	}
+	assert.Equal(t, "故障原因不是人为损坏或不可抗力", reason)
+}
