@@ -324,3 +324,48 @@ func TestIdempotentReplayKeepsItsLanguage(t *testing.T) {
 	}
 	assert.Equal(t, "故障原因不是人为损坏或不可抗力", reason)
 }
+
+// TestLocalizedEventSummaries: the event feed tells each event in the
+// caller's language (event.<type>), and so does a ticket's timeline.
+func TestLocalizedEventSummaries(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "i18n-events")
+	env.Key(t, ten.AdminKey, "agent") // api_key.created
+	summaries := func(lang string) map[string]string {
+		r := env.Do(t, http.MethodGet, "/v1/events?type=api_key.*", ten.AdminKey, nil, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, lang, r.Header.Get("Content-Language"))
+		out := map[string]string{}
+		for _, e := range r.JSON(t)["data"].([]any) {
+			e := e.(map[string]any)
+			require.Equal(t, map[string]any{"code": "event." + e["type"].(string)}, e["summary_i18n"])
+			out[e["type"].(string)] = e["summary"].(string)
+		}
+		return out
+	}
+	assert.Equal(t, "An API key was issued", summaries("en")["api_key.created"])
+	assert.Equal(t, "已签发 API 密钥", summaries("zh-CN")["api_key.created"])
+
+	d := env.DemoBrand(t, "i18n-timeline")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	id, _ := openReady(t, env, d, agent, "SN-I18N-0002", 30, apitest.WeekdayMorning(time.Now(), 2))
+	ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	timeline := func(lang string) map[string]string {
+		r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", agent, nil, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		out := map[string]string{}
+		for _, e := range r.JSON(t)["data"].([]any) {
+			e := e.(map[string]any)
+			if s, ok := e["summary"].(string); ok {
+				out[e["action"].(string)] = s
+			}
+		}
+		return out
+	}
+	en, zh := timeline("en"), timeline("zh-CN")
+	assert.Equal(t, "Ticket triaged: remote, on-site or carry-in decided", en["triaged"])
+	assert.Equal(t, "工单已分诊：已确定远程、上门或送修", zh["triaged"])
+	assert.Equal(t, "工单已受理", zh["opened"])
+	assert.Equal(t, "已通知客户", zh["customer_notified"])
+}
