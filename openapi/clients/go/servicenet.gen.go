@@ -1891,6 +1891,39 @@ const (
 	MessageCodeEntitlementOnTime                   MessageCode = "entitlement.on_time"
 	MessageCodeEntitlementPriceListKept            MessageCode = "entitlement.price_list_kept"
 	MessageCodeEntitlementPriceListNotShown        MessageCode = "entitlement.price_list_not_shown"
+	MessageCodeEntitlementR4Covered                MessageCode = "entitlement.r4.covered"
+	MessageCodeEntitlementR4CoveredNoVisitFee      MessageCode = "entitlement.r4.covered_no_visit_fee"
+	MessageCodeEntitlementR4NotCause               MessageCode = "entitlement.r4.not_cause"
+	MessageCodeEntitlementR4r7ContractEnded        MessageCode = "entitlement.r4r7.contract_ended"
+	MessageCodeEntitlementR4r7ContractNotStarted   MessageCode = "entitlement.r4r7.contract_not_started"
+	MessageCodeEntitlementR4r7ContractState        MessageCode = "entitlement.r4r7.contract_state"
+	MessageCodeEntitlementR4r7Excluded             MessageCode = "entitlement.r4r7.excluded"
+	MessageCodeEntitlementR4r7FaultsOnly           MessageCode = "entitlement.r4r7.faults_only"
+	MessageCodeEntitlementR4r7FeeCap               MessageCode = "entitlement.r4r7.fee_cap"
+	MessageCodeEntitlementR4r7FeeCapped            MessageCode = "entitlement.r4r7.fee_capped"
+	MessageCodeEntitlementR4r7FeeDefaultSchedule   MessageCode = "entitlement.r4r7.fee_default_schedule"
+	MessageCodeEntitlementR4r7FeeFlat              MessageCode = "entitlement.r4r7.fee_flat"
+	MessageCodeEntitlementR4r7FeePercent           MessageCode = "entitlement.r4r7.fee_percent"
+	MessageCodeEntitlementR4r7FeeSchedule          MessageCode = "entitlement.r4r7.fee_schedule"
+	MessageCodeEntitlementR4r7FreeReplacement      MessageCode = "entitlement.r4r7.free_replacement"
+	MessageCodeEntitlementR4r7KindAccidentalDamage MessageCode = "entitlement.r4r7.kind.accidental_damage"
+	MessageCodeEntitlementR4r7KindExtendedWarranty MessageCode = "entitlement.r4r7.kind.extended_warranty"
+	MessageCodeEntitlementR4r7KindNoReasonRepair   MessageCode = "entitlement.r4r7.kind.no_reason_repair"
+	MessageCodeEntitlementR4r7KindSwapForRepair    MessageCode = "entitlement.r4r7.kind.swap_for_repair"
+	MessageCodeEntitlementR4r7NeverCovers          MessageCode = "entitlement.r4r7.never_covers"
+	MessageCodeEntitlementR4r7NoContract           MessageCode = "entitlement.r4r7.no_contract"
+	MessageCodeEntitlementR4r7SwapFee              MessageCode = "entitlement.r4r7.swap_fee"
+	MessageCodeEntitlementR5Discount               MessageCode = "entitlement.r5.discount"
+	MessageCodeEntitlementR5NotCause               MessageCode = "entitlement.r5.not_cause"
+	MessageCodeEntitlementR5Swap                   MessageCode = "entitlement.r5.swap"
+	MessageCodeEntitlementR6NotCause               MessageCode = "entitlement.r6.not_cause"
+	MessageCodeEntitlementR6Swap                   MessageCode = "entitlement.r6.swap"
+	MessageCodeEntitlementR7Compensation           MessageCode = "entitlement.r7.compensation"
+	MessageCodeEntitlementR7Discount               MessageCode = "entitlement.r7.discount"
+	MessageCodeEntitlementR7Free                   MessageCode = "entitlement.r7.free"
+	MessageCodeEntitlementR7NotCause               MessageCode = "entitlement.r7.not_cause"
+	MessageCodeEntitlementR7SwapCostly             MessageCode = "entitlement.r7.swap_costly"
+	MessageCodeEntitlementR7SwapUnrepairable       MessageCode = "entitlement.r7.swap_unrepairable"
 	MessageCodeEntitlementRepeatFault              MessageCode = "entitlement.repeat_fault"
 	MessageCodeEntitlementRepeatFaultCause         MessageCode = "entitlement.repeat_fault_cause"
 	MessageCodeEntitlementRepeatVisit              MessageCode = "entitlement.repeat_visit"
@@ -1919,6 +1952,129 @@ const (
 	MessageCodeEntitlementUnrepairableNotCovered   MessageCode = "entitlement.unrepairable_not_covered"
 	MessageCodeEntitlementWaiver                   MessageCode = "entitlement.waiver"
 	MessageCodeEntitlementWarrantyEnded            MessageCode = "entitlement.warranty_ended"
+	MessageCodeEscalationToBrand                   MessageCode = "escalation.to.brand"
+	MessageCodeEscalationToDispatcher              MessageCode = "escalation.to.dispatcher"
+	MessageCodeEscalationToNodeManager             MessageCode = "escalation.to.node_manager"
+	MessageCodeEventApiKeyCreated                  MessageCode = "event.api_key.created"
+	MessageCodeEventApiKeyRevoked                  MessageCode = "event.api_key.revoked"
+	MessageCodeEventCarePolicyUpdated              MessageCode = "event.care_policy.updated"
+	MessageCodeEventClaimApproved                  MessageCode = "event.claim.approved"
+	MessageCodeEventClaimFlagged                   MessageCode = "event.claim.flagged"
+	MessageCodeEventClaimNeedsInfo                 MessageCode = "event.claim.needs_info"
+	MessageCodeEventClaimPaid                      MessageCode = "event.claim.paid"
+	MessageCodeEventClaimRejected                  MessageCode = "event.claim.rejected"
+	MessageCodeEventClaimSubmitted                 MessageCode = "event.claim.submitted"
+	MessageCodeEventClaimUnderReview               MessageCode = "event.claim.under_review"
+	MessageCodeEventClaimWithdrawn                 MessageCode = "event.claim.withdrawn"
+	MessageCodeEventComplaintClosed                MessageCode = "event.complaint.closed"
+	MessageCodeEventComplaintEscalated             MessageCode = "event.complaint.escalated"
+	MessageCodeEventComplaintFiled                 MessageCode = "event.complaint.filed"
+	MessageCodeEventComplaintInvestigating         MessageCode = "event.complaint.investigating"
+	MessageCodeEventComplaintRated                 MessageCode = "event.complaint.rated"
+	MessageCodeEventComplaintReopened              MessageCode = "event.complaint.reopened"
+	MessageCodeEventComplaintResolved              MessageCode = "event.complaint.resolved"
+	MessageCodeEventComplaintSlaBreached           MessageCode = "event.complaint.sla_breached"
+	MessageCodeEventContractActivated              MessageCode = "event.contract.activated"
+	MessageCodeEventContractBackfilled             MessageCode = "event.contract.backfilled"
+	MessageCodeEventContractCancelled              MessageCode = "event.contract.cancelled"
+	MessageCodeEventContractConsumed               MessageCode = "event.contract.consumed"
+	MessageCodeEventContractCreated                MessageCode = "event.contract.created"
+	MessageCodeEventContractExpired                MessageCode = "event.contract.expired"
+	MessageCodeEventCoveragePlanCreated            MessageCode = "event.coverage_plan.created"
+	MessageCodeEventCoveragePlanUpdated            MessageCode = "event.coverage_plan.updated"
+	MessageCodeEventCustomerCreated                MessageCode = "event.customer.created"
+	MessageCodeEventCustomerErased                 MessageCode = "event.customer.erased"
+	MessageCodeEventCustomerUpdated                MessageCode = "event.customer.updated"
+	MessageCodeEventGradeAppealDecided             MessageCode = "event.grade.appeal_decided"
+	MessageCodeEventGradeAppealed                  MessageCode = "event.grade.appealed"
+	MessageCodeEventGradeApproved                  MessageCode = "event.grade.approved"
+	MessageCodeEventGradeProposed                  MessageCode = "event.grade.proposed"
+	MessageCodeEventGradeRejected                  MessageCode = "event.grade.rejected"
+	MessageCodeEventGradingPolicyUpdated           MessageCode = "event.grading_policy.updated"
+	MessageCodeEventLoanerCreated                  MessageCode = "event.loaner.created"
+	MessageCodeEventLoanerLent                     MessageCode = "event.loaner.lent"
+	MessageCodeEventLoanerReturned                 MessageCode = "event.loaner.returned"
+	MessageCodeEventNetworkImportFinished          MessageCode = "event.network_import.finished"
+	MessageCodeEventNodeCreated                    MessageCode = "event.node.created"
+	MessageCodeEventNodeMoved                      MessageCode = "event.node.moved"
+	MessageCodeEventNodeStatusChanged              MessageCode = "event.node.status_changed"
+	MessageCodeEventNodeUpdated                    MessageCode = "event.node.updated"
+	MessageCodeEventNotificationFailed             MessageCode = "event.notification.failed"
+	MessageCodeEventNotificationGatewayCreated     MessageCode = "event.notification_gateway.created"
+	MessageCodeEventNotificationGatewayUpdated     MessageCode = "event.notification_gateway.updated"
+	MessageCodeEventNotificationRequested          MessageCode = "event.notification.requested"
+	MessageCodeEventNotificationSent               MessageCode = "event.notification.sent"
+	MessageCodeEventPayoutMissed                   MessageCode = "event.payout.missed"
+	MessageCodeEventPayoutPaid                     MessageCode = "event.payout.paid"
+	MessageCodeEventPayoutScheduled                MessageCode = "event.payout.scheduled"
+	MessageCodeEventPriceListCreated               MessageCode = "event.price_list.created"
+	MessageCodeEventProductModelCreated            MessageCode = "event.product_model.created"
+	MessageCodeEventProductModelUpdated            MessageCode = "event.product_model.updated"
+	MessageCodeEventScorecardReady                 MessageCode = "event.scorecard.ready"
+	MessageCodeEventSlaPolicyUpdated               MessageCode = "event.sla_policy.updated"
+	MessageCodeEventStockAdjusted                  MessageCode = "event.stock.adjusted"
+	MessageCodeEventStockReceived                  MessageCode = "event.stock.received"
+	MessageCodeEventStorefrontCreated              MessageCode = "event.storefront.created"
+	MessageCodeEventStorefrontUpdated              MessageCode = "event.storefront.updated"
+	MessageCodeEventSwapApproved                   MessageCode = "event.swap.approved"
+	MessageCodeEventSwapEvaluated                  MessageCode = "event.swap.evaluated"
+	MessageCodeEventSwapFulfilled                  MessageCode = "event.swap.fulfilled"
+	MessageCodeEventSwapRejected                   MessageCode = "event.swap.rejected"
+	MessageCodeEventSwapRequested                  MessageCode = "event.swap.requested"
+	MessageCodeEventTechnicianCreated              MessageCode = "event.technician.created"
+	MessageCodeEventTechnicianLicenceExpired       MessageCode = "event.technician.licence_expired"
+	MessageCodeEventTechnicianLicenceRenewed       MessageCode = "event.technician.licence_renewed"
+	MessageCodeEventTechnicianUpdated              MessageCode = "event.technician.updated"
+	MessageCodeEventTenantCreated                  MessageCode = "event.tenant.created"
+	MessageCodeEventTenantHolidayDeleted           MessageCode = "event.tenant.holiday_deleted"
+	MessageCodeEventTenantHolidaySet               MessageCode = "event.tenant.holiday_set"
+	MessageCodeEventTenantUpdated                  MessageCode = "event.tenant.updated"
+	MessageCodeEventTestClockAdvanced              MessageCode = "event.test_clock.advanced"
+	MessageCodeEventTestClockCreated               MessageCode = "event.test_clock.created"
+	MessageCodeEventTestClockReady                 MessageCode = "event.test_clock.ready"
+	MessageCodeEventTicketAccepted                 MessageCode = "event.ticket.accepted"
+	MessageCodeEventTicketAssigned                 MessageCode = "event.ticket.assigned"
+	MessageCodeEventTicketCallbackRecorded         MessageCode = "event.ticket.callback_recorded"
+	MessageCodeEventTicketCancelled                MessageCode = "event.ticket.cancelled"
+	MessageCodeEventTicketCarriedIn                MessageCode = "event.ticket.carried_in"
+	MessageCodeEventTicketChargesWaived            MessageCode = "event.ticket.charges_waived"
+	MessageCodeEventTicketCheckedIn                MessageCode = "event.ticket.checked_in"
+	MessageCodeEventTicketChecklistRecorded        MessageCode = "event.ticket.checklist_recorded"
+	MessageCodeEventTicketCompleted                MessageCode = "event.ticket.completed"
+	MessageCodeEventTicketCustomerNotified         MessageCode = "event.ticket.customer_notified"
+	MessageCodeEventTicketDiagnosed                MessageCode = "event.ticket.diagnosed"
+	MessageCodeEventTicketDispatched               MessageCode = "event.ticket.dispatched"
+	MessageCodeEventTicketEnRouteReported          MessageCode = "event.ticket.en_route_reported"
+	MessageCodeEventTicketGuidanceRecorded         MessageCode = "event.ticket.guidance_recorded"
+	MessageCodeEventTicketInfoProvided             MessageCode = "event.ticket.info_provided"
+	MessageCodeEventTicketInspected                MessageCode = "event.ticket.inspected"
+	MessageCodeEventTicketInstallationReported     MessageCode = "event.ticket.installation_reported"
+	MessageCodeEventTicketOpened                   MessageCode = "event.ticket.opened"
+	MessageCodeEventTicketOutcomeRecorded          MessageCode = "event.ticket.outcome_recorded"
+	MessageCodeEventTicketPartsMoved               MessageCode = "event.ticket.parts_moved"
+	MessageCodeEventTicketPickedUp                 MessageCode = "event.ticket.picked_up"
+	MessageCodeEventTicketRejected                 MessageCode = "event.ticket.rejected"
+	MessageCodeEventTicketReopened                 MessageCode = "event.ticket.reopened"
+	MessageCodeEventTicketRescheduled              MessageCode = "event.ticket.rescheduled"
+	MessageCodeEventTicketReturned                 MessageCode = "event.ticket.returned"
+	MessageCodeEventTicketScheduled                MessageCode = "event.ticket.scheduled"
+	MessageCodeEventTicketServiceReported          MessageCode = "event.ticket.service_reported"
+	MessageCodeEventTicketSignedOff                MessageCode = "event.ticket.signed_off"
+	MessageCodeEventTicketSignoffCodeSent          MessageCode = "event.ticket.signoff_code_sent"
+	MessageCodeEventTicketSlaBreached              MessageCode = "event.ticket.sla_breached"
+	MessageCodeEventTicketSwapRequested            MessageCode = "event.ticket.swap_requested"
+	MessageCodeEventTicketTaskCompleted            MessageCode = "event.ticket.task_completed"
+	MessageCodeEventTicketTriaged                  MessageCode = "event.ticket.triaged"
+	MessageCodeEventTicketVisitExceptionRecorded   MessageCode = "event.ticket.visit_exception_recorded"
+	MessageCodeEventUnitCareDue                    MessageCode = "event.unit.care_due"
+	MessageCodeEventUnitRegistered                 MessageCode = "event.unit.registered"
+	MessageCodeEventUnitReplaced                   MessageCode = "event.unit.replaced"
+	MessageCodeEventUnitServiceRecorded            MessageCode = "event.unit.service_recorded"
+	MessageCodeEventUnitUpdated                    MessageCode = "event.unit.updated"
+	MessageCodeEventWebhookEndpointCreated         MessageCode = "event.webhook_endpoint.created"
+	MessageCodeEventWebhookEndpointDisabled        MessageCode = "event.webhook_endpoint.disabled"
+	MessageCodeEventWebhookEndpointSecretRotated   MessageCode = "event.webhook_endpoint.secret_rotated"
+	MessageCodeEventWebhookEndpointUpdated         MessageCode = "event.webhook_endpoint.updated"
 	MessageCodeObjectApiKey                        MessageCode = "object.api_key"
 	MessageCodeObjectClaim                         MessageCode = "object.claim"
 	MessageCodeObjectComplaint                     MessageCode = "object.complaint"
@@ -1976,6 +2132,78 @@ const (
 	MessageCodeProblemUnsupportedLanguage          MessageCode = "problem.unsupported_language"
 	MessageCodeProblemValidationFailed             MessageCode = "problem.validation_failed"
 	MessageCodeProblemVersionChanged               MessageCode = "problem.version_changed"
+	MessageCodeReconcileNoSignoff                  MessageCode = "reconcile.no_signoff"
+	MessageCodeReconcileRatingNotConfirmed         MessageCode = "reconcile.rating_not_confirmed"
+	MessageCodeSlaBreached                         MessageCode = "sla.breached"
+	MessageCodeSlaMissed                           MessageCode = "sla.missed"
+	MessageCodeSlaNameArrival                      MessageCode = "sla.name.arrival"
+	MessageCodeSlaNameCallback                     MessageCode = "sla.name.callback"
+	MessageCodeSlaNameCompletion                   MessageCode = "sla.name.completion"
+	MessageCodeSlaNameFirstContact                 MessageCode = "sla.name.first_contact"
+	MessageCodeSlaNameResponse                     MessageCode = "sla.name.response"
+	MessageCodeSlaNameRoute                        MessageCode = "sla.name.route"
+	MessageCodeSlaNameVerification                 MessageCode = "sla.name.verification"
+	MessageCodeValidationAnyOf                     MessageCode = "validation.any_of"
+	MessageCodeValidationArray                     MessageCode = "validation.array"
+	MessageCodeValidationBase64                    MessageCode = "validation.base64"
+	MessageCodeValidationBodyReadTimeout           MessageCode = "validation.body_read_timeout"
+	MessageCodeValidationBodyRequired              MessageCode = "validation.body_required"
+	MessageCodeValidationBodyTooLarge              MessageCode = "validation.body_too_large"
+	MessageCodeValidationBoolean                   MessageCode = "validation.boolean"
+	MessageCodeValidationDate                      MessageCode = "validation.date"
+	MessageCodeValidationDateTime                  MessageCode = "validation.date_time"
+	MessageCodeValidationDateTimeRfc1123           MessageCode = "validation.date_time_rfc1123"
+	MessageCodeValidationDependentRequired         MessageCode = "validation.dependent_required"
+	MessageCodeValidationDiscriminatorMissing      MessageCode = "validation.discriminator_missing"
+	MessageCodeValidationDuration                  MessageCode = "validation.duration"
+	MessageCodeValidationEmail                     MessageCode = "validation.email"
+	MessageCodeValidationEnum                      MessageCode = "validation.enum"
+	MessageCodeValidationExclusiveMaximum          MessageCode = "validation.exclusive_maximum"
+	MessageCodeValidationExclusiveMinimum          MessageCode = "validation.exclusive_minimum"
+	MessageCodeValidationHostname                  MessageCode = "validation.hostname"
+	MessageCodeValidationInteger                   MessageCode = "validation.integer"
+	MessageCodeValidationIp                        MessageCode = "validation.ip"
+	MessageCodeValidationIpv4                      MessageCode = "validation.ipv4"
+	MessageCodeValidationIpv6                      MessageCode = "validation.ipv6"
+	MessageCodeValidationJsonPointer               MessageCode = "validation.json_pointer"
+	MessageCodeValidationMalformedBody             MessageCode = "validation.malformed_body"
+	MessageCodeValidationMaxItems                  MessageCode = "validation.max_items"
+	MessageCodeValidationMaxLength                 MessageCode = "validation.max_length"
+	MessageCodeValidationMaxProperties             MessageCode = "validation.max_properties"
+	MessageCodeValidationMaximum                   MessageCode = "validation.maximum"
+	MessageCodeValidationMinItems                  MessageCode = "validation.min_items"
+	MessageCodeValidationMinLength                 MessageCode = "validation.min_length"
+	MessageCodeValidationMinProperties             MessageCode = "validation.min_properties"
+	MessageCodeValidationMinimum                   MessageCode = "validation.minimum"
+	MessageCodeValidationMultipleOf                MessageCode = "validation.multiple_of"
+	MessageCodeValidationNot                       MessageCode = "validation.not"
+	MessageCodeValidationNotAcceptable             MessageCode = "validation.not_acceptable"
+	MessageCodeValidationNumber                    MessageCode = "validation.number"
+	MessageCodeValidationObject                    MessageCode = "validation.object"
+	MessageCodeValidationOneOfMany                 MessageCode = "validation.one_of_many"
+	MessageCodeValidationOneOfNone                 MessageCode = "validation.one_of_none"
+	MessageCodeValidationParameterBoolean          MessageCode = "validation.parameter_boolean"
+	MessageCodeValidationParameterInteger          MessageCode = "validation.parameter_integer"
+	MessageCodeValidationParameterNumber           MessageCode = "validation.parameter_number"
+	MessageCodeValidationParameterTime             MessageCode = "validation.parameter_time"
+	MessageCodeValidationParameterUrl              MessageCode = "validation.parameter_url"
+	MessageCodeValidationParameterValue            MessageCode = "validation.parameter_value"
+	MessageCodeValidationParameterValueUnparsable  MessageCode = "validation.parameter_value_unparsable"
+	MessageCodeValidationPattern                   MessageCode = "validation.pattern"
+	MessageCodeValidationPatternDescription        MessageCode = "validation.pattern_description"
+	MessageCodeValidationRegex                     MessageCode = "validation.regex"
+	MessageCodeValidationRelativeJsonPointer       MessageCode = "validation.relative_json_pointer"
+	MessageCodeValidationRequiredParameter         MessageCode = "validation.required_parameter"
+	MessageCodeValidationRequiredProperty          MessageCode = "validation.required_property"
+	MessageCodeValidationString                    MessageCode = "validation.string"
+	MessageCodeValidationTime                      MessageCode = "validation.time"
+	MessageCodeValidationUnexpectedProperty        MessageCode = "validation.unexpected_property"
+	MessageCodeValidationUniqueItems               MessageCode = "validation.unique_items"
+	MessageCodeValidationUnknownQueryParameter     MessageCode = "validation.unknown_query_parameter"
+	MessageCodeValidationUri                       MessageCode = "validation.uri"
+	MessageCodeValidationUriTemplate               MessageCode = "validation.uri_template"
+	MessageCodeValidationUuid                      MessageCode = "validation.uuid"
+	MessageCodeValidationWriteOnly                 MessageCode = "validation.write_only"
 )
 
 // Valid indicates whether the value is a known member of the MessageCode enum.
@@ -2141,6 +2369,72 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementPriceListNotShown:
 		return true
+	case MessageCodeEntitlementR4Covered:
+		return true
+	case MessageCodeEntitlementR4CoveredNoVisitFee:
+		return true
+	case MessageCodeEntitlementR4NotCause:
+		return true
+	case MessageCodeEntitlementR4r7ContractEnded:
+		return true
+	case MessageCodeEntitlementR4r7ContractNotStarted:
+		return true
+	case MessageCodeEntitlementR4r7ContractState:
+		return true
+	case MessageCodeEntitlementR4r7Excluded:
+		return true
+	case MessageCodeEntitlementR4r7FaultsOnly:
+		return true
+	case MessageCodeEntitlementR4r7FeeCap:
+		return true
+	case MessageCodeEntitlementR4r7FeeCapped:
+		return true
+	case MessageCodeEntitlementR4r7FeeDefaultSchedule:
+		return true
+	case MessageCodeEntitlementR4r7FeeFlat:
+		return true
+	case MessageCodeEntitlementR4r7FeePercent:
+		return true
+	case MessageCodeEntitlementR4r7FeeSchedule:
+		return true
+	case MessageCodeEntitlementR4r7FreeReplacement:
+		return true
+	case MessageCodeEntitlementR4r7KindAccidentalDamage:
+		return true
+	case MessageCodeEntitlementR4r7KindExtendedWarranty:
+		return true
+	case MessageCodeEntitlementR4r7KindNoReasonRepair:
+		return true
+	case MessageCodeEntitlementR4r7KindSwapForRepair:
+		return true
+	case MessageCodeEntitlementR4r7NeverCovers:
+		return true
+	case MessageCodeEntitlementR4r7NoContract:
+		return true
+	case MessageCodeEntitlementR4r7SwapFee:
+		return true
+	case MessageCodeEntitlementR5Discount:
+		return true
+	case MessageCodeEntitlementR5NotCause:
+		return true
+	case MessageCodeEntitlementR5Swap:
+		return true
+	case MessageCodeEntitlementR6NotCause:
+		return true
+	case MessageCodeEntitlementR6Swap:
+		return true
+	case MessageCodeEntitlementR7Compensation:
+		return true
+	case MessageCodeEntitlementR7Discount:
+		return true
+	case MessageCodeEntitlementR7Free:
+		return true
+	case MessageCodeEntitlementR7NotCause:
+		return true
+	case MessageCodeEntitlementR7SwapCostly:
+		return true
+	case MessageCodeEntitlementR7SwapUnrepairable:
+		return true
 	case MessageCodeEntitlementRepeatFault:
 		return true
 	case MessageCodeEntitlementRepeatFaultCause:
@@ -2196,6 +2490,252 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementWaiver:
 		return true
 	case MessageCodeEntitlementWarrantyEnded:
+		return true
+	case MessageCodeEscalationToBrand:
+		return true
+	case MessageCodeEscalationToDispatcher:
+		return true
+	case MessageCodeEscalationToNodeManager:
+		return true
+	case MessageCodeEventApiKeyCreated:
+		return true
+	case MessageCodeEventApiKeyRevoked:
+		return true
+	case MessageCodeEventCarePolicyUpdated:
+		return true
+	case MessageCodeEventClaimApproved:
+		return true
+	case MessageCodeEventClaimFlagged:
+		return true
+	case MessageCodeEventClaimNeedsInfo:
+		return true
+	case MessageCodeEventClaimPaid:
+		return true
+	case MessageCodeEventClaimRejected:
+		return true
+	case MessageCodeEventClaimSubmitted:
+		return true
+	case MessageCodeEventClaimUnderReview:
+		return true
+	case MessageCodeEventClaimWithdrawn:
+		return true
+	case MessageCodeEventComplaintClosed:
+		return true
+	case MessageCodeEventComplaintEscalated:
+		return true
+	case MessageCodeEventComplaintFiled:
+		return true
+	case MessageCodeEventComplaintInvestigating:
+		return true
+	case MessageCodeEventComplaintRated:
+		return true
+	case MessageCodeEventComplaintReopened:
+		return true
+	case MessageCodeEventComplaintResolved:
+		return true
+	case MessageCodeEventComplaintSlaBreached:
+		return true
+	case MessageCodeEventContractActivated:
+		return true
+	case MessageCodeEventContractBackfilled:
+		return true
+	case MessageCodeEventContractCancelled:
+		return true
+	case MessageCodeEventContractConsumed:
+		return true
+	case MessageCodeEventContractCreated:
+		return true
+	case MessageCodeEventContractExpired:
+		return true
+	case MessageCodeEventCoveragePlanCreated:
+		return true
+	case MessageCodeEventCoveragePlanUpdated:
+		return true
+	case MessageCodeEventCustomerCreated:
+		return true
+	case MessageCodeEventCustomerErased:
+		return true
+	case MessageCodeEventCustomerUpdated:
+		return true
+	case MessageCodeEventGradeAppealDecided:
+		return true
+	case MessageCodeEventGradeAppealed:
+		return true
+	case MessageCodeEventGradeApproved:
+		return true
+	case MessageCodeEventGradeProposed:
+		return true
+	case MessageCodeEventGradeRejected:
+		return true
+	case MessageCodeEventGradingPolicyUpdated:
+		return true
+	case MessageCodeEventLoanerCreated:
+		return true
+	case MessageCodeEventLoanerLent:
+		return true
+	case MessageCodeEventLoanerReturned:
+		return true
+	case MessageCodeEventNetworkImportFinished:
+		return true
+	case MessageCodeEventNodeCreated:
+		return true
+	case MessageCodeEventNodeMoved:
+		return true
+	case MessageCodeEventNodeStatusChanged:
+		return true
+	case MessageCodeEventNodeUpdated:
+		return true
+	case MessageCodeEventNotificationFailed:
+		return true
+	case MessageCodeEventNotificationGatewayCreated:
+		return true
+	case MessageCodeEventNotificationGatewayUpdated:
+		return true
+	case MessageCodeEventNotificationRequested:
+		return true
+	case MessageCodeEventNotificationSent:
+		return true
+	case MessageCodeEventPayoutMissed:
+		return true
+	case MessageCodeEventPayoutPaid:
+		return true
+	case MessageCodeEventPayoutScheduled:
+		return true
+	case MessageCodeEventPriceListCreated:
+		return true
+	case MessageCodeEventProductModelCreated:
+		return true
+	case MessageCodeEventProductModelUpdated:
+		return true
+	case MessageCodeEventScorecardReady:
+		return true
+	case MessageCodeEventSlaPolicyUpdated:
+		return true
+	case MessageCodeEventStockAdjusted:
+		return true
+	case MessageCodeEventStockReceived:
+		return true
+	case MessageCodeEventStorefrontCreated:
+		return true
+	case MessageCodeEventStorefrontUpdated:
+		return true
+	case MessageCodeEventSwapApproved:
+		return true
+	case MessageCodeEventSwapEvaluated:
+		return true
+	case MessageCodeEventSwapFulfilled:
+		return true
+	case MessageCodeEventSwapRejected:
+		return true
+	case MessageCodeEventSwapRequested:
+		return true
+	case MessageCodeEventTechnicianCreated:
+		return true
+	case MessageCodeEventTechnicianLicenceExpired:
+		return true
+	case MessageCodeEventTechnicianLicenceRenewed:
+		return true
+	case MessageCodeEventTechnicianUpdated:
+		return true
+	case MessageCodeEventTenantCreated:
+		return true
+	case MessageCodeEventTenantHolidayDeleted:
+		return true
+	case MessageCodeEventTenantHolidaySet:
+		return true
+	case MessageCodeEventTenantUpdated:
+		return true
+	case MessageCodeEventTestClockAdvanced:
+		return true
+	case MessageCodeEventTestClockCreated:
+		return true
+	case MessageCodeEventTestClockReady:
+		return true
+	case MessageCodeEventTicketAccepted:
+		return true
+	case MessageCodeEventTicketAssigned:
+		return true
+	case MessageCodeEventTicketCallbackRecorded:
+		return true
+	case MessageCodeEventTicketCancelled:
+		return true
+	case MessageCodeEventTicketCarriedIn:
+		return true
+	case MessageCodeEventTicketChargesWaived:
+		return true
+	case MessageCodeEventTicketCheckedIn:
+		return true
+	case MessageCodeEventTicketChecklistRecorded:
+		return true
+	case MessageCodeEventTicketCompleted:
+		return true
+	case MessageCodeEventTicketCustomerNotified:
+		return true
+	case MessageCodeEventTicketDiagnosed:
+		return true
+	case MessageCodeEventTicketDispatched:
+		return true
+	case MessageCodeEventTicketEnRouteReported:
+		return true
+	case MessageCodeEventTicketGuidanceRecorded:
+		return true
+	case MessageCodeEventTicketInfoProvided:
+		return true
+	case MessageCodeEventTicketInspected:
+		return true
+	case MessageCodeEventTicketInstallationReported:
+		return true
+	case MessageCodeEventTicketOpened:
+		return true
+	case MessageCodeEventTicketOutcomeRecorded:
+		return true
+	case MessageCodeEventTicketPartsMoved:
+		return true
+	case MessageCodeEventTicketPickedUp:
+		return true
+	case MessageCodeEventTicketRejected:
+		return true
+	case MessageCodeEventTicketReopened:
+		return true
+	case MessageCodeEventTicketRescheduled:
+		return true
+	case MessageCodeEventTicketReturned:
+		return true
+	case MessageCodeEventTicketScheduled:
+		return true
+	case MessageCodeEventTicketServiceReported:
+		return true
+	case MessageCodeEventTicketSignedOff:
+		return true
+	case MessageCodeEventTicketSignoffCodeSent:
+		return true
+	case MessageCodeEventTicketSlaBreached:
+		return true
+	case MessageCodeEventTicketSwapRequested:
+		return true
+	case MessageCodeEventTicketTaskCompleted:
+		return true
+	case MessageCodeEventTicketTriaged:
+		return true
+	case MessageCodeEventTicketVisitExceptionRecorded:
+		return true
+	case MessageCodeEventUnitCareDue:
+		return true
+	case MessageCodeEventUnitRegistered:
+		return true
+	case MessageCodeEventUnitReplaced:
+		return true
+	case MessageCodeEventUnitServiceRecorded:
+		return true
+	case MessageCodeEventUnitUpdated:
+		return true
+	case MessageCodeEventWebhookEndpointCreated:
+		return true
+	case MessageCodeEventWebhookEndpointDisabled:
+		return true
+	case MessageCodeEventWebhookEndpointSecretRotated:
+		return true
+	case MessageCodeEventWebhookEndpointUpdated:
 		return true
 	case MessageCodeObjectApiKey:
 		return true
@@ -2310,6 +2850,150 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeProblemValidationFailed:
 		return true
 	case MessageCodeProblemVersionChanged:
+		return true
+	case MessageCodeReconcileNoSignoff:
+		return true
+	case MessageCodeReconcileRatingNotConfirmed:
+		return true
+	case MessageCodeSlaBreached:
+		return true
+	case MessageCodeSlaMissed:
+		return true
+	case MessageCodeSlaNameArrival:
+		return true
+	case MessageCodeSlaNameCallback:
+		return true
+	case MessageCodeSlaNameCompletion:
+		return true
+	case MessageCodeSlaNameFirstContact:
+		return true
+	case MessageCodeSlaNameResponse:
+		return true
+	case MessageCodeSlaNameRoute:
+		return true
+	case MessageCodeSlaNameVerification:
+		return true
+	case MessageCodeValidationAnyOf:
+		return true
+	case MessageCodeValidationArray:
+		return true
+	case MessageCodeValidationBase64:
+		return true
+	case MessageCodeValidationBodyReadTimeout:
+		return true
+	case MessageCodeValidationBodyRequired:
+		return true
+	case MessageCodeValidationBodyTooLarge:
+		return true
+	case MessageCodeValidationBoolean:
+		return true
+	case MessageCodeValidationDate:
+		return true
+	case MessageCodeValidationDateTime:
+		return true
+	case MessageCodeValidationDateTimeRfc1123:
+		return true
+	case MessageCodeValidationDependentRequired:
+		return true
+	case MessageCodeValidationDiscriminatorMissing:
+		return true
+	case MessageCodeValidationDuration:
+		return true
+	case MessageCodeValidationEmail:
+		return true
+	case MessageCodeValidationEnum:
+		return true
+	case MessageCodeValidationExclusiveMaximum:
+		return true
+	case MessageCodeValidationExclusiveMinimum:
+		return true
+	case MessageCodeValidationHostname:
+		return true
+	case MessageCodeValidationInteger:
+		return true
+	case MessageCodeValidationIp:
+		return true
+	case MessageCodeValidationIpv4:
+		return true
+	case MessageCodeValidationIpv6:
+		return true
+	case MessageCodeValidationJsonPointer:
+		return true
+	case MessageCodeValidationMalformedBody:
+		return true
+	case MessageCodeValidationMaxItems:
+		return true
+	case MessageCodeValidationMaxLength:
+		return true
+	case MessageCodeValidationMaxProperties:
+		return true
+	case MessageCodeValidationMaximum:
+		return true
+	case MessageCodeValidationMinItems:
+		return true
+	case MessageCodeValidationMinLength:
+		return true
+	case MessageCodeValidationMinProperties:
+		return true
+	case MessageCodeValidationMinimum:
+		return true
+	case MessageCodeValidationMultipleOf:
+		return true
+	case MessageCodeValidationNot:
+		return true
+	case MessageCodeValidationNotAcceptable:
+		return true
+	case MessageCodeValidationNumber:
+		return true
+	case MessageCodeValidationObject:
+		return true
+	case MessageCodeValidationOneOfMany:
+		return true
+	case MessageCodeValidationOneOfNone:
+		return true
+	case MessageCodeValidationParameterBoolean:
+		return true
+	case MessageCodeValidationParameterInteger:
+		return true
+	case MessageCodeValidationParameterNumber:
+		return true
+	case MessageCodeValidationParameterTime:
+		return true
+	case MessageCodeValidationParameterUrl:
+		return true
+	case MessageCodeValidationParameterValue:
+		return true
+	case MessageCodeValidationParameterValueUnparsable:
+		return true
+	case MessageCodeValidationPattern:
+		return true
+	case MessageCodeValidationPatternDescription:
+		return true
+	case MessageCodeValidationRegex:
+		return true
+	case MessageCodeValidationRelativeJsonPointer:
+		return true
+	case MessageCodeValidationRequiredParameter:
+		return true
+	case MessageCodeValidationRequiredProperty:
+		return true
+	case MessageCodeValidationString:
+		return true
+	case MessageCodeValidationTime:
+		return true
+	case MessageCodeValidationUnexpectedProperty:
+		return true
+	case MessageCodeValidationUniqueItems:
+		return true
+	case MessageCodeValidationUnknownQueryParameter:
+		return true
+	case MessageCodeValidationUri:
+		return true
+	case MessageCodeValidationUriTemplate:
+		return true
+	case MessageCodeValidationUuid:
+		return true
+	case MessageCodeValidationWriteOnly:
 		return true
 	default:
 		return false
@@ -5052,6 +5736,10 @@ type ApiKeyCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ApiKeyCreatedEventType `json:"type"`
 }
@@ -5069,6 +5757,10 @@ type ApiKeyRevokedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.revoked).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ApiKeyRevokedEventType `json:"type"`
@@ -5207,6 +5899,10 @@ type Breach struct {
 
 	// StorefrontId The storefront the ticket came from; null if none.
 	StorefrontId *string `json:"storefront_id"`
+
+	// Summary The breach and its escalation told for people, in the response's Content-Language (summary_i18n).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// TechnicianId The ticket's technician now; null if none.
 	TechnicianId *string `json:"technician_id"`
@@ -5378,6 +6074,10 @@ type CarePolicyUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.care_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type CarePolicyUpdatedEventType `json:"type"`
 }
@@ -5546,6 +6246,10 @@ type ClaimApprovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimApprovedEventType `json:"type"`
 }
@@ -5624,6 +6328,10 @@ type ClaimFlaggedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.flagged).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimFlaggedEventType `json:"type"`
 }
@@ -5686,6 +6394,10 @@ type ClaimNeedsInfoEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.needs_info).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimNeedsInfoEventType `json:"type"`
 }
@@ -5709,6 +6421,10 @@ type ClaimPaidEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.paid).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimPaidEventType `json:"type"`
@@ -5744,6 +6460,10 @@ type ClaimRejectedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimRejectedEventType `json:"type"`
@@ -5787,6 +6507,10 @@ type ClaimSubmittedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.submitted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimSubmittedEventType `json:"type"`
 }
@@ -5825,6 +6549,10 @@ type ClaimUnderReviewEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.under_review).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimUnderReviewEventType `json:"type"`
 }
@@ -5862,6 +6590,10 @@ type ClaimWithdrawnEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.withdrawn).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimWithdrawnEventType `json:"type"`
@@ -6033,6 +6765,10 @@ type ComplaintClosedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.closed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintClosedEventType `json:"type"`
 }
@@ -6133,6 +6869,10 @@ type ComplaintEscalatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.escalated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintEscalatedEventType `json:"type"`
 }
@@ -6168,6 +6908,10 @@ type ComplaintFiledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.filed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintFiledEventType `json:"type"`
 }
@@ -6185,6 +6929,10 @@ type ComplaintInvestigatingEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.investigating).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintInvestigatingEventType `json:"type"`
@@ -6218,6 +6966,10 @@ type ComplaintRatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.rated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintRatedEventType `json:"type"`
 }
@@ -6236,6 +6988,10 @@ type ComplaintReopenedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.reopened).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintReopenedEventType `json:"type"`
 }
@@ -6253,6 +7009,10 @@ type ComplaintResolvedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.resolved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintResolvedEventType `json:"type"`
@@ -6274,6 +7034,10 @@ type ComplaintSlaBreachedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.sla_breached).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintSlaBreachedEventType `json:"type"`
@@ -6391,6 +7155,10 @@ type ContractActivatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.activated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractActivatedEventType `json:"type"`
 }
@@ -6408,6 +7176,10 @@ type ContractBackfilledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.backfilled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractBackfilledEventType `json:"type"`
@@ -6427,6 +7199,10 @@ type ContractCancelledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.cancelled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractCancelledEventType `json:"type"`
 }
@@ -6445,6 +7221,10 @@ type ContractConsumedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.consumed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractConsumedEventType `json:"type"`
 }
@@ -6462,6 +7242,10 @@ type ContractCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractCreatedEventType `json:"type"`
@@ -6495,6 +7279,10 @@ type ContractExpiredEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.expired).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractExpiredEventType `json:"type"`
@@ -6542,6 +7330,10 @@ type CoveragePlanCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type CoveragePlanCreatedEventType `json:"type"`
 }
@@ -6559,6 +7351,10 @@ type CoveragePlanUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CoveragePlanUpdatedEventType `json:"type"`
@@ -6715,6 +7511,10 @@ type CustomerCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type CustomerCreatedEventType `json:"type"`
 }
@@ -6732,6 +7532,10 @@ type CustomerErasedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.erased).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CustomerErasedEventType `json:"type"`
@@ -6787,6 +7591,10 @@ type CustomerUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CustomerUpdatedEventType `json:"type"`
@@ -7245,6 +8053,10 @@ type Finding struct {
 	Number  string                `json:"number"`
 	Problem ReconciliationProblem `json:"problem"`
 
+	// Summary The finding told for people, in the response's Content-Language (summary_i18n).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// TechnicianId The technician who did the work; null if none.
 	TechnicianId *string `json:"technician_id"`
 
@@ -7366,6 +8178,10 @@ type GradeAppealDecidedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appeal_decided).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeAppealDecidedEventType `json:"type"`
 }
@@ -7384,6 +8200,10 @@ type GradeAppealedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appealed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeAppealedEventType `json:"type"`
 }
@@ -7401,6 +8221,10 @@ type GradeApprovedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradeApprovedEventType `json:"type"`
@@ -7425,6 +8249,10 @@ type GradeProposedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.proposed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeProposedEventType `json:"type"`
 }
@@ -7442,6 +8270,10 @@ type GradeRejectedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradeRejectedEventType `json:"type"`
@@ -7500,6 +8332,10 @@ type GradingPolicyUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grading_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradingPolicyUpdatedEventType `json:"type"`
@@ -8017,6 +8853,10 @@ type LoanerCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LoanerCreatedEventType `json:"type"`
 }
@@ -8048,6 +8888,10 @@ type LoanerLentEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.lent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LoanerLentEventType `json:"type"`
 }
@@ -8077,6 +8921,10 @@ type LoanerReturnedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.returned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type LoanerReturnedEventType `json:"type"`
@@ -8177,6 +9025,10 @@ type NetworkImportFinishedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.network_import.finished).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NetworkImportFinishedEventType `json:"type"`
@@ -8722,6 +9574,10 @@ type NodeCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeCreatedEventType `json:"type"`
 }
@@ -8775,6 +9631,10 @@ type NodeMovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.moved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeMovedEventType `json:"type"`
 }
@@ -8817,6 +9677,10 @@ type NodeStatusChangedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.status_changed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeStatusChangedEventType `json:"type"`
 }
@@ -8851,6 +9715,10 @@ type NodeUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NodeUpdatedEventType `json:"type"`
@@ -8931,6 +9799,10 @@ type NotificationFailedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.failed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationFailedEventType `json:"type"`
 }
@@ -8948,6 +9820,10 @@ type NotificationGatewayCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NotificationGatewayCreatedEventType `json:"type"`
@@ -8967,6 +9843,10 @@ type NotificationGatewayUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationGatewayUpdatedEventType `json:"type"`
 }
@@ -8985,6 +9865,10 @@ type NotificationRequestedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationRequestedEventType `json:"type"`
 }
@@ -9002,6 +9886,10 @@ type NotificationSentEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.sent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NotificationSentEventType `json:"type"`
@@ -9169,6 +10057,10 @@ type PayoutMissedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.missed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PayoutMissedEventType `json:"type"`
 }
@@ -9187,6 +10079,10 @@ type PayoutPaidEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.paid).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PayoutPaidEventType `json:"type"`
 }
@@ -9204,6 +10100,10 @@ type PayoutScheduledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.scheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type PayoutScheduledEventType `json:"type"`
@@ -9428,6 +10328,10 @@ type PriceListCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.price_list.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PriceListCreatedEventType `json:"type"`
 }
@@ -9533,6 +10437,10 @@ type ProductModelCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ProductModelCreatedEventType `json:"type"`
 }
@@ -9598,6 +10506,10 @@ type ProductModelUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ProductModelUpdatedEventType `json:"type"`
@@ -10072,6 +10984,10 @@ type ScorecardReadyEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.scorecard.ready).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ScorecardReadyEventType `json:"type"`
 }
@@ -10295,6 +11211,10 @@ type SlaPolicyUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.sla_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SlaPolicyUpdatedEventType `json:"type"`
 }
@@ -10360,6 +11280,10 @@ type StockAdjustedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.adjusted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type StockAdjustedEventType `json:"type"`
 }
@@ -10403,6 +11327,10 @@ type StockReceivedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.received).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StockReceivedEventType `json:"type"`
@@ -10450,6 +11378,10 @@ type StorefrontCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StorefrontCreatedEventType `json:"type"`
@@ -10505,6 +11437,10 @@ type StorefrontUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StorefrontUpdatedEventType `json:"type"`
@@ -10625,6 +11561,10 @@ type SwapApprovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SwapApprovedEventType `json:"type"`
 }
@@ -10642,6 +11582,10 @@ type SwapEvaluatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.evaluated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapEvaluatedEventType `json:"type"`
@@ -10671,6 +11615,10 @@ type SwapFulfilledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.fulfilled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapFulfilledEventType `json:"type"`
@@ -10708,6 +11656,10 @@ type SwapRejectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SwapRejectedEventType `json:"type"`
 }
@@ -10725,6 +11677,10 @@ type SwapRequestedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapRequestedEventType `json:"type"`
@@ -10870,6 +11826,10 @@ type TechnicianCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TechnicianCreatedEventType `json:"type"`
 }
@@ -10914,6 +11874,10 @@ type TechnicianLicenceExpiredEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_expired).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TechnicianLicenceExpiredEventType `json:"type"`
 }
@@ -10931,6 +11895,10 @@ type TechnicianLicenceRenewedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_renewed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TechnicianLicenceRenewedEventType `json:"type"`
@@ -10991,6 +11959,10 @@ type TechnicianUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TechnicianUpdatedEventType `json:"type"`
@@ -11060,6 +12032,10 @@ type TenantCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantCreatedEventType `json:"type"`
 }
@@ -11089,6 +12065,10 @@ type TenantHolidayDeletedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_deleted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantHolidayDeletedEventType `json:"type"`
 }
@@ -11106,6 +12086,10 @@ type TenantHolidaySetEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_set).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TenantHolidaySetEventType `json:"type"`
@@ -11125,6 +12109,10 @@ type TenantUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantUpdatedEventType `json:"type"`
 }
@@ -11143,6 +12131,10 @@ type TestClockAdvancedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.advanced).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TestClockAdvancedEventType `json:"type"`
 }
@@ -11160,6 +12152,10 @@ type TestClockCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TestClockCreatedEventType `json:"type"`
@@ -11193,6 +12189,10 @@ type TestClockReadyEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.ready).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TestClockReadyEventType `json:"type"`
@@ -11317,6 +12317,10 @@ type TicketAcceptedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.accepted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketAcceptedEventType `json:"type"`
 }
@@ -11334,6 +12338,10 @@ type TicketAssignedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.assigned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketAssignedEventType `json:"type"`
@@ -11353,6 +12361,10 @@ type TicketCallbackRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.callback_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCallbackRecordedEventType `json:"type"`
 }
@@ -11371,6 +12383,10 @@ type TicketCancelledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.cancelled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCancelledEventType `json:"type"`
 }
@@ -11388,6 +12404,10 @@ type TicketCarriedInEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.carried_in).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketCarriedInEventType `json:"type"`
@@ -11410,6 +12430,10 @@ type TicketCheckedInEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checked_in).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCheckedInEventType `json:"type"`
 }
@@ -11428,6 +12452,10 @@ type TicketChecklistRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checklist_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketChecklistRecordedEventType `json:"type"`
 }
@@ -11445,6 +12473,10 @@ type TicketCompletedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.completed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketCompletedEventType `json:"type"`
@@ -11476,6 +12508,10 @@ type TicketDiagnosedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.diagnosed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketDiagnosedEventType `json:"type"`
 }
@@ -11494,6 +12530,10 @@ type TicketDispatchedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.dispatched).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketDispatchedEventType `json:"type"`
 }
@@ -11511,6 +12551,10 @@ type TicketEnRouteReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.en_route_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketEnRouteReportedEventType `json:"type"`
@@ -11563,6 +12607,10 @@ type TicketGuidanceRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.guidance_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketGuidanceRecordedEventType `json:"type"`
 }
@@ -11580,6 +12628,10 @@ type TicketInfoProvidedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.info_provided).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketInfoProvidedEventType `json:"type"`
@@ -11599,6 +12651,10 @@ type TicketInspectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.inspected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketInspectedEventType `json:"type"`
 }
@@ -11616,6 +12672,10 @@ type TicketInstallationReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.installation_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketInstallationReportedEventType `json:"type"`
@@ -11642,6 +12702,10 @@ type TicketOutcomeRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.outcome_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketOutcomeRecordedEventType `json:"type"`
@@ -11689,6 +12753,10 @@ type TicketPartsMovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.parts_moved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketPartsMovedEventType `json:"type"`
 }
@@ -11712,6 +12780,10 @@ type TicketPickedUpEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.picked_up).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketPickedUpEventType `json:"type"`
 }
@@ -11733,6 +12805,10 @@ type TicketRejectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketRejectedEventType `json:"type"`
 }
@@ -11750,6 +12826,10 @@ type TicketReopenedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.reopened).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketReopenedEventType `json:"type"`
@@ -11769,6 +12849,10 @@ type TicketRescheduledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rescheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketRescheduledEventType `json:"type"`
 }
@@ -11786,6 +12870,10 @@ type TicketReturnedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.returned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketReturnedEventType `json:"type"`
@@ -11805,6 +12893,10 @@ type TicketScheduledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.scheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketScheduledEventType `json:"type"`
 }
@@ -11822,6 +12914,10 @@ type TicketServiceReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.service_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketServiceReportedEventType `json:"type"`
@@ -11841,6 +12937,10 @@ type TicketSignedOffEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signed_off).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSignedOffEventType `json:"type"`
 }
@@ -11859,6 +12959,10 @@ type TicketSignoffCodeSentEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signoff_code_sent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSignoffCodeSentEventType `json:"type"`
 }
@@ -11876,6 +12980,10 @@ type TicketSlaBreachedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.sla_breached).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketSlaBreachedEventType `json:"type"`
@@ -11901,6 +13009,10 @@ type TicketSwapRequestedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.swap_requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSwapRequestedEventType `json:"type"`
 }
@@ -11919,6 +13031,10 @@ type TicketTaskCompletedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.task_completed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketTaskCompletedEventType `json:"type"`
 }
@@ -11936,6 +13052,10 @@ type TicketTriagedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.triaged).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketTriagedEventType `json:"type"`
@@ -11957,6 +13077,10 @@ type TicketVisitExceptionRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.visit_exception_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketVisitExceptionRecordedEventType `json:"type"`
@@ -11988,6 +13112,10 @@ type TimelineEntry struct {
 
 	// Seq Order on the timeline.
 	Seq int64 `json:"seq"`
+
+	// Summary What happened, told for people in the response's Content-Language (summary_i18n): the summary of the ticket.<action> event, or the SLA breach.
+	Summary     *string  `json:"summary,omitempty"`
+	SummaryI18n *Message `json:"summary_i18n,omitempty"`
 
 	// ToState State after.
 	ToState string `json:"to_state"`
@@ -12138,6 +13266,10 @@ type UnitCareDueEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.care_due).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitCareDueEventType `json:"type"`
 }
@@ -12220,6 +13352,10 @@ type UnitRegisteredEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.registered).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitRegisteredEventType `json:"type"`
 }
@@ -12238,6 +13374,10 @@ type UnitReplacedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.replaced).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitReplacedEventType `json:"type"`
 }
@@ -12255,6 +13395,10 @@ type UnitServiceRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.service_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type UnitServiceRecordedEventType `json:"type"`
@@ -12292,6 +13436,10 @@ type UnitUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type UnitUpdatedEventType `json:"type"`
@@ -12452,6 +13600,10 @@ type WebhookEndpointCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type WebhookEndpointCreatedEventType `json:"type"`
 }
@@ -12469,6 +13621,10 @@ type WebhookEndpointDisabledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.disabled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type WebhookEndpointDisabledEventType `json:"type"`
@@ -12498,6 +13654,10 @@ type WebhookEndpointSecretRotatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.secret_rotated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type WebhookEndpointSecretRotatedEventType `json:"type"`
 }
@@ -12515,6 +13675,10 @@ type WebhookEndpointUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type WebhookEndpointUpdatedEventType `json:"type"`
@@ -12577,13 +13741,13 @@ type ListApiKeysParams struct {
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12637,7 +13801,7 @@ type ListProductModelsParams struct {
 
 // CreateProductModelParams defines parameters for CreateProductModel.
 type CreateProductModelParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12676,7 +13840,7 @@ type ListPartsParams struct {
 
 // CreatePartParams defines parameters for CreatePart.
 type CreatePartParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12697,7 +13861,7 @@ type ListPriceListsParams struct {
 
 // CreatePriceListParams defines parameters for CreatePriceList.
 type CreatePriceListParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12709,7 +13873,7 @@ type GetEffectivePriceListParams struct {
 
 // CreateQuoteParams defines parameters for CreateQuote.
 type CreateQuoteParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12736,13 +13900,13 @@ type ListClaimsParams struct {
 
 // SubmitClaimParams defines parameters for SubmitClaim.
 type SubmitClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ApproveClaimParams defines parameters for ApproveClaim.
 type ApproveClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12751,7 +13915,7 @@ type ApproveClaimParams struct {
 
 // MarkClaimPaidParams defines parameters for MarkClaimPaid.
 type MarkClaimPaidParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12760,7 +13924,7 @@ type MarkClaimPaidParams struct {
 
 // RejectClaimParams defines parameters for RejectClaim.
 type RejectClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12769,7 +13933,7 @@ type RejectClaimParams struct {
 
 // RequestClaimInfoParams defines parameters for RequestClaimInfo.
 type RequestClaimInfoParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12778,7 +13942,7 @@ type RequestClaimInfoParams struct {
 
 // ResubmitClaimParams defines parameters for ResubmitClaim.
 type ResubmitClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12787,7 +13951,7 @@ type ResubmitClaimParams struct {
 
 // WithdrawClaimParams defines parameters for WithdrawClaim.
 type WithdrawClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12826,13 +13990,13 @@ type ListComplaintsParams struct {
 
 // FileComplaintParams defines parameters for FileComplaint.
 type FileComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // CloseComplaintParams defines parameters for CloseComplaint.
 type CloseComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12841,7 +14005,7 @@ type CloseComplaintParams struct {
 
 // EscalateComplaintParams defines parameters for EscalateComplaint.
 type EscalateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12850,7 +14014,7 @@ type EscalateComplaintParams struct {
 
 // InvestigateComplaintParams defines parameters for InvestigateComplaint.
 type InvestigateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12859,7 +14023,7 @@ type InvestigateComplaintParams struct {
 
 // RateComplaintParams defines parameters for RateComplaint.
 type RateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12868,7 +14032,7 @@ type RateComplaintParams struct {
 
 // ResolveComplaintParams defines parameters for ResolveComplaint.
 type ResolveComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12895,13 +14059,13 @@ type ListContractsParams struct {
 
 // CreateContractParams defines parameters for CreateContract.
 type CreateContractParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // CancelContractParams defines parameters for CancelContract.
 type CancelContractParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -12928,7 +14092,7 @@ type ListCoveragePlansParams struct {
 
 // CreateCoveragePlanParams defines parameters for CreateCoveragePlan.
 type CreateCoveragePlanParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12955,7 +14119,7 @@ type ListCustomersParams struct {
 
 // CreateCustomerParams defines parameters for CreateCustomer.
 type CreateCustomerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -12967,13 +14131,13 @@ type UpdateCustomerParams struct {
 
 // EraseCustomerParams defines parameters for EraseCustomer.
 type EraseCustomerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideEntitlementParams defines parameters for DecideEntitlement.
 type DecideEntitlementParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13012,7 +14176,7 @@ type ListLoanersParams struct {
 
 // CreateLoanerParams defines parameters for CreateLoaner.
 type CreateLoanerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13048,7 +14212,7 @@ type CreateNetworkImportParams struct {
 	// Charset The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030).
 	Charset *string `form:"charset,omitempty" json:"charset,omitempty"`
 
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13093,7 +14257,7 @@ type ListNodesParams struct {
 
 // CreateNodeParams defines parameters for CreateNode.
 type CreateNodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13105,7 +14269,7 @@ type UpdateNodeParams struct {
 
 // MoveNodeParams defines parameters for MoveNode.
 type MoveNodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13114,7 +14278,7 @@ type MoveNodeParams struct {
 
 // ChangeNodeStatusParams defines parameters for ChangeNodeStatus.
 type ChangeNodeStatusParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13132,7 +14296,7 @@ type ListNodeStockParams struct {
 
 // AdjustNodeStockParams defines parameters for AdjustNodeStock.
 type AdjustNodeStockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13153,7 +14317,7 @@ type ListStockMovesParams struct {
 
 // ReceiveNodeStockParams defines parameters for ReceiveNodeStock.
 type ReceiveNodeStockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13201,7 +14365,7 @@ type ListTechniciansParams struct {
 
 // CreateTechnicianParams defines parameters for CreateTechnician.
 type CreateTechnicianParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13213,7 +14377,7 @@ type UpdateTechnicianParams struct {
 
 // RenewTechnicianLicenceParams defines parameters for RenewTechnicianLicence.
 type RenewTechnicianLicenceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13222,7 +14386,7 @@ type RenewTechnicianLicenceParams struct {
 
 // CreateNotificationGatewayParams defines parameters for CreateNotificationGateway.
 type CreateNotificationGatewayParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13252,13 +14416,13 @@ type ListPayoutsParams struct {
 
 // CreatePayoutParams defines parameters for CreatePayout.
 type CreatePayoutParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // MarkPayoutPaidParams defines parameters for MarkPayoutPaid.
 type MarkPayoutPaidParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13276,7 +14440,7 @@ type ListTenantsParams struct {
 
 // CreateTenantParams defines parameters for CreateTenant.
 type CreateTenantParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13294,19 +14458,19 @@ type ListGradeProposalsParams struct {
 
 // AppealGradeProposalParams defines parameters for AppealGradeProposal.
 type AppealGradeProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideGradeAppealParams defines parameters for DecideGradeAppeal.
 type DecideGradeAppealParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideGradeProposalParams defines parameters for DecideGradeProposal.
 type DecideGradeProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the proposal changed since. Optional.
@@ -13321,7 +14485,7 @@ type SetGradingPolicyParams struct {
 
 // RunGradingParams defines parameters for RunGrading.
 type RunGradingParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13399,7 +14563,7 @@ type ListReconciliationFindingsParams struct {
 
 // RunReconciliationParams defines parameters for RunReconciliation.
 type RunReconciliationParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13444,7 +14608,7 @@ type ListStorefrontsParams struct {
 
 // CreateStorefrontParams defines parameters for CreateStorefront.
 type CreateStorefrontParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13471,13 +14635,13 @@ type ListSwapsParams struct {
 
 // RequestSwapParams defines parameters for RequestSwap.
 type RequestSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ApproveSwapParams defines parameters for ApproveSwap.
 type ApproveSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13486,7 +14650,7 @@ type ApproveSwapParams struct {
 
 // FulfilSwapParams defines parameters for FulfilSwap.
 type FulfilSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13495,7 +14659,7 @@ type FulfilSwapParams struct {
 
 // RejectSwapParams defines parameters for RejectSwap.
 type RejectSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13534,19 +14698,19 @@ type ListTestClocksParams struct {
 
 // CreateTestClockParams defines parameters for CreateTestClock.
 type CreateTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AdvanceTestClockParams defines parameters for AdvanceTestClock.
 type AdvanceTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AttachTestClockParams defines parameters for AttachTestClock.
 type AttachTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13600,13 +14764,13 @@ type ListTicketsParamsOrder string
 
 // OpenTicketParams defines parameters for OpenTicket.
 type OpenTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AcceptTicketParams defines parameters for AcceptTicket.
 type AcceptTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13615,7 +14779,7 @@ type AcceptTicketParams struct {
 
 // AssignTicketParams defines parameters for AssignTicket.
 type AssignTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13624,7 +14788,7 @@ type AssignTicketParams struct {
 
 // RecordTicketCallbackParams defines parameters for RecordTicketCallback.
 type RecordTicketCallbackParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13633,7 +14797,7 @@ type RecordTicketCallbackParams struct {
 
 // CancelTicketParams defines parameters for CancelTicket.
 type CancelTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13642,7 +14806,7 @@ type CancelTicketParams struct {
 
 // CarryInTicketParams defines parameters for CarryInTicket.
 type CarryInTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13651,7 +14815,7 @@ type CarryInTicketParams struct {
 
 // CheckInTicketParams defines parameters for CheckInTicket.
 type CheckInTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13660,7 +14824,7 @@ type CheckInTicketParams struct {
 
 // RecordTicketChecklistParams defines parameters for RecordTicketChecklist.
 type RecordTicketChecklistParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13669,7 +14833,7 @@ type RecordTicketChecklistParams struct {
 
 // CompleteTicketParams defines parameters for CompleteTicket.
 type CompleteTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13678,7 +14842,7 @@ type CompleteTicketParams struct {
 
 // DiagnoseTicketParams defines parameters for DiagnoseTicket.
 type DiagnoseTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13687,7 +14851,7 @@ type DiagnoseTicketParams struct {
 
 // DispatchTicketParams defines parameters for DispatchTicket.
 type DispatchTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13696,7 +14860,7 @@ type DispatchTicketParams struct {
 
 // ReportTicketEnRouteParams defines parameters for ReportTicketEnRoute.
 type ReportTicketEnRouteParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13705,7 +14869,7 @@ type ReportTicketEnRouteParams struct {
 
 // RecordTicketGuidanceParams defines parameters for RecordTicketGuidance.
 type RecordTicketGuidanceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13714,7 +14878,7 @@ type RecordTicketGuidanceParams struct {
 
 // ProvideTicketInfoParams defines parameters for ProvideTicketInfo.
 type ProvideTicketInfoParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13723,7 +14887,7 @@ type ProvideTicketInfoParams struct {
 
 // InspectTicketUnitParams defines parameters for InspectTicketUnit.
 type InspectTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13732,7 +14896,7 @@ type InspectTicketUnitParams struct {
 
 // ReportTicketInstallationParams defines parameters for ReportTicketInstallation.
 type ReportTicketInstallationParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13741,7 +14905,7 @@ type ReportTicketInstallationParams struct {
 
 // RecordTicketOutcomeParams defines parameters for RecordTicketOutcome.
 type RecordTicketOutcomeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13750,7 +14914,7 @@ type RecordTicketOutcomeParams struct {
 
 // MoveTicketPartsParams defines parameters for MoveTicketParts.
 type MoveTicketPartsParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13759,7 +14923,7 @@ type MoveTicketPartsParams struct {
 
 // PickUpTicketUnitParams defines parameters for PickUpTicketUnit.
 type PickUpTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13768,7 +14932,7 @@ type PickUpTicketUnitParams struct {
 
 // RejectTicketParams defines parameters for RejectTicket.
 type RejectTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13777,7 +14941,7 @@ type RejectTicketParams struct {
 
 // ReopenTicketParams defines parameters for ReopenTicket.
 type ReopenTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13786,7 +14950,7 @@ type ReopenTicketParams struct {
 
 // RescheduleTicketParams defines parameters for RescheduleTicket.
 type RescheduleTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13795,7 +14959,7 @@ type RescheduleTicketParams struct {
 
 // ReturnTicketUnitParams defines parameters for ReturnTicketUnit.
 type ReturnTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13804,7 +14968,7 @@ type ReturnTicketUnitParams struct {
 
 // ScheduleTicketParams defines parameters for ScheduleTicket.
 type ScheduleTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13813,7 +14977,7 @@ type ScheduleTicketParams struct {
 
 // ReportTicketServiceParams defines parameters for ReportTicketService.
 type ReportTicketServiceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13822,7 +14986,7 @@ type ReportTicketServiceParams struct {
 
 // SignOffTicketParams defines parameters for SignOffTicket.
 type SignOffTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13831,7 +14995,7 @@ type SignOffTicketParams struct {
 
 // SendTicketSignoffCodeParams defines parameters for SendTicketSignoffCode.
 type SendTicketSignoffCodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13840,7 +15004,7 @@ type SendTicketSignoffCodeParams struct {
 
 // RequestTicketSwapParams defines parameters for RequestTicketSwap.
 type RequestTicketSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13849,7 +15013,7 @@ type RequestTicketSwapParams struct {
 
 // CompleteTicketTaskParams defines parameters for CompleteTicketTask.
 type CompleteTicketTaskParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read of the ticket (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13858,7 +15022,7 @@ type CompleteTicketTaskParams struct {
 
 // TriageTicketParams defines parameters for TriageTicket.
 type TriageTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13867,7 +15031,7 @@ type TriageTicketParams struct {
 
 // RecordTicketVisitExceptionParams defines parameters for RecordTicketVisitException.
 type RecordTicketVisitExceptionParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -13897,7 +15061,7 @@ type ListUnitsParams struct {
 
 // RegisterUnitParams defines parameters for RegisterUnit.
 type RegisterUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13918,7 +15082,7 @@ type ListUnitServiceHistoryParams struct {
 
 // RecordServiceEventParams defines parameters for RecordServiceEvent.
 type RecordServiceEventParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13933,7 +15097,7 @@ type ListWebhookEndpointsParams struct {
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -13957,13 +15121,13 @@ type ListWebhookDeliveriesParams struct {
 
 // ReplayWebhookDeliveryParams defines parameters for ReplayWebhookDelivery.
 type ReplayWebhookDeliveryParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // RotateWebhookSecretParams defines parameters for RotateWebhookSecret.
 type RotateWebhookSecretParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 

@@ -6101,6 +6101,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.created).
+             * @example An API key was issued
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -6131,6 +6137,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.revoked).
+             * @example An API key was revoked
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -6325,6 +6337,13 @@ export interface components {
              * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
              */
             storefront_id: string | null;
+            /**
+             * @description The breach and its escalation told for people, in the response's Content-Language (summary_i18n).
+             * @example Ticket SN-20261130-00042 missed its first-contact deadline (2026-11-30T02:00:00Z): escalated to the dispatcher (level 1)
+             */
+            summary: string;
+            /** @description The summary as a message code (sla.breached, with sla.name.* and escalation.to.* messages as params). */
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The ticket's technician now; null if none.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pc
@@ -6574,6 +6593,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.care_policy.updated).
+             * @example The tenant's care-reminder policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -6822,6 +6847,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.approved).
+             * @example A claim was approved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -6922,6 +6953,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.flagged).
+             * @example Adjudication flagged a claim
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7002,6 +7039,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.needs_info).
+             * @example A claim needs more information
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7039,6 +7082,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.paid).
+             * @example A claim was paid
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7092,6 +7141,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.rejected).
+             * @example A claim was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7153,6 +7208,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.submitted).
+             * @example A claim was submitted (or a new version of it)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7213,6 +7274,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.under_review).
+             * @example A claim awaits a reviewer
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7280,6 +7347,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.withdrawn).
+             * @example A claim was withdrawn
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7573,6 +7646,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.closed).
+             * @example A complaint was closed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7760,6 +7839,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.escalated).
+             * @example A complaint was escalated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7807,6 +7892,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.filed).
+             * @example A complaint was filed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7837,6 +7928,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.investigating).
+             * @example A complaint is being investigated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7881,6 +7978,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.rated).
+             * @example The customer rated a complaint's resolution
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7912,6 +8015,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.reopened).
+             * @example A complaint was reopened
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7942,6 +8051,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.resolved).
+             * @example A complaint was resolved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7975,6 +8090,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.sla_breached).
+             * @example A complaint missed its resolution deadline
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8146,6 +8267,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.activated).
+             * @example A contract became active
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8176,6 +8303,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.backfilled).
+             * @example A past sale of a plan was recorded
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8208,6 +8341,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.cancelled).
+             * @example A contract was cancelled
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8239,6 +8378,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.consumed).
+             * @example A contract was used up
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8269,6 +8414,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.created).
+             * @example A coverage plan was sold for a unit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8313,6 +8464,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.expired).
+             * @example A contract expired
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8374,6 +8531,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.created).
+             * @example A coverage plan was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8404,6 +8567,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.updated).
+             * @example A coverage plan changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8665,6 +8834,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.created).
+             * @example A customer was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8695,6 +8870,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.erased).
+             * @example A customer's personal data was erased (a data-subject request)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8768,6 +8949,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.updated).
+             * @example A customer changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9469,6 +9656,13 @@ export interface components {
             /** @description no_signoff: the customer's sign-off was not in by the end of the day; rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code. */
             problem: components["schemas"]["ReconciliationProblem"];
             /**
+             * @description The finding told for people, in the response's Content-Language (summary_i18n).
+             * @example Ticket SN-20261129-00042 was completed at 2026-11-29T08:20:00Z, but the customer's sign-off was not in by the end of 2026-11-29
+             */
+            summary: string;
+            /** @description The summary as a message code (reconcile.<problem>) and its params. */
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The technician who did the work; null if none.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pc
              */
@@ -9637,6 +9831,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appeal_decided).
+             * @example A grade appeal was decided
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -9668,6 +9868,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appealed).
+             * @example A node appealed its approved grade
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -9698,6 +9904,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.approved).
+             * @example A grade proposal was approved and the node's grade set
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9733,6 +9945,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.proposed).
+             * @example A grading run proposed a node's grade
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -9763,6 +9981,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.rejected).
+             * @example A grade proposal was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9859,6 +10083,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grading_policy.updated).
+             * @example The tenant's grading policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10605,6 +10835,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.created).
+             * @example A loaner unit was added
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10647,6 +10883,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.lent).
+             * @example A loaner unit was lent
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10696,6 +10938,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.returned).
+             * @example A loaner unit came back
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10753,7 +11001,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        MessageCode: "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.end" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.method_not_allowed" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.validation_failed" | "problem.version_changed";
+        MessageCode: "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.end" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.r4.covered" | "entitlement.r4.covered_no_visit_fee" | "entitlement.r4.not_cause" | "entitlement.r4r7.contract_ended" | "entitlement.r4r7.contract_not_started" | "entitlement.r4r7.contract_state" | "entitlement.r4r7.excluded" | "entitlement.r4r7.faults_only" | "entitlement.r4r7.fee_cap" | "entitlement.r4r7.fee_capped" | "entitlement.r4r7.fee_default_schedule" | "entitlement.r4r7.fee_flat" | "entitlement.r4r7.fee_percent" | "entitlement.r4r7.fee_schedule" | "entitlement.r4r7.free_replacement" | "entitlement.r4r7.kind.accidental_damage" | "entitlement.r4r7.kind.extended_warranty" | "entitlement.r4r7.kind.no_reason_repair" | "entitlement.r4r7.kind.swap_for_repair" | "entitlement.r4r7.never_covers" | "entitlement.r4r7.no_contract" | "entitlement.r4r7.swap_fee" | "entitlement.r5.discount" | "entitlement.r5.not_cause" | "entitlement.r5.swap" | "entitlement.r6.not_cause" | "entitlement.r6.swap" | "entitlement.r7.compensation" | "entitlement.r7.discount" | "entitlement.r7.free" | "entitlement.r7.not_cause" | "entitlement.r7.swap_costly" | "entitlement.r7.swap_unrepairable" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "escalation.to.brand" | "escalation.to.dispatcher" | "escalation.to.node_manager" | "event.api_key.created" | "event.api_key.revoked" | "event.care_policy.updated" | "event.claim.approved" | "event.claim.flagged" | "event.claim.needs_info" | "event.claim.paid" | "event.claim.rejected" | "event.claim.submitted" | "event.claim.under_review" | "event.claim.withdrawn" | "event.complaint.closed" | "event.complaint.escalated" | "event.complaint.filed" | "event.complaint.investigating" | "event.complaint.rated" | "event.complaint.reopened" | "event.complaint.resolved" | "event.complaint.sla_breached" | "event.contract.activated" | "event.contract.backfilled" | "event.contract.cancelled" | "event.contract.consumed" | "event.contract.created" | "event.contract.expired" | "event.coverage_plan.created" | "event.coverage_plan.updated" | "event.customer.created" | "event.customer.erased" | "event.customer.updated" | "event.grade.appeal_decided" | "event.grade.appealed" | "event.grade.approved" | "event.grade.proposed" | "event.grade.rejected" | "event.grading_policy.updated" | "event.loaner.created" | "event.loaner.lent" | "event.loaner.returned" | "event.network_import.finished" | "event.node.created" | "event.node.moved" | "event.node.status_changed" | "event.node.updated" | "event.notification.failed" | "event.notification.requested" | "event.notification.sent" | "event.notification_gateway.created" | "event.notification_gateway.updated" | "event.payout.missed" | "event.payout.paid" | "event.payout.scheduled" | "event.price_list.created" | "event.product_model.created" | "event.product_model.updated" | "event.scorecard.ready" | "event.sla_policy.updated" | "event.stock.adjusted" | "event.stock.received" | "event.storefront.created" | "event.storefront.updated" | "event.swap.approved" | "event.swap.evaluated" | "event.swap.fulfilled" | "event.swap.rejected" | "event.swap.requested" | "event.technician.created" | "event.technician.licence_expired" | "event.technician.licence_renewed" | "event.technician.updated" | "event.tenant.created" | "event.tenant.holiday_deleted" | "event.tenant.holiday_set" | "event.tenant.updated" | "event.test_clock.advanced" | "event.test_clock.created" | "event.test_clock.ready" | "event.ticket.accepted" | "event.ticket.assigned" | "event.ticket.callback_recorded" | "event.ticket.cancelled" | "event.ticket.carried_in" | "event.ticket.charges_waived" | "event.ticket.checked_in" | "event.ticket.checklist_recorded" | "event.ticket.completed" | "event.ticket.customer_notified" | "event.ticket.diagnosed" | "event.ticket.dispatched" | "event.ticket.en_route_reported" | "event.ticket.guidance_recorded" | "event.ticket.info_provided" | "event.ticket.inspected" | "event.ticket.installation_reported" | "event.ticket.opened" | "event.ticket.outcome_recorded" | "event.ticket.parts_moved" | "event.ticket.picked_up" | "event.ticket.rejected" | "event.ticket.reopened" | "event.ticket.rescheduled" | "event.ticket.returned" | "event.ticket.scheduled" | "event.ticket.service_reported" | "event.ticket.signed_off" | "event.ticket.signoff_code_sent" | "event.ticket.sla_breached" | "event.ticket.swap_requested" | "event.ticket.task_completed" | "event.ticket.triaged" | "event.ticket.visit_exception_recorded" | "event.unit.care_due" | "event.unit.registered" | "event.unit.replaced" | "event.unit.service_recorded" | "event.unit.updated" | "event.webhook_endpoint.created" | "event.webhook_endpoint.disabled" | "event.webhook_endpoint.secret_rotated" | "event.webhook_endpoint.updated" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.method_not_allowed" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.validation_failed" | "problem.version_changed" | "reconcile.no_signoff" | "reconcile.rating_not_confirmed" | "sla.breached" | "sla.missed" | "sla.name.arrival" | "sla.name.callback" | "sla.name.completion" | "sla.name.first_contact" | "sla.name.response" | "sla.name.route" | "sla.name.verification" | "validation.any_of" | "validation.array" | "validation.base64" | "validation.body_read_timeout" | "validation.body_required" | "validation.body_too_large" | "validation.boolean" | "validation.date" | "validation.date_time" | "validation.date_time_rfc1123" | "validation.dependent_required" | "validation.discriminator_missing" | "validation.duration" | "validation.email" | "validation.enum" | "validation.exclusive_maximum" | "validation.exclusive_minimum" | "validation.hostname" | "validation.integer" | "validation.ip" | "validation.ipv4" | "validation.ipv6" | "validation.json_pointer" | "validation.malformed_body" | "validation.max_items" | "validation.max_length" | "validation.max_properties" | "validation.maximum" | "validation.min_items" | "validation.min_length" | "validation.min_properties" | "validation.minimum" | "validation.multiple_of" | "validation.not" | "validation.not_acceptable" | "validation.number" | "validation.object" | "validation.one_of_many" | "validation.one_of_none" | "validation.parameter_boolean" | "validation.parameter_integer" | "validation.parameter_number" | "validation.parameter_time" | "validation.parameter_url" | "validation.parameter_value" | "validation.parameter_value_unparsable" | "validation.pattern" | "validation.pattern_description" | "validation.regex" | "validation.relative_json_pointer" | "validation.required_parameter" | "validation.required_property" | "validation.string" | "validation.time" | "validation.unexpected_property" | "validation.unique_items" | "validation.unknown_query_parameter" | "validation.uri" | "validation.uri_template" | "validation.uuid" | "validation.write_only";
         Money: {
             /**
              * Format: int64
@@ -10834,6 +11082,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.network_import.finished).
+             * @example A network import finished
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11682,6 +11936,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.created).
+             * @example A network node was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -11743,6 +12003,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.moved).
+             * @example A network node moved under another parent
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11815,6 +12081,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.status_changed).
+             * @example A network node's status changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -11881,6 +12153,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.updated).
+             * @example A network node changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12005,6 +12283,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.failed).
+             * @example A customer notification could not be delivered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12035,6 +12319,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.created).
+             * @example A notification gateway was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12067,6 +12357,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.updated).
+             * @example A notification gateway changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12098,6 +12394,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.requested).
+             * @example A customer notification was requested (delivered by the tenant when it has no gateway)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12128,6 +12430,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.sent).
+             * @example A customer notification was sent through the gateway
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12371,6 +12679,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.missed).
+             * @example A payout missed its deadline
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12402,6 +12716,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.paid).
+             * @example A payout was paid
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12432,6 +12752,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.scheduled).
+             * @example A payout to a customer was scheduled
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12783,6 +13109,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.price_list.created).
+             * @example A price list version was published
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12939,6 +13271,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.created).
+             * @example A product model was added to the catalog
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13026,6 +13364,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.updated).
+             * @example A product model changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -13716,6 +14060,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.scorecard.ready).
+             * @example A month's scorecards are ready
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14050,6 +14400,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.sla_policy.updated).
+             * @example The tenant's SLA policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14165,6 +14521,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.adjusted).
+             * @example A node's stock count was corrected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14213,6 +14575,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.received).
+             * @example Parts were received into a node's stock
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14297,6 +14665,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.created).
+             * @example A storefront was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14366,6 +14740,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.updated).
+             * @example A storefront changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14573,6 +14953,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.approved).
+             * @example A swap was approved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14603,6 +14989,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.evaluated).
+             * @example A swap's fee and replacement were evaluated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14643,6 +15035,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.fulfilled).
+             * @example A swap was handed over
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14691,6 +15089,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.rejected).
+             * @example A swap was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14721,6 +15125,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.requested).
+             * @example A unit swap was requested
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14941,6 +15351,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.created).
+             * @example A technician was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -14997,6 +15413,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_expired).
+             * @example A technician's licence expired
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15027,6 +15449,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_renewed).
+             * @example A technician's licence was renewed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15109,6 +15537,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.updated).
+             * @example A technician changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15224,6 +15658,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.created).
+             * @example A tenant was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15266,6 +15706,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_deleted).
+             * @example A holiday was removed from the tenant's calendar
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15296,6 +15742,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_set).
+             * @example A holiday was set in the tenant's calendar
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15328,6 +15780,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.updated).
+             * @example The tenant's settings changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15359,6 +15817,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.advanced).
+             * @example A test clock was advanced (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15389,6 +15853,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.created).
+             * @example A test clock was created (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15432,6 +15902,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.ready).
+             * @example What fell due on a test clock's advance has been fired (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15637,6 +16113,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.accepted).
+             * @example Ticket accepted: the proposed technician
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15667,6 +16149,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.assigned).
+             * @example Ticket assigned: the node assigns one of its technicians
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15699,6 +16187,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.callback_recorded).
+             * @example Ticket callback recorded: record the follow-up callback
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15730,6 +16224,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.cancelled).
+             * @example Ticket cancelled: cancel an open ticket with a reason
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15760,6 +16260,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.carried_in).
+             * @example Ticket carried in: take the unit to the node with a receipt, lending a loa
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15794,6 +16300,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checked_in).
+             * @example Ticket checked in: the technician arrives
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15825,6 +16337,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checklist_recorded).
+             * @example Ticket checklist recorded: record the technician's checklist of the visit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15855,6 +16373,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.completed).
+             * @example Ticket completed: record the test run and settle the charges, with the se
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15904,6 +16428,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.diagnosed).
+             * @example Ticket diagnosed: record the diagnosis
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15935,6 +16465,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.dispatched).
+             * @example Ticket dispatched: dispatch
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15965,6 +16501,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.en_route_reported).
+             * @example Ticket en route reported: the technician is on the way, with the expected arrival
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16024,6 +16566,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.guidance_recorded).
+             * @example Ticket guidance recorded: record remote guidance's outcome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16054,6 +16602,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.info_provided).
+             * @example Ticket info provided: complete or correct the intake
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16086,6 +16640,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.inspected).
+             * @example Ticket inspected: inspect the picked-up unit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16116,6 +16676,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.installation_reported).
+             * @example Ticket installation reported: record the installation
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16152,6 +16718,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.outcome_recorded).
+             * @example Ticket outcome recorded: record the outcome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16233,6 +16805,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.parts_moved).
+             * @example Ticket parts moved: reserve, issue, use or return parts of the node's stock
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16267,6 +16845,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.picked_up).
+             * @example Ticket picked up: pick the unit to return or exchange up from the custome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16300,6 +16884,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rejected).
+             * @example Ticket rejected: the technician or the node rejects the job with a reaso
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16330,6 +16920,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.reopened).
+             * @example Ticket reopened: reopen a finished ticket
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16362,6 +16958,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rescheduled).
+             * @example Ticket rescheduled: move the appointment, with the reason
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16392,6 +16994,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.returned).
+             * @example Ticket returned: return the unit to the customer and take the loaner bac
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16424,6 +17032,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.scheduled).
+             * @example Ticket scheduled: record the appointment window agreed with the customer
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16454,6 +17068,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.service_reported).
+             * @example Ticket service reported: record the maintenance or cleaning checklist, priced by
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16486,6 +17106,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signed_off).
+             * @example Ticket signed off: the customer signs off with the code and rates the serv
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16517,6 +17143,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signoff_code_sent).
+             * @example Ticket signoff code sent: send the customer a one-time sign-off code
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16547,6 +17179,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.sla_breached).
+             * @example A ticket missed a service level
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16583,6 +17221,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.swap_requested).
+             * @example Ticket swap requested: the repair is impossible
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16614,6 +17258,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.task_completed).
+             * @example Ticket task completed: complete a follow-up task
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16644,6 +17294,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.triaged).
+             * @example Ticket triaged: decide remote, on-site or carry-in
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16677,6 +17333,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.visit_exception_recorded).
+             * @example Ticket visit exception recorded: record an attempted visit that could not be done
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16735,6 +17397,13 @@ export interface components {
              * @example 3
              */
             seq: number;
+            /**
+             * @description What happened, told for people in the response's Content-Language (summary_i18n): the summary of the ticket.<action> event, or the SLA breach.
+             * @example Ticket dispatched to a node
+             */
+            summary?: string;
+            /** @description The summary as a message code (event.ticket.<action>, or sla.missed for an SLA breach) and its params. */
+            summary_i18n?: components["schemas"]["Message"];
             /**
              * @description State after.
              * @example dispatched
@@ -16948,6 +17617,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.care_due).
+             * @example A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17047,6 +17722,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.registered).
+             * @example A unit was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17078,6 +17759,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.replaced).
+             * @example A unit was replaced by another (a swap)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17108,6 +17795,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.service_recorded).
+             * @example A service record was added to a unit's history
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17166,6 +17859,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.updated).
+             * @example A unit changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17403,6 +18102,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.created).
+             * @example A webhook endpoint was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17433,6 +18138,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.disabled).
+             * @example A webhook endpoint was disabled after failing deliveries
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17474,6 +18185,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.secret_rotated).
+             * @example A webhook endpoint's secret was rotated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17504,6 +18221,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.updated).
+             * @example A webhook endpoint changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17672,7 +18395,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -17749,7 +18472,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17947,7 +18670,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18152,7 +18875,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18312,7 +19035,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18423,7 +19146,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18543,7 +19266,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18688,7 +19411,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -18739,7 +19462,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -18790,7 +19513,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -18841,7 +19564,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -18892,7 +19615,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19011,7 +19734,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19111,7 +19834,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19190,7 +19913,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19240,7 +19963,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19290,7 +20013,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19340,7 +20063,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19390,7 +20113,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19481,7 +20204,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19561,7 +20284,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19686,7 +20409,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19850,7 +20573,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19994,7 +20717,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20068,7 +20791,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20191,7 +20914,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20378,7 +21101,7 @@ export interface operations {
                 charset?: string;
             };
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20563,7 +21286,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20721,7 +21444,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20771,7 +21494,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20894,7 +21617,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20983,7 +21706,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21119,7 +21842,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21244,7 +21967,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -21323,7 +22046,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21559,7 +22282,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21639,7 +22362,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -21724,7 +22447,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21939,7 +22662,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21986,7 +22709,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22033,7 +22756,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the proposal changed since. Optional. */
                 "If-Match"?: string;
@@ -22156,7 +22879,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22349,7 +23072,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22543,7 +23266,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22707,7 +23430,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22787,7 +23510,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -22837,7 +23560,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -22887,7 +23610,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23184,7 +23907,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -23262,7 +23985,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23308,7 +24031,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23413,7 +24136,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -23522,7 +24245,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23607,7 +24330,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23658,7 +24381,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23709,7 +24432,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23760,7 +24483,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23811,7 +24534,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23862,7 +24585,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23913,7 +24636,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -23964,7 +24687,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24015,7 +24738,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24066,7 +24789,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24117,7 +24840,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24168,7 +24891,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24219,7 +24942,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24270,7 +24993,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24321,7 +25044,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24406,7 +25129,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24457,7 +25180,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24508,7 +25231,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24559,7 +25282,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24610,7 +25333,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24661,7 +25384,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24712,7 +25435,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24763,7 +25486,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24814,7 +25537,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24865,7 +25588,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24911,7 +25634,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24996,7 +25719,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read of the ticket (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25117,7 +25840,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25168,7 +25891,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25296,7 +26019,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -25460,7 +26183,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25541,7 +26264,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -25706,7 +26429,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25748,7 +26471,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
