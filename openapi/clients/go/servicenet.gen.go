@@ -1919,6 +1919,7 @@ const (
 	MessageCodeEntitlementR6NotCause               MessageCode = "entitlement.r6.not_cause"
 	MessageCodeEntitlementR6Swap                   MessageCode = "entitlement.r6.swap"
 	MessageCodeEntitlementR7Compensation           MessageCode = "entitlement.r7.compensation"
+	MessageCodeEntitlementR7CompensationReason     MessageCode = "entitlement.r7.compensation_reason"
 	MessageCodeEntitlementR7Discount               MessageCode = "entitlement.r7.discount"
 	MessageCodeEntitlementR7Free                   MessageCode = "entitlement.r7.free"
 	MessageCodeEntitlementR7NotCause               MessageCode = "entitlement.r7.not_cause"
@@ -2424,6 +2425,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementR6Swap:
 		return true
 	case MessageCodeEntitlementR7Compensation:
+		return true
+	case MessageCodeEntitlementR7CompensationReason:
 		return true
 	case MessageCodeEntitlementR7Discount:
 		return true
@@ -6635,8 +6638,9 @@ type Compensation struct {
 	Due   openapi_types.Date `json:"due"`
 	Payer CompensationPayer  `json:"payer"`
 
-	// Reason Why it is owed.
-	Reason string `json:"reason"`
+	// Reason Why it is owed, in the response's Content-Language when reason_i18n is present (otherwise English).
+	Reason     string   `json:"reason"`
+	ReasonI18n *Message `json:"reason_i18n,omitempty"`
 }
 
 // CompensationPayer defines model for CompensationPayer.
@@ -8086,8 +8090,9 @@ type FollowUp struct {
 type Freight struct {
 	Payer FreightPayer `json:"payer"`
 
-	// Reason Why.
-	Reason string `json:"reason"`
+	// Reason Why, in the response's Content-Language when reason_i18n is present (otherwise English).
+	Reason     string   `json:"reason"`
+	ReasonI18n *Message `json:"reason_i18n,omitempty"`
 }
 
 // FreightPayer defines model for FreightPayer.

@@ -1070,8 +1070,8 @@ func (e *engine) compensation(sel *offer) {
 		bd = WeekdaysAfter
 	}
 	due := date(bd(e.date, days))
-	reason := "no-reason repair plan: " + minor(amount.Amount) + " satisfaction compensation within " + itoa(days) + " business days of the repair"
-	e.d.Compensation = &Compensation{Amount: amount, Due: due, Payer: PayerPlan, Reason: reason}
+	reason := i18n.M("entitlement.r7.compensation_reason", "Amount", minor(amount.Amount), "Days", days)
+	e.d.Compensation = &Compensation{Amount: amount, Due: due, Payer: PayerPlan, Reason: reason.Render(i18n.English), ReasonI18n: &reason}
 	e.tracem(rule, true, "entitlement.r7.compensation", "Amount", minor(amount.Amount), "Days", days, "Due", due)
 }
 
@@ -1091,7 +1091,7 @@ func (e *engine) freight(sel *offer) {
 	case e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage:
 		why = i18n.M("entitlement.freight_wrong_goods")
 	}
-	f.Reason = why.Render(i18n.English)
+	f.Reason, f.ReasonI18n = why.Render(i18n.English), &why
 	e.d.Freight = f
 	e.traceMsg(rule, true, why)
 }
