@@ -20,19 +20,26 @@ validation errors list each offending field in ` + "`errors[].location`" + `
 tenant, or outside the caller's scope, answer 404.
 
 ## Languages
-Texts meant for people (problem titles, details and field messages, dispatch
-reasons, entitlement trace lines) are written in the language of
+Texts meant for people (problem titles, details and field messages, including
+the request validation's own, dispatch reasons, entitlement trace lines,
+promise notes, SLA breaches and their escalation, reconciliation findings,
+event and timeline summaries) are written in the language of
 ` + "`Accept-Language`" + ` (` + "`zh-CN`" + ` or ` + "`en`" + `), else the tenant's ` + "`default_language`" + `,
 else ` + "`en`" + `; the response says which in ` + "`Content-Language`" + `. Beside each such
-text, a ` + "`*_i18n`" + ` field (` + "`detail_i18n`" + `, ` + "`errors[].message_i18n`" + `, ` + "`reason_i18n`" + `)
+text, a ` + "`*_i18n`" + ` field (` + "`detail_i18n`" + `, ` + "`errors[].message_i18n`" + `, ` + "`reason_i18n`" + `, ` + "`summary_i18n`" + `)
 carries it as a stable message ` + "`code`" + ` (the ` + "`MessageCode`" + ` values) and its
 ` + "`params`" + `: switch on codes and build your own text from the params, never parse
 the text. A parameter may itself be a message (` + "`{\"code\": ..., \"params\": ...}`" + `).
+Code families: ` + "`problem.*`" + ` and ` + "`auth.*`" + ` (problems), ` + "`validation.*`" + ` (the request's
+schema: required, lengths, formats, enums, parameters), ` + "`dispatch.*`" + `, ` + "`entitlement.*`" + `
+(trace lines R1-R9 and promise notes), ` + "`sla.*`" + ` and ` + "`escalation.*`" + `, ` + "`reconcile.*`" + `,
+` + "`event.*`" + ` (` + "`event.<type>`" + `, and ` + "`event.ticket.<action>`" + ` on the timeline).
 Texts not yet in the catalog have no ` + "`*_i18n`" + ` field and are English.
 
 ## Idempotency
 Every POST accepts an ` + "`Idempotency-Key`" + ` header. A retry with the same key
-within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `);
+within 24 hours replays the first response (marked ` + "`Idempotent-Replayed: true`" + `), as stored: in
+the first request's language (its ` + "`Content-Language`" + `), whatever the retry's ` + "`Accept-Language`" + `;
 the same key with a different body is 422 ` + "`idempotency_key_reused`" + `.
 
 ## Pagination

@@ -90,11 +90,18 @@ const retryAfterUnavailable = "2"
 // tenant's concurrent uploads), in seconds.
 const retryAfterBusy = "5"
 
-// Add implements huma's error-detail collection.
+// Add implements huma's error-detail collection. Huma's own messages
+// (humaMessages) get their catalog code and params, so they are rendered in
+// the caller's language like the domain's.
 func (p *Problem) Add(err error) {
 	var d *huma.ErrorDetail
 	if errors.As(err, &d) {
-		p.Errors = append(p.Errors, &FieldDetail{Location: d.Location, Message: d.Message, Value: d.Value})
+		msg := humaMsg(d.Message)
+		if msg == nil && d.Location == "body" { // the body's decoder: its own text, in English, as a param
+			m := i18n.M("validation.malformed_body", "Error", d.Message)
+			msg = &m
+		}
+		p.Errors = append(p.Errors, &FieldDetail{Location: d.Location, Message: d.Message, Value: d.Value, Msg: msg})
 		return
 	}
 	p.Errors = append(p.Errors, &FieldDetail{Message: err.Error()})
@@ -167,6 +174,7 @@ func installErrorModel(log *slog.Logger) {
 				return p
 			}
 			p := newProblem(status, "", msg)
+			p.DetailMessage = humaMsg(msg)
 			for _, err := range errs {
 				if err != nil {
 					p.Add(err)

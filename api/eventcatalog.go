@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
@@ -464,8 +465,11 @@ func registerEventSchemas(reg huma.Registry) *huma.Schema {
 				"actor":       {Type: huma.TypeString, Description: "Key ID (or \"operator\", or a job) that caused it."},
 				"occurred_at": {Type: huma.TypeString, Format: "date-time"},
 				"data":        reg.Schema(ev.Data, true, ""),
+				"summary": {Type: huma.TypeString, Description: "What happened, told for people in the response's Content-Language: the event type's summary (message event." + ev.Type + ").",
+					Examples: []any{ev.Summary}},
+				"summary_i18n": reg.Schema(reflect.TypeFor[i18n.Message](), true, ""),
 			},
-			Required:             []string{"id", "type", "subject_id", "actor", "occurred_at", "data"},
+			Required:             []string{"id", "type", "subject_id", "actor", "occurred_at", "data", "summary", "summary_i18n"},
 			AdditionalProperties: false,
 		}
 		s.PrecomputeMessages()

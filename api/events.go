@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
 )
@@ -23,6 +24,16 @@ type Event struct {
 	Actor      string          `json:"actor"`
 	Data       json.RawMessage `json:"data"`
 	OccurredAt time.Time       `json:"occurred_at"`
+	// Summary is the event type's summary (event.<type>) in the response's
+	// language; SummaryI18n is its message.
+	Summary     string        `json:"summary"`
+	SummaryI18n *i18n.Message `json:"summary_i18n"`
+}
+
+// Localize writes the event's summary in lang.
+func (e *Event) Localize(lang string) {
+	m := i18n.M("event." + e.Type)
+	e.SummaryI18n, e.Summary = &m, m.Render(lang)
 }
 
 // Schema is the feed item's schema: one of the catalog's events.
@@ -56,7 +67,7 @@ func (s *Server) registerEvents() {
 		out := &listEventsOutput{}
 		out.Body.Data, out.Body.NextCursor = make([]Event, 0, len(page.Events)), page.NextCursor
 		for _, e := range page.Events {
-			out.Body.Data = append(out.Body.Data, Event(e))
+			out.Body.Data = append(out.Body.Data, Event{ID: e.ID, Type: e.Type, SubjectID: e.SubjectID, Actor: e.Actor, Data: e.Data, OccurredAt: e.OccurredAt})
 		}
 		return out, nil
 	})

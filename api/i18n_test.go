@@ -127,6 +127,28 @@ func TestLocalizedEntitlementTrace(t *testing.T) {
 	assert.Equal(t, "故障原因不是人为损坏或不可抗力", zh["R1.never_free"]["reason"])
 	assert.Equal(t, "day 40 is after the 15-day exchange window", en["R1.statutory_exchange"]["reason"])
 	assert.Equal(t, "第 40 天已超过 15 天换货期", zh["R1.statutory_exchange"]["reason"])
+
+	// The plans' lines (R4-R7): none of the kind, and the accidental-damage
+	// plan that does not cover a performance fault.
+	assert.Equal(t, "no extended_warranty contract on the unit", en["R4.extended_warranty"]["reason"])
+	assert.Equal(t, "该产品没有延长保修合同", zh["R4.extended_warranty"]["reason"])
+	assert.Equal(t, "该产品没有无理由维修合同", zh["R7.no_reason_repair"]["reason"])
+	r5 := en["R5.accidental_damage"]["reason_i18n"].(map[string]any)
+	require.Equal(t, "entitlement.r5.not_cause", r5["code"])
+	ctr := r5["params"].(map[string]any)["Contract"].(string)
+	assert.Equal(t, "contract "+ctr+" covers accidental damage (drops, crushing, impact), not performance", en["R5.accidental_damage"]["reason"])
+	assert.Equal(t, "合同 "+ctr+" 覆盖意外损坏（跌落、挤压、撞击），不覆盖performance", zh["R5.accidental_damage"]["reason"])
+
+	// The same plan swaps an unrepairable phone: the fee's rule is a message
+	// inside the line, rendered in the same language.
+	body = map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "accidental_damage", "part_categories": []string{"screen"}, "repairable": false}}
+	en, zh = traceIn("en"), traceIn("zh-CN")
+	require.Equal(t, true, en["R5.accidental_damage"]["applied"])
+	assert.Equal(t, en["R5.accidental_damage"]["reason_i18n"], zh["R5.accidental_damage"]["reason_i18n"])
+	assert.Equal(t, "accidental damage, unrepairable, within contract "+ctr+": swap for a depreciation fee (20% of the purchase price 499900 in month 2 of ownership (the plan's depreciation schedule): 99980); the replacement is no longer covered by the plan",
+		en["R5.accidental_damage"]["reason"])
+	assert.Equal(t, "合同 "+ctr+" 内的意外损坏，无法维修：收取折旧费换新（购买价 499900 的 20%，持有第 2 个月（按保障计划的折旧表）：99980）；换新后的产品不再受该计划保障",
+		zh["R5.accidental_damage"]["reason"])
 }
 
 // TestLocalizedValidationError: the same 422 in English and in Chinese:
@@ -207,4 +229,143 @@ func TestMessageCatalogComplete(t *testing.T) {
 			assert.NotEqual(t, code, i18n.Render(lang, code, nil), "%s has no %s text", code, lang)
 		}
 	}
+}
+
+// TestLocalizedHumaValidationError: Huma's own validation (before any
+// handler): a missing required property and a too-long string, in English
+// and in Chinese, with the same codes and params; an unknown language falls
+// back to the tenant's default.
+func TestLocalizedHumaValidationError(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "i18n-huma")
+	bad := map[string]any{"name": strings.Repeat("王", 201)} // no phones
+	problem := func(lang string) (map[string]any, map[string]map[string]any, string) {
+		r := env.Do(t, http.MethodPost, "/v1/customers", ten.AdminKey, bad, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		p := r.JSON(t)
+		byCode := map[string]map[string]any{}
+		for _, e := range p["errors"].([]any) {
+			e := e.(map[string]any)
+			m, ok := e["message_i18n"].(map[string]any)
+			require.True(t, ok, "%v has no message_i18n", e)
+			byCode[m["code"].(string)] = e
+		}
+		return p, byCode, r.Header.Get("Content-Language")
+	}
+	en, enErr, cl := problem("en-GB")
+	require.Equal(t, "en", cl)
+	zh, zhErr, cl := problem("zh-CN")
+	require.Equal(t, "zh-CN", cl)
+	for _, p := range []map[string]any{en, zh} {
+		assert.Equal(t, "invalid", p["code"])
+		assert.Equal(t, "problem.validation_failed", p["detail_i18n"].(map[string]any)["code"])
+	}
+	assert.Equal(t, "validation failed", en["detail"])
+	assert.Equal(t, "校验失败", zh["detail"])
+	assert.Equal(t, "无法处理的请求", zh["title"])
+
+	long, req := enErr["validation.max_length"], enErr["validation.required_property"]
+	require.NotNil(t, long, "%v", en["errors"])
+	require.NotNil(t, req, "%v", en["errors"])
+	assert.Equal(t, "body.name", long["location"])
+	assert.Equal(t, map[string]any{"Max": "200"}, long["message_i18n"].(map[string]any)["params"])
+	assert.Equal(t, "expected length <= 200", long["message"])
+	assert.Equal(t, "长度不能超过 200 个字符", zhErr["validation.max_length"]["message"])
+	assert.Equal(t, map[string]any{"Property": "phones"}, req["message_i18n"].(map[string]any)["params"])
+	assert.Equal(t, "required property phones is missing", req["message"])
+	assert.Equal(t, "缺少必填属性 phones", zhErr["validation.required_property"]["message"])
+	for code, e := range enErr {
+		assert.Equal(t, e["message_i18n"], zhErr[code]["message_i18n"], "the codes and params do not depend on the language")
+		assert.Equal(t, e["location"], zhErr[code]["location"])
+	}
+
+	// A query parameter Huma parses: also in the catalog.
+	r := env.Do(t, http.MethodGet, "/v1/customers?limit=abc", ten.AdminKey, nil, "Accept-Language: zh-CN")
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	e := r.JSON(t)["errors"].([]any)[0].(map[string]any)
+	assert.Equal(t, "query.limit", e["location"])
+	assert.Equal(t, "validation.parameter_integer", e["message_i18n"].(map[string]any)["code"])
+	assert.Equal(t, "应为整数", e["message"])
+
+	// An unknown language: the tenant's default.
+	r = env.Do(t, http.MethodPatch, "/v1/tenant", ten.AdminKey, map[string]any{"default_language": "zh-CN"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	fr, frErr, cl := problem("fr-FR")
+	assert.Equal(t, "zh-CN", cl)
+	assert.Equal(t, zh["detail"], fr["detail"])
+	assert.Equal(t, "长度不能超过 200 个字符", frErr["validation.max_length"]["message"])
+}
+
+// TestIdempotentReplayKeepsItsLanguage: a replay returns the stored first
+// response, in the language it was written in (one Content-Language, the
+// first's), whatever the retry's Accept-Language.
+func TestIdempotentReplayKeepsItsLanguage(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	s := newPhoneShop(t, env, "i18n-replay")
+	unit, _ := s.sell(t, env, s.shopA, "SN-P60-1919", 39)
+	body := map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "performance"},
+		"work": map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": s.screen, "quantity": 1}}}}
+	first := env.Do(t, http.MethodPost, "/v1/entitlements/decide", s.shopA, body, "Accept-Language: zh-CN", "Idempotency-Key: replay-lang-1")
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Body)
+	assert.Equal(t, []string{"zh-CN"}, first.Header.Values("Content-Language"))
+	again := env.Do(t, http.MethodPost, "/v1/entitlements/decide", s.shopA, body, "Accept-Language: en", "Idempotency-Key: replay-lang-1")
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, []string{"zh-CN"}, again.Header.Values("Content-Language"), "the first response's language")
+	assert.JSONEq(t, string(first.Body), string(again.Body))
+	var reason string
+	for _, e := range again.JSON(t)["decision"].(map[string]any)["trace"].([]any) {
+		if e := e.(map[string]any); e["rule"] == "R1.never_free" {
+			reason = e["reason"].(string)
+		}
+	}
+	assert.Equal(t, "故障原因不是人为损坏或不可抗力", reason)
+}
+
+// TestLocalizedEventSummaries: the event feed tells each event in the
+// caller's language (event.<type>), and so does a ticket's timeline.
+func TestLocalizedEventSummaries(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "i18n-events")
+	env.Key(t, ten.AdminKey, "agent") // api_key.created
+	summaries := func(lang string) map[string]string {
+		r := env.Do(t, http.MethodGet, "/v1/events?type=api_key.*", ten.AdminKey, nil, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, lang, r.Header.Get("Content-Language"))
+		out := map[string]string{}
+		for _, e := range r.JSON(t)["data"].([]any) {
+			e := e.(map[string]any)
+			require.Equal(t, map[string]any{"code": "event." + e["type"].(string)}, e["summary_i18n"])
+			out[e["type"].(string)] = e["summary"].(string)
+		}
+		return out
+	}
+	assert.Equal(t, "An API key was issued", summaries("en")["api_key.created"])
+	assert.Equal(t, "已签发 API 密钥", summaries("zh-CN")["api_key.created"])
+
+	d := env.DemoBrand(t, "i18n-timeline")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	id, _ := openReady(t, env, d, agent, "SN-I18N-0002", 30, apitest.WeekdayMorning(time.Now(), 2))
+	ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	timeline := func(lang string) map[string]string {
+		r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", agent, nil, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		out := map[string]string{}
+		for _, e := range r.JSON(t)["data"].([]any) {
+			e := e.(map[string]any)
+			if s, ok := e["summary"].(string); ok {
+				out[e["action"].(string)] = s
+			}
+		}
+		return out
+	}
+	en, zh := timeline("en"), timeline("zh-CN")
+	assert.Equal(t, "Ticket triaged: remote, on-site or carry-in decided", en["triaged"])
+	assert.Equal(t, "工单已分诊：已确定远程、上门或送修", zh["triaged"])
+	assert.Equal(t, "工单已受理", zh["opened"])
+	assert.Equal(t, "已通知客户", zh["customer_notified"])
 }

@@ -52,17 +52,28 @@ func (c *capture) BodyWriter() io.Writer { return &c.out }
 
 // flush sends the held-back response.
 func (c *capture) flush() {
-	for name, values := range c.headers {
-		for _, v := range values {
-			c.humaCtx.AppendHeader(name, v)
-		}
-	}
+	putHeaders(c.humaCtx, c.headers)
 	status := c.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	c.humaCtx.SetStatus(status)
 	_, _ = c.humaCtx.BodyWriter().Write(c.out.Bytes())
+}
+
+// putHeaders sets the operation's headers on ctx: each replaces what a
+// middleware set before (Content-Language, negotiated for the request, is
+// the stored response's on a replay: its body is in that language).
+func putHeaders(ctx huma.Context, h http.Header) {
+	for name, values := range h {
+		for i, v := range values {
+			if i == 0 {
+				ctx.SetHeader(name, v)
+			} else {
+				ctx.AppendHeader(name, v)
+			}
+		}
+	}
 }
 
 // streamedBodyKey is the operation metadata (true) of an operation whose
@@ -216,11 +227,7 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 		writeProblem(ctx, p)
 		return
 	}
-	for name, values := range rec.Headers {
-		for _, v := range values {
-			ctx.AppendHeader(name, v)
-		}
-	}
+	putHeaders(ctx, rec.Headers) // the first's Content-Language, not the retry's
 	ctx.SetHeader("Idempotent-Replayed", "true")
 	ctx.SetStatus(rec.Status)
 	_, _ = ctx.BodyWriter().Write(rec.Body)

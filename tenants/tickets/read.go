@@ -189,6 +189,9 @@ type TimelineEntry struct {
 	Detail    map[string]any `json:"detail" doc:"What changed: windows, decisions, outcomes."`
 	Actor     string         `json:"actor" doc:"Who: the API key, or system for timers." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	At        time.Time      `json:"at" doc:"When." example:"2026-11-30T10:01:00+08:00"`
+	Summary   string         `json:"summary,omitempty" doc:"What happened, told for people in the response's Content-Language (summary_i18n): the summary of the ticket.<action> event, or the SLA breach." example:"Ticket dispatched to a node"`
+	// SummaryI18n is Summary as a catalog message.
+	SummaryI18n *i18n.Message `json:"summary_i18n,omitempty" doc:"The summary as a message code (event.ticket.<action>, or sla.missed for an SLA breach) and its params."`
 	// Delivery is read from the notifications context.
 	// On a customer_notified entry: how the message's delivery goes now (queued, sent, failed, with the attempts; requested when the tenant delivers it from the notification.requested event).
 	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty"`

@@ -43,6 +43,9 @@ type Finding struct {
 	TechnicianID *string   `json:"technician_id" doc:"The technician who did the work; null if none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	CompletedAt  time.Time `json:"completed_at" doc:"When the ticket was completed." example:"2026-11-29T16:20:00+08:00"`
 	FoundAt      time.Time `json:"found_at" doc:"When the reconciliation recorded the finding." example:"2026-11-30T00:05:00+08:00"`
+	Summary      string    `json:"summary" doc:"The finding told for people, in the response's Content-Language (summary_i18n)." example:"Ticket SN-20261129-00042 was completed at 2026-11-29T08:20:00Z, but the customer's sign-off was not in by the end of 2026-11-29"`
+	// SummaryI18n is Summary as a catalog message.
+	SummaryI18n *i18n.Message `json:"summary_i18n" doc:"The summary as a message code (reconcile.<problem>) and its params."`
 }
 
 // FindingFilter narrows a findings listing; empty fields do not filter.

@@ -148,6 +148,9 @@ type Breach struct {
 	TechnicianID *string   `json:"technician_id" doc:"The ticket's technician now; null if none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	StorefrontID *string   `json:"storefront_id" doc:"The storefront the ticket came from; null if none." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	BreachedAt   time.Time `json:"breached_at" doc:"When the breach was recorded." example:"2026-11-30T10:00:02+08:00"`
+	Summary      string    `json:"summary" doc:"The breach and its escalation told for people, in the response's Content-Language (summary_i18n)." example:"Ticket SN-20261130-00042 missed its first-contact deadline (2026-11-30T02:00:00Z): escalated to the dispatcher (level 1)"`
+	// SummaryI18n is Summary as a catalog message.
+	SummaryI18n *i18n.Message `json:"summary_i18n" doc:"The summary as a message code (sla.breached, with sla.name.* and escalation.to.* messages as params)."`
 }
 
 // BreachFilter narrows a breach listing; empty fields do not filter.

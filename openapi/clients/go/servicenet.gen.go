@@ -2277,6 +2277,40 @@ const (
 	MessageCodeEntitlementOnTime                                  MessageCode = "entitlement.on_time"
 	MessageCodeEntitlementPriceListKept                           MessageCode = "entitlement.price_list_kept"
 	MessageCodeEntitlementPriceListNotShown                       MessageCode = "entitlement.price_list_not_shown"
+	MessageCodeEntitlementR4Covered                               MessageCode = "entitlement.r4.covered"
+	MessageCodeEntitlementR4CoveredNoVisitFee                     MessageCode = "entitlement.r4.covered_no_visit_fee"
+	MessageCodeEntitlementR4NotCause                              MessageCode = "entitlement.r4.not_cause"
+	MessageCodeEntitlementR4r7ContractEnded                       MessageCode = "entitlement.r4r7.contract_ended"
+	MessageCodeEntitlementR4r7ContractNotStarted                  MessageCode = "entitlement.r4r7.contract_not_started"
+	MessageCodeEntitlementR4r7ContractState                       MessageCode = "entitlement.r4r7.contract_state"
+	MessageCodeEntitlementR4r7Excluded                            MessageCode = "entitlement.r4r7.excluded"
+	MessageCodeEntitlementR4r7FaultsOnly                          MessageCode = "entitlement.r4r7.faults_only"
+	MessageCodeEntitlementR4r7FeeCap                              MessageCode = "entitlement.r4r7.fee_cap"
+	MessageCodeEntitlementR4r7FeeCapped                           MessageCode = "entitlement.r4r7.fee_capped"
+	MessageCodeEntitlementR4r7FeeDefaultSchedule                  MessageCode = "entitlement.r4r7.fee_default_schedule"
+	MessageCodeEntitlementR4r7FeeFlat                             MessageCode = "entitlement.r4r7.fee_flat"
+	MessageCodeEntitlementR4r7FeePercent                          MessageCode = "entitlement.r4r7.fee_percent"
+	MessageCodeEntitlementR4r7FeeSchedule                         MessageCode = "entitlement.r4r7.fee_schedule"
+	MessageCodeEntitlementR4r7FreeReplacement                     MessageCode = "entitlement.r4r7.free_replacement"
+	MessageCodeEntitlementR4r7KindAccidentalDamage                MessageCode = "entitlement.r4r7.kind.accidental_damage"
+	MessageCodeEntitlementR4r7KindExtendedWarranty                MessageCode = "entitlement.r4r7.kind.extended_warranty"
+	MessageCodeEntitlementR4r7KindNoReasonRepair                  MessageCode = "entitlement.r4r7.kind.no_reason_repair"
+	MessageCodeEntitlementR4r7KindSwapForRepair                   MessageCode = "entitlement.r4r7.kind.swap_for_repair"
+	MessageCodeEntitlementR4r7NeverCovers                         MessageCode = "entitlement.r4r7.never_covers"
+	MessageCodeEntitlementR4r7NoContract                          MessageCode = "entitlement.r4r7.no_contract"
+	MessageCodeEntitlementR4r7SwapFee                             MessageCode = "entitlement.r4r7.swap_fee"
+	MessageCodeEntitlementR5Discount                              MessageCode = "entitlement.r5.discount"
+	MessageCodeEntitlementR5NotCause                              MessageCode = "entitlement.r5.not_cause"
+	MessageCodeEntitlementR5Swap                                  MessageCode = "entitlement.r5.swap"
+	MessageCodeEntitlementR6NotCause                              MessageCode = "entitlement.r6.not_cause"
+	MessageCodeEntitlementR6Swap                                  MessageCode = "entitlement.r6.swap"
+	MessageCodeEntitlementR7Compensation                          MessageCode = "entitlement.r7.compensation"
+	MessageCodeEntitlementR7CompensationReason                    MessageCode = "entitlement.r7.compensation_reason"
+	MessageCodeEntitlementR7Discount                              MessageCode = "entitlement.r7.discount"
+	MessageCodeEntitlementR7Free                                  MessageCode = "entitlement.r7.free"
+	MessageCodeEntitlementR7NotCause                              MessageCode = "entitlement.r7.not_cause"
+	MessageCodeEntitlementR7SwapCostly                            MessageCode = "entitlement.r7.swap_costly"
+	MessageCodeEntitlementR7SwapUnrepairable                      MessageCode = "entitlement.r7.swap_unrepairable"
 	MessageCodeEntitlementRepeatFault                             MessageCode = "entitlement.repeat_fault"
 	MessageCodeEntitlementRepeatFaultCause                        MessageCode = "entitlement.repeat_fault_cause"
 	MessageCodeEntitlementRepeatVisit                             MessageCode = "entitlement.repeat_visit"
@@ -2305,6 +2339,129 @@ const (
 	MessageCodeEntitlementUnrepairableNotCovered                  MessageCode = "entitlement.unrepairable_not_covered"
 	MessageCodeEntitlementWaiver                                  MessageCode = "entitlement.waiver"
 	MessageCodeEntitlementWarrantyEnded                           MessageCode = "entitlement.warranty_ended"
+	MessageCodeEscalationToBrand                                  MessageCode = "escalation.to.brand"
+	MessageCodeEscalationToDispatcher                             MessageCode = "escalation.to.dispatcher"
+	MessageCodeEscalationToNodeManager                            MessageCode = "escalation.to.node_manager"
+	MessageCodeEventApiKeyCreated                                 MessageCode = "event.api_key.created"
+	MessageCodeEventApiKeyRevoked                                 MessageCode = "event.api_key.revoked"
+	MessageCodeEventCarePolicyUpdated                             MessageCode = "event.care_policy.updated"
+	MessageCodeEventClaimApproved                                 MessageCode = "event.claim.approved"
+	MessageCodeEventClaimFlagged                                  MessageCode = "event.claim.flagged"
+	MessageCodeEventClaimNeedsInfo                                MessageCode = "event.claim.needs_info"
+	MessageCodeEventClaimPaid                                     MessageCode = "event.claim.paid"
+	MessageCodeEventClaimRejected                                 MessageCode = "event.claim.rejected"
+	MessageCodeEventClaimSubmitted                                MessageCode = "event.claim.submitted"
+	MessageCodeEventClaimUnderReview                              MessageCode = "event.claim.under_review"
+	MessageCodeEventClaimWithdrawn                                MessageCode = "event.claim.withdrawn"
+	MessageCodeEventComplaintClosed                               MessageCode = "event.complaint.closed"
+	MessageCodeEventComplaintEscalated                            MessageCode = "event.complaint.escalated"
+	MessageCodeEventComplaintFiled                                MessageCode = "event.complaint.filed"
+	MessageCodeEventComplaintInvestigating                        MessageCode = "event.complaint.investigating"
+	MessageCodeEventComplaintRated                                MessageCode = "event.complaint.rated"
+	MessageCodeEventComplaintReopened                             MessageCode = "event.complaint.reopened"
+	MessageCodeEventComplaintResolved                             MessageCode = "event.complaint.resolved"
+	MessageCodeEventComplaintSlaBreached                          MessageCode = "event.complaint.sla_breached"
+	MessageCodeEventContractActivated                             MessageCode = "event.contract.activated"
+	MessageCodeEventContractBackfilled                            MessageCode = "event.contract.backfilled"
+	MessageCodeEventContractCancelled                             MessageCode = "event.contract.cancelled"
+	MessageCodeEventContractConsumed                              MessageCode = "event.contract.consumed"
+	MessageCodeEventContractCreated                               MessageCode = "event.contract.created"
+	MessageCodeEventContractExpired                               MessageCode = "event.contract.expired"
+	MessageCodeEventCoveragePlanCreated                           MessageCode = "event.coverage_plan.created"
+	MessageCodeEventCoveragePlanUpdated                           MessageCode = "event.coverage_plan.updated"
+	MessageCodeEventCustomerCreated                               MessageCode = "event.customer.created"
+	MessageCodeEventCustomerErased                                MessageCode = "event.customer.erased"
+	MessageCodeEventCustomerUpdated                               MessageCode = "event.customer.updated"
+	MessageCodeEventGradeAppealDecided                            MessageCode = "event.grade.appeal_decided"
+	MessageCodeEventGradeAppealed                                 MessageCode = "event.grade.appealed"
+	MessageCodeEventGradeApproved                                 MessageCode = "event.grade.approved"
+	MessageCodeEventGradeProposed                                 MessageCode = "event.grade.proposed"
+	MessageCodeEventGradeRejected                                 MessageCode = "event.grade.rejected"
+	MessageCodeEventGradingPolicyUpdated                          MessageCode = "event.grading_policy.updated"
+	MessageCodeEventLoanerCreated                                 MessageCode = "event.loaner.created"
+	MessageCodeEventLoanerLent                                    MessageCode = "event.loaner.lent"
+	MessageCodeEventLoanerReturned                                MessageCode = "event.loaner.returned"
+	MessageCodeEventNetworkImportFinished                         MessageCode = "event.network_import.finished"
+	MessageCodeEventNodeCreated                                   MessageCode = "event.node.created"
+	MessageCodeEventNodeMoved                                     MessageCode = "event.node.moved"
+	MessageCodeEventNodeStatusChanged                             MessageCode = "event.node.status_changed"
+	MessageCodeEventNodeUpdated                                   MessageCode = "event.node.updated"
+	MessageCodeEventNotificationFailed                            MessageCode = "event.notification.failed"
+	MessageCodeEventNotificationGatewayCreated                    MessageCode = "event.notification_gateway.created"
+	MessageCodeEventNotificationGatewayUpdated                    MessageCode = "event.notification_gateway.updated"
+	MessageCodeEventNotificationRequested                         MessageCode = "event.notification.requested"
+	MessageCodeEventNotificationSent                              MessageCode = "event.notification.sent"
+	MessageCodeEventPayoutMissed                                  MessageCode = "event.payout.missed"
+	MessageCodeEventPayoutPaid                                    MessageCode = "event.payout.paid"
+	MessageCodeEventPayoutScheduled                               MessageCode = "event.payout.scheduled"
+	MessageCodeEventPriceListCreated                              MessageCode = "event.price_list.created"
+	MessageCodeEventProductModelCreated                           MessageCode = "event.product_model.created"
+	MessageCodeEventProductModelUpdated                           MessageCode = "event.product_model.updated"
+	MessageCodeEventScorecardReady                                MessageCode = "event.scorecard.ready"
+	MessageCodeEventSlaPolicyUpdated                              MessageCode = "event.sla_policy.updated"
+	MessageCodeEventStockAdjusted                                 MessageCode = "event.stock.adjusted"
+	MessageCodeEventStockReceived                                 MessageCode = "event.stock.received"
+	MessageCodeEventStorefrontCreated                             MessageCode = "event.storefront.created"
+	MessageCodeEventStorefrontUpdated                             MessageCode = "event.storefront.updated"
+	MessageCodeEventSwapApproved                                  MessageCode = "event.swap.approved"
+	MessageCodeEventSwapEvaluated                                 MessageCode = "event.swap.evaluated"
+	MessageCodeEventSwapFulfilled                                 MessageCode = "event.swap.fulfilled"
+	MessageCodeEventSwapRejected                                  MessageCode = "event.swap.rejected"
+	MessageCodeEventSwapRequested                                 MessageCode = "event.swap.requested"
+	MessageCodeEventTechnicianCreated                             MessageCode = "event.technician.created"
+	MessageCodeEventTechnicianLicenceExpired                      MessageCode = "event.technician.licence_expired"
+	MessageCodeEventTechnicianLicenceRenewed                      MessageCode = "event.technician.licence_renewed"
+	MessageCodeEventTechnicianUpdated                             MessageCode = "event.technician.updated"
+	MessageCodeEventTenantCreated                                 MessageCode = "event.tenant.created"
+	MessageCodeEventTenantHolidayDeleted                          MessageCode = "event.tenant.holiday_deleted"
+	MessageCodeEventTenantHolidaySet                              MessageCode = "event.tenant.holiday_set"
+	MessageCodeEventTenantUpdated                                 MessageCode = "event.tenant.updated"
+	MessageCodeEventTestClockAdvanced                             MessageCode = "event.test_clock.advanced"
+	MessageCodeEventTestClockCreated                              MessageCode = "event.test_clock.created"
+	MessageCodeEventTestClockReady                                MessageCode = "event.test_clock.ready"
+	MessageCodeEventTicketAccepted                                MessageCode = "event.ticket.accepted"
+	MessageCodeEventTicketAssigned                                MessageCode = "event.ticket.assigned"
+	MessageCodeEventTicketCallbackRecorded                        MessageCode = "event.ticket.callback_recorded"
+	MessageCodeEventTicketCancelled                               MessageCode = "event.ticket.cancelled"
+	MessageCodeEventTicketCarriedIn                               MessageCode = "event.ticket.carried_in"
+	MessageCodeEventTicketChargesWaived                           MessageCode = "event.ticket.charges_waived"
+	MessageCodeEventTicketCheckedIn                               MessageCode = "event.ticket.checked_in"
+	MessageCodeEventTicketChecklistRecorded                       MessageCode = "event.ticket.checklist_recorded"
+	MessageCodeEventTicketCompleted                               MessageCode = "event.ticket.completed"
+	MessageCodeEventTicketCustomerNotified                        MessageCode = "event.ticket.customer_notified"
+	MessageCodeEventTicketDiagnosed                               MessageCode = "event.ticket.diagnosed"
+	MessageCodeEventTicketDispatched                              MessageCode = "event.ticket.dispatched"
+	MessageCodeEventTicketEnRouteReported                         MessageCode = "event.ticket.en_route_reported"
+	MessageCodeEventTicketGuidanceRecorded                        MessageCode = "event.ticket.guidance_recorded"
+	MessageCodeEventTicketInfoProvided                            MessageCode = "event.ticket.info_provided"
+	MessageCodeEventTicketInspected                               MessageCode = "event.ticket.inspected"
+	MessageCodeEventTicketInstallationReported                    MessageCode = "event.ticket.installation_reported"
+	MessageCodeEventTicketOpened                                  MessageCode = "event.ticket.opened"
+	MessageCodeEventTicketOutcomeRecorded                         MessageCode = "event.ticket.outcome_recorded"
+	MessageCodeEventTicketPartsMoved                              MessageCode = "event.ticket.parts_moved"
+	MessageCodeEventTicketPickedUp                                MessageCode = "event.ticket.picked_up"
+	MessageCodeEventTicketRejected                                MessageCode = "event.ticket.rejected"
+	MessageCodeEventTicketReopened                                MessageCode = "event.ticket.reopened"
+	MessageCodeEventTicketRescheduled                             MessageCode = "event.ticket.rescheduled"
+	MessageCodeEventTicketReturned                                MessageCode = "event.ticket.returned"
+	MessageCodeEventTicketScheduled                               MessageCode = "event.ticket.scheduled"
+	MessageCodeEventTicketServiceReported                         MessageCode = "event.ticket.service_reported"
+	MessageCodeEventTicketSignedOff                               MessageCode = "event.ticket.signed_off"
+	MessageCodeEventTicketSignoffCodeSent                         MessageCode = "event.ticket.signoff_code_sent"
+	MessageCodeEventTicketSlaBreached                             MessageCode = "event.ticket.sla_breached"
+	MessageCodeEventTicketSwapRequested                           MessageCode = "event.ticket.swap_requested"
+	MessageCodeEventTicketTaskCompleted                           MessageCode = "event.ticket.task_completed"
+	MessageCodeEventTicketTriaged                                 MessageCode = "event.ticket.triaged"
+	MessageCodeEventTicketVisitExceptionRecorded                  MessageCode = "event.ticket.visit_exception_recorded"
+	MessageCodeEventUnitCareDue                                   MessageCode = "event.unit.care_due"
+	MessageCodeEventUnitRegistered                                MessageCode = "event.unit.registered"
+	MessageCodeEventUnitReplaced                                  MessageCode = "event.unit.replaced"
+	MessageCodeEventUnitServiceRecorded                           MessageCode = "event.unit.service_recorded"
+	MessageCodeEventUnitUpdated                                   MessageCode = "event.unit.updated"
+	MessageCodeEventWebhookEndpointCreated                        MessageCode = "event.webhook_endpoint.created"
+	MessageCodeEventWebhookEndpointDisabled                       MessageCode = "event.webhook_endpoint.disabled"
+	MessageCodeEventWebhookEndpointSecretRotated                  MessageCode = "event.webhook_endpoint.secret_rotated"
+	MessageCodeEventWebhookEndpointUpdated                        MessageCode = "event.webhook_endpoint.updated"
 	MessageCodeIdentityDuplicateRole                              MessageCode = "identity.duplicate_role"
 	MessageCodeIdentityKeyRevokesItself                           MessageCode = "identity.key_revokes_itself"
 	MessageCodeIdentityNoTechnicianInTenant                       MessageCode = "identity.no_technician_in_tenant"
@@ -2446,6 +2603,17 @@ const (
 	MessageCodeQualityRegionPrefix                                MessageCode = "quality.region_prefix"
 	MessageCodeQualityRequiredToReject                            MessageCode = "quality.required_to_reject"
 	MessageCodeQualityWeightsSum                                  MessageCode = "quality.weights_sum"
+	MessageCodeReconcileNoSignoff                                 MessageCode = "reconcile.no_signoff"
+	MessageCodeReconcileRatingNotConfirmed                        MessageCode = "reconcile.rating_not_confirmed"
+	MessageCodeSlaBreached                                        MessageCode = "sla.breached"
+	MessageCodeSlaMissed                                          MessageCode = "sla.missed"
+	MessageCodeSlaNameArrival                                     MessageCode = "sla.name.arrival"
+	MessageCodeSlaNameCallback                                    MessageCode = "sla.name.callback"
+	MessageCodeSlaNameCompletion                                  MessageCode = "sla.name.completion"
+	MessageCodeSlaNameFirstContact                                MessageCode = "sla.name.first_contact"
+	MessageCodeSlaNameResponse                                    MessageCode = "sla.name.response"
+	MessageCodeSlaNameRoute                                       MessageCode = "sla.name.route"
+	MessageCodeSlaNameVerification                                MessageCode = "sla.name.verification"
 	MessageCodeStockAtMostOf                                      MessageCode = "stock.at_most_of"
 	MessageCodeStockBelowReserved                                 MessageCode = "stock.below_reserved"
 	MessageCodeStockCondition                                     MessageCode = "stock.condition"
@@ -2556,6 +2724,67 @@ const (
 	MessageCodeTicketsWindowOver                                  MessageCode = "tickets.window_over"
 	MessageCodeTicketsWindowRejected                              MessageCode = "tickets.window_rejected"
 	MessageCodeTicketsWrongCode                                   MessageCode = "tickets.wrong_code"
+	MessageCodeValidationAnyOf                                    MessageCode = "validation.any_of"
+	MessageCodeValidationArray                                    MessageCode = "validation.array"
+	MessageCodeValidationBase64                                   MessageCode = "validation.base64"
+	MessageCodeValidationBodyReadTimeout                          MessageCode = "validation.body_read_timeout"
+	MessageCodeValidationBodyRequired                             MessageCode = "validation.body_required"
+	MessageCodeValidationBodyTooLarge                             MessageCode = "validation.body_too_large"
+	MessageCodeValidationBoolean                                  MessageCode = "validation.boolean"
+	MessageCodeValidationDate                                     MessageCode = "validation.date"
+	MessageCodeValidationDateTime                                 MessageCode = "validation.date_time"
+	MessageCodeValidationDateTimeRfc1123                          MessageCode = "validation.date_time_rfc1123"
+	MessageCodeValidationDependentRequired                        MessageCode = "validation.dependent_required"
+	MessageCodeValidationDiscriminatorMissing                     MessageCode = "validation.discriminator_missing"
+	MessageCodeValidationDuration                                 MessageCode = "validation.duration"
+	MessageCodeValidationEmail                                    MessageCode = "validation.email"
+	MessageCodeValidationEnum                                     MessageCode = "validation.enum"
+	MessageCodeValidationExclusiveMaximum                         MessageCode = "validation.exclusive_maximum"
+	MessageCodeValidationExclusiveMinimum                         MessageCode = "validation.exclusive_minimum"
+	MessageCodeValidationHostname                                 MessageCode = "validation.hostname"
+	MessageCodeValidationInteger                                  MessageCode = "validation.integer"
+	MessageCodeValidationIp                                       MessageCode = "validation.ip"
+	MessageCodeValidationIpv4                                     MessageCode = "validation.ipv4"
+	MessageCodeValidationIpv6                                     MessageCode = "validation.ipv6"
+	MessageCodeValidationJsonPointer                              MessageCode = "validation.json_pointer"
+	MessageCodeValidationMalformedBody                            MessageCode = "validation.malformed_body"
+	MessageCodeValidationMaxItems                                 MessageCode = "validation.max_items"
+	MessageCodeValidationMaxLength                                MessageCode = "validation.max_length"
+	MessageCodeValidationMaxProperties                            MessageCode = "validation.max_properties"
+	MessageCodeValidationMaximum                                  MessageCode = "validation.maximum"
+	MessageCodeValidationMinItems                                 MessageCode = "validation.min_items"
+	MessageCodeValidationMinLength                                MessageCode = "validation.min_length"
+	MessageCodeValidationMinProperties                            MessageCode = "validation.min_properties"
+	MessageCodeValidationMinimum                                  MessageCode = "validation.minimum"
+	MessageCodeValidationMultipleOf                               MessageCode = "validation.multiple_of"
+	MessageCodeValidationNot                                      MessageCode = "validation.not"
+	MessageCodeValidationNotAcceptable                            MessageCode = "validation.not_acceptable"
+	MessageCodeValidationNumber                                   MessageCode = "validation.number"
+	MessageCodeValidationObject                                   MessageCode = "validation.object"
+	MessageCodeValidationOneOfMany                                MessageCode = "validation.one_of_many"
+	MessageCodeValidationOneOfNone                                MessageCode = "validation.one_of_none"
+	MessageCodeValidationParameterBoolean                         MessageCode = "validation.parameter_boolean"
+	MessageCodeValidationParameterInteger                         MessageCode = "validation.parameter_integer"
+	MessageCodeValidationParameterNumber                          MessageCode = "validation.parameter_number"
+	MessageCodeValidationParameterTime                            MessageCode = "validation.parameter_time"
+	MessageCodeValidationParameterUrl                             MessageCode = "validation.parameter_url"
+	MessageCodeValidationParameterValue                           MessageCode = "validation.parameter_value"
+	MessageCodeValidationParameterValueUnparsable                 MessageCode = "validation.parameter_value_unparsable"
+	MessageCodeValidationPattern                                  MessageCode = "validation.pattern"
+	MessageCodeValidationPatternDescription                       MessageCode = "validation.pattern_description"
+	MessageCodeValidationRegex                                    MessageCode = "validation.regex"
+	MessageCodeValidationRelativeJsonPointer                      MessageCode = "validation.relative_json_pointer"
+	MessageCodeValidationRequiredParameter                        MessageCode = "validation.required_parameter"
+	MessageCodeValidationRequiredProperty                         MessageCode = "validation.required_property"
+	MessageCodeValidationString                                   MessageCode = "validation.string"
+	MessageCodeValidationTime                                     MessageCode = "validation.time"
+	MessageCodeValidationUnexpectedProperty                       MessageCode = "validation.unexpected_property"
+	MessageCodeValidationUniqueItems                              MessageCode = "validation.unique_items"
+	MessageCodeValidationUnknownQueryParameter                    MessageCode = "validation.unknown_query_parameter"
+	MessageCodeValidationUri                                      MessageCode = "validation.uri"
+	MessageCodeValidationUriTemplate                              MessageCode = "validation.uri_template"
+	MessageCodeValidationUuid                                     MessageCode = "validation.uuid"
+	MessageCodeValidationWriteOnly                                MessageCode = "validation.write_only"
 	MessageCodeWarrantyAfterPreviousStep                          MessageCode = "warranty.after_previous_step"
 	MessageCodeWarrantyAfterSaleWindow                            MessageCode = "warranty.after_sale_window"
 	MessageCodeWarrantyAtMostCap                                  MessageCode = "warranty.at_most_cap"
@@ -3196,6 +3425,74 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementPriceListNotShown:
 		return true
+	case MessageCodeEntitlementR4Covered:
+		return true
+	case MessageCodeEntitlementR4CoveredNoVisitFee:
+		return true
+	case MessageCodeEntitlementR4NotCause:
+		return true
+	case MessageCodeEntitlementR4r7ContractEnded:
+		return true
+	case MessageCodeEntitlementR4r7ContractNotStarted:
+		return true
+	case MessageCodeEntitlementR4r7ContractState:
+		return true
+	case MessageCodeEntitlementR4r7Excluded:
+		return true
+	case MessageCodeEntitlementR4r7FaultsOnly:
+		return true
+	case MessageCodeEntitlementR4r7FeeCap:
+		return true
+	case MessageCodeEntitlementR4r7FeeCapped:
+		return true
+	case MessageCodeEntitlementR4r7FeeDefaultSchedule:
+		return true
+	case MessageCodeEntitlementR4r7FeeFlat:
+		return true
+	case MessageCodeEntitlementR4r7FeePercent:
+		return true
+	case MessageCodeEntitlementR4r7FeeSchedule:
+		return true
+	case MessageCodeEntitlementR4r7FreeReplacement:
+		return true
+	case MessageCodeEntitlementR4r7KindAccidentalDamage:
+		return true
+	case MessageCodeEntitlementR4r7KindExtendedWarranty:
+		return true
+	case MessageCodeEntitlementR4r7KindNoReasonRepair:
+		return true
+	case MessageCodeEntitlementR4r7KindSwapForRepair:
+		return true
+	case MessageCodeEntitlementR4r7NeverCovers:
+		return true
+	case MessageCodeEntitlementR4r7NoContract:
+		return true
+	case MessageCodeEntitlementR4r7SwapFee:
+		return true
+	case MessageCodeEntitlementR5Discount:
+		return true
+	case MessageCodeEntitlementR5NotCause:
+		return true
+	case MessageCodeEntitlementR5Swap:
+		return true
+	case MessageCodeEntitlementR6NotCause:
+		return true
+	case MessageCodeEntitlementR6Swap:
+		return true
+	case MessageCodeEntitlementR7Compensation:
+		return true
+	case MessageCodeEntitlementR7CompensationReason:
+		return true
+	case MessageCodeEntitlementR7Discount:
+		return true
+	case MessageCodeEntitlementR7Free:
+		return true
+	case MessageCodeEntitlementR7NotCause:
+		return true
+	case MessageCodeEntitlementR7SwapCostly:
+		return true
+	case MessageCodeEntitlementR7SwapUnrepairable:
+		return true
 	case MessageCodeEntitlementRepeatFault:
 		return true
 	case MessageCodeEntitlementRepeatFaultCause:
@@ -3251,6 +3548,252 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementWaiver:
 		return true
 	case MessageCodeEntitlementWarrantyEnded:
+		return true
+	case MessageCodeEscalationToBrand:
+		return true
+	case MessageCodeEscalationToDispatcher:
+		return true
+	case MessageCodeEscalationToNodeManager:
+		return true
+	case MessageCodeEventApiKeyCreated:
+		return true
+	case MessageCodeEventApiKeyRevoked:
+		return true
+	case MessageCodeEventCarePolicyUpdated:
+		return true
+	case MessageCodeEventClaimApproved:
+		return true
+	case MessageCodeEventClaimFlagged:
+		return true
+	case MessageCodeEventClaimNeedsInfo:
+		return true
+	case MessageCodeEventClaimPaid:
+		return true
+	case MessageCodeEventClaimRejected:
+		return true
+	case MessageCodeEventClaimSubmitted:
+		return true
+	case MessageCodeEventClaimUnderReview:
+		return true
+	case MessageCodeEventClaimWithdrawn:
+		return true
+	case MessageCodeEventComplaintClosed:
+		return true
+	case MessageCodeEventComplaintEscalated:
+		return true
+	case MessageCodeEventComplaintFiled:
+		return true
+	case MessageCodeEventComplaintInvestigating:
+		return true
+	case MessageCodeEventComplaintRated:
+		return true
+	case MessageCodeEventComplaintReopened:
+		return true
+	case MessageCodeEventComplaintResolved:
+		return true
+	case MessageCodeEventComplaintSlaBreached:
+		return true
+	case MessageCodeEventContractActivated:
+		return true
+	case MessageCodeEventContractBackfilled:
+		return true
+	case MessageCodeEventContractCancelled:
+		return true
+	case MessageCodeEventContractConsumed:
+		return true
+	case MessageCodeEventContractCreated:
+		return true
+	case MessageCodeEventContractExpired:
+		return true
+	case MessageCodeEventCoveragePlanCreated:
+		return true
+	case MessageCodeEventCoveragePlanUpdated:
+		return true
+	case MessageCodeEventCustomerCreated:
+		return true
+	case MessageCodeEventCustomerErased:
+		return true
+	case MessageCodeEventCustomerUpdated:
+		return true
+	case MessageCodeEventGradeAppealDecided:
+		return true
+	case MessageCodeEventGradeAppealed:
+		return true
+	case MessageCodeEventGradeApproved:
+		return true
+	case MessageCodeEventGradeProposed:
+		return true
+	case MessageCodeEventGradeRejected:
+		return true
+	case MessageCodeEventGradingPolicyUpdated:
+		return true
+	case MessageCodeEventLoanerCreated:
+		return true
+	case MessageCodeEventLoanerLent:
+		return true
+	case MessageCodeEventLoanerReturned:
+		return true
+	case MessageCodeEventNetworkImportFinished:
+		return true
+	case MessageCodeEventNodeCreated:
+		return true
+	case MessageCodeEventNodeMoved:
+		return true
+	case MessageCodeEventNodeStatusChanged:
+		return true
+	case MessageCodeEventNodeUpdated:
+		return true
+	case MessageCodeEventNotificationFailed:
+		return true
+	case MessageCodeEventNotificationGatewayCreated:
+		return true
+	case MessageCodeEventNotificationGatewayUpdated:
+		return true
+	case MessageCodeEventNotificationRequested:
+		return true
+	case MessageCodeEventNotificationSent:
+		return true
+	case MessageCodeEventPayoutMissed:
+		return true
+	case MessageCodeEventPayoutPaid:
+		return true
+	case MessageCodeEventPayoutScheduled:
+		return true
+	case MessageCodeEventPriceListCreated:
+		return true
+	case MessageCodeEventProductModelCreated:
+		return true
+	case MessageCodeEventProductModelUpdated:
+		return true
+	case MessageCodeEventScorecardReady:
+		return true
+	case MessageCodeEventSlaPolicyUpdated:
+		return true
+	case MessageCodeEventStockAdjusted:
+		return true
+	case MessageCodeEventStockReceived:
+		return true
+	case MessageCodeEventStorefrontCreated:
+		return true
+	case MessageCodeEventStorefrontUpdated:
+		return true
+	case MessageCodeEventSwapApproved:
+		return true
+	case MessageCodeEventSwapEvaluated:
+		return true
+	case MessageCodeEventSwapFulfilled:
+		return true
+	case MessageCodeEventSwapRejected:
+		return true
+	case MessageCodeEventSwapRequested:
+		return true
+	case MessageCodeEventTechnicianCreated:
+		return true
+	case MessageCodeEventTechnicianLicenceExpired:
+		return true
+	case MessageCodeEventTechnicianLicenceRenewed:
+		return true
+	case MessageCodeEventTechnicianUpdated:
+		return true
+	case MessageCodeEventTenantCreated:
+		return true
+	case MessageCodeEventTenantHolidayDeleted:
+		return true
+	case MessageCodeEventTenantHolidaySet:
+		return true
+	case MessageCodeEventTenantUpdated:
+		return true
+	case MessageCodeEventTestClockAdvanced:
+		return true
+	case MessageCodeEventTestClockCreated:
+		return true
+	case MessageCodeEventTestClockReady:
+		return true
+	case MessageCodeEventTicketAccepted:
+		return true
+	case MessageCodeEventTicketAssigned:
+		return true
+	case MessageCodeEventTicketCallbackRecorded:
+		return true
+	case MessageCodeEventTicketCancelled:
+		return true
+	case MessageCodeEventTicketCarriedIn:
+		return true
+	case MessageCodeEventTicketChargesWaived:
+		return true
+	case MessageCodeEventTicketCheckedIn:
+		return true
+	case MessageCodeEventTicketChecklistRecorded:
+		return true
+	case MessageCodeEventTicketCompleted:
+		return true
+	case MessageCodeEventTicketCustomerNotified:
+		return true
+	case MessageCodeEventTicketDiagnosed:
+		return true
+	case MessageCodeEventTicketDispatched:
+		return true
+	case MessageCodeEventTicketEnRouteReported:
+		return true
+	case MessageCodeEventTicketGuidanceRecorded:
+		return true
+	case MessageCodeEventTicketInfoProvided:
+		return true
+	case MessageCodeEventTicketInspected:
+		return true
+	case MessageCodeEventTicketInstallationReported:
+		return true
+	case MessageCodeEventTicketOpened:
+		return true
+	case MessageCodeEventTicketOutcomeRecorded:
+		return true
+	case MessageCodeEventTicketPartsMoved:
+		return true
+	case MessageCodeEventTicketPickedUp:
+		return true
+	case MessageCodeEventTicketRejected:
+		return true
+	case MessageCodeEventTicketReopened:
+		return true
+	case MessageCodeEventTicketRescheduled:
+		return true
+	case MessageCodeEventTicketReturned:
+		return true
+	case MessageCodeEventTicketScheduled:
+		return true
+	case MessageCodeEventTicketServiceReported:
+		return true
+	case MessageCodeEventTicketSignedOff:
+		return true
+	case MessageCodeEventTicketSignoffCodeSent:
+		return true
+	case MessageCodeEventTicketSlaBreached:
+		return true
+	case MessageCodeEventTicketSwapRequested:
+		return true
+	case MessageCodeEventTicketTaskCompleted:
+		return true
+	case MessageCodeEventTicketTriaged:
+		return true
+	case MessageCodeEventTicketVisitExceptionRecorded:
+		return true
+	case MessageCodeEventUnitCareDue:
+		return true
+	case MessageCodeEventUnitRegistered:
+		return true
+	case MessageCodeEventUnitReplaced:
+		return true
+	case MessageCodeEventUnitServiceRecorded:
+		return true
+	case MessageCodeEventUnitUpdated:
+		return true
+	case MessageCodeEventWebhookEndpointCreated:
+		return true
+	case MessageCodeEventWebhookEndpointDisabled:
+		return true
+	case MessageCodeEventWebhookEndpointSecretRotated:
+		return true
+	case MessageCodeEventWebhookEndpointUpdated:
 		return true
 	case MessageCodeIdentityDuplicateRole:
 		return true
@@ -3534,6 +4077,28 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityWeightsSum:
 		return true
+	case MessageCodeReconcileNoSignoff:
+		return true
+	case MessageCodeReconcileRatingNotConfirmed:
+		return true
+	case MessageCodeSlaBreached:
+		return true
+	case MessageCodeSlaMissed:
+		return true
+	case MessageCodeSlaNameArrival:
+		return true
+	case MessageCodeSlaNameCallback:
+		return true
+	case MessageCodeSlaNameCompletion:
+		return true
+	case MessageCodeSlaNameFirstContact:
+		return true
+	case MessageCodeSlaNameResponse:
+		return true
+	case MessageCodeSlaNameRoute:
+		return true
+	case MessageCodeSlaNameVerification:
+		return true
 	case MessageCodeStockAtMostOf:
 		return true
 	case MessageCodeStockBelowReserved:
@@ -3753,6 +4318,128 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsWindowRejected:
 		return true
 	case MessageCodeTicketsWrongCode:
+		return true
+	case MessageCodeValidationAnyOf:
+		return true
+	case MessageCodeValidationArray:
+		return true
+	case MessageCodeValidationBase64:
+		return true
+	case MessageCodeValidationBodyReadTimeout:
+		return true
+	case MessageCodeValidationBodyRequired:
+		return true
+	case MessageCodeValidationBodyTooLarge:
+		return true
+	case MessageCodeValidationBoolean:
+		return true
+	case MessageCodeValidationDate:
+		return true
+	case MessageCodeValidationDateTime:
+		return true
+	case MessageCodeValidationDateTimeRfc1123:
+		return true
+	case MessageCodeValidationDependentRequired:
+		return true
+	case MessageCodeValidationDiscriminatorMissing:
+		return true
+	case MessageCodeValidationDuration:
+		return true
+	case MessageCodeValidationEmail:
+		return true
+	case MessageCodeValidationEnum:
+		return true
+	case MessageCodeValidationExclusiveMaximum:
+		return true
+	case MessageCodeValidationExclusiveMinimum:
+		return true
+	case MessageCodeValidationHostname:
+		return true
+	case MessageCodeValidationInteger:
+		return true
+	case MessageCodeValidationIp:
+		return true
+	case MessageCodeValidationIpv4:
+		return true
+	case MessageCodeValidationIpv6:
+		return true
+	case MessageCodeValidationJsonPointer:
+		return true
+	case MessageCodeValidationMalformedBody:
+		return true
+	case MessageCodeValidationMaxItems:
+		return true
+	case MessageCodeValidationMaxLength:
+		return true
+	case MessageCodeValidationMaxProperties:
+		return true
+	case MessageCodeValidationMaximum:
+		return true
+	case MessageCodeValidationMinItems:
+		return true
+	case MessageCodeValidationMinLength:
+		return true
+	case MessageCodeValidationMinProperties:
+		return true
+	case MessageCodeValidationMinimum:
+		return true
+	case MessageCodeValidationMultipleOf:
+		return true
+	case MessageCodeValidationNot:
+		return true
+	case MessageCodeValidationNotAcceptable:
+		return true
+	case MessageCodeValidationNumber:
+		return true
+	case MessageCodeValidationObject:
+		return true
+	case MessageCodeValidationOneOfMany:
+		return true
+	case MessageCodeValidationOneOfNone:
+		return true
+	case MessageCodeValidationParameterBoolean:
+		return true
+	case MessageCodeValidationParameterInteger:
+		return true
+	case MessageCodeValidationParameterNumber:
+		return true
+	case MessageCodeValidationParameterTime:
+		return true
+	case MessageCodeValidationParameterUrl:
+		return true
+	case MessageCodeValidationParameterValue:
+		return true
+	case MessageCodeValidationParameterValueUnparsable:
+		return true
+	case MessageCodeValidationPattern:
+		return true
+	case MessageCodeValidationPatternDescription:
+		return true
+	case MessageCodeValidationRegex:
+		return true
+	case MessageCodeValidationRelativeJsonPointer:
+		return true
+	case MessageCodeValidationRequiredParameter:
+		return true
+	case MessageCodeValidationRequiredProperty:
+		return true
+	case MessageCodeValidationString:
+		return true
+	case MessageCodeValidationTime:
+		return true
+	case MessageCodeValidationUnexpectedProperty:
+		return true
+	case MessageCodeValidationUniqueItems:
+		return true
+	case MessageCodeValidationUnknownQueryParameter:
+		return true
+	case MessageCodeValidationUri:
+		return true
+	case MessageCodeValidationUriTemplate:
+		return true
+	case MessageCodeValidationUuid:
+		return true
+	case MessageCodeValidationWriteOnly:
 		return true
 	case MessageCodeWarrantyAfterPreviousStep:
 		return true
@@ -6609,6 +7296,10 @@ type ApiKeyCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ApiKeyCreatedEventType `json:"type"`
 }
@@ -6626,6 +7317,10 @@ type ApiKeyRevokedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.revoked).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ApiKeyRevokedEventType `json:"type"`
@@ -6770,6 +7465,10 @@ type Breach struct {
 
 	// StorefrontId The storefront the ticket came from; null if none.
 	StorefrontId *string `json:"storefront_id"`
+
+	// Summary The breach and its escalation told for people, in the response's Content-Language (summary_i18n).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// TechnicianId The ticket's technician now; null if none.
 	TechnicianId *string `json:"technician_id"`
@@ -6940,6 +7639,10 @@ type CarePolicyUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.care_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CarePolicyUpdatedEventType `json:"type"`
@@ -7152,6 +7855,10 @@ type ClaimApprovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimApprovedEventType `json:"type"`
 }
@@ -7230,6 +7937,10 @@ type ClaimFlaggedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.flagged).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimFlaggedEventType `json:"type"`
 }
@@ -7292,6 +8003,10 @@ type ClaimNeedsInfoEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.needs_info).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimNeedsInfoEventType `json:"type"`
 }
@@ -7315,6 +8030,10 @@ type ClaimPaidEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.paid).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimPaidEventType `json:"type"`
@@ -7350,6 +8069,10 @@ type ClaimRejectedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimRejectedEventType `json:"type"`
@@ -7393,6 +8116,10 @@ type ClaimSubmittedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.submitted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimSubmittedEventType `json:"type"`
 }
@@ -7431,6 +8158,10 @@ type ClaimUnderReviewEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.under_review).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ClaimUnderReviewEventType `json:"type"`
 }
@@ -7468,6 +8199,10 @@ type ClaimWithdrawnEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.withdrawn).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ClaimWithdrawnEventType `json:"type"`
@@ -7509,8 +8244,9 @@ type Compensation struct {
 	Due   openapi_types.Date `json:"due"`
 	Payer CompensationPayer  `json:"payer"`
 
-	// Reason Why it is owed.
-	Reason string `json:"reason"`
+	// Reason Why it is owed, in the response's Content-Language when reason_i18n is present (otherwise English).
+	Reason     string   `json:"reason"`
+	ReasonI18n *Message `json:"reason_i18n,omitempty"`
 }
 
 // CompensationPayer defines model for CompensationPayer.
@@ -7639,6 +8375,10 @@ type ComplaintClosedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.closed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintClosedEventType `json:"type"`
 }
@@ -7739,6 +8479,10 @@ type ComplaintEscalatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.escalated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintEscalatedEventType `json:"type"`
 }
@@ -7774,6 +8518,10 @@ type ComplaintFiledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.filed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintFiledEventType `json:"type"`
 }
@@ -7791,6 +8539,10 @@ type ComplaintInvestigatingEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.investigating).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintInvestigatingEventType `json:"type"`
@@ -7824,6 +8576,10 @@ type ComplaintRatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.rated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintRatedEventType `json:"type"`
 }
@@ -7842,6 +8598,10 @@ type ComplaintReopenedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.reopened).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ComplaintReopenedEventType `json:"type"`
 }
@@ -7859,6 +8619,10 @@ type ComplaintResolvedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.resolved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintResolvedEventType `json:"type"`
@@ -7880,6 +8644,10 @@ type ComplaintSlaBreachedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.sla_breached).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ComplaintSlaBreachedEventType `json:"type"`
@@ -7997,6 +8765,10 @@ type ContractActivatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.activated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractActivatedEventType `json:"type"`
 }
@@ -8014,6 +8786,10 @@ type ContractBackfilledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.backfilled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractBackfilledEventType `json:"type"`
@@ -8033,6 +8809,10 @@ type ContractCancelledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.cancelled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractCancelledEventType `json:"type"`
 }
@@ -8051,6 +8831,10 @@ type ContractConsumedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.consumed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ContractConsumedEventType `json:"type"`
 }
@@ -8068,6 +8852,10 @@ type ContractCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractCreatedEventType `json:"type"`
@@ -8101,6 +8889,10 @@ type ContractExpiredEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.expired).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ContractExpiredEventType `json:"type"`
@@ -8148,6 +8940,10 @@ type CoveragePlanCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type CoveragePlanCreatedEventType `json:"type"`
 }
@@ -8165,6 +8961,10 @@ type CoveragePlanUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CoveragePlanUpdatedEventType `json:"type"`
@@ -8321,6 +9121,10 @@ type CustomerCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type CustomerCreatedEventType `json:"type"`
 }
@@ -8338,6 +9142,10 @@ type CustomerErasedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.erased).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CustomerErasedEventType `json:"type"`
@@ -8393,6 +9201,10 @@ type CustomerUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type CustomerUpdatedEventType `json:"type"`
@@ -8867,6 +9679,10 @@ type Finding struct {
 	Number  string                `json:"number"`
 	Problem ReconciliationProblem `json:"problem"`
 
+	// Summary The finding told for people, in the response's Content-Language (summary_i18n).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// TechnicianId The technician who did the work; null if none.
 	TechnicianId *string `json:"technician_id"`
 
@@ -8896,8 +9712,9 @@ type FollowUp struct {
 type Freight struct {
 	Payer FreightPayer `json:"payer"`
 
-	// Reason Why.
-	Reason string `json:"reason"`
+	// Reason Why, in the response's Content-Language when reason_i18n is present (otherwise English).
+	Reason     string   `json:"reason"`
+	ReasonI18n *Message `json:"reason_i18n,omitempty"`
 }
 
 // FreightPayer defines model for FreightPayer.
@@ -8988,6 +9805,10 @@ type GradeAppealDecidedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appeal_decided).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeAppealDecidedEventType `json:"type"`
 }
@@ -9006,6 +9827,10 @@ type GradeAppealedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appealed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeAppealedEventType `json:"type"`
 }
@@ -9023,6 +9848,10 @@ type GradeApprovedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradeApprovedEventType `json:"type"`
@@ -9047,6 +9876,10 @@ type GradeProposedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.proposed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type GradeProposedEventType `json:"type"`
 }
@@ -9064,6 +9897,10 @@ type GradeRejectedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradeRejectedEventType `json:"type"`
@@ -9122,6 +9959,10 @@ type GradingPolicyUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.grading_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type GradingPolicyUpdatedEventType `json:"type"`
@@ -9490,6 +10331,10 @@ type LevelAppealDecidedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level.appeal_decided).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LevelAppealDecidedEventType `json:"type"`
 }
@@ -9508,6 +10353,10 @@ type LevelAppealedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level.appealed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LevelAppealedEventType `json:"type"`
 }
@@ -9525,6 +10374,10 @@ type LevelApprovedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type LevelApprovedEventType `json:"type"`
@@ -9592,6 +10445,10 @@ type LevelPolicyUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type LevelPolicyUpdatedEventType `json:"type"`
@@ -9662,6 +10519,10 @@ type LevelProposedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level.proposed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LevelProposedEventType `json:"type"`
 }
@@ -9679,6 +10540,10 @@ type LevelRejectedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.level.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type LevelRejectedEventType `json:"type"`
@@ -9887,6 +10752,10 @@ type LoanerCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LoanerCreatedEventType `json:"type"`
 }
@@ -9918,6 +10787,10 @@ type LoanerLentEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.lent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type LoanerLentEventType `json:"type"`
 }
@@ -9947,6 +10820,10 @@ type LoanerReturnedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.returned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type LoanerReturnedEventType `json:"type"`
@@ -10047,6 +10924,10 @@ type NetworkImportFinishedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.network_import.finished).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NetworkImportFinishedEventType `json:"type"`
@@ -10617,6 +11498,10 @@ type NodeCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeCreatedEventType `json:"type"`
 }
@@ -10670,6 +11555,10 @@ type NodeMovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.moved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeMovedEventType `json:"type"`
 }
@@ -10712,6 +11601,10 @@ type NodeStatusChangedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.status_changed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NodeStatusChangedEventType `json:"type"`
 }
@@ -10746,6 +11639,10 @@ type NodeUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.node.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NodeUpdatedEventType `json:"type"`
@@ -10826,6 +11723,10 @@ type NotificationFailedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.failed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationFailedEventType `json:"type"`
 }
@@ -10843,6 +11744,10 @@ type NotificationGatewayCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NotificationGatewayCreatedEventType `json:"type"`
@@ -10862,6 +11767,10 @@ type NotificationGatewayUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationGatewayUpdatedEventType `json:"type"`
 }
@@ -10880,6 +11789,10 @@ type NotificationRequestedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type NotificationRequestedEventType `json:"type"`
 }
@@ -10897,6 +11810,10 @@ type NotificationSentEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.sent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type NotificationSentEventType `json:"type"`
@@ -11064,6 +11981,10 @@ type PayoutMissedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.missed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PayoutMissedEventType `json:"type"`
 }
@@ -11082,6 +12003,10 @@ type PayoutPaidEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.paid).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PayoutPaidEventType `json:"type"`
 }
@@ -11099,6 +12024,10 @@ type PayoutScheduledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.scheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type PayoutScheduledEventType `json:"type"`
@@ -11323,6 +12252,10 @@ type PriceListCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.price_list.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type PriceListCreatedEventType `json:"type"`
 }
@@ -11428,6 +12361,10 @@ type ProductModelCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ProductModelCreatedEventType `json:"type"`
 }
@@ -11493,6 +12430,10 @@ type ProductModelUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type ProductModelUpdatedEventType `json:"type"`
@@ -11967,6 +12908,10 @@ type ScorecardReadyEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.scorecard.ready).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type ScorecardReadyEventType `json:"type"`
 }
@@ -12190,6 +13135,10 @@ type SlaPolicyUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.sla_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SlaPolicyUpdatedEventType `json:"type"`
 }
@@ -12255,6 +13204,10 @@ type StockAdjustedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.adjusted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type StockAdjustedEventType `json:"type"`
 }
@@ -12298,6 +13251,10 @@ type StockReceivedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.received).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StockReceivedEventType `json:"type"`
@@ -12345,6 +13302,10 @@ type StorefrontCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StorefrontCreatedEventType `json:"type"`
@@ -12400,6 +13361,10 @@ type StorefrontUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type StorefrontUpdatedEventType `json:"type"`
@@ -12520,6 +13485,10 @@ type SwapApprovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.approved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SwapApprovedEventType `json:"type"`
 }
@@ -12537,6 +13506,10 @@ type SwapEvaluatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.evaluated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapEvaluatedEventType `json:"type"`
@@ -12566,6 +13539,10 @@ type SwapFulfilledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.fulfilled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapFulfilledEventType `json:"type"`
@@ -12603,6 +13580,10 @@ type SwapRejectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type SwapRejectedEventType `json:"type"`
 }
@@ -12620,6 +13601,10 @@ type SwapRequestedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type SwapRequestedEventType `json:"type"`
@@ -12765,6 +13750,10 @@ type TechnicianCertificationRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.certification_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TechnicianCertificationRecordedEventType `json:"type"`
 }
@@ -12783,6 +13772,10 @@ type TechnicianCertificationRemovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.certification_removed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TechnicianCertificationRemovedEventType `json:"type"`
 }
@@ -12800,6 +13793,10 @@ type TechnicianCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TechnicianCreatedEventType `json:"type"`
@@ -12845,6 +13842,10 @@ type TechnicianLicenceExpiredEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_expired).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TechnicianLicenceExpiredEventType `json:"type"`
 }
@@ -12862,6 +13863,10 @@ type TechnicianLicenceRenewedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_renewed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TechnicianLicenceRenewedEventType `json:"type"`
@@ -12922,6 +13927,10 @@ type TechnicianUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TechnicianUpdatedEventType `json:"type"`
@@ -12991,6 +14000,10 @@ type TenantCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantCreatedEventType `json:"type"`
 }
@@ -13020,6 +14033,10 @@ type TenantHolidayDeletedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_deleted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantHolidayDeletedEventType `json:"type"`
 }
@@ -13037,6 +14054,10 @@ type TenantHolidaySetEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_set).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TenantHolidaySetEventType `json:"type"`
@@ -13056,6 +14077,10 @@ type TenantUpdatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TenantUpdatedEventType `json:"type"`
 }
@@ -13074,6 +14099,10 @@ type TestClockAdvancedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.advanced).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TestClockAdvancedEventType `json:"type"`
 }
@@ -13091,6 +14120,10 @@ type TestClockCreatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TestClockCreatedEventType `json:"type"`
@@ -13124,6 +14157,10 @@ type TestClockReadyEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.ready).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TestClockReadyEventType `json:"type"`
@@ -13248,6 +14285,10 @@ type TicketAcceptedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.accepted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketAcceptedEventType `json:"type"`
 }
@@ -13265,6 +14306,10 @@ type TicketAssignedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.assigned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketAssignedEventType `json:"type"`
@@ -13284,6 +14329,10 @@ type TicketCallbackRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.callback_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCallbackRecordedEventType `json:"type"`
 }
@@ -13302,6 +14351,10 @@ type TicketCancelledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.cancelled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCancelledEventType `json:"type"`
 }
@@ -13319,6 +14372,10 @@ type TicketCarriedInEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.carried_in).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketCarriedInEventType `json:"type"`
@@ -13341,6 +14398,10 @@ type TicketCheckedInEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checked_in).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketCheckedInEventType `json:"type"`
 }
@@ -13359,6 +14420,10 @@ type TicketChecklistRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checklist_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketChecklistRecordedEventType `json:"type"`
 }
@@ -13376,6 +14441,10 @@ type TicketCompletedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.completed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketCompletedEventType `json:"type"`
@@ -13407,6 +14476,10 @@ type TicketDiagnosedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.diagnosed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketDiagnosedEventType `json:"type"`
 }
@@ -13425,6 +14498,10 @@ type TicketDispatchedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.dispatched).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketDispatchedEventType `json:"type"`
 }
@@ -13442,6 +14519,10 @@ type TicketEnRouteReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.en_route_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketEnRouteReportedEventType `json:"type"`
@@ -13494,6 +14575,10 @@ type TicketGuidanceRecordedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.guidance_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketGuidanceRecordedEventType `json:"type"`
 }
@@ -13511,6 +14596,10 @@ type TicketInfoProvidedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.info_provided).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketInfoProvidedEventType `json:"type"`
@@ -13530,6 +14619,10 @@ type TicketInspectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.inspected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketInspectedEventType `json:"type"`
 }
@@ -13547,6 +14640,10 @@ type TicketInstallationReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.installation_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketInstallationReportedEventType `json:"type"`
@@ -13573,6 +14670,10 @@ type TicketOutcomeRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.outcome_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketOutcomeRecordedEventType `json:"type"`
@@ -13620,6 +14721,10 @@ type TicketPartsMovedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.parts_moved).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketPartsMovedEventType `json:"type"`
 }
@@ -13643,6 +14748,10 @@ type TicketPickedUpEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.picked_up).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketPickedUpEventType `json:"type"`
 }
@@ -13664,6 +14773,10 @@ type TicketRejectedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rejected).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketRejectedEventType `json:"type"`
 }
@@ -13681,6 +14794,10 @@ type TicketReopenedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.reopened).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketReopenedEventType `json:"type"`
@@ -13700,6 +14817,10 @@ type TicketRescheduledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rescheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketRescheduledEventType `json:"type"`
 }
@@ -13717,6 +14838,10 @@ type TicketReturnedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.returned).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketReturnedEventType `json:"type"`
@@ -13736,6 +14861,10 @@ type TicketScheduledEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.scheduled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketScheduledEventType `json:"type"`
 }
@@ -13753,6 +14882,10 @@ type TicketServiceReportedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.service_reported).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketServiceReportedEventType `json:"type"`
@@ -13772,6 +14905,10 @@ type TicketSignedOffEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signed_off).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSignedOffEventType `json:"type"`
 }
@@ -13790,6 +14927,10 @@ type TicketSignoffCodeSentEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signoff_code_sent).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSignoffCodeSentEventType `json:"type"`
 }
@@ -13807,6 +14948,10 @@ type TicketSlaBreachedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.sla_breached).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketSlaBreachedEventType `json:"type"`
@@ -13832,6 +14977,10 @@ type TicketSwapRequestedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.swap_requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketSwapRequestedEventType `json:"type"`
 }
@@ -13850,6 +14999,10 @@ type TicketTaskCompletedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.task_completed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type TicketTaskCompletedEventType `json:"type"`
 }
@@ -13867,6 +15020,10 @@ type TicketTriagedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.triaged).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketTriagedEventType `json:"type"`
@@ -13888,6 +15045,10 @@ type TicketVisitExceptionRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.visit_exception_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type TicketVisitExceptionRecordedEventType `json:"type"`
@@ -13919,6 +15080,10 @@ type TimelineEntry struct {
 
 	// Seq Order on the timeline.
 	Seq int64 `json:"seq"`
+
+	// Summary What happened, told for people in the response's Content-Language (summary_i18n): the summary of the ticket.<action> event, or the SLA breach.
+	Summary     *string  `json:"summary,omitempty"`
+	SummaryI18n *Message `json:"summary_i18n,omitempty"`
 
 	// ToState State after.
 	ToState string `json:"to_state"`
@@ -14069,6 +15234,10 @@ type UnitCareDueEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.care_due).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitCareDueEventType `json:"type"`
 }
@@ -14151,6 +15320,10 @@ type UnitRegisteredEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.registered).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitRegisteredEventType `json:"type"`
 }
@@ -14169,6 +15342,10 @@ type UnitReplacedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.replaced).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type UnitReplacedEventType `json:"type"`
 }
@@ -14186,6 +15363,10 @@ type UnitServiceRecordedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.service_recorded).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type UnitServiceRecordedEventType `json:"type"`
@@ -14223,6 +15404,10 @@ type UnitUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type UnitUpdatedEventType `json:"type"`
@@ -14383,6 +15568,10 @@ type WebhookEndpointCreatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.created).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type WebhookEndpointCreatedEventType `json:"type"`
 }
@@ -14400,6 +15589,10 @@ type WebhookEndpointDisabledEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.disabled).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type WebhookEndpointDisabledEventType `json:"type"`
@@ -14429,6 +15622,10 @@ type WebhookEndpointSecretRotatedEvent struct {
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
 
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.secret_rotated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
 	// Type The event type.
 	Type WebhookEndpointSecretRotatedEventType `json:"type"`
 }
@@ -14446,6 +15643,10 @@ type WebhookEndpointUpdatedEvent struct {
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
 
 	// Type The event type.
 	Type WebhookEndpointUpdatedEventType `json:"type"`
@@ -14508,13 +15709,13 @@ type ListApiKeysParams struct {
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14568,7 +15769,7 @@ type ListProductModelsParams struct {
 
 // CreateProductModelParams defines parameters for CreateProductModel.
 type CreateProductModelParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14607,7 +15808,7 @@ type ListPartsParams struct {
 
 // CreatePartParams defines parameters for CreatePart.
 type CreatePartParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14628,7 +15829,7 @@ type ListPriceListsParams struct {
 
 // CreatePriceListParams defines parameters for CreatePriceList.
 type CreatePriceListParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14640,7 +15841,7 @@ type GetEffectivePriceListParams struct {
 
 // CreateQuoteParams defines parameters for CreateQuote.
 type CreateQuoteParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14667,13 +15868,13 @@ type ListClaimsParams struct {
 
 // SubmitClaimParams defines parameters for SubmitClaim.
 type SubmitClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ApproveClaimParams defines parameters for ApproveClaim.
 type ApproveClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14682,7 +15883,7 @@ type ApproveClaimParams struct {
 
 // MarkClaimPaidParams defines parameters for MarkClaimPaid.
 type MarkClaimPaidParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14691,7 +15892,7 @@ type MarkClaimPaidParams struct {
 
 // RejectClaimParams defines parameters for RejectClaim.
 type RejectClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14700,7 +15901,7 @@ type RejectClaimParams struct {
 
 // RequestClaimInfoParams defines parameters for RequestClaimInfo.
 type RequestClaimInfoParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14709,7 +15910,7 @@ type RequestClaimInfoParams struct {
 
 // ResubmitClaimParams defines parameters for ResubmitClaim.
 type ResubmitClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14718,7 +15919,7 @@ type ResubmitClaimParams struct {
 
 // WithdrawClaimParams defines parameters for WithdrawClaim.
 type WithdrawClaimParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14757,13 +15958,13 @@ type ListComplaintsParams struct {
 
 // FileComplaintParams defines parameters for FileComplaint.
 type FileComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // CloseComplaintParams defines parameters for CloseComplaint.
 type CloseComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14772,7 +15973,7 @@ type CloseComplaintParams struct {
 
 // EscalateComplaintParams defines parameters for EscalateComplaint.
 type EscalateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14781,7 +15982,7 @@ type EscalateComplaintParams struct {
 
 // InvestigateComplaintParams defines parameters for InvestigateComplaint.
 type InvestigateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14790,7 +15991,7 @@ type InvestigateComplaintParams struct {
 
 // RateComplaintParams defines parameters for RateComplaint.
 type RateComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14799,7 +16000,7 @@ type RateComplaintParams struct {
 
 // ResolveComplaintParams defines parameters for ResolveComplaint.
 type ResolveComplaintParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14826,13 +16027,13 @@ type ListContractsParams struct {
 
 // CreateContractParams defines parameters for CreateContract.
 type CreateContractParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // CancelContractParams defines parameters for CancelContract.
 type CancelContractParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -14859,7 +16060,7 @@ type ListCoveragePlansParams struct {
 
 // CreateCoveragePlanParams defines parameters for CreateCoveragePlan.
 type CreateCoveragePlanParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14886,7 +16087,7 @@ type ListCustomersParams struct {
 
 // CreateCustomerParams defines parameters for CreateCustomer.
 type CreateCustomerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14898,13 +16099,13 @@ type UpdateCustomerParams struct {
 
 // EraseCustomerParams defines parameters for EraseCustomer.
 type EraseCustomerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideEntitlementParams defines parameters for DecideEntitlement.
 type DecideEntitlementParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14943,7 +16144,7 @@ type ListLoanersParams struct {
 
 // CreateLoanerParams defines parameters for CreateLoaner.
 type CreateLoanerParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -14994,7 +16195,7 @@ type CreateNetworkImportParams struct {
 	// Charset The file's character set, when not given as the charset parameter of Content-Type: utf-8, gbk (also gb2312, cp936) or gb18030, case-insensitive. Absent: detected (UTF-8 when the file starts as valid UTF-8, else GB18030).
 	Charset *string `form:"charset,omitempty" json:"charset,omitempty"`
 
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15039,7 +16240,7 @@ type ListNodesParams struct {
 
 // CreateNodeParams defines parameters for CreateNode.
 type CreateNodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15051,7 +16252,7 @@ type UpdateNodeParams struct {
 
 // MoveNodeParams defines parameters for MoveNode.
 type MoveNodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15060,7 +16261,7 @@ type MoveNodeParams struct {
 
 // ChangeNodeStatusParams defines parameters for ChangeNodeStatus.
 type ChangeNodeStatusParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15078,7 +16279,7 @@ type ListNodeStockParams struct {
 
 // AdjustNodeStockParams defines parameters for AdjustNodeStock.
 type AdjustNodeStockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15099,7 +16300,7 @@ type ListStockMovesParams struct {
 
 // ReceiveNodeStockParams defines parameters for ReceiveNodeStock.
 type ReceiveNodeStockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15147,7 +16348,7 @@ type ListTechniciansParams struct {
 
 // CreateTechnicianParams defines parameters for CreateTechnician.
 type CreateTechnicianParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15159,13 +16360,13 @@ type UpdateTechnicianParams struct {
 
 // CreateTechnicianCertificationParams defines parameters for CreateTechnicianCertification.
 type CreateTechnicianCertificationParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // RenewTechnicianLicenceParams defines parameters for RenewTechnicianLicence.
 type RenewTechnicianLicenceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15174,7 +16375,7 @@ type RenewTechnicianLicenceParams struct {
 
 // CreateNotificationGatewayParams defines parameters for CreateNotificationGateway.
 type CreateNotificationGatewayParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15204,13 +16405,13 @@ type ListPayoutsParams struct {
 
 // CreatePayoutParams defines parameters for CreatePayout.
 type CreatePayoutParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // MarkPayoutPaidParams defines parameters for MarkPayoutPaid.
 type MarkPayoutPaidParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15228,7 +16429,7 @@ type ListTenantsParams struct {
 
 // CreateTenantParams defines parameters for CreateTenant.
 type CreateTenantParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15246,19 +16447,19 @@ type ListGradeProposalsParams struct {
 
 // AppealGradeProposalParams defines parameters for AppealGradeProposal.
 type AppealGradeProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideGradeAppealParams defines parameters for DecideGradeAppeal.
 type DecideGradeAppealParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideGradeProposalParams defines parameters for DecideGradeProposal.
 type DecideGradeProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the proposal changed since. Optional.
@@ -15273,7 +16474,7 @@ type SetGradingPolicyParams struct {
 
 // RunGradingParams defines parameters for RunGrading.
 type RunGradingParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15300,19 +16501,19 @@ type ListLevelProposalsParams struct {
 
 // AppealLevelProposalParams defines parameters for AppealLevelProposal.
 type AppealLevelProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideLevelAppealParams defines parameters for DecideLevelAppeal.
 type DecideLevelAppealParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DecideLevelProposalParams defines parameters for DecideLevelProposal.
 type DecideLevelProposalParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the proposal changed since. Optional.
@@ -15321,7 +16522,7 @@ type DecideLevelProposalParams struct {
 
 // RunLevellingParams defines parameters for RunLevelling.
 type RunLevellingParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15399,7 +16600,7 @@ type ListReconciliationFindingsParams struct {
 
 // RunReconciliationParams defines parameters for RunReconciliation.
 type RunReconciliationParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15444,7 +16645,7 @@ type ListStorefrontsParams struct {
 
 // CreateStorefrontParams defines parameters for CreateStorefront.
 type CreateStorefrontParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15471,13 +16672,13 @@ type ListSwapsParams struct {
 
 // RequestSwapParams defines parameters for RequestSwap.
 type RequestSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ApproveSwapParams defines parameters for ApproveSwap.
 type ApproveSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15486,7 +16687,7 @@ type ApproveSwapParams struct {
 
 // FulfilSwapParams defines parameters for FulfilSwap.
 type FulfilSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15495,7 +16696,7 @@ type FulfilSwapParams struct {
 
 // RejectSwapParams defines parameters for RejectSwap.
 type RejectSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15534,19 +16735,19 @@ type ListTestClocksParams struct {
 
 // CreateTestClockParams defines parameters for CreateTestClock.
 type CreateTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AdvanceTestClockParams defines parameters for AdvanceTestClock.
 type AdvanceTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AttachTestClockParams defines parameters for AttachTestClock.
 type AttachTestClockParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15600,13 +16801,13 @@ type ListTicketsParamsOrder string
 
 // OpenTicketParams defines parameters for OpenTicket.
 type OpenTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // AcceptTicketParams defines parameters for AcceptTicket.
 type AcceptTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15615,7 +16816,7 @@ type AcceptTicketParams struct {
 
 // AssignTicketParams defines parameters for AssignTicket.
 type AssignTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15624,7 +16825,7 @@ type AssignTicketParams struct {
 
 // RecordTicketCallbackParams defines parameters for RecordTicketCallback.
 type RecordTicketCallbackParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15633,7 +16834,7 @@ type RecordTicketCallbackParams struct {
 
 // CancelTicketParams defines parameters for CancelTicket.
 type CancelTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15642,7 +16843,7 @@ type CancelTicketParams struct {
 
 // CarryInTicketParams defines parameters for CarryInTicket.
 type CarryInTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15651,7 +16852,7 @@ type CarryInTicketParams struct {
 
 // CheckInTicketParams defines parameters for CheckInTicket.
 type CheckInTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15660,7 +16861,7 @@ type CheckInTicketParams struct {
 
 // RecordTicketChecklistParams defines parameters for RecordTicketChecklist.
 type RecordTicketChecklistParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15669,7 +16870,7 @@ type RecordTicketChecklistParams struct {
 
 // CompleteTicketParams defines parameters for CompleteTicket.
 type CompleteTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15678,7 +16879,7 @@ type CompleteTicketParams struct {
 
 // DiagnoseTicketParams defines parameters for DiagnoseTicket.
 type DiagnoseTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15687,7 +16888,7 @@ type DiagnoseTicketParams struct {
 
 // DispatchTicketParams defines parameters for DispatchTicket.
 type DispatchTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15696,7 +16897,7 @@ type DispatchTicketParams struct {
 
 // ReportTicketEnRouteParams defines parameters for ReportTicketEnRoute.
 type ReportTicketEnRouteParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15705,7 +16906,7 @@ type ReportTicketEnRouteParams struct {
 
 // RecordTicketGuidanceParams defines parameters for RecordTicketGuidance.
 type RecordTicketGuidanceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15714,7 +16915,7 @@ type RecordTicketGuidanceParams struct {
 
 // ProvideTicketInfoParams defines parameters for ProvideTicketInfo.
 type ProvideTicketInfoParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15723,7 +16924,7 @@ type ProvideTicketInfoParams struct {
 
 // InspectTicketUnitParams defines parameters for InspectTicketUnit.
 type InspectTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15732,7 +16933,7 @@ type InspectTicketUnitParams struct {
 
 // ReportTicketInstallationParams defines parameters for ReportTicketInstallation.
 type ReportTicketInstallationParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15741,7 +16942,7 @@ type ReportTicketInstallationParams struct {
 
 // RecordTicketOutcomeParams defines parameters for RecordTicketOutcome.
 type RecordTicketOutcomeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15750,7 +16951,7 @@ type RecordTicketOutcomeParams struct {
 
 // MoveTicketPartsParams defines parameters for MoveTicketParts.
 type MoveTicketPartsParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15759,7 +16960,7 @@ type MoveTicketPartsParams struct {
 
 // PickUpTicketUnitParams defines parameters for PickUpTicketUnit.
 type PickUpTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15768,7 +16969,7 @@ type PickUpTicketUnitParams struct {
 
 // RejectTicketParams defines parameters for RejectTicket.
 type RejectTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15777,7 +16978,7 @@ type RejectTicketParams struct {
 
 // ReopenTicketParams defines parameters for ReopenTicket.
 type ReopenTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15786,7 +16987,7 @@ type ReopenTicketParams struct {
 
 // RescheduleTicketParams defines parameters for RescheduleTicket.
 type RescheduleTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15795,7 +16996,7 @@ type RescheduleTicketParams struct {
 
 // ReturnTicketUnitParams defines parameters for ReturnTicketUnit.
 type ReturnTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15804,7 +17005,7 @@ type ReturnTicketUnitParams struct {
 
 // ScheduleTicketParams defines parameters for ScheduleTicket.
 type ScheduleTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15813,7 +17014,7 @@ type ScheduleTicketParams struct {
 
 // ReportTicketServiceParams defines parameters for ReportTicketService.
 type ReportTicketServiceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15822,7 +17023,7 @@ type ReportTicketServiceParams struct {
 
 // SignOffTicketParams defines parameters for SignOffTicket.
 type SignOffTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15831,7 +17032,7 @@ type SignOffTicketParams struct {
 
 // SendTicketSignoffCodeParams defines parameters for SendTicketSignoffCode.
 type SendTicketSignoffCodeParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15840,7 +17041,7 @@ type SendTicketSignoffCodeParams struct {
 
 // RequestTicketSwapParams defines parameters for RequestTicketSwap.
 type RequestTicketSwapParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15849,7 +17050,7 @@ type RequestTicketSwapParams struct {
 
 // CompleteTicketTaskParams defines parameters for CompleteTicketTask.
 type CompleteTicketTaskParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read of the ticket (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15858,7 +17059,7 @@ type CompleteTicketTaskParams struct {
 
 // TriageTicketParams defines parameters for TriageTicket.
 type TriageTicketParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15867,7 +17068,7 @@ type TriageTicketParams struct {
 
 // RecordTicketVisitExceptionParams defines parameters for RecordTicketVisitException.
 type RecordTicketVisitExceptionParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
@@ -15897,7 +17098,7 @@ type ListUnitsParams struct {
 
 // RegisterUnitParams defines parameters for RegisterUnit.
 type RegisterUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15918,7 +17119,7 @@ type ListUnitServiceHistoryParams struct {
 
 // RecordServiceEventParams defines parameters for RecordServiceEvent.
 type RecordServiceEventParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15933,7 +17134,7 @@ type ListWebhookEndpointsParams struct {
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -15957,13 +17158,13 @@ type ListWebhookDeliveriesParams struct {
 
 // ReplayWebhookDeliveryParams defines parameters for ReplayWebhookDelivery.
 type ReplayWebhookDeliveryParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // RotateWebhookSecretParams defines parameters for RotateWebhookSecret.
 type RotateWebhookSecretParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 

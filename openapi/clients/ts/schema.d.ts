@@ -6513,6 +6513,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.created).
+             * @example An API key was issued
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -6543,6 +6549,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.api_key.revoked).
+             * @example An API key was revoked
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -6744,6 +6756,13 @@ export interface components {
              * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
              */
             storefront_id: string | null;
+            /**
+             * @description The breach and its escalation told for people, in the response's Content-Language (summary_i18n).
+             * @example Ticket SN-20261130-00042 missed its first-contact deadline (2026-11-30T02:00:00Z): escalated to the dispatcher (level 1)
+             */
+            summary: string;
+            /** @description The summary as a message code (sla.breached, with sla.name.* and escalation.to.* messages as params). */
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The ticket's technician now; null if none.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pc
@@ -6992,6 +7011,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.care_policy.updated).
+             * @example The tenant's care-reminder policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7302,6 +7327,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.approved).
+             * @example A claim was approved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7402,6 +7433,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.flagged).
+             * @example Adjudication flagged a claim
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7482,6 +7519,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.needs_info).
+             * @example A claim needs more information
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7519,6 +7562,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.paid).
+             * @example A claim was paid
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7572,6 +7621,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.rejected).
+             * @example A claim was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7633,6 +7688,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.submitted).
+             * @example A claim was submitted (or a new version of it)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -7693,6 +7754,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.under_review).
+             * @example A claim awaits a reviewer
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7760,6 +7827,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.withdrawn).
+             * @example A claim was withdrawn
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -7829,10 +7902,12 @@ export interface components {
             /** @description Who pays it. */
             payer: components["schemas"]["CompensationPayer"];
             /**
-             * @description Why it is owed.
+             * @description Why it is owed, in the response's Content-Language when reason_i18n is present (otherwise English).
              * @example no-reason repair plan: satisfaction compensation within 5 business days of the repair
              */
             reason: string;
+            /** @description The reason as a message code (entitlement.r7.compensation_reason) with its parameters; absent on decisions recorded before it existed. */
+            reason_i18n?: components["schemas"]["Message"];
         };
         /** @enum {string} */
         CompensationPayer: "plan" | "brand";
@@ -8053,6 +8128,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.closed).
+             * @example A complaint was closed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8240,6 +8321,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.escalated).
+             * @example A complaint was escalated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8287,6 +8374,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.filed).
+             * @example A complaint was filed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8317,6 +8410,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.investigating).
+             * @example A complaint is being investigated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8361,6 +8460,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.rated).
+             * @example The customer rated a complaint's resolution
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8392,6 +8497,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.reopened).
+             * @example A complaint was reopened
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8422,6 +8533,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.resolved).
+             * @example A complaint was resolved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8455,6 +8572,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.complaint.sla_breached).
+             * @example A complaint missed its resolution deadline
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8626,6 +8749,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.activated).
+             * @example A contract became active
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8656,6 +8785,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.backfilled).
+             * @example A past sale of a plan was recorded
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8688,6 +8823,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.cancelled).
+             * @example A contract was cancelled
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8719,6 +8860,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.consumed).
+             * @example A contract was used up
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8749,6 +8896,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.created).
+             * @example A coverage plan was sold for a unit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8793,6 +8946,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.expired).
+             * @example A contract expired
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -8854,6 +9013,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.created).
+             * @example A coverage plan was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -8884,6 +9049,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.coverage_plan.updated).
+             * @example A coverage plan changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9145,6 +9316,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.created).
+             * @example A customer was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -9175,6 +9352,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.erased).
+             * @example A customer's personal data was erased (a data-subject request)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9248,6 +9431,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.customer.updated).
+             * @example A customer changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -9967,6 +10156,13 @@ export interface components {
             /** @description no_signoff: the customer's sign-off was not in by the end of the day; rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code. */
             problem: components["schemas"]["ReconciliationProblem"];
             /**
+             * @description The finding told for people, in the response's Content-Language (summary_i18n).
+             * @example Ticket SN-20261129-00042 was completed at 2026-11-29T08:20:00Z, but the customer's sign-off was not in by the end of 2026-11-29
+             */
+            summary: string;
+            /** @description The summary as a message code (reconcile.<problem>) and its params. */
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The technician who did the work; null if none.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pc
              */
@@ -10002,10 +10198,12 @@ export interface components {
             /** @description Who pays the freight. */
             payer: components["schemas"]["FreightPayer"];
             /**
-             * @description Why.
+             * @description Why, in the response's Content-Language when reason_i18n is present (otherwise English).
              * @example quality fault: the seller pays
              */
             reason: string;
+            /** @description The reason as a message code (entitlement.freight_*); absent on decisions recorded before it existed. */
+            reason_i18n?: components["schemas"]["Message"];
         };
         /** @enum {string} */
         FreightPayer: "seller" | "buyer";
@@ -10135,6 +10333,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appeal_decided).
+             * @example A grade appeal was decided
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10166,6 +10370,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.appealed).
+             * @example A node appealed its approved grade
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10196,6 +10406,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.approved).
+             * @example A grade proposal was approved and the node's grade set
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10231,6 +10447,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.proposed).
+             * @example A grading run proposed a node's grade
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10261,6 +10483,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grade.rejected).
+             * @example A grade proposal was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10357,6 +10585,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.grading_policy.updated).
+             * @example The tenant's grading policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -10905,6 +11139,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level.appeal_decided).
+             * @example A level appeal was decided
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10936,6 +11176,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level.appealed).
+             * @example A technician appealed its approved level
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -10966,6 +11212,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level.approved).
+             * @example A level proposal was approved and the technician's level set
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11066,6 +11318,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level_policy.updated).
+             * @example The tenant's technician level policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11186,6 +11444,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level.proposed).
+             * @example A levelling run proposed a technician's level in a category
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -11216,6 +11480,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.level.rejected).
+             * @example A level proposal was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11519,6 +11789,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.created).
+             * @example A loaner unit was added
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -11561,6 +11837,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.lent).
+             * @example A loaner unit was lent
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11610,6 +11892,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.loaner.returned).
+             * @example A loaner unit came back
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -11667,7 +11955,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        MessageCode: "audit.from_required" | "audit.range_too_long" | "audit.to_after_from" | "audit.to_required" | "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "catalog.attribute_name_format" | "catalog.duplicate_key_part_term" | "catalog.duplicate_labor_rate" | "catalog.duplicate_visit_fee" | "catalog.effective_in_past" | "catalog.key_part_term_too_short" | "catalog.labor_rate_required" | "catalog.max_attributes" | "catalog.max_key_part_terms" | "catalog.max_labor_rates" | "catalog.max_models" | "catalog.max_part_prices" | "catalog.max_quote_parts" | "catalog.model_number_format" | "catalog.no_labor_rate" | "catalog.no_price_list_on" | "catalog.no_price_list_version_on" | "catalog.no_such" | "catalog.no_visit_fee" | "catalog.part_category_format" | "catalog.price_list_date_taken" | "claims.action_not_allowed" | "claims.brand_reimbursement_needs_node" | "claims.claim_currency" | "claims.contract_kind_mismatch" | "claims.kind" | "claims.line_range" | "claims.lines_exceed_max" | "claims.no_such_contract" | "claims.no_such_repair" | "claims.no_such_ticket" | "claims.node_key_own_node" | "claims.node_key_reimbursement_only" | "claims.not_service_record" | "claims.only_part_lines_name_part" | "claims.only_reimbursement_names_node" | "claims.part_line_needs_part" | "claims.reference_conflict" | "claims.reference_used" | "claims.reimbursement_needs_ticket" | "claims.repair_not_completed" | "claims.state" | "claims.storefront_key_own_storefront" | "claims.storefront_kinds" | "claims.total_mismatch" | "claims.up_to_requested" | "common.at_least" | "common.at_most" | "common.before_purchase_date" | "common.charge_kind" | "common.conflicts_with_existing" | "common.date" | "common.date_format" | "common.duplicate" | "common.fault_cause" | "common.identifier" | "common.in_future_today" | "common.is_required" | "common.lat_lng_range" | "common.lat_lng_together" | "common.length" | "common.line_count" | "common.malformed_cursor" | "common.malformed_cursor_list" | "common.max_entries" | "common.max_length" | "common.max_lines" | "common.max_minor_units" | "common.must_be_in_future" | "common.must_be_positive" | "common.must_be_range" | "common.must_not_be_in_future" | "common.must_not_be_in_future_today" | "common.must_not_be_negative" | "common.no_customer_with_id" | "common.no_node_with_id" | "common.no_such_customer" | "common.no_such_node" | "common.no_such_part" | "common.no_such_product_model" | "common.no_such_storefront" | "common.no_such_technician" | "common.no_such_unit" | "common.no_such_unit_contract" | "common.no_technician_with_id" | "common.no_ticket_with_id" | "common.not_before_purchase_date" | "common.not_in_future_today" | "common.one_of" | "common.one_of_active_suspended" | "common.part_does_not_fit_model" | "common.part_listed_twice" | "common.product_category" | "common.purchase_currency" | "common.range" | "common.range_dash" | "common.range_days" | "common.region_code_6" | "common.required" | "common.required_for_a" | "common.snake_case_64" | "common.tenant_currency" | "common.too_large" | "common.unknown_region_code" | "common.unknown_time_zone" | "complaints.action_not_allowed" | "complaints.at_brand_level" | "complaints.breach_only_upheld_conduct" | "complaints.breach_required" | "complaints.node_outside_scope" | "complaints.storefront_node_from_ticket" | "complaints.storefront_own_tickets" | "complaints.storefront_technician_from_ticket" | "complaints.target_required" | "constraint.api_keys_node_fkey" | "constraint.api_keys_storefront_fkey" | "constraint.api_keys_technician_fkey" | "constraint.claims_submitter_reference_key" | "constraint.complaints_subject_check" | "constraint.contracts_seller_reference_key" | "constraint.contracts_tenant_id_storefront_id_fkey" | "constraint.coverage_plans_tenant_id_code_key" | "constraint.customer_phones_pkey" | "constraint.loaners_tenant_id_model_id_fkey" | "constraint.loaners_tenant_id_serial_key" | "constraint.nodes_one_root_idx" | "constraint.nodes_tenant_id_external_code_key" | "constraint.notification_gateways_channel_key" | "constraint.part_models_tenant_id_model_id_fkey" | "constraint.part_stock_on_hand_check" | "constraint.parts_tenant_id_part_number_key" | "constraint.payouts_tenant_id_contract_id_fkey" | "constraint.payouts_tenant_id_unit_id_fkey" | "constraint.price_list_parts_tenant_id_part_id_fkey" | "constraint.price_lists_tenant_id_effective_from_key" | "constraint.product_models_tenant_id_model_number_key" | "constraint.service_records_reference_idx" | "constraint.storefronts_tenant_id_code_key" | "constraint.swaps_open_unit_key" | "constraint.technicians_check" | "constraint.technicians_tenant_id_external_code_key" | "constraint.technicians_tenant_id_node_id_fkey" | "constraint.tenants_slug_key" | "constraint.tickets_storefront_reference_key" | "constraint.tickets_technician_booking_excl" | "constraint.units_check" | "constraint.units_storefront_channel" | "constraint.units_tenant_id_customer_id_fkey" | "constraint.units_tenant_id_model_id_fkey" | "constraint.units_tenant_id_model_id_serial_key" | "constraint.units_tenant_id_storefront_id_fkey" | "constraint.webhook_endpoints_tenant_id_storefront_id_fkey" | "customers.before_purchase_date_field" | "customers.before_unit_purchase_date" | "customers.care_policy_changed" | "customers.category_once" | "customers.customer_id_or_customer" | "customers.customer_required" | "customers.day_of_year" | "customers.email" | "customers.max_addresses" | "customers.model_required" | "customers.own_storefront_suspended" | "customers.phone_belongs_to_other" | "customers.phone_count" | "customers.phone_not_linked" | "customers.phone_number" | "customers.phone_of_brand_customer" | "customers.phone_of_other_customer" | "customers.phone_repeated" | "customers.phones_of_different_customers" | "customers.phones_of_n_customers" | "customers.required_for_storefront" | "customers.serial_format" | "customers.serial_of_other_model" | "customers.six_digits" | "customers.state_code_required" | "customers.state_one_of" | "customers.storefront_channel" | "customers.storefront_key_own_units" | "customers.storefront_suspended" | "customers.unit_not_active" | "customers.unit_not_replaceable" | "customers.valid_phone" | "dispatch.after_window_start" | "dispatch.after_window_start_field" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.category_needed" | "dispatch.end" | "dispatch.excluded_node" | "dispatch.excluded_technician" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.region_code_needed" | "dispatch.rule.category_not_serviced" | "dispatch.rule.daily_limit_reached" | "dispatch.rule.hard_fault_higher_tier" | "dispatch.rule.licence_invalid" | "dispatch.rule.no_capacity" | "dispatch.rule.no_loaner" | "dispatch.rule.not_active" | "dispatch.rule.off_shift" | "dispatch.rule.other" | "dispatch.rule.region_not_covered" | "dispatch.rule.rejected_earlier" | "dispatch.rule.service_kind_not_offered" | "dispatch.rule.skill_below_required" | "dispatch.service_kind_needed" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "dispatch.technician_other_node" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "identity.duplicate_role" | "identity.key_revokes_itself" | "identity.no_technician_in_tenant" | "identity.node_required" | "identity.required_for_storefront_key" | "identity.role_required" | "identity.storefront_only" | "identity.storefront_role_only" | "identity.technician_only" | "identity.technician_outside_subtree" | "identity.tenant_changed" | "identity.test_data_needs_test_key" | "identity.test_key_test_only" | "identity.unknown_role" | "network.after_issued_on" | "network.after_start" | "network.already_expired" | "network.file_header" | "network.file_malformed" | "network.file_no_rows" | "network.file_not_utf8" | "network.file_too_large" | "network.import_duplicate_column" | "network.import_invalid_json" | "network.import_line_error" | "network.import_media_type" | "network.import_missing_column" | "network.import_not_object" | "network.import_row_type" | "network.import_unknown_column" | "network.level_per_category" | "network.line_too_long" | "network.manufacturer_no_parent" | "network.manufacturer_not_movable" | "network.move_under_itself" | "network.needs_category" | "network.new_node_status" | "network.new_technician_status" | "network.node_has_members" | "network.node_key_import" | "network.node_key_move_own" | "network.node_key_own_status" | "network.node_key_parent_required" | "network.node_terminated" | "network.parent_terminated" | "network.parent_tier" | "network.phone_format" | "network.probation_or_active" | "network.shift_overlap" | "network.status_reason_required" | "network.status_transition" | "network.technician_node_code_required" | "network.time_of_day" | "network.unsupported_charset" | "network.uploads_in_progress" | "network.weekday" | "notifications.gateway_exists" | "notifications.language" | "notifications.template_brace" | "notifications.template_unknown_param" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "payouts.already_paid" | "payouts.claim_other_unit" | "payouts.no_such_claim" | "privacy.retention_days" | "privacy.retention_hours" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.method_not_allowed" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.validation_failed" | "problem.version_changed" | "quality.appeal_window_closed" | "quality.at_most_total_weight" | "quality.different_from_worst" | "quality.grade_in_policy" | "quality.grading_policy_changed" | "quality.indicator_kpi" | "quality.indicator_kpis" | "quality.listed_once" | "quality.max_range_days" | "quality.no_grading_policy" | "quality.no_previous_grade" | "quality.on_or_after_from" | "quality.proposal_not_appealed" | "quality.proposal_not_approved" | "quality.proposal_not_proposed" | "quality.range_date" | "quality.region_prefix" | "quality.required_to_reject" | "quality.weights_sum" | "stock.at_most_of" | "stock.below_reserved" | "stock.condition" | "stock.line_required" | "stock.loaner_held" | "stock.loaner_not_available" | "stock.loaner_or_category" | "stock.loaner_other_node" | "stock.model_category_mismatch" | "stock.no_loaner_available" | "stock.no_loaner_lent" | "stock.no_node_in_scope" | "stock.not_before_today" | "stock.on_hand_or_defective" | "stock.part_held_elsewhere" | "stock.part_not_compatible" | "subjects.open_ticket" | "subjects.open_ticket_erase" | "swaps.above_approval_limit" | "swaps.above_retail_price" | "swaps.category_mismatch" | "swaps.contract_not_active" | "swaps.model_discontinued" | "swaps.no_approval_step" | "swaps.no_such_model" | "swaps.not_fulfillable" | "swaps.not_rejectable" | "swaps.pending_brand" | "swaps.pending_node_manager" | "swaps.replacement_required" | "swaps.state" | "swaps.unit_not_active" | "testclocks.advance_too_far" | "testclocks.already_attached" | "testclocks.attachable_id" | "testclocks.goes_back" | "testclocks.live_object" | "testclocks.no_such_clock" | "testclocks.no_such_object" | "tickets.action_not_allowed" | "tickets.action_not_in_flow" | "tickets.after_start" | "tickets.already_signed_off" | "tickets.amount_refund_only" | "tickets.cannot_dispatch_there" | "tickets.cause_needs_fault_confirmed" | "tickets.code_expired" | "tickets.delivery_install_only" | "tickets.diagnose_first" | "tickets.exceeds_purchase_price" | "tickets.failed_test_not_completable" | "tickets.failed_test_not_reportable" | "tickets.guidance_required" | "tickets.inspect_first" | "tickets.instruct_first" | "tickets.knock_protocol" | "tickets.knock_required" | "tickets.leave_slip" | "tickets.licence_shown_required" | "tickets.listed_twice" | "tickets.loaner_carry_in_only" | "tickets.loaner_lent" | "tickets.model_needed" | "tickets.more_than_12h_before" | "tickets.must_not_be_in_past" | "tickets.no_checked_in_visit" | "tickets.no_code_sent" | "tickets.no_exchange" | "tickets.no_model_to_dispatch" | "tickets.no_node_for_parts" | "tickets.no_node_for_unit" | "tickets.no_return" | "tickets.no_technician_at_node" | "tickets.no_technician_proposed" | "tickets.no_valid_licence" | "tickets.no_visit_to_report" | "tickets.not_completed_no_charges" | "tickets.only_customer_not_home" | "tickets.only_entry_refused" | "tickets.only_product_elsewhere" | "tickets.outside_shifts" | "tickets.own_reference_storefront" | "tickets.parts_not_priced" | "tickets.phone_after_knocking" | "tickets.position_agreed" | "tickets.priority_or_absent" | "tickets.product_location_required" | "tickets.reference_conflict" | "tickets.reference_used" | "tickets.refusable_remedies" | "tickets.remedy_not_refusable" | "tickets.required_when_choosing" | "tickets.sla_policy_changed" | "tickets.state" | "tickets.swap_already_requested" | "tickets.task_already" | "tickets.technician_accepts_self" | "tickets.technician_booked" | "tickets.technician_status" | "tickets.time_not_past" | "tickets.too_many_wrong_codes" | "tickets.unit_not_identified" | "tickets.unit_not_identified_diagnose" | "tickets.unit_not_identified_first" | "tickets.unit_or_model_serial" | "tickets.visit_checked_in" | "tickets.visit_needs_model" | "tickets.window_over" | "tickets.window_rejected" | "tickets.wrong_code" | "warranty.after_previous_step" | "warranty.after_sale_window" | "warranty.at_most_cap" | "warranty.before_purchase" | "warranty.before_starts_on" | "warranty.category_not_sold" | "warranty.category_required" | "warranty.cause_covered" | "warranty.contract_kind" | "warranty.covers_only" | "warranty.depreciation_not_below" | "warranty.ended_before_sale" | "warranty.ended_today" | "warranty.extended_duration" | "warranty.extended_environmental" | "warranty.extended_no_visit_fee" | "warranty.extended_start" | "warranty.live_contract_exists" | "warranty.live_contract_of_kind" | "warranty.max_percent_39" | "warranty.max_steps" | "warranty.no_reason_environmental" | "warranty.no_such_plan" | "warranty.no_such_quote" | "warranty.not_a_term" | "warranty.not_cancellable" | "warranty.not_consumable" | "warranty.only_extended_after" | "warranty.outcome" | "warranty.plan_retired" | "warranty.protection_one_year" | "warranty.quote_or_work" | "warranty.quote_other_model" | "warranty.required_for_plans" | "warranty.start_offset" | "warranty.storefront_own_sales" | "warranty.swap_categories" | "warranty.term_with_contracts" | "warranty.terms_fixed" | "warranty.unit_not_in_use" | "webhooks.address_link_local" | "webhooks.address_loopback" | "webhooks.address_multicast" | "webhooks.address_private" | "webhooks.address_reserved" | "webhooks.address_unspecified" | "webhooks.endpoint_disabled" | "webhooks.event_type" | "webhooks.event_type_count" | "webhooks.storefront_own" | "webhooks.url_absolute_https" | "webhooks.url_address_is" | "webhooks.url_credentials" | "webhooks.url_fragment" | "webhooks.url_https" | "webhooks.url_resolves_to" | "webhooks.url_unresolved";
+        MessageCode: "audit.from_required" | "audit.range_too_long" | "audit.to_after_from" | "audit.to_required" | "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "catalog.attribute_name_format" | "catalog.duplicate_key_part_term" | "catalog.duplicate_labor_rate" | "catalog.duplicate_visit_fee" | "catalog.effective_in_past" | "catalog.key_part_term_too_short" | "catalog.labor_rate_required" | "catalog.max_attributes" | "catalog.max_key_part_terms" | "catalog.max_labor_rates" | "catalog.max_models" | "catalog.max_part_prices" | "catalog.max_quote_parts" | "catalog.model_number_format" | "catalog.no_labor_rate" | "catalog.no_price_list_on" | "catalog.no_price_list_version_on" | "catalog.no_such" | "catalog.no_visit_fee" | "catalog.part_category_format" | "catalog.price_list_date_taken" | "claims.action_not_allowed" | "claims.brand_reimbursement_needs_node" | "claims.claim_currency" | "claims.contract_kind_mismatch" | "claims.kind" | "claims.line_range" | "claims.lines_exceed_max" | "claims.no_such_contract" | "claims.no_such_repair" | "claims.no_such_ticket" | "claims.node_key_own_node" | "claims.node_key_reimbursement_only" | "claims.not_service_record" | "claims.only_part_lines_name_part" | "claims.only_reimbursement_names_node" | "claims.part_line_needs_part" | "claims.reference_conflict" | "claims.reference_used" | "claims.reimbursement_needs_ticket" | "claims.repair_not_completed" | "claims.state" | "claims.storefront_key_own_storefront" | "claims.storefront_kinds" | "claims.total_mismatch" | "claims.up_to_requested" | "common.at_least" | "common.at_most" | "common.before_purchase_date" | "common.charge_kind" | "common.conflicts_with_existing" | "common.date" | "common.date_format" | "common.duplicate" | "common.fault_cause" | "common.identifier" | "common.in_future_today" | "common.is_required" | "common.lat_lng_range" | "common.lat_lng_together" | "common.length" | "common.line_count" | "common.malformed_cursor" | "common.malformed_cursor_list" | "common.max_entries" | "common.max_length" | "common.max_lines" | "common.max_minor_units" | "common.must_be_in_future" | "common.must_be_positive" | "common.must_be_range" | "common.must_not_be_in_future" | "common.must_not_be_in_future_today" | "common.must_not_be_negative" | "common.no_customer_with_id" | "common.no_node_with_id" | "common.no_such_customer" | "common.no_such_node" | "common.no_such_part" | "common.no_such_product_model" | "common.no_such_storefront" | "common.no_such_technician" | "common.no_such_unit" | "common.no_such_unit_contract" | "common.no_technician_with_id" | "common.no_ticket_with_id" | "common.not_before_purchase_date" | "common.not_in_future_today" | "common.one_of" | "common.one_of_active_suspended" | "common.part_does_not_fit_model" | "common.part_listed_twice" | "common.product_category" | "common.purchase_currency" | "common.range" | "common.range_dash" | "common.range_days" | "common.region_code_6" | "common.required" | "common.required_for_a" | "common.snake_case_64" | "common.tenant_currency" | "common.too_large" | "common.unknown_region_code" | "common.unknown_time_zone" | "complaints.action_not_allowed" | "complaints.at_brand_level" | "complaints.breach_only_upheld_conduct" | "complaints.breach_required" | "complaints.node_outside_scope" | "complaints.storefront_node_from_ticket" | "complaints.storefront_own_tickets" | "complaints.storefront_technician_from_ticket" | "complaints.target_required" | "constraint.api_keys_node_fkey" | "constraint.api_keys_storefront_fkey" | "constraint.api_keys_technician_fkey" | "constraint.claims_submitter_reference_key" | "constraint.complaints_subject_check" | "constraint.contracts_seller_reference_key" | "constraint.contracts_tenant_id_storefront_id_fkey" | "constraint.coverage_plans_tenant_id_code_key" | "constraint.customer_phones_pkey" | "constraint.loaners_tenant_id_model_id_fkey" | "constraint.loaners_tenant_id_serial_key" | "constraint.nodes_one_root_idx" | "constraint.nodes_tenant_id_external_code_key" | "constraint.notification_gateways_channel_key" | "constraint.part_models_tenant_id_model_id_fkey" | "constraint.part_stock_on_hand_check" | "constraint.parts_tenant_id_part_number_key" | "constraint.payouts_tenant_id_contract_id_fkey" | "constraint.payouts_tenant_id_unit_id_fkey" | "constraint.price_list_parts_tenant_id_part_id_fkey" | "constraint.price_lists_tenant_id_effective_from_key" | "constraint.product_models_tenant_id_model_number_key" | "constraint.service_records_reference_idx" | "constraint.storefronts_tenant_id_code_key" | "constraint.swaps_open_unit_key" | "constraint.technicians_check" | "constraint.technicians_tenant_id_external_code_key" | "constraint.technicians_tenant_id_node_id_fkey" | "constraint.tenants_slug_key" | "constraint.tickets_storefront_reference_key" | "constraint.tickets_technician_booking_excl" | "constraint.units_check" | "constraint.units_storefront_channel" | "constraint.units_tenant_id_customer_id_fkey" | "constraint.units_tenant_id_model_id_fkey" | "constraint.units_tenant_id_model_id_serial_key" | "constraint.units_tenant_id_storefront_id_fkey" | "constraint.webhook_endpoints_tenant_id_storefront_id_fkey" | "customers.before_purchase_date_field" | "customers.before_unit_purchase_date" | "customers.care_policy_changed" | "customers.category_once" | "customers.customer_id_or_customer" | "customers.customer_required" | "customers.day_of_year" | "customers.email" | "customers.max_addresses" | "customers.model_required" | "customers.own_storefront_suspended" | "customers.phone_belongs_to_other" | "customers.phone_count" | "customers.phone_not_linked" | "customers.phone_number" | "customers.phone_of_brand_customer" | "customers.phone_of_other_customer" | "customers.phone_repeated" | "customers.phones_of_different_customers" | "customers.phones_of_n_customers" | "customers.required_for_storefront" | "customers.serial_format" | "customers.serial_of_other_model" | "customers.six_digits" | "customers.state_code_required" | "customers.state_one_of" | "customers.storefront_channel" | "customers.storefront_key_own_units" | "customers.storefront_suspended" | "customers.unit_not_active" | "customers.unit_not_replaceable" | "customers.valid_phone" | "dispatch.after_window_start" | "dispatch.after_window_start_field" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.category_needed" | "dispatch.end" | "dispatch.excluded_node" | "dispatch.excluded_technician" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.region_code_needed" | "dispatch.rule.category_not_serviced" | "dispatch.rule.daily_limit_reached" | "dispatch.rule.hard_fault_higher_tier" | "dispatch.rule.licence_invalid" | "dispatch.rule.no_capacity" | "dispatch.rule.no_loaner" | "dispatch.rule.not_active" | "dispatch.rule.off_shift" | "dispatch.rule.other" | "dispatch.rule.region_not_covered" | "dispatch.rule.rejected_earlier" | "dispatch.rule.service_kind_not_offered" | "dispatch.rule.skill_below_required" | "dispatch.service_kind_needed" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "dispatch.technician_other_node" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.r4.covered" | "entitlement.r4.covered_no_visit_fee" | "entitlement.r4.not_cause" | "entitlement.r4r7.contract_ended" | "entitlement.r4r7.contract_not_started" | "entitlement.r4r7.contract_state" | "entitlement.r4r7.excluded" | "entitlement.r4r7.faults_only" | "entitlement.r4r7.fee_cap" | "entitlement.r4r7.fee_capped" | "entitlement.r4r7.fee_default_schedule" | "entitlement.r4r7.fee_flat" | "entitlement.r4r7.fee_percent" | "entitlement.r4r7.fee_schedule" | "entitlement.r4r7.free_replacement" | "entitlement.r4r7.kind.accidental_damage" | "entitlement.r4r7.kind.extended_warranty" | "entitlement.r4r7.kind.no_reason_repair" | "entitlement.r4r7.kind.swap_for_repair" | "entitlement.r4r7.never_covers" | "entitlement.r4r7.no_contract" | "entitlement.r4r7.swap_fee" | "entitlement.r5.discount" | "entitlement.r5.not_cause" | "entitlement.r5.swap" | "entitlement.r6.not_cause" | "entitlement.r6.swap" | "entitlement.r7.compensation" | "entitlement.r7.compensation_reason" | "entitlement.r7.discount" | "entitlement.r7.free" | "entitlement.r7.not_cause" | "entitlement.r7.swap_costly" | "entitlement.r7.swap_unrepairable" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "escalation.to.brand" | "escalation.to.dispatcher" | "escalation.to.node_manager" | "event.api_key.created" | "event.api_key.revoked" | "event.care_policy.updated" | "event.claim.approved" | "event.claim.flagged" | "event.claim.needs_info" | "event.claim.paid" | "event.claim.rejected" | "event.claim.submitted" | "event.claim.under_review" | "event.claim.withdrawn" | "event.complaint.closed" | "event.complaint.escalated" | "event.complaint.filed" | "event.complaint.investigating" | "event.complaint.rated" | "event.complaint.reopened" | "event.complaint.resolved" | "event.complaint.sla_breached" | "event.contract.activated" | "event.contract.backfilled" | "event.contract.cancelled" | "event.contract.consumed" | "event.contract.created" | "event.contract.expired" | "event.coverage_plan.created" | "event.coverage_plan.updated" | "event.customer.created" | "event.customer.erased" | "event.customer.updated" | "event.grade.appeal_decided" | "event.grade.appealed" | "event.grade.approved" | "event.grade.proposed" | "event.grade.rejected" | "event.grading_policy.updated" | "event.loaner.created" | "event.loaner.lent" | "event.loaner.returned" | "event.network_import.finished" | "event.node.created" | "event.node.moved" | "event.node.status_changed" | "event.node.updated" | "event.notification.failed" | "event.notification.requested" | "event.notification.sent" | "event.notification_gateway.created" | "event.notification_gateway.updated" | "event.payout.missed" | "event.payout.paid" | "event.payout.scheduled" | "event.price_list.created" | "event.product_model.created" | "event.product_model.updated" | "event.scorecard.ready" | "event.sla_policy.updated" | "event.stock.adjusted" | "event.stock.received" | "event.storefront.created" | "event.storefront.updated" | "event.swap.approved" | "event.swap.evaluated" | "event.swap.fulfilled" | "event.swap.rejected" | "event.swap.requested" | "event.technician.created" | "event.technician.licence_expired" | "event.technician.licence_renewed" | "event.technician.updated" | "event.tenant.created" | "event.tenant.holiday_deleted" | "event.tenant.holiday_set" | "event.tenant.updated" | "event.test_clock.advanced" | "event.test_clock.created" | "event.test_clock.ready" | "event.ticket.accepted" | "event.ticket.assigned" | "event.ticket.callback_recorded" | "event.ticket.cancelled" | "event.ticket.carried_in" | "event.ticket.charges_waived" | "event.ticket.checked_in" | "event.ticket.checklist_recorded" | "event.ticket.completed" | "event.ticket.customer_notified" | "event.ticket.diagnosed" | "event.ticket.dispatched" | "event.ticket.en_route_reported" | "event.ticket.guidance_recorded" | "event.ticket.info_provided" | "event.ticket.inspected" | "event.ticket.installation_reported" | "event.ticket.opened" | "event.ticket.outcome_recorded" | "event.ticket.parts_moved" | "event.ticket.picked_up" | "event.ticket.rejected" | "event.ticket.reopened" | "event.ticket.rescheduled" | "event.ticket.returned" | "event.ticket.scheduled" | "event.ticket.service_reported" | "event.ticket.signed_off" | "event.ticket.signoff_code_sent" | "event.ticket.sla_breached" | "event.ticket.swap_requested" | "event.ticket.task_completed" | "event.ticket.triaged" | "event.ticket.visit_exception_recorded" | "event.unit.care_due" | "event.unit.registered" | "event.unit.replaced" | "event.unit.service_recorded" | "event.unit.updated" | "event.webhook_endpoint.created" | "event.webhook_endpoint.disabled" | "event.webhook_endpoint.secret_rotated" | "event.webhook_endpoint.updated" | "identity.duplicate_role" | "identity.key_revokes_itself" | "identity.no_technician_in_tenant" | "identity.node_required" | "identity.required_for_storefront_key" | "identity.role_required" | "identity.storefront_only" | "identity.storefront_role_only" | "identity.technician_only" | "identity.technician_outside_subtree" | "identity.tenant_changed" | "identity.test_data_needs_test_key" | "identity.test_key_test_only" | "identity.unknown_role" | "network.after_issued_on" | "network.after_start" | "network.already_expired" | "network.file_header" | "network.file_malformed" | "network.file_no_rows" | "network.file_not_utf8" | "network.file_too_large" | "network.import_duplicate_column" | "network.import_invalid_json" | "network.import_line_error" | "network.import_media_type" | "network.import_missing_column" | "network.import_not_object" | "network.import_row_type" | "network.import_unknown_column" | "network.level_per_category" | "network.line_too_long" | "network.manufacturer_no_parent" | "network.manufacturer_not_movable" | "network.move_under_itself" | "network.needs_category" | "network.new_node_status" | "network.new_technician_status" | "network.node_has_members" | "network.node_key_import" | "network.node_key_move_own" | "network.node_key_own_status" | "network.node_key_parent_required" | "network.node_terminated" | "network.parent_terminated" | "network.parent_tier" | "network.phone_format" | "network.probation_or_active" | "network.shift_overlap" | "network.status_reason_required" | "network.status_transition" | "network.technician_node_code_required" | "network.time_of_day" | "network.unsupported_charset" | "network.uploads_in_progress" | "network.weekday" | "notifications.gateway_exists" | "notifications.language" | "notifications.template_brace" | "notifications.template_unknown_param" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "payouts.already_paid" | "payouts.claim_other_unit" | "payouts.no_such_claim" | "privacy.retention_days" | "privacy.retention_hours" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.method_not_allowed" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.validation_failed" | "problem.version_changed" | "quality.appeal_window_closed" | "quality.at_most_total_weight" | "quality.different_from_worst" | "quality.grade_in_policy" | "quality.grading_policy_changed" | "quality.indicator_kpi" | "quality.indicator_kpis" | "quality.listed_once" | "quality.max_range_days" | "quality.no_grading_policy" | "quality.no_previous_grade" | "quality.on_or_after_from" | "quality.proposal_not_appealed" | "quality.proposal_not_approved" | "quality.proposal_not_proposed" | "quality.range_date" | "quality.region_prefix" | "quality.required_to_reject" | "quality.weights_sum" | "reconcile.no_signoff" | "reconcile.rating_not_confirmed" | "sla.breached" | "sla.missed" | "sla.name.arrival" | "sla.name.callback" | "sla.name.completion" | "sla.name.first_contact" | "sla.name.response" | "sla.name.route" | "sla.name.verification" | "stock.at_most_of" | "stock.below_reserved" | "stock.condition" | "stock.line_required" | "stock.loaner_held" | "stock.loaner_not_available" | "stock.loaner_or_category" | "stock.loaner_other_node" | "stock.model_category_mismatch" | "stock.no_loaner_available" | "stock.no_loaner_lent" | "stock.no_node_in_scope" | "stock.not_before_today" | "stock.on_hand_or_defective" | "stock.part_held_elsewhere" | "stock.part_not_compatible" | "subjects.open_ticket" | "subjects.open_ticket_erase" | "swaps.above_approval_limit" | "swaps.above_retail_price" | "swaps.category_mismatch" | "swaps.contract_not_active" | "swaps.model_discontinued" | "swaps.no_approval_step" | "swaps.no_such_model" | "swaps.not_fulfillable" | "swaps.not_rejectable" | "swaps.pending_brand" | "swaps.pending_node_manager" | "swaps.replacement_required" | "swaps.state" | "swaps.unit_not_active" | "testclocks.advance_too_far" | "testclocks.already_attached" | "testclocks.attachable_id" | "testclocks.goes_back" | "testclocks.live_object" | "testclocks.no_such_clock" | "testclocks.no_such_object" | "tickets.action_not_allowed" | "tickets.action_not_in_flow" | "tickets.after_start" | "tickets.already_signed_off" | "tickets.amount_refund_only" | "tickets.cannot_dispatch_there" | "tickets.cause_needs_fault_confirmed" | "tickets.code_expired" | "tickets.delivery_install_only" | "tickets.diagnose_first" | "tickets.exceeds_purchase_price" | "tickets.failed_test_not_completable" | "tickets.failed_test_not_reportable" | "tickets.guidance_required" | "tickets.inspect_first" | "tickets.instruct_first" | "tickets.knock_protocol" | "tickets.knock_required" | "tickets.leave_slip" | "tickets.licence_shown_required" | "tickets.listed_twice" | "tickets.loaner_carry_in_only" | "tickets.loaner_lent" | "tickets.model_needed" | "tickets.more_than_12h_before" | "tickets.must_not_be_in_past" | "tickets.no_checked_in_visit" | "tickets.no_code_sent" | "tickets.no_exchange" | "tickets.no_model_to_dispatch" | "tickets.no_node_for_parts" | "tickets.no_node_for_unit" | "tickets.no_return" | "tickets.no_technician_at_node" | "tickets.no_technician_proposed" | "tickets.no_valid_licence" | "tickets.no_visit_to_report" | "tickets.not_completed_no_charges" | "tickets.only_customer_not_home" | "tickets.only_entry_refused" | "tickets.only_product_elsewhere" | "tickets.outside_shifts" | "tickets.own_reference_storefront" | "tickets.parts_not_priced" | "tickets.phone_after_knocking" | "tickets.position_agreed" | "tickets.priority_or_absent" | "tickets.product_location_required" | "tickets.reference_conflict" | "tickets.reference_used" | "tickets.refusable_remedies" | "tickets.remedy_not_refusable" | "tickets.required_when_choosing" | "tickets.sla_policy_changed" | "tickets.state" | "tickets.swap_already_requested" | "tickets.task_already" | "tickets.technician_accepts_self" | "tickets.technician_booked" | "tickets.technician_status" | "tickets.time_not_past" | "tickets.too_many_wrong_codes" | "tickets.unit_not_identified" | "tickets.unit_not_identified_diagnose" | "tickets.unit_not_identified_first" | "tickets.unit_or_model_serial" | "tickets.visit_checked_in" | "tickets.visit_needs_model" | "tickets.window_over" | "tickets.window_rejected" | "tickets.wrong_code" | "validation.any_of" | "validation.array" | "validation.base64" | "validation.body_read_timeout" | "validation.body_required" | "validation.body_too_large" | "validation.boolean" | "validation.date" | "validation.date_time" | "validation.date_time_rfc1123" | "validation.dependent_required" | "validation.discriminator_missing" | "validation.duration" | "validation.email" | "validation.enum" | "validation.exclusive_maximum" | "validation.exclusive_minimum" | "validation.hostname" | "validation.integer" | "validation.ip" | "validation.ipv4" | "validation.ipv6" | "validation.json_pointer" | "validation.malformed_body" | "validation.max_items" | "validation.max_length" | "validation.max_properties" | "validation.maximum" | "validation.min_items" | "validation.min_length" | "validation.min_properties" | "validation.minimum" | "validation.multiple_of" | "validation.not" | "validation.not_acceptable" | "validation.number" | "validation.object" | "validation.one_of_many" | "validation.one_of_none" | "validation.parameter_boolean" | "validation.parameter_integer" | "validation.parameter_number" | "validation.parameter_time" | "validation.parameter_url" | "validation.parameter_value" | "validation.parameter_value_unparsable" | "validation.pattern" | "validation.pattern_description" | "validation.regex" | "validation.relative_json_pointer" | "validation.required_parameter" | "validation.required_property" | "validation.string" | "validation.time" | "validation.unexpected_property" | "validation.unique_items" | "validation.unknown_query_parameter" | "validation.uri" | "validation.uri_template" | "validation.uuid" | "validation.write_only" | "warranty.after_previous_step" | "warranty.after_sale_window" | "warranty.at_most_cap" | "warranty.before_purchase" | "warranty.before_starts_on" | "warranty.category_not_sold" | "warranty.category_required" | "warranty.cause_covered" | "warranty.contract_kind" | "warranty.covers_only" | "warranty.depreciation_not_below" | "warranty.ended_before_sale" | "warranty.ended_today" | "warranty.extended_duration" | "warranty.extended_environmental" | "warranty.extended_no_visit_fee" | "warranty.extended_start" | "warranty.live_contract_exists" | "warranty.live_contract_of_kind" | "warranty.max_percent_39" | "warranty.max_steps" | "warranty.no_reason_environmental" | "warranty.no_such_plan" | "warranty.no_such_quote" | "warranty.not_a_term" | "warranty.not_cancellable" | "warranty.not_consumable" | "warranty.only_extended_after" | "warranty.outcome" | "warranty.plan_retired" | "warranty.protection_one_year" | "warranty.quote_or_work" | "warranty.quote_other_model" | "warranty.required_for_plans" | "warranty.start_offset" | "warranty.storefront_own_sales" | "warranty.swap_categories" | "warranty.term_with_contracts" | "warranty.terms_fixed" | "warranty.unit_not_in_use" | "webhooks.address_link_local" | "webhooks.address_loopback" | "webhooks.address_multicast" | "webhooks.address_private" | "webhooks.address_reserved" | "webhooks.address_unspecified" | "webhooks.endpoint_disabled" | "webhooks.event_type" | "webhooks.event_type_count" | "webhooks.storefront_own" | "webhooks.url_absolute_https" | "webhooks.url_address_is" | "webhooks.url_credentials" | "webhooks.url_fragment" | "webhooks.url_https" | "webhooks.url_resolves_to" | "webhooks.url_unresolved";
         Money: {
             /**
              * Format: int64
@@ -11748,6 +12036,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.network_import.finished).
+             * @example A network import finished
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12637,6 +12931,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.created).
+             * @example A network node was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12698,6 +12998,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.moved).
+             * @example A network node moved under another parent
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12770,6 +13076,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.status_changed).
+             * @example A network node's status changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12836,6 +13148,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.node.updated).
+             * @example A network node changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -12960,6 +13278,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.failed).
+             * @example A customer notification could not be delivered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -12990,6 +13314,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.created).
+             * @example A notification gateway was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -13022,6 +13352,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification_gateway.updated).
+             * @example A notification gateway changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13053,6 +13389,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.requested).
+             * @example A customer notification was requested (delivered by the tenant when it has no gateway)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13083,6 +13425,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.notification.sent).
+             * @example A customer notification was sent through the gateway
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -13326,6 +13674,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.missed).
+             * @example A payout missed its deadline
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13357,6 +13711,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.paid).
+             * @example A payout was paid
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13387,6 +13747,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.payout.scheduled).
+             * @example A payout to a customer was scheduled
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -13738,6 +14104,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.price_list.created).
+             * @example A price list version was published
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13894,6 +14266,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.created).
+             * @example A product model was added to the catalog
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -13981,6 +14359,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.product_model.updated).
+             * @example A product model changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -14671,6 +15055,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.scorecard.ready).
+             * @example A month's scorecards are ready
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15005,6 +15395,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.sla_policy.updated).
+             * @example The tenant's SLA policy changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15120,6 +15516,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.adjusted).
+             * @example A node's stock count was corrected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15168,6 +15570,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.stock.received).
+             * @example Parts were received into a node's stock
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15252,6 +15660,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.created).
+             * @example A storefront was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15321,6 +15735,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.storefront.updated).
+             * @example A storefront changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15528,6 +15948,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.approved).
+             * @example A swap was approved
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15558,6 +15984,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.evaluated).
+             * @example A swap's fee and replacement were evaluated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15598,6 +16030,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.fulfilled).
+             * @example A swap was handed over
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15646,6 +16084,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.rejected).
+             * @example A swap was rejected
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15676,6 +16120,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.swap.requested).
+             * @example A unit swap was requested
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -15896,6 +16346,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.certification_recorded).
+             * @example A technician's training or certification was recorded
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15927,6 +16383,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.certification_removed).
+             * @example A technician's training or certification record was removed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -15957,6 +16419,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.created).
+             * @example A technician was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16014,6 +16482,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_expired).
+             * @example A technician's licence expired
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16044,6 +16518,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.licence_renewed).
+             * @example A technician's licence was renewed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16126,6 +16606,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.technician.updated).
+             * @example A technician changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16241,6 +16727,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.created).
+             * @example A tenant was created
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16283,6 +16775,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_deleted).
+             * @example A holiday was removed from the tenant's calendar
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16313,6 +16811,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.holiday_set).
+             * @example A holiday was set in the tenant's calendar
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16345,6 +16849,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.tenant.updated).
+             * @example The tenant's settings changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16376,6 +16886,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.advanced).
+             * @example A test clock was advanced (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16406,6 +16922,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.created).
+             * @example A test clock was created (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16449,6 +16971,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.test_clock.ready).
+             * @example What fell due on a test clock's advance has been fired (test mode only)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16654,6 +17182,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.accepted).
+             * @example Ticket accepted: the proposed technician
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16684,6 +17218,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.assigned).
+             * @example Ticket assigned: the node assigns one of its technicians
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16716,6 +17256,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.callback_recorded).
+             * @example Ticket callback recorded: record the follow-up callback
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16747,6 +17293,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.cancelled).
+             * @example Ticket cancelled: cancel an open ticket with a reason
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16777,6 +17329,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.carried_in).
+             * @example Ticket carried in: take the unit to the node with a receipt, lending a loa
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16811,6 +17369,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checked_in).
+             * @example Ticket checked in: the technician arrives
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16842,6 +17406,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.checklist_recorded).
+             * @example Ticket checklist recorded: record the technician's checklist of the visit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16872,6 +17442,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.completed).
+             * @example Ticket completed: record the test run and settle the charges, with the se
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -16921,6 +17497,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.diagnosed).
+             * @example Ticket diagnosed: record the diagnosis
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16952,6 +17534,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.dispatched).
+             * @example Ticket dispatched: dispatch
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -16982,6 +17570,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.en_route_reported).
+             * @example Ticket en route reported: the technician is on the way, with the expected arrival
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17041,6 +17635,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.guidance_recorded).
+             * @example Ticket guidance recorded: record remote guidance's outcome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17071,6 +17671,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.info_provided).
+             * @example Ticket info provided: complete or correct the intake
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17103,6 +17709,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.inspected).
+             * @example Ticket inspected: inspect the picked-up unit
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17133,6 +17745,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.installation_reported).
+             * @example Ticket installation reported: record the installation
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17169,6 +17787,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.outcome_recorded).
+             * @example Ticket outcome recorded: record the outcome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17250,6 +17874,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.parts_moved).
+             * @example Ticket parts moved: reserve, issue, use or return parts of the node's stock
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17284,6 +17914,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.picked_up).
+             * @example Ticket picked up: pick the unit to return or exchange up from the custome
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17317,6 +17953,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rejected).
+             * @example Ticket rejected: the technician or the node rejects the job with a reaso
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17347,6 +17989,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.reopened).
+             * @example Ticket reopened: reopen a finished ticket
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17379,6 +18027,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.rescheduled).
+             * @example Ticket rescheduled: move the appointment, with the reason
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17409,6 +18063,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.returned).
+             * @example Ticket returned: return the unit to the customer and take the loaner bac
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17441,6 +18101,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.scheduled).
+             * @example Ticket scheduled: record the appointment window agreed with the customer
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17471,6 +18137,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.service_reported).
+             * @example Ticket service reported: record the maintenance or cleaning checklist, priced by
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17503,6 +18175,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signed_off).
+             * @example Ticket signed off: the customer signs off with the code and rates the serv
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17534,6 +18212,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.signoff_code_sent).
+             * @example Ticket signoff code sent: send the customer a one-time sign-off code
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17564,6 +18248,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.sla_breached).
+             * @example A ticket missed a service level
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17600,6 +18290,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.swap_requested).
+             * @example Ticket swap requested: the repair is impossible
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17631,6 +18327,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.task_completed).
+             * @example Ticket task completed: complete a follow-up task
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -17661,6 +18363,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.triaged).
+             * @example Ticket triaged: decide remote, on-site or carry-in
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17694,6 +18402,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.visit_exception_recorded).
+             * @example Ticket visit exception recorded: record an attempted visit that could not be done
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -17752,6 +18466,13 @@ export interface components {
              * @example 3
              */
             seq: number;
+            /**
+             * @description What happened, told for people in the response's Content-Language (summary_i18n): the summary of the ticket.<action> event, or the SLA breach.
+             * @example Ticket dispatched to a node
+             */
+            summary?: string;
+            /** @description The summary as a message code (event.ticket.<action>, or sla.missed for an SLA breach) and its params. */
+            summary_i18n?: components["schemas"]["Message"];
             /**
              * @description State after.
              * @example dispatched
@@ -17965,6 +18686,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.care_due).
+             * @example A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -18064,6 +18791,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.registered).
+             * @example A unit was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -18095,6 +18828,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.replaced).
+             * @example A unit was replaced by another (a swap)
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -18125,6 +18864,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.service_recorded).
+             * @example A service record was added to a unit's history
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -18183,6 +18928,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.unit.updated).
+             * @example A unit changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -18420,6 +19171,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.created).
+             * @example A webhook endpoint was registered
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -18450,6 +19207,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.disabled).
+             * @example A webhook endpoint was disabled after failing deliveries
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -18491,6 +19254,12 @@ export interface components {
             /** @description ID of the object the event is about. */
             subject_id: string;
             /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.secret_rotated).
+             * @example A webhook endpoint's secret was rotated
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
@@ -18521,6 +19290,12 @@ export interface components {
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.webhook_endpoint.updated).
+             * @example A webhook endpoint changed
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
             /**
              * @description The event type. (enum property replaced by openapi-typescript)
              * @enum {string}
@@ -18689,7 +19464,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -18766,7 +19541,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18964,7 +19739,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19169,7 +19944,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19329,7 +20104,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19440,7 +20215,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19560,7 +20335,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -19705,7 +20480,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19756,7 +20531,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19807,7 +20582,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19858,7 +20633,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -19909,7 +20684,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20028,7 +20803,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20128,7 +20903,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20207,7 +20982,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20257,7 +21032,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20307,7 +21082,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20357,7 +21132,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20407,7 +21182,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20498,7 +21273,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20578,7 +21353,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -20703,7 +21478,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -20867,7 +21642,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21011,7 +21786,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21085,7 +21860,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21208,7 +21983,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21434,7 +22209,7 @@ export interface operations {
                 charset?: string;
             };
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21619,7 +22394,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -21777,7 +22552,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -21827,7 +22602,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -21950,7 +22725,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22039,7 +22814,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22175,7 +22950,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22334,7 +23109,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22449,7 +23224,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -22528,7 +23303,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22764,7 +23539,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -22844,7 +23619,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -22929,7 +23704,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -23144,7 +23919,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23191,7 +23966,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23238,7 +24013,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the proposal changed since. Optional. */
                 "If-Match"?: string;
@@ -23361,7 +24136,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -23550,7 +24325,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23597,7 +24372,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23644,7 +24419,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the proposal changed since. Optional. */
                 "If-Match"?: string;
@@ -23694,7 +24469,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -23887,7 +24662,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -24081,7 +24856,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -24245,7 +25020,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -24325,7 +25100,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24375,7 +25150,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24425,7 +25200,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -24722,7 +25497,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -24800,7 +25575,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24846,7 +25621,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24951,7 +25726,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -25060,7 +25835,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25145,7 +25920,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25196,7 +25971,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25247,7 +26022,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25298,7 +26073,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25349,7 +26124,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25400,7 +26175,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25451,7 +26226,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25502,7 +26277,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25553,7 +26328,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25604,7 +26379,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25655,7 +26430,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25706,7 +26481,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25757,7 +26532,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25808,7 +26583,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25859,7 +26634,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25944,7 +26719,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -25995,7 +26770,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26046,7 +26821,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26097,7 +26872,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26148,7 +26923,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26199,7 +26974,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26250,7 +27025,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26301,7 +27076,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26352,7 +27127,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26403,7 +27178,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26449,7 +27224,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26534,7 +27309,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read of the ticket (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26655,7 +27430,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26706,7 +27481,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
                 "If-Match"?: string;
@@ -26834,7 +27609,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -26998,7 +27773,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27079,7 +27854,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -27244,7 +28019,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27286,7 +28061,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again; the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {

@@ -77,10 +77,6 @@ type engine struct {
 	n           int
 }
 
-func (e *engine) trace(rule string, applied bool, reason string) {
-	e.d.Trace = append(e.d.Trace, TraceEntry{Rule: rule, Applied: applied, Reason: reason})
-}
-
 // tracem traces with the reason from the catalog: code with params as name,
 // value pairs (Reason keeps its English text).
 func (e *engine) tracem(rule string, applied bool, code string, kv ...any) {
@@ -469,27 +465,28 @@ func kindRule(kind string) string {
 }
 
 // usable checks what every plan needs: active, dated, eligible category, a
-// cause the plan does not exclude and not one that is never free.
-func (e *engine) usable(c *Contract, defaults ...string) (bool, string) {
+// cause the plan does not exclude and not one that is never free; why is
+// the trace line when it is not.
+func (e *engine) usable(c *Contract, defaults ...string) (ok bool, why i18n.Message) {
 	switch {
 	case c.State != StateActive:
-		return false, "contract " + c.ID + " is " + c.State + ", not active"
+		return false, i18n.M("entitlement.r4r7.contract_state", "Contract", c.ID, "State", c.State)
 	case e.date.Before(civil(c.StartsOn)):
-		return false, "contract " + c.ID + " starts on " + date(c.StartsOn)
+		return false, i18n.M("entitlement.r4r7.contract_not_started", "Contract", c.ID, "From", date(c.StartsOn))
 	case e.date.After(civil(c.EndsOn)):
-		return false, "contract " + c.ID + " ended on " + date(c.EndsOn)
+		return false, i18n.M("entitlement.r4r7.contract_ended", "Contract", c.ID, "To", date(c.EndsOn))
 	case !eligible(&c.Terms, e.in.Unit.Category, defaults...):
-		return false, "contract " + c.ID + " does not cover " + e.in.Unit.Category + " units"
+		return false, i18n.M("entitlement.contract_category", "Contract", c.ID, "Category", e.in.Unit.Category)
 	case !e.fault:
-		return false, "no fault: change of mind"
+		return false, i18n.M("entitlement.change_of_mind")
 	case e.cause.NeverFree():
-		return false, "contract " + c.ID + " never covers " + string(e.cause)
+		return false, i18n.M("entitlement.r4r7.never_covers", "Contract", c.ID, "Cause", string(e.cause))
 	case e.cause == CauseNoFault || e.cause == CauseDeliveryDamage:
-		return false, "contract " + c.ID + " covers faults, not " + string(e.cause)
+		return false, i18n.M("entitlement.r4r7.faults_only", "Contract", c.ID, "Cause", string(e.cause))
 	case excluded(&c.Terms, e.cause):
-		return false, "contract " + c.ID + " excludes " + string(e.cause)
+		return false, i18n.M("entitlement.r4r7.excluded", "Contract", c.ID, "Cause", string(e.cause))
 	}
-	return true, ""
+	return true, i18n.Message{}
 }
 
 // swapFee is a plan's replacement fee: the flat fee, else the depreciation
@@ -498,39 +495,39 @@ func (e *engine) usable(c *Contract, defaults ...string) (bool, string) {
 // rules require a depreciation fee but carries none of these (made before
 // schedules were required) gets the seed default schedule of its kind
 // (fallback); never above the cap. why says how the fee was found and what
-// it is.
-func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why string) {
+// it is (entitlement.r4r7.swap_fee, its basis an entitlement.r4r7.fee_*
+// message).
+func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why i18n.Message) {
 	price := e.in.Unit.PurchasePrice.Amount
 	capPct := t.DepreciationCapPercent
 	if capPct == 0 {
 		capPct = capDefault
 	}
-	scheduled := func(steps []DepreciationStep, whose string) (int64, string) {
+	scheduled := func(steps []DepreciationStep, code string) (int64, i18n.Message) {
 		month := MonthOf(e.purchase, e.date)
 		pct := scheduleStep(steps, month).Percent
-		return percent(price, pct), itoa(pct) + "% of the purchase price " + minor(price) + " in month " + itoa(month) +
-			" of ownership (" + whose + ")"
+		return percent(price, pct), i18n.M(code, "Percent", pct, "Price", minor(price), "Month", month)
 	}
 	switch {
 	case t.FlatFee != nil:
-		fee, why = t.FlatFee.Amount, "flat fee"
+		fee, why = t.FlatFee.Amount, i18n.M("entitlement.r4r7.fee_flat")
 	case len(t.DepreciationSchedule) > 0:
-		fee, why = scheduled(t.DepreciationSchedule, "the plan's depreciation schedule")
+		fee, why = scheduled(t.DepreciationSchedule, "entitlement.r4r7.fee_schedule")
 	case t.DepreciationPercent > 0:
-		fee, why = percent(price, t.DepreciationPercent), itoa(t.DepreciationPercent)+"% of the purchase price "+minor(price)
+		fee, why = percent(price, t.DepreciationPercent), i18n.M("entitlement.r4r7.fee_percent", "Percent", t.DepreciationPercent, "Price", minor(price))
 	case capPct > 0:
-		fee, why = percent(price, capPct), itoa(capPct)+"% of the purchase price "+minor(price)+" (the cap)"
+		fee, why = percent(price, capPct), i18n.M("entitlement.r4r7.fee_cap", "Percent", capPct, "Price", minor(price))
 	case len(fallback) > 0:
-		fee, why = scheduled(fallback, "the plan carries no depreciation schedule: the default schedule of its kind")
+		fee, why = scheduled(fallback, "entitlement.r4r7.fee_default_schedule")
 	default:
-		fee, why = flatDefault, "flat fee"
+		fee, why = flatDefault, i18n.M("entitlement.r4r7.fee_flat")
 	}
 	if capPct > 0 {
 		if c := percent(price, capPct); fee > c {
-			fee, why = c, "capped at "+itoa(capPct)+"% of the purchase price "+minor(price)
+			fee, why = c, i18n.M("entitlement.r4r7.fee_capped", "Percent", capPct, "Price", minor(price))
 		}
 	}
-	return fee, why + ": " + minor(fee)
+	return fee, i18n.M("entitlement.r4r7.swap_fee", "Basis", why, "Fee", minor(fee))
 }
 
 // SwapFee is the fee a plan of kind with terms charges for swapping a unit
@@ -538,6 +535,12 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallba
 // found: exactly what Decide puts on the plan's swap remedy (an extended
 // warranty's replacement is free). The swap approval prices its fee here.
 func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, string) {
+	fee, why := SwapFeeMessage(kind, terms, category, price, purchase, on)
+	return fee, why.Render(i18n.English)
+}
+
+// SwapFeeMessage is SwapFee with the how as a catalog message.
+func SwapFeeMessage(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, i18n.Message) {
 	in := Input{Unit: Unit{Category: category, PurchaseDate: purchase, PurchasePrice: price}, Date: on}
 	e := engine{in: &in, d: &Decision{}, cur: price.Currency, date: civil(on), purchase: civil(purchase)}
 	switch kind {
@@ -551,7 +554,7 @@ func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money,
 		}
 		return e.swapFee(&terms, defaultSwapFlatFee, 0, nil)
 	}
-	return 0, "free replacement"
+	return 0, i18n.M("entitlement.r4r7.free_replacement")
 }
 
 // scheduleStep is the step of steps (ordered by UpToMonth) that prices a
@@ -589,7 +592,7 @@ func (e *engine) plans() {
 			}
 		}
 		if !seen {
-			e.trace(kindRule(k), false, "no "+k+" contract on the unit")
+			e.tracem(kindRule(k), false, "entitlement.r4r7.no_contract", "Kind", i18n.M("entitlement.r4r7.kind."+k))
 		}
 	}
 }
@@ -599,21 +602,23 @@ func (e *engine) plans() {
 func (e *engine) extended(c *Contract) {
 	const rule = "R4.extended_warranty"
 	if ok, why := e.usable(c); !ok {
-		e.trace(rule, false, why)
+		e.traceMsg(rule, false, why)
 		return
 	}
 	if e.cause != CausePerformance && !e.cause.Environmental() {
-		e.trace(rule, false, "contract "+c.ID+" covers performance and environmental faults, not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.r4.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
 	visitToCustomer := !(c.Terms.NoVisitFeeForLargeAppliances && LargeAppliance(e.in.Unit.Category))
 	note := "free repair: no inspection, parts or labor fee"
+	code := "entitlement.r4.covered_no_visit_fee"
 	if visitToCustomer {
 		note += "; the visit fee is the customer's"
+		code = "entitlement.r4.covered"
 	} else {
 		note += ", no visit fee (large appliance)"
 	}
-	e.trace(rule, true, string(e.cause)+" within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+note)
+	e.tracem(rule, true, code, "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
 	if e.in.Fault.Repairable {
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisExtendedWarranty, ContractID: c.ID, Note: note},
 			price: pricer{payer: PayerPlan, share: 100, visitToCustomer: visitToCustomer}, contract: c})
@@ -628,16 +633,16 @@ func (e *engine) extended(c *Contract) {
 func (e *engine) accidental(c *Contract) {
 	const rule = "R5.accidental_damage"
 	if ok, why := e.usable(c, CategoryPhone, CategoryLaptop, CategoryCamera); !ok {
-		e.trace(rule, false, why)
+		e.traceMsg(rule, false, why)
 		return
 	}
 	if e.cause != CauseAccidental {
-		e.trace(rule, false, "contract "+c.ID+" covers accidental damage (drops, crushing, impact), not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.r5.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
 	if !e.in.Fault.Repairable {
 		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultAccidentalSchedule)
-		e.trace(rule, true, "accidental damage, unrepairable, within contract "+c.ID+": swap for a depreciation fee ("+why+"); the replacement is no longer covered by the plan")
+		e.tracem(rule, true, "entitlement.r5.swap", "Contract", c.ID, "Fee", why)
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisAccidentalDamage, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
 			Note:                "depreciation swap; the replacement keeps the normal warranty but not this plan"},
@@ -648,7 +653,7 @@ func (e *engine) accidental(c *Contract) {
 	if pct < defaultAccidentalDiscount {
 		pct = defaultAccidentalDiscount
 	}
-	e.trace(rule, true, "accidental damage within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+itoa(pct)+"% off the repair")
+	e.tracem(rule, true, "entitlement.r5.discount", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Percent", pct)
 	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisAccidentalDamage, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
 		price: pricer{payer: PayerPlan, share: pct}, contract: c})
 }
@@ -658,21 +663,21 @@ func (e *engine) accidental(c *Contract) {
 func (e *engine) swapPlan(c *Contract) {
 	const rule = "R6.swap_for_repair"
 	if ok, why := e.usable(c, CategoryKitchen, CategorySmallAppliance, CategoryTablet); !ok {
-		e.trace(rule, false, why)
+		e.traceMsg(rule, false, why)
 		return
 	}
 	if e.cause != CausePerformance {
-		e.trace(rule, false, "contract "+c.ID+" covers hardware (performance) faults, not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.r6.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
 	var fee int64
-	var why string
+	var why i18n.Message
 	if e.in.Unit.Category == CategoryTablet {
 		fee, why = e.swapFee(&c.Terms, 0, defaultTabletCapPercent, nil)
 	} else {
 		fee, why = e.swapFee(&c.Terms, defaultSwapFlatFee, 0, nil)
 	}
-	e.trace(rule, true, "hardware fault within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): a new unit for "+why)
+	e.tracem(rule, true, "entitlement.r6.swap", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Fee", why)
 	e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisSwapForRepair, ContractID: c.ID, Fee: e.mp(fee),
 		MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
 		Note:                "new unit of the same brand and model, else a similar model priced no higher than the original"},
@@ -683,21 +688,21 @@ func (e *engine) swapPlan(c *Contract) {
 func (e *engine) noReason(c *Contract) {
 	const rule = "R7.no_reason_repair"
 	if ok, why := e.usable(c, CategoryRefrigerator, CategoryAirConditioner, CategoryWasher, CategoryTV); !ok {
-		e.trace(rule, false, why)
+		e.traceMsg(rule, false, why)
 		return
 	}
 	if !e.cause.Environmental() && e.cause != CauseAccidental {
-		e.trace(rule, false, "contract "+c.ID+" covers environmental faults and accidental damage, not "+string(e.cause))
+		e.tracem(rule, false, "entitlement.r7.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
 	retail := e.in.Unit.RetailPrice.Amount
 	if !e.in.Fault.Repairable || (retail > 0 && e.quoteTotal > retail) {
 		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultNoReasonSchedule)
-		reason := "unrepairable"
 		if e.in.Fault.Repairable {
-			reason = "the repair (" + minor(e.quoteTotal) + ") costs more than the retail price (" + minor(retail) + ")"
+			e.tracem(rule, true, "entitlement.r7.swap_costly", "Contract", c.ID, "Repair", minor(e.quoteTotal), "Retail", minor(retail), "Fee", why)
+		} else {
+			e.tracem(rule, true, "entitlement.r7.swap_unrepairable", "Contract", c.ID, "Fee", why)
 		}
-		e.trace(rule, true, reason+" within contract "+c.ID+": swap for a small depreciation fee ("+why+")")
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisNoReasonRepair, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
 			Note:                "swap for a small depreciation fee: same model, else a similar one priced no higher than the original"},
@@ -709,12 +714,12 @@ func (e *engine) noReason(c *Contract) {
 		if pct == 0 {
 			pct = defaultNoReasonDiscount
 		}
-		e.trace(rule, true, "accidental damage within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): "+itoa(pct)+"% off the repair, plus satisfaction compensation")
+		e.tracem(rule, true, "entitlement.r7.discount", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Percent", pct)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
 			price: pricer{payer: PayerPlan, share: pct}, contract: c})
 		return
 	}
-	e.trace(rule, true, string(e.cause)+" within contract "+c.ID+" ("+date(c.StartsOn)+" to "+date(c.EndsOn)+"): free repair, plus satisfaction compensation")
+	e.tracem(rule, true, "entitlement.r7.free", "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
 	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: "free repair"},
 		price: pricer{payer: PayerPlan, share: 100}, contract: c})
 }
@@ -1065,9 +1070,9 @@ func (e *engine) compensation(sel *offer) {
 		bd = WeekdaysAfter
 	}
 	due := date(bd(e.date, days))
-	reason := "no-reason repair plan: " + minor(amount.Amount) + " satisfaction compensation within " + itoa(days) + " business days of the repair"
-	e.d.Compensation = &Compensation{Amount: amount, Due: due, Payer: PayerPlan, Reason: reason}
-	e.trace(rule, true, reason+", by "+due)
+	reason := i18n.M("entitlement.r7.compensation_reason", "Amount", minor(amount.Amount), "Days", days)
+	e.d.Compensation = &Compensation{Amount: amount, Due: due, Payer: PayerPlan, Reason: reason.Render(i18n.English), ReasonI18n: &reason}
+	e.tracem(rule, true, "entitlement.r7.compensation", "Amount", minor(amount.Amount), "Days", days, "Due", due)
 }
 
 // freight: rule 9: whoever is at fault pays the freight of a return or
@@ -1086,7 +1091,7 @@ func (e *engine) freight(sel *offer) {
 	case e.in.Fault.WrongOrDamagedOnDelivery || e.cause == CauseDeliveryDamage:
 		why = i18n.M("entitlement.freight_wrong_goods")
 	}
-	f.Reason = why.Render(i18n.English)
+	f.Reason, f.ReasonI18n = why.Render(i18n.English), &why
 	e.d.Freight = f
 	e.traceMsg(rule, true, why)
 }

@@ -381,13 +381,31 @@ type Compensation struct {
 	Amount tenants.Money `json:"amount"`
 	Due    string        `json:"due" format:"date" doc:"Pay by this date (business days from the decision date)." example:"2026-07-08"`
 	Payer  string        `json:"payer" enum:"plan,brand" doc:"Who pays it." example:"plan"`
-	Reason string        `json:"reason" doc:"Why it is owed." example:"no-reason repair plan: satisfaction compensation within 5 business days of the repair"`
+	Reason string        `json:"reason" doc:"Why it is owed, in the response's Content-Language when reason_i18n is present (otherwise English)." example:"no-reason repair plan: satisfaction compensation within 5 business days of the repair"`
+	// ReasonI18n is Reason as a catalog message.
+	ReasonI18n *i18n.Message `json:"reason_i18n,omitempty" doc:"The reason as a message code (entitlement.r7.compensation_reason) with its parameters; absent on decisions recorded before it existed."`
+}
+
+// Localize renders Reason in lang from ReasonI18n.
+func (c *Compensation) Localize(lang string) {
+	if c.ReasonI18n != nil {
+		c.Reason = c.ReasonI18n.Render(lang)
+	}
 }
 
 // Freight says who pays shipping for a return or exchange.
 type Freight struct {
 	Payer  string `json:"payer" enum:"seller,buyer" doc:"Who pays the freight." example:"seller"`
-	Reason string `json:"reason" doc:"Why." example:"quality fault: the seller pays"`
+	Reason string `json:"reason" doc:"Why, in the response's Content-Language when reason_i18n is present (otherwise English)." example:"quality fault: the seller pays"`
+	// ReasonI18n is Reason as a catalog message.
+	ReasonI18n *i18n.Message `json:"reason_i18n,omitempty" doc:"The reason as a message code (entitlement.freight_*); absent on decisions recorded before it existed."`
+}
+
+// Localize renders Reason in lang from ReasonI18n.
+func (f *Freight) Localize(lang string) {
+	if f.ReasonI18n != nil {
+		f.Reason = f.ReasonI18n.Render(lang)
+	}
 }
 
 // Promise is a service promise (rule 8) that applies.

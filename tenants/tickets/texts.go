@@ -1,0 +1,77 @@
+package tickets
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/i18n"
+)
+
+// The texts the tickets context writes for people about SLA breaches,
+// escalations, reconciliation findings and timeline entries: each a catalog
+// message (code and params) kept beside the data it is made of, rendered in
+// the reader's language when read (Localize).
+
+// BreachMessage is an SLA breach told for people (sla.breached): the
+// ticket's number, the deadline missed (an sla.name.* message), when it was
+// due, and the escalation (an escalation.to.* message, with its level).
+func BreachMessage(number string, sla SLA, dueAt time.Time, level int, escalatedTo string) i18n.Message {
+	return i18n.M("sla.breached", "Number", number, "SLA", i18n.M("sla.name."+string(sla)),
+		"Due", dueAt.UTC().Format(time.RFC3339), "Level", level, "To", i18n.M("escalation.to."+escalatedTo))
+}
+
+// Localize writes the breach's summary in lang.
+func (b *Breach) Localize(lang string) {
+	m := BreachMessage(b.Number, b.SLA, b.DueAt, b.Level, b.EscalatedTo)
+	b.SummaryI18n, b.Summary = &m, m.Render(lang)
+}
+
+// FindingMessage is a reconciliation finding told for people:
+// reconcile.<problem> with the ticket's number, its completion time and
+// the day.
+func FindingMessage(problem Problem, number, day string, completedAt time.Time) i18n.Message {
+	return i18n.M("reconcile."+string(problem), "Number", number, "Day", day, "Completed", completedAt.UTC().Format(time.RFC3339))
+}
+
+// Localize writes the entry's summary in lang, when its action has one.
+func (e *TimelineEntry) Localize(lang string) {
+	if m, ok := TimelineMessage(e.Action, e.Detail); ok {
+		e.SummaryI18n, e.Summary = &m, m.Render(lang)
+	}
+}
+
+// Localize writes the finding's summary in lang.
+func (f *Finding) Localize(lang string) {
+	m := FindingMessage(f.Problem, f.Number, f.Day, f.CompletedAt)
+	f.SummaryI18n, f.Summary = &m, m.Render(lang)
+}
+
+// TimelineMessage is a timeline entry told for people: event.ticket.<action>
+// (the summary of the ticket.<action> event), or for an SLA breach the
+// breach itself (sla.missed, from the entry's detail). ok is false for an
+// action without a catalog message.
+func TimelineMessage(action string, detail map[string]any) (m i18n.Message, ok bool) {
+	if action == string(actSLABreached) {
+		sla, _ := detail["sla"].(string)
+		to, _ := detail["escalated_to"].(string)
+		if sla != "" && to != "" {
+			due, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(detail["due_at"]))
+			return i18n.M("sla.missed", "SLA", i18n.M("sla.name."+sla), "Due", due.UTC().Format(time.RFC3339),
+				"Level", levelOf(detail["level"]), "To", i18n.M("escalation.to."+to)), true
+		}
+	}
+	code := "event.ticket." + action
+	return i18n.M(code), i18n.Has(code)
+}
+
+func levelOf(v any) int {
+	switch v := v.(type) {
+	case float64:
+		return int(v)
+	case int:
+		return v
+	case int64:
+		return int(v)
+	}
+	return 0
+}
