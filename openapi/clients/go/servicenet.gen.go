@@ -2319,9 +2319,11 @@ const (
 	MessageCodeIdentityTestDataNeedsTestKey                       MessageCode = "identity.test_data_needs_test_key"
 	MessageCodeIdentityTestKeyTestOnly                            MessageCode = "identity.test_key_test_only"
 	MessageCodeIdentityUnknownRole                                MessageCode = "identity.unknown_role"
+	MessageCodeNetworkAfterCompletedOn                            MessageCode = "network.after_completed_on"
 	MessageCodeNetworkAfterIssuedOn                               MessageCode = "network.after_issued_on"
 	MessageCodeNetworkAfterStart                                  MessageCode = "network.after_start"
 	MessageCodeNetworkAlreadyExpired                              MessageCode = "network.already_expired"
+	MessageCodeNetworkCourseCode                                  MessageCode = "network.course_code"
 	MessageCodeNetworkFileHeader                                  MessageCode = "network.file_header"
 	MessageCodeNetworkFileMalformed                               MessageCode = "network.file_malformed"
 	MessageCodeNetworkFileNoRows                                  MessageCode = "network.file_no_rows"
@@ -2349,6 +2351,7 @@ const (
 	MessageCodeNetworkNodeKeyOwnStatus                            MessageCode = "network.node_key_own_status"
 	MessageCodeNetworkNodeKeyParentRequired                       MessageCode = "network.node_key_parent_required"
 	MessageCodeNetworkNodeTerminated                              MessageCode = "network.node_terminated"
+	MessageCodeNetworkOnOrAfterExpiresAfter                       MessageCode = "network.on_or_after_expires_after"
 	MessageCodeNetworkParentTerminated                            MessageCode = "network.parent_terminated"
 	MessageCodeNetworkParentTier                                  MessageCode = "network.parent_tier"
 	MessageCodeNetworkPhoneFormat                                 MessageCode = "network.phone_format"
@@ -2429,15 +2432,19 @@ const (
 	MessageCodeProblemVersionChanged                              MessageCode = "problem.version_changed"
 	MessageCodeQualityAppealWindowClosed                          MessageCode = "quality.appeal_window_closed"
 	MessageCodeQualityAtMostTotalWeight                           MessageCode = "quality.at_most_total_weight"
+	MessageCodeQualityCourseCode                                  MessageCode = "quality.course_code"
 	MessageCodeQualityDifferentFromWorst                          MessageCode = "quality.different_from_worst"
 	MessageCodeQualityGradeInPolicy                               MessageCode = "quality.grade_in_policy"
 	MessageCodeQualityGradingPolicyChanged                        MessageCode = "quality.grading_policy_changed"
 	MessageCodeQualityIndicatorKpi                                MessageCode = "quality.indicator_kpi"
 	MessageCodeQualityIndicatorKpis                               MessageCode = "quality.indicator_kpis"
+	MessageCodeQualityLevelPolicyChanged                          MessageCode = "quality.level_policy_changed"
 	MessageCodeQualityListedOnce                                  MessageCode = "quality.listed_once"
 	MessageCodeQualityMaxRangeDays                                MessageCode = "quality.max_range_days"
 	MessageCodeQualityNoGradingPolicy                             MessageCode = "quality.no_grading_policy"
+	MessageCodeQualityNoLevelPolicy                               MessageCode = "quality.no_level_policy"
 	MessageCodeQualityNoPreviousGrade                             MessageCode = "quality.no_previous_grade"
+	MessageCodeQualityNoPreviousLevel                             MessageCode = "quality.no_previous_level"
 	MessageCodeQualityOnOrAfterFrom                               MessageCode = "quality.on_or_after_from"
 	MessageCodeQualityProposalNotAppealed                         MessageCode = "quality.proposal_not_appealed"
 	MessageCodeQualityProposalNotApproved                         MessageCode = "quality.proposal_not_approved"
@@ -2446,6 +2453,8 @@ const (
 	MessageCodeQualityRegionPrefix                                MessageCode = "quality.region_prefix"
 	MessageCodeQualityRequiredToReject                            MessageCode = "quality.required_to_reject"
 	MessageCodeQualityWeightsSum                                  MessageCode = "quality.weights_sum"
+	MessageCodeQualityZeroOrMore                                  MessageCode = "quality.zero_or_more"
+	MessageCodeQualityZeroToTotalWeight                           MessageCode = "quality.zero_to_total_weight"
 	MessageCodeStockAtMostOf                                      MessageCode = "stock.at_most_of"
 	MessageCodeStockBelowReserved                                 MessageCode = "stock.below_reserved"
 	MessageCodeStockCondition                                     MessageCode = "stock.condition"
@@ -3280,11 +3289,15 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeIdentityUnknownRole:
 		return true
+	case MessageCodeNetworkAfterCompletedOn:
+		return true
 	case MessageCodeNetworkAfterIssuedOn:
 		return true
 	case MessageCodeNetworkAfterStart:
 		return true
 	case MessageCodeNetworkAlreadyExpired:
+		return true
+	case MessageCodeNetworkCourseCode:
 		return true
 	case MessageCodeNetworkFileHeader:
 		return true
@@ -3339,6 +3352,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeNetworkNodeKeyParentRequired:
 		return true
 	case MessageCodeNetworkNodeTerminated:
+		return true
+	case MessageCodeNetworkOnOrAfterExpiresAfter:
 		return true
 	case MessageCodeNetworkParentTerminated:
 		return true
@@ -3500,6 +3515,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityAtMostTotalWeight:
 		return true
+	case MessageCodeQualityCourseCode:
+		return true
 	case MessageCodeQualityDifferentFromWorst:
 		return true
 	case MessageCodeQualityGradeInPolicy:
@@ -3510,13 +3527,19 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityIndicatorKpis:
 		return true
+	case MessageCodeQualityLevelPolicyChanged:
+		return true
 	case MessageCodeQualityListedOnce:
 		return true
 	case MessageCodeQualityMaxRangeDays:
 		return true
 	case MessageCodeQualityNoGradingPolicy:
 		return true
+	case MessageCodeQualityNoLevelPolicy:
+		return true
 	case MessageCodeQualityNoPreviousGrade:
+		return true
+	case MessageCodeQualityNoPreviousLevel:
 		return true
 	case MessageCodeQualityOnOrAfterFrom:
 		return true
@@ -3533,6 +3556,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeQualityRequiredToReject:
 		return true
 	case MessageCodeQualityWeightsSum:
+		return true
+	case MessageCodeQualityZeroOrMore:
+		return true
+	case MessageCodeQualityZeroToTotalWeight:
 		return true
 	case MessageCodeStockAtMostOf:
 		return true
