@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -106,35 +107,35 @@ func optional(s string) *string {
 func (s *Service) RecordCertification(ctx context.Context, p tenants.Principal, techID string, in NewCertification) (Certification, error) {
 	v := &tenants.Validation{}
 	if !CourseCode.MatchString(in.Course) {
-		v.Add("course", "a code: lower-case letters, digits, '_', '.', '-'", in.Course)
+		v.AddMsg("course", i18n.M("network.course_code"), in.Course)
 	}
 	if in.Category != "" && !slices.Contains(Categories, in.Category) {
-		v.Add("category", "one of "+join(Categories), in.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", join(Categories)), in.Category)
 	}
 	if in.Kind == "" {
 		in.Kind = "certification"
 	}
 	if in.Kind != "training" && in.Kind != "certification" {
-		v.Add("kind", "one of training, certification", in.Kind)
+		v.AddMsg("kind", i18n.M("common.one_of", "Values", "training, certification"), in.Kind)
 	}
 	if in.Result != "passed" && in.Result != "failed" {
-		v.Add("result", "one of passed, failed", in.Result)
+		v.AddMsg("result", i18n.M("common.one_of", "Values", "passed, failed"), in.Result)
 	}
 	done, errD := time.Parse(dateLayout, in.CompletedOn)
 	if errD != nil {
-		v.Add("completed_on", "a date YYYY-MM-DD", in.CompletedOn)
+		v.AddMsg("completed_on", i18n.M("common.date"), in.CompletedOn)
 	}
 	if in.ExpiresOn != "" {
 		exp, err := time.Parse(dateLayout, in.ExpiresOn)
 		switch {
 		case err != nil:
-			v.Add("expires_on", "a date YYYY-MM-DD", in.ExpiresOn)
+			v.AddMsg("expires_on", i18n.M("common.date"), in.ExpiresOn)
 		case errD == nil && !exp.After(done):
-			v.Add("expires_on", "after completed_on ("+in.CompletedOn+")", in.ExpiresOn)
+			v.AddMsg("expires_on", i18n.M("network.after_completed_on", "Date", in.CompletedOn), in.ExpiresOn)
 		}
 	}
 	if in.Score != nil && (*in.Score < 0 || *in.Score > 1000) {
-		v.Add("score", "0 to 1000", *in.Score)
+		v.AddMsg("score", i18n.M("common.range", "Min", 0, "Max", 1000), *in.Score)
 	}
 	if err := v.Err(); err != nil {
 		return Certification{}, err
@@ -147,7 +148,7 @@ func (s *Service) RecordCertification(ctx context.Context, p tenants.Principal, 
 			return err
 		}
 		if in.CompletedOn > today {
-			return tenants.Invalid("completed_on", "not in the future (today is "+today+" in the tenant's time zone)", in.CompletedOn)
+			return tenants.InvalidMsg("completed_on", i18n.M("common.not_in_future_today", "Today", today), in.CompletedOn)
 		}
 		if err := certScope(ctx, tx, p, techID); err != nil {
 			return err
@@ -187,11 +188,11 @@ func (s *Service) ListNetworkCertifications(ctx context.Context, p tenants.Princ
 	v := &tenants.Validation{}
 	for loc, d := range map[string]string{"expires_before": f.ExpiresBefore, "expires_after": f.ExpiresAfter} {
 		if _, err := time.Parse(dateLayout, d); d != "" && err != nil {
-			v.Add(loc, "a date YYYY-MM-DD", d)
+			v.AddMsg(loc, i18n.M("common.date"), d)
 		}
 	}
 	if f.ExpiresBefore != "" && f.ExpiresAfter != "" && f.ExpiresBefore < f.ExpiresAfter {
-		v.Add("expires_before", "on or after expires_after ("+f.ExpiresAfter+")", f.ExpiresBefore)
+		v.AddMsg("expires_before", i18n.M("network.on_or_after_expires_after", "Date", f.ExpiresAfter), f.ExpiresBefore)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -95,20 +96,20 @@ func validatePolicy(in GradingPolicy) error {
 	for i, g := range in.Grades {
 		loc := "grades[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(network.Grades, g.Grade) {
-			v.Add(loc+".grade", "one of A, B, C, D, E", g.Grade)
+			v.AddMsg(loc+".grade", i18n.M("common.one_of", "Values", "A, B, C, D, E"), g.Grade)
 		} else if grades[g.Grade] {
-			v.Add(loc+".grade", "listed once", g.Grade)
+			v.AddMsg(loc+".grade", i18n.M("quality.listed_once"), g.Grade)
 		}
 		grades[g.Grade] = true
 		if g.MinScore > float64(in.TotalWeight) {
-			v.Add(loc+".min_score", "at most total_weight", g.MinScore)
+			v.AddMsg(loc+".min_score", i18n.M("quality.at_most_total_weight"), g.MinScore)
 		}
 	}
 	for g, c := range in.Consequences {
 		if !grades[g] {
-			v.Add("consequences."+g, "a grade the policy lists", g)
+			v.AddMsg("consequences."+g, i18n.M("quality.grade_in_policy"), g)
 		} else if !slices.Contains(Consequences, c) {
-			v.Add("consequences."+g, "one of none, promotion, demotion, probation, suspension, termination", c)
+			v.AddMsg("consequences."+g, i18n.M("common.one_of", "Values", "none, promotion, demotion, probation, suspension, termination"), c)
 		}
 	}
 	return v.Err()
@@ -251,7 +252,7 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 		return GradingRun{}, err
 	}
 	if !ok {
-		return GradingRun{}, tenants.Errorf(tenants.CodeConflict, "the tenant has no grading policy; set one first")
+		return GradingRun{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_grading_policy"))
 	}
 	run := GradingRun{ID: tenants.NewID("grr"), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []Proposal{}}
@@ -593,7 +594,7 @@ func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id stri
 		if overturn {
 			decision = "overturned"
 			if pr.CurrentGrade == nil {
-				return tenants.Errorf(tenants.CodeConflict, "the node had no grade before; there is nothing to restore")
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_grade"))
 			}
 			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
 				return err

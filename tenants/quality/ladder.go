@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -28,14 +29,14 @@ type ladder struct {
 	proposals string
 	appeals   string
 	what      string // "grade proposal"
-	policy    string // "grading policy"
+	changed   string // catalog code of "the policy changed since you read it"
 }
 
 var (
 	nodeGrades = ladder{policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
-		what: "grade proposal", policy: "grading policy"}
+		what: "grade proposal", changed: "quality.grading_policy_changed"}
 	techLevels = ladder{policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
-		what: "level proposal", policy: "technician level policy"}
+		what: "level proposal", changed: "quality.level_policy_changed"}
 )
 
 // validateIndicators names every bad indicator (under body.indicators) and
@@ -46,18 +47,18 @@ func validateIndicators(v *tenants.Validation, inds []Indicator, total int) {
 	for i, ind := range inds {
 		loc := "indicators[" + strconv.Itoa(i) + "]"
 		if _, ok := KPIByName(ind.KPI); !ok {
-			v.Add(loc+".kpi", "an indicator name (a scorecard KPI)", ind.KPI)
+			v.AddMsg(loc+".kpi", i18n.M("quality.indicator_kpi"), ind.KPI)
 		} else if seen[ind.KPI] {
-			v.Add(loc+".kpi", "listed once", ind.KPI)
+			v.AddMsg(loc+".kpi", i18n.M("quality.listed_once"), ind.KPI)
 		}
 		seen[ind.KPI] = true
 		if ind.Best == ind.Worst {
-			v.Add(loc+".best", "different from worst", ind.Best)
+			v.AddMsg(loc+".best", i18n.M("quality.different_from_worst"), ind.Best)
 		}
 		sum += ind.Weight
 	}
 	if sum != total {
-		v.Add("indicators", "weights sum to "+strconv.Itoa(sum)+", not total_weight "+strconv.Itoa(total), sum)
+		v.AddMsg("indicators", i18n.M("quality.weights_sum", "Sum", sum, "Total", total), sum)
 	}
 }
 
@@ -108,7 +109,7 @@ func (l ladder) storePolicy(ctx context.Context, tx pg.TenantTx, actor string, i
 		return 0, err
 	}
 	if cur != ifVersion {
-		return 0, tenants.Errorf(tenants.CodePreconditionFailed, "the %s changed since you read it (now version %d)", l.policy, cur)
+		return 0, tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M(l.changed, "Version", cur))
 	}
 	raw, err := json.Marshal(pol)
 	if err != nil {
@@ -126,10 +127,10 @@ func (l ladder) decidable(state string, version, ifVersion int, approve bool, re
 		return err
 	}
 	if state != "proposed" {
-		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only a proposed one can be decided", state)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_proposed", "State", state))
 	}
 	if !approve && reason == "" {
-		return tenants.Invalid("reason", "required to reject", reason)
+		return tenants.InvalidMsg("reason", i18n.M("quality.required_to_reject"), reason)
 	}
 	return nil
 }
@@ -151,10 +152,10 @@ func (l ladder) markDecided(ctx context.Context, tx pg.TenantTx, id string, appr
 // window; once only.
 func (l ladder) fileAppeal(ctx context.Context, tx pg.TenantTx, id, state string, until *time.Time, actor, reason string) error {
 	if state != "approved" {
-		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an approved one can be appealed", state)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_approved", "State", state))
 	}
 	if until == nil || time.Now().After(*until) {
-		return tenants.Errorf(tenants.CodeConflict, "the appeal window closed")
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.appeal_window_closed"))
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO `+l.appeals+` (tenant_id, proposal_id, reason, filed_by) VALUES ($1, $2, $3, $4)`,
 		tx.TenantID, id, reason, actor); err != nil {
@@ -168,7 +169,7 @@ func (l ladder) fileAppeal(ctx context.Context, tx pg.TenantTx, id, state string
 // appealDecidable checks a proposal's appeal may be decided.
 func appealDecidable(state string) error {
 	if state != "appealed" {
-		return tenants.Errorf(tenants.CodeConflict, "the proposal is %s; only an appealed one can be decided", state)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.proposal_not_appealed", "State", state))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -102,25 +103,25 @@ func validateLevelPolicy(in LevelPolicy) error {
 	for i, l := range in.Levels {
 		loc := "levels[" + strconv.Itoa(i) + "]"
 		if l.Level < 1 || l.Level > network.MaxSkillLevel {
-			v.Add(loc+".level", "1 to 5", l.Level)
+			v.AddMsg(loc+".level", i18n.M("common.range", "Min", 1, "Max", network.MaxSkillLevel), l.Level)
 		} else if seen[l.Level] {
-			v.Add(loc+".level", "listed once", l.Level)
+			v.AddMsg(loc+".level", i18n.M("quality.listed_once"), l.Level)
 		}
 		seen[l.Level] = true
 		if l.MinScore < 0 || l.MinScore > float64(in.TotalWeight) {
-			v.Add(loc+".min_score", "0 to total_weight", l.MinScore)
+			v.AddMsg(loc+".min_score", i18n.M("quality.zero_to_total_weight"), l.MinScore)
 		}
 		if l.MinTickets < 0 {
-			v.Add(loc+".min_tickets", "0 or more", l.MinTickets)
+			v.AddMsg(loc+".min_tickets", i18n.M("quality.zero_or_more"), l.MinTickets)
 		}
 		for j, th := range l.Thresholds {
 			if _, ok := KPIByName(th.KPI); !ok {
-				v.Add(loc+".thresholds["+strconv.Itoa(j)+"].kpi", "an indicator name (a scorecard KPI)", th.KPI)
+				v.AddMsg(loc+".thresholds["+strconv.Itoa(j)+"].kpi", i18n.M("quality.indicator_kpi"), th.KPI)
 			}
 		}
 		for j, c := range l.Certifications {
 			if !network.CourseCode.MatchString(c) {
-				v.Add(loc+".certifications["+strconv.Itoa(j)+"]", "a course code: lower-case letters, digits, '_', '.', '-'", c)
+				v.AddMsg(loc+".certifications["+strconv.Itoa(j)+"]", i18n.M("quality.course_code"), c)
 			}
 		}
 	}
@@ -300,7 +301,7 @@ func levelTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 		return LevelRun{}, err
 	}
 	if !ok {
-		return LevelRun{}, tenants.Errorf(tenants.CodeConflict, "the tenant has no technician level policy; set one first")
+		return LevelRun{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_level_policy"))
 	}
 	run := LevelRun{ID: tenants.NewID(PrefixLevelRun), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []LevelProposal{}}
@@ -677,7 +678,7 @@ func (s *Service) DecideLevelAppeal(ctx context.Context, p tenants.Principal, id
 		if overturn {
 			decision = "overturned"
 			if pr.CurrentLevel == nil {
-				return tenants.Errorf(tenants.CodeConflict, "the technician had no level in %s before; there is nothing to restore", pr.Category)
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_level", "Category", pr.Category))
 			}
 			if err := recordLevel(ctx, tx, p.Subject(), pr.TechnicianID, pr.Category, *pr.CurrentLevel, &pr.ID, "appeal overturned: "+note); err != nil {
 				return err
