@@ -1988,6 +1988,32 @@ func (e LoanerStatus) Valid() bool {
 
 // Defines values for MessageCode.
 const (
+	MessageCodeApiAuthTooManyFailures                             MessageCode = "api.auth.too_many_failures"
+	MessageCodeApiAuthTooManyFailuresField                        MessageCode = "api.auth.too_many_failures_field"
+	MessageCodeApiClientClosed                                    MessageCode = "api.client_closed"
+	MessageCodeApiHealthNoDatabase                                MessageCode = "api.health.no_database"
+	MessageCodeApiHealthSchemaBehind                              MessageCode = "api.health.schema_behind"
+	MessageCodeApiHealthUnreachable                               MessageCode = "api.health.unreachable"
+	MessageCodeApiIdempotencyInProgress                           MessageCode = "api.idempotency.in_progress"
+	MessageCodeApiIdempotencyInProgressField                      MessageCode = "api.idempotency.in_progress_field"
+	MessageCodeApiIdempotencyInvalidKey                           MessageCode = "api.idempotency.invalid_key"
+	MessageCodeApiIdempotencyReused                               MessageCode = "api.idempotency.reused"
+	MessageCodeApiIdempotencyReusedField                          MessageCode = "api.idempotency.reused_field"
+	MessageCodeApiIfMatchNotOurs                                  MessageCode = "api.if_match.not_ours"
+	MessageCodeApiIfMatchNotOursHint                              MessageCode = "api.if_match.not_ours_hint"
+	MessageCodeApiIfMatchRequired                                 MessageCode = "api.if_match.required"
+	MessageCodeApiIfMatchVersionZero                              MessageCode = "api.if_match.version_zero"
+	MessageCodeApiIfMatchWeak                                     MessageCode = "api.if_match.weak"
+	MessageCodeApiImportCharsetDiffers                            MessageCode = "api.import.charset_differs"
+	MessageCodeApiImportTooLarge                                  MessageCode = "api.import.too_large"
+	MessageCodeApiImportUnsupportedCharset                        MessageCode = "api.import.unsupported_charset"
+	MessageCodeApiRfc3339Time                                     MessageCode = "api.rfc3339_time"
+	MessageCodeApiTenantBusy                                      MessageCode = "api.tenant_busy"
+	MessageCodeApiTextInvalidUtf8                                 MessageCode = "api.text.invalid_utf8"
+	MessageCodeApiTextKeyInvalidUtf8                              MessageCode = "api.text.key_invalid_utf8"
+	MessageCodeApiTextKeyNul                                      MessageCode = "api.text.key_nul"
+	MessageCodeApiTextNul                                         MessageCode = "api.text.nul"
+	MessageCodeApiTextUnstorable                                  MessageCode = "api.text.unstorable"
 	MessageCodeAuditFromRequired                                  MessageCode = "audit.from_required"
 	MessageCodeAuditRangeTooLong                                  MessageCode = "audit.range_too_long"
 	MessageCodeAuditToAfterFrom                                   MessageCode = "audit.to_after_from"
@@ -2847,6 +2873,58 @@ const (
 // Valid indicates whether the value is a known member of the MessageCode enum.
 func (e MessageCode) Valid() bool {
 	switch e {
+	case MessageCodeApiAuthTooManyFailures:
+		return true
+	case MessageCodeApiAuthTooManyFailuresField:
+		return true
+	case MessageCodeApiClientClosed:
+		return true
+	case MessageCodeApiHealthNoDatabase:
+		return true
+	case MessageCodeApiHealthSchemaBehind:
+		return true
+	case MessageCodeApiHealthUnreachable:
+		return true
+	case MessageCodeApiIdempotencyInProgress:
+		return true
+	case MessageCodeApiIdempotencyInProgressField:
+		return true
+	case MessageCodeApiIdempotencyInvalidKey:
+		return true
+	case MessageCodeApiIdempotencyReused:
+		return true
+	case MessageCodeApiIdempotencyReusedField:
+		return true
+	case MessageCodeApiIfMatchNotOurs:
+		return true
+	case MessageCodeApiIfMatchNotOursHint:
+		return true
+	case MessageCodeApiIfMatchRequired:
+		return true
+	case MessageCodeApiIfMatchVersionZero:
+		return true
+	case MessageCodeApiIfMatchWeak:
+		return true
+	case MessageCodeApiImportCharsetDiffers:
+		return true
+	case MessageCodeApiImportTooLarge:
+		return true
+	case MessageCodeApiImportUnsupportedCharset:
+		return true
+	case MessageCodeApiRfc3339Time:
+		return true
+	case MessageCodeApiTenantBusy:
+		return true
+	case MessageCodeApiTextInvalidUtf8:
+		return true
+	case MessageCodeApiTextKeyInvalidUtf8:
+		return true
+	case MessageCodeApiTextKeyNul:
+		return true
+	case MessageCodeApiTextNul:
+		return true
+	case MessageCodeApiTextUnstorable:
+		return true
 	case MessageCodeAuditFromRequired:
 		return true
 	case MessageCodeAuditRangeTooLong:
