@@ -120,8 +120,6 @@ func (e *engine) hasRepairOffer() bool {
 	return false
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 func date(t time.Time) string { return t.Format(time.DateOnly) }
 
 func (e *engine) run() {
