@@ -74,6 +74,13 @@ func (p *Problem) withMsg(code string, kv ...any) *Problem {
 	return p
 }
 
+// fieldMsg is a field detail whose message is from the catalog (English
+// until Localize renders it in the caller's language).
+func fieldMsg(location, code string, kv ...any) *FieldDetail {
+	m := i18n.M(code, kv...)
+	return &FieldDetail{Location: location, Message: m.Render(i18n.English), Msg: &m}
+}
+
 func (p *Problem) Error() string             { return p.Detail }
 func (p *Problem) GetStatus() int            { return p.Status }
 func (p *Problem) ContentType(string) string { return "application/problem+json" }
@@ -268,7 +275,7 @@ func toProblem(ctx context.Context, log *slog.Logger, path string, err error) *P
 			p.Detail = se.Error()
 		}
 	case errors.Is(err, context.Canceled):
-		p = newProblem(499, "client_closed_request", "the client went away")
+		p = newProblem(499, "client_closed_request", "").withMsg("api.client_closed")
 	default:
 		log.ErrorContext(ctx, "request failed", "error", fmt.Sprintf("%+v", err))
 		p = newProblem(http.StatusInternalServerError, "", "").withMsg("problem.internal")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 
@@ -48,20 +49,28 @@ func (s *Server) registerHealth() {
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		if s.deps.DB == nil {
-			return nil, tenants.Errorf(tenants.CodeUnavailable, "no database configured")
+			return nil, tenants.ErrorMsg(tenants.CodeUnavailable, i18n.M("api.health.no_database"))
 		}
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		st, err := pg.CheckSchema(ctx, s.deps.DB)
 		if err != nil {
 			// Whatever the failure, not ready; toProblem logs the cause.
-			return nil, &tenants.Error{Code: tenants.CodeDatabaseUnavailable, Message: "database unreachable", Cause: err}
+			return nil, dbUnreachable(err)
 		}
 		if !st.Current() {
-			return nil, tenants.Errorf(tenants.CodeUnavailable, "database schema is not current; run servicenet migrate")
+			return nil, tenants.ErrorMsg(tenants.CodeUnavailable, i18n.M("api.health.schema_behind"))
 		}
 		out := &readyOutput{}
 		out.Body.Status, out.Body.SchemaVersion, out.Body.RiverSchemaVersion = "ready", st.Version, st.RiverVersion
 		return out, nil
 	})
+}
+
+// dbUnreachable is the readiness probe's 503 when the database does not
+// answer; toProblem logs err.
+func dbUnreachable(err error) *tenants.Error {
+	e := tenants.ErrorMsg(tenants.CodeDatabaseUnavailable, i18n.M("api.health.unreachable"))
+	e.Cause = err
+	return e
 }

@@ -149,6 +149,22 @@ func TestLocalizedEntitlementTrace(t *testing.T) {
 		en["R5.accidental_damage"]["reason"])
 	assert.Equal(t, "合同 "+ctr+" 内的意外损坏，无法维修：收取折旧费换新（购买价 499900 的 20%，持有第 2 个月（按保障计划的折旧表）：99980）；换新后的产品不再受该计划保障",
 		zh["R5.accidental_damage"]["reason"])
+
+	// The remedies' notes too (here R5's swap), with the same codes.
+	notes := func(lang string) (texts, codes []any) {
+		r := env.Do(t, http.MethodPost, "/v1/entitlements/decide", s.shopA, body, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		for _, m := range r.JSON(t)["decision"].(map[string]any)["remedies"].([]any) {
+			texts, codes = append(texts, m.(map[string]any)["note"]), append(codes, m.(map[string]any)["note_i18n"])
+		}
+		return texts, codes
+	}
+	ten, cen := notes("en")
+	tzh, czh := notes("zh-CN")
+	assert.Equal(t, cen, czh)
+	assert.Equal(t, []any{"depreciation swap; the replacement keeps the normal warranty but not this plan"}, ten)
+	assert.Equal(t, []any{"折旧换新；新机享受正常保修，但不再受本计划保障"}, tzh)
+	assert.Equal(t, []any{map[string]any{"code": "entitlement.note.r5_swap"}}, cen)
 }
 
 // TestLocalizedValidationError: the same 422 in English and in Chinese:

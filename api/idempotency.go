@@ -154,8 +154,8 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	// Present but empty is refused, not ignored: the client asked for a
 	// retry-safe request and would silently not get one.
 	if key == "" || len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed")
-		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "must be 1-255 visible ASCII characters"}}
+		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "").withMsg("problem.validation_failed")
+		p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.invalid_key")}
 		writeProblem(ctx, p)
 		return
 	}
@@ -179,8 +179,8 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	switch {
 	case k.busy:
 		ctx.SetHeader("Retry-After", "1")
-		p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "a request with this Idempotency-Key is still in progress; retry shortly")
-		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "in progress"}}
+		p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "").withMsg("api.idempotency.in_progress")
+		p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.in_progress_field")}
 		writeProblem(ctx, p)
 		return
 	case k.existing != nil:
@@ -221,9 +221,8 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 		k.req.RequestHash = k.body.streamedHash()
 	}
 	if rec.RequestHash != k.req.RequestHash {
-		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused,
-			"this Idempotency-Key was used with a different request; use a new key for a new request")
-		p.Errors = []*FieldDetail{{Location: "header.Idempotency-Key", Message: "already used for " + rec.Method + " " + rec.Path + " with a different body"}}
+		p := newProblem(http.StatusUnprocessableEntity, tenants.CodeIdempotencyReused, "").withMsg("api.idempotency.reused")
+		p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.reused_field", "Method", rec.Method, "Path", rec.Path)}
 		writeProblem(ctx, p)
 		return
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -100,7 +100,7 @@ type bodyReadError struct{ err error }
 func (e bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
 
 func tooLarge(limit int64) error {
-	return huma.Error413RequestEntityTooLarge(fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
+	return newProblem(http.StatusRequestEntityTooLarge, "", "").withMsg("api.import.too_large", "Limit", limit, "MiB", limit>>20)
 }
 
 // importCharset is the file's declared character set: the charset parameter
@@ -110,14 +110,14 @@ func tooLarge(limit int64) error {
 func importCharset(header, query string) (string, error) {
 	h, ok := network.ParseCharset(header)
 	if !ok {
-		return "", tenants.Invalid("header.Content-Type", "unsupported charset; use one of "+network.Charsets, header)
+		return "", tenants.InvalidMsg("header.Content-Type", i18n.M("api.import.unsupported_charset", "Charsets", network.Charsets), header)
 	}
 	q, ok := network.ParseCharset(query)
 	if !ok {
-		return "", tenants.Invalid("query.charset", "unsupported charset; use one of "+network.Charsets, query)
+		return "", tenants.InvalidMsg("query.charset", i18n.M("api.import.unsupported_charset", "Charsets", network.Charsets), query)
 	}
 	if h != "" && q != "" && h != q {
-		return "", tenants.Invalid("query.charset", "differs from the charset parameter of Content-Type ("+header+")", query)
+		return "", tenants.InvalidMsg("query.charset", i18n.M("api.import.charset_differs", "Header", header), query)
 	}
 	if h != "" {
 		return h, nil

@@ -336,8 +336,8 @@ func (s *Server) refuseFailing(ctx huma.Context, addr string) bool {
 	}
 	wait := time.Duration(float64(time.Second) * float64(n) / math.Max(s.failures.perSecond, 1e-9))
 	ctx.SetHeader("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	p := newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "too many failed authentications from this address; retry after the Retry-After delay")
-	p.Errors = []*FieldDetail{{Location: "header.Authorization", Message: "too many failed authentications"}}
+	p := newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "").withMsg("api.auth.too_many_failures")
+	p.Errors = []*FieldDetail{fieldMsg("header.Authorization", "api.auth.too_many_failures_field")}
 	writeProblem(ctx, p)
 	return true
 }
@@ -456,8 +456,8 @@ func (s *Server) tenantShare(ctx huma.Context, next func(huma.Context)) {
 		case slots <- struct{}{}:
 		case <-t.C:
 			ctx.SetHeader("Retry-After", "1")
-			writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited,
-				fmt.Sprintf("this tenant already has %d requests running; retry after the Retry-After delay", cap(slots))))
+			writeProblem(ctx, newProblem(http.StatusTooManyRequests, tenants.CodeRateLimited, "").
+				withMsg("api.tenant_busy", "Running", cap(slots)))
 			return
 		case <-ctx.Context().Done():
 			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, ctx.Context().Err()))

@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -118,7 +119,7 @@ func (s *Server) registerSLA() {
 		if in.Since != "" {
 			t, err := time.Parse(time.RFC3339, in.Since)
 			if err != nil {
-				return nil, tenants.Invalid("query.since", "an RFC 3339 time", in.Since)
+				return nil, tenants.InvalidMsg("query.since", i18n.M("api.rfc3339_time"), in.Since)
 			}
 			since = t
 		}

@@ -59,16 +59,15 @@ func parseIfMatch(h string) (*int, error) {
 		return nil, nil
 	}
 	if strings.HasPrefix(h, "W/") {
-		return nil, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed,
-			"a weak ETag never matches: If-Match needs the strong ETag of your last read", h)
+		return nil, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed, "api.if_match.weak", h)
 	}
 	m := ifMatchPattern.FindStringSubmatch(h)
 	if m == nil {
-		return nil, ifMatchProblem(http.StatusBadRequest, "", `not an ETag issued by this API: send the ETag of your last read, such as "v3"`, h)
+		return nil, ifMatchProblem(http.StatusBadRequest, "", "api.if_match.not_ours_hint", h)
 	}
 	n, err := strconv.Atoi(m[1])
 	if err != nil {
-		return nil, ifMatchProblem(http.StatusBadRequest, "", "not an ETag issued by this API", h)
+		return nil, ifMatchProblem(http.StatusBadRequest, "", "api.if_match.not_ours", h)
 	}
 	return &n, nil
 }
@@ -82,8 +81,7 @@ func ifVersion(h string) (int, error) {
 		return 0, err
 	}
 	if *v == 0 {
-		return 0, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed,
-			"version 0 never matches: send the ETag of your last read", h)
+		return 0, ifMatchProblem(http.StatusPreconditionFailed, tenants.CodePreconditionFailed, "api.if_match.version_zero", h)
 	}
 	return *v, nil
 }
@@ -104,13 +102,14 @@ func requireVersion(h string, find func() error) (int, error) {
 }
 
 func ifMatchRequired() *Problem {
-	return ifMatchProblem(http.StatusPreconditionRequired, "",
-		"this operation needs If-Match: read the resource and send its ETag", "")
+	return ifMatchProblem(http.StatusPreconditionRequired, "", "api.if_match.required", "")
 }
 
+// ifMatchProblem is a problem with If-Match whose detail and field message
+// are the catalog message msg.
 func ifMatchProblem(status int, code tenants.Code, msg, value string) *Problem {
-	p := newProblem(status, code, msg)
-	p.Errors = []*FieldDetail{{Location: "header.If-Match", Message: msg}}
+	p := newProblem(status, code, "").withMsg(msg)
+	p.Errors = []*FieldDetail{fieldMsg("header.If-Match", msg)}
 	if value != "" {
 		p.Errors[0].Value = value
 	}

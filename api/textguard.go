@@ -32,19 +32,20 @@ import (
 // maxTextProblems bounds the field details of one refusal.
 const maxTextProblems = 20
 
-// badText says what is wrong with s for PostgreSQL text, or "".
+// badText says what is wrong with s for PostgreSQL text, as the suffix of a
+// catalog code (api.text.<it>, api.text.key_<it>), or "".
 func badText(s string) string {
 	switch {
 	case strings.IndexByte(s, 0) >= 0:
-		return "must not contain the NUL character (U+0000)"
+		return "nul"
 	case !utf8.ValidString(s):
-		return "must be valid UTF-8"
+		return "invalid_utf8"
 	}
 	return ""
 }
 
 func textProblem(fields []*FieldDetail) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "validation failed: text that cannot be stored")
+	p := newProblem(http.StatusUnprocessableEntity, tenants.CodeInvalid, "").withMsg("api.text.unstorable")
 	p.Errors = fields
 	return p
 }
@@ -79,7 +80,7 @@ func (s *Server) textGuard(ctx huma.Context, next func(huma.Context)) {
 		}
 		for _, v := range values {
 			if msg := badText(v); msg != "" {
-				fields = append(fields, &FieldDetail{Location: p.In + "." + p.Name, Message: msg})
+				fields = append(fields, fieldMsg(p.In+"."+p.Name, "api.text."+msg))
 				break
 			}
 		}
@@ -126,7 +127,7 @@ func walkText(v reflect.Value, loc string, fields *[]*FieldDetail, depth int) {
 	switch v.Kind() {
 	case reflect.String:
 		if msg := badText(v.String()); msg != "" {
-			*fields = append(*fields, &FieldDetail{Location: loc, Message: msg})
+			*fields = append(*fields, fieldMsg(loc, "api.text."+msg))
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
@@ -151,7 +152,7 @@ func walkText(v reflect.Value, loc string, fields *[]*FieldDetail, depth int) {
 				name = k.String()
 				if msg := badText(name); msg != "" {
 					// Name the map, not the key: the key is what is wrong.
-					*fields = append(*fields, &FieldDetail{Location: loc, Message: "a key " + msg})
+					*fields = append(*fields, fieldMsg(loc, "api.text.key_"+msg))
 					continue
 				}
 			} else if k.CanInterface() {

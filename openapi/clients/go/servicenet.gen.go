@@ -1988,6 +1988,32 @@ func (e LoanerStatus) Valid() bool {
 
 // Defines values for MessageCode.
 const (
+	MessageCodeApiAuthTooManyFailures                             MessageCode = "api.auth.too_many_failures"
+	MessageCodeApiAuthTooManyFailuresField                        MessageCode = "api.auth.too_many_failures_field"
+	MessageCodeApiClientClosed                                    MessageCode = "api.client_closed"
+	MessageCodeApiHealthNoDatabase                                MessageCode = "api.health.no_database"
+	MessageCodeApiHealthSchemaBehind                              MessageCode = "api.health.schema_behind"
+	MessageCodeApiHealthUnreachable                               MessageCode = "api.health.unreachable"
+	MessageCodeApiIdempotencyInProgress                           MessageCode = "api.idempotency.in_progress"
+	MessageCodeApiIdempotencyInProgressField                      MessageCode = "api.idempotency.in_progress_field"
+	MessageCodeApiIdempotencyInvalidKey                           MessageCode = "api.idempotency.invalid_key"
+	MessageCodeApiIdempotencyReused                               MessageCode = "api.idempotency.reused"
+	MessageCodeApiIdempotencyReusedField                          MessageCode = "api.idempotency.reused_field"
+	MessageCodeApiIfMatchNotOurs                                  MessageCode = "api.if_match.not_ours"
+	MessageCodeApiIfMatchNotOursHint                              MessageCode = "api.if_match.not_ours_hint"
+	MessageCodeApiIfMatchRequired                                 MessageCode = "api.if_match.required"
+	MessageCodeApiIfMatchVersionZero                              MessageCode = "api.if_match.version_zero"
+	MessageCodeApiIfMatchWeak                                     MessageCode = "api.if_match.weak"
+	MessageCodeApiImportCharsetDiffers                            MessageCode = "api.import.charset_differs"
+	MessageCodeApiImportTooLarge                                  MessageCode = "api.import.too_large"
+	MessageCodeApiImportUnsupportedCharset                        MessageCode = "api.import.unsupported_charset"
+	MessageCodeApiRfc3339Time                                     MessageCode = "api.rfc3339_time"
+	MessageCodeApiTenantBusy                                      MessageCode = "api.tenant_busy"
+	MessageCodeApiTextInvalidUtf8                                 MessageCode = "api.text.invalid_utf8"
+	MessageCodeApiTextKeyInvalidUtf8                              MessageCode = "api.text.key_invalid_utf8"
+	MessageCodeApiTextKeyNul                                      MessageCode = "api.text.key_nul"
+	MessageCodeApiTextNul                                         MessageCode = "api.text.nul"
+	MessageCodeApiTextUnstorable                                  MessageCode = "api.text.unstorable"
 	MessageCodeAuditFromRequired                                  MessageCode = "audit.from_required"
 	MessageCodeAuditRangeTooLong                                  MessageCode = "audit.range_too_long"
 	MessageCodeAuditToAfterFrom                                   MessageCode = "audit.to_after_from"
@@ -2274,6 +2300,27 @@ const (
 	MessageCodeEntitlementNotPriceListCharge                      MessageCode = "entitlement.not_price_list_charge"
 	MessageCodeEntitlementNotRepeatVisit                          MessageCode = "entitlement.not_repeat_visit"
 	MessageCodeEntitlementNotTuning                               MessageCode = "entitlement.not_tuning"
+	MessageCodeEntitlementNoteFreeRepair                          MessageCode = "entitlement.note.free_repair"
+	MessageCodeEntitlementNotePercentOffRepair                    MessageCode = "entitlement.note.percent_off_repair"
+	MessageCodeEntitlementNotePriceList                           MessageCode = "entitlement.note.price_list"
+	MessageCodeEntitlementNoteR1Exchange                          MessageCode = "entitlement.note.r1_exchange"
+	MessageCodeEntitlementNoteR1Return                            MessageCode = "entitlement.note.r1_return"
+	MessageCodeEntitlementNoteR1ThirdFailureExchange              MessageCode = "entitlement.note.r1_third_failure_exchange"
+	MessageCodeEntitlementNoteR1ThirdFailureReturn                MessageCode = "entitlement.note.r1_third_failure_return"
+	MessageCodeEntitlementNoteR2KeyPart                           MessageCode = "entitlement.note.r2_key_part"
+	MessageCodeEntitlementNoteR2Maintenance                       MessageCode = "entitlement.note.r2_maintenance"
+	MessageCodeEntitlementNoteR2WarrantyExchange                  MessageCode = "entitlement.note.r2_warranty_exchange"
+	MessageCodeEntitlementNoteR2WarrantyRepair                    MessageCode = "entitlement.note.r2_warranty_repair"
+	MessageCodeEntitlementNoteR3TuningFree                        MessageCode = "entitlement.note.r3_tuning_free"
+	MessageCodeEntitlementNoteR3TuningUntilCharged                MessageCode = "entitlement.note.r3_tuning_until_charged"
+	MessageCodeEntitlementNoteR4RepairNoVisitFee                  MessageCode = "entitlement.note.r4_repair_no_visit_fee"
+	MessageCodeEntitlementNoteR4RepairVisitCustomer               MessageCode = "entitlement.note.r4_repair_visit_customer"
+	MessageCodeEntitlementNoteR4Replacement                       MessageCode = "entitlement.note.r4_replacement"
+	MessageCodeEntitlementNoteR5Swap                              MessageCode = "entitlement.note.r5_swap"
+	MessageCodeEntitlementNoteR6Swap                              MessageCode = "entitlement.note.r6_swap"
+	MessageCodeEntitlementNoteR7Swap                              MessageCode = "entitlement.note.r7_swap"
+	MessageCodeEntitlementNoteR9DeliveryDamage                    MessageCode = "entitlement.note.r9_delivery_damage"
+	MessageCodeEntitlementNoteR9NoReasonReturn                    MessageCode = "entitlement.note.r9_no_reason_return"
 	MessageCodeEntitlementOnTime                                  MessageCode = "entitlement.on_time"
 	MessageCodeEntitlementPriceListKept                           MessageCode = "entitlement.price_list_kept"
 	MessageCodeEntitlementPriceListNotShown                       MessageCode = "entitlement.price_list_not_shown"
@@ -2847,6 +2894,58 @@ const (
 // Valid indicates whether the value is a known member of the MessageCode enum.
 func (e MessageCode) Valid() bool {
 	switch e {
+	case MessageCodeApiAuthTooManyFailures:
+		return true
+	case MessageCodeApiAuthTooManyFailuresField:
+		return true
+	case MessageCodeApiClientClosed:
+		return true
+	case MessageCodeApiHealthNoDatabase:
+		return true
+	case MessageCodeApiHealthSchemaBehind:
+		return true
+	case MessageCodeApiHealthUnreachable:
+		return true
+	case MessageCodeApiIdempotencyInProgress:
+		return true
+	case MessageCodeApiIdempotencyInProgressField:
+		return true
+	case MessageCodeApiIdempotencyInvalidKey:
+		return true
+	case MessageCodeApiIdempotencyReused:
+		return true
+	case MessageCodeApiIdempotencyReusedField:
+		return true
+	case MessageCodeApiIfMatchNotOurs:
+		return true
+	case MessageCodeApiIfMatchNotOursHint:
+		return true
+	case MessageCodeApiIfMatchRequired:
+		return true
+	case MessageCodeApiIfMatchVersionZero:
+		return true
+	case MessageCodeApiIfMatchWeak:
+		return true
+	case MessageCodeApiImportCharsetDiffers:
+		return true
+	case MessageCodeApiImportTooLarge:
+		return true
+	case MessageCodeApiImportUnsupportedCharset:
+		return true
+	case MessageCodeApiRfc3339Time:
+		return true
+	case MessageCodeApiTenantBusy:
+		return true
+	case MessageCodeApiTextInvalidUtf8:
+		return true
+	case MessageCodeApiTextKeyInvalidUtf8:
+		return true
+	case MessageCodeApiTextKeyNul:
+		return true
+	case MessageCodeApiTextNul:
+		return true
+	case MessageCodeApiTextUnstorable:
+		return true
 	case MessageCodeAuditFromRequired:
 		return true
 	case MessageCodeAuditRangeTooLong:
@@ -3418,6 +3517,48 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementNotRepeatVisit:
 		return true
 	case MessageCodeEntitlementNotTuning:
+		return true
+	case MessageCodeEntitlementNoteFreeRepair:
+		return true
+	case MessageCodeEntitlementNotePercentOffRepair:
+		return true
+	case MessageCodeEntitlementNotePriceList:
+		return true
+	case MessageCodeEntitlementNoteR1Exchange:
+		return true
+	case MessageCodeEntitlementNoteR1Return:
+		return true
+	case MessageCodeEntitlementNoteR1ThirdFailureExchange:
+		return true
+	case MessageCodeEntitlementNoteR1ThirdFailureReturn:
+		return true
+	case MessageCodeEntitlementNoteR2KeyPart:
+		return true
+	case MessageCodeEntitlementNoteR2Maintenance:
+		return true
+	case MessageCodeEntitlementNoteR2WarrantyExchange:
+		return true
+	case MessageCodeEntitlementNoteR2WarrantyRepair:
+		return true
+	case MessageCodeEntitlementNoteR3TuningFree:
+		return true
+	case MessageCodeEntitlementNoteR3TuningUntilCharged:
+		return true
+	case MessageCodeEntitlementNoteR4RepairNoVisitFee:
+		return true
+	case MessageCodeEntitlementNoteR4RepairVisitCustomer:
+		return true
+	case MessageCodeEntitlementNoteR4Replacement:
+		return true
+	case MessageCodeEntitlementNoteR5Swap:
+		return true
+	case MessageCodeEntitlementNoteR6Swap:
+		return true
+	case MessageCodeEntitlementNoteR7Swap:
+		return true
+	case MessageCodeEntitlementNoteR9DeliveryDamage:
+		return true
+	case MessageCodeEntitlementNoteR9NoReasonReturn:
 		return true
 	case MessageCodeEntitlementOnTime:
 		return true
@@ -12669,8 +12810,9 @@ type Remedy struct {
 	Kind                RemedyKind `json:"kind"`
 	MaxReplacementPrice *Money     `json:"max_replacement_price,omitempty"`
 
-	// Note What the customer must know.
-	Note string `json:"note"`
+	// Note What the customer must know, in the response's Content-Language when note_i18n is present (otherwise English).
+	Note     string   `json:"note"`
+	NoteI18n *Message `json:"note_i18n,omitempty"`
 }
 
 // RemedyKind defines model for RemedyKind.

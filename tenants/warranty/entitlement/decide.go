@@ -97,6 +97,9 @@ func (e *engine) mp(amount int64) *tenants.Money {
 // offer adds a remedy unless one of the same kind is already offered (the
 // earlier one has precedence).
 func (e *engine) offer(o offer) {
+	if o.NoteI18n != nil {
+		o.Note = o.NoteI18n.Render(i18n.English)
+	}
 	for i := 0; i < e.n; i++ {
 		if e.offers[i].Kind == o.Kind {
 			return
@@ -116,8 +119,6 @@ func (e *engine) hasRepairOffer() bool {
 	}
 	return false
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func date(t time.Time) string { return t.Format(time.DateOnly) }
 
@@ -182,7 +183,7 @@ func (e *engine) noReasonReturn() {
 	default:
 		e.tracem(rule, true, "entitlement.return_allowed", "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
-			Note: "seven-day no-reason return; the buyer pays the freight"}})
+			NoteI18n: noteMsg("entitlement.note.r9_no_reason_return")}})
 	}
 }
 
@@ -203,7 +204,7 @@ func (e *engine) deliveryDamage() {
 	}
 	e.tracem(rule, true, "entitlement.delivery_damage", "Day", e.day)
 	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisDeliveryDamage,
-		Note: "damaged at delivery: exchange for the same model at the seller's cost, freight included"}, price: pricer{payer: PayerBrand, share: 100}})
+		NoteI18n: noteMsg("entitlement.note.r9_delivery_damage")}, price: pricer{payer: PayerBrand, share: 100}})
 }
 
 // R2/R3: maintenance and cleaning (cause no_fault) are services without a
@@ -231,7 +232,7 @@ func (e *engine) maintenance() {
 			continue
 		}
 		e.tracem(rule, true, "entitlement.maintenance_covered", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisMaintenancePlan, ContractID: c.ID, Note: "maintenance covered by the plan"},
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisMaintenancePlan, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.r2_maintenance")},
 			price: pricer{payer: PayerPlan, share: 100}, contract: c})
 		return
 	}
@@ -260,18 +261,18 @@ func (e *engine) statutory() {
 		w := e.faultWord()
 		e.tracem("R1.statutory_return", true, "entitlement.statutory_return", "Fault", w, "Day", e.day)
 		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange_also", "Fault", w, "Day", e.day)
-		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "statutory return within 7 days: full refund"}, price: brand})
-		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, NoteI18n: noteMsg("entitlement.note.r1_return")}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, NoteI18n: noteMsg("entitlement.note.r1_exchange")}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
-			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryReturn, Note: "free repair"}, price: brand})
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryReturn, NoteI18n: noteMsg("entitlement.note.free_repair")}, price: brand})
 		}
 	case e.day <= 15:
 		w := e.faultWord()
 		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
 		e.tracem("R1.statutory_exchange", true, "entitlement.statutory_exchange", "Fault", w, "Day", e.day)
-		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "statutory exchange for the same model, free"}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, NoteI18n: noteMsg("entitlement.note.r1_exchange")}, price: brand})
 		if e.in.Fault.Repairable && e.cause == CausePerformance {
-			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryExchange, Note: "free repair"}, price: brand})
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisStatutoryExchange, NoteI18n: noteMsg("entitlement.note.free_repair")}, price: brand})
 		}
 	default:
 		e.tracem("R1.statutory_return", false, "entitlement.statutory_return_passed", "Day", e.day)
@@ -324,8 +325,8 @@ func (e *engine) thirdFailure() {
 	}
 	e.tracem(rule, true, "entitlement.third_failure", "Repairs", n)
 	brand := pricer{payer: PayerBrand, share: 100}
-	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, Note: "repaired twice within the warranty and still failing: free exchange"}, price: brand})
-	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, Note: "repaired twice within the warranty and still failing: free return"}, price: brand})
+	e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisStatutoryExchange, NoteI18n: noteMsg("entitlement.note.r1_third_failure_exchange")}, price: brand})
+	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, NoteI18n: noteMsg("entitlement.note.r1_third_failure_return")}, price: brand})
 }
 
 // R2: the manufacturer warranty (whole unit) from the purchase date.
@@ -342,9 +343,9 @@ func (e *engine) manufacturer() {
 		e.tracem(rule, true, "entitlement.manufacturer_covered", "End", date(e.warrantyEnd))
 		brand := pricer{payer: PayerBrand, share: 100}
 		if e.in.Fault.Repairable {
-			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisManufacturerWarranty, Note: "free repair: labor, parts and visit"}, price: brand})
+			e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisManufacturerWarranty, NoteI18n: noteMsg("entitlement.note.r2_warranty_repair")}, price: brand})
 		} else {
-			e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisManufacturerWarranty, Note: "unrepairable within the warranty: free exchange"}, price: brand})
+			e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisManufacturerWarranty, NoteI18n: noteMsg("entitlement.note.r2_warranty_exchange")}, price: brand})
 		}
 	}
 }
@@ -395,7 +396,7 @@ func (e *engine) keyPart() {
 	m := e.in.Unit.KeyPartWarrantyMonths[covered]
 	e.tracem(rule, true, "entitlement.key_part_covered", "Part", covered, "Months", m, "End", date(TermEnd(e.purchase, m)))
 	if e.in.Fault.Repairable {
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisKeyPartWarranty, Note: "key part free; labor and visit charged by the price list"},
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisKeyPartWarranty, NoteI18n: noteMsg("entitlement.note.r2_key_part")},
 			price: pricer{payer: PayerBrand, keyPart: true, chargeable: true}})
 	}
 }
@@ -417,10 +418,10 @@ func (e *engine) tuning() {
 		e.tracem(rule, false, "entitlement.tuning_not_installed", "Installed", date(inst))
 	case !e.date.After(TermEnd(inst, 1)):
 		e.tracem(rule, true, "entitlement.tuning_free", "Installed", date(inst))
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning within 1 month of installation"}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, NoteI18n: noteMsg("entitlement.note.r3_tuning_free")}, price: brand})
 	case !e.date.After(TermEnd(inst, 3)):
 		e.tracem(rule, true, "entitlement.tuning_grace", "Installed", date(inst))
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, Note: "free tuning: charging starts 3 months after installation"}, price: brand})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisInstallationTuning, NoteI18n: noteMsg("entitlement.note.r3_tuning_until_charged")}, price: brand})
 	default:
 		e.tracem(rule, false, "entitlement.tuning_charged", "Installed", date(inst))
 	}
@@ -610,21 +611,17 @@ func (e *engine) extended(c *Contract) {
 		return
 	}
 	visitToCustomer := !(c.Terms.NoVisitFeeForLargeAppliances && LargeAppliance(e.in.Unit.Category))
-	note := "free repair: no inspection, parts or labor fee"
-	code := "entitlement.r4.covered_no_visit_fee"
+	note, code := noteMsg("entitlement.note.r4_repair_no_visit_fee"), "entitlement.r4.covered_no_visit_fee"
 	if visitToCustomer {
-		note += "; the visit fee is the customer's"
-		code = "entitlement.r4.covered"
-	} else {
-		note += ", no visit fee (large appliance)"
+		note, code = noteMsg("entitlement.note.r4_repair_visit_customer"), "entitlement.r4.covered"
 	}
 	e.tracem(rule, true, code, "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
 	if e.in.Fault.Repairable {
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisExtendedWarranty, ContractID: c.ID, Note: note},
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisExtendedWarranty, ContractID: c.ID, NoteI18n: note},
 			price: pricer{payer: PayerPlan, share: 100, visitToCustomer: visitToCustomer}, contract: c})
 	} else {
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisExtendedWarranty, ContractID: c.ID, Fee: e.mp(0),
-			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount), Note: "unrepairable: free replacement"},
+			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount), NoteI18n: noteMsg("entitlement.note.r4_replacement")},
 			price: pricer{payer: PayerPlan, share: 100}, contract: c})
 	}
 }
@@ -645,7 +642,7 @@ func (e *engine) accidental(c *Contract) {
 		e.tracem(rule, true, "entitlement.r5.swap", "Contract", c.ID, "Fee", why)
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisAccidentalDamage, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
-			Note:                "depreciation swap; the replacement keeps the normal warranty but not this plan"},
+			NoteI18n:            noteMsg("entitlement.note.r5_swap")},
 			price: pricer{payer: PayerPlan}, consumes: true, contract: c})
 		return
 	}
@@ -654,7 +651,7 @@ func (e *engine) accidental(c *Contract) {
 		pct = defaultAccidentalDiscount
 	}
 	e.tracem(rule, true, "entitlement.r5.discount", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Percent", pct)
-	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisAccidentalDamage, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
+	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisAccidentalDamage, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.percent_off_repair", "Percent", pct)},
 		price: pricer{payer: PayerPlan, share: pct}, contract: c})
 }
 
@@ -680,7 +677,7 @@ func (e *engine) swapPlan(c *Contract) {
 	e.tracem(rule, true, "entitlement.r6.swap", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Fee", why)
 	e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisSwapForRepair, ContractID: c.ID, Fee: e.mp(fee),
 		MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
-		Note:                "new unit of the same brand and model, else a similar model priced no higher than the original"},
+		NoteI18n:            noteMsg("entitlement.note.r6_swap")},
 		price: pricer{payer: PayerPlan}, contract: c})
 }
 
@@ -705,7 +702,7 @@ func (e *engine) noReason(c *Contract) {
 		}
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisNoReasonRepair, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
-			Note:                "swap for a small depreciation fee: same model, else a similar one priced no higher than the original"},
+			NoteI18n:            noteMsg("entitlement.note.r7_swap")},
 			price: pricer{payer: PayerPlan}, contract: c})
 		return
 	}
@@ -715,12 +712,12 @@ func (e *engine) noReason(c *Contract) {
 			pct = defaultNoReasonDiscount
 		}
 		e.tracem(rule, true, "entitlement.r7.discount", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Percent", pct)
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: itoa(pct) + "% off the repair"},
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.percent_off_repair", "Percent", pct)},
 			price: pricer{payer: PayerPlan, share: pct}, contract: c})
 		return
 	}
 	e.tracem(rule, true, "entitlement.r7.free", "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
-	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, Note: "free repair"},
+	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.free_repair")},
 		price: pricer{payer: PayerPlan, share: 100}, contract: c})
 }
 
@@ -738,7 +735,7 @@ func (e *engine) fallback() {
 		e.tracem(rule, false, "entitlement.unrepairable_not_covered")
 	default:
 		e.tracem(rule, true, "entitlement.charged_by_price_list", "Version", e.in.Quote.PriceListVersion)
-		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: e.uncovered(), Note: "charged by the price list"},
+		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: e.uncovered(), NoteI18n: noteMsg("entitlement.note.price_list")},
 			price: pricer{chargeable: true}})
 	}
 }
@@ -1127,4 +1124,10 @@ func (e *engine) totals() {
 		}
 	}
 	d.Totals = t
+}
+
+// noteMsg is a remedy's note as a catalog message (entitlement.note.*).
+func noteMsg(code string, kv ...any) *i18n.Message {
+	m := i18n.M(code, kv...)
+	return &m
 }

@@ -349,7 +349,16 @@ type Remedy struct {
 	Fee        *tenants.Money `json:"fee,omitempty"`
 	// MaxReplacementPrice bounds a swap's replacement model's price.
 	MaxReplacementPrice *tenants.Money `json:"max_replacement_price,omitempty"`
-	Note                string         `json:"note" doc:"What the customer must know." example:"new unit for a flat fee; same brand and model, else a similar model priced no higher than the original"`
+	Note                string         `json:"note" doc:"What the customer must know, in the response's Content-Language when note_i18n is present (otherwise English)." example:"new unit for a flat fee; same brand and model, else a similar model priced no higher than the original"`
+	// NoteI18n is Note as a catalog message.
+	NoteI18n *i18n.Message `json:"note_i18n,omitempty" doc:"The note as a message code (entitlement.note.*) with its parameters; absent on decisions recorded before it existed."`
+}
+
+// Localize renders Note in lang from NoteI18n.
+func (r *Remedy) Localize(lang string) {
+	if r.NoteI18n != nil {
+		r.Note = r.NoteI18n.Render(lang)
+	}
 }
 
 // Charge is one line of a decision with its split between payers: the
