@@ -2425,6 +2425,12 @@ const (
 	MessageCodeEventGradeProposed                                 MessageCode = "event.grade.proposed"
 	MessageCodeEventGradeRejected                                 MessageCode = "event.grade.rejected"
 	MessageCodeEventGradingPolicyUpdated                          MessageCode = "event.grading_policy.updated"
+	MessageCodeEventLevelAppealDecided                            MessageCode = "event.level.appeal_decided"
+	MessageCodeEventLevelAppealed                                 MessageCode = "event.level.appealed"
+	MessageCodeEventLevelApproved                                 MessageCode = "event.level.approved"
+	MessageCodeEventLevelPolicyUpdated                            MessageCode = "event.level_policy.updated"
+	MessageCodeEventLevelProposed                                 MessageCode = "event.level.proposed"
+	MessageCodeEventLevelRejected                                 MessageCode = "event.level.rejected"
 	MessageCodeEventLoanerCreated                                 MessageCode = "event.loaner.created"
 	MessageCodeEventLoanerLent                                    MessageCode = "event.loaner.lent"
 	MessageCodeEventLoanerReturned                                MessageCode = "event.loaner.returned"
@@ -2455,6 +2461,8 @@ const (
 	MessageCodeEventSwapFulfilled                                 MessageCode = "event.swap.fulfilled"
 	MessageCodeEventSwapRejected                                  MessageCode = "event.swap.rejected"
 	MessageCodeEventSwapRequested                                 MessageCode = "event.swap.requested"
+	MessageCodeEventTechnicianCertificationRecorded               MessageCode = "event.technician.certification_recorded"
+	MessageCodeEventTechnicianCertificationRemoved                MessageCode = "event.technician.certification_removed"
 	MessageCodeEventTechnicianCreated                             MessageCode = "event.technician.created"
 	MessageCodeEventTechnicianLicenceExpired                      MessageCode = "event.technician.licence_expired"
 	MessageCodeEventTechnicianLicenceRenewed                      MessageCode = "event.technician.licence_renewed"
@@ -2523,9 +2531,11 @@ const (
 	MessageCodeIdentityTestDataNeedsTestKey                       MessageCode = "identity.test_data_needs_test_key"
 	MessageCodeIdentityTestKeyTestOnly                            MessageCode = "identity.test_key_test_only"
 	MessageCodeIdentityUnknownRole                                MessageCode = "identity.unknown_role"
+	MessageCodeNetworkAfterCompletedOn                            MessageCode = "network.after_completed_on"
 	MessageCodeNetworkAfterIssuedOn                               MessageCode = "network.after_issued_on"
 	MessageCodeNetworkAfterStart                                  MessageCode = "network.after_start"
 	MessageCodeNetworkAlreadyExpired                              MessageCode = "network.already_expired"
+	MessageCodeNetworkCourseCode                                  MessageCode = "network.course_code"
 	MessageCodeNetworkFileHeader                                  MessageCode = "network.file_header"
 	MessageCodeNetworkFileMalformed                               MessageCode = "network.file_malformed"
 	MessageCodeNetworkFileNoRows                                  MessageCode = "network.file_no_rows"
@@ -2553,6 +2563,7 @@ const (
 	MessageCodeNetworkNodeKeyOwnStatus                            MessageCode = "network.node_key_own_status"
 	MessageCodeNetworkNodeKeyParentRequired                       MessageCode = "network.node_key_parent_required"
 	MessageCodeNetworkNodeTerminated                              MessageCode = "network.node_terminated"
+	MessageCodeNetworkOnOrAfterExpiresAfter                       MessageCode = "network.on_or_after_expires_after"
 	MessageCodeNetworkParentTerminated                            MessageCode = "network.parent_terminated"
 	MessageCodeNetworkParentTier                                  MessageCode = "network.parent_tier"
 	MessageCodeNetworkPhoneFormat                                 MessageCode = "network.phone_format"
@@ -2633,15 +2644,19 @@ const (
 	MessageCodeProblemVersionChanged                              MessageCode = "problem.version_changed"
 	MessageCodeQualityAppealWindowClosed                          MessageCode = "quality.appeal_window_closed"
 	MessageCodeQualityAtMostTotalWeight                           MessageCode = "quality.at_most_total_weight"
+	MessageCodeQualityCourseCode                                  MessageCode = "quality.course_code"
 	MessageCodeQualityDifferentFromWorst                          MessageCode = "quality.different_from_worst"
 	MessageCodeQualityGradeInPolicy                               MessageCode = "quality.grade_in_policy"
 	MessageCodeQualityGradingPolicyChanged                        MessageCode = "quality.grading_policy_changed"
 	MessageCodeQualityIndicatorKpi                                MessageCode = "quality.indicator_kpi"
 	MessageCodeQualityIndicatorKpis                               MessageCode = "quality.indicator_kpis"
+	MessageCodeQualityLevelPolicyChanged                          MessageCode = "quality.level_policy_changed"
 	MessageCodeQualityListedOnce                                  MessageCode = "quality.listed_once"
 	MessageCodeQualityMaxRangeDays                                MessageCode = "quality.max_range_days"
 	MessageCodeQualityNoGradingPolicy                             MessageCode = "quality.no_grading_policy"
+	MessageCodeQualityNoLevelPolicy                               MessageCode = "quality.no_level_policy"
 	MessageCodeQualityNoPreviousGrade                             MessageCode = "quality.no_previous_grade"
+	MessageCodeQualityNoPreviousLevel                             MessageCode = "quality.no_previous_level"
 	MessageCodeQualityOnOrAfterFrom                               MessageCode = "quality.on_or_after_from"
 	MessageCodeQualityProposalNotAppealed                         MessageCode = "quality.proposal_not_appealed"
 	MessageCodeQualityProposalNotApproved                         MessageCode = "quality.proposal_not_approved"
@@ -2650,6 +2665,8 @@ const (
 	MessageCodeQualityRegionPrefix                                MessageCode = "quality.region_prefix"
 	MessageCodeQualityRequiredToReject                            MessageCode = "quality.required_to_reject"
 	MessageCodeQualityWeightsSum                                  MessageCode = "quality.weights_sum"
+	MessageCodeQualityZeroOrMore                                  MessageCode = "quality.zero_or_more"
+	MessageCodeQualityZeroToTotalWeight                           MessageCode = "quality.zero_to_total_weight"
 	MessageCodeReconcileNoSignoff                                 MessageCode = "reconcile.no_signoff"
 	MessageCodeReconcileRatingNotConfirmed                        MessageCode = "reconcile.rating_not_confirmed"
 	MessageCodeSlaBreached                                        MessageCode = "sla.breached"
@@ -3768,6 +3785,18 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventGradingPolicyUpdated:
 		return true
+	case MessageCodeEventLevelAppealDecided:
+		return true
+	case MessageCodeEventLevelAppealed:
+		return true
+	case MessageCodeEventLevelApproved:
+		return true
+	case MessageCodeEventLevelPolicyUpdated:
+		return true
+	case MessageCodeEventLevelProposed:
+		return true
+	case MessageCodeEventLevelRejected:
+		return true
 	case MessageCodeEventLoanerCreated:
 		return true
 	case MessageCodeEventLoanerLent:
@@ -3827,6 +3856,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventSwapRejected:
 		return true
 	case MessageCodeEventSwapRequested:
+		return true
+	case MessageCodeEventTechnicianCertificationRecorded:
+		return true
+	case MessageCodeEventTechnicianCertificationRemoved:
 		return true
 	case MessageCodeEventTechnicianCreated:
 		return true
@@ -3964,11 +3997,15 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeIdentityUnknownRole:
 		return true
+	case MessageCodeNetworkAfterCompletedOn:
+		return true
 	case MessageCodeNetworkAfterIssuedOn:
 		return true
 	case MessageCodeNetworkAfterStart:
 		return true
 	case MessageCodeNetworkAlreadyExpired:
+		return true
+	case MessageCodeNetworkCourseCode:
 		return true
 	case MessageCodeNetworkFileHeader:
 		return true
@@ -4023,6 +4060,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeNetworkNodeKeyParentRequired:
 		return true
 	case MessageCodeNetworkNodeTerminated:
+		return true
+	case MessageCodeNetworkOnOrAfterExpiresAfter:
 		return true
 	case MessageCodeNetworkParentTerminated:
 		return true
@@ -4184,6 +4223,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityAtMostTotalWeight:
 		return true
+	case MessageCodeQualityCourseCode:
+		return true
 	case MessageCodeQualityDifferentFromWorst:
 		return true
 	case MessageCodeQualityGradeInPolicy:
@@ -4194,13 +4235,19 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityIndicatorKpis:
 		return true
+	case MessageCodeQualityLevelPolicyChanged:
+		return true
 	case MessageCodeQualityListedOnce:
 		return true
 	case MessageCodeQualityMaxRangeDays:
 		return true
 	case MessageCodeQualityNoGradingPolicy:
 		return true
+	case MessageCodeQualityNoLevelPolicy:
+		return true
 	case MessageCodeQualityNoPreviousGrade:
+		return true
+	case MessageCodeQualityNoPreviousLevel:
 		return true
 	case MessageCodeQualityOnOrAfterFrom:
 		return true
@@ -4217,6 +4264,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeQualityRequiredToReject:
 		return true
 	case MessageCodeQualityWeightsSum:
+		return true
+	case MessageCodeQualityZeroOrMore:
+		return true
+	case MessageCodeQualityZeroToTotalWeight:
 		return true
 	case MessageCodeReconcileNoSignoff:
 		return true
