@@ -80,7 +80,7 @@ func (f *kindsFlow) onSite(t *testing.T, tk map[string]any) string {
 	id := tk["id"].(string)
 	f.clock.Set(time.Time{}) // back to the real time
 	tk = ticketAct(t, f.env, f.agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-	start := apitest.WeekdayMorning(time.Now(), 2)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
 	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-7 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -401,4 +401,43 @@ func TestTransitionTableByType(t *testing.T) {
 	}
 	assert.Contains(t, types["repair"], "diagnosed")
 	assert.NotContains(t, types["repair"], "installation_reported")
+}
+
+// inShift moves start to the first two-hour window, from start's day on,
+// inside one of the dispatched technician's shifts (the demo gives each
+// technician a random shift pattern, some without weekday mornings).
+func (f *kindsFlow) inShift(t *testing.T, tk map[string]any, start time.Time) time.Time {
+	t.Helper()
+	techID, _ := tk["technician_id"].(string)
+	require.NotEmpty(t, techID, "%v", tk["state_reason"])
+	r := f.env.Do(t, http.MethodGet, "/v1/network/technicians/"+techID, f.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	shifts, _ := r.JSON(t)["shifts"].([]any)
+	require.NotEmpty(t, shifts, "technician %s has no shifts", techID)
+	for day := 0; day < 14; day++ {
+		d := start.AddDate(0, 0, day)
+		iso := int(d.Weekday())
+		if iso == 0 {
+			iso = 7
+		}
+		for _, sh := range shifts {
+			m := sh.(map[string]any)
+			if int(m["weekday"].(float64)) != iso {
+				continue
+			}
+			from, err1 := time.ParseInLocation("15:04", m["start"].(string), d.Location())
+			to, err2 := time.ParseInLocation("15:04", m["end"].(string), d.Location())
+			require.NoError(t, err1)
+			require.NoError(t, err2)
+			s := time.Date(d.Year(), d.Month(), d.Day(), from.Hour(), from.Minute(), 0, 0, d.Location()).Add(30 * time.Minute)
+			if day == 0 && s.Before(start) {
+				s = start
+			}
+			if end := time.Date(d.Year(), d.Month(), d.Day(), to.Hour(), to.Minute(), 0, 0, d.Location()); !s.Add(2 * time.Hour).After(end) {
+				return s
+			}
+		}
+	}
+	t.Fatalf("technician %s has no two-hour window in its shifts within 14 days of %s", techID, start)
+	return start
 }
