@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
 
@@ -200,11 +201,7 @@ func checkAddressRegions(ctx context.Context, tx pg.TenantTx, v *tenants.Validat
 	if len(codes) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT FROM regions WHERE code = c)`, codes)
-	if err != nil {
-		return err
-	}
-	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	unknown, err := network.UnknownRegionsTx(ctx, tx, codes)
 	if err != nil {
 		return err
 	}

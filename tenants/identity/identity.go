@@ -13,7 +13,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"errors"
 	"github.com/servicenet/servicenet/internal/i18n"
 	"log/slog"
 	"slices"
@@ -28,6 +27,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // Secret prefixes: live keys act on real data; test keys are for integration
@@ -390,16 +390,12 @@ func (s *Service) validateNewKey(in NewAPIKey) error {
 func (s *Service) insertKey(ctx context.Context, tx pg.TenantTx, in NewAPIKey, actor string) (CreatedKey, error) {
 	if in.TechnicianID != "" {
 		// The technician's node must be the key's node or lie under it.
-		var techNode string
-		var inside bool
-		err := tx.QueryRow(ctx, `SELECT t.node_id, $3 = '' OR n.path <@ (SELECT path FROM nodes WHERE tenant_id = $1 AND id = $3)
-			FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
-			WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, in.TechnicianID, in.NodeID).Scan(&techNode, &inside)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return CreatedKey{}, tenants.InvalidMsg("technician_id", i18n.M("identity.no_technician_in_tenant"), in.TechnicianID)
-		}
+		techNode, inside, found, err := network.TechnicianUnderTx(ctx, tx, in.TechnicianID, in.NodeID)
 		if err != nil {
 			return CreatedKey{}, err
+		}
+		if !found {
+			return CreatedKey{}, tenants.InvalidMsg("technician_id", i18n.M("identity.no_technician_in_tenant"), in.TechnicianID)
 		}
 		if !inside {
 			return CreatedKey{}, tenants.InvalidMsg("technician_id", i18n.M("identity.technician_outside_subtree"), in.TechnicianID)

@@ -969,7 +969,7 @@ func (r *impRun) writeNodes(ctx context.Context, tx pg.TenantTx, chunk []*impNod
 	if err := r.recordCreatedStatuses(ctx, tx, created, recs); err != nil {
 		return err
 	}
-	return appendEvents(ctx, tx, evs)
+	return events.AppendManyTx(ctx, tx, evs)
 }
 
 // upsert runs an INSERT ... SELECT FROM jsonb_to_recordset($2) ... RETURNING
@@ -1026,37 +1026,6 @@ func (r *impRun) recordCreatedStatuses(ctx context.Context, tx pg.TenantTx, ids 
 		SELECT $1, r.id, r.node_id, NULL, r.to_status, $3, $4
 		FROM jsonb_to_recordset($2::jsonb) AS r(id text, node_id text, to_status text)`,
 		tx.TenantID, data, "created by import "+r.importID, r.actor)
-	return err
-}
-
-// appendEvents is events.Append for many events at once, in order.
-func appendEvents(ctx context.Context, tx pg.TenantTx, evs []events.New) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	type rec struct {
-		ID        string `json:"id"`
-		Type      string `json:"type"`
-		SubjectID string `json:"subject_id"`
-		Actor     string `json:"actor"`
-		Data      any    `json:"data"`
-	}
-	recs := make([]rec, len(evs))
-	for i, ev := range evs {
-		data := ev.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		recs[i] = rec{ID: tenants.NewID(tenants.PrefixEvent), Type: ev.Type, SubjectID: ev.SubjectID, Actor: ev.Actor, Data: data}
-	}
-	b, err := json.Marshal(recs)
-	if err != nil {
-		return fmt.Errorf("event data: %w", err)
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, subject_id, actor, data)
-		SELECT $1, r.id, r.type, r.subject_id, r.actor, r.data
-		FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, type text, subject_id text, actor text, data jsonb)) WITH ORDINALITY AS r
-		ORDER BY r.ordinality`, tx.TenantID, b)
 	return err
 }
 
@@ -1152,5 +1121,5 @@ func (r *impRun) writeTechnicians(ctx context.Context, tx pg.TenantTx, chunk []*
 			r.counts.Technicians.Unchanged++
 		}
 	}
-	return appendEvents(ctx, tx, evs)
+	return events.AppendManyTx(ctx, tx, evs)
 }

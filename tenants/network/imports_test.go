@@ -15,7 +15,6 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 func fileProblems(t *testing.T, err error) []string {
@@ -245,10 +244,12 @@ type importBundle struct {
 func setupImports(t *testing.T) *importBundle {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	idn := &identity.Service{DB: db.App}
-	ten, key, err := idn.CreateTenant(context.Background(), identity.NewTenant{Name: "Import brand", Slug: "import-brand"}, "test")
+	// The tenant row is written here, not by identity.CreateTenant: identity
+	// reads technicians through this package (TechnicianUnderTx).
+	tenantID := tenants.NewID(tenants.PrefixTenant)
+	_, err := db.App.Exec(context.Background(), `INSERT INTO tenants (id, name, slug) VALUES ($1, 'Import brand', 'import-brand')`, tenantID)
 	require.NoError(t, err)
-	b := &importBundle{tenantID: ten.ID, p: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
+	b := &importBundle{tenantID: tenantID, p: tenants.Principal{TenantID: tenantID, KeyID: tenants.NewID(tenants.PrefixAPIKey), Roles: []string{tenants.RoleTenantAdmin}}}
 	b.svc = &Service{DB: db.App, enqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
 		b.enqueued = append(b.enqueued, importID)
 		return nil

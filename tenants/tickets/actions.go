@@ -2,10 +2,7 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"slices"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
@@ -278,18 +275,15 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if err != nil {
 		return err
 	}
-	var status string
-	var valid bool
-	err = c.tx.QueryRow(ctx, `SELECT status, licence_expired_at IS NULL AND licence_expires_on IS NOT NULL AND licence_expires_on >= $4::date
-		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, c.tx.TenantID, techID, deref(c.T.NodeID), today).Scan(&status, &valid)
+	st, found, err := network.TechnicianAtNodeTx(ctx, c.tx, techID, deref(c.T.NodeID), today)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
 	case err != nil:
 		return err
-	case status != "active":
-		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", status), techID)
-	case !valid:
+	case !found:
+		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
+	case st.Status != network.TechnicianActive:
+		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", string(st.Status)), techID)
+	case !st.LicenceValid:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.no_valid_licence"), techID)
 	}
 	return nil

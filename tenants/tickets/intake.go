@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
@@ -125,9 +126,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	)
 	b := &pgx.Batch{}
 	if t.Address.RegionCode != "" {
-		b.Queue(`SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, t.Address.RegionCode).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&known)
-		})
+		network.QueueRegionKnown(b, t.Address.RegionCode, &known)
 	}
 	phoneBad := phoneProblem(t.Contact.Phone)
 	if t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) {

@@ -2,15 +2,13 @@ package tickets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
@@ -132,13 +130,10 @@ func (s *Service) technicianParams(ctx context.Context, c *change, n notice) err
 	}
 	name, licence := "", ""
 	if c.T.TechnicianID != nil {
-		var lic *string
-		err := c.tx.QueryRow(ctx, `SELECT name, licence_number FROM technicians WHERE tenant_id = $1 AND id = $2`,
-			c.tx.TenantID, *c.T.TechnicianID).Scan(&name, &lic)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		var err error
+		if name, licence, err = network.TechnicianCardTx(ctx, c.tx, *c.T.TechnicianID); err != nil {
 			return err
 		}
-		licence = deref(lic)
 	}
 	n.params["technician_name"] = name
 	if n.purpose == notifications.PurposeTechnicianAssigned {

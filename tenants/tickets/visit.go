@@ -61,12 +61,7 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	if t.TechnicianID == nil {
 		return nil
 	}
-	var (
-		name   string
-		shifts []network.Shift
-	)
-	err := c.tx.QueryRow(ctx, `SELECT name, shifts FROM technicians WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
-		c.tx.TenantID, *t.TechnicianID).Scan(&name, &shifts)
+	name, shifts, err := network.LockTechnicianShiftsTx(ctx, c.tx, *t.TechnicianID)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,63 @@
+package network
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+)
+
+// QueueRegionKnown queues, on b, whether code is in the GB/T 2260 reference
+// table, into known, so a caller reads it in the same round trip as the
+// rest of what it checks.
+func QueueRegionKnown(b *pgx.Batch, code string, known *bool) {
+	b.Queue(`SELECT EXISTS (SELECT FROM regions WHERE code = $1)`, code).QueryRow(func(row pgx.Row) error {
+		return row.Scan(known)
+	})
+}
+
+// TechnicianStanding is whether a technician may take a job on a day.
+type TechnicianStanding struct {
+	Status TechnicianStatus
+	// LicenceValid: a licence is recorded, not marked expired, and expires
+	// on or after the day.
+	LicenceValid bool
+}
+
+// TechnicianAtNodeTx reads the standing on day (YYYY-MM-DD) of technician
+// id of node nodeID; found is false when the node has no such technician.
+func TechnicianAtNodeTx(ctx context.Context, tx pg.TenantTx, id, nodeID, day string) (s TechnicianStanding, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT status, licence_expired_at IS NULL AND licence_expires_on IS NOT NULL AND licence_expires_on >= $4::date
+		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, tx.TenantID, id, nodeID, day).Scan(&s.Status, &s.LicenceValid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, false, nil
+	}
+	return s, err == nil, err
+}
+
+// TechnicianCardTx reads the name and licence number a customer message
+// shows of technician id; both are "" when the tenant has no such technician.
+func TechnicianCardTx(ctx context.Context, tx pg.TenantTx, id string) (name, licence string, err error) {
+	var lic *string
+	err = tx.QueryRow(ctx, `SELECT name, licence_number FROM technicians WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, id).Scan(&name, &lic)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if lic != nil {
+		licence = *lic
+	}
+	return name, licence, err
+}
+
+// LockTechnicianShiftsTx reads technician id's name and shifts and locks the
+// row (FOR NO KEY UPDATE) until the caller's transaction ends, so two
+// bookings for the technician are checked one after the other. A missing
+// technician is pgx.ErrNoRows.
+func LockTechnicianShiftsTx(ctx context.Context, tx pg.TenantTx, id string) (name string, shifts []Shift, err error) {
+	err = tx.QueryRow(ctx, `SELECT name, shifts FROM technicians WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+		tx.TenantID, id).Scan(&name, &shifts)
+	return name, shifts, err
+}
