@@ -53,11 +53,7 @@ var crossings = map[string]bool{
 	"stock → part_models (catalog)":        true,
 	"stock → parts (catalog)":              true,
 	"stock → product_models (catalog)":     true,
-	"warranty → product_models (catalog)":  true,
-	"warranty → storefronts (customers)":   true,
-	"warranty → units (customers)":         true,
 	"webhooks → events (events)":           true,
-	"webhooks → storefronts (customers)":   true,
 }
 
 const migrationsDir = "../internal/pg/migrations"

@@ -101,7 +101,8 @@ func scanUnit(row pgx.Row) (Unit, error) {
 	return u, err
 }
 
-// getUnit reads a unit in scope; lock is "" or "FOR UPDATE OF u".
+// getUnit reads a unit in scope; lock is "" or a locking clause on u
+// ("FOR UPDATE OF u").
 func getUnit(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string) (Unit, error) {
 	if !tenants.ValidID(tenants.PrefixUnit, id) {
 		return Unit{}, tenants.NotFound("unit")

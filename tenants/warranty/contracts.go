@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/testclocks"
@@ -144,6 +145,28 @@ type unitFacts struct {
 	warrantyMonths int
 }
 
+// saleUnit reads and locks (customers.LockUnitSystemTx) the unit a plan is
+// sold for, with its model's warranty term; ok is false when the tenant has
+// no such unit.
+func saleUnit(ctx context.Context, tx pg.TenantTx, unitID string) (u unitFacts, ok bool, err error) {
+	unit, err := customers.LockUnitSystemTx(ctx, tx, unitID)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound {
+		return u, false, nil
+	} else if err != nil {
+		return u, false, err
+	}
+	m, err := catalog.LoadModel(ctx, tx, unit.ModelID)
+	if err != nil {
+		return u, false, err
+	}
+	purchase, err := time.Parse(dateLayout, unit.PurchaseDate)
+	if err != nil {
+		return u, false, err
+	}
+	return unitFacts{purchase: purchase, storefrontID: unit.StorefrontID, status: unit.Status, category: m.Category,
+		warrantyMonths: m.WarrantyMonths}, true, nil
+}
+
 // changeState moves a contract to state with its history row and event.
 func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractState, reason, actor, eventType string) (Contract, error) {
 	out, err := scanContract(tx.QueryRow(ctx, `
@@ -216,9 +239,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			}
 			seller = &p.StorefrontID
 		case in.StorefrontID != "":
-			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM storefronts WHERE tenant_id = $1 AND id = $2)`,
-				tx.TenantID, in.StorefrontID).Scan(&ok); err != nil {
+			ok, err := customers.StorefrontExistsTx(ctx, tx, in.StorefrontID)
+			if err != nil {
 				return err
 			}
 			if !ok {
@@ -232,17 +254,8 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 		var u unitFacts
 		unitOK := false
 		if tenants.ValidID(tenants.PrefixUnit, in.UnitID) {
-			err := tx.QueryRow(ctx, `
-				SELECT u.purchase_date, u.storefront_id, u.status, m.category, m.warranty_months
-				FROM units u JOIN product_models m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
-				WHERE u.tenant_id = $1 AND u.id = $2 FOR NO KEY UPDATE OF u`, tx.TenantID, in.UnitID).
-				Scan(&u.purchase, &u.storefrontID, &u.status, &u.category, &u.warrantyMonths)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-			case err != nil:
+			if u, unitOK, err = saleUnit(ctx, tx, in.UnitID); err != nil {
 				return err
-			default:
-				unitOK = true
 			}
 		}
 		if p.StorefrontID != "" && (!unitOK || u.storefrontID == nil || *u.storefrontID != p.StorefrontID) {

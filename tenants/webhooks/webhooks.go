@@ -21,6 +21,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -309,9 +310,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 	out := EndpointWithSecret{Secret: newSecret()}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if sf != nil && p.StorefrontID == "" {
-			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM storefronts WHERE tenant_id = $1 AND id = $2)`,
-				tx.TenantID, *sf).Scan(&ok); err != nil {
+			ok, err := customers.StorefrontExistsTx(ctx, tx, *sf)
+			if err != nil {
 				return err
 			}
 			if !ok {
