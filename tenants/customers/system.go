@@ -3,6 +3,8 @@ package customers
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 )
 
@@ -22,4 +24,11 @@ func LoadUnitSystemTx(ctx context.Context, tx pg.TenantTx, unitID string) (Unit,
 // unit (two sales of a plan for it) cannot race past each other's checks.
 func LockUnitSystemTx(ctx context.Context, tx pg.TenantTx, unitID string) (Unit, error) {
 	return getUnit(ctx, tx, Scope{}, unitID, "FOR NO KEY UPDATE OF u")
+}
+
+// QueueLoadUnitSystem queues, on b, LoadUnitSystemTx's read into u, so a
+// caller reads the unit in the same round trip as what it needs beside it;
+// the callback answers not_found as LoadUnitSystemTx does.
+func QueueLoadUnitSystem(b *pgx.Batch, tenantID, unitID string, u *Unit) {
+	queueLoadUnit(b, tenantID, Scope{}, unitID, u)
 }

@@ -126,8 +126,12 @@ func LoadUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id strin
 // applied) into u, so a caller can read it in the same round trip as what
 // it needs beside the unit. The callback answers not_found as LoadUnit does.
 func QueueLoadUnit(b *pgx.Batch, tenantID string, p tenants.Principal, id string, u *Unit) {
+	queueLoadUnit(b, tenantID, ScopeOf(p), id, u)
+}
+
+func queueLoadUnit(b *pgx.Batch, tenantID string, sc Scope, id string, u *Unit) {
 	b.Queue(`SELECT `+unitColumns+unitFrom+`
-		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tenantID, id, ScopeOf(p).arg()).
+		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tenantID, id, sc.arg()).
 		QueryRow(func(row pgx.Row) error {
 			var err error
 			if *u, err = scanUnit(row); errors.Is(err, pgx.ErrNoRows) {

@@ -391,7 +391,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 		if t.Type == TypeExchange {
 			remedy = "exchange"
 		}
-		e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID},
+		e, err := warranty.DecideSystemTx(ctx, c.tx,
 			warranty.DecideRequest{UnitID: *t.UnitID, Fault: f, RequestedRemedy: remedy, On: on}, c.now)
 		if err != nil {
 			return tenants.Relocate(err, "fault.", "")
@@ -439,7 +439,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.inspect_first"))
 		}
 		d := t.Entitlement.Decision
-		u, err := customers.LoadUnit(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, *t.UnitID)
+		u, err := customers.LoadUnitSystemTx(ctx, c.tx, *t.UnitID)
 		if err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: visit,
 		Fault: warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable}}
 	// The decision is the brand's: decide with the tenant's whole view.
-	e, err := warranty.DecideTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID}, req, c.now)
+	e, err := warranty.DecideSystemTx(ctx, c.tx, req, c.now)
 	if err != nil {
 		// Problems with the fault are about the diagnosis in this request.
 		return e, tenants.Relocate(err, "fault.", "diagnosis.")

@@ -96,6 +96,11 @@ func DecideTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req Deci
 	if err != nil {
 		return Entitlement{}, err // not_found: absent, another tenant's or outside the key's scope
 	}
+	return decideOn(ctx, tx, req, r, now)
+}
+
+// decideOn answers req about the unit whose records are r.
+func decideOn(ctx context.Context, tx pg.TenantTx, req DecideRequest, r UnitRecords, now time.Time) (Entitlement, error) {
 	in, e, err := gatherDecision(ctx, tx, req, r, now)
 	if err != nil {
 		return Entitlement{}, err
@@ -123,10 +128,18 @@ type UnitRecords struct {
 // the caller's transaction; the unit is read in p's scope (not_found outside
 // it). Decisions and claim adjudication both start here.
 func LoadUnitRecords(ctx context.Context, tx pg.TenantTx, p tenants.Principal, unitID string) (UnitRecords, error) {
+	return loadUnitRecords(ctx, tx, unitID, func(b *pgx.Batch, u *customers.Unit) {
+		customers.QueueLoadUnit(b, tx.TenantID, p, unitID, u)
+	})
+}
+
+// loadUnitRecords is LoadUnitRecords with the unit's read queued by
+// queueUnit (in a principal's scope, or the tenant's whole view).
+func loadUnitRecords(ctx context.Context, tx pg.TenantTx, unitID string, queueUnit func(*pgx.Batch, *customers.Unit)) (UnitRecords, error) {
 	var r UnitRecords
 	b := &pgx.Batch{}
 	pg.QueueSettings(b, &r.Settings)
-	customers.QueueLoadUnit(b, tx.TenantID, p, unitID, &r.Unit)
+	queueUnit(b, &r.Unit)
 	catalog.QueueUnitModel(b, tx.TenantID, unitID, &r.Model)
 	QueueUnitContracts(b, tx.TenantID, unitID, &r.Contracts)
 	customers.QueueLoadHistory(b, tx.TenantID, unitID, &r.History)
