@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -342,17 +343,27 @@ func nullIfEmpty(s string) *string {
 }
 
 // scope is what part of the tenant's tickets a principal sees: a
-// storefront's, a node subtree's (customers.OwnerScope), and for a
-// technician key only its technician's.
+// storefront's, a node subtree's, and for a technician key only its
+// technician's. Each is a value tickets turns into a predicate on its own
+// columns (inScope).
 type scope struct {
-	customers.OwnerScope
+	// storefront is a storefront key's storefront (customers.ScopeOf), nil
+	// for every other principal.
+	storefront *string
+	// nodes are the ids of a node-bound key's subtree
+	// (network.ScopeNodesTx), nil for the whole network.
+	nodes      []string
 	technician *string
 	none       bool
 }
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	os, err := customers.ResolveOwnerScope(ctx, tx, p)
-	sc := scope{OwnerScope: os}
+	var sc scope
+	if cs := customers.ScopeOf(p); !cs.Whole() {
+		sc.storefront = &cs.StorefrontID
+	}
+	nodes, err := network.ScopeNodesTx(ctx, tx, p)
+	sc.nodes = nodes
 	if p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager) {
 		if p.TechnicianID == "" {
 			sc.none = true // a technician key that names no technician has no jobs
@@ -364,13 +375,14 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (sco
 }
 
 // inScope is the ticket predicate for a scope given as $n placeholders
-// (storefront, node path, technician, none) on alias t.
-func inScope(sf, path, tech, none string) string {
-	return `(NOT ` + none + `) AND ` + customers.OwnerPredicate("t", sf, path) + `
+// (storefront, nodes, technician, none; args) on alias t.
+func inScope(sf, nodes, tech, none string) string {
+	return `(NOT ` + none + `) AND (` + sf + `::text IS NULL OR t.storefront_id = ` + sf + `::text)
+	  AND (` + nodes + `::text[] IS NULL OR t.node_id = ANY (` + nodes + `::text[]))
 	  AND (` + tech + `::text IS NULL OR t.technician_id = ` + tech + `)`
 }
 
-func (sc scope) args() []any { return []any{sc.Storefront, sc.NodePath, sc.technician, sc.none} }
+func (sc scope) args() []any { return []any{sc.storefront, sc.nodes, sc.technician, sc.none} }
 
 // getTicket reads a ticket in scope; lock is "" or "FOR UPDATE OF t".
 func getTicket(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Ticket, error) {
