@@ -211,6 +211,71 @@ type window struct {
 // writes nothing.
 func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (DispatchDecision, error) {
 	ancestors := network.RegionAncestors(r.RegionCode)
+	if err := checkRequest(r, ancestors); err != nil {
+		return DispatchDecision{}, err
+	}
+	required := max(r.RequiredLevel, 1)
+	if r.TechnicianID != "" {
+		nodeID, err := technicianNode(ctx, tx, r)
+		if err != nil {
+			return DispatchDecision{}, err
+		}
+		r.NodeID = nodeID
+	}
+	tiers := tierOrder
+	if r.HardFault {
+		tiers = hardFaultTierOrder
+	}
+	settings, nodes, err := readNodes(ctx, tx, now, r, tiers, ancestors)
+	if err != nil {
+		return DispatchDecision{}, err
+	}
+	if r.Loaner != "" {
+		if err := weighLoaners(ctx, tx, r, nodes); err != nil {
+			return DispatchDecision{}, err
+		}
+	}
+	w, err := windowOf(r, now, settings.Location)
+	if err != nil {
+		return DispatchDecision{}, err
+	}
+	dayStart, dayEnd := dayOf(w.start)
+	day := dayStart.Format(time.DateOnly)
+
+	sortNodes(nodes)
+	d := DispatchDecision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
+	manual, err := manualNode(nodes, r, day)
+	if err != nil {
+		return DispatchDecision{}, err
+	}
+	top := topNodesOf(nodes, manual)
+	if len(top) == 0 {
+		d.setReason(noNodeReason(nodes, r, day))
+		return d, nil
+	}
+
+	techs, err := readTechnicians(ctx, tx, r, top, required, w, dayStart, dayEnd)
+	if err != nil {
+		return DispatchDecision{}, err
+	}
+	d.Technicians = techs
+	chosen, tech, skipped := choose(top, techs, manual != nil)
+	if r.TechnicianID != "" {
+		if tech, err = manualTechnician(techs, r, required, day); err != nil {
+			return DispatchDecision{}, err
+		}
+	}
+	d.NodeID, d.Tier = chosen.NodeID, chosen.Tier
+	if tech != nil {
+		d.TechnicianID = tech.TechnicianID
+	}
+	d.setReason(append(chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day), loanerNote(chosen, r)...))
+	return d, nil
+}
+
+// checkRequest validates the request before anything is read; ancestors
+// are the address's region codes (nil: not a district code).
+func checkRequest(r Request, ancestors []string) error {
 	v := &tenants.Validation{}
 	if ancestors == nil {
 		v.AddMsg("address.region_code", i18n.M("dispatch.region_code_needed"), r.RegionCode)
@@ -236,39 +301,35 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.TechnicianID != "" && !tenants.ValidID(tenants.PrefixTechnician, r.TechnicianID) {
 		v.AddMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 	}
-	if err := v.Err(); err != nil {
-		return DispatchDecision{}, err
-	}
-	required := max(r.RequiredLevel, 1)
+	return v.Err()
+}
 
-	// A manual technician names their node.
-	if r.TechnicianID != "" {
-		var nodeID string
-		err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, r.TechnicianID).Scan(&nodeID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return DispatchDecision{}, tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
-		} else if err != nil {
-			return DispatchDecision{}, err
-		}
-		if r.NodeID != "" && r.NodeID != nodeID {
-			return DispatchDecision{}, tenants.InvalidMsg("technician_id",
-				i18n.M("dispatch.technician_other_node", "Node", nodeID), r.TechnicianID)
-		}
-		r.NodeID = nodeID
+// technicianNode is the node of the manually chosen technician, which must
+// be the manually chosen node when both are named.
+func technicianNode(ctx context.Context, tx pg.TenantTx, r Request) (string, error) {
+	var nodeID string
+	err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, r.TechnicianID).Scan(&nodeID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
+	} else if err != nil {
+		return "", err
 	}
+	if r.NodeID != "" && r.NodeID != nodeID {
+		return "", tenants.InvalidMsg("technician_id", i18n.M("dispatch.technician_other_node", "Node", nodeID), r.TechnicianID)
+	}
+	return nodeID, nil
+}
 
-	tiers := tierOrder
-	if r.HardFault {
-		tiers = hardFaultTierOrder
-	}
+// readNodes reads the tenant's settings and the scored candidate nodes in
+// one round trip. The day is the window's (today without one) in the
+// tenant's zone: the nodes query takes the day from the same zone.
+func readNodes(ctx context.Context, tx pg.TenantTx, now time.Time, r Request, tiers, ancestors []string) (
+	pg.TenantSettings, []NodeCandidate, error) {
 	excluded := r.ExcludeNodes
 	if excluded == nil {
 		excluded = []string{}
 	}
-	// The day is the window's (today without one) in the tenant's zone: the
-	// settings and the nodes share one round trip, the nodes query taking
-	// the day from the same zone.
 	at := now
 	if r.WindowStart != nil {
 		at = *r.WindowStart
@@ -283,61 +344,64 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		excluded, at, r.TicketID, r.NodeID).Query(func(rows pgx.Rows) error {
 		var err error
 		nodes, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (NodeCandidate, error) {
-			var (
-				n                     NodeCandidate
-				status                string
-				coverage              []string
-				category, serviceKind bool
-				lat, lon              *float64
-			)
-			if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &coverage, &category, &serviceKind,
-				&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
-				return n, err
-			}
-			for _, a := range ancestors { // most specific first
-				if slices.Contains(coverage, a) {
-					n.MatchedRegion = a
-					break
-				}
-			}
-			if lat != nil && lon != nil && r.Latitude != nil && r.Longitude != nil {
-				d := round(haversineKM(*lat, *lon, *r.Latitude, *r.Longitude), 10)
-				n.DistanceKM = &d
-			}
-			n.Breakdown = nodeScore(n, tiers, ancestors)
-			b := n.Breakdown
-			n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
-			switch {
-			case slices.Contains(r.ExcludeNodes, n.NodeID):
-				n.ExcludedBy = RuleRejectedEarlier
-			case status != "active":
-				n.ExcludedBy = RuleNotActive
-			case n.MatchedRegion == "":
-				n.ExcludedBy = RuleRegionNotCovered
-			case !serviceKind:
-				n.ExcludedBy = RuleServiceKindNotOffered
-			case !category:
-				n.ExcludedBy = RuleCategoryNotServiced
-			case r.HardFault && n.Tier == tierRepairPoint:
-				n.ExcludedBy = RuleHardFaultHigherTier
-			case n.LoadToday >= n.DailyCapacity:
-				n.ExcludedBy = RuleNoCapacityToday
-			}
-			n.Eligible = n.ExcludedBy == ""
-			return n, nil
+			return scanNode(row, r, tiers, ancestors)
 		})
 		return err
 	})
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return DispatchDecision{}, err
+	err := tx.SendBatch(ctx, batch).Close()
+	return settings, nodes, err
+}
+
+// scanNode reads a row of NodesSQL into a scored candidate, with the first
+// rule that excludes it.
+func scanNode(row pgx.Row, r Request, tiers, ancestors []string) (NodeCandidate, error) {
+	var (
+		n                     NodeCandidate
+		status                string
+		coverage              []string
+		category, serviceKind bool
+		lat, lon              *float64
+	)
+	if err := row.Scan(&n.NodeID, &n.Name, &n.Tier, &n.Grade, &status, &coverage, &category, &serviceKind,
+		&n.DailyCapacity, &lat, &lon, &n.LoadToday); err != nil {
+		return n, err
 	}
-	if r.Loaner != "" {
-		if err := weighLoaners(ctx, tx, r, nodes); err != nil {
-			return DispatchDecision{}, err
+	for _, a := range ancestors { // most specific first
+		if slices.Contains(coverage, a) {
+			n.MatchedRegion = a
+			break
 		}
 	}
+	if lat != nil && lon != nil && r.Latitude != nil && r.Longitude != nil {
+		d := round(haversineKM(*lat, *lon, *r.Latitude, *r.Longitude), 10)
+		n.DistanceKM = &d
+	}
+	n.Breakdown = nodeScore(n, tiers, ancestors)
+	b := n.Breakdown
+	n.Score = round(b.Tier+b.Grade+b.Region+b.Load+b.Distance, 100)
+	switch {
+	case slices.Contains(r.ExcludeNodes, n.NodeID):
+		n.ExcludedBy = RuleRejectedEarlier
+	case status != "active":
+		n.ExcludedBy = RuleNotActive
+	case n.MatchedRegion == "":
+		n.ExcludedBy = RuleRegionNotCovered
+	case !serviceKind:
+		n.ExcludedBy = RuleServiceKindNotOffered
+	case !category:
+		n.ExcludedBy = RuleCategoryNotServiced
+	case r.HardFault && n.Tier == tierRepairPoint:
+		n.ExcludedBy = RuleHardFaultHigherTier
+	case n.LoadToday >= n.DailyCapacity:
+		n.ExcludedBy = RuleNoCapacityToday
+	}
+	n.Eligible = n.ExcludedBy == ""
+	return n, nil
+}
 
-	loc := settings.Location
+// windowOf is the request's window in the tenant's zone loc; without one,
+// the rest of today from now.
+func windowOf(r Request, now time.Time, loc *time.Location) (window, error) {
 	w := window{start: now.In(loc), restOfDay: r.WindowStart == nil && r.WindowEnd == nil}
 	if r.WindowStart != nil {
 		w.start = r.WindowStart.In(loc)
@@ -345,13 +409,20 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 	if r.WindowEnd != nil {
 		w.end, w.hasEnd = r.WindowEnd.In(loc), true
 		if !w.end.After(w.start) {
-			return DispatchDecision{}, tenants.InvalidMsg("window_end", i18n.M("dispatch.after_window_start"), r.WindowEnd)
+			return w, tenants.InvalidMsg("window_end", i18n.M("dispatch.after_window_start"), r.WindowEnd)
 		}
 	}
-	dayStart := time.Date(w.start.Year(), w.start.Month(), w.start.Day(), 0, 0, 0, 0, loc)
-	dayEnd := dayStart.AddDate(0, 0, 1)
-	day := dayStart.Format(time.DateOnly)
+	return w, nil
+}
 
+// dayOf is the bounds of the calendar day of t, in t's zone.
+func dayOf(t time.Time) (first, next time.Time) {
+	first = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+	return first, first.AddDate(0, 0, 1)
+}
+
+// sortNodes orders candidates eligible first, then by score, then by id.
+func sortNodes(nodes []NodeCandidate) {
 	slices.SortFunc(nodes, func(a, b NodeCandidate) int {
 		if a.Eligible != b.Eligible {
 			if a.Eligible {
@@ -361,22 +432,29 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		}
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.NodeID, b.NodeID))
 	})
+}
 
-	d := DispatchDecision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
-	var manual *NodeCandidate
-	if r.NodeID != "" {
-		i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
-		if i < 0 {
-			return DispatchDecision{}, tenants.InvalidMsg("node_id", i18n.M("common.no_such_node"), r.NodeID)
-		}
-		manual = &nodes[i]
-		if !manual.Eligible {
-			return DispatchDecision{}, tenants.InvalidMsg("node_id",
-				i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
-		}
+// manualNode is the manually chosen node among the candidates (nil without
+// one); it is invalid when not listed (out of scope or absent) or excluded.
+func manualNode(nodes []NodeCandidate, r Request, day string) (*NodeCandidate, error) {
+	if r.NodeID == "" {
+		return nil, nil
 	}
+	i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
+	if i < 0 {
+		return nil, tenants.InvalidMsg("node_id", i18n.M("common.no_such_node"), r.NodeID)
+	}
+	manual := &nodes[i]
+	if !manual.Eligible {
+		return nil, tenants.InvalidMsg("node_id",
+			i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
+	}
+	return manual, nil
+}
 
-	// The nodes whose technicians are considered, best first.
+// topNodesOf is the nodes whose technicians are considered, best first:
+// the manual one, then up to topNodes of the best eligible others.
+func topNodesOf(nodes []NodeCandidate, manual *NodeCandidate) []NodeCandidate {
 	var top []NodeCandidate
 	if manual != nil {
 		top = append(top, *manual)
@@ -389,57 +467,27 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 			top = append(top, n)
 		}
 	}
-	if len(top) == 0 {
-		d.setReason(noNodeReason(nodes, r, day))
-		return d, nil
-	}
+	return top
+}
 
+// readTechnicians reads the technicians of the top nodes with their load
+// on the day [dayStart, dayEnd), scored, with the first rule that excludes
+// each, sorted eligible first, then by score and the node's rank in top.
+func readTechnicians(ctx context.Context, tx pg.TenantTx, r Request, top []NodeCandidate, required int, w window,
+	dayStart, dayEnd time.Time) ([]TechnicianCandidate, error) {
 	ids := make([]string, len(top))
 	for i, n := range top {
 		ids[i] = n.NodeID
 	}
-	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, day, dayStart, dayEnd, r.TicketID)
+	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, dayStart.Format(time.DateOnly), dayStart, dayEnd, r.TicketID)
 	if err != nil {
-		return DispatchDecision{}, err
+		return nil, err
 	}
 	techs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TechnicianCandidate, error) {
-		var (
-			t              TechnicianCandidate
-			status         string
-			licenceOK      bool
-			shifts         []network.Shift
-			homeLat, homeL *float64
-		)
-		if err := row.Scan(&t.TechnicianID, &t.NodeID, &t.Name, &status, &t.Level, &licenceOK, &shifts,
-			&t.DailyJobLimit, &homeLat, &homeL, &t.JobsToday); err != nil {
-			return t, err
-		}
-		if homeLat != nil && homeL != nil && r.Latitude != nil && r.Longitude != nil {
-			km := round(haversineKM(*homeLat, *homeL, *r.Latitude, *r.Longitude), 10)
-			t.DistanceKM = &km
-		}
-		t.Breakdown = technicianScore(t, required)
-		b := t.Breakdown
-		t.Score = round(b.Load+b.Distance+b.Level, 100)
-		switch {
-		case slices.Contains(r.ExcludeTechnicians, t.TechnicianID):
-			t.ExcludedBy = RuleRejectedEarlier
-		case status != string(network.TechnicianActive):
-			t.ExcludedBy = RuleNotActive
-		case !licenceOK:
-			t.ExcludedBy = RuleLicenceInvalid
-		case t.Level < required:
-			t.ExcludedBy = RuleSkillBelowRequired
-		case !onShift(shifts, w):
-			t.ExcludedBy = RuleOffShift
-		case t.JobsToday >= t.DailyJobLimit:
-			t.ExcludedBy = RuleDailyLimitReached
-		}
-		t.Eligible = t.ExcludedBy == ""
-		return t, nil
+		return scanTechnician(row, r, required, w)
 	})
 	if err != nil {
-		return DispatchDecision{}, err
+		return nil, err
 	}
 	rank := make(map[string]int, len(top))
 	for i, n := range top {
@@ -455,10 +503,53 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(rank[a.NodeID], rank[b.NodeID]),
 			cmp.Compare(a.TechnicianID, b.TechnicianID))
 	})
-	d.Technicians = techs
+	return techs, nil
+}
 
-	// The chosen node: the manual one, else the best of top with an
-	// eligible technician, else the best of top.
+// scanTechnician reads a row of TechniciansSQL into a scored candidate,
+// with the first rule that excludes it.
+func scanTechnician(row pgx.Row, r Request, required int, w window) (TechnicianCandidate, error) {
+	var (
+		t              TechnicianCandidate
+		status         string
+		licenceOK      bool
+		shifts         []network.Shift
+		homeLat, homeL *float64
+	)
+	if err := row.Scan(&t.TechnicianID, &t.NodeID, &t.Name, &status, &t.Level, &licenceOK, &shifts,
+		&t.DailyJobLimit, &homeLat, &homeL, &t.JobsToday); err != nil {
+		return t, err
+	}
+	if homeLat != nil && homeL != nil && r.Latitude != nil && r.Longitude != nil {
+		km := round(haversineKM(*homeLat, *homeL, *r.Latitude, *r.Longitude), 10)
+		t.DistanceKM = &km
+	}
+	t.Breakdown = technicianScore(t, required)
+	b := t.Breakdown
+	t.Score = round(b.Load+b.Distance+b.Level, 100)
+	switch {
+	case slices.Contains(r.ExcludeTechnicians, t.TechnicianID):
+		t.ExcludedBy = RuleRejectedEarlier
+	case status != string(network.TechnicianActive):
+		t.ExcludedBy = RuleNotActive
+	case !licenceOK:
+		t.ExcludedBy = RuleLicenceInvalid
+	case t.Level < required:
+		t.ExcludedBy = RuleSkillBelowRequired
+	case !onShift(shifts, w):
+		t.ExcludedBy = RuleOffShift
+	case t.JobsToday >= t.DailyJobLimit:
+		t.ExcludedBy = RuleDailyLimitReached
+	}
+	t.Eligible = t.ExcludedBy == ""
+	return t, nil
+}
+
+// choose picks the node: the manual one (first of top), else the best of
+// top with an eligible technician, else the best of top; with its best
+// eligible technician (nil: none). skipped counts the better nodes passed
+// over for want of a technician.
+func choose(top []NodeCandidate, techs []TechnicianCandidate, manual bool) (chosen NodeCandidate, tech *TechnicianCandidate, skipped int) {
 	best := func(nodeID string) *TechnicianCandidate {
 		for i := range techs {
 			if techs[i].NodeID == nodeID && techs[i].Eligible {
@@ -467,34 +558,30 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		}
 		return nil
 	}
-	chosen, skipped := top[0], 0
-	tech := best(chosen.NodeID)
-	if manual == nil && tech == nil {
+	chosen = top[0]
+	tech = best(chosen.NodeID)
+	if !manual && tech == nil {
 		for i, n := range top[1:] {
 			if t := best(n.NodeID); t != nil {
-				chosen, tech, skipped = n, t, i+1
-				break
+				return n, t, i + 1
 			}
 		}
 	}
-	if r.TechnicianID != "" {
-		i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
-		if i < 0 {
-			return DispatchDecision{}, tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
-		}
-		if !techs[i].Eligible {
-			return DispatchDecision{}, tenants.InvalidMsg("technician_id",
-				i18n.M("dispatch.excluded_technician", "Rule", techs[i].ExcludedBy, "Reason", techRuleText(techs[i], r, required, day)), r.TechnicianID)
-		}
-		tech = &techs[i]
-	}
+	return chosen, tech, 0
+}
 
-	d.NodeID, d.Tier = chosen.NodeID, chosen.Tier
-	if tech != nil {
-		d.TechnicianID = tech.TechnicianID
+// manualTechnician is the manually chosen technician among the candidates;
+// it is invalid when not listed or excluded.
+func manualTechnician(techs []TechnicianCandidate, r Request, required int, day string) (*TechnicianCandidate, error) {
+	i := slices.IndexFunc(techs, func(t TechnicianCandidate) bool { return t.TechnicianID == r.TechnicianID })
+	if i < 0 {
+		return nil, tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 	}
-	d.setReason(append(chosenReason(chosen, tech, techs, top, skipped, manual != nil, r, day), loanerNote(chosen, r)...))
-	return d, nil
+	if !techs[i].Eligible {
+		return nil, tenants.InvalidMsg("technician_id",
+			i18n.M("dispatch.excluded_technician", "Rule", techs[i].ExcludedBy, "Reason", techRuleText(techs[i], r, required, day)), r.TechnicianID)
+	}
+	return &techs[i], nil
 }
 
 // weighLoaners counts each candidate node's available loaners of the
