@@ -217,7 +217,7 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 	}
 	var out []Finding
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		ns, err := network.ResolveScope(ctx, tx, p)
+		nodes, err := network.ScopeNodesTx(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -226,11 +226,11 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 			FROM reconciliation_findings f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id
 			WHERE f.tenant_id = $1
 			  AND ($2::date IS NULL OR (f.day, f.ticket_id, f.problem) < ($2::date, $3, $4))
-			  AND `+network.InSubtree("f", "$5")+`
+			  AND ($5::text[] IS NULL OR f.node_id = ANY ($5::text[]))
 			  AND ($6::text IS NULL OR t.storefront_id = $6) AND ($7::text IS NULL OR f.technician_id = $7)
 			  AND ($8::date IS NULL OR f.day = $8::date) AND ($9 = '' OR f.problem = $9) AND ($10 = '' OR f.node_id = $10)
 			ORDER BY f.day DESC, f.ticket_id DESC, f.problem DESC LIMIT $11`,
-			tx.TenantID, afterDay, afterTicket, afterProblem, ns.Path(), nonEmpty(p.StorefrontID), nonEmpty(p.TechnicianID),
+			tx.TenantID, afterDay, afterTicket, afterProblem, nodes, nonEmpty(p.StorefrontID), nonEmpty(p.TechnicianID),
 			nonEmpty(f.Day), f.Problem, f.NodeID, f.Limit+1)
 		if err != nil {
 			return err

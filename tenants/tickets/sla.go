@@ -223,7 +223,7 @@ func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f Breac
 	}
 	var out []Breach
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		ns, err := network.ResolveScope(ctx, tx, p)
+		nodes, err := network.ScopeNodesTx(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -232,12 +232,12 @@ func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f Breac
 			FROM ticket_sla_breaches b JOIN tickets t ON t.tenant_id = b.tenant_id AND t.id = b.ticket_id
 			WHERE b.tenant_id = $1
 			  AND ($2::timestamptz IS NULL OR (b.breached_at, b.ticket_id, b.sla, b.due_at, b.level) < ($2, $3, $4, $5, $6))
-			  AND `+network.InSubtree("b", "$7")+`
+			  AND ($7::text[] IS NULL OR b.node_id = ANY ($7::text[]))
 			  AND ($8::text IS NULL OR t.storefront_id = $8) AND ($9::text IS NULL OR t.technician_id = $9)
 			  AND ($10 = '' OR b.sla = $10) AND ($11 = 0 OR b.level = $11)
 			  AND ($12::timestamptz IS NULL OR b.breached_at >= $12)
 			ORDER BY b.breached_at DESC, b.ticket_id DESC, b.sla DESC, b.due_at DESC, b.level DESC LIMIT $13`,
-			tx.TenantID, after.at, after.ticket, after.sla, after.due, after.level, ns.Path(),
+			tx.TenantID, after.at, after.ticket, after.sla, after.due, after.level, nodes,
 			nonEmpty(p.StorefrontID), nonEmpty(p.TechnicianID), f.SLA, f.Level, since, f.Limit+1)
 		if err != nil {
 			return err
