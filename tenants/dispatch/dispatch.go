@@ -86,7 +86,6 @@ package dispatch
 import (
 	"cmp"
 	"context"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -307,13 +306,12 @@ func checkRequest(r Request, ancestors []string) error {
 // technicianNode is the node of the manually chosen technician, which must
 // be the manually chosen node when both are named.
 func technicianNode(ctx context.Context, tx pg.TenantTx, r Request) (string, error) {
-	var nodeID string
-	err := tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, r.TechnicianID).Scan(&nodeID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
-	} else if err != nil {
+	nodeID, found, err := network.NodeOfTechnicianTx(ctx, tx, r.TechnicianID)
+	if err != nil {
 		return "", err
+	}
+	if !found {
+		return "", tenants.InvalidMsg("technician_id", i18n.M("common.no_such_technician"), r.TechnicianID)
 	}
 	if r.NodeID != "" && r.NodeID != nodeID {
 		return "", tenants.InvalidMsg("technician_id", i18n.M("dispatch.technician_other_node", "Node", nodeID), r.TechnicianID)
