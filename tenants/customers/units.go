@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -196,23 +197,14 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 	// model, and the named owner (locked in share mode, as getCustomer).
 	var (
 		st                   pg.TenantSettings
-		category             string
+		model                catalog.ProductModel
 		modelFound           bool
 		elsewhere, ownerSeen bool
 	)
 	b := &pgx.Batch{}
 	pg.QueueSettings(b, &st)
 	if validModel {
-		b.Queue(`SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).
-			Query(func(rows pgx.Rows) error {
-				for rows.Next() {
-					modelFound = true
-					if err := rows.Scan(&category); err != nil {
-						return err
-					}
-				}
-				return rows.Err()
-			})
+		catalog.QueueModel(b, tx.TenantID, in.ModelID, &model, &modelFound)
 	}
 	if validSerial {
 		// The same serial under another model is almost always the wrong
@@ -327,7 +319,7 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 		return err
 	})
 	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeUnitRegistered, SubjectID: id, Actor: p.Subject(),
-		Data: map[string]any{"model_id": in.ModelID, "category": category, "serial": serial,
+		Data: map[string]any{"model_id": in.ModelID, "category": model.Category, "serial": serial,
 			"customer_id": customerID, "channel": channel, "storefront_id": nullable(storefrontID),
 			"purchase_date": in.PurchaseDate}}); err != nil {
 		return Unit{}, err
