@@ -30,14 +30,6 @@ import (
 // list stays the true map of the debt.
 var crossings = map[string]bool{
 	"catalog → units (customers)":          true,
-	"claims → nodes (network)":             true,
-	"claims → part_models (catalog)":       true,
-	"claims → parts (catalog)":             true,
-	"claims → price_list_parts (catalog)":  true,
-	"claims → price_lists (catalog)":       true,
-	"claims → service_records (customers)": true,
-	"claims → tickets (tickets)":           true,
-	"claims → units (customers)":           true,
 	"complaints → customers (customers)":   true,
 	"complaints → nodes (network)":         true,
 	"complaints → technicians (network)":   true,
