@@ -39,8 +39,6 @@ var crossings = map[string]bool{
 	"identity → nodes (network)":           true,
 	"identity → technicians (network)":     true,
 	"network → events (events)":            true,
-	"payouts → contracts (warranty)":       true,
-	"payouts → units (customers)":          true,
 	"stock → nodes (network)":              true,
 	"stock → part_models (catalog)":        true,
 	"stock → parts (catalog)":              true,
