@@ -1,31 +1,43 @@
 package catalog
 
 import (
+	"context"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
 // QueueParts queues on b the read of the tenant's parts with the given ids,
-// with the models each fits, into out (keyed by id; ids that are not parts
-// are left out). It lets a caller check parts against a unit's model in the
-// round trip that reads the unit.
-func QueueParts(b *pgx.Batch, tenantID string, ids []string, out *map[string]Part) {
-	*out = map[string]Part{}
+// with the models each fits, into out in part number order; ids that are
+// not parts are left out. It lets a caller check parts against a unit's
+// model in the round trip that reads the unit.
+func QueueParts(b *pgx.Batch, tenantID string, ids []string, out *[]Part) {
+	*out = []Part{}
 	if len(ids) == 0 {
 		return
 	}
-	b.Queue(`SELECT `+partColumns+` FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids).
-		Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				p, err := scanPart(rows)
-				if err != nil {
-					return err
-				}
-				(*out)[p.ID] = p
+	b.Queue(`SELECT `+partColumns+` FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[]) ORDER BY p.part_number`,
+		tenantID, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			p, err := scanPart(rows)
+			if err != nil {
+				return err
 			}
-			return rows.Err()
-		})
+			*out = append(*out, p)
+		}
+		return rows.Err()
+	})
+}
+
+// PartsTx is QueueParts' read in its own round trip, inside the caller's
+// transaction.
+func PartsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Part, error) {
+	var out []Part
+	b := &pgx.Batch{}
+	QueueParts(b, tx.TenantID, ids, &out)
+	return out, tx.SendBatch(ctx, b).Close()
 }
 
 // Fits reports whether the part fits the product model.

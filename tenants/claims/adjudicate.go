@@ -113,7 +113,7 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) (adjudicatio
 	var (
 		a   adjudication
 		ids []string
-		cat map[string]catalog.Part
+		cat []catalog.Part
 		b   = &pgx.Batch{}
 	)
 	for _, l := range c.Lines {

@@ -55,7 +55,7 @@ type unitReads struct {
 	contracts []warranty.Contract
 	// catalog are the parts the submission's lines name (queueParts);
 	// parts are they matched against the unit's model (matchParts).
-	catalog map[string]catalog.Part
+	catalog []catalog.Part
 	parts   map[string]partRow
 }
 
@@ -67,10 +67,10 @@ type partRow struct {
 }
 
 // matchParts matches the catalog's parts against a unit's model.
-func matchParts(parts map[string]catalog.Part, modelID string) map[string]partRow {
+func matchParts(parts []catalog.Part, modelID string) map[string]partRow {
 	out := make(map[string]partRow, len(parts))
-	for id, p := range parts {
-		out[id] = partRow{id: id, number: p.PartNumber, category: p.Category, price: p.Price.Amount, fits: p.Fits(modelID)}
+	for _, p := range parts {
+		out[p.ID] = partRow{id: p.ID, number: p.PartNumber, category: p.Category, price: p.Price.Amount, fits: p.Fits(modelID)}
 	}
 	return out
 }
