@@ -253,20 +253,24 @@ func (s *Service) autoReject(ctx context.Context, tx pg.TenantTx, c Claim, d ent
 	return s.reject(ctx, tx, c, reason, "system")
 }
 
+// lineDecision is a line's decision when approved of requested is approved.
+func lineDecision(approved, requested int64) string {
+	switch {
+	case approved == requested:
+		return DecisionApproved
+	case approved == 0:
+		return DecisionRejected
+	}
+	return DecisionPartlyApproved
+}
+
 // autoApprove approves every line of c at its calculated amount.
 func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, reason string) error {
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		a := *l.Calculated
 		l.Approved = &a
-		switch {
-		case a.Amount == l.Requested.Amount:
-			l.Decision = DecisionApproved
-		case a.Amount == 0:
-			l.Decision = DecisionRejected
-		default:
-			l.Decision = DecisionPartlyApproved
-		}
+		l.Decision = lineDecision(a.Amount, l.Requested.Amount)
 	}
 	c.Flags, c.Reasons = []ClaimFlag{}, nil
 	if err := storeAdjudication(ctx, tx, c); err != nil {

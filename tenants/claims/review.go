@@ -242,14 +242,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 			a := amt
 			l.Approved = &a
 			l.Reason = why
-			switch {
-			case amt.Amount == l.Requested.Amount:
-				l.Decision = DecisionApproved
-			case amt.Amount == 0:
-				l.Decision = DecisionRejected
-			default:
-				l.Decision = DecisionPartlyApproved
-			}
+			l.Decision = lineDecision(amt.Amount, l.Requested.Amount)
 		}
 		var err error
 		approved, err = s.approve(ctx, tx, c, reason, p.Subject())
