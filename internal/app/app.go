@@ -210,7 +210,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		onApproved = cfg.OnClaimApproved
 	}
 	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved,
-		Notifications: a.Notifications}); err != nil {
+		TicketState: tickets.UnitTicketStateTx, Notifications: a.Notifications}); err != nil {
 		return nil, err
 	}
 	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {

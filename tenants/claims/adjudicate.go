@@ -13,6 +13,8 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -49,133 +51,183 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 	return pg.Translate(err)
 }
 
+// adjudication is what adjudicating a claim's version rests on: the unit's
+// records, the tenant's policy, the parts the lines name (matched against
+// the unit's model) with their price-list prices on the fault's date,
+// whether the unit's serial is registered to another model too, and the
+// other live claims for the same unit and fault cause within the window.
+type adjudication struct {
+	records         warranty.UnitRecords
+	policy          ClaimPolicy
+	parts           map[string]partRow
+	listPrices      map[string]int64
+	serialElsewhere bool
+	duplicates      []duplicate
+}
+
+// duplicate is another live claim for the same unit and fault cause.
+type duplicate struct{ id, on string }
+
 func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error {
-	r, err := warranty.LoadUnitRecords(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, c.UnitID)
+	a, err := readAdjudication(ctx, tx, c)
 	if err != nil {
 		return err
 	}
-	cur := r.Settings.Currency
-	pol, err := loadPolicy(ctx, tx, cur)
-	if err != nil {
-		return err
-	}
-	var flags []ClaimFlag
-	var reasons []string
-	flag := func(code string, line int, detail string) {
-		f := ClaimFlag{Code: code, Detail: detail}
-		if line >= 0 {
-			l := line
-			f.Line = &l
-		}
-		flags = append(flags, f)
-	}
-
-	// Duplicate: another live claim for the same unit and fault cause
-	// within the window.
-	rows, err := tx.Query(ctx, `SELECT id, to_char(occurred_on, 'YYYY-MM-DD') FROM claims
-		WHERE tenant_id = $1 AND unit_id = $2 AND fault_cause = $3 AND id <> $4 AND state NOT IN ('rejected', 'withdrawn')
-		  AND occurred_on BETWEEN $5::date - $6::int AND $5::date + $6::int
-		ORDER BY id LIMIT 5`, tx.TenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, pol.DuplicateWindowDays)
-	if err != nil {
-		return err
-	}
-	type dup struct{ id, on string }
-	dups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dup, error) {
-		var d dup
-		err := r.Scan(&d.id, &d.on)
-		return d, err
-	})
-	if err != nil {
-		return err
-	}
-	for _, d := range dups {
-		flag("duplicate", -1, fmt.Sprintf("claim %s for the same unit and fault cause (%s) on %s, within %d days", d.id, c.Fault.Cause, d.on, pol.DuplicateWindowDays))
-	}
-
-	// Purchase date vs registration.
-	if registered := r.Unit.CreatedAt.In(r.Settings.Location).Format(time.DateOnly); r.Unit.PurchaseDate > registered {
-		flag("purchase_after_registration", -1, "the unit's purchase date "+r.Unit.PurchaseDate+" is after its registration on "+registered)
-	}
-
-	// Serial vs model: the serial registered to another model too.
-	var serialElsewhere bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
-		tx.TenantID, r.Unit.Serial, r.Unit.ModelID).Scan(&serialElsewhere); err != nil {
-		return err
-	}
-	if serialElsewhere {
-		flag("serial_model_mismatch", -1, "serial "+r.Unit.Serial+" is also registered to another model than "+r.Model.ModelNumber)
-	}
-
-	// Parts: fit and markup cap against the price list on the date.
-	var ids []string
-	for _, l := range c.Lines {
-		if l.Kind == LinePart && l.PartID != "" {
-			ids = append(ids, l.PartID)
-		}
-	}
-	parts, err := loadParts(ctx, tx, r.Unit.ModelID, ids)
-	if err != nil {
-		return err
-	}
-	listPrices, err := partListPrices(ctx, tx, c.OccurredOn, ids)
-	if err != nil {
-		return err
-	}
-	quote := entitlement.Quote{Lines: make([]entitlement.QuoteLine, len(c.Lines))}
-	for i, l := range c.Lines {
-		amount := l.Requested.Amount
-		ql := entitlement.QuoteLine{Kind: l.Kind, Description: l.Description}
-		if l.Kind == LinePart {
-			p, ok := parts[l.PartID]
-			switch {
-			case !ok:
-				flag("part_incompatible", i, "part "+l.PartID+" no longer exists")
-			case !p.fits:
-				flag("part_incompatible", i, "part "+p.number+" does not fit model "+r.Model.ModelNumber)
-			}
-			ql.Code, ql.PartCategory = p.number, p.category
-			list, listed := listPrices[l.PartID]
-			if !listed {
-				list = p.price
-			}
-			capped := (list*int64(l.Quantity)*int64(100+pol.PartsMarkupCapPercent) + 50) / 100
-			if ok && amount > capped {
-				flag("markup_above_cap", i, fmt.Sprintf("part %s asks %d for %d, above the price list's %d each plus %d%% (at most %d)",
-					p.number, amount, l.Quantity, list, pol.PartsMarkupCapPercent, capped))
-				amount = capped
-			}
-		}
-		ql.Amount = tenants.Money{Amount: amount, Currency: cur}
-		quote.Lines[i] = ql
-	}
-
-	// The entitlement engine.
-	in := engineInput(r, c, quote)
-	d, err := entitlement.Decide(in)
+	flags := a.unitFlags(c)
+	quote, partFlags := a.quote(c)
+	flags = append(flags, partFlags...)
+	d, err := entitlement.Decide(engineInput(a.records, c, quote))
 	if err != nil {
 		var te *tenants.Error
 		if !errors.As(err, &te) {
 			return err
 		}
-		reasons = append(reasons, "the entitlement engine cannot decide: "+te.Error())
-		return settle(ctx, tx, c, flags, reasons, nil)
+		return settle(ctx, tx, c, flags, []string{"the entitlement engine cannot decide: " + te.Error()}, nil)
 	}
-	dec := &ClaimDecision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
 	repair := d.Remedy == entitlement.RemedyRepair && len(d.Lines) == len(c.Lines)
 	if !repair && d.Remedy != entitlement.RemedyNone {
-		flag("not_repair", -1, "the engine selects "+string(d.Remedy)+" under "+string(d.Basis)+", not a repair: a person decides")
+		flags = append(flags, ClaimFlag{Code: "not_repair",
+			Detail: "the engine selects " + string(d.Remedy) + " under " + string(d.Basis) + ", not a repair: a person decides"})
 	}
-	var calcTotal int64
+	total := calculate(&c, d, repair, a.records.Settings.Currency)
+	c.Decision = &ClaimDecision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
+	pol := a.policy
+	switch {
+	case total == 0 && (repair || d.Remedy == entitlement.RemedyNone):
+		return s.autoReject(ctx, tx, c, d, flags)
+	case len(flags) == 0 && total <= pol.AutoApproveLimit.Amount:
+		return s.autoApprove(ctx, tx, c, fmt.Sprintf("auto-approved: %s, nothing flagged, %d within the limit of %d",
+			d.Basis, total, pol.AutoApproveLimit.Amount))
+	}
+	var reasons []string
+	if total > pol.AutoApproveLimit.Amount {
+		reasons = append(reasons, fmt.Sprintf("the calculated total %d is above the auto-approval limit %d", total, pol.AutoApproveLimit.Amount))
+	}
+	return settle(ctx, tx, c, flags, reasons, c.Decision)
+}
+
+// readAdjudication reads what adjudicating c rests on: the unit's records,
+// its serial's other models, the parts and their prices in one round trip;
+// then the policy and, with its window, the duplicates.
+func readAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) (adjudication, error) {
+	var (
+		a   adjudication
+		ids []string
+		cat []catalog.Part
+		b   = &pgx.Batch{}
+	)
+	for _, l := range c.Lines {
+		if l.Kind == LinePart && l.PartID != "" {
+			ids = append(ids, l.PartID)
+		}
+	}
+	warranty.QueueUnitRecordsSystem(b, tx.TenantID, c.UnitID, &a.records)
+	customers.QueueSerialElsewhere(b, tx.TenantID, c.UnitID, &a.serialElsewhere)
+	catalog.QueueParts(b, tx.TenantID, ids, &cat)
+	catalog.QueuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &a.listPrices)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return a, err
+	}
+	a.parts = matchParts(cat, a.records.Unit.ModelID)
+	var err error
+	if a.policy, err = loadPolicy(ctx, tx, a.records.Settings.Currency); err != nil {
+		return a, err
+	}
+	a.duplicates, err = duplicates(ctx, tx, c, a.policy.DuplicateWindowDays)
+	return a, err
+}
+
+// duplicates are the other live claims (not rejected or withdrawn) for c's
+// unit and fault cause that occurred within days of c, at most five.
+func duplicates(ctx context.Context, tx pg.TenantTx, c Claim, days int) ([]duplicate, error) {
+	rows, err := tx.Query(ctx, `SELECT id, to_char(occurred_on, 'YYYY-MM-DD') FROM claims
+		WHERE tenant_id = $1 AND unit_id = $2 AND fault_cause = $3 AND id <> $4 AND state NOT IN ('rejected', 'withdrawn')
+		  AND occurred_on BETWEEN $5::date - $6::int AND $5::date + $6::int
+		ORDER BY id LIMIT 5`, tx.TenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, days)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (duplicate, error) {
+		var d duplicate
+		err := r.Scan(&d.id, &d.on)
+		return d, err
+	})
+}
+
+// unitFlags are the findings about the claim as a whole: duplicates, a
+// purchase date after the unit's registration, the serial registered to
+// another model too.
+func (a adjudication) unitFlags(c Claim) []ClaimFlag {
+	var flags []ClaimFlag
+	for _, d := range a.duplicates {
+		flags = append(flags, ClaimFlag{Code: "duplicate", Detail: fmt.Sprintf("claim %s for the same unit and fault cause (%s) on %s, within %d days",
+			d.id, c.Fault.Cause, d.on, a.policy.DuplicateWindowDays)})
+	}
+	u := a.records.Unit
+	if registered := u.CreatedAt.In(a.records.Settings.Location).Format(time.DateOnly); u.PurchaseDate > registered {
+		flags = append(flags, ClaimFlag{Code: "purchase_after_registration",
+			Detail: "the unit's purchase date " + u.PurchaseDate + " is after its registration on " + registered})
+	}
+	if a.serialElsewhere {
+		flags = append(flags, ClaimFlag{Code: "serial_model_mismatch",
+			Detail: "serial " + u.Serial + " is also registered to another model than " + a.records.Model.ModelNumber})
+	}
+	return flags
+}
+
+// quote prices c's lines for the engine, as requested except that a part
+// line asks at most its price-list price (else the part's own) times the
+// quantity plus the policy's markup cap. It flags, by line, parts that no
+// longer exist or do not fit the model, and asks above the cap.
+func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
+	var flags []ClaimFlag
+	flag := func(code string, line int, detail string) {
+		flags = append(flags, ClaimFlag{Code: code, Line: &line, Detail: detail})
+	}
+	cur, capPct := a.records.Settings.Currency, a.policy.PartsMarkupCapPercent
+	q := entitlement.Quote{Lines: make([]entitlement.QuoteLine, len(c.Lines))}
+	for i, l := range c.Lines {
+		amount := l.Requested.Amount
+		ql := entitlement.QuoteLine{Kind: l.Kind, Description: l.Description}
+		if l.Kind == LinePart {
+			p, ok := a.parts[l.PartID]
+			switch {
+			case !ok:
+				flag("part_incompatible", i, "part "+l.PartID+" no longer exists")
+			case !p.fits:
+				flag("part_incompatible", i, "part "+p.number+" does not fit model "+a.records.Model.ModelNumber)
+			}
+			ql.Code, ql.PartCategory = p.number, p.category
+			list, listed := a.listPrices[l.PartID]
+			if !listed {
+				list = p.price
+			}
+			capped := (list*int64(l.Quantity)*int64(100+capPct) + 50) / 100
+			if ok && amount > capped {
+				flag("markup_above_cap", i, fmt.Sprintf("part %s asks %d for %d, above the price list's %d each plus %d%% (at most %d)",
+					p.number, amount, l.Quantity, list, capPct, capped))
+				amount = capped
+			}
+		}
+		ql.Amount = tenants.Money{Amount: amount, Currency: cur}
+		q.Lines[i] = ql
+	}
+	return q, flags
+}
+
+// calculate sets each line's calculated amount, what the brand and the plan
+// owe under d (nothing when d is not a repair of these lines), with its
+// reason, and returns the total.
+func calculate(c *Claim, d entitlement.Decision, repair bool, cur string) int64 {
+	var total int64
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		var owed int64
 		if repair {
 			owed = d.Lines[i].BrandPays.Amount + d.Lines[i].PlanPays.Amount
 		}
-		calc := tenants.Money{Amount: owed, Currency: cur}
-		l.Calculated = &calc
-		calcTotal += owed
+		l.Calculated = &tenants.Money{Amount: owed, Currency: cur}
+		total += owed
 		switch {
 		case owed == l.Requested.Amount:
 			l.Reason = string(d.Basis) + ": owed in full"
@@ -185,44 +237,47 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 			l.Reason = fmt.Sprintf("%s: %d of the %d requested is owed", d.Basis, owed, l.Requested.Amount)
 		}
 	}
-	c.Decision = dec
+	return total
+}
 
-	switch {
-	case calcTotal == 0 && (repair || d.Remedy == entitlement.RemedyNone):
-		reason := "auto-rejected: nothing is owed (" + string(d.Basis) + "): " + appliedReason(d)
-		c.Flags, c.Reasons = orEmpty(flags), append(reasons, reason)
-		if err := storeAdjudication(ctx, tx, c); err != nil {
-			return err
-		}
-		if err := flagged(ctx, tx, c); err != nil {
-			return err
-		}
-		return s.reject(ctx, tx, c, reason, "system")
-	case len(flags) == 0 && calcTotal <= pol.AutoApproveLimit.Amount:
-		for i := range c.Lines {
-			l := &c.Lines[i]
-			a := *l.Calculated
-			l.Approved = &a
-			switch {
-			case a.Amount == l.Requested.Amount:
-				l.Decision = DecisionApproved
-			case a.Amount == 0:
-				l.Decision = DecisionRejected
-			default:
-				l.Decision = DecisionPartlyApproved
-			}
-		}
-		c.Flags, c.Reasons = []ClaimFlag{}, reasons
-		if err := storeAdjudication(ctx, tx, c); err != nil {
-			return err
-		}
-		_, err := s.approve(ctx, tx, c, fmt.Sprintf("auto-approved: %s, nothing flagged, %d within the limit of %d", d.Basis, calcTotal, pol.AutoApproveLimit.Amount), "system")
+// autoReject rejects c, nothing being owed, with its flags kept.
+func (s *Service) autoReject(ctx context.Context, tx pg.TenantTx, c Claim, d entitlement.Decision, flags []ClaimFlag) error {
+	reason := "auto-rejected: nothing is owed (" + string(d.Basis) + "): " + appliedReason(d)
+	c.Flags, c.Reasons = orEmpty(flags), []string{reason}
+	if err := storeAdjudication(ctx, tx, c); err != nil {
 		return err
 	}
-	if calcTotal > pol.AutoApproveLimit.Amount {
-		reasons = append(reasons, fmt.Sprintf("the calculated total %d is above the auto-approval limit %d", calcTotal, pol.AutoApproveLimit.Amount))
+	if err := flagged(ctx, tx, c); err != nil {
+		return err
 	}
-	return settle(ctx, tx, c, flags, reasons, dec)
+	return s.reject(ctx, tx, c, reason, "system")
+}
+
+// lineDecision is a line's decision when approved of requested is approved.
+func lineDecision(approved, requested int64) string {
+	switch {
+	case approved == requested:
+		return DecisionApproved
+	case approved == 0:
+		return DecisionRejected
+	}
+	return DecisionPartlyApproved
+}
+
+// autoApprove approves every line of c at its calculated amount.
+func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, reason string) error {
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		a := *l.Calculated
+		l.Approved = &a
+		l.Decision = lineDecision(a.Amount, l.Requested.Amount)
+	}
+	c.Flags, c.Reasons = []ClaimFlag{}, nil
+	if err := storeAdjudication(ctx, tx, c); err != nil {
+		return err
+	}
+	_, err := s.approve(ctx, tx, c, reason, "system")
+	return err
 }
 
 // settle leaves c under review for a person, with its flags and reasons.
@@ -287,32 +342,6 @@ func appliedReason(d entitlement.Decision) string {
 		return "no warranty or plan covers the fault"
 	}
 	return why
-}
-
-// partListPrices are the price-list prices of parts on a date: the price
-// list version's override, else absent (the part's own price applies).
-func partListPrices(ctx context.Context, tx pg.TenantTx, on string, ids []string) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := tx.Query(ctx, `SELECT pp.part_id, pp.price FROM price_list_parts pp
-		WHERE pp.tenant_id = $1 AND pp.part_id = ANY($3::text[]) AND pp.price_list_id = (
-			SELECT pl.id FROM price_lists pl WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
-			ORDER BY pl.effective_from DESC LIMIT 1)`, tx.TenantID, on, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var price int64
-		if err := rows.Scan(&id, &price); err != nil {
-			return nil, err
-		}
-		out[id] = price
-	}
-	return out, rows.Err()
 }
 
 // engineInput builds the engine's input from the unit's records. (The

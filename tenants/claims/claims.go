@@ -32,8 +32,14 @@ type Service struct {
 
 	enqueue    func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
 	onApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	ticket     TicketState
 	notify     Notifier
 }
+
+// TicketState reads, in the caller's transaction, the state of ticket id
+// if it is a ticket of unit unitID (found false otherwise), whatever the
+// caller's scope (tickets.UnitTicketStateTx).
+type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (state string, found bool, err error)
 
 // Notifier requests a customer message in the caller's transaction
 // (notifications.Service).
@@ -54,6 +60,9 @@ type Deps struct {
 	// (payouts.Service.ForApprovedClaim): a claim whose ClaimDecision carries
 	// a Compensation owes the customer that amount by its due date.
 	OnApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	// TicketState checks the ticket a submission names against its unit
+	// (tickets.UnitTicketStateTx).
+	TicketState TicketState
 	// Notifications tells the unit's customer that a claim was decided
 	// (claim_decided), in the deciding transaction. Optional: without it
 	// no customer is told.
@@ -70,8 +79,10 @@ func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
 		return nil, errors.New("claims: Deps.Enqueue is required")
 	case d.OnApproved == nil:
 		return nil, errors.New("claims: Deps.OnApproved is required")
+	case d.TicketState == nil:
+		return nil, errors.New("claims: Deps.TicketState is required")
 	}
-	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved, notify: d.Notifications}, nil
+	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved, ticket: d.TicketState, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {

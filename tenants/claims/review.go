@@ -57,7 +57,7 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
 			  AND ($9 = '' OR c.reference = $9)
 			ORDER BY c.id LIMIT $8`,
-			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference)
+			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference)
 		if err != nil {
 			return err
 		}
@@ -242,14 +242,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 			a := amt
 			l.Approved = &a
 			l.Reason = why
-			switch {
-			case amt.Amount == l.Requested.Amount:
-				l.Decision = DecisionApproved
-			case amt.Amount == 0:
-				l.Decision = DecisionRejected
-			default:
-				l.Decision = DecisionPartlyApproved
-			}
+			l.Decision = lineDecision(amt.Amount, l.Requested.Amount)
 		}
 		var err error
 		approved, err = s.approve(ctx, tx, c, reason, p.Subject())

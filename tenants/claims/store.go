@@ -15,19 +15,35 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
-// scope is what claims a principal sees (customers.OwnerScope).
-type scope = customers.OwnerScope
-
-func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	return customers.ResolveOwnerScope(ctx, tx, p)
+// scope is what claims a principal sees: a storefront key its
+// storefront's (storefront non-nil), a node-scoped key those of its
+// subtree's nodes (nodes non-nil: network.ScopeNodesTx), anyone else all.
+// The zero value sees all (the service's own reads).
+type scope struct {
+	storefront *string
+	nodes      []string
 }
 
-// inScope is the scope predicate on a row aliased c; $a is the storefront,
-// $b the node path.
-func inScope(a, b string) string { return customers.OwnerPredicate("c", a, b) }
+func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
+	var sc scope
+	if cs := customers.ScopeOf(p); !cs.Whole() {
+		sc.storefront = &cs.StorefrontID
+	}
+	var err error
+	sc.nodes, err = network.ScopeNodesTx(ctx, tx, p)
+	return sc, err
+}
+
+// inScope is the scope predicate on a claim row aliased c; $a is the
+// scope's storefront, $b its nodes.
+func inScope(a, b string) string {
+	return `(` + a + `::text IS NULL OR c.storefront_id = ` + a + `::text)
+		AND (` + b + `::text[] IS NULL OR c.node_id = ANY (` + b + `::text[]))`
+}
 
 const claimColumns = `c.id, c.kind, c.unit_id, c.contract_id, c.storefront_id, c.node_id, c.reference, c.state, c.state_reason,
 	c.current_version, c.currency, c.flags, c.reasons, c.decision, to_char(c.approved_on, 'YYYY-MM-DD'), c.paid_at, c.revision,
@@ -113,7 +129,7 @@ func finish(c *Claim, cur string, total int64) {
 // queueGetClaim queues getClaim's read (no lock) of a valid id on b, into c.
 func queueGetClaim(b *pgx.Batch, tenantID string, sc scope, id string, c *Claim) {
 	b.Queue(`SELECT `+claimColumns+claimFrom+`
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4"), tenantID, id, sc.Storefront, sc.NodePath).
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4"), tenantID, id, sc.storefront, sc.nodes).
 		QueryRow(func(row pgx.Row) error {
 			var err error
 			if *c, err = scanClaim(row); errors.Is(err, pgx.ErrNoRows) {
@@ -128,7 +144,7 @@ func getClaim(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (C
 		return Claim{}, tenants.NotFound("claim")
 	}
 	c, err := scanClaim(tx.QueryRow(ctx, `SELECT `+claimColumns+claimFrom+`
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath))
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+` `+lock, tx.TenantID, id, sc.storefront, sc.nodes))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Claim{}, tenants.NotFound("claim")
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -51,8 +53,10 @@ type unitReads struct {
 	settings  pg.TenantSettings
 	unit      customers.Unit
 	contracts []warranty.Contract
-	// parts are the parts the submission's lines name (queueParts).
-	parts map[string]partRow
+	// catalog are the parts the submission's lines name (queueParts);
+	// parts are they matched against the unit's model (matchParts).
+	catalog []catalog.Part
+	parts   map[string]partRow
 }
 
 // partRow is a part named on a line, with whether it fits the unit's model.
@@ -62,26 +66,13 @@ type partRow struct {
 	fits                 bool
 }
 
-func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string) (map[string]partRow, error) {
-	out := map[string]partRow{}
-	if len(ids) == 0 {
-		return out, nil
+// matchParts matches the catalog's parts against a unit's model.
+func matchParts(parts []catalog.Part, modelID string) map[string]partRow {
+	out := make(map[string]partRow, len(parts))
+	for _, p := range parts {
+		out[p.ID] = partRow{id: p.ID, number: p.PartNumber, category: p.Category, price: p.Price.Amount, fits: p.Fits(modelID)}
 	}
-	rows, err := tx.Query(ctx, `SELECT p.id, p.part_number, p.category, p.price,
-		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3)
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tx.TenantID, ids, modelID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r partRow
-		if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
-			return nil, err
-		}
-		out[r.id] = r
-	}
-	return out, rows.Err()
+	return out
 }
 
 // partIDs are the well-formed part IDs a submission's lines name.
@@ -95,33 +86,23 @@ func partIDs(in *ClaimSubmission) []string {
 	return ids
 }
 
-// queueParts queues loadParts' read into b, into parts, for the parts of
-// in's lines, matched against the model of unit unitID (read in the same
-// statement, so it shares the round trip of the unit's own read).
-func queueParts(b *pgx.Batch, tenantID, unitID string, in *ClaimSubmission, parts *map[string]partRow) {
-	*parts = map[string]partRow{}
-	ids := partIDs(in)
-	if len(ids) == 0 {
-		return
+// queueUnitReads queues, on b, the reads of the unit (the principal's scope
+// applied, or none when p is nil: the claim is already the caller's) and
+// the parts the submission names, into r; r.settings too. After b is sent,
+// matchParts fills r.parts.
+func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID string, in *ClaimSubmission, r *unitReads) {
+	pg.QueueSettings(b, &r.settings)
+	if p != nil {
+		customers.QueueLoadUnit(b, tenantID, *p, unitID, &r.unit)
+	} else {
+		customers.QueueLoadUnitSystem(b, tenantID, unitID, &r.unit)
 	}
-	b.Queue(`SELECT p.id, p.part_number, p.category, p.price,
-		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id
-			AND pm.model_id = (SELECT model_id FROM units WHERE tenant_id = $1 AND id = $3))
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, unitID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r partRow
-			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
-				return err
-			}
-			(*parts)[r.id] = r
-		}
-		return rows.Err()
-	})
+	catalog.QueueParts(b, tenantID, partIDs(in), &r.catalog)
 }
 
 // checkSubmission validates a submission against the unit and builds its
 // stored lines. Locations are <field>.
-func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
+func (s *Service) checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
@@ -193,14 +174,12 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
 		// unit; a reimbursement needs its repair completed.
-		var state string
-		err := tx.QueryRow(ctx, `SELECT state FROM tickets WHERE tenant_id = $1 AND id = $2 AND unit_id = $3`,
-			tx.TenantID, in.TicketID, r.unit.ID).Scan(&state)
+		state, found, err := s.ticket(ctx, tx, in.TicketID, r.unit.ID)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case err != nil:
 			return nil, err
+		case !found:
+			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case kind == KindReimbursement && state != "completed" && state != "closed":
 			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
 		}
@@ -210,12 +189,9 @@ func checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSu
 		case in.TicketID == "" && in.ServiceRecordID == "":
 			v.AddMsg("ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
 		case in.ServiceRecordID != "":
-			var ok bool
-			if tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM service_records WHERE tenant_id = $1 AND id = $2
-					AND unit_id = $3 AND kind = 'repair')`, tx.TenantID, in.ServiceRecordID, r.unit.ID).Scan(&ok); err != nil {
-					return nil, err
-				}
+			ok, err := customers.IsUnitRepairTx(ctx, tx, in.ServiceRecordID, r.unit.ID)
+			if err != nil {
+				return nil, err
 			}
 			if !ok {
 				v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
@@ -281,11 +257,11 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			if in.NodeID == "" {
 				v.AddMsg("node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
 			} else {
-				var ok bool
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, in.NodeID).Scan(&ok); err != nil {
+				names, err := network.NodeNamesTx(ctx, tx, []string{in.NodeID})
+				if err != nil {
 					return err
 				}
-				if !ok {
+				if _, ok := names[in.NodeID]; !ok {
 					v.AddMsg("node_id", i18n.M("common.no_such_node"), in.NodeID)
 				}
 				node = &in.NodeID
@@ -315,10 +291,8 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		})
 		unitValid := tenants.ValidID(tenants.PrefixUnit, in.UnitID)
 		if unitValid {
-			pg.QueueSettings(b, &r.settings)
-			customers.QueueLoadUnit(b, tx.TenantID, p, in.UnitID, &r.unit)
+			queueUnitReads(b, tx.TenantID, &p, in.UnitID, &in.ClaimSubmission, &r)
 			warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
-			queueParts(b, tx.TenantID, in.UnitID, &in.ClaimSubmission, &r.parts)
 		}
 		err := tx.SendBatch(ctx, b).Close()
 		switch {
@@ -335,6 +309,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		if !unitValid {
 			return tenants.NotFound("unit")
 		}
+		r.parts = matchParts(r.catalog, r.unit.ModelID)
 		today := r.settings.Today(s.now())
 		var contract *string
 		if in.ContractID != "" {
@@ -348,7 +323,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				contract = &in.ContractID
 			}
 		}
-		lines, err := checkSubmission(ctx, tx, in.Kind, &in.ClaimSubmission, r, today)
+		lines, err := s.checkSubmission(ctx, tx, in.Kind, &in.ClaimSubmission, r, today)
 		if err != nil {
 			var te *tenants.Error
 			if !errors.As(err, &te) {
@@ -470,13 +445,12 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		}
 		var r unitReads
 		b := &pgx.Batch{}
-		pg.QueueSettings(b, &r.settings)
-		customers.QueueLoadUnit(b, tx.TenantID, tenants.Principal{TenantID: p.TenantID}, c.UnitID, &r.unit)
-		queueParts(b, tx.TenantID, c.UnitID, &in, &r.parts)
+		queueUnitReads(b, tx.TenantID, nil, c.UnitID, &in, &r) // the claim is in scope: its unit is read as the system
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		lines, err := checkSubmission(ctx, tx, c.Kind, &in, r, r.settings.Today(s.now()))
+		r.parts = matchParts(r.catalog, r.unit.ModelID)
+		lines, err := s.checkSubmission(ctx, tx, c.Kind, &in, r, r.settings.Today(s.now()))
 		if err != nil {
 			return err
 		}

@@ -68,7 +68,7 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 			  AND ($8 = '' OR c.ticket_id = $8) AND ($9 = '' OR c.node_id = $9) AND ($10 = '' OR c.technician_id = $10)
 			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened') AND c.sla_due_at < $12))
 			ORDER BY c.id LIMIT $13`,
-			tx.TenantID, after, sc.Storefront, sc.NodePath, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
+			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
 			f.TechnicianID, f.Overdue, now, f.Limit+1, sc.technician)
 		if err != nil {
 			return err

@@ -2,16 +2,15 @@ package complaints
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -63,9 +62,10 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		if err != nil {
 			return err
 		}
-		var ticketNode, ticketTech, storefront, customer *string
-		if sc.Storefront != nil {
-			storefront = sc.Storefront
+		var ticket tickets.Parties
+		var storefront, customer *string
+		if sc.storefront != nil {
+			storefront = sc.storefront
 			if in.TicketID == "" {
 				v.AddMsg("ticket_id", i18n.M("complaints.storefront_own_tickets"), nil)
 			}
@@ -77,39 +77,30 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 		}
 		if in.TicketID != "" {
-			var tsf, tcus *string
-			err := pgx.ErrNoRows
-			if tenants.ValidID(tenants.PrefixTicket, in.TicketID) {
-				err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id FROM tickets
-					WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.TicketID).Scan(&ticketNode, &ticketTech, &tsf, &tcus)
-			}
+			t, found, err := tickets.PartiesTx(ctx, tx, in.TicketID)
 			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			case err != nil:
 				return err
-			case sc.Storefront != nil && (tsf == nil || *tsf != *sc.Storefront):
+			case !found:
+				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
+			case sc.storefront != nil && (t.StorefrontID == nil || *t.StorefrontID != *sc.storefront):
 				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			default:
-				if sc.Storefront == nil {
-					storefront = tsf
+				ticket = t
+				if sc.storefront == nil {
+					storefront = t.StorefrontID
 				}
-				customer = tcus
+				customer = t.CustomerID
 			}
 		}
-		node, tech := ticketNode, ticketTech
+		node, tech := ticket.NodeID, ticket.TechnicianID
 		if in.TechnicianID != "" {
-			var techNode string
-			err := pgx.ErrNoRows
-			if tenants.ValidID(tenants.PrefixTechnician, in.TechnicianID) {
-				err = tx.QueryRow(ctx, `SELECT node_id FROM technicians WHERE tenant_id = $1 AND id = $2`,
-					tx.TenantID, in.TechnicianID).Scan(&techNode)
-			}
+			techNode, found, err := network.NodeOfTechnicianTx(ctx, tx, in.TechnicianID)
 			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				v.AddMsg("technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
 			case err != nil:
 				return err
+			case !found:
+				v.AddMsg("technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
 			default:
 				tech = &in.TechnicianID
 				if node == nil && in.NodeID == "" {
@@ -120,10 +111,11 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		if in.NodeID != "" {
 			ok := false
 			if tenants.ValidID(tenants.PrefixNode, in.NodeID) {
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2)`,
-					tx.TenantID, in.NodeID).Scan(&ok); err != nil {
+				names, err := network.NodeNamesTx(ctx, tx, []string{in.NodeID})
+				if err != nil {
 					return err
 				}
+				_, ok = names[in.NodeID]
 			}
 			if !ok {
 				v.AddMsg("node_id", i18n.M("common.no_node_with_id"), in.NodeID)
@@ -132,12 +124,9 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			}
 		}
 		if in.CustomerID != "" {
-			ok := false
-			if tenants.ValidID(tenants.PrefixCustomer, in.CustomerID) {
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM customers WHERE tenant_id = $1 AND id = $2)`,
-					tx.TenantID, in.CustomerID).Scan(&ok); err != nil {
-					return err
-				}
+			ok, err := customers.CustomerExistsTx(ctx, tx, in.CustomerID)
+			if err != nil {
+				return err
 			}
 			if !ok {
 				v.AddMsg("customer_id", i18n.M("common.no_customer_with_id"), in.CustomerID)
@@ -145,17 +134,8 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				customer = &in.CustomerID
 			}
 		}
-		if sc.NodePath != nil && v.Err() == nil {
-			ok := false
-			if node != nil {
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM nodes WHERE tenant_id = $1 AND id = $2 AND path <@ $3::ltree)`,
-					tx.TenantID, *node, *sc.NodePath).Scan(&ok); err != nil {
-					return err
-				}
-			}
-			if !ok {
-				v.AddMsg("node_id", i18n.M("complaints.node_outside_scope"), in.NodeID)
-			}
+		if sc.nodes != nil && v.Err() == nil && (node == nil || !slices.Contains(sc.nodes, *node)) {
+			v.AddMsg("node_id", i18n.M("complaints.node_outside_scope"), in.NodeID)
 		}
 		if err := v.Err(); err != nil {
 			return err

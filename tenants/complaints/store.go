@@ -14,13 +14,17 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
-// scope is what complaints a principal sees: its customers.OwnerScope
-// (a storefront's, a node subtree's) and, for a technician key, only the
-// complaints about its own work (technician non-nil).
+// scope is what complaints a principal sees: a storefront key its
+// storefront's (storefront non-nil), a node-scoped key those of its
+// subtree's nodes (nodes non-nil: network.ScopeNodesTx), and a technician
+// key only the complaints about its own work (technician non-nil). The
+// zero value sees all (the service's own reads).
 type scope struct {
-	customers.OwnerScope
+	storefront *string
+	nodes      []string
 	technician *string
 }
 
@@ -29,8 +33,10 @@ type scope struct {
 const noTechnician = "tec_none"
 
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	os, err := customers.ResolveOwnerScope(ctx, tx, p)
-	sc := scope{OwnerScope: os}
+	var sc scope
+	if cs := customers.ScopeOf(p); !cs.Whole() {
+		sc.storefront = &cs.StorefrontID
+	}
 	if customers.ActsAsTechnician(p) {
 		tech := p.TechnicianID
 		if tech == "" {
@@ -38,13 +44,17 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (sco
 		}
 		sc.technician = &tech
 	}
+	var err error
+	sc.nodes, err = network.ScopeNodesTx(ctx, tx, p)
 	return sc, err
 }
 
-// inScope is the scope predicate on a row aliased c; $a is the storefront,
-// $b the node path, $t the technician.
+// inScope is the scope predicate on a complaint row aliased c; $a is the
+// scope's storefront, $b its nodes, $t its technician.
 func inScope(a, b, t string) string {
-	return customers.OwnerPredicate("c", a, b) + ` AND (` + t + `::text IS NULL OR c.technician_id = ` + t + `::text)`
+	return `(` + a + `::text IS NULL OR c.storefront_id = ` + a + `::text)
+		AND (` + b + `::text[] IS NULL OR c.node_id = ANY (` + b + `::text[]))
+		AND (` + t + `::text IS NULL OR c.technician_id = ` + t + `::text)`
 }
 
 const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
@@ -79,7 +89,7 @@ func getComplaint(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string
 		return Complaint{}, tenants.NotFound("complaint")
 	}
 	c, err := scanComplaint(tx.QueryRow(ctx, `SELECT `+complaintColumns+` FROM complaints c
-		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4", "$5")+` `+lock, tx.TenantID, id, sc.Storefront, sc.NodePath, sc.technician), now)
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4", "$5")+` `+lock, tx.TenantID, id, sc.storefront, sc.nodes, sc.technician), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Complaint{}, tenants.NotFound("complaint")
 	}

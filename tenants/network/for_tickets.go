@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants"
 )
 
 // QueueRegionKnown queues, on b, whether code is in the GB/T 2260 reference
@@ -61,19 +60,4 @@ func LockTechnicianShiftsTx(ctx context.Context, tx pg.TenantTx, id string) (nam
 	err = tx.QueryRow(ctx, `SELECT name, shifts FROM technicians WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
 		tx.TenantID, id).Scan(&name, &shifts)
 	return name, shifts, err
-}
-
-// ScopeNodesTx lists the ids of the nodes in p's scope (ResolveScope) in
-// one read, for a context that keeps the node on its own rows and turns the
-// scope into its own predicate (`$n::text[] IS NULL OR x.node_id = ANY
-// ($n)`): nil for the whole network, the subtree's ids for a node-bound
-// principal, none when its node is gone.
-func ScopeNodesTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) ([]string, error) {
-	if p.NodeID == "" {
-		return nil, nil
-	}
-	var ids []string
-	err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(n.id), '{}') FROM nodes r JOIN nodes n ON n.tenant_id = r.tenant_id AND n.path <@ r.path
-		WHERE r.tenant_id = $1 AND r.id = $2`, tx.TenantID, p.NodeID).Scan(&ids)
-	return ids, err
 }

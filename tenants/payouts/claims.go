@@ -10,7 +10,6 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -60,7 +59,7 @@ func (s *Service) ScheduleCompensation(ctx context.Context, tx pg.TenantTx, acto
 		ORDER BY p.id LIMIT 1`, tx.TenantID, c.ContractID, on, c.TicketID, c.ClaimID).Scan(&id)
 	switch {
 	case err == nil:
-		p, err = getPayout(ctx, tx, customers.UnitScope{}, id, "")
+		p, err = getPayout(ctx, tx, scope{}, id, "")
 		return p, false, err
 	case !errors.Is(err, pgx.ErrNoRows):
 		return Payout{}, false, err

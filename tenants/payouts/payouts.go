@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Service is the payouts context's entry point. Each exported method runs in
@@ -143,15 +144,17 @@ type Filter struct {
 	Cursor                 string
 }
 
-const payoutColumns = `p.id, p.unit_id, u.storefront_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
+const payoutColumns = `p.id, p.unit_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
 	to_char(p.counted_from, 'YYYY-MM-DD'), p.business_days, to_char(p.due_on, 'YYYY-MM-DD'), p.state, p.missed_at,
 	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id`
 
-const payoutFrom = ` FROM payouts p JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.unit_id `
+const payoutFrom = ` FROM payouts p `
 
+// scanPayout reads a payout row; its StorefrontID is the customers
+// context's to fill (withStorefronts).
 func scanPayout(row pgx.Row) (Payout, error) {
 	var o Payout
-	err := row.Scan(&o.ID, &o.UnitID, &o.StorefrontID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
+	err := row.Scan(&o.ID, &o.UnitID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
 		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
 		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID)
 	o.Payer = "brand"
@@ -161,23 +164,79 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	return o, err
 }
 
-func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.UnitScope, error) {
-	return customers.UnitScopeTx(ctx, tx, s.Jobs, p)
+// withStorefronts fills the payouts' StorefrontID: the storefront that sold
+// each one's unit, read from the customers context in one round trip.
+func withStorefronts(ctx context.Context, tx pg.TenantTx, os []Payout) error {
+	ids := make([]string, 0, len(os))
+	for _, o := range os {
+		if !slices.Contains(ids, o.UnitID) {
+			ids = append(ids, o.UnitID)
+		}
+	}
+	sf, err := customers.UnitStorefrontsTx(ctx, tx, ids)
+	for i := range os {
+		os[i].StorefrontID = sf[os[i].UnitID]
+	}
+	return err
 }
 
-// getPayout reads a payout the principal may see (customers.UnitScope); lock is ""
-// or "FOR UPDATE OF p".
-func getPayout(ctx context.Context, tx pg.TenantTx, sc customers.UnitScope, id, lock string) (Payout, error) {
+// scope is what payouts a principal sees, as restrictions on the payout's
+// unit: a storefront key those of the units its storefront sold
+// (storefrontUnits non-nil), a technician or node key those of the units
+// its jobs serve (jobUnits non-nil). The zero value sees all (the
+// service's own reads).
+type scope struct {
+	storefrontUnits, jobUnits []string
+}
+
+// inScope is the scope predicate on a payout row aliased p; $a and $b are
+// the scope's storefrontUnits and jobUnits.
+func inScope(a, b string) string {
+	return `(` + a + `::text[] IS NULL OR p.unit_id = ANY (` + a + `::text[]))
+		AND (` + b + `::text[] IS NULL OR p.unit_id = ANY (` + b + `::text[]))`
+}
+
+func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
+	us, err := customers.UnitScopeTx(ctx, tx, s.Jobs, p)
+	if err != nil {
+		return scope{}, err
+	}
+	sc := scope{jobUnits: us.Units}
+	if us.StorefrontID != "" {
+		sc.storefrontUnits, err = customers.StorefrontUnitIDsTx(ctx, tx, us.StorefrontID)
+	}
+	return sc, err
+}
+
+// queuePayout queues on b the read of a payout in scope into o, its
+// StorefrontID not filled; lock is "" or "FOR UPDATE OF p".
+func queuePayout(b *pgx.Batch, tenantID string, sc scope, id, lock string, o *Payout) {
+	b.Queue(`SELECT `+payoutColumns+payoutFrom+`
+		WHERE p.tenant_id = $1 AND p.id = $2 AND `+inScope("$3", "$4")+` `+lock, tenantID, id, sc.storefrontUnits, sc.jobUnits).
+		QueryRow(func(row pgx.Row) error {
+			var err error
+			if *o, err = scanPayout(row); errors.Is(err, pgx.ErrNoRows) {
+				return tenants.NotFound("payout")
+			}
+			return err
+		})
+}
+
+// getPayout reads a payout the principal may see (scope); lock is "" or
+// "FOR UPDATE OF p".
+func getPayout(ctx context.Context, tx pg.TenantTx, sc scope, id, lock string) (Payout, error) {
 	if !tenants.ValidID(tenants.PrefixPayout, id) {
 		return Payout{}, tenants.NotFound("payout")
 	}
-	o, err := scanPayout(tx.QueryRow(ctx, `SELECT `+payoutColumns+payoutFrom+`
-		WHERE p.tenant_id = $1 AND p.id = $2 AND ($3 = '' OR u.storefront_id = $3)
-		  AND ($4::text[] IS NULL OR p.unit_id = ANY ($4::text[])) `+lock, tx.TenantID, id, sc.StorefrontID, sc.Units))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Payout{}, tenants.NotFound("payout")
+	var o Payout
+	b := &pgx.Batch{}
+	queuePayout(b, tx.TenantID, sc, id, lock, &o)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Payout{}, err
 	}
-	return o, err
+	os := []Payout{o}
+	err := withStorefronts(ctx, tx, os)
+	return os[0], err
 }
 
 // EndOfDay is the instant a civil date (YYYY-MM-DD) ends in loc: midnight
@@ -196,6 +255,16 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // another unit or tenant, or none, is invalid on claim_id). actor goes
 // on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
+	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "" {
+		return Payout{}, err // outside a storefront key's scope: not found, whatever else is wrong
+	}
+	return s.schedule(ctx, tx, p.Subject(), in, u, err)
+}
+
+// schedule checks and inserts a payout for unit u, read by the caller
+// (unitErr its read's error: not_found is invalid on unit_id).
+func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in NewPayout, u customers.Unit, unitErr error) (Payout, error) {
 	st, err := tx.Settings(ctx)
 	if err != nil {
 		return Payout{}, err
@@ -228,22 +297,16 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 		v.AddMsg("claim_id", i18n.M("common.max_length", "Max", 64), in.ClaimID)
 		in.ClaimID = ""
 	}
-	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 	switch {
-	case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
-		return Payout{}, err
-	case tenants.ErrorCode(err) == tenants.CodeNotFound:
+	case tenants.ErrorCode(unitErr) == tenants.CodeNotFound:
 		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
-	case err != nil:
-		return Payout{}, err
+	case unitErr != nil:
+		return Payout{}, unitErr
 	}
 	if in.ContractID != "" && u.ID != "" {
-		var ok bool
-		if tenants.ValidID(tenants.PrefixContract, in.ContractID) {
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM contracts WHERE tenant_id = $1 AND id = $2 AND unit_id = $3)`,
-				tx.TenantID, in.ContractID, u.ID).Scan(&ok); err != nil {
-				return Payout{}, err
-			}
+		ok, err := warranty.IsUnitContractTx(ctx, tx, in.ContractID, u.ID)
+		if err != nil {
+			return Payout{}, err
 		}
 		if !ok {
 			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
@@ -263,7 +326,7 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	if err := v.Err(); err != nil {
 		return Payout{}, err
 	}
-	return s.insert(ctx, tx, p.Subject(), st, u.ID, in, from, "")
+	return s.insert(ctx, tx, actor, st, u.ID, in, from, "")
 }
 
 // insert stores a checked payout counted from from, with its deadline job
@@ -283,10 +346,18 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID)); err != nil {
 		return Payout{}, err
 	}
-	out, err := getPayout(ctx, tx, customers.UnitScope{}, id, "")
-	if err != nil {
+	// One round trip: the payout read back and its unit's storefront.
+	var (
+		out Payout
+		sf  map[string]*string
+		b   = &pgx.Batch{}
+	)
+	queuePayout(b, tx.TenantID, scope{}, id, "", &out)
+	customers.QueueUnitStorefronts(b, tx.TenantID, []string{unitID}, &sf)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Payout{}, err
 	}
+	out.StorefrontID = sf[unitID]
 	if err := s.enqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
 		return Payout{}, err
 	}
@@ -360,15 +431,16 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+payoutFrom+`
-			WHERE p.tenant_id = $1 AND p.id > $2 AND ($3 = '' OR u.storefront_id = $3)
+			WHERE p.tenant_id = $1 AND p.id > $2 AND `+inScope("$3", "$8")+`
 			  AND ($4 = '' OR p.state = $4) AND ($5 = '' OR p.unit_id = $5) AND ($6 = '' OR p.claim_id = $6)
-			  AND ($8::text[] IS NULL OR p.unit_id = ANY ($8::text[]))
-			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.StorefrontID, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.Units)
+			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.storefrontUnits, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.jobUnits)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) })
-		return err
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) }); err != nil {
+			return err
+		}
+		return withStorefronts(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, "", pg.Translate(err)
@@ -407,7 +479,7 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {
 			return err
 		}
-		if out, err = getPayout(ctx, tx, customers.UnitScope{}, id, ""); err != nil {
+		if out, err = getPayout(ctx, tx, scope{}, id, ""); err != nil {
 			return err
 		}
 		d := payoutData(out)
@@ -455,7 +527,7 @@ func (s *Service) CheckDeadline(ctx context.Context, tenantID, id string) (wait 
 		if err != nil {
 			return err
 		}
-		o, err := getPayout(ctx, tx, customers.UnitScope{}, id, "FOR UPDATE OF p")
+		o, err := getPayout(ctx, tx, scope{}, id, "FOR UPDATE OF p")
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 )
 
 // RefundWaivedCharge schedules, in the caller's transaction, the refund to
@@ -14,8 +15,10 @@ import (
 // names no claim and no plan contract. It is due DefaultBusinessDays
 // business days from today in the tenant's zone. source names what
 // established the waiver (a complaint id) and goes on the payout.scheduled
-// event as actor. The caller guarantees it runs once per waiver.
+// event as actor. The unit is read whoever sold it (a system read: the
+// waiver established the debt). The caller guarantees it runs once per
+// waiver.
 func (s *Service) RefundWaivedCharge(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (Payout, error) {
-	return s.SchedulePayout(ctx, tx, tenants.Principal{TenantID: tx.TenantID, KeyID: source}, NewPayout{
-		UnitID: unitID, Amount: amount, Reason: reason, BusinessDays: DefaultBusinessDays})
+	u, err := customers.LoadUnitSystemTx(ctx, tx, unitID)
+	return s.schedule(ctx, tx, source, NewPayout{UnitID: unitID, Amount: amount, Reason: reason, BusinessDays: DefaultBusinessDays}, u, err)
 }

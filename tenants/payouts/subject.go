@@ -17,8 +17,11 @@ func OfUnitsTx(ctx context.Context, tx pg.TenantTx, unitIDs []string) ([]Payout,
 		return nil, err
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) { return scanPayout(r) })
+	if err != nil {
+		return nil, err
+	}
 	if out == nil {
 		out = []Payout{}
 	}
-	return out, err
+	return out, withStorefronts(ctx, tx, out)
 }

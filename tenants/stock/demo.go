@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // DemoLoanersPerPoint is how many loaners SeedDemo registers at each repair
@@ -30,19 +33,45 @@ type DemoStock struct {
 func (s *Service) SeedDemo(ctx context.Context, p tenants.Principal) (DemoStock, error) {
 	var out DemoStock
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		points, err := network.WorkingRepairPointsTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		fits, err := catalog.PartsByCategoryTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// Each point's parts: those fitting a model of a category it services.
+		type key struct{ node, part string }
+		var keys []key
+		for _, pt := range points {
+			seen := map[string]bool{}
+			for _, c := range pt.Categories {
+				for _, part := range fits[c] {
+					if !seen[part] {
+						seen[part] = true
+						keys = append(keys, key{pt.ID, part})
+					}
+				}
+			}
+		}
+		slices.SortFunc(keys, func(a, b key) int {
+			if a.node != b.node {
+				return strings.Compare(a.node, b.node)
+			}
+			return strings.Compare(a.part, b.part)
+		})
+		knodes, kparts := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			knodes[i], kparts[i] = k.node, k.part
+		}
 		rows, err := tx.Query(ctx, `
-			WITH pts AS (
-			  SELECT n.id, n.categories FROM nodes n
-			  WHERE n.tenant_id = $1 AND n.tier = 'repair_point' AND n.status IN ('probation', 'active')
-			    AND NOT EXISTS (SELECT 1 FROM part_stock s WHERE s.tenant_id = n.tenant_id AND s.node_id = n.id)
-			), fit AS (
-			  SELECT DISTINCT pts.id AS node_id, pm.part_id FROM pts
-			  JOIN product_models m ON m.tenant_id = $1 AND m.category = ANY (pts.categories)
-			  JOIN part_models pm ON pm.tenant_id = m.tenant_id AND pm.model_id = m.id
-			)
 			INSERT INTO part_stock (tenant_id, node_id, part_id, on_hand)
-			SELECT $1, node_id, part_id, 1 + abs(hashtext(node_id || part_id)) % 6 FROM fit ORDER BY node_id, part_id
-			RETURNING node_id, part_id, on_hand`, tx.TenantID)
+			SELECT $1, k.node_id, k.part_id, 1 + abs(hashtext(k.node_id || k.part_id)) % 6
+			FROM unnest($2::text[], $3::text[]) WITH ORDINALITY k(node_id, part_id, n)
+			WHERE NOT EXISTS (SELECT 1 FROM part_stock s WHERE s.tenant_id = $1 AND s.node_id = k.node_id)
+			ORDER BY k.n
+			RETURNING node_id, part_id, on_hand`, tx.TenantID, knodes, kparts)
 		if err != nil {
 			return err
 		}
@@ -74,51 +103,22 @@ func (s *Service) SeedDemo(ctx context.Context, p tenants.Principal) (DemoStock,
 		}
 
 		// Loaners: the first serviced category with a model, its first model.
-		models := map[string]string{}
-		rows, err = tx.Query(ctx, `SELECT DISTINCT ON (category) category, id FROM product_models
-			WHERE tenant_id = $1 AND NOT discontinued ORDER BY category, model_number`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var c, id string
-			if err := rows.Scan(&c, &id); err != nil {
-				return err
-			}
-			models[c] = id
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `SELECT id, external_code, categories FROM nodes
-			WHERE tenant_id = $1 AND tier = 'repair_point' AND status IN ('probation', 'active') ORDER BY external_code`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		type point struct {
-			id, code   string
-			categories []string
-		}
-		points, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (point, error) {
-			var x point
-			err := r.Scan(&x.id, &x.code, &x.categories)
-			return x, err
-		})
+		models, err := catalog.FirstModelsTx(ctx, tx)
 		if err != nil {
 			return err
 		}
 		out.Points = len(points)
 		var lids, lnodes, lcats, lmodels, lserials []string
 		for _, pt := range points {
-			i := slices.IndexFunc(pt.categories, func(c string) bool { return models[c] != "" })
+			i := slices.IndexFunc(pt.Categories, func(c string) bool { return models[c] != "" })
 			if i < 0 {
 				continue
 			}
-			c := pt.categories[i]
+			c := pt.Categories[i]
 			for n := 1; n <= DemoLoanersPerPoint; n++ {
 				lids = append(lids, tenants.NewID(tenants.PrefixLoaner))
-				lnodes, lcats, lmodels = append(lnodes, pt.id), append(lcats, c), append(lmodels, models[c])
-				lserials = append(lserials, fmt.Sprintf("LN-%s-%d", pt.code, n))
+				lnodes, lcats, lmodels = append(lnodes, pt.ID), append(lcats, c), append(lmodels, models[c])
+				lserials = append(lserials, fmt.Sprintf("LN-%s-%d", pt.ExternalCode, n))
 			}
 		}
 		if len(lids) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
@@ -55,35 +56,57 @@ type MoveFilter struct {
 	Cursor   string
 }
 
-const levelColumns = `s.node_id, s.part_id, p.part_number, p.name, s.on_hand, s.reserved, s.on_hand - s.reserved, s.defective,
-	s.version, s.updated_at`
+const levelColumns = `s.node_id, s.part_id, s.on_hand, s.reserved, s.on_hand - s.reserved, s.defective, s.version, s.updated_at`
 
-const levelFrom = ` FROM part_stock s JOIN parts p ON p.tenant_id = s.tenant_id AND p.id = s.part_id `
+const levelFrom = ` FROM part_stock s `
 
+// scanLevel reads a stock row; its part's number and name are the
+// catalog's to fill (named).
 func scanLevel(r pgx.CollectableRow) (Level, error) {
 	var l Level
-	err := r.Scan(&l.NodeID, &l.PartID, &l.PartNumber, &l.Name, &l.OnHand, &l.Reserved, &l.Available, &l.Defective, &l.Version, &l.UpdatedAt)
+	err := r.Scan(&l.NodeID, &l.PartID, &l.OnHand, &l.Reserved, &l.Available, &l.Defective, &l.Version, &l.UpdatedAt)
 	return l, err
 }
 
+// named fills the levels' part numbers and names from parts (the
+// catalog's); levels of parts not among them are dropped.
+func named(ls []Level, parts []catalog.Part) []Level {
+	out := ls[:0]
+	for _, l := range ls {
+		if i := slices.IndexFunc(parts, func(p catalog.Part) bool { return p.ID == l.PartID }); i >= 0 {
+			l.PartNumber, l.Name = parts[i].PartNumber, parts[i].Name
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// levels reads a node's levels of the parts, with the parts' names from
+// the catalog in the same round trip.
 func levels(ctx context.Context, tx pg.TenantTx, nodeID string, partIDs []string) ([]Level, error) {
-	rows, err := tx.Query(ctx, `SELECT `+levelColumns+levelFrom+`
-		WHERE s.tenant_id = $1 AND s.node_id = $2 AND s.part_id = ANY($3) ORDER BY s.part_id`, tx.TenantID, nodeID, partIDs)
-	if err != nil {
+	var (
+		ls    []Level
+		parts []catalog.Part
+		b     = &pgx.Batch{}
+	)
+	b.Queue(`SELECT `+levelColumns+levelFrom+`
+		WHERE s.tenant_id = $1 AND s.node_id = $2 AND s.part_id = ANY($3) ORDER BY s.part_id`, tx.TenantID, nodeID, partIDs).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			ls, err = pgx.CollectRows(rows, scanLevel)
+			return err
+		})
+	catalog.QueueParts(b, tx.TenantID, partIDs, &parts)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, scanLevel)
+	return named(ls, parts), nil
 }
 
 // checkParts adds "no such part" and "listed twice" problems for the part
 // ids at loc[i].part_id.
 func checkParts(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc string, ids []string) error {
-	var found []string
-	rows, err := tx.Query(ctx, `SELECT id FROM parts WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, ids)
-	if err != nil {
-		return err
-	}
-	found, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	parts, err := catalog.PartsTx(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
@@ -93,7 +116,7 @@ func checkParts(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc 
 		switch {
 		case seen[id]:
 			v.AddMsg(l, i18n.M("common.part_listed_twice"), id)
-		case !slices.Contains(found, id):
+		case !slices.ContainsFunc(parts, func(p catalog.Part) bool { return p.ID == id }):
 			v.AddMsg(l, i18n.M("common.no_such_part"), id)
 		}
 		seen[id] = true
@@ -304,7 +327,15 @@ func (s *Service) ListStock(ctx context.Context, p tenants.Principal, nodeID str
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, scanLevel)
+		if out, err = pgx.CollectRows(rows, scanLevel); err != nil || len(out) == 0 {
+			return err
+		}
+		ids := make([]string, len(out))
+		for i, l := range out {
+			ids[i] = l.PartID
+		}
+		parts, err := catalog.PartsTx(ctx, tx, ids)
+		out = named(out, parts)
 		return err
 	})
 	if err != nil {

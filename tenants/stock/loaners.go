@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -268,13 +269,15 @@ func TicketLoan(ctx context.Context, tx pg.TenantTx, ticketID string) (*Loan, er
 	return &l, nil
 }
 
-// getLoaner reads a loaner of a node in the principal's scope.
-func getLoaner(ctx context.Context, tx pg.TenantTx, sc network.Scope, id, today string) (Loaner, error) {
+// getLoaner reads a loaner of a node in the principal's scope; nodes is
+// that scope as its subtree's node ids
+// (network.ScopeNodesTx; nil: the whole tenant).
+func getLoaner(ctx context.Context, tx pg.TenantTx, nodes []string, id, today string) (Loaner, error) {
 	if !tenants.ValidID(tenants.PrefixLoaner, id) {
 		return Loaner{}, tenants.NotFound("loaner")
 	}
-	l, err := scanLoaner(tx.QueryRow(ctx, `SELECT `+loanerColumns+` FROM loaners l JOIN nodes n ON n.tenant_id = l.tenant_id AND n.id = l.node_id
-		WHERE l.tenant_id = $1 AND l.id = $2 AND ($3::ltree IS NULL OR n.path <@ $3::ltree)`, tx.TenantID, id, sc.Path()), today)
+	l, err := scanLoaner(tx.QueryRow(ctx, `SELECT `+loanerColumns+` FROM loaners l
+		WHERE l.tenant_id = $1 AND l.id = $2 AND ($3::text[] IS NULL OR l.node_id = ANY ($3::text[]))`, tx.TenantID, id, nodes), today)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Loaner{}, tenants.NotFound("loaner")
 	}
@@ -303,15 +306,14 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 			v.AddMsg("serial", i18n.M("common.length", "Min", 1, "Max", 64), in.Serial)
 		}
 		if in.ModelID != "" {
-			var cat string
-			err := tx.QueryRow(ctx, `SELECT category FROM product_models WHERE tenant_id = $1 AND id = $2`, tx.TenantID, in.ModelID).Scan(&cat)
+			m, err := catalog.LoadModel(ctx, tx, in.ModelID)
 			switch {
-			case errors.Is(err, pgx.ErrNoRows):
+			case tenants.ErrorCode(err) == tenants.CodeNotFound:
 				v.AddMsg("model_id", i18n.M("common.no_such_product_model"), in.ModelID)
 			case err != nil:
 				return err
-			case cat != in.Category:
-				v.AddMsg("model_id", i18n.M("stock.model_category_mismatch", "Category", cat, "Want", in.Category), in.ModelID)
+			case m.Category != in.Category:
+				v.AddMsg("model_id", i18n.M("stock.model_category_mismatch", "Category", m.Category, "Want", in.Category), in.ModelID)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -322,7 +324,7 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 			tx.TenantID, id, in.NodeID, in.Category, nullIfEmpty(in.ModelID), serial, nullIfEmpty(in.Note)); err != nil {
 			return err
 		}
-		out, err = getLoaner(ctx, tx, network.Scope{}, id, d)
+		out, err = getLoaner(ctx, tx, nil, id, d)
 		if err != nil {
 			return err
 		}
@@ -341,11 +343,11 @@ func (s *Service) GetLoaner(ctx context.Context, p tenants.Principal, id string)
 		if err != nil {
 			return err
 		}
-		sc, err := network.ResolveScope(ctx, tx, p)
+		nodes, err := network.ScopeNodesTx(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		if out, err = getLoaner(ctx, tx, sc, id, d); err != nil {
+		if out, err = getLoaner(ctx, tx, nodes, id, d); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT `+loanColumns+loanFrom+` WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC`,
@@ -374,16 +376,16 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 		if err != nil {
 			return err
 		}
-		sc, err := network.ResolveScope(ctx, tx, p)
+		nodes, err := network.ScopeNodesTx(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+loanerColumns+` FROM loaners l JOIN nodes n ON n.tenant_id = l.tenant_id AND n.id = l.node_id
-			WHERE l.tenant_id = $1 AND l.id > $2 AND ($3::ltree IS NULL OR n.path <@ $3::ltree)
+		rows, err := tx.Query(ctx, `SELECT `+loanerColumns+` FROM loaners l
+			WHERE l.tenant_id = $1 AND l.id > $2 AND ($3::text[] IS NULL OR l.node_id = ANY ($3::text[]))
 			  AND ($4 = '' OR l.node_id = $4) AND ($5 = '' OR l.status = $5) AND ($6 = '' OR l.category = $6)
 			  AND (NOT $7 OR (l.status = 'lent' AND l.due_on < $8::date))
 			ORDER BY l.id LIMIT $9`,
-			tx.TenantID, after, sc.Path(), f.NodeID, f.Status, f.Category, f.Overdue, d, f.Limit+1)
+			tx.TenantID, after, nodes, f.NodeID, f.Status, f.Category, f.Overdue, d, f.Limit+1)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 )
 
 // Op is what a requisition does with a ticket's parts.
@@ -107,13 +108,43 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 	if !slices.Contains(Ops, r.Op) {
 		return Result{}, fmt.Errorf("stock: unknown requisition op %q", r.Op)
 	}
-	v := &tenants.Validation{}
+	ids, err := r.partIDs()
+	if err != nil {
+		return Result{}, err
+	}
+	lines, err := r.readLines(ctx, tx, ids)
+	if err != nil {
+		return Result{}, err
+	}
+	keys, err := r.stockKeys(lines)
+	if err != nil {
+		return Result{}, err
+	}
+	stock, err := lockStock(ctx, tx, r.Op, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	res, moves, err := r.move(lines, stock, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := r.write(ctx, tx, lines, stock, moves); err != nil {
+		return Result{}, err
+	}
+	res.Parts, err = TicketParts(ctx, tx, r.TicketID)
+	return res, err
+}
+
+// partIDs checks the lines' count, quantities and parts listed once, and
+// returns their part ids in line order.
+func (r Requisition) partIDs() ([]string, error) {
 	if len(r.Lines) == 0 {
-		return Result{}, tenants.InvalidMsg(r.Loc, i18n.M("stock.line_required"), nil)
+		return nil, tenants.InvalidMsg(r.Loc, i18n.M("stock.line_required"), nil)
 	}
 	if len(r.Lines) > MaxLines {
-		return Result{}, tenants.InvalidMsg(r.Loc, i18n.M("common.max_lines", "Max", MaxLines), len(r.Lines))
+		return nil, tenants.InvalidMsg(r.Loc, i18n.M("common.max_lines", "Max", MaxLines), len(r.Lines))
 	}
+	v := &tenants.Validation{}
 	ids := make([]string, 0, len(r.Lines))
 	seen := map[string]bool{}
 	for i, l := range r.Lines {
@@ -127,84 +158,73 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 		seen[l.PartID] = true
 		ids = append(ids, l.PartID)
 	}
-	if err := v.Err(); err != nil {
-		return Result{}, err
+	return ids, v.Err()
+}
+
+// readLines reads, in one round trip, the catalog's parts of the lines and
+// the ticket's requisition lines of them (locked); every part must exist
+// and, on reserve, fit the model. It returns the ticket's lines by part.
+func (r Requisition) readLines(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]*TicketPart, error) {
+	var parts []catalog.Part
+	lines := map[string]*TicketPart{}
+	b := &pgx.Batch{}
+	catalog.QueueParts(b, tx.TenantID, ids, &parts)
+	b.Queue(`
+		SELECT part_id, node_id, reserved, issued, used, returned, defective_returned FROM ticket_parts
+		WHERE tenant_id = $1 AND ticket_id = $2 AND part_id = ANY($3) ORDER BY part_id FOR UPDATE`, tx.TenantID, r.TicketID, ids).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var tp TicketPart
+				if err := rows.Scan(&tp.PartID, &tp.NodeID, &tp.Reserved, &tp.Issued, &tp.Used, &tp.Returned, &tp.DefectiveReturned); err != nil {
+					return err
+				}
+				lines[tp.PartID] = &tp
+			}
+			return rows.Err()
+		})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
 	}
-	type partInfo struct{ fits bool }
-	parts := map[string]partInfo{}
-	rows, err := tx.Query(ctx, `
-		SELECT p.id, $3 = '' OR EXISTS (SELECT 1 FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3)
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2)`, tx.TenantID, ids, r.ModelID)
-	if err != nil {
-		return Result{}, err
-	}
-	for rows.Next() {
-		var id string
-		var pi partInfo
-		if err := rows.Scan(&id, &pi.fits); err != nil {
-			return Result{}, err
-		}
-		parts[id] = pi
-	}
-	if err := rows.Err(); err != nil {
-		return Result{}, err
-	}
+	v := &tenants.Validation{}
 	for i, l := range r.Lines {
 		loc := fmt.Sprintf("%s[%d].part_id", r.Loc, i)
-		pi, ok := parts[l.PartID]
+		j := slices.IndexFunc(parts, func(p catalog.Part) bool { return p.ID == l.PartID })
 		switch {
-		case !ok:
+		case j < 0:
 			v.AddMsg(loc, i18n.M("common.no_such_part"), l.PartID)
-		case r.Op == OpReserve && !pi.fits:
+		case r.Op == OpReserve && r.ModelID != "" && !parts[j].Fits(r.ModelID):
 			v.AddMsg(loc, i18n.M("stock.part_not_compatible"), l.PartID)
 		}
 	}
-	if err := v.Err(); err != nil {
-		return Result{}, err
-	}
+	return lines, v.Err()
+}
 
-	// The ticket's lines for these parts.
-	lines := map[string]*TicketPart{}
-	rows, err = tx.Query(ctx, `
-		SELECT part_id, node_id, reserved, issued, used, returned, defective_returned FROM ticket_parts
-		WHERE tenant_id = $1 AND ticket_id = $2 AND part_id = ANY($3) ORDER BY part_id FOR UPDATE`, tx.TenantID, r.TicketID, ids)
-	if err != nil {
-		return Result{}, err
-	}
-	for rows.Next() {
-		var tp TicketPart
-		if err := rows.Scan(&tp.PartID, &tp.NodeID, &tp.Reserved, &tp.Issued, &tp.Used, &tp.Returned, &tp.DefectiveReturned); err != nil {
-			return Result{}, err
-		}
-		lines[tp.PartID] = &tp
-	}
-	if err := rows.Err(); err != nil {
-		return Result{}, err
-	}
-
-	// Which node each line moves, and the conflicts of moving a line.
-	nodeOf := make([]string, len(r.Lines))
+// stockKeys is the node and part whose stock each line moves: the
+// requisition's node, or the node that first reserved the ticket's line. A
+// reserve at another node while the line's parts are still reserved or
+// issued there is a conflict.
+func (r Requisition) stockKeys(lines map[string]*TicketPart) ([]stockKey, error) {
+	keys := make([]stockKey, len(r.Lines))
 	for i, l := range r.Lines {
-		nodeOf[i] = r.NodeID
+		keys[i] = stockKey{r.NodeID, l.PartID}
 		tp := lines[l.PartID]
 		if tp == nil {
 			continue
 		}
 		if r.Op != OpReserve || tp.NodeID == r.NodeID {
-			nodeOf[i] = tp.NodeID
+			keys[i].node = tp.NodeID
 			continue
 		}
 		if tp.Reserved > tp.Issued || tp.Issued > tp.Used+tp.Returned {
-			return Result{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.part_held_elsewhere", "Part", l.PartID, "Node", tp.NodeID))
+			return nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("stock.part_held_elsewhere", "Part", l.PartID, "Node", tp.NodeID))
 		}
 	}
+	return keys, nil
+}
 
-	// Lock the stock rows in (part, node) order; operations that may add
-	// to a node's stock create its row first.
-	keys := make([]stockKey, len(r.Lines))
-	for i, l := range r.Lines {
-		keys[i] = stockKey{nodeOf[i], l.PartID}
-	}
+// sortedKeys are keys in (part, node) order: the order stock rows are
+// locked and written in, so concurrent requisitions cannot deadlock.
+func sortedKeys(keys []stockKey) []stockKey {
 	sorted := slices.Clone(keys)
 	slices.SortFunc(sorted, func(a, b stockKey) int {
 		if a.part != b.part {
@@ -212,41 +232,53 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 		}
 		return cmp.Compare(a.node, b.node)
 	})
+	return sorted
+}
+
+// lockStock locks the stock rows of keys in (part, node) order; operations
+// that may add to a node's stock (return, return_defective) create its
+// row first. Keys without a row are absent from the map.
+func lockStock(ctx context.Context, tx pg.TenantTx, op Op, keys []stockKey) (map[stockKey]*stockRow, error) {
+	sorted := sortedKeys(keys)
 	nodes, partIDs := make([]string, len(sorted)), make([]string, len(sorted))
 	for i, k := range sorted {
 		nodes[i], partIDs[i] = k.node, k.part
 	}
-	if r.Op == OpReturn || r.Op == OpReturnDefective {
+	if op == OpReturn || op == OpReturnDefective {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO part_stock (tenant_id, node_id, part_id)
 			SELECT $1, k.node_id, k.part_id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY k(node_id, part_id, n) ORDER BY k.n
 			ON CONFLICT DO NOTHING`, tx.TenantID, nodes, partIDs); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	}
 	stock := map[stockKey]*stockRow{}
-	rows, err = tx.Query(ctx, `
+	rows, err := tx.Query(ctx, `
 		SELECT s.node_id, s.part_id, s.on_hand, s.reserved, s.defective FROM part_stock s
 		JOIN unnest($2::text[], $3::text[]) k(node_id, part_id) ON k.node_id = s.node_id AND k.part_id = s.part_id
 		WHERE s.tenant_id = $1 ORDER BY s.part_id, s.node_id FOR UPDATE OF s`, tx.TenantID, nodes, partIDs)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	for rows.Next() {
 		var k stockKey
 		row := &stockRow{exists: true}
 		if err := rows.Scan(&k.node, &k.part, &row.onHand, &row.reserved, &row.defective); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		stock[k] = row
 	}
-	if err := rows.Err(); err != nil {
-		return Result{}, err
-	}
+	return stock, rows.Err()
+}
 
+// move applies the operation to each line's stock row and ticket line in
+// memory (adding rows for those that have none), and returns the
+// shortages and the movements; a quantity beyond what the operation
+// allows is invalid and nothing moves.
+func (r Requisition) move(lines map[string]*TicketPart, stock map[stockKey]*stockRow, keys []stockKey) (Result, []move, error) {
+	v := &tenants.Validation{}
 	var res Result
 	var moves []move
-	touched := map[string]bool{}
 	for i, l := range r.Lines {
 		k := keys[i]
 		st := stock[k]
@@ -309,26 +341,33 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 			tp.DefectiveReturned += q
 		}
 		st.changed = st.changed || r.Op != OpUse
-		touched[l.PartID] = true
 		moves = append(moves, move{node: k.node, part: l.PartID, kind: r.Op, qty: q})
 	}
-	if err := v.Err(); err != nil {
-		return Result{}, err
-	}
+	return res, moves, v.Err()
+}
 
-	for _, k := range sorted {
+// write stores, in one round trip, the changed stock rows (in lock order),
+// the ticket's lines that moved and the movements.
+func (r Requisition) write(ctx context.Context, tx pg.TenantTx, lines map[string]*TicketPart, stock map[stockKey]*stockRow, moves []move) error {
+	b := &pgx.Batch{}
+	keys := make([]stockKey, 0, len(stock))
+	for k := range stock {
+		keys = append(keys, k)
+	}
+	for _, k := range sortedKeys(keys) {
 		st := stock[k]
 		if !st.exists || !st.changed {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `
+		b.Queue(`
 			UPDATE part_stock SET on_hand = $4, reserved = $5, defective = $6, version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND node_id = $2 AND part_id = $3`,
-			tx.TenantID, k.node, k.part, st.onHand, st.reserved, st.defective); err != nil {
-			return Result{}, err
-		}
+			tx.TenantID, k.node, k.part, st.onHand, st.reserved, st.defective)
 	}
-	b := &pgx.Batch{}
+	touched := map[string]bool{}
+	for _, m := range moves {
+		touched[m.part] = true
+	}
 	for _, l := range r.Lines {
 		if !touched[l.PartID] {
 			continue
@@ -346,28 +385,43 @@ func Apply(ctx context.Context, tx pg.TenantTx, r Requisition) (Result, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			tx.TenantID, tenants.NewID(tenants.PrefixStockMove), m.node, m.part, r.TicketID, string(m.kind), m.qty, r.Actor)
 	}
-	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return Result{}, err
-		}
+	if b.Len() == 0 {
+		return nil
 	}
-	res.Parts, err = TicketParts(ctx, tx, r.TicketID)
-	return res, err
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // TicketParts returns a ticket's requisition lines in part number order
 // (empty when it has none).
 func TicketParts(ctx context.Context, tx pg.TenantTx, ticketID string) ([]TicketPart, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT tp.part_id, p.part_number, p.name, tp.node_id, tp.reserved, tp.issued, tp.used, tp.returned, tp.defective_returned
-		FROM ticket_parts tp JOIN parts p ON p.tenant_id = tp.tenant_id AND p.id = tp.part_id
-		WHERE tp.tenant_id = $1 AND tp.ticket_id = $2 ORDER BY p.part_number`, tx.TenantID, ticketID)
+		SELECT part_id, node_id, reserved, issued, used, returned, defective_returned
+		FROM ticket_parts WHERE tenant_id = $1 AND ticket_id = $2`, tx.TenantID, ticketID)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketPart, error) {
+	tps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketPart, error) {
 		var tp TicketPart
-		err := r.Scan(&tp.PartID, &tp.PartNumber, &tp.Name, &tp.NodeID, &tp.Reserved, &tp.Issued, &tp.Used, &tp.Returned, &tp.DefectiveReturned)
+		err := r.Scan(&tp.PartID, &tp.NodeID, &tp.Reserved, &tp.Issued, &tp.Used, &tp.Returned, &tp.DefectiveReturned)
 		return tp, err
 	})
+	if err != nil || len(tps) == 0 {
+		return tps, err
+	}
+	byPart := make(map[string]TicketPart, len(tps))
+	ids := make([]string, len(tps))
+	for i, tp := range tps {
+		byPart[tp.PartID], ids[i] = tp, tp.PartID
+	}
+	parts, err := catalog.PartsTx(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TicketPart, 0, len(tps))
+	for _, p := range parts { // the catalog's part number order
+		tp := byPart[p.ID]
+		tp.PartNumber, tp.Name = p.PartNumber, p.Name
+		out = append(out, tp)
+	}
+	return out, nil
 }

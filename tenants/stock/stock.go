@@ -13,10 +13,8 @@ package stock
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -91,20 +89,8 @@ type Move struct {
 }
 
 // nodeInScope checks that nodeID names a node the principal may see
-// (not_found otherwise) and returns the scope.
+// (not_found otherwise).
 func nodeInScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, nodeID string) error {
-	if !tenants.ValidID(tenants.PrefixNode, nodeID) {
-		return tenants.NotFound("node")
-	}
-	sc, err := network.ResolveScope(ctx, tx, p)
-	if err != nil {
-		return err
-	}
-	var ok bool
-	err = tx.QueryRow(ctx, `SELECT true FROM nodes WHERE tenant_id = $1 AND id = $2 AND ($3::ltree IS NULL OR path <@ $3::ltree)`,
-		tx.TenantID, nodeID, sc.Path()).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return tenants.NotFound("node")
-	}
+	_, err := network.NodeInScopeTx(ctx, tx, p, nodeID)
 	return err
 }

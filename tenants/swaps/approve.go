@@ -146,7 +146,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 // priced no higher than the original's retail price.
 func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
 	const loc = "replacement_model_id"
-	u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tx.TenantID}, unitID)
+	u, err := customers.LoadUnitSystemTx(ctx, tx, unitID)
 	if err != nil {
 		return catalog.ProductModel{}, err
 	}
@@ -231,7 +231,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 		if w.State != StateApproved {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.not_fulfillable", "State", w.State))
 		}
-		nu, err := customers.ReplaceUnit(ctx, tx, tenants.Principal{TenantID: p.TenantID, KeyID: p.KeyID, Roles: p.Roles},
+		nu, err := customers.ReplaceUnitSystemTx(ctx, tx, p.KeyID,
 			w.UnitID, customers.Replacement{ModelID: *w.ReplacementModelID, Serial: in.Serial}, now)
 		if err != nil {
 			return err

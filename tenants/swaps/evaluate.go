@@ -49,7 +49,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		if err != nil || w.State != StateRequested {
 			return err
 		}
-		u, err := customers.LoadUnit(ctx, tx, tenants.Principal{TenantID: tenantID}, w.UnitID)
+		u, err := customers.LoadUnitSystemTx(ctx, tx, w.UnitID)
 		if err != nil {
 			return err
 		}
