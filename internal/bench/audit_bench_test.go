@@ -124,24 +124,42 @@ func pgssCounts(ctx context.Context, su *pgxpool.Pool) (stmtCounts, error) {
 	return c, err
 }
 
-// cpuSeconds is the CPU time used so far by this process and by the
-// backends connected to owner's database; ok is false when the backends'
-// times cannot be read (the database is not on this machine).
-func cpuSeconds(ctx context.Context, owner *pgxpool.Pool) (secs float64, ok bool, err error) {
+// cpuSample is the CPU time used so far by this process and by each
+// backend connected to the benchmark's database.
+type cpuSample struct {
+	self     float64           // seconds
+	backends map[int32]float64 // seconds by pid
+}
+
+// since is the CPU time used between s0 and s: this process's, and that of
+// the backends connected at s (a backend that connected since counts
+// whole; one that ended since is not counted, rather than subtracted).
+func (s cpuSample) since(s0 cpuSample) float64 {
+	secs := s.self - s0.self
+	for pid, v := range s.backends {
+		secs += v - s0.backends[pid]
+	}
+	return secs
+}
+
+// cpuNow samples the CPU time of this process and of the backends
+// connected to owner's database; ok is false when the backends' times
+// cannot be read (the database is not on this machine).
+func cpuNow(ctx context.Context, owner *pgxpool.Pool) (s cpuSample, ok bool, err error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, false, err
+		return s, false, err
 	}
-	secs = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	s.self = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 	rows, err := owner.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	if err != nil {
-		return 0, false, err
+		return s, false, err
 	}
 	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
-		return 0, false, err
+		return s, false, err
 	}
-	ok = true
+	s.backends = make(map[int32]float64, len(pids))
 	for _, pid := range pids {
 		// schedstat: nanoseconds on the CPU, waiting, time slices.
 		raw, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/schedstat")
@@ -149,15 +167,15 @@ func cpuSeconds(ctx context.Context, owner *pgxpool.Pool) (secs float64, ok bool
 			if os.IsNotExist(err) {
 				continue // a backend that ended since
 			}
-			return secs, false, nil
+			return s, false, nil
 		}
 		ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
 		if err != nil {
-			return secs, false, nil
+			return s, false, nil
 		}
-		secs += float64(ns) / 1e9
+		s.backends[pid] = float64(ns) / 1e9
 	}
-	return secs, ok && len(pids) > 0, nil
+	return s, len(s.backends) > 0, nil
 }
 
 // auditSide sums one side's (off or on) batches.
@@ -247,10 +265,10 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		if su != nil {
 			require.NoError(b, pgssReset(ctx, su))
 		}
-		cpu0, ok0, err := cpuSeconds(ctx, env.DB.Owner)
+		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
 		rate := runBatch(b, batch, op)
-		cpu1, ok1, err := cpuSeconds(ctx, env.DB.Owner)
+		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
 		cpuOK = cpuOK && ok0 && ok1
 		if su != nil {
@@ -267,8 +285,9 @@ func BenchmarkIntakeAudit(b *testing.B) {
 		}
 		s.n += batch
 		s.seconds += float64(batch) / rate
-		s.cpu += cpu1 - cpu0
-		return auditRound{rate: rate, cpuMs: 1000 * (cpu1 - cpu0) / float64(batch)}
+		cpu := cpu1.since(cpu0)
+		s.cpu += cpu
+		return auditRound{rate: rate, cpuMs: 1000 * cpu / float64(batch)}
 	}
 	intake := func(n int) func(_, i int) error {
 		ins := f.intakes(b, n)
