@@ -291,7 +291,8 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 
 // commit writes a change in one round trip: the ticket (inserted when
 // new), its timeline steps and one event per action; then its SLA timers
-// (one batched River insert), all in the change's transaction.
+// (one River job for the deadlines the change started, chainTimers), all
+// in the change's transaction.
 func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
@@ -328,7 +329,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		for i := range c.timers {
 			c.timers[i].TestClock = c.clock
 		}
-		return s.enqueueTimers(ctx, c.tx.Tx, c.timers)
+		return s.enqueueTimers(ctx, c.tx.Tx, chainTimers(c.timers))
 	}
 	return nil
 }
