@@ -246,7 +246,10 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			}
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
-			unit, err := customers.RegisterUnitTx(ctx, tx, p, nu, now)
+			// The model, the serial (on no other model: serialRead) and the
+			// owner were read in this transaction: no second round of reads.
+			unit, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
+				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: c.ID})
 			if err != nil {
 				return nil, nil, err
 			}
