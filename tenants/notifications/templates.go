@@ -243,6 +243,11 @@ type Notice struct {
 	OptedOut bool
 	// DedupeKey: see Message. A notice is sent once per key.
 	DedupeKey string
+	// With, when set, queues the caller's own writes about a new
+	// notification (its id and via) on the batch that inserts it: one
+	// round trip for both. It is not called when nothing is inserted (the
+	// DedupeKey found the notification already requested).
+	With func(b *pgx.Batch, notificationID, via string)
 }
 
 // NotifyTx renders a notice with the tenant's template in the tenant's
@@ -311,7 +316,7 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if m.SubjectID == "" || m.To == "" || m.Text == "" {
 		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
 	}
-	d, err := s.request(ctx, tx, actor, m, l)
+	d, err := s.request(ctx, tx, actor, m, l, n.With)
 	if err != nil {
 		return nil, err
 	}
