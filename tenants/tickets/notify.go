@@ -97,14 +97,15 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 		}
 		key := fmt.Sprintf("%s:%s:v%d", c.T.ID, n.purpose, c.T.Version)
 		if n.once {
-			key = c.T.ID + ":" + n.purpose
+			key = onceKey(c.T.ID, n.purpose)
 		}
 		// A new notification's timeline entry rides on its insert's round
 		// trip; one requested already (the dedupe key) is noted apart.
 		queued := false
 		d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: n.purpose, SubjectID: c.T.ID,
 			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key,
-			With: func(b *pgx.Batch, id, via string) { queued = true; c.queueNotified(b, n.purpose, id, via) }})
+			With:       func(b *pgx.Batch, id, via string) { queued = true; c.queueNotified(b, n.purpose, id, via) },
+			Prefetched: c.notice})
 		if err != nil {
 			return err
 		}
@@ -117,6 +118,9 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 	}
 	return nil
 }
+
+// onceKey is the dedupe key of a notice sent once per ticket.
+func onceKey(ticketID, purpose string) string { return ticketID + ":" + purpose }
 
 // notified writes the customer_notified timeline entry of a message.
 func (c *change) notified(ctx context.Context, purpose string, d *notifications.NotificationDelivery) error {

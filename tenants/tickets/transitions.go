@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
 // Action is something done to a ticket: an endpoint
@@ -184,6 +185,8 @@ type change struct {
 	// optedOut is the customer's opt-out when the change read the customer
 	// already (identify); nil: notifyCustomer reads it.
 	optedOut *bool
+	// notice is the reads of a notice queued ahead (Open: ticket_received).
+	notice *notifications.Prefetch
 }
 
 type step struct {
