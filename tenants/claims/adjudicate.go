@@ -55,10 +55,6 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 		return err
 	}
 	cur := r.Settings.Currency
-	pol, err := loadPolicy(ctx, tx, cur)
-	if err != nil {
-		return err
-	}
 	var flags []ClaimFlag
 	var reasons []string
 	flag := func(code string, line int, detail string) {
@@ -70,24 +66,51 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 		flags = append(flags, f)
 	}
 
-	// Duplicate: another live claim for the same unit and fault cause
-	// within the window.
-	rows, err := tx.Query(ctx, `SELECT id, to_char(occurred_on, 'YYYY-MM-DD') FROM claims
-		WHERE tenant_id = $1 AND unit_id = $2 AND fault_cause = $3 AND id <> $4 AND state NOT IN ('rejected', 'withdrawn')
-		  AND occurred_on BETWEEN $5::date - $6::int AND $5::date + $6::int
-		ORDER BY id LIMIT 5`, tx.TenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, pol.DuplicateWindowDays)
-	if err != nil {
-		return err
+	// One round trip for what the checks read beside the unit's records:
+	// the policy, the duplicates, the serial under another model, the
+	// parts and their price-list prices.
+	var ids []string
+	for _, l := range c.Lines {
+		if l.Kind == LinePart && l.PartID != "" {
+			ids = append(ids, l.PartID)
+		}
 	}
 	type dup struct{ id, on string }
-	dups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dup, error) {
-		var d dup
-		err := r.Scan(&d.id, &d.on)
-		return d, err
-	})
-	if err != nil {
+	var (
+		pol             ClaimPolicy
+		dups            []dup
+		serialElsewhere bool
+		parts           map[string]partRow
+		listPrices      map[string]int64
+	)
+	b := &pgx.Batch{}
+	queuePolicy(b, tx.TenantID, cur, &pol)
+	// Duplicate: another live claim for the same unit and fault cause
+	// within the window (the policy's, read in the same statement).
+	b.Queue(`SELECT c.id, to_char(c.occurred_on, 'YYYY-MM-DD')
+		FROM claims c, (SELECT coalesce((SELECT duplicate_window_days FROM claim_policies WHERE tenant_id = $1), $6::int) AS days) w
+		WHERE c.tenant_id = $1 AND c.unit_id = $2 AND c.fault_cause = $3 AND c.id <> $4 AND c.state NOT IN ('rejected', 'withdrawn')
+		  AND c.occurred_on BETWEEN $5::date - w.days AND $5::date + w.days
+		ORDER BY c.id LIMIT 5`, tx.TenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, DefaultDuplicateWindowDays).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			dups, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dup, error) {
+				var d dup
+				err := r.Scan(&d.id, &d.on)
+				return d, err
+			})
+			return err
+		})
+	// Serial vs model: the serial registered to another model too.
+	b.Queue(`SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
+		tx.TenantID, r.Unit.Serial, r.Unit.ModelID).QueryRow(func(row pgx.Row) error { return row.Scan(&serialElsewhere) })
+	// Parts: fit and markup cap against the price list on the date.
+	queueModelParts(b, tx.TenantID, r.Unit.ModelID, ids, &parts)
+	queuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &listPrices)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
+
 	for _, d := range dups {
 		flag("duplicate", -1, fmt.Sprintf("claim %s for the same unit and fault cause (%s) on %s, within %d days", d.id, c.Fault.Cause, d.on, pol.DuplicateWindowDays))
 	}
@@ -97,31 +120,10 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 		flag("purchase_after_registration", -1, "the unit's purchase date "+r.Unit.PurchaseDate+" is after its registration on "+registered)
 	}
 
-	// Serial vs model: the serial registered to another model too.
-	var serialElsewhere bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
-		tx.TenantID, r.Unit.Serial, r.Unit.ModelID).Scan(&serialElsewhere); err != nil {
-		return err
-	}
 	if serialElsewhere {
 		flag("serial_model_mismatch", -1, "serial "+r.Unit.Serial+" is also registered to another model than "+r.Model.ModelNumber)
 	}
 
-	// Parts: fit and markup cap against the price list on the date.
-	var ids []string
-	for _, l := range c.Lines {
-		if l.Kind == LinePart && l.PartID != "" {
-			ids = append(ids, l.PartID)
-		}
-	}
-	parts, err := loadParts(ctx, tx, r.Unit.ModelID, ids)
-	if err != nil {
-		return err
-	}
-	listPrices, err := partListPrices(ctx, tx, c.OccurredOn, ids)
-	if err != nil {
-		return err
-	}
 	quote := entitlement.Quote{Lines: make([]entitlement.QuoteLine, len(c.Lines))}
 	for i, l := range c.Lines {
 		amount := l.Requested.Amount
@@ -289,30 +291,28 @@ func appliedReason(d entitlement.Decision) string {
 	return why
 }
 
-// partListPrices are the price-list prices of parts on a date: the price
-// list version's override, else absent (the part's own price applies).
-func partListPrices(ctx context.Context, tx pg.TenantTx, on string, ids []string) (map[string]int64, error) {
-	out := map[string]int64{}
+// queuePartListPrices queues on b the read of the price-list prices of
+// parts on a date, into out: the price list version's override, else
+// absent (the part's own price applies).
+func queuePartListPrices(b *pgx.Batch, tenantID, on string, ids []string, out *map[string]int64) {
+	*out = map[string]int64{}
 	if len(ids) == 0 {
-		return out, nil
+		return
 	}
-	rows, err := tx.Query(ctx, `SELECT pp.part_id, pp.price FROM price_list_parts pp
+	b.Queue(`SELECT pp.part_id, pp.price FROM price_list_parts pp
 		WHERE pp.tenant_id = $1 AND pp.part_id = ANY($3::text[]) AND pp.price_list_id = (
 			SELECT pl.id FROM price_lists pl WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
-			ORDER BY pl.effective_from DESC LIMIT 1)`, tx.TenantID, on, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var price int64
-		if err := rows.Scan(&id, &price); err != nil {
-			return nil, err
+			ORDER BY pl.effective_from DESC LIMIT 1)`, tenantID, on, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			var price int64
+			if err := rows.Scan(&id, &price); err != nil {
+				return err
+			}
+			(*out)[id] = price
 		}
-		out[id] = price
-	}
-	return out, rows.Err()
+		return rows.Err()
+	})
 }
 
 // engineInput builds the engine's input from the unit's records. (The

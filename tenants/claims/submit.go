@@ -63,25 +63,30 @@ type partRow struct {
 }
 
 func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string) (map[string]partRow, error) {
-	out := map[string]partRow{}
+	var out map[string]partRow
+	b := &pgx.Batch{}
+	queueModelParts(b, tx.TenantID, modelID, ids, &out)
+	return out, tx.SendBatch(ctx, b).Close()
+}
+
+// queueModelParts queues loadParts' read on b, into parts.
+func queueModelParts(b *pgx.Batch, tenantID, modelID string, ids []string, parts *map[string]partRow) {
+	*parts = map[string]partRow{}
 	if len(ids) == 0 {
-		return out, nil
+		return
 	}
-	rows, err := tx.Query(ctx, `SELECT p.id, p.part_number, p.category, p.price,
+	b.Queue(`SELECT p.id, p.part_number, p.category, p.price,
 		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3)
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tx.TenantID, ids, modelID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r partRow
-		if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
-			return nil, err
+		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, modelID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r partRow
+			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
+				return err
+			}
+			(*parts)[r.id] = r
 		}
-		out[r.id] = r
-	}
-	return out, rows.Err()
+		return rows.Err()
+	})
 }
 
 // partIDs are the well-formed part IDs a submission's lines name.
