@@ -62,14 +62,22 @@ type partRow struct {
 	fits                 bool
 }
 
-func loadParts(ctx context.Context, tx pg.TenantTx, modelID string, ids []string) (map[string]partRow, error) {
-	var out map[string]partRow
-	b := &pgx.Batch{}
-	queueModelParts(b, tx.TenantID, modelID, ids, &out)
-	return out, tx.SendBatch(ctx, b).Close()
+// collectParts reads the rows of a parts query into parts.
+func collectParts(parts map[string]partRow) func(pgx.Rows) error {
+	return func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r partRow
+			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
+				return err
+			}
+			parts[r.id] = r
+		}
+		return rows.Err()
+	}
 }
 
-// queueModelParts queues loadParts' read on b, into parts.
+// queueModelParts queues on b the read of the parts ids (number,
+// category, price) and whether each fits model modelID, into parts.
 func queueModelParts(b *pgx.Batch, tenantID, modelID string, ids []string, parts *map[string]partRow) {
 	*parts = map[string]partRow{}
 	if len(ids) == 0 {
@@ -77,16 +85,7 @@ func queueModelParts(b *pgx.Batch, tenantID, modelID string, ids []string, parts
 	}
 	b.Queue(`SELECT p.id, p.part_number, p.category, p.price,
 		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id AND pm.model_id = $3)
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, modelID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r partRow
-			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
-				return err
-			}
-			(*parts)[r.id] = r
-		}
-		return rows.Err()
-	})
+		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, modelID).Query(collectParts(*parts))
 }
 
 // partIDs are the well-formed part IDs a submission's lines name.
@@ -112,16 +111,7 @@ func queueParts(b *pgx.Batch, tenantID, unitID string, in *ClaimSubmission, part
 	b.Queue(`SELECT p.id, p.part_number, p.category, p.price,
 		EXISTS (SELECT FROM part_models pm WHERE pm.tenant_id = p.tenant_id AND pm.part_id = p.id
 			AND pm.model_id = (SELECT model_id FROM units WHERE tenant_id = $1 AND id = $3))
-		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, unitID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r partRow
-			if err := rows.Scan(&r.id, &r.number, &r.category, &r.price, &r.fits); err != nil {
-				return err
-			}
-			(*parts)[r.id] = r
-		}
-		return rows.Err()
-	})
+		FROM parts p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`, tenantID, ids, unitID).Query(collectParts(*parts))
 }
 
 // checkSubmission validates a submission against the unit and builds its
