@@ -23,6 +23,17 @@ type TicketTimerArgs struct {
 	SLA      string    `json:"sla"`
 	DueAt    time.Time `json:"due_at"`
 	Level    int       `json:"level"`
+	// Next are the ticket's level-1 deadlines checked after this one,
+	// earliest first (tickets.Timer.Then): once it has checked its own,
+	// the job inserts the job of the first still running, carrying the
+	// rest. An intake thus inserts one job for its four deadlines.
+	Next []TicketDeadline `json:"next,omitempty"`
+}
+
+// TicketDeadline is a deadline waiting in a timer's chain.
+type TicketDeadline struct {
+	SLA   string    `json:"sla"`
+	DueAt time.Time `json:"due_at"`
 }
 
 // Kind is stored with every job; never rename it.
@@ -35,7 +46,7 @@ func (TicketTimerArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// TicketTimerWorker runs TicketTimerArgs through tickets.Service.CheckTimer,
+// TicketTimerWorker runs TicketTimerArgs through tickets.Service.CheckTimerThen,
 // which is idempotent: a breach is recorded once per ticket, SLA, deadline
 // and level.
 type TicketTimerWorker struct {
@@ -52,7 +63,14 @@ func (w *TicketTimerWorker) Work(ctx context.Context, job *river.Job[TicketTimer
 	if !slices.Contains(tickets.SLAs, tickets.SLA(a.SLA)) || a.Level < 1 || a.Level > tickets.MaxEscalationLevel {
 		return river.JobCancel(fmt.Errorf("ticket SLA timer: bad args (sla %q, level %d)", a.SLA, a.Level))
 	}
-	_, err := w.Tickets.CheckTimer(ctx, a.TenantID, a.TicketID, tickets.SLA(a.SLA), a.DueAt, a.Level)
+	var then []tickets.Deadline
+	for _, d := range a.Next {
+		if !slices.Contains(tickets.SLAs, tickets.SLA(d.SLA)) {
+			return river.JobCancel(fmt.Errorf("ticket SLA timer: bad args (next sla %q)", d.SLA))
+		}
+		then = append(then, tickets.Deadline{SLA: tickets.SLA(d.SLA), DueAt: d.DueAt})
+	}
+	_, err := w.Tickets.CheckTimerThen(ctx, a.TenantID, a.TicketID, tickets.SLA(a.SLA), a.DueAt, a.Level, then)
 	if tenants.ErrorCode(err) == tenants.CodeNotFound {
 		return river.JobCancel(err) // the ticket (or its tenant) does not exist: retrying cannot help
 	}
@@ -60,7 +78,8 @@ func (w *TicketTimerWorker) Work(ctx context.Context, job *river.Job[TicketTimer
 }
 
 // TicketTimerEnqueuer is tickets.Deps.EnqueueTimers: it inserts
-// all the timers of the caller's transaction in one batched insert, each
+// all the timers of the caller's transaction in one batched insert (a
+// timer's chain, Then, travels in its args as Next), each
 // scheduled at its RunAt (DueAt when zero), so the ticket's deadlines and
 // their timers commit (or roll back) together. Due times are kept to the
 // microsecond, as PostgreSQL stores them.
@@ -84,10 +103,11 @@ func TicketTimerEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, timer
 					return err
 				}
 			}
-			params[i] = river.InsertManyParams{
-				Args:       TicketTimerArgs{TenantID: t.TenantID, TicketID: t.TicketID, SLA: string(t.SLA), DueAt: due, Level: t.Level},
-				InsertOpts: opts,
+			args := TicketTimerArgs{TenantID: t.TenantID, TicketID: t.TicketID, SLA: string(t.SLA), DueAt: due, Level: t.Level}
+			for _, d := range t.Then {
+				args.Next = append(args.Next, TicketDeadline{SLA: string(d.SLA), DueAt: d.DueAt.Truncate(time.Microsecond).UTC()})
 			}
+			params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
 		}
 		_, err := rc.InsertManyTx(ctx, tx, params)
 		return err

@@ -319,14 +319,24 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 
 // loadPolicy reads the tenant's policy, or the defaults.
 func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (ClaimPolicy, error) {
-	pol := ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
+	var pol ClaimPolicy
+	b := &pgx.Batch{}
+	queuePolicy(b, tx.TenantID, currency, &pol)
+	return pol, tx.SendBatch(ctx, b).Close()
+}
+
+// queuePolicy queues loadPolicy's read on b, into pol.
+func queuePolicy(b *pgx.Batch, tenantID, currency string, pol *ClaimPolicy) {
+	*pol = ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
 		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent}
-	err := tx.QueryRow(ctx, `SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
-		WHERE tenant_id = $1`, tx.TenantID).Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = nil
-	}
-	return pol, err
+	b.Queue(`SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
+		WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
 }
 
 // GetPolicy returns the tenant's adjudication policy (the defaults until set).

@@ -79,6 +79,24 @@ func RegisterUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in
 	return registerUnit(ctx, tx, p, in, now)
 }
 
+// KnownUnit is what a caller of RegisterKnownUnitTx read already in its
+// transaction: the tenant's settings, the model (found, with its
+// category), that the serial (trimmed, upper-cased) is registered to no
+// other model, and the owner (found or created).
+type KnownUnit struct {
+	Settings                  pg.TenantSettings
+	ModelID, Category, Serial string
+	CustomerID                string
+}
+
+// RegisterKnownUnitTx is RegisterUnitTx for a caller that read, in tx,
+// what the checks read (known): for a tenant-wide key registering that
+// model and serial to that owner, the checks use known instead of a round
+// trip of reads; otherwise it is RegisterUnitTx.
+func RegisterKnownUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time, known KnownUnit) (Unit, error) {
+	return registerKnownUnit(ctx, tx, p, in, now, &known)
+}
+
 // ValidSerial reports whether s (trimmed, upper-cased) is shaped like a serial.
 func ValidSerial(s string) bool {
 	return serialPattern.MatchString(strings.ToUpper(strings.TrimSpace(s)))

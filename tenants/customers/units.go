@@ -183,6 +183,13 @@ func (s *Service) RegisterUnit(ctx context.Context, p tenants.Principal, in NewU
 }
 
 func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time) (Unit, error) {
+	return registerKnownUnit(ctx, tx, p, in, now, nil)
+}
+
+// registerKnownUnit is registerUnit; known, when not nil, holds what the
+// caller read already in tx (RegisterKnownUnitTx), and spares the round
+// trip of the checks' reads when they would read the same.
+func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time, known *KnownUnit) (Unit, error) {
 	sc := ScopeOf(p)
 	if err := CheckCanSell(ctx, tx, p); err != nil {
 		return Unit{}, err
@@ -202,17 +209,27 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 		elsewhere, ownerSeen bool
 	)
 	b := &pgx.Batch{}
-	pg.QueueSettings(b, &st)
-	if validModel {
+	if known != nil && sc.Whole() && validModel && validSerial && namedCustomer && known.ModelID == in.ModelID &&
+		known.Serial == serial && known.CustomerID == in.CustomerID {
+		// The caller read them in tx: the model (and its category), the
+		// serial registered to no other model, and the owner, who is in
+		// every scope of a tenant-wide key (the foreign key still checks it).
+		st, modelFound, ownerSeen = known.Settings, true, true
+		model.Category = known.Category
+		b = nil
+	} else {
+		pg.QueueSettings(b, &st)
+	}
+	if b != nil && validModel {
 		catalog.QueueModel(b, tx.TenantID, in.ModelID, &model, &modelFound)
 	}
-	if validSerial {
+	if b != nil && validSerial {
 		// The same serial under another model is almost always the wrong
 		// model or a mistyped serial: refuse it rather than register a ghost.
 		b.Queue(`SELECT EXISTS (SELECT FROM units WHERE tenant_id = $1 AND serial = $2 AND model_id <> $3)`,
 			tx.TenantID, serial, in.ModelID).QueryRow(func(row pgx.Row) error { return row.Scan(&elsewhere) })
 	}
-	if namedCustomer {
+	if b != nil && namedCustomer {
 		b.Queue(`SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.id = $2 AND `+customerInScope("$3")+` FOR SHARE OF c`,
 			tx.TenantID, in.CustomerID, sc.arg()).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -221,8 +238,10 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 			return rows.Err()
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return Unit{}, err
+	if b != nil {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return Unit{}, err
+		}
 	}
 	today := st.Today(now)
 

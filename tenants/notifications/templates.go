@@ -243,6 +243,59 @@ type Notice struct {
 	OptedOut bool
 	// DedupeKey: see Message. A notice is sent once per key.
 	DedupeKey string
+	// With, when set, queues the caller's own writes about a new
+	// notification (its id and via) on the batch that inserts it: one
+	// round trip for both. It is not called when nothing is inserted (the
+	// DedupeKey found the notification already requested).
+	With func(b *pgx.Batch, notificationID, via string)
+	// Prefetched, when it was queued (QueueNotice) for this Purpose and
+	// DedupeKey, spares NotifyTx its round trip of reads.
+	Prefetched *Prefetch
+}
+
+// noticeReads are what NotifyTx reads for a notice.
+type noticeReads struct {
+	lang      string
+	loc       *time.Location
+	templates map[string]string
+	l         lookup
+}
+
+// queueNoticeReads queues on b the reads of a notice of purpose with
+// dedupeKey, into r.
+func queueNoticeReads(b *pgx.Batch, tenantID, purpose, dedupeKey string, r *noticeReads) {
+	r.templates = map[string]string{}
+	identity.QueueLocale(b, tenantID, &r.lang, &r.loc)
+	b.Queue(`SELECT language, text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2`,
+		tenantID, purpose).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var language, text string
+			if err := rows.Scan(&language, &text); err != nil {
+				return err
+			}
+			r.templates[language] = text
+		}
+		return rows.Err()
+	})
+	queueLookup(b, tenantID, ChannelSMS, dedupeKey, &r.l)
+}
+
+// Prefetch is a notice's reads queued on a caller's batch (QueueNotice).
+type Prefetch struct {
+	purpose, dedupeKey string
+	r                  noticeReads
+}
+
+// QueueNotice queues on b the reads NotifyTx makes for a notice of
+// purpose with dedupeKey (the tenant's locale, the purpose's templates,
+// the gateway and the notification already requested with the key), so
+// that they share the caller's round trip. Once b is sent, pass the
+// result as Notice.Prefetched, in the same transaction, with no write of
+// those rows in between.
+func QueueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
+	f := &Prefetch{purpose: purpose, dedupeKey: dedupeKey}
+	queueNoticeReads(b, tenantID, purpose, dedupeKey, &f.r)
+	return f
 }
 
 // NotifyTx renders a notice with the tenant's template in the tenant's
@@ -259,30 +312,19 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	}
 	// One round trip reads the locale, the tenant's templates of the
 	// purpose (one per language at most) and what the request needs
-	// (queueLookup).
-	var (
-		lang      string
-		loc       *time.Location
-		templates = map[string]string{}
-		l         lookup
-	)
-	b := &pgx.Batch{}
-	identity.QueueLocale(b, tx.TenantID, &lang, &loc)
-	b.Queue(`SELECT language, text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2`,
-		tx.TenantID, n.Purpose).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var language, text string
-			if err := rows.Scan(&language, &text); err != nil {
-				return err
-			}
-			templates[language] = text
+	// (queueLookup); none when the caller queued them on its own
+	// (n.Prefetched).
+	var r noticeReads
+	if f := n.Prefetched; f != nil && f.purpose == n.Purpose && f.dedupeKey == n.DedupeKey {
+		r = f.r
+	} else {
+		b := &pgx.Batch{}
+		queueNoticeReads(b, tx.TenantID, n.Purpose, n.DedupeKey, &r)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
 		}
-		return rows.Err()
-	})
-	queueLookup(b, tx.TenantID, ChannelSMS, n.DedupeKey, &l)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, err
 	}
+	lang, loc, templates, l := r.lang, r.loc, r.templates, r.l
 	text, ok := templates[lang]
 	if !ok {
 		text = pu.Defaults[lang]
@@ -311,7 +353,7 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if m.SubjectID == "" || m.To == "" || m.Text == "" {
 		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
 	}
-	d, err := s.request(ctx, tx, actor, m, l)
+	d, err := s.request(ctx, tx, actor, m, l, n.With)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
@@ -114,9 +115,12 @@ func phoneProblem(phone string) string {
 // An empty today is read from the tenant's settings in the same round trip
 // as the intake's other reads.
 //
+// extra, when not nil, queues the caller's own reads on the same round trip.
+//
 // optedOut is whether the ticket's customer declined non-essential
 // messages, read with the customer (nil: the ticket has no customer).
-func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy) (
+func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy,
+	extra func(b *pgx.Batch)) (
 	items []VerificationItem, optedOut *bool, err error) {
 	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
 
@@ -160,6 +164,9 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	// refused intake leaves the number unused, as Ticket.Number documents.
 	if policy != nil && t.Number == "" {
 		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Number) })
+	}
+	if extra != nil {
+		extra(b)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, err
@@ -245,7 +252,10 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			}
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
-			unit, err := customers.RegisterUnitTx(ctx, tx, p, nu, now)
+			// The model, the serial (on no other model: serialRead) and the
+			// owner were read in this transaction: no second round of reads.
+			unit, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
+				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: c.ID})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -315,12 +325,22 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 			t.Service = &ServiceWork{DeliveredAt: in.DeliveredAt}
 		}
 		var policy SLAPolicy
-		items, optedOut, err := identify(ctx, tx, p, &t, "", now, &policy)
+		// A ticket with a valid phone has a customer, who is told the
+		// ticket was received: that notice's reads share identify's round
+		// trip.
+		var notice *notifications.Prefetch
+		prefetch := func(b *pgx.Batch) {
+			if s.notify != nil && phoneProblem(t.Contact.Phone) == "" {
+				notice = notifications.QueueNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
+					onceKey(t.ID, notifications.PurposeTicketReceived))
+			}
+		}
+		items, optedOut, err := identify(ctx, tx, p, &t, "", now, &policy, prefetch)
 		if err != nil {
 			return err
 		}
 		c := &change{tx: tx, p: p, now: now, clock: in.TestClockID, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type},
-			optedOut: optedOut}
+			optedOut: optedOut, notice: notice}
 		c.settle(items)
 		if err := s.commit(ctx, c, true); err != nil {
 			return err
@@ -414,7 +434,7 @@ func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id strin
 		if err != nil {
 			return err
 		}
-		items, optedOut, err := identify(ctx, c.tx, c.p, t, today, c.now, nil)
+		items, optedOut, err := identify(ctx, c.tx, c.p, t, today, c.now, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -95,14 +96,19 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 		}
 		key := fmt.Sprintf("%s:%s:v%d", c.T.ID, n.purpose, c.T.Version)
 		if n.once {
-			key = c.T.ID + ":" + n.purpose
+			key = onceKey(c.T.ID, n.purpose)
 		}
+		// A new notification's timeline entry rides on its insert's round
+		// trip; one requested already (the dedupe key) is noted apart.
+		queued := false
 		d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: n.purpose, SubjectID: c.T.ID,
-			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key})
+			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key,
+			With:       func(b *pgx.Batch, id, via string) { queued = true; c.queueNotified(b, n.purpose, id, via) },
+			Prefetched: c.notice})
 		if err != nil {
 			return err
 		}
-		if d == nil {
+		if d == nil || queued {
 			continue
 		}
 		if err := c.notified(ctx, n.purpose, d); err != nil {
@@ -112,12 +118,21 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 	return nil
 }
 
+// onceKey is the dedupe key of a notice sent once per ticket.
+func onceKey(ticketID, purpose string) string { return ticketID + ":" + purpose }
+
 // notified writes the customer_notified timeline entry of a message.
 func (c *change) notified(ctx context.Context, purpose string, d *notifications.NotificationDelivery) error {
-	_, err := c.tx.Exec(ctx, `INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
+	b := &pgx.Batch{}
+	c.queueNotified(b, purpose, d.NotificationID, d.Via)
+	return c.tx.SendBatch(ctx, b).Close()
+}
+
+// queueNotified queues notified's timeline entry on b.
+func (c *change) queueNotified(b *pgx.Batch, purpose, notificationID, via string) {
+	b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
 		VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`, c.tx.TenantID, c.T.ID, ActCustomerNotified, c.T.State, purpose,
-		map[string]any{"purpose": purpose, "notification_id": d.NotificationID, "via": d.Via}, c.p.Subject(), c.now)
-	return err
+		map[string]any{"purpose": purpose, "notification_id": notificationID, "via": via}, c.p.Subject(), c.now)
 }
 
 // technicianParams adds the technician's name and licence number to the

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,6 +156,43 @@ type Timer struct {
 	// TestClock is the test clock of the ticket, if any: RunAt is then the
 	// clock's time, and the timer runs when the clock passes it.
 	TestClock string
+	// Then are the level-1 deadlines of the same ticket this timer checks
+	// after its own, earliest first: the one job of a change's deadlines.
+	// Once it has checked its deadline, the job inserts the job of the
+	// first of Then still running (the others following it), scheduled at
+	// that deadline, in the same transaction (CheckTimerThen).
+	Then []Deadline
+}
+
+// Deadline is a level-1 deadline waiting in a timer's chain (Timer.Then).
+type Deadline struct {
+	SLA   SLA
+	DueAt time.Time
+}
+
+// chainTimers folds the level-1 timers of a change that run at their
+// deadline into one timer, the earliest, whose chain (Then) holds the
+// others in deadline order: an intake inserts one job instead of one per
+// deadline, and each deadline is still checked at its due time. Timers
+// with their own run time (escalations) are kept as they are.
+func chainTimers(timers []Timer) []Timer {
+	var chain, out []Timer
+	for _, t := range timers {
+		if t.Level == 1 && t.RunAt.IsZero() && len(t.Then) == 0 {
+			chain = append(chain, t)
+		} else {
+			out = append(out, t)
+		}
+	}
+	if len(chain) < 2 {
+		return timers
+	}
+	slices.SortStableFunc(chain, func(a, b Timer) int { return a.DueAt.Compare(b.DueAt) })
+	head := chain[0]
+	for _, t := range chain[1:] {
+		head.Then = append(head.Then, Deadline{SLA: t.SLA, DueAt: t.DueAt})
+	}
+	return append(out, head)
 }
 
 // EscalatedTo names who a breach at level is escalated to.

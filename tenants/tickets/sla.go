@@ -48,8 +48,20 @@ const MaxEscalationLevel = 3
 // escalation minutes. breached reports whether this call recorded the
 // breach. An unknown ticket is not_found.
 func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla SLA, dueAt time.Time, level int) (breached bool, err error) {
-	if !slices.Contains(SLAs, sla) {
-		return false, fmt.Errorf("tickets: unknown SLA %q", sla)
+	return s.CheckTimerThen(ctx, tenantID, ticketID, sla, dueAt, level, nil)
+}
+
+// CheckTimerThen is CheckTimer for a timer with a chain (Timer.Then): in
+// the same transaction, whatever the check found, it inserts the timer of
+// the first deadline of then that the ticket still runs (not met, not
+// moved), carrying the rest still running, scheduled at that deadline (on
+// the ticket's test clock, if any: at once when the clock has passed it).
+// Deadlines met or moved are dropped: their check would find nothing to do.
+func (s *Service) CheckTimerThen(ctx context.Context, tenantID, ticketID string, sla SLA, dueAt time.Time, level int, then []Deadline) (breached bool, err error) {
+	for _, d := range append([]Deadline{{SLA: sla}}, then...) {
+		if !slices.Contains(SLAs, d.SLA) {
+			return false, fmt.Errorf("tickets: unknown SLA %q", d.SLA)
+		}
 	}
 	if level < 1 || level > MaxEscalationLevel {
 		return false, fmt.Errorf("tickets: escalation level %d out of 1..%d", level, MaxEscalationLevel)
@@ -62,6 +74,8 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 			state, number                      string
 			running                            bool
 			nodeID, technicianID, storefrontID *string
+			st                                 SLAStatus
+			windowStart                        *time.Time
 		)
 		// The deadline is compared in SQL, so dueAt goes through the same
 		// (microsecond) encoding as the value the ticket core wrote.
@@ -71,68 +85,119 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 			col, cond = "window_start", " AND state = 'scheduled'"
 		}
 		err := tx.QueryRow(ctx, `SELECT state, number, `+col+` IS NOT NULL AND `+col+` = $3`+cond+`,
-			node_id, technician_id, storefront_id
+			node_id, technician_id, storefront_id, route_due_at, first_contact_due_at, response_due_at,
+			completion_due_at, callback_due_at, verification_due_at, window_start
 			FROM tickets WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, ticketID, dueAt).
-			Scan(&state, &number, &running, &nodeID, &technicianID, &storefrontID)
+			Scan(&state, &number, &running, &nodeID, &technicianID, &storefrontID, &st.RouteDueAt, &st.FirstContactDueAt,
+				&st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt, &windowStart)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tenants.NotFound("ticket")
 		} else if err != nil {
 			return err
 		}
-		if !running || State(state) == StateCancelled || State(state) == StateClosed {
-			return nil // met, moved, cleared or ended: nothing to do
+		var later []Timer
+		if running && State(state) != StateCancelled && State(state) != StateClosed {
+			tr := timerRun{tx: tx, ticketID: ticketID, sla: sla, dueAt: dueAt, level: level, state: State(state), number: number,
+				nodeID: nodeID, technicianID: technicianID, storefrontID: storefrontID}
+			if later, err = s.breach(ctx, &tr); err != nil {
+				return err
+			}
+			breached = tr.breached
+		} // else met, moved, cleared or ended: nothing to do
+		then = slices.DeleteFunc(slices.Clone(then), func(d Deadline) bool {
+			at := *st.deadline(d.SLA)
+			if d.SLA == SLAArrival {
+				at = windowStart
+			}
+			return at == nil || !at.Equal(d.DueAt.Truncate(time.Microsecond))
+		})
+		if len(then) > 0 {
+			clock, now, err := clockOf(ctx, tx, ticketID, s.now())
+			if err != nil {
+				return err
+			}
+			next := Timer{TenantID: tx.TenantID, TicketID: ticketID, SLA: then[0].SLA, DueAt: then[0].DueAt, Level: 1,
+				Then: then[1:], TestClock: clock}
+			if clock != "" && !next.DueAt.After(now) {
+				// the clock passed it already: no advance will fire it
+				next.TestClock, next.RunAt = "", time.Now()
+			}
+			later = append(later, next)
 		}
-		clock, now, err := clockOf(ctx, tx, ticketID, s.now())
-		if err != nil {
-			return err
-		}
-		escalatedTo := EscalatedTo(level)
-		tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			tx.TenantID, ticketID, string(sla), dueAt, level, escalatedTo, nodeID, now)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil // recorded by an earlier run
-		}
-		breached = true
-		b := &pgx.Batch{}
-		b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, ticketID, level)
-		detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
-		if sla == SLAArrival && level == 1 {
-			// running late: the seed's follow-ups for the technician
-			t := &Ticket{ID: ticketID, NodeID: nodeID, TechnicianID: technicianID}
-			queueTask(b, tx.TenantID, t, TaskCallCustomer, dueAt,
-				"the window started without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
-			queueTask(b, tx.TenantID, t, TaskApologise, dueAt,
-				"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
-			detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
-		}
-		breach := step{action: actSLABreached, from: State(state), to: State(state), detail: detail}
-		if err := queueTrail(b, tx.TenantID, ticketID, []step{breach}, SystemActor, now, map[string]any{
-			"ticket_id": ticketID, "number": number, "sla": sla, "due_at": dueAt, "level": level,
-			"escalated_to": escalatedTo, "node_id": nodeID, "technician_id": technicianID, "storefront_id": storefrontID}); err != nil {
-			return err
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		if level >= MaxEscalationLevel {
+		if len(later) == 0 {
 			return nil
 		}
-		pol, err := LoadSLAPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
-		return s.enqueueTimers(ctx, tx.Tx, []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
-			Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes)), TestClock: clock}})
+		return s.enqueueTimers(ctx, tx.Tx, later)
 	})
 	if err != nil {
 		return false, pg.Translate(err)
 	}
 	return breached, nil
+}
+
+// timerRun is the locked ticket a timer found its deadline still running on.
+type timerRun struct {
+	tx                                 pg.TenantTx
+	ticketID                           string
+	sla                                SLA
+	dueAt                              time.Time
+	level                              int
+	state                              State
+	number                             string
+	nodeID, technicianID, storefrontID *string
+	breached                           bool
+}
+
+// breach records the breach of a running deadline at its level (once)
+// and returns the next level's timer to insert, if any.
+func (s *Service) breach(ctx context.Context, r *timerRun) ([]Timer, error) {
+	tx, ticketID, sla, dueAt, level := r.tx, r.ticketID, r.sla, r.dueAt, r.level
+	clock, now, err := clockOf(ctx, tx, ticketID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	escalatedTo := EscalatedTo(level)
+	tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		tx.TenantID, ticketID, string(sla), dueAt, level, escalatedTo, r.nodeID, now)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, nil // recorded by an earlier run
+	}
+	r.breached = true
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, ticketID, level)
+	detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
+	if sla == SLAArrival && level == 1 {
+		// running late: the seed's follow-ups for the technician
+		t := &Ticket{ID: ticketID, NodeID: r.nodeID, TechnicianID: r.technicianID}
+		queueTask(b, tx.TenantID, t, TaskCallCustomer, dueAt,
+			"the window started without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
+		queueTask(b, tx.TenantID, t, TaskApologise, dueAt,
+			"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
+		detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
+	}
+	breach := step{action: actSLABreached, from: r.state, to: r.state, detail: detail}
+	if err := queueTrail(b, tx.TenantID, ticketID, []step{breach}, SystemActor, now, map[string]any{
+		"ticket_id": ticketID, "number": r.number, "sla": sla, "due_at": dueAt, "level": level,
+		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}); err != nil {
+		return nil, err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if level >= MaxEscalationLevel {
+		return nil, nil
+	}
+	pol, err := LoadSLAPolicy(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return []Timer{{TenantID: tx.TenantID, TicketID: ticketID, SLA: sla, DueAt: dueAt,
+		Level: level + 1, RunAt: now.Add(minutes(pol.EscalationMinutes)), TestClock: clock}}, nil
 }
 
 // Breach is one recorded SLA breach: a deadline of a ticket not met, at an

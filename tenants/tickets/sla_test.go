@@ -267,6 +267,68 @@ func TestCheckTimer(t *testing.T) {
 	})
 }
 
+func TestTimerChain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "sla-chain", "Asia/Shanghai")
+	due := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	fc, resp, done := due.Add(time.Hour), due.Add(2*time.Hour), due.Add(3*time.Hour)
+	// The response deadline was met (cleared): its check is dropped.
+	id, _ := b.ticket(t, p.TenantID, tickets.StateNew, map[string]any{"route_due_at": due, "first_contact_due_at": fc,
+		"completion_due_at": done})
+	chain := []tickets.Deadline{{SLA: tickets.SLAFirstContact, DueAt: fc}, {SLA: tickets.SLAResponse, DueAt: resp},
+		{SLA: tickets.SLACompletion, DueAt: done}}
+
+	// One job for a change's deadlines, the earliest, carrying the others.
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		return jobs.TicketTimerEnqueuer(b.rc)(ctx, tx.Tx, []tickets.Timer{{TenantID: p.TenantID, TicketID: id,
+			SLA: tickets.SLARoute, DueAt: due, Level: 1, Then: chain}})
+	}))
+	js := b.timerJobs(t, id)
+	require.Len(t, js, 1)
+	require.True(t, js[0].ScheduledAt.Equal(due))
+	require.Len(t, js[0].Args.Next, 3)
+
+	// The route deadline breaches (level 2 follows) and the chain moves on
+	// to the first contact, scheduled at its deadline, the met response
+	// dropped.
+	for range 2 { // a rerun inserts nothing more
+		_, err := b.service(due.Add(time.Second)).CheckTimerThen(ctx, p.TenantID, id, tickets.SLARoute, due, 1, chain)
+		require.NoError(t, err)
+	}
+	js = b.timerJobs(t, id)
+	require.Len(t, js, 3, "%+v", js)
+	require.Equal(t, 2, js[1].Args.Level)
+	require.Equal(t, "route", js[1].Args.SLA)
+	next := js[2]
+	require.Equal(t, "first_contact", next.Args.SLA)
+	require.Equal(t, 1, next.Args.Level)
+	require.True(t, next.ScheduledAt.Equal(fc), "at its deadline: %s", next.ScheduledAt)
+	require.Len(t, next.Args.Next, 1)
+	require.Equal(t, "completion", next.Args.Next[0].SLA)
+	require.True(t, next.Args.Next[0].DueAt.Equal(done))
+
+	// Met meanwhile: nothing breaches, and the chain still reaches the
+	// completion deadline; its job ends the chain.
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `UPDATE tickets SET first_contact_due_at = NULL WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id)
+		return err
+	}))
+	breached, err := b.service(fc).CheckTimerThen(ctx, p.TenantID, id, tickets.SLAFirstContact, fc, 1,
+		[]tickets.Deadline{{SLA: tickets.SLACompletion, DueAt: done}})
+	require.NoError(t, err)
+	require.False(t, breached)
+	js = b.timerJobs(t, id)
+	require.Len(t, js, 4)
+	require.Equal(t, "completion", js[3].Args.SLA)
+	require.Empty(t, js[3].Args.Next)
+	breached, err = b.service(done).CheckTimerThen(ctx, p.TenantID, id, tickets.SLACompletion, done, 1, nil)
+	require.NoError(t, err)
+	require.True(t, breached)
+	require.Len(t, b.timerJobs(t, id), 5, "the completion's level 2, and no further link")
+}
+
 // normalize makes a decoded args' time comparable with ==.
 func normalize(a jobs.TicketTimerArgs) jobs.TicketTimerArgs {
 	a.DueAt = a.DueAt.UTC()

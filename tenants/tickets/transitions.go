@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/notifications"
 )
 
 // Action is something done to a ticket: an endpoint
@@ -184,6 +185,8 @@ type change struct {
 	// optedOut is the customer's opt-out when the change read the customer
 	// already (identify); nil: notifyCustomer reads it.
 	optedOut *bool
+	// notice is the reads of a notice queued ahead (Open: ticket_received).
+	notice *notifications.Prefetch
 }
 
 type step struct {
@@ -291,7 +294,8 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 
 // commit writes a change in one round trip: the ticket (inserted when
 // new), its timeline steps and one event per action; then its SLA timers
-// (one batched River insert), all in the change's transaction.
+// (one River job for the deadlines the change started, chainTimers), all
+// in the change's transaction.
 func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
@@ -328,7 +332,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		for i := range c.timers {
 			c.timers[i].TestClock = c.clock
 		}
-		return s.enqueueTimers(ctx, c.tx.Tx, c.timers)
+		return s.enqueueTimers(ctx, c.tx.Tx, chainTimers(c.timers))
 	}
 	return nil
 }
