@@ -518,29 +518,9 @@ func (s *Service) GradeHistory(ctx context.Context, p tenants.Principal, nodeID 
 func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (Proposal, error) {
 	var out Proposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := nodeGrades.decidable(pr.State, pr.Version, ifVersion, approve, reason); err != nil {
-			return err
-		}
-		typ := TypeGradeRejected
-		if approve {
-			typ = TypeGradeApproved
-			why := approvedWhy(reason, pr.Score, pr.PolicyVersion)
-			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, pr.ProposedGrade, &pr.ID, why); err != nil {
-				return err
-			}
-		}
-		if err := nodeGrades.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
-			return err
-		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: proposalEvent(out)})
+		var err error
+		out, err = gradeProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -560,20 +540,9 @@ func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, r
 		return out, tenants.NotFound("grade proposal")
 	}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := nodeGrades.fileAppeal(ctx, tx, id, pr.State, pr.AppealUntil, p.Subject(), reason); err != nil {
-			return err
-		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		d := proposalEvent(out)
-		d.Reason = reason
-		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealed, SubjectID: id, Actor: p.Subject(), Data: d})
+		var err error
+		out, err = gradeProposals.appeal(ctx, tx, p, id, reason)
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -583,33 +552,37 @@ func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, r
 func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (Proposal, error) {
 	var out Proposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := appealDecidable(pr.State); err != nil {
-			return err
-		}
-		decision := "upheld"
-		if overturn {
-			decision = "overturned"
+		var err error
+		out, err = gradeProposals.decideAppeal(ctx, tx, p, id, overturn, note)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// gradeProposals is node grading's rung: a node's grade.
+var gradeProposals = rung[Proposal]{
+	ladder: nodeGrades,
+	get:    getProposal,
+	facts: func(pr Proposal) proposalFacts {
+		return proposalFacts{state: pr.State, version: pr.Version, score: pr.Score, policyVersion: pr.PolicyVersion,
+			appealUntil: pr.AppealUntil}
+	},
+	set: func(ctx context.Context, tx pg.TenantTx, actor string, pr Proposal, back bool, reason string) error {
+		grade := pr.ProposedGrade
+		if back {
 			if pr.CurrentGrade == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_grade"))
 			}
-			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
-				return err
-			}
+			grade = *pr.CurrentGrade
 		}
-		if err := nodeGrades.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
-			return err
+		return recordGrade(ctx, tx, actor, pr.NodeID, grade, &pr.ID, reason)
+	},
+	event: func(pr Proposal, reason *string) any {
+		d := proposalEvent(pr)
+		if reason != nil {
+			d.Reason = *reason
 		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		d := proposalEvent(out)
-		d.Reason = note
-		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealDecided, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+		return d
+	},
+	approved: TypeGradeApproved, rejected: TypeGradeRejected, appealed: TypeGradeAppealed, appealDecided: TypeGradeAppealDecided,
 }

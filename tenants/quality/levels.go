@@ -613,28 +613,9 @@ func (s *Service) LevelHistory(ctx context.Context, p tenants.Principal, techID 
 func (s *Service) DecideLevel(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (LevelProposal, error) {
 	var out LevelProposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := techLevels.decidable(pr.State, pr.Version, ifVersion, approve, reason); err != nil {
-			return err
-		}
-		typ := TypeLevelRejected
-		if approve {
-			typ = TypeLevelApproved
-			why := approvedWhy(reason, pr.Score, pr.PolicyVersion)
-			if err := recordLevel(ctx, tx, p.Subject(), pr.TechnicianID, pr.Category, pr.ProposedLevel, &pr.ID, why); err != nil {
-				return err
-			}
-		}
-		if err := techLevels.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
-			return err
-		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: levelEvent(out)})
+		var err error
+		out, err = levelProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -644,19 +625,9 @@ func (s *Service) DecideLevel(ctx context.Context, p tenants.Principal, id strin
 func (s *Service) AppealLevel(ctx context.Context, p tenants.Principal, id, reason string) (LevelProposal, error) {
 	var out LevelProposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := techLevels.fileAppeal(ctx, tx, id, pr.State, pr.AppealUntil, p.Subject(), reason); err != nil {
-			return err
-		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		d := levelEvent(out)
-		d.Reason = reason
-		return events.Append(ctx, tx, events.New{Type: TypeLevelAppealed, SubjectID: id, Actor: p.Subject(), Data: d})
+		var err error
+		out, err = levelProposals.appeal(ctx, tx, p, id, reason)
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -667,32 +638,38 @@ func (s *Service) AppealLevel(ctx context.Context, p tenants.Principal, id, reas
 func (s *Service) DecideLevelAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (LevelProposal, error) {
 	var out LevelProposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := appealDecidable(pr.State); err != nil {
-			return err
-		}
-		decision := "upheld"
-		if overturn {
-			decision = "overturned"
+		var err error
+		out, err = levelProposals.decideAppeal(ctx, tx, p, id, overturn, note)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// levelProposals is technician levelling's rung: a technician's level in
+// a category.
+var levelProposals = rung[LevelProposal]{
+	ladder: techLevels,
+	get:    getLevelProposal,
+	facts: func(pr LevelProposal) proposalFacts {
+		return proposalFacts{state: pr.State, version: pr.Version, score: pr.Score, policyVersion: pr.PolicyVersion,
+			appealUntil: pr.AppealUntil}
+	},
+	set: func(ctx context.Context, tx pg.TenantTx, actor string, pr LevelProposal, back bool, reason string) error {
+		level := pr.ProposedLevel
+		if back {
 			if pr.CurrentLevel == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_level", "Category", pr.Category))
 			}
-			if err := recordLevel(ctx, tx, p.Subject(), pr.TechnicianID, pr.Category, *pr.CurrentLevel, &pr.ID, "appeal overturned: "+note); err != nil {
-				return err
-			}
+			level = *pr.CurrentLevel
 		}
-		if err := techLevels.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
-			return err
+		return recordLevel(ctx, tx, actor, pr.TechnicianID, pr.Category, level, &pr.ID, reason)
+	},
+	event: func(pr LevelProposal, reason *string) any {
+		d := levelEvent(pr)
+		if reason != nil {
+			d.Reason = *reason
 		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		d := levelEvent(out)
-		d.Reason = note
-		return events.Append(ctx, tx, events.New{Type: TypeLevelAppealDecided, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+		return d
+	},
+	approved: TypeLevelApproved, rejected: TypeLevelRejected, appealed: TypeLevelAppealed, appealDecided: TypeLevelAppealDecided,
 }
