@@ -31,13 +31,14 @@ type ladder struct {
 	appeals   string
 	what      string // "grade proposal"
 	changed   string // catalog code of "the policy changed since you read it"
+	updated   string // the event type of a new policy version
 }
 
 var (
 	nodeGrades = ladder{policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
-		what: "grade proposal", changed: "quality.grading_policy_changed"}
+		what: "grade proposal", changed: "quality.grading_policy_changed", updated: TypeGradingPolicyUpdated}
 	techLevels = ladder{policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
-		what: "level proposal", changed: "quality.level_policy_changed"}
+		what: "level proposal", changed: "quality.level_policy_changed", updated: TypeLevelPolicyUpdated}
 )
 
 // validateIndicators names every bad indicator (under body.indicators) and
@@ -119,6 +120,44 @@ func (l ladder) storePolicy(ctx context.Context, tx pg.TenantTx, actor string, i
 	_, err = tx.Exec(ctx, `INSERT INTO `+l.policies+` (tenant_id, version, policy, actor) VALUES ($1, $2, $3, $4)`,
 		tx.TenantID, cur+1, raw, actor)
 	return cur + 1, err
+}
+
+// setPolicy stores pol as the version after ifVersion (storePolicy) and
+// appends the policy's updated event with the new version.
+func (l ladder) setPolicy(ctx context.Context, tx pg.TenantTx, actor string, ifVersion int, pol any) error {
+	v, err := l.storePolicy(ctx, tx, actor, ifVersion, pol)
+	if err != nil {
+		return err
+	}
+	return events.Append(ctx, tx, events.New{Type: l.updated, SubjectID: tx.TenantID, Actor: actor,
+		Data: map[string]any{"version": v}})
+}
+
+// readPolicy reads a ladder's current policy with current; without one it
+// is not found (what names it).
+func readPolicy[P any](ctx context.Context, s *Service, p tenants.Principal, what string,
+	current func(context.Context, pg.TenantTx) (P, bool, error)) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		pol, ok, err := current(ctx, tx)
+		if !ok && err == nil {
+			return pol, tenants.NotFound(what)
+		}
+		return pol, err
+	})
+}
+
+// putPolicy stores in as l's policy version after ifVersion (setPolicy)
+// and reads it back with current.
+func putPolicy[P any](ctx context.Context, s *Service, p tenants.Principal, l ladder, ifVersion int, in P,
+	current func(context.Context, pg.TenantTx) (P, bool, error)) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		if err := l.setPolicy(ctx, tx, p.Subject(), ifVersion, in); err != nil {
+			var zero P
+			return zero, err
+		}
+		pol, _, err := current(ctx, tx)
+		return pol, err
+	})
 }
 
 // decidable checks a proposal may be decided: the version the caller read
