@@ -56,43 +56,74 @@ type claimTransitionsOutput struct {
 	}
 }
 
-type claimReasonInput struct {
+// claimOut answers a claim with its revision as the ETag.
+func claimOut(c claims.Claim, err error) (*claimOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &claimOutput{ETag: etag(c.Revision), Body: c}, nil
+}
+
+// ClaimActionParams is the claim an action acts on and the revision the caller
+// read (every action's path and If-Match).
+type ClaimActionParams struct {
 	ClaimIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    struct {
+}
+
+func (t ClaimActionParams) target() ClaimActionParams { return t }
+
+// claimAction is the handler of an action on a claim: act runs with the
+// principal and the revision If-Match requires (without it, a claim p
+// cannot see is still 404 and one it can see 428).
+func claimAction[I interface{ target() ClaimActionParams }](s *Server,
+	act func(ctx context.Context, p tenants.Principal, in *I, v int) (claims.Claim, error)) func(context.Context, *I) (*claimOutput, error) {
+	return func(ctx context.Context, in *I) (*claimOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		t := (*in).target()
+		v, err := requireVersion(t.IfMatch, func() error {
+			_, err := s.deps.Claims.GetClaim(ctx, p, t.ClaimID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return claimOut(act(ctx, p, in, v))
+	}
+}
+
+type claimReasonInput struct {
+	ClaimActionParams
+	Body struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why; the submitter reads it." example:"请补充购买发票照片"`
 	}
 }
 
 type claimOptionalReasonInput struct {
-	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    *struct {
+	ClaimActionParams
+	Body *struct {
 		Reason string `json:"reason,omitempty" maxLength:"1000" doc:"Why." example:"customer repaired it elsewhere"`
 	}
 }
 
 type approveClaimInput struct {
-	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    *struct {
+	ClaimActionParams
+	Body *struct {
 		Reason string                   `json:"reason,omitempty" maxLength:"1000" doc:"Why; kept in the claim's history." example:"checked the invoice"`
 		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines; the others are approved as calculated (else as requested)."`
 	}
 }
 
 type markPaidInput struct {
-	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    *struct {
+	ClaimActionParams
+	Body *struct {
 		PaymentReference string `json:"payment_reference,omitempty" maxLength:"1000" doc:"The payment's reference." example:"PAY-20261125-0001"`
 	}
 }
 
 type resubmitClaimInput struct {
-	ClaimIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the claim changed since. Required: without it the request is 428, so that no one acts on a version of the claim they have not seen. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    claims.ClaimSubmission
+	ClaimActionParams
+	Body claims.ClaimSubmission
 }
 
 type policyOutput struct{ Body claims.ClaimPolicy }
@@ -103,13 +134,6 @@ const claimIfMatchRule = "If-Match is required (428 without it): every action is
 
 func (s *Server) registerClaims() {
 	tags := []string{"Claims"}
-	claimOut := func(c claims.Claim, err error) (*claimOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &claimOutput{ETag: etag(c.Revision), Body: c}, nil
-	}
-
 	register(s, authz.ClaimsSubmit, huma.Operation{
 		OperationID: "submitClaim", Method: http.MethodPost, Path: "/v1/claims",
 		Summary: "File a claim", Tags: tags,
@@ -226,14 +250,6 @@ func (s *Server) registerClaims() {
 
 	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
 		http.StatusPreconditionRequired, http.StatusUnprocessableEntity}
-	// claimVersion is the revision an action on a claim requires (If-Match):
-	// without it, a claim p cannot see is still 404 and one it can see 428.
-	claimVersion := func(ctx context.Context, p tenants.Principal, id, ifMatch string) (int, error) {
-		return requireVersion(ifMatch, func() error {
-			_, err := s.deps.Claims.GetClaim(ctx, p, id)
-			return err
-		})
-	}
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "requestClaimInfo", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/request-info",
@@ -241,14 +257,9 @@ func (s *Server) registerClaims() {
 		Description: "under_review → needs_info with the reason; the submitter answers with resubmitClaim. Any other state " +
 			"is 409 naming the state and the allowed actions. " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return claimOut(s.deps.Claims.RequestInfo(ctx, p, in.ClaimID, in.Body.Reason, v))
-	})
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *claimReasonInput, v int) (claims.Claim, error) {
+		return s.deps.Claims.RequestInfo(ctx, p, in.ClaimID, in.Body.Reason, v)
+	}))
 
 	register(s, authz.ClaimsSubmit, huma.Operation{
 		OperationID: "resubmitClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/resubmit",
@@ -256,14 +267,9 @@ func (s *Server) registerClaims() {
 		Description: "needs_info → submitted with a new version (the earlier ones stay readable in listClaimVersions), " +
 			"checked as a new claim's submission is, and adjudicated again. Any other state is 409 naming the state. " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 64 << 10,
-	}, func(ctx context.Context, in *resubmitClaimInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return claimOut(s.deps.Claims.ResubmitClaim(ctx, p, in.ClaimID, in.Body, v))
-	})
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *resubmitClaimInput, v int) (claims.Claim, error) {
+		return s.deps.Claims.ResubmitClaim(ctx, p, in.ClaimID, in.Body, v)
+	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "approveClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/approve",
@@ -271,67 +277,47 @@ func (s *Server) registerClaims() {
 		Description: "under_review → approved. Lines are approved as calculated by the adjudication (else as requested) " +
 			"unless lines gives a line's approved amount (at most its requested amount). " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 16 << 10,
-	}, func(ctx context.Context, in *approveClaimInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *approveClaimInput, v int) (claims.Claim, error) {
 		var reason string
 		var lines []claims.ClaimLineAmount
 		if in.Body != nil {
 			reason, lines = in.Body.Reason, in.Body.Lines
 		}
-		return claimOut(s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, reason, lines, v))
-	})
+		return s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, reason, lines, v)
+	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "rejectClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/reject",
 		Summary: "Reject a claim", Tags: tags,
 		Description: "under_review → rejected with the reason; every line's approved amount is zero. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *claimReasonInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return claimOut(s.deps.Claims.RejectClaim(ctx, p, in.ClaimID, in.Body.Reason, v))
-	})
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *claimReasonInput, v int) (claims.Claim, error) {
+		return s.deps.Claims.RejectClaim(ctx, p, in.ClaimID, in.Body.Reason, v)
+	}))
 
 	register(s, authz.ClaimsSubmit, huma.Operation{
 		OperationID: "withdrawClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/withdraw",
 		Summary: "Withdraw a claim", Tags: tags,
 		Description: "submitted or needs_info → withdrawn. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *claimOptionalReasonInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *claimOptionalReasonInput, v int) (claims.Claim, error) {
 		var reason string
 		if in.Body != nil {
 			reason = in.Body.Reason
 		}
-		return claimOut(s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, reason, v))
-	})
+		return s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, reason, v)
+	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "markClaimPaid", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/mark-paid",
 		Summary: "Mark a claim paid", Tags: tags,
 		Description: "approved → paid, with the payment's reference. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *markPaidInput) (*claimOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := claimVersion(ctx, p, in.ClaimID, in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
+	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *markPaidInput, v int) (claims.Claim, error) {
 		var ref string
 		if in.Body != nil {
 			ref = in.Body.PaymentReference
 		}
-		return claimOut(s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, ref, v))
-	})
+		return s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, ref, v)
+	}))
 }

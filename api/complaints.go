@@ -45,32 +45,59 @@ type complaintList struct {
 
 type listComplaintsOutput struct{ Body complaintList }
 
-type complaintNoteInput struct {
+// ComplaintActionParams is the complaint an action acts on and the
+// version the caller read (every action's path and If-Match).
+type ComplaintActionParams struct {
 	ComplaintIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    *struct {
+}
+
+func (t ComplaintActionParams) target() ComplaintActionParams { return t }
+
+// complaintOut answers a complaint with its version as the ETag.
+func complaintOut(c complaints.ComplaintDetail, err error) (*complaintOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &complaintOutput{ETag: etag(c.Version), Body: c}, nil
+}
+
+// complaintAction is the handler of an action on a complaint: act runs
+// with the principal and the version If-Match names (0 without one).
+func complaintAction[I interface{ target() ComplaintActionParams }](
+	act func(ctx context.Context, p tenants.Principal, in *I, v int) (complaints.ComplaintDetail, error)) func(context.Context, *I) (*complaintOutput, error) {
+	return func(ctx context.Context, in *I) (*complaintOutput, error) {
+		p, _ := tenants.PrincipalFrom(ctx)
+		v, err := ifVersion((*in).target().IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return complaintOut(act(ctx, p, in, v))
+	}
+}
+
+type complaintNoteInput struct {
+	ComplaintActionParams
+	Body *struct {
 		Note string `json:"note,omitempty" maxLength:"1000" doc:"A note for the complaint's history." example:"已联系网点经理核实"`
 	}
 }
 
 type escalateComplaintInput struct {
-	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    struct {
+	ComplaintActionParams
+	Body struct {
 		Reason string `json:"reason" minLength:"1" maxLength:"1000" doc:"Why it goes up a level." example:"客户情绪激动，要求网点经理处理"`
 	}
 }
 
 type resolveComplaintInput struct {
-	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    complaints.ResolveInput
+	ComplaintActionParams
+	Body complaints.ResolveInput
 }
 
 type rateComplaintInput struct {
-	ComplaintIDParam
-	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the complaint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
-	Body    struct {
+	ComplaintActionParams
+	Body struct {
 		Rating  int    `json:"rating" minimum:"1" maximum:"5" doc:"The customer's rating of the resolution, 1 (very dissatisfied) to 5 (very satisfied); 1-2 reopens the complaint." example:"4"`
 		Comment string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"处理及时，态度很好"`
 	}
@@ -78,13 +105,6 @@ type rateComplaintInput struct {
 
 func (s *Server) registerComplaints() {
 	tags := []string{"Complaints"}
-	out := func(c complaints.ComplaintDetail, err error) (*complaintOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &complaintOutput{ETag: etag(c.Version), Body: c}, nil
-	}
-
 	register(s, authz.ComplaintsFile, huma.Operation{
 		OperationID: "fileComplaint", Method: http.MethodPost, Path: "/v1/complaints",
 		Summary: "File a complaint", Tags: tags,
@@ -130,7 +150,7 @@ func (s *Server) registerComplaints() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ComplaintIDParam) (*complaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return out(s.deps.Complaints.GetComplaint(ctx, p, in.ComplaintID))
+		return complaintOut(s.deps.Complaints.GetComplaint(ctx, p, in.ComplaintID))
 	})
 
 	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
@@ -141,18 +161,13 @@ func (s *Server) registerComplaints() {
 		Description: "open or reopened → investigating; the deadline keeps running. Any other state is 409 naming the state " +
 			"and the allowed actions.",
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *complaintNoteInput) (*complaintOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
+	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
 		var note string
 		if in.Body != nil {
 			note = in.Body.Note
 		}
-		return out(s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, note, v))
-	})
+		return s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, note, v)
+	}))
 
 	register(s, authz.ComplaintsResolve, huma.Operation{
 		OperationID: "escalateComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/escalate",
@@ -161,14 +176,9 @@ func (s *Server) registerComplaints() {
 			"new level has the escalation interval before the SLA timer escalates again. Resolved or closed complaints, " +
 			"and complaints already at the brand, are 409.",
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *escalateComplaintInput) (*complaintOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return out(s.deps.Complaints.Escalate(ctx, p, in.ComplaintID, in.Body.Reason, v))
-	})
+	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *escalateComplaintInput, v int) (complaints.ComplaintDetail, error) {
+		return s.deps.Complaints.Escalate(ctx, p, in.ComplaintID, in.Body.Reason, v)
+	}))
 
 	register(s, authz.ComplaintsResolve, huma.Operation{
 		OperationID: "resolveComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/resolve",
@@ -181,14 +191,9 @@ func (s *Server) registerComplaints() {
 			"business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. " +
 			"An upheld conduct complaint names the breach (422 on body.breach).",
 		Errors: actionErrors, MaxBodyBytes: 8 << 10,
-	}, func(ctx context.Context, in *resolveComplaintInput) (*complaintOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return out(s.deps.Complaints.ResolveWith(ctx, p, in.ComplaintID, in.Body, v))
-	})
+	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *resolveComplaintInput, v int) (complaints.ComplaintDetail, error) {
+		return s.deps.Complaints.ResolveWith(ctx, p, in.ComplaintID, in.Body, v)
+	}))
 
 	register(s, authz.ComplaintsFile, huma.Operation{
 		OperationID: "rateComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/rate",
@@ -197,30 +202,20 @@ func (s *Server) registerComplaints() {
 			"the channel that filed it. 3-5 closes the complaint; 1-2 reopens it (reopened) with a new deadline by its " +
 			"severity, at its current escalation level. Any state but resolved is 409.",
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *rateComplaintInput) (*complaintOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return out(s.deps.Complaints.Rate(ctx, p, in.ComplaintID, in.Body.Rating, in.Body.Comment, v))
-	})
+	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *rateComplaintInput, v int) (complaints.ComplaintDetail, error) {
+		return s.deps.Complaints.Rate(ctx, p, in.ComplaintID, in.Body.Rating, in.Body.Comment, v)
+	}))
 
 	register(s, authz.ComplaintsResolve, huma.Operation{
 		OperationID: "closeComplaint", Method: http.MethodPost, Path: "/v1/complaints/{complaint_id}/close",
 		Summary: "Close a resolved complaint without a rating", Tags: tags,
 		Description: "resolved → closed when the customer cannot be reached or declines to rate. Any other state is 409.",
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *complaintNoteInput) (*complaintOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
+	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
 		var note string
 		if in.Body != nil {
 			note = in.Body.Note
 		}
-		return out(s.deps.Complaints.Close(ctx, p, in.ComplaintID, note, v))
-	})
+		return s.deps.Complaints.Close(ctx, p, in.ComplaintID, note, v)
+	}))
 }

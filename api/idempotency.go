@@ -17,6 +17,8 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
+	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // An idempotent POST runs as one pg.Unit: the key's claim is the first
@@ -261,4 +263,58 @@ func (s *Server) claimKey(ctx context.Context) error {
 	}
 	// The middleware answers; this problem is never sent.
 	return newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "")
+}
+
+// hasHeader reports whether the request carries the header, even empty.
+func hasHeader(ctx huma.Context, name string) bool {
+	found := false
+	ctx.EachHeader(func(n, _ string) {
+		if strings.EqualFold(n, name) {
+			found = true
+		}
+	})
+	return found
+}
+
+// withoutSecrets removes credential secrets ("secret" fields holding an API
+// key) from a response before it is stored for replay: a secret is shown
+// once and only its hash is ever stored, so a replay of createApiKey or
+// createTenant answers the same object without its secret.
+func withoutSecrets(body []byte) []byte {
+	if !bytes.Contains(body, []byte(identity.LivePrefix)) && !bytes.Contains(body, []byte(identity.TestPrefix)) &&
+		!bytes.Contains(body, []byte(webhooks.SecretPrefix)) {
+		return body
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return body
+	}
+	removed := false
+	var strip func(any)
+	strip = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			if s, ok := t["secret"].(string); ok && (strings.HasPrefix(s, identity.LivePrefix) || strings.HasPrefix(s, identity.TestPrefix) ||
+				strings.HasPrefix(s, webhooks.SecretPrefix)) {
+				delete(t, "secret")
+				removed = true
+			}
+			for _, x := range t {
+				strip(x)
+			}
+		case []any:
+			for _, x := range t {
+				strip(x)
+			}
+		}
+	}
+	strip(v)
+	if !removed {
+		return body
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
 }

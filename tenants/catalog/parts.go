@@ -200,19 +200,12 @@ func (s *Service) UpdatePart(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		f := NewPart{PartNumber: cur.PartNumber, Name: cur.Name, Category: cur.Category, Price: cur.Price, CompatibleModelIDs: cur.CompatibleModelIDs}
-		changed := false
-		if u.PartNumber != nil {
-			f.PartNumber, changed = *u.PartNumber, changed || *u.PartNumber != cur.PartNumber
-		}
-		if u.Name != nil {
-			f.Name, changed = *u.Name, changed || *u.Name != cur.Name
-		}
-		if u.Category != nil {
-			f.Category, changed = *u.Category, changed || *u.Category != cur.Category
-		}
-		if u.Price != nil {
-			f.Price, changed = *u.Price, changed || *u.Price != cur.Price
-		}
+		var changed tenants.Changes
+		set := changed.Set
+		set("part_number", u.PartNumber != nil && *u.PartNumber != cur.PartNumber, func() { f.PartNumber = *u.PartNumber })
+		set("name", u.Name != nil && *u.Name != cur.Name, func() { f.Name = *u.Name })
+		set("category", u.Category != nil && *u.Category != cur.Category, func() { f.Category = *u.Category })
+		set("price", u.Price != nil && *u.Price != cur.Price, func() { f.Price = *u.Price })
 		v := &tenants.Validation{}
 		models := false
 		if u.CompatibleModelIDs != nil {
@@ -229,7 +222,7 @@ func (s *Service) UpdatePart(ctx context.Context, p tenants.Principal, id string
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if !changed && !models {
+		if len(changed) == 0 && !models {
 			out = cur
 			return nil
 		}

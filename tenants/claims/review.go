@@ -142,25 +142,15 @@ func checkReason(loc, reason string, required bool) error {
 	return nil
 }
 
-// act runs one action on a claim in scope: it locks the claim, checks
-// If-Match (ifRevision > 0) and that the state admits the action (conflict
-// naming the state otherwise), then calls fn.
+// act runs one action on a claim in scope: the runner locks the claim and
+// checks If-Match (ifRevision > 0) and that the state admits the action
+// (conflict naming the state otherwise), then fn changes it.
 func (s *Service) act(ctx context.Context, p tenants.Principal, id, action string, ifRevision int, fn func(tx pg.TenantTx, c Claim) error) (Claim, error) {
 	var out Claim
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := resolveScope(ctx, tx, p)
+		c, err := machine.Lock(ctx, tx, p, id, ifRevision, action)
 		if err != nil {
 			return err
-		}
-		c, err := getClaim(ctx, tx, sc, id, "FOR UPDATE OF c")
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("claim", ifRevision, c.Revision); err != nil {
-			return err
-		}
-		if !can(c, action) {
-			return conflictState(c, action)
 		}
 		if err := fn(tx, c); err != nil {
 			return err

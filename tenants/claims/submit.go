@@ -426,19 +426,9 @@ func nullable(s string) *string {
 func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in ClaimSubmission, ifRevision int) (Claim, error) {
 	var out Claim
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := resolveScope(ctx, tx, p)
+		c, err := machine.Lock(ctx, tx, p, id, ifRevision, ActionResubmit)
 		if err != nil {
 			return err
-		}
-		c, err := getClaim(ctx, tx, sc, id, "FOR UPDATE OF c")
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("claim", ifRevision, c.Revision); err != nil {
-			return err
-		}
-		if !can(c, ActionResubmit) {
-			return conflictState(c, ActionResubmit)
 		}
 		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
 			return err

@@ -94,26 +94,17 @@ func checkText(loc, text string, required bool, max int) error {
 	return nil
 }
 
-// act runs one action on a complaint in scope: it locks the complaint,
-// checks If-Match (ifVersion > 0) and that the complaint admits the action
-// (409 naming the state and the allowed actions otherwise), then calls fn.
+// act runs one action on a complaint in scope: the runner locks the
+// complaint and checks If-Match (ifVersion > 0) and that the complaint
+// admits the action (409 naming the state and the allowed actions
+// otherwise), then fn changes it.
 func (s *Service) act(ctx context.Context, p tenants.Principal, id, action string, ifVersion int, fn func(tx pg.TenantTx, c Complaint, now time.Time) error) (ComplaintDetail, error) {
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := resolveScope(ctx, tx, p)
-		if err != nil {
-			return err
-		}
 		now := s.now()
-		c, err := getComplaint(ctx, tx, sc, id, "FOR UPDATE OF c", now)
+		c, err := machine(now).Lock(ctx, tx, p, id, ifVersion, action)
 		if err != nil {
 			return err
-		}
-		if err := tenants.CheckVersion("complaint", ifVersion, c.Version); err != nil {
-			return err
-		}
-		if !can(c, action) {
-			return conflictState(c, action)
 		}
 		if err := fn(tx, c, now); err != nil {
 			return err

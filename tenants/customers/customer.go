@@ -466,20 +466,15 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			return err
 		}
 		f := NewCustomer{Name: cur.Name, Phones: cur.Phones, Addresses: cur.Addresses}
-		var changed []string
-		if u.Name != nil && strings.TrimSpace(*u.Name) != cur.Name {
-			f.Name, changed = strings.TrimSpace(*u.Name), append(changed, "name")
-		}
+		var changed tenants.Changes
+		set := changed.Set
+		set("name", u.Name != nil && strings.TrimSpace(*u.Name) != cur.Name, func() { f.Name = strings.TrimSpace(*u.Name) })
 		if u.Phones != nil {
 			f.Phones = *u.Phones
 		}
-		if u.Addresses != nil {
-			f.Addresses, changed = *u.Addresses, append(changed, "addresses")
-		}
+		set("addresses", u.Addresses != nil, func() { f.Addresses = *u.Addresses })
 		optOut := cur.NotificationsOptOut
-		if u.NotificationsOptOut != nil && *u.NotificationsOptOut != optOut {
-			optOut, changed = *u.NotificationsOptOut, append(changed, "notifications_opt_out")
-		}
+		set("notifications_opt_out", u.NotificationsOptOut != nil && *u.NotificationsOptOut != optOut, func() { optOut = *u.NotificationsOptOut })
 		v := &tenants.Validation{}
 		phones := validateCustomer(v, "", f)
 		if u.Addresses != nil {

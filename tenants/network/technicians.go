@@ -445,11 +445,7 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 	now := s.now()
 	var out Technician
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		today, err := tenantToday(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		sc, err := ResolveScope(ctx, tx, p)
+		today, sc, err := todayInScope(ctx, tx, p, now)
 		if err != nil {
 			return err
 		}
@@ -497,11 +493,7 @@ func (s *Service) GetTechnician(ctx context.Context, p tenants.Principal, id str
 	now := s.now()
 	var t Technician
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		today, err := tenantToday(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		sc, err := ResolveScope(ctx, tx, p)
+		today, sc, err := todayInScope(ctx, tx, p, now)
 		if err != nil {
 			return err
 		}
@@ -542,11 +534,7 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	now := s.now()
 	var out []Technician
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		today, err := tenantToday(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		sc, err := ResolveScope(ctx, tx, p)
+		today, sc, err := todayInScope(ctx, tx, p, now)
 		if err != nil {
 			return err
 		}
@@ -578,6 +566,36 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	return out, next, nil
 }
 
+// todayInScope is the tenant's date at now and p's scope: what reading
+// technicians needs (licence validity and eligibility are judged on the
+// date).
+func todayInScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.Time) (string, Scope, error) {
+	today, err := tenantToday(ctx, tx, now)
+	if err != nil {
+		return "", Scope{}, err
+	}
+	sc, err := ResolveScope(ctx, tx, p)
+	return today, sc, err
+}
+
+// lockTechnician reads technician id in p's scope as of today in the
+// tenant's zone (at now), locked for the transaction, and checks If-Match
+// (ifVersion > 0). It returns the scope and the day too.
+func lockTechnician(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int, now time.Time) (Technician, Scope, string, error) {
+	today, sc, err := todayInScope(ctx, tx, p, now)
+	if err != nil {
+		return Technician{}, Scope{}, "", err
+	}
+	t, err := getTechnician(ctx, tx, sc, id, "FOR UPDATE OF t", today)
+	if err != nil {
+		return Technician{}, Scope{}, "", err
+	}
+	if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
+		return Technician{}, Scope{}, "", err
+	}
+	return t, sc, today, nil
+}
+
 // UpdateTechnician applies u to a technician in scope; ifVersion > 0 must
 // match its version. Changing node_id moves the technician to another node
 // in scope that is not terminated.
@@ -585,19 +603,8 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 	now := s.now()
 	var out Technician
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		today, err := tenantToday(ctx, tx, now)
+		t, sc, today, err := lockTechnician(ctx, tx, p, id, ifVersion, now)
 		if err != nil {
-			return err
-		}
-		sc, err := ResolveScope(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		t, err := getTechnician(ctx, tx, sc, id, "FOR UPDATE OF t", today)
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
 			return err
 		}
 		limit := t.DailyJobLimit
@@ -672,19 +679,8 @@ func (s *Service) RenewLicence(ctx context.Context, p tenants.Principal, id stri
 	now := s.now()
 	var out Technician
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		today, err := tenantToday(ctx, tx, now)
+		t, _, today, err := lockTechnician(ctx, tx, p, id, ifVersion, now)
 		if err != nil {
-			return err
-		}
-		sc, err := ResolveScope(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		t, err := getTechnician(ctx, tx, sc, id, "FOR UPDATE OF t", today)
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("technician", ifVersion, t.Version); err != nil {
 			return err
 		}
 		checkLicenceDates(v, "", l, today)

@@ -73,19 +73,7 @@ func currentPolicy(ctx context.Context, tx pg.TenantTx) (GradingPolicy, bool, er
 
 // GradingPolicy reads the current policy; without one it is not found.
 func (s *Service) GradingPolicy(ctx context.Context, p tenants.Principal) (GradingPolicy, error) {
-	var out GradingPolicy
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pol, ok, err := currentPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return tenants.NotFound("grading policy")
-		}
-		out = pol
-		return nil
-	})
-	return out, pg.Translate(err)
+	return readPolicy(ctx, s, p, "grading policy", currentPolicy)
 }
 
 // validatePolicy names every bad field of in (locations under body.).
@@ -121,23 +109,9 @@ func (s *Service) SetGradingPolicy(ctx context.Context, p tenants.Principal, in 
 	if err := validatePolicy(in); err != nil {
 		return GradingPolicy{}, err
 	}
-	var out GradingPolicy
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sort.SliceStable(in.Grades, func(i, j int) bool { return in.Grades[i].MinScore > in.Grades[j].MinScore })
-		in.UpdatedAt = nil
-		v, err := nodeGrades.storePolicy(ctx, tx, p.Subject(), ifVersion, in)
-		if err != nil {
-			return err
-		}
-		in.Version = v
-		if err := events.Append(ctx, tx, events.New{Type: TypeGradingPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
-			Data: map[string]any{"version": in.Version}}); err != nil {
-			return err
-		}
-		out, _, err = currentPolicy(ctx, tx)
-		return err
-	})
-	return out, pg.Translate(err)
+	sort.SliceStable(in.Grades, func(i, j int) bool { return in.Grades[i].MinScore > in.Grades[j].MinScore })
+	in.UpdatedAt = nil
+	return putPolicy(ctx, s, p, nodeGrades, ifVersion, in, currentPolicy)
 }
 
 // IndicatorScore is one indicator of a proposal.
@@ -222,28 +196,13 @@ func consequence(pol GradingPolicy, cur *string, next string) string {
 // a proposal per node with enough tickets. It is idempotent per period and
 // policy version: a second run returns the first.
 func (s *Service) Grade(ctx context.Context, tenantID, actor string, from, to time.Time) (GradingRun, error) {
-	var out GradingRun
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = gradeTx(ctx, tx, actor, from, to)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, tenantID, func(tx pg.TenantTx) (GradingRun, error) { return gradeTx(ctx, tx, actor, from, to) })
 }
 
 // RunGrading is Grade for a person: the period is checked like a
 // scorecard's (a range, not in the future).
 func (s *Service) RunGrading(ctx context.Context, p tenants.Principal, q PeriodQuery) (GradingRun, error) {
-	var out GradingRun
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		from, to, _, err := periodOf(ctx, tx, q)
-		if err != nil {
-			return err
-		}
-		out, err = gradeTx(ctx, tx, p.Subject(), from, to)
-		return err
-	})
-	return out, pg.Translate(err)
+	return runPeriod(ctx, s, p, q, gradeTx)
 }
 
 func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Time) (GradingRun, error) {
@@ -458,13 +417,7 @@ func getProposal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id st
 
 // GetProposal reads one proposal.
 func (s *Service) GetProposal(ctx context.Context, p tenants.Principal, id string) (Proposal, error) {
-	var out Proposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = getProposal(ctx, tx, p, id)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) { return getProposal(ctx, tx, p, id) })
 }
 
 // HistoryEntry is one grade change of a node.
@@ -516,33 +469,9 @@ func (s *Service) GradeHistory(ctx context.Context, p tenants.Principal, nodeID 
 // rejection). Approval sets the node's grade with a history entry and
 // opens the appeal window. Only a proposed proposal can be decided.
 func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (Proposal, error) {
-	var out Proposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := nodeGrades.decidable(pr.State, pr.Version, ifVersion, approve, reason); err != nil {
-			return err
-		}
-		typ := TypeGradeRejected
-		if approve {
-			typ = TypeGradeApproved
-			why := approvedWhy(reason, pr.Score, pr.PolicyVersion)
-			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, pr.ProposedGrade, &pr.ID, why); err != nil {
-				return err
-			}
-		}
-		if err := nodeGrades.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
-			return err
-		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: proposalEvent(out)})
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) {
+		return gradeProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
 	})
-	return out, pg.Translate(err)
 }
 
 func nullIfEmpty(s string) *string {
@@ -555,61 +484,44 @@ func nullIfEmpty(s string) *string {
 // AppealProposal records the node's appeal against an approved grade,
 // within the policy's window; once only.
 func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, reason string) (Proposal, error) {
-	var out Proposal
 	if technicianOnly(p) { // a technician appeals its own level, not its node's grade
-		return out, tenants.NotFound("grade proposal")
+		return Proposal{}, tenants.NotFound("grade proposal")
 	}
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := nodeGrades.fileAppeal(ctx, tx, id, pr.State, pr.AppealUntil, p.Subject(), reason); err != nil {
-			return err
-		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		d := proposalEvent(out)
-		d.Reason = reason
-		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealed, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) { return gradeProposals.appeal(ctx, tx, p, id, reason) })
 }
 
 // DecideAppeal decides an appeal: upheld keeps the approved grade;
 // overturned restores the grade the node had before, with a history entry.
 func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (Proposal, error) {
-	var out Proposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := appealDecidable(pr.State); err != nil {
-			return err
-		}
-		decision := "upheld"
-		if overturn {
-			decision = "overturned"
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) {
+		return gradeProposals.decideAppeal(ctx, tx, p, id, overturn, note)
+	})
+}
+
+// gradeProposals is node grading's rung: a node's grade.
+var gradeProposals = rung[Proposal]{
+	ladder: nodeGrades,
+	get:    getProposal,
+	facts: func(pr Proposal) proposalFacts {
+		return proposalFacts{state: pr.State, version: pr.Version, score: pr.Score, policyVersion: pr.PolicyVersion,
+			appealUntil: pr.AppealUntil}
+	},
+	set: func(ctx context.Context, tx pg.TenantTx, actor string, pr Proposal, back bool, reason string) error {
+		grade := pr.ProposedGrade
+		if back {
 			if pr.CurrentGrade == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_grade"))
 			}
-			if err := recordGrade(ctx, tx, p.Subject(), pr.NodeID, *pr.CurrentGrade, &pr.ID, "appeal overturned: "+note); err != nil {
-				return err
-			}
+			grade = *pr.CurrentGrade
 		}
-		if err := nodeGrades.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
-			return err
+		return recordGrade(ctx, tx, actor, pr.NodeID, grade, &pr.ID, reason)
+	},
+	event: func(pr Proposal, reason *string) any {
+		d := proposalEvent(pr)
+		if reason != nil {
+			d.Reason = *reason
 		}
-		out, err = getProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		d := proposalEvent(out)
-		d.Reason = note
-		return events.Append(ctx, tx, events.New{Type: TypeGradeAppealDecided, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+		return d
+	},
+	approved: TypeGradeApproved, rejected: TypeGradeRejected, appealed: TypeGradeAppealed, appealDecided: TypeGradeAppealDecided,
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
 )
 
 // What node grading and technician levelling share: a versioned tenant
@@ -30,13 +31,14 @@ type ladder struct {
 	appeals   string
 	what      string // "grade proposal"
 	changed   string // catalog code of "the policy changed since you read it"
+	updated   string // the event type of a new policy version
 }
 
 var (
 	nodeGrades = ladder{policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
-		what: "grade proposal", changed: "quality.grading_policy_changed"}
+		what: "grade proposal", changed: "quality.grading_policy_changed", updated: TypeGradingPolicyUpdated}
 	techLevels = ladder{policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
-		what: "level proposal", changed: "quality.level_policy_changed"}
+		what: "level proposal", changed: "quality.level_policy_changed", updated: TypeLevelPolicyUpdated}
 )
 
 // validateIndicators names every bad indicator (under body.indicators) and
@@ -120,6 +122,44 @@ func (l ladder) storePolicy(ctx context.Context, tx pg.TenantTx, actor string, i
 	return cur + 1, err
 }
 
+// setPolicy stores pol as the version after ifVersion (storePolicy) and
+// appends the policy's updated event with the new version.
+func (l ladder) setPolicy(ctx context.Context, tx pg.TenantTx, actor string, ifVersion int, pol any) error {
+	v, err := l.storePolicy(ctx, tx, actor, ifVersion, pol)
+	if err != nil {
+		return err
+	}
+	return events.Append(ctx, tx, events.New{Type: l.updated, SubjectID: tx.TenantID, Actor: actor,
+		Data: map[string]any{"version": v}})
+}
+
+// readPolicy reads a ladder's current policy with current; without one it
+// is not found (what names it).
+func readPolicy[P any](ctx context.Context, s *Service, p tenants.Principal, what string,
+	current func(context.Context, pg.TenantTx) (P, bool, error)) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		pol, ok, err := current(ctx, tx)
+		if !ok && err == nil {
+			return pol, tenants.NotFound(what)
+		}
+		return pol, err
+	})
+}
+
+// putPolicy stores in as l's policy version after ifVersion (setPolicy)
+// and reads it back with current.
+func putPolicy[P any](ctx context.Context, s *Service, p tenants.Principal, l ladder, ifVersion int, in P,
+	current func(context.Context, pg.TenantTx) (P, bool, error)) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		if err := l.setPolicy(ctx, tx, p.Subject(), ifVersion, in); err != nil {
+			var zero P
+			return zero, err
+		}
+		pol, _, err := current(ctx, tx)
+		return pol, err
+	})
+}
+
 // decidable checks a proposal may be decided: the version the caller read
 // (0: any) and its state.
 func (l ladder) decidable(state string, version, ifVersion int, approve bool, reason string) error {
@@ -191,4 +231,111 @@ func approvedWhy(reason string, score float64, policyVersion int) string {
 		return reason
 	}
 	return "approved: score " + strconv.FormatFloat(score, 'f', -1, 64) + " under policy v" + strconv.Itoa(policyVersion)
+}
+
+// rung is one ladder's proposals P for the workflow both share: a person
+// decides a proposal, the subject appeals an approval, a person decides
+// the appeal. What differs (the proposal's type, its rung, its events)
+// comes from the fields.
+type rung[P any] struct {
+	ladder
+	// get reads proposal id in the principal's scope, locked.
+	get func(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string) (P, error)
+	// facts are what the workflow reads of a proposal.
+	facts func(pr P) proposalFacts
+	// set gives the proposal's subject the proposed rung, or with back the
+	// rung it had before (a conflict when it had none), with a history
+	// entry of reason.
+	set func(ctx context.Context, tx pg.TenantTx, actor string, pr P, back bool, reason string) error
+	// event is the data of the proposal's events; a reason given replaces
+	// the proposal's own.
+	event func(pr P, reason *string) any
+	// The event types.
+	approved, rejected, appealed, appealDecided string
+}
+
+// proposalFacts are what deciding and appealing read of a proposal.
+type proposalFacts struct {
+	state         string
+	version       int
+	score         float64
+	policyVersion int
+	appealUntil   *time.Time
+}
+
+// decide approves or rejects proposal id (a reason is required to
+// reject); approval gives the subject the proposed rung and opens the
+// appeal window. Only a proposed proposal can be decided.
+func (r rung[P]) decide(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (P, error) {
+	var zero P
+	pr, err := r.get(ctx, tx, p, id)
+	if err != nil {
+		return zero, err
+	}
+	f := r.facts(pr)
+	if err := r.decidable(f.state, f.version, ifVersion, approve, reason); err != nil {
+		return zero, err
+	}
+	typ := r.rejected
+	if approve {
+		typ = r.approved
+		if err := r.set(ctx, tx, p.Subject(), pr, false, approvedWhy(reason, f.score, f.policyVersion)); err != nil {
+			return zero, err
+		}
+	}
+	if err := r.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
+		return zero, err
+	}
+	return r.reread(ctx, tx, p, id, typ, nil)
+}
+
+// appeal files the subject's appeal against an approved proposal id
+// within its window; once only.
+func (r rung[P]) appeal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, reason string) (P, error) {
+	pr, err := r.get(ctx, tx, p, id)
+	if err != nil {
+		var zero P
+		return zero, err
+	}
+	f := r.facts(pr)
+	if err := r.fileAppeal(ctx, tx, id, f.state, f.appealUntil, p.Subject(), reason); err != nil {
+		var zero P
+		return zero, err
+	}
+	return r.reread(ctx, tx, p, id, r.appealed, &reason)
+}
+
+// decideAppeal decides the appeal of proposal id: upheld keeps the
+// approved rung; overturned restores the one the subject had before, with
+// a history entry.
+func (r rung[P]) decideAppeal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, overturn bool, note string) (P, error) {
+	var zero P
+	pr, err := r.get(ctx, tx, p, id)
+	if err != nil {
+		return zero, err
+	}
+	if err := appealDecidable(r.facts(pr).state); err != nil {
+		return zero, err
+	}
+	decision := "upheld"
+	if overturn {
+		decision = "overturned"
+		if err := r.set(ctx, tx, p.Subject(), pr, true, "appeal overturned: "+note); err != nil {
+			return zero, err
+		}
+	}
+	if err := r.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
+		return zero, err
+	}
+	return r.reread(ctx, tx, p, id, r.appealDecided, &note)
+}
+
+// reread reads proposal id as a decision left it and appends its event of
+// type typ (reason: see event).
+func (r rung[P]) reread(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, typ string, reason *string) (P, error) {
+	out, err := r.get(ctx, tx, p, id)
+	if err != nil {
+		return out, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: r.event(out, reason)})
 }

@@ -84,16 +84,7 @@ func currentLevelPolicy(ctx context.Context, tx pg.TenantTx) (LevelPolicy, bool,
 
 // LevelPolicy reads the current technician-level policy; without one it is not found.
 func (s *Service) LevelPolicy(ctx context.Context, p tenants.Principal) (LevelPolicy, error) {
-	var out LevelPolicy
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pol, ok, err := currentLevelPolicy(ctx, tx)
-		if !ok && err == nil {
-			return tenants.NotFound("technician level policy")
-		}
-		out = pol
-		return err
-	})
-	return out, pg.Translate(err)
+	return readPolicy(ctx, s, p, "technician level policy", currentLevelPolicy)
 }
 
 func validateLevelPolicy(in LevelPolicy) error {
@@ -135,22 +126,9 @@ func (s *Service) SetLevelPolicy(ctx context.Context, p tenants.Principal, in Le
 	if err := validateLevelPolicy(in); err != nil {
 		return LevelPolicy{}, err
 	}
-	var out LevelPolicy
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sort.SliceStable(in.Levels, func(i, j int) bool { return in.Levels[i].Level > in.Levels[j].Level })
-		in.UpdatedAt = nil
-		v, err := techLevels.storePolicy(ctx, tx, p.Subject(), ifVersion, in)
-		if err != nil {
-			return err
-		}
-		if err := events.Append(ctx, tx, events.New{Type: TypeLevelPolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
-			Data: map[string]any{"version": v}}); err != nil {
-			return err
-		}
-		out, _, err = currentLevelPolicy(ctx, tx)
-		return err
-	})
-	return out, pg.Translate(err)
+	sort.SliceStable(in.Levels, func(i, j int) bool { return in.Levels[i].Level > in.Levels[j].Level })
+	in.UpdatedAt = nil
+	return putPolicy(ctx, s, p, techLevels, ifVersion, in, currentLevelPolicy)
 }
 
 // LevelProposal is a level change the levelling run proposes for a person to decide.
@@ -270,27 +248,12 @@ func levelConsequence(cur *int, next int) string {
 // Level levels every technician for from..to under the current policy (the
 // periodic job's work). It is idempotent per period and policy version.
 func (s *Service) Level(ctx context.Context, tenantID, actor string, from, to time.Time) (LevelRun, error) {
-	var out LevelRun
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = levelTx(ctx, tx, actor, from, to)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, tenantID, func(tx pg.TenantTx) (LevelRun, error) { return levelTx(ctx, tx, actor, from, to) })
 }
 
 // RunLevelling is Level for a person: the period is checked like a scorecard's.
 func (s *Service) RunLevelling(ctx context.Context, p tenants.Principal, q PeriodQuery) (LevelRun, error) {
-	var out LevelRun
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		from, to, _, err := periodOf(ctx, tx, q)
-		if err != nil {
-			return err
-		}
-		out, err = levelTx(ctx, tx, p.Subject(), from, to)
-		return err
-	})
-	return out, pg.Translate(err)
+	return runPeriod(ctx, s, p, q, levelTx)
 }
 
 type techCategory struct{ tech, category string }
@@ -555,13 +518,7 @@ func getLevelProposal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, 
 
 // GetLevelProposal reads one level proposal.
 func (s *Service) GetLevelProposal(ctx context.Context, p tenants.Principal, id string) (LevelProposal, error) {
-	var out LevelProposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = getLevelProposal(ctx, tx, p, id)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) { return getLevelProposal(ctx, tx, p, id) })
 }
 
 // LevelHistoryEntry is one level change of a technician.
@@ -611,88 +568,51 @@ func (s *Service) LevelHistory(ctx context.Context, p tenants.Principal, techID 
 // reject). Approval sets the technician's level in the category, with a
 // history entry, and opens the appeal window.
 func (s *Service) DecideLevel(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (LevelProposal, error) {
-	var out LevelProposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := techLevels.decidable(pr.State, pr.Version, ifVersion, approve, reason); err != nil {
-			return err
-		}
-		typ := TypeLevelRejected
-		if approve {
-			typ = TypeLevelApproved
-			why := approvedWhy(reason, pr.Score, pr.PolicyVersion)
-			if err := recordLevel(ctx, tx, p.Subject(), pr.TechnicianID, pr.Category, pr.ProposedLevel, &pr.ID, why); err != nil {
-				return err
-			}
-		}
-		if err := techLevels.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
-			return err
-		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		return events.Append(ctx, tx, events.New{Type: typ, SubjectID: id, Actor: p.Subject(), Data: levelEvent(out)})
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) {
+		return levelProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
 	})
-	return out, pg.Translate(err)
 }
 
 // AppealLevel records the technician's appeal (or its node manager's on its
 // behalf) against an approved level, within the window; once only.
 func (s *Service) AppealLevel(ctx context.Context, p tenants.Principal, id, reason string) (LevelProposal, error) {
-	var out LevelProposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := techLevels.fileAppeal(ctx, tx, id, pr.State, pr.AppealUntil, p.Subject(), reason); err != nil {
-			return err
-		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		d := levelEvent(out)
-		d.Reason = reason
-		return events.Append(ctx, tx, events.New{Type: TypeLevelAppealed, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) { return levelProposals.appeal(ctx, tx, p, id, reason) })
 }
 
 // DecideLevelAppeal decides an appeal: upheld keeps the approved level;
 // overturned restores the level the technician had before, with a history
 // entry.
 func (s *Service) DecideLevelAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (LevelProposal, error) {
-	var out LevelProposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		pr, err := getLevelProposal(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if err := appealDecidable(pr.State); err != nil {
-			return err
-		}
-		decision := "upheld"
-		if overturn {
-			decision = "overturned"
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) {
+		return levelProposals.decideAppeal(ctx, tx, p, id, overturn, note)
+	})
+}
+
+// levelProposals is technician levelling's rung: a technician's level in
+// a category.
+var levelProposals = rung[LevelProposal]{
+	ladder: techLevels,
+	get:    getLevelProposal,
+	facts: func(pr LevelProposal) proposalFacts {
+		return proposalFacts{state: pr.State, version: pr.Version, score: pr.Score, policyVersion: pr.PolicyVersion,
+			appealUntil: pr.AppealUntil}
+	},
+	set: func(ctx context.Context, tx pg.TenantTx, actor string, pr LevelProposal, back bool, reason string) error {
+		level := pr.ProposedLevel
+		if back {
 			if pr.CurrentLevel == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("quality.no_previous_level", "Category", pr.Category))
 			}
-			if err := recordLevel(ctx, tx, p.Subject(), pr.TechnicianID, pr.Category, *pr.CurrentLevel, &pr.ID, "appeal overturned: "+note); err != nil {
-				return err
-			}
+			level = *pr.CurrentLevel
 		}
-		if err := techLevels.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
-			return err
+		return recordLevel(ctx, tx, actor, pr.TechnicianID, pr.Category, level, &pr.ID, reason)
+	},
+	event: func(pr LevelProposal, reason *string) any {
+		d := levelEvent(pr)
+		if reason != nil {
+			d.Reason = *reason
 		}
-		if out, err = getLevelProposal(ctx, tx, p, id); err != nil {
-			return err
-		}
-		d := levelEvent(out)
-		d.Reason = note
-		return events.Append(ctx, tx, events.New{Type: TypeLevelAppealDecided, SubjectID: id, Actor: p.Subject(), Data: d})
-	})
-	return out, pg.Translate(err)
+		return d
+	},
+	approved: TypeLevelApproved, rejected: TypeLevelRejected, appealed: TypeLevelAppealed, appealDecided: TypeLevelAppealDecided,
 }

@@ -13,10 +13,14 @@
 package quality
 
 import (
+	"context"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // Service reads and writes the quality context.
@@ -24,6 +28,32 @@ type Service struct {
 	DB *pgxpool.Pool
 	// Enqueue, when set, is called with nothing: it is a hook for wiring
 	// (jobs enqueue their own follow-ups).
+}
+
+// inTx runs fn in one transaction of the tenant and returns what it
+// returns, its error translated (pg.Translate).
+func inTx[T any](ctx context.Context, s *Service, tenantID string, fn func(tx pg.TenantTx) (T, error)) (T, error) {
+	var out T
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
+// runPeriod runs a grading or levelling run (gradeTx, levelTx) for p over
+// q's period, checked like a scorecard's (a range, not in the future).
+func runPeriod[R any](ctx context.Context, s *Service, p tenants.Principal, q PeriodQuery,
+	run func(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Time) (R, error)) (R, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (R, error) {
+		from, to, _, err := periodOf(ctx, tx, q)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return run(ctx, tx, p.Subject(), from, to)
+	})
 }
 
 // NewService returns the quality service over db.

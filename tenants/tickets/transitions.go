@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/statemachine"
 )
 
 // Action is something done to a ticket: an endpoint
@@ -243,30 +244,42 @@ func (c *change) meetSLA(slas ...SLA) {
 	}
 }
 
-// act runs one action on ticket id for p in one tenant transaction: lock
-// the ticket in p's scope, check If-Match and the transition table, let fn
-// change it, then write the ticket, its timeline, the event and the timers.
-func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVersion int, a Action, fn func(c *change) error) (Ticket, error) {
-	tr := transitionOf(a)
-	var out Ticket
-	var fail error
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+// machine is the ticket state machine for the runner: a ticket is locked
+// in the principal's scope, and an action must belong to the ticket's type
+// and be allowed from its state by the transition table.
+var machine = statemachine.Machine[Ticket, Transition]{
+	Noun: "ticket",
+	Load: func(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string) (Ticket, error) {
 		sc, err := resolveScope(ctx, tx, p)
 		if err != nil {
-			return err
+			return Ticket{}, err
 		}
-		t, err := getTicket(ctx, tx, sc, id, "FOR UPDATE OF t")
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("ticket", ifVersion, t.Version); err != nil {
-			return err
-		}
+		return getTicket(ctx, tx, sc, id, "FOR UPDATE OF t")
+	},
+	Version: func(t Ticket) int { return t.Version },
+	Check: func(t Ticket, tr Transition) error {
 		if !slices.Contains(tr.Types, t.Type) {
 			return wrongType(tr, t.Type)
 		}
 		if !slices.Contains(tr.From, t.State) {
 			return illegal(tr, t.State)
+		}
+		return nil
+	},
+}
+
+// act runs one action on ticket id for p in one tenant transaction: the
+// runner locks the ticket in p's scope and checks If-Match and the
+// transition table, fn changes it, then commit writes the ticket, its
+// timeline, the event and the timers.
+func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVersion int, a Action, fn func(c *change) error) (Ticket, error) {
+	tr := transitionOf(a)
+	var out Ticket
+	var fail error
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		t, err := machine.Lock(ctx, tx, p, id, ifVersion, tr)
+		if err != nil {
+			return err
 		}
 		policy, err := LoadSLAPolicy(ctx, tx)
 		if err != nil {

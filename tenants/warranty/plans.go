@@ -610,6 +610,10 @@ func (s *Service) ListPlans(ctx context.Context, p tenants.Principal, f PlanFilt
 	return out, next, nil
 }
 
+// planTerms are the fields of a plan a sold contract fixes.
+var planTerms = []string{"eligible_categories", "start_offset_days", "duration_months", "discount_percent", "flat_fee",
+	"depreciation_cap_percent", "depreciation_schedule", "compensation", "payout_business_days", "exclusions"}
+
 // UpdatePlan applies u to a plan; ifVersion > 0 must match its version.
 // Changing a term once a contract for the plan exists is a conflict: retire
 // the plan and create another instead.
@@ -629,27 +633,22 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		}
 		n := old
 		var changed tenants.Changes
-		var terms []string
-		set := func(name string, term, ok bool, apply func()) {
-			changed.Set(name, ok, apply)
-			if ok && term {
-				terms = append(terms, name)
-			}
-		}
-		set("name", false, u.Name != nil, func() { n.Name = *u.Name })
-		set("price", false, u.Price != nil, func() { n.Price = *u.Price })
-		set("status", false, u.Status != nil, func() { n.Status = *u.Status })
-		set("sale_window_days", false, u.SaleWindowDays != nil, func() { n.SaleWindowDays = u.SaleWindowDays })
-		set("eligible_categories", true, u.EligibleCategories != nil, func() { n.EligibleCategories = *u.EligibleCategories })
-		set("start_offset_days", true, u.StartOffsetDays != nil, func() { n.StartOffsetDays = u.StartOffsetDays })
-		set("duration_months", true, u.DurationMonths != nil, func() { n.DurationMonths = *u.DurationMonths })
-		set("discount_percent", true, u.DiscountPercent != nil, func() { n.DiscountPercent = u.DiscountPercent })
-		set("flat_fee", true, u.FlatFee != nil, func() { n.FlatFee = u.FlatFee })
-		set("depreciation_cap_percent", true, u.DepreciationCapPercent != nil, func() { n.DepreciationCapPercent = u.DepreciationCapPercent })
-		set("depreciation_schedule", true, u.DepreciationSchedule != nil, func() { n.DepreciationSchedule = *u.DepreciationSchedule })
-		set("compensation", true, u.Compensation != nil, func() { n.Compensation = u.Compensation })
-		set("payout_business_days", true, u.PayoutBusinessDays != nil, func() { n.PayoutBusinessDays = u.PayoutBusinessDays })
-		set("exclusions", true, u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
+		set := changed.Set
+		set("name", u.Name != nil, func() { n.Name = *u.Name })
+		set("price", u.Price != nil, func() { n.Price = *u.Price })
+		set("status", u.Status != nil, func() { n.Status = *u.Status })
+		set("sale_window_days", u.SaleWindowDays != nil, func() { n.SaleWindowDays = u.SaleWindowDays })
+		set("eligible_categories", u.EligibleCategories != nil, func() { n.EligibleCategories = *u.EligibleCategories })
+		set("start_offset_days", u.StartOffsetDays != nil, func() { n.StartOffsetDays = u.StartOffsetDays })
+		set("duration_months", u.DurationMonths != nil, func() { n.DurationMonths = *u.DurationMonths })
+		set("discount_percent", u.DiscountPercent != nil, func() { n.DiscountPercent = u.DiscountPercent })
+		set("flat_fee", u.FlatFee != nil, func() { n.FlatFee = u.FlatFee })
+		set("depreciation_cap_percent", u.DepreciationCapPercent != nil, func() { n.DepreciationCapPercent = u.DepreciationCapPercent })
+		set("depreciation_schedule", u.DepreciationSchedule != nil, func() { n.DepreciationSchedule = *u.DepreciationSchedule })
+		set("compensation", u.Compensation != nil, func() { n.Compensation = u.Compensation })
+		set("payout_business_days", u.PayoutBusinessDays != nil, func() { n.PayoutBusinessDays = u.PayoutBusinessDays })
+		set("exclusions", u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
+		terms := changed.Among(planTerms...)
 		v := &tenants.Validation{}
 		if n.Status != PlanActive && n.Status != PlanRetired {
 			v.AddMsg("status", i18n.M("common.one_of", "Values", "active, retired"), n.Status)
