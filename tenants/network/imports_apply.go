@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -61,7 +62,7 @@ func (r *impRun) nodeBatch(ctx context.Context, tx pg.TenantTx, rank int, batch 
 			n.existing, n.id = ex, ex.id
 			switch {
 			case ex.tier != Tier(n.in.Tier):
-				n.fail("tier", fmt.Sprintf("a node's tier cannot change: %s is a %s", ex.code, ex.tier))
+				n.fail("tier", i18n.M("import.tier_fixed", "Code", ex.code, "Tier", string(ex.tier)))
 			case rank > 1 && ex.parentID != n.parentID:
 				n.move, anyMove = true, true
 			}
@@ -69,7 +70,7 @@ func (r *impRun) nodeBatch(ctx context.Context, tx pg.TenantTx, rank int, batch 
 		}
 		if rank == 1 {
 			if root != "" {
-				n.fail("tier", fmt.Sprintf("the network already has its manufacturer root (%s)", root))
+				n.fail("tier", i18n.M("import.root_exists", "Code", root))
 				continue
 			}
 			root = n.in.ExternalCode

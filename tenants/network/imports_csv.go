@@ -35,45 +35,14 @@ var (
 
 func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 	p := &impParsed{format: FormatCSV, visit: visit}
-	var probs impProblems
 	r := csv.NewReader(in)
 	r.ReuseRecord = !rows
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_no_rows"), nil)})
-	}
-	var pe *csv.ParseError
-	if err != nil && !errors.As(err, &pe) {
-		return nil, readErr{err}
-	}
+	col, width, err := csvHeader(r)
 	if err != nil {
-		return nil, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_header", "Reason", csvErrText(err)), nil)})
+		return nil, err
 	}
-	if !validUTF8(header) {
-		return nil, notUTF8
-	}
-	header = slices.Clone(header)
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		switch {
-		case !slices.Contains(csvColumns, h):
-			probs.add(i18n.M("network.import_unknown_column", "Column", strconv.Quote(h), "Columns", strings.Join(csvColumns, ", ")))
-		case col[h] != 0:
-			probs.add(i18n.M("network.import_duplicate_column", "Column", strconv.Quote(h)))
-		default:
-			col[h] = i + 1 // 1-based so the zero value means absent
-		}
-	}
-	for _, req := range []string{"type", "external_code"} {
-		if col[req] == 0 {
-			probs.add(i18n.M("network.import_missing_column", "Column", req))
-		}
-	}
-	if len(probs.list) > 0 {
-		return nil, malformed(probs.list)
-	}
-	r.FieldsPerRecord = len(header)
+	r.FieldsPerRecord = width
+	var probs impProblems
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -81,13 +50,12 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				probs.add(i18n.M("network.import_line_error", "Line", pe.Line, "Reason", csvErrText(pe.Err)))
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					continue
-				}
-			} else {
+			if !errors.As(err, &pe) {
 				return nil, readErr{err}
+			}
+			probs.add(csvProblem(pe, width))
+			if errors.Is(pe.Err, csv.ErrFieldCount) {
+				continue
 			}
 			break
 		}
@@ -95,37 +63,7 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 			return nil, notUTF8
 		}
 		line, _ := r.FieldPos(0)
-		get := func(name string) string {
-			if i := col[name]; i > 0 {
-				return strings.TrimSpace(rec[i-1])
-			}
-			return ""
-		}
-		p.total++
-		switch get("type") {
-		case "node":
-			if rows && p.wanted(true, get("tier")) {
-				n := &impNode{row: line}
-				if p.headOnly() {
-					n.in.ExternalCode, n.in.Tier = get("external_code"), get("tier")
-				} else {
-					n.in, n.errs = csvNode(line, get)
-				}
-				p.add(n, nil)
-			}
-		case "technician":
-			if rows && p.wanted(false, "") {
-				t := &impTech{row: line}
-				if p.headOnly() {
-					t.in.ExternalCode = get("external_code")
-				} else {
-					t.in, t.errs = csvTech(line, get)
-				}
-				p.add(nil, t)
-			}
-		default:
-			probs.add(i18n.M("network.import_row_type", "Line", line, "Types", rowTypes))
-		}
+		p.csvRecord(rec, line, col, rows, &probs)
 		if p.err != nil {
 			return nil, readErr{p.err}
 		}
@@ -134,6 +72,83 @@ func parseCSV(in io.Reader, rows bool, visit *impVisitor) (*impParsed, error) {
 		return nil, malformed(probs.list)
 	}
 	return p, nil
+}
+
+// csvHeader reads the header row: the column of each name (1-based, so the
+// zero value means absent) and how many fields every row has. A header
+// with unknown, duplicate or missing columns makes the file malformed.
+func csvHeader(r *csv.Reader) (col map[string]int, width int, err error) {
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, 0, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_no_rows"), nil)})
+	}
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, 0, readErr{err}
+	}
+	if err != nil {
+		return nil, 0, malformed([]tenants.FieldError{tenants.FieldMsg("file", i18n.M("network.file_header", "Reason", csvProblem(pe, 0)), nil)})
+	}
+	if !validUTF8(header) {
+		return nil, 0, notUTF8
+	}
+	var probs impProblems
+	col = map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		switch {
+		case !slices.Contains(csvColumns, h):
+			probs.add(i18n.M("network.import_unknown_column", "Column", strconv.Quote(h), "Columns", strings.Join(csvColumns, ", ")))
+		case col[h] != 0:
+			probs.add(i18n.M("network.import_duplicate_column", "Column", strconv.Quote(h)))
+		default:
+			col[h] = i + 1
+		}
+	}
+	for _, req := range []string{"type", "external_code"} {
+		if col[req] == 0 {
+			probs.add(i18n.M("network.import_missing_column", "Column", req))
+		}
+	}
+	if len(probs.list) > 0 {
+		return nil, 0, malformed(probs.list)
+	}
+	return col, len(header), nil
+}
+
+// csvRecord reads one data row (rec, at line) by its columns (col).
+func (p *impParsed) csvRecord(rec []string, line int, col map[string]int, rows bool, probs *impProblems) {
+	get := func(name string) string {
+		if i := col[name]; i > 0 {
+			return strings.TrimSpace(rec[i-1])
+		}
+		return ""
+	}
+	p.total++
+	switch get("type") {
+	case "node":
+		if rows && p.wanted(true, get("tier")) {
+			n := &impNode{row: line}
+			if p.headOnly() {
+				n.in.ExternalCode, n.in.Tier = get("external_code"), get("tier")
+			} else {
+				n.in, n.errs = csvNode(line, get)
+			}
+			p.add(n, nil)
+		}
+	case "technician":
+		if rows && p.wanted(false, "") {
+			t := &impTech{row: line}
+			if p.headOnly() {
+				t.in.ExternalCode = get("external_code")
+			} else {
+				t.in, t.errs = csvTech(line, get)
+			}
+			p.add(nil, t)
+		}
+	default:
+		probs.add(i18n.M("network.import_row_type", "Line", line, "Types", rowTypes))
+	}
 }
 
 func validUTF8(rec []string) bool {
@@ -145,12 +160,18 @@ func validUTF8(rec []string) bool {
 	return true
 }
 
-func csvErrText(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		err = pe.Err
+// csvProblem tells what encoding/csv could not read (import.csv.*), by line
+// and column; width is how many fields every row has (0 for the header).
+func csvProblem(pe *csv.ParseError, width int) i18n.Message {
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		return i18n.M("import.csv.field_count", "Line", pe.Line, "Expected", width)
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return i18n.M("import.csv.bare_quote", "Line", pe.Line, "Column", pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return i18n.M("import.csv.quote", "Line", pe.Line, "Column", pe.Column)
 	}
-	return strings.TrimPrefix(err.Error(), "csv: ")
+	return i18n.M("import.csv.unreadable", "Line", pe.Line, "Column", pe.Column)
 }
 
 // csvRow collects value errors of one CSV row.
@@ -160,8 +181,8 @@ type csvRow struct {
 	errs []ImportError
 }
 
-func (c *csvRow) fail(field, msg string) {
-	c.errs = append(c.errs, ImportError{Row: c.row, Field: field, Message: msg})
+func (c *csvRow) fail(field string, m i18n.Message) {
+	c.errs = append(c.errs, rowError(c.row, field, m))
 }
 
 func (c *csvRow) list(name string) []string {
@@ -183,7 +204,7 @@ func (c *csvRow) int(name string) (int, bool) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		c.fail(name, "expected a whole number")
+		c.fail(name, i18n.M("import.expected", "Want", i18n.M("import.kind.whole_number")))
 		return 0, false
 	}
 	return n, true
@@ -197,7 +218,7 @@ func (c *csvRow) point() *Point {
 	la, err1 := strconv.ParseFloat(lat, 64)
 	lo, err2 := strconv.ParseFloat(lon, 64)
 	if err1 != nil || err2 != nil {
-		c.fail("latitude", "latitude and longitude must both be decimal degrees")
+		c.fail("latitude", i18n.M("import.lat_lon"))
 		return nil
 	}
 	return &Point{Latitude: la, Longitude: lo}
@@ -206,7 +227,7 @@ func (c *csvRow) point() *Point {
 func (c *csvRow) notFor(kind string, cols []string) {
 	for _, name := range cols {
 		if c.get(name) != "" {
-			c.fail(name, "not a column of "+kind+" rows")
+			c.fail(name, i18n.M("import.not_a_column", "Type", kind))
 		}
 	}
 }
@@ -232,7 +253,7 @@ func csvTech(row int, get func(string) string) (impTechRow, []ImportError) {
 		cat, lvl, ok := strings.Cut(s, ":")
 		n, err := strconv.Atoi(strings.TrimSpace(lvl))
 		if !ok || err != nil {
-			c.fail("skills", "expected category:level items separated by ';', e.g. washer:3;refrigerator:2")
+			c.fail("skills", i18n.M("import.skills_format"))
 			t.Skills = nil
 			break
 		}
@@ -244,7 +265,7 @@ func csvTech(row int, get func(string) string) (impTechRow, []ImportError) {
 	for _, s := range c.list("shifts") {
 		shifts, ok := parseShiftSpec(s)
 		if !ok {
-			c.fail("shifts", "expected weekday[-weekday]@HH:MM-HH:MM items separated by ';', e.g. 1-5@08:00-18:00;6@09:00-12:00")
+			c.fail("shifts", i18n.M("import.shifts_format"))
 			t.Shifts = nil
 			break
 		}

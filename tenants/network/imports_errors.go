@@ -8,15 +8,34 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
-// ImportError is a problem with one row of an import file.
+// ImportError is a problem with one row of an import file. Its text is a
+// catalog message (MessageI18n), rendered in the reader's language when
+// listed (Localize); errors stored before messages had codes have only
+// their English Message.
 type ImportError struct {
 	Row     int    `json:"row" doc:"Line number in the file (the CSV header is line 1)." example:"17"`
 	Field   string `json:"field" doc:"The offending field: a JSON path for JSON Lines (coverage[2], licence.expires_on), a column name for CSV." example:"coverage[2]"`
-	Message string `json:"message" doc:"What is wrong." example:"unknown GB/T 2260 region code"`
+	Message string `json:"message" doc:"What is wrong, in the response's Content-Language when message_i18n is present (otherwise English)." example:"unknown GB/T 2260 region code"`
+	// MessageI18n is Message as a catalog code and parameters.
+	MessageI18n *i18n.Message `json:"message_i18n,omitempty" doc:"Message as a stable message code and its parameters; absent for errors recorded before row errors had codes."`
+}
+
+// rowError is the error m about field of row (English until Localize
+// renders it in the reader's language).
+func rowError(row int, field string, m i18n.Message) ImportError {
+	return ImportError{Row: row, Field: field, Message: m.Render(i18n.English), MessageI18n: &m}
+}
+
+// Localize writes the error's message in lang, when it has a code.
+func (e *ImportError) Localize(lang string) {
+	if e.MessageI18n != nil {
+		e.Message = e.MessageI18n.Render(lang)
+	}
 }
 
 // ListImportErrors lists an import's per-row errors in row order.
@@ -53,7 +72,7 @@ func (s *Service) ListImportErrors(ctx context.Context, p tenants.Principal, id 
 }
 
 func listImportErrors(ctx context.Context, tx pg.TenantTx, id string, afterSeq, limit int) ([]ImportError, string, error) {
-	rows, err := tx.Query(ctx, `SELECT seq, row_number, field, message FROM network_import_errors
+	rows, err := tx.Query(ctx, `SELECT seq, row_number, field, message, message_code, message_params FROM network_import_errors
 		WHERE tenant_id = $1 AND import_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tx.TenantID, id, afterSeq, limit+1)
 	if err != nil {
 		return nil, "", err
@@ -65,11 +84,16 @@ func listImportErrors(ctx context.Context, tx pg.TenantTx, id string, afterSeq, 
 	)
 	for rows.Next() {
 		var (
-			e   ImportError
-			seq int
+			e      ImportError
+			seq    int
+			code   *string
+			params map[string]any
 		)
-		if err := rows.Scan(&seq, &e.Row, &e.Field, &e.Message); err != nil {
+		if err := rows.Scan(&seq, &e.Row, &e.Field, &e.Message, &code, &params); err != nil {
 			return nil, "", err
+		}
+		if code != nil {
+			e.MessageI18n = &i18n.Message{Code: *code, Params: params}
 		}
 		out, seqs = append(out, e), append(seqs, seq)
 	}
@@ -108,15 +132,16 @@ func (r *impRun) insertErrors(ctx context.Context, tx pg.TenantTx, errs []Import
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO network_import_errors (tenant_id, import_id, seq, row_number, field, message)
-		SELECT $1, $2, r.seq, r.row, r.field, r.message
-		FROM jsonb_to_recordset($3::jsonb) AS r(seq bigint, "row" int, field text, message text)`,
+	_, err = tx.Exec(ctx, `INSERT INTO network_import_errors (tenant_id, import_id, seq, row_number, field, message,
+			message_code, message_params)
+		SELECT $1, $2, r.seq, r.row, r.field, r.message, r.message_i18n->>'code', r.message_i18n->'params'
+		FROM jsonb_to_recordset($3::jsonb) AS r(seq bigint, "row" int, field text, message text, message_i18n jsonb)`,
 		tx.TenantID, r.importID, data)
 	return err
 }
 
 // rowErrors turns validation problems into per-row errors; CSV rows name
-// their columns.
+// their columns, and a short offending text is quoted (import.got).
 func (r *impRun) rowErrors(row int, fes []tenants.FieldError) []ImportError {
 	out := make([]ImportError, 0, len(fes))
 	for _, fe := range fes {
@@ -124,11 +149,14 @@ func (r *impRun) rowErrors(row int, fes []tenants.FieldError) []ImportError {
 		if r.format == FormatCSV {
 			field = csvField(field)
 		}
-		msg := fe.Message
-		if s, ok := fe.Value.(string); ok && s != "" && len(s) <= 80 {
-			msg += " (got " + strconv.Quote(s) + ")"
+		msg := i18n.M("import.text", "Text", fe.Message) // a problem without a code: its English text
+		if fe.Msg != nil {
+			msg = *fe.Msg
 		}
-		out = append(out, ImportError{Row: row, Field: field, Message: msg})
+		if s, ok := fe.Value.(string); ok && s != "" && len(s) <= 80 {
+			msg = i18n.M("import.got", "Problem", msg, "Value", strconv.Quote(s))
+		}
+		out = append(out, rowError(row, field, msg))
 	}
 	return out
 }

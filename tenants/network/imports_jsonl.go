@@ -107,25 +107,42 @@ func decodeStrict(raw []byte, v any) error {
 func jsonFieldError(row int, err error) ImportError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		want := "a " + te.Type.Kind().String()
-		switch te.Type.Kind() {
-		case reflect.Int:
-			want = "a whole number"
-		case reflect.Float64:
-			want = "a number"
-		case reflect.Slice:
-			want = "an array"
-		case reflect.Struct, reflect.Pointer:
-			want = "an object"
-		}
 		field := te.Field
 		if field == "" {
 			field = "row"
 		}
-		return ImportError{Row: row, Field: field, Message: "expected " + want + ", got " + te.Value}
+		return rowError(row, field, i18n.M("import.expected_got", "Want", goKind(te.Type.Kind()), "Got", jsonKind(te.Value)))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return ImportError{Row: row, Field: strings.Trim(name, `"`), Message: "unknown field"}
+		return rowError(row, strings.Trim(name, `"`), i18n.M("import.unknown_field"))
 	}
-	return ImportError{Row: row, Field: "row", Message: "cannot read the row: " + err.Error()}
+	return rowError(row, "row", i18n.M("import.unreadable_row"))
+}
+
+// goKind names what a Go value of kind k is read from (import.kind.*).
+func goKind(k reflect.Kind) i18n.Message {
+	switch k {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return i18n.M("import.kind.whole_number")
+	case reflect.Float64, reflect.Float32:
+		return i18n.M("import.kind.number")
+	case reflect.Slice, reflect.Array:
+		return i18n.M("import.kind.array")
+	case reflect.Struct, reflect.Pointer, reflect.Map:
+		return i18n.M("import.kind.object")
+	case reflect.Bool:
+		return i18n.M("import.kind.bool")
+	}
+	return i18n.M("import.kind.string")
+}
+
+// jsonKind names the JSON value the decoder found (its UnmarshalTypeError
+// Value: "string", "number", "number 1.5", "object", "array", "bool").
+func jsonKind(value string) i18n.Message {
+	kind, _, _ := strings.Cut(value, " ")
+	switch kind {
+	case "number", "object", "array", "bool", "string":
+		return i18n.M("import.kind." + kind)
+	}
+	return i18n.M("import.kind.other", "Value", value)
 }

@@ -14,7 +14,8 @@ import (
 // duplicate reports a row whose code's first row is another.
 func duplicate(index map[string]impIndexed, code string, row int) *ImportError {
 	if first, ok := index[code]; ok && code != "" && first.row != row {
-		return &ImportError{Row: row, Field: "external_code", Message: fmt.Sprintf("duplicate: row %d has the same external code", first.row)}
+		e := rowError(row, "external_code", i18n.M("import.duplicate_code", "Row", first.row))
+		return &e
 	}
 	return nil
 }
@@ -62,11 +63,11 @@ func (r *impRun) resolveParent(n *impNode, rank int, index map[string]impIndexed
 	tier := Tier(n.in.Tier)
 	check := func(parentTier Tier, status NodeStatus) bool {
 		if parentTier.Rank() >= rank {
-			n.fail("parent_code", fmt.Sprintf("a %s must be under a node of a higher tier; %s is a %s", tier, code, parentTier))
+			n.fail("parent_code", i18n.M("network.parent_tier", "Tier", string(tier), "Parent", code, "ParentTier", string(parentTier)))
 			return false
 		}
 		if status == StatusTerminated {
-			n.fail("parent_code", fmt.Sprintf("the parent node %s is terminated", code))
+			n.fail("parent_code", i18n.M("import.parent_terminated", "Code", code))
 			return false
 		}
 		return true
@@ -79,10 +80,10 @@ func (r *impRun) resolveParent(n *impNode, rank int, index map[string]impIndexed
 		}
 		switch {
 		case p.tier.Rank() == 0:
-			n.fail("parent_code", fmt.Sprintf("the parent (row %d) was not imported", p.row))
+			n.fail("parent_code", i18n.M("import.parent_not_imported", "Row", p.row))
 		case !check(p.tier, status):
 		case p.failed || ex == nil:
-			n.fail("parent_code", fmt.Sprintf("the parent (row %d) was not imported", p.row))
+			n.fail("parent_code", i18n.M("import.parent_not_imported", "Row", p.row))
 		default:
 			n.parentID = ex.id
 		}
@@ -94,7 +95,7 @@ func (r *impRun) resolveParent(n *impNode, rank int, index map[string]impIndexed
 		}
 		return
 	}
-	n.fail("parent_code", fmt.Sprintf("no node with external code %s in the file or the network", strconv.Quote(code)))
+	n.fail("parent_code", i18n.M("import.no_such_node", "Code", strconv.Quote(code)))
 }
 
 func (r *impRun) validateTechnician(t *impTech, unknown map[string]bool, index map[string]impIndexed, techIDs map[string]string) {
@@ -128,26 +129,26 @@ func resolveNode(t *impTech, index map[string]impIndexed, nodes map[string]*impE
 	code := t.in.NodeCode
 	ex := nodes[code]
 	if p, ok := index[code]; ok && (p.failed || ex == nil) {
-		t.fail("node_code", fmt.Sprintf("the node (row %d) was not imported", p.row))
+		t.fail("node_code", i18n.M("import.node_not_imported", "Row", p.row))
 		return
 	}
 	if ex == nil {
-		t.fail("node_code", fmt.Sprintf("no node with external code %s in the file or the network", strconv.Quote(code)))
+		t.fail("node_code", i18n.M("import.no_such_node", "Code", strconv.Quote(code)))
 		return
 	}
 	t.nodeID = ex.id
 	if ex.status == StatusTerminated && t.in.Status != string(TechnicianLeft) {
-		t.fail("node_code", fmt.Sprintf("the node %s is terminated", code))
+		t.fail("node_code", i18n.M("import.node_terminated", "Code", code))
 	}
 }
 
-func (n *impNode) fail(field, msg string) {
-	n.errs = append(n.errs, ImportError{Row: n.row, Field: field, Message: msg})
+func (n *impNode) fail(field string, m i18n.Message) {
+	n.errs = append(n.errs, rowError(n.row, field, m))
 	n.failed = true
 }
 
-func (t *impTech) fail(field, msg string) {
-	t.errs = append(t.errs, ImportError{Row: t.row, Field: field, Message: msg})
+func (t *impTech) fail(field string, m i18n.Message) {
+	t.errs = append(t.errs, rowError(t.row, field, m))
 	t.failed = true
 }
 

@@ -2531,6 +2531,35 @@ const (
 	MessageCodeIdentityTestDataNeedsTestKey                       MessageCode = "identity.test_data_needs_test_key"
 	MessageCodeIdentityTestKeyTestOnly                            MessageCode = "identity.test_key_test_only"
 	MessageCodeIdentityUnknownRole                                MessageCode = "identity.unknown_role"
+	MessageCodeImportCsvBareQuote                                 MessageCode = "import.csv.bare_quote"
+	MessageCodeImportCsvFieldCount                                MessageCode = "import.csv.field_count"
+	MessageCodeImportCsvQuote                                     MessageCode = "import.csv.quote"
+	MessageCodeImportCsvUnreadable                                MessageCode = "import.csv.unreadable"
+	MessageCodeImportDuplicateCode                                MessageCode = "import.duplicate_code"
+	MessageCodeImportExpected                                     MessageCode = "import.expected"
+	MessageCodeImportExpectedGot                                  MessageCode = "import.expected_got"
+	MessageCodeImportGot                                          MessageCode = "import.got"
+	MessageCodeImportKindArray                                    MessageCode = "import.kind.array"
+	MessageCodeImportKindBool                                     MessageCode = "import.kind.bool"
+	MessageCodeImportKindNumber                                   MessageCode = "import.kind.number"
+	MessageCodeImportKindObject                                   MessageCode = "import.kind.object"
+	MessageCodeImportKindOther                                    MessageCode = "import.kind.other"
+	MessageCodeImportKindString                                   MessageCode = "import.kind.string"
+	MessageCodeImportKindWholeNumber                              MessageCode = "import.kind.whole_number"
+	MessageCodeImportLatLon                                       MessageCode = "import.lat_lon"
+	MessageCodeImportNoSuchNode                                   MessageCode = "import.no_such_node"
+	MessageCodeImportNodeNotImported                              MessageCode = "import.node_not_imported"
+	MessageCodeImportNodeTerminated                               MessageCode = "import.node_terminated"
+	MessageCodeImportNotAColumn                                   MessageCode = "import.not_a_column"
+	MessageCodeImportParentNotImported                            MessageCode = "import.parent_not_imported"
+	MessageCodeImportParentTerminated                             MessageCode = "import.parent_terminated"
+	MessageCodeImportRootExists                                   MessageCode = "import.root_exists"
+	MessageCodeImportShiftsFormat                                 MessageCode = "import.shifts_format"
+	MessageCodeImportSkillsFormat                                 MessageCode = "import.skills_format"
+	MessageCodeImportText                                         MessageCode = "import.text"
+	MessageCodeImportTierFixed                                    MessageCode = "import.tier_fixed"
+	MessageCodeImportUnknownField                                 MessageCode = "import.unknown_field"
+	MessageCodeImportUnreadableRow                                MessageCode = "import.unreadable_row"
 	MessageCodeNetworkAfterCompletedOn                            MessageCode = "network.after_completed_on"
 	MessageCodeNetworkAfterIssuedOn                               MessageCode = "network.after_issued_on"
 	MessageCodeNetworkAfterStart                                  MessageCode = "network.after_start"
@@ -2640,6 +2669,7 @@ const (
 	MessageCodeProblemTitle500                                    MessageCode = "problem.title.500"
 	MessageCodeProblemTitle503                                    MessageCode = "problem.title.503"
 	MessageCodeProblemUnsupportedLanguage                         MessageCode = "problem.unsupported_language"
+	MessageCodeProblemUploadInterrupted                           MessageCode = "problem.upload_interrupted"
 	MessageCodeProblemValidationFailed                            MessageCode = "problem.validation_failed"
 	MessageCodeProblemVersionChanged                              MessageCode = "problem.version_changed"
 	MessageCodeQualityAppealWindowClosed                          MessageCode = "quality.appeal_window_closed"
@@ -3997,6 +4027,64 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeIdentityUnknownRole:
 		return true
+	case MessageCodeImportCsvBareQuote:
+		return true
+	case MessageCodeImportCsvFieldCount:
+		return true
+	case MessageCodeImportCsvQuote:
+		return true
+	case MessageCodeImportCsvUnreadable:
+		return true
+	case MessageCodeImportDuplicateCode:
+		return true
+	case MessageCodeImportExpected:
+		return true
+	case MessageCodeImportExpectedGot:
+		return true
+	case MessageCodeImportGot:
+		return true
+	case MessageCodeImportKindArray:
+		return true
+	case MessageCodeImportKindBool:
+		return true
+	case MessageCodeImportKindNumber:
+		return true
+	case MessageCodeImportKindObject:
+		return true
+	case MessageCodeImportKindOther:
+		return true
+	case MessageCodeImportKindString:
+		return true
+	case MessageCodeImportKindWholeNumber:
+		return true
+	case MessageCodeImportLatLon:
+		return true
+	case MessageCodeImportNoSuchNode:
+		return true
+	case MessageCodeImportNodeNotImported:
+		return true
+	case MessageCodeImportNodeTerminated:
+		return true
+	case MessageCodeImportNotAColumn:
+		return true
+	case MessageCodeImportParentNotImported:
+		return true
+	case MessageCodeImportParentTerminated:
+		return true
+	case MessageCodeImportRootExists:
+		return true
+	case MessageCodeImportShiftsFormat:
+		return true
+	case MessageCodeImportSkillsFormat:
+		return true
+	case MessageCodeImportText:
+		return true
+	case MessageCodeImportTierFixed:
+		return true
+	case MessageCodeImportUnknownField:
+		return true
+	case MessageCodeImportUnreadableRow:
+		return true
 	case MessageCodeNetworkAfterCompletedOn:
 		return true
 	case MessageCodeNetworkAfterIssuedOn:
@@ -4214,6 +4302,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeProblemTitle503:
 		return true
 	case MessageCodeProblemUnsupportedLanguage:
+		return true
+	case MessageCodeProblemUploadInterrupted:
 		return true
 	case MessageCodeProblemValidationFailed:
 		return true
@@ -10301,8 +10391,9 @@ type ImportError struct {
 	// Field The offending field: a JSON path for JSON Lines (coverage[2], licence.expires_on), a column name for CSV.
 	Field string `json:"field"`
 
-	// Message What is wrong.
-	Message string `json:"message"`
+	// Message What is wrong, in the response's Content-Language when message_i18n is present (otherwise English).
+	Message     string   `json:"message"`
+	MessageI18n *Message `json:"message_i18n,omitempty"`
 
 	// Row Line number in the file (the CSV header is line 1).
 	Row int64 `json:"row"`
