@@ -2425,6 +2425,11 @@ const (
 	MessageCodeEventGradeProposed                                 MessageCode = "event.grade.proposed"
 	MessageCodeEventGradeRejected                                 MessageCode = "event.grade.rejected"
 	MessageCodeEventGradingPolicyUpdated                          MessageCode = "event.grading_policy.updated"
+	MessageCodeEventImportStateCompletedWithErrors                MessageCode = "event.import_state.completed_with_errors"
+	MessageCodeEventImportStateFailed                             MessageCode = "event.import_state.failed"
+	MessageCodeEventImportStateQueued                             MessageCode = "event.import_state.queued"
+	MessageCodeEventImportStateRunning                            MessageCode = "event.import_state.running"
+	MessageCodeEventImportStateSucceeded                          MessageCode = "event.import_state.succeeded"
 	MessageCodeEventLevelAppealDecided                            MessageCode = "event.level.appeal_decided"
 	MessageCodeEventLevelAppealed                                 MessageCode = "event.level.appealed"
 	MessageCodeEventLevelApproved                                 MessageCode = "event.level.approved"
@@ -2434,16 +2439,22 @@ const (
 	MessageCodeEventLoanerCreated                                 MessageCode = "event.loaner.created"
 	MessageCodeEventLoanerLent                                    MessageCode = "event.loaner.lent"
 	MessageCodeEventLoanerReturned                                MessageCode = "event.loaner.returned"
+	MessageCodeEventMoney                                         MessageCode = "event.money"
 	MessageCodeEventNetworkImportFinished                         MessageCode = "event.network_import.finished"
 	MessageCodeEventNodeCreated                                   MessageCode = "event.node.created"
 	MessageCodeEventNodeMoved                                     MessageCode = "event.node.moved"
+	MessageCodeEventNodeStatusActive                              MessageCode = "event.node_status.active"
 	MessageCodeEventNodeStatusChanged                             MessageCode = "event.node.status_changed"
+	MessageCodeEventNodeStatusProbation                           MessageCode = "event.node_status.probation"
+	MessageCodeEventNodeStatusSuspended                           MessageCode = "event.node_status.suspended"
+	MessageCodeEventNodeStatusTerminated                          MessageCode = "event.node_status.terminated"
 	MessageCodeEventNodeUpdated                                   MessageCode = "event.node.updated"
 	MessageCodeEventNotificationFailed                            MessageCode = "event.notification.failed"
 	MessageCodeEventNotificationGatewayCreated                    MessageCode = "event.notification_gateway.created"
 	MessageCodeEventNotificationGatewayUpdated                    MessageCode = "event.notification_gateway.updated"
 	MessageCodeEventNotificationRequested                         MessageCode = "event.notification.requested"
 	MessageCodeEventNotificationSent                              MessageCode = "event.notification.sent"
+	MessageCodeEventNumbered                                      MessageCode = "event.numbered"
 	MessageCodeEventPayoutMissed                                  MessageCode = "event.payout.missed"
 	MessageCodeEventPayoutPaid                                    MessageCode = "event.payout.paid"
 	MessageCodeEventPayoutScheduled                               MessageCode = "event.payout.scheduled"
@@ -2647,10 +2658,13 @@ const (
 	MessageCodeProblemForbidden                                   MessageCode = "problem.forbidden"
 	MessageCodeProblemIfMatchMismatch                             MessageCode = "problem.if_match_mismatch"
 	MessageCodeProblemInternal                                    MessageCode = "problem.internal"
+	MessageCodeProblemListSeparator                               MessageCode = "problem.list_separator"
 	MessageCodeProblemMethodNotAllowed                            MessageCode = "problem.method_not_allowed"
+	MessageCodeProblemNoShifts                                    MessageCode = "problem.no_shifts"
 	MessageCodeProblemNoSuchEndpoint                              MessageCode = "problem.no_such_endpoint"
 	MessageCodeProblemNotFound                                    MessageCode = "problem.not_found"
 	MessageCodeProblemRateLimited                                 MessageCode = "problem.rate_limited"
+	MessageCodeProblemShift                                       MessageCode = "problem.shift"
 	MessageCodeProblemTitle400                                    MessageCode = "problem.title.400"
 	MessageCodeProblemTitle401                                    MessageCode = "problem.title.401"
 	MessageCodeProblemTitle403                                    MessageCode = "problem.title.403"
@@ -2672,6 +2686,13 @@ const (
 	MessageCodeProblemUploadInterrupted                           MessageCode = "problem.upload_interrupted"
 	MessageCodeProblemValidationFailed                            MessageCode = "problem.validation_failed"
 	MessageCodeProblemVersionChanged                              MessageCode = "problem.version_changed"
+	MessageCodeProblemWeekday1                                    MessageCode = "problem.weekday.1"
+	MessageCodeProblemWeekday2                                    MessageCode = "problem.weekday.2"
+	MessageCodeProblemWeekday3                                    MessageCode = "problem.weekday.3"
+	MessageCodeProblemWeekday4                                    MessageCode = "problem.weekday.4"
+	MessageCodeProblemWeekday5                                    MessageCode = "problem.weekday.5"
+	MessageCodeProblemWeekday6                                    MessageCode = "problem.weekday.6"
+	MessageCodeProblemWeekday7                                    MessageCode = "problem.weekday.7"
 	MessageCodeQualityAppealWindowClosed                          MessageCode = "quality.appeal_window_closed"
 	MessageCodeQualityAtMostTotalWeight                           MessageCode = "quality.at_most_total_weight"
 	MessageCodeQualityCourseCode                                  MessageCode = "quality.course_code"
@@ -2708,6 +2729,7 @@ const (
 	MessageCodeSlaNameResponse                                    MessageCode = "sla.name.response"
 	MessageCodeSlaNameRoute                                       MessageCode = "sla.name.route"
 	MessageCodeSlaNameVerification                                MessageCode = "sla.name.verification"
+	MessageCodeSlaTime                                            MessageCode = "sla.time"
 	MessageCodeStockAtMostOf                                      MessageCode = "stock.at_most_of"
 	MessageCodeStockBelowReserved                                 MessageCode = "stock.below_reserved"
 	MessageCodeStockCondition                                     MessageCode = "stock.condition"
@@ -3815,6 +3837,16 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventGradingPolicyUpdated:
 		return true
+	case MessageCodeEventImportStateCompletedWithErrors:
+		return true
+	case MessageCodeEventImportStateFailed:
+		return true
+	case MessageCodeEventImportStateQueued:
+		return true
+	case MessageCodeEventImportStateRunning:
+		return true
+	case MessageCodeEventImportStateSucceeded:
+		return true
 	case MessageCodeEventLevelAppealDecided:
 		return true
 	case MessageCodeEventLevelAppealed:
@@ -3833,13 +3865,23 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventLoanerReturned:
 		return true
+	case MessageCodeEventMoney:
+		return true
 	case MessageCodeEventNetworkImportFinished:
 		return true
 	case MessageCodeEventNodeCreated:
 		return true
 	case MessageCodeEventNodeMoved:
 		return true
+	case MessageCodeEventNodeStatusActive:
+		return true
 	case MessageCodeEventNodeStatusChanged:
+		return true
+	case MessageCodeEventNodeStatusProbation:
+		return true
+	case MessageCodeEventNodeStatusSuspended:
+		return true
+	case MessageCodeEventNodeStatusTerminated:
 		return true
 	case MessageCodeEventNodeUpdated:
 		return true
@@ -3852,6 +3894,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventNotificationRequested:
 		return true
 	case MessageCodeEventNotificationSent:
+		return true
+	case MessageCodeEventNumbered:
 		return true
 	case MessageCodeEventPayoutMissed:
 		return true
@@ -4259,13 +4303,19 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeProblemInternal:
 		return true
+	case MessageCodeProblemListSeparator:
+		return true
 	case MessageCodeProblemMethodNotAllowed:
+		return true
+	case MessageCodeProblemNoShifts:
 		return true
 	case MessageCodeProblemNoSuchEndpoint:
 		return true
 	case MessageCodeProblemNotFound:
 		return true
 	case MessageCodeProblemRateLimited:
+		return true
+	case MessageCodeProblemShift:
 		return true
 	case MessageCodeProblemTitle400:
 		return true
@@ -4308,6 +4358,20 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeProblemValidationFailed:
 		return true
 	case MessageCodeProblemVersionChanged:
+		return true
+	case MessageCodeProblemWeekday1:
+		return true
+	case MessageCodeProblemWeekday2:
+		return true
+	case MessageCodeProblemWeekday3:
+		return true
+	case MessageCodeProblemWeekday4:
+		return true
+	case MessageCodeProblemWeekday5:
+		return true
+	case MessageCodeProblemWeekday6:
+		return true
+	case MessageCodeProblemWeekday7:
 		return true
 	case MessageCodeQualityAppealWindowClosed:
 		return true
@@ -4380,6 +4444,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSlaNameRoute:
 		return true
 	case MessageCodeSlaNameVerification:
+		return true
+	case MessageCodeSlaTime:
 		return true
 	case MessageCodeStockAtMostOf:
 		return true
