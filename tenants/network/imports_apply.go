@@ -20,96 +20,17 @@ import (
 // (phase; phase 1 also has the rows of an unknown tier), and returns their
 // per-row errors.
 func (r *impRun) nodeBatch(ctx context.Context, tx pg.TenantTx, rank int, batch []*impNode) ([]ImportError, error) {
-	var codes, regions codeSet
-	for _, n := range batch {
-		codes.add(n.in.ExternalCode)
-		codes.add(n.in.ParentCode)
-		regions.addRegion(n.in.Address.RegionCode)
-		for _, c := range n.in.Coverage {
-			regions.addRegion(c)
-		}
-	}
-	existing, err := loadNodesByCode(ctx, tx, codes.list)
+	lk, err := r.lookupNodes(ctx, tx, rank, batch)
 	if err != nil {
 		return nil, err
 	}
-	index, err := r.loadIndex(ctx, tx, "node", codes.list)
-	if err != nil {
+	if r.resolveNodes(rank, batch, lk) {
+		if err := r.moveNodes(ctx, tx, batch); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.loadParentPaths(ctx, tx, batch); err != nil {
 		return nil, err
-	}
-	unknown, err := unknownRegions(ctx, tx, regions.list)
-	if err != nil {
-		return nil, err
-	}
-	root := ""
-	if rank == 1 {
-		err := tx.QueryRow(ctx, `SELECT external_code FROM nodes WHERE tenant_id = $1 AND parent_id IS NULL`, tx.TenantID).Scan(&root)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
-		}
-	}
-	anyMove := false
-	for _, n := range batch {
-		r.validateNode(n, unknown, index)
-		if n.failed || Tier(n.in.Tier).Rank() == 0 {
-			continue
-		}
-		r.resolveParent(n, rank, index, existing)
-		if n.failed {
-			continue
-		}
-		if ex := existing[n.in.ExternalCode]; ex != nil {
-			n.existing, n.id = ex, ex.id
-			switch {
-			case ex.tier != Tier(n.in.Tier):
-				n.fail("tier", i18n.M("import.tier_fixed", "Code", ex.code, "Tier", string(ex.tier)))
-			case rank > 1 && ex.parentID != n.parentID:
-				n.move, anyMove = true, true
-			}
-			continue
-		}
-		if rank == 1 {
-			if root != "" {
-				n.fail("tier", i18n.M("import.root_exists", "Code", root))
-				continue
-			}
-			root = n.in.ExternalCode
-		}
-		n.id = tenants.NewID(tenants.PrefixNode)
-	}
-	if anyMove {
-		for _, n := range batch {
-			if !n.move || n.failed {
-				continue
-			}
-			_, err := moveNode(ctx, tx, Scope{}, r.actor, n.id, n.parentID, 0, "parent_code")
-			if te := (*tenants.Error)(nil); errors.As(err, &te) && te.Code == tenants.CodeInvalid {
-				n.errs = append(n.errs, r.rowErrors(n.row, te.Fields)...)
-				n.failed = true
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			n.moved = true
-		}
-	}
-	// The parents' paths, read after the moves.
-	var parents codeSet
-	for _, n := range batch {
-		if !n.failed && n.existing == nil {
-			parents.add(n.parentID)
-		}
-	}
-	r.paths = map[string]string{}
-	if len(parents.list) > 0 {
-		rows, err := tx.Query(ctx, `SELECT id, path::text FROM nodes WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, parents.list)
-		if err != nil {
-			return nil, err
-		}
-		var id, path string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &path}, func() error { r.paths[id] = path; return nil }); err != nil {
-			return nil, err
-		}
 	}
 	var (
 		ok     []*impNode
@@ -141,6 +62,127 @@ func (r *impRun) nodeBatch(ctx context.Context, tx pg.TenantTx, rank int, batch 
 		}
 	}
 	return errs, nil
+}
+
+// impNodeLookups is what validating a batch of node rows needs to know:
+// the network's nodes and the file's first rows by the codes the batch
+// names, the region codes it names that are unknown, and (rank 1) the
+// network's manufacturer root.
+type impNodeLookups struct {
+	existing map[string]*impExisting
+	index    map[string]impIndexed
+	unknown  map[string]bool
+	root     string
+}
+
+func (r *impRun) lookupNodes(ctx context.Context, tx pg.TenantTx, rank int, batch []*impNode) (impNodeLookups, error) {
+	var (
+		codes, regions codeSet
+		lk             impNodeLookups
+		err            error
+	)
+	for _, n := range batch {
+		codes.add(n.in.ExternalCode)
+		codes.add(n.in.ParentCode)
+		regions.addRegion(n.in.Address.RegionCode)
+		for _, c := range n.in.Coverage {
+			regions.addRegion(c)
+		}
+	}
+	if lk.existing, err = loadNodesByCode(ctx, tx, codes.list); err != nil {
+		return lk, err
+	}
+	if lk.index, err = r.loadIndex(ctx, tx, "node", codes.list); err != nil {
+		return lk, err
+	}
+	if lk.unknown, err = unknownRegions(ctx, tx, regions.list); err != nil {
+		return lk, err
+	}
+	if rank == 1 {
+		err := tx.QueryRow(ctx, `SELECT external_code FROM nodes WHERE tenant_id = $1 AND parent_id IS NULL`, tx.TenantID).Scan(&lk.root)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return lk, err
+		}
+	}
+	return lk, nil
+}
+
+// resolveNodes validates each row, finds its parent, and matches it to the
+// node of its code (an update, a move when its parent changed) or gives it
+// a new id. It reports whether any row moves a node.
+func (r *impRun) resolveNodes(rank int, batch []*impNode, lk impNodeLookups) (anyMove bool) {
+	root := lk.root
+	for _, n := range batch {
+		r.validateNode(n, lk.unknown, lk.index)
+		if n.failed || Tier(n.in.Tier).Rank() == 0 {
+			continue
+		}
+		r.resolveParent(n, rank, lk.index, lk.existing)
+		if n.failed {
+			continue
+		}
+		if ex := lk.existing[n.in.ExternalCode]; ex != nil {
+			n.existing, n.id = ex, ex.id
+			switch {
+			case ex.tier != Tier(n.in.Tier):
+				n.fail("tier", i18n.M("import.tier_fixed", "Code", ex.code, "Tier", string(ex.tier)))
+			case rank > 1 && ex.parentID != n.parentID:
+				n.move, anyMove = true, true
+			}
+			continue
+		}
+		if rank == 1 {
+			if root != "" {
+				n.fail("tier", i18n.M("import.root_exists", "Code", root))
+				continue
+			}
+			root = n.in.ExternalCode
+		}
+		n.id = tenants.NewID(tenants.PrefixNode)
+	}
+	return anyMove
+}
+
+// moveNodes moves the batch's nodes whose parent changed, with their
+// subtrees; a move the network refuses fails its row.
+func (r *impRun) moveNodes(ctx context.Context, tx pg.TenantTx, batch []*impNode) error {
+	for _, n := range batch {
+		if !n.move || n.failed {
+			continue
+		}
+		_, err := moveNode(ctx, tx, Scope{}, r.actor, n.id, n.parentID, 0, "parent_code")
+		if te := (*tenants.Error)(nil); errors.As(err, &te) && te.Code == tenants.CodeInvalid {
+			n.errs = append(n.errs, r.rowErrors(n.row, te.Fields)...)
+			n.failed = true
+			continue
+		} else if err != nil {
+			return err
+		}
+		n.moved = true
+	}
+	return nil
+}
+
+// loadParentPaths reads the paths of the new nodes' parents into r.paths,
+// after the moves.
+func (r *impRun) loadParentPaths(ctx context.Context, tx pg.TenantTx, batch []*impNode) error {
+	var parents codeSet
+	for _, n := range batch {
+		if !n.failed && n.existing == nil {
+			parents.add(n.parentID)
+		}
+	}
+	r.paths = map[string]string{}
+	if len(parents.list) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id, path::text FROM nodes WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, parents.list)
+	if err != nil {
+		return err
+	}
+	var id, path string
+	_, err = pgx.ForEachRow(rows, []any{&id, &path}, func() error { r.paths[id] = path; return nil })
+	return err
 }
 
 // technicianBatch validates and writes a batch of technician rows, and

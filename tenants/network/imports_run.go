@@ -170,71 +170,36 @@ func nodePhase(tier string) int {
 // handled by batches that committed. A phase without rows (hasRows, per
 // phaseIndex) only moves the checkpoint on.
 func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error {
-	var (
-		nodes  []*impNode
-		techs  []*impTech
-		last   = from
-		expect = from
-		mask   int // phaseIndex: the phases that have rows
-	)
-	flush := func(end bool) error {
-		next, nextRow := phase, last
-		if end {
-			next, nextRow = phase+1, 0
-		}
-		err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
-			if phase != phaseIndex {
-				if err := lockTree(ctx, tx, true); err != nil {
-					return err
-				}
-				// Foreign-key checks (a node's parent, a technician's node)
-				// run plans cached per connection, and on a table never
-				// analyzed the generic plan may look the node up through
-				// nodes_list_idx, walking every node of the tenant. Custom
-				// plans use the primary key (10k nodes: 9 s of checks down
-				// to 0.3 s).
-				if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-					return err
-				}
-			}
-			done, err := r.claim(ctx, tx, phase, expect)
-			if err != nil {
-				return err
-			}
-			var errs []ImportError
-			switch {
-			case phase == phaseIndex:
-				err = r.index(ctx, tx, nodes, techs)
-			case phase == phaseTechnicians:
-				errs, err = r.technicianBatch(ctx, tx, techs)
-			default:
-				errs, err = r.nodeBatch(ctx, tx, phase, nodes)
-			}
-			if err != nil {
-				return err
-			}
-			if err := r.insertErrors(ctx, tx, errs); err != nil {
-				return err
-			}
-			rows := len(nodes) + len(techs)
-			if phase == phaseIndex {
-				rows = 0
-			}
-			_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
-				phases = phases | $7, heartbeat_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, mask)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		nodes, techs, expect = nodes[:0], techs[:0], nextRow
-		return nil
-	}
+	b := &impBatch{last: from, expect: from}
 	if !hasRows {
-		return flush(true)
+		return r.commit(ctx, phase, b, true)
 	}
-	// Only the phase's rows are decoded; phaseIndex reads external codes
-	// and tiers only.
+	visit := r.phaseVisitor(phase, from, b, func() error { return r.commit(ctx, phase, b, false) })
+	_, err := readImport(r.format, r.charset, r.reader(ctx), true, visit)
+	if err != nil {
+		if tenants.ErrorCode(err) != "" {
+			return fmt.Errorf("import %s: the stored file no longer parses: %w", r.importID, err)
+		}
+		return err
+	}
+	return r.commit(ctx, phase, b, true)
+}
+
+// impBatch is the rows of a phase read since its last commit.
+type impBatch struct {
+	nodes []*impNode
+	techs []*impTech
+	// last is the file line of the last row read; expect the checkpoint
+	// row the batch starts after.
+	last, expect int
+	// mask (phaseIndex) has bit n set for each phase n that has rows.
+	mask int
+}
+
+// phaseVisitor reads the rows of phase after line from into b, and calls
+// flush when b is full. Only the phase's rows are decoded; phaseIndex reads
+// external codes and tiers only.
+func (r *impRun) phaseVisitor(phase, from int, b *impBatch, flush func() error) *impVisitor {
 	visit := &impVisitor{headOnly: phase == phaseIndex, want: func(node bool, tier string) bool {
 		switch {
 		case phase == phaseIndex:
@@ -248,33 +213,98 @@ func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error 
 		row := 0
 		if n != nil {
 			row = n.row
-			mask |= 1 << nodePhase(n.in.Tier)
+			b.mask |= 1 << nodePhase(n.in.Tier)
 		} else {
 			row = t.row
-			mask |= 1 << phaseTechnicians
+			b.mask |= 1 << phaseTechnicians
 		}
 		if row <= from {
 			return nil
 		}
 		if n != nil {
-			nodes = append(nodes, n)
+			b.nodes = append(b.nodes, n)
 		} else {
-			techs = append(techs, t)
+			b.techs = append(b.techs, t)
 		}
-		last = row
-		if len(nodes)+len(techs) >= importBatch {
-			return flush(false)
+		b.last = row
+		if len(b.nodes)+len(b.techs) >= importBatch {
+			return flush()
 		}
 		return nil
 	}
-	_, err := readImport(r.format, r.charset, r.reader(ctx), true, visit)
-	if err != nil {
-		if tenants.ErrorCode(err) != "" {
-			return fmt.Errorf("import %s: the stored file no longer parses: %w", r.importID, err)
+	return visit
+}
+
+// commit handles batch b of phase in one transaction with its effects, its
+// per-row errors, the running counts and the checkpoint; end marks the
+// phase's last batch, whose checkpoint is the next phase's start.
+func (r *impRun) commit(ctx context.Context, phase int, b *impBatch, end bool) error {
+	next, nextRow := phase, b.last
+	if end {
+		next, nextRow = phase+1, 0
+	}
+	err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
+		if phase != phaseIndex {
+			if err := prepareWrites(ctx, tx); err != nil {
+				return err
+			}
 		}
+		done, err := r.claim(ctx, tx, phase, b.expect)
+		if err != nil {
+			return err
+		}
+		if err := r.apply(ctx, tx, phase, b); err != nil {
+			return err
+		}
+		rows := len(b.nodes) + len(b.techs)
+		if phase == phaseIndex {
+			rows = 0
+		}
+		_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
+				phases = phases | $7, heartbeat_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, b.mask)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	return flush(true)
+	b.nodes, b.techs, b.expect = b.nodes[:0], b.techs[:0], nextRow
+	return nil
+}
+
+// prepareWrites readies tx for a batch that writes nodes or technicians:
+// the network's tree lock, and custom plans for the foreign-key checks.
+func prepareWrites(ctx context.Context, tx pg.TenantTx) error {
+	if err := lockTree(ctx, tx, true); err != nil {
+		return err
+	}
+	// Foreign-key checks (a node's parent, a technician's node) run plans
+	// cached per connection, and on a table never analyzed the generic plan
+	// may look the node up through nodes_list_idx, walking every node of
+	// the tenant. Custom plans use the primary key (10k nodes: 9 s of
+	// checks down to 0.3 s).
+	_, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`)
+	return err
+}
+
+// apply handles the batch's rows as its phase does (index them, write node
+// rows of a tier, or technician rows) and records their per-row errors.
+func (r *impRun) apply(ctx context.Context, tx pg.TenantTx, phase int, b *impBatch) error {
+	var (
+		errs []ImportError
+		err  error
+	)
+	switch {
+	case phase == phaseIndex:
+		err = r.index(ctx, tx, b.nodes, b.techs)
+	case phase == phaseTechnicians:
+		errs, err = r.technicianBatch(ctx, tx, b.techs)
+	default:
+		errs, err = r.nodeBatch(ctx, tx, phase, b.nodes)
+	}
+	if err != nil {
+		return err
+	}
+	return r.insertErrors(ctx, tx, errs)
 }
 
 // claim locks the import's row for the batch and checks that the import is
