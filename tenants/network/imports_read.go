@@ -45,16 +45,7 @@ func (s *Service) GetImport(ctx context.Context, p tenants.Principal, id string)
 	if err := importReader(p); err != nil {
 		return Import{}, err
 	}
-	var im Import
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		if im, err = getImport(ctx, tx, id); err != nil {
-			return err
-		}
-		im.Errors, im.ErrorsNextCursor, err = listImportErrors(ctx, tx, id, 0, tenants.DefaultPageLimit)
-		return err
-	})
-	return im, pg.Translate(err)
+	return s.loadImport(ctx, p.TenantID, id)
 }
 
 // ListImports lists the tenant's imports, newest first.
