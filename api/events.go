@@ -30,9 +30,10 @@ type Event struct {
 	SummaryI18n *i18n.Message `json:"summary_i18n"`
 }
 
-// Localize writes the event's summary in lang.
+// Localize writes the event's summary in lang, with the params of its
+// payload that say what happened (eventMessage).
 func (e *Event) Localize(lang string) {
-	m := i18n.M("event." + e.Type)
+	m := eventMessage(e.Type, e.Data)
 	e.SummaryI18n, e.Summary = &m, m.Render(lang)
 }
 

@@ -384,4 +384,19 @@ func TestLocalizedEventSummaries(t *testing.T) {
 	assert.Equal(t, "工单已分诊：已确定远程、上门或送修", zh["triaged"])
 	assert.Equal(t, "工单已受理", zh["opened"])
 	assert.Equal(t, "已通知客户", zh["customer_notified"])
+
+	// On the feed, a ticket's event names the ticket by its number.
+	feed := func(lang string) (string, map[string]any) {
+		r := env.Do(t, http.MethodGet, "/v1/events?type=ticket.triaged", d.AdminKey, nil, "Accept-Language: "+lang)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		data := r.JSON(t)["data"].([]any)
+		require.NotEmpty(t, data)
+		e := data[len(data)-1].(map[string]any)
+		return e["summary"].(string), e["data"].(map[string]any)
+	}
+	enFeed, payload := feed("en")
+	zhFeed, _ := feed("zh-CN")
+	number := payload["number"].(string)
+	assert.Equal(t, number+": Ticket triaged: remote, on-site or carry-in decided", enFeed)
+	assert.Equal(t, number+"：工单已分诊：已确定远程、上门或送修", zhFeed)
 }

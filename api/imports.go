@@ -217,7 +217,7 @@ func (s *Server) registerImports() {
 		mt, params, _ := mime.ParseMediaType(in.contentType)
 		format, ok := importFormats[mt]
 		if !ok {
-			return nil, huma.Error415UnsupportedMediaType("send the file as application/x-ndjson, application/jsonl or text/csv")
+			return nil, newProblem(http.StatusUnsupportedMediaType, "", "").withMsg("network.import_media_type")
 		}
 		charset, err := importCharset(params["charset"], in.Charset)
 		if err != nil {
@@ -232,7 +232,7 @@ func (s *Server) registerImports() {
 			return nil, tooLarge(limit)
 		}
 		if bre := (bodyReadError{}); errors.As(err, &bre) {
-			return nil, huma.Error400BadRequest("the upload was interrupted before the end of the file; nothing was imported")
+			return nil, newProblem(http.StatusBadRequest, "", "").withMsg("problem.upload_interrupted")
 		}
 		if err != nil {
 			return nil, err

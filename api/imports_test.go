@@ -74,6 +74,21 @@ type rowError struct {
 }
 
 // importErrors pages through listNetworkImportErrors.
+// importErrorTexts reads an import's row errors in lang, by "row field".
+func importErrorTexts(t testing.TB, env *apitest.Env, key, id, lang string) map[string]string {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/network/imports/"+id+"/errors?limit=100", key, nil, "Accept-Language: "+lang)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, lang, r.Header.Get("Content-Language"))
+	out := map[string]string{}
+	for _, e := range asSlice(r.JSON(t)["data"]) {
+		e := e.(map[string]any)
+		require.NotEmpty(t, e["message_i18n"], "%v", e)
+		out[fmt.Sprintf("%v %v", e["row"], e["field"])] = e["message"].(string)
+	}
+	return out
+}
+
 func importErrors(t testing.TB, env *apitest.Env, key, id string) []rowError {
 	t.Helper()
 	var out []rowError
@@ -394,6 +409,20 @@ func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 	first := asSlice(im["errors"])[0].(map[string]any)
 	require.Equal(t, float64(3), first["row"])
 	require.Contains(t, first["message"], "regional_hub")
+
+	// The same row errors in each language, as stored codes and params.
+	en := importErrorTexts(t, env, ten.AdminKey, im["id"].(string), "en")
+	zh := importErrorTexts(t, env, ten.AdminKey, im["id"].(string), "zh-CN")
+	require.Equal(t, "duplicate: row 5 has the same external code", en["9 external_code"])
+	require.Equal(t, "重复：第 5 行已使用相同的外部编码", zh["9 external_code"])
+	require.Equal(t, "the node (row 7) was not imported", en["11 node_code"])
+	require.Equal(t, "所属网点（第 7 行）未导入", zh["11 node_code"])
+	require.Equal(t, "expected a whole number, got a string", en["12 daily_capacity"])
+	require.Equal(t, "应为整数，实际为字符串", zh["12 daily_capacity"])
+	require.Equal(t, `no node with external code "NOWHERE" in the file or the network`, en["13 parent_code"])
+	require.Equal(t, `文件和服务网络中都没有外部编码为 "NOWHERE" 的网点`, zh["13 parent_code"])
+	require.Contains(t, zh["3 tier"], `（实际为 "regional_hub"）`)
+	require.NotContains(t, zh["3 tier"], "got")
 
 	// The good rows landed, the bad ones did not.
 	require.Equal(t, 3, nodeCount(t, env, ten.AdminKey))

@@ -183,25 +183,27 @@ func Join(lang string, ms []Message) string {
 	return b.String()
 }
 
+// ListSeparator is the catalog code of the separator between the items of
+// a list param.
+const ListSeparator = "problem.list_separator"
+
 // nested renders the params that are messages themselves (a tier's name, an
-// object's name), as built or as read back from JSON ({"code": ...}).
+// object's name), as built or as read back from JSON ({"code": ...}), and
+// lists of messages (a technician's shifts), joined with the language's
+// ListSeparator.
 func nested(lang string, params map[string]any) map[string]any {
 	var out map[string]any
 	for k, v := range params {
-		var m Message
-		switch v := v.(type) {
-		case Message:
-			m = v
-		case *Message:
-			m = *v
-		case map[string]any:
-			c, ok := v["code"].(string)
-			if !ok || len(v) > 2 {
-				continue
+		var text string
+		if m, ok := asMessage(v); ok {
+			text = m.Render(lang)
+		} else if ms, ok := asMessages(v); ok {
+			parts := make([]string, len(ms))
+			for i, m := range ms {
+				parts[i] = m.Render(lang)
 			}
-			m.Code = c
-			m.Params, _ = v["params"].(map[string]any)
-		default:
+			text = strings.Join(parts, Render(lang, ListSeparator, nil))
+		} else {
 			continue
 		}
 		if out == nil {
@@ -210,10 +212,48 @@ func nested(lang string, params map[string]any) map[string]any {
 				out[k] = v
 			}
 		}
-		out[k] = m.Render(lang)
+		out[k] = text
 	}
 	if out == nil {
 		return params
 	}
 	return out
+}
+
+// asMessage reads v as a message, as built or as read back from JSON.
+func asMessage(v any) (Message, bool) {
+	switch v := v.(type) {
+	case Message:
+		return v, true
+	case *Message:
+		return *v, v != nil
+	case map[string]any:
+		c, ok := v["code"].(string)
+		if !ok || len(v) > 2 {
+			return Message{}, false
+		}
+		p, _ := v["params"].(map[string]any)
+		return Message{Code: c, Params: p}, true
+	}
+	return Message{}, false
+}
+
+// asMessages reads v as a non-empty list of messages, as built or as read
+// back from JSON.
+func asMessages(v any) ([]Message, bool) {
+	switch v := v.(type) {
+	case []Message:
+		return v, len(v) > 0
+	case []any:
+		out := make([]Message, 0, len(v))
+		for _, e := range v {
+			m, ok := asMessage(e)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, m)
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
 }

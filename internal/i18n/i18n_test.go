@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,4 +137,26 @@ func TestRenderNested(t *testing.T) {
 	require.Equal(t, "人工派单至维修网点崂山4，该网点符合条件（2026-12-01 已接 3/20 单）", back.Render("zh-CN"))
 	require.Equal(t, " It holds no available washer loaner for the carry-in (preferred, not required): none of the eligible nodes ranked above it does either.",
 		i18n.Render("en", "dispatch.loaner_none", map[string]any{"Category": "washer"}))
+}
+
+// A list of messages as a param (a technician's shifts) renders item by
+// item, joined the language's way, as built or as read back from JSON.
+func TestRenderList(t *testing.T) {
+	t.Parallel()
+	shift := func(day int, start, end string) i18n.Message {
+		return i18n.M("problem.shift", "Weekday", i18n.M("problem.weekday."+strconv.Itoa(day)), "Start", start, "End", end)
+	}
+	m := i18n.M("tickets.outside_shifts", "Name", "李师傅", "Technician", "tec_1",
+		"Shifts", []i18n.Message{shift(1, "08:00", "18:00"), shift(6, "09:00", "12:00")})
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	var back i18n.Message
+	require.NoError(t, json.Unmarshal(b, &back))
+	for _, m := range []i18n.Message{m, back} {
+		require.Contains(t, m.Render("en"), ": Mon 08:00-18:00, Sat 09:00-12:00;")
+		zh := m.Render("zh-CN")
+		require.Contains(t, zh, "：周一 08:00-18:00、周六 09:00-12:00；")
+		require.NotContains(t, zh, "Mon")
+	}
+	require.Contains(t, i18n.Render("zh-CN", "tickets.outside_shifts", map[string]any{"Name": "李", "Technician": "t", "Shifts": i18n.M("problem.no_shifts")}), "未登记班次")
 }

@@ -1,25 +1,20 @@
 package network
 
+// Running an import: streamed, in batches, checkpointed.
+
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
 )
-
-// ---------------------------------------------------------------------------
-// Running an import: streamed, in batches, checkpointed.
 
 // errImportDone stops a run that finds its import finished.
 var errImportDone = errors.New("network: import already finished")
@@ -175,71 +170,36 @@ func nodePhase(tier string) int {
 // handled by batches that committed. A phase without rows (hasRows, per
 // phaseIndex) only moves the checkpoint on.
 func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error {
-	var (
-		nodes  []*impNode
-		techs  []*impTech
-		last   = from
-		expect = from
-		mask   int // phaseIndex: the phases that have rows
-	)
-	flush := func(end bool) error {
-		next, nextRow := phase, last
-		if end {
-			next, nextRow = phase+1, 0
-		}
-		err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
-			if phase != phaseIndex {
-				if err := lockTree(ctx, tx, true); err != nil {
-					return err
-				}
-				// Foreign-key checks (a node's parent, a technician's node)
-				// run plans cached per connection, and on a table never
-				// analyzed the generic plan may look the node up through
-				// nodes_list_idx, walking every node of the tenant. Custom
-				// plans use the primary key (10k nodes: 9 s of checks down
-				// to 0.3 s).
-				if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-					return err
-				}
-			}
-			done, err := r.claim(ctx, tx, phase, expect)
-			if err != nil {
-				return err
-			}
-			var errs []ImportError
-			switch {
-			case phase == phaseIndex:
-				err = r.index(ctx, tx, nodes, techs)
-			case phase == phaseTechnicians:
-				errs, err = r.technicianBatch(ctx, tx, techs)
-			default:
-				errs, err = r.nodeBatch(ctx, tx, phase, nodes)
-			}
-			if err != nil {
-				return err
-			}
-			if err := r.insertErrors(ctx, tx, errs); err != nil {
-				return err
-			}
-			rows := len(nodes) + len(techs)
-			if phase == phaseIndex {
-				rows = 0
-			}
-			_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
-				phases = phases | $7, heartbeat_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, mask)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		nodes, techs, expect = nodes[:0], techs[:0], nextRow
-		return nil
-	}
+	b := &impBatch{last: from, expect: from}
 	if !hasRows {
-		return flush(true)
+		return r.commit(ctx, phase, b, true)
 	}
-	// Only the phase's rows are decoded; phaseIndex reads external codes
-	// and tiers only.
+	visit := r.phaseVisitor(phase, from, b, func() error { return r.commit(ctx, phase, b, false) })
+	_, err := readImport(r.format, r.charset, r.reader(ctx), true, visit)
+	if err != nil {
+		if tenants.ErrorCode(err) != "" {
+			return fmt.Errorf("import %s: the stored file no longer parses: %w", r.importID, err)
+		}
+		return err
+	}
+	return r.commit(ctx, phase, b, true)
+}
+
+// impBatch is the rows of a phase read since its last commit.
+type impBatch struct {
+	nodes []*impNode
+	techs []*impTech
+	// last is the file line of the last row read; expect the checkpoint
+	// row the batch starts after.
+	last, expect int
+	// mask (phaseIndex) has bit n set for each phase n that has rows.
+	mask int
+}
+
+// phaseVisitor reads the rows of phase after line from into b, and calls
+// flush when b is full. Only the phase's rows are decoded; phaseIndex reads
+// external codes and tiers only.
+func (r *impRun) phaseVisitor(phase, from int, b *impBatch, flush func() error) *impVisitor {
 	visit := &impVisitor{headOnly: phase == phaseIndex, want: func(node bool, tier string) bool {
 		switch {
 		case phase == phaseIndex:
@@ -253,33 +213,98 @@ func (r *impRun) pass(ctx context.Context, phase, from int, hasRows bool) error 
 		row := 0
 		if n != nil {
 			row = n.row
-			mask |= 1 << nodePhase(n.in.Tier)
+			b.mask |= 1 << nodePhase(n.in.Tier)
 		} else {
 			row = t.row
-			mask |= 1 << phaseTechnicians
+			b.mask |= 1 << phaseTechnicians
 		}
 		if row <= from {
 			return nil
 		}
 		if n != nil {
-			nodes = append(nodes, n)
+			b.nodes = append(b.nodes, n)
 		} else {
-			techs = append(techs, t)
+			b.techs = append(b.techs, t)
 		}
-		last = row
-		if len(nodes)+len(techs) >= importBatch {
-			return flush(false)
+		b.last = row
+		if len(b.nodes)+len(b.techs) >= importBatch {
+			return flush()
 		}
 		return nil
 	}
-	_, err := readImport(r.format, r.charset, r.reader(ctx), true, visit)
-	if err != nil {
-		if tenants.ErrorCode(err) != "" {
-			return fmt.Errorf("import %s: the stored file no longer parses: %w", r.importID, err)
+	return visit
+}
+
+// commit handles batch b of phase in one transaction with its effects, its
+// per-row errors, the running counts and the checkpoint; end marks the
+// phase's last batch, whose checkpoint is the next phase's start.
+func (r *impRun) commit(ctx context.Context, phase int, b *impBatch, end bool) error {
+	next, nextRow := phase, b.last
+	if end {
+		next, nextRow = phase+1, 0
+	}
+	err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
+		if phase != phaseIndex {
+			if err := prepareWrites(ctx, tx); err != nil {
+				return err
+			}
 		}
+		done, err := r.claim(ctx, tx, phase, b.expect)
+		if err != nil {
+			return err
+		}
+		if err := r.apply(ctx, tx, phase, b); err != nil {
+			return err
+		}
+		rows := len(b.nodes) + len(b.techs)
+		if phase == phaseIndex {
+			rows = 0
+		}
+		_, err = tx.Exec(ctx, `UPDATE network_imports SET phase = $3, phase_row = $4, processed_rows = $5, counts = $6,
+				phases = phases | $7, heartbeat_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, r.importID, next, nextRow, done+rows, r.counts, b.mask)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	return flush(true)
+	b.nodes, b.techs, b.expect = b.nodes[:0], b.techs[:0], nextRow
+	return nil
+}
+
+// prepareWrites readies tx for a batch that writes nodes or technicians:
+// the network's tree lock, and custom plans for the foreign-key checks.
+func prepareWrites(ctx context.Context, tx pg.TenantTx) error {
+	if err := lockTree(ctx, tx, true); err != nil {
+		return err
+	}
+	// Foreign-key checks (a node's parent, a technician's node) run plans
+	// cached per connection, and on a table never analyzed the generic plan
+	// may look the node up through nodes_list_idx, walking every node of
+	// the tenant. Custom plans use the primary key (10k nodes: 9 s of
+	// checks down to 0.3 s).
+	_, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`)
+	return err
+}
+
+// apply handles the batch's rows as its phase does (index them, write node
+// rows of a tier, or technician rows) and records their per-row errors.
+func (r *impRun) apply(ctx context.Context, tx pg.TenantTx, phase int, b *impBatch) error {
+	var (
+		errs []ImportError
+		err  error
+	)
+	switch {
+	case phase == phaseIndex:
+		err = r.index(ctx, tx, b.nodes, b.techs)
+	case phase == phaseTechnicians:
+		errs, err = r.technicianBatch(ctx, tx, b.techs)
+	default:
+		errs, err = r.nodeBatch(ctx, tx, phase, b.nodes)
+	}
+	if err != nil {
+		return err
+	}
+	return r.insertErrors(ctx, tx, errs)
 }
 
 // claim locks the import's row for the batch and checks that the import is
@@ -303,493 +328,6 @@ func (r *impRun) claim(ctx context.Context, tx pg.TenantTx, phase, row int) (int
 		return 0, errImportMoved
 	}
 	return done, nil
-}
-
-// index records the rows' external codes (phaseIndex). A code's first row
-// wins: batches run in file order, and a later row's insert does nothing.
-func (r *impRun) index(ctx context.Context, tx pg.TenantTx, nodes []*impNode, techs []*impTech) error {
-	type rec struct {
-		Kind string `json:"kind"`
-		Code string `json:"code"`
-		Row  int    `json:"row"`
-		Tier string `json:"tier"`
-	}
-	seen := map[[2]string]bool{}
-	var recs []rec
-	add := func(kind, code string, row int, tier string) {
-		if code == "" || seen[[2]string{kind, code}] {
-			return
-		}
-		seen[[2]string{kind, code}] = true
-		recs = append(recs, rec{kind, code, row, tier})
-	}
-	for _, n := range nodes {
-		add("node", n.in.ExternalCode, n.row, n.in.Tier)
-	}
-	for _, t := range techs {
-		add("technician", t.in.ExternalCode, t.row, "")
-	}
-	if len(recs) == 0 {
-		return nil
-	}
-	data, err := json.Marshal(recs)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO network_import_codes (tenant_id, import_id, kind, external_code, row_number, tier)
-		SELECT $1, $2, r.kind, r.code, r.row, r.tier FROM jsonb_to_recordset($3::jsonb) AS r(kind text, code text, "row" int, tier text)
-		ON CONFLICT DO NOTHING`, tx.TenantID, r.importID, data)
-	return err
-}
-
-// impIndexed is a code's first row in the file.
-type impIndexed struct {
-	row    int
-	tier   Tier
-	failed bool
-}
-
-func (r *impRun) loadIndex(ctx context.Context, tx pg.TenantTx, kind string, codes []string) (map[string]impIndexed, error) {
-	rows, err := tx.Query(ctx, `SELECT external_code, row_number, tier, failed FROM network_import_codes
-		WHERE tenant_id = $1 AND import_id = $2 AND kind = $3 AND external_code = ANY($4)`, tx.TenantID, r.importID, kind, codes)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]impIndexed{}
-	var (
-		code string
-		e    impIndexed
-	)
-	_, err = pgx.ForEachRow(rows, []any{&code, &e.row, &e.tier, &e.failed}, func() error { out[code] = e; return nil })
-	return out, err
-}
-
-// loadNodes reads the network's nodes of the given external codes.
-func loadNodesByCode(ctx context.Context, tx pg.TenantTx, codes []string) (map[string]*impExisting, error) {
-	rows, err := tx.Query(ctx, `SELECT id, external_code, tier, coalesce(parent_id, ''), status
-		FROM nodes WHERE tenant_id = $1 AND external_code = ANY($2)`, tx.TenantID, codes)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]*impExisting{}
-	var e impExisting
-	_, err = pgx.ForEachRow(rows, []any{&e.id, &e.code, &e.tier, &e.parentID, &e.status}, func() error {
-		c := e
-		out[e.code] = &c
-		return nil
-	})
-	return out, err
-}
-
-// unknownRegions returns which of codes are not GB/T 2260 region codes.
-func unknownRegions(ctx context.Context, tx pg.TenantTx, codes []string) (map[string]bool, error) {
-	rows, err := tx.Query(ctx, `SELECT c FROM unnest($1::text[]) AS c WHERE NOT EXISTS (SELECT FROM regions WHERE code = c)`, codes)
-	if err != nil {
-		return nil, err
-	}
-	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	out := map[string]bool{}
-	for _, c := range unknown {
-		out[c] = true
-	}
-	return out, err
-}
-
-// codeSet collects distinct non-empty codes.
-type codeSet struct {
-	seen map[string]bool
-	list []string
-}
-
-func (s *codeSet) add(c string) {
-	if c == "" || s.seen[c] {
-		return
-	}
-	if s.seen == nil {
-		s.seen = map[string]bool{}
-	}
-	s.seen[c] = true
-	s.list = append(s.list, c)
-}
-
-func (s *codeSet) addRegion(c string) {
-	if RegionLevel(c) != 0 {
-		s.add(c)
-	}
-}
-
-// duplicate reports a row whose code's first row is another.
-func duplicate(index map[string]impIndexed, code string, row int) *ImportError {
-	if first, ok := index[code]; ok && code != "" && first.row != row {
-		return &ImportError{Row: row, Field: "external_code", Message: fmt.Sprintf("duplicate: row %d has the same external code", first.row)}
-	}
-	return nil
-}
-
-// validateNode checks a node row on its own, and whether it repeats an
-// earlier row's code.
-func (r *impRun) validateNode(n *impNode, unknown map[string]bool, index map[string]impIndexed) {
-	v := &tenants.Validation{}
-	validateFields(v, "", n.fields())
-	tier := Tier(n.in.Tier)
-	if tier.Rank() == 0 {
-		v.AddMsg("tier", tierNames, n.in.Tier)
-	}
-	if n.in.Status != "" && n.in.Status != string(StatusProbation) && n.in.Status != string(StatusActive) {
-		v.AddMsg("status", i18n.M("network.probation_or_active"), n.in.Status)
-	}
-	switch {
-	case tier == TierManufacturer && n.in.ParentCode != "":
-		v.AddMsg("parent_code", i18n.M("network.manufacturer_no_parent"), n.in.ParentCode)
-	case tier.Rank() > 1 && n.in.ParentCode == "":
-		v.AddMsg("parent_code", i18n.M("common.required_for_a", "What", string(tier)), nil)
-	}
-	if c := n.in.Address.RegionCode; unknown[c] {
-		v.AddMsg("address.region_code", i18n.M("common.unknown_region_code"), c)
-	}
-	for i, c := range n.in.Coverage {
-		if unknown[c] {
-			v.AddMsg(fmt.Sprintf("coverage[%d]", i), i18n.M("common.unknown_region_code"), c)
-		}
-	}
-	n.errs = append(n.errs, r.rowErrors(n.row, v.Fields())...)
-	if dup := duplicate(index, n.in.ExternalCode, n.row); dup != nil {
-		n.errs = append(n.errs, *dup)
-	}
-	n.failed = len(n.errs) > 0
-}
-
-// nodeBatch validates and writes a batch of node rows of one tier rank
-// (phase; phase 1 also has the rows of an unknown tier), and returns their
-// per-row errors.
-func (r *impRun) nodeBatch(ctx context.Context, tx pg.TenantTx, rank int, batch []*impNode) ([]ImportError, error) {
-	var codes, regions codeSet
-	for _, n := range batch {
-		codes.add(n.in.ExternalCode)
-		codes.add(n.in.ParentCode)
-		regions.addRegion(n.in.Address.RegionCode)
-		for _, c := range n.in.Coverage {
-			regions.addRegion(c)
-		}
-	}
-	existing, err := loadNodesByCode(ctx, tx, codes.list)
-	if err != nil {
-		return nil, err
-	}
-	index, err := r.loadIndex(ctx, tx, "node", codes.list)
-	if err != nil {
-		return nil, err
-	}
-	unknown, err := unknownRegions(ctx, tx, regions.list)
-	if err != nil {
-		return nil, err
-	}
-	root := ""
-	if rank == 1 {
-		err := tx.QueryRow(ctx, `SELECT external_code FROM nodes WHERE tenant_id = $1 AND parent_id IS NULL`, tx.TenantID).Scan(&root)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
-		}
-	}
-	anyMove := false
-	for _, n := range batch {
-		r.validateNode(n, unknown, index)
-		if n.failed || Tier(n.in.Tier).Rank() == 0 {
-			continue
-		}
-		r.resolveParent(n, rank, index, existing)
-		if n.failed {
-			continue
-		}
-		if ex := existing[n.in.ExternalCode]; ex != nil {
-			n.existing, n.id = ex, ex.id
-			switch {
-			case ex.tier != Tier(n.in.Tier):
-				n.fail("tier", fmt.Sprintf("a node's tier cannot change: %s is a %s", ex.code, ex.tier))
-			case rank > 1 && ex.parentID != n.parentID:
-				n.move, anyMove = true, true
-			}
-			continue
-		}
-		if rank == 1 {
-			if root != "" {
-				n.fail("tier", fmt.Sprintf("the network already has its manufacturer root (%s)", root))
-				continue
-			}
-			root = n.in.ExternalCode
-		}
-		n.id = tenants.NewID(tenants.PrefixNode)
-	}
-	if anyMove {
-		for _, n := range batch {
-			if !n.move || n.failed {
-				continue
-			}
-			_, err := moveNode(ctx, tx, Scope{}, r.actor, n.id, n.parentID, 0, "parent_code")
-			if te := (*tenants.Error)(nil); errors.As(err, &te) && te.Code == tenants.CodeInvalid {
-				n.errs = append(n.errs, r.rowErrors(n.row, te.Fields)...)
-				n.failed = true
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			n.moved = true
-		}
-	}
-	// The parents' paths, read after the moves.
-	var parents codeSet
-	for _, n := range batch {
-		if !n.failed && n.existing == nil {
-			parents.add(n.parentID)
-		}
-	}
-	r.paths = map[string]string{}
-	if len(parents.list) > 0 {
-		rows, err := tx.Query(ctx, `SELECT id, path::text FROM nodes WHERE tenant_id = $1 AND id = ANY($2)`, tx.TenantID, parents.list)
-		if err != nil {
-			return nil, err
-		}
-		var id, path string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &path}, func() error { r.paths[id] = path; return nil }); err != nil {
-			return nil, err
-		}
-	}
-	var (
-		ok     []*impNode
-		errs   []ImportError
-		failed []*impNode
-	)
-	for _, n := range batch {
-		if n.failed {
-			r.counts.Nodes.Failed++
-			errs = append(errs, n.errs...)
-			failed = append(failed, n)
-			continue
-		}
-		if n.existing == nil {
-			path := n.id
-			if n.parentID != "" {
-				path = r.paths[n.parentID] + "." + n.id
-			}
-			r.paths[n.id] = path
-		}
-		ok = append(ok, n)
-	}
-	if err := r.markFailed(ctx, tx, failed); err != nil {
-		return nil, err
-	}
-	if len(ok) > 0 {
-		if err := r.writeNodes(ctx, tx, ok); err != nil {
-			return nil, err
-		}
-	}
-	return errs, nil
-}
-
-// markFailed records in the index that these node rows were not imported,
-// for the rows that name them as parent or node.
-func (r *impRun) markFailed(ctx context.Context, tx pg.TenantTx, failed []*impNode) error {
-	if len(failed) == 0 {
-		return nil
-	}
-	codes := make([]string, len(failed))
-	rows := make([]int32, len(failed))
-	for i, n := range failed {
-		codes[i], rows[i] = n.in.ExternalCode, int32(n.row)
-	}
-	_, err := tx.Exec(ctx, `UPDATE network_import_codes c SET failed = true
-		FROM unnest($3::text[], $4::int[]) AS f(code, row_number)
-		WHERE c.tenant_id = $1 AND c.import_id = $2 AND c.kind = 'node' AND c.external_code = f.code AND c.row_number = f.row_number`,
-		tx.TenantID, r.importID, codes, rows)
-	return err
-}
-
-// resolveParent finds a node row's parent: a row of the file (written at an
-// earlier phase unless it failed) or a node of the network.
-func (r *impRun) resolveParent(n *impNode, rank int, index map[string]impIndexed, nodes map[string]*impExisting) {
-	if rank == 1 {
-		return
-	}
-	code := n.in.ParentCode
-	tier := Tier(n.in.Tier)
-	check := func(parentTier Tier, status NodeStatus) bool {
-		if parentTier.Rank() >= rank {
-			n.fail("parent_code", fmt.Sprintf("a %s must be under a node of a higher tier; %s is a %s", tier, code, parentTier))
-			return false
-		}
-		if status == StatusTerminated {
-			n.fail("parent_code", fmt.Sprintf("the parent node %s is terminated", code))
-			return false
-		}
-		return true
-	}
-	ex := nodes[code]
-	if p, ok := index[code]; ok {
-		var status NodeStatus
-		if ex != nil {
-			status = ex.status
-		}
-		switch {
-		case p.tier.Rank() == 0:
-			n.fail("parent_code", fmt.Sprintf("the parent (row %d) was not imported", p.row))
-		case !check(p.tier, status):
-		case p.failed || ex == nil:
-			n.fail("parent_code", fmt.Sprintf("the parent (row %d) was not imported", p.row))
-		default:
-			n.parentID = ex.id
-		}
-		return
-	}
-	if ex != nil {
-		if check(ex.tier, ex.status) {
-			n.parentID = ex.id
-		}
-		return
-	}
-	n.fail("parent_code", fmt.Sprintf("no node with external code %s in the file or the network", strconv.Quote(code)))
-}
-
-// technicianBatch validates and writes a batch of technician rows, and
-// returns their per-row errors.
-func (r *impRun) technicianBatch(ctx context.Context, tx pg.TenantTx, batch []*impTech) ([]ImportError, error) {
-	var codes, nodeCodes, regions codeSet
-	for _, t := range batch {
-		codes.add(t.in.ExternalCode)
-		nodeCodes.add(t.in.NodeCode)
-		if t.in.Home != nil {
-			regions.addRegion(t.in.Home.RegionCode)
-		}
-	}
-	techIDs := map[string]string{}
-	rows, err := tx.Query(ctx, `SELECT external_code, id FROM technicians WHERE tenant_id = $1 AND external_code = ANY($2)`,
-		tx.TenantID, codes.list)
-	if err != nil {
-		return nil, err
-	}
-	var code, id string
-	if _, err := pgx.ForEachRow(rows, []any{&code, &id}, func() error { techIDs[code] = id; return nil }); err != nil {
-		return nil, err
-	}
-	index, err := r.loadIndex(ctx, tx, "technician", codes.list)
-	if err != nil {
-		return nil, err
-	}
-	nodeIndex, err := r.loadIndex(ctx, tx, "node", nodeCodes.list)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := loadNodesByCode(ctx, tx, nodeCodes.list)
-	if err != nil {
-		return nil, err
-	}
-	unknown, err := unknownRegions(ctx, tx, regions.list)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		ok   []*impTech
-		errs []ImportError
-	)
-	for _, t := range batch {
-		r.validateTechnician(t, unknown, index, techIDs)
-		if !t.failed {
-			resolveNode(t, nodeIndex, nodes)
-		}
-		if t.failed {
-			r.counts.Technicians.Failed++
-			errs = append(errs, t.errs...)
-			continue
-		}
-		if t.id = techIDs[t.in.ExternalCode]; t.id == "" {
-			t.id = tenants.NewID(tenants.PrefixTechnician)
-		}
-		ok = append(ok, t)
-	}
-	if len(ok) > 0 {
-		if err := r.writeTechnicians(ctx, tx, ok); err != nil {
-			return nil, err
-		}
-	}
-	return errs, nil
-}
-
-func (r *impRun) validateTechnician(t *impTech, unknown map[string]bool, index map[string]impIndexed, techIDs map[string]string) {
-	v := &tenants.Validation{}
-	in := t.in
-	validateTechnician(v, "", NewTechnician{ExternalCode: in.ExternalCode, Name: in.Name, Phone: in.Phone,
-		Status: in.Status, Skills: in.Skills, Licence: in.Licence, Shifts: in.Shifts, DailyJobLimit: in.DailyJobLimit,
-		Home: in.Home})
-	if in.NodeCode == "" {
-		v.AddMsg("node_code", i18n.M("network.technician_node_code_required"), nil)
-	}
-	if in.Licence != nil {
-		checkLicenceDates(v, "licence.", *in.Licence, r.today)
-	}
-	if in.Status == string(TechnicianLeft) && techIDs[in.ExternalCode] == "" {
-		v.AddMsg("status", i18n.M("network.new_technician_status"), in.Status)
-	}
-	if in.Home != nil && unknown[in.Home.RegionCode] {
-		v.AddMsg("home.region_code", i18n.M("common.unknown_region_code"), in.Home.RegionCode)
-	}
-	t.errs = append(t.errs, r.rowErrors(t.row, v.Fields())...)
-	if dup := duplicate(index, in.ExternalCode, t.row); dup != nil {
-		t.errs = append(t.errs, *dup)
-	}
-	t.failed = len(t.errs) > 0
-}
-
-// resolveNode finds a technician row's node: a node row of the file
-// (written by an earlier phase unless it failed) or a node of the network.
-func resolveNode(t *impTech, index map[string]impIndexed, nodes map[string]*impExisting) {
-	code := t.in.NodeCode
-	ex := nodes[code]
-	if p, ok := index[code]; ok && (p.failed || ex == nil) {
-		t.fail("node_code", fmt.Sprintf("the node (row %d) was not imported", p.row))
-		return
-	}
-	if ex == nil {
-		t.fail("node_code", fmt.Sprintf("no node with external code %s in the file or the network", strconv.Quote(code)))
-		return
-	}
-	t.nodeID = ex.id
-	if ex.status == StatusTerminated && t.in.Status != string(TechnicianLeft) {
-		t.fail("node_code", fmt.Sprintf("the node %s is terminated", code))
-	}
-}
-
-// maxErrorsPerRow bounds the errors kept of one row; an error's seq is its
-// row times maxErrorsPerRow plus its rank, so that errors list in row order
-// whichever phase wrote them.
-const maxErrorsPerRow = 1000
-
-func (r *impRun) insertErrors(ctx context.Context, tx pg.TenantTx, errs []ImportError) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	type rec struct {
-		Seq int64 `json:"seq"`
-		ImportError
-	}
-	recs := make([]rec, 0, len(errs))
-	rank, prev := 0, -1
-	for _, e := range errs {
-		if e.Row != prev {
-			rank, prev = 0, e.Row
-		}
-		if rank < maxErrorsPerRow {
-			recs = append(recs, rec{Seq: int64(e.Row)*maxErrorsPerRow + int64(rank), ImportError: e})
-		}
-		rank++
-	}
-	data, err := json.Marshal(recs)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO network_import_errors (tenant_id, import_id, seq, row_number, field, message)
-		SELECT $1, $2, r.seq, r.row, r.field, r.message
-		FROM jsonb_to_recordset($3::jsonb) AS r(seq bigint, "row" int, field text, message text)`,
-		tx.TenantID, r.importID, data)
-	return err
 }
 
 // finish writes the import's final state and the network_import.finished
@@ -839,287 +377,4 @@ func (s *Service) FailImport(ctx context.Context, tenantID, importID, reason str
 		return events.Append(ctx, tx, events.New{Type: TypeImportFinished, SubjectID: importID, Actor: actor,
 			Data: map[string]any{"state": ImportFailed, "failure": reason}})
 	}))
-}
-
-// impExisting is a node already in the network.
-type impExisting struct {
-	id, parentID string
-	tier         Tier
-	status       NodeStatus
-	code         string
-}
-
-// rowErrors turns validation problems into per-row errors; CSV rows name
-// their columns.
-func (r *impRun) rowErrors(row int, fes []tenants.FieldError) []ImportError {
-	out := make([]ImportError, 0, len(fes))
-	for _, fe := range fes {
-		field := fe.Location
-		if r.format == FormatCSV {
-			field = csvField(field)
-		}
-		msg := fe.Message
-		if s, ok := fe.Value.(string); ok && s != "" && len(s) <= 80 {
-			msg += " (got " + strconv.Quote(s) + ")"
-		}
-		out = append(out, ImportError{Row: row, Field: field, Message: msg})
-	}
-	return out
-}
-
-func (n *impNode) fail(field, msg string) {
-	n.errs = append(n.errs, ImportError{Row: n.row, Field: field, Message: msg})
-	n.failed = true
-}
-
-func (t *impTech) fail(field, msg string) {
-	t.errs = append(t.errs, ImportError{Row: t.row, Field: field, Message: msg})
-	t.failed = true
-}
-
-func (n *impNode) fields() NodeFields {
-	return NodeFields{ExternalCode: n.in.ExternalCode, Name: n.in.Name, Grade: n.in.Grade, Contact: n.in.Contact,
-		Address: n.in.Address, Location: n.in.Location, Coverage: n.in.Coverage, Categories: n.in.Categories,
-		ServiceKinds: n.in.ServiceKinds, DailyCapacity: n.in.DailyCapacity}
-}
-
-var tierNames = i18n.M("common.one_of", "Values", "manufacturer, service_center, specialist_depot, repair_point")
-
-// impNodeRec is a node row as the upsert reads it.
-type impNodeRec struct {
-	ID            string   `json:"id"`
-	ExternalCode  string   `json:"external_code"`
-	Name          string   `json:"name"`
-	Tier          Tier     `json:"tier"`
-	ParentID      *string  `json:"parent_id"`
-	Path          string   `json:"path"`
-	Status        string   `json:"status"`
-	Grade         *string  `json:"grade"`
-	Contact       Contact  `json:"contact"`
-	Address       Address  `json:"address"`
-	Latitude      *float64 `json:"latitude"`
-	Longitude     *float64 `json:"longitude"`
-	Coverage      []string `json:"coverage"`
-	Categories    []string `json:"categories"`
-	ServiceKinds  []string `json:"service_kinds"`
-	DailyCapacity int      `json:"daily_capacity"`
-}
-
-// upsertNodes writes node rows, inserting new external codes and updating
-// existing ones only where an attribute differs, so that an identical row
-// writes nothing (version and updated_at stay). Tier, parent, path and
-// status of an existing node are not touched here: moves go through
-// moveNode, status changes through ChangeNodeStatus.
-const upsertNodes = `
-INSERT INTO nodes AS n (tenant_id, id, external_code, name, tier, parent_id, path, status, grade, contact, address,
-                        latitude, longitude, coverage, categories, service_kinds, daily_capacity)
-SELECT $1, r.id, r.external_code, r.name, r.tier, r.parent_id, r.path::ltree, r.status, r.grade, r.contact, r.address,
-       r.latitude, r.longitude, r.coverage, r.categories, r.service_kinds, r.daily_capacity
-FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, external_code text, name text, tier text, parent_id text,
-     path text, status text, grade text, contact jsonb, address jsonb, latitude float8, longitude float8,
-     coverage text[], categories text[], service_kinds text[], daily_capacity int)) WITH ORDINALITY AS r
-ORDER BY r.ordinality
-ON CONFLICT (tenant_id, livemode, external_code) DO UPDATE SET
-  name = excluded.name, grade = excluded.grade, contact = excluded.contact, address = excluded.address,
-  latitude = excluded.latitude, longitude = excluded.longitude, coverage = excluded.coverage,
-  categories = excluded.categories, service_kinds = excluded.service_kinds, daily_capacity = excluded.daily_capacity,
-  version = n.version + 1, updated_at = now()
-WHERE (n.name, n.grade, n.contact, n.address, n.latitude, n.longitude, n.coverage, n.categories, n.service_kinds,
-       n.daily_capacity)
-   IS DISTINCT FROM (excluded.name, excluded.grade, excluded.contact, excluded.address, excluded.latitude,
-       excluded.longitude, excluded.coverage, excluded.categories, excluded.service_kinds, excluded.daily_capacity)
-RETURNING n.id, (n.xmax = 0) AS inserted`
-
-func (r *impRun) writeNodes(ctx context.Context, tx pg.TenantTx, chunk []*impNode) error {
-	recs := make([]impNodeRec, len(chunk))
-	for i, n := range chunk {
-		lat, lon := latLon(n.in.Location)
-		status := n.in.Status
-		if status == "" {
-			status = string(StatusProbation)
-		}
-		recs[i] = impNodeRec{ID: n.id, ExternalCode: n.in.ExternalCode, Name: n.in.Name, Tier: Tier(n.in.Tier),
-			ParentID: nullable(n.parentID), Path: r.paths[n.id], Status: status, Grade: nullable(n.in.Grade),
-			Contact: n.in.Contact, Address: n.in.Address, Latitude: lat, Longitude: lon,
-			Coverage: orEmpty(n.in.Coverage), Categories: orEmpty(n.in.Categories),
-			ServiceKinds: orEmpty(n.in.ServiceKinds), DailyCapacity: n.in.DailyCapacity}
-	}
-	written, err := upsert(ctx, tx, upsertNodes, recs)
-	if err != nil {
-		return err
-	}
-	var evs []events.New
-	var created []string
-	for i, n := range chunk {
-		inserted, ok := written[n.id]
-		switch {
-		case ok && inserted:
-			r.counts.Nodes.Created++
-			created = append(created, n.id)
-			rec := recs[i]
-			evs = append(evs, events.New{Type: TypeNodeCreated, SubjectID: n.id, Actor: r.actor,
-				Data: map[string]any{"external_code": rec.ExternalCode, "tier": rec.Tier, "parent_id": rec.ParentID,
-					"status": rec.Status, "import_id": r.importID}})
-		case ok || n.moved:
-			r.counts.Nodes.Updated++
-		default:
-			r.counts.Nodes.Unchanged++
-		}
-	}
-	if err := r.recordCreatedStatuses(ctx, tx, created, recs); err != nil {
-		return err
-	}
-	return events.AppendManyTx(ctx, tx, evs)
-}
-
-// upsert runs an INSERT ... SELECT FROM jsonb_to_recordset($2) ... RETURNING
-// id, inserted over recs and reports, by id, the rows it wrote and whether
-// each was inserted (rather than updated). Rows it did not return were
-// identical and left alone.
-func upsert[T any](ctx context.Context, tx pg.TenantTx, sql string, recs []T, args ...any) (map[string]bool, error) {
-	data, err := json.Marshal(recs)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, sql, append([]any{tx.TenantID, data}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	written := make(map[string]bool, len(recs))
-	for rows.Next() {
-		var (
-			id       string
-			inserted bool
-		)
-		if err := rows.Scan(&id, &inserted); err != nil {
-			return nil, err
-		}
-		written[id] = inserted
-	}
-	return written, rows.Err()
-}
-
-// recordCreatedStatuses starts the status history of nodes the import created.
-func (r *impRun) recordCreatedStatuses(ctx context.Context, tx pg.TenantTx, ids []string, recs []impNodeRec) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	status := make(map[string]string, len(recs))
-	for _, rec := range recs {
-		status[rec.ID] = rec.Status
-	}
-	type change struct {
-		ID     string `json:"id"`
-		NodeID string `json:"node_id"`
-		To     string `json:"to_status"`
-	}
-	changes := make([]change, len(ids))
-	for i, id := range ids {
-		changes[i] = change{ID: tenants.NewID(tenants.PrefixNodeStatus), NodeID: id, To: status[id]}
-	}
-	data, err := json.Marshal(changes)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO node_status_changes (tenant_id, id, node_id, from_status, to_status, reason, actor)
-		SELECT $1, r.id, r.node_id, NULL, r.to_status, $3, $4
-		FROM jsonb_to_recordset($2::jsonb) AS r(id text, node_id text, to_status text)`,
-		tx.TenantID, data, "created by import "+r.importID, r.actor)
-	return err
-}
-
-// impTechRec is a technician row as the upsert reads it.
-type impTechRec struct {
-	ID               string         `json:"id"`
-	ExternalCode     string         `json:"external_code"`
-	NodeID           string         `json:"node_id"`
-	Name             string         `json:"name"`
-	Phone            string         `json:"phone"`
-	Status           string         `json:"status"`
-	Skills           map[string]int `json:"skills"`
-	LicenceNumber    *string        `json:"licence_number"`
-	LicenceIssuedOn  *string        `json:"licence_issued_on"`
-	LicenceExpiresOn *string        `json:"licence_expires_on"`
-	Shifts           []Shift        `json:"shifts"`
-	DailyJobLimit    int            `json:"daily_job_limit"`
-	HomeRegion       *string        `json:"home_region"`
-	HomeLatitude     *float64       `json:"home_latitude"`
-	HomeLongitude    *float64       `json:"home_longitude"`
-}
-
-// upsertTechnicians writes technician rows like upsertNodes: an identical
-// row writes nothing. A licence that expired before the tenant's today ($3)
-// marks the technician ineligible (licence_expired_at), as the licence-expiry
-// job would; a renewed one clears it.
-const upsertTechnicians = `
-INSERT INTO technicians AS t (tenant_id, id, external_code, node_id, name, phone, status, skills, licence_number,
-                              licence_issued_on, licence_expires_on, licence_expired_at, shifts, daily_job_limit,
-                              home_region, home_latitude, home_longitude)
-SELECT $1, r.id, r.external_code, r.node_id, r.name, r.phone, r.status, r.skills, r.licence_number,
-       r.licence_issued_on, r.licence_expires_on, CASE WHEN r.licence_expires_on < $3::date THEN now() END,
-       r.shifts, r.daily_job_limit, r.home_region, r.home_latitude, r.home_longitude
-FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, external_code text, node_id text, name text,
-     phone text, status text, skills jsonb, licence_number text, licence_issued_on date, licence_expires_on date,
-     shifts jsonb, daily_job_limit int, home_region text, home_latitude float8, home_longitude float8)) WITH ORDINALITY AS r
-ORDER BY r.ordinality
-ON CONFLICT (tenant_id, livemode, external_code) DO UPDATE SET
-  node_id = excluded.node_id, name = excluded.name, phone = excluded.phone, status = excluded.status,
-  skills = excluded.skills, licence_number = excluded.licence_number, licence_issued_on = excluded.licence_issued_on,
-  licence_expires_on = excluded.licence_expires_on,
-  licence_expired_at = CASE WHEN excluded.licence_expires_on < $3::date THEN coalesce(t.licence_expired_at, now()) END,
-  shifts = excluded.shifts, daily_job_limit = excluded.daily_job_limit, home_region = excluded.home_region,
-  home_latitude = excluded.home_latitude, home_longitude = excluded.home_longitude,
-  version = t.version + 1, updated_at = now()
-WHERE (t.node_id, t.name, t.phone, t.status, t.skills, t.licence_number, t.licence_issued_on, t.licence_expires_on,
-       t.shifts, t.daily_job_limit, t.home_region, t.home_latitude, t.home_longitude)
-   IS DISTINCT FROM (excluded.node_id, excluded.name, excluded.phone, excluded.status, excluded.skills,
-       excluded.licence_number, excluded.licence_issued_on, excluded.licence_expires_on, excluded.shifts,
-       excluded.daily_job_limit, excluded.home_region, excluded.home_latitude, excluded.home_longitude)
-RETURNING t.id, (t.xmax = 0) AS inserted`
-
-func (r *impRun) writeTechnicians(ctx context.Context, tx pg.TenantTx, chunk []*impTech) error {
-	recs := make([]impTechRec, len(chunk))
-	for i, t := range chunk {
-		in := t.in
-		rec := impTechRec{ID: t.id, ExternalCode: in.ExternalCode, NodeID: t.nodeID, Name: in.Name, Phone: in.Phone,
-			Status: in.Status, Skills: skillMap(in.Skills), Shifts: sortedShifts(in.Shifts), DailyJobLimit: DefaultDailyJobLimit}
-		if rec.Status == "" {
-			rec.Status = string(TechnicianActive)
-		}
-		if l := in.Licence; l != nil {
-			rec.LicenceNumber, rec.LicenceIssuedOn, rec.LicenceExpiresOn = nullable(l.Number), nullable(l.IssuedOn), nullable(l.ExpiresOn)
-		}
-		if in.DailyJobLimit != nil {
-			rec.DailyJobLimit = *in.DailyJobLimit
-		}
-		if h := in.Home; h != nil {
-			rec.HomeRegion = nullable(h.RegionCode)
-			rec.HomeLatitude, rec.HomeLongitude = latLon(h.Location)
-		}
-		recs[i] = rec
-	}
-	written, err := upsert(ctx, tx, upsertTechnicians, recs, r.today)
-	if err != nil {
-		return err
-	}
-	var evs []events.New
-	for i, t := range chunk {
-		inserted, ok := written[t.id]
-		switch {
-		case ok && inserted:
-			r.counts.Technicians.Created++
-			rec := recs[i]
-			licence := licenceStatus(rec.LicenceExpiresOn, r.today)
-			evs = append(evs, events.New{Type: TypeTechnicianCreated, SubjectID: t.id, Actor: r.actor,
-				Data: map[string]any{"external_code": rec.ExternalCode, "node_id": rec.NodeID, "status": rec.Status,
-					"licence_status": licence, "eligible": rec.Status == string(TechnicianActive) && licence == LicenceValid,
-					"import_id": r.importID}})
-		case ok:
-			r.counts.Technicians.Updated++
-		default:
-			r.counts.Technicians.Unchanged++
-		}
-	}
-	return events.AppendManyTx(ctx, tx, evs)
 }

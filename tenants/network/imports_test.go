@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
@@ -45,7 +46,8 @@ func TestParseImportRefusesMalformedFiles(t *testing.T) {
 		{"UnknownColumn", FormatCSV, "type,external_code,foo\nnode,X,1\n", []string{`header: unknown column "foo"`}},
 		{"DuplicateColumn", FormatCSV, "type,external_code,name,name\nnode,X,a,b\n", []string{`header: duplicate column "name"`}},
 		{"MissingColumns", FormatCSV, "name\nX\n", []string{"header: missing column type", "header: missing column external_code"}},
-		{"FieldCount", FormatCSV, "type,external_code\nnode,X,extra\nnode,Y\nnode\n", []string{"line 2: wrong number of fields", "line 4: wrong number of fields"}},
+		{"FieldCount", FormatCSV, "type,external_code\nnode,X,extra\nnode,Y\nnode\n", []string{"line 2: wrong number of fields (expected 2)", "line 4: wrong number of fields (expected 2)"}},
+		{"BareQuote", FormatCSV, "type,external_code\nnode,X\"Y\n", []string{`line 2, column 7: a " in a field that is not quoted (quote the whole field and double the quotes inside it)`}},
 		{"RowType", FormatCSV, "type,external_code\nnode,X\ndepot,Y\n", []string{`line 3: type must be "node" or "technician"`}},
 		{"NoRows", FormatCSV, "type,external_code\n", []string{"the file has no rows"}},
 	} {
@@ -60,6 +62,20 @@ func TestParseImportRefusesMalformedFiles(t *testing.T) {
 	}
 }
 
+// The CSV reader's errors are catalog messages with their line and column,
+// so a Chinese reader sees no English.
+func TestCSVErrorsInEveryLanguage(t *testing.T) {
+	t.Parallel()
+	_, err := parseImport(FormatCSV, []byte("type,external_code\nnode,X\nnode,\"Y\n"), true)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Len(t, te.Fields, 1)
+	m := te.Fields[0].Msg
+	require.Equal(t, "import.csv.quote", m.Code)
+	require.Equal(t, `line 3, column 9: a quoted field is not closed, or a " inside it is not doubled`, m.Render(i18n.English))
+	require.Equal(t, `第 3 行第 9 列：带引号的字段未闭合，或其中的 " 未写成两个`, m.Render(i18n.Chinese))
+}
+
 func TestParseImportReadsRows(t *testing.T) {
 	t.Parallel()
 	t.Run("JSONLValuesOfTheWrongTypeAreRowErrors", func(t *testing.T) {
@@ -70,10 +86,14 @@ func TestParseImportReadsRows(t *testing.T) {
 				`{"type":"technician","external_code":"U","hobby":"golf"}`+"\n"), true)
 		require.NoError(t, err)
 		require.Equal(t, 4, p.total)
-		require.Equal(t, []ImportError{{Row: 1, Field: "daily_capacity", Message: "expected a whole number, got string"}}, p.nodes[0].errs)
+		require.Equal(t, []ImportError{rowError(1, "daily_capacity", i18n.M("import.expected_got", "Want", i18n.M("import.kind.whole_number"),
+			"Got", i18n.M("import.kind.string")))}, p.nodes[0].errs)
+		require.Equal(t, "expected a whole number, got a string", p.nodes[0].errs[0].Message)
+		require.Equal(t, "应为整数，实际为字符串", p.nodes[0].errs[0].MessageI18n.Render(i18n.Chinese))
 		require.Equal(t, "contact.phone", p.nodes[1].errs[0].Field)
 		require.Equal(t, "skills.level", p.techs[0].errs[0].Field)
-		require.Equal(t, []ImportError{{Row: 4, Field: "hobby", Message: "unknown field"}}, p.techs[1].errs)
+		require.Equal(t, []ImportError{rowError(4, "hobby", i18n.M("import.unknown_field"))}, p.techs[1].errs)
+		require.Equal(t, "unknown field", p.techs[1].errs[0].Message)
 	})
 	t.Run("WithoutRowsOnlyCounts", func(t *testing.T) {
 		p, err := parseImport(FormatJSONL, []byte("{\"type\":\"node\",\"daily_capacity\":\"x\"}\n{\"type\":\"technician\"}\n"), false)

@@ -195,6 +195,8 @@ type TimelineEntry struct {
 	// Delivery is read from the notifications context.
 	// On a customer_notified entry: how the message's delivery goes now (queued, sent, failed, with the attempts; requested when the tenant delivers it from the notification.requested event).
 	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty"`
+
+	loc *time.Location // the tenant's time zone, for the summary
 }
 
 // timelineDeliverySQL reads a customer_notified entry's delivery status.
@@ -203,6 +205,10 @@ var timelineDeliverySQL = notifications.DeliveryByIDSQL("tl.tenant_id", "tl.deta
 // Timeline returns a ticket's timeline, oldest first.
 func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) ([]TimelineEntry, error) {
 	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]TimelineEntry, error) {
+		st, err := tx.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
 		rows, err := tx.Query(ctx, `SELECT tl.seq, tl.action, tl.from_state, tl.to_state, tl.reason, tl.detail, tl.actor, tl.at,
 				CASE WHEN tl.action = 'customer_notified' THEN `+timelineDeliverySQL+` END
 			FROM ticket_timeline tl WHERE tl.tenant_id = $1 AND tl.ticket_id = $2 ORDER BY tl.seq`, tx.TenantID, id)
@@ -210,7 +216,7 @@ func (s *Service) Timeline(ctx context.Context, p tenants.Principal, id string) 
 			return nil, err
 		}
 		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TimelineEntry, error) {
-			var e TimelineEntry
+			e := TimelineEntry{loc: st.Location}
 			err := r.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Reason, &e.Detail, &e.Actor, &e.At, &e.Delivery)
 			return e, err
 		})

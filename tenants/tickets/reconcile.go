@@ -46,6 +46,8 @@ type Finding struct {
 	Summary      string    `json:"summary" doc:"The finding told for people, in the response's Content-Language (summary_i18n)." example:"Ticket SN-20261129-00042 was completed at 2026-11-29T08:20:00Z, but the customer's sign-off was not in by the end of 2026-11-29"`
 	// SummaryI18n is Summary as a catalog message.
 	SummaryI18n *i18n.Message `json:"summary_i18n" doc:"The summary as a message code (reconcile.<problem>) and its params."`
+
+	loc *time.Location // the tenant's time zone, for the summary
 }
 
 // FindingFilter narrows a findings listing; empty fields do not filter.
@@ -221,6 +223,10 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 		if err != nil {
 			return err
 		}
+		st, err := tx.Settings(ctx) // read before the rows: one query at a time on a connection
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT to_char(f.day, 'YYYY-MM-DD'), f.ticket_id, t.number, f.problem, f.node_id, f.technician_id,
 			t.completed_at, f.found_at
 			FROM reconciliation_findings f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id
@@ -236,7 +242,7 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Finding, error) {
-			var x Finding
+			x := Finding{loc: st.Location}
 			var completed *time.Time
 			err := r.Scan(&x.Day, &x.TicketID, &x.Number, &x.Problem, &x.NodeID, &x.TechnicianID, &completed, &x.FoundAt)
 			if completed != nil {

@@ -215,7 +215,9 @@ type Breach struct {
 	BreachedAt   time.Time `json:"breached_at" doc:"When the breach was recorded." example:"2026-11-30T10:00:02+08:00"`
 	Summary      string    `json:"summary" doc:"The breach and its escalation told for people, in the response's Content-Language (summary_i18n)." example:"Ticket SN-20261130-00042 missed its first-contact deadline (2026-11-30T02:00:00Z): escalated to the dispatcher (level 1)"`
 	// SummaryI18n is Summary as a catalog message.
-	SummaryI18n *i18n.Message `json:"summary_i18n" doc:"The summary as a message code (sla.breached, with sla.name.* and escalation.to.* messages as params)."`
+	SummaryI18n *i18n.Message `json:"summary_i18n" doc:"The summary as a message code (sla.breached, with sla.name.*, sla.time and escalation.to.* messages as params)."`
+
+	loc *time.Location // the tenant's time zone, for the summary
 }
 
 // BreachFilter narrows a breach listing; empty fields do not filter.
@@ -292,6 +294,10 @@ func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f Breac
 		if err != nil {
 			return err
 		}
+		st, err := tx.Settings(ctx) // read before the rows: one query at a time on a connection
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT b.ticket_id, t.number, b.sla, b.due_at, b.level, b.escalated_to, b.node_id,
 			t.technician_id, t.storefront_id, b.breached_at
 			FROM ticket_sla_breaches b JOIN tickets t ON t.tenant_id = b.tenant_id AND t.id = b.ticket_id
@@ -308,7 +314,7 @@ func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f Breac
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Breach, error) {
-			var b Breach
+			b := Breach{loc: st.Location}
 			err := r.Scan(&b.TicketID, &b.Number, &b.SLA, &b.DueAt, &b.Level, &b.EscalatedTo, &b.NodeID,
 				&b.TechnicianID, &b.StorefrontID, &b.BreachedAt)
 			return b, err

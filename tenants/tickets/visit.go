@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,21 +88,18 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		tenants.FieldMsg("window", booked, other))
 }
 
-// shiftsText lists shifts readably: "Mon 08:00-18:00, Tue 08:00-12:00".
-func shiftsText(shifts []network.Shift) string {
+// shiftsText lists shifts for people: "Mon 08:00-18:00, Tue 08:00-12:00"
+// in English, "周一 08:00-18:00、周二 08:00-12:00" in Chinese (a list of
+// problem.shift messages, or problem.no_shifts).
+func shiftsText(shifts []network.Shift) any {
 	if len(shifts) == 0 {
-		return "no shifts recorded"
+		return i18n.M("problem.no_shifts")
 	}
-	days := []string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
-	out := make([]string, 0, len(shifts))
+	out := make([]i18n.Message, 0, len(shifts))
 	for _, sh := range shifts {
-		d := ""
-		if sh.Weekday >= 1 && sh.Weekday <= 7 {
-			d = days[sh.Weekday]
-		}
-		out = append(out, d+" "+sh.Start+"-"+sh.End)
+		out = append(out, i18n.M("problem.shift", "Weekday", i18n.M("problem.weekday."+strconv.Itoa(sh.Weekday)), "Start", sh.Start, "End", sh.End))
 	}
-	return strings.Join(out, ", ")
+	return out
 }
 
 // Schedule records the window agreed with the customer: the first contact.

@@ -2425,6 +2425,11 @@ const (
 	MessageCodeEventGradeProposed                                 MessageCode = "event.grade.proposed"
 	MessageCodeEventGradeRejected                                 MessageCode = "event.grade.rejected"
 	MessageCodeEventGradingPolicyUpdated                          MessageCode = "event.grading_policy.updated"
+	MessageCodeEventImportStateCompletedWithErrors                MessageCode = "event.import_state.completed_with_errors"
+	MessageCodeEventImportStateFailed                             MessageCode = "event.import_state.failed"
+	MessageCodeEventImportStateQueued                             MessageCode = "event.import_state.queued"
+	MessageCodeEventImportStateRunning                            MessageCode = "event.import_state.running"
+	MessageCodeEventImportStateSucceeded                          MessageCode = "event.import_state.succeeded"
 	MessageCodeEventLevelAppealDecided                            MessageCode = "event.level.appeal_decided"
 	MessageCodeEventLevelAppealed                                 MessageCode = "event.level.appealed"
 	MessageCodeEventLevelApproved                                 MessageCode = "event.level.approved"
@@ -2434,16 +2439,22 @@ const (
 	MessageCodeEventLoanerCreated                                 MessageCode = "event.loaner.created"
 	MessageCodeEventLoanerLent                                    MessageCode = "event.loaner.lent"
 	MessageCodeEventLoanerReturned                                MessageCode = "event.loaner.returned"
+	MessageCodeEventMoney                                         MessageCode = "event.money"
 	MessageCodeEventNetworkImportFinished                         MessageCode = "event.network_import.finished"
 	MessageCodeEventNodeCreated                                   MessageCode = "event.node.created"
 	MessageCodeEventNodeMoved                                     MessageCode = "event.node.moved"
+	MessageCodeEventNodeStatusActive                              MessageCode = "event.node_status.active"
 	MessageCodeEventNodeStatusChanged                             MessageCode = "event.node.status_changed"
+	MessageCodeEventNodeStatusProbation                           MessageCode = "event.node_status.probation"
+	MessageCodeEventNodeStatusSuspended                           MessageCode = "event.node_status.suspended"
+	MessageCodeEventNodeStatusTerminated                          MessageCode = "event.node_status.terminated"
 	MessageCodeEventNodeUpdated                                   MessageCode = "event.node.updated"
 	MessageCodeEventNotificationFailed                            MessageCode = "event.notification.failed"
 	MessageCodeEventNotificationGatewayCreated                    MessageCode = "event.notification_gateway.created"
 	MessageCodeEventNotificationGatewayUpdated                    MessageCode = "event.notification_gateway.updated"
 	MessageCodeEventNotificationRequested                         MessageCode = "event.notification.requested"
 	MessageCodeEventNotificationSent                              MessageCode = "event.notification.sent"
+	MessageCodeEventNumbered                                      MessageCode = "event.numbered"
 	MessageCodeEventPayoutMissed                                  MessageCode = "event.payout.missed"
 	MessageCodeEventPayoutPaid                                    MessageCode = "event.payout.paid"
 	MessageCodeEventPayoutScheduled                               MessageCode = "event.payout.scheduled"
@@ -2531,6 +2542,35 @@ const (
 	MessageCodeIdentityTestDataNeedsTestKey                       MessageCode = "identity.test_data_needs_test_key"
 	MessageCodeIdentityTestKeyTestOnly                            MessageCode = "identity.test_key_test_only"
 	MessageCodeIdentityUnknownRole                                MessageCode = "identity.unknown_role"
+	MessageCodeImportCsvBareQuote                                 MessageCode = "import.csv.bare_quote"
+	MessageCodeImportCsvFieldCount                                MessageCode = "import.csv.field_count"
+	MessageCodeImportCsvQuote                                     MessageCode = "import.csv.quote"
+	MessageCodeImportCsvUnreadable                                MessageCode = "import.csv.unreadable"
+	MessageCodeImportDuplicateCode                                MessageCode = "import.duplicate_code"
+	MessageCodeImportExpected                                     MessageCode = "import.expected"
+	MessageCodeImportExpectedGot                                  MessageCode = "import.expected_got"
+	MessageCodeImportGot                                          MessageCode = "import.got"
+	MessageCodeImportKindArray                                    MessageCode = "import.kind.array"
+	MessageCodeImportKindBool                                     MessageCode = "import.kind.bool"
+	MessageCodeImportKindNumber                                   MessageCode = "import.kind.number"
+	MessageCodeImportKindObject                                   MessageCode = "import.kind.object"
+	MessageCodeImportKindOther                                    MessageCode = "import.kind.other"
+	MessageCodeImportKindString                                   MessageCode = "import.kind.string"
+	MessageCodeImportKindWholeNumber                              MessageCode = "import.kind.whole_number"
+	MessageCodeImportLatLon                                       MessageCode = "import.lat_lon"
+	MessageCodeImportNoSuchNode                                   MessageCode = "import.no_such_node"
+	MessageCodeImportNodeNotImported                              MessageCode = "import.node_not_imported"
+	MessageCodeImportNodeTerminated                               MessageCode = "import.node_terminated"
+	MessageCodeImportNotAColumn                                   MessageCode = "import.not_a_column"
+	MessageCodeImportParentNotImported                            MessageCode = "import.parent_not_imported"
+	MessageCodeImportParentTerminated                             MessageCode = "import.parent_terminated"
+	MessageCodeImportRootExists                                   MessageCode = "import.root_exists"
+	MessageCodeImportShiftsFormat                                 MessageCode = "import.shifts_format"
+	MessageCodeImportSkillsFormat                                 MessageCode = "import.skills_format"
+	MessageCodeImportText                                         MessageCode = "import.text"
+	MessageCodeImportTierFixed                                    MessageCode = "import.tier_fixed"
+	MessageCodeImportUnknownField                                 MessageCode = "import.unknown_field"
+	MessageCodeImportUnreadableRow                                MessageCode = "import.unreadable_row"
 	MessageCodeNetworkAfterCompletedOn                            MessageCode = "network.after_completed_on"
 	MessageCodeNetworkAfterIssuedOn                               MessageCode = "network.after_issued_on"
 	MessageCodeNetworkAfterStart                                  MessageCode = "network.after_start"
@@ -2618,10 +2658,13 @@ const (
 	MessageCodeProblemForbidden                                   MessageCode = "problem.forbidden"
 	MessageCodeProblemIfMatchMismatch                             MessageCode = "problem.if_match_mismatch"
 	MessageCodeProblemInternal                                    MessageCode = "problem.internal"
+	MessageCodeProblemListSeparator                               MessageCode = "problem.list_separator"
 	MessageCodeProblemMethodNotAllowed                            MessageCode = "problem.method_not_allowed"
+	MessageCodeProblemNoShifts                                    MessageCode = "problem.no_shifts"
 	MessageCodeProblemNoSuchEndpoint                              MessageCode = "problem.no_such_endpoint"
 	MessageCodeProblemNotFound                                    MessageCode = "problem.not_found"
 	MessageCodeProblemRateLimited                                 MessageCode = "problem.rate_limited"
+	MessageCodeProblemShift                                       MessageCode = "problem.shift"
 	MessageCodeProblemTitle400                                    MessageCode = "problem.title.400"
 	MessageCodeProblemTitle401                                    MessageCode = "problem.title.401"
 	MessageCodeProblemTitle403                                    MessageCode = "problem.title.403"
@@ -2640,8 +2683,16 @@ const (
 	MessageCodeProblemTitle500                                    MessageCode = "problem.title.500"
 	MessageCodeProblemTitle503                                    MessageCode = "problem.title.503"
 	MessageCodeProblemUnsupportedLanguage                         MessageCode = "problem.unsupported_language"
+	MessageCodeProblemUploadInterrupted                           MessageCode = "problem.upload_interrupted"
 	MessageCodeProblemValidationFailed                            MessageCode = "problem.validation_failed"
 	MessageCodeProblemVersionChanged                              MessageCode = "problem.version_changed"
+	MessageCodeProblemWeekday1                                    MessageCode = "problem.weekday.1"
+	MessageCodeProblemWeekday2                                    MessageCode = "problem.weekday.2"
+	MessageCodeProblemWeekday3                                    MessageCode = "problem.weekday.3"
+	MessageCodeProblemWeekday4                                    MessageCode = "problem.weekday.4"
+	MessageCodeProblemWeekday5                                    MessageCode = "problem.weekday.5"
+	MessageCodeProblemWeekday6                                    MessageCode = "problem.weekday.6"
+	MessageCodeProblemWeekday7                                    MessageCode = "problem.weekday.7"
 	MessageCodeQualityAppealWindowClosed                          MessageCode = "quality.appeal_window_closed"
 	MessageCodeQualityAtMostTotalWeight                           MessageCode = "quality.at_most_total_weight"
 	MessageCodeQualityCourseCode                                  MessageCode = "quality.course_code"
@@ -2678,6 +2729,7 @@ const (
 	MessageCodeSlaNameResponse                                    MessageCode = "sla.name.response"
 	MessageCodeSlaNameRoute                                       MessageCode = "sla.name.route"
 	MessageCodeSlaNameVerification                                MessageCode = "sla.name.verification"
+	MessageCodeSlaTime                                            MessageCode = "sla.time"
 	MessageCodeStockAtMostOf                                      MessageCode = "stock.at_most_of"
 	MessageCodeStockBelowReserved                                 MessageCode = "stock.below_reserved"
 	MessageCodeStockCondition                                     MessageCode = "stock.condition"
@@ -3785,6 +3837,16 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventGradingPolicyUpdated:
 		return true
+	case MessageCodeEventImportStateCompletedWithErrors:
+		return true
+	case MessageCodeEventImportStateFailed:
+		return true
+	case MessageCodeEventImportStateQueued:
+		return true
+	case MessageCodeEventImportStateRunning:
+		return true
+	case MessageCodeEventImportStateSucceeded:
+		return true
 	case MessageCodeEventLevelAppealDecided:
 		return true
 	case MessageCodeEventLevelAppealed:
@@ -3803,13 +3865,23 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventLoanerReturned:
 		return true
+	case MessageCodeEventMoney:
+		return true
 	case MessageCodeEventNetworkImportFinished:
 		return true
 	case MessageCodeEventNodeCreated:
 		return true
 	case MessageCodeEventNodeMoved:
 		return true
+	case MessageCodeEventNodeStatusActive:
+		return true
 	case MessageCodeEventNodeStatusChanged:
+		return true
+	case MessageCodeEventNodeStatusProbation:
+		return true
+	case MessageCodeEventNodeStatusSuspended:
+		return true
+	case MessageCodeEventNodeStatusTerminated:
 		return true
 	case MessageCodeEventNodeUpdated:
 		return true
@@ -3822,6 +3894,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventNotificationRequested:
 		return true
 	case MessageCodeEventNotificationSent:
+		return true
+	case MessageCodeEventNumbered:
 		return true
 	case MessageCodeEventPayoutMissed:
 		return true
@@ -3997,6 +4071,64 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeIdentityUnknownRole:
 		return true
+	case MessageCodeImportCsvBareQuote:
+		return true
+	case MessageCodeImportCsvFieldCount:
+		return true
+	case MessageCodeImportCsvQuote:
+		return true
+	case MessageCodeImportCsvUnreadable:
+		return true
+	case MessageCodeImportDuplicateCode:
+		return true
+	case MessageCodeImportExpected:
+		return true
+	case MessageCodeImportExpectedGot:
+		return true
+	case MessageCodeImportGot:
+		return true
+	case MessageCodeImportKindArray:
+		return true
+	case MessageCodeImportKindBool:
+		return true
+	case MessageCodeImportKindNumber:
+		return true
+	case MessageCodeImportKindObject:
+		return true
+	case MessageCodeImportKindOther:
+		return true
+	case MessageCodeImportKindString:
+		return true
+	case MessageCodeImportKindWholeNumber:
+		return true
+	case MessageCodeImportLatLon:
+		return true
+	case MessageCodeImportNoSuchNode:
+		return true
+	case MessageCodeImportNodeNotImported:
+		return true
+	case MessageCodeImportNodeTerminated:
+		return true
+	case MessageCodeImportNotAColumn:
+		return true
+	case MessageCodeImportParentNotImported:
+		return true
+	case MessageCodeImportParentTerminated:
+		return true
+	case MessageCodeImportRootExists:
+		return true
+	case MessageCodeImportShiftsFormat:
+		return true
+	case MessageCodeImportSkillsFormat:
+		return true
+	case MessageCodeImportText:
+		return true
+	case MessageCodeImportTierFixed:
+		return true
+	case MessageCodeImportUnknownField:
+		return true
+	case MessageCodeImportUnreadableRow:
+		return true
 	case MessageCodeNetworkAfterCompletedOn:
 		return true
 	case MessageCodeNetworkAfterIssuedOn:
@@ -4171,13 +4303,19 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeProblemInternal:
 		return true
+	case MessageCodeProblemListSeparator:
+		return true
 	case MessageCodeProblemMethodNotAllowed:
+		return true
+	case MessageCodeProblemNoShifts:
 		return true
 	case MessageCodeProblemNoSuchEndpoint:
 		return true
 	case MessageCodeProblemNotFound:
 		return true
 	case MessageCodeProblemRateLimited:
+		return true
+	case MessageCodeProblemShift:
 		return true
 	case MessageCodeProblemTitle400:
 		return true
@@ -4215,9 +4353,25 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeProblemUnsupportedLanguage:
 		return true
+	case MessageCodeProblemUploadInterrupted:
+		return true
 	case MessageCodeProblemValidationFailed:
 		return true
 	case MessageCodeProblemVersionChanged:
+		return true
+	case MessageCodeProblemWeekday1:
+		return true
+	case MessageCodeProblemWeekday2:
+		return true
+	case MessageCodeProblemWeekday3:
+		return true
+	case MessageCodeProblemWeekday4:
+		return true
+	case MessageCodeProblemWeekday5:
+		return true
+	case MessageCodeProblemWeekday6:
+		return true
+	case MessageCodeProblemWeekday7:
 		return true
 	case MessageCodeQualityAppealWindowClosed:
 		return true
@@ -4290,6 +4444,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSlaNameRoute:
 		return true
 	case MessageCodeSlaNameVerification:
+		return true
+	case MessageCodeSlaTime:
 		return true
 	case MessageCodeStockAtMostOf:
 		return true
@@ -10301,8 +10457,9 @@ type ImportError struct {
 	// Field The offending field: a JSON path for JSON Lines (coverage[2], licence.expires_on), a column name for CSV.
 	Field string `json:"field"`
 
-	// Message What is wrong.
-	Message string `json:"message"`
+	// Message What is wrong, in the response's Content-Language when message_i18n is present (otherwise English).
+	Message     string   `json:"message"`
+	MessageI18n *Message `json:"message_i18n,omitempty"`
 
 	// Row Line number in the file (the CSV header is line 1).
 	Row int64 `json:"row"`
