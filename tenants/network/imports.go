@@ -18,7 +18,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -809,7 +808,7 @@ func (w *chunkWriter) flush() error {
 // batches commit.
 type chunkReader struct {
 	ctx      context.Context
-	db       *pgxpool.Pool
+	db       pg.DB
 	tenantID string
 	importID string
 	next     int

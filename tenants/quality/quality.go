@@ -16,18 +16,18 @@ import (
 	"errors"
 	"math"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
 // Service reads and writes the quality context.
 type Service struct {
-	DB *pgxpool.Pool
+	DB pg.DB
 	// Enqueue, when set, is called with nothing: it is a hook for wiring
 	// (jobs enqueue their own follow-ups).
 }
 
 // NewService returns the quality service over db.
-func NewService(db *pgxpool.Pool) (*Service, error) {
+func NewService(db pg.DB) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("quality: NewService needs a database")
 	}
