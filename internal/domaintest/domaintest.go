@@ -96,6 +96,20 @@ func (e *Env) Count(t testing.TB, query string, args ...any) int {
 	return n
 }
 
+// Fields are the input fields an invalid-input error names, relative to
+// the service's input (a "body." prefix, the HTTP request's, is dropped).
+func Fields(t testing.TB, err error) []string {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, tenants.CodeInvalid, te.Code, "%v", err)
+	var out []string
+	for _, f := range te.Fields {
+		out = append(out, strings.TrimPrefix(f.Location, "body."))
+	}
+	return out
+}
+
 // Today is the tenant's calendar date days days from now (Asia/Shanghai),
 // as YYYY-MM-DD.
 func Today(days int) string {
