@@ -28,6 +28,9 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Env is one test's domain services over its own rolled-back transaction,
@@ -118,4 +121,40 @@ func Today(days int) string {
 		panic(err)
 	}
 	return time.Now().In(loc).AddDate(0, 0, days).Format(time.DateOnly)
+}
+
+// CNY is fen as a tenants.Money in the tenant's currency.
+func CNY(fen int64) tenants.Money { return tenants.Money{Amount: fen, Currency: "CNY"} }
+
+// Product creates a model of category (retail 2,999.00, warrantyMonths of
+// manufacturer warranty) and one part of partCategory at partFen that fits
+// it: the model's and the part's ids.
+func (e *Env) Product(t testing.TB, number, category string, warrantyMonths int, partCategory string, partFen int64) (model, part string) {
+	t.Helper()
+	m, err := e.Catalog.CreateProductModel(e.Ctx, e.Admin, catalog.NewProductModel{ModelNumber: number, Category: category,
+		Name: "Model " + number, RetailPrice: CNY(299900), WarrantyMonths: warrantyMonths})
+	require.NoError(t, err)
+	p, err := e.Catalog.CreatePart(e.Ctx, e.Admin, catalog.NewPart{PartNumber: number + "-P1", Name: partCategory,
+		Category: partCategory, Price: CNY(partFen), CompatibleModelIDs: []string{m.ID}})
+	require.NoError(t, err)
+	return m.ID, p.ID
+}
+
+// Unit registers a unit of model bought from the brand store days days ago
+// (negative), for 2,999.00, owned by a new customer with phone.
+func (e *Env) Unit(t testing.TB, model, serial string, days int, phone string) string {
+	t.Helper()
+	u, err := e.Customers.RegisterUnit(e.Ctx, e.Admin, customers.NewUnit{ModelID: model, Serial: serial,
+		Customer:     &customers.NewCustomer{Name: "钱七", Phones: []string{phone}},
+		PurchaseDate: Today(days), PurchasePrice: CNY(299900), Channel: "brand_store"})
+	require.NoError(t, err)
+	return u.ID
+}
+
+// Contract sells plan on unit, on the date days days from today.
+func (e *Env) Contract(t testing.TB, unit, plan string, days int) string {
+	t.Helper()
+	c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan, SoldOn: Today(days)})
+	require.NoError(t, err)
+	return c.ID
 }

@@ -10,9 +10,7 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -26,7 +24,7 @@ type washerShop struct {
 	approved              []claims.Claim
 }
 
-func cny(fen int64) tenants.Money { return tenants.Money{Amount: fen, Currency: "CNY"} }
+var cny = domaintest.CNY
 
 func newWasherShop(t *testing.T) *washerShop {
 	t.Helper()
@@ -35,25 +33,13 @@ func newWasherShop(t *testing.T) *washerShop {
 		w.approved = append(w.approved, c)
 		return nil
 	}})
-	ctx, p := w.Ctx, w.Admin
-	m, err := w.Catalog.CreateProductModel(ctx, p, catalog.NewProductModel{ModelNumber: "XQG100", Category: "washer", Name: "Model XQG100",
-		RetailPrice: cny(299900), WarrantyMonths: 12})
-	require.NoError(t, err)
-	part, err := w.Catalog.CreatePart(ctx, p, catalog.NewPart{PartNumber: "XQG-CB-01", Name: "主控板", Category: "control_board",
-		Price: cny(30000), CompatibleModelIDs: []string{m.ID}})
-	require.NoError(t, err)
-	w.board = part.ID
-	plan, err := w.Warranty.CreatePlan(ctx, p, warranty.NewPlan{Code: "EXT-2Y", Name: "两年延保", Kind: "extended_warranty",
+	var model string
+	model, w.board = w.Product(t, "XQG100", "washer", 12, "control_board", 30000)
+	plan, err := w.Warranty.CreatePlan(w.Ctx, w.Admin, warranty.NewPlan{Code: "EXT-2Y", Name: "两年延保", Kind: "extended_warranty",
 		EligibleCategories: []string{"washer", "tv"}, DurationMonths: 24, Price: cny(19900)})
 	require.NoError(t, err)
-	u, err := w.Customers.RegisterUnit(ctx, p, customers.NewUnit{ModelID: m.ID, Serial: "WSH0001",
-		Customer:     &customers.NewCustomer{Name: "钱七", Phones: []string{"+86 139 0000 0001"}},
-		PurchaseDate: domaintest.Today(-400), PurchasePrice: cny(299900), Channel: "brand_store"})
-	require.NoError(t, err)
-	w.unit = u.ID
-	c, err := w.Warranty.CreateContract(ctx, p, warranty.NewContract{UnitID: u.ID, PlanID: plan.ID, SoldOn: domaintest.Today(-390)})
-	require.NoError(t, err)
-	w.contract = c.ID
+	w.unit = w.Unit(t, model, "WSH0001", -400, "+86 139 0000 0001")
+	w.contract = w.Contract(t, w.unit, plan.ID, -390)
 	return w
 }
 
