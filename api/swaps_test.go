@@ -40,7 +40,6 @@ func TestSwaps(t *testing.T) {
 	ten := env.CreateTenant(t, "swaps")
 	admin := ten.AdminKey
 	manager, _ := env.Key(t, admin, "node_manager")
-	agent, _ := env.Key(t, admin, "agent")
 	shopID := env.Storefront(t, admin, "SWAP-SHOP")
 	shop := env.StorefrontKey(t, admin, shopID)
 	otherShop := env.StorefrontKey(t, admin, env.Storefront(t, admin, "SWAP-OTHER"))
@@ -159,30 +158,8 @@ func TestSwaps(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, r.Status, "another storefront's unit: %s", r.Body)
 	})
 
-	t.Run("SmallSwapUnderAPlanIsApprovedAtOnce", func(t *testing.T) {
-		kettle := createdID(t, env, admin, "/v1/catalog/models", modelBody("K-1", "small_appliance", 59900))
-		swapK := createdID(t, env, admin, "/v1/coverage-plans", planBodies()["swapK"])
-		bought := shanghaiToday(-40)
-		ku := createdID(t, env, agent, "/v1/units", map[string]any{"model_id": kettle, "serial": "KSN-0001",
-			"customer":      map[string]any{"name": "周八", "phones": []string{"+86 139 0000 0002"}},
-			"purchase_date": bought, "purchase_price": cnyBody(59900)})
-		kc := createdID(t, env, admin, "/v1/contracts", map[string]any{"unit_id": ku, "plan_id": swapK, "sold_on": bought})
-		r := env.Do(t, http.MethodPost, "/v1/swaps", agent, map[string]any{"unit_id": ku, "reason": "plan_swap", "contract_id": kc})
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		id := r.JSON(t)["id"].(string)
-		r = env.Do(t, http.MethodPost, "/v1/swaps", agent, map[string]any{"unit_id": ku, "reason": "plan_swap"})
-		require.Equal(t, http.StatusConflict, r.Status, "one open swap per unit: %s", r.Body)
-		m := evaluated(t, env, agent, id)
-		require.Equal(t, "approved", m["state"], "%v", m)
-		require.Equal(t, money(float64(3000)), m["fee"], "the plan's flat fee")
-		require.Equal(t, money(float64(56900)), m["amount"])
-		require.Equal(t, kettle, m["replacement_model_id"], "not discontinued: the same model")
-		require.Len(t, ids(t, env.Do(t, http.MethodGet, "/v1/swaps?state=approved", agent, nil)), 1)
-		r = swapAction(t, env, admin, id, "reject", map[string]any{"reason": "customer kept the unit"})
-		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		require.Equal(t, "rejected", r.JSON(t)["state"])
-		require.Len(t, eventsOf(t, env, ten.ID, "swap.rejected", id), 1)
-	})
+	// A small swap under a plan, approved at once for the flat fee: tenants/swaps
+	// TestRolledBackSwapSmallUnderPlanApprovedAtOnce.
 
 	t.Run("OthersSeeNothing", func(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/swaps/"+swap, otherShop, nil).Status)

@@ -264,6 +264,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 }
 
 // NewClient builds the River client over db (the application role's pool).
+// It takes a pool, not a pg.DB: River's workers fetch and its session
+// advisory locks (singletonMiddleware) hold connections of their own. Its
+// InsertTx inserts into any pgx.Tx, a test's savepoint included.
 func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], error) {
 	if opt.MaxWorkers == 0 {
 		opt.MaxWorkers = 20

@@ -181,76 +181,17 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 		return nil, fmt.Errorf("app: unknown mode %q", cfg.Mode)
 	}
 	a := &App{cfg: cfg, log: log, DB: db, stopping: make(chan struct{}),
-		Identity:    &identity.Service{DB: db, Log: log},
-		Idempotency: &idempotency.Store{DB: db},
-		Catalog:     &catalog.Service{DB: db},
-		Customers:   &customers.Service{DB: db},
-		Warranty:    &warranty.Service{DB: db},
-		Stock:       &stock.Service{DB: db},
-		Audit:       &audit.Service{DB: db},
-		Privacy:     &privacy.Service{DB: db},
-		Subjects:    &subjects.Service{DB: db},
+		Identity: &identity.Service{DB: db, Log: log},
 	}
 
 	// The services enqueue through q; the River client is attached below.
 	q := &jobs.Deferred{}
-	var err error
-	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
-		return nil, err
-	}
-	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
-		return nil, err
-	}
-	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
-		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q), Notifications: a.Notifications}); err != nil {
-		return nil, err
-	}
-	onApproved := a.Payouts.ForApprovedClaim
-	if cfg.OnClaimApproved != nil {
-		onApproved = cfg.OnClaimApproved
-	}
-	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved,
-		TicketState: tickets.UnitTicketStateTx, Notifications: a.Notifications}); err != nil {
-		return nil, err
-	}
-	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {
-		o, err := a.Payouts.RefundWaivedCharge(ctx, tx, unitID, amount, reason, source)
-		return o.ID, err
-	}
-	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund}); err != nil {
-		return nil, err
-	}
-	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),
-		Attach: a.Notifications.Attach}); err != nil {
-		return nil, err
-	}
-	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
-	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
-		return nil, err
-	}
-	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,
-		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
-		return nil, err
-	}
-	if a.Quality, err = quality.NewService(db); err != nil {
-		return nil, err
-	}
-	// Need-to-know: what technicians' and nodes' jobs touch bounds what
-	// they see of customers, units, and the contracts, payouts and swaps
-	// hanging off those units.
-	a.Customers.Jobs = a.Tickets
-	a.Warranty.Jobs = a.Tickets
-	a.Payouts.Jobs = a.Tickets
-	a.Swaps.Jobs = a.Tickets
-	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
-		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
-			tenants.PrefixPayout: a.Payouts.AttachClockTx}}); err != nil {
+	if err := a.services(db, q); err != nil {
 		return nil, err
 	}
 
-	a.River, err = jobs.NewClient(db, jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
-		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
-		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, TestClocks: a.TestClocks, Logger: log, Stopping: a.stopping},
+	var err error
+	a.River, err = jobs.NewClient(db, a.jobsDeps(),
 		jobs.Options{Work: a.works(), MaxWorkers: cfg.MaxWorkers, StopGrace: cfg.JobStopGrace, TestOnly: cfg.RiverTestOnly,
 			Metrics: metricsOrNil(cfg.Metrics)})
 	if err != nil {
@@ -285,6 +226,106 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects, TestClocks: a.TestClocks,
 			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
+}
+
+// NewServices builds the domain services alone, over db: for tests that run
+// them inside one transaction they roll back (internal/domaintest), where
+// db is that transaction. Its River client only inserts jobs (into db's
+// transactions); there is no identity service (its authentication cache
+// needs a pool), nothing to Start and no HTTP API.
+func NewServices(cfg Config, db pg.DB, log *slog.Logger) (*App, error) {
+	if db == nil {
+		return nil, errors.New("app: NewServices needs a database")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, log: log, stopping: make(chan struct{})}
+	q := &jobs.Deferred{}
+	if err := a.services(db, q); err != nil {
+		return nil, err
+	}
+	// No pool: River inserts into db's transactions and never runs a job.
+	var err error
+	if a.River, err = jobs.NewClient(nil, a.jobsDeps(), jobs.Options{}); err != nil {
+		return nil, fmt.Errorf("app: jobs client: %w", err)
+	}
+	return a, q.Attach(a.River)
+}
+
+// jobsDeps are the services River's workers call.
+func (a *App) jobsDeps() jobs.Deps {
+	return jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
+		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
+		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, TestClocks: a.TestClocks, Logger: a.log, Stopping: a.stopping}
+}
+
+// services builds every domain service but identity over db, enqueueing
+// through q.
+func (a *App) services(db pg.DB, q jobs.Inserter) error {
+	cfg, log := a.cfg, a.log
+	a.Idempotency = &idempotency.Store{DB: db}
+	a.Catalog = &catalog.Service{DB: db}
+	a.Customers = &customers.Service{DB: db}
+	a.Warranty = &warranty.Service{DB: db}
+	a.Stock = &stock.Service{DB: db}
+	a.Audit = &audit.Service{DB: db}
+	a.Privacy = &privacy.Service{DB: db}
+	a.Subjects = &subjects.Service{DB: db}
+	var err error
+	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
+		return err
+	}
+	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
+		return err
+	}
+	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
+		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q), Notifications: a.Notifications}); err != nil {
+		return err
+	}
+	onApproved := a.Payouts.ForApprovedClaim
+	if cfg.OnClaimApproved != nil {
+		onApproved = cfg.OnClaimApproved
+	}
+	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved,
+		TicketState: tickets.UnitTicketStateTx, Notifications: a.Notifications}); err != nil {
+		return err
+	}
+	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {
+		o, err := a.Payouts.RefundWaivedCharge(ctx, tx, unitID, amount, reason, source)
+		return o.ID, err
+	}
+	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund}); err != nil {
+		return err
+	}
+	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),
+		Attach: a.Notifications.Attach}); err != nil {
+		return err
+	}
+	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
+	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
+		return err
+	}
+	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,
+		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
+		return err
+	}
+	if a.Quality, err = quality.NewService(db); err != nil {
+		return err
+	}
+	// Need-to-know: what technicians' and nodes' jobs touch bounds what
+	// they see of customers, units, and the contracts, payouts and swaps
+	// hanging off those units.
+	a.Customers.Jobs = a.Tickets
+	a.Warranty.Jobs = a.Tickets
+	a.Payouts.Jobs = a.Tickets
+	a.Swaps.Jobs = a.Tickets
+	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
+		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
+			tenants.PrefixPayout: a.Payouts.AttachClockTx}}); err != nil {
+		return err
+	}
+	return nil
 }
 
 // metricsOrNil keeps a nil registry a nil interface.

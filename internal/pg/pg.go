@@ -120,6 +120,17 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// DB is what a service opens its transactions on (InTenantTx, InTx,
+// InTenantRead): the application's pool, or, in a test, a transaction whose
+// Begin opens a savepoint, so the test runs the service inside one
+// transaction it rolls back (internal/domaintest). On a pool a transaction
+// begins in one round trip and may join the request's Unit; inside a
+// transaction it is a savepoint, scoped the same way.
+type DB interface {
+	Querier
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
 // CheckAppRole refuses a connection whose role could defeat row-level
 // security: a superuser, a BYPASSRLS role, or one that owns tables. The
 // server calls it at start.

@@ -30,8 +30,10 @@ type TenantTx struct {
 // One exported service method is one call to InTenantTx. With a Unit in ctx
 // (on the same pool), fn runs in the unit's transaction and nothing commits
 // until the unit's owner commits it. The transaction runs in ctx's mode
-// (Livemode): it sees, and writes, only that mode's rows.
-func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(tx TenantTx) error) error {
+// (Livemode): it sees, and writes, only that mode's rows. When db is itself
+// a transaction (a test's), fn runs in a savepoint of it, scoped the same
+// way, released or rolled back as the transaction would be.
+func InTenantTx(ctx context.Context, db DB, tenantID string, fn func(tx TenantTx) error) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
 	}
@@ -42,7 +44,7 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 		})
 	}
 	actor := actorFrom(ctx)
-	if tenantIDShape.MatchString(tenantID) && actorShape.MatchString(actor) {
+	if pool, ok := db.(*pgxpool.Pool); ok && tenantIDShape.MatchString(tenantID) && actorShape.MatchString(actor) {
 		// One round trip: BEGIN, the tenant scope, the mode and the actor go
 		// together (their shapes are checked, so inlining them is safe).
 		q := "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID +
@@ -50,21 +52,26 @@ func InTenantTx(ctx context.Context, db *pgxpool.Pool, tenantID string, fn func(
 		if actor != "" {
 			q += "; SELECT set_config('app.actor', '" + actor + "', true)"
 		}
-		return pgx.BeginTxFunc(ctx, db, pgx.TxOptions{BeginQuery: q}, func(tx pgx.Tx) error {
+		return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{BeginQuery: q}, func(tx pgx.Tx) error {
 			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 		})
 	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := SetTenant(ctx, tx, tenantID); err != nil {
+		if err := scope(ctx, tx, tenantID, actor); err != nil {
 			return err
-		}
-		if actor != "" {
-			if _, err := tx.Exec(ctx, `SELECT set_config('app.actor', $1, true)`, actor); err != nil {
-				return fmt.Errorf("set actor: %w", err)
-			}
 		}
 		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
 	})
+}
+
+// scope sets tx's tenant, ctx's mode and the actor ("" for none: "system"),
+// all three, so that a savepoint does not inherit the previous one's.
+func scope(ctx context.Context, tx pgx.Tx, tenantID, actor string) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true), set_config('app.actor', $3, true)`,
+		tenantID, modeSetting(Livemode(ctx)), actor); err != nil {
+		return fmt.Errorf("set tenant: %w", err)
+	}
+	return nil
 }
 
 // Actor is who a transaction's writes are recorded as in the audit log
@@ -117,11 +124,20 @@ func SetTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
 
 // InTx runs fn in a transaction with no tenant: only platform tables (tenants,
 // River's) are reachable; every tenant table reads as empty and refuses writes.
-func InTx(ctx context.Context, db *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+func InTx(ctx context.Context, db DB, fn func(tx pgx.Tx) error) error {
 	if u := unitFrom(ctx, db); u != nil {
 		return u.join(ctx, "", fn)
 	}
-	return pgx.BeginFunc(ctx, db, fn)
+	if _, ok := db.(*pgxpool.Pool); ok {
+		return pgx.BeginFunc(ctx, db, fn)
+	}
+	// A savepoint: clear the scope a previous one may have left.
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if err := scope(ctx, tx, "", ""); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // tenantFilterOverrides backs OverrideTenantFilterForTest.
@@ -220,7 +236,7 @@ func (s TenantSettings) Today(now time.Time) string { return now.In(s.Location).
 // (the application's own filter; RLS is the backstop) and args follow from
 // $2. List operations use it: one page, one round trip. It reads in ctx's
 // mode.
-func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
+func QueryRows[T any](ctx context.Context, db DB, tenantID string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
 	var out []T
 	err := InTenantRead(ctx, db, tenantID, func(b *pgx.Batch, tenant string) {
 		b.Queue(sql, append([]any{tenant}, args...)...).Query(func(rows pgx.Rows) error {
@@ -236,7 +252,7 @@ func QueryRows[T any](ctx context.Context, db *pgxpool.Pool, tenantID string, sc
 // one round trip: BEGIN, the tenant scope, the reads and COMMIT go together.
 // queue binds tenant in its own `tenant_id = $1` predicates. The reads see
 // ctx's mode only. In a Unit the reads join the unit's transaction.
-func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
+func InTenantRead(ctx context.Context, db DB, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
 	return inTenantBatch(ctx, db, tenantID, true, queue)
 }
 
@@ -244,11 +260,11 @@ func InTenantRead(ctx context.Context, db *pgxpool.Pool, tenantID string, queue 
 // (the read audit of a GET): BEGIN, the tenant scope, the mode, the actor,
 // the statements queue puts on a batch and COMMIT in one round trip. A
 // failing statement rolls the whole transaction back.
-func InTenantWrite(ctx context.Context, db *pgxpool.Pool, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
+func InTenantWrite(ctx context.Context, db DB, tenantID string, queue func(b *pgx.Batch, tenant string)) error {
 	return inTenantBatch(ctx, db, tenantID, false, queue)
 }
 
-func inTenantBatch(ctx context.Context, db *pgxpool.Pool, tenantID string, readOnly bool, queue func(b *pgx.Batch, tenant string)) error {
+func inTenantBatch(ctx context.Context, db DB, tenantID string, readOnly bool, queue func(b *pgx.Batch, tenant string)) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantRead without a tenant")
 	}
@@ -259,7 +275,18 @@ func inTenantBatch(ctx context.Context, db *pgxpool.Pool, tenantID string, readO
 			return tx.SendBatch(ctx, b).Close()
 		})
 	}
-	conn, err := db.Acquire(ctx)
+	pool, ok := db.(*pgxpool.Pool)
+	if !ok {
+		// In a transaction (a test's): a savepoint, scoped, then the batch.
+		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true), set_config('app.actor', $3, true)`,
+				tenantID, modeSetting(Livemode(ctx)), actorFrom(ctx))
+			queue(b, filterTenant(tenantID))
+			return tx.SendBatch(ctx, b).Close()
+		})
+	}
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}

@@ -58,9 +58,9 @@ func WithUnit(ctx context.Context, u *Unit) context.Context {
 	return context.WithValue(ctx, unitKey{}, u)
 }
 
-func unitFrom(ctx context.Context, db *pgxpool.Pool) *Unit {
+func unitFrom(ctx context.Context, db DB) *Unit {
 	u, _ := ctx.Value(unitKey{}).(*Unit)
-	if u == nil || u.db != db {
+	if u == nil || DB(u.db) != db {
 		return nil
 	}
 	return u

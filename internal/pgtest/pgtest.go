@@ -206,6 +206,17 @@ var (
 // database stays empty, so it is kept and reused by later runs.
 func Tx(t testing.TB) pgx.Tx {
 	t.Helper()
+	tx, err := Shared(t).Begin(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	return tx
+}
+
+// Shared is the application role's pool on the database Tx uses, for
+// helpers that hold a transaction longer than one test
+// (internal/domaintest). Whatever is done on it must be rolled back.
+func Shared(t testing.TB) *pgxpool.Pool {
+	t.Helper()
 	ctx := context.Background()
 	sharedOnce.Do(func() {
 		ownerURL := OwnerURL(t)
@@ -243,8 +254,5 @@ func Tx(t testing.TB) pgx.Tx {
 		sharedApp, sharedErr = pg.Connect(ctx, appURL, pg.PoolOptions{Name: "pgtest-shared", MaxConns: 8})
 	})
 	require.NoError(t, sharedErr, "shared test database")
-	tx, err := sharedApp.Begin(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
-	return tx
+	return sharedApp
 }

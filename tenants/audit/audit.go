@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -64,7 +63,7 @@ const MaxRange = 366 * 24 * time.Hour
 
 // Service reads the audit log and records reads; each method is one transaction.
 type Service struct {
-	DB *pgxpool.Pool
+	DB pg.DB
 }
 
 // Read is an access to personal data to record.

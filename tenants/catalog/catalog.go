@@ -19,8 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -45,7 +43,7 @@ var ServiceKinds = []string{"install", "repair", "maintenance", "carry_in", "rem
 // Service is the catalog context's entry point. Each exported method runs in
 // one tenant-scoped transaction.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 }
 

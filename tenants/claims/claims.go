@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -27,7 +26,7 @@ import (
 // Service is the claims context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueue    func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
@@ -71,7 +70,7 @@ type Deps struct {
 
 // NewService returns the claims service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	switch {
 	case db == nil:
 		return nil, errors.New("claims: NewService needs a database")

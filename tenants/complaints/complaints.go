@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -43,7 +42,7 @@ import (
 // Service is the complaints context's entry point. Each exported method runs
 // in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
@@ -66,7 +65,7 @@ type Deps struct {
 
 // NewService returns the complaints service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("complaints: NewService needs a database")
 	}

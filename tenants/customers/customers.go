@@ -11,9 +11,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/servicenet/servicenet/internal/i18n"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -31,7 +30,7 @@ const (
 // Service is the customers context's entry point. Each exported method runs
 // in one tenant-scoped transaction.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 	// Jobs says which customers and units a technician's or node key's
 	// jobs touch (need-to-know); wired by the composition root.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -154,7 +153,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // f.After. Reading first positions what has committed since the last read
 // (see sequence), so following next_cursor never skips an event that
 // commits late and never waits for unrelated transactions.
-func List(ctx context.Context, db *pgxpool.Pool, tenantID string, f Filter) (Page, error) {
+func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error) {
 	var after int64
 	if f.After != "" {
 		c, err := decodeCursor(f.After)

@@ -28,7 +28,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
 )
@@ -165,7 +164,7 @@ func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]str
 
 // Store removes expired records.
 type Store struct {
-	DB *pgxpool.Pool
+	DB pg.DB
 }
 
 // DeleteExpired removes expired records of one tenant ("" for the

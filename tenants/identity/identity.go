@@ -41,6 +41,9 @@ const (
 // transaction. The zero value with DB set works; Run adds the
 // authentication cache (authcache.go).
 type Service struct {
+	// DB is a pool, not a pg.DB, because the authentication cache holds a
+	// connection of its own for LISTEN (authcache.go) and a key's lookup
+	// begins with its hash in BeginQuery (one round trip).
 	DB  *pgxpool.Pool
 	Now func() time.Time
 	// Log receives Run's warnings; nil is slog.Default().

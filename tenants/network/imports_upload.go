@@ -13,7 +13,6 @@ import (
 	"io"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -152,7 +151,7 @@ func (w *chunkWriter) flush() error {
 // batches commit.
 type chunkReader struct {
 	ctx      context.Context
-	db       *pgxpool.Pool
+	db       pg.DB
 	tenantID string
 	importID string
 	next     int

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
@@ -159,7 +159,7 @@ type NodeUpdate struct {
 // Service{DB: db} serves only the methods that enqueue nothing (not
 // CreateImport).
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueueImport func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error
@@ -174,7 +174,7 @@ type Deps struct {
 
 // NewService returns the network service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("network: NewService needs a database")
 	}

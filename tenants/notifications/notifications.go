@@ -39,8 +39,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -90,7 +90,7 @@ var DefaultRetrySchedule = []time.Duration{5 * time.Second, 20 * time.Second, ti
 // runs in one tenant-scoped transaction, except the ...Tx functions, which
 // join the caller's. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueue func(ctx context.Context, tx pgx.Tx, tenantID, notificationID string, at time.Time, maxAttempts int) error
@@ -114,7 +114,7 @@ type Deps struct {
 
 // NewService returns the notifications service over db. It fails when db
 // or EnqueueDelivery is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("notifications: NewService needs a database")
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -25,7 +24,7 @@ import (
 // Service is the payouts context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 	// Jobs says which units a technician's or node key's jobs serve: such
 	// keys see only those units' payouts. Wired by the composition root.
@@ -61,7 +60,7 @@ type Deps struct {
 
 // NewService returns the payouts service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("payouts: NewService needs a database")
 	}

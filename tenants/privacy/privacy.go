@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -43,7 +42,7 @@ type PolicyUpdate struct {
 
 // Service reads and changes privacy policies; each method is one transaction.
 type Service struct {
-	DB *pgxpool.Pool
+	DB pg.DB
 }
 
 // PolicyTx reads the tenant's policy inside the caller's transaction

@@ -18,14 +18,13 @@ import (
 	"math"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
 // Service reads and writes the quality context.
 type Service struct {
-	DB *pgxpool.Pool
+	DB pg.DB
 	// Enqueue, when set, is called with nothing: it is a hook for wiring
 	// (jobs enqueue their own follow-ups).
 }
@@ -57,7 +56,7 @@ func runPeriod[R any](ctx context.Context, s *Service, p tenants.Principal, q Pe
 }
 
 // NewService returns the quality service over db.
-func NewService(db *pgxpool.Pool) (*Service, error) {
+func NewService(db pg.DB) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("quality: NewService needs a database")
 	}

@@ -15,8 +15,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -25,7 +23,7 @@ import (
 // Service is the stock context's entry point for the API. Each exported
 // method runs in one tenant-scoped transaction.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -29,7 +28,7 @@ const (
 // Service is the swaps context's entry point. Each exported method runs in
 // one tenant-scoped transaction.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 	// Jobs says which units a technician key's jobs serve: it sees only
 	// those units' swaps. Wired by the composition root.
@@ -53,7 +52,7 @@ type Deps struct {
 
 // NewService returns the swaps service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("swaps: NewService needs a database")
 	}

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -87,7 +86,7 @@ type Deps struct {
 // Service is the test clocks' entry point; each exported method is one
 // tenant transaction. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueueAdvance func(ctx context.Context, tx pgx.Tx, tenantID, clockID string, seq int) error
@@ -96,7 +95,7 @@ type Service struct {
 
 // NewService returns the service over db; it fails when a dependency is
 // missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	switch {
 	case db == nil:
 		return nil, errors.New("testclocks: NewService needs a database")

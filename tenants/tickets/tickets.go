@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -28,7 +28,7 @@ import (
 // one tenant-scoped transaction. Build it with NewService; a literal
 // Service{DB: db} serves only what enqueues no timer and requests no swap.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
@@ -60,7 +60,7 @@ type Deps struct {
 
 // NewService returns the tickets service over db. It fails when db or a
 // required dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	switch {
 	case db == nil:
 		return nil, errors.New("tickets: NewService needs a database")

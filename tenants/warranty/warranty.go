@@ -24,8 +24,7 @@ package warranty
 import (
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -33,7 +32,7 @@ import (
 // Service is the warranty context's entry point. Each exported method runs
 // in one tenant-scoped transaction.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 	// Jobs says which units a technician's or node key's jobs serve: such
 	// keys see only those units' contracts. Wired by the composition root.

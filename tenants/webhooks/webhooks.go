@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -50,7 +49,7 @@ var DefaultRetrySchedule = []time.Duration{5 * time.Second, 30 * time.Second, 2 
 // Service is the webhooks context's entry point. Each exported method runs
 // in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
-	DB  *pgxpool.Pool
+	DB  pg.DB
 	Now func() time.Time
 
 	enqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
@@ -81,7 +80,7 @@ type Deps struct {
 
 // NewService returns the webhooks service over db. It fails when db or a
 // dependency is missing.
-func NewService(db *pgxpool.Pool, d Deps) (*Service, error) {
+func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("webhooks: NewService needs a database")
 	}

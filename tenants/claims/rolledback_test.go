@@ -1,0 +1,197 @@
+package claims_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// washerShop is a brand with a washer model (12 months' warranty), its
+// control board (300.00), a two-year extended warranty sold on a unit
+// bought 400 days ago, in one rolled-back transaction. approved collects the
+// claims whose approval ran the payout hook (app.Config.OnClaimApproved).
+type washerShop struct {
+	*domaintest.Env
+	board, unit, contract string
+	approved              []claims.Claim
+}
+
+var cny = domaintest.CNY
+
+func newWasherShop(t *testing.T) *washerShop {
+	t.Helper()
+	w := &washerShop{}
+	w.Env = domaintest.New(t, app.Config{OnClaimApproved: func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
+		w.approved = append(w.approved, c)
+		return nil
+	}})
+	var model string
+	model, w.board = w.Product(t, "XQG100", "washer", 12, "control_board", 30000)
+	plan, err := w.Warranty.CreatePlan(w.Ctx, w.Admin, warranty.NewPlan{Code: "EXT-2Y", Name: "两年延保", Kind: "extended_warranty",
+		EligibleCategories: []string{"washer", "tv"}, DurationMonths: 24, Price: cny(19900)})
+	require.NoError(t, err)
+	w.unit = w.Unit(t, model, "WSH0001", -400, "+86 139 0000 0001")
+	w.contract = w.Contract(t, w.unit, plan.ID, -390)
+	return w
+}
+
+// claim is an extended-warranty claim for the unit's control board:
+// labour 100.00 and the board 300.00.
+func (w *washerShop) claim(ref, cause string) claims.NewClaim {
+	return claims.NewClaim{Kind: claims.KindExtendedWarranty, UnitID: w.unit, Reference: ref,
+		ClaimSubmission: claims.ClaimSubmission{OccurredOn: domaintest.Today(0),
+			Fault: claims.ClaimFault{Cause: cause, PartCategories: []string{"control_board"}},
+			Lines: []claims.NewClaimLine{{Kind: "labor", Requested: cny(10000)},
+				{Kind: "part", PartID: w.board, Quantity: 1, Requested: cny(30000)}}}}
+}
+
+func (w *washerShop) states(t *testing.T, id string) []claims.State {
+	t.Helper()
+	tr, err := w.Claims.ListTransitions(w.Ctx, w.Admin, id)
+	require.NoError(t, err)
+	var out []claims.State
+	for _, x := range tr {
+		out = append(out, x.ToState)
+	}
+	return out
+}
+
+// A submission commits the claim with exactly one adjudication job; filing
+// the same reference again returns the same claim and enqueues nothing.
+func TestRolledBackClaimSubmissionEnqueuesOneAdjudication(t *testing.T) {
+	w := newWasherShop(t)
+	c, created, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, claims.StateSubmitted, c.State)
+	require.Equal(t, 1, c.Version)
+	require.Equal(t, int64(40000), c.TotalRequested.Amount)
+	require.Equal(t, 1, w.Jobs(t, "claim_adjudication"))
+	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.submitted' AND subject_id = $2`, c.ID))
+
+	again, created, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
+	require.NoError(t, err)
+	require.False(t, created, "a retry of one reference is the same claim")
+	require.Equal(t, c.ID, again.ID)
+	require.Equal(t, 1, w.Jobs(t, "claim_adjudication"))
+	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM claims WHERE tenant_id = $1`))
+
+	// The job approves it, as the system, and runs the payout hook once;
+	// running it again (a retry) changes nothing.
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	got, err := w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateApproved, got.State)
+	require.Equal(t, []claims.State{claims.StateSubmitted, claims.StateUnderReview, claims.StateApproved}, w.states(t, c.ID))
+	tr, err := w.Claims.ListTransitions(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "system", tr[len(tr)-1].Actor)
+	require.Len(t, w.approved, 1)
+	require.Equal(t, c.ID, w.approved[0].ID)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	require.Len(t, w.states(t, c.ID), 3)
+	require.Len(t, w.approved, 1)
+}
+
+// A flagged claim goes to review; the reviewer asks for information, the
+// submitter resubmits (a second version, a second adjudication job), the
+// reviewer approves by hand and marks it paid. Actions the state does not
+// admit, and stale revisions, are refused.
+func TestRolledBackClaimReviewTransitions(t *testing.T) {
+	w := newWasherShop(t)
+	first, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
+	require.NoError(t, err)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, first.ID, 1))
+
+	// The same unit and cause again: a duplicate, left for a person.
+	c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-2", "power_surge"))
+	require.NoError(t, err)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateUnderReview, c.State)
+	var flags []string
+	for _, f := range c.Flags {
+		flags = append(flags, f.Code)
+	}
+	require.Contains(t, flags, "duplicate")
+
+	_, err = w.Claims.MarkPaid(w.Ctx, w.Admin, c.ID, "BANK-1", 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "an unapproved claim is not paid: %v", err)
+	_, err = w.Claims.RequestInfo(w.Ctx, w.Admin, c.ID, "the invoice, please", c.Revision+1)
+	require.Equal(t, tenants.CodePreconditionFailed, tenants.ErrorCode(err), "%v", err)
+
+	c, err = w.Claims.RequestInfo(w.Ctx, w.Admin, c.ID, "the invoice, please", c.Revision)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateNeedsInfo, c.State)
+
+	sub := w.claim("EXT-2", "power_surge").ClaimSubmission
+	sub.Note = "invoice FP-1 attached"
+	c, err = w.Claims.ResubmitClaim(w.Ctx, w.Admin, c.ID, sub, 0)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateSubmitted, c.State)
+	require.Equal(t, 2, c.Version)
+	require.Equal(t, 3, w.Jobs(t, "claim_adjudication"), "one job per submitted version")
+	versions, err := w.Claims.ListVersions(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Len(t, versions, 2, "both versions are kept")
+
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 2))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateUnderReview, c.State, "still a duplicate")
+
+	// Approved by hand: the labour in full, the board at 250.00.
+	c, err = w.Claims.ApproveClaim(w.Ctx, w.Admin, c.ID, "checked the invoice",
+		[]claims.ClaimLineAmount{{Line: 0, Approved: cny(10000)}, {Line: 1, Approved: cny(25000), Reason: "board at cost"}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateApproved, c.State)
+	require.NotNil(t, c.TotalApproved)
+	require.Equal(t, int64(35000), c.TotalApproved.Amount)
+	require.Len(t, w.approved, 2, "the payout hook runs once per approval")
+
+	c, err = w.Claims.MarkPaid(w.Ctx, w.Admin, c.ID, "BANK-1", 0)
+	require.NoError(t, err)
+	require.Equal(t, claims.StatePaid, c.State)
+	require.NotNil(t, c.PaidAt)
+	_, err = w.Claims.WithdrawClaim(w.Ctx, w.Admin, c.ID, "changed my mind", 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "a paid claim is not withdrawn: %v", err)
+	require.Equal(t, []claims.State{claims.StateSubmitted, claims.StateUnderReview, claims.StateNeedsInfo, claims.StateSubmitted,
+		claims.StateUnderReview, claims.StateApproved, claims.StatePaid}, w.states(t, c.ID))
+}
+
+// A withdrawn claim is final; a submission naming another tenant's or an
+// unknown unit is not found, and bad input names the input's field.
+func TestRolledBackClaimWithdrawAndBadInput(t *testing.T) {
+	w := newWasherShop(t)
+	c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-W", "power_surge"))
+	require.NoError(t, err)
+	c, err = w.Claims.WithdrawClaim(w.Ctx, w.Admin, c.ID, "filed by mistake", 0)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateWithdrawn, c.State)
+	// The job that follows finds nothing to do.
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateWithdrawn, c.State)
+
+	in := w.claim("EXT-X", "power_surge")
+	in.UnitID = "unt_00000000000000000000000000"
+	_, _, err = w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+	require.Error(t, err)
+	require.Contains(t, []tenants.Code{tenants.CodeNotFound, tenants.CodeInvalid}, tenants.ErrorCode(err), "%v", err)
+
+	in = w.claim("EXT-Y", "power_surge")
+	in.Lines[1].PartID = "prt_00000000000000000000000000"
+	_, _, err = w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+	require.Contains(t, domaintest.Fields(t, err), "lines[1].part_id")
+	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM claims WHERE tenant_id = $1`), "refused submissions write nothing")
+}
