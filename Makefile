@@ -15,7 +15,9 @@ BIN       := bin/servicenet
 # the next step would only say DATABASE_URL is not set: stop here instead.
 DB_ENV    := { env_out="$$(bash deploy/localpg.sh env)" || { echo "make: could not start the local PostgreSQL (messages above; log in .data/pg.log or where .data/pg-location points). Fix that, or set DATABASE_URL to a database whose role may create roles and databases." >&2; exit 1; }; eval "$$env_out"; }
 TEST_FLAGS ?= -race -count=1 -timeout 20m
-BENCH_FLAGS ?= -run '^$$' -bench . -benchtime=3s -benchmem -count=1 -timeout 30m
+BENCH_FLAGS ?= -run '^$$' -bench . -skip IntakeAudit -benchtime=3s -benchmem -count=1 -timeout 30m
+# The audit on/off comparison sizes itself (24 interleaved pairs): one run.
+AUDIT_BENCH_FLAGS ?= -run '^$$' -bench IntakeAudit -benchtime=1x -count=1 -timeout 20m
 
 # Spec linters and the TypeScript client's generator and compiler, installed
 # from npm into .tools/ at pinned versions; the Go client's generator runs
@@ -50,7 +52,8 @@ test: check-clients ## run the whole test suite against a real Postgres (and che
 
 .PHONY: bench
 bench: ## run the benchmarks (write throughput, network, imports, entitlements, claims, webhooks, dispatch, tickets, authorization)
-	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/ ./tenants/warranty/entitlement/
+	$(DB_ENV) && $(GO) test $(BENCH_FLAGS) ./internal/bench/ ./authz/ ./tenants/warranty/entitlement/ && \
+		$(GO) test $(AUDIT_BENCH_FLAGS) ./internal/bench/
 
 .PHONY: openapi
 openapi: $(TOOLS_STAMP) ## regenerate openapi/openapi.yaml, openapi-3.0.yaml and the clients in openapi/clients/ from the code
