@@ -125,14 +125,13 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) (adjudicatio
 	customers.QueueSerialElsewhere(b, tx.TenantID, c.UnitID, &a.serialElsewhere)
 	catalog.QueueParts(b, tx.TenantID, ids, &cat)
 	catalog.QueuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &a.listPrices)
+	queuePolicy(b, tx.TenantID, &a.policy)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return a, err
 	}
 	a.parts = matchParts(cat, a.records.Unit.ModelID)
+	a.policy = a.policy.withCurrency(a.records.Settings.Currency)
 	var err error
-	if a.policy, err = loadPolicy(ctx, tx, a.records.Settings.Currency); err != nil {
-		return a, err
-	}
 	a.duplicates, err = duplicates(ctx, tx, c, a.policy.DuplicateWindowDays)
 	return a, err
 }

@@ -311,13 +311,15 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (ClaimPolicy, error) {
 	var pol ClaimPolicy
 	b := &pgx.Batch{}
-	queuePolicy(b, tx.TenantID, currency, &pol)
-	return pol, tx.SendBatch(ctx, b).Close()
+	queuePolicy(b, tx.TenantID, &pol)
+	err := tx.SendBatch(ctx, b).Close()
+	return pol.withCurrency(currency), err
 }
 
-// queuePolicy queues loadPolicy's read on b, into pol.
-func queuePolicy(b *pgx.Batch, tenantID, currency string, pol *ClaimPolicy) {
-	*pol = ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit, Currency: currency},
+// queuePolicy queues loadPolicy's read on b, into pol; the default auto-
+// approval limit has no currency until the caller sets it (withCurrency).
+func queuePolicy(b *pgx.Batch, tenantID string, pol *ClaimPolicy) {
+	*pol = ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit},
 		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent}
 	b.Queue(`SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
 		WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
@@ -327,6 +329,12 @@ func queuePolicy(b *pgx.Batch, tenantID, currency string, pol *ClaimPolicy) {
 		}
 		return err
 	})
+}
+
+// withCurrency is pol with its amounts in the tenant's currency.
+func (pol ClaimPolicy) withCurrency(currency string) ClaimPolicy {
+	pol.AutoApproveLimit.Currency = currency
+	return pol
 }
 
 // GetPolicy returns the tenant's adjudication policy (the defaults until set).

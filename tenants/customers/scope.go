@@ -102,14 +102,6 @@ func ResolveOwnerScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal)
 	return sc, nil
 }
 
-// OwnerPredicate is the OwnerScope predicate on a row aliased alias with
-// storefront_id and node_id columns; sf and path are the placeholders of the
-// scope's Storefront and NodePath.
-func OwnerPredicate(alias, sf, path string) string {
-	return `(` + sf + `::text IS NULL OR ` + alias + `.storefront_id = ` + sf + `::text)
-		AND ` + network.InSubtree(alias, path)
-}
-
 // Served is what a technician's or node key's jobs touch: the customers and
 // units of the tickets in its scope, each with whether one of those jobs is
 // live (open, or ended less than the tenant's grace period ago). The
