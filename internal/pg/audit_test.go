@@ -4,9 +4,11 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/tenants"
 )
 
 // unaudited are the tenant tables whose writes have no audit_row trigger,
@@ -90,4 +92,62 @@ func TestEveryTenantTableIsAudited(t *testing.T) {
 		"network_import_chunks", "privacy_policies", "payouts", "swaps", "coverage_plans", "storefronts", "tickets", "customers"} {
 		require.True(t, audited[name], "%s (016–023) is audited", name)
 	}
+}
+
+// A creation is recorded as the created row (json, migration 042) without
+// its secrets, and read back as {field: {old: null, new: value}} for the
+// fields with a value, tenant_id left out; an update records its diff.
+// Every audited table's trigger runs the function generated for it.
+func TestAuditCreationIsTheRowWithoutSecrets(t *testing.T) {
+	ctx := context.Background()
+	tx := pgtest.Tx(t)
+	ten, key := tenants.NewID(tenants.PrefixTenant), tenants.NewID(tenants.PrefixAPIKey)
+	_, err := tx.Exec(ctx, `INSERT INTO tenants (id, name, slug) VALUES ($1, $1, $2)`, ten, "t-"+ten[len(ten)-12:])
+	require.NoError(t, err)
+	setTenant(t, tx, ten)
+	_, err = tx.Exec(ctx, `SELECT set_config('app.actor', 'key_a|tenant_admin||createApiKey|req1', true)`)
+	require.NoError(t, err)
+	insertKey(t, tx, ten, key)
+	_, err = tx.Exec(ctx, `UPDATE api_keys SET name = 'renamed', last_used_at = now() WHERE tenant_id = $1 AND id = $2`, ten, key)
+	require.NoError(t, err)
+
+	rows, err := tx.Query(ctx, `SELECT action, actor, operation, object_id, created_row IS NOT NULL, audit_entry_changes(changes, created_row)
+		FROM audit_log WHERE tenant_id = $1 AND object_type = 'api_keys' ORDER BY id`, ten)
+	require.NoError(t, err)
+	type entry struct {
+		action, actor, operation, object string
+		asRow                            bool
+		changes                          map[string]map[string]any
+	}
+	var got []entry
+	for rows.Next() {
+		var e entry
+		require.NoError(t, rows.Scan(&e.action, &e.actor, &e.operation, &e.object, &e.asRow, &e.changes))
+		got = append(got, e)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, 2, "the creation and the rename (last_used_at is no change of its own: excluded)")
+
+	created := got[0]
+	assert.Equal(t, []any{"create", "key_a", "createApiKey", key, true}, []any{created.action, created.actor, created.operation, created.object, created.asRow})
+	assert.Equal(t, map[string]any{"old": nil, "new": "k"}, created.changes["name"])
+	assert.Equal(t, map[string]any{"old": nil, "new": []any{"tenant_admin"}}, created.changes["roles"])
+	for _, k := range []string{"secret_hash", "tenant_id", "last_used_at", "node_id", "revoked_at"} {
+		assert.NotContains(t, created.changes, k, "a secret, the tenant or a null")
+	}
+	var secret string
+	require.NoError(t, tx.QueryRow(ctx, `SELECT coalesce(created_row ->> 'secret_hash', '') FROM audit_log
+		WHERE tenant_id = $1 AND object_type = 'api_keys' AND action = 'create'`, ten).Scan(&secret))
+	assert.Empty(t, secret, "the secret is not stored")
+
+	renamed := got[1]
+	assert.Equal(t, "update", renamed.action)
+	assert.False(t, renamed.asRow)
+	assert.Equal(t, map[string]map[string]any{"name": {"old": "k", "new": "renamed"}}, renamed.changes)
+
+	var stray []string
+	require.NoError(t, tx.QueryRow(ctx, `SELECT coalesce(array_agg(c.relname ORDER BY c.relname), '{}')
+		FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+		WHERE g.tgname = c.relname || '_audit' AND g.tgfoid <> to_regproc(c.relname || '_audit')`).Scan(&stray))
+	assert.Empty(t, stray, "audit triggers not on their generated function (attach with audit_table)")
 }
