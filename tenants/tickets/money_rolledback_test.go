@@ -11,8 +11,10 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -206,4 +208,50 @@ func waiverCodes(tk tickets.Ticket) []string {
 		out = append(out, w.Code)
 	}
 	return out
+}
+
+// Rule 8 (Midea's promise 3): a technician who showed no licence makes
+// that service free. Upheld by a complaint after the completion, the
+// brand takes the 170.00 and refunds it; the ticket reopened (the customer
+// unsatisfied) and completed again is the same service, so the second
+// completion charges the customer nothing either, and nothing more is
+// refunded.
+func TestRolledBackUpheldWaiverHoldsAfterReopen(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.repair(t, tk.ID)
+	customer, brand, plan := totals(t, tk)
+	// 1200 days: past the washer's whole-unit warranty; rule 2: the price
+	// list, labour 120.00 + visit 50.00, the customer's.
+	require.Equal(t, int64(washerLabour+washerVisit), customer)
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+
+	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: tk.ID, Category: "licence",
+		Severity: "high", Description: "师傅未出示服务证"})
+	require.NoError(t, err)
+	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, c.RefundPayoutID)
+	refund, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *c.RefundPayoutID)
+	require.NoError(t, err)
+	require.Equal(t, int64(washerLabour+washerVisit), refund.Amount.Amount, "what the customer paid comes back")
+	require.Equal(t, payouts.PayerBrand, refund.Payer)
+
+	tk, err = e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+	require.NoError(t, err)
+	e.visit(t, tk.ID, -6, false)
+	tk = e.repair(t, tk.ID)
+	customer, brand, plan = totals(t, tk)
+	require.Zero(t, customer, "the licence waiver holds for the service served again")
+	require.Equal(t, int64(washerLabour+washerVisit), brand, "the brand pays labour 120.00 + visit 50.00")
+	require.Zero(t, plan)
+	require.Contains(t, waiverCodes(tk), "licence_not_shown")
+	for _, l := range tk.Completion.Lines {
+		require.Zero(t, l.CustomerPays.Amount, "%+v", l)
+		require.Equal(t, "brand", l.Payer, "%+v", l)
+	}
+	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: *tk.UnitID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, ps, 1, "one refund for the service, nothing owed on the second completion")
 }
