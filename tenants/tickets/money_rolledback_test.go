@@ -10,11 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -254,4 +256,208 @@ func TestRolledBackUpheldWaiverHoldsAfterReopen(t *testing.T) {
 	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: *tk.UnitID, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, ps, 1, "one refund for the service, nothing owed on the second completion")
+}
+
+// Rule 2: out of warranty the price list charges the customer everything
+// shown before the work: labour 120.00 + the drain pump 85.00 + the visit
+// (travel) 50.00 = 255.00; the brand and plans pay nothing. In warranty
+// (day 100 of the washer's whole-unit term, a performance fault) the same
+// job is the brand's: 255.00, the customer nothing.
+func TestRolledBackRepairChargesByWarranty(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := catalog.QuotePart{PartID: e.part(t, drainPumpNo), Quantity: 1}
+	for _, c := range []struct {
+		name                  string
+		daysAgo               int
+		basis, payer          string
+		customer, brand, plan int64
+	}{
+		{"OutOfWarrantyTheCustomerPaysLabourPartAndVisit", 1200, "out_of_warranty", "customer", washerLabour + drainPump + washerVisit, 0, 0},
+		{"InWarrantyTheBrandPays", 100, "manufacturer_warranty", "brand", 0, washerLabour + drainPump + washerVisit, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, c.daysAgo, false), -6)
+			tk = e.repair(t, tk.ID, pump)
+			customer, brand, plan := totals(t, tk)
+			require.Equal(t, c.customer, customer)
+			require.Equal(t, c.brand, brand)
+			require.Equal(t, c.plan, plan)
+			require.Equal(t, c.basis, tk.Completion.Basis)
+			require.Empty(t, tk.Completion.Waivers, "on time, price list shown: no promise")
+			kinds := map[string]int64{}
+			for _, l := range tk.Completion.Lines {
+				require.Equal(t, c.payer, l.Payer, "%+v", l)
+				kinds[l.Kind] += l.ListAmount.Amount
+			}
+			require.Equal(t, map[string]int64{"labor": washerLabour, "part": drainPump, "visit": washerVisit}, kinds)
+		})
+	}
+}
+
+// Rule 8: the technician arriving later than the agreed time makes the
+// service free — the brand pays the 170.00 the customer would have paid —
+// with an apology up to 15 minutes late, and an apology and a gift later.
+func TestRolledBackLateArrivalIsFree(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		late   int
+		action string
+	}{{10, "apology"}, {20, "apology_and_gift"}} {
+		t.Run(fmt.Sprintf("%dMinutesLate", c.late), func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, 1200, false), c.late)
+			tk = e.repair(t, tk.ID)
+			customer, brand, plan := totals(t, tk)
+			require.Zero(t, customer, "late means free")
+			require.Equal(t, int64(washerLabour+washerVisit), brand)
+			require.Zero(t, plan)
+			require.Equal(t, []string{"late_arrival"}, waiverCodes(tk))
+			require.Equal(t, c.action, tk.Completion.Waivers[0].Action)
+			for _, l := range tk.Completion.Lines {
+				require.Equal(t, "brand", l.Payer, "%+v", l)
+			}
+		})
+	}
+}
+
+// A part fitted through the ticket's requisition beyond the diagnosis
+// quote is billed at completion at the price list: out of warranty the
+// customer pays labour 120.00 + visit 50.00 + two pumps 2×85.00 = 340.00
+// when the quote listed one and two were used.
+func TestRolledBackPartsUsedAreBilledOnCompletion(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	for _, op := range []string{"reserve", "issue", "use"} {
+		_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: 2}}}, 0)
+		require.NoError(t, err, op)
+	}
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, plan := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), customer)
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+	require.Len(t, tk.Completion.PartsBilled, 1)
+	require.Equal(t, 1, tk.Completion.PartsBilled[0].Quoted)
+	require.Equal(t, 2, tk.Completion.PartsBilled[0].Used)
+	var parts int64
+	for _, l := range tk.Completion.Lines {
+		if l.Kind == "part" {
+			require.Equal(t, "customer", l.Payer)
+			parts += l.CustomerPays.Amount
+		}
+	}
+	require.Equal(t, int64(2*drainPump), parts)
+}
+
+// The callback promise: a completed repair is called back within 72 hours
+// (3 hours when the technician was not sure of the fix); an unsatisfied
+// callback reopens the ticket, a satisfied one closes it, and the charges
+// stay what the completion settled.
+func TestRolledBackCallbackPromise(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		name      string
+		uncertain bool
+		after     time.Duration
+		outcome   string
+		state     tickets.State
+	}{{"SureFixCalledBackIn72HoursAndClosed", false, 72 * time.Hour, "satisfied", "closed"},
+		{"UnsureFixCalledBackIn3HoursAndServedAgain", true, 3 * time.Hour, "unsatisfied", "dispatched"}} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+			_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+				Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true, Uncertain: c.uncertain},
+				Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+			require.NoError(t, err)
+			done := e.start.Add(30 * time.Minute)
+			e.set(done)
+			tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+			require.NoError(t, err)
+			require.NotNil(t, tk.SLA.CallbackDueAt)
+			require.True(t, done.Add(c.after).Equal(*tk.SLA.CallbackDueAt), "due %v, want %v", tk.SLA.CallbackDueAt, done.Add(c.after))
+			customer, _, _ := totals(t, tk)
+			require.Equal(t, int64(washerLabour+washerVisit), customer)
+			tk, err = e.Tickets.RecordCallback(e.Ctx, e.Admin, tk.ID, tickets.CallbackInput{Outcome: c.outcome}, 0)
+			require.NoError(t, err)
+			require.Equal(t, c.state, tk.State)
+			if c.outcome == "unsatisfied" {
+				require.Contains(t, timeline(t, e.Env, tk.ID), "reopened", "unsatisfied: reopened and dispatched again")
+			}
+			require.Nil(t, tk.SLA.CallbackDueAt, "the callback was made")
+			require.Equal(t, int64(washerLabour+washerVisit), tk.CustomerTotal.Amount, "a callback changes no charge")
+		})
+	}
+}
+
+// Rule 7: a washer under the no-reason repair plan with a voltage fault is
+// repaired free, the plan paying labour, visit and part (255.00), and the
+// plan owes the customer 100.00 satisfaction compensation within 5
+// business days of the repair: scheduled once at completion, then paid.
+func TestRolledBackNoReasonPlanCompensationOwedThenPaid(t *testing.T) {
+	e := newMoneyEnv(t)
+	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "no_reason_repair", Category: "washer", Limit: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, plans)
+	plan := plans[0]
+	require.NotNil(t, plan.Compensation)
+	require.Equal(t, int64(10000), plan.Compensation.Amount, "the seed's 100 元/次 服务满意金")
+	unit := e.unit(t, 30, false)
+	contract := e.Contract(t, unit, plan.ID, -30)
+
+	tk := e.onSite(t, "repair", unit, -6)
+	_, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "unstable_voltage", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: e.part(t, drainPumpNo), Quantity: 1}}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	e.set(e.start.Add(30 * time.Minute))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, planPays := totals(t, tk)
+	require.Equal(t, "no_reason_repair", tk.Completion.Basis)
+	require.Zero(t, customer, "an environmental fault under the plan is repaired free")
+	require.Zero(t, brand)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), planPays, "the plan pays labour, visit and part")
+	comp := tk.Completion.Compensation
+	require.NotNil(t, comp, "the plan owes its compensation")
+	require.Equal(t, int64(10000), comp.Amount.Amount)
+	require.Equal(t, "plan", comp.Payer)
+	require.False(t, comp.Existing)
+
+	p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, comp.PayoutID)
+	require.NoError(t, err)
+	require.Equal(t, payouts.PayerPlan, p.Payer)
+	require.Equal(t, contract, *p.ContractID)
+	require.Equal(t, tk.ID, *p.TicketID)
+	require.Equal(t, int64(10000), p.Amount.Amount)
+	require.Equal(t, payouts.StateScheduled, p.State)
+	require.Equal(t, 5, p.BusinessDays)
+	require.Equal(t, e.start.Format(time.DateOnly), p.CountedFrom, "counted from the repair day")
+	require.Equal(t, comp.DueOn, p.DueOn)
+	due, err := time.Parse(time.DateOnly, p.DueOn)
+	require.NoError(t, err)
+	from, _ := time.Parse(time.DateOnly, p.CountedFrom)
+	days := 0
+	for d := from.AddDate(0, 0, 1); !d.After(due); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
+			days++
+		}
+	}
+	require.Equal(t, 5, days, "5 business days after %s (no holidays set): %s", p.CountedFrom, p.DueOn)
+
+	paid, err := e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "ALIPAY-NRR-1", p.Version)
+	require.NoError(t, err)
+	require.Equal(t, payouts.StatePaid, paid.State)
+	require.Equal(t, payouts.PayerPlan, paid.Payer)
+	_, err = e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "ALIPAY-NRR-1", 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "paid once: %v", err)
 }
