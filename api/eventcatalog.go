@@ -215,6 +215,7 @@ type (
 		Amount       tenants.Money `json:"amount"`
 		DueOn        string        `json:"due_on"`
 		State        string        `json:"state"`
+		Payer        string        `json:"payer" doc:"Who owes it: plan, brand or storefront (the unit's seller)."`
 		StorefrontID *string       `json:"storefront_id,omitempty"`
 		ClaimID      *string       `json:"claim_id,omitempty"`
 		Reference    *string       `json:"reference,omitempty"`

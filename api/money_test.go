@@ -596,3 +596,35 @@ func TestPayoutClaimMustBeTheUnits(t *testing.T) {
 	require.Equal(t, w.unit, p["unit_id"])
 	require.Len(t, unitPayouts(t, env, w.admin, w.unit), 1)
 }
+
+// Rule 9 over HTTP: the refund of a storefront's seven-day no-reason return
+// (day 5, change of mind, resaleable) is the storefront's: the payout reads
+// payer storefront and names the storefront, and its payout.scheduled
+// event says so.
+func TestNoReasonReturnRefundIsTheStorefronts(t *testing.T) {
+	t.Parallel()
+	f := newKindsFlow(t, "money-return")
+	unit := f.unit(t, "MNY-RET-0001", shanghaiToday(-4), "")
+	id, key := f.pickedUp(t, "return", unit)
+	ticketAct(t, f.env, key, id, "inspection", map[string]any{"resellable": true, "fault_confirmed": false}, http.StatusOK)
+	tk := ticketAct(t, f.env, key, id, "outcome", map[string]any{"outcome": "refund"}, http.StatusOK)
+	payout := tk["service"].(map[string]any)["outcome"].(map[string]any)["payout_id"].(string)
+	r := f.env.Do(t, http.MethodGet, "/v1/payouts/"+payout, f.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	p := r.JSON(t)
+	assert.Equal(t, "storefront", p["payer"])
+	assert.Equal(t, f.shopID, p["storefront_id"])
+	assert.EqualValues(t, 300000, amountOf(p["amount"]), "the purchase price")
+	assert.Nil(t, p["contract_id"])
+	r = f.env.Do(t, http.MethodGet, "/v1/events?type=payout.scheduled&limit=50", f.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var found bool
+	for _, ev := range r.JSON(t)["data"].([]any) {
+		ev := ev.(map[string]any)
+		if ev["subject_id"] == payout {
+			found = true
+			assert.Equal(t, "storefront", ev["data"].(map[string]any)["payer"])
+		}
+	}
+	assert.True(t, found, "the payout.scheduled event")
+}

@@ -99,6 +99,19 @@ const (
 	TypePayoutMissed    = "payout.missed"
 )
 
+// Who owes a payout (Payout.Payer). It is always paid to the unit's
+// customer.
+const (
+	// PayerPlan: the plan of the payout's contract.
+	PayerPlan = "plan"
+	// PayerBrand: the brand (a refund of a waived charge, a compensation
+	// without a plan, a statutory return).
+	PayerBrand = "brand"
+	// PayerStorefront: the storefront that sold the unit (the refund of a
+	// seven-day no-reason return: the seller's promise, rule 9).
+	PayerStorefront = "storefront"
+)
+
 // DefaultBusinessDays is the deadline when none is given (rule 7: 5).
 const DefaultBusinessDays = 5
 
@@ -110,7 +123,7 @@ type Payout struct {
 	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	Payer        string        `json:"payer" enum:"plan,brand" doc:"Who owes it: the plan of contract_id, or the brand (a refund of a waived charge, a compensation without a plan). It is paid to the unit's customer." example:"plan"`
+	Payer        string        `json:"payer" enum:"plan,brand,storefront" doc:"Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return). It is paid to the unit's customer." example:"plan"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
 	CountedFrom  string        `json:"counted_from" format:"date" doc:"The repair or approval date the business days count from." example:"2026-09-25"`
@@ -134,6 +147,11 @@ type NewPayout struct {
 	Reason       string        `json:"reason" minLength:"1" maxLength:"500" example:"no-reason repair plan: satisfaction compensation"`
 	From         string        `json:"from,omitempty" format:"date" doc:"The repair or approval date; default today in the tenant's time zone; not in the future." example:"2026-09-25"`
 	BusinessDays int           `json:"business_days,omitempty" minimum:"1" maximum:"60" doc:"Deadline in business days after from (default 5)." example:"5"`
+	// Payer is who owes it, set by the domain, never by a request: empty
+	// is the plan of ContractID, else the brand; PayerStorefront is the
+	// storefront that sold the unit (a unit no storefront sold is an
+	// error), and takes no contract.
+	Payer string `json:"-"`
 }
 
 // Filter selects payouts; empty fields do not filter.
@@ -145,7 +163,7 @@ type Filter struct {
 
 const payoutColumns = `p.id, p.unit_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
 	to_char(p.counted_from, 'YYYY-MM-DD'), p.business_days, to_char(p.due_on, 'YYYY-MM-DD'), p.state, p.missed_at,
-	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id`
+	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id, p.payer`
 
 const payoutFrom = ` FROM payouts p `
 
@@ -155,11 +173,7 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	var o Payout
 	err := row.Scan(&o.ID, &o.UnitID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
 		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
-		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID)
-	o.Payer = "brand"
-	if o.ContractID != nil {
-		o.Payer = "plan"
-	}
+		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID, &o.Payer)
 	return o, err
 }
 
@@ -325,6 +339,9 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 	if err := v.Err(); err != nil {
 		return Payout{}, err
 	}
+	if in.Payer == PayerStorefront && (u.StorefrontID == nil || in.ContractID != "") {
+		return Payout{}, errors.New("payouts: a storefront owes only the refund of a unit it sold, without a contract")
+	}
 	return s.insert(ctx, tx, actor, st, u.ID, in, from, "")
 }
 
@@ -337,12 +354,19 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 		return Payout{}, err
 	}
 	id := tenants.NewID(tenants.PrefixPayout)
+	payer := in.Payer
+	if payer == "" {
+		payer = PayerBrand
+		if in.ContractID != "" {
+			payer = PayerPlan
+		}
+	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO payouts (tenant_id, id, unit_id, claim_id, contract_id, amount, currency, reason, counted_from,
-		       business_days, due_on, created_by, ticket_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12, $13)`,
+		       business_days, due_on, created_by, ticket_id, payer)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12, $13, $14)`,
 		tx.TenantID, id, unitID, nullable(in.ClaimID), nullable(in.ContractID), in.Amount.Amount, in.Amount.Currency,
-		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID)); err != nil {
+		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID), payer); err != nil {
 		return Payout{}, err
 	}
 	// One round trip: the payout read back and its unit's storefront.
@@ -365,7 +389,7 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 }
 
 func payoutData(o Payout) map[string]any {
-	d := map[string]any{"unit_id": o.UnitID, "amount": o.Amount, "due_on": o.DueOn, "state": o.State}
+	d := map[string]any{"unit_id": o.UnitID, "amount": o.Amount, "due_on": o.DueOn, "state": o.State, "payer": o.Payer}
 	if o.StorefrontID != nil {
 		d["storefront_id"] = *o.StorefrontID
 	}

@@ -151,3 +151,16 @@ func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Comp
 	}
 	return po.ID, nil
 }
+
+// refundPayer is who owes the refund of a return allowed on basis: a
+// seven-day no-reason return is the storefront's promise for its own sale
+// (rule 9; seeds, 天猫特色服务: 七天无理由退换货 — the seller takes the unit back
+// and refunds it, the buyer bearing only the freight of a change of mind),
+// so the storefront that sold the unit pays it; a return for a fault
+// (statutory return) stays the brand's.
+func refundPayer(basis entitlement.Basis) string {
+	if basis == entitlement.BasisNoReasonReturn {
+		return payouts.PayerStorefront
+	}
+	return ""
+}

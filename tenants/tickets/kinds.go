@@ -423,7 +423,7 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 }
 
 // RecordOutcome settles an inspected return or exchange. A refund is a
-// payout to the customer (the brand pays, due in the default business
+// payout to the customer (refundPayer: the storefront for a no-reason return, else the brand; due in the default business
 // days), ends the unit's plans and joins its history as a return; an
 // exchange requests a swap (statutory exchange), which registers the
 // replacement and ends the plans when fulfilled (the replaced unit keeps
@@ -468,7 +468,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				amount = *in.Refund
 			}
 			po, err := s.payouts.SchedulePayout(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID},
-				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")"})
+				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")", Payer: refundPayer(r.Basis)})
 			if err != nil {
 				return err
 			}

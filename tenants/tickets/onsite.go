@@ -40,6 +40,7 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	if err != nil {
 		return warranty.Entitlement{}, err
 	}
+	carryLateWaivers(t.Completion, visit)
 	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" {
 		visit.RepeatVisitByNetwork = true // Midea promise 2: delivery not in sync is the network's doing
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -95,6 +96,33 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return WaivedCharges{}, err
 	}
 	return out, tx.SendBatch(ctx, b).Close()
+}
+
+// carryLateWaivers adds to v the service promises an earlier completion
+// of the ticket carried that only the visit's facts establish and no later
+// visit can undo: the licence not shown, charges beyond the price list, a
+// serious conduct breach, whether the visit checklist recorded them or a
+// complaint upheld them after completion (WaiveChargesTx). Rule 8 makes
+// "that service" free; a ticket reopened and completed again is the same
+// service (served again until the customer is satisfied), so its new
+// charges are waived too. prev nil (never completed) adds nothing.
+func carryLateWaivers(prev *Completion, v *warranty.VisitReport) {
+	if prev == nil || v == nil {
+		return
+	}
+	for _, w := range prev.Waivers {
+		if !w.Waives {
+			continue
+		}
+		switch w.Code {
+		case "licence_not_shown":
+			v.LicenceNotShown = true
+		case "charge_beyond_price_list":
+			v.ChargedBeyondPriceList = true
+		case "conduct_breach":
+			v.ConductBreach = true
+		}
+	}
 }
 
 // payerOf names who pays a line from its amounts.

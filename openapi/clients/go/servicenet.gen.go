@@ -5400,6 +5400,27 @@ func (e PayoutPaidEventType) Valid() bool {
 	}
 }
 
+// Defines values for PayoutPayer.
+const (
+	PayoutPayerBrand      PayoutPayer = "brand"
+	PayoutPayerPlan       PayoutPayer = "plan"
+	PayoutPayerStorefront PayoutPayer = "storefront"
+)
+
+// Valid indicates whether the value is a known member of the PayoutPayer enum.
+func (e PayoutPayer) Valid() bool {
+	switch e {
+	case PayoutPayerBrand:
+		return true
+	case PayoutPayerPlan:
+		return true
+	case PayoutPayerStorefront:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayoutScheduledEventType.
 const (
 	PayoutScheduledEventTypePayoutScheduled PayoutScheduledEventType = "payout.scheduled"
@@ -12280,7 +12301,7 @@ type Payout struct {
 	Id       string             `json:"id"`
 	MissedAt *time.Time         `json:"missed_at,omitempty"`
 	PaidAt   *time.Time         `json:"paid_at,omitempty"`
-	Payer    CompensationPayer  `json:"payer"`
+	Payer    PayoutPayer        `json:"payer"`
 	Reason   string             `json:"reason"`
 
 	// Reference The payment's reference (bank or wallet transaction).
@@ -12301,10 +12322,13 @@ type Payout struct {
 
 // PayoutEventData defines model for PayoutEventData.
 type PayoutEventData struct {
-	Amount       Money   `json:"amount"`
-	ClaimId      *string `json:"claim_id,omitempty"`
-	DueOn        string  `json:"due_on"`
-	Late         *bool   `json:"late,omitempty"`
+	Amount  Money   `json:"amount"`
+	ClaimId *string `json:"claim_id,omitempty"`
+	DueOn   string  `json:"due_on"`
+	Late    *bool   `json:"late,omitempty"`
+
+	// Payer Who owes it: plan, brand or storefront (the unit's seller).
+	Payer        string  `json:"payer"`
 	Reference    *string `json:"reference,omitempty"`
 	State        string  `json:"state"`
 	StorefrontId *string `json:"storefront_id,omitempty"`
@@ -12362,6 +12386,9 @@ type PayoutPaidEvent struct {
 
 // PayoutPaidEventType The event type.
 type PayoutPaidEventType string
+
+// PayoutPayer defines model for PayoutPayer.
+type PayoutPayer string
 
 // PayoutScheduledEvent A payout to a customer was scheduled.
 type PayoutScheduledEvent struct {

@@ -13614,8 +13614,8 @@ export interface components {
              * @example 2026-10-02T15:00:00+08:00
              */
             paid_at?: string;
-            /** @description Who owes it: the plan of contract_id, or the brand (a refund of a waived charge, a compensation without a plan). It is paid to the unit's customer. */
-            payer: components["schemas"]["CompensationPayer"];
+            /** @description Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return). It is paid to the unit's customer. */
+            payer: components["schemas"]["PayoutPayer"];
             /** @example no-reason repair plan: satisfaction compensation */
             reason: string;
             /**
@@ -13654,6 +13654,8 @@ export interface components {
             claim_id?: string;
             due_on: string;
             late?: boolean;
+            /** @description Who owes it: plan, brand or storefront (the unit's seller). */
+            payer: string;
             reference?: string;
             state: string;
             storefront_id?: string;
@@ -13738,6 +13740,8 @@ export interface components {
              */
             type: "payout.paid";
         };
+        /** @enum {string} */
+        PayoutPayer: "plan" | "brand" | "storefront";
         /** @description A payout to a customer was scheduled. */
         PayoutScheduledEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */

@@ -1,0 +1,463 @@
+package tickets_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// Money on the ticket path, in rolled-back transactions: what the customer
+// pays, what the brand, the plan or the storefront owes, derived from the
+// seeds' rules. The demo price list charges a washer repair labour 120.00
+// and the visit 50.00; its drain pump (0024000145) costs 85.00.
+const (
+	washerLabour = 12000
+	washerVisit  = 5000
+	drainPump    = 8500
+	drainPumpNo  = "0024000145"
+)
+
+// moneyEnv is a demo-seeded tenant (the demo network, catalog, price list,
+// plans and storefront) whose repair points covering region each have a
+// technician who can take any washer repair any day, with a clock the
+// tickets service reads.
+type moneyEnv struct {
+	*domaintest.Env
+	washer, region, storefront string
+	start                      time.Time // a weekday 10:00, two days ahead
+	mu                         sync.Mutex
+	at                         time.Time
+	serial                     int
+}
+
+func newMoneyEnv(t *testing.T) *moneyEnv {
+	t.Helper()
+	e := &moneyEnv{Env: domaintest.New(t)}
+	e.Tickets.Now = e.now
+	im, err := e.Network.CreateImport(e.Ctx, e.Admin, network.FormatJSONL, network.DemoNetwork(1))
+	require.NoError(t, err)
+	im, err = e.Network.RunImport(e.Ctx, e.Tenant, im.ID)
+	require.NoError(t, err)
+	require.Equal(t, network.ImportSucceeded, im.State, "%v", im.Errors)
+	sales, err := warranty.SeedDemoSales(e.Ctx, e.Admin, e.Catalog, e.Customers, e.Warranty)
+	require.NoError(t, err)
+	e.storefront = sales.StorefrontID
+	onSale := false
+	ms, _, err := e.Catalog.ListProductModels(e.Ctx, e.Admin, catalog.ProductModelFilter{Category: "washer", Discontinued: &onSale, Limit: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, ms)
+	e.washer = ms[0].ID
+	points, _, err := e.Network.ListNodes(e.Ctx, e.Admin, network.NodeFilter{Tier: "repair_point", Limit: 200})
+	require.NoError(t, err)
+	for _, n := range points {
+		if n.Status == "active" && slices.Contains(n.Categories, "washer") && slices.Contains(n.ServiceKinds, "repair") {
+			e.region = n.Coverage[0]
+			break
+		}
+	}
+	require.NotEmpty(t, e.region)
+	covering, _, err := e.Network.ListNodes(e.Ctx, e.Admin, network.NodeFilter{RegionCode: e.region, Category: "washer", Limit: 200})
+	require.NoError(t, err)
+	var shifts []network.Shift
+	for wd := 1; wd <= 7; wd++ {
+		shifts = append(shifts, network.Shift{Weekday: wd, Start: "07:00", End: "21:00"})
+	}
+	limit := 30
+	for i, n := range covering {
+		_, err := e.Network.CreateTechnician(e.Ctx, e.Admin, network.NewTechnician{ExternalCode: fmt.Sprintf("MNY-TECH-%d", i),
+			NodeID: n.ID, Name: fmt.Sprintf("测试师傅%d", i), Phone: fmt.Sprintf("+86 136 0000 %04d", i),
+			Skills:  []network.Skill{{Category: "washer", Level: 5}},
+			Licence: &network.LicenceInput{Number: fmt.Sprintf("LIC-MNY-%d", i), IssuedOn: "2024-01-01", ExpiresOn: "2099-12-31"},
+			Shifts:  shifts, DailyJobLimit: &limit})
+		require.NoError(t, err)
+	}
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	d := time.Now().In(loc).AddDate(0, 0, 2)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	e.start = time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+	return e
+}
+
+func (e *moneyEnv) now() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.at.IsZero() {
+		return time.Now()
+	}
+	return e.at
+}
+
+// set moves the tickets' clock to at (zero: the real time).
+func (e *moneyEnv) set(at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.at = at
+}
+
+// unit registers a washer bought daysAgo days ago for 2,999.00, from the
+// brand store, or from the demo storefront when storefront.
+func (e *moneyEnv) unit(t *testing.T, daysAgo int, storefront bool) string {
+	t.Helper()
+	e.serial++
+	in := customers.NewUnit{ModelID: e.washer, Serial: fmt.Sprintf("MNY-%04d", e.serial),
+		Customer:     &customers.NewCustomer{Name: "钱七", Phones: []string{fmt.Sprintf("+86 139 1000 %04d", e.serial)}},
+		PurchaseDate: domaintest.Today(-daysAgo), PurchasePrice: domaintest.CNY(299900), Channel: "brand_store"}
+	if storefront {
+		in.Channel, in.StorefrontID = "storefront", e.storefront
+	}
+	u, err := e.Customers.RegisterUnit(e.Ctx, e.Admin, in)
+	require.NoError(t, err)
+	return u.ID
+}
+
+// onSite opens a ticket of typ for unit, triages it on site and takes it
+// through dispatch, accept, schedule and a check-in lateMinutes after the
+// window's start (negative: early).
+func (e *moneyEnv) onSite(t *testing.T, typ, unit string, lateMinutes int) tickets.Ticket {
+	t.Helper()
+	e.set(time.Time{})
+	w := tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}
+	tk, err := e.Tickets.Open(e.Ctx, e.Admin, tickets.NewTicket{Channel: "hotline", Type: typ,
+		Contact: tickets.TicketContact{Name: "钱七", Phone: "+86 139 1000 0000"},
+		Address: tickets.ServiceAddress{RegionCode: e.region, Line: "建设路 1 号"},
+		Unit:    tickets.UnitDetails{UnitID: unit}, Fault: tickets.ReportedFault{Symptom: "不排水"}, PreferredWindow: &w})
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("new"), tk.State, "%v", tk.Verification)
+	return e.visit(t, tk.ID, lateMinutes, true)
+}
+
+// visit takes a triaged (triage) or reopened ticket through dispatch,
+// accept, schedule and check-in lateMinutes after the window's start.
+func (e *moneyEnv) visit(t *testing.T, id string, lateMinutes int, triage bool) tickets.Ticket {
+	t.Helper()
+	e.set(time.Time{})
+	var tk tickets.Ticket
+	var err error
+	if triage {
+		tk, err = e.Tickets.Triage(e.Ctx, e.Admin, id, tickets.TriageInput{Mode: "on_site"}, 0)
+	} else {
+		tk, err = e.Tickets.Dispatch(e.Ctx, e.Admin, id, tickets.DispatchInput{}, 0)
+	}
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	require.NotNil(t, tk.TechnicianID, "no technician proposed: %v", tk.StateReason)
+	_, err = e.Tickets.Accept(e.Ctx, e.Admin, id, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, id, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
+	require.NoError(t, err)
+	e.set(e.start.Add(time.Duration(lateMinutes) * time.Minute))
+	tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, id, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("on_site"), tk.State)
+	return tk
+}
+
+// repair diagnoses a performance fault, the price list shown, prices labour,
+// the visit and parts, and completes half an hour after the check-in.
+func (e *moneyEnv) repair(t *testing.T, id string, parts ...catalog.QuotePart) tickets.Ticket {
+	t.Helper()
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
+		Diagnosis:      tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: parts},
+		PriceListShown: true}, 0)
+	require.NoError(t, err)
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, id, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("completed"), tk.State)
+	return tk
+}
+
+// part is the id of the demo catalog's part numbered number.
+func (e *moneyEnv) part(t *testing.T, number string) string {
+	t.Helper()
+	ps, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{PartNumber: number, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	return ps[0].ID
+}
+
+// totals are a completion's totals: customer, brand, plan.
+func totals(t *testing.T, tk tickets.Ticket) (customer, brand, plan int64) {
+	t.Helper()
+	require.NotNil(t, tk.Completion)
+	tt := tk.Completion.Totals
+	require.Equal(t, tk.Completion.Totals.Customer.Amount, tk.CustomerTotal.Amount, "the ticket's customer total is the completion's")
+	return tt.Customer.Amount, tt.Brand.Amount, tt.Plan.Amount
+}
+
+func waiverCodes(tk tickets.Ticket) []string {
+	var out []string
+	for _, w := range tk.Completion.Waivers {
+		out = append(out, w.Code)
+	}
+	return out
+}
+
+// Rule 8 (Midea's promise 3): a technician who showed no licence makes
+// that service free. Upheld by a complaint after the completion, the
+// brand takes the 170.00 and refunds it; the ticket reopened (the customer
+// unsatisfied) and completed again is the same service, so the second
+// completion charges the customer nothing either, and nothing more is
+// refunded.
+func TestRolledBackUpheldWaiverHoldsAfterReopen(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.repair(t, tk.ID)
+	customer, brand, plan := totals(t, tk)
+	// 1200 days: past the washer's whole-unit warranty; rule 2: the price
+	// list, labour 120.00 + visit 50.00, the customer's.
+	require.Equal(t, int64(washerLabour+washerVisit), customer)
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+
+	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: tk.ID, Category: "licence",
+		Severity: "high", Description: "师傅未出示服务证"})
+	require.NoError(t, err)
+	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, c.RefundPayoutID)
+	refund, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *c.RefundPayoutID)
+	require.NoError(t, err)
+	require.Equal(t, int64(washerLabour+washerVisit), refund.Amount.Amount, "what the customer paid comes back")
+	require.Equal(t, payouts.PayerBrand, refund.Payer)
+
+	tk, err = e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+	require.NoError(t, err)
+	e.visit(t, tk.ID, -6, false)
+	tk = e.repair(t, tk.ID)
+	customer, brand, plan = totals(t, tk)
+	require.Zero(t, customer, "the licence waiver holds for the service served again")
+	require.Equal(t, int64(washerLabour+washerVisit), brand, "the brand pays labour 120.00 + visit 50.00")
+	require.Zero(t, plan)
+	require.Contains(t, waiverCodes(tk), "licence_not_shown")
+	for _, l := range tk.Completion.Lines {
+		require.Zero(t, l.CustomerPays.Amount, "%+v", l)
+		require.Equal(t, "brand", l.Payer, "%+v", l)
+	}
+	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: *tk.UnitID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, ps, 1, "one refund for the service, nothing owed on the second completion")
+}
+
+// Rule 2: out of warranty the price list charges the customer everything
+// shown before the work: labour 120.00 + the drain pump 85.00 + the visit
+// (travel) 50.00 = 255.00; the brand and plans pay nothing. In warranty
+// (day 100 of the washer's whole-unit term, a performance fault) the same
+// job is the brand's: 255.00, the customer nothing.
+func TestRolledBackRepairChargesByWarranty(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := catalog.QuotePart{PartID: e.part(t, drainPumpNo), Quantity: 1}
+	for _, c := range []struct {
+		name                  string
+		daysAgo               int
+		basis, payer          string
+		customer, brand, plan int64
+	}{
+		{"OutOfWarrantyTheCustomerPaysLabourPartAndVisit", 1200, "out_of_warranty", "customer", washerLabour + drainPump + washerVisit, 0, 0},
+		{"InWarrantyTheBrandPays", 100, "manufacturer_warranty", "brand", 0, washerLabour + drainPump + washerVisit, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, c.daysAgo, false), -6)
+			tk = e.repair(t, tk.ID, pump)
+			customer, brand, plan := totals(t, tk)
+			require.Equal(t, c.customer, customer)
+			require.Equal(t, c.brand, brand)
+			require.Equal(t, c.plan, plan)
+			require.Equal(t, c.basis, tk.Completion.Basis)
+			require.Empty(t, tk.Completion.Waivers, "on time, price list shown: no promise")
+			kinds := map[string]int64{}
+			for _, l := range tk.Completion.Lines {
+				require.Equal(t, c.payer, l.Payer, "%+v", l)
+				kinds[l.Kind] += l.ListAmount.Amount
+			}
+			require.Equal(t, map[string]int64{"labor": washerLabour, "part": drainPump, "visit": washerVisit}, kinds)
+		})
+	}
+}
+
+// Rule 8: the technician arriving later than the agreed time makes the
+// service free — the brand pays the 170.00 the customer would have paid —
+// with an apology up to 15 minutes late, and an apology and a gift later.
+func TestRolledBackLateArrivalIsFree(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		late   int
+		action string
+	}{{10, "apology"}, {20, "apology_and_gift"}} {
+		t.Run(fmt.Sprintf("%dMinutesLate", c.late), func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, 1200, false), c.late)
+			tk = e.repair(t, tk.ID)
+			customer, brand, plan := totals(t, tk)
+			require.Zero(t, customer, "late means free")
+			require.Equal(t, int64(washerLabour+washerVisit), brand)
+			require.Zero(t, plan)
+			require.Equal(t, []string{"late_arrival"}, waiverCodes(tk))
+			require.Equal(t, c.action, tk.Completion.Waivers[0].Action)
+			for _, l := range tk.Completion.Lines {
+				require.Equal(t, "brand", l.Payer, "%+v", l)
+			}
+		})
+	}
+}
+
+// A part fitted through the ticket's requisition beyond the diagnosis
+// quote is billed at completion at the price list: out of warranty the
+// customer pays labour 120.00 + visit 50.00 + two pumps 2×85.00 = 340.00
+// when the quote listed one and two were used.
+func TestRolledBackPartsUsedAreBilledOnCompletion(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	for _, op := range []string{"reserve", "issue", "use"} {
+		_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: 2}}}, 0)
+		require.NoError(t, err, op)
+	}
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, plan := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), customer)
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+	require.Len(t, tk.Completion.PartsBilled, 1)
+	require.Equal(t, 1, tk.Completion.PartsBilled[0].Quoted)
+	require.Equal(t, 2, tk.Completion.PartsBilled[0].Used)
+	var parts int64
+	for _, l := range tk.Completion.Lines {
+		if l.Kind == "part" {
+			require.Equal(t, "customer", l.Payer)
+			parts += l.CustomerPays.Amount
+		}
+	}
+	require.Equal(t, int64(2*drainPump), parts)
+}
+
+// The callback promise: a completed repair is called back within 72 hours
+// (3 hours when the technician was not sure of the fix); an unsatisfied
+// callback reopens the ticket, a satisfied one closes it, and the charges
+// stay what the completion settled.
+func TestRolledBackCallbackPromise(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		name      string
+		uncertain bool
+		after     time.Duration
+		outcome   string
+		state     tickets.State
+	}{{"SureFixCalledBackIn72HoursAndClosed", false, 72 * time.Hour, "satisfied", "closed"},
+		{"UnsureFixCalledBackIn3HoursAndServedAgain", true, 3 * time.Hour, "unsatisfied", "dispatched"}} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+			_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+				Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true, Uncertain: c.uncertain},
+				Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+			require.NoError(t, err)
+			done := e.start.Add(30 * time.Minute)
+			e.set(done)
+			tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+			require.NoError(t, err)
+			require.NotNil(t, tk.SLA.CallbackDueAt)
+			require.True(t, done.Add(c.after).Equal(*tk.SLA.CallbackDueAt), "due %v, want %v", tk.SLA.CallbackDueAt, done.Add(c.after))
+			customer, _, _ := totals(t, tk)
+			require.Equal(t, int64(washerLabour+washerVisit), customer)
+			tk, err = e.Tickets.RecordCallback(e.Ctx, e.Admin, tk.ID, tickets.CallbackInput{Outcome: c.outcome}, 0)
+			require.NoError(t, err)
+			require.Equal(t, c.state, tk.State)
+			if c.outcome == "unsatisfied" {
+				require.Contains(t, timeline(t, e.Env, tk.ID), "reopened", "unsatisfied: reopened and dispatched again")
+			}
+			require.Nil(t, tk.SLA.CallbackDueAt, "the callback was made")
+			require.Equal(t, int64(washerLabour+washerVisit), tk.CustomerTotal.Amount, "a callback changes no charge")
+		})
+	}
+}
+
+// Rule 7: a washer under the no-reason repair plan with a voltage fault is
+// repaired free, the plan paying labour, visit and part (255.00), and the
+// plan owes the customer 100.00 satisfaction compensation within 5
+// business days of the repair: scheduled once at completion, then paid.
+func TestRolledBackNoReasonPlanCompensationOwedThenPaid(t *testing.T) {
+	e := newMoneyEnv(t)
+	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "no_reason_repair", Category: "washer", Limit: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, plans)
+	plan := plans[0]
+	require.NotNil(t, plan.Compensation)
+	require.Equal(t, int64(10000), plan.Compensation.Amount, "the seed's 100 元/次 服务满意金")
+	unit := e.unit(t, 30, false)
+	contract := e.Contract(t, unit, plan.ID, -30)
+
+	tk := e.onSite(t, "repair", unit, -6)
+	_, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "unstable_voltage", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: e.part(t, drainPumpNo), Quantity: 1}}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	e.set(e.start.Add(30 * time.Minute))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, planPays := totals(t, tk)
+	require.Equal(t, "no_reason_repair", tk.Completion.Basis)
+	require.Zero(t, customer, "an environmental fault under the plan is repaired free")
+	require.Zero(t, brand)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), planPays, "the plan pays labour, visit and part")
+	comp := tk.Completion.Compensation
+	require.NotNil(t, comp, "the plan owes its compensation")
+	require.Equal(t, int64(10000), comp.Amount.Amount)
+	require.Equal(t, "plan", comp.Payer)
+	require.False(t, comp.Existing)
+
+	p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, comp.PayoutID)
+	require.NoError(t, err)
+	require.Equal(t, payouts.PayerPlan, p.Payer)
+	require.Equal(t, contract, *p.ContractID)
+	require.Equal(t, tk.ID, *p.TicketID)
+	require.Equal(t, int64(10000), p.Amount.Amount)
+	require.Equal(t, payouts.StateScheduled, p.State)
+	require.Equal(t, 5, p.BusinessDays)
+	require.Equal(t, e.start.Format(time.DateOnly), p.CountedFrom, "counted from the repair day")
+	require.Equal(t, comp.DueOn, p.DueOn)
+	due, err := time.Parse(time.DateOnly, p.DueOn)
+	require.NoError(t, err)
+	from, _ := time.Parse(time.DateOnly, p.CountedFrom)
+	days := 0
+	for d := from.AddDate(0, 0, 1); !d.After(due); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
+			days++
+		}
+	}
+	require.Equal(t, 5, days, "5 business days after %s (no holidays set): %s", p.CountedFrom, p.DueOn)
+
+	paid, err := e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "ALIPAY-NRR-1", p.Version)
+	require.NoError(t, err)
+	require.Equal(t, payouts.StatePaid, paid.State)
+	require.Equal(t, payouts.PayerPlan, paid.Payer)
+	_, err = e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "ALIPAY-NRR-1", 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "paid once: %v", err)
+}
