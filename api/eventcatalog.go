@@ -138,11 +138,13 @@ type (
 		PreviousExpiresOn string `json:"previous_expires_on,omitempty"`
 	}
 	NetworkImportEventData struct {
-		State     string         `json:"state"`
-		Failure   string         `json:"failure,omitempty"`
-		Counts    map[string]any `json:"counts,omitempty"`
-		TotalRows int            `json:"total_rows,omitempty"`
-		Errors    int            `json:"errors,omitempty"`
+		State   string `json:"state"`
+		Failure string `json:"failure,omitempty" doc:"Why a failed import failed, in English."`
+		// FailureI18n is Failure as a catalog message.
+		FailureI18n *i18n.Message  `json:"failure_i18n,omitempty" doc:"Failure as a stable message code and its parameters."`
+		Counts      map[string]any `json:"counts,omitempty"`
+		TotalRows   int            `json:"total_rows,omitempty"`
+		Errors      int            `json:"errors,omitempty"`
 	}
 	PlanEventData struct {
 		ChangeEventData
