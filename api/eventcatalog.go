@@ -248,6 +248,7 @@ type (
 		OverdueDays int     `json:"overdue_days,omitempty"`
 	}
 	WebhookEndpointEventData struct {
+		EndpointID              string     `json:"endpoint_id" doc:"The webhook endpoint (also the event's subject_id)." example:"whk_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 		StorefrontID            *string    `json:"storefront_id,omitempty"`
 		URL                     string     `json:"url,omitempty"`
 		EventTypes              []string   `json:"event_types,omitempty"`

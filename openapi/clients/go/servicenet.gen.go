@@ -15990,7 +15990,10 @@ type WebhookEndpointDisabledEventType string
 
 // WebhookEndpointEventData defines model for WebhookEndpointEventData.
 type WebhookEndpointEventData struct {
-	Enabled                 *bool      `json:"enabled,omitempty"`
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EndpointId The webhook endpoint (also the event's subject_id).
+	EndpointId              string     `json:"endpoint_id"`
 	EventTypes              *[]string  `json:"event_types,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	Reason                  *string    `json:"reason,omitempty"`

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database is reachable and both migration ledgers (ServiceNet's and River's) are current; 503 otherwise (`database_unavailable` when the database does not answer within half a second, `unavailable` when its schema is behind). Each call asks the database afresh: it turns 503 within a second of an outage and 200 within a second of recovery.
+         * @description Answers 200 when the database is reachable, both migration ledgers (ServiceNet's and River's) are current and the authentication cache listens for key changes; 503 otherwise (`database_unavailable` when the database does not answer within half a second, `unavailable` when its schema is behind or the cache's listener is not connected within that half second, as at start or after its connection dropped). Each call asks the database afresh: it turns 503 within a second of an outage and 200 within a second of recovery.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -19244,6 +19244,11 @@ export interface components {
         };
         WebhookEndpointEventData: {
             enabled?: boolean;
+            /**
+             * @description The webhook endpoint (also the event's subject_id).
+             * @example whk_01jd3zq8w6v7t3y2k9x4n5m6pb
+             */
+            endpoint_id: string;
             event_types?: string[];
             /** Format: date-time */
             previous_secret_expires_at?: string;
