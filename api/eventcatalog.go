@@ -138,11 +138,13 @@ type (
 		PreviousExpiresOn string `json:"previous_expires_on,omitempty"`
 	}
 	NetworkImportEventData struct {
-		State     string         `json:"state"`
-		Failure   string         `json:"failure,omitempty"`
-		Counts    map[string]any `json:"counts,omitempty"`
-		TotalRows int            `json:"total_rows,omitempty"`
-		Errors    int            `json:"errors,omitempty"`
+		State   string `json:"state"`
+		Failure string `json:"failure,omitempty" doc:"Why a failed import failed, in English."`
+		// FailureI18n is Failure as a catalog message.
+		FailureI18n *i18n.Message  `json:"failure_i18n,omitempty" doc:"Failure as a stable message code and its parameters."`
+		Counts      map[string]any `json:"counts,omitempty"`
+		TotalRows   int            `json:"total_rows,omitempty"`
+		Errors      int            `json:"errors,omitempty"`
 	}
 	PlanEventData struct {
 		ChangeEventData
@@ -247,6 +249,7 @@ type (
 		OverdueDays int     `json:"overdue_days,omitempty"`
 	}
 	WebhookEndpointEventData struct {
+		EndpointID              string     `json:"endpoint_id" doc:"The webhook endpoint (also the event's subject_id)." example:"whk_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 		StorefrontID            *string    `json:"storefront_id,omitempty"`
 		URL                     string     `json:"url,omitempty"`
 		EventTypes              []string   `json:"event_types,omitempty"`

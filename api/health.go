@@ -45,7 +45,7 @@ func (s *Server) registerHealth() {
 	register(s, authz.Public, huma.Operation{
 		OperationID: "getReadiness", Method: http.MethodGet, Path: "/readyz",
 		Summary: "Readiness probe", Tags: []string{"Health"},
-		Description: "Answers 200 when the database is reachable and both migration ledgers (ServiceNet's and River's) are current; 503 otherwise (`database_unavailable` when the database does not answer within half a second, `unavailable` when its schema is behind). Each call asks the database afresh: it turns 503 within a second of an outage and 200 within a second of recovery.",
+		Description: "Answers 200 when the database is reachable, both migration ledgers (ServiceNet's and River's) are current and the authentication cache listens for key changes; 503 otherwise (`database_unavailable` when the database does not answer within half a second, `unavailable` when its schema is behind or the cache's listener is not connected within that half second, as at start or after its connection dropped). Each call asks the database afresh: it turns 503 within a second of an outage and 200 within a second of recovery.",
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		if s.deps.DB == nil {
@@ -60,6 +60,14 @@ func (s *Server) registerHealth() {
 		}
 		if !st.Current() {
 			return nil, tenants.ErrorMsg(tenants.CodeUnavailable, i18n.M("api.health.schema_behind"))
+		}
+		// Until the cache listens, every request's key costs a database
+		// lookup: the replica is ready once its listener is connected (one
+		// that dropped is nudged to reconnect at once).
+		if s.cfg.AwaitAuthCache && s.deps.Identity != nil {
+			if err := s.deps.Identity.AwaitCache(ctx); err != nil {
+				return nil, tenants.ErrorMsg(tenants.CodeUnavailable, i18n.M("api.health.auth_cache"))
+			}
 		}
 		out := &readyOutput{}
 		out.Body.Status, out.Body.SchemaVersion, out.Body.RiverSchemaVersion = "ready", st.Version, st.RiverVersion

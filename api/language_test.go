@@ -58,8 +58,10 @@ func TestCustomerNotifications(t *testing.T) {
 	env.Tickets.Now = clock.Now
 	d := env.DemoBrand(t, "notify-moments")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
+	// The visit's windows, moved into the dispatched technician's shifts
+	// by run (apitest.Env.InShift).
 	start := apitest.WeekdayMorning(time.Now(), 2)
-	next := start.Add(24 * time.Hour)
+	var next time.Time
 	gw := newSMSGateway(t, env, 1) // the first request fails: the job retries it
 	r := env.Do(t, http.MethodPost, "/v1/notification-gateways", d.AdminKey, map[string]any{"url": gw.srv.URL + "/sms"})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -82,6 +84,8 @@ func TestCustomerNotifications(t *testing.T) {
 		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
 		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
 		tech := technicianKey(t, env, d.AdminKey, tk["technician_id"].(string))
+		start = env.InShift(t, d.AdminKey, tk["technician_id"].(string), start)
+		next = env.InShift(t, d.AdminKey, tk["technician_id"].(string), start.Add(24*time.Hour))
 		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
 		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
 		clock.Set(start.Add(-time.Hour))
@@ -222,8 +226,13 @@ func TestNotificationTemplates(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, true, r.JSON(t)["custom"])
 
+	r = env.Do(t, http.MethodGet, "/v1/tenant", ten.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	was := r.JSON(t)["default_language"]
 	r = env.Do(t, http.MethodPatch, "/v1/tenant", ten.AdminKey, map[string]any{"default_language": "fr"})
 	assert.Equal(t, []string{"body.default_language"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+	r = env.Do(t, http.MethodGet, "/v1/tenant", ten.AdminKey, nil)
+	assert.Equal(t, was, r.JSON(t)["default_language"], "nothing changed")
 	r = env.Do(t, http.MethodPatch, "/v1/tenant", ten.AdminKey, map[string]any{"default_language": "en"})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "en", r.JSON(t)["default_language"])

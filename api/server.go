@@ -63,6 +63,10 @@ type Config struct {
 	// Replicas, when set, says how many API replicas share the database:
 	// each enforces 1/n of every rate limit. Nil: this one alone.
 	Replicas func() int
+	// AwaitAuthCache makes readiness wait for the authentication cache's
+	// listener (Deps.Identity.AwaitCache): set it where this process runs
+	// the cache (identity.Service.Run), as serve's API modes do.
+	AwaitAuthCache bool
 }
 
 // DefaultRequestTimeout is Config.RequestTimeout's default.

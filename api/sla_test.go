@@ -167,10 +167,11 @@ func TestReconciliationAPI(t *testing.T) {
 		// The completion time in the tenant's time zone (Asia/Shanghai), named.
 		at := noon(-1).In(shanghai).Format("2006-01-02 15:04")
 		require.Equal(t, map[string]any{"code": "reconcile.no_signoff", "params": map[string]any{"Number": "SN-" + atPoint, "Day": yesterday,
-			"Completed": map[string]any{"code": "sla.time", "params": map[string]any{"Time": at, "Zone": "Asia/Shanghai"}}}}, f["summary_i18n"])
+			"Completed": map[string]any{"code": "sla.time", "params": map[string]any{"Time": at, "Zone": "Asia/Shanghai",
+				"ZoneName": map[string]any{"code": "zone.name.china"}}}}}, f["summary_i18n"])
 		want := map[string]string{
-			"en":    "Ticket SN-" + atPoint + " was completed at " + at + " (Asia/Shanghai), but the customer's sign-off was not in by the end of " + yesterday,
-			"zh-CN": "工单 SN-" + atPoint + " 已于 " + at + "（Asia/Shanghai）完工，但截至 " + yesterday + " 日终仍未收到客户签收",
+			"en":    "Ticket SN-" + atPoint + " was completed at " + at + " (China Standard Time), but the customer's sign-off was not in by the end of " + yesterday,
+			"zh-CN": "工单 SN-" + atPoint + " 已于 " + at + "（北京时间）完工，但截至 " + yesterday + " 日终仍未收到客户签收",
 		}[lang]
 		require.Equal(t, want, f["summary"])
 	}
@@ -236,12 +237,12 @@ func TestSLABreachesAPI(t *testing.T) {
 	// listing and on the ticket's timeline.
 	// The deadline in the tenant's time zone (Asia/Shanghai), named.
 	dueText := due.In(shanghai).Format("2006-01-02 15:04")
-	require.Equal(t, "Ticket SN-"+atCenter+" missed its first-contact deadline of "+dueText+" (Asia/Shanghai): escalated to the dispatcher (level 1)", b["summary"])
+	require.Equal(t, "Ticket SN-"+atCenter+" missed its first-contact deadline of "+dueText+" (China Standard Time): escalated to the dispatcher (level 1)", b["summary"])
 	require.Equal(t, "sla.breached", b["summary_i18n"].(map[string]any)["code"])
 	r = env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=first_contact", agent, nil, "Accept-Language: zh-CN")
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	zb := r.JSON(t)["data"].([]any)[0].(map[string]any)
-	require.Equal(t, "工单 SN-"+atCenter+" 未在时限 "+dueText+"（Asia/Shanghai）前完成首次联系客户：已升级至调度员（第 1 级）", zb["summary"])
+	require.Equal(t, "工单 SN-"+atCenter+" 未在时限 "+dueText+"（北京时间）前完成首次联系客户：已升级至调度员（第 1 级）", zb["summary"])
 	require.Equal(t, b["summary_i18n"], zb["summary_i18n"])
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+atCenter+"/timeline", agent, nil, "Accept-Language: zh-CN")
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
@@ -251,7 +252,7 @@ func TestSLABreachesAPI(t *testing.T) {
 			onTimeline = append(onTimeline, e["summary"].(string))
 		}
 	}
-	require.Equal(t, []string{"未在时限 " + dueText + "（Asia/Shanghai）前完成首次联系客户：已升级至调度员（第 1 级）"}, onTimeline)
+	require.Equal(t, []string{"未在时限 " + dueText + "（北京时间）前完成首次联系客户：已升级至调度员（第 1 级）"}, onTimeline)
 
 	r = env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=completion", agent, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

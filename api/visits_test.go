@@ -80,6 +80,16 @@ func (f *visitFlow) accept(t *testing.T, tk map[string]any, start time.Time) str
 	return key
 }
 
+// inShift is the first two-hour window from start on inside a shift of
+// tk's technician (apitest.Env.InShift): the demo's shift patterns lack
+// some weekday mornings.
+func (f *visitFlow) inShift(t *testing.T, tk map[string]any, start time.Time) time.Time {
+	t.Helper()
+	techID, _ := tk["technician_id"].(string)
+	require.NotEmpty(t, techID, "%v", tk["state_reason"])
+	return f.env.InShift(t, f.d.AdminKey, techID, start)
+}
+
 func (f *visitFlow) diagnose(t *testing.T, key, id string) map[string]any {
 	t.Helper()
 	return ticketAct(t, f.env, key, id, "diagnose", map[string]any{
@@ -133,7 +143,7 @@ func TestRepeatVisitCountsTechnicianVisits(t *testing.T) {
 	tk = ticketAct(t, f.env, f.agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "仍有噪音"}, http.StatusOK)
 	require.EqualValues(t, 1, tk["reopen_count"])
 
-	start := apitest.WeekdayMorning(time.Now(), 2)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
 	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-7 * time.Minute))
 	tk = ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -157,7 +167,7 @@ func TestRepeatVisitCountsTechnicianVisits(t *testing.T) {
 	// The fix does not hold: the network comes again for the same fault.
 	f.clock.Set(start.Add(3 * time.Hour))
 	tk = ticketAct(t, f.env, f.agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "噪音又出现"}, http.StatusOK)
-	start2 := apitest.WeekdayMorning(f.clock.Now(), 1)
+	start2 := f.inShift(t, tk, apitest.WeekdayMorning(f.clock.Now(), 1))
 	key = f.accept(t, tk, start2)
 	f.clock.Set(start2.Add(-6 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -188,7 +198,7 @@ func TestRepeatVisitCountsTechnicianVisits(t *testing.T) {
 	// Completed again after another reopen, still free: nothing more is owed.
 	f.clock.Set(start2.Add(3 * time.Hour))
 	tk = ticketAct(t, f.env, f.agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "还有异响"}, http.StatusOK)
-	start3 := apitest.WeekdayMorning(f.clock.Now(), 1)
+	start3 := f.inShift(t, tk, apitest.WeekdayMorning(f.clock.Now(), 1))
 	key = f.accept(t, tk, start3)
 	f.clock.Set(start3.Add(-6 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -218,7 +228,7 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 		t.Run("Late"+itoa(c.late)+"Minutes", func(t *testing.T) {
 			tk := f.open(t, "VISIT-LATE-000"+itoa(i), "on_site")
 			id := tk["id"].(string)
-			start := apitest.WeekdayMorning(time.Now(), 2+i)
+			start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2+i))
 			key := f.accept(t, tk, start)
 
 			f.clock.Set(start.Add(time.Duration(c.late) * time.Minute))
@@ -235,7 +245,7 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 				"lines": []any{map[string]any{"part_id": partID, "quantity": 100}}}, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 			require.Equal(t, "awaiting_parts", r.JSON(t)["ticket"].(map[string]any)["state"])
-			start2 := start.Add(48 * time.Hour)
+			start2 := f.inShift(t, tk, start.Add(48*time.Hour))
 			ticketAct(t, f.env, key, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts"}, http.StatusOK)
 			f.clock.Set(start2.Add(-5 * time.Minute))
 			tk = ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -285,7 +295,7 @@ func TestArrivalBreachOpensFollowUps(t *testing.T) {
 	f := newVisitFlow(t, "visits-arrival")
 	tk := f.open(t, "VISIT-ARR-0001", "on_site")
 	id := tk["id"].(string)
-	start := apitest.WeekdayMorning(time.Now(), 2)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
 	key := f.accept(t, tk, start)
 
 	fireTimer(t, f.env, id, "arrival")
@@ -377,7 +387,7 @@ func TestVisitExceptions(t *testing.T) {
 	f := newVisitFlow(t, "visits-exceptions")
 	tk := f.open(t, "VISIT-EXC-0001", "on_site")
 	id := tk["id"].(string)
-	start := apitest.WeekdayMorning(time.Now(), 2)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
 	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-5 * time.Minute))
 
@@ -402,7 +412,7 @@ func TestVisitExceptions(t *testing.T) {
 	require.Equal(t, before, f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)["version"])
 
 	// Not home, on time, protocol followed, a new window agreed.
-	start2 := start.Add(24 * time.Hour)
+	start2 := f.inShift(t, tk, start.Add(24*time.Hour))
 	tk = ticketAct(t, f.env, key, id, "visit-exception", map[string]any{"reason": "customer_not_home",
 		"not_home": map[string]any{"knocked_minutes": 5, "called_customer": true, "neighbour_asked": true, "slip_left": true},
 		"window":   window(start2), "note": "敲门5分钟无人，已贴留言条"}, http.StatusOK)
@@ -422,15 +432,16 @@ func TestVisitExceptions(t *testing.T) {
 	assert.ElementsMatch(t, []string{"reach_customer", "manager_visit"}, kinds)
 
 	// The third visit gets to work, on time: charged in full, no promise.
-	start3 := start2.Add(24 * time.Hour)
+	start3 := f.inShift(t, tk, start2.Add(24*time.Hour))
 	ticketAct(t, f.env, key, id, "schedule", map[string]any{"window": window(start3)}, http.StatusOK)
 	f.clock.Set(start3.Add(-6 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	// A power cut after the check-in ends the visit; the fourth visit is on time.
+	start4 := f.inShift(t, tk, start3.Add(24*time.Hour))
 	tk = ticketAct(t, f.env, key, id, "visit-exception", map[string]any{"reason": "power_cut",
-		"window": window(start3.Add(24 * time.Hour))}, http.StatusOK)
+		"window": window(start4)}, http.StatusOK)
 	assert.Equal(t, "scheduled", tk["state"])
-	f.clock.Set(start3.Add(24*time.Hour - 5*time.Minute))
+	f.clock.Set(start4.Add(-5 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
@@ -452,12 +463,13 @@ func TestVisitExceptions(t *testing.T) {
 	// A late attempt the customer was not home for still earns the late promise.
 	tk = f.open(t, "VISIT-EXC-0002", "on_site")
 	id = tk["id"].(string)
-	s := apitest.WeekdayMorning(time.Now(), 4)
+	s := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 4))
 	key = f.accept(t, tk, s)
+	s2 := f.inShift(t, tk, s.Add(24*time.Hour))
 	f.clock.Set(s.Add(25 * time.Minute))
 	ticketAct(t, f.env, key, id, "visit-exception", map[string]any{"reason": "customer_not_home",
-		"not_home": map[string]any{"knocked_minutes": 6, "called_customer": true, "slip_left": true}, "window": window(s.Add(24 * time.Hour))}, http.StatusOK)
-	f.clock.Set(s.Add(24*time.Hour - 5*time.Minute))
+		"not_home": map[string]any{"knocked_minutes": 6, "called_customer": true, "slip_left": true}, "window": window(s2)}, http.StatusOK)
+	f.clock.Set(s2.Add(-5 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
@@ -502,7 +514,7 @@ func TestVisitChecklistWaivesService(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tk := f.open(t, "VISIT-CHK-000"+itoa(i), "on_site")
 			id := tk["id"].(string)
-			start := apitest.WeekdayMorning(time.Now(), 2+i)
+			start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2+i))
 			key := f.accept(t, tk, start)
 			f.clock.Set(start.Add(-5 * time.Minute))
 			ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
@@ -524,7 +536,7 @@ func TestVisitChecklistWaivesService(t *testing.T) {
 	t.Run("BadInput", func(t *testing.T) {
 		tk := f.open(t, "VISIT-CHK-0099", "on_site")
 		id := tk["id"].(string)
-		start := apitest.WeekdayMorning(time.Now(), 9)
+		start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 9))
 		key := f.accept(t, tk, start)
 		// before any visit: conflict
 		r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/checklist", key, ok, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)

@@ -292,8 +292,8 @@ func TestWebhookAutoDisable(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/events?type=webhook_endpoint.disabled", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Contains(t, string(r.Body), id)
-	// The endpoint watching for it is told, once. (The payload's data names
-	// the reason but not the endpoint: only the feed's subject_id does.)
+	// The endpoint watching for it is told, once, with the endpoint's ID
+	// and the reason.
 	watcher.waitRequests(t, 1)
 	require.Len(t, watcher.requests(), 1)
 	var told struct {
@@ -303,6 +303,7 @@ func TestWebhookAutoDisable(t *testing.T) {
 	require.NoError(t, json.Unmarshal(watcher.requests()[0].body, &told))
 	require.Equal(t, "webhook_endpoint.disabled", told.Type)
 	require.Equal(t, "2 consecutive failed attempts", told.Data["reason"])
+	require.Equal(t, id, told.Data["endpoint_id"])
 
 	// A disabled endpoint receives nothing and cannot be replayed to.
 	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -76,12 +75,7 @@ func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkIm
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		return river.JobCancel(err) // the import (or its tenant) does not exist: retrying cannot help
 	case job.Attempt >= job.MaxAttempts:
-		reason := "the import failed on every attempt; the rows counted in processed_rows were imported. Upload the file again to complete it, or contact support with the import id"
-		var te *tenants.Error
-		if errors.As(err, &te) {
-			reason = te.Message
-		}
-		if ferr := w.Network.FailImport(context.WithoutCancel(ctx), job.Args.TenantID, job.Args.ImportID, reason); ferr != nil && w.Logger != nil {
+		if ferr := w.Network.FailImport(context.WithoutCancel(ctx), job.Args.TenantID, job.Args.ImportID, network.ImportFailure(err)); ferr != nil && w.Logger != nil {
 			w.Logger.ErrorContext(ctx, "marking import failed", "import_id", job.Args.ImportID, "error", ferr.Error())
 		}
 	}

@@ -167,9 +167,9 @@ func TestUnknownKeyFloodChild(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	// The cache serves once its listener is connected, which /readyz does
-	// not wait for: until then every call is a lookup. Wait until a second
-	// request with the key costs nothing.
+	// The cache serves once its listener is connected (which /readyz waits
+	// for): until then every call is a lookup. Wait until a second request
+	// with the key costs nothing.
 	waited := time.Now()
 	require.Eventually(t, func() bool {
 		require.Equal(t, http.StatusUnauthorized, unknown())

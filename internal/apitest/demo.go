@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -113,4 +114,48 @@ func WeekdayMorning(from time.Time, days int) time.Time {
 		d = d.AddDate(0, 0, 1)
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+}
+
+// InShift is the start of the first two-hour visit window, from start on
+// (start's day, then up to 13 days after), inside one of technician
+// techID's shifts and starting at least 30 minutes into it: start itself
+// when that fits. The demo network gives each technician one of four shift
+// patterns, and two of them lack some weekday mornings (only Thursday
+// 13:00-17:30 fits all four), so a visit agreed with a dispatched demo
+// technician takes its window from InShift, not from WeekdayMorning alone:
+// the test then passes whatever day it runs.
+func (e *Env) InShift(t testing.TB, adminKey, techID string, start time.Time) time.Time {
+	t.Helper()
+	r := e.Do(t, http.MethodGet, "/v1/network/technicians/"+techID, adminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var tech struct {
+		Shifts []network.Shift `json:"shifts"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &tech))
+	require.NotEmpty(t, tech.Shifts, "technician %s has no shifts", techID)
+	for day := range 14 {
+		d := start.AddDate(0, 0, day)
+		iso := int(d.Weekday())
+		if iso == 0 {
+			iso = 7
+		}
+		for _, sh := range tech.Shifts {
+			if sh.Weekday != iso {
+				continue
+			}
+			from, err1 := time.ParseInLocation("15:04", sh.Start, d.Location())
+			to, err2 := time.ParseInLocation("15:04", sh.End, d.Location())
+			require.NoError(t, err1)
+			require.NoError(t, err2)
+			s := time.Date(d.Year(), d.Month(), d.Day(), from.Hour(), from.Minute(), 0, 0, d.Location()).Add(30 * time.Minute)
+			if day == 0 && s.Before(start) {
+				s = start
+			}
+			if end := time.Date(d.Year(), d.Month(), d.Day(), to.Hour(), to.Minute(), 0, 0, d.Location()); !s.Add(2 * time.Hour).After(end) {
+				return s
+			}
+		}
+	}
+	t.Fatalf("technician %s has no two-hour window in its shifts within 14 days of %s", techID, start)
+	return start
 }

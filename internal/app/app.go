@@ -218,7 +218,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	a.Replicas = &replicas.Registry{DB: db, Log: log}
 	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken,
 		RequestTimeout: cfg.RequestTimeout, MaxImportBytes: cfg.MaxImportBytes, TenantConcurrency: cfg.TenantConcurrency,
-		Replicas: a.Replicas.Count},
+		Replicas: a.Replicas.Count, AwaitAuthCache: cfg.Mode != ModeWorker},
 		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
 			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
 			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality,

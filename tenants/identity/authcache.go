@@ -110,6 +110,30 @@ type authCache struct {
 	byKey    map[string]*authEntry // pos by key id, for Me
 	inflight map[string]*authCall
 	touched  map[string]usage // by key id, flushed by Run
+	// up is closed while serving (a new one is made when serving stops);
+	// kick asks a listener waiting to reconnect to try at once. Both are
+	// made on first use (signals).
+	up   chan struct{}
+	kick chan struct{}
+}
+
+// signals returns the channel closed while the cache serves (the current
+// one: a wait on it ends when serving starts) and the reconnect nudge.
+func (c *authCache) signals() (up, kick chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.initSignals()
+	return c.up, c.kick
+}
+
+// initSignals makes up and kick if they are not made yet (c.mu held).
+func (c *authCache) initSignals() {
+	if c.up == nil {
+		c.up, c.kick = make(chan struct{}), make(chan struct{}, 1)
+		if c.serving {
+			close(c.up)
+		}
+	}
 }
 
 // begin returns, for hash, a fresh cached entry, or a lookup in progress to
@@ -229,8 +253,38 @@ func (c *authCache) reset(serving bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.initSignals()
+	switch {
+	case serving && !c.serving:
+		close(c.up)
+	case !serving && c.serving:
+		c.up = make(chan struct{})
+	}
 	c.serving = serving
 	c.pos, c.neg, c.byKey = nil, nil, nil
+}
+
+// AwaitCache waits until the authentication cache serves, that is until
+// Run's listener is connected (it nudges a listener waiting to reconnect
+// to try at once), or ctx ends (its error). Without Run it waits for ctx:
+// readiness asks it only of processes that run the cache.
+func (s *Service) AwaitCache(ctx context.Context) error {
+	up, kick := s.cache.signals()
+	select {
+	case <-up:
+		return nil
+	default:
+	}
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+	select {
+	case <-up:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // touch queues last_used_at = now for e's key, at most once per
@@ -306,9 +360,11 @@ func (s *Service) Run(ctx context.Context) error {
 			break
 		}
 		s.log().WarnContext(ctx, "auth cache listener; reconnecting", "error", err.Error())
+		_, kick := s.cache.signals()
 		select {
 		case <-ctx.Done():
 		case <-time.After(reconnectDelay):
+		case <-kick: // readiness asks (AwaitCache): try now
 		}
 	}
 	wg.Wait()

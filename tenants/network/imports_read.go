@@ -7,17 +7,25 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
 
-const importColumns = `id, format, charset, state, file_sha256, total_rows, processed_rows, counts, failure, created_by,
-	created_at, started_at, finished_at`
+const importColumns = `id, format, charset, state, file_sha256, total_rows, processed_rows, counts, failure, failure_code,
+	failure_params, created_by, created_at, started_at, finished_at`
 
 func scanImport(row pgx.Row) (Import, error) {
-	var im Import
+	var (
+		im     Import
+		code   *string
+		params map[string]any
+	)
 	err := row.Scan(&im.ID, &im.Format, &im.Charset, &im.State, &im.FileSHA256, &im.TotalRows, &im.ProcessedRows, &im.Counts,
-		&im.Failure, &im.CreatedBy, &im.CreatedAt, &im.StartedAt, &im.FinishedAt)
+		&im.Failure, &code, &params, &im.CreatedBy, &im.CreatedAt, &im.StartedAt, &im.FinishedAt)
+	if code != nil {
+		im.FailureI18n = &i18n.Message{Code: *code, Params: params}
+	}
 	return im, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
@@ -360,14 +361,17 @@ func (r *impRun) finish(ctx context.Context) error {
 }
 
 // FailImport marks an unfinished import failed, with the reason shown to the
-// tenant; a finished import is left as it is. The job calls it when it gives
-// up retrying.
-func (s *Service) FailImport(ctx context.Context, tenantID, importID, reason string) error {
+// tenant (a catalog message, stored with its English text and read in the
+// reader's language); a finished import is left as it is. The job calls it
+// when it gives up retrying.
+func (s *Service) FailImport(ctx context.Context, tenantID, importID string, reason i18n.Message) error {
+	text := reason.Render(i18n.English)
 	return pg.Translate(pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		var actor string
-		err := tx.QueryRow(ctx, `UPDATE network_imports SET state = 'failed', failure = $3, finished_at = now()
+		err := tx.QueryRow(ctx, `UPDATE network_imports SET state = 'failed', failure = $3, failure_code = $4, failure_params = $5,
+				finished_at = now()
 			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running') RETURNING created_by`,
-			tx.TenantID, importID, reason).Scan(&actor)
+			tx.TenantID, importID, text, reason.Code, reason.Params).Scan(&actor)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -375,6 +379,23 @@ func (s *Service) FailImport(ctx context.Context, tenantID, importID, reason str
 			return err
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeImportFinished, SubjectID: importID, Actor: actor,
-			Data: map[string]any{"state": ImportFailed, "failure": reason}})
+			Data: map[string]any{"state": ImportFailed, "failure": text, "failure_i18n": reason}})
 	}))
+}
+
+// ImportFailure is why an import failed, told for people: err's own
+// message when it is a domain error (its English text, import.text, when it
+// has no catalog code), else import.failed.retries: every attempt failed,
+// the rows already processed stay, and uploading the file again completes
+// it.
+func ImportFailure(err error) i18n.Message {
+	var te *tenants.Error
+	switch {
+	case !errors.As(err, &te):
+		return i18n.M("import.failed.retries")
+	case te.Msg != nil:
+		return *te.Msg
+	default:
+		return i18n.M("import.text", "Text", te.Message)
+	}
 }

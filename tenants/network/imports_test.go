@@ -318,7 +318,7 @@ func TestRunImport(t *testing.T) {
 		require.Equal(t, done.FinishedAt, again.FinishedAt)
 		require.Equal(t, events, b.count(t, `SELECT count(*) FROM events WHERE tenant_id = $1`))
 		// FailImport leaves a finished import alone.
-		require.NoError(t, b.svc.FailImport(ctx, b.tenantID, im.ID, "late failure"))
+		require.NoError(t, b.svc.FailImport(ctx, b.tenantID, im.ID, ImportFailure(errors.New("late failure"))))
 		got, err := b.svc.GetImport(ctx, b.p, im.ID)
 		require.NoError(t, err)
 		require.Equal(t, ImportSucceeded, got.State)
@@ -330,11 +330,17 @@ func TestRunImport(t *testing.T) {
 		b := setupImports(t)
 		im, err := b.svc.CreateImport(ctx, b.p, FormatCSV, []byte("type,external_code,name,tier\nnode,MFR,Brand,manufacturer\n"))
 		require.NoError(t, err)
-		require.NoError(t, b.svc.FailImport(ctx, b.tenantID, im.ID, "gave up"))
+		require.NoError(t, b.svc.FailImport(ctx, b.tenantID, im.ID, ImportFailure(errors.New("connection reset"))))
 		got, err := b.svc.RunImport(ctx, b.tenantID, im.ID)
 		require.NoError(t, err)
 		require.Equal(t, ImportFailed, got.State)
-		require.Equal(t, "gave up", *got.Failure)
+		// Stored as its code (the cause stays out: it is for the log) and
+		// English text; read in the reader's language.
+		require.Equal(t, &i18n.Message{Code: "import.failed.retries"}, got.FailureI18n)
+		require.Equal(t, i18n.Render(i18n.English, "import.failed.retries", nil), *got.Failure)
+		got.Localize(i18n.Chinese)
+		require.Equal(t, i18n.Render(i18n.Chinese, "import.failed.retries", nil), *got.Failure)
+		require.Contains(t, *got.Failure, "processed_rows")
 		require.Equal(t, 0, b.count(t, `SELECT count(*) FROM nodes WHERE tenant_id = $1`), "a failed import is not run")
 		require.Equal(t, 1, b.count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'network_import.finished'`))
 	})
@@ -367,4 +373,19 @@ func TestRunImport(t *testing.T) {
 		_, err = b.svc.GetImport(ctx, b.p, "not-an-id")
 		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
 	})
+}
+
+// TestImportFailure: a failed import is told by the domain error that
+// stopped it (its catalog message, or its English text when it has none),
+// else by import.failed.retries; the cause of an unexpected error stays out.
+func TestImportFailure(t *testing.T) {
+	t.Parallel()
+	m := i18n.M("network.file_no_rows")
+	require.Equal(t, m, ImportFailure(tenants.ErrorMsg(tenants.CodeInvalid, m)))
+	require.Equal(t, i18n.M("import.text", "Text", "no luck"), ImportFailure(tenants.Errorf(tenants.CodeInvalid, "no luck")))
+	got := ImportFailure(errors.New("dial tcp 10.0.0.1:5432: connection refused"))
+	require.Equal(t, i18n.M("import.failed.retries"), got)
+	for _, lang := range i18n.Languages {
+		require.NotContains(t, got.Render(lang), "10.0.0.1")
+	}
 }

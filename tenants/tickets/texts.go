@@ -22,12 +22,14 @@ func BreachMessage(number string, sla SLA, dueAt time.Time, level int, escalated
 }
 
 // ZonedTime is t told for people in the time zone loc (UTC when nil), the
-// zone named (sla.time): "2026-11-30 10:00 (Asia/Shanghai)".
+// zone named in the reader's language (sla.time, ZoneName an i18n.ZoneName
+// message; Zone keeps the IANA id for integrators):
+// "2026-11-30 10:00 (China Standard Time)", "2026-11-30 10:00（北京时间）".
 func ZonedTime(t time.Time, loc *time.Location) i18n.Message {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return i18n.M("sla.time", "Time", t.In(loc).Format("2006-01-02 15:04"), "Zone", loc.String())
+	return i18n.M("sla.time", "Time", t.In(loc).Format("2006-01-02 15:04"), "Zone", loc.String(), "ZoneName", i18n.ZoneName(loc, t))
 }
 
 // Localize writes the breach's summary in lang.

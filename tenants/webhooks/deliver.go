@@ -385,7 +385,7 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 				version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, endpointID, reason); err != nil {
 				return err
 			}
-			d := storefrontData(sf)
+			d := endpointData(endpointID, sf)
 			d["reason"] = reason
 			if err := events.Append(ctx, tx, events.New{Type: TypeEndpointDisabled, SubjectID: endpointID, Actor: "system", Data: d}); err != nil {
 				return err

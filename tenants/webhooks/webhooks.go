@@ -269,8 +269,10 @@ func newSecret() string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-func storefrontData(sf *string) map[string]any {
-	d := map[string]any{}
+// endpointData starts a webhook_endpoint.* event's data: the endpoint's
+// ID, and its storefront's when it has one.
+func endpointData(id string, sf *string) map[string]any {
+	d := map[string]any{"endpoint_id": id}
 	if sf != nil {
 		d["storefront_id"] = *sf
 	}
@@ -326,7 +328,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, p tenants.Principal, in Ne
 		if err != nil {
 			return err
 		}
-		d := storefrontData(sf)
+		d := endpointData(out.ID, sf)
 		d["url"], d["event_types"] = out.URL, out.EventTypes
 		return events.Append(ctx, tx, events.New{Type: TypeEndpointCreated, SubjectID: out.ID, Actor: p.Subject(), Data: d})
 	})
@@ -418,7 +420,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		if err != nil {
 			return err
 		}
-		d := storefrontData(out.StorefrontID)
+		d := endpointData(out.ID, out.StorefrontID)
 		d["url"], d["event_types"], d["enabled"] = out.URL, out.EventTypes, out.Enabled
 		return events.Append(ctx, tx, events.New{Type: TypeEndpointUpdated, SubjectID: out.ID, Actor: p.Subject(), Data: d})
 	})
@@ -449,7 +451,7 @@ func (s *Service) RotateSecret(ctx context.Context, p tenants.Principal, id stri
 		if err != nil {
 			return err
 		}
-		d := storefrontData(out.StorefrontID)
+		d := endpointData(out.ID, out.StorefrontID)
 		d["previous_secret_expires_at"] = out.PreviousSecretExpiresAt
 		return events.Append(ctx, tx, events.New{Type: TypeSecretRotated, SubjectID: out.ID, Actor: p.Subject(), Data: d})
 	})

@@ -1991,6 +1991,7 @@ const (
 	MessageCodeApiAuthTooManyFailures                             MessageCode = "api.auth.too_many_failures"
 	MessageCodeApiAuthTooManyFailuresField                        MessageCode = "api.auth.too_many_failures_field"
 	MessageCodeApiClientClosed                                    MessageCode = "api.client_closed"
+	MessageCodeApiHealthAuthCache                                 MessageCode = "api.health.auth_cache"
 	MessageCodeApiHealthNoDatabase                                MessageCode = "api.health.no_database"
 	MessageCodeApiHealthSchemaBehind                              MessageCode = "api.health.schema_behind"
 	MessageCodeApiHealthUnreachable                               MessageCode = "api.health.unreachable"
@@ -2549,6 +2550,7 @@ const (
 	MessageCodeImportDuplicateCode                                MessageCode = "import.duplicate_code"
 	MessageCodeImportExpected                                     MessageCode = "import.expected"
 	MessageCodeImportExpectedGot                                  MessageCode = "import.expected_got"
+	MessageCodeImportFailedRetries                                MessageCode = "import.failed.retries"
 	MessageCodeImportGot                                          MessageCode = "import.got"
 	MessageCodeImportKindArray                                    MessageCode = "import.kind.array"
 	MessageCodeImportKindBool                                     MessageCode = "import.kind.bool"
@@ -2958,6 +2960,15 @@ const (
 	MessageCodeWebhooksUrlHttps                                   MessageCode = "webhooks.url_https"
 	MessageCodeWebhooksUrlResolvesTo                              MessageCode = "webhooks.url_resolves_to"
 	MessageCodeWebhooksUrlUnresolved                              MessageCode = "webhooks.url_unresolved"
+	MessageCodeZoneNameChina                                      MessageCode = "zone.name.china"
+	MessageCodeZoneNameHongKong                                   MessageCode = "zone.name.hong_kong"
+	MessageCodeZoneNameJapan                                      MessageCode = "zone.name.japan"
+	MessageCodeZoneNameKorea                                      MessageCode = "zone.name.korea"
+	MessageCodeZoneNameSingapore                                  MessageCode = "zone.name.singapore"
+	MessageCodeZoneNameTaipei                                     MessageCode = "zone.name.taipei"
+	MessageCodeZoneNameUrumqi                                     MessageCode = "zone.name.urumqi"
+	MessageCodeZoneNameUtc                                        MessageCode = "zone.name.utc"
+	MessageCodeZoneOffset                                         MessageCode = "zone.offset"
 )
 
 // Valid indicates whether the value is a known member of the MessageCode enum.
@@ -2968,6 +2979,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeApiAuthTooManyFailuresField:
 		return true
 	case MessageCodeApiClientClosed:
+		return true
+	case MessageCodeApiHealthAuthCache:
 		return true
 	case MessageCodeApiHealthNoDatabase:
 		return true
@@ -4085,6 +4098,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeImportExpectedGot:
 		return true
+	case MessageCodeImportFailedRetries:
+		return true
 	case MessageCodeImportGot:
 		return true
 	case MessageCodeImportKindArray:
@@ -4902,6 +4917,24 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeWebhooksUrlResolvesTo:
 		return true
 	case MessageCodeWebhooksUrlUnresolved:
+		return true
+	case MessageCodeZoneNameChina:
+		return true
+	case MessageCodeZoneNameHongKong:
+		return true
+	case MessageCodeZoneNameJapan:
+		return true
+	case MessageCodeZoneNameKorea:
+		return true
+	case MessageCodeZoneNameSingapore:
+		return true
+	case MessageCodeZoneNameTaipei:
+		return true
+	case MessageCodeZoneNameUrumqi:
+		return true
+	case MessageCodeZoneNameUtc:
+		return true
+	case MessageCodeZoneOffset:
 		return true
 	default:
 		return false
@@ -10446,8 +10479,9 @@ type Import struct {
 	// ErrorsNextCursor Cursor for listNetworkImportErrors when there are more errors than shown.
 	ErrorsNextCursor *string `json:"errors_next_cursor,omitempty"`
 
-	// Failure Why a failed import failed. The batches it committed before (processed_rows) stay written; importing the file again completes it.
-	Failure *string `json:"failure,omitempty"`
+	// Failure Why a failed import failed, in the response's Content-Language when failure_i18n is present (otherwise English). The batches it committed before (processed_rows) stay written; importing the file again completes it.
+	Failure     *string  `json:"failure,omitempty"`
+	FailureI18n *Message `json:"failure_i18n,omitempty"`
 
 	// FileSha256 SHA-256 of the uploaded file, hex.
 	FileSha256 string       `json:"file_sha256"`
@@ -11277,11 +11311,14 @@ type MoveNodeRequest struct {
 
 // NetworkImportEventData defines model for NetworkImportEventData.
 type NetworkImportEventData struct {
-	Counts    *map[string]interface{} `json:"counts,omitempty"`
-	Errors    *int64                  `json:"errors,omitempty"`
-	Failure   *string                 `json:"failure,omitempty"`
-	State     string                  `json:"state"`
-	TotalRows *int64                  `json:"total_rows,omitempty"`
+	Counts *map[string]interface{} `json:"counts,omitempty"`
+	Errors *int64                  `json:"errors,omitempty"`
+
+	// Failure Why a failed import failed, in English.
+	Failure     *string  `json:"failure,omitempty"`
+	FailureI18n *Message `json:"failure_i18n,omitempty"`
+	State       string   `json:"state"`
+	TotalRows   *int64   `json:"total_rows,omitempty"`
 }
 
 // NetworkImportFinishedEvent A network import finished.
@@ -15980,7 +16017,10 @@ type WebhookEndpointDisabledEventType string
 
 // WebhookEndpointEventData defines model for WebhookEndpointEventData.
 type WebhookEndpointEventData struct {
-	Enabled                 *bool      `json:"enabled,omitempty"`
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EndpointId The webhook endpoint (also the event's subject_id).
+	EndpointId              string     `json:"endpoint_id"`
 	EventTypes              *[]string  `json:"event_types,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	Reason                  *string    `json:"reason,omitempty"`
