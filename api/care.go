@@ -53,13 +53,10 @@ func (s *Server) registerCare() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *setCarePolicyInput) (*carePolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := requiredIfMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return out(s.deps.Customers.SetCarePolicy(ctx, p, in.Body, *v))
+		return out(s.deps.Customers.SetCarePolicy(ctx, p, in.Body, v))
 	})
 }

@@ -96,14 +96,11 @@ func (s *Server) registerSLA() {
 		Errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *setSLAPolicyInput) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := requiredIfMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, v))
+		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v))
 	})
 
 	register(s, authz.SLARead, huma.Operation{
