@@ -21,6 +21,13 @@ type nodeOutput struct {
 	Body network.Node
 }
 
+func nodeOut(x network.Node, err error) (*nodeOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &nodeOutput{ETag: etag(x.Version), Body: x}, nil
+}
+
 type createdNodeOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
@@ -142,11 +149,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *NodeIDParam) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		n, err := s.deps.Network.GetNode(ctx, p, in.NodeID)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return nodeOut(s.deps.Network.GetNode(ctx, p, in.NodeID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -157,15 +160,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *updateNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.UpdateNode(ctx, p, in.NodeID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.UpdateNode(ctx, p, in.NodeID, in.Body, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -177,15 +174,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *moveNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.MoveNode(ctx, p, in.NodeID, in.Body.ParentID, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.MoveNode(ctx, p, in.NodeID, in.Body.ParentID, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -198,15 +189,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *changeNodeStatusInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.ChangeNodeStatus(ctx, p, in.NodeID, network.NodeStatus(in.Body.Status), in.Body.Reason, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.ChangeNodeStatus(ctx, p, in.NodeID, network.NodeStatus(in.Body.Status), in.Body.Reason, v)
+		}))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

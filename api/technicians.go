@@ -22,6 +22,13 @@ type technicianOutput struct {
 	Body network.Technician
 }
 
+func technicianOut(x network.Technician, err error) (*technicianOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &technicianOutput{ETag: etag(x.Version), Body: x}, nil
+}
+
 type createdTechnicianOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
@@ -104,11 +111,7 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *technicianIDInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Network.GetTechnician(ctx, p, in.TechnicianID)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return technicianOut(s.deps.Network.GetTechnician(ctx, p, in.TechnicianID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -121,15 +124,9 @@ func (s *Server) registerTechnicians() {
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *updateTechnicianInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.deps.Network.UpdateTechnician(ctx, p, in.TechnicianID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return technicianOut(withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+			return s.deps.Network.UpdateTechnician(ctx, p, in.TechnicianID, in.Body, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -141,14 +138,8 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *renewLicenceInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.deps.Network.RenewLicence(ctx, p, in.TechnicianID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return technicianOut(withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+			return s.deps.Network.RenewLicence(ctx, p, in.TechnicianID, in.Body, v)
+		}))
 	})
 }
