@@ -21,12 +21,7 @@ type nodeOutput struct {
 	Body network.Node
 }
 
-func nodeOut(x network.Node, err error) (*nodeOutput, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &nodeOutput{ETag: etag(x.Version), Body: x}, nil
-}
+func (o *nodeOutput) answer(n network.Node) { o.ETag, o.Body = etag(n.Version), n }
 
 type createdNodeOutput struct {
 	Location string `header:"Location"`
@@ -149,7 +144,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *NodeIDParam) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return nodeOut(s.deps.Network.GetNode(ctx, p, in.NodeID))
+		return reply[nodeOutput](s.deps.Network.GetNode(ctx, p, in.NodeID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -160,7 +155,7 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *updateNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
 			return s.deps.Network.UpdateNode(ctx, p, in.NodeID, in.Body, v)
 		}))
 	})
@@ -174,7 +169,7 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *moveNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
 			return s.deps.Network.MoveNode(ctx, p, in.NodeID, in.Body.ParentID, v)
 		}))
 	})
@@ -189,7 +184,7 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *changeNodeStatusInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return nodeOut(withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
 			return s.deps.Network.ChangeNodeStatus(ctx, p, in.NodeID, network.NodeStatus(in.Body.Status), in.Body.Reason, v)
 		}))
 	})

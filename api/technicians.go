@@ -22,12 +22,7 @@ type technicianOutput struct {
 	Body network.Technician
 }
 
-func technicianOut(x network.Technician, err error) (*technicianOutput, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &technicianOutput{ETag: etag(x.Version), Body: x}, nil
-}
+func (o *technicianOutput) answer(t network.Technician) { o.ETag, o.Body = etag(t.Version), t }
 
 type createdTechnicianOutput struct {
 	Location string `header:"Location"`
@@ -111,7 +106,7 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *technicianIDInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return technicianOut(s.deps.Network.GetTechnician(ctx, p, in.TechnicianID))
+		return reply[technicianOutput](s.deps.Network.GetTechnician(ctx, p, in.TechnicianID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -124,7 +119,7 @@ func (s *Server) registerTechnicians() {
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *updateTechnicianInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return technicianOut(withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+		return reply[technicianOutput](withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
 			return s.deps.Network.UpdateTechnician(ctx, p, in.TechnicianID, in.Body, v)
 		}))
 	})
@@ -138,7 +133,7 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *renewLicenceInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return technicianOut(withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+		return reply[technicianOutput](withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
 			return s.deps.Network.RenewLicence(ctx, p, in.TechnicianID, in.Body, v)
 		}))
 	})

@@ -83,12 +83,7 @@ type transitionTableOutput struct {
 	}
 }
 
-func ticketOut(t tickets.Ticket, err error) (*ticketOutput, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &ticketOutput{ETag: etag(t.Version), Body: t}, nil
-}
+func (o *ticketOutput) answer(t tickets.Ticket) { o.ETag, o.Body = etag(t.Version), t }
 
 // registerTicketAction registers POST /v1/tickets/{ticket_id}/<path>: call is
 // the tickets.Service method that takes the action (s.deps.Tickets.Triage), run
@@ -107,7 +102,7 @@ func registerTicketAction[B any](s *Server, perm authz.Permission, id, path, sum
 		if err != nil {
 			return nil, err
 		}
-		return ticketOut(call(ctx, p, in.TicketID, in.Body, v))
+		return reply[ticketOutput](call(ctx, p, in.TicketID, in.Body, v))
 	})
 }
 
@@ -189,7 +184,7 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*ticketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return ticketOut(s.deps.Tickets.Get(ctx, p, in.TicketID))
+		return reply[ticketOutput](s.deps.Tickets.Get(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -336,7 +331,7 @@ func (s *Server) registerTickets() {
 		if err != nil {
 			return nil, err
 		}
-		return ticketOut(s.deps.Tickets.SendSignoffCode(ctx, p, in.TicketID, v))
+		return reply[ticketOutput](s.deps.Tickets.SendSignoffCode(ctx, p, in.TicketID, v))
 	})
 
 	register(s, authz.TicketsWork, huma.Operation{
