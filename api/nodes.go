@@ -47,6 +47,10 @@ type nodeList struct {
 
 type listNodesOutput struct{ Body nodeList }
 
+func (o *listNodesOutput) answerPage(xs []network.Node, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateNodeInput struct {
 	NodeIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the node changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -89,6 +93,10 @@ type subtreeOutput struct {
 	}
 }
 
+func (o *subtreeOutput) answerPage(xs []network.SubtreeNode, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type coverageInput struct {
 	RegionCode  string `query:"region_code" required:"true" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 code of the job's address, usually a district." example:"370212"`
 	Category    string `query:"category" required:"true" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category of the unit." example:"washer"`
@@ -128,13 +136,9 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listNodesInput) (*listNodesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		nodes, next, err := s.deps.Network.ListNodes(ctx, p, network.NodeFilter{Tier: in.Tier, Status: in.Status,
+		return replyPage[listNodesOutput](s.deps.Network.ListNodes(ctx, p, network.NodeFilter{Tier: in.Tier, Status: in.Status,
 			ParentID: in.ParentID, SubtreeOf: in.SubtreeOf, RegionCode: in.RegionCode, Category: in.Category,
-			ServiceKind: in.ServiceKind, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listNodesOutput{Body: nodeList{Data: nodes, NextCursor: next}}, nil
+			ServiceKind: in.ServiceKind, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
@@ -212,13 +216,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *subtreeInput) (*subtreeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		nodes, next, err := s.deps.Network.Subtree(ctx, p, in.NodeID, in.Depth, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := &subtreeOutput{}
-		out.Body.Data, out.Body.NextCursor = nodes, next
-		return out, nil
+		return replyPage[subtreeOutput](s.deps.Network.Subtree(ctx, p, in.NodeID, in.Depth, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

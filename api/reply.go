@@ -18,3 +18,20 @@ func reply[O any, T any, PO interface {
 	out.answer(x)
 	return (*O)(out), nil
 }
+
+// A page output answers one page of a list and the cursor of the next.
+type pageOutput[T any] interface{ answerPage(items []T, next string) }
+
+// replyPage answers a service's page as an O (an output with an answerPage
+// method), or passes on err: return replyPage[subtreeOutput](s.deps.Network.Subtree(...)).
+func replyPage[O any, T any, PO interface {
+	*O
+	pageOutput[T]
+}](items []T, next string, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := PO(new(O))
+	out.answerPage(items, next)
+	return (*O)(out), nil
+}

@@ -48,6 +48,10 @@ type technicianList struct {
 
 type listTechniciansOutput struct{ Body technicianList }
 
+func (o *listTechniciansOutput) answerPage(xs []network.Technician, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateTechnicianInput struct {
 	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
 	IfMatch      string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the technician changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -91,11 +95,7 @@ func (s *Server) registerTechnicians() {
 		f := network.TechnicianFilter{NodeID: in.NodeID, SubtreeOf: in.SubtreeOf, Category: in.Category,
 			MinLevel: in.MinLevel, Licence: in.Licence, Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}
 		f.Eligible = in.Eligible.Ptr()
-		ts, next, err := s.deps.Network.ListTechnicians(ctx, p, f)
-		if err != nil {
-			return nil, err
-		}
-		return &listTechniciansOutput{Body: technicianList{Data: ts, NextCursor: next}}, nil
+		return replyPage[listTechniciansOutput](s.deps.Network.ListTechnicians(ctx, p, f))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
