@@ -21,14 +21,10 @@ type setCarePolicyInput struct {
 	Body    customers.CarePolicy
 }
 
+func (o *carePolicyOutput) answer(pol customers.CarePolicy) { o.ETag, o.Body = etag(pol.Version), pol }
+
 func (s *Server) registerCare() {
 	tags := []string{"Units"}
-	out := func(pol customers.CarePolicy, err error) (*carePolicyOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &carePolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
-	}
 
 	register(s, authz.CareRead, huma.Operation{
 		OperationID: "getCarePolicy", Method: http.MethodGet, Path: "/v1/care-policy",
@@ -39,7 +35,7 @@ func (s *Server) registerCare() {
 			"until the tenant sets one.",
 	}, func(ctx context.Context, _ *struct{}) (*carePolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return out(s.deps.Customers.CarePolicy(ctx, p))
+		return reply[carePolicyOutput](s.deps.Customers.CarePolicy(ctx, p))
 	})
 
 	register(s, authz.CareWrite, huma.Operation{
@@ -53,13 +49,10 @@ func (s *Server) registerCare() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *setCarePolicyInput) (*carePolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := requiredIfMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return out(s.deps.Customers.SetCarePolicy(ctx, p, in.Body, *v))
+		return reply[carePolicyOutput](s.deps.Customers.SetCarePolicy(ctx, p, in.Body, v))
 	})
 }

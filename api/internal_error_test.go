@@ -23,6 +23,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pgtest"
+	"github.com/servicenet/servicenet/internal/services"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
@@ -86,7 +87,7 @@ func newFailingServer(t *testing.T) *failingServer {
 	require.NoError(t, err)
 	idn := &identity.Service{DB: db.App}
 	s := New(Config{OperatorToken: "snop_internal_error_test", RatePerSecond: 100000, RateBurst: 100000},
-		Deps{DB: db.App, Identity: idn, Idempotency: &idempotency.Store{DB: db.App}, Authz: az,
+		Deps{DB: db.App, Set: services.Set{Identity: idn, Idempotency: &idempotency.Store{DB: db.App}, Authz: az},
 			Logger: logging.New(logs, slog.LevelDebug)})
 	fs := &failingServer{srv: s, logs: logs}
 

@@ -21,6 +21,8 @@ type nodeOutput struct {
 	Body network.Node
 }
 
+func (o *nodeOutput) answer(n network.Node) { o.ETag, o.Body = etag(n.Version), n }
+
 type createdNodeOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
@@ -44,6 +46,10 @@ type nodeList struct {
 }
 
 type listNodesOutput struct{ Body nodeList }
+
+func (o *listNodesOutput) answerPage(xs []network.Node, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateNodeInput struct {
 	NodeIDParam
@@ -87,6 +93,10 @@ type subtreeOutput struct {
 	}
 }
 
+func (o *subtreeOutput) answerPage(xs []network.SubtreeNode, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type coverageInput struct {
 	RegionCode  string `query:"region_code" required:"true" pattern:"^[1-9][0-9]{5}$" doc:"GB/T 2260 code of the job's address, usually a district." example:"370212"`
 	Category    string `query:"category" required:"true" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category of the unit." example:"washer"`
@@ -126,13 +136,9 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listNodesInput) (*listNodesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		nodes, next, err := s.deps.Network.ListNodes(ctx, p, network.NodeFilter{Tier: in.Tier, Status: in.Status,
+		return replyPage[listNodesOutput](s.deps.Network.ListNodes(ctx, p, network.NodeFilter{Tier: in.Tier, Status: in.Status,
 			ParentID: in.ParentID, SubtreeOf: in.SubtreeOf, RegionCode: in.RegionCode, Category: in.Category,
-			ServiceKind: in.ServiceKind, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listNodesOutput{Body: nodeList{Data: nodes, NextCursor: next}}, nil
+			ServiceKind: in.ServiceKind, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
@@ -142,11 +148,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *NodeIDParam) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		n, err := s.deps.Network.GetNode(ctx, p, in.NodeID)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return reply[nodeOutput](s.deps.Network.GetNode(ctx, p, in.NodeID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -157,15 +159,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *updateNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.UpdateNode(ctx, p, in.NodeID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.UpdateNode(ctx, p, in.NodeID, in.Body, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -177,15 +173,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *moveNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.MoveNode(ctx, p, in.NodeID, in.Body.ParentID, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.MoveNode(ctx, p, in.NodeID, in.Body.ParentID, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -198,15 +188,9 @@ func (s *Server) registerNodes() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *changeNodeStatusInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		n, err := s.deps.Network.ChangeNodeStatus(ctx, p, in.NodeID, network.NodeStatus(in.Body.Status), in.Body.Reason, v)
-		if err != nil {
-			return nil, err
-		}
-		return &nodeOutput{ETag: etag(n.Version), Body: n}, nil
+		return reply[nodeOutput](withIfVersion(in.IfMatch, func(v int) (network.Node, error) {
+			return s.deps.Network.ChangeNodeStatus(ctx, p, in.NodeID, network.NodeStatus(in.Body.Status), in.Body.Reason, v)
+		}))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
@@ -232,13 +216,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *subtreeInput) (*subtreeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		nodes, next, err := s.deps.Network.Subtree(ctx, p, in.NodeID, in.Depth, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := &subtreeOutput{}
-		out.Body.Data, out.Body.NextCursor = nodes, next
-		return out, nil
+		return replyPage[subtreeOutput](s.deps.Network.Subtree(ctx, p, in.NodeID, in.Depth, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

@@ -41,16 +41,6 @@ type getRankingInput struct {
 	MinTickets int64  `query:"min_tickets" minimum:"0" doc:"Nodes with fewer tickets are listed last, unranked."`
 }
 
-type gradingPolicyOutput struct {
-	ETag string `header:"ETag" doc:"The policy's version; send it in If-Match to replace it."`
-	Body quality.GradingPolicy
-}
-
-type setGradingPolicyInput struct {
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (\"v0\" when the tenant has no policy yet). Required: without it the request is 428; another version is 412."`
-	Body    quality.GradingPolicy
-}
-
 type runGradingInput struct {
 	Body struct {
 		Period string `json:"period" enum:"day,week,month,range" default:"month" doc:"As the scorecard's period."`
@@ -79,10 +69,7 @@ type ProposalIDParam struct {
 	ProposalID string `path:"proposal_id" maxLength:"64" doc:"Grade proposal ID." example:"grp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 }
 
-type proposalOutput struct {
-	ETag string `header:"ETag" doc:"The proposal's version."`
-	Body quality.Proposal
-}
+func (p ProposalIDParam) proposal() string { return p.ProposalID }
 
 type decideProposalInput struct {
 	ProposalIDParam
@@ -93,6 +80,10 @@ type decideProposalInput struct {
 	}
 }
 
+func (in decideProposalInput) decision() (bool, string, string) {
+	return in.Body.Decision == "approve", in.Body.Reason, in.IfMatch
+}
+
 type appealProposalInput struct {
 	ProposalIDParam
 	Body struct {
@@ -100,12 +91,18 @@ type appealProposalInput struct {
 	}
 }
 
+func (in appealProposalInput) appealReason() string { return in.Body.Reason }
+
 type decideAppealInput struct {
 	ProposalIDParam
 	Body struct {
 		Decision string `json:"decision" enum:"upheld,overturned" doc:"upheld keeps the approved grade; overturned restores the grade the node had before." example:"upheld"`
 		Note     string `json:"note" minLength:"1" maxLength:"2000" doc:"The reasoning, recorded with the decision." example:"延误记录核实为网点原因"`
 	}
+}
+
+func (in decideAppealInput) verdict() (bool, string) {
+	return in.Body.Decision == "overturned", in.Body.Note
 }
 
 type gradeHistoryInput struct {
@@ -194,45 +191,6 @@ func (s *Server) registerQuality() {
 		return download(r, in.csv(), name+"-"+r.Period.From+".csv", writeRankingCSV(r)), nil
 	})
 
-	policyOut := func(pol quality.GradingPolicy, err error) (*gradingPolicyOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &gradingPolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
-	}
-	register(s, authz.QualityRead, huma.Operation{
-		OperationID: "getGradingPolicy", Method: http.MethodGet, Path: "/v1/quality/grading-policy",
-		Summary: "Get the grading policy", Tags: tags,
-		Description: "The tenant's current node grading policy: weighted indicators (each normalised between its worst and best " +
-			"value), grade thresholds, the minimum ticket volume, consequences, the appeal window and the longest range a " +
-			"scorecard may cover. 404 until the tenant sets one.",
-		Errors: []int{http.StatusNotFound},
-	}, func(ctx context.Context, _ *struct{}) (*gradingPolicyOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return policyOut(s.deps.Quality.GradingPolicy(ctx, p))
-	})
-
-	register(s, authz.QualityPolicy, huma.Operation{
-		OperationID: "setGradingPolicy", Method: http.MethodPut, Path: "/v1/quality/grading-policy",
-		Summary: "Set the grading policy", Tags: tags,
-		Description: "Stores a new version of the grading policy (earlier versions stay, and proposals name the version they " +
-			"were scored under), with a grading_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
-			"there is none yet; another version is 412). An unknown indicator, weights that do not sum to total_weight or " +
-			"an unknown grade is 422 naming the field.",
-		Errors:       []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity},
-		MaxBodyBytes: 16 << 10,
-	}, func(ctx context.Context, in *setGradingPolicyInput) (*gradingPolicyOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return policyOut(s.deps.Quality.SetGradingPolicy(ctx, p, in.Body, *v))
-	})
-
 	register(s, authz.QualityPolicy, huma.Operation{
 		OperationID: "runGrading", Method: http.MethodPost, Path: "/v1/quality/grading-runs",
 		Summary: "Grade the network for a period", Tags: tags,
@@ -265,62 +223,45 @@ func (s *Server) registerQuality() {
 		return &listProposalsOutput{Body: proposalList{Data: ps}}, nil
 	})
 
-	propOut := func(pr quality.Proposal, err error) (*proposalOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &proposalOutput{ETag: etag(pr.Version), Body: pr}, nil
-	}
-	register(s, authz.QualityRead, huma.Operation{
-		OperationID: "getGradeProposal", Method: http.MethodGet, Path: "/v1/quality/grade-proposals/{proposal_id}",
-		Summary: "Get a grade proposal", Tags: tags,
-		Errors: []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *ProposalIDParam) (*proposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.GetProposal(ctx, p, in.ProposalID))
-	})
-
-	register(s, authz.QualityDecide, huma.Operation{
-		OperationID: "decideGradeProposal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/decide",
-		Summary: "Approve or reject a grade proposal", Tags: tags,
-		Description: "A person decides a proposal. Approval sets the node's grade (dispatch uses it from then on), records the " +
-			"grade history (old and new grade, who, why) and opens the policy's appeal window; rejection needs a reason and " +
-			"changes nothing. Only a proposed proposal can be decided (409 otherwise). Consequences beyond the grade " +
-			"(probation, suspension, termination) are for the person to carry out through the node's status.",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *decideProposalInput) (*proposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		iv := 0
-		if v != nil {
-			iv = *v
-		}
-		return propOut(s.deps.Quality.Decide(ctx, p, in.ProposalID, in.Body.Decision == "approve", in.Body.Reason, iv))
-	})
-
-	register(s, authz.QualityAppeal, huma.Operation{
-		OperationID: "appealGradeProposal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/appeal",
-		Summary: "Appeal an approved grade", Tags: tags,
-		Description: "The node (a key of its subtree, or the network's managers) contests an approved grade within the policy's " +
-			"appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *appealProposalInput) (*proposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.AppealProposal(ctx, p, in.ProposalID, in.Body.Reason))
-	})
-
-	register(s, authz.QualityDecide, huma.Operation{
-		OperationID: "decideGradeAppeal", Method: http.MethodPost, Path: "/v1/quality/grade-proposals/{proposal_id}/appeal-decision",
-		Summary: "Decide a grade appeal", Tags: tags,
-		Description: "A person decides an appeal, recorded with the proposal: upheld keeps the grade; overturned restores the " +
-			"grade the node had before, with a history entry. Only an appealed proposal (409 otherwise).",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *decideAppealInput) (*proposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.DecideAppeal(ctx, p, in.ProposalID, in.Body.Decision == "overturned", in.Body.Note))
+	registerReview(s, review[quality.GradingPolicy, quality.Proposal, ProposalIDParam, decideProposalInput, appealProposalInput, decideAppealInput]{
+		tags: tags, policyPath: "/v1/quality/grading-policy", proposalPath: "/v1/quality/grade-proposals/{proposal_id}",
+		getPolicy: huma.Operation{
+			OperationID: "getGradingPolicy", Summary: "Get the grading policy",
+			Description: "The tenant's current node grading policy: weighted indicators (each normalised between its worst and best " +
+				"value), grade thresholds, the minimum ticket volume, consequences, the appeal window and the longest range a " +
+				"scorecard may cover. 404 until the tenant sets one.",
+		},
+		setPolicy: huma.Operation{
+			OperationID: "setGradingPolicy", Summary: "Set the grading policy",
+			Description: "Stores a new version of the grading policy (earlier versions stay, and proposals name the version they " +
+				"were scored under), with a grading_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
+				"there is none yet; another version is 412). An unknown indicator, weights that do not sum to total_weight or " +
+				"an unknown grade is 422 naming the field.",
+		},
+		getProp: huma.Operation{OperationID: "getGradeProposal", Summary: "Get a grade proposal"},
+		decide: huma.Operation{
+			OperationID: "decideGradeProposal", Summary: "Approve or reject a grade proposal",
+			Description: "A person decides a proposal. Approval sets the node's grade (dispatch uses it from then on), records the " +
+				"grade history (old and new grade, who, why) and opens the policy's appeal window; rejection needs a reason and " +
+				"changes nothing. Only a proposed proposal can be decided (409 otherwise). Consequences beyond the grade " +
+				"(probation, suspension, termination) are for the person to carry out through the node's status.",
+		},
+		appeal: huma.Operation{
+			OperationID: "appealGradeProposal", Summary: "Appeal an approved grade",
+			Description: "The node (a key of its subtree, or the network's managers) contests an approved grade within the policy's " +
+				"appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
+		},
+		decideAppeal: huma.Operation{
+			OperationID: "decideGradeAppeal", Summary: "Decide a grade appeal",
+			Description: "A person decides an appeal, recorded with the proposal: upheld keeps the grade; overturned restores the " +
+				"grade the node had before, with a history entry. Only an appealed proposal (409 otherwise).",
+		},
+		policyVersion: func(pol quality.GradingPolicy) int { return pol.Version },
+		propVersion:   func(pr quality.Proposal) int { return pr.Version },
+		calls: reviewCalls[quality.GradingPolicy, quality.Proposal]{
+			Policy: s.deps.Quality.GradingPolicy, SetPolicy: s.deps.Quality.SetGradingPolicy, Get: s.deps.Quality.GetProposal,
+			Decide: s.deps.Quality.Decide, Appeal: s.deps.Quality.AppealProposal, DecideAppeal: s.deps.Quality.DecideAppeal,
+		},
 	})
 
 	register(s, authz.QualityRead, huma.Operation{

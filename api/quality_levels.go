@@ -43,16 +43,6 @@ type listNetworkCertificationsInput struct {
 	TechnicianID  string `query:"technician_id" maxLength:"64" doc:"Only this technician's records."`
 }
 
-type levelPolicyOutput struct {
-	ETag string `header:"ETag" doc:"The policy's version; send it in If-Match to replace it."`
-	Body quality.LevelPolicy
-}
-
-type setLevelPolicyInput struct {
-	IfMatch string `header:"If-Match" doc:"ETag of your last read (\"v0\" when the tenant has no policy yet). Required: without it the request is 428; another version is 412."`
-	Body    quality.LevelPolicy
-}
-
 type levelRunOutput struct{ Body quality.LevelRun }
 
 type listLevelProposalsInput struct {
@@ -73,10 +63,7 @@ type LevelProposalIDParam struct {
 	LevelProposalID string `path:"level_proposal_id" maxLength:"64" doc:"Level proposal ID." example:"lvp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 }
 
-type levelProposalOutput struct {
-	ETag string `header:"ETag" doc:"The proposal's version."`
-	Body quality.LevelProposal
-}
+func (p LevelProposalIDParam) proposal() string { return p.LevelProposalID }
 
 type decideLevelInput struct {
 	LevelProposalIDParam
@@ -87,6 +74,10 @@ type decideLevelInput struct {
 	}
 }
 
+func (in decideLevelInput) decision() (bool, string, string) {
+	return in.Body.Decision == "approve", in.Body.Reason, in.IfMatch
+}
+
 type appealLevelInput struct {
 	LevelProposalIDParam
 	Body struct {
@@ -94,12 +85,18 @@ type appealLevelInput struct {
 	}
 }
 
+func (in appealLevelInput) appealReason() string { return in.Body.Reason }
+
 type decideLevelAppealInput struct {
 	LevelProposalIDParam
 	Body struct {
 		Decision string `json:"decision" enum:"upheld,overturned" doc:"upheld keeps the approved level; overturned restores the level the technician had before." example:"overturned"`
 		Note     string `json:"note" minLength:"1" maxLength:"2000" doc:"The reasoning, recorded with the decision." example:"改约记录核实属实"`
 	}
+}
+
+func (in decideLevelAppealInput) verdict() (bool, string) {
+	return in.Body.Decision == "overturned", in.Body.Note
 }
 
 type levelHistoryInput struct {
@@ -175,45 +172,6 @@ func (s *Server) registerQualityLevels() {
 	})
 
 	tags := []string{"Quality"}
-	policyOut := func(pol quality.LevelPolicy, err error) (*levelPolicyOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &levelPolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
-	}
-	register(s, authz.QualityRead, huma.Operation{
-		OperationID: "getLevelPolicy", Method: http.MethodGet, Path: "/v1/quality/level-policy",
-		Summary: "Get the technician level policy", Tags: tags,
-		Description: "The tenant's current technician level policy: weighted indicators, and per level the lowest score, the " +
-			"fewest tickets in the category, KPI thresholds and the certifications required; the appeal window. 404 until " +
-			"the tenant sets one.",
-		Errors: []int{http.StatusNotFound},
-	}, func(ctx context.Context, _ *struct{}) (*levelPolicyOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return policyOut(s.deps.Quality.LevelPolicy(ctx, p))
-	})
-
-	register(s, authz.QualityPolicy, huma.Operation{
-		OperationID: "setLevelPolicy", Method: http.MethodPut, Path: "/v1/quality/level-policy",
-		Summary: "Set the technician level policy", Tags: tags,
-		Description: "Stores a new version of the technician level policy (earlier versions stay; proposals name the version " +
-			"they were scored under), with a level_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
-			"there is none yet; another version is 412). An unknown indicator (in indicators or a level's thresholds), " +
-			"weights that do not sum to total_weight, a level listed twice or a malformed course code is 422 naming the field.",
-		Errors:       []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity},
-		MaxBodyBytes: 16 << 10,
-	}, func(ctx context.Context, in *setLevelPolicyInput) (*levelPolicyOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return policyOut(s.deps.Quality.SetLevelPolicy(ctx, p, in.Body, *v))
-	})
-
 	register(s, authz.QualityPolicy, huma.Operation{
 		OperationID: "runLevelling", Method: http.MethodPost, Path: "/v1/quality/level-runs",
 		Summary: "Level the technicians for a period", Tags: tags,
@@ -250,62 +208,45 @@ func (s *Server) registerQualityLevels() {
 		return &listLevelProposalsOutput{Body: levelProposalList{Data: ps}}, nil
 	})
 
-	propOut := func(pr quality.LevelProposal, err error) (*levelProposalOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &levelProposalOutput{ETag: etag(pr.Version), Body: pr}, nil
-	}
-	register(s, authz.QualityRead, huma.Operation{
-		OperationID: "getLevelProposal", Method: http.MethodGet, Path: "/v1/quality/level-proposals/{level_proposal_id}",
-		Summary: "Get a technician level proposal", Tags: tags,
-		Errors: []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *LevelProposalIDParam) (*levelProposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.GetLevelProposal(ctx, p, in.LevelProposalID))
-	})
-
-	register(s, authz.QualityDecide, huma.Operation{
-		OperationID: "decideLevelProposal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/decide",
-		Summary: "Approve or reject a technician level proposal", Tags: tags,
-		Description: "A person decides a proposal. Approval sets the technician's level in the category (dispatch uses it from " +
-			"then on; an expired licence still keeps the technician from dispatch), records the level history (old and new " +
-			"level, who, why) and opens the policy's appeal window; rejection needs a reason and changes nothing. Only a " +
-			"proposed proposal can be decided (409 otherwise).",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *decideLevelInput) (*levelProposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		iv := 0
-		if v != nil {
-			iv = *v
-		}
-		return propOut(s.deps.Quality.DecideLevel(ctx, p, in.LevelProposalID, in.Body.Decision == "approve", in.Body.Reason, iv))
-	})
-
-	register(s, authz.QualityAppeal, huma.Operation{
-		OperationID: "appealLevelProposal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/appeal",
-		Summary: "Appeal an approved technician level", Tags: tags,
-		Description: "The technician (its own key), its node's manager or the network's managers contest an approved level " +
-			"within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *appealLevelInput) (*levelProposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.AppealLevel(ctx, p, in.LevelProposalID, in.Body.Reason))
-	})
-
-	register(s, authz.QualityDecide, huma.Operation{
-		OperationID: "decideLevelAppeal", Method: http.MethodPost, Path: "/v1/quality/level-proposals/{level_proposal_id}/appeal-decision",
-		Summary: "Decide a technician level appeal", Tags: tags,
-		Description: "A person decides an appeal, recorded with the proposal: upheld keeps the level; overturned restores the " +
-			"level the technician had before, with a history entry. Only an appealed proposal (409 otherwise).",
-		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *decideLevelAppealInput) (*levelProposalOutput, error) {
-		p, _ := tenants.PrincipalFrom(ctx)
-		return propOut(s.deps.Quality.DecideLevelAppeal(ctx, p, in.LevelProposalID, in.Body.Decision == "overturned", in.Body.Note))
+	registerReview(s, review[quality.LevelPolicy, quality.LevelProposal, LevelProposalIDParam, decideLevelInput, appealLevelInput, decideLevelAppealInput]{
+		tags: tags, policyPath: "/v1/quality/level-policy", proposalPath: "/v1/quality/level-proposals/{level_proposal_id}",
+		getPolicy: huma.Operation{
+			OperationID: "getLevelPolicy", Summary: "Get the technician level policy",
+			Description: "The tenant's current technician level policy: weighted indicators, and per level the lowest score, the " +
+				"fewest tickets in the category, KPI thresholds and the certifications required; the appeal window. 404 until " +
+				"the tenant sets one.",
+		},
+		setPolicy: huma.Operation{
+			OperationID: "setLevelPolicy", Summary: "Set the technician level policy",
+			Description: "Stores a new version of the technician level policy (earlier versions stay; proposals name the version " +
+				"they were scored under), with a level_policy.updated event. If-Match is required (428 without it; \"v0\" when " +
+				"there is none yet; another version is 412). An unknown indicator (in indicators or a level's thresholds), " +
+				"weights that do not sum to total_weight, a level listed twice or a malformed course code is 422 naming the field.",
+		},
+		getProp: huma.Operation{OperationID: "getLevelProposal", Summary: "Get a technician level proposal"},
+		decide: huma.Operation{
+			OperationID: "decideLevelProposal", Summary: "Approve or reject a technician level proposal",
+			Description: "A person decides a proposal. Approval sets the technician's level in the category (dispatch uses it from " +
+				"then on; an expired licence still keeps the technician from dispatch), records the level history (old and new " +
+				"level, who, why) and opens the policy's appeal window; rejection needs a reason and changes nothing. Only a " +
+				"proposed proposal can be decided (409 otherwise).",
+		},
+		appeal: huma.Operation{
+			OperationID: "appealLevelProposal", Summary: "Appeal an approved technician level",
+			Description: "The technician (its own key), its node's manager or the network's managers contest an approved level " +
+				"within the policy's appeal window. Once per proposal; after the window, or for a proposal not approved, 409.",
+		},
+		decideAppeal: huma.Operation{
+			OperationID: "decideLevelAppeal", Summary: "Decide a technician level appeal",
+			Description: "A person decides an appeal, recorded with the proposal: upheld keeps the level; overturned restores the " +
+				"level the technician had before, with a history entry. Only an appealed proposal (409 otherwise).",
+		},
+		policyVersion: func(pol quality.LevelPolicy) int { return pol.Version },
+		propVersion:   func(pr quality.LevelProposal) int { return pr.Version },
+		calls: reviewCalls[quality.LevelPolicy, quality.LevelProposal]{
+			Policy: s.deps.Quality.LevelPolicy, SetPolicy: s.deps.Quality.SetLevelPolicy, Get: s.deps.Quality.GetLevelProposal,
+			Decide: s.deps.Quality.DecideLevel, Appeal: s.deps.Quality.AppealLevel, DecideAppeal: s.deps.Quality.DecideLevelAppeal,
+		},
 	})
 
 	register(s, authz.QualityRead, huma.Operation{

@@ -19,25 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicenet/servicenet/authz"
-	"github.com/servicenet/servicenet/tenants/audit"
-	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/claims"
-	"github.com/servicenet/servicenet/tenants/complaints"
-	"github.com/servicenet/servicenet/tenants/customers"
-	"github.com/servicenet/servicenet/tenants/idempotency"
-	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/internal/services"
 	"github.com/servicenet/servicenet/tenants/network"
-	"github.com/servicenet/servicenet/tenants/notifications"
-	"github.com/servicenet/servicenet/tenants/payouts"
-	"github.com/servicenet/servicenet/tenants/privacy"
-	"github.com/servicenet/servicenet/tenants/quality"
-	"github.com/servicenet/servicenet/tenants/stock"
-	"github.com/servicenet/servicenet/tenants/subjects"
-	"github.com/servicenet/servicenet/tenants/swaps"
-	"github.com/servicenet/servicenet/tenants/testclocks"
-	"github.com/servicenet/servicenet/tenants/tickets"
-	"github.com/servicenet/servicenet/tenants/warranty"
-	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
 // Config tunes the HTTP surface. Zero values take defaults.
@@ -75,29 +58,8 @@ const DefaultRequestTimeout = 10 * time.Second
 // Deps are the services operations call. All may be nil when the server is
 // built only to produce the OpenAPI document.
 type Deps struct {
-	DB         *pgxpool.Pool
-	Identity   *identity.Service
-	Network    *network.Service
-	Catalog    *catalog.Service
-	Customers  *customers.Service
-	Warranty   *warranty.Service
-	Claims     *claims.Service
-	Complaints *complaints.Service
-	Swaps      *swaps.Service
-	Stock      *stock.Service
-	Payouts    *payouts.Service
-	Webhooks   *webhooks.Service
-	Tickets    *tickets.Service
-	// Quality owns the KPI rollups, scorecards and grading.
-	Quality *quality.Service
-	// Notifications owns the tenant's notification gateways.
-	Notifications *notifications.Service
-	Audit         *audit.Service
-	Privacy       *privacy.Service
-	Subjects      *subjects.Service
-	TestClocks    *testclocks.Service
-	Idempotency   *idempotency.Store
-	Authz         *authz.Authorizer
+	DB *pgxpool.Pool
+	services.Set
 	// JobsUI is the River UI handler, served at /admin/jobs/ to the operator.
 	JobsUI  http.Handler
 	Metrics *prometheus.Registry

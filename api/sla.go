@@ -18,6 +18,8 @@ type slaPolicyOutput struct {
 	Body tickets.SLAPolicy
 }
 
+func (o *slaPolicyOutput) answer(pol tickets.SLAPolicy) { o.ETag, o.Body = etag(pol.Version), pol }
+
 type setSLAPolicyInput struct {
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the policy changed since. \"v0\" requires that the defaults still apply. Required: without it the request is 428."`
 	Body    tickets.SLAPolicy
@@ -67,12 +69,6 @@ type runReconciliationOutput struct{ Body ReconciliationRun }
 
 func (s *Server) registerSLA() {
 	tags := []string{"Service levels"}
-	policyOut := func(pol tickets.SLAPolicy, err error) (*slaPolicyOutput, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &slaPolicyOutput{ETag: etag(pol.Version), Body: pol}, nil
-	}
 
 	register(s, authz.SLARead, huma.Operation{
 		OperationID: "getSLAPolicy", Method: http.MethodGet, Path: "/v1/sla-policy",
@@ -83,7 +79,7 @@ func (s *Server) registerSLA() {
 			"60. These defaults apply (version 0) until the tenant sets its own.",
 	}, func(ctx context.Context, _ *struct{}) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return policyOut(s.deps.Tickets.GetSLAPolicy(ctx, p))
+		return reply[slaPolicyOutput](s.deps.Tickets.GetSLAPolicy(ctx, p))
 	})
 
 	register(s, authz.SLAWrite, huma.Operation{
@@ -96,14 +92,11 @@ func (s *Server) registerSLA() {
 		Errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *setSLAPolicyInput) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := requiredIfMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			return nil, ifMatchRequired()
-		}
-		return policyOut(s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, v))
+		return reply[slaPolicyOutput](s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v))
 	})
 
 	register(s, authz.SLARead, huma.Operation{

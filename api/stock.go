@@ -28,6 +28,10 @@ type stockLevels struct {
 
 type stockLevelsOutput struct{ Body stockLevels }
 
+func (o *stockLevelsOutput) answerPage(xs []stock.Level, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type receiveNodeStockInput struct {
 	NodeIDParam
 	Body stock.Receipt
@@ -50,6 +54,10 @@ type stockMovesOutput struct {
 		Data       []stock.Move `json:"data"`
 		NextCursor string       `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
 	}
+}
+
+func (o *stockMovesOutput) answerPage(xs []stock.Move, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
 }
 
 type loanerOutput struct {
@@ -78,6 +86,10 @@ type listLoanersOutput struct {
 	}
 }
 
+func (o *listLoanersOutput) answerPage(xs []stock.Loaner, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 func (s *Server) registerStock() {
 	tags := []string{"Stock"}
 	levelsOut := func(ls []stock.Level, err error) (*stockLevelsOutput, error) {
@@ -95,11 +107,7 @@ func (s *Server) registerStock() {
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listNodeStockInput) (*stockLevelsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ls, next, err := s.deps.Stock.ListStock(ctx, p, in.NodeID, stock.StockFilter{Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &stockLevelsOutput{Body: stockLevels{Data: ls, NextCursor: next}}, nil
+		return replyPage[stockLevelsOutput](s.deps.Stock.ListStock(ctx, p, in.NodeID, stock.StockFilter{Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.StockWrite, huma.Operation{
@@ -134,14 +142,8 @@ func (s *Server) registerStock() {
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listStockMovesInput) (*stockMovesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ms, next, err := s.deps.Stock.ListMoves(ctx, p, in.NodeID, stock.MoveFilter{PartID: in.PartID, TicketID: in.TicketID,
-			Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		out := &stockMovesOutput{}
-		out.Body.Data, out.Body.NextCursor = ms, next
-		return out, nil
+		return replyPage[stockMovesOutput](s.deps.Stock.ListMoves(ctx, p, in.NodeID, stock.MoveFilter{PartID: in.PartID, TicketID: in.TicketID,
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.StockWrite, huma.Operation{
@@ -168,14 +170,8 @@ func (s *Server) registerStock() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listLoanersInput) (*listLoanersOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ls, next, err := s.deps.Stock.ListLoaners(ctx, p, stock.LoanerFilter{NodeID: in.NodeID, Status: in.Status,
-			Category: in.Category, Overdue: in.Overdue, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		out := &listLoanersOutput{}
-		out.Body.Data, out.Body.NextCursor = ls, next
-		return out, nil
+		return replyPage[listLoanersOutput](s.deps.Stock.ListLoaners(ctx, p, stock.LoanerFilter{NodeID: in.NodeID, Status: in.Status,
+			Category: in.Category, Overdue: in.Overdue, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.StockRead, huma.Operation{

@@ -22,6 +22,8 @@ type technicianOutput struct {
 	Body network.Technician
 }
 
+func (o *technicianOutput) answer(t network.Technician) { o.ETag, o.Body = etag(t.Version), t }
+
 type createdTechnicianOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
@@ -45,6 +47,10 @@ type technicianList struct {
 }
 
 type listTechniciansOutput struct{ Body technicianList }
+
+func (o *listTechniciansOutput) answerPage(xs []network.Technician, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateTechnicianInput struct {
 	TechnicianID string `path:"technician_id" maxLength:"64" doc:"Technician ID." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pf"`
@@ -89,11 +95,7 @@ func (s *Server) registerTechnicians() {
 		f := network.TechnicianFilter{NodeID: in.NodeID, SubtreeOf: in.SubtreeOf, Category: in.Category,
 			MinLevel: in.MinLevel, Licence: in.Licence, Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}
 		f.Eligible = in.Eligible.Ptr()
-		ts, next, err := s.deps.Network.ListTechnicians(ctx, p, f)
-		if err != nil {
-			return nil, err
-		}
-		return &listTechniciansOutput{Body: technicianList{Data: ts, NextCursor: next}}, nil
+		return replyPage[listTechniciansOutput](s.deps.Network.ListTechnicians(ctx, p, f))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
@@ -104,11 +106,7 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *technicianIDInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Network.GetTechnician(ctx, p, in.TechnicianID)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return reply[technicianOutput](s.deps.Network.GetTechnician(ctx, p, in.TechnicianID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -121,15 +119,9 @@ func (s *Server) registerTechnicians() {
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *updateTechnicianInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.deps.Network.UpdateTechnician(ctx, p, in.TechnicianID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return reply[technicianOutput](withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+			return s.deps.Network.UpdateTechnician(ctx, p, in.TechnicianID, in.Body, v)
+		}))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -141,14 +133,8 @@ func (s *Server) registerTechnicians() {
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *renewLicenceInput) (*technicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := ifVersion(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.deps.Network.RenewLicence(ctx, p, in.TechnicianID, in.Body, v)
-		if err != nil {
-			return nil, err
-		}
-		return &technicianOutput{ETag: etag(t.Version), Body: t}, nil
+		return reply[technicianOutput](withIfVersion(in.IfMatch, func(v int) (network.Technician, error) {
+			return s.deps.Network.RenewLicence(ctx, p, in.TechnicianID, in.Body, v)
+		}))
 	})
 }

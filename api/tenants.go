@@ -86,6 +86,18 @@ func ifVersion(h string) (int, error) {
 	return *v, nil
 }
 
+// withIfVersion runs change with the version an optional If-Match names
+// (ifVersion: 0 when absent); a malformed or weak If-Match is refused before
+// change runs.
+func withIfVersion[T any](ifMatch string, change func(version int) (T, error)) (T, error) {
+	v, err := ifVersion(ifMatch)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return change(v)
+}
+
 // requireVersion is ifVersion for an action on an existing object that must
 // not be taken blind: an absent If-Match is 428. find reads the object in
 // the caller's scope first, so that another tenant's or an out-of-scope

@@ -1,12 +1,6 @@
 package api
 
-import (
-	"context"
-
-	"github.com/servicenet/servicenet/authz"
-	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/tickets"
-)
+import "github.com/servicenet/servicenet/authz"
 
 // registerTicketKinds registers the flows of the service kinds other than
 // repair: installation, maintenance, and returns and exchanges. Each action
@@ -22,35 +16,25 @@ func (s *Server) registerTicketKinds() {
 			"from which rule 3 counts (software tuning free within a month of installation, charged after three: seed 000 ties "+
 			"it to the installation); the statutory windows, the warranty and the no-reason return keep counting from the "+
 			"purchase date (the national three guarantees and the storefront's sale).",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.InstallReport, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.InstallationReport(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.InstallationReport)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketService", "service-report", "Record the maintenance checklist",
 		"Maintenance tickets only. Records the service checklist and prices it by the price list (maintenance labor for the "+
 			"category, parts), never by the warranty; an active plan that covers maintenance pays it. Complete the ticket next: "+
 			"it joins the unit's history as maintenance, not a repair.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.ServiceReport, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.MaintenanceReport(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.MaintenanceReport)
 	registerTicketAction(s, authz.TicketsWork, "pickUpTicketUnit", "pickup", "Pick the unit up",
 		"Return and exchange tickets only, on site at the pickup scheduled like a visit: the unit is collected and taken "+
 			"to the node (carry_in).",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.PickupInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.PickUp(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.PickUp)
 	registerTicketAction(s, authz.TicketsWork, "inspectTicketUnit", "inspection", "Inspect the picked-up unit",
 		"Return and exchange tickets only, after the pickup (409 before). Records whether the unit can be resold and "+
 			"whether the fault is confirmed (and its cause), then checks the remedy with the entitlement engine on the "+
 			"ticket's date: the stored decision lists the remedies allowed, the freight payer and the trace.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.InspectionInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Inspect(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Inspect)
 	registerTicketAction(s, authz.TicketsWork, "recordTicketOutcome", "outcome", "Record the return's or exchange's outcome",
 		"refund: a payout to the customer of the purchase price or less (more is 422 on body.refund.amount); the unit's "+
 			"plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment "+
 			"registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules "+
 			"are recorded. Freight goes to whoever the engine names. The ticket completes.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.OutcomeInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RecordOutcome(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RecordOutcome)
 }

@@ -83,14 +83,11 @@ type transitionTableOutput struct {
 	}
 }
 
-func ticketOut(t tickets.Ticket, err error) (*ticketOutput, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &ticketOutput{ETag: etag(t.Version), Body: t}, nil
-}
+func (o *ticketOutput) answer(t tickets.Ticket) { o.ETag, o.Body = etag(t.Version), t }
 
-// registerTicketAction registers POST /v1/tickets/{ticket_id}/<path>.
+// registerTicketAction registers POST /v1/tickets/{ticket_id}/<path>: call is
+// the tickets.Service method that takes the action (s.deps.Tickets.Triage), run
+// with the version If-Match requires.
 func registerTicketAction[B any](s *Server, perm authz.Permission, id, path, summary, desc string,
 	call func(ctx context.Context, p tenants.Principal, ticketID string, body B, ifVersion int) (tickets.Ticket, error)) {
 	register(s, perm, huma.Operation{
@@ -105,7 +102,7 @@ func registerTicketAction[B any](s *Server, perm authz.Permission, id, path, sum
 		if err != nil {
 			return nil, err
 		}
-		return ticketOut(call(ctx, p, in.TicketID, in.Body, v))
+		return reply[ticketOutput](call(ctx, p, in.TicketID, in.Body, v))
 	})
 }
 
@@ -187,7 +184,7 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*ticketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return ticketOut(s.deps.Tickets.Get(ctx, p, in.TicketID))
+		return reply[ticketOutput](s.deps.Tickets.Get(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -246,118 +243,78 @@ func (s *Server) registerTickets() {
 	registerTicketAction(s, authz.TicketsTriage, "provideTicketInfo", "info", "Complete or correct the intake",
 		"Replaces the given intake fields (contact, address, unit, fault, preferred window) and identifies the ticket "+
 			"again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.IntakeUpdate, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.ProvideInfo(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.ProvideInfo)
 	registerTicketAction(s, authz.TicketsTriage, "triageTicket", "triage", "Triage a ticket",
 		"Decides remote guidance, on-site or carry-in. Remote goes to remote_guidance (instructions required). On-site and "+
 			"carry-in are dispatched at once: the decision lists every node and technician considered with its score "+
 			"breakdown or the rule that excluded it; when nobody can take it the ticket stays triaged with the reason.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.TriageInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Triage(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Triage)
 	registerTicketAction(s, authz.TicketsTriage, "recordTicketGuidance", "guidance", "Record remote guidance's outcome",
 		"resolved: the ticket is resolved and the callback is due in 2 hours; observe: the callback is due in 30 minutes; "+
 			"failed: the ticket is dispatched for a visit.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.GuidanceInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RecordGuidance(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RecordGuidance)
 	registerTicketAction(s, authz.TicketsDispatch, "dispatchTicket", "dispatch", "Dispatch a ticket",
 		"Dispatches (again) by the scoring rules, or to the node and technician you name (an override: reason required, "+
 			"recorded with who made it). A node or technician the rules exclude is 422 naming the rule.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.DispatchInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Dispatch(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Dispatch)
 	registerTicketAction(s, authz.TicketsDispatch, "assignTicket", "assign", "Assign a technician",
 		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.AssignInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Assign(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Assign)
 	registerTicketAction(s, authz.TicketsWork, "acceptTicket", "accept", "Accept a job",
 		"The proposed technician accepts (a technician key accepts for itself), or the node accepts for one of its technicians.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.AcceptInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Accept(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Accept)
 	registerTicketAction(s, authz.TicketsWork, "rejectTicket", "reject", "Reject a job",
 		"A technician (or the node) rejects the job with a reason code; the ticket is re-dispatched at once without them.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.RejectInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Reject(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Reject)
 	registerTicketAction(s, authz.TicketsWork, "scheduleTicket", "schedule", "Agree an appointment",
 		"Records the window agreed with the customer (the first contact). A window in the past or inverted is 422.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.ScheduleInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Schedule(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Schedule)
 	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
 		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.RescheduleInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Reschedule(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",
 		"Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: "+
 			"on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. "+
 			"An eta in the past is 422.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.EnRouteInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.ReportEnRoute(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.ReportEnRoute)
 	registerTicketAction(s, authz.TicketsWork, "checkInTicket", "check-in", "Check in on site",
 		"Records the arrival and classifies it against the window start: early (5 or more minutes early, the standard), "+
 			"on_time, late (up to 15 minutes) or very_late. Any late arrival waives the service's charges at completion.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.CheckInInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.CheckIn(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.CheckIn)
 	registerTicketAction(s, authz.TicketsWork, "diagnoseTicket", "diagnose", "Record the diagnosis",
 		"Records the fault cause and codes, prices the work with the price list in effect (a stored quote) and stores the "+
 			"entitlement engine's decision: both are shown to the customer before any charge.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.DiagnoseInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Diagnose(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Diagnose)
 	registerTicketAction(s, authz.TicketsWork, "carryInTicket", "carry-in", "Take the unit to the node",
 		"The unit goes to the node with a receipt (its condition and accessories); a loaner of the node's loaner stock is "+
 			"lent until a due date when asked for (409 when none is available).",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.CarryInInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.CarryIn(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.CarryIn)
 	registerTicketAction(s, authz.TicketsWork, "returnTicketUnit", "return", "Return the unit to the customer",
 		"Hands the repaired unit back and takes the loaner back with its condition (a damaged loaner is retired).",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.ReturnInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.ReturnUnit(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.ReturnUnit)
 	registerTicketAction(s, authz.TicketsWork, "requestTicketSwap", "swap", "Request a unit swap",
 		"The repair is impossible: requests a swap of the ticket's unit; the swap evaluation job prices the fee, picks the "+
 			"replacement model and routes the approval by amount.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.SwapInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RequestSwap(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RequestSwap)
 	registerTicketAction(s, authz.TicketsWork, "completeTicket", "complete", "Complete the service",
 		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+
 			"waivers (late arrival, repeat visit, repeat fault within a year or two for washers, price list not shown). The "+
 			"repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix).",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.CompleteInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Complete(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Complete)
 	registerTicketAction(s, authz.TicketsWork, "signOffTicket", "sign-off", "Customer sign-off",
 		"The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on "+
 			"body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.SignOffInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.SignOff(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.SignOff)
 	registerTicketAction(s, authz.TicketsTriage, "recordTicketCallback", "callback", "Record a follow-up callback",
 		"satisfied closes the ticket; unsatisfied reopens and re-dispatches it; unreachable waits for another try, and the "+
 			"tenant's rule closes it after enough unreachable tries.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.CallbackInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RecordCallback(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RecordCallback)
 	registerTicketAction(s, authz.TicketsTriage, "reopenTicket", "reopen", "Reopen a ticket",
 		"Reopens a completed, resolved or closed ticket to serve it again (a complaint, a repeat fault); dispatch it next.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.ReopenInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Reopen(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Reopen)
 	registerTicketAction(s, authz.TicketsCancel, "cancelTicket", "cancel", "Cancel a ticket",
 		"Cancels an open ticket with a reason; its SLA clocks stop. A storefront key cancels only its own tickets.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.CancelInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.Cancel(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.Cancel)
 
 	register(s, authz.TicketsWork, huma.Operation{
 		OperationID: "sendTicketSignoffCode", Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/sign-off/code",
@@ -374,7 +331,7 @@ func (s *Server) registerTickets() {
 		if err != nil {
 			return nil, err
 		}
-		return ticketOut(s.deps.Tickets.SendSignoffCode(ctx, p, in.TicketID, v))
+		return reply[ticketOutput](s.deps.Tickets.SendSignoffCode(ctx, p, in.TicketID, v))
 	})
 
 	register(s, authz.TicketsWork, huma.Operation{

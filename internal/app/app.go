@@ -38,6 +38,7 @@ import (
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/replicas"
+	"github.com/servicenet/servicenet/internal/services"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/audit"
@@ -122,30 +123,8 @@ type App struct {
 	cfg Config
 	log *slog.Logger
 
-	DB          *pgxpool.Pool
-	Identity    *identity.Service
-	Idempotency *idempotency.Store
-	Network     *network.Service
-	Catalog     *catalog.Service
-	Customers   *customers.Service
-	Warranty    *warranty.Service
-	Claims      *claims.Service
-	Complaints  *complaints.Service
-	Swaps       *swaps.Service
-	Stock       *stock.Service
-	Payouts     *payouts.Service
-	Webhooks    *webhooks.Service
-	Tickets     *tickets.Service
-	// Quality keeps the KPI rollups, scorecards and grading.
-	Quality *quality.Service
-	// Notifications delivers customer messages (sign-off codes) through
-	// the tenant's notification gateway or the event feed.
-	Notifications *notifications.Service
-	Audit         *audit.Service
-	Privacy       *privacy.Service
-	Subjects      *subjects.Service
-	TestClocks    *testclocks.Service
-	Authz         *authz.Authorizer
+	DB *pgxpool.Pool
+	services.Set
 	// River inserts jobs in every mode and runs them unless Mode is ModeAPI.
 	River *river.Client[pgx.Tx]
 	// API is the HTTP surface; Handler serves it.
@@ -180,9 +159,8 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	default:
 		return nil, fmt.Errorf("app: unknown mode %q", cfg.Mode)
 	}
-	a := &App{cfg: cfg, log: log, DB: db, stopping: make(chan struct{}),
-		Identity: &identity.Service{DB: db, Log: log},
-	}
+	a := &App{cfg: cfg, log: log, DB: db, stopping: make(chan struct{})}
+	a.Identity = &identity.Service{DB: db, Log: log}
 
 	// The services enqueue through q; the River client is attached below.
 	q := &jobs.Deferred{}
@@ -219,12 +197,7 @@ func New(ctx context.Context, cfg Config, db *pgxpool.Pool, log *slog.Logger) (*
 	a.API = api.New(api.Config{Version: cfg.Version, RatePerSecond: cfg.RatePerSecond, RateBurst: cfg.RateBurst, OperatorToken: cfg.OperatorToken,
 		RequestTimeout: cfg.RequestTimeout, MaxImportBytes: cfg.MaxImportBytes, TenantConcurrency: cfg.TenantConcurrency,
 		Replicas: a.Replicas.Count, AwaitAuthCache: cfg.Mode != ModeWorker},
-		api.Deps{DB: db, Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Customers: a.Customers,
-			Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints, Swaps: a.Swaps, Stock: a.Stock,
-			Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality,
-			Idempotency: a.Idempotency, Authz: a.Authz,
-			Audit: a.Audit, Privacy: a.Privacy, Subjects: a.Subjects, TestClocks: a.TestClocks,
-			JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
+		api.Deps{DB: db, Set: a.Set, JobsUI: ui, Metrics: cfg.Metrics, Logger: log})
 	return a, nil
 }
 

@@ -54,6 +54,19 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
+// inTx runs fn in one transaction of p's tenant and returns what it read or
+// wrote, its error translated (pg.Translate): the body of a method that
+// reads or writes one thing.
+func inTx[T any](ctx context.Context, s *Service, p tenants.Principal, fn func(tx pg.TenantTx) (T, error)) (T, error) {
+	var out T
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
 const dateLayout = time.DateOnly
 
 var (

@@ -238,27 +238,18 @@ func createModel(ctx context.Context, tx pg.TenantTx, actor string, in NewProduc
 // CreateProductModel adds a product model. The retail price is in the
 // tenant's currency; model numbers are unique per tenant (conflict).
 func (s *Service) CreateProductModel(ctx context.Context, p tenants.Principal, in NewProductModel) (ProductModel, error) {
-	var out ProductModel
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (ProductModel, error) {
 		st, err := tx.Settings(ctx)
 		if err != nil {
-			return err
+			return ProductModel{}, err
 		}
-		out, err = createModel(ctx, tx, p.Subject(), in, st.Currency)
-		return err
+		return createModel(ctx, tx, p.Subject(), in, st.Currency)
 	})
-	return out, pg.Translate(err)
 }
 
 // GetProductModel returns a product model of the principal's tenant.
 func (s *Service) GetProductModel(ctx context.Context, p tenants.Principal, id string) (ProductModel, error) {
-	var out ProductModel
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = LoadModel(ctx, tx, id)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (ProductModel, error) { return LoadModel(ctx, tx, id) })
 }
 
 // ListProductModels lists product models in id (creation) order.
@@ -407,13 +398,7 @@ func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id
 	if maxPrice != nil && *maxPrice < 0 {
 		return nil, tenants.InvalidMsg("max_price", i18n.M("common.must_not_be_negative"), *maxPrice)
 	}
-	var out []SimilarModel
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = similarModels(ctx, tx, id, maxPrice, limit)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p, func(tx pg.TenantTx) ([]SimilarModel, error) { return similarModels(ctx, tx, id, maxPrice, limit) })
 }
 
 // QueueUnitModel queues, on b, the read of the product model of unit unitID

@@ -137,27 +137,18 @@ func createPart(ctx context.Context, tx pg.TenantTx, in NewPart, currency string
 // numbers are unique per tenant (conflict); every compatible model must
 // exist (invalid, naming compatible_model_ids[i]).
 func (s *Service) CreatePart(ctx context.Context, p tenants.Principal, in NewPart) (Part, error) {
-	var out Part
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (Part, error) {
 		st, err := tx.Settings(ctx)
 		if err != nil {
-			return err
+			return Part{}, err
 		}
-		out, err = createPart(ctx, tx, in, st.Currency)
-		return err
+		return createPart(ctx, tx, in, st.Currency)
 	})
-	return out, pg.Translate(err)
 }
 
 // GetPart returns a part of the principal's tenant.
 func (s *Service) GetPart(ctx context.Context, p tenants.Principal, id string) (Part, error) {
-	var out Part
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = loadPart(ctx, tx, id, "")
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (Part, error) { return loadPart(ctx, tx, id, "") })
 }
 
 // ListParts lists parts in id (creation) order.

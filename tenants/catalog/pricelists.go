@@ -275,31 +275,25 @@ func createPriceList(ctx context.Context, tx pg.TenantTx, actor string, in NewPr
 // Versions are immutable: quotes priced with an older version keep it.
 func (s *Service) CreatePriceList(ctx context.Context, p tenants.Principal, in NewPriceList) (PriceList, error) {
 	now := s.now()
-	var out PriceList
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (PriceList, error) {
 		st, today, err := tx.Today(ctx, now)
 		if err != nil {
-			return err
+			return PriceList{}, err
 		}
-		out, err = createPriceList(ctx, tx, p.Subject(), in, st.Currency, today)
-		return err
+		return createPriceList(ctx, tx, p.Subject(), in, st.Currency, today)
 	})
-	return out, pg.Translate(err)
 }
 
 // GetPriceList returns a price list version of the principal's tenant.
 func (s *Service) GetPriceList(ctx context.Context, p tenants.Principal, id string) (PriceList, error) {
 	now := s.now()
-	var out PriceList
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (PriceList, error) {
 		_, today, err := tx.Today(ctx, now)
 		if err != nil {
-			return err
+			return PriceList{}, err
 		}
-		out, err = loadPriceList(ctx, tx, id, today)
-		return err
+		return loadPriceList(ctx, tx, id, today)
 	})
-	return out, pg.Translate(err)
 }
 
 // GetEffectivePriceList returns the version in effect on date (YYYY-MM-DD;

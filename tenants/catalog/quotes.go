@@ -249,25 +249,16 @@ func LoadQuote(ctx context.Context, tx pg.TenantTx, id string) (Quote, error) {
 // CreateQuote prices and stores a job (see PriceQuote).
 func (s *Service) CreateQuote(ctx context.Context, p tenants.Principal, in NewQuote) (Quote, error) {
 	now := s.now()
-	var out Quote
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (Quote, error) {
 		_, today, err := tx.Today(ctx, now)
 		if err != nil {
-			return err
+			return Quote{}, err
 		}
-		out, err = PriceQuote(ctx, tx, in, today)
-		return err
+		return PriceQuote(ctx, tx, in, today)
 	})
-	return out, pg.Translate(err)
 }
 
 // GetQuote returns a quote of the principal's tenant as it was priced.
 func (s *Service) GetQuote(ctx context.Context, p tenants.Principal, id string) (Quote, error) {
-	var out Quote
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = LoadQuote(ctx, tx, id)
-		return err
-	})
-	return out, pg.Translate(err)
+	return inTx(ctx, s, p, func(tx pg.TenantTx) (Quote, error) { return LoadQuote(ctx, tx, id) })
 }

@@ -393,19 +393,32 @@ func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, m
 	return out, next, nil
 }
 
+// lockNode locks node id of scope sc for update; ifVersion > 0 must be its
+// version (precondition failed otherwise).
+func lockNode(ctx context.Context, tx pg.TenantTx, sc Scope, id string, ifVersion int) (Node, error) {
+	n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
+	if err != nil {
+		return Node{}, err
+	}
+	return n, tenants.CheckVersion("node", ifVersion, n.Version)
+}
+
+// lockScopedNode is lockNode in p's scope, which it returns too.
+func lockScopedNode(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Scope, Node, error) {
+	sc, err := ResolveScope(ctx, tx, p)
+	if err != nil {
+		return Scope{}, Node{}, err
+	}
+	n, err := lockNode(ctx, tx, sc, id, ifVersion)
+	return sc, n, err
+}
+
 // UpdateNode applies u to a node; ifVersion > 0 must match its version.
 func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string, u NodeUpdate, ifVersion int) (Node, error) {
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := ResolveScope(ctx, tx, p)
+		_, n, err := lockScopedNode(ctx, tx, p, id, ifVersion)
 		if err != nil {
-			return err
-		}
-		n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
 			return err
 		}
 		f := fieldsOf(n)
@@ -484,11 +497,8 @@ func (s *Service) MoveNode(ctx context.Context, p tenants.Principal, id, newPare
 
 // moveNode is MoveNode inside a transaction holding the tree lock.
 func moveNode(ctx context.Context, tx pg.TenantTx, sc Scope, actor, id, newParentID string, ifVersion int, loc string) (Node, error) {
-	n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
+	n, err := lockNode(ctx, tx, sc, id, ifVersion)
 	if err != nil {
-		return Node{}, err
-	}
-	if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
 		return Node{}, err
 	}
 	if n.ParentID == nil {
@@ -544,15 +554,8 @@ func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id 
 	}
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		sc, err := ResolveScope(ctx, tx, p)
+		sc, n, err := lockScopedNode(ctx, tx, p, id, ifVersion)
 		if err != nil {
-			return err
-		}
-		n, err := getNode(ctx, tx, sc, id, "FOR UPDATE")
-		if err != nil {
-			return err
-		}
-		if err := tenants.CheckVersion("node", ifVersion, n.Version); err != nil {
 			return err
 		}
 		if !sc.Whole() && n.ID == sc.Root {

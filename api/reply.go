@@ -1,0 +1,37 @@
+package api
+
+// A versioned output answers one stored object with its ETag. Its answer
+// method fills both, so that every operation answering the object writes
+// reply[xOutput](service call) instead of its own wrapper.
+type versionedOutput[T any] interface{ answer(T) }
+
+// reply answers x as an O (an output with an answer method), or passes on
+// err: return reply[nodeOutput](s.deps.Network.GetNode(ctx, p, id)).
+func reply[O any, T any, PO interface {
+	*O
+	versionedOutput[T]
+}](x T, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := PO(new(O))
+	out.answer(x)
+	return (*O)(out), nil
+}
+
+// A page output answers one page of a list and the cursor of the next.
+type pageOutput[T any] interface{ answerPage(items []T, next string) }
+
+// replyPage answers a service's page as an O (an output with an answerPage
+// method), or passes on err: return replyPage[subtreeOutput](s.deps.Network.Subtree(...)).
+func replyPage[O any, T any, PO interface {
+	*O
+	pageOutput[T]
+}](items []T, next string, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := PO(new(O))
+	out.answerPage(items, next)
+	return (*O)(out), nil
+}
