@@ -179,7 +179,7 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 	})
 	data := map[string]any{"notification_id": id, "channel": m.Channel, "purpose": m.Purpose, "subject_id": m.SubjectID,
 		"to": mask(m.To), "via": via, "params": params, "expires_at": m.ExpiresAt}
-	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
+	if err := events.QueueTx(b, tx, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
 		return NotificationDelivery{}, err
 	}
 	if with != nil {
