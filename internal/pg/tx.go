@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +101,12 @@ func runTenant(ctx context.Context, tx pgx.Tx, tenantID string, live bool, fn fu
 // (Livemode): it sees, and writes, only that mode's rows. When db is itself
 // a transaction (a test's), fn runs in a savepoint of it, scoped the same
 // way, released or rolled back as the transaction would be.
+//
+// On a pool without a Unit in ctx, the transaction is a unit of its own
+// (BEGIN and the scope in one round trip, COMMIT in the round trip that
+// carries the writes deferred to it): so every tenant transaction has an
+// end buffer (AtEnd: the events it appends) and deferred writes (Defer),
+// which cost no round trip of their own.
 func InTenantTx(ctx context.Context, db DB, tenantID string, fn func(tx TenantTx) error) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
@@ -170,15 +175,8 @@ func actorFrom(ctx context.Context) string {
 	return s
 }
 
-// actorShape is what an actor setting may contain to be inlined in BEGIN:
-// ids, role names, operation ids and request ids never hold anything else.
-var actorShape = regexp.MustCompile(`^[A-Za-z0-9_,.:|-]*$`)
-
 // rollbackTimeout bounds a unit's ROLLBACK, sent after its request ended.
 const rollbackTimeout = 5 * time.Second
-
-// tenantIDShape is the shape of every tenant ID (tenants.NewID).
-var tenantIDShape = regexp.MustCompile(`^ten_[0-9a-z]{26}$`)
 
 // SetTenant scopes the rest of tx to tenantID and ctx's mode (Livemode),
 // transaction-locally.
