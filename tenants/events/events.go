@@ -141,9 +141,11 @@ func (p *pending) flush(b *pgx.Batch) error {
 	return nil
 }
 
-// insertManySQL appends the events of a JSON array ($2) in its order.
+// insertManySQL appends the events of a JSON array ($2) in its order. Data
+// that encodes as JSON null (a nil map) is stored as JSON null, as Append
+// stores it, not as SQL NULL.
 const insertManySQL = `INSERT INTO events (tenant_id, id, type, subject_id, actor, data)
-	SELECT $1, r.id, r.type, r.subject_id, r.actor, r.data
+	SELECT $1, r.id, r.type, r.subject_id, r.actor, coalesce(r.data, 'null'::jsonb)
 	FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, type text, subject_id text, actor text, data jsonb)) WITH ORDINALITY AS r
 	ORDER BY r.ordinality`
 
