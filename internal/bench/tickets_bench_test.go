@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,12 +27,18 @@ import (
 // so a run is bounded in count and time and meaningful at -benchtime 1x as
 // well as at the Makefile's -benchtime 3s.
 const (
-	ticketRawBatch    = 20000 // raw pgx inserts per operation
-	ticketIntakeBatch = 1000  // closed-loop intakes per operation
-	ticketRate        = 200   // open-loop arrival rate, requests/s
-	ticketLoopSeconds = 10    // open-loop seconds per operation
-	ticketWarmSeconds = 1     // open-loop warm-up before timing
-	ticketReadPool    = 200   // tickets the open-loop GETs cycle over
+	ticketRawBatch    = 4000 // raw pgx inserts per round
+	ticketIntakeBatch = 300  // closed-loop intakes per round
+	// Interleaved raw/intake rounds: at least ticketMinRounds, and more
+	// while the rounds have taken less than ticketRoundsTime, up to
+	// ticketMaxRounds.
+	ticketMinRounds   = 3
+	ticketMaxRounds   = 9
+	ticketRoundsTime  = 60 * time.Second
+	ticketRate        = 200 // open-loop arrival rate, requests/s
+	ticketLoopSeconds = 10  // open-loop seconds per operation
+	ticketWarmSeconds = 1   // open-loop warm-up before timing
+	ticketReadPool    = 200 // tickets the open-loop GETs cycle over
 )
 
 // ticketFixture is a tenant seeded like `make run`'s demo brand (the demo
@@ -176,19 +183,24 @@ func (f *ticketFixture) get(client *http.Client, id string) error {
 // new phone with a new serial and its purchase date (customer and unit
 // created at intake). Phones, serials and Idempotency-Keys never repeat.
 //
-//   - raw_pgx_insert: the same baseline as BenchmarkWriteThroughput (BEGIN;
-//     one row into bench_writes; COMMIT, 16 connections, 16 clients), in
-//     batches of 20,000. Reported as tx/s.
-//   - open_ticket: POST /v1/tickets by a hotline agent key, 16 clients, in
-//     batches of 1,000: customer by phone, unit by model and serial,
-//     ticket number, ticket, timeline, event and the four timer jobs in one
-//     transaction. Every response must be 201 and new. Reported as
-//     tickets/s.
-//     Also reported: the CPU time per intake of this process (server and
-//     load generator) and of the database (when it runs on this machine),
-//     which other work on a shared machine hardly changes.
-//   - ratio: open_ticket ÷ raw_pgx_insert ("intake/raw"; the issue's goal
-//     is ≥ 0.40).
+//   - raw_pgx_insert, open_ticket and ratio are measured together, in
+//     interleaved rounds (at least 3, up to 9, while the rounds have
+//     taken under a minute): each round a batch of 4,000 raw inserts (the
+//     same baseline as BenchmarkWriteThroughput: BEGIN; one row into
+//     bench_writes; COMMIT, 16 connections, 16 clients) and a batch of 300
+//     intakes (POST /v1/tickets by a hotline agent key with an
+//     Idempotency-Key, 16 clients: customer by phone, unit by model and
+//     serial, ticket number, ticket, timeline, event and the four timer
+//     jobs in one transaction; every response must be 201 and new),
+//     raw first in odd rounds, intake first in even ones. A single run's
+//     ratio swings with the machine's other load (0.030-0.048 on the
+//     shared 2-core machine); each round gives a ratio, and the medians
+//     are reported: raw_pgx_insert tx/s, open_ticket tickets/s,
+//     ratio "intake/raw" (issue 11's target ≥ 0.15; the product's goal
+//     0.40). Also reported: the CPU time per operation of this process
+//     (server and load generator) and of the database (when it runs on
+//     this machine), which other work on a shared machine hardly changes,
+//     and "cpu-raw/intake", the ratio CPU alone would allow.
 //   - get_ticket_open_loop: GET /v1/tickets/{id} at 200 requests/s for 10 s
 //     (open loop, latency from when the request was due) over 200 new
 //     tickets; p50-ms, p99-ms (goal ≤ 10 ms) and errors.
@@ -222,69 +234,99 @@ func BenchmarkTickets(b *testing.B) {
 		return err
 	})
 
-	var rawRate, intakeRate float64
-	var rawCPU, intakeCPU time.Duration // per operation, process and database together
+	// Interleaved rounds: a raw batch and an intake batch each, in
+	// alternating order, so that the shared machine's swings fall on both;
+	// the medians are reported.
 	meter := newCPUMeter(ctx, env.DB.Owner)
-	b.Run("raw_pgx_insert", func(b *testing.B) {
-		self0, db0 := meter.read()
-		const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-		roles := []string{"dispatcher"}
-		rate := runBatch(b, ticketRawBatch*b.N, func(int, int) error {
-			tx, err := raw.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
-			id := "tkt_" + runID + strconv.FormatUint(seqs.Add(1), 10)
-			if _, err := tx.Exec(ctx, `INSERT INTO bench_writes (tenant_id, id, name, prefix, secret_hash, live, roles, created_by)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				f.tenant.ID, id, "bench ticket", "sn_live_Ab3dE9", hash, true, roles, f.tenant.AdminID); err != nil {
-				return err
-			}
-			return tx.Commit(ctx)
-		})
-		self1, db1 := meter.read()
-		rawCPU = (self1 - self0 + db1 - db0) / time.Duration(ticketRawBatch*b.N)
-		b.ReportMetric(rate, "tx/s")
-		rawRate = rate
-	})
-
-	b.Run("open_ticket", func(b *testing.B) {
-		b.StopTimer()
-		ins := f.intakes(b, ticketIntakeBatch*b.N)
-		self0, db0 := meter.read()
-		rate := runBatch(b, len(ins), func(_, i int) error {
-			_, err := f.open(client, ins[i])
+	const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	roles := []string{"dispatcher"}
+	rawOp := func(int, int) error {
+		tx, err := raw.Begin(ctx)
+		if err != nil {
 			return err
-		})
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit
+		id := "tkt_" + runID + strconv.FormatUint(seqs.Add(1), 10)
+		if _, err := tx.Exec(ctx, `INSERT INTO bench_writes (tenant_id, id, name, prefix, secret_hash, live, roles, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			f.tenant.ID, id, "bench ticket", "sn_live_Ab3dE9", hash, true, roles, f.tenant.AdminID); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	type side struct {
+		rates, cpuMs []float64
+		selfMs, dbMs []float64
+	}
+	var rawSide, intakeSide side
+	var ratios, cpuRatios []float64
+	// timed runs n operations and records their rate and CPU per operation.
+	timed := func(s *side, n int, op func(int, int) error) (rate, cpuMs float64) {
+		self0, db0 := meter.read()
+		start := time.Now()
+		runBatch(b, n, op)
+		rate = float64(n) / time.Since(start).Seconds()
 		self1, db1 := meter.read()
-		b.ReportMetric(rate, "tickets/s")
-		perIntake := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(len(ins)) }
-		b.ReportMetric(perIntake(self1-self0), "proc-cpu-ms/op")
-		if meter.postmaster != 0 {
-			b.ReportMetric(perIntake(db1-db0), "db-cpu-ms/op")
+		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+		cpuMs = per(self1 - self0 + db1 - db0)
+		s.rates, s.cpuMs = append(s.rates, rate), append(s.cpuMs, cpuMs)
+		s.selfMs, s.dbMs = append(s.selfMs, per(self1-self0)), append(s.dbMs, per(db1-db0))
+		return rate, cpuMs
+	}
+	began := time.Now()
+	for round := 0; round < ticketMaxRounds && (round < ticketMinRounds || time.Since(began) < ticketRoundsTime); round++ {
+		ins := f.intakes(b, ticketIntakeBatch)
+		intake := func(_, i int) error { _, err := f.open(client, ins[i]); return err }
+		var rr, rc, ir, ic float64
+		if round%2 == 0 {
+			rr, rc = timed(&rawSide, ticketRawBatch, rawOp)
+			ir, ic = timed(&intakeSide, ticketIntakeBatch, intake)
+		} else {
+			ir, ic = timed(&intakeSide, ticketIntakeBatch, intake)
+			rr, rc = timed(&rawSide, ticketRawBatch, rawOp)
 		}
-		fmt.Printf("tickets: CPU per intake: %.2f ms in this process (server and load generator), %.2f ms in the database (0: not visible)\n",
-			perIntake(self1-self0), perIntake(db1-db0))
-		intakeCPU = (self1 - self0 + db1 - db0) / time.Duration(len(ins))
-		intakeRate = rate
+		ratios = append(ratios, ir/rr)
+		if ic > 0 {
+			cpuRatios = append(cpuRatios, rc/ic)
+		}
+		fmt.Printf("tickets: round %d: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f; CPU per op raw %.3f ms, intake %.2f ms\n",
+			round+1, rr, ir, ir/rr, rc, ic)
+	}
+	rounds := len(ratios)
+	lo, hi := slices.Min(ratios), slices.Max(ratios)
+	rawRate, intakeRate, ratio := median(rawSide.rates), median(intakeSide.rates), median(ratios)
+	b.Run("raw_pgx_insert", func(b *testing.B) {
+		b.ReportMetric(0, "ns/op") // measured in the rounds above
+		b.ReportMetric(rawRate, "tx/s")
+		b.ReportMetric(median(rawSide.cpuMs), "cpu-ms/op")
 	})
-
-	if rawRate != 0 && intakeRate != 0 {
-		ratio := intakeRate / rawRate
-		b.Run("ratio", func(b *testing.B) {
-			b.ReportMetric(0, "ns/op")
-			b.ReportMetric(ratio, "intake/raw")
-		})
-		fmt.Printf("tickets: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f (%d clients)\n", rawRate, intakeRate, ratio, clients)
-		if rawCPU > 0 && intakeCPU > 0 {
-			// What the ratio would be if CPU were the only limit: less
-			// sensitive to other work on the machine than the rates.
-			fmt.Printf("tickets: CPU per operation: raw %.3f ms, intake %.2f ms, ratio=%.3f\n",
-				float64(rawCPU.Microseconds())/1000, float64(intakeCPU.Microseconds())/1000, float64(rawCPU)/float64(intakeCPU))
+	b.Run("open_ticket", func(b *testing.B) {
+		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(intakeRate, "tickets/s")
+		b.ReportMetric(median(intakeSide.selfMs), "proc-cpu-ms/op")
+		if meter.postmaster != 0 {
+			b.ReportMetric(median(intakeSide.dbMs), "db-cpu-ms/op")
 		}
+	})
+	b.Run("ratio", func(b *testing.B) {
+		b.ReportMetric(0, "ns/op")
+		b.ReportMetric(ratio, "intake/raw")
+		if len(cpuRatios) > 0 {
+			b.ReportMetric(median(cpuRatios), "cpu-raw/intake")
+		}
+	})
+	fmt.Printf("tickets: CPU per intake (median): %.2f ms in this process (server and load generator), %.2f ms in the database (0: not visible)\n",
+		median(intakeSide.selfMs), median(intakeSide.dbMs))
+	fmt.Printf("tickets: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f (median of %d interleaved rounds, range %.3f-%.3f; %d clients)\n",
+		rawRate, intakeRate, ratio, rounds, lo, hi, clients)
+	if len(cpuRatios) > 0 {
+		// What the ratio would be if CPU were the only limit: less
+		// sensitive to other work on the machine than the rates.
+		fmt.Printf("tickets: CPU per operation (median): raw %.3f ms, intake %.2f ms, ratio=%.3f\n",
+			median(rawSide.cpuMs), median(intakeSide.cpuMs), median(cpuRatios))
 	}
 
+	var loop openLoopResult
 	b.Run("get_ticket_open_loop", func(b *testing.B) {
 		b.StopTimer()
 		send := func(i int) error { return f.get(client, readIDs[i%len(readIDs)]) }
@@ -304,5 +346,12 @@ func BenchmarkTickets(b *testing.B) {
 		r := openLoop(len(ins), ticketRate, func(i int) error { _, err := f.open(client, ins[i]); return err })
 		b.StopTimer()
 		r.report(b, "tickets: POST /v1/tickets")
+		loop = r
 	})
+	if loop.latencies != nil {
+		// The figures issue 11 asks for, together.
+		fmt.Printf("tickets: summary: raw insert %.0f tx/s; intake %.0f tickets/s = %.1f %% of raw (goal ≥ 15 %%, product goal 40 %%); "+
+			"intake at %d req/s open loop: p50 %.1f ms, p99 %.1f ms (goal ≤ 30 ms), %d errors\n",
+			rawRate, intakeRate, 100*ratio, loop.rate, loop.pct(0.50), loop.pct(0.99), loop.errors)
+	}
 }

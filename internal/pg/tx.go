@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +21,75 @@ type TenantTx struct {
 	TenantID string
 	// Live is the transaction's mode (app.livemode): false for test data.
 	Live bool
+
+	end *txEnd // nil for a TenantTx built by hand: no end buffer
+}
+
+// txEnd is what one InTenantTx callback accumulates to write when it ends
+// (AtEnd): buffers by key, flushed in the order they were first asked for.
+type txEnd struct {
+	vals    map[any]any
+	flushes []func(b *pgx.Batch) error
+}
+
+// AtEnd returns the transaction's buffer under key, made by mk the first
+// time it is asked for; when the InTenantTx callback returns nil, flush
+// queues the buffer's statements, which are written in the transaction
+// before it commits, in the tenant scope and mode of the callback: in a
+// unit (or a pool transaction, which is one) they ride the next round trip
+// (the COMMIT's, or the next statement's), never one of their own. A
+// rollback discards the buffer unwritten. ok is false for a TenantTx that
+// has no end (one built by hand, not by InTenantTx): the caller writes at
+// once.
+func (tx TenantTx) AtEnd(key any, mk func() (buffer any, flush func(b *pgx.Batch) error)) (buffer any, ok bool) {
+	if tx.end == nil {
+		return nil, false
+	}
+	if v, ok := tx.end.vals[key]; ok {
+		return v, true
+	}
+	v, flush := mk()
+	if tx.end.vals == nil {
+		tx.end.vals = map[any]any{}
+	}
+	tx.end.vals[key] = v
+	tx.end.flushes = append(tx.end.flushes, flush)
+	return v, true
+}
+
+// Defer sends b's statements with the transaction's next round trip when
+// the transaction can carry them (a unit's, or a pool transaction's), else
+// at once. Their callbacks then run later, before the commit: they may only
+// check (an error fails the transaction with that error), never produce a
+// value the caller needs.
+func (tx TenantTx) Defer(ctx context.Context, b *pgx.Batch) error {
+	if len(b.QueuedQueries) == 0 {
+		return nil
+	}
+	if t, ok := tx.Tx.(*unitTx); ok {
+		t.Defer(b)
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// runTenant runs fn in tx and, when it succeeds, writes what it left in its
+// end buffers (AtEnd): deferred on a unit's tx, else at once.
+func runTenant(ctx context.Context, tx pgx.Tx, tenantID string, live bool, fn func(tx TenantTx) error) error {
+	ttx := TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live, end: &txEnd{}}
+	if err := fn(ttx); err != nil {
+		return err
+	}
+	if len(ttx.end.flushes) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, flush := range ttx.end.flushes {
+		if err := flush(b); err != nil {
+			return err
+		}
+	}
+	return ttx.Defer(ctx, b)
 }
 
 // InTenantTx runs fn in one transaction scoped to tenantID and commits when fn
@@ -33,6 +101,12 @@ type TenantTx struct {
 // (Livemode): it sees, and writes, only that mode's rows. When db is itself
 // a transaction (a test's), fn runs in a savepoint of it, scoped the same
 // way, released or rolled back as the transaction would be.
+//
+// On a pool without a Unit in ctx, the transaction is a unit of its own
+// (BEGIN and the scope in one round trip, COMMIT in the round trip that
+// carries the writes deferred to it): so every tenant transaction has an
+// end buffer (AtEnd: the events it appends) and deferred writes (Defer),
+// which cost no round trip of their own.
 func InTenantTx(ctx context.Context, db DB, tenantID string, fn func(tx TenantTx) error) error {
 	if tenantID == "" {
 		return errors.New("pg: InTenantTx without a tenant")
@@ -40,27 +114,26 @@ func InTenantTx(ctx context.Context, db DB, tenantID string, fn func(tx TenantTx
 	live := Livemode(ctx)
 	if u := unitFrom(ctx, db); u != nil {
 		return u.join(ctx, tenantID, func(tx pgx.Tx) error {
-			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
+			return runTenant(ctx, tx, tenantID, live, fn)
 		})
 	}
-	actor := actorFrom(ctx)
-	if pool, ok := db.(*pgxpool.Pool); ok && tenantIDShape.MatchString(tenantID) && actorShape.MatchString(actor) {
-		// One round trip: BEGIN, the tenant scope, the mode and the actor go
-		// together (their shapes are checked, so inlining them is safe).
-		q := "BEGIN; SELECT set_config('app.tenant_id', '" + tenantID +
-			"', true), set_config('app.livemode', '" + modeSetting(live) + "', true)"
-		if actor != "" {
-			q += "; SELECT set_config('app.actor', '" + actor + "', true)"
-		}
-		return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{BeginQuery: q}, func(tx pgx.Tx) error {
-			return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
-		})
-	}
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := scope(ctx, tx, tenantID, actor); err != nil {
+	if pool, ok := db.(*pgxpool.Pool); ok {
+		// A unit of its own: BEGIN and the scope in one round trip, and
+		// the deferred writes (end buffers, Defer) with the COMMIT.
+		u := NewUnit(pool, tenantID)
+		defer u.Rollback()
+		if err := u.join(ctx, tenantID, func(tx pgx.Tx) error {
+			return runTenant(ctx, tx, tenantID, live, fn)
+		}); err != nil {
 			return err
 		}
-		return fn(TenantTx{Tx: tx, TenantID: filterTenant(tenantID), Live: live})
+		return u.Commit(ctx, nil)
+	}
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if err := scope(ctx, tx, tenantID, actorFrom(ctx)); err != nil {
+			return err
+		}
+		return runTenant(ctx, tx, tenantID, live, fn)
 	})
 }
 
@@ -102,15 +175,8 @@ func actorFrom(ctx context.Context) string {
 	return s
 }
 
-// actorShape is what an actor setting may contain to be inlined in BEGIN:
-// ids, role names, operation ids and request ids never hold anything else.
-var actorShape = regexp.MustCompile(`^[A-Za-z0-9_,.:|-]*$`)
-
 // rollbackTimeout bounds a unit's ROLLBACK, sent after its request ended.
 const rollbackTimeout = 5 * time.Second
-
-// tenantIDShape is the shape of every tenant ID (tenants.NewID).
-var tenantIDShape = regexp.MustCompile(`^ten_[0-9a-z]{26}$`)
 
 // SetTenant scopes the rest of tx to tenantID and ctx's mode (Livemode),
 // transaction-locally.

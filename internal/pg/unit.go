@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -93,10 +94,8 @@ func (u *Unit) begin(ctx context.Context, first *pgx.Batch) error {
 	u.live = Livemode(ctx)
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, u.tenantID, modeSetting(u.live))
-	if actor := actorFrom(ctx); actor != "" {
-		b.Queue(`SELECT set_config('app.actor', $1, true)`, actor)
-	}
+	b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true), set_config('app.actor', $3, true)`,
+		u.tenantID, modeSetting(u.live), actorFrom(ctx))
 	if first != nil {
 		b.QueuedQueries = append(b.QueuedQueries, first.QueuedQueries...)
 	}
@@ -123,7 +122,9 @@ func (u *Unit) join(ctx context.Context, tenantID string, fn func(tx pgx.Tx) err
 		}
 	}
 	if live := Livemode(ctx); tenantID != u.current || live != u.curLive {
-		if _, err := u.conn.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`,
+		// Through the unit's tx: the writes deferred in the previous scope
+		// go first, in that scope.
+		if _, err := u.tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`,
 			tenantID, modeSetting(live)); err != nil {
 			u.err = err
 			return err
@@ -139,6 +140,9 @@ func (u *Unit) join(ctx context.Context, tenantID string, fn func(tx pgx.Tx) err
 		}()
 		return fn(u.tx)
 	}()
+	if err == nil {
+		err = u.tx.failed // a deferred write failed, and fn did not see it
+	}
 	if err != nil {
 		u.err = err
 	}
@@ -170,7 +174,8 @@ func (u *Unit) Commit(ctx context.Context, last *pgx.Batch) error {
 		u.rollback()
 		return u.err
 	}
-	b := &pgx.Batch{}
+	// The writes deferred by the last join go first, in its scope.
+	b := &pgx.Batch{QueuedQueries: u.tx.takePending()}
 	if u.current != u.tenantID || u.curLive != u.live {
 		b.Queue(`SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', $2, true)`, u.tenantID, modeSetting(u.live))
 	}
@@ -183,6 +188,9 @@ func (u *Unit) Commit(ctx context.Context, last *pgx.Batch) error {
 		return nil
 	})
 	err := u.conn.SendBatch(ctx, b).Close()
+	if u.tx.failed != nil {
+		err = u.tx.failed // the deferred write's own error, not the batch's next
+	}
 	if err == nil && !committed {
 		err = pgx.ErrTxCommitRollback
 	}
@@ -223,32 +231,209 @@ func (u *Unit) rollback() {
 
 // unitTx is the pgx.Tx a unit's joins see: the unit's connection, on which
 // only the unit may commit or roll back.
+//
+// It also holds the transaction's deferred writes (Defer): statements whose
+// results the caller does not wait for, sent at the head of the next round
+// trip on the connection, whatever sends it (a statement, a batch, River's
+// job insert, the unit's COMMIT), so they cost no round trip of their own.
+// The first deferred statement to fail is kept (failed): it fails the join
+// and the commit, with its own error, even if the statement it rode with
+// reported another.
 type unitTx struct {
-	conn *pgxpool.Conn
+	conn    *pgxpool.Conn
+	pending []*pgx.QueuedQuery
+	failed  error
 }
 
 var errUnitOwnsCommit = errors.New("pg: a unit's transaction is committed or rolled back by its owner only")
+
+// Defer queues b's statements to be sent with the transaction's next round
+// trip. Their callbacks run then; a callback must only check (an error
+// fails the transaction), never produce a value the caller needs before.
+func (t *unitTx) Defer(b *pgx.Batch) {
+	for _, qq := range b.QueuedQueries {
+		fn := qq.Fn
+		qq.Fn = func(br pgx.BatchResults) error {
+			var err error
+			if fn != nil {
+				err = fn(br)
+			} else {
+				_, err = br.Exec()
+			}
+			if err != nil && t.failed == nil {
+				t.failed = err
+			}
+			return err
+		}
+		t.pending = append(t.pending, qq)
+	}
+}
+
+func (t *unitTx) takePending() []*pgx.QueuedQuery {
+	p := t.pending
+	t.pending = nil
+	return p
+}
+
+// flushPending sends the deferred writes in a round trip of their own: for
+// what cannot carry them (COPY, PREPARE, a multi-statement query).
+func (t *unitTx) flushPending(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	return t.conn.SendBatch(ctx, &pgx.Batch{QueuedQueries: t.takePending()}).Close()
+}
+
+// withPending sends the deferred writes, then sql, in one round trip, and
+// returns the results positioned at sql's (the deferred ones' callbacks have
+// run). ok is false when there is nothing deferred, or sql cannot ride a
+// pipeline (several statements): then the caller runs sql alone.
+func (t *unitTx) withPending(ctx context.Context, sql string, args []any) (br pgx.BatchResults, ok bool, err error) {
+	if len(t.pending) == 0 {
+		return nil, false, nil
+	}
+	if strings.Contains(sql, ";") {
+		return nil, false, t.flushPending(ctx)
+	}
+	pending := t.takePending()
+	b := &pgx.Batch{QueuedQueries: pending}
+	b.Queue(sql, args...)
+	br = t.conn.SendBatch(ctx, b)
+	for _, qq := range pending {
+		if err := qq.Fn(br); err != nil {
+			_ = br.Close()
+			return nil, true, err
+		}
+	}
+	return br, true, nil
+}
 
 func (t *unitTx) Begin(context.Context) (pgx.Tx, error) { return nil, ErrUnitNested }
 func (t *unitTx) Commit(context.Context) error          { return errUnitOwnsCommit }
 func (t *unitTx) Rollback(context.Context) error        { return errUnitOwnsCommit }
 func (t *unitTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	if err := t.flushPending(ctx); err != nil {
+		return 0, err
+	}
 	return t.conn.CopyFrom(ctx, table, cols, src)
 }
+
+// SendBatch sends the deferred writes, then b, in one round trip; the
+// caller reads b's results as if b had been sent alone.
 func (t *unitTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return t.conn.SendBatch(ctx, b)
+	if len(t.pending) == 0 {
+		return t.conn.SendBatch(ctx, b)
+	}
+	pending := t.takePending()
+	br := t.conn.SendBatch(ctx, &pgx.Batch{QueuedQueries: append(pending, b.QueuedQueries...)})
+	for _, qq := range pending {
+		if err := qq.Fn(br); err != nil {
+			_ = br.Close()
+			return failedBatch{err}
+		}
+	}
+	return br
 }
+
 func (t *unitTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
 func (t *unitTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if err := t.flushPending(ctx); err != nil {
+		return nil, err
+	}
 	return t.conn.Conn().Prepare(ctx, name, sql)
 }
 func (t *unitTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return t.conn.Exec(ctx, sql, args...)
+	br, ok, err := t.withPending(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	if !ok {
+		return t.conn.Exec(ctx, sql, args...)
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
 }
 func (t *unitTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return t.conn.Query(ctx, sql, args...)
+	br, ok, err := t.withPending(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return t.conn.Query(ctx, sql, args...)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return rows, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
 }
 func (t *unitTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return t.conn.QueryRow(ctx, sql, args...)
+	if len(t.pending) == 0 {
+		return t.conn.QueryRow(ctx, sql, args...)
+	}
+	rows, err := t.Query(ctx, sql, args...)
+	return batchRow{rows: rows, err: err}
 }
 func (t *unitTx) Conn() *pgx.Conn { return t.conn.Conn() }
+
+// failedBatch is the BatchResults of a batch whose deferred head failed.
+type failedBatch struct{ err error }
+
+func (f failedBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, f.err }
+func (f failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
+func (f failedBatch) QueryRow() pgx.Row                { return batchRow{err: f.err} }
+func (f failedBatch) Close() error                     { return f.err }
+func (f failedBatch) Tx() pgx.Tx                       { return nil }
+
+// batchRows are the rows of the last statement of a batch: closing them
+// closes the batch.
+type batchRows struct {
+	pgx.Rows
+	br  pgx.BatchResults
+	err error
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if r.br != nil {
+		if err := r.br.Close(); err != nil && r.err == nil {
+			r.err = err
+		}
+		r.br = nil
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// batchRow is QueryRow's Row over batchRows.
+type batchRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}

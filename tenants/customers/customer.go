@@ -309,7 +309,7 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 	})
 	b.Queue(`INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
 		tx.TenantID, id, phones)
-	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeCustomerCreated, SubjectID: id, Actor: p.Subject(),
+	if err := events.QueueTx(b, tx, events.New{Type: TypeCustomerCreated, SubjectID: id, Actor: p.Subject(),
 		Data: map[string]any{"phones": len(phones), "addresses": len(addresses)}}); err != nil {
 		return Customer{}, false, err
 	}

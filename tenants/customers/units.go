@@ -337,7 +337,7 @@ func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 		out, err = scanUnit(row)
 		return err
 	})
-	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeUnitRegistered, SubjectID: id, Actor: p.Subject(),
+	if err := events.QueueTx(b, tx, events.New{Type: TypeUnitRegistered, SubjectID: id, Actor: p.Subject(),
 		Data: map[string]any{"model_id": in.ModelID, "category": model.Category, "serial": serial,
 			"customer_id": customerID, "channel": channel, "storefront_id": nullable(storefrontID),
 			"purchase_date": in.PurchaseDate}}); err != nil {

@@ -46,8 +46,18 @@ type New struct {
 	Data      any
 }
 
-// Append writes ev to the tenant's feed inside tx.
+// Append writes ev to the tenant's feed inside tx. In a transaction begun
+// by pg.InTenantTx, ev joins the transaction's event buffer: every event
+// the transaction appends, from any context, is written by one INSERT, in
+// the order appended, when the transaction's callback ends, in the same
+// transaction (riding its next round trip, normally the COMMIT's); a
+// rollback discards them. So an event is still written in the same
+// transaction as its change, exactly once. A TenantTx built by hand has no
+// buffer: ev is written at once.
 func Append(ctx context.Context, tx pg.TenantTx, ev New) error {
+	if buf := buffer(tx); buf != nil {
+		return buf.add(ev)
+	}
 	sql, args, err := insertArgs(tx.TenantID, ev)
 	if err != nil {
 		return err
@@ -56,8 +66,18 @@ func Append(ctx context.Context, tx pg.TenantTx, ev New) error {
 	return err
 }
 
+// QueueTx adds ev to tx's event buffer (see Append), or, for a TenantTx
+// without one, queues its insert into b, the caller's batch sent in tx.
+func QueueTx(b *pgx.Batch, tx pg.TenantTx, ev New) error {
+	if buf := buffer(tx); buf != nil {
+		return buf.add(ev)
+	}
+	return Queue(b, tx.TenantID, ev)
+}
+
 // Queue queues ev's append into b, for a caller that sends its writes in one
-// round trip; b must be sent in the tenant's transaction.
+// round trip; b must be sent in the tenant's transaction. A caller holding
+// the transaction uses QueueTx, which shares the transaction's one insert.
 func Queue(b *pgx.Batch, tenantID string, ev New) error {
 	sql, args, err := insertArgs(tenantID, ev)
 	if err != nil {
@@ -65,6 +85,93 @@ func Queue(b *pgx.Batch, tenantID string, ev New) error {
 	}
 	b.Queue(sql, args...)
 	return nil
+}
+
+// pending is a transaction's event buffer: its events, IDs given and data
+// encoded when appended (so a bad payload fails the append, not the commit).
+type pending struct {
+	tenantID string
+	recs     []pendingRec
+}
+
+type pendingRec struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	SubjectID string          `json:"subject_id"`
+	Actor     string          `json:"actor"`
+	Data      json.RawMessage `json:"data"`
+}
+
+type bufferKey struct{}
+
+// buffer is tx's event buffer, nil when it has none.
+func buffer(tx pg.TenantTx) *pending {
+	v, ok := tx.AtEnd(bufferKey{}, func() (any, func(b *pgx.Batch) error) {
+		p := &pending{tenantID: tx.TenantID}
+		return p, p.flush
+	})
+	if !ok {
+		return nil
+	}
+	return v.(*pending)
+}
+
+func (p *pending) add(ev New) error {
+	data, err := encodeData(ev.Data)
+	if err != nil {
+		return err
+	}
+	p.recs = append(p.recs, pendingRec{ID: tenants.NewID(tenants.PrefixEvent), Type: ev.Type, SubjectID: ev.SubjectID,
+		Actor: ev.Actor, Data: data})
+	return nil
+}
+
+// flush queues the buffer's one INSERT (rows in the order appended: their
+// seq, and so the feed, keeps that order).
+func (p *pending) flush(b *pgx.Batch) error {
+	if len(p.recs) == 0 {
+		return nil
+	}
+	recs, err := json.Marshal(p.recs)
+	if err != nil {
+		return fmt.Errorf("event data: %w", err)
+	}
+	p.recs = nil
+	b.Queue(insertManySQL, p.tenantID, recs)
+	return nil
+}
+
+// insertManySQL appends the events of a JSON array ($2) in its order. Data
+// that encodes as JSON null (a nil map) is stored as JSON null, as Append
+// stores it, not as SQL NULL.
+const insertManySQL = `INSERT INTO events (tenant_id, id, type, subject_id, actor, data)
+	SELECT $1, r.id, r.type, r.subject_id, r.actor, coalesce(r.data, 'null'::jsonb)
+	FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, type text, subject_id text, actor text, data jsonb)) WITH ORDINALITY AS r
+	ORDER BY r.ordinality`
+
+func encodeData(v any) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("{}"), nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("event data: %w", err)
+	}
+	return data, nil
+}
+
+// written writes tx's buffered events now, so that a read of the feed in tx
+// sees them.
+func written(ctx context.Context, tx pg.TenantTx) error {
+	buf := buffer(tx)
+	if buf == nil || len(buf.recs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	if err := buf.flush(b); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
 }
 
 func insertArgs(tenantID string, ev New) (string, []any, error) {
@@ -130,6 +237,9 @@ const sequenceBatch = 5000
 // transaction commits later gets a later position, so a reader that has
 // passed position N never misses an event placed after N.
 func sequence(ctx context.Context, tx pg.TenantTx) error {
+	if err := written(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('events.sequence:' || $1, 0))`, tx.TenantID); err != nil {
 		return err
 	}
@@ -210,6 +320,9 @@ func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error
 // AboutTx returns, inside the caller's transaction, the events whose
 // subject is one of ids, oldest first (a data-subject export).
 func AboutTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Event, error) {
+	if err := written(ctx, tx); err != nil {
+		return nil, err
+	}
 	rows, err := tx.Query(ctx, `SELECT id, type, subject_id, actor, data, occurred_at FROM events
 		WHERE tenant_id = $1 AND subject_id = ANY ($2) ORDER BY seq`, tx.TenantID, ids)
 	if err != nil {

@@ -15,6 +15,14 @@ func AppendManyTx(ctx context.Context, tx pg.TenantTx, evs []New) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	if buf := buffer(tx); buf != nil { // one insert with the transaction's other events
+		for _, ev := range evs {
+			if err := buf.add(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	type rec struct {
 		ID        string `json:"id"`
 		Type      string `json:"type"`

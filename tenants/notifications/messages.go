@@ -166,26 +166,39 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 	secret := secretPart{To: m.To, Text: m.Text, Params: m.Secret}
 	id := tenants.NewID(tenants.PrefixNotification)
 	now := s.now()
-	var d NotificationDelivery
+	// A new notification's delivery is what is inserted (no attempt yet;
+	// times as the database stores them, to the microsecond): its
+	// RETURNING only confirms it, so the insert rides the transaction's
+	// next round trip (pg.TenantTx.Defer).
+	d := NotificationDelivery{NotificationID: id, Channel: m.Channel, Via: via, Status: status}
+	if m.ExpiresAt != nil {
+		at := m.ExpiresAt.Truncate(time.Microsecond).Local()
+		d.ExpiresAt = &at
+	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient,
 			params, secret, via, gateway_id, status, expires_at, dedupe_key, created_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING `+deliveryColumns,
 		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, m.To, params, secret, via, l.gatewayID, status, m.ExpiresAt,
 		nullable(m.DedupeKey), actor, now).QueryRow(func(row pgx.Row) error {
-		var err error
-		d, err = scanDelivery(row)
-		return err
+		got, err := scanDelivery(row)
+		if err != nil {
+			return err
+		}
+		if !sameDelivery(got, d) {
+			return fmt.Errorf("notifications: inserted %+v, not %+v", got, d)
+		}
+		return nil
 	})
 	data := map[string]any{"notification_id": id, "channel": m.Channel, "purpose": m.Purpose, "subject_id": m.SubjectID,
 		"to": mask(m.To), "via": via, "params": params, "expires_at": m.ExpiresAt}
-	if err := events.Queue(b, tx.TenantID, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
+	if err := events.QueueTx(b, tx, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
 		return NotificationDelivery{}, err
 	}
 	if with != nil {
 		with(b, id, via)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := tx.Defer(ctx, b); err != nil {
 		return NotificationDelivery{}, err
 	}
 	var err error
@@ -203,6 +216,15 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 			"tenant_id", tx.TenantID, "notification_id", id, "purpose", m.Purpose, "subject_id", m.SubjectID, "to", mask(m.To))
 	}
 	return d, nil
+}
+
+// sameDelivery reports whether a and b are the same delivery state.
+func sameDelivery(a, b NotificationDelivery) bool {
+	sameTime := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.NotificationID == b.NotificationID && a.Channel == b.Channel && a.Via == b.Via && a.Status == b.Status &&
+		a.Attempts == b.Attempts && sameTime(a.LastAttemptAt, b.LastAttemptAt) && (a.LastStatusCode == nil) == (b.LastStatusCode == nil) &&
+		(a.LastError == nil) == (b.LastError == nil) && sameTime(a.NextAttemptAt, b.NextAttemptAt) && sameTime(a.SentAt, b.SentAt) &&
+		sameTime(a.ExpiresAt, b.ExpiresAt)
 }
 
 const deliveryColumns = `id, channel, via, status, attempts, last_attempt_at, last_status_code, last_error, next_attempt_at,

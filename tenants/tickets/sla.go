@@ -181,7 +181,7 @@ func (s *Service) breach(ctx context.Context, r *timerRun) ([]Timer, error) {
 		detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
 	}
 	breach := step{action: actSLABreached, from: r.state, to: r.state, detail: detail}
-	if err := queueTrail(b, tx.TenantID, ticketID, []step{breach}, SystemActor, now, map[string]any{
+	if err := queueTrail(b, tx, ticketID, []step{breach}, SystemActor, now, map[string]any{
 		"ticket_id": ticketID, "number": r.number, "sla": sla, "due_at": dueAt, "level": level,
 		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}); err != nil {
 		return nil, err

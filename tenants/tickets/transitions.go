@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -332,10 +333,32 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	for k, v := range c.data {
 		data[k] = v
 	}
-	if err := queueTrail(b, c.tx.TenantID, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
+	if err := queueTrail(b, c.tx, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
 		return err
 	}
-	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+	if insert {
+		// A new ticket is at version 1, updated when created (as the
+		// database stores it: to the microsecond). Its insert's RETURNING
+		// only confirms that, so its writes need no round trip of their
+		// own: they ride the transaction's next one (the notice's, the
+		// timers' or the COMMIT's).
+		c.T.Version, c.T.UpdatedAt = 1, c.T.CreatedAt.Truncate(time.Microsecond).Local()
+		version, updatedAt := c.T.Version, c.T.UpdatedAt
+		b.QueuedQueries[0].QueryRow(func(row pgx.Row) error {
+			var v int
+			var at time.Time
+			if err := row.Scan(&v, &at); err != nil {
+				return err
+			}
+			if v != version || !at.Equal(updatedAt) {
+				return fmt.Errorf("tickets: inserted ticket at version %d updated %s, not %d, %s", v, at, version, updatedAt)
+			}
+			return nil
+		})
+		if err := c.tx.Defer(ctx, b); err != nil {
+			return err
+		}
+	} else if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 	if err := s.notifyCustomer(ctx, c, insert); err != nil {
@@ -352,8 +375,9 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 
 // queueTrail queues what a ticket change leaves behind into b: one
 // timeline entry per step and one ticket.<action> event (the last step's
-// action) with data, both by actor at at.
-func queueTrail(b *pgx.Batch, tenantID, ticketID string, steps []step, actor string, at time.Time, data map[string]any) error {
+// action) with data, both by actor at at; the event joins tx's event
+// buffer (events.QueueTx).
+func queueTrail(b *pgx.Batch, tx pg.TenantTx, ticketID string, steps []step, actor string, at time.Time, data map[string]any) error {
 	for _, st := range steps {
 		detail := st.detail
 		if detail == nil {
@@ -361,9 +385,9 @@ func queueTrail(b *pgx.Batch, tenantID, ticketID string, steps []step, actor str
 		}
 		b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			tenantID, ticketID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, actor, at)
+			tx.TenantID, ticketID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, actor, at)
 	}
-	return events.Queue(b, tenantID, events.New{Type: "ticket." + string(steps[len(steps)-1].action), SubjectID: ticketID,
+	return events.QueueTx(b, tx, events.New{Type: "ticket." + string(steps[len(steps)-1].action), SubjectID: ticketID,
 		Actor: actor, Data: data})
 }
 

@@ -91,7 +91,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
 		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID, "waiver": w.Code,
 		"source": w.Source, "refund": out.Refund, "customer_total": total}
-	if err := queueTrail(b, tx.TenantID, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: w.Note,
+	if err := queueTrail(b, tx, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: w.Note,
 		detail: detail}}, actor, now, data); err != nil {
 		return WaivedCharges{}, err
 	}

@@ -1,0 +1,275 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/internal/pgtest"
+)
+
+// BenchmarkIntakeRoundTrips counts what does not depend on the machine's
+// load: the database round trips and statements one intake (POST
+// /v1/tickets, complete, with an Idempotency-Key, as BenchmarkTickets sends
+// it) costs. The server's pool goes through a counting TCP proxy, which
+// counts the ReadyForQuery messages the server sends: one per round trip
+// the client waits for (a simple query, or a Sync closing a pipelined
+// batch; an extra describe round trip of a statement not yet prepared
+// counts too). River runs insert-only (app.ModeAPI), so nothing but the
+// requests talks to the database during the count. When
+// SERVICENET_BENCH_PGSS_URL names a superuser connection to a server with
+// pg_stat_statements loaded, it also reports the statements per intake
+// (top-level: sent by the server; nested: run by triggers and functions).
+func BenchmarkIntakeRoundTrips(b *testing.B) {
+	const n = 200 // intakes counted, half registered serials, half new
+	ctx := context.Background()
+	env, proxy := newCountedEnv(b)
+	f := newTicketFixture(b, env, "bench-rt-"+runID)
+	client := newClient(b)
+	warmHTTP(b, client, env.Server.URL+"/v1/me", f.agent)
+	var su *pgxpool.Pool
+	if u := os.Getenv("SERVICENET_BENCH_PGSS_URL"); u != "" {
+		var err error
+		su, err = pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
+		require.NoError(b, err)
+		b.Cleanup(su.Close)
+	}
+	// Warm: every statement of the path prepared on every connection.
+	warm := f.intakes(b, 4*clients)
+	runBatch(b, len(warm), func(_, i int) error { _, err := f.open(client, warm[i]); return err })
+
+	ins := f.intakes(b, n)
+	if su != nil {
+		require.NoError(b, pgssReset(ctx, su))
+	}
+	trips0 := proxy.trips.Load()
+	// One client: the counts are the same at any concurrency, and the
+	// pool keeps its warm connections.
+	for i := range ins {
+		_, err := f.open(client, ins[i])
+		require.NoError(b, err)
+	}
+	trips := float64(proxy.trips.Load()-trips0) / n
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(trips, "roundtrips/intake")
+	line := fmt.Sprintf("intake: %.2f database round trips per intake", trips)
+	if su != nil {
+		var top, nested int64
+		require.NoError(b, su.QueryRow(ctx, `SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0)::bigint,
+				coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint
+			FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+			WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'`, env.DB.Name).Scan(&top, &nested))
+		b.ReportMetric(float64(top)/n, "stmts/intake")
+		b.ReportMetric(float64(nested)/n, "nested-stmts/intake")
+		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/n, float64(nested)/n)
+	}
+	fmt.Println(line + fmt.Sprintf(" (%d intakes)", n))
+	if os.Getenv("SERVICENET_BENCH_TRACE") != "" {
+		// One more intake of each kind, its statements and round trips.
+		for _, in := range f.intakes(b, 2) {
+			proxy.tracing.Store(true)
+			_, err := f.open(client, in)
+			proxy.tracing.Store(false)
+			require.NoError(b, err)
+			fmt.Printf("intake (registered serial: %t):\n", in.registered)
+			for _, l := range proxy.trace {
+				fmt.Println("  " + strings.Join(strings.Fields(l), " ")[:min(len(strings.Join(strings.Fields(l), " ")), 140)])
+			}
+			proxy.trace = nil
+		}
+	}
+}
+
+// newCountedEnv is apitest.New with the server's pool behind a round-trip
+// counting proxy and River insert-only.
+func newCountedEnv(b *testing.B) (*apitest.Env, *tripCounter) {
+	b.Helper()
+	db := pgtest.NewDB(b)
+	p := newTripCounter(b, db.AppURL)
+	pool, err := pg.Connect(context.Background(), p.url, pg.PoolOptions{Name: "bench-counted", MaxConns: clients})
+	require.NoError(b, err)
+	b.Cleanup(pool.Close)
+	logs := &apitest.SyncBuffer{}
+	a, err := app.New(context.Background(), app.Config{Mode: app.ModeAPI, RiverTestOnly: true,
+		RatePerSecond: 1e9, RateBurst: 1e9, OperatorToken: apitest.OperatorToken, TenantConcurrency: 10000},
+		pool, logging.New(logs, slog.LevelWarn))
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(b, a.Start(ctx))
+	hs := httptest.NewServer(a.Handler())
+	b.Cleanup(func() {
+		hs.Close()
+		cancel()
+		_ = a.Stop(context.Background())
+	})
+	return &apitest.Env{App: a, DB: db, Server: hs, Logs: logs}, p
+}
+
+// tripCounter is a TCP proxy to a PostgreSQL server that counts the
+// ReadyForQuery messages the server sends.
+type tripCounter struct {
+	url   string
+	trips atomic.Int64
+
+	// While tracing, the statements the client sends and the round-trip
+	// boundaries are logged (to see where an intake's round trips go).
+	tracing atomic.Bool
+	mu      sync.Mutex
+	trace   []string
+}
+
+func (t *tripCounter) log(s string) {
+	if !t.tracing.Load() {
+		return
+	}
+	t.mu.Lock()
+	t.trace = append(t.trace, s)
+	t.mu.Unlock()
+}
+
+// client copies the client's messages to the server; while tracing it logs
+// the statements they run (Parse and simple Query; Bind of a prepared
+// statement by its SQL).
+func (t *tripCounter) client(dst io.Writer, src io.Reader) {
+	r := bufio.NewReader(src)
+	w := bufio.NewWriter(dst)
+	named := map[string]string{}
+	var l [4]byte
+	if _, err := io.ReadFull(r, l[:]); err != nil { // startup: no type byte
+		return
+	}
+	body := make([]byte, binary.BigEndian.Uint32(l[:])-4)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return
+	}
+	_, _ = w.Write(l[:])
+	_, _ = w.Write(body)
+	_ = w.Flush()
+	for {
+		var head [5]byte
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return
+		}
+		body := make([]byte, binary.BigEndian.Uint32(head[1:])-4)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		switch head[0] {
+		case 'Q':
+			t.log("Q " + cstr(body))
+		case 'P':
+			name := cstr(body)
+			sql := cstr(body[len(name)+1:])
+			if name != "" {
+				named[name] = sql
+			}
+			t.log("P " + sql)
+		case 'B':
+			portal := cstr(body)
+			stmt := cstr(body[len(portal)+1:])
+			if stmt != "" {
+				t.log("B " + named[stmt])
+			}
+		}
+		_, _ = w.Write(head[:])
+		_, _ = w.Write(body)
+		if r.Buffered() == 0 {
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func cstr(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b)
+}
+
+func newTripCounter(b *testing.B, rawURL string) *tripCounter {
+	b.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(b, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = ln.Close() })
+	target := u.Host
+	u.Host = ln.Addr().String()
+	t := &tripCounter{url: u.String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			go func() { t.client(s, c); _ = s.Close() }()
+			go func() { t.count(c, s); _ = c.Close() }()
+		}
+	}()
+	return t
+}
+
+// count copies the server's messages to the client, counting the
+// ReadyForQuery ('Z') ones. Server messages are a type byte and a length
+// (itself included); the startup phase sends nothing untyped.
+func (t *tripCounter) count(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 64<<10)
+	var head [5]byte
+	have, skip := 0, 0 // bytes of the header read; bytes of a body left to pass
+	for {
+		n, err := src.Read(buf)
+		for i := 0; i < n; {
+			if skip > 0 {
+				k := min(skip, n-i)
+				skip -= k
+				i += k
+				continue
+			}
+			head[have] = buf[i]
+			have++
+			i++
+			if have == 5 {
+				if head[0] == 'Z' {
+					t.trips.Add(1)
+					t.log("---- round trip ends")
+				}
+				skip = int(binary.BigEndian.Uint32(head[1:])) - 4
+				have = 0
+			}
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
