@@ -42,14 +42,9 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 		if c.Version != version || c.State != StateSubmitted {
 			return nil // already adjudicated, resubmitted since, or withdrawn
 		}
-		// One round trip: the move to under_review and every read the
-		// adjudication rests on.
-		b := &pgx.Batch{}
-		if err := queueTransition(b, tx.TenantID, c, StateUnderReview, "adjudicating version "+strconv.Itoa(version), "system", TypeUnderReview, nil); err != nil {
-			return err
-		}
-		c.State = StateUnderReview
-		a, err := readAdjudication(ctx, tx, b, c)
+		// One round trip for every read the adjudication rests on, and one
+		// for its writes, the move to under_review first (queueAdjudicated).
+		a, err := readAdjudication(ctx, tx, &pgx.Batch{}, c)
 		if err != nil {
 			return err
 		}
@@ -75,6 +70,7 @@ type adjudication struct {
 // duplicate is another live claim for the same unit and fault cause.
 type duplicate struct{ id, on string }
 
+// adjudicate decides c (still submitted) on a and writes the outcome.
 func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adjudication) error {
 	flags := a.unitFlags(c)
 	quote, partFlags := a.quote(c)
@@ -253,8 +249,8 @@ func (s *Service) autoReject(ctx context.Context, tx pg.TenantTx, c Claim, d ent
 	reason := "auto-rejected: nothing is owed (" + string(d.Basis) + "): " + appliedReason(d)
 	c.Flags, c.Reasons = orEmpty(flags), []string{reason}
 	b := &pgx.Batch{}
-	queueSaveLines(b, tx.TenantID, rejected(c, reason), true)
-	if err := queueStoreAdjudication(b, tx.TenantID, c); err != nil {
+	c, err := queueAdjudicated(b, tx.TenantID, c, rejected(c, reason).Lines)
+	if err != nil {
 		return err
 	}
 	return s.sendReject(ctx, tx, b, c, reason, "system")
@@ -282,11 +278,11 @@ func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, st p
 	}
 	c.Flags, c.Reasons = []ClaimFlag{}, nil
 	b := &pgx.Batch{}
-	queueSaveLines(b, tx.TenantID, c, true)
-	if err := queueStoreAdjudication(b, tx.TenantID, c); err != nil {
+	c, err := queueAdjudicated(b, tx.TenantID, c, c.Lines)
+	if err != nil {
 		return err
 	}
-	_, err := s.approve(ctx, tx, c, reason, "system", b, &st)
+	_, err = s.approve(ctx, tx, c, reason, "system", b, &st)
 	return err
 }
 
@@ -298,8 +294,7 @@ func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, rea
 	}
 	c.Flags, c.Reasons, c.Decision = orEmpty(flags), append(reasons, "left for a reviewer"), dec
 	b := &pgx.Batch{}
-	queueSaveLines(b, tx.TenantID, c, true)
-	if err := queueStoreAdjudication(b, tx.TenantID, c); err != nil {
+	if _, err := queueAdjudicated(b, tx.TenantID, c, c.Lines); err != nil {
 		return err
 	}
 	return tx.SendBatch(ctx, b).Close()
@@ -312,18 +307,28 @@ func orEmpty(f []ClaimFlag) []ClaimFlag {
 	return f
 }
 
-// queueStoreAdjudication queues on b the adjudication's findings (the
-// caller queues the lines' save before it) and, when it raised flags, the
-// claim.flagged event.
-func queueStoreAdjudication(b *pgx.Batch, tenantID string, c Claim) error {
+// queueAdjudicated queues on b the adjudication's writes for c, still
+// submitted: its move to under_review and its findings (flags, reasons,
+// decision) in one update of the claim, which counts two revisions as the
+// move and the findings did when written apart; the history row and
+// claim.under_review; the version's lines (lines) as adjudicated; and, when
+// it raised flags, claim.flagged. It returns c under review, with lines.
+func queueAdjudicated(b *pgx.Batch, tenantID string, c Claim, lines []ClaimLine) (Claim, error) {
 	reasons := c.Reasons
 	if reasons == nil {
 		reasons = []string{}
 	}
-	b.Queue(`UPDATE claims SET flags = $3, reasons = $4, decision = $5, revision = revision + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, c.Flags, reasons, c.Decision)
+	review := "adjudicating version " + strconv.Itoa(c.Version)
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, flags = $5, reasons = $6, decision = $7,
+		revision = revision + 2, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+		tenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision)
+	if err := queueTransitionRecord(b, tenantID, c, StateUnderReview, review, "system", TypeUnderReview, nil); err != nil {
+		return c, err
+	}
+	c.State, c.Lines = StateUnderReview, lines
+	queueSaveLines(b, tenantID, c, true)
 	if len(c.Flags) == 0 {
-		return nil
+		return c, nil
 	}
 	codes := make([]string, 0, len(c.Flags))
 	for _, f := range c.Flags {
@@ -331,7 +336,7 @@ func queueStoreAdjudication(b *pgx.Batch, tenantID string, c Claim) error {
 			codes = append(codes, f.Code)
 		}
 	}
-	return events.Queue(b, tenantID, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
+	return c, events.Queue(b, tenantID, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
 		Data: eventData(c, nil, c.State, "flagged: "+strings.Join(codes, ", "), map[string]any{"flags": c.Flags})})
 }
 

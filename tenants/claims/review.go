@@ -280,8 +280,10 @@ func rejected(c Claim, reason string) Claim {
 // among them), the rejection's reason and transition with the customer's
 // contact in one round trip, then tells the customer.
 func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, reason, actor string) error {
-	b.Queue(`UPDATE claims SET reasons = array_append(reasons, $3) WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, reason)
-	if err := queueTransition(b, tx.TenantID, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
+	// The move to rejected and the reason in one update.
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, reasons = array_append(reasons, $4),
+		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateRejected, reason)
+	if err := queueTransitionRecord(b, tx.TenantID, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
 	owner := s.queueOwner(b, tx.TenantID, c)

@@ -177,12 +177,21 @@ func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, 
 // queueTransition queues transition's writes on b, for a caller that sends
 // them with its own in one round trip.
 func queueTransition(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
-	var from *State
 	if c.State != "" { // else the claim was just inserted in state to
-		f := c.State
-		from = &f
 		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, to, reason)
+	}
+	return queueTransitionRecord(b, tenantID, c, to, reason, actor, eventType, extra)
+}
+
+// queueTransitionRecord queues the history row and the event of c's move
+// from c.State ("" for a claim just inserted) to to, for a caller that
+// updates the claim's row itself.
+func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	var from *State
+	if c.State != "" {
+		f := c.State
+		from = &f
 	}
 	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
@@ -232,8 +241,9 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 		b = &pgx.Batch{}
 		queueSaveLines(b, tx.TenantID, c, false)
 	}
-	b.Queue(`UPDATE claims SET approved_on = $3::date, reasons = array_append(reasons, $4)
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, today, reason)
+	// The move to approved, the approval date and the reason in one update.
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, approved_on = $5::date, reasons = array_append(reasons, $4),
+		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateApproved, reason, today)
 	var total int64
 	for _, l := range c.Lines {
 		if l.Approved != nil {
@@ -241,7 +251,7 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 		}
 	}
 	approved := tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}
-	if err := queueTransition(b, tx.TenantID, c, StateApproved, reason, actor, TypeApproved,
+	if err := queueTransitionRecord(b, tx.TenantID, c, StateApproved, reason, actor, TypeApproved,
 		map[string]any{"total_approved": approved}); err != nil {
 		return Claim{}, err
 	}

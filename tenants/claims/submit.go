@@ -275,7 +275,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		}
 		if unitValid {
 			queueUnitReads(b, tx.TenantID, &p, in.UnitID, in.Kind, &in.ClaimSubmission, &r)
-			warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+			if in.ContractID != "" { // only a named contract is checked
+				warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+			}
 		}
 		err := tx.SendBatch(ctx, b).Close()
 		if canSell != nil {
