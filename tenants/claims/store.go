@@ -195,6 +195,17 @@ func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, rea
 	}
 	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
+	return queueTransitionEvent(b, tenantID, c, to, reason, actor, eventType, extra)
+}
+
+// queueTransitionEvent queues the event of c's move from c.State ("" for a
+// claim just inserted) to to.
+func queueTransitionEvent(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	var from *State
+	if c.State != "" {
+		f := c.State
+		from = &f
+	}
 	return events.Queue(b, tenantID, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
 }
 

@@ -338,17 +338,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		out.StateReason = &reason
 		out.Fault.PartCategories = partCategories(in.Fault)
 		b = &pgx.Batch{}
-		b.Queue(`INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
-			reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
-			RETURNING revision, created_at, updated_at`,
-			tx.TenantID, out.ID, in.Kind, in.UnitID, contract, storefront, node, submitter, in.Reference, hash,
-			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject()).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&out.Revision, &out.CreatedAt, &out.UpdatedAt)
-		})
-		queueInsertVersion(b, tx.TenantID, out.ID, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject())
+		queueInsertClaim(b, tx.TenantID, &out, submitter, hash, in.ClaimSubmission, r.settings.Currency, p.Subject())
 		c := Claim{ID: out.ID, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
-		if err := queueTransition(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
+		if err := queueTransitionEvent(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -404,6 +396,36 @@ func checkSubmitter(p tenants.Principal, in NewClaim, nodeFound bool) *tenants.V
 		v.AddMsg("reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
 	}
 	return v
+}
+
+// queueInsertClaim queues on b, as one statement, the insert of claim c
+// (filled but for what the database sets, which it scans back into c)
+// with its first version and its history row (submitted). Its event is the
+// caller's to queue.
+func queueInsertClaim(b *pgx.Batch, tenantID string, c *Claim, submitter, hash string, in ClaimSubmission, currency, actor string) {
+	var total int64
+	for _, l := range c.Lines {
+		total += l.Requested.Amount
+	}
+	b.Queue(`WITH c AS (
+			INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
+				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
+			RETURNING revision, created_at, updated_at),
+		v AS (
+			INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
+				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
+			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14)),
+		h AS (
+			INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+			VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14))
+		SELECT revision, created_at, updated_at FROM c`,
+		tenantID, c.ID, c.Kind, c.UnitID, c.ContractID, c.StorefrontID, c.NodeID, submitter, c.Reference, hash,
+		in.Fault.Cause, in.OccurredOn, currency, actor,
+		partCategories(in.Fault), nullable(in.Fault.Description), nullable(in.TicketID), nullable(in.ServiceRecordID),
+		c.Lines, total, nullable(in.Note)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&c.Revision, &c.CreatedAt, &c.UpdatedAt)
+	})
 }
 
 // reused is the conflict of a reference filed before with another body.
