@@ -172,12 +172,11 @@ func BenchmarkClaims(b *testing.B) {
 // stmtRow is one statement's pg_stat_statements figures since the last
 // reset.
 type stmtRow struct {
-	top         bool
-	calls       int64
-	totalMs     float64
-	rows        int64
-	query       string
-	nestedCalls int64
+	top     bool
+	calls   int64
+	totalMs float64
+	rows    int64
+	query   string
 }
 
 // pgssRows reads the statements run in the benchmark's database since the

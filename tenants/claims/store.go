@@ -218,14 +218,8 @@ func eventData(c Claim, from *State, to State, reason string, extra map[string]a
 	return d
 }
 
-// saveLines stores the current version's lines (after adjudication or a decision).
-func saveLines(ctx context.Context, tx pg.TenantTx, c Claim, adjudicated bool) error {
-	b := &pgx.Batch{}
-	queueSaveLines(b, tx.TenantID, c, adjudicated)
-	return tx.SendBatch(ctx, b).Close()
-}
-
-// queueSaveLines queues saveLines' write on b.
+// queueSaveLines queues on b the save of the current version's lines
+// (after adjudication or a decision).
 func queueSaveLines(b *pgx.Batch, tenantID string, c Claim, adjudicated bool) {
 	b.Queue(`UPDATE claim_versions SET lines = $4,
 		adjudicated_at = CASE WHEN $5 THEN now() ELSE adjudicated_at END
