@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
@@ -164,4 +167,152 @@ func BenchmarkClaims(b *testing.B) {
 		b.ReportMetric(ratio, "submit/raw")
 	})
 	fmt.Printf("claims: raw_pgx=%.0f tx/s submit=%.0f claims/s ratio=%.3f (%d clients)\n", rawRate, submitRate, ratio, clients)
+}
+
+// stmtRow is one statement's pg_stat_statements figures since the last
+// reset.
+type stmtRow struct {
+	top     bool
+	calls   int64
+	totalMs float64
+	rows    int64
+	query   string
+}
+
+// pgssRows reads the statements run in the benchmark's database since the
+// last reset, most called first.
+func pgssRows(ctx context.Context, su *pgxpool.Pool, db string) ([]stmtRow, error) {
+	rows, err := su.Query(ctx, `SELECT s.toplevel, s.calls, s.total_exec_time, s.rows, regexp_replace(s.query, '\s+', ' ', 'g')
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+		WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'
+		ORDER BY s.toplevel DESC, s.calls DESC, s.total_exec_time DESC`, db)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtRow, error) {
+		var s stmtRow
+		err := r.Scan(&s.top, &s.calls, &s.totalMs, &s.rows, &s.query)
+		return s, err
+	})
+}
+
+// printStatements prints, per operation (n of them), the top-level
+// statements (those a client sent: BEGIN and COMMIT included) and the
+// nested ones (run by triggers and functions), with their server time.
+func printStatements(what string, n int, stmts []stmtRow) {
+	var top, nested int64
+	var topMs, nestedMs float64
+	for _, s := range stmts {
+		if s.top {
+			top += s.calls
+			topMs += s.totalMs
+		} else {
+			nested += s.calls
+			nestedMs += s.totalMs
+		}
+	}
+	fmt.Printf("claims-stmts: %s: per operation (%d): top-level statements=%.2f (%.3f ms server time), nested=%.2f (%.3f ms, inside the top-level time)\n",
+		what, n, float64(top)/float64(n), topMs/float64(n), float64(nested)/float64(n), nestedMs/float64(n))
+	for _, s := range stmts {
+		if float64(s.calls)/float64(n) < 0.05 {
+			continue
+		}
+		kind := "top"
+		if !s.top {
+			kind = "nested"
+		}
+		q := s.query
+		if len(q) > 110 {
+			q = q[:110] + "…"
+		}
+		fmt.Printf("claims-stmts: %s:   %-6s %5.2f/op %7.3f ms/call  %s\n", what, kind, float64(s.calls)/float64(n), s.totalMs/float64(s.calls), q)
+	}
+}
+
+// BenchmarkClaimsStatements (run it once: -benchtime=1x) counts what a claim submission and an
+// adjudication cost the database: statements per operation, top-level
+// (sent by the server process: a batch's statements count one each) and
+// nested (triggers, functions), and the server's execution time of each,
+// from pg_stat_statements. Counts do not depend on the machine's load; run
+// it on a private cluster with pg_stat_statements loaded
+// (shared_preload_libraries, track = all) and
+// SERVICENET_BENCH_PGSS_URL naming a superuser connection to it;
+// without that it is skipped. River only queues jobs here (APIOnly):
+// n claims are submitted over HTTP one at a time, with an
+// Idempotency-Key, then adjudicated by calling the job's service method
+// (Adjudicate) directly, so River's own fetch and completion statements are
+// left out. Claims cycle over units, so the first adjudication pass
+// approves (one claim per unit) and the second flags duplicates. It also
+// reports the CPU time per submission (this process and the database's
+// backends) over a concurrent run, a figure that, unlike the rate, a busy
+// machine moves little.
+func BenchmarkClaimsStatements(b *testing.B) {
+	u := os.Getenv("SERVICENET_BENCH_PGSS_URL")
+	if u == "" {
+		b.Skip("SERVICENET_BENCH_PGSS_URL is not set")
+	}
+	const units, n = 32, 64 // n = 2 × units: one approval and one duplicate per unit
+	ctx := context.Background()
+	env := newEnvWith(b, apitest.Options{APIOnly: true})
+	f := newClaimFixture(b, env, "bench-claims-stmts-"+runID, units)
+	su, err := pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
+	require.NoError(b, err)
+	b.Cleanup(su.Close)
+	var db string
+	require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT current_database()`).Scan(&db))
+	client := newClient(b)
+	warmHTTP(b, client, env.Server.URL+"/v1/me", f.tenant.AdminKey)
+	url := env.Server.URL + "/v1/claims"
+	// A fixture tenant of its own for the measured claims: every unit
+	// claimed twice, in order.
+	f2 := newClaimFixture(b, env, "bench-claims-stmts2-"+runID, units)
+	base := seqs.Add(uint64(2*n)) - uint64(2*n)
+	for i := range 4 { // warm the server's connections' statement caches
+		require.NoError(b, f.submit(client, url, base+uint64(i)))
+	}
+	require.NoError(b, pgssReset(ctx, su))
+	for i := range n {
+		require.NoError(b, f2.submit(client, url, base+uint64(n+i)))
+	}
+	s, err := pgssRows(ctx, su, db)
+	require.NoError(b, err)
+	printStatements("submit (POST /v1/claims, authentication and idempotency included)", n, s)
+
+	var claimIDs []string
+	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, f2.tenant.ID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
+		if err != nil {
+			return err
+		}
+		claimIDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	require.Len(b, claimIDs, n)
+	adjudicate := func(what string, ids []string) {
+		require.NoError(b, pgssReset(ctx, su))
+		for _, id := range ids {
+			require.NoError(b, env.Claims.Adjudicate(ctx, f2.tenant.ID, id, 1))
+		}
+		s, err := pgssRows(ctx, su, db)
+		require.NoError(b, err)
+		printStatements(what, len(ids), s)
+	}
+	adjudicate("adjudicate, approved (first claim of its unit)", claimIDs[:units])
+	adjudicate("adjudicate, left for review (a duplicate)", claimIDs[units:])
+
+	// CPU per submission over a concurrent run.
+	const batch = 320
+	cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
+	require.NoError(b, err)
+	start := seqs.Add(batch)
+	rate := runBatch(b, batch, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
+	cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
+	require.NoError(b, err)
+	if ok0 && ok1 {
+		ms := 1000 * cpu1.since(cpu0) / batch
+		self := 1000 * (cpu1.self - cpu0.self) / batch
+		b.ReportMetric(ms, "cpu-ms/claim")
+		fmt.Printf("claims-stmts: CPU per submission = %.3f ms (API server and its %d clients %.3f, database backends %.3f) over %d submissions at %.0f claims/s\n",
+			ms, clients, self, ms-self, batch, rate)
+	}
 }

@@ -42,11 +42,13 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 		if c.Version != version || c.State != StateSubmitted {
 			return nil // already adjudicated, resubmitted since, or withdrawn
 		}
-		if err := transition(ctx, tx, c, StateUnderReview, "adjudicating version "+strconv.Itoa(version), "system", TypeUnderReview, nil); err != nil {
+		// One round trip for every read the adjudication rests on, and one
+		// for its writes, the move to under_review first (queueAdjudicated).
+		a, err := readAdjudication(ctx, tx, &pgx.Batch{}, c)
+		if err != nil {
 			return err
 		}
-		c.State = StateUnderReview
-		return s.adjudicate(ctx, tx, c)
+		return s.adjudicate(ctx, tx, c, a)
 	})
 	return pg.Translate(err)
 }
@@ -68,11 +70,8 @@ type adjudication struct {
 // duplicate is another live claim for the same unit and fault cause.
 type duplicate struct{ id, on string }
 
-func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error {
-	a, err := readAdjudication(ctx, tx, c)
-	if err != nil {
-		return err
-	}
+// adjudicate decides c (still submitted) on a and writes the outcome.
+func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adjudication) error {
 	flags := a.unitFlags(c)
 	quote, partFlags := a.quote(c)
 	flags = append(flags, partFlags...)
@@ -96,7 +95,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 	case total == 0 && (repair || d.Remedy == entitlement.RemedyNone):
 		return s.autoReject(ctx, tx, c, d, flags)
 	case len(flags) == 0 && total <= pol.AutoApproveLimit.Amount:
-		return s.autoApprove(ctx, tx, c, fmt.Sprintf("auto-approved: %s, nothing flagged, %d within the limit of %d",
+		return s.autoApprove(ctx, tx, c, a.records.Settings, fmt.Sprintf("auto-approved: %s, nothing flagged, %d within the limit of %d",
 			d.Basis, total, pol.AutoApproveLimit.Amount))
 	}
 	var reasons []string
@@ -106,15 +105,15 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim) error
 	return settle(ctx, tx, c, flags, reasons, c.Decision)
 }
 
-// readAdjudication reads what adjudicating c rests on: the unit's records,
-// its serial's other models, the parts and their prices in one round trip;
-// then the policy and, with its window, the duplicates.
-func readAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) (adjudication, error) {
+// readAdjudication reads what adjudicating c rests on, after the
+// statements on b and in the same round trip: the unit's records, its
+// serial's other models, the parts and their prices, the policy and the
+// duplicates within the policy's window.
+func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim) (adjudication, error) {
 	var (
 		a   adjudication
 		ids []string
 		cat []catalog.Part
-		b   = &pgx.Batch{}
 	)
 	for _, l := range c.Lines {
 		if l.Kind == LinePart && l.PartID != "" {
@@ -126,31 +125,35 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) (adjudicatio
 	catalog.QueueParts(b, tx.TenantID, ids, &cat)
 	catalog.QueuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &a.listPrices)
 	queuePolicy(b, tx.TenantID, &a.policy)
+	queueDuplicates(b, tx.TenantID, c, &a.duplicates)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return a, err
 	}
 	a.parts = matchParts(cat, a.records.Unit.ModelID)
 	a.policy = a.policy.withCurrency(a.records.Settings.Currency)
-	var err error
-	a.duplicates, err = duplicates(ctx, tx, c, a.policy.DuplicateWindowDays)
-	return a, err
+	return a, nil
 }
 
-// duplicates are the other live claims (not rejected or withdrawn) for c's
-// unit and fault cause that occurred within days of c, at most five.
-func duplicates(ctx context.Context, tx pg.TenantTx, c Claim, days int) ([]duplicate, error) {
-	rows, err := tx.Query(ctx, `SELECT id, to_char(occurred_on, 'YYYY-MM-DD') FROM claims
-		WHERE tenant_id = $1 AND unit_id = $2 AND fault_cause = $3 AND id <> $4 AND state NOT IN ('rejected', 'withdrawn')
-		  AND occurred_on BETWEEN $5::date - $6::int AND $5::date + $6::int
-		ORDER BY id LIMIT 5`, tx.TenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, days)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (duplicate, error) {
-		var d duplicate
-		err := r.Scan(&d.id, &d.on)
-		return d, err
-	})
+// queueDuplicates queues on b the read of the other live claims (not
+// rejected or withdrawn) for c's unit and fault cause that occurred within
+// the policy's duplicate window of c (the default while the tenant has set
+// none), at most five, into out.
+func queueDuplicates(b *pgx.Batch, tenantID string, c Claim, out *[]duplicate) {
+	*out = nil
+	b.Queue(`WITH w AS (SELECT coalesce((SELECT duplicate_window_days FROM claim_policies WHERE tenant_id = $1), $6::int) AS days)
+		SELECT c.id, to_char(c.occurred_on, 'YYYY-MM-DD') FROM claims c, w
+		WHERE c.tenant_id = $1 AND c.unit_id = $2 AND c.fault_cause = $3 AND c.id <> $4 AND c.state NOT IN ('rejected', 'withdrawn')
+		  AND c.occurred_on BETWEEN $5::date - w.days AND $5::date + w.days
+		ORDER BY c.id LIMIT 5`, tenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, DefaultDuplicateWindowDays).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (duplicate, error) {
+				var d duplicate
+				err := r.Scan(&d.id, &d.on)
+				return d, err
+			})
+			return err
+		})
 }
 
 // unitFlags are the findings about the claim as a whole: duplicates, a
@@ -239,17 +242,18 @@ func calculate(c *Claim, d entitlement.Decision, repair bool, cur string) int64 
 	return total
 }
 
-// autoReject rejects c, nothing being owed, with its flags kept.
+// autoReject rejects c, nothing being owed, with its flags kept: the
+// adjudication's findings, the rejected lines and the rejection in one
+// round trip.
 func (s *Service) autoReject(ctx context.Context, tx pg.TenantTx, c Claim, d entitlement.Decision, flags []ClaimFlag) error {
 	reason := "auto-rejected: nothing is owed (" + string(d.Basis) + "): " + appliedReason(d)
 	c.Flags, c.Reasons = orEmpty(flags), []string{reason}
-	if err := storeAdjudication(ctx, tx, c); err != nil {
+	b := &pgx.Batch{}
+	c, err := queueAdjudicated(b, tx.TenantID, c, rejected(c, reason).Lines)
+	if err != nil {
 		return err
 	}
-	if err := flagged(ctx, tx, c); err != nil {
-		return err
-	}
-	return s.reject(ctx, tx, c, reason, "system")
+	return s.sendReject(ctx, tx, b, c, reason, "system")
 }
 
 // lineDecision is a line's decision when approved of requested is approved.
@@ -263,8 +267,9 @@ func lineDecision(approved, requested int64) string {
 	return DecisionPartlyApproved
 }
 
-// autoApprove approves every line of c at its calculated amount.
-func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, reason string) error {
+// autoApprove approves every line of c at its calculated amount: the
+// adjudication's findings and the approval in one round trip.
+func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, st pg.TenantSettings, reason string) error {
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		a := *l.Calculated
@@ -272,23 +277,27 @@ func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, reas
 		l.Decision = lineDecision(a.Amount, l.Requested.Amount)
 	}
 	c.Flags, c.Reasons = []ClaimFlag{}, nil
-	if err := storeAdjudication(ctx, tx, c); err != nil {
+	b := &pgx.Batch{}
+	c, err := queueAdjudicated(b, tx.TenantID, c, c.Lines)
+	if err != nil {
 		return err
 	}
-	_, err := s.approve(ctx, tx, c, reason, "system")
+	_, err = s.approve(ctx, tx, c, reason, "system", b, &st)
 	return err
 }
 
-// settle leaves c under review for a person, with its flags and reasons.
+// settle leaves c under review for a person, with its flags and reasons,
+// in one round trip.
 func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, reasons []string, dec *ClaimDecision) error {
 	for _, f := range flags {
 		reasons = append(reasons, "flagged "+f.Code+": "+f.Detail)
 	}
 	c.Flags, c.Reasons, c.Decision = orEmpty(flags), append(reasons, "left for a reviewer"), dec
-	if err := storeAdjudication(ctx, tx, c); err != nil {
+	b := &pgx.Batch{}
+	if _, err := queueAdjudicated(b, tx.TenantID, c, c.Lines); err != nil {
 		return err
 	}
-	return flagged(ctx, tx, c)
+	return tx.SendBatch(ctx, b).Close()
 }
 
 func orEmpty(f []ClaimFlag) []ClaimFlag {
@@ -298,22 +307,28 @@ func orEmpty(f []ClaimFlag) []ClaimFlag {
 	return f
 }
 
-func storeAdjudication(ctx context.Context, tx pg.TenantTx, c Claim) error {
-	if err := saveLines(ctx, tx, c, true); err != nil {
-		return err
+// queueAdjudicated queues on b the adjudication's writes for c, still
+// submitted: its move to under_review and its findings (flags, reasons,
+// decision) in one update of the claim, which counts two revisions as the
+// move and the findings did when written apart; the history row and
+// claim.under_review; the version's lines (lines) as adjudicated; and, when
+// it raised flags, claim.flagged. It returns c under review, with lines.
+func queueAdjudicated(b *pgx.Batch, tenantID string, c Claim, lines []ClaimLine) (Claim, error) {
+	reasons := c.Reasons
+	if reasons == nil {
+		reasons = []string{}
 	}
-	if c.Reasons == nil {
-		c.Reasons = []string{}
+	review := "adjudicating version " + strconv.Itoa(c.Version)
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, flags = $5, reasons = $6, decision = $7,
+		revision = revision + 2, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+		tenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision)
+	if err := queueTransitionRecord(b, tenantID, c, StateUnderReview, review, "system", TypeUnderReview, nil); err != nil {
+		return c, err
 	}
-	_, err := tx.Exec(ctx, `UPDATE claims SET flags = $3, reasons = $4, decision = $5, revision = revision + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, c.Flags, c.Reasons, c.Decision)
-	return err
-}
-
-// flagged appends claim.flagged when adjudication raised flags.
-func flagged(ctx context.Context, tx pg.TenantTx, c Claim) error {
+	c.State, c.Lines = StateUnderReview, lines
+	queueSaveLines(b, tenantID, c, true)
 	if len(c.Flags) == 0 {
-		return nil
+		return c, nil
 	}
 	codes := make([]string, 0, len(c.Flags))
 	for _, f := range c.Flags {
@@ -321,7 +336,7 @@ func flagged(ctx context.Context, tx pg.TenantTx, c Claim) error {
 			codes = append(codes, f.Code)
 		}
 	}
-	return events.Append(ctx, tx, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
+	return c, events.Queue(b, tenantID, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
 		Data: eventData(c, nil, c.State, "flagged: "+strings.Join(codes, ", "), map[string]any{"flags": c.Flags})})
 }
 

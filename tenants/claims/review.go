@@ -235,7 +235,7 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 			l.Decision = lineDecision(amt.Amount, l.Requested.Amount)
 		}
 		var err error
-		approved, err = s.approve(ctx, tx, c, reason, p.Subject())
+		approved, err = s.approve(ctx, tx, c, reason, p.Subject(), nil, nil)
 		return err
 	})
 	if err != nil {
@@ -256,6 +256,15 @@ func (s *Service) RejectClaim(ctx context.Context, p tenants.Principal, id, reas
 }
 
 func (s *Service) reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) error {
+	b := &pgx.Batch{}
+	queueSaveLines(b, tx.TenantID, rejected(c, reason), false)
+	return s.sendReject(ctx, tx, b, c, reason, actor)
+}
+
+// rejected is c with every line approved at zero and rejected, lines
+// without a reason of their own giving reason.
+func rejected(c Claim, reason string) Claim {
+	c.Lines = slices.Clone(c.Lines)
 	for i := range c.Lines {
 		l := &c.Lines[i]
 		l.Approved = &tenants.Money{Amount: 0, Currency: l.Requested.Currency}
@@ -264,17 +273,24 @@ func (s *Service) reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, a
 			l.Reason = reason
 		}
 	}
-	if err := saveLines(ctx, tx, c, false); err != nil {
+	return c
+}
+
+// sendReject sends, after the statements on b (the rejected lines' save
+// among them), the rejection's reason and transition with the customer's
+// contact in one round trip, then tells the customer.
+func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, reason, actor string) error {
+	// The move to rejected and the reason in one update.
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, reasons = array_append(reasons, $4),
+		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateRejected, reason)
+	if err := queueTransitionRecord(b, tx.TenantID, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE claims SET reasons = array_append(reasons, $3) WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, c.ID, reason); err != nil {
+	owner := s.queueOwner(b, tx.TenantID, c)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if err := transition(ctx, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
-		return err
-	}
-	return s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: 0, Currency: c.TotalRequested.Currency})
+	return s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: 0, Currency: c.TotalRequested.Currency}, owner)
 }
 
 // WithdrawClaim withdraws a submitted or needs_info claim.

@@ -177,15 +177,35 @@ func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, 
 // queueTransition queues transition's writes on b, for a caller that sends
 // them with its own in one round trip.
 func queueTransition(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
-	var from *State
 	if c.State != "" { // else the claim was just inserted in state to
-		f := c.State
-		from = &f
 		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, to, reason)
 	}
+	return queueTransitionRecord(b, tenantID, c, to, reason, actor, eventType, extra)
+}
+
+// queueTransitionRecord queues the history row and the event of c's move
+// from c.State ("" for a claim just inserted) to to, for a caller that
+// updates the claim's row itself.
+func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	var from *State
+	if c.State != "" {
+		f := c.State
+		from = &f
+	}
 	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
+	return queueTransitionEvent(b, tenantID, c, to, reason, actor, eventType, extra)
+}
+
+// queueTransitionEvent queues the event of c's move from c.State ("" for a
+// claim just inserted) to to.
+func queueTransitionEvent(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	var from *State
+	if c.State != "" {
+		f := c.State
+		from = &f
+	}
 	return events.Queue(b, tenantID, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
 }
 
@@ -198,50 +218,72 @@ func eventData(c Claim, from *State, to State, reason string, extra map[string]a
 	return d
 }
 
-// saveLines stores the current version's lines (after adjudication or a decision).
-func saveLines(ctx context.Context, tx pg.TenantTx, c Claim, adjudicated bool) error {
-	_, err := tx.Exec(ctx, `UPDATE claim_versions SET lines = $4,
+// queueSaveLines queues on b the save of the current version's lines
+// (after adjudication or a decision).
+func queueSaveLines(b *pgx.Batch, tenantID string, c Claim, adjudicated bool) {
+	b.Queue(`UPDATE claim_versions SET lines = $4,
 		adjudicated_at = CASE WHEN $5 THEN now() ELSE adjudicated_at END
-		WHERE tenant_id = $1 AND claim_id = $2 AND version = $3`, tx.TenantID, c.ID, c.Version, c.Lines, adjudicated)
-	return err
+		WHERE tenant_id = $1 AND claim_id = $2 AND version = $3`, tenantID, c.ID, c.Version, c.Lines, adjudicated)
 }
 
 // approve records c's approval (lines already carry their approved amounts)
-// and calls the OnApproved dependency.
-func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) (Claim, error) {
-	st, err := tx.Settings(ctx)
-	if err != nil {
-		return Claim{}, err
+// and calls the OnApproved dependency. The writes, the claim's read-back
+// and the customer's contact go in one round trip, after the statements
+// the caller queued on pre (nil: none); a caller that passes pre has
+// queued the lines' save on it. st is the tenant's settings when the
+// caller has them (nil: read here).
+func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string, pre *pgx.Batch, st *pg.TenantSettings) (Claim, error) {
+	if st == nil {
+		read, err := tx.Settings(ctx)
+		if err != nil {
+			return Claim{}, err
+		}
+		st = &read
 	}
 	today := st.Today(s.now())
-	if err := saveLines(ctx, tx, c, false); err != nil {
-		return Claim{}, err
+	b := pre
+	if b == nil {
+		b = &pgx.Batch{}
+		queueSaveLines(b, tx.TenantID, c, false)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE claims SET approved_on = $3::date, reasons = array_append(reasons, $4)
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, today, reason); err != nil {
-		return Claim{}, err
-	}
+	// The move to approved, the approval date and the reason in one update.
+	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, approved_on = $5::date, reasons = array_append(reasons, $4),
+		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateApproved, reason, today)
 	var total int64
 	for _, l := range c.Lines {
 		if l.Approved != nil {
 			total += l.Approved.Amount
 		}
 	}
-	if err := transition(ctx, tx, c, StateApproved, reason, actor, TypeApproved,
-		map[string]any{"total_approved": tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}}); err != nil {
+	approved := tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}
+	if err := queueTransitionRecord(b, tx.TenantID, c, StateApproved, reason, actor, TypeApproved,
+		map[string]any{"total_approved": approved}); err != nil {
 		return Claim{}, err
 	}
-	out, err := getClaim(ctx, tx, scope{}, c.ID, "")
-	if err != nil {
+	var out Claim
+	queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
+	owner := s.queueOwner(b, tx.TenantID, c)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Claim{}, err
 	}
 	if err := s.onApproved(ctx, tx, out); err != nil {
 		return Claim{}, err
 	}
-	if err := s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}); err != nil {
+	if err := s.notifyDecided(ctx, tx, c, actor, approved, owner); err != nil {
 		return Claim{}, err
 	}
 	return out, nil
+}
+
+// queueOwner queues on b the read of c's unit's owner, whom notifyDecided
+// tells; nothing when no one is told (no Notifications dependency).
+func (s *Service) queueOwner(b *pgx.Batch, tenantID string, c Claim) *customers.Owner {
+	if s.notify == nil {
+		return nil
+	}
+	var o customers.Owner
+	customers.QueueUnitOwner(b, tenantID, c.UnitID, &o)
+	return &o
 }
 
 // notifyDecided tells the unit's customer, in the deciding transaction,
@@ -250,13 +292,11 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 // amount approved. A customer who opted out, or was erased, is not told;
 // the message is sent once per claim version, so a retried decision never
 // sends it twice.
-func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money) error {
-	if s.notify == nil {
+//
+// o is the owner queueOwner read (nil when no one is told).
+func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money, o *customers.Owner) error {
+	if s.notify == nil || o == nil || o.Phone == "" {
 		return nil
-	}
-	o, err := customers.UnitOwnerTx(ctx, tx, c.UnitID)
-	if err != nil || o.Phone == "" {
-		return err
 	}
 	decision := notifications.Decision("approved")
 	switch {
@@ -265,7 +305,7 @@ func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, ac
 	case approved.Amount < c.TotalRequested.Amount:
 		decision = "partly_approved"
 	}
-	_, err = s.notify.NotifyTx(ctx, tx, actor, notifications.Notice{Purpose: notifications.PurposeClaimDecided, SubjectID: c.ID,
+	_, err := s.notify.NotifyTx(ctx, tx, actor, notifications.Notice{Purpose: notifications.PurposeClaimDecided, SubjectID: c.ID,
 		To: o.Phone, OptedOut: o.OptedOut, DedupeKey: fmt.Sprintf("%s:%s:v%d", c.ID, notifications.PurposeClaimDecided, c.Version),
 		Params: map[string]any{"claim_reference": c.Reference, "decision": decision,
 			"amount": notifications.Money{Amount: approved.Amount, Currency: approved.Currency}}})

@@ -57,6 +57,9 @@ type unitReads struct {
 	// parts are they matched against the unit's model (matchParts).
 	catalog []catalog.Part
 	parts   map[string]partRow
+	// isRepair is whether a reimbursement's service_record_id is a repair
+	// of the unit.
+	isRepair bool
 }
 
 // partRow is a part named on a line, with whether it fits the unit's model.
@@ -87,10 +90,11 @@ func partIDs(in *ClaimSubmission) []string {
 }
 
 // queueUnitReads queues, on b, the reads of the unit (the principal's scope
-// applied, or none when p is nil: the claim is already the caller's) and
-// the parts the submission names, into r; r.settings too. After b is sent,
+// applied, or none when p is nil: the claim is already the caller's), the
+// parts the submission names and, for a reimbursement, whether its service
+// record is a repair of the unit, into r; r.settings too. After b is sent,
 // matchParts fills r.parts.
-func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID string, in *ClaimSubmission, r *unitReads) {
+func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID string, kind Kind, in *ClaimSubmission, r *unitReads) {
 	pg.QueueSettings(b, &r.settings)
 	if p != nil {
 		customers.QueueLoadUnit(b, tenantID, *p, unitID, &r.unit)
@@ -98,6 +102,9 @@ func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID 
 		customers.QueueLoadUnitSystem(b, tenantID, unitID, &r.unit)
 	}
 	catalog.QueueParts(b, tenantID, partIDs(in), &r.catalog)
+	if kind == KindReimbursement && in.ServiceRecordID != "" {
+		customers.QueueIsUnitRepair(b, tenantID, in.ServiceRecordID, unitID, &r.isRepair)
+	}
 }
 
 // checkSubmission validates a submission against the unit and builds its
@@ -189,11 +196,7 @@ func (s *Service) checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind
 		case in.TicketID == "" && in.ServiceRecordID == "":
 			v.AddMsg("ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
 		case in.ServiceRecordID != "":
-			ok, err := customers.IsUnitRepairTx(ctx, tx, in.ServiceRecordID, r.unit.ID)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
+			if !r.isRepair {
 				v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
 			}
 		}
@@ -230,58 +233,36 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 	hash := requestHash(in)
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		cs := customers.ScopeOf(p)
-		v := &tenants.Validation{}
 		var storefront, node *string
+		var brandNode string // a brand's reimbursement: the node to check
 		submitter := "brand"
 		switch {
 		case !cs.Whole():
-			if err := customers.CheckCanSell(ctx, tx, p); err != nil {
-				return err
-			}
 			storefront, submitter = &cs.StorefrontID, cs.StorefrontID
-			if in.Kind == KindReimbursement {
-				v.AddMsg("kind", i18n.M("claims.storefront_kinds"), in.Kind)
-			}
-			if in.NodeID != "" {
-				v.AddMsg("node_id", i18n.M("claims.storefront_key_own_storefront"), in.NodeID)
-			}
 		case p.NodeID != "":
 			node, submitter = &p.NodeID, p.NodeID
-			if in.Kind != KindReimbursement {
-				v.AddMsg("kind", i18n.M("claims.node_key_reimbursement_only"), in.Kind)
-			}
-			if in.NodeID != "" && in.NodeID != p.NodeID {
-				v.AddMsg("node_id", i18n.M("claims.node_key_own_node"), in.NodeID)
-			}
-		case in.Kind == KindReimbursement:
-			if in.NodeID == "" {
-				v.AddMsg("node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
-			} else {
-				names, err := network.NodeNamesTx(ctx, tx, []string{in.NodeID})
-				if err != nil {
-					return err
-				}
-				if _, ok := names[in.NodeID]; !ok {
-					v.AddMsg("node_id", i18n.M("common.no_such_node"), in.NodeID)
-				}
-				node = &in.NodeID
-			}
-		case in.NodeID != "":
-			v.AddMsg("node_id", i18n.M("claims.only_reimbursement_names_node"), in.NodeID)
-		}
-		if !slices.Contains(Kinds, in.Kind) {
-			v.AddMsg("kind", i18n.M("common.one_of", "Values", "warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement"), in.Kind)
-		}
-		if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
-			v.AddMsg("reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
+		case in.Kind == KindReimbursement && in.NodeID != "":
+			brandNode, node = in.NodeID, &in.NodeID
 		}
 
-		// One round trip: the claim filed before with the same reference (a
-		// retry, or a reuse), and the unit with what the checks need. The
-		// reference is answered first, as if read alone.
-		var existingID, existingHash string
-		var r unitReads
-		b := &pgx.Batch{}
+		// One round trip for every read: a storefront key's storefront
+		// (CheckCanSell), a lock on the submitter's reference (a concurrent
+		// filing of the same reference waits here for the other transaction
+		// and then finds its claim, so the insert below cannot collide), the
+		// claim filed before with that reference (a retry, or a reuse), the
+		// node a brand's reimbursement names, and the unit with what the
+		// checks need. The storefront is answered first, then the reference,
+		// as if each were read alone.
+		var (
+			canSell                  error
+			existingID, existingHash string
+			nodeFound                bool
+			r                        unitReads
+			b                        = &pgx.Batch{}
+			unitValid                = tenants.ValidID(tenants.PrefixUnit, in.UnitID)
+		)
+		customers.QueueCheckCanSell(b, tx.TenantID, p, &canSell)
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "claims.reference:"+tx.TenantID+":"+submitter+":"+in.Reference)
 		b.Queue(`SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
 			tx.TenantID, submitter, in.Reference).QueryRow(func(row pgx.Row) error {
 			if err := row.Scan(&existingID, &existingHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -289,12 +270,19 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			}
 			return nil
 		})
-		unitValid := tenants.ValidID(tenants.PrefixUnit, in.UnitID)
+		if brandNode != "" {
+			network.QueueNodeExists(b, tx.TenantID, brandNode, &nodeFound)
+		}
 		if unitValid {
-			queueUnitReads(b, tx.TenantID, &p, in.UnitID, &in.ClaimSubmission, &r)
-			warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+			queueUnitReads(b, tx.TenantID, &p, in.UnitID, in.Kind, &in.ClaimSubmission, &r)
+			if in.ContractID != "" { // only a named contract is checked
+				warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+			}
 		}
 		err := tx.SendBatch(ctx, b).Close()
+		if canSell != nil {
+			return canSell
+		}
 		switch {
 		case existingID == "":
 		case existingHash == hash:
@@ -306,6 +294,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		if err != nil {
 			return err
 		}
+		v := checkSubmitter(p, in, nodeFound)
 		if !unitValid {
 			return tenants.NotFound("unit")
 		}
@@ -337,48 +326,106 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			return err
 		}
 
-		id := tenants.NewID(tenants.PrefixClaim)
-		// A concurrent filing of the same reference waits here for the
-		// other transaction and then finds its claim.
-		tag, err := tx.Exec(ctx, `INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
-			reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
-			ON CONFLICT (tenant_id, livemode, submitter, reference) DO NOTHING`,
-			tx.TenantID, id, in.Kind, in.UnitID, contract, storefront, node, submitter, in.Reference, hash,
-			in.Fault.Cause, in.OccurredOn, r.settings.Currency, p.Subject())
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
-				tx.TenantID, submitter, in.Reference).Scan(&existingID, &existingHash); err != nil {
-				return err
-			}
-			if existingHash != hash {
-				return reused(existingID, in.Reference)
-			}
-			out, err = getClaim(ctx, tx, scope{}, existingID, "")
-			return err
-		}
-		// One round trip: the version, the history row, the event and the
-		// claim read back; then the adjudication job.
+		// One round trip for every write: the claim (its reference is
+		// locked and free), its version, the history row and the event;
+		// then the adjudication job. The claim answered is the one written,
+		// not read back.
+		out = Claim{ID: tenants.NewID(tenants.PrefixClaim), Kind: in.Kind, UnitID: in.UnitID, ContractID: contract,
+			StorefrontID: storefront, NodeID: node, Reference: in.Reference, State: StateSubmitted, Version: 1,
+			Fault: in.Fault, OccurredOn: in.OccurredOn, TicketID: nullable(in.TicketID),
+			ServiceRecordID: nullable(in.ServiceRecordID), Note: nullable(in.Note), Lines: lines}
+		reason := "submitted"
+		out.StateReason = &reason
+		out.Fault.PartCategories = partCategories(in.Fault)
 		b = &pgx.Batch{}
-		queueInsertVersion(b, tx.TenantID, id, 1, in.ClaimSubmission, lines, r.settings.Currency, p.Subject())
-		c := Claim{ID: id, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
-		if err := queueTransition(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
+		queueInsertClaim(b, tx.TenantID, &out, submitter, hash, in.ClaimSubmission, r.settings.Currency, p.Subject())
+		c := Claim{ID: out.ID, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
+		if err := queueTransitionEvent(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
-		queueGetClaim(b, tx.TenantID, scope{}, id, &out)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, id, 1); err != nil {
+		var total int64
+		for _, l := range lines {
+			total += l.Requested.Amount
+		}
+		finish(&out, r.settings.Currency, total)
+		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, out.ID, 1); err != nil {
 			return err
 		}
 		created = true
 		return nil
 	})
 	return out, created, pg.Translate(err)
+}
+
+// checkSubmitter checks what the submitter may file (kind, node_id) and
+// the reference; nodeFound is whether a brand's reimbursement names one of
+// the tenant's nodes.
+func checkSubmitter(p tenants.Principal, in NewClaim, nodeFound bool) *tenants.Validation {
+	v := &tenants.Validation{}
+	switch {
+	case !customers.ScopeOf(p).Whole():
+		if in.Kind == KindReimbursement {
+			v.AddMsg("kind", i18n.M("claims.storefront_kinds"), in.Kind)
+		}
+		if in.NodeID != "" {
+			v.AddMsg("node_id", i18n.M("claims.storefront_key_own_storefront"), in.NodeID)
+		}
+	case p.NodeID != "":
+		if in.Kind != KindReimbursement {
+			v.AddMsg("kind", i18n.M("claims.node_key_reimbursement_only"), in.Kind)
+		}
+		if in.NodeID != "" && in.NodeID != p.NodeID {
+			v.AddMsg("node_id", i18n.M("claims.node_key_own_node"), in.NodeID)
+		}
+	case in.Kind == KindReimbursement:
+		if in.NodeID == "" {
+			v.AddMsg("node_id", i18n.M("claims.brand_reimbursement_needs_node"), nil)
+		} else if !nodeFound {
+			v.AddMsg("node_id", i18n.M("common.no_such_node"), in.NodeID)
+		}
+	case in.NodeID != "":
+		v.AddMsg("node_id", i18n.M("claims.only_reimbursement_names_node"), in.NodeID)
+	}
+	if !slices.Contains(Kinds, in.Kind) {
+		v.AddMsg("kind", i18n.M("common.one_of", "Values", "warranty, extended_warranty, accidental_damage, swap_for_repair, no_reason_repair, reimbursement"), in.Kind)
+	}
+	if n := len(strings.TrimSpace(in.Reference)); n < 1 || len(in.Reference) > 64 {
+		v.AddMsg("reference", i18n.M("common.length", "Min", 1, "Max", 64), in.Reference)
+	}
+	return v
+}
+
+// queueInsertClaim queues on b, as one statement, the insert of claim c
+// (filled but for what the database sets, which it scans back into c)
+// with its first version and its history row (submitted). Its event is the
+// caller's to queue.
+func queueInsertClaim(b *pgx.Batch, tenantID string, c *Claim, submitter, hash string, in ClaimSubmission, currency, actor string) {
+	var total int64
+	for _, l := range c.Lines {
+		total += l.Requested.Amount
+	}
+	b.Queue(`WITH c AS (
+			INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
+				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
+			RETURNING revision, created_at, updated_at),
+		v AS (
+			INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
+				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
+			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14)),
+		h AS (
+			INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+			VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14))
+		SELECT revision, created_at, updated_at FROM c`,
+		tenantID, c.ID, c.Kind, c.UnitID, c.ContractID, c.StorefrontID, c.NodeID, submitter, c.Reference, hash,
+		in.Fault.Cause, in.OccurredOn, currency, actor,
+		partCategories(in.Fault), nullable(in.Fault.Description), nullable(in.TicketID), nullable(in.ServiceRecordID),
+		c.Lines, total, nullable(in.Note)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&c.Revision, &c.CreatedAt, &c.UpdatedAt)
+	})
 }
 
 // reused is the conflict of a reference filed before with another body.
@@ -401,15 +448,20 @@ func queueInsertVersion(b *pgx.Batch, tenantID, id string, version int, in Claim
 	for _, l := range lines {
 		total += l.Requested.Amount
 	}
-	cats := in.Fault.PartCategories
-	if cats == nil {
-		cats = []string{}
-	}
+	cats := partCategories(in.Fault)
 	b.Queue(`INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
 		fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)`,
 		tenantID, id, version, in.Fault.Cause, cats, nullable(in.Fault.Description), in.OccurredOn,
 		nullable(in.TicketID), nullable(in.ServiceRecordID), lines, total, currency, nullable(in.Note), actor)
+}
+
+// partCategories are f's part categories as stored: never null.
+func partCategories(f ClaimFault) []string {
+	if f.PartCategories == nil {
+		return []string{}
+	}
+	return f.PartCategories
 }
 
 func nullable(s string) *string {
@@ -435,7 +487,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		}
 		var r unitReads
 		b := &pgx.Batch{}
-		queueUnitReads(b, tx.TenantID, nil, c.UnitID, &in, &r) // the claim is in scope: its unit is read as the system
+		queueUnitReads(b, tx.TenantID, nil, c.UnitID, c.Kind, &in, &r) // the claim is in scope: its unit is read as the system
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}

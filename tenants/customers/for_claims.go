@@ -2,9 +2,12 @@ package customers
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -28,4 +31,62 @@ func IsUnitRepairTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (boo
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM service_records WHERE tenant_id = $1 AND id = $2
 		AND unit_id = $3 AND kind = 'repair')`, tx.TenantID, id, unitID).Scan(&ok)
 	return ok, err
+}
+
+// QueueCheckCanSell queues on b CheckCanSell's check of p's storefront
+// (locked FOR SHARE, as CheckCanSell locks it) into *err: forbidden when
+// the storefront is suspended or gone, nil otherwise (and for a principal
+// of the whole tenant, for whom nothing is queued). The callback never
+// fails the batch, so the caller decides where the refusal ranks.
+func QueueCheckCanSell(b *pgx.Batch, tenantID string, p tenants.Principal, err *error) {
+	*err = nil
+	sc := ScopeOf(p)
+	if sc.Whole() {
+		return
+	}
+	if !tenants.ValidID(tenants.PrefixStorefront, sc.StorefrontID) {
+		*err = tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("customers.own_storefront_suspended"))
+		return
+	}
+	b.Queue(`SELECT status FROM storefronts WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, sc.StorefrontID).
+		QueryRow(func(row pgx.Row) error {
+			var status string
+			switch e := row.Scan(&status); {
+			case errors.Is(e, pgx.ErrNoRows), e == nil && status != StorefrontActive:
+				*err = tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("customers.own_storefront_suspended"))
+			case e != nil:
+				*err = e
+			}
+			return nil
+		})
+}
+
+// QueueIsUnitRepair queues on b IsUnitRepairTx's read into ok (false for a
+// malformed id, for which nothing is queued).
+func QueueIsUnitRepair(b *pgx.Batch, tenantID, id, unitID string, ok *bool) {
+	*ok = false
+	if !tenants.ValidID(tenants.PrefixServiceRecord, id) {
+		return
+	}
+	b.Queue(`SELECT EXISTS (SELECT FROM service_records WHERE tenant_id = $1 AND id = $2
+		AND unit_id = $3 AND kind = 'repair')`, tenantID, id, unitID).QueryRow(func(row pgx.Row) error { return row.Scan(ok) })
+}
+
+// QueueUnitOwner queues on b UnitOwnerTx's read into o, for a caller that
+// messages the customer after the writes it sends in the same round trip.
+// An unknown unit is not_found when b is sent.
+func QueueUnitOwner(b *pgx.Batch, tenantID, unitID string, o *Owner) {
+	b.Queue(`SELECT c.id, coalesce(c.phones[1], ''), c.notifications_opt_out, c.erased_at IS NOT NULL
+		FROM units u JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
+		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, unitID).QueryRow(func(row pgx.Row) error {
+		var erased bool
+		err := row.Scan(&o.CustomerID, &o.Phone, &o.OptedOut, &erased)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return tenants.ErrorMsg(tenants.CodeNotFound, i18n.M("common.no_such_unit"))
+		}
+		if erased || strings.Contains(o.Phone, "*") {
+			o.Phone = ""
+		}
+		return err
+	})
 }
