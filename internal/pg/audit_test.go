@@ -94,7 +94,7 @@ func TestEveryTenantTableIsAudited(t *testing.T) {
 	}
 }
 
-// A creation is recorded as the created row (json, migration 042) without
+// A creation is recorded as the created row (json, migration 040) without
 // its secrets, and read back as {field: {old: null, new: value}} for the
 // fields with a value, tenant_id left out; an update records its diff.
 // Every audited table's trigger runs the function generated for it.

@@ -40,7 +40,7 @@ ALTER TABLE audit_log ADD COLUMN created_row json;
 ALTER TABLE audit_log SET (toast_tuple_target = 8160);
 
 -- audit_entry_changes is an entry's changes as the API shows them:
--- {field: {"old": ..., "new": ...}}, from a creation's row (042), a compact
+-- {field: {"old": ..., "new": ...}}, from a creation's row (040), a compact
 -- creation ({"+": row}, 027) or a diff.
 CREATE FUNCTION audit_entry_changes(changes jsonb, created_row json) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
