@@ -16,7 +16,7 @@ BIN       := bin/servicenet
 DB_ENV    := { env_out="$$(bash deploy/localpg.sh env)" || { echo "make: could not start the local PostgreSQL (messages above; log in .data/pg.log or where .data/pg-location points). Fix that, or set DATABASE_URL to a database whose role may create roles and databases." >&2; exit 1; }; eval "$$env_out"; }
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 BENCH_FLAGS ?= -run '^$$' -bench . -skip IntakeAudit -benchtime=3s -benchmem -count=1 -timeout 30m
-# The audit on/off comparison sizes itself (24 interleaved pairs): one run.
+# The audit on/off comparison sizes itself (16 interleaved pairs of 200 intakes, at most ~110 s of pairs): one run.
 AUDIT_BENCH_FLAGS ?= -run '^$$' -bench IntakeAudit -benchtime=1x -count=1 -timeout 20m
 
 # Spec linters and the TypeScript client's generator and compiler, installed
