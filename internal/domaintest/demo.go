@@ -66,9 +66,11 @@ var (
 // may change anything and sees no other test's changes.
 //
 // Tests on the demo take turns, across test binaries too: the test's
-// transaction holds an advisory lock on the demo tenant. They change the
-// same rows (stock levels, technicians' days), and two transactions that
-// lock them in opposite orders would deadlock.
+// transaction holds an advisory lock on the demo tenant until the test
+// ends. They change the same rows (stock levels, technicians' days), and
+// two transactions that lock them in opposite orders would deadlock. So a
+// subtest of a test on the demo cannot call NewDemo (it fails at once): it
+// uses its parent's Env.
 func NewDemo(t testing.TB, cfg ...app.Config) (*Env, Demo) {
 	t.Helper()
 	pool := pgtest.Shared(t)
@@ -78,6 +80,7 @@ func NewDemo(t testing.TB, cfg ...app.Config) (*Env, Demo) {
 		demoTenant, demo, demoErr = seedOnce(ctx, pool)
 	})
 	require.NoError(t, demoErr, "seed the demo brand")
+	holdTurn(t)
 	e := newEnv(t, cfg)
 	// Wait for the turn as long as it takes, then back to the role's
 	// timeouts.
@@ -91,6 +94,24 @@ func NewDemo(t testing.TB, cfg ...app.Config) (*Env, Demo) {
 	d := demo
 	d.Nodes, d.Technicians = slices.Clone(demo.Nodes), slices.Clone(demo.Technicians)
 	return e, d
+}
+
+// turns are the tests of this binary that hold the demo's turn.
+var turns sync.Map // test name -> struct{}
+
+// holdTurn fails a test whose parent test holds the demo's turn: it would
+// wait for its parent, which waits for it. A subtest of a test on the demo
+// uses its parent's Env.
+func holdTurn(t testing.TB) {
+	t.Helper()
+	turns.Range(func(k, _ any) bool {
+		if strings.HasPrefix(t.Name(), k.(string)+"/") {
+			t.Fatalf("%s holds the demo's turn: its subtest %s cannot take another (use the parent's Env)", k, t.Name())
+		}
+		return true
+	})
+	turns.Store(t.Name(), struct{}{})
+	t.Cleanup(func() { turns.Delete(t.Name()) })
 }
 
 // demoSlug names today's demo tenant.
