@@ -141,7 +141,7 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 	}
 	var out []Swap
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		path, err := scopePath(ctx, tx, p)
+		sc, err := resolveServingScope(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -151,9 +151,9 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 		}
 		rows, err := tx.Query(ctx, `SELECT `+swapColumns+` FROM swaps s
 			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
-			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7")+`
+			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7", "$9")+`
 			  AND ($8::text[] IS NULL OR s.unit_id = ANY ($8::text[]))
-			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, path, units)
+			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, sc.nodes, units, sc.root)
 		if err != nil {
 			return err
 		}
