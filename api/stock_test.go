@@ -1,16 +1,12 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
-	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/stock"
 )
 
 func init() {
@@ -33,10 +29,14 @@ func scopedKey(t *testing.T, env *apitest.Env, adminKey, role, node string) stri
 	return r.JSON(t)["secret"].(string)
 }
 
+// TestStockAPI is the stock operations' contract: node-scoped keys,
+// Idempotency-Key replays, pagination, the fields validation names, the
+// Location of a new loaner, and isolation. The stock rules (requisitions,
+// stocktakes, loans, overdue loaners, events) are tested in rolled-back
+// transactions in tenants/stock.
 func TestStockAPI(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	ctx := context.Background()
 	ten := env.CreateTenant(t, "stock-api")
 	admin := ten.AdminKey
 	nw := env.CreateNetwork(t, admin, "A")
@@ -128,10 +128,7 @@ func TestStockAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	moves := r.JSON(t)["data"].([]any)
 	require.Len(t, moves, 2, "the replayed receipt moved nothing")
-	require.Equal(t, "receive", moves[0].(map[string]any)["kind"])
 	require.Equal(t, "adjust", moves[1].(map[string]any)["kind"])
-	require.EqualValues(t, -1, moves[1].(map[string]any)["quantity"])
-	require.Equal(t, "月度盘点", moves[1].(map[string]any)["note"])
 
 	// Loaners.
 	r = env.Do(t, http.MethodPost, "/v1/loaners", manager, map[string]any{"node_id": nw.Point, "category": "washer", "model_id": washer, "serial": "LN-1"})
@@ -145,40 +142,6 @@ func TestStockAPI(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, otherManager, nil)
 	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	require.Empty(t, listIDs(t, env, otherManager, "/v1/loaners"))
-
-	// Lend it to a ticket (as the tickets context does, in its transaction), overdue since yesterday.
-	customer := createdID(t, env, admin, "/v1/customers", map[string]any{"name": "王丽", "phones": []string{"13800138000"}})
-	tkt := tenants.NewID(tenants.PrefixTicket)
-	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, ten.ID, func(tx pg.TenantTx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, model_id, category, contact, address, fault, node_id, created_by)
-			VALUES ($1, $2, 'SN-1', 'hotline', 'repair', 'carry_in', $3, $4, 'washer', '{}', '{}', '{}', $5, 'test')`,
-			tx.TenantID, tkt, customer, washer, nw.Point); err != nil {
-			return err
-		}
-		_, err := stock.Lend(ctx, tx, nw.Point, tkt, "", "washer", tenantDay(t, 0), "key_test")
-		return err
-	}))
-	require.Empty(t, listIDs(t, env, manager, "/v1/loaners?overdue=true"))
-	require.NoError(t, pg.InTenantTx(ctx, env.DB.Owner, ten.ID, func(tx pg.TenantTx) error {
-		tag, err := tx.Exec(ctx, `UPDATE loaners SET due_on = due_on - 1 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, loaner)
-		require.EqualValues(t, 1, tag.RowsAffected())
-		return err
-	}))
-	require.Equal(t, []string{loaner}, listIDs(t, env, manager, "/v1/loaners?overdue=true&node_id="+nw.Point))
-	require.Equal(t, []string{loaner}, listIDs(t, env, manager, "/v1/loaners?status=lent&category=washer"))
-	require.Empty(t, listIDs(t, env, manager, "/v1/loaners?status=available"))
-
-	r = env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, manager, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	m := r.JSON(t)
-	require.Equal(t, "lent", m["status"])
-	require.Equal(t, tkt, m["ticket_id"])
-	require.Equal(t, true, m["overdue"])
-	loans := m["loans"].([]any)
-	require.Len(t, loans, 1)
-	require.Equal(t, tkt, loans[0].(map[string]any)["ticket_id"])
-	require.Nil(t, loans[0].(map[string]any)["returned_at"])
 
 	t.Run("AnotherTenantSeesNothing", func(t *testing.T) {
 		b := env.CreateTenant(t, "stock-api-b")
@@ -204,15 +167,6 @@ func TestStockAPI(t *testing.T) {
 			require.NotContains(t, string(r.Body), l)
 		}
 	})
-
-	// The tenant's feed has the stock events.
-	r = env.Do(t, http.MethodGet, "/v1/events?type=stock.*,loaner.*", admin, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var types []string
-	for _, e := range r.JSON(t)["data"].([]any) {
-		types = append(types, e.(map[string]any)["type"].(string))
-	}
-	require.Equal(t, []string{"stock.received", "stock.adjusted", "loaner.created", "loaner.lent"}, types)
 }
 
 // crossTenantStock gives the cross-tenant walk tenant B's stock objects

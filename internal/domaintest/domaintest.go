@@ -51,6 +51,17 @@ type Env struct {
 // OnClaimApproved); its other fields do not apply.
 func New(t testing.TB, cfg ...app.Config) *Env {
 	t.Helper()
+	e := newEnv(t, cfg)
+	e.Tenant = tenants.NewID(tenants.PrefixTenant)
+	slug := "dt-" + strings.ToLower(e.Tenant[len(e.Tenant)-16:])
+	require.NoError(t, insertTenant(e.Ctx, e.Tx, e.Tenant, t.Name(), slug, ""))
+	e.Admin = adminOf(e.Tenant)
+	return e
+}
+
+// newEnv begins the test's transaction and builds the services over it.
+func newEnv(t testing.TB, cfg []app.Config) *Env {
+	t.Helper()
 	var c app.Config
 	if len(cfg) > 0 {
 		c = cfg[0]
@@ -58,16 +69,34 @@ func New(t testing.TB, cfg ...app.Config) *Env {
 	tx := pgtest.Tx(t)
 	a, err := app.NewServices(c, tx, nil)
 	require.NoError(t, err)
-	e := &Env{App: a, Tx: tx, Ctx: pg.WithLivemode(context.Background(), true)}
-	e.Tenant = tenants.NewID(tenants.PrefixTenant)
-	slug := "dt-" + strings.ToLower(e.Tenant[len(e.Tenant)-16:])
-	require.NoError(t, pg.InTenantTx(e.Ctx, tx, e.Tenant, func(tx pg.TenantTx) error {
-		_, err := tx.Exec(e.Ctx, `INSERT INTO tenants (id, name, slug) VALUES ($1, $2, $3)`, e.Tenant, t.Name(), slug)
+	return &Env{App: a, Tx: tx, Ctx: pg.WithLivemode(context.Background(), true)}
+}
+
+// insertTenant adds a tenant in zone ("": Asia/Shanghai) with currency CNY.
+func insertTenant(ctx context.Context, db pg.DB, id, name, slug, zone string) error {
+	if zone == "" {
+		zone = "Asia/Shanghai"
+	}
+	return pg.InTenantTx(ctx, db, id, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)`, id, name, slug, zone)
 		return err
-	}))
-	e.Admin = tenants.Principal{TenantID: e.Tenant, KeyID: tenants.NewID(tenants.PrefixAPIKey),
+	})
+}
+
+// adminOf is a live tenant_admin principal of tenant.
+func adminOf(tenant string) tenants.Principal {
+	return tenants.Principal{TenantID: tenant, KeyID: tenants.NewID(tenants.PrefixAPIKey),
 		Roles: []string{tenants.RoleTenantAdmin}, Live: true}
-	return e
+}
+
+// Another adds a tenant to the test's transaction, in zone ("":
+// Asia/Shanghai; currency CNY), and returns a tenant_admin principal of
+// it: for tests of isolation, and of a tenant's own time zone.
+func (e *Env) Another(t testing.TB, zone string) tenants.Principal {
+	t.Helper()
+	id := tenants.NewID(tenants.PrefixTenant)
+	require.NoError(t, insertTenant(e.Ctx, e.Tx, id, t.Name()+" (another)", "dt-"+strings.ToLower(id[len(id)-16:]), zone))
+	return adminOf(id)
 }
 
 // As is a principal of the tenant with roles, and the scope fields of

@@ -1,21 +1,17 @@
 package dispatch_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/dispatch"
-	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 // The tests' clock: Monday 2026-11-30, 10:00 in Asia/Shanghai (the tenants'
@@ -36,44 +32,37 @@ const (
 )
 
 type testBundle struct {
-	db       *pgtest.DB
+	e        *domaintest.Env
 	tenantID string
 	customer string
 }
 
-var slugs atomic.Int64
-
-// setup gives a test its own database and a tenant in it.
+// setup gives a test a tenant (with one customer for tickets) in its own
+// rolled-back transaction.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	db := pgtest.NewDB(t)
-	return newTenant(t, db)
+	e := domaintest.New(t)
+	return withCustomer(t, &testBundle{e: e, tenantID: e.Tenant})
 }
 
-// newTenant adds a tenant (with one customer for tickets) to db.
-func newTenant(t *testing.T, db *pgtest.DB) *testBundle {
+// another adds a tenant in zone ("": Asia/Shanghai) to b's transaction.
+func (b *testBundle) another(t *testing.T, zone string) *testBundle {
 	t.Helper()
-	return newTenantIn(t, db, "")
+	return withCustomer(t, &testBundle{e: b.e, tenantID: b.e.Another(t, zone).TenantID})
 }
 
-// newTenantIn adds a tenant in a time zone ("": the default, Asia/Shanghai).
-func newTenantIn(t *testing.T, db *pgtest.DB, zone string) *testBundle {
+func withCustomer(t *testing.T, b *testBundle) *testBundle {
 	t.Helper()
-	ctx := context.Background()
-	idn := &identity.Service{DB: db.App}
-	slug := fmt.Sprintf("brand-%d", slugs.Add(1))
-	ten, _, err := idn.CreateTenant(ctx, identity.NewTenant{Name: slug, Slug: slug, TimeZone: zone}, "operator")
-	require.NoError(t, err)
-	b := &testBundle{db: db, tenantID: ten.ID, customer: tenants.NewID(tenants.PrefixCustomer)}
+	b.customer = tenants.NewID(tenants.PrefixCustomer)
 	b.exec(t, `INSERT INTO customers (tenant_id, id, name, phones) VALUES ($1, $2, '王丽', '{13800138000}')`, b.customer)
 	return b
 }
 
-// exec runs sql as the owner in the tenant's transaction; $1 is the tenant.
+// exec runs sql in the tenant's scope; $1 is the tenant.
 func (b *testBundle) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	ctx := context.Background()
-	require.NoError(t, pg.InTenantTx(ctx, b.db.Owner, b.tenantID, func(tx pg.TenantTx) error {
+	ctx := b.e.Ctx
+	require.NoError(t, pg.InTenantTx(ctx, b.e.Tx, b.tenantID, func(tx pg.TenantTx) error {
 		_, err := tx.Exec(ctx, sql, append([]any{tx.TenantID}, args...)...)
 		return err
 	}))
@@ -217,9 +206,9 @@ func (b *testBundle) decide(t *testing.T, r dispatch.Request) (dispatch.Dispatch
 
 func (b *testBundle) decideAt(t *testing.T, now time.Time, r dispatch.Request) (dispatch.DispatchDecision, error) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := b.e.Ctx
 	var d dispatch.DispatchDecision
-	err := pg.InTenantTx(ctx, b.db.App, b.tenantID, func(tx pg.TenantTx) error {
+	err := pg.InTenantTx(ctx, b.e.Tx, b.tenantID, func(tx pg.TenantTx) error {
 		var err error
 		d, err = dispatch.Decide(ctx, tx, now, r)
 		return err
@@ -606,7 +595,7 @@ func TestManualDispatch(t *testing.T) {
 func TestAnotherTenantsNodesNeverAppear(t *testing.T) {
 	t.Parallel()
 	a := setup(t)
-	other := newTenant(t, a.db)
+	other := a.another(t, "")
 	_, _, _, otherPoint := other.network(t)
 	otherTech := other.tech(t, otherPoint, techSpec{})
 	_, _, _, point := a.network(t)
@@ -639,8 +628,7 @@ func TestAnotherTenantsNodesNeverAppear(t *testing.T) {
 
 func TestDayAndShiftsInTheTenantsZone(t *testing.T) {
 	t.Parallel()
-	db := pgtest.NewDB(t)
-	b := newTenantIn(t, db, "Europe/London")
+	b := setup(t).another(t, "Europe/London")
 	london, err := time.LoadLocation("Europe/London")
 	require.NoError(t, err)
 	_, _, _, point := b.network(t)

@@ -275,6 +275,15 @@ func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.
 	return s.schedule(ctx, tx, p.Subject(), in, u, err)
 }
 
+// SchedulePayoutSystemTx is SchedulePayout for a rule that decides for the
+// brand (a returned unit's refund): the caller has checked the scope of its
+// own object, so the unit is read without any key's scope; actor goes on
+// the event.
+func (s *Service) SchedulePayoutSystemTx(ctx context.Context, tx pg.TenantTx, actor string, in NewPayout) (Payout, error) {
+	u, err := customers.LoadUnitSystemTx(ctx, tx, in.UnitID)
+	return s.schedule(ctx, tx, actor, in, u, err)
+}
+
 // schedule checks and inserts a payout for unit u, read by the caller
 // (unitErr its read's error: not_found is invalid on unit_id).
 func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in NewPayout, u customers.Unit, unitErr error) (Payout, error) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
@@ -19,7 +21,7 @@ import (
 )
 
 type testBundle struct {
-	db       *pgtest.DB
+	db       pg.DB // the test's transaction, or its own database (TestConcurrentReservationsNeverOversell)
 	svc      *stock.Service
 	admin    tenants.Principal
 	root     string
@@ -33,23 +35,30 @@ type testBundle struct {
 	seal     string // part fitting the washer
 	compress string // part fitting the fridge only
 	customer string
+	a        *app.App
 }
 
-func setup(t *testing.T, slug string) *testBundle {
+// setup gives a test a tenant in its own rolled-back transaction.
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	e := domaintest.New(t)
+	return newTenant(t, e.App, e.Tx, e.Admin)
+}
+
+// another adds a second tenant to b's transaction.
+func (b *testBundle) another(t *testing.T, e *domaintest.Env) *testBundle {
+	t.Helper()
+	return newTenant(t, b.a, b.db, e.Another(t, ""))
+}
+
+// newTenant gives admin's tenant two centers with a repair point each, a
+// washer and a fridge with parts, and a customer, through the services of a
+// over db.
+func newTenant(t *testing.T, a *app.App, db pg.DB, admin tenants.Principal) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	return newTenant(t, ctx, db, slug)
-}
-
-func newTenant(t *testing.T, ctx context.Context, db *pgtest.DB, slug string) *testBundle {
-	t.Helper()
-	idn := &identity.Service{DB: db.App}
-	ten, key, err := idn.CreateTenant(ctx, identity.NewTenant{Name: "Stock " + slug, Slug: slug}, "test")
-	require.NoError(t, err)
-	b := &testBundle{db: db, svc: &stock.Service{DB: db.App},
-		admin: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
-	nw := &network.Service{DB: db.App}
+	b := &testBundle{db: db, a: a, svc: a.Stock, admin: admin}
+	nw := a.Network
 	node := func(code string, tier network.Tier, parent string) string {
 		n, err := nw.CreateNode(ctx, b.admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: code, Name: code},
 			Tier: tier, ParentID: parent, Status: "active"})
@@ -62,7 +71,7 @@ func newTenant(t *testing.T, ctx context.Context, db *pgtest.DB, slug string) *t
 	b.pointA = node("RP-A", "repair_point", b.centerA)
 	b.pointB = node("RP-B", "repair_point", centerB)
 
-	cat := &catalog.Service{DB: db.App}
+	cat := a.Catalog
 	model := func(number, category string) string {
 		m, err := cat.CreateProductModel(ctx, b.admin, catalog.NewProductModel{ModelNumber: number, Category: category, Name: number,
 			RetailPrice: tenants.Money{Amount: 399900, Currency: "CNY"}, WarrantyMonths: 36})
@@ -82,8 +91,7 @@ func newTenant(t *testing.T, ctx context.Context, db *pgtest.DB, slug string) *t
 	b.seal = part("SEAL-1", b.washer)
 	b.compress = part("CMP-1", b.fridge)
 
-	cus := &customers.Service{DB: db.App}
-	c, _, err := cus.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13800138000"}})
+	c, _, err := a.Customers.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13800138000"}})
 	require.NoError(t, err)
 	b.customer = c.ID
 	return b
@@ -94,7 +102,7 @@ func newTenant(t *testing.T, ctx context.Context, db *pgtest.DB, slug string) *t
 func (b *testBundle) ticket(t *testing.T, node string) string {
 	t.Helper()
 	id := tenants.NewID(tenants.PrefixTicket)
-	require.NoError(t, pg.InTenantTx(context.Background(), b.db.App, b.admin.TenantID, func(tx pg.TenantTx) error {
+	require.NoError(t, pg.InTenantTx(context.Background(), b.db, b.admin.TenantID, func(tx pg.TenantTx) error {
 		_, err := tx.Exec(context.Background(), `
 			INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, model_id, category, contact, address, fault,
 			  node_id, created_by)
@@ -109,7 +117,7 @@ func (b *testBundle) ticket(t *testing.T, node string) string {
 func (b *testBundle) apply(t *testing.T, r stock.Requisition) (stock.Result, error) {
 	t.Helper()
 	var res stock.Result
-	err := pg.InTenantTx(context.Background(), b.db.App, b.admin.TenantID, func(tx pg.TenantTx) error {
+	err := pg.InTenantTx(context.Background(), b.db, b.admin.TenantID, func(tx pg.TenantTx) error {
 		var err error
 		res, err = stock.Apply(context.Background(), tx, r)
 		return err
@@ -162,7 +170,7 @@ func partOf(parts []stock.TicketPart, id string) stock.TicketPart {
 func TestRequisitionLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, "stock-life")
+	b := setup(t)
 
 	lv, err := b.svc.Receive(ctx, b.admin, b.pointA, stock.Receipt{Note: "DN-1",
 		Lines: []stock.ReceiptLine{{PartID: b.motor, Quantity: 3}, {PartID: b.pump, Quantity: 1}}})
@@ -263,7 +271,7 @@ func TestRequisitionLifecycle(t *testing.T) {
 func TestNodeScope(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, "stock-scope")
+	b := setup(t)
 	scoped := tenants.Principal{TenantID: b.admin.TenantID, KeyID: "key_scoped", Roles: []string{tenants.RoleNodeManager}, NodeID: b.centerA}
 	_, err := b.svc.Receive(ctx, scoped, b.pointA, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: b.motor, Quantity: 1}}})
 	require.NoError(t, err)
@@ -285,7 +293,7 @@ func TestNodeScope(t *testing.T) {
 func TestLoaners(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, "stock-loaners")
+	b := setup(t)
 	l1, err := b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", ModelID: b.washer, Serial: "LN-1"})
 	require.NoError(t, err)
 	require.Equal(t, stock.LoanerAvailable, l1.Status)
@@ -297,7 +305,7 @@ func TestLoaners(t *testing.T) {
 	today := time.Now().In(mustZone(t)).Format(time.DateOnly)
 	t1, t2 := b.ticket(t, b.pointA), b.ticket(t, b.pointA)
 	inTx := func(fn func(tx pg.TenantTx) error) error {
-		return pg.Translate(pg.InTenantTx(ctx, b.db.App, b.admin.TenantID, fn))
+		return pg.Translate(pg.InTenantTx(ctx, b.db, b.admin.TenantID, fn))
 	}
 	var loan stock.Loan
 	require.NoError(t, inTx(func(tx pg.TenantTx) error {
@@ -388,8 +396,9 @@ func TestLoaners(t *testing.T) {
 func TestOtherTenantSeesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := setup(t, "stock-rls-a")
-	other := newTenant(t, ctx, a.db, "stock-rls-b")
+	e := domaintest.New(t)
+	a := newTenant(t, e.App, e.Tx, e.Admin)
+	other := a.another(t, e)
 	_, err := a.svc.Receive(ctx, a.admin, a.pointA, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: a.motor, Quantity: 2}}})
 	require.NoError(t, err)
 	_, err = a.svc.CreateLoaner(ctx, a.admin, stock.NewLoaner{NodeID: a.pointA, Category: "washer", Serial: "LN-A"})
@@ -411,7 +420,7 @@ func TestOtherTenantSeesNothing(t *testing.T) {
 	// row-level security keeps B's transactions blind.
 	restore := pg.OverrideTenantFilterForTest(other.admin.TenantID, a.admin.TenantID)
 	defer restore()
-	require.NoError(t, pg.InTenantTx(ctx, a.db.App, other.admin.TenantID, func(tx pg.TenantTx) error {
+	require.NoError(t, pg.InTenantTx(ctx, a.db, other.admin.TenantID, func(tx pg.TenantTx) error {
 		parts, err := stock.TicketParts(ctx, tx, tkt)
 		require.NoError(t, err)
 		require.Empty(t, parts)
@@ -436,9 +445,8 @@ func mustZone(t *testing.T) *time.Location {
 func TestSeedDemo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, "stock-demo")
-	nw := &network.Service{DB: b.db.App}
-	pt, err := nw.CreateNode(ctx, b.admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: "RP-W", Name: "Washers",
+	b := setup(t)
+	pt, err := b.a.Network.CreateNode(ctx, b.admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: "RP-W", Name: "Washers",
 		Categories: []string{"washer"}}, Tier: "repair_point", ParentID: b.centerA, Status: "active"})
 	require.NoError(t, err)
 
@@ -471,8 +479,14 @@ func TestSeedDemo(t *testing.T) {
 func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, "stock-race")
-	_, err := b.svc.Receive(ctx, b.admin, b.pointA, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: b.motor, Quantity: 3}, {PartID: b.pump, Quantity: 100}}})
+	// Concurrent transactions: this test commits, in a database of its own.
+	db := pgtest.NewDB(t)
+	a, err := app.NewServices(app.Config{}, db.App, nil)
+	require.NoError(t, err)
+	ten, key, err := (&identity.Service{DB: db.App}).CreateTenant(ctx, identity.NewTenant{Name: "Stock race", Slug: "stock-race"}, "test")
+	require.NoError(t, err)
+	b := newTenant(t, a, db.App, tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}})
+	_, err = b.svc.Receive(ctx, b.admin, b.pointA, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: b.motor, Quantity: 3}, {PartID: b.pump, Quantity: 100}}})
 	require.NoError(t, err)
 	const n = 12
 	tickets := make([]string, n)

@@ -28,86 +28,108 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSw
 	return out, pg.Translate(err)
 }
 
-// RequestSwapTx requests a swap inside the caller's transaction (a service
-// ticket whose repair is impossible): the swap, its first step and its
-// evaluation job commit with the caller's change.
+// RequestSwapTx requests a swap inside the caller's transaction, with
+// RequestSwap's checks of the principal (its scope, its storefront, a
+// technician key's units): the swap, its first step and its evaluation job
+// commit with the caller's change.
 func (s *Service) RequestSwapTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewSwap) (Swap, error) {
+	if err := customers.CheckCanSell(ctx, tx, p); err != nil {
+		return Swap{}, err // a suspended storefront's key only reads
+	}
+	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
+	if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "" {
+		return Swap{}, err
+	}
+	// A technician key asks swaps only for the units its own jobs serve.
+	units, uerr := s.techUnits(ctx, tx, p)
+	if uerr != nil {
+		return Swap{}, uerr
+	}
+	return s.request(ctx, tx, in, u, err, units, p.Subject(), p.NodeID)
+}
+
+// RequestSwapSystemTx requests a swap inside the caller's transaction for
+// a rule that decides for the brand (a service ticket whose repair is
+// impossible, a statutory exchange): the caller has checked the scope of
+// its own object, so the unit is read without any key's scope; the swap is
+// served by the unit's serving node; actor goes on the swap and its first
+// step. The swap, its step and its evaluation job commit with the caller's
+// change.
+func (s *Service) RequestSwapSystemTx(ctx context.Context, tx pg.TenantTx, actor string, in NewSwap) (Swap, error) {
+	u, err := customers.LoadUnitSystemTx(ctx, tx, in.UnitID)
+	return s.request(ctx, tx, in, u, err, nil, actor, "")
+}
+
+// request checks and inserts a swap of unit u, read by the caller (unitErr
+// its read's error: not_found is invalid on unit_id); units, when not nil,
+// are the only units the caller may ask for; fallbackNode serves the swap
+// when no ticket's node does.
+func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u customers.Unit, unitErr error, units []string,
+	actor, fallbackNode string) (Swap, error) {
 	var out Swap
-	err := func() error {
-		st, err := tx.Settings(ctx)
+	v := &tenants.Validation{}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return out, err
+	}
+	if !slices.Contains(Reasons, in.Reason) {
+		v.AddMsg("reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
+	}
+	in.Note = strings.TrimSpace(in.Note)
+	if len([]rune(in.Note)) > 500 {
+		v.AddMsg("note", i18n.M("common.max_length", "Max", 500), in.Note)
+	}
+	switch {
+	case tenants.ErrorCode(unitErr) == tenants.CodeNotFound:
+		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+	case unitErr != nil:
+		return out, unitErr
+	case u.Status != "active":
+		v.AddMsg("unit_id", i18n.M("swaps.unit_not_active", "Status", u.Status), in.UnitID)
+	}
+	if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
+		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
+	}
+	if in.ContractID != "" && u.ID != "" {
+		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
 		if err != nil {
-			return err
+			return out, err
 		}
-		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
-			return err // a suspended storefront's key only reads
-		}
-		v := &tenants.Validation{}
-		if !slices.Contains(Reasons, in.Reason) {
-			v.AddMsg("reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
-		}
-		in.Note = strings.TrimSpace(in.Note)
-		if len([]rune(in.Note)) > 500 {
-			v.AddMsg("note", i18n.M("common.max_length", "Max", 500), in.Note)
-		}
-		u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
+		i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
 		switch {
-		case tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "":
-			return err
-		case tenants.ErrorCode(err) == tenants.CodeNotFound:
-			v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
-		case err != nil:
-			return err
-		case u.Status != "active":
-			v.AddMsg("unit_id", i18n.M("swaps.unit_not_active", "Status", u.Status), in.UnitID)
+		case i < 0:
+			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
+		case cs[i].State != warranty.StateActive:
+			v.AddMsg("contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
 		}
-		// A technician key asks swaps only for the units its own jobs serve.
-		if units, err := s.techUnits(ctx, tx, p); err != nil {
-			return err
-		} else if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
-			v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
-		}
-		if in.ContractID != "" && u.ID != "" {
-			cs, err := warranty.UnitContracts(ctx, tx, u.ID)
-			if err != nil {
-				return err
-			}
-			i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == in.ContractID })
-			switch {
-			case i < 0:
-				v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
-			case cs[i].State != warranty.StateActive:
-				v.AddMsg("contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
-			}
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		id := tenants.NewID(tenants.PrefixSwap)
-		var contract, note *string
-		if in.ContractID != "" {
-			contract = &in.ContractID
-		}
-		if in.Note != "" {
-			note = &in.Note
-		}
-		node, err := s.servingNode(ctx, tx, u.ID, p.NodeID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, p.Subject(), node); err != nil {
-			return err
-		}
-		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
-			return err
-		}
-		if err := step(ctx, tx, out, nil, "requested: "+in.Reason, p.Subject(), TypeSwapRequested, nil); err != nil {
-			return err
-		}
-		return s.enqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
-	}()
-	return out, err
+	}
+	if err := v.Err(); err != nil {
+		return out, err
+	}
+	id := tenants.NewID(tenants.PrefixSwap)
+	var contract, note *string
+	if in.ContractID != "" {
+		contract = &in.ContractID
+	}
+	if in.Note != "" {
+		note = &in.Note
+	}
+	node, err := s.servingNode(ctx, tx, u.ID, fallbackNode)
+	if err != nil {
+		return out, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node); err != nil {
+		return out, err
+	}
+	if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
+		return out, err
+	}
+	if err := step(ctx, tx, out, nil, "requested: "+in.Reason, actor, TypeSwapRequested, nil); err != nil {
+		return out, err
+	}
+	return out, s.enqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)
 }
 
 // GetSwap returns a swap with its steps; a storefront key sees only its
@@ -141,7 +163,7 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 	}
 	var out []Swap
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		path, err := scopePath(ctx, tx, p)
+		sc, err := resolveServingScope(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -151,9 +173,9 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 		}
 		rows, err := tx.Query(ctx, `SELECT `+swapColumns+` FROM swaps s
 			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
-			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7")+`
+			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7", "$9")+`
 			  AND ($8::text[] IS NULL OR s.unit_id = ANY ($8::text[]))
-			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, path, units)
+			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, sc.nodes, units, sc.root)
 		if err != nil {
 			return err
 		}

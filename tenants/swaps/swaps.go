@@ -196,19 +196,46 @@ func getSwap(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock string)
 	return w, err
 }
 
-// scopePath is the ltree path of a node-bound principal's subtree, nil for
-// a principal that sees the whole tenant.
-func scopePath(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (*string, error) {
-	sc, err := network.ResolveScope(ctx, tx, p)
-	return sc.Path(), err
+// servingScope is what swaps a principal sees by the node serving them,
+// as a value swaps turns into its own predicate (inServingScope): nodes
+// are the ids of a node-bound key's subtree (network.ScopeNodesTx), nil
+// for a principal that sees the whole tenant; root says the key's node is
+// the network's root, the only one that also sees a swap no node serves.
+type servingScope struct {
+	nodes []string
+	root  bool
 }
 
-// inServingScope is the predicate "swap s is served inside the subtree at
-// path" ($n a scopePath; NULL: the whole tenant). A swap no node serves is
-// in the scope of the network's root only.
-func inServingScope(path string) string {
-	return `((s.node_id IS NULL AND (` + path + `::ltree IS NULL OR nlevel(` + path + `::ltree) = 1))
-		OR (s.node_id IS NOT NULL AND ` + network.InSubtree("s", path) + `))`
+func resolveServingScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (servingScope, error) {
+	if p.NodeID == "" {
+		return servingScope{}, nil
+	}
+	nodes, err := network.ScopeNodesTx(ctx, tx, p)
+	if err != nil || len(nodes) == 0 { // its node is gone: it sees nothing
+		return servingScope{nodes: []string{}}, err
+	}
+	sc, err := network.ResolveScope(ctx, tx, p)
+	path := sc.Path()
+	return servingScope{nodes: nodes, root: path != nil && *path == p.NodeID}, err
+}
+
+// contains reports whether the scope holds a swap served by node (nil:
+// none).
+func (sc servingScope) contains(node *string) bool {
+	switch {
+	case sc.nodes == nil:
+		return true
+	case node == nil:
+		return sc.root
+	default:
+		return slices.Contains(sc.nodes, *node)
+	}
+}
+
+// inServingScope is the predicate "swap s is in the serving scope" for a
+// servingScope's nodes and root given as placeholders.
+func inServingScope(nodes, root string) string {
+	return `(` + nodes + `::text[] IS NULL OR (s.node_id IS NULL AND ` + root + `::bool) OR s.node_id = ANY (` + nodes + `::text[]))`
 }
 
 // techUnits is a technician key's restriction: the units its own jobs
@@ -232,19 +259,11 @@ func (s *Service) checkServingScope(ctx context.Context, tx pg.TenantTx, p tenan
 	if units != nil && !slices.Contains(units, w.UnitID) {
 		return tenants.NotFound("swap")
 	}
-	if p.NodeID == "" {
-		return nil
-	}
-	path, err := scopePath(ctx, tx, p)
+	sc, err := resolveServingScope(ctx, tx, p)
 	if err != nil {
 		return err
 	}
-	var in bool
-	if err := tx.QueryRow(ctx, `SELECT `+inServingScope("$3")+` FROM swaps s WHERE s.tenant_id = $1 AND s.id = $2`,
-		tx.TenantID, w.ID, path).Scan(&in); err != nil {
-		return err
-	}
-	if !in {
+	if !sc.contains(w.NodeID) {
 		return tenants.NotFound("swap")
 	}
 	return nil

@@ -467,7 +467,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				}
 				amount = *in.Refund
 			}
-			po, err := s.payouts.SchedulePayout(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID},
+			po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")", Payer: refundPayer(r.Basis)})
 			if err != nil {
 				return err

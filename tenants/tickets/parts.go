@@ -176,8 +176,7 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 		if note == "" {
 			note = "ticket " + t.Number
 		}
-		sw, err := s.swaps.RequestSwapTx(ctx, c.tx, tenants.Principal{TenantID: c.tx.TenantID, KeyID: c.p.KeyID, Roles: c.p.Roles},
-			swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note})
+		sw, err := s.swaps.RequestSwapSystemTx(ctx, c.tx, c.p.Subject(), swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note})
 		if err != nil {
 			return err
 		}
