@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,9 +24,12 @@ func listIDs(t *testing.T, env *apitest.Env, key, path string) []string {
 	return ids
 }
 
+// objectID matches an object's id (prefix_ULID, tenants.NewID).
+var objectID = regexp.MustCompile(`\b[a-z]+_[0-9a-z]{26}\b`)
+
 // requireNoInternals fails when a response shows SQL, driver errors or stack
-// traces. The request id is random base32 and may spell anything ("pgx"), so
-// it is left out.
+// traces. The request id and object ids are random base32 and may spell
+// anything ("whk_…74pgxpvek…"), so they are left out.
 func requireNoInternals(t *testing.T, r *apitest.Response) {
 	t.Helper()
 	shown := string(r.Body)
@@ -35,6 +39,7 @@ func requireNoInternals(t *testing.T, r *apitest.Response) {
 	if id := r.Header.Get("X-Request-Id"); id != "" {
 		shown = strings.ReplaceAll(shown, id, "")
 	}
+	shown = objectID.ReplaceAllString(shown, "")
 	for _, s := range leakMarkers {
 		require.NotContains(t, shown, s, "the response shows internals")
 	}
