@@ -28,7 +28,6 @@ import (
 const (
 	washerLabour = 12000
 	washerVisit  = 5000
-	drainPump    = 8500
 	drainPumpNo  = "0024000145"
 )
 
