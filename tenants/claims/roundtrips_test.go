@@ -38,8 +38,9 @@ func (d countingDB) Begin(ctx context.Context) (pgx.Tx, error) {
 
 type countingTx struct {
 	pgx.Tx
-	t       *tally
-	scoping bool // the next statement is InTenantTx's scope
+	t        *tally
+	scoping  bool // the next statement is InTenantTx's scope
+	endFlush bool // the last statement sent was a batch of buffered events
 }
 
 func (c *countingTx) count(n int, sql string) {
@@ -50,6 +51,7 @@ func (c *countingTx) count(n int, sql string) {
 	if strings.HasPrefix(sql, "-- name: PG") {
 		return // River's probe of the server's version and its insert notification: not sent on the application's pool
 	}
+	c.endFlush = false
 	c.t.trips++
 	c.t.stmts += n
 	c.t.sql = append(c.t.sql, sql[:min(len(sql), 60)])
@@ -80,7 +82,23 @@ func (c *countingTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.
 
 func (c *countingTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	c.count(b.Len(), "batch: "+b.QueuedQueries[0].SQL)
+	c.endFlush = true
+	for _, q := range b.QueuedQueries {
+		c.endFlush = c.endFlush && strings.HasPrefix(q.SQL, "INSERT INTO events ")
+	}
 	return c.Tx.SendBatch(ctx, b)
+}
+
+// Commit does not count a last round trip that only wrote the transaction's
+// buffered events (pg.TenantTx.AtEnd): in a test's savepoint it is sent
+// before the RELEASE, but on the pool it rides the COMMIT (pg.InTenantTx),
+// which is not counted either.
+func (c *countingTx) Commit(ctx context.Context) error {
+	if c.endFlush {
+		c.t.trips--
+		c.t.sql[len(c.t.sql)-1] += " (rides the COMMIT on the pool)"
+	}
+	return c.Tx.Commit(ctx)
 }
 
 // The round trips of a submission and of its adjudication, inside their
