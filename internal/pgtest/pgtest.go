@@ -218,8 +218,8 @@ func Tx(t testing.TB) pgx.Tx {
 func Shared(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
+	ownerURL := OwnerURL(t) // every test fails the same way, not only the first
 	sharedOnce.Do(func() {
-		ownerURL := OwnerURL(t)
 		name, err := buildTemplate(ctx, ownerURL)
 		if err != nil {
 			sharedErr = err
