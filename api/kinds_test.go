@@ -62,7 +62,11 @@ func (f *kindsFlow) openFor(t *testing.T, key, typ, unit string, extra map[strin
 	body := map[string]any{"channel": "web", "type": typ,
 		"contact": map[string]any{"name": "周八", "phone": "+86 139 5555 0202"},
 		"address": map[string]any{"region_code": f.d.Region, "line": "人民路 9 号 1 单元 101"},
-		"unit":    map[string]any{"unit_id": unit}, "fault": map[string]any{"symptom": "见工单类型"}}
+		"unit":    map[string]any{"unit_id": unit}, "fault": map[string]any{"symptom": "见工单类型"},
+		// Dispatch books the preferred window, as the visit flow's intake
+		// does; without one it looks for a technician on shift now, and
+		// after the demo's shifts end (21:00 Shanghai) it finds none.
+		"preferred_window": window(apitest.WeekdayMorning(f.clock.Now(), 2))}
 	for k, v := range extra {
 		body[k] = v
 	}
