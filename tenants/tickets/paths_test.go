@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
@@ -63,7 +64,7 @@ func newPaths(t *testing.T) *paths {
 	t.Helper()
 	codes := &demoCodes{}
 	e, d := domaintest.NewDemo(t, app.Config{Codes: codes})
-	p := &paths{Env: e, d: d, codes: codes, agent: e.As(tenants.Principal{}, tenants.RoleAgent), start: weekdayMorning(time.Now(), 2)}
+	p := &paths{Env: e, d: d, codes: codes, agent: e.As(tenants.Principal{}, tenants.RoleAgent), start: apitest.WeekdayMorning(time.Now(), 2)}
 	e.Tickets.Now = func() time.Time {
 		if p.now.IsZero() {
 			return time.Now()
@@ -71,20 +72,6 @@ func newPaths(t *testing.T) *paths {
 		return p.now
 	}
 	return p
-}
-
-// weekdayMorning is 10:00 Shanghai time on the first Monday-Friday at
-// least days days after from.
-func weekdayMorning(from time.Time, days int) time.Time {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	d := from.In(loc).AddDate(0, 0, days)
-	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
-		d = d.AddDate(0, 0, 1)
-	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
 }
 
 func (p *paths) window() *tickets.Window {
