@@ -45,7 +45,7 @@ type dispatchNetwork struct {
 // covering 1-3 districts of its depot's city and servicing 3 categories;
 // 10 technicians per node with 3 skills, licences valid, shifts 08:00-20:00
 // all week; 100,000 tickets assigned to them over the last 90 days (today
-// included), one in 20 cancelled.
+// included), one in 20 cancelled, today's first 1,000 still scheduled.
 func loadDispatchNetwork(b *testing.B) *dispatchNetwork {
 	b.Helper()
 	ctx := context.Background()
@@ -211,13 +211,17 @@ func loadDispatchNetwork(b *testing.B) *dispatchNetwork {
 			return err
 		}
 		// Ticket g goes to technician (g × 7919) mod 10,000, on day
-		// g mod 90 before today, at 08:00 + (g mod 10) hours.
+		// g mod 90 before today, at 08:00 + (g mod 10) hours. Today's
+		// tickets (g mod 90 = 0, all at 08:00) are scheduled up to g =
+		// 90,000: their technicians repeat every 1,000 of them, and the
+		// booking exclusion (018) forbids one technician two visits at
+		// once; the rest of today's are closed.
 		dayStart := time.Date(dn.now.Year(), dn.now.Month(), dn.now.Day(), 8, 0, 0, 0, dn.now.Location())
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, contact, address, fault,
 			                     node_id, technician_id, window_start, window_end, created_by, created_at, updated_at)
 			SELECT $1, 'tkt_' || lpad(g::text, 26, '0'), 'SN-' || g, 'hotline', 'repair',
-			       CASE WHEN g % 20 = 0 THEN 'cancelled' WHEN g % $6 = 0 THEN 'scheduled' ELSE 'closed' END,
+			       CASE WHEN g % 20 = 0 THEN 'cancelled' WHEN g % $6 = 0 AND g <= 1000 * $6 THEN 'scheduled' ELSE 'closed' END,
 			       $2, '{}', '{}', '{}', ($4::text[])[1 + (g * 7919) % $7], ($3::text[])[1 + (g * 7919) % $7],
 			       w, w + interval '2 hours', 'bench', w - interval '1 day', w
 			FROM generate_series(1, $5::int) AS g,
