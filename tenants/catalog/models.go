@@ -403,10 +403,11 @@ func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id
 
 // QueueUnitModel queues, on b, the read of the product model of unit unitID
 // of tenantID into m (not_found when the unit or model is absent), so a
-// caller can read it in the same round trip as the unit.
+// caller can read it in the same round trip as the unit. The unit's model
+// is what tenants/customers exports of it (the unit_models view, 046).
 func QueueUnitModel(b *pgx.Batch, tenantID, unitID string, m *ProductModel) {
 	b.Queue(`SELECT `+modelColumns+` FROM product_models m
-		WHERE m.tenant_id = $1 AND m.id = (SELECT u.model_id FROM units u WHERE u.tenant_id = $1 AND u.id = $2)`,
+		WHERE m.tenant_id = $1 AND m.id = (SELECT um.model_id FROM unit_models um WHERE um.tenant_id = $1 AND um.unit_id = $2)`,
 		tenantID, unitID).QueryRow(func(row pgx.Row) error {
 		var err error
 		if *m, err = scanModel(row); errors.Is(err, pgx.ErrNoRows) {

@@ -246,7 +246,7 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 		}
 		rows, err := tx.Query(ctx, `SELECT u.id, u.customer_id, u.model_id, m.category, u.storefront_id,
 				CASE WHEN u.installed_on IS NULL THEN 'purchase_date' ELSE 'installed_on' END, coalesce(u.installed_on, u.purchase_date)
-			FROM units u JOIN product_models m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
+			FROM units u JOIN model_summaries m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
 			WHERE u.tenant_id = $1 AND u.status = 'active' ORDER BY u.id`, tx.TenantID)
 		if err != nil {
 			return err

@@ -91,7 +91,9 @@ const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.n
 	to_char(u.purchase_date, 'YYYY-MM-DD'), to_char(u.installed_on, 'YYYY-MM-DD'), u.channel, u.storefront_id,
 	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, u.version, u.created_at, u.updated_at`
 
-const unitFrom = ` FROM units u JOIN product_models m ON m.tenant_id = u.tenant_id AND m.id = u.model_id `
+// unitFrom joins each unit to its model's summary, which tenants/catalog
+// exports (the model_summaries view, 046): one statement, as before.
+const unitFrom = ` FROM units u JOIN model_summaries m ON m.tenant_id = u.tenant_id AND m.id = u.model_id `
 
 func scanUnit(row pgx.Row) (Unit, error) {
 	var u Unit

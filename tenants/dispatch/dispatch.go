@@ -59,7 +59,8 @@
 // # Load
 //
 // A ticket counts against a node (technician) on day D when its node_id
-// (technician_id) is that node (technician), its state is not cancelled, and
+// (technician_id) is that node (technician), its state is not cancelled (the
+// tickets context's ticket_workload), and
 // coalesce(window_start, updated_at) falls on D in the tenant's time zone:
 // the appointment's day, or for a ticket without an appointment the day it
 // last changed. D is the day of the request's window (today without one).
@@ -150,6 +151,14 @@ var (
 	hardFaultTierOrder = []string{tierDepot, tierCenter, tierManufacturer}
 )
 
+// Dispatch owns no table: it reads what the network, tickets and identity
+// contexts export for it in SQL (migration 046), so that each query stays
+// one statement in the round trips above: node_profiles and
+// technician_profiles (network), ticket_workload (tickets: the tickets
+// that are not cancelled) and tenant_day (identity: the bounds of the
+// tenant's day). The views are inlined by the planner: the plans are those
+// of the tables and their indexes.
+
 // NodesSQL reads the candidate nodes with their load on the day: $1 tenant,
 // $2 region codes (the address's, its city's, its province's), $3 tier
 // preference, $4 category, $5 service kind, $6 scope path or NULL, $7 nodes
@@ -159,26 +168,24 @@ var (
 // ”. Exported so the benchmark can check its plan.
 var NodesSQL = `
 WITH day AS (
-  SELECT date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) AT TIME ZONE time_zone AS first,
-         (date_trunc('day', $8::timestamptz AT TIME ZONE time_zone) + interval '1 day') AT TIME ZONE time_zone AS next
-  FROM tenants WHERE id = app_current_tenant()
+  SELECT first, next FROM tenant_day($8::timestamptz)
 ), picked AS (
-  (SELECT id FROM nodes
+  (SELECT id FROM node_profiles
    WHERE tenant_id = $1 AND coverage && $2::text[] AND ($6::ltree IS NULL OR path <@ $6::ltree)
    ORDER BY (status = 'active' AND $4 = ANY (categories) AND $5 = ANY (service_kinds)
              AND id <> ALL ($7::text[])) DESC,
             COALESCE(array_position($3::text[], tier), 99), grade NULLS LAST, id
    LIMIT ` + strconv.Itoa(maxNodes) + `)
   UNION
-  SELECT id FROM nodes WHERE tenant_id = $1 AND id = $10 AND ($6::ltree IS NULL OR path <@ $6::ltree)
+  SELECT id FROM node_profiles WHERE tenant_id = $1 AND id = $10 AND ($6::ltree IS NULL OR path <@ $6::ltree)
 )
 SELECT n.id, n.name, n.tier, n.grade, n.status, n.coverage,
        $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
-       (SELECT count(*) FROM tickets k
-        WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.state <> 'cancelled' AND k.id <> $9
+       (SELECT count(*) FROM ticket_workload k
+        WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.ticket_id <> $9
           AND COALESCE(k.window_start, k.updated_at) >= (SELECT first FROM day)
           AND COALESCE(k.window_start, k.updated_at) < (SELECT next FROM day))::int
-FROM picked p JOIN nodes n ON n.tenant_id = $1 AND n.id = p.id`
+FROM picked p JOIN node_profiles n ON n.tenant_id = $1 AND n.id = p.id`
 
 // TechniciansSQL reads the technicians of some nodes with their load on the
 // day: $1 tenant, $2 node IDs, $3 category, $4 the day, $5 and $6 the day's
@@ -186,15 +193,15 @@ FROM picked p JOIN nodes n ON n.tenant_id = $1 AND n.id = p.id`
 // check its plan.
 var TechniciansSQL = `
 SELECT t.id, t.node_id, t.name, t.status, COALESCE((t.skills ->> $3)::int, 0),
-       t.licence_expired_at IS NULL AND COALESCE(t.licence_expires_on >= $4::date, false),
+       COALESCE(t.licence_valid_through >= $4::date, false),
        t.shifts, t.daily_job_limit, t.home_latitude, t.home_longitude,
-       ((SELECT count(*) FROM tickets k
-         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.state <> 'cancelled' AND k.id <> $7
+       ((SELECT count(*) FROM ticket_workload k
+         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
            AND k.window_start >= $5 AND k.window_start < $6)
-      + (SELECT count(*) FROM tickets k
-         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.state <> 'cancelled' AND k.id <> $7
+      + (SELECT count(*) FROM ticket_workload k
+         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
            AND k.window_start IS NULL AND k.updated_at >= $5 AND k.updated_at < $6))::int
-FROM technicians t
+FROM technician_profiles t
 WHERE t.tenant_id = $1 AND t.node_id = ANY ($2::text[])
 ORDER BY t.status = 'active' DESC, t.node_id, t.id
 LIMIT ` + strconv.Itoa(maxTechnicians)

@@ -244,7 +244,7 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 			       ev.id, ev.type, ev.data, ev.occurred_at
 			FROM webhook_deliveries d
 			JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
-			JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+			JOIN event_payloads ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
 			WHERE d.tenant_id = $1 AND d.id = $2`, tx.TenantID, deliveryID).
 			Scan(&a.status, &a.endpointID, &a.storefront, &a.url, &a.enabled, &a.secret, &a.previous, &a.prevUntil,
 				&a.eventID, &a.payload.Type, &a.payload.Data, &a.payload.Timestamp)

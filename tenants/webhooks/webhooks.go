@@ -464,7 +464,9 @@ func (s *Service) RotateSecret(ctx context.Context, p tenants.Principal, id stri
 const deliveryColumns = `d.id, d.endpoint_id, d.event_id, ev.type, d.replay_of, d.status, d.attempts, d.last_attempt_at,
 	d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at`
 
-const deliveryFrom = ` FROM webhook_deliveries d JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id `
+// deliveryFrom joins each delivery to its event, as tenants/events exports
+// it (the event_payloads view, 046).
+const deliveryFrom = ` FROM webhook_deliveries d JOIN event_payloads ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id `
 
 func scanDelivery(row pgx.Row) (Delivery, error) {
 	var d Delivery
@@ -538,7 +540,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, p tenants.Principal, endpo
 			WITH d AS (
 				INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, replay_of)
 				VALUES ($1, $2, $3, $4, $5) RETURNING *)
-			SELECT `+deliveryColumns+` FROM d JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id`,
+			SELECT `+deliveryColumns+` FROM d JOIN event_payloads ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id`,
 			tx.TenantID, id, ep.ID, eventID, deliveryID))
 		if err != nil {
 			return err
