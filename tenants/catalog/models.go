@@ -404,7 +404,7 @@ func (s *Service) ListSimilarModels(ctx context.Context, p tenants.Principal, id
 // QueueUnitModel queues, on b, the read of the product model of unit unitID
 // of tenantID into m (not_found when the unit or model is absent), so a
 // caller can read it in the same round trip as the unit. The unit's model
-// is what tenants/customers exports of it (the unit_models view, 046).
+// is what tenants/customers exports of it (the unit_models view, 043).
 func QueueUnitModel(b *pgx.Batch, tenantID, unitID string, m *ProductModel) {
 	b.Queue(`SELECT `+modelColumns+` FROM product_models m
 		WHERE m.tenant_id = $1 AND m.id = (SELECT um.model_id FROM unit_models um WHERE um.tenant_id = $1 AND um.unit_id = $2)`,

@@ -92,7 +92,7 @@ const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.n
 	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, u.version, u.created_at, u.updated_at`
 
 // unitFrom joins each unit to its model's summary, which tenants/catalog
-// exports (the model_summaries view, 046): one statement, as before.
+// exports (the model_summaries view, 043): one statement, as before.
 const unitFrom = ` FROM units u JOIN model_summaries m ON m.tenant_id = u.tenant_id AND m.id = u.model_id `
 
 func scanUnit(row pgx.Row) (Unit, error) {

@@ -152,7 +152,7 @@ var (
 )
 
 // Dispatch owns no table: it reads what the network, tickets and identity
-// contexts export for it in SQL (migration 046), so that each query stays
+// contexts export for it in SQL (migration 043), so that each query stays
 // one statement in the round trips above: node_profiles and
 // technician_profiles (network), ticket_workload (tickets: the tickets
 // that are not cancelled) and tenant_day (identity: the bounds of the

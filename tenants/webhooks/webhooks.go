@@ -465,7 +465,7 @@ const deliveryColumns = `d.id, d.endpoint_id, d.event_id, ev.type, d.replay_of, 
 	d.last_status_code, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at`
 
 // deliveryFrom joins each delivery to its event, as tenants/events exports
-// it (the event_payloads view, 046).
+// it (the event_payloads view, 043).
 const deliveryFrom = ` FROM webhook_deliveries d JOIN event_payloads ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id `
 
 func scanDelivery(row pgx.Row) (Delivery, error) {
