@@ -280,15 +280,7 @@ func BenchmarkClaimsStatements(b *testing.B) {
 	require.NoError(b, err)
 	printStatements("submit (POST /v1/claims, authentication and idempotency included)", n, s)
 
-	var claimIDs []string
-	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, f2.tenant.ID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		claimIDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	}))
+	claimIDs := submittedClaims(b, env, f2.tenant.ID)
 	require.Len(b, claimIDs, n)
 	adjudicate := func(what string, ids []string) {
 		require.NoError(b, pgssReset(ctx, su))
@@ -317,6 +309,23 @@ func BenchmarkClaimsStatements(b *testing.B) {
 		fmt.Printf("claims-stmts: CPU per submission = %.3f ms (API server and its %d clients %.3f, database backends %.3f) over %d submissions at %.0f claims/s\n",
 			ms, clients, self, ms-self, batch, rate)
 	}
+}
+
+// submittedClaims are the IDs of tenantID's claims still submitted, in
+// the order they were filed.
+func submittedClaims(b *testing.B, env *apitest.Env, tenantID string) []string {
+	b.Helper()
+	ctx := context.Background()
+	var ids []string
+	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	return ids
 }
 
 // BenchmarkClaimRoundTrips (run it once: -benchtime=1x) counts the
@@ -349,15 +358,7 @@ func BenchmarkClaimRoundTrips(b *testing.B) {
 	// Every claim adjudicated (the second of each unit is a duplicate, left
 	// for review), the duplicates sent back for information, then
 	// resubmitted: the counted resubmissions.
-	var ids []string
-	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, f.tenant.ID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	}))
+	ids := submittedClaims(b, env, f.tenant.ID)
 	for _, id := range ids {
 		require.NoError(b, env.Claims.Adjudicate(ctx, f.tenant.ID, id, 1))
 	}
