@@ -175,6 +175,7 @@ type stmtRow struct {
 	top     bool
 	calls   int64
 	totalMs float64
+	planMs  float64 // 0 unless pg_stat_statements.track_planning is on
 	rows    int64
 	query   string
 }
@@ -182,7 +183,7 @@ type stmtRow struct {
 // pgssRows reads the statements run in the benchmark's database since the
 // last reset, most called first.
 func pgssRows(ctx context.Context, su *pgxpool.Pool, db string) ([]stmtRow, error) {
-	rows, err := su.Query(ctx, `SELECT s.toplevel, s.calls, s.total_exec_time, s.rows, regexp_replace(s.query, '\s+', ' ', 'g')
+	rows, err := su.Query(ctx, `SELECT s.toplevel, s.calls, s.total_exec_time, s.total_plan_time, s.rows, regexp_replace(s.query, '\s+', ' ', 'g')
 		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 		WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'
 		ORDER BY s.toplevel DESC, s.calls DESC, s.total_exec_time DESC`, db)
@@ -191,7 +192,7 @@ func pgssRows(ctx context.Context, su *pgxpool.Pool, db string) ([]stmtRow, erro
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtRow, error) {
 		var s stmtRow
-		err := r.Scan(&s.top, &s.calls, &s.totalMs, &s.rows, &s.query)
+		err := r.Scan(&s.top, &s.calls, &s.totalMs, &s.planMs, &s.rows, &s.query)
 		return s, err
 	})
 }
@@ -201,8 +202,9 @@ func pgssRows(ctx context.Context, su *pgxpool.Pool, db string) ([]stmtRow, erro
 // nested ones (run by triggers and functions), with their server time.
 func printStatements(what string, n int, stmts []stmtRow) {
 	var top, nested int64
-	var topMs, nestedMs float64
+	var topMs, nestedMs, planMs float64
 	for _, s := range stmts {
+		planMs += s.planMs
 		if s.top {
 			top += s.calls
 			topMs += s.totalMs
@@ -211,8 +213,8 @@ func printStatements(what string, n int, stmts []stmtRow) {
 			nestedMs += s.totalMs
 		}
 	}
-	fmt.Printf("claims-stmts: %s: per operation (%d): top-level statements=%.2f (%.3f ms server time), nested=%.2f (%.3f ms, inside the top-level time)\n",
-		what, n, float64(top)/float64(n), topMs/float64(n), float64(nested)/float64(n), nestedMs/float64(n))
+	fmt.Printf("claims-stmts: %s: per operation (%d): top-level statements=%.2f (%.3f ms server time), nested=%.2f (%.3f ms, inside the top-level time), planning %.3f ms (0 unless track_planning)\n",
+		what, n, float64(top)/float64(n), topMs/float64(n), float64(nested)/float64(n), nestedMs/float64(n), planMs/float64(n))
 	for _, s := range stmts {
 		if float64(s.calls)/float64(n) < 0.05 {
 			continue
@@ -225,7 +227,7 @@ func printStatements(what string, n int, stmts []stmtRow) {
 		if len(q) > 110 {
 			q = q[:110] + "…"
 		}
-		fmt.Printf("claims-stmts: %s:   %-6s %5.2f/op %7.3f ms/call  %s\n", what, kind, float64(s.calls)/float64(n), s.totalMs/float64(s.calls), q)
+		fmt.Printf("claims-stmts: %s:   %-6s %5.2f/op %7.3f ms/call (plan %.3f)  %s\n", what, kind, float64(s.calls)/float64(n), s.totalMs/float64(s.calls), s.planMs/float64(s.calls), q)
 	}
 }
 
@@ -278,15 +280,7 @@ func BenchmarkClaimsStatements(b *testing.B) {
 	require.NoError(b, err)
 	printStatements("submit (POST /v1/claims, authentication and idempotency included)", n, s)
 
-	var claimIDs []string
-	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, f2.tenant.ID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		claimIDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	}))
+	claimIDs := submittedClaims(b, env, f2.tenant.ID)
 	require.Len(b, claimIDs, n)
 	adjudicate := func(what string, ids []string) {
 		require.NoError(b, pgssReset(ctx, su))
@@ -315,4 +309,88 @@ func BenchmarkClaimsStatements(b *testing.B) {
 		fmt.Printf("claims-stmts: CPU per submission = %.3f ms (API server and its %d clients %.3f, database backends %.3f) over %d submissions at %.0f claims/s\n",
 			ms, clients, self, ms-self, batch, rate)
 	}
+}
+
+// submittedClaims are the IDs of tenantID's claims still submitted, in
+// the order they were filed.
+func submittedClaims(b *testing.B, env *apitest.Env, tenantID string) []string {
+	b.Helper()
+	ctx := context.Background()
+	var ids []string
+	require.NoError(b, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM claims WHERE tenant_id = $1 AND state = 'submitted' ORDER BY created_at, id`, tx.TenantID)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	return ids
+}
+
+// BenchmarkClaimRoundTrips (run it once: -benchtime=1x) counts the
+// database round trips of a claim submission (POST /v1/claims, with an
+// Idempotency-Key, as BenchmarkClaims sends it) and of a resubmission
+// (POST /v1/claims/{id}/resubmit of a claim in needs_info), the whole
+// request, on the server's pool: BEGIN with the key's claim, the
+// operation, and the COMMIT with the stored response. The server's pool
+// goes through the counting proxy of BenchmarkIntakeRoundTrips; River only
+// inserts. A figure no machine's load changes.
+func BenchmarkClaimRoundTrips(b *testing.B) {
+	const units = 16
+	ctx := context.Background()
+	env, proxy := newCountedEnv(b)
+	f := newClaimFixture(b, env, "bench-claim-rt-"+runID, units)
+	client := newClient(b)
+	warmHTTP(b, client, env.Server.URL+"/v1/me", f.tenant.AdminKey)
+	url := env.Server.URL + "/v1/claims"
+	base := seqs.Add(uint64(4*units)) - uint64(4*units)
+	// Warm: every statement of the path prepared on every connection.
+	runBatch(b, 2*units, func(_, i int) error { return f.submit(client, url, base+uint64(i)) })
+
+	// A second claim per unit, one at a time: the counted submissions.
+	trips0 := proxy.trips.Load()
+	for i := range units {
+		require.NoError(b, f.submit(client, url, base+uint64(2*units+i)))
+	}
+	submit := float64(proxy.trips.Load()-trips0) / units
+
+	// Every claim adjudicated (the second of each unit is a duplicate, left
+	// for review), the duplicates sent back for information, then
+	// resubmitted: the counted resubmissions.
+	ids := submittedClaims(b, env, f.tenant.ID)
+	for _, id := range ids {
+		require.NoError(b, env.Claims.Adjudicate(ctx, f.tenant.ID, id, 1))
+	}
+	var review []string
+	for _, id := range ids {
+		path := "/v1/claims/" + id
+		r := env.Do(b, http.MethodPost, path+"/request-info", f.tenant.AdminKey, map[string]any{"reason": "发票照片不清晰"},
+			env.IfMatch(b, path, f.tenant.AdminKey)...)
+		if r.Status == http.StatusOK {
+			review = append(review, id)
+		}
+	}
+	require.NotEmpty(b, review)
+	var body map[string]any
+	require.NoError(b, json.Unmarshal(f.body(base), &body))
+	for _, k := range []string{"kind", "unit_id", "reference"} {
+		delete(body, k)
+	}
+	ifMatch := make([][]string, len(review))
+	for i, id := range review {
+		ifMatch[i] = env.IfMatch(b, "/v1/claims/"+id, f.tenant.AdminKey)
+	}
+	trips0 = proxy.trips.Load()
+	for i, id := range review {
+		r := env.Do(b, http.MethodPost, "/v1/claims/"+id+"/resubmit", f.tenant.AdminKey, body,
+			append(ifMatch[i], "Idempotency-Key: bench-rsb-"+runID+"-"+id)...)
+		require.Equal(b, http.StatusOK, r.Status, "%s", r.Body)
+	}
+	resubmit := float64(proxy.trips.Load()-trips0) / float64(len(review))
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(submit, "roundtrips/submit")
+	b.ReportMetric(resubmit, "roundtrips/resubmit")
+	fmt.Printf("claims: %.2f database round trips per submission (%d), %.2f per resubmission (%d), whole request\n",
+		submit, units, resubmit, len(review))
 }

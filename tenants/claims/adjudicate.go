@@ -286,8 +286,9 @@ func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, st p
 	return err
 }
 
-// settle leaves c under review for a person, with its flags and reasons,
-// in one round trip.
+// settle leaves c under review for a person, with its flags and reasons:
+// writes nothing here needs back, so they ride the transaction's COMMIT
+// (pg.TenantTx.Defer) instead of a round trip of their own.
 func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, reasons []string, dec *ClaimDecision) error {
 	for _, f := range flags {
 		reasons = append(reasons, "flagged "+f.Code+": "+f.Detail)
@@ -297,7 +298,7 @@ func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, rea
 	if _, err := queueAdjudicated(b, tx.TenantID, c, c.Lines); err != nil {
 		return err
 	}
-	return tx.SendBatch(ctx, b).Close()
+	return tx.Defer(ctx, b)
 }
 
 func orEmpty(f []ClaimFlag) []ClaimFlag {

@@ -60,6 +60,10 @@ type unitReads struct {
 	// isRepair is whether a reimbursement's service_record_id is a repair
 	// of the unit.
 	isRepair bool
+	// ticketState and ticketFound are the submission's ticket_id read
+	// against the unit (sendUnitReads; nothing when it names none).
+	ticketState string
+	ticketFound bool
 }
 
 // partRow is a part named on a line, with whether it fits the unit's model.
@@ -107,9 +111,30 @@ func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID 
 	}
 }
 
+// sendUnitReads sends the reads queued on b (queueUnitReads and the
+// caller's own) in one round trip, with the check of the ticket the
+// submission names (TicketState, another context's read, into r) riding
+// it: a claim with a ticket_id costs no round trip more than one without.
+// The error is the first of b's callbacks, as SendBatch(b).Close() reports
+// it, else the ticket read's.
+func (s *Service) sendUnitReads(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, unitID string, in *ClaimSubmission, r *unitReads) error {
+	if in.TicketID == "" {
+		return tx.SendBatch(ctx, b).Close()
+	}
+	bErr, err := pipelined(ctx, tx, b, func() error {
+		var err error
+		r.ticketState, r.ticketFound, err = s.ticket(ctx, tx, in.TicketID, unitID)
+		return err
+	})
+	if bErr != nil {
+		return bErr
+	}
+	return err
+}
+
 // checkSubmission validates a submission against the unit and builds its
 // stored lines. Locations are <field>.
-func (s *Service) checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
+func checkSubmission(kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
@@ -180,12 +205,10 @@ func (s *Service) checkSubmission(ctx context.Context, tx pg.TenantTx, kind Kind
 	}
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
-		// unit; a reimbursement needs its repair completed.
-		state, found, err := s.ticket(ctx, tx, in.TicketID, r.unit.ID)
-		switch {
-		case err != nil:
-			return nil, err
-		case !found:
+		// unit (read by sendUnitReads); a reimbursement needs its repair
+		// completed.
+		switch state := r.ticketState; {
+		case !r.ticketFound:
 			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case kind == KindReimbursement && state != "completed" && state != "closed":
 			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
@@ -248,21 +271,26 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		// One round trip for every read: a storefront key's storefront
 		// (CheckCanSell), a lock on the submitter's reference (a concurrent
 		// filing of the same reference waits here for the other transaction
-		// and then finds its claim, so the insert below cannot collide), the
-		// claim filed before with that reference (a retry, or a reuse), the
-		// node a brand's reimbursement names, and the unit with what the
-		// checks need. The storefront is answered first, then the reference,
-		// as if each were read alone.
+		// and then finds its claim, so the insert below cannot collide) with
+		// the transaction's time (the claim's created_at), the claim filed
+		// before with that reference (a retry, or a reuse), the node a
+		// brand's reimbursement names, the unit with what the checks need,
+		// and the ticket the claim names (sendUnitReads). The storefront is
+		// answered first, then the reference, as if each were read alone.
 		var (
 			canSell                  error
 			existingID, existingHash string
 			nodeFound                bool
+			txNow                    time.Time
 			r                        unitReads
 			b                        = &pgx.Batch{}
 			unitValid                = tenants.ValidID(tenants.PrefixUnit, in.UnitID)
 		)
 		customers.QueueCheckCanSell(b, tx.TenantID, p, &canSell)
-		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "claims.reference:"+tx.TenantID+":"+submitter+":"+in.Reference)
+		b.Queue(`SELECT now() FROM pg_advisory_xact_lock(hashtextextended($1, 0))`,
+			"claims.reference:"+tx.TenantID+":"+submitter+":"+in.Reference).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&txNow)
+		})
 		b.Queue(`SELECT id, request_hash FROM claims WHERE tenant_id = $1 AND submitter = $2 AND reference = $3`,
 			tx.TenantID, submitter, in.Reference).QueryRow(func(row pgx.Row) error {
 			if err := row.Scan(&existingID, &existingHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -279,7 +307,12 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
 			}
 		}
-		err := tx.SendBatch(ctx, b).Close()
+		var err error
+		if unitValid {
+			err = s.sendUnitReads(ctx, tx, b, in.UnitID, &in.ClaimSubmission, &r)
+		} else {
+			err = tx.SendBatch(ctx, b).Close()
+		}
 		if canSell != nil {
 			return canSell
 		}
@@ -312,7 +345,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				contract = &in.ContractID
 			}
 		}
-		lines, err := s.checkSubmission(ctx, tx, in.Kind, &in.ClaimSubmission, r, today)
+		lines, err := checkSubmission(in.Kind, &in.ClaimSubmission, r, today)
 		if err != nil {
 			var te *tenants.Error
 			if !errors.As(err, &te) {
@@ -326,24 +359,24 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			return err
 		}
 
-		// One round trip for every write: the claim (its reference is
-		// locked and free), its version, the history row and the event;
-		// then the adjudication job. The claim answered is the one written,
-		// not read back.
+		// One round trip for every write and the adjudication job: the
+		// claim (its reference is locked and free), its version, the
+		// history row and the event ride the job's insert (pipelined). The
+		// claim answered is the one written, not read back: its revision is
+		// the first, created_at and updated_at the transaction's time (the
+		// columns' default, now()).
 		out = Claim{ID: tenants.NewID(tenants.PrefixClaim), Kind: in.Kind, UnitID: in.UnitID, ContractID: contract,
 			StorefrontID: storefront, NodeID: node, Reference: in.Reference, State: StateSubmitted, Version: 1,
 			Fault: in.Fault, OccurredOn: in.OccurredOn, TicketID: nullable(in.TicketID),
-			ServiceRecordID: nullable(in.ServiceRecordID), Note: nullable(in.Note), Lines: lines}
+			ServiceRecordID: nullable(in.ServiceRecordID), Note: nullable(in.Note), Lines: lines,
+			Revision: 1, CreatedAt: txNow, UpdatedAt: txNow}
 		reason := "submitted"
 		out.StateReason = &reason
 		out.Fault.PartCategories = partCategories(in.Fault)
 		b = &pgx.Batch{}
-		queueInsertClaim(b, tx.TenantID, &out, submitter, hash, in.ClaimSubmission, r.settings.Currency, p.Subject())
+		queueInsertClaim(b, tx.TenantID, out, submitter, hash, in.ClaimSubmission, r.settings.Currency, p.Subject())
 		c := Claim{ID: out.ID, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
 		if err := queueTransitionEvent(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
-			return err
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		var total int64
@@ -351,7 +384,11 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			total += l.Requested.Amount
 		}
 		finish(&out, r.settings.Currency, total)
-		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, out.ID, 1); err != nil {
+		wErr, err := pipelined(ctx, tx, b, func() error { return s.enqueue(ctx, tx.Tx, tx.TenantID, out.ID, 1) })
+		if wErr != nil {
+			return wErr
+		}
+		if err != nil {
 			return err
 		}
 		created = true
@@ -399,10 +436,10 @@ func checkSubmitter(p tenants.Principal, in NewClaim, nodeFound bool) *tenants.V
 }
 
 // queueInsertClaim queues on b, as one statement, the insert of claim c
-// (filled but for what the database sets, which it scans back into c)
-// with its first version and its history row (submitted). Its event is the
-// caller's to queue.
-func queueInsertClaim(b *pgx.Batch, tenantID string, c *Claim, submitter, hash string, in ClaimSubmission, currency, actor string) {
+// with its first version and its history row (submitted); the database
+// sets revision 1 and the transaction's time. Its event is the caller's to
+// queue.
+func queueInsertClaim(b *pgx.Batch, tenantID string, c Claim, submitter, hash string, in ClaimSubmission, currency, actor string) {
 	var total int64
 	for _, l := range c.Lines {
 		total += l.Requested.Amount
@@ -410,22 +447,17 @@ func queueInsertClaim(b *pgx.Batch, tenantID string, c *Claim, submitter, hash s
 	b.Queue(`WITH c AS (
 			INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
 				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)
-			RETURNING revision, created_at, updated_at),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)),
 		v AS (
 			INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
 				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
-			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14)),
-		h AS (
-			INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
-			VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14))
-		SELECT revision, created_at, updated_at FROM c`,
+			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14))
+		INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+		VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14)`,
 		tenantID, c.ID, c.Kind, c.UnitID, c.ContractID, c.StorefrontID, c.NodeID, submitter, c.Reference, hash,
 		in.Fault.Cause, in.OccurredOn, currency, actor,
 		partCategories(in.Fault), nullable(in.Fault.Description), nullable(in.TicketID), nullable(in.ServiceRecordID),
-		c.Lines, total, nullable(in.Note)).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&c.Revision, &c.CreatedAt, &c.UpdatedAt)
-	})
+		c.Lines, total, nullable(in.Note))
 }
 
 // reused is the conflict of a reference filed before with another body.
@@ -436,13 +468,7 @@ func reused(id, reference string) error {
 	return e
 }
 
-func insertVersion(ctx context.Context, tx pg.TenantTx, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) error {
-	b := &pgx.Batch{}
-	queueInsertVersion(b, tx.TenantID, id, version, in, lines, currency, actor)
-	return tx.SendBatch(ctx, b).Close()
-}
-
-// queueInsertVersion queues insertVersion's write on b.
+// queueInsertVersion queues on b the insert of version version of claim id.
 func queueInsertVersion(b *pgx.Batch, tenantID, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) {
 	var total int64
 	for _, l := range lines {
@@ -475,6 +501,10 @@ func nullable(s string) *string {
 // the claim (version N+1; earlier versions stay readable) and enqueues its
 // adjudication. Only a needs_info claim may be resubmitted (conflict naming
 // the state otherwise); the new submission is checked as a new claim's is.
+//
+// Round trips: the claim's lock; the reads (a storefront key's storefront,
+// the unit, the parts, the ticket named); the writes, the claim read back
+// and the adjudication job together (pipelined).
 func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in ClaimSubmission, ifRevision int) (Claim, error) {
 	var out Claim
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -482,37 +512,40 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		if err != nil {
 			return err
 		}
-		if err := customers.CheckCanSell(ctx, tx, p); err != nil {
-			return err
-		}
-		var r unitReads
-		b := &pgx.Batch{}
+		var (
+			canSell error
+			r       unitReads
+			b       = &pgx.Batch{}
+		)
+		customers.QueueCheckCanSell(b, tx.TenantID, p, &canSell)
 		queueUnitReads(b, tx.TenantID, nil, c.UnitID, c.Kind, &in, &r) // the claim is in scope: its unit is read as the system
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		err = s.sendUnitReads(ctx, tx, b, c.UnitID, &in, &r)
+		if canSell != nil {
+			return canSell
+		}
+		if err != nil {
 			return err
 		}
 		r.parts = matchParts(r.catalog, r.unit.ModelID)
-		lines, err := s.checkSubmission(ctx, tx, c.Kind, &in, r, r.settings.Today(s.now()))
+		lines, err := checkSubmission(c.Kind, &in, r, r.settings.Today(s.now()))
 		if err != nil {
 			return err
 		}
 		next := c.Version + 1
-		if err := insertVersion(ctx, tx, c.ID, next, in, lines, r.settings.Currency, p.Subject()); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE claims SET current_version = $3, fault_cause = $4, occurred_on = $5::date,
+		b = &pgx.Batch{}
+		queueInsertVersion(b, tx.TenantID, c.ID, next, in, lines, r.settings.Currency, p.Subject())
+		b.Queue(`UPDATE claims SET current_version = $3, fault_cause = $4, occurred_on = $5::date,
 			flags = '[]', reasons = '{}', decision = NULL WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, c.ID, next, in.Fault.Cause, in.OccurredOn); err != nil {
-			return err
-		}
+			tx.TenantID, c.ID, next, in.Fault.Cause, in.OccurredOn)
 		c.Version = next
-		if err := transition(ctx, tx, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
+		if err := queueTransition(b, tx.TenantID, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next); err != nil {
-			return err
+		queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
+		wErr, err := pipelined(ctx, tx, b, func() error { return s.enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next) })
+		if wErr != nil {
+			return wErr
 		}
-		out, err = getClaim(ctx, tx, scope{}, c.ID, "")
 		return err
 	})
 	return out, pg.Translate(err)
