@@ -127,8 +127,12 @@ func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 	if !bounded {
 		b.Queue(`SET LOCAL lock_timeout = DEFAULT`)
 	}
-	b.Queue(`SELECT request_hash, method, path, coalesce(response_status, 0), response_headers, response_body
-		FROM `+table+` WHERE `+where+` AND state = 'completed' AND expires_at > now()`, tenant, r.CredentialID, r.Key).
+	// By the key alone (the primary key), liveness computed, not filtered
+	// on: a filter on expires_at lets the planner scan the expiry index
+	// through every live record of the tenant.
+	b.Queue(`SELECT state = 'completed' AND expires_at > now(), request_hash, method, path, coalesce(response_status, 0),
+			response_headers, response_body
+		FROM `+table+` WHERE `+where, tenant, r.CredentialID, r.Key).
 		Query(func(rows pgx.Rows) error {
 			defer rows.Close()
 			c.Checked = true
@@ -136,9 +140,13 @@ func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 				return rows.Err()
 			}
 			var rec Record
+			var live bool
 			var headers []byte
-			if err := rows.Scan(&rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body); err != nil {
+			if err := rows.Scan(&live, &rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body); err != nil {
 				return err
+			}
+			if !live { // QueueResponse takes it over
+				return nil
 			}
 			if headers != nil {
 				if err := json.Unmarshal(headers, &rec.Headers); err != nil {
