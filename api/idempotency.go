@@ -134,10 +134,10 @@ func requestHash(method, path string, body []byte) string {
 
 // keyed is an idempotent request in flight.
 type keyed struct {
-	unit     *pg.Unit
-	req      idempotency.Request
-	body     *teeBody
-	claim    *idempotency.Claim // set once the handler began (claimKey)
+	unit  *pg.Unit
+	req   idempotency.Request
+	body  *teeBody
+	claim *idempotency.Claim // set once the handler began (claimKey)
 }
 
 // claimFailed reports whether the key's claim stopped the request: the key
