@@ -21,9 +21,9 @@ import (
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
-// An idempotent POST runs as one pg.Unit: the key's claim is the first
-// statement of the operation's transaction, and its stored response the last
-// before COMMIT (see tenants/idempotency). The middleware never reads the
+// An idempotent POST runs as one pg.Unit: the key's claim rides the first
+// round trip of the operation's transaction, and its stored response the
+// last before COMMIT (see tenants/idempotency). The middleware never reads the
 // body itself: it hashes the bytes Huma reads, so Huma's body-read deadline
 // lands on a connection nothing else is reading, and the response is held
 // back until the transaction committed, so a client never sees a 2xx for
@@ -134,11 +134,16 @@ func requestHash(method, path string, body []byte) string {
 
 // keyed is an idempotent request in flight.
 type keyed struct {
-	unit     *pg.Unit
-	req      idempotency.Request
-	body     *teeBody
-	existing *idempotency.Record // set when the key was already used
-	busy     bool                // set when another request holds the key
+	unit  *pg.Unit
+	req   idempotency.Request
+	body  *teeBody
+	claim *idempotency.Claim // set once the handler began (claimKey)
+}
+
+// claimFailed reports whether the key's claim stopped the request: the key
+// was used before (replay) or is held by another request (409).
+func (k *keyed) claimFailed() bool {
+	return k.claim != nil && (k.claim.Busy || k.claim.Existing != nil)
 }
 
 type keyedKey struct{}
@@ -178,14 +183,18 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	c := &capture{humaCtx: ctx, body: k.body, headers: http.Header{}}
 	next(huma.WithContext(c, context.WithValue(pg.WithUnit(ctx.Context(), k.unit), keyedKey{}, k)))
 
+	if k.claim != nil && !k.claim.Checked && c.status >= http.StatusBadRequest {
+		// The handler stopped before the claim reached the database: a
+		// key used before is still answered by its replay, not this.
+		k.unit.Rollback()
+		s.probeKey(ctx.Context(), k)
+	}
 	switch {
-	case k.busy:
-		ctx.SetHeader("Retry-After", "1")
-		p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "").withMsg("api.idempotency.in_progress")
-		p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.in_progress_field")}
-		writeProblem(ctx, p)
+	case k.claim != nil && k.claim.Busy:
+		s.answerBusy(ctx)
 		return
-	case k.existing != nil:
+	case k.claim != nil && k.claim.Existing != nil:
+		k.unit.Rollback()
 		s.replay(ctx, k)
 		return
 	case c.status >= http.StatusBadRequest || !k.unit.Begun():
@@ -201,6 +210,18 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		if err == nil {
 			err = k.unit.Commit(ctx.Context(), b)
 		}
+		if idempotency.IsUsed(err) {
+			// Used after all (the claim's read did not see it): rolled
+			// back, and answered as the key's first request was.
+			s.probeKey(ctx.Context(), k)
+			switch {
+			case k.claim.Existing != nil:
+				s.replay(ctx, k)
+			default:
+				s.answerBusy(ctx)
+			}
+			return
+		}
 		if err != nil {
 			// The outcome is unknown to us only if the connection broke
 			// during COMMIT; either way the retry with this key is safe.
@@ -214,7 +235,7 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 // replay answers with the stored outcome of the key's first request, or
 // refuses a key reused for another request.
 func (s *Server) replay(ctx huma.Context, k *keyed) {
-	rec := k.existing
+	rec := k.claim.Existing
 	if k.body.stream != nil { // hash the body the handler did not read
 		if _, err := io.Copy(io.Discard, &limitedBody{r: k.body, n: s.cfg.MaxImportBytes}); err != nil {
 			writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
@@ -235,10 +256,11 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 }
 
 // claimKey runs at the start of every handler (register): when the request
-// carries an Idempotency-Key, it begins the request's transaction with the
-// key's claim, now that Huma has read and validated the body. It returns a
-// problem when the handler must not run: the key is in use, or it was used
-// before; the middleware then answers 409, replays or refuses.
+// carries an Idempotency-Key, it opens the request's transaction with the
+// key's claim, now that Huma has read and validated the body. The claim
+// costs no round trip of its own: it rides the handler's first statement
+// (or the COMMIT), and a key in use or used before fails that statement, so
+// the handler stops; the middleware then answers 409 or replays.
 func (s *Server) claimKey(ctx context.Context) error {
 	k, _ := ctx.Value(keyedKey{}).(*keyed)
 	if k == nil {
@@ -249,20 +271,37 @@ func (s *Server) claimKey(ctx context.Context) error {
 		k.req.RequestHash = "streamed" // until the body is read: see idempotent and replay
 	}
 	b := &pgx.Batch{}
-	claim := idempotency.QueueClaim(b, k.req)
-	err := k.unit.Begin(ctx, b)
-	switch {
-	case idempotency.IsBusy(err):
-		k.busy = true
-	case err != nil:
-		return err
-	case claim.Existing != nil:
-		k.existing = claim.Existing
-	default:
-		return nil
+	k.claim = idempotency.QueueClaim(b, k.req, k.unit.SessionLockTimeout())
+	return k.unit.Open(ctx, b)
+}
+
+// keyClaimFailed reports whether the handler of ctx's request stopped
+// because its key's claim failed: the middleware answers, not the handler's
+// error.
+func keyClaimFailed(ctx context.Context) bool {
+	k, _ := ctx.Value(keyedKey{}).(*keyed)
+	return k != nil && k.claimFailed()
+}
+
+// probeKey runs k's claim alone, in a transaction of its own that writes
+// nothing (one round trip), for a request whose own transaction ended
+// before its claim was answered.
+func (s *Server) probeKey(ctx context.Context, k *keyed) {
+	u := pg.NewUnit(s.deps.DB, k.req.TenantID)
+	defer u.Rollback()
+	b := &pgx.Batch{}
+	k.claim = idempotency.QueueClaim(b, k.req, u.SessionLockTimeout())
+	if err := u.Open(ctx, b); err == nil {
+		_ = u.Commit(ctx, nil) // its failure is the claim's outcome, or the request's refusal stands
 	}
-	// The middleware answers; this problem is never sent.
-	return newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "")
+}
+
+// answerBusy answers a request whose key another request holds.
+func (s *Server) answerBusy(ctx huma.Context) {
+	ctx.SetHeader("Retry-After", "1")
+	p := newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "").withMsg("api.idempotency.in_progress")
+	p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.in_progress_field")}
+	writeProblem(ctx, p)
 }
 
 // hasHeader reports whether the request carries the header, even empty.

@@ -96,6 +96,10 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		if err == nil {
 			out, err = h(ctx, in)
 		}
+		if err != nil && keyClaimFailed(ctx) {
+			// The middleware answers (409 or the replay); this is never sent.
+			return nil, newProblem(http.StatusConflict, tenants.CodeIdempotencyBusy, "")
+		}
 		if err != nil {
 			return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), loc.wire(constraintField(err)))
 		}

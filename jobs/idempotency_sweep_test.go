@@ -89,7 +89,7 @@ func (b *sweepBundle) record(t *testing.T, tenantID, key string, expired bool) {
 	req := idempotency.Request{Scope: sc, Key: key, RequestHash: "h", Method: "POST", Path: "/v1/x"}
 	u := pg.NewUnit(b.db.App, tenantID)
 	first, last := &pgx.Batch{}, &pgx.Batch{}
-	claim := idempotency.QueueClaim(first, req)
+	claim := idempotency.QueueClaim(first, req, u.SessionLockTimeout())
 	require.NoError(t, u.Begin(ctx, first))
 	require.Nil(t, claim.Existing)
 	require.NoError(t, idempotency.QueueResponse(last, req, 201, nil, []byte(`{}`)))

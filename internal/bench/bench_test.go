@@ -344,3 +344,89 @@ func warmHTTP(b *testing.B, client *http.Client, url, key string) {
 		require.NoError(b, <-errs)
 	}
 }
+
+// BenchmarkWriteRoundTrips counts, for the write BenchmarkWriteThroughput
+// times (POST /v1/api-keys with the admin key and a fresh
+// Idempotency-Key), what does not depend on the machine's load: database
+// round trips per POST (through the counting proxy of
+// BenchmarkIntakeRoundTrips) and, with SERVICENET_BENCH_PGSS_URL (a
+// superuser connection to a server with pg_stat_statements loaded), the
+// statements per POST and each statement's calls per POST and mean time.
+// SERVICENET_BENCH_TRACE prints one POST's statements and round trips.
+func BenchmarkWriteRoundTrips(b *testing.B) {
+	const n = 300
+	ctx := context.Background()
+	env, proxy := newCountedEnv(b)
+	ten := env.CreateTenant(b, "bench-wrt-"+runID)
+	client := newClient(b)
+	warmHTTP(b, client, env.Server.URL+"/v1/me", ten.AdminKey)
+	var su *pgxpool.Pool
+	if u := os.Getenv("SERVICENET_BENCH_PGSS_URL"); u != "" {
+		var err error
+		su, err = pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
+		require.NoError(b, err)
+		b.Cleanup(su.Close)
+	}
+	url := env.Server.URL + "/v1/api-keys"
+	body := []byte(`{"name":"bench key","roles":["dispatcher"]}`)
+	post := func() error {
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+ten.AdminKey)
+		req.Header.Set("Idempotency-Key", "bench-"+runID+"-"+strconv.FormatUint(seqs.Add(1), 10))
+		return expect(client, req, http.StatusCreated)
+	}
+	// Warm: every statement of the path prepared on every connection.
+	runBatch(b, 8*clients, func(int, int) error { return post() })
+	if su != nil {
+		require.NoError(b, pgssReset(ctx, su))
+	}
+	trips0 := proxy.trips.Load()
+	for range n { // one client: the counts are the same at any concurrency
+		require.NoError(b, post())
+	}
+	trips := float64(proxy.trips.Load()-trips0) / n
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(trips, "roundtrips/post")
+	line := fmt.Sprintf("write: %.2f database round trips per POST /v1/api-keys", trips)
+	if su != nil {
+		c, err := pgssCounts(ctx, su, env.DB.Name)
+		require.NoError(b, err)
+		b.ReportMetric(float64(c.top)/n, "stmts/post")
+		b.ReportMetric(float64(c.nested)/n, "nested-stmts/post")
+		b.ReportMetric(c.topMs*1000/n, "db-µs/post")
+		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions), %.0f µs of server execution",
+			float64(c.top)/n, float64(c.nested)/n, c.topMs*1000/n)
+		rows, err := su.Query(ctx, `SELECT toplevel, calls, mean_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+			FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+			  AND query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC`, env.DB.Name)
+		require.NoError(b, err)
+		for rows.Next() {
+			var top bool
+			var calls int64
+			var mean float64
+			var q string
+			require.NoError(b, rows.Scan(&top, &calls, &mean, &q))
+			lvl := "nested"
+			if top {
+				lvl = "top"
+			}
+			fmt.Printf("  %-6s %5.2f/post %7.1f µs  %s\n", lvl, float64(calls)/n, mean*1000, q)
+		}
+		require.NoError(b, rows.Err())
+	}
+	fmt.Println(line + fmt.Sprintf(" (%d POSTs)", n))
+	if os.Getenv("SERVICENET_BENCH_TRACE") != "" {
+		proxy.tracing.Store(true)
+		require.NoError(b, post())
+		proxy.tracing.Store(false)
+		for _, l := range proxy.trace {
+			l = strings.Join(strings.Fields(l), " ")
+			fmt.Println("  " + l[:min(len(l), 160)])
+		}
+		proxy.trace = nil
+	}
+}

@@ -72,6 +72,24 @@ func unitFrom(ctx context.Context, db DB) *Unit {
 // before Begin returns; an error from them (or from the database) leaves the
 // unit poisoned, to be rolled back.
 func (u *Unit) Begin(ctx context.Context, first *pgx.Batch) error {
+	if err := u.Open(ctx, first); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.tx.flushPending(ctx); err != nil {
+		u.err = err
+		return err
+	}
+	return nil
+}
+
+// Open is Begin without its round trip: it acquires a connection and
+// queues BEGIN, the tenant scope and first's statements to ride the
+// transaction's first round trip (the first statement a join sends, or the
+// COMMIT's). first's callbacks run then, and may only check (see Defer): an
+// error from one fails that statement's caller and poisons the unit.
+func (u *Unit) Open(ctx context.Context, first *pgx.Batch) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.conn != nil || u.done {
@@ -84,6 +102,8 @@ func (u *Unit) Begin(ctx context.Context, first *pgx.Batch) error {
 	return nil
 }
 
+// begin acquires the unit's connection and queues BEGIN, the scope and
+// first as the transaction's deferred head: no round trip of its own.
 func (u *Unit) begin(ctx context.Context, first *pgx.Batch) error {
 	conn, err := u.db.Acquire(ctx)
 	if err != nil {
@@ -100,7 +120,8 @@ func (u *Unit) begin(ctx context.Context, first *pgx.Batch) error {
 		b.QueuedQueries = append(b.QueuedQueries, first.QueuedQueries...)
 	}
 	u.current, u.curLive = u.tenantID, u.live
-	return conn.SendBatch(ctx, b).Close()
+	u.tx.Defer(b)
+	return nil
 }
 
 // join runs fn in the unit's transaction, scoped to tenantID and ctx's mode.
@@ -147,6 +168,12 @@ func (u *Unit) join(ctx context.Context, tenantID string, fn func(tx pgx.Tx) err
 		u.err = err
 	}
 	return err
+}
+
+// SessionLockTimeout is the lock_timeout the unit's connections start with,
+// in milliseconds as PostgreSQL reports it ("": none; see PoolOptions).
+func (u *Unit) SessionLockTimeout() string {
+	return u.db.Config().ConnConfig.RuntimeParams["lock_timeout"]
 }
 
 // Begun reports whether the unit holds a transaction.
@@ -220,6 +247,14 @@ func (u *Unit) rollback() {
 	}
 	// A rollback must reach the server even when the request's context is
 	// gone; a connection left in a transaction is destroyed by the pool.
+	if u.conn.Conn().PgConn().TxStatus() == 'I' {
+		// Nothing reached the server (BEGIN was still deferred), or the
+		// transaction already ended: there is nothing to roll back.
+		u.tx.pending = nil
+		u.conn.Release()
+		u.conn = nil
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 	defer cancel()
 	if _, err := u.conn.Exec(ctx, "ROLLBACK"); err != nil {
@@ -395,6 +430,17 @@ type batchRows struct {
 	pgx.Rows
 	br  pgx.BatchResults
 	err error
+}
+
+// Next closes the batch once the rows are read, as pgx's own rows close
+// themselves: a caller that reads to the end without Close leaves the
+// connection free for its next statement.
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
 }
 
 func (r *batchRows) Close() {

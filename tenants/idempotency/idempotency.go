@@ -2,17 +2,20 @@
 // one per (tenant, credential, key), holding a hash of the request, its
 // status, headers and body, for 24 hours.
 //
-// The protocol is one transaction (a pg.Unit): the claim of the key is the
-// first statement of the request's business transaction, and the response is
-// stored by its last statement before COMMIT. So:
+// The protocol is one transaction (a pg.Unit): the claim of the key (an
+// advisory lock on it and the read of a live record) rides the first round
+// trip of the request's business transaction, and the record, with the
+// response, is written once by its last statement before COMMIT. So:
 //   - a crash before the commit leaves nothing: no effect and no claim, and
 //     the retry runs once;
 //   - a crash after the commit leaves the effect and its stored response,
 //     which the retry gets replayed;
-//   - a concurrent duplicate blocks on the claim's row until the first
+//   - a concurrent duplicate blocks on the claim's lock until the first
 //     transaction ends, then gets the replay (or, if the first rolled back,
 //     runs itself). It waits at most ClaimWait, then is told the key is in
-//     use (409, retry shortly).
+//     use (409, retry shortly);
+//   - the record's insert fails the transaction if a live record of the key
+//     exists after all (IsUsed), so exactly-once never rests on the lock.
 //
 // No key is ever seen "in progress" after a crash: a claim that is not
 // committed together with its response does not exist. Only successful
@@ -24,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,12 +66,22 @@ type Record struct {
 	Body        []byte
 }
 
-// Claim is the outcome of QueueClaim once its batch has run.
+// Claim is the outcome of QueueClaim once its statements have run.
 type Claim struct {
-	// Existing is nil when the transaction now holds the key and must run
-	// the request, or the stored outcome of an earlier request with it.
+	// Existing is the stored outcome of an earlier request with the key,
+	// or nil when the transaction holds the key and runs the request.
 	Existing *Record
+	// Busy is set when another request held the key for ClaimWait.
+	Busy bool
+	// Checked is set once the claim has run (the key is held, or Existing
+	// or Busy is set).
+	Checked bool
 }
+
+// ErrUsed fails the statement that carries a claim (and so the unit it
+// rides in) when the key was already used: the request must not run, its
+// Existing record is replayed instead.
+var ErrUsed = errors.New("idempotency: the key was used by an earlier request")
 
 func (r Request) table() (table, where string, tenant any) {
 	if r.TenantID == "" {
@@ -76,49 +90,62 @@ func (r Request) table() (table, where string, tenant any) {
 	return "idempotency_keys", "tenant_id = $1 AND credential_id = $2 AND key = $3", r.TenantID
 }
 
-// QueueClaim queues on b, the first statements of the request's transaction,
-// the claim of r's key. A live record blocks the claim until the transaction
-// that wrote it ends; an expired one is taken over in place. After the batch
-// ran, the returned Claim says whether the key is now held. Waiting longer
-// than ClaimWait fails the batch with an error for which IsBusy is true.
-func QueueClaim(b *pgx.Batch, r Request) *Claim {
+// lockKey names r's key in the transaction-level advisory lock that
+// serializes requests with it.
+func (r Request) lockKey() string {
+	return "idempotency:" + r.TenantID + "/" + r.CredentialID + "/" + r.Key
+}
+
+// QueueClaim queues on b, the first statements of the request's
+// transaction, the claim of r's key: a transaction-level advisory lock on
+// the key (a concurrent duplicate waits for the transaction holding it to
+// end, at most ClaimWait: then Busy, and the batch fails with an error for
+// which IsBusy is true), then the read of a live record of the key (then
+// Existing, and the statement fails with ErrUsed so the request stops).
+// An expired record is not live: QueueResponse takes it over.
+// sessionLockTimeout is the lock_timeout the connection runs with, in
+// milliseconds as PostgreSQL reports it ("" or "0": none): when it is
+// ClaimWait already the lock needs no SET LOCAL around it.
+//
+// Nothing is written here: the record is written once, with the response,
+// by QueueResponse, which fails the transaction if the key turns out to be
+// used (a safety net that does not rely on the lock).
+func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 	table, where, tenant := r.table()
-	cols, vals, conflict := "credential_id, key, request_hash, method, path, expires_at", "$2, $3, $4, $5, $6, now() + make_interval(secs => $7)", "(credential_id, key)"
-	if tenant != nil {
-		cols, vals, conflict = "tenant_id, "+cols, "$1, "+vals, "(tenant_id, credential_id, key)"
-	} else {
-		vals += " FROM (SELECT $1::text) AS unused"
-	}
 	c := &Claim{}
-	held := false
-	b.Queue(`SET LOCAL lock_timeout = ` + lockTimeout)
-	// A row still "in_progress" can only be a claim stranded by the old
-	// two-transaction protocol: a claim of this one commits completed.
-	b.Queue(`INSERT INTO `+table+` AS k (`+cols+`) SELECT `+vals+`
-		ON CONFLICT `+conflict+` DO UPDATE SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path,
-			state = 'in_progress', response_status = NULL, response_headers = NULL, response_body = NULL,
-			created_at = now(), expires_at = EXCLUDED.expires_at
-		WHERE k.expires_at <= now() OR k.state = 'in_progress'
-		RETURNING true`,
-		tenant, r.CredentialID, r.Key, r.RequestHash, r.Method, r.Path, Retention.Seconds()).
-		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&held)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			return err
-		})
-	b.Queue(`SET LOCAL lock_timeout = DEFAULT`)
-	// Run in the same round trip; read only when the claim found a record.
-	b.Queue(`SELECT request_hash, method, path, coalesce(response_status, 0), response_headers, response_body
+	bounded := sessionLockTimeout == claimWaitMillis
+	if !bounded {
+		b.Queue(`SET LOCAL lock_timeout = ` + lockTimeout)
+	}
+	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, r.lockKey()).Fn = func(br pgx.BatchResults) error {
+		_, err := br.Exec()
+		if IsBusy(err) {
+			c.Busy, c.Checked = true, true
+		}
+		return err
+	}
+	if !bounded {
+		b.Queue(`SET LOCAL lock_timeout = DEFAULT`)
+	}
+	// By the key alone (the primary key), liveness computed, not filtered
+	// on: a filter on expires_at lets the planner scan the expiry index
+	// through every live record of the tenant.
+	b.Queue(`SELECT state = 'completed' AND expires_at > now(), request_hash, method, path, coalesce(response_status, 0),
+			response_headers, response_body
 		FROM `+table+` WHERE `+where, tenant, r.CredentialID, r.Key).
-		QueryRow(func(row pgx.Row) error {
+		Query(func(rows pgx.Rows) error {
+			defer rows.Close()
+			c.Checked = true
+			if !rows.Next() {
+				return rows.Err()
+			}
 			var rec Record
+			var live bool
 			var headers []byte
-			if err := row.Scan(&rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body); err != nil {
+			if err := rows.Scan(&live, &rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body); err != nil {
 				return err
 			}
-			if held {
+			if !live { // QueueResponse takes it over
 				return nil
 			}
 			if headers != nil {
@@ -127,13 +154,16 @@ func QueueClaim(b *pgx.Batch, r Request) *Claim {
 				}
 			}
 			c.Existing = &rec
-			return nil
+			return ErrUsed
 		})
 	return c
 }
 
 // lockTimeout is ClaimWait as a PostgreSQL setting.
-var lockTimeout = "'" + ClaimWait.String() + "'"
+var (
+	lockTimeout     = "'" + ClaimWait.String() + "'"
+	claimWaitMillis = strconv.FormatInt(ClaimWait.Milliseconds(), 10)
+)
 
 // IsBusy reports whether err is a claim that waited ClaimWait for the
 // request holding its key.
@@ -142,23 +172,43 @@ func IsBusy(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "55P03" // lock_not_available
 }
 
-// QueueResponse queues on b, the last statements before COMMIT, the response
-// of the request that holds r's key.
+// IsUsed reports whether err is a claim or a response refused because the
+// key was already used (ErrUsed, or QueueResponse's assertion).
+func IsUsed(err error) bool {
+	if errors.Is(err, ErrUsed) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23502" && pgErr.ColumnName == "state" && // not_null_violation
+		(pgErr.TableName == "idempotency_keys" || pgErr.TableName == "platform_idempotency_keys")
+}
+
+// QueueResponse queues on b, the last statements before COMMIT, the record
+// of the request that claimed r's key: its hash and response, kept for
+// Retention. It replaces an expired record (or one stranded "in_progress"
+// by the old two-transaction protocol). A live record of the key (one the
+// claim did not see: it cannot appear while the claim's lock is held) fails
+// the statement, and so the transaction, on the state column's NOT NULL
+// constraint (IsUsed): never two effects for one key.
 func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]string, body []byte) error {
 	h, err := json.Marshal(headers)
 	if err != nil {
 		return err
 	}
-	table, where, tenant := r.table()
-	b.Queue(`UPDATE `+table+` SET state = 'completed', response_status = $4, response_headers = $5, response_body = $6,
-		request_hash = $7
-		WHERE `+where, tenant, r.CredentialID, r.Key, status, h, body, r.RequestHash).
-		Exec(func(tag pgconn.CommandTag) error {
-			if tag.RowsAffected() != 1 {
-				return errors.New("idempotency: storing the response of a key this transaction does not hold")
-			}
-			return nil
-		})
+	table, _, tenant := r.table()
+	cols, vals, conflict := "credential_id, key, request_hash, method, path, state, response_status, response_headers, response_body, expires_at",
+		"$2, $3, $4, $5, $6, 'completed', $7, $8, $9, now() + make_interval(secs => $10)", "(credential_id, key)"
+	if tenant != nil {
+		cols, vals, conflict = "tenant_id, "+cols, "$1, "+vals, "(tenant_id, credential_id, key)"
+	} else {
+		vals += " FROM (SELECT $1::text) AS unused"
+	}
+	b.Queue(`INSERT INTO `+table+` AS k (`+cols+`) SELECT `+vals+`
+		ON CONFLICT `+conflict+` DO UPDATE SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path,
+			state = CASE WHEN k.expires_at <= now() OR k.state = 'in_progress' THEN 'completed' END,
+			response_status = EXCLUDED.response_status, response_headers = EXCLUDED.response_headers,
+			response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at`,
+		tenant, r.CredentialID, r.Key, r.RequestHash, r.Method, r.Path, status, h, body, Retention.Seconds())
 	return nil
 }
 

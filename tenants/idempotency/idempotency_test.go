@@ -70,9 +70,15 @@ func (b *testBundle) run(t *testing.T, r idempotency.Request, status int, body s
 	u := pg.NewUnit(b.db.App, r.TenantID)
 	defer u.Rollback()
 	first := &pgx.Batch{}
-	claim := idempotency.QueueClaim(first, r)
-	require.NoError(t, u.Begin(ctx, first))
-	if claim.Existing != nil || !commit {
+	claim := idempotency.QueueClaim(first, r, u.SessionLockTimeout())
+	err := u.Begin(ctx, first)
+	if claim.Existing != nil {
+		require.True(t, idempotency.IsUsed(err), "%v", err)
+		return claim
+	}
+	require.NoError(t, err)
+	require.True(t, claim.Checked)
+	if !commit {
 		return claim
 	}
 	last := &pgx.Batch{}
@@ -143,20 +149,37 @@ func TestClaim(t *testing.T) {
 				u := pg.NewUnit(b.db.App, sc.TenantID)
 				defer u.Rollback()
 				first := &pgx.Batch{}
-				idempotency.QueueClaim(first, request(sc, "slow", "h"))
+				idempotency.QueueClaim(first, request(sc, "slow", "h"), u.SessionLockTimeout())
 				require.NoError(t, u.Begin(ctx, first))
 
 				dup := pg.NewUnit(b.db.App, sc.TenantID)
 				defer dup.Rollback()
 				second := &pgx.Batch{}
-				idempotency.QueueClaim(second, request(sc, "slow", "h"))
+				claim := idempotency.QueueClaim(second, request(sc, "slow", "h"), dup.SessionLockTimeout())
 				start := time.Now()
 				err := dup.Begin(ctx, second)
 				require.True(t, idempotency.IsBusy(err), "%v", err)
+				require.True(t, claim.Busy)
 				require.GreaterOrEqual(t, time.Since(start), idempotency.ClaimWait)
 			})
 		})
 	}
+	t.Run("StoringOverALiveRecordFailsTheTransaction", func(t *testing.T) {
+		// The safety net under the lock: a request whose claim did not see
+		// the record (say, one of a version that claims differently) cannot
+		// commit a second effect for the key.
+		ctx := context.Background()
+		r := request(idempotency.Scope{TenantID: b.tenant, CredentialID: tenants.NewID(tenants.PrefixAPIKey)}, "net", "h")
+		b.run(t, r, http.StatusCreated, `{"id":1}`, true)
+		u := pg.NewUnit(b.db.App, r.TenantID)
+		defer u.Rollback()
+		require.NoError(t, u.Open(ctx, nil))
+		last := &pgx.Batch{}
+		require.NoError(t, idempotency.QueueResponse(last, r, http.StatusCreated, nil, []byte(`{"id":2}`)))
+		err := u.Commit(ctx, last)
+		require.True(t, idempotency.IsUsed(err), "%v", err)
+		require.Equal(t, []byte(`{"id":1}`), b.run(t, r, 0, "", false).Existing.Body, "the first record stands")
+	})
 	t.Run("KeysAreScopedToTenantAndCredential", func(t *testing.T) {
 		cred := tenants.NewID(tenants.PrefixAPIKey)
 		b.run(t, request(idempotency.Scope{TenantID: b.tenant, CredentialID: cred}, "k", "h"), http.StatusOK, `{}`, true)
