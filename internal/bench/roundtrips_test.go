@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,6 +85,11 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/n, float64(nested)/n)
 	}
 	fmt.Println(line + fmt.Sprintf(" (%d intakes)", n))
+	if su != nil && os.Getenv("SERVICENET_BENCH_TRACE") != "" {
+		stmts, err := pgssRows(ctx, su, env.DB.Name)
+		require.NoError(b, err)
+		printServerTime(n, stmts)
+	}
 	if os.Getenv("SERVICENET_BENCH_TRACE") != "" {
 		// One more intake of each kind, its statements and round trips.
 		for _, in := range f.intakes(b, 2) {
@@ -271,5 +278,36 @@ func (t *tripCounter) count(dst io.Writer, src io.Reader) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// printServerTime prints, per intake (n of them), the server's execution
+// time of the statements (pg_stat_statements), most expensive first:
+// calls and milliseconds per intake, and milliseconds per call. Nested
+// statements (triggers, functions) are counted inside their top-level
+// statement's time as well.
+func printServerTime(n int, stmts []stmtRow) {
+	slices.SortFunc(stmts, func(a, b stmtRow) int { return cmp.Compare(b.totalMs, a.totalMs) })
+	var topMs float64
+	for _, s := range stmts {
+		if s.top {
+			topMs += s.totalMs
+		}
+	}
+	fmt.Printf("intake: server time %.3f ms per intake (top-level statements)\n", topMs/float64(n))
+	for _, s := range stmts {
+		if float64(s.calls)/float64(n) < 0.05 {
+			continue
+		}
+		kind := "top"
+		if !s.top {
+			kind = "nested"
+		}
+		q := s.query
+		if len(q) > 100 {
+			q = q[:100] + "…"
+		}
+		fmt.Printf("  %-6s %5.2f/intake %6.3f ms/intake %6.3f ms/call  %s\n", kind, float64(s.calls)/float64(n),
+			s.totalMs/float64(n), s.totalMs/float64(s.calls), q)
 	}
 }

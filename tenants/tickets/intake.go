@@ -183,10 +183,13 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case phoneBad != "":
 		need("contact.phone", phoneBad)
 	case !phoneKnown:
-		var err error
-		if c, _, err = customers.CreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
+		// Read after the phone's lock (QueueCustomerByPhone): no one else
+		// can give it a customer before this transaction ends.
+		id, err := customers.CreateForLockedPhoneTx(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
+		if err != nil {
 			return nil, nil, err
 		}
+		c = customers.Customer{ID: id}
 	}
 	t.CustomerID = c.ID
 	if c.ID != "" {
@@ -254,12 +257,12 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
 			// The model, the serial (on no other model: serialRead) and the
 			// owner were read in this transaction: no second round of reads.
-			unit, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
+			unitID, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
 				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: c.ID})
 			if err != nil {
 				return nil, nil, err
 			}
-			t.UnitID = &unit.ID
+			t.UnitID = &unitID
 		}
 	}
 	if t.Type == "repair" && strings.TrimSpace(t.Fault.Symptom) == "" {
