@@ -128,7 +128,9 @@ type identified struct {
 func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, now time.Time, policy *SLAPolicy,
 	extra func(b *pgx.Batch)) (identified, error) {
 	var out identified
-	need := func(field, problem string) { out.items = append(out.items, VerificationItem{Field: field, Problem: problem}) }
+	need := func(field, problem string) {
+		out.items = append(out.items, VerificationItem{Field: field, Problem: problem})
+	}
 
 	var (
 		known, modelFound bool
