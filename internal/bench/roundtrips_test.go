@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +43,10 @@ import (
 // pg_stat_statements loaded, it also reports the statements per intake
 // (top-level: sent by the server; nested: run by triggers and functions).
 func BenchmarkIntakeRoundTrips(b *testing.B) {
-	const n = 200 // intakes counted, half registered serials, half new
+	n := 200 // intakes counted, half registered serials, half new
+	if v, err := strconv.Atoi(os.Getenv("SERVICENET_BENCH_INTAKES")); err == nil && v > 0 {
+		n = v // more, for a profile of the server or the database
+	}
 	ctx := context.Background()
 	env, proxy := newCountedEnv(b)
 	f := newTicketFixture(b, env, "bench-rt-"+runID)
@@ -63,26 +67,37 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 	if su != nil {
 		require.NoError(b, pgssReset(ctx, su))
 	}
+	meter := newCPUMeter(ctx, env.DB.Owner)
 	trips0 := proxy.trips.Load()
+	_, db0 := meter.read()
 	// One client: the counts are the same at any concurrency, and the
 	// pool keeps its warm connections.
 	for i := range ins {
 		_, err := f.open(client, ins[i])
 		require.NoError(b, err)
 	}
-	trips := float64(proxy.trips.Load()-trips0) / n
+	_, db1 := meter.read()
+	trips := float64(proxy.trips.Load()-trips0) / float64(n)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(trips, "roundtrips/intake")
 	line := fmt.Sprintf("intake: %.2f database round trips per intake", trips)
+	if meter.postmaster != 0 {
+		// One client: the database's CPU per intake without contention
+		// (the database serves only this count meanwhile, or the figure
+		// includes other work: rerun on a private cluster).
+		dbMs := float64((db1 - db0).Microseconds()) / 1000 / float64(n)
+		b.ReportMetric(dbMs, "db-cpu-ms/intake")
+		line += fmt.Sprintf(", %.3f ms database CPU", dbMs)
+	}
 	if su != nil {
 		var top, nested int64
 		require.NoError(b, su.QueryRow(ctx, `SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0)::bigint,
 				coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint
 			FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 			WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'`, env.DB.Name).Scan(&top, &nested))
-		b.ReportMetric(float64(top)/n, "stmts/intake")
-		b.ReportMetric(float64(nested)/n, "nested-stmts/intake")
-		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/n, float64(nested)/n)
+		b.ReportMetric(float64(top)/float64(n), "stmts/intake")
+		b.ReportMetric(float64(nested)/float64(n), "nested-stmts/intake")
+		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/float64(n), float64(nested)/float64(n))
 	}
 	fmt.Println(line + fmt.Sprintf(" (%d intakes)", n))
 	if su != nil && os.Getenv("SERVICENET_BENCH_TRACE") != "" {
