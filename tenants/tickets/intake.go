@@ -88,8 +88,8 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Phone = strings.TrimSpace(c.Phone)
-	if p, ok := customers.NormalizePhone(c.Phone); ok {
-		c.Phone, c.PhoneDisplay = p, customers.DisplayPhone(p)
+	if p, display, ok := customers.ParsePhone(c.Phone); ok {
+		c.Phone, c.PhoneDisplay = p, display
 	}
 }
 
@@ -123,10 +123,11 @@ type identified struct {
 // and language), the region, the model, the customer by phone (after the
 // phone's lock), the unit by serial and, when policy is not nil, the SLA
 // policy and the new ticket's number. extra, when not nil, queues the
-// caller's own reads on the same round trip. The writes (a new customer,
+// caller's own reads on the same round trip; customer says whether the
+// ticket will have a customer (its phone is valid). The writes (a new customer,
 // a new unit) are deferred to the transaction's next round trip.
 func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, now time.Time, policy *SLAPolicy,
-	extra func(b *pgx.Batch)) (identified, error) {
+	extra func(b *pgx.Batch, customer bool)) (identified, error) {
 	var out identified
 	need := func(field, problem string) {
 		out.items = append(out.items, VerificationItem{Field: field, Problem: problem})
@@ -170,7 +171,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Number) })
 	}
 	if extra != nil {
-		extra(b)
+		extra(b, phoneBad == "")
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return identified{}, err
@@ -328,8 +329,8 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		// ticket was received: that notice's reads share identify's round
 		// trip.
 		var notice *notifications.Prefetch
-		prefetch := func(b *pgx.Batch) {
-			if s.notify != nil && phoneProblem(t.Contact.Phone) == "" {
+		prefetch := func(b *pgx.Batch, customer bool) {
+			if s.notify != nil && customer {
 				notice = notifications.QueueNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
 					onceKey(t.ID, notifications.PurposeTicketReceived))
 			}
