@@ -35,21 +35,21 @@ const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customer_phones ph
 
 // QueueCustomerByPhone queues on b, for an intake's round trip of reads,
 // the phone's lock (find-or-create's serialisation, held until tx ends)
-// and then the read of the customer the normalised phone belongs to, into
-// c with found. The read comes after the lock, so it sees what the lock's
-// previous holder committed, and no one can give the phone a customer
-// before tx ends: when it finds none, CreateForLockedPhoneTx creates the
-// customer without reading again.
-func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, c *Customer, found *bool) {
+// and then the read of the customer the normalised phone belongs to: its
+// id ("" when none) and whether it declined non-essential messages. The
+// read comes after the lock, so it sees what the lock's previous holder
+// committed, and no one can give the phone a customer before tx ends:
+// when it finds none, CreateForLockedPhoneTx creates the customer without
+// reading again.
+func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, id *string, optedOut *bool) {
 	queueLockPhones(b, tenantID, []string{phone})
-	b.Queue(byPhoneSQL, tenantID, phone).QueryRow(func(row pgx.Row) error {
-		var err error
-		*c, err = scanCustomer(row)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+	b.Queue(`SELECT c.id, c.notifications_opt_out FROM customer_phones ph
+		JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
+		WHERE ph.tenant_id = $1 AND ph.phone = $2`, tenantID, phone).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(id, optedOut); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
 		}
-		*found = err == nil
-		return err
+		return nil
 	})
 }
 

@@ -149,8 +149,8 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		QueueSLAPolicy(b, tx.TenantID, policy)
 	}
 	var (
-		phoneCustomer   customers.Customer
-		phoneKnown      bool
+		customerID      string
+		optedOut        bool
 		serialUnit      string
 		serialElsewhere bool
 		serialRead      = t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) && customers.ValidSerial(t.Unit.Serial)
@@ -159,7 +159,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	// The customer by phone and the unit by serial are read in the same
 	// round trip as everything else the intake needs.
 	if phoneBad == "" {
-		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &phoneCustomer, &phoneKnown)
+		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &customerID, &optedOut)
 	}
 	if serialRead {
 		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
@@ -181,22 +181,20 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	// The seed: an unclear address or a wrong phone is verified first with
 	// the information officer or dispatcher who sent the job, else with the
 	// customer. Until the phone is verified the ticket has no customer.
-	c := phoneCustomer
 	switch {
 	case phoneBad != "":
 		need("contact.phone", phoneBad)
-	case !phoneKnown:
+	case customerID == "":
 		// Read after the phone's lock (QueueCustomerByPhone): no one else
 		// can give it a customer before this transaction ends.
-		id, err := customers.CreateForLockedPhoneTx(ctx, tx, p, t.Contact.Name, t.Contact.Phone)
-		if err != nil {
+		var err error
+		if customerID, err = customers.CreateForLockedPhoneTx(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
 			return identified{}, err
 		}
-		c = customers.Customer{ID: id}
 	}
-	t.CustomerID = c.ID
-	if c.ID != "" {
-		out.optedOut = &c.NotificationsOptOut
+	t.CustomerID = customerID
+	if customerID != "" {
+		out.optedOut = &optedOut
 	}
 
 	switch {
@@ -246,16 +244,16 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.purchase_date", "the unit is not registered: ask for the purchase date (invoice)")
 		case u.PurchaseDate > today:
 			need("unit.purchase_date", "the purchase date "+u.PurchaseDate+" is after today ("+today+"): confirm it with the invoice")
-		case c.ID == "":
+		case customerID == "":
 			// registered once the phone (and so the owner) is verified
 		default:
 			st := out.settings
-			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
+			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: customerID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
 			// The model, the serial (on no other model: serialRead) and the
 			// owner were read in this transaction: no second round of reads.
 			unitID, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
-				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: c.ID})
+				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: customerID})
 			if err != nil {
 				return identified{}, err
 			}
