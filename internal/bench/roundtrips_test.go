@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +43,10 @@ import (
 // pg_stat_statements loaded, it also reports the statements per intake
 // (top-level: sent by the server; nested: run by triggers and functions).
 func BenchmarkIntakeRoundTrips(b *testing.B) {
-	const n = 200 // intakes counted, half registered serials, half new
+	n := 200 // intakes counted, half registered serials, half new
+	if v, err := strconv.Atoi(os.Getenv("SERVICENET_BENCH_INTAKES")); err == nil && v > 0 {
+		n = v // more, for a profile of the server or the database
+	}
 	ctx := context.Background()
 	env, proxy := newCountedEnv(b)
 	f := newTicketFixture(b, env, "bench-rt-"+runID)
@@ -61,28 +67,44 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 	if su != nil {
 		require.NoError(b, pgssReset(ctx, su))
 	}
+	meter := newCPUMeter(ctx, env.DB.Owner)
 	trips0 := proxy.trips.Load()
+	_, db0 := meter.read()
 	// One client: the counts are the same at any concurrency, and the
 	// pool keeps its warm connections.
 	for i := range ins {
 		_, err := f.open(client, ins[i])
 		require.NoError(b, err)
 	}
-	trips := float64(proxy.trips.Load()-trips0) / n
+	_, db1 := meter.read()
+	trips := float64(proxy.trips.Load()-trips0) / float64(n)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(trips, "roundtrips/intake")
 	line := fmt.Sprintf("intake: %.2f database round trips per intake", trips)
+	if meter.postmaster != 0 {
+		// One client: the database's CPU per intake without contention
+		// (the database serves only this count meanwhile, or the figure
+		// includes other work: rerun on a private cluster).
+		dbMs := float64((db1 - db0).Microseconds()) / 1000 / float64(n)
+		b.ReportMetric(dbMs, "db-cpu-ms/intake")
+		line += fmt.Sprintf(", %.3f ms database CPU", dbMs)
+	}
 	if su != nil {
 		var top, nested int64
 		require.NoError(b, su.QueryRow(ctx, `SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0)::bigint,
 				coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint
 			FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 			WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'`, env.DB.Name).Scan(&top, &nested))
-		b.ReportMetric(float64(top)/n, "stmts/intake")
-		b.ReportMetric(float64(nested)/n, "nested-stmts/intake")
-		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/n, float64(nested)/n)
+		b.ReportMetric(float64(top)/float64(n), "stmts/intake")
+		b.ReportMetric(float64(nested)/float64(n), "nested-stmts/intake")
+		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/float64(n), float64(nested)/float64(n))
 	}
 	fmt.Println(line + fmt.Sprintf(" (%d intakes)", n))
+	if su != nil && os.Getenv("SERVICENET_BENCH_TRACE") != "" {
+		stmts, err := pgssRows(ctx, su, env.DB.Name)
+		require.NoError(b, err)
+		printServerTime(n, stmts)
+	}
 	if os.Getenv("SERVICENET_BENCH_TRACE") != "" {
 		// One more intake of each kind, its statements and round trips.
 		for _, in := range f.intakes(b, 2) {
@@ -271,5 +293,36 @@ func (t *tripCounter) count(dst io.Writer, src io.Reader) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// printServerTime prints, per intake (n of them), the server's execution
+// time of the statements (pg_stat_statements), most expensive first:
+// calls and milliseconds per intake, and milliseconds per call. Nested
+// statements (triggers, functions) are counted inside their top-level
+// statement's time as well.
+func printServerTime(n int, stmts []stmtRow) {
+	slices.SortFunc(stmts, func(a, b stmtRow) int { return cmp.Compare(b.totalMs, a.totalMs) })
+	var topMs float64
+	for _, s := range stmts {
+		if s.top {
+			topMs += s.totalMs
+		}
+	}
+	fmt.Printf("intake: server time %.3f ms per intake (top-level statements)\n", topMs/float64(n))
+	for _, s := range stmts {
+		if float64(s.calls)/float64(n) < 0.05 {
+			continue
+		}
+		kind := "top"
+		if !s.top {
+			kind = "nested"
+		}
+		q := s.query
+		if len(q) > 100 {
+			q = q[:100] + "…"
+		}
+		fmt.Printf("  %-6s %5.2f/intake %6.3f ms/intake %6.3f ms/call  %s\n", kind, float64(s.calls)/float64(n),
+			s.totalMs/float64(n), s.totalMs/float64(s.calls), q)
 	}
 }

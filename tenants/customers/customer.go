@@ -298,17 +298,7 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 	id := tenants.NewID(tenants.PrefixCustomer)
 	var c Customer
 	b = &pgx.Batch{}
-	b.Queue(`
-		INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		RETURNING `+customerColumns,
-		tx.TenantID, id, strings.TrimSpace(in.Name), phones, addresses, sc.arg()).QueryRow(func(row pgx.Row) error {
-		var err error
-		c, err = scanCustomer(row)
-		return err
-	})
-	b.Queue(`INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
-		tx.TenantID, id, phones)
+	queueInsertCustomer(b, tx.TenantID, id, strings.TrimSpace(in.Name), phones, addresses, sc, &c)
 	if err := events.QueueTx(b, tx, events.New{Type: TypeCustomerCreated, SubjectID: id, Actor: p.Subject(),
 		Data: map[string]any{"phones": len(phones), "addresses": len(addresses)}}); err != nil {
 		return Customer{}, false, err
@@ -317,6 +307,24 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 		return Customer{}, false, err
 	}
 	return c, true, nil
+}
+
+// queueInsertCustomer queues on b the insert of a customer with its
+// phones (their locks held, none of them a customer's), made in scope sc,
+// into c when it is not nil (RETURNING).
+func queueInsertCustomer(b *pgx.Batch, tenantID, id, name string, phones []string, addresses []CustomerAddress, sc Scope, c *Customer) {
+	const insert = `INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id) VALUES ($1, $2, $3, $4, $5, $6)`
+	if c == nil {
+		b.Queue(insert, tenantID, id, name, phones, addresses, sc.arg())
+	} else {
+		b.Queue(insert+` RETURNING `+customerColumns, tenantID, id, name, phones, addresses, sc.arg()).QueryRow(func(row pgx.Row) error {
+			var err error
+			*c, err = scanCustomer(row)
+			return err
+		})
+	}
+	b.Queue(`INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
+		tenantID, id, phones)
 }
 
 // getCustomer reads a customer in scope; lock is "" or "FOR UPDATE OF c".

@@ -10,11 +10,11 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
 )
 
 // FindOrCreateByPhone returns the customer a normalised phone belongs to, or
-// creates one named name with that phone (created true), inside tx. Service
-// tickets find their customer this way at intake.
+// creates one named name with that phone (created true), inside tx.
 //
 // A phone that already has its customer is found in one round trip; only a
 // new one takes the phone's lock (find-or-create's serialisation).
@@ -25,34 +25,49 @@ func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principa
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return Customer{}, false, err
 	}
-	return CreateByPhone(ctx, tx, p, name, phone)
+	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
+	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "contact.", in, []string{phone})
 }
 
 const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customer_phones ph
 	JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
 	WHERE ph.tenant_id = $1 AND ph.phone = $2`
 
-// QueueCustomerByPhone queues on b the read of the customer a normalised
-// phone belongs to, into c with found, so an intake reads it in the round
-// trip of its other reads.
-func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, c *Customer, found *bool) {
-	b.Queue(byPhoneSQL, tenantID, phone).QueryRow(func(row pgx.Row) error {
-		var err error
-		*c, err = scanCustomer(row)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+// QueueCustomerByPhone queues on b, for an intake's round trip of reads,
+// the phone's lock (find-or-create's serialisation, held until tx ends)
+// and then the read of the customer the normalised phone belongs to: its
+// id ("" when none) and whether it declined non-essential messages. The
+// read comes after the lock, so it sees what the lock's previous holder
+// committed, and no one can give the phone a customer before tx ends:
+// when it finds none, CreateForLockedPhoneTx creates the customer without
+// reading again.
+func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, id *string, optedOut *bool) {
+	queueLockPhones(b, tenantID, []string{phone})
+	b.Queue(`SELECT c.id, c.notifications_opt_out FROM customer_phones ph
+		JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
+		WHERE ph.tenant_id = $1 AND ph.phone = $2`, tenantID, phone).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(id, optedOut); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
 		}
-		*found = err == nil
-		return err
+		return nil
 	})
 }
 
-// CreateByPhone is FindOrCreateByPhone for a phone a read in tx found no
-// customer for: under the phone's lock it finds the customer a concurrent
-// intake created, or creates one (created true).
-func CreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
-	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
-	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "contact.", in, []string{phone})
+// CreateForLockedPhoneTx creates, in tx, the customer of a normalised
+// phone that a read after the phone's lock (QueueCustomerByPhone) found no
+// customer for, named name, in p's scope, with customer.created; it
+// returns the new customer's id. Its writes ride the transaction's next
+// round trip (pg.TenantTx.Defer): a write that fails (the phone taken by a
+// writer that did not take its lock) fails the transaction.
+func CreateForLockedPhoneTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (string, error) {
+	id := tenants.NewID(tenants.PrefixCustomer)
+	b := &pgx.Batch{}
+	queueInsertCustomer(b, tx.TenantID, id, strings.TrimSpace(name), []string{phone}, []CustomerAddress{}, ScopeOf(p), nil)
+	if err := events.QueueTx(b, tx, events.New{Type: TypeCustomerCreated, SubjectID: id, Actor: p.Subject(),
+		Data: map[string]any{"phones": 1, "addresses": 0}}); err != nil {
+		return "", err
+	}
+	return id, tx.Defer(ctx, b)
 }
 
 // QueueUnitBySerial queues on b the read of the id of the registered unit
@@ -90,11 +105,15 @@ type KnownUnit struct {
 }
 
 // RegisterKnownUnitTx is RegisterUnitTx for a caller that read, in tx,
-// what the checks read (known): for a tenant-wide key registering that
-// model and serial to that owner, the checks use known instead of a round
-// trip of reads; otherwise it is RegisterUnitTx.
-func RegisterKnownUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time, known KnownUnit) (Unit, error) {
-	return registerKnownUnit(ctx, tx, p, in, now, &known)
+// what the checks read (known), and needs only the unit's id: for a
+// tenant-wide key registering that model and serial to that owner, the
+// checks use known instead of a round trip of reads, and the unit's
+// writes ride the transaction's next round trip (pg.TenantTx.Defer: a
+// failed write, such as the serial registered meanwhile, fails the
+// transaction); otherwise it is RegisterUnitTx.
+func RegisterKnownUnitTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time, known KnownUnit) (string, error) {
+	u, err := registerKnownUnit(ctx, tx, p, in, now, &known)
+	return u.ID, err
 }
 
 // ValidSerial reports whether s (trimmed, upper-cased) is shaped like a serial.

@@ -27,20 +27,41 @@ const phoneRegion = "CN"
 // So "138 0013 8000", "+86 13800138000" and "(0086) 138-0013-8000" are the
 // same customer. DisplayPhone gives the national form back.
 func NormalizePhone(s string) (string, bool) {
+	n, ok := parsePhone(s)
+	if !ok {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// parsePhone parses s as NormalizePhone reads it, and reports whether it
+// is a valid phone number.
+func parsePhone(s string) (*phonenumbers.PhoneNumber, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 40 {
-		return "", false
+		return nil, false
 	}
 	for _, r := range s {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return "", false // phonenumbers reads letters as keypad digits
+			return nil, false // phonenumbers reads letters as keypad digits
 		}
 	}
 	n, err := phonenumbers.Parse(s, phoneRegion)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
+		return nil, false
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
+	return n, true
+}
+
+// ParsePhone is NormalizePhone and DisplayPhone of its result at once, with
+// one parse: the stored (E.164) and the displayed form of s, and whether s
+// is a valid phone number ("", "" and false if not).
+func ParsePhone(s string) (e164, shown string, ok bool) {
+	n, ok := parsePhone(s)
+	if !ok {
+		return "", "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), displayed(n), true
 }
 
 // DisplayPhone returns how people write a stored (E.164) number: the
@@ -55,6 +76,11 @@ func DisplayPhone(e164 string) string {
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return e164
 	}
+	return displayed(n)
+}
+
+// displayed is a valid number's displayed form (DisplayPhone).
+func displayed(n *phonenumbers.PhoneNumber) string {
 	if phonenumbers.GetRegionCodeForNumber(n) == phoneRegion {
 		return phonenumbers.Format(n, phonenumbers.NATIONAL)
 	}

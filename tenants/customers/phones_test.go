@@ -44,6 +44,8 @@ func TestNormalizePhone(t *testing.T) {
 		if ok {
 			require.Equal(t, c.display, DisplayPhone(got), "%q", c.in)
 		}
+		e164, shown, ok := ParsePhone(c.in)
+		require.Equal(t, []any{c.want, c.display, c.ok}, []any{e164, shown, ok}, "ParsePhone(%q)", c.in)
 	}
 	require.Equal(t, "138****8000", DisplayPhone("138****8000"), "masked numbers pass through")
 }

@@ -190,7 +190,8 @@ func registerUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in N
 
 // registerKnownUnit is registerUnit; known, when not nil, holds what the
 // caller read already in tx (RegisterKnownUnitTx), and spares the round
-// trip of the checks' reads when they would read the same.
+// trip of the checks' reads when they would read the same: then the unit
+// returned has only its id, and its writes are deferred (pg.TenantTx.Defer).
 func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewUnit, now time.Time, known *KnownUnit) (Unit, error) {
 	sc := ScopeOf(p)
 	if err := CheckCanSell(ctx, tx, p); err != nil {
@@ -211,8 +212,9 @@ func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 		elsewhere, ownerSeen bool
 	)
 	b := &pgx.Batch{}
-	if known != nil && sc.Whole() && validModel && validSerial && namedCustomer && known.ModelID == in.ModelID &&
-		known.Serial == serial && known.CustomerID == in.CustomerID {
+	read := known != nil && sc.Whole() && validModel && validSerial && namedCustomer && known.ModelID == in.ModelID &&
+		known.Serial == serial && known.CustomerID == in.CustomerID
+	if read {
 		// The caller read them in tx: the model (and its category), the
 		// serial registered to no other model, and the owner, who is in
 		// every scope of a tenant-wide key (the foreign key still checks it).
@@ -324,6 +326,8 @@ func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 	}
 	// One round trip: the unit, its read back and unit.registered (whose
 	// data are the values just written: the date is checked YYYY-MM-DD).
+	// When the caller read the checks' rows (known) it needs only the id:
+	// then the writes ride the transaction's next round trip.
 	id := tenants.NewID(tenants.PrefixUnit)
 	b = &pgx.Batch{}
 	b.Queue(`
@@ -332,18 +336,23 @@ func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 		VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13)`,
 		tx.TenantID, id, in.ModelID, serial, customerID, in.PurchaseDate, installed, channel, nullable(storefrontID),
 		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency, p.Subject())
-	var out Unit
-	b.Queue(`SELECT `+unitColumns+unitFrom+`
-		WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tx.TenantID, id, Scope{}.arg()).QueryRow(func(row pgx.Row) error {
-		var err error
-		out, err = scanUnit(row)
-		return err
-	})
+	out := Unit{ID: id}
+	if !read {
+		b.Queue(`SELECT `+unitColumns+unitFrom+`
+			WHERE u.tenant_id = $1 AND u.id = $2 AND `+unitInScope("$3"), tx.TenantID, id, Scope{}.arg()).QueryRow(func(row pgx.Row) error {
+			var err error
+			out, err = scanUnit(row)
+			return err
+		})
+	}
 	if err := events.QueueTx(b, tx, events.New{Type: TypeUnitRegistered, SubjectID: id, Actor: p.Subject(),
 		Data: map[string]any{"model_id": in.ModelID, "category": model.Category, "serial": serial,
 			"customer_id": customerID, "channel": channel, "storefront_id": nullable(storefrontID),
 			"purchase_date": in.PurchaseDate}}); err != nil {
 		return Unit{}, err
+	}
+	if read {
+		return out, tx.Defer(ctx, b)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Unit{}, err

@@ -114,7 +114,7 @@ func (s *Service) RequestTx(ctx context.Context, tx pg.TenantTx, actor string, m
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return NotificationDelivery{}, err
 	}
-	return s.request(ctx, tx, actor, m, l, nil)
+	return s.request(ctx, tx, actor, m, l)
 }
 
 // lookup is what a request reads before it writes: the notification an
@@ -150,8 +150,7 @@ func queueLookup(b *pgx.Batch, tenantID, channel, dedupeKey string, l *lookup) {
 // request writes m (Channel set, fields checked) as RequestTx describes,
 // given what queueLookup read: the row and its event in one round trip,
 // then the delivery job when there is one.
-func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m Message, l lookup,
-	with func(b *pgx.Batch, notificationID, via string)) (NotificationDelivery, error) {
+func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m Message, l lookup) (NotificationDelivery, error) {
 	if l.existing != nil {
 		return *l.existing, nil
 	}
@@ -194,9 +193,6 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 		"to": mask(m.To), "via": via, "params": params, "expires_at": m.ExpiresAt}
 	if err := events.QueueTx(b, tx, events.New{Type: TypeRequested, SubjectID: id, Actor: actor, Data: data}); err != nil {
 		return NotificationDelivery{}, err
-	}
-	if with != nil {
-		with(b, id, via)
 	}
 	if err := tx.Defer(ctx, b); err != nil {
 		return NotificationDelivery{}, err

@@ -243,11 +243,6 @@ type Notice struct {
 	OptedOut bool
 	// DedupeKey: see Message. A notice is sent once per key.
 	DedupeKey string
-	// With, when set, queues the caller's own writes about a new
-	// notification (its id and via) on the batch that inserts it: one
-	// round trip for both. It is not called when nothing is inserted (the
-	// DedupeKey found the notification already requested).
-	With func(b *pgx.Batch, notificationID, via string)
 	// Prefetched, when it was queued (QueueNotice) for this Purpose and
 	// DedupeKey, spares NotifyTx its round trip of reads.
 	Prefetched *Prefetch
@@ -264,8 +259,15 @@ type noticeReads struct {
 // queueNoticeReads queues on b the reads of a notice of purpose with
 // dedupeKey, into r.
 func queueNoticeReads(b *pgx.Batch, tenantID, purpose, dedupeKey string, r *noticeReads) {
-	r.templates = map[string]string{}
 	identity.QueueLocale(b, tenantID, &r.lang, &r.loc)
+	queueTemplates(b, tenantID, purpose, r)
+	queueLookup(b, tenantID, ChannelSMS, dedupeKey, &r.l)
+}
+
+// queueTemplates queues on b the read of the tenant's templates of
+// purpose, into r.
+func queueTemplates(b *pgx.Batch, tenantID, purpose string, r *noticeReads) {
+	r.templates = map[string]string{}
 	b.Queue(`SELECT language, text FROM notification_templates WHERE tenant_id = $1 AND purpose = $2`,
 		tenantID, purpose).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -277,7 +279,6 @@ func queueNoticeReads(b *pgx.Batch, tenantID, purpose, dedupeKey string, r *noti
 		}
 		return rows.Err()
 	})
-	queueLookup(b, tenantID, ChannelSMS, dedupeKey, &r.l)
 }
 
 // Prefetch is a notice's reads queued on a caller's batch (QueueNotice).
@@ -287,15 +288,25 @@ type Prefetch struct {
 }
 
 // QueueNotice queues on b the reads NotifyTx makes for a notice of
-// purpose with dedupeKey (the tenant's locale, the purpose's templates,
-// the gateway and the notification already requested with the key), so
-// that they share the caller's round trip. Once b is sent, pass the
-// result as Notice.Prefetched, in the same transaction, with no write of
-// those rows in between.
+// purpose with dedupeKey (the purpose's templates, the gateway and the
+// notification already requested with the key), so that they share the
+// caller's round trip. The tenant's locale is not among them: the caller
+// reads the tenant's default language and zone with the tenant row it
+// reads anyway (pg.QueueSettingsLanguage) and gives them with SetLocale.
+// Once b is sent and the locale set, pass the result as
+// Notice.Prefetched, in the same transaction, with no write of those rows
+// in between; without a locale NotifyTx reads everything itself.
 func QueueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
 	f := &Prefetch{purpose: purpose, dedupeKey: dedupeKey}
-	queueNoticeReads(b, tenantID, purpose, dedupeKey, &f.r)
+	queueTemplates(b, tenantID, purpose, &f.r)
+	queueLookup(b, tenantID, ChannelSMS, dedupeKey, &f.r.l)
 	return f
+}
+
+// SetLocale gives a prefetched notice the tenant's default language and
+// time zone.
+func (f *Prefetch) SetLocale(lang string, loc *time.Location) {
+	f.r.lang, f.r.loc = lang, loc
 }
 
 // NotifyTx renders a notice with the tenant's template in the tenant's
@@ -315,7 +326,7 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	// (queueLookup); none when the caller queued them on its own
 	// (n.Prefetched).
 	var r noticeReads
-	if f := n.Prefetched; f != nil && f.purpose == n.Purpose && f.dedupeKey == n.DedupeKey {
+	if f := n.Prefetched; f != nil && f.purpose == n.Purpose && f.dedupeKey == n.DedupeKey && f.r.loc != nil {
 		r = f.r
 	} else {
 		b := &pgx.Batch{}
@@ -353,7 +364,7 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	if m.SubjectID == "" || m.To == "" || m.Text == "" {
 		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
 	}
-	d, err := s.request(ctx, tx, actor, m, l, n.With)
+	d, err := s.request(ctx, tx, actor, m, l)
 	if err != nil {
 		return nil, err
 	}

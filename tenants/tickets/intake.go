@@ -88,8 +88,8 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Phone = strings.TrimSpace(c.Phone)
-	if p, ok := customers.NormalizePhone(c.Phone); ok {
-		c.Phone, c.PhoneDisplay = p, customers.DisplayPhone(p)
+	if p, display, ok := customers.ParsePhone(c.Phone); ok {
+		c.Phone, c.PhoneDisplay = p, display
 	}
 }
 
@@ -104,25 +104,34 @@ func phoneProblem(phone string) string {
 	return ""
 }
 
+// identified is what identify found: what is left to verify with the
+// customer, whether the ticket's customer declined non-essential messages
+// (nil: the ticket has no customer), and the tenant's settings and
+// default language, read with the rest.
+type identified struct {
+	items    []VerificationItem
+	optedOut *bool
+	settings pg.TenantSettings
+	lang     string
+}
+
 // identify resolves the ticket's customer (by phone), unit and region, and
 // returns what is left to verify with the customer. Inconsistent or missing
 // information is not an error: it is a verification item.
 //
-// The independent reads (the region, the model and, when policy is not
-// nil, the SLA policy and the new ticket's number) go in one pipelined
-// round trip.
-//
-// An empty today is read from the tenant's settings in the same round trip
-// as the intake's other reads.
-//
-// extra, when not nil, queues the caller's own reads on the same round trip.
-//
-// optedOut is whether the ticket's customer declined non-essential
-// messages, read with the customer (nil: the ticket has no customer).
-func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, today string, now time.Time, policy *SLAPolicy,
-	extra func(b *pgx.Batch)) (
-	items []VerificationItem, optedOut *bool, err error) {
-	need := func(field, problem string) { items = append(items, VerificationItem{Field: field, Problem: problem}) }
+// Every read goes in one pipelined round trip: the tenant row (settings
+// and language), the region, the model, the customer by phone (after the
+// phone's lock), the unit by serial and, when policy is not nil, the SLA
+// policy and the new ticket's number. extra, when not nil, queues the
+// caller's own reads on the same round trip; customer says whether the
+// ticket will have a customer (its phone is valid). The writes (a new customer,
+// a new unit) are deferred to the transaction's next round trip.
+func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticket, now time.Time, policy *SLAPolicy,
+	extra func(b *pgx.Batch, customer bool)) (identified, error) {
+	var out identified
+	need := func(field, problem string) {
+		out.items = append(out.items, VerificationItem{Field: field, Problem: problem})
+	}
 
 	var (
 		known, modelFound bool
@@ -140,21 +149,17 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		QueueSLAPolicy(b, tx.TenantID, policy)
 	}
 	var (
-		settings        pg.TenantSettings
-		haveSettings    = today == ""
-		phoneCustomer   customers.Customer
-		phoneKnown      bool
+		customerID      string
+		optedOut        bool
 		serialUnit      string
 		serialElsewhere bool
 		serialRead      = t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) && customers.ValidSerial(t.Unit.Serial)
 	)
-	if haveSettings {
-		pg.QueueSettings(b, &settings)
-	}
+	pg.QueueSettingsLanguage(b, &out.settings, &out.lang)
 	// The customer by phone and the unit by serial are read in the same
 	// round trip as everything else the intake needs.
 	if phoneBad == "" {
-		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &phoneCustomer, &phoneKnown)
+		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &customerID, &optedOut)
 	}
 	if serialRead {
 		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
@@ -166,31 +171,30 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		b.Queue(`SELECT next_ticket_number($1)`, t.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&t.Number) })
 	}
 	if extra != nil {
-		extra(b)
+		extra(b, phoneBad == "")
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, nil, err
+		return identified{}, err
 	}
-	if today == "" {
-		today = settings.Today(now)
-	}
+	today := out.settings.Today(now)
 
 	// The seed: an unclear address or a wrong phone is verified first with
 	// the information officer or dispatcher who sent the job, else with the
 	// customer. Until the phone is verified the ticket has no customer.
-	c := phoneCustomer
 	switch {
 	case phoneBad != "":
 		need("contact.phone", phoneBad)
-	case !phoneKnown:
+	case customerID == "":
+		// Read after the phone's lock (QueueCustomerByPhone): no one else
+		// can give it a customer before this transaction ends.
 		var err error
-		if c, _, err = customers.CreateByPhone(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
-			return nil, nil, err
+		if customerID, err = customers.CreateForLockedPhoneTx(ctx, tx, p, t.Contact.Name, t.Contact.Phone); err != nil {
+			return identified{}, err
 		}
 	}
-	t.CustomerID = c.ID
-	if c.ID != "" {
-		optedOut = &c.NotificationsOptOut
+	t.CustomerID = customerID
+	if customerID != "" {
+		out.optedOut = &optedOut
 	}
 
 	switch {
@@ -206,9 +210,9 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	case u.UnitID != "":
 		unit, err := customers.LoadUnit(ctx, tx, p, u.UnitID)
 		if tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return nil, nil, tenants.InvalidMsg("unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
+			return identified{}, tenants.InvalidMsg("unit.unit_id", i18n.M("common.no_such_unit"), u.UnitID)
 		} else if err != nil {
-			return nil, nil, err
+			return identified{}, err
 		}
 		t.UnitID, t.ModelID, t.Category = &unit.ID, &unit.ModelID, &unit.Category
 	case u.ModelID == "":
@@ -240,32 +244,26 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			need("unit.purchase_date", "the unit is not registered: ask for the purchase date (invoice)")
 		case u.PurchaseDate > today:
 			need("unit.purchase_date", "the purchase date "+u.PurchaseDate+" is after today ("+today+"): confirm it with the invoice")
-		case c.ID == "":
+		case customerID == "":
 			// registered once the phone (and so the owner) is verified
 		default:
-			st := settings
-			if !haveSettings {
-				var err error
-				if st, err = tx.Settings(ctx); err != nil {
-					return nil, nil, err
-				}
-			}
-			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: c.ID, PurchaseDate: u.PurchaseDate,
+			st := out.settings
+			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: customerID, PurchaseDate: u.PurchaseDate,
 				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
 			// The model, the serial (on no other model: serialRead) and the
 			// owner were read in this transaction: no second round of reads.
-			unit, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
-				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: c.ID})
+			unitID, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,
+				ModelID: m.ID, Category: m.Category, Serial: strings.ToUpper(strings.TrimSpace(u.Serial)), CustomerID: customerID})
 			if err != nil {
-				return nil, nil, err
+				return identified{}, err
 			}
-			t.UnitID = &unit.ID
+			t.UnitID = &unitID
 		}
 	}
 	if t.Type == "repair" && strings.TrimSpace(t.Fault.Symptom) == "" {
 		need("fault.symptom", "no fault symptom: ask what the appliance does wrong")
 	}
-	return items, optedOut, nil
+	return out, nil
 }
 
 // startIntakeSLAs starts the clocks of a ticket that became workable: the
@@ -329,19 +327,22 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		// ticket was received: that notice's reads share identify's round
 		// trip.
 		var notice *notifications.Prefetch
-		prefetch := func(b *pgx.Batch) {
-			if s.notify != nil && phoneProblem(t.Contact.Phone) == "" {
+		prefetch := func(b *pgx.Batch, customer bool) {
+			if s.notify != nil && customer {
 				notice = notifications.QueueNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
 					onceKey(t.ID, notifications.PurposeTicketReceived))
 			}
 		}
-		items, optedOut, err := identify(ctx, tx, p, &t, "", now, &policy, prefetch)
+		id, err := identify(ctx, tx, p, &t, now, &policy, prefetch)
 		if err != nil {
 			return err
 		}
+		if notice != nil {
+			notice.SetLocale(id.lang, id.settings.Location)
+		}
 		c := &change{tx: tx, p: p, now: now, clock: in.TestClockID, policy: policy, T: &t, action: ActOpen, data: map[string]any{"channel": t.Channel, "type": t.Type},
-			optedOut: optedOut, notice: notice}
-		c.settle(items)
+			optedOut: id.optedOut, notice: notice}
+		c.settle(id.items)
 		if err := s.commit(ctx, c, true); err != nil {
 			return err
 		}
@@ -430,19 +431,15 @@ func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id strin
 		if in.PreferredWindow != nil {
 			t.PreferredWindow = in.PreferredWindow
 		}
-		_, today, err := c.tx.Today(ctx, c.now)
+		id, err := identify(ctx, c.tx, c.p, t, c.now, nil, nil)
 		if err != nil {
 			return err
 		}
-		items, optedOut, err := identify(ctx, c.tx, c.p, t, today, c.now, nil, nil)
-		if err != nil {
-			return err
-		}
-		c.optedOut = optedOut
+		c.optedOut = id.optedOut
 		if in.Note != "" {
 			c.data["note"] = in.Note
 		}
-		c.settle(items)
+		c.settle(id.items)
 		return nil
 	})
 }

@@ -98,21 +98,16 @@ func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) er
 		if n.once {
 			key = onceKey(c.T.ID, n.purpose)
 		}
-		// A new notification's timeline entry rides on its insert's round
-		// trip; one requested already (the dedupe key) is noted apart.
-		queued := false
+		// Each message's timeline entry (a new one's or, the dedupe key
+		// finding it requested already, the earlier one's) is written
+		// with the change's steps (commit).
 		d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: n.purpose, SubjectID: c.T.ID,
-			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key,
-			With:       func(b *pgx.Batch, id, via string) { queued = true; c.queueNotified(b, n.purpose, id, via) },
-			Prefetched: c.notice})
+			To: c.T.Contact.Phone, Params: n.params, OptedOut: optedOut, DedupeKey: key, Prefetched: c.notice})
 		if err != nil {
 			return err
 		}
-		if d == nil || queued {
-			continue
-		}
-		if err := c.notified(ctx, n.purpose, d); err != nil {
-			return err
+		if d != nil {
+			c.told = append(c.told, c.notifiedStep(n.purpose, d.NotificationID, d.Via))
 		}
 	}
 	return nil
@@ -124,15 +119,14 @@ func onceKey(ticketID, purpose string) string { return ticketID + ":" + purpose 
 // notified writes the customer_notified timeline entry of a message.
 func (c *change) notified(ctx context.Context, purpose string, d *notifications.NotificationDelivery) error {
 	b := &pgx.Batch{}
-	c.queueNotified(b, purpose, d.NotificationID, d.Via)
+	queueTimeline(b, c.tx.TenantID, c.T.ID, []step{c.notifiedStep(purpose, d.NotificationID, d.Via)}, c.p.Subject(), c.now)
 	return c.tx.SendBatch(ctx, b).Close()
 }
 
-// queueNotified queues notified's timeline entry on b.
-func (c *change) queueNotified(b *pgx.Batch, purpose, notificationID, via string) {
-	b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`, c.tx.TenantID, c.T.ID, ActCustomerNotified, c.T.State, purpose,
-		map[string]any{"purpose": purpose, "notification_id": notificationID, "via": via}, c.p.Subject(), c.now)
+// notifiedStep is the customer_notified timeline entry of a message.
+func (c *change) notifiedStep(purpose, notificationID, via string) step {
+	return step{action: ActCustomerNotified, from: c.T.State, to: c.T.State, reason: purpose,
+		detail: map[string]any{"purpose": purpose, "notification_id": notificationID, "via": via}}
 }
 
 // technicianParams adds the technician's name and licence number to the

@@ -189,6 +189,9 @@ type change struct {
 	optedOut *bool
 	// notice is the reads of a notice queued ahead (Open: ticket_received).
 	notice *notifications.Prefetch
+	// told are the customer_notified timeline entries of the messages the
+	// change sent (notifyCustomer), written after steps in one insert.
+	told []step
 }
 
 type step struct {
@@ -333,7 +336,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	for k, v := range c.data {
 		data[k] = v
 	}
-	if err := queueTrail(b, c.tx, c.T.ID, c.steps, c.p.Subject(), c.now, data); err != nil {
+	if err := queueEvent(b, c.tx, c.T.ID, c.steps, c.p.Subject(), data); err != nil {
 		return err
 	}
 	if insert {
@@ -364,6 +367,13 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if err := s.notifyCustomer(ctx, c, insert); err != nil {
 		return err
 	}
+	// The timeline, the change's steps and then its messages, in one
+	// insert that rides the next round trip (the timers' or the COMMIT's).
+	tb := &pgx.Batch{}
+	queueTimeline(tb, c.tx.TenantID, c.T.ID, slices.Concat(c.steps, c.told), c.p.Subject(), c.now)
+	if err := c.tx.Defer(ctx, tb); err != nil {
+		return err
+	}
 	if len(c.timers) > 0 {
 		for i := range c.timers {
 			c.timers[i].TestClock = c.clock
@@ -373,22 +383,45 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	return nil
 }
 
-// queueTrail queues what a ticket change leaves behind into b: one
-// timeline entry per step and one ticket.<action> event (the last step's
-// action) with data, both by actor at at; the event joins tx's event
-// buffer (events.QueueTx).
+// queueTrail queues what a ticket change leaves behind into b: its
+// timeline entries (queueTimeline) and its event (queueEvent), by actor
+// at at.
 func queueTrail(b *pgx.Batch, tx pg.TenantTx, ticketID string, steps []step, actor string, at time.Time, data map[string]any) error {
-	for _, st := range steps {
+	queueTimeline(b, tx.TenantID, ticketID, steps, actor, at)
+	return queueEvent(b, tx, ticketID, steps, actor, data)
+}
+
+// queueEvent queues the ticket.<action> event of a change (the last
+// step's action) with data, by actor; it joins tx's event buffer
+// (events.QueueTx).
+func queueEvent(b *pgx.Batch, tx pg.TenantTx, ticketID string, steps []step, actor string, data map[string]any) error {
+	return events.QueueTx(b, tx, events.New{Type: "ticket." + string(steps[len(steps)-1].action), SubjectID: ticketID,
+		Actor: actor, Data: data})
+}
+
+// queueTimeline queues on b one insert of a ticket's timeline entries, one
+// per step in order, by actor at at.
+func queueTimeline(b *pgx.Batch, tenantID, ticketID string, steps []step, actor string, at time.Time) {
+	if len(steps) == 0 {
+		return
+	}
+	var sql strings.Builder
+	sql.WriteString(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at) VALUES `)
+	args := make([]any, 4, 4+5*len(steps))
+	args[0], args[1], args[2], args[3] = tenantID, ticketID, actor, at
+	for i, st := range steps {
 		detail := st.detail
 		if detail == nil {
 			detail = map[string]any{}
 		}
-		b.Queue(`INSERT INTO ticket_timeline (tenant_id, ticket_id, action, from_state, to_state, reason, detail, actor, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			tx.TenantID, ticketID, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail, actor, at)
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&sql, "($1, $2, $%d, $%d, $%d, $%d, $%d, $3, $4)", n+1, n+2, n+3, n+4, n+5)
+		args = append(args, st.action, nullState(st.from), st.to, nullIfEmpty(st.reason), detail)
 	}
-	return events.QueueTx(b, tx, events.New{Type: "ticket." + string(steps[len(steps)-1].action), SubjectID: ticketID,
-		Actor: actor, Data: data})
+	b.Queue(sql.String(), args...)
 }
 
 func nullState(s State) *State {
