@@ -98,7 +98,7 @@ func TestCrossModeIsolation(t *testing.T) {
 // the tenant and nothing live; a live key may not call it.
 func TestDeleteTestData(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "test-data")
 	testKey, testKeyID := testAdminKey(t, env, ten.AdminKey)
 	liveNet := env.CreateNetwork(t, ten.AdminKey, "live")
