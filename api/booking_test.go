@@ -35,7 +35,7 @@ func dispatchedTo(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, di
 // and nothing changes when either is refused.
 func TestAppointmentIsACommitment(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	d := env.DemoBrand(t, "booking-commit")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	dispatcher, _ := env.Key(t, d.AdminKey, "dispatcher")

@@ -88,7 +88,7 @@ func (s complaintShop) ticket(t *testing.T, env *apitest.Env, number, storefront
 
 func TestComplaintLifecycle(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newComplaintShop(t, env, "cmp-life")
 
 	r := env.Do(t, http.MethodPost, "/v1/complaints", s.shopA, map[string]any{"ticket_id": s.ticketA, "category": "late",

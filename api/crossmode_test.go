@@ -34,7 +34,7 @@ func testAdminKey(t *testing.T, env *apitest.Env, liveAdmin string) (secret, id 
 // database check below names the other mode's rows outright.
 func TestCrossModeIsolation(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	for _, victimLive := range []bool{true, false} {
 		name := "TestKeyOnLiveObjects"
 		if !victimLive {

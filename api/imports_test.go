@@ -293,7 +293,7 @@ func nodeByCode(t testing.TB, env *apitest.Env, key, code string) map[string]any
 
 func TestImportJSONLInAnyOrder(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-jsonl")
 
 	im := runImport(t, env, ten.AdminKey, ctJSONL, jsonl(smallNetwork()...))
