@@ -13,7 +13,7 @@ import (
 // else is a 422 naming the field, and no key is made.
 func TestAPIKeyScopesMustExist(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a := env.CreateTenant(t, "scope-a")
 	b := env.CreateTenant(t, "scope-b")
 	bNet := env.CreateNetwork(t, b.AdminKey, "bnet")

@@ -15,7 +15,7 @@ import (
 // read in English and in Chinese, with the same codes and params in both.
 func TestLocalizedAPIProblems(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "i18n-api")
 
 	// field is the problem's only field detail.

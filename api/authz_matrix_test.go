@@ -78,7 +78,7 @@ var dummyParams = map[string]string{
 
 func TestEveryOperationDeclaresAPermission(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	known := map[string]bool{string(authz.Public): true, string(authz.Operator): true}
 	for _, p := range authz.Permissions {
 		known[string(p)] = true
@@ -91,7 +91,7 @@ func TestEveryOperationDeclaresAPermission(t *testing.T) {
 
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "matrix")
 	keys := map[string]string{}
 	for _, role := range allRoles {

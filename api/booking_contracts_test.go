@@ -15,7 +15,7 @@ import (
 // a sale never starts coverage before it was made.
 func TestContractHistoryCanBeRecorded(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "booking-history")
 	admin := ten.AdminKey
 	nrr := createdID(t, env, admin, "/v1/coverage-plans", planBodies()["nrr"]) // from the next day, one year

@@ -15,7 +15,7 @@ import (
 // triaged loaner=required, and says so in the decision.
 func TestCarryInDispatchWeighsLoaners(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "booking-loaners")
 	admin := ten.AdminKey
 	agent, _ := env.Key(t, admin, "agent")

@@ -17,7 +17,7 @@ import (
 // body.replacement_model_id); a refusal changes nothing.
 func TestSwapApprovalWithinSubtreeAndLimit(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	d := env.DemoBrand(t, "booking-swaps")
 	admin := d.AdminKey
 	agent, _ := env.Key(t, admin, "agent")

@@ -35,7 +35,7 @@ func dispatchedTo(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, di
 // and nothing changes when either is refused.
 func TestAppointmentIsACommitment(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	d := env.DemoBrand(t, "booking-commit")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	dispatcher, _ := env.Key(t, d.AdminKey, "dispatcher")
@@ -111,7 +111,7 @@ func TestAppointmentIsACommitment(t *testing.T) {
 // is tested in a rolled-back transaction: tenants/tickets/priority_test.go.
 func TestPriorityChangesSomething(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "booking-priority")
 	agent, _ := env.Key(t, ten.AdminKey, "agent")
 	r := env.Do(t, http.MethodGet, "/v1/tickets?unassigned=true&order=priority&priority=high&priority=low&limit=2", agent, nil)
@@ -126,7 +126,7 @@ func TestPriorityChangesSomething(t *testing.T) {
 // its own clock, which breaches.
 func TestIntakeNumbersAndVerification(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	d := env.DemoBrand(t, "booking-intake")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	shop := env.StorefrontKey(t, d.AdminKey, env.Storefront(t, d.AdminKey, "INTAKE-SHOP"))

@@ -74,7 +74,7 @@ func createdID(t *testing.T, env *apitest.Env, key, path string, body any) strin
 
 func TestCatalogProductModels(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "catalog-models")
 	admin := ten.AdminKey
 
@@ -175,7 +175,7 @@ func TestCatalogProductModels(t *testing.T) {
 
 func TestCatalogParts(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	admin := env.CreateTenant(t, "catalog-parts").AdminKey
 	a := createdID(t, env, admin, "/v1/catalog/models", modelBody("EG100MATE2S", "washer", 399900))
 	b := createdID(t, env, admin, "/v1/catalog/models", modelBody("EG100MATE35S", "washer", 369900))
@@ -231,7 +231,7 @@ func TestCatalogParts(t *testing.T) {
 // before a new version takes effect keeps its version.
 func TestCatalogPriceListVersioning(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	admin := env.CreateTenant(t, "catalog-versions").AdminKey
 	today, tomorrow, yesterday := tenantDay(t, 0), tenantDay(t, 1), tenantDay(t, -1)
 	washer := createdID(t, env, admin, "/v1/catalog/models", modelBody("EG100MATE2S", "washer", 399900))
@@ -369,7 +369,7 @@ func TestCatalogPriceListVersioning(t *testing.T) {
 
 func TestCatalogSimilarModels(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	admin := env.CreateTenant(t, "catalog-similar").AdminKey
 	specs := map[string]any{"type": "front_load", "capacity_kg": "10", "drive": "direct_drive"}
 	old := createdID(t, env, admin, "/v1/catalog/models", modelBody("OLD-10", "washer", 399900, "specs", specs, "discontinued", true))
@@ -421,7 +421,7 @@ func crossTenantCatalog(t *testing.T, env *apitest.Env, bKey string) (objects ma
 // A, cannot be referenced from A's writes, and never appear in A's lists.
 func TestCatalogCrossTenant(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a := env.CreateTenant(t, "catalog-a").AdminKey
 	b := env.CreateTenant(t, "catalog-b").AdminKey
 	bObjects, leaks := crossTenantCatalog(t, env, b)

@@ -89,7 +89,7 @@ func claimCount(t *testing.T, env *apitest.Env, tenantID string) int {
 // approved and paid; another storefront sees none of it.
 func TestClaimStorefrontScenario(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newPhoneShop(t, env, "claims-shop")
 	unit, contract := s.sell(t, env, s.shopA, "SN-P60-7001", 39) // day 40: the plan runs
 	// Each storefront listens for claim events on its own endpoint.
@@ -471,7 +471,7 @@ func TestClaimAdjudication(t *testing.T) {
 // limit of 400.00 and waits for a person under 399.99.
 func TestClaimAutoApprovalLimit(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	w := newWasherShop(t, env, "claims-limit")
 	setLimit := func(fen int64) {
 		r := env.Do(t, http.MethodPut, "/v1/claims/policy", w.admin, map[string]any{"auto_approve_limit": cnyBody(fen),
@@ -513,7 +513,7 @@ func toStrings(v any) []string {
 // checked against the parts markup cap.
 func TestClaimReimbursement(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	w := newWasherShop(t, env, "claims-rp")
 	point, _ := env.Key(t, w.admin, "node_manager")
 	storefront, _ := env.Key(t, w.admin, "storefront")

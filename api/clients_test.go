@@ -39,7 +39,7 @@ func newStorefrontDay(t *testing.T, env *apitest.Env, slug string) storefrontDay
 // adjudication from the event feed as a typed event, and open a ticket.
 func TestGoClientStorefrontDay(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newStorefrontDay(t, env, "go-client-day")
 	ctx := context.Background()
 	c, err := servicenet.NewClientWithResponses(env.Server.URL, servicenet.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
@@ -135,7 +135,7 @@ func TestTypeScriptClientStorefrontDay(t *testing.T) {
 	b, err := tsc.CombinedOutput()
 	require.NoError(t, err, "tsc: %s", b)
 
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newStorefrontDay(t, env, "ts-client-day")
 	run := exec.Command(node, filepath.Join(out, "storefront-day.js"))
 	run.Env = append(os.Environ(), "NODE_PATH="+tools, "SERVICENET_URL="+env.Server.URL, "SERVICENET_KEY="+s.shopA,
@@ -150,7 +150,7 @@ func TestTypeScriptClientStorefrontDay(t *testing.T) {
 // (the ones the clients are generated from), the 3.0 one without webhooks.
 func TestPublishedDocumentsServed(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	r := env.Do(t, http.MethodGet, "/openapi.json", "", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	doc := r.JSON(t)

@@ -88,7 +88,7 @@ func (s complaintShop) ticket(t *testing.T, env *apitest.Env, number, storefront
 
 func TestComplaintLifecycle(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newComplaintShop(t, env, "cmp-life")
 
 	r := env.Do(t, http.MethodPost, "/v1/complaints", s.shopA, map[string]any{"ticket_id": s.ticketA, "category": "late",
@@ -208,7 +208,7 @@ func TestComplaintLifecycle(t *testing.T) {
 
 func TestComplaintListFilters(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newComplaintShop(t, env, "cmp-list")
 	file := func(body map[string]any) string { return createdID(t, env, s.admin, "/v1/complaints", body) }
 	a := file(map[string]any{"ticket_id": s.ticketA, "category": "quality", "severity": "critical", "description": "修完又坏"})

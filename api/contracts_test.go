@@ -138,7 +138,7 @@ func ids(t *testing.T, r *apitest.Response) []string {
 
 func TestCoveragePlans(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "coverage-plans")
 	admin := ten.AdminKey
 	bodies := planBodies()
@@ -266,7 +266,7 @@ func TestCoveragePlans(t *testing.T) {
 
 func TestContracts(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "contracts")
 	admin := ten.AdminKey
 	plans, err := env.Warranty.SeedDemoPlans(context.Background(), tenants.Principal{TenantID: ten.ID, KeyID: ten.AdminID})
@@ -419,7 +419,7 @@ func TestContracts(t *testing.T) {
 // application's tenant filter pointed at B (RLS alone).
 func TestContractsCrossTenant(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a := env.CreateTenant(t, "contracts-a")
 	b := env.CreateTenant(t, "contracts-b")
 	ctx := context.Background()

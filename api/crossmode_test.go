@@ -34,7 +34,7 @@ func testAdminKey(t *testing.T, env *apitest.Env, liveAdmin string) (secret, id 
 // database check below names the other mode's rows outright.
 func TestCrossModeIsolation(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	for _, victimLive := range []bool{true, false} {
 		name := "TestKeyOnLiveObjects"
 		if !victimLive {
@@ -98,7 +98,7 @@ func TestCrossModeIsolation(t *testing.T) {
 // the tenant and nothing live; a live key may not call it.
 func TestDeleteTestData(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "test-data")
 	testKey, testKeyID := testAdminKey(t, env, ten.AdminKey)
 	liveNet := env.CreateNetwork(t, ten.AdminKey, "live")

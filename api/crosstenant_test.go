@@ -21,7 +21,7 @@ import (
 // test-only switch) and repeats: row-level security alone must hold.
 func TestCrossTenantIsolation(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a := env.CreateTenant(t, "tenant-a")
 	b := env.CreateTenant(t, "tenant-b")
 	aNet := env.CreateNetwork(t, a.AdminKey, "anet") // A has data of its own in every list

@@ -88,7 +88,7 @@ func createCustomer(t *testing.T, env *apitest.Env, key string, body map[string]
 
 func TestCustomers(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "customers")
 	admin := ten.AdminKey
 	agent, _ := env.Key(t, admin, "agent")

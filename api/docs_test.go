@@ -18,7 +18,7 @@ import (
 // from elsewhere (its Content-Security-Policy).
 func TestDocsServedFromTheBinary(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 
 	page := env.Do(t, "GET", "/docs", "", nil)
 	require.Equal(t, 200, page.Status, string(page.Body))
@@ -62,7 +62,7 @@ func chromium(t *testing.T) string {
 func TestDocsRenderOffline(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

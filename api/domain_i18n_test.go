@@ -16,7 +16,7 @@ import (
 // codes and parameters in both.
 func TestLocalizedDomainErrors(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "i18n-domain")
 
 	problem := func(method, path string, body any, status int, lang string) map[string]any {

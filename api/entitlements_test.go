@@ -58,7 +58,7 @@ func amountOf(m any) int64 { return int64(m.(map[string]any)["amount"].(float64)
 
 func TestDecideEntitlement(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newPhoneShop(t, env, "decide")
 	unit, contract := s.sell(t, env, s.shopA, "SN-P60-0001", 39) // today is day 40
 	screenRepair := map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": s.screen, "quantity": 1}}}

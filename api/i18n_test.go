@@ -29,7 +29,7 @@ func getIn(t *testing.T, env *apitest.Env, key, path, lang string) (map[string]a
 // falls back to the tenant's default (zh-CN, then en once changed).
 func TestLocalizedDispatchReason(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	d := env.DemoBrand(t, "i18n-dispatch")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	id, _ := openReady(t, env, d, agent, "SN-I18N-0001", 30, apitest.WeekdayMorning(time.Now(), 2))
@@ -98,7 +98,7 @@ func num(v any) string { return strconv.Itoa(int(v.(float64))) }
 // English and in Chinese, with the same codes and parameters.
 func TestLocalizedEntitlementTrace(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newPhoneShop(t, env, "i18n-decide")
 	unit, _ := s.sell(t, env, s.shopA, "SN-P60-1918", 39)
 	body := map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "performance"},
@@ -171,7 +171,7 @@ func TestLocalizedEntitlementTrace(t *testing.T) {
 // title, detail and field message, with the same codes.
 func TestLocalizedValidationError(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "i18n-invalid")
 	bad := map[string]any{"default_language": "fr"}
 	problem := func(lang string) (map[string]any, string) {
@@ -224,7 +224,7 @@ func TestLocalizedValidationError(t *testing.T) {
 // internal/i18n's TestCatalogComplete.)
 func TestMessageCatalogComplete(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	r := env.Do(t, http.MethodGet, "/openapi.json", "", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	var doc struct {
@@ -253,7 +253,7 @@ func TestMessageCatalogComplete(t *testing.T) {
 // back to the tenant's default.
 func TestLocalizedHumaValidationError(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "i18n-huma")
 	bad := map[string]any{"name": strings.Repeat("王", 201)} // no phones
 	problem := func(lang string) (map[string]any, map[string]map[string]any, string) {
@@ -319,7 +319,7 @@ func TestLocalizedHumaValidationError(t *testing.T) {
 // first's), whatever the retry's Accept-Language.
 func TestIdempotentReplayKeepsItsLanguage(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newPhoneShop(t, env, "i18n-replay")
 	unit, _ := s.sell(t, env, s.shopA, "SN-P60-1919", 39)
 	body := map[string]any{"unit_id": unit, "fault": map[string]any{"cause": "performance"},
@@ -345,7 +345,7 @@ func TestIdempotentReplayKeepsItsLanguage(t *testing.T) {
 // caller's language (event.<type>), and so does a ticket's timeline.
 func TestLocalizedEventSummaries(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.New(t) // not Shared: its feed read timed out there (positioning the demo's events), twice under load
 	ten := env.CreateTenant(t, "i18n-events")
 	env.Key(t, ten.AdminKey, "agent") // api_key.created
 	summaries := func(lang string) map[string]string {

@@ -15,7 +15,7 @@ import (
 // or a non-canonical spelling no longer skips the lost-update check.
 func TestIfMatchIsStrict(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	admin := env.CreateTenant(t, "if-match-strict").AdminKey
 
 	// Bring the tenant to a version > 1.
@@ -72,7 +72,7 @@ func TestIfMatchIsStrict(t *testing.T) {
 // ETag is 412; the current one acts.
 func TestActionsRequireIfMatch(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	w := newWasherShop(t, env, "if-match-required")
 	other := env.CreateTenant(t, "if-match-required-other").AdminKey
 	storefront, _ := env.Key(t, w.admin, "storefront") // sees only its storefront's tickets and claims

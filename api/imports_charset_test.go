@@ -19,7 +19,7 @@ import (
 // stores exactly what the UTF-8 file stores, Chinese names included.
 func TestImportCSVSavedByChineseExcel(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	gbk, err := simplifiedchinese.GBK.NewEncoder().String(smallNetworkCSV)
 	require.NoError(t, err)
 	require.NotEqual(t, smallNetworkCSV, gbk, "the file has Chinese text, encoded differently in GBK")

@@ -293,7 +293,7 @@ func nodeByCode(t testing.TB, env *apitest.Env, key, code string) map[string]any
 
 func TestImportJSONLInAnyOrder(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-jsonl")
 
 	im := runImport(t, env, ten.AdminKey, ctJSONL, jsonl(smallNetwork()...))
@@ -353,7 +353,7 @@ func TestImportJSONLInAnyOrder(t *testing.T) {
 
 func TestImportCSVMatchesJSONL(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a := env.CreateTenant(t, "imp-csv-a")
 	b := env.CreateTenant(t, "imp-csv-b")
 	imA := runImport(t, env, a.AdminKey, ctJSONL, jsonl(smallNetwork()...))
@@ -371,7 +371,7 @@ func TestImportCSVMatchesJSONL(t *testing.T) {
 
 func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-bad")
 	file := jsonl(
 		impNode("MFR", "manufacturer", ""),                                                   // 1
@@ -442,7 +442,7 @@ func TestImportReportsBadRowsAndKeepsGoodOnes(t *testing.T) {
 
 func TestImportRefusesMalformedFiles(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-malformed")
 	good := jsonl(impNode("MFR", "manufacturer", ""))
 	for _, tc := range []struct {
@@ -490,7 +490,7 @@ func TestImportRefusesMalformedFiles(t *testing.T) {
 
 func TestImportIsIdempotentOnExternalCodes(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-idem")
 	file := network.DemoNetwork(3)
 	first := runImport(t, env, ten.AdminKey, ctJSONL, file)
@@ -533,7 +533,7 @@ func TestImportIsIdempotentOnExternalCodes(t *testing.T) {
 
 func TestImportMovesNodesToTheirNewParent(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-move")
 	rows := smallNetwork()
 	runImport(t, env, ten.AdminKey, ctJSONL, jsonl(rows...))
@@ -568,7 +568,7 @@ func TestImportOfTenThousandNodesAndFiftyThousandTechnicians(t *testing.T) {
 		t.Skip("imports 60,000 rows twice")
 	}
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "imp-large")
 	file := network.LargeNetwork(1, 10_000, 50_000)
 

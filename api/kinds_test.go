@@ -383,7 +383,7 @@ func TestDeliveryDamageExchangedAtTheSellersCost(t *testing.T) {
 // The published transition table says per type which actions apply.
 func TestTransitionTableByType(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "kinds-table")
 	r := env.Do(t, http.MethodGet, "/v1/tickets/transitions", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

@@ -204,7 +204,7 @@ var shanghai = func() *time.Location {
 // languages are 422 naming the field, and nothing changes.
 func TestNotificationTemplates(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "notify-templates")
 	put := func(purpose, lang, text string) *apitest.Response {
 		return env.Do(t, http.MethodPut, "/v1/notification-templates/"+purpose+"/"+lang, ten.AdminKey, map[string]any{"text": text})

@@ -11,7 +11,7 @@ import (
 
 func TestMe(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "acme")
 
 	t.Run("KeyTellsWhoItIs", func(t *testing.T) {

@@ -522,7 +522,7 @@ func TestNoReasonRepairAboveRetailIsSwapped(t *testing.T) {
 // for a depreciation fee, by the plan's schedule; never for free.
 func TestAccidentalDamageSwapChargesTheDepreciationFee(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	s := newPhoneShop(t, env, "money-adp")
 	unit, contract := s.sell(t, env, s.shopA, "SN-P60-0101", 39) // day 40: month 2 of ownership, 20%
 	r := decide(t, env, s.shopA, map[string]any{"unit_id": unit,
@@ -558,7 +558,7 @@ func TestAccidentalDamageSwapChargesTheDepreciationFee(t *testing.T) {
 // anything else is 422 on body.claim_id and changes nothing.
 func TestPayoutClaimMustBeTheUnits(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	w := newWasherShop(t, env, "money-payout-claim")
 	other := newWasherShop(t, env, "money-payout-claim-other")
 	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "EXT-PAY-1", "power_surge", labor(10000)))

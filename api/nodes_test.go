@@ -59,7 +59,7 @@ func nodeCount(t *testing.T, env *apitest.Env, key string) int {
 
 func TestNodeTreeRules(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "tree-rules")
 	net := env.CreateNetwork(t, ten.AdminKey, "t")
 	before := nodeCount(t, env, ten.AdminKey)
@@ -167,7 +167,7 @@ func TestNodeTreeRules(t *testing.T) {
 
 func TestNodeScopedKeys(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "scoped")
 	net := env.CreateNetwork(t, ten.AdminKey, "s")
 	sibling := create(t, env, ten.AdminKey, nodeBody("SD2", "specialist_depot", net.Center))["id"].(string)
@@ -220,7 +220,7 @@ func TestNodeScopedKeys(t *testing.T) {
 
 func TestCoverageCandidates(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "coverage")
 	net := env.CreateNetwork(t, ten.AdminKey, "c")
 	// A province-wide depot (Shandong) and a city-wide repair point (Qingdao),
@@ -272,7 +272,7 @@ func TestCoverageCandidates(t *testing.T) {
 
 func TestNodeListPagination(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "paging")
 	net := env.CreateNetwork(t, ten.AdminKey, "p")
 	for i := range 7 {

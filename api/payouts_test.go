@@ -76,7 +76,7 @@ func eventually(t *testing.T, get func() *apitest.Response, done func(m map[stri
 
 func TestHolidays(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "holidays")
 	admin := ten.AdminKey
 	agent, _ := env.Key(t, admin, "agent")
@@ -113,7 +113,7 @@ func TestHolidays(t *testing.T) {
 
 func TestPayouts(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "payouts")
 	admin := ten.AdminKey
 	unit := contractUnit(t, env, ten.ID, "washer", 12, shanghaiToday(-60), "")

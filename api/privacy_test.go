@@ -126,7 +126,7 @@ func TestTechnicianSeesCustomersOnlyForOpenJobs(t *testing.T) {
 // made it; the auditor finds it by object. Bad ranges are 422; roles
 // without the permission get 403.
 func TestAuditRecordsOldAndNewValues(t *testing.T) {
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "privacy-audit")
 	agent, agentID := env.Key(t, ten.AdminKey, "agent")
 	auditor, _ := env.Key(t, ten.AdminKey, "auditor")
@@ -241,7 +241,7 @@ func TestExportThenEraseCustomer(t *testing.T) {
 // extended warranty) and its decision.
 func TestEraseKeepsClaimTotals(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	w := newWasherShop(t, env, "privacy-claims")
 	r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, "ERASE-1", "power_surge",
 		labor(10000), w.boardLine(30000)))

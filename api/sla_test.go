@@ -41,7 +41,7 @@ func slaPolicyBody(changes map[string]any) map[string]any {
 
 func TestSLAPolicyAPI(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "sla-policy-api")
 	dispatcher, _ := env.Key(t, ten.AdminKey, "dispatcher")
 
@@ -122,7 +122,7 @@ func insertTicket(t *testing.T, env *apitest.Env, tenantID, state, nodeID string
 
 func TestReconciliationAPI(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "reconcile-api")
 	n := env.CreateNetwork(t, ten.AdminKey, "RC")
 	sh, err := time.LoadLocation("Asia/Shanghai")

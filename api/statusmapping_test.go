@@ -42,7 +42,7 @@ func tmallMapping() map[string]any {
 
 func TestStorefrontStatusMapping(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "sf-mapping")
 	admin := ten.AdminKey
 
@@ -116,7 +116,7 @@ func TestStorefrontStatusMapping(t *testing.T) {
 // like its units and claims.
 func TestStorefrontReadsOwnEvents(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "sf-events")
 	sfA, sfB := env.Storefront(t, ten.AdminKey, "EV-A"), env.Storefront(t, ten.AdminKey, "EV-B")
 	keyA := env.StorefrontKey(t, ten.AdminKey, sfA)

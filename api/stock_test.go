@@ -36,7 +36,7 @@ func scopedKey(t *testing.T, env *apitest.Env, adminKey, role, node string) stri
 // transactions in tenants/stock.
 func TestStockAPI(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "stock-api")
 	admin := ten.AdminKey
 	nw := env.CreateNetwork(t, admin, "A")

@@ -20,7 +20,7 @@ func init() {
 
 func TestStorefronts(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "storefronts")
 	admin := ten.AdminKey
 

@@ -36,7 +36,7 @@ func swapAction(t *testing.T, env *apitest.Env, key, id, action string, body any
 
 func TestSwaps(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "swaps")
 	admin := ten.AdminKey
 	manager, _ := env.Key(t, admin, "node_manager")

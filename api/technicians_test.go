@@ -70,7 +70,7 @@ func listTechIDs(t *testing.T, env *apitest.Env, key, query string) []string {
 
 func TestTechnicians(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "technicians")
 	net := env.CreateNetwork(t, ten.AdminKey, "n")
 
@@ -250,7 +250,7 @@ func TestTechnicians(t *testing.T) {
 
 func TestTechnicianBadInput(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "tech-bad-input")
 	net := env.CreateNetwork(t, ten.AdminKey, "b")
 	createTech(t, env, ten.AdminKey, techBody("TAKEN", net.Point))
@@ -308,7 +308,7 @@ func TestTechnicianBadInput(t *testing.T) {
 
 func TestTechnicianNodeScopedKey(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "tech-scoped")
 	net := env.CreateNetwork(t, ten.AdminKey, "s")
 	r := env.Do(t, http.MethodPost, "/v1/network/nodes", ten.AdminKey, map[string]any{"external_code": "s-SD2", "name": "sibling depot",

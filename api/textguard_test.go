@@ -32,7 +32,7 @@ import (
 // send one), and a proxy in front of the API might not.
 func TestTextPostgresCannotStore(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	admin := env.CreateTenant(t, "text-guard").AdminKey
 	doc := env.API.OpenAPI()
 	h := env.API.Handler()

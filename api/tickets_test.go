@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -175,14 +176,23 @@ func timelineActions(t *testing.T, env *apitest.Env, key, id string) []string {
 }
 
 // fireTimer runs a ticket's SLA timer now instead of at its due time: the
-// test clock for River.
+// test clock for River. River's JobRetry makes the scheduled job available
+// at once (the next fetch, within a second, works it), where moving its
+// scheduled_at would wait for River's scheduler (every 5 s).
 func fireTimer(t *testing.T, env *apitest.Env, ticketID, sla string) {
 	t.Helper()
-	tag, err := env.DB.Owner.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now()
+	ctx := context.Background()
+	rows, err := env.DB.Owner.Query(ctx, `SELECT id FROM river_job
 		WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1 AND args->>'sla' = $2 AND state IN ('scheduled', 'available')`,
 		ticketID, sla)
 	require.NoError(t, err)
-	require.Positive(t, tag.RowsAffected(), "no %s timer scheduled for %s", sla, ticketID)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.NotEmpty(t, ids, "no %s timer scheduled for %s", sla, ticketID)
+	for _, id := range ids {
+		_, err := env.River.JobRetry(ctx, id)
+		require.NoError(t, err)
+	}
 }
 
 func TestTicketEndToEnd(t *testing.T) {

@@ -40,7 +40,7 @@ func registerUnit(t *testing.T, env *apitest.Env, key string, body map[string]an
 
 func TestUnitRegistration(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "units")
 	admin := ten.AdminKey
 	washer := createModel(t, env, ten.ID, "XQG100-HBD14126L", "washer")
@@ -169,7 +169,7 @@ func TestUnitRegistration(t *testing.T) {
 
 func TestUnitUpdateAndHistory(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "unit-history")
 	admin := ten.AdminKey
 	washer := createModel(t, env, ten.ID, "XQG100", "washer")
@@ -279,7 +279,7 @@ func TestUnitUpdateAndHistory(t *testing.T) {
 
 func TestStorefrontScope(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "storefront-scope")
 	admin := ten.AdminKey
 	washer := createModel(t, env, ten.ID, "XQG100", "washer")

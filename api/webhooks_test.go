@@ -231,7 +231,7 @@ func TestWebhookRetriesAndReplay(t *testing.T) {
 
 func TestWebhookSecretRotation(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-rotate")
 	rcv := newReceiver(t, env, 0)
 	id, oldSecret := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"swap.*"}})
@@ -327,7 +327,7 @@ func TestWebhookAutoDisable(t *testing.T) {
 
 func TestWebhookURLRefused(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-ssrf")
 	for _, u := range []string{
 		"http://hooks.example.com/x",               // not https
@@ -375,7 +375,7 @@ func TestWebhookURLRefused(t *testing.T) {
 // rebinding would) is refused at dial time.
 func TestWebhookDialTimeRefusal(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-dial")
 	hits := 0
 	var mu sync.Mutex
@@ -403,7 +403,7 @@ func TestWebhookDialTimeRefusal(t *testing.T) {
 
 func TestWebhookStorefrontScope(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-sfr")
 	sfA, sfB := env.Storefront(t, ten.AdminKey, "WHK-A"), env.Storefront(t, ten.AdminKey, "WHK-B")
 	keyA, keyB := env.StorefrontKey(t, ten.AdminKey, sfA), env.StorefrontKey(t, ten.AdminKey, sfB)
@@ -473,7 +473,7 @@ func TestWebhookStorefrontScope(t *testing.T) {
 
 func TestWebhookCrossTenant(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	a, b := env.CreateTenant(t, "whk-a"), env.CreateTenant(t, "whk-b")
 	rcvA := newReceiver(t, env, 0)
 	createEndpoint(t, env, a.AdminKey, map[string]any{"url": rcvA.url(), "event_types": []string{"unit.*"}})
@@ -527,7 +527,7 @@ func crossTenantWebhooksIn(ctx context.Context, t *testing.T, env *apitest.Env, 
 // keys reach their own storefront's endpoint only, signed.
 func TestWebhookStorefrontUnits(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-units")
 	washer := createModel(t, env, ten.ID, "XQG100-WHK", "washer")
 	sfA, sfB := env.Storefront(t, ten.AdminKey, "WU-A"), env.Storefront(t, ten.AdminKey, "WU-B")
@@ -556,7 +556,7 @@ func TestWebhookStorefrontUnits(t *testing.T) {
 // without the secret (shown once).
 func TestWebhookSecretNotReplayed(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.Shared(t)
 	ten := env.CreateTenant(t, "whk-idem")
 	rcv := newReceiver(t, env, 0)
 	body := map[string]any{"url": rcv.url(), "event_types": []string{"*"}}

@@ -6,11 +6,14 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +44,8 @@ type Env struct {
 	// Proxy stands between the server and the database when
 	// Options.Proxied; nil otherwise.
 	Proxy *pgtest.Proxy
+
+	shared bool // Shared's: tenants' slugs get a suffix
 }
 
 // Options tune New.
@@ -95,25 +100,98 @@ func New(t testing.TB, opts ...Options) *Env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	db := pgtest.NewDB(t)
+	e, stop, err := start(t, db, o)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.Logs.String())
+		}
+	})
+	return e
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedEnv  *Env
+	sharedErr  error
+	sharedStop func()
+)
+
+// Shared is one Env for every test of the binary that calls it, started by
+// the first: the fixed cost of an Env (a database cloned from the template,
+// the App, its River client and periodic jobs, the HTTP server) is paid
+// once, not per test. A test on it works in tenants of its own
+// (CreateTenant, DemoBrand: their slugs get a random suffix here, as the
+// tenants of every test share the database). It is for tests that change
+// nothing of the Env itself (its services' settings, clocks, code senders,
+// trust roots), that read no log, and that query the database only in
+// their own tenants' scope; the others use New with their own database.
+// The binary's TestMain calls StopShared after the tests.
+func Shared(t testing.TB) *Env {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedEnv == nil && sharedErr == nil {
+		var db *pgtest.DB
+		if db, sharedErr = pgtest.OpenDB(pgtest.OwnerURL(t)); sharedErr == nil {
+			var stop func()
+			sharedEnv, stop, sharedErr = start(t, db, Options{})
+			if sharedErr != nil {
+				db.Drop(t.Logf)
+			} else {
+				sharedEnv.shared = true
+				sharedStop = func() { stop(); db.Drop(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }) }
+			}
+		}
+	}
+	require.NoError(t, sharedErr, "start the shared test server")
+	return sharedEnv
+}
+
+// StopShared stops the Env Shared started, if any, and drops its database.
+func StopShared() {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedStop != nil {
+		sharedStop()
+		sharedStop = nil
+	}
+}
+
+// start builds an Env on db; stop stops it (the database is the caller's).
+// t is used only for Options.Proxied's proxy, which stops when t ends.
+func start(t testing.TB, db *pgtest.DB, o Options) (e *Env, stop func(), err error) {
 	if o.RatePerSecond == 0 {
 		o.RatePerSecond, o.RateBurst = 100000, 100000
 	}
 	if o.TenantConcurrency == 0 { // like the rate: out of the way unless a test sets it
 		o.TenantConcurrency = 10000
 	}
-	db := pgtest.NewDB(t)
 	logs := &SyncBuffer{}
 	log := logging.New(logs, slog.LevelDebug)
 	pool, mode := db.App, app.ModeAll
 	var proxy *pgtest.Proxy
+	var closers []func()
+	stopAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
 	if o.Proxied {
 		defaults, err := config.Load(func(string) string { return "" })
-		require.NoError(t, err)
-		proxy = pgtest.NewProxy(t, db.AppURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		proxy = pgtest.NewProxy(t, db.AppURL) // stopped when t ends, after the server
 		pool, err = pg.Connect(context.Background(), proxy.URL(db.AppURL), pg.PoolOptions{Name: "apitest-proxied", MaxConns: 8,
 			StatementTimeout: defaults.DBStatementTimeout, LockTimeout: defaults.DBLockTimeout})
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
+		if err != nil {
+			stopAll()
+			return nil, nil, err
+		}
+		closers = append(closers, pool.Close)
 		mode = app.ModeAPI
 	}
 	if o.APIOnly {
@@ -124,19 +202,23 @@ func New(t testing.TB, opts ...Options) *Env {
 		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
 		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency,
 		LoopbackWebhooksInTestMode: o.LoopbackWebhooksInTestMode}, pool, log)
-	require.NoError(t, err)
+	if err != nil {
+		stopAll()
+		return nil, nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, a.Start(ctx))
+	if err := a.Start(ctx); err != nil {
+		cancel()
+		stopAll()
+		return nil, nil, err
+	}
 	hs := httptest.NewServer(a.Handler())
-	t.Cleanup(func() {
+	closers = append(closers, func() {
 		hs.Close()
 		cancel()
 		_ = a.Stop(context.Background())
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
 	})
-	return &Env{App: a, DB: db, Server: hs, Logs: logs, Proxy: proxy}
+	return &Env{App: a, DB: db, Server: hs, Logs: logs, Proxy: proxy}, stopAll, nil
 }
 
 // Response is a received response.
@@ -221,6 +303,9 @@ type Tenant struct {
 // CreateTenant creates a tenant through the operator API.
 func (e *Env) CreateTenant(t testing.TB, slug string) Tenant {
 	t.Helper()
+	if e.shared {
+		slug += "-" + strings.ToLower(rand.Text()[:8])
+	}
 	r := e.Do(t, http.MethodPost, "/v1/platform/tenants", OperatorToken, map[string]any{"name": "Brand " + slug, "slug": slug})
 	require.Equal(t, http.StatusCreated, r.Status, "create tenant: %s", r.Body)
 	m := r.JSON(t)

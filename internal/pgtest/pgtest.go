@@ -46,6 +46,8 @@ type DB struct {
 	// forced RLS). App connects as the application role.
 	Owner *pgxpool.Pool
 	App   *pgxpool.Pool
+
+	adminURL string // DATABASE_URL, to drop it
 }
 
 var (
@@ -130,18 +132,30 @@ func buildTemplate(ctx context.Context, ownerURL string) (string, error) {
 // it when the test ends.
 func NewDB(t testing.TB) *DB {
 	t.Helper()
+	db, err := OpenDB(OwnerURL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Drop(t.Logf) })
+	return db
+}
+
+// OpenDB creates a database from the migrated template, for a fixture that
+// outlives one test (apitest.Shared); whoever opens it drops it (Drop).
+func OpenDB(ownerURL string) (*DB, error) {
 	ctx := context.Background()
-	ownerURL := OwnerURL(t)
 	templateOnce.Do(func() {
 		bctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		templateName, templateErr = buildTemplate(bctx, ownerURL)
 	})
-	require.NoError(t, templateErr, "build template database")
+	if templateErr != nil {
+		return nil, fmt.Errorf("build template database: %w", templateErr)
+	}
 
 	name := "servicenet_test_" + strings.ToLower(rand.Text()[:16])
 	admin, err := pgx.Connect(ctx, ownerURL)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	defer admin.Close(ctx)
 	// CREATE DATABASE ... TEMPLATE fails if another session is using the
 	// template at that instant (another binary cloning): retry briefly.
@@ -152,34 +166,47 @@ func NewDB(t testing.TB) *DB {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	require.NoError(t, err, "clone template")
+	if err != nil {
+		return nil, fmt.Errorf("clone template: %w", err)
+	}
 
-	db := &DB{Name: name, OwnerURL: withDatabase(ownerURL, name)}
-	db.AppURL, err = pg.AppURL(db.OwnerURL, AppPassword)
-	require.NoError(t, err)
-	db.Owner, err = pg.Connect(ctx, db.OwnerURL, pg.PoolOptions{Name: "pgtest-owner", MaxConns: 4})
-	require.NoError(t, err)
-	db.App, err = pg.Connect(ctx, db.AppURL, pg.PoolOptions{Name: "pgtest-app", MaxConns: 40})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		db.App.Close()
-		db.Owner.Close()
-		c, err := pgx.Connect(context.Background(), ownerURL)
-		if err != nil {
-			t.Logf("drop %s: %v", name, err)
-			return
+	db := &DB{Name: name, OwnerURL: withDatabase(ownerURL, name), adminURL: ownerURL}
+	if db.AppURL, err = pg.AppURL(db.OwnerURL, AppPassword); err == nil {
+		if db.Owner, err = pg.Connect(ctx, db.OwnerURL, pg.PoolOptions{Name: "pgtest-owner", MaxConns: 4}); err == nil {
+			db.App, err = pg.Connect(ctx, db.AppURL, pg.PoolOptions{Name: "pgtest-app", MaxConns: 40})
 		}
-		defer c.Close(context.Background())
-		DropDatabase(t, c, name)
-	})
-	return db
+	}
+	if err != nil {
+		db.Drop(func(string, ...any) {})
+		return nil, err
+	}
+	return db, nil
+}
+
+// Drop closes the database's pools and drops it; logf reports a failure.
+func (db *DB) Drop(logf func(format string, args ...any)) {
+	if db.App != nil {
+		db.App.Close()
+	}
+	if db.Owner != nil {
+		db.Owner.Close()
+	}
+	c, err := pgx.Connect(context.Background(), db.adminURL)
+	if err != nil {
+		logf("drop %s: %v", db.Name, err)
+		return
+	}
+	defer c.Close(context.Background())
+	dropDatabase(logf, c, db.Name)
 }
 
 // DropDatabase drops a test database. The pools are closed by then, but
 // their backends (and autovacuum) may take a moment to leave; the owner role
 // may not terminate the application role's backends (WITH (FORCE) needs
 // that), so it waits for them instead.
-func DropDatabase(t testing.TB, c *pgx.Conn, name string) {
+func DropDatabase(t testing.TB, c *pgx.Conn, name string) { dropDatabase(t.Logf, c, name) }
+
+func dropDatabase(logf func(format string, args ...any), c *pgx.Conn, name string) {
 	ctx := context.Background()
 	var err error
 	for attempt := 0; attempt < 100; attempt++ {
@@ -190,7 +217,7 @@ func DropDatabase(t testing.TB, c *pgx.Conn, name string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil {
-		t.Logf("drop %s: %v", name, err)
+		logf("drop %s: %v", name, err)
 	}
 }
 
