@@ -56,6 +56,10 @@ type productModelList struct {
 
 type listProductModelsOutput struct{ Body productModelList }
 
+func (o *listProductModelsOutput) answerPage(xs []catalog.ProductModel, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateProductModelInput struct {
 	ModelIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the model changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -99,6 +103,10 @@ type partList struct {
 
 type listPartsOutput struct{ Body partList }
 
+func (o *listPartsOutput) answerPage(xs []catalog.Part, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updatePartInput struct {
 	PartIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the part changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -118,6 +126,10 @@ type priceListList struct {
 }
 
 type listPriceListsOutput struct{ Body priceListList }
+
+func (o *listPriceListsOutput) answerPage(xs []catalog.PriceList, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type effectivePriceListInput struct {
 	On string `query:"on" format:"date" doc:"The date (YYYY-MM-DD); default today in the tenant's time zone."`
@@ -158,11 +170,7 @@ func (s *Server) registerCatalog() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		f := catalog.ProductModelFilter{Category: in.Category, ModelNumber: in.ModelNumber, Limit: in.limit(), Cursor: in.Cursor}
 		f.Discontinued = in.Discontinued.Ptr()
-		ms, next, err := s.deps.Catalog.ListProductModels(ctx, p, f)
-		if err != nil {
-			return nil, err
-		}
-		return &listProductModelsOutput{Body: productModelList{Data: ms, NextCursor: next}}, nil
+		return replyPage[listProductModelsOutput](s.deps.Catalog.ListProductModels(ctx, p, f))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -245,12 +253,8 @@ func (s *Server) registerCatalog() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPartsInput) (*listPartsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, next, err := s.deps.Catalog.ListParts(ctx, p, catalog.PartFilter{ModelID: in.ModelID, Category: in.Category,
-			PartNumber: in.PartNumber, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPartsOutput{Body: partList{Data: ps, NextCursor: next}}, nil
+		return replyPage[listPartsOutput](s.deps.Catalog.ListParts(ctx, p, catalog.PartFilter{ModelID: in.ModelID, Category: in.Category,
+			PartNumber: in.PartNumber, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -314,11 +318,7 @@ func (s *Server) registerCatalog() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listPriceListsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pls, next, err := s.deps.Catalog.ListPriceLists(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &listPriceListsOutput{Body: priceListList{Data: pls, NextCursor: next}}, nil
+		return replyPage[listPriceListsOutput](s.deps.Catalog.ListPriceLists(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

@@ -44,6 +44,10 @@ type claimList struct {
 
 type listClaimsOutput struct{ Body claimList }
 
+func (o *listClaimsOutput) answerPage(xs []claims.Claim, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type claimVersionsOutput struct {
 	Body struct {
 		Data []claims.ClaimVersion `json:"data"`
@@ -168,12 +172,8 @@ func (s *Server) registerClaims() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listClaimsInput) (*listClaimsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
-			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listClaimsOutput{Body: claimList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listClaimsOutput](s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
+			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ClaimsReview, huma.Operation{

@@ -45,6 +45,10 @@ type complaintList struct {
 
 type listComplaintsOutput struct{ Body complaintList }
 
+func (o *listComplaintsOutput) answerPage(xs []complaints.Complaint, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 // ComplaintActionParams is the complaint an action acts on and the
 // version the caller read (every action's path and If-Match).
 type ComplaintActionParams struct {
@@ -133,13 +137,9 @@ func (s *Server) registerComplaints() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listComplaintsInput) (*listComplaintsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Complaints.ListComplaints(ctx, p, complaints.ComplaintFilter{State: in.State, Category: in.Category,
+		return replyPage[listComplaintsOutput](s.deps.Complaints.ListComplaints(ctx, p, complaints.ComplaintFilter{State: in.State, Category: in.Category,
 			Severity: in.Severity, TicketID: in.TicketID, NodeID: in.NodeID, TechnicianID: in.TechnicianID, Overdue: in.Overdue,
-			Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listComplaintsOutput{Body: complaintList{Data: cs, NextCursor: next}}, nil
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ComplaintsRead, huma.Operation{

@@ -47,6 +47,10 @@ type planList struct {
 
 type listPlansOutput struct{ Body planList }
 
+func (o *listPlansOutput) answerPage(xs []warranty.Plan, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updatePlanInput struct {
 	PlanIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the plan changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -77,6 +81,10 @@ type contractList struct {
 }
 
 type listContractsOutput struct{ Body contractList }
+
+func (o *listContractsOutput) answerPage(xs []warranty.Contract, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type cancelContractInput struct {
 	ContractIDParam
@@ -135,12 +143,8 @@ func (s *Server) registerContracts() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listContractsInput) (*listContractsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Warranty.ListContracts(ctx, p, warranty.ContractFilter{UnitID: in.UnitID, PlanID: in.PlanID,
-			State: in.State, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listContractsOutput{Body: contractList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listContractsOutput](s.deps.Warranty.ListContracts(ctx, p, warranty.ContractFilter{UnitID: in.UnitID, PlanID: in.PlanID,
+			State: in.State, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ContractsRead, huma.Operation{
@@ -229,12 +233,8 @@ func (s *Server) registerPlans() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPlansInput) (*listPlansOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, next, err := s.deps.Warranty.ListPlans(ctx, p, warranty.PlanFilter{Kind: in.Kind, Category: in.Category,
-			Status: in.Status, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPlansOutput{Body: planList{Data: ps, NextCursor: next}}, nil
+		return replyPage[listPlansOutput](s.deps.Warranty.ListPlans(ctx, p, warranty.PlanFilter{Kind: in.Kind, Category: in.Category,
+			Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

@@ -41,6 +41,10 @@ type payoutList struct {
 
 type listPayoutsOutput struct{ Body payoutList }
 
+func (o *listPayoutsOutput) answerPage(xs []payouts.Payout, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type markPayoutPaidInput struct {
 	PayoutIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the payout changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -79,12 +83,8 @@ func (s *Server) registerPayouts() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPayoutsInput) (*listPayoutsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		os, next, err := s.deps.Payouts.ListPayouts(ctx, p, payouts.Filter{State: in.State, UnitID: in.UnitID,
-			ClaimID: in.ClaimID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPayoutsOutput{Body: payoutList{Data: os, NextCursor: next}}, nil
+		return replyPage[listPayoutsOutput](s.deps.Payouts.ListPayouts(ctx, p, payouts.Filter{State: in.State, UnitID: in.UnitID,
+			ClaimID: in.ClaimID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.PayoutsRead, huma.Operation{

@@ -35,3 +35,13 @@ func replyPage[O any, T any, PO interface {
 	out.answerPage(items, next)
 	return (*O)(out), nil
 }
+
+// mapped is xs converted one by one with f: never nil, so that an empty
+// page answers [] (for the outputs whose items are API types of their own).
+func mapped[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}

@@ -41,6 +41,10 @@ type storefrontList struct {
 
 type listStorefrontsOutput struct{ Body storefrontList }
 
+func (o *listStorefrontsOutput) answerPage(xs []customers.Storefront, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateStorefrontInput struct {
 	StorefrontIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the storefront changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -73,12 +77,8 @@ func (s *Server) registerStorefronts() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listStorefrontsInput) (*listStorefrontsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		sfs, next, err := s.deps.Customers.ListStorefronts(ctx, p, customers.StorefrontFilter{Status: in.Status,
-			Platform: in.Platform, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listStorefrontsOutput{Body: storefrontList{Data: sfs, NextCursor: next}}, nil
+		return replyPage[listStorefrontsOutput](s.deps.Customers.ListStorefronts(ctx, p, customers.StorefrontFilter{Status: in.Status,
+			Platform: in.Platform, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.StorefrontsRead, huma.Operation{

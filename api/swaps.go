@@ -40,6 +40,10 @@ type swapList struct {
 
 type listSwapsOutput struct{ Body swapList }
 
+func (o *listSwapsOutput) answerPage(xs []swaps.Swap, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type approveSwapInput struct {
 	SwapIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the swap changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -93,11 +97,7 @@ func (s *Server) registerSwaps() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listSwapsInput) (*listSwapsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ws, next, err := s.deps.Swaps.ListSwaps(ctx, p, swaps.Filter{State: in.State, UnitID: in.UnitID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listSwapsOutput{Body: swapList{Data: ws, NextCursor: next}}, nil
+		return replyPage[listSwapsOutput](s.deps.Swaps.ListSwaps(ctx, p, swaps.Filter{State: in.State, UnitID: in.UnitID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.SwapsRead, huma.Operation{

@@ -57,6 +57,10 @@ type ticketList struct {
 
 type listTicketsOutput struct{ Body ticketList }
 
+func (o *listTicketsOutput) answerPage(xs []tickets.Ticket, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type timelineOutput struct {
 	Body struct {
 		Data []tickets.TimelineEntry `json:"data"`
@@ -155,14 +159,10 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listTicketsInput) (*listTicketsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ts, next, err := s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
+		return replyPage[listTicketsOutput](s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
 			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
 			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor,
-			ExternalReference: in.ExternalReference, Number: in.Number})
-		if err != nil {
-			return nil, err
-		}
-		return &listTicketsOutput{Body: ticketList{Data: ts, NextCursor: next}}, nil
+			ExternalReference: in.ExternalReference, Number: in.Number}))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{

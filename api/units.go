@@ -43,6 +43,10 @@ type unitList struct {
 
 type listUnitsOutput struct{ Body unitList }
 
+func (o *listUnitsOutput) answerPage(xs []customers.Unit, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateUnitInput struct {
 	UnitIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the unit changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -69,6 +73,10 @@ type historyList struct {
 }
 
 type historyOutput struct{ Body historyList }
+
+func (o *historyOutput) answerPage(xs []customers.ServiceRecord, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 func (s *Server) registerUnits() {
 	tags := []string{"Units"}
@@ -102,12 +110,8 @@ func (s *Server) registerUnits() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listUnitsInput) (*listUnitsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		us, next, err := s.deps.Customers.ListUnits(ctx, p, customers.UnitFilter{CustomerID: in.CustomerID, Serial: in.Serial,
-			ModelID: in.ModelID, StorefrontID: in.StorefrontID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listUnitsOutput{Body: unitList{Data: us, NextCursor: next}}, nil
+		return replyPage[listUnitsOutput](s.deps.Customers.ListUnits(ctx, p, customers.UnitFilter{CustomerID: in.CustomerID, Serial: in.Serial,
+			ModelID: in.ModelID, StorefrontID: in.StorefrontID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{
@@ -175,10 +179,6 @@ func (s *Server) registerUnits() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		rs, next, err := s.deps.Customers.ListHistory(ctx, p, in.UnitID, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &historyOutput{Body: historyList{Data: rs, NextCursor: next}}, nil
+		return replyPage[historyOutput](s.deps.Customers.ListHistory(ctx, p, in.UnitID, in.limit(), in.Cursor))
 	})
 }

@@ -39,6 +39,10 @@ type webhookList struct {
 
 type listWebhooksOutput struct{ Body webhookList }
 
+func (o *listWebhooksOutput) answerPage(xs []webhooks.Endpoint, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateWebhookInput struct {
 	WebhookIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the endpoint changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -57,6 +61,10 @@ type deliveryList struct {
 }
 
 type listDeliveriesOutput struct{ Body deliveryList }
+
+func (o *listDeliveriesOutput) answerPage(xs []webhooks.Delivery, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type replayDeliveryInput struct {
 	WebhookIDParam
@@ -99,11 +107,7 @@ func (s *Server) registerWebhooks() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listWebhooksOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, next, err := s.deps.Webhooks.ListEndpoints(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &listWebhooksOutput{Body: webhookList{Data: es, NextCursor: next}}, nil
+		return replyPage[listWebhooksOutput](s.deps.Webhooks.ListEndpoints(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
@@ -167,12 +171,8 @@ func (s *Server) registerWebhooks() {
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listDeliveriesInput) (*listDeliveriesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ds, next, err := s.deps.Webhooks.ListDeliveries(ctx, p, in.WebhookID,
-			webhooks.DeliveryFilter{Status: in.Status, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listDeliveriesOutput{Body: deliveryList{Data: ds, NextCursor: next}}, nil
+		return replyPage[listDeliveriesOutput](s.deps.Webhooks.ListDeliveries(ctx, p, in.WebhookID,
+			webhooks.DeliveryFilter{Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
