@@ -42,6 +42,10 @@ type createdProductModelOutput struct {
 	Body     catalog.ProductModel
 }
 
+func (o *createdProductModelOutput) answer(x catalog.ProductModel) {
+	o.Location, o.ETag, o.Body = "/v1/catalog/models/"+x.ID, etag(x.Version), x
+}
+
 type listProductModelsInput struct {
 	PageParams
 	Category     string              `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only models of this product category."`
@@ -87,6 +91,10 @@ type createdPartOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
 	Body     catalog.Part
+}
+
+func (o *createdPartOutput) answer(x catalog.Part) {
+	o.Location, o.ETag, o.Body = "/v1/catalog/parts/"+x.ID, etag(x.Version), x
 }
 
 type listPartsInput struct {
@@ -154,11 +162,7 @@ func (s *Server) registerCatalog() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 32 << 10,
 	}, func(ctx context.Context, in *struct{ Body catalog.NewProductModel }) (*createdProductModelOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		m, err := s.deps.Catalog.CreateProductModel(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdProductModelOutput{Location: "/v1/catalog/models/" + m.ID, ETag: etag(m.Version), Body: m}, nil
+		return reply[createdProductModelOutput](s.deps.Catalog.CreateProductModel(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -239,11 +243,7 @@ func (s *Server) registerCatalog() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body catalog.NewPart }) (*createdPartOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pt, err := s.deps.Catalog.CreatePart(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPartOutput{Location: "/v1/catalog/parts/" + pt.ID, ETag: etag(pt.Version), Body: pt}, nil
+		return reply[createdPartOutput](s.deps.Catalog.CreatePart(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

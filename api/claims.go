@@ -157,11 +157,7 @@ func (s *Server) registerClaims() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &submittedClaimOutput{Status: status, Location: "/v1/claims/" + c.ID, ETag: etag(c.Revision), Body: c}, nil
+		return &submittedClaimOutput{Status: createdStatus(created), Location: "/v1/claims/" + c.ID, ETag: etag(c.Revision), Body: c}, nil
 	})
 
 	register(s, authz.ClaimsRead, huma.Operation{
@@ -278,12 +274,8 @@ func (s *Server) registerClaims() {
 			"unless lines gives a line's approved amount (at most its requested amount). " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 16 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *approveClaimInput, v int) (claims.Claim, error) {
-		var reason string
-		var lines []claims.ClaimLineAmount
-		if in.Body != nil {
-			reason, lines = in.Body.Reason, in.Body.Lines
-		}
-		return s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, reason, lines, v)
+		body := optional(in.Body)
+		return s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, body.Reason, body.Lines, v)
 	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
@@ -301,11 +293,7 @@ func (s *Server) registerClaims() {
 		Description: "submitted or needs_info → withdrawn. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *claimOptionalReasonInput, v int) (claims.Claim, error) {
-		var reason string
-		if in.Body != nil {
-			reason = in.Body.Reason
-		}
-		return s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, reason, v)
+		return s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, optional(in.Body).Reason, v)
 	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
@@ -314,10 +302,6 @@ func (s *Server) registerClaims() {
 		Description: "approved → paid, with the payment's reference. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *markPaidInput, v int) (claims.Claim, error) {
-		var ref string
-		if in.Body != nil {
-			ref = in.Body.PaymentReference
-		}
-		return s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, ref, v)
+		return s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, optional(in.Body).PaymentReference, v)
 	}))
 }

@@ -27,6 +27,10 @@ type filedComplaintOutput struct {
 	Body     complaints.ComplaintDetail
 }
 
+func (o *filedComplaintOutput) answer(x complaints.ComplaintDetail) {
+	o.Location, o.ETag, o.Body = "/v1/complaints/"+x.ID, etag(x.Version), x
+}
+
 type listComplaintsInput struct {
 	PageParams
 	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
@@ -121,11 +125,7 @@ func (s *Server) registerComplaints() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		c, err := s.deps.Complaints.FileComplaint(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &filedComplaintOutput{Location: "/v1/complaints/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return reply[filedComplaintOutput](s.deps.Complaints.FileComplaint(ctx, p, in.Body))
 	})
 
 	register(s, authz.ComplaintsRead, huma.Operation{
@@ -162,11 +162,7 @@ func (s *Server) registerComplaints() {
 			"and the allowed actions.",
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
-		var note string
-		if in.Body != nil {
-			note = in.Body.Note
-		}
-		return s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, note, v)
+		return s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, optional(in.Body).Note, v)
 	}))
 
 	register(s, authz.ComplaintsResolve, huma.Operation{
@@ -212,10 +208,6 @@ func (s *Server) registerComplaints() {
 		Description: "resolved → closed when the customer cannot be reached or declines to rate. Any other state is 409.",
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
-		var note string
-		if in.Body != nil {
-			note = in.Body.Note
-		}
-		return s.deps.Complaints.Close(ctx, p, in.ComplaintID, note, v)
+		return s.deps.Complaints.Close(ctx, p, in.ComplaintID, optional(in.Body).Note, v)
 	}))
 }

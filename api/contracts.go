@@ -33,6 +33,10 @@ type createdPlanOutput struct {
 	Body     warranty.Plan
 }
 
+func (o *createdPlanOutput) answer(x warranty.Plan) {
+	o.Location, o.ETag, o.Body = "/v1/coverage-plans/"+x.ID, etag(x.Version), x
+}
+
 type listPlansInput struct {
 	PageParams
 	Kind     string `query:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" doc:"Only plans of this kind."`
@@ -66,6 +70,10 @@ type createdContractOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
 	Body     warranty.Contract
+}
+
+func (o *createdContractOutput) answer(x warranty.Contract) {
+	o.Location, o.ETag, o.Body = "/v1/contracts/"+x.ID, etag(x.Version), x
 }
 
 type listContractsInput struct {
@@ -128,11 +136,7 @@ func (s *Server) registerContracts() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body warranty.NewContract }) (*createdContractOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		c, err := s.deps.Warranty.CreateContract(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdContractOutput{Location: "/v1/contracts/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return reply[createdContractOutput](s.deps.Warranty.CreateContract(ctx, p, in.Body))
 	})
 
 	register(s, authz.ContractsRead, huma.Operation{
@@ -219,11 +223,7 @@ func (s *Server) registerPlans() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body warranty.NewPlan }) (*createdPlanOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pl, err := s.deps.Warranty.CreatePlan(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPlanOutput{Location: "/v1/coverage-plans/" + pl.ID, ETag: etag(pl.Version), Body: pl}, nil
+		return reply[createdPlanOutput](s.deps.Warranty.CreatePlan(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

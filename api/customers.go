@@ -86,11 +86,7 @@ func (s *Server) registerCustomerOps() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &createdCustomerOutput{Status: status, Location: "/v1/customers/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return &createdCustomerOutput{Status: createdStatus(created), Location: "/v1/customers/" + c.ID, ETag: etag(c.Version), Body: c}, nil
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{

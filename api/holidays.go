@@ -70,11 +70,7 @@ func (s *Server) registerHolidays() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &holidayOutput{Status: status, Body: h}, nil
+		return &holidayOutput{Status: createdStatus(created), Body: h}, nil
 	})
 
 	register(s, authz.TenantUpdate, huma.Operation{

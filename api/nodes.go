@@ -29,6 +29,10 @@ type createdNodeOutput struct {
 	Body     network.Node
 }
 
+func (o *createdNodeOutput) answer(x network.Node) {
+	o.Location, o.ETag, o.Body = "/v1/network/nodes/"+x.ID, etag(x.Version), x
+}
+
 type listNodesInput struct {
 	PageParams
 	Tier        string `query:"tier" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Only nodes of this tier."`
@@ -122,11 +126,7 @@ func (s *Server) registerNodes() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *struct{ Body network.NewNode }) (*createdNodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		n, err := s.deps.Network.CreateNode(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdNodeOutput{Location: "/v1/network/nodes/" + n.ID, ETag: etag(n.Version), Body: n}, nil
+		return reply[createdNodeOutput](s.deps.Network.CreateNode(ctx, p, in.Body))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

@@ -29,6 +29,10 @@ type gatewaySecretOutput struct {
 	Body     notifications.GatewayWithSecret
 }
 
+func (o *gatewaySecretOutput) answer(x notifications.GatewayWithSecret) {
+	o.Location, o.ETag, o.Body = "/v1/notification-gateways/"+x.ID, etag(x.Version), x
+}
+
 type gatewayList struct {
 	Data []notifications.Gateway `json:"data"`
 }
@@ -66,11 +70,7 @@ func (s *Server) registerNotifications() {
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body notifications.NewGateway }) (*gatewaySecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		g, err := s.deps.Notifications.CreateGateway(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &gatewaySecretOutput{Location: "/v1/notification-gateways/" + g.ID, ETag: etag(g.Version), Body: g}, nil
+		return reply[gatewaySecretOutput](s.deps.Notifications.CreateGateway(ctx, p, in.Body))
 	})
 
 	register(s, authz.NotificationsManage, huma.Operation{

@@ -27,6 +27,10 @@ type createdPayoutOutput struct {
 	Body     payouts.Payout
 }
 
+func (o *createdPayoutOutput) answer(x payouts.Payout) {
+	o.Location, o.ETag, o.Body = "/v1/payouts/"+x.ID, etag(x.Version), x
+}
+
 type listPayoutsInput struct {
 	PageParams
 	State   string `query:"state" enum:"scheduled,paid,missed" doc:"Only payouts in this state."`
@@ -69,11 +73,7 @@ func (s *Server) registerPayouts() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body payouts.NewPayout }) (*createdPayoutOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		o, err := s.deps.Payouts.CreatePayout(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPayoutOutput{Location: "/v1/payouts/" + o.ID, ETag: etag(o.Version), Body: o}, nil
+		return reply[createdPayoutOutput](s.deps.Payouts.CreatePayout(ctx, p, in.Body))
 	})
 
 	register(s, authz.PayoutsRead, huma.Operation{

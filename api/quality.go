@@ -159,11 +159,7 @@ func (s *Server) registerQuality() {
 		if err != nil {
 			return nil, err
 		}
-		name := "scorecard-" + sc.Scope
-		if sc.ID != "" {
-			name += "-" + sc.ID
-		}
-		return download(sc, in.csv(), name+"-"+sc.Period.From+".csv", writeScorecardCSV(sc)), nil
+		return download(sc, in.csv(), csvName("scorecard", sc.Scope, sc.ID, sc.Period.From), writeScorecardCSV(sc)), nil
 	})
 
 	register(s, authz.QualityRead, huma.Operation{
@@ -184,11 +180,7 @@ func (s *Server) registerQuality() {
 		if err != nil {
 			return nil, err
 		}
-		name := "ranking-" + r.KPI
-		if r.Region != "" {
-			name += "-" + r.Region
-		}
-		return download(r, in.csv(), name+"-"+r.Period.From+".csv", writeRankingCSV(r)), nil
+		return download(r, in.csv(), csvName("ranking", r.KPI, r.Region, r.Period.From), writeRankingCSV(r)), nil
 	})
 
 	register(s, authz.QualityPolicy, huma.Operation{

@@ -1,5 +1,7 @@
 package api
 
+import "net/http"
+
 // A versioned output answers one stored object with its ETag. Its answer
 // method fills both, so that every operation answering the object writes
 // reply[xOutput](service call) instead of its own wrapper.
@@ -44,4 +46,23 @@ func mapped[T, U any](xs []T, f func(T) U) []U {
 		out = append(out, f(x))
 	}
 	return out
+}
+
+// optional is an optional request body's value: the zero value when the
+// request has none, so that its fields read as absent.
+func optional[T any](body *T) T {
+	if body == nil {
+		var zero T
+		return zero
+	}
+	return *body
+}
+
+// createdStatus is the status of a create that may find the object exists
+// already: 201 when created, 200 when answered unchanged.
+func createdStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }

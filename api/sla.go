@@ -100,11 +100,9 @@ func (s *Server) registerSLA() {
 		Errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *setSLAPolicyInput) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := requiredIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return reply[slaPolicyOutput](s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v))
+		return reply[slaPolicyOutput](withVersion(requiredIfMatch, in.IfMatch, func(v int) (tickets.SLAPolicy, error) {
+			return s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v)
+		}))
 	})
 
 	register(s, authz.SLARead, huma.Operation{

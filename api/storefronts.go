@@ -28,6 +28,10 @@ type createdStorefrontOutput struct {
 	Body     customers.Storefront
 }
 
+func (o *createdStorefrontOutput) answer(x customers.Storefront) {
+	o.Location, o.ETag, o.Body = "/v1/storefronts/"+x.ID, etag(x.Version), x
+}
+
 type listStorefrontsInput struct {
 	PageParams
 	Status   string `query:"status" enum:"active,suspended" doc:"Only storefronts in this status."`
@@ -63,11 +67,7 @@ func (s *Server) registerStorefronts() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body customers.NewStorefront }) (*createdStorefrontOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		sf, err := s.deps.Customers.CreateStorefront(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdStorefrontOutput{Location: "/v1/storefronts/" + sf.ID, ETag: etag(sf.Version), Body: sf}, nil
+		return reply[createdStorefrontOutput](s.deps.Customers.CreateStorefront(ctx, p, in.Body))
 	})
 
 	register(s, authz.StorefrontsRead, huma.Operation{

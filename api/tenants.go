@@ -90,7 +90,14 @@ func ifVersion(h string) (int, error) {
 // (ifVersion: 0 when absent); a malformed or weak If-Match is refused before
 // change runs.
 func withIfVersion[T any](ifMatch string, change func(version int) (T, error)) (T, error) {
-	v, err := ifVersion(ifMatch)
+	return withVersion(ifVersion, ifMatch, change)
+}
+
+// withVersion runs change with the version read reads from ifMatch
+// (ifVersion: optional; requiredIfMatch: required, 428 without it); when
+// read refuses the header, change does not run.
+func withVersion[T any](read func(ifMatch string) (int, error), ifMatch string, change func(version int) (T, error)) (T, error) {
+	v, err := read(ifMatch)
 	if err != nil {
 		var zero T
 		return zero, err

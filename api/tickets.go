@@ -28,6 +28,10 @@ type openedTicketOutput struct {
 	Body     tickets.Ticket
 }
 
+func (o *openedTicketOutput) answer(x tickets.Ticket) {
+	o.Location, o.ETag, o.Body = "/v1/tickets/"+x.ID, etag(x.Version), x
+}
+
 type ticketActionInput[B any] struct {
 	TicketIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -143,11 +147,7 @@ func (s *Server) registerTickets() {
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body tickets.NewTicket }) (*openedTicketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Tickets.Open(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &openedTicketOutput{Location: "/v1/tickets/" + t.ID, ETag: etag(t.Version), Body: t}, nil
+		return reply[openedTicketOutput](s.deps.Tickets.Open(ctx, p, in.Body))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{

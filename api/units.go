@@ -28,6 +28,10 @@ type createdUnitOutput struct {
 	Body     customers.Unit
 }
 
+func (o *createdUnitOutput) answer(x customers.Unit) {
+	o.Location, o.ETag, o.Body = "/v1/units/"+x.ID, etag(x.Version), x
+}
+
 type listUnitsInput struct {
 	PageParams
 	CustomerID   string `query:"customer_id" maxLength:"64" doc:"Only units of this owner." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
@@ -95,11 +99,7 @@ func (s *Server) registerUnits() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity}, MaxBodyBytes: 32 << 10,
 	}, func(ctx context.Context, in *struct{ Body customers.NewUnit }) (*createdUnitOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		u, err := s.deps.Customers.RegisterUnit(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdUnitOutput{Location: "/v1/units/" + u.ID, ETag: etag(u.Version), Body: u}, nil
+		return reply[createdUnitOutput](s.deps.Customers.RegisterUnit(ctx, p, in.Body))
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{

@@ -32,6 +32,10 @@ type webhookSecretOutput struct {
 	Body     webhooks.EndpointWithSecret
 }
 
+func (o *webhookSecretOutput) answer(x webhooks.EndpointWithSecret) {
+	o.Location, o.ETag, o.Body = "/v1/webhooks/"+x.ID, etag(x.Version), x
+}
+
 type webhookList struct {
 	Data       []webhooks.Endpoint `json:"data"`
 	NextCursor string              `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
@@ -93,11 +97,7 @@ func (s *Server) registerWebhooks() {
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body webhooks.NewEndpoint }) (*webhookSecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		e, err := s.deps.Webhooks.CreateEndpoint(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &webhookSecretOutput{Location: "/v1/webhooks/" + e.ID, ETag: etag(e.Version), Body: e}, nil
+		return reply[webhookSecretOutput](s.deps.Webhooks.CreateEndpoint(ctx, p, in.Body))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
@@ -155,11 +155,7 @@ func (s *Server) registerWebhooks() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *WebhookIDParam) (*webhookSecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		e, err := s.deps.Webhooks.RotateSecret(ctx, p, in.WebhookID)
-		if err != nil {
-			return nil, err
-		}
-		return &webhookSecretOutput{Location: "/v1/webhooks/" + e.ID, ETag: etag(e.Version), Body: e}, nil
+		return reply[webhookSecretOutput](s.deps.Webhooks.RotateSecret(ctx, p, in.WebhookID))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
