@@ -82,6 +82,8 @@ type similarModelsOutput struct {
 	}
 }
 
+func (o *similarModelsOutput) answerList(xs []catalog.SimilarModel) { o.Body.Data = xs }
+
 type partOutput struct {
 	ETag string `header:"ETag" doc:"The part's version; send it in If-Match to update."`
 	Body catalog.Part
@@ -225,13 +227,7 @@ func (s *Server) registerCatalog() {
 		if in.MaxPrice > 0 {
 			maxPrice = &in.MaxPrice
 		}
-		sims, err := s.deps.Catalog.ListSimilarModels(ctx, p, in.ModelID, maxPrice, in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		out := &similarModelsOutput{}
-		out.Body.Data = sims
-		return out, nil
+		return replyList[similarModelsOutput](s.deps.Catalog.ListSimilarModels(ctx, p, in.ModelID, maxPrice, in.Limit))
 	})
 
 	register(s, authz.CatalogWrite, huma.Operation{

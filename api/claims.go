@@ -54,11 +54,15 @@ type claimVersionsOutput struct {
 	}
 }
 
+func (o *claimVersionsOutput) answerList(xs []claims.ClaimVersion) { o.Body.Data = xs }
+
 type claimTransitionsOutput struct {
 	Body struct {
 		Data []claims.ClaimTransition `json:"data"`
 	}
 }
+
+func (o *claimTransitionsOutput) answerList(xs []claims.ClaimTransition) { o.Body.Data = xs }
 
 // claimOut answers a claim with its revision as the ETag.
 func claimOut(c claims.Claim, err error) (*claimOutput, error) {
@@ -218,13 +222,7 @@ func (s *Server) registerClaims() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ClaimIDParam) (*claimVersionsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		vs, err := s.deps.Claims.ListVersions(ctx, p, in.ClaimID)
-		if err != nil {
-			return nil, err
-		}
-		out := &claimVersionsOutput{}
-		out.Body.Data = vs
-		return out, nil
+		return replyList[claimVersionsOutput](s.deps.Claims.ListVersions(ctx, p, in.ClaimID))
 	})
 
 	register(s, authz.ClaimsRead, huma.Operation{
@@ -235,13 +233,7 @@ func (s *Server) registerClaims() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ClaimIDParam) (*claimTransitionsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ts, err := s.deps.Claims.ListTransitions(ctx, p, in.ClaimID)
-		if err != nil {
-			return nil, err
-		}
-		out := &claimTransitionsOutput{}
-		out.Body.Data = ts
-		return out, nil
+		return replyList[claimTransitionsOutput](s.deps.Claims.ListTransitions(ctx, p, in.ClaimID))
 	})
 
 	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,

@@ -108,6 +108,8 @@ type contractHistoryOutput struct {
 	}
 }
 
+func (o *contractHistoryOutput) answerList(xs []warranty.StateChange) { o.Body.Data = xs }
+
 func (s *Server) registerContracts() {
 	s.registerPlans()
 	tags := []string{"Contracts"}
@@ -174,13 +176,7 @@ func (s *Server) registerContracts() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ContractIDParam) (*contractHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		h, err := s.deps.Warranty.ContractHistory(ctx, p, in.ContractID)
-		if err != nil {
-			return nil, err
-		}
-		out := &contractHistoryOutput{}
-		out.Body.Data = h
-		return out, nil
+		return replyList[contractHistoryOutput](s.deps.Warranty.ContractHistory(ctx, p, in.ContractID))
 	})
 
 	register(s, authz.ContractsWrite, huma.Operation{

@@ -84,6 +84,8 @@ type statusHistoryOutput struct {
 	}
 }
 
+func (o *statusHistoryOutput) answerList(xs []network.StatusChange) { o.Body.Data = xs }
+
 type subtreeInput struct {
 	NodeIDParam
 	PageParams
@@ -200,13 +202,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *NodeIDParam) (*statusHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		h, err := s.deps.Network.StatusHistory(ctx, p, in.NodeID)
-		if err != nil {
-			return nil, err
-		}
-		out := &statusHistoryOutput{}
-		out.Body.Data = h
-		return out, nil
+		return replyList[statusHistoryOutput](s.deps.Network.StatusHistory(ctx, p, in.NodeID))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

@@ -39,6 +39,8 @@ type gatewayList struct {
 
 type listGatewaysOutput struct{ Body gatewayList }
 
+func (o *listGatewaysOutput) answerList(xs []notifications.Gateway) { o.Body.Data = xs }
+
 type updateGatewayInput struct {
 	GatewayIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the gateway changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -79,11 +81,7 @@ func (s *Server) registerNotifications() {
 		Description: "The tenant's gateways (at most one per channel), without their secrets.",
 	}, func(ctx context.Context, _ *struct{}) (*listGatewaysOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		gs, err := s.deps.Notifications.ListGateways(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return &listGatewaysOutput{Body: gatewayList{Data: gs}}, nil
+		return replyList[listGatewaysOutput](s.deps.Notifications.ListGateways(ctx, p))
 	})
 
 	register(s, authz.NotificationsManage, huma.Operation{

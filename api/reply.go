@@ -66,3 +66,20 @@ func createdStatus(created bool) int {
 	}
 	return http.StatusOK
 }
+
+// A list output answers a whole list (one that is not paged).
+type listOutput[T any] interface{ answerList(items []T) }
+
+// replyList answers a service's list as an O (an output with an answerList
+// method), or passes on err: return replyList[claimVersionsOutput](s.deps.Claims.ListVersions(...)).
+func replyList[O any, T any, PO interface {
+	*O
+	listOutput[T]
+}](items []T, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := PO(new(O))
+	out.answerList(items)
+	return (*O)(out), nil
+}

@@ -71,11 +71,15 @@ type timelineOutput struct {
 	}
 }
 
+func (o *timelineOutput) answerList(xs []tickets.TimelineEntry) { o.Body.Data = xs }
+
 type appointmentsOutput struct {
 	Body struct {
 		Data []tickets.AppointmentEntry `json:"data"`
 	}
 }
+
+func (o *appointmentsOutput) answerList(xs []tickets.AppointmentEntry) { o.Body.Data = xs }
 
 type transitionsOutput struct {
 	Body struct {
@@ -195,13 +199,7 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*timelineOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, err := s.deps.Tickets.Timeline(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &timelineOutput{}
-		out.Body.Data = es
-		return out, nil
+		return replyList[timelineOutput](s.deps.Tickets.Timeline(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -211,13 +209,7 @@ func (s *Server) registerTickets() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*appointmentsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, err := s.deps.Tickets.Appointments(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &appointmentsOutput{}
-		out.Body.Data = es
-		return out, nil
+		return replyList[appointmentsOutput](s.deps.Tickets.Appointments(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -362,13 +354,7 @@ func (s *Server) registerTickets() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*ticketPartsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		parts, err := s.deps.Tickets.Parts(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &ticketPartsOutput{}
-		out.Body.Data = parts
-		return out, nil
+		return replyList[ticketPartsOutput](s.deps.Tickets.Parts(ctx, p, in.TicketID))
 	})
 }
 
@@ -382,3 +368,5 @@ type ticketPartsOutput struct {
 		Data []stock.TicketPart `json:"data"`
 	}
 }
+
+func (o *ticketPartsOutput) answerList(xs []stock.TicketPart) { o.Body.Data = xs }
