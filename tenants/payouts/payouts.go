@@ -432,32 +432,15 @@ func (s *Service) CreatePayout(ctx context.Context, p tenants.Principal, in NewP
 	return out, pg.Translate(err)
 }
 
-// scopedPayout reads payout id in p's scope (not found outside it), with
-// lock ("" or a FOR UPDATE clause) appended to the query.
-func (s *Service) scopedPayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, lock string) (Payout, error) {
-	sc, err := s.resolveScope(ctx, tx, p)
-	if err != nil {
-		return Payout{}, err
-	}
-	return getPayout(ctx, tx, sc, id, lock)
-}
-
-// lockedPayout reads payout id in p's scope for update; ifVersion > 0 must
-// be its version (else precondition_failed).
-func (s *Service) lockedPayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Payout, error) {
-	o, err := s.scopedPayout(ctx, tx, p, id, "FOR UPDATE OF p")
-	if err != nil {
-		return o, err
-	}
-	return o, tenants.CheckVersion("payout", ifVersion, o.Version)
-}
-
 // GetPayout returns a payout; a storefront key sees only its units'.
 func (s *Service) GetPayout(ctx context.Context, p tenants.Principal, id string) (Payout, error) {
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = s.scopedPayout(ctx, tx, p, id, "")
+		sc, err := s.resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getPayout(ctx, tx, sc, id, "")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -509,8 +492,15 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 	}
 	var out Payout
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		o, err := s.lockedPayout(ctx, tx, p, id, ifVersion)
+		sc, err := s.resolveScope(ctx, tx, p)
 		if err != nil {
+			return err
+		}
+		o, err := getPayout(ctx, tx, sc, id, "FOR UPDATE OF p")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("payout", ifVersion, o.Version); err != nil {
 			return err
 		}
 		if o.State == StatePaid {

@@ -390,33 +390,16 @@ func hasField(v *tenants.Validation, loc string) bool {
 	return slices.ContainsFunc(v.Fields(), func(f tenants.FieldError) bool { return f.Location == loc })
 }
 
-// scopedContract reads contract id in p's scope (not found outside it),
-// with lock ("" or a FOR UPDATE clause) appended to the query.
-func (s *Service) scopedContract(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, lock string) (Contract, error) {
-	sc, err := s.resolveContractScope(ctx, tx, p)
-	if err != nil {
-		return Contract{}, err
-	}
-	return getContract(ctx, tx, sc, id, lock)
-}
-
-// lockedContract reads contract id in p's scope for update; ifVersion > 0
-// must be its version (else precondition_failed).
-func (s *Service) lockedContract(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, ifVersion int) (Contract, error) {
-	c, err := s.scopedContract(ctx, tx, p, id, "FOR UPDATE OF c")
-	if err != nil {
-		return c, err
-	}
-	return c, tenants.CheckVersion("contract", ifVersion, c.Version)
-}
-
 // GetContract returns a contract with its plan. A storefront key sees only
 // its storefront's contracts; any other is not found.
 func (s *Service) GetContract(ctx context.Context, p tenants.Principal, id string) (Contract, error) {
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = s.scopedContract(ctx, tx, p, id, "")
+		sc, err := s.resolveContractScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		out, err = getContract(ctx, tx, sc, id, "")
 		return err
 	})
 	return out, pg.Translate(err)
@@ -426,7 +409,11 @@ func (s *Service) GetContract(ctx context.Context, p tenants.Principal, id strin
 func (s *Service) ContractHistory(ctx context.Context, p tenants.Principal, id string) ([]StateChange, error) {
 	out := []StateChange{}
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		if _, err := s.scopedContract(ctx, tx, p, id, ""); err != nil {
+		sc, err := s.resolveContractScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := getContract(ctx, tx, sc, id, ""); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT from_state, to_state, reason, actor, changed_at FROM contract_state_changes
@@ -505,8 +492,15 @@ func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, r
 	}
 	var out Contract
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		c, err := s.lockedContract(ctx, tx, p, id, ifVersion)
+		sc, err := s.resolveContractScope(ctx, tx, p)
 		if err != nil {
+			return err
+		}
+		c, err := getContract(ctx, tx, sc, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if err := tenants.CheckVersion("contract", ifVersion, c.Version); err != nil {
 			return err
 		}
 		if c.State != StatePending && c.State != StateActive {
