@@ -88,6 +88,10 @@ type listAPIKeysOutput struct {
 	}
 }
 
+func (o *listAPIKeysOutput) answerPage(ks []identity.APIKey, next string) {
+	o.Body.Data, o.Body.NextCursor = mapped(ks, keyOf), next
+}
+
 func (s *Server) registerAPIKeys() {
 	register(s, authz.APIKeysCreate, huma.Operation{
 		OperationID: "createApiKey", Method: http.MethodPost, Path: "/v1/api-keys",
@@ -112,16 +116,8 @@ func (s *Server) registerAPIKeys() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listAPIKeysInput) (*listAPIKeysOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		keys, next, err := s.deps.Identity.ListAPIKeys(ctx, p, identity.KeyFilter{Status: in.Status, Role: in.Role, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		out := &listAPIKeysOutput{}
-		out.Body.Data, out.Body.NextCursor = make([]APIKey, 0, len(keys)), next
-		for _, k := range keys {
-			out.Body.Data = append(out.Body.Data, keyOf(k))
-		}
-		return out, nil
+		return replyPage[listAPIKeysOutput](s.deps.Identity.ListAPIKeys(ctx, p, identity.KeyFilter{Status: in.Status, Role: in.Role,
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.APIKeysRead, huma.Operation{

@@ -49,10 +49,8 @@ func (s *Server) registerCare() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *setCarePolicyInput) (*carePolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := requiredIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return reply[carePolicyOutput](s.deps.Customers.SetCarePolicy(ctx, p, in.Body, v))
+		return reply[carePolicyOutput](withVersion(requiredIfMatch, in.IfMatch, func(v int) (customers.CarePolicy, error) {
+			return s.deps.Customers.SetCarePolicy(ctx, p, in.Body, v)
+		}))
 	})
 }

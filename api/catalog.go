@@ -42,6 +42,10 @@ type createdProductModelOutput struct {
 	Body     catalog.ProductModel
 }
 
+func (o *createdProductModelOutput) answer(x catalog.ProductModel) {
+	o.Location, o.ETag, o.Body = "/v1/catalog/models/"+x.ID, etag(x.Version), x
+}
+
 type listProductModelsInput struct {
 	PageParams
 	Category     string              `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only models of this product category."`
@@ -55,6 +59,10 @@ type productModelList struct {
 }
 
 type listProductModelsOutput struct{ Body productModelList }
+
+func (o *listProductModelsOutput) answerPage(xs []catalog.ProductModel, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateProductModelInput struct {
 	ModelIDParam
@@ -74,6 +82,8 @@ type similarModelsOutput struct {
 	}
 }
 
+func (o *similarModelsOutput) answerList(xs []catalog.SimilarModel) { o.Body.Data = xs }
+
 type partOutput struct {
 	ETag string `header:"ETag" doc:"The part's version; send it in If-Match to update."`
 	Body catalog.Part
@@ -83,6 +93,10 @@ type createdPartOutput struct {
 	Location string `header:"Location"`
 	ETag     string `header:"ETag"`
 	Body     catalog.Part
+}
+
+func (o *createdPartOutput) answer(x catalog.Part) {
+	o.Location, o.ETag, o.Body = "/v1/catalog/parts/"+x.ID, etag(x.Version), x
 }
 
 type listPartsInput struct {
@@ -98,6 +112,10 @@ type partList struct {
 }
 
 type listPartsOutput struct{ Body partList }
+
+func (o *listPartsOutput) answerPage(xs []catalog.Part, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updatePartInput struct {
 	PartIDParam
@@ -118,6 +136,10 @@ type priceListList struct {
 }
 
 type listPriceListsOutput struct{ Body priceListList }
+
+func (o *listPriceListsOutput) answerPage(xs []catalog.PriceList, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type effectivePriceListInput struct {
 	On string `query:"on" format:"date" doc:"The date (YYYY-MM-DD); default today in the tenant's time zone."`
@@ -142,11 +164,7 @@ func (s *Server) registerCatalog() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 32 << 10,
 	}, func(ctx context.Context, in *struct{ Body catalog.NewProductModel }) (*createdProductModelOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		m, err := s.deps.Catalog.CreateProductModel(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdProductModelOutput{Location: "/v1/catalog/models/" + m.ID, ETag: etag(m.Version), Body: m}, nil
+		return reply[createdProductModelOutput](s.deps.Catalog.CreateProductModel(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -158,11 +176,7 @@ func (s *Server) registerCatalog() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		f := catalog.ProductModelFilter{Category: in.Category, ModelNumber: in.ModelNumber, Limit: in.limit(), Cursor: in.Cursor}
 		f.Discontinued = in.Discontinued.Ptr()
-		ms, next, err := s.deps.Catalog.ListProductModels(ctx, p, f)
-		if err != nil {
-			return nil, err
-		}
-		return &listProductModelsOutput{Body: productModelList{Data: ms, NextCursor: next}}, nil
+		return replyPage[listProductModelsOutput](s.deps.Catalog.ListProductModels(ctx, p, f))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -213,13 +227,7 @@ func (s *Server) registerCatalog() {
 		if in.MaxPrice > 0 {
 			maxPrice = &in.MaxPrice
 		}
-		sims, err := s.deps.Catalog.ListSimilarModels(ctx, p, in.ModelID, maxPrice, in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		out := &similarModelsOutput{}
-		out.Body.Data = sims
-		return out, nil
+		return replyList[similarModelsOutput](s.deps.Catalog.ListSimilarModels(ctx, p, in.ModelID, maxPrice, in.Limit))
 	})
 
 	register(s, authz.CatalogWrite, huma.Operation{
@@ -231,11 +239,7 @@ func (s *Server) registerCatalog() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body catalog.NewPart }) (*createdPartOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pt, err := s.deps.Catalog.CreatePart(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPartOutput{Location: "/v1/catalog/parts/" + pt.ID, ETag: etag(pt.Version), Body: pt}, nil
+		return reply[createdPartOutput](s.deps.Catalog.CreatePart(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -245,12 +249,8 @@ func (s *Server) registerCatalog() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPartsInput) (*listPartsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, next, err := s.deps.Catalog.ListParts(ctx, p, catalog.PartFilter{ModelID: in.ModelID, Category: in.Category,
-			PartNumber: in.PartNumber, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPartsOutput{Body: partList{Data: ps, NextCursor: next}}, nil
+		return replyPage[listPartsOutput](s.deps.Catalog.ListParts(ctx, p, catalog.PartFilter{ModelID: in.ModelID, Category: in.Category,
+			PartNumber: in.PartNumber, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -314,11 +314,7 @@ func (s *Server) registerCatalog() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listPriceListsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pls, next, err := s.deps.Catalog.ListPriceLists(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &listPriceListsOutput{Body: priceListList{Data: pls, NextCursor: next}}, nil
+		return replyPage[listPriceListsOutput](s.deps.Catalog.ListPriceLists(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

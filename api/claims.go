@@ -44,17 +44,25 @@ type claimList struct {
 
 type listClaimsOutput struct{ Body claimList }
 
+func (o *listClaimsOutput) answerPage(xs []claims.Claim, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type claimVersionsOutput struct {
 	Body struct {
 		Data []claims.ClaimVersion `json:"data"`
 	}
 }
 
+func (o *claimVersionsOutput) answerList(xs []claims.ClaimVersion) { o.Body.Data = xs }
+
 type claimTransitionsOutput struct {
 	Body struct {
 		Data []claims.ClaimTransition `json:"data"`
 	}
 }
+
+func (o *claimTransitionsOutput) answerList(xs []claims.ClaimTransition) { o.Body.Data = xs }
 
 // claimOut answers a claim with its revision as the ETag.
 func claimOut(c claims.Claim, err error) (*claimOutput, error) {
@@ -153,11 +161,7 @@ func (s *Server) registerClaims() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &submittedClaimOutput{Status: status, Location: "/v1/claims/" + c.ID, ETag: etag(c.Revision), Body: c}, nil
+		return &submittedClaimOutput{Status: createdStatus(created), Location: "/v1/claims/" + c.ID, ETag: etag(c.Revision), Body: c}, nil
 	})
 
 	register(s, authz.ClaimsRead, huma.Operation{
@@ -168,12 +172,8 @@ func (s *Server) registerClaims() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listClaimsInput) (*listClaimsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
-			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listClaimsOutput{Body: claimList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listClaimsOutput](s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
+			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ClaimsReview, huma.Operation{
@@ -222,13 +222,7 @@ func (s *Server) registerClaims() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ClaimIDParam) (*claimVersionsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		vs, err := s.deps.Claims.ListVersions(ctx, p, in.ClaimID)
-		if err != nil {
-			return nil, err
-		}
-		out := &claimVersionsOutput{}
-		out.Body.Data = vs
-		return out, nil
+		return replyList[claimVersionsOutput](s.deps.Claims.ListVersions(ctx, p, in.ClaimID))
 	})
 
 	register(s, authz.ClaimsRead, huma.Operation{
@@ -239,13 +233,7 @@ func (s *Server) registerClaims() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ClaimIDParam) (*claimTransitionsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ts, err := s.deps.Claims.ListTransitions(ctx, p, in.ClaimID)
-		if err != nil {
-			return nil, err
-		}
-		out := &claimTransitionsOutput{}
-		out.Body.Data = ts
-		return out, nil
+		return replyList[claimTransitionsOutput](s.deps.Claims.ListTransitions(ctx, p, in.ClaimID))
 	})
 
 	actionErrors := []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed,
@@ -278,12 +266,8 @@ func (s *Server) registerClaims() {
 			"unless lines gives a line's approved amount (at most its requested amount). " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 16 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *approveClaimInput, v int) (claims.Claim, error) {
-		var reason string
-		var lines []claims.ClaimLineAmount
-		if in.Body != nil {
-			reason, lines = in.Body.Reason, in.Body.Lines
-		}
-		return s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, reason, lines, v)
+		body := optional(in.Body)
+		return s.deps.Claims.ApproveClaim(ctx, p, in.ClaimID, body.Reason, body.Lines, v)
 	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
@@ -301,11 +285,7 @@ func (s *Server) registerClaims() {
 		Description: "submitted or needs_info → withdrawn. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *claimOptionalReasonInput, v int) (claims.Claim, error) {
-		var reason string
-		if in.Body != nil {
-			reason = in.Body.Reason
-		}
-		return s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, reason, v)
+		return s.deps.Claims.WithdrawClaim(ctx, p, in.ClaimID, optional(in.Body).Reason, v)
 	}))
 
 	register(s, authz.ClaimsReview, huma.Operation{
@@ -314,10 +294,6 @@ func (s *Server) registerClaims() {
 		Description: "approved → paid, with the payment's reference. " + claimIfMatchRule,
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *markPaidInput, v int) (claims.Claim, error) {
-		var ref string
-		if in.Body != nil {
-			ref = in.Body.PaymentReference
-		}
-		return s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, ref, v)
+		return s.deps.Claims.MarkPaid(ctx, p, in.ClaimID, optional(in.Body).PaymentReference, v)
 	}))
 }

@@ -27,6 +27,10 @@ type filedComplaintOutput struct {
 	Body     complaints.ComplaintDetail
 }
 
+func (o *filedComplaintOutput) answer(x complaints.ComplaintDetail) {
+	o.Location, o.ETag, o.Body = "/v1/complaints/"+x.ID, etag(x.Version), x
+}
+
 type listComplaintsInput struct {
 	PageParams
 	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
@@ -44,6 +48,10 @@ type complaintList struct {
 }
 
 type listComplaintsOutput struct{ Body complaintList }
+
+func (o *listComplaintsOutput) answerPage(xs []complaints.Complaint, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 // ComplaintActionParams is the complaint an action acts on and the
 // version the caller read (every action's path and If-Match).
@@ -117,11 +125,7 @@ func (s *Server) registerComplaints() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		c, err := s.deps.Complaints.FileComplaint(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &filedComplaintOutput{Location: "/v1/complaints/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return reply[filedComplaintOutput](s.deps.Complaints.FileComplaint(ctx, p, in.Body))
 	})
 
 	register(s, authz.ComplaintsRead, huma.Operation{
@@ -133,13 +137,9 @@ func (s *Server) registerComplaints() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listComplaintsInput) (*listComplaintsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Complaints.ListComplaints(ctx, p, complaints.ComplaintFilter{State: in.State, Category: in.Category,
+		return replyPage[listComplaintsOutput](s.deps.Complaints.ListComplaints(ctx, p, complaints.ComplaintFilter{State: in.State, Category: in.Category,
 			Severity: in.Severity, TicketID: in.TicketID, NodeID: in.NodeID, TechnicianID: in.TechnicianID, Overdue: in.Overdue,
-			Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listComplaintsOutput{Body: complaintList{Data: cs, NextCursor: next}}, nil
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ComplaintsRead, huma.Operation{
@@ -162,11 +162,7 @@ func (s *Server) registerComplaints() {
 			"and the allowed actions.",
 		Errors: actionErrors, MaxBodyBytes: 4 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
-		var note string
-		if in.Body != nil {
-			note = in.Body.Note
-		}
-		return s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, note, v)
+		return s.deps.Complaints.Investigate(ctx, p, in.ComplaintID, optional(in.Body).Note, v)
 	}))
 
 	register(s, authz.ComplaintsResolve, huma.Operation{
@@ -212,10 +208,6 @@ func (s *Server) registerComplaints() {
 		Description: "resolved → closed when the customer cannot be reached or declines to rate. Any other state is 409.",
 		Errors:      actionErrors, MaxBodyBytes: 4 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *complaintNoteInput, v int) (complaints.ComplaintDetail, error) {
-		var note string
-		if in.Body != nil {
-			note = in.Body.Note
-		}
-		return s.deps.Complaints.Close(ctx, p, in.ComplaintID, note, v)
+		return s.deps.Complaints.Close(ctx, p, in.ComplaintID, optional(in.Body).Note, v)
 	}))
 }

@@ -33,6 +33,10 @@ type createdPlanOutput struct {
 	Body     warranty.Plan
 }
 
+func (o *createdPlanOutput) answer(x warranty.Plan) {
+	o.Location, o.ETag, o.Body = "/v1/coverage-plans/"+x.ID, etag(x.Version), x
+}
+
 type listPlansInput struct {
 	PageParams
 	Kind     string `query:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" doc:"Only plans of this kind."`
@@ -46,6 +50,10 @@ type planList struct {
 }
 
 type listPlansOutput struct{ Body planList }
+
+func (o *listPlansOutput) answerPage(xs []warranty.Plan, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updatePlanInput struct {
 	PlanIDParam
@@ -64,6 +72,10 @@ type createdContractOutput struct {
 	Body     warranty.Contract
 }
 
+func (o *createdContractOutput) answer(x warranty.Contract) {
+	o.Location, o.ETag, o.Body = "/v1/contracts/"+x.ID, etag(x.Version), x
+}
+
 type listContractsInput struct {
 	PageParams
 	UnitID string `query:"unit_id" maxLength:"64" doc:"Only contracts of this unit."`
@@ -78,6 +90,10 @@ type contractList struct {
 
 type listContractsOutput struct{ Body contractList }
 
+func (o *listContractsOutput) answerPage(xs []warranty.Contract, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type cancelContractInput struct {
 	ContractIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the contract changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -91,6 +107,8 @@ type contractHistoryOutput struct {
 		Data []warranty.StateChange `json:"data"`
 	}
 }
+
+func (o *contractHistoryOutput) answerList(xs []warranty.StateChange) { o.Body.Data = xs }
 
 func (s *Server) registerContracts() {
 	s.registerPlans()
@@ -120,11 +138,7 @@ func (s *Server) registerContracts() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body warranty.NewContract }) (*createdContractOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		c, err := s.deps.Warranty.CreateContract(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdContractOutput{Location: "/v1/contracts/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return reply[createdContractOutput](s.deps.Warranty.CreateContract(ctx, p, in.Body))
 	})
 
 	register(s, authz.ContractsRead, huma.Operation{
@@ -135,12 +149,8 @@ func (s *Server) registerContracts() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listContractsInput) (*listContractsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Warranty.ListContracts(ctx, p, warranty.ContractFilter{UnitID: in.UnitID, PlanID: in.PlanID,
-			State: in.State, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listContractsOutput{Body: contractList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listContractsOutput](s.deps.Warranty.ListContracts(ctx, p, warranty.ContractFilter{UnitID: in.UnitID, PlanID: in.PlanID,
+			State: in.State, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ContractsRead, huma.Operation{
@@ -166,13 +176,7 @@ func (s *Server) registerContracts() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ContractIDParam) (*contractHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		h, err := s.deps.Warranty.ContractHistory(ctx, p, in.ContractID)
-		if err != nil {
-			return nil, err
-		}
-		out := &contractHistoryOutput{}
-		out.Body.Data = h
-		return out, nil
+		return replyList[contractHistoryOutput](s.deps.Warranty.ContractHistory(ctx, p, in.ContractID))
 	})
 
 	register(s, authz.ContractsWrite, huma.Operation{
@@ -215,11 +219,7 @@ func (s *Server) registerPlans() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body warranty.NewPlan }) (*createdPlanOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pl, err := s.deps.Warranty.CreatePlan(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPlanOutput{Location: "/v1/coverage-plans/" + pl.ID, ETag: etag(pl.Version), Body: pl}, nil
+		return reply[createdPlanOutput](s.deps.Warranty.CreatePlan(ctx, p, in.Body))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{
@@ -229,12 +229,8 @@ func (s *Server) registerPlans() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPlansInput) (*listPlansOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, next, err := s.deps.Warranty.ListPlans(ctx, p, warranty.PlanFilter{Kind: in.Kind, Category: in.Category,
-			Status: in.Status, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPlansOutput{Body: planList{Data: ps, NextCursor: next}}, nil
+		return replyPage[listPlansOutput](s.deps.Warranty.ListPlans(ctx, p, warranty.PlanFilter{Kind: in.Kind, Category: in.Category,
+			Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.CatalogRead, huma.Operation{

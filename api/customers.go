@@ -42,6 +42,10 @@ type customerList struct {
 
 type listCustomersOutput struct{ Body customerList }
 
+func (o *listCustomersOutput) answerPage(xs []customers.Customer, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type updateCustomerInput struct {
 	CustomerIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read; the update is refused (412) if the customer changed since. Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -82,11 +86,7 @@ func (s *Server) registerCustomerOps() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &createdCustomerOutput{Status: status, Location: "/v1/customers/" + c.ID, ETag: etag(c.Version), Body: c}, nil
+		return &createdCustomerOutput{Status: createdStatus(created), Location: "/v1/customers/" + c.ID, ETag: etag(c.Version), Body: c}, nil
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{
@@ -97,12 +97,8 @@ func (s *Server) registerCustomerOps() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listCustomersInput) (*listCustomersOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.Customers.ListCustomers(ctx, p, customers.CustomerFilter{Phone: in.Phone, NamePrefix: in.Name,
-			Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listCustomersOutput{Body: customerList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listCustomersOutput](s.deps.Customers.ListCustomers(ctx, p, customers.CustomerFilter{Phone: in.Phone, NamePrefix: in.Name,
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{

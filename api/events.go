@@ -52,6 +52,14 @@ type listEventsOutput struct {
 	}
 }
 
+func (o *listEventsOutput) answerPage(es []events.Event, next string) {
+	o.Body.Data, o.Body.NextCursor = mapped(es, eventOf), next
+}
+
+func eventOf(e events.Event) Event {
+	return Event{ID: e.ID, Type: e.Type, SubjectID: e.SubjectID, Actor: e.Actor, Data: e.Data, OccurredAt: e.OccurredAt}
+}
+
 func (s *Server) registerEvents() {
 	register(s, authz.EventsList, huma.Operation{
 		OperationID: "listEvents", Method: http.MethodGet, Path: "/v1/events",
@@ -62,14 +70,6 @@ func (s *Server) registerEvents() {
 		p, _ := tenants.PrincipalFrom(ctx)
 		page, err := events.List(ctx, s.deps.DB, p.TenantID, events.Filter{Types: in.Types, After: in.Cursor, Limit: in.limit(),
 			StorefrontID: p.StorefrontID})
-		if err != nil {
-			return nil, err
-		}
-		out := &listEventsOutput{}
-		out.Body.Data, out.Body.NextCursor = make([]Event, 0, len(page.Events)), page.NextCursor
-		for _, e := range page.Events {
-			out.Body.Data = append(out.Body.Data, Event{ID: e.ID, Type: e.Type, SubjectID: e.SubjectID, Actor: e.Actor, Data: e.Data, OccurredAt: e.OccurredAt})
-		}
-		return out, nil
+		return replyPage[listEventsOutput](page.Events, page.NextCursor, err)
 	})
 }

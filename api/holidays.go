@@ -29,6 +29,10 @@ type holidayList struct {
 
 type listHolidaysOutput struct{ Body holidayList }
 
+func (o *listHolidaysOutput) answerPage(xs []payouts.Holiday, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type putHolidayInput struct {
 	HolidayDateParam
 	Body struct {
@@ -52,11 +56,7 @@ func (s *Server) registerHolidays() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listHolidaysInput) (*listHolidaysOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		hs, next, err := s.deps.Payouts.ListHolidays(ctx, p, payouts.HolidayFilter{From: in.From, To: in.To, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listHolidaysOutput{Body: holidayList{Data: hs, NextCursor: next}}, nil
+		return replyPage[listHolidaysOutput](s.deps.Payouts.ListHolidays(ctx, p, payouts.HolidayFilter{From: in.From, To: in.To, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.TenantUpdate, huma.Operation{
@@ -70,11 +70,7 @@ func (s *Server) registerHolidays() {
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return &holidayOutput{Status: status, Body: h}, nil
+		return &holidayOutput{Status: createdStatus(created), Body: h}, nil
 	})
 
 	register(s, authz.TenantUpdate, huma.Operation{

@@ -145,6 +145,10 @@ type listImportsOutput struct {
 	}
 }
 
+func (o *listImportsOutput) answerPage(xs []network.Import, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type listImportErrorsInput struct {
 	ImportIDParam
 	PageParams
@@ -155,6 +159,10 @@ type listImportErrorsOutput struct {
 		Data       []network.ImportError `json:"data"`
 		NextCursor string                `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
 	}
+}
+
+func (o *listImportErrorsOutput) answerPage(xs []network.ImportError, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
 }
 
 const importPath = "/v1/network/imports"
@@ -254,13 +262,7 @@ func (s *Server) registerImports() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listImportsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ims, next, err := s.deps.Network.ListImports(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := &listImportsOutput{}
-		out.Body.Data, out.Body.NextCursor = ims, next
-		return out, nil
+		return replyPage[listImportsOutput](s.deps.Network.ListImports(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.NetworkImport, huma.Operation{
@@ -286,12 +288,6 @@ func (s *Server) registerImports() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listImportErrorsInput) (*listImportErrorsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		errs, next, err := s.deps.Network.ListImportErrors(ctx, p, in.ImportID, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := &listImportErrorsOutput{}
-		out.Body.Data, out.Body.NextCursor = errs, next
-		return out, nil
+		return replyPage[listImportErrorsOutput](s.deps.Network.ListImportErrors(ctx, p, in.ImportID, in.limit(), in.Cursor))
 	})
 }

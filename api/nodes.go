@@ -29,6 +29,10 @@ type createdNodeOutput struct {
 	Body     network.Node
 }
 
+func (o *createdNodeOutput) answer(x network.Node) {
+	o.Location, o.ETag, o.Body = "/v1/network/nodes/"+x.ID, etag(x.Version), x
+}
+
 type listNodesInput struct {
 	PageParams
 	Tier        string `query:"tier" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Only nodes of this tier."`
@@ -80,6 +84,8 @@ type statusHistoryOutput struct {
 	}
 }
 
+func (o *statusHistoryOutput) answerList(xs []network.StatusChange) { o.Body.Data = xs }
+
 type subtreeInput struct {
 	NodeIDParam
 	PageParams
@@ -122,11 +128,7 @@ func (s *Server) registerNodes() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *struct{ Body network.NewNode }) (*createdNodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		n, err := s.deps.Network.CreateNode(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdNodeOutput{Location: "/v1/network/nodes/" + n.ID, ETag: etag(n.Version), Body: n}, nil
+		return reply[createdNodeOutput](s.deps.Network.CreateNode(ctx, p, in.Body))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{
@@ -200,13 +202,7 @@ func (s *Server) registerNodes() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *NodeIDParam) (*statusHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		h, err := s.deps.Network.StatusHistory(ctx, p, in.NodeID)
-		if err != nil {
-			return nil, err
-		}
-		out := &statusHistoryOutput{}
-		out.Body.Data = h
-		return out, nil
+		return replyList[statusHistoryOutput](s.deps.Network.StatusHistory(ctx, p, in.NodeID))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

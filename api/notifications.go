@@ -29,11 +29,17 @@ type gatewaySecretOutput struct {
 	Body     notifications.GatewayWithSecret
 }
 
+func (o *gatewaySecretOutput) answer(x notifications.GatewayWithSecret) {
+	o.Location, o.ETag, o.Body = "/v1/notification-gateways/"+x.ID, etag(x.Version), x
+}
+
 type gatewayList struct {
 	Data []notifications.Gateway `json:"data"`
 }
 
 type listGatewaysOutput struct{ Body gatewayList }
+
+func (o *listGatewaysOutput) answerList(xs []notifications.Gateway) { o.Body.Data = xs }
 
 type updateGatewayInput struct {
 	GatewayIDParam
@@ -66,11 +72,7 @@ func (s *Server) registerNotifications() {
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body notifications.NewGateway }) (*gatewaySecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		g, err := s.deps.Notifications.CreateGateway(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &gatewaySecretOutput{Location: "/v1/notification-gateways/" + g.ID, ETag: etag(g.Version), Body: g}, nil
+		return reply[gatewaySecretOutput](s.deps.Notifications.CreateGateway(ctx, p, in.Body))
 	})
 
 	register(s, authz.NotificationsManage, huma.Operation{
@@ -79,11 +81,7 @@ func (s *Server) registerNotifications() {
 		Description: "The tenant's gateways (at most one per channel), without their secrets.",
 	}, func(ctx context.Context, _ *struct{}) (*listGatewaysOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		gs, err := s.deps.Notifications.ListGateways(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return &listGatewaysOutput{Body: gatewayList{Data: gs}}, nil
+		return replyList[listGatewaysOutput](s.deps.Notifications.ListGateways(ctx, p))
 	})
 
 	register(s, authz.NotificationsManage, huma.Operation{

@@ -27,6 +27,10 @@ type createdPayoutOutput struct {
 	Body     payouts.Payout
 }
 
+func (o *createdPayoutOutput) answer(x payouts.Payout) {
+	o.Location, o.ETag, o.Body = "/v1/payouts/"+x.ID, etag(x.Version), x
+}
+
 type listPayoutsInput struct {
 	PageParams
 	State   string `query:"state" enum:"scheduled,paid,missed" doc:"Only payouts in this state."`
@@ -40,6 +44,10 @@ type payoutList struct {
 }
 
 type listPayoutsOutput struct{ Body payoutList }
+
+func (o *listPayoutsOutput) answerPage(xs []payouts.Payout, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type markPayoutPaidInput struct {
 	PayoutIDParam
@@ -65,11 +73,7 @@ func (s *Server) registerPayouts() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body payouts.NewPayout }) (*createdPayoutOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		o, err := s.deps.Payouts.CreatePayout(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdPayoutOutput{Location: "/v1/payouts/" + o.ID, ETag: etag(o.Version), Body: o}, nil
+		return reply[createdPayoutOutput](s.deps.Payouts.CreatePayout(ctx, p, in.Body))
 	})
 
 	register(s, authz.PayoutsRead, huma.Operation{
@@ -79,12 +83,8 @@ func (s *Server) registerPayouts() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listPayoutsInput) (*listPayoutsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		os, next, err := s.deps.Payouts.ListPayouts(ctx, p, payouts.Filter{State: in.State, UnitID: in.UnitID,
-			ClaimID: in.ClaimID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listPayoutsOutput{Body: payoutList{Data: os, NextCursor: next}}, nil
+		return replyPage[listPayoutsOutput](s.deps.Payouts.ListPayouts(ctx, p, payouts.Filter{State: in.State, UnitID: in.UnitID,
+			ClaimID: in.ClaimID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.PayoutsRead, huma.Operation{

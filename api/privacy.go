@@ -30,6 +30,14 @@ type auditList struct {
 
 type listAuditOutput struct{ Body auditList }
 
+// answerPage answers an empty page as [], never null.
+func (o *listAuditOutput) answerPage(xs []audit.Entry, next string) {
+	if xs == nil {
+		xs = []audit.Entry{}
+	}
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type privacyPolicyOutput struct{ Body privacy.Policy }
 
 type exportOutput struct{ Body subjects.Export }
@@ -66,15 +74,8 @@ func (s *Server) registerPrivacy() {
 		if err != nil {
 			return nil, err
 		}
-		es, next, err := s.deps.Audit.List(ctx, p, audit.Filter{ObjectID: in.ObjectID, Actor: in.Actor, Operation: in.Operation,
-			From: from, To: to, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		if es == nil {
-			es = []audit.Entry{}
-		}
-		return &listAuditOutput{Body: auditList{Data: es, NextCursor: next}}, nil
+		return replyPage[listAuditOutput](s.deps.Audit.List(ctx, p, audit.Filter{ObjectID: in.ObjectID, Actor: in.Actor,
+			Operation: in.Operation, From: from, To: to, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.TenantRead, huma.Operation{

@@ -64,6 +64,8 @@ type proposalList struct {
 
 type listProposalsOutput struct{ Body proposalList }
 
+func (o *listProposalsOutput) answerList(xs []quality.Proposal) { o.Body.Data = xs }
+
 // ProposalIDParam is the grade proposal path parameter.
 type ProposalIDParam struct {
 	ProposalID string `path:"proposal_id" maxLength:"64" doc:"Grade proposal ID." example:"grp_01jd3zq8w6v7t3y2k9x4n5m6pn"`
@@ -115,6 +117,8 @@ type gradeHistoryList struct {
 
 type gradeHistoryOutput struct{ Body gradeHistoryList }
 
+func (o *gradeHistoryOutput) answerList(xs []quality.HistoryEntry) { o.Body.Data = xs }
+
 // kpiDefinitions is the documented meaning of every indicator.
 func kpiDefinitions() string {
 	var b strings.Builder
@@ -159,11 +163,7 @@ func (s *Server) registerQuality() {
 		if err != nil {
 			return nil, err
 		}
-		name := "scorecard-" + sc.Scope
-		if sc.ID != "" {
-			name += "-" + sc.ID
-		}
-		return download(sc, in.csv(), name+"-"+sc.Period.From+".csv", writeScorecardCSV(sc)), nil
+		return download(sc, in.csv(), csvName("scorecard", sc.Scope, sc.ID, sc.Period.From), writeScorecardCSV(sc)), nil
 	})
 
 	register(s, authz.QualityRead, huma.Operation{
@@ -184,11 +184,7 @@ func (s *Server) registerQuality() {
 		if err != nil {
 			return nil, err
 		}
-		name := "ranking-" + r.KPI
-		if r.Region != "" {
-			name += "-" + r.Region
-		}
-		return download(r, in.csv(), name+"-"+r.Period.From+".csv", writeRankingCSV(r)), nil
+		return download(r, in.csv(), csvName("ranking", r.KPI, r.Region, r.Period.From), writeRankingCSV(r)), nil
 	})
 
 	register(s, authz.QualityPolicy, huma.Operation{
@@ -216,11 +212,7 @@ func (s *Server) registerQuality() {
 		Description: "Grade proposals written by grading runs, newest first (at most 500). A node-bound key sees its subtree's.",
 	}, func(ctx context.Context, in *listProposalsInput) (*listProposalsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, err := s.deps.Quality.ListProposals(ctx, p, quality.ProposalFilter{NodeID: in.NodeID, RunID: in.RunID, State: in.State})
-		if err != nil {
-			return nil, err
-		}
-		return &listProposalsOutput{Body: proposalList{Data: ps}}, nil
+		return replyList[listProposalsOutput](s.deps.Quality.ListProposals(ctx, p, quality.ProposalFilter{NodeID: in.NodeID, RunID: in.RunID, State: in.State}))
 	})
 
 	registerReview(s, review[quality.GradingPolicy, quality.Proposal, ProposalIDParam, decideProposalInput, appealProposalInput, decideAppealInput]{
@@ -271,10 +263,6 @@ func (s *Server) registerQuality() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *gradeHistoryInput) (*gradeHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		hs, err := s.deps.Quality.GradeHistory(ctx, p, in.NodeID)
-		if err != nil {
-			return nil, err
-		}
-		return &gradeHistoryOutput{Body: gradeHistoryList{Data: hs}}, nil
+		return replyList[gradeHistoryOutput](s.deps.Quality.GradeHistory(ctx, p, in.NodeID))
 	})
 }

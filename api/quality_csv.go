@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,12 @@ func prefersCSV(accept string) bool {
 		return false
 	}
 	return csvQ > jsonQ || (csvQ == jsonQ && csvAt < jsonAt)
+}
+
+// csvName is a download's file name: parts joined by "-", the empty ones
+// left out, and ".csv" ("scorecard-node-nod_…-2026-11-01.csv").
+func csvName(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "-") + ".csv"
 }
 
 // downloadOutput writes JSON or CSV itself, so that a CSV download is

@@ -36,6 +36,8 @@ type certificationList struct {
 
 type certificationListOutput struct{ Body certificationList }
 
+func (o *certificationListOutput) answerList(xs []network.Certification) { o.Body.Data = xs }
+
 type listNetworkCertificationsInput struct {
 	Course        string `query:"course" maxLength:"64" doc:"Only records of this course." example:"washer-advanced"`
 	ExpiresBefore string `query:"expires_before" maxLength:"10" doc:"Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon." example:"2026-12-31"`
@@ -109,6 +111,8 @@ type levelHistoryList struct {
 
 type levelHistoryOutput struct{ Body levelHistoryList }
 
+func (o *levelHistoryOutput) answerList(xs []quality.LevelHistoryEntry) { o.Body.Data = xs }
+
 func (s *Server) registerQualityLevels() {
 	certTags := []string{"Technicians"}
 	register(s, authz.NetworkRead, huma.Operation{
@@ -120,11 +124,7 @@ func (s *Server) registerQualityLevels() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *technicianIDInput) (*certificationListOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, err := s.deps.Network.ListCertifications(ctx, p, in.TechnicianID)
-		if err != nil {
-			return nil, err
-		}
-		return &certificationListOutput{Body: certificationList{Data: cs}}, nil
+		return replyList[certificationListOutput](s.deps.Network.ListCertifications(ctx, p, in.TechnicianID))
 	})
 
 	register(s, authz.NetworkWrite, huma.Operation{
@@ -257,10 +257,6 @@ func (s *Server) registerQualityLevels() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *levelHistoryInput) (*levelHistoryOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		hs, err := s.deps.Quality.LevelHistory(ctx, p, in.TechnicianID)
-		if err != nil {
-			return nil, err
-		}
-		return &levelHistoryOutput{Body: levelHistoryList{Data: hs}}, nil
+		return replyList[levelHistoryOutput](s.deps.Quality.LevelHistory(ctx, p, in.TechnicianID))
 	})
 }

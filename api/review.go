@@ -109,11 +109,7 @@ func registerReview[Pol, Prop any, G proposalRef, D decisionInput, A appealInput
 	setPolicy.MaxBodyBytes = 16 << 10
 	register(s, authz.QualityPolicy, setPolicy, func(ctx context.Context, in *setReviewPolicyInput[Pol]) (*reviewPolicyOutput[Pol], error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := requiredIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return policyOut(r.calls.SetPolicy(ctx, p, in.Body, v))
+		return policyOut(withVersion(requiredIfMatch, in.IfMatch, func(v int) (Pol, error) { return r.calls.SetPolicy(ctx, p, in.Body, v) }))
 	})
 
 	register(s, authz.QualityRead, op(r.getProp, http.MethodGet, r.proposalPath, http.StatusNotFound),

@@ -39,6 +39,10 @@ type slaBreachList struct {
 
 type listSLABreachesOutput struct{ Body slaBreachList }
 
+func (o *listSLABreachesOutput) answerPage(xs []tickets.Breach, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type listFindingsInput struct {
 	PageParams
 	Day     string `query:"day" format:"date" doc:"Only findings of this day (YYYY-MM-DD, tenant's time zone)."`
@@ -52,6 +56,10 @@ type findingList struct {
 }
 
 type listFindingsOutput struct{ Body findingList }
+
+func (o *listFindingsOutput) answerPage(xs []tickets.Finding, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type runReconciliationInput struct {
 	Body struct {
@@ -92,11 +100,9 @@ func (s *Server) registerSLA() {
 		Errors: []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *setSLAPolicyInput) (*slaPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		v, err := requiredIfMatch(in.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		return reply[slaPolicyOutput](s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v))
+		return reply[slaPolicyOutput](withVersion(requiredIfMatch, in.IfMatch, func(v int) (tickets.SLAPolicy, error) {
+			return s.deps.Tickets.SetSLAPolicy(ctx, p, in.Body, &v)
+		}))
 	})
 
 	register(s, authz.SLARead, huma.Operation{
@@ -116,12 +122,8 @@ func (s *Server) registerSLA() {
 			}
 			since = t
 		}
-		bs, next, err := s.deps.Tickets.ListBreaches(ctx, p, tickets.BreachFilter{SLA: in.SLA, Level: in.Level, Since: since,
-			Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listSLABreachesOutput{Body: slaBreachList{Data: bs, NextCursor: next}}, nil
+		return replyPage[listSLABreachesOutput](s.deps.Tickets.ListBreaches(ctx, p, tickets.BreachFilter{SLA: in.SLA, Level: in.Level, Since: since,
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.SLARead, huma.Operation{
@@ -136,12 +138,8 @@ func (s *Server) registerSLA() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listFindingsInput) (*listFindingsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		fs, next, err := s.deps.Tickets.ListFindings(ctx, p, tickets.FindingFilter{Day: in.Day, Problem: in.Problem,
-			NodeID: in.NodeID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listFindingsOutput{Body: findingList{Data: fs, NextCursor: next}}, nil
+		return replyPage[listFindingsOutput](s.deps.Tickets.ListFindings(ctx, p, tickets.FindingFilter{Day: in.Day, Problem: in.Problem,
+			NodeID: in.NodeID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.SLAWrite, huma.Operation{

@@ -71,6 +71,10 @@ type createdLoanerOutput struct {
 	Body     stock.Loaner
 }
 
+func (o *createdLoanerOutput) answer(x stock.Loaner) {
+	o.Location, o.ETag, o.Body = "/v1/loaners/"+x.ID, etag(x.Version), x
+}
+
 type listLoanersInput struct {
 	PageParams
 	NodeID   string `query:"node_id" maxLength:"64" doc:"Only loaners kept at this node."`
@@ -155,11 +159,7 @@ func (s *Server) registerStock() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity}, MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body stock.NewLoaner }) (*createdLoanerOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		l, err := s.deps.Stock.CreateLoaner(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdLoanerOutput{Location: "/v1/loaners/" + l.ID, ETag: etag(l.Version), Body: l}, nil
+		return reply[createdLoanerOutput](s.deps.Stock.CreateLoaner(ctx, p, in.Body))
 	})
 
 	register(s, authz.StockRead, huma.Operation{

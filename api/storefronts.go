@@ -28,6 +28,10 @@ type createdStorefrontOutput struct {
 	Body     customers.Storefront
 }
 
+func (o *createdStorefrontOutput) answer(x customers.Storefront) {
+	o.Location, o.ETag, o.Body = "/v1/storefronts/"+x.ID, etag(x.Version), x
+}
+
 type listStorefrontsInput struct {
 	PageParams
 	Status   string `query:"status" enum:"active,suspended" doc:"Only storefronts in this status."`
@@ -40,6 +44,10 @@ type storefrontList struct {
 }
 
 type listStorefrontsOutput struct{ Body storefrontList }
+
+func (o *listStorefrontsOutput) answerPage(xs []customers.Storefront, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateStorefrontInput struct {
 	StorefrontIDParam
@@ -59,11 +67,7 @@ func (s *Server) registerStorefronts() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body customers.NewStorefront }) (*createdStorefrontOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		sf, err := s.deps.Customers.CreateStorefront(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdStorefrontOutput{Location: "/v1/storefronts/" + sf.ID, ETag: etag(sf.Version), Body: sf}, nil
+		return reply[createdStorefrontOutput](s.deps.Customers.CreateStorefront(ctx, p, in.Body))
 	})
 
 	register(s, authz.StorefrontsRead, huma.Operation{
@@ -73,12 +77,8 @@ func (s *Server) registerStorefronts() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listStorefrontsInput) (*listStorefrontsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		sfs, next, err := s.deps.Customers.ListStorefronts(ctx, p, customers.StorefrontFilter{Status: in.Status,
-			Platform: in.Platform, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listStorefrontsOutput{Body: storefrontList{Data: sfs, NextCursor: next}}, nil
+		return replyPage[listStorefrontsOutput](s.deps.Customers.ListStorefronts(ctx, p, customers.StorefrontFilter{Status: in.Status,
+			Platform: in.Platform, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.StorefrontsRead, huma.Operation{

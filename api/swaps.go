@@ -27,6 +27,10 @@ type createdSwapOutput struct {
 	Body     swaps.Swap
 }
 
+func (o *createdSwapOutput) answer(x swaps.Swap) {
+	o.Location, o.ETag, o.Body = "/v1/swaps/"+x.ID, etag(x.Version), x
+}
+
 type listSwapsInput struct {
 	PageParams
 	State  string `query:"state" enum:"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected" doc:"Only swaps in this state."`
@@ -39,6 +43,10 @@ type swapList struct {
 }
 
 type listSwapsOutput struct{ Body swapList }
+
+func (o *listSwapsOutput) answerPage(xs []swaps.Swap, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type approveSwapInput struct {
 	SwapIDParam
@@ -79,11 +87,7 @@ func (s *Server) registerSwaps() {
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body swaps.NewSwap }) (*createdSwapOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		w, err := s.deps.Swaps.RequestSwap(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdSwapOutput{Location: "/v1/swaps/" + w.ID, ETag: etag(w.Version), Body: w}, nil
+		return reply[createdSwapOutput](s.deps.Swaps.RequestSwap(ctx, p, in.Body))
 	})
 
 	register(s, authz.SwapsRead, huma.Operation{
@@ -93,11 +97,7 @@ func (s *Server) registerSwaps() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listSwapsInput) (*listSwapsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ws, next, err := s.deps.Swaps.ListSwaps(ctx, p, swaps.Filter{State: in.State, UnitID: in.UnitID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listSwapsOutput{Body: swapList{Data: ws, NextCursor: next}}, nil
+		return replyPage[listSwapsOutput](s.deps.Swaps.ListSwaps(ctx, p, swaps.Filter{State: in.State, UnitID: in.UnitID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.SwapsRead, huma.Operation{

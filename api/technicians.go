@@ -30,6 +30,10 @@ type createdTechnicianOutput struct {
 	Body     network.Technician
 }
 
+func (o *createdTechnicianOutput) answer(x network.Technician) {
+	o.Location, o.ETag, o.Body = "/v1/network/technicians/"+x.ID, etag(x.Version), x
+}
+
 type listTechniciansInput struct {
 	PageParams
 	NodeID    string              `query:"node_id" maxLength:"64" doc:"Only technicians of this node (not of the nodes under it)."`
@@ -76,11 +80,7 @@ func (s *Server) registerTechnicians() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body network.NewTechnician }) (*createdTechnicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Network.CreateTechnician(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdTechnicianOutput{Location: "/v1/network/technicians/" + t.ID, ETag: etag(t.Version), Body: t}, nil
+		return reply[createdTechnicianOutput](s.deps.Network.CreateTechnician(ctx, p, in.Body))
 	})
 
 	register(s, authz.NetworkRead, huma.Operation{

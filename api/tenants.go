@@ -90,7 +90,14 @@ func ifVersion(h string) (int, error) {
 // (ifVersion: 0 when absent); a malformed or weak If-Match is refused before
 // change runs.
 func withIfVersion[T any](ifMatch string, change func(version int) (T, error)) (T, error) {
-	v, err := ifVersion(ifMatch)
+	return withVersion(ifVersion, ifMatch, change)
+}
+
+// withVersion runs change with the version read reads from ifMatch
+// (ifVersion: optional; requiredIfMatch: required, 428 without it); when
+// read refuses the header, change does not run.
+func withVersion[T any](read func(ifMatch string) (int, error), ifMatch string, change func(version int) (T, error)) (T, error) {
+	v, err := read(ifMatch)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -166,6 +173,10 @@ type listTenantsOutput struct {
 	}
 }
 
+func (o *listTenantsOutput) answerPage(ts []identity.Tenant, next string) {
+	o.Body.Data, o.Body.NextCursor = mapped(ts, tenantOf), next
+}
+
 type updateTenantInput struct {
 	IfMatch string `header:"If-Match" doc:"ETag from a previous read; the update applies only if the tenant is unchanged (412 otherwise). Optional: without it the change applies to whatever version is current (last write wins). Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
 	Body    struct {
@@ -230,16 +241,7 @@ func (s *Server) registerTenants() {
 		OperationID: "listTenants", Method: http.MethodGet, Path: "/v1/platform/tenants",
 		Summary: "List tenants", Tags: []string{"Platform"}, Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listTenantsInput) (*listTenantsOutput, error) {
-		ts, next, err := s.deps.Identity.ListTenants(ctx, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		out := &listTenantsOutput{}
-		out.Body.Data, out.Body.NextCursor = make([]Tenant, 0, len(ts)), next
-		for _, t := range ts {
-			out.Body.Data = append(out.Body.Data, tenantOf(t))
-		}
-		return out, nil
+		return replyPage[listTenantsOutput](s.deps.Identity.ListTenants(ctx, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.TenantRead, huma.Operation{

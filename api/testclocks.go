@@ -31,6 +31,10 @@ type testClockList struct {
 
 type listTestClocksOutput struct{ Body testClockList }
 
+func (o *listTestClocksOutput) answerPage(xs []testclocks.Clock, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type createTestClockInput struct {
 	Body struct {
 		Name       *string    `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"A name for the clock." example:"plan starts on day 31"`
@@ -81,11 +85,7 @@ func (s *Server) registerTestClocks() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listTestClocksOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, next, err := s.deps.TestClocks.List(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &listTestClocksOutput{Body: testClockList{Data: cs, NextCursor: next}}, nil
+		return replyPage[listTestClocksOutput](s.deps.TestClocks.List(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.TestClocksRead, huma.Operation{

@@ -17,11 +17,15 @@ type visitsOutput struct {
 	}
 }
 
+func (o *visitsOutput) answerList(xs []tickets.VisitEntry) { o.Body.Data = xs }
+
 type tasksOutput struct {
 	Body struct {
 		Data []tickets.Task `json:"data"`
 	}
 }
+
+func (o *tasksOutput) answerList(xs []tickets.Task) { o.Body.Data = xs }
 
 type completeTaskInput struct {
 	TicketIDParam
@@ -70,13 +74,7 @@ func (s *Server) registerTicketVisits() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*visitsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		vs, err := s.deps.Tickets.Visits(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &visitsOutput{}
-		out.Body.Data = vs
-		return out, nil
+		return replyList[visitsOutput](s.deps.Tickets.Visits(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -89,13 +87,7 @@ func (s *Server) registerTicketVisits() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*tasksOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ts, err := s.deps.Tickets.Tasks(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &tasksOutput{}
-		out.Body.Data = ts
-		return out, nil
+		return replyList[tasksOutput](s.deps.Tickets.Tasks(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsWork, huma.Operation{

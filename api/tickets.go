@@ -28,6 +28,10 @@ type openedTicketOutput struct {
 	Body     tickets.Ticket
 }
 
+func (o *openedTicketOutput) answer(x tickets.Ticket) {
+	o.Location, o.ETag, o.Body = "/v1/tickets/"+x.ID, etag(x.Version), x
+}
+
 type ticketActionInput[B any] struct {
 	TicketIDParam
 	IfMatch string `header:"If-Match" doc:"ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or \"v0\" tag is 412, a malformed one 400."`
@@ -57,17 +61,25 @@ type ticketList struct {
 
 type listTicketsOutput struct{ Body ticketList }
 
+func (o *listTicketsOutput) answerPage(xs []tickets.Ticket, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type timelineOutput struct {
 	Body struct {
 		Data []tickets.TimelineEntry `json:"data"`
 	}
 }
 
+func (o *timelineOutput) answerList(xs []tickets.TimelineEntry) { o.Body.Data = xs }
+
 type appointmentsOutput struct {
 	Body struct {
 		Data []tickets.AppointmentEntry `json:"data"`
 	}
 }
+
+func (o *appointmentsOutput) answerList(xs []tickets.AppointmentEntry) { o.Body.Data = xs }
 
 type transitionsOutput struct {
 	Body struct {
@@ -139,11 +151,7 @@ func (s *Server) registerTickets() {
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body tickets.NewTicket }) (*openedTicketOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		t, err := s.deps.Tickets.Open(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &openedTicketOutput{Location: "/v1/tickets/" + t.ID, ETag: etag(t.Version), Body: t}, nil
+		return reply[openedTicketOutput](s.deps.Tickets.Open(ctx, p, in.Body))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -155,14 +163,10 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listTicketsInput) (*listTicketsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ts, next, err := s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
+		return replyPage[listTicketsOutput](s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
 			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
 			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor,
-			ExternalReference: in.ExternalReference, Number: in.Number})
-		if err != nil {
-			return nil, err
-		}
-		return &listTicketsOutput{Body: ticketList{Data: ts, NextCursor: next}}, nil
+			ExternalReference: in.ExternalReference, Number: in.Number}))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -195,13 +199,7 @@ func (s *Server) registerTickets() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*timelineOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, err := s.deps.Tickets.Timeline(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &timelineOutput{}
-		out.Body.Data = es
-		return out, nil
+		return replyList[timelineOutput](s.deps.Tickets.Timeline(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -211,13 +209,7 @@ func (s *Server) registerTickets() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*appointmentsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, err := s.deps.Tickets.Appointments(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &appointmentsOutput{}
-		out.Body.Data = es
-		return out, nil
+		return replyList[appointmentsOutput](s.deps.Tickets.Appointments(ctx, p, in.TicketID))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -362,13 +354,7 @@ func (s *Server) registerTickets() {
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*ticketPartsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		parts, err := s.deps.Tickets.Parts(ctx, p, in.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out := &ticketPartsOutput{}
-		out.Body.Data = parts
-		return out, nil
+		return replyList[ticketPartsOutput](s.deps.Tickets.Parts(ctx, p, in.TicketID))
 	})
 }
 
@@ -382,3 +368,5 @@ type ticketPartsOutput struct {
 		Data []stock.TicketPart `json:"data"`
 	}
 }
+
+func (o *ticketPartsOutput) answerList(xs []stock.TicketPart) { o.Body.Data = xs }

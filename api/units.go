@@ -28,6 +28,10 @@ type createdUnitOutput struct {
 	Body     customers.Unit
 }
 
+func (o *createdUnitOutput) answer(x customers.Unit) {
+	o.Location, o.ETag, o.Body = "/v1/units/"+x.ID, etag(x.Version), x
+}
+
 type listUnitsInput struct {
 	PageParams
 	CustomerID   string `query:"customer_id" maxLength:"64" doc:"Only units of this owner." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
@@ -42,6 +46,10 @@ type unitList struct {
 }
 
 type listUnitsOutput struct{ Body unitList }
+
+func (o *listUnitsOutput) answerPage(xs []customers.Unit, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateUnitInput struct {
 	UnitIDParam
@@ -70,6 +78,10 @@ type historyList struct {
 
 type historyOutput struct{ Body historyList }
 
+func (o *historyOutput) answerPage(xs []customers.ServiceRecord, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 func (s *Server) registerUnits() {
 	tags := []string{"Units"}
 	register(s, authz.UnitsWrite, huma.Operation{
@@ -87,11 +99,7 @@ func (s *Server) registerUnits() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity}, MaxBodyBytes: 32 << 10,
 	}, func(ctx context.Context, in *struct{ Body customers.NewUnit }) (*createdUnitOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		u, err := s.deps.Customers.RegisterUnit(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &createdUnitOutput{Location: "/v1/units/" + u.ID, ETag: etag(u.Version), Body: u}, nil
+		return reply[createdUnitOutput](s.deps.Customers.RegisterUnit(ctx, p, in.Body))
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{
@@ -102,12 +110,8 @@ func (s *Server) registerUnits() {
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listUnitsInput) (*listUnitsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		us, next, err := s.deps.Customers.ListUnits(ctx, p, customers.UnitFilter{CustomerID: in.CustomerID, Serial: in.Serial,
-			ModelID: in.ModelID, StorefrontID: in.StorefrontID, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listUnitsOutput{Body: unitList{Data: us, NextCursor: next}}, nil
+		return replyPage[listUnitsOutput](s.deps.Customers.ListUnits(ctx, p, customers.UnitFilter{CustomerID: in.CustomerID, Serial: in.Serial,
+			ModelID: in.ModelID, StorefrontID: in.StorefrontID, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.UnitsRead, huma.Operation{
@@ -175,10 +179,6 @@ func (s *Server) registerUnits() {
 		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		rs, next, err := s.deps.Customers.ListHistory(ctx, p, in.UnitID, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &historyOutput{Body: historyList{Data: rs, NextCursor: next}}, nil
+		return replyPage[historyOutput](s.deps.Customers.ListHistory(ctx, p, in.UnitID, in.limit(), in.Cursor))
 	})
 }

@@ -32,12 +32,20 @@ type webhookSecretOutput struct {
 	Body     webhooks.EndpointWithSecret
 }
 
+func (o *webhookSecretOutput) answer(x webhooks.EndpointWithSecret) {
+	o.Location, o.ETag, o.Body = "/v1/webhooks/"+x.ID, etag(x.Version), x
+}
+
 type webhookList struct {
 	Data       []webhooks.Endpoint `json:"data"`
 	NextCursor string              `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
 }
 
 type listWebhooksOutput struct{ Body webhookList }
+
+func (o *listWebhooksOutput) answerPage(xs []webhooks.Endpoint, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type updateWebhookInput struct {
 	WebhookIDParam
@@ -57,6 +65,10 @@ type deliveryList struct {
 }
 
 type listDeliveriesOutput struct{ Body deliveryList }
+
+func (o *listDeliveriesOutput) answerPage(xs []webhooks.Delivery, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 type replayDeliveryInput struct {
 	WebhookIDParam
@@ -85,11 +97,7 @@ func (s *Server) registerWebhooks() {
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body webhooks.NewEndpoint }) (*webhookSecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		e, err := s.deps.Webhooks.CreateEndpoint(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &webhookSecretOutput{Location: "/v1/webhooks/" + e.ID, ETag: etag(e.Version), Body: e}, nil
+		return reply[webhookSecretOutput](s.deps.Webhooks.CreateEndpoint(ctx, p, in.Body))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
@@ -99,11 +107,7 @@ func (s *Server) registerWebhooks() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *PageParams) (*listWebhooksOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		es, next, err := s.deps.Webhooks.ListEndpoints(ctx, p, in.limit(), in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		return &listWebhooksOutput{Body: webhookList{Data: es, NextCursor: next}}, nil
+		return replyPage[listWebhooksOutput](s.deps.Webhooks.ListEndpoints(ctx, p, in.limit(), in.Cursor))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
@@ -151,11 +155,7 @@ func (s *Server) registerWebhooks() {
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *WebhookIDParam) (*webhookSecretOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		e, err := s.deps.Webhooks.RotateSecret(ctx, p, in.WebhookID)
-		if err != nil {
-			return nil, err
-		}
-		return &webhookSecretOutput{Location: "/v1/webhooks/" + e.ID, ETag: etag(e.Version), Body: e}, nil
+		return reply[webhookSecretOutput](s.deps.Webhooks.RotateSecret(ctx, p, in.WebhookID))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{
@@ -167,12 +167,8 @@ func (s *Server) registerWebhooks() {
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listDeliveriesInput) (*listDeliveriesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ds, next, err := s.deps.Webhooks.ListDeliveries(ctx, p, in.WebhookID,
-			webhooks.DeliveryFilter{Status: in.Status, Limit: in.limit(), Cursor: in.Cursor})
-		if err != nil {
-			return nil, err
-		}
-		return &listDeliveriesOutput{Body: deliveryList{Data: ds, NextCursor: next}}, nil
+		return replyPage[listDeliveriesOutput](s.deps.Webhooks.ListDeliveries(ctx, p, in.WebhookID,
+			webhooks.DeliveryFilter{Status: in.Status, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.WebhooksManage, huma.Operation{

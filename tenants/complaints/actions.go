@@ -50,8 +50,7 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("complaints", f.Cursor)
+	page, err := pg.NewKeyset("complaints", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -68,8 +67,8 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 			  AND ($8 = '' OR c.ticket_id = $8) AND ($9 = '' OR c.node_id = $9) AND ($10 = '' OR c.technician_id = $10)
 			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened') AND c.sla_due_at < $12))
 			ORDER BY c.id LIMIT $13`,
-			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
-			f.TechnicianID, f.Overdue, now, f.Limit+1, sc.technician)
+			tx.TenantID, page.After, sc.storefront, sc.nodes, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
+			f.TechnicianID, f.Overdue, now, page.Fetch(), sc.technician)
 		if err != nil {
 			return err
 		}
@@ -79,7 +78,7 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("complaints", out, f.Limit, func(c Complaint) string { return c.ID })
+	out, next := pg.Page(page, out, func(c Complaint) string { return c.ID })
 	return out, next, nil
 }
 

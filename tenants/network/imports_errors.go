@@ -43,13 +43,13 @@ func (s *Service) ListImportErrors(ctx context.Context, p tenants.Principal, id 
 	if err := importReader(p); err != nil {
 		return nil, "", err
 	}
+	page, err := pg.NewKeyset("import_errors", cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
 	after := 0
-	if cursor != "" {
-		key, err := tenants.DecodeCursor("import_errors", cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		if after, err = strconv.Atoi(key); err != nil {
+	if !page.First() {
+		if after, err = strconv.Atoi(page.After); err != nil {
 			return nil, "", tenants.MalformedCursor(cursor)
 		}
 	}
@@ -57,7 +57,7 @@ func (s *Service) ListImportErrors(ctx context.Context, p tenants.Principal, id 
 		out  []ImportError
 		next string
 	)
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if _, err := getImport(ctx, tx, id); err != nil {
 			return err
 		}

@@ -61,20 +61,17 @@ func (s *Service) ListImports(ctx context.Context, p tenants.Principal, limit in
 	if err := importReader(p); err != nil {
 		return nil, "", err
 	}
-	before, err := tenants.PageAfter("imports", cursor)
+	page, err := pg.NewKeyset("imports", cursor, limit)
 	if err != nil {
 		return nil, "", err
-	}
-	if before == "" {
-		before = "imp_~" // the first page: sorts after every id (newest first)
 	}
 	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) }, `SELECT `+importColumns+` FROM network_imports
 			WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
-		before, limit+1)
+		page.AfterOr("imp_~"), page.Fetch()) // newest first: the first page starts after every id
 	if err != nil {
 		return nil, "", err
 	}
-	out, next := tenants.NextPage("imports", out, limit, func(im Import) string { return im.ID })
+	out, next := pg.Page(page, out, func(im Import) string { return im.ID })
 	return out, next, nil
 }
 

@@ -304,7 +304,7 @@ type NodeFilter struct {
 
 // ListNodes lists nodes in scope in id order.
 func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilter) ([]Node, string, error) {
-	after, err := tenants.PageAfter("nodes", f.Cursor)
+	page, err := pg.NewKeyset("nodes", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -330,7 +330,7 @@ func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilt
 			  AND ($9 = '' OR $9 = ANY (categories))
 			  AND ($10 = '' OR $10 = ANY (service_kinds))
 			ORDER BY id LIMIT $11`,
-			tx.TenantID, after, sc.Path(), f.Tier, f.Status, f.ParentID, f.SubtreeOf, regions, f.Category, f.ServiceKind, f.Limit+1)
+			tx.TenantID, page.After, sc.Path(), f.Tier, f.Status, f.ParentID, f.SubtreeOf, regions, f.Category, f.ServiceKind, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -340,7 +340,7 @@ func (s *Service) ListNodes(ctx context.Context, p tenants.Principal, f NodeFilt
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	nodes, next := tenants.NextPage("nodes", nodes, f.Limit, func(n Node) string { return n.ID })
+	nodes, next := pg.Page(page, nodes, func(n Node) string { return n.ID })
 	return nodes, next, nil
 }
 
@@ -354,7 +354,7 @@ type SubtreeNode struct {
 // Subtree lists a node and everything under it in tree (depth-first) order,
 // optionally only maxDepth levels deep (0: all).
 func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, maxDepth, limit int, cursor string) ([]SubtreeNode, string, error) {
-	after, err := tenants.PageAfter("subtree", cursor)
+	page, err := pg.NewKeyset("subtree", cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -370,7 +370,7 @@ func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, m
 		}
 		topPath := pathText(top)
 		rows, err := tx.Query(ctx, SubtreeSQL,
-			tx.TenantID, topPath, after, maxDepth, limit+1)
+			tx.TenantID, topPath, page.After, maxDepth, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -386,7 +386,7 @@ func (s *Service) Subtree(ctx context.Context, p tenants.Principal, id string, m
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("subtree", out, limit, func(n SubtreeNode) string { return pathText(n.Node) })
+	out, next := pg.Page(page, out, func(n SubtreeNode) string { return pathText(n.Node) })
 	if out == nil {
 		out = []SubtreeNode{}
 	}

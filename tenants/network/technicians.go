@@ -525,9 +525,8 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
 	minLevel := max(f.MinLevel, 1)
-	after, err := tenants.PageAfter("technicians", f.Cursor)
+	page, err := pg.NewKeyset("technicians", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -551,8 +550,8 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 			  AND ($10 = '' OR t.status = $10)
 			  AND ($11::bool IS NULL OR (t.status = 'active' AND COALESCE(t.licence_expires_on >= $9::date, false)) = $11)
 			ORDER BY t.id LIMIT $12`,
-			tx.TenantID, after, sc.Path(), f.NodeID, f.SubtreeOf, f.Category, minLevel, f.Licence, today,
-			f.Status, f.Eligible, f.Limit+1)
+			tx.TenantID, page.After, sc.Path(), f.NodeID, f.SubtreeOf, f.Category, minLevel, f.Licence, today,
+			f.Status, f.Eligible, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -562,7 +561,7 @@ func (s *Service) ListTechnicians(ctx context.Context, p tenants.Principal, f Te
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("technicians", out, f.Limit, func(t Technician) string { return t.ID })
+	out, next := pg.Page(page, out, func(t Technician) string { return t.ID })
 	return out, next, nil
 }
 

@@ -100,13 +100,12 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("holidays", f.Cursor)
+	page, err := pg.NewKeyset("holidays", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	if after != "" {
-		if _, err := time.Parse(time.DateOnly, after); err != nil {
+	if page.After != "" {
+		if _, err := time.Parse(time.DateOnly, page.After); err != nil {
 			return nil, "", tenants.MalformedCursor(f.Cursor)
 		}
 	}
@@ -114,7 +113,7 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), name, created_at, updated_at FROM tenant_holidays
 			WHERE tenant_id = $1 AND ($2 = '' OR day > $2::date) AND ($3 = '' OR day >= $3::date) AND ($4 = '' OR day <= $4::date)
-			ORDER BY day LIMIT $5`, tx.TenantID, after, f.From, f.To, f.Limit+1)
+			ORDER BY day LIMIT $5`, tx.TenantID, page.After, f.From, f.To, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -131,7 +130,7 @@ func (s *Service) ListHolidays(ctx context.Context, p tenants.Principal, f Holid
 	if out == nil {
 		out = []Holiday{}
 	}
-	out, next := tenants.NextPage("holidays", out, f.Limit, func(h Holiday) string { return h.Day })
+	out, next := pg.Page(page, out, func(h Holiday) string { return h.Day })
 	return out, next, nil
 }
 

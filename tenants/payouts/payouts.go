@@ -451,8 +451,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
 		return nil, "", tenants.InvalidMsg("state", i18n.M("common.one_of", "Values", "scheduled, paid, missed"), f.State)
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("payouts", f.Cursor)
+	page, err := pg.NewKeyset("payouts", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -465,7 +464,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 		rows, err := tx.Query(ctx, `SELECT `+payoutColumns+payoutFrom+`
 			WHERE p.tenant_id = $1 AND p.id > $2 AND `+inScope("$3", "$8")+`
 			  AND ($4 = '' OR p.state = $4) AND ($5 = '' OR p.unit_id = $5) AND ($6 = '' OR p.claim_id = $6)
-			ORDER BY p.id LIMIT $7`, tx.TenantID, after, sc.storefrontUnits, f.State, f.UnitID, f.ClaimID, f.Limit+1, sc.jobUnits)
+			ORDER BY p.id LIMIT $7`, tx.TenantID, page.After, sc.storefrontUnits, f.State, f.UnitID, f.ClaimID, page.Fetch(), sc.jobUnits)
 		if err != nil {
 			return err
 		}
@@ -480,7 +479,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 	if out == nil {
 		out = []Payout{}
 	}
-	out, next := tenants.NextPage("payouts", out, f.Limit, func(o Payout) string { return o.ID })
+	out, next := pg.Page(page, out, func(o Payout) string { return o.ID })
 	return out, next, nil
 }
 

@@ -61,14 +61,10 @@ type GradingPolicy struct {
 	UpdatedAt    *time.Time        `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T10:00:00+08:00"`
 }
 
+func (pol *GradingPolicy) stamp(version int, at time.Time) { pol.Version, pol.UpdatedAt = version, &at }
+
 func currentPolicy(ctx context.Context, tx pg.TenantTx) (GradingPolicy, bool, error) {
-	var pol GradingPolicy
-	v, at, ok, err := nodeGrades.loadPolicy(ctx, tx, &pol)
-	if !ok || err != nil {
-		return GradingPolicy{}, false, err
-	}
-	pol.Version, pol.UpdatedAt = v, &at
-	return pol, true, nil
+	return currentOf[GradingPolicy](ctx, tx, nodeGrades)
 }
 
 // GradingPolicy reads the current policy; without one it is not found.
@@ -215,17 +211,12 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 	}
 	run := GradingRun{ID: tenants.NewID("grr"), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []Proposal{}}
-	tag, err := tx.Exec(ctx, `INSERT INTO grading_runs (tenant_id, id, period_from, period_to, policy_version, actor)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, tx.TenantID, run.ID, from, to, pol.Version, actor)
-	if err != nil {
-		return run, err
-	}
-	if tag.RowsAffected() == 0 { // graded already: return that run
-		if err := tx.QueryRow(ctx, `SELECT id, graded, skipped FROM grading_runs WHERE tenant_id = $1 AND period_from = $2
-			AND period_to = $3 AND policy_version = $4`, tx.TenantID, from, to, pol.Version).Scan(&run.ID, &run.Graded, &run.Skipped); err != nil {
-			return run, err
+	prior, fresh, err := nodeGrades.openRun(ctx, tx, &run.ID, from, to, pol.Version, actor)
+	if err != nil || !fresh { // graded already: return that run
+		run.Graded, run.Skipped = prior.done, prior.skipped
+		if err == nil {
+			run.Proposals, err = listProposals(ctx, tx, ProposalFilter{RunID: run.ID})
 		}
-		run.Proposals, err = listProposals(ctx, tx, ProposalFilter{RunID: run.ID})
 		return run, err
 	}
 	nodes, err := network.GradedNodesTx(ctx, tx)
@@ -261,15 +252,13 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 			return run, err
 		}
 		if err := events.Append(ctx, tx, events.New{Type: TypeGradeProposed, SubjectID: pr.ID, Actor: actor,
-			Data: proposalEvent(pr)}); err != nil {
+			Data: proposalEvent(pr, nil)}); err != nil {
 			return run, err
 		}
 		run.Graded++
 		run.Proposals = append(run.Proposals, pr)
 	}
-	_, err = tx.Exec(ctx, `UPDATE grading_runs SET graded = $3, skipped = $4 WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, run.ID, run.Graded, run.Skipped)
-	return run, err
+	return run, nodeGrades.closeRun(ctx, tx, run.ID, runCounts{run.Graded, run.Skipped})
 }
 
 // ProposalEventData is the data of grade events.
@@ -285,13 +274,11 @@ type ProposalEventData struct {
 	Reason        string  `json:"reason,omitempty"`
 }
 
-func proposalEvent(p Proposal) ProposalEventData {
-	d := ProposalEventData{ProposalID: p.ID, NodeID: p.NodeID, Score: p.Score, CurrentGrade: p.CurrentGrade,
-		ProposedGrade: p.ProposedGrade, Consequence: p.Consequence, State: p.State, PolicyVersion: p.PolicyVersion}
-	if p.Reason != nil {
-		d.Reason = *p.Reason
-	}
-	return d
+// proposalEvent is p's event data; a reason given replaces p's own.
+func proposalEvent(p Proposal, reason *string) ProposalEventData {
+	return ProposalEventData{ProposalID: p.ID, NodeID: p.NodeID, Score: p.Score, CurrentGrade: p.CurrentGrade,
+		ProposedGrade: p.ProposedGrade, Consequence: p.Consequence, State: p.State, PolicyVersion: p.PolicyVersion,
+		Reason: eventReason(p.Reason, reason)}
 }
 
 // metricsPerNode sums each node's own rollups (not its subtree's) over the period.
@@ -305,23 +292,7 @@ func metricsPerNode(ctx context.Context, tx pg.TenantTx, ids []string, from, to 
 		rows, err = tx.Query(ctx, `SELECT node_id, metric, sum(n)::bigint FROM quality_daily WHERE tenant_id = $1 AND day BETWEEN $2 AND $3
 			AND node_id = ANY($4) GROUP BY node_id, metric`, tx.TenantID, from, to, ids)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]Metrics{}
-	for rows.Next() {
-		var node, k string
-		var n int64
-		if err := rows.Scan(&node, &k, &n); err != nil {
-			return nil, err
-		}
-		if out[node] == nil {
-			out[node] = Metrics{}
-		}
-		out[node][k] = n
-	}
-	return out, rows.Err()
+	return metricsBy(rows, err, func(node *string) []any { return []any{node} })
 }
 
 // ProposalFilter narrows a proposal list.
@@ -339,24 +310,16 @@ func scanProposal(r pgx.Row) (Proposal, error) {
 	var p Proposal
 	var from, to time.Time
 	var raw []byte
-	var aReason, aBy *string
-	var aAt *time.Time
-	var ap Appeal
-	err := r.Scan(&p.ID, &p.RunID, &p.NodeID, &from, &to, &p.PolicyVersion, &p.Score, &raw, &p.Tickets, &p.CurrentGrade,
-		&p.ProposedGrade, &p.Consequence, &p.State, &p.DecidedBy, &p.DecidedAt, &p.Reason, &p.AppealUntil, &p.Version, &p.CreatedAt,
-		&aReason, &aBy, &aAt, &ap.Decision, &ap.DecisionNote, &ap.DecidedBy, &ap.DecidedAt)
+	var a appealColumns
+	err := r.Scan(append([]any{&p.ID, &p.RunID, &p.NodeID, &from, &to, &p.PolicyVersion, &p.Score, &raw, &p.Tickets, &p.CurrentGrade,
+		&p.ProposedGrade, &p.Consequence, &p.State, &p.DecidedBy, &p.DecidedAt, &p.Reason, &p.AppealUntil, &p.Version, &p.CreatedAt},
+		a.dest()...)...)
 	if err != nil {
 		return p, err
 	}
 	p.PeriodFrom, p.PeriodTo = from.Format(time.DateOnly), to.Format(time.DateOnly)
-	if err := json.Unmarshal(raw, &p.Indicators); err != nil {
-		return p, err
-	}
-	if aReason != nil {
-		ap.Reason, ap.FiledBy, ap.FiledAt = *aReason, *aBy, *aAt
-		p.Appeal = &ap
-	}
-	return p, nil
+	p.Appeal = a.appeal()
+	return p, json.Unmarshal(raw, &p.Indicators)
 }
 
 func listProposals(ctx context.Context, tx pg.TenantTx, f ProposalFilter) ([]Proposal, error) {
@@ -364,14 +327,7 @@ func listProposals(ctx context.Context, tx pg.TenantTx, f ProposalFilter) ([]Pro
 		LEFT JOIN grade_appeals a ON a.tenant_id = p.tenant_id AND a.livemode = p.livemode AND a.proposal_id = p.id
 		WHERE p.tenant_id = $1 AND ($2 = '' OR p.run_id = $2) AND ($3 = '' OR p.node_id = $3) AND ($4 = '' OR p.state = $4)
 		ORDER BY p.created_at DESC, p.id LIMIT 500`, tx.TenantID, f.RunID, f.NodeID, f.State)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Proposal, error) { return scanProposal(r) })
-	if out == nil {
-		out = []Proposal{}
-	}
-	return out, err
+	return collectProposals(rows, err, scanProposal)
 }
 
 // ListProposals lists proposals, newest first (a node-bound key: its subtree's).
@@ -379,16 +335,11 @@ func (s *Service) ListProposals(ctx context.Context, p tenants.Principal, f Prop
 	var out []Proposal
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
-		out, err = listProposals(ctx, tx, f)
-		if err != nil || p.NodeID == "" {
+		if out, err = listProposals(ctx, tx, f); err != nil {
 			return err
 		}
-		within, err := network.SubtreeIDsTx(ctx, tx, p.NodeID)
-		if err != nil {
-			return err
-		}
-		out = slices.DeleteFunc(out, func(pr Proposal) bool { return !slices.Contains(within, pr.NodeID) })
-		return nil
+		out, err = inSubtree(ctx, tx, p, out, func(pr Proposal) string { return pr.NodeID })
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -443,35 +394,21 @@ func recordGrade(ctx context.Context, tx pg.TenantTx, actor, nodeID, grade strin
 
 // GradeHistory lists a node's grade changes, oldest first.
 func (s *Service) GradeHistory(ctx context.Context, p tenants.Principal, nodeID string) ([]HistoryEntry, error) {
-	var out []HistoryEntry
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+	return history[HistoryEntry](ctx, s, p, func(tx pg.TenantTx) error {
 		if !tenants.ValidID(tenants.PrefixNode, nodeID) {
 			return tenants.NotFound("node")
 		}
-		if _, err := network.NodeInScopeTx(ctx, tx, p, nodeID); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT node_id, old_grade, new_grade, proposal_id, actor, reason, at FROM grade_history
-			WHERE tenant_id = $1 AND node_id = $2 ORDER BY seq`, tx.TenantID, nodeID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[HistoryEntry])
+		_, err := network.NodeInScopeTx(ctx, tx, p, nodeID)
 		return err
-	})
-	if out == nil {
-		out = []HistoryEntry{}
-	}
-	return out, pg.Translate(err)
+	}, `SELECT node_id, old_grade, new_grade, proposal_id, actor, reason, at FROM grade_history
+		WHERE tenant_id = $1 AND node_id = $2 ORDER BY seq`, nodeID)
 }
 
 // Decide approves or rejects a proposal (a person; reason required for a
 // rejection). Approval sets the node's grade with a history entry and
 // opens the appeal window. Only a proposed proposal can be decided.
 func (s *Service) Decide(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (Proposal, error) {
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) {
-		return gradeProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
-	})
+	return gradeProposals.decide(ctx, s, p, id, approve, reason, ifVersion)
 }
 
 func nullIfEmpty(s string) *string {
@@ -487,15 +424,13 @@ func (s *Service) AppealProposal(ctx context.Context, p tenants.Principal, id, r
 	if technicianOnly(p) { // a technician appeals its own level, not its node's grade
 		return Proposal{}, tenants.NotFound("grade proposal")
 	}
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) { return gradeProposals.appeal(ctx, tx, p, id, reason) })
+	return gradeProposals.appeal(ctx, s, p, id, reason)
 }
 
 // DecideAppeal decides an appeal: upheld keeps the approved grade;
 // overturned restores the grade the node had before, with a history entry.
 func (s *Service) DecideAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (Proposal, error) {
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (Proposal, error) {
-		return gradeProposals.decideAppeal(ctx, tx, p, id, overturn, note)
-	})
+	return gradeProposals.decideAppeal(ctx, s, p, id, overturn, note)
 }
 
 // gradeProposals is node grading's rung: a node's grade.
@@ -516,12 +451,6 @@ var gradeProposals = rung[Proposal]{
 		}
 		return recordGrade(ctx, tx, actor, pr.NodeID, grade, &pr.ID, reason)
 	},
-	event: func(pr Proposal, reason *string) any {
-		d := proposalEvent(pr)
-		if reason != nil {
-			d.Reason = *reason
-		}
-		return d
-	},
+	event:    func(pr Proposal, reason *string) any { return proposalEvent(pr, reason) },
 	approved: TypeGradeApproved, rejected: TypeGradeRejected, appealed: TypeGradeAppealed, appealDecided: TypeGradeAppealDecided,
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/network"
 )
 
 // What node grading and technician levelling share: a versioned tenant
@@ -26,6 +28,7 @@ import (
 
 // ladder names the tables and words of one kind of proposal.
 type ladder struct {
+	runs      string // runs: one per period and policy version
 	policies  string // policy versions
 	proposals string
 	appeals   string
@@ -35,9 +38,9 @@ type ladder struct {
 }
 
 var (
-	nodeGrades = ladder{policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
+	nodeGrades = ladder{runs: "grading_runs", policies: "grading_policies", proposals: "grade_proposals", appeals: "grade_appeals",
 		what: "grade proposal", changed: "quality.grading_policy_changed", updated: TypeGradingPolicyUpdated}
-	techLevels = ladder{policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
+	techLevels = ladder{runs: "level_runs", policies: "level_policies", proposals: "level_proposals", appeals: "level_appeals",
 		what: "level proposal", changed: "quality.level_policy_changed", updated: TypeLevelPolicyUpdated}
 )
 
@@ -100,6 +103,22 @@ func (l ladder) loadPolicy(ctx context.Context, tx pg.TenantTx, dst any) (versio
 	return version, at, true, json.Unmarshal(raw, dst)
 }
 
+// currentOf reads l's current policy as a P stamped with its version and
+// time; ok is false when the tenant has none.
+func currentOf[P any, PP interface {
+	*P
+	stamp(version int, at time.Time)
+}](ctx context.Context, tx pg.TenantTx, l ladder) (P, bool, error) {
+	var pol P
+	v, at, ok, err := l.loadPolicy(ctx, tx, &pol)
+	if !ok || err != nil {
+		var zero P
+		return zero, false, err
+	}
+	PP(&pol).stamp(v, at)
+	return pol, true, nil
+}
+
 // storePolicy stores pol as the version after ifVersion, which must be the
 // current one (0: none yet); another is precondition_failed.
 func (l ladder) storePolicy(ctx context.Context, tx pg.TenantTx, actor string, ifVersion int, pol any) (int, error) {
@@ -158,6 +177,30 @@ func putPolicy[P any](ctx context.Context, s *Service, p tenants.Principal, l la
 		pol, _, err := current(ctx, tx)
 		return pol, err
 	})
+}
+
+// runCounts are a run's counts: subjects given a proposal and skipped.
+type runCounts struct{ done, skipped int }
+
+// openRun records run id of l for from..to under policy version. Runs are
+// idempotent per period and version: when one was recorded already, fresh
+// is false and id and counts are that run's.
+func (l ladder) openRun(ctx context.Context, tx pg.TenantTx, id *string, from, to time.Time, version int, actor string) (counts runCounts, fresh bool, err error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO `+l.runs+` (tenant_id, id, period_from, period_to, policy_version, actor)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, tx.TenantID, *id, from, to, version, actor)
+	if err != nil || tag.RowsAffected() > 0 {
+		return counts, err == nil, err
+	}
+	err = tx.QueryRow(ctx, `SELECT id, graded, skipped FROM `+l.runs+` WHERE tenant_id = $1 AND period_from = $2
+		AND period_to = $3 AND policy_version = $4`, tx.TenantID, from, to, version).Scan(id, &counts.done, &counts.skipped)
+	return counts, false, err
+}
+
+// closeRun records run id's counts.
+func (l ladder) closeRun(ctx context.Context, tx pg.TenantTx, id string, counts runCounts) error {
+	_, err := tx.Exec(ctx, `UPDATE `+l.runs+` SET graded = $3, skipped = $4 WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, id, counts.done, counts.skipped)
+	return err
 }
 
 // decidable checks a proposal may be decided: the version the caller read
@@ -225,6 +268,111 @@ func (l ladder) markAppealDecided(ctx context.Context, tx pg.TenantTx, id, decis
 	return err
 }
 
+// appealColumns receive a proposal row's appeal columns (a.reason,
+// a.filed_by, a.filed_at, a.decision, a.decision_note, a.decided_by,
+// a.decided_at), all NULL when the proposal has no appeal.
+type appealColumns struct {
+	reason, filedBy *string
+	filedAt         *time.Time
+	ap              Appeal
+}
+
+// dest are the scan targets of the columns, in that order.
+func (a *appealColumns) dest() []any {
+	return []any{&a.reason, &a.filedBy, &a.filedAt, &a.ap.Decision, &a.ap.DecisionNote, &a.ap.DecidedBy, &a.ap.DecidedAt}
+}
+
+// appeal is the appeal scanned, or nil without one.
+func (a *appealColumns) appeal() *Appeal {
+	if a.reason == nil {
+		return nil
+	}
+	a.ap.Reason, a.ap.FiledBy, a.ap.FiledAt = *a.reason, *a.filedBy, *a.filedAt
+	return &a.ap
+}
+
+// collectProposals scans a proposal list's rows (of a query that failed
+// with err, or not) with scan; no rows is an empty list.
+func collectProposals[P any](rows pgx.Rows, err error, scan func(pgx.Row) (P, error)) ([]P, error) {
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (P, error) { return scan(r) })
+	if out == nil {
+		out = []P{}
+	}
+	return out, err
+}
+
+// inSubtree keeps of ps those whose node (node) is in a node-bound
+// principal's subtree; other principals keep all of them.
+func inSubtree[P any](ctx context.Context, tx pg.TenantTx, p tenants.Principal, ps []P, node func(P) string) ([]P, error) {
+	if p.NodeID == "" {
+		return ps, nil
+	}
+	within, err := network.SubtreeIDsTx(ctx, tx, p.NodeID)
+	if err != nil {
+		return ps, err
+	}
+	return slices.DeleteFunc(ps, func(pr P) bool { return !slices.Contains(within, node(pr)) }), nil
+}
+
+// history reads a subject's rung changes, oldest first, as H (sql's
+// columns in H's field order; $1 is the tenant, args the rest) once inScope
+// has checked the principal may see the subject; none is an empty list.
+func history[H any](ctx context.Context, s *Service, p tenants.Principal, inScope func(tx pg.TenantTx) error, sql string, args ...any) ([]H, error) {
+	out, err := inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) ([]H, error) {
+		if err := inScope(tx); err != nil {
+			return nil, err
+		}
+		rows, err := tx.Query(ctx, sql, append([]any{tx.TenantID}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowToStructByPos[H])
+	})
+	if out == nil {
+		out = []H{}
+	}
+	return out, err
+}
+
+// eventReason is the reason a proposal's event carries: the one given,
+// else the proposal's own ("" without either).
+func eventReason(own, given *string) string {
+	switch {
+	case given != nil:
+		return *given
+	case own != nil:
+		return *own
+	}
+	return ""
+}
+
+// metricsBy gathers rows (of a query that failed with err, or not) of a
+// key, a metric and its sum into Metrics per key; key gives the scan
+// targets of the key's columns.
+func metricsBy[K comparable](rows pgx.Rows, err error, key func(k *K) []any) (map[K]Metrics, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[K]Metrics{}
+	for rows.Next() {
+		var k K
+		var metric string
+		var n int64
+		if err := rows.Scan(append(key(&k), &metric, &n)...); err != nil {
+			return nil, err
+		}
+		if out[k] == nil {
+			out[k] = Metrics{}
+		}
+		out[k][metric] = n
+	}
+	return out, rows.Err()
+}
+
 // approvedWhy is the history reason of an approval without one.
 func approvedWhy(reason string, score float64, policyVersion int) string {
 	if reason != "" {
@@ -266,68 +414,74 @@ type proposalFacts struct {
 // decide approves or rejects proposal id (a reason is required to
 // reject); approval gives the subject the proposed rung and opens the
 // appeal window. Only a proposed proposal can be decided.
-func (r rung[P]) decide(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (P, error) {
-	var zero P
-	pr, err := r.get(ctx, tx, p, id)
-	if err != nil {
-		return zero, err
-	}
-	f := r.facts(pr)
-	if err := r.decidable(f.state, f.version, ifVersion, approve, reason); err != nil {
-		return zero, err
-	}
-	typ := r.rejected
-	if approve {
-		typ = r.approved
-		if err := r.set(ctx, tx, p.Subject(), pr, false, approvedWhy(reason, f.score, f.policyVersion)); err != nil {
+func (r rung[P]) decide(ctx context.Context, s *Service, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		var zero P
+		pr, err := r.get(ctx, tx, p, id)
+		if err != nil {
 			return zero, err
 		}
-	}
-	if err := r.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
-		return zero, err
-	}
-	return r.reread(ctx, tx, p, id, typ, nil)
+		f := r.facts(pr)
+		if err := r.decidable(f.state, f.version, ifVersion, approve, reason); err != nil {
+			return zero, err
+		}
+		typ := r.rejected
+		if approve {
+			typ = r.approved
+			if err := r.set(ctx, tx, p.Subject(), pr, false, approvedWhy(reason, f.score, f.policyVersion)); err != nil {
+				return zero, err
+			}
+		}
+		if err := r.markDecided(ctx, tx, id, approve, p.Subject(), reason); err != nil {
+			return zero, err
+		}
+		return r.reread(ctx, tx, p, id, typ, nil)
+	})
 }
 
 // appeal files the subject's appeal against an approved proposal id
 // within its window; once only.
-func (r rung[P]) appeal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, reason string) (P, error) {
-	pr, err := r.get(ctx, tx, p, id)
-	if err != nil {
-		var zero P
-		return zero, err
-	}
-	f := r.facts(pr)
-	if err := r.fileAppeal(ctx, tx, id, f.state, f.appealUntil, p.Subject(), reason); err != nil {
-		var zero P
-		return zero, err
-	}
-	return r.reread(ctx, tx, p, id, r.appealed, &reason)
+func (r rung[P]) appeal(ctx context.Context, s *Service, p tenants.Principal, id, reason string) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		pr, err := r.get(ctx, tx, p, id)
+		if err != nil {
+			var zero P
+			return zero, err
+		}
+		f := r.facts(pr)
+		if err := r.fileAppeal(ctx, tx, id, f.state, f.appealUntil, p.Subject(), reason); err != nil {
+			var zero P
+			return zero, err
+		}
+		return r.reread(ctx, tx, p, id, r.appealed, &reason)
+	})
 }
 
 // decideAppeal decides the appeal of proposal id: upheld keeps the
 // approved rung; overturned restores the one the subject had before, with
 // a history entry.
-func (r rung[P]) decideAppeal(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string, overturn bool, note string) (P, error) {
-	var zero P
-	pr, err := r.get(ctx, tx, p, id)
-	if err != nil {
-		return zero, err
-	}
-	if err := appealDecidable(r.facts(pr).state); err != nil {
-		return zero, err
-	}
-	decision := "upheld"
-	if overturn {
-		decision = "overturned"
-		if err := r.set(ctx, tx, p.Subject(), pr, true, "appeal overturned: "+note); err != nil {
+func (r rung[P]) decideAppeal(ctx context.Context, s *Service, p tenants.Principal, id string, overturn bool, note string) (P, error) {
+	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (P, error) {
+		var zero P
+		pr, err := r.get(ctx, tx, p, id)
+		if err != nil {
 			return zero, err
 		}
-	}
-	if err := r.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
-		return zero, err
-	}
-	return r.reread(ctx, tx, p, id, r.appealDecided, &note)
+		if err := appealDecidable(r.facts(pr).state); err != nil {
+			return zero, err
+		}
+		decision := "upheld"
+		if overturn {
+			decision = "overturned"
+			if err := r.set(ctx, tx, p.Subject(), pr, true, "appeal overturned: "+note); err != nil {
+				return zero, err
+			}
+		}
+		if err := r.markAppealDecided(ctx, tx, id, decision, p.Subject(), note); err != nil {
+			return zero, err
+		}
+		return r.reread(ctx, tx, p, id, r.appealDecided, &note)
+	})
 }
 
 // reread reads proposal id as a decision left it and appends its event of

@@ -72,14 +72,10 @@ type LevelPolicy struct {
 	UpdatedAt   *time.Time  `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T10:00:00+08:00"`
 }
 
+func (pol *LevelPolicy) stamp(version int, at time.Time) { pol.Version, pol.UpdatedAt = version, &at }
+
 func currentLevelPolicy(ctx context.Context, tx pg.TenantTx) (LevelPolicy, bool, error) {
-	var pol LevelPolicy
-	v, at, ok, err := techLevels.loadPolicy(ctx, tx, &pol)
-	if !ok || err != nil {
-		return LevelPolicy{}, false, err
-	}
-	pol.Version, pol.UpdatedAt = v, &at
-	return pol, true, nil
+	return currentOf[LevelPolicy](ctx, tx, techLevels)
 }
 
 // LevelPolicy reads the current technician-level policy; without one it is not found.
@@ -268,17 +264,12 @@ func levelTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 	}
 	run := LevelRun{ID: tenants.NewID(PrefixLevelRun), PeriodFrom: from.Format(time.DateOnly), PeriodTo: to.Format(time.DateOnly),
 		PolicyVersion: pol.Version, Proposals: []LevelProposal{}}
-	tag, err := tx.Exec(ctx, `INSERT INTO level_runs (tenant_id, id, period_from, period_to, policy_version, actor)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, tx.TenantID, run.ID, from, to, pol.Version, actor)
-	if err != nil {
-		return run, err
-	}
-	if tag.RowsAffected() == 0 { // levelled already: return that run
-		if err := tx.QueryRow(ctx, `SELECT id, graded, skipped FROM level_runs WHERE tenant_id = $1 AND period_from = $2
-			AND period_to = $3 AND policy_version = $4`, tx.TenantID, from, to, pol.Version).Scan(&run.ID, &run.Levelled, &run.Skipped); err != nil {
-			return run, err
+	prior, fresh, err := techLevels.openRun(ctx, tx, &run.ID, from, to, pol.Version, actor)
+	if err != nil || !fresh { // levelled already: return that run
+		run.Levelled, run.Skipped = prior.done, prior.skipped
+		if err == nil {
+			run.Proposals, err = listLevelProposals(ctx, tx, LevelProposalFilter{RunID: run.ID})
 		}
-		run.Proposals, err = listLevelProposals(ctx, tx, LevelProposalFilter{RunID: run.ID})
 		return run, err
 	}
 	techs, err := network.LevelCandidatesTx(ctx, tx, run.PeriodTo)
@@ -334,15 +325,13 @@ func levelTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 			return run, err
 		}
 		if err := events.Append(ctx, tx, events.New{Type: TypeLevelProposed, SubjectID: pr.ID, Actor: actor,
-			Data: levelEvent(pr)}); err != nil {
+			Data: levelEvent(pr, nil)}); err != nil {
 			return run, err
 		}
 		run.Levelled++
 		run.Proposals = append(run.Proposals, pr)
 	}
-	_, err = tx.Exec(ctx, `UPDATE level_runs SET graded = $3, skipped = $4 WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, run.ID, run.Levelled, run.Skipped)
-	return run, err
+	return run, techLevels.closeRun(ctx, tx, run.ID, runCounts{run.Levelled, run.Skipped})
 }
 
 // metricsPerTechnicianCategory sums each technician's rollups per category over the period.
@@ -350,24 +339,7 @@ func metricsPerTechnicianCategory(ctx context.Context, tx pg.TenantTx, from, to 
 	rows, err := tx.Query(ctx, `SELECT technician_id, category, metric, sum(n)::bigint FROM quality_daily
 		WHERE tenant_id = $1 AND day BETWEEN $2 AND $3 AND technician_id <> '' AND category <> ''
 		GROUP BY technician_id, category, metric`, tx.TenantID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[techCategory]Metrics{}
-	for rows.Next() {
-		var k techCategory
-		var metric string
-		var n int64
-		if err := rows.Scan(&k.tech, &k.category, &metric, &n); err != nil {
-			return nil, err
-		}
-		if out[k] == nil {
-			out[k] = Metrics{}
-		}
-		out[k][metric] = n
-	}
-	return out, rows.Err()
+	return metricsBy(rows, err, func(k *techCategory) []any { return []any{&k.tech, &k.category} })
 }
 
 // LevelEventData is the data of level events.
@@ -384,14 +356,11 @@ type LevelEventData struct {
 	Reason        string  `json:"reason,omitempty"`
 }
 
-func levelEvent(p LevelProposal) LevelEventData {
-	d := LevelEventData{ProposalID: p.ID, TechnicianID: p.TechnicianID, Category: p.Category, Score: p.Score,
+// levelEvent is p's event data; a reason given replaces p's own.
+func levelEvent(p LevelProposal, reason *string) LevelEventData {
+	return LevelEventData{ProposalID: p.ID, TechnicianID: p.TechnicianID, Category: p.Category, Score: p.Score,
 		CurrentLevel: p.CurrentLevel, ProposedLevel: p.ProposedLevel, Consequence: p.Consequence, State: p.State,
-		PolicyVersion: p.PolicyVersion}
-	if p.Reason != nil {
-		d.Reason = *p.Reason
-	}
-	return d
+		PolicyVersion: p.PolicyVersion, Reason: eventReason(p.Reason, reason)}
 }
 
 // LevelProposalFilter narrows a level proposal list.
@@ -411,25 +380,19 @@ func scanLevelProposal(r pgx.Row) (LevelProposal, error) {
 	var p LevelProposal
 	var from, to time.Time
 	var inds, courses, notes []byte
-	var aReason, aBy *string
-	var aAt *time.Time
-	var ap Appeal
-	err := r.Scan(&p.ID, &p.RunID, &p.TechnicianID, &p.NodeID, &p.Category, &from, &to, &p.PolicyVersion, &p.Score, &inds,
-		&p.Tickets, &courses, &notes, &p.CurrentLevel, &p.ProposedLevel, &p.Consequence, &p.State, &p.DecidedBy, &p.DecidedAt,
-		&p.Reason, &p.AppealUntil, &p.Version, &p.CreatedAt, &aReason, &aBy, &aAt, &ap.Decision, &ap.DecisionNote, &ap.DecidedBy,
-		&ap.DecidedAt)
+	var a appealColumns
+	err := r.Scan(append([]any{&p.ID, &p.RunID, &p.TechnicianID, &p.NodeID, &p.Category, &from, &to, &p.PolicyVersion, &p.Score,
+		&inds, &p.Tickets, &courses, &notes, &p.CurrentLevel, &p.ProposedLevel, &p.Consequence, &p.State, &p.DecidedBy,
+		&p.DecidedAt, &p.Reason, &p.AppealUntil, &p.Version, &p.CreatedAt}, a.dest()...)...)
 	if err != nil {
 		return p, err
 	}
 	p.PeriodFrom, p.PeriodTo = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	p.Appeal = a.appeal()
 	for raw, dst := range map[*[]byte]any{&inds: &p.Indicators, &courses: &p.Certifications, &notes: &p.Notes} {
 		if err := json.Unmarshal(*raw, dst); err != nil {
 			return p, err
 		}
-	}
-	if aReason != nil {
-		ap.Reason, ap.FiledBy, ap.FiledAt = *aReason, *aBy, *aAt
-		p.Appeal = &ap
 	}
 	return p, nil
 }
@@ -442,14 +405,7 @@ func listLevelProposals(ctx context.Context, tx pg.TenantTx, f LevelProposalFilt
 		WHERE p.tenant_id = $1 AND ($2 = '' OR p.run_id = $2) AND ($3 = '' OR p.technician_id = $3) AND ($4 = '' OR p.category = $4)
 		  AND ($5 = '' OR p.state = $5)
 		ORDER BY p.created_at DESC, p.id LIMIT 500`, tx.TenantID, f.RunID, f.TechnicianID, f.Category, f.State)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LevelProposal, error) { return scanLevelProposal(r) })
-	if out == nil {
-		out = []LevelProposal{}
-	}
-	return out, err
+	return collectProposals(rows, err, scanLevelProposal)
 }
 
 // technicianOnly is a technician key (not also a node manager): it sees only itself.
@@ -480,16 +436,11 @@ func (s *Service) ListLevelProposals(ctx context.Context, p tenants.Principal, f
 			f.TechnicianID = p.TechnicianID
 		}
 		var err error
-		out, err = listLevelProposals(ctx, tx, f)
-		if err != nil || p.NodeID == "" {
+		if out, err = listLevelProposals(ctx, tx, f); err != nil {
 			return err
 		}
-		within, err := network.SubtreeIDsTx(ctx, tx, p.NodeID)
-		if err != nil {
-			return err
-		}
-		out = slices.DeleteFunc(out, func(pr LevelProposal) bool { return !slices.Contains(within, pr.NodeID) })
-		return nil
+		out, err = inSubtree(ctx, tx, p, out, func(pr LevelProposal) string { return pr.NodeID })
+		return err
 	})
 	return out, pg.Translate(err)
 }
@@ -545,47 +496,29 @@ func recordLevel(ctx context.Context, tx pg.TenantTx, actor, techID, category st
 
 // LevelHistory lists a technician's level changes, oldest first.
 func (s *Service) LevelHistory(ctx context.Context, p tenants.Principal, techID string) ([]LevelHistoryEntry, error) {
-	var out []LevelHistoryEntry
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		if err := technicianInScope(ctx, tx, p, techID); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT technician_id, category, old_level, new_level, proposal_id, actor, reason, at FROM level_history
-			WHERE tenant_id = $1 AND technician_id = $2 ORDER BY seq`, tx.TenantID, techID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[LevelHistoryEntry])
-		return err
-	})
-	if out == nil {
-		out = []LevelHistoryEntry{}
-	}
-	return out, pg.Translate(err)
+	return history[LevelHistoryEntry](ctx, s, p, func(tx pg.TenantTx) error { return technicianInScope(ctx, tx, p, techID) },
+		`SELECT technician_id, category, old_level, new_level, proposal_id, actor, reason, at FROM level_history
+		WHERE tenant_id = $1 AND technician_id = $2 ORDER BY seq`, techID)
 }
 
 // DecideLevel approves or rejects a level proposal (a person; a reason to
 // reject). Approval sets the technician's level in the category, with a
 // history entry, and opens the appeal window.
 func (s *Service) DecideLevel(ctx context.Context, p tenants.Principal, id string, approve bool, reason string, ifVersion int) (LevelProposal, error) {
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) {
-		return levelProposals.decide(ctx, tx, p, id, approve, reason, ifVersion)
-	})
+	return levelProposals.decide(ctx, s, p, id, approve, reason, ifVersion)
 }
 
 // AppealLevel records the technician's appeal (or its node manager's on its
 // behalf) against an approved level, within the window; once only.
 func (s *Service) AppealLevel(ctx context.Context, p tenants.Principal, id, reason string) (LevelProposal, error) {
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) { return levelProposals.appeal(ctx, tx, p, id, reason) })
+	return levelProposals.appeal(ctx, s, p, id, reason)
 }
 
 // DecideLevelAppeal decides an appeal: upheld keeps the approved level;
 // overturned restores the level the technician had before, with a history
 // entry.
 func (s *Service) DecideLevelAppeal(ctx context.Context, p tenants.Principal, id string, overturn bool, note string) (LevelProposal, error) {
-	return inTx(ctx, s, p.TenantID, func(tx pg.TenantTx) (LevelProposal, error) {
-		return levelProposals.decideAppeal(ctx, tx, p, id, overturn, note)
-	})
+	return levelProposals.decideAppeal(ctx, s, p, id, overturn, note)
 }
 
 // levelProposals is technician levelling's rung: a technician's level in
@@ -607,12 +540,6 @@ var levelProposals = rung[LevelProposal]{
 		}
 		return recordLevel(ctx, tx, actor, pr.TechnicianID, pr.Category, level, &pr.ID, reason)
 	},
-	event: func(pr LevelProposal, reason *string) any {
-		d := levelEvent(pr)
-		if reason != nil {
-			d.Reason = *reason
-		}
-		return d
-	},
+	event:    func(pr LevelProposal, reason *string) any { return levelEvent(pr, reason) },
 	approved: TypeLevelApproved, rejected: TypeLevelRejected, appealed: TypeLevelAppealed, appealDecided: TypeLevelAppealDecided,
 }

@@ -311,8 +311,7 @@ func (s *Service) Adjust(ctx context.Context, p tenants.Principal, nodeID string
 // ListStock lists a node's stock levels in part id order (not_found for a
 // node outside the principal's scope).
 func (s *Service) ListStock(ctx context.Context, p tenants.Principal, nodeID string, f StockFilter) ([]Level, string, error) {
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("stock", f.Cursor)
+	page, err := pg.NewKeyset("stock", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -323,7 +322,7 @@ func (s *Service) ListStock(ctx context.Context, p tenants.Principal, nodeID str
 		}
 		rows, err := tx.Query(ctx, `SELECT `+levelColumns+levelFrom+`
 			WHERE s.tenant_id = $1 AND s.node_id = $2 AND s.part_id > $3 ORDER BY s.part_id LIMIT $4`,
-			tx.TenantID, nodeID, after, f.Limit+1)
+			tx.TenantID, nodeID, page.After, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -341,21 +340,20 @@ func (s *Service) ListStock(ctx context.Context, p tenants.Principal, nodeID str
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("stock", out, f.Limit, func(l Level) string { return l.PartID })
+	out, next := pg.Page(page, out, func(l Level) string { return l.PartID })
 	return out, next, nil
 }
 
 // ListMoves lists a node's movements oldest first, optionally of one part or
 // one ticket (not_found for a node outside the principal's scope).
 func (s *Service) ListMoves(ctx context.Context, p tenants.Principal, nodeID string, f MoveFilter) ([]Move, string, error) {
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("stock_moves", f.Cursor)
+	page, err := pg.NewKeyset("stock_moves", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
 	afterSeq := int64(0)
-	if after != "" {
-		if afterSeq, err = strconv.ParseInt(after, 10, 64); err != nil || afterSeq < 0 {
+	if page.After != "" {
+		if afterSeq, err = strconv.ParseInt(page.After, 10, 64); err != nil || afterSeq < 0 {
 			return nil, "", tenants.MalformedCursor(f.Cursor)
 		}
 	}
@@ -371,7 +369,7 @@ func (s *Service) ListMoves(ctx context.Context, p tenants.Principal, nodeID str
 		rows, err := tx.Query(ctx, `
 			SELECT seq, id, node_id, part_id, ticket_id, kind, quantity, note, actor, at FROM stock_moves
 			WHERE tenant_id = $1 AND node_id = $2 AND seq > $3 AND ($4 = '' OR part_id = $4) AND ($5 = '' OR ticket_id = $5)
-			ORDER BY seq LIMIT $6`, tx.TenantID, nodeID, afterSeq, f.PartID, f.TicketID, f.Limit+1)
+			ORDER BY seq LIMIT $6`, tx.TenantID, nodeID, afterSeq, f.PartID, f.TicketID, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -386,7 +384,7 @@ func (s *Service) ListMoves(ctx context.Context, p tenants.Principal, nodeID str
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("stock_moves", out, f.Limit, func(sm seqMove) string { return strconv.FormatInt(sm.seq, 10) })
+	out, next := pg.Page(page, out, func(sm seqMove) string { return strconv.FormatInt(sm.seq, 10) })
 	moves := make([]Move, len(out))
 	for i, sm := range out {
 		moves[i] = sm.m

@@ -365,8 +365,7 @@ func (s *Service) GetLoaner(ctx context.Context, p tenants.Principal, id string)
 // filtered by node, status, category and overdue (lent and due before today
 // in the tenant's zone).
 func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f LoanerFilter) ([]Loaner, string, error) {
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("loaners", f.Cursor)
+	page, err := pg.NewKeyset("loaners", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -385,7 +384,7 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 			  AND ($4 = '' OR l.node_id = $4) AND ($5 = '' OR l.status = $5) AND ($6 = '' OR l.category = $6)
 			  AND (NOT $7 OR (l.status = 'lent' AND l.due_on < $8::date))
 			ORDER BY l.id LIMIT $9`,
-			tx.TenantID, after, nodes, f.NodeID, f.Status, f.Category, f.Overdue, d, f.Limit+1)
+			tx.TenantID, page.After, nodes, f.NodeID, f.Status, f.Category, f.Overdue, d, page.Fetch())
 		if err != nil {
 			return err
 		}
@@ -395,7 +394,7 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 	if err != nil {
 		return nil, "", pg.Translate(err)
 	}
-	out, next := tenants.NextPage("loaners", out, f.Limit, func(l Loaner) string { return l.ID })
+	out, next := pg.Page(page, out, func(l Loaner) string { return l.ID })
 	return out, next, nil
 }
 

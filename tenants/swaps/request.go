@@ -156,8 +156,7 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
 		return nil, "", tenants.InvalidMsg("state", i18n.M("swaps.state"), f.State)
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("swaps", f.Cursor)
+	page, err := pg.NewKeyset("swaps", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -175,7 +174,7 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 			WHERE s.tenant_id = $1 AND s.id > $2 AND ($3 = '' OR s.storefront_id = $3)
 			  AND ($4 = '' OR s.state = $4) AND ($5 = '' OR s.unit_id = $5) AND `+inServingScope("$7", "$9")+`
 			  AND ($8::text[] IS NULL OR s.unit_id = ANY ($8::text[]))
-			ORDER BY s.id LIMIT $6`, tx.TenantID, after, p.StorefrontID, f.State, f.UnitID, f.Limit+1, sc.nodes, units, sc.root)
+			ORDER BY s.id LIMIT $6`, tx.TenantID, page.After, p.StorefrontID, f.State, f.UnitID, page.Fetch(), sc.nodes, units, sc.root)
 		if err != nil {
 			return err
 		}
@@ -195,6 +194,6 @@ func (s *Service) ListSwaps(ctx context.Context, p tenants.Principal, f Filter) 
 	if out == nil {
 		out = []Swap{}
 	}
-	out, next := tenants.NextPage("swaps", out, f.Limit, func(w Swap) string { return w.ID })
+	out, next := pg.Page(page, out, func(w Swap) string { return w.ID })
 	return out, next, nil
 }

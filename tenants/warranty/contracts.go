@@ -441,8 +441,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	f.Limit = tenants.PageLimit(f.Limit)
-	after, err := tenants.PageAfter("contracts", f.Cursor)
+	page, err := pg.NewKeyset("contracts", f.Cursor, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -458,14 +457,14 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if !p.NeedsJobRelation() {
 		// No job restriction: one pipelined round trip.
 		out, err = pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Contract, error) { return scanContract(r) },
-			list, after, p.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, []string(nil))
+			list, page.After, p.StorefrontID, f.UnitID, f.PlanID, f.State, page.Fetch(), []string(nil))
 	} else {
 		err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 			sc, err := s.resolveContractScope(ctx, tx, p)
 			if err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, list, tx.TenantID, after, sc.StorefrontID, f.UnitID, f.PlanID, f.State, f.Limit+1, sc.Units)
+			rows, err := tx.Query(ctx, list, tx.TenantID, page.After, sc.StorefrontID, f.UnitID, f.PlanID, f.State, page.Fetch(), sc.Units)
 			if err != nil {
 				return err
 			}
@@ -480,7 +479,7 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 	if out == nil {
 		out = []Contract{}
 	}
-	out, next := tenants.NextPage("contracts", out, f.Limit, func(c Contract) string { return c.ID })
+	out, next := pg.Page(page, out, func(c Contract) string { return c.ID })
 	return out, next, nil
 }
 
