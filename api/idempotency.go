@@ -257,10 +257,13 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 
 // claimKey runs at the start of every handler (register): when the request
 // carries an Idempotency-Key, it opens the request's transaction with the
-// key's claim, now that Huma has read and validated the body. The claim
-// costs no round trip of its own: it rides the handler's first statement
-// (or the COMMIT), and a key in use or used before fails that statement, so
-// the handler stops; the middleware then answers 409 or replays.
+// key's claim, now that Huma has read and validated the body. The claim is
+// sent with BEGIN, in the transaction's first round trip, before the
+// handler runs: a key in use or used before stops the request there, and
+// the middleware answers 409 or replays, so a retry of a completed request
+// never runs any of its handler again. (Riding the handler's first
+// statement instead would save that round trip, but let the handler's work
+// before its first statement run again on every retry.)
 func (s *Server) claimKey(ctx context.Context) error {
 	k, _ := ctx.Value(keyedKey{}).(*keyed)
 	if k == nil {
@@ -272,7 +275,7 @@ func (s *Server) claimKey(ctx context.Context) error {
 	}
 	b := &pgx.Batch{}
 	k.claim = idempotency.QueueClaim(b, k.req, k.unit.SessionLockTimeout())
-	return k.unit.Open(ctx, b)
+	return k.unit.Begin(ctx, b)
 }
 
 // keyClaimFailed reports whether the handler of ctx's request stopped
