@@ -98,7 +98,10 @@ func TestCrossModeIsolation(t *testing.T) {
 // the tenant and nothing live; a live key may not call it.
 func TestDeleteTestData(t *testing.T) {
 	t.Parallel()
-	env := apitest.Shared(t)
+	// Its own server: the delete sweeps every table of the tenant's test
+	// mode, and on the shared database it once met another test's
+	// concurrent work (409, a concurrent change interfered).
+	env := apitest.New(t)
 	ten := env.CreateTenant(t, "test-data")
 	testKey, testKeyID := testAdminKey(t, env, ten.AdminKey)
 	liveNet := env.CreateNetwork(t, ten.AdminKey, "live")
