@@ -183,12 +183,6 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	c := &capture{humaCtx: ctx, body: k.body, headers: http.Header{}}
 	next(huma.WithContext(c, context.WithValue(pg.WithUnit(ctx.Context(), k.unit), keyedKey{}, k)))
 
-	if k.claim != nil && !k.claim.Checked && c.status >= http.StatusBadRequest {
-		// The handler stopped before the claim reached the database: a
-		// key used before is still answered by its replay, not this.
-		k.unit.Rollback()
-		s.probeKey(ctx.Context(), k)
-	}
 	switch {
 	case k.claim != nil && k.claim.Busy:
 		s.answerBusy(ctx)
@@ -287,8 +281,8 @@ func keyClaimFailed(ctx context.Context) bool {
 }
 
 // probeKey runs k's claim alone, in a transaction of its own that writes
-// nothing (one round trip), for a request whose own transaction ended
-// before its claim was answered.
+// nothing (one round trip), for a request whose record's insert found the
+// key used after all: its answer is then the key's first outcome.
 func (s *Server) probeKey(ctx context.Context, k *keyed) {
 	u := pg.NewUnit(s.deps.DB, k.req.TenantID)
 	defer u.Rollback()

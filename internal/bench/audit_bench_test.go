@@ -114,6 +114,19 @@ type stmtCounts struct {
 	topMs, auditMs float64
 }
 
+// pgssPool connects to SERVICENET_BENCH_PGSS_URL, a superuser URL of the
+// benchmark's cluster for reading pg_stat_statements; nil when it is unset.
+func pgssPool(b *testing.B) *pgxpool.Pool {
+	u := os.Getenv("SERVICENET_BENCH_PGSS_URL")
+	if u == "" {
+		return nil
+	}
+	su, err := pg.Connect(context.Background(), u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
+	require.NoError(b, err)
+	b.Cleanup(su.Close)
+	return su
+}
+
 func pgssReset(ctx context.Context, su *pgxpool.Pool) error {
 	_, err := su.Exec(ctx, `SELECT pg_stat_statements_reset()`)
 	return err
@@ -249,13 +262,7 @@ func BenchmarkIntakeAudit(b *testing.B) {
 	)
 	ctx := context.Background()
 	client := newClient(b)
-	var su *pgxpool.Pool
-	if u := os.Getenv("SERVICENET_BENCH_PGSS_URL"); u != "" {
-		var err error
-		su, err = pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
-		require.NoError(b, err)
-		b.Cleanup(su.Close)
-	}
+	su := pgssPool(b)
 	var stacks [2]*auditStack // 0: off, 1: on
 	for side := range stacks {
 		env := newEnv(b)

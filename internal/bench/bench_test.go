@@ -360,13 +360,7 @@ func BenchmarkWriteRoundTrips(b *testing.B) {
 	ten := env.CreateTenant(b, "bench-wrt-"+runID)
 	client := newClient(b)
 	warmHTTP(b, client, env.Server.URL+"/v1/me", ten.AdminKey)
-	var su *pgxpool.Pool
-	if u := os.Getenv("SERVICENET_BENCH_PGSS_URL"); u != "" {
-		var err error
-		su, err = pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
-		require.NoError(b, err)
-		b.Cleanup(su.Close)
-	}
+	su := pgssPool(b)
 	url := env.Server.URL + "/v1/api-keys"
 	body := []byte(`{"name":"bench key","roles":["dispatcher"]}`)
 	post := func() error {

@@ -2,11 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -201,6 +202,7 @@ func pgssRows(ctx context.Context, su *pgxpool.Pool, db string) ([]stmtRow, erro
 // statements (those a client sent: BEGIN and COMMIT included) and the
 // nested ones (run by triggers and functions), with their server time.
 func printStatements(what string, n int, stmts []stmtRow) {
+	slices.SortFunc(stmts, func(a, b stmtRow) int { return cmp.Compare(b.totalMs, a.totalMs) })
 	var top, nested int64
 	var topMs, nestedMs, planMs float64
 	for _, s := range stmts {
@@ -213,7 +215,7 @@ func printStatements(what string, n int, stmts []stmtRow) {
 			nestedMs += s.totalMs
 		}
 	}
-	fmt.Printf("claims-stmts: %s: per operation (%d): top-level statements=%.2f (%.3f ms server time), nested=%.2f (%.3f ms, inside the top-level time), planning %.3f ms (0 unless track_planning)\n",
+	fmt.Printf("%s: per operation (%d): top-level statements=%.2f (%.3f ms server time), nested=%.2f (%.3f ms, inside the top-level time), planning %.3f ms (0 unless track_planning)\n",
 		what, n, float64(top)/float64(n), topMs/float64(n), float64(nested)/float64(n), nestedMs/float64(n), planMs/float64(n))
 	for _, s := range stmts {
 		if float64(s.calls)/float64(n) < 0.05 {
@@ -227,7 +229,8 @@ func printStatements(what string, n int, stmts []stmtRow) {
 		if len(q) > 110 {
 			q = q[:110] + "…"
 		}
-		fmt.Printf("claims-stmts: %s:   %-6s %5.2f/op %7.3f ms/call (plan %.3f)  %s\n", what, kind, float64(s.calls)/float64(n), s.totalMs/float64(s.calls), s.planMs/float64(s.calls), q)
+		fmt.Printf("%s:   %-6s %5.2f/op %7.3f ms/op %7.3f ms/call (plan %.3f)  %s\n", what, kind, float64(s.calls)/float64(n),
+			s.totalMs/float64(n), s.totalMs/float64(s.calls), s.planMs/float64(s.calls), q)
 	}
 }
 
@@ -249,17 +252,14 @@ func printStatements(what string, n int, stmts []stmtRow) {
 // backends) over a concurrent run, a figure that, unlike the rate, a busy
 // machine moves little.
 func BenchmarkClaimsStatements(b *testing.B) {
-	u := os.Getenv("SERVICENET_BENCH_PGSS_URL")
-	if u == "" {
+	su := pgssPool(b)
+	if su == nil {
 		b.Skip("SERVICENET_BENCH_PGSS_URL is not set")
 	}
 	const units, n = 32, 64 // n = 2 × units: one approval and one duplicate per unit
 	ctx := context.Background()
 	env := newEnvWith(b, apitest.Options{APIOnly: true})
 	f := newClaimFixture(b, env, "bench-claims-stmts-"+runID, units)
-	su, err := pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
-	require.NoError(b, err)
-	b.Cleanup(su.Close)
 	var db string
 	require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT current_database()`).Scan(&db))
 	client := newClient(b)
@@ -278,7 +278,7 @@ func BenchmarkClaimsStatements(b *testing.B) {
 	}
 	s, err := pgssRows(ctx, su, db)
 	require.NoError(b, err)
-	printStatements("submit (POST /v1/claims, authentication and idempotency included)", n, s)
+	printStatements("claims-stmts: submit (POST /v1/claims, authentication and idempotency included)", n, s)
 
 	claimIDs := submittedClaims(b, env, f2.tenant.ID)
 	require.Len(b, claimIDs, n)
@@ -289,7 +289,7 @@ func BenchmarkClaimsStatements(b *testing.B) {
 		}
 		s, err := pgssRows(ctx, su, db)
 		require.NoError(b, err)
-		printStatements(what, len(ids), s)
+		printStatements("claims-stmts: "+what, len(ids), s)
 	}
 	adjudicate("adjudicate, approved (first claim of its unit)", claimIDs[:units])
 	adjudicate("adjudicate, left for review (a duplicate)", claimIDs[units:])

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -13,14 +12,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
@@ -52,13 +49,7 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 	f := newTicketFixture(b, env, "bench-rt-"+runID)
 	client := newClient(b)
 	warmHTTP(b, client, env.Server.URL+"/v1/me", f.agent)
-	var su *pgxpool.Pool
-	if u := os.Getenv("SERVICENET_BENCH_PGSS_URL"); u != "" {
-		var err error
-		su, err = pg.Connect(ctx, u, pg.PoolOptions{Name: "bench-pgss", MaxConns: 1})
-		require.NoError(b, err)
-		b.Cleanup(su.Close)
-	}
+	su := pgssPool(b)
 	// Warm: every statement of the path prepared on every connection.
 	warm := f.intakes(b, 4*clients)
 	runBatch(b, len(warm), func(_, i int) error { _, err := f.open(client, warm[i]); return err })
@@ -90,11 +81,9 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 		line += fmt.Sprintf(", %.3f ms database CPU", dbMs)
 	}
 	if su != nil {
-		var top, nested int64
-		require.NoError(b, su.QueryRow(ctx, `SELECT coalesce(sum(calls) FILTER (WHERE toplevel), 0)::bigint,
-				coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::bigint
-			FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-			WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'`, env.DB.Name).Scan(&top, &nested))
+		c, err := pgssCounts(ctx, su, env.DB.Name)
+		require.NoError(b, err)
+		top, nested := c.top, c.nested
 		b.ReportMetric(float64(top)/float64(n), "stmts/intake")
 		b.ReportMetric(float64(nested)/float64(n), "nested-stmts/intake")
 		line += fmt.Sprintf(", %.2f statements sent (+%.2f run by triggers and functions)", float64(top)/float64(n), float64(nested)/float64(n))
@@ -103,7 +92,7 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 	if su != nil && os.Getenv("SERVICENET_BENCH_TRACE") != "" {
 		stmts, err := pgssRows(ctx, su, env.DB.Name)
 		require.NoError(b, err)
-		printServerTime(n, stmts)
+		printStatements("intake", n, stmts)
 	}
 	if os.Getenv("SERVICENET_BENCH_TRACE") != "" {
 		// One more intake of each kind, its statements and round trips.
@@ -293,36 +282,5 @@ func (t *tripCounter) count(dst io.Writer, src io.Reader) {
 		if err != nil {
 			return
 		}
-	}
-}
-
-// printServerTime prints, per intake (n of them), the server's execution
-// time of the statements (pg_stat_statements), most expensive first:
-// calls and milliseconds per intake, and milliseconds per call. Nested
-// statements (triggers, functions) are counted inside their top-level
-// statement's time as well.
-func printServerTime(n int, stmts []stmtRow) {
-	slices.SortFunc(stmts, func(a, b stmtRow) int { return cmp.Compare(b.totalMs, a.totalMs) })
-	var topMs float64
-	for _, s := range stmts {
-		if s.top {
-			topMs += s.totalMs
-		}
-	}
-	fmt.Printf("intake: server time %.3f ms per intake (top-level statements)\n", topMs/float64(n))
-	for _, s := range stmts {
-		if float64(s.calls)/float64(n) < 0.05 {
-			continue
-		}
-		kind := "top"
-		if !s.top {
-			kind = "nested"
-		}
-		q := s.query
-		if len(q) > 100 {
-			q = q[:100] + "…"
-		}
-		fmt.Printf("  %-6s %5.2f/intake %6.3f ms/intake %6.3f ms/call  %s\n", kind, float64(s.calls)/float64(n),
-			s.totalMs/float64(n), s.totalMs/float64(s.calls), q)
 	}
 }
