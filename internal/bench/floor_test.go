@@ -170,7 +170,9 @@ func (r replayTx) String() string {
 
 var idShape = regexp.MustCompile(`^([a-z]{2,6})_[0-9a-z]{26}$`)
 
-// uniqueTail makes the values of unique keys fresh: a random base per
+// uniqueTail makes the text values of unique keys fresh (numbers, such
+// as a claim's version, are kept: a created ID beside them keeps the key
+// unique): a random base per
 // benchmark binary plus a counter, written into a value's last 8
 // characters in their own classes (digit, upper or lower case letter;
 // anything else is kept), so the value keeps its shape and its checks.
@@ -221,7 +223,7 @@ func (r replayTx) queue(b *pgx.Batch, n uint64) {
 					var raw [32]byte
 					_, _ = rand.Read(raw[:])
 					s = `\x` + hex.EncodeToString(raw[:])[:max(0, len(s)-2)]
-				case t.unique[i]:
+				case t.unique[i] && (t.types[i] == "text" || strings.HasPrefix(t.types[i], "character varying")):
 					s = freshTail(s, uniqueTail+n)
 				}
 				args[i] = s
