@@ -410,12 +410,7 @@ func BenchmarkIntakeFloor(b *testing.B) {
 		require.NoError(b, err)
 		templates = append(templates, captureLatest(b, ctx, env.DB.Owner, f.tenant.ID, "ticket.opened"))
 	}
-	app, err := pg.Connect(ctx, env.DB.AppURL, pg.PoolOptions{Name: "bench-floor", MaxConns: clients})
-	require.NoError(b, err)
-	b.Cleanup(app.Close)
-	floorVariant(b, ctx, env.DB.Owner)
-	r := measureFloor(b, ctx, env.DB.Owner, app, f.tenant.ID, f.tenant.AdminID, templates)
-	r.report(b, "intake", templates)
+	runFloor(b, ctx, env, f.tenant, "intake", templates)
 }
 
 // BenchmarkClaimFloor is BenchmarkIntakeFloor for a claim submission
@@ -432,12 +427,19 @@ func BenchmarkClaimFloor(b *testing.B) {
 	}
 	require.NoError(b, f.submit(client, url, seqs.Add(1)))
 	templates := []replayTx{captureLatest(b, ctx, env.DB.Owner, f.tenant.ID, "claim.submitted")}
+	runFloor(b, ctx, env, f.tenant, "claim", templates)
+}
+
+// runFloor measures and reports the floor of templates, captured from
+// ten's operations (what: intake, claim), through an application-role pool
+// of its own, after the variant SQL if any.
+func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.Tenant, what string, templates []replayTx) {
+	b.Helper()
 	app, err := pg.Connect(ctx, env.DB.AppURL, pg.PoolOptions{Name: "bench-floor", MaxConns: clients})
 	require.NoError(b, err)
 	b.Cleanup(app.Close)
 	floorVariant(b, ctx, env.DB.Owner)
-	r := measureFloor(b, ctx, env.DB.Owner, app, f.tenant.ID, f.tenant.AdminID, templates)
-	r.report(b, "claim", templates)
+	measureFloor(b, ctx, env.DB.Owner, app, ten.ID, ten.AdminID, templates).report(b, what, templates)
 }
 
 // floorVariant runs SERVICENET_BENCH_FLOOR_SQL, when set, as the owner
