@@ -313,18 +313,24 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 // phones (their locks held, none of them a customer's), made in scope sc,
 // into c when it is not nil (RETURNING).
 func queueInsertCustomer(b *pgx.Batch, tenantID, id, name string, phones []string, addresses []CustomerAddress, sc Scope, c *Customer) {
-	const insert = `INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id) VALUES ($1, $2, $3, $4, $5, $6)`
+	// One statement for both tables (issue 11: a statement less per new
+	// customer): the phones' foreign key is checked at the statement's
+	// end, when the customer row is there.
+	const insert = `WITH c AS (
+			INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id) VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING c.*
+		), ph AS (
+			INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($4::text[]) AS p
+		)`
 	if c == nil {
-		b.Queue(insert, tenantID, id, name, phones, addresses, sc.arg())
+		b.Queue(insert+` SELECT FROM c`, tenantID, id, name, phones, addresses, sc.arg())
 	} else {
-		b.Queue(insert+` RETURNING `+customerColumns, tenantID, id, name, phones, addresses, sc.arg()).QueryRow(func(row pgx.Row) error {
+		b.Queue(insert+` SELECT `+customerColumns+` FROM c`, tenantID, id, name, phones, addresses, sc.arg()).QueryRow(func(row pgx.Row) error {
 			var err error
 			*c, err = scanCustomer(row)
 			return err
 		})
 	}
-	b.Queue(`INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($3::text[]) AS p`,
-		tenantID, id, phones)
 }
 
 // getCustomer reads a customer in scope; lock is "" or "FOR UPDATE OF c".

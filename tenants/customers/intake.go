@@ -29,9 +29,8 @@ func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principa
 	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "contact.", in, []string{phone})
 }
 
-const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customer_phones ph
-	JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
-	WHERE ph.tenant_id = $1 AND ph.phone = $2`
+const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customers c
+	WHERE c.tenant_id = $1 AND c.id = (SELECT ph.customer_id FROM customer_phones ph WHERE ph.tenant_id = $1 AND ph.phone = $2)`
 
 // QueueCustomerByPhone queues on b, for an intake's round trip of reads,
 // the phone's lock (find-or-create's serialisation, held until tx ends)
@@ -43,9 +42,13 @@ const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customer_phones ph
 // reading again.
 func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, id *string, optedOut *bool) {
 	queueLockPhones(b, tenantID, []string{phone})
-	b.Queue(`SELECT c.id, c.notifications_opt_out FROM customer_phones ph
-		JOIN customers c ON c.tenant_id = ph.tenant_id AND c.id = ph.customer_id
-		WHERE ph.tenant_id = $1 AND ph.phone = $2`, tenantID, phone).QueryRow(func(row pgx.Row) error {
+	// The phone first, then its customer by key: a plan that cannot start
+	// from the tenant's customers, whatever a new tenant's statistics say
+	// (a join planned on a few rows scanned every customer of the tenant
+	// once it had hundreds: 816 buffers per intake instead of 8).
+	b.Queue(`SELECT c.id, c.notifications_opt_out FROM customers c
+		WHERE c.tenant_id = $1 AND c.id = (SELECT ph.customer_id FROM customer_phones ph WHERE ph.tenant_id = $1 AND ph.phone = $2)`,
+		tenantID, phone).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(id, optedOut); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
