@@ -70,6 +70,7 @@ func BenchmarkGoPath(b *testing.B) {
 		self0, db0 := meter.read()
 		b.ReportAllocs()
 		b.ResetTimer()
+		b.StartTimer()
 		for _, req := range reqs {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
