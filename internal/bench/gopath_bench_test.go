@@ -41,13 +41,14 @@ import (
 // With SERVICENET_BENCH_GOPATH_PROFILE=<dir>, each sub-benchmark writes
 // the CPU profile of its timed loop (<dir>/<name>.cpu) and the
 // allocations made during it (<dir>/<name>.allocs, a heap profile to read
-// with -base <dir>/<name>.allocs0):
+// with -base <dir>/<name>.allocs0; SERVICENET_BENCH_GOPATH_MEMRATE=4096
+// samples them finely, at a CPU cost that spoils the CPU profile):
 //
 //	go tool pprof -top <dir>/intake.cpu
 //	go tool pprof -top -sample_index=alloc_objects -base <dir>/intake.allocs0 <dir>/intake.allocs
 func BenchmarkGoPath(b *testing.B) {
-	if os.Getenv("SERVICENET_BENCH_GOPATH_PROFILE") != "" {
-		runtime.MemProfileRate = 4096 // a finer sample of the allocation sites than the default 512 KiB
+	if r, err := strconv.Atoi(os.Getenv("SERVICENET_BENCH_GOPATH_MEMRATE")); err == nil && r > 0 {
+		runtime.MemProfileRate = r // e.g. 4096: a finer sample of the allocation sites (it costs CPU: not with a CPU profile)
 	}
 	env := newEnvWith(b, apitest.Options{APIOnly: true})
 	tf := newTicketFixture(b, env, "bench-gopath-"+runID)
