@@ -27,35 +27,46 @@ func canonicalJSON(dst, body []byte) (_ []byte, ok bool) {
 	if !utf8.Valid(body) || hasSurrogateEscape(body) {
 		return dst, false
 	}
-	d := decoders.Get().(*jsontext.Decoder)
+	c := canonicalizers.Get().(*canonicalizer)
 	defer func() {
-		d.Reset(emptyReader) // do not keep body alive in the pool
-		decoders.Put(d)
+		c.d.Reset(emptyReader) // do not keep body alive in the pool
+		c.members, c.names, c.tmp, c.scratch = c.members[:0], c.names[:0], c.tmp[:0], c.scratch[:0]
+		canonicalizers.Put(c)
 	}()
-	d.Reset(bytes.NewBuffer(body))
-	c := canonicalizer{d: d}
+	c.in = *bytes.NewBuffer(body)
+	c.d.Reset(&c.in, allowDuplicateNames)
 	out, err := c.value(dst, 0)
 	if err != nil {
 		return dst, false
 	}
-	if _, err := d.ReadToken(); err != io.EOF { // more than one value, or trailing bytes: encoding/json refuses them
+	if _, err := c.d.ReadToken(); err != io.EOF { // more than one value, or trailing bytes: encoding/json refuses them
 		return dst, false
 	}
 	return out, true
 }
 
 var (
-	decoders    = sync.Pool{New: func() any { return jsontext.NewDecoder(emptyReader) }}
-	emptyReader = bytes.NewReader(nil)
+	canonicalizers = sync.Pool{New: func() any { return &canonicalizer{d: jsontext.NewDecoder(emptyReader)} }}
+	emptyReader    = bytes.NewReader(nil)
+	// A repeated name is kept (the last one wins, as in a map), not
+	// refused: the decoder need not remember names.
+	allowDuplicateNames = jsontext.AllowDuplicateNames(true)
 )
 
 // maxCanonicalDepth bounds the nesting the fast path follows (encoding/json
 // refuses beyond 10,000).
 const maxCanonicalDepth = 1000
 
+// canonicalizer is canonicalJSON's reusable workspace.
 type canonicalizer struct {
 	d       *jsontext.Decoder
-	scratch []byte // a string's decoded bytes
+	in      bytes.Buffer // the body, read in place by d
+	scratch []byte       // a string's decoded bytes
+	// members and names are stacks: each object pushes its members and
+	// their decoded names and pops them once written in order.
+	members []member
+	names   []byte
+	tmp     []byte // an object's members as read, while they are reordered
 }
 
 // unquote is the decoded content of a raw JSON string, valid until the
@@ -75,7 +86,7 @@ type errCanonical struct{}
 func (errCanonical) Error() string { return "canonical JSON: fall back to encoding/json" }
 
 // member is an object member written out: its decoded name in the
-// object's names, its encoded name and value in the object's buffer.
+// names stack, its encoded name and value relative to the object's start.
 type member struct {
 	nameStart, nameEnd int
 	start, end         int
@@ -90,10 +101,8 @@ func (c *canonicalizer) value(dst []byte, depth int) ([]byte, error) {
 		if _, err := c.d.ReadToken(); err != nil {
 			return dst, err
 		}
-		var (
-			buf, names []byte
-			members    []member
-		)
+		// The members are written as they come, then reordered by name.
+		start, mBase, nBase := len(dst), len(c.members), len(c.names)
 		for c.d.PeekKind() != '}' {
 			raw, err := c.d.ReadValue()
 			if err != nil {
@@ -103,37 +112,39 @@ func (c *canonicalizer) value(dst []byte, depth int) ([]byte, error) {
 			if err != nil {
 				return dst, err
 			}
-			m := member{nameStart: len(names), start: len(buf)}
-			names = append(names, name...)
-			m.nameEnd = len(names)
-			buf = appendJSONString(buf, name)
-			buf = append(buf, ':')
-			if buf, err = c.value(buf, depth+1); err != nil {
+			m := member{nameStart: len(c.names), start: len(dst) - start}
+			c.names = append(c.names, name...)
+			m.nameEnd = len(c.names)
+			dst = appendJSONString(dst, name)
+			dst = append(dst, ':')
+			if dst, err = c.value(dst, depth+1); err != nil {
 				return dst, err
 			}
-			m.end = len(buf)
-			members = append(members, m)
+			m.end = len(dst) - start
+			c.members = append(c.members, m)
 		}
 		if _, err := c.d.ReadToken(); err != nil {
 			return dst, err
 		}
 		// Sorted by name; of a repeated name the last is kept, as
-		// Unmarshal into a map does (the strict decoder refuses repeated
-		// names, so this does not happen here, but it costs nothing).
-		name := func(m member) []byte { return names[m.nameStart:m.nameEnd] }
-		slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(name(a), name(b)) })
-		dst = append(dst, '{')
+		// Unmarshal into a map does.
+		ms := c.members[mBase:]
+		name := func(m member) []byte { return c.names[m.nameStart:m.nameEnd] }
+		slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(name(a), name(b)) })
+		c.tmp = append(c.tmp[:0], dst[start:]...)
+		dst = append(dst[:start], '{')
 		first := true
-		for i, m := range members {
-			if i+1 < len(members) && bytes.Equal(name(m), name(members[i+1])) {
+		for i, m := range ms {
+			if i+1 < len(ms) && bytes.Equal(name(m), name(ms[i+1])) {
 				continue
 			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = append(dst, buf[m.start:m.end]...)
+			dst = append(dst, c.tmp[m.start:m.end]...)
 		}
+		c.members, c.names = c.members[:mBase], c.names[:nBase]
 		return append(dst, '}'), nil
 	case '[':
 		if _, err := c.d.ReadToken(); err != nil {
