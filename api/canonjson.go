@@ -69,6 +69,16 @@ type canonicalizer struct {
 	tmp     []byte // an object's members as read, while they are reordered
 }
 
+// readString reads the next string (a value or an object's name) and
+// returns its decoded content, valid until the next call.
+func (c *canonicalizer) readString() ([]byte, error) {
+	raw, err := c.d.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	return c.unquote(raw)
+}
+
 // unquote is the decoded content of a raw JSON string, valid until the
 // next call: the raw bytes themselves when it has no escape.
 func (c *canonicalizer) unquote(raw []byte) ([]byte, error) {
@@ -104,11 +114,7 @@ func (c *canonicalizer) value(dst []byte, depth int) ([]byte, error) {
 		// The members are written as they come, then reordered by name.
 		start, mBase, nBase := len(dst), len(c.members), len(c.names)
 		for c.d.PeekKind() != '}' {
-			raw, err := c.d.ReadValue()
-			if err != nil {
-				return dst, err
-			}
-			name, err := c.unquote(raw)
+			name, err := c.readString()
 			if err != nil {
 				return dst, err
 			}
@@ -167,11 +173,7 @@ func (c *canonicalizer) value(dst []byte, depth int) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	case '"':
-		raw, err := c.d.ReadValue()
-		if err != nil {
-			return dst, err
-		}
-		s, err := c.unquote(raw)
+		s, err := c.readString()
 		if err != nil {
 			return dst, err
 		}
