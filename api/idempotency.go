@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/jackc/pgx/v5"
@@ -118,19 +119,35 @@ func (t *teeBody) Close() error {
 }
 
 // requestHash identifies a request's content: method, path and the body,
-// canonicalized when it is JSON (so key order and spacing do not matter).
+// canonicalized when it is JSON (so key order and spacing do not matter):
+// the SHA-256 of "METHOD path\n" and encoding/json's Marshal of the body's
+// Unmarshal, or of the body itself when it is not JSON. canonicalJSON
+// writes that form without building the decoded value; encoding/json
+// decides whatever it cannot vouch for.
 func requestHash(method, path string, body []byte) string {
-	var v any
-	if json.Unmarshal(body, &v) == nil {
-		if canon, err := json.Marshal(v); err == nil {
-			body = canon
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
+	buf := append(append(append(append((*bp)[:0], method...), ' '), path...), '\n')
+	if out, ok := canonicalJSON(buf, body); ok {
+		buf = out
+	} else {
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			if canon, err := json.Marshal(v); err == nil {
+				body = canon
+			}
 		}
+		buf = append(buf, body...)
 	}
-	h := sha256.New()
-	h.Write([]byte(method + " " + path + "\n"))
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf
+	}
+	return hex.EncodeToString(sum[:])
 }
+
+// hashBufs are requestHash's buffers.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // keyed is an idempotent request in flight.
 type keyed struct {

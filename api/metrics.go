@@ -66,7 +66,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		s.log.Log(r.Context(), level, "request", "status", status, "route", route,
-			"duration_ms", float64(elapsed.Microseconds())/1000, "bytes", ww.BytesWritten())
+		s.log.LogAttrs(r.Context(), level, "request", slog.Int("status", status), slog.String("route", route),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Int("bytes", ww.BytesWritten()))
 	})
 }

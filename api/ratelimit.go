@@ -26,10 +26,12 @@ type rateLimiter struct {
 	mu        sync.Mutex
 	n         int // the replica count the buckets are sized for
 	buckets   map[string]*rate.Limiter
+	policy    string // the RateLimit-Policy header: fixed by rate and burst
 }
 
 func newRateLimiter(perSecond float64, burst int, replicas func() int) *rateLimiter {
-	return &rateLimiter{perSecond: perSecond, burst: burst, replicas: replicas, n: 1, buckets: map[string]*rate.Limiter{}}
+	return &rateLimiter{perSecond: perSecond, burst: burst, replicas: replicas, n: 1, buckets: map[string]*rate.Limiter{},
+		policy: fmt.Sprintf(`"credential";q=%d;w=%d`, burst, secondsUp(float64(burst)/perSecond))}
 }
 
 // share is this replica's rate and burst when n replicas share the limit.
@@ -81,7 +83,7 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 	// refilled over w seconds); the state is what is left of it (r, this
 	// replica's share scaled to all of them) and the seconds until it is
 	// full again (t).
-	ctx.SetHeader("RateLimit-Policy", fmt.Sprintf(`"credential";q=%d;w=%d`, l.burst, secondsUp(float64(l.burst)/l.perSecond)))
+	ctx.SetHeader("RateLimit-Policy", l.policy)
 	if r := b.Reserve(); r.Delay() > 0 {
 		wait := r.Delay()
 		r.Cancel()
@@ -92,7 +94,7 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 	}
 	left := math.Max(0, b.Tokens())
 	remaining := min(l.burst, int(left*float64(n)))
-	ctx.SetHeader("RateLimit", fmt.Sprintf(`"credential";r=%d;t=%d`, remaining, secondsUp((float64(b.Burst())-left)/perSecond)))
+	ctx.SetHeader("RateLimit", `"credential";r=`+strconv.Itoa(remaining)+";t="+strconv.Itoa(secondsUp((float64(b.Burst())-left)/perSecond)))
 	next(ctx)
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -94,7 +95,9 @@ func (s *Server) textGuard(ctx huma.Context, next func(huma.Context)) {
 
 // bodyText checks every string in the parsed input's Body (nested structs,
 // pointers, slices, arrays, maps and interface values included) and returns
-// the problem naming each offending field, or nil.
+// the problem naming each offending field, or nil. It allocates nothing
+// for a body whose text is good: the field's path is only written out for
+// a field it refuses, and types that cannot hold a string are skipped.
 func bodyText(in any) *Problem {
 	v := reflect.ValueOf(in)
 	for v.Kind() == reflect.Pointer {
@@ -110,35 +113,46 @@ func bodyText(in any) *Problem {
 	if !body.IsValid() {
 		return nil
 	}
-	var fields []*FieldDetail
-	walkText(body, "body", &fields, 0)
-	if len(fields) == 0 {
+	w := textWalk{path: make([]byte, 0, 64)}
+	w.path = append(w.path, "body"...)
+	w.walk(body, 0)
+	if len(w.fields) == 0 {
 		return nil
 	}
-	return textProblem(fields)
+	return textProblem(w.fields)
 }
 
-// walkText appends a FieldDetail for each bad string under v, located by
-// JSON path from loc.
-func walkText(v reflect.Value, loc string, fields *[]*FieldDetail, depth int) {
-	if len(*fields) >= maxTextProblems || depth > 64 {
+// textWalk is bodyText's walk: path is the JSON path of the value being
+// looked at (body.lines[2].note), fields what was found.
+type textWalk struct {
+	path   []byte
+	fields []*FieldDetail
+}
+
+func (w *textWalk) bad(msg string) {
+	w.fields = append(w.fields, fieldMsg(string(w.path), "api.text."+msg))
+}
+
+// walk appends a FieldDetail for each bad string under v, located by JSON
+// path from w.path, which it leaves as it found it.
+func (w *textWalk) walk(v reflect.Value, depth int) {
+	if len(w.fields) >= maxTextProblems || depth > 64 || !holdsText(v.Type()) {
 		return
 	}
+	n := len(w.path)
 	switch v.Kind() {
 	case reflect.String:
 		if msg := badText(v.String()); msg != "" {
-			*fields = append(*fields, fieldMsg(loc, "api.text."+msg))
+			w.bad(msg)
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			walkText(v.Elem(), loc, fields, depth+1)
+			w.walk(v.Elem(), depth+1)
 		}
 	case reflect.Slice, reflect.Array:
-		if v.Type().Elem().Kind() == reflect.Uint8 { // []byte is not text
-			return
-		}
 		for i := range v.Len() {
-			walkText(v.Index(i), loc+"["+strconv.Itoa(i)+"]", fields, depth+1)
+			w.path = append(strconv.AppendInt(append(w.path[:n], '['), int64(i), 10), ']')
+			w.walk(v.Index(i), depth+1)
 		}
 	case reflect.Map:
 		iter := v.MapRange()
@@ -147,36 +161,113 @@ func walkText(v reflect.Value, loc string, fields *[]*FieldDetail, depth int) {
 			for k.Kind() == reflect.Interface && !k.IsNil() {
 				k = k.Elem()
 			}
-			name := ""
+			w.path = append(w.path[:n], '.')
 			if k.Kind() == reflect.String {
-				name = k.String()
+				name := k.String()
 				if msg := badText(name); msg != "" {
 					// Name the map, not the key: the key is what is wrong.
-					*fields = append(*fields, fieldMsg(loc, "api.text.key_"+msg))
+					w.path = w.path[:n]
+					w.bad("key_" + msg)
 					continue
 				}
+				w.path = append(w.path, name...)
 			} else if k.CanInterface() {
-				name = fmt.Sprint(k.Interface())
+				w.path = fmt.Append(w.path, k.Interface())
 			}
-			walkText(iter.Value(), loc+"."+name, fields, depth+1)
+			w.walk(iter.Value(), depth+1)
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+		for _, f := range textFieldsOf(v.Type()) {
+			if f.inline { // embedded: its fields are inlined
+				w.walk(v.Field(f.index), depth+1)
 				continue
 			}
-			name, _, _ := strings.Cut(tag, ",")
-			if f.Anonymous && name == "" {
-				walkText(v.Field(i), loc, fields, depth+1) // embedded: its fields are inlined
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			walkText(v.Field(i), loc+"."+name, fields, depth+1)
+			w.path = append(append(w.path[:n], '.'), f.name...)
+			w.walk(v.Field(f.index), depth+1)
 		}
 	}
+	w.path = w.path[:n]
+}
+
+// textField is a struct field bodyText walks: its index, its JSON name, and
+// whether it is embedded without a name (its fields are inlined).
+type textField struct {
+	index  int
+	name   string
+	inline bool
+}
+
+var (
+	textFields  sync.Map // reflect.Type (struct) -> []textField
+	textHolders sync.Map // reflect.Type -> bool
+)
+
+// textFieldsOf lists the fields of struct type t that bodyText walks: the
+// exported ones and the embedded ones, except json:"-", named by their
+// JSON name (else their Go name).
+func textFieldsOf(t reflect.Type) []textField {
+	if v, ok := textFields.Load(t); ok {
+		return v.([]textField)
+	}
+	var out []textField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) || !holdsText(f.Type) {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			out = append(out, textField{index: i, inline: true})
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, textField{index: i, name: name})
+	}
+	textFields.Store(t, out)
+	return out
+}
+
+// holdsText reports whether a value of type t can hold a string bodyText
+// checks: a string, or a type reaching one through pointers, elements, map
+// keys or values, or the fields it walks; an interface may hold anything.
+// []byte is not text.
+func holdsText(t reflect.Type) bool {
+	if v, ok := textHolders.Load(t); ok {
+		return v.(bool)
+	}
+	h := reachesText(t, map[reflect.Type]bool{})
+	textHolders.Store(t, h)
+	return h
+}
+
+// reachesText is holdsText without the memo; seen breaks cycles.
+func reachesText(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Pointer:
+		return reachesText(t.Elem(), seen)
+	case reflect.Slice, reflect.Array:
+		return t.Elem().Kind() != reflect.Uint8 && reachesText(t.Elem(), seen)
+	case reflect.Map:
+		return reachesText(t.Key(), seen) || reachesText(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Tag.Get("json") == "-" || (!f.IsExported() && !f.Anonymous) {
+				continue
+			}
+			if reachesText(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package customers
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,7 +38,7 @@ func TestNormalizePhone(t *testing.T) {
 		{"1234", "", "", false},
 		{"123456789012345678901", "", "", false},
 	}
-	for _, c := range cases {
+	for _, c := range append(cases, cases...) { // the second time from the memo
 		got, ok := NormalizePhone(c.in)
 		require.Equal(t, c.ok, ok, "%q", c.in)
 		require.Equal(t, c.want, got, "%q", c.in)
@@ -48,4 +49,35 @@ func TestNormalizePhone(t *testing.T) {
 		require.Equal(t, []any{c.want, c.display, c.ok}, []any{e164, shown, ok}, "ParsePhone(%q)", c.in)
 	}
 	require.Equal(t, "138****8000", DisplayPhone("138****8000"), "masked numbers pass through")
+}
+
+func TestPhoneMemoIsBounded(t *testing.T) {
+	var m phoneMemo
+	for i := range maxPhoneMemo + 10 {
+		m.put(string(rune('a'+i%26))+strconv.Itoa(i), parsedPhone{ok: true})
+		require.LessOrEqual(t, len(m.m), maxPhoneMemo)
+	}
+	p, hit := m.get("a0")
+	require.False(t, hit, "started afresh at the bound")
+	require.Equal(t, parsedPhone{}, p)
+}
+
+// BenchmarkDisplayPhone: a number read before (every read of a ticket or
+// customer shows its phones) against a number parsed afresh.
+func BenchmarkDisplayPhone(b *testing.B) {
+	b.Run("remembered", func(b *testing.B) {
+		DisplayPhone("+8613800138000")
+		b.ReportAllocs()
+		for b.Loop() {
+			DisplayPhone("+8613800138000")
+		}
+	})
+	b.Run("parsed", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			DisplayPhone("+86139" + strconv.Itoa(10000000+i)) // never seen
+			i++
+		}
+	})
 }

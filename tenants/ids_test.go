@@ -1,0 +1,27 @@
+package tenants_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants"
+)
+
+func TestNewIDIsPrefixAndLowercaseULID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := tenants.NewID(tenants.PrefixTicket)
+		require.True(t, tenants.ValidID(tenants.PrefixTicket, id), id)
+		require.Equal(t, strings.ToLower(id), id)
+		rest, ok := strings.CutPrefix(id, tenants.PrefixTicket+"_")
+		require.True(t, ok, id)
+		u, err := ulid.ParseStrict(strings.ToUpper(rest))
+		require.NoError(t, err)
+		require.Equal(t, strings.ToLower(u.String()), rest) // the form it always had
+		require.False(t, seen[id])
+		seen[id] = true
+	}
+}
