@@ -15,16 +15,6 @@ import (
 // the brand or plan bears, and what the plan owes the customer, derived
 // from the seed's rules.
 
-// quoteTotal prices a job through the catalog API: what the price list
-// charges for it.
-func quoteTotal(t *testing.T, env *apitest.Env, key, model string, parts []map[string]any) int64 {
-	t.Helper()
-	r := env.Do(t, http.MethodPost, "/v1/catalog/quotes", key, map[string]any{"model_id": model, "service_kind": "repair",
-		"include_visit": true, "parts": parts})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	return amountOf(r.JSON(t)["total"])
-}
-
 // plainPart is a part that fits model and is not a key part of it (the
 // demo washers' motors have their own 10-year term).
 func plainPart(t *testing.T, env *apitest.Env, key, model string) string {
@@ -227,65 +217,6 @@ func TestNoReasonPlanRepairPaysCompensationOnce(t *testing.T) {
 	})
 }
 
-// Rule 7: a repair under the no-reason plan costing more than the current
-// retail price is answered with a swap for a small depreciation fee, not a
-// repair the customer pays in full.
-func TestNoReasonRepairAboveRetailIsSwapped(t *testing.T) {
-	t.Parallel()
-	env := apitest.New(t)
-	clock := &testClock{}
-	env.Tickets.Now = clock.Now
-	d := env.DemoBrand(t, "money-retail")
-	agent, _ := env.Key(t, d.AdminKey, "agent")
-	start := apitest.WeekdayMorning(time.Now(), 2)
-	plan := demoPlan(t, env, d.AdminKey, "no_reason_repair")
-	part := plainPart(t, env, d.AdminKey, d.Washer)
-	r := env.Do(t, http.MethodGet, "/v1/catalog/models/"+d.Washer, d.AdminKey, nil)
-	require.Equal(t, http.StatusOK, r.Status)
-	retail := amountOf(r.JSON(t)["retail_price"])
-	n := 1
-	for quoteTotal(t, env, d.AdminKey, d.Washer, []map[string]any{{"part_id": part, "quantity": n}}) <= retail {
-		n *= 2
-		require.LessOrEqual(t, n, 100, "no repair of the demo washer costs more than its retail price")
-	}
-
-	for i, cause := range []string{"environmental_heat", "accidental_damage"} {
-		t.Run(cause, func(t *testing.T) {
-			start := start.Add(time.Duration(i) * 2 * time.Hour) // the same technician: not the same window
-			clock.Set(time.Time{})
-			id, unit := openReady(t, env, d, agent, "MNY-RTL-"+map[string]string{"environmental_heat": "0001", "accidental_damage": "0002"}[cause], 10, start)
-			contract := createdID(t, env, d.AdminKey, "/v1/contracts", map[string]any{"unit_id": unit, "plan_id": plan["id"]})
-			r := env.Do(t, http.MethodGet, "/v1/units/"+unit, d.AdminKey, nil)
-			require.Equal(t, http.StatusOK, r.Status)
-			price := amountOf(r.JSON(t)["purchase_price"])
-			tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-			tech := visit(t, env, clock, d.AdminKey, id, tk, start)
-			tk = ticketAct(t, env, tech, id, "diagnose", map[string]any{
-				"diagnosis":        map[string]any{"cause": cause, "repairable": true},
-				"work":             map[string]any{"service_kind": "repair", "include_visit": true, "parts": []map[string]any{{"part_id": part, "quantity": n}}},
-				"price_list_shown": true}, http.StatusOK)
-			dec := tk["entitlement"].(map[string]any)["decision"].(map[string]any)
-			require.Equal(t, "no_reason_repair", dec["basis"], "not not_covered")
-			require.Equal(t, "swap", dec["remedy"])
-			require.Equal(t, contract, dec["contract_id"])
-			// Month 1 of ownership: the demo schedule's 5% of the purchase price.
-			fee := (price*5 + 50) / 100
-			totals := dec["totals"].(map[string]any)
-			assert.Equal(t, fee, amountOf(totals["customer"]), "the customer pays only the small depreciation fee")
-			assert.Nil(t, dec["compensation"], "a swap is not a repair: no satisfaction compensation")
-			var traced bool
-			for _, e := range dec["trace"].([]any) {
-				e := e.(map[string]any)
-				if e["rule"] == "R7.no_reason_repair" && e["applied"] == true {
-					traced = true
-					assert.Contains(t, e["reason"], "depreciation schedule")
-				}
-			}
-			assert.True(t, traced)
-		})
-	}
-}
-
 // Rule 5: an unrepairable phone under the accidental-damage plan is swapped
 // for a depreciation fee, by the plan's schedule; never for free.
 func TestAccidentalDamageSwapChargesTheDepreciationFee(t *testing.T) {
@@ -365,34 +296,3 @@ func TestPayoutClaimMustBeTheUnits(t *testing.T) {
 	require.Len(t, unitPayouts(t, env, w.admin, w.unit), 1)
 }
 
-// Rule 9 over HTTP: the refund of a storefront's seven-day no-reason return
-// (day 5, change of mind, resaleable) is the storefront's: the payout reads
-// payer storefront and names the storefront, and its payout.scheduled
-// event says so.
-func TestNoReasonReturnRefundIsTheStorefronts(t *testing.T) {
-	t.Parallel()
-	f := newKindsFlow(t, "money-return")
-	unit := f.unit(t, "MNY-RET-0001", shanghaiToday(-4), "")
-	id, key := f.pickedUp(t, "return", unit)
-	ticketAct(t, f.env, key, id, "inspection", map[string]any{"resellable": true, "fault_confirmed": false}, http.StatusOK)
-	tk := ticketAct(t, f.env, key, id, "outcome", map[string]any{"outcome": "refund"}, http.StatusOK)
-	payout := tk["service"].(map[string]any)["outcome"].(map[string]any)["payout_id"].(string)
-	r := f.env.Do(t, http.MethodGet, "/v1/payouts/"+payout, f.d.AdminKey, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	p := r.JSON(t)
-	assert.Equal(t, "storefront", p["payer"])
-	assert.Equal(t, f.shopID, p["storefront_id"])
-	assert.EqualValues(t, 300000, amountOf(p["amount"]), "the purchase price")
-	assert.Nil(t, p["contract_id"])
-	r = f.env.Do(t, http.MethodGet, "/v1/events?type=payout.scheduled&limit=50", f.d.AdminKey, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var found bool
-	for _, ev := range r.JSON(t)["data"].([]any) {
-		ev := ev.(map[string]any)
-		if ev["subject_id"] == payout {
-			found = true
-			assert.Equal(t, "storefront", ev["data"].(map[string]any)["payer"])
-		}
-	}
-	assert.True(t, found, "the payout.scheduled event")
-}

@@ -157,6 +157,15 @@ func (e *moneyEnv) part(t *testing.T, number string) string {
 	return ps[0].ID
 }
 
+// plan is the demo brand's washer plan of kind.
+func (e *moneyEnv) plan(t *testing.T, kind string) warranty.Plan {
+	t.Helper()
+	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: kind, Category: "washer", Limit: 10})
+	require.NoError(t, err)
+	require.NotEmpty(t, plans, "the demo has a %s plan for washers", kind)
+	return plans[0]
+}
+
 // totals are a completion's totals: customer, brand, plan.
 func totals(t *testing.T, tk tickets.Ticket) (customer, brand, plan int64) {
 	t.Helper()
@@ -281,53 +290,15 @@ func TestRolledBackLateArrivalIsFree(t *testing.T) {
 	}
 }
 
-// A part fitted through the ticket's requisition beyond the diagnosis
-// quote is billed at completion at the price list: out of warranty the
-// customer pays labour 120.00 + visit 50.00 + two pumps 2×85.00 = 340.00
-// when the quote listed one and two were used.
-func TestRolledBackPartsUsedAreBilledOnCompletion(t *testing.T) {
-	e := newMoneyEnv(t)
-	pump := e.part(t, drainPumpNo)
-	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
-	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
-		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
-			Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, PriceListShown: true}, 0)
-	require.NoError(t, err)
-	_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
-	require.NoError(t, err)
-	for _, op := range []string{"reserve", "issue", "use"} {
-		_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: 2}}}, 0)
-		require.NoError(t, err, op)
-	}
-	e.set(e.now().Add(30 * time.Minute))
-	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
-	require.NoError(t, err)
-	customer, brand, plan := totals(t, tk)
-	require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), customer)
-	require.Zero(t, brand)
-	require.Zero(t, plan)
-	require.Len(t, tk.Completion.PartsBilled, 1)
-	require.Equal(t, 1, tk.Completion.PartsBilled[0].Quoted)
-	require.Equal(t, 2, tk.Completion.PartsBilled[0].Used)
-	var parts int64
-	for _, l := range tk.Completion.Lines {
-		if l.Kind == "part" {
-			require.Equal(t, "customer", l.Payer)
-			parts += l.CustomerPays.Amount
-		}
-	}
-	require.Equal(t, int64(2*drainPump), parts)
-}
-
 // A drain pump fitted through the ticket's requisition (received at the
 // node, reserved, issued and used) is billed on completion at the price
 // list's 85.00, with labour 120.00 and the visit 50.00: 255.00. Out of
-// warranty the customer pays it, whether quoted or not, and a part quoted
-// and used is billed once; in warranty (day 200 of the washer's 36
-// months, a performance fault) the brand bears it; 20 minutes late (Midea's
-// promise 1, 超时免单) the repair and the parts are waived to the brand, with
-// an apology and a gift. (More used than quoted: the test above.)
+// warranty the customer pays it, whether quoted or not; a part quoted and
+// used is billed once, and two used when the quote listed one are both
+// billed (340.00); in warranty (day 200 of the washer's 36 months, a
+// performance fault) the brand bears it; 20 minutes late (Midea's promise
+// 1, 超时免单) the repair and the parts are waived to the brand, with an
+// apology and a gift.
 func TestRolledBackCompletionBillsPartsUsed(t *testing.T) {
 	e := newMoneyEnv(t)
 	pump := e.part(t, drainPumpNo)
@@ -335,20 +306,23 @@ func TestRolledBackCompletionBillsPartsUsed(t *testing.T) {
 	for _, c := range []struct {
 		name            string
 		daysAgo, late   int
-		quoted          int
+		quoted, used    int
 		basis, payer    string
 		customer, brand int64
 		billed          []tickets.BilledPart
 		waivers         []string
 	}{
-		{name: "OutOfWarrantyTheCustomerPaysThePartUsedAtThePriceList", daysAgo: 1500, late: -6, basis: "out_of_warranty",
+		{name: "OutOfWarrantyTheCustomerPaysThePartUsedAtThePriceList", daysAgo: 1500, late: -6, used: 1, basis: "out_of_warranty",
 			payer: "customer", customer: withPart, billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 0, Used: 1}}},
-		{name: "APartQuotedAndUsedIsBilledOnce", daysAgo: 1500, late: -6, quoted: 1, basis: "out_of_warranty",
+		{name: "APartQuotedAndUsedIsBilledOnce", daysAgo: 1500, late: -6, quoted: 1, used: 1, basis: "out_of_warranty",
 			payer: "customer", customer: withPart},
-		{name: "LateTheBrandBearsThePartUsedToo", daysAgo: 1500, late: 20, basis: "out_of_warranty",
+		{name: "MoreUsedThanQuotedBillsTheQuantityUsed", daysAgo: 1200, late: -6, quoted: 1, used: 2, basis: "out_of_warranty",
+			payer: "customer", customer: washerLabour + washerVisit + 2*drainPump,
+			billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 1, Used: 2}}},
+		{name: "LateTheBrandBearsThePartUsedToo", daysAgo: 1500, late: 20, used: 1, basis: "out_of_warranty",
 			payer: "brand", brand: withPart, billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 0, Used: 1}},
 			waivers: []string{"late_arrival:apology_and_gift"}},
-		{name: "InWarrantyTheBrandBearsThePartUsed", daysAgo: 200, late: -6, basis: "manufacturer_warranty",
+		{name: "InWarrantyTheBrandBearsThePartUsed", daysAgo: 200, late: -6, used: 1, basis: "manufacturer_warranty",
 			payer: "brand", brand: withPart, billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 0, Used: 1}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -361,10 +335,10 @@ func TestRolledBackCompletionBillsPartsUsed(t *testing.T) {
 				Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
 				Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: quoted}, PriceListShown: true}, 0)
 			require.NoError(t, err)
-			_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
+			_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: c.used}}})
 			require.NoError(t, err)
 			for _, op := range []string{"reserve", "issue", "use"} {
-				_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
+				_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: c.used}}}, 0)
 				require.NoError(t, err, op)
 			}
 			e.set(e.now().Add(30 * time.Minute))
@@ -387,18 +361,22 @@ func TestRolledBackCompletionBillsPartsUsed(t *testing.T) {
 			}
 			require.Equal(t, c.waivers, waivers)
 			var partLines int
+			var parts int64
 			for _, l := range tk.Completion.Lines {
 				if l.Kind == "part" {
 					partLines++
 					require.Equal(t, c.payer, l.Payer, "%+v", l)
-					if c.payer == "customer" {
-						require.Equal(t, int64(drainPump), l.CustomerPays.Amount, "the pump at the price list's 85.00: %+v", l)
-					} else {
-						require.Zero(t, l.CustomerPays.Amount, "%+v", l)
-					}
+					parts += l.CustomerPays.Amount
 				}
 			}
-			require.Equal(t, 1, partLines, "the pump once")
+			if c.payer == "customer" {
+				require.Equal(t, int64(c.used*drainPump), parts, "the pumps used at the price list's 85.00")
+			} else {
+				require.Zero(t, parts)
+			}
+			if c.used == 1 {
+				require.Equal(t, 1, partLines, "the pump once")
+			}
 		})
 	}
 }
@@ -449,17 +427,14 @@ func TestRolledBackCallbackPromise(t *testing.T) {
 // business days of the repair: scheduled once at completion, then paid.
 func TestRolledBackNoReasonPlanCompensationOwedThenPaid(t *testing.T) {
 	e := newMoneyEnv(t)
-	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "no_reason_repair", Category: "washer", Limit: 10})
-	require.NoError(t, err)
-	require.NotEmpty(t, plans)
-	plan := plans[0]
+	plan := e.plan(t, "no_reason_repair")
 	require.NotNil(t, plan.Compensation)
 	require.Equal(t, int64(10000), plan.Compensation.Amount, "the seed's 100 元/次 服务满意金")
 	unit := e.unit(t, 30, false)
 	contract := e.Contract(t, unit, plan.ID, -30)
 
 	tk := e.onSite(t, "repair", unit, -6)
-	_, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
 		Diagnosis: tickets.Diagnosis{Cause: "unstable_voltage", Repairable: true},
 		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
 			Parts: []catalog.QuotePart{{PartID: e.part(t, drainPumpNo), Quantity: 1}}}, PriceListShown: true}, 0)
@@ -514,16 +489,14 @@ func TestRolledBackNoReasonPlanCompensationOwedThenPaid(t *testing.T) {
 // visit 50.00, the customer nothing, and no compensation is owed.
 func TestRolledBackExtendedWarrantyRepairIsThePlans(t *testing.T) {
 	e := newMoneyEnv(t)
-	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "extended_warranty", Category: "washer", Limit: 10})
-	require.NoError(t, err)
-	require.NotEmpty(t, plans)
+	plan := e.plan(t, "extended_warranty")
 	// Bought 1200 days ago: past the washer's 36 months, inside the two
 	// years the extended warranty adds.
 	unit := e.unit(t, 1200, false)
-	contract := e.Contract(t, unit, plans[0].ID, -1200)
+	contract := e.Contract(t, unit, plan.ID, -1200)
 
 	tk := e.onSite(t, "repair", unit, -6)
-	tk, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
 		Diagnosis: tickets.Diagnosis{Cause: "power_surge", Repairable: true},
 		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
 	require.NoError(t, err)
@@ -550,14 +523,12 @@ func TestRolledBackExtendedWarrantyRepairIsThePlans(t *testing.T) {
 // satisfaction compensation either way, by the plan, in 5 business days.
 func TestRolledBackNoReasonPlanAccidentalDamageIs80PercentOff(t *testing.T) {
 	e := newMoneyEnv(t)
-	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "no_reason_repair", Category: "washer", Limit: 10})
-	require.NoError(t, err)
-	require.NotEmpty(t, plans)
+	plan := e.plan(t, "no_reason_repair")
 	unit := e.unit(t, 10, false)
-	contract := e.Contract(t, unit, plans[0].ID, 0)
+	contract := e.Contract(t, unit, plan.ID, 0)
 
 	tk := e.onSite(t, "repair", unit, -6)
-	_, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
 		Diagnosis: tickets.Diagnosis{Cause: "accidental_damage", Repairable: true},
 		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
 	require.NoError(t, err)
@@ -580,4 +551,68 @@ func TestRolledBackNoReasonPlanAccidentalDamageIs80PercentOff(t *testing.T) {
 	require.Equal(t, contract, *ps[0].ContractID)
 	require.Equal(t, payouts.PayerPlan, ps[0].Payer)
 	require.Equal(t, 5, ps[0].BusinessDays)
+}
+
+// Rule 7: a repair under the no-reason plan that would cost more than the
+// model's current retail price is answered with a swap for the plan's small
+// depreciation fee (month 1 of ownership: 5% of the purchase price 2,999.00
+// = 149.95), not a repair; a swap is not a repair, so no satisfaction
+// compensation is owed. The trace says R7 applied with the schedule.
+func TestRolledBackNoReasonRepairAboveRetailIsSwapped(t *testing.T) {
+	e := newMoneyEnv(t)
+	plan := e.plan(t, "no_reason_repair")
+	model, err := e.Catalog.GetProductModel(e.Ctx, e.Admin, e.washer)
+	require.NoError(t, err)
+	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
+	require.NoError(t, err)
+	part := ""
+	for _, p := range fits {
+		if p.Category != "motor" { // the demo washers' motors have their own 10-year term
+			part = p.ID
+			break
+		}
+	}
+	require.NotEmpty(t, part, "no plain part fits the washer")
+	n := 1
+	for {
+		q, err := e.Catalog.CreateQuote(e.Ctx, e.Admin, catalog.NewQuote{ModelID: e.washer, ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: part, Quantity: n}}})
+		require.NoError(t, err)
+		if q.Total.Amount > model.RetailPrice.Amount {
+			break
+		}
+		n *= 2
+		require.LessOrEqual(t, n, 100, "no repair of the demo washer costs more than its retail price")
+	}
+
+	start := e.start
+	defer func() { e.start = start }()
+	for i, cause := range []string{"environmental_heat", "accidental_damage"} {
+		t.Run(cause, func(t *testing.T) {
+			e.start = start.Add(time.Duration(i) * 2 * time.Hour) // the same technician: not the same window
+			unit := e.unit(t, 10, false)
+			contract := e.Contract(t, unit, plan.ID, 0)
+			tk := e.onSite(t, "repair", unit, -6)
+			tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+				Diagnosis: tickets.Diagnosis{Cause: cause, Repairable: true},
+				Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+					Parts: []catalog.QuotePart{{PartID: part, Quantity: n}}}, PriceListShown: true}, 0)
+			require.NoError(t, err)
+			require.NotNil(t, tk.Entitlement)
+			dec := tk.Entitlement.Decision
+			require.Equal(t, "no_reason_repair", string(dec.Basis), "not not_covered")
+			require.Equal(t, "swap", string(dec.Remedy))
+			require.Equal(t, contract, dec.ContractID)
+			require.Equal(t, int64(14995), dec.Totals.Customer.Amount, "the customer pays only the small depreciation fee")
+			require.Nil(t, dec.Compensation, "a swap is not a repair: no satisfaction compensation")
+			traced := false
+			for _, tr := range dec.Trace {
+				if tr.Rule == "R7.no_reason_repair" && tr.Applied {
+					traced = true
+					require.Contains(t, tr.Reason, "depreciation schedule")
+				}
+			}
+			require.True(t, traced, "%+v", dec.Trace)
+		})
+	}
 }
