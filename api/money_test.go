@@ -295,4 +295,3 @@ func TestPayoutClaimMustBeTheUnits(t *testing.T) {
 	require.Equal(t, w.unit, p["unit_id"])
 	require.Len(t, unitPayouts(t, env, w.admin, w.unit), 1)
 }
-
