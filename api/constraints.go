@@ -7,10 +7,12 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 )
 
-// constraintFields is the one table from a database constraint to the
-// request field it guards, relative to the body every operation that can
-// violate it writes (pg.Translate keeps the violated constraint's name on
-// the *tenants.Error). The field's message is the catalog's
+// constraintFields is api's table from a database constraint to the input
+// field it guards, named as the domain names it (relative to the service's
+// input; pg.Translate keeps the violated constraint's name on the
+// *tenants.Error). Each operation's locator then places that field in its
+// own request (body, path or query: register.go), so where a violation
+// points is decided per operation. The field's message is the catalog's
 // constraint.<name>. A constraint not listed is answered without a field
 // (a unique violation) or at the body (a foreign-key or check violation).
 var constraintFields = map[string]string{
@@ -55,8 +57,9 @@ var constraintFields = map[string]string{
 }
 
 // constraintField replaces the fields of a constraint violation the table
-// knows by the one field it guards, in the body, with the catalog's
-// message. A *tenants.Error is copied, never changed.
+// knows by the one field it guards, relative to the service's input (the
+// operation's locator places it), with the catalog's message. A
+// *tenants.Error is copied, never changed.
 func constraintField(err error) error {
 	var te *tenants.Error
 	if !errors.As(err, &te) || te.Constraint == "" {
@@ -68,6 +71,6 @@ func constraintField(err error) error {
 	}
 	m := i18n.M("constraint." + te.Constraint)
 	out := *te
-	out.Fields = []tenants.FieldError{{Location: "body." + field, Message: m.Render(i18n.English), Msg: &m}}
+	out.Fields = []tenants.FieldError{{Location: field, Message: m.Render(i18n.English), Msg: &m}}
 	return &out
 }

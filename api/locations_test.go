@@ -77,8 +77,36 @@ func TestConstraintFieldsHaveMessages(t *testing.T) {
 		err := constraintField(&tenants.Error{Code: tenants.CodeConflict, Constraint: name})
 		var te *tenants.Error
 		require.ErrorAs(t, err, &te)
-		require.Equal(t, "body."+field, te.Fields[0].Location, name)
+		require.Equal(t, field, te.Fields[0].Location, name)
 		require.NotNil(t, te.Fields[0].Msg, name)
 		require.NotEqual(t, "constraint."+name, te.Fields[0].Message, "constraint.%s has an English text", name)
+	}
+}
+
+// TestConstraintFieldsArePlacedPerOperation: a constraint's field is placed
+// by the operation that violated it — in the body where the body carries
+// it, at the parameter where the operation takes it from the path.
+func TestConstraintFieldsArePlacedPerOperation(t *testing.T) {
+	t.Parallel()
+	type inBody struct {
+		Body struct {
+			TechnicianID string `json:"technician_id"`
+		}
+	}
+	type inPath struct {
+		TechnicianID string `path:"technician_id"`
+		Body         struct {
+			Name string `json:"name"`
+		}
+	}
+	violation := &tenants.Error{Code: tenants.CodeInvalid, Constraint: "api_keys_technician_fkey"}
+	for _, c := range []struct {
+		in   reflect.Type
+		want string
+	}{{reflect.TypeFor[inBody](), "body.technician_id"}, {reflect.TypeFor[inPath](), "path.technician_id"}} {
+		loc := newLocator(c.in, &huma.Operation{OperationID: "x"})
+		var te *tenants.Error
+		require.ErrorAs(t, loc.wire(constraintField(violation)), &te)
+		require.Equal(t, c.want, te.Fields[0].Location)
 	}
 }
