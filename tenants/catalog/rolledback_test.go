@@ -214,3 +214,110 @@ func TestGetters(t *testing.T) {
 		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(get()), name)
 	}
 }
+
+func TestUpdatePart(t *testing.T) {
+	t.Parallel()
+	s := newApplianceShop(t)
+	ptr := func(v string) *string { return &v }
+
+	same, err := s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{Name: ptr(s.drum.Name),
+		CompatibleModelIDs: &[]string{s.wa050.ID}}, s.drum.Version)
+	require.NoError(t, err)
+	require.Equal(t, s.drum.Version, same.Version, "nothing changed: no new version")
+
+	price := cny(85000)
+	up, err := s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{Price: &price, Category: ptr("drum_assembly"),
+		CompatibleModelIDs: &[]string{s.wa200.ID, s.wa050.ID}}, s.drum.Version)
+	require.NoError(t, err)
+	require.Equal(t, s.drum.Version+1, up.Version)
+	require.Equal(t, cny(85000), up.Price)
+	require.Equal(t, "drum_assembly", up.Category)
+	require.Equal(t, sorted(s.wa200.ID, s.wa050.ID), up.CompatibleModelIDs, "replaced whole, in id order")
+
+	cleared, err := s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{CompatibleModelIDs: &[]string{}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, up.Version+1, cleared.Version)
+	require.Empty(t, cleared.CompatibleModelIDs)
+
+	_, err = s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{Name: ptr("x")}, s.drum.Version)
+	require.Equal(t, tenants.CodePreconditionFailed, tenants.ErrorCode(err), "a stale version")
+
+	usd := tenants.Money{Amount: 100, Currency: "USD"}
+	_, err = s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{PartNumber: ptr("-bad"), Name: ptr("  "),
+		Category: ptr("Bad Category"), Price: &usd}, 0)
+	require.ElementsMatch(t, []string{"part_number", "name", "category", "price.currency"}, domaintest.Fields(t, err))
+	_, err = s.Catalog.UpdatePart(s.Ctx, s.Admin, s.drum.ID, catalog.PartUpdate{CompatibleModelIDs: &[]string{s.wa050.ID, "mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"}}, 0)
+	require.Equal(t, []string{"compatible_model_ids[1]"}, domaintest.Fields(t, err), "an unknown model")
+
+	_, err = s.Catalog.UpdatePart(s.Ctx, s.Admin, "prt_nope", catalog.PartUpdate{Name: ptr("x")}, 0)
+	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
+
+	got, err := s.Catalog.GetPart(s.Ctx, s.Admin, s.drum.ID)
+	require.NoError(t, err)
+	require.Equal(t, cleared, got, "refused updates changed nothing")
+}
+
+func TestListFilters(t *testing.T) {
+	t.Parallel()
+	s := newApplianceShop(t)
+	modelNumbers := func(ms []catalog.ProductModel) []string {
+		out := []string{}
+		for _, m := range ms {
+			out = append(out, m.ModelNumber)
+		}
+		return out
+	}
+	yes, no := true, false
+	for name, c := range map[string]struct {
+		f    catalog.ProductModelFilter
+		want []string
+	}{
+		"all":          {catalog.ProductModelFilter{}, []string{"WA200", "WA050", "WA010", "TV55"}},
+		"category":     {catalog.ProductModelFilter{Category: "washer"}, []string{"WA200", "WA050", "WA010"}},
+		"discontinued": {catalog.ProductModelFilter{Discontinued: &yes}, []string{"WA010"}},
+		"on sale":      {catalog.ProductModelFilter{Category: "washer", Discontinued: &no}, []string{"WA200", "WA050"}},
+		"model number": {catalog.ProductModelFilter{ModelNumber: "TV55"}, []string{"TV55"}},
+	} {
+		ms, next, err := s.Catalog.ListProductModels(s.Ctx, s.Admin, c.f)
+		require.NoError(t, err, name)
+		require.Equal(t, c.want, modelNumbers(ms), name)
+		require.Empty(t, next, name)
+	}
+	page, next, err := s.Catalog.ListProductModels(s.Ctx, s.Admin, catalog.ProductModelFilter{Category: "washer", Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, []string{"WA200", "WA050"}, modelNumbers(page))
+	require.NotEmpty(t, next)
+	page, next, err = s.Catalog.ListProductModels(s.Ctx, s.Admin, catalog.ProductModelFilter{Category: "washer", Limit: 2, Cursor: next})
+	require.NoError(t, err)
+	require.Equal(t, []string{"WA010"}, modelNumbers(page))
+	require.Empty(t, next)
+	_, _, err = s.Catalog.ListProductModels(s.Ctx, s.Admin, catalog.ProductModelFilter{Category: "spaceship"})
+	require.Equal(t, []string{"category"}, domaintest.Fields(t, err))
+	_, _, err = s.Catalog.ListProductModels(s.Ctx, s.Admin, catalog.ProductModelFilter{Cursor: "garbage"})
+	require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err))
+
+	for name, c := range map[string]struct {
+		f    catalog.PartFilter
+		want []string
+	}{
+		"all":         {catalog.PartFilter{}, []string{"M-1", "D-1", "B-1", "L-1"}},
+		"fits WA050":  {catalog.PartFilter{ModelID: s.wa050.ID}, []string{"M-1", "D-1"}},
+		"category":    {catalog.PartFilter{Category: "control_board"}, []string{"B-1"}},
+		"part number": {catalog.PartFilter{PartNumber: "L-1"}, []string{"L-1"}},
+		"none":        {catalog.PartFilter{ModelID: s.wa010.ID}, []string{}},
+	} {
+		ps, next, err := s.Catalog.ListParts(s.Ctx, s.Admin, c.f)
+		require.NoError(t, err, name)
+		require.Equal(t, c.want, partNumbers(ps), name)
+		require.Empty(t, next, name)
+	}
+	ps, next, err := s.Catalog.ListParts(s.Ctx, s.Admin, catalog.PartFilter{Limit: 3})
+	require.NoError(t, err)
+	require.Equal(t, []string{"M-1", "D-1", "B-1"}, partNumbers(ps))
+	ps, next, err = s.Catalog.ListParts(s.Ctx, s.Admin, catalog.PartFilter{Limit: 3, Cursor: next})
+	require.NoError(t, err)
+	require.Equal(t, []string{"L-1"}, partNumbers(ps))
+	require.Empty(t, next)
+	_, _, err = s.Catalog.ListParts(s.Ctx, s.Admin, catalog.PartFilter{Cursor: "garbage"})
+	require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err))
+}
