@@ -42,7 +42,7 @@ func TestRolledBackTxHelpers(t *testing.T) {
 		require.Equal(t, []string{"李师傅", "L-1"}, []string{name, lic})
 		name, lic, err = network.TechnicianCardTx(ctx, tx, nobody)
 		require.NoError(t, err)
-		require.Empty(t, name + lic)
+		require.Empty(t, name+lic)
 
 		name, shifts, err := network.LockTechnicianShiftsTx(ctx, tx, tech.ID)
 		require.NoError(t, err)
