@@ -55,8 +55,9 @@ func parsePhone(s string) (*phonenumbers.PhoneNumber, bool) {
 // one parse: the stored (E.164) and the displayed form of s, and whether s
 // is a valid phone number ("", "" and false if not).
 //
-// Its answers are remembered (parsedPhones): the same numbers come back
-// with every call of a returning customer.
+// Its answers are remembered (parsedPhones), a valid number's under its
+// E.164 form too: the same numbers come back with every call of a
+// returning customer, and a number normalised once is not parsed again.
 func ParsePhone(s string) (e164, shown string, ok bool) {
 	if p, hit := parsedPhones.get(s); hit {
 		return p.e164, p.shown, p.ok
@@ -64,6 +65,9 @@ func ParsePhone(s string) (e164, shown string, ok bool) {
 	var p parsedPhone
 	if n, valid := parsePhone(s); valid {
 		p = parsedPhone{e164: phonenumbers.Format(n, phonenumbers.E164), shown: displayed(n), ok: true}
+		if p.e164 != s {
+			parsedPhones.put(p.e164, p)
+		}
 	}
 	parsedPhones.put(s, p)
 	return p.e164, p.shown, p.ok

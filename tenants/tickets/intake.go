@@ -89,19 +89,15 @@ func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Phone = strings.TrimSpace(c.Phone)
 	if p, display, ok := customers.ParsePhone(c.Phone); ok {
-		c.Phone, c.PhoneDisplay, c.phoneValid = p, display, true
+		c.Phone, c.PhoneDisplay = p, display
 	}
 }
 
 // phoneProblem says what is wrong with a contact's phone, or "". A phone
-// normalizePhone found valid is not parsed again.
-func phoneProblem(c TicketContact) string {
-	phone := c.Phone
+// normalizePhone found valid is answered from ParsePhone's memory.
+func phoneProblem(phone string) string {
 	if phone == "" {
 		return "no phone number: verify it with the dispatcher or information officer who sent the job, else with the customer"
-	}
-	if c.phoneValid {
-		return ""
 	}
 	if _, ok := customers.NormalizePhone(phone); !ok {
 		return "the phone number " + phone + " is not a valid phone number (a mainland mobile, a landline with its area code, or +country code and number): verify it with the dispatcher or information officer who sent the job, else with the customer"
@@ -146,7 +142,7 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 	if t.Address.RegionCode != "" {
 		network.QueueRegionKnown(b, t.Address.RegionCode, &known)
 	}
-	phoneBad := phoneProblem(t.Contact)
+	phoneBad := phoneProblem(t.Contact.Phone)
 	if t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) {
 		catalog.QueueModel(b, tx.TenantID, t.Unit.ModelID, &m, &modelFound)
 	}

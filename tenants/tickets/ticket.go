@@ -23,9 +23,6 @@ type TicketContact struct {
 	Phone string `json:"phone,omitempty" maxLength:"40" doc:"Phone to reach the customer (any usual notation: mainland mobiles, landlines with their area code, +country code for others; stored in E.164). Finds the customer by phone or creates one. Missing, unparseable or not a valid number, the ticket waits in needs_info with a verification item on contact.phone (and no customer) instead of being refused." example:"13800138000"`
 	// PhoneDisplay is derived from Phone when the ticket is read.
 	PhoneDisplay string `json:"phone_display,omitempty" readOnly:"true" doc:"The phone as people write it (national form for mainland numbers); masked like phone." example:"138 0013 8000"`
-	// phoneValid is set when normalizePhone found Phone a valid number
-	// (and normalised it): the phone is then not parsed again.
-	phoneValid bool
 }
 
 // ServiceAddress is where the service happens.
