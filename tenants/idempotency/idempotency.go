@@ -176,7 +176,7 @@ func IsBusy(err error) bool {
 
 // IsUsed reports whether err is a claim or a response refused because the
 // key was already used (ErrUsed, or QueueResponse's refusal: the error
-// idempotency_key_used raises, migration 048).
+// idempotency_key_used raises, migration 047).
 func IsUsed(err error) bool {
 	if errors.Is(err, ErrUsed) {
 		return true

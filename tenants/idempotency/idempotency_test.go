@@ -146,7 +146,7 @@ func TestClaim(t *testing.T) {
 				// The safety net under the lock: a request whose claim did not
 				// see the record (say, one of a version that claims
 				// differently) cannot commit a second effect for the key: the
-				// record's insert raises (idempotency_key_used, 048).
+				// record's insert raises (idempotency_key_used, 047).
 				ctx := context.Background()
 				sc := scope()
 				r := request(sc, "net", "h")
