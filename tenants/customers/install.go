@@ -15,18 +15,35 @@ import (
 // SetInstalledOnTx records, in the caller's tenant transaction, that the
 // unit was installed on on (YYYY-MM-DD, the tenant's zone): a completed
 // installation. The latest installation counts (rule 3's month of free
-// tuning runs from it). A date before the purchase is invalid on
-// installed_on; an unknown unit is not_found.
+// tuning runs from it). A date before the purchase is invalid, naming the
+// field installed_on (the units_check constraint refused it, and the
+// statement failed the caller's transaction); an unknown unit is
+// not_found.
 func SetInstalledOnTx(ctx context.Context, tx pg.TenantTx, unitID, on string) error {
 	tag, err := tx.Exec(ctx, `UPDATE units SET installed_on = $3::date, version = version + 1, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, unitID, on)
 	if err != nil {
-		return err
+		return installedOnError(err, on)
 	}
 	if tag.RowsAffected() == 0 {
 		return tenants.ErrorMsg(tenants.CodeNotFound, i18n.M("common.no_such_unit"))
 	}
 	return nil
+}
+
+// installedOnError names the field of a units_check violation, the one
+// check SetInstalledOnTx's statement can break: installed_on, with the
+// constraint's catalog message (the one the API gives it too: the error
+// keeps its Constraint, so the HTTP answer is as before). Other errors are
+// returned as they are.
+func installedOnError(err error, on string) error {
+	var te *tenants.Error
+	if !errors.As(pg.Translate(err), &te) || te.Constraint != "units_check" {
+		return err
+	}
+	out := *te
+	out.Fields = []tenants.FieldError{tenants.FieldMsg("installed_on", i18n.M("constraint.units_check"), on)}
+	return &out
 }
 
 // MarkReturnedTx marks an active unit returned (a refunded return), in the

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -56,14 +57,24 @@ func TestRolledBackTxHelpers(t *testing.T) {
 }
 
 // SetInstalledOnTx's contract: a date before the purchase is refused as
-// invalid (the units_check constraint; api/constraints.go places it on
-// installed_on for the HTTP caller), and the unit is unchanged.
+// invalid naming installed_on, to a Go caller as to the HTTP one (the
+// units_check constraint's name stays on the error for api/constraints.go),
+// and the unit is unchanged.
 func TestRolledBackInstalledBeforePurchase(t *testing.T) {
 	s := newShop(t)
+	before := domaintest.Today(-31) // unitA was bought 30 days ago
+	var inside error
 	err := pg.InTenantTx(s.Ctx, s.Tx, s.Tenant, func(tx pg.TenantTx) error {
-		return customers.SetInstalledOnTx(s.Ctx, tx, s.unitA, domaintest.Today(-31))
+		inside = customers.SetInstalledOnTx(s.Ctx, tx, s.unitA, before)
+		return inside
 	})
-	require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(pg.Translate(err)), "%v", err)
+	requireCode(t, inside, tenants.CodeInvalid, "installed_on")
+	var te *tenants.Error
+	require.ErrorAs(t, inside, &te)
+	require.Equal(t, []tenants.FieldError{tenants.FieldMsg("installed_on", i18n.M("constraint.units_check"), before)}, te.Fields)
+	require.Equal(t, "units_check", te.Constraint)
+	require.Equal(t, "invalid: validation failed (installed_on: must not be before purchase_date)", inside.Error())
+	require.Equal(t, []string{"installed_on"}, domaintest.Fields(t, err), "the transaction's error is the same")
 	u, err := s.Customers.GetUnit(s.Ctx, s.Admin, s.unitA)
 	require.NoError(t, err)
 	require.Nil(t, u.InstalledOn)

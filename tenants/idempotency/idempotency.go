@@ -15,7 +15,8 @@
 //     runs itself). It waits at most ClaimWait, then is told the key is in
 //     use (409, retry shortly);
 //   - the record's insert fails the transaction if a live record of the key
-//     exists after all (IsUsed), so exactly-once never rests on the lock.
+//     exists after all (it raises: IsUsed), so exactly-once never rests on
+//     the lock.
 //
 // No key is ever seen "in progress" after a crash: a claim that is not
 // committed together with its response does not exist. Only successful
@@ -30,6 +31,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -173,23 +175,26 @@ func IsBusy(err error) bool {
 }
 
 // IsUsed reports whether err is a claim or a response refused because the
-// key was already used (ErrUsed, or QueueResponse's assertion).
+// key was already used (ErrUsed, or QueueResponse's refusal: the error
+// idempotency_key_used raises, migration 047).
 func IsUsed(err error) bool {
 	if errors.Is(err, ErrUsed) {
 		return true
 	}
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23502" && pgErr.ColumnName == "state" && // not_null_violation
-		(pgErr.TableName == "idempotency_keys" || pgErr.TableName == "platform_idempotency_keys")
+	return errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation &&
+		(pgErr.TableName == "idempotency_keys" && pgErr.ConstraintName == "idempotency_keys_pkey" ||
+			pgErr.TableName == "platform_idempotency_keys" && pgErr.ConstraintName == "platform_idempotency_keys_pkey")
 }
 
 // QueueResponse queues on b, the last statements before COMMIT, the record
 // of the request that claimed r's key: its hash and response, kept for
 // Retention. It replaces an expired record (or one stranded "in_progress"
 // by the old two-transaction protocol). A live record of the key (one the
-// claim did not see: it cannot appear while the claim's lock is held) fails
-// the statement, and so the transaction, on the state column's NOT NULL
-// constraint (IsUsed): never two effects for one key.
+// claim did not see: it cannot appear while the claim's lock is held) makes
+// the statement raise (idempotency_key_used, IsUsed), which fails the
+// transaction: never two effects for one key. One statement, no round trip
+// of its own.
 func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]string, body []byte) error {
 	h, err := json.Marshal(headers)
 	if err != nil {
@@ -203,11 +208,14 @@ func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]str
 	} else {
 		vals += " FROM (SELECT $1::text) AS unused"
 	}
+	// EXCLUDED.created_at is the column's default, now(): the DO UPDATE
+	// clause calls no function that is not IMMUTABLE (a rule of Citus's).
 	b.Queue(`INSERT INTO `+table+` AS k (`+cols+`) SELECT `+vals+`
 		ON CONFLICT `+conflict+` DO UPDATE SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path,
-			state = CASE WHEN k.expires_at <= now() OR k.state = 'in_progress' THEN 'completed' END,
+			state = CASE WHEN k.expires_at <= EXCLUDED.created_at OR k.state = 'in_progress' THEN 'completed'
+				ELSE idempotency_key_used('`+table+`', k.key) END,
 			response_status = EXCLUDED.response_status, response_headers = EXCLUDED.response_headers,
-			response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at`,
+			response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
 		tenant, r.CredentialID, r.Key, r.RequestHash, r.Method, r.Path, status, h, body, Retention.Seconds())
 	return nil
 }

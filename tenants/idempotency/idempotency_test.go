@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -120,6 +121,50 @@ func TestClaim(t *testing.T) {
 				require.Nil(t, b.run(t, request(sc, "k", "h2"), http.StatusCreated, `{"id":2}`, true).Existing)
 				require.Equal(t, "h2", b.run(t, request(sc, "k", "h2"), 0, "", true).Existing.RequestHash)
 			})
+			t.Run("StrandedInProgressRecordIsTakenOver", func(t *testing.T) {
+				// A claim of the old two-transaction protocol whose request
+				// never completed: not live, so the next request runs.
+				ctx := context.Background()
+				sc := scope()
+				b.run(t, request(sc, "old", "h1"), http.StatusCreated, `{"id":1}`, true)
+				strand := `UPDATE idempotency_keys SET state = 'in_progress', response_status = NULL, response_body = NULL
+					WHERE tenant_id = $1 AND credential_id = $2 AND key = 'old'`
+				if sc.TenantID == "" {
+					_, err := b.db.App.Exec(ctx, `UPDATE platform_idempotency_keys SET state = 'in_progress', response_status = NULL,
+						response_body = NULL WHERE $1::text IS NULL AND credential_id = $2 AND key = 'old'`, nil, sc.CredentialID)
+					require.NoError(t, err)
+				} else {
+					require.NoError(t, pg.InTenantTx(ctx, b.db.App, sc.TenantID, func(tx pg.TenantTx) error {
+						_, err := tx.Exec(ctx, strand, tx.TenantID, sc.CredentialID)
+						return err
+					}))
+				}
+				require.Nil(t, b.run(t, request(sc, "old", "h2"), http.StatusCreated, `{"id":2}`, true).Existing)
+				require.Equal(t, []byte(`{"id":2}`), b.run(t, request(sc, "old", "h2"), 0, "", false).Existing.Body)
+			})
+			t.Run("StoringOverALiveRecordFailsTheTransaction", func(t *testing.T) {
+				// The safety net under the lock: a request whose claim did not
+				// see the record (say, one of a version that claims
+				// differently) cannot commit a second effect for the key: the
+				// record's insert raises (idempotency_key_used, 047).
+				ctx := context.Background()
+				sc := scope()
+				r := request(sc, "net", "h")
+				b.run(t, r, http.StatusCreated, `{"id":1}`, true)
+				u := pg.NewUnit(b.db.App, r.TenantID)
+				defer u.Rollback()
+				require.NoError(t, u.Open(ctx, nil))
+				last := &pgx.Batch{}
+				require.NoError(t, idempotency.QueueResponse(last, r, http.StatusCreated, nil, []byte(`{"id":2}`)))
+				err := u.Commit(ctx, last)
+				require.True(t, idempotency.IsUsed(err), "%v", err)
+				var pgErr *pgconn.PgError
+				require.ErrorAs(t, err, &pgErr)
+				table := map[bool]string{true: "idempotency_keys", false: "platform_idempotency_keys"}[sc.TenantID != ""]
+				require.Equal(t, [4]string{"23505", table, table + "_pkey", "idempotency key already used by an earlier request"},
+					[4]string{pgErr.Code, pgErr.TableName, pgErr.ConstraintName, pgErr.Message})
+				require.Equal(t, []byte(`{"id":1}`), b.run(t, r, 0, "", false).Existing.Body, "the first record stands")
+			})
 			t.Run("ConcurrentDuplicatesWaitThenReplay", func(t *testing.T) {
 				sc := scope()
 				const n = 8
@@ -164,22 +209,6 @@ func TestClaim(t *testing.T) {
 			})
 		})
 	}
-	t.Run("StoringOverALiveRecordFailsTheTransaction", func(t *testing.T) {
-		// The safety net under the lock: a request whose claim did not see
-		// the record (say, one of a version that claims differently) cannot
-		// commit a second effect for the key.
-		ctx := context.Background()
-		r := request(idempotency.Scope{TenantID: b.tenant, CredentialID: tenants.NewID(tenants.PrefixAPIKey)}, "net", "h")
-		b.run(t, r, http.StatusCreated, `{"id":1}`, true)
-		u := pg.NewUnit(b.db.App, r.TenantID)
-		defer u.Rollback()
-		require.NoError(t, u.Open(ctx, nil))
-		last := &pgx.Batch{}
-		require.NoError(t, idempotency.QueueResponse(last, r, http.StatusCreated, nil, []byte(`{"id":2}`)))
-		err := u.Commit(ctx, last)
-		require.True(t, idempotency.IsUsed(err), "%v", err)
-		require.Equal(t, []byte(`{"id":1}`), b.run(t, r, 0, "", false).Existing.Body, "the first record stands")
-	})
 	t.Run("KeysAreScopedToTenantAndCredential", func(t *testing.T) {
 		cred := tenants.NewID(tenants.PrefixAPIKey)
 		b.run(t, request(idempotency.Scope{TenantID: b.tenant, CredentialID: cred}, "k", "h"), http.StatusOK, `{}`, true)

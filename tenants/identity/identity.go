@@ -716,9 +716,11 @@ func deref(s *string) string {
 // transaction: every test-mode row of every context (tickets, claims,
 // units, customers, the test network and catalog, test events, webhooks and
 // their deliveries ...), and the test keys bound to a deleted node,
-// technician or storefront. Live data and unbound test keys are untouched.
-// It must be called with a test key (a conflict otherwise: the key's mode
-// is live) and returns how many rows went.
+// technician or storefront. Live data, unbound test keys, idempotency
+// records and the audit log are untouched (the log is append-only: it keeps
+// the test mode's entries and records each deleted row as a delete by the
+// caller). It must be called with a test key (a conflict otherwise: the
+// key's mode is live) and returns how many rows of test data went.
 func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int64, error) {
 	if pg.Livemode(ctx) || p.Live {
 		return 0, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("identity.test_data_needs_test_key"))

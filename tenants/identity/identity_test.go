@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -137,32 +138,19 @@ func TestSecretsAreStoredHashed(t *testing.T) {
 	// tenant set (the owner is under forced RLS too).
 	var keyRows, eventRows []string
 	require.NoError(t, pg.InTenantTx(ctx, b.db.Owner, ten.ID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT to_jsonb(k)::text FROM api_keys k WHERE tenant_id = $1`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return err
+		texts := func(sql string) ([]string, error) {
+			rows, err := tx.Query(ctx, sql, tx.TenantID)
+			if err != nil {
+				return nil, err
 			}
-			keyRows = append(keyRows, s)
+			return pgx.CollectRows(rows, pgx.RowTo[string])
 		}
-		if err := rows.Err(); err != nil {
+		var err error
+		if keyRows, err = texts(`SELECT to_jsonb(k)::text FROM api_keys k WHERE tenant_id = $1`); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT to_jsonb(e)::text FROM events e WHERE tenant_id = $1`, tx.TenantID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return err
-			}
-			eventRows = append(eventRows, s)
-		}
-		return rows.Err()
+		eventRows, err = texts(`SELECT to_jsonb(e)::text FROM events e WHERE tenant_id = $1`)
+		return err
 	}))
 	require.Len(t, keyRows, 2)
 	require.Len(t, eventRows, 3, "tenant.created and two api_key.created")

@@ -152,22 +152,39 @@ func TestDeleteTestData(t *testing.T) {
 	_, err = b.svc.DeleteTestData(pg.WithLivemode(ctx, true), testP)
 	requireCode(t, err, tenants.CodeConflict, "")
 
-	countEvents := func(live bool) (n int) {
+	// rows counts, per kind, the rows of the tenant in a mode (api_keys
+	// by their live flag).
+	rows := func(live bool) map[string]int {
 		t.Helper()
+		out := map[string]int{}
 		require.NoError(t, pg.InTenantTx(pg.WithLivemode(ctx, live), b.db.App, testP.TenantID, func(tx pg.TenantTx) error {
-			return tx.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
+			for _, q := range []struct{ kind, sql string }{
+				{"events", `SELECT count(*) FROM events WHERE tenant_id = $1 AND livemode = $2`},
+				{"audit_log", `SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND livemode = $2`},
+				{"api_keys", `SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND live = $2`},
+			} {
+				var n int
+				if err := tx.QueryRow(ctx, q.sql, tx.TenantID, live).Scan(&n); err != nil {
+					return err
+				}
+				out[q.kind] = n
+			}
+			return nil
 		}))
-		return n
+		return out
 	}
-	testEvents, liveEvents := countEvents(false), countEvents(true)
-	require.Positive(t, testEvents, "the test key's api_key.created is on the test feed")
+	testBefore, liveBefore := rows(false), rows(true)
+	// A fresh test tenant: tenant.created and api_key.created on the test
+	// feed, the admin test key and its creation's audit entry.
+	require.Equal(t, map[string]int{"events": 2, "audit_log": 1, "api_keys": 1}, testBefore)
 
 	testCtx := pg.WithLivemode(ctx, false)
 	n, err := b.svc.DeleteTestData(testCtx, testP)
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, n, int64(testEvents), "every test event is among the rows deleted")
-	require.Zero(t, countEvents(false))
-	require.Equal(t, liveEvents, countEvents(true), "live data is untouched")
+	require.Equal(t, int64(2), n, "the two test events, and nothing else")
+	require.Equal(t, map[string]int{"events": 0, "audit_log": 1, "api_keys": 1}, rows(false),
+		"the events went; the audit log (append-only) and the unbound key stay")
+	require.Equal(t, liveBefore, rows(true), "live data is untouched")
 
 	_, err = b.svc.Authenticate(ctx, key.Secret)
 	require.NoError(t, err, "an unbound test key survives")

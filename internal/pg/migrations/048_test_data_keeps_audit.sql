@@ -1,0 +1,24 @@
+-- tenants/audit: the audit log is append-only for every role but a
+-- superuser, the owner's SECURITY DEFINER functions included; so deleting
+-- a tenant's test data (delete_test_data, DELETE /v1/test-data) leaves it
+-- alone.
+--
+-- delete_test_data (021) empties every table with a livemode column but
+-- idempotency_keys, as the owner, and so emptied the test mode's
+-- audit_log too: a fresh test tenant reported 3 rows deleted where the
+-- API showed 2 test events (the third was the audit entry of the test
+-- admin key's creation, while the key itself stays). And it emptied it
+-- only in part: the tables go in name order, so the audit log went after
+-- api_keys (the bound test keys' deletions vanished with it) and before
+-- every other audited table, whose deletions it then recorded.
+--
+-- The log was append-only for the application role only (022: no UPDATE
+-- or DELETE grant). A restrictive policy now lets no row be deleted by
+-- any role under row-level security (the table forces it, so the owner
+-- too): delete_test_data's DELETE of audit_log removes nothing, the log
+-- keeps what the test mode did and records every row the deletion
+-- removes, bound test keys included, as a delete by the caller; its count
+-- is the test data's rows. An erasure's scrubbing (audit_erase_subject)
+-- updates and is not affected. A retention purge, should one be wanted,
+-- is a migration that says so (or a superuser's).
+CREATE POLICY audit_log_append_only ON audit_log AS RESTRICTIVE FOR DELETE USING (false);
