@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
@@ -157,6 +158,35 @@ func BenchmarkClaims(b *testing.B) {
 		rate := float64(b.N) / time.Since(start).Seconds()
 		b.ReportMetric(rate, "claims/s")
 		fmt.Printf("claims: adjudicated=%.0f claims/s (submitted and adjudicated, workers running, %d clients)\n", rate, clients)
+	})
+
+	// A backlog of claims submitted while the default queue is paused,
+	// then adjudicated alone: the drain rate, and the CPU per adjudication
+	// (this process: River's fetch, the worker and its completion; and the
+	// database backends), which, unlike the rate, a busy machine moves
+	// little.
+	b.Run("adjudicate_backlog", func(b *testing.B) {
+		const n = 640
+		drain()
+		require.NoError(b, env.River.QueuePause(ctx, river.QueueDefault, nil))
+		start := seqs.Add(n)
+		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
+		require.Equal(b, n, pending())
+		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
+		t0 := time.Now()
+		require.NoError(b, env.River.QueueResume(ctx, river.QueueDefault, nil))
+		drain()
+		rate := n / time.Since(t0).Seconds()
+		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
+		b.ReportMetric(rate, "claims/s")
+		if ok0 && ok1 {
+			ms, self := 1000*cpu1.since(cpu0)/n, 1000*(cpu1.self-cpu0.self)/n
+			b.ReportMetric(ms, "cpu-ms/adjudication")
+			fmt.Printf("claims: backlog of %d adjudicated at %.0f claims/s, CPU per adjudication = %.3f ms (this process %.3f, database backends %.3f)\n",
+				n, rate, ms, self, ms-self)
+		}
 	})
 
 	if rawRate == 0 || submitRate == 0 {
