@@ -172,6 +172,10 @@ func BenchmarkClaims(b *testing.B) {
 		start := seqs.Add(n)
 		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
 		require.Equal(b, n, pending())
+		su := pgssPool(b) // with it, the statements of the drain (River's included) per adjudication
+		if su != nil {
+			require.NoError(b, pgssReset(ctx, su))
+		}
 		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
 		t0 := time.Now()
@@ -180,6 +184,13 @@ func BenchmarkClaims(b *testing.B) {
 		rate := n / time.Since(t0).Seconds()
 		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
+		if su != nil {
+			var db string
+			require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT current_database()`).Scan(&db))
+			s, err := pgssRows(ctx, su, db)
+			require.NoError(b, err)
+			printStatements("claims: backlog (River workers)", n, s)
+		}
 		b.ReportMetric(rate, "claims/s")
 		if ok0 && ok1 {
 			ms, self := 1000*cpu1.since(cpu0)/n, 1000*(cpu1.self-cpu0.self)/n
