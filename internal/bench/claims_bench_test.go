@@ -325,12 +325,21 @@ func BenchmarkClaimsStatements(b *testing.B) {
 	require.Len(b, claimIDs, n)
 	adjudicate := func(what string, ids []string) {
 		require.NoError(b, pgssReset(ctx, su))
+		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
 		for _, id := range ids {
 			require.NoError(b, env.Claims.Adjudicate(ctx, f2.tenant.ID, id, 1))
 		}
+		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
 		s, err := pgssRows(ctx, su, db)
 		require.NoError(b, err)
 		printStatements("claims-stmts: "+what, len(ids), s)
+		if ok0 && ok1 {
+			n := float64(len(ids))
+			fmt.Printf("claims-stmts: %s: CPU per adjudication, one at a time, without River = %.3f ms (this process %.3f, database backends %.3f)\n",
+				what, 1000*cpu1.since(cpu0)/n, 1000*(cpu1.self-cpu0.self)/n, 1000*cpu1.dbSince(cpu0)/n)
+		}
 	}
 	adjudicate("adjudicate, approved (first claim of its unit)", claimIDs[:units])
 	adjudicate("adjudicate, left for review (a duplicate)", claimIDs[units:])
