@@ -263,19 +263,6 @@ func PeriodicJobs() []*river.PeriodicJob {
 	}
 }
 
-// DefaultQueueFetchCooldown is the default queue's FetchCooldown: the
-// least time between two fetches of its jobs. River's default (100 ms)
-// fetches at most MaxWorkers jobs ten times a second, so with 20 workers a
-// backlog of claim adjudications drained at 200 jobs/s whatever the CPU
-// could do (BenchmarkClaims/adjudicate_backlog: 175-186 claims/s at
-// 100 ms, 355-384 at 20 ms, interleaved, with the CPU per adjudication
-// unchanged: 4.2-5.2 ms against 4.1-4.3). A fetch still happens only when
-// a job is inserted (the insert notification, still limited to one per
-// queue every 100 ms: River's client-wide FetchCooldown), a worker frees
-// a slot after a full fetch, or FetchPollInterval passes, so an idle queue
-// costs no more.
-const DefaultQueueFetchCooldown = 20 * time.Millisecond
-
 // NewClient builds the River client over db (the application role's pool).
 // It takes a pool, not a pg.DB: River's workers fetch and its session
 // advisory locks (singletonMiddleware) hold connections of their own. Its
@@ -307,8 +294,9 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		cfg.Middleware = append([]rivertype.Middleware{m}, cfg.Middleware...)
 	}
 	if opt.Work {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers, FetchCooldown: DefaultQueueFetchCooldown}}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers}}
 		cfg.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 2 * opt.MaxWorkers}
+		cfg.Queues[QueueClaims] = river.QueueConfig{MaxWorkers: min(ClaimWorkers, opt.MaxWorkers), FetchCooldown: ClaimFetchCooldown}
 		cfg.PeriodicJobs = PeriodicJobs()
 	}
 	return river.NewClient(riverpgxv5.New(db), cfg)

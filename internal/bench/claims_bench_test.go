@@ -14,11 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
 )
 
 // claimFixture is a tenant with a washer model, a part that fits it, an
@@ -160,7 +160,7 @@ func BenchmarkClaims(b *testing.B) {
 		fmt.Printf("claims: adjudicated=%.0f claims/s (submitted and adjudicated, workers running, %d clients)\n", rate, clients)
 	})
 
-	// A backlog of claims submitted while the default queue is paused,
+	// A backlog of claims submitted while the claims queue is paused,
 	// then adjudicated alone: the drain rate, and the CPU per adjudication
 	// (this process: River's fetch, the worker and its completion; and the
 	// database backends), which, unlike the rate, a busy machine moves
@@ -168,7 +168,7 @@ func BenchmarkClaims(b *testing.B) {
 	b.Run("adjudicate_backlog", func(b *testing.B) {
 		const n = 640
 		drain()
-		require.NoError(b, env.River.QueuePause(ctx, river.QueueDefault, nil))
+		require.NoError(b, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
 		start := seqs.Add(n)
 		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
 		require.Equal(b, n, pending())
@@ -179,7 +179,7 @@ func BenchmarkClaims(b *testing.B) {
 		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
 		t0 := time.Now()
-		require.NoError(b, env.River.QueueResume(ctx, river.QueueDefault, nil))
+		require.NoError(b, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
 		drain()
 		rate := n / time.Since(t0).Seconds()
 		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
