@@ -92,7 +92,10 @@ func (f claimFixture) submit(client *http.Client, url string, seq uint64) error 
 // submitted and adjudicated per second with the River workers running (the
 // clock stops when no claim is left in submitted). Claims cycle over 64
 // units, so most are flagged as duplicates: the whole adjudication still
-// runs for each.
+// runs for each. adjudicate_backlog adjudicates, alone, claims submitted
+// while the claims queue was paused: the drain rate and the CPU per
+// adjudication (this process and the database backends), River's fetch and
+// completion included.
 func BenchmarkClaims(b *testing.B) {
 	ctx := context.Background()
 	env := newEnv(b)
@@ -172,7 +175,7 @@ func BenchmarkClaims(b *testing.B) {
 		time.Sleep(200 * time.Millisecond) // the pause reaches the producer by notification
 		start := seqs.Add(uint64(n)) - uint64(n)
 		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
-		n = pending() // the backlog: a job fetched before the pause landed ran already
+		n = pending()     // the backlog: a job fetched before the pause landed ran already
 		su := pgssPool(b) // with it, the statements of the drain (River's included) per adjudication
 		if su != nil {
 			require.NoError(b, pgssReset(ctx, su))
