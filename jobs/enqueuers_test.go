@@ -79,6 +79,7 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.ClaimAdjudicationEnqueuer(rc)(ctx, tx, "ten_a", "clm_a", 3) })
 		require.Len(t, got, 1)
 		require.Equal(t, "claim_adjudication", got[0].Kind)
+		require.Equal(t, jobs.QueueClaims, got[0].Queue)
 		require.Equal(t, map[string]any{"tenant_id": "ten_a", "claim_id": "clm_a", "version": float64(3)}, got[0].Args)
 		require.True(t, due(got[0]))
 		require.Nil(t, got[0].Metadata["livemode"], "a live insert carries no mode stamp")

@@ -296,6 +296,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	if opt.Work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.MaxWorkers}}
 		cfg.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 2 * opt.MaxWorkers}
+		cfg.Queues[QueueClaims] = river.QueueConfig{MaxWorkers: min(ClaimWorkers, opt.MaxWorkers), FetchCooldown: ClaimFetchCooldown}
 		cfg.PeriodicJobs = PeriodicJobs()
 	}
 	return river.NewClient(riverpgxv5.New(db), cfg)

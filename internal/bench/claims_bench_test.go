@@ -18,6 +18,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
 )
 
 // claimFixture is a tenant with a washer model, a part that fits it, an
@@ -91,7 +92,10 @@ func (f claimFixture) submit(client *http.Client, url string, seq uint64) error 
 // submitted and adjudicated per second with the River workers running (the
 // clock stops when no claim is left in submitted). Claims cycle over 64
 // units, so most are flagged as duplicates: the whole adjudication still
-// runs for each.
+// runs for each. adjudicate_backlog adjudicates, alone, claims submitted
+// while the claims queue was paused: the drain rate and the CPU per
+// adjudication (this process and the database backends), River's fetch and
+// completion included.
 func BenchmarkClaims(b *testing.B) {
 	ctx := context.Background()
 	env := newEnv(b)
@@ -157,6 +161,47 @@ func BenchmarkClaims(b *testing.B) {
 		rate := float64(b.N) / time.Since(start).Seconds()
 		b.ReportMetric(rate, "claims/s")
 		fmt.Printf("claims: adjudicated=%.0f claims/s (submitted and adjudicated, workers running, %d clients)\n", rate, clients)
+	})
+
+	// A backlog of claims submitted while the claims queue is paused,
+	// then adjudicated alone: the drain rate, and the CPU per adjudication
+	// (this process: River's fetch, the worker and its completion; and the
+	// database backends), which, unlike the rate, a busy machine moves
+	// little.
+	b.Run("adjudicate_backlog", func(b *testing.B) {
+		n := 640 * b.N // b.N rounds of 640: the figures are per adjudication
+		drain()
+		require.NoError(b, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
+		time.Sleep(200 * time.Millisecond) // the pause reaches the producer by notification
+		start := seqs.Add(uint64(n)) - uint64(n)
+		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
+		n = pending()     // the backlog: a job fetched before the pause landed ran already
+		su := pgssPool(b) // with it, the statements of the drain (River's included) per adjudication
+		if su != nil {
+			require.NoError(b, pgssReset(ctx, su))
+		}
+		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
+		t0 := time.Now()
+		require.NoError(b, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
+		drain()
+		rate := float64(n) / time.Since(t0).Seconds()
+		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
+		if su != nil {
+			var db string
+			require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT current_database()`).Scan(&db))
+			s, err := pgssRows(ctx, su, db)
+			require.NoError(b, err)
+			printStatements("claims: backlog (River workers)", n, s)
+		}
+		b.ReportMetric(rate, "claims/s")
+		if ok0 && ok1 {
+			ms, self := 1000*cpu1.since(cpu0)/float64(n), 1000*(cpu1.self-cpu0.self)/float64(n)
+			b.ReportMetric(ms, "cpu-ms/adjudication")
+			fmt.Printf("claims: backlog of %d adjudicated at %.0f claims/s, CPU per adjudication = %.3f ms (this process %.3f, database backends %.3f)\n",
+				n, rate, ms, self, ms-self)
+		}
 	})
 
 	if rawRate == 0 || submitRate == 0 {
@@ -284,12 +329,21 @@ func BenchmarkClaimsStatements(b *testing.B) {
 	require.Len(b, claimIDs, n)
 	adjudicate := func(what string, ids []string) {
 		require.NoError(b, pgssReset(ctx, su))
+		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
 		for _, id := range ids {
 			require.NoError(b, env.Claims.Adjudicate(ctx, f2.tenant.ID, id, 1))
 		}
+		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
+		require.NoError(b, err)
 		s, err := pgssRows(ctx, su, db)
 		require.NoError(b, err)
 		printStatements("claims-stmts: "+what, len(ids), s)
+		if ok0 && ok1 {
+			n := float64(len(ids))
+			fmt.Printf("claims-stmts: %s: CPU per adjudication, one at a time, without River = %.3f ms (this process %.3f, database backends %.3f)\n",
+				what, 1000*cpu1.since(cpu0)/n, 1000*(cpu1.self-cpu0.self)/n, 1000*cpu1.dbSince(cpu0)/n)
+		}
 	}
 	adjudicate("adjudicate, approved (first claim of its unit)", claimIDs[:units])
 	adjudicate("adjudicate, left for review (a duplicate)", claimIDs[units:])

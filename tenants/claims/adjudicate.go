@@ -249,7 +249,7 @@ func (s *Service) autoReject(ctx context.Context, tx pg.TenantTx, c Claim, d ent
 	reason := "auto-rejected: nothing is owed (" + string(d.Basis) + "): " + appliedReason(d)
 	c.Flags, c.Reasons = orEmpty(flags), []string{reason}
 	b := &pgx.Batch{}
-	c, err := queueAdjudicated(b, tx.TenantID, c, rejected(c, reason).Lines)
+	c, err := queueAdjudicated(b, tx, c, rejected(c, reason).Lines)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *Service) autoApprove(ctx context.Context, tx pg.TenantTx, c Claim, st p
 	}
 	c.Flags, c.Reasons = []ClaimFlag{}, nil
 	b := &pgx.Batch{}
-	c, err := queueAdjudicated(b, tx.TenantID, c, c.Lines)
+	c, err := queueAdjudicated(b, tx, c, c.Lines)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func settle(ctx context.Context, tx pg.TenantTx, c Claim, flags []ClaimFlag, rea
 	}
 	c.Flags, c.Reasons, c.Decision = orEmpty(flags), append(reasons, "left for a reviewer"), dec
 	b := &pgx.Batch{}
-	if _, err := queueAdjudicated(b, tx.TenantID, c, c.Lines); err != nil {
+	if _, err := queueAdjudicated(b, tx, c, c.Lines); err != nil {
 		return err
 	}
 	return tx.Defer(ctx, b)
@@ -309,25 +309,32 @@ func orEmpty(f []ClaimFlag) []ClaimFlag {
 }
 
 // queueAdjudicated queues on b the adjudication's writes for c, still
-// submitted: its move to under_review and its findings (flags, reasons,
-// decision) in one update of the claim, which counts two revisions as the
-// move and the findings did when written apart; the history row and
-// claim.under_review; the version's lines (lines) as adjudicated; and, when
-// it raised flags, claim.flagged. It returns c under review, with lines.
-func queueAdjudicated(b *pgx.Batch, tenantID string, c Claim, lines []ClaimLine) (Claim, error) {
+// submitted, in one statement: its move to under_review and its findings
+// (flags, reasons, decision) in one update of the claim, which counts two
+// revisions as the move and the findings did when written apart; the
+// history row; and the version's lines (lines) as adjudicated. Its events,
+// claim.under_review and, when it raised flags, claim.flagged, join tx's
+// event buffer (events.QueueTx: one insert, with the COMMIT). It returns c
+// under review, with lines.
+func queueAdjudicated(b *pgx.Batch, tx pg.TenantTx, c Claim, lines []ClaimLine) (Claim, error) {
 	reasons := c.Reasons
 	if reasons == nil {
 		reasons = []string{}
 	}
 	review := "adjudicating version " + strconv.Itoa(c.Version)
-	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, flags = $5, reasons = $6, decision = $7,
-		revision = revision + 2, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-		tenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision)
-	if err := queueTransitionRecord(b, tenantID, c, StateUnderReview, review, "system", TypeUnderReview, nil); err != nil {
+	from, moved := c.State, transitionEvent(c, StateUnderReview, review, "system", TypeUnderReview, nil)
+	c.State, c.Lines = StateUnderReview, lines
+	b.Queue(`WITH moved AS (
+		  UPDATE claims SET state = $3, state_reason = $4, flags = $5, reasons = $6, decision = $7,
+		    revision = revision + 2, updated_at = now() WHERE tenant_id = $1 AND id = $2),
+		history AS (
+		  INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
+		  VALUES ($1, $2, $8, $9, $3, $4, 'system'))
+		UPDATE claim_versions SET lines = $10, adjudicated_at = now() WHERE tenant_id = $1 AND claim_id = $2 AND version = $8`,
+		tx.TenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision, c.Version, from, c.Lines)
+	if err := events.QueueTx(b, tx, moved); err != nil {
 		return c, err
 	}
-	c.State, c.Lines = StateUnderReview, lines
-	queueSaveLines(b, tenantID, c, true)
 	if len(c.Flags) == 0 {
 		return c, nil
 	}
@@ -337,7 +344,7 @@ func queueAdjudicated(b *pgx.Batch, tenantID string, c Claim, lines []ClaimLine)
 			codes = append(codes, f.Code)
 		}
 	}
-	return c, events.Queue(b, tenantID, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
+	return c, events.QueueTx(b, tx, events.New{Type: TypeFlagged, SubjectID: c.ID, Actor: "system",
 		Data: eventData(c, nil, c.State, "flagged: "+strings.Join(codes, ", "), map[string]any{"flags": c.Flags})})
 }
 

@@ -257,7 +257,7 @@ func (s *Service) RejectClaim(ctx context.Context, p tenants.Principal, id, reas
 
 func (s *Service) reject(ctx context.Context, tx pg.TenantTx, c Claim, reason, actor string) error {
 	b := &pgx.Batch{}
-	queueSaveLines(b, tx.TenantID, rejected(c, reason), false)
+	queueSaveLines(b, tx.TenantID, rejected(c, reason))
 	return s.sendReject(ctx, tx, b, c, reason, actor)
 }
 
@@ -283,7 +283,7 @@ func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, 
 	// The move to rejected and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, reasons = array_append(reasons, $4),
 		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateRejected, reason)
-	if err := queueTransitionRecord(b, tx.TenantID, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
+	if err := queueTransitionRecordTx(b, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
 	owner := s.queueOwner(b, tx.TenantID, c)

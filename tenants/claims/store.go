@@ -188,6 +188,21 @@ func queueTransition(b *pgx.Batch, tenantID string, c Claim, to State, reason, a
 // from c.State ("" for a claim just inserted) to to, for a caller that
 // updates the claim's row itself.
 func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	queueHistory(b, tenantID, c, to, reason, actor)
+	return queueTransitionEvent(b, tenantID, c, to, reason, actor, eventType, extra)
+}
+
+// queueTransitionRecordTx is queueTransitionRecord with the event joining
+// tx's event buffer (events.QueueTx: one insert for the transaction's
+// events, with the COMMIT) instead of a statement of its own on b.
+func queueTransitionRecordTx(b *pgx.Batch, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	queueHistory(b, tx.TenantID, c, to, reason, actor)
+	return events.QueueTx(b, tx, transitionEvent(c, to, reason, actor, eventType, extra))
+}
+
+// queueHistory queues the history row of c's move from c.State ("" for a
+// claim just inserted) to to.
+func queueHistory(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor string) {
 	var from *State
 	if c.State != "" {
 		f := c.State
@@ -195,18 +210,23 @@ func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, rea
 	}
 	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
-	return queueTransitionEvent(b, tenantID, c, to, reason, actor, eventType, extra)
 }
 
 // queueTransitionEvent queues the event of c's move from c.State ("" for a
 // claim just inserted) to to.
 func queueTransitionEvent(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+	return events.Queue(b, tenantID, transitionEvent(c, to, reason, actor, eventType, extra))
+}
+
+// transitionEvent is the event of c's move from c.State ("" for a claim
+// just inserted) to to.
+func transitionEvent(c Claim, to State, reason, actor, eventType string, extra map[string]any) events.New {
 	var from *State
 	if c.State != "" {
 		f := c.State
 		from = &f
 	}
-	return events.Queue(b, tenantID, events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)})
+	return events.New{Type: eventType, SubjectID: c.ID, Actor: actor, Data: eventData(c, from, to, reason, extra)}
 }
 
 func eventData(c Claim, from *State, to State, reason string, extra map[string]any) map[string]any {
@@ -219,11 +239,10 @@ func eventData(c Claim, from *State, to State, reason string, extra map[string]a
 }
 
 // queueSaveLines queues on b the save of the current version's lines
-// (after adjudication or a decision).
-func queueSaveLines(b *pgx.Batch, tenantID string, c Claim, adjudicated bool) {
-	b.Queue(`UPDATE claim_versions SET lines = $4,
-		adjudicated_at = CASE WHEN $5 THEN now() ELSE adjudicated_at END
-		WHERE tenant_id = $1 AND claim_id = $2 AND version = $3`, tenantID, c.ID, c.Version, c.Lines, adjudicated)
+// (after a decision; the adjudication saves them itself, queueAdjudicated).
+func queueSaveLines(b *pgx.Batch, tenantID string, c Claim) {
+	b.Queue(`UPDATE claim_versions SET lines = $4 WHERE tenant_id = $1 AND claim_id = $2 AND version = $3`,
+		tenantID, c.ID, c.Version, c.Lines)
 }
 
 // approve records c's approval (lines already carry their approved amounts)
@@ -244,7 +263,7 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	b := pre
 	if b == nil {
 		b = &pgx.Batch{}
-		queueSaveLines(b, tx.TenantID, c, false)
+		queueSaveLines(b, tx.TenantID, c)
 	}
 	// The move to approved, the approval date and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, approved_on = $5::date, reasons = array_append(reasons, $4),
@@ -256,7 +275,7 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 		}
 	}
 	approved := tenants.Money{Amount: total, Currency: c.TotalRequested.Currency}
-	if err := queueTransitionRecord(b, tx.TenantID, c, StateApproved, reason, actor, TypeApproved,
+	if err := queueTransitionRecordTx(b, tx, c, StateApproved, reason, actor, TypeApproved,
 		map[string]any{"total_approved": approved}); err != nil {
 		return Claim{}, err
 	}
