@@ -178,7 +178,7 @@ func encodeData(v any) (json.RawMessage, error) {
 	if v == nil {
 		return json.RawMessage("{}"), nil
 	}
-	data, err := appendJSON(nil, v)
+	data, err := appendJSON(make([]byte, 0, 256), v)
 	if err != nil {
 		return nil, fmt.Errorf("event data: %w", err)
 	}
