@@ -285,7 +285,7 @@ func (s *Server) claimKey(ctx context.Context) error {
 		k.req.RequestHash = "streamed" // until the body is read: see idempotent and replay
 	}
 	b := &pgx.Batch{}
-	k.claim = idempotency.QueueClaim(b, k.req, k.unit.SessionLockTimeout())
+	k.claim = idempotency.QueueClaim(b, k.req, s.lockTimeout)
 	return k.unit.Begin(ctx, b)
 }
 
@@ -304,7 +304,7 @@ func (s *Server) probeKey(ctx context.Context, k *keyed) {
 	u := pg.NewUnit(s.deps.DB, k.req.TenantID)
 	defer u.Rollback()
 	b := &pgx.Batch{}
-	k.claim = idempotency.QueueClaim(b, k.req, u.SessionLockTimeout())
+	k.claim = idempotency.QueueClaim(b, k.req, s.lockTimeout)
 	if err := u.Open(ctx, b); err == nil {
 		_ = u.Commit(ctx, nil) // its failure is the claim's outcome, or the request's refusal stands
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/servicenet/servicenet/authz"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/services"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -81,6 +82,10 @@ type Server struct {
 	sharesMu sync.Mutex
 	shares   map[string]chan struct{}
 	metrics  *httpMetrics
+	// lockTimeout is the database connections' session lock_timeout
+	// (pg.Unit.SessionLockTimeout), read once: the pool's Config is a deep
+	// copy per call.
+	lockTimeout string
 }
 
 // New assembles the router and registers every operation.
@@ -124,6 +129,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, limiter: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas),
 		failures: newRateLimiter(cfg.RatePerSecond, cfg.RateBurst, cfg.Replicas), shares: map[string]chan struct{}{}}
+	if deps.DB != nil {
+		s.lockTimeout = pg.NewUnit(deps.DB, "").SessionLockTimeout()
+	}
 	installErrorModel(s.log)
 	s.metrics = newHTTPMetrics(deps.Metrics)
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -208,8 +209,9 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 		return NotificationDelivery{}, err
 	}
 	if via == ViaEvent {
-		s.log.InfoContext(ctx, "notification requested; no gateway configured: the tenant delivers it from the notification.requested event",
-			"tenant_id", tx.TenantID, "notification_id", id, "purpose", m.Purpose, "subject_id", m.SubjectID, "to", mask(m.To))
+		s.log.LogAttrs(ctx, slog.LevelInfo, "notification requested; no gateway configured: the tenant delivers it from the notification.requested event",
+			slog.String("tenant_id", tx.TenantID), slog.String("notification_id", id), slog.String("purpose", m.Purpose),
+			slog.String("subject_id", m.SubjectID), slog.String("to", mask(m.To)))
 	}
 	return d, nil
 }
