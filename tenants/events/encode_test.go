@@ -36,7 +36,7 @@ func TestEncodeDataIsJSONMarshal(t *testing.T) {
 		"claim": map[string]any{"claim_id": "clm_1", "kind": state("warranty"), "unit_id": "unt_1", "storefront_id": nilState,
 			"node_id": (*string)(nil), "reference": "R-1", "version": 1, "from_state": &st, "to_state": st, "reason": "submitted"},
 		"notification": map[string]any{"notification_id": "ntf_1", "params": map[string]any{"number": "T-1", "n": 2.5, "big": 1e21,
-			"small": 1e-7, "neg": -0.0, "list": []string{"a"}, "none": nil}, "expires_at": &at, "at": at, "never": (*time.Time)(nil)},
+			"small": 1e-7, "neg": math.Copysign(0, -1), "list": []string{"a"}, "none": nil}, "expires_at": &at, "at": at, "never": (*time.Time)(nil)},
 		"escapes":    map[string]any{"html": "<a href=\"x\">&</a>", "ctl": "a\nb\tc\u0001", "bad": "a\xffb", "sep": "x\u2028y", "fffd": "\ufffd", "中文": "客户"},
 		"marshalers": map[string]any{"text": textState("a"), "ptr": &pj, "val": pj, "raw": json.RawMessage(` {"a" : 1} `), "nilraw": json.RawMessage(nil)},
 		"numbers":    map[string]any{"i": int64(math.MaxInt64), "i32": int32(-5), "u": uint(7), "f32": float32(1.5), "b": true},
