@@ -132,37 +132,13 @@ func (p *pending) flush(b *pgx.Batch) error {
 	if len(p.recs) == 0 {
 		return nil
 	}
-	b.Queue(insertManySQL, p.tenantID, encodeRecs(p.recs))
+	recs, err := json.Marshal(p.recs)
+	if err != nil {
+		return fmt.Errorf("event data: %w", err)
+	}
 	p.recs = nil
+	b.Queue(insertManySQL, p.tenantID, recs)
 	return nil
-}
-
-// encodeRecs is json.Marshal(recs), each record's data (json.Marshal's
-// output already) copied as it is.
-func encodeRecs(recs []pendingRec) []byte {
-	n := 2
-	for _, r := range recs {
-		n += 64 + len(r.ID) + len(r.Type) + len(r.SubjectID) + len(r.Actor) + len(r.Data)
-	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, '[')
-	for i, r := range recs {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, `{"id":`...)
-		buf = appendJSONString(buf, r.ID)
-		buf = append(buf, `,"type":`...)
-		buf = appendJSONString(buf, r.Type)
-		buf = append(buf, `,"subject_id":`...)
-		buf = appendJSONString(buf, r.SubjectID)
-		buf = append(buf, `,"actor":`...)
-		buf = appendJSONString(buf, r.Actor)
-		buf = append(buf, `,"data":`...)
-		buf = append(buf, r.Data...)
-		buf = append(buf, '}')
-	}
-	return append(buf, ']')
 }
 
 // insertManySQL appends the events of a JSON array ($2) in its order. Data
@@ -173,12 +149,12 @@ const insertManySQL = `INSERT INTO events (tenant_id, id, type, subject_id, acto
 	FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (id text, type text, subject_id text, actor text, data jsonb)) WITH ORDINALITY AS r
 	ORDER BY r.ordinality`
 
-// encodeData is json.Marshal(v) ({} for nil), written by appendJSON.
+// encodeData is v as JSON ({} for nil).
 func encodeData(v any) (json.RawMessage, error) {
 	if v == nil {
 		return json.RawMessage("{}"), nil
 	}
-	data, err := appendJSON(make([]byte, 0, 256), v)
+	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("event data: %w", err)
 	}

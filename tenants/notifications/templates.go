@@ -128,35 +128,10 @@ func ParseTemplate(purpose Purpose, text string) *i18n.Message {
 
 // render fills a checked template with params (a missing one renders
 // empty: every purpose's sender passes all of its parameters).
-// It replaces what placeholder matches, scanning once (no regexp: it runs
-// for every message sent).
 func render(text string, params map[string]string) string {
-	var out strings.Builder
-	last := 0
-	for i := 0; i < len(text); i++ {
-		if text[i] != '{' {
-			continue
-		}
-		j := i + 1
-		for j < len(text) && (text[j] == '_' || ('a' <= text[j] && text[j] <= 'z')) {
-			j++
-		}
-		if j == i+1 || j == len(text) || text[j] != '}' {
-			continue
-		}
-		if last == 0 {
-			out.Grow(len(text) + 64)
-		}
-		out.WriteString(text[last:i])
-		out.WriteString(params[text[i+1:j]])
-		last = j + 1
-		i = j
-	}
-	if last == 0 {
-		return text
-	}
-	out.WriteString(text[last:])
-	return out.String()
+	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
+		return params[m[1:len(m)-1]]
+	})
 }
 
 // Template is a customer message's text in a language: the tenant's own
