@@ -65,6 +65,68 @@ func TestKindsBadInput(t *testing.T) {
 		assert.Equal(t, before, snapshot(t, f, id, key, unit), "nothing changed")
 	})
 
+	t.Run("ServiceBeforeThePurchaseDateIs409NamingTheDate", func(t *testing.T) {
+		// A ticket action's service date is the ticket's day, not a field
+		// of the request: a report or a completion on a day the brand has
+		// no price list, or before the unit's purchase date, is the
+		// brand's state (409 with the date), never a 422 naming a field
+		// the request does not have (body.on, body.date, installed_on).
+		f := newKindsFlow(t, "kinds-bad-installed")
+		unit := f.unit(t, "KIND-BAD-0004", shanghaiToday(-20), "")
+		shanghai, err := time.LoadLocation("Asia/Shanghai")
+		require.NoError(t, err)
+		// The server's clock is put back ten days: the install is taken
+		// in, visited and reported then.
+		base := time.Now().AddDate(0, 0, -10)
+		f.clock.Set(base)
+		tk := f.openFor(t, f.agent, "install", unit, nil)
+		id := tk["id"].(string)
+		tk = ticketAct(t, f.env, f.agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		start := f.inShift(t, tk, apitest.WeekdayMorning(base, 2))
+		key := f.accept(t, tk, start)
+		f.clock.Set(start.Add(-7 * time.Minute))
+		ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
+		f.clock.Set(start.Add(20 * time.Minute))
+		visitDay := start.In(shanghai).Format(time.DateOnly)
+		conflict := func(t *testing.T, action string, body map[string]any, says ...string) {
+			t.Helper()
+			before := snapshot(t, f, id, key, unit)
+			r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/"+action, key, body, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
+			m := requireProblem(t, r, http.StatusConflict, "conflict", "")
+			assert.Nil(t, m["errors"], "no field named")
+			for _, s := range says {
+				assert.Contains(t, m["detail"], s)
+			}
+			assert.Equal(t, before, snapshot(t, f, id, key, unit), "nothing changed")
+			assert.Nil(t, before[3], "the unit is not installed")
+		}
+
+		t.Run("NoPriceListInEffectThatDay", func(t *testing.T) {
+			// The demo's price list takes effect today.
+			conflict(t, "installation-report", installReport(), "price list", visitDay)
+		})
+		ownerUpdate(t, f.env, f.d.ID, `UPDATE price_lists SET effective_from = effective_from - 30`)
+		correct := func(t *testing.T, purchase string) {
+			t.Helper()
+			r := f.env.Do(t, http.MethodPatch, "/v1/units/"+unit, f.d.AdminKey, map[string]any{"purchase_date": purchase},
+				f.env.IfMatch(t, "/v1/units/"+unit, f.d.AdminKey)...)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		}
+		t.Run("ReportBeforeThePurchase", func(t *testing.T) {
+			correct(t, shanghaiToday(0))
+			conflict(t, "installation-report", installReport(), visitDay, "purchase date")
+		})
+		t.Run("CompletionBeforeThePurchase", func(t *testing.T) {
+			// Reported while the purchase date was before the visit, then
+			// the purchase date is corrected to today: the completion
+			// would install the unit before its purchase.
+			correct(t, shanghaiToday(-20))
+			ticketAct(t, f.env, key, id, "installation-report", installReport(), http.StatusOK)
+			correct(t, shanghaiToday(0))
+			conflict(t, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, visitDay, "purchase date")
+		})
+	})
+
 	t.Run("RefundLargerThanThePurchasePriceIs422NamingTheField", func(t *testing.T) {
 		f := newKindsFlow(t, "kinds-bad-refund")
 		unit := f.unit(t, "KIND-BAD-0003", shanghaiToday(-4), "")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,11 +36,29 @@ type kindsFlow struct {
 
 func newKindsFlow(t *testing.T, slug string) *kindsFlow {
 	f := newVisitFlow(t, slug)
-	_, err := f.env.DB.Owner.Exec(context.Background(), `UPDATE nodes SET service_kinds =
-		ARRAY(SELECT DISTINCT k FROM unnest(service_kinds || '{install,maintenance,repair}'::text[]) k) WHERE tenant_id = $1`, f.d.ID)
-	require.NoError(t, err)
+	ownerUpdate(t, f.env, f.d.ID, `UPDATE nodes SET service_kinds =
+		ARRAY(SELECT DISTINCT k FROM unnest(service_kinds || '{install,maintenance,repair}'::text[]) k)`)
 	shopID := f.env.Storefront(t, f.d.AdminKey, "KINDS-SHOP")
 	return &kindsFlow{visitFlow: f, shopID: shopID, shop: f.env.StorefrontKey(t, f.d.AdminKey, shopID)}
+}
+
+// ownerUpdate runs update as the schema's owner inside tenant's live
+// mode (RLS is forced on the owner too: without the tenant an update
+// matches no row) and requires that it changed a row.
+func ownerUpdate(t *testing.T, env *apitest.Env, tenant, update string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', 'true', true)`, tenant); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, update, args...)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = fmt.Errorf("%s: no row changed", update)
+		}
+		return err
+	})
+	require.NoError(t, err)
 }
 
 // unit registers a washer sold by the storefront on purchase, installed on

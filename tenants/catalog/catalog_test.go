@@ -189,7 +189,7 @@ func TestPriceQuoteRefusals(t *testing.T) {
 	compressor := b.part(t, "CMP-1", 98000, fridge.ID)
 
 	_, err := b.svc.CreateQuote(ctx, b.p, NewQuote{ModelID: washer.ID, ServiceKind: "repair"})
-	require.Equal(t, []string{"on"}, locations(t, err, tenants.CodeInvalid), "no price list yet")
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "no price list yet, priced today: the brand's state, no field of the request (%v)", err)
 
 	_, err = b.svc.CreatePriceList(ctx, b.p, NewPriceList{EffectiveFrom: "2026-11-30",
 		Labor: []LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(12000)},

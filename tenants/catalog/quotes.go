@@ -129,10 +129,14 @@ func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind
 		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
 		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, tenants.InvalidMsg("on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
+		return r, errNoPriceList
 	}
 	return r, err
 }
+
+// errNoPriceList is loadJobRates' answer when no price list version is in
+// effect on the date.
+var errNoPriceList = errors.New("catalog: no price list version in effect")
 
 // PriceJobFor prices in for the product model m (already loaded by the
 // caller) without storing it.
@@ -154,7 +158,14 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 		return Quote{}, err
 	}
 	rates, err := loadJobRates(ctx, tx, on, m.Category, in.ServiceKind, partIDs)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoPriceList) && in.On != "":
+		return Quote{}, tenants.InvalidMsg("on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
+	case errors.Is(err, errNoPriceList):
+		// Priced today, as a ticket's diagnosis or report is: no field
+		// of the request is wrong, the brand has no price list in effect.
+		return Quote{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("catalog.no_price_list_version_on", "Date", on))
+	case err != nil:
 		return Quote{}, err
 	}
 	cur := rates.currency

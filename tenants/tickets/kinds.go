@@ -2,6 +2,8 @@ package tickets
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -328,11 +330,29 @@ func serviceRecordKind(ticketType string) string {
 func (c *change) afterCompletion(ctx context.Context, today string) error {
 	if c.T.Type == TypeInstall && c.T.UnitID != nil {
 		if err := customers.SetInstalledOnTx(ctx, c.tx, *c.T.UnitID, today); err != nil {
-			return err
+			return servicedBeforePurchase(err, "installed_on")
 		}
 		c.data["installed_on"] = today
 	}
 	return nil
+}
+
+// servicedBeforePurchase is err, or, when err refuses the date at
+// location as before the unit's purchase date, the conflict that says so.
+// A ticket's service date is its day (the tenant's today), not a field of
+// the request that the client could correct: the unit's purchase date is
+// what to correct (PATCH /v1/units/{unit_id}).
+func servicedBeforePurchase(err error, location string) error {
+	var te *tenants.Error
+	if !errors.As(err, &te) || te.Code != tenants.CodeInvalid {
+		return err
+	}
+	for _, f := range te.Fields {
+		if f.Location == location {
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.serviced_before_purchase", "Date", fmt.Sprint(f.Value)))
+		}
+	}
+	return err
 }
 
 // PickupInput is a return's or exchange's pickup.

@@ -49,8 +49,9 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	// The decision is the brand's: decide with the tenant's whole view.
 	e, err := warranty.DecideSystemTx(ctx, c.tx, req, c.now)
 	if err != nil {
-		// Problems with the fault are about the diagnosis in this request.
-		return e, tenants.Relocate(err, "fault.", "diagnosis.")
+		// Problems with the fault are about the diagnosis in this request;
+		// the decision's date is the ticket's day.
+		return e, servicedBeforePurchase(tenants.Relocate(err, "fault.", "diagnosis."), "date")
 	}
 	return e, nil
 }

@@ -2824,6 +2824,7 @@ const (
 	MessageCodeTicketsRefusableRemedies                           MessageCode = "tickets.refusable_remedies"
 	MessageCodeTicketsRemedyNotRefusable                          MessageCode = "tickets.remedy_not_refusable"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
+	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
 	MessageCodeTicketsState                                       MessageCode = "tickets.state"
 	MessageCodeTicketsSwapAlreadyRequested                        MessageCode = "tickets.swap_already_requested"
@@ -4645,6 +4646,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRemedyNotRefusable:
 		return true
 	case MessageCodeTicketsRequiredWhenChoosing:
+		return true
+	case MessageCodeTicketsServicedBeforePurchase:
 		return true
 	case MessageCodeTicketsSlaPolicyChanged:
 		return true
