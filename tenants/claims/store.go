@@ -168,7 +168,7 @@ func can(c Claim, action string) bool { return slices.Contains(allowed[c.State],
 // history row and the event.
 func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	b := &pgx.Batch{}
-	if err := queueTransition(b, tx.TenantID, c, to, reason, actor, eventType, extra); err != nil {
+	if err := queueTransition(b, tx, c, to, reason, actor, eventType, extra); err != nil {
 		return err
 	}
 	return tx.SendBatch(ctx, b).Close()
@@ -176,25 +176,19 @@ func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, 
 
 // queueTransition queues transition's writes on b, for a caller that sends
 // them with its own in one round trip.
-func queueTransition(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
+func queueTransition(b *pgx.Batch, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	if c.State != "" { // else the claim was just inserted in state to
 		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2`, tenantID, c.ID, to, reason)
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason)
 	}
-	return queueTransitionRecord(b, tenantID, c, to, reason, actor, eventType, extra)
+	return queueTransitionRecordTx(b, tx, c, to, reason, actor, eventType, extra)
 }
 
-// queueTransitionRecord queues the history row and the event of c's move
-// from c.State ("" for a claim just inserted) to to, for a caller that
-// updates the claim's row itself.
-func queueTransitionRecord(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
-	queueHistory(b, tenantID, c, to, reason, actor)
-	return queueTransitionEvent(b, tenantID, c, to, reason, actor, eventType, extra)
-}
-
-// queueTransitionRecordTx is queueTransitionRecord with the event joining
-// tx's event buffer (events.QueueTx: one insert for the transaction's
-// events, with the COMMIT) instead of a statement of its own on b.
+// queueTransitionRecordTx queues on b the history row of c's move from
+// c.State ("" for a claim just inserted) to to, for a caller that updates
+// the claim's row itself; the event joins tx's event buffer
+// (events.QueueTx: one insert for the transaction's events, with the
+// COMMIT, in the order appended).
 func queueTransitionRecordTx(b *pgx.Batch, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	queueHistory(b, tx.TenantID, c, to, reason, actor)
 	return events.QueueTx(b, tx, transitionEvent(c, to, reason, actor, eventType, extra))
@@ -210,12 +204,6 @@ func queueHistory(b *pgx.Batch, tenantID string, c Claim, to State, reason, acto
 	}
 	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
-}
-
-// queueTransitionEvent queues the event of c's move from c.State ("" for a
-// claim just inserted) to to.
-func queueTransitionEvent(b *pgx.Batch, tenantID string, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
-	return events.Queue(b, tenantID, transitionEvent(c, to, reason, actor, eventType, extra))
 }
 
 // transitionEvent is the event of c's move from c.State ("" for a claim

@@ -18,6 +18,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -376,7 +377,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		b = &pgx.Batch{}
 		queueInsertClaim(b, tx.TenantID, out, submitter, hash, in.ClaimSubmission, r.settings.Currency, p.Subject())
 		c := Claim{ID: out.ID, Kind: in.Kind, UnitID: in.UnitID, StorefrontID: storefront, NodeID: node, Reference: in.Reference, Version: 1}
-		if err := queueTransitionEvent(b, tx.TenantID, c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil); err != nil {
+		if err := events.QueueTx(b, tx, transitionEvent(c, StateSubmitted, "submitted", p.Subject(), TypeSubmitted, nil)); err != nil {
 			return err
 		}
 		var total int64
@@ -538,7 +539,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 			flags = '[]', reasons = '{}', decision = NULL WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, c.ID, next, in.Fault.Cause, in.OccurredOn)
 		c.Version = next
-		if err := queueTransition(b, tx.TenantID, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
+		if err := queueTransition(b, tx, c, StateSubmitted, "resubmitted as version "+strconv.Itoa(next), p.Subject(), TypeSubmitted, nil); err != nil {
 			return err
 		}
 		queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
