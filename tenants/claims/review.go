@@ -286,11 +286,11 @@ func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, 
 	if err := queueTransitionRecordTx(b, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
-	owner := s.queueOwner(b, tx.TenantID, c)
+	notice := s.queueDecidedNotice(b, tx.TenantID, c)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	return s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: 0, Currency: c.TotalRequested.Currency}, owner)
+	return s.notifyDecided(ctx, tx, c, actor, tenants.Money{Amount: 0, Currency: c.TotalRequested.Currency}, notice)
 }
 
 // WithdrawClaim withdraws a submitted or needs_info claim.

@@ -133,7 +133,7 @@ func TestRolledBackClaimRoundTrips(t *testing.T) {
 	read, err := w.Claims.GetClaim(w.Ctx, w.Admin, first)
 	require.NoError(t, err)
 	require.Equal(t, read, filed)
-	measure("adjudicate (approved)", 5, func() error { return counted.Claims.Adjudicate(w.Ctx, w.Tenant, first, 1) })
+	measure("adjudicate (approved)", 4, func() error { return counted.Claims.Adjudicate(w.Ctx, w.Tenant, first, 1) })
 	measure("submit (a duplicate)", 3, func() error {
 		c, _, err := counted.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("RT-2", "power_surge"))
 		second = c.ID

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 )
@@ -269,40 +271,59 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	}
 	var out Claim
 	queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
-	owner := s.queueOwner(b, tx.TenantID, c)
+	notice := s.queueDecidedNotice(b, tx.TenantID, c)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Claim{}, err
 	}
 	if err := s.onApproved(ctx, tx, out); err != nil {
 		return Claim{}, err
 	}
-	if err := s.notifyDecided(ctx, tx, c, actor, approved, owner); err != nil {
+	if err := s.notifyDecided(ctx, tx, c, actor, approved, notice); err != nil {
 		return Claim{}, err
 	}
 	return out, nil
 }
 
-// queueOwner queues on b the read of c's unit's owner, whom notifyDecided
-// tells; nothing when no one is told (no Notifications dependency).
-func (s *Service) queueOwner(b *pgx.Batch, tenantID string, c Claim) *customers.Owner {
+// decidedNotice is what notifyDecided reads on the deciding transaction's
+// batch (queueDecidedNotice), so telling the customer costs no round trip
+// of its own: the unit's owner, the notice's template, dedupe and gateway
+// reads (notifications.QueueNotice) and the tenant's language and zone.
+type decidedNotice struct {
+	owner    customers.Owner
+	prefetch *notifications.Prefetch
+	lang     string
+	loc      *time.Location
+}
+
+// queueDecidedNotice queues on b the reads notifyDecided needs to tell c's
+// unit's owner of the decision; nil (nothing queued) when no one is told
+// (no Notifications dependency).
+func (s *Service) queueDecidedNotice(b *pgx.Batch, tenantID string, c Claim) *decidedNotice {
 	if s.notify == nil {
 		return nil
 	}
-	var o customers.Owner
-	customers.QueueUnitOwner(b, tenantID, c.UnitID, &o)
-	return &o
+	n := &decidedNotice{}
+	customers.QueueUnitOwner(b, tenantID, c.UnitID, &n.owner)
+	n.prefetch = notifications.QueueNotice(b, tenantID, notifications.PurposeClaimDecided, decidedKey(c))
+	identity.QueueLocale(b, tenantID, &n.lang, &n.loc)
+	return n
+}
+
+// decidedKey is the decision notice's dedupe key: one per claim version,
+// so a retried decision never sends it twice.
+func decidedKey(c Claim) string {
+	return fmt.Sprintf("%s:%s:v%d", c.ID, notifications.PurposeClaimDecided, c.Version)
 }
 
 // notifyDecided tells the unit's customer, in the deciding transaction,
 // that claim c was decided, with its reference, the decision (approved,
 // partly_approved when less than requested was approved, rejected) and the
 // amount approved. A customer who opted out, or was erased, is not told;
-// the message is sent once per claim version, so a retried decision never
-// sends it twice.
+// the message is sent once per claim version (decidedKey).
 //
-// o is the owner queueOwner read (nil when no one is told).
-func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money, o *customers.Owner) error {
-	if s.notify == nil || o == nil || o.Phone == "" {
+// n is what queueDecidedNotice read (nil when no one is told).
+func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money, n *decidedNotice) error {
+	if s.notify == nil || n == nil || n.owner.Phone == "" {
 		return nil
 	}
 	decision := notifications.Decision("approved")
@@ -312,8 +333,9 @@ func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, ac
 	case approved.Amount < c.TotalRequested.Amount:
 		decision = "partly_approved"
 	}
+	n.prefetch.SetLocale(n.lang, n.loc)
 	_, err := s.notify.NotifyTx(ctx, tx, actor, notifications.Notice{Purpose: notifications.PurposeClaimDecided, SubjectID: c.ID,
-		To: o.Phone, OptedOut: o.OptedOut, DedupeKey: fmt.Sprintf("%s:%s:v%d", c.ID, notifications.PurposeClaimDecided, c.Version),
+		To: n.owner.Phone, OptedOut: n.owner.OptedOut, DedupeKey: decidedKey(c), Prefetched: n.prefetch,
 		Params: map[string]any{"claim_reference": c.Reference, "decision": decision,
 			"amount": notifications.Money{Amount: approved.Amount, Currency: approved.Currency}}})
 	return err
