@@ -109,6 +109,7 @@ func BenchmarkGoPath(b *testing.B) {
 		h.ServeHTTP(w, post("/v1/claims", cf.tenant.AdminKey, "bench-gp-warm-clm-"+runID+"-"+strconv.Itoa(i), cf.body(seq)))
 		require.Equal(b, http.StatusCreated, w.Code, "%s", w.Body)
 	}
+	analyze(b, env)
 
 	b.Run("intake", func(b *testing.B) {
 		b.StopTimer()

@@ -234,6 +234,8 @@ func BenchmarkTickets(b *testing.B) {
 		return err
 	})
 
+	analyze(b, env)
+
 	// Interleaved rounds: a raw batch and an intake batch each, in
 	// alternating order, so that the shared machine's swings fall on both;
 	// the medians are reported.
