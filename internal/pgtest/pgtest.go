@@ -9,7 +9,7 @@
 //     SQL and policies.
 //
 // Both connect as the application role, so row-level security is really on.
-// The template is keyed by a hash of the migrations, so a schema change
+// The template is keyed by a hash of the migrations (and of what Migrate does after River's), so a schema change
 // builds a new one, and concurrent test binaries build it once.
 package pgtest
 
@@ -84,6 +84,8 @@ func migrationsHash() string {
 		}
 		return nil
 	})
+	// and what Migrate does after River's migrations
+	h.Write([]byte(strings.Join(pg.DroppedRiverIndexes, ",")))
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
