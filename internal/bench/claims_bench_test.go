@@ -95,7 +95,8 @@ func (f claimFixture) submit(client *http.Client, url string, seq uint64) error 
 // runs for each. adjudicate_backlog adjudicates, alone, claims submitted
 // while the claims queue was paused: the drain rate and the CPU per
 // adjudication (this process and the database backends), River's fetch and
-// completion included.
+// completion included; and the rate of those submissions, with no
+// adjudication sharing the machine: the API tier's own.
 func BenchmarkClaims(b *testing.B) {
 	ctx := context.Background()
 	env := newEnv(b)
@@ -130,7 +131,7 @@ func BenchmarkClaims(b *testing.B) {
 	drain()
 	analyze(b, env)
 
-	var rawRate, submitRate float64
+	var rawRate, submitRate, aloneRate float64
 	b.Run("raw_pgx_insert", func(b *testing.B) {
 		const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 		roles := []string{"dispatcher"}
@@ -180,7 +181,16 @@ func BenchmarkClaims(b *testing.B) {
 		require.NoError(b, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
 		time.Sleep(200 * time.Millisecond) // the pause reaches the producer by notification
 		start := seqs.Add(uint64(n)) - uint64(n)
+		submitted := time.Now()
 		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
+		// The API tier's own rate: no adjudication shares the machine
+		// (as with workers in processes of their own, serve -mode worker).
+		alone := float64(n) / time.Since(submitted).Seconds()
+		b.ReportMetric(alone, "submitted-alone/s")
+		aloneRate = alone
+		if rawRate > 0 {
+			fmt.Printf("claims: submitted while the claims queue was paused: %.0f claims/s = %.3f of raw (%d clients)\n", alone, alone/rawRate, clients)
+		}
 		n = pending()     // the backlog: a job fetched before the pause landed ran already
 		su := pgssPool(b) // with it, the statements of the drain (River's included) per adjudication
 		if su != nil {
@@ -218,7 +228,8 @@ func BenchmarkClaims(b *testing.B) {
 		b.ReportMetric(0, "ns/op")
 		b.ReportMetric(ratio, "submit/raw")
 	})
-	fmt.Printf("claims: raw_pgx=%.0f tx/s submit=%.0f claims/s ratio=%.3f (%d clients)\n", rawRate, submitRate, ratio, clients)
+	fmt.Printf("claims: raw_pgx=%.0f tx/s submit=%.0f claims/s ratio=%.3f with the workers adjudicating on the same machine; "+
+		"submitted alone %.0f claims/s ratio=%.3f (%d clients)\n", rawRate, submitRate, ratio, aloneRate, aloneRate/rawRate, clients)
 }
 
 // stmtRow is one statement's pg_stat_statements figures since the last
