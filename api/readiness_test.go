@@ -17,8 +17,8 @@ import (
 // /readyz answers 200 only while the authentication cache listens for key
 // changes: 503 unavailable before its listener is up (the app not started)
 // and after it is gone (stopped), in the caller's language; a probe after
-// Start waits (within its half second) for the listener rather than failing. A worker process,
-// which runs no cache, does not wait for one.
+// Start waits (within its half second) for the listener rather than
+// failing. A worker process, which runs no cache, does not wait for one.
 func TestReadinessWaitsForTheAuthCache(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -286,10 +285,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		ErrorHandler:         &errorHandler{log: d.Logger},
 		Middleware:           []rivertype.Middleware{&modeMiddleware{}, &singletonMiddleware{db: db, kinds: singles}},
 		TestOnly:             opt.TestOnly,
-		// The reindexer rebuilds River's indexes, but those Migrate drops.
-		ReindexerIndexNames: slices.DeleteFunc(river.ReindexerIndexNamesDefault(), func(name string) bool {
-			return slices.Contains(pg.DroppedRiverIndexes, name)
-		}),
+		ReindexerIndexNames:  pg.RiverIndexes(), // not those Migrate drops
 	}
 	if opt.Metrics != nil {
 		m, err := registerMetrics(opt.Metrics, db)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 )
@@ -66,7 +67,7 @@ func Migrate(ctx context.Context, owner *pgxpool.Pool, appPassword string) error
 }
 
 // DroppedRiverIndexes are the indexes of River's schema that Migrate drops
-// after River's migrations (and River's reindexer leaves out, jobs.NewClient).
+// after River's migrations (River's reindexer is given RiverIndexes).
 //
 // river_job_args_index is a GIN index over every job's args (jsonb_ops: an
 // entry per key and per value). Nothing here or in River (v0.51) or River UI
@@ -85,6 +86,14 @@ func Migrate(ctx context.Context, owner *pgxpool.Pool, appPassword string) error
 // River upgrade, check that no new River migration or query needs it (none
 // up to River's schema version 8).
 var DroppedRiverIndexes = []string{"river_job_args_index"}
+
+// RiverIndexes are the indexes River's reindexer rebuilds that Migrate
+// leaves in place: River's defaults without DroppedRiverIndexes.
+func RiverIndexes() []string {
+	return slices.DeleteFunc(river.ReindexerIndexNamesDefault(), func(name string) bool {
+		return slices.Contains(DroppedRiverIndexes, name)
+	})
+}
 
 func newMigrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
 	m, err := migrate.NewMigrator(ctx, conn, versionTable)

@@ -9,8 +9,9 @@
 //     SQL and policies.
 //
 // Both connect as the application role, so row-level security is really on.
-// The template is keyed by a hash of the migrations (and of what Migrate does after River's), so a schema change
-// builds a new one, and concurrent test binaries build it once.
+// The template is keyed by a hash of the migrations (and of what Migrate
+// does after River's), so a schema change builds a new one, and concurrent
+// test binaries build it once.
 package pgtest
 
 import (
