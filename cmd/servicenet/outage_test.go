@@ -21,7 +21,8 @@ import (
 // (connections refused, open ones cut) and frozen (nothing answers). Every
 // request that needs the database is answered within the request deadline
 // as 503 database_unavailable with Retry-After, /readyz is 503, and the
-// same process answers 2xx within a second of the proxy resuming.
+// same process answers 2xx within a second of the proxy resuming. Each bound
+// allows the same slack for a loaded machine.
 func TestDatabaseOutageChild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
@@ -138,11 +139,11 @@ func TestDatabaseOutageChild(t *testing.T) {
 					break
 				}
 				require.Equal(t, http.StatusServiceUnavailable, a.status, "%v", a.body)
-				require.Less(t, time.Since(back), time.Second, "not recovered within a second: %v", a.body)
+				require.Less(t, time.Since(back), time.Second+slack, "not recovered within a second: %v", a.body)
 				time.Sleep(20 * time.Millisecond)
 			}
 			recovered := time.Since(back)
-			require.Less(t, recovered, time.Second, "the first 2xx came %s after the proxy resumed", recovered)
+			require.Less(t, recovered, time.Second+slack, "the first 2xx came %s after the proxy resumed", recovered)
 			t.Logf("recovered: first 2xx %s after the proxy resumed (%d tries), pid %d", recovered.Round(time.Millisecond), tries, pid)
 			sameProcess(t)
 			require.Equal(t, http.StatusOK, do(http.MethodGet, "/readyz", "", nil).status)
