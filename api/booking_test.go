@@ -208,7 +208,7 @@ func TestIntakeNumbersAndVerification(t *testing.T) {
 		assert.Equal(t, 2*time.Hour, verifyBy.Sub(created).Round(time.Second), "the policy's verification_minutes")
 
 		// Its own breach when nobody verifies in time.
-		fireTimer(t, env, id, "verification")
+		fireTimer(t, env, d.ID, id, "verification")
 		breaches := eventually(t, func() *apitest.Response {
 			return env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=verification", d.AdminKey, nil)
 		}, func(m map[string]any) bool { return len(m["data"].([]any)) > 0 })

@@ -236,7 +236,7 @@ func TestQualityScorecards(t *testing.T) {
 	require.EqualValues(t, 0, c)
 	require.EqualValues(t, service, b)
 	ticketAct(t, env, key2, k2, "sign-off", map[string]any{"rating": 3}, http.StatusOK)
-	fireTimer(t, env, k2, "callback")
+	fireTimer(t, env, s.d.ID, k2, "callback")
 	require.Eventually(t, func() bool {
 		r := env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=callback", s.agent, nil)
 		return r.Status == http.StatusOK && len(r.JSON(t)["data"].([]any)) > 0

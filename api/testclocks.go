@@ -125,8 +125,9 @@ func (s *Server) registerTestClocks() {
 		OperationID: "attachTestClock", Method: http.MethodPost, Path: "/v1/test_clocks/{test_clock_id}/attach",
 		Summary: "Attach a test object to a test clock", Tags: tags,
 		Description: "Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time " +
-			"and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right " +
-			"after creating, or name test_clock_id when creating a ticket or selling a contract). An object that does not " +
+			"and its SLA deadlines (those already running included), window and payment deadline wait for the clock, " +
+			"checked on its time when it advances (or name test_clock_id when creating a ticket or selling a contract, " +
+			"for an object on the clock from its first instant). An object that does not " +
 			"exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the " +
 			"same clock changes nothing. A storefront key attaches only its own tickets and the contracts it sold: any " +
 			"other object (another storefront's, a payout) is 404." + testOnly,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
@@ -189,18 +188,17 @@ func TestTestClocks(t *testing.T) {
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, test, nil)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, clock, r.JSON(t)["test_clock_id"])
-		all, parked := parkedTimers(t, env, id)
-		require.NotZero(t, all)
-		require.Equal(t, all, parked, "every timer parked on the clock from the start")
+		require.Equal(t, at.Add(5*time.Minute).UTC(), nextSLACheck(t, env, tctx, d.ID, id).UTC(),
+			"first checked at its route deadline, on the clock's time")
 
 		// Without test_clock_id nothing is on a clock.
 		r = env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-0102", window0, nil))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		require.Empty(t, clockOfRow(t, env, tctx, d.ID, "tickets", r.JSON(t)["id"].(string)))
 		require.NotContains(t, r.JSON(t), "test_clock_id")
-		all, parked = parkedTimers(t, env, r.JSON(t)["id"].(string))
-		require.NotZero(t, all)
-		require.Zero(t, parked)
+		wall := r.JSON(t)
+		require.Equal(t, mustTime(t, wall["sla"].(map[string]any)["route_due_at"]).UTC(), nextSLACheck(t, env, tctx, d.ID, wall["id"].(string)).UTC(),
+			"first checked at its route deadline, on the wall clock")
 	})
 
 	t.Run("AttachAtCreationBadInput", func(t *testing.T) {
@@ -407,13 +405,15 @@ func TestTestClocks(t *testing.T) {
 		due := mustTime(t, tk["sla"].(map[string]any)["callback_due_at"])
 		require.Equal(t, arrive.Add(72*time.Hour).UTC(), due.UTC(), "completed on the clock: the callback is due 72 hours after the clock's time")
 
-		callbackJob := func() string {
-			var state string
-			require.NoError(t, env.DB.Owner.QueryRow(context.Background(), `SELECT state FROM river_job
-				WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1 AND args->>'sla' = 'callback'`, id).Scan(&state))
-			return state
+		callbackBreaches := func() int {
+			var n int
+			require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+				return tx.QueryRow(tctx, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2 AND sla = 'callback'`,
+					tx.TenantID, id).Scan(&n)
+			}))
+			return n
 		}
-		require.Equal(t, "scheduled", callbackJob(), "parked on the clock")
+		require.Equal(t, due.UTC(), nextSLACheck(t, env, tctx, d.ID, id).UTC(), "next checked at the callback deadline, on the clock")
 
 		// The daily reconciliation: the completion day (on the clock) has no
 		// sign-off. The wall-clock reconciliation leaves the clock's ticket
@@ -424,7 +424,8 @@ func TestTestClocks(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, findingsOf(t, env, test, id), "the wall-clock reconciliation leaves a clock's tickets to the clock")
 		advanceClock(t, env, test, clock, arrive.Add(71*time.Hour))
-		require.Equal(t, "scheduled", callbackJob(), "71 hours: not due")
+		require.Zero(t, callbackBreaches(), "71 hours: not due")
+		require.Equal(t, due.UTC(), nextSLACheck(t, env, tctx, d.ID, id).UTC(), "71 hours: still waiting for the callback deadline")
 		require.Eventually(t, func() bool { return len(findingsOf(t, env, test, id)) > 0 }, 30*time.Second, 50*time.Millisecond,
 			"the clock's advance past the completion day reconciled its ticket")
 		f := findingsOf(t, env, test, id)
@@ -438,7 +439,8 @@ func TestTestClocks(t *testing.T) {
 		advanceClock(t, env, test, clock, arrive.Add(73*time.Hour))
 		require.Eventually(t, func() bool {
 			return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:completed")
-		}, 30*time.Second, 50*time.Millisecond, "the callback timer ran through its job")
+		}, 30*time.Second, 50*time.Millisecond, "the clock's advance checked the callback deadline")
+		require.Equal(t, 1, callbackBreaches())
 		var breachedAt, dueAt time.Time
 		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
 			return tx.QueryRow(tctx, `SELECT breached_at, due_at FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2 AND sla = 'callback' AND level = 1`,
@@ -477,13 +479,16 @@ func clockTicketBody(d apitest.DemoBrand, serial string, start time.Time, extra 
 	return b
 }
 
-// parkedTimers counts the ticket's SLA timer jobs, and those parked on a
-// test clock.
-func parkedTimers(t *testing.T, env *apitest.Env, id string) (all, parked int) {
+// nextSLACheck is when a ticket's SLA deadlines are checked next
+// (sla_check_at: the sweep, or its clock's advance); it must have one.
+func nextSLACheck(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) time.Time {
 	t.Helper()
-	require.NoError(t, env.DB.Owner.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE state = 'scheduled' AND scheduled_at >= $2)
-		FROM river_job WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1`, id, jobs.ClockParked).Scan(&all, &parked))
-	return all, parked
+	var at *time.Time
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT sla_check_at FROM tickets WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&at)
+	}))
+	require.NotNil(t, at, "ticket %s has no next SLA check", id)
+	return *at
 }
 
 // clockOf is the test clock of a test ticket or contract (table), "" if none.

@@ -45,7 +45,7 @@ func visit(t *testing.T, env *apitest.Env, clock *testClock, admin, id string, t
 }
 
 // TestTicketPaths walks ticket paths over HTTP where the contract is the
-// point: an SLA timer fired by River, the queues each role's key sees, a
+// point: an SLA deadline checked ahead of the sweep, the queues each role's key sees, a
 // storefront key's own tickets. The paths' domain rules (guidance
 // outcomes, parts and loaners, charges and who pays, sign-off codes,
 // rejection and manual dispatch, cancelling) are tested in rolled-back
@@ -73,7 +73,7 @@ func TestTicketPaths(t *testing.T) {
 		due, err := time.Parse(time.RFC3339, tk["sla"].(map[string]any)["callback_due_at"].(string))
 		require.NoError(t, err)
 		assert.WithinDuration(t, before.Add(2*time.Hour), due, time.Minute, "the callback is due 2 hours after guidance")
-		fireTimer(t, env, id, "callback")
+		fireTimer(t, env, d.ID, id, "callback")
 		require.Eventually(t, func() bool {
 			return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:resolved")
 		}, 20*time.Second, 100*time.Millisecond)

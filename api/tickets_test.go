@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 func init() {
@@ -175,24 +176,26 @@ func timelineActions(t *testing.T, env *apitest.Env, key, id string) []string {
 	return out
 }
 
-// fireTimer runs a ticket's SLA timer now instead of at its due time: the
-// test clock for River. River's JobRetry makes the scheduled job available
-// at once (the next fetch, within a second, works it), where moving its
-// scheduled_at would wait for River's scheduler (every 5 s).
-func fireTimer(t *testing.T, env *apitest.Env, ticketID, sla string) {
+// fireTimer checks a ticket's SLA deadline now instead of at its due time,
+// ahead of the sweep (tickets.Service.CheckTimer): the deadline's next
+// escalation level is breached if it still runs.
+func fireTimer(t *testing.T, env *apitest.Env, tenantID, ticketID, sla string) {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := env.DB.Owner.Query(ctx, `SELECT id FROM river_job
-		WHERE kind = 'ticket_sla_timer' AND args->>'ticket_id' = $1 AND args->>'sla' = $2 AND state IN ('scheduled', 'available')`,
-		ticketID, sla)
-	require.NoError(t, err)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	require.NoError(t, err)
-	require.NotEmpty(t, ids, "no %s timer scheduled for %s", sla, ticketID)
-	for _, id := range ids {
-		_, err := env.River.JobRetry(ctx, id)
-		require.NoError(t, err)
+	col := sla + "_due_at"
+	if sla == string(tickets.SLAArrival) {
+		col = "window_start"
 	}
+	var due *time.Time
+	var level int
+	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT t.`+col+`, (SELECT coalesce(max(b.level), 0) FROM ticket_sla_breaches b
+			WHERE b.tenant_id = t.tenant_id AND b.ticket_id = t.id AND b.sla = $3 AND b.due_at = t.`+col+`)
+			FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, ticketID, sla).Scan(&due, &level)
+	}))
+	require.NotNil(t, due, "no %s deadline runs on %s", sla, ticketID)
+	_, err := env.Tickets.CheckTimer(ctx, tenantID, ticketID, tickets.SLA(sla), *due, level+1)
+	require.NoError(t, err)
 }
 
 func TestTicketEndToEnd(t *testing.T) {
@@ -351,7 +354,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 4, so["attempts_left"], "one wrong attempt was used before the code was accepted")
 
 	// The 72-hour callback timer fires: a breach escalated to the dispatcher.
-	fireTimer(t, env, id, "callback")
+	fireTimer(t, env, d.ID, id, "callback")
 	require.Eventually(t, func() bool {
 		return slices.Contains(timelineActions(t, env, agent, id), "sla_breached:completed")
 	}, 20*time.Second, 100*time.Millisecond, "the callback timer recorded no breach")

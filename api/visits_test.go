@@ -298,7 +298,7 @@ func TestArrivalBreachOpensFollowUps(t *testing.T) {
 	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
 	key := f.accept(t, tk, start)
 
-	fireTimer(t, f.env, id, "arrival")
+	fireTimer(t, f.env, f.d.ID, id, "arrival")
 	require.Eventually(t, func() bool {
 		return slices.Contains(timelineActions(t, f.env, f.agent, id), "sla_breached:scheduled")
 	}, 20*time.Second, 100*time.Millisecond, "the arrival timer recorded no breach")

@@ -207,7 +207,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
-	river.AddWorker(w, &TicketTimerWorker{Tickets: d.Tickets})
+	river.AddWorker(w, &TicketTimerWorker{})
+	river.AddWorker(w, &TicketSLASweepWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
 	river.AddWorker(w, &QualityFoldWorker{Tenants: d.Identity, Quality: d.Quality})
@@ -254,6 +255,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketReconciliationArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TicketReconciliationArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(TicketSLASweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return TicketSLASweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: TicketSLASweepArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return QualityFoldArgs{}, nil },
 			&river.PeriodicJobOpts{ID: QualityFoldArgs{}.Kind(), RunOnStart: true}),

@@ -19,6 +19,7 @@ var periodicKinds = []string{
 	CareRemindersArgs{}.Kind(),
 	WebhookDispatchArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),
+	TicketSLASweepArgs{}.Kind(),
 	QualityFoldArgs{}.Kind(),
 	QualityMonthlyArgs{}.Kind(),
 }

@@ -41,15 +41,17 @@ func parked(clock string, at time.Time) (*river.InsertOpts, error) {
 }
 
 // clockKinds are the job kinds a clock's advance fires.
-var clockKinds = []string{TicketTimerArgs{}.Kind(), PayoutDeadlineArgs{}.Kind()}
+var clockKinds = []string{PayoutDeadlineArgs{}.Kind()}
 
 // TestClockAdvanceArgs fires what fell due for the objects of a test clock
 // that was advanced (testclocks.Service.Advance inserts it, in test mode):
 // contract windows move on the clock's time, parked jobs of its objects due
-// by its time (SLA and callback timers) are made available to run through
-// their own workers, the clock's tickets are reconciled on its time (a
-// ticket_reconciliation job for the clock), then the clock is ready again. Seq is the advance;
-// only the clock's latest advance marks it ready.
+// by its time (payout deadlines) are made available to run through their
+// own workers, its tickets' SLA deadlines due by its time are checked
+// (tickets.Service.SweepClockSLA), the clock's tickets are reconciled on its
+// time (a ticket_reconciliation job for the clock), then the clock is ready
+// again. Seq is the advance; only the clock's latest advance marks it
+// ready.
 type TestClockAdvanceArgs struct {
 	TenantID string `json:"tenant_id"`
 	ClockID  string `json:"clock_id"`
@@ -88,6 +90,9 @@ func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestCl
 	}
 	if err := fireParked(ctx, a.ClockID, at); err != nil {
 		return fmt.Errorf("test clock advance: parked jobs: %w", err)
+	}
+	if _, err := w.Tickets.SweepClockSLA(ctx, a.TenantID, a.ClockID, at); err != nil {
+		return fmt.Errorf("test clock advance: SLA deadlines: %w", err)
 	}
 	if err := reconcileClock(ctx, a.TenantID, a.ClockID); err != nil {
 		return fmt.Errorf("test clock advance: reconciliation: %w", err)

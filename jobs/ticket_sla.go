@@ -3,113 +3,76 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-// TicketTimerArgs is an SLA timer: at its run time it checks whether the
-// ticket's deadline for SLA is still DueAt (not met, not moved) and, if so,
-// records a breach at Level and escalates (tickets.Service.CheckTimer).
-type TicketTimerArgs struct {
-	TenantID string    `json:"tenant_id"`
-	TicketID string    `json:"ticket_id"`
-	SLA      string    `json:"sla"`
-	DueAt    time.Time `json:"due_at"`
-	Level    int       `json:"level"`
-	// Next are the ticket's level-1 deadlines checked after this one,
-	// earliest first (tickets.Timer.Then): once it has checked its own,
-	// the job inserts the job of the first still running, carrying the
-	// rest. An intake thus inserts one job for its four deadlines.
-	Next []TicketDeadline `json:"next,omitempty"`
+// TicketSLASweepInterval is how often the tickets' SLA deadlines are
+// checked: a breach is recorded at most this long after its deadline (plus
+// the sweep's own run), as River's scheduler (every 5 s) held the job per
+// deadline that this replaces. The policy's deadlines and escalations are
+// whole minutes.
+const TicketSLASweepInterval = 5 * time.Second
+
+// TicketSLASweepArgs checks every active tenant's tickets whose SLA
+// deadlines are due, in both modes (tickets.Service.SweepSLA): each due
+// deadline is breached at its next escalation level, once. A test clock's
+// tickets wait for the clock (TestClockAdvanceWorker sweeps them).
+type TicketSLASweepArgs struct{}
+
+// Kind is stored with every job; never rename it.
+func (TicketSLASweepArgs) Kind() string { return "ticket_sla_sweep" }
+
+// TicketSLASweepWorker runs TicketSLASweepArgs.
+type TicketSLASweepWorker struct {
+	river.WorkerDefaults[TicketSLASweepArgs]
+	Tenants tenantLister
+	Tickets *tickets.Service
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// TicketDeadline is a deadline waiting in a timer's chain.
-type TicketDeadline struct {
-	SLA   string    `json:"sla"`
-	DueAt time.Time `json:"due_at"`
+// Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done
+// (a breach is recorded once per deadline and level).
+func (w *TicketSLASweepWorker) Timeout(*river.Job[TicketSLASweepArgs]) time.Duration {
+	return PeriodicTimeout
+}
+
+// Work sweeps each active tenant. A tenant (or a ticket) that fails does
+// not stop the others; the job then fails, and the next sweep finds the
+// same tickets due.
+func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSLASweepArgs]) error {
+	if w.Tickets == nil {
+		return river.JobCancel(errors.New("ticket SLA sweep: no tickets service configured"))
+	}
+	now := time.Now()
+	if w.Now != nil {
+		now = w.Now()
+	}
+	return eachActiveTenant(ctx, w.Tenants, "ticket SLA sweep", func(ctx context.Context, tenantID string) error {
+		_, err := w.Tickets.SweepSLA(ctx, tenantID, now)
+		return err
+	})
+}
+
+// TicketTimerArgs is the job each SLA deadline had before the sweep
+// (migration 049). Jobs of this kind queued before it complete without
+// doing anything: the migration handed their tickets to the sweep, which
+// checks the same deadlines and escalations.
+type TicketTimerArgs struct {
+	TenantID string `json:"tenant_id"`
+	TicketID string `json:"ticket_id"`
 }
 
 // Kind is stored with every job; never rename it.
 func (TicketTimerArgs) Kind() string { return "ticket_sla_timer" }
 
-// InsertOpts makes a timer unique by its args (in every state River keeps),
-// so inserting it again, e.g. from a retried transaction or a rerun
-// escalation, does not add a second job.
-func (TicketTimerArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-// TicketTimerWorker runs TicketTimerArgs through tickets.Service.CheckTimerThen,
-// which is idempotent: a breach is recorded once per ticket, SLA, deadline
-// and level.
+// TicketTimerWorker completes the SLA timer jobs queued before the sweep.
 type TicketTimerWorker struct {
 	river.WorkerDefaults[TicketTimerArgs]
-	Tickets *tickets.Service
 }
 
-func (w *TicketTimerWorker) Work(ctx context.Context, job *river.Job[TicketTimerArgs]) error {
-	if w.Tickets == nil {
-		// A client built without the tickets service (some tests): nothing to run.
-		return river.JobCancel(errors.New("ticket SLA timer: no tickets service configured"))
-	}
-	a := job.Args
-	if !slices.Contains(tickets.SLAs, tickets.SLA(a.SLA)) || a.Level < 1 || a.Level > tickets.MaxEscalationLevel {
-		return river.JobCancel(fmt.Errorf("ticket SLA timer: bad args (sla %q, level %d)", a.SLA, a.Level))
-	}
-	var then []tickets.Deadline
-	for _, d := range a.Next {
-		if !slices.Contains(tickets.SLAs, tickets.SLA(d.SLA)) {
-			return river.JobCancel(fmt.Errorf("ticket SLA timer: bad args (next sla %q)", d.SLA))
-		}
-		then = append(then, tickets.Deadline{SLA: tickets.SLA(d.SLA), DueAt: d.DueAt})
-	}
-	_, err := w.Tickets.CheckTimerThen(ctx, a.TenantID, a.TicketID, tickets.SLA(a.SLA), a.DueAt, a.Level, then)
-	if tenants.ErrorCode(err) == tenants.CodeNotFound {
-		return river.JobCancel(err) // the ticket (or its tenant) does not exist: retrying cannot help
-	}
-	return err
-}
-
-// TicketTimerEnqueuer is tickets.Deps.EnqueueTimers: it inserts
-// all the timers of the caller's transaction in one batched insert (a
-// timer's chain, Then, travels in its args as Next), each
-// scheduled at its RunAt (DueAt when zero), so the ticket's deadlines and
-// their timers commit (or roll back) together. Due times are kept to the
-// microsecond, as PostgreSQL stores them.
-func TicketTimerEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
-	return func(ctx context.Context, tx pgx.Tx, timers []tickets.Timer) error {
-		if len(timers) == 0 {
-			return nil
-		}
-		params := make([]river.InsertManyParams, len(timers))
-		for i, t := range timers {
-			due := t.DueAt.Truncate(time.Microsecond).UTC()
-			at := t.RunAt
-			if at.IsZero() {
-				at = due
-			}
-			opts := &river.InsertOpts{ScheduledAt: at}
-			if t.TestClock != "" {
-				// on a test clock: parked until the clock passes at
-				var err error
-				if opts, err = parked(t.TestClock, at); err != nil {
-					return err
-				}
-			}
-			args := TicketTimerArgs{TenantID: t.TenantID, TicketID: t.TicketID, SLA: string(t.SLA), DueAt: due, Level: t.Level}
-			for _, d := range t.Then {
-				args.Next = append(args.Next, TicketDeadline{SLA: string(d.SLA), DueAt: d.DueAt.Truncate(time.Microsecond).UTC()})
-			}
-			params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
-		}
-		_, err := rc.InsertManyTx(ctx, tx, params)
-		return err
-	}
-}
+func (w *TicketTimerWorker) Work(context.Context, *river.Job[TicketTimerArgs]) error { return nil }

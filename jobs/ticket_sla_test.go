@@ -50,74 +50,84 @@ func (b *contractBundle) count(t *testing.T, tenantID, sql string, args ...any) 
 	return n
 }
 
-func TestTicketTimerRunsOnRiver(t *testing.T) {
+func TestTicketSLASweepRunsOnRiver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupContracts(t)
-	p := b.tenant(t, "ticket-timer", "Asia/Shanghai")
+	p := b.tenant(t, "ticket-sla-sweep", "Asia/Shanghai")
 	due := time.Now().Add(-time.Minute).Truncate(time.Second)
-	id := b.ticketRow(t, p.TenantID, "new", "route_due_at", due)
-	met := b.ticketRow(t, p.TenantID, "dispatched", "completed_at", due) // its route deadline is cleared
+	late := b.ticketRow(t, p.TenantID, "new", "route_due_at", due)
+	met := b.ticketRow(t, p.TenantID, "dispatched", "completed_at", due) // no deadline runs
+	ahead := b.ticketRow(t, p.TenantID, "new", "route_due_at", due.Add(time.Hour))
+	for _, id := range []string{late, met, ahead} {
+		// as a change writes it: the earliest deadline (met's was cleared since)
+		require.Equal(t, 1, b.count(t, p.TenantID, `WITH u AS (UPDATE tickets SET sla_check_at = coalesce(route_due_at, $3)
+			WHERE tenant_id = $1 AND id = $2 RETURNING 1) SELECT count(*) FROM u`, id, due))
+	}
+	// A timer job queued before the sweep replaced them completes, doing nothing.
+	_, err := b.db.App.Exec(ctx, `INSERT INTO river_job (args, kind, max_attempts, queue, state, scheduled_at)
+		VALUES (jsonb_build_object('tenant_id', $1::text, 'ticket_id', $2::text, 'sla', 'route', 'level', 1), 'ticket_sla_timer', 10, 'default', 'available', now())`,
+		p.TenantID, late)
+	require.NoError(t, err)
 
-	// The service enqueues through q, the client runs the service's timers:
-	// the client is attached to q once both exist, as internal/app does.
-	q := &jobs.Deferred{}
-	svc := newTickets(t, b.db.App, jobs.TicketTimerEnqueuer(q))
+	svc := newTickets(t, b.db.App)
 	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App}, Tickets: svc,
 		Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)
-	require.NoError(t, q.Attach(rc))
 	require.NoError(t, rc.Start(ctx))
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
 
-	// The ticket core's transaction: the deadlines and their timers together.
-	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
-		return jobs.TicketTimerEnqueuer(rc)(ctx, tx.Tx, []tickets.Timer{
-			{TenantID: p.TenantID, TicketID: id, SLA: tickets.SLARoute, DueAt: due, Level: 1},
-			{TenantID: p.TenantID, TicketID: met, SLA: tickets.SLARoute, DueAt: due, Level: 1},
-		})
-	}))
-	require.Eventually(t, func() bool {
-		return b.count(t, p.TenantID, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, id) == 1
-	}, 15*time.Second, 50*time.Millisecond)
+	breaches := func(id string) int {
+		return b.count(t, p.TenantID, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, id)
+	}
+	require.Eventually(t, func() bool { return breaches(late) == 1 }, 15*time.Second, 50*time.Millisecond)
 	require.Eventually(t, func() bool {
 		var n int
 		err := b.db.App.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'ticket_sla_timer' AND state = 'completed'`).Scan(&n)
-		return err == nil && n == 2
+		return err == nil && n == 1
 	}, 15*time.Second, 50*time.Millisecond)
-	require.Equal(t, 0, b.count(t, p.TenantID, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, met))
-	var level int
-	var scheduled time.Time
-	require.NoError(t, b.db.App.QueryRow(ctx, `SELECT (args->>'level')::int, scheduled_at FROM river_job
-		WHERE kind = 'ticket_sla_timer' AND state = 'scheduled' AND args->>'ticket_id' = $1`, id).Scan(&level, &scheduled))
-	require.Equal(t, 2, level, "the node manager's timer waits")
-	require.True(t, scheduled.After(time.Now().Add(50*time.Minute)))
+	require.Zero(t, breaches(met))
+	require.Zero(t, breaches(ahead))
+	// The next check: the node manager's level, the policy's escalation
+	// minutes (60 by default) after the dispatcher's; met is no longer checked;
+	// ahead still waits for its deadline.
+	var breachedAt time.Time
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT breached_at FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2 AND level = 1`,
+			tx.TenantID, late).Scan(&breachedAt)
+	}))
+	checks := map[string]*time.Time{}
+	for _, id := range []string{late, met, ahead} {
+		var at *time.Time
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT sla_check_at FROM tickets WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&at)
+		}))
+		checks[id] = at
+	}
+	require.NotNil(t, checks[late])
+	require.WithinDuration(t, breachedAt.Add(time.Hour), *checks[late], 0)
+	require.Nil(t, checks[met])
+	require.NotNil(t, checks[ahead])
+	require.WithinDuration(t, due.Add(time.Hour), *checks[ahead], 0)
 }
 
-// newTickets is a tickets service over db whose timers go to enqueue (and
-// whose swap requests are not enqueued).
-func newTickets(t *testing.T, db *pgxpool.Pool, enqueue func(context.Context, pgx.Tx, []tickets.Timer) error) *tickets.Service {
+// newTickets is a tickets service over db whose swap requests and payout
+// deadlines are not enqueued.
+func newTickets(t *testing.T, db *pgxpool.Pool) *tickets.Service {
 	t.Helper()
 	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
 	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
 	require.NoError(t, err)
-	svc, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: enqueue, Swaps: sw, Payouts: po})
+	svc, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: po})
 	require.NoError(t, err)
 	return svc
 }
 
-func TestTicketTimerWorkerCancels(t *testing.T) {
+func TestTicketSLASweepWorkerCancels(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	b := setupContracts(t)
-	p := b.tenant(t, "ticket-timer-cancel", "Asia/Shanghai")
-	w := &jobs.TicketTimerWorker{Tickets: newTickets(t, b.db.App, func(context.Context, pgx.Tx, []tickets.Timer) error { return nil })}
-	work := func(a jobs.TicketTimerArgs) error {
-		return w.Work(ctx, &river.Job[jobs.TicketTimerArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "ticket_sla_timer", Attempt: 1, MaxAttempts: 10}, Args: a})
-	}
+	w := &jobs.TicketSLASweepWorker{}
 	var cancel *river.JobCancelError
-	require.True(t, errors.As(work(jobs.TicketTimerArgs{TenantID: p.TenantID, TicketID: tenants.NewID(tenants.PrefixTicket), SLA: "route", DueAt: time.Now(), Level: 1}), &cancel), "unknown ticket")
-	require.True(t, errors.As(work(jobs.TicketTimerArgs{TenantID: p.TenantID, TicketID: tenants.NewID(tenants.PrefixTicket), SLA: "lunch", DueAt: time.Now(), Level: 1}), &cancel), "unknown SLA")
-	require.True(t, errors.As(work(jobs.TicketTimerArgs{TenantID: p.TenantID, TicketID: tenants.NewID(tenants.PrefixTicket), SLA: "route", DueAt: time.Now(), Level: 4}), &cancel), "level 4")
+	err := w.Work(context.Background(), &river.Job[jobs.TicketSLASweepArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "ticket_sla_sweep", Attempt: 1, MaxAttempts: 10}})
+	require.True(t, errors.As(err, &cancel), "no tickets service")
 }

@@ -169,7 +169,8 @@ type attempt struct {
 // intakes and claim submissions, restarts it, and retries every request
 // with its key. Each request was answered 2xx before the crash, or its retry
 // replays it or runs it once; the database then holds exactly one ticket or
-// claim per key, with its SLA timers or adjudication job.
+// claim per key, with its next SLA check (the earliest deadline) or its
+// adjudication job.
 func TestIdempotencyAcrossCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -333,14 +334,21 @@ func TestIdempotencyAcrossCrash(t *testing.T) {
 	}))
 	require.Equal(t, len(ids["ticket"]), tickets, "one ticket per intake key")
 	require.Equal(t, len(ids["claim"]), claims, "one claim per submission key")
-	for kind, job := range map[string]string{"ticket": "ticket_sla_timer", "claim": "claim_adjudication"} {
-		arg := kind + "_id"
-		var missing int
-		require.NoError(t, db.App.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS s(id)
-			WHERE NOT EXISTS (SELECT FROM river_job j WHERE j.kind = $2 AND j.args->>$3 = s.id)`,
-			keysOf(ids[kind]), job, arg).Scan(&missing))
-		require.Zero(t, missing, "every %s has its %s job", kind, job)
-	}
+	// A ticket's SLA deadlines are checked by the sweep from its row: each
+	// has its next check at its earliest deadline (migration 049). A claim's
+	// adjudication is a River job.
+	var unchecked int
+	require.NoError(t, pg.InTenantTx(ctx, db.App, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = ANY ($2)
+			AND (sla_check_at IS NULL OR sla_check_at IS DISTINCT FROM least(route_due_at, first_contact_due_at, response_due_at, completion_due_at,
+				callback_due_at, verification_due_at))`, tx.TenantID, keysOf(ids["ticket"])).Scan(&unchecked)
+	}))
+	require.Zero(t, unchecked, "every ticket's next SLA check is its earliest deadline")
+	var missing int
+	require.NoError(t, db.App.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS s(id)
+		WHERE NOT EXISTS (SELECT FROM river_job j WHERE j.kind = 'claim_adjudication' AND j.args->>'claim_id' = s.id)`,
+		keysOf(ids["claim"])).Scan(&missing))
+	require.Zero(t, missing, "every claim has its claim_adjudication job")
 	t.Logf("after the restart: %d tickets, %d claims, every key answered once", tickets, claims)
 }
 

@@ -279,7 +279,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
 		return err
 	}
-	if a.Tickets, err = tickets.NewService(db, tickets.Deps{EnqueueTimers: jobs.TicketTimerEnqueuer(q), Swaps: a.Swaps, Payouts: a.Payouts,
+	if a.Tickets, err = tickets.NewService(db, tickets.Deps{Swaps: a.Swaps, Payouts: a.Payouts,
 		Notifications: a.Notifications, Codes: cfg.Codes}); err != nil {
 		return err
 	}

@@ -89,19 +89,12 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 			_, err := claims.NewService(db, claims.Deps{Enqueue: func(context.Context, pgx.Tx, string, string, int) error { return nil }})
 			return err
 		},
-		"complaints":     func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },
-		"payouts":        func() error { _, err := payouts.NewService(db, payouts.Deps{}); return err },
-		"swaps":          func() error { _, err := swaps.NewService(db, swaps.Deps{}); return err },
-		"webhooks":       func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err },
-		"tickets timers": func() error { _, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: po}); return err },
-		"tickets swaps": func() error {
-			_, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: func(context.Context, pgx.Tx, []tickets.Timer) error { return nil }, Payouts: po})
-			return err
-		},
-		"tickets payouts": func() error {
-			_, err := tickets.NewService(db, tickets.Deps{EnqueueTimers: func(context.Context, pgx.Tx, []tickets.Timer) error { return nil }, Swaps: sw})
-			return err
-		},
+		"complaints":      func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },
+		"payouts":         func() error { _, err := payouts.NewService(db, payouts.Deps{}); return err },
+		"swaps":           func() error { _, err := swaps.NewService(db, swaps.Deps{}); return err },
+		"webhooks":        func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err },
+		"tickets swaps":   func() error { _, err := tickets.NewService(db, tickets.Deps{Payouts: po}); return err },
+		"tickets payouts": func() error { _, err := tickets.NewService(db, tickets.Deps{Swaps: sw}); return err },
 	} {
 		require.Error(t, build(), name)
 	}

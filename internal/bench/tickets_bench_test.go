@@ -138,7 +138,7 @@ func (f *ticketFixture) body(in intake) []byte {
 }
 
 // open posts the intake and requires a 201 with the ticket new (its four
-// SLA timers inserted); it returns the ticket's ID.
+// SLA deadlines running); it returns the ticket's ID.
 func (f *ticketFixture) open(client *http.Client, in intake) (string, error) {
 	req, err := http.NewRequest(http.MethodPost, f.env.Server.URL+"/v1/tickets", bytes.NewReader(f.body(in)))
 	if err != nil {
@@ -178,7 +178,7 @@ func (f *ticketFixture) get(client *http.Client, id string) error {
 // BenchmarkTickets measures service-ticket intake and reads through the real
 // HTTP stack against a tenant seeded like the demo brand. Every intake is
 // complete (a washer model and serial, a known region, a symptom), so the
-// ticket is new and its four SLA timers are inserted: half call from the
+// ticket is new with its four SLA deadlines running: half call from the
 // phone of a customer who owns an already registered serial, half from a
 // new phone with a new serial and its purchase date (customer and unit
 // created at intake). Phones, serials and Idempotency-Keys never repeat.
@@ -190,8 +190,10 @@ func (f *ticketFixture) get(client *http.Client, id string) error {
 //     bench_writes; COMMIT, 16 connections, 16 clients) and a batch of 300
 //     intakes (POST /v1/tickets by a hotline agent key with an
 //     Idempotency-Key, 16 clients: customer by phone, unit by model and
-//     serial, ticket number, ticket, timeline, event and the four timer
-//     jobs in one transaction; every response must be 201 and new),
+//     serial, ticket number, ticket (its four deadlines and their next
+//     check on its row, migration 049), timeline, event and the
+//     ticket-received notice in one transaction; every response must be
+//     201 and new),
 //     raw first in odd rounds, intake first in even ones. A single run's
 //     ratio swings with the machine's other load (0.030-0.048 on the
 //     shared 2-core machine); each round gives a ratio, and the medians

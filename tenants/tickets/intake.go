@@ -30,7 +30,7 @@ type NewTicket struct {
 	Fault             ReportedFault  `json:"fault"`
 	PreferredWindow   *Window        `json:"preferred_window,omitempty"`
 	DeliveredAt       *time.Time     `json:"delivered_at,omitempty" doc:"Install tickets only (opened by a storefront or the brand at sale time): when the unit is delivered. The installation is due the SLA policy's install_minutes (default 24 h) after it (送安同步); absent, after the intake." example:"2026-12-01T09:00:00+08:00"`
-	TestClockID       string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	TestClockID       string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA deadlines are checked on the clock's time, when it advances (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // IntakeUpdate completes or corrects an intake: present fields replace the

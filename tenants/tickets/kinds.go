@@ -224,7 +224,6 @@ func (c *change) installDeadlines() {
 		from = *t.Service.DeliveredAt
 	}
 	after := from.Sub(c.now) + minutes(c.policy.InstallMinutes)
-	c.timers = slices.DeleteFunc(c.timers, func(tm Timer) bool { return tm.SLA == SLAResponse || tm.SLA == SLACompletion })
 	c.startSLA(SLAResponse, after)
 	c.startSLA(SLACompletion, after)
 }

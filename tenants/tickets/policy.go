@@ -3,7 +3,6 @@ package tickets
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -138,62 +137,6 @@ var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallb
 
 // Column is the ticket column holding the SLA's running deadline.
 func (s SLA) Column() string { return string(s) + "_due_at" }
-
-// Timer is an SLA timer: a River job scheduled at DueAt that checks whether
-// the ticket's deadline for SLA is still DueAt (not met, not moved) and, if
-// so, records a breach at Level and escalates.
-type Timer struct {
-	TenantID string
-	TicketID string
-	SLA      SLA
-	DueAt    time.Time
-	// Level is the escalation level the breach records: 1 dispatcher,
-	// 2 node manager, 3 brand.
-	Level int
-	// RunAt is when the job runs; zero means DueAt. An escalation timer
-	// checks the same DueAt (the deadline still not met) later, at RunAt.
-	RunAt time.Time
-	// TestClock is the test clock of the ticket, if any: RunAt is then the
-	// clock's time, and the timer runs when the clock passes it.
-	TestClock string
-	// Then are the level-1 deadlines of the same ticket this timer checks
-	// after its own, earliest first: the one job of a change's deadlines.
-	// Once it has checked its deadline, the job inserts the job of the
-	// first of Then still running (the others following it), scheduled at
-	// that deadline, in the same transaction (CheckTimerThen).
-	Then []Deadline
-}
-
-// Deadline is a level-1 deadline waiting in a timer's chain (Timer.Then).
-type Deadline struct {
-	SLA   SLA
-	DueAt time.Time
-}
-
-// chainTimers folds the level-1 timers of a change that run at their
-// deadline into one timer, the earliest, whose chain (Then) holds the
-// others in deadline order: an intake inserts one job instead of one per
-// deadline, and each deadline is still checked at its due time. Timers
-// with their own run time (escalations) are kept as they are.
-func chainTimers(timers []Timer) []Timer {
-	var chain, out []Timer
-	for _, t := range timers {
-		if t.Level == 1 && t.RunAt.IsZero() && len(t.Then) == 0 {
-			chain = append(chain, t)
-		} else {
-			out = append(out, t)
-		}
-	}
-	if len(chain) < 2 {
-		return timers
-	}
-	slices.SortStableFunc(chain, func(a, b Timer) int { return a.DueAt.Compare(b.DueAt) })
-	head := chain[0]
-	for _, t := range chain[1:] {
-		head.Then = append(head.Then, Deadline{SLA: t.SLA, DueAt: t.DueAt})
-	}
-	return append(out, head)
-}
 
 // EscalatedTo names who a breach at level is escalated to.
 func EscalatedTo(level int) string {

@@ -37,12 +37,14 @@ func timeline(t *testing.T, e *domaintest.Env, id string) []string {
 
 // A ticket resolved by remote guidance: opened, triaged remote, guided to
 // resolution, reopened, cancelled; each step checks the state admits it and
-// the caller's revision; opening commits with its SLA timers as jobs.
+// the caller's revision; opening commits with its SLA deadlines' next check.
 func TestRolledBackTicketRemoteGuidanceTransitions(t *testing.T) {
 	e := domaintest.New(t)
 	tk := open(t, e)
 	require.Equal(t, tickets.State("new"), tk.State)
-	require.NotZero(t, e.Jobs(t, "ticket_sla_timer"), "opening inserts its SLA timers with the ticket")
+	require.Equal(t, 1, e.Count(t, `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = $2
+		AND sla_check_at = least(route_due_at, first_contact_due_at, response_due_at, completion_due_at)`, tk.ID),
+		"opening writes the ticket's next SLA check, its earliest deadline, with the ticket")
 
 	_, err := e.Tickets.RecordGuidance(e.Ctx, e.Admin, tk.ID, tickets.GuidanceInput{Outcome: "resolved"}, 0)
 	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "no guidance before triage: %v", err)

@@ -13,8 +13,9 @@ import (
 )
 
 // AttachClockTx attaches ticket id to the test clock clockID inside tx
-// (testclocks.Attacher): from then on the ticket's actions and SLA timers
-// run on the clock's time. A ticket the transaction does not see is
+// (testclocks.Attacher): from then on the ticket's actions take the clock's
+// time and its SLA deadlines, those already running included, are checked
+// on it (SweepClockSLA). A ticket the transaction does not see is
 // not_found; one on another clock is a conflict. Attaching it again to its
 // clock does nothing. A storefront key attaches only its storefront's
 // tickets.

@@ -271,7 +271,7 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
 	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
-	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service`
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -321,7 +321,7 @@ func mutableArgs(t *Ticket) []any {
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service}
+		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t)}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

@@ -7,16 +7,15 @@
 //
 // Every action runs in one tenant transaction that locks the ticket, checks
 // the transition against the published table (Transitions), writes the
-// ticket, its timeline entries, the event (ticket.<action>) and any SLA timer
-// jobs together. Event data carries storefront_id (null when none).
+// ticket (its SLA deadlines and their next check among its columns), its
+// timeline entries and the event (ticket.<action>) together; a sweep
+// checks the deadlines (sla_sweep.go). Event data carries storefront_id (null when none).
 package tickets
 
 import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/notifications"
@@ -26,24 +25,20 @@ import (
 
 // Service is the tickets context's entry point. Each exported method runs in
 // one tenant-scoped transaction. Build it with NewService; a literal
-// Service{DB: db} serves only what enqueues no timer and requests no swap.
+// Service{DB: db} serves only what requests no swap and schedules no payout.
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	enqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
-	codes         CodeSender
-	notify        *notifications.Service
-	swaps         *swaps.Service
-	payouts       *payouts.Service
+	codes   CodeSender
+	notify  *notifications.Service
+	swaps   *swaps.Service
+	payouts *payouts.Service
 }
 
-// Deps are the Service's dependencies: EnqueueTimers, Swaps and Payouts
-// are required, Notifications and Codes are optional.
+// Deps are the Service's dependencies: Swaps and Payouts are required,
+// Notifications and Codes are optional.
 type Deps struct {
-	// EnqueueTimers inserts SLA timer jobs in the caller's transaction (one
-	// batched River insert): jobs.TicketTimerEnqueuer.
-	EnqueueTimers func(ctx context.Context, tx pgx.Tx, timers []Timer) error
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
 	// Payouts schedules the compensation a plan owes for a completed
@@ -64,14 +59,12 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	switch {
 	case db == nil:
 		return nil, errors.New("tickets: NewService needs a database")
-	case d.EnqueueTimers == nil:
-		return nil, errors.New("tickets: Deps.EnqueueTimers is required")
 	case d.Swaps == nil:
 		return nil, errors.New("tickets: Deps.Swaps is required")
 	case d.Payouts == nil:
 		return nil, errors.New("tickets: Deps.Payouts is required")
 	}
-	return &Service{DB: db, enqueueTimers: d.EnqueueTimers, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes, notify: d.Notifications}, nil
+	return &Service{DB: db, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {

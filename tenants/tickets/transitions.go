@@ -171,7 +171,6 @@ type change struct {
 	T      *Ticket
 	action Action
 	steps  []step
-	timers []Timer
 	// clock is the test clock the ticket is attached to (now is its time)
 	clock string
 	data  map[string]any
@@ -234,14 +233,14 @@ func (st *SLAStatus) deadline(sla SLA) **time.Time {
 	return &st.CallbackDueAt
 }
 
-// startSLA sets an SLA's deadline on the ticket and schedules its timer.
+// startSLA sets an SLA's deadline on the ticket: saving the ticket puts
+// its next check no later than that (slaCheckAt).
 func (c *change) startSLA(sla SLA, after time.Duration) {
 	due := c.now.Add(after).Truncate(time.Microsecond)
 	*c.T.SLA.deadline(sla) = &due
-	c.timers = append(c.timers, Timer{TenantID: c.tx.TenantID, TicketID: c.T.ID, SLA: sla, DueAt: due, Level: 1})
 }
 
-// meetSLA clears running deadlines: their timers will find nothing to do.
+// meetSLA clears running deadlines: the sweep no longer checks them.
 func (c *change) meetSLA(slas ...SLA) {
 	for _, sla := range slas {
 		*c.T.SLA.deadline(sla) = nil
@@ -275,7 +274,7 @@ var machine = statemachine.Machine[Ticket, Transition]{
 // act runs one action on ticket id for p in one tenant transaction: the
 // runner locks the ticket in p's scope and checks If-Match and the
 // transition table, fn changes it, then commit writes the ticket, its
-// timeline, the event and the timers.
+// timeline and the event (and its next SLA check, slaCheckAt).
 func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVersion int, a Action, fn func(c *change) error) (Ticket, error) {
 	tr := transitionOf(a)
 	var out Ticket
@@ -310,9 +309,8 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id string, ifVer
 }
 
 // commit writes a change in one round trip: the ticket (inserted when
-// new), its timeline steps and one event per action; then its SLA timers
-// (one River job for the deadlines the change started, chainTimers), all
-// in the change's transaction.
+// new, with its next SLA check: slaCheckAt), its timeline steps and one
+// event per action, all in the change's transaction.
 func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	if len(c.steps) == 0 {
 		c.note("", nil)
@@ -343,8 +341,8 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		// A new ticket is at version 1, updated when created (as the
 		// database stores it: to the microsecond). Its insert's RETURNING
 		// only confirms that, so its writes need no round trip of their
-		// own: they ride the transaction's next one (the notice's, the
-		// timers' or the COMMIT's).
+		// own: they ride the transaction's next one (the notice's or the
+		// COMMIT's).
 		c.T.Version, c.T.UpdatedAt = 1, c.T.CreatedAt.Truncate(time.Microsecond).Local()
 		version, updatedAt := c.T.Version, c.T.UpdatedAt
 		b.QueuedQueries[0].QueryRow(func(row pgx.Row) error {
@@ -368,17 +366,11 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		return err
 	}
 	// The timeline, the change's steps and then its messages, in one
-	// insert that rides the next round trip (the timers' or the COMMIT's).
+	// insert that rides the next round trip (the COMMIT's).
 	tb := &pgx.Batch{}
 	queueTimeline(tb, c.tx.TenantID, c.T.ID, slices.Concat(c.steps, c.told), c.p.Subject(), c.now)
 	if err := c.tx.Defer(ctx, tb); err != nil {
 		return err
-	}
-	if len(c.timers) > 0 {
-		for i := range c.timers {
-			c.timers[i].TestClock = c.clock
-		}
-		return s.enqueueTimers(ctx, c.tx.Tx, chainTimers(c.timers))
 	}
 	return nil
 }

@@ -49,7 +49,6 @@ func (c *change) appoint(ctx context.Context, w Window, reason, note string) err
 	}
 	t.Appointment = Appointment{Start: &w.Start, End: &w.End}
 	c.data["window"] = w
-	c.startArrivalClock(w)
 	return nil
 }
 

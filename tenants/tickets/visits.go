@@ -216,13 +216,6 @@ func lateTaskReason(kind string, mins int) string {
 	return "technician arrived " + itoa(mins) + " minutes late: apologise (traffic, never \"too many customers\"); if the apology is refused the node manager visits"
 }
 
-// startArrivalClock schedules the arrival timer of an agreed window: when
-// the window starts without a check-in, the arrival SLA is breached.
-func (c *change) startArrivalClock(w Window) {
-	c.timers = append(c.timers, Timer{TenantID: c.tx.TenantID, TicketID: c.T.ID, SLA: SLAArrival,
-		DueAt: w.Start.Truncate(time.Microsecond), Level: 1})
-}
-
 // visitReport is how the service went so far, for the service promises,
 // from the ticket's visits: every visit's arrival (the late promise,
 // once earned, holds for the whole service), whether a network visit of

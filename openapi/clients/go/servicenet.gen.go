@@ -11787,7 +11787,7 @@ type NewTicket struct {
 	PreferredWindow   *Window         `json:"preferred_window,omitempty"`
 	Priority          *TicketPriority `json:"priority,omitempty"`
 
-	// TestClockId Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	// TestClockId Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA deadlines are checked on the clock's time, when it advances (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
 	TestClockId *string     `json:"test_clock_id,omitempty"`
 	Type        TicketType  `json:"type"`
 	Unit        UnitDetails `json:"unit"`

@@ -2811,7 +2811,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a test object to a test clock
-         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its timers, window and payment deadline wait for the clock (timers already scheduled keep the wall clock; attach right after creating, or name test_clock_id when creating a ticket or selling a contract). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
+         * @description Attaches a test ticket, contract or payout to the clock: from then on its actions take the clock's time and its SLA deadlines (those already running included), window and payment deadline wait for the clock, checked on its time when it advances (or name test_clock_id when creating a ticket or selling a contract, for an object on the clock from its first instant). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
          *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -12728,7 +12728,7 @@ export interface components {
             /** @description Default normal. It changes: the SLA deadlines (route, first contact, response, completion) — the SLA policy's minutes times its urgent_percent (default 50 %), high_percent (75 %) or low_percent (150 %); the dispatch order (GET /v1/tickets?order=priority lists urgent first); and the priority filter of GET /v1/tickets. */
             priority?: components["schemas"]["TicketPriority"];
             /**
-             * @description Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA timers wait for the clock (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+             * @description Test mode only: the test clock the ticket lives on from its first instant. It is opened at the clock's time and its SLA deadlines are checked on the clock's time, when it advances (see advanceTestClock). With a live key, or a clock the key does not see, 422 on body.test_clock_id.
              * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             test_clock_id?: string;

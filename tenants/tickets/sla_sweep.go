@@ -1,0 +1,319 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/testclocks"
+)
+
+// How SLA deadlines are checked (migration 049). A ticket's deadlines live
+// on its row; sla_check_at says when they need looking at next. A change
+// that writes the ticket sets it to the earliest running deadline
+// (slaCheckAt); the sweep (SweepSLA, every few seconds per tenant and mode,
+// jobs.TicketSLASweepArgs) checks the tickets due by its time, records each
+// breach once per deadline and level, and moves sla_check_at on to the
+// next deadline or escalation. A test clock's tickets are swept on the
+// clock's time when it advances (SweepClockSLA). No job is inserted per
+// deadline: an intake's four deadlines cost a value on the ticket's row.
+
+// sweepPage bounds the due tickets one sweep query lists.
+const sweepPage = 200
+
+// slaCheckAt is the next check of t as a change writes it: its earliest
+// running deadline (the arrival's window start while scheduled), nil when
+// none runs or the ticket has ended. A deadline already breached gives a
+// time in the past: the sweep then finds its escalation not yet due and
+// moves the check on.
+func slaCheckAt(t *Ticket) *time.Time {
+	var first *time.Time
+	for _, d := range runningDeadlines(t.State, t.SLA, t.Appointment.Start) {
+		if first == nil || d.DueAt.Before(*first) {
+			at := d.DueAt
+			first = &at
+		}
+	}
+	return first
+}
+
+// runningDeadlines are the deadlines a ticket in state runs: every SLA
+// deadline set on it, and the arrival at the window's start while it is
+// scheduled; none once it is cancelled or closed.
+func runningDeadlines(state State, st SLAStatus, windowStart *time.Time) []Deadline {
+	if state == StateCancelled || state == StateClosed {
+		return nil
+	}
+	var out []Deadline
+	for _, sla := range SLAs {
+		at := windowStart
+		if sla == SLAArrival {
+			if state != StateScheduled {
+				continue
+			}
+		} else {
+			at = *st.deadline(sla)
+		}
+		if at != nil {
+			out = append(out, Deadline{SLA: sla, DueAt: at.Truncate(time.Microsecond)})
+		}
+	}
+	return out
+}
+
+// Deadline is a running deadline of a ticket.
+type Deadline struct {
+	SLA   SLA
+	DueAt time.Time
+}
+
+// SweepSLA checks the tenant's tickets whose deadlines are due by now on
+// the wall clock (not those on a test clock), each in a transaction of its
+// own: a ticket another transaction holds is left to the next sweep (its
+// change writes sla_check_at again anyway). It returns the number of
+// breaches recorded. A ticket that fails does not stop the others; their
+// errors come back joined.
+func (s *Service) SweepSLA(ctx context.Context, tenantID string, now time.Time) (int, error) {
+	return s.sweep(ctx, tenantID, "", now)
+}
+
+// SweepClockSLA is SweepSLA for the tickets on test clock clockID, on the
+// clock's time at (jobs.TestClockAdvanceWorker, once the clock has
+// advanced to it).
+func (s *Service) SweepClockSLA(ctx context.Context, tenantID, clockID string, at time.Time) (int, error) {
+	return s.sweep(ctx, tenantID, clockID, at)
+}
+
+func (s *Service) sweep(ctx context.Context, tenantID, clock string, now time.Time) (int, error) {
+	var (
+		breaches int
+		errs     []error
+		after    string // the page's last ticket: a ticket that failed is not listed again
+	)
+	for {
+		var ids []string
+		err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+			rows, err := tx.Query(ctx, `SELECT id FROM tickets
+				WHERE tenant_id = $1 AND sla_check_at <= $2 AND test_clock_id IS NOT DISTINCT FROM $3 AND id > $4
+				ORDER BY id LIMIT $5`, tx.TenantID, now, nonEmpty(clock), after, sweepPage)
+			if err != nil {
+				return err
+			}
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil {
+			return breaches, errors.Join(append(errs, pg.Translate(err))...)
+		}
+		for _, id := range ids {
+			n, err := s.checkSLA(ctx, tenantID, id, now, nil)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("ticket %s: %w", id, err))
+			}
+			breaches += n
+		}
+		if len(ids) < sweepPage {
+			return breaches, errors.Join(errs...)
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// CheckTimer checks one deadline of a ticket at one escalation level now
+// (the service's clock, or the ticket's test clock): when the ticket's
+// deadline for sla is still dueAt (not met, not moved) and the ticket is
+// neither cancelled nor closed, it records the breach at level (once: a
+// rerun finds the row and does nothing more), raises the ticket's
+// escalation level, appends an sla_breached timeline entry and a
+// ticket.sla_breached event; then it moves the ticket's next check on.
+// breached reports whether this call recorded the breach. An unknown
+// ticket is not_found. The sweep checks every due deadline the same way;
+// this runs one ahead of its time (support tooling, tests).
+func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla SLA, dueAt time.Time, level int) (breached bool, err error) {
+	if !slices.Contains(SLAs, sla) {
+		return false, fmt.Errorf("tickets: unknown SLA %q", sla)
+	}
+	if level < 1 || level > MaxEscalationLevel {
+		return false, fmt.Errorf("tickets: escalation level %d out of 1..%d", level, MaxEscalationLevel)
+	}
+	if !tenants.ValidID(tenants.PrefixTicket, ticketID) {
+		return false, tenants.NotFound("ticket")
+	}
+	n, err := s.checkSLA(ctx, tenantID, ticketID, s.now(), &forced{sla: sla, dueAt: dueAt.Truncate(time.Microsecond), level: level})
+	return n > 0, err
+}
+
+// forced is one deadline and level CheckTimer breaches whatever the time.
+type forced struct {
+	sla   SLA
+	dueAt time.Time
+	level int
+}
+
+// breachState is where a deadline's breaches stand: the highest level
+// recorded and when it was.
+type breachState struct {
+	level int
+	at    time.Time
+}
+
+type deadlineKey struct {
+	sla SLA
+	due int64 // Unix microseconds
+}
+
+// checkSLA checks ticket id's running deadlines at now in one tenant
+// transaction (now is the ticket's test clock's time when it has one and
+// only is set; the sweep passes the clock's time): each deadline due (at
+// its time for level 1, the escalation minutes after its last breach for
+// the next level) is breached at its next level, or with only set, only
+// that deadline at that level. Then sla_check_at becomes the earliest
+// deadline or escalation still ahead. It returns the breaches recorded.
+func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Time, only *forced) (int, error) {
+	breaches := 0
+	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		breaches = 0
+		var (
+			r           timerRun
+			st          SLAStatus
+			windowStart *time.Time
+			clock       *string
+		)
+		lock := "FOR UPDATE SKIP LOCKED"
+		if only != nil {
+			lock = "FOR UPDATE" // a check asked for waits for the ticket
+		}
+		b := &pgx.Batch{}
+		b.Queue(`SELECT state, number, node_id, technician_id, storefront_id, route_due_at, first_contact_due_at,
+			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, test_clock_id
+			FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&r.state, &r.number, &r.nodeID, &r.technicianID, &r.storefrontID, &st.RouteDueAt,
+				&st.FirstContactDueAt, &st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt,
+				&windowStart, &clock)
+		})
+		past := map[deadlineKey]breachState{}
+		b.Queue(`SELECT sla, due_at, max(level), max(breached_at) FROM ticket_sla_breaches
+			WHERE tenant_id = $1 AND ticket_id = $2 GROUP BY sla, due_at`, tx.TenantID, id).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var sla SLA
+				var due, at time.Time
+				var level int
+				if err := rows.Scan(&sla, &due, &level, &at); err != nil {
+					return err
+				}
+				past[deadlineKey{sla, due.UnixMicro()}] = breachState{level: level, at: at}
+			}
+			return rows.Err()
+		})
+		if err := tx.SendBatch(ctx, b).Close(); errors.Is(err, pgx.ErrNoRows) {
+			if only != nil {
+				return tenants.NotFound("ticket")
+			}
+			return nil // locked by a change (which writes the next check) or gone
+		} else if err != nil {
+			return err
+		}
+		if only != nil && clock != nil && !pg.Livemode(ctx) {
+			var err error
+			if now, err = testclocks.NowTx(ctx, tx, *clock); err != nil {
+				return err
+			}
+		}
+		pol, err := LoadSLAPolicy(ctx, tx)
+		if err != nil {
+			return err
+		}
+		escalate := minutes(pol.EscalationMinutes)
+		// upcoming is a deadline's next breach: level 1 at the deadline,
+		// then each level the escalation minutes after the last one.
+		upcoming := func(bs breachState, d Deadline) (int, time.Time) {
+			if bs.level == 0 {
+				return 1, d.DueAt
+			}
+			return bs.level + 1, bs.at.Add(escalate)
+		}
+		r.tx, r.ticketID, r.now = tx, id, now
+		var next *time.Time
+		for _, d := range runningDeadlines(r.state, st, windowStart) {
+			bs := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
+			level, due := upcoming(bs, d)
+			breachNow := level <= MaxEscalationLevel && !due.After(now)
+			if only != nil { // the deadline asked for, at its level; no other
+				breachNow = d.SLA == only.sla && d.DueAt.Equal(only.dueAt)
+				level = only.level
+			}
+			if breachNow {
+				r.sla, r.dueAt, r.level = d.SLA, d.DueAt, level
+				recorded, err := s.breach(ctx, &r)
+				if err != nil {
+					return err
+				}
+				if recorded {
+					breaches++
+					bs = breachState{level: max(bs.level, level), at: now}
+				}
+			}
+			if level, due = upcoming(bs, d); level <= MaxEscalationLevel && (next == nil || due.Before(*next)) {
+				next = &due
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE tickets SET sla_check_at = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, next)
+		return err
+	})
+	return breaches, pg.Translate(err)
+}
+
+// timerRun is the locked ticket a check found a deadline due on.
+type timerRun struct {
+	tx                                 pg.TenantTx
+	ticketID                           string
+	now                                time.Time
+	sla                                SLA
+	dueAt                              time.Time
+	level                              int
+	state                              State
+	number                             string
+	nodeID, technicianID, storefrontID *string
+}
+
+// breach records the breach of a running deadline at its level, once: it
+// reports false when an earlier check recorded it.
+func (s *Service) breach(ctx context.Context, r *timerRun) (bool, error) {
+	tx, ticketID, sla, dueAt, level, now := r.tx, r.ticketID, r.sla, r.dueAt, r.level, r.now
+	escalatedTo := EscalatedTo(level)
+	tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		tx.TenantID, ticketID, string(sla), dueAt, level, escalatedTo, r.nodeID, now)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil // recorded by an earlier run
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, ticketID, level)
+	detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
+	if sla == SLAArrival && level == 1 {
+		// running late: the seed's follow-ups for the technician
+		t := &Ticket{ID: ticketID, NodeID: r.nodeID, TechnicianID: r.technicianID}
+		queueTask(b, tx.TenantID, t, TaskCallCustomer, dueAt,
+			"the window started without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
+		queueTask(b, tx.TenantID, t, TaskApologise, dueAt,
+			"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
+		detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
+	}
+	breach := step{action: actSLABreached, from: r.state, to: r.state, detail: detail}
+	if err := queueTrail(b, tx, ticketID, []step{breach}, SystemActor, now, map[string]any{
+		"ticket_id": ticketID, "number": r.number, "sla": sla, "due_at": dueAt, "level": level,
+		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}); err != nil {
+		return false, err
+	}
+	return true, tx.SendBatch(ctx, b).Close()
+}
