@@ -342,6 +342,22 @@ func TestSweepSLA(t *testing.T) {
 	b.requireCheckAt(t, p.TenantID, later, ptr(resp.Add(4*time.Hour)))
 	require.Equal(t, 0, queryInt(t, b, q.TenantID, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, other))
 
+	// A ticket a change holds is left to the next sweep, without an error.
+	held, _ := b.ticket(t, p.TenantID, tickets.StateNew, map[string]any{"route_due_at": done, "sla_check_at": done})
+	lock, err := b.db.App.Begin(ctx)
+	require.NoError(t, err)
+	_, err = lock.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', 'true', true)`, p.TenantID)
+	require.NoError(t, err)
+	var locked int
+	require.NoError(t, lock.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM tickets WHERE tenant_id = $1 AND id = $2 FOR UPDATE) l`,
+		p.TenantID, held).Scan(&locked))
+	require.Equal(t, 1, locked)
+	require.Equal(t, 0, sweep(done.Add(2*time.Hour)), "held by a change: skipped")
+	b.requireCheckAt(t, p.TenantID, held, &done)
+	require.NoError(t, lock.Rollback(ctx))
+	require.Equal(t, 1, sweep(done.Add(2*time.Hour)), "released: swept")
+	require.Equal(t, 1, levels(held, "route"))
+
 	// The clock's ticket breaches on the clock's time.
 	n, err := b.service(done).SweepClockSLA(testCtx, p.TenantID, clock, due.Add(-time.Second))
 	require.NoError(t, err)
