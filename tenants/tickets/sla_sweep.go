@@ -90,38 +90,54 @@ func (s *Service) SweepClockSLA(ctx context.Context, tenantID, clockID string, a
 	return s.sweep(ctx, tenantID, clockID, at)
 }
 
+// sweep checks the due tickets a page at a time, earliest check first,
+// walking the index on the next check. The walk goes on from the last
+// ticket listed (its check and ID), so a ticket that was skipped or failed
+// is not listed again in the same sweep; the others leave the due set as
+// they are checked. The check is carried as its text (exact, with its
+// offset): a ticket handed over by migration 049 has -infinity, which
+// time.Time cannot hold.
 func (s *Service) sweep(ctx context.Context, tenantID, clock string, now time.Time) (int, error) {
+	type due struct{ id, at string }
 	var (
 		breaches int
 		errs     []error
-		after    string // the page's last ticket: a ticket that failed is not listed again
+		after    *due
 	)
 	for {
-		var ids []string
+		var page []due
 		err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-			rows, err := tx.Query(ctx, `SELECT id FROM tickets
-				WHERE tenant_id = $1 AND sla_check_at <= $2 AND test_clock_id IS NOT DISTINCT FROM $3 AND id > $4
-				ORDER BY id LIMIT $5`, tx.TenantID, now, nonEmpty(clock), after, sweepPage)
+			var afterAt, afterID *string
+			if after != nil {
+				afterAt, afterID = &after.at, &after.id
+			}
+			rows, err := tx.Query(ctx, `SELECT id, sla_check_at::text FROM tickets
+				WHERE tenant_id = $1 AND sla_check_at <= $2 AND test_clock_id IS NOT DISTINCT FROM $3
+				  AND ($4::text IS NULL OR (sla_check_at, id) > ($4::timestamptz, $5::text))
+				ORDER BY sla_check_at, id LIMIT $6`, tx.TenantID, now, nonEmpty(clock), afterAt, afterID, sweepPage)
 			if err != nil {
 				return err
 			}
-			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			page, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+				var d due
+				return d, r.Scan(&d.id, &d.at)
+			})
 			return err
 		})
 		if err != nil {
 			return breaches, errors.Join(append(errs, pg.Translate(err))...)
 		}
-		for _, id := range ids {
-			n, err := s.checkSLA(ctx, tenantID, id, now, nil)
+		for _, d := range page {
+			n, err := s.checkSLA(ctx, tenantID, d.id, now, nil)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("ticket %s: %w", id, err))
+				errs = append(errs, fmt.Errorf("ticket %s: %w", d.id, err))
 			}
 			breaches += n
 		}
-		if len(ids) < sweepPage {
+		if len(page) < sweepPage {
 			return breaches, errors.Join(errs...)
 		}
-		after = ids[len(ids)-1]
+		after = &page[len(page)-1]
 	}
 }
 

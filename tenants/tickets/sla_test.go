@@ -372,6 +372,30 @@ func TestSweepSLA(t *testing.T) {
 	require.True(t, breachedAt.Equal(due), "recorded at the clock's time, %s", breachedAt)
 }
 
+// TestSweepSLAPages: more due tickets than a page, one handed over by
+// migration 049 (its check at -infinity): one sweep checks them all.
+func TestSweepSLAPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "sla-sweep-pages", "Asia/Shanghai")
+	due := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	const n = 2*200 + 5 // more than two pages (sweepPage)
+	ids := make([]string, 0, n+1)
+	for i := range n {
+		id, _ := b.ticket(t, p.TenantID, tickets.StateNew, map[string]any{"route_due_at": due, "sla_check_at": due.Add(time.Duration(i%3) * time.Second)})
+		ids = append(ids, id)
+	}
+	handed, _ := b.ticket(t, p.TenantID, tickets.StateNew, map[string]any{"route_due_at": due, "sla_check_at": "-infinity"})
+	ids = append(ids, handed)
+	at := due.Add(time.Minute)
+	breaches, err := b.service(at).SweepSLA(ctx, p.TenantID, at)
+	require.NoError(t, err)
+	require.Equal(t, n+1, breaches)
+	require.Equal(t, n+1, queryInt(t, b, p.TenantID, `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = ANY ($2) AND sla_check_at = $3`,
+		ids, at.Add(time.Hour)), "every one's next check is its level 2")
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func TestListBreaches(t *testing.T) {
