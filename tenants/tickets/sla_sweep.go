@@ -184,13 +184,14 @@ type deadlineKey struct {
 	due int64 // Unix microseconds
 }
 
-// checkSLA checks ticket id's running deadlines at now in one tenant
-// transaction (now is the ticket's test clock's time when it has one and
-// only is set; the sweep passes the clock's time): each deadline due (at
-// its time for level 1, the escalation minutes after its last breach for
-// the next level) is breached at its next level, or with only set, only
-// that deadline at that level. Then sla_check_at becomes the earliest
-// deadline or escalation still ahead. It returns the breaches recorded.
+// checkSLA checks ticket id's running deadlines at now, in one tenant
+// transaction: each deadline due (at its time for level 1, the escalation
+// minutes after its last breach for each next level) is breached at its
+// next level. With only set (CheckTimer), only that deadline is breached,
+// at that level, and now becomes the ticket's test clock's time if it has
+// one (the sweep of a clock passes the clock's time itself). Then
+// sla_check_at becomes the earliest deadline or escalation still ahead.
+// It returns the breaches recorded.
 func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Time, only *forced) (int, error) {
 	breaches := 0
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
