@@ -31,8 +31,6 @@ type TicketSLASweepWorker struct {
 	river.WorkerDefaults[TicketSLASweepArgs]
 	Tenants tenantLister
 	Tickets *tickets.Service
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // Timeout: a periodic job (see PeriodicJobs); its rerun redoes nothing done
@@ -49,9 +47,6 @@ func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSL
 		return river.JobCancel(errors.New("ticket SLA sweep: no tickets service configured"))
 	}
 	now := time.Now()
-	if w.Now != nil {
-		now = w.Now()
-	}
 	return eachActiveTenant(ctx, w.Tenants, "ticket SLA sweep", func(ctx context.Context, tenantID string) error {
 		_, err := w.Tickets.SweepSLA(ctx, tenantID, now)
 		return err
@@ -61,11 +56,8 @@ func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSL
 // TicketTimerArgs is the job each SLA deadline had before the sweep
 // (migration 049). Jobs of this kind queued before it complete without
 // doing anything: the migration handed their tickets to the sweep, which
-// checks the same deadlines and escalations.
-type TicketTimerArgs struct {
-	TenantID string `json:"tenant_id"`
-	TicketID string `json:"ticket_id"`
-}
+// checks the same deadlines and escalations; their args are not read.
+type TicketTimerArgs struct{}
 
 // Kind is stored with every job; never rename it.
 func (TicketTimerArgs) Kind() string { return "ticket_sla_timer" }

@@ -107,7 +107,21 @@ func QueueSLAPolicy(b *pgx.Batch, tenantID string, p *SLAPolicy) {
 
 // LoadSLAPolicy reads the tenant's SLA policy inside tx (defaults when unset).
 func LoadSLAPolicy(ctx context.Context, tx pg.TenantTx) (SLAPolicy, error) {
-	p, err := scanSLAPolicy(tx.QueryRow(ctx, `SELECT `+slaPolicyColumns+` FROM sla_policies WHERE tenant_id = $1`, tx.TenantID))
+	return policyOrDefault(scanSLAPolicy(tx.QueryRow(ctx, slaPolicySQL, tx.TenantID)))
+}
+
+// queueSLAPolicy is LoadSLAPolicy queued on b, into out.
+func queueSLAPolicy(b *pgx.Batch, tenantID string, out *SLAPolicy) {
+	b.Queue(slaPolicySQL, tenantID).QueryRow(func(row pgx.Row) (err error) {
+		*out, err = policyOrDefault(scanSLAPolicy(row))
+		return err
+	})
+}
+
+const slaPolicySQL = `SELECT ` + slaPolicyColumns + ` FROM sla_policies WHERE tenant_id = $1`
+
+// policyOrDefault is the defaults when the tenant has set no policy.
+func policyOrDefault(p SLAPolicy, err error) (SLAPolicy, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return DefaultSLAPolicy, nil
 	}

@@ -190,8 +190,9 @@ type deadlineKey struct {
 // next level. With only set (CheckTimer), only that deadline is breached,
 // at that level, and now becomes the ticket's test clock's time if it has
 // one (the sweep of a clock passes the clock's time itself). Then
-// sla_check_at becomes the earliest deadline or escalation still ahead.
-// It returns the breaches recorded.
+// sla_check_at becomes the earliest deadline or escalation still ahead,
+// in the same update that raises the escalation level. It returns the
+// breaches recorded.
 func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Time, only *forced) (int, error) {
 	breaches := 0
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -228,6 +229,8 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			}
 			return rows.Err()
 		})
+		var pol SLAPolicy
+		queueSLAPolicy(b, tx.TenantID, &pol)
 		if err := tx.SendBatch(ctx, b).Close(); errors.Is(err, pgx.ErrNoRows) {
 			if only != nil {
 				return tenants.NotFound("ticket")
@@ -242,10 +245,6 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 				return err
 			}
 		}
-		pol, err := LoadSLAPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
 		escalate := minutes(pol.EscalationMinutes)
 		// upcoming is a deadline's next breach: level 1 at the deadline,
 		// then each level the escalation minutes after the last one.
@@ -256,7 +255,13 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			return bs.level + 1, bs.at.Add(escalate)
 		}
 		r.tx, r.ticketID, r.now = tx, id, now
-		var next *time.Time
+		// What the breaches leave behind, and the ticket's escalation level
+		// and next check, go in one batch after the last breach.
+		trail := &pgx.Batch{}
+		var (
+			next   *time.Time
+			raised int // the highest level recorded now
+		)
 		for _, d := range runningDeadlines(r.state, st, windowStart) {
 			bs := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
 			level, due := upcoming(bs, d)
@@ -267,12 +272,13 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			}
 			if breachNow {
 				r.sla, r.dueAt, r.level = d.SLA, d.DueAt, level
-				recorded, err := s.breach(ctx, &r)
+				recorded, err := s.breach(ctx, &r, trail)
 				if err != nil {
 					return err
 				}
 				if recorded {
 					breaches++
+					raised = max(raised, level)
 					bs = breachState{level: max(bs.level, level), at: now}
 				}
 			}
@@ -280,8 +286,9 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 				next = &due
 			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE tickets SET sla_check_at = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, next)
-		return err
+		trail.Queue(`UPDATE tickets SET sla_check_at = $3, escalation_level = greatest(escalation_level, $4)
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, next, raised)
+		return tx.SendBatch(ctx, trail).Close()
 	})
 	return breaches, pg.Translate(err)
 }
@@ -299,9 +306,11 @@ type timerRun struct {
 	nodeID, technicianID, storefrontID *string
 }
 
-// breach records the breach of a running deadline at its level, once: it
-// reports false when an earlier check recorded it.
-func (s *Service) breach(ctx context.Context, r *timerRun) (bool, error) {
+// breach records the breach of a running deadline at its level, once, and
+// queues on b what it leaves behind (the timeline entry, the event, the
+// arrival's follow-up tasks); the caller raises the ticket's escalation
+// level. It reports false when an earlier check recorded the breach.
+func (s *Service) breach(ctx context.Context, r *timerRun, b *pgx.Batch) (bool, error) {
 	tx, ticketID, sla, dueAt, level, now := r.tx, r.ticketID, r.sla, r.dueAt, r.level, r.now
 	escalatedTo := EscalatedTo(level)
 	tag, err := tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
@@ -313,9 +322,6 @@ func (s *Service) breach(ctx context.Context, r *timerRun) (bool, error) {
 	if tag.RowsAffected() == 0 {
 		return false, nil // recorded by an earlier run
 	}
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE tickets SET escalation_level = greatest(escalation_level, $3) WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, ticketID, level)
 	detail := map[string]any{"sla": sla, "due_at": dueAt, "level": level, "escalated_to": escalatedTo}
 	if sla == SLAArrival && level == 1 {
 		// running late: the seed's follow-ups for the technician
@@ -332,5 +338,5 @@ func (s *Service) breach(ctx context.Context, r *timerRun) (bool, error) {
 		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}); err != nil {
 		return false, err
 	}
-	return true, tx.SendBatch(ctx, b).Close()
+	return true, nil
 }
