@@ -86,3 +86,22 @@ func (m cpuMeter) read() (self, db time.Duration) {
 	}
 	return self, db
 }
+
+// machineIdle returns the machine's idle (and I/O wait) time and its total
+// CPU time, summed over its CPUs, from /proc/stat: a batch that left the
+// CPUs idle part of the time was not limited by CPU.
+func machineIdle() (idle, total time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	for i := 1; i < len(f) && i <= 8; i++ {
+		total += ticks(f[i])
+		if i == 4 || i == 5 {
+			idle += ticks(f[i])
+		}
+	}
+	return idle, total
+}

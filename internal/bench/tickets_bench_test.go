@@ -166,6 +166,14 @@ func (f *ticketFixture) open(client *http.Client, in intake) (string, error) {
 	return id, nil
 }
 
+// last is xs's last value, 0 when empty.
+func last(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	return xs[len(xs)-1]
+}
+
 func (f *ticketFixture) get(client *http.Client, id string) error {
 	req, err := http.NewRequest(http.MethodGet, f.env.Server.URL+"/v1/tickets/"+id, nil)
 	if err != nil {
@@ -261,16 +269,22 @@ func BenchmarkTickets(b *testing.B) {
 	type side struct {
 		rates, cpuMs []float64
 		selfMs, dbMs []float64
+		idle         []float64 // the machine's idle share during each batch
 	}
 	var rawSide, intakeSide side
 	var ratios, cpuRatios []float64
 	// timed runs n operations and records their rate and CPU per operation.
 	timed := func(s *side, n int, op func(int, int) error) (rate, cpuMs float64) {
 		self0, db0 := meter.read()
+		idle0, total0 := machineIdle()
 		start := time.Now()
 		runBatch(b, n, op)
 		rate = float64(n) / time.Since(start).Seconds()
 		self1, db1 := meter.read()
+		idle1, total1 := machineIdle()
+		if total1 > total0 {
+			s.idle = append(s.idle, float64(idle1-idle0)/float64(total1-total0))
+		}
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
 		cpuMs = per(self1 - self0 + db1 - db0)
 		s.rates, s.cpuMs = append(s.rates, rate), append(s.cpuMs, cpuMs)
@@ -293,8 +307,8 @@ func BenchmarkTickets(b *testing.B) {
 		if ic > 0 {
 			cpuRatios = append(cpuRatios, rc/ic)
 		}
-		fmt.Printf("tickets: round %d: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f; CPU per op raw %.3f ms, intake %.2f ms\n",
-			round+1, rr, ir, ir/rr, rc, ic)
+		fmt.Printf("tickets: round %d: raw_pgx=%.0f tx/s intake=%.0f tickets/s ratio=%.3f; CPU per op raw %.3f ms, intake %.2f ms; machine idle raw %.0f %%, intake %.0f %%\n",
+			round+1, rr, ir, ir/rr, rc, ic, 100*last(rawSide.idle), 100*last(intakeSide.idle))
 	}
 	rounds := len(ratios)
 	lo, hi := slices.Min(ratios), slices.Max(ratios)
