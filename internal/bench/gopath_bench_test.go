@@ -38,6 +38,10 @@ import (
 //     per request, from getrusage; db-cpu-ms/op: the database's, when it
 //     runs on this machine.
 //
+// With SERVICENET_BENCH_PGSS_URL (see BenchmarkClaimsStatements), each
+// sub-benchmark prints the statements its timed loop ran, per request, with
+// their server time (pg_stat_statements, reset when the loop starts).
+//
 // With SERVICENET_BENCH_GOPATH_PROFILE=<dir>, each sub-benchmark writes
 // the CPU profile of its timed loop (<dir>/<name>.cpu) and the
 // allocations made during it (<dir>/<name>.allocs, a heap profile to read
@@ -55,6 +59,9 @@ func BenchmarkGoPath(b *testing.B) {
 	cf := newClaimFixture(b, env, "bench-gopath-claims-"+runID, 64)
 	h := env.Handler()
 	meter := newCPUMeter(context.Background(), env.DB.Owner)
+	su := pgssPool(b) // SERVICENET_BENCH_PGSS_URL: the statements of each timed loop, printed
+	var db string
+	require.NoError(b, env.DB.Owner.QueryRow(context.Background(), `SELECT current_database()`).Scan(&db))
 
 	// serve runs reqs through h one by one and checks each answer.
 	serve := func(b *testing.B, name string, reqs []*http.Request) {
@@ -67,6 +74,9 @@ func BenchmarkGoPath(b *testing.B) {
 			require.NoError(b, err)
 			require.NoError(b, pprof.StartCPUProfile(f))
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+		if su != nil {
+			require.NoError(b, pgssReset(context.Background(), su))
 		}
 		self0, db0 := meter.read()
 		b.ReportAllocs()
@@ -85,6 +95,11 @@ func BenchmarkGoPath(b *testing.B) {
 		b.ReportMetric(per(self1-self0), "go-cpu-ms/op")
 		if meter.postmaster != 0 {
 			b.ReportMetric(per(db1-db0), "db-cpu-ms/op")
+		}
+		if su != nil {
+			stmts, err := pgssRows(context.Background(), su, db)
+			require.NoError(b, err)
+			printStatements("gopath "+name, len(reqs), stmts)
 		}
 		if dir != "" {
 			runtime.GC() // the profile is as of the last collection
