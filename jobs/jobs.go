@@ -9,12 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -281,7 +282,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	}
 	cfg := &river.Config{
 		Workers:              Workers(d),
-		Logger:               d.Logger,
+		Logger:               riverLogger(d.Logger),
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
 		SoftStopTimeout:      opt.StopGrace,
@@ -305,6 +306,39 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		cfg.PeriodicJobs = PeriodicJobs()
 	}
 	return river.NewClient(riverpgxv5.New(db), cfg)
+}
+
+// riverLogger is log for River's own lines, but its producers' "Producer
+// job counts" at debug rather than info: River logs them every few seconds
+// whenever a queue's counts changed, which the 5 s SLA sweep makes every 5
+// s on an idle system, and the same counts are in the job metrics
+// (servicenet_job_work_seconds by kind). Nil stays nil (River's default).
+func riverLogger(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return nil
+	}
+	return slog.New(quietCounts{log.Handler()})
+}
+
+// quietCounts is riverLogger's handler.
+type quietCounts struct{ slog.Handler }
+
+func (h quietCounts) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo && strings.HasSuffix(r.Message, ": Producer job counts") {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietCounts) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietCounts{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietCounts) WithGroup(name string) slog.Handler {
+	return quietCounts{h.Handler.WithGroup(name)}
 }
 
 type errorHandler struct{ log *slog.Logger }
