@@ -92,6 +92,12 @@ init_cluster() {
   fi
   as_pg "$(pgbin initdb)" -D "$DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >/dev/null
+  # Durability is off (fsync, synchronous_commit, full_page_writes): a
+  # cluster for development, tests and benchmarks, where a crash of the
+  # machine or of Postgres may lose its last commits. A deployment's
+  # database keeps all three on: the server answers 2xx after COMMIT and
+  # counts on it being durable. The benchmarks' raw insert runs on the same
+  # settings as the requests it is compared with.
   cat >>"$DATA/postgresql.conf" <<EOF
 # servicenet local cluster
 listen_addresses = '127.0.0.1'
