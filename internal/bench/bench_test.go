@@ -120,9 +120,35 @@ type openLoopResult struct {
 	rate      int             // the arrival rate asked for, requests/s
 	latencies []time.Duration // in sending order
 	sorted    []time.Duration
+	start     time.Time // when the first request was due
 	elapsed   time.Duration
 	errors    int
 	firstErr  error
+}
+
+// slowerThan describes the requests slower than d: how many, and the
+// stretch of the run they were due in (offsets from its start, and the
+// wall clock), so that one stall (a cluster) is told from a spread; "" when
+// none was.
+func (r openLoopResult) slowerThan(d time.Duration) string {
+	interval := time.Second / time.Duration(r.rate)
+	n, first, last := 0, -1, -1
+	for i, l := range r.latencies {
+		if l > d {
+			n++
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	at := func(i int) time.Duration { return time.Duration(i) * interval }
+	return fmt.Sprintf("%d slower than %v, due from +%.2f s to +%.2f s of the run (%s to %s UTC)", n, d,
+		at(first).Seconds(), at(last).Seconds(), r.start.Add(at(first)).UTC().Format("15:04:05.000"),
+		r.start.Add(at(last)).UTC().Format("15:04:05.000"))
 }
 
 // pct is the q-quantile latency in milliseconds.
@@ -152,8 +178,8 @@ func openLoop(n, rate int, send func(i int) error) openLoopResult {
 		})
 	}
 	wg.Wait()
-	r := openLoopResult{rate: rate, latencies: latencies, sorted: slices.Sorted(slices.Values(latencies)), elapsed: time.Since(start),
-		errors: int(errs.Load())}
+	r := openLoopResult{rate: rate, latencies: latencies, sorted: slices.Sorted(slices.Values(latencies)), start: start,
+		elapsed: time.Since(start), errors: int(errs.Load())}
 	r.firstErr, _ = firstErr.Load().(error)
 	return r
 }
@@ -169,6 +195,9 @@ func (r openLoopResult) report(b *testing.B, what string) {
 	b.ReportMetric(float64(r.errors), "errors")
 	fmt.Printf("%s at %d req/s open loop: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
 		what, r.rate, len(r.latencies), r.pct(0.50), r.pct(0.99), r.pct(1), r.errors)
+	if slow := r.slowerThan(30 * time.Millisecond); slow != "" {
+		fmt.Printf("%s: %s\n", what, slow)
+	}
 	if r.errors > 0 {
 		b.Fatalf("%d of %d requests failed; first: %v", r.errors, len(r.latencies), r.firstErr)
 	}
