@@ -395,7 +395,11 @@ func (r floorResult) report(b *testing.B, what string, templates []replayTx) {
 // interleaved rounds) and their ratio, the ceiling of intake/raw if the
 // application cost nothing but its rows; and the database CPU per
 // transaction of each at one client. River only inserts (APIOnly): the
-// replayed jobs are not worked.
+// replayed jobs are not worked. What a kind of row costs is measured by
+// leaving it out (SERVICENET_BENCH_FLOOR_SKIP, see replayTx.without) or
+// by a schema variant (SERVICENET_BENCH_FLOOR_SQL, e.g. the audit
+// triggers disabled); SERVICENET_BENCH_FLOOR_RATES=off measures the CPU
+// per transaction only.
 func BenchmarkIntakeFloor(b *testing.B) {
 	ctx := context.Background()
 	env := newEnvWith(b, apitest.Options{APIOnly: true})
@@ -439,7 +443,52 @@ func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.T
 	require.NoError(b, err)
 	b.Cleanup(app.Close)
 	floorVariant(b, ctx, env.DB.Owner)
+	if skip := os.Getenv("SERVICENET_BENCH_FLOOR_SKIP"); skip != "" {
+		for i := range templates {
+			templates[i] = templates[i].without(strings.Split(skip, ","))
+		}
+		fmt.Printf("floor variant: rows left out: %s\n", skip)
+	}
 	measureFloor(b, ctx, env.DB.Owner, app, ten.ID, ten.AdminID, templates).report(b, what, templates)
+}
+
+// without is r less the rows skip names, each a table ("notifications":
+// all its rows) or a table's rows with a column's value
+// ("events.type=notification.requested"): what an operation would write
+// without them, for measuring what a row the product writes costs.
+func (r replayTx) without(skip []string) replayTx {
+	out := replayTx{created: r.created}
+	for _, t := range r.tables {
+		kept := *t
+		kept.rows = nil
+		for _, row := range t.rows {
+			if !skipped(t, row, skip) {
+				kept.rows = append(kept.rows, row)
+			}
+		}
+		if len(kept.rows) > 0 {
+			out.tables = append(out.tables, &kept)
+			out.rows += len(kept.rows)
+		}
+	}
+	return out
+}
+
+func skipped(t *replayTable, row []*string, skip []string) bool {
+	for _, s := range skip {
+		table, cond, _ := strings.Cut(s, ".")
+		if table != t.name {
+			continue
+		}
+		col, val, ok := strings.Cut(cond, "=")
+		if !ok {
+			return true // the whole table
+		}
+		if i := slices.Index(t.cols, col); i >= 0 && row[i] != nil && *row[i] == val {
+			return true
+		}
+	}
+	return false
 }
 
 // floorVariant runs SERVICENET_BENCH_FLOOR_SQL, when set, as the owner
