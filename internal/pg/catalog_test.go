@@ -370,8 +370,9 @@ func TestCatalog(t *testing.T) {
 			  tenant_id text NOT NULL REFERENCES tenants (id),
 			  id        text NOT NULL PRIMARY KEY,
 			  code      text NOT NULL UNIQUE,
+			  livemode  boolean NOT NULL DEFAULT true,
 			  node_id   text,
-			  FOREIGN KEY (node_id, tenant_id) REFERENCES nodes (id, tenant_id)
+			  CONSTRAINT zz_leaky_node_id_tenant_id_fkey FOREIGN KEY (node_id, livemode, tenant_id) REFERENCES nodes (id, livemode, tenant_id)
 			);
 			CREATE UNIQUE INDEX zz_leaky_code_idx ON zz_leaky (code, tenant_id);
 			CREATE TABLE zz_untenanted (id text PRIMARY KEY);
@@ -389,7 +390,7 @@ func TestCatalog(t *testing.T) {
 			"zz_leaky: primary key zz_leaky_pkey starts with id",
 			"zz_leaky: unique index zz_leaky_code_key starts with code",
 			"zz_leaky: unique index zz_leaky_code_idx starts with code",
-			"zz_leaky: foreign key zz_leaky_node_id_tenant_id_fkey [node_id tenant_id] → nodes [id tenant_id] must lead with tenant_id",
+			"zz_leaky: foreign key zz_leaky_node_id_tenant_id_fkey [node_id livemode tenant_id] → nodes [id livemode tenant_id] must lead with tenant_id",
 			"zz_untenanted: no tenant_id column and not an allowlisted platform table",
 			"zz_wide: permissive policy everything does not compare tenant_id",
 		} {

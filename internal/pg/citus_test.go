@@ -386,10 +386,11 @@ func TestCitusDistribution(t *testing.T) {
 			  tenant_id text NOT NULL REFERENCES tenants (id),
 			  id        text NOT NULL,
 			  n         integer GENERATED ALWAYS AS IDENTITY,
+			  livemode  boolean NOT NULL DEFAULT true,
 			  node_id   text,
 			  tx        xid8 DEFAULT pg_current_xact_id(),
-			  PRIMARY KEY (tenant_id, id),
-			  FOREIGN KEY (tenant_id, node_id) REFERENCES nodes (tenant_id, id) ON DELETE SET NULL
+			  PRIMARY KEY (tenant_id, livemode, id),
+			  CONSTRAINT zz_citus_tenant_id_node_id_fkey FOREIGN KEY (tenant_id, livemode, node_id) REFERENCES nodes (tenant_id, livemode, id) ON DELETE SET NULL
 			);
 			SELECT enable_tenant_rls('zz_citus');
 			CREATE POLICY nosy ON zz_citus USING (tenant_id = app_current_tenant() AND EXISTS (SELECT 1 FROM nodes));
