@@ -92,15 +92,11 @@ func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	return p, err
 }
 
-// QueueSLAPolicy queues the read of the tenant's SLA policy into b
-// (defaults when unset).
+// QueueSLAPolicy queues the read of the tenant's SLA policy into b, into
+// p (defaults when unset): LoadSLAPolicy in a caller's batch.
 func QueueSLAPolicy(b *pgx.Batch, tenantID string, p *SLAPolicy) {
-	b.Queue(`SELECT `+slaPolicyColumns+` FROM sla_policies WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
-		var err error
-		*p, err = scanSLAPolicy(row)
-		if errors.Is(err, pgx.ErrNoRows) {
-			*p, err = DefaultSLAPolicy, nil
-		}
+	b.Queue(slaPolicySQL, tenantID).QueryRow(func(row pgx.Row) (err error) {
+		*p, err = policyOrDefault(scanSLAPolicy(row))
 		return err
 	})
 }
@@ -108,14 +104,6 @@ func QueueSLAPolicy(b *pgx.Batch, tenantID string, p *SLAPolicy) {
 // LoadSLAPolicy reads the tenant's SLA policy inside tx (defaults when unset).
 func LoadSLAPolicy(ctx context.Context, tx pg.TenantTx) (SLAPolicy, error) {
 	return policyOrDefault(scanSLAPolicy(tx.QueryRow(ctx, slaPolicySQL, tx.TenantID)))
-}
-
-// queueSLAPolicy is LoadSLAPolicy queued on b, into out.
-func queueSLAPolicy(b *pgx.Batch, tenantID string, out *SLAPolicy) {
-	b.Queue(slaPolicySQL, tenantID).QueryRow(func(row pgx.Row) (err error) {
-		*out, err = policyOrDefault(scanSLAPolicy(row))
-		return err
-	})
 }
 
 const slaPolicySQL = `SELECT ` + slaPolicyColumns + ` FROM sla_policies WHERE tenant_id = $1`

@@ -230,7 +230,7 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			return rows.Err()
 		})
 		var pol SLAPolicy
-		queueSLAPolicy(b, tx.TenantID, &pol)
+		QueueSLAPolicy(b, tx.TenantID, &pol)
 		if err := tx.SendBatch(ctx, b).Close(); errors.Is(err, pgx.ErrNoRows) {
 			if only != nil {
 				return tenants.NotFound("ticket")
