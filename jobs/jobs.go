@@ -269,8 +269,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 }
 
 // NewClient builds the River client over db (the application role's pool).
-// It takes a pool, not a pg.DB: River's workers fetch and its session
-// advisory locks (singletonMiddleware) hold connections of their own. Its
+// It takes a pool, not a pg.DB: River's workers fetch on connections of
+// their own, and singletonMiddleware opens its lock sessions with the pool's
+// settings. Its
 // InsertTx inserts into any pgx.Tx, a test's savepoint included.
 func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], error) {
 	if opt.MaxWorkers == 0 {
@@ -288,7 +289,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		SoftStopTimeout:      opt.StopGrace,
 		MaxAttempts:          10,
 		ErrorHandler:         &errorHandler{log: d.Logger},
-		Middleware:           []rivertype.Middleware{&modeMiddleware{}, &singletonMiddleware{db: db, kinds: singles}},
+		Middleware:           []rivertype.Middleware{&modeMiddleware{}, newSingletonMiddleware(db, singles)},
 		TestOnly:             opt.TestOnly,
 		ReindexerIndexNames:  pg.RiverIndexes(), // not those Migrate drops
 	}

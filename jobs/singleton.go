@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -26,46 +27,54 @@ var periodicKinds = []string{
 
 // singletonMiddleware lets one copy of a job of the listed kinds and args
 // work at a time, across every process: it holds a session advisory lock,
-// keyed on the kind and the encoded args, on a connection of its own while
-// the job works. A copy that finds the lock taken snoozes for a second and
-// runs after the copy holding it (it may have been inserted for changes that
-// copy has already passed). When a process dies, Postgres ends its session and the lock goes
-// with it, unlike a running job row, which waits for River's rescuer: so a
-// dead copy never holds the others back.
+// keyed on the kind and the encoded args, on a session of its own while the
+// job works. A copy that finds the lock taken snoozes for a second and runs
+// after the copy holding it (it may have been inserted for changes that
+// copy has already passed). When a process dies, Postgres ends its session
+// and the lock goes with it, unlike a running job row, which waits for
+// River's rescuer: so a dead copy never holds the others back.
+//
+// The session is a connection opened for the job (conf: the pool's), not
+// one of the pool's: a job that held a pooled connection while its work
+// waited for another deadlocked a pool no larger than the singletons
+// running at once (a pool of 8 stopped for good when the 8 periodic jobs
+// of a start ran together; SERVICENET_DB_MAX_CONNS allows that). A job
+// closes its session when it ends, which releases the lock; a periodic
+// job runs every few seconds at most, so the connection's cost (a login)
+// is small beside the job's own.
 type singletonMiddleware struct {
 	river.MiddlewareDefaults
-	db    *pgxpool.Pool
+	conf  *pgx.ConnConfig
 	kinds map[string]bool
+}
+
+func newSingletonMiddleware(db *pgxpool.Pool, kinds map[string]bool) *singletonMiddleware {
+	return &singletonMiddleware{conf: db.Config().ConnConfig, kinds: kinds}
 }
 
 func (m *singletonMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	if !m.kinds[job.Kind] {
 		return doInner(ctx)
 	}
-	c, err := m.db.Acquire(ctx)
+	c, err := pgx.ConnectConfig(ctx, m.conf.Copy())
 	if err != nil {
 		return err
 	}
-	const key = `hashtextextended('river.singleton:' || $1 || ':' || $2, 0)`
+	// Closing the session releases its lock, whatever the job did.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = c.Close(cctx)
+	}()
 	var got bool
-	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, job.Kind, string(job.EncodedArgs)).Scan(&got); err != nil {
-		c.Conn().Close(context.Background()) // the lock may be held: never return this session to the pool
-		c.Release()
+	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('river.singleton:' || $1 || ':' || $2, 0))`,
+		job.Kind, string(job.EncodedArgs)).Scan(&got); err != nil {
 		return err
 	}
 	if !got {
-		c.Release()
 		// Another copy is working; this one may have been inserted for
 		// changes that copy has already passed, so it runs after it.
 		return river.JobSnooze(time.Second)
 	}
-	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := c.Exec(uctx, `SELECT pg_advisory_unlock(`+key+`)`, job.Kind, string(job.EncodedArgs)); err != nil {
-			c.Conn().Close(uctx) // closing the session releases its locks
-		}
-		c.Release()
-	}()
 	return doInner(ctx)
 }

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
 )
@@ -100,4 +103,43 @@ func TestStartRunsJobsUntilStopJobs(t *testing.T) {
 
 	require.NoError(t, a.Stop(ctx))
 	stopped = true
+}
+
+// TestStartWithASmallPool starts a whole App on a pool of two connections,
+// fewer than the periodic jobs that run on start: every periodic job
+// completes and the API answers from the database. The singleton jobs'
+// locks hold sessions of their own; when each held a pooled connection
+// while its work waited for another, such a pool stopped for good.
+func TestStartWithASmallPool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	pool, err := pg.Connect(ctx, db.AppURL, pg.PoolOptions{Name: "small", MaxConns: 2})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	a, err := app.New(ctx, app.Config{Mode: app.ModeAll, RiverTestOnly: true, JobStopGrace: time.Second}, pool, nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Start(ctx))
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+
+	periodic := []string{jobs.IdempotencySweepArgs{}.Kind(), jobs.LicenceExpiryArgs{}.Kind(), jobs.PrivacyRetentionArgs{}.Kind(),
+		jobs.ContractLifecycleArgs{}.Kind(), jobs.CareRemindersArgs{}.Kind(), jobs.WebhookDispatchArgs{}.Kind(),
+		jobs.TicketReconciliationArgs{}.Kind(), jobs.TicketSLASweepArgs{}.Kind(), jobs.QualityFoldArgs{}.Kind(),
+		jobs.QualityMonthlyArgs{}.Kind()}
+	require.Len(t, jobs.PeriodicJobs(), len(periodic))
+	completed := func() int {
+		var n int
+		require.NoError(t, db.Owner.QueryRow(ctx, `SELECT count(DISTINCT kind) FROM river_job WHERE kind = ANY ($1) AND state = 'completed'`,
+			periodic).Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool { return completed() == len(periodic) }, 30*time.Second, 100*time.Millisecond,
+		"every periodic job runs on start")
+
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	res, err := http.Get(srv.URL + "/readyz")
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusOK, res.StatusCode, "the API reaches the database meanwhile")
 }
