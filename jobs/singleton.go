@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,13 +49,22 @@ type singletonMiddleware struct {
 	kinds map[string]bool
 }
 
+// newSingletonMiddleware opens its sessions with db's settings; a client
+// without a pool (an insert-only one, over a transaction) runs no job.
 func newSingletonMiddleware(db *pgxpool.Pool, kinds map[string]bool) *singletonMiddleware {
-	return &singletonMiddleware{conf: db.Config().ConnConfig, kinds: kinds}
+	m := &singletonMiddleware{kinds: kinds}
+	if db != nil {
+		m.conf = db.Config().ConnConfig
+	}
+	return m
 }
 
 func (m *singletonMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	if !m.kinds[job.Kind] {
 		return doInner(ctx)
+	}
+	if m.conf == nil {
+		return errors.New("jobs: a singleton job needs a client over a pool")
 	}
 	c, err := pgx.ConnectConfig(ctx, m.conf.Copy())
 	if err != nil {
