@@ -303,6 +303,18 @@ func QueueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
 	return f
 }
 
+// QueueNewSubjectNotice is QueueNotice for a notice about a subject the
+// caller's transaction creates (a ticket at intake): no notification can
+// carry a key made of its ID yet, so the read of the one already
+// requested with dedupeKey is left out. The key is still written, and
+// its unique index stands behind the assumption.
+func QueueNewSubjectNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
+	f := &Prefetch{purpose: purpose, dedupeKey: dedupeKey}
+	queueTemplates(b, tenantID, purpose, &f.r)
+	queueLookup(b, tenantID, ChannelSMS, "", &f.r.l)
+	return f
+}
+
 // SetLocale gives a prefetched notice the tenant's default language and
 // time zone.
 func (f *Prefetch) SetLocale(lang string, loc *time.Location) {

@@ -326,11 +326,11 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		var policy SLAPolicy
 		// A ticket with a valid phone has a customer, who is told the
 		// ticket was received: that notice's reads share identify's round
-		// trip.
+		// trip (the ticket is new: no notice of it to look for).
 		var notice *notifications.Prefetch
 		prefetch := func(b *pgx.Batch, customer bool) {
 			if s.notify != nil && customer {
-				notice = notifications.QueueNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
+				notice = notifications.QueueNewSubjectNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
 					onceKey(t.ID, notifications.PurposeTicketReceived))
 			}
 		}
