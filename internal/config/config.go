@@ -132,6 +132,12 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, "SERVICENET_ALLOW_LOOPBACK_WEBHOOKS_IN_TEST_MODE: want true or false")
 	}
+	if c.DBMaxConns < 2 {
+		// Measured: on one connection, a long job (an import, a webhook
+		// dispatch session) or a request waiting on another's lock holds
+		// it, and the other requests fail at their deadline; two suffice.
+		errs = append(errs, "SERVICENET_DB_MAX_CONNS: want at least 2 (one connection held by a long job or a waiting request would stall every other request)")
+	}
 	switch c.Mode {
 	case "all", "api", "worker":
 	default:
