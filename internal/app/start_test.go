@@ -133,8 +133,11 @@ func TestStartWithASmallPool(t *testing.T) {
 			periodic).Scan(&n))
 		return n
 	}
-	require.Eventually(t, func() bool { return completed() == len(periodic) }, 30*time.Second, 100*time.Millisecond,
-		"every periodic job runs on start")
+	// The webhook dispatch job works for its whole session (20 s) before it
+	// completes; the rest leaves room for a loaded machine (the suite runs
+	// with -race, packages in parallel).
+	require.Eventually(t, func() bool { return completed() == len(periodic) }, jobs.WebhookDispatchSession+40*time.Second,
+		100*time.Millisecond, "every periodic job runs on start")
 
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
