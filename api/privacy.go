@@ -126,7 +126,9 @@ func (s *Server) registerPrivacy() {
 		OperationID: "eraseCustomer", Method: http.MethodPost, Path: "/v1/customers/{customer_id}/erase",
 		Summary: "Erase a customer's personal data", Tags: []string{"Customers"},
 		Description: "A data-subject deletion request: the customer's name, phones and addresses, its tickets' contact " +
-			"and service address and the values the audit log recorded of them are replaced by tombstones. The " +
+			"and service address, the values the audit log recorded of them, and the recipient of the text messages " +
+			"sent to it about its tickets, claims and payouts are replaced by tombstones (a message still queued is " +
+			"not sent: it fails, \"the recipient was erased\"). The " +
 			"tickets, claims and payouts the brand needs for warranty and accounting stay, amounts unchanged; the " +
 			"customer keeps its id. Its phones are released: they may register again as a new customer. A customer " +
 			"with an open ticket (not closed, cancelled or resolved) is 409 naming the ticket.",

@@ -1,16 +1,19 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
 // customersOf lists the customers key sees (one page).
@@ -206,9 +209,40 @@ func TestExportThenEraseCustomer(t *testing.T) {
 	assert.NotEmpty(t, x["units"])
 	assert.NotEmpty(t, x["events"])
 
+	// The messages to the customer about the ticket (received, ...) keep
+	// its number masked, in full only in their secret part.
+	type message struct {
+		recipient string
+		secret    bool
+	}
+	messages := func() []message {
+		var ms []message
+		require.NoError(t, pg.InTenantTx(context.Background(), env.DB.Owner, d.ID, func(tx pg.TenantTx) error {
+			rows, err := tx.Query(context.Background(), `SELECT recipient, secret IS NOT NULL FROM notifications
+				WHERE tenant_id = $1 AND subject_id = $2`, tx.TenantID, id)
+			if err != nil {
+				return err
+			}
+			ms, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (message, error) {
+				var m message
+				return m, row.Scan(&m.recipient, &m.secret)
+			})
+			return err
+		}))
+		return ms
+	}
+	sent := messages()
+	require.NotEmpty(t, sent, "the customer was told the ticket was received")
+	for _, m := range sent {
+		assert.Equal(t, "***0101", m.recipient, "stored masked")
+	}
+
 	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", d.AdminKey, map[string]any{})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.EqualValues(t, 1, r.JSON(t)["tickets_retained"])
+	for _, m := range messages() {
+		assert.Equal(t, message{recipient: "[erased]"}, m, "an erased customer's messages keep neither its number nor their text")
+	}
 
 	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", d.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

@@ -179,7 +179,7 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 	b.Queue(`INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient,
 			params, secret, via, gateway_id, status, expires_at, dedupe_key, created_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING `+deliveryColumns,
-		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, m.To, params, secret, via, l.gatewayID, status, m.ExpiresAt,
+		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, mask(m.To), params, secret, via, l.gatewayID, status, m.ExpiresAt,
 		nullable(m.DedupeKey), actor, now).QueryRow(func(row pgx.Row) error {
 		got, err := scanDelivery(row)
 		if err != nil {
@@ -359,7 +359,10 @@ func (s *Service) deliver(ctx context.Context, tenantID, id string, final bool) 
 			return nil
 		case expired:
 			return s.fail(ctx, tx, id, "the message expired before it could be delivered")
-		case a.enabled == nil || !*a.enabled || a.secret == nil:
+		case a.secret == nil:
+			// Only an erasure drops a queued message's secret (EraseRecipientsTx).
+			return s.fail(ctx, tx, id, "the recipient was erased")
+		case a.enabled == nil || !*a.enabled:
 			return s.fail(ctx, tx, id, "the gateway is disabled")
 		}
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM notifications o WHERE o.tenant_id = $1 AND o.subject_id = $3

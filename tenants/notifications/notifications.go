@@ -24,7 +24,9 @@
 // gateway or, for a tenant that delivers itself, in the signed webhook
 // delivery of notification.requested to the tenant's own (not a
 // storefront's) endpoints (Attach), and it is erased from the row once the
-// message is sent, has failed or has expired.
+// message is sent, has failed or has expired. The row's recipient is the
+// number masked (***8000); a customer's erasure replaces it with [erased]
+// and drops a secret still held (EraseRecipientsTx).
 package notifications
 
 import (
@@ -41,6 +43,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -184,7 +187,36 @@ func newSecret() string {
 	return webhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-// mask hides all but the last four characters of a phone number.
+// EraseRecipientsTx erases, inside the caller's transaction (a customer's
+// erasure), what the notifications about subjectIDs (the customer's
+// tickets, claims and payouts) keep of their recipient: the masked number
+// becomes privacy.Erased and the secret part (the number in full and the
+// text) goes. A message still queued then fails at its next attempt
+// ("the recipient was erased") instead of being sent.
+func EraseRecipientsTx(ctx context.Context, tx pg.TenantTx, subjectIDs []string) error {
+	if len(subjectIDs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE notifications SET recipient = $2, secret = NULL, updated_at = now()
+		WHERE tenant_id = $1 AND subject_id = ANY ($3) AND (recipient <> $2 OR secret IS NOT NULL)`,
+		tx.TenantID, privacy.Erased, subjectIDs)
+	return err
+}
+
+// QueueForgetSecrets queues on b the erasure of the secret part (the number
+// in full and the text) of the notifications about subjectIDs, for the
+// retention job: the tickets it masks keep no message with the number in
+// the clear. A message to a tenant that delivers it itself (no gateway,
+// no expiry) otherwise keeps its secret for its webhook deliveries.
+func QueueForgetSecrets(b *pgx.Batch, tenantID string, subjectIDs []string) {
+	b.Queue(`UPDATE notifications SET secret = NULL, updated_at = now()
+		WHERE tenant_id = $1 AND subject_id = ANY ($2) AND secret IS NOT NULL`, tenantID, subjectIDs)
+}
+
+// mask hides all but the last four characters of a phone number: a
+// notification stores its recipient so (the number itself is in the
+// secret part only, until the message is sent, has failed or has expired),
+// and its notification.requested event shows it so.
 func mask(phone string) string {
 	if len(phone) <= 4 {
 		return "****"

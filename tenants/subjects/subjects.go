@@ -21,6 +21,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -123,8 +124,10 @@ func (s *Service) Export(ctx context.Context, p tenants.Principal, a pg.Actor, c
 }
 
 // Erase tombstones a customer's personal data: the customer's name, phones
-// and addresses, its tickets' contact and address, and the values the audit
-// log recorded of them; its phones may register again as a new customer.
+// and addresses, its tickets' contact and address, the values the audit
+// log recorded of them, and the recipient of the messages sent to it about
+// its tickets, claims and payouts; its phones may register again as a new
+// customer.
 // Tickets, claims and payouts stay with their amounts. A customer with an
 // open ticket is a conflict naming the ticket; erasing twice is harmless.
 func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, customerID string) (Erasure, error) {
@@ -154,8 +157,24 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 		if err != nil {
 			return err
 		}
+		ps, err := payouts.OfUnitsTx(ctx, tx, unitIDs(units))
+		if err != nil {
+			return err
+		}
 		out.TicketsRetained, out.ClaimsRetained = len(ts), len(cs)
 		if err := audit.EraseSubjectTx(ctx, tx, customerID, ticketIDs(ts)); err != nil {
+			return err
+		}
+		// The messages sent to the customer about its tickets, claims and
+		// payouts keep their purpose and status, not its number.
+		about := ticketIDs(ts)
+		for _, c := range cs {
+			about = append(about, c.ID)
+		}
+		for _, p := range ps {
+			about = append(about, p.ID)
+		}
+		if err := notifications.EraseRecipientsTx(ctx, tx, about); err != nil {
 			return err
 		}
 		b := &pgx.Batch{}

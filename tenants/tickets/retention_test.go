@@ -8,12 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // TestApplyRetention: the tenant's retention_days masks at rest the personal
-// data of tickets closed longer ago, leaves recent and open ones alone, and
-// does nothing while the policy keeps data.
+// data of tickets closed longer ago (and the number in full that a message
+// about them kept), leaves recent and open ones alone, and does nothing
+// while the policy keeps data.
 func TestApplyRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -32,6 +34,24 @@ func TestApplyRetention(t *testing.T) {
 		return s
 	}
 
+	// A message about each closed ticket, sent by the tenant itself (no
+	// gateway, no expiry): its secret part keeps the number in full.
+	secret := func(id string) *string {
+		var s *string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT secret::text FROM notifications WHERE tenant_id = $1 AND subject_id = $2`, tx.TenantID, id).Scan(&s)
+		}))
+		return s
+	}
+	for _, id := range []string{old, recent} {
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient, secret, via, status, created_by)
+				VALUES ($1, $2, 'sms', 'completed', $3, '***0000', '{"to": "+8613900000000", "text": "维修已完成"}', 'event', 'requested', 'test')`,
+				tx.TenantID, tenants.NewID(tenants.PrefixNotification), id)
+			return err
+		}))
+	}
+
 	n, err := svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
 	require.Zero(t, n, "no retention_days: data is kept")
@@ -47,6 +67,8 @@ func TestApplyRetention(t *testing.T) {
 	require.Equal(t, "139****0000", phone(old), "closed 400 days ago, retention 365: masked at rest")
 	require.Equal(t, "+8613900000000", phone(recent), "closed 10 days ago: kept")
 	require.Equal(t, "+8613900000000", phone(open), "open: kept")
+	require.Nil(t, secret(old), "the message about the masked ticket no longer holds the number")
+	require.NotNil(t, secret(recent), "the message about the kept one still does")
 
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
 
@@ -77,14 +78,18 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	b := &pgx.Batch{}
-	for _, r := range rs {
-		b.Queue(tombstoneSQL, tx.TenantID, r.id, privacy.MaskName(r.contact.Name), privacy.MaskPhone(r.contact.Phone),
-			privacy.MaskAddressLine(r.address.Line))
-	}
 	if len(rs) == 0 {
 		return 0, nil
 	}
+	b := &pgx.Batch{}
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		b.Queue(tombstoneSQL, tx.TenantID, r.id, privacy.MaskName(r.contact.Name), privacy.MaskPhone(r.contact.Phone),
+			privacy.MaskAddressLine(r.address.Line))
+		ids[i] = r.id
+	}
+	// The messages about them keep their masked recipient, not the number.
+	notifications.QueueForgetSecrets(b, tx.TenantID, ids)
 	return len(rs), tx.SendBatch(ctx, b).Close()
 }
 
