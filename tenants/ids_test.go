@@ -25,3 +25,29 @@ func TestNewIDIsPrefixAndLowercaseULID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestNewIDsSortInTheOrderMade: IDs made one after the other, many within
+// the same millisecond, from several goroutines at once, each sort after
+// the one its goroutine made before (a list in ID order is in creation
+// order, which a random part per ID broke within a millisecond).
+func TestNewIDsSortInTheOrderMade(t *testing.T) {
+	const goroutines, each = 4, 2000
+	errs := make(chan string, goroutines)
+	for range goroutines {
+		go func() {
+			last := ""
+			for range each {
+				id := tenants.NewID(tenants.PrefixNode)
+				if id <= last {
+					errs <- id + " made after " + last
+					return
+				}
+				last = id
+			}
+			errs <- ""
+		}()
+	}
+	for range goroutines {
+		require.Empty(t, <-errs)
+	}
+}

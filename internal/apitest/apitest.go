@@ -383,7 +383,8 @@ func (e *Env) someNode(t testing.TB, adminKey string) string {
 func (e *Env) Storefront(t testing.TB, adminKey, code string) string {
 	t.Helper()
 	if code == "" {
-		code = "SF-" + strings.ToUpper(tenants.NewID("x")[2:12])
+		fresh := tenants.NewID("x")
+		code = "SF-" + strings.ToUpper(fresh[len(fresh)-10:]) // the random part: the time part repeats within a millisecond
 	}
 	r := e.Do(t, http.MethodPost, "/v1/storefronts", adminKey, map[string]any{"code": code, "name": "Storefront " + code, "platform": "tmall"})
 	require.Equal(t, http.StatusCreated, r.Status, "create storefront: %s", r.Body)

@@ -107,7 +107,7 @@ func (b *testBundle) ticket(t *testing.T, node string) string {
 			INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, model_id, category, contact, address, fault,
 			  node_id, created_by)
 			VALUES ($1, $2, $3, 'hotline', 'repair', 'on_site', $4, $5, 'washer', '{}', '{}', '{}', $6, 'test')`,
-			tx.TenantID, id, "SN-"+id[4:16], b.customer, b.washer, node)
+			tx.TenantID, id, "SN-"+id[4:], b.customer, b.washer, node)
 		return err
 	}))
 	return id
