@@ -271,8 +271,8 @@ func PeriodicJobs() []*river.PeriodicJob {
 // NewClient builds the River client over db (the application role's pool).
 // It takes a pool, not a pg.DB: River's workers fetch on connections of
 // their own, and singletonMiddleware opens its lock sessions with the pool's
-// settings. Its
-// InsertTx inserts into any pgx.Tx, a test's savepoint included.
+// settings. Its InsertTx inserts into any pgx.Tx, a test's savepoint
+// included.
 func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], error) {
 	if opt.MaxWorkers == 0 {
 		opt.MaxWorkers = 20

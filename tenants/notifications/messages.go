@@ -360,7 +360,8 @@ func (s *Service) deliver(ctx context.Context, tenantID, id string, final bool) 
 		case expired:
 			return s.fail(ctx, tx, id, "the message expired before it could be delivered")
 		case a.secret == nil:
-			// Only an erasure drops a queued message's secret (EraseRecipientsTx).
+			// Only a customer's erasure (or the retention job) drops a queued
+			// message's secret (QueueForgetRecipients).
 			return s.fail(ctx, tx, id, "the recipient was erased")
 		case a.enabled == nil || !*a.enabled:
 			return s.fail(ctx, tx, id, "the gateway is disabled")

@@ -26,7 +26,7 @@
 // storefront's) endpoints (Attach), and it is erased from the row once the
 // message is sent, has failed or has expired. The row's recipient is the
 // number masked (***8000); a customer's erasure replaces it with [erased]
-// and drops a secret still held (EraseRecipientsTx).
+// and drops a secret still held (QueueForgetRecipients).
 package notifications
 
 import (
@@ -187,30 +187,17 @@ func newSecret() string {
 	return webhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-// EraseRecipientsTx erases, inside the caller's transaction (a customer's
-// erasure), what the notifications about subjectIDs (the customer's
-// tickets, claims and payouts) keep of their recipient: the masked number
-// becomes privacy.Erased and the secret part (the number in full and the
-// text) goes. A message still queued then fails at its next attempt
-// ("the recipient was erased") instead of being sent.
-func EraseRecipientsTx(ctx context.Context, tx pg.TenantTx, subjectIDs []string) error {
-	if len(subjectIDs) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `UPDATE notifications SET recipient = $2, secret = NULL, updated_at = now()
-		WHERE tenant_id = $1 AND subject_id = ANY ($3) AND (recipient <> $2 OR secret IS NOT NULL)`,
-		tx.TenantID, privacy.Erased, subjectIDs)
-	return err
-}
-
-// QueueForgetSecrets queues on b the erasure of the secret part (the number
-// in full and the text) of the notifications about subjectIDs, for the
-// retention job: the tickets it masks keep no message with the number in
-// the clear. A message to a tenant that delivers it itself (no gateway,
-// no expiry) otherwise keeps its secret for its webhook deliveries.
-func QueueForgetSecrets(b *pgx.Batch, tenantID string, subjectIDs []string) {
-	b.Queue(`UPDATE notifications SET secret = NULL, updated_at = now()
-		WHERE tenant_id = $1 AND subject_id = ANY ($2) AND secret IS NOT NULL`, tenantID, subjectIDs)
+// QueueForgetRecipients queues on b the erasure of what the notifications
+// about subjectIDs keep of their recipient: the secret part (the number in
+// full and the text; a message to a tenant that delivers it itself keeps
+// it for its webhook deliveries), and, with erased (a customer's erasure),
+// the masked number too, which becomes privacy.Erased. The retention job
+// keeps the masked number of the tickets it masks. A message still queued
+// then fails at its next attempt instead of being sent.
+func QueueForgetRecipients(b *pgx.Batch, tenantID string, subjectIDs []string, erased bool) {
+	b.Queue(`UPDATE notifications SET recipient = CASE WHEN $3 THEN $4 ELSE recipient END, secret = NULL, updated_at = now()
+		WHERE tenant_id = $1 AND subject_id = ANY ($2) AND (secret IS NOT NULL OR ($3 AND recipient <> $4))`,
+		tenantID, subjectIDs, erased, privacy.Erased)
 }
 
 // mask hides all but the last four characters of a phone number: a

@@ -297,10 +297,7 @@ type Prefetch struct {
 // Notice.Prefetched, in the same transaction, with no write of those rows
 // in between; without a locale NotifyTx reads everything itself.
 func QueueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
-	f := &Prefetch{purpose: purpose, dedupeKey: dedupeKey}
-	queueTemplates(b, tenantID, purpose, &f.r)
-	queueLookup(b, tenantID, ChannelSMS, dedupeKey, &f.r.l)
-	return f
+	return queueNotice(b, tenantID, purpose, dedupeKey, dedupeKey)
 }
 
 // QueueNewSubjectNotice is QueueNotice for a notice about a subject the
@@ -309,9 +306,16 @@ func QueueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
 // requested with dedupeKey is left out. The key is still written, and
 // its unique index stands behind the assumption.
 func QueueNewSubjectNotice(b *pgx.Batch, tenantID, purpose, dedupeKey string) *Prefetch {
+	return queueNotice(b, tenantID, purpose, dedupeKey, "")
+}
+
+// queueNotice queues a notice's reads: the purpose's templates, the
+// gateway and, unless lookupKey is empty, the notification already
+// requested with it.
+func queueNotice(b *pgx.Batch, tenantID, purpose, dedupeKey, lookupKey string) *Prefetch {
 	f := &Prefetch{purpose: purpose, dedupeKey: dedupeKey}
 	queueTemplates(b, tenantID, purpose, &f.r)
-	queueLookup(b, tenantID, ChannelSMS, "", &f.r.l)
+	queueLookup(b, tenantID, ChannelSMS, lookupKey, &f.r.l)
 	return f
 }
 

@@ -171,13 +171,11 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 		for _, c := range cs {
 			about = append(about, c.ID)
 		}
-		for _, p := range ps {
-			about = append(about, p.ID)
-		}
-		if err := notifications.EraseRecipientsTx(ctx, tx, about); err != nil {
-			return err
+		for _, o := range ps {
+			about = append(about, o.ID)
 		}
 		b := &pgx.Batch{}
+		notifications.QueueForgetRecipients(b, tx.TenantID, about, true)
 		audit.QueueRead(b, tx.TenantID, a, audit.Read{Operation: a.Operation, Action: "erase", ObjectIDs: []string{customerID}})
 		return tx.SendBatch(ctx, b).Close()
 	})

@@ -89,7 +89,7 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 		ids[i] = r.id
 	}
 	// The messages about them keep their masked recipient, not the number.
-	notifications.QueueForgetSecrets(b, tx.TenantID, ids)
+	notifications.QueueForgetRecipients(b, tx.TenantID, ids, false)
 	return len(rs), tx.SendBatch(ctx, b).Close()
 }
 

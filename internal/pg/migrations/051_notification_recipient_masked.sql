@@ -4,7 +4,7 @@
 -- the message is sent, has failed or has expired. The number in the clear
 -- stayed there for good, and a customer's erasure did not reach it. The
 -- application now writes the masked form and an erasure replaces it with
--- [erased] (notifications.EraseRecipientsTx). Rows written before are
+-- [erased] (notifications.QueueForgetRecipients). Rows written before are
 -- masked here, the way the application masks (notifications.mask).
 --
 -- The update bypasses row-level security (every tenant's rows) and the
