@@ -212,6 +212,20 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		// A refusal changed nothing and is not stored; an operation that
 		// never reached its handler (Huma's own validation) neither.
 		k.unit.Rollback()
+		if k.claim != nil && !k.claim.Checked {
+			// The handler refused before its first statement, which the
+			// claim would have ridden: the key may have been used. Its
+			// first outcome answers a retry, never a fresh refusal.
+			s.probeKey(ctx.Context(), k)
+			switch {
+			case k.claim.Busy:
+				s.answerBusy(ctx)
+				return
+			case k.claim.Existing != nil:
+				s.replay(ctx, k)
+				return
+			}
+		}
 	default:
 		if k.body.stream != nil { // the handler has read the body
 			k.req.RequestHash = k.body.streamedHash()
@@ -221,9 +235,16 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		if err == nil {
 			err = k.unit.Commit(ctx.Context(), b)
 		}
+		if k.claim != nil && k.claim.Busy {
+			// The claim rode COMMIT (the handler sent no statement) and
+			// another request held the key.
+			s.answerBusy(ctx)
+			return
+		}
 		if idempotency.IsUsed(err) {
-			// Used after all (the claim's read did not see it): rolled
-			// back, and answered as the key's first request was.
+			// Used after all (the claim's read did not see it, or it rode
+			// COMMIT): rolled back, and answered as the key's first
+			// request was.
 			s.probeKey(ctx.Context(), k)
 			switch {
 			case k.claim.Existing != nil:
@@ -268,13 +289,20 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 
 // claimKey runs at the start of every handler (register): when the request
 // carries an Idempotency-Key, it opens the request's transaction with the
-// key's claim, now that Huma has read and validated the body. The claim is
-// sent with BEGIN, in the transaction's first round trip, before the
-// handler runs: a key in use or used before stops the request there, and
-// the middleware answers 409 or replays, so a retry of a completed request
-// never runs any of its handler again. (Riding the handler's first
-// statement instead would save that round trip, but let the handler's work
-// before its first statement run again on every retry.)
+// key's claim, now that Huma has read and validated the body. The claim,
+// with BEGIN, rides the handler's first round trip (its first statement or
+// batch, or COMMIT), at its head: the key's lock is taken before anything
+// the handler reads, so the reads see what a request holding the key
+// committed. A key in use or used before fails that round trip: the
+// handler stops there, nothing it did commits, and the middleware answers
+// 409 or replays. What a retry of a completed request runs again is the
+// handler's work before its first statement, in memory only (no handler
+// acts outside its transaction), and one round trip of its statements,
+// rolled back. A handler that refuses before its first statement has not
+// checked the key: the middleware checks it then (probeKey), so a retry
+// still gets the first outcome. The round trip this saves on every
+// idempotent POST is a third of an intake's (3 → 2) and a quarter of a
+// claim submission's (4 → 3).
 func (s *Server) claimKey(ctx context.Context) error {
 	k, _ := ctx.Value(keyedKey{}).(*keyed)
 	if k == nil {
@@ -286,7 +314,7 @@ func (s *Server) claimKey(ctx context.Context) error {
 	}
 	b := &pgx.Batch{}
 	k.claim = idempotency.QueueClaim(b, k.req, s.lockTimeout)
-	return k.unit.Begin(ctx, b)
+	return k.unit.Open(ctx, b)
 }
 
 // keyClaimFailed reports whether the handler of ctx's request stopped

@@ -312,6 +312,49 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 	})
 
+	// The claim rides the handler's first statement; a handler that refuses
+	// before it has not checked the key, and the middleware does: a retry
+	// gets the key's first outcome, never a refusal of its own.
+	t.Run("RefusalBeforeTheFirstStatementChecksTheKey", func(t *testing.T) {
+		intake := func(reference string) map[string]any {
+			b := map[string]any{"channel": "hotline", "type": "repair",
+				"contact": map[string]any{"name": "赵六", "phone": "+86 139 1234 5678"},
+				"address": map[string]any{"region_code": "370202", "line": "人民路 8 号"},
+				"unit":    map[string]any{}, "fault": map[string]any{"symptom": "不脱水"}}
+			if reference != "" {
+				b["external_reference"] = reference // a storefront's only: refused before any statement
+			}
+			return b
+		}
+		count := func() int {
+			r := env.Do(t, http.MethodGet, "/v1/tickets?limit=100", ten.AdminKey, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return len(r.JSON(t)["data"].([]any))
+		}
+		r := env.Do(t, http.MethodPost, "/v1/tickets", ten.AdminKey, intake(""), "Idempotency-Key: refused-1")
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		first := r.JSON(t)["id"]
+		n := count()
+
+		// Another body under the used key: the key's refusal, not the handler's.
+		r = retryWhileBusy(t, env, http.MethodPost, "/v1/tickets", ten.AdminKey, intake("REF-1"), "Idempotency-Key: refused-1")
+		requireProblem(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "header.Idempotency-Key")
+		// The same body: the first outcome, replayed.
+		r = retryWhileBusy(t, env, http.MethodPost, "/v1/tickets", ten.AdminKey, intake(""), "Idempotency-Key: refused-1")
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+		require.Equal(t, first, r.JSON(t)["id"])
+
+		// A refusal under a new key is the handler's, and does not use the key.
+		r = env.Do(t, http.MethodPost, "/v1/tickets", ten.AdminKey, intake("REF-2"), "Idempotency-Key: refused-2")
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.external_reference")
+		r = env.Do(t, http.MethodPost, "/v1/tickets", ten.AdminKey, intake(""), "Idempotency-Key: refused-2")
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Empty(t, r.Header.Get("Idempotent-Replayed"))
+		require.NotEqual(t, first, r.JSON(t)["id"])
+		require.Equal(t, n+1, count(), "one ticket per key that succeeded")
+	})
+
 	t.Run("KeysAreScopedToTheCredential", func(t *testing.T) {
 		otherAdmin, _ := env.Key(t, ten.AdminKey, "tenant_admin")
 		other := env.CreateTenant(t, "idem-other")

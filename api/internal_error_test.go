@@ -22,6 +22,7 @@ import (
 
 	"github.com/servicenet/servicenet/authz"
 	"github.com/servicenet/servicenet/internal/logging"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/internal/services"
 	"github.com/servicenet/servicenet/tenants"
@@ -75,8 +76,9 @@ type failingServer struct {
 	logs   *lockedBuffer
 	secret string // admin key of a tenant
 	calls  atomic.Int32
-	// slowCalls counts the slow operation's runs.
-	slowCalls atomic.Int32
+	// slowCalls counts the slow operation's runs, pureCalls the
+	// statement-less one's.
+	slowCalls, pureCalls atomic.Int32
 }
 
 func newFailingServer(t *testing.T) *failingServer {
@@ -116,6 +118,17 @@ func newFailingServer(t *testing.T) *failingServer {
 		Summary: "Panics on purpose", Tags: []string{"Test"}},
 		func(ctx context.Context, _ *struct{}) (*struct{}, error) { panic("boom: " + secretSQL) })
 
+	// firstStatement is what a real operation does before it acts: a
+	// statement in its transaction, which the key's claim rides (a key used
+	// before stops the handler there).
+	firstStatement := func(ctx context.Context) error {
+		p, _ := tenants.PrincipalFrom(ctx)
+		return pg.InTenantTx(ctx, db.App, p.TenantID, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(ctx, "SELECT 1")
+			return err
+		})
+	}
+
 	// An idempotent POST that fails with an error, then panics, then works:
 	// each failure must release the Idempotency-Key so the retry runs.
 	type thingInput struct {
@@ -131,6 +144,9 @@ func newFailingServer(t *testing.T) *failingServer {
 	register(s, authz.APIKeysCreate, huma.Operation{OperationID: "createThing", Method: http.MethodPost, Path: "/test/things",
 		Summary: "Fails twice, then works", Tags: []string{"Test"}, DefaultStatus: http.StatusCreated, MaxBodyBytes: 1 << 10},
 		func(ctx context.Context, in *thingInput) (*thingOutput, error) {
+			if err := firstStatement(ctx); err != nil {
+				return nil, err
+			}
 			switch n := fs.calls.Add(1); n {
 			case 1:
 				return nil, errors.New("first call: " + secretSQL)
@@ -149,9 +165,23 @@ func newFailingServer(t *testing.T) *failingServer {
 		Summary: "Takes longer than the body-read deadline", Tags: []string{"Test"}, DefaultStatus: http.StatusCreated,
 		MaxBodyBytes: 1 << 10, BodyReadTimeout: 200 * time.Millisecond},
 		func(ctx context.Context, in *thingInput) (*thingOutput, error) {
+			if err := firstStatement(ctx); err != nil {
+				return nil, err
+			}
 			time.Sleep(600 * time.Millisecond)
 			out := &thingOutput{}
 			out.Body.Call = fs.slowCalls.Add(1)
+			return out, nil
+		})
+
+	// An idempotent POST that sends no statement: its key's claim rides
+	// COMMIT, so a retry runs it again (in memory) and is answered with the
+	// first outcome.
+	register(s, authz.APIKeysCreate, huma.Operation{OperationID: "createPureThing", Method: http.MethodPost, Path: "/test/pure-things",
+		Summary: "Computes without the database", Tags: []string{"Test"}, DefaultStatus: http.StatusCreated, MaxBodyBytes: 1 << 10},
+		func(ctx context.Context, in *thingInput) (*thingOutput, error) {
+			out := &thingOutput{}
+			out.Body.Call = fs.pureCalls.Add(1)
 			return out, nil
 		})
 
@@ -315,6 +345,19 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 		require.EqualValues(t, 1, fs.slowCalls.Load())
 		status, _ = send(http.MethodGet, "/test/huma-500", "")
 		require.Equal(t, http.StatusInternalServerError, status, "the connection still serves the next request")
+	})
+
+	t.Run("AStatementlessPostIsReplayed", func(t *testing.T) {
+		first := fs.do(t, http.MethodPost, "/test/pure-things", fs.secret, `{"name":"p"}`, "Idempotency-Key: pure-1")
+		require.Equal(t, http.StatusCreated, first.status, "%s", first.body)
+		require.JSONEq(t, `{"call":1}`, string(first.body))
+		replay := fs.do(t, http.MethodPost, "/test/pure-things", fs.secret, `{"name":"p"}`, "Idempotency-Key: pure-1")
+		require.Equal(t, http.StatusCreated, replay.status, "%s", replay.body)
+		require.Equal(t, "true", replay.header.Get("Idempotent-Replayed"))
+		require.JSONEq(t, `{"call":1}`, string(replay.body), "the first outcome, not the second run's")
+		other := fs.do(t, http.MethodPost, "/test/pure-things", fs.secret, `{"name":"q"}`, "Idempotency-Key: pure-1")
+		require.Equal(t, http.StatusUnprocessableEntity, other.status, "%s", other.body)
+		require.Contains(t, string(other.body), "idempotency_key_reused")
 	})
 
 	t.Run("ServerErrorsReleaseTheIdempotencyKey", func(t *testing.T) {

@@ -403,8 +403,9 @@ func submittedClaims(b *testing.B, env *apitest.Env, tenantID string) []string {
 // database round trips of a claim submission (POST /v1/claims, with an
 // Idempotency-Key, as BenchmarkClaims sends it) and of a resubmission
 // (POST /v1/claims/{id}/resubmit of a claim in needs_info), the whole
-// request, on the server's pool: BEGIN with the key's claim, the
-// operation, and the COMMIT with the stored response. The server's pool
+// request, on the server's pool: BEGIN and the key's claim riding the
+// operation's first round trip, the operation, and the COMMIT with the
+// stored response. The server's pool
 // goes through the counting proxy of BenchmarkIntakeRoundTrips; River only
 // inserts. A figure no machine's load changes.
 func BenchmarkClaimRoundTrips(b *testing.B) {
