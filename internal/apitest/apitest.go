@@ -73,6 +73,11 @@ type Options struct {
 	TenantConcurrency int
 	// APIOnly runs River in app.ModeAPI: jobs are queued, never run.
 	APIOnly bool
+	// ServePool gives the server the pool serve gives it
+	// (SERVICENET_DB_MAX_CONNS connections with its statement and lock
+	// timeouts, from the environment) instead of the test database's
+	// shared one: what a benchmark measures is the server as it runs.
+	ServePool bool
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -196,6 +201,19 @@ func start(t testing.TB, db *pgtest.DB, o Options) (e *Env, stop func(), err err
 	}
 	if o.APIOnly {
 		mode = app.ModeAPI
+	}
+	if o.ServePool && !o.Proxied {
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			return nil, nil, err
+		}
+		pool, err = pg.Connect(context.Background(), db.AppURL, pg.PoolOptions{Name: "apitest-serve", MaxConns: cfg.DBMaxConns,
+			StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
+		if err != nil {
+			stopAll()
+			return nil, nil, err
+		}
+		closers = append(closers, pool.Close)
 	}
 	a, err := app.New(context.Background(), app.Config{Mode: mode, RiverTestOnly: true,
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,

@@ -58,6 +58,7 @@ func newEnvWith(b *testing.B, opts apitest.Options) *apitest.Env {
 	require.NoError(b, err)
 	cfg.TuneRuntime(os.Getenv)
 	opts.RatePerSecond, opts.RateBurst = 1e9, 1e9
+	opts.ServePool = true
 	return apitest.New(b, opts)
 }
 
