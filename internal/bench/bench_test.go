@@ -63,7 +63,7 @@ func newEnvWith(b *testing.B, opts apitest.Options) *apitest.Env {
 }
 
 // newClient is an HTTP client that keeps a connection per concurrent client.
-func newClient(b *testing.B) *http.Client {
+func newClient(b testing.TB) *http.Client {
 	tr := &http.Transport{MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute}
 	b.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -374,7 +374,7 @@ func warmPool(b *testing.B, pool *pgxpool.Pool) {
 
 // warmHTTP opens clients keep-alive connections to the server (and warms the
 // server's database pool) with concurrent authenticated GETs.
-func warmHTTP(b *testing.B, client *http.Client, url, key string) {
+func warmHTTP(b testing.TB, client *http.Client, url, key string) {
 	b.Helper()
 	errs := make(chan error, clients)
 	for range clients {
@@ -403,7 +403,7 @@ func warmHTTP(b *testing.B, client *http.Client, url, key string) {
 func BenchmarkWriteRoundTrips(b *testing.B) {
 	const n = 300
 	ctx := context.Background()
-	env, proxy := newCountedEnv(b)
+	env, proxy := newCountedEnv(b, clients)
 	ten := env.CreateTenant(b, "bench-wrt-"+runID)
 	client := newClient(b)
 	warmHTTP(b, client, env.Server.URL+"/v1/me", ten.AdminKey)

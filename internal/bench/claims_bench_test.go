@@ -35,14 +35,14 @@ func benchToday(days int) string {
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days).Format(time.DateOnly)
 }
 
-func benchCreate(b *testing.B, env *apitest.Env, key, path string, body any) string {
+func benchCreate(b testing.TB, env *apitest.Env, key, path string, body any) string {
 	b.Helper()
 	r := env.Do(b, http.MethodPost, path, key, body)
 	require.Equal(b, http.StatusCreated, r.Status, "%s: %s", path, r.Body)
 	return r.JSON(b)["id"].(string)
 }
 
-func newClaimFixture(b *testing.B, env *apitest.Env, slug string, units int) claimFixture {
+func newClaimFixture(b testing.TB, env *apitest.Env, slug string, units int) claimFixture {
 	b.Helper()
 	cny := func(fen int64) map[string]any { return map[string]any{"amount": fen, "currency": "CNY"} }
 	f := claimFixture{tenant: env.CreateTenant(b, slug)}
@@ -411,7 +411,7 @@ func submittedClaims(b *testing.B, env *apitest.Env, tenantID string) []string {
 func BenchmarkClaimRoundTrips(b *testing.B) {
 	const units = 16
 	ctx := context.Background()
-	env, proxy := newCountedEnv(b)
+	env, proxy := newCountedEnv(b, clients)
 	f := newClaimFixture(b, env, "bench-claim-rt-"+runID, units)
 	client := newClient(b)
 	warmHTTP(b, client, env.Server.URL+"/v1/me", f.tenant.AdminKey)

@@ -45,7 +45,7 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 		n = v // more, for a profile of the server or the database
 	}
 	ctx := context.Background()
-	env, proxy := newCountedEnv(b)
+	env, proxy := newCountedEnv(b, clients)
 	f := newTicketFixture(b, env, "bench-rt-"+runID)
 	client := newClient(b)
 	warmHTTP(b, client, env.Server.URL+"/v1/me", f.agent)
@@ -112,11 +112,11 @@ func BenchmarkIntakeRoundTrips(b *testing.B) {
 
 // newCountedEnv is apitest.New with the server's pool behind a round-trip
 // counting proxy and River insert-only.
-func newCountedEnv(b *testing.B) (*apitest.Env, *tripCounter) {
+func newCountedEnv(b testing.TB, conns int32) (*apitest.Env, *tripCounter) {
 	b.Helper()
 	db := pgtest.NewDB(b)
 	p := newTripCounter(b, db.AppURL)
-	pool, err := pg.Connect(context.Background(), p.url, pg.PoolOptions{Name: "bench-counted", MaxConns: clients})
+	pool, err := pg.Connect(context.Background(), p.url, pg.PoolOptions{Name: "bench-counted", MaxConns: conns})
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 	logs := &apitest.SyncBuffer{}
@@ -146,21 +146,25 @@ type tripCounter struct {
 	tracing atomic.Bool
 	mu      sync.Mutex
 	trace   []string
+	// traceConn is the proxied connection of each trace line (from 0, in
+	// the order they were accepted).
+	traceConn []int
 }
 
-func (t *tripCounter) log(s string) {
+func (t *tripCounter) log(conn int, s string) {
 	if !t.tracing.Load() {
 		return
 	}
 	t.mu.Lock()
 	t.trace = append(t.trace, s)
+	t.traceConn = append(t.traceConn, conn)
 	t.mu.Unlock()
 }
 
 // client copies the client's messages to the server; while tracing it logs
 // the statements they run (Parse and simple Query; Bind of a prepared
 // statement by its SQL).
-func (t *tripCounter) client(dst io.Writer, src io.Reader) {
+func (t *tripCounter) client(conn int, dst io.Writer, src io.Reader) {
 	r := bufio.NewReader(src)
 	w := bufio.NewWriter(dst)
 	named := map[string]string{}
@@ -186,19 +190,19 @@ func (t *tripCounter) client(dst io.Writer, src io.Reader) {
 		}
 		switch head[0] {
 		case 'Q':
-			t.log("Q " + cstr(body))
+			t.log(conn, "Q "+cstr(body))
 		case 'P':
 			name := cstr(body)
 			sql := cstr(body[len(name)+1:])
 			if name != "" {
 				named[name] = sql
 			}
-			t.log("P " + sql)
+			t.log(conn, "P "+sql)
 		case 'B':
 			portal := cstr(body)
 			stmt := cstr(body[len(portal)+1:])
 			if stmt != "" {
-				t.log("B " + named[stmt])
+				t.log(conn, "B "+named[stmt])
 			}
 		}
 		_, _ = w.Write(head[:])
@@ -218,7 +222,7 @@ func cstr(b []byte) string {
 	return string(b)
 }
 
-func newTripCounter(b *testing.B, rawURL string) *tripCounter {
+func newTripCounter(b testing.TB, rawURL string) *tripCounter {
 	b.Helper()
 	u, err := url.Parse(rawURL)
 	require.NoError(b, err)
@@ -229,6 +233,7 @@ func newTripCounter(b *testing.B, rawURL string) *tripCounter {
 	u.Host = ln.Addr().String()
 	t := &tripCounter{url: u.String()}
 	go func() {
+		conns := 0
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -239,8 +244,10 @@ func newTripCounter(b *testing.B, rawURL string) *tripCounter {
 				_ = c.Close()
 				continue
 			}
-			go func() { t.client(s, c); _ = s.Close() }()
-			go func() { t.count(c, s); _ = c.Close() }()
+			conn := conns
+			conns++
+			go func() { t.client(conn, s, c); _ = s.Close() }()
+			go func() { t.count(conn, c, s); _ = c.Close() }()
 		}
 	}()
 	return t
@@ -249,7 +256,7 @@ func newTripCounter(b *testing.B, rawURL string) *tripCounter {
 // count copies the server's messages to the client, counting the
 // ReadyForQuery ('Z') ones. Server messages are a type byte and a length
 // (itself included); the startup phase sends nothing untyped.
-func (t *tripCounter) count(dst io.Writer, src io.Reader) {
+func (t *tripCounter) count(conn int, dst io.Writer, src io.Reader) {
 	buf := make([]byte, 64<<10)
 	var head [5]byte
 	have, skip := 0, 0 // bytes of the header read; bytes of a body left to pass
@@ -268,7 +275,7 @@ func (t *tripCounter) count(dst io.Writer, src io.Reader) {
 			if have == 5 {
 				if head[0] == 'Z' {
 					t.trips.Add(1)
-					t.log("---- round trip ends")
+					t.log(conn, "---- round trip ends")
 				}
 				skip = int(binary.BigEndian.Uint32(head[1:])) - 4
 				have = 0

@@ -53,7 +53,7 @@ type ticketFixture struct {
 	window map[string]any // a preferred window two weekdays ahead
 }
 
-func newTicketFixture(b *testing.B, env *apitest.Env, slug string) *ticketFixture {
+func newTicketFixture(b testing.TB, env *apitest.Env, slug string) *ticketFixture {
 	b.Helper()
 	d := env.DemoBrand(b, slug)
 	f := &ticketFixture{env: env, tenant: d.Tenant, model: d.Washer, region: d.Region}
@@ -84,7 +84,7 @@ func newIntake(registered bool) intake {
 // intakes returns n intakes, alternately of registered and unregistered
 // serials; the registered ones are registered first (untimed), each to a
 // customer with the intake's phone, 16 at a time.
-func (f *ticketFixture) intakes(b *testing.B, n int) []intake {
+func (f *ticketFixture) intakes(b testing.TB, n int) []intake {
 	b.Helper()
 	ctx := context.Background()
 	p := tenants.Principal{TenantID: f.tenant.ID, KeyID: f.tenant.AdminID}
