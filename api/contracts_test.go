@@ -74,7 +74,7 @@ func contractUnitIn(ctx context.Context, t *testing.T, env *apitest.Env, tenantI
 			channel, sf = "storefront", &storefrontID
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, storefront_id, purchase_price, currency, created_by)
-			VALUES ($1, $2, $3, $2, $4, $5::date, $6, $7, 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase, channel, sf)
+			VALUES ($1, $2, $3, $2::text, $4, $5::date, $6, $7, 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase, channel, sf)
 		return err
 	}))
 	return id

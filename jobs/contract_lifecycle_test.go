@@ -60,7 +60,7 @@ func (b *contractBundle) contractUnit(t *testing.T, tenantID, category, purchase
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, channel, purchase_price, currency, created_by)
-			VALUES ($1, $2, $3, $2, $4, $5::date, 'brand_store', 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase)
+			VALUES ($1, $2, $3, $2::text, $4, $5::date, 'brand_store', 299900, 'CNY', 'test')`, tx.TenantID, id, model, customer, purchase)
 		return err
 	}))
 	return id

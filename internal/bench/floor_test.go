@@ -93,9 +93,10 @@ func captureTx(ctx context.Context, owner *pgxpool.Pool, tenantID, txid string) 
 		for _, name := range names {
 			t := &replayTable{name: name}
 			rows, err := tx.Query(ctx, `
-				SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+				SELECT a.attname::text, format_type(coalesce(nullif(ty.typbasetype, 0), a.atttypid), a.atttypmod),
 				       EXISTS (SELECT FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND a.attnum = ANY (i.indkey))
-				FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+				FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid -- a domain's base type
+				LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 				WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
 				  AND a.attgenerated = '' AND a.attidentity <> 'a'
 				  AND coalesce(pg_get_expr(d.adbin, d.adrelid), '') NOT LIKE 'nextval(%'
