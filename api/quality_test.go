@@ -179,6 +179,25 @@ func parseRFC(t *testing.T, v any) time.Time {
 	return ts
 }
 
+// TestQualityFoldsAnUntriagedTicket: a ticket taken in and not yet
+// triaged has no mode; its facts are still folded (the fold once failed on
+// it, "cannot scan NULL into *bool", and retried without end, so the
+// tenant's scorecards stopped).
+func TestQualityFoldsAnUntriagedTicket(t *testing.T) {
+	t.Parallel()
+	s := newQualityShop(t, "quality-untriaged")
+	r := s.env.Do(t, http.MethodPost, "/v1/tickets", s.agent, map[string]any{
+		"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "孙八", "phone": "+86 139 5555 0203"},
+		"address": map[string]any{"region_code": s.d.Region, "line": "人民路 12 号"},
+		"unit":    map[string]any{"model_id": s.d.Washer, "serial": "Q-UNTRIAGED", "purchase_date": shanghaiToday(-365)},
+		"fault":   map[string]any{"symptom": "洗衣机不脱水"},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	require.Nil(t, r.JSON(t)["mode"])
+	s.fold(t)
+}
+
 // TestQualityScorecards drives tickets, visits, callbacks, complaints and
 // breaches through the API for two nodes and three technicians, folds the
 // feed, and checks every KPI's numerator and denominator against values

@@ -50,7 +50,7 @@ type QualityFacts struct {
 func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]QualityFacts, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT t.id, t.state, coalesce(t.category, ''), coalesce(t.region_code, ''), coalesce(t.node_id, ''),
-		       coalesce(t.technician_id, ''), t.unit_id, t.created_at, (t.guidance IS NOT NULL OR t.mode = 'remote'),
+		       coalesce(t.technician_id, ''), t.unit_id, t.created_at, (t.guidance IS NOT NULL OR t.mode IS NOT DISTINCT FROM 'remote'),
 		       t.dispatch_count,
 		       (SELECT min(a.at) FROM ticket_appointments a WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id),
 		       (SELECT min(v.arrived_at) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id),
