@@ -64,8 +64,10 @@ func requireTrips(t *testing.T, proxy *tripCounter, want int64, what string, req
 // backgroundTrips counts the round trips of trace that were none of the
 // request's: River's notice of an inserted job (sent once per queue per
 // fetch cooldown), the batched write of the keys' last use, the replica's
-// heartbeat, and a statement's preparation (its Parse and Describe, once
-// per connection: on a connection the warm-up did not reach).
+// heartbeat, a statement's preparation (its Parse and Describe, once per
+// connection: on a connection the warm-up did not reach), a liveness
+// probe (the pool's ping of a connection idle for over a second, a
+// SELECT 1 of the server's own).
 //
 // Each connection's lines are read apart (conns: the connection of each
 // line), since other connections' work interleaves with the request's.
@@ -79,8 +81,8 @@ func backgroundTrips(trace []string, conns []int) int64 {
 			continue
 		}
 		if len(trip[c]) > 0 && !slices.ContainsFunc(trip[c], func(s string) bool {
-			return !strings.HasPrefix(s, "P ") && !strings.Contains(s, "pg_notify") && !strings.Contains(s, "last_used_at") &&
-				!strings.Contains(s, "api_replicas")
+			return !strings.HasPrefix(s, "P ") && s != "Q -- ping" && s != "Q SELECT 1" && !strings.Contains(s, "pg_notify") &&
+				!strings.Contains(s, "last_used_at") && !strings.Contains(s, "api_replicas")
 		}) {
 			n++
 		}
