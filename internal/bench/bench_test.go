@@ -84,6 +84,20 @@ func runClients(b *testing.B, op func(client int, seq uint64) error) float64 {
 // run and fails the benchmark.
 func runBatch(b *testing.B, n int, op func(client, i int) error) float64 {
 	b.Helper()
+	b.ResetTimer()
+	b.StartTimer()
+	err := runConcurrently(n, op)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(n) / b.Elapsed().Seconds()
+}
+
+// runConcurrently runs n operations in total from exactly clients
+// goroutines (op as in runBatch), untimed; the first error stops the run
+// and is returned.
+func runConcurrently(n int, op func(client, i int) error) error {
 	var (
 		next     atomic.Int64
 		failed   atomic.Bool
@@ -91,8 +105,6 @@ func runBatch(b *testing.B, n int, op func(client, i int) error) float64 {
 		errOnce  sync.Once
 		wg       sync.WaitGroup
 	)
-	b.ResetTimer()
-	b.StartTimer()
 	for c := range clients {
 		wg.Go(func() {
 			for !failed.Load() {
@@ -109,11 +121,7 @@ func runBatch(b *testing.B, n int, op func(client, i int) error) float64 {
 		})
 	}
 	wg.Wait()
-	b.StopTimer()
-	if firstErr != nil {
-		b.Fatal(firstErr)
-	}
-	return float64(n) / b.Elapsed().Seconds()
+	return firstErr
 }
 
 // openLoopResult is what an open-loop run measured.

@@ -3,8 +3,6 @@ package bench
 import (
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,14 +27,14 @@ func TestRequestRoundTrips(t *testing.T) {
 	warmHTTP(t, client, env.Server.URL+"/v1/me", f.agent)
 	const n = 20
 	ins := f.intakes(t, 2*clients+n)
-	warmConcurrently(t, 2*clients, func(i int) error { _, err := f.open(client, ins[i]); return err })
+	require.NoError(t, runConcurrently(2*clients, func(_, i int) error { _, err := f.open(client, ins[i]); return err }))
 	for _, in := range ins[2*clients:] {
 		requireTrips(t, proxy, 2, "intake", func() error { _, err := f.open(client, in); return err })
 	}
 
 	c := newClaimFixture(t, env, "rt-claims-"+runID, 8)
 	url := env.Server.URL + "/v1/claims"
-	warmConcurrently(t, 2*clients, func(int) error { return c.submit(client, url, seqs.Add(1)) })
+	require.NoError(t, runConcurrently(2*clients, func(_, _ int) error { return c.submit(client, url, seqs.Add(1)) }))
 	for range n {
 		requireTrips(t, proxy, 3, "claim submission", func() error { return c.submit(client, url, seqs.Add(1)) })
 	}
@@ -89,27 +87,4 @@ func backgroundTrips(trace []string, conns []int) int64 {
 		trip[c] = nil
 	}
 	return n
-}
-
-// warmConcurrently runs op(0..n-1) from clients goroutines, so that every
-// connection of the server's pool prepares the statements of the path.
-func warmConcurrently(t *testing.T, n int, op func(i int) error) {
-	t.Helper()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range clients {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				if err := op(i); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
 }
