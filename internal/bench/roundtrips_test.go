@@ -255,15 +255,23 @@ func newTripCounter(b testing.TB, rawURL string) *tripCounter {
 
 // count copies the server's messages to the client, counting the
 // ReadyForQuery ('Z') ones. Server messages are a type byte and a length
-// (itself included); the startup phase sends nothing untyped.
+// (itself included); the startup phase sends nothing untyped. While
+// tracing, a ReadyForQuery is logged as tripEnd followed by the
+// transaction status before and after the round trip ('I' idle, 'T' in a
+// transaction, 'E' in a failed one).
 func (t *tripCounter) count(conn int, dst io.Writer, src io.Reader) {
 	buf := make([]byte, 64<<10)
 	var head [5]byte
 	have, skip := 0, 0 // bytes of the header read; bytes of a body left to pass
+	status, ready := byte('I'), false
 	for {
 		n, err := src.Read(buf)
 		for i := 0; i < n; {
 			if skip > 0 {
+				if ready { // a ReadyForQuery's body: the transaction status
+					t.log(conn, tripEnd+string([]byte{' ', status, ' ', buf[i]}))
+					status, ready = buf[i], false
+				}
 				k := min(skip, n-i)
 				skip -= k
 				i += k
@@ -275,7 +283,7 @@ func (t *tripCounter) count(conn int, dst io.Writer, src io.Reader) {
 			if have == 5 {
 				if head[0] == 'Z' {
 					t.trips.Add(1)
-					t.log(conn, "---- round trip ends")
+					ready = true
 				}
 				skip = int(binary.BigEndian.Uint32(head[1:])) - 4
 				have = 0
@@ -291,3 +299,6 @@ func (t *tripCounter) count(conn int, dst io.Writer, src io.Reader) {
 		}
 	}
 }
+
+// tripEnd begins the trace line of a round trip's end.
+const tripEnd = "---- round trip ends"
