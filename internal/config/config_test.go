@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,12 +9,18 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// TestPoolSize: the pool is 20 by default, 2 at least; fewer is refused at
-// start, naming the variable.
+// TestPoolSize: the pool is twice the process's cores plus one by default
+// (4 at least), 2 at least when set; fewer is refused at start, naming the
+// variable.
 func TestPoolSize(t *testing.T) {
 	c, err := Load(env(nil))
 	require.NoError(t, err)
-	require.EqualValues(t, 20, c.DBMaxConns)
+	require.EqualValues(t, max(4, 2*runtime.GOMAXPROCS(0)+1), c.DBMaxConns)
+	prev := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	require.EqualValues(t, 4, DefaultDBMaxConns())
+	runtime.GOMAXPROCS(8)
+	require.EqualValues(t, 17, DefaultDBMaxConns())
 
 	c, err = Load(env(map[string]string{"SERVICENET_DB_MAX_CONNS": "2"}))
 	require.NoError(t, err)
