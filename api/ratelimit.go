@@ -99,10 +99,10 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 }
 
 // tenantShare bounds the requests of one tenant running at once on this
-// replica to Config.TenantConcurrency, its share of the database pool, so
-// that one tenant's flood cannot hold every connection. A request over the
-// share waits up to tenantShareWait for a slot, then is answered 429 with
-// Retry-After. The operator and public operations are not counted.
+// replica to Config.TenantConcurrency, so that one tenant's flood puts at
+// most that many requests ahead of another tenant's in the queue for the
+// pool's connections. A request over the share waits up to
+// tenantShareWait for a slot, then is answered 429 with Retry-After. The operator and public operations are not counted.
 func (s *Server) tenantShare(ctx huma.Context, next func(huma.Context)) {
 	p, ok := tenants.PrincipalFrom(ctx.Context())
 	if !ok || p.TenantID == "" {
@@ -129,6 +129,21 @@ func (s *Server) tenantShare(ctx huma.Context, next func(huma.Context)) {
 	}
 	defer func() { <-slots }()
 	next(ctx)
+}
+
+// MinTenantConcurrency is the least share a tenant gets by default. A slot
+// is held for a request's whole life, its body's upload included, not only
+// while it holds a connection: with a pool sized to the cores (5 on two,
+// config.DefaultDBMaxConns), half the pool would let two slow uploads of
+// one tenant shut its other requests out of the replica. Requests over the
+// pool wait in the pool's queue with every other tenant's, behind at most
+// this many of the flooding tenant's transactions.
+const MinTenantConcurrency = 10
+
+// defaultTenantConcurrency is a tenant's share of a replica whose pool has
+// conns connections: half of them, at least MinTenantConcurrency.
+func defaultTenantConcurrency(conns int32) int {
+	return max(MinTenantConcurrency, int(conns)/2)
 }
 
 // tenantShareWait is how long a request over its tenant's share waits.

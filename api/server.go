@@ -41,8 +41,8 @@ type Config struct {
 	// raise it to measure uploads larger than the job may import.
 	MaxImportBytes int64
 	// TenantConcurrency is how many requests of one tenant run at once on
-	// this replica (its share of the database pool); zero: half the pool's
-	// connections, at least 2.
+	// this replica; zero: half the pool's connections, at least
+	// MinTenantConcurrency.
 	TenantConcurrency int
 	// Replicas, when set, says how many API replicas share the database:
 	// each enforces 1/n of every rate limit. Nil: this one alone.
@@ -106,9 +106,9 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.MaxImportBytes = network.MaxImportBytes
 	}
 	if cfg.TenantConcurrency <= 0 {
-		cfg.TenantConcurrency = 2
+		cfg.TenantConcurrency = MinTenantConcurrency
 		if deps.DB != nil {
-			cfg.TenantConcurrency = max(2, int(deps.DB.Config().MaxConns)/2)
+			cfg.TenantConcurrency = defaultTenantConcurrency(deps.DB.Config().MaxConns)
 		}
 	}
 	if cfg.Replicas == nil {

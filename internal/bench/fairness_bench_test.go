@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/api"
 	"github.com/servicenet/servicenet/internal/apitest"
 )
 
@@ -26,7 +27,7 @@ import (
 // B's p99 alone (alone-p99-ms), under A's flood (flood-p99-ms), their ratio
 // (target ≤ 2) and A's admitted and refused rates.
 func BenchmarkNoisyNeighbour(b *testing.B) {
-	env := apitest.New(b, apitest.Options{RatePerSecond: 50, RateBurst: 100, TenantConcurrency: 10}) // serve's defaults
+	env := apitest.New(b, apitest.Options{RatePerSecond: 50, RateBurst: 100, TenantConcurrency: api.MinTenantConcurrency, ServePool: true}) // serve's defaults
 	ta := env.CreateTenant(b, "noisy-a")
 	tb := env.CreateTenant(b, "quiet-b")
 	client := newClient(b)
