@@ -102,7 +102,8 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 // replica to Config.TenantConcurrency, so that one tenant's flood puts at
 // most that many requests ahead of another tenant's in the queue for the
 // pool's connections. A request over the share waits up to
-// tenantShareWait for a slot, then is answered 429 with Retry-After. The operator and public operations are not counted.
+// tenantShareWait for a slot, then is answered 429 with Retry-After. The
+// operator and public operations are not counted.
 func (s *Server) tenantShare(ctx huma.Context, next func(huma.Context)) {
 	p, ok := tenants.PrincipalFrom(ctx.Context())
 	if !ok || p.TenantID == "" {

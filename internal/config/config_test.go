@@ -15,7 +15,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestPoolSize(t *testing.T) {
 	c, err := Load(env(nil))
 	require.NoError(t, err)
-	require.EqualValues(t, max(4, 2*runtime.GOMAXPROCS(0)+1), c.DBMaxConns)
+	require.Equal(t, DefaultDBMaxConns(), c.DBMaxConns)
 	prev := runtime.GOMAXPROCS(1)
 	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 	require.EqualValues(t, 4, DefaultDBMaxConns())

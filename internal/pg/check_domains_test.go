@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
@@ -59,6 +60,6 @@ func TestCheckDomains(t *testing.T) {
 	})
 	var pgErr *pgconn.PgError
 	require.True(t, errors.As(err, &pgErr), "%v", err)
-	require.Equal(t, "23514", pgErr.Code)
+	require.Equal(t, pgerrcode.CheckViolation, pgErr.Code)
 	require.Equal(t, "idempotency_keys_state_check", pgErr.ConstraintName)
 }
