@@ -234,13 +234,19 @@ func (r replayTx) queue(b *pgx.Batch, n uint64) {
 	}
 }
 
-// replayOnce writes one replay of r for tenantID as its own transaction
-// on pool (the application role): BEGIN and the scope, the inserts in one
-// batch, COMMIT.
-func replayOnce(ctx context.Context, pool *pgxpool.Pool, tenantID string, r replayTx, n uint64) error {
+// replayGroup writes group replays of templates (in turn, numbered from
+// the shared sequence) for tenantID as one transaction on pool (the
+// application role): BEGIN and the scope, the inserts in one batch,
+// COMMIT. A group of 1 is the operation's own transaction; a larger one
+// is what the rows would cost if the application committed concurrent
+// operations together (group commit), each statement still one row.
+func replayGroup(ctx context.Context, pool *pgxpool.Pool, tenantID string, templates []replayTx, group int) error {
 	return pg.InTenantTx(ctx, pool, tenantID, func(tx pg.TenantTx) error {
 		b := &pgx.Batch{}
-		r.queue(b, n)
+		for range group {
+			n := seqs.Add(1)
+			templates[n%uint64(len(templates))].queue(b, n)
+		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
@@ -293,10 +299,8 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 		}
 		return tx.Commit(ctx)
 	}
-	replayOp := func() error {
-		n := seqs.Add(1)
-		return replayOnce(ctx, app, tenantID, templates[n%uint64(len(templates))], n)
-	}
+	group := floorGroup()
+	replayOp := func() error { return replayGroup(ctx, app, tenantID, templates, group) }
 	// Warm: every statement prepared on every connection.
 	runBatch(b, 8*clients, func(int, int) error { return replayOp() })
 	runBatch(b, 8*clients, func(int, int) error { return rawOp() })
@@ -320,6 +324,11 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 		return float64((s1 - s0).Microseconds()) / 1000 / float64(n), float64((d1 - d0).Microseconds()) / 1000 / float64(n),
 			(wal() - w0) / int64(n)
 	}
+	// perReplay is perOp of n transactions of replays, per replay.
+	perReplay := func(n int) (self, db float64, walBytes int64) {
+		self, db, walBytes = perOp(n, replayOp)
+		return self / float64(group), db / float64(group), walBytes / int64(group)
+	}
 	su := pgssPool(b)
 	if su != nil {
 		require.NoError(b, pgssReset(ctx, su))
@@ -330,7 +339,7 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 	out.replaySelf, out.replayCPU, out.rawSelf, out.rawCPU = math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)
 	const replayN, rawN = 100, 500
 	for range 5 {
-		self, db, w := perOp(replayN, replayOp)
+		self, db, w := perReplay(replayN)
 		out.replaySelf, out.replayCPU, out.replayWAL = min(out.replaySelf, self), min(out.replayCPU, db), w
 		self, db, w = perOp(rawN, rawOp)
 		out.rawSelf, out.rawCPU, out.rawWAL = min(out.rawSelf, self), min(out.rawCPU, db), w
@@ -349,7 +358,9 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 	var replays, raws []float64
 	deadline := time.Now().Add(40 * time.Second)
 	for r := 0; r < 3 || (r < 7 && time.Now().Before(deadline)); r++ {
-		rep := func() { replays = append(replays, runBatch(b, 1000, func(int, int) error { return replayOp() })) }
+		rep := func() {
+			replays = append(replays, float64(group)*runBatch(b, 1000/group, func(int, int) error { return replayOp() }))
+		}
 		raw := func() { raws = append(raws, runBatch(b, 3000, func(int, int) error { return rawOp() })) }
 		if r%2 == 0 {
 			raw()
@@ -399,8 +410,9 @@ func (r floorResult) report(b *testing.B, what string, templates []replayTx) {
 // replayed jobs are not worked. What a kind of row costs is measured by
 // leaving it out (SERVICENET_BENCH_FLOOR_SKIP, see replayTx.without) or
 // by a schema variant (SERVICENET_BENCH_FLOOR_SQL, e.g. the audit
-// triggers disabled); SERVICENET_BENCH_FLOOR_RATES=off measures the CPU
-// per transaction only.
+// triggers disabled); SERVICENET_BENCH_FLOOR_GROUP=n commits n replays
+// per transaction (see replayGroup); SERVICENET_BENCH_FLOOR_RATES=off
+// measures the CPU per transaction only.
 func BenchmarkIntakeFloor(b *testing.B) {
 	ctx := context.Background()
 	env := newEnvWith(b, apitest.Options{APIOnly: true})
@@ -450,6 +462,9 @@ func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.T
 		}
 		fmt.Printf("floor variant: rows left out: %s\n", skip)
 	}
+	if g := floorGroup(); g > 1 {
+		fmt.Printf("floor variant: %d replays per transaction; rates, CPU and WAL are per replay\n", g)
+	}
 	measureFloor(b, ctx, env.DB.Owner, app, ten.ID, ten.AdminID, templates).report(b, what, templates)
 }
 
@@ -490,6 +505,15 @@ func skipped(t *replayTable, row []*string, skip []string) bool {
 		}
 	}
 	return false
+}
+
+// floorGroup is SERVICENET_BENCH_FLOOR_GROUP: how many replays share a
+// transaction (1 unless set; see replayGroup).
+func floorGroup() int {
+	if g, err := strconv.Atoi(os.Getenv("SERVICENET_BENCH_FLOOR_GROUP")); err == nil && g > 1 {
+		return g
+	}
+	return 1
 }
 
 // floorVariant runs SERVICENET_BENCH_FLOOR_SQL, when set, as the owner
