@@ -131,7 +131,8 @@ func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 	}
 	// By the key alone (the primary key), liveness computed, not filtered
 	// on: a filter on expires_at lets the planner scan the expiry index
-	// through every live record of the tenant.
+	// through every live record of the tenant. That index is partial so
+	// that this read cannot use it at all (migration 053).
 	b.Queue(`SELECT state = 'completed' AND expires_at > now(), request_hash, method, path, coalesce(response_status, 0),
 			response_headers, response_body
 		FROM `+table+` WHERE `+where, tenant, r.CredentialID, r.Key).

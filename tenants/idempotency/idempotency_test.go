@@ -3,6 +3,7 @@ package idempotency_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,4 +282,41 @@ func TestDeleteExpired(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "sweeping again deletes nothing")
 	require.Equal(t, []string{"c1/fresh", "platform:operator/fresh"}, remaining())
+}
+
+// TestClaimReadsByPrimaryKey pins the plan of the claim's read of a key's
+// record, as a pooled connection caches it (generic), on the table as a new
+// database has it: empty, no statistics. The sweep's index also leads with
+// tenant_id, and a plan on it walks every record of the tenant for each
+// claim (migration 053).
+func TestClaimReadsByPrimaryKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	batch := &pgx.Batch{}
+	idempotency.QueueClaim(batch, request(idempotency.Scope{TenantID: b.tenant, CredentialID: "c1"}, "k", "h"), "")
+	var read string
+	for _, q := range batch.QueuedQueries {
+		if strings.Contains(q.SQL, "FROM idempotency_keys") {
+			read = q.SQL
+		}
+	}
+	require.NotEmpty(t, read, "the claim reads the key's record")
+	var plan []string
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.tenant, func(tx pg.TenantTx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `PREPARE claim_read (text, text, text) AS `+read, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+		defer tx.Exec(ctx, `DEALLOCATE claim_read`) //nolint:errcheck // the transaction's end reports a failure
+		rows, err := tx.Query(ctx, `EXPLAIN EXECUTE claim_read ($1, 'c1', 'k')`, pgx.QueryExecModeSimpleProtocol, tx.TenantID)
+		if err != nil {
+			return err
+		}
+		plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}))
+	require.Contains(t, strings.Join(plan, "\n"), "Index Scan using idempotency_keys_pkey", strings.Join(plan, "\n"))
 }
