@@ -13,6 +13,8 @@
 -- predicate. The sweep's `expires_at <= now()` implies `expires_at IS NOT
 -- NULL` (the operator is strict); the claim names no expiry and cannot use
 -- it. Every record is in it (expires_at is NOT NULL), so the sweep reads the
--- same entries as before.
+-- same entries as before. The rebuild blocks writes of keyed requests for
+-- as long as it takes (one index over at most a day of records, the
+-- retention), once, in the migration's transaction.
 DROP INDEX idempotency_keys_expiry_idx;
 CREATE INDEX idempotency_keys_expiry_idx ON idempotency_keys (tenant_id, expires_at) WHERE expires_at IS NOT NULL;
