@@ -277,10 +277,11 @@ type floorResult struct {
 	rounds              int
 }
 
-// measureFloor replays templates (in turn) against the raw single-row
-// insert: first at one client for the CPU per transaction (database and
-// this process), then in interleaved rounds at 16 clients for the rates.
-func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, tenantID, adminID string, templates []replayTx) floorResult {
+// measureFloor replays templates (in turn, group of them per transaction,
+// see replayGroup) against the raw single-row insert: first at one client
+// for the CPU per replay (database and this process), then in interleaved
+// rounds at 16 clients for the rates.
+func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, tenantID, adminID string, templates []replayTx, group int) floorResult {
 	b.Helper()
 	const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	roles := []string{"dispatcher"}
@@ -299,7 +300,6 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 		}
 		return tx.Commit(ctx)
 	}
-	group := floorGroup()
 	replayOp := func() error { return replayGroup(ctx, app, tenantID, templates, group) }
 	// Warm: every statement prepared on every connection.
 	runBatch(b, 8*clients, func(int, int) error { return replayOp() })
@@ -359,7 +359,7 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 	deadline := time.Now().Add(40 * time.Second)
 	for r := 0; r < 3 || (r < 7 && time.Now().Before(deadline)); r++ {
 		rep := func() {
-			replays = append(replays, float64(group)*runBatch(b, 1000/group, func(int, int) error { return replayOp() }))
+			replays = append(replays, float64(group)*runBatch(b, max(1, 1000/group), func(int, int) error { return replayOp() }))
 		}
 		raw := func() { raws = append(raws, runBatch(b, 3000, func(int, int) error { return rawOp() })) }
 		if r%2 == 0 {
@@ -462,10 +462,11 @@ func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.T
 		}
 		fmt.Printf("floor variant: rows left out: %s\n", skip)
 	}
-	if g := floorGroup(); g > 1 {
-		fmt.Printf("floor variant: %d replays per transaction; rates, CPU and WAL are per replay\n", g)
+	group := floorGroup()
+	if group > 1 {
+		fmt.Printf("floor variant: %d replays per transaction; rates, CPU and WAL are per replay\n", group)
 	}
-	measureFloor(b, ctx, env.DB.Owner, app, ten.ID, ten.AdminID, templates).report(b, what, templates)
+	measureFloor(b, ctx, env.DB.Owner, app, ten.ID, ten.AdminID, templates, group).report(b, what, templates)
 }
 
 // without is r less the rows skip names, each a table ("notifications":
