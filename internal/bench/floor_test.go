@@ -378,9 +378,11 @@ func measureFloor(b *testing.B, ctx context.Context, owner, app *pgxpool.Pool, t
 // report prints and reports a floor run for what (intake, claim).
 func (r floorResult) report(b *testing.B, what string, templates []replayTx) {
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(r.replayRate, "replay-tx/s")
-	b.ReportMetric(r.rawRate, "raw-tx/s")
-	b.ReportMetric(r.replayRate/r.rawRate, "replay/raw")
+	if r.rounds > 0 { // no rates with SERVICENET_BENCH_FLOOR_RATES=off
+		b.ReportMetric(r.replayRate, "replay-tx/s")
+		b.ReportMetric(r.rawRate, "raw-tx/s")
+		b.ReportMetric(r.replayRate/r.rawRate, "replay/raw")
+	}
 	b.ReportMetric(r.replayCPU, "replay-db-cpu-ms")
 	b.ReportMetric(r.rawCPU, "raw-db-cpu-ms")
 	for i, t := range templates {
@@ -429,16 +431,12 @@ func BenchmarkIntakeFloor(b *testing.B) {
 		require.NoError(b, err)
 		templates = append(templates, captureLatest(b, ctx, env.DB.Owner, f.tenant.ID, "ticket.opened"))
 	}
-	if os.Getenv("SERVICENET_BENCH_FLOOR_SKIP") != "" {
-		runFloor(b, ctx, env, f.tenant, "intake", templates)
+	if skip := floorSkip(); skip != nil {
+		runFloor(b, ctx, env, f.tenant, "intake", templates, skip)
 		return
 	}
-	b.Run("all_rows", func(b *testing.B) { runFloor(b, ctx, env, f.tenant, "intake", templates) })
-	core := make([]replayTx, len(templates))
-	for i, t := range templates {
-		core[i] = t.without(intakeBeyondCore)
-	}
-	b.Run("core_rows", func(b *testing.B) { runFloor(b, ctx, env, f.tenant, "intake core", core) })
+	b.Run("all_rows", func(b *testing.B) { runFloor(b, ctx, env, f.tenant, "intake", templates, nil) })
+	b.Run("core_rows", func(b *testing.B) { runFloor(b, ctx, env, f.tenant, "intake core", templates, intakeBeyondCore) })
 }
 
 // intakeBeyondCore are the rows of an intake that a write model could
@@ -466,23 +464,26 @@ func BenchmarkClaimFloor(b *testing.B) {
 	}
 	require.NoError(b, f.submit(client, url, seqs.Add(1)))
 	templates := []replayTx{captureLatest(b, ctx, env.DB.Owner, f.tenant.ID, "claim.submitted")}
-	runFloor(b, ctx, env, f.tenant, "claim", templates)
+	runFloor(b, ctx, env, f.tenant, "claim", templates, floorSkip())
 }
 
 // runFloor measures and reports the floor of templates, captured from
-// ten's operations (what: intake, claim), through an application-role pool
-// of its own, after the variant SQL if any.
-func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.Tenant, what string, templates []replayTx) {
+// ten's operations (what: intake, claim), less the rows skip names (see
+// replayTx.without), through an application-role pool of its own, after
+// the variant SQL if any.
+func runFloor(b *testing.B, ctx context.Context, env *apitest.Env, ten apitest.Tenant, what string, templates []replayTx, skip []string) {
 	b.Helper()
 	app, err := pg.Connect(ctx, env.DB.AppURL, pg.PoolOptions{Name: "bench-floor", MaxConns: clients})
 	require.NoError(b, err)
 	b.Cleanup(app.Close)
 	floorVariant(b, ctx, env.DB.Owner)
-	if skip := os.Getenv("SERVICENET_BENCH_FLOOR_SKIP"); skip != "" {
-		for i := range templates {
-			templates[i] = templates[i].without(strings.Split(skip, ","))
+	if skip != nil {
+		kept := make([]replayTx, len(templates))
+		for i, t := range templates {
+			kept[i] = t.without(skip)
 		}
-		fmt.Printf("floor variant: rows left out: %s\n", skip)
+		templates = kept
+		fmt.Printf("%s floor: rows left out: %s\n", what, strings.Join(skip, ","))
 	}
 	group := floorGroup()
 	if group > 1 {
@@ -528,6 +529,15 @@ func skipped(t *replayTable, row []*string, skip []string) bool {
 		}
 	}
 	return false
+}
+
+// floorSkip is SERVICENET_BENCH_FLOOR_SKIP, the rows to leave out of a
+// floor (comma-separated, see replayTx.without); nil unless set.
+func floorSkip() []string {
+	if v := os.Getenv("SERVICENET_BENCH_FLOOR_SKIP"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
 }
 
 // floorGroup is SERVICENET_BENCH_FLOOR_GROUP: how many replays share a
