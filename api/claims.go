@@ -151,8 +151,9 @@ func (s *Server) registerClaims() {
 			"storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement " +
 			"claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). " +
 			"reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another " +
-			"body under it is 409 on body.reference. The adjudication job then runs the entitlement engine and the checks " +
-			"and approves, rejects or leaves the claim for a reviewer.",
+			"body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within " +
+			"about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or " +
+			"leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body claims.NewClaim }) (*submittedClaimOutput, error) {
@@ -179,7 +180,7 @@ func (s *Server) registerClaims() {
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "getClaimPolicy", Method: http.MethodGet, Path: "/v1/claims/policy",
 		Summary: "Get the claim adjudication policy", Tags: tags,
-		Description: "The tenant's thresholds for the adjudication job: the auto-approval limit (default 2,000.00), the " +
+		Description: "The tenant's thresholds for adjudication: the auto-approval limit (default 2,000.00), the " +
 			"duplicate window (default 30 days) and the parts markup cap (default 20%).",
 	}, func(ctx context.Context, _ *struct{}) (*policyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -229,7 +230,7 @@ func (s *Server) registerClaims() {
 		OperationID: "listClaimTransitions", Method: http.MethodGet, Path: "/v1/claims/{claim_id}/transitions",
 		Summary: "List a claim's state changes", Tags: tags,
 		Description: "The claim's state history, oldest first, each with the version then current, the reason and the actor " +
-			"(system for the adjudication job).",
+			"(system for adjudication).",
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *ClaimIDParam) (*claimTransitionsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -45,8 +45,8 @@ const (
 	// Entitlement decisions (previews; nothing is written).
 	EntitlementsDecide Permission = "entitlements.decide"
 	// Claims: storefronts and agents submit (repair points submit
-	// reimbursement claims); reviewers decide the ones the adjudication job
-	// leaves for a person.
+	// reimbursement claims); reviewers decide the ones adjudication leaves
+	// for a person.
 	ClaimsRead   Permission = "claims.read"
 	ClaimsSubmit Permission = "claims.submit"
 	ClaimsReview Permission = "claims.review"

@@ -2,16 +2,278 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 )
 
-// ClaimAdjudicationArgs adjudicates one version of a claim.
+// Claims are adjudicated by a sweep of the claims awaiting adjudication
+// (state submitted), not by a River job per claim version (issue 11: the
+// cost of a submission). A submitted claim is its own durable request for
+// adjudication: it commits with the submission, and stays submitted until
+// an adjudication commits, so a crash anywhere leaves it to the next sweep,
+// and Adjudicate is idempotent on (claim, version). Measured with
+// BenchmarkClaimsStatements (seven interleaved pairs, medians): the job's
+// insert (River's InsertTx: the args' JSON, fifteen arrays, six indexes on
+// river_job) was 1.71 - 1.38 = 0.33 ms of a submission's 1.71 ms of CPU;
+// River's fetch and completion of that job came on top in the workers.
+
+// ClaimAdjudicationInterval is how often a sweep session looks for claims
+// awaiting adjudication: a claim is adjudicated within about this long of
+// its submission (plus the sweep's own run), as webhooks are dispatched.
+const ClaimAdjudicationInterval = time.Second
+
+// ClaimAdjudicationSession is how long one periodic sweep job goes on
+// sweeping every ClaimAdjudicationInterval, and how often the leader
+// inserts one (PeriodicJobs): a copy inserted while one runs waits for it
+// (singletonMiddleware), so the sessions follow one another.
+const ClaimAdjudicationSession = 20 * time.Second
+
+// ClaimAdjudicationParallel is how many adjudications a sweep runs at once.
+// 20 adjudications at once on 2 cores cost the database about a fifth more
+// CPU each than 6 at once (4.4-5.4 ms against 3.4-4.1 ms per adjudication,
+// measured interleaved when each was a River job), their backends contending
+// for the same pages (the claims' state index, audit_log, events, the
+// claim history) for no gain in rate.
+const ClaimAdjudicationParallel = 8
+
+// claimAdjudicationPage is how many awaiting claims a sweep lists at a time.
+const claimAdjudicationPage = 256
+
+// QueueClaims runs the adjudication sweep (ClaimAdjudicationSweepArgs) and
+// the per-claim adjudication jobs queued before it, apart from the other
+// jobs. Pausing it (River UI, or Client.QueuePause) pauses adjudication: a
+// running sweep session sees the pause at its next pass and adjudicates
+// nothing until the queue is resumed.
+const QueueClaims = "claims"
+
+// The claims queue's workers and fetch cooldown (see QueueClaims): a
+// session each, and room for the per-claim jobs of before the sweep.
+const (
+	ClaimWorkers       = 8
+	ClaimFetchCooldown = 10 * time.Millisecond
+)
+
+// ClaimAdjudicationSweepArgs adjudicates every active tenant's claims
+// awaiting adjudication, in both modes, every ClaimAdjudicationInterval
+// for SessionSeconds.
+type ClaimAdjudicationSweepArgs struct {
+	SessionSeconds int `json:"session_seconds"`
+}
+
+// Kind is stored with every job; never rename it.
+func (ClaimAdjudicationSweepArgs) Kind() string { return "claim_adjudication_sweep" }
+
+// InsertOpts puts the sweep in the claims queue (see QueueClaims).
+func (ClaimAdjudicationSweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueClaims}
+}
+
+// ClaimAdjudicationSweepWorker runs ClaimAdjudicationSweepArgs. A claim
+// whose adjudication fails stays submitted; the worker leaves it alone for
+// a while (1 s, doubling per failure, at most 10 min) instead of retrying
+// it every pass, logs each failure, and the session ends with the failures
+// as its error, which River records on the job.
+type ClaimAdjudicationSweepWorker struct {
+	river.WorkerDefaults[ClaimAdjudicationSweepArgs]
+	Tenants tenantLister
+	Claims  *claims.Service
+	Logger  *slog.Logger
+	// Stopping is closed when the process stops its jobs: a session ends at
+	// its next pass, leaving the rest to the next one.
+	Stopping <-chan struct{}
+
+	mu      sync.Mutex
+	backoff map[string]claimRetry // by tenant, mode, claim and version
+}
+
+// claimRetry is a failing adjudication's backoff.
+type claimRetry struct {
+	failures int
+	next     time.Time
+}
+
+// Timeout: a session, then a pass's room (see PeriodicJobs).
+func (w *ClaimAdjudicationSweepWorker) Timeout(job *river.Job[ClaimAdjudicationSweepArgs]) time.Duration {
+	return PeriodicTimeout + time.Duration(job.Args.SessionSeconds)*time.Second
+}
+
+func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[ClaimAdjudicationSweepArgs]) error {
+	if w.Claims == nil {
+		return river.JobCancel(errors.New("claim adjudication sweep: no claims service configured"))
+	}
+	end := time.Now().Add(time.Duration(job.Args.SessionSeconds) * time.Second)
+	tick := time.NewTicker(ClaimAdjudicationInterval)
+	defer tick.Stop()
+	var failures []error
+	// Each pass takes one page of each tenant's awaiting claims per mode,
+	// so that one tenant's backlog does not hold the others' claims back;
+	// cursors keeps where each went on from (a page that was not full
+	// starts the next pass from the beginning). A pass that adjudicated
+	// something is followed by the next at once: under load the sweep runs
+	// back to back, and waits ClaimAdjudicationInterval only when idle.
+	cursors := map[string]string{}
+	for {
+		more := false
+		if paused, err := claimsPaused(ctx); err != nil {
+			failures = append(failures, err)
+		} else if !paused {
+			err := eachActiveTenant(ctx, w.Tenants, "claim adjudication", func(ctx context.Context, tenantID string) error {
+				k := tenantID + "/" + pg.ModeName(pg.Livemode(ctx))
+				next, done, errs := w.pass(ctx, tenantID, cursors[k])
+				cursors[k] = next
+				more = more || next != "" || done > 0
+				failures = append(failures, errs...)
+				return nil
+			})
+			if err != nil {
+				failures = append(failures, err)
+			}
+		}
+		if ctx.Err() != nil {
+			return nil // stopped or timed out: the claims stay submitted for the next session
+		}
+		if time.Now().Add(ClaimAdjudicationInterval).After(end) {
+			return sessionError(failures)
+		}
+		if more {
+			select {
+			case <-w.Stopping:
+				return sessionError(failures)
+			default:
+				continue
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-w.Stopping:
+			return sessionError(failures)
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// sessionError is a session's failures as the job's error: the first ten
+// and how many more.
+func sessionError(failures []error) error {
+	if len(failures) > 10 {
+		failures = append(failures[:10:10], fmt.Errorf("and %d more failures", len(failures)-10))
+	}
+	return errors.Join(failures...)
+}
+
+// claimsPaused reports whether QueueClaims is paused (ctx is a job's: it
+// carries its client).
+func claimsPaused(ctx context.Context) (bool, error) {
+	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return false, nil // run outside a client (a test's direct call)
+	}
+	q, err := c.QueueGet(ctx, QueueClaims)
+	switch {
+	case errors.Is(err, rivertype.ErrNotFound):
+		return false, nil // no producer registered it yet
+	case err != nil:
+		return false, fmt.Errorf("claim adjudication: reading the claims queue: %w", err)
+	}
+	return q.PausedAt != nil, nil
+}
+
+// pass adjudicates one page of tenantID's awaiting claims in ctx's mode,
+// after claim after, ClaimAdjudicationParallel at once, skipping those
+// waiting out a backoff. next is the page's last claim when the page was
+// full (more may follow), else ""; done counts the adjudications that
+// succeeded. A failure is logged, backed off and returned; one caused by
+// the job's end (stop or timeout) is none of these.
+func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after string) (next string, done int, failures []error) {
+	page, err := w.Claims.AwaitingAdjudication(ctx, tenantID, after, claimAdjudicationPage)
+	if err != nil {
+		if ctx.Err() != nil {
+			return after, 0, nil
+		}
+		return after, 0, []error{fmt.Errorf("claim adjudication for %s: listing: %w", tenantID, err)}
+	}
+	if len(page) == claimAdjudicationPage {
+		next = page[len(page)-1].ClaimID
+	}
+	mode := pg.ModeName(pg.Livemode(ctx))
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		sem = make(chan struct{}, ClaimAdjudicationParallel)
+	)
+	for _, a := range page {
+		key := tenantID + "/" + mode + "/" + a.ClaimID + "/" + strconv.Itoa(a.Version)
+		if w.waiting(key) {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := w.Claims.Adjudicate(ctx, tenantID, a.ClaimID, a.Version)
+			if ctx.Err() != nil {
+				return
+			}
+			w.record(key, err)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				done++
+				return
+			}
+			if w.Logger != nil {
+				w.Logger.Error("claim adjudication failed", "tenant_id", tenantID, "claim_id", a.ClaimID,
+					"version", a.Version, "mode", mode, "code", tenants.ErrorCode(err), "error", err)
+			}
+			failures = append(failures, fmt.Errorf("claim %s version %d (%s): %w", a.ClaimID, a.Version, mode, err))
+		})
+	}
+	wg.Wait()
+	return next, done, failures
+}
+
+// waiting reports whether key's adjudication failed lately and waits out
+// its backoff.
+func (w *ClaimAdjudicationSweepWorker) waiting(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, ok := w.backoff[key]
+	return ok && time.Now().Before(r.next)
+}
+
+// record forgets key's backoff on success and extends it on failure.
+func (w *ClaimAdjudicationSweepWorker) record(key string, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err == nil {
+		delete(w.backoff, key)
+		return
+	}
+	if w.backoff == nil {
+		w.backoff = map[string]claimRetry{}
+	}
+	r := w.backoff[key]
+	r.failures++
+	r.next = time.Now().Add(min(time.Second<<min(r.failures-1, 10), 10*time.Minute))
+	w.backoff[key] = r
+}
+
+// ClaimAdjudicationArgs adjudicates one version of a claim: the job each
+// submission inserted before the sweep. Jobs of this kind still queued run
+// as before (Adjudicate is idempotent: a version the sweep adjudicated is
+// left alone); none is inserted any more.
 type ClaimAdjudicationArgs struct {
 	TenantID string `json:"tenant_id"`
 	ClaimID  string `json:"claim_id"`
@@ -27,31 +289,8 @@ func (ClaimAdjudicationArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueClaims}
 }
 
-// QueueClaims runs claim adjudications, the platform's most frequent job
-// (one per submitted claim version), apart from the other jobs, with few
-// workers fetched often (NewClient).
-//
-// Measured (BenchmarkClaims/adjudicate_backlog: 640 claims submitted with
-// the queue paused, then drained): in the default queue, River's 100 ms
-// fetch cooldown let 20 workers take at most 200 jobs/s (175-186 claims/s
-// however idle the CPU); and 20 adjudications at once on 2 cores cost the
-// database about a fifth more CPU each than 6 at once (4.4-5.4 ms against
-// 3.4-4.1 ms per adjudication, interleaved), their backends contending
-// for the same pages (the claims' state index, audit_log, events, the
-// claim history) for no gain in rate. So ClaimWorkers workers that fetch
-// at most every ClaimFetchCooldown: up to 800 jobs/s, well above what 2
-// cores adjudicate.
-const QueueClaims = "claims"
-
-// The claims queue's workers and fetch cooldown (see QueueClaims).
-const (
-	ClaimWorkers       = 8
-	ClaimFetchCooldown = 10 * time.Millisecond
-)
-
-// ClaimAdjudicationWorker runs claims.Service.Adjudicate, which is
-// idempotent on (claim, version): a version already adjudicated, or no
-// longer current, is left alone.
+// ClaimAdjudicationWorker runs claims.Service.Adjudicate for the jobs of
+// before the sweep.
 type ClaimAdjudicationWorker struct {
 	river.WorkerDefaults[ClaimAdjudicationArgs]
 	Claims *claims.Service
@@ -63,14 +302,4 @@ func (w *ClaimAdjudicationWorker) Work(ctx context.Context, job *river.Job[Claim
 		return river.JobCancel(err) // the claim (or its tenant) does not exist: retrying cannot help
 	}
 	return err
-}
-
-// ClaimAdjudicationEnqueuer is claims.Deps.Enqueue: it inserts the
-// adjudication job in the caller's transaction, so the claim's version and
-// its job commit (or roll back) together.
-func ClaimAdjudicationEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error {
-	return func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error {
-		_, err := rc.InsertTx(ctx, tx, ClaimAdjudicationArgs{TenantID: tenantID, ClaimID: claimID, Version: version}, nil)
-		return err
-	}
 }

@@ -73,17 +73,6 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 		}))
 		return got
 	}
-	due := func(j queuedJob) bool { return !j.ScheduledAt.After(time.Now().Add(time.Minute)) }
-
-	t.Run("ClaimAdjudication", func(t *testing.T) {
-		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.ClaimAdjudicationEnqueuer(rc)(ctx, tx, "ten_a", "clm_a", 3) })
-		require.Len(t, got, 1)
-		require.Equal(t, "claim_adjudication", got[0].Kind)
-		require.Equal(t, jobs.QueueClaims, got[0].Queue)
-		require.Equal(t, map[string]any{"tenant_id": "ten_a", "claim_id": "clm_a", "version": float64(3)}, got[0].Args)
-		require.True(t, due(got[0]))
-		require.Nil(t, got[0].Metadata["livemode"], "a live insert carries no mode stamp")
-	})
 
 	t.Run("ComplaintSLAIsScheduledAtItsDueTime", func(t *testing.T) {
 		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.ComplaintSLAEnqueuer(rc)(ctx, tx, "ten_a", "cmp_a", 2, at) })
@@ -92,6 +81,7 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 		require.Equal(t, "cmp_a", got[0].Args["complaint_id"])
 		require.Equal(t, float64(2), got[0].Args["level"])
 		require.True(t, at.Equal(got[0].ScheduledAt), "%v", got[0].ScheduledAt)
+		require.Nil(t, got[0].Metadata["livemode"], "a live insert carries no mode stamp")
 	})
 
 	t.Run("NetworkImportAndSwapEvaluation", func(t *testing.T) {

@@ -204,6 +204,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
+	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Tenants: d.Identity, Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
@@ -256,6 +257,11 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketReconciliationArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TicketReconciliationArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ClaimAdjudicationSession),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return ClaimAdjudicationSweepArgs{SessionSeconds: int(ClaimAdjudicationSession / time.Second)}, nil
+			},
+			&river.PeriodicJobOpts{ID: ClaimAdjudicationSweepArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(TicketSLASweepInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketSLASweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TicketSLASweepArgs{}.Kind(), RunOnStart: true}),

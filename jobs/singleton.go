@@ -20,6 +20,7 @@ var periodicKinds = []string{
 	ContractLifecycleArgs{}.Kind(),
 	CareRemindersArgs{}.Kind(),
 	WebhookDispatchArgs{}.Kind(),
+	ClaimAdjudicationSweepArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),
 	TicketSLASweepArgs{}.Kind(),
 	QualityFoldArgs{}.Kind(),

@@ -260,7 +260,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	if cfg.OnClaimApproved != nil {
 		onApproved = cfg.OnClaimApproved
 	}
-	if a.Claims, err = claims.NewService(db, claims.Deps{Enqueue: jobs.ClaimAdjudicationEnqueuer(q), OnApproved: onApproved,
+	if a.Claims, err = claims.NewService(db, claims.Deps{OnApproved: onApproved,
 		TicketState: tickets.UnitTicketStateTx, Notifications: a.Notifications}); err != nil {
 		return err
 	}

@@ -81,12 +81,12 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 	for name, build := range map[string]func() error{
 		"network":    func() error { _, err := network.NewService(db, network.Deps{}); return err },
 		"network db": func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err },
-		"claims enqueue": func() error {
+		"claims ticket state": func() error {
 			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil }})
 			return err
 		},
 		"claims approved": func() error {
-			_, err := claims.NewService(db, claims.Deps{Enqueue: func(context.Context, pgx.Tx, string, string, int) error { return nil }})
+			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx})
 			return err
 		},
 		"complaints":      func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },

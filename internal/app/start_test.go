@@ -124,7 +124,7 @@ func TestStartWithASmallPool(t *testing.T) {
 
 	periodic := []string{jobs.IdempotencySweepArgs{}.Kind(), jobs.LicenceExpiryArgs{}.Kind(), jobs.PrivacyRetentionArgs{}.Kind(),
 		jobs.ContractLifecycleArgs{}.Kind(), jobs.CareRemindersArgs{}.Kind(), jobs.WebhookDispatchArgs{}.Kind(),
-		jobs.TicketReconciliationArgs{}.Kind(), jobs.TicketSLASweepArgs{}.Kind(), jobs.QualityFoldArgs{}.Kind(),
+		jobs.ClaimAdjudicationSweepArgs{}.Kind(), jobs.TicketReconciliationArgs{}.Kind(), jobs.TicketSLASweepArgs{}.Kind(), jobs.QualityFoldArgs{}.Kind(),
 		jobs.QualityMonthlyArgs{}.Kind()}
 	require.Len(t, jobs.PeriodicJobs(), len(periodic))
 	completed := func() int {
@@ -133,8 +133,8 @@ func TestStartWithASmallPool(t *testing.T) {
 			periodic).Scan(&n))
 		return n
 	}
-	// The webhook dispatch job works for its whole session (20 s) before it
-	// completes; the rest leaves room for a loaded machine (the suite runs
+	// The webhook dispatch and claim adjudication jobs work for their whole
+	// sessions (20 s each, side by side) before they complete; the rest leaves room for a loaded machine (the suite runs
 	// with -race, packages in parallel).
 	require.Eventually(t, func() bool { return completed() == len(periodic) }, jobs.WebhookDispatchSession+40*time.Second,
 		100*time.Millisecond, "every periodic job runs on start")

@@ -87,15 +87,16 @@ func (f claimFixture) submit(client *http.Client, url string, seq uint64) error 
 
 // BenchmarkClaims measures claim submission (POST /v1/claims: validation
 // against the unit, parts and contracts, the claim, its version, state
-// change and event, and the adjudication job's InsertTx) as a ratio to raw
-// single-row pgx inserts in the same run, and adjudication throughput: claims
-// submitted and adjudicated per second with the River workers running (the
-// clock stops when no claim is left in submitted). Claims cycle over 64
+// change and event; the claim awaits adjudication, no job is written) as a
+// ratio to raw single-row pgx inserts in the same run, and adjudication
+// throughput: claims submitted and adjudicated per second with the River
+// workers (the adjudication sweep) running (the clock stops when no claim
+// is left in submitted). Claims cycle over 64
 // units, so most are flagged as duplicates: the whole adjudication still
 // runs for each. adjudicate_backlog adjudicates, alone, claims submitted
 // while the claims queue was paused: the drain rate and the CPU per
-// adjudication (this process and the database backends), River's fetch and
-// completion included; and the rate of those submissions, with no
+// adjudication (this process and the database backends), the sweep's
+// listing included; and the rate of those submissions, with no
 // adjudication sharing the machine: the API tier's own.
 func BenchmarkClaims(b *testing.B) {
 	ctx := context.Background()
@@ -172,14 +173,16 @@ func BenchmarkClaims(b *testing.B) {
 
 	// A backlog of claims submitted while the claims queue is paused,
 	// then adjudicated alone: the drain rate, and the CPU per adjudication
-	// (this process: River's fetch, the worker and its completion; and the
+	// (this process: the sweep's listing and the adjudications; and the
 	// database backends), which, unlike the rate, a busy machine moves
 	// little.
 	b.Run("adjudicate_backlog", func(b *testing.B) {
 		n := 640 * b.N // b.N rounds of 640: the figures are per adjudication
 		drain()
 		require.NoError(b, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
-		time.Sleep(200 * time.Millisecond) // the pause reaches the producer by notification
+		// The sweep sees the pause at its next pass (a pass under way ends
+		// its page).
+		time.Sleep(jobs.ClaimAdjudicationInterval + 500*time.Millisecond)
 		start := seqs.Add(uint64(n)) - uint64(n)
 		submitted := time.Now()
 		runBatch(b, n, func(_, i int) error { return f.submit(client, url, start+uint64(i)) })
@@ -191,15 +194,22 @@ func BenchmarkClaims(b *testing.B) {
 		if rawRate > 0 {
 			fmt.Printf("claims: submitted while the claims queue was paused: %.0f claims/s = %.3f of raw (%d clients)\n", alone, alone/rawRate, clients)
 		}
-		n = pending()     // the backlog: a job fetched before the pause landed ran already
-		su := pgssPool(b) // with it, the statements of the drain (River's included) per adjudication
+		su := pgssPool(b) // with it, the statements of the drain (the sweep's included) per adjudication
 		if su != nil {
 			require.NoError(b, pgssReset(ctx, su))
+		}
+		backlog := pending()
+		require.NoError(b, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
+		// The clock and the CPU meter start at the first adjudication: the
+		// sweep sees the resume at its next pass, up to
+		// ClaimAdjudicationInterval later.
+		for pending() == backlog {
+			time.Sleep(10 * time.Millisecond)
 		}
 		cpu0, ok0, err := cpuNow(ctx, env.DB.Owner)
 		require.NoError(b, err)
 		t0 := time.Now()
-		require.NoError(b, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
+		n = pending() // the backlog the clock sees drained
 		drain()
 		rate := float64(n) / time.Since(t0).Seconds()
 		cpu1, ok1, err := cpuNow(ctx, env.DB.Owner)
@@ -209,7 +219,7 @@ func BenchmarkClaims(b *testing.B) {
 			require.NoError(b, env.DB.Owner.QueryRow(ctx, `SELECT current_database()`).Scan(&db))
 			s, err := pgssRows(ctx, su, db)
 			require.NoError(b, err)
-			printStatements("claims: backlog (River workers)", n, s)
+			printStatements("claims: backlog (the adjudication sweep)", n, s)
 		}
 		b.ReportMetric(rate, "claims/s")
 		if ok0 && ok1 {
@@ -406,8 +416,8 @@ func submittedClaims(b *testing.B, env *apitest.Env, tenantID string) []string {
 // request, on the server's pool: BEGIN and the key's claim riding the
 // operation's first round trip, the operation, and the COMMIT with the
 // stored response. The server's pool
-// goes through the counting proxy of BenchmarkIntakeRoundTrips; River only
-// inserts. A figure no machine's load changes.
+// goes through the counting proxy of BenchmarkIntakeRoundTrips; River runs
+// no job. A figure no machine's load changes.
 func BenchmarkClaimRoundTrips(b *testing.B) {
 	const units = 16
 	ctx := context.Background()

@@ -81,8 +81,8 @@ func Migrate(ctx context.Context, owner *pgxpool.Pool, appPassword string) error
 // unique key and metadata) runs 8,806 and 9,000 tx/s with the index, 10,380
 // and 10,941 without: 0.037 ms of CPU per job insert, about 1 % of an
 // intake's (an intake then inserted one timer; since migration 049 none; a
-// claim inserts one adjudication job, which its fetch and completion update
-// twice). river_job_metadata_index stays: test clocks find their parked
+// claim submission inserted an adjudication job until claims were swept:
+// none since). river_job_metadata_index stays: test clocks find their parked
 // jobs (payout deadlines) by metadata (jobs.fireParked). On a
 // River upgrade, check that no new River migration or query needs it (none
 // up to River's schema version 8).

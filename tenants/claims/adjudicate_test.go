@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -50,7 +49,6 @@ func setup(t *testing.T) *testBundle {
 	b := &testBundle{admin: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}},
 		today: time.Now().In(shanghai), cus: &customers.Service{DB: db.App}, war: &warranty.Service{DB: db.App}}
 	b.svc, err = claims.NewService(db.App, claims.Deps{
-		Enqueue: func(context.Context, pgx.Tx, string, string, int) error { return nil }, // the test runs the job itself
 		OnApproved: func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()

@@ -1,8 +1,14 @@
 // Package claims owns warranty, protection-plan and reimbursement claims:
-// submission with versions, the adjudication job's decisions per line, and
-// the people who decide what the job leaves open.
+// submission with versions, adjudication's decisions per line, and the
+// people who decide what adjudication leaves open.
 //
-// States: submitted → under_review (the adjudication job) → approved |
+// A submitted claim is its own adjudication request: the claims in state
+// submitted are the queue that AdjudicateSubmitted works through (the
+// jobs.ClaimAdjudicationSweepArgs session, every second), so a submission
+// writes no job of its own and commits its claim, version, history row and
+// event in one transaction.
+//
+// States: submitted → under_review (adjudication) → approved |
 // rejected | needs_info; needs_info → submitted (resubmission adds a
 // version, the old one is kept); approved → paid; submitted | needs_info →
 // withdrawn. Every transition writes a state-change row and an event
@@ -14,8 +20,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -29,7 +33,6 @@ type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	enqueue    func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
 	onApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
 	ticket     TicketState
 	notify     Notifier
@@ -49,12 +52,8 @@ type Notifier interface {
 // Deps are the Service's dependencies; every one is required unless it
 // says otherwise.
 type Deps struct {
-	// Enqueue inserts the adjudication job of a claim's version in the
-	// caller's transaction (River InsertTx): the claim and its job commit or
-	// roll back together (jobs.ClaimAdjudicationEnqueuer).
-	Enqueue func(ctx context.Context, tx pgx.Tx, tenantID, claimID string, version int) error
 	// OnApproved is called inside the transaction that approves a claim (the
-	// adjudication job's auto-approval or a reviewer's), with the claim as
+	// adjudication's auto-approval or a reviewer's), with the claim as
 	// approved; an error rolls the approval back. Payouts hook in here
 	// (payouts.Service.ForApprovedClaim): a claim whose ClaimDecision carries
 	// a Compensation owes the customer that amount by its due date.
@@ -74,14 +73,12 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	switch {
 	case db == nil:
 		return nil, errors.New("claims: NewService needs a database")
-	case d.Enqueue == nil:
-		return nil, errors.New("claims: Deps.Enqueue is required")
 	case d.OnApproved == nil:
 		return nil, errors.New("claims: Deps.OnApproved is required")
 	case d.TicketState == nil:
 		return nil, errors.New("claims: Deps.TicketState is required")
 	}
-	return &Service{DB: db, enqueue: d.Enqueue, onApproved: d.OnApproved, ticket: d.TicketState, notify: d.Notifications}, nil
+	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -134,8 +131,8 @@ const (
 	ActionMarkPaid    = "mark_paid"
 )
 
-// allowed are the actions each state admits (the adjudication job moves
-// submitted claims on by itself).
+// allowed are the actions each state admits (adjudication moves submitted
+// claims on by itself).
 var allowed = map[State][]string{
 	StateSubmitted:   {ActionWithdraw},
 	StateUnderReview: {ActionApprove, ActionReject, ActionRequestInfo},
@@ -271,7 +268,7 @@ type ClaimTransition struct {
 	FromState *State    `json:"from_state,omitempty" doc:"Absent for the first submission." example:"under_review"`
 	ToState   State     `json:"to_state" example:"approved"`
 	Reason    string    `json:"reason" example:"auto-approved"`
-	Actor     string    `json:"actor" doc:"The API key, or system for the adjudication job." example:"system"`
+	Actor     string    `json:"actor" doc:"The API key, or system for adjudication." example:"system"`
 	ChangedAt time.Time `json:"changed_at" example:"2026-11-20T09:30:02+08:00"`
 }
 

@@ -53,6 +53,14 @@ func (w *washerShop) claim(ref, cause string) claims.NewClaim {
 				{Kind: "part", PartID: w.board, Quantity: 1, Requested: cny(30000)}}}}
 }
 
+// awaiting are the tenant's claims awaiting adjudication (live mode).
+func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
+	t.Helper()
+	a, err := w.Claims.AwaitingAdjudication(w.Ctx, w.Tenant, "", 100)
+	require.NoError(t, err)
+	return a
+}
+
 func (w *washerShop) states(t *testing.T, id string) []claims.State {
 	t.Helper()
 	tr, err := w.Claims.ListTransitions(w.Ctx, w.Admin, id)
@@ -64,9 +72,10 @@ func (w *washerShop) states(t *testing.T, id string) []claims.State {
 	return out
 }
 
-// A submission commits the claim with exactly one adjudication job; filing
-// the same reference again returns the same claim and enqueues nothing.
-func TestRolledBackClaimSubmissionEnqueuesOneAdjudication(t *testing.T) {
+// A submission commits the claim awaiting adjudication, once, and writes
+// no job; filing the same reference again returns the same claim and adds
+// nothing to adjudicate.
+func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	w := newWasherShop(t)
 	c, created, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
 	require.NoError(t, err)
@@ -74,17 +83,18 @@ func TestRolledBackClaimSubmissionEnqueuesOneAdjudication(t *testing.T) {
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 1, c.Version)
 	require.Equal(t, int64(40000), c.TotalRequested.Amount)
-	require.Equal(t, 1, w.Jobs(t, "claim_adjudication"))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
+	require.Zero(t, w.Jobs(t, "claim_adjudication"), "the claim is its own adjudication request")
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.submitted' AND subject_id = $2`, c.ID))
 
 	again, created, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
 	require.NoError(t, err)
 	require.False(t, created, "a retry of one reference is the same claim")
 	require.Equal(t, c.ID, again.ID)
-	require.Equal(t, 1, w.Jobs(t, "claim_adjudication"))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM claims WHERE tenant_id = $1`))
 
-	// The job approves it, as the system, and runs the payout hook once;
+	// Adjudication approves it, as the system, and runs the payout hook once;
 	// running it again (a retry) changes nothing.
 	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
 	got, err := w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
@@ -139,7 +149,7 @@ func TestRolledBackClaimReviewTransitions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 2, c.Version)
-	require.Equal(t, 3, w.Jobs(t, "claim_adjudication"), "one job per submitted version")
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 2}}, w.awaiting(t), "the new version awaits adjudication")
 	versions, err := w.Claims.ListVersions(w.Ctx, w.Admin, c.ID)
 	require.NoError(t, err)
 	require.Len(t, versions, 2, "both versions are kept")

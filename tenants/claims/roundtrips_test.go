@@ -123,7 +123,7 @@ func TestRolledBackClaimRoundTrips(t *testing.T) {
 	}
 	var first, second string
 	var filed claims.Claim
-	measure("submit", 3, func() error {
+	measure("submit", 2, func() error {
 		var err error
 		filed, _, err = counted.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("RT-1", "power_surge"))
 		first = filed.ID
@@ -134,7 +134,7 @@ func TestRolledBackClaimRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, read, filed)
 	measure("adjudicate (approved)", 4, func() error { return counted.Claims.Adjudicate(w.Ctx, w.Tenant, first, 1) })
-	measure("submit (a duplicate)", 3, func() error {
+	measure("submit (a duplicate)", 2, func() error {
 		c, _, err := counted.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("RT-2", "power_surge"))
 		second = c.ID
 		return err
@@ -145,13 +145,13 @@ func TestRolledBackClaimRoundTrips(t *testing.T) {
 		return err
 	})
 	// Resubmission: the lock, the reads, the writes with the claim read
-	// back, the job. (In this test's savepoint the pipelined writes go at
-	// once, one round trip more; on the pool they ride the job's insert:
-	// BenchmarkClaimRoundTrips counts the whole request there.)
+	// back. (A submission's writes ride the request's COMMIT on the pool;
+	// in this test's savepoint they go at once, the second round trip:
+	// TestRequestRoundTrips counts the whole request on the pool.)
 	c, err := w.Claims.RequestInfo(w.Ctx, w.Admin, second, "发票照片不清晰", 0)
 	require.NoError(t, err)
 	var again claims.Claim
-	measure("resubmit", 4, func() error {
+	measure("resubmit", 3, func() error {
 		var err error
 		again, err = counted.Claims.ResubmitClaim(w.Ctx, w.Admin, second, w.claim("RT-2", "power_surge").ClaimSubmission, c.Revision)
 		return err

@@ -242,8 +242,8 @@ func requestHash(in NewClaim) string {
 	return hex.EncodeToString(h[:])
 }
 
-// SubmitClaim files a claim and enqueues its adjudication in the same
-// transaction. The submitter is the key's storefront, the key's node, or
+// SubmitClaim files a claim, submitted: adjudication takes it from there
+// (AdjudicateSubmitted). The submitter is the key's storefront, the key's node, or
 // the brand. Filing the same body under a reference the submitter already
 // used returns that claim with created false (nothing changes); another
 // body under it is a conflict naming reference. A storefront key files
@@ -360,9 +360,10 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			return err
 		}
 
-		// One round trip for every write and the adjudication job: the
-		// claim (its reference is locked and free), its version, the
-		// history row and the event ride the job's insert (pipelined). The
+		// The writes ride the transaction's next round trip (a request's
+		// COMMIT): the claim (its reference is locked and free), its
+		// version, the history row and the event. Submitted, the claim
+		// awaits adjudication (AdjudicateSubmitted): no job is written. The
 		// claim answered is the one written, not read back: its revision is
 		// the first, created_at and updated_at the transaction's time (the
 		// columns' default, now()).
@@ -385,11 +386,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			total += l.Requested.Amount
 		}
 		finish(&out, r.settings.Currency, total)
-		wErr, err := pipelined(ctx, tx, b, func() error { return s.enqueue(ctx, tx.Tx, tx.TenantID, out.ID, 1) })
-		if wErr != nil {
-			return wErr
-		}
-		if err != nil {
+		if err := tx.Defer(ctx, b); err != nil {
 			return err
 		}
 		created = true
@@ -499,13 +496,13 @@ func nullable(s string) *string {
 }
 
 // ResubmitClaim answers a request for information with a new version of
-// the claim (version N+1; earlier versions stay readable) and enqueues its
-// adjudication. Only a needs_info claim may be resubmitted (conflict naming
+// the claim (version N+1; earlier versions stay readable), submitted again
+// for adjudication (AdjudicateSubmitted). Only a needs_info claim may be resubmitted (conflict naming
 // the state otherwise); the new submission is checked as a new claim's is.
 //
 // Round trips: the claim's lock; the reads (a storefront key's storefront,
-// the unit, the parts, the ticket named); the writes, the claim read back
-// and the adjudication job together (pipelined).
+// the unit, the parts, the ticket named); the writes and the claim read
+// back together.
 func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id string, in ClaimSubmission, ifRevision int) (Claim, error) {
 	var out Claim
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -543,11 +540,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 			return err
 		}
 		queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
-		wErr, err := pipelined(ctx, tx, b, func() error { return s.enqueue(ctx, tx.Tx, tx.TenantID, c.ID, next) })
-		if wErr != nil {
-			return wErr
-		}
-		return err
+		return tx.SendBatch(ctx, b).Close()
 	})
 	return out, pg.Translate(err)
 }

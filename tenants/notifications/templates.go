@@ -82,7 +82,7 @@ var Purposes = []Purpose{
 		[]string{"ticket_number", "due_at"}, map[string]string{
 			"zh-CN": "工单 {ticket_number}：我们将在 {due_at} 前回访，了解您对服务的满意度。",
 			"en":    "Ticket {ticket_number}: we will call you by {due_at} to ask how satisfied you are."}},
-	{PurposeClaimDecided, "A claim filed for the customer's unit is approved or rejected (by the adjudication job or a reviewer); once per claim version.", false,
+	{PurposeClaimDecided, "A claim filed for the customer's unit is approved or rejected (by adjudication or a reviewer); once per claim version.", false,
 		[]string{"claim_reference", "decision", "amount"}, map[string]string{
 			"zh-CN": "您的保修申请 {claim_reference} 已处理：{decision}，核定金额 {amount}。",
 			"en":    "Your claim {claim_reference} has been decided: {decision}, amount approved {amount}."}},

@@ -8534,7 +8534,7 @@ type ClaimSubmittedEventType string
 
 // ClaimTransition defines model for ClaimTransition.
 type ClaimTransition struct {
-	// Actor The API key, or system for the adjudication job.
+	// Actor The API key, or system for adjudication.
 	Actor     string    `json:"actor"`
 	ChangedAt time.Time `json:"changed_at"`
 

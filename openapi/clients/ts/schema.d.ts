@@ -431,7 +431,7 @@ export interface paths {
         put?: never;
         /**
          * File a claim
-         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The adjudication job then runs the entitlement engine and the checks and approves, rejects or leaves the claim for a reviewer.
+         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).
          *
          *     Permission `claims.submit`; granted by default to `agent`, `integrator`, `node_manager`, `storefront`, `tenant_admin`.
          */
@@ -451,7 +451,7 @@ export interface paths {
         };
         /**
          * Get the claim adjudication policy
-         * @description The tenant's thresholds for the adjudication job: the auto-approval limit (default 2,000.00), the duplicate window (default 30 days) and the parts markup cap (default 20%).
+         * @description The tenant's thresholds for adjudication: the auto-approval limit (default 2,000.00), the duplicate window (default 30 days) and the parts markup cap (default 20%).
          *
          *     Permission `claims.review`; granted by default to `agent`, `tenant_admin`.
          */
@@ -611,7 +611,7 @@ export interface paths {
         };
         /**
          * List a claim's state changes
-         * @description The claim's state history, oldest first, each with the version then current, the reason and the actor (system for the adjudication job).
+         * @description The claim's state history, oldest first, each with the version then current, the reason and the actor (system for adjudication).
          *
          *     Permission `claims.read`; granted by default to `agent`, `auditor`, `integrator`, `node_manager`, `storefront`, `tenant_admin`.
          */
@@ -1791,7 +1791,7 @@ export interface paths {
         };
         /**
          * List customer message templates
-         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer's unit is approved or rejected (by the adjudication job or a reviewer); once per claim version. params: claim_reference, decision, amount); payout_sent (A payout to the customer (compensation, refund) is recorded as paid; once per payout. params: amount, reference, reason).
+         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer's unit is approved or rejected (by adjudication or a reviewer); once per claim version. params: claim_reference, decision, amount); payout_sent (A payout to the customer (compensation, refund) is recorded as paid; once per payout. params: amount, reference, reason).
          *
          *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -7715,7 +7715,7 @@ export interface components {
         };
         ClaimTransition: {
             /**
-             * @description The API key, or system for the adjudication job.
+             * @description The API key, or system for adjudication.
              * @example system
              */
             actor: string;
