@@ -237,9 +237,15 @@ func BenchmarkClaims(b *testing.B) {
 	b.Run("ratio", func(b *testing.B) {
 		b.ReportMetric(0, "ns/op")
 		b.ReportMetric(ratio, "submit/raw")
+		if aloneRate > 0 {
+			b.ReportMetric(aloneRate/rawRate, "submit-alone/raw")
+		}
 	})
-	fmt.Printf("claims: raw_pgx=%.0f tx/s submit=%.0f claims/s ratio=%.3f with the workers adjudicating on the same machine; "+
-		"submitted alone %.0f claims/s ratio=%.3f (%d clients)\n", rawRate, submitRate, ratio, aloneRate, aloneRate/rawRate, clients)
+	// The API tier's rate is the submission's alone (goal ≥ 10 % of raw):
+	// workers in processes of their own (serve -mode worker) leave it
+	// that; on one machine the adjudications take their share of it.
+	fmt.Printf("claims: raw_pgx=%.0f tx/s; submitted alone %.0f claims/s ratio=%.3f (goal ≥ 0.10); with the adjudication sweep "+
+		"on the same machine %.0f claims/s ratio=%.3f (%d clients)\n", rawRate, aloneRate, aloneRate/rawRate, submitRate, ratio, clients)
 }
 
 // stmtRow is one statement's pg_stat_statements figures since the last
