@@ -15,6 +15,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 )
@@ -303,8 +304,14 @@ type washerShop struct {
 
 func newWasherShop(t *testing.T, env *apitest.Env, slug string) washerShop {
 	t.Helper()
-	var w washerShop
-	w.admin = env.CreateTenant(t, slug).AdminKey
+	return washerShopFor(t, env, env.CreateTenant(t, slug).AdminKey)
+}
+
+// washerShopFor is newWasherShop's catalog, plan, units and contract made
+// with admin (a tenant's admin key, of either mode).
+func washerShopFor(t *testing.T, env *apitest.Env, admin string) washerShop {
+	t.Helper()
+	w := washerShop{admin: admin}
 	w.model = createdID(t, env, w.admin, "/v1/catalog/models", modelBody("XQG100", "washer", 299900, "warranty_months", 12))
 	w.board = createdID(t, env, w.admin, "/v1/catalog/parts", map[string]any{"part_number": "XQG-CB-01", "name": "主控板",
 		"category": "control_board", "price": cnyBody(30000), "compatible_model_ids": []string{w.model}})
@@ -331,6 +338,47 @@ func labor(fen int64) map[string]any {
 
 func (w washerShop) boardLine(fen int64) map[string]any {
 	return map[string]any{"kind": "part", "part_id": w.board, "quantity": 1, "requested": cnyBody(fen)}
+}
+
+// TestClaimAdjudicationSweep: claims are adjudicated by a sweep of the
+// submitted ones, in the test mode as in the live one; pausing the claims
+// queue pauses adjudication (a claim filed meanwhile stays submitted) until
+// the queue is resumed.
+func TestClaimAdjudicationSweep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := apitest.New(t) // its own server: the test pauses its claims queue
+	live := newWasherShop(t, env, "claims-sweep")
+	testKey, _ := testAdminKey(t, env, live.admin)
+	test := washerShopFor(t, env, testKey)
+	approved := func(w washerShop, id string) {
+		t.Helper()
+		m := waitClaim(t, env, w.admin, id, "submitted")
+		if m["state"] == "under_review" {
+			m = waitClaim(t, env, w.admin, id, "under_review")
+		}
+		require.Equal(t, "approved", m["state"], "%v", m)
+		require.Equal(t, int64(40000), amountOf(m["total_approved"]), "the plan pays labour 100.00 and the board 300.00")
+	}
+	file := func(w washerShop, ref string) string {
+		t.Helper()
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, w.claim("extended_warranty", w.unit, ref, "power_surge",
+			labor(10000), w.boardLine(30000)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Equal(t, "submitted", r.JSON(t)["state"])
+		return r.JSON(t)["id"].(string)
+	}
+
+	approved(test, file(test, "SWEEP-TEST"))
+
+	require.NoError(t, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
+	time.Sleep(jobs.ClaimAdjudicationInterval + time.Second) // a pass under way ends its page first
+	id := file(live, "SWEEP-PAUSED")
+	time.Sleep(3 * jobs.ClaimAdjudicationInterval)
+	r := env.Do(t, http.MethodGet, "/v1/claims/"+id, live.admin, nil)
+	require.Equal(t, "submitted", r.JSON(t)["state"], "paused, the claim awaits adjudication")
+	require.NoError(t, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
+	approved(live, id)
 }
 
 func TestClaimAdjudication(t *testing.T) {
