@@ -35,7 +35,7 @@ func TestClaimAndPayoutNotifications(t *testing.T) {
 	plan := createdID(t, env, w.admin, "/v1/coverage-plans", planBodies()["nrr"])
 	createdID(t, env, w.admin, "/v1/contracts", map[string]any{"unit_id": w.newUnit, "plan_id": plan, "sold_on": shanghaiToday(-30)})
 
-	// decided files a claim and waits for the adjudication job to decide it.
+	// decided files a claim and waits for adjudication to decide it.
 	decided := func(t *testing.T, body map[string]any, state string) string {
 		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, body)
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
@@ -68,7 +68,7 @@ func TestClaimAndPayoutNotifications(t *testing.T) {
 		got := sms(t, claim, 1)
 		assert.Equal(t, []string{"您的保修申请 NRR-MSG-1 已处理：已批准，核定金额 ¥400.00。"}, got["claim_decided"])
 
-		// The adjudication job again (a retry) sends nothing more.
+		// Adjudication again (a rerun) sends nothing more.
 		require.NoError(t, env.Claims.Adjudicate(context.Background(), tenantID, claim, 1))
 		require.Len(t, eventsOfPurpose(t, env, tenantID, claim, "claim_decided"), 1)
 

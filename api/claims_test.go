@@ -36,7 +36,7 @@ func init() {
 	dummyParams["claim_id"] = "clm_00000000000000000000000000"
 }
 
-// waitClaim polls a claim until it leaves state from (the adjudication job
+// waitClaim polls a claim until it leaves state from (the adjudication sweep
 // runs on the test server's River workers) and returns it.
 func waitClaim(t *testing.T, env *apitest.Env, key, id string, from string) map[string]any {
 	t.Helper()

@@ -80,7 +80,7 @@ func TestGoClientStorefrontDay(t *testing.T) {
 	require.Equal(t, http.StatusCreated, claim.StatusCode(), "%s", claim.Body)
 	require.Equal(t, "TM-CLM-GO-1", claim.JSON201.Reference)
 
-	// The adjudication job decides; the storefront reads it from its feed
+	// Adjudication decides; the storefront reads it from its feed
 	// as a typed event.
 	var adjudicated servicenet.ClaimUnderReviewEvent
 	require.Eventually(t, func() bool {

@@ -19,7 +19,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
-// The adjudication job's amounts, checked against the rules in DESIGN.md
+// Adjudication's amounts, checked against the rules in DESIGN.md
 // (the seeds' rules) and the default claim policy: auto-approval up to
 // 2,000.00, parts at most 20% above the price list.
 type testBundle struct {
@@ -99,7 +99,7 @@ func (b *testBundle) boardLine(amount int64) claims.NewClaimLine {
 	return claims.NewClaimLine{Kind: claims.LinePart, PartID: b.board, Quantity: 1, Requested: tenants.Money{Amount: amount, Currency: "CNY"}}
 }
 
-// adjudicated files a claim, runs the adjudication job on it and returns
+// adjudicated files a claim, adjudicates it and returns
 // the claim as it then stands.
 func (b *testBundle) adjudicated(t *testing.T, kind claims.Kind, unit, ref, cause string, lines ...claims.NewClaimLine) claims.Claim {
 	t.Helper()

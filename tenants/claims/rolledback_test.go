@@ -112,7 +112,7 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 }
 
 // A flagged claim goes to review; the reviewer asks for information, the
-// submitter resubmits (a second version, a second adjudication job), the
+// submitter resubmits (a second version, adjudicated again), the
 // reviewer approves by hand and marks it paid. Actions the state does not
 // admit, and stale revisions, are refused.
 func TestRolledBackClaimReviewTransitions(t *testing.T) {

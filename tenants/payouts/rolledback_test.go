@@ -77,7 +77,7 @@ func TestRolledBackNoReasonClaimSchedulesPayout(t *testing.T) {
 	require.Equal(t, payouts.State("scheduled"), p.State)
 	require.Equal(t, 1, e.Jobs(t, "payout_deadline"), "one deadline job, in the approval's transaction")
 
-	// The adjudication job again schedules nothing more.
+	// Adjudication again (a rerun) schedules nothing more.
 	require.NoError(t, e.Claims.Adjudicate(e.Ctx, e.Tenant, c.ID, 1))
 	ps, _, err = e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{ClaimID: c.ID, Limit: 10})
 	require.NoError(t, err)
