@@ -94,6 +94,8 @@ type ClaimAdjudicationSweepWorker struct {
 	// its next pass, leaving the rest to the next one.
 	Stopping <-chan struct{}
 
+	metrics *claimSweepMetrics // nil: none recorded
+
 	mu      sync.Mutex
 	backoff map[string]claimRetry // by tenant, mode, claim and version
 }
@@ -124,22 +126,28 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 	// something is followed by the next at once: under load the sweep runs
 	// back to back, and waits ClaimAdjudicationInterval only when idle.
 	cursors := map[string]string{}
+	defer w.setLag(time.Time{}) // the next session may run elsewhere
 	for {
 		more := false
 		if paused, err := claimsPaused(ctx); err != nil {
 			failures = append(failures, err)
 		} else if !paused {
+			var oldest time.Time // of the claims this pass found awaiting adjudication
 			err := eachActiveTenant(ctx, w.Tenants, "claim adjudication", func(ctx context.Context, tenantID string) error {
 				k := tenantID + "/" + pg.ModeName(pg.Livemode(ctx))
-				next, done, errs := w.pass(ctx, tenantID, cursors[k])
-				cursors[k] = next
-				more = more || next != "" || done > 0
-				failures = append(failures, errs...)
+				p := w.pass(ctx, tenantID, cursors[k])
+				cursors[k] = p.next
+				more = more || p.next != "" || p.done > 0
+				failures = append(failures, p.failures...)
+				if !p.oldest.IsZero() && (oldest.IsZero() || p.oldest.Before(oldest)) {
+					oldest = p.oldest
+				}
 				return nil
 			})
 			if err != nil {
 				failures = append(failures, err)
 			}
+			w.setLag(oldest)
 		}
 		if ctx.Err() != nil {
 			return nil // stopped or timed out: the claims stay submitted for the next session
@@ -191,22 +199,50 @@ func claimsPaused(ctx context.Context) (bool, error) {
 	return q.PausedAt != nil, nil
 }
 
+// setLag sets the lag gauge to the age of oldest (0: none).
+func (w *ClaimAdjudicationSweepWorker) setLag(oldest time.Time) {
+	if w.metrics == nil {
+		return
+	}
+	if oldest.IsZero() {
+		w.metrics.lag.Set(0)
+		return
+	}
+	w.metrics.lag.Set(max(0, time.Since(oldest).Seconds()))
+}
+
+// passResult is what a pass over one tenant's page did: next is the page's
+// last claim when the page was full (more may follow), else ""; done counts
+// the adjudications that succeeded; oldest is when the longest-waiting claim
+// of the page was submitted (zero: none); failures are the adjudications
+// that failed.
+type passResult struct {
+	next     string
+	done     int
+	oldest   time.Time
+	failures []error
+}
+
 // pass adjudicates one page of tenantID's awaiting claims in ctx's mode,
 // after claim after, ClaimAdjudicationParallel at once, skipping those
-// waiting out a backoff. next is the page's last claim when the page was
-// full (more may follow), else ""; done counts the adjudications that
-// succeeded. A failure is logged, backed off and returned; one caused by
-// the job's end (stop or timeout) is none of these.
-func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after string) (next string, done int, failures []error) {
+// waiting out a backoff. A failure is logged, backed off and returned; one
+// caused by the job's end (stop or timeout) is none of these.
+func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after string) (r passResult) {
 	page, err := w.Claims.AwaitingAdjudication(ctx, tenantID, after, claimAdjudicationPage)
 	if err != nil {
-		if ctx.Err() != nil {
-			return after, 0, nil
+		r.next = after
+		if ctx.Err() == nil {
+			r.failures = []error{fmt.Errorf("claim adjudication for %s: listing: %w", tenantID, err)}
 		}
-		return after, 0, []error{fmt.Errorf("claim adjudication for %s: listing: %w", tenantID, err)}
+		return r
 	}
 	if len(page) == claimAdjudicationPage {
-		next = page[len(page)-1].ClaimID
+		r.next = page[len(page)-1].ClaimID
+	}
+	for _, a := range page {
+		if r.oldest.IsZero() || a.Since.Before(r.oldest) {
+			r.oldest = a.Since
+		}
 	}
 	mode := pg.ModeName(pg.Livemode(ctx))
 	var (
@@ -230,18 +266,27 @@ func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
-				done++
+				r.done++
+				w.count("adjudicated")
 				return
 			}
+			w.count("failed")
 			if w.Logger != nil {
 				w.Logger.Error("claim adjudication failed", "tenant_id", tenantID, "claim_id", a.ClaimID,
 					"version", a.Version, "mode", mode, "code", tenants.ErrorCode(err), "error", err)
 			}
-			failures = append(failures, fmt.Errorf("claim %s version %d (%s): %w", a.ClaimID, a.Version, mode, err))
+			r.failures = append(r.failures, fmt.Errorf("claim %s version %d (%s): %w", a.ClaimID, a.Version, mode, err))
 		})
 	}
 	wg.Wait()
-	return next, done, failures
+	return r
+}
+
+// count adds an adjudication's outcome to the metrics.
+func (w *ClaimAdjudicationSweepWorker) count(outcome string) {
+	if w.metrics != nil {
+		w.metrics.adjudications.WithLabelValues(outcome).Inc()
+	}
 }
 
 // waiting reports whether key's adjudication failed lately and waits out

@@ -194,8 +194,9 @@ const (
 	PeriodicTimeout = 30 * time.Second
 )
 
-// Workers registers every worker.
-func Workers(d Deps) *river.Workers {
+// workers registers every worker; claims are the adjudication sweep's
+// metrics.
+func workers(d Deps, claims *claimSweepMetrics) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
@@ -204,7 +205,8 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
-	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Tenants: d.Identity, Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping})
+	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Tenants: d.Identity, Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping,
+		metrics: claims})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
@@ -287,8 +289,9 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	for _, k := range periodicKinds {
 		singles[k] = true
 	}
+	claims := newClaimSweepMetrics()
 	cfg := &river.Config{
-		Workers:              Workers(d),
+		Workers:              workers(d, claims),
 		Logger:               riverLogger(d.Logger),
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
@@ -300,7 +303,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		ReindexerIndexNames:  pg.RiverIndexes(), // not those Migrate drops
 	}
 	if opt.Metrics != nil {
-		m, err := registerMetrics(opt.Metrics, db)
+		m, err := registerMetrics(opt.Metrics, db, claims)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: metrics: %w", err)
 		}

@@ -156,12 +156,33 @@ func readQueues(ctx context.Context, db *pgxpool.Pool) ([]queueSample, error) {
 
 // registerMetrics registers the job metrics with reg and returns the
 // middleware that feeds the per-job ones.
-func registerMetrics(reg prometheus.Registerer, db *pgxpool.Pool) (*workMetrics, error) {
+func registerMetrics(reg prometheus.Registerer, db *pgxpool.Pool, claims *claimSweepMetrics) (*workMetrics, error) {
 	m := newWorkMetrics()
-	for _, c := range []prometheus.Collector{m.work, m.wait, newQueueCollector(db)} {
+	for _, c := range []prometheus.Collector{m.work, m.wait, newQueueCollector(db), claims.adjudications, claims.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// claimSweepMetrics are the adjudication sweep's (ClaimAdjudicationSweepArgs):
+// claims awaiting adjudication are not River jobs, so the queue depth does
+// not show them.
+type claimSweepMetrics struct {
+	adjudications *prometheus.CounterVec
+	lag           prometheus.Gauge
+}
+
+func newClaimSweepMetrics() *claimSweepMetrics {
+	return &claimSweepMetrics{
+		adjudications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "servicenet_claim_adjudications_total",
+			Help: "Claims the adjudication sweep of this process adjudicated, by outcome (adjudicated, failed: the claim stays submitted and is retried after a backoff).",
+		}, []string{"outcome"}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "servicenet_claim_adjudication_lag_seconds",
+			Help: "How long the oldest claim the last pass of this process's adjudication sweep found awaiting adjudication had waited (since its submission or resubmission); 0 when none waited or the sweep runs elsewhere (take the max over processes).",
+		}),
+	}
 }

@@ -89,6 +89,11 @@ func TestStartRunsJobsUntilStopJobs(t *testing.T) {
 		}
 	}
 	require.Positive(t, worked, "the work metrics saw the sweep")
+	var lag bool
+	for _, f := range families {
+		lag = lag || f.GetName() == "servicenet_claim_adjudication_lag_seconds"
+	}
+	require.True(t, lag, "the adjudication sweep's lag is registered")
 
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

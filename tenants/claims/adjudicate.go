@@ -391,27 +391,30 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 	return in
 }
 
-// Awaiting is a claim's version that awaits adjudication.
+// Awaiting is a claim's version that awaits adjudication, since Since (its
+// submission or resubmission).
 type Awaiting struct {
 	ClaimID string
 	Version int
+	Since   time.Time
 }
 
 // AwaitingAdjudication lists up to limit of tenantID's claims in state
 // submitted, in ctx's mode, after claim after ("" from the first) in ID
-// order (oldest first: IDs are time-ordered), with their current version:
+// order (oldest first: IDs are time-ordered), with their current version
+// and since when they await it (updated_at: a change of state writes it):
 // the queue Adjudicate works through. It walks claims_state_idx.
 func (s *Service) AwaitingAdjudication(ctx context.Context, tenantID, after string, limit int) ([]Awaiting, error) {
 	var out []Awaiting
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT id, current_version FROM claims
+		rows, err := tx.Query(ctx, `SELECT id, current_version, updated_at FROM claims
 			WHERE tenant_id = $1 AND state = 'submitted' AND id > $2 ORDER BY id LIMIT $3`, tx.TenantID, after, limit)
 		if err != nil {
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Awaiting, error) {
 			var a Awaiting
-			return a, r.Scan(&a.ClaimID, &a.Version)
+			return a, r.Scan(&a.ClaimID, &a.Version, &a.Since)
 		})
 		return err
 	})

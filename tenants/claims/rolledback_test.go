@@ -58,6 +58,9 @@ func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 	t.Helper()
 	a, err := w.Claims.AwaitingAdjudication(w.Ctx, w.Tenant, "", 100)
 	require.NoError(t, err)
+	for i := range a {
+		a[i].Since = a[i].Since.UTC()
+	}
 	return a
 }
 
@@ -83,7 +86,7 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 1, c.Version)
 	require.Equal(t, int64(40000), c.TotalRequested.Amount)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1, Since: c.UpdatedAt.UTC()}}, w.awaiting(t))
 	require.Zero(t, w.Jobs(t, "claim_adjudication"), "the claim is its own adjudication request")
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.submitted' AND subject_id = $2`, c.ID))
 
@@ -91,7 +94,7 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, created, "a retry of one reference is the same claim")
 	require.Equal(t, c.ID, again.ID)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1, Since: c.UpdatedAt.UTC()}}, w.awaiting(t))
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM claims WHERE tenant_id = $1`))
 
 	// Adjudication approves it, as the system, and runs the payout hook once;
@@ -149,7 +152,7 @@ func TestRolledBackClaimReviewTransitions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 2, c.Version)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 2}}, w.awaiting(t), "the new version awaits adjudication")
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 2, Since: c.UpdatedAt.UTC()}}, w.awaiting(t), "the new version awaits adjudication")
 	versions, err := w.Claims.ListVersions(w.Ctx, w.Admin, c.ID)
 	require.NoError(t, err)
 	require.Len(t, versions, 2, "both versions are kept")
