@@ -3,10 +3,10 @@
 // people who decide what adjudication leaves open.
 //
 // A submitted claim is its own adjudication request: the claims in state
-// submitted are the queue that AdjudicateSubmitted works through (the
-// jobs.ClaimAdjudicationSweepArgs session, every second), so a submission
-// writes no job of its own and commits its claim, version, history row and
-// event in one transaction.
+// submitted are the queue (AwaitingAdjudication) that the adjudication
+// sweep (jobs.ClaimAdjudicationSweepArgs, every second) decides with
+// Adjudicate, so a submission writes no job of its own and commits its
+// claim, version, history row and event in one transaction.
 //
 // States: submitted → under_review (adjudication) → approved |
 // rejected | needs_info; needs_info → submitted (resubmission adds a

@@ -242,11 +242,12 @@ func requestHash(in NewClaim) string {
 	return hex.EncodeToString(h[:])
 }
 
-// SubmitClaim files a claim, submitted: adjudication takes it from there
-// (AdjudicateSubmitted). The submitter is the key's storefront, the key's node, or
-// the brand. Filing the same body under a reference the submitter already
-// used returns that claim with created false (nothing changes); another
-// body under it is a conflict naming reference. A storefront key files
+// SubmitClaim files a claim, submitted: the adjudication sweep takes it
+// from there (AwaitingAdjudication, Adjudicate). The submitter is the key's
+// storefront, the key's node, or the brand. Filing the same body under a
+// reference the submitter already used returns that claim with created
+// false (nothing changes); another body under it is a conflict naming
+// reference. A storefront key files
 // only for units its storefront sold (any other is not found) and no
 // reimbursement; a node-scoped key files only reimbursement claims, for its
 // own node. Bad input is invalid naming the field: lines that do not add up
@@ -363,7 +364,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		// The writes ride the transaction's next round trip (a request's
 		// COMMIT): the claim (its reference is locked and free), its
 		// version, the history row and the event. Submitted, the claim
-		// awaits adjudication (AdjudicateSubmitted): no job is written. The
+		// awaits adjudication (AwaitingAdjudication): no job is written. The
 		// claim answered is the one written, not read back: its revision is
 		// the first, created_at and updated_at the transaction's time (the
 		// columns' default, now()).
@@ -497,8 +498,9 @@ func nullable(s string) *string {
 
 // ResubmitClaim answers a request for information with a new version of
 // the claim (version N+1; earlier versions stay readable), submitted again
-// for adjudication (AdjudicateSubmitted). Only a needs_info claim may be resubmitted (conflict naming
-// the state otherwise); the new submission is checked as a new claim's is.
+// for adjudication (AwaitingAdjudication). Only a needs_info claim may be
+// resubmitted (conflict naming the state otherwise); the new submission is
+// checked as a new claim's is.
 //
 // Round trips: the claim's lock; the reads (a storefront key's storefront,
 // the unit, the parts, the ticket named); the writes and the claim read
