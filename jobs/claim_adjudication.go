@@ -65,9 +65,11 @@ const (
 	ClaimFetchCooldown = 10 * time.Millisecond
 )
 
-// ClaimAdjudicationSweepArgs adjudicates every active tenant's claims
-// awaiting adjudication, in both modes, every ClaimAdjudicationInterval
-// for SessionSeconds.
+// ClaimAdjudicationSweepArgs adjudicates the claims awaiting adjudication
+// of every active tenant, in both modes, every ClaimAdjudicationInterval
+// for SessionSeconds. A pass asks once which tenants and modes have any
+// (claims.Service.TenantsAwaitingAdjudication): an idle pass costs one
+// round trip, whatever the number of tenants.
 type ClaimAdjudicationSweepArgs struct {
 	SessionSeconds int `json:"session_seconds"`
 }
@@ -87,9 +89,8 @@ func (ClaimAdjudicationSweepArgs) InsertOpts() river.InsertOpts {
 // as its error, which River records on the job.
 type ClaimAdjudicationSweepWorker struct {
 	river.WorkerDefaults[ClaimAdjudicationSweepArgs]
-	Tenants tenantLister
-	Claims  *claims.Service
-	Logger  *slog.Logger
+	Claims *claims.Service
+	Logger *slog.Logger
 	// Stopping is closed when the process stops its jobs: a session ends at
 	// its next pass, leaving the rest to the next one.
 	Stopping <-chan struct{}
@@ -133,20 +134,22 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 			failures = append(failures, err)
 		} else if !paused {
 			var oldest time.Time // of the claims this pass found awaiting adjudication
-			err := eachActiveTenant(ctx, w.Tenants, "claim adjudication", func(ctx context.Context, tenantID string) error {
-				k := tenantID + "/" + pg.ModeName(pg.Livemode(ctx))
-				p := w.pass(ctx, tenantID, cursors[k])
-				cursors[k] = p.next
+			awaiting, err := w.Claims.TenantsAwaitingAdjudication(ctx)
+			if err != nil && ctx.Err() == nil {
+				failures = append(failures, fmt.Errorf("claim adjudication: listing the tenants: %w", err))
+			}
+			kept := make(map[string]string, len(awaiting)) // a tenant with none left starts afresh
+			for _, tm := range awaiting {
+				k := tm.TenantID + "/" + pg.ModeName(tm.Live)
+				p := w.pass(pg.WithLivemode(ctx, tm.Live), tm.TenantID, cursors[k])
+				kept[k] = p.next
 				more = more || p.next != "" || p.done > 0
 				failures = append(failures, p.failures...)
 				if !p.oldest.IsZero() && (oldest.IsZero() || p.oldest.Before(oldest)) {
 					oldest = p.oldest
 				}
-				return nil
-			})
-			if err != nil {
-				failures = append(failures, err)
 			}
+			cursors = kept
 			w.setLag(oldest)
 		}
 		if ctx.Err() != nil {

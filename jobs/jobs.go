@@ -205,7 +205,7 @@ func workers(d Deps, claims *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
-	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Tenants: d.Identity, Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping,
+	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping,
 		metrics: claims})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})

@@ -399,6 +399,32 @@ type Awaiting struct {
 	Since   time.Time
 }
 
+// TenantMode is a tenant in one of its modes.
+type TenantMode struct {
+	TenantID string
+	Live     bool
+}
+
+// TenantsAwaitingAdjudication are the active tenants, each in the modes in
+// which it has claims awaiting adjudication (state submitted): one call
+// across tenants, answering with IDs and modes only (the database function
+// claims_awaiting_adjudication, under each tenant's row-level security).
+func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]TenantMode, error) {
+	var out []TenantMode
+	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT tenant_id, livemode FROM claims_awaiting_adjudication()`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMode, error) {
+			var t TenantMode
+			return t, r.Scan(&t.TenantID, &t.Live)
+		})
+		return err
+	})
+	return out, pg.Translate(err)
+}
+
 // AwaitingAdjudication lists up to limit of tenantID's claims in state
 // submitted, in ctx's mode, after claim after ("" from the first) in ID
 // order (oldest first: IDs are time-ordered), with their current version
