@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -343,7 +344,8 @@ func (w washerShop) boardLine(fen int64) map[string]any {
 // TestClaimAdjudicationSweep: claims are adjudicated by a sweep of the
 // submitted ones, in the test mode as in the live one; pausing the claims
 // queue pauses adjudication (a claim filed meanwhile stays submitted) until
-// the queue is resumed.
+// the queue is resumed. A per-claim job of before the sweep still
+// adjudicates its claim, which the sweep then leaves alone.
 func TestClaimAdjudicationSweep(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -373,12 +375,33 @@ func TestClaimAdjudicationSweep(t *testing.T) {
 
 	require.NoError(t, env.River.QueuePause(ctx, jobs.QueueClaims, nil))
 	time.Sleep(jobs.ClaimAdjudicationInterval + time.Second) // a pass under way ends its page first
-	id := file(live, "SWEEP-PAUSED")
-	time.Sleep(3 * jobs.ClaimAdjudicationInterval)
-	r := env.Do(t, http.MethodGet, "/v1/claims/"+id, live.admin, nil)
+	paused := file(live, "SWEEP-PAUSED")
+	// A per-claim job of before the sweep, still queued (here in the
+	// default queue, which runs), adjudicates its claim as it did.
+	r := env.Do(t, http.MethodPost, "/v1/claims", live.admin, live.claim("warranty", live.newUnit, "SWEEP-LEGACY", "power_surge",
+		labor(10000), live.boardLine(30000)))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	legacy := r.JSON(t)["id"].(string)
+	_, err := env.River.Insert(ctx, jobs.ClaimAdjudicationArgs{TenantID: tenantOf(t, env, live.admin), ClaimID: legacy, Version: 1},
+		&river.InsertOpts{Queue: river.QueueDefault})
+	require.NoError(t, err)
+	waitClaim(t, env, live.admin, legacy, "submitted")
+	time.Sleep(2 * jobs.ClaimAdjudicationInterval)
+	r = env.Do(t, http.MethodGet, "/v1/claims/"+paused, live.admin, nil)
 	require.Equal(t, "submitted", r.JSON(t)["state"], "paused, the claim awaits adjudication")
+
+	// Resumed, the sweep adjudicates it; the legacy job's claim it leaves
+	// alone (adjudicated once).
 	require.NoError(t, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
-	approved(live, id)
+	approved(live, paused)
+	r = env.Do(t, http.MethodGet, "/v1/claims/"+legacy+"/transitions", live.admin, nil)
+	var reviews int
+	for _, x := range r.JSON(t)["data"].([]any) {
+		if x.(map[string]any)["to_state"] == "under_review" {
+			reviews++
+		}
+	}
+	require.Equal(t, 1, reviews, "%s", r.Body)
 }
 
 func TestClaimAdjudication(t *testing.T) {

@@ -328,14 +328,9 @@ type ClaimAdjudicationArgs struct {
 	Version  int    `json:"version"`
 }
 
-// Kind is stored with every job; never rename it.
+// Kind is stored with every job; never rename it. (The jobs were inserted
+// in the claims queue, some earlier in the default one: workers go by kind.)
 func (ClaimAdjudicationArgs) Kind() string { return "claim_adjudication" }
-
-// InsertOpts puts the job in the claims queue (a job left in the default
-// queue by an earlier version still runs there: workers go by kind).
-func (ClaimAdjudicationArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueClaims}
-}
 
 // ClaimAdjudicationWorker runs claims.Service.Adjudicate for the jobs of
 // before the sweep.
