@@ -101,6 +101,10 @@ type ClaimAdjudicationSweepWorker struct {
 	backoff map[string]claimRetry // by tenant, mode, claim and version
 }
 
+// claimBackoffLimit is how many failing adjudications the backoff holds
+// before it forgets those whose wait is over.
+const claimBackoffLimit = 10000
+
 // claimRetry is a failing adjudication's backoff.
 type claimRetry struct {
 	failures int
@@ -311,6 +315,16 @@ func (w *ClaimAdjudicationSweepWorker) record(key string, err error) {
 	}
 	if w.backoff == nil {
 		w.backoff = map[string]claimRetry{}
+	}
+	if len(w.backoff) >= claimBackoffLimit {
+		// Claims that failed and were then decided or withdrawn otherwise
+		// are never retried here: their entries go once their wait is over.
+		now := time.Now()
+		for k, r := range w.backoff {
+			if r.next.Before(now) {
+				delete(w.backoff, k)
+			}
+		}
 	}
 	r := w.backoff[key]
 	r.failures++
