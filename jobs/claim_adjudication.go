@@ -130,7 +130,15 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 	// starts the next pass from the beginning). A pass that adjudicated
 	// something is followed by the next at once: under load the sweep runs
 	// back to back, and waits ClaimAdjudicationInterval only when idle.
+	// Which tenants have claims awaiting is asked again once half an
+	// interval has passed: every idle pass, and at most twice an interval
+	// when passes run back to back, which go on with the last answer
+	// meanwhile (its cost grows with the number of tenants).
 	cursors := map[string]string{}
+	var (
+		awaiting []claims.TenantMode
+		asked    time.Time
+	)
 	defer w.setLag(time.Time{}) // the next session may run elsewhere
 	for {
 		more := false
@@ -138,9 +146,12 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 			failures = append(failures, err)
 		} else if !paused {
 			var oldest time.Time // of the claims this pass found awaiting adjudication
-			awaiting, err := w.Claims.TenantsAwaitingAdjudication(ctx)
-			if err != nil && ctx.Err() == nil {
-				failures = append(failures, fmt.Errorf("claim adjudication: listing the tenants: %w", err))
+			if time.Since(asked) >= ClaimAdjudicationInterval/2 {
+				awaiting, err = w.Claims.TenantsAwaitingAdjudication(ctx)
+				asked = time.Now()
+				if err != nil && ctx.Err() == nil {
+					failures = append(failures, fmt.Errorf("claim adjudication: listing the tenants: %w", err))
+				}
 			}
 			kept := make(map[string]string, len(awaiting)) // a tenant with none left starts afresh
 			for _, tm := range awaiting {
