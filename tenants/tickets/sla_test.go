@@ -98,7 +98,9 @@ func (b *bundle) ticket(t *testing.T, tenantID string, state tickets.State, cols
 func (b *bundle) ticketIn(t *testing.T, ctx context.Context, tenantID string, state tickets.State, cols map[string]any) (id, number string) {
 	t.Helper()
 	id = tenants.NewID(tenants.PrefixTicket)
-	number = "SN-20261129-" + strings.ToUpper(id[len(id)-5:])
+	// The ID's last 16 characters (80 random bits): with its last 5 (25
+	// bits), two of TestSweepSLAPages's 406 tickets once drew one number.
+	number = "SN-20261129-" + strings.ToUpper(id[len(id)-16:])
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, tenantID, func(tx pg.TenantTx) error {
 		customer := tenants.NewID(tenants.PrefixCustomer)
 		if _, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, name, phones) VALUES ($1, $2, '李四', ARRAY['+8613900000000'])`,
