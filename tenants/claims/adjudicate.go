@@ -391,6 +391,26 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 	return in
 }
 
+// TenantMode is a tenant in one of its modes.
+type TenantMode struct {
+	TenantID string
+	Live     bool
+}
+
+// TenantsAwaitingAdjudication are the active tenants, each in the modes in
+// which it has claims awaiting adjudication (state submitted): one
+// statement across tenants, answering with IDs and modes only (the
+// database function claims_awaiting_adjudication, under each tenant's
+// row-level security).
+func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]TenantMode, error) {
+	rows, err := s.DB.Query(ctx, `SELECT tenant_id, livemode FROM claims_awaiting_adjudication()`)
+	if err != nil {
+		return nil, pg.Translate(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TenantMode])
+	return out, pg.Translate(err)
+}
+
 // Awaiting is a claim's version that awaits adjudication, since Since (its
 // submission or resubmission).
 type Awaiting struct {
@@ -399,50 +419,13 @@ type Awaiting struct {
 	Since   time.Time
 }
 
-// TenantMode is a tenant in one of its modes.
-type TenantMode struct {
-	TenantID string
-	Live     bool
-}
-
-// TenantsAwaitingAdjudication are the active tenants, each in the modes in
-// which it has claims awaiting adjudication (state submitted): one call
-// across tenants, answering with IDs and modes only (the database function
-// claims_awaiting_adjudication, under each tenant's row-level security).
-func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]TenantMode, error) {
-	var out []TenantMode
-	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT tenant_id, livemode FROM claims_awaiting_adjudication()`)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantMode, error) {
-			var t TenantMode
-			return t, r.Scan(&t.TenantID, &t.Live)
-		})
-		return err
-	})
-	return out, pg.Translate(err)
-}
-
 // AwaitingAdjudication lists up to limit of tenantID's claims in state
 // submitted, in ctx's mode, after claim after ("" from the first) in ID
 // order (oldest first: IDs are time-ordered), with their current version
-// and since when they await it (updated_at: a change of state writes it):
-// the queue Adjudicate works through. It walks claims_state_idx.
+// and since when they await it (updated_at: a change of state writes it),
+// in one round trip: the queue Adjudicate works through. It walks
+// claims_state_idx.
 func (s *Service) AwaitingAdjudication(ctx context.Context, tenantID, after string, limit int) ([]Awaiting, error) {
-	var out []Awaiting
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT id, current_version, updated_at FROM claims
-			WHERE tenant_id = $1 AND state = 'submitted' AND id > $2 ORDER BY id LIMIT $3`, tx.TenantID, after, limit)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Awaiting, error) {
-			var a Awaiting
-			return a, r.Scan(&a.ClaimID, &a.Version, &a.Since)
-		})
-		return err
-	})
-	return out, pg.Translate(err)
+	return pg.QueryRows(ctx, s.DB, tenantID, pgx.RowToStructByPos[Awaiting], `SELECT id, current_version, updated_at FROM claims
+		WHERE tenant_id = $1 AND state = 'submitted' AND id > $2 ORDER BY id LIMIT $3`, after, limit)
 }
