@@ -54,8 +54,8 @@ const claimAdjudicationPage = 256
 // QueueClaims runs the adjudication sweep (ClaimAdjudicationSweepArgs) and
 // the per-claim adjudication jobs queued before it, apart from the other
 // jobs. Pausing it (River UI, or Client.QueuePause) pauses adjudication: a
-// running sweep session sees the pause at its next pass and adjudicates
-// nothing until the queue is resumed.
+// running sweep session sees the pause within half an interval (a pass
+// under way ends first) and adjudicates nothing until the queue is resumed.
 const QueueClaims = "claims"
 
 // The claims queue's workers and fetch cooldown (see QueueClaims): a
@@ -130,29 +130,30 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 	// starts the next pass from the beginning). A pass that adjudicated
 	// something is followed by the next at once: under load the sweep runs
 	// back to back, and waits ClaimAdjudicationInterval only when idle.
-	// Which tenants have claims awaiting is asked again once half an
-	// interval has passed: every idle pass, and at most twice an interval
-	// when passes run back to back, which go on with the last answer
-	// meanwhile (its cost grows with the number of tenants).
+	// Whether the claims queue is paused, and which tenants have claims
+	// awaiting, are asked again once half an interval has passed: every
+	// idle pass, and at most twice an interval when passes run back to
+	// back, which go on with the last answers meanwhile (the tenants'
+	// cost grows with their number).
 	cursors := map[string]string{}
 	var (
+		paused   bool
 		awaiting []claims.TenantMode
 		asked    time.Time
 	)
 	defer w.setLag(time.Time{}) // the next session may run elsewhere
 	for {
 		more := false
-		if paused, err := claimsPaused(ctx); err != nil {
-			failures = append(failures, err)
-		} else if !paused {
-			var oldest time.Time // of the claims this pass found awaiting adjudication
-			if time.Since(asked) >= ClaimAdjudicationInterval/2 {
-				awaiting, err = w.Claims.TenantsAwaitingAdjudication(ctx)
-				asked = time.Now()
-				if err != nil && ctx.Err() == nil {
-					failures = append(failures, fmt.Errorf("claim adjudication: listing the tenants: %w", err))
-				}
+		if time.Since(asked) >= ClaimAdjudicationInterval/2 {
+			var err error
+			paused, awaiting, err = w.ask(ctx)
+			asked = time.Now()
+			if err != nil && ctx.Err() == nil {
+				failures = append(failures, err)
 			}
+		}
+		if !paused {
+			var oldest time.Time                           // of the claims this pass found awaiting adjudication
 			kept := make(map[string]string, len(awaiting)) // a tenant with none left starts afresh
 			for _, tm := range awaiting {
 				k := tm.TenantID + "/" + pg.ModeName(tm.Live)
@@ -200,21 +201,25 @@ func sessionError(failures []error) error {
 	return errors.Join(failures...)
 }
 
-// claimsPaused reports whether QueueClaims is paused (ctx is a job's: it
-// carries its client).
-func claimsPaused(ctx context.Context) (bool, error) {
-	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+// ask reads whether QueueClaims is paused (ctx is a job's: it carries its
+// client) and, unless it is, which tenants and modes have claims awaiting
+// adjudication.
+func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []claims.TenantMode, err error) {
+	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil { // else run outside a client (a test's direct call)
+		q, err := c.QueueGet(ctx, QueueClaims)
+		switch {
+		case errors.Is(err, rivertype.ErrNotFound): // no producer registered it yet
+		case err != nil:
+			return false, nil, fmt.Errorf("claim adjudication: reading the claims queue: %w", err)
+		case q.PausedAt != nil:
+			return true, nil, nil
+		}
+	}
+	awaiting, err = w.Claims.TenantsAwaitingAdjudication(ctx)
 	if err != nil {
-		return false, nil // run outside a client (a test's direct call)
+		return false, nil, fmt.Errorf("claim adjudication: listing the tenants: %w", err)
 	}
-	q, err := c.QueueGet(ctx, QueueClaims)
-	switch {
-	case errors.Is(err, rivertype.ErrNotFound):
-		return false, nil // no producer registered it yet
-	case err != nil:
-		return false, fmt.Errorf("claim adjudication: reading the claims queue: %w", err)
-	}
-	return q.PausedAt != nil, nil
+	return false, awaiting, nil
 }
 
 // setLag sets the lag gauge to the age of oldest (0: none).

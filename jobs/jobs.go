@@ -194,9 +194,9 @@ const (
 	PeriodicTimeout = 30 * time.Second
 )
 
-// workers registers every worker; claims are the adjudication sweep's
+// workers registers every worker; sweep are the adjudication sweep's
 // metrics.
-func workers(d Deps, claims *claimSweepMetrics) *river.Workers {
+func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
@@ -206,7 +206,7 @@ func workers(d Deps, claims *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
 	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping,
-		metrics: claims})
+		metrics: sweep})
 	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
@@ -289,9 +289,9 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 	for _, k := range periodicKinds {
 		singles[k] = true
 	}
-	claims := newClaimSweepMetrics()
+	sweep := newClaimSweepMetrics()
 	cfg := &river.Config{
-		Workers:              workers(d, claims),
+		Workers:              workers(d, sweep),
 		Logger:               riverLogger(d.Logger),
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
@@ -303,7 +303,7 @@ func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], er
 		ReindexerIndexNames:  pg.RiverIndexes(), // not those Migrate drops
 	}
 	if opt.Metrics != nil {
-		m, err := registerMetrics(opt.Metrics, db, claims)
+		m, err := registerMetrics(opt.Metrics, db, sweep)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: metrics: %w", err)
 		}

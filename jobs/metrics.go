@@ -156,9 +156,9 @@ func readQueues(ctx context.Context, db *pgxpool.Pool) ([]queueSample, error) {
 
 // registerMetrics registers the job metrics with reg and returns the
 // middleware that feeds the per-job ones.
-func registerMetrics(reg prometheus.Registerer, db *pgxpool.Pool, claims *claimSweepMetrics) (*workMetrics, error) {
+func registerMetrics(reg prometheus.Registerer, db *pgxpool.Pool, sweep *claimSweepMetrics) (*workMetrics, error) {
 	m := newWorkMetrics()
-	for _, c := range []prometheus.Collector{m.work, m.wait, newQueueCollector(db), claims.adjudications, claims.lag} {
+	for _, c := range []prometheus.Collector{m.work, m.wait, newQueueCollector(db), sweep.adjudications, sweep.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
