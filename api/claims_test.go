@@ -353,13 +353,15 @@ func TestClaimAdjudicationSweep(t *testing.T) {
 	live := newWasherShop(t, env, "claims-sweep")
 	testKey, _ := testAdminKey(t, env, live.admin)
 	test := washerShopFor(t, env, testKey)
+	// Adjudication moves a claim from submitted to its decision in one
+	// transaction: the first state read after submitted is the decision.
 	approved := func(w washerShop, id string) {
 		t.Helper()
 		m := waitClaim(t, env, w.admin, id, "submitted")
-		if m["state"] == "under_review" {
-			m = waitClaim(t, env, w.admin, id, "under_review")
-		}
 		require.Equal(t, "approved", m["state"], "%v", m)
+		d := m["decision"].(map[string]any)
+		require.Equal(t, "extended_warranty", d["basis"], "the plan pays")
+		require.Equal(t, w.contract, d["contract_id"])
 		require.Equal(t, int64(40000), amountOf(m["total_approved"]), "the plan pays labour 100.00 and the board 300.00")
 	}
 	file := func(w washerShop, ref string) string {

@@ -354,10 +354,10 @@ func TestIdempotencyAcrossCrash(t *testing.T) {
 		}))
 		return n
 	}
-	t.Logf("%d claims awaiting adjudication after the restart", count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND id = ANY ($2) AND state = 'submitted'`))
-	require.Eventually(t, func() bool {
-		return count(`SELECT count(*) FROM claims WHERE tenant_id = $1 AND id = ANY ($2) AND state = 'submitted'`) == 0
-	}, 60*time.Second, 100*time.Millisecond, "every claim is adjudicated after the restart")
+	const awaiting = `SELECT count(*) FROM claims WHERE tenant_id = $1 AND id = ANY ($2) AND state = 'submitted'`
+	t.Logf("%d claims awaiting adjudication after the restart", count(awaiting))
+	require.Eventually(t, func() bool { return count(awaiting) == 0 }, 60*time.Second, 100*time.Millisecond,
+		"every claim is adjudicated after the restart")
 	require.Equal(t, len(ids["claim"]), count(`SELECT count(*) FROM claim_state_changes WHERE tenant_id = $1 AND claim_id = ANY ($2) AND to_state = 'under_review'`),
 		"every claim is adjudicated once")
 }
