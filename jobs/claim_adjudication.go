@@ -138,7 +138,7 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 	cursors := map[string]string{}
 	var (
 		paused   bool
-		awaiting []claims.TenantMode
+		awaiting []pg.TenantMode
 		asked    time.Time
 	)
 	defer w.setLag(time.Time{}) // the next session may run elsewhere
@@ -204,7 +204,7 @@ func sessionError(failures []error) error {
 // ask reads whether QueueClaims is paused (ctx is a job's: it carries its
 // client) and, unless it is, which tenants and modes have claims awaiting
 // adjudication.
-func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []claims.TenantMode, err error) {
+func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []pg.TenantMode, err error) {
 	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil { // else run outside a client (a test's direct call)
 		q, err := c.QueueGet(ctx, QueueClaims)
 		switch {

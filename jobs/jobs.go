@@ -207,7 +207,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &ClaimAdjudicationWorker{Claims: d.Claims})
 	river.AddWorker(w, &ClaimAdjudicationSweepWorker{Claims: d.Claims, Logger: d.Logger, Stopping: d.Stopping,
 		metrics: sweep})
-	river.AddWorker(w, &WebhookDispatchWorker{Tenants: d.Identity, Webhooks: d.Webhooks, Stopping: d.Stopping})
+	river.AddWorker(w, &WebhookDispatchWorker{Webhooks: d.Webhooks, Stopping: d.Stopping})
 	river.AddWorker(w, &WebhookDeliveryWorker{Webhooks: d.Webhooks})
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})

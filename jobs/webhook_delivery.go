@@ -2,13 +2,15 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -56,7 +58,6 @@ func (WebhookDispatchArgs) InsertOpts() river.InsertOpts {
 // advanced in the transaction that writes the deliveries).
 type WebhookDispatchWorker struct {
 	river.WorkerDefaults[WebhookDispatchArgs]
-	Tenants  *identity.Service
 	Webhooks *webhooks.Service
 	// Stopping is closed when the process stops its jobs: a session ends at
 	// once instead of holding the shutdown for the rest of its time.
@@ -91,15 +92,26 @@ func (w *WebhookDispatchWorker) Work(ctx context.Context, job *river.Job[Webhook
 	}
 }
 
+// dispatch dispatches tenantID's new events, in ctx's mode, or, without a
+// tenant, those of every active tenant and mode that has events to
+// dispatch (webhooks.Service.TenantsPendingDispatch: one question across
+// tenants a pass, not a transaction per tenant and mode).
 func (w *WebhookDispatchWorker) dispatch(ctx context.Context, tenantID string) error {
 	if tenantID != "" {
 		_, err := w.Webhooks.Dispatch(ctx, tenantID)
 		return err
 	}
-	return eachActiveTenant(ctx, w.Tenants, "webhook dispatch", func(ctx context.Context, tenantID string) error {
-		_, err := w.Webhooks.Dispatch(ctx, tenantID)
-		return err
-	})
+	pending, err := w.Webhooks.TenantsPendingDispatch(ctx)
+	if err != nil {
+		return fmt.Errorf("webhook dispatch: listing the tenants: %w", err)
+	}
+	var errs []error
+	for _, tm := range pending {
+		if _, err := w.Webhooks.Dispatch(pg.WithLivemode(ctx, tm.Live), tm.TenantID); err != nil {
+			errs = append(errs, fmt.Errorf("webhook dispatch for %s (%s): %w", tm.TenantID, pg.ModeName(tm.Live), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // WebhookDeliveryArgs makes the attempts of one webhook delivery.

@@ -56,7 +56,7 @@ func TestWebhookWorkers(t *testing.T) {
 		return events.Append(ctx, tx, events.New{Type: "claim.submitted", SubjectID: "x", Actor: "test"})
 	}))
 
-	dispatch := &jobs.WebhookDispatchWorker{Tenants: idn, Webhooks: whk}
+	dispatch := &jobs.WebhookDispatchWorker{Webhooks: whk}
 	require.NoError(t, dispatch.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1}}))
 	require.Len(t, enqueued, 1)
 	require.NoError(t, dispatch.Work(ctx, &river.Job[jobs.WebhookDispatchArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 1},
@@ -66,7 +66,7 @@ func TestWebhookWorkers(t *testing.T) {
 	// The periodic run is a session: it dispatches every second until its
 	// time is up, or at once when the process stops its jobs.
 	stopping := make(chan struct{})
-	session := &jobs.WebhookDispatchWorker{Tenants: idn, Webhooks: whk, Stopping: stopping}
+	session := &jobs.WebhookDispatchWorker{Webhooks: whk, Stopping: stopping}
 	ended := make(chan error, 1)
 	started := time.Now()
 	go func() {

@@ -1,6 +1,10 @@
 package pg
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // Modes: every tenant row is live data or test data (its livemode column),
 // and a transaction sees the rows of one mode only. The mode is set
@@ -39,4 +43,26 @@ func modeSetting(live bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// TenantMode is a tenant in one of its modes: the scope of one
+// transaction's row-level security.
+type TenantMode struct {
+	TenantID string
+	Live     bool
+}
+
+// TenantModes asks one of the database's cross-tenant questions (fn, a
+// SECURITY DEFINER function returning (tenant_id, livemode) rows, such as
+// claims_awaiting_adjudication: which active tenants, in which mode, have
+// work of a kind) in one statement on db, outside any tenant's scope. The
+// function scopes itself to each tenant and mode in turn under the same
+// row-level security as every read, and answers with IDs and modes only.
+func TenantModes(ctx context.Context, db Querier, fn string) ([]TenantMode, error) {
+	rows, err := db.Query(ctx, `SELECT tenant_id, livemode FROM `+pgx.Identifier{fn}.Sanitize()+`()`)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TenantMode])
+	return out, Translate(err)
 }

@@ -391,24 +391,13 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 	return in
 }
 
-// TenantMode is a tenant in one of its modes.
-type TenantMode struct {
-	TenantID string
-	Live     bool
-}
-
 // TenantsAwaitingAdjudication are the active tenants, each in the modes in
 // which it has claims awaiting adjudication (state submitted): one
 // statement across tenants, answering with IDs and modes only (the
 // database function claims_awaiting_adjudication, under each tenant's
 // row-level security).
-func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]TenantMode, error) {
-	rows, err := s.DB.Query(ctx, `SELECT tenant_id, livemode FROM claims_awaiting_adjudication()`)
-	if err != nil {
-		return nil, pg.Translate(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TenantMode])
-	return out, pg.Translate(err)
+func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]pg.TenantMode, error) {
+	return pg.TenantModes(ctx, s.DB, "claims_awaiting_adjudication")
 }
 
 // Awaiting is a claim's version that awaits adjudication, since Since (its

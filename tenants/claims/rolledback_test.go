@@ -67,7 +67,7 @@ func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 // tenantsAwaiting are the tenants and modes with claims awaiting
 // adjudication, as the sweep asks (other tests' tenants included). Asked
 // inside a tenant's transaction, the function leaves its scope as it was.
-func (w *washerShop) tenantsAwaiting(t *testing.T) []claims.TenantMode {
+func (w *washerShop) tenantsAwaiting(t *testing.T) []pg.TenantMode {
 	t.Helper()
 	tm, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
 	require.NoError(t, err)
@@ -109,8 +109,8 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	require.Equal(t, int64(40000), c.TotalRequested.Amount)
 	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1, Since: c.UpdatedAt.UTC()}}, w.awaiting(t))
 	require.Zero(t, w.Jobs(t, "claim_adjudication"), "the claim is its own adjudication request")
-	require.Contains(t, w.tenantsAwaiting(t), claims.TenantMode{TenantID: w.Tenant, Live: true})
-	require.NotContains(t, w.tenantsAwaiting(t), claims.TenantMode{TenantID: w.Tenant, Live: false}, "none in test mode")
+	require.Contains(t, w.tenantsAwaiting(t), pg.TenantMode{TenantID: w.Tenant, Live: true})
+	require.NotContains(t, w.tenantsAwaiting(t), pg.TenantMode{TenantID: w.Tenant, Live: false}, "none in test mode")
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'claim.submitted' AND subject_id = $2`, c.ID))
 
 	again, created, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, w.claim("EXT-1", "power_surge"))
@@ -124,7 +124,7 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	// running it again (a retry) changes nothing.
 	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
 	require.Empty(t, w.awaiting(t))
-	require.NotContains(t, w.tenantsAwaiting(t), claims.TenantMode{TenantID: w.Tenant, Live: true}, "none awaits any more")
+	require.NotContains(t, w.tenantsAwaiting(t), pg.TenantMode{TenantID: w.Tenant, Live: true}, "none awaits any more")
 	got, err := w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, claims.StateApproved, got.State)

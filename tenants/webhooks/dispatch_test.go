@@ -143,3 +143,97 @@ func TestDeliverOnce(t *testing.T) {
 	err = b.svc.Deliver(ctx, b.p.TenantID, "dlv_00000000000000000000000000", false)
 	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
 }
+
+// The dispatch asks once across tenants which have events to dispatch: an
+// active tenant, in a mode, with an enabled endpoint and an event its
+// dispatch has not read (not yet positioned, or positioned after its
+// cursor). The function leaves its caller's scope as it was.
+func TestTenantsPendingDispatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "whk-pending")
+	ctx := context.Background()
+	live := pg.TenantMode{TenantID: b.p.TenantID, Live: true}
+	test := pg.TenantMode{TenantID: b.p.TenantID, Live: false}
+	pending := func() []pg.TenantMode {
+		t.Helper()
+		tm, err := b.svc.TenantsPendingDispatch(ctx)
+		require.NoError(t, err)
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_dispatch_pending()`).Scan(&n); err != nil {
+				return err
+			}
+			var scope string
+			if err := tx.QueryRow(ctx, `SELECT current_setting('app.tenant_id', true) || '/' || current_setting('app.livemode', true)`).Scan(&scope); err != nil {
+				return err
+			}
+			require.Equal(t, b.p.TenantID+"/true", scope, "the scope is the caller's again")
+			return nil
+		}))
+		return tm
+	}
+	dispatch := func(want int) {
+		t.Helper()
+		n, err := b.svc.Dispatch(ctx, b.p.TenantID)
+		require.NoError(t, err)
+		require.Equal(t, want, n)
+	}
+
+	b.emit(t, "unit.registered", nil)
+	require.Empty(t, pending(), "events, but no endpoint to dispatch them to")
+	b.svc.AllowHost("127.0.0.1:9")
+	ep, err := b.svc.CreateEndpoint(ctx, b.p, webhooks.NewEndpoint{URL: "http://127.0.0.1:9/a", EventTypes: []string{"*"}})
+	require.NoError(t, err)
+	require.Equal(t, []pg.TenantMode{live}, pending(), "the events before the endpoint are still to be read through")
+	dispatch(0)
+	require.Empty(t, pending(), "the cursor is at the last event")
+
+	b.emit(t, "unit.registered", nil)
+	require.Equal(t, []pg.TenantMode{live}, pending(), "a new event, not yet positioned")
+	_, err = events.List(ctx, b.db.App, b.p.TenantID, events.Filter{Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, []pg.TenantMode{live}, pending(), "positioned by a reader of the feed, after the cursor")
+	dispatch(1)
+	require.Empty(t, pending())
+
+	// Test mode is dispatched apart: a test event waits for a test endpoint.
+	testCtx := pg.WithLivemode(ctx, false)
+	require.NoError(t, pg.InTenantTx(testCtx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		return events.Append(testCtx, tx, events.New{Type: "unit.registered", SubjectID: "s", Actor: "test"})
+	}))
+	require.Empty(t, pending(), "no test-mode endpoint")
+	_, err = b.svc.CreateEndpoint(testCtx, b.p, webhooks.NewEndpoint{URL: "http://127.0.0.1:9/t", EventTypes: []string{"*"}})
+	require.NoError(t, err)
+	require.Equal(t, []pg.TenantMode{test}, pending())
+	_, err = b.svc.Dispatch(testCtx, b.p.TenantID)
+	require.NoError(t, err)
+	require.Empty(t, pending())
+
+	// A disabled endpoint, a suspended tenant: nothing to dispatch to.
+	off := false
+	_, err = b.svc.UpdateEndpoint(ctx, b.p, ep.ID, webhooks.EndpointUpdate{Enabled: &off}, 0)
+	require.NoError(t, err)
+	b.emit(t, "unit.registered", nil)
+	require.Empty(t, pending(), "the live endpoint is disabled")
+	on := true
+	_, err = b.svc.UpdateEndpoint(ctx, b.p, ep.ID, webhooks.EndpointUpdate{Enabled: &on}, 0)
+	require.NoError(t, err)
+	require.Equal(t, []pg.TenantMode{live}, pending())
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'suspended' WHERE id = $1`, b.p.TenantID)
+	require.NoError(t, err)
+	require.Empty(t, pending(), "a suspended tenant is not dispatched")
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'active' WHERE id = $1`, b.p.TenantID)
+	require.NoError(t, err)
+	dispatch(3) // the endpoint's two updates are events too
+	require.Empty(t, pending())
+
+	// A cursor the function cannot read makes the tenant pending, for the
+	// dispatch to report, instead of failing the question for every tenant.
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `UPDATE webhook_dispatch_cursors SET cursor = 'not a cursor' WHERE tenant_id = $1`, tx.TenantID)
+		return err
+	}))
+	require.Equal(t, []pg.TenantMode{live}, pending())
+	_, err = b.svc.Dispatch(ctx, b.p.TenantID)
+	require.Error(t, err)
+}
