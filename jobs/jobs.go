@@ -212,7 +212,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &PayoutDeadlineWorker{Payouts: d.Payouts})
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
 	river.AddWorker(w, &TicketTimerWorker{})
-	river.AddWorker(w, &TicketSLASweepWorker{Tenants: d.Identity, Tickets: d.Tickets})
+	river.AddWorker(w, &TicketSLASweepWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
 	river.AddWorker(w, &QualityFoldWorker{Tenants: d.Identity, Quality: d.Quality})

@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -29,7 +31,6 @@ func (TicketSLASweepArgs) Kind() string { return "ticket_sla_sweep" }
 // TicketSLASweepWorker runs TicketSLASweepArgs.
 type TicketSLASweepWorker struct {
 	river.WorkerDefaults[TicketSLASweepArgs]
-	Tenants tenantLister
 	Tickets *tickets.Service
 }
 
@@ -39,7 +40,9 @@ func (w *TicketSLASweepWorker) Timeout(*river.Job[TicketSLASweepArgs]) time.Dura
 	return PeriodicTimeout
 }
 
-// Work sweeps each active tenant. A tenant (or a ticket) that fails does
+// Work sweeps each active tenant and mode with tickets due
+// (tickets.Service.TenantsSLADue: one question across tenants, not a
+// transaction per tenant and mode). A tenant (or a ticket) that fails does
 // not stop the others; the job then fails, and the next sweep finds the
 // same tickets due.
 func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSLASweepArgs]) error {
@@ -47,10 +50,17 @@ func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSL
 		return river.JobCancel(errors.New("ticket SLA sweep: no tickets service configured"))
 	}
 	now := time.Now()
-	return eachActiveTenant(ctx, w.Tenants, "ticket SLA sweep", func(ctx context.Context, tenantID string) error {
-		_, err := w.Tickets.SweepSLA(ctx, tenantID, now)
-		return err
-	})
+	due, err := w.Tickets.TenantsSLADue(ctx, now)
+	if err != nil {
+		return fmt.Errorf("ticket SLA sweep: listing the tenants: %w", err)
+	}
+	var errs []error
+	for _, tm := range due {
+		if _, err := w.Tickets.SweepSLA(pg.WithLivemode(ctx, tm.Live), tm.TenantID, now); err != nil {
+			errs = append(errs, fmt.Errorf("ticket SLA sweep for %s (%s): %w", tm.TenantID, pg.ModeName(tm.Live), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // TicketTimerArgs is the job each SLA deadline had before the sweep

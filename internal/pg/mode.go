@@ -2,6 +2,8 @@ package pg
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -55,11 +57,16 @@ type TenantMode struct {
 // TenantModes asks one of the database's cross-tenant questions (fn, a
 // SECURITY DEFINER function returning (tenant_id, livemode) rows, such as
 // claims_awaiting_adjudication: which active tenants, in which mode, have
-// work of a kind) in one statement on db, outside any tenant's scope. The
-// function scopes itself to each tenant and mode in turn under the same
-// row-level security as every read, and answers with IDs and modes only.
-func TenantModes(ctx context.Context, db Querier, fn string) ([]TenantMode, error) {
-	rows, err := db.Query(ctx, `SELECT tenant_id, livemode FROM `+pgx.Identifier{fn}.Sanitize()+`()`)
+// work of a kind), with args, in one statement on db, outside any tenant's
+// scope. The function scopes itself to each tenant and mode in turn under
+// the same row-level security as every read, and answers with IDs and
+// modes only.
+func TenantModes(ctx context.Context, db Querier, fn string, args ...any) ([]TenantMode, error) {
+	params := make([]string, len(args))
+	for i := range args {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	rows, err := db.Query(ctx, `SELECT tenant_id, livemode FROM `+pgx.Identifier{fn}.Sanitize()+`(`+strings.Join(params, ", ")+`)`, args...)
 	if err != nil {
 		return nil, Translate(err)
 	}

@@ -17,7 +17,7 @@ import (
 // How SLA deadlines are checked (migration 049). A ticket's deadlines live
 // on its row; sla_check_at says when they need looking at next. A change
 // that writes the ticket sets it to the earliest running deadline
-// (slaCheckAt); the sweep (SweepSLA, every few seconds per tenant and mode,
+// (slaCheckAt); the sweep (SweepSLA, every few seconds for each tenant and mode with tickets due,
 // jobs.TicketSLASweepArgs) checks the tickets due by its time, records each
 // breach once per deadline and level, and moves sla_check_at on to the
 // next deadline or escalation. A test clock's tickets are swept on the
@@ -71,6 +71,15 @@ func runningDeadlines(state State, st SLAStatus, windowStart *time.Time) []Deadl
 type Deadline struct {
 	SLA   SLA
 	DueAt time.Time
+}
+
+// TenantsSLADue are the active tenants, each in the modes in which it has
+// tickets whose next SLA check is due by now on the wall clock: one
+// statement across tenants (the database function tickets_sla_due, under
+// each tenant's row-level security), so that a sweep over tenants with
+// nothing due costs one round trip, whatever their number.
+func (s *Service) TenantsSLADue(ctx context.Context, now time.Time) ([]pg.TenantMode, error) {
+	return pg.TenantModes(ctx, s.DB, "tickets_sla_due", now)
 }
 
 // SweepSLA checks the tenant's tickets whose deadlines are due by now on

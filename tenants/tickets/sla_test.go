@@ -292,6 +292,35 @@ func TestSweepSLA(t *testing.T) {
 	}))
 	onClock, _ := b.ticketIn(t, testCtx, p.TenantID, tickets.StateNew, map[string]any{"route_due_at": due, "sla_check_at": due, "test_clock_id": clock})
 
+	// The sweep asks once which tenants and modes have tickets due on the
+	// wall clock; the function leaves its caller's scope as it was.
+	dueAt := func(at time.Time) []pg.TenantMode {
+		t.Helper()
+		tm, err := b.service(at).TenantsSLADue(ctx, at)
+		require.NoError(t, err)
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, q.TenantID, func(tx pg.TenantTx) error {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets_sla_due($1)`, at).Scan(&n); err != nil {
+				return err
+			}
+			var scope string
+			if err := tx.QueryRow(ctx, `SELECT current_setting('app.tenant_id', true) || '/' || current_setting('app.livemode', true)`).Scan(&scope); err != nil {
+				return err
+			}
+			require.Equal(t, q.TenantID+"/true", scope, "the scope is the caller's again")
+			return nil
+		}))
+		return tm
+	}
+	require.Empty(t, dueAt(due.Add(-time.Second)), "nothing due yet")
+	require.ElementsMatch(t, []pg.TenantMode{{TenantID: p.TenantID, Live: true}, {TenantID: q.TenantID, Live: true}}, dueAt(due),
+		"the clock's ticket, in test mode, waits for its clock")
+	_, err := b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'suspended' WHERE id = $1`, q.TenantID)
+	require.NoError(t, err)
+	require.Equal(t, []pg.TenantMode{{TenantID: p.TenantID, Live: true}}, dueAt(due), "a suspended tenant is not swept")
+	_, err = b.db.Owner.Exec(ctx, `UPDATE tenants SET status = 'active' WHERE id = $1`, q.TenantID)
+	require.NoError(t, err)
+
 	sweep := func(at time.Time) int {
 		t.Helper()
 		n, err := b.service(at).SweepSLA(ctx, p.TenantID, at)
