@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -349,7 +350,21 @@ func (w washerShop) boardLine(fen int64) map[string]any {
 func TestClaimAdjudicationSweep(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := apitest.New(t) // its own server: the test pauses its claims queue
+	reg := prometheus.NewRegistry()
+	env := apitest.New(t, apitest.Options{Metrics: reg}) // its own server: the test pauses its claims queue
+	// lag is the sweep's servicenet_claim_adjudication_lag_seconds.
+	lag := func() float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			if mf.GetName() == "servicenet_claim_adjudication_lag_seconds" {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no servicenet_claim_adjudication_lag_seconds")
+		return 0
+	}
 	live := newWasherShop(t, env, "claims-sweep")
 	testKey, _ := testAdminKey(t, env, live.admin)
 	test := washerShopFor(t, env, testKey)
@@ -391,11 +406,13 @@ func TestClaimAdjudicationSweep(t *testing.T) {
 	time.Sleep(2 * jobs.ClaimAdjudicationInterval)
 	r = env.Do(t, http.MethodGet, "/v1/claims/"+paused, live.admin, nil)
 	require.Equal(t, "submitted", r.JSON(t)["state"], "paused, the claim awaits adjudication")
+	require.GreaterOrEqual(t, lag(), 1.0, "paused, the lag shows how long it has waited")
 
 	// Resumed, the sweep adjudicates it; the legacy job's claim it leaves
 	// alone (adjudicated once).
 	require.NoError(t, env.River.QueueResume(ctx, jobs.QueueClaims, nil))
 	approved(live, paused)
+	require.Eventually(t, func() bool { return lag() == 0 }, 5*time.Second, 100*time.Millisecond, "none waits any more")
 	r = env.Do(t, http.MethodGet, "/v1/claims/"+legacy+"/transitions", live.admin, nil)
 	var reviews int
 	for _, x := range r.JSON(t)["data"].([]any) {

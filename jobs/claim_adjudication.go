@@ -153,7 +153,6 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 			}
 		}
 		if !paused {
-			var oldest time.Time                           // of the claims this pass found awaiting adjudication
 			kept := make(map[string]string, len(awaiting)) // a tenant with none left starts afresh
 			for _, tm := range awaiting {
 				k := tm.TenantID + "/" + pg.ModeName(tm.Live)
@@ -161,12 +160,8 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 				kept[k] = p.next
 				more = more || p.next != "" || p.done > 0
 				failures = append(failures, p.failures...)
-				if !p.oldest.IsZero() && (oldest.IsZero() || p.oldest.Before(oldest)) {
-					oldest = p.oldest
-				}
 			}
 			cursors = kept
-			w.setLag(oldest)
 		}
 		if ctx.Err() != nil {
 			return nil // stopped or timed out: the claims stay submitted for the next session
@@ -202,8 +197,8 @@ func sessionError(failures []error) error {
 }
 
 // ask reads whether QueueClaims is paused (ctx is a job's: it carries its
-// client) and, unless it is, which tenants and modes have claims awaiting
-// adjudication.
+// client) and which tenants and modes have claims awaiting adjudication,
+// and sets the lag gauge from their longest wait, paused or not.
 func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []pg.TenantMode, err error) {
 	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil { // else run outside a client (a test's direct call)
 		q, err := c.QueueGet(ctx, QueueClaims)
@@ -211,15 +206,16 @@ func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, aw
 		case errors.Is(err, rivertype.ErrNotFound): // no producer registered it yet
 		case err != nil:
 			return false, nil, fmt.Errorf("claim adjudication: reading the claims queue: %w", err)
-		case q.PausedAt != nil:
-			return true, nil, nil
+		default:
+			paused = q.PausedAt != nil
 		}
 	}
-	awaiting, err = w.Claims.TenantsAwaitingAdjudication(ctx)
+	awaiting, since, err := w.Claims.TenantsAwaitingAdjudication(ctx)
 	if err != nil {
-		return false, nil, fmt.Errorf("claim adjudication: listing the tenants: %w", err)
+		return paused, nil, fmt.Errorf("claim adjudication: listing the tenants: %w", err)
 	}
-	return false, awaiting, nil
+	w.setLag(since)
+	return paused, awaiting, nil
 }
 
 // setLag sets the lag gauge to the age of oldest (0: none).
@@ -236,13 +232,11 @@ func (w *ClaimAdjudicationSweepWorker) setLag(oldest time.Time) {
 
 // passResult is what a pass over one tenant's page did: next is the page's
 // last claim when the page was full (more may follow), else ""; done counts
-// the adjudications that succeeded; oldest is when the longest-waiting claim
-// of the page was submitted (zero: none); failures are the adjudications
-// that failed.
+// the adjudications that succeeded; failures are the adjudications that
+// failed.
 type passResult struct {
 	next     string
 	done     int
-	oldest   time.Time
 	failures []error
 }
 
@@ -261,11 +255,6 @@ func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after
 	}
 	if len(page) == claimAdjudicationPage {
 		r.next = page[len(page)-1].ClaimID
-	}
-	for _, a := range page {
-		if r.oldest.IsZero() || a.Since.Before(r.oldest) {
-			r.oldest = a.Since
-		}
 	}
 	mode := pg.ModeName(pg.Livemode(ctx))
 	var (

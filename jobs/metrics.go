@@ -182,7 +182,7 @@ func newClaimSweepMetrics() *claimSweepMetrics {
 		}, []string{"outcome"}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "servicenet_claim_adjudication_lag_seconds",
-			Help: "How long the oldest claim the last pass of this process's adjudication sweep found awaiting adjudication had waited (since its submission or resubmission); 0 when none waited or the sweep runs elsewhere (take the max over processes).",
+			Help: "How long the claims awaiting adjudication have waited, as this process's adjudication sweep last asked, paused or not: the longest wait (since submission or resubmission) of each tenant's first awaiting claim in filing order; 0 when none waits or the sweep runs elsewhere (take the max over processes).",
 		}),
 	}
 }

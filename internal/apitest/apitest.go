@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/app"
@@ -73,6 +74,9 @@ type Options struct {
 	TenantConcurrency int
 	// APIOnly runs River in app.ModeAPI: jobs are queued, never run.
 	APIOnly bool
+	// Metrics receives the server's and the jobs' metrics
+	// (app.Config.Metrics); nil: none are recorded.
+	Metrics *prometheus.Registry
 	// ServePool gives the server the pool serve gives it
 	// (SERVICENET_DB_MAX_CONNS connections with its statement and lock
 	// timeouts, from the environment) instead of the test database's
@@ -219,7 +223,7 @@ func start(t testing.TB, db *pgtest.DB, o Options) (e *Env, stop func(), err err
 		RatePerSecond: o.RatePerSecond, RateBurst: o.RateBurst, OperatorToken: OperatorToken,
 		RequestTimeout: o.RequestTimeout, OnClaimApproved: o.OnClaimApproved, Codes: o.Codes,
 		MaxImportBytes: o.MaxImportBytes, TenantConcurrency: o.TenantConcurrency,
-		LoopbackWebhooksInTestMode: o.LoopbackWebhooksInTestMode}, pool, log)
+		LoopbackWebhooksInTestMode: o.LoopbackWebhooksInTestMode, Metrics: o.Metrics}, pool, log)
 	if err != nil {
 		stopAll()
 		return nil, nil, err

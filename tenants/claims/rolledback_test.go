@@ -69,8 +69,16 @@ func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 // inside a tenant's transaction, the function leaves its scope as it was.
 func (w *washerShop) tenantsAwaiting(t *testing.T) []pg.TenantMode {
 	t.Helper()
-	tm, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
+	tm, since, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
 	require.NoError(t, err)
+	require.Equal(t, len(tm) == 0, since.IsZero(), "a wait is known exactly when claims await")
+	for _, x := range tm {
+		if x == (pg.TenantMode{TenantID: w.Tenant, Live: true}) {
+			a := w.awaiting(t)
+			require.NotEmpty(t, a)
+			require.False(t, since.After(a[0].Since), "the longest wait is at least as long as this tenant's first claim's")
+		}
+	}
 	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
 		var scope string
 		if err := tx.QueryRow(w.Ctx, `SELECT count(*)::text FROM claims_awaiting_adjudication()`).Scan(&scope); err != nil {
