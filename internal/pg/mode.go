@@ -2,8 +2,7 @@ package pg
 
 import (
 	"context"
-	"strconv"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -54,22 +53,25 @@ type TenantMode struct {
 	Live     bool
 }
 
-// TenantModes asks one of the database's cross-tenant questions (fn, a
-// SECURITY DEFINER function returning (tenant_id, livemode) rows, such as
-// claims_awaiting_adjudication: which active tenants, in which mode, have
-// work of a kind), with args, in one statement on db, outside any tenant's
-// scope. The function scopes itself to each tenant and mode in turn under
-// the same row-level security as every read, and answers with IDs and
-// modes only.
-func TenantModes(ctx context.Context, db Querier, fn string, args ...any) ([]TenantMode, error) {
-	params := make([]string, len(args))
-	for i := range args {
-		params[i] = "$" + strconv.Itoa(i+1)
-	}
-	rows, err := db.Query(ctx, `SELECT tenant_id, livemode FROM `+pgx.Identifier{fn}.Sanitize()+`(`+strings.Join(params, ", ")+`)`, args...)
+// TenantsWithWork asks which active tenants, in which mode, have work of a
+// kind (the database function tenants_with_work: claims_awaiting_adjudication,
+// tickets_sla_due by dueBy, webhook_dispatch_pending) in one statement on
+// db, outside any tenant's scope, and since when each has waited (a
+// question's own measure, see the function). The function scopes itself to
+// each tenant and mode in turn under the same row-level security as every
+// read, and answers with IDs, modes and times only.
+func TenantsWithWork(ctx context.Context, db Querier, work string, dueBy *time.Time) (out []TenantWork, err error) {
+	rows, err := db.Query(ctx, `SELECT tenant_id, livemode, since FROM tenants_with_work($1, $2)`, work, dueBy)
 	if err != nil {
 		return nil, Translate(err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TenantMode])
+	out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TenantWork])
 	return out, Translate(err)
+}
+
+// TenantWork is a tenant, in one of its modes, with work, and since when
+// it has waited.
+type TenantWork struct {
+	TenantMode
+	Since time.Time
 }

@@ -394,24 +394,16 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 // TenantsAwaitingAdjudication are the active tenants, each in the modes in
 // which it has claims awaiting adjudication (state submitted), and since
 // when the longest-waiting of their first claims in filing order has waited
-// (zero: none awaits): one statement across tenants, answering with IDs,
-// modes and times only (the database function claims_awaiting_adjudication,
-// under each tenant's row-level security).
+// (zero: none awaits): one statement across tenants (pg.TenantsWithWork).
 func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) (awaiting []pg.TenantMode, since time.Time, err error) {
-	rows, err := s.DB.Query(ctx, `SELECT tenant_id, livemode, since FROM claims_awaiting_adjudication()`)
-	if err != nil {
-		return nil, since, pg.Translate(err)
-	}
-	var tm pg.TenantMode
-	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&tm.TenantID, &tm.Live, &at}, func() error {
-		awaiting = append(awaiting, tm)
-		if since.IsZero() || at.Before(since) {
-			since = at
+	work, err := pg.TenantsWithWork(ctx, s.DB, "claims_awaiting_adjudication", nil)
+	for _, w := range work {
+		awaiting = append(awaiting, w.TenantMode)
+		if since.IsZero() || w.Since.Before(since) {
+			since = w.Since
 		}
-		return nil
-	})
-	return awaiting, since, pg.Translate(err)
+	}
+	return awaiting, since, err
 }
 
 // Awaiting is a claim's version that awaits adjudication, since Since (its

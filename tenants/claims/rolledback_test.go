@@ -81,7 +81,7 @@ func (w *washerShop) tenantsAwaiting(t *testing.T) []pg.TenantMode {
 	}
 	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
 		var scope string
-		if err := tx.QueryRow(w.Ctx, `SELECT count(*)::text FROM claims_awaiting_adjudication()`).Scan(&scope); err != nil {
+		if err := tx.QueryRow(w.Ctx, `SELECT count(*)::text FROM tenants_with_work('claims_awaiting_adjudication')`).Scan(&scope); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(w.Ctx, `SELECT current_setting('app.tenant_id', true) || '/' || current_setting('app.livemode', true)`).Scan(&scope); err != nil {

@@ -75,11 +75,10 @@ type Deadline struct {
 
 // TenantsSLADue are the active tenants, each in the modes in which it has
 // tickets whose next SLA check is due by now on the wall clock: one
-// statement across tenants (the database function tickets_sla_due, under
-// each tenant's row-level security), so that a sweep over tenants with
-// nothing due costs one round trip, whatever their number.
-func (s *Service) TenantsSLADue(ctx context.Context, now time.Time) ([]pg.TenantMode, error) {
-	return pg.TenantModes(ctx, s.DB, "tickets_sla_due", now)
+// statement across tenants (pg.TenantsWithWork), so that a sweep over
+// tenants with nothing due costs one round trip, whatever their number.
+func (s *Service) TenantsSLADue(ctx context.Context, now time.Time) ([]pg.TenantWork, error) {
+	return pg.TenantsWithWork(ctx, s.DB, "tickets_sla_due", &now)
 }
 
 // SweepSLA checks the tenant's tickets whose deadlines are due by now on

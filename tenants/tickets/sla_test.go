@@ -296,11 +296,16 @@ func TestSweepSLA(t *testing.T) {
 	// wall clock; the function leaves its caller's scope as it was.
 	dueAt := func(at time.Time) []pg.TenantMode {
 		t.Helper()
-		tm, err := b.service(at).TenantsSLADue(ctx, at)
+		work, err := b.service(at).TenantsSLADue(ctx, at)
 		require.NoError(t, err)
+		var tm []pg.TenantMode
+		for _, w := range work {
+			require.True(t, w.Since.Equal(due), "due since its earliest check, %s", w.Since)
+			tm = append(tm, w.TenantMode)
+		}
 		require.NoError(t, pg.InTenantTx(ctx, b.db.App, q.TenantID, func(tx pg.TenantTx) error {
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets_sla_due($1)`, at).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tenants_with_work('tickets_sla_due', $1)`, at).Scan(&n); err != nil {
 				return err
 			}
 			var scope string

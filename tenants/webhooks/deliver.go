@@ -54,12 +54,10 @@ func (s *Service) Dispatch(ctx context.Context, tenantID string) (int, error) {
 
 // TenantsPendingDispatch are the active tenants, each in the modes in
 // which it has an enabled endpoint and events its dispatch has not read:
-// one statement across tenants (the database function
-// webhook_dispatch_pending, under each tenant's row-level security), so
-// that a dispatch pass over idle tenants costs one round trip, whatever
-// their number.
-func (s *Service) TenantsPendingDispatch(ctx context.Context) ([]pg.TenantMode, error) {
-	return pg.TenantModes(ctx, s.DB, "webhook_dispatch_pending")
+// one statement across tenants (pg.TenantsWithWork), so that a dispatch
+// pass over idle tenants costs one round trip, whatever their number.
+func (s *Service) TenantsPendingDispatch(ctx context.Context) ([]pg.TenantWork, error) {
+	return pg.TenantsWithWork(ctx, s.DB, "webhook_dispatch_pending", nil)
 }
 
 type dispatchEndpoint struct {

@@ -156,11 +156,16 @@ func TestTenantsPendingDispatch(t *testing.T) {
 	test := pg.TenantMode{TenantID: b.p.TenantID, Live: false}
 	pending := func() []pg.TenantMode {
 		t.Helper()
-		tm, err := b.svc.TenantsPendingDispatch(ctx)
+		work, err := b.svc.TenantsPendingDispatch(ctx)
 		require.NoError(t, err)
+		var tm []pg.TenantMode
+		for _, w := range work {
+			require.False(t, w.Since.IsZero(), "an unread event's time")
+			tm = append(tm, w.TenantMode)
+		}
 		require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_dispatch_pending()`).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tenants_with_work('webhook_dispatch_pending')`).Scan(&n); err != nil {
 				return err
 			}
 			var scope string
