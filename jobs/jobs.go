@@ -64,6 +64,25 @@ func eachTenant(ctx context.Context, tl tenantLister, fn func(identity.Tenant) e
 	}
 }
 
+// eachTenantWithWork asks, in one statement, which active tenants and modes
+// have work (ask: a question across tenants, pg.TenantsWithWork) and calls
+// fn for each, in its mode; errors as eachActiveTenant's. Failing to ask
+// stops at once with that error alone.
+func eachTenantWithWork(ctx context.Context, what string, ask func(context.Context) ([]pg.TenantWork, error),
+	fn func(ctx context.Context, tenantID string) error) error {
+	work, err := ask(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: listing the tenants: %w", what, err)
+	}
+	var errs []error
+	for _, w := range work {
+		if err := fn(pg.WithLivemode(ctx, w.Live), w.TenantID); err != nil {
+			errs = append(errs, fmt.Errorf("%s for %s (%s): %w", what, w.TenantID, pg.ModeName(w.Live), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // eachActiveTenant calls fn for every active tenant, once in live mode and
 // once in test mode (ctx carries the mode: fn's transactions see that
 // mode's data only). A tenant whose call fails does not stop the others:

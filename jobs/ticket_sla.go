@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -50,17 +49,11 @@ func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSL
 		return river.JobCancel(errors.New("ticket SLA sweep: no tickets service configured"))
 	}
 	now := time.Now()
-	due, err := w.Tickets.TenantsSLADue(ctx, now)
-	if err != nil {
-		return fmt.Errorf("ticket SLA sweep: listing the tenants: %w", err)
-	}
-	var errs []error
-	for _, tm := range due {
-		if _, err := w.Tickets.SweepSLA(pg.WithLivemode(ctx, tm.Live), tm.TenantID, now); err != nil {
-			errs = append(errs, fmt.Errorf("ticket SLA sweep for %s (%s): %w", tm.TenantID, pg.ModeName(tm.Live), err))
-		}
-	}
-	return errors.Join(errs...)
+	due := func(ctx context.Context) ([]pg.TenantWork, error) { return w.Tickets.TenantsSLADue(ctx, now) }
+	return eachTenantWithWork(ctx, "ticket SLA sweep", due, func(ctx context.Context, tenantID string) error {
+		_, err := w.Tickets.SweepSLA(ctx, tenantID, now)
+		return err
+	})
 }
 
 // TicketTimerArgs is the job each SLA deadline had before the sweep

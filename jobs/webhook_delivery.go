@@ -2,14 +2,11 @@ package jobs
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
@@ -101,17 +98,10 @@ func (w *WebhookDispatchWorker) dispatch(ctx context.Context, tenantID string) e
 		_, err := w.Webhooks.Dispatch(ctx, tenantID)
 		return err
 	}
-	pending, err := w.Webhooks.TenantsPendingDispatch(ctx)
-	if err != nil {
-		return fmt.Errorf("webhook dispatch: listing the tenants: %w", err)
-	}
-	var errs []error
-	for _, tm := range pending {
-		if _, err := w.Webhooks.Dispatch(pg.WithLivemode(ctx, tm.Live), tm.TenantID); err != nil {
-			errs = append(errs, fmt.Errorf("webhook dispatch for %s (%s): %w", tm.TenantID, pg.ModeName(tm.Live), err))
-		}
-	}
-	return errors.Join(errs...)
+	return eachTenantWithWork(ctx, "webhook dispatch", w.Webhooks.TenantsPendingDispatch, func(ctx context.Context, tenantID string) error {
+		_, err := w.Webhooks.Dispatch(ctx, tenantID)
+		return err
+	})
 }
 
 // WebhookDeliveryArgs makes the attempts of one webhook delivery.
