@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/app"
@@ -79,6 +80,13 @@ func (w *washerShop) tenantsAwaiting(t *testing.T) []pg.TenantMode {
 			require.False(t, since.After(a[0].Since), "the longest wait is at least as long as this tenant's first claim's")
 		}
 	}
+	// The previous release's servers ask claims_awaiting_adjudication (054),
+	// which answers the same.
+	rows, err := w.Tx.Query(w.Ctx, `SELECT tenant_id, livemode FROM claims_awaiting_adjudication()`)
+	require.NoError(t, err)
+	old, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pg.TenantMode])
+	require.NoError(t, err)
+	require.ElementsMatch(t, tm, old)
 	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
 		var scope string
 		if err := tx.QueryRow(w.Ctx, `SELECT count(*)::text FROM tenants_with_work('claims_awaiting_adjudication')`).Scan(&scope); err != nil {

@@ -36,7 +36,6 @@
 --
 -- A question answers NULL for none. The function returns tenant IDs, modes
 -- and times only.
-DROP FUNCTION claims_awaiting_adjudication();
 
 CREATE FUNCTION claims_awaiting_since() RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
@@ -104,3 +103,13 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION tenants_with_work(text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenants_with_work(text, timestamptz) TO servicenet_app;
+
+-- claims_awaiting_adjudication (054) stays, answered by the walk, for the
+-- servers of the release before this one, which call it until they are
+-- replaced (deploy/README: a migration is additive; the contraction ships a
+-- release later). Replaced in place, with the same signature: no call finds
+-- it missing.
+CREATE OR REPLACE FUNCTION claims_awaiting_adjudication() RETURNS TABLE (tenant_id text, livemode boolean)
+LANGUAGE sql VOLATILE AS $$
+  SELECT w.tenant_id, w.livemode FROM tenants_with_work('claims_awaiting_adjudication') w
+$$;
