@@ -234,7 +234,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &TicketSLASweepWorker{Tickets: d.Tickets})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
-	river.AddWorker(w, &QualityFoldWorker{Tenants: d.Identity, Quality: d.Quality})
+	river.AddWorker(w, &QualityFoldWorker{Quality: d.Quality})
 	river.AddWorker(w, &QualityMonthlyWorker{Tenants: d.Identity, Quality: d.Quality})
 	if d.Notifications != nil {
 		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})

@@ -22,7 +22,6 @@ func (QualityFoldArgs) Kind() string { return "quality_fold" }
 // QualityFoldWorker runs QualityFoldArgs.
 type QualityFoldWorker struct {
 	river.WorkerDefaults[QualityFoldArgs]
-	Tenants tenantLister
 	Quality *quality.Service
 }
 
@@ -31,13 +30,15 @@ func (w *QualityFoldWorker) Timeout(*river.Job[QualityFoldArgs]) time.Duration {
 	return PeriodicTimeout
 }
 
-// Work folds each active tenant, in both modes, at most a bounded number of
-// events per tenant per run (the next run goes on).
+// Work folds each active tenant and mode with events to fold
+// (quality.Service.TenantsToFold: one question across tenants, not a
+// transaction per tenant and mode), at most a bounded number of events per
+// tenant per run (the next run goes on).
 func (w *QualityFoldWorker) Work(ctx context.Context, job *river.Job[QualityFoldArgs]) error {
 	if w.Quality == nil {
 		return river.JobCancel(errors.New("quality fold: no quality service configured"))
 	}
-	return eachActiveTenant(ctx, w.Tenants, "quality fold", func(ctx context.Context, tenantID string) error {
+	return eachTenantWithWork(ctx, "quality fold", w.Quality.TenantsToFold, func(ctx context.Context, tenantID string) error {
 		_, err := w.Quality.Fold(ctx, tenantID, 50*quality.FoldBatch)
 		return err
 	})

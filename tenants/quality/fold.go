@@ -73,6 +73,14 @@ func (s *Service) Fold(ctx context.Context, tenantID string, max int) (FoldResul
 	}
 }
 
+// TenantsToFold are the active tenants, each in the modes in which it has
+// events the fold has not folded (positioned or not): one statement across
+// tenants (pg.TenantsWithWork), so that a fold over tenants with nothing
+// new costs one round trip, whatever their number.
+func (s *Service) TenantsToFold(ctx context.Context) ([]pg.TenantWork, error) {
+	return pg.TenantsWithWork(ctx, s.DB, "quality_fold_pending", nil)
+}
+
 // FoldTx folds up to limit feed events inside tx and advances the stored
 // position past them.
 func FoldTx(ctx context.Context, tx pg.TenantTx, limit int) (FoldResult, error) {

@@ -1,13 +1,15 @@
 -- The periodic workers ask which tenants have work in one statement, not a
 -- transaction per tenant and mode.
 --
--- Three workers run every few seconds for every active tenant in both
--- modes: the claims' adjudication sweep (every second), the webhook dispatch
--- (every second) and the tickets' SLA sweep (every 5 s). Asking each tenant
--- and mode in its own transaction cost two to four transactions per tenant
--- and mode each second, most of them finding nothing: a count that grows
--- with the number of brands, not with their work. 054 answered the claims
--- sweep's question in one statement; tenants_with_work answers all three.
+-- Four workers run every few seconds or minutes for every active tenant in
+-- both modes: the claims' adjudication sweep (every second), the webhook
+-- dispatch (every second), the tickets' SLA sweep (every 5 s) and the
+-- quality fold (every minute). Asking each tenant and mode in its own
+-- transaction cost two to four transactions per tenant and mode each
+-- second, most of them finding nothing (the fold's also locked its position
+-- row, a write): a count that grows with the number of brands, not with
+-- their work. 054 answered the claims sweep's question in one statement;
+-- tenants_with_work answers all four.
 --
 -- The walk is written once: for each active tenant and mode, the
 -- transaction is scoped to it (the same forced row-level security as every
@@ -33,6 +35,12 @@
 --     cursor decoded, so a cursor the function cannot read makes its tenant
 --     pending (and the dispatch reports it) instead of failing the question
 --     for every tenant.
+--   quality_fold_pending: when an event the quality fold has not folded
+--     occurred: one not yet positioned, or the first after the fold's
+--     position (quality_positions) of the types it folds (tenants/quality's
+--     feedTypes: ticket.* and complaint.filed; TestFoldTypesAsked keeps the
+--     two lists one). The fold reads the same events after the same
+--     position each run; the question stops at the first.
 --
 -- A question answers NULL for none. The function returns tenant IDs, modes
 -- and times only.
@@ -67,6 +75,24 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
+CREATE FUNCTION quality_fold_pending_since() RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  t   text := app_current_tenant();
+  at  timestamptz;
+  pos bigint;
+BEGIN
+  at := (SELECT e.occurred_at FROM events e WHERE e.tenant_id = t AND e.position IS NULL LIMIT 1);
+  IF at IS NOT NULL THEN
+    RETURN at;
+  END IF;
+  pos := coalesce((SELECT q.position FROM quality_positions q WHERE q.tenant_id = t), 0);
+  RETURN (SELECT e.occurred_at FROM events e
+          WHERE e.tenant_id = t AND e.livemode = app_current_livemode() AND e.position > pos
+            AND (e.type LIKE 'ticket.%' OR e.type = 'complaint.filed')
+          ORDER BY e.position LIMIT 1);
+END $$;
+
 CREATE FUNCTION tenants_with_work(work text, due_by timestamptz DEFAULT NULL)
 RETURNS TABLE (tenant_id text, livemode boolean, since timestamptz)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -78,7 +104,7 @@ DECLARE
   t text;
   m boolean;
 BEGIN
-  IF work IS NULL OR work NOT IN ('claims_awaiting_adjudication', 'tickets_sla_due', 'webhook_dispatch_pending')
+  IF work IS NULL OR work NOT IN ('claims_awaiting_adjudication', 'tickets_sla_due', 'webhook_dispatch_pending', 'quality_fold_pending')
      OR (work = 'tickets_sla_due') <> (due_by IS NOT NULL) THEN
     RAISE EXCEPTION 'tenants_with_work: no such work: % (due by %)', work, due_by USING ERRCODE = 'invalid_parameter_value';
   END IF;
@@ -89,6 +115,7 @@ BEGIN
       since := CASE work
         WHEN 'claims_awaiting_adjudication' THEN claims_awaiting_since()
         WHEN 'tickets_sla_due' THEN tickets_sla_due_since(due_by)
+        WHEN 'quality_fold_pending' THEN quality_fold_pending_since()
         ELSE webhook_dispatch_pending_since()
       END;
       IF since IS NOT NULL THEN
