@@ -138,7 +138,7 @@ func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[
 	cursors := map[string]string{}
 	var (
 		paused   bool
-		awaiting []pg.TenantMode
+		awaiting []pg.TenantWork
 		asked    time.Time
 	)
 	defer w.setLag(time.Time{}) // the next session may run elsewhere
@@ -198,8 +198,8 @@ func sessionError(failures []error) error {
 
 // ask reads whether QueueClaims is paused (ctx is a job's: it carries its
 // client) and which tenants and modes have claims awaiting adjudication,
-// and sets the lag gauge from their longest wait, paused or not.
-func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []pg.TenantMode, err error) {
+// and sets the lag gauge from the longest wait among them, paused or not.
+func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, awaiting []pg.TenantWork, err error) {
 	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil { // else run outside a client (a test's direct call)
 		q, err := c.QueueGet(ctx, QueueClaims)
 		switch {
@@ -210,11 +210,17 @@ func (w *ClaimAdjudicationSweepWorker) ask(ctx context.Context) (paused bool, aw
 			paused = q.PausedAt != nil
 		}
 	}
-	awaiting, since, err := w.Claims.TenantsAwaitingAdjudication(ctx)
+	awaiting, err = w.Claims.TenantsAwaitingAdjudication(ctx)
 	if err != nil {
 		return paused, nil, fmt.Errorf("claim adjudication: listing the tenants: %w", err)
 	}
-	w.setLag(since)
+	var oldest time.Time
+	for _, a := range awaiting {
+		if oldest.IsZero() || a.Since.Before(oldest) {
+			oldest = a.Since
+		}
+	}
+	w.setLag(oldest)
 	return paused, awaiting, nil
 }
 

@@ -56,11 +56,10 @@ type TenantMode struct {
 // TenantsWithWork asks which active tenants, in which mode, have work of a
 // kind (the database function tenants_with_work: claims_awaiting_adjudication,
 // tickets_sla_due by dueBy, webhook_dispatch_pending, quality_fold_pending)
-// in one statement on
-// db, outside any tenant's scope, and since when each has waited (a
-// question's own measure, see the function). The function scopes itself to
-// each tenant and mode in turn under the same row-level security as every
-// read, and answers with IDs, modes and times only.
+// in one statement on db, outside any tenant's scope, and since when each
+// has waited (a question's own measure, see the function). The function
+// scopes itself to each tenant and mode in turn under the same row-level
+// security as every read, and answers with IDs, modes and times only.
 func TenantsWithWork(ctx context.Context, db Querier, work string, dueBy *time.Time) (out []TenantWork, err error) {
 	rows, err := db.Query(ctx, `SELECT tenant_id, livemode, since FROM tenants_with_work($1, $2)`, work, dueBy)
 	if err != nil {

@@ -392,35 +392,25 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 }
 
 // TenantsAwaitingAdjudication are the active tenants, each in the modes in
-// which it has claims awaiting adjudication (state submitted), and since
-// when the longest-waiting of their first claims in filing order has waited
-// (zero: none awaits): one statement across tenants (pg.TenantsWithWork).
-func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) (awaiting []pg.TenantMode, since time.Time, err error) {
-	work, err := pg.TenantsWithWork(ctx, s.DB, "claims_awaiting_adjudication", nil)
-	for _, w := range work {
-		awaiting = append(awaiting, w.TenantMode)
-		if since.IsZero() || w.Since.Before(since) {
-			since = w.Since
-		}
-	}
-	return awaiting, since, err
+// which it has claims awaiting adjudication (state submitted), with since
+// when its first such claim in filing order has waited: one statement
+// across tenants (pg.TenantsWithWork).
+func (s *Service) TenantsAwaitingAdjudication(ctx context.Context) ([]pg.TenantWork, error) {
+	return pg.TenantsWithWork(ctx, s.DB, "claims_awaiting_adjudication", nil)
 }
 
-// Awaiting is a claim's version that awaits adjudication, since Since (its
-// submission or resubmission).
+// Awaiting is a claim's version that awaits adjudication.
 type Awaiting struct {
 	ClaimID string
 	Version int
-	Since   time.Time
 }
 
 // AwaitingAdjudication lists up to limit of tenantID's claims in state
 // submitted, in ctx's mode, after claim after ("" from the first) in ID
-// order (oldest first: IDs are time-ordered), with their current version
-// and since when they await it (updated_at: a change of state writes it),
+// order (oldest first: IDs are time-ordered), with their current version,
 // in one round trip: the queue Adjudicate works through. It walks
 // claims_state_idx.
 func (s *Service) AwaitingAdjudication(ctx context.Context, tenantID, after string, limit int) ([]Awaiting, error) {
-	return pg.QueryRows(ctx, s.DB, tenantID, pgx.RowToStructByPos[Awaiting], `SELECT id, current_version, updated_at FROM claims
+	return pg.QueryRows(ctx, s.DB, tenantID, pgx.RowToStructByPos[Awaiting], `SELECT id, current_version FROM claims
 		WHERE tenant_id = $1 AND state = 'submitted' AND id > $2 ORDER BY id LIMIT $3`, after, limit)
 }

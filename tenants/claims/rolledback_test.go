@@ -3,6 +3,7 @@ package claims_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -59,10 +60,21 @@ func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 	t.Helper()
 	a, err := w.Claims.AwaitingAdjudication(w.Ctx, w.Tenant, "", 100)
 	require.NoError(t, err)
-	for i := range a {
-		a[i].Since = a[i].Since.UTC()
-	}
 	return a
+}
+
+// waitingSince is since when the tenant's first claim awaiting
+// adjudication (live mode) has waited, as the sweep asks (zero: none).
+func (w *washerShop) waitingSince(t *testing.T) time.Time {
+	t.Helper()
+	work, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
+	require.NoError(t, err)
+	for _, x := range work {
+		if x.TenantMode == (pg.TenantMode{TenantID: w.Tenant, Live: true}) {
+			return x.Since
+		}
+	}
+	return time.Time{}
 }
 
 // tenantsAwaiting are the tenants and modes with claims awaiting
@@ -70,15 +82,12 @@ func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 // inside a tenant's transaction, the function leaves its scope as it was.
 func (w *washerShop) tenantsAwaiting(t *testing.T) []pg.TenantMode {
 	t.Helper()
-	tm, since, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
+	work, err := w.Claims.TenantsAwaitingAdjudication(w.Ctx)
 	require.NoError(t, err)
-	require.Equal(t, len(tm) == 0, since.IsZero(), "a wait is known exactly when claims await")
-	for _, x := range tm {
-		if x == (pg.TenantMode{TenantID: w.Tenant, Live: true}) {
-			a := w.awaiting(t)
-			require.NotEmpty(t, a)
-			require.False(t, since.After(a[0].Since), "the longest wait is at least as long as this tenant's first claim's")
-		}
+	var tm []pg.TenantMode
+	for _, x := range work {
+		require.False(t, x.Since.IsZero(), "a wait is known for every tenant with claims awaiting")
+		tm = append(tm, x.TenantMode)
 	}
 	// The previous release's servers ask claims_awaiting_adjudication (054),
 	// which answers the same.
@@ -123,7 +132,8 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 1, c.Version)
 	require.Equal(t, int64(40000), c.TotalRequested.Amount)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1, Since: c.UpdatedAt.UTC()}}, w.awaiting(t))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
+	require.True(t, w.waitingSince(t).Equal(c.UpdatedAt), "waiting since its submission")
 	require.Zero(t, w.Jobs(t, "claim_adjudication"), "the claim is its own adjudication request")
 	require.Contains(t, w.tenantsAwaiting(t), pg.TenantMode{TenantID: w.Tenant, Live: true})
 	require.NotContains(t, w.tenantsAwaiting(t), pg.TenantMode{TenantID: w.Tenant, Live: false}, "none in test mode")
@@ -133,7 +143,8 @@ func TestRolledBackClaimSubmissionAwaitsOneAdjudication(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, created, "a retry of one reference is the same claim")
 	require.Equal(t, c.ID, again.ID)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1, Since: c.UpdatedAt.UTC()}}, w.awaiting(t))
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 1}}, w.awaiting(t))
+	require.True(t, w.waitingSince(t).Equal(c.UpdatedAt), "still waiting since its submission")
 	require.Equal(t, 1, w.Count(t, `SELECT count(*) FROM claims WHERE tenant_id = $1`))
 
 	// Adjudication approves it, as the system, and runs the payout hook once;
@@ -193,7 +204,8 @@ func TestRolledBackClaimReviewTransitions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claims.StateSubmitted, c.State)
 	require.Equal(t, 2, c.Version)
-	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 2, Since: c.UpdatedAt.UTC()}}, w.awaiting(t), "the new version awaits adjudication")
+	require.Equal(t, []claims.Awaiting{{ClaimID: c.ID, Version: 2}}, w.awaiting(t), "the new version awaits adjudication")
+	require.True(t, w.waitingSince(t).Equal(c.UpdatedAt), "waiting since its resubmission")
 	versions, err := w.Claims.ListVersions(w.Ctx, w.Admin, c.ID)
 	require.NoError(t, err)
 	require.Len(t, versions, 2, "both versions are kept")

@@ -17,8 +17,9 @@ import (
 // How SLA deadlines are checked (migration 049). A ticket's deadlines live
 // on its row; sla_check_at says when they need looking at next. A change
 // that writes the ticket sets it to the earliest running deadline
-// (slaCheckAt); the sweep (SweepSLA, every few seconds for each tenant and mode with tickets due,
-// jobs.TicketSLASweepArgs) checks the tickets due by its time, records each
+// (slaCheckAt); the sweep (SweepSLA, every few seconds for each tenant and
+// mode with tickets due, jobs.TicketSLASweepArgs) checks the tickets due by
+// its time, records each
 // breach once per deadline and level, and moves sla_check_at on to the
 // next deadline or escalation. A test clock's tickets are swept on the
 // clock's time when it advances (SweepClockSLA). No job is inserted per
