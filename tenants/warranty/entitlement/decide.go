@@ -501,9 +501,11 @@ func (e *engine) usable(c *Contract, defaults ...string) (ok bool, why i18n.Mess
 func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why i18n.Message) {
 	price := e.in.Unit.PurchasePrice.Amount
 	capPct := t.DepreciationCapPercent
-	if capPct == 0 {
-		capPct = capDefault
+	if capPct == 0 || (capDefault > 0 && capPct > capDefault) {
+		capPct = capDefault // the seed's ceiling (tablets: at most 39%) holds whatever the terms say
 	}
+	// The cap is a ceiling ("at most"): rounded down, never half up above it.
+	capAmount := price * int64(capPct) / 100
 	scheduled := func(steps []DepreciationStep, code string) (int64, i18n.Message) {
 		month := MonthOf(e.purchase, e.date)
 		pct := scheduleStep(steps, month).Percent
@@ -517,16 +519,14 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallba
 	case t.DepreciationPercent > 0:
 		fee, why = percent(price, t.DepreciationPercent), i18n.M("entitlement.r4r7.fee_percent", "Percent", t.DepreciationPercent, "Price", minor(price))
 	case capPct > 0:
-		fee, why = percent(price, capPct), i18n.M("entitlement.r4r7.fee_cap", "Percent", capPct, "Price", minor(price))
+		fee, why = capAmount, i18n.M("entitlement.r4r7.fee_cap", "Percent", capPct, "Price", minor(price))
 	case len(fallback) > 0:
 		fee, why = scheduled(fallback, "entitlement.r4r7.fee_default_schedule")
 	default:
 		fee, why = flatDefault, i18n.M("entitlement.r4r7.fee_flat")
 	}
-	if capPct > 0 {
-		if c := percent(price, capPct); fee > c {
-			fee, why = c, i18n.M("entitlement.r4r7.fee_capped", "Percent", capPct, "Price", minor(price))
-		}
+	if capPct > 0 && fee > capAmount {
+		fee, why = capAmount, i18n.M("entitlement.r4r7.fee_capped", "Percent", capPct, "Price", minor(price))
 	}
 	return fee, i18n.M("entitlement.r4r7.swap_fee", "Basis", why, "Fee", minor(fee))
 }
@@ -708,8 +708,8 @@ func (e *engine) noReason(c *Contract) {
 	}
 	if e.cause == CauseAccidental {
 		pct := c.Terms.DiscountPercent
-		if pct == 0 {
-			pct = defaultNoReasonDiscount
+		if pct < defaultNoReasonDiscount {
+			pct = defaultNoReasonDiscount // rule 7: 80% off, never less (as rule 5's 50)
 		}
 		e.tracem(rule, true, "entitlement.r7.discount", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Percent", pct)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.percent_off_repair", "Percent", pct)},
@@ -890,29 +890,38 @@ func (e *engine) cardCap(sel *offer) {
 		return
 	}
 	var total int64
-	last := -1
 	for i := range e.d.Lines {
-		if a := e.d.Lines[i].CustomerPays.Amount; a > 0 {
-			total += a
-			last = i
-		}
+		total += e.d.Lines[i].CustomerPays.Amount
 	}
 	if card.Amount >= total {
 		e.tracem(rule, false, "entitlement.card_not_lower", "List", minor(total), "Card", minor(card.Amount))
 		return
 	}
+	// Each line's share is rounded half up; the difference to the card
+	// (a few fen) is taken by the last lines, each within its own amount:
+	// a share is never negative nor above the line.
 	var sum int64
 	for i := range e.d.Lines {
+		if a := e.d.Lines[i].CustomerPays.Amount; a > 0 {
+			sum += mulDivRound(a, card.Amount, total)
+		}
+	}
+	diff := card.Amount - sum
+	for i := len(e.d.Lines) - 1; i >= 0; i-- {
 		c := &e.d.Lines[i]
 		a := c.CustomerPays.Amount
 		if a == 0 {
 			continue
 		}
 		n := mulDivRound(a, card.Amount, total)
-		if i == last {
-			n = card.Amount - sum
+		switch {
+		case diff > 0:
+			d := min(diff, a-n)
+			n, diff = n+d, diff-d
+		case diff < 0:
+			d := min(-diff, n)
+			n, diff = n-d, diff+d
 		}
-		sum += n
 		c.BrandPays.Amount += a - n
 		c.CustomerPays.Amount = n
 	}

@@ -104,8 +104,8 @@
 //   - The lower of price list and warranty card (R2) caps what the customer
 //     pays for a price-list repair (not_covered, out_of_warranty,
 //     key_part_warranty); the brand bears the difference, spread over the
-//     customer's lines in proportion, rounded half up, the last line taking
-//     the remainder.
+//     customer's lines in proportion, rounded half up, the last lines taking
+//     the remainder, each within its own amount (never negative).
 //   - Service promises (R8) waive the customer's charges for this service
 //     (repairs; not a plan's swap fee), whatever the cause: they are the
 //     network's penalty, not coverage, and the brand pays. A charge beyond
@@ -119,7 +119,8 @@
 //   - Swap fees: the plan's flat fee, else its depreciation schedule's
 //     percent of the purchase price for the month of ownership (MonthOf),
 //     else its depreciation percent, else the cap, never above the cap
-//     (tablets 39%). The kitchen/small-appliance swap defaults to 30.00 when
+//     (tablets 39%, whatever the terms say), the cap rounded down ("at
+//     most"). The kitchen/small-appliance swap defaults to 30.00 when
 //     the terms say nothing. Rules 5 and 7 require a depreciation fee: a
 //     plan of theirs with none of these terms (made before plans had to
 //     carry a schedule) is charged by DefaultAccidentalSchedule or

@@ -124,7 +124,7 @@ type Unit struct {
 type PlanTerms struct {
 	// DiscountPercent is the share of the repair the plan pays for accidental
 	// damage (accidental plan: at least 50, 50 when zero; no-reason plan:
-	// 80 when zero).
+	// at least 80, 80 when zero).
 	DiscountPercent int
 	// FlatFee is a swap's fixed fee (swap plan for kitchen and small
 	// appliances: 30 CNY; no-reason plan's small depreciation fee).
@@ -138,7 +138,7 @@ type PlanTerms struct {
 	// when there is no flat fee or schedule; zero means the cap.
 	DepreciationPercent int
 	// DepreciationCapPercent caps a swap's fee as a percent of the purchase
-	// price (tablets: 39).
+	// price, rounded down (tablets: 39, and never above 39).
 	DepreciationCapPercent int
 	// Compensation is the no-reason plan's satisfaction payment per repair
 	// (100 CNY when nil).
