@@ -378,7 +378,9 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 		if c.ContractID != nil && ct.ID != *c.ContractID && string(ct.Plan.Kind) == string(c.Kind) {
 			continue // the claim names its contract of this kind
 		}
-		in.Contracts = append(in.Contracts, warranty.EngineContract(ct))
+		// A claim is decided on the day of its repair: a plan that has
+		// expired since was active then (rules 4-7: its validity window).
+		in.Contracts = append(in.Contracts, warranty.EngineContract(ct, date))
 	}
 	for _, h := range r.History {
 		if c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID {

@@ -217,7 +217,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 		Quote:           quote,
 	}
 	for _, c := range contracts {
-		in.Contracts = append(in.Contracts, EngineContract(c))
+		in.Contracts = append(in.Contracts, EngineContract(c, date))
 	}
 	if req.CardCharge != nil {
 		cc := *req.CardCharge
@@ -273,11 +273,21 @@ func engineQuote(q catalog.Quote) entitlement.Quote {
 	return eq
 }
 
-// EngineContract is a contract and its plan terms as the engine sees them.
-func EngineContract(c Contract) entitlement.Contract {
+// EngineContract is a contract and its plan terms as the engine sees them
+// on the decision's date on. A contract the lifecycle job moves by its
+// dates (pending, active, expired) is in the state its dates give on that
+// day: the job runs hourly, so a plan that starts today (day 31, the next
+// day, the day after the warranty) may still be stored pending, and a
+// repair decided after its plan ended (a claim filed late) was inside it.
+// A cancelled or consumed contract stays so.
+func EngineContract(c Contract, on time.Time) entitlement.Contract {
 	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
-	return entitlement.Contract{ID: c.ID, Kind: string(c.Plan.Kind), State: string(c.State), StartsOn: starts, EndsOn: ends,
+	state := c.State
+	if state == StatePending || state == StateActive || state == StateExpired {
+		state = StateOn(starts, ends, on)
+	}
+	return entitlement.Contract{ID: c.ID, Kind: string(c.Plan.Kind), State: string(state), StartsOn: starts, EndsOn: ends,
 		Terms: EngineTerms(c.Plan)}
 }
 

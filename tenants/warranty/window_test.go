@@ -77,3 +77,28 @@ func TestStateOn(t *testing.T) {
 	require.Equal(t, StateActive, StateOn(s, e, day("2027-03-30")), "last day")
 	require.Equal(t, StateExpired, StateOn(s, e, day("2027-03-31")))
 }
+
+// The engine sees a contract in the state its dates give on the decision's
+// day: the hourly lifecycle job may not yet have moved a plan that starts
+// today (stored pending), and a repair decided after its plan ended (a
+// claim filed late) was inside it. Cancelled and consumed stay as stored.
+func TestEngineContractStateOnTheDecisionDay(t *testing.T) {
+	t.Parallel()
+	c := Contract{ID: "ctr_x", StartsOn: "2026-12-31", EndsOn: "2027-12-30", Plan: Plan{Kind: KindAccidentalDamage}}
+	for _, tc := range []struct {
+		stored ContractState
+		on     string
+		want   ContractState
+	}{
+		{StatePending, "2026-12-30", StatePending},
+		{StatePending, "2026-12-31", StateActive}, // day 31, before the job's next run
+		{StateActive, "2027-12-30", StateActive},
+		{StateActive, "2027-12-31", StateExpired},
+		{StateExpired, "2027-12-29", StateActive}, // a repair inside the plan, decided later
+		{StateCancelled, "2027-06-01", StateCancelled},
+		{StateConsumed, "2027-06-01", StateConsumed},
+	} {
+		c.State = tc.stored
+		require.Equal(t, string(tc.want), EngineContract(c, day(tc.on)).State, "%s on %s", tc.stored, tc.on)
+	}
+}
