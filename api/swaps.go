@@ -75,11 +75,12 @@ func (s *Server) registerSwaps() {
 		OperationID: "requestSwap", Method: http.MethodPost, Path: "/v1/swaps",
 		Summary: "Request a unit swap", Tags: tags,
 		Description: "Asks for an active unit's exchange (reason unrepairable, repair_cost_above_retail, " +
-			"statutory_exchange or plan_swap), optionally under one of its active contracts. The swap is requested " +
+			"statutory_exchange or plan_swap), optionally under one of its active contracts (not a statutory " +
+			"exchange: the three guarantees' exchange uses no plan and carries no fee). The swap is requested " +
 			"and an evaluation job runs next: the depreciation fee by the plan's terms (flat fee for kitchen and small " +
 			"appliances, a capped percentage of the purchase price for tablets, the plan's depreciation otherwise; none " +
 			"without a plan), the replacement (the same model, else a similar model priced no higher than the " +
-			"original's retail price; none leaves the choice to the brand) and the route by amount (the " +
+			"original's purchase price; none leaves the choice to the brand) and the route by amount (the " +
 			"replacement's retail price less the fee): up to 1,000.00 approved at once, up to 5,000.00 a node " +
 			"manager approves, above a node manager and then the brand. A storefront key requests only for its " +
 			"storefront's units (any other is 404); an unknown unit is 422; a unit with an open swap is 409.",

@@ -296,7 +296,7 @@ func TestSimilarModels(t *testing.T) {
 	}
 	var got []ProductModel
 	require.NoError(t, pg.InTenantTx(ctx, b.svc.DB, b.p.TenantID, func(tx pg.TenantTx) error {
-		got, err = SimilarModels(ctx, tx, old.ID, 10)
+		got, err = SimilarModels(ctx, tx, old.ID, old.RetailPrice.Amount, 10)
 		return err
 	}))
 	require.Equal(t, []string{"NEW-10", "NEW-10-LITE", "NEW-10-BELT"}, ids(got),
@@ -420,7 +420,7 @@ func TestExportedFunctionsJoinTheCallersTransaction(t *testing.T) {
 		require.Equal(t, washer.ModelNumber, m.ModelNumber)
 		_, err = LoadModel(ctx, tx, foreign.ID)
 		require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err))
-		sims, err := SimilarModels(ctx, tx, washer.ID, 5)
+		sims, err := SimilarModels(ctx, tx, washer.ID, washer.RetailPrice.Amount, 5)
 		require.NoError(t, err)
 		require.Equal(t, []string{successor.ID}, []string{sims[0].ID})
 

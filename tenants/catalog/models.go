@@ -344,12 +344,12 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 
 // SimilarModels returns up to limit models a swap may give instead of the
 // model modelID (typically a discontinued one): of the same category, not
-// discontinued, priced no higher than the model's current retail price, and
-// matching at least one of its specification attributes when it has any;
-// best first (most matching attributes, then highest price). An unknown
-// model is not_found.
-func SimilarModels(ctx context.Context, tx pg.TenantTx, modelID string, limit int) ([]ProductModel, error) {
-	sims, err := similarModels(ctx, tx, modelID, nil, limit)
+// discontinued, priced no higher than maxPrice (rule 6: the original's
+// purchase price), and matching at least one of its specification
+// attributes when it has any; best first (most matching attributes, then
+// highest price). An unknown model is not_found.
+func SimilarModels(ctx context.Context, tx pg.TenantTx, modelID string, maxPrice int64, limit int) ([]ProductModel, error) {
+	sims, err := similarModels(ctx, tx, modelID, &maxPrice, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 type Approval struct {
 	Note string `json:"note,omitempty" maxLength:"500" doc:"Kept in the swap's steps." example:"photos checked"`
 	// ReplacementModelID chooses (or changes) the replacement.
-	ReplacementModelID string `json:"replacement_model_id,omitempty" maxLength:"64" doc:"Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's retail price. Required at the brand's step when the evaluation found none." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	ReplacementModelID string `json:"replacement_model_id,omitempty" maxLength:"64" doc:"Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's purchase price (its list price when none was recorded); the unit's own model is always allowed. Required at the brand's step when the evaluation found none." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 }
 
 // Fulfilment is the replacement handed to the customer.
@@ -142,8 +142,9 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 }
 
 // checkReplacement checks a chosen replacement model against the unit's:
-// the same category, not discontinued,
-// priced no higher than the original's retail price.
+// the same category, not discontinued, and, unless it is the unit's own
+// model, priced no higher than the original (replacementCeiling: the
+// purchase price).
 func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID string) (catalog.ProductModel, error) {
 	const loc = "replacement_model_id"
 	u, err := customers.LoadUnitSystemTx(ctx, tx, unitID)
@@ -164,8 +165,13 @@ func checkReplacement(ctx context.Context, tx pg.TenantTx, unitID, modelID strin
 		return m, tenants.InvalidMsg(loc, i18n.M("swaps.category_mismatch", "Category", m.Category, "Original", orig.Category), modelID)
 	case m.Discontinued:
 		return m, tenants.InvalidMsg(loc, i18n.M("swaps.model_discontinued"), modelID)
-	case m.RetailPrice.Amount > orig.RetailPrice.Amount:
-		return m, tenants.InvalidMsg(loc, i18n.M("swaps.above_retail_price", "Price", major(orig.RetailPrice.Amount)), modelID)
+	}
+	if ceiling, of := replacementCeiling(u, orig); m.ID != orig.ID && m.RetailPrice.Amount > ceiling {
+		msg := i18n.M("swaps.above_retail_price", "Price", major(ceiling))
+		if of == "purchase price" {
+			msg = i18n.M("swaps.above_purchase_price", "Price", major(ceiling))
+		}
+		return m, tenants.InvalidMsg(loc, msg, modelID)
 	}
 	return m, nil
 }

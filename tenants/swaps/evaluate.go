@@ -29,6 +29,21 @@ func Fee(plan *warranty.Plan, category string, purchasePrice int64, purchase, on
 	return fee, string(plan.Kind) + " plan: " + why
 }
 
+// ReasonStatutoryExchange is the reason of a swap the three guarantees
+// owe (rule 1): it carries no plan's fee.
+const ReasonStatutoryExchange = "statutory_exchange"
+
+// replacementCeiling is the most a replacement model other than the
+// unit's own may cost (rule 6; seed: 新机的价格不超过原产品的购买价格):
+// the unit's purchase price, else (none recorded) its model's retail
+// price; of names which.
+func replacementCeiling(u customers.Unit, m catalog.ProductModel) (ceiling int64, of string) {
+	if u.PurchasePrice.Amount > 0 {
+		return u.PurchasePrice.Amount, "purchase price"
+	}
+	return m.RetailPrice.Amount, "retail price"
+}
+
 func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
 
 // swapPlans are the plan kinds whose benefit includes a swap.
@@ -38,7 +53,8 @@ var swapPlans = map[warranty.PlanKind]bool{warranty.KindSwapForRepair: true, war
 // Evaluate runs a requested swap's evaluation (the swap_evaluation job): the
 // depreciation fee by the plan's terms (Fee), the replacement (the same
 // model unless discontinued, else the best similar model priced no higher
-// than the original's retail price; none leaves the choice to the brand),
+// than the original's purchase price (replacementCeiling); none leaves the
+// choice to the brand; a statutory exchange carries no plan's fee),
 // and the route by amount (the replacement's retail price less the fee):
 // at most the auto-approval limit is approved at once, at most the node
 // limit waits for a node manager, above it for a node manager and then the
@@ -64,6 +80,12 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		}
 		var plan *warranty.Plan
 		named, contractID := w.ContractID, w.ContractID
+		if w.Reason == ReasonStatutoryExchange {
+			// Rule 1: a statutory exchange is the law's remedy, free: no
+			// plan's fee applies and no plan's benefit is used (a request
+			// names no contract for it).
+			cs = nil
+		}
 		for _, c := range cs {
 			if named != nil && c.ID == *named {
 				plan = &c.Plan
@@ -82,20 +104,22 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
 		fee, feeRule := Fee(plan, u.Category, u.PurchasePrice.Amount, purchase, today)
 
-		// The replacement.
+		// The replacement: the same model, else the best similar model
+		// priced no higher than the original (replacementCeiling).
 		var replacement *catalog.ProductModel
 		pick := ""
+		ceiling, ceilingOf := replacementCeiling(u, model)
 		if !model.Discontinued {
 			replacement, pick = &model, "the same model "+model.ModelNumber
 		} else {
-			sims, err := catalog.SimilarModels(ctx, tx, model.ID, 1)
+			sims, err := catalog.SimilarModels(ctx, tx, model.ID, ceiling, 1)
 			if err != nil {
 				return err
 			}
 			if len(sims) > 0 {
 				replacement = &sims[0]
 				pick = "model " + model.ModelNumber + " is discontinued: similar model " + sims[0].ModelNumber +
-					" at " + major(sims[0].RetailPrice.Amount) + ", no more than the original's " + major(model.RetailPrice.Amount)
+					" at " + major(sims[0].RetailPrice.Amount) + ", no more than the original's " + ceilingOf + " " + major(ceiling)
 			}
 		}
 		amount := u.PurchasePrice.Amount - fee
@@ -112,8 +136,8 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		switch {
 		case replacement == nil:
 			to, needsBrand = StatePendingBrand, true
-			reason = "model " + model.ModelNumber + " is discontinued and no similar model is priced no higher than " +
-				major(model.RetailPrice.Amount) + ": the brand chooses the replacement"
+			reason = "model " + model.ModelNumber + " is discontinued and no similar model is priced no higher than the original's " +
+				ceilingOf + " " + major(ceiling) + ": the brand chooses the replacement"
 		case amount <= auto:
 			to = StateApproved
 			reason = pick + "; amount " + major(amount) + " within the auto-approval limit " + major(auto)

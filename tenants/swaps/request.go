@@ -90,7 +90,11 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
 		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 	}
-	if in.ContractID != "" && u.ID != "" {
+	if in.ContractID != "" && in.Reason == ReasonStatutoryExchange {
+		// Rule 1: the three guarantees' exchange is owed by law, not by a
+		// plan: it uses no plan's benefit and carries no plan's fee.
+		v.AddMsg("contract_id", i18n.M("swaps.statutory_without_plan"), in.ContractID)
+	} else if in.ContractID != "" && u.ID != "" {
 		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
 		if err != nil {
 			return out, err

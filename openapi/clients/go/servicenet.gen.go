@@ -2751,6 +2751,7 @@ const (
 	MessageCodeSubjectsOpenTicket                                 MessageCode = "subjects.open_ticket"
 	MessageCodeSubjectsOpenTicketErase                            MessageCode = "subjects.open_ticket_erase"
 	MessageCodeSwapsAboveApprovalLimit                            MessageCode = "swaps.above_approval_limit"
+	MessageCodeSwapsAbovePurchasePrice                            MessageCode = "swaps.above_purchase_price"
 	MessageCodeSwapsAboveRetailPrice                              MessageCode = "swaps.above_retail_price"
 	MessageCodeSwapsCategoryMismatch                              MessageCode = "swaps.category_mismatch"
 	MessageCodeSwapsContractNotActive                             MessageCode = "swaps.contract_not_active"
@@ -2763,6 +2764,7 @@ const (
 	MessageCodeSwapsPendingNodeManager                            MessageCode = "swaps.pending_node_manager"
 	MessageCodeSwapsReplacementRequired                           MessageCode = "swaps.replacement_required"
 	MessageCodeSwapsState                                         MessageCode = "swaps.state"
+	MessageCodeSwapsStatutoryWithoutPlan                          MessageCode = "swaps.statutory_without_plan"
 	MessageCodeSwapsUnitNotActive                                 MessageCode = "swaps.unit_not_active"
 	MessageCodeTestclocksAdvanceTooFar                            MessageCode = "testclocks.advance_too_far"
 	MessageCodeTestclocksAlreadyAttached                          MessageCode = "testclocks.already_attached"
@@ -4501,6 +4503,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeSwapsAboveApprovalLimit:
 		return true
+	case MessageCodeSwapsAbovePurchasePrice:
+		return true
 	case MessageCodeSwapsAboveRetailPrice:
 		return true
 	case MessageCodeSwapsCategoryMismatch:
@@ -4524,6 +4528,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSwapsReplacementRequired:
 		return true
 	case MessageCodeSwapsState:
+		return true
+	case MessageCodeSwapsStatutoryWithoutPlan:
 		return true
 	case MessageCodeSwapsUnitNotActive:
 		return true
@@ -7801,7 +7807,7 @@ type Approval struct {
 	// Note Kept in the swap's steps.
 	Note *string `json:"note,omitempty"`
 
-	// ReplacementModelId Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's retail price. Required at the brand's step when the evaluation found none.
+	// ReplacementModelId Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's purchase price (its list price when none was recorded); the unit's own model is always allowed. Required at the brand's step when the evaluation found none.
 	ReplacementModelId *string `json:"replacement_model_id,omitempty"`
 }
 
