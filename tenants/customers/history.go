@@ -84,6 +84,25 @@ func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewSer
 	return recordService(ctx, tx, u, in, actor, now)
 }
 
+// SettleServiceTx sets, in the caller's transaction, what the customer
+// finally paid for the newest service record a ticket's completion made
+// (reference <ticketNumber>/<visit>) of unit unitID: its amount becomes
+// paid, and a service the customer no longer pays for is no longer a paid
+// one (rule 8: a paid repair starts the repeat-repair promise). A
+// completion's charges refunded after it (a promise found later, a
+// reopened ticket completed again) settle it. No such record changes
+// nothing.
+func SettleServiceTx(ctx context.Context, tx pg.TenantTx, unitID, ticketNumber string, paid tenants.Money) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE service_records SET amount = $4::bigint, currency = $5, paid = $4::bigint > 0
+		WHERE tenant_id = $1 AND id = (
+			SELECT id FROM service_records
+			WHERE tenant_id = $1 AND unit_id = $2 AND left(reference, length($3) + 1) = $3 || '/'
+			ORDER BY created_at DESC, id DESC LIMIT 1)`,
+		tx.TenantID, unitID, ticketNumber, paid.Amount, paid.Currency)
+	return err
+}
+
 func recordService(ctx context.Context, tx pg.TenantTx, u Unit, in NewServiceRecord, actor string, now time.Time) (ServiceRecord, error) {
 	st, today, err := tx.Today(ctx, now)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -149,7 +150,11 @@ func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Comp
 	if err != nil {
 		return "", err
 	}
-	return po.ID, nil
+	// The unit's history: what the customer pays for the service is now
+	// the new completion's record; the earlier one was not a paid repair
+	// (rule 8's repeat-repair promise counts from a paid one).
+	return po.ID, customers.SettleServiceTx(ctx, c.tx, *c.T.UnitID, c.T.Number,
+		tenants.Money{Amount: 0, Currency: prev.Totals.Customer.Currency})
 }
 
 // refundPayer is who owes the refund of a return allowed on basis: a

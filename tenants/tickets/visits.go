@@ -140,7 +140,14 @@ func (c *change) arrive(ctx context.Context, arrived time.Time, outcome string, 
 		class *string
 	)
 	if t.Appointment.Start != nil {
-		m := int(arrived.Sub(*t.Appointment.Start).Round(time.Minute) / time.Minute)
+		// Whole minutes after the window's start, rounded up: a second
+		// late is late (rule 8: later than the agreed time) and 15 min
+		// 20 s is more than 15 minutes; early counts whole minutes only.
+		d := arrived.Sub(*t.Appointment.Start)
+		m := int(d / time.Minute)
+		if d%time.Minute > 0 {
+			m++
+		}
 		cl := classifyArrival(m)
 		mins, class = &m, &cl
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -46,7 +47,8 @@ type WaivedCharges struct {
 
 // WaiveChargesTx applies a service promise found after completion to a
 // ticket's settled charges, in the caller's transaction: rule 8 makes the
-// service free, so every line the customer paid moves to the brand, the
+// service free, so every line the customer paid moves to the brand (not a
+// plan's swap fee, which no promise waives), the
 // promise joins the completion's waivers, and the ticket's timeline and
 // event feed record it (ticket.charges_waived). It is idempotent per
 // promise: a ticket that already carries w.Code changes nothing and owes
@@ -67,15 +69,21 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return out, nil
 	}
 	out.Applied = true
-	out.Refund.Amount = comp.Totals.Customer.Amount
 	for i := range comp.Lines {
 		l := &comp.Lines[i]
+		if l.Kind == entitlement.LineFee {
+			// a plan's swap fee is not a charge of the service: the
+			// promises waive repairs (免单: 维修及备件费用), as the engine
+			// does when the visit report records the same finding
+			continue
+		}
+		out.Refund.Amount += l.CustomerPays.Amount
 		l.BrandPays.Amount += l.CustomerPays.Amount
 		l.CustomerPays.Amount = 0
 		l.Payer = payerOf(l)
 	}
 	comp.Totals.Brand.Amount += out.Refund.Amount
-	comp.Totals.Customer.Amount = 0
+	comp.Totals.Customer.Amount -= out.Refund.Amount
 	comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: "none", Note: w.Note})
 	reason := w.Note + ": this service is free"
 	if out.Refund.Amount > 0 {
@@ -84,6 +92,12 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	comp.Trace = append(comp.Trace, entitlement.TraceEntry{Rule: "R8.after_completion", Applied: true, Reason: reason})
 	total := comp.Totals.Customer
 	t.CustomerTotal = &total
+	if out.Refund.Amount > 0 {
+		// the unit's history: a repair refunded in full is no paid repair
+		if err := customers.SettleServiceTx(ctx, tx, *t.UnitID, t.Number, total); err != nil {
+			return WaivedCharges{}, err
+		}
+	}
 
 	b := &pgx.Batch{}
 	queueSave(b, tx.TenantID, &t, false)
