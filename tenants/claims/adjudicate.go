@@ -158,7 +158,7 @@ func queueDuplicates(b *pgx.Batch, tenantID string, c Claim, out *[]duplicate) {
 
 // unitFlags are the findings about the claim as a whole: duplicates, a
 // purchase date after the unit's registration, the serial registered to
-// another model too.
+// another model too, a repair after the unit was swapped or returned.
 func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 	var flags []ClaimFlag
 	for _, d := range a.duplicates {
@@ -173,6 +173,23 @@ func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 	if a.serialElsewhere {
 		flags = append(flags, ClaimFlag{Code: "serial_model_mismatch",
 			Detail: "serial " + u.Serial + " is also registered to another model than " + a.records.Model.ModelNumber})
+	}
+	if u.Status != "active" {
+		// A unit swapped or returned left the customer on the day its
+		// history records it (a return), else on its last change (a swap
+		// marks it replaced): a repair after that day is on a unit no
+		// longer in service; before it, the claim stands as any other.
+		left := u.UpdatedAt.In(a.records.Settings.Location).Format(time.DateOnly)
+		for _, h := range a.records.History { // newest first
+			if h.Kind == "swap" || h.Kind == "return" {
+				left = h.OccurredOn
+				break
+			}
+		}
+		if c.OccurredOn > left {
+			flags = append(flags, ClaimFlag{Code: "unit_not_in_service",
+				Detail: "the unit is " + u.Status + " since " + left + ", before the repair on " + c.OccurredOn})
+		}
 	}
 	return flags
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -190,4 +191,38 @@ func TestReviewApprovedAmountsAgainstLines(t *testing.T) {
 	require.Equal(t, claims.DecisionPartlyApproved, c.Lines[1].Decision)
 	require.Equal(t, &tenants.Money{Amount: 22345, Currency: "CNY"}, c.TotalApproved)
 	require.Equal(t, int64(40000), c.TotalRequested.Amount)
+}
+
+// A unit returned (or swapped) has left the customer: a claim for a repair
+// after that day is flagged unit_not_in_service and waits for a person,
+// not auto-approved; a repair before it is claimed as any other.
+func TestReviewRepairAfterTheUnitLeftServiceIsFlagged(t *testing.T) {
+	w := newWasherShop(t)
+	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(w.Ctx, `UPDATE units SET status = 'returned', updated_at = now() - interval '10 days'
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, w.unit)
+		return err
+	}))
+	flagged := func(ref, on string) claims.Claim {
+		in := w.claim(ref, "power_surge")
+		in.OccurredOn = on
+		c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+		require.NoError(t, err)
+		require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+		c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+		require.NoError(t, err)
+		return c
+	}
+	codes := func(c claims.Claim) []string {
+		var out []string
+		for _, f := range c.Flags {
+			out = append(out, f.Code)
+		}
+		return out
+	}
+	after := flagged("AFTER-RETURN", domaintest.Today(-1))
+	require.Contains(t, codes(after), "unit_not_in_service", "%v", after.Flags)
+	require.NotEqual(t, claims.StateApproved, after.State, "a person decides")
+	before := flagged("BEFORE-RETURN", domaintest.Today(-20))
+	require.NotContains(t, codes(before), "unit_not_in_service", "%v", before.Flags)
 }

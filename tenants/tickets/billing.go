@@ -161,10 +161,11 @@ func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Comp
 // seven-day no-reason return is the storefront's promise for its own sale
 // (rule 9; seeds, 天猫特色服务: 七天无理由退换货 — the seller takes the unit back
 // and refunds it, the buyer bearing only the freight of a change of mind),
-// so the storefront that sold the unit pays it; a return for a fault
-// (statutory return) stays the brand's.
-func refundPayer(basis entitlement.Basis) string {
-	if basis == entitlement.BasisNoReasonReturn {
+// so the storefront that sold the unit pays it, as it does for the wrong
+// goods it sold (sellersError: its error, not the product's); a return for
+// a fault (statutory return) stays the brand's.
+func refundPayer(basis entitlement.Basis, sellersError bool) string {
+	if basis == entitlement.BasisNoReasonReturn || sellersError {
 		return payouts.PayerStorefront
 	}
 	return ""

@@ -179,6 +179,7 @@ type Inspection struct {
 	Resellable     bool      `json:"resellable" doc:"The unit and its packaging can be resold." example:"true"`
 	FaultConfirmed bool      `json:"fault_confirmed" doc:"The fault the customer reported is confirmed; false: no fault (a change of mind)." example:"false"`
 	Cause          string    `json:"cause,omitempty" enum:"performance,delivery_damage,accidental_damage,human_damage,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,force_majeure" doc:"With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging." example:"performance"`
+	WrongGoods     bool      `json:"wrong_goods,omitempty" doc:"The goods were not what was ordered or described: the seller's error." example:"false"`
 	Notes          string    `json:"notes,omitempty" maxLength:"1000" doc:"Findings." example:"外观无损，包装完整"`
 	On             string    `json:"on" readOnly:"true" format:"date" doc:"The date the remedy was checked for: the ticket's date (the customer's request), in the tenant's zone." example:"2026-12-01"`
 	InspectedAt    time.Time `json:"inspected_at" readOnly:"true" doc:"When." example:"2026-12-01T15:00:00+08:00"`
@@ -378,6 +379,7 @@ type InspectionInput struct {
 	Resellable     bool   `json:"resellable" doc:"The unit and its packaging can be resold." example:"true"`
 	FaultConfirmed bool   `json:"fault_confirmed" doc:"The reported fault is confirmed; false: no fault (a change of mind)." example:"false"`
 	Cause          string `json:"cause,omitempty" enum:"performance,delivery_damage,accidental_damage,human_damage,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,force_majeure" doc:"With fault_confirmed: the cause (default performance); delivery_damage: damaged in transit or packaging." example:"performance"`
+	WrongGoods     bool   `json:"wrong_goods,omitempty" doc:"The goods are not what was ordered or described (another model, colour, size or missing accessories): the seller's error, not a change of mind. The seller pays the freight and, for a storefront's sale, the refund." example:"false"`
 	Notes          string `json:"notes,omitempty" maxLength:"1000" doc:"Findings." example:"外观无损，包装完整"`
 }
 
@@ -397,13 +399,16 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 			return err
 		}
 		on := st.Today(t.CreatedAt)
-		f := warranty.FaultReport{Resaleable: in.Resellable}
-		if in.FaultConfirmed {
+		// Rule 9: wrong goods are the seller's error, like a fault, not the
+		// buyer's change of mind (商品描述不符: the seller pays the freight).
+		f := warranty.FaultReport{Resaleable: in.Resellable, WrongOrDamaged: in.WrongGoods}
+		switch {
+		case in.FaultConfirmed:
 			f.Cause = in.Cause
 			if f.Cause == "" {
 				f.Cause = string(entitlement.CausePerformance)
 			}
-		} else {
+		case !in.WrongGoods:
 			f.ChangeOfMind = true
 		}
 		remedy := "return"
@@ -417,9 +422,9 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 		}
 		t.Entitlement = &e
 		t.service().Inspection = &Inspection{Resellable: in.Resellable, FaultConfirmed: in.FaultConfirmed, Cause: f.Cause,
-			Notes: in.Notes, On: on, InspectedAt: c.now}
-		c.data["basis"], c.data["remedy"], c.data["resellable"], c.data["fault_confirmed"] =
-			e.Decision.Basis, e.Decision.Remedy, in.Resellable, in.FaultConfirmed
+			WrongGoods: in.WrongGoods, Notes: in.Notes, On: on, InspectedAt: c.now}
+		c.data["basis"], c.data["remedy"], c.data["resellable"], c.data["fault_confirmed"], c.data["wrong_goods"] =
+			e.Decision.Basis, e.Decision.Remedy, in.Resellable, in.FaultConfirmed, in.WrongGoods
 		c.note("", map[string]any{"basis": e.Decision.Basis, "remedy": e.Decision.Remedy, "freight": e.Decision.Freight})
 		return nil
 	})
@@ -487,7 +492,8 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				amount = *in.Refund
 			}
 			po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
-				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")", Payer: refundPayer(r.Basis)})
+				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")",
+					Payer: refundPayer(r.Basis, t.Service.Inspection.WrongGoods && u.StorefrontID != nil)})
 			if err != nil {
 				return err
 			}

@@ -69,3 +69,29 @@ func TestRolledBackStatutoryReturnIsRefundedByTheBrand(t *testing.T) {
 	require.Equal(t, int64(299900), p.Amount.Amount)
 	require.Equal(t, "seller", tk.Service.Outcome.Freight.Payer, "a fault: the seller pays the freight")
 }
+
+// Rule 9 (seed: 商品描述不符 … 卖家承担): wrong goods, in good condition, are
+// the seller's error, not the buyer's change of mind. Returned on day 5,
+// the storefront that sold them refunds the purchase price (2,999.00) and
+// the seller pays the freight; recorded as no fault they would have been
+// a change of mind at the buyer's freight.
+func TestRolledBackWrongGoodsReturnedAtTheSellersCost(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.onSite(t, "return", e.unit(t, 4, true), -6)
+	_, err := e.Tickets.PickUp(e.Ctx, e.Admin, tk.ID, tickets.PickupInput{Note: "颜色与订单不符"}, 0)
+	require.NoError(t, err)
+	tk, err = e.Tickets.Inspect(e.Ctx, e.Admin, tk.ID, tickets.InspectionInput{Resellable: true, WrongGoods: true}, 0)
+	require.NoError(t, err)
+	require.True(t, tk.Service.Inspection.WrongGoods)
+	require.Equal(t, "seller", tk.Entitlement.Decision.Freight.Payer, "%+v", tk.Entitlement.Decision.Freight)
+	tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund"}, 0)
+	require.NoError(t, err)
+	out := tk.Service.Outcome
+	require.Equal(t, int64(299900), out.Refund.Amount, "the purchase price")
+	require.Equal(t, "seller", out.Freight.Payer, "wrong goods: the seller pays the freight")
+	p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.PayoutID)
+	require.NoError(t, err)
+	require.Equal(t, payouts.PayerStorefront, p.Payer, "the seller's error: the storefront refunds")
+	require.Equal(t, int64(299900), p.Amount.Amount)
+	require.Equal(t, e.storefront, *p.StorefrontID)
+}

@@ -341,6 +341,7 @@ const (
 	ClaimFlagCodePartIncompatible          ClaimFlagCode = "part_incompatible"
 	ClaimFlagCodePurchaseAfterRegistration ClaimFlagCode = "purchase_after_registration"
 	ClaimFlagCodeSerialModelMismatch       ClaimFlagCode = "serial_model_mismatch"
+	ClaimFlagCodeUnitNotInService          ClaimFlagCode = "unit_not_in_service"
 )
 
 // Valid indicates whether the value is a known member of the ClaimFlagCode enum.
@@ -357,6 +358,8 @@ func (e ClaimFlagCode) Valid() bool {
 	case ClaimFlagCodePurchaseAfterRegistration:
 		return true
 	case ClaimFlagCodeSerialModelMismatch:
+		return true
+	case ClaimFlagCodeUnitNotInService:
 		return true
 	default:
 		return false
@@ -10595,6 +10598,9 @@ type Inspection struct {
 
 	// Resellable The unit and its packaging can be resold.
 	Resellable bool `json:"resellable"`
+
+	// WrongGoods The goods were not what was ordered or described: the seller's error.
+	WrongGoods *bool `json:"wrong_goods,omitempty"`
 }
 
 // InspectionCause defines model for InspectionCause.
@@ -10612,6 +10618,9 @@ type InspectionInput struct {
 
 	// Resellable The unit and its packaging can be resold.
 	Resellable bool `json:"resellable"`
+
+	// WrongGoods The goods are not what was ordered or described (another model, colour, size or missing accessories): the seller's error, not a change of mind. The seller pays the freight and, for a storefront's sale, the refund.
+	WrongGoods *bool `json:"wrong_goods,omitempty"`
 }
 
 // InstallReport defines model for InstallReport.

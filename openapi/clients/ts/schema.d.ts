@@ -7420,7 +7420,7 @@ export interface components {
             line?: number;
         };
         /** @enum {string} */
-        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "part_incompatible" | "markup_above_cap" | "not_repair";
+        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "not_repair";
         /** @description Adjudication flagged a claim. */
         ClaimFlaggedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -10930,6 +10930,11 @@ export interface components {
              * @example true
              */
             resellable: boolean;
+            /**
+             * @description The goods were not what was ordered or described: the seller's error.
+             * @example false
+             */
+            wrong_goods?: boolean;
         };
         /** @enum {string} */
         InspectionCause: "performance" | "delivery_damage" | "accidental_damage" | "human_damage" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "force_majeure";
@@ -10951,6 +10956,11 @@ export interface components {
              * @example true
              */
             resellable: boolean;
+            /**
+             * @description The goods are not what was ordered or described (another model, colour, size or missing accessories): the seller's error, not a change of mind. The seller pays the freight and, for a storefront's sale, the refund.
+             * @example false
+             */
+            wrong_goods?: boolean;
         };
         InstallReport: {
             /**
