@@ -306,3 +306,54 @@ func TestRolledBackPromisesReviewRefundedRepairIsNotAPaidOne(t *testing.T) {
 	require.Zero(t, plan)
 	require.Empty(t, waiverCodes(second))
 }
+
+// Rule 8 / Midea promise 1 (未按照用户约定时间上门的，则本次服务给用户免单):
+// the technician does not come at the agreed window and, 40 minutes after
+// its start, the network moves the appointment (technician_conflict). The
+// technician is on time for the new window, but the customer waited at
+// least 40 minutes at the first: the service is free (the brand bears the
+// 170.00) with an apology and a gift. Moved at the customer's request it
+// is charged as usual.
+func TestRolledBackPromisesReviewMissedWindowMovedByTheNetwork(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		name, reason string
+		free         bool
+	}{
+		{"TechnicianConflict", "technician_conflict", true},
+		{"CustomerRequest", "customer_request", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.openRepair(t, e.unit(t, 1200, false))
+			e.set(time.Time{})
+			_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+			require.NoError(t, err)
+			_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
+			require.NoError(t, err)
+			_, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
+			require.NoError(t, err)
+			e.set(e.start.Add(40 * time.Minute))
+			next := e.start.Add(4 * time.Hour)
+			_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
+				Reason: c.reason}, 0)
+			require.NoError(t, err)
+			e.set(next.Add(-6 * time.Minute))
+			_, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)
+			require.NoError(t, err)
+			tk = e.completeWith(t, tk.ID, "performance")
+			customer, brand, plan := totals(t, tk)
+			require.Zero(t, plan)
+			require.Equal(t, "CNY", tk.CustomerTotal.Currency)
+			if !c.free {
+				require.Equal(t, int64(washerLabour+washerVisit), customer, "moved at the customer's request: charged")
+				require.Zero(t, brand)
+				require.Empty(t, waiverCodes(tk))
+				return
+			}
+			require.Zero(t, customer, "the window was missed: the service is free")
+			require.Equal(t, int64(washerLabour+washerVisit), brand, "the brand bears labour 120.00 + visit 50.00")
+			require.Equal(t, []string{"late_arrival"}, waiverCodes(tk))
+			require.Equal(t, "apology_and_gift", tk.Completion.Waivers[0].Action, "40 minutes: more than 15")
+		})
+	}
+}
