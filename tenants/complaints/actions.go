@@ -306,7 +306,9 @@ func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int
 		if err != nil {
 			return err
 		}
-		if !running(c.State) || !c.SLADueAt.Equal(dueAt) || c.EscalationLevel >= level || level > MaxLevel {
+		// The stored deadline has Postgres's microseconds; the timer's
+		// (its JSON args) may carry the clock's nanoseconds.
+		if !running(c.State) || !c.SLADueAt.Equal(dueAt.Truncate(time.Microsecond)) || c.EscalationLevel >= level || level > MaxLevel {
 			return nil
 		}
 		escalated = true
