@@ -577,20 +577,28 @@ func (s *Service) ChangeNodeStatus(ctx context.Context, p tenants.Principal, id 
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("network.node_has_members", "Children", children, "Technicians", techs))
 			}
 		}
-		out, err = scanNode(tx.QueryRow(ctx, `
-			UPDATE nodes SET status = $3, status_reason = $4, status_changed_at = now(), version = version + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 RETURNING `+nodeColumns, tx.TenantID, n.ID, to, reason))
-		if err != nil {
-			return err
-		}
-		from := n.Status
-		if err := recordStatus(ctx, tx, n.ID, &from, to, reason, p.Subject()); err != nil {
-			return err
-		}
-		return events.Append(ctx, tx, events.New{Type: TypeNodeStatusChanged, SubjectID: n.ID, Actor: p.Subject(),
-			Data: map[string]any{"from": from, "to": to, "reason": reason}})
+		out, err = setStatusTx(ctx, tx, n, to, reason, p.Subject())
+		return err
 	})
 	return out, pg.Translate(err)
+}
+
+// setStatusTx moves locked node n to status to (an allowed transition,
+// checked by the caller) with reason: the row, its status history and a
+// node.status_changed event.
+func setStatusTx(ctx context.Context, tx pg.TenantTx, n Node, to NodeStatus, reason, actor string) (Node, error) {
+	out, err := scanNode(tx.QueryRow(ctx, `
+		UPDATE nodes SET status = $3, status_reason = $4, status_changed_at = now(), version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2 RETURNING `+nodeColumns, tx.TenantID, n.ID, to, reason))
+	if err != nil {
+		return Node{}, err
+	}
+	from := n.Status
+	if err := recordStatus(ctx, tx, n.ID, &from, to, reason, actor); err != nil {
+		return Node{}, err
+	}
+	return out, events.Append(ctx, tx, events.New{Type: TypeNodeStatusChanged, SubjectID: n.ID, Actor: actor,
+		Data: map[string]any{"from": from, "to": to, "reason": reason}})
 }
 
 func joinStatuses(ss []NodeStatus) string {

@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -75,6 +76,38 @@ func SetGradeTx(ctx context.Context, tx pg.TenantTx, actor, id, grade string) (o
 	}
 	return old, events.Append(ctx, tx, events.New{Type: TypeNodeUpdated, SubjectID: id, Actor: actor,
 		Data: map[string]any{"changed": []string{"grade"}, "version": version}})
+}
+
+// SuspendNodeTx suspends node id inside the caller's transaction (a
+// grading decision: dispatch sends a suspended node no work), with reason
+// in its status history; a node already suspended or terminated is left
+// as it is (changed false).
+func SuspendNodeTx(ctx context.Context, tx pg.TenantTx, actor, id, reason string) (changed bool, err error) {
+	n, err := getNode(ctx, tx, Scope{}, id, "FOR UPDATE")
+	if err != nil {
+		return false, err
+	}
+	if n.Status == StatusSuspended || n.Status == StatusTerminated {
+		return false, nil
+	}
+	_, err = setStatusTx(ctx, tx, n, StatusSuspended, reason, actor)
+	return err == nil, err
+}
+
+// RestoreNodeStatusTx reactivates node id inside the caller's transaction
+// when it is still suspended for cause (its status reason begins with it:
+// nothing has changed its status since), with reason; otherwise it is
+// left as it is (changed false).
+func RestoreNodeStatusTx(ctx context.Context, tx pg.TenantTx, actor, id, cause, reason string) (changed bool, err error) {
+	n, err := getNode(ctx, tx, Scope{}, id, "FOR UPDATE")
+	if err != nil {
+		return false, err
+	}
+	if n.Status != StatusSuspended || n.StatusReason == nil || !strings.HasPrefix(*n.StatusReason, cause) {
+		return false, nil
+	}
+	_, err = setStatusTx(ctx, tx, n, StatusActive, reason, actor)
+	return err == nil, err
 }
 
 // TechnicianNodeTx returns the node of technician id if the technician lies

@@ -55,7 +55,7 @@ type GradingPolicy struct {
 	Indicators   []Indicator       `json:"indicators" minItems:"1" maxItems:"20"`
 	Grades       []GradeThreshold  `json:"grades" minItems:"1" maxItems:"5" doc:"One threshold per grade; a node scoring below every threshold gets the lowest grade listed."`
 	MinTickets   int64             `json:"min_tickets" minimum:"0" doc:"A node with fewer tickets in the period is not graded." example:"20"`
-	Consequences map[string]string `json:"consequences,omitempty" doc:"Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion." example:"{\"E\":\"suspension\"}"`
+	Consequences map[string]string `json:"consequences,omitempty" doc:"Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion. Approving a suspension suspends the node (dispatch sends it no work) and an overturned appeal reactivates it; a termination suspends it until a person terminates it after the appeal window (POST /v1/network/nodes/{node_id}/status, once its technicians have left)." example:"{\"E\":\"suspension\"}"`
 	AppealDays   int               `json:"appeal_days" minimum:"0" maximum:"90" doc:"Days after an approval during which the node may appeal." example:"7"`
 	MaxRangeDays int               `json:"max_range_days" minimum:"1" maximum:"3660" doc:"The longest date range a scorecard or ranking may cover." example:"366"`
 	UpdatedAt    *time.Time        `json:"updated_at,omitempty" readOnly:"true" example:"2026-11-30T10:00:00+08:00"`
@@ -392,6 +392,32 @@ func recordGrade(ctx context.Context, tx pg.TenantTx, actor, nodeID, grade strin
 	return err
 }
 
+// applyConsequence gives an approved grade's consequence its effect on the
+// node's status (网点动态升级及淘汰): a suspension suspends the node, so
+// dispatch stops sending it work; a termination suspends it too, and a
+// person terminates it once the appeal window has passed and its
+// technicians have left and its children moved (terminated is final, and
+// network refuses to terminate a node with members). An appeal overturned
+// (back) reactivates a node this proposal suspended, unless its status has
+// changed since. Other consequences (promotion, demotion, probation) are
+// the grade itself.
+func applyConsequence(ctx context.Context, tx pg.TenantTx, actor string, pr Proposal, back bool) error {
+	if pr.Consequence != "suspension" && pr.Consequence != "termination" {
+		return nil
+	}
+	cause := "grade " + pr.ProposedGrade + " (proposal " + pr.ID + "): " + pr.Consequence
+	if back {
+		_, err := network.RestoreNodeStatusTx(ctx, tx, actor, pr.NodeID, cause, "appeal overturned: "+cause)
+		return err
+	}
+	reason := cause
+	if pr.Consequence == "termination" {
+		reason += "; suspended until a person terminates it after the appeal window"
+	}
+	_, err := network.SuspendNodeTx(ctx, tx, actor, pr.NodeID, reason)
+	return err
+}
+
 // GradeHistory lists a node's grade changes, oldest first.
 func (s *Service) GradeHistory(ctx context.Context, p tenants.Principal, nodeID string) ([]HistoryEntry, error) {
 	return history[HistoryEntry](ctx, s, p, func(tx pg.TenantTx) error {
@@ -449,7 +475,10 @@ var gradeProposals = rung[Proposal]{
 			}
 			grade = *pr.CurrentGrade
 		}
-		return recordGrade(ctx, tx, actor, pr.NodeID, grade, &pr.ID, reason)
+		if err := recordGrade(ctx, tx, actor, pr.NodeID, grade, &pr.ID, reason); err != nil {
+			return err
+		}
+		return applyConsequence(ctx, tx, actor, pr, back)
 	},
 	event:    func(pr Proposal, reason *string) any { return proposalEvent(pr, reason) },
 	approved: TypeGradeApproved, rejected: TypeGradeRejected, appealed: TypeGradeAppealed, appealDecided: TypeGradeAppealDecided,
