@@ -122,14 +122,19 @@ func (p CarePolicy) validate() error {
 }
 
 // seasonDue returns the start of the season s whose reminder window
-// (lead days before the start, up to the start) holds today, if any.
+// (lead days before the start, up to the start; with no lead days, the
+// start day itself) holds today, if any.
 func seasonDue(s CareSeason, today time.Time) (time.Time, bool) {
 	for _, y := range []int{today.Year(), today.Year() + 1} {
 		start, err := time.Parse(time.DateOnly, strconv.Itoa(y)+"-"+s.Start)
 		if err != nil {
 			continue
 		}
-		if !today.Before(start.AddDate(0, 0, -s.LeadDays)) && today.Before(start) {
+		end := start
+		if s.LeadDays == 0 {
+			end = start.AddDate(0, 0, 1)
+		}
+		if !today.Before(start.AddDate(0, 0, -s.LeadDays)) && today.Before(end) {
 			return start, true
 		}
 	}

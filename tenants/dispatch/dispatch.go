@@ -70,7 +70,8 @@
 //
 // With NodeID (and optionally TechnicianID) the decision takes that node
 // (technician) when eligible, and fails with tenants.Invalid at
-// node_id (technician_id) naming the rule when not; everything
+// node_id (technician_id) naming the rule when not (a technician named
+// alone: at technician_id, for their node's rules too); everything
 // else is still scored and listed, so the override is explainable.
 //
 // # Cost
@@ -221,6 +222,9 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		return DispatchDecision{}, err
 	}
 	required := max(r.RequiredLevel, 1)
+	// viaTechnician: the node is the named technician's, not one the
+	// caller named; its refusal names technician_id, the field given.
+	viaTechnician := r.TechnicianID != "" && r.NodeID == ""
 	if r.TechnicianID != "" {
 		nodeID, err := technicianNode(ctx, tx, r)
 		if err != nil {
@@ -250,7 +254,7 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 
 	sortNodes(nodes)
 	d := DispatchDecision{Nodes: nodes, Technicians: []TechnicianCandidate{}, Day: day}
-	manual, err := manualNode(nodes, r, day)
+	manual, err := manualNode(nodes, r, day, viaTechnician)
 	if err != nil {
 		return DispatchDecision{}, err
 	}
@@ -440,19 +444,28 @@ func sortNodes(nodes []NodeCandidate) {
 }
 
 // manualNode is the manually chosen node among the candidates (nil without
-// one); it is invalid when not listed (out of scope or absent) or excluded.
-func manualNode(nodes []NodeCandidate, r Request, day string) (*NodeCandidate, error) {
+// one); it is invalid when not listed (out of scope or absent) or excluded,
+// at node_id, or at technician_id when the node is that of a technician
+// named alone (viaTechnician: an out-of-scope one is no such technician).
+func manualNode(nodes []NodeCandidate, r Request, day string, viaTechnician bool) (*NodeCandidate, error) {
 	if r.NodeID == "" {
 		return nil, nil
 	}
+	loc, value := "node_id", r.NodeID
+	if viaTechnician {
+		loc, value = "technician_id", r.TechnicianID
+	}
 	i := slices.IndexFunc(nodes, func(n NodeCandidate) bool { return n.NodeID == r.NodeID })
 	if i < 0 {
-		return nil, tenants.InvalidMsg("node_id", i18n.M("common.no_such_node"), r.NodeID)
+		if viaTechnician {
+			return nil, tenants.InvalidMsg(loc, i18n.M("common.no_such_technician"), value)
+		}
+		return nil, tenants.InvalidMsg(loc, i18n.M("common.no_such_node"), value)
 	}
 	manual := &nodes[i]
 	if !manual.Eligible {
-		return nil, tenants.InvalidMsg("node_id",
-			i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), r.NodeID)
+		return nil, tenants.InvalidMsg(loc,
+			i18n.M("dispatch.excluded_node", "Rule", manual.ExcludedBy, "Reason", nodeRuleText(manual.ExcludedBy, r, day)), value)
 	}
 	return manual, nil
 }

@@ -387,7 +387,8 @@ func (c *change) reopen(reason string) {
 	t.FollowUp = FollowUp{}
 	c.meetSLA(SLACallback)
 	c.moveTo(StateReopened, reason, nil)
-	c.startSLA(SLACompletion, minutes(c.policy.CompletionMinutes))
+	// scaled by the priority like the intake's completion deadline
+	c.startSLA(SLACompletion, c.policy.intakeDeadline(c.policy.CompletionMinutes, t.Priority))
 	t.needsVisit()
 }
 
