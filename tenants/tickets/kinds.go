@@ -214,14 +214,17 @@ func checkDelivery(v *tenants.Validation, in *NewTicket) {
 }
 
 // installDeadlines moves an install's response and completion deadlines
-// to the policy's install_minutes after the delivery (or the intake).
+// to the policy's install_minutes after the delivery (or the intake):
+// delivery and installation in sync (送安同步) is the customer's promise, so
+// a delivery reported late still counts from the day the unit arrived, and
+// a deadline already past is breached at the sweep's next pass.
 func (c *change) installDeadlines() {
 	t := c.T
 	if t.Type != TypeInstall {
 		return
 	}
 	from := c.now
-	if t.Service != nil && t.Service.DeliveredAt != nil && t.Service.DeliveredAt.After(c.now) {
+	if t.Service != nil && t.Service.DeliveredAt != nil {
 		from = *t.Service.DeliveredAt
 	}
 	after := from.Sub(c.now) + minutes(c.policy.InstallMinutes)

@@ -205,3 +205,36 @@ func TestSLAReviewReconcileEndOfTheTenantsDay(t *testing.T) {
 	require.Equal(t, []tickets.Problem{tickets.ProblemNoSignoff}, got[atMidnight])
 	require.Equal(t, []tickets.Problem{tickets.ProblemNoSignoff}, got[utcLate])
 }
+
+// Delivery and installation in sync (送安同步): an install is due the
+// policy's install minutes (24 h) after the delivery, also when the
+// delivery is reported late. Delivered 20 hours before the intake, the
+// response and the completion are due 4 hours after it; a delivery
+// tomorrow puts them 24 hours after that.
+func TestRolledBackSLAReviewInstallCountsFromThePastDelivery(t *testing.T) {
+	e := newMoneyEnv(t)
+	at := e.start.Add(-24 * time.Hour)
+	e.set(at)
+	for _, c := range []struct {
+		name      string
+		delivered time.Time
+		due       time.Time
+	}{
+		{"DeliveredYesterday", at.Add(-20 * time.Hour), at.Add(4 * time.Hour)},
+		{"DeliveredTomorrow", at.Add(20 * time.Hour), at.Add(44 * time.Hour)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			unit := e.unit(t, 0, false)
+			tk, err := e.Tickets.Open(e.Ctx, e.Admin, tickets.NewTicket{Channel: "hotline", Type: "install",
+				Contact:     tickets.TicketContact{Name: "钱七", Phone: "+86 139 1000 0000"},
+				Address:     tickets.ServiceAddress{RegionCode: e.region, Line: "建设路 1 号"},
+				Unit:        tickets.UnitDetails{UnitID: unit},
+				DeliveredAt: &c.delivered})
+			require.NoError(t, err)
+			require.Equal(t, tickets.State("new"), tk.State, "%v", tk.Verification)
+			require.NotNil(t, tk.SLA.ResponseDueAt)
+			require.WithinDuration(t, c.due, *tk.SLA.ResponseDueAt, time.Millisecond)
+			require.WithinDuration(t, c.due, *tk.SLA.CompletionDueAt, time.Millisecond)
+		})
+	}
+}
