@@ -48,7 +48,18 @@ func TestAppointmentIsACommitment(t *testing.T) {
 	ticketAct(t, env, techKey, first, "accept", nil, http.StatusOK)
 	ticketAct(t, env, techKey, first, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
 
-	second := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0002", tech, start)
+	// Dispatch does not propose, nor let a dispatcher choose, a technician
+	// booked for another customer in the window the customer asked for.
+	third, _ := openReady(t, env, d, agent, "BOOK-0003", 30, start)
+	tk := ticketAct(t, env, agent, third, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	require.NotEqual(t, tech, tk["technician_id"], "booked 10:00-12:00 for %s", first)
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+third+"/dispatch", dispatcher, map[string]any{"technician_id": tech,
+		"reason": "the customer asked for this technician"}, env.IfMatch(t, "/v1/tickets/"+third, dispatcher)...)
+	require.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.technician_id")
+	assert.Contains(t, string(r.Body), "booked_in_window")
+
+	// Asked for 12:00-14:00, back to back with the first: the technician is free.
+	second := dispatchedTo(t, env, d, agent, dispatcher, "BOOK-0002", tech, start.Add(2*time.Hour))
 	ticketAct(t, env, techKey, second, "accept", nil, http.StatusOK)
 
 	t.Run("OverlappingWindowIs409NamingTheTicket", func(t *testing.T) {

@@ -297,7 +297,7 @@ func BenchmarkDispatchDecision(b *testing.B) {
 		dn.now, "", "")
 	b.Logf("dispatch nodes query plan:\n%s", plan)
 	plan = explainDispatch(b, dn.db, dn.tenantID, dispatch.TechniciansSQL, dn.tenantID, nodeIDs, "washer",
-		dayStart.Format(time.DateOnly), dayStart, dayStart.AddDate(0, 0, 1), "")
+		dayStart.Format(time.DateOnly), dayStart, dayStart.AddDate(0, 0, 1), "", dayStart.Add(14*time.Hour), dayStart.Add(16*time.Hour))
 	b.Logf("dispatch technicians query plan:\n%s", plan)
 
 	// The floor: a tenant transaction with one trivial query, to read the
@@ -332,7 +332,8 @@ func BenchmarkDispatchDecision(b *testing.B) {
 			return pg.InTenantTx(ctx, dn.db.App, dn.tenantID, func(tx pg.TenantTx) error {
 				rows, err := tx.Query(ctx, dispatch.TechniciansSQL, tx.TenantID,
 					[]string{dn.nodeIDs[r.IntN(len(dn.nodeIDs))], dn.nodeIDs[r.IntN(len(dn.nodeIDs))], dn.nodeIDs[r.IntN(len(dn.nodeIDs))]},
-					network.Categories[r.IntN(len(network.Categories))], dayStart.Format(time.DateOnly), dayStart, dayStart.AddDate(0, 0, 1), "")
+					network.Categories[r.IntN(len(network.Categories))], dayStart.Format(time.DateOnly), dayStart, dayStart.AddDate(0, 0, 1), "",
+					dayStart.Add(14*time.Hour), dayStart.Add(16*time.Hour))
 				if err != nil {
 					return err
 				}

@@ -63,7 +63,7 @@ type NewUnit struct {
 	Serial        string        `json:"serial" minLength:"1" maxLength:"64" doc:"Serial number (letters, digits, . / _ -); upper-cased; unique per model (409)." example:"BH0Y3E1D2000123"`
 	CustomerID    string        `json:"customer_id,omitempty" maxLength:"64" doc:"The owner, an existing customer; or give customer instead." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Customer      *NewCustomer  `json:"customer,omitempty"`
-	PurchaseDate  string        `json:"purchase_date" format:"date" doc:"Date of purchase, not in the future (tenant's time zone)." example:"2026-10-11"`
+	PurchaseDate  string        `json:"purchase_date" format:"date" doc:"Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order." example:"2026-10-11"`
 	InstalledOn   string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
 	Channel       string        `json:"channel,omitempty" enum:"storefront,brand_store,retail,other" doc:"How it was sold; defaults to storefront when a storefront applies, else other." example:"storefront"`
 	StorefrontID  string        `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront (channel storefront). A storefront key always registers for its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`

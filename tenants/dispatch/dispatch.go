@@ -47,6 +47,9 @@
 //     their shifts on the window's weekday (tenant's zone; a window with only
 //     a start needs the start inside a shift); without a window (the rest of
 //     today), they have a shift today that has not ended at now — off_shift;
+//   - with a window (both ends), no other booking of theirs, scheduled or on
+//     site, overlaps it (a booking that only touches it does not; seed 000:
+//     同其他用户上门时间冲突 → 改约 or 转其他人) — booked_in_window;
 //   - their load that day is under their daily job limit — daily_limit_reached.
 //
 // Eligible technicians are ranked by least load, then distance from their
@@ -136,6 +139,7 @@ const (
 	RuleLicenceInvalid     = "licence_invalid"
 	RuleSkillBelowRequired = "skill_below_required"
 	RuleOffShift           = "off_shift"
+	RuleBookedInWindow     = "booked_in_window" // another customer's booking overlaps the window (seed: 同其他用户上门时间冲突)
 	RuleDailyLimitReached  = "daily_limit_reached"
 )
 
@@ -189,8 +193,10 @@ SELECT n.id, n.name, n.tier, n.grade, n.status, n.coverage,
 FROM picked p JOIN node_profiles n ON n.tenant_id = $1 AND n.id = p.id`
 
 // TechniciansSQL reads the technicians of some nodes with their load on the
-// day: $1 tenant, $2 node IDs, $3 category, $4 the day, $5 and $6 the day's
-// bounds, $7 the ticket being placed or ”. Exported so the benchmark can
+// day and whether another booking (scheduled or on site) overlaps the
+// window: $1 tenant, $2 node IDs, $3 category, $4 the day, $5 and $6 the
+// day's bounds, $7 the ticket being placed or ”, $8 and $9 the window
+// (NULL: no window, no booking to check). Exported so the benchmark can
 // check its plan.
 var TechniciansSQL = `
 SELECT t.id, t.node_id, t.name, t.status, COALESCE((t.skills ->> $3)::int, 0),
@@ -201,7 +207,11 @@ SELECT t.id, t.node_id, t.name, t.status, COALESCE((t.skills ->> $3)::int, 0),
            AND k.window_start >= $5 AND k.window_start < $6)
       + (SELECT count(*) FROM ticket_workload k
          WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
-           AND k.window_start IS NULL AND k.updated_at >= $5 AND k.updated_at < $6))::int
+           AND k.window_start IS NULL AND k.updated_at >= $5 AND k.updated_at < $6))::int,
+       ($8::timestamptz IS NOT NULL AND EXISTS (SELECT FROM ticket_workload k
+         WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
+           AND k.state IN ('scheduled', 'on_site') AND k.window_start IS NOT NULL
+           AND tstzrange(k.window_start, k.window_end) && tstzrange($8::timestamptz, $9::timestamptz)))
 FROM technician_profiles t
 WHERE t.tenant_id = $1 AND t.node_id = ANY ($2::text[])
 ORDER BY t.status = 'active' DESC, t.node_id, t.id
@@ -497,7 +507,14 @@ func readTechnicians(ctx context.Context, tx pg.TenantTx, r Request, top []NodeC
 	for i, n := range top {
 		ids[i] = n.NodeID
 	}
-	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, dayStart.Format(time.DateOnly), dayStart, dayEnd, r.TicketID)
+	// The window's bookings: a window with both ends (the rest of today
+	// books no slot yet).
+	var from, to *time.Time
+	if w.hasEnd && !w.restOfDay {
+		from, to = &w.start, &w.end
+	}
+	rows, err := tx.Query(ctx, TechniciansSQL, tx.TenantID, ids, r.Category, dayStart.Format(time.DateOnly), dayStart, dayEnd, r.TicketID,
+		from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -533,9 +550,10 @@ func scanTechnician(row pgx.Row, r Request, required int, w window) (TechnicianC
 		licenceOK      bool
 		shifts         []network.Shift
 		homeLat, homeL *float64
+		booked         bool
 	)
 	if err := row.Scan(&t.TechnicianID, &t.NodeID, &t.Name, &status, &t.Level, &licenceOK, &shifts,
-		&t.DailyJobLimit, &homeLat, &homeL, &t.JobsToday); err != nil {
+		&t.DailyJobLimit, &homeLat, &homeL, &t.JobsToday, &booked); err != nil {
 		return t, err
 	}
 	if homeLat != nil && homeL != nil && r.Latitude != nil && r.Longitude != nil {
@@ -556,6 +574,8 @@ func scanTechnician(row pgx.Row, r Request, required int, w window) (TechnicianC
 		t.ExcludedBy = RuleSkillBelowRequired
 	case !onShift(shifts, w):
 		t.ExcludedBy = RuleOffShift
+	case booked:
+		t.ExcludedBy = RuleBookedInWindow
 	case t.JobsToday >= t.DailyJobLimit:
 		t.ExcludedBy = RuleDailyLimitReached
 	}

@@ -12,7 +12,7 @@ var (
 	nodeRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleRegionNotCovered,
 		RuleServiceKindNotOffered, RuleCategoryNotServiced, RuleHardFaultHigherTier, RuleNoCapacityToday, RuleNoLoaner}
 	techRuleOrder = []string{RuleRejectedEarlier, RuleNotActive, RuleLicenceInvalid, RuleSkillBelowRequired,
-		RuleOffShift, RuleDailyLimitReached}
+		RuleOffShift, RuleBookedInWindow, RuleDailyLimitReached}
 )
 
 // nodeRuleText completes "the node ..." for a rule.
@@ -62,6 +62,8 @@ func techRuleText(t TechnicianCandidate, r Request, required int, day string) i1
 		return i18n.M("dispatch.rule.skill_below_required", "Category", r.Category, "Level", t.Level, "Required", required)
 	case RuleOffShift:
 		return i18n.M("dispatch.rule.off_shift")
+	case RuleBookedInWindow:
+		return i18n.M("dispatch.rule.booked_in_window")
 	case RuleDailyLimitReached:
 		return i18n.M("dispatch.rule.daily_limit_reached", "Jobs", t.JobsToday, "Limit", t.DailyJobLimit, "Day", day)
 	}

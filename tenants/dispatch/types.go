@@ -119,7 +119,7 @@ type TechnicianCandidate struct {
 	NodeID        string          `json:"node_id" doc:"The technician's node." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	Name          string          `json:"name" doc:"Technician name." example:"王师傅"`
 	Eligible      bool            `json:"eligible" doc:"Whether the technician may take the job." example:"true"`
-	ExcludedBy    string          `json:"excluded_by,omitempty" enum:"rejected_earlier,not_active,licence_invalid,skill_below_required,off_shift,daily_limit_reached" doc:"The rule that excluded the technician, when not eligible." example:"off_shift"`
+	ExcludedBy    string          `json:"excluded_by,omitempty" enum:"rejected_earlier,not_active,licence_invalid,skill_below_required,off_shift,booked_in_window,daily_limit_reached" doc:"The rule that excluded the technician, when not eligible." example:"off_shift"`
 	Score         float64         `json:"score" doc:"Sum of the breakdown." example:"-63"`
 	Breakdown     TechnicianScore `json:"breakdown"`
 	Level         int             `json:"level" doc:"The technician's skill level in the category (0: none)." example:"4"`

@@ -24,13 +24,17 @@ type TechnicianStanding struct {
 	// LicenceValid: a licence is recorded, not marked expired, and expires
 	// on or after the day.
 	LicenceValid bool
+	// Level is the technician's skill level in the job's category (0: none).
+	Level int
 }
 
 // TechnicianAtNodeTx reads the standing on day (YYYY-MM-DD) of technician
-// id of node nodeID; found is false when the node has no such technician.
-func TechnicianAtNodeTx(ctx context.Context, tx pg.TenantTx, id, nodeID, day string) (s TechnicianStanding, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT status, licence_expired_at IS NULL AND licence_expires_on IS NOT NULL AND licence_expires_on >= $4::date
-		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, tx.TenantID, id, nodeID, day).Scan(&s.Status, &s.LicenceValid)
+// id of node nodeID, with the skill level in category; found is false when
+// the node has no such technician.
+func TechnicianAtNodeTx(ctx context.Context, tx pg.TenantTx, id, nodeID, day, category string) (s TechnicianStanding, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT status, licence_expired_at IS NULL AND licence_expires_on IS NOT NULL AND licence_expires_on >= $4::date,
+		       COALESCE((skills ->> $5)::int, 0)
+		FROM technicians WHERE tenant_id = $1 AND id = $2 AND node_id = $3`, tx.TenantID, id, nodeID, day, category).Scan(&s.Status, &s.LicenceValid, &s.Level)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, false, nil
 	}

@@ -26,14 +26,14 @@ func TestRolledBackTxHelpers(t *testing.T) {
 
 	require.NoError(t, pg.InTenantTx(tr.Ctx, tr.Tx, tr.Tenant, func(tx pg.TenantTx) error {
 		ctx := tr.Ctx
-		st, found, err := network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(10))
+		st, found, err := network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(10), "")
 		require.NoError(t, err)
 		require.True(t, found)
 		require.Equal(t, network.TechnicianStanding{Status: network.TechnicianActive, LicenceValid: true}, st)
-		st, _, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(11)) // after expiry
+		st, _, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(11), "") // after expiry
 		require.NoError(t, err)
 		require.False(t, st.LicenceValid)
-		_, found, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.depot.ID, domaintest.Today(0))
+		_, found, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.depot.ID, domaintest.Today(0), "")
 		require.NoError(t, err)
 		require.False(t, found)
 

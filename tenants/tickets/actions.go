@@ -275,7 +275,13 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if err != nil {
 		return err
 	}
-	st, found, err := network.TechnicianAtNodeTx(ctx, c.tx, techID, deref(c.T.NodeID), today)
+	// The skill the triage requires in the ticket's category, as dispatch
+	// requires it: a node assigning its own technician may not go below.
+	required, category := 1, deref(c.T.Category)
+	if c.T.Triage != nil && c.T.Triage.RequiredLevel > required {
+		required = c.T.Triage.RequiredLevel
+	}
+	st, found, err := network.TechnicianAtNodeTx(ctx, c.tx, techID, deref(c.T.NodeID), today, category)
 	switch {
 	case err != nil:
 		return err
@@ -285,6 +291,8 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", string(st.Status)), techID)
 	case !st.LicenceValid:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.no_valid_licence"), techID)
+	case category != "" && st.Level < required:
+		return tenants.InvalidMsg(loc, i18n.M("tickets.skill_below_required", "Category", category, "Level", st.Level, "Required", required), techID)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -356,4 +357,25 @@ func TestRolledBackPromisesReviewMissedWindowMovedByTheNetwork(t *testing.T) {
 			require.Equal(t, "apology_and_gift", tk.Completion.Waivers[0].Action, "40 minutes: more than 15")
 		})
 	}
+}
+
+// A node taking a job for one of its technicians may not go below the
+// skill the triage requires, as dispatch may not: with level 3 required,
+// accepting for another of the node's technicians, a trainee (level 1),
+// is refused at technician_id, naming the levels.
+func TestRolledBackReviewAcceptBelowTheRequiredSkillIsRefused(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.openRepair(t, e.unit(t, 1200, false))
+	e.set(time.Time{})
+	tk, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site", RequiredLevel: 3}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	require.NotNil(t, tk.NodeID)
+	trainee, err := e.Network.CreateTechnician(e.Ctx, e.Admin, network.NewTechnician{ExternalCode: "TRAINEE-1", NodeID: *tk.NodeID,
+		Name: "学徒", Phone: "+86 136 0000 9999", Skills: []network.Skill{{Category: "washer", Level: 1}},
+		Licence: &network.LicenceInput{Number: "LIC-TRAINEE-1", IssuedOn: "2024-01-01", ExpiresOn: "2099-12-31"}})
+	require.NoError(t, err)
+	_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{TechnicianID: trainee.ID}, 0)
+	require.Equal(t, []string{"technician_id"}, domaintest.Fields(t, err), "%v", err)
+	require.Contains(t, err.Error(), "below the 3")
 }

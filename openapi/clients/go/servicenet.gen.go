@@ -2239,6 +2239,7 @@ const (
 	MessageCodeDispatchNodeStartServiceCenter                     MessageCode = "dispatch.node_start.service_center"
 	MessageCodeDispatchNodeStartSpecialistDepot                   MessageCode = "dispatch.node_start.specialist_depot"
 	MessageCodeDispatchRegionCodeNeeded                           MessageCode = "dispatch.region_code_needed"
+	MessageCodeDispatchRuleBookedInWindow                         MessageCode = "dispatch.rule.booked_in_window"
 	MessageCodeDispatchRuleCategoryNotServiced                    MessageCode = "dispatch.rule.category_not_serviced"
 	MessageCodeDispatchRuleDailyLimitReached                      MessageCode = "dispatch.rule.daily_limit_reached"
 	MessageCodeDispatchRuleHardFaultHigherTier                    MessageCode = "dispatch.rule.hard_fault_higher_tier"
@@ -2830,6 +2831,7 @@ const (
 	MessageCodeTicketsRemedyNotRefusable                          MessageCode = "tickets.remedy_not_refusable"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
+	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
 	MessageCodeTicketsState                                       MessageCode = "tickets.state"
 	MessageCodeTicketsSwapAlreadyRequested                        MessageCode = "tickets.swap_already_requested"
@@ -3475,6 +3477,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeDispatchNodeStartSpecialistDepot:
 		return true
 	case MessageCodeDispatchRegionCodeNeeded:
+		return true
+	case MessageCodeDispatchRuleBookedInWindow:
 		return true
 	case MessageCodeDispatchRuleCategoryNotServiced:
 		return true
@@ -4657,6 +4661,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRequiredWhenChoosing:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
+		return true
+	case MessageCodeTicketsSkillBelowRequired:
 		return true
 	case MessageCodeTicketsSlaPolicyChanged:
 		return true
@@ -6419,6 +6425,7 @@ func (e TaskState) Valid() bool {
 
 // Defines values for TechnicianCandidateExcludedBy.
 const (
+	TechnicianCandidateExcludedByBookedInWindow     TechnicianCandidateExcludedBy = "booked_in_window"
 	TechnicianCandidateExcludedByDailyLimitReached  TechnicianCandidateExcludedBy = "daily_limit_reached"
 	TechnicianCandidateExcludedByLicenceInvalid     TechnicianCandidateExcludedBy = "licence_invalid"
 	TechnicianCandidateExcludedByNotActive          TechnicianCandidateExcludedBy = "not_active"
@@ -6430,6 +6437,8 @@ const (
 // Valid indicates whether the value is a known member of the TechnicianCandidateExcludedBy enum.
 func (e TechnicianCandidateExcludedBy) Valid() bool {
 	switch e {
+	case TechnicianCandidateExcludedByBookedInWindow:
+		return true
 	case TechnicianCandidateExcludedByDailyLimitReached:
 		return true
 	case TechnicianCandidateExcludedByLicenceInvalid:
@@ -10336,7 +10345,7 @@ type GradingPolicy struct {
 	// AppealDays Days after an approval during which the node may appeal.
 	AppealDays int64 `json:"appeal_days"`
 
-	// Consequences Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion.
+	// Consequences Per grade, the consequence a proposal of it carries (promotion, demotion, probation, suspension, termination); without one, a better grade than the current is a promotion, a worse one a demotion. Approving a suspension suspends the node (dispatch sends it no work) and an overturned appeal reactivates it; a termination suspends it until a person terminates it after the appeal window (POST /v1/network/nodes/{node_id}/status, once its technicians have left).
 	Consequences *map[string]string `json:"consequences,omitempty"`
 
 	// Grades One threshold per grade; a node scoring below every threshold gets the lowest grade listed.
@@ -11825,7 +11834,7 @@ type NewUnit struct {
 	// ModelId Product model (catalog).
 	ModelId string `json:"model_id"`
 
-	// PurchaseDate Date of purchase, not in the future (tenant's time zone).
+	// PurchaseDate Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
 	PurchaseDate  openapi_types.Date `json:"purchase_date"`
 	PurchasePrice Money              `json:"purchase_price"`
 
@@ -15682,7 +15691,7 @@ type UnitDetails struct {
 	// ModelId The product model. Without it (and without unit_id) the ticket waits in needs_info.
 	ModelId *string `json:"model_id,omitempty"`
 
-	// PurchaseDate Date of purchase, to register an unknown serial; a date after today sends the ticket to needs_info.
+	// PurchaseDate Date of purchase, to register an unknown serial (for an online sale, the day the customer received the goods: the warranty counts from it, see Unit.purchase_date); a date after today sends the ticket to needs_info.
 	PurchaseDate *openapi_types.Date `json:"purchase_date,omitempty"`
 
 	// Serial Serial number: finds the registered unit of the model, or registers it with purchase_date.

@@ -26,7 +26,12 @@
 // failure), the manufacturer warranty, the key-part terms, the seven-day
 // no-reason return and the plans' windows count from the purchase date: the
 // seeds apply the national three guarantees (国家三包规定) and the
-// marketplace's sale without reference to the installation. A return or
+// marketplace's sale without reference to the installation. For an online
+// sale the purchase date is the day the order completed, when the customer
+// received the goods (签收; 交易成功): seed 002's cases count from the day
+// 小明 received his soymilk maker (bought 2012-06-22, received 06-25), and
+// its plans take effect the day after 交易成功. The unit's purchase_date
+// documents this for integrators. A return or
 // exchange ticket is decided on its own date (the day the customer asked),
 // not the day of the inspection.
 //
