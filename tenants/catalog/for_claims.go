@@ -68,3 +68,36 @@ func QueuePartListPrices(b *pgx.Batch, tenantID, on string, ids []string, out *m
 		return rows.Err()
 	})
 }
+
+// RepairRates are what the price list version in effect on a date charges
+// for a repair's labor and visit, by product category (Visit: the
+// category's fee, else DefaultVisit). A category missing from Labor has
+// no rate; Found is false when no version is in effect that day.
+type RepairRates struct {
+	Found        bool
+	Labor, Visit map[string]int64
+	DefaultVisit *int64
+}
+
+// QueueRepairRates queues on b the repair rates of the price list version
+// in effect on a date (YYYY-MM-DD) into out, every category's at once (a
+// short list), so a caller that learns the category in the same round trip
+// can price against it.
+func QueueRepairRates(b *pgx.Batch, tenantID, on string, out *RepairRates) {
+	*out = RepairRates{Labor: map[string]int64{}, Visit: map[string]int64{}}
+	b.Queue(`SELECT pl.default_visit_fee,
+		       (SELECT coalesce(jsonb_object_agg(l.category, l.amount), '{}') FROM price_list_labor l
+		         WHERE l.tenant_id = pl.tenant_id AND l.price_list_id = pl.id AND l.service_kind = 'repair'),
+		       (SELECT coalesce(jsonb_object_agg(f.category, f.amount), '{}') FROM price_list_visit_fees f
+		         WHERE f.tenant_id = pl.tenant_id AND f.price_list_id = pl.id)
+		FROM price_lists pl WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
+		ORDER BY pl.effective_from DESC LIMIT 1`, tenantID, on).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			out.Found = true
+			if err := rows.Scan(&out.DefaultVisit, &out.Labor, &out.Visit); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}

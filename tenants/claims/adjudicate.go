@@ -63,6 +63,7 @@ type adjudication struct {
 	policy          ClaimPolicy
 	parts           map[string]partRow
 	listPrices      map[string]int64
+	rates           catalog.RepairRates
 	serialElsewhere bool
 	duplicates      []duplicate
 }
@@ -124,6 +125,7 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 	customers.QueueSerialElsewhere(b, tx.TenantID, c.UnitID, &a.serialElsewhere)
 	catalog.QueueParts(b, tx.TenantID, ids, &cat)
 	catalog.QueuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &a.listPrices)
+	catalog.QueueRepairRates(b, tx.TenantID, c.OccurredOn, &a.rates)
 	queuePolicy(b, tx.TenantID, &a.policy)
 	queueDuplicates(b, tx.TenantID, c, &a.duplicates)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -196,8 +198,11 @@ func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 
 // quote prices c's lines for the engine, as requested except that a part
 // line asks at most its price-list price (else the part's own) times the
-// quantity plus the policy's markup cap. It flags, by line, parts that no
-// longer exist or do not fit the model, and asks above the cap.
+// quantity plus the policy's markup cap, and a labor or visit line at most
+// the price list's repair labor rate or visit fee of the model's category
+// on the repair's date. It flags, by line, parts that no longer exist or
+// do not fit the model, parts asked above the cap, and labor or visit
+// asked above the price list (above_price_list).
 func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 	var flags []ClaimFlag
 	flag := func(code string, line int, detail string) {
@@ -228,10 +233,31 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 				amount = capped
 			}
 		}
+		if list, ok := a.listed(l.Kind); ok && amount > list {
+			flag("above_price_list", i, fmt.Sprintf("%s asks %d, above the price list's %d for a %s repair on %s",
+				l.Kind, amount, list, a.records.Model.Category, c.OccurredOn))
+			amount = list
+		}
 		ql.Amount = tenants.Money{Amount: amount, Currency: cur}
 		q.Lines[i] = ql
 	}
 	return q, flags
+}
+
+// listed is the price list's amount for a labor or visit line of the
+// unit's model's category (ok false: another kind, or no rate listed).
+func (a adjudication) listed(kind string) (amount int64, ok bool) {
+	r, category := a.rates, a.records.Model.Category
+	switch {
+	case !r.Found:
+	case kind == LineLabor:
+		amount, ok = r.Labor[category]
+	case kind == LineVisit:
+		if amount, ok = r.Visit[category]; !ok && r.DefaultVisit != nil {
+			amount, ok = *r.DefaultVisit, true
+		}
+	}
+	return amount, ok
 }
 
 // calculate sets each line's calculated amount, what the brand and the plan

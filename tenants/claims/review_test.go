@@ -10,6 +10,7 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -225,4 +226,37 @@ func TestReviewRepairAfterTheUnitLeftServiceIsFlagged(t *testing.T) {
 	require.NotEqual(t, claims.StateApproved, after.State, "a person decides")
 	before := flagged("BEFORE-RETURN", domaintest.Today(-20))
 	require.NotContains(t, codes(before), "unit_not_in_service", "%v", before.Flags)
+}
+
+// A servicer's labor and visit are paid at most at the price list's rates,
+// as parts are at most at its prices (plus the markup cap): a claim asking
+// 100.00 labor and 60.00 visit for a washer repair, where the price list
+// in effect that day charges 80.00 and 50.00, is flagged above_price_list
+// on both lines and waits for a person; the calculated amounts are the
+// list's (80.00 + 50.00 + the board's 300.00 = 430.00, owed by the plan).
+func TestReviewLaborAndVisitAboveThePriceListAreFlagged(t *testing.T) {
+	w := newWasherShop(t)
+	_, err := w.Catalog.CreatePriceList(w.Ctx, w.Admin, catalog.NewPriceList{EffectiveFrom: domaintest.Today(0),
+		Labor:           []catalog.LaborRate{{Category: "washer", ServiceKind: "repair", Amount: cny(8000)}},
+		DefaultVisitFee: new(cny(5000))})
+	require.NoError(t, err)
+	in := w.claim("ABOVE-LIST", "power_surge")
+	in.Lines = append(in.Lines, claims.NewClaimLine{Kind: "visit", Requested: cny(6000)})
+	c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+	require.NoError(t, err)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	var lines []int
+	for _, f := range c.Flags {
+		if f.Code == "above_price_list" {
+			lines = append(lines, *f.Line)
+		}
+	}
+	require.Equal(t, []int{0, 2}, lines, "%+v", c.Flags)
+	require.NotEqual(t, claims.StateApproved, c.State, "a person decides")
+	require.Equal(t, cny(8000), *c.Lines[0].Calculated, "labor at the list's 80.00")
+	require.Equal(t, cny(30000), *c.Lines[1].Calculated, "the board")
+	require.Equal(t, cny(5000), *c.Lines[2].Calculated, "visit at the list's 50.00")
+	require.Equal(t, cny(43000), *c.TotalCalculated)
 }

@@ -335,6 +335,7 @@ func (e ClaimApprovedEventType) Valid() bool {
 
 // Defines values for ClaimFlagCode.
 const (
+	ClaimFlagCodeAbovePriceList            ClaimFlagCode = "above_price_list"
 	ClaimFlagCodeDuplicate                 ClaimFlagCode = "duplicate"
 	ClaimFlagCodeMarkupAboveCap            ClaimFlagCode = "markup_above_cap"
 	ClaimFlagCodeNotRepair                 ClaimFlagCode = "not_repair"
@@ -347,6 +348,8 @@ const (
 // Valid indicates whether the value is a known member of the ClaimFlagCode enum.
 func (e ClaimFlagCode) Valid() bool {
 	switch e {
+	case ClaimFlagCodeAbovePriceList:
+		return true
 	case ClaimFlagCodeDuplicate:
 		return true
 	case ClaimFlagCodeMarkupAboveCap:

@@ -7420,7 +7420,7 @@ export interface components {
             line?: number;
         };
         /** @enum {string} */
-        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "not_repair";
+        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair";
         /** @description Adjudication flagged a claim. */
         ClaimFlaggedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
