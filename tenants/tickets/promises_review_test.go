@@ -70,6 +70,28 @@ func (e *moneyEnv) completeWith(t *testing.T, id, cause string) tickets.Ticket {
 	return tk
 }
 
+// repairOnTime opens a repair of unit, visits it 6 minutes early and
+// completes it (performance fault).
+func (e *moneyEnv) repairOnTime(t *testing.T, unit string) tickets.Ticket {
+	t.Helper()
+	tk := e.openRepair(t, unit)
+	e.visitLate(t, tk.ID, -6*time.Minute)
+	return e.completeWith(t, tk.ID, "performance")
+}
+
+// repairNextWorkday is repairOnTime a workday after e.start (restored when
+// the test ends).
+func (e *moneyEnv) repairNextWorkday(t *testing.T, unit string) tickets.Ticket {
+	t.Helper()
+	start := e.start
+	t.Cleanup(func() { e.start = start })
+	e.start = start.Add(24 * time.Hour)
+	for e.start.Weekday() == time.Saturday || e.start.Weekday() == time.Sunday {
+		e.start = e.start.Add(24 * time.Hour)
+	}
+	return e.repairOnTime(t, unit)
+}
+
 func taskKinds(t *testing.T, e *moneyEnv, id string) []string {
 	t.Helper()
 	ks, err := e.Tickets.Tasks(e.Ctx, e.Admin, id)
@@ -176,23 +198,13 @@ func TestRolledBackPromisesReviewRepeatFaultFromHistory(t *testing.T) {
 func TestRolledBackPromisesReviewRepeatFaultAfterATicketRepair(t *testing.T) {
 	e := newMoneyEnv(t)
 	unit := e.unit(t, 1500, false)
-	tk := e.openRepair(t, unit)
-	e.visitLate(t, tk.ID, -6*time.Minute)
-	first := e.completeWith(t, tk.ID, "performance")
+	first := e.repairOnTime(t, unit)
 	customer, _, _ := totals(t, first)
 	require.Equal(t, int64(washerLabour+washerVisit), customer)
 	_, err := e.Tickets.RecordCallback(e.Ctx, e.Admin, first.ID, tickets.CallbackInput{Outcome: "satisfied"}, 0)
 	require.NoError(t, err)
 
-	start := e.start
-	defer func() { e.start = start }()
-	e.start = start.Add(24 * time.Hour)
-	for e.start.Weekday() == time.Saturday || e.start.Weekday() == time.Sunday {
-		e.start = e.start.Add(24 * time.Hour)
-	}
-	tk = e.openRepair(t, unit)
-	e.visitLate(t, tk.ID, -6*time.Minute)
-	second := e.completeWith(t, tk.ID, "performance")
+	second := e.repairNextWorkday(t, unit)
 	customer, brand, plan := totals(t, second)
 	require.Zero(t, customer)
 	require.Equal(t, int64(washerLabour+washerVisit), brand)
@@ -270,9 +282,7 @@ func TestRolledBackPromisesReviewSwapFeeNotRefundedByUpheldComplaint(t *testing.
 func TestRolledBackPromisesReviewRefundedRepairIsNotAPaidOne(t *testing.T) {
 	e := newMoneyEnv(t)
 	unit := e.unit(t, 1500, false)
-	tk := e.openRepair(t, unit)
-	e.visitLate(t, tk.ID, -6*time.Minute)
-	first := e.completeWith(t, tk.ID, "performance")
+	first := e.repairOnTime(t, unit)
 	customer, _, _ := totals(t, first)
 	require.Equal(t, int64(washerLabour+washerVisit), customer)
 	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: first.ID, Category: "licence",
@@ -292,15 +302,7 @@ func TestRolledBackPromisesReviewRefundedRepairIsNotAPaidOne(t *testing.T) {
 	require.False(t, history[0].Paid, "refunded in full: not a paid repair")
 	require.Equal(t, tenants.Money{Amount: 0, Currency: "CNY"}, *history[0].Amount)
 
-	start := e.start
-	defer func() { e.start = start }()
-	e.start = start.Add(24 * time.Hour)
-	for e.start.Weekday() == time.Saturday || e.start.Weekday() == time.Sunday {
-		e.start = e.start.Add(24 * time.Hour)
-	}
-	tk = e.openRepair(t, unit)
-	e.visitLate(t, tk.ID, -6*time.Minute)
-	second := e.completeWith(t, tk.ID, "performance")
+	second := e.repairNextWorkday(t, unit)
 	customer, brand, plan := totals(t, second)
 	require.Equal(t, int64(washerLabour+washerVisit), customer, "out of warranty, no paid repair before: the customer pays")
 	require.Zero(t, brand)
