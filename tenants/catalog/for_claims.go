@@ -70,31 +70,36 @@ func QueuePartListPrices(b *pgx.Batch, tenantID, on string, ids []string, out *m
 }
 
 // RepairRates are what the price list version in effect on a date charges
-// for a repair's labor and visit, by product category (Visit: the
-// category's fee, else DefaultVisit). A category missing from Labor has
-// no rate; Found is false when no version is in effect that day.
+// for a repair's labor and visit of one unit's model's category: Labor nil
+// when the version has no rate for it, Visit the category's fee else the
+// version's default; Found is false when no version is in effect that day.
 type RepairRates struct {
 	Found        bool
-	Labor, Visit map[string]int64
-	DefaultVisit *int64
+	Labor, Visit *int64
 }
 
-// QueueRepairRates queues on b the repair rates of the price list version
-// in effect on a date (YYYY-MM-DD) into out, every category's at once (a
-// short list), so a caller that learns the category in the same round trip
-// can price against it.
-func QueueRepairRates(b *pgx.Batch, tenantID, on string, out *RepairRates) {
-	*out = RepairRates{Labor: map[string]int64{}, Visit: map[string]int64{}}
-	b.Queue(`SELECT pl.default_visit_fee,
-		       (SELECT coalesce(jsonb_object_agg(l.category, l.amount), '{}') FROM price_list_labor l
-		         WHERE l.tenant_id = pl.tenant_id AND l.price_list_id = pl.id AND l.service_kind = 'repair'),
-		       (SELECT coalesce(jsonb_object_agg(f.category, f.amount), '{}') FROM price_list_visit_fees f
-		         WHERE f.tenant_id = pl.tenant_id AND f.price_list_id = pl.id)
-		FROM price_lists pl WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
-		ORDER BY pl.effective_from DESC LIMIT 1`, tenantID, on).Query(func(rows pgx.Rows) error {
+// QueueRepairRates queues on b the repair rates of unit unitID's model's
+// category (the unit's model as tenants/customers exports it, the
+// unit_models view) in the price list version in effect on a date
+// (YYYY-MM-DD), into out: a caller reads them in the round trip that
+// reads the unit.
+func QueueRepairRates(b *pgx.Batch, tenantID, unitID, on string, out *RepairRates) {
+	*out = RepairRates{}
+	b.Queue(`WITH cat AS (
+		  SELECT m.category FROM product_models m
+		  WHERE m.tenant_id = $1 AND m.id = (SELECT um.model_id FROM unit_models um WHERE um.tenant_id = $1 AND um.unit_id = $2)
+		), pl AS (
+		  SELECT id, default_visit_fee FROM price_lists WHERE tenant_id = $1 AND effective_from <= $3::date
+		  ORDER BY effective_from DESC LIMIT 1
+		)
+		SELECT (SELECT l.amount FROM price_list_labor l, cat WHERE l.tenant_id = $1 AND l.price_list_id = pl.id
+		          AND l.category = cat.category AND l.service_kind = 'repair'),
+		       coalesce((SELECT f.amount FROM price_list_visit_fees f, cat WHERE f.tenant_id = $1 AND f.price_list_id = pl.id
+		          AND f.category = cat.category), pl.default_visit_fee)
+		FROM pl`, tenantID, unitID, on).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			out.Found = true
-			if err := rows.Scan(&out.DefaultVisit, &out.Labor, &out.Visit); err != nil {
+			if err := rows.Scan(&out.Labor, &out.Visit); err != nil {
 				return err
 			}
 		}

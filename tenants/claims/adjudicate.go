@@ -125,7 +125,7 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 	customers.QueueSerialElsewhere(b, tx.TenantID, c.UnitID, &a.serialElsewhere)
 	catalog.QueueParts(b, tx.TenantID, ids, &cat)
 	catalog.QueuePartListPrices(b, tx.TenantID, c.OccurredOn, ids, &a.listPrices)
-	catalog.QueueRepairRates(b, tx.TenantID, c.OccurredOn, &a.rates)
+	catalog.QueueRepairRates(b, tx.TenantID, c.UnitID, c.OccurredOn, &a.rates)
 	queuePolicy(b, tx.TenantID, &a.policy)
 	queueDuplicates(b, tx.TenantID, c, &a.duplicates)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -247,17 +247,18 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 // listed is the price list's amount for a labor or visit line of the
 // unit's model's category (ok false: another kind, or no rate listed).
 func (a adjudication) listed(kind string) (amount int64, ok bool) {
-	r, category := a.rates, a.records.Model.Category
+	var rate *int64
 	switch {
-	case !r.Found:
+	case !a.rates.Found:
 	case kind == LineLabor:
-		amount, ok = r.Labor[category]
+		rate = a.rates.Labor
 	case kind == LineVisit:
-		if amount, ok = r.Visit[category]; !ok && r.DefaultVisit != nil {
-			amount, ok = *r.DefaultVisit, true
-		}
+		rate = a.rates.Visit
 	}
-	return amount, ok
+	if rate == nil {
+		return 0, false
+	}
+	return *rate, true
 }
 
 // calculate sets each line's calculated amount, what the brand and the plan
