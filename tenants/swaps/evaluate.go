@@ -74,18 +74,17 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			return err
 		}
 		// The plan: the one named, else the unit's active swap-giving plan.
-		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
-		if err != nil {
-			return err
+		// Rule 1: a statutory exchange is the law's remedy, free: no plan's
+		// fee applies and no plan's benefit is used (a request names no
+		// contract for it), so its unit's contracts are not read.
+		var cs []warranty.Contract
+		if w.Reason != ReasonStatutoryExchange {
+			if cs, err = warranty.UnitContracts(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		var plan *warranty.Plan
 		named, contractID := w.ContractID, w.ContractID
-		if w.Reason == ReasonStatutoryExchange {
-			// Rule 1: a statutory exchange is the law's remedy, free: no
-			// plan's fee applies and no plan's benefit is used (a request
-			// names no contract for it).
-			cs = nil
-		}
 		for _, c := range cs {
 			if named != nil && c.ID == *named {
 				plan = &c.Plan
