@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -121,7 +122,13 @@ func newCountedEnv(b testing.TB, conns int32) (*apitest.Env, *tripCounter) {
 	b.Helper()
 	db := pgtest.NewDB(b)
 	p := newTripCounter(b, db.AppURL)
-	pool, err := pg.Connect(context.Background(), p.url, pg.PoolOptions{Name: "bench-counted", MaxConns: conns})
+	// The serve pool's timeouts: with its lock_timeout equal to the
+	// idempotency claim's wait, the claim needs no SET LOCAL around its
+	// lock, as in servicenet serve (the counts are the server's).
+	cfg, err := config.Load(os.Getenv)
+	require.NoError(b, err)
+	pool, err := pg.Connect(context.Background(), p.url, pg.PoolOptions{Name: "bench-counted", MaxConns: conns,
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 	logs := &apitest.SyncBuffer{}
