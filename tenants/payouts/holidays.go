@@ -46,45 +46,11 @@ func parseDay(loc, s string) (time.Time, error) {
 }
 
 // AddBusinessDays returns the date n business days after from, skipping
-// weekends and the days isHoliday names: the entitlement engine's calendar
-// (entitlement.BusinessDaysAfter), so payouts and decisions count alike.
+// weekends and the days isHoliday names: the entitlement engine's count
+// (entitlement.BusinessDaysAfter). With the tenant's holidays it is
+// calendar.WorkingDaysAfter, which payouts and decisions both use.
 func AddBusinessDays(from time.Time, n int, isHoliday func(time.Time) bool) time.Time {
 	return entitlement.BusinessDaysAfter(from, n, isHoliday)
-}
-
-// BusinessDays returns the date n business days after from (a civil date in
-// the tenant's zone), counting Monday to Friday and skipping the tenant's
-// holidays, in the caller's transaction.
-func BusinessDays(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (time.Time, error) {
-	// n business days lie within n*7/5 + 14 calendar days plus one per
-	// holiday; read a generous window once.
-	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	end := start.AddDate(0, 0, n*2+31)
-	rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD') FROM tenant_holidays
-		WHERE tenant_id = $1 AND day > $2::date AND day <= $3::date`, tx.TenantID, start, end)
-	if err != nil {
-		return time.Time{}, err
-	}
-	days, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return time.Time{}, err
-	}
-	set := make(map[string]bool, len(days))
-	for _, d := range days {
-		set[d] = true
-	}
-	due := AddBusinessDays(start, n, func(d time.Time) bool { return set[d.Format(time.DateOnly)] })
-	if due.After(end) {
-		// More holidays than the window allows for: count the slow way.
-		var out time.Time
-		err := tx.QueryRow(ctx, `
-			SELECT d::date FROM generate_series($2::date + 1, $2::date + 3650, interval '1 day') d
-			WHERE extract(isodow FROM d) < 6
-			  AND NOT EXISTS (SELECT FROM tenant_holidays h WHERE h.tenant_id = $1 AND h.day = d::date)
-			ORDER BY d OFFSET $3 - 1 LIMIT 1`, tx.TenantID, start, n).Scan(&out)
-		return out, err
-	}
-	return due, nil
 }
 
 // ListHolidays lists the tenant's holidays by date.

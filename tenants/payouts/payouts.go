@@ -18,6 +18,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/payouts/calendar"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -358,7 +359,9 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 // and event.
 func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st pg.TenantSettings, unitID string, in NewPayout,
 	from time.Time, ticketID string) (Payout, error) {
-	due, err := BusinessDays(ctx, tx, from, in.BusinessDays)
+	// The tenant's working-day calendar, the one an entitlement decision
+	// shows the compensation's due date from.
+	due, err := calendar.WorkingDaysAfter(ctx, tx, from, in.BusinessDays)
 	if err != nil {
 		return Payout{}, err
 	}

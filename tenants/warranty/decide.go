@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/payouts/calendar"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -226,10 +227,42 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	if req.Visit != nil {
 		in.Visit = entitlement.Visit(*req.Visit)
 	}
+	if err := WithWorkingDays(ctx, tx, &in); err != nil {
+		return in, out, err
+	}
 	out.UnitID, out.On = unit.ID, on
 	out.Day = entitlement.DayOf(purchase, date)
 	out.ManufacturerEnd = entitlement.TermEnd(purchase, model.WarrantyMonths).Format(time.DateOnly)
 	return in, out, nil
+}
+
+// WithWorkingDays gives the engine's input the tenant's working-day
+// calendar (weekends and the tenant's holidays), read in the caller's
+// transaction, for the due date of rule 7's compensation: the payout that
+// compensation becomes is due on the same calendar (calendar.WorkingDaysAfter),
+// so the date a decision shows is the date the brand must pay by. Counted
+// on weekends alone, a repair before 国庆 was promised a date a week before
+// the payout's. Only a no-reason repair plan owes a compensation: for a
+// unit without one nothing is read. Decisions made here (a preview, a
+// ticket's) call it; a caller that builds its own input must call it too.
+func WithWorkingDays(ctx context.Context, tx pg.TenantTx, in *entitlement.Input) error {
+	n := 0
+	for i := range in.Contracts {
+		if c := &in.Contracts[i]; c.Kind == entitlement.KindNoReasonRepair {
+			// 5 is the engine's deadline when the plan gives none (rule
+			// 7); the calendar serves any count up to n.
+			n = max(n, c.Terms.PayoutBusinessDays, 5)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	cal, err := calendar.Load(ctx, tx, in.Date, n)
+	if err != nil {
+		return err
+	}
+	in.BusinessDays = cal.After
+	return nil
 }
 
 func isDate(s string) bool {

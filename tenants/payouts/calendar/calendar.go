@@ -1,0 +1,99 @@
+// Package calendar is a tenant's working-day calendar: Monday to Friday,
+// less the tenant's holidays (tenant_holidays, kept by the payouts
+// context, which sets and lists them). Every deadline ServiceNet promises
+// a customer in working days is counted here: a payout's due date, and the
+// due date an entitlement decision shows for the compensation that payout
+// will pay (rule 7), so the date the customer is told is the date the
+// brand is held to.
+//
+// It is a leaf of the payouts context so that warranty, which payouts
+// imports, can read the same calendar without an import cycle. The
+// counting itself is entitlement.BusinessDaysAfter, the engine's.
+package calendar
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// maxSpanDays bounds how far ahead Load reads: ten years of holidays in a
+// row is a broken calendar, not a deadline.
+const maxSpanDays = 3660
+
+// Calendar is the tenant's working days from a day on: it knows the
+// holidays of the days after From through Through, enough for the number
+// of working days it was loaded for.
+type Calendar struct {
+	From, Through time.Time
+	holidays      map[string]bool
+}
+
+// Load reads, in the caller's transaction, the tenant's holidays that n
+// working days after from (a civil date in the tenant's zone) can meet.
+// Counting n or fewer working days from from with the result needs no
+// further read.
+func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar, error) {
+	start := civil(from)
+	// n working days lie within n*7/5 calendar days plus one per holiday:
+	// read a generous window once, and a wider one only when a long run
+	// of holidays outlasts it.
+	span := n*2 + 31
+	for {
+		c := Calendar{From: start, Through: start.AddDate(0, 0, span)}
+		rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD') FROM tenant_holidays
+			WHERE tenant_id = $1 AND day > $2::date AND day <= $3::date`, tx.TenantID, c.From, c.Through)
+		if err != nil {
+			return Calendar{}, err
+		}
+		days, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return Calendar{}, err
+		}
+		c.holidays = make(map[string]bool, len(days))
+		for _, d := range days {
+			c.holidays[d] = true
+		}
+		if !c.After(start, n).After(c.Through) {
+			return c, nil
+		}
+		if span >= maxSpanDays {
+			return Calendar{}, errors.New("calendar: the tenant's holidays leave no working day within ten years")
+		}
+		span = min(span*4, maxSpanDays)
+	}
+}
+
+// IsHoliday reports whether d is one of the tenant's holidays (a weekday
+// or not).
+func (c Calendar) IsHoliday(d time.Time) bool { return c.holidays[d.Format(time.DateOnly)] }
+
+// After returns the date n working days after from: each following day
+// counts unless it is a Saturday, a Sunday or a holiday; from itself never
+// counts. Only holidays through c.Through are known: from and n are the
+// ones c was loaded for, or a later from and fewer days.
+func (c Calendar) After(from time.Time, n int) time.Time {
+	return entitlement.BusinessDaysAfter(from, n, c.IsHoliday)
+}
+
+// WorkingDaysAfter returns the date n working days after from (a civil
+// date in the tenant's zone) on the tenant's calendar, in the caller's
+// transaction.
+func WorkingDaysAfter(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (time.Time, error) {
+	c, err := Load(ctx, tx, from, n)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.After(from, n), nil
+}
+
+// civil returns t's calendar date at midnight UTC.
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
