@@ -11,7 +11,7 @@ import (
 )
 
 // Business days through the tenant's calendar in the database, including
-// the slow path BusinessDays takes when more holidays fall in a row than
+// the wider read calendar.Load makes when more holidays fall in a row than
 // its first read window covers: 45 weekdays of holidays after a Monday
 // push one business day past all of them (the day itself never counts).
 // Paying twice is a conflict and the amount paid is the one scheduled.
