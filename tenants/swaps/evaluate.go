@@ -3,6 +3,7 @@ package swaps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -19,14 +20,16 @@ import (
 // depreciation schedule by month of ownership, else the cap, else the
 // kind's default; accidental-damage and no-reason plans are never free).
 // Without a plan (statutory or manufacturer exchange) there is no fee. It
-// returns the fee in minor units and the rule, readable.
-func Fee(plan *warranty.Plan, category string, purchasePrice int64, purchase, on time.Time) (int64, string) {
+// returns the fee in minor units and the rule, readable; ok is false when
+// there is no fee to give: the plan sets none and the seed's default is a
+// CNY amount while the unit was bought (price) in another currency (a
+// person sets it).
+func Fee(plan *warranty.Plan, category string, price tenants.Money, purchase, on time.Time) (fee int64, rule string, ok bool) {
 	if plan == nil {
-		return 0, "no plan: a statutory or manufacturer exchange carries no fee"
+		return 0, "no plan: a statutory or manufacturer exchange carries no fee", true
 	}
-	fee, why := entitlement.SwapFee(string(plan.Kind), warranty.EngineTerms(*plan), category,
-		tenants.Money{Amount: purchasePrice, Currency: plan.Price.Currency}, purchase, on)
-	return fee, string(plan.Kind) + " plan: " + why
+	fee, why, ok := entitlement.SwapFee(string(plan.Kind), warranty.EngineTerms(*plan), category, price, purchase, on)
+	return fee, string(plan.Kind) + " plan: " + why, ok
 }
 
 // ReasonStatutoryExchange is the reason of a swap the three guarantees
@@ -49,6 +52,65 @@ func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
 // swapPlans are the plan kinds whose benefit includes a swap.
 var swapPlans = map[warranty.PlanKind]bool{warranty.KindSwapForRepair: true, warranty.KindAccidentalDamage: true,
 	warranty.KindNoReasonRepair: true, warranty.KindExtendedWarranty: true}
+
+// planChoice is the plan a swap requested without naming a contract is
+// under (choosePlan).
+type planChoice struct {
+	contract *warranty.Contract
+	// undecided is the extended warranty that would replace the unit free
+	// when the fault's cause is one it covers, while contract (a plan with
+	// a fee) covers another: the swap does not know the cause, so a person
+	// decides.
+	undecided *warranty.Contract
+	why       string
+}
+
+// choosePlan picks, among the unit's plans in force on today for its
+// category, the one that gives the customer the swap on the best terms:
+//
+//   - An extended warranty replaces the unit free (rule 4, seed 延保:
+//     免费维修或更换) for a performance or environmental fault. A
+//     swap-for-repair plan (以换代修, rule 6) swaps only for a hardware
+//     (performance) fault, for a fee, so whenever it applies the extended
+//     warranty applies too, free: the extended warranty wins, whatever the
+//     cause.
+//   - An accidental-damage plan (rule 5) or a no-reason plan (rule 7) swaps
+//     for accidental damage, which no extended warranty covers: which plan
+//     applies depends on the fault's cause. A swap records no cause (the
+//     ticket's diagnosis belongs to the tickets context), so with both in
+//     force the fee plan prices it and the brand approves (undecided).
+//   - Otherwise the one swap-giving plan in force, if any.
+func choosePlan(cs []warranty.Contract, category string, today time.Time) planChoice {
+	var ext, fee *warranty.Contract
+	for i := range cs {
+		c := &cs[i]
+		starts, _ := time.Parse(time.DateOnly, c.StartsOn)
+		ends, _ := time.Parse(time.DateOnly, c.EndsOn)
+		if c.State != warranty.StateActive || warranty.StateOn(starts, ends, today) != warranty.StateActive ||
+			!swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) {
+			continue
+		}
+		switch {
+		case c.Plan.Kind == warranty.KindExtendedWarranty:
+			if ext == nil {
+				ext = c
+			}
+		case fee == nil:
+			fee = c
+		}
+	}
+	switch {
+	case ext != nil && fee != nil && fee.Plan.Kind == warranty.KindSwapForRepair:
+		return planChoice{contract: ext, why: "extended warranty " + ext.ID + " replaces the unit free; swap plan " + fee.ID +
+			" would charge a fee for the same hardware fault"}
+	case ext != nil && fee != nil:
+		return planChoice{contract: fee, undecided: ext}
+	case ext != nil:
+		return planChoice{contract: ext}
+	default:
+		return planChoice{contract: fee}
+	}
+}
 
 // Evaluate runs a requested swap's evaluation (the swap_evaluation job): the
 // depreciation fee by the plan's terms (Fee), the replacement (the same
@@ -83,25 +145,32 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 				return err
 			}
 		}
-		var plan *warranty.Plan
-		named, contractID := w.ContractID, w.ContractID
-		for _, c := range cs {
-			if named != nil && c.ID == *named {
-				plan = &c.Plan
-				break
-			}
-			if named == nil && c.State == warranty.StateActive && swapPlans[c.Plan.Kind] &&
-				(plan == nil || plan.Kind == warranty.KindExtendedWarranty) {
-				plan, contractID = &c.Plan, &c.ID
-			}
-		}
 		st, err := tx.Settings(ctx)
 		if err != nil {
 			return err
 		}
 		purchase, _ := time.Parse(time.DateOnly, u.PurchaseDate)
 		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
-		fee, feeRule := Fee(plan, u.Category, u.PurchasePrice.Amount, purchase, today)
+		var plan *warranty.Plan
+		var choice planChoice
+		contractID := w.ContractID
+		if contractID != nil {
+			for i := range cs {
+				if cs[i].ID == *contractID {
+					plan = &cs[i].Plan
+				}
+			}
+		} else if choice = choosePlan(cs, u.Category, today); choice.contract != nil {
+			plan, contractID = &choice.contract.Plan, &choice.contract.ID
+		}
+		fee, feeRule, feeOK := Fee(plan, u.Category, u.PurchasePrice, purchase, today)
+		if choice.why != "" {
+			feeRule += " (" + choice.why + ")"
+		}
+		feeArg := &fee
+		if !feeOK {
+			fee, feeArg = 0, nil // no fee to give: the brand decides (below)
+		}
 
 		// The replacement: the same model, else the best similar model
 		// priced no higher than the original (replacementCeiling).
@@ -133,6 +202,15 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		var reason string
 		needsBrand := false
 		switch {
+		case !feeOK:
+			to, needsBrand = StatePendingBrand, true
+			reason = feeRule + ": the brand decides the fee"
+		case choice.undecided != nil:
+			to, needsBrand = StatePendingBrand, true
+			reason = "the unit holds extended warranty " + choice.undecided.ID + " (a free replacement for a performance or environmental fault) and " +
+				string(choice.contract.Plan.Kind) + " plan " + choice.contract.ID + " (fee " + major(fee) + "; it alone covers accidental damage): " +
+				"the fault's cause decides which covers the swap and the swap does not record it; priced under " + choice.contract.ID +
+				": the brand approves, or rejects and asks again naming " + choice.undecided.ID
 		case replacement == nil:
 			to, needsBrand = StatePendingBrand, true
 			reason = "model " + model.ModelNumber + " is discontinued and no similar model is priced no higher than the original's " +
@@ -150,7 +228,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
 			needs_brand = $8, state = $9, state_reason = $10, version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, contractID, fee, feeRule, amount, replacementID, needsBrand, to, reason); err != nil {
+			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason); err != nil {
 			return err
 		}
 		from := w.State

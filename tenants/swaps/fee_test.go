@@ -38,7 +38,8 @@ func TestFee(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fee, rule := swaps.Fee(c.plan, c.category, c.price, purchase, on)
+			fee, rule, ok := swaps.Fee(c.plan, c.category, tenants.Money{Amount: c.price, Currency: "CNY"}, purchase, on)
+			require.True(t, ok)
 			require.Equal(t, c.want, fee)
 			require.NotEmpty(t, rule)
 		})

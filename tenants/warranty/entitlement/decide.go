@@ -13,14 +13,22 @@ import (
 const (
 	defaultAccidentalDiscount = 50    // rule 5: at least 50% off
 	defaultNoReasonDiscount   = 80    // rule 7: 80% off accidental damage
-	defaultSwapFlatFee        = 3000  // rule 6: 30 CNY for kitchen and small appliances
+	defaultSwapFlatFee        = 3000  // rule 6: 30 CNY for kitchen and small appliances (seedCurrency)
 	defaultTabletCapPercent   = 39    // rule 6: at most 39% of the purchase price
-	defaultCompensation       = 10000 // rule 7: 100 CNY
+	defaultCompensation       = 10000 // rule 7: 100 CNY (seedCurrency)
 	defaultPayoutDays         = 5     // rule 7: within 5 business days
 	repeatMonths              = 12    // rule 8: a year after a paid repair
 	repeatMonthsWasher        = 24    // rule 8: two years for washers
 	lateApologyMinutes        = 15    // rule 8: late up to 15 minutes: apology
 )
+
+// seedCurrency is the currency of the seed's fixed amounts: rule 6's 30 CNY
+// flat fee and rule 7's 100 CNY compensation. A tenant keeps every amount
+// in its one currency and configures no exchange rate, so the engine has
+// no honest way to turn them into another currency: a unit bought in
+// another currency gets neither default (its plan's own amount applies, or
+// a person decides), never 30.00 or 100.00 of its own currency.
+const seedCurrency = "CNY"
 
 // Default depreciation schedules for plans that must charge a depreciation
 // fee (rules 5 and 7) but carry no schedule of their own, because they were
@@ -167,7 +175,8 @@ func (e *engine) neverFree() {
 	e.tracem("R1.never_free", false, "entitlement.not_never_free")
 }
 
-// R9: seven-day no-reason return for storefront sales.
+// R9: seven-day no-reason return or exchange (七天无理由退换货) for
+// storefront sales.
 func (e *engine) noReasonReturn() {
 	const rule = "R9.no_reason_return"
 	f := &e.in.Fault
@@ -181,9 +190,14 @@ func (e *engine) noReasonReturn() {
 	case !f.Resaleable:
 		e.tracem(rule, false, "entitlement.return_not_resaleable")
 	default:
+		// Seed: 七天无理由退换货: return or exchange, under the same
+		// conditions; nothing is charged (the unit goes back fit for
+		// resale) and the buyer pays the freight (freight).
 		e.tracem(rule, true, "entitlement.return_allowed", "Day", e.day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
 			NoteI18n: noteMsg("entitlement.note.r9_no_reason_return")}})
+		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisNoReasonReturn,
+			NoteI18n: noteMsg("entitlement.note.r9_no_reason_exchange")}})
 	}
 }
 
@@ -498,7 +512,11 @@ func (e *engine) usable(c *Contract, defaults ...string) (ok bool, why i18n.Mess
 // (fallback); never above the cap. why says how the fee was found and what
 // it is (entitlement.r4r7.swap_fee, its basis an entitlement.r4r7.fee_*
 // message).
-func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why i18n.Message) {
+//
+// ok is false when the fee would be flatDefault (a CNY amount, rule 6) on a
+// purchase in another currency (seedCurrency): there is no fee to give, and
+// why says so.
+func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why i18n.Message, ok bool) {
 	price := e.in.Unit.PurchasePrice.Amount
 	capPct := t.DepreciationCapPercent
 	if capPct == 0 || (capDefault > 0 && capPct > capDefault) {
@@ -522,26 +540,31 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallba
 		fee, why = capAmount, i18n.M("entitlement.r4r7.fee_cap", "Percent", capPct, "Price", minor(price))
 	case len(fallback) > 0:
 		fee, why = scheduled(fallback, "entitlement.r4r7.fee_default_schedule")
+	case e.cur != seedCurrency:
+		return 0, i18n.M("entitlement.r4r7.default_fee_currency", "Fee", minor(flatDefault), "Currency", e.cur), false
 	default:
 		fee, why = flatDefault, i18n.M("entitlement.r4r7.fee_flat")
 	}
 	if capPct > 0 && fee > capAmount {
 		fee, why = capAmount, i18n.M("entitlement.r4r7.fee_capped", "Percent", capPct, "Price", minor(price))
 	}
-	return fee, i18n.M("entitlement.r4r7.swap_fee", "Basis", why, "Fee", minor(fee))
+	return fee, i18n.M("entitlement.r4r7.swap_fee", "Basis", why, "Fee", minor(fee)), true
 }
 
 // SwapFee is the fee a plan of kind with terms charges for swapping a unit
 // of category bought on purchase for price, on date on, and how it was
 // found: exactly what Decide puts on the plan's swap remedy (an extended
 // warranty's replacement is free). The swap approval prices its fee here.
-func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, string) {
-	fee, why := SwapFeeMessage(kind, terms, category, price, purchase, on)
-	return fee, why.Render(i18n.English)
+// ok is false when no fee can be given: the plan sets none and the seed's
+// default is a CNY amount while the purchase is in another currency (a
+// person sets the fee; why says so).
+func SwapFee(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (fee int64, why string, ok bool) {
+	fee, m, ok := SwapFeeMessage(kind, terms, category, price, purchase, on)
+	return fee, m.Render(i18n.English), ok
 }
 
 // SwapFeeMessage is SwapFee with the how as a catalog message.
-func SwapFeeMessage(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, i18n.Message) {
+func SwapFeeMessage(kind string, terms PlanTerms, category string, price tenants.Money, purchase, on time.Time) (int64, i18n.Message, bool) {
 	in := Input{Unit: Unit{Category: category, PurchaseDate: purchase, PurchasePrice: price}, Date: on}
 	e := engine{in: &in, d: &Decision{}, cur: price.Currency, date: civil(on), purchase: civil(purchase)}
 	switch kind {
@@ -555,7 +578,7 @@ func SwapFeeMessage(kind string, terms PlanTerms, category string, price tenants
 		}
 		return e.swapFee(&terms, defaultSwapFlatFee, 0, nil)
 	}
-	return 0, i18n.M("entitlement.r4r7.free_replacement")
+	return 0, i18n.M("entitlement.r4r7.free_replacement"), true
 }
 
 // scheduleStep is the step of steps (ordered by UpToMonth) that prices a
@@ -638,7 +661,7 @@ func (e *engine) accidental(c *Contract) {
 		return
 	}
 	if !e.in.Fault.Repairable {
-		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultAccidentalSchedule)
+		fee, why, _ := e.swapFee(&c.Terms, 0, 0, DefaultAccidentalSchedule) // a schedule: always a fee
 		e.tracem(rule, true, "entitlement.r5.swap", "Contract", c.ID, "Fee", why)
 		e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisAccidentalDamage, ContractID: c.ID, Fee: e.mp(fee),
 			MaxReplacementPrice: e.mp(e.in.Unit.PurchasePrice.Amount),
@@ -669,10 +692,18 @@ func (e *engine) swapPlan(c *Contract) {
 	}
 	var fee int64
 	var why i18n.Message
+	ok := true
 	if e.in.Unit.Category == CategoryTablet {
-		fee, why = e.swapFee(&c.Terms, 0, defaultTabletCapPercent, nil)
+		fee, why, ok = e.swapFee(&c.Terms, 0, defaultTabletCapPercent, nil)
 	} else {
-		fee, why = e.swapFee(&c.Terms, defaultSwapFlatFee, 0, nil)
+		fee, why, ok = e.swapFee(&c.Terms, defaultSwapFlatFee, 0, nil)
+	}
+	if !ok {
+		// The plan sets no fee and the seed's 30 CNY is no amount in the
+		// purchase's currency: no swap is offered for a made-up fee; a
+		// person sets it (the swap approval routes it to the brand).
+		e.tracem(rule, false, "entitlement.r6.default_fee_currency", "Contract", c.ID, "Fee", why)
+		return
 	}
 	e.tracem(rule, true, "entitlement.r6.swap", "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn), "Fee", why)
 	e.offer(offer{Remedy: Remedy{Kind: RemedySwap, Basis: BasisSwapForRepair, ContractID: c.ID, Fee: e.mp(fee),
@@ -694,7 +725,7 @@ func (e *engine) noReason(c *Contract) {
 	}
 	retail := e.in.Unit.RetailPrice.Amount
 	if !e.in.Fault.Repairable || (retail > 0 && e.quoteTotal > retail) {
-		fee, why := e.swapFee(&c.Terms, 0, 0, DefaultNoReasonSchedule)
+		fee, why, _ := e.swapFee(&c.Terms, 0, 0, DefaultNoReasonSchedule) // a schedule: always a fee
 		if e.in.Fault.Repairable {
 			e.tracem(rule, true, "entitlement.r7.swap_costly", "Contract", c.ID, "Repair", minor(e.quoteTotal), "Retail", minor(retail), "Fee", why)
 		} else {
@@ -1064,8 +1095,17 @@ func (e *engine) compensation(sel *offer) {
 	}
 	t := &sel.contract.Terms
 	amount := e.m(defaultCompensation)
-	if t.Compensation != nil {
+	switch {
+	case t.Compensation != nil:
 		amount = *t.Compensation
+	case e.cur != seedCurrency:
+		// Owed, but the plan sets no amount and the seed's is 100 CNY: no
+		// amount in the purchase's currency can be read off it. A person
+		// decides the payout; the decision says so rather than owe 100.00
+		// of another currency.
+		e.tracem(rule, false, "entitlement.r7.compensation_default_currency", "Contract", sel.contract.ID,
+			"Amount", minor(defaultCompensation), "Currency", e.cur)
+		return
 	}
 	days := t.PayoutBusinessDays
 	if days <= 0 {

@@ -650,7 +650,7 @@ func ruleCases() []ruleCase {
 		// ---- R9 returns and freight ----
 		{"R9/ChangeOfMindDay7ReturnBuyerPaysFreight", "R9.no_reason_return",
 			changeOfMind("2026-03-07"),
-			want{basis: BasisNoReasonReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyReturn}, freight: "buyer", applied: true}},
+			want{basis: BasisNoReasonReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyReturn, RemedyExchange}, freight: "buyer", applied: true}},
 		{"R9/ChangeOfMindDay8NoReturn", "R9.no_reason_return",
 			changeOfMind("2026-03-08"),
 			want{basis: BasisNotCovered, remedy: RemedyNone, remedies: []RemedyKind{}}},

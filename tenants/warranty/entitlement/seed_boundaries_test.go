@@ -220,8 +220,8 @@ func TestSeedBoundaries(t *testing.T) {
 func TestSeedBoundariesSwapFeeCap(t *testing.T) {
 	t.Parallel()
 	bought := day(purchase)
-	fee, _ := SwapFee(KindSwapForRepair, PlanTerms{}, CategoryTablet, cny(199950), bought, day("2026-09-01"))
+	fee, _, _ := SwapFee(KindSwapForRepair, PlanTerms{}, CategoryTablet, cny(199950), bought, day("2026-09-01"))
 	require.Equal(t, int64(77980), fee, "39% of 1,999.50 is 779.805: at most 779.80")
-	fee, _ = SwapFee(KindSwapForRepair, PlanTerms{DepreciationCapPercent: 50}, CategoryTablet, cny(100000), bought, day("2026-09-01"))
+	fee, _, _ = SwapFee(KindSwapForRepair, PlanTerms{DepreciationCapPercent: 50}, CategoryTablet, cny(100000), bought, day("2026-09-01"))
 	require.Equal(t, int64(39000), fee, "a cap above 39% is held to 39%")
 }

@@ -38,7 +38,8 @@ func TestSwapFee(t *testing.T) {
 		{"SwapPlanPercent", KindSwapForRepair, PlanTerms{DepreciationPercent: 15}, CategoryPhone, may10, 45000, "entitlement.r4r7.fee_percent", 15, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fee, why := SwapFeeMessage(c.kind, c.terms, c.category, price, bought, c.on)
+			fee, why, ok := SwapFeeMessage(c.kind, c.terms, c.category, price, bought, c.on)
+			require.True(t, ok)
 			require.Equal(t, c.fee, fee)
 			require.Equal(t, "entitlement.r4r7.swap_fee", why.Code)
 			basis, ok := why.Params["Basis"].(i18n.Message)
@@ -51,7 +52,7 @@ func TestSwapFee(t *testing.T) {
 				require.Equal(t, c.month, basis.Params["Month"])
 			}
 
-			rendered, text := SwapFee(c.kind, c.terms, c.category, price, bought, c.on)
+			rendered, text, _ := SwapFee(c.kind, c.terms, c.category, price, bought, c.on)
 			require.Equal(t, fee, rendered)
 			require.Equal(t, why.Render(i18n.English), text)
 			require.True(t, strings.HasPrefix(text, basis.Render(i18n.English)+": "), text)
@@ -59,10 +60,10 @@ func TestSwapFee(t *testing.T) {
 	}
 
 	t.Run("ExtendedWarrantyReplacesForFree", func(t *testing.T) {
-		fee, why := SwapFeeMessage(KindExtendedWarranty, PlanTerms{FlatFee: pcny(5000)}, CategoryWasher, price, bought, may10)
+		fee, why, _ := SwapFeeMessage(KindExtendedWarranty, PlanTerms{FlatFee: pcny(5000)}, CategoryWasher, price, bought, may10)
 		require.Zero(t, fee)
 		require.Equal(t, "entitlement.r4r7.free_replacement", why.Code)
-		fee, text := SwapFee(KindExtendedWarranty, PlanTerms{}, CategoryWasher, price, bought, may10)
+		fee, text, _ := SwapFee(KindExtendedWarranty, PlanTerms{}, CategoryWasher, price, bought, may10)
 		require.Zero(t, fee)
 		require.Equal(t, "free replacement", text)
 	})
