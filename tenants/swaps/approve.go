@@ -221,10 +221,14 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 }
 
 // Fulfil records the hand-over of an approved swap: the replacement unit is
-// registered (same owner, the replacement model, serial), the old unit is
-// marked replaced by it, and the old unit's contracts end: active ones
-// consumed, pending ones cancelled (the replacement is not covered by them;
-// it keeps the normal warranty).
+// registered (same owner, the replacement model, serial) and the old unit is
+// marked replaced by it. The plan whose benefit the swap used (its
+// contract_id) ends with the old unit, consumed (rules 5-7: the replacement
+// is not covered by it; it keeps the normal warranty). Every other live plan
+// follows the replacement with its dates (warranty.FollowReplacementUnit):
+// the customer paid for it, and an exchange the brand owes (a statutory or
+// warranty exchange, a seven-day exchange, which use no plan) must not take
+// it away.
 // Any state but approved is a conflict naming it; a bad serial is invalid.
 func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in Fulfilment, ifVersion int) (Swap, error) {
 	now := s.now()
@@ -239,6 +243,15 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 		}
 		nu, err := customers.ReplaceUnitSystemTx(ctx, tx, p.KeyID,
 			w.UnitID, customers.Replacement{ModelID: *w.ReplacementModelID, Serial: in.Serial}, now)
+		if err != nil {
+			return err
+		}
+		used := ""
+		if w.ContractID != nil {
+			used = *w.ContractID
+		}
+		moved, err := warranty.FollowReplacementUnit(ctx, tx, w.UnitID, nu.ID, used,
+			"unit exchanged ("+w.ID+"): the plan follows the replacement "+nu.ID+" from "+w.UnitID, p.Subject())
 		if err != nil {
 			return err
 		}
@@ -260,7 +273,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 			consumed = []string{}
 		}
 		if err := step(ctx, tx, out, &from, "replacement "+nu.ID+" handed over", p.Subject(), TypeSwapFulfilled,
-			map[string]any{"replacement_unit_id": nu.ID, "ended_contract_ids": consumed}); err != nil {
+			map[string]any{"replacement_unit_id": nu.ID, "ended_contract_ids": consumed, "moved_contract_ids": moved}); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)

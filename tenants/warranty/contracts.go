@@ -581,6 +581,42 @@ func EndForReplacedUnit(ctx context.Context, tx pg.TenantTx, unitID, reason, act
 	return ended, nil
 }
 
+// FollowReplacementUnit moves every live (pending or active) contract of a
+// unit that an exchange the brand owes replaced (a statutory or warranty
+// exchange, a seven-day exchange: no plan's benefit was used) to the
+// replacement unit, in the caller's transaction, keeping its dates, price
+// and state: the customer paid for the plan, and an exchange that is the
+// brand's duty does not take it away. Each move is a history row (the state
+// unchanged, the reason naming both units). except is a contract that does
+// not follow (the plan whose benefit the swap used; "" for none). It
+// returns the contracts it moved.
+func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacementID, except, reason, actor string) ([]string, error) {
+	rows, err := tx.Query(ctx, `UPDATE contracts SET unit_id = $3, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND unit_id = $2 AND state IN ('pending', 'active') AND id <> $4
+		RETURNING id, state`, tx.TenantID, unitID, replacementID, except)
+	if err != nil {
+		return nil, err
+	}
+	type moved struct{ id, state string }
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (moved, error) {
+		var m moved
+		return m, r.Scan(&m.id, &m.state)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ms, func(a, b moved) int { return strings.Compare(a.id, b.id) })
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
+			VALUES ($1, $2, $3, $3, $4, $5)`, tx.TenantID, m.id, m.state, reason, actor); err != nil {
+			return nil, err
+		}
+		ids = append(ids, m.id)
+	}
+	return ids, nil
+}
+
 // AdvanceContracts moves one tenant's contracts along the calendar at now in
 // the tenant's time zone, in one transaction: pending → active from
 // starts_on, active (or a pending one whose window passed unseen) → expired
