@@ -273,13 +273,7 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 		)
 		for _, d := range runningDeadlines(r.state, st, windowStart) {
 			bs := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
-			level, due := upcoming(bs, d)
-			breachNow := level <= MaxEscalationLevel && !due.After(now)
-			if only != nil { // the deadline asked for, at its level; no other
-				breachNow = d.SLA == only.sla && d.DueAt.Equal(only.dueAt)
-				level = only.level
-			}
-			if breachNow {
+			record := func(level int) error {
 				r.sla, r.dueAt, r.level = d.SLA, d.DueAt, level
 				recorded, err := s.breach(ctx, &r, trail)
 				if err != nil {
@@ -290,8 +284,36 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 					raised = max(raised, level)
 					bs = breachState{level: max(bs.level, level), at: now}
 				}
+				return nil
 			}
-			if level, due = upcoming(bs, d); level <= MaxEscalationLevel && (next == nil || due.Before(*next)) {
+			if only != nil { // the deadline asked for, at its level; no other
+				if d.SLA == only.sla && d.DueAt.Equal(only.dueAt) {
+					if err := record(only.level); err != nil {
+						return err
+					}
+				}
+			} else {
+				// Every level due by now, in order, each once: a check that
+				// comes late (a test clock advanced days past the deadline,
+				// a sweep that did not run) catches up on the levels live
+				// time would have reached. A level caught up on falls due
+				// the escalation minutes after the one before it fell due,
+				// not after this check recorded it; live, the sweep records
+				// a level after it falls due, so the next one falls due
+				// strictly after: a caught-up level due exactly now waits.
+				fell := bs // the last level and when it fell due
+				for first := true; ; first = false {
+					level, due := upcoming(fell, d)
+					if level > MaxEscalationLevel || due.After(now) || (!first && due.Equal(now)) {
+						break
+					}
+					if err := record(level); err != nil {
+						return err
+					}
+					fell = breachState{level: level, at: due}
+				}
+			}
+			if level, due := upcoming(bs, d); level <= MaxEscalationLevel && (next == nil || due.Before(*next)) {
 				next = &due
 			}
 		}

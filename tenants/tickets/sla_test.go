@@ -356,12 +356,14 @@ func TestSweepSLA(t *testing.T) {
 	require.Equal(t, 0, sweep(fc))
 	b.requireCheckAt(t, p.TenantID, id, ptr(due.Add(time.Second+time.Hour)))
 
-	// At the completion deadline: the route's level 2 and the completion's
-	// level 1 together; an hour later the route's level 3 and the
-	// completion's level 2; then the completion's level 3, and nothing more.
-	require.Equal(t, 2, sweep(done))
+	// No sweep until the completion deadline, two hours on: it catches up
+	// on the route's levels 2 and 3 (due an hour and two after its level 1,
+	// as live sweeps would have recorded them) and breaches the completion
+	// at level 1; an hour later the completion's level 2, then its level 3,
+	// and nothing more.
+	require.Equal(t, 3, sweep(done))
 	b.requireCheckAt(t, p.TenantID, id, ptr(done.Add(time.Hour)))
-	require.Equal(t, 2, sweep(done.Add(time.Hour)))
+	require.Equal(t, 1, sweep(done.Add(time.Hour)))
 	require.Equal(t, 1, sweep(done.Add(2*time.Hour)))
 	b.requireCheckAt(t, p.TenantID, id, nil)
 	require.Equal(t, 3, levels(id, "route"))
@@ -391,8 +393,8 @@ func TestSweepSLA(t *testing.T) {
 	require.Equal(t, 0, sweep(done.Add(2*time.Hour)), "held by a change: skipped")
 	b.requireCheckAt(t, p.TenantID, held, &done)
 	require.NoError(t, lock.Rollback(ctx))
-	require.Equal(t, 1, sweep(done.Add(2*time.Hour)), "released: swept")
-	require.Equal(t, 1, levels(held, "route"))
+	require.Equal(t, 2, sweep(done.Add(2*time.Hour)), "released: swept, two hours late: levels 1 and 2 (due an hour after the deadline)")
+	require.Equal(t, 2, levels(held, "route"))
 
 	// The clock's ticket breaches on the clock's time.
 	n, err := b.service(done).SweepClockSLA(testCtx, p.TenantID, clock, due.Add(-time.Second))
