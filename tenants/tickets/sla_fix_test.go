@@ -12,6 +12,65 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
+// A deadline met after it passed is a breach, recorded by the change that
+// met it when no sweep saw it first (a change between two sweeps, or on a
+// test clock before its sweep ran): first contact is due 2 hours after the
+// intake (seed 003: 2小时内联系用户); agreed 3 hours after that, it is
+// breached at level 1 (the dispatcher), once, at the change's time.
+func TestSLAFixFirstContactMetLateIsRecordedByTheChange(t *testing.T) {
+	p := slaReviewPaths(t)
+	t0 := p.now
+	tk := p.open(t, "SLAF-0001", 100)
+	p.now = t0.Add(time.Minute)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	tech := p.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	due := t0.Add(2 * time.Hour)
+	require.True(t, tk.SLA.FirstContactDueAt.Equal(due), "first contact due 2 h after the intake: %s", tk.SLA.FirstContactDueAt)
+
+	p.now = due.Add(3 * time.Hour)
+	tk, err = p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	require.Nil(t, tk.SLA.FirstContactDueAt, "met")
+	require.Equal(t, 1, tk.SLA.EscalationLevel, "escalated to the dispatcher")
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, tk.ID))
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2
+		AND sla = 'first_contact' AND due_at = $3 AND level = 1 AND escalated_to = 'dispatcher' AND breached_at = $4
+		AND node_id = $5`, tk.ID, due, p.now, *tk.NodeID))
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'ticket.sla_breached'
+		AND subject_id = $2 AND data->>'sla' = 'first_contact' AND (data->>'level')::int = 1`, tk.ID))
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM ticket_timeline WHERE tenant_id = $1 AND ticket_id = $2
+		AND action = 'sla_breached' AND actor = 'system' AND at = $3`, tk.ID, p.now))
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = $2 AND escalation_level = 1`, tk.ID))
+
+	// The sweep then finds nothing more: the deadline is met, recorded once.
+	_, err = p.Tickets.SweepSLA(p.Ctx, p.Admin.TenantID, p.now.Add(time.Second))
+	require.NoError(t, err)
+	require.Equal(t, 1, p.breaches(t, tk.ID, "first_contact"))
+	require.Equal(t, 1, p.breachEvents(t, tk.ID))
+}
+
+// A cancellation after a deadline passed unmet stops a clock that had
+// already run out: the route (5 minutes, seed 003: 接听完后的5分钟内) is
+// breached at the cancellation when no sweep recorded it; the deadlines
+// still ahead are not.
+func TestSLAFixCancelledAfterTheDeadlineIsABreach(t *testing.T) {
+	p := slaReviewPaths(t)
+	t0 := p.now
+	tk := p.open(t, "SLAF-0002", 100)
+	p.now = t0.Add(10 * time.Minute)
+	_, err := p.Tickets.Cancel(p.Ctx, p.agent, tk.ID, tickets.CancelInput{Reason: "客户已自行解决"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, tk.ID))
+	require.Equal(t, 1, p.Count(t, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2
+		AND sla = 'route' AND level = 1 AND due_at = $3 AND breached_at = $4`, tk.ID, t0.Add(5*time.Minute), p.now))
+	require.Equal(t, 1, p.breachEvents(t, tk.ID))
+}
+
 // A test clock advanced days past a deadline leaves the breach escalated
 // as live time would have: level 1 (dispatcher) at the deadline, level 2
 // (node manager) the policy's escalation minutes (60) later, level 3

@@ -196,7 +196,8 @@ type deadlineKey struct {
 // checkSLA checks ticket id's running deadlines at now, in one tenant
 // transaction: each deadline due (at its time for level 1, the escalation
 // minutes after its last breach for each next level) is breached at its
-// next level. With only set (CheckTimer), only that deadline is breached,
+// next level, and at each further level that fell due since (a late
+// check catches up). With only set (CheckTimer), only that deadline is breached,
 // at that level, and now becomes the ticket's test clock's time if it has
 // one (the sweep of a clock passes the clock's time itself). Then
 // sla_check_at becomes the earliest deadline or escalation still ahead,
@@ -370,4 +371,48 @@ func (s *Service) breach(ctx context.Context, r *timerRun, b *pgx.Batch) (bool, 
 		return false, err
 	}
 	return true, nil
+}
+
+// recordMetLate records, inside a change to a ticket (commit, before the
+// ticket is saved), the breach of each deadline the change stops after it
+// passed: met late (first contact agreed 3 hours after its due time),
+// cleared by a cancellation, or replaced by a new one. Live, the sweep
+// would have recorded it within seconds of the deadline; but a change that
+// lands between two sweeps, or on a test clock before the clock's sweep
+// has run, takes the deadline off the ticket before any sweep saw it, and
+// the breach would never be recorded: not in the quality KPIs, not
+// escalated. So the change records it at level 1, as the sweep would,
+// with the sweep's row, timeline entry and ticket.sla_breached event at
+// the change's time: once, the row's key (ticket, SLA, deadline, level)
+// making a breach the sweep already recorded a no-op. A deadline met at
+// its very instant is met. The arrival is left to the check-in, which
+// judges it by the arrival's time, not by when the change lands
+// (lateArrival). The breach is the state's before the change, and the
+// node's the ticket was with then; the ticket's escalation level rises to
+// at least 1 with the change's save.
+func (s *Service) recordMetLate(ctx context.Context, c *change, b *pgx.Batch) error {
+	before := &c.before
+	if before.ID == "" {
+		return nil // a new ticket: nothing ran before it
+	}
+	still := map[deadlineKey]bool{}
+	for _, d := range runningDeadlines(c.T.State, c.T.SLA, c.T.Appointment.Start) {
+		still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] = true
+	}
+	r := timerRun{tx: c.tx, ticketID: c.T.ID, now: c.now, level: 1, state: before.State, number: c.T.Number,
+		nodeID: before.NodeID, technicianID: before.TechnicianID, storefrontID: before.StorefrontID}
+	for _, d := range runningDeadlines(before.State, before.SLA, before.Appointment.Start) {
+		if d.SLA == SLAArrival || still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] || !c.now.After(d.DueAt) {
+			continue
+		}
+		r.sla, r.dueAt = d.SLA, d.DueAt
+		recorded, err := s.breach(ctx, &r, b)
+		if err != nil {
+			return err
+		}
+		if recorded {
+			c.T.SLA.EscalationLevel = max(c.T.SLA.EscalationLevel, 1)
+		}
+	}
+	return nil
 }
