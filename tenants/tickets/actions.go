@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
@@ -395,9 +396,21 @@ func (c *change) reopen(reason string) {
 	t.FollowUp = FollowUp{}
 	c.meetSLA(SLACallback)
 	c.moveTo(StateReopened, reason, nil)
-	// scaled by the priority like the intake's completion deadline
-	c.startSLA(SLACompletion, c.policy.intakeDeadline(c.policy.CompletionMinutes, t.Priority))
+	c.startSLA(SLACompletion, c.policy.reopenedDeadline(t.Type, t.Priority))
 	t.needsVisit()
+}
+
+// reopenedDeadline is how long a reopened ticket has to be completed
+// again, from the reopening: an install its policy's install_minutes (the
+// seeds' 24 hours; the delivery, which the intake's install deadline counts
+// from, is long past), any other ticket the completion_minutes; either
+// scaled by the priority like the intake's completion deadline.
+func (p SLAPolicy) reopenedDeadline(ticketType, priority string) time.Duration {
+	mins := p.CompletionMinutes
+	if ticketType == TypeInstall {
+		mins = p.InstallMinutes
+	}
+	return p.intakeDeadline(mins, priority)
 }
 
 // needsVisit makes an untriaged or remotely guided ticket an on-site one,
