@@ -27,10 +27,10 @@ import (
 const maxSpanDays = 3660
 
 // Calendar is the tenant's working days from a day on: it knows the
-// holidays of the days after From through Through, enough for the number
+// holidays of the days after from through through, enough for the number
 // of working days it was loaded for.
 type Calendar struct {
-	From, Through time.Time
+	from, through time.Time
 	holidays      map[string]bool
 }
 
@@ -45,9 +45,9 @@ func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar,
 	// of holidays outlasts it.
 	span := n*2 + 31
 	for {
-		c := Calendar{From: start, Through: start.AddDate(0, 0, span)}
+		c := Calendar{from: start, through: start.AddDate(0, 0, span)}
 		rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD') FROM tenant_holidays
-			WHERE tenant_id = $1 AND day > $2::date AND day <= $3::date`, tx.TenantID, c.From, c.Through)
+			WHERE tenant_id = $1 AND day > $2::date AND day <= $3::date`, tx.TenantID, c.from, c.through)
 		if err != nil {
 			return Calendar{}, err
 		}
@@ -59,7 +59,7 @@ func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar,
 		for _, d := range days {
 			c.holidays[d] = true
 		}
-		if !c.After(start, n).After(c.Through) {
+		if !c.After(start, n).After(c.through) {
 			return c, nil
 		}
 		if span >= maxSpanDays {
@@ -75,8 +75,8 @@ func (c Calendar) IsHoliday(d time.Time) bool { return c.holidays[d.Format(time.
 
 // After returns the date n working days after from: each following day
 // counts unless it is a Saturday, a Sunday or a holiday; from itself never
-// counts. Only holidays through c.Through are known: from and n are the
-// ones c was loaded for, or a later from and fewer days.
+// counts. Only the holidays of the window Load read are known: from and n
+// are the ones c was loaded for, or fewer days.
 func (c Calendar) After(from time.Time, n int) time.Time {
 	return entitlement.BusinessDaysAfter(from, n, c.IsHoliday)
 }
