@@ -30,12 +30,14 @@ type RescheduleInput struct {
 }
 
 // appoint books window w for the ticket's technician: the window must fit
-// one of the technician's shifts (invalid at window otherwise) and
-// must not overlap another booking of theirs (a conflict naming the other
-// ticket). The technician's row is locked first, so two bookings of one
-// technician are decided one after the other; the exclusion constraint
-// tickets_technician_booking_excl backs the check up. A ticket holds its
-// technician's time while scheduled or on site.
+// one of the technician's shifts (invalid at window otherwise), the
+// technician's licence must be valid on the window's day (invalid at
+// window.start otherwise) and the window must not overlap another booking
+// of theirs (a conflict naming the other ticket). The technician's row is
+// locked first, so two bookings of one technician are decided one after
+// the other; the exclusion constraint tickets_technician_booking_excl
+// backs the check up. A ticket holds its technician's time while
+// scheduled or on site.
 func (c *change) appoint(ctx context.Context, w Window, reason, note string) error {
 	t := c.T
 	if err := c.checkBooking(ctx, w); err != nil {
@@ -52,8 +54,9 @@ func (c *change) appoint(ctx context.Context, w Window, reason, note string) err
 	return nil
 }
 
-// checkBooking checks window w against the ticket technician's shifts and
-// other bookings (see appoint); a ticket without a technician books nothing.
+// checkBooking checks window w against the ticket technician's shifts,
+// licence and other bookings (see appoint); a ticket without a technician
+// books nothing.
 func (c *change) checkBooking(ctx context.Context, w Window) error {
 	t := c.T
 	if t.TechnicianID == nil {
@@ -69,6 +72,18 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	}
 	if !dispatch.FitsShift(shifts, w.Start.In(st.Location), w.End.In(st.Location)) {
 		return tenants.InvalidMsg("window", i18n.M("tickets.outside_shifts", "Name", name, "Technician", *t.TechnicianID, "Shifts", shiftsText(shifts)), w)
+	}
+	// The licence must be valid on the window's day, as dispatch requires
+	// it (valid through its expiry day in the tenant's zone): a technician
+	// who could accept today may not be booked past the licence's end.
+	day := w.Start.In(st.Location).Format(time.DateOnly)
+	standing, found, err := network.TechnicianAtNodeTx(ctx, c.tx, *t.TechnicianID, deref(t.NodeID), day, deref(t.Category))
+	if err != nil {
+		return err
+	}
+	if found && !standing.LicenceValid {
+		return tenants.InvalidMsg("window.start", i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
+			"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), w.Start)
 	}
 	var other, number string
 	var os, oe time.Time
