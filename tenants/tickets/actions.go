@@ -358,7 +358,10 @@ type CancelInput struct {
 	Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why." example:"客户已自行解决"`
 }
 
-// Cancel cancels an open ticket; its running SLAs stop.
+// Cancel cancels an open ticket; its running SLAs stop. A reopened ticket
+// keeps what its earlier completion charged, unless the network had come
+// again before the cancellation: then the service is free and the brand
+// refunds the customer (refundCancelledRepeat).
 func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in CancelInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActCancel, func(c *change) error {
 		now := c.now
@@ -367,7 +370,15 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		if err := c.releaseParts(ctx); err != nil {
 			return err
 		}
-		c.moveTo(StateCancelled, in.Reason, nil)
+		refundID, err := s.refundCancelledRepeat(ctx, c)
+		if err != nil {
+			return err
+		}
+		var detail map[string]any
+		if refundID != "" {
+			detail = map[string]any{"refund": c.data["refund"], "refund_payout_id": refundID, "customer_total": c.T.CustomerTotal}
+		}
+		c.moveTo(StateCancelled, in.Reason, detail)
 		return nil
 	})
 }

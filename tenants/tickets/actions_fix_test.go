@@ -9,12 +9,105 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // Fixes from the review of a ticket's actions and what they charge: a
 // reopened ticket cancelled, a reopened install's deadline, and the
 // technician's licence on the booked window's day.
+
+// Cancelled after a reopen, the money follows the visits (seed 003, Midea's
+// 承诺二 一次就好、多次免单: "…多次上门的,则本次服务给用户免单" and
+// "多次维修予以免单:即保修期外,第一次付费维修后一年内(洗衣机产品两年)再出现
+// 故障则给予免费维修"; 免单解释: "对本次服务产生的维修及备件费用给用户全部减免").
+//
+// A washer 1,500 days old is out of warranty: the first completion charges
+// the customer the price list's labour 120.00 + visit 50.00 = 170.00 (rule
+// 2), the brand nothing.
+//
+//   - Reopened and cancelled before the network came again, the service had
+//     one visit, not several: 多次上门 did not happen, the first repair was
+//     done and paid, and the promise for a fault that comes back is a free
+//     repeat repair, not a refund of the paid one. The 170.00 stays the
+//     customer's, no payout, and the unit keeps its paid repair (a fault
+//     again within two years for a washer is then repaired free, the
+//     repeat-repair promise).
+//   - Reopened, the network came again (a visit that got to work) and the
+//     ticket was then cancelled: the service took two visits, so the whole
+//     service is free (本次服务免单), as it is when such a ticket is completed
+//     again. The 170.00 moves to the brand, the brand refunds it to the
+//     customer (one payout of 170.00, payer brand), and the unit's repair is
+//     no longer a paid one.
+func TestCancelAfterReopen(t *testing.T) {
+	const paid = int64(washerLabour + washerVisit) // 120.00 + 50.00
+
+	t.Run("BeforeTheNetworkCameAgainTheFirstChargeStands", func(t *testing.T) {
+		e := newMoneyEnv(t)
+		unit := e.unit(t, 1500, false)
+		tk := e.repairOnTime(t, unit)
+		customer, brand, _ := totals(t, tk)
+		require.Equal(t, paid, customer)
+		require.Zero(t, brand)
+
+		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
+		require.NoError(t, err)
+		tk, err = e.Tickets.Cancel(e.Ctx, e.Admin, tk.ID, tickets.CancelInput{Reason: "客户不再需要上门"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("cancelled"), tk.State)
+		customer, brand, plan := totals(t, tk)
+		require.Equal(t, paid, customer, "the first repair was done and paid")
+		require.Zero(t, brand)
+		require.Zero(t, plan)
+		require.Empty(t, waiverCodes(tk))
+		for _, l := range tk.Completion.Lines {
+			require.Equal(t, "customer", l.Payer, "%+v", l)
+		}
+		ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit, Limit: 10})
+		require.NoError(t, err)
+		require.Empty(t, ps, "nothing is refunded")
+		history, _, err := e.Customers.ListHistory(e.Ctx, e.Admin, unit, 10, "")
+		require.NoError(t, err)
+		require.Len(t, history, 1)
+		require.True(t, history[0].Paid, "still a paid repair")
+		require.Equal(t, tenants.Money{Amount: paid, Currency: "CNY"}, *history[0].Amount)
+	})
+
+	t.Run("AfterTheNetworkCameAgainTheServiceIsFree", func(t *testing.T) {
+		e := newMoneyEnv(t)
+		unit := e.unit(t, 1500, false)
+		tk := e.repairOnTime(t, unit)
+		customer, _, _ := totals(t, tk)
+		require.Equal(t, paid, customer)
+
+		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "返修：仍不排水"}, 0)
+		require.NoError(t, err)
+		e.visit(t, tk.ID, -6, false) // the network comes again, on time
+		tk, err = e.Tickets.Cancel(e.Ctx, e.Admin, tk.ID, tickets.CancelInput{Reason: "客户改为退换"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("cancelled"), tk.State)
+		customer, brand, plan := totals(t, tk)
+		require.Zero(t, customer, "two visits: the service is free")
+		require.Equal(t, paid, brand, "the brand bears labour 120.00 + visit 50.00")
+		require.Zero(t, plan)
+		require.Equal(t, []string{"repeat_visit"}, waiverCodes(tk))
+		for _, l := range tk.Completion.Lines {
+			require.Zero(t, l.CustomerPays.Amount, "%+v", l)
+			require.Equal(t, "brand", l.Payer, "%+v", l)
+		}
+		ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, ps, 1, "one refund of what the customer paid")
+		require.Equal(t, tenants.Money{Amount: paid, Currency: "CNY"}, ps[0].Amount)
+		require.Equal(t, payouts.PayerBrand, ps[0].Payer)
+		require.Contains(t, ps[0].Reason, "repeat_visit")
+		history, _, err := e.Customers.ListHistory(e.Ctx, e.Admin, unit, 10, "")
+		require.NoError(t, err)
+		require.Len(t, history, 1)
+		require.False(t, history[0].Paid, "refunded in full: not a paid repair")
+		require.Equal(t, tenants.Money{Amount: 0, Currency: "CNY"}, *history[0].Amount)
+	})
+}
 
 // A reopened install is due the policy's install_minutes (default 1,440:
 // 24 h, 送安同步) from the reopening, scaled by the ticket's priority as a

@@ -69,21 +69,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return out, nil
 	}
 	out.Applied = true
-	for i := range comp.Lines {
-		l := &comp.Lines[i]
-		if l.Kind == entitlement.LineFee {
-			// a plan's swap fee is not a charge of the service: the
-			// promises waive repairs (免单: 维修及备件费用), as the engine
-			// does when the visit report records the same finding
-			continue
-		}
-		out.Refund.Amount += l.CustomerPays.Amount
-		l.BrandPays.Amount += l.CustomerPays.Amount
-		l.CustomerPays.Amount = 0
-		l.Payer = payerOf(l)
-	}
-	comp.Totals.Brand.Amount += out.Refund.Amount
-	comp.Totals.Customer.Amount -= out.Refund.Amount
+	out.Refund.Amount = comp.waiveCustomerLines()
 	comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: "none", Note: w.Note})
 	reason := w.Note + ": this service is free"
 	if out.Refund.Amount > 0 {
@@ -110,6 +96,29 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return WaivedCharges{}, err
 	}
 	return out, tx.SendBatch(ctx, b).Close()
+}
+
+// waiveCustomerLines makes a settled completion's service free (rule 8):
+// what the customer paid on each line moves to the brand, and the totals
+// with it. A plan's swap fee stays the customer's: it is not a charge of
+// the service, and the promises waive repairs (免单: 维修及备件费用), as the
+// engine does when the visit report records the same finding. It returns
+// what moved: what the customer is owed back.
+func (comp *Completion) waiveCustomerLines() int64 {
+	var moved int64
+	for i := range comp.Lines {
+		l := &comp.Lines[i]
+		if l.Kind == entitlement.LineFee {
+			continue
+		}
+		moved += l.CustomerPays.Amount
+		l.BrandPays.Amount += l.CustomerPays.Amount
+		l.CustomerPays.Amount = 0
+		l.Payer = payerOf(l)
+	}
+	comp.Totals.Brand.Amount += moved
+	comp.Totals.Customer.Amount -= moved
+	return moved
 }
 
 // carryLateWaivers adds to v the service promises an earlier completion
