@@ -37,7 +37,10 @@ type fact struct {
 	UnitID      *string
 	CompletedAt *time.Time
 	RepeatAfter *int
-	Metrics     Metrics
+	// RepeatBy is the later ticket of the unit that RepeatAfter counts
+	// (migration 057): its cancellation takes the repeat back.
+	RepeatBy *string
+	Metrics  Metrics
 }
 
 // FoldResult tells what one Fold call did.
@@ -238,8 +241,19 @@ func (d deltas) apply(ctx context.Context, tx pg.TenantTx) error {
 
 // loadFacts reads the stored facts of subjects, locking them.
 func loadFacts(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]fact, error) {
-	rows, err := tx.Query(ctx, `SELECT subject_id, day, node_id, technician_id, category, region_code, unit_id, completed_at,
-		repeat_after_days, metrics FROM quality_facts WHERE tenant_id = $1 AND subject_id = ANY($2) FOR UPDATE`, tx.TenantID, ids)
+	return scanFacts(tx.Query(ctx, `SELECT subject_id, day, node_id, technician_id, category, region_code, unit_id, completed_at,
+		repeat_after_days, repeat_by, metrics FROM quality_facts WHERE tenant_id = $1 AND subject_id = ANY($2) FOR UPDATE`, tx.TenantID, ids))
+}
+
+// repeatsBy reads, locking them, the stored facts of the services tickets
+// ids made repeats.
+func repeatsBy(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]fact, error) {
+	return scanFacts(tx.Query(ctx, `SELECT subject_id, day, node_id, technician_id, category, region_code, unit_id, completed_at,
+		repeat_after_days, repeat_by, metrics FROM quality_facts WHERE tenant_id = $1 AND repeat_by = ANY($2) FOR UPDATE`, tx.TenantID, ids))
+}
+
+// scanFacts collects facts by subject.
+func scanFacts(rows pgx.Rows, err error) (map[string]fact, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +262,8 @@ func loadFacts(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]fa
 	for rows.Next() {
 		var id string
 		var f fact
-		if err := rows.Scan(&id, &f.Day, &f.Node, &f.Tech, &f.Category, &f.Region, &f.UnitID, &f.CompletedAt, &f.RepeatAfter, &f.Metrics); err != nil {
+		if err := rows.Scan(&id, &f.Day, &f.Node, &f.Tech, &f.Category, &f.Region, &f.UnitID, &f.CompletedAt, &f.RepeatAfter,
+			&f.RepeatBy, &f.Metrics); err != nil {
 			return nil, err
 		}
 		out[id] = f
@@ -283,9 +298,9 @@ func (r *factRows) save(ctx context.Context, tx pg.TenantTx) error {
 	n := len(r.ids)
 	days, completed := make([]time.Time, n), make([]*time.Time, n)
 	nodes, techs, cats, regions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	units, after, metrics := make([]*string, n), make([]*int32, n), make([]Metrics, n)
+	units, after, by, metrics := make([]*string, n), make([]*int32, n), make([]*string, n), make([]Metrics, n)
 	for i, f := range r.facts {
-		days[i], completed[i], units[i], metrics[i] = f.Day, f.CompletedAt, f.UnitID, f.Metrics
+		days[i], completed[i], units[i], by[i], metrics[i] = f.Day, f.CompletedAt, f.UnitID, f.RepeatBy, f.Metrics
 		nodes[i], techs[i], cats[i], regions[i] = f.Node, f.Tech, f.Category, f.Region
 		if f.RepeatAfter != nil {
 			a := int32(*f.RepeatAfter)
@@ -293,14 +308,14 @@ func (r *factRows) save(ctx context.Context, tx pg.TenantTx) error {
 		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO quality_facts (tenant_id, subject_id, day, node_id, technician_id, category, region_code, unit_id,
-		completed_at, repeat_after_days, metrics)
-		SELECT $1, id, d, nd, tc, c, rg, u, ca, ra, m FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::timestamptz[], $10::int[], $11::jsonb[]) AS x(id, d, nd, tc, c, rg, u, ca, ra, m)
+		completed_at, repeat_after_days, repeat_by, metrics)
+		SELECT $1, id, d, nd, tc, c, rg, u, ca, ra, rb, m FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::timestamptz[], $10::int[], $11::text[], $12::jsonb[]) AS x(id, d, nd, tc, c, rg, u, ca, ra, rb, m)
 		ON CONFLICT (tenant_id, livemode, subject_id) DO UPDATE SET day = EXCLUDED.day, node_id = EXCLUDED.node_id,
 			technician_id = EXCLUDED.technician_id, category = EXCLUDED.category, region_code = EXCLUDED.region_code,
 			unit_id = EXCLUDED.unit_id, completed_at = EXCLUDED.completed_at, repeat_after_days = EXCLUDED.repeat_after_days,
-			metrics = EXCLUDED.metrics, updated_at = now()`,
-		tx.TenantID, r.ids, days, nodes, techs, cats, regions, units, completed, after, metrics)
+			repeat_by = EXCLUDED.repeat_by, metrics = EXCLUDED.metrics, updated_at = now()`,
+		tx.TenantID, r.ids, days, nodes, techs, cats, regions, units, completed, after, by, metrics)
 	return err
 }
 
@@ -333,11 +348,14 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 		return 0, err
 	}
 	var rows factRows
-	var fresh []tickets.QualityFacts
+	var (
+		fresh     []tickets.QualityFacts
+		cancelled []string // folded before, cancelled since
+	)
 	for _, t := range facts {
 		prev, had := old[t.ID]
 		f := fact{bucket: bucket{Day: dayOf(t.CreatedAt, loc), Node: t.NodeID, Tech: t.TechnicianID, Category: t.Category, Region: t.RegionCode},
-			UnitID: t.UnitID, CompletedAt: t.CompletedAt, RepeatAfter: prev.RepeatAfter}
+			UnitID: t.UnitID, CompletedAt: t.CompletedAt, RepeatAfter: prev.RepeatAfter, RepeatBy: prev.RepeatBy}
 		f.Metrics = ticketMetrics(t, parts[t.ID], cmps[t.ID])
 		addRepeat(f.Metrics, f.CompletedAt != nil && f.UnitID != nil && !t.Cancelled, f.RepeatAfter)
 		if had {
@@ -348,13 +366,20 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 		if !had && t.UnitID != nil && !t.Cancelled {
 			fresh = append(fresh, t)
 		}
+		if had && t.Cancelled && prev.Metrics[mCancelled] == 0 {
+			cancelled = append(cancelled, t.ID)
+		}
 	}
 	if err := rows.save(ctx, tx); err != nil {
 		return 0, err
 	}
 	// A new ticket for a unit makes the unit's previous service a repeat
-	// (after the batch's facts are saved: the previous one may be in it).
-	return len(facts), markRepeats(ctx, tx, fresh, d)
+	// (after the batch's facts are saved: the previous one may be in it);
+	// a cancelled one was no repeat after all.
+	if err := markRepeats(ctx, tx, fresh, d); err != nil {
+		return 0, err
+	}
+	return len(facts), unmarkRepeats(ctx, tx, cancelled, d)
 }
 
 // markRepeats finds, for each new ticket of a unit, the unit's last
@@ -369,7 +394,7 @@ func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFac
 	for i, t := range fresh {
 		ids[i], units[i], created[i] = t.ID, *t.UnitID, t.CreatedAt
 	}
-	rows, err := tx.Query(ctx, `SELECT u.created, p.subject_id, p.completed_at
+	rows, err := tx.Query(ctx, `SELECT u.id, u.created, p.subject_id, p.completed_at
 		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(id, unit, created)
 		CROSS JOIN LATERAL (SELECT subject_id, completed_at FROM quality_facts
 			WHERE tenant_id = $1 AND unit_id = u.unit AND subject_id <> u.id AND completed_at IS NOT NULL AND completed_at <= u.created
@@ -377,17 +402,17 @@ func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFac
 	if err != nil {
 		return err
 	}
-	nearest := map[string]int{} // previous service → days to the nearest new ticket
+	nearest := map[string]repeat{} // previous service → the nearest new ticket
 	for rows.Next() {
 		var at, completed time.Time
-		var prev string
-		if err := rows.Scan(&at, &prev, &completed); err != nil {
+		var id, prev string
+		if err := rows.Scan(&id, &at, &prev, &completed); err != nil {
 			rows.Close()
 			return err
 		}
-		days := int(math.Floor(at.Sub(completed).Hours() / 24))
-		if cur, ok := nearest[prev]; days <= repeatWindowLong && (!ok || days < cur) {
-			nearest[prev] = days
+		days := repeatDays(completed, at)
+		if cur, ok := nearest[prev]; days <= repeatWindowLong && (!ok || days < cur.days) {
+			nearest[prev] = repeat{days: days, by: id}
 		}
 	}
 	rows.Close()
@@ -404,20 +429,78 @@ func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFac
 	}
 	var out factRows
 	for id, prev := range prevs {
-		days := nearest[id]
-		if prev.RepeatAfter != nil && *prev.RepeatAfter <= days {
+		r := nearest[id]
+		if prev.RepeatAfter != nil && *prev.RepeatAfter <= r.days {
 			continue
 		}
-		next := prev
-		next.Metrics = Metrics{}
-		next.Metrics.add(prev.Metrics, 1)
-		delete(next.Metrics, mRepeat30)
-		delete(next.Metrics, mRepeat90)
-		next.RepeatAfter = &days
-		addRepeat(next.Metrics, false, next.RepeatAfter)
-		d.add(prev.bucket, prev.Metrics, -1)
-		d.add(next.bucket, next.Metrics, 1)
-		out.add(id, next)
+		out.add(id, setRepeat(prev, &r, d))
+	}
+	return out.save(ctx, tx)
+}
+
+// repeat is the ticket that makes a service a repeat, days after it.
+type repeat struct {
+	days int
+	by   string
+}
+
+// repeatDays is the whole days from a service's completion to the unit's
+// next ticket.
+func repeatDays(completed, next time.Time) int {
+	return int(math.Floor(next.Sub(completed).Hours() / 24))
+}
+
+// setRepeat is prev with its repeat r (nil: none), queueing the
+// difference in d.
+func setRepeat(prev fact, r *repeat, d deltas) fact {
+	next := prev
+	next.Metrics = Metrics{}
+	next.Metrics.add(prev.Metrics, 1)
+	delete(next.Metrics, mRepeat30)
+	delete(next.Metrics, mRepeat90)
+	next.RepeatAfter, next.RepeatBy = nil, nil
+	if r != nil {
+		days, by := r.days, r.by
+		next.RepeatAfter, next.RepeatBy = &days, &by
+	}
+	addRepeat(next.Metrics, false, next.RepeatAfter)
+	d.add(prev.bucket, prev.Metrics, -1)
+	d.add(next.bucket, next.Metrics, 1)
+	return next
+}
+
+// unmarkRepeats takes back the repeats the cancelled tickets ids made (a
+// cancelled ticket was no repeat repair): each service they made a repeat
+// counts the unit's next ticket taken in after it that is not cancelled,
+// if it came within the long window, or no repeat at all.
+func unmarkRepeats(ctx context.Context, tx pg.TenantTx, ids []string, d deltas) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	prevs, err := repeatsBy(ctx, tx, ids)
+	if err != nil || len(prevs) == 0 {
+		return err
+	}
+	var services, units []string
+	var completed []time.Time
+	for id, f := range prevs {
+		if f.UnitID != nil && f.CompletedAt != nil {
+			services, units, completed = append(services, id), append(units, *f.UnitID), append(completed, *f.CompletedAt)
+		}
+	}
+	next, err := tickets.NextOfUnitsTx(ctx, tx, services, units, completed)
+	if err != nil {
+		return err
+	}
+	var out factRows
+	for id, prev := range prevs {
+		var r *repeat
+		if n, ok := next[id]; ok && prev.CompletedAt != nil {
+			if days := repeatDays(*prev.CompletedAt, n.CreatedAt); days <= repeatWindowLong {
+				r = &repeat{days: days, by: n.ID}
+			}
+		}
+		out.add(id, setRepeat(prev, r, d))
 	}
 	return out.save(ctx, tx)
 }

@@ -80,3 +80,38 @@ func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Qualit
 		return f, err
 	})
 }
+
+// UnitSuccessor is the first ticket of a unit taken in after one of its
+// services: NextOfUnitsTx's answer.
+type UnitSuccessor struct {
+	ID        string
+	CreatedAt time.Time
+}
+
+// NextOfUnitsTx returns, for each service services[i] of unit units[i]
+// completed at completed[i], the first ticket of the same unit taken in at
+// or after that completion that is not cancelled (the quality fold's
+// repeat repair, once the ticket that made the service a repeat was
+// cancelled); services with none are left out.
+func NextOfUnitsTx(ctx context.Context, tx pg.TenantTx, services, units []string, completed []time.Time) (map[string]UnitSuccessor, error) {
+	rows, err := tx.Query(ctx, `SELECT s.id, n.id, n.created_at
+		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS s(id, unit, completed)
+		CROSS JOIN LATERAL (SELECT t.id, t.created_at FROM tickets t
+			WHERE t.tenant_id = $1 AND t.unit_id = s.unit AND t.id <> s.id AND t.created_at >= s.completed
+			  AND t.state <> 'cancelled'
+			ORDER BY t.created_at, t.id LIMIT 1) n`, tx.TenantID, services, units, completed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]UnitSuccessor{}
+	for rows.Next() {
+		var service string
+		var n UnitSuccessor
+		if err := rows.Scan(&service, &n.ID, &n.CreatedAt); err != nil {
+			return nil, err
+		}
+		out[service] = n
+	}
+	return out, rows.Err()
+}
