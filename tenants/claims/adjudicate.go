@@ -76,7 +76,13 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 	flags := a.unitFlags(c)
 	quote, partFlags := a.quote(c)
 	flags = append(flags, partFlags...)
-	d, err := entitlement.Decide(engineInput(a.records, c, quote))
+	in := engineInput(a.records, c, quote)
+	// A no-reason plan's compensation is due on the tenant's working-day
+	// calendar, the one its payout is due on (one read, for such units only).
+	if err := warranty.WithWorkingDays(ctx, tx, &in); err != nil {
+		return err
+	}
+	d, err := entitlement.Decide(in)
 	if err != nil {
 		var te *tenants.Error
 		if !errors.As(err, &te) {
