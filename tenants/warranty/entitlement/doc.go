@@ -125,8 +125,11 @@
 //     percent of the purchase price for the month of ownership (MonthOf),
 //     else its depreciation percent, else the cap, never above the cap
 //     (tablets 39%, whatever the terms say), the cap rounded down ("at
-//     most"). The kitchen/small-appliance swap defaults to 30.00 when
-//     the terms say nothing. Rules 5 and 7 require a depreciation fee: a
+//     most"). The kitchen/small-appliance swap defaults to 30.00 CNY when
+//     the terms say nothing, and rule 7's compensation to 100.00 CNY: CNY
+//     amounts, so a purchase in another currency (no rate is configured)
+//     gets neither: no swap is offered for a made-up fee and the
+//     compensation is left to a person, the trace saying why. Rules 5 and 7 require a depreciation fee: a
 //     plan of theirs with none of these terms (made before plans had to
 //     carry a schedule) is charged by DefaultAccidentalSchedule or
 //     DefaultNoReasonSchedule, never swapped for free. The replacement is
@@ -138,7 +141,8 @@
 //   - Wrong or damaged goods on delivery get the statutory windows of a
 //     performance fault (return until day 7, exchange until day 15) with the
 //     seller paying the freight; a change of mind gets the seven-day
-//     no-reason return for a resaleable storefront sale, buyer paying.
+//     no-reason return or exchange (七天无理由退换货) for a resaleable
+//     storefront sale, buyer paying.
 //   - An accidental-damage swap consumes the contract (ContractConsumed);
 //     the caller marks it consumed.
 package entitlement
