@@ -324,6 +324,12 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 		}
 	}
 	b := &pgx.Batch{}
+	if !insert {
+		// a deadline the change stops after it passed is a breach (sla_sweep.go)
+		if err := s.recordMetLate(ctx, c, b); err != nil {
+			return err
+		}
+	}
 	queueSave(b, c.tx.TenantID, c.T, insert)
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
 	data := map[string]any{"ticket_id": c.T.ID, "number": c.T.Number, "from_state": nullState(first.from),
