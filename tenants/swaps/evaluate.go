@@ -65,6 +65,29 @@ type planChoice struct {
 	why       string
 }
 
+// swapCovers reports whether plan p swaps a unit whose fault has cause c,
+// as the entitlement engine's rules 4-7 do: the extended warranty a
+// performance or environmental fault, the swap-for-repair plan a
+// performance (hardware) fault, the accidental-damage plan accidental
+// damage, the no-reason plan environmental faults and accidental damage;
+// never a cause the plan excludes, human damage or force majeure.
+func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
+	if c.NeverFree() || slices.Contains(p.Exclusions, string(c)) {
+		return false
+	}
+	switch p.Kind {
+	case warranty.KindExtendedWarranty:
+		return c == entitlement.CausePerformance || c.Environmental()
+	case warranty.KindSwapForRepair:
+		return c == entitlement.CausePerformance
+	case warranty.KindAccidentalDamage:
+		return c == entitlement.CauseAccidental
+	case warranty.KindNoReasonRepair:
+		return c == entitlement.CauseAccidental || c.Environmental()
+	}
+	return false
+}
+
 // choosePlan picks, among the unit's plans in force on today for its
 // category, the one that gives the customer the swap on the best terms:
 //
@@ -76,18 +99,22 @@ type planChoice struct {
 //     cause.
 //   - An accidental-damage plan (rule 5) or a no-reason plan (rule 7) swaps
 //     for accidental damage, which no extended warranty covers: which plan
-//     applies depends on the fault's cause. A swap records no cause (the
-//     ticket's diagnosis belongs to the tickets context), so with both in
-//     force the fee plan prices it and the brand approves (undecided).
+//     applies depends on the fault's cause. Given the cause (a request's
+//     fault_cause: the ticket's diagnosis, which the tickets context owns
+//     and passes), only the plans covering it are weighed, the extended
+//     warranty first. The swap keeps no cause: without one at the request,
+//     with both in force, the fee plan prices the swap and the brand
+//     approves (undecided).
 //   - Otherwise the one swap-giving plan in force, if any.
-func choosePlan(cs []warranty.Contract, category string, today time.Time) planChoice {
+func choosePlan(cs []warranty.Contract, category string, cause *string, today time.Time) planChoice {
 	var ext, fee *warranty.Contract
 	for i := range cs {
 		c := &cs[i]
 		starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 		ends, _ := time.Parse(time.DateOnly, c.EndsOn)
 		if c.State != warranty.StateActive || warranty.StateOn(starts, ends, today) != warranty.StateActive ||
-			!swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) {
+			!swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) ||
+			(cause != nil && !swapCovers(c.Plan, entitlement.Cause(*cause))) {
 			continue
 		}
 		switch {
@@ -103,6 +130,9 @@ func choosePlan(cs []warranty.Contract, category string, today time.Time) planCh
 	case ext != nil && fee != nil && fee.Plan.Kind == warranty.KindSwapForRepair:
 		return planChoice{contract: ext, why: "extended warranty " + ext.ID + " replaces the unit free; swap plan " + fee.ID +
 			" would charge a fee for the same hardware fault"}
+	case ext != nil && fee != nil && cause != nil: // both cover the known cause: the free one
+		return planChoice{contract: ext, why: "extended warranty " + ext.ID + " replaces the unit free for " + *cause +
+			"; " + string(fee.Plan.Kind) + " plan " + fee.ID + " would charge a fee"}
 	case ext != nil && fee != nil:
 		return planChoice{contract: fee, undecided: ext}
 	case ext != nil:
@@ -160,7 +190,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 					plan = &cs[i].Plan
 				}
 			}
-		} else if choice = choosePlan(cs, u.Category, today); choice.contract != nil {
+		} else if choice = choosePlan(cs, u.Category, nil, today); choice.contract != nil {
 			plan, contractID = &choice.contract.Plan, &choice.contract.ID
 		}
 		fee, feeRule, feeOK := Fee(plan, u.Category, u.PurchasePrice, purchase, today)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // RequestSwap asks for a unit's swap and enqueues its evaluation in the same
@@ -90,6 +92,9 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if units != nil && u.ID != "" && !slices.Contains(units, u.ID) {
 		v.AddMsg("unit_id", i18n.M("common.no_such_unit"), in.UnitID)
 	}
+	if in.FaultCause != "" && !slices.Contains(entitlement.Causes, entitlement.Cause(in.FaultCause)) {
+		v.AddMsg("fault_cause", i18n.M("common.fault_cause"), in.FaultCause)
+	}
 	if in.ContractID != "" && in.Reason == ReasonStatutoryExchange {
 		// Rule 1: the three guarantees' exchange is owed by law, not by a
 		// plan: it uses no plan's benefit and carries no plan's fee.
@@ -109,6 +114,29 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	}
 	if err := v.Err(); err != nil {
 		return out, err
+	}
+	requested := "requested: " + in.Reason
+	if in.ContractID == "" && in.FaultCause != "" && in.Reason != ReasonStatutoryExchange {
+		// The cause is known now (the ticket's diagnosis) and not to the
+		// evaluation job (a swap keeps no cause: that needs a column): the
+		// plan covering it is chosen here (choosePlan) and recorded as the
+		// swap's contract. When no plan in force covers it, the evaluation
+		// weighs the plans without the cause, as for a request without one.
+		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
+		if err != nil {
+			return out, err
+		}
+		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+		requested += "; fault cause " + in.FaultCause
+		if c := choosePlan(cs, u.Category, &in.FaultCause, today); c.contract != nil {
+			in.ContractID = c.contract.ID
+			requested += ": under " + string(c.contract.Plan.Kind) + " contract " + c.contract.ID
+			if c.why != "" {
+				requested += " (" + c.why + ")"
+			}
+		} else {
+			requested += ": no plan in force covers it; the evaluation weighs the plans without the cause"
+		}
 	}
 	id := tenants.NewID(tenants.PrefixSwap)
 	var contract, note *string
@@ -130,7 +158,7 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
 		return out, err
 	}
-	if err := step(ctx, tx, out, nil, "requested: "+in.Reason, actor, TypeSwapRequested, nil); err != nil {
+	if err := step(ctx, tx, out, nil, requested, actor, TypeSwapRequested, nil); err != nil {
 		return out, err
 	}
 	return out, s.enqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)

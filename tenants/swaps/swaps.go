@@ -153,6 +153,7 @@ type NewSwap struct {
 	Reason     string `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap" example:"unrepairable"`
 	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's active plan contract to swap under; default the unit's active swap-giving plan, if any." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Note       string `json:"note,omitempty" maxLength:"500" example:"main board burnt"`
+	FaultCause string `json:"fault_cause,omitempty" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"The fault's cause as diagnosed (a ticket's diagnosis), in the entitlement engine's vocabulary. Without contract_id it chooses the plan at the request, the one covering the cause on the best terms: an extended warranty replaces free for a performance or environmental fault, an accidental-damage or no-reason plan swaps accidental damage for its fee; the swap's contract_id and first step say which. Absent, a unit holding an extended warranty and one of those plans is priced under the plan and waits for the brand." example:"performance"`
 }
 
 // Filter selects swaps; empty fields do not filter.

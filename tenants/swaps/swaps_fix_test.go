@@ -256,3 +256,52 @@ func TestSwapsFixChangeOfMindExchange(t *testing.T) {
 		})
 	}
 }
+
+// With the fault's cause (a ticket's diagnosis) the plan is the one that
+// covers it: the same phone (accidental-damage plan and extended warranty
+// in force, 2,999.00, month 13) dropped and broken is the accidental-damage
+// plan's swap for its 50% = 1,499.50, paid by the customer, and the
+// amount 2,999.00 - 1,499.50 = 1,499.50 needs a node manager only; with a
+// performance fault it is the extended warranty's, free. A cause outside
+// the engine's vocabulary is refused at fault_cause and nothing is
+// requested.
+func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
+	e := domaintest.New(t)
+	phone := fixModel(t, e, "P-CAUSE", "phone", 299900)
+	ext := extendedPlan(t, e, "EXT-2Y", "phone")
+	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
+		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
+		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 30}, {UpToMonth: 12, Percent: 50}}})
+	require.NoError(t, err)
+	unit := reviewUnit(t, e, phone, "PSN-CAUSE-1", 370, 299900)
+	kAdp := e.Contract(t, unit, adp.ID, -370)
+	kExt := e.Contract(t, unit, ext, -370)
+
+	_, err = e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", FaultCause: "dropped"})
+	require.Equal(t, []string{"fault_cause"}, domaintest.Fields(t, err))
+	require.Zero(t, e.Count(t, `SELECT count(*) FROM swaps WHERE tenant_id = $1 AND unit_id = $2`, unit))
+
+	ask := func(cause string) swaps.Swap {
+		s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", FaultCause: cause})
+		require.NoError(t, err)
+		require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, s.ID))
+		s, err = e.Swaps.GetSwap(e.Ctx, e.Admin, s.ID)
+		require.NoError(t, err)
+		return s
+	}
+	s := ask("accidental_damage")
+	require.Equal(t, kAdp, *s.ContractID)
+	require.Equal(t, domaintest.CNY(149950), *s.Fee, "%v", *s.FeeRule)
+	require.Equal(t, domaintest.CNY(149950), *s.Amount)
+	require.Equal(t, swaps.StatePendingNodeManager, s.State)
+	require.False(t, s.NeedsBrand)
+	_, err = e.Swaps.Reject(e.Ctx, e.Admin, s.ID, "asked again", 0)
+	require.NoError(t, err)
+
+	s = ask("performance")
+	require.Equal(t, kExt, *s.ContractID)
+	require.Equal(t, domaintest.CNY(0), *s.Fee, "%v", *s.FeeRule)
+	require.Equal(t, domaintest.CNY(299900), *s.Amount)
+	require.Contains(t, s.Steps[0].Reason, "fault cause performance")
+	require.Contains(t, s.Steps[0].Reason, kExt)
+}
