@@ -1,0 +1,57 @@
+package tickets_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// Seed 002, 七天无理由退换货: a storefront's online sale, received 6 days
+// before the customer asked (day 7; the purchase date of an online sale is
+// the day of receipt), "突然不喜欢了", picked up fit for resale: the
+// exchange ticket's outcome is an exchange, a swap with no fee and no plan
+// (the unit goes back to the seller for resale), nothing charged to the
+// customer, and the buyer pays the freight (nobody's fault). Asked on day 8
+// the exchange is refused and recorded as such. Before, the inspection
+// allowed only a return, so the exchange was refused on day 7 too.
+func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
+	e := newMoneyEnv(t)
+	inspected := func(t *testing.T, daysAgo int) tickets.Ticket {
+		tk := e.onSite(t, "exchange", e.unit(t, daysAgo, true), -6)
+		_, err := e.Tickets.PickUp(e.Ctx, e.Admin, tk.ID, tickets.PickupInput{Note: "原包装完好，附件齐全"}, 0)
+		require.NoError(t, err)
+		tk, err = e.Tickets.Inspect(e.Ctx, e.Admin, tk.ID, tickets.InspectionInput{Resellable: true, FaultConfirmed: false}, 0)
+		require.NoError(t, err)
+		return tk
+	}
+	t.Run("Day7", func(t *testing.T) {
+		tk := inspected(t, 6)
+		require.Equal(t, "exchange", string(tk.Entitlement.Decision.Remedy), "%+v", tk.Entitlement.Decision.Trace)
+		require.Equal(t, "no_reason_return", string(tk.Entitlement.Decision.Basis))
+		tk, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "exchange", Note: "七天无理由换货"}, 0)
+		require.NoError(t, err)
+		out := tk.Service.Outcome
+		require.NotNil(t, out.SwapID)
+		require.Equal(t, "buyer", out.Freight.Payer, "a change of mind: the buyer pays the freight")
+		require.Equal(t, domaintest.CNY(0), *tk.CustomerTotal)
+		require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, *out.SwapID))
+		s, err := e.Swaps.GetSwap(e.Ctx, e.Admin, *out.SwapID)
+		require.NoError(t, err)
+		require.Equal(t, domaintest.CNY(0), *s.Fee, "no fee: %v", *s.FeeRule)
+		require.Nil(t, s.ContractID, "no plan's benefit is used")
+	})
+	t.Run("Day8", func(t *testing.T) {
+		tk := inspected(t, 7)
+		require.Equal(t, "none", string(tk.Entitlement.Decision.Remedy))
+		_, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "exchange"}, 0)
+		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "%v", err)
+		require.Equal(t, []string{"outcome"}, domaintest.Fields(t, err))
+		tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refusal"}, 0)
+		require.NoError(t, err)
+		require.Nil(t, tk.Service.Outcome.SwapID)
+	})
+}
