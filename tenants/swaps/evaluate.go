@@ -147,7 +147,9 @@ func choosePlan(cs []warranty.Contract, category string, cause *string, today ti
 // model unless discontinued, else the best similar model priced no higher
 // than the original's purchase price (replacementCeiling); none leaves the
 // choice to the brand; a statutory exchange carries no plan's fee),
-// and the route by amount (the replacement's retail price less the fee):
+// and the route by amount (the brand's alone when no fee can be given, or
+// when the plan depends on a fault cause the swap does not know; see
+// choosePlan) (the replacement's retail price less the fee):
 // at most the auto-approval limit is approved at once, at most the node
 // limit waits for a node manager, above it for a node manager and then the
 // brand. A swap no longer requested is left alone: the job is idempotent.
@@ -165,8 +167,8 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		if err != nil {
 			return err
 		}
-		// The plan: the one named, else the unit's active swap-giving plan.
-		// Rule 1: a statutory exchange is the law's remedy, free: no plan's
+		// The plan: the one named (or chosen for the fault's cause at the
+		// request), else the best in force (choosePlan). Rule 1: a statutory exchange is the law's remedy, free: no plan's
 		// fee applies and no plan's benefit is used (a request names no
 		// contract for it), so its unit's contracts are not read.
 		var cs []warranty.Contract
