@@ -147,12 +147,12 @@ func choosePlan(cs []warranty.Contract, category string, cause *string, today ti
 // model unless discontinued, else the best similar model priced no higher
 // than the original's purchase price (replacementCeiling); none leaves the
 // choice to the brand; a statutory exchange carries no plan's fee),
-// and the route by amount (the brand's alone when no fee can be given, or
-// when the plan depends on a fault cause the swap does not know; see
-// choosePlan) (the replacement's retail price less the fee):
+// and the route by amount (the replacement's retail price less the fee):
 // at most the auto-approval limit is approved at once, at most the node
 // limit waits for a node manager, above it for a node manager and then the
-// brand. A swap no longer requested is left alone: the job is idempotent.
+// brand. The brand alone approves when no fee can be given or when the plan
+// depends on a fault cause the swap does not know (choosePlan). A swap no
+// longer requested is left alone: the job is idempotent.
 func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		w, err := getSwap(ctx, tx, "", id, "FOR UPDATE")
