@@ -1,6 +1,9 @@
 // Package calendar is a tenant's working-day calendar: Monday to Friday,
-// less the tenant's holidays (tenant_holidays, kept by the payouts
-// context, which sets and lists them). Every deadline ServiceNet promises
+// less the tenant's holidays, plus the weekend days the tenant works
+// (make-up working days, 调休: the State Council moves working days onto a
+// Saturday or Sunday around 国庆 and 春节). Both are rows of tenant_holidays
+// (kind holiday or working_day), kept by the payouts context, which sets
+// and lists them. Every deadline ServiceNet promises
 // a customer in working days is counted here: a payout's due date, and the
 // due date an entitlement decision shows for the compensation that payout
 // will pay (rule 7), so the date the customer is told is the date the
@@ -8,7 +11,7 @@
 //
 // It is a leaf of the payouts context so that warranty, which payouts
 // imports, can read the same calendar without an import cycle. The
-// counting itself is entitlement.BusinessDaysAfter, the engine's.
+// counting itself is entitlement.WorkingDaysAfter, the engine's.
 package calendar
 
 import (
@@ -26,15 +29,26 @@ import (
 // row is a broken calendar, not a deadline.
 const maxSpanDays = 3660
 
+// Kinds of a day of the tenant's calendar (tenant_holidays.kind).
+const (
+	// KindHoliday is a day no working day falls on.
+	KindHoliday = "holiday"
+	// KindWorkingDay is a Saturday or Sunday that is worked (调休).
+	KindWorkingDay = "working_day"
+)
+
 // Calendar is the tenant's working days from a day on: it knows the
-// holidays of the days after from through through, enough for the number
-// of working days it was loaded for.
+// holidays and make-up working days of the days after from through
+// through, enough for the number of working days it was loaded for.
 type Calendar struct {
 	from, through time.Time
-	holidays      map[string]bool
+	// days holds the tenant's days of the window by date: KindHoliday or
+	// KindWorkingDay.
+	days map[string]string
 }
 
-// Load reads, in the caller's transaction, the tenant's holidays that n
+// Load reads, in the caller's transaction, the tenant's days (holidays and
+// make-up working days) that n
 // working days after from (a civil date in the tenant's zone) can meet.
 // Counting n or fewer working days from from with the result needs no
 // further read.
@@ -46,18 +60,18 @@ func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar,
 	span := n*2 + 31
 	for {
 		c := Calendar{from: start, through: start.AddDate(0, 0, span)}
-		rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD') FROM tenant_holidays
+		rows, err := tx.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), kind FROM tenant_holidays
 			WHERE tenant_id = $1 AND day > $2::date AND day <= $3::date`, tx.TenantID, c.from, c.through)
 		if err != nil {
 			return Calendar{}, err
 		}
-		days, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		c.days = map[string]string{}
+		var day, kind string
+		if _, err := pgx.ForEachRow(rows, []any{&day, &kind}, func() error {
+			c.days[day] = kind
+			return nil
+		}); err != nil {
 			return Calendar{}, err
-		}
-		c.holidays = make(map[string]bool, len(days))
-		for _, d := range days {
-			c.holidays[d] = true
 		}
 		if !c.After(start, n).After(c.through) {
 			return c, nil
@@ -71,14 +85,29 @@ func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar,
 
 // IsHoliday reports whether d is one of the tenant's holidays (a weekday
 // or not).
-func (c Calendar) IsHoliday(d time.Time) bool { return c.holidays[d.Format(time.DateOnly)] }
+func (c Calendar) IsHoliday(d time.Time) bool { return c.days[d.Format(time.DateOnly)] == KindHoliday }
+
+// IsWorkingDay reports whether d is worked: a make-up working day the
+// tenant set (a Saturday or Sunday, 调休), else Monday to Friday unless it
+// is a holiday.
+func (c Calendar) IsWorkingDay(d time.Time) bool {
+	switch c.days[d.Format(time.DateOnly)] {
+	case KindWorkingDay:
+		return true
+	case KindHoliday:
+		return false
+	}
+	wd := d.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
 
 // After returns the date n working days after from: each following day
-// counts unless it is a Saturday, a Sunday or a holiday; from itself never
-// counts. Only the holidays of the window Load read are known: from and n
-// are the ones c was loaded for, or fewer days.
+// counts if it is worked (IsWorkingDay: Monday to Friday less holidays,
+// plus make-up working days); from itself never counts. Only the days of
+// the window Load read are known: from and n are the ones c was loaded
+// for, or fewer days.
 func (c Calendar) After(from time.Time, n int) time.Time {
-	return entitlement.BusinessDaysAfter(from, n, c.IsHoliday)
+	return entitlement.WorkingDaysAfter(from, n, c.IsWorkingDay)
 }
 
 // WorkingDaysAfter returns the date n working days after from (a civil

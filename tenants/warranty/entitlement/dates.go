@@ -87,13 +87,26 @@ func WeekdaysAfter(from time.Time, n int) time.Time { return BusinessDaysAfter(f
 // says so (nil: no holidays). from itself never counts; n <= 0 returns from.
 // Dates are civil dates (the time of day is dropped).
 func BusinessDaysAfter(from time.Time, n int, isHoliday func(time.Time) bool) time.Time {
+	return WorkingDaysAfter(from, n, func(d time.Time) bool {
+		wd := d.Weekday()
+		return wd != time.Saturday && wd != time.Sunday && (isHoliday == nil || !isHoliday(d))
+	})
+}
+
+// WorkingDaysAfter returns the date n working days after from on a calendar
+// that says itself which days are worked (isWorkingDay), for one that
+// moves working days rather than only removing them: China's 调休 makes some
+// Saturdays working days around 国庆 and 春节. from itself never counts;
+// n <= 0 returns from. Dates are civil dates (the time of day is dropped).
+// A calendar that works no day after from would never return; the
+// tenant's (calendar.Calendar) is Monday to Friday past the days it knows.
+func WorkingDaysAfter(from time.Time, n int, isWorkingDay func(time.Time) bool) time.Time {
 	d := civil(from)
 	for n > 0 {
 		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday || (isHoliday != nil && isHoliday(d)) {
-			continue
+		if isWorkingDay(d) {
+			n--
 		}
-		n--
 	}
 	return d
 }
