@@ -36,6 +36,18 @@ func Fee(plan *warranty.Plan, category string, price tenants.Money, purchase, on
 // owe (rule 1): it carries no plan's fee.
 const ReasonStatutoryExchange = "statutory_exchange"
 
+// ReasonNoReasonExchange is the reason of a seven-day change-of-mind
+// exchange (rule 9, 七天无理由退换货): owed without any plan, like the
+// statutory exchange, and free (the buyer pays the freight, outside the
+// swap).
+const ReasonNoReasonExchange = "no_reason_exchange"
+
+// withoutPlan reports whether a swap for reason is owed without any plan:
+// it uses no plan's benefit and carries no plan's fee.
+func withoutPlan(reason string) bool {
+	return reason == ReasonStatutoryExchange || reason == ReasonNoReasonExchange
+}
+
 // replacementCeiling is the most a replacement model other than the
 // unit's own may cost (rule 6; seed: 新机的价格不超过原产品的购买价格):
 // the unit's purchase price, else (none recorded) its model's retail
@@ -99,12 +111,12 @@ func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
 //     cause.
 //   - An accidental-damage plan (rule 5) or a no-reason plan (rule 7) swaps
 //     for accidental damage, which no extended warranty covers: which plan
-//     applies depends on the fault's cause. Given the cause (a request's
+//     applies depends on the fault's cause. Given the cause (the swap's
 //     fault_cause: the ticket's diagnosis, which the tickets context owns
 //     and passes), only the plans covering it are weighed, the extended
-//     warranty first. The swap keeps no cause: without one at the request,
-//     with both in force, the fee plan prices the swap and the brand
-//     approves (undecided).
+//     warranty first; none covering it, the swap is under no plan. Without
+//     a cause, with both in force, the fee plan prices the swap and the
+//     brand approves (undecided).
 //   - Otherwise the one swap-giving plan in force, if any.
 func choosePlan(cs []warranty.Contract, category string, cause *string, today time.Time) planChoice {
 	var ext, fee *warranty.Contract
@@ -172,7 +184,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		// fee applies and no plan's benefit is used (a request names no
 		// contract for it), so its unit's contracts are not read.
 		var cs []warranty.Contract
-		if w.Reason != ReasonStatutoryExchange {
+		if !withoutPlan(w.Reason) {
 			if cs, err = warranty.UnitContracts(ctx, tx, u.ID); err != nil {
 				return err
 			}
@@ -192,7 +204,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 					plan = &cs[i].Plan
 				}
 			}
-		} else if choice = choosePlan(cs, u.Category, nil, today); choice.contract != nil {
+		} else if choice = choosePlan(cs, u.Category, w.FaultCause, today); choice.contract != nil {
 			plan, contractID = &choice.contract.Plan, &choice.contract.ID
 		}
 		fee, feeRule, feeOK := Fee(plan, u.Category, u.PurchasePrice, purchase, today)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
@@ -95,7 +94,7 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if in.FaultCause != "" && !slices.Contains(entitlement.Causes, entitlement.Cause(in.FaultCause)) {
 		v.AddMsg("fault_cause", i18n.M("common.fault_cause"), in.FaultCause)
 	}
-	if in.ContractID != "" && in.Reason == ReasonStatutoryExchange {
+	if in.ContractID != "" && withoutPlan(in.Reason) {
 		// Rule 1: the three guarantees' exchange is owed by law, not by a
 		// plan: it uses no plan's benefit and carries no plan's fee.
 		v.AddMsg("contract_id", i18n.M("swaps.statutory_without_plan"), in.ContractID)
@@ -116,30 +115,14 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 		return out, err
 	}
 	requested := "requested: " + in.Reason
-	if in.ContractID == "" && in.FaultCause != "" && in.Reason != ReasonStatutoryExchange {
-		// The cause is known now (the ticket's diagnosis) and not to the
-		// evaluation job (a swap keeps no cause: that needs a column): the
-		// plan covering it is chosen here (choosePlan) and recorded as the
-		// swap's contract. When no plan in force covers it, the evaluation
-		// weighs the plans without the cause, as for a request without one.
-		cs, err := warranty.UnitContracts(ctx, tx, u.ID)
-		if err != nil {
-			return out, err
-		}
-		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+	if in.FaultCause != "" {
 		requested += "; fault cause " + in.FaultCause
-		if c := choosePlan(cs, u.Category, &in.FaultCause, today); c.contract != nil {
-			in.ContractID = c.contract.ID
-			requested += ": under " + string(c.contract.Plan.Kind) + " contract " + c.contract.ID
-			if c.why != "" {
-				requested += " (" + c.why + ")"
-			}
-		} else {
-			requested += ": no plan in force covers it; the evaluation weighs the plans without the cause"
-		}
 	}
 	id := tenants.NewID(tenants.PrefixSwap)
-	var contract, note *string
+	var contract, note, cause *string
+	if in.FaultCause != "" {
+		cause = &in.FaultCause
+	}
 	if in.ContractID != "" {
 		contract = &in.ContractID
 	}
@@ -150,9 +133,10 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if err != nil {
 		return out, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id,
+		fault_cause)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node, cause); err != nil {
 		return out, err
 	}
 	if out, err = getSwap(ctx, tx, "", id, ""); err != nil {

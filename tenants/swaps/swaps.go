@@ -103,7 +103,7 @@ const (
 var States = []State{StateRequested, StatePendingNodeManager, StatePendingBrand, StateApproved, StateFulfilled, StateRejected}
 
 // Reasons a swap is asked for.
-var Reasons = []string{"unrepairable", "repair_cost_above_retail", "statutory_exchange", "plan_swap"}
+var Reasons = []string{"unrepairable", "repair_cost_above_retail", "statutory_exchange", "plan_swap", "no_reason_exchange"}
 
 // Event types.
 const (
@@ -120,8 +120,9 @@ type Swap struct {
 	UnitID             string         `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	StorefrontID       *string        `json:"storefront_id,omitempty" doc:"The unit's storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	ContractID         *string        `json:"contract_id,omitempty" doc:"The plan contract the swap is under; its benefit is consumed by the fulfilment." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	Reason             string         `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap" example:"unrepairable"`
+	Reason             string         `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap,no_reason_exchange" doc:"Why: the unit cannot be repaired (unrepairable, repair_cost_above_retail); the three guarantees' exchange of a faulty unit (statutory_exchange, rule 1); a plan's swap (plan_swap); a seven-day change-of-mind exchange (no_reason_exchange, 七天无理由退换货). statutory_exchange and no_reason_exchange use no plan and carry no fee." example:"unrepairable"`
 	Note               *string        `json:"note,omitempty" example:"main board burnt"`
+	FaultCause         *string        `json:"fault_cause,omitempty" doc:"The fault's cause as diagnosed, when the request gave it: it chose the plan." example:"performance"`
 	State              State          `json:"state" enum:"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected" example:"pending_node_manager"`
 	StateReason        *string        `json:"state_reason,omitempty" doc:"Why the swap entered its state." example:"amount 4,999.00 above the auto-approval limit 1,000.00"`
 	Fee                *tenants.Money `json:"fee,omitempty"`
@@ -150,7 +151,7 @@ type Step struct {
 // NewSwap asks for a unit's swap.
 type NewSwap struct {
 	UnitID     string `json:"unit_id" maxLength:"64" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Reason     string `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap" example:"unrepairable"`
+	Reason     string `json:"reason" enum:"unrepairable,repair_cost_above_retail,statutory_exchange,plan_swap,no_reason_exchange" doc:"Why: the unit cannot be repaired (unrepairable, repair_cost_above_retail); the three guarantees' exchange of a faulty unit (statutory_exchange, rule 1); a plan's swap (plan_swap); a seven-day change-of-mind exchange (no_reason_exchange, 七天无理由退换货). statutory_exchange and no_reason_exchange use no plan and carry no fee." example:"unrepairable"`
 	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's active plan contract to swap under; default the unit's active swap-giving plan, if any." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Note       string `json:"note,omitempty" maxLength:"500" example:"main board burnt"`
 	FaultCause string `json:"fault_cause,omitempty" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"The fault's cause as diagnosed (a ticket's diagnosis), in the entitlement engine's vocabulary. Without contract_id it chooses the plan at the request, the one covering the cause on the best terms: an extended warranty replaces free for a performance or environmental fault, an accidental-damage or no-reason plan swaps accidental damage for its fee; the swap's contract_id and first step say which. Absent, a unit holding an extended warranty and one of those plans is priced under the plan and waits for the brand." example:"performance"`
@@ -165,7 +166,7 @@ type Filter struct {
 
 const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
 	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
-	s.version, s.created_at, s.updated_at, s.node_id`
+	s.version, s.created_at, s.updated_at, s.node_id, s.fault_cause`
 
 func scanSwap(row pgx.Row) (Swap, error) {
 	var w Swap
@@ -173,7 +174,7 @@ func scanSwap(row pgx.Row) (Swap, error) {
 	var cur string
 	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
 		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
-		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID)
+		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID, &w.FaultCause)
 	if fee != nil {
 		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
 	}

@@ -287,6 +287,7 @@ func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
 		require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, s.ID))
 		s, err = e.Swaps.GetSwap(e.Ctx, e.Admin, s.ID)
 		require.NoError(t, err)
+		require.Equal(t, cause, *s.FaultCause)
 		return s
 	}
 	s := ask("accidental_damage")
@@ -303,5 +304,37 @@ func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
 	require.Equal(t, domaintest.CNY(0), *s.Fee, "%v", *s.FeeRule)
 	require.Equal(t, domaintest.CNY(299900), *s.Amount)
 	require.Contains(t, s.Steps[0].Reason, "fault cause performance")
-	require.Contains(t, s.Steps[0].Reason, kExt)
+	_, err = e.Swaps.Reject(e.Ctx, e.Admin, s.ID, "asked again", 0)
+	require.NoError(t, err)
+
+	// A cause no plan covers (the unit was crushed on purpose) is under no
+	// plan: not priced as the accidental-damage plan's swap.
+	s = ask("human_damage")
+	require.Nil(t, s.ContractID, "%v", *s.FeeRule)
+}
+
+// A seven-day change-of-mind exchange is a swap owed without a plan: no
+// fee, no plan used (naming one is refused), and the unit's plans follow
+// the replacement.
+func TestSwapsFixNoReasonExchangeUsesNoPlan(t *testing.T) {
+	e := domaintest.New(t)
+	tablet := fixModel(t, e, "T-NRX", "tablet", 99900)
+	swapPlan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "SWAP-T", Name: "以换代修（平板）", Kind: "swap_for_repair",
+		EligibleCategories: []string{"tablet"}, DurationMonths: 12, DepreciationCapPercent: intp(39), Price: domaintest.CNY(9900)})
+	require.NoError(t, err)
+	unit := reviewUnit(t, e, tablet, "TSN-NRX-1", 3, 99900)
+	k := e.Contract(t, unit, swapPlan.ID, -3)
+
+	_, err = e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "no_reason_exchange", ContractID: k})
+	require.Equal(t, []string{"contract_id"}, domaintest.Fields(t, err))
+	s := evaluated(t, e, unit, "no_reason_exchange")
+	require.Nil(t, s.ContractID)
+	require.Equal(t, domaintest.CNY(0), *s.Fee, "%v", *s.FeeRule)
+	require.Equal(t, swaps.StateApproved, s.State)
+	s, err = e.Swaps.Fulfil(e.Ctx, e.Admin, s.ID, swaps.Fulfilment{Serial: "TSN-NRX-2"}, 0)
+	require.NoError(t, err)
+	c, err := e.Warranty.GetContract(e.Ctx, e.Admin, k)
+	require.NoError(t, err)
+	require.Equal(t, *s.ReplacementUnitID, c.UnitID)
+	require.Equal(t, warranty.StateActive, c.State)
 }
