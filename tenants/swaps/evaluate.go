@@ -249,6 +249,12 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		case !feeOK:
 			to, needsBrand = StatePendingBrand, true
 			reason = feeRule + ": the brand decides the fee"
+		case contractID == nil && w.FaultCause != nil && entitlement.Cause(*w.FaultCause).NeverFree():
+			// Rule 1: human damage and force majeure are never free; no
+			// plan covers them and no warranty owes the unit: not a free
+			// exchange the amount chain could approve at once.
+			to, needsBrand = StatePendingBrand, true
+			reason = "fault cause " + *w.FaultCause + " is never free (rule 1) and no plan covers it: the brand decides"
 		case choice.undecided != nil:
 			to, needsBrand = StatePendingBrand, true
 			reason = "the unit holds extended warranty " + choice.undecided.ID + " (a free replacement for a performance or environmental fault) and " +

@@ -308,9 +308,12 @@ func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
 	require.NoError(t, err)
 
 	// A cause no plan covers (the unit was crushed on purpose) is under no
-	// plan: not priced as the accidental-damage plan's swap.
+	// plan: not priced as the accidental-damage plan's swap, and never free
+	// (rule 1): the brand decides, whatever the amount.
 	s = ask("human_damage")
 	require.Nil(t, s.ContractID, "%v", *s.FeeRule)
+	require.Equal(t, swaps.StatePendingBrand, s.State)
+	require.True(t, s.NeedsBrand)
 }
 
 // A seven-day change-of-mind exchange is a swap owed without a plan: no
