@@ -520,8 +520,14 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			if !ok {
 				return tenants.InvalidMsg("outcome", i18n.M("tickets.no_exchange", "Basis", string(d.Basis)), in.Outcome)
 			}
+			// A seven-day change-of-mind exchange is the seller's promise,
+			// not the three guarantees': the swap says which.
+			reason := swaps.ReasonStatutoryExchange
+			if r.Basis == entitlement.BasisNoReasonReturn {
+				reason = swaps.ReasonNoReasonExchange
+			}
 			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
-				swaps.NewSwap{UnitID: u.ID, Reason: "statutory_exchange", Note: string(r.Basis) + " (ticket " + t.Number + ")"})
+				swaps.NewSwap{UnitID: u.ID, Reason: reason, Note: string(r.Basis) + " (ticket " + t.Number + ")"})
 			if err != nil {
 				return err
 			}
@@ -565,5 +571,6 @@ func refusing(rule string, want entitlement.RemedyKind) bool {
 	case entitlement.RemedyReturn:
 		return rule == "R9.no_reason_return" || rule == "R1.statutory_return" || rule == "R1.third_failure"
 	}
-	return rule == "R1.statutory_exchange" || rule == "R1.third_failure" || rule == "R9.delivery_damage" || rule == "R2.manufacturer_warranty"
+	return rule == "R9.no_reason_return" || rule == "R1.statutory_exchange" || rule == "R1.third_failure" || rule == "R9.delivery_damage" ||
+		rule == "R2.manufacturer_warranty"
 }

@@ -176,7 +176,13 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 		if note == "" {
 			note = "ticket " + t.Number
 		}
-		sw, err := s.swaps.RequestSwapSystemTx(ctx, c.tx, c.p.Subject(), swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note})
+		nw := swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note}
+		if t.Diagnosis != nil {
+			// The diagnosed cause chooses the plan the swap is under
+			// (an extended warranty's free replacement, or a fee plan's swap).
+			nw.FaultCause = t.Diagnosis.Cause
+		}
+		sw, err := s.swaps.RequestSwapSystemTx(ctx, c.tx, c.p.Subject(), nw)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -43,6 +44,7 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, domaintest.CNY(0), *s.Fee, "no fee: %v", *s.FeeRule)
 		require.Nil(t, s.ContractID, "no plan's benefit is used")
+		require.Equal(t, swaps.ReasonNoReasonExchange, s.Reason, "the seller's seven-day promise, not the three guarantees")
 	})
 	t.Run("Day8", func(t *testing.T) {
 		tk := inspected(t, 7)
@@ -53,5 +55,30 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refusal"}, 0)
 		require.NoError(t, err)
 		require.Nil(t, tk.Service.Outcome.SwapID)
+		var rules []string
+		for _, tr := range tk.Service.Outcome.RefusedBy {
+			rules = append(rules, tr.Rule)
+		}
+		require.Contains(t, rules, "R9.no_reason_return", "the refusal names the seven days that ran out")
 	})
+}
+
+// A swap a technician requests for an unrepairable unit carries the cause
+// the diagnosis found: it chooses the plan the swap is under (an extended
+// warranty's free replacement for a performance fault, a fee plan's swap
+// for accidental damage), which the swap could not know before.
+func TestSwapRequestCarriesTheDiagnosedCause(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.onSite(t, "repair", e.unit(t, 200, false), -6)
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "performance", PartCategories: []string{"motor"}, Notes: "电机烧毁，无备件", Repairable: false},
+		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	tk, err = e.Tickets.RequestSwap(e.Ctx, e.Admin, tk.ID, tickets.SwapInput{Reason: "unrepairable"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.SwapID)
+	s, err := e.Swaps.GetSwap(e.Ctx, e.Admin, *tk.SwapID)
+	require.NoError(t, err)
+	require.NotNil(t, s.FaultCause)
+	require.Equal(t, "performance", *s.FaultCause)
 }
