@@ -48,7 +48,8 @@ type (
 		Name     string `json:"name,omitempty" doc:"The tenant's name."`
 		Slug     string `json:"slug,omitempty"`
 		TimeZone string `json:"time_zone,omitempty"`
-		Day      string `json:"day,omitempty" format:"date" doc:"The holiday (holiday events)."`
+		Day      string `json:"day,omitempty" format:"date" doc:"The calendar day (holiday events)."`
+		Kind     string `json:"kind,omitempty" enum:"holiday,working_day" doc:"The calendar day's kind (holiday events): holiday, or working_day, a make-up working day (调休) on a weekend."`
 	}
 	APIKeyEventData struct {
 		Name  string   `json:"name,omitempty"`
@@ -328,8 +329,8 @@ var EventCatalog = func() []EventKind {
 	out := []EventKind{
 		k(events.TypeTenantCreated, "A tenant was created", t),
 		k(events.TypeTenantUpdated, "The tenant's settings changed", t),
-		k(payouts.TypeHolidaySet, "A holiday was set in the tenant's calendar", t),
-		k(payouts.TypeHolidayDeleted, "A holiday was removed from the tenant's calendar", t),
+		k(payouts.TypeHolidaySet, "A holiday or a make-up working day was set in the tenant's calendar", t),
+		k(payouts.TypeHolidayDeleted, "A holiday or a make-up working day was removed from the tenant's calendar", t),
 		k(events.TypeAPIKeyCreated, "An API key was issued", reflect.TypeFor[APIKeyEventData]),
 		k(events.TypeAPIKeyRevoked, "An API key was revoked", reflect.TypeFor[APIKeyEventData]),
 		k(catalog.TypeProductModelCreated, "A product model was added to the catalog", reflect.TypeFor[ProductModelEventData]),

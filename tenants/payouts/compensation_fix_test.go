@@ -89,8 +89,8 @@ func TestCompensationDueDateOfTheDecisionIsThePayoutsAcrossNationalDay(t *testin
 	w := newNRRWasher(t)
 	// From Tuesday 2026-09-29: Wed 30 Sep (1); 1-7 Oct 国庆 (the tenant's
 	// holidays, the weekend 3-4 inside them); Thu 8 (2), Fri 9 (3); Sat 10
-	// and Sun 11 are a weekend (the tenant's calendar lists holidays only,
-	// so the state's make-up working Saturday, 调休 10 Oct, is not one);
+	// and Sun 11 are a weekend (this tenant has not marked the make-up
+	// working Saturday, 调休 10 Oct: see TestWorkdaysFix…);
 	// Mon 12 (4), Tue 13 (5): due 2026-10-13.
 	comp, po := w.repairOn(t, "2026-09-29")
 	require.Equal(t, "2026-10-13", po.DueOn)

@@ -237,7 +237,8 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 }
 
 // WithWorkingDays gives the engine's input the tenant's working-day
-// calendar (weekends and the tenant's holidays), read in the caller's
+// calendar (Monday to Friday less the tenant's holidays, plus its make-up
+// working days), read in the caller's
 // transaction, for the due date of rule 7's compensation: the payout that
 // compensation becomes is due on the same calendar (calendar.WorkingDaysAfter),
 // so the date a decision shows is the date the brand must pay by. Counted

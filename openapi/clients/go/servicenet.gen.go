@@ -1554,6 +1554,24 @@ func (e HealthResponseStatus) Valid() bool {
 	}
 }
 
+// Defines values for HolidayKind.
+const (
+	HolidayKindHoliday    HolidayKind = "holiday"
+	HolidayKindWorkingDay HolidayKind = "working_day"
+)
+
+// Valid indicates whether the value is a known member of the HolidayKind enum.
+func (e HolidayKind) Valid() bool {
+	switch e {
+	case HolidayKindHoliday:
+		return true
+	case HolidayKindWorkingDay:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportCharset.
 const (
 	ImportCharsetGb18030 ImportCharset = "gb18030"
@@ -2328,6 +2346,7 @@ const (
 	MessageCodeEntitlementNoteR6Swap                              MessageCode = "entitlement.note.r6_swap"
 	MessageCodeEntitlementNoteR7Swap                              MessageCode = "entitlement.note.r7_swap"
 	MessageCodeEntitlementNoteR9DeliveryDamage                    MessageCode = "entitlement.note.r9_delivery_damage"
+	MessageCodeEntitlementNoteR9NoReasonExchange                  MessageCode = "entitlement.note.r9_no_reason_exchange"
 	MessageCodeEntitlementNoteR9NoReasonReturn                    MessageCode = "entitlement.note.r9_no_reason_return"
 	MessageCodeEntitlementOnTime                                  MessageCode = "entitlement.on_time"
 	MessageCodeEntitlementPriceListKept                           MessageCode = "entitlement.price_list_kept"
@@ -2338,6 +2357,7 @@ const (
 	MessageCodeEntitlementR4r7ContractEnded                       MessageCode = "entitlement.r4r7.contract_ended"
 	MessageCodeEntitlementR4r7ContractNotStarted                  MessageCode = "entitlement.r4r7.contract_not_started"
 	MessageCodeEntitlementR4r7ContractState                       MessageCode = "entitlement.r4r7.contract_state"
+	MessageCodeEntitlementR4r7DefaultFeeCurrency                  MessageCode = "entitlement.r4r7.default_fee_currency"
 	MessageCodeEntitlementR4r7Excluded                            MessageCode = "entitlement.r4r7.excluded"
 	MessageCodeEntitlementR4r7FaultsOnly                          MessageCode = "entitlement.r4r7.faults_only"
 	MessageCodeEntitlementR4r7FeeCap                              MessageCode = "entitlement.r4r7.fee_cap"
@@ -2357,9 +2377,11 @@ const (
 	MessageCodeEntitlementR5Discount                              MessageCode = "entitlement.r5.discount"
 	MessageCodeEntitlementR5NotCause                              MessageCode = "entitlement.r5.not_cause"
 	MessageCodeEntitlementR5Swap                                  MessageCode = "entitlement.r5.swap"
+	MessageCodeEntitlementR6DefaultFeeCurrency                    MessageCode = "entitlement.r6.default_fee_currency"
 	MessageCodeEntitlementR6NotCause                              MessageCode = "entitlement.r6.not_cause"
 	MessageCodeEntitlementR6Swap                                  MessageCode = "entitlement.r6.swap"
 	MessageCodeEntitlementR7Compensation                          MessageCode = "entitlement.r7.compensation"
+	MessageCodeEntitlementR7CompensationDefaultCurrency           MessageCode = "entitlement.r7.compensation_default_currency"
 	MessageCodeEntitlementR7CompensationReason                    MessageCode = "entitlement.r7.compensation_reason"
 	MessageCodeEntitlementR7Discount                              MessageCode = "entitlement.r7.discount"
 	MessageCodeEntitlementR7Free                                  MessageCode = "entitlement.r7.free"
@@ -2661,7 +2683,9 @@ const (
 	MessageCodeObjectWebhookEndpoint                              MessageCode = "object.webhook_endpoint"
 	MessageCodePayoutsAlreadyPaid                                 MessageCode = "payouts.already_paid"
 	MessageCodePayoutsClaimOtherUnit                              MessageCode = "payouts.claim_other_unit"
+	MessageCodePayoutsHolidayKind                                 MessageCode = "payouts.holiday_kind"
 	MessageCodePayoutsNoSuchClaim                                 MessageCode = "payouts.no_such_claim"
+	MessageCodePayoutsWorkingDayOnWeekday                         MessageCode = "payouts.working_day_on_weekday"
 	MessageCodePrivacyRetentionDays                               MessageCode = "privacy.retention_days"
 	MessageCodePrivacyRetentionHours                              MessageCode = "privacy.retention_hours"
 	MessageCodeProblemForbidden                                   MessageCode = "problem.forbidden"
@@ -3653,6 +3677,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementNoteR9DeliveryDamage:
 		return true
+	case MessageCodeEntitlementNoteR9NoReasonExchange:
+		return true
 	case MessageCodeEntitlementNoteR9NoReasonReturn:
 		return true
 	case MessageCodeEntitlementOnTime:
@@ -3672,6 +3698,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementR4r7ContractNotStarted:
 		return true
 	case MessageCodeEntitlementR4r7ContractState:
+		return true
+	case MessageCodeEntitlementR4r7DefaultFeeCurrency:
 		return true
 	case MessageCodeEntitlementR4r7Excluded:
 		return true
@@ -3711,11 +3739,15 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEntitlementR5Swap:
 		return true
+	case MessageCodeEntitlementR6DefaultFeeCurrency:
+		return true
 	case MessageCodeEntitlementR6NotCause:
 		return true
 	case MessageCodeEntitlementR6Swap:
 		return true
 	case MessageCodeEntitlementR7Compensation:
+		return true
+	case MessageCodeEntitlementR7CompensationDefaultCurrency:
 		return true
 	case MessageCodeEntitlementR7CompensationReason:
 		return true
@@ -4319,7 +4351,11 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodePayoutsClaimOtherUnit:
 		return true
+	case MessageCodePayoutsHolidayKind:
+		return true
 	case MessageCodePayoutsNoSuchClaim:
+		return true
+	case MessageCodePayoutsWorkingDayOnWeekday:
 		return true
 	case MessageCodePrivacyRetentionDays:
 		return true
@@ -5043,6 +5079,33 @@ func (e NewNodeStatus) Valid() bool {
 	case NewNodeStatusActive:
 		return true
 	case NewNodeStatusProbation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewSwapReason.
+const (
+	NewSwapReasonNoReasonExchange      NewSwapReason = "no_reason_exchange"
+	NewSwapReasonPlanSwap              NewSwapReason = "plan_swap"
+	NewSwapReasonRepairCostAboveRetail NewSwapReason = "repair_cost_above_retail"
+	NewSwapReasonStatutoryExchange     NewSwapReason = "statutory_exchange"
+	NewSwapReasonUnrepairable          NewSwapReason = "unrepairable"
+)
+
+// Valid indicates whether the value is a known member of the NewSwapReason enum.
+func (e NewSwapReason) Valid() bool {
+	switch e {
+	case NewSwapReasonNoReasonExchange:
+		return true
+	case NewSwapReasonPlanSwap:
+		return true
+	case NewSwapReasonRepairCostAboveRetail:
+		return true
+	case NewSwapReasonStatutoryExchange:
+		return true
+	case NewSwapReasonUnrepairable:
 		return true
 	default:
 		return false
@@ -6267,30 +6330,6 @@ const (
 func (e SwapFulfilledEventType) Valid() bool {
 	switch e {
 	case SwapFulfilledEventTypeSwapFulfilled:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for SwapReason.
-const (
-	SwapReasonPlanSwap              SwapReason = "plan_swap"
-	SwapReasonRepairCostAboveRetail SwapReason = "repair_cost_above_retail"
-	SwapReasonStatutoryExchange     SwapReason = "statutory_exchange"
-	SwapReasonUnrepairable          SwapReason = "unrepairable"
-)
-
-// Valid indicates whether the value is a known member of the SwapReason enum.
-func (e SwapReason) Valid() bool {
-	switch e {
-	case SwapReasonPlanSwap:
-		return true
-	case SwapReasonRepairCostAboveRetail:
-		return true
-	case SwapReasonStatutoryExchange:
-		return true
-	case SwapReasonUnrepairable:
 		return true
 	default:
 		return false
@@ -10465,12 +10504,16 @@ type Holiday struct {
 	CreatedAt time.Time `json:"created_at"`
 
 	// Day The date, in the tenant's time zone.
-	Day openapi_types.Date `json:"day"`
+	Day  openapi_types.Date `json:"day"`
+	Kind HolidayKind        `json:"kind"`
 
 	// Name What the day is.
 	Name      string    `json:"name"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// HolidayKind defines model for HolidayKind.
+type HolidayKind string
 
 // HolidayList defines model for HolidayList.
 type HolidayList struct {
@@ -11767,11 +11810,15 @@ type NewStorefront struct {
 // NewSwap defines model for NewSwap.
 type NewSwap struct {
 	// ContractId The unit's active plan contract to swap under; default the unit's active swap-giving plan, if any.
-	ContractId *string    `json:"contract_id,omitempty"`
-	Note       *string    `json:"note,omitempty"`
-	Reason     SwapReason `json:"reason"`
-	UnitId     string     `json:"unit_id"`
+	ContractId *string       `json:"contract_id,omitempty"`
+	FaultCause *FaultCause   `json:"fault_cause,omitempty"`
+	Note       *string       `json:"note,omitempty"`
+	Reason     NewSwapReason `json:"reason"`
+	UnitId     string        `json:"unit_id"`
 }
+
+// NewSwapReason defines model for NewSwapReason.
+type NewSwapReason string
 
 // NewTechnician defines model for NewTechnician.
 type NewTechnician struct {
@@ -12956,6 +13003,8 @@ type Punctuality string
 
 // PutHolidayRequest defines model for PutHolidayRequest.
 type PutHolidayRequest struct {
+	Kind *HolidayKind `json:"kind,omitempty"`
+
 	// Name What the day is.
 	Name string `json:"name"`
 }
@@ -13881,7 +13930,10 @@ type Swap struct {
 	// ContractId The plan contract the swap is under; its benefit is consumed by the fulfilment.
 	ContractId *string   `json:"contract_id,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
-	Fee        *Money    `json:"fee,omitempty"`
+
+	// FaultCause The fault's cause as diagnosed, when the request gave it: it chose the plan.
+	FaultCause *string `json:"fault_cause,omitempty"`
+	Fee        *Money  `json:"fee,omitempty"`
 
 	// FeeRule The rule that set the fee.
 	FeeRule *string `json:"fee_rule,omitempty"`
@@ -13891,9 +13943,9 @@ type Swap struct {
 	NeedsBrand bool `json:"needs_brand"`
 
 	// NodeId The node serving the unit: the node of the unit's latest dispatched ticket, else the requesting key's node. A node manager sees and approves only swaps served in their subtree; a swap no node serves, only a manager of the network's root.
-	NodeId *string    `json:"node_id,omitempty"`
-	Note   *string    `json:"note,omitempty"`
-	Reason SwapReason `json:"reason"`
+	NodeId *string       `json:"node_id,omitempty"`
+	Note   *string       `json:"note,omitempty"`
+	Reason NewSwapReason `json:"reason"`
 
 	// ReplacementModelId The same model, else a similar model priced no higher than the original.
 	ReplacementModelId *string `json:"replacement_model_id,omitempty"`
@@ -14009,9 +14061,6 @@ type SwapList struct {
 	// NextCursor Cursor for the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
-
-// SwapReason defines model for SwapReason.
-type SwapReason string
 
 // SwapRejectedEvent A swap was rejected.
 type SwapRejectedEvent struct {
@@ -14457,8 +14506,9 @@ type TenantCreatedEventType string
 
 // TenantEventData defines model for TenantEventData.
 type TenantEventData struct {
-	// Day The holiday (holiday events).
-	Day *openapi_types.Date `json:"day,omitempty"`
+	// Day The calendar day (holiday events).
+	Day  *openapi_types.Date `json:"day,omitempty"`
+	Kind *HolidayKind        `json:"kind,omitempty"`
 
 	// Name The tenant's name.
 	Name     *string `json:"name,omitempty"`
@@ -14466,7 +14516,7 @@ type TenantEventData struct {
 	TimeZone *string `json:"time_zone,omitempty"`
 }
 
-// TenantHolidayDeletedEvent A holiday was removed from the tenant's calendar.
+// TenantHolidayDeletedEvent A holiday or a make-up working day was removed from the tenant's calendar.
 type TenantHolidayDeletedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
 	Actor      string          `json:"actor"`
@@ -14488,7 +14538,7 @@ type TenantHolidayDeletedEvent struct {
 // TenantHolidayDeletedEventType The event type.
 type TenantHolidayDeletedEventType string
 
-// TenantHolidaySetEvent A holiday was set in the tenant's calendar.
+// TenantHolidaySetEvent A holiday or a make-up working day was set in the tenant's calendar.
 type TenantHolidaySetEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
 	Actor      string          `json:"actor"`
@@ -17164,11 +17214,14 @@ type ListHolidaysParams struct {
 	// Cursor Opaque cursor: the next_cursor of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// From Only holidays on or after this date (YYYY-MM-DD).
+	// From Only days on or after this date (YYYY-MM-DD).
 	From *string `form:"from,omitempty" json:"from,omitempty"`
 
-	// To Only holidays on or before this date (YYYY-MM-DD).
+	// To Only days on or before this date (YYYY-MM-DD).
 	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Kind Only days of this kind: holiday, or working_day (make-up working days).
+	Kind *HolidayKind `form:"kind,omitempty" json:"kind,omitempty"`
 }
 
 // ListTestClocksParams defines parameters for ListTestClocks.
@@ -35549,6 +35602,22 @@ func NewListHolidaysRequest(server string, params *ListHolidaysParams) (*http.Re
 		if params.To != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
