@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
-	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/config"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
