@@ -432,6 +432,15 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 		// expired since was active then (rules 4-7: its validity window).
 		in.Contracts = append(in.Contracts, warranty.EngineContract(ct, date))
 	}
+	// A plan that followed a replacement unit (an exchange the brand owed)
+	// covered this unit until the day it left: a repair done by then is
+	// still the plan's.
+	for _, m := range r.MovedAway {
+		if c.OccurredOn > m.LeftAt.In(r.Settings.Location).Format(time.DateOnly) || (c.ContractID != nil && m.ID != *c.ContractID && string(m.Plan.Kind) == string(c.Kind)) {
+			continue
+		}
+		in.Contracts = append(in.Contracts, warranty.EngineContract(m.Contract, date))
+	}
 	for _, h := range r.History {
 		if c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID {
 			continue // the repair this claim is for is not an earlier one

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -55,4 +57,33 @@ func TestClaimCompensationIsDueOnTheTenantsWorkingDays(t *testing.T) {
 	require.Equal(t, cny(10000), comp.Amount)
 	require.Equal(t, entitlement.PayerPlan, comp.Payer)
 	require.Equal(t, "2026-10-13", comp.Due)
+}
+
+// A servicer's claim for a repair done on a unit before an exchange the
+// brand owed, filed after it: the extended warranty that covered the repair
+// followed the replacement unit (warranty.FollowReplacementUnit), and the
+// adjudication still finds it on the old unit for a repair done by the day
+// it left. Rule 4: the plan owes labour 100.00 and the board 300.00.
+func TestClaimForARepairBeforeAnExchangeFindsThePlanThatMoved(t *testing.T) {
+	w := newWasherShop(t)
+	u, err := w.Customers.GetUnit(w.Ctx, w.Admin, w.unit)
+	require.NoError(t, err)
+	replacement := w.Unit(t, u.ModelID, "WSH-REPL-1", 0, "+86 139 0000 0001")
+	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+		moved, err := warranty.FollowReplacementUnit(w.Ctx, tx, w.unit, replacement, "", "statutory exchange (test)", "test")
+		require.Equal(t, []string{w.contract}, moved)
+		return err
+	}))
+
+	in := w.claim("EXT-BEFORE-SWAP", "power_surge")
+	in.OccurredOn = domaintest.Today(-1)
+	c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+	require.NoError(t, err)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
+	require.EqualValues(t, "extended_warranty", c.Decision.Basis)
+	require.Equal(t, w.contract, c.Decision.ContractID)
+	require.Equal(t, &tenants.Money{Amount: 40000, Currency: "CNY"}, c.TotalApproved)
 }

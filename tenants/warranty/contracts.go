@@ -100,12 +100,15 @@ const contractFrom = ` FROM contracts c JOIN coverage_plans p ON p.tenant_id = c
 // the statement's own reads of the table would see the row as it was.
 const cteFrom = ` FROM c JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id`
 
-func scanContract(row pgx.Row) (Contract, error) {
+func scanContract(row pgx.Row) (Contract, error) { return scanContractWith(row) }
+
+// scanContractWith scans a contract (contractColumns) and then extra.
+func scanContractWith(row pgx.Row, extra ...any) (Contract, error) {
 	var c Contract
 	dest := []any{&c.ID, &c.UnitID, &c.PlanID, &c.StorefrontID, &c.ExternalReference, &c.SoldOn, &c.Price.Amount, &c.Price.Currency,
 		&c.StartsOn, &c.EndsOn, &c.State, &c.StateReason, &c.StateChangedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.TestClockID}
 	pd, finish := planDest(&c.Plan)
-	if err := row.Scan(append(dest, pd...)...); err != nil {
+	if err := row.Scan(append(append(dest, pd...), extra...)...); err != nil {
 		return Contract{}, err
 	}
 	finish()
@@ -587,7 +590,8 @@ func EndForReplacedUnit(ctx context.Context, tx pg.TenantTx, unitID, reason, act
 // replacement unit, in the caller's transaction, keeping its dates, price
 // and state: the customer paid for the plan, and an exchange that is the
 // brand's duty does not take it away. Each move is a history row (the state
-// unchanged, the reason naming both units). except is a contract that does
+// unchanged, the reason naming both units, from_unit_id the unit it left:
+// QueueContractsMovedAway). except is a contract that does
 // not follow (the plan whose benefit the swap used; "" for none). It
 // returns the contracts it moved.
 func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacementID, except, reason, actor string) ([]string, error) {
@@ -608,8 +612,8 @@ func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacem
 	slices.SortFunc(ms, func(a, b moved) int { return strings.Compare(a.id, b.id) })
 	ids := make([]string, 0, len(ms))
 	for _, m := range ms {
-		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
-			VALUES ($1, $2, $3, $3, $4, $5)`, tx.TenantID, m.id, m.state, reason, actor); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, from_unit_id)
+			VALUES ($1, $2, $3, $3, $4, $5, $6)`, tx.TenantID, m.id, m.state, reason, actor, unitID); err != nil {
 			return nil, err
 		}
 		ids = append(ids, m.id)

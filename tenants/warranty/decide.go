@@ -122,6 +122,9 @@ type UnitRecords struct {
 	Unit      customers.Unit
 	Model     catalog.ProductModel
 	Contracts []Contract
+	// MovedAway are the contracts that left the unit for a replacement
+	// (read for claims only: QueueUnitRecordsSystem).
+	MovedAway []MovedContract
 	History   []customers.ServiceRecord
 }
 

@@ -1,6 +1,8 @@
 package warranty
 
 import (
+	"time"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -17,5 +19,35 @@ func QueueUnitRecordsSystem(b *pgx.Batch, tenantID, unitID string, r *UnitRecord
 	customers.QueueLoadUnitSystem(b, tenantID, unitID, &r.Unit)
 	catalog.QueueUnitModel(b, tenantID, unitID, &r.Model)
 	QueueUnitContracts(b, tenantID, unitID, &r.Contracts)
+	QueueContractsMovedAway(b, tenantID, unitID, &r.MovedAway)
 	customers.QueueLoadHistory(b, tenantID, unitID, &r.History)
+}
+
+// MovedContract is a contract that followed a replacement unit away from a
+// unit (FollowReplacementUnit), and when it left: it covered the unit until
+// then.
+type MovedContract struct {
+	Contract
+	LeftAt time.Time
+}
+
+// QueueContractsMovedAway queues on b the read of the contracts that left
+// unitID for a replacement unit, with when each left it (its first move
+// away from the unit), into out.
+func QueueContractsMovedAway(b *pgx.Batch, tenantID, unitID string, out *[]MovedContract) {
+	b.Queue(`SELECT `+contractColumns+`, m.left_at
+		FROM (SELECT contract_id, min(changed_at) AS left_at FROM contract_state_changes
+		      WHERE tenant_id = $1 AND from_unit_id = $2 GROUP BY contract_id) m
+		JOIN contracts c ON c.tenant_id = $1 AND c.id = m.contract_id
+		JOIN coverage_plans p ON p.tenant_id = c.tenant_id AND p.id = c.plan_id
+		ORDER BY c.starts_on, c.id`, tenantID, unitID).Query(func(rows pgx.Rows) error {
+		var err error
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MovedContract, error) {
+			var m MovedContract
+			c, err := scanContractWith(r, &m.LeftAt)
+			m.Contract = c
+			return m, err
+		})
+		return err
+	})
 }
