@@ -13,7 +13,6 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/payouts/calendar"
-	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // Event types of the holiday calendar.
@@ -60,14 +59,6 @@ func parseDay(loc, s string) (time.Time, error) {
 		return time.Time{}, tenants.InvalidMsg(loc, i18n.M("common.date"), s)
 	}
 	return d, nil
-}
-
-// AddBusinessDays returns the date n business days after from, skipping
-// weekends and the days isHoliday names: the entitlement engine's count
-// (entitlement.BusinessDaysAfter). With the tenant's holidays it is
-// calendar.WorkingDaysAfter, which payouts and decisions both use.
-func AddBusinessDays(from time.Time, n int, isHoliday func(time.Time) bool) time.Time {
-	return entitlement.BusinessDaysAfter(from, n, isHoliday)
 }
 
 // ListHolidays lists the tenant's holidays by date.

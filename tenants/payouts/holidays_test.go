@@ -7,9 +7,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-func TestAddBusinessDays(t *testing.T) {
+func TestBusinessDaysAfter(t *testing.T) {
 	t.Parallel()
 	day := func(s string) time.Time {
 		d, err := time.Parse(time.DateOnly, s)
@@ -49,7 +50,7 @@ func TestAddBusinessDays(t *testing.T) {
 				from, err = time.Parse(time.RFC3339, c.from)
 				require.NoError(t, err)
 			}
-			got := payouts.AddBusinessDays(from, c.n, c.holidays)
+			got := entitlement.BusinessDaysAfter(from, c.n, c.holidays)
 			require.Equal(t, c.want, got.Format(time.DateOnly))
 		})
 	}

@@ -77,27 +77,12 @@ type planChoice struct {
 	why       string
 }
 
-// swapCovers reports whether plan p swaps a unit whose fault has cause c,
-// as the entitlement engine's rules 4-7 do: the extended warranty a
-// performance or environmental fault, the swap-for-repair plan a
-// performance (hardware) fault, the accidental-damage plan accidental
-// damage, the no-reason plan environmental faults and accidental damage;
-// never a cause the plan excludes, human damage or force majeure.
+// swapCovers reports whether plan p swaps a unit whose fault has cause c:
+// the plan's kind covers the cause (entitlement.PlanCoversCause, the
+// engine's rules 4-7), and never a cause the plan excludes, human damage or
+// force majeure.
 func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
-	if c.NeverFree() || slices.Contains(p.Exclusions, string(c)) {
-		return false
-	}
-	switch p.Kind {
-	case warranty.KindExtendedWarranty:
-		return c == entitlement.CausePerformance || c.Environmental()
-	case warranty.KindSwapForRepair:
-		return c == entitlement.CausePerformance
-	case warranty.KindAccidentalDamage:
-		return c == entitlement.CauseAccidental
-	case warranty.KindNoReasonRepair:
-		return c == entitlement.CauseAccidental || c.Environmental()
-	}
-	return false
+	return !c.NeverFree() && !slices.Contains(p.Exclusions, string(c)) && entitlement.PlanCoversCause(string(p.Kind), c)
 }
 
 // choosePlan picks, among the unit's plans in force on today for its

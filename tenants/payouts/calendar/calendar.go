@@ -83,10 +83,6 @@ func Load(ctx context.Context, tx pg.TenantTx, from time.Time, n int) (Calendar,
 	}
 }
 
-// IsHoliday reports whether d is one of the tenant's holidays (a weekday
-// or not).
-func (c Calendar) IsHoliday(d time.Time) bool { return c.days[d.Format(time.DateOnly)] == KindHoliday }
-
 // IsWorkingDay reports whether d is worked: a make-up working day the
 // tenant set (a Saturday or Sunday, 调休), else Monday to Friday unless it
 // is a holiday.

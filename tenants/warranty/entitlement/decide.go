@@ -629,7 +629,7 @@ func (e *engine) extended(c *Contract) {
 		e.traceMsg(rule, false, why)
 		return
 	}
-	if e.cause != CausePerformance && !e.cause.Environmental() {
+	if !PlanCoversCause(KindExtendedWarranty, e.cause) {
 		e.tracem(rule, false, "entitlement.r4.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
@@ -656,7 +656,7 @@ func (e *engine) accidental(c *Contract) {
 		e.traceMsg(rule, false, why)
 		return
 	}
-	if e.cause != CauseAccidental {
+	if !PlanCoversCause(KindAccidentalDamage, e.cause) {
 		e.tracem(rule, false, "entitlement.r5.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
@@ -686,7 +686,7 @@ func (e *engine) swapPlan(c *Contract) {
 		e.traceMsg(rule, false, why)
 		return
 	}
-	if e.cause != CausePerformance {
+	if !PlanCoversCause(KindSwapForRepair, e.cause) {
 		e.tracem(rule, false, "entitlement.r6.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}
@@ -719,7 +719,7 @@ func (e *engine) noReason(c *Contract) {
 		e.traceMsg(rule, false, why)
 		return
 	}
-	if !e.cause.Environmental() && e.cause != CauseAccidental {
+	if !PlanCoversCause(KindNoReasonRepair, e.cause) {
 		e.tracem(rule, false, "entitlement.r7.not_cause", "Contract", c.ID, "Cause", string(e.cause))
 		return
 	}

@@ -89,6 +89,27 @@ const (
 	KindNoReasonRepair   = "no_reason_repair"
 )
 
+// PlanCoversCause reports whether a plan of kind (a contract kind) covers a
+// fault of cause c at all, before its terms, categories and dates: the
+// extended warranty (rule 4) a performance or environmental fault, the
+// accidental-damage plan (rule 5) accidental damage, the swap-for-repair
+// plan (rule 6) a performance fault, the no-reason repair plan (rule 7) an
+// environmental fault or accidental damage. The engine's rules and the
+// swap's choice of plan both ask it.
+func PlanCoversCause(kind string, c Cause) bool {
+	switch kind {
+	case KindExtendedWarranty:
+		return c == CausePerformance || c.Environmental()
+	case KindAccidentalDamage:
+		return c == CauseAccidental
+	case KindSwapForRepair:
+		return c == CausePerformance
+	case KindNoReasonRepair:
+		return c.Environmental() || c == CauseAccidental
+	}
+	return false
+}
+
 // Contract states; only active contracts cover anything.
 const (
 	StatePending   = "pending"
