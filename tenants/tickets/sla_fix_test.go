@@ -76,8 +76,9 @@ func TestSLAFixCancelledAfterTheDeadlineIsABreach(t *testing.T) {
 // (node manager) the policy's escalation minutes (60) later, level 3
 // (brand) another 60 later; each level recorded once, with its timeline
 // entry and ticket.sla_breached event. Advanced 90 minutes past it: levels
-// 1 and 2. Advanced exactly 60 minutes past it: level 1 only (live, the
-// sweep records level 1 after the deadline, so level 2 falls due after).
+// 1 and 2, and level 3 still falls due 120 minutes after the deadline (not
+// 60 minutes after the late check that caught up: 150). Advanced 59
+// minutes past it: level 1 only.
 func TestSLAFixClockAdvanceCatchesUpOnEscalation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -147,11 +148,18 @@ func TestSLAFixClockAdvanceCatchesUpOnEscalation(t *testing.T) {
 	require.Equal(t, 2, sweep(due.Add(90*time.Minute)))
 	require.Equal(t, []string{"1:dispatcher", "2:node_manager"}, levels(ninety))
 	require.Equal(t, 2, count(`SELECT escalation_level FROM tickets WHERE tenant_id = $1 AND id = $2`, ninety))
+	require.Equal(t, 1, count(`SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = $2 AND sla_check_at = $3`,
+		ninety, due.Add(120*time.Minute)), "level 3 on the deadline's schedule")
+	require.Equal(t, 0, sweep(due.Add(119*time.Minute)))
+	require.Equal(t, 1, sweep(due.Add(120*time.Minute)))
+	require.Equal(t, []string{"1:dispatcher", "2:node_manager", "3:brand"}, levels(ninety))
 	require.NoError(t, pg.InTenantTx(testCtx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
 		_, err := tx.Exec(testCtx, `UPDATE tickets SET test_clock_id = CASE id WHEN $3 THEN $4 END
 			WHERE tenant_id = $1 AND id = ANY ($2)`, tx.TenantID, []string{ninety, sixty}, sixty, clock)
 		return err
 	}))
-	require.Equal(t, 1, sweep(due.Add(60*time.Minute)))
+	require.Equal(t, 1, sweep(due.Add(59*time.Minute)))
 	require.Equal(t, []string{"1:dispatcher"}, levels(sixty))
+	require.Equal(t, 1, count(`SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = $2 AND sla_check_at = $3`,
+		sixty, due.Add(60*time.Minute)), "level 2 the escalation minutes after the deadline")
 }

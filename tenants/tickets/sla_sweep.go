@@ -181,21 +181,14 @@ type forced struct {
 	level int
 }
 
-// breachState is where a deadline's breaches stand: the highest level
-// recorded and when it was.
-type breachState struct {
-	level int
-	at    time.Time
-}
-
 type deadlineKey struct {
 	sla SLA
 	due int64 // Unix microseconds
 }
 
 // checkSLA checks ticket id's running deadlines at now, in one tenant
-// transaction: each deadline due (at its time for level 1, the escalation
-// minutes after its last breach for each next level) is breached at its
+// transaction: each deadline due (at its time for level 1, each next level
+// the escalation minutes after the one before fell due) is breached at its
 // next level, and at each further level that fell due since (a late
 // check catches up). With only set (CheckTimer), only that deadline is breached,
 // at that level, and now becomes the ticket's test clock's time if it has
@@ -225,17 +218,17 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 				&st.FirstContactDueAt, &st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt,
 				&windowStart, &clock)
 		})
-		past := map[deadlineKey]breachState{}
-		b.Queue(`SELECT sla, due_at, max(level), max(breached_at) FROM ticket_sla_breaches
+		past := map[deadlineKey]int{} // the highest level recorded
+		b.Queue(`SELECT sla, due_at, max(level) FROM ticket_sla_breaches
 			WHERE tenant_id = $1 AND ticket_id = $2 GROUP BY sla, due_at`, tx.TenantID, id).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var sla SLA
-				var due, at time.Time
+				var due time.Time
 				var level int
-				if err := rows.Scan(&sla, &due, &level, &at); err != nil {
+				if err := rows.Scan(&sla, &due, &level); err != nil {
 					return err
 				}
-				past[deadlineKey{sla, due.UnixMicro()}] = breachState{level: level, at: at}
+				past[deadlineKey{sla, due.UnixMicro()}] = level
 			}
 			return rows.Err()
 		})
@@ -256,13 +249,17 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			}
 		}
 		escalate := minutes(pol.EscalationMinutes)
-		// upcoming is a deadline's next breach: level 1 at the deadline,
-		// then each level the escalation minutes after the last one.
-		upcoming := func(bs breachState, d Deadline) (int, time.Time) {
-			if bs.level == 0 {
-				return 1, d.DueAt
-			}
-			return bs.level + 1, bs.at.Add(escalate)
+		// upcoming is a deadline's next breach. The levels fall due on the
+		// deadline's own schedule: level 1 at the deadline, each next level
+		// the escalation minutes after the one before fell due (level 3 of
+		// a 60-minute policy two hours after the deadline), whenever a
+		// check recorded them. A check that comes late (a test clock
+		// advanced days past the deadline, a sweep that did not run, a
+		// ticket a change held) catches up on the levels live time would
+		// have reached, and the next level stays where live time puts it,
+		// not the escalation minutes after the late check.
+		upcoming := func(recorded int, d Deadline) (int, time.Time) {
+			return recorded + 1, d.DueAt.Add(time.Duration(recorded) * escalate)
 		}
 		r.tx, r.ticketID, r.now = tx, id, now
 		// What the breaches leave behind, and the ticket's escalation level
@@ -273,7 +270,7 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			raised int // the highest level recorded now
 		)
 		for _, d := range runningDeadlines(r.state, st, windowStart) {
-			bs := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
+			recordedLevel := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
 			record := func(level int) error {
 				r.sla, r.dueAt, r.level = d.SLA, d.DueAt, level
 				recorded, err := s.breach(ctx, &r, trail)
@@ -283,8 +280,8 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 				if recorded {
 					breaches++
 					raised = max(raised, level)
-					bs = breachState{level: max(bs.level, level), at: now}
 				}
+				recordedLevel = max(recordedLevel, level) // now, or by an earlier check
 				return nil
 			}
 			if only != nil { // the deadline asked for, at its level; no other
@@ -294,27 +291,18 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 					}
 				}
 			} else {
-				// Every level due by now, in order, each once: a check that
-				// comes late (a test clock advanced days past the deadline,
-				// a sweep that did not run) catches up on the levels live
-				// time would have reached. A level caught up on falls due
-				// the escalation minutes after the one before it fell due,
-				// not after this check recorded it; live, the sweep records
-				// a level after it falls due, so the next one falls due
-				// strictly after: a caught-up level due exactly now waits.
-				fell := bs // the last level and when it fell due
-				for first := true; ; first = false {
-					level, due := upcoming(fell, d)
-					if level > MaxEscalationLevel || due.After(now) || (!first && due.Equal(now)) {
+				// Every level due by now, in order, each once.
+				for {
+					level, due := upcoming(recordedLevel, d)
+					if level > MaxEscalationLevel || due.After(now) {
 						break
 					}
 					if err := record(level); err != nil {
 						return err
 					}
-					fell = breachState{level: level, at: due}
 				}
 			}
-			if level, due := upcoming(bs, d); level <= MaxEscalationLevel && (next == nil || due.Before(*next)) {
+			if level, due := upcoming(recordedLevel, d); level <= MaxEscalationLevel && (next == nil || due.Before(*next)) {
 				next = &due
 			}
 		}

@@ -201,15 +201,16 @@ func TestCheckTimer(t *testing.T) {
 		require.Contains(t, data, "storefront_id")
 		require.Nil(t, data["storefront_id"])
 
-		// The next level checks the same deadline, an escalation period later.
-		b.requireCheckAt(t, p.TenantID, id, ptr(at.Add(60*time.Minute)), "the node manager's level, although the check ran twice")
+		// The next level checks the same deadline an escalation period after
+		// it (not after the check that recorded level 1, a second later).
+		b.requireCheckAt(t, p.TenantID, id, ptr(due.Add(60*time.Minute)), "the node manager's level, although the check ran twice")
 
 		// Level 2 then level 3, and no level 4.
 		svc2 := b.service(at.Add(60 * time.Minute))
 		breached, err = svc2.CheckTimer(ctx, p.TenantID, id, tickets.SLAFirstContact, due, 2)
 		require.NoError(t, err)
 		require.True(t, breached)
-		b.requireCheckAt(t, p.TenantID, id, ptr(at.Add(120*time.Minute)), "the brand's level")
+		b.requireCheckAt(t, p.TenantID, id, ptr(due.Add(120*time.Minute)), "the brand's level")
 		svc3 := b.service(at.Add(120 * time.Minute))
 		breached, err = svc3.CheckTimer(ctx, p.TenantID, id, tickets.SLAFirstContact, due, 3)
 		require.NoError(t, err)
@@ -340,28 +341,30 @@ func TestSweepSLA(t *testing.T) {
 	}
 
 	// The route deadline breaches at level 1; the next check is the first
-	// contact's deadline, before the route's level 2 (an hour after the breach).
+	// contact's deadline, when the route's level 2 also falls due (an hour
+	// after the route's deadline, not after the sweep that recorded level 1).
 	require.Equal(t, 1, sweep(due.Add(time.Second)))
 	require.Equal(t, 0, sweep(due.Add(time.Second)), "a rerun records nothing")
 	require.Equal(t, 1, levels(id, "route"))
 	b.requireCheckAt(t, p.TenantID, id, &fc)
 	require.Equal(t, 1, queryInt(t, b, p.TenantID, `SELECT escalation_level FROM tickets WHERE tenant_id = $1 AND id = $2`, id))
 
-	// The first contact met meanwhile: nothing breaches at its deadline; the
-	// next check is the route's level 2.
+	// The first contact met meanwhile: nothing breaches at its deadline but
+	// the route's level 2; the next check is the route's level 3.
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
 		_, err := tx.Exec(ctx, `UPDATE tickets SET first_contact_due_at = NULL WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id)
 		return err
 	}))
-	require.Equal(t, 0, sweep(fc))
-	b.requireCheckAt(t, p.TenantID, id, ptr(due.Add(time.Second+time.Hour)))
+	require.Equal(t, 1, sweep(fc))
+	require.Equal(t, 2, levels(id, "route"))
+	b.requireCheckAt(t, p.TenantID, id, ptr(due.Add(2*time.Hour)))
 
 	// No sweep until the completion deadline, two hours on: it catches up
-	// on the route's levels 2 and 3 (due an hour and two after its level 1,
-	// as live sweeps would have recorded them) and breaches the completion
-	// at level 1; an hour later the completion's level 2, then its level 3,
-	// and nothing more.
-	require.Equal(t, 3, sweep(done))
+	// on the route's level 3 (due two hours after its deadline, as a live
+	// sweep would have recorded it) and breaches the completion at level 1;
+	// an hour later the completion's level 2, then its level 3, and
+	// nothing more.
+	require.Equal(t, 2, sweep(done))
 	b.requireCheckAt(t, p.TenantID, id, ptr(done.Add(time.Hour)))
 	require.Equal(t, 1, sweep(done.Add(time.Hour)))
 	require.Equal(t, 1, sweep(done.Add(2*time.Hour)))
@@ -393,8 +396,8 @@ func TestSweepSLA(t *testing.T) {
 	require.Equal(t, 0, sweep(done.Add(2*time.Hour)), "held by a change: skipped")
 	b.requireCheckAt(t, p.TenantID, held, &done)
 	require.NoError(t, lock.Rollback(ctx))
-	require.Equal(t, 2, sweep(done.Add(2*time.Hour)), "released: swept, two hours late: levels 1 and 2 (due an hour after the deadline)")
-	require.Equal(t, 2, levels(held, "route"))
+	require.Equal(t, 3, sweep(done.Add(2*time.Hour)), "released: swept two hours late: levels 1, 2 and 3 (due at the deadline, an hour and two hours after it)")
+	require.Equal(t, 3, levels(held, "route"))
 
 	// The clock's ticket breaches on the clock's time.
 	n, err := b.service(done).SweepClockSLA(testCtx, p.TenantID, clock, due.Add(-time.Second))
@@ -436,7 +439,7 @@ func TestSweepSLAPages(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, n+1, breaches)
 	require.Equal(t, n+1, queryInt(t, b, p.TenantID, `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND id = ANY ($2) AND sla_check_at = $3`,
-		ids, at.Add(time.Hour)), "every one's next check is its level 2")
+		ids, due.Add(time.Hour)), "every one's next check is its level 2, an hour after the deadline")
 }
 
 func ptr[T any](v T) *T { return &v }
