@@ -43,7 +43,7 @@ type ClaimSubmission struct {
 type NewClaim struct {
 	Kind       Kind   `json:"kind" enum:"warranty,extended_warranty,accidental_damage,swap_for_repair,no_reason_repair,reimbursement" doc:"What the claim is paid under; reimbursement is a repair point asking the brand for in-warranty labor and parts." example:"extended_warranty"`
 	UnitID     string `json:"unit_id" maxLength:"64" doc:"The unit; a storefront key may claim only for units its storefront sold." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
-	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's contract the claim is under, for plan claims; default: the one the entitlement engine picks." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The contract the claim is under, for plan claims: one that covered the unit on occurred_on (on the unit now, or moved to a replacement unit by an exchange on or after that day); default: the one the entitlement engine picks." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	NodeID     string `json:"node_id,omitempty" maxLength:"64" doc:"Reimbursement filed by the brand for a repair point: the node. A node-scoped key always files for its own node." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	Reference  string `json:"reference" minLength:"1" maxLength:"64" doc:"Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409." example:"TM-CLM-000123"`
 	ClaimSubmission
@@ -54,6 +54,9 @@ type unitReads struct {
 	settings  pg.TenantSettings
 	unit      customers.Unit
 	contracts []warranty.Contract
+	// movedAway are the contracts that left the unit for a replacement
+	// unit (read with contracts, for a named contract only).
+	movedAway []warranty.MovedContract
 	// catalog are the parts the submission's lines name (queueParts);
 	// parts are they matched against the unit's model (matchParts).
 	catalog []catalog.Part
@@ -305,8 +308,9 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		}
 		if unitValid {
 			queueUnitReads(b, tx.TenantID, &p, in.UnitID, in.Kind, &in.ClaimSubmission, &r)
-			if in.ContractID != "" { // only a named contract is checked
+			if in.ContractID != "" { // only a named contract is checked (namedContract)
 				warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
+				warranty.QueueContractsMovedAway(b, tx.TenantID, in.UnitID, &r.movedAway)
 			}
 		}
 		var err error
@@ -337,12 +341,12 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		today := r.settings.Today(s.now())
 		var contract *string
 		if in.ContractID != "" {
-			i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == in.ContractID })
+			ct, found := namedContract(r, in.ContractID, in.OccurredOn)
 			switch {
-			case i < 0:
+			case !found:
 				v.AddMsg("contract_id", i18n.M("claims.no_such_contract"), in.ContractID)
-			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(r.contracts[i].Plan.Kind) != string(in.Kind):
-				v.AddMsg("contract_id", i18n.M("claims.contract_kind_mismatch", "Contract", string(r.contracts[i].Plan.Kind), "Kind", string(in.Kind)), in.ContractID)
+			case in.Kind != KindWarranty && in.Kind != KindReimbursement && string(ct.Plan.Kind) != string(in.Kind):
+				v.AddMsg("contract_id", i18n.M("claims.contract_kind_mismatch", "Contract", string(ct.Plan.Kind), "Kind", string(in.Kind)), in.ContractID)
 			default:
 				contract = &in.ContractID
 			}
@@ -394,6 +398,25 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		return nil
 	})
 	return out, created, pg.Translate(err)
+}
+
+// namedContract is the contract id a claim names, when it covered the unit
+// on the repair's day (occurredOn): one on the unit now, or one that left it
+// for a replacement unit (an exchange the brand owed) on or after that day,
+// as the adjudication counts it (engineInput). One that left before the
+// repair was on the other unit then; another unit's, or another tenant's,
+// is not found. An occurredOn that is not a date is refused at its own
+// field, not here.
+func namedContract(r unitReads, id, occurredOn string) (warranty.Contract, bool) {
+	if i := slices.IndexFunc(r.contracts, func(c warranty.Contract) bool { return c.ID == id }); i >= 0 {
+		return r.contracts[i], true
+	}
+	for _, m := range r.movedAway {
+		if m.ID == id && (!isDate(occurredOn) || occurredOn <= m.LeftAt.In(r.settings.Location).Format(time.DateOnly)) {
+			return m.Contract, true
+		}
+	}
+	return warranty.Contract{}, false
 }
 
 // checkSubmitter checks what the submitter may file (kind, node_id) and
