@@ -32,7 +32,8 @@ func (s *Server) registerTicketKinds() {
 			"ticket's date: the stored decision lists the remedies allowed, the freight payer and the trace.",
 		s.deps.Tickets.Inspect)
 	registerTicketAction(s, authz.TicketsWork, "recordTicketOutcome", "outcome", "Record the return's or exchange's outcome",
-		"refund: a payout to the customer of the purchase price or less (more is 422 on body.refund.amount); the unit's "+
+		"refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no "+
+			"deduction: any other amount is 422 on body.refund.amount); the unit's "+
 			"plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment "+
 			"registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules "+
 			"are recorded. Freight goes to whoever the engine names. The ticket completes.",

@@ -436,7 +436,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 // OutcomeInput is the outcome of a return or exchange.
 type OutcomeInput struct {
 	Outcome string         `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded." example:"refund"`
-	Refund  *tenants.Money `json:"refund,omitempty" doc:"The refund; default the purchase price; never more."`
+	Refund  *tenants.Money `json:"refund,omitempty" doc:"The refund: the purchase price, its default. A return the engine allows (statutory or seven-day no-reason) refunds the price paid in full: less or more is 422."`
 	Note    string         `json:"note,omitempty" maxLength:"500" doc:"Remarks." example:"七天无理由退货"`
 }
 
@@ -450,7 +450,9 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 }
 
 // RecordOutcome settles an inspected return or exchange. A refund is a
-// payout to the customer (refundPayer: the storefront for a no-reason return, else the brand; due in the default business
+// payout to the customer of the price paid, in full (no return the seeds
+// allow takes a deduction; a lower refund is invalid at refund.amount)
+// (refundPayer: the storefront for a no-reason return, else the brand; due in the default business
 // days), ends the unit's plans and joins its history as a return; an
 // exchange requests a swap (statutory exchange), which registers the
 // replacement and ends the plans when fulfilled (the replaced unit keeps
@@ -489,10 +491,16 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 				if in.Refund.Amount > amount.Amount {
 					return tenants.InvalidMsg("refund.amount", i18n.M("tickets.exceeds_purchase_price", "Price", int(amount.Amount)), in.Refund.Amount)
 				}
-				if in.Refund.Amount <= 0 {
-					return tenants.InvalidMsg("refund.amount", i18n.M("common.must_be_positive"), in.Refund.Amount)
+				// Seed 000 (符合退机或换机条件的…应按用户要求给予退机) and
+				// rule 1: a statutory return gives back the price paid;
+				// seed 002's seven-day no-reason return takes back a unit
+				// fit for resale (关于二次销售: the engine refuses one that
+				// is not) and names no deduction, the buyer bearing only
+				// the freight. Every return the engine allows refunds the
+				// price paid in full.
+				if in.Refund.Amount < amount.Amount {
+					return tenants.InvalidMsg("refund.amount", i18n.M("tickets.refund_full_price", "Basis", string(r.Basis), "Price", int(amount.Amount)), in.Refund.Amount)
 				}
-				amount = *in.Refund
 			}
 			po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")",

@@ -2854,6 +2854,7 @@ const (
 	MessageCodeTicketsProductLocationRequired                     MessageCode = "tickets.product_location_required"
 	MessageCodeTicketsReferenceConflict                           MessageCode = "tickets.reference_conflict"
 	MessageCodeTicketsReferenceUsed                               MessageCode = "tickets.reference_used"
+	MessageCodeTicketsRefundFullPrice                             MessageCode = "tickets.refund_full_price"
 	MessageCodeTicketsRefusableRemedies                           MessageCode = "tickets.refusable_remedies"
 	MessageCodeTicketsRemedyNotRefusable                          MessageCode = "tickets.remedy_not_refusable"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
@@ -4692,6 +4693,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsReferenceConflict:
 		return true
 	case MessageCodeTicketsReferenceUsed:
+		return true
+	case MessageCodeTicketsRefundFullPrice:
 		return true
 	case MessageCodeTicketsRefusableRemedies:
 		return true
@@ -9843,8 +9846,7 @@ type Diagnosis struct {
 	Repairable bool `json:"repairable"`
 
 	// Uncertain The technician is not sure of the fix: the callback comes sooner.
-	Uncertain          *bool  `json:"uncertain,omitempty"`
-	WarrantyCardCharge *Money `json:"warranty_card_charge,omitempty"`
+	Uncertain *bool `json:"uncertain,omitempty"`
 }
 
 // DispatchDecision defines model for DispatchDecision.
