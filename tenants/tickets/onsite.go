@@ -44,14 +44,18 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" {
 		visit.RepeatVisitByNetwork = true // Midea promise 2: delivery not in sync is the network's doing
 	}
+	// The warranty card's charge caps a price-list charge (rule 2: the
+	// lower of the two), at diagnosis and again at completion.
 	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: visit,
-		Fault: warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable}}
+		Fault:      warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable},
+		CardCharge: d.WarrantyCardCharge}
 	// The decision is the brand's: decide with the tenant's whole view.
 	e, err := warranty.DecideSystemTx(ctx, c.tx, req, c.now)
 	if err != nil {
-		// Problems with the fault are about the diagnosis in this request;
-		// the decision's date is the ticket's day.
-		return e, servicedBeforePurchase(tenants.Relocate(err, "fault.", "diagnosis."), "date")
+		// Problems with the fault and the card's charge are about the
+		// diagnosis in this request; the decision's date is the ticket's day.
+		err = tenants.Relocate(tenants.Relocate(err, "fault.", "diagnosis."), "warranty_card_charge", "diagnosis.warranty_card_charge")
+		return e, servicedBeforePurchase(err, "date")
 	}
 	return e, nil
 }

@@ -95,6 +95,9 @@ type Diagnosis struct {
 	Notes          string   `json:"notes,omitempty" maxLength:"2000" doc:"Free-text findings." example:"电机轴承磨损"`
 	Repairable     bool     `json:"repairable" doc:"Whether the unit can be repaired here; an unrepairable unit goes to a swap request." example:"true"`
 	Uncertain      bool     `json:"uncertain,omitempty" doc:"The technician is not sure of the fix: the callback comes sooner." example:"false"`
+	// WarrantyCardCharge is kept with the diagnosis: the completion's
+	// charges are decided with it again.
+	WarrantyCardCharge *tenants.Money `json:"warranty_card_charge,omitempty" doc:"What the customer's warranty card (保修证) says this work costs, when it states a charge: where the price list charges the customer more, the customer pays the card's amount and the brand the difference (rule 2: the lower of the two), at diagnosis and at completion."`
 }
 
 // Signoff is the customer's sign-off.

@@ -9846,7 +9846,8 @@ type Diagnosis struct {
 	Repairable bool `json:"repairable"`
 
 	// Uncertain The technician is not sure of the fix: the callback comes sooner.
-	Uncertain *bool `json:"uncertain,omitempty"`
+	Uncertain          *bool  `json:"uncertain,omitempty"`
+	WarrantyCardCharge *Money `json:"warranty_card_charge,omitempty"`
 }
 
 // DispatchDecision defines model for DispatchDecision.

@@ -9677,6 +9677,8 @@ export interface components {
              * @example false
              */
             uncertain?: boolean;
+            /** @description What the customer's warranty card (保修证) says this work costs, when it states a charge: where the price list charges the customer more, the customer pays the card's amount and the brand the difference (rule 2: the lower of the two), at diagnosis and at completion. */
+            warranty_card_charge?: components["schemas"]["Money"];
         };
         DispatchDecision: {
             /**
