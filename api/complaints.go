@@ -181,8 +181,8 @@ func (s *Server) registerComplaints() {
 		Summary: "Resolve a complaint", Tags: tags,
 		Description: "open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer " +
 			"then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding " +
-			"(upheld: true) a licence, overcharge or conduct complaint against a completed ticket applies the matching " +
-			"service promise (rule 8) in the same transaction: the ticket's charges are waived (the brand pays; " +
+			"(upheld: true) an attitude, licence, overcharge or conduct complaint against a completed ticket applies the " +
+			"matching service promise (rule 8, Midea promise 3; attitude and conduct: conduct_breach) in the same transaction: the ticket's charges are waived (the brand pays; " +
 			"ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 " +
 			"business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. " +
 			"An upheld conduct complaint names the breach (422 on body.breach).",

@@ -45,7 +45,8 @@ func resolveComplaint(t *testing.T, env *apitest.Env, key, id string, body map[s
 
 // TestUpheldComplaintWaivesAndRefunds: rule 8 and Midea's promise 3 make
 // the service free when the technician showed no licence, charged beyond
-// the price list or breached the conduct standard. Found after the
+// the price list, breached the conduct standard, or served with a bad
+// attitude or passed the buck (服务态度差、推诿不一票到底). Found after the
 // service, an upheld complaint of the matching category waives the
 // charges (the brand pays them, as for every service promise) and refunds
 // the customer what they paid, once.
@@ -132,8 +133,8 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		assert.Len(t, r.JSON(t)["completion"].(map[string]any)["waivers"], 2)
 	})
 
-	t.Run("OverchargeAndLicenceRefundWhatWasPaid", func(t *testing.T) {
-		for i, cat := range []string{"overcharge", "licence"} {
+	t.Run("AttitudeOverchargeAndLicenceRefundWhatWasPaid", func(t *testing.T) {
+		for i, cat := range []string{"overcharge", "licence", "attitude"} {
 			id, unit := chargedRepair(t, env, clock, d, agent, "CMW-000"+string(rune('2'+i)), start)
 			cmp := fileComplaint(t, env, agent, id, cat)
 			r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
@@ -150,6 +151,14 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 			assert.EqualValues(t, 0, customer, cat)
 			assert.EqualValues(t, 17000, brand, cat)
 			assert.EqualValues(t, 0, plan, cat)
+			if cat == "attitude" {
+				assert.Equal(t, "conduct_breach", r.JSON(t)["waiver"], "promise 3's conduct clause")
+				// once: a second upheld attitude complaint refunds nothing more
+				r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "attitude"), map[string]any{"resolution": "再次核实属实", "upheld": true})
+				require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+				assert.Nil(t, r.JSON(t)["refund_payout_id"])
+				assert.Len(t, unitPayouts(t, env, d.AdminKey, unit), 1, "one refund of 170.00")
+			}
 		}
 	})
 
@@ -158,8 +167,12 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		r := resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "conduct"), map[string]any{"resolution": "经核实不属实"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Nil(t, r.JSON(t)["waiver"])
-		r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "attitude"), map[string]any{"resolution": "已致歉", "upheld": true})
+		r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "attitude"), map[string]any{"resolution": "经核实不属实"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Nil(t, r.JSON(t)["waiver"], "a rejected attitude complaint waives nothing")
+		r = resolveComplaint(t, env, agent, fileComplaint(t, env, agent, id, "quality"), map[string]any{"resolution": "已返修", "upheld": true})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Nil(t, r.JSON(t)["waiver"], "quality is no service promise")
 		assert.Nil(t, r.JSON(t)["refund_payout_id"])
 		assert.Empty(t, unitPayouts(t, env, d.AdminKey, unit))
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)

@@ -175,15 +175,15 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // ResolveWith records how an unresolved complaint was resolved: open |
 // investigating | reopened → resolved. The customer then rates it.
 //
-// Upholding a waiving complaint (licence, overcharge, conduct; Waivers)
-// against a ticket applies the service promise to the ticket's settled
-// charges in the same transaction (tickets.WaiveChargesTx): the service is
-// free, the brand pays, and what the customer had paid is refunded as a
-// payout to the customer (Deps.Refund). It happens once: the ticket
-// carries each promise once and a complaint refunds at most once, so a
-// second complaint, or a reopened one resolved again, refunds nothing
-// more. The ticket must have been completed (409 otherwise: before
-// completion the visit report records it). An upheld conduct complaint
+// Upholding a waiving complaint (attitude, licence, overcharge, conduct;
+// Waivers) against a ticket applies the service promise to the ticket's
+// settled charges in the same transaction (tickets.WaiveChargesTx): the
+// service is free, the brand pays, and what the customer had paid is
+// refunded as a payout to the customer (Deps.Refund). It happens once:
+// the ticket carries each promise once and a complaint refunds at most
+// once, so a second complaint, or a reopened one resolved again, refunds
+// nothing more. The ticket must have been completed (409 otherwise:
+// before completion the visit report records it). An upheld conduct complaint
 // names its breach (422 on breach); a breach on anything else is
 // refused the same way.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // Service is the complaints context's entry point. Each exported method runs
@@ -87,14 +88,14 @@ type Category string
 
 // Complaint categories.
 const (
-	CategoryLate     Category = "late"
-	CategoryAttitude Category = "attitude"
-	CategoryFee      Category = "fee"
-	CategoryQuality  Category = "quality"
-	CategoryRepeat   Category = "repeat"
-	CategoryOther    Category = "other"
+	CategoryLate    Category = "late"
+	CategoryFee     Category = "fee"
+	CategoryQuality Category = "quality"
+	CategoryRepeat  Category = "repeat"
+	CategoryOther   Category = "other"
 	// The waiving categories: upheld on a completed ticket, each makes the
 	// service free (rule 8) and refunds what the customer paid.
+	CategoryAttitude   Category = "attitude"   // non-standard service, a bad attitude, buck-passing (推诿)
 	CategoryLicence    Category = "licence"    // licence not shown, or not the technician's
 	CategoryOvercharge Category = "overcharge" // charges beyond the price list
 	CategoryConduct    Category = "conduct"    // a serious conduct breach (Breaches)
@@ -105,22 +106,29 @@ var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, Categor
 	CategoryLicence, CategoryOvercharge, CategoryConduct}
 
 // Waivers maps each waiving category to the service promise (rule 8) that
-// upholding it applies.
+// upholding it applies. Midea's promise 3 (seed 003) makes the service
+// free for 服务不规范、服务态度差、推诿不一票到底 in the same clause as the
+// conduct standard the checklist's breaches name, so an upheld attitude
+// complaint applies conduct_breach: the ticket carries that promise once,
+// whichever complaint or checklist found it, and a reopened ticket's
+// service stays free (tickets.WaiveChargesTx).
 var Waivers = map[Category]string{
+	CategoryAttitude:   "conduct_breach",
 	CategoryLicence:    "licence_not_shown",
 	CategoryOvercharge: "charge_beyond_price_list",
 	CategoryConduct:    "conduct_breach",
 }
 
 // Breaches are the serious conduct breaches of the visit standard: drinking,
-// smoking or eating at the customer's, accepting gifts, and refusing to see
-// the service through.
-var Breaches = []string{"drinking", "smoking", "eating", "accepting_gifts", "abandoned_service"}
+// smoking or eating at the customer's, accepting gifts, and abandoning the
+// service (refusing to see it through). The visit checklist reports the
+// same ones (tickets.ConductBreaches).
+var Breaches = tickets.ConductBreaches
 
 // ResolveInput is how a complaint was resolved.
 type ResolveInput struct {
 	Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
-	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding a licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8: licence_not_shown, charge_beyond_price_list, conduct_breach): the customer's charges move to the brand and what the customer paid is refunded as a payout, once." example:"true"`
+	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise." example:"true"`
 	Breach     string `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"For an upheld conduct complaint (required then): the breach found." example:"smoking"`
 }
 
@@ -221,7 +229,7 @@ type NewComplaint struct {
 	NodeID       string   `json:"node_id,omitempty" maxLength:"64" doc:"The node complained about; default: the ticket's node, else the technician's." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID string   `json:"technician_id,omitempty" maxLength:"64" doc:"The technician complained about; default: the ticket's technician." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CustomerID   string   `json:"customer_id,omitempty" maxLength:"64" doc:"The complaining customer; default: the ticket's customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about. licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, refusing to see the service through) waive the service's charges when upheld." example:"late"`
+	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about. attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld." example:"late"`
 	Severity     Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium." example:"high"`
 	Description  string   `json:"description" minLength:"1" maxLength:"2000" doc:"The customer's complaint in their words." example:"师傅迟到两个小时且未提前联系"`
 }

@@ -34,8 +34,13 @@ var VisitExceptions = []string{ExceptionNotHome, ExceptionEntryRefused, Exceptio
 
 // Conduct breaches the technician's checklist may report (Midea's "four
 // don'ts" and "one ticket to the end"): each is serious and makes the
-// service free (rule 8, Midea promise 3).
-var ConductBreaches = []string{"drinking", "smoking", "eating", "accepted_gift", "refused_to_finish"}
+// service free (rule 8, Midea promise 3). An upheld conduct complaint
+// names the same breaches (complaints.Breaches).
+var ConductBreaches = []string{"drinking", "smoking", "eating", "accepting_gifts", "abandoned_service"}
+
+// ConductBreachAliases are the names the checklist first published for
+// two of ConductBreaches; still accepted, recorded under the shared name.
+var ConductBreachAliases = map[string]string{"accepted_gift": "accepting_gifts", "refused_to_finish": "abandoned_service"}
 
 // VisitChecklist is what the technician states about the visit, confirmed
 // by the customer or found by an audit: a failed item makes the service
@@ -45,7 +50,7 @@ type VisitChecklist struct {
 	LicenceShown           bool     `json:"licence_shown" doc:"The technician showed a service licence (上岗证). false: the service is free." example:"true"`
 	LicenceMatches         bool     `json:"licence_matches" doc:"The licence shown is the technician's own (人证相符). false: the service is free." example:"true"`
 	ChargesWithinPriceList bool     `json:"charges_within_price_list" doc:"Everything charged is within the price list shown. false: the service is free." example:"true"`
-	ConductBreaches        []string `json:"conduct_breaches,omitempty" maxItems:"5" enum:"drinking,smoking,eating,accepted_gift,refused_to_finish" doc:"Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting a gift, refusing to see the ticket through. Any one makes the service free." example:"[]"`
+	ConductBreaches        []string `json:"conduct_breaches,omitempty" maxItems:"5" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service,accepted_gift,refused_to_finish" doc:"Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting gifts, abandoning the service (refusing to see the ticket through). Any one makes the service free. The names an upheld conduct complaint's breach takes; accepted_gift and refused_to_finish are older names of accepting_gifts and abandoned_service, accepted and recorded under those." example:"[]"`
 	ConfirmedBy            string   `json:"confirmed_by" enum:"technician,customer,audit" doc:"Who made the statements: the technician alone, the technician with the customer's confirmation, or an audit." example:"customer"`
 	Note                   string   `json:"note,omitempty" maxLength:"1000" doc:"More detail." example:"客户确认已出示上岗证"`
 }
@@ -424,7 +429,11 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 func (s *Service) RecordChecklist(ctx context.Context, p tenants.Principal, id string, in VisitChecklist, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	seen := map[string]bool{}
+	in.ConductBreaches = slices.Clone(in.ConductBreaches)
 	for i, b := range in.ConductBreaches {
+		if name, ok := ConductBreachAliases[b]; ok {
+			b, in.ConductBreaches[i] = name, name
+		}
 		if !slices.Contains(ConductBreaches, b) {
 			v.AddMsg("conduct_breaches["+itoa(i)+"]", i18n.M("common.one_of", "Values", joinComma(ConductBreaches)), b)
 		} else if seen[b] {

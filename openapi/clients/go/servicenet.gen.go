@@ -7502,17 +7502,23 @@ func (e UnitUpdatedEventType) Valid() bool {
 
 // Defines values for VisitChecklistConductBreaches.
 const (
-	VisitChecklistConductBreachesAcceptedGift    VisitChecklistConductBreaches = "accepted_gift"
-	VisitChecklistConductBreachesDrinking        VisitChecklistConductBreaches = "drinking"
-	VisitChecklistConductBreachesEating          VisitChecklistConductBreaches = "eating"
-	VisitChecklistConductBreachesRefusedToFinish VisitChecklistConductBreaches = "refused_to_finish"
-	VisitChecklistConductBreachesSmoking         VisitChecklistConductBreaches = "smoking"
+	VisitChecklistConductBreachesAbandonedService VisitChecklistConductBreaches = "abandoned_service"
+	VisitChecklistConductBreachesAcceptedGift     VisitChecklistConductBreaches = "accepted_gift"
+	VisitChecklistConductBreachesAcceptingGifts   VisitChecklistConductBreaches = "accepting_gifts"
+	VisitChecklistConductBreachesDrinking         VisitChecklistConductBreaches = "drinking"
+	VisitChecklistConductBreachesEating           VisitChecklistConductBreaches = "eating"
+	VisitChecklistConductBreachesRefusedToFinish  VisitChecklistConductBreaches = "refused_to_finish"
+	VisitChecklistConductBreachesSmoking          VisitChecklistConductBreaches = "smoking"
 )
 
 // Valid indicates whether the value is a known member of the VisitChecklistConductBreaches enum.
 func (e VisitChecklistConductBreaches) Valid() bool {
 	switch e {
+	case VisitChecklistConductBreachesAbandonedService:
+		return true
 	case VisitChecklistConductBreachesAcceptedGift:
+		return true
+	case VisitChecklistConductBreachesAcceptingGifts:
 		return true
 	case VisitChecklistConductBreachesDrinking:
 		return true
@@ -13209,7 +13215,7 @@ type ResolveInput struct {
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
 
-	// Upheld The investigation found the complaint justified. Upholding a licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8: licence_not_shown, charge_beyond_price_list, conduct_breach): the customer's charges move to the brand and what the customer paid is refunded as a payout, once.
+	// Upheld The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise.
 	Upheld *bool `json:"upheld,omitempty"`
 }
 
@@ -15938,7 +15944,7 @@ type VisitChecklist struct {
 	// ChargesWithinPriceList Everything charged is within the price list shown. false: the service is free.
 	ChargesWithinPriceList bool `json:"charges_within_price_list"`
 
-	// ConductBreaches Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting a gift, refusing to see the ticket through. Any one makes the service free.
+	// ConductBreaches Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting gifts, abandoning the service (refusing to see the ticket through). Any one makes the service free. The names an upheld conduct complaint's breach takes; accepted_gift and refused_to_finish are older names of accepting_gifts and abandoned_service, accepted and recorded under those.
 	ConductBreaches *[]VisitChecklistConductBreaches `json:"conduct_breaches,omitempty"`
 	ConfirmedBy     VisitChecklistConfirmedBy        `json:"confirmed_by"`
 

@@ -817,7 +817,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a complaint
-         * @description open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding (upheld: true) a licence, overcharge or conduct complaint against a completed ticket applies the matching service promise (rule 8) in the same transaction: the ticket's charges are waived (the brand pays; ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. An upheld conduct complaint names the breach (422 on body.breach).
+         * @description open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding (upheld: true) an attitude, licence, overcharge or conduct complaint against a completed ticket applies the matching service promise (rule 8, Midea promise 3; attitude and conduct: conduct_breach) in the same transaction: the ticket's charges are waived (the brand pays; ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. An upheld conduct complaint names the breach (422 on body.breach).
          *
          *     Permission `complaints.resolve`; granted by default to `agent`, `dispatcher`, `tenant_admin`.
          */
@@ -12197,7 +12197,7 @@ export interface components {
             requested: components["schemas"]["Money"];
         };
         NewComplaint: {
-            /** @description What the complaint is about. licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, refusing to see the service through) waive the service's charges when upheld. */
+            /** @description What the complaint is about. attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld. */
             category: components["schemas"]["ComplaintCategory"];
             /**
              * @description The complaining customer; default: the ticket's customer.
@@ -14791,7 +14791,7 @@ export interface components {
              */
             resolution: string;
             /**
-             * @description The investigation found the complaint justified. Upholding a licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8: licence_not_shown, charge_beyond_price_list, conduct_breach): the customer's charges move to the brand and what the customer paid is refunded as a payout, once.
+             * @description The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise.
              * @example true
              */
             upheld?: boolean;
@@ -19029,7 +19029,7 @@ export interface components {
              */
             charges_within_price_list: boolean;
             /**
-             * @description Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting a gift, refusing to see the ticket through. Any one makes the service free.
+             * @description Serious conduct breaches at the customer's: drinking, smoking or eating there, accepting gifts, abandoning the service (refusing to see the ticket through). Any one makes the service free. The names an upheld conduct complaint's breach takes; accepted_gift and refused_to_finish are older names of accepting_gifts and abandoned_service, accepted and recorded under those.
              * @example []
              */
             conduct_breaches?: components["schemas"]["VisitChecklistConductBreaches"][];
@@ -19052,7 +19052,7 @@ export interface components {
             note?: string;
         };
         /** @enum {string} */
-        VisitChecklistConductBreaches: "drinking" | "smoking" | "eating" | "accepted_gift" | "refused_to_finish";
+        VisitChecklistConductBreaches: "drinking" | "smoking" | "eating" | "accepting_gifts" | "abandoned_service" | "accepted_gift" | "refused_to_finish";
         /** @enum {string} */
         VisitChecklistConfirmedBy: "technician" | "customer" | "audit";
         VisitEntry: {
