@@ -186,7 +186,7 @@ var KPIs = []KPIDef{
 }
 
 // Clocks are the SLA clocks breaches are counted by.
-var Clocks = []string{"route", "first_contact", "response", "completion", "callback", "arrival", "verification"}
+var Clocks = []string{"route", "first_contact", "response", "completion", "callback", "arrival", "verification", "workshop"}
 
 // ComplaintCategories and Severities break complaints down.
 var (

@@ -7,6 +7,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/payouts/calendar"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
 )
@@ -92,6 +93,8 @@ type CarryInRecord struct {
 }
 
 // CarryIn takes the unit to the node with a receipt and lends a loaner.
+// It starts the workshop deadline (workshopDue): the unit is to be
+// repaired and handed back (ReturnUnit) within the policy's working days.
 func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, in CarryInInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActCarryIn, func(c *change) error {
 		t := c.T
@@ -116,10 +119,41 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			c.data["loaner_id"] = loan.LoanerID
 		}
 		t.CarryIn = &rec
+		due, err := workshopDue(ctx, c.tx, rec.ReceivedAt, c.policy.WorkshopWorkingDays)
+		if err != nil {
+			return err
+		}
+		*t.SLA.deadline(SLAWorkshop) = &due
 		c.data["receipt_number"] = rec.ReceiptNumber
 		c.moveTo(StateCarryIn, "", map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan})
 		return nil
 	})
+}
+
+// workshopDue is when a unit received at receivedAt is due back from the
+// workshop: seed 002, 4.2.3 (对于复杂故障,需带回维修站进行修理,修理时间最长
+// 不超过3个工作日), n working days after the day of its receipt on the
+// tenant's calendar (calendar.WorkingDaysAfter: Monday to Friday less the
+// tenant's holidays, plus its make-up working days, 调休; the day of the
+// receipt never counts), at the receipt's time of day. Both the day and the
+// time are the tenant's zone's: WorkingDaysAfter counts from the civil date
+// of the time it is given and returns a civil date (midnight UTC), so the
+// receipt is put in the zone first and the time of day is set on the date
+// found, in the zone. Received Thursday 10:00, the unit is due Tuesday
+// 10:00 (Friday, Monday, Tuesday); received on a holiday or a weekend, the
+// count starts with the next working day all the same.
+func workshopDue(ctx context.Context, tx pg.TenantTx, receivedAt time.Time, n int) (time.Time, error) {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	local := receivedAt.In(st.Location)
+	day, err := calendar.WorkingDaysAfter(ctx, tx, local, n)
+	if err != nil {
+		return time.Time{}, err
+	}
+	due := time.Date(day.Year(), day.Month(), day.Day(), local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), st.Location)
+	return due.Truncate(time.Microsecond), nil
 }
 
 // ReturnInput returns the unit to the customer.
@@ -128,7 +162,9 @@ type ReturnInput struct {
 	Note            string `json:"note,omitempty" maxLength:"500" doc:"What was handed back." example:"客户已取回，借用机已归还"`
 }
 
-// ReturnUnit hands the repaired unit back and takes the loaner back.
+// ReturnUnit hands the repaired unit back and takes the loaner back. It
+// meets the workshop deadline; handed back after it, the change records
+// the breach (recordMetLate) unless a sweep did.
 func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string, in ReturnInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActReturn, func(c *change) error {
 		t := c.T
@@ -150,6 +186,7 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 		now := c.now
 		rec.ReturnedAt = &now
 		t.CarryIn = &rec
+		c.meetSLA(SLAWorkshop)
 		c.moveTo(StateReturned, "", map[string]any{"note": in.Note, "loan": rec.Loan})
 		return nil
 	})
@@ -162,7 +199,10 @@ type SwapInput struct {
 }
 
 // RequestSwap requests a unit swap for the ticket's unit (the swap
-// evaluation job prices the fee and routes the approval).
+// evaluation job prices the fee and routes the approval). A unit found
+// unrepairable in the workshop is no longer under the workshop's repair
+// deadline: the request ends it (a request after it passed records the
+// breach, recordMetLate).
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id string, in SwapInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSwap, func(c *change) error {
 		t := c.T
@@ -187,6 +227,7 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 			return err
 		}
 		t.SwapID = &sw.ID
+		c.meetSLA(SLAWorkshop)
 		c.data["swap_id"] = sw.ID
 		c.note("swap requested: "+in.Reason, map[string]any{"swap_id": sw.ID, "reason": in.Reason})
 		return nil

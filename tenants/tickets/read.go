@@ -157,7 +157,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 			  AND (NOT $12 OR t.state IN ('new', 'needs_info', 'triaged', 'dispatched', 'reopened'))
 			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
 			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,
-			        t.completion_due_at, t.callback_due_at, t.verification_due_at) <= $15)
+			        t.completion_due_at, t.callback_due_at, t.verification_due_at, t.workshop_due_at) <= $15)
 			ORDER BY `+order+` LIMIT $16`, args...)
 		if err != nil {
 			return err

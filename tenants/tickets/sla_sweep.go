@@ -212,11 +212,11 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 		}
 		b := &pgx.Batch{}
 		b.Queue(`SELECT state, number, node_id, technician_id, storefront_id, route_due_at, first_contact_due_at,
-			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, test_clock_id
-			FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
+			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, test_clock_id,
+			workshop_due_at FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.state, &r.number, &r.nodeID, &r.technicianID, &r.storefrontID, &st.RouteDueAt,
 				&st.FirstContactDueAt, &st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt,
-				&windowStart, &clock)
+				&windowStart, &clock, &st.WorkshopDueAt)
 		})
 		past := map[deadlineKey]int{} // the highest level recorded
 		b.Queue(`SELECT sla, due_at, max(level) FROM ticket_sla_breaches

@@ -130,6 +130,7 @@ type SLAStatus struct {
 	CompletionDueAt   *time.Time `json:"completion_due_at,omitempty" doc:"Complete by then." example:"2026-12-03T10:00:00+08:00"`
 	CallbackDueAt     *time.Time `json:"callback_due_at,omitempty" doc:"Call the customer back by then." example:"2026-12-04T10:30:00+08:00"`
 	VerificationDueAt *time.Time `json:"verification_due_at,omitempty" doc:"In needs_info: verify the intake (dispatcher or information officer, else the customer) by then." example:"2026-11-30T12:00:00+08:00"`
+	WorkshopDueAt     *time.Time `json:"workshop_due_at,omitempty" doc:"In carry_in: repair the unit at the node and hand it back (return) by then, the policy's working days (3) after its receipt." example:"2026-12-04T10:00:00+08:00"`
 	EscalationLevel   int        `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none; 1 dispatcher; 2 node manager; 3 brand." example:"0"`
 }
 
@@ -207,7 +208,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, ` + signoffDeliverySQL
+	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -235,7 +236,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -274,7 +275,7 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
 	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
-	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at`
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -324,7 +325,7 @@ func mutableArgs(t *Ticket) []any {
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t)}
+		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

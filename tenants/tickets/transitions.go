@@ -229,6 +229,8 @@ func (st *SLAStatus) deadline(sla SLA) **time.Time {
 		return &st.CompletionDueAt
 	case SLAVerification:
 		return &st.VerificationDueAt
+	case SLAWorkshop:
+		return &st.WorkshopDueAt
 	}
 	return &st.CallbackDueAt
 }

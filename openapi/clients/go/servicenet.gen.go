@@ -147,6 +147,7 @@ const (
 	BreachSlaResponse     BreachSla = "response"
 	BreachSlaRoute        BreachSla = "route"
 	BreachSlaVerification BreachSla = "verification"
+	BreachSlaWorkshop     BreachSla = "workshop"
 )
 
 // Valid indicates whether the value is a known member of the BreachSla enum.
@@ -165,6 +166,8 @@ func (e BreachSla) Valid() bool {
 	case BreachSlaRoute:
 		return true
 	case BreachSlaVerification:
+		return true
+	case BreachSlaWorkshop:
 		return true
 	default:
 		return false
@@ -2762,6 +2765,7 @@ const (
 	MessageCodeSlaNameResponse                                    MessageCode = "sla.name.response"
 	MessageCodeSlaNameRoute                                       MessageCode = "sla.name.route"
 	MessageCodeSlaNameVerification                                MessageCode = "sla.name.verification"
+	MessageCodeSlaNameWorkshop                                    MessageCode = "sla.name.workshop"
 	MessageCodeSlaTime                                            MessageCode = "sla.time"
 	MessageCodeStockAtMostOf                                      MessageCode = "stock.at_most_of"
 	MessageCodeStockBelowReserved                                 MessageCode = "stock.below_reserved"
@@ -4509,6 +4513,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSlaNameRoute:
 		return true
 	case MessageCodeSlaNameVerification:
+		return true
+	case MessageCodeSlaNameWorkshop:
 		return true
 	case MessageCodeSlaTime:
 		return true
@@ -13321,6 +13327,9 @@ type SLAPolicy struct {
 
 	// Version Policy version; 0 while the defaults apply.
 	Version *int64 `json:"version,omitempty"`
+
+	// WorkshopWorkingDays A unit carried to the node (carry-in) is repaired and handed back (return) within this many working days of its receipt, at the receipt's time of day, on the tenant's calendar (Monday to Friday less its holidays, plus its make-up working days, 调休; PUT /v1/tenant/holidays): the seed's 修理时间最长不超过3个工作日 for a unit repaired at the service station. A miss is a workshop breach. Default 3 (0 or absent keeps it).
+	WorkshopWorkingDays *int64 `json:"workshop_working_days,omitempty"`
 }
 
 // SLAStatus defines model for SLAStatus.
@@ -13345,6 +13354,9 @@ type SLAStatus struct {
 
 	// VerificationDueAt In needs_info: verify the intake (dispatcher or information officer, else the customer) by then.
 	VerificationDueAt *time.Time `json:"verification_due_at,omitempty"`
+
+	// WorkshopDueAt In carry_in: repair the unit at the node and hand it back (return) by then, the policy's working days (3) after its receipt.
+	WorkshopDueAt *time.Time `json:"workshop_due_at,omitempty"`
 }
 
 // SalesChannel defines model for SalesChannel.
