@@ -187,15 +187,17 @@ type Inspection struct {
 
 // ReturnOutcome is what was done for a return or exchange.
 type ReturnOutcome struct {
-	Outcome        string                   `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer; exchange: a swap (the replacement is registered when fulfilled); refusal: the engine allows neither." example:"refund"`
-	Basis          string                   `json:"basis" doc:"The entitlement basis of the outcome." example:"no_reason_return"`
-	Refund         *tenants.Money           `json:"refund,omitempty"`
-	PayoutID       *string                  `json:"payout_id,omitempty" doc:"The refund's payout." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	SwapID         *string                  `json:"swap_id,omitempty" doc:"The exchange's swap." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
-	Freight        *entitlement.Freight     `json:"freight,omitempty"`
-	RefusedBy      []entitlement.TraceEntry `json:"refused_by,omitempty" doc:"For a refusal: the rules that refused the remedy."`
-	EndedContracts []string                 `json:"ended_contract_ids,omitempty" doc:"Plans ended by the return (an exchange ends them when its swap is fulfilled)."`
-	RecordedAt     time.Time                `json:"recorded_at" doc:"When." example:"2026-12-01T16:00:00+08:00"`
+	Outcome         string                   `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer; exchange: a swap (the replacement is registered when fulfilled); refusal: the engine allows neither." example:"refund"`
+	Basis           string                   `json:"basis" doc:"The entitlement basis of the outcome." example:"no_reason_return"`
+	Refund          *tenants.Money           `json:"refund,omitempty"`
+	PayoutID        *string                  `json:"payout_id,omitempty" doc:"The refund's payout." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	SwapID          *string                  `json:"swap_id,omitempty" doc:"The exchange's swap." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
+	Freight         *entitlement.Freight     `json:"freight,omitempty"`
+	FreightAmount   *tenants.Money           `json:"freight_amount,omitempty" doc:"The customer's shipping cost reimbursed (the outcome's freight): only when the seller's side pays the freight."`
+	FreightPayoutID *string                  `json:"freight_payout_id,omitempty" doc:"The freight's payout to the customer, owed by the refund's or exchange's payer." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pf"`
+	RefusedBy       []entitlement.TraceEntry `json:"refused_by,omitempty" doc:"For a refusal: the rules that refused the remedy."`
+	EndedContracts  []string                 `json:"ended_contract_ids,omitempty" doc:"Plans ended by the return (an exchange ends them when its swap is fulfilled)."`
+	RecordedAt      time.Time                `json:"recorded_at" doc:"When." example:"2026-12-01T16:00:00+08:00"`
 }
 
 func (t *Ticket) service() *ServiceWork {
@@ -437,6 +439,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 type OutcomeInput struct {
 	Outcome string         `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded." example:"refund"`
 	Refund  *tenants.Money `json:"refund,omitempty" doc:"The refund: the purchase price, its default. A return the engine allows (statutory or seven-day no-reason) refunds the price paid in full: less or more is 422."`
+	Freight *tenants.Money `json:"freight,omitempty" doc:"What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422."`
 	Note    string         `json:"note,omitempty" maxLength:"500" doc:"Remarks." example:"七天无理由退货"`
 }
 
@@ -457,10 +460,14 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // exchange requests a swap (statutory exchange), which registers the
 // replacement and ends the plans when fulfilled (the replaced unit keeps
 // its history); a refusal records the rules that refused. Freight goes to
-// whoever the engine named. The ticket completes and its callback starts.
+// whoever the engine named; the customer's freight, when the seller pays
+// it, is reimbursed as a second payout (reimburseFreight). The ticket completes and its callback starts.
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
 	if in.Refund != nil && in.Outcome != "refund" {
 		return Ticket{}, tenants.InvalidMsg("refund", i18n.M("tickets.amount_refund_only"), in.Refund)
+	}
+	if in.Freight != nil && in.Outcome == "refusal" {
+		return Ticket{}, tenants.InvalidMsg("freight", i18n.M("tickets.freight_refund_or_exchange"), in.Freight)
 	}
 	return s.act(ctx, p, id, ifVersion, ActOutcome, func(c *change) error {
 		t := c.T
@@ -508,6 +515,9 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			if err != nil {
 				return err
 			}
+			if err := c.reimburseFreight(ctx, s, in.Freight, d, r, u, out); err != nil {
+				return err
+			}
 			ended, err := warranty.EndForReplacedUnit(ctx, c.tx, u.ID, "unit returned (ticket "+t.Number+"): refunded", c.p.Subject())
 			if err != nil {
 				return err
@@ -527,6 +537,9 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			r, ok := allows(d, entitlement.RemedyExchange)
 			if !ok {
 				return tenants.InvalidMsg("outcome", i18n.M("tickets.no_exchange", "Basis", string(d.Basis)), in.Outcome)
+			}
+			if err := c.reimburseFreight(ctx, s, in.Freight, d, r, u, out); err != nil {
+				return err
 			}
 			// A seven-day change-of-mind exchange is the seller's promise,
 			// not the three guarantees': the swap says which.
@@ -566,11 +579,46 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		if out.Freight != nil {
 			c.data["freight_payer"] = out.Freight.Payer
 		}
+		if out.FreightPayoutID != nil {
+			c.data["freight_payout_id"], c.data["freight_amount"] = *out.FreightPayoutID, *out.FreightAmount
+		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		c.moveTo(StateCompleted, in.Outcome, map[string]any{"outcome": out})
 		c.startSLA(SLACallback, minutes(c.policy.CallbackMinutes))
 		return nil
 	})
+}
+
+// reimburseFreight pays the customer back the freight of a return or
+// exchange allowed by r, when the engine names the seller as its payer
+// (rule 9; seed 002: 运费 卖家承担 for a quality problem or goods not as
+// described, 谁有错谁负责): a payout of freight to the customer, owed like
+// the refund (refundPayer: the brand, or the storefront for its own wrong
+// goods), in the outcome's transaction. A change of mind's freight is the
+// buyer's (因买家自身的原因导致的退换货 … 买家承担): a freight is invalid
+// then, as it would have no effect. Nil freight does nothing.
+func (c *change) reimburseFreight(ctx context.Context, s *Service, freight *tenants.Money, d entitlement.Decision, r entitlement.Remedy,
+	u customers.Unit, out *ReturnOutcome) error {
+	if freight == nil {
+		return nil
+	}
+	if d.Freight == nil || d.Freight.Payer != "seller" {
+		return tenants.InvalidMsg("freight", i18n.M("tickets.freight_buyer_pays"), freight)
+	}
+	if freight.Currency != u.PurchasePrice.Currency {
+		return tenants.InvalidMsg("freight.currency", i18n.M("common.purchase_currency", "Currency", u.PurchasePrice.Currency), freight.Currency)
+	}
+	if freight.Amount <= 0 {
+		return tenants.InvalidMsg("freight.amount", i18n.M("common.must_be_positive"), freight.Amount)
+	}
+	po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
+		payouts.NewPayout{UnitID: u.ID, Amount: *freight, Reason: "freight of a " + string(r.Basis) + " (ticket " + c.T.Number + "): the seller pays",
+			Payer: refundPayer(r.Basis, c.T.Service.Inspection.WrongGoods && u.StorefrontID != nil)})
+	if err != nil {
+		return tenants.Relocate(err, "amount", "freight")
+	}
+	out.FreightAmount, out.FreightPayoutID = freight, &po.ID
+	return nil
 }
 
 // refusing reports whether a trace rule decides the remedy want.

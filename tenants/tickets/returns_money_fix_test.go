@@ -105,3 +105,58 @@ func TestReturnsMoneyFixNoReasonReturnRefundsThePricePaid(t *testing.T) {
 	require.Equal(t, full, p.Amount)
 	require.Equal(t, e.storefront, *p.StorefrontID)
 }
+
+// Rule 9 (seed 002: 运费 卖家承担 for a quality problem; 谁有错谁负责): the
+// customer who paid 25.00 to send back a unit with a performance fault on
+// day 5 is reimbursed it: a second payout of 25.00 to the customer, owed
+// by the brand like the statutory return's refund, in the same outcome,
+// its id on the outcome and in the event.
+func TestReturnsMoneyFixSellerFreightIsReimbursed(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.inspectedReturn(t, true)
+	require.Equal(t, "seller", tk.Entitlement.Decision.Freight.Payer)
+
+	freight := tenants.Money{Amount: 2500, Currency: "CNY"}
+	tk, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund", Freight: &freight}, 0)
+	require.NoError(t, err)
+	out := tk.Service.Outcome
+	require.Equal(t, int64(299900), out.Refund.Amount)
+	require.NotNil(t, out.FreightPayoutID, "the freight's payout")
+	require.Equal(t, freight, *out.FreightAmount)
+	fp, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.FreightPayoutID)
+	require.NoError(t, err)
+	require.Equal(t, freight, fp.Amount, "the customer's 25.00 shipping")
+	require.Equal(t, payouts.PayerBrand, fp.Payer, "a quality fault: the freight is the seller's side's, owed with the refund by the brand")
+	require.Equal(t, *tk.UnitID, fp.UnitID)
+	rp, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.PayoutID)
+	require.NoError(t, err)
+	require.Equal(t, int64(299900), rp.Amount.Amount)
+	require.Equal(t, 2, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, *tk.UnitID),
+		"the refund and the freight")
+	require.Equal(t, 1, e.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND subject_id = $2
+		AND data->>'freight_payout_id' = $3 AND data->'freight_amount'->>'amount' = '2500'`, tk.ID, fp.ID),
+		"the outcome's event names the freight payout and its 25.00")
+}
+
+// Rule 9 (seed 002: 因买家自身的原因导致的退换货 … 买家承担): a change of
+// mind's freight is the buyer's. A freight of 25.00 on the seven-day
+// no-reason return is refused at freight (nothing to reimburse), and
+// nothing changes; the same outcome without it refunds 2,999.00 and no
+// freight.
+func TestReturnsMoneyFixBuyerFreightIsRefused(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.inspectedReturn(t, false)
+	require.Equal(t, "buyer", tk.Entitlement.Decision.Freight.Payer)
+
+	freight := tenants.Money{Amount: 2500, Currency: "CNY"}
+	_, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund", Freight: &freight}, 0)
+	f := fieldError(t, err)
+	require.Equal(t, "freight", f.Location)
+	require.Contains(t, f.Message, "buyer")
+	e.requireUnchanged(t, tk)
+
+	tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund"}, 0)
+	require.NoError(t, err)
+	require.Nil(t, tk.Service.Outcome.FreightPayoutID)
+	require.Equal(t, 1, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, *tk.UnitID))
+}

@@ -2821,6 +2821,8 @@ const (
 	MessageCodeTicketsExceedsPurchasePrice                        MessageCode = "tickets.exceeds_purchase_price"
 	MessageCodeTicketsFailedTestNotCompletable                    MessageCode = "tickets.failed_test_not_completable"
 	MessageCodeTicketsFailedTestNotReportable                     MessageCode = "tickets.failed_test_not_reportable"
+	MessageCodeTicketsFreightBuyerPays                            MessageCode = "tickets.freight_buyer_pays"
+	MessageCodeTicketsFreightRefundOrExchange                     MessageCode = "tickets.freight_refund_or_exchange"
 	MessageCodeTicketsGuidanceRequired                            MessageCode = "tickets.guidance_required"
 	MessageCodeTicketsInspectFirst                                MessageCode = "tickets.inspect_first"
 	MessageCodeTicketsInstructFirst                               MessageCode = "tickets.instruct_first"
@@ -4625,6 +4627,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsFailedTestNotCompletable:
 		return true
 	case MessageCodeTicketsFailedTestNotReportable:
+		return true
+	case MessageCodeTicketsFreightBuyerPays:
+		return true
+	case MessageCodeTicketsFreightRefundOrExchange:
 		return true
 	case MessageCodeTicketsGuidanceRequired:
 		return true
@@ -12324,6 +12330,8 @@ type NotificationSentEventType string
 
 // OutcomeInput defines model for OutcomeInput.
 type OutcomeInput struct {
+	Freight *Money `json:"freight,omitempty"`
+
 	// Note Remarks.
 	Note    *string             `json:"note,omitempty"`
 	Outcome OutcomeInputOutcome `json:"outcome"`
@@ -13239,9 +13247,13 @@ type ReturnOutcome struct {
 	Basis string `json:"basis"`
 
 	// EndedContractIds Plans ended by the return (an exchange ends them when its swap is fulfilled).
-	EndedContractIds *[]string           `json:"ended_contract_ids,omitempty"`
-	Freight          *Freight            `json:"freight,omitempty"`
-	Outcome          OutcomeInputOutcome `json:"outcome"`
+	EndedContractIds *[]string `json:"ended_contract_ids,omitempty"`
+	Freight          *Freight  `json:"freight,omitempty"`
+	FreightAmount    *Money    `json:"freight_amount,omitempty"`
+
+	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
+	FreightPayoutId *string             `json:"freight_payout_id,omitempty"`
+	Outcome         OutcomeInputOutcome `json:"outcome"`
 
 	// PayoutId The refund's payout.
 	PayoutId *string `json:"payout_id,omitempty"`
