@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,6 +103,36 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 	}
 	t.QuoteID = &nq.ID
 	return billed, nil
+}
+
+// chargesShown refuses a completion whose decision d would charge the
+// customer for parts fitted beyond the diagnosis quote (billed): the
+// customer was shown the price list for that quote only, and the seeds
+// charge only what was shown (seed 000: 征得用户同意并出示收费标准; 如果使用备件
+// 要给用户出示备件费用). The technician diagnoses again with the parts, and
+// that diagnosis's price_list_shown decides, as rule 8 does for every
+// quote: shown, the customer pays them; not shown, the service is free
+// (price_list_not_shown). Parts the brand or a plan pays, or a promise
+// already waived (late arrival, the price list never shown), complete as
+// before. It is a conflict naming the parts and the diagnosis's fields.
+func chargesShown(d entitlement.Decision, billed []BilledPart) error {
+	if len(billed) == 0 {
+		return nil
+	}
+	unshown := map[string]bool{}
+	for _, b := range billed {
+		unshown[b.PartNumber] = true
+	}
+	var parts []string
+	for _, l := range d.Lines {
+		if l.Kind == entitlement.LinePart && unshown[l.Code] && l.CustomerPays.Amount > 0 && !slices.Contains(parts, l.Code) {
+			parts = append(parts, l.Code)
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.parts_charge_not_shown", "Parts", strings.Join(parts, ", ")))
 }
 
 // scheduleCompensation schedules the compensation decision d owes for the

@@ -79,6 +79,12 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 			return tenants.Relocate(err, "", "work.")
 		}
 		t.QuoteID = &q.ID
+		// Whether this quote was shown is this diagnosis's to say: an
+		// earlier diagnosis's showing does not cover a new quote (parts
+		// added after it were never shown: 如果使用备件要给用户出示备件费用),
+		// so one not shown leaves the service without a price list shown
+		// (rule 8: free).
+		t.PriceShownAt = nil
 		if in.PriceListShown {
 			now := c.now
 			t.PriceShownAt = &now
@@ -118,7 +124,7 @@ type Completion struct {
 	Waivers     []entitlement.Promise `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
 	Uncertain   bool                  `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
 	QuoteID     string                `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does)."`
+	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion to the brand or plan that covers them, or waived by a service promise. Parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list)."`
 	// The compensation payout the plan owes for this repair, scheduled once however often the ticket completes.
 	Compensation *CompensationPayout      `json:"compensation,omitempty"`
 	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
@@ -137,7 +143,11 @@ type CompleteInput struct {
 // caused by the network, a fault again within a year (two for washers) of
 // a paid repair, the price list not shown). Parts used through the ticket's
 // requisition beyond the diagnosis quote are billed with it
-// (billUsedParts). A plan compensation the decision owes (rule 7) is
+// (billUsedParts) when the brand or a plan pays them or a promise waives
+// them; the customer is never charged for a part whose charge no
+// diagnosis showed: that completion is a conflict until the technician
+// diagnoses again with the parts, saying whether the new price list was
+// shown (chargesShown). A plan compensation the decision owes (rule 7) is
 // scheduled as a payout once per repair. The repair joins the unit's
 // service history, and the callback clock starts.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
@@ -162,6 +172,9 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		d := e.Decision
+		if err := chargesShown(d, billed); err != nil {
+			return err
+		}
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
 			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, Trace: d.Trace, CompletedAt: c.now}
 		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {

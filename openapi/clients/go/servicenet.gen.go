@@ -2853,6 +2853,7 @@ const (
 	MessageCodeTicketsOnlyProductElsewhere                        MessageCode = "tickets.only_product_elsewhere"
 	MessageCodeTicketsOutsideShifts                               MessageCode = "tickets.outside_shifts"
 	MessageCodeTicketsOwnReferenceStorefront                      MessageCode = "tickets.own_reference_storefront"
+	MessageCodeTicketsPartsChargeNotShown                         MessageCode = "tickets.parts_charge_not_shown"
 	MessageCodeTicketsPartsNotPriced                              MessageCode = "tickets.parts_not_priced"
 	MessageCodeTicketsPhoneAfterKnocking                          MessageCode = "tickets.phone_after_knocking"
 	MessageCodeTicketsPositionAgreed                              MessageCode = "tickets.position_agreed"
@@ -4691,6 +4692,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsOutsideShifts:
 		return true
 	case MessageCodeTicketsOwnReferenceStorefront:
+		return true
+	case MessageCodeTicketsPartsChargeNotShown:
 		return true
 	case MessageCodeTicketsPartsNotPriced:
 		return true
@@ -9178,7 +9181,7 @@ type Completion struct {
 	// Lines Charges per line with who pays: customer, brand, plan.
 	Lines []Charge `json:"lines"`
 
-	// PartsBilled Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion (out of warranty the customer pays them; covered, the brand or plan does).
+	// PartsBilled Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion to the brand or plan that covers them, or waived by a service promise. Parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list).
 	PartsBilled *[]BilledPart `json:"parts_billed,omitempty"`
 
 	// QuoteId The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.
