@@ -35,6 +35,7 @@ type listClaimsInput struct {
 	UnitID string `query:"unit_id" maxLength:"64" doc:"Only claims for this unit."`
 	// Reference finds a claim by your own reference.
 	Reference string `query:"reference" maxLength:"64" doc:"Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim)." example:"TM-CLM-000123"`
+	Overdue   bool   `query:"overdue" doc:"Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at."`
 }
 
 type claimList struct {
@@ -168,20 +169,24 @@ func (s *Server) registerClaims() {
 	register(s, authz.ClaimsRead, huma.Operation{
 		OperationID: "listClaims", Method: http.MethodGet, Path: "/v1/claims",
 		Summary: "List claims", Tags: tags,
-		Description: "Claims oldest first with their current version, filtered by state, kind and unit. A storefront key " +
+		Description: "Claims oldest first with their current version, filtered by state, kind and unit, and with " +
+			"overdue=true the open claims past their review or decision deadline. A storefront key " +
 			"sees only its storefront's claims; a node-scoped key only its subtree's reimbursement claims.",
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listClaimsInput) (*listClaimsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		return replyPage[listClaimsOutput](s.deps.Claims.ListClaims(ctx, p, claims.ClaimFilter{State: in.State, Kind: in.Kind, UnitID: in.UnitID,
-			Reference: in.Reference, Limit: in.limit(), Cursor: in.Cursor}))
+			Reference: in.Reference, Overdue: in.Overdue, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	register(s, authz.ClaimsReview, huma.Operation{
 		OperationID: "getClaimPolicy", Method: http.MethodGet, Path: "/v1/claims/policy",
 		Summary: "Get the claim adjudication policy", Tags: tags,
 		Description: "The tenant's thresholds for adjudication: the auto-approval limit (default 2,000.00), the " +
-			"duplicate window (default 30 days) and the parts markup cap (default 20%).",
+			"duplicate window (default 30 days) and the parts markup cap (default 20%); and a claim's deadlines: " +
+			"a person responds within review_hours of its filing (default 24) and decides within decision_days " +
+			"(default 30), seed 002: 在报修之时起24小时之内得到响应, 在接受报修之日起30天内向消费者反馈相应售后信息. " +
+			"A deadline missed is recorded once with a claim.deadline_missed event.",
 	}, func(ctx context.Context, _ *struct{}) (*policyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		pol, err := s.deps.Claims.GetPolicy(ctx, p)

@@ -187,6 +187,8 @@ type (
 		ToState      string  `json:"to_state" doc:"The claim's state after the event."`
 		Reason       string  `json:"reason,omitempty"`
 		Flags        []any   `json:"flags,omitempty"`
+		Deadline     string  `json:"deadline,omitempty" enum:"review,decision" doc:"claim.deadline_missed: the deadline missed, review (a response) or decision."`
+		DueAt        string  `json:"due_at,omitempty" format:"date-time" doc:"claim.deadline_missed: when the deadline was due."`
 		StorefrontStatusField
 	}
 	ComplaintEventData struct {
@@ -377,6 +379,7 @@ var EventCatalog = func() []EventKind {
 		k(claims.TypeWithdrawn, "A claim was withdrawn", reflect.TypeFor[ClaimEventData]),
 		k(claims.TypePaid, "A claim was paid", reflect.TypeFor[ClaimEventData]),
 		k(claims.TypeFlagged, "Adjudication flagged a claim", reflect.TypeFor[ClaimEventData]),
+		k(claims.TypeDeadlineMissed, "A claim missed its review or decision deadline", reflect.TypeFor[ClaimEventData]),
 		k(complaints.TypeFiled, "A complaint was filed", reflect.TypeFor[ComplaintEventData]),
 		k(complaints.TypeInvestigating, "A complaint is being investigated", reflect.TypeFor[ComplaintEventData]),
 		k(complaints.TypeEscalated, "A complaint was escalated", reflect.TypeFor[ComplaintEventData]),

@@ -232,6 +232,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &SwapEvaluationWorker{Swaps: d.Swaps})
 	river.AddWorker(w, &TicketTimerWorker{})
 	river.AddWorker(w, &TicketSLASweepWorker{Tickets: d.Tickets})
+	river.AddWorker(w, &ClaimDeadlineSweepWorker{Claims: d.Claims})
 	river.AddWorker(w, &TicketReconciliationWorker{Tenants: d.Identity, Tickets: d.Tickets})
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
 	river.AddWorker(w, &QualityFoldWorker{Quality: d.Quality})
@@ -286,6 +287,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(TicketSLASweepInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return TicketSLASweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TicketSLASweepArgs{}.Kind(), RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ClaimDeadlineSweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ClaimDeadlineSweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: ClaimDeadlineSweepArgs{}.Kind(), RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return QualityFoldArgs{}, nil },
 			&river.PeriodicJobOpts{ID: QualityFoldArgs{}.Kind(), RunOnStart: true}),

@@ -23,6 +23,7 @@ var periodicKinds = []string{
 	ClaimAdjudicationSweepArgs{}.Kind(),
 	TicketReconciliationArgs{}.Kind(),
 	TicketSLASweepArgs{}.Kind(),
+	ClaimDeadlineSweepArgs{}.Kind(),
 	QualityFoldArgs{}.Kind(),
 	QualityMonthlyArgs{}.Kind(),
 }

@@ -130,7 +130,7 @@ func TestStartWithASmallPool(t *testing.T) {
 	periodic := []string{jobs.IdempotencySweepArgs{}.Kind(), jobs.LicenceExpiryArgs{}.Kind(), jobs.PrivacyRetentionArgs{}.Kind(),
 		jobs.ContractLifecycleArgs{}.Kind(), jobs.CareRemindersArgs{}.Kind(), jobs.WebhookDispatchArgs{}.Kind(),
 		jobs.ClaimAdjudicationSweepArgs{}.Kind(), jobs.TicketReconciliationArgs{}.Kind(), jobs.TicketSLASweepArgs{}.Kind(), jobs.QualityFoldArgs{}.Kind(),
-		jobs.QualityMonthlyArgs{}.Kind()}
+		jobs.QualityMonthlyArgs{}.Kind(), jobs.ClaimDeadlineSweepArgs{}.Kind()}
 	require.Len(t, jobs.PeriodicJobs(), len(periodic))
 	completed := func() int {
 		var n int

@@ -14,6 +14,11 @@
 // withdrawn. Every transition writes a state-change row and an event
 // (claim.<state>, plus claim.flagged when adjudication raises flags) in its
 // transaction; event data carries storefront_id (null when none) and unit_id.
+//
+// A claim waiting for a person has deadlines (deadlines.go): a response
+// within review_hours of its filing, a decision within decision_days; the
+// deadline sweep (SweepDeadlines, jobs.ClaimDeadlineSweepArgs) records each
+// one missed once, with a claim.deadline_missed event.
 package claims
 
 import (
@@ -150,6 +155,9 @@ const (
 	TypeWithdrawn   = "claim.withdrawn"
 	TypePaid        = "claim.paid"
 	TypeFlagged     = "claim.flagged"
+	// TypeDeadlineMissed: a claim missed its review or decision deadline
+	// (SweepDeadlines), once per claim and deadline.
+	TypeDeadlineMissed = "claim.deadline_missed"
 )
 
 // ClaimLine kinds.
@@ -241,6 +249,10 @@ type Claim struct {
 	Decision        *ClaimDecision `json:"decision,omitempty"`
 	ApprovedOn      *string        `json:"approved_on,omitempty" format:"date" doc:"The approval date (tenant's time zone)." example:"2026-11-21"`
 	PaidAt          *time.Time     `json:"paid_at,omitempty" example:"2026-11-25T10:00:00+08:00"`
+	ReviewDueAt     time.Time      `json:"review_due_at" doc:"By when a person must respond (ask for information, or decide): the filing plus the policy's review_hours (24 by default; seed: 在报修之时起24小时之内得到响应). Met by the first response (responded_at); a resubmission does not restart it." example:"2026-11-21T09:30:00+08:00"`
+	DecisionDueAt   time.Time      `json:"decision_due_at" doc:"By when the claim must be decided, approved or rejected: the filing plus the policy's decision_days (30 by default; seed: 在接受报修之日起30天内向消费者反馈). A resubmission answering needs_info does not restart it." example:"2026-12-20T09:30:00+08:00"`
+	RespondedAt     *time.Time     `json:"responded_at,omitempty" doc:"The first response to the claim: information requested, or a decision (adjudication's included)." example:"2026-11-20T15:00:00+08:00"`
+	DeadlinesMissed []string       `json:"deadlines_missed" doc:"The deadlines the claim missed, review and/or decision, each recorded once with a claim.deadline_missed event." example:"[]"`
 	Revision        int            `json:"revision" doc:"Increases with every change; the ETag is \"v<revision>\"." example:"3"`
 	CreatedAt       time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
 	UpdatedAt       time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
@@ -277,6 +289,8 @@ type ClaimPolicy struct {
 	AutoApproveLimit      tenants.Money `json:"auto_approve_limit"`
 	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate." example:"30"`
 	PartsMarkupCapPercent int           `json:"parts_markup_cap_percent" minimum:"0" maximum:"1000" doc:"A part line may ask at most the price-list price plus this percent." example:"20"`
+	ReviewHours           int           `json:"review_hours,omitempty" minimum:"1" maximum:"720" doc:"Hours from a claim's filing by which a person must respond, asking for information or deciding (seed: 在报修之时起24小时之内得到响应). Default (and when omitted) 24; at most decision_days × 24. Applies to claims filed from then on." example:"24"`
+	DecisionDays          int           `json:"decision_days,omitempty" minimum:"1" maximum:"365" doc:"Days from a claim's filing by which it must be approved or rejected (seed: 在接受报修之日起30天内向消费者反馈相应售后信息). Default (and when omitted) 30. Applies to claims filed from then on." example:"30"`
 }
 
 // ClaimPolicy defaults, used while a tenant has set none.
@@ -284,6 +298,8 @@ const (
 	DefaultAutoApproveLimit      = 200000 // 2,000.00 in the tenant's currency
 	DefaultDuplicateWindowDays   = 30
 	DefaultPartsMarkupCapPercent = 20
+	DefaultReviewHours           = 24
+	DefaultDecisionDays          = 30
 )
 
 // ClaimFilter narrows a claim listing; empty fields do not filter.
@@ -292,6 +308,10 @@ type ClaimFilter struct {
 	// Reference finds claims by the submitter's own reference (unique per
 	// submitter: one claim for a storefront key).
 	Reference string
-	Limit     int
-	Cursor    string
+	// Overdue keeps the claims still open (submitted, under_review,
+	// needs_info) past a deadline they have not met: the review deadline
+	// with no response yet, or the decision deadline.
+	Overdue bool
+	Limit   int
+	Cursor  string
 }

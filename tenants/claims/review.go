@@ -56,8 +56,9 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
 			  AND ($9 = '' OR c.reference = $9)
+			  AND (NOT $10 OR (`+overdueAt("$11")+`))
 			ORDER BY c.id LIMIT $8`,
-			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference)
+			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference, f.Overdue, s.now())
 		if err != nil {
 			return err
 		}
@@ -282,7 +283,8 @@ func rejected(c Claim, reason string) Claim {
 func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, reason, actor string) error {
 	// The move to rejected and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, reasons = array_append(reasons, $4),
-		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateRejected, reason)
+		revision = revision + 1, updated_at = now()`+deadlineSet(StateRejected)+` WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, c.ID, StateRejected, reason)
 	if err := queueTransitionRecordTx(b, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
@@ -336,10 +338,12 @@ func loadPolicy(ctx context.Context, tx pg.TenantTx, currency string) (ClaimPoli
 // approval limit has no currency until the caller sets it (withCurrency).
 func queuePolicy(b *pgx.Batch, tenantID string, pol *ClaimPolicy) {
 	*pol = ClaimPolicy{AutoApproveLimit: tenants.Money{Amount: DefaultAutoApproveLimit},
-		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent}
-	b.Queue(`SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent FROM claim_policies
-		WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent)
+		DuplicateWindowDays: DefaultDuplicateWindowDays, PartsMarkupCapPercent: DefaultPartsMarkupCapPercent,
+		ReviewHours: DefaultReviewHours, DecisionDays: DefaultDecisionDays}
+	b.Queue(`SELECT auto_approve_limit, duplicate_window_days, parts_markup_cap_percent, review_hours, decision_days
+		FROM claim_policies WHERE tenant_id = $1`, tenantID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&pol.AutoApproveLimit.Amount, &pol.DuplicateWindowDays, &pol.PartsMarkupCapPercent,
+			&pol.ReviewHours, &pol.DecisionDays)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -368,7 +372,9 @@ func (s *Service) GetPolicy(ctx context.Context, p tenants.Principal) (ClaimPoli
 }
 
 // SetPolicy replaces the tenant's adjudication policy; it applies to claims
-// adjudicated from then on.
+// adjudicated from then on, its deadlines (review_hours, decision_days: the
+// defaults when zero) to claims filed from then on. Bad values are invalid
+// naming the field; review_hours may not exceed decision_days in hours.
 func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPolicy) (ClaimPolicy, error) {
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		st, err := tx.Settings(ctx)
@@ -383,14 +389,28 @@ func (s *Service) SetPolicy(ctx context.Context, p tenants.Principal, in ClaimPo
 		if in.PartsMarkupCapPercent < 0 || in.PartsMarkupCapPercent > 1000 {
 			v.AddMsg("parts_markup_cap_percent", i18n.M("common.range", "Min", 0, "Max", 1000), in.PartsMarkupCapPercent)
 		}
+		if in.ReviewHours == 0 {
+			in.ReviewHours = DefaultReviewHours
+		}
+		if in.DecisionDays == 0 {
+			in.DecisionDays = DefaultDecisionDays
+		}
+		switch {
+		case in.DecisionDays < 1 || in.DecisionDays > 365:
+			v.AddMsg("decision_days", i18n.M("common.range", "Min", 1, "Max", 365), in.DecisionDays)
+		case in.ReviewHours < 1 || in.ReviewHours > min(720, in.DecisionDays*24):
+			v.AddMsg("review_hours", i18n.M("common.range", "Min", 1, "Max", min(720, in.DecisionDays*24)), in.ReviewHours)
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO claim_policies (tenant_id, auto_approve_limit, duplicate_window_days, parts_markup_cap_percent)
-			VALUES ($1, $2, $3, $4)
+		_, err = tx.Exec(ctx, `INSERT INTO claim_policies (tenant_id, auto_approve_limit, duplicate_window_days, parts_markup_cap_percent,
+			  review_hours, decision_days)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (tenant_id, livemode) DO UPDATE SET auto_approve_limit = $2, duplicate_window_days = $3,
-			  parts_markup_cap_percent = $4, version = claim_policies.version + 1, updated_at = now()`,
-			tx.TenantID, in.AutoApproveLimit.Amount, in.DuplicateWindowDays, in.PartsMarkupCapPercent)
+			  parts_markup_cap_percent = $4, review_hours = $5, decision_days = $6,
+			  version = claim_policies.version + 1, updated_at = now()`,
+			tx.TenantID, in.AutoApproveLimit.Amount, in.DuplicateWindowDays, in.PartsMarkupCapPercent, in.ReviewHours, in.DecisionDays)
 		return err
 	})
 	return in, pg.Translate(err)

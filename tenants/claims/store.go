@@ -49,7 +49,8 @@ func inScope(a, b string) string {
 
 const claimColumns = `c.id, c.kind, c.unit_id, c.contract_id, c.storefront_id, c.node_id, c.reference, c.state, c.state_reason,
 	c.current_version, c.currency, c.flags, c.reasons, c.decision, to_char(c.approved_on, 'YYYY-MM-DD'), c.paid_at, c.revision,
-	c.created_at, c.updated_at,
+	c.created_at, c.updated_at, c.review_due_at, c.decision_due_at, c.responded_at,
+	c.review_missed_at IS NOT NULL, c.decision_missed_at IS NOT NULL,
 	v.fault_cause, v.fault_part_categories, v.fault_description, to_char(v.occurred_on, 'YYYY-MM-DD'), v.ticket_id,
 	v.service_record_id, v.note, v.lines, v.total_requested`
 
@@ -64,14 +65,21 @@ func scanClaim(row pgx.Row) (Claim, error) {
 		flags    []byte
 		cur      string
 		partCats []string
+		missed   [2]bool
 	)
 	err := row.Scan(&c.ID, &c.Kind, &c.UnitID, &c.ContractID, &c.StorefrontID, &c.NodeID, &c.Reference, &c.State, &c.StateReason,
 		&c.Version, &cur, &flags, &c.Reasons, &decision, &c.ApprovedOn, &c.PaidAt, &c.Revision, &c.CreatedAt, &c.UpdatedAt,
+		&c.ReviewDueAt, &c.DecisionDueAt, &c.RespondedAt, &missed[0], &missed[1],
 		&c.Fault.Cause, &partCats, &desc, &c.OccurredOn, &c.TicketID, &c.ServiceRecordID, &c.Note, &c.Lines, &total)
 	if err != nil {
 		return Claim{}, err
 	}
 	c.Fault.PartCategories = partCats
+	for i, d := range []string{DeadlineReview, DeadlineDecision} {
+		if missed[i] {
+			c.DeadlinesMissed = append(c.DeadlinesMissed, d)
+		}
+	}
 	if desc != nil {
 		c.Fault.Description = *desc
 	}
@@ -99,6 +107,9 @@ func finish(c *Claim, cur string, total int64) {
 	}
 	if c.Lines == nil {
 		c.Lines = []ClaimLine{}
+	}
+	if c.DeadlinesMissed == nil {
+		c.DeadlinesMissed = []string{}
 	}
 	c.AllowedActions = slices.Clone(allowed[c.State])
 	if c.AllowedActions == nil {
@@ -180,7 +191,7 @@ func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, 
 // them with its own in one round trip.
 func queueTransition(b *pgx.Batch, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	if c.State != "" { // else the claim was just inserted in state to
-		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()
+		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()`+deadlineSet(to)+`
 			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason)
 	}
 	return queueTransitionRecordTx(b, tx, c, to, reason, actor, eventType, extra)
@@ -257,7 +268,8 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	}
 	// The move to approved, the approval date and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, approved_on = $5::date, reasons = array_append(reasons, $4),
-		revision = revision + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, StateApproved, reason, today)
+		revision = revision + 1, updated_at = now()`+deadlineSet(StateApproved)+` WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, c.ID, StateApproved, reason, today)
 	var total int64
 	for _, l := range c.Lines {
 		if l.Approved != nil {

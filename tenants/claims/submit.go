@@ -288,6 +288,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			nodeFound                bool
 			txNow                    time.Time
 			r                        unitReads
+			pol                      ClaimPolicy
 			b                        = &pgx.Batch{}
 			unitValid                = tenants.ValidID(tenants.PrefixUnit, in.UnitID)
 		)
@@ -306,6 +307,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		if brandNode != "" {
 			network.QueueNodeExists(b, tx.TenantID, brandNode, &nodeFound)
 		}
+		queuePolicy(b, tx.TenantID, &pol) // the deadlines' durations
 		if unitValid {
 			queueUnitReads(b, tx.TenantID, &p, in.UnitID, in.Kind, &in.ClaimSubmission, &r)
 			if in.ContractID != "" { // only a named contract is checked (namedContract)
@@ -377,6 +379,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			Fault: in.Fault, OccurredOn: in.OccurredOn, TicketID: nullable(in.TicketID),
 			ServiceRecordID: nullable(in.ServiceRecordID), Note: nullable(in.Note), Lines: lines,
 			Revision: 1, CreatedAt: txNow, UpdatedAt: txNow}
+		out.ReviewDueAt, out.DecisionDueAt = pol.deadlines(txNow)
 		reason := "submitted"
 		out.StateReason = &reason
 		out.Fault.PartCategories = partCategories(in.Fault)
@@ -468,8 +471,10 @@ func queueInsertClaim(b *pgx.Batch, tenantID string, c Claim, submitter, hash st
 	}
 	b.Queue(`WITH c AS (
 			INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
-				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14)),
+				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by,
+				review_due_at, decision_due_at, deadline_check_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14,
+				$22, $23, $22)),
 		v AS (
 			INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
 				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
@@ -479,7 +484,7 @@ func queueInsertClaim(b *pgx.Batch, tenantID string, c Claim, submitter, hash st
 		tenantID, c.ID, c.Kind, c.UnitID, c.ContractID, c.StorefrontID, c.NodeID, submitter, c.Reference, hash,
 		in.Fault.Cause, in.OccurredOn, currency, actor,
 		partCategories(in.Fault), nullable(in.Fault.Description), nullable(in.TicketID), nullable(in.ServiceRecordID),
-		c.Lines, total, nullable(in.Note))
+		c.Lines, total, nullable(in.Note), c.ReviewDueAt, c.DecisionDueAt)
 }
 
 // reused is the conflict of a reference filed before with another body.

@@ -336,6 +336,39 @@ func (e ClaimApprovedEventType) Valid() bool {
 	}
 }
 
+// Defines values for ClaimDeadlineMissedEventType.
+const (
+	ClaimDeadlineMissedEventTypeClaimDeadlineMissed ClaimDeadlineMissedEventType = "claim.deadline_missed"
+)
+
+// Valid indicates whether the value is a known member of the ClaimDeadlineMissedEventType enum.
+func (e ClaimDeadlineMissedEventType) Valid() bool {
+	switch e {
+	case ClaimDeadlineMissedEventTypeClaimDeadlineMissed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClaimEventDataDeadline.
+const (
+	ClaimEventDataDeadlineDecision ClaimEventDataDeadline = "decision"
+	ClaimEventDataDeadlineReview   ClaimEventDataDeadline = "review"
+)
+
+// Valid indicates whether the value is a known member of the ClaimEventDataDeadline enum.
+func (e ClaimEventDataDeadline) Valid() bool {
+	switch e {
+	case ClaimEventDataDeadlineDecision:
+		return true
+	case ClaimEventDataDeadlineReview:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClaimFlagCode.
 const (
 	ClaimFlagCodeAbovePriceList            ClaimFlagCode = "above_price_list"
@@ -2426,6 +2459,7 @@ const (
 	MessageCodeEventApiKeyRevoked                                 MessageCode = "event.api_key.revoked"
 	MessageCodeEventCarePolicyUpdated                             MessageCode = "event.care_policy.updated"
 	MessageCodeEventClaimApproved                                 MessageCode = "event.claim.approved"
+	MessageCodeEventClaimDeadlineMissed                           MessageCode = "event.claim.deadline_missed"
 	MessageCodeEventClaimFlagged                                  MessageCode = "event.claim.flagged"
 	MessageCodeEventClaimNeedsInfo                                MessageCode = "event.claim.needs_info"
 	MessageCodeEventClaimPaid                                     MessageCode = "event.claim.paid"
@@ -3838,6 +3872,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventCarePolicyUpdated:
 		return true
 	case MessageCodeEventClaimApproved:
+		return true
+	case MessageCodeEventClaimDeadlineMissed:
 		return true
 	case MessageCodeEventClaimFlagged:
 		return true
@@ -8291,8 +8327,14 @@ type Claim struct {
 	ApprovedOn *openapi_types.Date `json:"approved_on,omitempty"`
 	ContractId *string             `json:"contract_id,omitempty"`
 	CreatedAt  time.Time           `json:"created_at"`
-	Decision   *ClaimDecision      `json:"decision,omitempty"`
-	Fault      ClaimFault          `json:"fault"`
+
+	// DeadlinesMissed The deadlines the claim missed, review and/or decision, each recorded once with a claim.deadline_missed event.
+	DeadlinesMissed []string       `json:"deadlines_missed"`
+	Decision        *ClaimDecision `json:"decision,omitempty"`
+
+	// DecisionDueAt By when the claim must be decided, approved or rejected: the filing plus the policy's decision_days (30 by default; seed: 在接受报修之日起30天内向消费者反馈). A resubmission answering needs_info does not restart it.
+	DecisionDueAt time.Time  `json:"decision_due_at"`
+	Fault         ClaimFault `json:"fault"`
 
 	// Flags What adjudication found for a person to look at.
 	Flags []ClaimFlag `json:"flags"`
@@ -8313,6 +8355,12 @@ type Claim struct {
 
 	// Reference The submitter's own reference; unique per submitter.
 	Reference string `json:"reference"`
+
+	// RespondedAt The first response to the claim: information requested, or a decision (adjudication's included).
+	RespondedAt *time.Time `json:"responded_at,omitempty"`
+
+	// ReviewDueAt By when a person must respond (ask for information, or decide): the filing plus the policy's review_hours (24 by default; seed: 在报修之时起24小时之内得到响应). Met by the first response (responded_at); a resubmission does not restart it.
+	ReviewDueAt time.Time `json:"review_due_at"`
 
 	// Revision Increases with every change; the ETag is "v<revision>".
 	Revision        int64      `json:"revision"`
@@ -8355,6 +8403,28 @@ type ClaimApprovedEvent struct {
 // ClaimApprovedEventType The event type.
 type ClaimApprovedEventType string
 
+// ClaimDeadlineMissedEvent A claim missed its review or decision deadline.
+type ClaimDeadlineMissedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor      string         `json:"actor"`
+	Data       ClaimEventData `json:"data"`
+	Id         string         `json:"id"`
+	OccurredAt time.Time      `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.claim.deadline_missed).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type ClaimDeadlineMissedEventType `json:"type"`
+}
+
+// ClaimDeadlineMissedEventType The event type.
+type ClaimDeadlineMissedEventType string
+
 // ClaimDecision defines model for ClaimDecision.
 type ClaimDecision struct {
 	// Basis What the charges rest on (the engine's basis).
@@ -8370,7 +8440,11 @@ type ClaimDecision struct {
 
 // ClaimEventData defines model for ClaimEventData.
 type ClaimEventData struct {
-	ClaimId   string         `json:"claim_id"`
+	ClaimId  string                  `json:"claim_id"`
+	Deadline *ClaimEventDataDeadline `json:"deadline,omitempty"`
+
+	// DueAt claim.deadline_missed: when the deadline was due.
+	DueAt     *time.Time     `json:"due_at,omitempty"`
 	Flags     *[]interface{} `json:"flags,omitempty"`
 	FromState *string        `json:"from_state,omitempty"`
 	Kind      string         `json:"kind"`
@@ -8389,6 +8463,9 @@ type ClaimEventData struct {
 	UnitId  string `json:"unit_id"`
 	Version int64  `json:"version"`
 }
+
+// ClaimEventDataDeadline defines model for ClaimEventDataDeadline.
+type ClaimEventDataDeadline string
 
 // ClaimFault defines model for ClaimFault.
 type ClaimFault struct {
@@ -8535,11 +8612,17 @@ type ClaimPaidEventType string
 type ClaimPolicy struct {
 	AutoApproveLimit Money `json:"auto_approve_limit"`
 
+	// DecisionDays Days from a claim's filing by which it must be approved or rejected (seed: 在接受报修之日起30天内向消费者反馈相应售后信息). Default (and when omitted) 30. Applies to claims filed from then on.
+	DecisionDays *int64 `json:"decision_days,omitempty"`
+
 	// DuplicateWindowDays Another live claim for the same unit and fault cause within this many days is a duplicate.
 	DuplicateWindowDays int64 `json:"duplicate_window_days"`
 
 	// PartsMarkupCapPercent A part line may ask at most the price-list price plus this percent.
 	PartsMarkupCapPercent int64 `json:"parts_markup_cap_percent"`
+
+	// ReviewHours Hours from a claim's filing by which a person must respond, asking for information or deciding (seed: 在报修之时起24小时之内得到响应). Default (and when omitted) 24; at most decision_days × 24. Applies to claims filed from then on.
+	ReviewHours *int64 `json:"review_hours,omitempty"`
 }
 
 // ClaimReasonRequest defines model for ClaimReasonRequest.
@@ -16398,6 +16481,9 @@ type ListClaimsParams struct {
 
 	// Reference Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim).
 	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
+
+	// Overdue Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at.
+	Overdue *bool `form:"overdue,omitempty" json:"overdue,omitempty"`
 }
 
 // SubmitClaimParams defines parameters for SubmitClaim.
@@ -19420,6 +19506,34 @@ func (t *Event) MergeClaimFlaggedEvent(v ClaimFlaggedEvent) error {
 	return err
 }
 
+// AsClaimDeadlineMissedEvent returns the union data inside the Event as a ClaimDeadlineMissedEvent
+func (t Event) AsClaimDeadlineMissedEvent() (ClaimDeadlineMissedEvent, error) {
+	var body ClaimDeadlineMissedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromClaimDeadlineMissedEvent overwrites any union data inside the Event as the provided ClaimDeadlineMissedEvent
+func (t *Event) FromClaimDeadlineMissedEvent(v ClaimDeadlineMissedEvent) error {
+	v.Type = "claim.deadline_missed"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeClaimDeadlineMissedEvent performs a merge with any union data inside the Event, using the provided ClaimDeadlineMissedEvent
+func (t *Event) MergeClaimDeadlineMissedEvent(v ClaimDeadlineMissedEvent) error {
+	v.Type = "claim.deadline_missed"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsComplaintFiledEvent returns the union data inside the Event as a ComplaintFiledEvent
 func (t Event) AsComplaintFiledEvent() (ComplaintFiledEvent, error) {
 	var body ComplaintFiledEvent
@@ -21542,6 +21656,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsCarePolicyUpdatedEvent()
 	case "claim.approved":
 		return t.AsClaimApprovedEvent()
+	case "claim.deadline_missed":
+		return t.AsClaimDeadlineMissedEvent()
 	case "claim.flagged":
 		return t.AsClaimFlaggedEvent()
 	case "claim.needs_info":
@@ -27938,6 +28054,22 @@ func NewListClaimsRequest(server string, params *ListClaimsParams) (*http.Reques
 		if params.Reference != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "reference", *params.Reference, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Overdue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
 				return nil, err
