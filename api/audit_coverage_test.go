@@ -33,7 +33,7 @@ func TestAuditCoversAddedTables(t *testing.T) {
 	id := tk["id"].(string)
 	start := apitest.WeekdayMorning(time.Now(), 2)
 	key := f.accept(t, tk, start)
-	f.clock.Set(start.Add(20 * time.Minute)) // late: the seed's apology and gift follow
+	f.clock.Set(start.Add(2*time.Hour + 20*time.Minute)) // late, after the two-hour window: the seed's apology and gift follow
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 
 	visit := auditEntry(auditOf(t, f.env, auditor, id), "ticket_visits", "create")

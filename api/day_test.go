@@ -225,10 +225,10 @@ func TestADayOfService(t *testing.T) {
 	})
 
 	t.Run("B_LateFirstVisitThenPartsShortage", func(t *testing.T) {
-		clock.Set(slotB.Add(16 * time.Minute))
+		clock.Set(slotB.Add(2*time.Hour + 16*time.Minute)) // 16 minutes after the two-hour window closed
 		tk := ticketAct(t, env, keyB, idB, "check-in", nil, http.StatusOK)
 		assert.EqualValues(t, 16, tk["appointment"].(map[string]any)["arrival_minutes"])
-		clock.Set(slotB.Add(30 * time.Minute))
+		clock.Set(slotB.Add(2*time.Hour + 30*time.Minute))
 		tk = f.diagnose(t, keyB, idB)
 		dec := tk["entitlement"].(map[string]any)["decision"].(map[string]any)
 		assert.EqualValues(t, 0, amountOf(dec["totals"].(map[string]any)["customer"]), "the diagnosis tells the customer 0")
@@ -264,6 +264,16 @@ func TestADayOfService(t *testing.T) {
 		f.diagnose(t, keyC, idC)
 		fitParts(t, env, admin, keyC, idC, tkC["node_id"].(string), pump, 1)
 		clock.Set(slotC.Add(40 * time.Minute))
+		// The pump was not in the quote the customer was shown: completing
+		// would charge it unseen (seed 000: 如果使用备件要给用户出示备件费用),
+		// so completion waits for a diagnosis that shows it.
+		r := env.Do(t, http.MethodPost, "/v1/tickets/"+idC+"/complete", keyC, map[string]any{"test_run": map[string]any{"passed": true}},
+			env.IfMatch(t, "/v1/tickets/"+idC, keyC)...)
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		ticketAct(t, env, keyC, idC, "diagnose", map[string]any{
+			"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+			"work": map[string]any{"service_kind": "repair", "include_visit": true,
+				"parts": []any{map[string]any{"part_id": pump, "quantity": 1}}}, "price_list_shown": true}, http.StatusOK)
 		tk := f.complete(t, keyC, idC)
 		customer, brand, list := totals(tk)
 		assert.EqualValues(t, serviceList+dayDrainPump, list, "labor, visit and the pump used")
@@ -272,9 +282,7 @@ func TestADayOfService(t *testing.T) {
 		assert.EqualValues(t, 0, brand)
 		comp := tk["completion"].(map[string]any)
 		assert.Equal(t, "out_of_warranty", comp["basis"])
-		billed := comp["parts_billed"].([]any)
-		require.Len(t, billed, 1)
-		assert.Equal(t, pump, billed[0].(map[string]any)["part_id"])
+		assert.Nil(t, comp["parts_billed"], "the pump used was quoted and shown: nothing billed beyond the quote")
 		var parts []map[string]any
 		for _, l := range linesBy(t, tk, "customer") {
 			if l["kind"] == "part" {

@@ -91,13 +91,13 @@ func TestCustomerNotifications(t *testing.T) {
 		clock.Set(start.Add(-time.Hour))
 		ticketAct(t, env, tech, id, "en-route", map[string]any{"eta": start.Add(-10 * time.Minute).Format(time.RFC3339)}, http.StatusOK)
 		// A retried request (same Idempotency-Key) is answered from the first: no second message.
-		late := map[string]any{"eta": start.Add(20 * time.Minute).Format(time.RFC3339)}
+		late := map[string]any{"eta": start.Add(2*time.Hour + 20*time.Minute).Format(time.RFC3339)} // after the two-hour window
 		ifm := env.IfMatch(t, "/v1/tickets/"+id, tech)
 		for range 2 {
 			r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/en-route", tech, late, append(ifm, "Idempotency-Key: late-"+serial)...)
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		}
-		clock.Set(start.Add(20 * time.Minute))
+		clock.Set(start.Add(2*time.Hour + 20*time.Minute))
 		ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true}, http.StatusOK)
@@ -141,7 +141,7 @@ func TestCustomerNotifications(t *testing.T) {
 		assert.Equal(t, "您的服务申请已受理，工单号 "+number+"。我们将尽快安排服务。", texts["ticket_received"])
 		assert.Contains(t, texts["technician_assigned"], "服务证号")
 		assert.Contains(t, texts["running_late"], "很抱歉")
-		assert.Contains(t, texts["running_late"], start.Add(20*time.Minute).In(shanghai).Format("15:04"), "the new time")
+		assert.Contains(t, texts["running_late"], start.Add(2*time.Hour+20*time.Minute).In(shanghai).Format("15:04"), "the new time")
 		assert.Contains(t, texts["on_the_way"], "已出发")
 		assert.Contains(t, texts["parts_awaited"], "配件")
 		assert.Contains(t, texts["visit_rescheduled"], next.In(shanghai).Format("15:04"))

@@ -35,7 +35,8 @@ func init() {
 }
 
 // levelJob takes a washer ticket in at t0 for tech at node, has the
-// technician check in offset from the agreed window's start, repair it and
+// technician check in offset from the agreed two-hour window (before its
+// start when negative, after its end when positive: late), repair it and
 // get the customer's rating at sign-off.
 func (s *qualityShop) levelJob(t *testing.T, t0 time.Time, slot int, serial, node, tech string, offset time.Duration, rating int) {
 	t.Helper()
@@ -45,9 +46,13 @@ func (s *qualityShop) levelJob(t *testing.T, t0 time.Time, slot int, serial, nod
 	key := s.route(t, id, node, tech)
 	s.clock.Set(t0.Add(30 * time.Minute))
 	ticketAct(t, s.env, key, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
-	s.clock.Set(start.Add(offset))
+	arrived := start.Add(offset)
+	if offset > 0 {
+		arrived = start.Add(2*time.Hour + offset)
+	}
+	s.clock.Set(arrived)
 	ticketAct(t, s.env, key, id, "check-in", nil, http.StatusOK)
-	s.clock.Set(start.Add(offset + 40*time.Minute))
+	s.clock.Set(arrived.Add(40 * time.Minute))
 	s.repair(t, key, id)
 	ticketAct(t, s.env, key, id, "sign-off", map[string]any{"rating": rating}, http.StatusOK)
 }

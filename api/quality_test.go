@@ -236,7 +236,8 @@ func TestQualityScorecards(t *testing.T) {
 	tk = ticketAct(t, env, s.agent, k1, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
 	require.Equal(t, "closed", tk["state"])
 
-	// K2 at A by T2: contact after 60 min, 20 min late (an arrival breach;
+	// K2 at A by T2: contact after 60 min, 20 min after its two-hour window
+	// closed (an arrival breach;
 	// the late promise waives the service: the brand pays), signed off
 	// without the code (rating 3); the callback deadline is missed (a
 	// callback breach) and the customer is unreachable.
@@ -246,10 +247,10 @@ func TestQualityScorecards(t *testing.T) {
 	key2 := s.route(t, k2, s.nodeA, s.t2)
 	s.clock.Set(t0.Add(60 * time.Minute))
 	ticketAct(t, env, key2, k2, "schedule", map[string]any{"window": window(s2)}, http.StatusOK)
-	s.clock.Set(s2.Add(20 * time.Minute))
+	s.clock.Set(s2.Add(2*time.Hour + 20*time.Minute))
 	tk = ticketAct(t, env, key2, k2, "check-in", nil, http.StatusOK)
 	require.Equal(t, "very_late", tk["appointment"].(map[string]any)["arrival"])
-	s.clock.Set(s2.Add(60 * time.Minute))
+	s.clock.Set(s2.Add(2*time.Hour + 60*time.Minute))
 	tk = s.repair(t, key2, k2)
 	c, b, _ = totals(tk)
 	require.EqualValues(t, 0, c)
@@ -332,7 +333,7 @@ func TestQualityScorecards(t *testing.T) {
 
 	// Intake → arrival, per ticket, from the clock's times.
 	arr1 := int64(s1.Add(-7 * time.Minute).Sub(t0).Seconds())
-	arr2 := int64(s2.Add(20 * time.Minute).Sub(t0).Seconds())
+	arr2 := int64(s2.Add(2*time.Hour + 20*time.Minute).Sub(t0).Seconds())
 	arr4 := int64(s4.Add(-2 * time.Minute).Sub(t0).Seconds())
 
 	// Node A: K1, K2 (K5 cancelled) and the loose complaint.

@@ -266,12 +266,13 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",
 		"Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: "+
-			"on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. "+
+			"on the way (on_the_way), or running late with the new time (running_late) when eta is after the agreed window's end. "+
 			"An eta in the past is 422.",
 		s.deps.Tickets.ReportEnRoute)
 	registerTicketAction(s, authz.TicketsWork, "checkInTicket", "check-in", "Check in on site",
-		"Records the arrival and classifies it against the window start: early (5 or more minutes early, the standard), "+
-			"on_time, late (up to 15 minutes) or very_late. Any late arrival waives the service's charges at completion.",
+		"Records the arrival and classifies it against the window agreed with the customer: early (5 or more minutes "+
+			"before it opens, the standard), on_time (inside it), late (up to 15 minutes after it closed) or very_late. "+
+			"Any late arrival waives the service's charges at completion (超时免单).",
 		s.deps.Tickets.CheckIn)
 	registerTicketAction(s, authz.TicketsWork, "diagnoseTicket", "diagnose", "Record the diagnosis",
 		"Records the fault cause and codes, prices the work with the price list in effect (a stored quote) and stores the "+

@@ -184,7 +184,7 @@ func fireTimer(t *testing.T, env *apitest.Env, tenantID, ticketID, sla string) {
 	ctx := context.Background()
 	col := sla + "_due_at"
 	if sla == string(tickets.SLAArrival) {
-		col = "window_start"
+		col = "window_end" // the arrival is due by the agreed window's end
 	}
 	var due *time.Time
 	var level int
@@ -291,8 +291,8 @@ func TestTicketEndToEnd(t *testing.T) {
 	tk = ticketAct(t, env, techKey, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
 	require.Equal(t, "scheduled", tk["state"])
 
-	// Check-in 20 minutes late.
-	clock.Set(start.Add(20 * time.Minute))
+	// Check-in 20 minutes late: after the two-hour window agreed closed.
+	clock.Set(start.Add(2*time.Hour + 20*time.Minute))
 	tk = ticketAct(t, env, techKey, id, "check-in", nil, http.StatusOK)
 	require.Equal(t, "on_site", tk["state"])
 	appt := tk["appointment"].(map[string]any)
@@ -300,7 +300,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 20, appt["arrival_minutes"])
 
 	// Diagnosis under an expired warranty: the customer would pay.
-	clock.Set(start.Add(40 * time.Minute))
+	clock.Set(start.Add(2*time.Hour + 40*time.Minute))
 	tk = ticketAct(t, env, techKey, id, "diagnose", map[string]any{
 		"diagnosis":        map[string]any{"cause": "performance", "codes": []string{"M01"}, "repairable": true, "notes": "排水泵堵塞"},
 		"work":             map[string]any{"service_kind": "repair", "include_visit": true},
@@ -320,7 +320,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	require.NotEmpty(t, tk["quote_id"])
 
 	// Completion: the late arrival waives the charges.
-	clock.Set(start.Add(70 * time.Minute))
+	clock.Set(start.Add(2*time.Hour + 70*time.Minute))
 	tk = ticketAct(t, env, techKey, id, "complete", map[string]any{"test_run": map[string]any{"passed": true, "notes": "试机正常"}}, http.StatusOK)
 	require.Equal(t, "completed", tk["state"])
 	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))

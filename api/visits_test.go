@@ -231,7 +231,7 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 			start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2+i))
 			key := f.accept(t, tk, start)
 
-			f.clock.Set(start.Add(time.Duration(c.late) * time.Minute))
+			f.clock.Set(start.Add(2*time.Hour + time.Duration(c.late)*time.Minute)) // after the two-hour window closed
 			tk = ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 			assert.EqualValues(t, c.late, tk["appointment"].(map[string]any)["arrival_minutes"])
 			tk = f.diagnose(t, key, id)
@@ -287,7 +287,7 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 	}
 }
 
-// When the window starts without a check-in, the arrival SLA breaches:
+// When the agreed window ends without a check-in, the arrival SLA breaches:
 // an event, a timeline entry and the seed's follow-ups as tasks. A late
 // check-in breaches once; the apology refused sends the node manager.
 func TestArrivalBreachOpensFollowUps(t *testing.T) {
@@ -333,7 +333,7 @@ func TestArrivalBreachOpensFollowUps(t *testing.T) {
 		map[string]any{"outcome": "refused"}, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
 	require.Equal(t, http.StatusConflict, r.Status, "a done task is done: %s", r.Body)
 
-	f.clock.Set(start.Add(20 * time.Minute))
+	f.clock.Set(start.Add(2*time.Hour + 20*time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	tasks = f.list(t, id, "tasks")
 	kinds = nil
@@ -470,14 +470,14 @@ func TestVisitExceptions(t *testing.T) {
 	s := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 4))
 	key = f.accept(t, tk, s)
 	s2 := f.inShift(t, tk, s.Add(24*time.Hour))
-	f.clock.Set(s.Add(25 * time.Minute))
+	f.clock.Set(s.Add(2*time.Hour + 25*time.Minute)) // the two-hour window closed 25 minutes ago
 	ticketAct(t, f.env, key, id, "visit-exception", map[string]any{"reason": "customer_not_home",
 		"not_home": map[string]any{"knocked_minutes": 6, "called_customer": true, "slip_left": true}, "window": window(s2)}, http.StatusOK)
 	f.clock.Set(s2.Add(-5 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.diagnose(t, key, id)
 	tk = f.complete(t, key, id)
-	// Late by 25 minutes for the attempt: the service is free; the brand
+	// Late by 25 minutes after the window for the attempt: the service is free; the brand
 	// bears labour 120.00 + visit 50.00.
 	customer, brand, _ = totals(tk)
 	assert.EqualValues(t, 0, customer)

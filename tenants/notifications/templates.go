@@ -54,7 +54,7 @@ var Purposes = []Purpose{
 		[]string{"ticket_number", "technician_name", "licence_number", "window"}, map[string]string{
 			"zh-CN": "工单 {ticket_number}：服务工程师{technician_name}（服务证号 {licence_number}）将于 {window} 上门。",
 			"en":    "Ticket {ticket_number}: technician {technician_name} (licence {licence_number}) will visit {window}."}},
-	{PurposeRunningLate, "The technician reports an arrival time after the window's start.", false,
+	{PurposeRunningLate, "The technician reports an arrival time after the agreed window's end.", false,
 		[]string{"ticket_number", "technician_name", "new_time"}, map[string]string{
 			"zh-CN": "工单 {ticket_number}：很抱歉，工程师{technician_name}将晚到，预计 {new_time} 到达。",
 			"en":    "Ticket {ticket_number}: sorry, technician {technician_name} is running late and expects to arrive at {new_time}."}},

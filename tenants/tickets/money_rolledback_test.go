@@ -107,7 +107,9 @@ func (e *moneyEnv) onSite(t *testing.T, typ, unit string, lateMinutes int) ticke
 }
 
 // visit takes a triaged (triage) or reopened ticket through dispatch,
-// accept, schedule and check-in lateMinutes after the window's start.
+// accept, schedule (a two-hour window) and check-in lateMinutes after the
+// window's end (late), or -lateMinutes before its start (0: at its start,
+// on time).
 func (e *moneyEnv) visit(t *testing.T, id string, lateMinutes int, triage bool) tickets.Ticket {
 	t.Helper()
 	e.set(time.Time{})
@@ -125,7 +127,7 @@ func (e *moneyEnv) visit(t *testing.T, id string, lateMinutes int, triage bool) 
 	require.NoError(t, err)
 	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, id, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
 	require.NoError(t, err)
-	e.set(e.start.Add(time.Duration(lateMinutes) * time.Minute))
+	e.set(arrivalAt(e.start, time.Duration(lateMinutes)*time.Minute))
 	tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, id, tickets.CheckInInput{}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("on_site"), tk.State)

@@ -153,7 +153,7 @@ func (s *Service) technicianParams(ctx context.Context, c *change, n notice) err
 
 // EnRouteInput is the technician's word that they are on the way.
 type EnRouteInput struct {
-	ETA time.Time `json:"eta" doc:"When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way." example:"2026-12-01T09:10:00+08:00"`
+	ETA time.Time `json:"eta" doc:"When the technician expects to arrive. After the agreed window's end, the customer is told the technician is running late, with this time; otherwise that the technician is on the way." example:"2026-12-01T09:10:00+08:00"`
 }
 
 // ActEnRoute: the technician set off (or reports a new arrival time).
@@ -161,14 +161,15 @@ const ActEnRoute Action = "en_route_reported"
 
 // ReportEnRoute records that the technician is on the way to a scheduled
 // visit, expecting to arrive at in.ETA, and tells the customer: on the way,
-// or running late with the new time when ETA is after the window's start.
+// or running late with the new time when ETA is after the agreed window's
+// end (inside the window is on time).
 // An ETA in the past is invalid (eta).
 func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
 	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
 		return Ticket{}, tenants.InvalidMsg("eta", i18n.M("tickets.time_not_past"), in.ETA)
 	}
 	return s.act(ctx, p, id, ifVersion, ActEnRoute, func(c *change) error {
-		late := c.T.Appointment.Start != nil && in.ETA.After(*c.T.Appointment.Start)
+		late := c.T.Appointment.End != nil && in.ETA.After(*c.T.Appointment.End)
 		purpose := notifications.PurposeOnTheWay
 		params := map[string]any{"ticket_number": c.T.Number, "eta": in.ETA}
 		if late {

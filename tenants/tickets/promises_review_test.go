@@ -24,8 +24,14 @@ import (
 // the service free.
 
 // visitLate is moneyEnv.visit with the arrival late by d (not whole
-// minutes) after the window's start.
+// minutes) after the two-hour window's end (arrivalAt).
 func (e *moneyEnv) visitLate(t *testing.T, id string, d time.Duration) tickets.Ticket {
+	t.Helper()
+	return e.visitAt(t, id, arrivalAt(e.start, d))
+}
+
+// visitAt is moneyEnv.visit with the check-in at arrived.
+func (e *moneyEnv) visitAt(t *testing.T, id string, arrived time.Time) tickets.Ticket {
 	t.Helper()
 	e.set(time.Time{})
 	tk, err := e.Tickets.Triage(e.Ctx, e.Admin, id, tickets.TriageInput{Mode: "on_site"}, 0)
@@ -35,10 +41,19 @@ func (e *moneyEnv) visitLate(t *testing.T, id string, d time.Duration) tickets.T
 	require.NoError(t, err)
 	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, id, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
 	require.NoError(t, err)
-	e.set(e.start.Add(d))
+	e.set(arrived)
 	tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, id, tickets.CheckInInput{}, 0)
 	require.NoError(t, err)
 	return tk
+}
+
+// arrivalAt is an arrival late by d after the two-hour window from start
+// closed (d > 0), or -d before it opened.
+func arrivalAt(start time.Time, d time.Duration) time.Time {
+	if d > 0 {
+		return start.Add(2 * time.Hour).Add(d)
+	}
+	return start.Add(d)
 }
 
 // open opens a washer repair ticket for unit (new, not yet triaged).
@@ -116,9 +131,10 @@ func TestRolledBackPromisesReviewLateArrivalBoundaries(t *testing.T) {
 		action string
 		tasks  []string
 	}{
-		// Lateness counts to the second, rounded up to whole minutes:
-		// 20 s after the window's start is later than the agreed time,
-		// and 15 min 20 s is more than 15 minutes.
+		// Lateness counts to the second after the agreed window closed,
+		// rounded up to whole minutes: 20 s after the window's end is
+		// later than the agreed time, and 15 min 20 s is more than 15
+		// minutes.
 		{"20SecondsLateIsLate", 20 * time.Second, "apology", []string{tickets.TaskApologise}},
 		{"5MinutesApology", 5 * time.Minute, "apology", []string{tickets.TaskApologise}},
 		{"15Minutes20SecondsApologyAndGift", 15*time.Minute + 20*time.Second, "apology_and_gift", []string{tickets.TaskApologise, tickets.TaskGift}},
@@ -142,6 +158,37 @@ func TestRolledBackPromisesReviewLateArrivalBoundaries(t *testing.T) {
 				require.Zero(t, l.CustomerPays.Amount, "%+v", l)
 			}
 			require.ElementsMatch(t, c.tasks, taskKinds(t, e, tk.ID))
+		})
+	}
+}
+
+// The agreed time is the window (seed 001: 在与您约定的XX:00-XX:00之间为您
+// 提供上门服务): a technician who arrives inside the two-hour window, an
+// hour after it opened or at its very end, is on time. The service is
+// charged as usual (labour 120.00 + visit 50.00 = 170.00 for the customer),
+// with no late-arrival waiver, no arrival breach and no apology task.
+// Before, lateness counted from the window's start: an arrival at 10:00 in
+// a 09:00-11:00 window was 60 minutes late, the service free (the brand
+// bearing 170.00) and a gift due.
+func TestRolledBackPromisesReviewArrivalInsideTheWindowIsOnTime(t *testing.T) {
+	e := newMoneyEnv(t)
+	for _, c := range []struct {
+		name  string
+		after time.Duration // after the window's start
+	}{{"AnHourIn", time.Hour}, {"AtItsEnd", 2 * time.Hour}} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.openRepair(t, e.unit(t, 1200, false))
+			checkedIn := e.visitAt(t, tk.ID, e.start.Add(c.after))
+			require.Equal(t, "on_time", *checkedIn.Appointment.Arrival)
+			require.Equal(t, 0, *checkedIn.Appointment.ArrivalMinutes)
+			tk = e.completeWith(t, tk.ID, "performance")
+			customer, brand, plan := totals(t, tk)
+			require.Equal(t, int64(washerLabour+washerVisit), customer, "on time: the customer pays 170.00")
+			require.Zero(t, brand)
+			require.Zero(t, plan)
+			require.Empty(t, waiverCodes(tk))
+			require.Empty(t, taskKinds(t, e, tk.ID))
+			require.Zero(t, e.Count(t, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2 AND sla = 'arrival'`, tk.ID))
 		})
 	}
 }
@@ -312,7 +359,9 @@ func TestRolledBackPromisesReviewRefundedRepairIsNotAPaidOne(t *testing.T) {
 
 // Rule 8 / Midea promise 1 (未按照用户约定时间上门的，则本次服务给用户免单):
 // the technician does not come at the agreed window and, 40 minutes after
-// its start, the network moves the appointment (technician_conflict). The
+// its start, the network moves the appointment (technician_conflict): the
+// technician will not come within the window agreed, although it has not
+// closed yet. The
 // technician is on time for the new window, but the customer waited at
 // least 40 minutes at the first: the service is free (the brand bears the
 // 170.00) with an apology and a gift. Moved at the customer's request it

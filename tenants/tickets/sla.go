@@ -24,11 +24,12 @@ const TypeSLAPolicyUpdated = "sla_policy.updated"
 // of a missed deadline.
 const actSLABreached Action = "sla_breached"
 
-// SLAArrival is the technician's arrival: due at the agreed window's
-// start (the standard is 5-10 minutes early). Its timer breaches it when
-// the window starts with the ticket still scheduled (no check-in), opening
+// SLAArrival is the technician's arrival: due inside the window agreed
+// with the customer (the standard is 5-10 minutes before it opens;
+// arriving after it closed is late, 超时). The sweep breaches it when the
+// window closes with the ticket still scheduled (no check-in), opening
 // the seed's follow-ups (call the customer, apologise); a late check-in
-// breaches it too. Its deadline is the ticket's window_start.
+// breaches it too. Its deadline is the ticket's window_end.
 const SLAArrival SLA = "arrival"
 
 // SystemActor is the actor of what the timers and the reconciliation write.
@@ -42,7 +43,7 @@ const MaxEscalationLevel = 3
 type Breach struct {
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261130-00042"`
-	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop" doc:"The deadline missed (arrival: the technician was not there at the window's start; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days)." example:"first_contact"`
+	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop" doc:"The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days)." example:"first_contact"`
 	DueAt        time.Time `json:"due_at" doc:"The deadline." example:"2026-11-30T10:00:00+08:00"`
 	Level        int       `json:"level" minimum:"1" maximum:"3" doc:"Escalation level: 1 dispatcher, 2 node manager, 3 brand." example:"1"`
 	EscalatedTo  string    `json:"escalated_to" enum:"dispatcher,node_manager,brand" doc:"Who the breach was escalated to." example:"dispatcher"`

@@ -29,13 +29,13 @@ import (
 const sweepPage = 200
 
 // slaCheckAt is the next check of t as a change writes it: its earliest
-// running deadline (the arrival's window start while scheduled), nil when
+// running deadline (the arrival's window end while scheduled), nil when
 // none runs or the ticket has ended. A deadline already breached gives a
 // time in the past: the sweep then finds its escalation not yet due and
 // moves the check on.
 func slaCheckAt(t *Ticket) *time.Time {
 	var first *time.Time
-	for _, d := range runningDeadlines(t.State, t.SLA, t.Appointment.Start) {
+	for _, d := range runningDeadlines(t.State, t.SLA, t.Appointment.End) {
 		if first == nil || d.DueAt.Before(*first) {
 			at := d.DueAt
 			first = &at
@@ -45,15 +45,15 @@ func slaCheckAt(t *Ticket) *time.Time {
 }
 
 // runningDeadlines are the deadlines a ticket in state runs: every SLA
-// deadline set on it, and the arrival at the window's start while it is
-// scheduled; none once it is cancelled or closed.
-func runningDeadlines(state State, st SLAStatus, windowStart *time.Time) []Deadline {
+// deadline set on it, and the arrival by the agreed window's end while it
+// is scheduled; none once it is cancelled or closed.
+func runningDeadlines(state State, st SLAStatus, windowEnd *time.Time) []Deadline {
 	if state == StateCancelled || state == StateClosed {
 		return nil
 	}
 	var out []Deadline
 	for _, sla := range SLAs {
-		at := windowStart
+		at := windowEnd
 		if sla == SLAArrival {
 			if state != StateScheduled {
 				continue
@@ -203,7 +203,8 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 		var (
 			r           timerRun
 			st          SLAStatus
-			windowStart *time.Time
+			windowStart *time.Time // the arrival's tasks' window
+			windowEnd   *time.Time // the arrival's deadline
 			clock       *string
 		)
 		lock := "FOR UPDATE SKIP LOCKED"
@@ -212,11 +213,11 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 		}
 		b := &pgx.Batch{}
 		b.Queue(`SELECT state, number, node_id, technician_id, storefront_id, route_due_at, first_contact_due_at,
-			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, test_clock_id,
+			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, window_end, test_clock_id,
 			workshop_due_at FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.state, &r.number, &r.nodeID, &r.technicianID, &r.storefrontID, &st.RouteDueAt,
 				&st.FirstContactDueAt, &st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt,
-				&windowStart, &clock, &st.WorkshopDueAt)
+				&windowStart, &windowEnd, &clock, &st.WorkshopDueAt)
 		})
 		past := map[deadlineKey]int{} // the highest level recorded
 		b.Queue(`SELECT sla, due_at, max(level) FROM ticket_sla_breaches
@@ -269,7 +270,8 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			next   *time.Time
 			raised int // the highest level recorded now
 		)
-		for _, d := range runningDeadlines(r.state, st, windowStart) {
+		r.windowStart = windowStart
+		for _, d := range runningDeadlines(r.state, st, windowEnd) {
 			recordedLevel := past[deadlineKey{d.SLA, d.DueAt.UnixMicro()}]
 			record := func(level int) error {
 				r.sla, r.dueAt, r.level = d.SLA, d.DueAt, level
@@ -324,6 +326,7 @@ type timerRun struct {
 	state                              State
 	number                             string
 	nodeID, technicianID, storefrontID *string
+	windowStart                        *time.Time // the agreed window's, for the arrival's tasks
 }
 
 // breach records the breach of a running deadline at its level, once, and
@@ -346,9 +349,13 @@ func (s *Service) breach(ctx context.Context, r *timerRun, b *pgx.Batch) (bool, 
 	if sla == SLAArrival && level == 1 {
 		// running late: the seed's follow-ups for the technician
 		t := &Ticket{ID: ticketID, NodeID: r.nodeID, TechnicianID: r.technicianID}
-		queueTask(b, tx.TenantID, t, TaskCallCustomer, dueAt,
-			"the window started without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
-		queueTask(b, tx.TenantID, t, TaskApologise, dueAt,
+		window := dueAt
+		if r.windowStart != nil {
+			window = r.windowStart.Truncate(time.Microsecond)
+		}
+		queueTask(b, tx.TenantID, t, TaskCallCustomer, window,
+			"the agreed window closed without the technician: call the customer (the standard: 1-2 minutes before the agreed time) to apologise and give the arrival time, or agree a new time", now)
+		queueTask(b, tx.TenantID, t, TaskApologise, window,
 			"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
 		detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
 	}
@@ -384,12 +391,12 @@ func (s *Service) recordMetLate(ctx context.Context, c *change, b *pgx.Batch) er
 		return nil // a new ticket: nothing ran before it
 	}
 	still := map[deadlineKey]bool{}
-	for _, d := range runningDeadlines(c.T.State, c.T.SLA, c.T.Appointment.Start) {
+	for _, d := range runningDeadlines(c.T.State, c.T.SLA, c.T.Appointment.End) {
 		still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] = true
 	}
 	r := timerRun{tx: c.tx, ticketID: c.T.ID, now: c.now, level: 1, state: before.State, number: c.T.Number,
 		nodeID: before.NodeID, technicianID: before.TechnicianID, storefrontID: before.StorefrontID}
-	for _, d := range runningDeadlines(before.State, before.SLA, before.Appointment.Start) {
+	for _, d := range runningDeadlines(before.State, before.SLA, before.Appointment.End) {
 		if d.SLA == SLAArrival || still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] || !c.now.After(d.DueAt) {
 			continue
 		}

@@ -83,8 +83,8 @@ type Appointment struct {
 	Start          *time.Time `json:"start,omitempty" doc:"Agreed window start." example:"2026-12-01T09:00:00+08:00"`
 	End            *time.Time `json:"end,omitempty" doc:"Agreed window end." example:"2026-12-01T11:00:00+08:00"`
 	ArrivedAt      *time.Time `json:"arrived_at,omitempty" doc:"When the technician checked in." example:"2026-12-01T09:20:00+08:00"`
-	Arrival        *string    `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival against the window start: early (5 or more minutes early, the standard), on_time (less than 5 minutes early), late (up to 15 minutes), very_late (more)." example:"late"`
-	ArrivalMinutes *int       `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
+	Arrival        *string    `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival against the agreed window: early (5 or more minutes before it opened, the standard), on_time (less than 5 minutes before it opened, or inside it), late (up to 15 minutes after it closed: an apology, and the service is free), very_late (more: an apology and a gift, and free)." example:"late"`
+	ArrivalMinutes *int       `json:"arrival_minutes,omitempty" doc:"Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early)." example:"20"`
 }
 
 // Diagnosis is what the technician found on site.

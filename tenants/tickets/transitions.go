@@ -92,7 +92,7 @@ var Transitions = []Transition{
 	{ActReschedule, "POST /v1/tickets/{ticket_id}/reschedule", []State{StateScheduled, StateAwaitingParts}, []State{StateScheduled}, "tickets.work",
 		"Move the appointment, with the reason (customer asked, technician conflict, parts).", nil},
 	{ActEnRoute, "POST /v1/tickets/{ticket_id}/en-route", []State{StateScheduled}, []State{StateScheduled}, "tickets.work",
-		"The technician is on the way, with the expected arrival: the customer is told (running late, with the new time, after the window's start).", nil},
+		"The technician is on the way, with the expected arrival: the customer is told (running late, with the new time, after the agreed window's end).", nil},
 	{ActCheckIn, "POST /v1/tickets/{ticket_id}/check-in", []State{StateScheduled}, []State{StateOnSite}, "tickets.work",
 		"The technician arrives; the arrival is classified against the window.", nil},
 	{ActDiagnose, "POST /v1/tickets/{ticket_id}/diagnose", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",

@@ -155,9 +155,11 @@ type CheckInInput struct {
 	ArrivedAt *time.Time `json:"arrived_at,omitempty" doc:"When the technician arrived; default now. Not in the future." example:"2026-12-01T09:20:00+08:00"`
 }
 
-// Arrival classes against the window start: the standard is 5-10 minutes
-// early; late up to 15 minutes calls for an apology, later for more (the
-// entitlement engine's rule 8 waives the charges of any late arrival).
+// Arrival classes against the agreed window (arrivalMinutes): the
+// standard is 5-10 minutes before it opens; any time inside it is on
+// time; late up to 15 minutes after it closed calls for an apology, later
+// for more (the entitlement engine's rule 8 waives the charges of any late
+// arrival).
 func classifyArrival(minutesAfter int) string {
 	switch {
 	case minutesAfter <= -5:

@@ -91,7 +91,7 @@ type VisitEntry struct {
 	// The window agreed for the visit.
 	Window         *Window        `json:"window,omitempty"`
 	ArrivedAt      time.Time      `json:"arrived_at" doc:"When the technician arrived." example:"2026-12-01T09:20:00+08:00"`
-	ArrivalMinutes *int           `json:"arrival_minutes,omitempty" doc:"Minutes after the window start (negative: early)." example:"20"`
+	ArrivalMinutes *int           `json:"arrival_minutes,omitempty" doc:"Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early)." example:"20"`
 	Arrival        *string        `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
 	Outcome        string         `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
 	NetworkVisit   bool           `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
@@ -146,14 +146,7 @@ func (c *change) arrive(ctx context.Context, arrived time.Time, outcome string, 
 		class *string
 	)
 	if t.Appointment.Start != nil {
-		// Whole minutes after the window's start, rounded up: a second
-		// late is late (rule 8: later than the agreed time) and 15 min
-		// 20 s is more than 15 minutes; early counts whole minutes only.
-		d := arrived.Sub(*t.Appointment.Start)
-		m := int(d / time.Minute)
-		if d%time.Minute > 0 {
-			m++
-		}
+		m := arrivalMinutes(*t.Appointment.Start, *t.Appointment.End, arrived)
 		cl := classifyArrival(m)
 		mins, class = &m, &cl
 	}
@@ -180,12 +173,35 @@ func (c *change) arrive(ctx context.Context, arrived time.Time, outcome string, 
 	return nil
 }
 
+// arrivalMinutes is an arrival against the window agreed with the
+// customer (seed 001: 在与您约定的XX:00-XX:00之间为您提供上门服务): any
+// time inside it is on time (0); after it closed, the whole minutes after
+// its end, rounded up: a second late is late (rule 8: later than the
+// agreed time, 超时免单) and 15 min 20 s is more than 15 minutes; before it
+// opened, the whole minutes before its start, negative (the standard is
+// 5-10 minutes early). An appointment at a point in time is a window of a
+// minute.
+func arrivalMinutes(start, end, arrived time.Time) int {
+	switch {
+	case arrived.After(end):
+		d := arrived.Sub(end)
+		m := int(d / time.Minute)
+		if d%time.Minute > 0 {
+			m++
+		}
+		return m
+	case arrived.Before(start):
+		return -int(start.Sub(arrived) / time.Minute)
+	}
+	return 0
+}
+
 // lateArrival records the arrival SLA's breach for the current window
 // (unless its timer already did), on the timeline and as a
 // ticket.sla_breached event, and opens the follow-up tasks.
 func (c *change) lateArrival(ctx context.Context, mins int) error {
 	t := c.T
-	due := t.Appointment.Start.Truncate(time.Microsecond)
+	due := t.Appointment.End.Truncate(time.Microsecond)
 	escalatedTo := EscalatedTo(1)
 	tag, err := c.tx.Exec(ctx, `INSERT INTO ticket_sla_breaches (tenant_id, ticket_id, sla, due_at, level, escalated_to, node_id, breached_at)
 		VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT DO NOTHING`,
@@ -198,8 +214,9 @@ func (c *change) lateArrival(ctx context.Context, mins int) error {
 		kinds = append(kinds, TaskGift)
 	}
 	b := &pgx.Batch{}
+	window := t.Appointment.Start.Truncate(time.Microsecond) // the tasks' window, as the sweep's
 	for _, k := range kinds {
-		queueTask(b, c.tx.TenantID, t, k, due, lateTaskReason(k, mins), c.now)
+		queueTask(b, c.tx.TenantID, t, k, window, lateTaskReason(k, mins), c.now)
 	}
 	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
@@ -268,8 +285,9 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 		}
 	}
 	// A window the technician missed: no visit at it, and the network
-	// moved the appointment after the agreed time had passed (any reason
-	// but the customer's request). The customer waited at least until the
+	// moved the appointment once the agreed window had begun (any reason
+	// but the customer's request): the technician did not come in the
+	// window agreed. The customer waited at least from its start until the
 	// move: as late as that (rule 8: 未按照用户约定时间上门, the service is
 	// free), whatever the next window's arrival. Read with whether the
 	// customer refused the apology, in one statement.

@@ -7884,7 +7884,7 @@ type AppealProposalRequest struct {
 type Appointment struct {
 	Arrival *Punctuality `json:"arrival,omitempty"`
 
-	// ArrivalMinutes Minutes after the window start (negative: early).
+	// ArrivalMinutes Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early).
 	ArrivalMinutes *int64 `json:"arrival_minutes,omitempty"`
 
 	// ArrivedAt When the technician checked in.
@@ -10012,7 +10012,7 @@ type DownloadFormat string
 
 // EnRouteInput defines model for EnRouteInput.
 type EnRouteInput struct {
-	// Eta When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
+	// Eta When the technician expects to arrive. After the agreed window's end, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
 	Eta time.Time `json:"eta"`
 }
 
@@ -16079,7 +16079,7 @@ type VisitEntry struct {
 	Actor   string       `json:"actor"`
 	Arrival *Punctuality `json:"arrival,omitempty"`
 
-	// ArrivalMinutes Minutes after the window start (negative: early).
+	// ArrivalMinutes Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early).
 	ArrivalMinutes *int64 `json:"arrival_minutes,omitempty"`
 
 	// ArrivedAt When the technician arrived.

@@ -1791,7 +1791,7 @@ export interface paths {
         };
         /**
          * List customer message templates
-         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the window's start. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer's unit is approved or rejected (by adjudication or a reviewer); once per claim version. params: claim_reference, decision, amount); payout_sent (A payout to the customer (compensation, refund) is recorded as paid; once per payout. params: amount, reference, reason).
+         * @description Every customer message (purpose) in every language (zh-CN, en): the tenant's own text where it set one, else the built-in text, with the parameters the text may use as {name}, and whether it is essential (sent even to customers who opted out: the sign-off code). Messages are written in the tenant's default_language. Purposes: ticket_received (A ticket is opened with a valid phone (or its phone is verified later). params: ticket_number); technician_assigned (The appointment window is agreed with the customer (the technician is known). params: ticket_number, technician_name, licence_number, window); running_late (The technician reports an arrival time after the agreed window's end. params: ticket_number, technician_name, new_time); on_the_way (The technician reports being on the way, in time. params: ticket_number, technician_name, eta); parts_awaited (The repair waits for parts. params: ticket_number); visit_rescheduled (The appointment moves (after parts arrived, or on request). params: ticket_number, window); completed (The work is completed and the charges settled. params: ticket_number, charges); signoff_code (The technician asks for the customer's sign-off code. params: ticket_number, code, minutes; essential); callback_due (A follow-up callback is scheduled. params: ticket_number, due_at); claim_decided (A claim filed for the customer's unit is approved or rejected (by adjudication or a reviewer); once per claim version. params: claim_reference, decision, amount); payout_sent (A payout to the customer (compensation, refund) is recorded as paid; once per payout. params: amount, reference, reason).
          *
          *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -3037,7 +3037,7 @@ export interface paths {
         put?: never;
         /**
          * Check in on site
-         * @description Records the arrival and classifies it against the window start: early (5 or more minutes early, the standard), on_time, late (up to 15 minutes) or very_late. Any late arrival waives the service's charges at completion. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Records the arrival and classifies it against the window agreed with the customer: early (5 or more minutes before it opens, the standard), on_time (inside it), late (up to 15 minutes after it closed) or very_late. Any late arrival waives the service's charges at completion (超时免单). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -3147,7 +3147,7 @@ export interface paths {
         put?: never;
         /**
          * Report the technician on the way
-         * @description Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: on the way (on_the_way), or running late with the new time (running_late) when eta is after the window's start. An eta in the past is 422. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: on the way (on_the_way), or running late with the new time (running_late) when eta is after the agreed window's end. An eta in the past is 422. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -3525,7 +3525,7 @@ export interface paths {
         };
         /**
          * A ticket's follow-up tasks
-         * @description The follow-ups the seeds prescribe, oldest first, with their state and who completed them: call the customer when the window starts without the technician, apologise for a late arrival, a gift when more than 15 minutes late, the node manager's visit when the apology or entry was refused, reaching a customer who was not home.
+         * @description The follow-ups the seeds prescribe, oldest first, with their state and who completed them: call the customer when the agreed window closes without the technician, apologise for a late arrival, a gift when more than 15 minutes late, the node manager's visit when the apology or entry was refused, reaching a customer who was not home.
          *
          *     Permission `tickets.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `node_manager`, `storefront`, `technician`, `tenant_admin`.
          */
@@ -6623,11 +6623,11 @@ export interface components {
             reason: string;
         };
         Appointment: {
-            /** @description Arrival against the window start: early (5 or more minutes early, the standard), on_time (less than 5 minutes early), late (up to 15 minutes), very_late (more). */
+            /** @description Arrival against the agreed window: early (5 or more minutes before it opened, the standard), on_time (less than 5 minutes before it opened, or inside it), late (up to 15 minutes after it closed: an apology, and the service is free), very_late (more: an apology and a gift, and free). */
             arrival?: components["schemas"]["Punctuality"];
             /**
              * Format: int64
-             * @description Minutes after the window start (negative: early).
+             * @description Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early).
              * @example 20
              */
             arrival_minutes?: number;
@@ -6769,7 +6769,7 @@ export interface components {
              * @example SN-20261130-00042
              */
             number: string;
-            /** @description The deadline missed (arrival: the technician was not there at the window's start; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days). */
+            /** @description The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days). */
             sla: components["schemas"]["BreachSla"];
             /**
              * @description The storefront the ticket came from; null if none.
@@ -9876,7 +9876,7 @@ export interface components {
         EnRouteInput: {
             /**
              * Format: date-time
-             * @description When the technician expects to arrive. After the window's start, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
+             * @description When the technician expects to arrive. After the agreed window's end, the customer is told the technician is running late, with this time; otherwise that the technician is on the way.
              * @example 2026-12-01T09:10:00+08:00
              */
             eta: string;
@@ -19184,7 +19184,7 @@ export interface components {
             arrival?: components["schemas"]["Punctuality"];
             /**
              * Format: int64
-             * @description Minutes after the window start (negative: early).
+             * @description Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early).
              * @example 20
              */
             arrival_minutes?: number;
