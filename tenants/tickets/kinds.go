@@ -282,6 +282,8 @@ func (s *Service) InstallationReport(ctx context.Context, p tenants.Principal, i
 	}
 	if !in.TestRun.Passed {
 		v.AddMsg("test_run.passed", i18n.M("tickets.failed_test_not_reportable"), in.TestRun.Passed)
+	} else if in.TestRun.Skipped {
+		v.AddMsg("test_run.skipped", i18n.M("tickets.test_run_passed_and_skipped"), true)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err

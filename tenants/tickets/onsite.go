@@ -107,10 +107,13 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 	})
 }
 
-// TestRun is the test run after the repair.
+// TestRun is the test run after the repair: passed, or, completing a
+// ticket, skipped because the technician had no time for it (seed 000,
+// 试机通检: 若服务工程师没有时间试机,则两小时后跟踪回访), never both.
 type TestRun struct {
-	Passed bool   `json:"passed" doc:"The appliance works: a failed test run cannot complete the ticket." example:"true"`
-	Notes  string `json:"notes,omitempty" maxLength:"1000" doc:"What was tested." example:"脱水测试正常，无异响"`
+	Passed  bool   `json:"passed" doc:"The appliance works: a failed test run cannot complete the ticket." example:"true"`
+	Skipped bool   `json:"skipped,omitempty" doc:"Completing a ticket: the technician had no time for a test run (passed is then false). The ticket completes and the callback is due the policy's untested_callback_minutes (120) after the completion instead of 72 hours, to make sure the unit works again. Passed and skipped together are refused; an installation report needs a test run that passed." example:"false"`
+	Notes   string `json:"notes,omitempty" maxLength:"1000" doc:"What was tested." example:"脱水测试正常，无异响"`
 }
 
 // Completion is what completing the service settled: the test run and the
@@ -149,9 +152,17 @@ type CompleteInput struct {
 // diagnoses again with the parts, saying whether the new price list was
 // shown (chargesShown). A plan compensation the decision owes (rule 7) is
 // scheduled as a payout once per repair. The repair joins the unit's
-// service history, and the callback clock starts.
+// service history, and the callback clock starts: the policy's
+// callback_minutes after the completion, sooner when the fix is uncertain
+// (uncertain_callback_minutes) or the test run was skipped
+// (untested_callback_minutes; the sooner of the two when both). The test
+// run either passed or was skipped: neither (a failed test run) is
+// invalid at test_run.passed, both at test_run.skipped.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
-	if !in.TestRun.Passed {
+	if in.TestRun.Passed && in.TestRun.Skipped {
+		return Ticket{}, tenants.InvalidMsg("test_run.skipped", i18n.M("tickets.test_run_passed_and_skipped"), true)
+	}
+	if !in.TestRun.Passed && !in.TestRun.Skipped {
 		return Ticket{}, tenants.InvalidMsg("test_run.passed", i18n.M("tickets.failed_test_not_completable"), false)
 	}
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
@@ -218,6 +229,14 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		after := c.policy.CallbackMinutes
 		if t.uncertainFix {
 			after = c.policy.UncertainCallbackMinutes
+		}
+		if in.TestRun.Skipped {
+			// Not tested: the seed's two hours (the sooner when the fix
+			// is uncertain too).
+			if !t.uncertainFix || c.policy.UntestedCallbackMinutes < after {
+				after = c.policy.UntestedCallbackMinutes
+			}
+			c.data["test_run_skipped"] = true
 		}
 		c.moveTo(StateCompleted, "", map[string]any{"customer_total": total, "waivers": codes, "test_run": in.TestRun})
 		c.startSLA(SLACallback, minutes(after))

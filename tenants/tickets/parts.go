@@ -79,6 +79,7 @@ type CarryInInput struct {
 	Condition   string         `json:"condition" minLength:"1" maxLength:"500" doc:"The unit's visible condition, written on the receipt." example:"外观完好，无划痕"`
 	Accessories []string       `json:"accessories,omitempty" maxItems:"20" doc:"Accessories taken with it." example:"[\"电源线\"]"`
 	Loaner      *LoanerRequest `json:"loaner,omitempty"`
+	ReturnBy    *time.Time     `json:"return_by,omitempty" doc:"The time agreed with the customer for the unit's return (seed 000: 跟用户约定送回时间,按规定时间送回); must be in the future. It is the workshop deadline (workshop_due_at): earlier than the policy's workshop_working_days, the promise given to the customer; later, the customer agreed to wait longer, and the carry-in records return_by_beyond_limit. Absent: the policy's working days." example:"2026-12-03T18:00:00+08:00"`
 }
 
 // CarryInRecord is what the ticket keeps of a carry-in: the receipt, the
@@ -90,14 +91,25 @@ type CarryInRecord struct {
 	Accessories   []string    `json:"accessories" doc:"Accessories taken with it."`
 	Loan          *stock.Loan `json:"loan,omitempty"`
 	ReturnedAt    *time.Time  `json:"returned_at,omitempty" doc:"When the unit went back to the customer." example:"2026-12-05T16:00:00+08:00"`
+	ReturnBy      *time.Time  `json:"return_by,omitempty" doc:"The return time agreed with the customer at the carry-in: the workshop deadline." example:"2026-12-03T18:00:00+08:00"`
+	// ReturnByBeyondLimit says the agreed return is later than the
+	// policy's workshop limit: the customer agreed to wait longer than the
+	// workshop_working_days, for the brand to see.
+	ReturnByBeyondLimit bool `json:"return_by_beyond_limit,omitempty" doc:"The agreed return_by is later than the policy's workshop limit (workshop_working_days after the receipt): the customer agreed to wait longer, and the deadline is return_by. A brand reviewing its network's workshop times sees it here and in the carry-in's timeline entry." example:"false"`
 }
 
 // CarryIn takes the unit to the node with a receipt and lends a loaner.
 // It starts the workshop deadline (workshopDue): the unit is to be
-// repaired and handed back (ReturnUnit) within the policy's working days.
+// repaired and handed back (ReturnUnit) within the policy's working days,
+// or by the return time agreed with the customer (return_by, after now,
+// else invalid at return_by) whether sooner or later than that; a later
+// one is recorded as return_by_beyond_limit.
 func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, in CarryInInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActCarryIn, func(c *change) error {
 		t := c.T
+		if in.ReturnBy != nil && !in.ReturnBy.After(c.now) {
+			return tenants.InvalidMsg("return_by", i18n.M("common.must_be_in_future"), *in.ReturnBy)
+		}
 		if t.NodeID == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_node_for_unit"))
 		}
@@ -118,14 +130,27 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			rec.Loan = &loan
 			c.data["loaner_id"] = loan.LoanerID
 		}
-		t.CarryIn = &rec
 		due, err := workshopDue(ctx, c.tx, rec.ReceivedAt, c.policy.WorkshopWorkingDays)
 		if err != nil {
 			return err
 		}
+		detail := map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan}
+		if in.ReturnBy != nil {
+			// The time promised to the customer is the deadline: sooner
+			// than the limit, it is the promise the customer was given;
+			// later, the customer agreed to wait, which the record shows.
+			by := in.ReturnBy.Truncate(time.Microsecond)
+			rec.ReturnBy, rec.ReturnByBeyondLimit = &by, by.After(due)
+			due = by
+			detail["return_by"], c.data["return_by"] = by, by
+			if rec.ReturnByBeyondLimit {
+				detail["return_by_beyond_limit"], c.data["return_by_beyond_limit"] = true, true
+			}
+		}
+		t.CarryIn = &rec
 		*t.SLA.deadline(SLAWorkshop) = &due
 		c.data["receipt_number"] = rec.ReceiptNumber
-		c.moveTo(StateCarryIn, "", map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan})
+		c.moveTo(StateCarryIn, "", detail)
 		return nil
 	})
 }

@@ -208,6 +208,7 @@ var slaPolicyBounds = []struct {
 	{"low_percent", 100, 400, func(p SLAPolicy) int { return p.LowPercent }},
 	{"install_minutes", 1, 43200, func(p SLAPolicy) int { return p.InstallMinutes }},
 	{"workshop_working_days", 1, 30, func(p SLAPolicy) int { return p.WorkshopWorkingDays }},
+	{"untested_callback_minutes", 1, 10080, func(p SLAPolicy) int { return p.UntestedCallbackMinutes }},
 }
 
 // SetSLAPolicy replaces the tenant's SLA policy (every field; Version and
@@ -240,18 +241,19 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 		out, err = scanSLAPolicy(tx.QueryRow(ctx, `INSERT INTO sla_policies (tenant_id, route_minutes, first_contact_minutes,
 				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
 				uncertain_callback_minutes, escalation_minutes, unreachable_close_after, verification_minutes,
-				urgent_percent, high_percent, low_percent, install_minutes, workshop_working_days)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+				urgent_percent, high_percent, low_percent, install_minutes, workshop_working_days,
+				untested_callback_minutes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 			ON CONFLICT (tenant_id, livemode) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
 				completion_minutes = $5, callback_minutes = $6, guidance_callback_minutes = $7, observe_callback_minutes = $8,
 				uncertain_callback_minutes = $9, escalation_minutes = $10, unreachable_close_after = $11,
 				verification_minutes = $12, urgent_percent = $13, high_percent = $14, low_percent = $15, install_minutes = $16,
-				workshop_working_days = $17, version = sla_policies.version + 1, updated_at = now()
+				workshop_working_days = $17, untested_callback_minutes = $18, version = sla_policies.version + 1, updated_at = now()
 			RETURNING `+slaPolicyColumns,
 			tx.TenantID, in.RouteMinutes, in.FirstContactMinutes, in.ResponseMinutes, in.CompletionMinutes, in.CallbackMinutes,
 			in.GuidanceCallbackMinutes, in.ObserveCallbackMinutes, in.UncertainCallbackMinutes, in.EscalationMinutes,
 			in.UnreachableCloseAfter, in.VerificationMinutes, in.UrgentPercent, in.HighPercent, in.LowPercent, in.InstallMinutes,
-			in.WorkshopWorkingDays))
+			in.WorkshopWorkingDays, in.UntestedCallbackMinutes))
 		if err != nil {
 			return err
 		}
