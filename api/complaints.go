@@ -34,7 +34,7 @@ func (o *filedComplaintOutput) answer(x complaints.ComplaintDetail) {
 type listComplaintsInput struct {
 	PageParams
 	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
-	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"Only complaints of this category."`
+	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"Only complaints of this category."`
 	Severity     string `query:"severity" enum:"low,medium,high,critical" doc:"Only complaints of this severity."`
 	TicketID     string `query:"ticket_id" maxLength:"64" doc:"Only complaints against this ticket."`
 	NodeID       string `query:"node_id" maxLength:"64" doc:"Only complaints against this node."`
@@ -121,7 +121,8 @@ func (s *Server) registerComplaints() {
 			"The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, " +
 			"low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level " +
 			"per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its " +
-			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id.",
+			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id. A property_damage complaint " +
+			"names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -185,7 +186,11 @@ func (s *Server) registerComplaints() {
 			"matching service promise (rule 8, Midea promise 3; attitude and conduct: conduct_breach) in the same transaction: the ticket's charges are waived (the brand pays; " +
 			"ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 " +
 			"business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. " +
-			"An upheld conduct complaint names the breach (422 on body.breach).",
+			"An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint " +
+			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
+			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +
+			"payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per " +
+			"complaint; the ticket's charges are not waived. Rejected, nothing is paid.",
 		Errors: actionErrors, MaxBodyBytes: 8 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *resolveComplaintInput, v int) (complaints.ComplaintDetail, error) {
 		return s.deps.Complaints.ResolveWith(ctx, p, in.ComplaintID, in.Body, v)

@@ -268,7 +268,12 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		o, err := a.Payouts.RefundWaivedCharge(ctx, tx, unitID, amount, reason, source)
 		return o.ID, err
 	}
-	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund}); err != nil {
+	compensate := func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error) {
+		o, err := a.Payouts.CompensateDamage(ctx, tx, unitID, ticketID, amount, reason, source)
+		return o.ID, err
+	}
+	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund,
+		Compensate: compensate}); err != nil {
 		return err
 	}
 	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),

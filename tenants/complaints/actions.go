@@ -3,6 +3,7 @@ package complaints
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 		v.AddMsg("state", i18n.M("common.one_of", "Values", "open, investigating, reopened, resolved, closed"), f.State)
 	}
 	if f.Category != "" && !slices.Contains(Categories, Category(f.Category)) {
-		v.AddMsg("category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), f.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", categoryList), f.Category)
 	}
 	if f.Severity != "" && !slices.Contains(Severities, Severity(f.Severity)) {
 		v.AddMsg("severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), f.Severity)
@@ -186,6 +187,15 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // before completion the visit report records it). An upheld conduct complaint
 // names its breach (422 on breach); a breach on anything else is
 // refused the same way.
+//
+// Upholding a property_damage complaint names the value the center
+// assessed (in.AssessedAmount: > 0, the tenant's currency; 422 on
+// assessed_amount otherwise, and on anything but an upheld property_damage
+// complaint) and schedules its payout to the ticket's customer, owed by
+// the brand (Deps.Compensate), in the same transaction. It waives no
+// charges. A complaint compensates once: resolved again after a reopening,
+// it pays nothing more, and an assessed amount other than the one paid is
+// a conflict.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
 	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
@@ -205,6 +215,13 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			upheld = &in.Upheld
 		}
 		extra := map[string]any{"upheld": in.Upheld}
+		assessed, compensationID, err := s.compensateDamage(ctx, tx, c, in, p.Subject())
+		if err != nil {
+			return err
+		}
+		if assessed != nil {
+			extra["assessed_amount"], extra["compensation_payout_id"] = *assessed, compensationID
+		}
 		waiver, refundID := c.Waiver, c.RefundPayoutID
 		if code, ok := Waivers[c.Category]; ok && in.Upheld && c.TicketID != nil && c.Waiver == nil {
 			note := string(c.Category) + " complaint " + c.ID + " upheld"
@@ -229,14 +246,70 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 				extra["refund_payout_id"], extra["refund"] = pid, w.Refund
 			}
 		}
+		var assessedAmount *int64
+		var assessedCurrency *string
+		if assessed != nil {
+			assessedAmount, assessedCurrency = &assessed.Amount, &assessed.Currency
+		}
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4, upheld = $5, breach = $6,
-				waiver = $7, refund_payout_id = $8 WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, c.ID, in.Resolution, now, upheld, nullable(in.Breach), waiver, refundID); err != nil {
+				waiver = $7, refund_payout_id = $8, assessed_amount = $9, assessed_currency = $10, compensation_payout_id = $11
+				WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, c.ID, in.Resolution, now, upheld, nullable(in.Breach), waiver, refundID,
+			assessedAmount, assessedCurrency, compensationID); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
 			note: &in.Resolution, actor: p.Subject(), eventType: TypeResolved, extra: extra})
 	})
+}
+
+// compensateDamage checks in's assessed amount against c and, for an
+// upheld property_damage complaint not yet compensated, schedules the
+// customer's compensation. It returns the assessed amount and the payout
+// the complaint carries after the resolution (c's own when it had them).
+func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Complaint, in ResolveInput, actor string) (*tenants.Money, *string, error) {
+	damage := c.Category == CategoryPropertyDamage && in.Upheld
+	switch {
+	case in.AssessedAmount != nil && !damage:
+		return nil, nil, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_only_upheld_damage"), in.AssessedAmount)
+	case !damage || (c.CompensationPayoutID != nil && in.AssessedAmount == nil):
+		return c.AssessedAmount, c.CompensationPayoutID, nil
+	case c.CompensationPayoutID != nil:
+		if c.AssessedAmount != nil && *in.AssessedAmount == *c.AssessedAmount {
+			return c.AssessedAmount, c.CompensationPayoutID, nil
+		}
+		paid := ""
+		if a := c.AssessedAmount; a != nil {
+			paid = fmt.Sprintf("%d.%02d %s", a.Amount/100, a.Amount%100, a.Currency)
+		}
+		return nil, nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_already_compensated",
+			"Payout", *c.CompensationPayoutID, "Amount", paid))
+	case in.AssessedAmount == nil:
+		return nil, nil, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_required"), nil)
+	}
+	v := &tenants.Validation{}
+	if err := checkAmount(ctx, tx, v, "assessed_amount", *in.AssessedAmount); err != nil {
+		return nil, nil, err
+	}
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	t, found, err := tickets.PartiesTx(ctx, tx, *c.TicketID)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !found || t.UnitID == nil:
+		return nil, nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_ticket_no_unit", "Ticket", *c.TicketID))
+	case s.compensate == nil:
+		return nil, nil, errors.New("complaints: no compensation scheduler configured")
+	}
+	reason := "compensation: property damaged during the service, at the value the center assessed (照价赔偿); property_damage complaint " +
+		c.ID + " upheld by " + actor
+	pid, err := s.compensate(ctx, tx, *t.UnitID, *c.TicketID, *in.AssessedAmount, reason, c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in.AssessedAmount, &pid, nil
 }
 
 // Rate records the customer's rating (1-5) of a resolved complaint's

@@ -26,6 +26,20 @@
 // .rated, .reopened, .closed) in its transaction; event data carries
 // storefront_id (null when none), ticket_id, node_id, technician_id,
 // category, severity and level.
+//
+// Property damage (seed 000: 给用户家损坏东西应照价赔偿; 如果用户要求给予赔偿,
+// 服务工程师不要轻易答复用户,报中心请示后办理): a property_damage complaint
+// names the ticket whose visit damaged the customer's property and may
+// carry the customer's claimed_amount. The center, not the technician,
+// decides the compensation: resolving is the complaints.resolve permission
+// the call center's keys hold (there is no chain by amount here; the
+// swaps' chain belongs to a swap's states). Upheld, it names the
+// assessed_amount (照价) and the customer is paid exactly that as one
+// payout owed by the brand and naming the ticket (Deps.Compensate), in
+// the resolution's transaction, once per complaint. The payouts context
+// knows no payer below the brand, so charging the node that caused the
+// damage back is outside this context. It waives none of the service's
+// charges.
 package complaints
 
 import (
@@ -48,6 +62,7 @@ type Service struct {
 
 	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
 	refund     func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
+	compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error)
 }
 
 // Deps are the Service's dependencies; EnqueueSLA is required.
@@ -62,6 +77,13 @@ type Deps struct {
 	// payout's id (payouts.Service.RefundWaivedCharge). Nil: upholding a
 	// waiving complaint on a ticket the customer paid for is refused.
 	Refund func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
+	// Compensate schedules, in the caller's transaction, the payout to the
+	// customer of ticketID's unit that compensates property the visit
+	// damaged at the value the center assessed, owed by the brand and
+	// naming the ticket, and returns its id
+	// (payouts.Service.CompensateDamage). Nil: upholding a property_damage
+	// complaint is refused.
+	Compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error)
 }
 
 // NewService returns the complaints service over db. It fails when db or a
@@ -73,7 +95,7 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	if d.EnqueueSLA == nil {
 		return nil, errors.New("complaints: Deps.EnqueueSLA is required")
 	}
-	return &Service{DB: db, enqueueSLA: d.EnqueueSLA, refund: d.Refund}, nil
+	return &Service{DB: db, enqueueSLA: d.EnqueueSLA, refund: d.Refund, compensate: d.Compensate}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -99,11 +121,19 @@ const (
 	CategoryLicence    Category = "licence"    // licence not shown, or not the technician's
 	CategoryOvercharge Category = "overcharge" // charges beyond the price list
 	CategoryConduct    Category = "conduct"    // a serious conduct breach (Breaches)
+	// CategoryPropertyDamage: the visit damaged the customer's property
+	// (floor, furniture, the product moved back into place). Upheld, the
+	// customer is compensated at the value the center assessed; it waives
+	// no charges.
+	CategoryPropertyDamage Category = "property_damage"
 )
 
 // Categories lists every category.
 var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, CategoryQuality, CategoryRepeat, CategoryOther,
-	CategoryLicence, CategoryOvercharge, CategoryConduct}
+	CategoryLicence, CategoryOvercharge, CategoryConduct, CategoryPropertyDamage}
+
+// categoryList is Categories for validation messages.
+const categoryList = "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct, property_damage"
 
 // Waivers maps each waiving category to the service promise (rule 8) that
 // upholding it applies. Midea's promise 3 (seed 003) makes the service
@@ -130,6 +160,9 @@ type ResolveInput struct {
 	Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
 	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise." example:"true"`
 	Breach     string `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"For an upheld conduct complaint (required then): the breach found." example:"smoking"`
+	// AssessedAmount is the value of the damaged property the center
+	// assessed (照价), for an upheld property_damage complaint.
+	AssessedAmount *tenants.Money `json:"assessed_amount,omitempty" doc:"For an upheld property_damage complaint (required then, > 0, in the tenant's currency; refused on anything else): the value of the damaged property the center assessed (seed: 照价赔偿). It is paid to the ticket's customer as one payout owed by the brand (compensation_payout_id), due in 5 business days, in the same transaction; the service's charges are not waived. Only the center decides it: the technician promises nothing on the spot (报中心请示后办理), and resolving takes the complaints.resolve permission the call center's keys hold."`
 }
 
 // Severity decides the resolution deadline.
@@ -229,44 +262,50 @@ type NewComplaint struct {
 	NodeID       string   `json:"node_id,omitempty" maxLength:"64" doc:"The node complained about; default: the ticket's node, else the technician's." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID string   `json:"technician_id,omitempty" maxLength:"64" doc:"The technician complained about; default: the ticket's technician." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CustomerID   string   `json:"customer_id,omitempty" maxLength:"64" doc:"The complaining customer; default: the ticket's customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about. attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld." example:"late"`
+	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"What the complaint is about. attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld. property_damage (the visit damaged the customer's floor, furniture or product) names the ticket (422 on ticket_id otherwise) and, upheld, compensates the customer at the value the center assessed." example:"late"`
 	Severity     Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium." example:"high"`
 	Description  string   `json:"description" minLength:"1" maxLength:"2000" doc:"The customer's complaint in their words." example:"师傅迟到两个小时且未提前联系"`
+	// ClaimedAmount is what the customer claims the damaged property is
+	// worth (property_damage only).
+	ClaimedAmount *tenants.Money `json:"claimed_amount,omitempty" doc:"For a property_damage complaint only (422 on anything else): the value the customer claims for the damaged property, > 0, in the tenant's currency. A claim, not a promise: the center assesses the value it pays when it upholds the complaint (assessed_amount)."`
 }
 
 // Complaint is a complaint as it stands.
 type Complaint struct {
-	ID               string     `json:"id" example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
-	TicketID         *string    `json:"ticket_id,omitempty" doc:"The ticket complained about." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	NodeID           *string    `json:"node_id,omitempty" doc:"The node complained about." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	TechnicianID     *string    `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
-	StorefrontID     *string    `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	CustomerID       *string    `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category         Category   `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct" doc:"What the complaint is about." example:"late"`
-	Severity         Severity   `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
-	Description      string     `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
-	State            State      `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
-	AllowedActions   []string   `json:"allowed_actions" doc:"What may be done next: investigate, escalate, resolve, rate, close." example:"[\"escalate\",\"resolve\"]"`
-	SLADueAt         time.Time  `json:"sla_due_at" doc:"The running resolution deadline; when it passes unresolved the complaint escalates one level." example:"2026-11-21T09:30:00+08:00"`
-	Overdue          bool       `json:"overdue" doc:"Still unresolved after sla_due_at." example:"false"`
-	SLABreachedAt    *time.Time `json:"sla_breached_at,omitempty" doc:"When a deadline was first missed." example:"2026-11-21T09:30:00+08:00"`
-	EscalationLevel  int        `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none, 1 dispatcher, 2 node manager, 3 brand." example:"1"`
-	EscalatedTo      string     `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
-	Resolution       *string    `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
-	ResolvedAt       *time.Time `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
-	Upheld           *bool      `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
-	Breach           *string    `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
-	Waiver           *string    `json:"waiver,omitempty" enum:"licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges were waived (the brand pays them)." example:"conduct_breach"`
-	RefundPayoutID   *string    `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	ResolutionRating *int       `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
-	RatingComment    *string    `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
-	RatedAt          *time.Time `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
-	ReopenCount      int        `json:"reopen_count" doc:"How often a low rating reopened it." example:"0"`
-	ClosedAt         *time.Time `json:"closed_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
-	CreatedBy        string     `json:"created_by" doc:"The API key that filed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Version          int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt        time.Time  `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
-	UpdatedAt        time.Time  `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+	ID                   string         `json:"id" example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
+	TicketID             *string        `json:"ticket_id,omitempty" doc:"The ticket complained about." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	NodeID               *string        `json:"node_id,omitempty" doc:"The node complained about." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID         *string        `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	StorefrontID         *string        `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	CustomerID           *string        `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category             Category       `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"What the complaint is about." example:"late"`
+	Severity             Severity       `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
+	Description          string         `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
+	State                State          `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
+	AllowedActions       []string       `json:"allowed_actions" doc:"What may be done next: investigate, escalate, resolve, rate, close." example:"[\"escalate\",\"resolve\"]"`
+	SLADueAt             time.Time      `json:"sla_due_at" doc:"The running resolution deadline; when it passes unresolved the complaint escalates one level." example:"2026-11-21T09:30:00+08:00"`
+	Overdue              bool           `json:"overdue" doc:"Still unresolved after sla_due_at." example:"false"`
+	SLABreachedAt        *time.Time     `json:"sla_breached_at,omitempty" doc:"When a deadline was first missed." example:"2026-11-21T09:30:00+08:00"`
+	EscalationLevel      int            `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none, 1 dispatcher, 2 node manager, 3 brand." example:"1"`
+	EscalatedTo          string         `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
+	Resolution           *string        `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
+	ResolvedAt           *time.Time     `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
+	Upheld               *bool          `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
+	Breach               *string        `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
+	Waiver               *string        `json:"waiver,omitempty" enum:"licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges were waived (the brand pays them)." example:"conduct_breach"`
+	RefundPayoutID       *string        `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"property_damage: the value the customer claimed."`
+	AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"property_damage, upheld: the value the center assessed and pays."`
+	CompensationPayoutID *string        `json:"compensation_payout_id,omitempty" doc:"property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket)." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	ResolutionRating     *int           `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
+	RatingComment        *string        `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
+	RatedAt              *time.Time     `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	ReopenCount          int            `json:"reopen_count" doc:"How often a low rating reopened it." example:"0"`
+	ClosedAt             *time.Time     `json:"closed_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	CreatedBy            string         `json:"created_by" doc:"The API key that filed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Version              int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt            time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
+	UpdatedAt            time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
 }
 
 // ComplaintChange is one entry of a complaint's history.

@@ -45,7 +45,7 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		in.Severity = SeverityMedium
 	}
 	if !slices.Contains(Categories, in.Category) {
-		v.AddMsg("category", i18n.M("common.one_of", "Values", "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct"), in.Category)
+		v.AddMsg("category", i18n.M("common.one_of", "Values", categoryList), in.Category)
 	}
 	if !slices.Contains(Severities, in.Severity) {
 		v.AddMsg("severity", i18n.M("common.one_of", "Values", "low, medium, high, critical"), in.Severity)
@@ -55,12 +55,25 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 	}
 	if in.TicketID == "" && in.NodeID == "" && in.TechnicianID == "" {
 		v.AddMsg("ticket_id", i18n.M("complaints.target_required"), nil)
+	} else if in.Category == CategoryPropertyDamage && in.TicketID == "" {
+		v.AddMsg("ticket_id", i18n.M("complaints.damage_ticket_required"), nil)
+	}
+	if in.ClaimedAmount != nil && in.Category != CategoryPropertyDamage {
+		v.AddMsg("claimed_amount", i18n.M("complaints.claimed_only_damage"), in.ClaimedAmount)
 	}
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		sc, err := resolveScope(ctx, tx, p)
 		if err != nil {
 			return err
+		}
+		var claimedAmount *int64
+		var claimedCurrency *string
+		if in.ClaimedAmount != nil && in.Category == CategoryPropertyDamage {
+			if err := checkAmount(ctx, tx, v, "claimed_amount", *in.ClaimedAmount); err != nil {
+				return err
+			}
+			claimedAmount, claimedCurrency = &in.ClaimedAmount.Amount, &in.ClaimedAmount.Currency
 		}
 		var ticket tickets.Parties
 		var storefront, customer *string
@@ -145,16 +158,20 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		due := now.Add(SLAWindows[in.Severity])
 		id := tenants.NewID(tenants.PrefixComplaint)
 		if _, err := tx.Exec(ctx, `INSERT INTO complaints (tenant_id, id, ticket_id, node_id, technician_id, storefront_id, customer_id,
-			category, severity, description, state, sla_due_at, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $13, $13)`,
+			category, severity, description, state, sla_due_at, created_by, created_at, updated_at, claimed_amount, claimed_currency)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $13, $13, $14, $15)`,
 			tx.TenantID, id, nullable(in.TicketID), node, tech, storefront, customer, in.Category, in.Severity,
-			in.Description, due, p.Subject(), now); err != nil {
+			in.Description, due, p.Subject(), now, claimedAmount, claimedCurrency); err != nil {
 			return err
 		}
 		c := Complaint{ID: id, TicketID: nullable(in.TicketID), NodeID: node, TechnicianID: tech, StorefrontID: storefront,
 			CustomerID: customer, Category: in.Category, Severity: in.Severity}
+		extra := map[string]any{"sla_due_at": due}
+		if in.ClaimedAmount != nil {
+			extra["claimed_amount"] = *in.ClaimedAmount
+		}
 		if err := record(ctx, tx, c, change{action: "file", to: StateOpen, level: 0, actor: p.Subject(), eventType: TypeFiled,
-			extra: map[string]any{"sla_due_at": due}}); err != nil {
+			extra: extra}); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, tx, id, 1, due); err != nil {
@@ -164,4 +181,18 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		return err
 	})
 	return out, pg.Translate(err)
+}
+
+// checkAmount adds to v what is wrong with m at loc: an amount of the
+// tenant's currency, above zero and bounded.
+func checkAmount(ctx context.Context, tx pg.TenantTx, v *tenants.Validation, loc string, m tenants.Money) error {
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	tenants.CheckMoney(v, loc, m, st.Currency)
+	if m.Amount == 0 {
+		v.AddMsg(loc+".amount", i18n.M("common.must_be_positive"), m.Amount)
+	}
+	return nil
 }

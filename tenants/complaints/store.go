@@ -59,18 +59,23 @@ func inScope(a, b, t string) string {
 
 const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
-	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
+	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.claimed_amount, c.claimed_currency, c.assessed_amount,
+	c.assessed_currency, c.compensation_payout_id, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
 	c.created_at, c.updated_at`
 
 func scanComplaint(row pgx.Row, now time.Time) (Complaint, error) {
 	var c Complaint
+	var claimed, assessed *int64
+	var claimedCur, assessedCur *string
 	err := row.Scan(&c.ID, &c.TicketID, &c.NodeID, &c.TechnicianID, &c.StorefrontID, &c.CustomerID, &c.Category, &c.Severity,
 		&c.Description, &c.State, &c.SLADueAt, &c.SLABreachedAt, &c.EscalationLevel, &c.Resolution, &c.ResolvedAt,
-		&c.Upheld, &c.Breach, &c.Waiver, &c.RefundPayoutID, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
+		&c.Upheld, &c.Breach, &c.Waiver, &c.RefundPayoutID, &claimed, &claimedCur, &assessed, &assessedCur,
+		&c.CompensationPayoutID, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
 		&c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return Complaint{}, err
 	}
+	c.ClaimedAmount, c.AssessedAmount = money(claimed, claimedCur), money(assessed, assessedCur)
 	c.EscalatedTo = EscalatedTo(c.EscalationLevel)
 	c.Overdue = running(c.State) && now.After(c.SLADueAt)
 	c.AllowedActions = []string{}
@@ -184,4 +189,12 @@ func nullable(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// money is a stored amount and currency (both null: none).
+func money(amount *int64, currency *string) *tenants.Money {
+	if amount == nil || currency == nil {
+		return nil
+	}
+	return &tenants.Money{Amount: *amount, Currency: *currency}
 }

@@ -122,9 +122,9 @@ type Payout struct {
 	UnitID       string        `json:"unit_id" example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	StorefrontID *string       `json:"storefront_id,omitempty" doc:"The unit's storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion), or whose visit damaged the customer's property (an upheld property_damage complaint's compensation)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	Payer        string        `json:"payer" enum:"plan,brand,storefront" doc:"Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return). It is paid to the unit's customer." example:"plan"`
+	Payer        string        `json:"payer" enum:"plan,brand,storefront" doc:"Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation). It is paid to the unit's customer." example:"plan"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
 	CountedFrom  string        `json:"counted_from" format:"date" doc:"The repair or approval date the business days count from." example:"2026-09-25"`
@@ -153,6 +153,9 @@ type NewPayout struct {
 	// storefront that sold the unit (a unit no storefront sold is an
 	// error), and takes no contract.
 	Payer string `json:"-"`
+	// TicketID is the ticket that owes it, set by the domain, never by a
+	// request (a property damage compensation: CompensateDamage).
+	TicketID string `json:"-"`
 }
 
 // Filter selects payouts; empty fields do not filter.
@@ -352,7 +355,7 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 	if in.Payer == PayerStorefront && (u.StorefrontID == nil || in.ContractID != "") {
 		return Payout{}, errors.New("payouts: a storefront owes only the refund of a unit it sold, without a contract")
 	}
-	return s.insert(ctx, tx, actor, st, u.ID, in, from, "")
+	return s.insert(ctx, tx, actor, st, u.ID, in, from, in.TicketID)
 }
 
 // insert stores a checked payout counted from from, with its deadline job

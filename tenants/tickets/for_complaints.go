@@ -14,6 +14,8 @@ import (
 // dispatched), the storefront that sold the unit and the customer.
 type Parties struct {
 	NodeID, TechnicianID, StorefrontID, CustomerID *string
+	// UnitID is the ticket's unit (a payout to its customer names it).
+	UnitID *string
 }
 
 // PartiesTx reads, inside the caller's transaction, who ticket id
@@ -23,8 +25,8 @@ func PartiesTx(ctx context.Context, tx pg.TenantTx, id string) (p Parties, found
 	if !tenants.ValidID(tenants.PrefixTicket, id) {
 		return Parties{}, false, nil
 	}
-	err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id FROM tickets
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&p.NodeID, &p.TechnicianID, &p.StorefrontID, &p.CustomerID)
+	err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id, unit_id FROM tickets
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&p.NodeID, &p.TechnicianID, &p.StorefrontID, &p.CustomerID, &p.UnitID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Parties{}, false, nil
 	}

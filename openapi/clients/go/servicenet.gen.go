@@ -686,15 +686,16 @@ func (e ComplaintBreach) Valid() bool {
 
 // Defines values for ComplaintCategory.
 const (
-	ComplaintCategoryAttitude   ComplaintCategory = "attitude"
-	ComplaintCategoryConduct    ComplaintCategory = "conduct"
-	ComplaintCategoryFee        ComplaintCategory = "fee"
-	ComplaintCategoryLate       ComplaintCategory = "late"
-	ComplaintCategoryLicence    ComplaintCategory = "licence"
-	ComplaintCategoryOther      ComplaintCategory = "other"
-	ComplaintCategoryOvercharge ComplaintCategory = "overcharge"
-	ComplaintCategoryQuality    ComplaintCategory = "quality"
-	ComplaintCategoryRepeat     ComplaintCategory = "repeat"
+	ComplaintCategoryAttitude       ComplaintCategory = "attitude"
+	ComplaintCategoryConduct        ComplaintCategory = "conduct"
+	ComplaintCategoryFee            ComplaintCategory = "fee"
+	ComplaintCategoryLate           ComplaintCategory = "late"
+	ComplaintCategoryLicence        ComplaintCategory = "licence"
+	ComplaintCategoryOther          ComplaintCategory = "other"
+	ComplaintCategoryOvercharge     ComplaintCategory = "overcharge"
+	ComplaintCategoryPropertyDamage ComplaintCategory = "property_damage"
+	ComplaintCategoryQuality        ComplaintCategory = "quality"
+	ComplaintCategoryRepeat         ComplaintCategory = "repeat"
 )
 
 // Valid indicates whether the value is a known member of the ComplaintCategory enum.
@@ -713,6 +714,8 @@ func (e ComplaintCategory) Valid() bool {
 	case ComplaintCategoryOther:
 		return true
 	case ComplaintCategoryOvercharge:
+		return true
+	case ComplaintCategoryPropertyDamage:
 		return true
 	case ComplaintCategoryQuality:
 		return true
@@ -2194,9 +2197,15 @@ const (
 	MessageCodeCommonUnknownRegionCode                            MessageCode = "common.unknown_region_code"
 	MessageCodeCommonUnknownTimeZone                              MessageCode = "common.unknown_time_zone"
 	MessageCodeComplaintsActionNotAllowed                         MessageCode = "complaints.action_not_allowed"
+	MessageCodeComplaintsAssessedOnlyUpheldDamage                 MessageCode = "complaints.assessed_only_upheld_damage"
+	MessageCodeComplaintsAssessedRequired                         MessageCode = "complaints.assessed_required"
 	MessageCodeComplaintsAtBrandLevel                             MessageCode = "complaints.at_brand_level"
 	MessageCodeComplaintsBreachOnlyUpheldConduct                  MessageCode = "complaints.breach_only_upheld_conduct"
 	MessageCodeComplaintsBreachRequired                           MessageCode = "complaints.breach_required"
+	MessageCodeComplaintsClaimedOnlyDamage                        MessageCode = "complaints.claimed_only_damage"
+	MessageCodeComplaintsDamageAlreadyCompensated                 MessageCode = "complaints.damage_already_compensated"
+	MessageCodeComplaintsDamageTicketNoUnit                       MessageCode = "complaints.damage_ticket_no_unit"
+	MessageCodeComplaintsDamageTicketRequired                     MessageCode = "complaints.damage_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
 	MessageCodeComplaintsStorefrontOwnTickets                     MessageCode = "complaints.storefront_own_tickets"
@@ -3344,11 +3353,23 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeComplaintsActionNotAllowed:
 		return true
+	case MessageCodeComplaintsAssessedOnlyUpheldDamage:
+		return true
+	case MessageCodeComplaintsAssessedRequired:
+		return true
 	case MessageCodeComplaintsAtBrandLevel:
 		return true
 	case MessageCodeComplaintsBreachOnlyUpheldConduct:
 		return true
 	case MessageCodeComplaintsBreachRequired:
+		return true
+	case MessageCodeComplaintsClaimedOnlyDamage:
+		return true
+	case MessageCodeComplaintsDamageAlreadyCompensated:
+		return true
+	case MessageCodeComplaintsDamageTicketNoUnit:
+		return true
+	case MessageCodeComplaintsDamageTicketRequired:
 		return true
 	case MessageCodeComplaintsNodeOutsideScope:
 		return true
@@ -8853,10 +8874,15 @@ type CompensationPayout struct {
 type Complaint struct {
 	// AllowedActions What may be done next: investigate, escalate, resolve, rate, close.
 	AllowedActions []string          `json:"allowed_actions"`
+	AssessedAmount *Money            `json:"assessed_amount,omitempty"`
 	Breach         *ComplaintBreach  `json:"breach,omitempty"`
 	Category       ComplaintCategory `json:"category"`
+	ClaimedAmount  *Money            `json:"claimed_amount,omitempty"`
 	ClosedAt       *time.Time        `json:"closed_at,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
+
+	// CompensationPayoutId property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket).
+	CompensationPayoutId *string   `json:"compensation_payout_id,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
 
 	// CreatedBy The API key that filed it.
 	CreatedBy string `json:"created_by"`
@@ -8981,10 +9007,15 @@ type ComplaintCount struct {
 type ComplaintDetail struct {
 	// AllowedActions What may be done next: investigate, escalate, resolve, rate, close.
 	AllowedActions []string          `json:"allowed_actions"`
+	AssessedAmount *Money            `json:"assessed_amount,omitempty"`
 	Breach         *ComplaintBreach  `json:"breach,omitempty"`
 	Category       ComplaintCategory `json:"category"`
+	ClaimedAmount  *Money            `json:"claimed_amount,omitempty"`
 	ClosedAt       *time.Time        `json:"closed_at,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
+
+	// CompensationPayoutId property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket).
+	CompensationPayoutId *string   `json:"compensation_payout_id,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
 
 	// CreatedBy The API key that filed it.
 	CreatedBy string `json:"created_by"`
@@ -11610,7 +11641,8 @@ type NewClaimLine struct {
 
 // NewComplaint defines model for NewComplaint.
 type NewComplaint struct {
-	Category ComplaintCategory `json:"category"`
+	Category      ComplaintCategory `json:"category"`
+	ClaimedAmount *Money            `json:"claimed_amount,omitempty"`
 
 	// CustomerId The complaining customer; default: the ticket's customer.
 	CustomerId *string `json:"customer_id,omitempty"`
@@ -12547,7 +12579,7 @@ type Payout struct {
 	// StorefrontId The unit's storefront.
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
-	// TicketId The service ticket whose repair owes it (a no-reason plan's compensation on completion).
+	// TicketId The service ticket whose repair owes it (a no-reason plan's compensation on completion), or whose visit damaged the customer's property (an upheld property_damage complaint's compensation).
 	TicketId  *string   `json:"ticket_id,omitempty"`
 	UnitId    string    `json:"unit_id"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -13322,7 +13354,8 @@ type RescheduleReason string
 
 // ResolveInput defines model for ResolveInput.
 type ResolveInput struct {
-	Breach *ComplaintBreach `json:"breach,omitempty"`
+	AssessedAmount *Money           `json:"assessed_amount,omitempty"`
+	Breach         *ComplaintBreach `json:"breach,omitempty"`
 
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`

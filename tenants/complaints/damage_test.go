@@ -1,0 +1,225 @@
+package complaints_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// TestPropertyDamageCompensatedAtAssessedValue: the Haier visit standard
+// (seed 000) has the customer compensated at its value for property the
+// service damaged (给用户家损坏东西应照价赔偿; 如果产品搬动复位时将地板、产品碰坏,
+// 给用户照价赔偿), and a customer's demand for compensation is not
+// promised on the spot but decided by the center (报中心请示后办理). A
+// property_damage complaint against the visit's ticket carries the
+// customer's claim; the center upholds it with the value it assessed, and
+// exactly that is paid to the customer by the brand, once, linked to the
+// complaint and the ticket. It is not a service promise: the ticket's
+// charges stay as they were. Rejected, nothing is paid.
+func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
+	e, d := domaintest.NewDemo(t, app.Config{})
+	var now time.Time
+	e.Tickets.Now = func() time.Time {
+		if now.IsZero() {
+			return time.Now()
+		}
+		return now
+	}
+	agent := e.As(tenants.Principal{}, tenants.RoleAgent)
+	start := apitest.WeekdayMorning(time.Now(), 2)
+	window := tickets.Window{Start: start, End: start.Add(2 * time.Hour)}
+
+	// repaired completes an out-of-warranty washer repair the customer pays
+	// (labour and the visit by the demo price list): the ticket and its unit.
+	repaired := func(t *testing.T, serial string) tickets.Ticket {
+		t.Helper()
+		now = time.Time{}
+		tk, err := e.Tickets.Open(e.Ctx, agent, tickets.NewTicket{Channel: "web", Type: "repair",
+			Contact:         tickets.TicketContact{Name: "客户", Phone: "+86 138 5702 0000"},
+			Address:         tickets.ServiceAddress{RegionCode: d.Region, Line: "建设路 2 号"},
+			Unit:            tickets.UnitDetails{ModelID: d.Washer, Serial: serial, PurchaseDate: domaintest.Today(-1200)},
+			Fault:           tickets.ReportedFault{Symptom: "不排水"},
+			PreferredWindow: &window})
+		require.NoError(t, err)
+		tk, err = e.Tickets.Triage(e.Ctx, agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+		require.NoError(t, err)
+		require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+		tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+		_, err = e.Tickets.Accept(e.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		_, err = e.Tickets.Schedule(e.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: window}, 0)
+		require.NoError(t, err)
+		now = start.Add(-6 * time.Minute)
+		_, err = e.Tickets.CheckIn(e.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
+		require.NoError(t, err)
+		_, err = e.Tickets.Diagnose(e.Ctx, tech, tk.ID, tickets.DiagnoseInput{Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+			Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+		require.NoError(t, err)
+		now = start.Add(time.Hour)
+		tk, err = e.Tickets.Complete(e.Ctx, tech, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("completed"), tk.State)
+		require.NotNil(t, tk.UnitID)
+		require.Equal(t, domaintest.CNY(17000), *tk.CustomerTotal, "out of warranty: labour 120.00 + visit 50.00, the customer's")
+		now = time.Time{}
+		return tk
+	}
+	unitPayouts := func(t *testing.T, unit string) []payouts.Payout {
+		t.Helper()
+		ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit})
+		require.NoError(t, err)
+		return ps
+	}
+	// unchangedCharges: the ticket's charges are what the completion settled.
+	unchangedCharges := func(t *testing.T, before tickets.Ticket) {
+		t.Helper()
+		after, err := e.Tickets.Get(e.Ctx, agent, before.ID)
+		require.NoError(t, err)
+		require.Equal(t, domaintest.CNY(17000), *after.CustomerTotal, "the customer still pays labour and visit")
+		require.Equal(t, before.Completion.Totals, after.Completion.Totals)
+		require.Empty(t, after.Completion.Waivers, "property damage waives no charges")
+	}
+	damage := func(t *testing.T, tk tickets.Ticket, claimed *tenants.Money) complaints.ComplaintDetail {
+		t.Helper()
+		c, err := e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "property_damage",
+			Severity: "high", Description: "师傅搬动洗衣机复位时划伤了木地板", ClaimedAmount: claimed})
+		require.NoError(t, err)
+		return c
+	}
+	resolvedEvent := func(t *testing.T, id string) map[string]any {
+		t.Helper()
+		var raw []byte
+		require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT data FROM events WHERE tenant_id = $1 AND subject_id = $2
+			AND type = 'complaint.resolved' ORDER BY seq DESC LIMIT 1`, e.Tenant, id).Scan(&raw))
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(raw, &m))
+		return m
+	}
+
+	t.Run("UpheldPaysTheAssessedValueOnce", func(t *testing.T) {
+		tk := repaired(t, "DMG-0001")
+		claimed := domaintest.CNY(80000)
+		c := damage(t, tk, &claimed)
+		require.Equal(t, &claimed, c.ClaimedAmount, "the customer claims 800.00")
+		require.Empty(t, unitPayouts(t, *tk.UnitID), "filing promises nothing")
+
+		assessed := domaintest.CNY(65000)
+		c, err := e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "中心核定地板修复费用 650 元，照价赔偿并致歉",
+			Upheld: true, AssessedAmount: &assessed}, 0)
+		require.NoError(t, err)
+		require.Equal(t, complaints.StateResolved, c.State)
+		require.Equal(t, &assessed, c.AssessedAmount)
+		require.Equal(t, &claimed, c.ClaimedAmount)
+		require.NotNil(t, c.CompensationPayoutID)
+		require.Nil(t, c.Waiver, "not a service promise")
+		require.Nil(t, c.RefundPayoutID)
+
+		ps := unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 1, "one payout")
+		p := ps[0]
+		require.Equal(t, *c.CompensationPayoutID, p.ID)
+		require.Equal(t, domaintest.CNY(65000), p.Amount, "the assessed 650.00, not the claimed 800.00")
+		require.Equal(t, payouts.PayerBrand, p.Payer)
+		require.Equal(t, &tk.ID, p.TicketID, "linked to the ticket")
+		require.Nil(t, p.ContractID)
+		require.Nil(t, p.ClaimID)
+		require.Equal(t, payouts.StateScheduled, p.State)
+		require.Contains(t, p.Reason, c.ID, "linked to the complaint")
+		unchangedCharges(t, tk)
+
+		ev := resolvedEvent(t, c.ID)
+		require.Equal(t, map[string]any{"amount": float64(65000), "currency": "CNY"}, ev["assessed_amount"])
+		require.Equal(t, p.ID, ev["compensation_payout_id"])
+
+		// Upholding again is a conflict; reopened by a low rating and
+		// upheld again, it pays nothing more, and another value is refused.
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "再次核定", Upheld: true, AssessedAmount: &assessed}, 0)
+		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+		_, err = e.Complaints.Rate(e.Ctx, agent, c.ID, 1, "赔偿太少", 0)
+		require.NoError(t, err)
+		more := domaintest.CNY(80000)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "改按 800 元赔偿", Upheld: true, AssessedAmount: &more}, 0)
+		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+		c, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "维持 650 元赔偿，再次致歉", Upheld: true}, 0)
+		require.NoError(t, err)
+		require.Equal(t, &assessed, c.AssessedAmount)
+		require.Equal(t, p.ID, *c.CompensationPayoutID)
+		require.Len(t, unitPayouts(t, *tk.UnitID), 1, "still one payout")
+		unchangedCharges(t, tk)
+	})
+
+	t.Run("UpheldWithoutAssessedAmountIsRefused", func(t *testing.T) {
+		tk := repaired(t, "DMG-0002")
+		claimed := domaintest.CNY(80000)
+		c := damage(t, tk, &claimed)
+		for name, tc := range map[string]struct {
+			amount *tenants.Money
+			field  string
+		}{
+			"Missing":       {nil, "assessed_amount"},
+			"Zero":          {&tenants.Money{Amount: 0, Currency: "CNY"}, "assessed_amount.amount"},
+			"Negative":      {&tenants.Money{Amount: -100, Currency: "CNY"}, "assessed_amount.amount"},
+			"OtherCurrency": {&tenants.Money{Amount: 65000, Currency: "USD"}, "assessed_amount.currency"},
+		} {
+			_, err := e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true, AssessedAmount: tc.amount}, 0)
+			require.Equal(t, []string{tc.field}, domaintest.Fields(t, err), name)
+		}
+		got, err := e.Complaints.GetComplaint(e.Ctx, agent, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, complaints.StateOpen, got.State, "nothing changed")
+		require.Equal(t, c.Version, got.Version)
+		require.Nil(t, got.AssessedAmount)
+		require.Nil(t, got.CompensationPayoutID)
+		require.Empty(t, unitPayouts(t, *tk.UnitID))
+		unchangedCharges(t, tk)
+	})
+
+	t.Run("RejectedPaysNothing", func(t *testing.T) {
+		tk := repaired(t, "DMG-0003")
+		claimed := domaintest.CNY(80000)
+		c := damage(t, tk, &claimed)
+		assessed := domaintest.CNY(65000)
+		_, err := e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "地板划痕系原有", AssessedAmount: &assessed}, 0)
+		require.Equal(t, []string{"assessed_amount"}, domaintest.Fields(t, err), "a rejection assesses nothing")
+		c, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "经核实地板划痕系原有，与本次服务无关"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, complaints.StateResolved, c.State)
+		require.Nil(t, c.AssessedAmount)
+		require.Nil(t, c.CompensationPayoutID)
+		require.Empty(t, unitPayouts(t, *tk.UnitID), "nothing paid")
+		unchangedCharges(t, tk)
+	})
+
+	t.Run("FilingRules", func(t *testing.T) {
+		tk := repaired(t, "DMG-0004")
+		claimed := domaintest.CNY(80000)
+		_, err := e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "late",
+			Description: "迟到", ClaimedAmount: &claimed})
+		require.Equal(t, []string{"claimed_amount"}, domaintest.Fields(t, err), "only property damage claims an amount")
+		_, err = e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{NodeID: *tk.NodeID, Category: "property_damage",
+			Description: "损坏了柜子"})
+		require.Equal(t, []string{"ticket_id"}, domaintest.Fields(t, err), "the damage names the visit's ticket")
+		_, err = e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "property_damage",
+			Description: "损坏了柜子", ClaimedAmount: &tenants.Money{Amount: 80000, Currency: "USD"}})
+		require.Equal(t, []string{"claimed_amount.currency"}, domaintest.Fields(t, err))
+		c := damage(t, tk, nil)
+		require.Nil(t, c.ClaimedAmount, "the claim is optional")
+		// An upheld complaint of another category assesses nothing.
+		o, err := e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "quality", Description: "修后仍异响"})
+		require.NoError(t, err)
+		assessed := domaintest.CNY(65000)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, o.ID, complaints.ResolveInput{Resolution: "属实", Upheld: true, AssessedAmount: &assessed}, 0)
+		require.Equal(t, []string{"assessed_amount"}, domaintest.Fields(t, err))
+		require.Empty(t, unitPayouts(t, *tk.UnitID))
+	})
+}
