@@ -90,7 +90,7 @@ func (e *moneyEnv) fit(t *testing.T, tk tickets.Ticket, lines ...stock.Line) {
 	t.Helper()
 	var receipt []stock.ReceiptLine
 	for _, l := range lines {
-		receipt = append(receipt, stock.ReceiptLine{PartID: l.PartID, Quantity: l.Quantity})
+		receipt = append(receipt, stock.ReceiptLine(l))
 	}
 	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: receipt})
 	require.NoError(t, err)
