@@ -269,7 +269,9 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		return o.ID, err
 	}
 	compensate := func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error) {
-		o, err := a.Payouts.CompensateDamage(ctx, tx, unitID, ticketID, amount, reason, source)
+		// owed by the brand (no payer below it exists to charge the node back)
+		o, err := a.Payouts.SchedulePayoutSystemTx(ctx, tx, source, payouts.NewPayout{UnitID: unitID, Amount: amount,
+			Reason: reason, BusinessDays: payouts.DefaultBusinessDays, Payer: payouts.PayerBrand, TicketID: ticketID})
 		return o.ID, err
 	}
 	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund,

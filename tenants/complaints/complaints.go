@@ -81,7 +81,7 @@ type Deps struct {
 	// customer of ticketID's unit that compensates property the visit
 	// damaged at the value the center assessed, owed by the brand and
 	// naming the ticket, and returns its id
-	// (payouts.Service.CompensateDamage). Nil: upholding a property_damage
+	// (payouts.Service.SchedulePayoutSystemTx). Nil: upholding a property_damage
 	// complaint is refused.
 	Compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error)
 }

@@ -154,7 +154,8 @@ type NewPayout struct {
 	// error), and takes no contract.
 	Payer string `json:"-"`
 	// TicketID is the ticket that owes it, set by the domain, never by a
-	// request (a property damage compensation: CompensateDamage).
+	// request (a property damage compensation, which an upheld complaint
+	// schedules through SchedulePayoutSystemTx).
 	TicketID string `json:"-"`
 }
 
