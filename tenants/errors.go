@@ -113,6 +113,17 @@ func Invalid(location, message string, value any) *Error {
 }
 
 // InvalidMsg is Invalid with the field's message from the catalog: m
+
+// Values lists the values of an enumeration for a common.one_of message
+// ("late, attitude, fee"), in their order.
+func Values[T ~string](vs []T) string {
+	names := make([]string, len(vs))
+	for i, v := range vs {
+		names[i] = string(v)
+	}
+	return strings.Join(names, ", ")
+}
+
 // rendered in English is the field's Message.
 func InvalidMsg(location string, m i18n.Message, value any) *Error {
 	e := Invalid(location, m.Render(i18n.English), value)

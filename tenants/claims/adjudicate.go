@@ -436,7 +436,7 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 	// covered this unit until the day it left: a repair done by then is
 	// still the plan's.
 	for _, m := range r.MovedAway {
-		if c.OccurredOn > m.LeftAt.In(r.Settings.Location).Format(time.DateOnly) || (c.ContractID != nil && m.ID != *c.ContractID && string(m.Plan.Kind) == string(c.Kind)) {
+		if !m.CoveredOn(c.OccurredOn, r.Settings.Location) || (c.ContractID != nil && m.ID != *c.ContractID && string(m.Plan.Kind) == string(c.Kind)) {
 			continue
 		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(m.Contract, date))

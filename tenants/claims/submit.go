@@ -415,7 +415,7 @@ func namedContract(r unitReads, id, occurredOn string) (warranty.Contract, bool)
 		return r.contracts[i], true
 	}
 	for _, m := range r.movedAway {
-		if m.ID == id && (!isDate(occurredOn) || occurredOn <= m.LeftAt.In(r.settings.Location).Format(time.DateOnly)) {
+		if m.ID == id && (!isDate(occurredOn) || m.CoveredOn(occurredOn, r.settings.Location)) {
 			return m.Contract, true
 		}
 	}

@@ -133,7 +133,7 @@ var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, Categor
 	CategoryLicence, CategoryOvercharge, CategoryConduct, CategoryPropertyDamage}
 
 // categoryList is Categories for validation messages.
-const categoryList = "late, attitude, fee, quality, repeat, other, licence, overcharge, conduct, property_damage"
+var categoryList = tenants.Values(Categories)
 
 // Waivers maps each waiving category to the service promise (rule 8) that
 // upholding it applies. Midea's promise 3 (seed 003) makes the service

@@ -109,7 +109,7 @@ func parseBreachCursor(cursor string) (breachAfter, error) {
 func (s *Service) ListBreaches(ctx context.Context, p tenants.Principal, f BreachFilter) ([]Breach, string, error) {
 	v := &tenants.Validation{}
 	if f.SLA != "" && !slices.Contains(SLAs, SLA(f.SLA)) {
-		v.AddMsg("sla", i18n.M("common.one_of", "Values", "route, first_contact, response, completion, callback, arrival, verification, workshop"), f.SLA)
+		v.AddMsg("sla", i18n.M("common.one_of", "Values", tenants.Values(SLAs)), f.SLA)
 	}
 	if f.Level != 0 && (f.Level < 1 || f.Level > MaxEscalationLevel) {
 		v.AddMsg("level", i18n.M("common.range", "Min", 1, "Max", 3), f.Level)

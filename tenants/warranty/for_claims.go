@@ -31,6 +31,14 @@ type MovedContract struct {
 	LeftAt time.Time
 }
 
+// CoveredOn says whether the contract still covered the unit it left on
+// day (YYYY-MM-DD, in loc, the tenant's zone): a repair done by the day it
+// left is the plan's. Both the claim's named contract_id and its
+// adjudication ask it.
+func (m MovedContract) CoveredOn(day string, loc *time.Location) bool {
+	return day <= m.LeftAt.In(loc).Format(time.DateOnly)
+}
+
 // QueueContractsMovedAway queues on b the read of the contracts that left
 // unitID for a replacement unit, with when each left it (its first move
 // away from the unit), into out.
