@@ -231,6 +231,42 @@ func TestRolledBackUpheldWaiverHoldsAfterReopen(t *testing.T) {
 	require.Len(t, ps, 1, "one refund for the service, nothing owed on the second completion")
 }
 
+// Rule 8 (Midea's promise 3: 未出示收费标准…本次服务给用户免单): a
+// technician who charged without showing the price list made that service
+// free: labour 120.00 + visit 50.00 are the brand's. Reopened (the customer
+// unsatisfied) and diagnosed again, this time with the price list shown, it
+// is the same service: the second completion charges the customer nothing
+// and still records the promise that made it free, and nothing is refunded
+// (nothing was paid).
+func TestRolledBackPriceListNotShownHoldsAfterReopen(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: false}, 0)
+	require.NoError(t, err)
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, _ := totals(t, tk)
+	require.Zero(t, customer, "no price list shown: the service is free")
+	require.Equal(t, int64(washerLabour+washerVisit), brand)
+	require.Equal(t, []string{"price_list_not_shown"}, waiverCodes(tk))
+
+	tk, err = e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+	require.NoError(t, err)
+	e.visit(t, tk.ID, -6, false)
+	tk = e.repair(t, tk.ID) // diagnosed again, the price list shown
+	customer, brand, plan := totals(t, tk)
+	require.Zero(t, customer, "the service the price list was not shown for stays free")
+	require.Equal(t, int64(washerLabour+washerVisit), brand, "the brand pays labour 120.00 + visit 50.00")
+	require.Zero(t, plan)
+	require.Contains(t, waiverCodes(tk), "price_list_not_shown")
+	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: *tk.UnitID, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, ps, "nothing was paid: nothing to refund")
+}
+
 // Rule 2: out of warranty the price list charges the customer everything
 // shown before the work: labour 120.00 + the drain pump 85.00 + the visit
 // (travel) 50.00 = 255.00; the brand and plans pay nothing. In warranty

@@ -125,7 +125,9 @@ func (comp *Completion) waiveCustomerLines() int64 {
 // of the ticket carried that only the visit's facts establish and no later
 // visit can undo: the licence not shown, charges beyond the price list, a
 // serious conduct breach, whether the visit checklist recorded them or a
-// complaint upheld them after completion (WaiveChargesTx). Rule 8 makes
+// complaint upheld them after completion (WaiveChargesTx), and the price
+// list not shown before that completion's charges (a later diagnosis that
+// shows one does not make the service it was not shown for chargeable). Rule 8 makes
 // "that service" free; a ticket reopened and completed again is the same
 // service (served again until the customer is satisfied), so its new
 // charges are waived too. prev nil (never completed) adds nothing.
@@ -144,6 +146,8 @@ func carryLateWaivers(prev *Completion, v *warranty.VisitReport) {
 			v.ChargedBeyondPriceList = true
 		case "conduct_breach":
 			v.ConductBreach = true
+		case "price_list_not_shown":
+			v.PriceListNotShown = true
 		}
 	}
 }
