@@ -35,7 +35,7 @@ type listClaimsInput struct {
 	UnitID string `query:"unit_id" maxLength:"64" doc:"Only claims for this unit."`
 	// Reference finds a claim by your own reference.
 	Reference string `query:"reference" maxLength:"64" doc:"Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim)." example:"TM-CLM-000123"`
-	Overdue   bool   `query:"overdue" doc:"Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at."`
+	Overdue   bool   `query:"overdue" doc:"Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at. A claim on a test clock is judged at its clock's time."`
 }
 
 type claimList struct {

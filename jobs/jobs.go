@@ -241,7 +241,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
 	}
 	if d.TestClocks != nil {
-		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty})
+		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty, Claims: d.Claims})
 	}
 	return w
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -48,9 +49,10 @@ var clockKinds = []string{PayoutDeadlineArgs{}.Kind()}
 // contract windows move on the clock's time, parked jobs of its objects due
 // by its time (payout deadlines) are made available to run through their
 // own workers, its tickets' SLA deadlines due by its time are checked
-// (tickets.Service.SweepClockSLA), the clock's tickets are reconciled on its
-// time (a ticket_reconciliation job for the clock), then the clock is ready
-// again. Seq is the advance; only the clock's latest advance marks it
+// (tickets.Service.SweepClockSLA), its claims' review and decision deadlines
+// due by its time are checked (claims.Service.SweepClockDeadlines), the
+// clock's tickets are reconciled on its time (a ticket_reconciliation job
+// for the clock), then the clock is ready again. Seq is the advance; only the clock's latest advance marks it
 // ready.
 type TestClockAdvanceArgs struct {
 	TenantID string `json:"tenant_id"`
@@ -69,10 +71,11 @@ type TestClockAdvanceWorker struct {
 	TestClocks *testclocks.Service
 	Tickets    *tickets.Service
 	Warranty   *warranty.Service
+	Claims     *claims.Service
 }
 
 func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestClockAdvanceArgs]) error {
-	if w.TestClocks == nil || w.Tickets == nil || w.Warranty == nil {
+	if w.TestClocks == nil || w.Tickets == nil || w.Warranty == nil || w.Claims == nil {
 		return river.JobCancel(errors.New("test clock advance: services not configured"))
 	}
 	if JobLivemode(job.JobRow) {
@@ -93,6 +96,9 @@ func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestCl
 	}
 	if _, err := w.Tickets.SweepClockSLA(ctx, a.TenantID, a.ClockID, at); err != nil {
 		return fmt.Errorf("test clock advance: SLA deadlines: %w", err)
+	}
+	if _, err := w.Claims.SweepClockDeadlines(ctx, a.TenantID, a.ClockID, at); err != nil {
+		return fmt.Errorf("test clock advance: claim deadlines: %w", err)
 	}
 	if err := reconcileClock(ctx, a.TenantID, a.ClockID); err != nil {
 		return fmt.Errorf("test clock advance: reconciliation: %w", err)

@@ -261,7 +261,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		onApproved = cfg.OnClaimApproved
 	}
 	if a.Claims, err = claims.NewService(db, claims.Deps{OnApproved: onApproved,
-		TicketState: tickets.UnitTicketStateTx, Notifications: a.Notifications}); err != nil {
+		TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx, Notifications: a.Notifications}); err != nil {
 		return err
 	}
 	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error) {
@@ -302,7 +302,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	a.Swaps.Jobs = a.Tickets
 	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
 		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
-			tenants.PrefixPayout: a.Payouts.AttachClockTx}}); err != nil {
+			tenants.PrefixPayout: a.Payouts.AttachClockTx, tenants.PrefixClaim: claims.AttachClockTx}}); err != nil {
 		return err
 	}
 	return nil

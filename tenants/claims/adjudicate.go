@@ -42,6 +42,9 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 		if c.Version != version || c.State != StateSubmitted {
 			return nil // already adjudicated, resubmitted since, or withdrawn
 		}
+		if err := onClock(ctx, tx, &c); err != nil {
+			return err
+		}
 		// One round trip for every read the adjudication rests on, and one
 		// for its writes, the move to under_review first (queueAdjudicated).
 		a, err := readAdjudication(ctx, tx, &pgx.Batch{}, c)
@@ -376,12 +379,12 @@ func queueAdjudicated(b *pgx.Batch, tx pg.TenantTx, c Claim, lines []ClaimLine) 
 	c.State, c.Lines = StateUnderReview, lines
 	b.Queue(`WITH moved AS (
 		  UPDATE claims SET state = $3, state_reason = $4, flags = $5, reasons = $6, decision = $7,
-		    revision = revision + 2, updated_at = now() WHERE tenant_id = $1 AND id = $2),
+		    revision = revision + 2, updated_at = `+nowSQL("$11")+` WHERE tenant_id = $1 AND id = $2),
 		history AS (
-		  INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
-		  VALUES ($1, $2, $8, $9, $3, $4, 'system'))
-		UPDATE claim_versions SET lines = $10, adjudicated_at = now() WHERE tenant_id = $1 AND claim_id = $2 AND version = $8`,
-		tx.TenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision, c.Version, from, c.Lines)
+		  INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor, changed_at)
+		  VALUES ($1, $2, $8, $9, $3, $4, 'system', `+nowSQL("$11")+`))
+		UPDATE claim_versions SET lines = $10, adjudicated_at = `+nowSQL("$11")+` WHERE tenant_id = $1 AND claim_id = $2 AND version = $8`,
+		tx.TenantID, c.ID, StateUnderReview, review, c.Flags, reasons, c.Decision, c.Version, from, c.Lines, c.now)
 	if err := events.QueueTx(b, tx, moved); err != nil {
 		return c, err
 	}

@@ -19,6 +19,11 @@
 // within review_hours of its filing, a decision within decision_days; the
 // deadline sweep (SweepDeadlines, jobs.ClaimDeadlineSweepArgs) records each
 // one missed once, with a claim.deadline_missed event.
+//
+// In test mode a claim can live on a test clock (testclock.go): then its
+// filing, deadlines, coverage day and later timestamps are the clock's
+// time, and its deadlines are checked when the clock advances
+// (SweepClockDeadlines), not by the wall-clock sweep.
 package claims
 
 import (
@@ -38,15 +43,21 @@ type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	onApproved func(ctx context.Context, tx pg.TenantTx, c Claim) error
-	ticket     TicketState
-	notify     Notifier
+	onApproved  func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	ticket      TicketState
+	ticketClock TicketClock
+	notify      Notifier
 }
 
 // TicketState reads, in the caller's transaction, the state of ticket id
 // if it is a ticket of unit unitID (found false otherwise), whatever the
 // caller's scope (tickets.UnitTicketStateTx).
 type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (state string, found bool, err error)
+
+// TicketClock reads, in the caller's transaction, the test clock ticket id
+// is on (nil: none, or no such ticket), whatever the caller's scope
+// (tickets.TicketClockTx).
+type TicketClock func(ctx context.Context, tx pg.TenantTx, id string) (*string, error)
 
 // Notifier requests a customer message in the caller's transaction
 // (notifications.Service).
@@ -66,6 +77,11 @@ type Deps struct {
 	// TicketState checks the ticket a submission names against its unit
 	// (tickets.UnitTicketStateTx).
 	TicketState TicketState
+	// TicketClock tells a test-mode submission which test clock the
+	// ticket it names is on (tickets.TicketClockTx): the claim takes it,
+	// or is refused on another clock. Optional: without it a claim's
+	// ticket is taken to be on no clock.
+	TicketClock TicketClock
 	// Notifications tells the unit's customer that a claim was decided
 	// (claim_decided), in the deciding transaction. Optional: without it
 	// no customer is told.
@@ -83,7 +99,7 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	case d.TicketState == nil:
 		return nil, errors.New("claims: Deps.TicketState is required")
 	}
-	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, notify: d.Notifications}, nil
+	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, ticketClock: d.TicketClock, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -254,8 +270,13 @@ type Claim struct {
 	RespondedAt     *time.Time     `json:"responded_at,omitempty" doc:"The first response to the claim: information requested, or a decision (adjudication's included)." example:"2026-11-20T15:00:00+08:00"`
 	DeadlinesMissed []string       `json:"deadlines_missed" doc:"The deadlines the claim missed, review and/or decision, each recorded once with a claim.deadline_missed event." example:"[]"`
 	Revision        int            `json:"revision" doc:"Increases with every change; the ETag is \"v<revision>\"." example:"3"`
+	TestClockID     *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the claim lives on; absent when it is on the wall clock. Its created_at, deadlines, coverage day and later timestamps are the clock's time, and its deadlines are checked when the clock advances." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CreatedAt       time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
 	UpdatedAt       time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+
+	// now is the claim's time in the transaction that changes it: its test
+	// clock's (onClock), nil on the wall clock (the database's now()).
+	now *time.Time
 }
 
 // ClaimVersion is one submission of a claim as it was filed, with its lines as
@@ -310,7 +331,8 @@ type ClaimFilter struct {
 	Reference string
 	// Overdue keeps the claims still open (submitted, under_review,
 	// needs_info) past a deadline they have not met: the review deadline
-	// with no response yet, or the decision deadline.
+	// with no response yet, or the decision deadline; a claim on a test
+	// clock is judged at its clock's time.
 	Overdue bool
 	Limit   int
 	Cursor  string

@@ -26,8 +26,14 @@ import (
 // A decision or a withdrawal ends both. deadline_check_at is when the
 // claim's running deadlines need looking at next (deadlineSet keeps it as
 // a change writes the claim); SweepDeadlines records each missed deadline
-// once, with a claim.deadline_missed event. Claims have no test clocks:
-// every claim is swept on the wall clock.
+// once, with a claim.deadline_missed event.
+//
+// A claim on a test clock (migration 065, testclock.go) is filed at the
+// clock's time, so its deadlines are on the clock; the wall-clock sweep
+// (SweepDeadlines, and pg.TenantsWithWork's claims_deadline_due) leaves it
+// alone, and the clock's advance checks it at the clock's time
+// (SweepClockDeadlines, from jobs.TestClockAdvanceWorker). ListClaims'
+// overdue filter judges it at its clock's time too.
 
 // The deadlines, as named in claim.deadline_missed and deadlines_missed.
 const (
@@ -42,15 +48,16 @@ func (pol ClaimPolicy) deadlines(at time.Time) (review, decision time.Time) {
 
 // deadlineSet is what a claim's move to state to does to its deadlines, as
 // more assignments for the update that moves it ("" for none): a response
-// (needs_info asked, or a decision) meets the review deadline; a decision
-// or a withdrawal ends both; needs_info leaves the decision deadline
-// running unless it was missed already.
-func deadlineSet(to State) string {
+// (needs_info asked, or a decision) meets the review deadline, at the
+// claim's time (the parameter at: nowSQL); a decision or a withdrawal ends
+// both; needs_info leaves the decision deadline running unless it was
+// missed already.
+func deadlineSet(to State, at string) string {
 	switch to {
 	case StateApproved, StateRejected:
-		return `, responded_at = coalesce(responded_at, now()), deadline_check_at = NULL`
+		return `, responded_at = coalesce(responded_at, ` + nowSQL(at) + `), deadline_check_at = NULL`
 	case StateNeedsInfo:
-		return `, responded_at = coalesce(responded_at, now()),
+		return `, responded_at = coalesce(responded_at, ` + nowSQL(at) + `),
 			deadline_check_at = CASE WHEN decision_missed_at IS NULL THEN decision_due_at END`
 	case StateWithdrawn, StatePaid:
 		return `, deadline_check_at = NULL`
@@ -59,8 +66,9 @@ func deadlineSet(to State) string {
 }
 
 // overdueAt is the predicate of a claim (aliased c) still open past a
-// deadline it has not met at the time $at: the review deadline with no
-// response, or the decision deadline.
+// deadline it has not met at the time at (an SQL expression, evaluated
+// per claim: its clock's time, testclocks.TimeOfSQL): the review deadline
+// with no response, or the decision deadline.
 func overdueAt(at string) string {
 	return `c.state IN ('submitted', 'under_review', 'needs_info')
 		AND ((c.responded_at IS NULL AND c.state IN ('submitted', 'under_review') AND c.review_due_at <= ` + at + `)
@@ -78,8 +86,9 @@ func (s *Service) TenantsDeadlinesDue(ctx context.Context, now time.Time) ([]pg.
 // deadlinePage bounds the claims one sweep transaction checks.
 const deadlinePage = 200
 
-// SweepDeadlines checks the tenant's claims (in ctx's mode) whose deadlines
-// are due by now: each deadline passed unmet is recorded once
+// SweepDeadlines checks the tenant's claims (in ctx's mode) on the wall
+// clock whose deadlines are due by now (a test clock's claims wait for
+// their clock: SweepClockDeadlines): each deadline passed unmet is recorded once
 // (review_missed_at, decision_missed_at at now) with a
 // claim.deadline_missed event (data: the claim's, plus deadline and
 // due_at), and the claim's next check moves on to its deadline still
@@ -88,9 +97,23 @@ const deadlinePage = 200
 // returns the number of deadlines recorded missed; running it again at the
 // same time records nothing.
 func (s *Service) SweepDeadlines(ctx context.Context, tenantID string, now time.Time) (int, error) {
+	return s.sweepDeadlines(ctx, tenantID, nil, now)
+}
+
+// SweepClockDeadlines is SweepDeadlines for the claims on test clock
+// clockID, at the clock's time at (jobs.TestClockAdvanceWorker, once the
+// clock has advanced): a deadline the clock passed is recorded missed at
+// at, once.
+func (s *Service) SweepClockDeadlines(ctx context.Context, tenantID, clockID string, at time.Time) (int, error) {
+	return s.sweepDeadlines(ctx, tenantID, &clockID, at)
+}
+
+// sweepDeadlines sweeps the claims on clock (nil: the wall clock's) due by
+// now.
+func (s *Service) sweepDeadlines(ctx context.Context, tenantID string, clock *string, now time.Time) (int, error) {
 	missed := 0
 	for {
-		n, seen, err := s.sweepDeadlinesPage(ctx, tenantID, now)
+		n, seen, err := s.sweepDeadlinesPage(ctx, tenantID, clock, now)
 		missed += n
 		if err != nil || seen < deadlinePage {
 			return missed, err
@@ -104,13 +127,14 @@ type dueClaim struct {
 	reviewMissed, decisionMissed bool
 }
 
-func (s *Service) sweepDeadlinesPage(ctx context.Context, tenantID string, now time.Time) (missed, seen int, err error) {
+func (s *Service) sweepDeadlinesPage(ctx context.Context, tenantID string, clock *string, now time.Time) (missed, seen int, err error) {
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT c.id, c.kind, c.unit_id, c.storefront_id, c.node_id, c.reference, c.current_version,
 			  c.state, c.review_due_at, c.decision_due_at, c.responded_at,
 			  c.review_missed_at IS NOT NULL, c.decision_missed_at IS NOT NULL
 			FROM claims c WHERE c.tenant_id = $1 AND c.livemode = app_current_livemode() AND c.deadline_check_at <= $2
-			ORDER BY c.deadline_check_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED`, tx.TenantID, now, deadlinePage)
+			  AND c.test_clock_id IS NOT DISTINCT FROM $4
+			ORDER BY c.deadline_check_at, c.id LIMIT $3 FOR UPDATE SKIP LOCKED`, tx.TenantID, now, deadlinePage, clock)
 		if err != nil {
 			return err
 		}

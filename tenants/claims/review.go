@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // GetClaim returns a claim with its current version. Claims outside the
@@ -56,7 +57,7 @@ func (s *Service) ListClaims(ctx context.Context, p tenants.Principal, f ClaimFi
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.kind = $6) AND ($7 = '' OR c.unit_id = $7)
 			  AND ($9 = '' OR c.reference = $9)
-			  AND (NOT $10 OR (`+overdueAt("$11")+`))
+			  AND (NOT $10 OR (`+overdueAt(testclocks.TimeOfSQL("c.tenant_id", "c.test_clock_id", "$11::timestamptz"))+`))
 			ORDER BY c.id LIMIT $8`,
 			tx.TenantID, after, sc.storefront, sc.nodes, f.State, f.Kind, f.UnitID, f.Limit+1, f.Reference, f.Overdue, s.now())
 		if err != nil {
@@ -151,6 +152,9 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id, action strin
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		c, err := machine.Lock(ctx, tx, p, id, ifRevision, action)
 		if err != nil {
+			return err
+		}
+		if err := onClock(ctx, tx, &c); err != nil {
 			return err
 		}
 		if err := fn(tx, c); err != nil {
@@ -283,8 +287,8 @@ func rejected(c Claim, reason string) Claim {
 func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, reason, actor string) error {
 	// The move to rejected and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, reasons = array_append(reasons, $4),
-		revision = revision + 1, updated_at = now()`+deadlineSet(StateRejected)+` WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, c.ID, StateRejected, reason)
+		revision = revision + 1, updated_at = `+nowSQL("$5")+deadlineSet(StateRejected, "$5")+` WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, c.ID, StateRejected, reason, c.now)
 	if err := queueTransitionRecordTx(b, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
@@ -318,7 +322,7 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 		reason = "paid: " + reference
 	}
 	return s.act(ctx, p, id, ActionMarkPaid, ifRevision, func(tx pg.TenantTx, c Claim) error {
-		if _, err := tx.Exec(ctx, `UPDATE claims SET paid_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE claims SET paid_at = `+nowSQL("$3")+` WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, c.now); err != nil {
 			return err
 		}
 		return transition(ctx, tx, c, StatePaid, reason, p.Subject(), TypePaid, nil)

@@ -50,7 +50,7 @@ func inScope(a, b string) string {
 const claimColumns = `c.id, c.kind, c.unit_id, c.contract_id, c.storefront_id, c.node_id, c.reference, c.state, c.state_reason,
 	c.current_version, c.currency, c.flags, c.reasons, c.decision, to_char(c.approved_on, 'YYYY-MM-DD'), c.paid_at, c.revision,
 	c.created_at, c.updated_at, c.review_due_at, c.decision_due_at, c.responded_at,
-	c.review_missed_at IS NOT NULL, c.decision_missed_at IS NOT NULL,
+	c.review_missed_at IS NOT NULL, c.decision_missed_at IS NOT NULL, c.test_clock_id,
 	v.fault_cause, v.fault_part_categories, v.fault_description, to_char(v.occurred_on, 'YYYY-MM-DD'), v.ticket_id,
 	v.service_record_id, v.note, v.lines, v.total_requested`
 
@@ -69,7 +69,7 @@ func scanClaim(row pgx.Row) (Claim, error) {
 	)
 	err := row.Scan(&c.ID, &c.Kind, &c.UnitID, &c.ContractID, &c.StorefrontID, &c.NodeID, &c.Reference, &c.State, &c.StateReason,
 		&c.Version, &cur, &flags, &c.Reasons, &decision, &c.ApprovedOn, &c.PaidAt, &c.Revision, &c.CreatedAt, &c.UpdatedAt,
-		&c.ReviewDueAt, &c.DecisionDueAt, &c.RespondedAt, &missed[0], &missed[1],
+		&c.ReviewDueAt, &c.DecisionDueAt, &c.RespondedAt, &missed[0], &missed[1], &c.TestClockID,
 		&c.Fault.Cause, &partCats, &desc, &c.OccurredOn, &c.TicketID, &c.ServiceRecordID, &c.Note, &c.Lines, &total)
 	if err != nil {
 		return Claim{}, err
@@ -191,8 +191,8 @@ func transition(ctx context.Context, tx pg.TenantTx, c Claim, to State, reason, 
 // them with its own in one round trip.
 func queueTransition(b *pgx.Batch, tx pg.TenantTx, c Claim, to State, reason, actor, eventType string, extra map[string]any) error {
 	if c.State != "" { // else the claim was just inserted in state to
-		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = now()`+deadlineSet(to)+`
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason)
+		b.Queue(`UPDATE claims SET state = $3, state_reason = $4, revision = revision + 1, updated_at = `+nowSQL("$5")+
+			deadlineSet(to, "$5")+` WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, to, reason, c.now)
 	}
 	return queueTransitionRecordTx(b, tx, c, to, reason, actor, eventType, extra)
 }
@@ -215,8 +215,8 @@ func queueHistory(b *pgx.Batch, tenantID string, c Claim, to State, reason, acto
 		f := c.State
 		from = &f
 	}
-	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, c.ID, c.Version, from, to, reason, actor)
+	b.Queue(`INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, `+nowSQL("$8")+`)`, tenantID, c.ID, c.Version, from, to, reason, actor, c.now)
 }
 
 // transitionEvent is the event of c's move from c.State ("" for a claim
@@ -260,7 +260,7 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 		}
 		st = &read
 	}
-	today := st.Today(s.now())
+	today := st.Today(c.timeOr(s.now()))
 	b := pre
 	if b == nil {
 		b = &pgx.Batch{}
@@ -268,8 +268,8 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	}
 	// The move to approved, the approval date and the reason in one update.
 	b.Queue(`UPDATE claims SET state = $3, state_reason = $4, approved_on = $5::date, reasons = array_append(reasons, $4),
-		revision = revision + 1, updated_at = now()`+deadlineSet(StateApproved)+` WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, c.ID, StateApproved, reason, today)
+		revision = revision + 1, updated_at = `+nowSQL("$6")+deadlineSet(StateApproved, "$6")+` WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, c.ID, StateApproved, reason, today, c.now)
 	var total int64
 	for _, l := range c.Lines {
 		if l.Approved != nil {

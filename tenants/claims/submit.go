@@ -46,6 +46,8 @@ type NewClaim struct {
 	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The contract the claim is under, for plan claims: one that covered the unit on occurred_on (on the unit now, or moved to a replacement unit by an exchange on or after that day); default: the one the entitlement engine picks." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	NodeID     string `json:"node_id,omitempty" maxLength:"64" doc:"Reimbursement filed by the brand for a repair point: the node. A node-scoped key always files for its own node." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	Reference  string `json:"reference" minLength:"1" maxLength:"64" doc:"Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409." example:"TM-CLM-000123"`
+	// TestClockID puts the claim on a test clock (testclock.go).
+	TestClockID string `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: the test clock the claim lives on from its first instant. It is filed at the clock's time (created_at, review_due_at, decision_due_at follow from it), occurred_on is checked against the clock's today (a plan on the clock that starts on day 31 covers a repair on the clock's day 31), its later timestamps are the clock's, and its deadlines are checked when the clock advances (claim.deadline_missed). Without it, a claim naming a ticket or contract on a clock takes that clock. With a live key, a clock the key does not see, or a ticket or contract on another clock, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	ClaimSubmission
 }
 
@@ -340,7 +342,6 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 			return tenants.NotFound("unit")
 		}
 		r.parts = matchParts(r.catalog, r.unit.ModelID)
-		today := r.settings.Today(s.now())
 		var contract *string
 		if in.ContractID != "" {
 			ct, found := namedContract(r, in.ContractID, in.OccurredOn)
@@ -353,7 +354,17 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 				contract = &in.ContractID
 			}
 		}
-		lines, err := checkSubmission(in.Kind, &in.ClaimSubmission, r, today)
+		// The claim's time: its test clock's, else the wall clock's (the
+		// transaction's, for its filing).
+		clock, at, err := s.submissionClock(ctx, tx, p, v, in, contract, r, s.now())
+		if err != nil {
+			return err
+		}
+		filed := txNow
+		if clock != nil {
+			filed = at
+		}
+		lines, err := checkSubmission(in.Kind, &in.ClaimSubmission, r, r.settings.Today(at))
 		if err != nil {
 			var te *tenants.Error
 			if !errors.As(err, &te) {
@@ -372,14 +383,14 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		// version, the history row and the event. Submitted, the claim
 		// awaits adjudication (AwaitingAdjudication): no job is written. The
 		// claim answered is the one written, not read back: its revision is
-		// the first, created_at and updated_at the transaction's time (the
-		// columns' default, now()).
+		// the first, created_at and updated_at its filing time (the
+		// transaction's, or its clock's).
 		out = Claim{ID: tenants.NewID(tenants.PrefixClaim), Kind: in.Kind, UnitID: in.UnitID, ContractID: contract,
 			StorefrontID: storefront, NodeID: node, Reference: in.Reference, State: StateSubmitted, Version: 1,
 			Fault: in.Fault, OccurredOn: in.OccurredOn, TicketID: nullable(in.TicketID),
 			ServiceRecordID: nullable(in.ServiceRecordID), Note: nullable(in.Note), Lines: lines,
-			Revision: 1, CreatedAt: txNow, UpdatedAt: txNow}
-		out.ReviewDueAt, out.DecisionDueAt = pol.deadlines(txNow)
+			Revision: 1, TestClockID: clock, CreatedAt: filed, UpdatedAt: filed}
+		out.ReviewDueAt, out.DecisionDueAt = pol.deadlines(filed)
 		reason := "submitted"
 		out.StateReason = &reason
 		out.Fault.PartCategories = partCategories(in.Fault)
@@ -461,9 +472,9 @@ func checkSubmitter(p tenants.Principal, in NewClaim, nodeFound bool) *tenants.V
 }
 
 // queueInsertClaim queues on b, as one statement, the insert of claim c
-// with its first version and its history row (submitted); the database
-// sets revision 1 and the transaction's time. Its event is the caller's to
-// queue.
+// with its first version and its history row (submitted), all stamped
+// c.CreatedAt (the transaction's time, or its clock's); the database sets
+// revision 1. Its event is the caller's to queue.
 func queueInsertClaim(b *pgx.Batch, tenantID string, c Claim, submitter, hash string, in ClaimSubmission, currency, actor string) {
 	var total int64
 	for _, l := range c.Lines {
@@ -472,19 +483,20 @@ func queueInsertClaim(b *pgx.Batch, tenantID string, c Claim, submitter, hash st
 	b.Queue(`WITH c AS (
 			INSERT INTO claims (tenant_id, id, kind, unit_id, contract_id, storefront_id, node_id, submitter,
 				reference, request_hash, state, state_reason, fault_cause, occurred_on, currency, created_by,
-				review_due_at, decision_due_at, deadline_check_at)
+				review_due_at, decision_due_at, deadline_check_at, test_clock_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', 'submitted', $11, $12::date, $13, $14,
-				$22, $23, $22)),
+				$22, $23, $22, $24, $25, $25)),
 		v AS (
 			INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
-				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
-			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14))
-		INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor)
-		VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14)`,
+				fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by,
+				submitted_at)
+			VALUES ($1, $2, 1, $11, $15, $16, $12::date, $17, $18, $19, $20, $13, $21, $14, $25))
+		INSERT INTO claim_state_changes (tenant_id, claim_id, version, from_state, to_state, reason, actor, changed_at)
+		VALUES ($1, $2, 1, NULL, 'submitted', 'submitted', $14, $25)`,
 		tenantID, c.ID, c.Kind, c.UnitID, c.ContractID, c.StorefrontID, c.NodeID, submitter, c.Reference, hash,
 		in.Fault.Cause, in.OccurredOn, currency, actor,
 		partCategories(in.Fault), nullable(in.Fault.Description), nullable(in.TicketID), nullable(in.ServiceRecordID),
-		c.Lines, total, nullable(in.Note), c.ReviewDueAt, c.DecisionDueAt)
+		c.Lines, total, nullable(in.Note), c.ReviewDueAt, c.DecisionDueAt, c.TestClockID, c.CreatedAt)
 }
 
 // reused is the conflict of a reference filed before with another body.
@@ -495,18 +507,19 @@ func reused(id, reference string) error {
 	return e
 }
 
-// queueInsertVersion queues on b the insert of version version of claim id.
-func queueInsertVersion(b *pgx.Batch, tenantID, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string) {
+// queueInsertVersion queues on b the insert of version version of claim id,
+// submitted at at (nil: the transaction's time).
+func queueInsertVersion(b *pgx.Batch, tenantID, id string, version int, in ClaimSubmission, lines []ClaimLine, currency, actor string, at *time.Time) {
 	var total int64
 	for _, l := range lines {
 		total += l.Requested.Amount
 	}
 	cats := partCategories(in.Fault)
 	b.Queue(`INSERT INTO claim_versions (tenant_id, claim_id, version, fault_cause, fault_part_categories,
-		fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)`,
+		fault_description, occurred_on, ticket_id, service_record_id, lines, total_requested, currency, note, submitted_by, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14, `+nowSQL("$15")+`)`,
 		tenantID, id, version, in.Fault.Cause, cats, nullable(in.Fault.Description), in.OccurredOn,
-		nullable(in.TicketID), nullable(in.ServiceRecordID), lines, total, currency, nullable(in.Note), actor)
+		nullable(in.TicketID), nullable(in.ServiceRecordID), lines, total, currency, nullable(in.Note), actor, at)
 }
 
 // partCategories are f's part categories as stored: never null.
@@ -540,6 +553,9 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 		if err != nil {
 			return err
 		}
+		if err := onClock(ctx, tx, &c); err != nil {
+			return err
+		}
 		var (
 			canSell error
 			r       unitReads
@@ -555,13 +571,13 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 			return err
 		}
 		r.parts = matchParts(r.catalog, r.unit.ModelID)
-		lines, err := checkSubmission(c.Kind, &in, r, r.settings.Today(s.now()))
+		lines, err := checkSubmission(c.Kind, &in, r, r.settings.Today(c.timeOr(s.now())))
 		if err != nil {
 			return err
 		}
 		next := c.Version + 1
 		b = &pgx.Batch{}
-		queueInsertVersion(b, tx.TenantID, c.ID, next, in, lines, r.settings.Currency, p.Subject())
+		queueInsertVersion(b, tx.TenantID, c.ID, next, in, lines, r.settings.Currency, p.Subject(), c.now)
 		b.Queue(`UPDATE claims SET current_version = $3, fault_cause = $4, occurred_on = $5::date,
 			flags = '[]', reasons = '{}', decision = NULL WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, c.ID, next, in.Fault.Cause, in.OccurredOn)

@@ -345,6 +345,15 @@ func TimeOf(ctx context.Context, tx pg.TenantTx, clock *string, now time.Time) (
 	return NowTx(ctx, tx, *clock)
 }
 
+// TimeOfSQL is an SQL expression for the time of a row on the clock its
+// column clockCol names, in the tenant its column tenantCol names: the
+// clock's time, else now (an SQL expression: the wall clock's time) when
+// clockCol is NULL. A context whose list query judges its objects at their
+// time (claims' overdue filter) reads the clock through it.
+func TimeOfSQL(tenantCol, clockCol, now string) string {
+	return `coalesce((SELECT k.frozen_time FROM test_clocks k WHERE k.tenant_id = ` + tenantCol + ` AND k.id = ` + clockCol + `), ` + now + `)`
+}
+
 // Due is what an advance job works on: the clock's time, and whether this
 // advance is still the clock's latest (a later advance's job does the rest).
 func (s *Service) Due(ctx context.Context, tenantID, clockID string) (time.Time, error) {

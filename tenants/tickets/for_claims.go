@@ -22,3 +22,16 @@ func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (
 	}
 	return state, err == nil, err
 }
+
+// TicketClockTx reads, inside the caller's transaction, the test clock
+// ticket id is on (nil: none, or no such ticket); no scope applies. The
+// claims context gets it as claims.Deps.TicketClock: a claim naming a
+// ticket on a clock lives on that clock.
+func TicketClockTx(ctx context.Context, tx pg.TenantTx, id string) (*string, error) {
+	var clock *string
+	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM tickets WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&clock)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return clock, err
+}

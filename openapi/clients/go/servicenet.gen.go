@@ -2127,6 +2127,7 @@ const (
 	MessageCodeClaimsNotServiceRecord                             MessageCode = "claims.not_service_record"
 	MessageCodeClaimsOnlyPartLinesNamePart                        MessageCode = "claims.only_part_lines_name_part"
 	MessageCodeClaimsOnlyReimbursementNamesNode                   MessageCode = "claims.only_reimbursement_names_node"
+	MessageCodeClaimsOtherClock                                   MessageCode = "claims.other_clock"
 	MessageCodeClaimsPartLineNeedsPart                            MessageCode = "claims.part_line_needs_part"
 	MessageCodeClaimsReferenceConflict                            MessageCode = "claims.reference_conflict"
 	MessageCodeClaimsReferenceUsed                                MessageCode = "claims.reference_used"
@@ -3212,6 +3213,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeClaimsOnlyPartLinesNamePart:
 		return true
 	case MessageCodeClaimsOnlyReimbursementNamesNode:
+		return true
+	case MessageCodeClaimsOtherClock:
 		return true
 	case MessageCodeClaimsPartLineNeedsPart:
 		return true
@@ -7969,7 +7972,7 @@ type AssignInput struct {
 
 // AttachTestClockRequest defines model for AttachTestClockRequest.
 type AttachTestClockRequest struct {
-	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_) or a payout (pay_).
+	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_) or a claim (clm_).
 	ObjectId string `json:"object_id"`
 }
 
@@ -8402,7 +8405,10 @@ type Claim struct {
 	StateReason     *string    `json:"state_reason,omitempty"`
 
 	// StorefrontId The storefront that filed it.
-	StorefrontId    *string   `json:"storefront_id,omitempty"`
+	StorefrontId *string `json:"storefront_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the claim lives on; absent when it is on the wall clock. Its created_at, deadlines, coverage day and later timestamps are the clock's time, and its deadlines are checked when the clock advances.
+	TestClockId     *string   `json:"test_clock_id,omitempty"`
 	TicketId        *string   `json:"ticket_id,omitempty"`
 	TotalApproved   *Money    `json:"total_approved,omitempty"`
 	TotalCalculated *Money    `json:"total_calculated,omitempty"`
@@ -11616,6 +11622,9 @@ type NewClaim struct {
 
 	// ServiceRecordId Reimbursement: a repair recorded in the unit's service history (or give ticket_id).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the claim lives on from its first instant. It is filed at the clock's time (created_at, review_due_at, decision_due_at follow from it), occurred_on is checked against the clock's today (a plan on the clock that starts on day 31 covers a repair on the clock's day 31), its later timestamps are the clock's, and its deadlines are checked when the clock advances (claim.deadline_missed). Without it, a claim naming a ticket or contract on a clock takes that clock. With a live key, a clock the key does not see, or a ticket or contract on another clock, 422 on body.test_clock_id.
+	TestClockId *string `json:"test_clock_id,omitempty"`
 
 	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id).
 	TicketId *string `json:"ticket_id,omitempty"`
@@ -16533,7 +16542,7 @@ type ListClaimsParams struct {
 	// Reference Only claims filed under this reference of yours (unique per submitter: a storefront key finds its one claim).
 	Reference *string `form:"reference,omitempty" json:"reference,omitempty"`
 
-	// Overdue Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at.
+	// Overdue Only claims still open (submitted, under_review, needs_info) past a deadline they have not met: review_due_at with no response yet, or decision_due_at. A claim on a test clock is judged at its clock's time.
 	Overdue *bool `form:"overdue,omitempty" json:"overdue,omitempty"`
 }
 
