@@ -34,7 +34,7 @@ func (o *filedComplaintOutput) answer(x complaints.ComplaintDetail) {
 type listComplaintsInput struct {
 	PageParams
 	State        string `query:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Only complaints in this state."`
-	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"Only complaints of this category."`
+	Category     string `query:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" doc:"Only complaints of this category."`
 	Severity     string `query:"severity" enum:"low,medium,high,critical" doc:"Only complaints of this severity."`
 	TicketID     string `query:"ticket_id" maxLength:"64" doc:"Only complaints against this ticket."`
 	NodeID       string `query:"node_id" maxLength:"64" doc:"Only complaints against this node."`
@@ -122,7 +122,8 @@ func (s *Server) registerComplaints() {
 			"low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level " +
 			"per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its " +
 			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id. A property_damage complaint " +
-			"names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may).",
+			"names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A " +
+			"late_arrival complaint (the technician did not come within the window agreed) names its ticket too.",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -182,10 +183,15 @@ func (s *Server) registerComplaints() {
 		Summary: "Resolve a complaint", Tags: tags,
 		Description: "open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer " +
 			"then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding " +
-			"(upheld: true) an attitude, licence, overcharge or conduct complaint against a completed ticket applies the " +
-			"matching service promise (rule 8, Midea promise 3; attitude and conduct: conduct_breach) in the same transaction: the ticket's charges are waived (the brand pays; " +
-			"ticket.charges_waived), and what the customer had paid is refunded as a payout to the customer, due in 5 " +
-			"business days (refund_payout_id), exactly once per ticket and promise. A ticket not yet completed is 409. " +
+			"(upheld: true) a late_arrival, attitude, licence, overcharge or conduct complaint against a ticket applies the " +
+			"matching service promise (rule 8; Midea promise 1 for late_arrival: late_arrival; promise 3, attitude and " +
+			"conduct: conduct_breach) in the same transaction, exactly once per ticket and promise (ticket.charges_waived). " +
+			"On a completed ticket its charges are waived at once (the brand pays) and what the customer had paid is " +
+			"refunded as a payout to the customer owed by the brand, due in 5 business days (refund_payout_id); a reopened " +
+			"ticket's next completion stays free. On a ticket not yet completed the promise is recorded on the ticket and " +
+			"its diagnosis and completion apply it (the customer pays nothing; no refund: nothing was paid); a cancelled " +
+			"ticket has no charges to waive. A late_arrival complaint on a ticket that never had an appointment window is " +
+			"409. A late complaint (slowness in general) waives nothing. " +
 			"An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint " +
 			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
 			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +

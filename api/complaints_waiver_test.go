@@ -179,13 +179,23 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		assert.EqualValues(t, 17000, r.JSON(t)["customer_total"].(map[string]any)["amount"])
 	})
 
-	t.Run("AnOpenTicketIsAConflict", func(t *testing.T) {
+	// Upheld before the completion, the promise is recorded on the ticket
+	// for its completion to apply: nothing was paid, nothing is refunded.
+	// A late arrival needs a window agreed: this ticket never had one.
+	t.Run("AnOpenTicketRecordsThePromise", func(t *testing.T) {
 		clock.Set(time.Time{})
-		id, _ := openReady(t, env, d, agent, "CMW-0006", 1200, start)
-		cmp := fileComplaint(t, env, agent, id, "licence")
-		r := resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
+		id, unit := openReady(t, env, d, agent, "CMW-0006", 1200, start)
+		late := fileComplaint(t, env, agent, id, "late_arrival")
+		r := resolveComplaint(t, env, agent, late, map[string]any{"resolution": "核实属实", "upheld": true})
 		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
-		r = env.Do(t, http.MethodGet, "/v1/complaints/"+cmp, agent, nil)
+		r = env.Do(t, http.MethodGet, "/v1/complaints/"+late, agent, nil)
 		assert.Equal(t, "open", r.JSON(t)["state"], "nothing changed")
+
+		cmp := fileComplaint(t, env, agent, id, "licence")
+		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "licence_not_shown", r.JSON(t)["waiver"])
+		assert.Nil(t, r.JSON(t)["refund_payout_id"], "nothing paid yet")
+		assert.Empty(t, unitPayouts(t, env, d.AdminKey, unit))
 	})
 }

@@ -176,17 +176,21 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // ResolveWith records how an unresolved complaint was resolved: open |
 // investigating | reopened → resolved. The customer then rates it.
 //
-// Upholding a waiving complaint (attitude, licence, overcharge, conduct;
-// Waivers) against a ticket applies the service promise to the ticket's
-// settled charges in the same transaction (tickets.WaiveChargesTx): the
-// service is free, the brand pays, and what the customer had paid is
-// refunded as a payout to the customer (Deps.Refund). It happens once:
-// the ticket carries each promise once and a complaint refunds at most
-// once, so a second complaint, or a reopened one resolved again, refunds
-// nothing more. The ticket must have been completed (409 otherwise:
-// before completion the visit report records it). An upheld conduct complaint
-// names its breach (422 on breach); a breach on anything else is
-// refused the same way.
+// Upholding a waiving complaint (late_arrival, attitude, licence,
+// overcharge, conduct; Waivers) against a ticket records the service
+// promise on the ticket in the same transaction (tickets.WaiveChargesTx):
+// the service is free and the brand pays. On a completed ticket it
+// applies to the settled charges at once and what the customer had paid
+// is refunded as a payout to the customer (Deps.Refund); on one not yet
+// completed (a complaint during the service) the diagnosis and the
+// completion apply it, and nothing is refunded because nothing was paid;
+// a cancelled ticket has nothing to waive. It happens once: the ticket
+// carries each promise once and a complaint refunds at most once, so a
+// second complaint, or a reopened one resolved again, refunds nothing
+// more. A late_arrival complaint on a ticket that never had an
+// appointment window agreed is a conflict (409). An upheld conduct
+// complaint names its breach (422 on breach); a breach on anything else
+// is refused the same way.
 //
 // Upholding a property_damage complaint names the value the center
 // assessed (in.AssessedAmount: > 0, the tenant's currency; 422 on

@@ -110,17 +110,24 @@ type Category string
 
 // Complaint categories.
 const (
+	// CategoryLate is slowness in general (a repair that took too long);
+	// it waives nothing. A missed appointment is CategoryLateArrival.
 	CategoryLate    Category = "late"
 	CategoryFee     Category = "fee"
 	CategoryQuality Category = "quality"
 	CategoryRepeat  Category = "repeat"
 	CategoryOther   Category = "other"
-	// The waiving categories: upheld on a completed ticket, each makes the
-	// service free (rule 8) and refunds what the customer paid.
+	// The waiving categories (Waivers): upheld, each makes the ticket's
+	// service free (rule 8): on a completed ticket at once, refunding what
+	// the customer paid; before the completion, by the completion.
 	CategoryAttitude   Category = "attitude"   // non-standard service, a bad attitude, buck-passing (推诿)
 	CategoryLicence    Category = "licence"    // licence not shown, or not the technician's
 	CategoryOvercharge Category = "overcharge" // charges beyond the price list
 	CategoryConduct    Category = "conduct"    // a serious conduct breach (Breaches)
+	// CategoryLateArrival: the technician did not come within the window
+	// agreed with the customer (Midea promise 1, 按约上门、超时免单),
+	// whatever the check-in recorded. Always against a ticket.
+	CategoryLateArrival Category = "late_arrival"
 	// CategoryPropertyDamage: the visit damaged the customer's property
 	// (floor, furniture, the product moved back into place). Upheld, the
 	// customer is compensated at the value the center assessed; it waives
@@ -130,7 +137,7 @@ const (
 
 // Categories lists every category.
 var Categories = []Category{CategoryLate, CategoryAttitude, CategoryFee, CategoryQuality, CategoryRepeat, CategoryOther,
-	CategoryLicence, CategoryOvercharge, CategoryConduct, CategoryPropertyDamage}
+	CategoryLicence, CategoryOvercharge, CategoryConduct, CategoryPropertyDamage, CategoryLateArrival}
 
 // categoryList is Categories for validation messages.
 var categoryList = tenants.Values(Categories)
@@ -141,12 +148,15 @@ var categoryList = tenants.Values(Categories)
 // conduct standard the checklist's breaches name, so an upheld attitude
 // complaint applies conduct_breach: the ticket carries that promise once,
 // whichever complaint or checklist found it, and a reopened ticket's
-// service stays free (tickets.WaiveChargesTx).
+// service stays free (tickets.WaiveChargesTx). Promise 1 (未按照用户约定时间
+// 上门的,则本次服务给用户免单) makes a late_arrival complaint the engine's
+// late_arrival, as a late check-in is.
 var Waivers = map[Category]string{
-	CategoryAttitude:   "conduct_breach",
-	CategoryLicence:    "licence_not_shown",
-	CategoryOvercharge: "charge_beyond_price_list",
-	CategoryConduct:    "conduct_breach",
+	CategoryAttitude:    "conduct_breach",
+	CategoryLicence:     "licence_not_shown",
+	CategoryOvercharge:  "charge_beyond_price_list",
+	CategoryConduct:     "conduct_breach",
+	CategoryLateArrival: tickets.PromiseLateArrival,
 }
 
 // Breaches are the serious conduct breaches of the visit standard: drinking,
@@ -158,7 +168,7 @@ var Breaches = tickets.ConductBreaches
 // ResolveInput is how a complaint was resolved.
 type ResolveInput struct {
 	Resolution string `json:"resolution" minLength:"1" maxLength:"2000" doc:"How the complaint was resolved; the customer rates it." example:"网点经理上门致歉，减免上门费"`
-	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise." example:"true"`
+	Upheld     bool   `json:"upheld,omitempty" doc:"The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing." example:"true"`
 	Breach     string `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"For an upheld conduct complaint (required then): the breach found." example:"smoking"`
 	// AssessedAmount is the value of the damaged property the center
 	// assessed (照价), for an upheld property_damage complaint.
@@ -262,7 +272,7 @@ type NewComplaint struct {
 	NodeID       string   `json:"node_id,omitempty" maxLength:"64" doc:"The node complained about; default: the ticket's node, else the technician's." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID string   `json:"technician_id,omitempty" maxLength:"64" doc:"The technician complained about; default: the ticket's technician." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CustomerID   string   `json:"customer_id,omitempty" maxLength:"64" doc:"The complaining customer; default: the ticket's customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"What the complaint is about. attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld. property_damage (the visit damaged the customer's floor, furniture or product) names the ticket (422 on ticket_id otherwise) and, upheld, compensates the customer at the value the center assessed." example:"late"`
+	Category     Category `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" doc:"What the complaint is about. late_arrival (the technician did not come within the window agreed with the customer, whatever the check-in recorded; names the ticket, 422 on ticket_id otherwise), attitude (non-standard service, a bad attitude, buck-passing), licence (not shown, or not the technician's), overcharge (charged beyond the price list) and conduct (drinking, smoking or eating at the customer's, accepting gifts, abandoning the service) waive the service's charges when upheld, whether the ticket is completed or not. late is slowness in general (a repair that took too long) and waives nothing. property_damage (the visit damaged the customer's floor, furniture or product) names the ticket (422 on ticket_id otherwise) and, upheld, compensates the customer at the value the center assessed." example:"late"`
 	Severity     Severity `json:"severity,omitempty" enum:"low,medium,high,critical" doc:"How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium." example:"high"`
 	Description  string   `json:"description" minLength:"1" maxLength:"2000" doc:"The customer's complaint in their words." example:"师傅迟到两个小时且未提前联系"`
 	// ClaimedAmount is what the customer claims the damaged property is
@@ -278,7 +288,7 @@ type Complaint struct {
 	TechnicianID         *string        `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	StorefrontID         *string        `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	CustomerID           *string        `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category             Category       `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" doc:"What the complaint is about." example:"late"`
+	Category             Category       `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" doc:"What the complaint is about." example:"late"`
 	Severity             Severity       `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
 	Description          string         `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
 	State                State          `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
@@ -292,7 +302,7 @@ type Complaint struct {
 	ResolvedAt           *time.Time     `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
 	Upheld               *bool          `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
 	Breach               *string        `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
-	Waiver               *string        `json:"waiver,omitempty" enum:"licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges were waived (the brand pays them)." example:"conduct_breach"`
+	Waiver               *string        `json:"waiver,omitempty" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges are waived (the brand pays them): at once on a completed ticket, by the completion on one not yet completed (none on a cancelled one)." example:"conduct_breach"`
 	RefundPayoutID       *string        `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"property_damage: the value the customer claimed."`
 	AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"property_damage, upheld: the value the center assessed and pays."`

@@ -286,6 +286,7 @@ func TestFileValidation(t *testing.T) {
 		{"UnknownNode", b.admin, complaints.NewComplaint{NodeID: "nod_00000000000000000000000000", Category: "fee", Description: "x"}, "node_id"},
 		{"UnknownTechnician", b.admin, complaints.NewComplaint{TechnicianID: "tec_00000000000000000000000000", Category: "fee", Description: "x"}, "technician_id"},
 		{"UnknownCustomer", b.admin, complaints.NewComplaint{NodeID: b.centerA, CustomerID: "cus_00000000000000000000000000", Category: "fee", Description: "x"}, "customer_id"},
+		{"LateArrivalWithoutTicket", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "late_arrival", Description: "x"}, "ticket_id"},
 		{"BadCategory", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "noise", Description: "x"}, "category"},
 		{"BadSeverity", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Severity: "urgent", Description: "x"}, "severity"},
 		{"BlankDescription", b.admin, complaints.NewComplaint{NodeID: b.centerA, Category: "fee", Description: "  "}, "description"},

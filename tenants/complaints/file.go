@@ -33,7 +33,8 @@ func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level 
 
 // FileComplaint files a complaint and schedules its SLA timer in the same
 // transaction. At least one of ticket_id, node_id and technician_id is
-// needed (422 on ticket_id); node, technician, storefront and customer
+// needed (422 on ticket_id), and a property_damage or late_arrival
+// complaint names its ticket (422 on ticket_id); node, technician, storefront and customer
 // default from the ticket, the node from the technician. References that do
 // not exist (or, for a storefront key, a ticket of another storefront) are
 // 422 naming the field. A storefront key files only against its own
@@ -57,6 +58,8 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 		v.AddMsg("ticket_id", i18n.M("complaints.target_required"), nil)
 	} else if in.Category == CategoryPropertyDamage && in.TicketID == "" {
 		v.AddMsg("ticket_id", i18n.M("complaints.damage_ticket_required"), nil)
+	} else if in.Category == CategoryLateArrival && in.TicketID == "" {
+		v.AddMsg("ticket_id", i18n.M("complaints.late_arrival_ticket_required"), nil)
 	}
 	if in.ClaimedAmount != nil && in.Category != CategoryPropertyDamage {
 		v.AddMsg("claimed_amount", i18n.M("complaints.claimed_only_damage"), in.ClaimedAmount)

@@ -190,7 +190,7 @@ var Clocks = []string{"route", "first_contact", "response", "completion", "callb
 
 // ComplaintCategories and Severities break complaints down.
 var (
-	ComplaintCategories = []string{"late", "attitude", "fee", "quality", "repeat", "other", "licence", "overcharge", "conduct", "property_damage"}
+	ComplaintCategories = []string{"late", "attitude", "fee", "quality", "repeat", "other", "licence", "overcharge", "conduct", "property_damage", "late_arrival"}
 	Severities          = []string{"low", "medium", "high", "critical"}
 )
 

@@ -62,7 +62,7 @@ type Period struct {
 
 // ComplaintCount is complaints of one category and severity.
 type ComplaintCount struct {
-	Category string `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage" example:"late"`
+	Category string `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" example:"late"`
 	Severity string `json:"severity" enum:"low,medium,high,critical" example:"high"`
 	Count    int64  `json:"count" example:"1"`
 }

@@ -17,15 +17,22 @@ import (
 )
 
 // ActChargesWaived is the timeline action (and ticket.charges_waived
-// event) of a service promise applied after completion: an upheld
-// complaint. No endpoint takes it; the complaint's resolution does.
+// event) of a service promise an upheld complaint established: applied
+// at once to a completed ticket's charges, or recorded for the
+// completion to apply. No endpoint takes it; the complaint's resolution
+// does.
 const ActChargesWaived Action = "charges_waived"
 
-// LateWaiver is a service promise (rule 8) found after the service: what
-// a customer's complaint or an audit established.
+// PromiseLateArrival is the late-arrival promise (rule 8; Midea's
+// promise 1, 按约上门、超时免单).
+const PromiseLateArrival = "late_arrival"
+
+// LateWaiver is a service promise (rule 8) found by someone other than
+// the technician's own report: what a customer's complaint or an audit
+// established, during the service or after it.
 type LateWaiver struct {
-	// Code is the promise: licence_not_shown, charge_beyond_price_list or
-	// conduct_breach.
+	// Code is the promise: late_arrival, licence_not_shown,
+	// charge_beyond_price_list or conduct_breach.
 	Code string
 	// Note says what was found, for the completion's waivers and trace.
 	Note string
@@ -35,63 +42,103 @@ type LateWaiver struct {
 
 // WaivedCharges is what applying a LateWaiver changed.
 type WaivedCharges struct {
-	// UnitID is the ticket's unit (the refund's unit).
+	// UnitID is the ticket's unit (the refund's unit); empty when the
+	// ticket has none yet.
 	UnitID string
 	// Refund is what the customer had been charged for the service and is
-	// owed back (zero when nothing was charged or the service was already
-	// free).
+	// owed back (zero when nothing was charged, the service was already
+	// free, or the ticket is not completed).
 	Refund tenants.Money
 	// Applied is false when the ticket already carried this promise.
 	Applied bool
 }
 
-// WaiveChargesTx applies a service promise found after completion to a
-// ticket's settled charges, in the caller's transaction: rule 8 makes the
-// service free, so every line the customer paid moves to the brand (not a
-// plan's swap fee, which no promise waives), the
-// promise joins the completion's waivers, and the ticket's timeline and
-// event feed record it (ticket.charges_waived). It is idempotent per
-// promise: a ticket that already carries w.Code changes nothing and owes
-// nothing. A ticket never completed is a conflict (the visit report
-// records what is found before completion); one that does not exist is not
-// found.
+// WaiveChargesTx records on a ticket a service promise an upheld
+// complaint established, in the caller's transaction: rule 8 makes the
+// service free. The ticket keeps the promise (upheld_promises) as a fact
+// of its service, like the visit checklist's findings: every later
+// entitlement decision of the ticket (a diagnosis, the completion, the
+// completion of the ticket reopened) applies it, so its charges are the
+// brand's. On a completed ticket (its completion settled) it also applies
+// at once: every line the customer paid moves to the brand (not a plan's
+// swap fee, which no promise waives), the promise joins the completion's
+// waivers, and Refund is what the customer paid. On one not yet completed
+// nothing was charged: the completion applies it; on a cancelled one
+// there are no charges to waive. The timeline and event feed record it
+// (ticket.charges_waived). It is idempotent per promise: a ticket that
+// already carries w.Code changes nothing and owes nothing. late_arrival
+// needs a window agreed with the customer: on a ticket that never had one
+// it is a conflict. A ticket that does not exist is not found.
 func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string, w LateWaiver, now time.Time) (WaivedCharges, error) {
 	t, err := getTicket(ctx, tx, scope{}, ticketID, "FOR UPDATE OF t")
 	if err != nil {
 		return WaivedCharges{}, err
 	}
-	comp := t.Completion
-	if comp == nil || t.UnitID == nil {
-		return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.not_completed_no_charges", "Ticket", t.Number))
+	var upheld []string
+	var windowAgreed bool
+	if err := tx.QueryRow(ctx, `SELECT upheld_promises, EXISTS (SELECT FROM ticket_appointments a
+		WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id) FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2`,
+		tx.TenantID, t.ID).Scan(&upheld, &windowAgreed); err != nil {
+		return WaivedCharges{}, err
 	}
-	out := WaivedCharges{UnitID: *t.UnitID, Refund: tenants.Money{Amount: 0, Currency: comp.Totals.Customer.Currency}}
-	if slices.ContainsFunc(comp.Waivers, func(p entitlement.Promise) bool { return p.Code == w.Code }) {
+	if w.Code == PromiseLateArrival && !windowAgreed && t.Appointment.Start == nil {
+		return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.late_arrival_no_window", "Ticket", t.Number))
+	}
+	comp := t.Completion
+	out := WaivedCharges{UnitID: deref(t.UnitID)}
+	if comp != nil {
+		out.Refund.Currency = comp.Totals.Customer.Currency
+	}
+	recorded := slices.Contains(upheld, w.Code)
+	settled := comp != nil && slices.ContainsFunc(comp.Waivers, func(p entitlement.Promise) bool { return p.Code == w.Code })
+	if settled || (recorded && comp == nil) {
+		// a completion that carries it keeps it (carryLateWaivers; a late
+		// arrival the visits or the upheld promises establish again)
 		return out, nil
 	}
 	out.Applied = true
-	out.Refund.Amount = comp.waiveCustomerLines()
-	comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: "none", Note: w.Note})
-	reason := w.Note + ": this service is free"
-	if out.Refund.Amount > 0 {
-		reason += "; the customer's " + strconv.FormatInt(out.Refund.Amount, 10) + " (minor units) is refunded, the brand pays it"
-	}
-	comp.Trace = append(comp.Trace, entitlement.TraceEntry{Rule: "R8.after_completion", Applied: true, Reason: reason})
-	total := comp.Totals.Customer
-	t.CustomerTotal = &total
-	if out.Refund.Amount > 0 {
-		// the unit's history: a repair refunded in full is no paid repair
-		if err := customers.SettleServiceTx(ctx, tx, *t.UnitID, t.Number, total); err != nil {
-			return WaivedCharges{}, err
-		}
-	}
-
 	b := &pgx.Batch{}
-	queueSave(b, tx.TenantID, &t, false)
-	detail := map[string]any{"waiver": w.Code, "source": w.Source, "refund": out.Refund, "totals": comp.Totals}
+	if !recorded {
+		b.Queue(`UPDATE tickets SET upheld_promises = array_append(upheld_promises, $3) WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, t.ID, w.Code)
+	}
+	detail := map[string]any{"waiver": w.Code, "source": w.Source}
 	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
 		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID, "waiver": w.Code,
-		"source": w.Source, "refund": out.Refund, "customer_total": total}
-	if err := queueTrail(b, tx, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: w.Note,
+		"source": w.Source}
+	reason := w.Note
+	switch {
+	case comp != nil:
+		out.Refund.Amount = comp.waiveCustomerLines()
+		action := "none"
+		if w.Code == PromiseLateArrival {
+			action = "apology" // how late is not known: what is owed is the apology
+		}
+		comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: action, Note: w.Note})
+		reason += ": this service is free"
+		if out.Refund.Amount > 0 {
+			reason += "; the customer's " + strconv.FormatInt(out.Refund.Amount, 10) + " (minor units) is refunded, the brand pays it"
+		}
+		comp.Trace = append(comp.Trace, entitlement.TraceEntry{Rule: "R8.after_completion", Applied: true, Reason: reason})
+		total := comp.Totals.Customer
+		t.CustomerTotal = &total
+		if out.Refund.Amount > 0 {
+			// the unit's history: a repair refunded in full is no paid repair
+			if err := customers.SettleServiceTx(ctx, tx, *t.UnitID, t.Number, total); err != nil {
+				return WaivedCharges{}, err
+			}
+		}
+		detail["refund"], detail["totals"] = out.Refund, comp.Totals
+		data["refund"], data["customer_total"] = out.Refund, total
+	case t.State == StateCancelled:
+		reason += ": the ticket was cancelled, there are no charges to waive"
+		detail["applies_at"], data["applies_at"] = "none", "none"
+	default:
+		reason += ": this service will be free, its completion waives the charges"
+		detail["applies_at"], data["applies_at"] = "completion", "completion"
+	}
+	queueSave(b, tx.TenantID, &t, false)
+	if err := queueTrail(b, tx, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: reason,
 		detail: detail}}, actor, now, data); err != nil {
 		return WaivedCharges{}, err
 	}
@@ -136,19 +183,30 @@ func carryLateWaivers(prev *Completion, v *warranty.VisitReport) {
 		return
 	}
 	for _, w := range prev.Waivers {
-		if !w.Waives {
-			continue
+		// late_arrival: the visits' arrivals and the ticket's upheld
+		// promises establish it again (visitReport)
+		if w.Waives && w.Code != PromiseLateArrival {
+			establish(v, w.Code)
 		}
-		switch w.Code {
-		case "licence_not_shown":
-			v.LicenceNotShown = true
-		case "charge_beyond_price_list":
-			v.ChargedBeyondPriceList = true
-		case "conduct_breach":
-			v.ConductBreach = true
-		case "price_list_not_shown":
-			v.PriceListNotShown = true
-		}
+	}
+}
+
+// establish records on v the finding that earns promise code: licence not
+// shown, charges beyond the price list, a conduct breach, the price list
+// not shown, a late arrival upheld. Other codes (the repeat promises,
+// which the ticket's history decides afresh) change nothing.
+func establish(v *warranty.VisitReport, code string) {
+	switch code {
+	case PromiseLateArrival:
+		v.LateArrivalUpheld = true
+	case "licence_not_shown":
+		v.LicenceNotShown = true
+	case "charge_beyond_price_list":
+		v.ChargedBeyondPriceList = true
+	case "conduct_breach":
+		v.ConductBreach = true
+	case "price_list_not_shown":
+		v.PriceListNotShown = true
 	}
 }
 

@@ -62,6 +62,7 @@ type VisitReport struct {
 	ArrivalMinutes         []int `json:"arrival_minutes,omitempty" maxItems:"50" doc:"Minutes after the agreed time of each visit's arrival, first visit first (negative: early). The late promise belongs to the service: one late visit makes it free, whatever later visits do." example:"[16,-5]"`
 	LicenceNotMatching     bool  `json:"licence_not_matching,omitempty" doc:"The licence shown was not the technician's." example:"false"`
 	ChargedBeyondPriceList bool  `json:"charged_beyond_price_list,omitempty" doc:"The customer was charged beyond the price list." example:"false"`
+	LateArrivalUpheld      bool  `json:"late_arrival_upheld,omitempty" doc:"A complaint that the technician did not come within the window agreed with the customer was upheld (a ticket records it: complaint category late_arrival): the late promise applies (late_arrival, with an apology) whatever the check-in recorded." example:"false"`
 }
 
 // Entitlement is a decision with what it was made from.

@@ -690,6 +690,7 @@ const (
 	ComplaintCategoryConduct        ComplaintCategory = "conduct"
 	ComplaintCategoryFee            ComplaintCategory = "fee"
 	ComplaintCategoryLate           ComplaintCategory = "late"
+	ComplaintCategoryLateArrival    ComplaintCategory = "late_arrival"
 	ComplaintCategoryLicence        ComplaintCategory = "licence"
 	ComplaintCategoryOther          ComplaintCategory = "other"
 	ComplaintCategoryOvercharge     ComplaintCategory = "overcharge"
@@ -708,6 +709,8 @@ func (e ComplaintCategory) Valid() bool {
 	case ComplaintCategoryFee:
 		return true
 	case ComplaintCategoryLate:
+		return true
+	case ComplaintCategoryLateArrival:
 		return true
 	case ComplaintCategoryLicence:
 		return true
@@ -934,6 +937,7 @@ func (e ComplaintState) Valid() bool {
 const (
 	ComplaintWaiverChargeBeyondPriceList ComplaintWaiver = "charge_beyond_price_list"
 	ComplaintWaiverConductBreach         ComplaintWaiver = "conduct_breach"
+	ComplaintWaiverLateArrival           ComplaintWaiver = "late_arrival"
 	ComplaintWaiverLicenceNotShown       ComplaintWaiver = "licence_not_shown"
 )
 
@@ -943,6 +947,8 @@ func (e ComplaintWaiver) Valid() bool {
 	case ComplaintWaiverChargeBeyondPriceList:
 		return true
 	case ComplaintWaiverConductBreach:
+		return true
+	case ComplaintWaiverLateArrival:
 		return true
 	case ComplaintWaiverLicenceNotShown:
 		return true
@@ -2207,6 +2213,7 @@ const (
 	MessageCodeComplaintsDamageAlreadyCompensated                 MessageCode = "complaints.damage_already_compensated"
 	MessageCodeComplaintsDamageTicketNoUnit                       MessageCode = "complaints.damage_ticket_no_unit"
 	MessageCodeComplaintsDamageTicketRequired                     MessageCode = "complaints.damage_ticket_required"
+	MessageCodeComplaintsLateArrivalTicketRequired                MessageCode = "complaints.late_arrival_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
 	MessageCodeComplaintsStorefrontOwnTickets                     MessageCode = "complaints.storefront_own_tickets"
@@ -2345,6 +2352,7 @@ const (
 	MessageCodeEntitlementKeyPartNone                             MessageCode = "entitlement.key_part_none"
 	MessageCodeEntitlementKeyPartWholeUnit                        MessageCode = "entitlement.key_part_whole_unit"
 	MessageCodeEntitlementLateArrival                             MessageCode = "entitlement.late_arrival"
+	MessageCodeEntitlementLateArrivalUpheld                       MessageCode = "entitlement.late_arrival_upheld"
 	MessageCodeEntitlementLateArrivalVisit                        MessageCode = "entitlement.late_arrival_visit"
 	MessageCodeEntitlementLicenceNotMatching                      MessageCode = "entitlement.licence_not_matching"
 	MessageCodeEntitlementLicenceNotShown                         MessageCode = "entitlement.licence_not_shown"
@@ -2872,6 +2880,7 @@ const (
 	MessageCodeTicketsInstructFirst                               MessageCode = "tickets.instruct_first"
 	MessageCodeTicketsKnockProtocol                               MessageCode = "tickets.knock_protocol"
 	MessageCodeTicketsKnockRequired                               MessageCode = "tickets.knock_required"
+	MessageCodeTicketsLateArrivalNoWindow                         MessageCode = "tickets.late_arrival_no_window"
 	MessageCodeTicketsLeaveSlip                                   MessageCode = "tickets.leave_slip"
 	MessageCodeTicketsLicenceShownRequired                        MessageCode = "tickets.licence_shown_required"
 	MessageCodeTicketsListedTwice                                 MessageCode = "tickets.listed_twice"
@@ -3374,6 +3383,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeComplaintsDamageTicketRequired:
 		return true
+	case MessageCodeComplaintsLateArrivalTicketRequired:
+		return true
 	case MessageCodeComplaintsNodeOutsideScope:
 		return true
 	case MessageCodeComplaintsStorefrontNodeFromTicket:
@@ -3649,6 +3660,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementKeyPartWholeUnit:
 		return true
 	case MessageCodeEntitlementLateArrival:
+		return true
+	case MessageCodeEntitlementLateArrivalUpheld:
 		return true
 	case MessageCodeEntitlementLateArrivalVisit:
 		return true
@@ -4703,6 +4716,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsKnockProtocol:
 		return true
 	case MessageCodeTicketsKnockRequired:
+		return true
+	case MessageCodeTicketsLateArrivalNoWindow:
 		return true
 	case MessageCodeTicketsLeaveSlip:
 		return true
@@ -13369,7 +13384,7 @@ type ResolveInput struct {
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
 
-	// Upheld The investigation found the complaint justified. Upholding an attitude, licence, overcharge or conduct complaint against a completed ticket makes that service free (rule 8, Midea promise 3: the waiver conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge): the customer's charges move to the brand and what the customer paid is refunded as a payout, once per ticket and promise.
+	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing.
 	Upheld *bool `json:"upheld,omitempty"`
 }
 
@@ -16209,6 +16224,9 @@ type VisitReport struct {
 
 	// CustomerRefused The customer refused the late technician.
 	CustomerRefused *bool `json:"customer_refused,omitempty"`
+
+	// LateArrivalUpheld A complaint that the technician did not come within the window agreed with the customer was upheld (a ticket records it: complaint category late_arrival): the late promise applies (late_arrival, with an apology) whatever the check-in recorded.
+	LateArrivalUpheld *bool `json:"late_arrival_upheld,omitempty"`
 
 	// LateMinutes Minutes the technician arrived after the agreed time.
 	LateMinutes *int64 `json:"late_minutes,omitempty"`

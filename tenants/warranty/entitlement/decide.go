@@ -992,6 +992,14 @@ func (e *engine) promises(sel *offer) {
 			note = i18n.M("entitlement.late_arrival_visit", "Minutes", late, "Visit", visit, "Visits", len(v.ArrivalMinutes))
 		}
 		add("R8.late_arrival", "late_arrival", true, action, note)
+	} else if v.LateArrivalUpheld {
+		// the check-in said on time, the customer's complaint was upheld:
+		// how late is not known, so what is owed is the apology
+		action := "apology"
+		if v.CustomerRefused {
+			action = "manager_visit"
+		}
+		add("R8.late_arrival", "late_arrival", true, action, i18n.M("entitlement.late_arrival_upheld"))
 	} else {
 		e.tracem("R8.late_arrival", false, "entitlement.on_time")
 	}

@@ -287,6 +287,10 @@ type Visit struct {
 	// ChargedBeyondPriceList: the customer reports being charged beyond the
 	// price list (the quote's lines cannot show it).
 	ChargedBeyondPriceList bool
+	// LateArrivalUpheld: a complaint that the technician did not come
+	// within the window agreed was upheld (whatever the check-in says; the
+	// minutes are not known): the late promise applies, with an apology.
+	LateArrivalUpheld bool
 }
 
 // Input is everything a decision depends on. Dates are civil dates at
