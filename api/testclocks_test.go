@@ -381,6 +381,62 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
 	})
 
+	// A payout a clock's ticket owes lives on the ticket's clock: counted
+	// from the clock's today, its deadline checked when the clock passes
+	// its due day, never by the wall clock. Here the center upholds a
+	// property damage complaint against a ticket on a clock frozen 60 days
+	// ago: the brand owes the customer the assessed 650.00, due five
+	// working days after the clock's today (long past on the wall clock,
+	// where its deadline job would have marked it missed at once).
+	t.Run("PayoutOfAClockTicketLivesOnTheClock", func(t *testing.T) {
+		at := start.AddDate(0, 0, -60)
+		clock := createClock(t, env, test, at)
+		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		r := env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-0201", window0, map[string]any{"test_clock_id": clock}))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		ticket := r.JSON(t)["id"].(string)
+		r = env.Do(t, http.MethodPost, "/v1/complaints", test, map[string]any{"ticket_id": ticket, "category": "property_damage",
+			"severity": "high", "description": "师傅搬动洗衣机复位时划伤了木地板", "claimed_amount": money(80000)})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		complaint := r.JSON(t)["id"].(string)
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+complaint+"/resolve", test, map[string]any{
+			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000)})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		id := r.JSON(t)["compensation_payout_id"].(string)
+
+		r = env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		pay := r.JSON(t)
+		require.Equal(t, money(float64(65000)), pay["amount"], "the assessed 650.00")
+		require.Equal(t, "brand", pay["payer"])
+		require.Equal(t, clock, clockOfRow(t, env, tctx, d.ID, "payouts", id), "on the ticket's clock from the start")
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		require.NoError(t, err)
+		today := at.In(loc).Format(time.DateOnly)
+		require.Equal(t, today, pay["counted_from"], "counted from the clock's today")
+		dueOn, err := time.ParseInLocation(time.DateOnly, pay["due_on"].(string), loc)
+		require.NoError(t, err)
+		require.True(t, dueOn.After(at) && dueOn.Before(at.AddDate(0, 0, 12)), "due five working days after the clock's today, not the wall clock's: %s", pay["due_on"])
+		state := func() string {
+			r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return r.JSON(t)["state"].(string)
+		}
+		end := dueOn.AddDate(0, 0, 1) // the due day ends
+		require.Never(t, func() bool { return state() != "scheduled" }, time.Second, 50*time.Millisecond,
+			"the wall clock, long past its due day, does not judge it")
+		advanceClock(t, env, test, clock, end.Add(-time.Hour))
+		require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
+		advanceClock(t, env, test, clock, end.Add(time.Hour))
+		require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
+			"the deadline check ran when the clock passed the due day")
+		var missedAt time.Time
+		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
+		}))
+		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
+	})
+
 	t.Run("CallbackBreachAfter72HoursOnTheClock", func(t *testing.T) {
 		agent, _ := env.Key(t, test, "agent")
 		window0 := apitest.WeekdayMorning(time.Now(), 2)

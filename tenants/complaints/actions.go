@@ -242,7 +242,7 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 				if s.refund == nil {
 					return errors.New("complaints: no refund scheduler configured")
 				}
-				pid, err := s.refund(ctx, tx, w.UnitID, w.Refund, "refund: service charge waived ("+code+"), "+note, c.ID)
+				pid, err := s.refund(ctx, tx, w.UnitID, w.TestClockID, w.Refund, "refund: service charge waived ("+code+"), "+note, c.ID)
 				if err != nil {
 					return err
 				}
@@ -309,7 +309,7 @@ func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Compla
 	}
 	reason := "compensation: property damaged during the service, at the value the center assessed (照价赔偿); property_damage complaint " +
 		c.ID + " upheld by " + actor
-	pid, err := s.compensate(ctx, tx, *t.UnitID, *c.TicketID, *in.AssessedAmount, reason, c.ID)
+	pid, err := s.compensate(ctx, tx, *t.UnitID, *c.TicketID, t.TestClockID, *in.AssessedAmount, reason, c.ID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -61,8 +61,8 @@ type Service struct {
 	Now func() time.Time
 
 	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
-	refund     func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
-	compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error)
+	refund     func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error)
+	compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 }
 
 // Deps are the Service's dependencies; EnqueueSLA is required.
@@ -76,14 +76,17 @@ type Deps struct {
 	// customer of a charge an upheld complaint waived and returns the
 	// payout's id (payouts.Service.RefundWaivedCharge). Nil: upholding a
 	// waiving complaint on a ticket the customer paid for is refused.
-	Refund func(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (string, error)
+	// clock is the ticket's test clock (nil: none), which the refund lives
+	// on.
+	Refund func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 	// Compensate schedules, in the caller's transaction, the payout to the
 	// customer of ticketID's unit that compensates property the visit
 	// damaged at the value the center assessed, owed by the brand and
 	// naming the ticket, and returns its id
-	// (payouts.Service.SchedulePayoutSystemTx). Nil: upholding a property_damage
-	// complaint is refused.
-	Compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, amount tenants.Money, reason, source string) (string, error)
+	// (payouts.Service.SchedulePayoutSystemTx); clock is the ticket's test
+	// clock (nil: none), which the payout lives on. Nil: upholding a
+	// property_damage complaint is refused.
+	Compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 }
 
 // NewService returns the complaints service over db. It fails when db or a

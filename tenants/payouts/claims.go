@@ -28,6 +28,8 @@ type Compensation struct {
 	// RepairedOn is the repair's date (YYYY-MM-DD, tenant's zone): the
 	// business days count from it.
 	RepairedOn string
+	// TestClockID is the test clock of the ticket or claim (NewPayout).
+	TestClockID *string
 }
 
 // ScheduleCompensation schedules, in the caller's transaction, the
@@ -73,7 +75,7 @@ func (s *Service) ScheduleCompensation(ctx context.Context, tx pg.TenantTx, acto
 		return Payout{}, false, err
 	}
 	p, err = s.insert(ctx, tx, actor, st, c.UnitID, NewPayout{UnitID: c.UnitID, ClaimID: c.ClaimID, ContractID: c.ContractID,
-		Amount: c.Amount, Reason: c.Reason, BusinessDays: days}, on, c.TicketID)
+		Amount: c.Amount, Reason: c.Reason, BusinessDays: days, TestClockID: c.TestClockID}, on, c.TicketID)
 	return p, err == nil, err
 }
 
@@ -105,7 +107,8 @@ func (s *Service) ForApprovedClaim(ctx context.Context, tx pg.TenantTx, c claims
 	}
 	comp := c.Decision.Compensation
 	_, _, err := s.ScheduleCompensation(ctx, tx, "claims", Compensation{UnitID: c.UnitID, ContractID: c.Decision.ContractID,
-		TicketID: deref(c.TicketID), ClaimID: c.ID, Amount: comp.Amount, Reason: comp.Reason, RepairedOn: c.OccurredOn})
+		TicketID: deref(c.TicketID), ClaimID: c.ID, Amount: comp.Amount, Reason: comp.Reason, RepairedOn: c.OccurredOn,
+		TestClockID: c.TestClockID})
 	return err
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts/calendar"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -157,6 +158,21 @@ type NewPayout struct {
 	// request (a property damage compensation, which an upheld complaint
 	// schedules through SchedulePayoutSystemTx).
 	TicketID string `json:"-"`
+	// TestClockID is the test clock of the ticket or claim that owes it,
+	// set by the domain, never by a request: in test mode the payout lives
+	// on that clock from the start (counted from the clock's today, its
+	// deadline checked as the clock passes the due day, as AttachClockTx
+	// does for one attached later). Ignored in live mode.
+	TestClockID *string `json:"-"`
+}
+
+// clock is the test clock in's payout lives on: in.TestClockID in test
+// mode, nil in live mode (no clocks there).
+func (in NewPayout) clock(ctx context.Context) *string {
+	if pg.Livemode(ctx) {
+		return nil
+	}
+	return in.TestClockID
 }
 
 // Filter selects payouts; empty fields do not filter.
@@ -296,7 +312,13 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 	if err != nil {
 		return Payout{}, err
 	}
-	today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+	now := s.now()
+	if clock := in.clock(ctx); clock != nil {
+		if now, err = testclocks.NowTx(ctx, tx, *clock); err != nil {
+			return Payout{}, err
+		}
+	}
+	today, _ := time.Parse(time.DateOnly, st.Today(now))
 	v := &tenants.Validation{}
 	tenants.CheckMoney(v, "amount", in.Amount, st.Currency)
 	if in.Amount.Amount == 0 {
@@ -360,7 +382,7 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 }
 
 // insert stores a checked payout counted from from, with its deadline job
-// and event.
+// (parked on its test clock when it lives on one) and event.
 func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st pg.TenantSettings, unitID string, in NewPayout,
 	from time.Time, ticketID string) (Payout, error) {
 	// The tenant's working-day calendar, the one an entitlement decision
@@ -377,12 +399,13 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 			payer = PayerPlan
 		}
 	}
+	clock := in.clock(ctx)
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO payouts (tenant_id, id, unit_id, claim_id, contract_id, amount, currency, reason, counted_from,
-		       business_days, due_on, created_by, ticket_id, payer)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12, $13, $14)`,
+		       business_days, due_on, created_by, ticket_id, payer, test_clock_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11::date, $12, $13, $14, $15)`,
 		tx.TenantID, id, unitID, nullable(in.ClaimID), nullable(in.ContractID), in.Amount.Amount, in.Amount.Currency,
-		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID), payer); err != nil {
+		in.Reason, from, in.BusinessDays, due, actor, nullable(ticketID), payer, clock); err != nil {
 		return Payout{}, err
 	}
 	// One round trip: the payout read back and its unit's storefront.
@@ -397,7 +420,12 @@ func (s *Service) insert(ctx context.Context, tx pg.TenantTx, actor string, st p
 		return Payout{}, err
 	}
 	out.StorefrontID = sf[unitID]
-	if err := s.enqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location)); err != nil {
+	if clock != nil {
+		err = s.enqueueClockDeadline(ctx, tx.Tx, tx.TenantID, id, *clock, EndOfDay(out.DueOn, st.Location))
+	} else {
+		err = s.enqueueDeadline(ctx, tx.Tx, tx.TenantID, id, EndOfDay(out.DueOn, st.Location))
+	}
+	if err != nil {
 		return Payout{}, err
 	}
 	return out, events.Append(ctx, tx, events.New{Type: TypePayoutScheduled, SubjectID: id, Actor: actor,

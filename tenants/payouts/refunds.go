@@ -17,8 +17,10 @@ import (
 // established the waiver (a complaint id) and goes on the payout.scheduled
 // event as actor. The unit is read whoever sold it (a system read: the
 // waiver established the debt). The caller guarantees it runs once per
-// waiver.
-func (s *Service) RefundWaivedCharge(ctx context.Context, tx pg.TenantTx, unitID string, amount tenants.Money, reason, source string) (Payout, error) {
+// waiver. clock is the test clock of the ticket whose charge it refunds
+// (nil for none): the refund lives on it (NewPayout.TestClockID).
+func (s *Service) RefundWaivedCharge(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (Payout, error) {
 	u, err := customers.LoadUnitSystemTx(ctx, tx, unitID)
-	return s.schedule(ctx, tx, source, NewPayout{UnitID: unitID, Amount: amount, Reason: reason, BusinessDays: DefaultBusinessDays}, u, err)
+	return s.schedule(ctx, tx, source, NewPayout{UnitID: unitID, Amount: amount, Reason: reason, BusinessDays: DefaultBusinessDays,
+		TestClockID: clock}, u, err)
 }

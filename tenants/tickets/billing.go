@@ -143,7 +143,8 @@ func (s *Service) scheduleCompensation(ctx context.Context, c *change, d entitle
 		return nil, nil
 	}
 	po, created, err := s.payouts.ScheduleCompensation(ctx, c.tx, c.p.Subject(), payouts.Compensation{UnitID: *c.T.UnitID,
-		ContractID: d.ContractID, TicketID: c.T.ID, Amount: d.Compensation.Amount, Reason: d.Compensation.Reason, RepairedOn: today})
+		ContractID: d.ContractID, TicketID: c.T.ID, Amount: d.Compensation.Amount, Reason: d.Compensation.Reason, RepairedOn: today,
+		TestClockID: c.T.TestClockID})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Comp
 	if len(codes) > 0 {
 		reason += ": the service is free (" + strings.Join(codes, ", ") + ")"
 	}
-	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *c.T.UnitID,
+	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *c.T.UnitID, c.T.TestClockID,
 		tenants.Money{Amount: owed, Currency: prev.Totals.Customer.Currency}, reason, c.p.Subject())
 	if err != nil {
 		return "", err
@@ -235,7 +236,7 @@ func (s *Service) refundCancelledRepeat(ctx context.Context, c *change) (string,
 			strconv.FormatInt(refund.Amount, 10) + " (minor units) is refunded, the brand pays it"})
 	total := comp.Totals.Customer
 	t.CustomerTotal = &total
-	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *t.UnitID, refund,
+	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *t.UnitID, t.TestClockID, refund,
 		"refund of charges paid at an earlier completion of ticket "+t.Number+
 			": the network came again and the ticket was cancelled, the service is free (repeat_visit)", c.p.Subject())
 	if err != nil {

@@ -16,6 +16,9 @@ type Parties struct {
 	NodeID, TechnicianID, StorefrontID, CustomerID *string
 	// UnitID is the ticket's unit (a payout to its customer names it).
 	UnitID *string
+	// TestClockID is the test clock the ticket lives on (a payout it owes
+	// lives on it too).
+	TestClockID *string
 }
 
 // PartiesTx reads, inside the caller's transaction, who ticket id
@@ -25,8 +28,9 @@ func PartiesTx(ctx context.Context, tx pg.TenantTx, id string) (p Parties, found
 	if !tenants.ValidID(tenants.PrefixTicket, id) {
 		return Parties{}, false, nil
 	}
-	err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id, unit_id FROM tickets
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&p.NodeID, &p.TechnicianID, &p.StorefrontID, &p.CustomerID, &p.UnitID)
+	err = tx.QueryRow(ctx, `SELECT node_id, technician_id, storefront_id, customer_id, unit_id, test_clock_id FROM tickets
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&p.NodeID, &p.TechnicianID, &p.StorefrontID, &p.CustomerID, &p.UnitID,
+		&p.TestClockID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Parties{}, false, nil
 	}

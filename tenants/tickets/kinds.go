@@ -513,7 +513,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			}
 			po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")",
-					Payer: refundPayer(r.Basis, t.Service.Inspection.WrongGoods && u.StorefrontID != nil)})
+					Payer: refundPayer(r.Basis, t.Service.Inspection.WrongGoods && u.StorefrontID != nil), TestClockID: t.TestClockID})
 			if err != nil {
 				return err
 			}
@@ -615,7 +615,7 @@ func (c *change) reimburseFreight(ctx context.Context, s *Service, freight *tena
 	}
 	po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 		payouts.NewPayout{UnitID: u.ID, Amount: *freight, Reason: "freight of a " + string(r.Basis) + " (ticket " + c.T.Number + "): the seller pays",
-			Payer: refundPayer(r.Basis, c.T.Service.Inspection.WrongGoods && u.StorefrontID != nil)})
+			Payer: refundPayer(r.Basis, c.T.Service.Inspection.WrongGoods && u.StorefrontID != nil), TestClockID: c.T.TestClockID})
 	if err != nil {
 		return tenants.Relocate(err, "amount", "freight")
 	}

@@ -45,6 +45,8 @@ type WaivedCharges struct {
 	// UnitID is the ticket's unit (the refund's unit); empty when the
 	// ticket has none yet.
 	UnitID string
+	// TestClockID is the test clock the ticket lives on (the refund's).
+	TestClockID *string
 	// Refund is what the customer had been charged for the service and is
 	// owed back (zero when nothing was charged, the service was already
 	// free, or the ticket is not completed).
@@ -85,7 +87,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.late_arrival_no_window", "Ticket", t.Number))
 	}
 	comp := t.Completion
-	out := WaivedCharges{UnitID: deref(t.UnitID)}
+	out := WaivedCharges{UnitID: deref(t.UnitID), TestClockID: t.TestClockID}
 	if comp != nil {
 		out.Refund.Currency = comp.Totals.Customer.Currency
 	}
