@@ -14,27 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 )
 
-// testPhoneShop is newPhoneShop's catalog, plan and storefronts in test
-// mode (made with the tenant's test admin key).
-func testPhoneShop(t *testing.T, env *apitest.Env, test string) phoneShop {
-	t.Helper()
-	s := phoneShop{admin: test}
-	s.phone = createdID(t, env, s.admin, "/v1/catalog/models", modelBody("P60-PRO", "phone", 499900, "warranty_months", 12))
-	s.screen = createdID(t, env, s.admin, "/v1/catalog/parts", map[string]any{"part_number": "P60-LCD", "name": "屏幕总成",
-		"category": "screen", "price": cnyBody(120000), "compatible_model_ids": []string{s.phone}})
-	createdID(t, env, s.admin, "/v1/catalog/price-lists", map[string]any{"effective_from": shanghaiToday(0),
-		"default_visit_fee": cnyBody(0),
-		"labor":             []map[string]any{{"category": "phone", "service_kind": "repair", "amount": cnyBody(8000)}}})
-	s.plan = createdID(t, env, s.admin, "/v1/coverage-plans", map[string]any{"code": "ADP-1Y", "name": "碎屏意外保",
-		"kind": "accidental_damage", "eligible_categories": []string{"phone"}, "duration_months": 12,
-		"discount_percent": 50, "price": cnyBody(19900),
-		"depreciation_schedule": []map[string]any{{"up_to_month": 6, "percent": 20}, {"up_to_month": 12, "percent": 40}}})
-	s.shopA = env.StorefrontKey(t, s.admin, env.Storefront(t, s.admin, "SHOP-A"))
-	s.shopB = env.StorefrontKey(t, s.admin, env.Storefront(t, s.admin, "SHOP-B"))
-	return s
-}
-
-// claimTimes reads what the claim's row records of its deadlines.
+// claimMissedAt reads what the claim's row records of its deadlines.
 func claimMissedAt(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) (review, decision *time.Time) {
 	t.Helper()
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
@@ -87,7 +67,7 @@ func TestClaimsOnTestClocks(t *testing.T) {
 	test, _ := testAdminKey(t, env, ten.AdminKey)
 	live := ten.AdminKey
 	tctx, lctx := pg.WithLivemode(context.Background(), false), context.Background()
-	s := testPhoneShop(t, env, test)
+	s := phoneShopOf(t, env, test)
 	start := time.Now().Truncate(time.Second)
 	const day = 24 * time.Hour
 	// Everything waits for a person: no auto-approval.

@@ -18,8 +18,14 @@ type phoneShop struct {
 
 func newPhoneShop(t *testing.T, env *apitest.Env, slug string) phoneShop {
 	t.Helper()
-	var s phoneShop
-	s.admin = env.CreateTenant(t, slug).AdminKey
+	return phoneShopOf(t, env, env.CreateTenant(t, slug).AdminKey)
+}
+
+// phoneShopOf makes the phone shop with admin, an admin key of a tenant
+// (in the key's mode: a test key makes it in test mode).
+func phoneShopOf(t *testing.T, env *apitest.Env, admin string) phoneShop {
+	t.Helper()
+	s := phoneShop{admin: admin}
 	s.phone = createdID(t, env, s.admin, "/v1/catalog/models", modelBody("P60-PRO", "phone", 499900, "warranty_months", 12))
 	s.screen = createdID(t, env, s.admin, "/v1/catalog/parts", map[string]any{"part_number": "P60-LCD", "name": "屏幕总成",
 		"category": "screen", "price": cnyBody(120000), "compatible_model_ids": []string{s.phone}})
