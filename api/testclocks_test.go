@@ -410,6 +410,7 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, money(float64(65000)), pay["amount"], "the assessed 650.00")
 		require.Equal(t, "brand", pay["payer"])
 		require.Equal(t, clock, clockOfRow(t, env, tctx, d.ID, "payouts", id), "on the ticket's clock from the start")
+		require.Equal(t, clock, pay["test_clock_id"], "the payout says which clock it is on")
 		loc, err := time.LoadLocation("Asia/Shanghai")
 		require.NoError(t, err)
 		today := at.In(loc).Format(time.DateOnly)

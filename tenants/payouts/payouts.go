@@ -136,6 +136,7 @@ type Payout struct {
 	PaidAt       *time.Time    `json:"paid_at,omitempty" example:"2026-10-02T15:00:00+08:00"`
 	Reference    *string       `json:"reference,omitempty" doc:"The payment's reference (bank or wallet transaction)." example:"ALIPAY-2026100212345"`
 	Version      int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	TestClockID  *string       `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the payout lives on (its deadline is checked when the clock passes the due day): the clock of the ticket or claim that owes it, or the one it was attached to. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	CreatedAt    time.Time     `json:"created_at" example:"2026-09-25T09:30:00+08:00"`
 	UpdatedAt    time.Time     `json:"updated_at" example:"2026-09-25T09:30:00+08:00"`
 }
@@ -184,7 +185,7 @@ type Filter struct {
 
 const payoutColumns = `p.id, p.unit_id, p.claim_id, p.contract_id, p.amount, p.currency, p.reason,
 	to_char(p.counted_from, 'YYYY-MM-DD'), p.business_days, to_char(p.due_on, 'YYYY-MM-DD'), p.state, p.missed_at,
-	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id, p.payer`
+	p.paid_at, p.reference, p.version, p.created_at, p.updated_at, p.ticket_id, p.payer, p.test_clock_id`
 
 const payoutFrom = ` FROM payouts p `
 
@@ -194,7 +195,7 @@ func scanPayout(row pgx.Row) (Payout, error) {
 	var o Payout
 	err := row.Scan(&o.ID, &o.UnitID, &o.ClaimID, &o.ContractID, &o.Amount.Amount, &o.Amount.Currency,
 		&o.Reason, &o.CountedFrom, &o.BusinessDays, &o.DueOn, &o.State, &o.MissedAt, &o.PaidAt, &o.Reference,
-		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID, &o.Payer)
+		&o.Version, &o.CreatedAt, &o.UpdatedAt, &o.TicketID, &o.Payer, &o.TestClockID)
 	return o, err
 }
 

@@ -12603,6 +12603,9 @@ type Payout struct {
 	// StorefrontId The unit's storefront.
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
+	// TestClockId Test mode only: the test clock the payout lives on (its deadline is checked when the clock passes the due day): the clock of the ticket or claim that owes it, or the one it was attached to. Absent on the wall clock.
+	TestClockId *string `json:"test_clock_id,omitempty"`
+
 	// TicketId The service ticket whose repair owes it (a no-reason plan's compensation on completion), or whose visit damaged the customer's property (an upheld property_damage complaint's compensation).
 	TicketId  *string   `json:"ticket_id,omitempty"`
 	UnitId    string    `json:"unit_id"`

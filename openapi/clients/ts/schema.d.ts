@@ -13807,6 +13807,11 @@ export interface components {
              */
             storefront_id?: string;
             /**
+             * @description Test mode only: the test clock the payout lives on (its deadline is checked when the clock passes the due day): the clock of the ticket or claim that owes it, or the one it was attached to. Absent on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
+            /**
              * @description The service ticket whose repair owes it (a no-reason plan's compensation on completion), or whose visit damaged the customer's property (an upheld property_damage complaint's compensation).
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
