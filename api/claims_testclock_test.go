@@ -286,5 +286,20 @@ func TestClaimsOnTestClocks(t *testing.T) {
 		require.Equal(t, http.StatusConflict, attachToClock(t, env, test, other, id).Status, "on another clock")
 		r = attachToClock(t, env, test, clock, tenants.NewID(tenants.PrefixClaim))
 		require.Equal(t, []string{"body.object_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+
+		// Objects on two clocks do not mix, attached later as at filing: a
+		// wall-clock claim whose contract went onto one clock is not
+		// attached to another (409 naming the contract), and is to the
+		// contract's own.
+		unit, contract = s.sell(t, env, s.shopA, "SN-CLK-0007", 39)
+		r = env.Do(t, http.MethodPost, "/v1/claims", s.shopA, screenClaim(unit, contract, "CLK-CLM-ATT2", shanghaiToday(0)))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id = r.JSON(t)["id"].(string)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, s.shopA, clock, contract).Status)
+		r = attachToClock(t, env, test, other, id)
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		require.Contains(t, r.JSON(t)["detail"], contract)
+		require.Empty(t, clockOfRow(t, env, tctx, ten.ID, "claims", id), "nothing attached")
+		require.Equal(t, http.StatusOK, attachToClock(t, env, s.shopA, clock, id).Status, "the contract's clock")
 	})
 }

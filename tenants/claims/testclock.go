@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/testclocks"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Claims on test clocks (migration 065). In test mode a claim lives on a
@@ -126,16 +127,22 @@ func (s *Service) submissionClock(ctx context.Context, tx pg.TenantTx, p tenants
 // and its deadlines, set at its filing, are checked on the clock's time
 // (SweepClockDeadlines), no longer by the wall-clock sweep. A claim the
 // transaction does not see, or p may not (another storefront's), is
-// not_found; one on another clock is a conflict. Attaching it again to its
-// clock does nothing.
-func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
+// not_found; one on another clock is a conflict, and so is one whose
+// ticket or contract is on another clock (objects on two clocks do not
+// mix, as at filing). Attaching it again to its clock does nothing.
+func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
 	sc, err := resolveScope(ctx, tx, p)
 	if err != nil {
 		return err
 	}
-	var current *string
-	err = tx.QueryRow(ctx, `SELECT c.test_clock_id FROM claims c WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+`
-		FOR UPDATE`, tx.TenantID, id, sc.storefront, sc.nodes).Scan(&current)
+	var (
+		current, contract, ticket *string
+		unit                      string
+	)
+	err = tx.QueryRow(ctx, `SELECT c.test_clock_id, c.unit_id, c.contract_id, v.ticket_id FROM claims c
+		JOIN claim_versions v ON v.tenant_id = c.tenant_id AND v.claim_id = c.id AND v.version = c.current_version
+		WHERE c.tenant_id = $1 AND c.id = $2 AND `+inScope("$3", "$4")+`
+		FOR UPDATE OF c`, tx.TenantID, id, sc.storefront, sc.nodes).Scan(&current, &unit, &contract, &ticket)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.NotFound("claim")
 	}
@@ -144,6 +151,30 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 	}
 	if attach, err := testclocks.Attachable("claim", current, clockID); !attach {
 		return err
+	}
+	// The clocks of the objects it names: none may be on another clock.
+	if ticket != nil && s.ticketClock != nil {
+		tc, err := s.ticketClock(ctx, tx, *ticket)
+		if err != nil {
+			return err
+		}
+		if _, err := testclocks.Attachable("ticket "+*ticket, tc, clockID); err != nil {
+			return err
+		}
+	}
+	if contract != nil {
+		cs, err := warranty.UnitContracts(ctx, tx, unit)
+		if err != nil {
+			return err
+		}
+		for _, ct := range cs {
+			if ct.ID != *contract {
+				continue
+			}
+			if _, err := testclocks.Attachable("contract "+ct.ID, ct.TestClockID, clockID); err != nil {
+				return err
+			}
+		}
 	}
 	_, err = tx.Exec(ctx, `UPDATE claims SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
 	return err
