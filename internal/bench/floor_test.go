@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -15,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -240,15 +243,28 @@ func (r replayTx) queue(b *pgx.Batch, n uint64) {
 // COMMIT. A group of 1 is the operation's own transaction; a larger one
 // is what the rows would cost if the application committed concurrent
 // operations together (group commit), each statement still one row.
+//
+// The fresh values of unique keys come from a random base (uniqueTail),
+// so a replay's may, rarely, equal a row the capture's own operations
+// wrote (a ticket number SN-<date>-<sequence> keeps only 7 digits to
+// freshen): such a replay is rolled back and replayed with the next
+// numbers, up to 3 times.
 func replayGroup(ctx context.Context, pool *pgxpool.Pool, tenantID string, templates []replayTx, group int) error {
-	return pg.InTenantTx(ctx, pool, tenantID, func(tx pg.TenantTx) error {
-		b := &pgx.Batch{}
-		for range group {
-			n := seqs.Add(1)
-			templates[n%uint64(len(templates))].queue(b, n)
+	var err error
+	for range 3 {
+		err = pg.InTenantTx(ctx, pool, tenantID, func(tx pg.TenantTx) error {
+			b := &pgx.Batch{}
+			for range group {
+				n := seqs.Add(1)
+				templates[n%uint64(len(templates))].queue(b, n)
+			}
+			return tx.SendBatch(ctx, b).Close()
+		})
+		if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) || pgErr.Code != pgerrcode.UniqueViolation {
+			return err
 		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	}
+	return err
 }
 
 // captureLatest captures the transaction that appended the tenant's
