@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -29,26 +28,9 @@ func claimMissedAt(t *testing.T, env *apitest.Env, ctx context.Context, tenantID
 func missedDeadlines(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, id string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	require.NoError(t, pg.InTenantTx(ctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT data FROM events WHERE tenant_id = $1 AND type = 'claim.deadline_missed'
-			AND subject_id = $2 ORDER BY txid, seq`, tx.TenantID, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var raw []byte
-			if err := rows.Scan(&raw); err != nil {
-				return err
-			}
-			var m map[string]any
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return err
-			}
-			out = append(out, map[string]any{"deadline": m["deadline"], "due_at": m["due_at"]})
-		}
-		return rows.Err()
-	}))
+	for _, m := range eventsIn(t, env, ctx, tenantID, "claim.deadline_missed", id) {
+		out = append(out, map[string]any{"deadline": m["deadline"], "due_at": m["due_at"]})
+	}
 	return out
 }
 

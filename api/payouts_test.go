@@ -27,10 +27,15 @@ func init() {
 	dummyParams["date"] = "2026-10-01"
 }
 
-// eventsOf returns the data of the tenant's events of type typ about subject, oldest first.
+// eventsOf returns the data of the tenant's live events of type typ about subject, oldest first.
 func eventsOf(t *testing.T, env *apitest.Env, tenantID, typ, subject string) []map[string]any {
 	t.Helper()
-	ctx := context.Background()
+	return eventsIn(t, env, context.Background(), tenantID, typ, subject)
+}
+
+// eventsIn is eventsOf in ctx's mode (pg.WithLivemode).
+func eventsIn(t *testing.T, env *apitest.Env, ctx context.Context, tenantID, typ, subject string) []map[string]any {
+	t.Helper()
 	var out []map[string]any
 	require.NoError(t, pg.InTenantTx(ctx, env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
 		rows, err := tx.Query(ctx, `SELECT data FROM events WHERE tenant_id = $1 AND type = $2 AND subject_id = $3 ORDER BY id`,

@@ -359,26 +359,7 @@ func TestTestClocks(t *testing.T) {
 		pay := r.JSON(t)
 		id := pay["id"].(string)
 		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, id).Status)
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		require.NoError(t, err)
-		dueOn, err := time.ParseInLocation(time.DateOnly, pay["due_on"].(string), loc)
-		require.NoError(t, err)
-		end := dueOn.AddDate(0, 0, 1) // the due day ends
-		state := func() string {
-			r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
-			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			return r.JSON(t)["state"].(string)
-		}
-		advanceClock(t, env, test, clock, end.Add(-time.Hour))
-		require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
-		advanceClock(t, env, test, clock, end.Add(time.Hour))
-		require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
-			"the deadline check ran through its job when the clock passed the due day")
-		var missedAt time.Time
-		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
-			return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
-		}))
-		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
+		missedOnTheClock(t, env, test, d.ID, clock, id, pay["due_on"].(string), nil)
 	})
 
 	// A payout a clock's ticket owes lives on the ticket's clock: counted
@@ -413,29 +394,10 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, clock, pay["test_clock_id"], "the payout says which clock it is on")
 		loc, err := time.LoadLocation("Asia/Shanghai")
 		require.NoError(t, err)
-		today := at.In(loc).Format(time.DateOnly)
-		require.Equal(t, today, pay["counted_from"], "counted from the clock's today")
-		dueOn, err := time.ParseInLocation(time.DateOnly, pay["due_on"].(string), loc)
-		require.NoError(t, err)
-		require.True(t, dueOn.After(at) && dueOn.Before(at.AddDate(0, 0, 12)), "due five working days after the clock's today, not the wall clock's: %s", pay["due_on"])
-		state := func() string {
-			r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
-			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			return r.JSON(t)["state"].(string)
-		}
-		end := dueOn.AddDate(0, 0, 1) // the due day ends
-		require.Never(t, func() bool { return state() != "scheduled" }, time.Second, 50*time.Millisecond,
-			"the wall clock, long past its due day, does not judge it")
-		advanceClock(t, env, test, clock, end.Add(-time.Hour))
-		require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
-		advanceClock(t, env, test, clock, end.Add(time.Hour))
-		require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
-			"the deadline check ran when the clock passed the due day")
-		var missedAt time.Time
-		require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
-			return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
-		}))
-		require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
+		require.Equal(t, at.In(loc).Format(time.DateOnly), pay["counted_from"], "counted from the clock's today")
+		missedOnTheClock(t, env, test, d.ID, clock, id, pay["due_on"].(string), func(dueOn time.Time) {
+			require.True(t, dueOn.After(at) && dueOn.Before(at.AddDate(0, 0, 12)), "due five working days after the clock's today, not the wall clock's: %s", pay["due_on"])
+		})
 	})
 
 	t.Run("CallbackBreachAfter72HoursOnTheClock", func(t *testing.T) {
@@ -516,6 +478,41 @@ func TestTestClocks(t *testing.T) {
 			return nil
 		}))
 	})
+}
+
+// missedOnTheClock shows that payout id, on clock and due on dueOn
+// (YYYY-MM-DD, Shanghai), is judged by the clock alone: still scheduled
+// while the wall clock runs (a second), and an hour before the due day
+// ends on the clock; missed, at the clock's time, once the clock is an
+// hour past it. check, when not nil, looks at the due day first.
+func missedOnTheClock(t *testing.T, env *apitest.Env, key, tenantID, clock, id, dueOn string, check func(time.Time)) {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	due, err := time.ParseInLocation(time.DateOnly, dueOn, loc)
+	require.NoError(t, err)
+	if check != nil {
+		check(due)
+	}
+	end := due.AddDate(0, 0, 1) // the due day ends
+	state := func() string {
+		r := env.Do(t, http.MethodGet, "/v1/payouts/"+id, key, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return r.JSON(t)["state"].(string)
+	}
+	require.Never(t, func() bool { return state() != "scheduled" }, time.Second, 50*time.Millisecond,
+		"the wall clock does not judge a payout on a clock")
+	advanceClock(t, env, key, clock, end.Add(-time.Hour))
+	require.Equal(t, "scheduled", state(), "the due day has not ended on the clock")
+	advanceClock(t, env, key, clock, end.Add(time.Hour))
+	require.Eventually(t, func() bool { return state() == "missed" }, 30*time.Second, 50*time.Millisecond,
+		"the deadline check ran through its job when the clock passed the due day")
+	tctx := pg.WithLivemode(context.Background(), false)
+	var missedAt time.Time
+	require.NoError(t, pg.InTenantTx(tctx, env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(tctx, `SELECT missed_at FROM payouts WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id).Scan(&missedAt)
+	}))
+	require.Equal(t, end.Add(time.Hour).UTC(), missedAt.UTC(), "missed at the clock's time")
 }
 
 // findingsOf lists the reconciliation findings of ticket id key sees.
