@@ -82,11 +82,17 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 		"network":    func() error { _, err := network.NewService(db, network.Deps{}); return err },
 		"network db": func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err },
 		"claims ticket state": func() error {
-			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil }})
+			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
+				TicketClock: tickets.TicketClockTx})
+			return err
+		},
+		"claims ticket clock": func() error {
+			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
+				TicketState: tickets.UnitTicketStateTx})
 			return err
 		},
 		"claims approved": func() error {
-			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx})
+			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx})
 			return err
 		},
 		"complaints":      func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },

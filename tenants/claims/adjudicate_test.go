@@ -56,6 +56,7 @@ func setup(t *testing.T) *testBundle {
 			return nil
 		},
 		TicketState: func(context.Context, pg.TenantTx, string, string) (string, bool, error) { return "", false, nil },
+		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})
 	require.NoError(t, err)
 

@@ -79,8 +79,7 @@ type Deps struct {
 	TicketState TicketState
 	// TicketClock tells a test-mode submission which test clock the
 	// ticket it names is on (tickets.TicketClockTx): the claim takes it,
-	// or is refused on another clock. Optional: without it a claim's
-	// ticket is taken to be on no clock.
+	// or is refused on another clock; attaching a claim checks it too.
 	TicketClock TicketClock
 	// Notifications tells the unit's customer that a claim was decided
 	// (claim_decided), in the deciding transaction. Optional: without it
@@ -98,6 +97,8 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 		return nil, errors.New("claims: Deps.OnApproved is required")
 	case d.TicketState == nil:
 		return nil, errors.New("claims: Deps.TicketState is required")
+	case d.TicketClock == nil:
+		return nil, errors.New("claims: Deps.TicketClock is required")
 	}
 	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, ticketClock: d.TicketClock, notify: d.Notifications}, nil
 }

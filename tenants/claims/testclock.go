@@ -87,7 +87,7 @@ func (s *Service) submissionClock(ctx context.Context, tx pg.TenantTx, p tenants
 		clock *string
 	}
 	var objects []named
-	if in.TicketID != "" && r.ticketFound && s.ticketClock != nil { // a ticket of the unit (else refused at ticket_id)
+	if in.TicketID != "" && r.ticketFound { // a ticket of the unit (else refused at ticket_id)
 		tc, err := s.ticketClock(ctx, tx, in.TicketID)
 		if err != nil {
 			return nil, now, err
@@ -153,7 +153,7 @@ func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.P
 		return err
 	}
 	// The clocks of the objects it names: none may be on another clock.
-	if ticket != nil && s.ticketClock != nil {
+	if ticket != nil {
 		tc, err := s.ticketClock(ctx, tx, *ticket)
 		if err != nil {
 			return err
