@@ -111,6 +111,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		}
 		require.Len(t, comp["waivers"], 1)
 		assert.Equal(t, "conduct_breach", comp["waivers"].([]any)[0].(map[string]any)["code"])
+		assert.Equal(t, []any{"conduct_breach"}, tk["upheld_promises"], "the ticket shows the promise the complaint established")
 		assert.Contains(t, timelineActions(t, env, agent, id), "charges_waived:completed")
 
 		// Exactly once: a low rating reopens the complaint, resolving it
@@ -131,6 +132,7 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		require.Len(t, ps, 1, "one refund for the service")
 		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
 		assert.Len(t, r.JSON(t)["completion"].(map[string]any)["waivers"], 2)
+		assert.Equal(t, []any{"conduct_breach", "licence_not_shown"}, r.JSON(t)["upheld_promises"], "each promise once")
 	})
 
 	t.Run("AttitudeOverchargeAndLicenceRefundWhatWasPaid", func(t *testing.T) {
@@ -190,6 +192,8 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 		r = env.Do(t, http.MethodGet, "/v1/complaints/"+late, agent, nil)
 		assert.Equal(t, "open", r.JSON(t)["state"], "nothing changed")
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		assert.Equal(t, []any{}, r.JSON(t)["upheld_promises"], "no promise recorded")
 
 		cmp := fileComplaint(t, env, agent, id, "licence")
 		r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "核实属实", "upheld": true})
@@ -197,5 +201,8 @@ func TestUpheldComplaintWaivesAndRefunds(t *testing.T) {
 		assert.Equal(t, "licence_not_shown", r.JSON(t)["waiver"])
 		assert.Nil(t, r.JSON(t)["refund_payout_id"], "nothing paid yet")
 		assert.Empty(t, unitPayouts(t, env, d.AdminKey, unit))
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+		assert.Equal(t, []any{"licence_not_shown"}, r.JSON(t)["upheld_promises"], "recorded for the completion to apply")
+		assert.Nil(t, r.JSON(t)["completion"])
 	})
 }

@@ -227,6 +227,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	ver := tk["verification"].([]any)
 	require.Len(t, ver, 1)
 	assert.Equal(t, "unit.model_id", ver[0].(map[string]any)["field"])
+	assert.Equal(t, []any{}, tk["upheld_promises"], "no complaint upheld yet: an empty list, not null")
 
 	// A retry with the same key is the same ticket.
 	r = env.Do(t, http.MethodPost, "/v1/tickets", agent, map[string]any{

@@ -313,7 +313,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		}
 		t := Ticket{ID: tenants.NewID(tenants.PrefixTicket), Channel: in.Channel, Type: in.Type,
 			Priority: in.Priority, Contact: in.Contact, Address: in.Address, Unit: in.Unit, Fault: in.Fault,
-			PreferredWindow: in.PreferredWindow, CreatedBy: p.Subject(), CreatedAt: now}
+			PreferredWindow: in.PreferredWindow, CreatedBy: p.Subject(), CreatedAt: now, UpheldPromises: []string{}}
 		if p.StorefrontID != "" {
 			t.StorefrontID = &p.StorefrontID
 		}

@@ -179,14 +179,16 @@ type Ticket struct {
 	Service     *ServiceWork `json:"service,omitempty"`
 	RepeatOf    *string      `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
 	ReopenCount int          `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
-	ClosedAt    *time.Time   `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
-	CancelledAt *time.Time   `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
-	CreatedBy   string       `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	Masked      bool         `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
-	Version     int          `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt   time.Time    `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
-	UpdatedAt   time.Time    `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
-	TestClockID *string      `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the ticket lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	// UpheldPromises are kept by WaiveChargesTx only (not a mutable column).
+	UpheldPromises []string   `json:"upheld_promises" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promises (rule 8) that complaints upheld against this ticket established, each once: each makes the ticket's service free. A ticket not yet completed carries them into its diagnosis and completion (the customer pays nothing, the completion's waivers name them); a completed one had its customer's charges moved to the brand and refunded when the complaint was upheld; a reopened ticket's next completion stays free. Empty when no upheld complaint established one." example:"[\"late_arrival\"]"`
+	ClosedAt       *time.Time `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
+	CancelledAt    *time.Time `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
+	CreatedBy      string     `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Masked         bool       `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
+	Version        int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt      time.Time  `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
+	UpdatedAt      time.Time  `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	TestClockID    *string    `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the ticket lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
 	// stored but not shown
 	inGrace         bool // ended less than the tenant's grace period ago (see personal.go)
@@ -208,7 +210,8 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
 	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
-	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, ` + signoffDeliverySQL
+	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, t.upheld_promises,
+	` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -236,7 +239,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}

@@ -292,10 +292,10 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 	// window agreed. The customer waited at least from its start until the
 	// move: as late as that (rule 8: 未按照用户约定时间上门, the service is
 	// free), whatever the next window's arrival. Read with whether the
-	// customer refused the apology and the promises upheld complaints
-	// established on the ticket (WaiveChargesTx), in one statement.
+	// customer refused the apology, in one statement. The promises upheld
+	// complaints established on the ticket (WaiveChargesTx) are the
+	// ticket's.
 	var missed *float64
-	var upheld []string
 	err = c.tx.QueryRow(ctx, `
 		SELECT (SELECT max(extract(epoch FROM n.at - a.window_start))
 		        FROM ticket_appointments a
@@ -304,13 +304,12 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 		          AND NOT EXISTS (SELECT FROM ticket_visits vi WHERE vi.tenant_id = a.tenant_id AND vi.ticket_id = a.ticket_id
 		                          AND vi.window_start = a.window_start)),
 		       EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2
-		               AND kind = 'apologise' AND state = 'refused'),
-		       (SELECT upheld_promises FROM tickets WHERE tenant_id = $1 AND id = $2)`,
-		c.tx.TenantID, t.ID).Scan(&missed, &v.CustomerRefused, &upheld)
+		               AND kind = 'apologise' AND state = 'refused')`,
+		c.tx.TenantID, t.ID).Scan(&missed, &v.CustomerRefused)
 	if missed != nil {
 		v.LateMinutes = max(v.LateMinutes, int(math.Ceil(*missed/60)))
 	}
-	for _, code := range upheld {
+	for _, code := range t.UpheldPromises {
 		establish(v, code)
 	}
 	return v, err

@@ -76,22 +76,22 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	if err != nil {
 		return WaivedCharges{}, err
 	}
-	var upheld []string
-	var windowAgreed bool
-	if err := tx.QueryRow(ctx, `SELECT upheld_promises, EXISTS (SELECT FROM ticket_appointments a
-		WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id) FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2`,
-		tx.TenantID, t.ID).Scan(&upheld, &windowAgreed); err != nil {
-		return WaivedCharges{}, err
-	}
-	if w.Code == PromiseLateArrival && !windowAgreed && t.Appointment.Start == nil {
-		return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.late_arrival_no_window", "Ticket", t.Number))
+	if w.Code == PromiseLateArrival && t.Appointment.Start == nil {
+		var windowAgreed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM ticket_appointments WHERE tenant_id = $1 AND ticket_id = $2)`,
+			tx.TenantID, t.ID).Scan(&windowAgreed); err != nil {
+			return WaivedCharges{}, err
+		}
+		if !windowAgreed {
+			return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.late_arrival_no_window", "Ticket", t.Number))
+		}
 	}
 	comp := t.Completion
 	out := WaivedCharges{UnitID: deref(t.UnitID), TestClockID: t.TestClockID}
 	if comp != nil {
 		out.Refund.Currency = comp.Totals.Customer.Currency
 	}
-	recorded := slices.Contains(upheld, w.Code)
+	recorded := slices.Contains(t.UpheldPromises, w.Code)
 	settled := comp != nil && slices.ContainsFunc(comp.Waivers, func(p entitlement.Promise) bool { return p.Code == w.Code })
 	if settled || (recorded && comp == nil) {
 		// a completion that carries it keeps it (carryLateWaivers; a late
@@ -103,6 +103,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	if !recorded {
 		b.Queue(`UPDATE tickets SET upheld_promises = array_append(upheld_promises, $3) WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, t.ID, w.Code)
+		t.UpheldPromises = append(t.UpheldPromises, w.Code)
 	}
 	detail := map[string]any{"waiver": w.Code, "source": w.Source}
 	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
