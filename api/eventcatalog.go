@@ -449,6 +449,12 @@ func lowerFirst(s string) string {
 // eventSchemaName is the named schema of an event type: ticket.dispatched → TicketDispatchedEvent.
 func eventSchemaName(typ string) string { return pascal(typ) + "Event" }
 
+// occurredAtDoc describes an event's occurred_at. Test mode keeps the wall
+// clock's: webhook endpoints receive the events after their creation
+// (deliver.go) and the lag metrics read the time, both on the wall clock.
+const occurredAtDoc = "When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock " +
+	"carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time."
+
 // registerEventSchemas puts one named envelope schema per event type into
 // the registry, and the feed item's schema Event: a oneOf of them,
 // discriminated by type; it returns a reference to Event.
@@ -471,7 +477,7 @@ func registerEventSchemas(reg huma.Registry) *huma.Schema {
 				"type":        {Type: huma.TypeString, Enum: []any{ev.Type}, Description: "The event type."},
 				"subject_id":  {Type: huma.TypeString, Description: "ID of the object the event is about."},
 				"actor":       {Type: huma.TypeString, Description: "Key ID (or \"operator\", or a job) that caused it."},
-				"occurred_at": {Type: huma.TypeString, Format: "date-time"},
+				"occurred_at": {Type: huma.TypeString, Format: "date-time", Description: occurredAtDoc},
 				"data":        reg.Schema(ev.Data, true, ""),
 				"summary": {Type: huma.TypeString, Description: "What happened, told for people in the response's Content-Language: the event type's summary (message event." + ev.Type + ").",
 					Examples: []any{ev.Summary}},

@@ -7855,10 +7855,12 @@ type AdvanceTestClockRequest struct {
 // ApiKeyCreatedEvent An API key was issued.
 type ApiKeyCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       APIKeyEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  APIKeyEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -7877,10 +7879,12 @@ type ApiKeyCreatedEventType string
 // ApiKeyRevokedEvent An API key was revoked.
 type ApiKeyRevokedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       APIKeyEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  APIKeyEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8199,10 +8203,12 @@ type CarePolicyEventData struct {
 // CarePolicyUpdatedEvent The tenant's care-reminder policy changed.
 type CarePolicyUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       CarePolicyEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  CarePolicyEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8438,10 +8444,12 @@ type Claim struct {
 // ClaimApprovedEvent A claim was approved.
 type ClaimApprovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8460,10 +8468,12 @@ type ClaimApprovedEventType string
 // ClaimDeadlineMissedEvent A claim missed its review or decision deadline.
 type ClaimDeadlineMissedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8549,10 +8559,12 @@ type ClaimFlagCode string
 // ClaimFlaggedEvent Adjudication flagged a claim.
 type ClaimFlaggedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8615,10 +8627,12 @@ type ClaimList struct {
 // ClaimNeedsInfoEvent A claim needs more information.
 type ClaimNeedsInfoEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8643,10 +8657,12 @@ type ClaimOptionalReasonRequest struct {
 // ClaimPaidEvent A claim was paid.
 type ClaimPaidEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8688,10 +8704,12 @@ type ClaimReasonRequest struct {
 // ClaimRejectedEvent A claim was rejected.
 type ClaimRejectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8734,10 +8752,12 @@ type ClaimSubmission struct {
 // ClaimSubmittedEvent A claim was submitted (or a new version of it).
 type ClaimSubmittedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8776,10 +8796,12 @@ type ClaimTransitionsResponse struct {
 // ClaimUnderReviewEvent A claim awaits a reviewer.
 type ClaimUnderReviewEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8818,10 +8840,12 @@ type ClaimVersionsResponse struct {
 // ClaimWithdrawnEvent A claim was withdrawn.
 type ClaimWithdrawnEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       ClaimEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  ClaimEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -8998,10 +9022,12 @@ type ComplaintChangeAction string
 // ComplaintClosedEvent A complaint was closed.
 type ComplaintClosedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9107,10 +9133,12 @@ type ComplaintDetail struct {
 // ComplaintEscalatedEvent A complaint was escalated.
 type ComplaintEscalatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9146,10 +9174,12 @@ type ComplaintEventData struct {
 // ComplaintFiledEvent A complaint was filed.
 type ComplaintFiledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9168,10 +9198,12 @@ type ComplaintFiledEventType string
 // ComplaintInvestigatingEvent A complaint is being investigated.
 type ComplaintInvestigatingEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9204,10 +9236,12 @@ type ComplaintNoteRequest struct {
 // ComplaintRatedEvent The customer rated a complaint's resolution.
 type ComplaintRatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9226,10 +9260,12 @@ type ComplaintRatedEventType string
 // ComplaintReopenedEvent A complaint was reopened.
 type ComplaintReopenedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9248,10 +9284,12 @@ type ComplaintReopenedEventType string
 // ComplaintResolvedEvent A complaint was resolved.
 type ComplaintResolvedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9273,10 +9311,12 @@ type ComplaintSeverity string
 // ComplaintSlaBreachedEvent A complaint missed its resolution deadline.
 type ComplaintSlaBreachedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ComplaintEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ComplaintEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9393,10 +9433,12 @@ type Contract struct {
 // ContractActivatedEvent A contract became active.
 type ContractActivatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9415,10 +9457,12 @@ type ContractActivatedEventType string
 // ContractBackfilledEvent A past sale of a plan was recorded.
 type ContractBackfilledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9437,10 +9481,12 @@ type ContractBackfilledEventType string
 // ContractCancelledEvent A contract was cancelled.
 type ContractCancelledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9459,10 +9505,12 @@ type ContractCancelledEventType string
 // ContractConsumedEvent A contract was used up.
 type ContractConsumedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9481,10 +9529,12 @@ type ContractConsumedEventType string
 // ContractCreatedEvent A coverage plan was sold for a unit.
 type ContractCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9518,10 +9568,12 @@ type ContractEventData struct {
 // ContractExpiredEvent A contract expired.
 type ContractExpiredEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ContractEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9568,10 +9620,12 @@ type Count struct {
 // CoveragePlanCreatedEvent A coverage plan was created.
 type CoveragePlanCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       PlanEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  PlanEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9590,10 +9644,12 @@ type CoveragePlanCreatedEventType string
 // CoveragePlanUpdatedEvent A coverage plan changed.
 type CoveragePlanUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       PlanEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  PlanEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9749,10 +9805,12 @@ type CustomerAddress struct {
 // CustomerCreatedEvent A customer was created.
 type CustomerCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       CustomerEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  CustomerEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9771,10 +9829,12 @@ type CustomerCreatedEventType string
 // CustomerErasedEvent A customer's personal data was erased (a data-subject request).
 type CustomerErasedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       CustomerEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  CustomerEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -9830,10 +9890,12 @@ type CustomerUpdate struct {
 // CustomerUpdatedEvent A customer changed.
 type CustomerUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       CustomerEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  CustomerEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10434,10 +10496,12 @@ type GatewayWithSecretChannel string
 // GradeAppealDecidedEvent A grade appeal was decided.
 type GradeAppealDecidedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ProposalEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ProposalEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10456,10 +10520,12 @@ type GradeAppealDecidedEventType string
 // GradeAppealedEvent A node appealed its approved grade.
 type GradeAppealedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ProposalEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ProposalEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10478,10 +10544,12 @@ type GradeAppealedEventType string
 // GradeApprovedEvent A grade proposal was approved and the node's grade set.
 type GradeApprovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ProposalEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ProposalEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10505,10 +10573,12 @@ type GradeHistoryList struct {
 // GradeProposedEvent A grading run proposed a node's grade.
 type GradeProposedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ProposalEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ProposalEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10527,10 +10597,12 @@ type GradeProposedEventType string
 // GradeRejectedEvent A grade proposal was rejected.
 type GradeRejectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string            `json:"actor"`
-	Data       ProposalEventData `json:"data"`
-	Id         string            `json:"id"`
-	OccurredAt time.Time         `json:"occurred_at"`
+	Actor string            `json:"actor"`
+	Data  ProposalEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10589,10 +10661,12 @@ type GradingPolicyEventData struct {
 // GradingPolicyUpdatedEvent The tenant's grading policy changed.
 type GradingPolicyUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                 `json:"actor"`
-	Data       GradingPolicyEventData `json:"data"`
-	Id         string                 `json:"id"`
-	OccurredAt time.Time              `json:"occurred_at"`
+	Actor string                 `json:"actor"`
+	Data  GradingPolicyEventData `json:"data"`
+	Id    string                 `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10972,10 +11046,12 @@ type Level struct {
 // LevelAppealDecidedEvent A level appeal was decided.
 type LevelAppealDecidedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       LevelEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  LevelEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -10994,10 +11070,12 @@ type LevelAppealDecidedEventType string
 // LevelAppealedEvent A technician appealed its approved level.
 type LevelAppealedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       LevelEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  LevelEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11016,10 +11094,12 @@ type LevelAppealedEventType string
 // LevelApprovedEvent A level proposal was approved and the technician's level set.
 type LevelApprovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       LevelEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  LevelEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11087,10 +11167,12 @@ type LevelPolicy struct {
 // LevelPolicyUpdatedEvent The tenant's technician level policy changed.
 type LevelPolicyUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                 `json:"actor"`
-	Data       GradingPolicyEventData `json:"data"`
-	Id         string                 `json:"id"`
-	OccurredAt time.Time              `json:"occurred_at"`
+	Actor string                 `json:"actor"`
+	Data  GradingPolicyEventData `json:"data"`
+	Id    string                 `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11160,10 +11242,12 @@ type LevelProposalState string
 // LevelProposedEvent A levelling run proposed a technician's level in a category.
 type LevelProposedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       LevelEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  LevelEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11182,10 +11266,12 @@ type LevelProposedEventType string
 // LevelRejectedEvent A level proposal was rejected.
 type LevelRejectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       LevelEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  LevelEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11393,10 +11479,12 @@ type LoanerCondition string
 // LoanerCreatedEvent A loaner unit was added.
 type LoanerCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       LoanerEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  LoanerEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11428,10 +11516,12 @@ type LoanerEventData struct {
 // LoanerLentEvent A loaner unit was lent.
 type LoanerLentEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       LoanerEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  LoanerEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11462,10 +11552,12 @@ type LoanerRequest struct {
 // LoanerReturnedEvent A loaner unit came back.
 type LoanerReturnedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       LoanerEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  LoanerEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -11569,10 +11661,12 @@ type NetworkImportEventData struct {
 // NetworkImportFinishedEvent A network import finished.
 type NetworkImportFinishedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                 `json:"actor"`
-	Data       NetworkImportEventData `json:"data"`
-	Id         string                 `json:"id"`
-	OccurredAt time.Time              `json:"occurred_at"`
+	Actor string                 `json:"actor"`
+	Data  NetworkImportEventData `json:"data"`
+	Id    string                 `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12150,10 +12244,12 @@ type NodeCandidateExcludedBy string
 // NodeCreatedEvent A network node was created.
 type NodeCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       NodeEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  NodeEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12207,10 +12303,12 @@ type NodeList struct {
 // NodeMovedEvent A network node moved under another parent.
 type NodeMovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       NodeEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  NodeEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12253,10 +12351,12 @@ type NodeStatus string
 // NodeStatusChangedEvent A network node's status changed.
 type NodeStatusChangedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       NodeEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  NodeEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12292,10 +12392,12 @@ type NodeUpdate struct {
 // NodeUpdatedEvent A network node changed.
 type NodeUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       NodeEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  NodeEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12375,10 +12477,12 @@ type NotificationEventData struct {
 // NotificationFailedEvent A customer notification could not be delivered.
 type NotificationFailedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       NotificationEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  NotificationEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12397,10 +12501,12 @@ type NotificationFailedEventType string
 // NotificationGatewayCreatedEvent A notification gateway was registered.
 type NotificationGatewayCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       NotificationEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  NotificationEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12419,10 +12525,12 @@ type NotificationGatewayCreatedEventType string
 // NotificationGatewayUpdatedEvent A notification gateway changed.
 type NotificationGatewayUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       NotificationEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  NotificationEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12441,10 +12549,12 @@ type NotificationGatewayUpdatedEventType string
 // NotificationRequestedEvent A customer notification was requested (delivered by the tenant when it has no gateway).
 type NotificationRequestedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       NotificationEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  NotificationEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12463,10 +12573,12 @@ type NotificationRequestedEventType string
 // NotificationSentEvent A customer notification was sent through the gateway.
 type NotificationSentEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       NotificationEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  NotificationEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12641,10 +12753,12 @@ type PayoutList struct {
 // PayoutMissedEvent A payout missed its deadline.
 type PayoutMissedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       PayoutEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  PayoutEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12663,10 +12777,12 @@ type PayoutMissedEventType string
 // PayoutPaidEvent A payout was paid.
 type PayoutPaidEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       PayoutEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  PayoutEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12688,10 +12804,12 @@ type PayoutPayer string
 // PayoutScheduledEvent A payout to a customer was scheduled.
 type PayoutScheduledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       PayoutEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  PayoutEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -12915,10 +13033,12 @@ type PriceList struct {
 // PriceListCreatedEvent A price list version was published.
 type PriceListCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       PriceListEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  PriceListEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13024,10 +13144,12 @@ type ProductModel struct {
 // ProductModelCreatedEvent A product model was added to the catalog.
 type ProductModelCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       ProductModelEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  ProductModelEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13094,10 +13216,12 @@ type ProductModelUpdate struct {
 // ProductModelUpdatedEvent A product model changed.
 type ProductModelUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                `json:"actor"`
-	Data       ProductModelEventData `json:"data"`
-	Id         string                `json:"id"`
-	OccurredAt time.Time             `json:"occurred_at"`
+	Actor string                `json:"actor"`
+	Data  ProductModelEventData `json:"data"`
+	Id    string                `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13588,10 +13712,12 @@ type ScorecardReadyData struct {
 // ScorecardReadyEvent A month's scorecards are ready.
 type ScorecardReadyEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       ScorecardReadyData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  ScorecardReadyData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13815,9 +13941,11 @@ type SlaBreachList struct {
 // SlaPolicyUpdatedEvent The tenant's SLA policy changed.
 type SlaPolicyUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string    `json:"actor"`
-	Data       SLAPolicy `json:"data"`
-	Id         string    `json:"id"`
+	Actor string    `json:"actor"`
+	Data  SLAPolicy `json:"data"`
+	Id    string    `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
 	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
@@ -13884,10 +14012,12 @@ type Step struct {
 // StockAdjustedEvent A node's stock count was corrected.
 type StockAdjustedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       StockEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  StockEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13932,10 +14062,12 @@ type StockMovesResponse struct {
 // StockReceivedEvent Parts were received into a node's stock.
 type StockReceivedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string         `json:"actor"`
-	Data       StockEventData `json:"data"`
-	Id         string         `json:"id"`
-	OccurredAt time.Time      `json:"occurred_at"`
+	Actor string         `json:"actor"`
+	Data  StockEventData `json:"data"`
+	Id    string         `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -13983,10 +14115,12 @@ type StorefrontContact struct {
 // StorefrontCreatedEvent A storefront was created.
 type StorefrontCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       StorefrontEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  StorefrontEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14042,10 +14176,12 @@ type StorefrontUpdate struct {
 // StorefrontUpdatedEvent A storefront changed.
 type StorefrontUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       StorefrontEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  StorefrontEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14168,10 +14304,12 @@ type Swap struct {
 // SwapApprovedEvent A swap was approved.
 type SwapApprovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       SwapEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  SwapEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14190,10 +14328,12 @@ type SwapApprovedEventType string
 // SwapEvaluatedEvent A swap's fee and replacement were evaluated.
 type SwapEvaluatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       SwapEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  SwapEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14223,10 +14363,12 @@ type SwapEventData struct {
 // SwapFulfilledEvent A swap was handed over.
 type SwapFulfilledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       SwapEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  SwapEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14260,10 +14402,12 @@ type SwapList struct {
 // SwapRejectedEvent A swap was rejected.
 type SwapRejectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       SwapEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  SwapEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14282,10 +14426,12 @@ type SwapRejectedEventType string
 // SwapRequestedEvent A unit swap was requested.
 type SwapRequestedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       SwapEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  SwapEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14430,10 +14576,12 @@ type TechnicianCandidateExcludedBy string
 // TechnicianCertificationRecordedEvent A technician's training or certification was recorded.
 type TechnicianCertificationRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                 `json:"actor"`
-	Data       CertificationEventData `json:"data"`
-	Id         string                 `json:"id"`
-	OccurredAt time.Time              `json:"occurred_at"`
+	Actor string                 `json:"actor"`
+	Data  CertificationEventData `json:"data"`
+	Id    string                 `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14452,10 +14600,12 @@ type TechnicianCertificationRecordedEventType string
 // TechnicianCertificationRemovedEvent A technician's training or certification record was removed.
 type TechnicianCertificationRemovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                 `json:"actor"`
-	Data       CertificationEventData `json:"data"`
-	Id         string                 `json:"id"`
-	OccurredAt time.Time              `json:"occurred_at"`
+	Actor string                 `json:"actor"`
+	Data  CertificationEventData `json:"data"`
+	Id    string                 `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14474,10 +14624,12 @@ type TechnicianCertificationRemovedEventType string
 // TechnicianCreatedEvent A technician was created.
 type TechnicianCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       TechnicianEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  TechnicianEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14522,10 +14674,12 @@ type TechnicianEventData struct {
 // TechnicianLicenceExpiredEvent A technician's licence expired.
 type TechnicianLicenceExpiredEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       TechnicianEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  TechnicianEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14544,10 +14698,12 @@ type TechnicianLicenceExpiredEventType string
 // TechnicianLicenceRenewedEvent A technician's licence was renewed.
 type TechnicianLicenceRenewedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       TechnicianEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  TechnicianEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14608,10 +14764,12 @@ type TechnicianUpdate struct {
 // TechnicianUpdatedEvent A technician changed.
 type TechnicianUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string              `json:"actor"`
-	Data       TechnicianEventData `json:"data"`
-	Id         string              `json:"id"`
-	OccurredAt time.Time           `json:"occurred_at"`
+	Actor string              `json:"actor"`
+	Data  TechnicianEventData `json:"data"`
+	Id    string              `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14680,10 +14838,12 @@ type Tenant struct {
 // TenantCreatedEvent A tenant was created.
 type TenantCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TenantEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TenantEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14714,10 +14874,12 @@ type TenantEventData struct {
 // TenantHolidayDeletedEvent A holiday or a make-up working day was removed from the tenant's calendar.
 type TenantHolidayDeletedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TenantEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TenantEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14736,10 +14898,12 @@ type TenantHolidayDeletedEventType string
 // TenantHolidaySetEvent A holiday or a make-up working day was set in the tenant's calendar.
 type TenantHolidaySetEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TenantEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TenantEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14758,10 +14922,12 @@ type TenantHolidaySetEventType string
 // TenantUpdatedEvent The tenant's settings changed.
 type TenantUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TenantEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TenantEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14780,10 +14946,12 @@ type TenantUpdatedEventType string
 // TestClockAdvancedEvent A test clock was advanced (test mode only).
 type TestClockAdvancedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       TestClockEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  TestClockEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14802,10 +14970,12 @@ type TestClockAdvancedEventType string
 // TestClockCreatedEvent A test clock was created (test mode only).
 type TestClockCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       TestClockEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  TestClockEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14839,10 +15009,12 @@ type TestClockList struct {
 // TestClockReadyEvent What fell due on a test clock's advance has been fired (test mode only).
 type TestClockReadyEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string             `json:"actor"`
-	Data       TestClockEventData `json:"data"`
-	Id         string             `json:"id"`
-	OccurredAt time.Time          `json:"occurred_at"`
+	Actor string             `json:"actor"`
+	Data  TestClockEventData `json:"data"`
+	Id    string             `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14956,6 +15128,9 @@ type Ticket struct {
 	UnitId    *string   `json:"unit_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// UpheldPromises The service promises (rule 8) that complaints upheld against this ticket established, each once: each makes the ticket's service free. A ticket not yet completed carries them into its diagnosis and completion (the customer pays nothing, the completion's waivers name them); a completed one had its customer's charges moved to the brand and refunded when the complaint was upheld; a reopened ticket's next completion stays free. Empty when no upheld complaint established one.
+	UpheldPromises []ComplaintWaiver `json:"upheld_promises"`
+
 	// Verification In needs_info: what to confirm with the customer. Empty otherwise.
 	Verification []VerificationItem `json:"verification"`
 
@@ -14969,10 +15144,12 @@ type Ticket struct {
 // TicketAcceptedEvent Ticket accepted: the proposed technician.
 type TicketAcceptedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -14991,10 +15168,12 @@ type TicketAcceptedEventType string
 // TicketAssignedEvent Ticket assigned: the node assigns one of its technicians.
 type TicketAssignedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15013,10 +15192,12 @@ type TicketAssignedEventType string
 // TicketCallbackRecordedEvent Ticket callback recorded: record the follow-up callback.
 type TicketCallbackRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15035,10 +15216,12 @@ type TicketCallbackRecordedEventType string
 // TicketCancelledEvent Ticket cancelled: cancel an open ticket with a reason.
 type TicketCancelledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15057,10 +15240,12 @@ type TicketCancelledEventType string
 // TicketCarriedInEvent Ticket carried in: take the unit to the node with a receipt, lending a loa.
 type TicketCarriedInEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15082,10 +15267,12 @@ type TicketChannel string
 // TicketCheckedInEvent Ticket checked in: the technician arrives.
 type TicketCheckedInEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15104,10 +15291,12 @@ type TicketCheckedInEventType string
 // TicketChecklistRecordedEvent Ticket checklist recorded: record the technician's checklist of the visit.
 type TicketChecklistRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15126,10 +15315,12 @@ type TicketChecklistRecordedEventType string
 // TicketCompletedEvent Ticket completed: record the test run and settle the charges, with the se.
 type TicketCompletedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15160,10 +15351,12 @@ type TicketContact struct {
 // TicketDiagnosedEvent Ticket diagnosed: record the diagnosis.
 type TicketDiagnosedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15182,10 +15375,12 @@ type TicketDiagnosedEventType string
 // TicketDispatchedEvent Ticket dispatched: dispatch.
 type TicketDispatchedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15204,10 +15399,12 @@ type TicketDispatchedEventType string
 // TicketEnRouteReportedEvent Ticket en route reported: the technician is on the way, with the expected arrival.
 type TicketEnRouteReportedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15259,10 +15456,12 @@ type TicketEventData struct {
 // TicketGuidanceRecordedEvent Ticket guidance recorded: record remote guidance's outcome.
 type TicketGuidanceRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15281,10 +15480,12 @@ type TicketGuidanceRecordedEventType string
 // TicketInfoProvidedEvent Ticket info provided: complete or correct the intake.
 type TicketInfoProvidedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15303,10 +15504,12 @@ type TicketInfoProvidedEventType string
 // TicketInspectedEvent Ticket inspected: inspect the picked-up unit.
 type TicketInspectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15325,10 +15528,12 @@ type TicketInspectedEventType string
 // TicketInstallationReportedEvent Ticket installation reported: record the installation.
 type TicketInstallationReportedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15355,10 +15560,12 @@ type TicketList struct {
 // TicketOutcomeRecordedEvent Ticket outcome recorded: record the outcome.
 type TicketOutcomeRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15405,10 +15612,12 @@ type TicketPart struct {
 // TicketPartsMovedEvent Ticket parts moved: reserve, issue, use or return parts of the node's stock.
 type TicketPartsMovedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15432,10 +15641,12 @@ type TicketPartsResponse struct {
 // TicketPickedUpEvent Ticket picked up: pick the unit to return or exchange up from the custome.
 type TicketPickedUpEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15457,10 +15668,12 @@ type TicketPriority string
 // TicketRejectedEvent Ticket rejected: the technician or the node rejects the job with a reaso.
 type TicketRejectedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15479,10 +15692,12 @@ type TicketRejectedEventType string
 // TicketReopenedEvent Ticket reopened: reopen a finished ticket.
 type TicketReopenedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15501,10 +15716,12 @@ type TicketReopenedEventType string
 // TicketRescheduledEvent Ticket rescheduled: move the appointment, with the reason.
 type TicketRescheduledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15523,10 +15740,12 @@ type TicketRescheduledEventType string
 // TicketReturnedEvent Ticket returned: return the unit to the customer and take the loaner bac.
 type TicketReturnedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15545,10 +15764,12 @@ type TicketReturnedEventType string
 // TicketScheduledEvent Ticket scheduled: record the appointment window agreed with the customer.
 type TicketScheduledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15567,10 +15788,12 @@ type TicketScheduledEventType string
 // TicketServiceReportedEvent Ticket service reported: record the maintenance or cleaning checklist, priced by.
 type TicketServiceReportedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15589,10 +15812,12 @@ type TicketServiceReportedEventType string
 // TicketSignedOffEvent Ticket signed off: the customer signs off with the code and rates the serv.
 type TicketSignedOffEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15611,10 +15836,12 @@ type TicketSignedOffEventType string
 // TicketSignoffCodeSentEvent Ticket signoff code sent: send the customer a one-time sign-off code.
 type TicketSignoffCodeSentEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15633,10 +15860,12 @@ type TicketSignoffCodeSentEventType string
 // TicketSlaBreachedEvent A ticket missed a service level.
 type TicketSlaBreachedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15661,10 +15890,12 @@ type TicketSwapReason string
 // TicketSwapRequestedEvent Ticket swap requested: the repair is impossible.
 type TicketSwapRequestedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15683,10 +15914,12 @@ type TicketSwapRequestedEventType string
 // TicketTaskCompletedEvent Ticket task completed: complete a follow-up task.
 type TicketTaskCompletedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15705,10 +15938,12 @@ type TicketTaskCompletedEventType string
 // TicketTriagedEvent Ticket triaged: decide remote, on-site or carry-in.
 type TicketTriagedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15730,10 +15965,12 @@ type TicketType string
 // TicketVisitExceptionRecordedEvent Ticket visit exception recorded: record an attempted visit that could not be done.
 type TicketVisitExceptionRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string          `json:"actor"`
-	Data       TicketEventData `json:"data"`
-	Id         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -15918,10 +16155,12 @@ type Unit struct {
 // UnitCareDueEvent A unit's care is due under the tenant's care-reminder policy: remind the customer (保养提醒).
 type UnitCareDueEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string           `json:"actor"`
-	Data       CareDueEventData `json:"data"`
-	Id         string           `json:"id"`
-	OccurredAt time.Time        `json:"occurred_at"`
+	Actor string           `json:"actor"`
+	Data  CareDueEventData `json:"data"`
+	Id    string           `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16004,10 +16243,12 @@ type UnitModel struct {
 // UnitRegisteredEvent A unit was registered.
 type UnitRegisteredEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       UnitEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  UnitEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16026,10 +16267,12 @@ type UnitRegisteredEventType string
 // UnitReplacedEvent A unit was replaced by another (a swap).
 type UnitReplacedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       UnitEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  UnitEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16048,10 +16291,12 @@ type UnitReplacedEventType string
 // UnitServiceRecordedEvent A service record was added to a unit's history.
 type UnitServiceRecordedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       UnitEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  UnitEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16089,10 +16334,12 @@ type UnitUpdate struct {
 // UnitUpdatedEvent A unit changed.
 type UnitUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string        `json:"actor"`
-	Data       UnitEventData `json:"data"`
-	Id         string        `json:"id"`
-	OccurredAt time.Time     `json:"occurred_at"`
+	Actor string        `json:"actor"`
+	Data  UnitEventData `json:"data"`
+	Id    string        `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16255,10 +16502,12 @@ type VisitsResponse struct {
 // WebhookEndpointCreatedEvent A webhook endpoint was registered.
 type WebhookEndpointCreatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                   `json:"actor"`
-	Data       WebhookEndpointEventData `json:"data"`
-	Id         string                   `json:"id"`
-	OccurredAt time.Time                `json:"occurred_at"`
+	Actor string                   `json:"actor"`
+	Data  WebhookEndpointEventData `json:"data"`
+	Id    string                   `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16277,10 +16526,12 @@ type WebhookEndpointCreatedEventType string
 // WebhookEndpointDisabledEvent A webhook endpoint was disabled after failing deliveries.
 type WebhookEndpointDisabledEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                   `json:"actor"`
-	Data       WebhookEndpointEventData `json:"data"`
-	Id         string                   `json:"id"`
-	OccurredAt time.Time                `json:"occurred_at"`
+	Actor string                   `json:"actor"`
+	Data  WebhookEndpointEventData `json:"data"`
+	Id    string                   `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16312,10 +16563,12 @@ type WebhookEndpointEventData struct {
 // WebhookEndpointSecretRotatedEvent A webhook endpoint's secret was rotated.
 type WebhookEndpointSecretRotatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                   `json:"actor"`
-	Data       WebhookEndpointEventData `json:"data"`
-	Id         string                   `json:"id"`
-	OccurredAt time.Time                `json:"occurred_at"`
+	Actor string                   `json:"actor"`
+	Data  WebhookEndpointEventData `json:"data"`
+	Id    string                   `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`
@@ -16334,10 +16587,12 @@ type WebhookEndpointSecretRotatedEventType string
 // WebhookEndpointUpdatedEvent A webhook endpoint changed.
 type WebhookEndpointUpdatedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor      string                   `json:"actor"`
-	Data       WebhookEndpointEventData `json:"data"`
-	Id         string                   `json:"id"`
-	OccurredAt time.Time                `json:"occurred_at"`
+	Actor string                   `json:"actor"`
+	Data  WebhookEndpointEventData `json:"data"`
+	Id    string                   `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
 
 	// SubjectId ID of the object the event is about.
 	SubjectId string `json:"subject_id"`

@@ -6528,7 +6528,10 @@ export interface components {
             data: components["schemas"]["APIKeyEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -6565,7 +6568,10 @@ export interface components {
             data: components["schemas"]["APIKeyEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7027,7 +7033,10 @@ export interface components {
             data: components["schemas"]["CarePolicyEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7387,7 +7396,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7424,7 +7436,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7539,7 +7554,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7625,7 +7643,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7669,7 +7690,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7740,7 +7764,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7806,7 +7833,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7873,7 +7903,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -7946,7 +7979,10 @@ export interface components {
             data: components["schemas"]["ClaimEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8255,7 +8291,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8457,7 +8496,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8510,7 +8552,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8547,7 +8592,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8596,7 +8644,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8633,7 +8684,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8670,7 +8724,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8709,7 +8766,10 @@ export interface components {
             data: components["schemas"]["ComplaintEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8885,7 +8945,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8922,7 +8985,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8959,7 +9025,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -8996,7 +9065,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9033,7 +9105,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9083,7 +9158,10 @@ export interface components {
             data: components["schemas"]["ContractEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9149,7 +9227,10 @@ export interface components {
             data: components["schemas"]["PlanEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9186,7 +9267,10 @@ export interface components {
             data: components["schemas"]["PlanEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9452,7 +9536,10 @@ export interface components {
             data: components["schemas"]["CustomerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9489,7 +9576,10 @@ export interface components {
             data: components["schemas"]["CustomerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -9568,7 +9658,10 @@ export interface components {
             data: components["schemas"]["CustomerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10471,7 +10564,10 @@ export interface components {
             data: components["schemas"]["ProposalEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10508,7 +10604,10 @@ export interface components {
             data: components["schemas"]["ProposalEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10545,7 +10644,10 @@ export interface components {
             data: components["schemas"]["ProposalEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10585,7 +10687,10 @@ export interface components {
             data: components["schemas"]["ProposalEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10622,7 +10727,10 @@ export interface components {
             data: components["schemas"]["ProposalEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -10724,7 +10832,10 @@ export interface components {
             data: components["schemas"]["GradingPolicyEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11295,7 +11406,10 @@ export interface components {
             data: components["schemas"]["LevelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11332,7 +11446,10 @@ export interface components {
             data: components["schemas"]["LevelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11369,7 +11486,10 @@ export interface components {
             data: components["schemas"]["LevelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11475,7 +11595,10 @@ export interface components {
             data: components["schemas"]["GradingPolicyEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11600,7 +11723,10 @@ export interface components {
             data: components["schemas"]["LevelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11637,7 +11763,10 @@ export interface components {
             data: components["schemas"]["LevelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11945,7 +12074,10 @@ export interface components {
             data: components["schemas"]["LoanerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -11994,7 +12126,10 @@ export interface components {
             data: components["schemas"]["LoanerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -12049,7 +12184,10 @@ export interface components {
             data: components["schemas"]["LoanerEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -12196,7 +12334,10 @@ export interface components {
             data: components["schemas"]["NetworkImportEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13102,7 +13243,10 @@ export interface components {
             data: components["schemas"]["NodeEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13170,7 +13314,10 @@ export interface components {
             data: components["schemas"]["NodeEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13247,7 +13394,10 @@ export interface components {
             data: components["schemas"]["NodeEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13320,7 +13470,10 @@ export interface components {
             data: components["schemas"]["NodeEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13449,7 +13602,10 @@ export interface components {
             data: components["schemas"]["NotificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13486,7 +13642,10 @@ export interface components {
             data: components["schemas"]["NotificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13523,7 +13682,10 @@ export interface components {
             data: components["schemas"]["NotificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13560,7 +13722,10 @@ export interface components {
             data: components["schemas"]["NotificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13597,7 +13762,10 @@ export interface components {
             data: components["schemas"]["NotificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13854,7 +14022,10 @@ export interface components {
             data: components["schemas"]["PayoutEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13891,7 +14062,10 @@ export interface components {
             data: components["schemas"]["PayoutEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -13930,7 +14104,10 @@ export interface components {
             data: components["schemas"]["PayoutEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -14286,7 +14463,10 @@ export interface components {
             data: components["schemas"]["PriceListEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -14448,7 +14628,10 @@ export interface components {
             data: components["schemas"]["ProductModelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -14542,7 +14725,10 @@ export interface components {
             data: components["schemas"]["ProductModelEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15268,7 +15454,10 @@ export interface components {
             data: components["schemas"]["ScorecardReadyData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15608,7 +15797,10 @@ export interface components {
             data: components["schemas"]["SLAPolicy"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15729,7 +15921,10 @@ export interface components {
             data: components["schemas"]["StockEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15784,7 +15979,10 @@ export interface components {
             data: components["schemas"]["StockEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15873,7 +16071,10 @@ export interface components {
             data: components["schemas"]["StorefrontEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -15949,7 +16150,10 @@ export interface components {
             data: components["schemas"]["StorefrontEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16167,7 +16371,10 @@ export interface components {
             data: components["schemas"]["SwapEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16204,7 +16411,10 @@ export interface components {
             data: components["schemas"]["SwapEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16250,7 +16460,10 @@ export interface components {
             data: components["schemas"]["SwapEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16301,7 +16514,10 @@ export interface components {
             data: components["schemas"]["SwapEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16338,7 +16554,10 @@ export interface components {
             data: components["schemas"]["SwapEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16563,7 +16782,10 @@ export interface components {
             data: components["schemas"]["CertificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16600,7 +16822,10 @@ export interface components {
             data: components["schemas"]["CertificationEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16637,7 +16862,10 @@ export interface components {
             data: components["schemas"]["TechnicianEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16699,7 +16927,10 @@ export interface components {
             data: components["schemas"]["TechnicianEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16736,7 +16967,10 @@ export interface components {
             data: components["schemas"]["TechnicianEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16824,7 +17058,10 @@ export interface components {
             data: components["schemas"]["TechnicianEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16944,7 +17181,10 @@ export interface components {
             data: components["schemas"]["TenantEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -16994,7 +17234,10 @@ export interface components {
             data: components["schemas"]["TenantEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17031,7 +17274,10 @@ export interface components {
             data: components["schemas"]["TenantEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17068,7 +17314,10 @@ export interface components {
             data: components["schemas"]["TenantEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17105,7 +17354,10 @@ export interface components {
             data: components["schemas"]["TestClockEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17142,7 +17394,10 @@ export interface components {
             data: components["schemas"]["TestClockEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17191,7 +17446,10 @@ export interface components {
             data: components["schemas"]["TestClockEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17384,6 +17642,13 @@ export interface components {
              * @example 2026-11-30T10:00:00+08:00
              */
             updated_at: string;
+            /**
+             * @description The service promises (rule 8) that complaints upheld against this ticket established, each once: each makes the ticket's service free. A ticket not yet completed carries them into its diagnosis and completion (the customer pays nothing, the completion's waivers name them); a completed one had its customer's charges moved to the brand and refunded when the complaint was upheld; a reopened ticket's next completion stays free. Empty when no upheld complaint established one.
+             * @example [
+             *       "late_arrival"
+             *     ]
+             */
+            upheld_promises: components["schemas"]["ComplaintWaiver"][];
             /** @description In needs_info: what to confirm with the customer. Empty otherwise. */
             verification: components["schemas"]["VerificationItem"][];
             /**
@@ -17406,7 +17671,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17443,7 +17711,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17480,7 +17751,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17517,7 +17791,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17554,7 +17831,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17593,7 +17873,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17630,7 +17913,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17667,7 +17953,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17721,7 +18010,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17758,7 +18050,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17795,7 +18090,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17859,7 +18157,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17896,7 +18197,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17933,7 +18237,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -17970,7 +18277,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18012,7 +18322,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18098,7 +18411,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18138,7 +18454,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18177,7 +18496,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18214,7 +18536,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18251,7 +18576,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18288,7 +18616,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18325,7 +18656,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18362,7 +18696,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18399,7 +18736,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18436,7 +18776,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18473,7 +18816,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18514,7 +18860,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18551,7 +18900,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18588,7 +18940,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18627,7 +18982,10 @@ export interface components {
             data: components["schemas"]["TicketEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -18910,7 +19268,10 @@ export interface components {
             data: components["schemas"]["CareDueEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19015,7 +19376,10 @@ export interface components {
             data: components["schemas"]["UnitEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19052,7 +19416,10 @@ export interface components {
             data: components["schemas"]["UnitEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19089,7 +19456,10 @@ export interface components {
             data: components["schemas"]["UnitEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19153,7 +19523,10 @@ export interface components {
             data: components["schemas"]["UnitEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19400,7 +19773,10 @@ export interface components {
             data: components["schemas"]["WebhookEndpointEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19437,7 +19813,10 @@ export interface components {
             data: components["schemas"]["WebhookEndpointEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19488,7 +19867,10 @@ export interface components {
             data: components["schemas"]["WebhookEndpointEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
@@ -19525,7 +19907,10 @@ export interface components {
             data: components["schemas"]["WebhookEndpointEventData"];
             /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
             occurred_at: string;
             /** @description ID of the object the event is about. */
             subject_id: string;
