@@ -197,6 +197,7 @@ type ReturnOutcome struct {
 	FreightPayoutID *string                  `json:"freight_payout_id,omitempty" doc:"The freight's payout to the customer, owed by the refund's or exchange's payer." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pf"`
 	RefusedBy       []entitlement.TraceEntry `json:"refused_by,omitempty" doc:"For a refusal: the rules that refused the remedy."`
 	EndedContracts  []string                 `json:"ended_contract_ids,omitempty" doc:"Plans ended by the return (an exchange ends them when its swap is fulfilled)."`
+	Note            *string                  `json:"note,omitempty" doc:"The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too." example:"超过七天无理由退货期限，已向用户解释"`
 	RecordedAt      time.Time                `json:"recorded_at" doc:"When." example:"2026-12-01T16:00:00+08:00"`
 }
 
@@ -442,7 +443,7 @@ type OutcomeInput struct {
 	Outcome string         `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded." example:"refund"`
 	Refund  *tenants.Money `json:"refund,omitempty" doc:"The refund: the purchase price, its default. A return the engine allows (statutory or seven-day no-reason) refunds the price paid in full: less or more is 422."`
 	Freight *tenants.Money `json:"freight,omitempty" doc:"What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422."`
-	Note    string         `json:"note,omitempty" maxLength:"500" doc:"Remarks." example:"七天无理由退货"`
+	Note    string         `json:"note,omitempty" maxLength:"500" doc:"Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too." example:"七天无理由退货"`
 }
 
 func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Remedy, bool) {
@@ -485,7 +486,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 		if err != nil {
 			return err
 		}
-		out := &ReturnOutcome{Outcome: in.Outcome, RecordedAt: c.now}
+		out := &ReturnOutcome{Outcome: in.Outcome, Note: nullIfEmpty(in.Note), RecordedAt: c.now}
 		switch in.Outcome {
 		case "refund":
 			r, ok := allows(d, entitlement.RemedyReturn)
@@ -549,8 +550,11 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			if r.Basis == entitlement.BasisNoReasonReturn {
 				reason = swaps.ReasonNoReasonExchange
 			}
-			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p,
-				swaps.NewSwap{UnitID: u.ID, Reason: reason, Note: string(r.Basis) + " (ticket " + t.Number + ")"})
+			note := string(r.Basis) + " (ticket " + t.Number + ")"
+			if in.Note != "" {
+				note += ": " + in.Note
+			}
+			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p, swaps.NewSwap{UnitID: u.ID, Reason: reason, Note: note})
 			if err != nil {
 				return err
 			}

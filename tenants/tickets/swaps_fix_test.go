@@ -45,6 +45,8 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		require.Equal(t, domaintest.CNY(0), *s.Fee, "no fee: %v", *s.FeeRule)
 		require.Nil(t, s.ContractID, "no plan's benefit is used")
 		require.Equal(t, swaps.ReasonNoReasonExchange, s.Reason, "the seller's seven-day promise, not the three guarantees")
+		require.Equal(t, "七天无理由换货", *out.Note, "the outcome keeps its remarks")
+		require.Contains(t, *s.Note, "七天无理由换货", "and so does the swap")
 	})
 	t.Run("Day8", func(t *testing.T) {
 		tk := inspected(t, 7)
@@ -52,9 +54,14 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		_, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "exchange"}, 0)
 		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "%v", err)
 		require.Equal(t, []string{"outcome"}, domaintest.Fields(t, err))
-		tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refusal"}, 0)
+		tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refusal", Note: "已过七天无理由期限，已向用户解释"}, 0)
 		require.NoError(t, err)
 		require.Nil(t, tk.Service.Outcome.SwapID)
+		require.NotNil(t, tk.Service.Outcome.Note, "a refusal keeps what the customer was told")
+		require.Equal(t, "已过七天无理由期限，已向用户解释", *tk.Service.Outcome.Note)
+		tk, err = e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, "已过七天无理由期限，已向用户解释", *tk.Service.Outcome.Note, "as stored")
 		var rules []string
 		for _, tr := range tk.Service.Outcome.RefusedBy {
 			rules = append(rules, tr.Rule)

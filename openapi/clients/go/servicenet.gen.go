@@ -12598,7 +12598,7 @@ type NotificationSentEventType string
 type OutcomeInput struct {
 	Freight *Money `json:"freight,omitempty"`
 
-	// Note Remarks.
+	// Note Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too.
 	Note    *string             `json:"note,omitempty"`
 	Outcome OutcomeInputOutcome `json:"outcome"`
 	Refund  *Money              `json:"refund,omitempty"`
@@ -13534,8 +13534,11 @@ type ReturnOutcome struct {
 	FreightAmount    *Money    `json:"freight_amount,omitempty"`
 
 	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
-	FreightPayoutId *string             `json:"freight_payout_id,omitempty"`
-	Outcome         OutcomeInputOutcome `json:"outcome"`
+	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
+
+	// Note The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
+	Note    *string             `json:"note,omitempty"`
+	Outcome OutcomeInputOutcome `json:"outcome"`
 
 	// PayoutId The refund's payout.
 	PayoutId *string `json:"payout_id,omitempty"`

@@ -13799,7 +13799,7 @@ export interface components {
             /** @description What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422. */
             freight?: components["schemas"]["Money"];
             /**
-             * @description Remarks.
+             * @description Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too.
              * @example 七天无理由退货
              */
             note?: string;
@@ -15164,6 +15164,11 @@ export interface components {
              * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pf
              */
             freight_payout_id?: string;
+            /**
+             * @description The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
+             * @example 超过七天无理由退货期限，已向用户解释
+             */
+            note?: string;
             /** @description refund: a payout to the customer; exchange: a swap (the replacement is registered when fulfilled); refusal: the engine allows neither. */
             outcome: components["schemas"]["OutcomeInputOutcome"];
             /**
