@@ -626,6 +626,38 @@ func TestClaimReimbursement(t *testing.T) {
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
 	})
 
+	// A service record names the repair the claim is for (adjudication does
+	// not count it as an earlier repair): a repair of the claim's unit on
+	// its occurred_on, for every kind. Before, a claim of any kind but a
+	// reimbursement could name any well-formed ID, and an earlier repair of
+	// the unit was then left out of the history the rules weigh.
+	t.Run("AServiceRecordIsTheRepairOfTheClaimsDay", func(t *testing.T) {
+		record := func(unit, on string) string {
+			return createdID(t, env, w.admin, "/v1/units/"+unit+"/service-records", map[string]any{"kind": "repair", "occurred_on": on,
+				"basis": "manufacturer_warranty", "fault_cause": "performance", "part_categories": []string{"control_board"}})
+		}
+		earlier, today, otherUnit := record(w.unit, shanghaiToday(-20)), record(w.unit, shanghaiToday(0)), record(w.newUnit, shanghaiToday(0))
+		before := listIDs(t, env, w.admin, "/v1/claims?unit_id="+w.unit)
+		for _, c := range []struct {
+			key, kind, record, want string
+		}{
+			{w.admin, "extended_warranty", earlier, "was done on " + shanghaiToday(-20)},
+			{w.admin, "extended_warranty", otherUnit, "no repair with this id"},
+			{w.admin, "extended_warranty", "svr_00000000000000000000000000", "no repair with this id"},
+			{point, "reimbursement", earlier, "was done on " + shanghaiToday(-20)},
+		} {
+			r := env.Do(t, http.MethodPost, "/v1/claims", c.key, with(w.claim(c.kind, w.unit, "RP-SR-"+c.record, "performance", labor(5000)),
+				"service_record_id", c.record))
+			requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.service_record_id")
+			require.Contains(t, string(r.Body), c.want)
+		}
+		require.Equal(t, before, listIDs(t, env, w.admin, "/v1/claims?unit_id="+w.unit), "nothing filed")
+		r := env.Do(t, http.MethodPost, "/v1/claims", w.admin, with(w.claim("extended_warranty", w.unit, "RP-SR-OK", "performance", labor(5000)),
+			"service_record_id", today))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Equal(t, today, r.JSON(t)["service_record_id"])
+	})
+
 	t.Run("ANodeKeyFilesOnlyReimbursement", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("warranty", w.newUnit, "RP-1", "performance", labor(5000)), "ticket_id", "TKT-1"))
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.kind")

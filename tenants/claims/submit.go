@@ -33,7 +33,7 @@ type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
 	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"Reimbursement: a repair recorded in the unit's service history (or give ticket_id)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
 	Total           *tenants.Money `json:"total,omitempty"`
@@ -63,9 +63,9 @@ type unitReads struct {
 	// parts are they matched against the unit's model (matchParts).
 	catalog []catalog.Part
 	parts   map[string]partRow
-	// isRepair is whether a reimbursement's service_record_id is a repair
-	// of the unit.
-	isRepair bool
+	// repairOn is the day the service_record_id recorded a repair of the
+	// unit (nil: no repair of the unit).
+	repairOn *string
 	// ticketState and ticketFound are the submission's ticket_id read
 	// against the unit (sendUnitReads; nothing when it names none).
 	ticketState string
@@ -112,8 +112,8 @@ func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID 
 		customers.QueueLoadUnitSystem(b, tenantID, unitID, &r.unit)
 	}
 	catalog.QueueParts(b, tenantID, partIDs(in), &r.catalog)
-	if kind == KindReimbursement && in.ServiceRecordID != "" {
-		customers.QueueIsUnitRepair(b, tenantID, in.ServiceRecordID, unitID, &r.isRepair)
+	if in.ServiceRecordID != "" {
+		customers.QueueUnitRepairDate(b, tenantID, in.ServiceRecordID, unitID, &r.repairOn)
 	}
 }
 
@@ -220,17 +220,20 @@ func checkSubmission(kind Kind, in *ClaimSubmission, r unitReads, today string) 
 			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
 		}
 	}
-	if kind == KindReimbursement {
-		switch {
-		case in.TicketID == "" && in.ServiceRecordID == "":
+	// The repair a claim is for, when the unit's history records it: a
+	// repair of the unit on the claim's day. Adjudication does not count it
+	// as an earlier repair (engineInput), so it may not name another one.
+	switch {
+	case in.ServiceRecordID == "":
+		if kind == KindReimbursement && in.TicketID == "" {
 			v.AddMsg("ticket_id", i18n.M("claims.reimbursement_needs_ticket"), nil)
-		case in.ServiceRecordID != "":
-			if !r.isRepair {
-				v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
-			}
 		}
-	} else if in.ServiceRecordID != "" && !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID) {
+	case !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID):
 		v.AddMsg("service_record_id", i18n.M("claims.not_service_record"), in.ServiceRecordID)
+	case r.repairOn == nil:
+		v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
+	case *r.repairOn != in.OccurredOn:
+		v.AddMsg("service_record_id", i18n.M("claims.repair_of_another_day", "Day", *r.repairOn), in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }

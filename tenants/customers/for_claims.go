@@ -61,15 +61,22 @@ func QueueCheckCanSell(b *pgx.Batch, tenantID string, p tenants.Principal, err *
 		})
 }
 
-// QueueIsUnitRepair queues on b IsUnitRepairTx's read into ok (false for a
-// malformed id, for which nothing is queued).
-func QueueIsUnitRepair(b *pgx.Batch, tenantID, id, unitID string, ok *bool) {
-	*ok = false
+// QueueUnitRepairDate queues on b the read of the day (occurred_on) the
+// service record id recorded a repair of unitID, into on: nil when id is no
+// repair of the unit (or no service record id).
+func QueueUnitRepairDate(b *pgx.Batch, tenantID, id, unitID string, on **string) {
+	*on = nil
 	if !tenants.ValidID(tenants.PrefixServiceRecord, id) {
 		return
 	}
-	b.Queue(`SELECT EXISTS (SELECT FROM service_records WHERE tenant_id = $1 AND id = $2
-		AND unit_id = $3 AND kind = 'repair')`, tenantID, id, unitID).QueryRow(func(row pgx.Row) error { return row.Scan(ok) })
+	b.Queue(`SELECT occurred_on::text FROM service_records WHERE tenant_id = $1 AND id = $2
+		AND unit_id = $3 AND kind = 'repair'`, tenantID, id, unitID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(on)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
 }
 
 // QueueUnitOwner queues on b UnitOwnerTx's read into o, for a caller that

@@ -2139,6 +2139,7 @@ const (
 	MessageCodeClaimsReferenceUsed                                MessageCode = "claims.reference_used"
 	MessageCodeClaimsReimbursementNeedsTicket                     MessageCode = "claims.reimbursement_needs_ticket"
 	MessageCodeClaimsRepairNotCompleted                           MessageCode = "claims.repair_not_completed"
+	MessageCodeClaimsRepairOfAnotherDay                           MessageCode = "claims.repair_of_another_day"
 	MessageCodeClaimsState                                        MessageCode = "claims.state"
 	MessageCodeClaimsStorefrontKeyOwnStorefront                   MessageCode = "claims.storefront_key_own_storefront"
 	MessageCodeClaimsStorefrontKinds                              MessageCode = "claims.storefront_kinds"
@@ -3234,6 +3235,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeClaimsReimbursementNeedsTicket:
 		return true
 	case MessageCodeClaimsRepairNotCompleted:
+		return true
+	case MessageCodeClaimsRepairOfAnotherDay:
 		return true
 	case MessageCodeClaimsState:
 		return true
@@ -8741,7 +8744,7 @@ type ClaimSubmission struct {
 	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase.
 	OccurredOn openapi_types.Date `json:"occurred_on"`
 
-	// ServiceRecordId Reimbursement: a repair recorded in the unit's service history (or give ticket_id).
+	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
 
 	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id).
@@ -11729,7 +11732,7 @@ type NewClaim struct {
 	// Reference Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409.
 	Reference string `json:"reference"`
 
-	// ServiceRecordId Reimbursement: a repair recorded in the unit's service history (or give ticket_id).
+	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
 
 	// TestClockId Test mode only: the test clock the claim lives on from its first instant. It is filed at the clock's time (created_at, review_due_at, decision_due_at follow from it), occurred_on is checked against the clock's today (a plan on the clock that starts on day 31 covers a repair on the clock's day 31), its later timestamps are the clock's, and its deadlines are checked when the clock advances (claim.deadline_missed). Without it, a claim naming a ticket or contract on a clock takes that clock. With a live key, a clock the key does not see, or a ticket or contract on another clock, 422 on body.test_clock_id.
