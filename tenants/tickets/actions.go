@@ -18,7 +18,7 @@ type TriageInput struct {
 	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind to dispatch for; default from the mode and the ticket type." example:"repair"`
 	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
 	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
-	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage: the guidance given to the customer (required)." example:"请断电重启并清理排水泵过滤器"`
+	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage only: the guidance given to the customer (required then; 422 with another mode)." example:"请断电重启并清理排水泵过滤器"`
 	Loaner        string `json:"loaner,omitempty" enum:"preferred,required,none" doc:"For carry-in: whether the customer gets a loaner of the category while the unit is away. preferred (the default for carry-in): dispatch ranks nodes holding an available loaner first within their tier; required: only such nodes are eligible (no_loaner_available otherwise); none: loaners play no part. The decision's reason says which node holds how many." example:"preferred"`
 }
 
@@ -41,6 +41,9 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		}
 		t.Triage = &tr
 		c.data["mode"] = tr.Mode
+		if in.Instructions != "" && in.Mode != "remote" {
+			return tenants.InvalidMsg("instructions", i18n.M("tickets.instructions_remote_only"), in.Instructions)
+		}
 		if in.Mode == "remote" {
 			if in.Instructions == "" {
 				return tenants.InvalidMsg("instructions", i18n.M("tickets.guidance_required"), nil)
@@ -148,8 +151,11 @@ func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
 	}
 	t.Dispatch = &rec
 	detail := map[string]any{"node_id": d.NodeID, "technician_id": d.TechnicianID, "reason": d.Reason}
-	if rec.Override != nil {
+	switch {
+	case rec.Override != nil:
 		detail["override"] = rec.Override
+	case o.reason != "":
+		detail["requested_reason"] = o.reason // why it was dispatched again by the rules
 	}
 	if d.NodeID == "" {
 		t.NodeID, t.TechnicianID = nil, nil
@@ -223,7 +229,7 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 type DispatchInput struct {
 	NodeID       string `json:"node_id,omitempty" maxLength:"64" doc:"Dispatch to this node (an override: reason required). Absent: by the scoring rules." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID string `json:"technician_id,omitempty" maxLength:"64" doc:"Propose this technician of the node (an override)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
-	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why; required for an override." example:"customer asked for the same technician as last time"`
+	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why: required for an override (kept as dispatch.override.reason); for a dispatch by the scoring rules, kept in the timeline's entry (detail.requested_reason)." example:"customer asked for the same technician as last time"`
 }
 
 // Dispatch dispatches (again): by the scoring rules, or to a chosen node

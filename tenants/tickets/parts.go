@@ -183,7 +183,7 @@ func workshopDue(ctx context.Context, tx pg.TenantTx, receivedAt time.Time, n in
 
 // ReturnInput returns the unit to the customer.
 type ReturnInput struct {
-	LoanerCondition string `json:"loaner_condition,omitempty" enum:"good,damaged" doc:"The loaner's condition when the customer gives it back; required when one was lent (damaged retires it)." example:"good"`
+	LoanerCondition string `json:"loaner_condition,omitempty" enum:"good,damaged" doc:"The loaner's condition when the customer gives it back; required when one was lent (damaged retires it), 422 when none is out." example:"good"`
 	Note            string `json:"note,omitempty" maxLength:"500" doc:"What was handed back." example:"客户已取回，借用机已归还"`
 }
 
@@ -207,6 +207,8 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 			}
 			rec.Loan = &loan
 			c.data["loaner_id"], c.data["loaner_condition"] = loan.LoanerID, in.LoanerCondition
+		} else if in.LoanerCondition != "" {
+			return tenants.InvalidMsg("loaner_condition", i18n.M("tickets.no_loaner_out"), in.LoanerCondition)
 		}
 		now := c.now
 		rec.ReturnedAt = &now

@@ -391,6 +391,46 @@ func TestRolledBackTicketRejectionRedispatches(t *testing.T) {
 	assert.Equal(t, node, *tk.NodeID)
 }
 
+// Inputs that would change nothing are refused, or kept: remote
+// instructions on an on-site triage (422 at instructions, the ticket
+// untouched), the reason of a dispatch again by the scoring rules (kept
+// in the timeline's dispatched entry), and a loaner's condition when no
+// loaner is out (422 at loaner_condition). Before, each was answered 200
+// and dropped.
+func TestRolledBackTicketInputsThatWouldChangeNothing(t *testing.T) {
+	p := newPaths(t)
+	tk := p.open(t, "INP-0008", 100)
+	_, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site", Instructions: "请断电重启"}, 0)
+	require.Equal(t, []string{"instructions"}, domaintest.Fields(t, err))
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("new"), got.State, "nothing changed")
+	require.Equal(t, tk.Version, got.Version)
+
+	tk, err = p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	tk, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{Reason: "客户改约，按规则重新派工"}, 0)
+	require.NoError(t, err)
+	require.Nil(t, tk.Dispatch.Override, "by the scoring rules: no override")
+	tl, err := p.Tickets.Timeline(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	last := tl[len(tl)-1]
+	require.Equal(t, "dispatched", last.Action)
+	assert.Equal(t, "客户改约，按规则重新派工", last.Detail["requested_reason"], "the dispatcher's reason is kept")
+
+	carried, tech := p.onSite(t, p.open(t, "INP-0009", 100))
+	_, err = p.Tickets.CarryIn(p.Ctx, tech, carried.ID, tickets.CarryInInput{Condition: "外观完好"}, 0)
+	require.NoError(t, err)
+	p.diagnose(t, tech, carried.ID, tickets.WorkInput{ServiceKind: "repair"}, true)
+	_, err = p.Tickets.ReturnUnit(p.Ctx, tech, carried.ID, tickets.ReturnInput{LoanerCondition: "damaged"}, 0)
+	require.Equal(t, []string{"loaner_condition"}, domaintest.Fields(t, err), "no loaner is out")
+	carried, err = p.Tickets.ReturnUnit(p.Ctx, tech, carried.ID, tickets.ReturnInput{}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("returned"), carried.State)
+}
+
 // Cancelling stops the SLA clocks, and a cancelled ticket takes no other
 // action.
 func TestRolledBackTicketCancelStopsClocks(t *testing.T) {

@@ -2879,6 +2879,7 @@ const (
 	MessageCodeTicketsGuidanceRequired                            MessageCode = "tickets.guidance_required"
 	MessageCodeTicketsInspectFirst                                MessageCode = "tickets.inspect_first"
 	MessageCodeTicketsInstructFirst                               MessageCode = "tickets.instruct_first"
+	MessageCodeTicketsInstructionsRemoteOnly                      MessageCode = "tickets.instructions_remote_only"
 	MessageCodeTicketsKnockProtocol                               MessageCode = "tickets.knock_protocol"
 	MessageCodeTicketsKnockRequired                               MessageCode = "tickets.knock_required"
 	MessageCodeTicketsLateArrivalNoWindow                         MessageCode = "tickets.late_arrival_no_window"
@@ -2893,6 +2894,7 @@ const (
 	MessageCodeTicketsNoCheckedInVisit                            MessageCode = "tickets.no_checked_in_visit"
 	MessageCodeTicketsNoCodeSent                                  MessageCode = "tickets.no_code_sent"
 	MessageCodeTicketsNoExchange                                  MessageCode = "tickets.no_exchange"
+	MessageCodeTicketsNoLoanerOut                                 MessageCode = "tickets.no_loaner_out"
 	MessageCodeTicketsNoModelToDispatch                           MessageCode = "tickets.no_model_to_dispatch"
 	MessageCodeTicketsNoNodeForParts                              MessageCode = "tickets.no_node_for_parts"
 	MessageCodeTicketsNoNodeForUnit                               MessageCode = "tickets.no_node_for_unit"
@@ -4716,6 +4718,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsInstructFirst:
 		return true
+	case MessageCodeTicketsInstructionsRemoteOnly:
+		return true
 	case MessageCodeTicketsKnockProtocol:
 		return true
 	case MessageCodeTicketsKnockRequired:
@@ -4743,6 +4747,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsNoCodeSent:
 		return true
 	case MessageCodeTicketsNoExchange:
+		return true
+	case MessageCodeTicketsNoLoanerOut:
 		return true
 	case MessageCodeTicketsNoModelToDispatch:
 		return true
@@ -10113,7 +10119,7 @@ type DispatchInput struct {
 	// NodeId Dispatch to this node (an override: reason required). Absent: by the scoring rules.
 	NodeId *string `json:"node_id,omitempty"`
 
-	// Reason Why; required for an override.
+	// Reason Why: required for an override (kept as dispatch.override.reason); for a dispatch by the scoring rules, kept in the timeline's entry (detail.requested_reason).
 	Reason *string `json:"reason,omitempty"`
 
 	// TechnicianId Propose this technician of the node (an override).
@@ -16108,7 +16114,7 @@ type TriageInput struct {
 	// HardFault A hard fault: dispatch goes up a tier (depot, then service center).
 	HardFault *bool `json:"hard_fault,omitempty"`
 
-	// Instructions For remote triage: the guidance given to the customer (required).
+	// Instructions For remote triage only: the guidance given to the customer (required then; 422 with another mode).
 	Instructions *string            `json:"instructions,omitempty"`
 	Loaner       *TriageInputLoaner `json:"loaner,omitempty"`
 	Mode         TriageMode         `json:"mode"`
