@@ -190,6 +190,11 @@ func TestCoveragePlans(t *testing.T) {
 				[]string{"body.depreciation_schedule[1].percent"}},
 			{"KitchenSwapWithSchedule", with(bodies["swapK"], "code", "X14", "depreciation_schedule", []map[string]any{{"up_to_month": 12, "percent": 10}}),
 				[]string{"body.depreciation_schedule"}},
+			// The terms a kind fixes are the plan's output, not inputs (they
+			// could only repeat the kind's value or be refused).
+			{"ExtendedEnvironmentalFaultsIsNoInput", with(bodies["ext"], "code", "X15", "environmental_faults_free", false), []string{"body.environmental_faults_free"}},
+			{"AccidentalStartsAfterWarrantyIsNoInput", with(bodies["adp"], "code", "X16", "starts_after_manufacturer_warranty", true), []string{"body.starts_after_manufacturer_warranty"}},
+			{"ExtendedNoVisitFeeIsNoInput", with(bodies["ext"], "code", "X17", "no_visit_fee_large_appliances", true), []string{"body.no_visit_fee_large_appliances"}},
 		}
 		for _, c := range cases {
 			locs := problemLocations(t, env.Do(t, http.MethodPost, "/v1/coverage-plans", admin, c.body), http.StatusUnprocessableEntity)

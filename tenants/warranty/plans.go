@@ -80,7 +80,7 @@ type Plan struct {
 	Kind                            PlanKind                       `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
 	EligibleCategories              []string                       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
 	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
-	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends (extended warranties)." example:"true"`
+	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends: an extended warranty's, implied by its kind." example:"true"`
 	DurationMonths                  int                            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
 	DiscountPercent                 *int                           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
 	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
@@ -88,8 +88,8 @@ type Plan struct {
 	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" doc:"A swap's depreciation fee by the unit's month of ownership, as a percentage of the purchase price: the first step whose up_to_month reaches the month, the last step beyond it. Accidental-damage and no-reason repair plans carry one (rules 5 and 7 swap for a depreciation fee)."`
 	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
 	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" doc:"The compensation is paid within this many business days of the repair, in the tenant's time zone." example:"5"`
-	EnvironmentalFaultsFree         bool                           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free." example:"true"`
-	NoVisitFeeLargeAppliances       bool                           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances." example:"true"`
+	EnvironmentalFaultsFree         bool                           `json:"environmental_faults_free" doc:"Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free: an extended warranty's and a no-reason repair plan's term, implied by the kind (rules 4 and 7)." example:"true"`
+	NoVisitFeeLargeAppliances       bool                           `json:"no_visit_fee_large_appliances" doc:"No visit fee for large appliances: an extended warranty's term, implied by its kind (rule 4)." example:"true"`
 	CoversMaintenance               bool                           `json:"covers_maintenance" doc:"The plan pays maintenance and cleaning (no-fault services) in full while active; without it the price list charges them." example:"false"`
 	Exclusions                      []string                       `json:"exclusions" doc:"Fault causes the plan never covers; always includes human_damage and force_majeure." example:"[\"force_majeure\",\"human_damage\"]"`
 	Price                           tenants.Money                  `json:"price"`
@@ -101,27 +101,27 @@ type Plan struct {
 }
 
 // NewPlan is a coverage plan to create. Terms a kind does not have must be
-// absent; defaults come from the seed's terms for the kind.
+// absent; defaults come from the seed's terms for the kind. The terms the
+// kind fixes (starts_after_manufacturer_warranty,
+// environmental_faults_free, no_visit_fee_large_appliances) are the
+// plan's output only: an input could only repeat them or be refused.
 type NewPlan struct {
-	Code                            string                         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
-	Name                            string                         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
-	Kind                            string                         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
-	EligibleCategories              []string                       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
-	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
-	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty,omitempty" doc:"Implied for extended warranties; must be false for other kinds." example:"true"`
-	DurationMonths                  int                            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
-	DiscountPercent                 *int                           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
-	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
-	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
-	DepreciationSchedule            []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A swap's depreciation fee by month of ownership: steps in increasing up_to_month, percents not falling, none above the cap. Required for accidental_damage and no_reason_repair (their swaps cost a depreciation fee); optional for a tablet swap plan (at most 39 percent); not a term of other plans."`
-	Compensation                    *tenants.Money                 `json:"compensation,omitempty"`
-	PayoutBusinessDays              *int                           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
-	EnvironmentalFaultsFree         *bool                          `json:"environmental_faults_free,omitempty" doc:"Implied (and required) for extended_warranty and no_reason_repair; false for other kinds." example:"true"`
-	NoVisitFeeLargeAppliances       *bool                          `json:"no_visit_fee_large_appliances,omitempty" doc:"Implied (and required) for extended_warranty; false for other kinds." example:"true"`
-	CoversMaintenance               bool                           `json:"covers_maintenance,omitempty" doc:"The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them." example:"false"`
-	Exclusions                      []string                       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
-	Price                           tenants.Money                  `json:"price"`
-	SaleWindowDays                  *int                           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
+	Code                   string                         `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"The brand's own code for the plan; unique per tenant." example:"EXT-2Y"`
+	Name                   string                         `json:"name" minLength:"1" maxLength:"200" example:"两年延保"`
+	Kind                   string                         `json:"kind" enum:"extended_warranty,accidental_damage,swap_for_repair,no_reason_repair" example:"extended_warranty"`
+	EligibleCategories     []string                       `json:"eligible_categories" minItems:"1" maxItems:"11" doc:"Product categories the plan may be sold for; each kind allows only the seed's categories." example:"[\"washer\",\"refrigerator\"]"`
+	StartOffsetDays        *int                           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
+	DurationMonths         int                            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
+	DiscountPercent        *int                           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
+	FlatFee                *tenants.Money                 `json:"flat_fee,omitempty"`
+	DepreciationCapPercent *int                           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
+	DepreciationSchedule   []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A swap's depreciation fee by month of ownership: steps in increasing up_to_month, percents not falling, none above the cap. Required for accidental_damage and no_reason_repair (their swaps cost a depreciation fee); optional for a tablet swap plan (at most 39 percent); not a term of other plans."`
+	Compensation           *tenants.Money                 `json:"compensation,omitempty"`
+	PayoutBusinessDays     *int                           `json:"payout_business_days,omitempty" minimum:"1" maximum:"60" doc:"Business days after the repair the compensation is paid within; no_reason_repair only, required there." example:"5"`
+	CoversMaintenance      bool                           `json:"covers_maintenance,omitempty" doc:"The plan also pays maintenance and cleaning (no-fault services) in full while active (a care plan); default false: the price list charges them." example:"false"`
+	Exclusions             []string                       `json:"exclusions,omitempty" maxItems:"10" doc:"Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers." example:"[\"software_tuning\"]"`
+	Price                  tenants.Money                  `json:"price"`
+	SaleWindowDays         *int                           `json:"sale_window_days,omitempty" minimum:"0" maximum:"3650" doc:"Days after the purchase date the plan may still be sold; default 30 for protection plans. For an extended warranty the window never runs past the manufacturer warranty (absent: through its last day)." example:"30"`
 }
 
 // PlanUpdate changes some of a plan; absent fields stay. Terms (every field
@@ -160,8 +160,8 @@ func intp(n int) *int { return &n }
 // planFromInput applies the kind's defaults to in.
 func planFromInput(in NewPlan, currency string) Plan {
 	p := Plan{Code: in.Code, Name: in.Name, Kind: PlanKind(in.Kind), EligibleCategories: slices.Clone(in.EligibleCategories),
-		StartOffsetDays: in.StartOffsetDays, StartsAfterManufacturerWarranty: in.StartsAfterManufacturerWarranty,
-		DurationMonths: in.DurationMonths, DiscountPercent: in.DiscountPercent, FlatFee: in.FlatFee,
+		StartOffsetDays: in.StartOffsetDays,
+		DurationMonths:  in.DurationMonths, DiscountPercent: in.DiscountPercent, FlatFee: in.FlatFee,
 		DepreciationCapPercent: in.DepreciationCapPercent, DepreciationSchedule: slices.Clone(in.DepreciationSchedule),
 		Compensation: in.Compensation, PayoutBusinessDays: in.PayoutBusinessDays,
 		Exclusions: slices.Clone(in.Exclusions), Price: in.Price, SaleWindowDays: in.SaleWindowDays, Status: PlanActive}
@@ -169,12 +169,6 @@ func planFromInput(in NewPlan, currency string) Plan {
 	p.EnvironmentalFaultsFree = implied || p.Kind == KindNoReasonRepair
 	p.NoVisitFeeLargeAppliances = implied
 	p.CoversMaintenance = in.CoversMaintenance
-	if in.EnvironmentalFaultsFree != nil {
-		p.EnvironmentalFaultsFree = *in.EnvironmentalFaultsFree
-	}
-	if in.NoVisitFeeLargeAppliances != nil {
-		p.NoVisitFeeLargeAppliances = *in.NoVisitFeeLargeAppliances
-	}
 	if implied {
 		p.StartsAfterManufacturerWarranty = true
 	} else {
@@ -315,9 +309,6 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		}
 	}
 	startAtLeast := func(minOffset int, what string) {
-		if p.StartsAfterManufacturerWarranty {
-			v.AddMsg("starts_after_manufacturer_warranty", i18n.M("warranty.only_extended_after"), true)
-		}
 		if p.StartOffsetDays != nil && *p.StartOffsetDays < minOffset {
 			v.AddMsg("start_offset_days", i18n.M("warranty.start_offset", "What", what, "Days", minOffset), *p.StartOffsetDays)
 		}
@@ -335,12 +326,6 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		}
 		if p.DurationMonths != 12 && p.DurationMonths != 24 && p.DurationMonths != 36 {
 			v.AddMsg("duration_months", i18n.M("warranty.extended_duration"), p.DurationMonths)
-		}
-		if !p.EnvironmentalFaultsFree {
-			v.AddMsg("environmental_faults_free", i18n.M("warranty.extended_environmental"), false)
-		}
-		if !p.NoVisitFeeLargeAppliances {
-			v.AddMsg("no_visit_fee_large_appliances", i18n.M("warranty.extended_no_visit_fee"), false)
 		}
 		not("discount_percent", p.DiscountPercent != nil)
 		not("flat_fee", p.FlatFee != nil)
@@ -361,8 +346,6 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		not("flat_fee", p.FlatFee != nil)
 		not("compensation", p.Compensation != nil)
 		not("payout_business_days", p.PayoutBusinessDays != nil)
-		not("environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindSwapForRepair:
 		oneYear()
 		switch {
@@ -387,15 +370,10 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 		not("discount_percent", p.DiscountPercent != nil)
 		not("compensation", p.Compensation != nil)
 		not("payout_business_days", p.PayoutBusinessDays != nil)
-		not("environmental_faults_free", p.EnvironmentalFaultsFree)
-		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	case KindNoReasonRepair:
 		categories(noReasonCategories, "a no-reason repair plan")
 		startAtLeast(1, "a no-reason repair plan")
 		oneYear()
-		if !p.EnvironmentalFaultsFree {
-			v.AddMsg("environmental_faults_free", i18n.M("warranty.no_reason_environmental"), false)
-		}
 		if need("discount_percent", p.DiscountPercent != nil) && *p.DiscountPercent < MinNoReasonDiscountPercent {
 			v.AddMsg("discount_percent", i18n.M("common.at_least", "Min", 80), *p.DiscountPercent)
 		}
@@ -405,7 +383,6 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 			checkSchedule(v, p, 100)
 		}
 		not("flat_fee", p.FlatFee != nil)
-		not("no_visit_fee_large_appliances", p.NoVisitFeeLargeAppliances)
 	}
 }
 

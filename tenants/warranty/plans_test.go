@@ -60,7 +60,6 @@ func TestPlanValidationPerKind(t *testing.T) {
 		p.DiscountPercent, p.Compensation, p.PayoutBusinessDays = intp(80), cny(10000), intp(5)
 		p.DepreciationSchedule = sched(6, 5, 12, 10)
 	})
-	f := false
 	cases := []struct {
 		name string
 		in   NewPlan
@@ -70,7 +69,6 @@ func TestPlanValidationPerKind(t *testing.T) {
 		{"ExtendedFourYears", with(ext, func(p *NewPlan) { p.DurationMonths = 48 }), []string{"duration_months"}},
 		{"ExtendedWithOffset", with(ext, func(p *NewPlan) { p.StartOffsetDays = intp(30) }), []string{"start_offset_days"}},
 		{"ExtendedWaterHeater", with(ext, func(p *NewPlan) { p.EligibleCategories = []string{"water_heater"} }), []string{"eligible_categories"}},
-		{"ExtendedWithoutEnvironmentalFaults", with(ext, func(p *NewPlan) { p.EnvironmentalFaultsFree = &f }), []string{"environmental_faults_free"}},
 		{"ExtendedWithDiscount", with(ext, func(p *NewPlan) { p.DiscountPercent = intp(50) }), []string{"discount_percent"}},
 		{"ExtendedExcludesDust", with(ext, func(p *NewPlan) { p.Exclusions = []string{"environmental_dust"} }), []string{"exclusions[0]"}},
 
@@ -80,7 +78,6 @@ func TestPlanValidationPerKind(t *testing.T) {
 		{"AccidentalWasher", with(adp, func(p *NewPlan) { p.EligibleCategories = []string{"phone", "washer"} }), []string{"eligible_categories"}},
 		{"AccidentalFromDay30", with(adp, func(p *NewPlan) { p.StartOffsetDays = intp(29) }), []string{"start_offset_days"}},
 		{"AccidentalTwoYears", with(adp, func(p *NewPlan) { p.DurationMonths = 24 }), []string{"duration_months"}},
-		{"AccidentalAfterManufacturerWarranty", with(adp, func(p *NewPlan) { p.StartsAfterManufacturerWarranty = true }), []string{"starts_after_manufacturer_warranty"}},
 		{"AccidentalWithCompensation", with(adp, func(p *NewPlan) { p.Compensation = cny(100) }), []string{"compensation"}},
 		{"AccidentalWithoutDepreciationSchedule", with(adp, func(p *NewPlan) { p.DepreciationSchedule = nil }), []string{"depreciation_schedule"}},
 		{"AccidentalScheduleMonthsNotIncreasing", with(adp, func(p *NewPlan) { p.DepreciationSchedule = sched(6, 20, 6, 30, 0, 40) }),

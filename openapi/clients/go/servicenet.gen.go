@@ -3017,20 +3017,16 @@ const (
 	MessageCodeWarrantyEndedBeforeSale                            MessageCode = "warranty.ended_before_sale"
 	MessageCodeWarrantyEndedToday                                 MessageCode = "warranty.ended_today"
 	MessageCodeWarrantyExtendedDuration                           MessageCode = "warranty.extended_duration"
-	MessageCodeWarrantyExtendedEnvironmental                      MessageCode = "warranty.extended_environmental"
-	MessageCodeWarrantyExtendedNoVisitFee                         MessageCode = "warranty.extended_no_visit_fee"
 	MessageCodeWarrantyExtendedStart                              MessageCode = "warranty.extended_start"
 	MessageCodeWarrantyLiveContractExists                         MessageCode = "warranty.live_contract_exists"
 	MessageCodeWarrantyLiveContractOfKind                         MessageCode = "warranty.live_contract_of_kind"
 	MessageCodeWarrantyMaxPercent39                               MessageCode = "warranty.max_percent_39"
 	MessageCodeWarrantyMaxSteps                                   MessageCode = "warranty.max_steps"
-	MessageCodeWarrantyNoReasonEnvironmental                      MessageCode = "warranty.no_reason_environmental"
 	MessageCodeWarrantyNoSuchPlan                                 MessageCode = "warranty.no_such_plan"
 	MessageCodeWarrantyNoSuchQuote                                MessageCode = "warranty.no_such_quote"
 	MessageCodeWarrantyNotATerm                                   MessageCode = "warranty.not_a_term"
 	MessageCodeWarrantyNotCancellable                             MessageCode = "warranty.not_cancellable"
 	MessageCodeWarrantyNotConsumable                              MessageCode = "warranty.not_consumable"
-	MessageCodeWarrantyOnlyExtendedAfter                          MessageCode = "warranty.only_extended_after"
 	MessageCodeWarrantyOutcome                                    MessageCode = "warranty.outcome"
 	MessageCodeWarrantyPlanRetired                                MessageCode = "warranty.plan_retired"
 	MessageCodeWarrantyProtectionOneYear                          MessageCode = "warranty.protection_one_year"
@@ -4994,10 +4990,6 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeWarrantyExtendedDuration:
 		return true
-	case MessageCodeWarrantyExtendedEnvironmental:
-		return true
-	case MessageCodeWarrantyExtendedNoVisitFee:
-		return true
 	case MessageCodeWarrantyExtendedStart:
 		return true
 	case MessageCodeWarrantyLiveContractExists:
@@ -5008,8 +5000,6 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeWarrantyMaxSteps:
 		return true
-	case MessageCodeWarrantyNoReasonEnvironmental:
-		return true
 	case MessageCodeWarrantyNoSuchPlan:
 		return true
 	case MessageCodeWarrantyNoSuchQuote:
@@ -5019,8 +5009,6 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeWarrantyNotCancellable:
 		return true
 	case MessageCodeWarrantyNotConsumable:
-		return true
-	case MessageCodeWarrantyOnlyExtendedAfter:
 		return true
 	case MessageCodeWarrantyOutcome:
 		return true
@@ -11960,17 +11948,11 @@ type NewPlan struct {
 	// EligibleCategories Product categories the plan may be sold for; each kind allows only the seed's categories.
 	EligibleCategories []string `json:"eligible_categories"`
 
-	// EnvironmentalFaultsFree Implied (and required) for extended_warranty and no_reason_repair; false for other kinds.
-	EnvironmentalFaultsFree *bool `json:"environmental_faults_free,omitempty"`
-
 	// Exclusions Fault causes never covered; human_damage and force_majeure are always added. A plan cannot exclude what it covers.
 	Exclusions *[]string `json:"exclusions,omitempty"`
 	FlatFee    *Money    `json:"flat_fee,omitempty"`
 	Kind       PlanKind  `json:"kind"`
 	Name       string    `json:"name"`
-
-	// NoVisitFeeLargeAppliances Implied (and required) for extended_warranty; false for other kinds.
-	NoVisitFeeLargeAppliances *bool `json:"no_visit_fee_large_appliances,omitempty"`
 
 	// PayoutBusinessDays Business days after the repair the compensation is paid within; no_reason_repair only, required there.
 	PayoutBusinessDays *int64 `json:"payout_business_days,omitempty"`
@@ -11981,9 +11963,6 @@ type NewPlan struct {
 
 	// StartOffsetDays Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair.
 	StartOffsetDays *int64 `json:"start_offset_days,omitempty"`
-
-	// StartsAfterManufacturerWarranty Implied for extended warranties; must be false for other kinds.
-	StartsAfterManufacturerWarranty *bool `json:"starts_after_manufacturer_warranty,omitempty"`
 }
 
 // NewPriceList defines model for NewPriceList.
@@ -12890,7 +12869,7 @@ type Plan struct {
 	// EligibleCategories Product categories of the units the plan may be sold for.
 	EligibleCategories []string `json:"eligible_categories"`
 
-	// EnvironmentalFaultsFree Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free.
+	// EnvironmentalFaultsFree Faults from dust, heat, moisture or condensation, power surges and unstable voltage are repaired free: an extended warranty's and a no-reason repair plan's term, implied by the kind (rules 4 and 7).
 	EnvironmentalFaultsFree bool `json:"environmental_faults_free"`
 
 	// Exclusions Fault causes the plan never covers; always includes human_damage and force_majeure.
@@ -12900,7 +12879,7 @@ type Plan struct {
 	Kind       PlanKind `json:"kind"`
 	Name       string   `json:"name"`
 
-	// NoVisitFeeLargeAppliances No visit fee for large appliances.
+	// NoVisitFeeLargeAppliances No visit fee for large appliances: an extended warranty's term, implied by its kind (rule 4).
 	NoVisitFeeLargeAppliances bool `json:"no_visit_fee_large_appliances"`
 
 	// PayoutBusinessDays The compensation is paid within this many business days of the repair, in the tenant's time zone.
@@ -12913,7 +12892,7 @@ type Plan struct {
 	// StartOffsetDays Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty.
 	StartOffsetDays *int64 `json:"start_offset_days,omitempty"`
 
-	// StartsAfterManufacturerWarranty Coverage starts the day after the manufacturer warranty ends (extended warranties).
+	// StartsAfterManufacturerWarranty Coverage starts the day after the manufacturer warranty ends: an extended warranty's, implied by its kind.
 	StartsAfterManufacturerWarranty bool       `json:"starts_after_manufacturer_warranty"`
 	Status                          PlanStatus `json:"status"`
 	UpdatedAt                       time.Time  `json:"updated_at"`
