@@ -35,8 +35,10 @@ func TestClaimDeadlineSweepRecordsOnce(t *testing.T) {
 		return err
 	}))
 	svc, err := claims.NewService(b.db.App, claims.Deps{
-		OnApproved:  func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-		TicketState: func(context.Context, pg.TenantTx, string, string) (string, bool, error) { return "", false, nil },
+		OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
+		TicketState: func(context.Context, pg.TenantTx, string, string) (string, string, bool, error) {
+			return "", "", false, nil
+		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})
 	require.NoError(t, err)

@@ -51,6 +51,12 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 		if err != nil {
 			return err
 		}
+		if c.TicketID != nil {
+			// The repair the ticket's completion recorded is the claim's own.
+			if _, a.ticketNumber, _, err = s.ticket(ctx, tx, *c.TicketID, c.UnitID); err != nil {
+				return err
+			}
+		}
 		return s.adjudicate(ctx, tx, c, a)
 	})
 	return pg.Translate(err)
@@ -69,6 +75,10 @@ type adjudication struct {
 	rates           catalog.RepairRates
 	serialElsewhere bool
 	duplicates      []duplicate
+	// ticketNumber is the number of the claim's ticket (empty: none): the
+	// reference of the repair its completion recorded in the unit's
+	// history.
+	ticketNumber string
 }
 
 // duplicate is another live claim for the same unit and fault cause.
@@ -79,7 +89,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 	flags := a.unitFlags(c)
 	quote, partFlags := a.quote(c)
 	flags = append(flags, partFlags...)
-	in := engineInput(a.records, c, quote)
+	in := engineInput(a.records, c, a.ticketNumber, quote)
 	// A no-reason plan's compensation is due on the tenant's working-day
 	// calendar, the one its payout is due on (one read, for such units only).
 	if err := warranty.WithWorkingDays(ctx, tx, &in); err != nil {
@@ -421,7 +431,7 @@ func appliedReason(d entitlement.Decision) string {
 
 // engineInput builds the engine's input from the unit's records. (The
 // warranty package's own converters are unexported; these mirror them.)
-func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entitlement.Input {
+func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote entitlement.Quote) entitlement.Input {
 	purchase, _ := time.Parse(time.DateOnly, r.Unit.PurchaseDate)
 	date, _ := time.Parse(time.DateOnly, c.OccurredOn)
 	in := entitlement.Input{Unit: warranty.EngineUnit(r.Unit, r.Model, purchase), Date: date, Quote: quote,
@@ -445,8 +455,9 @@ func engineInput(r warranty.UnitRecords, c Claim, quote entitlement.Quote) entit
 		in.Contracts = append(in.Contracts, warranty.EngineContract(m.Contract, date))
 	}
 	for _, h := range r.History {
-		if c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID {
-			continue // the repair this claim is for is not an earlier one
+		if (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) ||
+			(ticketNumber != "" && h.Kind == "repair" && h.Reference != nil && *h.Reference == ticketNumber) {
+			continue // the repair this claim is for (named, or its ticket's) is not an earlier one
 		}
 		if rep, ok := warranty.EngineRepair(h); ok {
 			in.History = append(in.History, rep)

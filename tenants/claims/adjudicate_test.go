@@ -55,7 +55,9 @@ func setup(t *testing.T) *testBundle {
 			b.approved = append(b.approved, c)
 			return nil
 		},
-		TicketState: func(context.Context, pg.TenantTx, string, string) (string, bool, error) { return "", false, nil },
+		TicketState: func(context.Context, pg.TenantTx, string, string) (string, string, bool, error) {
+			return "", "", false, nil
+		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})
 	require.NoError(t, err)

@@ -49,10 +49,12 @@ type Service struct {
 	notify      Notifier
 }
 
-// TicketState reads, in the caller's transaction, the state of ticket id
-// if it is a ticket of unit unitID (found false otherwise), whatever the
-// caller's scope (tickets.UnitTicketStateTx).
-type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (state string, found bool, err error)
+// TicketState reads, in the caller's transaction, the state and number of
+// ticket id if it is a ticket of unit unitID (found false otherwise),
+// whatever the caller's scope (tickets.UnitTicketStateTx). The number is
+// the reference of the repair the ticket's completion records in the
+// unit's history.
+type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (state, number string, found bool, err error)
 
 // TicketClock reads, in the caller's transaction, the test clock ticket id
 // is on (nil: none, or no such ticket), whatever the caller's scope

@@ -32,7 +32,7 @@ const MaxLines = 50
 type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
-	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
@@ -129,7 +129,7 @@ func (s *Service) sendUnitReads(ctx context.Context, tx pg.TenantTx, b *pgx.Batc
 	}
 	bErr, err := pipelined(ctx, tx, b, func() error {
 		var err error
-		r.ticketState, r.ticketFound, err = s.ticket(ctx, tx, in.TicketID, unitID)
+		r.ticketState, _, r.ticketFound, err = s.ticket(ctx, tx, in.TicketID, unitID)
 		return err
 	})
 	if bErr != nil {

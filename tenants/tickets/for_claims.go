@@ -9,18 +9,20 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 )
 
-// UnitTicketStateTx reads, inside the caller's transaction, the state of
-// ticket id if it is a ticket of unit unitID; found is false otherwise.
+// UnitTicketStateTx reads, inside the caller's transaction, the state and
+// the number of ticket id if it is a ticket of unit unitID; found is false
+// otherwise. (The number is the reference of the repair its completion
+// records in the unit's history.)
 // No scope applies: the caller has already read the unit in its own. The
 // claims context gets it as claims.Deps.TicketState (it cannot import this
 // package, which imports it).
-func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (state string, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT state FROM tickets WHERE tenant_id = $1 AND id = $2 AND unit_id = $3`,
-		tx.TenantID, id, unitID).Scan(&state)
+func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (state, number string, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT state, number FROM tickets WHERE tenant_id = $1 AND id = $2 AND unit_id = $3`,
+		tx.TenantID, id, unitID).Scan(&state, &number)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	return state, err == nil, err
+	return state, number, err == nil, err
 }
 
 // TicketClockTx reads, inside the caller's transaction, the test clock

@@ -7820,7 +7820,7 @@ export interface components {
              */
             service_record_id?: string;
             /**
-             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id).
+             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
             ticket_id?: string;
@@ -12451,7 +12451,7 @@ export interface components {
              */
             test_clock_id?: string;
             /**
-             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id).
+             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
             ticket_id?: string;

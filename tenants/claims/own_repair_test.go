@@ -1,0 +1,87 @@
+package claims_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/customers"
+)
+
+// A claim for a ticket's repair is judged against the repairs before it:
+// the repair the ticket's completion recorded in the unit's history (its
+// reference is the ticket's number) is the claim's own, not an earlier
+// one. Here a washer out of warranty (bought 500 days ago, 12 months'
+// warranty, no plan) whose ticket's repair the customer paid, 400.00, is
+// claimed under the warranty (labour 100.00 + board 300.00). Before, the
+// adjudication counted that repair as an earlier paid one, found the
+// promise a repeat fault keeps (rule 8: free again within the window),
+// and auto-approved 400.00 from the brand for a repair the customer had
+// paid. A paid repair really before it still makes it free.
+func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
+	w := newWasherShop(t)
+	u, err := w.Customers.GetUnit(w.Ctx, w.Admin, w.unit)
+	require.NoError(t, err)
+	// claimTicket records unit's repair of day (days from today), paid
+	// 400.00 by the customer, under ref; completes a ticket numbered ticket
+	// today, whose completion recorded its repair; and claims that ticket's
+	// repair under the warranty, adjudicated.
+	claimTicket := func(t *testing.T, serial, phone, ticket string, earlier int) claims.Claim {
+		unit := w.Unit(t, u.ModelID, serial, -500, phone)
+		record := func(on, ref string) {
+			_, err := w.Customers.RecordServiceEvent(w.Ctx, w.Admin, unit, customers.NewServiceRecord{Kind: "repair", OccurredOn: on,
+				Basis: "out_of_warranty", FaultCause: "performance", PartCategories: []string{"control_board"}, Reference: ref,
+				Paid: true, Amount: new(cny(40000))})
+			require.NoError(t, err)
+		}
+		if earlier != 0 {
+			record(domaintest.Today(earlier), "SN-EARLIER-"+serial)
+		}
+		id := tenants.NewID(tenants.PrefixTicket)
+		require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+			_, err := tx.Exec(w.Ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, unit_id, contact,
+				address, fault, created_by, completed_at) SELECT $1, $2, $4, 'hotline', 'repair', 'completed', u.customer_id, u.id,
+				'{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}', 'test', now()
+				FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, id, unit, ticket)
+			return err
+		}))
+		record(domaintest.Today(0), ticket)
+
+		in := w.claim("OWN-"+serial, "performance")
+		in.Kind, in.UnitID, in.TicketID = claims.KindWarranty, unit, id
+		c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+		require.NoError(t, err)
+		require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+		c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+		require.NoError(t, err)
+		return c
+	}
+	approved := func(c claims.Claim) (total int64) {
+		for _, l := range c.Lines {
+			if l.Approved != nil {
+				total += l.Approved.Amount
+			}
+		}
+		return total
+	}
+
+	t.Run("ItsOwnPaidRepairIsNotAnEarlierOne", func(t *testing.T) {
+		c := claimTicket(t, "WSH-OWN-1", "+86 139 0000 0711", "SN-OWN-1", 0)
+		require.Equal(t, claims.StateRejected, c.State, "%v", c.Reasons)
+		require.NotNil(t, c.Decision)
+		require.Equal(t, "out_of_warranty", string(c.Decision.Basis))
+		require.Zero(t, approved(c), "the customer paid the repair: the brand owes nothing")
+		for _, l := range c.Lines {
+			require.Equal(t, "rejected", l.Decision, "%+v", l)
+		}
+	})
+	t.Run("APaidRepairBeforeItKeepsTheRepeatPromise", func(t *testing.T) {
+		c := claimTicket(t, "WSH-OWN-2", "+86 139 0000 0712", "SN-OWN-2", -100)
+		require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
+		require.Equal(t, int64(10000+30000), approved(c), "free again within the window: labour 100.00 + board 300.00 owed by the brand")
+	})
+}
