@@ -53,12 +53,7 @@ func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 
 		in := w.claim("OWN-"+serial, "performance")
 		in.Kind, in.UnitID, in.TicketID = claims.KindWarranty, unit, id
-		c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
-		require.NoError(t, err)
-		require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
-		c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
-		require.NoError(t, err)
-		return c
+		return w.adjudicated(t, in)
 	}
 	approved := func(c claims.Claim) (total int64) {
 		for _, l := range c.Lines {

@@ -207,12 +207,7 @@ func TestReviewRepairAfterTheUnitLeftServiceIsFlagged(t *testing.T) {
 	flagged := func(ref, on string) claims.Claim {
 		in := w.claim(ref, "power_surge")
 		in.OccurredOn = on
-		c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
-		require.NoError(t, err)
-		require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
-		c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
-		require.NoError(t, err)
-		return c
+		return w.adjudicated(t, in)
 	}
 	codes := func(c claims.Claim) []string {
 		var out []string

@@ -55,6 +55,17 @@ func (w *washerShop) claim(ref, cause string) claims.NewClaim {
 				{Kind: "part", PartID: w.board, Quantity: 1, Requested: cny(30000)}}}}
 }
 
+// adjudicated submits in, adjudicates it and reads it back.
+func (w *washerShop) adjudicated(t *testing.T, in claims.NewClaim) claims.Claim {
+	t.Helper()
+	c, _, err := w.Claims.SubmitClaim(w.Ctx, w.Admin, in)
+	require.NoError(t, err)
+	require.NoError(t, w.Claims.Adjudicate(w.Ctx, w.Tenant, c.ID, 1))
+	c, err = w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	return c
+}
+
 // awaiting are the tenant's claims awaiting adjudication (live mode).
 func (w *washerShop) awaiting(t *testing.T) []claims.Awaiting {
 	t.Helper()
