@@ -14,7 +14,7 @@ import (
 
 // A claim for a ticket's repair is judged against the repairs before it:
 // the repair the ticket's completion recorded in the unit's history (its
-// reference is the ticket's number) is the claim's own, not an earlier
+// reference is "<number>/<visits>") is the claim's own, not an earlier
 // one. Here a washer out of warranty (bought 500 days ago, 12 months'
 // warranty, no plan) whose ticket's repair the customer paid, 400.00, is
 // claimed under the warranty (labour 100.00 + board 300.00). Before, the
@@ -49,7 +49,7 @@ func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 				FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, id, unit, ticket)
 			return err
 		}))
-		record(domaintest.Today(0), ticket)
+		record(domaintest.Today(0), ticket+"/1") // as the ticket's completion references it
 
 		in := w.claim("OWN-"+serial, "performance")
 		in.Kind, in.UnitID, in.TicketID = claims.KindWarranty, unit, id
