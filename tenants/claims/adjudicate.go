@@ -449,7 +449,13 @@ func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote ent
 			continue // the claim names its contract of this kind
 		}
 		// A claim is decided on the day of its repair: a plan that has
-		// expired since was active then (rules 4-7: its validity window).
+		// expired since was active then (rules 4-7: its validity window),
+		// and so was one whose benefit was used only after that day (a
+		// swap, the unit's return): consumed later, it is judged by its
+		// dates on the repair's day.
+		if ct.State == warranty.StateConsumed && c.OccurredOn < ct.StateChangedAt.In(r.Settings.Location).Format(time.DateOnly) {
+			ct.State = warranty.StateActive
+		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(ct, date))
 	}
 	// A plan that followed a replacement unit (an exchange the brand owed)

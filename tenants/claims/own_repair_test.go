@@ -10,6 +10,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // A claim for a ticket's repair is judged against the repairs before it:
@@ -79,4 +80,33 @@ func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 		require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
 		require.Equal(t, int64(10000+30000), approved(c), "free again within the window: labour 100.00 + board 300.00 owed by the brand")
 	})
+}
+
+// A plan consumed after the repair it is claimed for covered that repair:
+// the extended warranty of the washer (bought 400 days ago, 12 months'
+// warranty, the plan running since) is consumed today (the unit returned
+// for a refund); a claim for a repair five days ago is the plan's, labour
+// 100.00 + board 300.00 approved; one for a repair today, after its
+// benefit was used, is not. Before, the claim filed after the
+// consumption was rejected as out of warranty.
+func TestClaimPlanConsumedAfterTheRepairCoversIt(t *testing.T) {
+	w := newWasherShop(t)
+	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+		ended, err := warranty.EndForReplacedUnit(w.Ctx, tx, w.unit, "unit returned: refunded", "test")
+		require.Equal(t, []string{w.contract}, ended)
+		return err
+	}))
+	before := w.claim("CONSUMED-1", "performance")
+	before.OccurredOn = domaintest.Today(-5)
+	c := w.adjudicated(t, before)
+	require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
+	require.Equal(t, w.contract, c.Decision.ContractID)
+	var total int64
+	for _, l := range c.Lines {
+		total += l.Approved.Amount
+	}
+	require.Equal(t, int64(10000+30000), total, "labour 100.00 + board 300.00, the plan's")
+
+	c = w.adjudicated(t, w.claim("CONSUMED-2", "performance"))
+	require.Equal(t, claims.StateRejected, c.State, "a repair after the benefit was used: %v", c.Reasons)
 }
