@@ -101,10 +101,10 @@ func partIDs(in *ClaimSubmission) []string {
 
 // queueUnitReads queues, on b, the reads of the unit (the principal's scope
 // applied, or none when p is nil: the claim is already the caller's), the
-// parts the submission names and, for a reimbursement, whether its service
-// record is a repair of the unit, into r; r.settings too. After b is sent,
-// matchParts fills r.parts.
-func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID string, kind Kind, in *ClaimSubmission, r *unitReads) {
+// parts the submission names and the day of the repair its service record
+// names (if it is one of the unit's), into r; r.settings too. After b is
+// sent, matchParts fills r.parts.
+func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID string, in *ClaimSubmission, r *unitReads) {
 	pg.QueueSettings(b, &r.settings)
 	if p != nil {
 		customers.QueueLoadUnit(b, tenantID, *p, unitID, &r.unit)
@@ -314,7 +314,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		}
 		queuePolicy(b, tx.TenantID, &pol) // the deadlines' durations
 		if unitValid {
-			queueUnitReads(b, tx.TenantID, &p, in.UnitID, in.Kind, &in.ClaimSubmission, &r)
+			queueUnitReads(b, tx.TenantID, &p, in.UnitID, &in.ClaimSubmission, &r)
 			if in.ContractID != "" { // only a named contract is checked (namedContract)
 				warranty.QueueUnitContracts(b, tx.TenantID, in.UnitID, &r.contracts)
 				warranty.QueueContractsMovedAway(b, tx.TenantID, in.UnitID, &r.movedAway)
@@ -565,7 +565,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 			b       = &pgx.Batch{}
 		)
 		customers.QueueCheckCanSell(b, tx.TenantID, p, &canSell)
-		queueUnitReads(b, tx.TenantID, nil, c.UnitID, c.Kind, &in, &r) // the claim is in scope: its unit is read as the system
+		queueUnitReads(b, tx.TenantID, nil, c.UnitID, &in, &r) // the claim is in scope: its unit is read as the system
 		err = s.sendUnitReads(ctx, tx, b, c.UnitID, &in, &r)
 		if canSell != nil {
 			return canSell
