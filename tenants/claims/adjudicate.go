@@ -47,15 +47,9 @@ func (s *Service) Adjudicate(ctx context.Context, tenantID, claimID string, vers
 		}
 		// One round trip for every read the adjudication rests on, and one
 		// for its writes, the move to under_review first (queueAdjudicated).
-		a, err := readAdjudication(ctx, tx, &pgx.Batch{}, c)
+		a, err := readAdjudication(ctx, tx, &pgx.Batch{}, c, s.ticket)
 		if err != nil {
 			return err
-		}
-		if c.TicketID != nil {
-			// The repair the ticket's completion recorded is the claim's own.
-			if _, a.ticketNumber, _, err = s.ticket(ctx, tx, *c.TicketID, c.UnitID); err != nil {
-				return err
-			}
 		}
 		return s.adjudicate(ctx, tx, c, a)
 	})
@@ -127,9 +121,11 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 
 // readAdjudication reads what adjudicating c rests on, after the
 // statements on b and in the same round trip: the unit's records, its
-// serial's other models, the parts and their prices, the policy and the
-// duplicates within the policy's window.
-func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim) (adjudication, error) {
+// serial's other models, the parts and their prices, the policy, the
+// duplicates within the policy's window and, for a claim with a ticket,
+// the ticket's number (ticket, another context's read, riding the round
+// trip): the repair its completion recorded is the claim's own.
+func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, ticket TicketState) (adjudication, error) {
 	var (
 		a   adjudication
 		ids []string
@@ -147,7 +143,18 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 	catalog.QueueRepairRates(b, tx.TenantID, c.UnitID, c.OccurredOn, &a.rates)
 	queuePolicy(b, tx.TenantID, &a.policy)
 	queueDuplicates(b, tx.TenantID, c, &a.duplicates)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	bErr, err := pipelined(ctx, tx, b, func() error {
+		if c.TicketID == nil {
+			return nil
+		}
+		var err error
+		_, a.ticketNumber, _, err = ticket(ctx, tx, *c.TicketID, c.UnitID)
+		return err
+	})
+	if bErr != nil {
+		return a, bErr
+	}
+	if err != nil {
 		return a, err
 	}
 	a.parts = matchParts(cat, a.records.Unit.ModelID)
