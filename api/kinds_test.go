@@ -359,8 +359,8 @@ func (f *kindsFlow) approveAndFulfil(t *testing.T, swap, serial string) map[stri
 // exchangeCase: an exchange ticket inspected with body, settled by an
 // exchange through the swaps capability: the replacement is registered,
 // the customer pays nothing, the seller pays the freight.
-func exchangeCase(t *testing.T, slug, serial string, age int, inspection map[string]any, basis string) {
-	f := newKindsFlow(t, slug)
+func exchangeCase(t *testing.T, slug, serial string, age int, inspection map[string]any, basis string) (f *kindsFlow, replacement string) {
+	f = newKindsFlow(t, slug)
 	unit := f.unit(t, serial, shanghaiToday(-age), "")
 	id, key := f.pickedUp(t, "exchange", unit)
 	tk := ticketAct(t, f.env, key, id, "inspection", inspection, http.StatusOK)
@@ -376,20 +376,41 @@ func exchangeCase(t *testing.T, slug, serial string, age int, inspection map[str
 	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
 	sw := f.approveAndFulfil(t, out["swap_id"].(string), serial+"-R")
 	assert.EqualValues(t, 0, amountOf(sw["fee"]), "a statutory exchange carries no fee")
-	replacement, _ := sw["replacement_unit_id"].(string)
+	replacement, _ = sw["replacement_unit_id"].(string)
 	require.NotEmpty(t, replacement, "the replacement is registered")
 	ru := f.env.Do(t, http.MethodGet, "/v1/units/"+replacement, f.d.AdminKey, nil)
 	require.Equal(t, http.StatusOK, ru.Status, "%s", ru.Body)
+	assert.Equal(t, shanghaiToday(0), ru.JSON(t)["purchase_date"], "its warranty counts from the exchange")
+	assert.Equal(t, shanghaiToday(-age), ru.JSON(t)["original_purchase_date"], "the sale it came from")
 	old := f.env.Do(t, http.MethodGet, "/v1/units/"+unit, f.d.AdminKey, nil).JSON(t)
 	assert.Equal(t, "replaced", old["status"], "the replaced unit is kept")
 	assert.Equal(t, replacement, old["replaced_by"])
+	return f, replacement
 }
 
 // An exchange on day 12 for a confirmed performance fault: a swap with the
 // replacement registered, freight to the seller.
 func TestExchangeDay12PerformanceFault(t *testing.T) {
 	t.Parallel()
-	exchangeCase(t, "kinds-exchange", "KIND-EXC-0001", 11, map[string]any{"resellable": false, "fault_confirmed": true, "cause": "performance"}, "statutory_exchange")
+	f, replacement := exchangeCase(t, "kinds-exchange", "KIND-EXC-0001", 11, map[string]any{"resellable": false, "fault_confirmed": true, "cause": "performance"}, "statutory_exchange")
+
+	// The replacement is no new sale: returned for a change of mind the day
+	// it was handed over, it is on day 12 of its sale, past the seven
+	// days. Before, counted from the swap's day, the storefront refunded
+	// its 3,000.00.
+	id, key := f.pickedUp(t, "return", replacement)
+	tk := ticketAct(t, f.env, key, id, "inspection", map[string]any{"resellable": true, "fault_confirmed": false}, http.StatusOK)
+	assert.NotEqual(t, "no_reason_return", decisionOf(tk)["basis"])
+	r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/outcome", key, map[string]any{"outcome": "refund"},
+		f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "no refund: %s", r.Body)
+	tk = ticketAct(t, f.env, key, id, "outcome", map[string]any{"outcome": "refusal"}, http.StatusOK)
+	out := tk["service"].(map[string]any)["outcome"].(map[string]any)
+	assert.Nil(t, out["payout_id"])
+	assert.Contains(t, fmt.Sprint(out["refused_by"]), "R9.no_reason_return")
+	r = f.env.Do(t, http.MethodGet, "/v1/payouts?unit_id="+replacement, f.d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Empty(t, r.JSON(t)["data"], "nothing refunded")
 }
 
 // A unit damaged in delivery: exchanged at the seller's cost, never

@@ -51,9 +51,11 @@ type Unit struct {
 	PurchasePrice tenants.Money `json:"purchase_price"`
 	Status        string        `json:"status" enum:"active,replaced,returned" doc:"replaced after a swap (see replaced_by), returned after a return." example:"active"`
 	ReplacedBy    *string       `json:"replaced_by,omitempty" doc:"The unit that replaced this one in a swap." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
-	Version       int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt     time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt     time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	// OriginalPurchaseDate is set by ReplaceUnit only (migration 067).
+	OriginalPurchaseDate *string   `json:"original_purchase_date,omitempty" format:"date" doc:"For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself." example:"2026-06-18"`
+	Version              int       `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt            time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt            time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 // NewUnit is a unit to register. The owner is either customer_id or an
@@ -63,7 +65,7 @@ type NewUnit struct {
 	Serial        string        `json:"serial" minLength:"1" maxLength:"64" doc:"Serial number (letters, digits, . / _ -); upper-cased; unique per model (409)." example:"BH0Y3E1D2000123"`
 	CustomerID    string        `json:"customer_id,omitempty" maxLength:"64" doc:"The owner, an existing customer; or give customer instead." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Customer      *NewCustomer  `json:"customer,omitempty"`
-	PurchaseDate  string        `json:"purchase_date" format:"date" doc:"Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order." example:"2026-10-11"`
+	PurchaseDate  string        `json:"purchase_date" format:"date" doc:"Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order." example:"2026-10-11"`
 	InstalledOn   string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
 	Channel       string        `json:"channel,omitempty" enum:"storefront,brand_store,retail,other" doc:"How it was sold; defaults to storefront when a storefront applies, else other." example:"storefront"`
 	StorefrontID  string        `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront (channel storefront). A storefront key always registers for its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
@@ -89,7 +91,8 @@ type UnitFilter struct {
 
 const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.name, u.customer_id,
 	to_char(u.purchase_date, 'YYYY-MM-DD'), to_char(u.installed_on, 'YYYY-MM-DD'), u.channel, u.storefront_id,
-	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, u.version, u.created_at, u.updated_at`
+	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, to_char(u.original_purchase_date, 'YYYY-MM-DD'),
+	u.version, u.created_at, u.updated_at`
 
 // unitFrom joins each unit to its model's summary, which tenants/catalog
 // exports (the model_summaries view, 043): one statement, as before.
@@ -99,7 +102,7 @@ func scanUnit(row pgx.Row) (Unit, error) {
 	var u Unit
 	err := row.Scan(&u.ID, &u.Serial, &u.ModelID, &u.Category, &u.Model.ModelNumber, &u.Model.Name, &u.CustomerID,
 		&u.PurchaseDate, &u.InstalledOn, &u.Channel, &u.StorefrontID, &u.InvoiceNumber, &u.PurchasePrice.Amount,
-		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.Version, &u.CreatedAt, &u.UpdatedAt)
+		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.OriginalPurchaseDate, &u.Version, &u.CreatedAt, &u.UpdatedAt)
 	u.Model.ID, u.Model.Category = u.ModelID, u.Category
 	return u, err
 }

@@ -293,6 +293,11 @@ func EngineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) en
 			eu.InstalledOn = &d
 		}
 	}
+	if u.OriginalPurchaseDate != nil {
+		if d, err := time.Parse(time.DateOnly, *u.OriginalPurchaseDate); err == nil {
+			eu.SaleDate = &d
+		}
+	}
 	if len(m.KeyParts) > 0 {
 		eu.KeyPartWarrantyMonths = make(map[string]int, len(m.KeyParts))
 		for _, k := range m.KeyParts {

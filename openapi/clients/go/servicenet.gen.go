@@ -12142,7 +12142,7 @@ type NewUnit struct {
 	// ModelId Product model (catalog).
 	ModelId string `json:"model_id"`
 
-	// PurchaseDate Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
+	// PurchaseDate Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
 	PurchaseDate  openapi_types.Date `json:"purchase_date"`
 	PurchasePrice Money              `json:"purchase_price"`
 
@@ -16125,8 +16125,11 @@ type Unit struct {
 	InvoiceNumber *string             `json:"invoice_number,omitempty"`
 	Model         UnitModel           `json:"model"`
 	ModelId       string              `json:"model_id"`
-	PurchaseDate  openapi_types.Date  `json:"purchase_date"`
-	PurchasePrice Money               `json:"purchase_price"`
+
+	// OriginalPurchaseDate For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
+	OriginalPurchaseDate *openapi_types.Date `json:"original_purchase_date,omitempty"`
+	PurchaseDate         openapi_types.Date  `json:"purchase_date"`
+	PurchasePrice        Money               `json:"purchase_price"`
 
 	// ReplacedBy The unit that replaced this one in a swap.
 	ReplacedBy *string `json:"replaced_by,omitempty"`

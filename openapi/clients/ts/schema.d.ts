@@ -13058,7 +13058,7 @@ export interface components {
             model_id: string;
             /**
              * Format: date
-             * @description Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
+             * @description Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
              * @example 2026-10-11
              */
             purchase_date: string;
@@ -19216,6 +19216,12 @@ export interface components {
             model: components["schemas"]["UnitModel"];
             /** @example mdl_01jd3zq8w6v7t3y2k9x4n5m6pg */
             model_id: string;
+            /**
+             * Format: date
+             * @description For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
+             * @example 2026-06-18
+             */
+            original_purchase_date?: string;
             /**
              * Format: date
              * @example 2026-10-11

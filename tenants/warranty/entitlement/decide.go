@@ -180,20 +180,24 @@ func (e *engine) neverFree() {
 func (e *engine) noReasonReturn() {
 	const rule = "R9.no_reason_return"
 	f := &e.in.Fault
+	day := e.day
+	if s := e.in.Unit.SaleDate; s != nil {
+		day = DayOf(civil(*s), e.date) // a replacement: from the sale, not the swap
+	}
 	switch {
 	case !f.ChangeOfMind:
 		e.tracem(rule, false, "entitlement.return_not_asked")
 	case !e.in.Unit.SoldByStorefront:
 		e.tracem(rule, false, "entitlement.return_not_storefront")
-	case e.day > 7:
-		e.tracem(rule, false, "entitlement.return_window_passed", "Day", e.day)
+	case day > 7:
+		e.tracem(rule, false, "entitlement.return_window_passed", "Day", day)
 	case !f.Resaleable:
 		e.tracem(rule, false, "entitlement.return_not_resaleable")
 	default:
 		// Seed: 七天无理由退换货: return or exchange, under the same
 		// conditions; nothing is charged (the unit goes back fit for
 		// resale) and the buyer pays the freight (freight).
-		e.tracem(rule, true, "entitlement.return_allowed", "Day", e.day)
+		e.tracem(rule, true, "entitlement.return_allowed", "Day", day)
 		e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisNoReasonReturn,
 			NoteI18n: noteMsg("entitlement.note.r9_no_reason_return")}})
 		e.offer(offer{Remedy: Remedy{Kind: RemedyExchange, Basis: BasisNoReasonReturn,

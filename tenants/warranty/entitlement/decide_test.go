@@ -663,6 +663,25 @@ func ruleCases() []ruleCase {
 		{"R9/ChangeOfMindDay8NoReturn", "R9.no_reason_return",
 			changeOfMind("2026-03-08"),
 			want{basis: BasisNotCovered, remedy: RemedyNone, remedies: []RemedyKind{}}},
+		// A replacement a swap handed over is no new sale: its seven days
+		// count from the sale of the unit first sold (SaleDate), not from
+		// the swap's day (its PurchaseDate).
+		{"R9/ReplacementCountsFromTheSaleNotTheSwap", "R9.no_reason_return",
+			func() Input {
+				in := changeOfMind("2026-03-07")
+				sale := day("2026-02-01")
+				in.Unit.PurchaseDate, in.Unit.SaleDate = day("2026-03-05"), &sale
+				return in
+			}(),
+			want{basis: BasisNotCovered, remedy: RemedyNone, remedies: []RemedyKind{}}},
+		{"R9/ReplacementWithinTheSalesSevenDays", "R9.no_reason_return",
+			func() Input {
+				in := changeOfMind("2026-03-07")
+				sale := day(purchase)
+				in.Unit.PurchaseDate, in.Unit.SaleDate = day("2026-03-05"), &sale
+				return in
+			}(),
+			want{basis: BasisNoReasonReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyReturn, RemedyExchange}, freight: "buyer", applied: true}},
 		{"R9/ChangeOfMindNotResaleableNoReturn", "R9.no_reason_return",
 			func() Input { in := changeOfMind("2026-03-03"); in.Fault.Resaleable = false; return in }(),
 			want{basis: BasisNotCovered, remedy: RemedyNone, remedies: []RemedyKind{}}},

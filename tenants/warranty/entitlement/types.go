@@ -139,6 +139,11 @@ type Unit struct {
 	KeyPartWarrantyMonths map[string]int
 	SoldByStorefront      bool
 	StorefrontID          string
+	// SaleDate is, for a unit handed over by a swap, the purchase date of
+	// the unit first sold: rule 9's seven days count from the sale, and a
+	// swap is no new sale (PurchaseDate is the swap's day, from which the
+	// warranty counts). Nil: PurchaseDate.
+	SaleDate *time.Time
 }
 
 // PlanTerms are the terms of the plan a contract was sold under.
