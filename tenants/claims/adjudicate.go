@@ -436,13 +436,6 @@ func appliedReason(d entitlement.Decision) string {
 	return why
 }
 
-// ticketsRepair is whether h is a repair the ticket numbered number
-// recorded: its completion's reference is "<number>/<visits>", one per
-// round of a reopened ticket (tickets.Complete).
-func ticketsRepair(h customers.ServiceRecord, number string) bool {
-	return number != "" && h.Kind == "repair" && h.Reference != nil && strings.HasPrefix(*h.Reference, number+"/")
-}
-
 // engineInput builds the engine's input from the unit's records. (The
 // warranty package's own converters are unexported; these mirror them.)
 func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote entitlement.Quote) entitlement.Input {
@@ -475,7 +468,7 @@ func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote ent
 		in.Contracts = append(in.Contracts, warranty.EngineContract(m.Contract, date))
 	}
 	for _, h := range r.History {
-		if (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) || ticketsRepair(h, ticketNumber) {
+		if (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) || h.OfTicket(ticketNumber) {
 			continue // the repair this claim is for (named, or its ticket's) is not an earlier one
 		}
 		if rep, ok := warranty.EngineRepair(h); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,9 +85,22 @@ func RecordService(ctx context.Context, tx pg.TenantTx, unitID string, in NewSer
 	return recordService(ctx, tx, u, in, actor, now)
 }
 
+// TicketReference is the reference of the service record a ticket's
+// completion makes, one per round of a reopened ticket (its visits so far):
+// <ticketNumber>/<visit>.
+func TicketReference(ticketNumber string, visit int) string {
+	return ticketNumber + "/" + strconv.Itoa(visit)
+}
+
+// OfTicket is whether r is a record a completion of the ticket numbered
+// ticketNumber made (TicketReference).
+func (r ServiceRecord) OfTicket(ticketNumber string) bool {
+	return ticketNumber != "" && r.Reference != nil && strings.HasPrefix(*r.Reference, ticketNumber+"/")
+}
+
 // SettleServiceTx sets, in the caller's transaction, what the customer
 // finally paid for the newest service record a ticket's completion made
-// (reference <ticketNumber>/<visit>) of unit unitID: its amount becomes
+// (TicketReference: <ticketNumber>/<visit>) of unit unitID: its amount becomes
 // paid, and a service the customer no longer pays for is no longer a paid
 // one (rule 8: a paid repair starts the repeat-repair promise). A
 // completion's charges refunded after it (a promise found later, a

@@ -204,7 +204,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		amount := d.Totals.Customer
 		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: serviceRecordKind(t.Type), OccurredOn: today,
 			Basis: string(d.Basis), FaultCause: t.Diagnosis.Cause, PartCategories: t.Diagnosis.PartCategories,
-			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: t.Number + "/" + itoa(t.Visits),
+			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: customers.TicketReference(t.Number, t.Visits),
 			Note: in.TestRun.Notes}, c.p.Subject(), c.now); err != nil {
 			return err
 		}
