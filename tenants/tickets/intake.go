@@ -61,6 +61,15 @@ func checkWindow(v *tenants.Validation, loc string, w *Window, now time.Time) {
 	}
 }
 
+// windowErr is checkWindow's problem as an error, nil for a good window:
+// for an action that judges the window on its ticket's time (change.now,
+// a test clock's when the ticket is on one).
+func windowErr(loc string, w *Window, now time.Time) error {
+	v := &tenants.Validation{}
+	checkWindow(v, loc, w, now)
+	return v.Err()
+}
+
 // checkIntake checks (and normalises) the intake fields a request gives;
 // nil ones are absent from an update. A phone that is missing or not a
 // phone number is not refused here: the ticket waits in needs_info to have
@@ -407,16 +416,20 @@ func (c *change) settle(items []VerificationItem) {
 }
 
 // ProvideInfo completes or corrects a ticket's intake and identifies it
-// again: new when nothing is left to verify, else still needs_info.
+// again: new when nothing is left to verify, else still needs_info. The
+// preferred window is judged on the ticket's time (its test clock's, if
+// any).
 func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id string, in IntakeUpdate, ifVersion int) (Ticket, error) {
-	now := s.now()
 	v := &tenants.Validation{}
-	checkIntake(v, in.Contact, in.PreferredWindow, in.Unit, now)
+	checkIntake(v, in.Contact, nil, in.Unit, time.Time{}) // the window: in the action, on the ticket's time
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
 	return s.act(ctx, p, id, ifVersion, ActProvideInfo, func(c *change) error {
 		t := c.T
+		if err := windowErr("preferred_window", in.PreferredWindow, c.now); err != nil {
+			return err
+		}
 		if in.Contact != nil {
 			t.Contact = *in.Contact
 		}

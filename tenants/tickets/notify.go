@@ -163,12 +163,16 @@ const ActEnRoute Action = "en_route_reported"
 // visit, expecting to arrive at in.ETA, and tells the customer: on the way,
 // or running late with the new time when ETA is after the agreed window's
 // end (inside the window is on time).
-// An ETA in the past is invalid (eta).
+// An ETA in the past (on the ticket's time: its test clock's, if any) is
+// invalid (eta).
 func (s *Service) ReportEnRoute(ctx context.Context, p tenants.Principal, id string, in EnRouteInput, ifVersion int) (Ticket, error) {
-	if in.ETA.IsZero() || in.ETA.Before(s.now().Add(-time.Minute)) {
+	if in.ETA.IsZero() {
 		return Ticket{}, tenants.InvalidMsg("eta", i18n.M("tickets.time_not_past"), in.ETA)
 	}
 	return s.act(ctx, p, id, ifVersion, ActEnRoute, func(c *change) error {
+		if in.ETA.Before(c.now.Add(-time.Minute)) {
+			return tenants.InvalidMsg("eta", i18n.M("tickets.time_not_past"), in.ETA)
+		}
 		late := c.T.Appointment.End != nil && in.ETA.After(*c.T.Appointment.End)
 		purpose := notifications.PurposeOnTheWay
 		params := map[string]any{"ticket_number": c.T.Number, "eta": in.ETA}

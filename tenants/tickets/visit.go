@@ -117,13 +117,12 @@ func shiftsText(shifts []network.Shift) any {
 }
 
 // Schedule records the window agreed with the customer: the first contact.
+// The window is judged on the ticket's time (its test clock's, if any).
 func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
-	v := &tenants.Validation{}
-	checkWindow(v, "window", &in.Window, s.now())
-	if err := v.Err(); err != nil {
-		return Ticket{}, err
-	}
 	return s.act(ctx, p, id, ifVersion, ActSchedule, func(c *change) error {
+		if err := windowErr("window", &in.Window, c.now); err != nil {
+			return err
+		}
 		if err := c.appoint(ctx, in.Window, "agreed", in.Note); err != nil {
 			return err
 		}
@@ -134,13 +133,12 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 }
 
 // Reschedule moves the appointment, keeping the history and the reason.
+// The window is judged on the ticket's time.
 func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
-	v := &tenants.Validation{}
-	checkWindow(v, "window", &in.Window, s.now())
-	if err := v.Err(); err != nil {
-		return Ticket{}, err
-	}
 	return s.act(ctx, p, id, ifVersion, ActReschedule, func(c *change) error {
+		if err := windowErr("window", &in.Window, c.now); err != nil {
+			return err
+		}
 		if err := c.appoint(ctx, in.Window, in.Reason, in.Note); err != nil {
 			return err
 		}
@@ -172,14 +170,14 @@ func classifyArrival(minutesAfter int) string {
 	return "very_late"
 }
 
-// CheckIn records the arrival on site and classifies it.
+// CheckIn records the arrival on site and classifies it. An arrival after
+// the ticket's time (its test clock's, if any) is invalid (arrived_at).
 func (s *Service) CheckIn(ctx context.Context, p tenants.Principal, id string, in CheckInInput, ifVersion int) (Ticket, error) {
-	now := s.now()
-	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		return Ticket{}, tenants.InvalidMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
-	}
 	return s.act(ctx, p, id, ifVersion, ActCheckIn, func(c *change) error {
 		t := c.T
+		if in.ArrivedAt != nil && in.ArrivedAt.After(c.now.Add(time.Minute)) {
+			return tenants.InvalidMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
+		}
 		arrived := c.now
 		if in.ArrivedAt != nil {
 			arrived = *in.ArrivedAt

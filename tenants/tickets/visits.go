@@ -324,15 +324,12 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 // window is given, else it goes back to assigned. An attempt on the
 // customer's side does not count against the network unless the
 // technician was late for it; a late arrival earns the late promise for
-// the whole service either way.
+// the whole service either way. The arrival and the new window are
+// judged on the ticket's time (its test clock's, if any).
 func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal, id string, in VisitExceptionInput, ifVersion int) (Ticket, error) {
-	now := s.now()
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
 		v.AddMsg("reason", i18n.M("common.one_of", "Values", joinComma(VisitExceptions)), in.Reason)
-	}
-	if in.ArrivedAt != nil && in.ArrivedAt.After(now.Add(time.Minute)) {
-		v.AddMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
 	}
 	exception := map[string]any{"reason": in.Reason}
 	if in.Note != "" {
@@ -376,12 +373,19 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 	if in.ProductLocation != "" && in.Reason != ExceptionProductElsewhere {
 		v.AddMsg("product_location", i18n.M("tickets.only_product_elsewhere"), in.ProductLocation)
 	}
-	checkWindow(v, "window", in.Window, now)
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
 	return s.act(ctx, p, id, ifVersion, ActVisitException, func(c *change) error {
 		t := c.T
+		v := &tenants.Validation{}
+		if in.ArrivedAt != nil && in.ArrivedAt.After(c.now.Add(time.Minute)) {
+			v.AddMsg("arrived_at", i18n.M("common.must_not_be_in_future"), in.ArrivedAt)
+		}
+		checkWindow(v, "window", in.Window, c.now)
+		if err := v.Err(); err != nil {
+			return err
+		}
 		if t.State == StateScheduled {
 			arrived := c.now
 			if in.ArrivedAt != nil {

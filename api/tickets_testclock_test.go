@@ -1,0 +1,121 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// openOnClock opens a repair on clock (clockTicketBody's, bought 400
+// days ago, with extra fields) and returns it.
+func openOnClock(t *testing.T, env *apitest.Env, d apitest.DemoBrand, key, clock, serial string, start time.Time, extra map[string]any) map[string]any {
+	t.Helper()
+	body := clockTicketBody(d, serial, start, map[string]any{"test_clock_id": clock})
+	body["unit"].(map[string]any)["purchase_date"] = shanghaiToday(-400)
+	for k, v := range extra {
+		body[k] = v
+	}
+	r := env.Do(t, http.MethodPost, "/v1/tickets", key, body)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	return r.JSON(t)
+}
+
+// acceptedOnSite triages ticket id on site and has the proposed technician
+// accept it: the technician's key and id.
+func acceptedOnSite(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, id string) (tech, techID string) {
+	t.Helper()
+	tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+	require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+	techID = tk["technician_id"].(string)
+	tech = technicianKey(t, env, d.AdminKey, techID)
+	ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
+	return tech, techID
+}
+
+// refused posts an action that must be refused with 422 naming loc, and
+// requires the ticket unchanged.
+func refused(t *testing.T, env *apitest.Env, key, id, action string, body map[string]any, loc string) {
+	t.Helper()
+	before := env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)["version"]
+	r := env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/"+action, key, body, env.IfMatch(t, "/v1/tickets/"+id, key)...)
+	require.Equal(t, []string{loc}, problemLocations(t, r, http.StatusUnprocessableEntity), "%s: %s", action, r.Body)
+	require.Equal(t, before, env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)["version"], "%s changed nothing", action)
+}
+
+// TestTicketActionsOnTheTicketsClock: a ticket on a test clock has its
+// actions' times judged on the clock, not on the wall clock: windows,
+// arrivals and ETAs in the clock's future are accepted and those in its
+// past refused, however far the clock stands from the wall clock.
+func TestTicketActionsOnTheTicketsClock(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.TestModeDemoBrand(t, "ticket-actions-clock")
+	agent, _ := env.Key(t, d.AdminKey, "agent")
+	now := time.Now().Truncate(time.Second)
+
+	t.Run("ValidationsOnAClockInThePast", func(t *testing.T) {
+		// 60 days back: the clock's tomorrow is long gone on the wall clock.
+		past := now.AddDate(0, 0, -60)
+		clock := createClock(t, env, d.AdminKey, past)
+		// Opened without its unit: needs_info, completed with a window on
+		// the clock's tomorrow.
+		tk := openOnClock(t, env, d, agent, clock, "CLK-0601", apitest.WeekdayMorning(past, 2), map[string]any{"unit": map[string]any{}})
+		require.Equal(t, "needs_info", tk["state"], "%v", tk["verification"])
+		id := tk["id"].(string)
+		tk = ticketAct(t, env, agent, id, "info", map[string]any{"unit": map[string]any{"model_id": d.Washer, "serial": "CLK-0601",
+			"purchase_date": shanghaiToday(-400)}, "preferred_window": window(apitest.WeekdayMorning(past, 1))}, http.StatusOK)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		tech, techID := acceptedOnSite(t, env, d, agent, id)
+
+		refused(t, env, tech, id, "schedule", map[string]any{"window": window(past.Add(-3 * time.Hour))}, "body.window.end")
+		start := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(past, 1))
+		tk = ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+		require.Equal(t, "scheduled", tk["state"])
+		start2 := env.InShift(t, d.AdminKey, techID, start.AddDate(0, 0, 1))
+		ticketAct(t, env, tech, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts"}, http.StatusOK)
+		refused(t, env, tech, id, "en-route", map[string]any{"eta": past.Add(-time.Hour).Format(time.RFC3339)}, "body.eta")
+		ticketAct(t, env, tech, id, "en-route", map[string]any{"eta": start2.Add(-10 * time.Minute).Format(time.RFC3339)}, http.StatusOK)
+
+		// Not home on the clock's day; the new window is the clock's next day.
+		advanceClock(t, env, d.AdminKey, clock, start2.Add(-8*time.Minute))
+		start3 := env.InShift(t, d.AdminKey, techID, start2.AddDate(0, 0, 1))
+		notHome := map[string]any{"knocked_minutes": 5, "called_customer": true, "neighbour_asked": true, "slip_left": true}
+		refused(t, env, tech, id, "visit-exception", map[string]any{"reason": "customer_not_home", "not_home": notHome,
+			"window": window(start2.Add(-4 * time.Hour))}, "body.window.end")
+		tk = ticketAct(t, env, tech, id, "visit-exception", map[string]any{"reason": "customer_not_home", "not_home": notHome,
+			"window": window(start3)}, http.StatusOK)
+		require.Equal(t, "scheduled", tk["state"])
+		require.Equal(t, start3.Unix(), mustTime(t, tk["appointment"].(map[string]any)["start"]).Unix())
+	})
+
+	t.Run("ValidationsOnAClockAhead", func(t *testing.T) {
+		// 60 days ahead: the wall clock's tomorrow is the clock's past, and
+		// the clock's now is the wall clock's future.
+		ahead := now.AddDate(0, 0, 60)
+		clock := createClock(t, env, d.AdminKey, ahead)
+		tk := openOnClock(t, env, d, agent, clock, "CLK-0602", apitest.WeekdayMorning(ahead, 2), nil)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		id := tk["id"].(string)
+		tech, techID := acceptedOnSite(t, env, d, agent, id)
+
+		wall := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(now, 1))
+		refused(t, env, tech, id, "schedule", map[string]any{"window": window(wall)}, "body.window.end")
+		start := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(ahead, 1))
+		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+		refused(t, env, tech, id, "reschedule", map[string]any{"window": window(wall), "reason": "parts"}, "body.window.end")
+		refused(t, env, tech, id, "en-route", map[string]any{"eta": now.Add(2 * time.Hour).Format(time.RFC3339)}, "body.eta")
+
+		// The technician arrives 6 minutes early, on the clock: the arrival
+		// is the clock's now, not the wall clock's future.
+		arrive := start.Add(-6 * time.Minute)
+		advanceClock(t, env, d.AdminKey, clock, arrive)
+		refused(t, env, tech, id, "check-in", map[string]any{"arrived_at": arrive.Add(5 * time.Minute).Format(time.RFC3339)}, "body.arrived_at")
+		tk = ticketAct(t, env, tech, id, "check-in", map[string]any{"arrived_at": arrive.Format(time.RFC3339)}, http.StatusOK)
+		require.Equal(t, "on_site", tk["state"])
+		require.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
+	})
+}
