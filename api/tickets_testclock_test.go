@@ -118,4 +118,50 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 		require.Equal(t, "on_site", tk["state"])
 		require.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
 	})
+
+	t.Run("LoanerLentAndReturnedOnTheClock", func(t *testing.T) {
+		// On a clock 60 days back, the unit is carried in with a loaner due
+		// on the clock's day after tomorrow, and handed back 12 clock days
+		// after the carry-in: 10 days late.
+		past := now.AddDate(0, 0, -60)
+		clock := createClock(t, env, d.AdminKey, past)
+		tk := openOnClock(t, env, d, agent, clock, "CLK-0603", apitest.WeekdayMorning(past, 2), nil)
+		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+		id := tk["id"].(string)
+		tech, techID := acceptedOnSite(t, env, d, agent, id)
+		start := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(past, 1))
+		tk = ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+		arrive := start.Add(-6 * time.Minute)
+		advanceClock(t, env, d.AdminKey, clock, arrive)
+		ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		loaner := createdID(t, env, d.AdminKey, "/v1/loaners", map[string]any{"node_id": tk["node_id"], "category": "washer", "serial": "LN-CLK-0603"})
+
+		day := func(at time.Time, days int) string {
+			return at.In(start.Location()).AddDate(0, 0, days).Format(time.DateOnly)
+		}
+		dueOn := day(arrive, 2)
+		refused(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好",
+			"loaner": map[string]any{"loaner_id": loaner, "due_on": day(arrive, -1)}}, "body.loaner.due_on")
+		tk = ticketAct(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好",
+			"loaner": map[string]any{"loaner_id": loaner, "due_on": dueOn}}, http.StatusOK)
+		loan := tk["carry_in"].(map[string]any)["loan"].(map[string]any)
+		require.Equal(t, arrive.UTC(), mustTime(t, loan["lent_at"]).UTC(), "lent at the clock's time")
+		require.Equal(t, dueOn, loan["due_on"])
+
+		back := arrive.AddDate(0, 0, 12)
+		advanceClock(t, env, d.AdminKey, clock, back)
+		tk = ticketAct(t, env, tech, id, "return", map[string]any{"loaner_condition": "good"}, http.StatusOK)
+		loan = tk["carry_in"].(map[string]any)["loan"].(map[string]any)
+		require.Equal(t, back.UTC(), mustTime(t, loan["returned_at"]).UTC(), "returned at the clock's time")
+		r := env.Do(t, http.MethodGet, "/v1/events?limit=100&type=loaner.returned", d.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var returned map[string]any
+		for _, e := range r.JSON(t)["data"].([]any) {
+			if data := e.(map[string]any)["data"].(map[string]any); data["ticket_id"] == id {
+				returned = data
+			}
+		}
+		require.NotNil(t, returned, "%s", r.Body)
+		require.EqualValues(t, 10, returned["overdue_days"], "due on %s, back on %s on the clock", dueOn, day(back, 0))
+	})
 }

@@ -127,10 +127,12 @@ func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (L
 // when given (not_found if it does not exist; invalid on loaner_id if
 // another node keeps it; conflict unless available), else the first
 // available one of category at the node (conflict when there is none). A
-// ticket has one loaner at a time (conflict). Runs inside the caller's tx
-// and appends loaner.lent.
-func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, category, dueOn, actor string) (Loan, error) {
-	d, err := today(ctx, tx, time.Now())
+// ticket has one loaner at a time (conflict). now is the lending's time,
+// the ticket's (its test clock's when it is on one): the loan is lent
+// then, and "today" is its day in the tenant's zone. Runs inside the
+// caller's tx and appends loaner.lent.
+func Lend(ctx context.Context, tx pg.TenantTx, now time.Time, nodeID, ticketID, loanerID, category, dueOn, actor string) (Loan, error) {
+	d, err := today(ctx, tx, now)
 	if err != nil {
 		return Loan{}, err
 	}
@@ -178,14 +180,14 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 		}
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE loaners SET status = 'lent', ticket_id = $3, lent_at = now(), due_on = $4, version = version + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, ticketID, dueOn); err != nil {
+		UPDATE loaners SET status = 'lent', ticket_id = $3, lent_at = $5, due_on = $4, version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, ticketID, dueOn, now); err != nil {
 		return Loan{}, err
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO loaner_loans (tenant_id, loaner_id, seq, ticket_id, node_id, lent_at, due_on, lent_by)
-		SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, now(), $5, $6 FROM loaner_loans WHERE tenant_id = $1 AND loaner_id = $2`,
-		tx.TenantID, id, ticketID, nodeID, dueOn, actor); err != nil {
+		SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $7, $5, $6 FROM loaner_loans WHERE tenant_id = $1 AND loaner_id = $2`,
+		tx.TenantID, id, ticketID, nodeID, dueOn, actor, now); err != nil {
 		return Loan{}, err
 	}
 	loan, err := currentLoan(ctx, tx, id, d)
@@ -200,13 +202,15 @@ func Lend(ctx context.Context, tx pg.TenantTx, nodeID, ticketID, loanerID, categ
 // ReturnLoan takes back the loaner lent to the ticket, in condition "good"
 // (it is available again) or "damaged" (it is retired and not lent again);
 // another condition is invalid on condition, and a ticket with nothing
-// lent is a conflict. Runs inside the caller's tx and appends
-// loaner.returned.
-func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor string) (Loan, error) {
+// lent is a conflict. now is the return's time, the ticket's (its test
+// clock's when it is on one): the loan is returned then, and its
+// overdue_days are counted to its day in the tenant's zone. Runs inside
+// the caller's tx and appends loaner.returned.
+func ReturnLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID, condition, actor string) (Loan, error) {
 	if condition != ConditionGood && condition != ConditionDamaged {
 		return Loan{}, tenants.InvalidMsg("condition", i18n.M("stock.condition"), condition)
 	}
-	d, err := today(ctx, tx, time.Now())
+	d, err := today(ctx, tx, now)
 	if err != nil {
 		return Loan{}, err
 	}
@@ -227,9 +231,9 @@ func ReturnLoan(ctx context.Context, tx pg.TenantTx, ticketID, condition, actor 
 		return Loan{}, err
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE loaner_loans SET returned_at = now(), condition = $4, returned_by = $5
+		UPDATE loaner_loans SET returned_at = $6, condition = $4, returned_by = $5
 		WHERE tenant_id = $1 AND loaner_id = $2 AND ticket_id = $3 AND returned_at IS NULL`,
-		tx.TenantID, id, ticketID, condition, actor); err != nil {
+		tx.TenantID, id, ticketID, condition, actor, now); err != nil {
 		return Loan{}, err
 	}
 	loan, err := currentLoan(ctx, tx, id, d)
@@ -252,9 +256,10 @@ func overdueDays(dueOn, today string) int {
 }
 
 // TicketLoan returns the ticket's latest loan, open or returned, or nil
-// when it never had a loaner.
-func TicketLoan(ctx context.Context, tx pg.TenantTx, ticketID string) (*Loan, error) {
-	d, err := today(ctx, tx, time.Now())
+// when it never had a loaner; it is overdue when still out after its due
+// day, judged at now (the ticket's time).
+func TicketLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID string) (*Loan, error) {
+	d, err := today(ctx, tx, now)
 	if err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			if cat == "" && in.Loaner.LoanerID == "" {
 				cat = deref(t.Category)
 			}
-			loan, err := stock.Lend(ctx, c.tx, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
+			loan, err := stock.Lend(ctx, c.tx, c.now, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
 			if err != nil {
 				return tenants.Relocate(err, "", "loaner.")
 			}
@@ -201,7 +201,7 @@ func (s *Service) ReturnUnit(ctx context.Context, p tenants.Principal, id string
 			if in.LoanerCondition == "" {
 				return tenants.InvalidMsg("loaner_condition", i18n.M("tickets.loaner_lent"), nil)
 			}
-			loan, err := stock.ReturnLoan(ctx, c.tx, t.ID, in.LoanerCondition, c.p.Subject())
+			loan, err := stock.ReturnLoan(ctx, c.tx, c.now, t.ID, in.LoanerCondition, c.p.Subject())
 			if err != nil {
 				return tenants.Relocate(err, "condition", "loaner_condition")
 			}

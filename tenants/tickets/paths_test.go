@@ -235,20 +235,22 @@ func TestRolledBackTicketCarryInWithLoaner(t *testing.T) {
 	assert.Equal(t, 1, res.Parts[0].Used)
 	assert.Equal(t, 1, res.Parts[0].DefectiveReturned)
 
-	// Carried in with a loaner of the node, due tomorrow.
+	// Carried in with a loaner of the node, due the ticket's tomorrow (the
+	// ticket's time is the visit's, p.now: the loan is lent then).
 	loaner, err := p.Stock.CreateLoaner(p.Ctx, p.Admin, stock.NewLoaner{NodeID: node, Category: "washer", Serial: "LN-TKT-0001"})
 	require.NoError(t, err)
 	tk, err = p.Tickets.CarryIn(p.Ctx, tech, tk.ID, tickets.CarryInInput{Condition: "外观完好", Accessories: []string{"进水管"},
-		Loaner: &tickets.LoanerRequest{LoanerID: loaner.ID, DueOn: domaintest.Today(1)}}, 0)
+		Loaner: &tickets.LoanerRequest{LoanerID: loaner.ID, DueOn: p.now.AddDate(0, 0, 1).Format(time.DateOnly)}}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("carry_in"), tk.State)
 	assert.Regexp(t, `^RC-SN-`, tk.CarryIn.ReceiptNumber)
 	assert.Equal(t, loaner.ID, tk.CarryIn.Loan.LoanerID)
+	assert.True(t, p.now.Equal(tk.CarryIn.Loan.LentAt), "lent at the ticket's time")
 	got, err := p.Stock.GetLoaner(p.Ctx, p.Admin, loaner.ID)
 	require.NoError(t, err)
 	assert.Equal(t, stock.LoanerLent, got.Status)
 	// Overdue two days later.
-	p.Stock.Now = func() time.Time { return time.Now().AddDate(0, 0, 3) }
+	p.Stock.Now = func() time.Time { return p.now.AddDate(0, 0, 3) }
 	over, _, err := p.Stock.ListLoaners(p.Ctx, p.Admin, stock.LoanerFilter{Overdue: true})
 	require.NoError(t, err)
 	require.Len(t, over, 1)
