@@ -252,6 +252,9 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 		return tenants.Relocate(err, "parts", loc)
 	}
 	t.QuoteID = &q.ID
+	// As at diagnosis: an earlier report's showing does not cover this
+	// quote (rule 8).
+	t.PriceShownAt = nil
 	if shown {
 		now := c.now
 		t.PriceShownAt = &now
