@@ -84,7 +84,7 @@ func (s *qualityShop) open(t *testing.T, serial, mode string, pref time.Time) ma
 		"channel": "hotline", "type": "repair",
 		"contact":          map[string]any{"name": "孙八", "phone": "+86 139 5555 0202"},
 		"address":          map[string]any{"region_code": s.d.Region, "line": "人民路 10 号"},
-		"unit":             map[string]any{"model_id": s.d.Washer, "serial": serial, "purchase_date": shanghaiToday(-3 * 365)},
+		"unit":             map[string]any{"model_id": s.d.Washer, "serial": serial, "purchase_date": shanghaiToday(-4 * 365)},
 		"fault":            map[string]any{"symptom": "洗衣机不脱水"},
 		"preferred_window": window(pref),
 	})

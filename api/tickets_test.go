@@ -247,8 +247,9 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.Contains(t, string(r.Body), "needs_info")
 	assert.Contains(t, string(r.Body), "info_provided")
 
-	// The agent confirms the model, serial and a purchase three years ago: new.
-	purchase := shanghaiToday(-3 * 365)
+	// The agent confirms the model, serial and a purchase four years ago
+	// (the washer's 36-month warranty long over): new.
+	purchase := shanghaiToday(-4 * 365)
 	tk = ticketAct(t, env, agent, id, "info", map[string]any{"unit": map[string]any{"model_id": d.Washer,
 		"serial": "E2E-WASH-0001", "purchase_date": purchase}, "note": "客户确认型号"}, http.StatusOK)
 	require.Equal(t, "new", tk["state"], "%v", tk["verification"])

@@ -53,7 +53,7 @@ func (f *visitFlow) open(t *testing.T, serial, mode string) map[string]any {
 		"channel": "hotline", "type": "repair",
 		"contact":          map[string]any{"name": "钱七", "phone": "+86 139 5555 0101"},
 		"address":          map[string]any{"region_code": f.d.Region, "line": "人民路 9 号 1 单元 101"},
-		"unit":             map[string]any{"model_id": f.d.Washer, "serial": serial, "purchase_date": shanghaiToday(-3 * 365)},
+		"unit":             map[string]any{"model_id": f.d.Washer, "serial": serial, "purchase_date": shanghaiToday(-4 * 365)},
 		"fault":            map[string]any{"symptom": "洗衣机脱水噪音大"},
 		"preferred_window": window(apitest.WeekdayMorning(time.Now(), 2)),
 	})

@@ -36,8 +36,8 @@ func TestClaimDeadlineSweepRecordsOnce(t *testing.T) {
 	}))
 	svc, err := claims.NewService(b.db.App, claims.Deps{
 		OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-		TicketState: func(context.Context, pg.TenantTx, string, string) (string, string, bool, error) {
-			return "", "", false, nil
+		TicketState: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
+			return claims.Ticket{}, false, nil
 		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})

@@ -69,10 +69,8 @@ type adjudication struct {
 	rates           catalog.RepairRates
 	serialElsewhere bool
 	duplicates      []duplicate
-	// ticketNumber is the number of the claim's ticket (empty: none): the
-	// reference of the repair its completion recorded in the unit's
-	// history.
-	ticketNumber string
+	// ticket is the claim's ticket (zero: none).
+	ticket Ticket
 }
 
 // duplicate is another live claim for the same unit and fault cause.
@@ -83,7 +81,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 	flags := a.unitFlags(c)
 	quote, partFlags := a.quote(c)
 	flags = append(flags, partFlags...)
-	in := engineInput(a.records, c, a.ticketNumber, quote)
+	in := engineInput(a.records, c, a.ticket, quote)
 	// A no-reason plan's compensation is due on the tenant's working-day
 	// calendar, the one its payout is due on (one read, for such units only).
 	if err := warranty.WithWorkingDays(ctx, tx, &in); err != nil {
@@ -148,7 +146,7 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 			return nil
 		}
 		var err error
-		_, a.ticketNumber, _, err = ticket(ctx, tx, *c.TicketID, c.UnitID)
+		a.ticket, _, err = ticket(ctx, tx, *c.TicketID, c.UnitID)
 		return err
 	})
 	if bErr != nil {
@@ -436,11 +434,24 @@ func appliedReason(d entitlement.Decision) string {
 	return why
 }
 
+// decidedOn is the day claim c is decided on: its repair's (occurred_on),
+// or, for a ticket's repair, the day the customer reported it when that is
+// earlier (and not before the purchase), the day the ticket decided the
+// repair on (tickets' DecideReportedTx): a warranty that ended while the
+// ticket waited still covers the repair the ticket charged to the brand.
+func decidedOn(r warranty.UnitRecords, c Claim, ticket Ticket) string {
+	if ticket.ReportedAt.IsZero() {
+		return c.OccurredOn
+	}
+	return min(c.OccurredOn, max(r.Settings.Today(ticket.ReportedAt), r.Unit.PurchaseDate))
+}
+
 // engineInput builds the engine's input from the unit's records. (The
 // warranty package's own converters are unexported; these mirror them.)
-func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote entitlement.Quote) entitlement.Input {
+func engineInput(r warranty.UnitRecords, c Claim, ticket Ticket, quote entitlement.Quote) entitlement.Input {
 	purchase, _ := time.Parse(time.DateOnly, r.Unit.PurchaseDate)
-	date, _ := time.Parse(time.DateOnly, c.OccurredOn)
+	on := decidedOn(r, c, ticket)
+	date, _ := time.Parse(time.DateOnly, on)
 	in := entitlement.Input{Unit: warranty.EngineUnit(r.Unit, r.Model, purchase), Date: date, Quote: quote,
 		RequestedRemedy: entitlement.RemedyRepair,
 		Fault:           entitlement.Fault{Cause: entitlement.Cause(c.Fault.Cause), PartCategories: c.Fault.PartCategories, Repairable: true}}
@@ -448,12 +459,12 @@ func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote ent
 		if c.ContractID != nil && ct.ID != *c.ContractID && string(ct.Plan.Kind) == string(c.Kind) {
 			continue // the claim names its contract of this kind
 		}
-		// A claim is decided on the day of its repair: a plan that has
-		// expired since was active then (rules 4-7: its validity window),
-		// and so was one whose benefit was used only after that day (a
-		// swap, the unit's return): consumed later, it is judged by its
-		// dates on the repair's day.
-		if ct.State == warranty.StateConsumed && c.OccurredOn < ct.StateChangedAt.In(r.Settings.Location).Format(time.DateOnly) {
+		// A claim is decided on the day of its repair (decidedOn): a plan
+		// that has expired since was active then (rules 4-7: its validity
+		// window), and so was one whose benefit was used only after that
+		// day (a swap, the unit's return): consumed later, it is judged by
+		// its dates on that day.
+		if ct.State == warranty.StateConsumed && on < ct.StateChangedAt.In(r.Settings.Location).Format(time.DateOnly) {
 			ct.State = warranty.StateActive
 		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(ct, date))
@@ -462,13 +473,13 @@ func engineInput(r warranty.UnitRecords, c Claim, ticketNumber string, quote ent
 	// covered this unit until the day it left: a repair done by then is
 	// still the plan's.
 	for _, m := range r.MovedAway {
-		if !m.CoveredOn(c.OccurredOn, r.Settings.Location) || (c.ContractID != nil && m.ID != *c.ContractID && string(m.Plan.Kind) == string(c.Kind)) {
+		if !m.CoveredOn(on, r.Settings.Location) || (c.ContractID != nil && m.ID != *c.ContractID && string(m.Plan.Kind) == string(c.Kind)) {
 			continue
 		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(m.Contract, date))
 	}
 	for _, h := range r.History {
-		if (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) || h.OfTicket(ticketNumber) {
+		if (c.ServiceRecordID != nil && h.ID == *c.ServiceRecordID) || h.OfTicket(ticket.Number) {
 			continue // the repair this claim is for (named, or its ticket's) is not an earlier one
 		}
 		if rep, ok := warranty.EngineRepair(h); ok {

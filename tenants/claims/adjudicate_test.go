@@ -55,8 +55,8 @@ func setup(t *testing.T) *testBundle {
 			b.approved = append(b.approved, c)
 			return nil
 		},
-		TicketState: func(context.Context, pg.TenantTx, string, string) (string, string, bool, error) {
-			return "", "", false, nil
+		TicketState: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
+			return claims.Ticket{}, false, nil
 		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})

@@ -49,12 +49,22 @@ type Service struct {
 	notify      Notifier
 }
 
-// TicketState reads, in the caller's transaction, the state and number of
+// TicketState reads, in the caller's transaction, what a claim needs of
 // ticket id if it is a ticket of unit unitID (found false otherwise),
-// whatever the caller's scope (tickets.UnitTicketStateTx). The number is
-// the reference of the repair the ticket's completion records in the
-// unit's history.
-type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (state, number string, found bool, err error)
+// whatever the caller's scope (tickets.UnitTicketStateTx).
+type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (t Ticket, found bool, err error)
+
+// Ticket is what a claim needs of the ticket it names.
+type Ticket struct {
+	State string
+	// Number is the reference of the repair the ticket's completion
+	// records in the unit's history (customers.TicketReference).
+	Number string
+	// ReportedAt is when the customer reported what the ticket's last
+	// round served: its intake, or its last reopening. The ticket decided
+	// its repair on that day, and so does a claim for it.
+	ReportedAt time.Time
+}
 
 // TicketClock reads, in the caller's transaction, the test clock ticket id
 // is on (nil: none, or no such ticket), whatever the caller's scope

@@ -31,7 +31,7 @@ const MaxLines = 50
 // resubmission.
 type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
-	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase." example:"2026-11-20"`
+	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on)." example:"2026-11-20"`
 	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
@@ -68,7 +68,7 @@ type unitReads struct {
 	repairOn *string
 	// ticketState and ticketFound are the submission's ticket_id read
 	// against the unit (sendUnitReads; nothing when it names none).
-	ticketState string
+	ticket      Ticket
 	ticketFound bool
 }
 
@@ -129,7 +129,7 @@ func (s *Service) sendUnitReads(ctx context.Context, tx pg.TenantTx, b *pgx.Batc
 	}
 	bErr, err := pipelined(ctx, tx, b, func() error {
 		var err error
-		r.ticketState, _, r.ticketFound, err = s.ticket(ctx, tx, in.TicketID, unitID)
+		r.ticket, r.ticketFound, err = s.ticket(ctx, tx, in.TicketID, unitID)
 		return err
 	})
 	if bErr != nil {
@@ -213,7 +213,7 @@ func checkSubmission(kind Kind, in *ClaimSubmission, r unitReads, today string) 
 		// The ticket must be one of the tenant's service tickets for the
 		// unit (read by sendUnitReads); a reimbursement needs its repair
 		// completed.
-		switch state := r.ticketState; {
+		switch state := r.ticket.State; {
 		case !r.ticketFound:
 			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case kind == KindReimbursement && state != "completed" && state != "closed":

@@ -7,22 +7,24 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/claims"
 )
 
-// UnitTicketStateTx reads, inside the caller's transaction, the state and
-// the number of ticket id if it is a ticket of unit unitID; found is false
-// otherwise. (The number is the reference of the repair its completion
-// records in the unit's history.)
-// No scope applies: the caller has already read the unit in its own. The
-// claims context gets it as claims.Deps.TicketState (it cannot import this
-// package, which imports it).
-func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (state, number string, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT state, number FROM tickets WHERE tenant_id = $1 AND id = $2 AND unit_id = $3`,
-		tx.TenantID, id, unitID).Scan(&state, &number)
+// UnitTicketStateTx reads, inside the caller's transaction, what a claim
+// needs of ticket id if it is a ticket of unit unitID (its state, its
+// number, the reference of the repair its completion records in the
+// unit's history, and when what it served was reported: reportedAtSQL);
+// found is false otherwise. No scope applies: the caller has already read
+// the unit in its own. The claims context gets it as
+// claims.Deps.TicketState (it cannot import this package, which imports
+// it).
+func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (t claims.Ticket, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT t.state, t.number, `+reportedAtSQL+` FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2 AND t.unit_id = $3`,
+		tx.TenantID, id, unitID).Scan(&t.State, &t.Number, &t.ReportedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", false, nil
+		return claims.Ticket{}, false, nil
 	}
-	return state, number, err == nil, err
+	return t, err == nil, err
 }
 
 // TicketClockTx reads, inside the caller's transaction, the test clock

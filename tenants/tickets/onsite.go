@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
@@ -49,8 +50,13 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	req := warranty.DecideRequest{UnitID: deref(t.UnitID), QuoteID: deref(t.QuoteID), Visit: visit,
 		Fault:      warranty.FaultReport{Cause: d.Cause, PartCategories: d.PartCategories, Repairable: &repairable},
 		CardCharge: d.WarrantyCardCharge}
-	// The decision is the brand's: decide with the tenant's whole view.
-	e, err := warranty.DecideSystemTx(ctx, c.tx, req, c.now)
+	reported, err := c.reportedAt(ctx)
+	if err != nil {
+		return warranty.Entitlement{}, err
+	}
+	// The decision is the brand's: decide with the tenant's whole view, on
+	// the day the customer reported what this round serves.
+	e, err := warranty.DecideReportedTx(ctx, c.tx, req, reported, c.now)
 	if err != nil {
 		// Problems with the fault and the card's charge are about the
 		// diagnosis in this request; the decision's date is the ticket's day.
@@ -59,6 +65,32 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	}
 	return e, nil
 }
+
+// reportedAt is when the customer reported what the ticket's current
+// round serves: its intake or, once reopened, its last reopening (the
+// fault came back, or the service was not done). A repair is decided on
+// that day, at diagnosis and again at completion, so that what the
+// customer was told at diagnosis does not change while the ticket waits
+// for a visit or a part (seed 000: 若超保产品,则向用户讲明产品超保需收费,征得用户同意).
+func (c *change) reportedAt(ctx context.Context) (time.Time, error) {
+	t := c.T
+	for _, s := range slices.Backward(c.steps) {
+		if s.to == StateReopened {
+			return c.now, nil
+		}
+	}
+	if t.ReopenCount == 0 {
+		return t.CreatedAt, nil
+	}
+	var at time.Time
+	err := c.tx.QueryRow(ctx, `SELECT `+reportedAtSQL+` FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2`, c.tx.TenantID, t.ID).Scan(&at)
+	return at, err
+}
+
+// reportedAtSQL is, for the ticket t, when the customer reported what its
+// current round serves: its last reopening, else its intake.
+const reportedAtSQL = `coalesce((SELECT max(l.at) FROM ticket_timeline l
+	WHERE l.tenant_id = t.tenant_id AND l.ticket_id = t.id AND l.to_state = 'reopened'), t.created_at)`
 
 // Diagnose records the diagnosis, prices the work with the price list in
 // effect (a stored quote) and stores the entitlement decision: both are

@@ -59,7 +59,13 @@ func arrivalAt(start time.Time, d time.Duration) time.Time {
 // open opens a washer repair ticket for unit (new, not yet triaged).
 func (e *moneyEnv) openRepair(t *testing.T, unit string) tickets.Ticket {
 	t.Helper()
-	e.set(time.Time{})
+	return e.openRepairAt(t, unit, time.Time{})
+}
+
+// openRepairAt is openRepair reported at at (zero: now).
+func (e *moneyEnv) openRepairAt(t *testing.T, unit string, at time.Time) tickets.Ticket {
+	t.Helper()
+	e.set(at)
 	w := tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}
 	tk, err := e.Tickets.Open(e.Ctx, e.Admin, tickets.NewTicket{Channel: "hotline", Type: "repair",
 		Contact: tickets.TicketContact{Name: "钱七", Phone: "+86 139 1000 0000"},
@@ -94,8 +100,9 @@ func (e *moneyEnv) repairOnTime(t *testing.T, unit string) tickets.Ticket {
 	return e.completeWith(t, tk.ID, "performance")
 }
 
-// repairNextWorkday is repairOnTime a workday after e.start (restored when
-// the test ends).
+// repairNextWorkday is repairOnTime reported after e.start's repair (the
+// same afternoon) and served a workday after it (e.start restored when the
+// test ends).
 func (e *moneyEnv) repairNextWorkday(t *testing.T, unit string) tickets.Ticket {
 	t.Helper()
 	start := e.start
@@ -104,7 +111,9 @@ func (e *moneyEnv) repairNextWorkday(t *testing.T, unit string) tickets.Ticket {
 	for e.start.Weekday() == time.Saturday || e.start.Weekday() == time.Sunday {
 		e.start = e.start.Add(24 * time.Hour)
 	}
-	return e.repairOnTime(t, unit)
+	tk := e.openRepairAt(t, unit, start.Add(3*time.Hour))
+	e.visitLate(t, tk.ID, -6*time.Minute)
+	return e.completeWith(t, tk.ID, "performance")
 }
 
 func taskKinds(t *testing.T, e *moneyEnv, id string) []string {

@@ -164,7 +164,7 @@ type Ticket struct {
 	Appointment       Appointment           `json:"appointment"`
 	Visits            int                   `json:"visits" doc:"Technician visits so far." example:"1"`
 	Diagnosis         *Diagnosis            `json:"diagnosis,omitempty"`
-	Entitlement       *warranty.Entitlement `json:"entitlement,omitempty"`
+	Entitlement       *warranty.Entitlement `json:"entitlement,omitempty" doc:"The entitlement decision, stored at the diagnosis (or the service report) and again at the completion, shown before any charge. It is decided on the day the customer reported what the ticket serves, its intake or its last reopening (entitlement.on; the purchase date when that is later): a warranty or plan that ends while the ticket waits for a visit or a part still covers it, and a plan bought after the report does not."`
 	QuoteID           *string               `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	PriceShownAt      *time.Time            `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
 	CarryIn           *CarryInRecord        `json:"carry_in,omitempty"`

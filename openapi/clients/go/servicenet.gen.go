@@ -8735,7 +8735,7 @@ type ClaimSubmission struct {
 	// Note Anything the reviewer should know.
 	Note *string `json:"note,omitempty"`
 
-	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase.
+	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on).
 	OccurredOn openapi_types.Date `json:"occurred_on"`
 
 	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
@@ -11720,7 +11720,7 @@ type NewClaim struct {
 	// Note Anything the reviewer should know.
 	Note *string `json:"note,omitempty"`
 
-	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase.
+	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on).
 	OccurredOn openapi_types.Date `json:"occurred_on"`
 
 	// Reference Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409.

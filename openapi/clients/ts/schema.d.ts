@@ -7810,7 +7810,7 @@ export interface components {
             note?: string;
             /**
              * Format: date
-             * @description When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase.
+             * @description When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on).
              * @example 2026-11-20
              */
             occurred_on: string;
@@ -12431,7 +12431,7 @@ export interface components {
             note?: string;
             /**
              * Format: date
-             * @description When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase.
+             * @description When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on).
              * @example 2026-11-20
              */
             occurred_on: string;
@@ -17537,6 +17537,7 @@ export interface components {
              * @example 1
              */
             dispatch_count: number;
+            /** @description The entitlement decision, stored at the diagnosis (or the service report) and again at the completion, shown before any charge. It is decided on the day the customer reported what the ticket serves, its intake or its last reopening (entitlement.on; the purchase date when that is later): a warranty or plan that ends while the ticket waits for a visit or a part still covers it, and a plan bought after the report does not. */
             entitlement?: components["schemas"]["Entitlement"];
             /**
              * @description The storefront's own reference.
