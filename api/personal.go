@@ -75,7 +75,9 @@ func walkPersonal(p tenants.Principal, v reflect.Value, shown *[]string) {
 	if v.CanAddr() {
 		if o, ok := v.Addr().Interface().(tenants.Personal); ok {
 			if p.SeesPersonalData(o.PersonalRelation()) {
-				*shown = append(*shown, o.PersonalID())
+				if id := o.PersonalID(); id != "" {
+					*shown = append(*shown, id)
+				}
 			} else {
 				o.MaskPersonal()
 			}

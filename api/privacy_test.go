@@ -153,7 +153,12 @@ func TestAuditRecordsOldAndNewValues(t *testing.T) {
 	assert.Equal(t, []any{"agent"}, update["roles"])
 	assert.Equal(t, "updateCustomer", update["operation"])
 	assert.NotEmpty(t, update["request_id"])
-	assert.Equal(t, map[string]any{"name": map[string]any{"old": "王丽", "new": "王丽华"}}, update["changes"])
+	assert.Equal(t, map[string]any{"name": map[string]any{"old": "王*", "new": "王**"}}, update["changes"], "the auditor sees names masked")
+	for _, e := range auditOf(t, env, ten.AdminKey, cus) {
+		if e["action"] == "update" && e["object_type"] == "customers" {
+			assert.Equal(t, map[string]any{"name": map[string]any{"old": "王丽", "new": "王丽华"}}, e["changes"], "the admin in the clear")
+		}
+	}
 
 	// Filter by actor and operation.
 	r = env.Do(t, http.MethodGet, "/v1/audit?actor="+agentID+"&operation=updateCustomer&"+auditRange(), auditor, nil)

@@ -16,6 +16,10 @@ type Relation struct {
 	// key's own ticket, a node key's subtree's ticket), or one that ended
 	// less than the tenant's grace period ago.
 	Job bool
+	// StaffOnly: the object is read outside the scope a storefront, node or
+	// technician key is bound to (the tenant's audit log records every
+	// customer's data): only the brand's staff see its personal data.
+	StaffOnly bool
 }
 
 // Personal is an object with personal data.
@@ -24,7 +28,8 @@ type Personal interface {
 	PersonalRelation() Relation
 	// MaskPersonal replaces the object's personal data with masked forms.
 	MaskPersonal()
-	// PersonalID names the object in the audit log of personal data reads.
+	// PersonalID names the object in the audit log of personal data reads;
+	// empty when this one holds no personal data (nothing to record).
 	PersonalID() string
 }
 
@@ -36,11 +41,14 @@ var staffRoles = []string{RoleTenantAdmin, RoleNetworkManager, RoleDispatcher, R
 // its scope that stands in relation r to it: storefront keys (their scope is
 // their own sales) and the brand's staff always; technicians and node keys
 // for their open jobs (and the grace period after); anyone else (auditors)
-// never.
+// never. An object read StaffOnly is seen by the brand's staff alone.
 func (p Principal) SeesPersonalData(r Relation) bool {
 	switch {
 	case p.Operator:
 		return true
+	case r.StaffOnly && (p.StorefrontID != "" || p.TechnicianID != "" || p.NodeID != ""):
+		return false
+	case r.StaffOnly:
 	case p.StorefrontID != "":
 		return true
 	case p.TechnicianID != "" || p.NodeID != "" || p.HasRole(RoleTechnician) || p.HasRole(RoleNodeManager):

@@ -242,10 +242,13 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	a.Customers = &customers.Service{DB: db}
 	a.Warranty = &warranty.Service{DB: db}
 	a.Stock = &stock.Service{DB: db}
-	a.Audit = &audit.Service{DB: db}
+	var err error
+	if a.Audit, err = audit.NewService(db, map[string]audit.Columns{
+		"tickets": tickets.PersonalColumns(), "customers": customers.PersonalColumns()}); err != nil {
+		return err
+	}
 	a.Privacy = &privacy.Service{DB: db}
 	a.Subjects = &subjects.Service{DB: db}
-	var err error
 	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
 		return err
 	}

@@ -12,12 +12,22 @@
 // writing statement. A creation is stored as the created row (json,
 // created_row), a change as its diff; audit_entry_changes shows both as
 // {field: {old, new}}. Reads are recorded by Record. The log is
-// append-only for the application role (no UPDATE or DELETE grant); the one
-// exception is the erasure of a customer's personal values (EraseSubjectTx).
+// append-only for the application role (no UPDATE or DELETE grant); the
+// exceptions are the erasure of a customer's personal values
+// (EraseSubjectTx) and the masking of the values of objects masked at rest
+// (MaskObjectsTx).
+//
+// The log holds every customer's personal data that was written: an entry
+// is a tenants.Personal, shown unmasked to the brand's staff only (and that
+// read recorded like any other), masked for everyone else by the masks of
+// the object's owner (Columns).
 package audit
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +37,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/privacy"
 )
 
 // Change is a field's value before and after a write.
@@ -47,7 +58,71 @@ type Entry struct {
 	ObjectType string            `json:"object_type" doc:"The kind of object (its table)." example:"customers"`
 	ObjectID   string            `json:"object_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Action     string            `json:"action" enum:"create,update,delete,read,export,erase" example:"update"`
-	Changes    map[string]Change `json:"changes" doc:"Changed fields with old and new values (secrets are never recorded); empty for reads."`
+	Changes    map[string]Change `json:"changes" doc:"Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses and a ticket's contact and service address are masked (138****8000) but for the brand's staff, as on the customer and the ticket."`
+
+	personal Columns // the masks of the personal fields among Changes; nil: none
+}
+
+// PersonalRelation implements tenants.Personal: the log holds every
+// customer's data, in no key's scope but the brand's, so only the brand's
+// staff see it unmasked (auditors never).
+func (e *Entry) PersonalRelation() tenants.Relation { return tenants.Relation{StaffOnly: true} }
+
+// PersonalID implements tenants.Personal: an entry showing personal values
+// is a read of its object's personal data; one without shows none.
+func (e *Entry) PersonalID() string {
+	if e.personal == nil {
+		return ""
+	}
+	return e.ObjectID
+}
+
+// MaskPersonal implements tenants.Personal: the old and new values of the
+// personal fields are masked as the object's owner masks the object.
+func (e *Entry) MaskPersonal() {
+	for field, c := range e.Changes {
+		if mask, ok := e.personal[field]; ok {
+			e.Changes[field] = Change{Old: mask(c.Old), New: mask(c.New)}
+		}
+	}
+}
+
+// Columns are the columns of an audited table that hold personal data, each
+// with the mask of a value the log recorded of it (decoded from JSON; nil:
+// none). The table's owner gives them (tickets.PersonalColumns,
+// customers.PersonalColumns) and masks as it masks its objects (MaskAs).
+type Columns map[string]func(v any) any
+
+// maskedUnread stands for a recorded personal value that is not of its
+// column's type (it is shown masked whole).
+const maskedUnread = "****"
+
+// MaskAs masks v, a value recorded as the JSON of a T, with mask: nil stays
+// nil, an erased value stays erased, a value that is no T is shown as ****.
+func MaskAs[T any](v any, mask func(*T)) any {
+	if v == nil {
+		return nil
+	}
+	if s, ok := v.(string); ok && s == privacy.Erased {
+		return s
+	}
+	var x T
+	raw, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(raw, &x)
+	}
+	if err != nil {
+		return maskedUnread
+	}
+	mask(&x)
+	var out any
+	if raw, err = json.Marshal(x); err == nil {
+		err = json.Unmarshal(raw, &out)
+	}
+	if err != nil {
+		return maskedUnread
+	}
+	return out
 }
 
 // Filter narrows a listing. From and To bound the time range and are
@@ -67,6 +142,18 @@ const MaxRange = 366 * 24 * time.Hour
 // Service reads the audit log and records reads; each method is one transaction.
 type Service struct {
 	DB pg.DB
+	// personal: per object type (table), its personal columns.
+	personal map[string]Columns
+}
+
+// NewService is the audit log over db; personal gives, per audited table
+// holding personal data (its object_type), its personal columns and their
+// masks. It refuses none.
+func NewService(db pg.DB, personal map[string]Columns) (*Service, error) {
+	if db == nil || len(personal) == 0 {
+		return nil, errors.New("audit: NewService needs a database and the personal columns")
+	}
+	return &Service{DB: db, personal: personal}, nil
 }
 
 // Read is an access to personal data to record.
@@ -87,15 +174,18 @@ func objectType(id string) string {
 	return "objects"
 }
 
-// QueueReadTx queues, on b, the record of p's read r.
+// QueueRead queues, on b, the record of a's read r: one entry per object
+// read, however often r names it.
 func QueueRead(b *pgx.Batch, tenantID string, a pg.Actor, r Read) {
-	types := make([]string, len(r.ObjectIDs))
-	for i, id := range r.ObjectIDs {
-		types[i] = objectType(id)
+	var ids, types []string
+	for _, id := range r.ObjectIDs {
+		if !slices.Contains(ids, id) {
+			ids, types = append(ids, id), append(types, objectType(id))
+		}
 	}
 	b.Queue(`INSERT INTO audit_log (tenant_id, actor, roles, on_behalf_of, operation, request_id, object_type, object_id, action)
 		SELECT $1, $2, $3, NULLIF($4, ''), $5, NULLIF($6, ''), ty, id, $9 FROM unnest($7::text[], $8::text[]) AS o(id, ty)`,
-		tenantID, a.Key, a.Roles, a.OnBehalfOf, a.Operation, a.RequestID, r.ObjectIDs, types, r.Action)
+		tenantID, a.Key, a.Roles, a.OnBehalfOf, a.Operation, a.RequestID, ids, types, r.Action)
 }
 
 // Record records a read of personal data by a in its own transaction.
@@ -154,6 +244,14 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 		}
 		if e.Changes == nil {
 			e.Changes = map[string]Change{}
+		}
+		if cols := s.personal[e.ObjectType]; cols != nil {
+			for field := range e.Changes {
+				if _, ok := cols[field]; ok {
+					e.personal = cols
+					break
+				}
+			}
 		}
 		return e, err
 	}, `SELECT id, at, actor, roles, on_behalf_of, operation, request_id, object_type, object_id, action, audit_entry_changes(changes, created_row)

@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/privacy"
@@ -77,6 +78,23 @@ func (c *Customer) MaskPersonal() {
 		as[i] = a
 	}
 	c.Addresses = as
+}
+
+// PersonalColumns are the customers table's columns with personal data,
+// each masked in the values the audit log recorded of it as MaskPersonal
+// masks a customer's.
+func PersonalColumns() audit.Columns {
+	return audit.Columns{
+		"name": func(v any) any {
+			return audit.MaskAs(v, func(name *string) { c := Customer{Name: *name}; c.MaskPersonal(); *name = c.Name })
+		},
+		"phones": func(v any) any {
+			return audit.MaskAs(v, func(ps *[]string) { c := Customer{Phones: *ps}; c.MaskPersonal(); *ps = c.Phones })
+		},
+		"addresses": func(v any) any {
+			return audit.MaskAs(v, func(as *[]CustomerAddress) { c := Customer{Addresses: *as}; c.MaskPersonal(); *as = c.Addresses })
+		},
+	}
 }
 
 // NewCustomer is a customer to find or create.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
@@ -58,6 +59,28 @@ func (t *Ticket) MaskPersonal() {
 	t.Contact.PhoneDisplay = t.Contact.Phone
 	t.Address.Line = privacy.MaskAddressLine(t.Address.Line)
 	t.Address.Latitude, t.Address.Longitude = nil, nil
+}
+
+// PersonalColumns are the tickets table's columns with personal data, the
+// contact and the service address, each masked in the values the audit log
+// recorded of it as MaskPersonal masks a ticket's.
+func PersonalColumns() audit.Columns {
+	return audit.Columns{
+		"contact": func(v any) any {
+			return audit.MaskAs(v, func(c *TicketContact) {
+				t := Ticket{Contact: *c}
+				t.MaskPersonal()
+				*c = t.Contact
+			})
+		},
+		"address": func(v any) any {
+			return audit.MaskAs(v, func(a *ServiceAddress) {
+				t := Ticket{Address: *a}
+				t.MaskPersonal()
+				*a = t.Address
+			})
+		},
+	}
 }
 
 // relate works out, for a principal whose view depends on it, whether the

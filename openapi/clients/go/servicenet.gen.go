@@ -10257,7 +10257,7 @@ type Entry struct {
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
-	// Changes Changed fields with old and new values (secrets are never recorded); empty for reads.
+	// Changes Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses and a ticket's contact and service address are masked (138****8000) but for the brand's staff, as on the customer and the ticket.
 	Changes map[string]Change `json:"changes"`
 
 	// Id Position in the tenant's log.
