@@ -194,6 +194,47 @@ func TestClaimsOnTestClocks(t *testing.T) {
 		same(t, start.Add(time.Hour), r.JSON(t)["created_at"], "filed at its contract's clock's time")
 	})
 
+	t.Run("PreviewOnTheContractsClock", func(t *testing.T) {
+		// The entitlement preview of a unit whose plan lives on a clock is
+		// decided at the clock's time: on the clock's day 35 the
+		// accidental-damage plan (from day 31) covers a dropped phone's
+		// screen, as a claim that day would be; on the wall clock's day 1
+		// it had not started.
+		clock := createClock(t, env, s.shopA, start)
+		unit := createdID(t, env, s.shopA, "/v1/units", map[string]any{"model_id": s.phone, "serial": "SN-CLK-0008",
+			"customer":      map[string]any{"name": "赵六", "phones": []string{"+86 138 0000 0008"}},
+			"purchase_date": shanghaiToday(0), "purchase_price": cnyBody(499900), "invoice_number": "FP-CLK-0008"})
+		r := env.Do(t, http.MethodPost, "/v1/contracts", s.shopA, map[string]any{"unit_id": unit, "plan_id": s.plan,
+			"external_reference": "TM-CLK-0008", "test_clock_id": clock})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		contract := r.JSON(t)["id"].(string)
+		preview := func(t *testing.T, key string, extra ...any) map[string]any {
+			t.Helper()
+			r := env.Do(t, http.MethodPost, "/v1/entitlements/decide", key, with(map[string]any{"unit_id": unit,
+				"fault": map[string]any{"cause": "accidental_damage", "part_categories": []string{"screen"}},
+				"work":  map[string]any{"service_kind": "repair", "parts": []map[string]any{{"part_id": s.screen, "quantity": 1}}}}, extra...))
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return r.JSON(t)
+		}
+		e := preview(t, s.shopA)
+		require.Equal(t, shanghaiToday(0), e["on"])
+		require.NotEqual(t, "accidental_damage", e["decision"].(map[string]any)["basis"], "day 1: the plan has not started")
+
+		advanceClock(t, env, s.shopA, clock, start.Add(34*day))
+		for _, extra := range [][]any{nil, {"test_clock_id", clock}} {
+			e = preview(t, s.shopA, extra...)
+			require.Equal(t, shanghaiToday(34), e["on"], "the clock's today")
+			dec := e["decision"].(map[string]any)
+			require.Equal(t, "accidental_damage", dec["basis"], "the plan covers on the clock's day 35")
+			require.Equal(t, contract, dec["contract_id"])
+			tot := dec["totals"].(map[string]any)
+			require.Positive(t, amountOf(tot["plan"]), "the plan pays its share")
+		}
+		r = env.Do(t, http.MethodPost, "/v1/entitlements/decide", live, map[string]any{"unit_id": unit, "test_clock_id": clock,
+			"fault": map[string]any{"cause": "accidental_damage"}})
+		require.Contains(t, []int{http.StatusNotFound, http.StatusUnprocessableEntity}, r.Status, "%s", r.Body)
+	})
+
 	t.Run("CoveredOnTheClocksDay", func(t *testing.T) {
 		// Bought today, with the accidental-damage plan on a clock: the plan
 		// covers from day 31 (purchase + 30). On the clock's day 35 a

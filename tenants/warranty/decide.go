@@ -15,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts/calendar"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -27,6 +28,7 @@ type DecideRequest struct {
 	Fault           FaultReport    `json:"fault"`
 	RequestedRemedy string         `json:"requested_remedy,omitempty" enum:"repair,exchange,return,swap" doc:"What the customer asks for; default repair. The decision prices it when it is allowed, else the best allowed remedy." example:"repair"`
 	On              string         `json:"on,omitempty" format:"date" doc:"The service date, in the tenant's time zone; default today. Not in the future, not before the purchase." example:"2026-11-20"`
+	TestClockID     string         `json:"test_clock_id,omitempty" maxLength:"64" doc:"Test mode only: decide at this test clock's time (today, the default on and the latest allowed, are the clock's). Without it, a unit whose contracts live on one test clock is decided at that clock's time; on several, name one. With a live key, or a clock the key does not see, 422 on body.test_clock_id." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	QuoteID         string         `json:"quote_id,omitempty" maxLength:"64" doc:"A stored quote (createQuote) for the unit's model: the decision keeps its price list version. Give quote_id or work, or neither for a decision without charges." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	Work            *Work          `json:"work,omitempty"`
 	CardCharge      *tenants.Money `json:"warranty_card_charge,omitempty"`
@@ -84,21 +86,49 @@ func (s *Service) Decide(ctx context.Context, p tenants.Principal, req DecideReq
 	}
 	var out Entitlement
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		out, err = DecideTx(ctx, tx, p, req, s.now())
+		r, err := LoadUnitRecords(ctx, tx, p, req.UnitID)
+		if err != nil {
+			return err // not_found: absent, another tenant's or outside the key's scope
+		}
+		now, err := previewTime(ctx, tx, p, req, r, s.now())
+		if err != nil {
+			return err
+		}
+		out, err = decideOn(ctx, tx, req, r, now)
 		return err
 	})
 	return out, pg.Translate(err)
 }
 
-// DecideTx answers req inside the caller's transaction: service tickets
-// store the decision they show before any charge.
-func DecideTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req DecideRequest, now time.Time) (Entitlement, error) {
-	r, err := LoadUnitRecords(ctx, tx, p, req.UnitID)
-	if err != nil {
-		return Entitlement{}, err // not_found: absent, another tenant's or outside the key's scope
+// previewTime is the time a preview of the unit whose records are r is
+// decided at: the test clock req names (testclocks.AtTx), else the one
+// clock the unit's contracts live on, else now. A plan sold on a clock
+// is active, pending or expired by the clock's days, and so is the
+// warranty the preview judges beside it; contracts on several clocks leave
+// the time to the caller (422 at test_clock_id).
+func previewTime(ctx context.Context, tx pg.TenantTx, p tenants.Principal, req DecideRequest, r UnitRecords, now time.Time) (time.Time, error) {
+	v := &tenants.Validation{}
+	if req.TestClockID != "" {
+		at, err := testclocks.AtTx(ctx, tx, p, v, "test_clock_id", req.TestClockID, now)
+		if err != nil {
+			return now, err
+		}
+		return at, v.Err()
 	}
-	return decideOn(ctx, tx, req, r, now)
+	var clocks []string
+	for _, c := range r.Contracts {
+		if c.TestClockID != nil && !slices.Contains(clocks, *c.TestClockID) {
+			clocks = append(clocks, *c.TestClockID)
+		}
+	}
+	switch len(clocks) {
+	case 0:
+		return now, nil
+	case 1:
+		return testclocks.NowTx(ctx, tx, clocks[0])
+	}
+	v.AddMsg("test_clock_id", i18n.M("warranty.contracts_on_clocks", "Clocks", strings.Join(clocks, ", ")), nil)
+	return now, v.Err()
 }
 
 // decideOn answers req about the unit whose records are r.

@@ -3012,6 +3012,7 @@ const (
 	MessageCodeWarrantyCategoryRequired                           MessageCode = "warranty.category_required"
 	MessageCodeWarrantyCauseCovered                               MessageCode = "warranty.cause_covered"
 	MessageCodeWarrantyContractKind                               MessageCode = "warranty.contract_kind"
+	MessageCodeWarrantyContractsOnClocks                          MessageCode = "warranty.contracts_on_clocks"
 	MessageCodeWarrantyCoversOnly                                 MessageCode = "warranty.covers_only"
 	MessageCodeWarrantyDepreciationNotBelow                       MessageCode = "warranty.depreciation_not_below"
 	MessageCodeWarrantyEndedBeforeSale                            MessageCode = "warranty.ended_before_sale"
@@ -4979,6 +4980,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeWarrantyCauseCovered:
 		return true
 	case MessageCodeWarrantyContractKind:
+		return true
+	case MessageCodeWarrantyContractsOnClocks:
 		return true
 	case MessageCodeWarrantyCoversOnly:
 		return true
@@ -9953,6 +9956,9 @@ type DecideRequest struct {
 	// QuoteId A stored quote (createQuote) for the unit's model: the decision keeps its price list version. Give quote_id or work, or neither for a decision without charges.
 	QuoteId         *string     `json:"quote_id,omitempty"`
 	RequestedRemedy *RemedyKind `json:"requested_remedy,omitempty"`
+
+	// TestClockId Test mode only: decide at this test clock's time (today, the default on and the latest allowed, are the clock's). Without it, a unit whose contracts live on one test clock is decided at that clock's time; on several, name one. With a live key, or a clock the key does not see, 422 on body.test_clock_id.
+	TestClockId *string `json:"test_clock_id,omitempty"`
 
 	// UnitId The registered unit. A storefront key may ask only about units its storefront sold.
 	UnitId             string       `json:"unit_id"`
