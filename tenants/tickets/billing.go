@@ -16,13 +16,14 @@ import (
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
-// BilledPart is a part fitted through the ticket's requisition (/parts)
-// beyond what the diagnosis quote listed, added to the quote at completion.
+// BilledPart is a part the completion bills in another quantity than the
+// diagnosis quote listed: fitted through the ticket's requisition (/parts)
+// more or fewer times than quoted, or not quoted at all.
 type BilledPart struct {
 	PartID     string `json:"part_id" example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	PartNumber string `json:"part_number" example:"0021800078A"`
 	Quoted     int    `json:"quoted" doc:"How many the diagnosis quote listed." example:"0"`
-	Used       int    `json:"used" doc:"How many were fitted: the quantity billed." example:"1"`
+	Used       int    `json:"used" doc:"How many were fitted through the requisition: the quantity billed (0: none, the part is not billed)." example:"1"`
 }
 
 // CompensationPayout is the payout a plan owes for the completed repair
@@ -37,13 +38,18 @@ type CompensationPayout struct {
 	Existing bool `json:"existing" doc:"The payout already existed for this repair (an earlier completion of the ticket or a claim for it): nothing new was scheduled." example:"false"`
 }
 
-// billUsedParts makes the ticket's quote cover the parts fitted through
-// its requisition: a part used more often than the diagnosis quote lists
-// is billed in the quantity used, at the diagnosis quote's price list
-// version, in a new stored quote that becomes the ticket's quote. A part
-// both quoted and used is billed once (the larger quantity); quoted parts
-// are never dropped, since the customer agreed to them. Without parts used
-// beyond the quote nothing changes.
+// billUsedParts makes the ticket's quote bill the parts fitted (seed 000:
+// 严格按收费标准进行收费; seed 001: 未按照标准乱收费…免单). A part that went
+// through the ticket's requisition (issued to the technician) is billed in
+// the quantity fitted (used), more or fewer than the diagnosis quote lists:
+// one returned to the shelf unused is not billed. A quoted part that never
+// went through the requisition stays as quoted (the node may fit its own
+// stock outside the system; the customer agreed to it). The quantities go,
+// at the diagnosis quote's price list version, into a new stored quote
+// that becomes the ticket's quote; it returns the parts billed in another
+// quantity than quoted. Billing fewer than shown needs no new consent;
+// billing more is guarded by chargesShown. When every part is billed as
+// quoted nothing changes.
 func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, error) {
 	t := c.T
 	if t.QuoteID == nil {
@@ -74,8 +80,8 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 	}
 	var billed []BilledPart
 	for _, u := range used {
-		if u.Used <= quoted[u.PartID] {
-			continue
+		if u.Issued == 0 || u.Used == quoted[u.PartID] {
+			continue // never left the shelf for the ticket, or fitted as quoted
 		}
 		billed = append(billed, BilledPart{PartID: u.PartID, PartNumber: u.PartNumber, Quoted: quoted[u.PartID], Used: u.Used})
 		if i, ok := at[u.PartID]; ok {
@@ -88,6 +94,7 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 	if len(billed) == 0 {
 		return nil, nil
 	}
+	parts = slices.DeleteFunc(parts, func(p catalog.QuotePart) bool { return p.Quantity == 0 })
 	nq, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
 		IncludeVisit: q.IncludeVisit, On: q.On}, today)
 	if err != nil {
@@ -106,7 +113,8 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 }
 
 // chargesShown refuses a completion whose decision d would charge the
-// customer for parts fitted beyond the diagnosis quote (billed): the
+// customer for parts fitted beyond the diagnosis quote (billed parts used
+// more often than quoted; fewer than quoted needs no new consent): the
 // customer was shown the price list for that quote only, and the seeds
 // charge only what was shown (seed 000: 征得用户同意并出示收费标准; 如果使用备件
 // 要给用户出示备件费用). The technician diagnoses again with the parts, and
@@ -121,7 +129,9 @@ func chargesShown(d entitlement.Decision, billed []BilledPart) error {
 	}
 	unshown := map[string]bool{}
 	for _, b := range billed {
-		unshown[b.PartNumber] = true
+		if b.Used > b.Quoted {
+			unshown[b.PartNumber] = true
+		}
 	}
 	var parts []string
 	for _, l := range d.Lines {

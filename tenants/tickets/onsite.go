@@ -159,7 +159,7 @@ type Completion struct {
 	Waivers     []entitlement.Promise `json:"waivers" doc:"Service promises that waived the customer's charges: late arrival, repeat visit, repeat fault, price list not shown."`
 	Uncertain   bool                  `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
 	QuoteID     string                `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion to the brand or plan that covers them, or waived by a service promise. Parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list)."`
+	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list)."`
 	// The compensation payout the plan owes for this repair, scheduled once however often the ticket completes.
 	Compensation *CompensationPayout      `json:"compensation,omitempty"`
 	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
@@ -176,10 +176,11 @@ type CompleteInput struct {
 // engine decides them again with how the visit went, so the service
 // promises' waivers apply automatically (late arrival, a repeat visit
 // caused by the network, a fault again within a year (two for washers) of
-// a paid repair, the price list not shown). Parts used through the ticket's
-// requisition beyond the diagnosis quote are billed with it
-// (billUsedParts) when the brand or a plan pays them or a promise waives
-// them; the customer is never charged for a part whose charge no
+// a paid repair, the price list not shown). Parts that went through the
+// ticket's requisition are billed as many times as they were fitted
+// (billUsedParts): fewer than quoted when some went back to the shelf;
+// beyond the diagnosis quote when the brand or a plan pays them or a
+// promise waives them; the customer is never charged for a part whose charge no
 // diagnosis showed: that completion is a conflict until the technician
 // diagnoses again with the parts, saying whether the new price list was
 // shown (chargesShown). A plan compensation the decision owes (rule 7) is

@@ -6739,7 +6739,7 @@ export interface components {
             quoted: number;
             /**
              * Format: int64
-             * @description How many were fitted: the quantity billed.
+             * @description How many were fitted through the requisition: the quantity billed (0: none, the part is not billed).
              * @example 1
              */
             used: number;
@@ -8837,7 +8837,7 @@ export interface components {
             completed_at: string;
             /** @description Charges per line with who pays: customer, brand, plan. */
             lines: components["schemas"]["Charge"][];
-            /** @description Parts fitted through the ticket's requisition beyond the diagnosis quote, billed at completion to the brand or plan that covers them, or waived by a service promise. Parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list). */
+            /** @description Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list). */
             parts_billed?: components["schemas"]["BilledPart"][];
             /**
              * @description The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.

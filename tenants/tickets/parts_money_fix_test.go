@@ -1,0 +1,150 @@
+package tickets_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/stock"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// diagnoseWork diagnoses a performance fault with the price list shown,
+// quoting labour, the visit and parts.
+func (e *moneyEnv) diagnoseWork(t *testing.T, id string, parts ...catalog.QuotePart) tickets.Ticket {
+	t.Helper()
+	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
+		Diagnosis:      tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: parts},
+		PriceListShown: true}, 0)
+	require.NoError(t, err)
+	return tk
+}
+
+// move moves parts of the ticket's requisition: op on line.
+func (e *moneyEnv) move(t *testing.T, id, op string, line stock.Line) {
+	t.Helper()
+	_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, id, tickets.PartsInput{Op: op, Lines: []stock.Line{line}}, 0)
+	require.NoError(t, err, op)
+}
+
+// complete completes the ticket half an hour later, the test run passed.
+func (e *moneyEnv) complete(t *testing.T, id string) tickets.Ticket {
+	t.Helper()
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, id, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("completed"), tk.State)
+	return tk
+}
+
+// level is the node's stock of part.
+func (e *moneyEnv) level(t *testing.T, node, part string) stock.Level {
+	t.Helper()
+	ls, _, err := e.Stock.ListStock(e.Ctx, e.Admin, node, stock.StockFilter{Limit: 100})
+	require.NoError(t, err)
+	for _, l := range ls {
+		if l.PartID == part {
+			return l
+		}
+	}
+	return stock.Level{NodeID: node, PartID: part}
+}
+
+// partLines are a completion's part lines by part number: how much the
+// customer and the brand pay for them.
+func partLines(tk tickets.Ticket) map[string][2]int64 {
+	out := map[string][2]int64{}
+	for _, l := range tk.Completion.Lines {
+		if l.Kind == "part" {
+			v := out[l.Code]
+			out[l.Code] = [2]int64{v[0] + l.CustomerPays.Amount, v[1] + l.BrandPays.Amount}
+		}
+	}
+	return out
+}
+
+// Seed 000 (五.收费): 严格按收费标准进行收费; seed 001 (承诺三): 未按照标准乱收费…免单.
+// The completion bills what was fitted. Out of warranty (day 1200) the
+// diagnosis quoted two drain pumps (labour 120.00 + visit 50.00 + 2 × 85.00
+// = 340.00, shown); the requisition reserved, issued and fitted one and the
+// other went back to the node's shelf: the customer pays 255.00 (labour +
+// visit + one pump), the brand nothing, and the completion says the pump
+// was quoted twice and billed once. In warranty (day 200) the brand pays
+// the same 255.00. A quoted pump returned unused is not billed at all
+// (170.00). A quoted part that never went through the requisition (the
+// node fitted its own) is billed as quoted, the customer having agreed to
+// it (340.00).
+func TestTicketBillsThePartsFitted(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	two := catalog.QuotePart{PartID: pump, Quantity: 2}
+
+	for _, c := range []struct {
+		name                  string
+		daysAgo               int
+		quoted, issued, used  int
+		customer, brand       int64
+		billed                []tickets.BilledPart
+		pumpCustomer, pumpBrd int64
+	}{
+		{name: "TwoQuotedOneFittedOneReturned", daysAgo: 1200, quoted: 2, issued: 2, used: 1,
+			customer: washerLabour + washerVisit + drainPump, pumpCustomer: drainPump,
+			billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 2, Used: 1}}},
+		{name: "InWarrantyTheBrandPaysTheOneFitted", daysAgo: 200, quoted: 2, issued: 2, used: 1,
+			brand: washerLabour + washerVisit + drainPump, pumpBrd: drainPump,
+			billed: []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 2, Used: 1}}},
+		{name: "AQuotedPumpReturnedUnusedIsNotBilled", daysAgo: 1200, quoted: 1, issued: 1, used: 0,
+			customer: washerLabour + washerVisit,
+			billed:   []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 1, Used: 0}}},
+		{name: "QuotedButNotRequisitionedIsBilledAsQuoted", daysAgo: 1200, quoted: 2,
+			customer: washerLabour + washerVisit + 2*drainPump, pumpCustomer: 2 * drainPump},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tk := e.onSite(t, "repair", e.unit(t, c.daysAgo, false), -6)
+			tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: c.quoted})
+			shown := tk.Entitlement.Decision.Totals
+			require.Equal(t, int64(washerLabour+washerVisit+c.quoted*drainPump), shown.List.Amount, "the quote shown")
+			if c.issued > 0 {
+				_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: c.issued}}})
+				require.NoError(t, err)
+				before := e.level(t, *tk.NodeID, pump)
+				e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: c.issued})
+				e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: c.issued})
+				if c.used > 0 {
+					e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: c.used})
+				}
+				if c.issued > c.used {
+					e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: c.issued - c.used})
+				}
+				after := e.level(t, *tk.NodeID, pump)
+				require.Equal(t, before.OnHand-c.used, after.OnHand, "the unused pumps are back on the shelf")
+			}
+			tk = e.complete(t, tk.ID)
+			customer, brand, plan := totals(t, tk)
+			require.Equal(t, c.customer, customer, "the customer pays")
+			require.Equal(t, c.brand, brand, "the brand pays")
+			require.Zero(t, plan)
+			require.Empty(t, tk.Completion.Waivers)
+			require.Equal(t, c.billed, tk.Completion.PartsBilled)
+			pumps := partLines(tk)[drainPumpNo]
+			require.Equal(t, c.pumpCustomer, pumps[0], "the customer's pumps")
+			require.Equal(t, c.pumpBrd, pumps[1], "the brand's pumps")
+			if c.used == 0 && c.issued > 0 {
+				require.NotContains(t, partLines(tk), drainPumpNo, "no pump line")
+			}
+		})
+	}
+
+	t.Run("QuotedTwoFittedOneStillRefusesAThirdUnshown", func(t *testing.T) {
+		// Fewer than quoted needs no new consent, more than quoted still does.
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, two)
+		e.fit(t, tk, stock.Line{PartID: pump, Quantity: 3})
+		e.set(e.now().Add(30 * time.Minute))
+		_, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+		require.ErrorContains(t, err, drainPumpNo)
+	})
+}
