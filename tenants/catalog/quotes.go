@@ -225,6 +225,39 @@ func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) 
 	if err != nil {
 		return Quote{}, err
 	}
+	return storeQuote(ctx, tx, q)
+}
+
+// Requote prices the job of the stored quote q again with other parts and
+// stores it as a new quote, in tx: the same model, service kind, visit and
+// date (so the same price list version) as q, and parts instead of q's.
+// A part q lists keeps the unit amount q priced it at, the price shown to
+// the customer, though the catalog's price changed since; a part q does not
+// list is priced as PriceQuote prices it now. Problems are PriceQuote's.
+func Requote(ctx context.Context, tx pg.TenantTx, q Quote, parts []QuotePart, today string) (Quote, error) {
+	nq, err := PriceJob(ctx, tx, NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
+		IncludeVisit: q.IncludeVisit, On: q.On}, today)
+	if err != nil {
+		return Quote{}, err
+	}
+	shown := map[string]tenants.Money{}
+	for _, l := range q.Lines {
+		if _, ok := shown[l.PartID]; l.Kind == LinePart && !ok {
+			shown[l.PartID] = l.UnitAmount
+		}
+	}
+	nq.Total.Amount = 0
+	for i, l := range nq.Lines {
+		if u, ok := shown[l.PartID]; ok && l.Kind == LinePart {
+			nq.Lines[i].UnitAmount, nq.Lines[i].Amount = u, money(u.Amount*int64(l.Quantity), u.Currency)
+		}
+		nq.Total.Amount += nq.Lines[i].Amount.Amount
+	}
+	return storeQuote(ctx, tx, nq)
+}
+
+// storeQuote stores the priced quote q under a new id.
+func storeQuote(ctx context.Context, tx pg.TenantTx, q Quote) (Quote, error) {
 	q.ID = tenants.NewID(tenants.PrefixQuote)
 	if err := tx.QueryRow(ctx, `
 		INSERT INTO quotes (tenant_id, id, model_id, service_kind, priced_on, include_visit, price_list_id, price_list_version,

@@ -46,10 +46,12 @@ type CompensationPayout struct {
 // went through the requisition stays as quoted (the node may fit its own
 // stock outside the system; the customer agreed to it). The quantities go,
 // at the diagnosis quote's price list version, into a new stored quote
-// that becomes the ticket's quote; it returns the parts billed in another
-// quantity than quoted. Billing fewer than shown needs no new consent;
-// billing more is guarded by chargesShown. When every part is billed as
-// quoted nothing changes.
+// that becomes the ticket's quote (catalog.Requote): a quoted part keeps
+// the unit price the diagnosis showed, though the catalog's price changed
+// since; a part beyond the quote is priced now. It returns the parts
+// billed in another quantity than quoted. Billing fewer than shown needs
+// no new consent; billing more is guarded by chargesShown. When every part
+// is billed as quoted nothing changes.
 func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, error) {
 	t := c.T
 	if t.QuoteID == nil {
@@ -95,8 +97,7 @@ func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, 
 		return nil, nil
 	}
 	parts = slices.DeleteFunc(parts, func(p catalog.QuotePart) bool { return p.Quantity == 0 })
-	nq, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
-		IncludeVisit: q.IncludeVisit, On: q.On}, today)
+	nq, err := catalog.Requote(ctx, c.tx, q, parts, today)
 	if err != nil {
 		var te *tenants.Error
 		if errors.As(err, &te) && te.Code == tenants.CodeInvalid {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -146,5 +147,117 @@ func TestTicketBillsThePartsFitted(t *testing.T) {
 		e.set(e.now().Add(30 * time.Minute))
 		_, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
 		require.ErrorContains(t, err, drainPumpNo)
+	})
+}
+
+// setPrice changes the catalog price of part to amount (fen).
+func (e *moneyEnv) setPrice(t *testing.T, part string, amount int64) {
+	t.Helper()
+	price := domaintest.CNY(amount)
+	_, err := e.Catalog.UpdatePart(e.Ctx, e.Admin, part, catalog.PartUpdate{Price: &price}, 0)
+	require.NoError(t, err)
+}
+
+// Seed 000 (五.收费): 严格按收费标准进行收费; 如果使用备件要给用户出示备件费用; seed
+// 001 (承诺三): 未按照标准乱收费…免单. A part the diagnosis quoted is billed at
+// the price the customer was shown, though the catalog's price changed
+// before the completion; a part fitted beyond the quote is priced at the
+// completion (and, were the customer to pay it, refused until shown:
+// TestTicketPartsBeyondTheShownQuote). Every subtest fits fewer or more
+// parts than quoted, so the completion prices the job again.
+//   - Out of warranty (day 1200): quoted 2 pumps at 85.00, the pump then
+//     110.00, one fitted and one returned: the customer pays labour
+//     120.00, the visit 50.00 and the pump 85.00, 255.00.
+//   - Key-part warranty (day 1200, the washer's motor within its 120
+//     months): quoted the motor (the brand's) and 2 pumps (85.00, the
+//     customer's); the motor's price then 700.00, the pump 110.00; the
+//     motor and one pump fitted: the customer pays 255.00, the brand the
+//     motor at its price quoted.
+//   - In warranty (day 200): quoted one pump at 85.00, the pump then
+//     110.00, the inlet valve 45.00 then 50.00; the pump and a valve
+//     fitted: the brand pays 120.00, 50.00, the pump's 85.00 and the
+//     valve at the completion's 50.00, 305.00.
+func TestTicketBillsQuotedPartsAtThePriceShown(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump, valve := e.part(t, drainPumpNo), e.part(t, inletValveNo)
+	motors, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Category: "motor", Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, motors, 1, "the demo washer's motor, a key part with a 120-month term")
+	motor, motorNo, motorPrice := motors[0].ID, motors[0].PartNumber, motors[0].Price.Amount
+	prices := func(t *testing.T, pumpPrice, valvePrice, motorPrice int64) {
+		t.Helper()
+		e.setPrice(t, pump, pumpPrice)
+		e.setPrice(t, valve, valvePrice)
+		e.setPrice(t, motor, motorPrice)
+	}
+	// fitOneOfTwo takes two pumps through the requisition: both issued,
+	// one fitted, the other back on the shelf.
+	fitOneOfTwo := func(t *testing.T, tk tickets.Ticket) {
+		t.Helper()
+		_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+		require.NoError(t, err)
+		e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+		e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
+		e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+		e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
+	}
+
+	t.Run("OutOfWarrantyThePumpAtThe85Shown", func(t *testing.T) {
+		prices(t, drainPump, inletValve, motorPrice)
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 2})
+		require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), tk.Entitlement.Decision.Totals.Customer.Amount, "shown")
+		prices(t, 11000, inletValve, motorPrice)
+		fitOneOfTwo(t, tk)
+		tk = e.complete(t, tk.ID)
+		customer, brand, plan := totals(t, tk)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "labour + visit + one pump at 85.00")
+		require.Zero(t, brand)
+		require.Zero(t, plan)
+		require.Equal(t, [2]int64{drainPump, 0}, partLines(tk)[drainPumpNo], "the customer's pump at 85.00")
+	})
+
+	t.Run("KeyPartWarrantyBothAtThePricesShown", func(t *testing.T) {
+		prices(t, drainPump, inletValve, motorPrice)
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
+			Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true, PartCategories: []string{"motor"}},
+			Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+				Parts: []catalog.QuotePart{{PartID: motor, Quantity: 1}, {PartID: pump, Quantity: 2}}},
+			PriceListShown: true}, 0)
+		require.NoError(t, err)
+		shown := tk.Entitlement.Decision
+		require.Equal(t, "key_part_warranty", string(shown.Basis))
+		require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), shown.Totals.Customer.Amount, "shown")
+		require.Equal(t, int64(motorPrice), shown.Totals.Brand.Amount, "shown")
+		prices(t, 11000, inletValve, 70000)
+		_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: motor, Quantity: 1}}})
+		require.NoError(t, err)
+		fitOneOfTwo(t, tk)
+		for _, op := range []string{"reserve", "issue", "use"} {
+			e.move(t, tk.ID, op, stock.Line{PartID: motor, Quantity: 1})
+		}
+		tk = e.complete(t, tk.ID)
+		customer, brand, plan := totals(t, tk)
+		require.Equal(t, "key_part_warranty", tk.Completion.Basis)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "labour + visit + one pump at 85.00")
+		require.Equal(t, int64(motorPrice), brand, "the motor at its price quoted")
+		require.Zero(t, plan)
+		require.Equal(t, map[string][2]int64{drainPumpNo: {drainPump, 0}, motorNo: {0, motorPrice}}, partLines(tk))
+	})
+
+	t.Run("InWarrantyTheValveBeyondTheQuoteAtTheCompletionsPrice", func(t *testing.T) {
+		prices(t, drainPump, inletValve, motorPrice)
+		tk := e.onSite(t, "repair", e.unit(t, 200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+		prices(t, 11000, 5000, motorPrice)
+		e.fit(t, tk, stock.Line{PartID: pump, Quantity: 1}, stock.Line{PartID: valve, Quantity: 1})
+		tk = e.complete(t, tk.ID)
+		customer, brand, plan := totals(t, tk)
+		require.Zero(t, customer)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump+5000), brand, "the pump at the 85.00 quoted, the valve at 50.00")
+		require.Zero(t, plan)
+		require.Equal(t, map[string][2]int64{drainPumpNo: {0, drainPump}, inletValveNo: {0, 5000}}, partLines(tk))
+		require.Equal(t, []tickets.BilledPart{{PartID: valve, PartNumber: inletValveNo, Quoted: 0, Used: 1}}, tk.Completion.PartsBilled)
 	})
 }
