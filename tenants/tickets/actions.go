@@ -373,7 +373,11 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		now := c.now
 		c.T.CancelledAt = &now
 		c.meetSLA(SLAs...)
-		if err := c.releaseParts(ctx); err != nil {
+		parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
+		if err != nil {
+			return err
+		}
+		if err := c.releaseParts(ctx, parts); err != nil {
 			return err
 		}
 		refundID, err := s.refundCancelledRepeat(ctx, c)
@@ -489,15 +493,13 @@ func (s *Service) RecordCallback(ctx context.Context, p tenants.Principal, id st
 // knownState reports whether s names a ticket state.
 func knownState(s string) bool { return slices.Contains(States, State(s)) }
 
-// releaseParts gives back what a cancelled ticket still holds reserved at
-// its node.
-func (c *change) releaseParts(ctx context.Context) error {
+// releaseParts gives back what a cancelled or completed ticket still holds
+// reserved (reserved, not issued) at its node, parts being its requisition
+// lines: the node can hand them out again. It moves stock as a release
+// through the ticket's requisition does (stock_moves kind release).
+func (c *change) releaseParts(ctx context.Context, parts []stock.TicketPart) error {
 	if c.T.NodeID == nil {
 		return nil
-	}
-	parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
-	if err != nil {
-		return err
 	}
 	var lines []stock.Line
 	for _, p := range parts {
@@ -508,7 +510,7 @@ func (c *change) releaseParts(ctx context.Context) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	_, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
+	_, err := stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
 		Lines: lines, Actor: c.p.Subject(), Loc: "lines"})
 	return err
 }

@@ -38,8 +38,9 @@ type CompensationPayout struct {
 	Existing bool `json:"existing" doc:"The payout already existed for this repair (an earlier completion of the ticket or a claim for it): nothing new was scheduled." example:"false"`
 }
 
-// billUsedParts makes the ticket's quote bill the parts fitted (seed 000:
-// 严格按收费标准进行收费; seed 001: 未按照标准乱收费…免单). A part that went
+// billUsedParts makes the ticket's quote bill the parts fitted, used being
+// the ticket's requisition lines (seed 000: 严格按收费标准进行收费; seed
+// 001: 未按照标准乱收费…免单). A part that went
 // through the ticket's requisition (issued to the technician) is billed in
 // the quantity fitted (used), more or fewer than the diagnosis quote lists:
 // one returned to the shelf unused is not billed. A quoted part that never
@@ -52,14 +53,10 @@ type CompensationPayout struct {
 // billed in another quantity than quoted. Billing fewer than shown needs
 // no new consent; billing more is guarded by chargesShown. When every part
 // is billed as quoted nothing changes.
-func billUsedParts(ctx context.Context, c *change, today string) ([]BilledPart, error) {
+func billUsedParts(ctx context.Context, c *change, used []stock.TicketPart, today string) ([]BilledPart, error) {
 	t := c.T
-	if t.QuoteID == nil {
+	if t.QuoteID == nil || len(used) == 0 {
 		return nil, nil
-	}
-	used, err := stock.TicketParts(ctx, c.tx, t.ID)
-	if err != nil || len(used) == 0 {
-		return nil, err
 	}
 	q, err := catalog.LoadQuote(ctx, c.tx, *t.QuoteID)
 	if err != nil {

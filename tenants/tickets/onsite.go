@@ -17,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -180,10 +181,12 @@ type CompleteInput struct {
 // ticket's requisition are billed as many times as they were fitted
 // (billUsedParts): fewer than quoted when some went back to the shelf;
 // beyond the diagnosis quote when the brand or a plan pays them or a
-// promise waives them; the customer is never charged for a part whose charge no
-// diagnosis showed: that completion is a conflict until the technician
-// diagnoses again with the parts, saying whether the new price list was
-// shown (chargesShown). A plan compensation the decision owes (rule 7) is
+// promise waives them; the customer is never charged for a part whose
+// charge no diagnosis showed: that completion is a conflict until the
+// technician diagnoses again with the parts, saying whether the new price
+// list was shown (chargesShown). Parts still reserved for the ticket and
+// never issued go back to the node's stock, as at a cancellation
+// (releaseParts). A plan compensation the decision owes (rule 7) is
 // scheduled as a payout once per repair. The repair joins the unit's
 // service history, and the callback clock starts: the policy's
 // callback_minutes after the completion, sooner when the fix is uncertain
@@ -207,7 +210,11 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		billed, err := billUsedParts(ctx, c, today)
+		parts, err := stock.TicketParts(ctx, c.tx, t.ID)
+		if err != nil {
+			return err
+		}
+		billed, err := billUsedParts(ctx, c, parts, today)
 		if err != nil {
 			return err
 		}
@@ -217,6 +224,10 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		}
 		d := e.Decision
 		if err := chargesShown(d, billed); err != nil {
+			return err
+		}
+		// Reserved and never issued, the parts go back to the node.
+		if err := c.releaseParts(ctx, parts); err != nil {
 			return err
 		}
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,

@@ -1,6 +1,7 @@
 package tickets_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -260,4 +261,50 @@ func TestTicketBillsQuotedPartsAtThePriceShown(t *testing.T) {
 		require.Equal(t, map[string][2]int64{drainPumpNo: {0, drainPump}, inletValveNo: {0, 5000}}, partLines(tk))
 		require.Equal(t, []tickets.BilledPart{{PartID: valve, PartNumber: inletValveNo, Quoted: 0, Used: 1}}, tk.Completion.PartsBilled)
 	})
+}
+
+// A completed ticket keeps no parts reserved at its node: out of warranty
+// (day 1200) the diagnosis quoted one drain pump; the requisition reserved
+// 2, issued 1 and fitted it. The completion bills the one pump (the
+// customer pays labour 120.00, the visit 50.00 and the pump 85.00, 255.00)
+// and releases the other reservation, as a cancellation does: the node's
+// reserved count is back where it was before the ticket, its stock on hand
+// is one pump less (the one issued and fitted), and the release is a stock
+// move of the ticket.
+func TestTicketCompletionReleasesReservedParts(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	before := e.level(t, *tk.NodeID, pump)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 1})
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	held := e.level(t, *tk.NodeID, pump)
+	require.Equal(t, before.Reserved+1, held.Reserved, "one still reserved for the ticket")
+
+	tk = e.complete(t, tk.ID)
+	customer, brand, plan := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the one pump fitted, as quoted")
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+	require.Empty(t, tk.Completion.PartsBilled)
+
+	after := e.level(t, *tk.NodeID, pump)
+	require.Equal(t, before.Reserved, after.Reserved, "the reservation is released")
+	require.Equal(t, before.OnHand-1, after.OnHand, "only the pump issued left the shelf")
+	require.Equal(t, before.Available-1, after.Available)
+	parts, err := e.Tickets.Parts(e.Ctx, e.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Len(t, parts, 1)
+	require.Equal(t, [3]int{1, 1, 1}, [3]int{parts[0].Reserved, parts[0].Issued, parts[0].Used}, "reserved net of the release")
+	moves, _, err := e.Stock.ListMoves(e.Ctx, e.Admin, *tk.NodeID, stock.MoveFilter{TicketID: tk.ID, Limit: 20})
+	require.NoError(t, err)
+	var kinds []string
+	for _, m := range moves {
+		kinds = append(kinds, string(m.Kind)+":"+strconv.Itoa(m.Quantity))
+	}
+	require.Equal(t, []string{"reserve:2", "issue:1", "use:1", "release:1"}, kinds)
 }
