@@ -287,8 +287,10 @@ func EndOfDay(day string, loc *time.Location) time.Time {
 // deadline check is enqueued in tx for the end of the due day in the
 // tenant's zone. The unit is read in p's scope (not found outside it); the
 // contract and the claim, when given, must be the unit's (a claim of
-// another unit or tenant, or none, is invalid on claim_id). actor goes
-// on the event.
+// another unit or tenant, or none, is invalid on claim_id). In test mode
+// a payout a claim on a test clock owes lives on that clock, as
+// in.TestClockID puts it on one: its today, the deadline and its check are
+// the clock's. actor goes on the event.
 func (s *Service) SchedulePayout(ctx context.Context, tx pg.TenantTx, p tenants.Principal, in NewPayout) (Payout, error) {
 	u, err := customers.LoadUnit(ctx, tx, p, in.UnitID)
 	if tenants.ErrorCode(err) == tenants.CodeNotFound && p.StorefrontID != "" {
@@ -312,6 +314,19 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 	st, err := tx.Settings(ctx)
 	if err != nil {
 		return Payout{}, err
+	}
+	// The claim that owes it, read first: a claim on a test clock puts its
+	// payout on that clock (as ForApprovedClaim does), counted from the
+	// clock's today and its deadline checked on the clock.
+	var (
+		claim    claims.Claim
+		claimErr error
+	)
+	if in.ClaimID != "" && len(in.ClaimID) <= 64 && u.ID != "" { // a longer one is refused below
+		claim, claimErr = claims.LoadClaimTx(ctx, tx, in.ClaimID)
+		if claimErr == nil && claim.UnitID == u.ID && in.TestClockID == nil {
+			in.TestClockID = claim.TestClockID
+		}
 	}
 	now := s.now()
 	if clock := in.clock(ctx); clock != nil {
@@ -363,13 +378,12 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 		}
 	}
 	if in.ClaimID != "" && u.ID != "" {
-		c, err := claims.LoadClaimTx(ctx, tx, in.ClaimID)
 		switch {
-		case tenants.ErrorCode(err) == tenants.CodeNotFound:
+		case tenants.ErrorCode(claimErr) == tenants.CodeNotFound:
 			v.AddMsg("claim_id", i18n.M("payouts.no_such_claim"), in.ClaimID)
-		case err != nil:
-			return Payout{}, err
-		case c.UnitID != u.ID:
+		case claimErr != nil:
+			return Payout{}, claimErr
+		case claim.UnitID != u.ID:
 			v.AddMsg("claim_id", i18n.M("payouts.claim_other_unit"), in.ClaimID)
 		}
 	}
@@ -521,6 +535,7 @@ func (s *Service) ListPayouts(ctx context.Context, p tenants.Principal, f Filter
 
 // MarkPaid records that a scheduled or missed payout was paid, with the
 // payment's reference; ifVersion > 0 must match. A paid payout is a conflict.
+// paid_at is the payout's time: its test clock's when it lives on one.
 func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, reference string, ifVersion int) (Payout, error) {
 	reference = strings.TrimSpace(reference)
 	if n := len([]rune(reference)); n < 1 || n > 100 {
@@ -542,8 +557,13 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 		if o.State == StatePaid {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("payouts.already_paid"))
 		}
+		// Paid at the payout's time: its test clock's when it is on one.
+		paidAt, err := testclocks.TimeOf(ctx, tx, o.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'paid', paid_at = $3, reference = $4, version = version + 1,
-			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, s.now(), reference); err != nil {
+			updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, paidAt, reference); err != nil {
 			return err
 		}
 		if out, err = getPayout(ctx, tx, scope{}, id, ""); err != nil {

@@ -1,0 +1,69 @@
+package payouts_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/testclocks"
+)
+
+// A payout a claim on a test clock owes, scheduled by hand (POST
+// /v1/payouts with claim_id), lives on the claim's clock, as the one an
+// approval schedules does (ForApprovedClaim): here the clock is 20 days
+// ahead of the wall clock, and the brand owes the washer's customer a
+// 100.00 compensation for the claim's repair. It is counted from the
+// clock's today, due five working days after it, its deadline check parked
+// on the clock (never fired by the wall clock), and paid at the clock's
+// time. Before, it ran on the wall clock: counted from the real today, due
+// a week from now, its deadline job due on the wall clock (missed while
+// the clock's claim still waited), and paid_at the wall time.
+func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
+	e := domaintest.New(t)
+	e.Ctx = pg.WithLivemode(e.Ctx, false) // test mode: clocks exist there only
+	e.Admin.Live = false
+	model, board := e.Product(t, "XQG-CLK", "washer", 12, "control_board", 30000)
+	unit := e.Unit(t, model, "WSH-CLK-PAY", -30, "+86 139 0000 0691")
+	at := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
+	clock, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
+	require.NoError(t, err)
+	clockToday := domaintest.Today(20)
+
+	c, _, err := e.Claims.SubmitClaim(e.Ctx, e.Admin, claims.NewClaim{Kind: claims.KindWarranty, UnitID: unit, Reference: "CLK-PAY-1",
+		TestClockID: clock.ID, ClaimSubmission: claims.ClaimSubmission{OccurredOn: clockToday,
+			Fault: claims.ClaimFault{Cause: "performance", PartCategories: []string{"control_board"}},
+			Lines: []claims.NewClaimLine{{Kind: "labor", Requested: domaintest.CNY(10000)},
+				{Kind: "part", PartID: board, Quantity: 1, Requested: domaintest.CNY(30000)}}}})
+	require.NoError(t, err)
+	require.Equal(t, clock.ID, *c.TestClockID)
+
+	p, err := e.Payouts.CreatePayout(e.Ctx, e.Admin, payouts.NewPayout{UnitID: unit, ClaimID: c.ID, Amount: domaintest.CNY(10000),
+		Reason: "满意补偿"})
+	require.NoError(t, err)
+	require.Equal(t, domaintest.CNY(10000), p.Amount, "100.00")
+	require.Equal(t, payouts.PayerBrand, p.Payer, "no contract: the brand owes it")
+	require.NotNil(t, p.TestClockID, "on the claim's clock")
+	require.Equal(t, clock.ID, *p.TestClockID)
+	require.Equal(t, clockToday, p.CountedFrom, "counted from the clock's today")
+	from, err := time.Parse(time.DateOnly, clockToday)
+	require.NoError(t, err)
+	due, err := time.Parse(time.DateOnly, p.DueOn)
+	require.NoError(t, err)
+	require.True(t, due.After(from.AddDate(0, 0, 4)) && due.Before(from.AddDate(0, 0, 15)),
+		"due five working days after the clock's today: %s", p.DueOn)
+	var parked int
+	require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout_deadline' AND args->>'payout_id' = $1
+		AND metadata->>'test_clock' = $2`, p.ID, clock.ID).Scan(&parked))
+	require.Equal(t, 1, parked, "its deadline check waits for the clock")
+
+	paid, err := e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "BANK-CLK-1", p.Version)
+	require.NoError(t, err)
+	require.Equal(t, payouts.StatePaid, paid.State)
+	require.NotNil(t, paid.PaidAt)
+	require.Equal(t, at.UTC(), paid.PaidAt.UTC(), "paid at the clock's time")
+}
