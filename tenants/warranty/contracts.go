@@ -170,20 +170,46 @@ func saleUnit(ctx context.Context, tx pg.TenantTx, unitID string) (u unitFacts, 
 		warrantyMonths: m.WarrantyMonths}, true, nil
 }
 
-// changeState moves a contract to state with its history row and event.
+// clockTime is the time of a contract on clock (nil: none), for its
+// stamps: its test clock's time, nil on the wall clock, where the SQL
+// stamps the database's now() (nowSQL). The dates a contract's changes
+// are stamped with are facts claims read (a plan consumed after a repair
+// covers it, one that followed a replacement covered the unit it left
+// until then): on a clock they are the clock's.
+func clockTime(ctx context.Context, tx pg.TenantTx, clock *string) (*time.Time, error) {
+	if clock == nil {
+		return nil, nil
+	}
+	at, err := testclocks.NowTx(ctx, tx, *clock)
+	return &at, err
+}
+
+// nowSQL is the SQL for a contract's time given as the parameter p (a
+// *time.Time, clockTime's): the clock's time, else the transaction's
+// now().
+func nowSQL(p string) string {
+	return `coalesce(` + p + `::timestamptz, now())`
+}
+
+// changeState moves a contract to state with its history row and event,
+// stamped with the contract's time (its test clock's when it is on one).
 func changeState(ctx context.Context, tx pg.TenantTx, c Contract, to ContractState, reason, actor, eventType string) (Contract, error) {
-	out, err := scanContract(tx.QueryRow(ctx, `
-		WITH c AS (
-			UPDATE contracts SET state = $3, state_reason = $4, state_changed_at = now(), version = version + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2
-			RETURNING *)
-		SELECT `+contractColumns+cteFrom,
-		tx.TenantID, c.ID, to, reason))
+	at, err := clockTime(ctx, tx, c.TestClockID)
 	if err != nil {
 		return Contract{}, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
-		VALUES ($1, $2, $3, $4, $5, $6)`, tx.TenantID, c.ID, c.State, to, reason, actor); err != nil {
+	out, err := scanContract(tx.QueryRow(ctx, `
+		WITH c AS (
+			UPDATE contracts SET state = $3, state_reason = $4, state_changed_at = `+nowSQL("$5")+`, version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2
+			RETURNING *)
+		SELECT `+contractColumns+cteFrom,
+		tx.TenantID, c.ID, to, reason, at))
+	if err != nil {
+		return Contract{}, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, `+nowSQL("$7")+`)`, tx.TenantID, c.ID, c.State, to, reason, actor, at); err != nil {
 		return Contract{}, err
 	}
 	return out, events.Append(ctx, tx, events.New{Type: eventType, SubjectID: c.ID, Actor: actor,
@@ -340,25 +366,28 @@ func (s *Service) CreateContract(ctx context.Context, p tenants.Principal, in Ne
 			reason = "backfilled: sold on " + soldOn.Format(dateLayout) + ", recorded on " + today.Format(dateLayout) +
 				"; state " + string(state) + " from the dates"
 		}
-		var clock *string
+		var (
+			clock *string
+			at    *time.Time // the sale's stamp: the clock's time on one
+		)
 		if in.TestClockID != "" {
-			clock = &in.TestClockID
+			clock, at = &in.TestClockID, &now
 		}
 		id := tenants.NewID(tenants.PrefixContract)
 		out, err = scanContract(tx.QueryRow(ctx, `
 			WITH c AS (
 				INSERT INTO contracts (tenant_id, id, unit_id, plan_id, storefront_id, external_reference, sold_on, price, currency,
-				       starts_on, ends_on, state, state_reason, created_by, test_clock_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+				       starts_on, ends_on, state, state_reason, created_by, test_clock_id, state_changed_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, `+nowSQL("$16")+`)
 			RETURNING *)
 			SELECT `+contractColumns+cteFrom,
 			tx.TenantID, id, in.UnitID, plan.ID, seller, ref, soldOn, price.Amount, price.Currency,
-			startsOn, endsOn, state, reason, p.Subject(), clock))
+			startsOn, endsOn, state, reason, p.Subject(), clock, at))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
-			VALUES ($1, $2, NULL, $3, $4, $5)`, tx.TenantID, id, state, reason, p.Subject()); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, changed_at)
+			VALUES ($1, $2, NULL, $3, $4, $5, `+nowSQL("$6")+`)`, tx.TenantID, id, state, reason, p.Subject(), at); err != nil {
 			return err
 		}
 		data := map[string]any{"unit_id": out.UnitID, "plan_id": out.PlanID, "kind": plan.Kind, "state": out.State,
@@ -591,20 +620,24 @@ func EndForReplacedUnit(ctx context.Context, tx pg.TenantTx, unitID, reason, act
 // and state: the customer paid for the plan, and an exchange that is the
 // brand's duty does not take it away. Each move is a history row (the state
 // unchanged, the reason naming both units, from_unit_id the unit it left:
-// QueueContractsMovedAway). except is a contract that does
-// not follow (the plan whose benefit the swap used; "" for none). It
-// returns the contracts it moved.
+// QueueContractsMovedAway), stamped with the contract's time (its test
+// clock's when it is on one): the unit was covered until then. except is
+// a contract that does not follow (the plan whose benefit the swap used;
+// "" for none). It returns the contracts it moved.
 func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacementID, except, reason, actor string) ([]string, error) {
 	rows, err := tx.Query(ctx, `UPDATE contracts SET unit_id = $3, version = version + 1, updated_at = now()
 		WHERE tenant_id = $1 AND unit_id = $2 AND state IN ('pending', 'active') AND id <> $4
-		RETURNING id, state`, tx.TenantID, unitID, replacementID, except)
+		RETURNING id, state, test_clock_id`, tx.TenantID, unitID, replacementID, except)
 	if err != nil {
 		return nil, err
 	}
-	type moved struct{ id, state string }
+	type moved struct {
+		id, state string
+		clock     *string
+	}
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (moved, error) {
 		var m moved
-		return m, r.Scan(&m.id, &m.state)
+		return m, r.Scan(&m.id, &m.state, &m.clock)
 	})
 	if err != nil {
 		return nil, err
@@ -612,8 +645,12 @@ func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacem
 	slices.SortFunc(ms, func(a, b moved) int { return strings.Compare(a.id, b.id) })
 	ids := make([]string, 0, len(ms))
 	for _, m := range ms {
-		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, from_unit_id)
-			VALUES ($1, $2, $3, $3, $4, $5, $6)`, tx.TenantID, m.id, m.state, reason, actor, unitID); err != nil {
+		at, err := clockTime(ctx, tx, m.clock)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, from_unit_id,
+			changed_at) VALUES ($1, $2, $3, $3, $4, $5, $6, `+nowSQL("$7")+`)`, tx.TenantID, m.id, m.state, reason, actor, unitID, at); err != nil {
 			return nil, err
 		}
 		ids = append(ids, m.id)
@@ -632,7 +669,8 @@ func (s *Service) AdvanceContracts(ctx context.Context, tenantID string, now tim
 }
 
 // AdvanceClockContracts is AdvanceContracts for the contracts attached to
-// the test clock clockID, at the clock's time now.
+// the test clock clockID, at the clock's time now: their changes are
+// stamped with it.
 func (s *Service) AdvanceClockContracts(ctx context.Context, tenantID, clockID string, now time.Time) (int, error) {
 	return s.advanceContracts(ctx, tenantID, &clockID, now)
 }
@@ -651,6 +689,10 @@ func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID
 			return err
 		}
 		today := st.Today(now)
+		var at *time.Time // a clock's changes are stamped with its time
+		if clockID != nil {
+			at = &now
+		}
 		rows, err := tx.Query(ctx, `
 			WITH due AS (
 				SELECT id, state AS from_state,
@@ -662,12 +704,12 @@ func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID
 				FOR UPDATE)
 			UPDATE contracts c SET state = due.to_state,
 			       state_reason = CASE WHEN due.to_state = 'active' THEN 'coverage started' ELSE 'coverage ended' END,
-			       state_changed_at = now(), version = c.version + 1, updated_at = now()
+			       state_changed_at = `+nowSQL("$4")+`, version = c.version + 1, updated_at = now()
 			FROM due
 			WHERE c.tenant_id = $1 AND c.id = due.id
 			RETURNING c.id, c.unit_id, c.plan_id, c.storefront_id, due.from_state, c.state,
 			          to_char(c.starts_on, 'YYYY-MM-DD'), to_char(c.ends_on, 'YYYY-MM-DD')`,
-			tx.TenantID, today, clockID)
+			tx.TenantID, today, clockID, at)
 		if err != nil {
 			return err
 		}
@@ -685,8 +727,8 @@ func (s *Service) advanceContracts(ctx context.Context, tenantID string, clockID
 			if m.to == StateExpired {
 				typ, reason = TypeContractExpired, "coverage ended"
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor)
-				VALUES ($1, $2, $3, $4, $5, 'system')`, tx.TenantID, m.id, m.from, m.to, reason); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, changed_at)
+				VALUES ($1, $2, $3, $4, $5, 'system', `+nowSQL("$6")+`)`, tx.TenantID, m.id, m.from, m.to, reason, at); err != nil {
 				return err
 			}
 			if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: m.id, Actor: "system",
