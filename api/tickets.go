@@ -306,7 +306,10 @@ func (s *Server) registerTickets() {
 		"Reopens a completed, resolved or closed ticket to serve it again (a complaint, a repeat fault); dispatch it next.",
 		s.deps.Tickets.Reopen)
 	registerTicketAction(s, authz.TicketsCancel, "cancelTicket", "cancel", "Cancel a ticket",
-		"Cancels an open ticket with a reason; its SLA clocks stop. A storefront key cancels only its own tickets.",
+		"Cancels an open ticket with a reason; its SLA clocks stop, and parts still reserved for it go back to the node's stock. "+
+			"Parts fitted to the unit (since an earlier completion) are 409 tickets.cancel_parts_fitted: complete the ticket "+
+			"instead, so they are billed or claimed; parts issued and neither fitted nor returned are 409 "+
+			"tickets.cancel_parts_issued: return them first. A storefront key cancels only its own tickets.",
 		s.deps.Tickets.Cancel)
 
 	register(s, authz.TicketsWork, huma.Operation{

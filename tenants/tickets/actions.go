@@ -3,10 +3,12 @@ package tickets
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -364,10 +366,12 @@ type CancelInput struct {
 	Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why." example:"客户已自行解决"`
 }
 
-// Cancel cancels an open ticket; its running SLAs stop. A reopened ticket
-// keeps what its earlier completion charged, unless the network had come
-// again before the cancellation: then the service is free and the brand
-// refunds the customer (refundCancelledRepeat).
+// Cancel cancels an open ticket; its running SLAs stop. Parts still
+// reserved for it go back to the node (releaseParts); parts fitted to the
+// unit or issued and not returned make it a conflict (partsHeld). A
+// reopened ticket keeps what its earlier completion charged, unless the
+// network had come again before the cancellation: then the service is free
+// and the brand refunds the customer (refundCancelledRepeat).
 func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in CancelInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActCancel, func(c *change) error {
 		now := c.now
@@ -375,6 +379,9 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		c.meetSLA(SLAs...)
 		parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
 		if err != nil {
+			return err
+		}
+		if err := c.partsHeld(ctx, parts); err != nil {
 			return err
 		}
 		if err := c.releaseParts(ctx, parts); err != nil {
@@ -492,6 +499,62 @@ func (s *Service) RecordCallback(ctx context.Context, p tenants.Principal, id st
 
 // knownState reports whether s names a ticket state.
 func knownState(s string) bool { return slices.Contains(States, State(s)) }
+
+// partsHeld refuses to cancel a ticket whose parts (its requisition lines)
+// are out of its node's stock: a cancellation settles nothing, so the
+// node's stock would stay short with nobody charged for them, and no claim
+// can be made for a ticket never completed. Parts fitted to the unit (used) are a conflict naming
+// them: complete the ticket instead, so they are billed or claimed;
+// fitted parts a reopened ticket's earlier completion billed (its quote
+// lists them) are settled and do not count. Parts issued to the technician
+// and neither fitted nor returned are a conflict naming them: return them
+// to the node first.
+func (c *change) partsHeld(ctx context.Context, parts []stock.TicketPart) error {
+	var fitted, out []string
+	var settled map[string]int
+	for _, p := range parts {
+		if p.Used > 0 && settled == nil {
+			var err error
+			if settled, err = c.billedBefore(ctx); err != nil {
+				return err
+			}
+		}
+		if p.Used > settled[p.PartID] {
+			fitted = append(fitted, p.PartNumber)
+		}
+		if p.Issued > p.Used+p.Returned {
+			out = append(out, p.PartNumber)
+		}
+	}
+	switch {
+	case len(fitted) > 0:
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.cancel_parts_fitted", "Parts", strings.Join(fitted, ", ")))
+	case len(out) > 0:
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.cancel_parts_issued", "Parts", strings.Join(out, ", ")))
+	}
+	return nil
+}
+
+// billedBefore is how many of each part the ticket's earlier completion
+// billed (a reopened ticket's): its quote's part quantities by part id;
+// empty when it has none.
+func (c *change) billedBefore(ctx context.Context) (map[string]int, error) {
+	billed := map[string]int{}
+	comp := c.T.Completion
+	if comp == nil || comp.QuoteID == "" {
+		return billed, nil
+	}
+	q, err := catalog.LoadQuote(ctx, c.tx, comp.QuoteID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range q.Lines {
+		if l.Kind == catalog.LinePart {
+			billed[l.PartID] += l.Quantity
+		}
+	}
+	return billed, nil
+}
 
 // releaseParts gives back what a cancelled or completed ticket still holds
 // reserved (reserved, not issued) at its node, parts being its requisition

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -307,4 +308,90 @@ func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 		kinds = append(kinds, string(m.Kind)+":"+strconv.Itoa(m.Quantity))
 	}
 	require.Equal(t, []string{"reserve:2", "issue:1", "use:1", "release:1"}, kinds)
+}
+
+// A cancellation settles nothing, so it must not strand parts out of the
+// node's stock: a drain pump fitted to the unit (out of warranty, quoted
+// and shown) cannot be cancelled away (409 naming the pump: complete the
+// ticket, and the customer pays the 255.00 shown); a pump issued and
+// neither fitted nor returned is 409 until it is returned, and the
+// cancellation then releases what is still reserved, the node's stock
+// whole again. A reopened ticket whose earlier completion billed the pump
+// fitted then can be cancelled (the completion's charges stand); one
+// fitted after the reopening cannot.
+func TestTicketCancelRefusesPartsOutOfStock(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	one := stock.Line{PartID: pump, Quantity: 1}
+	cancel := func(id string) (tickets.Ticket, error) {
+		return e.Tickets.Cancel(e.Ctx, e.Admin, id, tickets.CancelInput{Reason: "客户撤销"}, 0)
+	}
+	refused := func(t *testing.T, id, code string) {
+		t.Helper()
+		_, err := cancel(id)
+		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+		require.ErrorContains(t, err, drainPumpNo)
+		var te *tenants.Error
+		require.ErrorAs(t, err, &te)
+		require.NotNil(t, te.Msg)
+		require.Equal(t, code, te.Msg.Code)
+		tk, err := e.Tickets.Get(e.Ctx, e.Admin, id)
+		require.NoError(t, err)
+		require.NotEqual(t, tickets.State("cancelled"), tk.State)
+	}
+
+	t.Run("AFittedPumpIsCompletedNotCancelled", func(t *testing.T) {
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+		e.fit(t, tk, one)
+		before := e.level(t, *tk.NodeID, pump)
+		refused(t, tk.ID, "tickets.cancel_parts_fitted")
+		require.Equal(t, before, e.level(t, *tk.NodeID, pump), "no stock moved")
+		tk = e.complete(t, tk.ID)
+		customer, brand, _ := totals(t, tk)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the customer pays the pump shown")
+		require.Zero(t, brand)
+	})
+
+	t.Run("AnIssuedPumpIsReturnedFirst", func(t *testing.T) {
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+		require.NoError(t, err)
+		before := e.level(t, *tk.NodeID, pump)
+		e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+		e.move(t, tk.ID, "issue", one)
+		refused(t, tk.ID, "tickets.cancel_parts_issued")
+		e.move(t, tk.ID, "return", one)
+		tk, err = cancel(tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("cancelled"), tk.State)
+		after := e.level(t, *tk.NodeID, pump)
+		require.Equal(t, before.OnHand, after.OnHand, "the pump issued is back on the shelf")
+		require.Equal(t, before.Reserved, after.Reserved, "the other reservation is released")
+	})
+
+	t.Run("AReopenedTicketKeepsItsBilledPump", func(t *testing.T) {
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+		e.fit(t, tk, one)
+		tk = e.complete(t, tk.ID)
+		tk, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+		require.NoError(t, err)
+		tk, err = cancel(tk.ID)
+		require.NoError(t, err, "the pump fitted was billed by the earlier completion")
+		require.Equal(t, tickets.State("cancelled"), tk.State)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump), tk.CustomerTotal.Amount, "its charges stand")
+	})
+
+	t.Run("APumpFittedAfterTheReopeningIsNot", func(t *testing.T) {
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+		e.fit(t, tk, one)
+		tk = e.complete(t, tk.ID)
+		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+		require.NoError(t, err)
+		tk = e.visit(t, tk.ID, -6, false)
+		e.fit(t, tk, one)
+		refused(t, tk.ID, "tickets.cancel_parts_fitted")
+	})
 }

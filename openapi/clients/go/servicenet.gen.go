@@ -2866,6 +2866,8 @@ const (
 	MessageCodeTicketsAfterStart                                  MessageCode = "tickets.after_start"
 	MessageCodeTicketsAlreadySignedOff                            MessageCode = "tickets.already_signed_off"
 	MessageCodeTicketsAmountRefundOnly                            MessageCode = "tickets.amount_refund_only"
+	MessageCodeTicketsCancelPartsFitted                           MessageCode = "tickets.cancel_parts_fitted"
+	MessageCodeTicketsCancelPartsIssued                           MessageCode = "tickets.cancel_parts_issued"
 	MessageCodeTicketsCannotDispatchThere                         MessageCode = "tickets.cannot_dispatch_there"
 	MessageCodeTicketsCauseNeedsFaultConfirmed                    MessageCode = "tickets.cause_needs_fault_confirmed"
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
@@ -4688,6 +4690,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsAlreadySignedOff:
 		return true
 	case MessageCodeTicketsAmountRefundOnly:
+		return true
+	case MessageCodeTicketsCancelPartsFitted:
+		return true
+	case MessageCodeTicketsCancelPartsIssued:
 		return true
 	case MessageCodeTicketsCannotDispatchThere:
 		return true
