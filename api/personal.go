@@ -5,16 +5,21 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 )
 
 // Need-to-know is applied here, once, for every operation (register): the
 // response body is walked for objects with personal data (tenants.Personal)
 // and each is masked unless the principal sees personal data in the
-// object's relation to it. Handlers never mask. GET operations that showed
-// unmasked personal data record the read in the audit log.
+// object's relation to it. Handlers never mask. Every operation that showed
+// unmasked personal data records the read in the audit log, whatever its
+// method: a write's answer shows it too (POST /v1/customers answers the
+// customer a phone already belongs to).
 
 var personalType = reflect.TypeFor[tenants.Personal]()
 
@@ -91,6 +96,27 @@ func walkPersonal(p tenants.Principal, v reflect.Value, shown *[]string) {
 			}
 		}
 	}
+}
+
+// recordRead records in the audit log a's read of the objects shown. A
+// request with an Idempotency-Key still has its transaction open (the
+// middleware commits it with the stored response): the record rides its
+// COMMIT, so the write, its answer and the read commit together. Any other
+// request's record is a transaction of its own (a GET's, or a write's that
+// committed).
+func (s *Server) recordRead(ctx context.Context, tenantID string, a pg.Actor, operation string, shown []string) error {
+	if len(shown) == 0 {
+		return nil
+	}
+	r := audit.Read{Operation: operation, Action: "read", ObjectIDs: shown}
+	if k, _ := ctx.Value(keyedKey{}).(*keyed); k != nil && k.unit.Begun() {
+		return pg.InTenantTx(ctx, s.deps.DB, tenantID, func(tx pg.TenantTx) error {
+			b := &pgx.Batch{}
+			audit.QueueRead(b, tx.TenantID, a, r)
+			return tx.Defer(ctx, b)
+		})
+	}
+	return s.deps.Audit.Record(ctx, tenantID, a, r)
 }
 
 // actor is who the request's writes are recorded as in the audit log.

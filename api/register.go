@@ -16,7 +16,6 @@ import (
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/audit"
 )
 
 const permissionKey = "permission"
@@ -105,10 +104,14 @@ func register[I, O any](s *Server, perm authz.Permission, op huma.Operation, h f
 		}
 		if hasPrincipal && !p.Operator {
 			shown := disclose(p, out) // need-to-know: see personal.go
-			if op.Method == http.MethodGet && len(shown) > 0 {
-				if err := s.deps.Audit.Record(ctx, p.TenantID, who, audit.Read{Operation: op.OperationID, Action: "read", ObjectIDs: shown}); err != nil {
+			if err := s.recordRead(ctx, p.TenantID, who, op.OperationID, shown); err != nil {
+				if op.Method == http.MethodGet {
 					return nil, toProblem(ctx, s.log, logging.Get(ctx, "path"), err)
 				}
+				// A write's own transaction committed: it is answered, with
+				// nothing shown that could not be logged.
+				s.log.WarnContext(ctx, "personal data read not recorded: answered masked", "operation", op.OperationID, "error", err)
+				disclose(tenants.Principal{}, out)
 			}
 		}
 		return out, nil
