@@ -9,6 +9,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -229,9 +230,10 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 // the customer paid for it, and an exchange the brand owes (a statutory or
 // warranty exchange, a seven-day exchange, which use no plan) must not take
 // it away.
+// The replacement is bought on the swap's day: its test clock's when it
+// lives on one (its warranty starts then).
 // Any state but approved is a conflict naming it; a bad serial is invalid.
 func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in Fulfilment, ifVersion int) (Swap, error) {
-	now := s.now()
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		w, err := s.lockForChange(ctx, tx, p, id, ifVersion)
@@ -240,6 +242,10 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 		}
 		if w.State != StateApproved {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.not_fulfillable", "State", w.State))
+		}
+		now, err := testclocks.TimeOf(ctx, tx, w.TestClockID, s.now())
+		if err != nil {
+			return err
 		}
 		nu, err := customers.ReplaceUnitSystemTx(ctx, tx, p.KeyID,
 			w.UnitID, customers.Replacement{ModelID: *w.ReplacementModelID, Serial: in.Serial}, now)

@@ -10,6 +10,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -85,8 +86,9 @@ func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
 	return !c.NeverFree() && !slices.Contains(p.Exclusions, string(c)) && entitlement.PlanCoversCause(string(p.Kind), c)
 }
 
-// choosePlan picks, among the unit's plans in force on today for its
-// category, the one that gives the customer the swap on the best terms:
+// choosePlan picks, among the unit's plans in force for its category (each
+// judged on the day todayOf gives it: the swap's, or its own test clock's),
+// the one that gives the customer the swap on the best terms:
 //
 //   - An extended warranty replaces the unit free (rule 4, seed 延保:
 //     免费维修或更换) for a performance or environmental fault. A
@@ -103,13 +105,13 @@ func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
 //     a cause, with both in force, the fee plan prices the swap and the
 //     brand approves (undecided).
 //   - Otherwise the one swap-giving plan in force, if any.
-func choosePlan(cs []warranty.Contract, category string, cause *string, today time.Time) planChoice {
+func choosePlan(cs []warranty.Contract, category string, cause *string, todayOf func(*warranty.Contract) time.Time) planChoice {
 	var ext, fee *warranty.Contract
 	for i := range cs {
 		c := &cs[i]
 		starts, _ := time.Parse(time.DateOnly, c.StartsOn)
 		ends, _ := time.Parse(time.DateOnly, c.EndsOn)
-		if c.State != warranty.StateActive || warranty.StateOn(starts, ends, today) != warranty.StateActive ||
+		if c.State != warranty.StateActive || warranty.StateOn(starts, ends, todayOf(c)) != warranty.StateActive ||
 			!swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) ||
 			(cause != nil && !swapCovers(c.Plan, entitlement.Cause(*cause))) {
 			continue
@@ -139,6 +141,57 @@ func choosePlan(cs []warranty.Contract, category string, cause *string, today ti
 	}
 }
 
+// swapDays are the days a swap's evaluation judges on, in the tenant's
+// zone: swap, the swap's own (its test clock's, else the wall clock's),
+// and, for a swap on no clock, the day of each test clock its unit's
+// contracts are on (of gives a contract's).
+type swapDays struct {
+	swap   time.Time
+	clocks map[string]time.Time
+}
+
+// of is the day contract c is judged on: its test clock's for a swap on
+// no clock, else the swap's (a contract on no clock is judged on the day
+// of the swap's clock: its dates are facts, not timers).
+func (d swapDays) of(c *warranty.Contract) time.Time {
+	if c.TestClockID != nil {
+		if day, ok := d.clocks[*c.TestClockID]; ok {
+			return day
+		}
+	}
+	return d.swap
+}
+
+// clockDays reads, inside tx, the days swap w's evaluation judges on
+// (swapDays), cs being its unit's contracts.
+func (s *Service) clockDays(ctx context.Context, tx pg.TenantTx, st pg.TenantSettings, w Swap, cs []warranty.Contract) (swapDays, error) {
+	day := func(clock *string) (time.Time, error) {
+		at, err := testclocks.TimeOf(ctx, tx, clock, s.now())
+		d, _ := time.Parse(time.DateOnly, st.Today(at))
+		return d, err
+	}
+	var d swapDays
+	var err error
+	if d.swap, err = day(w.TestClockID); err != nil || w.TestClockID != nil {
+		return d, err
+	}
+	for _, c := range cs {
+		if c.TestClockID == nil {
+			continue
+		}
+		if _, ok := d.clocks[*c.TestClockID]; ok {
+			continue
+		}
+		if d.clocks == nil {
+			d.clocks = map[string]time.Time{}
+		}
+		if d.clocks[*c.TestClockID], err = day(c.TestClockID); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
 // Evaluate runs a requested swap's evaluation (the swap_evaluation job): the
 // depreciation fee by the plan's terms (Fee), the replacement (the same
 // model unless discontinued, else the best similar model priced no higher
@@ -149,7 +202,10 @@ func choosePlan(cs []warranty.Contract, category string, cause *string, today ti
 // limit waits for a node manager, above it for a node manager and then the
 // brand. The brand alone approves when no fee can be given or when the plan
 // depends on a fault cause the swap does not know (choosePlan). A swap no
-// longer requested is left alone: the job is idempotent.
+// longer requested is left alone: the job is idempotent. The day the plan
+// in force and the fee's month of ownership are judged on is the swap's:
+// its test clock's when it lives on one, and a swap on no clock evaluated
+// under a contract on one takes that clock (Swap.TestClockID).
 func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		w, err := getSwap(ctx, tx, "", id, "FOR UPDATE")
@@ -179,18 +235,29 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			return err
 		}
 		purchase, _ := time.Parse(time.DateOnly, u.PurchaseDate)
-		today, _ := time.Parse(time.DateOnly, st.Today(s.now()))
+		// The swap's day: its test clock's (its ticket's or its contract's),
+		// else the wall clock's. A swap on no clock judges a contract on
+		// one on the contract's clock, and lives on it once under it.
+		days, err := s.clockDays(ctx, tx, st, w, cs)
+		if err != nil {
+			return err
+		}
 		var plan *warranty.Plan
 		var choice planChoice
+		var under *warranty.Contract
 		contractID := w.ContractID
 		if contractID != nil {
 			for i := range cs {
 				if cs[i].ID == *contractID {
-					plan = &cs[i].Plan
+					plan, under = &cs[i].Plan, &cs[i]
 				}
 			}
-		} else if choice = choosePlan(cs, u.Category, w.FaultCause, today); choice.contract != nil {
-			plan, contractID = &choice.contract.Plan, &choice.contract.ID
+		} else if choice = choosePlan(cs, u.Category, w.FaultCause, days.of); choice.contract != nil {
+			plan, contractID, under = &choice.contract.Plan, &choice.contract.ID, choice.contract
+		}
+		clock, today := w.TestClockID, days.swap
+		if clock == nil && under != nil && under.TestClockID != nil {
+			clock, today = under.TestClockID, days.of(under)
 		}
 		fee, feeRule, feeOK := Fee(plan, u.Category, u.PurchasePrice, purchase, today)
 		if choice.why != "" {
@@ -261,9 +328,9 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			reason = pick + "; amount " + major(amount) + " above the node limit " + major(node) + ": a node manager, then the brand approve"
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
-			needs_brand = $8, state = $9, state_reason = $10, version = version + 1, updated_at = now()
+			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason); err != nil {
+			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason, clock); err != nil {
 			return err
 		}
 		from := w.State

@@ -18,7 +18,9 @@ import (
 // storefront key's unit of another storefront is not found; an unknown unit
 // is invalid at unit_id); contract_id, when given, must be an active
 // contract of the unit. A unit with an open swap is a conflict; a suspended
-// storefront's key is forbidden.
+// storefront's key is forbidden. In test mode the swap lives on the test
+// clock of the contract it names (NewSwap.TestClockID, a ticket's clock,
+// comes first).
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -73,6 +75,12 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if err != nil {
 		return out, err
 	}
+	// The test clock the swap lives on: its ticket's, else (below) the
+	// contract's it names. Live mode has no clocks.
+	clock := in.TestClockID
+	if pg.Livemode(ctx) {
+		clock = nil
+	}
 	if !slices.Contains(Reasons, in.Reason) {
 		v.AddMsg("reason", i18n.M("common.one_of", "Values", strings.Join(Reasons, ", ")), in.Reason)
 	}
@@ -109,6 +117,8 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 		case cs[i].State != warranty.StateActive:
 			v.AddMsg("contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
+		case clock == nil && !pg.Livemode(ctx):
+			clock = cs[i].TestClockID
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -134,9 +144,9 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 		return out, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id,
-		fault_cause)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node, cause); err != nil {
+		fault_cause, test_clock_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node, cause, clock); err != nil {
 		return out, err
 	}
 	if out, err = getSwap(ctx, tx, "", id, ""); err != nil {

@@ -134,6 +134,7 @@ type Swap struct {
 	NodeID             *string        `json:"node_id,omitempty" doc:"The node serving the unit: the node of the unit's latest dispatched ticket, else the requesting key's node. A node manager sees and approves only swaps served in their subtree; a swap no node serves, only a manager of the network's root." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	RequestedBy        string         `json:"requested_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Steps              []Step         `json:"steps,omitempty" doc:"The swap's history, oldest first (single reads only)."`
+	TestClockID        *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Version            int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt          time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt          time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
@@ -155,6 +156,11 @@ type NewSwap struct {
 	ContractID string `json:"contract_id,omitempty" maxLength:"64" doc:"The unit's active plan contract to swap under; default the unit's active swap-giving plan, if any." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	Note       string `json:"note,omitempty" maxLength:"500" example:"main board burnt"`
 	FaultCause string `json:"fault_cause,omitempty" enum:"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage" doc:"The fault's cause as diagnosed (a ticket's diagnosis), in the entitlement engine's vocabulary. Without contract_id it chooses the plan at the request, the one covering the cause on the best terms: an extended warranty replaces free for a performance or environmental fault, an accidental-damage or no-reason plan swaps accidental damage for its fee; the swap's contract_id and first step say which. Absent, a unit holding an extended warranty and one of those plans is priced under the plan and waits for the brand." example:"performance"`
+	// TestClockID is the test clock of the ticket that asks for the swap,
+	// set by the domain, never by a request: in test mode the swap lives
+	// on it. Without it, the swap takes the clock of the contract it names
+	// or is evaluated under. Ignored in live mode.
+	TestClockID *string `json:"-"`
 }
 
 // Filter selects swaps; empty fields do not filter.
@@ -166,7 +172,7 @@ type Filter struct {
 
 const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
 	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
-	s.version, s.created_at, s.updated_at, s.node_id, s.fault_cause`
+	s.version, s.created_at, s.updated_at, s.node_id, s.fault_cause, s.test_clock_id`
 
 func scanSwap(row pgx.Row) (Swap, error) {
 	var w Swap
@@ -174,7 +180,7 @@ func scanSwap(row pgx.Row) (Swap, error) {
 	var cur string
 	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
 		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
-		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID, &w.FaultCause)
+		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID, &w.FaultCause, &w.TestClockID)
 	if fee != nil {
 		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
 	}

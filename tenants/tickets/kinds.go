@@ -557,7 +557,11 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			if in.Note != "" {
 				note += ": " + in.Note
 			}
-			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p, swaps.NewSwap{UnitID: u.ID, Reason: reason, Note: note})
+			nw := swaps.NewSwap{UnitID: u.ID, Reason: reason, Note: note}
+			if c.clock != "" {
+				nw.TestClockID = &c.clock // the swap lives on the ticket's clock
+			}
+			sw, err := s.swaps.RequestSwapTx(ctx, c.tx, c.p, nw)
 			if err != nil {
 				return err
 			}

@@ -244,6 +244,9 @@ func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id strin
 			note = "ticket " + t.Number
 		}
 		nw := swaps.NewSwap{UnitID: *t.UnitID, Reason: in.Reason, Note: note}
+		if c.clock != "" {
+			nw.TestClockID = &c.clock // the swap lives on the ticket's clock
+		}
 		if t.Diagnosis != nil {
 			// The diagnosed cause chooses the plan the swap is under
 			// (an extended warranty's free replacement, or a fee plan's swap).

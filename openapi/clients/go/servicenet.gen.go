@@ -14296,9 +14296,12 @@ type Swap struct {
 	Steps *[]Step `json:"steps,omitempty"`
 
 	// StorefrontId The unit's storefront.
-	StorefrontId *string   `json:"storefront_id,omitempty"`
-	UnitId       string    `json:"unit_id"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	StorefrontId *string `json:"storefront_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it. Absent on the wall clock.
+	TestClockId *string   `json:"test_clock_id,omitempty"`
+	UnitId      string    `json:"unit_id"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`
