@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
 // openOnClock opens a repair on clock (clockTicketBody's, bought 400
@@ -36,6 +39,28 @@ func acceptedOnSite(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, 
 	return tech, techID
 }
 
+// completedOnClock is a washer repair on a new clock at frozen, taken
+// through its visit (the clock advanced to 6 minutes before the window)
+// to completed: the ticket, the technician's key, the clock and its time.
+func completedOnClock(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, serial string, frozen time.Time) (id, tech, clock string, at time.Time) {
+	t.Helper()
+	clock = createClock(t, env, d.AdminKey, frozen)
+	tk := openOnClock(t, env, d, agent, clock, serial, apitest.WeekdayMorning(frozen, 2), nil)
+	require.Equal(t, "new", tk["state"], "%v", tk["verification"])
+	id = tk["id"].(string)
+	tech, techID := acceptedOnSite(t, env, d, agent, id)
+	start := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(frozen, 1))
+	ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
+	at = start.Add(-6 * time.Minute)
+	advanceClock(t, env, d.AdminKey, clock, at)
+	ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+	ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
+		"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
+	tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+	require.Equal(t, "completed", tk["state"])
+	return id, tech, clock, at
+}
+
 // refused posts an action that must be refused with 422 naming loc, and
 // requires the ticket unchanged.
 func refused(t *testing.T, env *apitest.Env, key, id, action string, body map[string]any, loc string) {
@@ -56,6 +81,13 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 	d := env.TestModeDemoBrand(t, "ticket-actions-clock")
 	agent, _ := env.Key(t, d.AdminKey, "agent")
 	now := time.Now().Truncate(time.Second)
+	// The demo price list takes effect today: clocks in the past price
+	// their repairs by it too.
+	tctx := pg.WithLivemode(context.Background(), false)
+	require.NoError(t, pg.InTenantTx(tctx, env.DB.Owner, d.ID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(tctx, `UPDATE price_lists SET effective_from = effective_from - 100 WHERE tenant_id = $1`, tx.TenantID)
+		return err
+	}))
 
 	t.Run("ValidationsOnAClockInThePast", func(t *testing.T) {
 		// 60 days back: the clock's tomorrow is long gone on the wall clock.
@@ -120,10 +152,10 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 	})
 
 	t.Run("LoanerLentAndReturnedOnTheClock", func(t *testing.T) {
-		// On a clock 60 days back, the unit is carried in with a loaner due
+		// On a clock 50 days back, the unit is carried in with a loaner due
 		// on the clock's day after tomorrow, and handed back 12 clock days
 		// after the carry-in: 10 days late.
-		past := now.AddDate(0, 0, -60)
+		past := now.AddDate(0, 0, -50)
 		clock := createClock(t, env, d.AdminKey, past)
 		tk := openOnClock(t, env, d, agent, clock, "CLK-0603", apitest.WeekdayMorning(past, 2), nil)
 		require.Equal(t, "new", tk["state"], "%v", tk["verification"])
@@ -163,5 +195,85 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 		}
 		require.NotNil(t, returned, "%s", r.Body)
 		require.EqualValues(t, 10, returned["overdue_days"], "due on %s, back on %s on the clock", dueOn, day(back, 0))
+	})
+
+	t.Run("SignoffCodeFromTheEventOnAClockInThePast", func(t *testing.T) {
+		// Without a gateway the tenant delivers the code from the signed
+		// notification.requested event: the code is in it while the code
+		// lives on the clock, and its secret is erased when the clock
+		// passes its expiry, not by the wall clock.
+		rcv := newReceiver(t, env, 0)
+		createEndpoint(t, env, d.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"notification.*"}})
+		id, tech, clock, at := completedOnClock(t, env, d, agent, "CLK-0604", now.AddDate(0, 0, -35))
+		tk := ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
+		so := tk["signoff"].(map[string]any)
+		require.Equal(t, at.Add(15*time.Minute).UTC(), mustTime(t, so["code_expires_at"]).UTC(), "15 minutes on the clock")
+		del := so["delivery"].(map[string]any)
+		require.Equal(t, "event", del["via"])
+		require.Equal(t, "requested", del["status"])
+
+		var data map[string]any
+		require.Eventually(t, func() bool {
+			for _, r := range rcv.requests() {
+				var p struct {
+					Data map[string]any `json:"data"`
+				}
+				require.NoError(t, json.Unmarshal(r.body, &p))
+				if p.Data["purpose"] == "signoff_code" && p.Data["subject_id"] == id {
+					data = p.Data
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 50*time.Millisecond, "the code's notification.requested event was delivered")
+		require.Contains(t, data, "secret_params", "the event carries the code: it has not expired on the clock: %v", data)
+		code := data["secret_params"].(map[string]any)["code"].(string)
+		require.Regexp(t, `^\d{6}$`, code)
+
+		kept := func() bool {
+			var kept bool
+			require.NoError(t, pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+				return tx.QueryRow(tctx, `SELECT secret IS NOT NULL FROM notifications WHERE tenant_id = $1 AND id = $2`,
+					tx.TenantID, del["notification_id"]).Scan(&kept)
+			}))
+			return kept
+		}
+		require.Never(t, func() bool { return !kept() }, time.Second, 50*time.Millisecond, "the secret waits for the clock")
+		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"code": code, "rating": 5}, http.StatusOK)
+		require.Equal(t, true, tk["signoff"].(map[string]any)["confirmed_by_code"])
+
+		advanceClock(t, env, d.AdminKey, clock, at.Add(16*time.Minute))
+		require.Eventually(t, func() bool { return !kept() }, 30*time.Second, 50*time.Millisecond,
+			"the clock passed the code's expiry: its secret is erased")
+	})
+
+	t.Run("SignoffCodeThroughTheGatewayOnAClockInThePast", func(t *testing.T) {
+		// Through the tenant's SMS gateway: sent, not failed as expired.
+		gw := newSMSGateway(t, env, 0)
+		r := env.Do(t, http.MethodPost, "/v1/notification-gateways", d.AdminKey, map[string]any{"url": gw.srv.URL + "/sms"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id, tech, _, _ := completedOnClock(t, env, d, agent, "CLK-0605", now.AddDate(0, 0, -20))
+		tk := ticketAct(t, env, tech, id, "sign-off/code", nil, http.StatusOK)
+		del := tk["signoff"].(map[string]any)["delivery"].(map[string]any)
+		require.Equal(t, "gateway", del["via"])
+		require.Eventually(t, func() bool {
+			r := env.Do(t, http.MethodGet, "/v1/tickets/"+id, tech, nil)
+			del = r.JSON(t)["signoff"].(map[string]any)["delivery"].(map[string]any)
+			return del["status"] != "queued"
+		}, 30*time.Second, 50*time.Millisecond)
+		require.Equal(t, "sent", del["status"], "%v", del)
+		var code string
+		for _, r := range gw.wait(t, 1) {
+			var p struct {
+				Data map[string]any `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(r.body, &p))
+			if p.Data["purpose"] == "signoff_code" && p.Data["subject_id"] == id {
+				code = p.Data["params"].(map[string]any)["code"].(string)
+			}
+		}
+		require.Regexp(t, `^\d{6}$`, code, "the gateway got the code")
+		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"code": code, "rating": 5}, http.StatusOK)
+		require.Equal(t, true, tk["signoff"].(map[string]any)["confirmed_by_code"])
 	})
 }

@@ -108,6 +108,23 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 		require.Equal(t, "ntf_a", got[0].Args["notification_id"])
 	})
 
+	t.Run("ANotificationSecretOnATestClockIsErasedWhenTheClockPassesItsExpiry", func(t *testing.T) {
+		testCtx := pg.WithLivemode(ctx, false)
+		got := insert(t, testCtx, func(tx pgx.Tx) error {
+			return jobs.NotificationClockExpiryEnqueuer(rc)(testCtx, tx, "ten_a", "ntf_b", "clk_a", at)
+		})
+		require.Len(t, got, 1)
+		require.Equal(t, jobs.NotificationDeliveryArgs{}.Kind(), got[0].Kind)
+		require.Equal(t, jobs.QueueWebhooks, got[0].Queue)
+		require.Equal(t, 3, got[0].MaxAttempts)
+		require.True(t, jobs.ClockParked.Equal(got[0].ScheduledAt), "parked until the clock reaches it")
+		require.Equal(t, "clk_a", got[0].Metadata["test_clock"])
+		clockAt, err := time.Parse(time.RFC3339, got[0].Metadata["clock_run_at"].(string))
+		require.NoError(t, err)
+		require.True(t, at.Equal(clockAt))
+		require.Equal(t, false, got[0].Metadata["livemode"], "a test-mode insert is stamped test")
+	})
+
 	t.Run("PayoutDeadline", func(t *testing.T) {
 		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.PayoutDeadlineEnqueuer(rc)(ctx, tx, "ten_a", "pay_a", at) })
 		require.Len(t, got, 1)

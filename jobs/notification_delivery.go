@@ -66,3 +66,19 @@ func NotificationDeliveryEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.
 		return err
 	}
 }
+
+// NotificationClockExpiryEnqueuer is notifications.Deps.EnqueueClockExpiry:
+// the erasure of the secret of a notification whose subject is on a test
+// clock, parked until the clock passes at (TestClockAdvanceWorker fires
+// it), on the webhooks queue.
+func NotificationClockExpiryEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, notificationID, clockID string, at time.Time) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID, notificationID, clockID string, at time.Time) error {
+		opts, err := parked(clockID, at)
+		if err != nil {
+			return err
+		}
+		opts.Queue, opts.MaxAttempts = QueueWebhooks, 3
+		_, err = rc.InsertTx(ctx, tx, NotificationDeliveryArgs{TenantID: tenantID, NotificationID: notificationID}, opts)
+		return err
+	}
+}

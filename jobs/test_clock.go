@@ -41,8 +41,9 @@ func parked(clock string, at time.Time) (*river.InsertOpts, error) {
 	return &river.InsertOpts{ScheduledAt: ClockParked, Metadata: md}, nil
 }
 
-// clockKinds are the job kinds a clock's advance fires.
-var clockKinds = []string{PayoutDeadlineArgs{}.Kind()}
+// clockKinds are the job kinds a clock's advance fires: payout deadlines,
+// and the erasure of expired notification secrets.
+var clockKinds = []string{PayoutDeadlineArgs{}.Kind(), NotificationDeliveryArgs{}.Kind()}
 
 // TestClockAdvanceArgs fires what fell due for the objects of a test clock
 // that was advanced (testclocks.Service.Advance inserts it, in test mode):

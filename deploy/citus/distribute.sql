@@ -54,7 +54,6 @@ SELECT create_distributed_table('ticket_timeline', 'tenant_id', colocate_with =>
 SELECT create_distributed_table('part_stock', 'tenant_id', colocate_with => 'nodes'); -- 012_stock
 SELECT create_distributed_table('ticket_number_days', 'tenant_id', colocate_with => 'nodes'); -- 015_ticket_numbers
 SELECT create_distributed_table('notification_gateways', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
-SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
 SELECT create_distributed_table('network_import_chunks', 'tenant_id', colocate_with => 'nodes'); -- 020_fair_sharing
 SELECT create_distributed_table('audit_log', 'tenant_id', colocate_with => 'nodes'); -- 022_privacy
 --   not yet: audit_log.id: a sequence: on Citus a bigserial of a distributed table is drawn on the coordinator; order within a tenant is kept
@@ -90,6 +89,7 @@ SELECT create_distributed_table('complaints', 'tenant_id', colocate_with => 'nod
 SELECT create_distributed_table('complaint_changes', 'tenant_id', colocate_with => 'nodes'); -- 013_complaints
 SELECT create_distributed_table('ticket_tasks', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
 SELECT create_distributed_table('ticket_visits', 'tenant_id', colocate_with => 'nodes'); -- 016_visits
+SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'nodes'); -- 019_notifications
 SELECT create_distributed_table('notification_templates', 'tenant_id', colocate_with => 'nodes'); -- 028_language
 SELECT create_distributed_table('network_import_codes', 'tenant_id', colocate_with => 'nodes'); -- 030_import_checkpoints
 SELECT create_distributed_table('care_policies', 'tenant_id', colocate_with => 'nodes'); -- 031_care_reminders

@@ -252,7 +252,8 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	if a.Network, err = network.NewService(db, network.Deps{EnqueueImport: jobs.NetworkImportEnqueuer(q)}); err != nil {
 		return err
 	}
-	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q), Log: log}); err != nil {
+	if a.Notifications, err = notifications.NewService(db, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(q),
+		EnqueueClockExpiry: jobs.NotificationClockExpiryEnqueuer(q), Log: log}); err != nil {
 		return err
 	}
 	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),

@@ -18,6 +18,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -43,6 +44,12 @@ type Message struct {
 	// ExpiresAt, when set, is when the message is worthless (a code
 	// expired): it is not delivered after, and its secret is erased then.
 	ExpiresAt *time.Time
+	// TestClockID is the test clock the subject lives on (a ticket on a
+	// clock), "" for none. ExpiresAt is then a time on the clock: the
+	// message expires when the clock passes it, not the wall clock, and the
+	// secret of one the tenant delivers itself is erased when the clock is
+	// advanced past it.
+	TestClockID string
 	// DedupeKey, when set, makes the request idempotent: a second request
 	// with the same key returns the first notification.
 	DedupeKey string
@@ -177,10 +184,10 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO notifications (tenant_id, id, channel, purpose, subject_id, recipient,
-			params, secret, via, gateway_id, status, expires_at, dedupe_key, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING `+deliveryColumns,
+			params, secret, via, gateway_id, status, expires_at, dedupe_key, created_by, created_at, updated_at, test_clock_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING `+deliveryColumns,
 		tx.TenantID, id, m.Channel, m.Purpose, m.SubjectID, mask(m.To), params, secret, via, l.gatewayID, status, m.ExpiresAt,
-		nullable(m.DedupeKey), actor, now).QueryRow(func(row pgx.Row) error {
+		nullable(m.DedupeKey), actor, now, nullable(m.TestClockID)).QueryRow(func(row pgx.Row) error {
 		got, err := scanDelivery(row)
 		if err != nil {
 			return err
@@ -202,6 +209,9 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, actor string, m M
 	switch {
 	case via == ViaGateway:
 		err = s.enqueue(ctx, tx.Tx, tx.TenantID, id, now, s.MaxAttempts())
+	case m.ExpiresAt != nil && m.TestClockID != "":
+		// the erasure waits for the clock to pass the expiry
+		err = s.enqueueClock(ctx, tx.Tx, tx.TenantID, id, m.TestClockID, *m.ExpiresAt)
 	case m.ExpiresAt != nil:
 		err = s.enqueue(ctx, tx.Tx, tx.TenantID, id, *m.ExpiresAt, 3)
 	}
@@ -245,8 +255,9 @@ func nullable(s string) *string {
 // Attach is webhooks.Deps.Attach: to the data of a notification.requested
 // event delivered to one of the tenant's own endpoints it adds what the
 // tenant needs to deliver the message itself (to, text, secret params),
-// while the notification goes via event and has not expired. Anything
-// else comes back unchanged.
+// while the notification goes via event and has not expired (on its test
+// clock's time when it has one, Message.TestClockID). Anything else comes
+// back unchanged.
 func (s *Service) Attach(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error) {
 	if eventType != TypeRequested {
 		return data, nil
@@ -258,7 +269,8 @@ func (s *Service) Attach(ctx context.Context, tx pg.TenantTx, eventType string, 
 	id, _ := d["notification_id"].(string)
 	var sec *secretPart
 	err := tx.QueryRow(ctx, `SELECT secret FROM notifications WHERE tenant_id = $1 AND id = $2 AND via = 'event'
-		AND (expires_at IS NULL OR expires_at > $3)`, tx.TenantID, id, s.now()).Scan(&sec)
+		AND (expires_at IS NULL OR expires_at > `+testclocks.TimeOfSQL("tenant_id", "test_clock_id", "$3::timestamptz")+`)`,
+		tx.TenantID, id, s.now()).Scan(&sec)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && sec == nil) {
 		return data, nil
 	}
@@ -301,7 +313,8 @@ type attempt struct {
 // without a request; otherwise the message is POSTed, signed, and a 2xx
 // within the timeout sends it, anything else records the attempt and
 // (final: fails it) returns an error to retry. The request runs between two
-// transactions, never inside one.
+// transactions, never inside one. The expiry is judged on the test clock of
+// a notification on one (Message.TestClockID).
 func (s *Service) Deliver(ctx context.Context, tenantID, id string, final bool) (time.Duration, error) {
 	// A subject's messages go out in order: while an earlier one is still
 	// queued (being sent, or retrying), this one waits a little here, then
@@ -333,23 +346,25 @@ func (s *Service) deliver(ctx context.Context, tenantID, id string, final bool) 
 	var a attempt
 	now := s.now()
 	err = pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		// at is the subject's time: its test clock's, else now
+		var at time.Time
 		err := tx.QueryRow(ctx, `SELECT n.via, n.status, n.channel, n.purpose, n.subject_id, n.params, n.secret, n.expires_at,
-				n.created_at, g.url, g.secret, g.enabled
+				n.created_at, g.url, g.secret, g.enabled, `+testclocks.TimeOfSQL("n.tenant_id", "n.test_clock_id", "$3::timestamptz")+`
 			FROM notifications n LEFT JOIN notification_gateways g ON g.tenant_id = n.tenant_id AND g.id = n.gateway_id
-			WHERE n.tenant_id = $1 AND n.id = $2 FOR UPDATE OF n`, tx.TenantID, id).
+			WHERE n.tenant_id = $1 AND n.id = $2 FOR UPDATE OF n`, tx.TenantID, id, now).
 			Scan(&a.via, &a.status, &a.channel, &a.purpose, &a.subject, &a.params, &a.secret, &a.expires, &a.created,
-				&a.url, &a.key, &a.enabled)
+				&a.url, &a.key, &a.enabled, &at)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tenants.NotFound("notification")
 		}
 		if err != nil {
 			return err
 		}
-		expired := a.expires != nil && !now.Before(*a.expires)
+		expired := a.expires != nil && !at.Before(*a.expires)
 		switch {
 		case a.via == ViaEvent:
 			if a.expires != nil && !expired {
-				wait = a.expires.Sub(now)
+				wait = a.expires.Sub(at)
 				return nil
 			}
 			_, err := tx.Exec(ctx, `UPDATE notifications SET secret = NULL, updated_at = now()

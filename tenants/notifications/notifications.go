@@ -96,9 +96,10 @@ type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	enqueue func(ctx context.Context, tx pgx.Tx, tenantID, notificationID string, at time.Time, maxAttempts int) error
-	log     *slog.Logger
-	guard   webhooks.Guard
+	enqueue      func(ctx context.Context, tx pgx.Tx, tenantID, notificationID string, at time.Time, maxAttempts int) error
+	enqueueClock func(ctx context.Context, tx pgx.Tx, tenantID, notificationID, clockID string, at time.Time) error
+	log          *slog.Logger
+	guard        webhooks.Guard
 
 	mu    sync.RWMutex
 	retry []time.Duration
@@ -110,13 +111,18 @@ type Deps struct {
 	// at with maxAttempts attempts, in the caller's transaction (River
 	// InsertTx): jobs.NotificationDeliveryEnqueuer. Required.
 	EnqueueDelivery func(ctx context.Context, tx pgx.Tx, tenantID, notificationID string, at time.Time, maxAttempts int) error
+	// EnqueueClockExpiry inserts, in the caller's transaction, the job that
+	// erases the secret of a notification the tenant delivers itself
+	// whose subject is on test clock clockID, parked until the clock passes
+	// its expiry at: jobs.NotificationClockExpiryEnqueuer. Required.
+	EnqueueClockExpiry func(ctx context.Context, tx pgx.Tx, tenantID, notificationID, clockID string, at time.Time) error
 	// Log receives "notification requested" lines for tenants without a
 	// gateway (never a secret); nil: slog.Default().
 	Log *slog.Logger
 }
 
-// NewService returns the notifications service over db. It fails when db
-// or EnqueueDelivery is missing.
+// NewService returns the notifications service over db. It fails when db,
+// EnqueueDelivery or EnqueueClockExpiry is missing.
 func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("notifications: NewService needs a database")
@@ -124,10 +130,13 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	if d.EnqueueDelivery == nil {
 		return nil, errors.New("notifications: Deps.EnqueueDelivery is required")
 	}
+	if d.EnqueueClockExpiry == nil {
+		return nil, errors.New("notifications: Deps.EnqueueClockExpiry is required")
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Service{DB: db, enqueue: d.EnqueueDelivery, log: d.Log}
+	s := &Service{DB: db, enqueue: d.EnqueueDelivery, enqueueClock: d.EnqueueClockExpiry, log: d.Log}
 	s.guard.HTTPSOnly = true
 	return s, nil
 }

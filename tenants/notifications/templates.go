@@ -238,6 +238,8 @@ type Notice struct {
 	Secret map[string]any
 	// ExpiresAt: see Message.
 	ExpiresAt *time.Time
+	// TestClockID: see Message.
+	TestClockID string
 	// OptedOut: the customer declined non-essential messages; a
 	// non-essential notice is then not sent (NotifyTx returns nil).
 	OptedOut bool
@@ -376,7 +378,7 @@ func (s *Service) NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n 
 	}
 	public["language"] = lang
 	m := Message{Channel: ChannelSMS, Purpose: n.Purpose, SubjectID: n.SubjectID, To: n.To,
-		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, DedupeKey: n.DedupeKey}
+		Text: render(text, shown), Params: public, Secret: n.Secret, ExpiresAt: n.ExpiresAt, TestClockID: n.TestClockID, DedupeKey: n.DedupeKey}
 	if m.SubjectID == "" || m.To == "" || m.Text == "" {
 		return nil, errors.New("notifications: a message needs a purpose, a subject, a recipient and a text")
 	}

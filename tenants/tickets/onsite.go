@@ -345,7 +345,7 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 				SubjectID: t.ID, To: t.Contact.Phone,
 				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp,
 					"minutes": int(SignoffCodeTTL / time.Minute)},
-				Secret: map[string]any{"code": code}, ExpiresAt: &exp})
+				Secret: map[string]any{"code": code}, ExpiresAt: &exp, TestClockID: c.clock})
 			if err != nil {
 				return err
 			}
