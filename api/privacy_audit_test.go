@@ -1,14 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
 )
 
 // The values a visitFlow ticket (and the customer its intake creates) is
@@ -111,4 +114,84 @@ func TestAuditShowsPersonalDataAsTheObjectsDo(t *testing.T) {
 	assert.Equal(t, 1, auditReads(all, d.AdminID, "listAuditEntries"), "one read of the ticket for the listing: %v", all)
 	all = auditOf(t, env, auditor, cus)
 	assert.Equal(t, 1, auditReads(all, d.AdminID, "listAuditEntries"), "one read of the customer for its listing")
+}
+
+// inAuditLog counts the tenant's audit entries whose recorded values
+// contain s (read as the owner, whatever the API shows).
+func inAuditLog(t *testing.T, env *apitest.Env, tenantID, s string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pg.InTenantTx(context.Background(), env.DB.Owner, tenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(context.Background(), `SELECT count(*) FROM audit_log
+			WHERE tenant_id = $1 AND strpos(coalesce(created_row::text, '') || changes::text, $2) > 0`, tx.TenantID, s).Scan(&n)
+	}))
+	return n
+}
+
+// Retention masks a closed ticket at rest, and the audit log with it: the
+// tenant admin and the auditor both read the ticket's creation and the
+// retention's own change as masked as the ticket (before, the admin read
+// the contact and address in full, the retention's change holding them as
+// its old values). The customer's erasure then leaves no personal value of
+// the customer or its ticket in the log, masked or not, for either role.
+func TestAuditAfterRetentionAndErasure(t *testing.T) {
+	f := newVisitFlow(t, "privacy-audit-retention")
+	env, d := f.env, f.d
+	tk := f.open(t, "PRIV-RET-0001", "remote")
+	id, cus := tk["id"].(string), tk["customer_id"].(string)
+	ticketAct(t, env, f.agent, id, "guidance", map[string]any{"outcome": "resolved", "notes": "已恢复排水"}, http.StatusOK)
+	tk = ticketAct(t, env, f.agent, id, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
+	require.Equal(t, "closed", tk["state"])
+	auditor, _ := env.Key(t, d.AdminKey, "auditor")
+	require.Positive(t, inAuditLog(t, env, d.ID, "13955550101"))
+
+	r := env.Do(t, http.MethodPatch, "/v1/privacy-policy", d.AdminKey, map[string]any{"retention_days": 1})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	n, err := env.Tickets.ApplyRetention(context.Background(), d.ID, time.Now().AddDate(0, 0, 2))
+	require.NoError(t, err)
+	require.Positive(t, n)
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	contact := r.JSON(t)["contact"].(map[string]any)
+	require.Equal(t, []any{"钱*", "139****0101"}, []any{contact["name"], contact["phone"]}, "masked at rest")
+
+	address := map[string]any{"region_code": d.Region, "line": "人民****"}
+	for role, key := range map[string]string{"tenant_admin": d.AdminKey, "auditor": auditor} {
+		body := auditBody(t, env, key, id)
+		for _, s := range personalInClear {
+			assert.False(t, strings.Contains(body, s), "%s reads %q in the audit log of a ticket masked at rest", role, s)
+		}
+		es := entriesBy(auditOf(t, env, key, id))
+		assert.Equal(t, map[string]any{"old": nil, "new": flowContactMask}, change(es["tickets/create"], "contact"), role)
+		assert.Equal(t, map[string]any{"old": nil, "new": address}, change(es["tickets/create"], "address"), role)
+		retention := es["tickets/update"]
+		assert.Equal(t, "system", retention["actor"], role)
+		assert.Equal(t, map[string]any{"old": flowContactMask, "new": flowContactMask}, change(retention, "contact"),
+			"%s: the retention's own change holds no clear old value", role)
+		assert.Equal(t, map[string]any{"old": address, "new": address}, change(retention, "address"), role)
+	}
+	assert.Equal(t, 1, inAuditLog(t, env, d.ID, "13955550101"), "only the customer's creation holds the phone (retention masks tickets)")
+
+	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", d.AdminKey, map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	erased := map[string]any{"old": "[erased]", "new": "[erased]"}
+	for role, key := range map[string]string{"tenant_admin": d.AdminKey, "auditor": auditor} {
+		for _, obj := range []string{id, cus} {
+			body := auditBody(t, env, key, obj)
+			for _, s := range append(personalInClear, "139****0101", "钱*", "人民****") {
+				assert.False(t, strings.Contains(body, s), "%s reads %q in the audit log of %s after the erasure", role, s, obj)
+			}
+		}
+		es := entriesBy(auditOf(t, env, key, cus))
+		for _, field := range []string{"name", "phones", "addresses"} {
+			assert.Equal(t, erased, change(es["customers/create"], field), "%s: %s", role, field)
+		}
+		for _, e := range auditOf(t, env, key, id) {
+			assert.NotContains(t, e["changes"], "contact", role)
+			assert.NotContains(t, e["changes"], "address", role)
+		}
+	}
+	for _, s := range append(personalInClear, "139****0101", "钱*", "人民****") {
+		assert.Zero(t, inAuditLog(t, env, d.ID, s), "the tenant's audit log still holds %q after the erasure", s)
+	}
 }

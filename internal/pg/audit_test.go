@@ -151,3 +151,50 @@ func TestAuditCreationIsTheRowWithoutSecrets(t *testing.T) {
 		WHERE g.tgname = c.relname || '_audit' AND g.tgfoid <> to_regproc(c.relname || '_audit')`).Scan(&stray))
 	assert.Empty(t, stray, "audit triggers not on their generated function (attach with audit_table)")
 }
+
+// audit_mask_values (072), the retention's way into the append-only log,
+// rewrites nothing but the personal columns of tickets and customers, and
+// only in entries about objects of the type it names.
+func TestAuditMaskValuesRewritesOnlyPersonalColumns(t *testing.T) {
+	ctx := context.Background()
+	tx := pgtest.Tx(t)
+	ten, cus, key := tenants.NewID(tenants.PrefixTenant), tenants.NewID(tenants.PrefixCustomer), tenants.NewID(tenants.PrefixAPIKey)
+	_, err := tx.Exec(ctx, `INSERT INTO tenants (id, name, slug) VALUES ($1, $1, $2)`, ten, "t-"+ten[len(ten)-12:])
+	require.NoError(t, err)
+	setTenant(t, tx, ten)
+	insertKey(t, tx, ten, key)
+	_, err = tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, name, phones) VALUES ($1, $2, '王丽', '{+8613800138000}')`, ten, cus)
+	require.NoError(t, err)
+	entry := func(objectType string) string {
+		var id string
+		require.NoError(t, tx.QueryRow(ctx, `SELECT id::text FROM audit_log WHERE tenant_id = $1 AND object_type = $2`, ten, objectType).Scan(&id))
+		return id
+	}
+	customer, apiKey := entry("customers"), entry("api_keys")
+	mask := func(objectType string, masked map[string]map[string]any) error {
+		sp, err := tx.Begin(ctx)
+		require.NoError(t, err)
+		if _, err = sp.Exec(ctx, `SELECT audit_mask_values($1, $2)`, objectType, masked); err != nil {
+			require.NoError(t, sp.Rollback(ctx))
+			return err
+		}
+		return sp.Commit(ctx)
+	}
+	recorded := func(id string) map[string]map[string]any {
+		var c map[string]map[string]any
+		require.NoError(t, tx.QueryRow(ctx, `SELECT audit_entry_changes(changes, created_row) FROM audit_log WHERE tenant_id = $1 AND id = $2::bigint`,
+			ten, id).Scan(&c))
+		return c
+	}
+
+	require.Error(t, mask("customers", map[string]map[string]any{customer: {"name": "王*", "notifications_opt_out": true}}), "not a personal column")
+	require.Error(t, mask("api_keys", map[string]map[string]any{apiKey: {"name": "x"}}), "no personal columns")
+	require.NoError(t, mask("tickets", map[string]map[string]any{customer: {"contact": "x"}}))
+	assert.Equal(t, "王丽", recorded(customer)["name"]["new"], "an entry about another type of object is left alone")
+
+	require.NoError(t, mask("customers", map[string]map[string]any{customer: {"name": "王*", "phones": []string{"138****8000"}}}))
+	c := recorded(customer)
+	assert.Equal(t, map[string]any{"old": nil, "new": "王*"}, c["name"])
+	assert.Equal(t, map[string]any{"old": nil, "new": []any{"138****8000"}}, c["phones"])
+	assert.Equal(t, map[string]any{"old": nil, "new": cus}, c["id"], "the other columns as recorded")
+}

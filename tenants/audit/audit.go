@@ -27,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,6 +204,54 @@ func (s *Service) Record(ctx context.Context, tenantID string, a pg.Actor, r Rea
 // values customerID and its tickets left in the log.
 func EraseSubjectTx(ctx context.Context, tx pg.TenantTx, customerID string, ticketIDs []string) error {
 	_, err := tx.Exec(ctx, `SELECT audit_erase_subject($1, $2)`, customerID, ticketIDs)
+	return err
+}
+
+// MaskObjectsTx masks, inside the caller's transaction, the personal
+// values the log recorded of the objects ids of objectType (a table, whose
+// personal columns and their masks are cols): in their creations and in the
+// old and new values of their changes, the masking's own change included
+// when it ran first in the transaction. The retention masks at rest so; the
+// log then holds no more of them than the objects do.
+func MaskObjectsTx(ctx context.Context, tx pg.TenantTx, objectType string, ids []string, cols Columns) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	fields := slices.Sorted(maps.Keys(cols))
+	// An entry's values: a creation's row (040), a compact creation
+	// ({"+": row}, 027) or a diff ({field: {old, new}}).
+	rows, err := tx.Query(ctx, `SELECT a.id, a.created_row IS NULL AND NOT a.changes ? '+',
+			(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(r.recorded) e WHERE e.key = ANY ($4))
+		FROM audit_log a, LATERAL (SELECT coalesce(a.created_row::jsonb, a.changes -> '+', a.changes) AS recorded) r
+		WHERE a.tenant_id = $1 AND a.object_type = $2 AND a.object_id = ANY ($3) AND r.recorded ?| $4`,
+		tx.TenantID, objectType, ids, fields)
+	if err != nil {
+		return err
+	}
+	masked := map[string]map[string]any{}
+	for rows.Next() {
+		var id int64
+		var diff bool
+		var values map[string]any
+		if err := rows.Scan(&id, &diff, &values); err != nil {
+			rows.Close()
+			return err
+		}
+		m := map[string]any{}
+		for field, v := range values {
+			mask := cols[field]
+			if c, ok := v.(map[string]any); diff && ok {
+				m[field] = map[string]any{"old": mask(c["old"]), "new": mask(c["new"])}
+			} else {
+				m[field] = mask(v)
+			}
+		}
+		masked[strconv.FormatInt(id, 10)] = m
+	}
+	if err := rows.Err(); err != nil || len(masked) == 0 {
+		return err
+	}
+	_, err = tx.Exec(ctx, `SELECT audit_mask_values($1, $2)`, objectType, masked)
 	return err
 }
 

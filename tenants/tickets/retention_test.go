@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -52,6 +53,40 @@ func TestApplyRetention(t *testing.T) {
 		}))
 	}
 
+	// The old ticket's address changed once: the log has its creation and
+	// a change, both in the clear.
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `UPDATE tickets SET address = '{"region_code":"370212","line":"香港中路 2 号","latitude":36.06,"longitude":120.38}'
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, old)
+		return err
+	}))
+	type entry struct {
+		Action  string
+		Changes map[string]map[string]any
+	}
+	// logged is what the audit log shows of a ticket, and its raw text.
+	logged := func(id string) ([]entry, string) {
+		var es []entry
+		var raw string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			rows, err := tx.Query(ctx, `SELECT action, audit_entry_changes(changes, created_row) FROM audit_log
+				WHERE tenant_id = $1 AND object_type = 'tickets' AND object_id = $2 ORDER BY id`, tx.TenantID, id)
+			if err != nil {
+				return err
+			}
+			es, err = pgx.CollectRows(rows, pgx.RowToStructByPos[entry])
+			if err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SELECT string_agg(coalesce(created_row::text, '') || changes::text, ' ') FROM audit_log
+				WHERE tenant_id = $1 AND object_type = 'tickets' AND object_id = $2`, tx.TenantID, id).Scan(&raw)
+		}))
+		return es, raw
+	}
+	es, raw := logged(old)
+	require.Len(t, es, 2)
+	require.Contains(t, raw, "+8613900000000")
+
 	n, err := svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
 	require.Zero(t, n, "no retention_days: data is kept")
@@ -69,6 +104,27 @@ func TestApplyRetention(t *testing.T) {
 	require.Equal(t, "+8613900000000", phone(open), "open: kept")
 	require.Nil(t, secret(old), "the message about the masked ticket no longer holds the number")
 	require.NotNil(t, secret(recent), "the message about the kept one still does")
+
+	// The audit log holds no more of the masked ticket than the ticket:
+	// its creation, its change and the masking's own change (whose old
+	// values were the clear ones) show the masked values.
+	es, raw = logged(old)
+	for _, s := range []string{"13900000000", "李四", "香港中路", "36.06", "120.38"} {
+		require.NotContains(t, raw, s, "left in the audit log of the masked ticket")
+	}
+	contact := map[string]any{"name": "李*", "phone": "139****0000", "phone_display": "139****0000"}
+	masked := map[string]any{"region_code": "370212", "line": "香港****"}
+	require.Len(t, es, 3)
+	require.Equal(t, "create", es[0].Action)
+	require.Equal(t, map[string]any{"old": nil, "new": contact}, es[0].Changes["contact"])
+	require.Equal(t, map[string]any{"old": nil, "new": masked}, es[0].Changes["address"])
+	require.Equal(t, map[string]any{"old": nil, "new": "closed"}, es[0].Changes["state"], "the rest as recorded")
+	require.Equal(t, entry{Action: "update", Changes: map[string]map[string]any{"address": {"old": masked, "new": masked}}}, es[1])
+	require.Equal(t, "update", es[2].Action, "the masking")
+	require.Equal(t, map[string]any{"old": contact, "new": contact}, es[2].Changes["contact"])
+	require.Equal(t, map[string]any{"old": masked, "new": masked}, es[2].Changes["address"])
+	_, raw = logged(recent)
+	require.Contains(t, raw, "+8613900000000", "the kept ticket's log is kept")
 
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
@@ -52,7 +53,8 @@ func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
 
 // MaskClosedTx masks at rest, inside the caller's transaction, the personal
 // data of up to limit tickets closed before `before` whose data is still
-// in the clear, and returns how many it masked (the retention job).
+// in the clear, in the tickets and in what the audit log recorded of them,
+// and returns how many it masked (the retention job).
 func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
 	type row struct {
 		id      string
@@ -90,7 +92,13 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 	}
 	// The messages about them keep their masked recipient, not the number.
 	notifications.QueueForgetRecipients(b, tx.TenantID, ids, false)
-	return len(rs), tx.SendBatch(ctx, b).Close()
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, err
+	}
+	// The audit log keeps no more than the tickets: their creations, their
+	// changes and the masking just recorded (its old values the clear ones)
+	// are masked alike.
+	return len(rs), audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns())
 }
 
 // retentionBatch bounds the tickets one retention run masks per tenant and

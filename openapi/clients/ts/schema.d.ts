@@ -14377,7 +14377,7 @@ export interface components {
             grace_hours: number;
             /**
              * Format: int64
-             * @description Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job; absent: kept.
+             * @description Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
              * @example 365
              */
             retention_days?: number;
