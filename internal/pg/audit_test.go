@@ -152,7 +152,7 @@ func TestAuditCreationIsTheRowWithoutSecrets(t *testing.T) {
 	assert.Empty(t, stray, "audit triggers not on their generated function (attach with audit_table)")
 }
 
-// audit_mask_values (072), the retention's way into the append-only log,
+// audit_mask_values (070), the retention's way into the append-only log,
 // rewrites nothing but the personal columns of tickets and customers, and
 // only in entries about objects of the type it names.
 func TestAuditMaskValuesRewritesOnlyPersonalColumns(t *testing.T) {

@@ -42,6 +42,7 @@ type Export struct {
 	Customer   customers.Customer     `json:"customer"`
 	Units      []customers.Unit       `json:"units"`
 	Tickets    []tickets.Ticket       `json:"tickets"`
+	Visits     []tickets.VisitEntry   `json:"visits" doc:"The visits and attempted visits of the customer's tickets, with what their visit exceptions reported (where the product is)."`
 	Claims     []claims.Claim         `json:"claims"`
 	Payouts    []payouts.Payout       `json:"payouts"`
 	Complaints []complaints.Complaint `json:"complaints"`
@@ -99,6 +100,9 @@ func (s *Service) Export(ctx context.Context, p tenants.Principal, a pg.Actor, c
 			return err
 		}
 		tks := ticketIDs(out.Tickets)
+		if out.Visits, err = tickets.VisitsOfTx(ctx, tx, tks); err != nil {
+			return err
+		}
 		if out.Claims, err = claims.OfUnitsTx(ctx, tx, units); err != nil {
 			return err
 		}
@@ -124,7 +128,8 @@ func (s *Service) Export(ctx context.Context, p tenants.Principal, a pg.Actor, c
 }
 
 // Erase tombstones a customer's personal data: the customer's name, phones
-// and addresses, its tickets' contact and address, the values the audit
+// and addresses, its tickets' contact and address and the product location
+// their visit exceptions reported, the values the audit
 // log recorded of them, and the recipient of the messages sent to it about
 // its tickets, claims and payouts; its phones may register again as a new
 // customer.

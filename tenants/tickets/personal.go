@@ -83,6 +83,29 @@ func PersonalColumns() audit.Columns {
 	}
 }
 
+// A visit exception's product location (product_elsewhere: where the
+// product is) is an address of the customer's, shown and masked with the
+// ticket's service address.
+
+// PersonalRelation implements tenants.Personal: the ticket's.
+func (e *VisitEntry) PersonalRelation() tenants.Relation { return tenants.Relation{Job: e.job} }
+
+// PersonalID implements tenants.Personal: the ticket, when the visit holds
+// a product location; "" otherwise.
+func (e *VisitEntry) PersonalID() string {
+	if _, ok := e.Exception["product_location"].(string); ok {
+		return e.TicketID
+	}
+	return ""
+}
+
+// MaskPersonal implements tenants.Personal.
+func (e *VisitEntry) MaskPersonal() {
+	if loc, ok := e.Exception["product_location"].(string); ok {
+		e.Exception["product_location"] = privacy.MaskAddressLine(loc)
+	}
+}
+
 // relate works out, for a principal whose view depends on it, whether the
 // ended tickets in ts are still in the grace period.
 func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.Time, ts []Ticket) error {

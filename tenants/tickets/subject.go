@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,14 +41,43 @@ const tombstoneSQL = `UPDATE tickets t SET contact = jsonb_build_object('name', 
 		signoff_code_hash = NULL, version = version + 1, updated_at = now()
 	WHERE t.tenant_id = $1 AND t.id = $2`
 
-// EraseCustomerTx tombstones, inside the caller's transaction, the personal
-// data in a customer's tickets (contact, service address, sign-off code).
-// Everything the brand needs for warranty and accounting stays.
-func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
-	b := &pgx.Batch{}
-	for _, t := range ts {
-		b.Queue(tombstoneSQL, tx.TenantID, t.ID, privacy.Erased, privacy.Erased, privacy.Erased)
+// visitLocationSQL replaces the product location of ticket $2's visit $3
+// (a visit exception's report) with $4.
+const visitLocationSQL = `UPDATE ticket_visits SET exception = jsonb_set(exception, '{product_location}', to_jsonb($4::text))
+	WHERE tenant_id = $1 AND ticket_id = $2 AND seq = $3`
+
+// VisitsOfTx returns, inside the caller's transaction, the visits of the
+// tickets ids (a data-subject request: no scope applies), by ticket, oldest
+// first.
+func VisitsOfTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]VisitEntry, error) {
+	rows, err := tx.Query(ctx, `SELECT `+visitColumns+` FROM ticket_visits WHERE tenant_id = $1 AND ticket_id = ANY ($2)
+		ORDER BY ticket_id, seq`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
 	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (VisitEntry, error) { return scanVisit(r) })
+	if out == nil {
+		out = []VisitEntry{}
+	}
+	return out, err
+}
+
+// EraseCustomerTx tombstones, inside the caller's transaction, the personal
+// data in a customer's tickets (contact, service address, sign-off code,
+// the product location a visit exception reported). Everything the brand
+// needs for warranty and accounting stays.
+func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		b.Queue(tombstoneSQL, tx.TenantID, t.ID, privacy.Erased, privacy.Erased, privacy.Erased)
+		ids[i] = t.ID
+	}
+	b.Queue(`UPDATE ticket_visits SET exception = jsonb_set(exception, '{product_location}', to_jsonb($3::text))
+		WHERE tenant_id = $1 AND ticket_id = ANY ($2) AND exception ? 'product_location'`, tx.TenantID, ids, privacy.Erased)
 	return tx.SendBatch(ctx, b).Close()
 }
 
@@ -60,9 +90,13 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 		id      string
 		contact TicketContact
 		address ServiceAddress
+		visits  map[string]string // seq → the product location its visit exception reported
 	}
 	var rs []row
-	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address FROM tickets t
+	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address,
+			(SELECT coalesce(jsonb_object_agg(v.seq, v.exception ->> 'product_location'), '{}') FROM ticket_visits v
+			  WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.exception ? 'product_location')
+		FROM tickets t
 		WHERE t.tenant_id = $1 AND t.state = 'closed' AND t.closed_at < $2
 		  AND t.contact ->> 'phone' NOT LIKE '%****%' AND t.contact ->> 'phone' <> $3
 		ORDER BY t.closed_at LIMIT $4 FOR UPDATE OF t SKIP LOCKED`, tx.TenantID, before, privacy.Erased, limit)
@@ -71,7 +105,7 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 	}
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.contact, &r.address); err != nil {
+		if err := rows.Scan(&r.id, &r.contact, &r.address, &r.visits); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -88,6 +122,13 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 	for i, r := range rs {
 		b.Queue(tombstoneSQL, tx.TenantID, r.id, privacy.MaskName(r.contact.Name), privacy.MaskPhone(r.contact.Phone),
 			privacy.MaskAddressLine(r.address.Line))
+		for seq, loc := range r.visits {
+			n, err := strconv.Atoi(seq)
+			if err != nil {
+				return 0, err
+			}
+			b.Queue(visitLocationSQL, tx.TenantID, r.id, n, privacy.MaskAddressLine(loc))
+		}
 		ids[i] = r.id
 	}
 	// The messages about them keep their masked recipient, not the number.

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -85,6 +86,7 @@ type VisitExceptionInput struct {
 
 // VisitEntry is one visit of a ticket's technician, or an attempted one.
 type VisitEntry struct {
+	TicketID     string  `json:"ticket_id" doc:"The ticket visited." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Seq          int     `json:"seq" doc:"Order of the visit, from 1." example:"1"`
 	Round        int     `json:"round" doc:"The ticket's reopen count at the visit: 0 for the first service, 1 after the first reopen, ..." example:"0"`
 	TechnicianID *string `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
@@ -95,15 +97,17 @@ type VisitEntry struct {
 	Arrival        *string        `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
 	Outcome        string         `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
 	NetworkVisit   bool           `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
-	Exception      map[string]any `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location)."`
+	Exception      map[string]any `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure."`
 	// The technician's statements about the visit, when recorded.
 	Checklist *VisitChecklist `json:"checklist,omitempty"`
 	Actor     string          `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	At        time.Time       `json:"at" example:"2026-12-01T09:20:00+08:00"`
 	EndedAt   *time.Time      `json:"ended_at,omitempty" doc:"When an attempt ended in an exception." example:"2026-12-01T09:30:00+08:00"`
+
+	job bool // the ticket's relation to the principal (personal.go)
 }
 
-const visitColumns = `seq, round, technician_id, window_start, window_end, arrived_at, arrival_minutes, arrival, outcome,
+const visitColumns = `ticket_id, seq, round, technician_id, window_start, window_end, arrived_at, arrival_minutes, arrival, outcome,
 	network_visit, exception, checklist, actor, at, ended_at`
 
 func scanVisit(r pgx.Row) (VisitEntry, error) {
@@ -111,7 +115,7 @@ func scanVisit(r pgx.Row) (VisitEntry, error) {
 		e          VisitEntry
 		start, end *time.Time
 	)
-	err := r.Scan(&e.Seq, &e.Round, &e.TechnicianID, &start, &end, &e.ArrivedAt, &e.ArrivalMinutes, &e.Arrival, &e.Outcome,
+	err := r.Scan(&e.TicketID, &e.Seq, &e.Round, &e.TechnicianID, &start, &end, &e.ArrivedAt, &e.ArrivalMinutes, &e.Arrival, &e.Outcome,
 		&e.NetworkVisit, &e.Exception, &e.Checklist, &e.Actor, &e.At, &e.EndedAt)
 	if start != nil && end != nil {
 		e.Window = &Window{Start: *start, End: *end}
@@ -128,11 +132,33 @@ func loadVisits(ctx context.Context, tx pg.TenantTx, ticketID string) ([]VisitEn
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VisitEntry, error) { return scanVisit(r) })
 }
 
-// Visits returns a ticket's visits and attempted visits, oldest first.
+// Visits returns a ticket's visits and attempted visits, oldest first,
+// each in the ticket's relation to p (a product location is personal data).
 func (s *Service) Visits(ctx context.Context, p tenants.Principal, id string) ([]VisitEntry, error) {
-	return ofTicket(ctx, s, p, id, func(ctx context.Context, tx pg.TenantTx) ([]VisitEntry, error) {
-		return loadVisits(ctx, tx, id)
+	out := []VisitEntry{}
+	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		sc, err := resolveScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		t, err := getTicket(ctx, tx, sc, id, "")
+		if err != nil {
+			return err
+		}
+		ts := []Ticket{t}
+		if err := relate(ctx, tx, p, s.now(), ts); err != nil {
+			return err
+		}
+		vs, err := loadVisits(ctx, tx, id)
+		for i := range vs {
+			vs[i].job = ts[0].PersonalRelation().Job
+		}
+		if vs != nil {
+			out = vs
+		}
+		return err
 	})
+	return out, pg.Translate(err)
 }
 
 // arrive records the technician's arrival at the agreed window as a new
@@ -436,7 +462,12 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 			}
 		}
 		c.data["exception"], c.data["tasks"] = in.Reason, tasks
-		detail := map[string]any{"exception": exception, "tasks": tasks}
+		// The timeline, append-only, does not repeat the product location
+		// (personal data): the visit keeps it, masked, erased and retained
+		// with the ticket's contact.
+		onTimeline := maps.Clone(exception)
+		delete(onTimeline, "product_location")
+		detail := map[string]any{"exception": onTimeline, "tasks": tasks}
 		if in.Window != nil {
 			if err := c.appoint(ctx, *in.Window, "other", "visit exception: "+in.Reason); err != nil {
 				return err

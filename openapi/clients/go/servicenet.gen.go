@@ -10331,6 +10331,9 @@ type Export struct {
 	Payouts    []Payout  `json:"payouts"`
 	Tickets    []Ticket  `json:"tickets"`
 	Units      []Unit    `json:"units"`
+
+	// Visits The visits and attempted visits of the customer's tickets, with what their visit exceptions reported (where the product is).
+	Visits []VisitEntry `json:"visits"`
 }
 
 // FaultCause defines model for FaultCause.
@@ -16424,7 +16427,7 @@ type VisitEntry struct {
 	// EndedAt When an attempt ended in an exception.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
 
-	// Exception The exception's report (knock protocol, licence shown, product location).
+	// Exception The exception's report (knock protocol, licence shown, product location). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure.
 	Exception *map[string]interface{} `json:"exception,omitempty"`
 
 	// NetworkVisit The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not.
@@ -16437,7 +16440,10 @@ type VisitEntry struct {
 	// Seq Order of the visit, from 1.
 	Seq          int64   `json:"seq"`
 	TechnicianId *string `json:"technician_id,omitempty"`
-	Window       *Window `json:"window,omitempty"`
+
+	// TicketId The ticket visited.
+	TicketId string  `json:"ticket_id"`
+	Window   *Window `json:"window,omitempty"`
 }
 
 // VisitException defines model for VisitException.

@@ -10315,6 +10315,8 @@ export interface components {
             payouts: components["schemas"]["Payout"][];
             tickets: components["schemas"]["Ticket"][];
             units: components["schemas"]["Unit"][];
+            /** @description The visits and attempted visits of the customer's tickets, with what their visit exceptions reported (where the product is). */
+            visits: components["schemas"]["VisitEntry"][];
         };
         /** @enum {string} */
         FaultCause: "performance" | "environmental_dust" | "environmental_heat" | "environmental_moisture" | "power_surge" | "unstable_voltage" | "accidental_damage" | "human_damage" | "force_majeure" | "software_tuning" | "no_fault" | "delivery_damage";
@@ -19651,7 +19653,7 @@ export interface components {
              * @example 2026-12-01T09:30:00+08:00
              */
             ended_at?: string;
-            /** @description The exception's report (knock protocol, licence shown, product location). */
+            /** @description The exception's report (knock protocol, licence shown, product location). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure. */
             exception?: {
                 [key: string]: unknown;
             };
@@ -19676,6 +19678,11 @@ export interface components {
             seq: number;
             /** @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr */
             technician_id?: string;
+            /**
+             * @description The ticket visited.
+             * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            ticket_id: string;
             window?: components["schemas"]["Window"];
         };
         /** @enum {string} */

@@ -1,0 +1,114 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/apitest"
+)
+
+// reads counts the audit log's reads of objectID by operation, made by the
+// key keyID (or on behalf of onBehalfOf when keyID is "").
+func reads(t *testing.T, env *apitest.Env, auditor, objectID, operation, keyID, onBehalfOf string) int {
+	t.Helper()
+	n := 0
+	for _, e := range auditOf(t, env, auditor, objectID) {
+		if e["action"] != "read" || e["operation"] != operation {
+			continue
+		}
+		if (keyID != "" && e["actor"] == keyID) || (keyID == "" && e["on_behalf_of"] == onBehalfOf) {
+			n++
+		}
+	}
+	return n
+}
+
+// A visit exception's product location is an address of the customer's:
+// the brand's staff, and the technician and node on the job (and for the
+// grace period after it), see it; the auditor, and the technician and node
+// once the grace period has passed, see it masked like the service
+// address. The timeline does not repeat it. The customer's export holds it,
+// the erasure removes it (from the audit log too).
+func TestVisitExceptionLocationIsPersonal(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "privacy-visit-location")
+	env, d := f.env, f.d
+	tk := f.open(t, "PRIV-LOC-0001", "on_site")
+	id, cus, techID := tk["id"].(string), tk["customer_id"].(string), tk["technician_id"].(string)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
+	techKey := f.accept(t, tk, start)
+	r := env.Do(t, http.MethodPost, "/v1/api-keys", d.AdminKey, map[string]any{"name": "node",
+		"roles": []string{"node_manager"}, "node_id": tk["node_id"]})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	nodeKey := r.JSON(t)["secret"].(string)
+	auditor, auditorID := env.Key(t, d.AdminKey, "auditor")
+
+	const where, masked = "客户父母家，崂山区海尔路8号", "客户父母家，崂山区****"
+	f.clock.Set(start.Add(-5 * time.Minute))
+	tk = ticketAct(t, env, techKey, id, "visit-exception", map[string]any{"reason": "product_elsewhere", "product_location": where}, http.StatusOK)
+	require.Equal(t, "assigned", tk["state"])
+
+	location := func(key string) any {
+		t.Helper()
+		r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/visits", key, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		data := r.JSON(t)["data"].([]any)
+		require.Len(t, data, 1)
+		v := data[0].(map[string]any)
+		assert.Equal(t, id, v["ticket_id"])
+		return v["exception"].(map[string]any)["product_location"]
+	}
+	timeline := func(key string) string {
+		t.Helper()
+		r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", key, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return string(r.Body)
+	}
+
+	// The job is open.
+	for role, key := range map[string]string{"tenant_admin": d.AdminKey, "agent": f.agent, "technician": techKey, "node_manager": nodeKey} {
+		assert.Equal(t, where, location(key), role)
+	}
+	assert.Equal(t, masked, location(auditor), "the auditor never sees personal data")
+	for role, key := range map[string]string{"agent": f.agent, "auditor": auditor} {
+		assert.False(t, strings.Contains(timeline(key), "海尔路"), "%s: the timeline repeats the location", role)
+	}
+	// The technician's unmasked read is logged; the auditor's masked one not.
+	assert.Equal(t, 1, reads(t, env, auditor, id, "listTicketVisits", "", techID))
+	assert.Zero(t, reads(t, env, auditor, id, "listTicketVisits", auditorID, ""))
+
+	// The job ends; the grace period (24 h) passes.
+	ticketAct(t, env, f.agent, id, "cancel", map[string]any{"reason": "客户取消"}, http.StatusOK)
+	f.clock.Set(start.Add(23 * time.Hour))
+	assert.Equal(t, where, location(techKey), "technician, within the grace period")
+	f.clock.Set(start.Add(26 * time.Hour))
+	assert.Equal(t, masked, location(techKey), "technician, after the grace period")
+	assert.Equal(t, masked, location(nodeKey), "node manager, after the grace period")
+	assert.Equal(t, where, location(f.agent), "the brand's staff")
+
+	// The export holds it.
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	visits, _ := r.JSON(t)["visits"].([]any)
+	require.Len(t, visits, 1, "the export's visits")
+	v := visits[0].(map[string]any)
+	assert.Equal(t, id, v["ticket_id"])
+	assert.Equal(t, where, v["exception"].(map[string]any)["product_location"])
+
+	// The erasure removes it: from the visit, the export and the audit log.
+	r = env.Do(t, http.MethodPost, "/v1/customers/"+cus+"/erase", d.AdminKey, map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "[erased]", location(d.AdminKey))
+	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus+"/export", d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.False(t, strings.Contains(string(r.Body), "海尔路"), "the export after the erasure holds the location")
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+id+"&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), `"ticket_visits"`, "the visit's writes are audited")
+	assert.False(t, strings.Contains(string(r.Body), "海尔路"), "the audit log kept the location")
+}
