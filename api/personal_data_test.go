@@ -112,3 +112,43 @@ func TestVisitExceptionLocationIsPersonal(t *testing.T) {
 	assert.Contains(t, string(r.Body), `"ticket_visits"`, "the visit's writes are audited")
 	assert.False(t, strings.Contains(string(r.Body), "海尔路"), "the audit log kept the location")
 }
+
+// A phone that is no phone number sends the ticket to needs_info with a
+// verification item naming the field, not the number: the auditor, who
+// sees the contact's phone masked, does not read it in full in the
+// verification or on the timeline.
+func TestVerificationDoesNotRepeatThePhone(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "privacy-verification")
+	env := f.env
+	auditor, _ := env.Key(t, f.d.AdminKey, "auditor")
+	r := env.Do(t, http.MethodPost, "/v1/tickets", f.agent, map[string]any{
+		"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "钱七", "phone": "1395555012"},
+		"address": map[string]any{"region_code": f.d.Region, "line": "人民路 9 号 1 单元 101"},
+		"unit":    map[string]any{"model_id": f.d.Washer, "serial": "PRIV-VER-0001", "purchase_date": shanghaiToday(-3 * 365)},
+		"fault":   map[string]any{"symptom": "洗衣机脱水噪音大"},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	tk := r.JSON(t)
+	id := tk["id"].(string)
+	require.Equal(t, "needs_info", tk["state"])
+	var problem string
+	for _, it := range tk["verification"].([]any) {
+		if it := it.(map[string]any); it["field"] == "contact.phone" {
+			problem = it["problem"].(string)
+		}
+	}
+	require.NotEmpty(t, problem, "%v", tk["verification"])
+	assert.True(t, strings.HasPrefix(problem, "contact.phone is not a valid phone number"), problem)
+	assert.NotContains(t, problem, "1395555012")
+
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "139****5012", r.JSON(t)["contact"].(map[string]any)["phone"])
+	assert.False(t, strings.Contains(string(r.Body), "1395555012"), "the auditor reads the phone in full")
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), "contact.phone")
+	assert.False(t, strings.Contains(string(r.Body), "1395555012"), "the timeline holds the phone in full")
+}

@@ -103,13 +103,15 @@ func normalizePhone(c *TicketContact) {
 }
 
 // phoneProblem says what is wrong with a contact's phone, or "". A phone
-// normalizePhone found valid is answered from ParsePhone's memory.
+// normalizePhone found valid is answered from ParsePhone's memory. The
+// problem names the field, never the number: the verification is shown
+// (and kept on the timeline) unmasked to whoever sees the ticket masked.
 func phoneProblem(phone string) string {
 	if phone == "" {
 		return "no phone number: verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
 	if _, ok := customers.NormalizePhone(phone); !ok {
-		return "the phone number " + phone + " is not a valid phone number (a mainland mobile, a landline with its area code, or +country code and number): verify it with the dispatcher or information officer who sent the job, else with the customer"
+		return "contact.phone is not a valid phone number (a mainland mobile, a landline with its area code, or +country code and number): verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
 	return ""
 }

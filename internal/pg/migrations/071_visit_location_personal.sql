@@ -21,6 +21,15 @@
 --    recorded of the erased customer's visits (object ticket_visits, named
 --    by the ticket).
 --
+-- 4. An intake whose phone was no phone number had the number written into
+--    its verification item ("the phone number 1395555012 is not a valid
+--    phone number ..."), unmasked for whoever saw the ticket's contact
+--    masked, and out of the erasure's and the retention's reach. The
+--    problem now names the field ("contact.phone is not a valid phone
+--    number ..."); the tickets' verification, the timeline's copies and the
+--    audit log's values written before are rewritten the same way (the
+--    tickets' audit trigger off for it, as in 2).
+--
 -- A migration is not a tenant's write: the tables' row security is relaxed
 -- for the updates and forced again after them.
 
@@ -77,3 +86,27 @@ BEGIN
     WHERE tenant_id = app_current_tenant() AND object_type = 'ticket_visits' AND object_id = ANY (tickets)
       AND (created_row IS NOT NULL OR changes ? '+' OR changes ? 'exception');
 END $$;
+
+-- 4. The phone in verification problems.
+ALTER TABLE tickets NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE tickets DISABLE TRIGGER tickets_audit;
+UPDATE tickets SET verification = regexp_replace(verification::text, 'the phone number [^"]*? is not a valid phone number',
+    'contact.phone is not a valid phone number', 'g')::jsonb
+  WHERE verification::text LIKE '%the phone number % is not a valid phone number%';
+ALTER TABLE tickets ENABLE TRIGGER tickets_audit;
+ALTER TABLE tickets FORCE ROW LEVEL SECURITY;
+ALTER TABLE ticket_timeline NO FORCE ROW LEVEL SECURITY;
+UPDATE ticket_timeline SET detail = regexp_replace(detail::text, 'the phone number [^"]*? is not a valid phone number',
+    'contact.phone is not a valid phone number', 'g')::jsonb
+  WHERE detail ? 'verification' AND detail::text LIKE '%the phone number % is not a valid phone number%';
+ALTER TABLE ticket_timeline FORCE ROW LEVEL SECURITY;
+ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY;
+UPDATE audit_log SET
+    changes = regexp_replace(changes::text, 'the phone number [^"]*? is not a valid phone number',
+      'contact.phone is not a valid phone number', 'g')::jsonb,
+    created_row = regexp_replace(created_row::text, 'the phone number [^"]*? is not a valid phone number',
+      'contact.phone is not a valid phone number', 'g')::json
+  WHERE object_type = 'tickets'
+    AND (changes::text LIKE '%the phone number % is not a valid phone number%'
+      OR created_row::text LIKE '%the phone number % is not a valid phone number%');
+ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
