@@ -78,6 +78,14 @@ func TestVisitExceptionLocationIsPersonal(t *testing.T) {
 	for role, key := range map[string]string{"agent": f.agent, "auditor": auditor} {
 		assert.False(t, strings.Contains(timeline(key), "海尔路"), "%s: the timeline repeats the location", role)
 	}
+	// The audit log's record of the visit shows it to the auditor as masked.
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+id+"&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), masked, "the visit's creation is audited")
+	assert.False(t, strings.Contains(string(r.Body), "海尔路"), "the auditor reads the location in the audit log")
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+id+"&"+auditRange(), d.AdminKey, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), where, "the brand's staff read it in full")
 	// The technician's unmasked read is logged; the auditor's masked one not.
 	assert.Equal(t, 1, reads(t, env, auditor, id, "listTicketVisits", "", techID))
 	assert.Zero(t, reads(t, env, auditor, id, "listTicketVisits", auditorID, ""))

@@ -244,7 +244,8 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	a.Stock = &stock.Service{DB: db}
 	var err error
 	if a.Audit, err = audit.NewService(db, map[string]audit.Columns{
-		"tickets": tickets.PersonalColumns(), "customers": customers.PersonalColumns()}); err != nil {
+		"tickets": tickets.PersonalColumns(), "customers": customers.PersonalColumns(),
+		"ticket_visits": tickets.VisitPersonalColumns()}); err != nil {
 		return err
 	}
 	a.Privacy = &privacy.Service{DB: db}

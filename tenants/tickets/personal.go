@@ -106,6 +106,20 @@ func (e *VisitEntry) MaskPersonal() {
 	}
 }
 
+// VisitPersonalColumns are the ticket_visits table's columns with personal
+// data, the exception's product location, masked in the values the audit
+// log recorded of it as MaskPersonal masks a visit's.
+func VisitPersonalColumns() audit.Columns {
+	return audit.Columns{
+		"exception": func(v any) any {
+			return audit.MaskAs(v, func(x *map[string]any) {
+				e := VisitEntry{Exception: *x}
+				e.MaskPersonal()
+			})
+		},
+	}
+}
+
 // relate works out, for a principal whose view depends on it, whether the
 // ended tickets in ts are still in the grace period.
 func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.Time, ts []Ticket) error {
