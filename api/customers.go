@@ -31,7 +31,7 @@ type createdCustomerOutput struct {
 
 type listCustomersInput struct {
 	PageParams
-	Phone string `query:"phone" maxLength:"32" doc:"Only the customer with this phone, in any notation (matched normalised)." example:"138 0013 8000"`
+	Phone string `query:"phone" maxLength:"32" doc:"Only the customer with this phone, in any notation (matched normalised), and the storefronts' own customers recorded with it (a storefront key: its own)." example:"138 0013 8000"`
 	Name  string `query:"name" maxLength:"200" doc:"Only customers whose name starts with this." example:"王"`
 }
 
@@ -69,9 +69,9 @@ func (s *Server) registerCustomerOps() {
 			"If none of the phones belongs to a customer, the customer is created (201). If they belong to one " +
 			"customer, that customer is answered unchanged with 200 and its Location (change it with " +
 			"updateCustomer). Phones of two different customers are a conflict (409 on body.phones). Addresses " +
-			"are [{label, region_code, line, postal_code}] with known GB/T 2260 codes. A storefront key whose " +
-			"phone matches a customer it neither created nor sold to gets 409 on body.phones and nothing of " +
-			"that customer: it links them by registering the unit with the customer inline.",
+			"are [{label, region_code, line, postal_code}] with known GB/T 2260 codes. A storefront key finds only " +
+			"customers it created or sold a unit to: a phone that belongs only to a customer outside its scope " +
+			"creates a customer of its own (201), as a new phone does, and tells it nothing of the other customer.",
 		DefaultStatus: http.StatusCreated, MaxBodyBytes: 32 << 10,
 		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
 		Responses: map[string]*huma.Response{"200": {
@@ -120,7 +120,8 @@ func (s *Server) registerCustomerOps() {
 		OperationID: "updateCustomer", Method: http.MethodPatch, Path: "/v1/customers/{customer_id}",
 		Summary: "Update a customer", Tags: tags,
 		Description: "Changes a customer's name, phones or addresses; absent fields stay, phones and addresses are " +
-			"replaced whole. A phone that belongs to another customer is a conflict (409 on body.phones[i]). " +
+			"replaced whole. A phone that belongs to another customer in the caller's scope is a conflict (409 on " +
+			"body.phones[i]). " +
 			"Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 32 << 10,

@@ -90,7 +90,7 @@ func (s *Server) registerUnits() {
 		Description: "Registers a unit of a catalog model (model_id) with its serial (upper-cased; unique per model: " +
 			"the same serial and model twice is 409 on body.serial, the same serial under another model is " +
 			"another unit). The owner is customer_id, or customer {name, phones, addresses} found by phone or " +
-			"created (as createCustomer). purchase_date must not be in the future and installed_on neither, nor " +
+			"created (as createCustomer: a storefront key finds only customers in its scope). purchase_date must not be in the future and installed_on neither, nor " +
 			"before the purchase (tenant's time zone). purchase_price is {amount, currency}: integer minor " +
 			"units, not negative, in the tenant's currency. channel storefront goes with a storefront_id (an " +
 			"active storefront); a storefront key always registers for its own storefront (naming another is " +

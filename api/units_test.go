@@ -328,19 +328,28 @@ func TestStorefrontScope(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 		}
 		require.Empty(t, listIDs(t, env, keyA, "/v1/customers?phone=13555556666"))
-		// Finding a customer it has no business with tells A nothing about them.
+		// A phone of a customer A has no business with is, for A, a phone
+		// no one has: A makes a customer of its own, and learns nothing of
+		// B's (not even that the phone was known).
 		r := env.Do(t, http.MethodPost, "/v1/customers", keyA, map[string]any{"name": "x", "phones": []string{"13555556666"}})
-		require.Equal(t, []string{"body.phones"}, problemLocations(t, r, http.StatusConflict))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		require.NotContains(t, string(r.Body), "沙和")
 		require.NotContains(t, string(r.Body), bOwner)
+		aOwn := r.JSON(t)
+		require.Equal(t, []any{"+8613555556666"}, aOwn["phones"])
+		require.Equal(t, []string{aOwn["id"].(string)}, listIDs(t, env, keyA, "/v1/customers?phone=13555556666"))
 		// A customer A creates is A's to see before any unit.
 		own := createCustomer(t, env, keyA, map[string]any{"name": "唐僧", "phones": []string{"13577778888"}}, http.StatusCreated)
 		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+own["id"].(string), keyA, nil).Status)
 		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/customers/"+own["id"].(string), keyB, nil).Status)
-		// A unit A sells to B's customer (found by phone) links them and brings the customer into A's scope.
+		// A unit A sells with B's customer's phone goes to A's own customer
+		// with that phone: B's customer stays out of A's scope.
 		u := registerUnit(t, env, keyA, unitBody(washer, "A-2", "channel", nil, "customer", map[string]any{"name": "x", "phones": []string{"135 5555 6666"}}))
-		require.Equal(t, bOwner, u["customer_id"])
-		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+bOwner, keyA, nil).Status)
+		require.Equal(t, aOwn["id"], u["customer_id"])
+		require.Equal(t, http.StatusNotFound, env.Do(t, http.MethodGet, "/v1/customers/"+bOwner, keyA, nil).Status)
+		require.Equal(t, http.StatusOK, env.Do(t, http.MethodGet, "/v1/customers/"+bOwner, keyB, nil).Status)
+		// The brand finds both under the phone, to merge them.
+		require.ElementsMatch(t, []string{bOwner, aOwn["id"].(string)}, listIDs(t, env, admin, "/v1/customers?phone=13555556666"))
 		// But A cannot register a unit to a customer outside its scope by id.
 		r = env.Do(t, http.MethodPost, "/v1/units", keyA, unitBody(washer, "A-3", "channel", nil, "customer", nil, "customer_id", brandCustomer["id"]))
 		require.Equal(t, []string{"body.customer_id"}, problemLocations(t, r, http.StatusUnprocessableEntity))

@@ -100,6 +100,7 @@ SELECT create_distributed_table('level_runs', 'tenant_id', colocate_with => 'nod
 SELECT create_distributed_table('level_proposals', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
 SELECT create_distributed_table('level_appeals', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
 SELECT create_distributed_table('technician_certifications', 'tenant_id', colocate_with => 'nodes'); -- 036_technician_levels
+SELECT create_distributed_table('customer_storefront_phones', 'tenant_id', colocate_with => 'nodes'); -- 072_storefront_customer_phones
 
 -- River's and tern's tables stay local on the coordinator; for two-phase
 -- commit of a request's rows and its jobs, add them to the metadata:

@@ -53,6 +53,9 @@ var unaudited = map[string]string{
 	"quality_daily":            "derived: rollups of quality_facts",
 	"quality_monthly":          "derived: rollups of quality_facts",
 	"quality_months":           "derived: the months whose scorecards are ready",
+
+	// A storefront's own phone index (072), beside customer_phones.
+	"customer_storefront_phones": "the phones are audited on customers",
 }
 
 // Every tenant table's writes are audited (who, what, old and new values in

@@ -35,7 +35,10 @@ type CustomerAddress struct {
 }
 
 // Customer is a person who owns registered units. Customers are
-// deduplicated by phone: a phone belongs to at most one customer.
+// deduplicated by phone: a phone belongs to at most one customer in each
+// scope. A storefront key sees only the customers it created or sold a unit
+// to: a phone known only outside its scope makes a customer of its own
+// (its scope's view of the phone), and nothing tells it the phone was known.
 type Customer struct {
 	ID     string   `json:"id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Name   string   `json:"name" example:"王丽"`
@@ -100,7 +103,7 @@ func PersonalColumns() audit.Columns {
 // NewCustomer is a customer to find or create.
 type NewCustomer struct {
 	Name      string            `json:"name" minLength:"1" maxLength:"200" doc:"Full name." example:"王丽"`
-	Phones    []string          `json:"phones" minItems:"1" maxItems:"5" doc:"Phone numbers in any usual notation (spaces, dashes, parentheses, +86 or 0086); stored normalised. A phone that already belongs to a customer finds that customer." example:"[\"+86 138 0013 8000\"]"`
+	Phones    []string          `json:"phones" minItems:"1" maxItems:"5" doc:"Phone numbers in any usual notation (spaces, dashes, parentheses, +86 or 0086); stored normalised. A phone that already belongs to a customer the key sees finds that customer. For a storefront key that is a customer it created or sold a unit to: a phone the brand knows only as another party's customer makes a customer of the storefront's own (the brand sees both under GET /v1/customers?phone=)." example:"[\"+86 138 0013 8000\"]"`
 	Addresses []CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"Postal addresses with GB/T 2260 region codes."`
 }
 
@@ -108,14 +111,15 @@ type NewCustomer struct {
 // stay, phones and addresses are replaced whole.
 type CustomerUpdate struct {
 	Name                *string            `json:"name,omitempty" minLength:"1" maxLength:"200" doc:"New name." example:"王丽"`
-	Phones              *[]string          `json:"phones,omitempty" minItems:"1" maxItems:"5" doc:"The customer's phones, replacing the current ones; a phone of another customer is a conflict." example:"[\"13800138000\",\"0532-8893 0000\"]"`
+	Phones              *[]string          `json:"phones,omitempty" minItems:"1" maxItems:"5" doc:"The customer's phones, replacing the current ones; a phone of another customer the key sees is a conflict." example:"[\"13800138000\",\"0532-8893 0000\"]"`
 	Addresses           *[]CustomerAddress `json:"addresses,omitempty" maxItems:"10" doc:"The customer's addresses, replacing the current ones."`
 	NotificationsOptOut *bool              `json:"notifications_opt_out,omitempty" doc:"true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all." example:"true"`
 }
 
 // CustomerFilter narrows a customer listing.
 type CustomerFilter struct {
-	// Phone in any notation; matched normalised.
+	// Phone in any notation; matched normalised: the customer the phone
+	// belongs to and the storefronts' own customers recorded with it.
 	Phone string
 	// NamePrefix matches the start of the name.
 	NamePrefix string
@@ -247,15 +251,8 @@ func queueLockPhones(b *pgx.Batch, tenantID string, phones []string) {
 		FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`, tenantID, sorted)
 }
 
-// phoneOwners returns, for each phone that belongs to a customer, its owner.
-func phoneOwners(ctx context.Context, tx pg.TenantTx, phones []string) (map[string]string, error) {
-	owners := map[string]string{}
-	b := &pgx.Batch{}
-	queuePhoneOwners(b, tx.TenantID, phones, owners)
-	return owners, tx.SendBatch(ctx, b).Close()
-}
-
-// queuePhoneOwners queues phoneOwners' read on b, into owners.
+// queuePhoneOwners queues on b the read, into owners, of the customer each
+// phone that belongs to one belongs to, whatever the scope.
 func queuePhoneOwners(b *pgx.Batch, tenantID string, phones []string, owners map[string]string) {
 	b.Queue(`SELECT phone, customer_id FROM customer_phones WHERE tenant_id = $1 AND phone = ANY($2)`, tenantID, phones).
 		Query(func(rows pgx.Rows) error {
@@ -275,21 +272,73 @@ func checkNewCustomer(ctx context.Context, tx pg.TenantTx, v *tenants.Validation
 	return phones, checkAddressRegions(ctx, tx, v, prefix+"addresses", in.Addresses)
 }
 
-// findOrCreateCustomer returns the customer one of phones (in's, checked and
-// normalised by checkNewCustomer) belongs to, unchanged, or creates one
-// (created true). Phones belonging to two different customers are a
-// conflict at prefix+"phones". The found customer may be outside sc: a
-// storefront registering a unit for a known customer links the unit to that
-// customer, which brings the customer into its scope; callers that return
-// the customer itself decide. A customer created by a storefront key
-// remembers the storefront.
+// phoneHolders returns, for each phone that belongs to a customer in sc,
+// that customer (queuePhoneHolders).
+func phoneHolders(ctx context.Context, tx pg.TenantTx, sc Scope, phones []string) (map[string]string, error) {
+	holders := map[string]string{}
+	b := &pgx.Batch{}
+	queuePhoneHolders(b, tx.TenantID, sc, phones, holders)
+	return holders, tx.SendBatch(ctx, b).Close()
+}
+
+// queuePhoneHolders queues on b the read, into holders, of the customer
+// each phone belongs to in sc. For the whole tenant that is the phone's
+// owner (customer_phones). For a storefront it is the owner when the owner
+// is in the storefront's scope, else the storefront's own customer with the
+// phone (customer_storefront_phones): a phone whose owner is outside its
+// scope does not exist for it, and a customer it makes with the phone keeps
+// the phone without owning it (queueInsertCustomer), so the owner stays
+// the brand's.
+func queuePhoneHolders(b *pgx.Batch, tenantID string, sc Scope, phones []string, holders map[string]string) {
+	if sc.Whole() {
+		queuePhoneOwners(b, tenantID, phones, holders)
+		return
+	}
+	b.Queue(`SELECT ph.p, `+phoneHolderSQL("ph.p", "$3")+` FROM unnest($2::text[]) AS ph(p)`, tenantID, phones, sc.arg()).
+		Query(func(rows pgx.Rows) error {
+			var (
+				phone string
+				id    *string
+			)
+			_, err := pgx.ForEachRow(rows, []any{&phone, &id}, func() error {
+				if id != nil {
+					holders[phone] = *id
+				}
+				return nil
+			})
+			return err
+		})
+}
+
+// phoneHolderSQL is the subquery of the id of the customer a phone (an SQL
+// expression) belongs to in a storefront's scope (sf, the parameter bound
+// to its Scope.arg(); $1 is the tenant): the phone's owner when the owner
+// is in scope, else the storefront's own customer with the phone
+// (customer_storefront_phones, 072). Both are read by key, the owner by
+// its id as QueueCustomerByPhone reads it.
+func phoneHolderSQL(phone, sf string) string {
+	return `coalesce((SELECT c.id FROM customers c
+			WHERE c.tenant_id = $1 AND c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = ` + phone + `)
+			  AND ` + customerInScope(sf) + `),
+		(SELECT sp.customer_id FROM customer_storefront_phones sp
+			WHERE sp.tenant_id = $1 AND sp.phone = ` + phone + ` AND sp.storefront_id = ` + sf + `::text))`
+}
+
+// findOrCreateCustomer returns the customer in sc one of phones (in's,
+// checked and normalised by checkNewCustomer) belongs to (queuePhoneHolders),
+// unchanged, or creates one (created true). Phones belonging to two
+// different customers in sc are a conflict at prefix+"phones". A storefront
+// never finds a customer outside its scope: a phone known only outside it
+// makes a customer of its own, as an unknown phone does, so the answer does
+// not tell whether the phone was known. A customer created by a storefront
+// key remembers the storefront.
 func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Principal, sc Scope, prefix string, in NewCustomer, phones []string) (Customer, bool, error) {
-	// One round trip: the phones' locks, then their owners (a batch runs in
-	// order, so the read sees what the lock holders committed).
+	// One round trip: the phones' locks, then their holders (a batch runs
+	// in order, so the read sees what the lock holders committed).
 	b := &pgx.Batch{}
 	queueLockPhones(b, tx.TenantID, phones)
 	owners := map[string]string{}
-	queuePhoneOwners(b, tx.TenantID, phones, owners)
+	queuePhoneHolders(b, tx.TenantID, sc, phones, owners)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Customer{}, false, err
 	}
@@ -328,18 +377,30 @@ func findOrCreateCustomer(ctx context.Context, tx pg.TenantTx, p tenants.Princip
 }
 
 // queueInsertCustomer queues on b the insert of a customer with its
-// phones (their locks held, none of them a customer's), made in scope sc,
-// into c when it is not nil (RETURNING).
+// phones (their locks held, none of them a customer's in sc), made in scope
+// sc, into c when it is not nil (RETURNING). A storefront's customer owns
+// only the phones no customer owns: one owned outside its scope stays its
+// owner's, and the storefront's customer keeps it in its phones and in
+// customer_storefront_phones, where queuePhoneHolders finds it for the
+// storefront.
 func queueInsertCustomer(b *pgx.Batch, tenantID, id, name string, phones []string, addresses []CustomerAddress, sc Scope, c *Customer) {
-	// One statement for both tables (issue 11: a statement less per new
+	// One statement for all tables (issue 11: a statement less per new
 	// customer): the phones' foreign key is checked at the statement's
 	// end, when the customer row is there.
-	const insert = `WITH c AS (
+	insert := `WITH c AS (
 			INSERT INTO customers AS c (tenant_id, id, name, phones, addresses, storefront_id) VALUES ($1, $2, $3, $4, $5, $6)
 			RETURNING c.*
 		), ph AS (
-			INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($4::text[]) AS p
+			INSERT INTO customer_phones (tenant_id, phone, customer_id) SELECT $1, p, $2 FROM unnest($4::text[]) AS p`
+	if sc.Whole() {
+		insert += `)`
+	} else {
+		insert += ` ON CONFLICT DO NOTHING RETURNING phone
+		), sp AS (
+			INSERT INTO customer_storefront_phones (tenant_id, phone, storefront_id, customer_id)
+			SELECT $1, p, $6, $2 FROM unnest($4::text[]) AS p WHERE p NOT IN (SELECT phone FROM ph)
 		)`
+	}
 	if c == nil {
 		b.Queue(insert+` SELECT FROM c`, tenantID, id, name, phones, addresses, sc.arg())
 	} else {
@@ -365,12 +426,12 @@ func getCustomer(ctx context.Context, tx pg.TenantTx, sc Scope, id, lock string)
 }
 
 // CreateCustomer finds or creates a customer by phone. When one of the
-// phones already belongs to a customer, that customer is returned unchanged
-// with created false (update it with UpdateCustomer); phones belonging to
-// two different customers are a conflict on phones. A storefront key
-// that matches a customer outside its scope (one it did not create and sold
-// nothing to) gets a conflict on phones and nothing of the customer:
-// it links such a customer by registering the unit with the customer inline.
+// phones already belongs to a customer in the principal's scope, that
+// customer is returned unchanged with created false (update it with
+// UpdateCustomer); phones belonging to two different customers are a
+// conflict on phones. A storefront key whose phone belongs only to a
+// customer outside its scope (one it did not create and sold nothing to)
+// creates a customer of its own (findOrCreateCustomer).
 func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in NewCustomer) (Customer, bool, error) {
 	var (
 		out     Customer
@@ -390,16 +451,7 @@ func (s *Service) CreateCustomer(ctx context.Context, p tenants.Principal, in Ne
 			return err
 		}
 		out, created, err = findOrCreateCustomer(ctx, tx, p, sc, "", in, phones)
-		if err != nil || created || sc.Whole() {
-			return err
-		}
-		if _, err := getCustomer(ctx, tx, sc, out.ID, ""); tenants.ErrorCode(err) == tenants.CodeNotFound {
-			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_brand_customer")).With(
-				tenants.FieldMsg("phones", i18n.M("customers.phone_not_linked"), nil))
-		} else if err != nil {
-			return err
-		}
-		return nil
+		return err
 	})
 	return out, created, pg.Translate(err)
 }
@@ -456,7 +508,10 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 		}
 		rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers c
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+customerInScope("$3")+`
-			  AND ($4 = '' OR c.id = (SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4))
+			  AND ($4 = '' OR c.id = ANY (ARRAY(SELECT cp.customer_id FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = $4
+			                                    UNION ALL
+			                                    SELECT sp.customer_id FROM customer_storefront_phones sp
+			                                    WHERE sp.tenant_id = $1 AND sp.phone = $4 AND ($3::text IS NULL OR sp.storefront_id = $3::text))))
 			  AND ($5 = '' OR c.name LIKE $5 || '%')
 			  AND ($7::text[] IS NULL OR c.id = ANY ($7))
 			ORDER BY c.id LIMIT $6`,
@@ -486,11 +541,14 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // UpdateCustomer applies u to a customer in scope; ifVersion > 0 must match
 // its version. New phones are normalised; one that belongs to another
-// customer is a conflict at phones[i].
+// customer in scope is a conflict at phones[i] (one owned outside a
+// storefront's scope is kept without owning it, as queueInsertCustomer
+// does).
 func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id string, u CustomerUpdate, ifVersion int) (Customer, error) {
 	var out Customer
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		cur, err := getCustomer(ctx, tx, ScopeOf(p), id, "FOR UPDATE OF c")
+		sc := ScopeOf(p)
+		cur, err := getCustomer(ctx, tx, sc, id, "FOR UPDATE OF c")
 		if err != nil {
 			return err
 		}
@@ -522,13 +580,13 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 			if err := lockPhones(ctx, tx, phones); err != nil {
 				return err
 			}
-			owners, err := phoneOwners(ctx, tx, phones)
+			owners, err := phoneHolders(ctx, tx, sc, phones)
 			if err != nil {
 				return err
 			}
 			conflict := tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.phone_of_other_customer"))
 			for i, ph := range phones {
-				if o, ok := owners[ph]; ok && o != cur.ID {
+				if o, ok := owners[ph]; ok && o != cur.ID && !slices.Contains(cur.Phones, ph) {
 					conflict.With(tenants.FieldMsg(fmt.Sprintf("phones[%d]", i), i18n.M("customers.phone_belongs_to_other"), (*u.Phones)[i]))
 				}
 			}
@@ -543,6 +601,19 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 				SELECT $1, p, $2 FROM unnest($3::text[]) AS p ON CONFLICT (tenant_id, livemode, phone) DO NOTHING`,
 				tx.TenantID, cur.ID, phones); err != nil {
 				return err
+			}
+			// The storefront's view of the phones owned outside its scope.
+			if _, err := tx.Exec(ctx, `DELETE FROM customer_storefront_phones WHERE tenant_id = $1 AND customer_id = $2 AND NOT phone = ANY($3)`,
+				tx.TenantID, cur.ID, phones); err != nil {
+				return err
+			}
+			if !sc.Whole() {
+				if _, err := tx.Exec(ctx, `INSERT INTO customer_storefront_phones (tenant_id, phone, storefront_id, customer_id)
+					SELECT $1, p, $4, $2 FROM unnest($3::text[]) AS p
+					WHERE NOT EXISTS (SELECT FROM customer_phones cp WHERE cp.tenant_id = $1 AND cp.phone = p AND cp.customer_id = $2)
+					ON CONFLICT DO NOTHING`, tx.TenantID, cur.ID, phones, sc.StorefrontID); err != nil {
+					return err
+				}
 			}
 		}
 		if len(changed) == 0 {

@@ -2,6 +2,7 @@ package customers_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,57 @@ func TestStorefrontScope(t *testing.T) {
 
 	require.True(t, customers.ScopeOf(b.admin).Whole())
 	require.False(t, customers.ScopeOf(pa).Whole())
+}
+
+// TestStorefrontPhonesStayInScope: a storefront finds customers by phone
+// only in its scope. A phone that belongs to a brand customer makes the
+// storefront a customer of its own (once, however many requests race),
+// which keeps the phone without taking it from the brand's customer.
+func TestStorefrontPhonesStayInScope(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, pa := b.storefront(t, "A")
+	brand, _, err := b.svc.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13812340001", "13812340002"}})
+	require.NoError(t, err)
+
+	ids := make([]string, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			u, err := b.svc.RegisterUnit(ctx, pa, b.unit(fmt.Sprintf("A-%d", i), "138 1234 0001"))
+			require.NoError(t, err)
+			ids[i] = u.CustomerID
+		})
+	}
+	wg.Wait()
+	own := ids[0]
+	require.NotEqual(t, brand.ID, own)
+	for _, id := range ids {
+		require.Equal(t, own, id, "one customer of the storefront's own")
+	}
+	_, err = b.svc.GetCustomer(ctx, pa, brand.ID)
+	requireCode(t, err, tenants.CodeNotFound, "")
+
+	c, created, err := b.svc.CreateCustomer(ctx, pa, customers.NewCustomer{Name: "x", Phones: []string{"13812340001", "13812340002"}})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, own, c.ID)
+	c, err = b.svc.UpdateCustomer(ctx, pa, own, customers.CustomerUpdate{Phones: &[]string{"13812340002"}}, 0)
+	require.NoError(t, err, "the brand customer's other phone is no conflict for the storefront")
+	require.Equal(t, []string{"+8613812340002"}, c.Phones)
+
+	// The brand's customer keeps its phones, and the brand still finds it.
+	got, err := b.svc.GetCustomer(ctx, b.admin, brand.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"+8613812340001", "+8613812340002"}, got.Phones)
+	found, created, err := b.svc.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "x", Phones: []string{"13812340002"}})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, brand.ID, found.ID)
+	cs, _, err := b.svc.ListCustomers(ctx, b.admin, customers.CustomerFilter{Phone: "13812340002"})
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
 }
 
 func TestRecordServiceAndLoadHistory(t *testing.T) {

@@ -13,25 +13,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/events"
 )
 
-// FindOrCreateByPhone returns the customer a normalised phone belongs to, or
-// creates one named name with that phone (created true), inside tx.
-//
-// A phone that already has its customer is found in one round trip; only a
-// new one takes the phone's lock (find-or-create's serialisation).
-func FindOrCreateByPhone(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (Customer, bool, error) {
-	c, err := scanCustomer(tx.QueryRow(ctx, byPhoneSQL, tx.TenantID, phone))
-	if err == nil {
-		return c, false, nil
-	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return Customer{}, false, err
-	}
-	in := NewCustomer{Name: strings.TrimSpace(name), Phones: []string{phone}}
-	return findOrCreateCustomer(ctx, tx, p, ScopeOf(p), "contact.", in, []string{phone})
-}
-
-const byPhoneSQL = `SELECT ` + customerColumns + ` FROM customers c
-	WHERE c.tenant_id = $1 AND c.id = (SELECT ph.customer_id FROM customer_phones ph WHERE ph.tenant_id = $1 AND ph.phone = $2)`
-
 // QueueCustomerByPhone queues on b, for an intake's round trip of reads,
 // the phone's lock (find-or-create's serialisation, held until tx ends)
 // and then the read of the customer the normalised phone belongs to: its
@@ -61,7 +42,9 @@ func QueueCustomerByPhone(b *pgx.Batch, tenantID, phone string, id *string, opte
 // customer for, named name, in p's scope, with customer.created; it
 // returns the new customer's id. Its writes ride the transaction's next
 // round trip (pg.TenantTx.Defer): a write that fails (the phone taken by a
-// writer that did not take its lock) fails the transaction.
+// writer that did not take its lock) fails the transaction. A storefront's
+// customer does not own a phone a customer outside its scope owns
+// (queueInsertCustomer).
 func CreateForLockedPhoneTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, name, phone string) (string, error) {
 	id := tenants.NewID(tenants.PrefixCustomer)
 	b := &pgx.Batch{}

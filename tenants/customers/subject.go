@@ -46,5 +46,8 @@ func EraseTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id string
 	if _, err := tx.Exec(ctx, `DELETE FROM customer_phones WHERE tenant_id = $1 AND customer_id = $2`, tx.TenantID, id); err != nil {
 		return c, err
 	}
+	if _, err := tx.Exec(ctx, `DELETE FROM customer_storefront_phones WHERE tenant_id = $1 AND customer_id = $2`, tx.TenantID, id); err != nil {
+		return c, err
+	}
 	return c, events.Append(ctx, tx, events.New{Type: TypeCustomerErased, SubjectID: id, Actor: p.Subject(), Data: map[string]any{}})
 }

@@ -2271,9 +2271,7 @@ const (
 	MessageCodeCustomersOwnStorefrontSuspended                    MessageCode = "customers.own_storefront_suspended"
 	MessageCodeCustomersPhoneBelongsToOther                       MessageCode = "customers.phone_belongs_to_other"
 	MessageCodeCustomersPhoneCount                                MessageCode = "customers.phone_count"
-	MessageCodeCustomersPhoneNotLinked                            MessageCode = "customers.phone_not_linked"
 	MessageCodeCustomersPhoneNumber                               MessageCode = "customers.phone_number"
-	MessageCodeCustomersPhoneOfBrandCustomer                      MessageCode = "customers.phone_of_brand_customer"
 	MessageCodeCustomersPhoneOfOtherCustomer                      MessageCode = "customers.phone_of_other_customer"
 	MessageCodeCustomersPhoneRepeated                             MessageCode = "customers.phone_repeated"
 	MessageCodeCustomersPhonesOfDifferentCustomers                MessageCode = "customers.phones_of_different_customers"
@@ -3501,11 +3499,7 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeCustomersPhoneCount:
 		return true
-	case MessageCodeCustomersPhoneNotLinked:
-		return true
 	case MessageCodeCustomersPhoneNumber:
-		return true
-	case MessageCodeCustomersPhoneOfBrandCustomer:
 		return true
 	case MessageCodeCustomersPhoneOfOtherCustomer:
 		return true
@@ -9889,7 +9883,7 @@ type CustomerUpdate struct {
 	// NotificationsOptOut true: send the customer only essential messages (the sign-off code), none of the progress notifications; false: all.
 	NotificationsOptOut *bool `json:"notifications_opt_out,omitempty"`
 
-	// Phones The customer's phones, replacing the current ones; a phone of another customer is a conflict.
+	// Phones The customer's phones, replacing the current ones; a phone of another customer the key sees is a conflict.
 	Phones *[]string `json:"phones,omitempty"`
 }
 
@@ -11821,7 +11815,7 @@ type NewCustomer struct {
 	// Name Full name.
 	Name string `json:"name"`
 
-	// Phones Phone numbers in any usual notation (spaces, dashes, parentheses, +86 or 0086); stored normalised. A phone that already belongs to a customer finds that customer.
+	// Phones Phone numbers in any usual notation (spaces, dashes, parentheses, +86 or 0086); stored normalised. A phone that already belongs to a customer the key sees finds that customer. For a storefront key that is a customer it created or sold a unit to: a phone the brand knows only as another party's customer makes a customer of the storefront's own (the brand sees both under GET /v1/customers?phone=).
 	Phones []string `json:"phones"`
 }
 
@@ -17049,7 +17043,7 @@ type ListCustomersParams struct {
 	// Cursor Opaque cursor: the next_cursor of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Phone Only the customer with this phone, in any notation (matched normalised).
+	// Phone Only the customer with this phone, in any notation (matched normalised), and the storefronts' own customers recorded with it (a storefront key: its own).
 	Phone *string `form:"phone,omitempty" json:"phone,omitempty"`
 
 	// Name Only customers whose name starts with this.
