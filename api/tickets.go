@@ -142,7 +142,9 @@ func (s *Server) registerTickets() {
 		Summary: "Open a service ticket", Tags: tags,
 		Description: "Takes in a fault report or service request from the hotline, web, app, a storefront or a device " +
 			"alarm. The customer is found by phone (or created), the unit by unit_id or by model and serial (registered " +
-			"with its purchase date when unknown). A complete intake is `new` and its SLA clocks start (route, first " +
+			"with its purchase date when unknown); a storefront key finds only the customers and units in its scope (a phone " +
+			"known only outside it makes a customer of its own; a serial of a unit it did not sell waits in `needs_info` " +
+			"for the brand to confirm). A complete intake is `new` and its SLA clocks start (route, first " +
 			"contact, response, completion); missing or inconsistent information (no model, an unknown region code, a " +
 			"purchase date after today, a serial registered to another model, no symptom) sends it to `needs_info` with " +
 			"the verification to do, never a rejection. Malformed input (a bad phone, a window in the past or inverted) " +

@@ -166,13 +166,17 @@ func TestStorefrontScope(t *testing.T) {
 // TestStorefrontPhonesStayInScope: a storefront finds customers by phone
 // only in its scope. A phone that belongs to a brand customer makes the
 // storefront a customer of its own (once, however many requests race),
-// which keeps the phone without taking it from the brand's customer.
+// which keeps the phone without taking it from the brand's customer, and
+// whose notifications follow that customer's opt-out.
 func TestStorefrontPhonesStayInScope(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	_, pa := b.storefront(t, "A")
 	brand, _, err := b.svc.CreateCustomer(ctx, b.admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13812340001", "13812340002"}})
+	require.NoError(t, err)
+	optOut := true
+	_, err = b.svc.UpdateCustomer(ctx, b.admin, brand.ID, customers.CustomerUpdate{NotificationsOptOut: &optOut}, 0)
 	require.NoError(t, err)
 
 	ids := make([]string, 4)
@@ -212,6 +216,13 @@ func TestStorefrontPhonesStayInScope(t *testing.T) {
 	cs, _, err := b.svc.ListCustomers(ctx, b.admin, customers.CustomerFilter{Phone: "13812340002"})
 	require.NoError(t, err)
 	require.Len(t, cs, 2)
+
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.admin.TenantID, func(tx pg.TenantTx) error {
+		out, err := customers.OptedOutTx(ctx, tx, own)
+		require.NoError(t, err)
+		require.True(t, out, "the person behind the phone declined non-essential messages")
+		return nil
+	}))
 }
 
 func TestRecordServiceAndLoadHistory(t *testing.T) {

@@ -165,16 +165,17 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		optedOut        bool
 		serialUnit      string
 		serialElsewhere bool
+		serialOutside   bool
 		serialRead      = t.Unit.UnitID == "" && tenants.ValidID(tenants.PrefixProductModel, t.Unit.ModelID) && customers.ValidSerial(t.Unit.Serial)
 	)
 	pg.QueueSettingsLanguage(b, &out.settings, &out.lang)
 	// The customer by phone and the unit by serial are read in the same
 	// round trip as everything else the intake needs.
 	if phoneBad == "" {
-		customers.QueueCustomerByPhone(b, tx.TenantID, t.Contact.Phone, &customerID, &optedOut)
+		customers.QueueCustomerByPhone(b, tx.TenantID, p, t.Contact.Phone, &customerID, &optedOut)
 	}
 	if serialRead {
-		customers.QueueUnitBySerial(b, tx.TenantID, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere)
+		customers.QueueUnitBySerial(b, tx.TenantID, p, t.Unit.ModelID, t.Unit.Serial, &serialUnit, &serialElsewhere, &serialOutside)
 	}
 	// A new ticket (policy asked for: Open) takes its number in the same
 	// round trip: the tenant's sequence is lock-free (migration 029), and a
@@ -250,6 +251,11 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		switch {
 		case serialUnit != "":
 			t.UnitID = &serialUnit
+		case serialOutside:
+			// A storefront's intake: the serial is a unit it did not sell,
+			// neither its to link nor a new one to register. The brand's
+			// staff verify it (provideTicketInfo links the unit).
+			need("unit.serial", "the serial is not a unit this storefront sold: the brand confirms the unit, its model and serial")
 		case serialElsewhere:
 			need("unit.serial", "this serial is registered to another model: confirm the model and the serial")
 		case u.PurchaseDate == "":

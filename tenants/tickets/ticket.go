@@ -51,7 +51,7 @@ type Window struct {
 type UnitDetails struct {
 	UnitID       string `json:"unit_id,omitempty" maxLength:"64" doc:"A registered unit. Or give model_id and serial." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
 	ModelID      string `json:"model_id,omitempty" maxLength:"64" doc:"The product model. Without it (and without unit_id) the ticket waits in needs_info." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	Serial       string `json:"serial,omitempty" maxLength:"64" doc:"Serial number: finds the registered unit of the model, or registers it with purchase_date." example:"BH0Y3E1D2000123"`
+	Serial       string `json:"serial,omitempty" maxLength:"64" doc:"Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm." example:"BH0Y3E1D2000123"`
 	PurchaseDate string `json:"purchase_date,omitempty" format:"date" doc:"Date of purchase, to register an unknown serial (for an online sale, the day the customer received the goods: the warranty counts from it, see Unit.purchase_date); a date after today sends the ticket to needs_info." example:"2026-10-11"`
 }
 

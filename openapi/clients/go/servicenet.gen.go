@@ -16190,7 +16190,7 @@ type UnitDetails struct {
 	// PurchaseDate Date of purchase, to register an unknown serial (for an online sale, the day the customer received the goods: the warranty counts from it, see Unit.purchase_date); a date after today sends the ticket to needs_info.
 	PurchaseDate *openapi_types.Date `json:"purchase_date,omitempty"`
 
-	// Serial Serial number: finds the registered unit of the model, or registers it with purchase_date.
+	// Serial Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm.
 	Serial *string `json:"serial,omitempty"`
 
 	// UnitId A registered unit. Or give model_id and serial.

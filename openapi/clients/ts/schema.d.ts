@@ -2839,7 +2839,7 @@ export interface paths {
         put?: never;
         /**
          * Open a service ticket
-         * @description Takes in a fault report or service request from the hotline, web, app, a storefront or a device alarm. The customer is found by phone (or created), the unit by unit_id or by model and serial (registered with its purchase date when unknown). A complete intake is `new` and its SLA clocks start (route, first contact, response, completion); missing or inconsistent information (no model, an unknown region code, a purchase date after today, a serial registered to another model, no symptom) sends it to `needs_info` with the verification to do, never a rejection. Malformed input (a bad phone, a window in the past or inverted) is 422 naming the field. Every ticket gets a human-readable number.
+         * @description Takes in a fault report or service request from the hotline, web, app, a storefront or a device alarm. The customer is found by phone (or created), the unit by unit_id or by model and serial (registered with its purchase date when unknown); a storefront key finds only the customers and units in its scope (a phone known only outside it makes a customer of its own; a serial of a unit it did not sell waits in `needs_info` for the brand to confirm). A complete intake is `new` and its SLA clocks start (route, first contact, response, completion); missing or inconsistent information (no model, an unknown region code, a purchase date after today, a serial registered to another model, no symptom) sends it to `needs_info` with the verification to do, never a rejection. Malformed input (a bad phone, a window in the past or inverted) is 422 naming the field. Every ticket gets a human-readable number.
          *
          *     Permission `tickets.create`; granted by default to `agent`, `dispatcher`, `integrator`, `storefront`, `tenant_admin`.
          */
@@ -19323,7 +19323,7 @@ export interface components {
              */
             purchase_date?: string;
             /**
-             * @description Serial number: finds the registered unit of the model, or registers it with purchase_date.
+             * @description Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm.
              * @example BH0Y3E1D2000123
              */
             serial?: string;
