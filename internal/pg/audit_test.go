@@ -155,8 +155,9 @@ func TestAuditCreationIsTheRowWithoutSecrets(t *testing.T) {
 	assert.Empty(t, stray, "audit triggers not on their generated function (attach with audit_table)")
 }
 
-// audit_mask_values (070), the retention's way into the append-only log,
-// rewrites nothing but the personal columns of tickets and customers, and
+// audit_mask_values (070, 073), the retention's way into the append-only
+// log, rewrites nothing but the personal columns of tickets, customers and
+// ticket visits, and
 // only in entries about objects of the type it names.
 func TestAuditMaskValuesRewritesOnlyPersonalColumns(t *testing.T) {
 	ctx := context.Background()
@@ -192,6 +193,7 @@ func TestAuditMaskValuesRewritesOnlyPersonalColumns(t *testing.T) {
 
 	require.Error(t, mask("customers", map[string]map[string]any{customer: {"name": "王*", "notifications_opt_out": true}}), "not a personal column")
 	require.Error(t, mask("api_keys", map[string]map[string]any{apiKey: {"name": "x"}}), "no personal columns")
+	require.Error(t, mask("ticket_visits", map[string]map[string]any{customer: {"outcome": "x"}}), "a visit's only personal column is its exception")
 	require.NoError(t, mask("tickets", map[string]map[string]any{customer: {"contact": "x"}}))
 	assert.Equal(t, "王丽", recorded(customer)["name"]["new"], "an entry about another type of object is left alone")
 

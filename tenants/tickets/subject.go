@@ -136,10 +136,13 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, err
 	}
-	// The audit log keeps no more than the tickets: their creations, their
-	// changes and the masking just recorded (its old values the clear ones)
-	// are masked alike.
-	return len(rs), audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns())
+	// The audit log keeps no more than the tickets and their visits: their
+	// creations, their changes and the masking just recorded (its old values
+	// the clear ones) are masked alike.
+	if err := audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns()); err != nil {
+		return 0, err
+	}
+	return len(rs), audit.MaskObjectsTx(ctx, tx, "ticket_visits", ids, VisitPersonalColumns())
 }
 
 // retentionBatch bounds the tickets one retention run masks per tenant and

@@ -65,4 +65,18 @@ func TestRetentionMasksVisitLocations(t *testing.T) {
 		{"reason": "customer_not_home", "slip_left": true},
 	}, exceptions(old), "closed 400 days ago, retention 365: masked at rest")
 	require.Equal(t, where, exceptions(recent)[0]["product_location"], "closed 10 days ago: kept")
+
+	// The audit log keeps no more than the visits: their creations and the
+	// masking's own change (its old value the clear one) are masked alike.
+	logged := func(id string) string {
+		var text string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT string_agg(coalesce(created_row::text, '') || changes::text, ' ' ORDER BY id)
+				FROM audit_log WHERE tenant_id = $1 AND object_type = 'ticket_visits' AND object_id = $2`, tx.TenantID, id).Scan(&text)
+		}))
+		return text
+	}
+	require.NotContains(t, logged(old), "海尔路", "the masked visits' log entries")
+	require.Contains(t, logged(old), "客户父母家，崂山区****")
+	require.Contains(t, logged(recent), where, "a kept ticket's visits' log is kept")
 }
