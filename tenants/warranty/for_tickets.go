@@ -44,5 +44,11 @@ func DecideReportedTx(ctx context.Context, tx pg.TenantTx, req DecideRequest, re
 		return Entitlement{}, err
 	}
 	req.On = max(r.Settings.Today(reported), r.Unit.PurchaseDate)
+	if req.On > r.Settings.Today(now) {
+		// Bought after the service day itself: not a future decision (422
+		// at a field "on" the caller never sent) but a service before the
+		// purchase, which the engine refuses at the day served ("date").
+		req.On = ""
+	}
 	return decideOn(ctx, tx, req, r, now)
 }
