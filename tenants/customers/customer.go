@@ -48,17 +48,19 @@ type Customer struct {
 	Addresses     []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
 	// NotificationsOptOut: see CustomerUpdate.
 	NotificationsOptOut bool       `json:"notifications_opt_out" doc:"The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out." example:"false"`
-	Masked              bool       `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after." example:"false"`
+	Masked              bool       `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses." example:"false"`
 	ErasedAt            *time.Time `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
 	Version             int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt           time.Time  `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt           time.Time  `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
-
-	job bool // a live job of the principal serves this customer
 }
 
-// PersonalRelation implements tenants.Personal.
-func (c *Customer) PersonalRelation() tenants.Relation { return tenants.Relation{Job: c.job} }
+// PersonalRelation implements tenants.Personal. No job needs a customer's
+// record: a technician or node key reads the contact and service address
+// of its job on the ticket (tickets.Ticket's relation), and sees the
+// record of a customer its jobs serve masked (PIPL art. 6, the minimum
+// necessary: not every phone and address the brand holds).
+func (c *Customer) PersonalRelation() tenants.Relation { return tenants.Relation{} }
 
 // PersonalID implements tenants.Personal.
 func (c *Customer) PersonalID() string { return c.ID }
@@ -468,11 +470,9 @@ func (s *Service) GetCustomer(ctx context.Context, p tenants.Principal, id strin
 			return err
 		}
 		if served != nil {
-			live, ok := served.Customers[out.ID]
-			if !ok {
+			if _, ok := served.Customers[out.ID]; !ok {
 				return tenants.NotFound("customer")
 			}
-			out.job = live
 		}
 		return nil
 	})
@@ -519,15 +519,8 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 		if err != nil {
 			return err
 		}
-		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) }); err != nil {
-			return err
-		}
-		if served != nil {
-			for i := range out {
-				out[i].job = served.Customers[out[i].ID]
-			}
-		}
-		return nil
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Customer, error) { return scanCustomer(r) })
+		return err
 	})
 	if err != nil {
 		return nil, "", pg.Translate(err)

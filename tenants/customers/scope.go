@@ -103,10 +103,10 @@ func ResolveOwnerScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal)
 }
 
 // Served is what a technician's or node key's jobs touch: the customers and
-// units of the tickets in its scope, each with whether one of those jobs is
-// live (open, or ended less than the tenant's grace period ago). The
-// tickets context works it out (ServedTx); the customers context turns it
-// into its own predicate: such keys see only these customers and units.
+// units of the tickets in its scope (each true). The tickets context works
+// it out (ServedTx); the customers context turns it into its own
+// predicate: such keys see only these customers and units, and the
+// customers masked (Customer.PersonalRelation).
 type Served struct {
 	Customers map[string]bool
 	Units     map[string]bool

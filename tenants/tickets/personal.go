@@ -145,24 +145,16 @@ func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.T
 }
 
 // ServedTx implements customers.JobRelations: the customers and units of
-// the tickets in p's scope, each live when one of its tickets is open or
-// ended within the tenant's grace period.
+// the tickets in p's scope.
 func (s *Service) ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.Served, error) {
 	out := customers.Served{Customers: map[string]bool{}, Units: map[string]bool{}}
 	sc, err := resolveScope(ctx, tx, p)
 	if err != nil {
 		return out, err
 	}
-	pol, err := privacy.PolicyTx(ctx, tx)
-	if err != nil {
-		return out, err
-	}
 	args := append([]any{tx.TenantID}, sc.args()...)
-	args = append(args, s.now().Add(-pol.Grace()))
-	rows, err := tx.Query(ctx, `SELECT t.customer_id, t.unit_id,
-			bool_or(`+endedSQL+` IS NULL OR `+endedSQL+` > $6)
-		FROM tickets t WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5")+`
-		GROUP BY t.customer_id, t.unit_id`, args...)
+	rows, err := tx.Query(ctx, `SELECT DISTINCT t.customer_id, t.unit_id
+		FROM tickets t WHERE t.tenant_id = $1 AND `+inScope("$2", "$3", "$4", "$5"), args...)
 	if err != nil {
 		return out, err
 	}
@@ -170,13 +162,12 @@ func (s *Service) ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Princi
 	for rows.Next() {
 		var cus string
 		var unit *string
-		var live bool
-		if err := rows.Scan(&cus, &unit, &live); err != nil {
+		if err := rows.Scan(&cus, &unit); err != nil {
 			return out, err
 		}
-		out.Customers[cus] = out.Customers[cus] || live
+		out.Customers[cus] = true
 		if unit != nil {
-			out.Units[*unit] = out.Units[*unit] || live
+			out.Units[*unit] = true
 		}
 	}
 	return out, rows.Err()

@@ -9769,7 +9769,7 @@ type Customer struct {
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 	Id       string     `json:"id"`
 
-	// Masked Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after.
+	// Masked Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses.
 	Masked bool   `json:"masked"`
 	Name   string `json:"name"`
 

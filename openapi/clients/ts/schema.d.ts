@@ -9468,7 +9468,7 @@ export interface components {
             /** @example cus_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
             /**
-             * @description Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****): they are shown only where the job needs them, to technicians and node keys for their open jobs and the tenant's grace period after.
+             * @description Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses.
              * @example false
              */
             masked: boolean;
