@@ -26,7 +26,7 @@ const (
 // Policy is a tenant's privacy policy.
 type Policy struct {
 	GraceHours    int       `json:"grace_hours" minimum:"0" maximum:"8760" doc:"Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends." example:"24"`
-	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept." example:"365"`
+	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept." example:"365"`
 	Version       int       `json:"version" example:"1"`
 	UpdatedAt     time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
@@ -37,7 +37,7 @@ func (p Policy) Grace() time.Duration { return time.Duration(p.GraceHours) * tim
 // PolicyUpdate changes the policy; absent fields stay.
 type PolicyUpdate struct {
 	GraceHours    *int `json:"grace_hours,omitempty" minimum:"0" maximum:"8760" doc:"Hours of grace after a job ends." example:"24"`
-	RetentionDays *int `json:"retention_days,omitempty" minimum:"0" maximum:"36500" doc:"Days after closing until personal data is masked at rest; 0 turns retention off." example:"365"`
+	RetentionDays *int `json:"retention_days,omitempty" minimum:"0" maximum:"36500" doc:"Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off." example:"365"`
 }
 
 // Service reads and changes privacy policies; each method is one transaction.

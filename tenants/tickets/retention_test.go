@@ -27,6 +27,9 @@ func TestApplyRetention(t *testing.T) {
 	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400)})
 	recent, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -10)})
 	open, _ := b.ticket(t, p.TenantID, tickets.StateDispatched, nil)
+	// A cancelled ticket ends as a closed one does: nothing reopens it.
+	cancelled, _ := b.ticket(t, p.TenantID, tickets.StateCancelled, map[string]any{"cancelled_at": now.AddDate(0, 0, -400)})
+	cancelledRecently, _ := b.ticket(t, p.TenantID, tickets.StateCancelled, map[string]any{"cancelled_at": now.AddDate(0, 0, -10)})
 	phone := func(id string) string {
 		var s string
 		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
@@ -98,8 +101,10 @@ func TestApplyRetention(t *testing.T) {
 	}))
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, 2, n)
 	require.Equal(t, "139****0000", phone(old), "closed 400 days ago, retention 365: masked at rest")
+	require.Equal(t, "139****0000", phone(cancelled), "cancelled 400 days ago: masked at rest")
+	require.Equal(t, "+8613900000000", phone(cancelledRecently), "cancelled 10 days ago: kept")
 	require.Equal(t, "+8613900000000", phone(recent), "closed 10 days ago: kept")
 	require.Equal(t, "+8613900000000", phone(open), "open: kept")
 	require.Nil(t, secret(old), "the message about the masked ticket no longer holds the number")

@@ -81,11 +81,12 @@ func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// MaskClosedTx masks at rest, inside the caller's transaction, the personal
-// data of up to limit tickets closed before `before` whose data is still
-// in the clear, in the tickets and in what the audit log recorded of them,
-// and returns how many it masked (the retention job).
-func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
+// MaskEndedTx masks at rest, inside the caller's transaction, the personal
+// data of up to limit tickets closed or cancelled before `before` whose
+// data is still in the clear, in the tickets and in what the audit log
+// recorded of them, and returns how many it masked (the retention job). A
+// cancelled ticket is as ended as a closed one: nothing reopens it.
+func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
 	type row struct {
 		id      string
 		contact TicketContact
@@ -97,9 +98,9 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 			(SELECT coalesce(jsonb_object_agg(v.seq, v.exception ->> 'product_location'), '{}') FROM ticket_visits v
 			  WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.exception ? 'product_location')
 		FROM tickets t
-		WHERE t.tenant_id = $1 AND t.state = 'closed' AND t.closed_at < $2
+		WHERE t.tenant_id = $1 AND t.state IN ('closed', 'cancelled') AND `+endedSQL+` < $2
 		  AND t.contact ->> 'phone' NOT LIKE '%****%' AND t.contact ->> 'phone' <> $3
-		ORDER BY t.closed_at LIMIT $4 FOR UPDATE OF t SKIP LOCKED`, tx.TenantID, before, privacy.Erased, limit)
+		ORDER BY `+endedSQL+` LIMIT $4 FOR UPDATE OF t SKIP LOCKED`, tx.TenantID, before, privacy.Erased, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -150,7 +151,7 @@ func MaskClosedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit i
 const retentionBatch = 500
 
 // ApplyRetention masks at rest the personal data of the tenant's tickets
-// closed longer ago than its privacy policy's retention_days (none when
+// closed or cancelled longer ago than its privacy policy's retention_days (none when
 // the policy keeps data), in the mode of ctx, and returns how many it
 // masked. The retention job runs it hourly for every tenant.
 func (s *Service) ApplyRetention(ctx context.Context, tenantID string, now time.Time) (int, error) {
@@ -160,7 +161,7 @@ func (s *Service) ApplyRetention(ctx context.Context, tenantID string, now time.
 		if err != nil || policy.RetentionDays == nil {
 			return err
 		}
-		n, err = MaskClosedTx(ctx, tx, now.AddDate(0, 0, -*policy.RetentionDays), retentionBatch)
+		n, err = MaskEndedTx(ctx, tx, now.AddDate(0, 0, -*policy.RetentionDays), retentionBatch)
 		return err
 	})
 	return n, pg.Translate(err)

@@ -12983,7 +12983,7 @@ type Policy struct {
 	// GraceHours Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends.
 	GraceHours int64 `json:"grace_hours"`
 
-	// RetentionDays Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+	// RetentionDays Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
 	RetentionDays *int64    `json:"retention_days,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	Version       int64     `json:"version"`
@@ -12994,7 +12994,7 @@ type PolicyUpdate struct {
 	// GraceHours Hours of grace after a job ends.
 	GraceHours *int64 `json:"grace_hours,omitempty"`
 
-	// RetentionDays Days after closing until personal data is masked at rest; 0 turns retention off.
+	// RetentionDays Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off.
 	RetentionDays *int64 `json:"retention_days,omitempty"`
 }
 

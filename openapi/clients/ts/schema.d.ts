@@ -14379,7 +14379,7 @@ export interface components {
             grace_hours: number;
             /**
              * Format: int64
-             * @description Days after a ticket closes until its personal data (contact, service address, sign-off code) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+             * @description Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
              * @example 365
              */
             retention_days?: number;
@@ -14403,7 +14403,7 @@ export interface components {
             grace_hours?: number;
             /**
              * Format: int64
-             * @description Days after closing until personal data is masked at rest; 0 turns retention off.
+             * @description Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off.
              * @example 365
              */
             retention_days?: number;
