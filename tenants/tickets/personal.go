@@ -9,6 +9,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/privacy"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // A ticket's personal data (contact name and phone, service address) is
@@ -121,12 +122,14 @@ func VisitPersonalColumns() audit.Columns {
 }
 
 // relate works out, for a principal whose view depends on it, whether the
-// ended tickets in ts are still in the grace period.
+// ended tickets in ts are still in the grace period: at now, or for a
+// ticket on a test clock at the clock's time (its end was stamped with it).
 func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.Time, ts []Ticket) error {
 	if !p.NeedsJobRelation() {
 		return nil
 	}
 	var pol *privacy.Policy
+	clocks := map[string]time.Time{}
 	for i := range ts {
 		end := ts[i].ended()
 		if end == nil {
@@ -139,7 +142,19 @@ func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.T
 			}
 			pol = &p
 		}
-		ts[i].inGrace = now.Sub(*end) < pol.Grace()
+		at := now
+		if c := ts[i].TestClockID; c != nil {
+			t, ok := clocks[*c]
+			if !ok {
+				var err error
+				if t, err = testclocks.NowTx(ctx, tx, *c); err != nil {
+					return err
+				}
+				clocks[*c] = t
+			}
+			at = t
+		}
+		ts[i].inGrace = at.Sub(*end) < pol.Grace()
 	}
 	return nil
 }
