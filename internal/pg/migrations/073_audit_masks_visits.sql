@@ -1,4 +1,4 @@
--- Owned by tenants/audit: audit_log
+-- tenants/audit: the retention masks the audit log's record of visits too.
 --
 -- The retention masks a closed ticket's visits' product locations at rest
 -- with its contact (071), but audit_mask_values (070) masked only the
