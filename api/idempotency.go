@@ -17,6 +17,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/webhooks"
@@ -155,6 +156,9 @@ type keyed struct {
 	req   idempotency.Request
 	body  *teeBody
 	claim *idempotency.Claim // set once the handler began (claimKey)
+	// disclosed is what the answer shows of personal data (recordRead),
+	// stored with it: each replay records the read again.
+	disclosed *idempotency.Disclosed
 }
 
 // claimFailed reports whether the key's claim stopped the request: the key
@@ -231,7 +235,7 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 			k.req.RequestHash = k.body.streamedHash()
 		}
 		b := &pgx.Batch{}
-		err := idempotency.QueueResponse(b, k.req, c.status, c.headers, withoutSecrets(c.out.Bytes()))
+		err := idempotency.QueueResponse(b, k.req, c.status, c.headers, withoutSecrets(c.out.Bytes()), k.disclosed)
 		if err == nil {
 			err = k.unit.Commit(ctx.Context(), b)
 		}
@@ -280,6 +284,17 @@ func (s *Server) replay(ctx huma.Context, k *keyed) {
 		p.Errors = []*FieldDetail{fieldMsg("header.Idempotency-Key", "api.idempotency.reused_field", "Method", rec.Method, "Path", rec.Path)}
 		writeProblem(ctx, p)
 		return
+	}
+	if d := rec.Disclosed; d != nil {
+		// The answer shows personal data again: read again, logged as the
+		// first answer was (a read that cannot be recorded is not shown).
+		if p, ok := tenants.PrincipalFrom(ctx.Context()); ok && !p.Operator {
+			r := audit.Read{Operation: d.Operation, Action: "read", ObjectIDs: d.Objects}
+			if err := s.deps.Audit.Record(ctx.Context(), p.TenantID, actor(ctx.Context(), p, d.Operation), r); err != nil {
+				writeProblem(ctx, toProblem(ctx.Context(), s.log, ctx.URL().Path, err))
+				return
+			}
+		}
 	}
 	putHeaders(ctx, rec.Headers) // the first's Content-Language, not the retry's
 	ctx.SetHeader("Idempotent-Replayed", "true")

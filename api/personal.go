@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/audit"
+	"github.com/servicenet/servicenet/tenants/idempotency"
 )
 
 // Need-to-know is applied here, once, for every operation (register): the
@@ -101,7 +102,8 @@ func walkPersonal(p tenants.Principal, v reflect.Value, shown *[]string) {
 // recordRead records in the audit log a's read of the objects shown. A
 // request with an Idempotency-Key still has its transaction open (the
 // middleware commits it with the stored response): the record rides its
-// COMMIT, so the write, its answer and the read commit together. Any other
+// COMMIT, so the write, its answer and the read commit together, and the
+// answer stored for replays names what it disclosed. Any other
 // request's record is a transaction of its own (a GET's, or a write's that
 // committed).
 func (s *Server) recordRead(ctx context.Context, tenantID string, a pg.Actor, operation string, shown []string) error {
@@ -110,6 +112,7 @@ func (s *Server) recordRead(ctx context.Context, tenantID string, a pg.Actor, op
 	}
 	r := audit.Read{Operation: operation, Action: "read", ObjectIDs: shown}
 	if k, _ := ctx.Value(keyedKey{}).(*keyed); k != nil && k.unit.Begun() {
+		k.disclosed = &idempotency.Disclosed{Operation: operation, Objects: shown}
 		return pg.InTenantTx(ctx, s.deps.DB, tenantID, func(tx pg.TenantTx) error {
 			b := &pgx.Batch{}
 			audit.QueueRead(b, tx.TenantID, a, r)

@@ -51,6 +51,14 @@ func TestWriteAnswerWithPersonalDataIsLogged(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "王丽", r.JSON(t)["name"])
 	assert.Equal(t, 2, readsBy(t, env, auditor, cus, "createCustomer", otherID), "with an Idempotency-Key too")
+	// Its retry replays the answer, the same personal data shown again:
+	// read again.
+	r = env.Do(t, http.MethodPost, "/v1/customers", other, map[string]any{"name": "张三", "phones": []string{"13800138000"}},
+		"Idempotency-Key: lookup-1")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, "王丽", r.JSON(t)["name"])
+	assert.Equal(t, 3, readsBy(t, env, auditor, cus, "createCustomer", otherID), "a replay is a read")
 
 	// GETs as before: the agent's read logged, the auditor's masked one not.
 	r = env.Do(t, http.MethodGet, "/v1/customers/"+cus, other, nil)

@@ -92,7 +92,7 @@ func (b *sweepBundle) record(t *testing.T, tenantID, key string, expired bool) {
 	claim := idempotency.QueueClaim(first, req, u.SessionLockTimeout())
 	require.NoError(t, u.Begin(ctx, first))
 	require.Nil(t, claim.Existing)
-	require.NoError(t, idempotency.QueueResponse(last, req, 201, nil, []byte(`{}`)))
+	require.NoError(t, idempotency.QueueResponse(last, req, 201, nil, []byte(`{}`), nil))
 	require.NoError(t, u.Commit(ctx, last))
 	var err error
 	if !expired {

@@ -66,6 +66,17 @@ type Record struct {
 	Status      int
 	Headers     map[string][]string
 	Body        []byte
+	// Disclosed is the personal data its answer showed, read again by
+	// every replay (nil: none).
+	Disclosed *Disclosed
+}
+
+// Disclosed names the objects whose personal data an answer showed
+// unmasked, and the operation that showed them: the audit log's read,
+// recorded again whenever the answer is replayed. Ids only, never the data.
+type Disclosed struct {
+	Operation string   `json:"operation"`
+	Objects   []string `json:"objects"`
 }
 
 // Claim is the outcome of QueueClaim once its statements have run.
@@ -134,7 +145,7 @@ func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 	// through every live record of the tenant. That index is partial so
 	// that this read cannot use it at all (migration 053).
 	b.Queue(`SELECT state = 'completed' AND expires_at > now(), request_hash, method, path, coalesce(response_status, 0),
-			response_headers, response_body
+			response_headers, response_body, disclosed
 		FROM `+table+` WHERE `+where, tenant, r.CredentialID, r.Key).
 		Query(func(rows pgx.Rows) error {
 			defer rows.Close()
@@ -145,7 +156,7 @@ func QueueClaim(b *pgx.Batch, r Request, sessionLockTimeout string) *Claim {
 			var rec Record
 			var live bool
 			var headers []byte
-			if err := rows.Scan(&live, &rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body); err != nil {
+			if err := rows.Scan(&live, &rec.RequestHash, &rec.Method, &rec.Path, &rec.Status, &headers, &rec.Body, &rec.Disclosed); err != nil {
 				return err
 			}
 			if !live { // QueueResponse takes it over
@@ -195,15 +206,16 @@ func IsUsed(err error) bool {
 // claim did not see: it cannot appear while the claim's lock is held) makes
 // the statement raise (idempotency_key_used, IsUsed), which fails the
 // transaction: never two effects for one key. One statement, no round trip
-// of its own.
-func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]string, body []byte) error {
+// of its own. disclosed is what the answer showed of personal data (nil:
+// nothing), for its replays.
+func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]string, body []byte, disclosed *Disclosed) error {
 	h, err := json.Marshal(headers)
 	if err != nil {
 		return err
 	}
 	table, _, tenant := r.table()
-	cols, vals, conflict := "credential_id, key, request_hash, method, path, state, response_status, response_headers, response_body, expires_at",
-		"$2, $3, $4, $5, $6, 'completed', $7, $8, $9, now() + make_interval(secs => $10)", "(credential_id, key)"
+	cols, vals, conflict := "credential_id, key, request_hash, method, path, state, response_status, response_headers, response_body, expires_at, disclosed",
+		"$2, $3, $4, $5, $6, 'completed', $7, $8, $9, now() + make_interval(secs => $10), $11::jsonb", "(credential_id, key)"
 	if tenant != nil {
 		cols, vals, conflict = "tenant_id, "+cols, "$1, "+vals, "(tenant_id, credential_id, key)"
 	} else {
@@ -216,8 +228,9 @@ func QueueResponse(b *pgx.Batch, r Request, status int, headers map[string][]str
 			state = CASE WHEN k.expires_at <= EXCLUDED.created_at OR k.state = 'in_progress' THEN 'completed'
 				ELSE idempotency_key_used('`+table+`', k.key) END,
 			response_status = EXCLUDED.response_status, response_headers = EXCLUDED.response_headers,
-			response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
-		tenant, r.CredentialID, r.Key, r.RequestHash, r.Method, r.Path, status, h, body, Retention.Seconds())
+			response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+			disclosed = EXCLUDED.disclosed`,
+		tenant, r.CredentialID, r.Key, r.RequestHash, r.Method, r.Path, status, h, body, Retention.Seconds(), disclosed)
 	return nil
 }
 

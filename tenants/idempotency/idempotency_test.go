@@ -65,7 +65,8 @@ func request(sc idempotency.Scope, key, hash string) idempotency.Request {
 
 // run is one request as the API runs it: a unit whose first statements claim
 // the key and, when commit is set and the key was free, whose last store the
-// response before COMMIT. It returns the claim's outcome.
+// response before COMMIT (disclosing the personal data of an object named
+// by the key). It returns the claim's outcome.
 func (b *testBundle) run(t *testing.T, r idempotency.Request, status int, body string, commit bool) *idempotency.Claim {
 	t.Helper()
 	ctx := context.Background()
@@ -84,7 +85,8 @@ func (b *testBundle) run(t *testing.T, r idempotency.Request, status int, body s
 		return claim
 	}
 	last := &pgx.Batch{}
-	require.NoError(t, idempotency.QueueResponse(last, r, status, map[string][]string{"Location": {"/v1/things/1"}}, []byte(body)))
+	require.NoError(t, idempotency.QueueResponse(last, r, status, map[string][]string{"Location": {"/v1/things/1"}}, []byte(body),
+		&idempotency.Disclosed{Operation: "createThing", Objects: []string{"thing_" + r.Key}}))
 	require.NoError(t, u.Commit(ctx, last))
 	return claim
 }
@@ -107,7 +109,8 @@ func TestClaim(t *testing.T) {
 				require.Nil(t, b.run(t, request(sc, "k", "h1"), http.StatusCreated, `{"id":1}`, true).Existing)
 				got := b.run(t, request(sc, "k", "h1"), 0, "", true).Existing
 				require.Equal(t, &idempotency.Record{RequestHash: "h1", Method: "POST", Path: "/v1/things", Status: http.StatusCreated,
-					Headers: map[string][]string{"Location": {"/v1/things/1"}}, Body: []byte(`{"id":1}`)}, got)
+					Headers: map[string][]string{"Location": {"/v1/things/1"}}, Body: []byte(`{"id":1}`),
+					Disclosed: &idempotency.Disclosed{Operation: "createThing", Objects: []string{"thing_k"}}}, got, "the answer, and what it disclosed for the replay's read")
 			})
 			t.Run("ARolledBackClaimLeavesNothing", func(t *testing.T) {
 				// A crash before COMMIT is a rollback: no claim survives it.
@@ -156,7 +159,7 @@ func TestClaim(t *testing.T) {
 				defer u.Rollback()
 				require.NoError(t, u.Open(ctx, nil))
 				last := &pgx.Batch{}
-				require.NoError(t, idempotency.QueueResponse(last, r, http.StatusCreated, nil, []byte(`{"id":2}`)))
+				require.NoError(t, idempotency.QueueResponse(last, r, http.StatusCreated, nil, []byte(`{"id":2}`), nil))
 				err := u.Commit(ctx, last)
 				require.True(t, idempotency.IsUsed(err), "%v", err)
 				var pgErr *pgconn.PgError
