@@ -36,11 +36,13 @@ type Compensation struct {
 // compensation contract c.ContractID owes for one repair, due the plan's
 // business days (default 5) after the repair in the tenant's zone and
 // holiday calendar, with its deadline job and event. A repair owes it once:
-// when the contract already owes a payout for the same ticket, the same
-// claim or a repair on the same day (a claim filed for a repair the
-// network completed, a ticket completed again after a reopen, a retry),
-// nothing is scheduled and the existing payout is returned with created
-// false. Concurrent calls for one contract queue on a transaction lock.
+// when the contract already owes a payout for the same ticket or the same
+// claim (a ticket completed again after a reopen, a retry), or, where one
+// of the two names no ticket, for a repair on the same day (a claim filed
+// for a repair the network completed), nothing is scheduled and the
+// existing payout is returned with created false. Two tickets are two
+// repairs, on one day too: each owes its own. Concurrent calls for one
+// contract queue on a transaction lock.
 func (s *Service) ScheduleCompensation(ctx context.Context, tx pg.TenantTx, actor string, c Compensation) (p Payout, created bool, err error) {
 	if c.ContractID == "" {
 		return Payout{}, false, errors.New("payouts: a compensation needs its contract")
@@ -57,7 +59,7 @@ func (s *Service) ScheduleCompensation(ctx context.Context, tx pg.TenantTx, acto
 	err = tx.QueryRow(ctx, `
 		SELECT p.id FROM payouts p
 		WHERE p.tenant_id = $1 AND p.contract_id = $2
-		  AND (p.counted_from = $3::date OR ($4 <> '' AND p.ticket_id = $4) OR ($5 <> '' AND p.claim_id = $5))
+		  AND ((p.counted_from = $3::date AND ($4 = '' OR p.ticket_id IS NULL)) OR ($4 <> '' AND p.ticket_id = $4) OR ($5 <> '' AND p.claim_id = $5))
 		ORDER BY p.id LIMIT 1`, tx.TenantID, c.ContractID, on, c.TicketID, c.ClaimID).Scan(&id)
 	switch {
 	case err == nil:
@@ -99,8 +101,8 @@ func planBusinessDays(ctx context.Context, tx pg.TenantTx, unitID, contractID st
 // after the repair, in the tenant's zone and holiday calendar. A claim the
 // engine owes no compensation for schedules nothing, and neither does a
 // claim for a repair whose compensation is already owed (the ticket it
-// names completed under the plan, or a repair of the contract on the same
-// day): see ScheduleCompensation. It is wired as claims.Deps.OnApproved.
+// names completed under the plan, or, naming none, a repair of the
+// contract on the same day): see ScheduleCompensation. It is wired as claims.Deps.OnApproved.
 func (s *Service) ForApprovedClaim(ctx context.Context, tx pg.TenantTx, c claims.Claim) error {
 	if c.Decision == nil || c.Decision.Compensation == nil || c.Decision.ContractID == "" {
 		return nil

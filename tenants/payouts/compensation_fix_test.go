@@ -8,6 +8,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -113,4 +114,52 @@ func TestCompensationDueDateAwayFromHolidaysIsUnchanged(t *testing.T) {
 	require.Equal(t, "2026-11-17", po.DueOn)
 	require.Equal(t, "2026-11-17", comp.Due)
 	require.Equal(t, "2026-11-17", entitlement.WeekdaysAfter(time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC), 5).Format(time.DateOnly))
+}
+
+// Rule 7 owes the satisfaction compensation per repair. A repair owes it
+// once (a retry, a ticket completed again after a reopen, a claim filed
+// for a repair the network completed that day), but two repairs of the
+// unit on one day, two tickets, owe it twice: 100.00 each, from the plan.
+// Before, any payout of the contract counted from the same day stood for
+// the second ticket's, and its customer was never paid.
+func TestCompensationIsOwedPerRepairNotPerDay(t *testing.T) {
+	w := newNRRWasher(t)
+	const on = "2026-11-10"
+	schedule := func(ticketID, claimID string) (payouts.Payout, bool) {
+		t.Helper()
+		var (
+			po      payouts.Payout
+			created bool
+		)
+		require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) (err error) {
+			po, created, err = w.Payouts.ScheduleCompensation(w.Ctx, tx, "test", payouts.Compensation{UnitID: w.unit,
+				ContractID: w.contract, TicketID: ticketID, ClaimID: claimID, Amount: domaintest.CNY(10000),
+				Reason: "无理由保修服务满意金", RepairedOn: on})
+			return err
+		}))
+		return po, created
+	}
+	first, second := tenants.NewID(tenants.PrefixTicket), tenants.NewID(tenants.PrefixTicket)
+
+	a, created := schedule(first, "")
+	require.True(t, created)
+	again, created := schedule(first, "")
+	require.False(t, created, "the same ticket's repair, completed again: owed once")
+	require.Equal(t, a.ID, again.ID)
+
+	b, created := schedule(second, "")
+	require.True(t, created, "another ticket's repair the same day owes its own")
+	require.NotEqual(t, a.ID, b.ID)
+
+	claimed, created := schedule("", tenants.NewID(tenants.PrefixClaim))
+	require.False(t, created, "a claim naming no ticket for a repair that day: the network's repair, paid already")
+	require.Contains(t, []string{a.ID, b.ID}, claimed.ID)
+
+	for _, p := range []payouts.Payout{a, b} {
+		require.Equal(t, int64(10000), p.Amount.Amount, "100.00 per repair")
+		require.Equal(t, "CNY", p.Amount.Currency)
+		require.Equal(t, payouts.PayerPlan, p.Payer)
+		require.Equal(t, w.contract, *p.ContractID)
+		require.Equal(t, on, p.CountedFrom)
+	}
 }
