@@ -328,6 +328,18 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 			in.TestClockID = claim.TestClockID
 		}
 	}
+	// So does the plan contract it names, a payout of the plan's on the
+	// contract's clock.
+	contractOK := true
+	if in.ContractID != "" && u.ID != "" {
+		var clock *string
+		if contractOK, clock, err = warranty.UnitContractTx(ctx, tx, in.ContractID, u.ID); err != nil {
+			return Payout{}, err
+		}
+		if contractOK && in.TestClockID == nil {
+			in.TestClockID = clock
+		}
+	}
 	now := s.now()
 	if clock := in.clock(ctx); clock != nil {
 		if now, err = testclocks.NowTx(ctx, tx, *clock); err != nil {
@@ -368,14 +380,8 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 	case unitErr != nil:
 		return Payout{}, unitErr
 	}
-	if in.ContractID != "" && u.ID != "" {
-		ok, err := warranty.IsUnitContractTx(ctx, tx, in.ContractID, u.ID)
-		if err != nil {
-			return Payout{}, err
-		}
-		if !ok {
-			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
-		}
+	if !contractOK {
+		v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 	}
 	if in.ClaimID != "" && u.ID != "" {
 		switch {

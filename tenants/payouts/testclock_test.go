@@ -11,6 +11,8 @@ import (
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/testclocks"
+	"github.com/servicenet/servicenet/tenants/warranty"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
 // A payout a claim on a test clock owes, scheduled by hand (POST
@@ -66,4 +68,42 @@ func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
 	require.Equal(t, payouts.StatePaid, paid.State)
 	require.NotNil(t, paid.PaidAt)
 	require.Equal(t, at.UTC(), paid.PaidAt.UTC(), "paid at the clock's time")
+}
+
+// A payout of a plan scheduled by hand for a contract on a test clock
+// (POST /v1/payouts with contract_id, no claim) lives on the contract's
+// clock, as a claim's does: the no-reason repair plan's 100.00 owed to the
+// customer, the plan paying, counted from the clock's today (20 days ahead
+// of the wall clock), its deadline check parked on the clock. Before, it
+// ran on the wall clock.
+func TestPayoutOfAClockContractLivesOnTheClock(t *testing.T) {
+	e := domaintest.New(t)
+	e.Ctx = pg.WithLivemode(e.Ctx, false)
+	e.Admin.Live = false
+	model, _ := e.Product(t, "XQG-CLK-C", "washer", 12, "control_board", 30000)
+	unit := e.Unit(t, model, "WSH-CLK-CON", -5, "+86 139 0000 0692") // in the plan's sale window on the clock
+	at := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
+	clock, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
+	require.NoError(t, err)
+	plan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "NRR-CLK", Name: "无理由保修", Kind: "no_reason_repair",
+		EligibleCategories: []string{"washer"}, DurationMonths: 12, DiscountPercent: intp(80),
+		Compensation: new(domaintest.CNY(10000)), PayoutBusinessDays: intp(5), Price: domaintest.CNY(5900),
+		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 5}, {UpToMonth: 12, Percent: 10}}})
+	require.NoError(t, err)
+	contract, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID, TestClockID: clock.ID})
+	require.NoError(t, err)
+	clockToday := domaintest.Today(20)
+
+	p, err := e.Payouts.CreatePayout(e.Ctx, e.Admin, payouts.NewPayout{UnitID: unit, ContractID: contract.ID,
+		Amount: domaintest.CNY(10000), Reason: "无理由保修服务满意金"})
+	require.NoError(t, err)
+	require.Equal(t, domaintest.CNY(10000), p.Amount, "100.00")
+	require.Equal(t, payouts.PayerPlan, p.Payer, "the plan owes it")
+	require.NotNil(t, p.TestClockID, "on the contract's clock")
+	require.Equal(t, clock.ID, *p.TestClockID)
+	require.Equal(t, clockToday, p.CountedFrom, "counted from the clock's today")
+	var parked int
+	require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout_deadline' AND args->>'payout_id' = $1
+		AND metadata->>'test_clock' = $2`, p.ID, clock.ID).Scan(&parked))
+	require.Equal(t, 1, parked, "its deadline check waits for the clock")
 }
