@@ -338,7 +338,10 @@ func (s *Server) registerTickets() {
 		Description: "Reserves, releases, issues, uses or returns parts of the ticket's node's stock, or takes the replaced " +
 			"(defective) part back. Parts must fit the unit's model (422 on body.lines[i].part_id); quantities beyond what " +
 			"the step allows are 422 on body.lines[i].quantity. A reservation the stock cannot cover reserves nothing of " +
-			"that line and makes an on-site ticket wait for parts (awaiting_parts). " + ticketIfMatchRule,
+			"that line and makes an on-site ticket wait for parts (awaiting_parts). Once the ticket is completed or closed " +
+			"its parts are settled (billed or claimed as fitted): only returns move them then, the parts issued and not " +
+			"fitted back on the shelf and the replaced parts taken back for the brand (another op: 409 " +
+			"tickets.parts_after_completion). " + ticketIfMatchRule,
 		Errors: ticketActionErrors,
 	}, func(ctx context.Context, in *ticketActionInput[tickets.PartsInput]) (*partsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -35,6 +35,13 @@ func (s *Service) MoveParts(ctx context.Context, p tenants.Principal, id string,
 		if t.NodeID == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_node_for_parts"))
 		}
+		// After the work, the technician brings back what it did not fit
+		// (and the parts it replaced): the ticket's parts are settled by
+		// its completion, and nothing else moves.
+		if ended := t.State == StateCompleted || t.State == StateClosed; ended &&
+			stock.Op(in.Op) != stock.OpReturn && stock.Op(in.Op) != stock.OpReturnDefective {
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.parts_after_completion", "Op", in.Op, "State", t.State))
+		}
 		var err error
 		res, err = stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *t.NodeID, TicketID: t.ID, ModelID: deref(t.ModelID),
 			Op: stock.Op(in.Op), Lines: in.Lines, Actor: c.p.Subject(), Loc: "lines"})

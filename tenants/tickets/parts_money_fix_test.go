@@ -310,6 +310,53 @@ func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 	require.Equal(t, []string{"reserve:2", "issue:1", "use:1", "release:1"}, kinds)
 }
 
+// The technician took two pumps and fitted one: the ticket is completed
+// at the customer's (the customer pays the one fitted, as quoted: 255.00)
+// and the other pump goes back to the depot afterwards. Before, a
+// completed ticket's parts could not move at all (409: parts only on
+// site), the unfitted pump stranded off the node's shelf for good. Now the
+// return is taken after the completion, and it bills nothing; any other
+// move is refused (tickets.parts_after_completion), the parts being
+// settled by the completion.
+func TestPartsIssuedAndNotFittedAreReturnedAfterTheCompletion(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	before := e.level(t, *tk.NodeID, pump)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	tk = e.complete(t, tk.ID)
+	customer, brand, plan := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the one pump fitted: 120.00 + 50.00 + 85.00")
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+	require.Equal(t, before.OnHand-2, e.level(t, *tk.NodeID, pump).OnHand, "both pumps off the shelf at the completion")
+
+	_, err = e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, "tickets.parts_after_completion", te.Msg.Code)
+
+	e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
+	after := e.level(t, *tk.NodeID, pump)
+	require.Equal(t, before.OnHand-1, after.OnHand, "the unfitted pump back on the shelf")
+	require.Equal(t, before.Available-1, after.Available)
+	got, err := e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("completed"), got.State)
+	customer, brand, plan = totals(t, got)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the return bills nothing")
+	require.Zero(t, brand)
+	require.Zero(t, plan)
+	_, err = e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "return", Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
+	require.Error(t, err, "the fitted pump cannot be returned")
+}
+
 // A cancellation settles nothing, so it must not strand parts out of the
 // node's stock: a drain pump fitted to the unit (out of warranty, quoted
 // and shown) cannot be cancelled away (409 naming the pump: complete the

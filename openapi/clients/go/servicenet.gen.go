@@ -2909,6 +2909,7 @@ const (
 	MessageCodeTicketsOnlyProductElsewhere                        MessageCode = "tickets.only_product_elsewhere"
 	MessageCodeTicketsOutsideShifts                               MessageCode = "tickets.outside_shifts"
 	MessageCodeTicketsOwnReferenceStorefront                      MessageCode = "tickets.own_reference_storefront"
+	MessageCodeTicketsPartsAfterCompletion                        MessageCode = "tickets.parts_after_completion"
 	MessageCodeTicketsPartsChargeNotShown                         MessageCode = "tickets.parts_charge_not_shown"
 	MessageCodeTicketsPartsNotPriced                              MessageCode = "tickets.parts_not_priced"
 	MessageCodeTicketsPhoneAfterKnocking                          MessageCode = "tickets.phone_after_knocking"
@@ -4774,6 +4775,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsOutsideShifts:
 		return true
 	case MessageCodeTicketsOwnReferenceStorefront:
+		return true
+	case MessageCodeTicketsPartsAfterCompletion:
 		return true
 	case MessageCodeTicketsPartsChargeNotShown:
 		return true
