@@ -179,9 +179,30 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 		loan := tk["carry_in"].(map[string]any)["loan"].(map[string]any)
 		require.Equal(t, arrive.UTC(), mustTime(t, loan["lent_at"]).UTC(), "lent at the clock's time")
 		require.Equal(t, dueOn, loan["due_on"])
+		// Its overdue flag is the clock's: due on the clock's day after
+		// tomorrow, not overdue now (on the wall clock it was due 48 days
+		// ago), and overdue once the clock is past the due day.
+		overdue := func() (loaned, listed bool) {
+			t.Helper()
+			r := env.Do(t, http.MethodGet, "/v1/loaners/"+loaner, d.AdminKey, nil)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			got := r.JSON(t)
+			require.Equal(t, got["overdue"], got["loans"].([]any)[0].(map[string]any)["overdue"], "the loaner and its current loan agree")
+			for _, l := range listIDs(t, env, d.AdminKey, "/v1/loaners?overdue=true&limit=200") {
+				listed = listed || l == loaner
+			}
+			return got["overdue"].(bool), listed
+		}
+		require.Equal(t, false, loan["overdue"])
+		loaned, listed := overdue()
+		require.False(t, loaned, "due on the clock's day after tomorrow")
+		require.False(t, listed)
 
 		back := arrive.AddDate(0, 0, 12)
 		advanceClock(t, env, d.AdminKey, clock, back)
+		loaned, listed = overdue()
+		require.True(t, loaned, "ten days past the due day on the clock")
+		require.True(t, listed)
 		tk = ticketAct(t, env, tech, id, "return", map[string]any{"loaner_condition": "good"}, http.StatusOK)
 		loan = tk["carry_in"].(map[string]any)["loan"].(map[string]any)
 		require.Equal(t, back.UTC(), mustTime(t, loan["returned_at"]).UTC(), "returned at the clock's time")

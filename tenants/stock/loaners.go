@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // LoanerStatus is where a loaner unit stands. A loaner returned damaged is
@@ -46,7 +47,7 @@ type Loaner struct {
 	TicketID  *string      `json:"ticket_id" doc:"The ticket it is lent to; null unless lent." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	LentAt    *time.Time   `json:"lent_at" doc:"When the current loan began; null unless lent." example:"2026-11-30T10:00:00+08:00"`
 	DueOn     *string      `json:"due_on" format:"date" doc:"When the current loan is due back (tenant's zone); null unless lent." example:"2026-12-07"`
-	Overdue   bool         `json:"overdue" doc:"Lent and due before today in the tenant's time zone." example:"false"`
+	Overdue   bool         `json:"overdue" doc:"Lent and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock)." example:"false"`
 	Version   int          `json:"version" doc:"Increases with every change." example:"3"`
 	CreatedAt time.Time    `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt time.Time    `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
@@ -65,7 +66,7 @@ type Loan struct {
 	DueOn      string     `json:"due_on" format:"date" doc:"Due back on this day (tenant's zone)." example:"2026-12-07"`
 	ReturnedAt *time.Time `json:"returned_at" doc:"When it came back; null while out." example:"2026-12-05T16:20:00+08:00"`
 	Condition  *string    `json:"condition" enum:"good,damaged" doc:"Its condition on return (damaged retires the loaner); null while out." example:"good"`
-	Overdue    bool       `json:"overdue" doc:"Still out and due before today in the tenant's time zone." example:"false"`
+	Overdue    bool       `json:"overdue" doc:"Still out and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock)." example:"false"`
 }
 
 // NewLoaner registers a loaner unit at a node.
@@ -93,33 +94,61 @@ func today(ctx context.Context, tx pg.TenantTx, now time.Time) (string, error) {
 	return d, err
 }
 
-const loanerColumns = `l.id, l.node_id, l.category, l.model_id, l.serial, l.note, l.status, l.ticket_id, l.lent_at,
-	to_char(l.due_on, 'YYYY-MM-DD'), l.version, l.created_at, l.updated_at`
+// overdueSQL is the SQL of whether a loan (alias a: a loaner's current
+// loan or a loaner_loans row) is due before today: the day, in the tenant's
+// zone, of now, or of its test clock's time when it was lent to a ticket on
+// a clock (lent, due and returned on the clock's days: Lend). now and zone
+// are placeholders.
+func overdueSQL(a, now, zone string) string {
+	return a + `.due_on < (` + testclocks.TimeOfSQL(a+".tenant_id", a+".test_clock_id", now+"::timestamptz") +
+		` AT TIME ZONE ` + zone + `::text)::date`
+}
 
-func scanLoaner(row pgx.Row, today string) (Loaner, error) {
+// judged is what a loan's overdue flag is judged at: now and the tenant's
+// zone, the arguments of overdueSQL's placeholders.
+func judged(ctx context.Context, tx pg.TenantTx, now time.Time) ([]any, error) {
+	st, err := tx.Settings(ctx)
+	return []any{now, st.Location.String()}, err
+}
+
+// loanerColumns are a loaner's columns, its overdue flag judged at the
+// placeholders now and zone.
+func loanerColumns(now, zone string) string {
+	return `l.id, l.node_id, l.category, l.model_id, l.serial, l.note, l.status, l.ticket_id, l.lent_at,
+	to_char(l.due_on, 'YYYY-MM-DD'), l.version, l.created_at, l.updated_at, l.status = 'lent' AND ` + overdueSQL("l", now, zone)
+}
+
+func scanLoaner(row pgx.Row) (Loaner, error) {
 	var l Loaner
 	err := row.Scan(&l.ID, &l.NodeID, &l.Category, &l.ModelID, &l.Serial, &l.Note, &l.Status, &l.TicketID, &l.LentAt, &l.DueOn,
-		&l.Version, &l.CreatedAt, &l.UpdatedAt)
-	l.Overdue = l.Status == LoanerLent && l.DueOn != nil && *l.DueOn < today
+		&l.Version, &l.CreatedAt, &l.UpdatedAt, &l.Overdue)
 	return l, err
 }
 
-const loanColumns = `ll.loaner_id, l.serial, l.category, ll.node_id, ll.ticket_id, l.model_id, ll.lent_at,
-	to_char(ll.due_on, 'YYYY-MM-DD'), ll.returned_at, ll.condition`
+// loanColumns are a loan's columns, its overdue flag judged at the
+// placeholders now and zone.
+func loanColumns(now, zone string) string {
+	return `ll.loaner_id, l.serial, l.category, ll.node_id, ll.ticket_id, l.model_id, ll.lent_at,
+	to_char(ll.due_on, 'YYYY-MM-DD'), ll.returned_at, ll.condition, ll.returned_at IS NULL AND ` + overdueSQL("ll", now, zone)
+}
 
 const loanFrom = ` FROM loaner_loans ll JOIN loaners l ON l.tenant_id = ll.tenant_id AND l.id = ll.loaner_id `
 
-func scanLoan(row pgx.Row, today string) (Loan, error) {
+func scanLoan(row pgx.Row) (Loan, error) {
 	var l Loan
-	err := row.Scan(&l.LoanerID, &l.Serial, &l.Category, &l.NodeID, &l.TicketID, &l.ModelID, &l.LentAt, &l.DueOn, &l.ReturnedAt, &l.Condition)
-	l.Overdue = l.ReturnedAt == nil && l.DueOn < today
+	err := row.Scan(&l.LoanerID, &l.Serial, &l.Category, &l.NodeID, &l.TicketID, &l.ModelID, &l.LentAt, &l.DueOn, &l.ReturnedAt, &l.Condition,
+		&l.Overdue)
 	return l, err
 }
 
 // currentLoan reads the open loan of a loaner.
-func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (Loan, error) {
-	return scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns+loanFrom+`
-		WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC LIMIT 1`, tx.TenantID, loanerID), today)
+func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID string, now time.Time) (Loan, error) {
+	at, err := judged(ctx, tx, now)
+	if err != nil {
+		return Loan{}, err
+	}
+	return scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns("$3", "$4")+loanFrom+`
+		WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC LIMIT 1`, append([]any{tx.TenantID, loanerID}, at...)...))
 }
 
 // Lend lends a loaner of the node to the ticket until dueOn (YYYY-MM-DD in
@@ -128,10 +157,11 @@ func currentLoan(ctx context.Context, tx pg.TenantTx, loanerID, today string) (L
 // another node keeps it; conflict unless available), else the first
 // available one of category at the node (conflict when there is none). A
 // ticket has one loaner at a time (conflict). now is the lending's time,
-// the ticket's (its test clock's when it is on one): the loan is lent
-// then, and "today" is its day in the tenant's zone. Runs inside the
+// the ticket's (its test clock's when it is on one, clock, "" for none):
+// the loan is lent then, "today" is its day in the tenant's zone, and the
+// loan lives on the clock (judged overdue on its days). Runs inside the
 // caller's tx and appends loaner.lent.
-func Lend(ctx context.Context, tx pg.TenantTx, now time.Time, nodeID, ticketID, loanerID, category, dueOn, actor string) (Loan, error) {
+func Lend(ctx context.Context, tx pg.TenantTx, now time.Time, clock, nodeID, ticketID, loanerID, category, dueOn, actor string) (Loan, error) {
 	d, err := today(ctx, tx, now)
 	if err != nil {
 		return Loan{}, err
@@ -180,17 +210,18 @@ func Lend(ctx context.Context, tx pg.TenantTx, now time.Time, nodeID, ticketID, 
 		}
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE loaners SET status = 'lent', ticket_id = $3, lent_at = $5, due_on = $4, version = version + 1, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, ticketID, dueOn, now); err != nil {
+		UPDATE loaners SET status = 'lent', ticket_id = $3, lent_at = $5, due_on = $4, test_clock_id = nullif($6, ''),
+			version = version + 1, updated_at = now()
+		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, ticketID, dueOn, now, clock); err != nil {
 		return Loan{}, err
 	}
 	if _, err := tx.Exec(ctx, `
-		INSERT INTO loaner_loans (tenant_id, loaner_id, seq, ticket_id, node_id, lent_at, due_on, lent_by)
-		SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $7, $5, $6 FROM loaner_loans WHERE tenant_id = $1 AND loaner_id = $2`,
-		tx.TenantID, id, ticketID, nodeID, dueOn, actor, now); err != nil {
+		INSERT INTO loaner_loans (tenant_id, loaner_id, seq, ticket_id, node_id, lent_at, due_on, lent_by, test_clock_id)
+		SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $7, $5, $6, nullif($8, '') FROM loaner_loans WHERE tenant_id = $1 AND loaner_id = $2`,
+		tx.TenantID, id, ticketID, nodeID, dueOn, actor, now, clock); err != nil {
 		return Loan{}, err
 	}
-	loan, err := currentLoan(ctx, tx, id, d)
+	loan, err := currentLoan(ctx, tx, id, now)
 	if err != nil {
 		return Loan{}, err
 	}
@@ -226,7 +257,7 @@ func ReturnLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID, co
 		status = LoanerRetired
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE loaners SET status = $3, ticket_id = NULL, lent_at = NULL, due_on = NULL, version = version + 1, updated_at = now()
+		UPDATE loaners SET status = $3, ticket_id = NULL, lent_at = NULL, due_on = NULL, test_clock_id = NULL, version = version + 1, updated_at = now()
 		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, string(status)); err != nil {
 		return Loan{}, err
 	}
@@ -236,7 +267,7 @@ func ReturnLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID, co
 		tx.TenantID, id, ticketID, condition, actor, now); err != nil {
 		return Loan{}, err
 	}
-	loan, err := currentLoan(ctx, tx, id, d)
+	loan, err := currentLoan(ctx, tx, id, now)
 	if err != nil {
 		return Loan{}, err
 	}
@@ -259,12 +290,12 @@ func overdueDays(dueOn, today string) int {
 // when it never had a loaner; it is overdue when still out after its due
 // day, judged at now (the ticket's time).
 func TicketLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID string) (*Loan, error) {
-	d, err := today(ctx, tx, now)
+	at, err := judged(ctx, tx, now)
 	if err != nil {
 		return nil, err
 	}
-	l, err := scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns+loanFrom+`
-		WHERE ll.tenant_id = $1 AND ll.ticket_id = $2 ORDER BY ll.lent_at DESC, ll.seq DESC LIMIT 1`, tx.TenantID, ticketID), d)
+	l, err := scanLoan(tx.QueryRow(ctx, `SELECT `+loanColumns("$3", "$4")+loanFrom+`
+		WHERE ll.tenant_id = $1 AND ll.ticket_id = $2 ORDER BY ll.lent_at DESC, ll.seq DESC LIMIT 1`, append([]any{tx.TenantID, ticketID}, at...)...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -276,13 +307,18 @@ func TicketLoan(ctx context.Context, tx pg.TenantTx, now time.Time, ticketID str
 
 // getLoaner reads a loaner of a node in the principal's scope; nodes is
 // that scope as its subtree's node ids
-// (network.ScopeNodesTx; nil: the whole tenant).
-func getLoaner(ctx context.Context, tx pg.TenantTx, nodes []string, id, today string) (Loaner, error) {
+// (network.ScopeNodesTx; nil: the whole tenant), judged overdue at now.
+func getLoaner(ctx context.Context, tx pg.TenantTx, nodes []string, id string, now time.Time) (Loaner, error) {
 	if !tenants.ValidID(tenants.PrefixLoaner, id) {
 		return Loaner{}, tenants.NotFound("loaner")
 	}
-	l, err := scanLoaner(tx.QueryRow(ctx, `SELECT `+loanerColumns+` FROM loaners l
-		WHERE l.tenant_id = $1 AND l.id = $2 AND ($3::text[] IS NULL OR l.node_id = ANY ($3::text[]))`, tx.TenantID, id, nodes), today)
+	at, err := judged(ctx, tx, now)
+	if err != nil {
+		return Loaner{}, err
+	}
+	l, err := scanLoaner(tx.QueryRow(ctx, `SELECT `+loanerColumns("$4", "$5")+` FROM loaners l
+		WHERE l.tenant_id = $1 AND l.id = $2 AND ($3::text[] IS NULL OR l.node_id = ANY ($3::text[]))`,
+		append([]any{tx.TenantID, id, nodes}, at...)...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Loaner{}, tenants.NotFound("loaner")
 	}
@@ -296,10 +332,6 @@ func getLoaner(ctx context.Context, tx pg.TenantTx, nodes []string, id, today st
 func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewLoaner) (Loaner, error) {
 	var out Loaner
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		d, err := today(ctx, tx, s.now())
-		if err != nil {
-			return err
-		}
 		v := &tenants.Validation{}
 		if err := nodeInScope(ctx, tx, p, in.NodeID); tenants.ErrorCode(err) == tenants.CodeNotFound {
 			v.AddMsg("node_id", i18n.M("stock.no_node_in_scope"), in.NodeID)
@@ -329,8 +361,8 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 			tx.TenantID, id, in.NodeID, in.Category, nullIfEmpty(in.ModelID), serial, nullIfEmpty(in.Note)); err != nil {
 			return err
 		}
-		out, err = getLoaner(ctx, tx, nil, id, d)
-		if err != nil {
+		var err error
+		if out, err = getLoaner(ctx, tx, nil, id, s.now()); err != nil {
 			return err
 		}
 		return events.Append(ctx, tx, events.New{Type: TypeLoanerCreated, SubjectID: id, Actor: p.Subject(),
@@ -344,7 +376,8 @@ func (s *Service) CreateLoaner(ctx context.Context, p tenants.Principal, in NewL
 func (s *Service) GetLoaner(ctx context.Context, p tenants.Principal, id string) (Loaner, error) {
 	var out Loaner
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		d, err := today(ctx, tx, s.now())
+		now := s.now()
+		at, err := judged(ctx, tx, now)
 		if err != nil {
 			return err
 		}
@@ -352,15 +385,15 @@ func (s *Service) GetLoaner(ctx context.Context, p tenants.Principal, id string)
 		if err != nil {
 			return err
 		}
-		if out, err = getLoaner(ctx, tx, nodes, id, d); err != nil {
+		if out, err = getLoaner(ctx, tx, nodes, id, now); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+loanColumns+loanFrom+` WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC`,
-			tx.TenantID, id)
+		rows, err := tx.Query(ctx, `SELECT `+loanColumns("$3", "$4")+loanFrom+` WHERE ll.tenant_id = $1 AND ll.loaner_id = $2 ORDER BY ll.seq DESC`,
+			append([]any{tx.TenantID, id}, at...)...)
 		if err != nil {
 			return err
 		}
-		out.Loans, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loan, error) { return scanLoan(r, d) })
+		out.Loans, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loan, error) { return scanLoan(r) })
 		return err
 	})
 	return out, pg.Translate(err)
@@ -376,7 +409,7 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 	}
 	var out []Loaner
 	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		d, err := today(ctx, tx, s.now())
+		at, err := judged(ctx, tx, s.now())
 		if err != nil {
 			return err
 		}
@@ -384,16 +417,16 @@ func (s *Service) ListLoaners(ctx context.Context, p tenants.Principal, f Loaner
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+loanerColumns+` FROM loaners l
+		rows, err := tx.Query(ctx, `SELECT `+loanerColumns("$9", "$10")+` FROM loaners l
 			WHERE l.tenant_id = $1 AND l.id > $2 AND ($3::text[] IS NULL OR l.node_id = ANY ($3::text[]))
 			  AND ($4 = '' OR l.node_id = $4) AND ($5 = '' OR l.status = $5) AND ($6 = '' OR l.category = $6)
-			  AND (NOT $7 OR (l.status = 'lent' AND l.due_on < $8::date))
-			ORDER BY l.id LIMIT $9`,
-			tx.TenantID, page.After, nodes, f.NodeID, f.Status, f.Category, f.Overdue, d, page.Fetch())
+			  AND (NOT $7 OR (l.status = 'lent' AND `+overdueSQL("l", "$9", "$10")+`))
+			ORDER BY l.id LIMIT $8`,
+			append([]any{tx.TenantID, page.After, nodes, f.NodeID, f.Status, f.Category, f.Overdue, page.Fetch()}, at...)...)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loaner, error) { return scanLoaner(r, d) })
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Loaner, error) { return scanLoaner(r) })
 		return err
 	})
 	if err != nil {

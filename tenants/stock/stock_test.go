@@ -310,7 +310,7 @@ func TestLoaners(t *testing.T) {
 	var loan stock.Loan
 	require.NoError(t, inTx(func(tx pg.TenantTx) error {
 		var err error
-		loan, err = stock.Lend(ctx, tx, time.Now(), b.pointA, t1, "", "washer", today, "key_test")
+		loan, err = stock.Lend(ctx, tx, time.Now(), "", b.pointA, t1, "", "washer", today, "key_test")
 		return err
 	}))
 	require.Equal(t, l1.ID, loan.LoanerID)
@@ -318,13 +318,13 @@ func TestLoaners(t *testing.T) {
 	require.False(t, loan.Overdue)
 
 	err = inTx(func(tx pg.TenantTx) error {
-		_, err := stock.Lend(ctx, tx, time.Now(), b.pointA, t2, "", "washer", today, "key_test")
+		_, err := stock.Lend(ctx, tx, time.Now(), "", b.pointA, t2, "", "washer", today, "key_test")
 		return err
 	})
 	requireCode(t, err, tenants.CodeConflict, "")
 	require.Contains(t, err.Error(), "no loaner of category washer available at the node")
 	err = inTx(func(tx pg.TenantTx) error {
-		_, err := stock.Lend(ctx, tx, time.Now(), b.pointA, t2, "", "washer", "2020-01-01", "key_test")
+		_, err := stock.Lend(ctx, tx, time.Now(), "", b.pointA, t2, "", "washer", "2020-01-01", "key_test")
 		return err
 	})
 	requireCode(t, err, tenants.CodeInvalid, "due_on")
@@ -376,7 +376,7 @@ func TestLoaners(t *testing.T) {
 	l2, err := b.svc.CreateLoaner(ctx, b.admin, stock.NewLoaner{NodeID: b.pointA, Category: "washer", Serial: "LN-2"})
 	require.NoError(t, err)
 	require.NoError(t, inTx(func(tx pg.TenantTx) error {
-		if _, err := stock.Lend(ctx, tx, time.Now(), b.pointA, t2, l2.ID, "", today, "key_test"); err != nil {
+		if _, err := stock.Lend(ctx, tx, time.Now(), "", b.pointA, t2, l2.ID, "", today, "key_test"); err != nil {
 			return err
 		}
 		_, err := stock.ReturnLoan(ctx, tx, time.Now(), t2, stock.ConditionGood, "key_test")
@@ -387,7 +387,7 @@ func TestLoaners(t *testing.T) {
 	require.Len(t, avail, 1)
 	require.Equal(t, l2.ID, avail[0].ID)
 	err = inTx(func(tx pg.TenantTx) error {
-		_, err := stock.Lend(ctx, tx, time.Now(), b.pointB, t2, l2.ID, "", today, "key_test")
+		_, err := stock.Lend(ctx, tx, time.Now(), "", b.pointB, t2, l2.ID, "", today, "key_test")
 		return err
 	})
 	requireCode(t, err, tenants.CodeInvalid, "loaner_id")

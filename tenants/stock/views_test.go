@@ -40,7 +40,7 @@ func TestStocktakeLoanerViewsAndEvents(t *testing.T) {
 	require.NoError(t, err)
 	tkt := b.ticket(t, b.pointA)
 	require.NoError(t, pg.InTenantTx(ctx, b.db, b.admin.TenantID, func(tx pg.TenantTx) error {
-		_, err := stock.Lend(ctx, tx, time.Now(), b.pointA, tkt, "", "washer", time.Now().In(mustZone(t)).Format(time.DateOnly), "key_test")
+		_, err := stock.Lend(ctx, tx, time.Now(), "", b.pointA, tkt, "", "washer", time.Now().In(mustZone(t)).Format(time.DateOnly), "key_test")
 		return err
 	}))
 	list := func(f stock.LoanerFilter) []string {

@@ -130,7 +130,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 			if cat == "" && in.Loaner.LoanerID == "" {
 				cat = deref(t.Category)
 			}
-			loan, err := stock.Lend(ctx, c.tx, c.now, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
+			loan, err := stock.Lend(ctx, c.tx, c.now, c.clock, *t.NodeID, t.ID, in.Loaner.LoanerID, cat, in.Loaner.DueOn, c.p.Subject())
 			if err != nil {
 				return tenants.Relocate(err, "", "loaner.")
 			}

@@ -11429,7 +11429,7 @@ type Loan struct {
 	// NodeId The node that lent it.
 	NodeId string `json:"node_id"`
 
-	// Overdue Still out and due before today in the tenant's time zone.
+	// Overdue Still out and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock).
 	Overdue bool `json:"overdue"`
 
 	// ReturnedAt When it came back; null while out.
@@ -11467,7 +11467,7 @@ type Loaner struct {
 	// Note A remark (accessories, cosmetic state).
 	Note *string `json:"note"`
 
-	// Overdue Lent and due before today in the tenant's time zone.
+	// Overdue Lent and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock).
 	Overdue bool `json:"overdue"`
 
 	// Serial Serial number; unique per tenant.

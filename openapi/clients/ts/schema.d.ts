@@ -11980,7 +11980,7 @@ export interface components {
              */
             node_id: string;
             /**
-             * @description Still out and due before today in the tenant's time zone.
+             * @description Still out and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock).
              * @example false
              */
             overdue: boolean;
@@ -12044,7 +12044,7 @@ export interface components {
              */
             note: string | null;
             /**
-             * @description Lent and due before today in the tenant's time zone.
+             * @description Lent and due before today in the tenant's time zone (the test clock's today for a loan to a ticket on a test clock).
              * @example false
              */
             overdue: boolean;
