@@ -121,7 +121,11 @@ func TestReopenedInstallIsDueTheInstallMinutes(t *testing.T) {
 		t.Run(c.priority, func(t *testing.T) {
 			e := newMoneyEnv(t)
 			unit := e.unit(t, 0, false)
-			e.set(time.Time{})
+			// Taken in and dispatched at 08:00 on the visit's weekday: an
+			// install is due within hours, and at night no shift starts
+			// before its deadline.
+			e.dispatchAt = e.start.Add(-2 * time.Hour)
+			e.set(e.dispatchAt)
 			tk, err := e.Tickets.Open(e.Ctx, e.Admin, tickets.NewTicket{Channel: "hotline", Type: "install", Priority: c.priority,
 				Contact: tickets.TicketContact{Name: "钱七", Phone: "+86 139 1000 0000"},
 				Address: tickets.ServiceAddress{RegionCode: e.region, Line: "建设路 1 号"},

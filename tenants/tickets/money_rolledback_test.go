@@ -38,9 +38,13 @@ type moneyEnv struct {
 	*domaintest.Env
 	washer, region, storefront string
 	start                      time.Time // a weekday 10:00, two days ahead
-	mu                         sync.Mutex
-	at                         time.Time
-	serial                     int
+	// dispatchAt is when visit dispatches (zero: the real time); a test
+	// whose deadline is short sets a weekday morning, so that the
+	// dispatcher finds a technician's shift before it whatever the hour.
+	dispatchAt time.Time
+	mu         sync.Mutex
+	at         time.Time
+	serial     int
 }
 
 func newMoneyEnv(t *testing.T) *moneyEnv {
@@ -112,7 +116,7 @@ func (e *moneyEnv) onSite(t *testing.T, typ, unit string, lateMinutes int) ticke
 // on time).
 func (e *moneyEnv) visit(t *testing.T, id string, lateMinutes int, triage bool) tickets.Ticket {
 	t.Helper()
-	e.set(time.Time{})
+	e.set(e.dispatchAt)
 	var tk tickets.Ticket
 	var err error
 	if triage {
