@@ -264,6 +264,24 @@ func TestTicketBillsQuotedPartsAtThePriceShown(t *testing.T) {
 	})
 }
 
+// twoPumpsReserved is an out-of-warranty washer repair on site, diagnosed
+// with one drain pump quoted, whose node received two pumps; both are
+// reserved for the ticket, issued of them, and one fitted. It returns the
+// ticket, the pump and the node's stock of it before the reservation.
+func (e *moneyEnv) twoPumpsReserved(t *testing.T, issued int) (tickets.Ticket, string, stock.Level) {
+	t.Helper()
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	before := e.level(t, *tk.NodeID, pump)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: issued})
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	return tk, pump, before
+}
+
 // A completed ticket keeps no parts reserved at its node: out of warranty
 // (day 1200) the diagnosis quoted one drain pump; the requisition reserved
 // 2, issued 1 and fitted it. The completion bills the one pump (the
@@ -274,15 +292,7 @@ func TestTicketBillsQuotedPartsAtThePriceShown(t *testing.T) {
 // move of the ticket.
 func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 	e := newMoneyEnv(t)
-	pump := e.part(t, drainPumpNo)
-	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
-	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
-	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
-	require.NoError(t, err)
-	before := e.level(t, *tk.NodeID, pump)
-	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
-	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 1})
-	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	tk, pump, before := e.twoPumpsReserved(t, 1)
 	held := e.level(t, *tk.NodeID, pump)
 	require.Equal(t, before.Reserved+1, held.Reserved, "one still reserved for the ticket")
 
@@ -320,15 +330,7 @@ func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 // settled by the completion.
 func TestPartsIssuedAndNotFittedAreReturnedAfterTheCompletion(t *testing.T) {
 	e := newMoneyEnv(t)
-	pump := e.part(t, drainPumpNo)
-	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
-	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
-	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
-	require.NoError(t, err)
-	before := e.level(t, *tk.NodeID, pump)
-	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
-	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
-	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	tk, pump, before := e.twoPumpsReserved(t, 2)
 	tk = e.complete(t, tk.ID)
 	customer, brand, plan := totals(t, tk)
 	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the one pump fitted: 120.00 + 50.00 + 85.00")
@@ -336,7 +338,7 @@ func TestPartsIssuedAndNotFittedAreReturnedAfterTheCompletion(t *testing.T) {
 	require.Zero(t, plan)
 	require.Equal(t, before.OnHand-2, e.level(t, *tk.NodeID, pump).OnHand, "both pumps off the shelf at the completion")
 
-	_, err = e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
+	_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
 	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
 	var te *tenants.Error
 	require.ErrorAs(t, err, &te)
