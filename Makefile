@@ -15,7 +15,7 @@ BIN       := bin/servicenet
 # the next step would only say DATABASE_URL is not set: stop here instead.
 DB_ENV    := { env_out="$$(bash deploy/localpg.sh env)" || { echo "make: could not start the local PostgreSQL (messages above; log in .data/pg.log or where .data/pg-location points). Fix that, or set DATABASE_URL to a database whose role may create roles and databases." >&2; exit 1; }; eval "$$env_out"; }
 # -cover: every package's coverage is printed, so a change that lowers it shows in the test log.
-TEST_FLAGS ?= -race -cover -count=1 -timeout 20m
+TEST_FLAGS ?= -race -cover -count=1 -timeout 40m
 BENCH_FLAGS ?= -run '^$$' -bench . -skip 'IntakeAudit|Floor' -benchtime=3s -benchmem -count=1 -timeout 30m
 # The audit on/off comparison (16 interleaved pairs of 200 intakes, at most ~110 s of pairs) and the intake and claim
 # floors (interleaved rounds) size themselves: one run each.
