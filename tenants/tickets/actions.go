@@ -16,7 +16,7 @@ import (
 
 // TriageInput is the triage decision.
 type TriageInput struct {
-	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit); on_site: send a technician; carry_in: the unit is taken to the node." example:"on_site"`
+	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit): repair, maintenance and consultation tickets; on_site: send a technician; carry_in: the unit is taken to the node. A consultation is remote only, an installation, a return or an exchange is served by a visit: another mode is 422." example:"on_site"`
 	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind to dispatch for; default from the mode and the ticket type." example:"repair"`
 	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
 	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
@@ -31,6 +31,9 @@ type TriageInput struct {
 func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in TriageInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActTriage, func(c *change) error {
 		t := c.T
+		if err := modeInFlow(t.Type, in.Mode); err != nil {
+			return err
+		}
 		tr := Triage{Mode: in.Mode, ServiceKind: in.ServiceKind, RequiredLevel: in.RequiredLevel, HardFault: in.HardFault}
 		if tr.ServiceKind == "" {
 			tr.ServiceKind = defaultKind(in.Mode, t.Type)
@@ -73,6 +76,27 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		c.moveTo(StateTriaged, "", map[string]any{"triage": tr})
 		return c.dispatch(ctx, dispatchOrder{})
 	})
+}
+
+// remoteOnly reports whether tickets of type typ are served remotely only:
+// their flow has no dispatch (a consultation, DESIGN: "consultation
+// (remote only)").
+func remoteOnly(typ string) bool { return !slices.Contains(transitionOf(ActDispatch).Types, typ) }
+
+// modeInFlow refuses, at mode, a triage mode the ticket's type has no flow
+// for: remote guidance for a type served by a visit (an installation, a
+// return or an exchange: their flows record no guidance), a visit for a
+// type served remotely only (a consultation: its flow has no accept,
+// schedule or check-in). Either would leave the ticket open where no
+// action of its flow leads on, its deadlines running, until cancelled.
+func modeInFlow(typ, mode string) error {
+	switch {
+	case mode == "remote" && !slices.Contains(transitionOf(ActGuidance).Types, typ):
+		return tenants.InvalidMsg("mode", i18n.M("tickets.visit_only", "Type", typ), mode)
+	case mode != "remote" && remoteOnly(typ):
+		return tenants.InvalidMsg("mode", i18n.M("tickets.remote_only", "Type", typ), mode)
+	}
+	return nil
 }
 
 func defaultKind(mode, ticketType string) string {
@@ -215,6 +239,10 @@ func (s *Service) RecordGuidance(ctx context.Context, p tenants.Principal, id st
 			c.note("observe: callback in "+itoa(c.policy.ObserveCallbackMinutes)+" minutes", detail)
 			c.startSLA(SLACallback, minutes(c.policy.ObserveCallbackMinutes))
 		default:
+			if remoteOnly(t.Type) {
+				// a visit is a ticket of another type (repair, maintenance)
+				return tenants.InvalidMsg("outcome", i18n.M("tickets.remote_only", "Type", t.Type), in.Outcome)
+			}
 			if t.Category == nil {
 				return tenants.InvalidMsg("outcome", i18n.M("tickets.visit_needs_model"), in.Outcome)
 			}
@@ -408,14 +436,17 @@ type ReopenInput struct {
 // Reopen reopens a completed, resolved or closed ticket to serve it again.
 func (s *Service) Reopen(ctx context.Context, p tenants.Principal, id string, in ReopenInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActReopen, func(c *change) error {
-		c.reopen(in.Reason)
+		c.reopen(in.Reason, nil)
 		return nil
 	})
 }
 
 // reopen makes a finished ticket workable again: a new visit, with the
-// last one's sign-off and charges kept on the timeline only.
-func (c *change) reopen(reason string) {
+// last one's sign-off and charges kept on the timeline only; detail is the
+// reopening step's. A ticket served remotely only (a consultation) goes
+// straight back to remote guidance, the way it is served: a reopened one
+// would wait for a dispatch its flow does not have.
+func (c *change) reopen(reason string, detail map[string]any) {
 	t := c.T
 	t.ReopenCount++
 	t.ClosedAt, t.CompletedAt = nil, nil
@@ -423,8 +454,12 @@ func (c *change) reopen(reason string) {
 	t.signoffHash, t.signoffAttempts = nil, 0
 	t.FollowUp = FollowUp{}
 	c.meetSLA(SLACallback)
-	c.moveTo(StateReopened, reason, nil)
+	c.moveTo(StateReopened, reason, detail)
 	c.startSLA(SLACompletion, c.policy.reopenedDeadline(t.Type, t.Priority))
+	if remoteOnly(t.Type) {
+		c.moveTo(StateRemoteGuidance, reason, nil)
+		return
+	}
 	t.needsVisit()
 }
 
@@ -454,7 +489,7 @@ func (t *Ticket) needsVisit() {
 
 // CallbackInput is a follow-up callback's outcome.
 type CallbackInput struct {
-	Outcome string `json:"outcome" enum:"satisfied,unsatisfied,unreachable" doc:"satisfied closes the ticket; unsatisfied reopens and re-dispatches it; unreachable waits for another try (the tenant's rule closes it after enough tries)." example:"satisfied"`
+	Outcome string `json:"outcome" enum:"satisfied,unsatisfied,unreachable" doc:"satisfied closes the ticket; unsatisfied reopens and re-dispatches it (a consultation goes back to remote guidance); unreachable waits for another try (the tenant's rule closes it after enough tries)." example:"satisfied"`
 	Note    string `json:"note,omitempty" maxLength:"1000" doc:"What the customer said." example:"客户表示满意"`
 }
 
@@ -479,8 +514,10 @@ func (s *Service) RecordCallback(ctx context.Context, p tenants.Principal, id st
 			c.moveTo(StateClosed, "customer satisfied", detail)
 		case "unsatisfied":
 			c.meetSLA(SLACallback)
-			c.reopen("customer unsatisfied at callback")
-			c.steps[len(c.steps)-1].detail = detail
+			c.reopen("customer unsatisfied at callback", detail)
+			if remoteOnly(t.Type) {
+				return nil // guided again (reopen)
+			}
 			return c.dispatch(ctx, dispatchOrder{})
 		default:
 			t.FollowUp.UnreachableCount++

@@ -2921,6 +2921,7 @@ const (
 	MessageCodeTicketsRefundFullPrice                             MessageCode = "tickets.refund_full_price"
 	MessageCodeTicketsRefusableRemedies                           MessageCode = "tickets.refusable_remedies"
 	MessageCodeTicketsRemedyNotRefusable                          MessageCode = "tickets.remedy_not_refusable"
+	MessageCodeTicketsRemoteOnly                                  MessageCode = "tickets.remote_only"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
@@ -2940,6 +2941,7 @@ const (
 	MessageCodeTicketsUnitOrModelSerial                           MessageCode = "tickets.unit_or_model_serial"
 	MessageCodeTicketsVisitCheckedIn                              MessageCode = "tickets.visit_checked_in"
 	MessageCodeTicketsVisitNeedsModel                             MessageCode = "tickets.visit_needs_model"
+	MessageCodeTicketsVisitOnly                                   MessageCode = "tickets.visit_only"
 	MessageCodeTicketsWindowOver                                  MessageCode = "tickets.window_over"
 	MessageCodeTicketsWindowRejected                              MessageCode = "tickets.window_rejected"
 	MessageCodeTicketsWrongCode                                   MessageCode = "tickets.wrong_code"
@@ -4800,6 +4802,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsRemedyNotRefusable:
 		return true
+	case MessageCodeTicketsRemoteOnly:
+		return true
 	case MessageCodeTicketsRequiredWhenChoosing:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
@@ -4837,6 +4841,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsVisitCheckedIn:
 		return true
 	case MessageCodeTicketsVisitNeedsModel:
+		return true
+	case MessageCodeTicketsVisitOnly:
 		return true
 	case MessageCodeTicketsWindowOver:
 		return true
