@@ -2,11 +2,20 @@ package tickets_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
+)
+
+// The demo price list (washer): installation labour 80.00, maintenance
+// labour 100.00.
+const (
+	washerInstall     = 8000
+	washerMaintenance = 10000
 )
 
 // openKind opens a complete intake of typ for a washer bought 200 days
@@ -90,4 +99,56 @@ func TestTriageFollowsTheTicketsFlow(t *testing.T) {
 			e.requireRefusedUnchanged(t, err, "mode", tk, "a "+typ+" triaged remote")
 		})
 	}
+}
+
+// carePlan is a no-reason repair plan for washers like the demo's that
+// also covers maintenance and cleaning (covers_maintenance: a care plan).
+func (e *moneyEnv) carePlan(t *testing.T) warranty.Plan {
+	t.Helper()
+	base := e.plan(t, "no_reason_repair")
+	days := 5
+	p, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "CARE-NRR-1Y", Name: "无忧保养", Kind: "no_reason_repair",
+		EligibleCategories: []string{"washer"}, DurationMonths: 12, DiscountPercent: base.DiscountPercent,
+		DepreciationSchedule: base.DepreciationSchedule, Compensation: base.Compensation, PayoutBusinessDays: &days,
+		CoversMaintenance: true, Price: base.Price})
+	require.NoError(t, err)
+	return p
+}
+
+// A plan that covers maintenance pays "maintenance and cleaning (no-fault
+// services) in full while active" (the plan's covers_maintenance); an
+// installation is neither: it is priced by the price list and shown
+// before any charge (DESIGN, Kinds of service; the installation report's
+// transition). A washer bought 10 days ago with such a plan in force
+// (from the day after the purchase): its installation is the customer's,
+// the price list's installation labour 80.00, the plan and the brand pay
+// nothing; its cleaning is the plan's, maintenance labour 100.00.
+func TestCarePlanPaysMaintenanceNotInstallation(t *testing.T) {
+	e := newMoneyEnv(t)
+	unit := e.unit(t, 10, false)
+	e.Contract(t, unit, e.carePlan(t).ID, -10)
+
+	tk := e.onSite(t, "install", unit, -6)
+	tk, err := e.Tickets.InstallationReport(e.Ctx, e.Admin, tk.ID, tickets.InstallReport{Position: "阳台左侧", PositionAgreed: true,
+		TestRun: tickets.TestRun{Passed: true}, CustomerInstructed: true, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(washerInstall), tk.Entitlement.Decision.Totals.Customer.Amount, "shown before the charge: 80.00")
+	e.set(e.now().Add(time.Hour))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, plan := totals(t, tk)
+	require.Equal(t, []int64{washerInstall, 0, 0}, []int64{customer, brand, plan}, "customer, brand, plan: the installation labour is the customer's")
+	require.Equal(t, "not_covered", tk.Completion.Basis, "inside the warranty, no cover: the price list")
+	require.Nil(t, tk.Completion.Compensation)
+
+	tk = e.onSite(t, "maintenance", unit, -6)
+	_, err = e.Tickets.MaintenanceReport(e.Ctx, e.Admin, tk.ID, tickets.ServiceReport{
+		Checklist: []tickets.ChecklistItem{{Item: "清洗内筒", Done: true}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	e.set(e.now().Add(time.Hour))
+	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	customer, brand, plan = totals(t, tk)
+	require.Equal(t, []int64{0, 0, washerMaintenance}, []int64{customer, brand, plan}, "customer, brand, plan: the cleaning is the plan's")
+	require.Equal(t, "maintenance_plan", tk.Completion.Basis)
 }

@@ -338,7 +338,8 @@ func EngineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) en
 }
 
 func engineQuote(q catalog.Quote) entitlement.Quote {
-	eq := entitlement.Quote{PriceListVersion: strconv.Itoa(q.PriceListVersion), Lines: make([]entitlement.QuoteLine, len(q.Lines))}
+	eq := entitlement.Quote{PriceListVersion: strconv.Itoa(q.PriceListVersion), ServiceKind: q.ServiceKind,
+		Lines: make([]entitlement.QuoteLine, len(q.Lines))}
 	for i, l := range q.Lines {
 		eq.Lines[i] = entitlement.QuoteLine{Kind: l.Kind, Code: l.PartNumber, PartCategory: l.PartCategory,
 			Description: l.Description, Amount: l.Amount}

@@ -2346,6 +2346,7 @@ const (
 	MessageCodeEntitlementFreightChangeOfMind                     MessageCode = "entitlement.freight_change_of_mind"
 	MessageCodeEntitlementFreightQuality                          MessageCode = "entitlement.freight_quality"
 	MessageCodeEntitlementFreightWrongGoods                       MessageCode = "entitlement.freight_wrong_goods"
+	MessageCodeEntitlementInstallationNotMaintenance              MessageCode = "entitlement.installation_not_maintenance"
 	MessageCodeEntitlementKeyPartCovered                          MessageCode = "entitlement.key_part_covered"
 	MessageCodeEntitlementKeyPartExpired                          MessageCode = "entitlement.key_part_expired"
 	MessageCodeEntitlementKeyPartNone                             MessageCode = "entitlement.key_part_none"
@@ -3651,6 +3652,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementFreightQuality:
 		return true
 	case MessageCodeEntitlementFreightWrongGoods:
+		return true
+	case MessageCodeEntitlementInstallationNotMaintenance:
 		return true
 	case MessageCodeEntitlementKeyPartCovered:
 		return true

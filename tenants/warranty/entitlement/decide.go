@@ -227,11 +227,17 @@ func (e *engine) deliveryDamage() {
 
 // R2/R3: maintenance and cleaning (cause no_fault) are services without a
 // fault: no warranty or statutory right covers them; an active plan whose
-// terms cover maintenance pays them in full; else the price list does.
+// terms cover maintenance pays them in full; else the price list does. An
+// installation (a no-fault service too) is neither maintenance nor
+// cleaning: no plan's maintenance cover pays it, the price list does.
 func (e *engine) maintenance() {
 	const rule = "R2.maintenance"
 	if !e.fault || e.cause != CauseNoFault {
 		e.tracem(rule, false, "entitlement.not_no_fault_service")
+		return
+	}
+	if e.in.Quote.ServiceKind == ServiceInstall {
+		e.tracem(rule, false, "entitlement.installation_not_maintenance")
 		return
 	}
 	for i := range e.in.Contracts {

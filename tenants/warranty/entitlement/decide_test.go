@@ -710,6 +710,15 @@ func ruleCases() []ruleCase {
 		{"Maintenance/PlanCoveringMaintenanceOnItsLastDayFree", "R2.maintenance",
 			withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-03-01"), maintenancePlan()),
 			want{basis: BasisMaintenancePlan, contract: "ctr_care", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, plan: 23000, applied: true}},
+		// A care plan pays maintenance and cleaning, not an installation:
+		// the price list charges it, the plan pays nothing.
+		{"Maintenance/PlanCoveringMaintenanceDoesNotPayAnInstallation", "R2.maintenance",
+			func() Input {
+				in := withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), maintenancePlan())
+				in.Quote.ServiceKind = ServiceInstall
+				return in
+			}(),
+			want{basis: BasisNotCovered, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, customer: 23000}},
 		{"Maintenance/DayAfterThePlanCharged", "R2.maintenance",
 			withContracts(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-03-02"), maintenancePlan()),
 			charged(BasisOutOfWarranty)},

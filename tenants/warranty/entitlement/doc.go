@@ -39,9 +39,10 @@
 //
 // Maintenance, cleaning and installation are decided with cause no_fault:
 // no statutory right or warranty covers them (R2.maintenance); an active plan
-// whose terms cover maintenance pays them in full (basis maintenance_plan);
-// otherwise the price list charges them (not_covered inside the warranty,
-// out_of_warranty after it). The service promises still apply (a repeat
+// whose terms cover maintenance pays maintenance and cleaning in full (basis
+// maintenance_plan), never an installation (the quote's service kind
+// install), which is not maintenance; otherwise the price list charges them
+// (not_covered inside the warranty, out_of_warranty after it). The service promises still apply (a repeat
 // visit caused by the network, such as delivery not in sync with the
 // installation, makes it free); the repeat-fault promise does not (no fault).
 // A unit damaged at delivery or installation (cause delivery_damage) is

@@ -269,7 +269,13 @@ type QuoteLine struct {
 type Quote struct {
 	Lines            []QuoteLine
 	PriceListVersion string
+	// ServiceKind is the price list's service kind the quote prices
+	// (install, maintenance, repair, ...); empty when not known.
+	ServiceKind string
 }
+
+// ServiceInstall is the quote's service kind of an installation.
+const ServiceInstall = "install"
 
 // Visit holds what happened on the service visit (rule 8); the zero value
 // means nothing went wrong.
