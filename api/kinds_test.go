@@ -200,21 +200,48 @@ func TestInstallAtSaleTime(t *testing.T) {
 }
 
 // A second install visit caused by delivery not in sync is the network's
-// doing: free (Midea promise 2), the brand pays the price list's labor.
+// doing when the brand's own store sold the unit: free (Midea promise 2,
+// 限美的专卖店购买), the brand pays the price list's labour, 80.00. Sold
+// by a marketplace storefront, the seller delivered: the visit is charged
+// as usual, 80.00 to the customer, nothing to the brand. A storefront on
+// the brand_store platform is the brand's store.
 func TestInstallAgainAfterDeliveryNotInSyncIsFree(t *testing.T) {
 	t.Parallel()
 	f := newKindsFlow(t, "kinds-install-sync")
-	unit := f.unit(t, "KIND-INST-0002", shanghaiToday(-1), "")
-	tk := f.openFor(t, f.d.AdminKey, "install", unit, nil)
-	id := tk["id"].(string)
-	key := f.onSite(t, tk)
-	ticketAct(t, f.env, key, id, "installation-report", installReport("repeat_visit_cause", "delivery_not_in_sync"), http.StatusOK)
-	tk = f.complete(t, key, id)
-	customer, brand, list := totals(tk)
-	assert.EqualValues(t, 0, customer, "a visit caused by delivery not in sync is free")
-	assert.EqualValues(t, washerInstall, brand)
-	assert.EqualValues(t, washerInstall, list)
-	assert.Equal(t, []string{"repeat_visit:none"}, waivers(t, tk))
+	r := f.env.Do(t, http.MethodPost, "/v1/storefronts", f.d.AdminKey,
+		map[string]any{"code": "KINDS-BRAND-STORE", "name": "美的专卖店 人民路", "platform": "brand_store"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	brandShop := f.env.StorefrontKey(t, f.d.AdminKey, r.JSON(t)["id"].(string))
+	sale := func(key, serial, channel string) string {
+		body := map[string]any{"model_id": f.d.Washer, "serial": serial,
+			"customer":      map[string]any{"name": "周八", "phones": []string{"+86 139 5555 0202"}},
+			"purchase_date": shanghaiToday(-1), "purchase_price": cnyBody(300000)}
+		if channel != "" {
+			body["channel"] = channel
+		}
+		return createdID(t, f.env, key, "/v1/units", body)
+	}
+	for _, c := range []struct {
+		name            string
+		unit            string
+		customer, brand int64
+		waivers         []string
+	}{
+		{"BrandStoreChannel", sale(f.d.AdminKey, "KIND-INST-0002", "brand_store"), 0, washerInstall, []string{"repeat_visit:none"}},
+		{"BrandStorePlatform", sale(brandShop, "KIND-INST-0003", ""), 0, washerInstall, []string{"repeat_visit:none"}},
+		{"MarketplaceStorefront", f.unit(t, "KIND-INST-0004", shanghaiToday(-1), ""), washerInstall, 0, []string{}},
+	} {
+		tk := f.openFor(t, f.d.AdminKey, "install", c.unit, nil)
+		id := tk["id"].(string)
+		key := f.onSite(t, tk)
+		ticketAct(t, f.env, key, id, "installation-report", installReport("repeat_visit_cause", "delivery_not_in_sync"), http.StatusOK)
+		tk = f.complete(t, key, id)
+		customer, brand, list := totals(tk)
+		assert.EqualValues(t, c.customer, customer, c.name)
+		assert.EqualValues(t, c.brand, brand, c.name)
+		assert.EqualValues(t, washerInstall, list, c.name)
+		assert.Equal(t, c.waivers, waivers(t, tk), c.name)
+	}
 }
 
 // Rule 3 counts from the installation date: tuning 20 days after it is

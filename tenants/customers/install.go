@@ -12,6 +12,22 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 )
 
+// SoldAtBrandStoreTx reports whether unit unitID was bought at one of the
+// brand's own stores (专卖店): sold through the brand_store channel, or by a
+// storefront whose platform is brand_store. Midea's promise 2 makes an
+// install visit repeated because the delivery was not in sync free for such
+// a sale only (限美的专卖店购买): elsewhere the delivery is the seller's.
+func SoldAtBrandStoreTx(ctx context.Context, tx pg.TenantTx, unitID string) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT u.channel = 'brand_store' OR EXISTS (SELECT 1 FROM storefronts s
+			WHERE s.tenant_id = u.tenant_id AND s.id = u.storefront_id AND s.platform = 'brand_store')
+		FROM units u WHERE u.tenant_id = $1 AND u.id = $2`, tx.TenantID, unitID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return ok, err
+}
+
 // SetInstalledOnTx records, in the caller's tenant transaction, that the
 // unit was installed on on (YYYY-MM-DD, the tenant's zone): a completed
 // installation. The latest installation counts (rule 3's month of free

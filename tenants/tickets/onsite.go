@@ -43,8 +43,15 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 		return warranty.Entitlement{}, err
 	}
 	carryLateWaivers(t.Completion, visit)
-	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" {
-		visit.RepeatVisitByNetwork = true // Midea promise 2: delivery not in sync is the network's doing
+	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" && t.UnitID != nil {
+		// Midea promise 2: delivery not in sync is the network's doing
+		// when the brand's own store sold the unit (限美的专卖店购买);
+		// elsewhere the seller delivered, and the visit is charged.
+		brandStore, err := customers.SoldAtBrandStoreTx(ctx, c.tx, *t.UnitID)
+		if err != nil {
+			return warranty.Entitlement{}, err
+		}
+		visit.RepeatVisitByNetwork = visit.RepeatVisitByNetwork || brandStore
 	}
 	// The warranty card's charge caps a price-list charge (rule 2: the
 	// lower of the two), at diagnosis and again at completion.

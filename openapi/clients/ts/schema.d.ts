@@ -11258,7 +11258,7 @@ export interface components {
              * @example true
              */
             price_list_shown: boolean;
-            /** @description This is a further install visit: delivery_not_in_sync (the unit was not delivered in sync with the installation: a visit caused by the network, free by Midea's promise 2) or customer_request (charged as usual). */
+            /** @description This is a further install visit: delivery_not_in_sync (the unit was not delivered in sync with the installation: for a unit bought at the brand's own store, channel brand_store or a storefront on the brand_store platform, a visit caused by the network and free by Midea's promise 2; bought elsewhere, the seller delivered and it is charged as usual) or customer_request (charged as usual). */
             repeat_visit_cause?: components["schemas"]["InstallReportRepeatVisitCause"];
             /**
              * Format: date-time
