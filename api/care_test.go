@@ -54,6 +54,15 @@ func TestCareReminders(t *testing.T) {
 	}
 	due := unit("CARE001", 32, 30)
 	notYet := unit("CARE002", 31, 29)
+	// Installed 40 days ago, cleaned 10 days ago: not due; installed 65
+	// days ago, cleaned 30 days ago: due today, counted from the cleaning.
+	cleaned := unit("CARE003", 45, 40)
+	cleanedLong := unit("CARE004", 70, 65)
+	for u, days := range map[string]int{cleaned: 10, cleanedLong: 30} {
+		r := env.Do(t, http.MethodPost, "/v1/units/"+u+"/service-records", admin, map[string]any{
+			"kind": "maintenance", "occurred_on": shanghaiToday(-days), "note": "清洗内机滤网"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	}
 
 	r := env.Do(t, http.MethodGet, "/v1/care-policy", agent, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
@@ -99,6 +108,14 @@ func TestCareReminders(t *testing.T) {
 		runCareReminders(t, env)
 		require.Len(t, eventsOf(t, env, ten.ID, "unit.care_due", due), 1, "a rerun announces nothing twice")
 		require.Empty(t, eventsOf(t, env, ten.ID, "unit.care_due", notYet))
+
+		require.Empty(t, eventsOf(t, env, ten.ID, "unit.care_due", cleaned), "cleaned 10 days ago: not due")
+		evs = eventsOf(t, env, ten.ID, "unit.care_due", cleanedLong)
+		require.Len(t, evs, 1)
+		require.Equal(t, "maintained_on", evs[0]["anchor"])
+		require.Equal(t, shanghaiToday(-30), evs[0]["anchor_date"], "counted from the cleaning, not the installation")
+		require.Equal(t, shanghaiToday(0), evs[0]["due_on"])
+		require.EqualValues(t, 1, evs[0]["period"])
 
 		// The event is in the tenant's feed.
 		r := env.Do(t, http.MethodGet, "/v1/events?type=unit.care_due", admin, nil)

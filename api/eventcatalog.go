@@ -293,8 +293,8 @@ type (
 		ModelID      string `json:"model_id"`
 		Category     string `json:"category" doc:"The model's product category, whose interval applied."`
 		StorefrontID string `json:"storefront_id,omitempty" doc:"The selling storefront, when sold by one (its endpoints receive the event)."`
-		Anchor       string `json:"anchor" enum:"installed_on,purchase_date,season" doc:"What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category."`
-		AnchorDate   string `json:"anchor_date,omitempty" format:"date" doc:"The installation or purchase date (interval reminders)."`
+		Anchor       string `json:"anchor" enum:"installed_on,purchase_date,maintained_on,season" doc:"What the reminder counts from: the installation date, the purchase date of a unit never installed, the unit's last maintenance in its service history when that is later, or (season) the start of a season of use of the unit's category."`
+		AnchorDate   string `json:"anchor_date,omitempty" format:"date" doc:"The installation, purchase or last maintenance date (interval reminders)."`
 		IntervalDays int    `json:"interval_days,omitempty" doc:"The interval that applied (interval reminders)."`
 		Period       int    `json:"period,omitempty" doc:"Which interval since the anchor has come, 1 for the first (interval reminders)."`
 		SeasonStart  string `json:"season_start,omitempty" doc:"The season's first day, MM-DD (season reminders)." example:"05-15"`

@@ -26,6 +26,9 @@ const (
 const (
 	AnchorInstalledOn  = "installed_on"
 	AnchorPurchaseDate = "purchase_date"
+	// AnchorMaintainedOn: the unit's last maintenance in its service
+	// history, when later than its installation (or purchase) date.
+	AnchorMaintainedOn = "maintained_on"
 	// AnchorSeason: a reminder before a season of use (CareSeason).
 	AnchorSeason = "season"
 )
@@ -33,7 +36,8 @@ const (
 // CarePolicy is the tenant's care-reminder policy (the seeds' 定期保养提醒:
 // the customer is reminded of care after the purchase and periodically).
 // A unit is due every interval days from its installation date, or its
-// purchase date when it was never installed. A category's own entry
+// purchase date when it was never installed, or its last maintenance when
+// that is later (a unit just cleaned is not reminded). A category's own entry
 // overrides the overall interval (an entry that is disabled turns the
 // category's reminders off); without an entry the overall interval
 // applies, when set. Nothing is reminded while the policy is disabled.
@@ -224,7 +228,8 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 // the mode of ctx) whose season of use starts within its lead days (due_on
 // is the season's start; units bought after the reminder day wait for the
 // next year), and for each whose latest due date under the care policy has come:
-// the anchor (installed_on, else purchase_date) plus a whole number (at
+// the anchor (the later of the last maintenance in the unit's service
+// history and installed_on, else purchase_date) plus a whole number (at
 // least one) of intervals, on or before today in the tenant's zone. Each
 // unit and due date is announced once (care_reminders), so reruns are
 // no-ops; a unit that missed several due dates (the policy is new) is
@@ -250,8 +255,13 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 			anchorOn                                time.Time
 		}
 		rows, err := tx.Query(ctx, `SELECT u.id, u.customer_id, u.model_id, m.category, u.storefront_id,
-				CASE WHEN u.installed_on IS NULL THEN 'purchase_date' ELSE 'installed_on' END, coalesce(u.installed_on, u.purchase_date)
+				CASE WHEN r.done_on > coalesce(u.installed_on, u.purchase_date) THEN 'maintained_on'
+				     WHEN u.installed_on IS NULL THEN 'purchase_date' ELSE 'installed_on' END,
+				greatest(r.done_on, coalesce(u.installed_on, u.purchase_date))
 			FROM units u JOIN model_summaries m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
+			LEFT JOIN LATERAL (SELECT r.occurred_on AS done_on FROM service_records r
+				WHERE r.tenant_id = u.tenant_id AND r.unit_id = u.id AND r.kind = 'maintenance'
+				ORDER BY r.occurred_on DESC LIMIT 1) r ON true
 			WHERE u.tenant_id = $1 AND u.status = 'active' ORDER BY u.id`, tx.TenantID)
 		if err != nil {
 			return err

@@ -198,6 +198,7 @@ func (e CallbackOutcome) Valid() bool {
 // Defines values for CareDueEventDataAnchor.
 const (
 	CareDueEventDataAnchorInstalledOn  CareDueEventDataAnchor = "installed_on"
+	CareDueEventDataAnchorMaintainedOn CareDueEventDataAnchor = "maintained_on"
 	CareDueEventDataAnchorPurchaseDate CareDueEventDataAnchor = "purchase_date"
 	CareDueEventDataAnchorSeason       CareDueEventDataAnchor = "season"
 )
@@ -206,6 +207,8 @@ const (
 func (e CareDueEventDataAnchor) Valid() bool {
 	switch e {
 	case CareDueEventDataAnchorInstalledOn:
+		return true
+	case CareDueEventDataAnchorMaintainedOn:
 		return true
 	case CareDueEventDataAnchorPurchaseDate:
 		return true
@@ -8136,7 +8139,7 @@ type Candidate struct {
 type CareDueEventData struct {
 	Anchor CareDueEventDataAnchor `json:"anchor"`
 
-	// AnchorDate The installation or purchase date (interval reminders).
+	// AnchorDate The installation, purchase or last maintenance date (interval reminders).
 	AnchorDate *openapi_types.Date `json:"anchor_date,omitempty"`
 
 	// Category The model's product category, whose interval applied.

@@ -6925,11 +6925,11 @@ export interface components {
             version: number;
         };
         CareDueEventData: {
-            /** @description What the reminder counts from: the installation date, the purchase date of a unit never installed, or (season) the start of a season of use of the unit's category. */
+            /** @description What the reminder counts from: the installation date, the purchase date of a unit never installed, the unit's last maintenance in its service history when that is later, or (season) the start of a season of use of the unit's category. */
             anchor: components["schemas"]["CareDueEventDataAnchor"];
             /**
              * Format: date
-             * @description The installation or purchase date (interval reminders).
+             * @description The installation, purchase or last maintenance date (interval reminders).
              */
             anchor_date?: string;
             /** @description The model's product category, whose interval applied. */
@@ -6967,7 +6967,7 @@ export interface components {
             unit_id: string;
         };
         /** @enum {string} */
-        CareDueEventDataAnchor: "installed_on" | "purchase_date" | "season";
+        CareDueEventDataAnchor: "installed_on" | "purchase_date" | "maintained_on" | "season";
         CareInterval: {
             /** @description Product category. */
             category: components["schemas"]["ProductCategory"];
