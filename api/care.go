@@ -30,7 +30,8 @@ func (s *Server) registerCare() {
 		OperationID: "getCarePolicy", Method: http.MethodGet, Path: "/v1/care-policy",
 		Summary: "Get the care-reminder policy", Tags: tags,
 		Description: "The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, " +
-			"each counted from the unit's installation date, or its purchase date when it was never installed. Every hour the " +
+			"each counted from the unit's installation date, or its purchase date when it was never installed, or its last " +
+			"maintenance when that is later (a unit just cleaned is not reminded). Every hour the " +
 			"care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, " +
 			"until the tenant sets one.",
 	}, func(ctx context.Context, _ *struct{}) (*carePolicyOutput, error) {

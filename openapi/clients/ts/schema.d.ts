@@ -145,7 +145,7 @@ export interface paths {
         };
         /**
          * Get the care-reminder policy
-         * @description The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, each counted from the unit's installation date, or its purchase date when it was never installed. Every hour the care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, until the tenant sets one.
+         * @description The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, each counted from the unit's installation date, or its purchase date when it was never installed, or its last maintenance when that is later (a unit just cleaned is not reminded). Every hour the care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, until the tenant sets one.
          *
          *     Permission `care.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `tenant_admin`.
          */
