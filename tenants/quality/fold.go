@@ -357,13 +357,13 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 		f := fact{bucket: bucket{Day: dayOf(t.CreatedAt, loc), Node: t.NodeID, Tech: t.TechnicianID, Category: t.Category, Region: t.RegionCode},
 			UnitID: t.UnitID, CompletedAt: t.CompletedAt, RepeatAfter: prev.RepeatAfter, RepeatBy: prev.RepeatBy}
 		f.Metrics = ticketMetrics(t, parts[t.ID], cmps[t.ID])
-		addRepeat(f.Metrics, f.CompletedAt != nil && f.UnitID != nil && !t.Cancelled, f.RepeatAfter)
+		addRepeat(f.Metrics, repeatable(t), f.RepeatAfter)
 		if had {
 			d.add(prev.bucket, prev.Metrics, -1)
 		}
 		d.add(f.bucket, f.Metrics, 1)
 		rows.add(t.ID, f)
-		if !had && t.UnitID != nil && !t.Cancelled {
+		if !had && t.UnitID != nil && !t.Cancelled && t.Type == tickets.TypeRepair {
 			fresh = append(fresh, t)
 		}
 		if had && t.Cancelled && prev.Metrics[mCancelled] == 0 {
@@ -373,19 +373,20 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 	if err := rows.save(ctx, tx); err != nil {
 		return 0, err
 	}
-	// A new ticket for a unit makes the unit's previous service a repeat
-	// (after the batch's facts are saved: the previous one may be in it);
-	// a cancelled one was no repeat after all.
+	// A new repair ticket for a unit makes the unit's previous repair a
+	// repeat (after the batch's facts are saved: the previous one may be
+	// in it); a cancelled one was no repeat after all.
 	if err := markRepeats(ctx, tx, fresh, d); err != nil {
 		return 0, err
 	}
 	return len(facts), unmarkRepeats(ctx, tx, cancelled, d)
 }
 
-// markRepeats finds, for each new ticket of a unit, the unit's last
-// service completed before it was taken in and, within the long repeat
-// window, records how many days later the ticket came (the nearest, when
-// several new tickets follow the same service), all in three statements.
+// markRepeats finds, for each new repair ticket of a unit, the unit's last
+// repair completed before it was taken in (a fact counted in the repeat
+// denominator: repeatable) and, within the long repeat window, records
+// how many days later the ticket came (the nearest, when several new
+// tickets follow the same repair), all in three statements.
 func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFacts, d deltas) error {
 	if len(fresh) == 0 {
 		return nil
@@ -398,6 +399,7 @@ func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFac
 		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS u(id, unit, created)
 		CROSS JOIN LATERAL (SELECT subject_id, completed_at FROM quality_facts
 			WHERE tenant_id = $1 AND unit_id = u.unit AND subject_id <> u.id AND completed_at IS NOT NULL AND completed_at <= u.created
+			  AND metrics ? '`+mRepeatEligible+`'
 			ORDER BY completed_at DESC LIMIT 1) p`, tx.TenantID, ids, units, created)
 	if err != nil {
 		return err
@@ -505,9 +507,17 @@ func unmarkRepeats(ctx context.Context, tx pg.TenantTx, ids []string, d deltas) 
 	return out.save(ctx, tx)
 }
 
+// repeatable reports whether t counts in the repeat-repair denominator
+// (返修率): a repair completed for a registered unit and not cancelled. A
+// completed installation, maintenance, return or exchange is no repair
+// that a fault could repeat.
+func repeatable(t tickets.QualityFacts) bool {
+	return t.CompletedAt != nil && t.UnitID != nil && !t.Cancelled && t.Type == tickets.TypeRepair
+}
+
 // addRepeat sets the repeat counters: eligible when first is set (the
-// ticket completed for a registered unit), and the windows the next ticket
-// of the unit fell in.
+// ticket a repeatable repair), and the windows the unit's next repair
+// ticket fell in.
 func addRepeat(m Metrics, eligible bool, after *int) {
 	if eligible {
 		m[mRepeatEligible] = 1
@@ -569,7 +579,9 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 		m["visits."+class] += int64(n)
 	}
 	completed := t.CompletedAt != nil
-	if completed && t.NetworkVisits > 0 {
+	// First-time fix (一次修复率) is a repair's: an installation, a
+	// maintenance visit, a return's or an exchange's pickup fixes nothing.
+	if completed && t.NetworkVisits > 0 && t.Type == tickets.TypeRepair {
 		m[mFTFEligible] = 1
 		if t.NetworkVisits == 1 && t.ReopenCount == 0 {
 			m[mFTFFixed] = 1

@@ -13,8 +13,10 @@ import (
 // as it is now (the quality fold recomputes a ticket's contribution from
 // this whenever an event about it arrives).
 type QualityFacts struct {
-	ID            string
-	State         State
+	ID    string
+	State State
+	// Type is the ticket's type (repair, install, maintenance, ...).
+	Type          string
 	Category      string
 	RegionCode    string
 	NodeID        string
@@ -49,7 +51,7 @@ type QualityFacts struct {
 // not tickets of the tenant are left out.
 func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]QualityFacts, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT t.id, t.state, coalesce(t.category, ''), coalesce(t.region_code, ''), coalesce(t.node_id, ''),
+		SELECT t.id, t.state, t.type, coalesce(t.category, ''), coalesce(t.region_code, ''), coalesce(t.node_id, ''),
 		       coalesce(t.technician_id, ''), t.unit_id, t.created_at, (t.guidance IS NOT NULL OR t.mode IS NOT DISTINCT FROM 'remote'),
 		       t.dispatch_count,
 		       (SELECT min(a.at) FROM ticket_appointments a WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id),
@@ -73,7 +75,7 @@ func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Qualit
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (QualityFacts, error) {
 		var f QualityFacts
-		err := r.Scan(&f.ID, &f.State, &f.Category, &f.RegionCode, &f.NodeID, &f.TechnicianID, &f.UnitID, &f.CreatedAt,
+		err := r.Scan(&f.ID, &f.State, &f.Type, &f.Category, &f.RegionCode, &f.NodeID, &f.TechnicianID, &f.UnitID, &f.CreatedAt,
 			&f.Remote, &f.DispatchCount, &f.FirstContactAt, &f.FirstArrivalAt, &f.Arrivals, &f.NetworkVisits,
 			&f.CompletedAt, &f.ReopenCount, &f.Rating, &f.SignedOff, &f.SignedByCode, &f.Callbacks, &f.Breaches,
 			&f.CustomerAmount, &f.BrandAmount, &f.PlanAmount, &f.Waivers, &f.Cancelled)
@@ -89,16 +91,17 @@ type UnitSuccessor struct {
 }
 
 // NextOfUnitsTx returns, for each service services[i] of unit units[i]
-// completed at completed[i], the first ticket of the same unit taken in at
-// or after that completion that is not cancelled (the quality fold's
-// repeat repair, once the ticket that made the service a repeat was
-// cancelled); services with none are left out.
+// completed at completed[i], the first repair ticket of the same unit
+// taken in at or after that completion that is not cancelled (the quality
+// fold's repeat repair, once the ticket that made the service a repeat was
+// cancelled: a fault again, not a cleaning, an installation or a
+// consultation); services with none are left out.
 func NextOfUnitsTx(ctx context.Context, tx pg.TenantTx, services, units []string, completed []time.Time) (map[string]UnitSuccessor, error) {
 	rows, err := tx.Query(ctx, `SELECT s.id, n.id, n.created_at
 		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS s(id, unit, completed)
 		CROSS JOIN LATERAL (SELECT t.id, t.created_at FROM tickets t
 			WHERE t.tenant_id = $1 AND t.unit_id = s.unit AND t.id <> s.id AND t.created_at >= s.completed
-			  AND t.state <> 'cancelled'
+			  AND t.state <> 'cancelled' AND t.type = 'repair'
 			ORDER BY t.created_at, t.id LIMIT 1) n`, tx.TenantID, services, units, completed)
 	if err != nil {
 		return nil, err

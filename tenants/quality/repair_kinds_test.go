@@ -1,0 +1,138 @@
+package quality_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/app"
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants/quality"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// kindsEnv serves tickets of any type for one washer, on the tickets'
+// clock, and reads the tenant's scorecard of the day.
+type kindsEnv struct {
+	*domaintest.Env
+	demo   domaintest.Demo
+	now    time.Time
+	day    time.Time // today, 10:00 in Shanghai: every ticket is taken in today
+	serial string
+}
+
+func newKindsEnv(t *testing.T, serial string) *kindsEnv {
+	t.Helper()
+	e, d := domaintest.NewDemo(t, app.Config{})
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	y, m, dd := time.Now().In(sh).Date()
+	k := &kindsEnv{Env: e, demo: d, serial: serial, day: time.Date(y, m, dd, 10, 0, 0, 0, sh)}
+	e.Tickets.Now = func() time.Time {
+		if k.now.IsZero() {
+			return time.Now()
+		}
+		return k.now
+	}
+	return k
+}
+
+// open takes in a ticket of typ for the washer two hours before start,
+// wanting a visit in the two-hour window at start.
+func (k *kindsEnv) open(t *testing.T, typ string, start time.Time) tickets.Ticket {
+	t.Helper()
+	k.now = start.Add(-2 * time.Hour)
+	window := tickets.Window{Start: start, End: start.Add(2 * time.Hour)}
+	tk, err := k.Tickets.Open(k.Ctx, k.Admin, tickets.NewTicket{Channel: "hotline", Type: typ,
+		Contact:         tickets.TicketContact{Name: "客户", Phone: "+86 138 5701 0000"},
+		Address:         tickets.ServiceAddress{RegionCode: k.demo.Region, Line: "建设路 1 号"},
+		Unit:            tickets.UnitDetails{ModelID: k.demo.Washer, Serial: k.serial, PurchaseDate: domaintest.Today(-100)},
+		Fault:           tickets.ReportedFault{Symptom: "不排水"},
+		PreferredWindow: &window})
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("new"), tk.State, "%v", tk.Verification)
+	return tk
+}
+
+// serve takes tk on site (dispatch, accept, the window at start, a check-in
+// 6 minutes early), does its work (a repair's diagnosis, a maintenance
+// checklist) and completes it an hour later.
+func (k *kindsEnv) serve(t *testing.T, tk tickets.Ticket, start time.Time) tickets.Ticket {
+	t.Helper()
+	window := tickets.Window{Start: start, End: start.Add(2 * time.Hour)}
+	tk, err := k.Tickets.Triage(k.Ctx, k.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	_, err = k.Tickets.Accept(k.Ctx, k.Admin, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = k.Tickets.Schedule(k.Ctx, k.Admin, tk.ID, tickets.ScheduleInput{Window: window}, 0)
+	require.NoError(t, err)
+	k.now = start.Add(-6 * time.Minute)
+	_, err = k.Tickets.CheckIn(k.Ctx, k.Admin, tk.ID, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	switch tk.Type {
+	case tickets.TypeRepair:
+		_, err = k.Tickets.Diagnose(k.Ctx, k.Admin, tk.ID, tickets.DiagnoseInput{Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+			Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+	case tickets.TypeMaintenance:
+		_, err = k.Tickets.MaintenanceReport(k.Ctx, k.Admin, tk.ID, tickets.ServiceReport{
+			Checklist: []tickets.ChecklistItem{{Item: "清洗内筒", Done: true}}, PriceListShown: true}, 0)
+	default:
+		t.Fatalf("serve: no work for a %s ticket", tk.Type)
+	}
+	require.NoError(t, err)
+	k.now = start.Add(time.Hour)
+	tk, err = k.Tickets.Complete(k.Ctx, k.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("completed"), tk.State)
+	return tk
+}
+
+// kpis folds the feed and reads the numerator and denominator of each
+// named KPI on the tenant's scorecard of the day.
+func (k *kindsEnv) kpis(t *testing.T, names ...string) map[string][2]int64 {
+	t.Helper()
+	_, err := k.Quality.Fold(k.Ctx, k.Tenant, 0)
+	require.NoError(t, err)
+	sc, err := k.Quality.Scorecard(k.Ctx, k.Admin, quality.ScorecardQuery{PeriodQuery: quality.PeriodQuery{Period: "day", Date: k.day.Format(time.DateOnly)}, Scope: "tenant"})
+	require.NoError(t, err)
+	out := map[string][2]int64{}
+	for _, kp := range sc.KPIs {
+		for _, n := range names {
+			if kp.Name == n {
+				out[n] = [2]int64{kp.Numerator, kp.Denominator}
+			}
+		}
+	}
+	require.Len(t, out, len(names))
+	return out
+}
+
+// The repeat-repair rate (返修率) and the first-time fix rate (一次修复率)
+// are about repairs: a fault fixed, and the same unit's fault again
+// within the window. A maintenance visit (cleaning, with care reminders)
+// is not a fix, and booking one after a repair is no repeat repair; the
+// repair the unit's next fault repeats is its last repair, not the
+// cleaning in between. On one day (the tickets' clock), K1 repairs the
+// washer at the first visit in the morning; K2 cleans it at noon; K3
+// reports a fault again in the afternoon.
+func TestQualityRepairKPIsCountRepairsOnly(t *testing.T) {
+	k := newKindsEnv(t, "KPI-KIND-0001")
+
+	d1 := k.day
+	k.serve(t, k.open(t, tickets.TypeRepair, d1), d1)
+	got := k.kpis(t, "first_time_fix_rate", "repeat_repair_rate_30")
+	require.Equal(t, [2]int64{1, 1}, got["first_time_fix_rate"], "K1 fixed at the first visit")
+	require.Equal(t, [2]int64{0, 1}, got["repeat_repair_rate_30"], "K1 a completed repair, no repeat yet")
+
+	d2 := d1.Add(3 * time.Hour)
+	k.serve(t, k.open(t, tickets.TypeMaintenance, d2), d2)
+	got = k.kpis(t, "first_time_fix_rate", "repeat_repair_rate_30")
+	require.Equal(t, [2]int64{1, 1}, got["first_time_fix_rate"], "a cleaning is no fix: K1 alone")
+	require.Equal(t, [2]int64{0, 1}, got["repeat_repair_rate_30"], "a cleaning after K1 is no repeat repair, nor a repair to repeat")
+
+	k.open(t, tickets.TypeRepair, d2.Add(3*time.Hour))
+	got = k.kpis(t, "first_time_fix_rate", "repeat_repair_rate_30")
+	require.Equal(t, [2]int64{1, 1}, got["repeat_repair_rate_30"], "K3, a fault again, repeats K1's repair (the cleaning in between aside)")
+}
