@@ -604,7 +604,9 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 	for clock, n := range t.Breaches {
 		m[breachPrefix+clock] = int64(n)
 	}
-	if t.Remote {
+	// Remote resolution counts the visits remote guidance avoided: a
+	// consultation is remote only (never dispatched), no visit avoided.
+	if t.Remote && t.Type != tickets.TypeConsultation {
 		m[mRemoteEligible] = 1
 		if t.DispatchCount == 0 && (t.State == tickets.State("resolved") || t.State == tickets.State("closed")) {
 			m[mRemoteResolved] = 1

@@ -168,7 +168,7 @@ var KPIs = []KPIDef{
 	{"complaints_per_100_tickets", mComplaints, mTickets, 100, "per_100_tickets", "lower",
 		"Complaints filed (about the bucket's tickets, or naming its node or technician without a ticket) per 100 tickets taken in. The breakdown by category and severity is in complaints."},
 	{"remote_resolution_rate", mRemoteResolved, mRemoteEligible, 1, "ratio", "higher",
-		"Tickets given remote guidance that were resolved without ever being dispatched, over tickets given remote guidance."},
+		"Tickets given remote guidance that were resolved without ever being dispatched, over tickets given remote guidance. Consultations (remote only, never dispatched) do not count."},
 	{"signoff_code_rate", mSignoffCode, mSignoffCount, 1, "ratio", "higher",
 		"Sign-offs the customer confirmed with the one-time code over all sign-offs."},
 	{"cost_customer_per_ticket", mCostCustomer, mCostTickets, 1, "minor_units", "lower",

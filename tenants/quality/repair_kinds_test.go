@@ -136,3 +136,32 @@ func TestQualityRepairKPIsCountRepairsOnly(t *testing.T) {
 	got = k.kpis(t, "first_time_fix_rate", "repeat_repair_rate_30")
 	require.Equal(t, [2]int64{1, 1}, got["repeat_repair_rate_30"], "K3, a fault again, repeats K1's repair (the cleaning in between aside)")
 }
+
+// The remote resolution rate is the share of service requests given
+// remote guidance that it settled without a visit (seed 000: 用户误报或
+// 使用不当,可以电话咨询而不需要上门). A consultation is remote only: it
+// can never be dispatched, so it is no visit avoided and does not count.
+// R1, a repair, is resolved by phone; R2, a repair, is guided, fails and
+// is dispatched; C, a consultation, is answered: 1 of 2.
+func TestQualityRemoteResolutionLeavesConsultationsOut(t *testing.T) {
+	k := newKindsEnv(t, "KPI-KIND-0002")
+	guide := func(typ, outcome string, start time.Time) {
+		t.Helper()
+		tk := k.open(t, typ, start)
+		_, err := k.Tickets.Triage(k.Ctx, k.Admin, tk.ID, tickets.TriageInput{Mode: "remote", Instructions: "请断电重启并清理排水泵过滤器"}, 0)
+		require.NoError(t, err)
+		k.now = k.now.Add(10 * time.Minute)
+		tk, err = k.Tickets.RecordGuidance(k.Ctx, k.Admin, tk.ID, tickets.GuidanceInput{Outcome: outcome}, 0)
+		require.NoError(t, err)
+		if outcome == "resolved" {
+			require.Equal(t, tickets.State("resolved"), tk.State)
+		} else {
+			require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+		}
+	}
+	guide(tickets.TypeRepair, "resolved", k.day)
+	guide(tickets.TypeRepair, "failed", k.day.Add(time.Hour))
+	guide(tickets.TypeConsultation, "resolved", k.day.Add(2*time.Hour))
+	got := k.kpis(t, "remote_resolution_rate")
+	require.Equal(t, [2]int64{1, 2}, got["remote_resolution_rate"], "the repairs: one resolved by phone of two guided")
+}
