@@ -146,7 +146,8 @@ func (s *Server) registerQuality() {
 		Summary: "Get a scorecard", Tags: tags,
 		Description: "The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category " +
 			"or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its " +
-			"subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own " +
+			"subtree (technicians, regions, categories and the network restricted to its subtree's nodes: a technician who " +
+			"moved in counts only the tickets served for the subtree); a technician key only its own " +
 			"scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the " +
 			"grading policy allows is 422 naming the parameter.\n\n" +
 			"**CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as " +

@@ -166,7 +166,8 @@ type filter struct {
 
 // resolveScope checks that the principal may see the scope: a node-bound
 // key only its subtree (and technicians, regions and categories within
-// it), a technician key only itself; anything else is not found.
+// it, counting their tickets in it only), a technician key only itself;
+// anything else is not found.
 func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, scope, id string, subtree bool) (filter, error) {
 	var f filter
 	techOnly := p.HasRole(tenants.RoleTechnician) && !p.HasRole(tenants.RoleNodeManager)
@@ -207,13 +208,13 @@ func resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal, scop
 			return f, tenants.NotFound("technician")
 		}
 		if !techOnly {
-			node, err := network.TechnicianNodeTx(ctx, tx, p, id)
-			if err != nil {
+			if _, err := network.TechnicianNodeTx(ctx, tx, p, id); err != nil {
 				return f, err
 			}
-			_ = node
 		}
-		f.tech = id
+		// A node-bound key counts the technician's tickets in its subtree
+		// only: those served for a node it came from are that node's.
+		f.tech, f.nodes = id, within
 		return f, nil
 	case ScopeRegion:
 		if !regionPrefix.MatchString(id) {

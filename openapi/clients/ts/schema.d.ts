@@ -2321,7 +2321,7 @@ export interface paths {
         };
         /**
          * Get a scorecard
-         * @description The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its subtree (regions, categories and the network restricted to its subtree's nodes); a technician key only its own scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the grading policy allows is 422 naming the parameter.
+         * @description The KPIs of a node (or its subtree), a technician, a region (GB/T 2260 code prefix), a product category or the whole network for a day, week, month or range, read from the rollups. A node-bound key sees only its subtree (technicians, regions, categories and the network restricted to its subtree's nodes: a technician who moved in counts only the tickets served for the subtree); a technician key only its own scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the grading policy allows is 422 naming the parameter.
          *
          *     **CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as `text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese text), written row by row: a header row, then a row per count (`tickets`, `cancelled`), per KPI (value, numerator, denominator, unit), per complaint category/severity and per breached clock.
          *
