@@ -581,7 +581,10 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 	completed := t.CompletedAt != nil
 	// First-time fix (一次修复率) is a repair's: an installation, a
 	// maintenance visit, a return's or an exchange's pickup fixes nothing.
-	if completed && t.NetworkVisits > 0 && t.Type == tickets.TypeRepair {
+	// A ticket reopened after its completion (its completion is cleared
+	// until it is completed again) counts from the reopening on: it was
+	// not fixed the first time.
+	if (completed || t.ReopenCount > 0) && t.NetworkVisits > 0 && t.Type == tickets.TypeRepair {
 		m[mFTFEligible] = 1
 		if t.NetworkVisits == 1 && t.ReopenCount == 0 {
 			m[mFTFFixed] = 1

@@ -150,7 +150,7 @@ var KPIs = []KPIDef{
 	{"early_arrival_rate", mVisitsEarly, mVisitsTimed, 1, "ratio", "higher",
 		"Network visits that met the standard (5 to 10 minutes early, or more) over all network visits with an agreed window."},
 	{"first_time_fix_rate", mFTFFixed, mFTFEligible, 1, "ratio", "higher",
-		"Completed repair tickets fixed at the first network visit and never reopened, over repair tickets completed after at least one network visit. Cancelled tickets, remote resolutions and the other ticket types (installation, maintenance, consultation, return, exchange) do not count."},
+		"Completed repair tickets fixed at the first network visit and never reopened, over repair tickets completed after at least one network visit (a ticket reopened counts from the reopening on, before it is completed again). Cancelled tickets, remote resolutions and the other ticket types (installation, maintenance, consultation, return, exchange) do not count."},
 	{"repeat_repair_rate_30", mRepeat30, mRepeatEligible, 1, "ratio", "lower",
 		"Completed repair tickets of a registered unit after which another (not cancelled) repair ticket for the same unit was opened within 30 days, over completed repair tickets of registered units. Other ticket types (installation, maintenance, consultation, return, exchange) neither repeat a repair nor are repeated. Counted in the earlier ticket's bucket."},
 	{"repeat_repair_rate_90", mRepeat90, mRepeatEligible, 1, "ratio", "lower",

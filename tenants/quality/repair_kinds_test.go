@@ -165,3 +165,21 @@ func TestQualityRemoteResolutionLeavesConsultationsOut(t *testing.T) {
 	got := k.kpis(t, "remote_resolution_rate")
 	require.Equal(t, [2]int64{1, 2}, got["remote_resolution_rate"], "the repairs: one resolved by phone of two guided")
 }
+
+// A ticket reopened after its completion (the fault came back, the
+// customer unsatisfied) was not fixed the first time: it counts against
+// the first-time fix rate from the reopening on, not only once it is
+// completed again. A and B are repaired at the first visit (2 of 2); B is
+// reopened: 1 of 2.
+func TestQualityReopenedTicketSpoilsFirstTimeFix(t *testing.T) {
+	k := newKindsEnv(t, "KPI-KIND-0003")
+	k.serve(t, k.open(t, tickets.TypeRepair, k.day), k.day)
+	b := k.serve(t, k.open(t, tickets.TypeRepair, k.day.Add(3*time.Hour)), k.day.Add(3*time.Hour))
+	require.Equal(t, [2]int64{2, 2}, k.kpis(t, "first_time_fix_rate")["first_time_fix_rate"])
+
+	k.now = k.now.Add(time.Hour)
+	b, err := k.Tickets.Reopen(k.Ctx, k.Admin, b.ID, tickets.ReopenInput{Reason: "complaint: the fault came back"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("reopened"), b.State)
+	require.Equal(t, [2]int64{1, 2}, k.kpis(t, "first_time_fix_rate")["first_time_fix_rate"], "B reopened: not fixed the first time")
+}
