@@ -574,9 +574,13 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 		m[mArrivalCount] = 1
 		m[mArrivalSeconds] = int64(t.FirstArrivalAt.Sub(t.CreatedAt).Seconds())
 	}
-	for class, n := range t.Arrivals {
-		m[mVisitsTimed] += int64(n)
-		m["visits."+class] += int64(n)
+	// A window the network missed (moved once begun, nobody there) is a
+	// late arrival at it, whatever the next window's arrival.
+	for _, arrivals := range []map[string]int{t.Arrivals, t.MissedWindows} {
+		for class, n := range arrivals {
+			m[mVisitsTimed] += int64(n)
+			m["visits."+class] += int64(n)
+		}
 	}
 	completed := t.CompletedAt != nil
 	// First-time fix (一次修复率) is a repair's: an installation, a

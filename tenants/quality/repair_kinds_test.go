@@ -183,3 +183,41 @@ func TestQualityReopenedTicketSpoilsFirstTimeFix(t *testing.T) {
 	require.Equal(t, tickets.State("reopened"), b.State)
 	require.Equal(t, [2]int64{1, 2}, k.kpis(t, "first_time_fix_rate")["first_time_fix_rate"], "B reopened: not fixed the first time")
 }
+
+// The on-time arrival rate judges the network against the windows agreed
+// with the customer: a window the network moved once it had begun, with
+// no visit at it (the technician did not come; any reason but the
+// customer's request), is a late arrival at that window (rule 8: 未按照
+// 用户约定时间上门, as the service promises count it), whatever the next
+// window's arrival. K1's 10:00-12:00 window passes with nobody there; at
+// 12:30 the technician moves it to 14:00-16:00 (technician_conflict) and
+// checks in at 13:54: of two agreed windows one was kept, 1 of 2, where a
+// window the customer asked to move counts against the window in force
+// (K2: moved at the customer's request, kept: 1 of 1).
+func TestQualityOnTimeArrivalCountsAMissedWindow(t *testing.T) {
+	k := newKindsEnv(t, "KPI-KIND-0004")
+	moved := func(reason string, start time.Time) {
+		t.Helper()
+		tk := k.open(t, tickets.TypeRepair, start)
+		tk, err := k.Tickets.Triage(k.Ctx, k.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+		require.NoError(t, err)
+		require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+		_, err = k.Tickets.Accept(k.Ctx, k.Admin, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		_, err = k.Tickets.Schedule(k.Ctx, k.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: start, End: start.Add(2 * time.Hour)}}, 0)
+		require.NoError(t, err)
+		k.now = start.Add(150 * time.Minute)
+		next := start.Add(4 * time.Hour)
+		_, err = k.Tickets.Reschedule(k.Ctx, k.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
+			Reason: reason}, 0)
+		require.NoError(t, err)
+		k.now = next.Add(-6 * time.Minute)
+		tk, err = k.Tickets.CheckIn(k.Ctx, k.Admin, tk.ID, tickets.CheckInInput{}, 0)
+		require.NoError(t, err)
+		require.Equal(t, "early", *tk.Appointment.Arrival)
+	}
+	moved("customer_request", k.day.Add(-2*time.Hour))
+	require.Equal(t, [2]int64{1, 1}, k.kpis(t, "on_time_arrival_rate")["on_time_arrival_rate"], "K2: the window in force kept")
+	moved("technician_conflict", k.day)
+	require.Equal(t, [2]int64{2, 3}, k.kpis(t, "on_time_arrival_rate")["on_time_arrival_rate"], "K1: a window missed, a window kept")
+}
