@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -376,10 +375,10 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 	// A new repair ticket for a unit makes the unit's previous repair a
 	// repeat (after the batch's facts are saved: the previous one may be
 	// in it); a cancelled one was no repeat after all.
-	if err := markRepeats(ctx, tx, fresh, d); err != nil {
+	if err := markRepeats(ctx, tx, loc, fresh, d); err != nil {
 		return 0, err
 	}
-	return len(facts), unmarkRepeats(ctx, tx, cancelled, d)
+	return len(facts), unmarkRepeats(ctx, tx, loc, cancelled, d)
 }
 
 // markRepeats finds, for each new repair ticket of a unit, the unit's last
@@ -387,7 +386,7 @@ func refoldTickets(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids 
 // denominator: repeatable) and, within the long repeat window, records
 // how many days later the ticket came (the nearest, when several new
 // tickets follow the same repair), all in three statements.
-func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFacts, d deltas) error {
+func markRepeats(ctx context.Context, tx pg.TenantTx, loc *time.Location, fresh []tickets.QualityFacts, d deltas) error {
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -412,7 +411,7 @@ func markRepeats(ctx context.Context, tx pg.TenantTx, fresh []tickets.QualityFac
 			rows.Close()
 			return err
 		}
-		days := repeatDays(completed, at)
+		days := repeatDays(completed, at, loc)
 		if cur, ok := nearest[prev]; days <= repeatWindowLong && (!ok || days < cur.days) {
 			nearest[prev] = repeat{days: days, by: id}
 		}
@@ -446,10 +445,13 @@ type repeat struct {
 	by   string
 }
 
-// repeatDays is the whole days from a service's completion to the unit's
-// next ticket.
-func repeatDays(completed, next time.Time) int {
-	return int(math.Floor(next.Sub(completed).Hours() / 24))
+// repeatDays is the days from a service's completion to the unit's next
+// ticket: calendar days in the tenant's zone (loc), so that "within 30
+// days" ends with the 30th day after the completion's day, as the
+// scorecards' days do (not 30 whole 24-hour periods and up to a day
+// more).
+func repeatDays(completed, next time.Time, loc *time.Location) int {
+	return int(dayOf(next, loc).Sub(dayOf(completed, loc)).Hours() / 24)
 }
 
 // setRepeat is prev with its repeat r (nil: none), queueing the
@@ -475,7 +477,7 @@ func setRepeat(prev fact, r *repeat, d deltas) fact {
 // cancelled ticket was no repeat repair): each service they made a repeat
 // counts the unit's next ticket taken in after it that is not cancelled,
 // if it came within the long window, or no repeat at all.
-func unmarkRepeats(ctx context.Context, tx pg.TenantTx, ids []string, d deltas) error {
+func unmarkRepeats(ctx context.Context, tx pg.TenantTx, loc *time.Location, ids []string, d deltas) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -498,7 +500,7 @@ func unmarkRepeats(ctx context.Context, tx pg.TenantTx, ids []string, d deltas) 
 	for id, prev := range prevs {
 		var r *repeat
 		if n, ok := next[id]; ok && prev.CompletedAt != nil {
-			if days := repeatDays(*prev.CompletedAt, n.CreatedAt); days <= repeatWindowLong {
+			if days := repeatDays(*prev.CompletedAt, n.CreatedAt, loc); days <= repeatWindowLong {
 				r = &repeat{days: days, by: n.ID}
 			}
 		}

@@ -152,7 +152,7 @@ var KPIs = []KPIDef{
 	{"first_time_fix_rate", mFTFFixed, mFTFEligible, 1, "ratio", "higher",
 		"Completed repair tickets fixed at the first network visit and never reopened, over repair tickets completed after at least one network visit (a ticket reopened counts from the reopening on, before it is completed again). Cancelled tickets, remote resolutions and the other ticket types (installation, maintenance, consultation, return, exchange) do not count."},
 	{"repeat_repair_rate_30", mRepeat30, mRepeatEligible, 1, "ratio", "lower",
-		"Completed repair tickets of a registered unit after which another (not cancelled) repair ticket for the same unit was opened within 30 days, over completed repair tickets of registered units. Other ticket types (installation, maintenance, consultation, return, exchange) neither repeat a repair nor are repeated. Counted in the earlier ticket's bucket."},
+		"Completed repair tickets of a registered unit after which another (not cancelled) repair ticket for the same unit was opened within 30 days (calendar days in the tenant's time zone: up to the 30th day after the completion's day), over completed repair tickets of registered units. Other ticket types (installation, maintenance, consultation, return, exchange) neither repeat a repair nor are repeated. Counted in the earlier ticket's bucket."},
 	{"repeat_repair_rate_90", mRepeat90, mRepeatEligible, 1, "ratio", "lower",
 		"As repeat_repair_rate_30, within 90 days."},
 	{"average_rating", mRatingSum, mRatingCount, 1, "rating", "higher",

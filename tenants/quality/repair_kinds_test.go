@@ -221,3 +221,36 @@ func TestQualityOnTimeArrivalCountsAMissedWindow(t *testing.T) {
 	moved("technician_conflict", k.day)
 	require.Equal(t, [2]int64{2, 3}, k.kpis(t, "on_time_arrival_rate")["on_time_arrival_rate"], "K1: a window missed, a window kept")
 }
+
+// The repeat windows are days in the tenant's zone: a fault again on the
+// 31st day after the repair is not within 30 days (it is within 90). K1
+// is completed at 23:50 today (Shanghai); K2, for the same washer, is
+// taken in at 00:10 on the 31st day after: 30 days and 20 minutes later,
+// which the whole-24-hour count took for 30 days.
+func TestQualityRepeatWindowIsCalendarDays(t *testing.T) {
+	k := newKindsEnv(t, "KPI-KIND-0005")
+	tk := k.open(t, tickets.TypeRepair, k.day)
+	tk, err := k.Tickets.Triage(k.Ctx, k.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	_, err = k.Tickets.Accept(k.Ctx, k.Admin, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = k.Tickets.Schedule(k.Ctx, k.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: k.day, End: k.day.Add(2 * time.Hour)}}, 0)
+	require.NoError(t, err)
+	k.now = k.day.Add(-6 * time.Minute)
+	_, err = k.Tickets.CheckIn(k.Ctx, k.Admin, tk.ID, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	_, err = k.Tickets.Diagnose(k.Ctx, k.Admin, tk.ID, tickets.DiagnoseInput{Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	k.now = k.day.Add(13*time.Hour + 50*time.Minute) // 23:50
+	tk, err = k.Tickets.Complete(k.Ctx, k.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("completed"), tk.State)
+
+	at := k.day.AddDate(0, 0, 31).Add(-9*time.Hour - 50*time.Minute) // 00:10 on the 31st day
+	k.open(t, tickets.TypeRepair, at.Add(2*time.Hour))               // taken in at 00:10
+	got := k.kpis(t, "repeat_repair_rate_30", "repeat_repair_rate_90")
+	require.Equal(t, [2]int64{0, 1}, got["repeat_repair_rate_30"], "the 31st day is not within 30 days")
+	require.Equal(t, [2]int64{1, 1}, got["repeat_repair_rate_90"])
+}
