@@ -121,7 +121,9 @@ func (s *Server) registerComplaints() {
 			"The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, " +
 			"low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level " +
 			"per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its " +
-			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id. A property_damage complaint " +
+			"storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id; a node-bound key files only " +
+			"against its subtree's tickets and technicians (422 on body.ticket_id or body.technician_id otherwise, whatever " +
+			"node_id it names). A property_damage complaint " +
 			"names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A " +
 			"late_arrival complaint (the technician did not come within the window agreed) names its ticket too.",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,

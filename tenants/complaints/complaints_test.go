@@ -473,3 +473,35 @@ func TestSLATimer(t *testing.T) {
 		requireCode(t, err, tenants.CodeNotFound, "")
 	})
 }
+
+// TestNodeScopedKeyFilesOnlyWithinItsSubtree: a key bound to a node works
+// its subtree's tickets and technicians only. Naming its own node must not
+// let it file against another subtree's ticket or technician: the
+// complaint would then be its to resolve, and upholding it waives and
+// refunds the other subtree's ticket and counts against the other node's
+// technician.
+func TestNodeScopedKeyFilesOnlyWithinItsSubtree(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	nw := &network.Service{DB: b.db.App}
+	techB, err := nw.CreateTechnician(ctx, b.admin, network.NewTechnician{ExternalCode: "T-2", NodeID: b.centerB, Name: "赵师傅", Phone: "+86 138 0532 0001"})
+	require.NoError(t, err)
+	dispatcherA := tenants.Principal{TenantID: b.admin.TenantID, KeyID: "key_dispA", Roles: []string{tenants.RoleDispatcher}, NodeID: b.centerA}
+
+	_, err = b.svc.FileComplaint(ctx, dispatcherA, complaints.NewComplaint{TicketID: b.ticketB, NodeID: b.centerA, Category: "attitude",
+		Description: "师傅态度差"})
+	requireCode(t, err, tenants.CodeInvalid, "ticket_id")
+	_, err = b.svc.FileComplaint(ctx, dispatcherA, complaints.NewComplaint{TicketID: b.ticketB, Category: "attitude", Description: "师傅态度差"})
+	requireCode(t, err, tenants.CodeInvalid, "ticket_id")
+	_, err = b.svc.FileComplaint(ctx, dispatcherA, complaints.NewComplaint{TechnicianID: techB.ID, NodeID: b.centerA, Category: "attitude",
+		Description: "师傅态度差"})
+	requireCode(t, err, tenants.CodeInvalid, "technician_id")
+
+	own, err := b.svc.FileComplaint(ctx, dispatcherA, complaints.NewComplaint{TicketID: b.ticketA, Category: "attitude", Description: "师傅态度差"})
+	require.NoError(t, err, "its own subtree's ticket")
+	require.Equal(t, b.centerA, *own.NodeID)
+	cs, _, err := b.svc.ListComplaints(ctx, b.admin, complaints.ComplaintFilter{})
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "nothing filed outside the subtree")
+}

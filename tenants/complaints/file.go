@@ -36,10 +36,11 @@ func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level 
 // needed (422 on ticket_id), and a property_damage or late_arrival
 // complaint names its ticket (422 on ticket_id); node, technician, storefront and customer
 // default from the ticket, the node from the technician. References that do
-// not exist (or, for a storefront key, a ticket of another storefront) are
-// 422 naming the field. A storefront key files only against its own
+// not exist (or, for a storefront key, a ticket of another storefront; for
+// a node-scoped key, a ticket or technician outside its subtree) are 422
+// naming the field. A storefront key files only against its own
 // storefront's tickets and names neither node nor technician; a node-scoped
-// key only against nodes of its subtree.
+// key only against its subtree's nodes, tickets and technicians.
 func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in NewComplaint) (ComplaintDetail, error) {
 	v := &tenants.Validation{}
 	if in.Severity == "" {
@@ -99,7 +100,10 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				return err
 			case !found:
 				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
-			case sc.storefront != nil && (t.StorefrontID == nil || *t.StorefrontID != *sc.storefront):
+			case sc.storefront != nil && (t.StorefrontID == nil || *t.StorefrontID != *sc.storefront),
+				sc.nodes != nil && (t.NodeID == nil || !slices.Contains(sc.nodes, *t.NodeID)):
+				// another storefront's ticket, or one outside a node key's
+				// subtree, is not one the key can see
 				v.AddMsg("ticket_id", i18n.M("common.no_ticket_with_id"), in.TicketID)
 			default:
 				ticket = t
@@ -115,7 +119,8 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			switch {
 			case err != nil:
 				return err
-			case !found:
+			case !found, sc.nodes != nil && !slices.Contains(sc.nodes, techNode):
+				// a node key knows only its subtree's technicians
 				v.AddMsg("technician_id", i18n.M("common.no_technician_with_id"), in.TechnicianID)
 			default:
 				tech = &in.TechnicianID

@@ -11793,10 +11793,10 @@ type NewComplaint struct {
 	NodeId   *string            `json:"node_id,omitempty"`
 	Severity *ComplaintSeverity `json:"severity,omitempty"`
 
-	// TechnicianId The technician complained about; default: the ticket's technician.
+	// TechnicianId The technician complained about; default: the ticket's technician. A node-bound key names only its subtree's technicians (another's is 422, as an unknown one).
 	TechnicianId *string `json:"technician_id,omitempty"`
 
-	// TicketId The ticket complained about; node, technician, storefront and customer default from it. A storefront key files only against its storefront's tickets (and must name one).
+	// TicketId The ticket complained about; node, technician, storefront and customer default from it. A storefront key files only against its storefront's tickets (and must name one); a node-bound key only against tickets of its subtree (another's is 422, as an unknown one).
 	TicketId *string `json:"ticket_id,omitempty"`
 }
 

@@ -685,7 +685,7 @@ export interface paths {
         put?: never;
         /**
          * File a complaint
-         * @description Files a customer's complaint against a ticket, a node or a technician (at least one; 422 on body.ticket_id otherwise). Node, technician, storefront and customer default from the ticket, the node from the technician. The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id. A property_damage complaint names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A late_arrival complaint (the technician did not come within the window agreed) names its ticket too.
+         * @description Files a customer's complaint against a ticket, a node or a technician (at least one; 422 on body.ticket_id otherwise). Node, technician, storefront and customer default from the ticket, the node from the technician. The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id; a node-bound key files only against its subtree's tickets and technicians (422 on body.ticket_id or body.technician_id otherwise, whatever node_id it names). A property_damage complaint names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A late_arrival complaint (the technician did not come within the window agreed) names its ticket too.
          *
          *     Permission `complaints.file`; granted by default to `agent`, `dispatcher`, `integrator`, `storefront`, `tenant_admin`.
          */
@@ -12513,12 +12513,12 @@ export interface components {
             /** @description How serious; sets the resolution deadline: critical 4 h, high 24 h, medium 48 h, low 72 h. Default medium. */
             severity?: components["schemas"]["ComplaintSeverity"];
             /**
-             * @description The technician complained about; default: the ticket's technician.
+             * @description The technician complained about; default: the ticket's technician. A node-bound key names only its subtree's technicians (another's is 422, as an unknown one).
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             technician_id?: string;
             /**
-             * @description The ticket complained about; node, technician, storefront and customer default from it. A storefront key files only against its storefront's tickets (and must name one).
+             * @description The ticket complained about; node, technician, storefront and customer default from it. A storefront key files only against its storefront's tickets (and must name one); a node-bound key only against tickets of its subtree (another's is 422, as an unknown one).
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
             ticket_id?: string;
