@@ -198,7 +198,9 @@ func (s *Server) registerComplaints() {
 			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
 			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +
 			"payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per " +
-			"complaint; the ticket's charges are not waived. Rejected, nothing is paid.",
+			"complaint; the ticket's charges are not waived. Rejected, nothing is paid. A complaint whose upholding applied a " +
+			"promise or paid a compensation stays upheld: resolved again after a reopening without upheld: true it is 409 " +
+			"(its ticket stays free and its payouts stand).",
 		Errors: actionErrors, MaxBodyBytes: 8 << 10,
 	}, complaintAction(func(ctx context.Context, p tenants.Principal, in *resolveComplaintInput, v int) (complaints.ComplaintDetail, error) {
 		return s.deps.Complaints.ResolveWith(ctx, p, in.ComplaintID, in.Body, v)

@@ -200,6 +200,10 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // charges. A complaint compensates once: resolved again after a reopening,
 // it pays nothing more, and an assessed amount other than the one paid is
 // a conflict.
+//
+// A finding that applied a promise or paid a compensation stands: resolved
+// again after a reopening, such a complaint is upheld again (a conflict
+// otherwise), since its ticket stays free and its payouts stand.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
 	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
@@ -213,6 +217,10 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_only_upheld_conduct"), in.Breach)
 		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
 			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_required", "Values", strings.Join(Breaches, ", ")), nil)
+		case !in.Upheld && (c.Waiver != nil || c.CompensationPayoutID != nil):
+			// the finding made the ticket's service free (and refunded it)
+			// or paid a compensation: those stand, so the finding does
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.finding_applied", "Applied", applied(c)))
 		}
 		var upheld *bool
 		if in.Upheld || c.Upheld != nil {
@@ -265,6 +273,22 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
 			note: &in.Resolution, actor: p.Subject(), eventType: TypeResolved, extra: extra})
 	})
+}
+
+// applied says what an upheld complaint's finding applied: the service
+// promise (and the refund) or the compensation.
+func applied(c Complaint) string {
+	var out []string
+	if c.Waiver != nil {
+		out = append(out, "waiver "+*c.Waiver)
+	}
+	if c.RefundPayoutID != nil {
+		out = append(out, "refund "+*c.RefundPayoutID)
+	}
+	if c.CompensationPayoutID != nil {
+		out = append(out, "compensation "+*c.CompensationPayoutID)
+	}
+	return strings.Join(out, ", ")
 }
 
 // compensateDamage checks in's assessed amount against c and, for an

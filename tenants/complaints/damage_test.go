@@ -200,6 +200,65 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		unchangedCharges(t, tk)
 	})
 
+	// A finding that moved money stays upheld: a complaint whose upholding
+	// paid a compensation, or made its ticket's service free and refunded
+	// the customer, reopened by a low rating and resolved again without
+	// upholding it is a conflict. Otherwise it would read rejected (upheld
+	// false, the breach gone) while its payout stands and its ticket stays
+	// free: finance would see the brand paying for a complaint found
+	// unjustified.
+	t.Run("AFindingThatPaidCannotBeReversed", func(t *testing.T) {
+		tk := repaired(t, "DMG-0005")
+		c := damage(t, tk, nil)
+		assessed := domaintest.CNY(65000)
+		c, err := e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "照价赔偿 650 元", Upheld: true,
+			AssessedAmount: &assessed}, 0)
+		require.NoError(t, err)
+		paid := *c.CompensationPayoutID
+
+		conduct, err := e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "conduct",
+			Description: "师傅在家中吸烟"})
+		require.NoError(t, err)
+		conduct, err = e.Complaints.ResolveWith(e.Ctx, agent, conduct.ID, complaints.ResolveInput{Resolution: "核实属实，退还服务费",
+			Upheld: true, Breach: "smoking"}, 0)
+		require.NoError(t, err)
+		require.NotNil(t, conduct.RefundPayoutID)
+		refund := *conduct.RefundPayoutID
+		ps := unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 2, "the compensation and the refund")
+		for _, p := range ps {
+			require.Equal(t, payouts.PayerBrand, p.Payer)
+			if p.ID == refund {
+				require.Equal(t, domaintest.CNY(17000), p.Amount, "labour 120.00 + visit 50.00 back to the customer")
+			} else {
+				require.Equal(t, domaintest.CNY(65000), p.Amount)
+			}
+		}
+
+		for _, id := range []string{c.ID, conduct.ID} {
+			_, err = e.Complaints.Rate(e.Ctx, agent, id, 1, "不满意", 0)
+			require.NoError(t, err)
+			before, err := e.Complaints.GetComplaint(e.Ctx, agent, id)
+			require.NoError(t, err)
+			_, err = e.Complaints.ResolveWith(e.Ctx, agent, id, complaints.ResolveInput{Resolution: "再次致歉"}, 0)
+			require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+			got, err := e.Complaints.GetComplaint(e.Ctx, agent, id)
+			require.NoError(t, err)
+			require.Equal(t, complaints.StateReopened, got.State, "nothing changed")
+			require.Equal(t, before.Version, got.Version)
+			require.Equal(t, true, *got.Upheld)
+		}
+		c, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "维持赔偿，再次致歉", Upheld: true}, 0)
+		require.NoError(t, err)
+		require.Equal(t, paid, *c.CompensationPayoutID)
+		conduct, err = e.Complaints.ResolveWith(e.Ctx, agent, conduct.ID, complaints.ResolveInput{Resolution: "维持认定，再次致歉",
+			Upheld: true, Breach: "smoking"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, "smoking", *conduct.Breach)
+		require.Equal(t, refund, *conduct.RefundPayoutID)
+		require.Len(t, unitPayouts(t, *tk.UnitID), 2, "nothing paid twice")
+	})
+
 	t.Run("FilingRules", func(t *testing.T) {
 		tk := repaired(t, "DMG-0004")
 		claimed := domaintest.CNY(80000)

@@ -2217,6 +2217,7 @@ const (
 	MessageCodeComplaintsDamageAlreadyCompensated                 MessageCode = "complaints.damage_already_compensated"
 	MessageCodeComplaintsDamageTicketNoUnit                       MessageCode = "complaints.damage_ticket_no_unit"
 	MessageCodeComplaintsDamageTicketRequired                     MessageCode = "complaints.damage_ticket_required"
+	MessageCodeComplaintsFindingApplied                           MessageCode = "complaints.finding_applied"
 	MessageCodeComplaintsLateArrivalTicketRequired                MessageCode = "complaints.late_arrival_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
@@ -3391,6 +3392,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeComplaintsDamageTicketNoUnit:
 		return true
 	case MessageCodeComplaintsDamageTicketRequired:
+		return true
+	case MessageCodeComplaintsFindingApplied:
 		return true
 	case MessageCodeComplaintsLateArrivalTicketRequired:
 		return true
@@ -13523,7 +13526,7 @@ type ResolveInput struct {
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
 
-	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing.
+	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing. A finding that applied a promise or paid a compensation stands: resolved again after a low rating reopened it, the complaint is upheld again (409 otherwise).
 	Upheld *bool `json:"upheld,omitempty"`
 }
 
