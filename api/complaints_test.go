@@ -206,6 +206,31 @@ func TestComplaintLifecycle(t *testing.T) {
 		"complaint.rated", "complaint.reopened", "complaint.resolved", "complaint.rated", "complaint.closed"}, types)
 }
 
+// A storefront key files a complaint for its own customers only: naming
+// another party's customer (the brand's, here) is 422 at customer_id, as an
+// unknown id is, and files nothing (the complaint would have joined that
+// customer's records, its data export included). Its ticket's customer, and
+// a customer of its own, it names.
+func TestComplaintStorefrontNamesOnlyItsCustomers(t *testing.T) {
+	t.Parallel()
+	env := apitest.Shared(t)
+	s := newComplaintShop(t, env, "cmp-sf-customer")
+	brands := createdID(t, env, s.admin, "/v1/customers", map[string]any{"name": "赵六", "phones": []string{"+86 138 0013 8001"}})
+	own := createdID(t, env, s.shopA, "/v1/customers", map[string]any{"name": "孙七", "phones": []string{"+86 138 0013 8002"}})
+	file := func(customer string) *apitest.Response {
+		return env.Do(t, http.MethodPost, "/v1/complaints", s.shopA, map[string]any{"ticket_id": s.ticketA, "customer_id": customer,
+			"category": "late", "description": "师傅迟到"})
+	}
+	r := file(brands)
+	requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.customer_id")
+	require.Empty(t, listIDs(t, env, s.admin, "/v1/complaints"), "nothing filed")
+	for _, c := range []string{s.customer, own} {
+		r = file(c)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		require.Equal(t, c, r.JSON(t)["customer_id"])
+	}
+}
+
 func TestComplaintListFilters(t *testing.T) {
 	t.Parallel()
 	env := apitest.Shared(t)

@@ -144,8 +144,10 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 				node = &in.NodeID
 			}
 		}
-		if in.CustomerID != "" {
-			ok, err := customers.CustomerExistsTx(ctx, tx, in.CustomerID)
+		if in.CustomerID != "" && (customer == nil || *customer != in.CustomerID) {
+			// the ticket's own customer is the key's to name; another
+			// must be in its scope (a storefront's own customers)
+			ok, err := customers.CustomerExistsTx(ctx, tx, customers.ScopeOf(p), in.CustomerID)
 			if err != nil {
 				return err
 			}

@@ -8,13 +8,16 @@ import (
 )
 
 // CustomerExistsTx reports, inside the caller's transaction, whether id is
-// a customer of tx's tenant, whatever the caller's scope (a malformed id
-// is not).
-func CustomerExistsTx(ctx context.Context, tx pg.TenantTx, id string) (bool, error) {
+// a customer of tx's tenant in scope sc (ScopeOf the principal who names
+// it: a storefront key sees only its own customers and those of the units
+// it sold, so another party's customer does not exist for it; a malformed
+// id is not one).
+func CustomerExistsTx(ctx context.Context, tx pg.TenantTx, sc Scope, id string) (bool, error) {
 	if !tenants.ValidID(tenants.PrefixCustomer, id) {
 		return false, nil
 	}
 	var ok bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM customers WHERE tenant_id = $1 AND id = $2)`, tx.TenantID, id).Scan(&ok)
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM customers c WHERE c.tenant_id = $1 AND c.id = $2 AND `+customerInScope("$3")+`)`,
+		tx.TenantID, id, sc.arg()).Scan(&ok)
 	return ok, err
 }

@@ -29,10 +29,10 @@ func TestRolledBackTxHelpers(t *testing.T) {
 		_, err = customers.UnitOwnerTx(s.Ctx, tx, nobody)
 		requireCode(t, err, tenants.CodeNotFound, "")
 
-		ok, err := customers.CustomerExistsTx(s.Ctx, tx, a.ID)
+		ok, err := customers.CustomerExistsTx(s.Ctx, tx, customers.Scope{}, a.ID)
 		require.NoError(t, err)
 		require.True(t, ok)
-		ok, err = customers.CustomerExistsTx(s.Ctx, tx, "not-an-id")
+		ok, err = customers.CustomerExistsTx(s.Ctx, tx, customers.Scope{}, "not-an-id")
 		require.NoError(t, err)
 		require.False(t, ok)
 		ok, err = customers.StorefrontExistsTx(s.Ctx, tx, sf.ID)

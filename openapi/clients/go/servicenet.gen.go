@@ -11786,7 +11786,7 @@ type NewComplaint struct {
 	Category      ComplaintCategory `json:"category"`
 	ClaimedAmount *Money            `json:"claimed_amount,omitempty"`
 
-	// CustomerId The complaining customer; default: the ticket's customer.
+	// CustomerId The complaining customer; default: the ticket's customer. A storefront key names only its own customers and those of the units it sold (another's is 422, as an unknown one).
 	CustomerId *string `json:"customer_id,omitempty"`
 
 	// Description The customer's complaint in their words.

@@ -12496,7 +12496,7 @@ export interface components {
             /** @description For a property_damage complaint only (422 on anything else): the value the customer claims for the damaged property, > 0, in the tenant's currency. A claim, not a promise: the center assesses the value it pays when it upholds the complaint (assessed_amount). */
             claimed_amount?: components["schemas"]["Money"];
             /**
-             * @description The complaining customer; default: the ticket's customer.
+             * @description The complaining customer; default: the ticket's customer. A storefront key names only its own customers and those of the units it sold (another's is 422, as an unknown one).
              * @example cus_01jd3zq8w6v7t3y2k9x4n5m6pc
              */
             customer_id?: string;
