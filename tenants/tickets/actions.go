@@ -131,6 +131,10 @@ type Override struct {
 
 type dispatchOrder struct {
 	nodeID, technicianID, reason string
+	// wholeNetwork dispatches over the whole network whoever acts: the
+	// dispatch that follows a node's or technician's rejection is the
+	// network's, not one within the rejecting party's own subtree.
+	wholeNetwork bool
 }
 
 func (c *change) dispatchRecord() DispatchRecord {
@@ -160,7 +164,7 @@ func (c *change) dispatch(ctx context.Context, o dispatchOrder) error {
 	if t.PreferredWindow != nil {
 		req.WindowStart, req.WindowEnd = &t.PreferredWindow.Start, &t.PreferredWindow.End
 	}
-	if c.p.NodeID != "" {
+	if c.p.NodeID != "" && !o.wholeNetwork {
 		sc, err := network.ResolveScope(ctx, c.tx, c.p)
 		if err != nil {
 			return err
@@ -372,7 +376,9 @@ type RejectInput struct {
 }
 
 // Reject: a technician rejects the job (the node may give it to another)
-// or a node rejects it; the ticket is re-dispatched without them.
+// or a node rejects it; the ticket is re-dispatched without them by the
+// scoring rules over the whole network, not within the rejecting key's
+// subtree (a repair point rejecting would otherwise find no node at all).
 func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in RejectInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActReject, func(c *change) error {
 		rec := c.dispatchRecord()
@@ -385,7 +391,7 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in
 		c.T.Dispatch = &rec
 		c.data["reason_code"] = in.ReasonCode
 		c.note("rejected: "+in.ReasonCode, detail)
-		return c.dispatch(ctx, dispatchOrder{})
+		return c.dispatch(ctx, dispatchOrder{wholeNetwork: true})
 	})
 }
 

@@ -1,0 +1,34 @@
+package tickets_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// A node that rejects a job gives it back to the network: the ticket is
+// dispatched again by the rules to another node that covers the address,
+// not only within the rejecting node's own subtree (a repair point has
+// none, so the job fell back to triaged with "no node can take it" while
+// other repair points covered the district).
+func TestNodeRejectionRedispatchesAcrossTheNetwork(t *testing.T) {
+	p := newPaths(t)
+	require.GreaterOrEqual(t, len(p.d.Nodes), 2, "the demo region has more than one node for washers")
+	tk := p.open(t, "REJ-0101", 100)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	first := *tk.NodeID
+	manager := p.As(tenants.Principal{NodeID: first}, tenants.RoleNodeManager)
+	tk, err = p.Tickets.Reject(p.Ctx, manager, tk.ID, tickets.RejectInput{ReasonCode: "no_capacity", Note: "本周已排满"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{first}, tk.Dispatch.RejectedNodes)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "another node covers the address: %v", tk.StateReason)
+	require.NotNil(t, tk.NodeID)
+	require.NotEqual(t, first, *tk.NodeID)
+	_, err = p.Tickets.Get(p.Ctx, manager, tk.ID)
+	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err), "the ticket left the rejecting node's subtree")
+}
