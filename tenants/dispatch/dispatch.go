@@ -66,8 +66,10 @@
 // tickets context's ticket_workload), and
 // coalesce(window_start, updated_at) falls on D in the tenant's time zone:
 // the appointment's day, or for a ticket without an appointment the day it
-// last changed. D is the day of the request's window (today without one).
-// The ticket being placed (Request.TicketID) is never counted.
+// last changed. D is the day of the request's window (today without one,
+// or when the window is over at now: a ticket dispatched again after its
+// preferred window passed is placed for the rest of today). The ticket
+// being placed (Request.TicketID) is never counted.
 //
 // # Manual dispatch
 //
@@ -232,6 +234,12 @@ func Decide(ctx context.Context, tx pg.TenantTx, now time.Time, r Request) (Disp
 		return DispatchDecision{}, err
 	}
 	required := max(r.RequiredLevel, 1)
+	if windowOver(r, now) {
+		// The window no longer says when the job is done (a ticket
+		// dispatched again after its preferred window passed): the rest
+		// of today, judged on today's licences, shifts and loads.
+		r.WindowStart, r.WindowEnd = nil, nil
+	}
 	// viaTechnician: the node is the named technician's, not one the
 	// caller named; its refusal names technician_id, the field given.
 	viaTechnician := r.TechnicianID != "" && r.NodeID == ""
@@ -416,6 +424,18 @@ func scanNode(row pgx.Row, r Request, tiers, ancestors []string) (NodeCandidate,
 	}
 	n.Eligible = n.ExcludedBy == ""
 	return n, nil
+}
+
+// windowOver reports whether the request's window is over at now: its end
+// (its start, without an end) is not after now.
+func windowOver(r Request, now time.Time) bool {
+	switch {
+	case r.WindowEnd != nil:
+		return !r.WindowEnd.After(now)
+	case r.WindowStart != nil:
+		return !r.WindowStart.After(now)
+	}
+	return false
 }
 
 // windowOf is the request's window in the tenant's zone loc; without one,

@@ -187,3 +187,26 @@ func TestReviewReasonNamesTheChosenTechnician(t *testing.T) {
 	require.NotContains(t, d.Reason, "idle")
 	require.Contains(t, d.Reason, dispatch.DispatchDecision{Reason: "Manual dispatch"}.Reason)
 }
+
+// A window that is over when the job is placed (the customer's preferred
+// window of a ticket re-dispatched days later, after a rejection or a
+// reopening) no longer says when the job is done: the job is placed for
+// the rest of today, and the day's licence, shifts and loads are today's.
+// Judged on the old window's day, a technician whose licence expired since
+// was proposed.
+func TestReviewWindowThatIsOverCountsAsToday(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, _, _, point := b.network(t)
+	expired := b.tech(t, point, techSpec{name: "expired sunday", expiresOn: "2026-11-29"})
+	busy := b.tech(t, point, techSpec{name: "busy today", limit: 1})
+	b.ticket(t, point.id, busy, "scheduled", ptr(winStart.Add(-4*time.Hour)), now)
+
+	r := washer()
+	r.WindowStart, r.WindowEnd = ptr(winStart.AddDate(0, 0, -7)), ptr(winEnd.AddDate(0, 0, -7)) // last Monday
+	d := b.mustDecide(t, r)
+	require.Equal(t, "2026-11-30", d.Day, "the window was over: today")
+	require.Equal(t, "licence_invalid", techByID(t, d, expired).ExcludedBy, "expired yesterday")
+	require.Equal(t, "daily_limit_reached", techByID(t, d, busy).ExcludedBy, "today's job counts")
+	require.Empty(t, d.TechnicianID, d.Reason)
+}

@@ -17,6 +17,8 @@ type Request struct {
 	HardFault     bool       // hard faults go up a tier: depots first, then service centers; repair points excluded
 	WindowStart   *time.Time // the appointment or the customer's preferred window; nil: the rest of today
 	WindowEnd     *time.Time // nil with WindowStart set: only the start must fall in a shift
+	// A window over at the decision's now (its end, or its start without
+	// an end, not after now) counts as no window: the rest of today.
 	// ExcludeNodes and ExcludeTechnicians were rejected earlier on this ticket.
 	ExcludeNodes       []string
 	ExcludeTechnicians []string
@@ -53,7 +55,7 @@ type DispatchDecision struct {
 	Tier         string                `json:"tier,omitempty" enum:"manufacturer,service_center,specialist_depot,repair_point" doc:"Tier of the chosen node." example:"repair_point"`
 	Nodes        []NodeCandidate       `json:"nodes" doc:"Every node considered, eligible ones best first, then the excluded ones with the rule that excluded them." example:"[]"`
 	Technicians  []TechnicianCandidate `json:"technicians" doc:"Technicians of the chosen node and of the runner-up nodes, eligible ones best first, then the excluded ones." example:"[]"`
-	Day          string                `json:"day" format:"date" doc:"The day, in the tenant's time zone, loads and capacity were counted for (the window's day)." example:"2026-11-30"`
+	Day          string                `json:"day" format:"date" doc:"The day, in the tenant's time zone, loads and capacity were counted for: the window's day; today when there is no window or it was over when the job was placed." example:"2026-11-30"`
 	Reason       string                `json:"reason" doc:"One human sentence: why this choice, or why nobody can take the job; in the response's Content-Language (reason_i18n rendered one message after the other), English for decisions made before reason_i18n existed." example:"Repair point Laoshan-3 is the best eligible node (3 of 20 jobs booked on 2026-11-30); technician 王师傅 is on shift with washer level 4 and 1 jobs that day."`
 	ReasonI18n   []i18n.Message        `json:"reason_i18n,omitempty" doc:"The reason as message codes (dispatch.*) with their parameters, rendered one after the other; absent on decisions made before it existed." example:"[{\"code\":\"dispatch.best_node\",\"params\":{\"Node\":{\"code\":\"dispatch.node_start.repair_point\",\"params\":{\"Name\":\"Laoshan-3\"}},\"Load\":3,\"Capacity\":20,\"Day\":\"2026-11-30\"}}]"`
 }

@@ -10103,7 +10103,7 @@ type Diagnosis struct {
 
 // DispatchDecision defines model for DispatchDecision.
 type DispatchDecision struct {
-	// Day The day, in the tenant's time zone, loads and capacity were counted for (the window's day).
+	// Day The day, in the tenant's time zone, loads and capacity were counted for: the window's day; today when there is no window or it was over when the job was placed.
 	Day openapi_types.Date `json:"day"`
 
 	// NodeId The node chosen; absent when no node can take the job.

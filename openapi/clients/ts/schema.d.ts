@@ -9922,7 +9922,7 @@ export interface components {
         DispatchDecision: {
             /**
              * Format: date
-             * @description The day, in the tenant's time zone, loads and capacity were counted for (the window's day).
+             * @description The day, in the tenant's time zone, loads and capacity were counted for: the window's day; today when there is no window or it was over when the job was placed.
              * @example 2026-11-30
              */
             day: string;
