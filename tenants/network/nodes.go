@@ -413,13 +413,19 @@ func lockScopedNode(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id
 	return sc, n, err
 }
 
-// UpdateNode applies u to a node; ifVersion > 0 must match its version.
+// UpdateNode applies u to a node; ifVersion > 0 must match its version. A
+// node-bound key may not change its own node's grade (forbidden).
 func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string, u NodeUpdate, ifVersion int) (Node, error) {
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, n, err := lockScopedNode(ctx, tx, p, id, ifVersion)
+		sc, n, err := lockScopedNode(ctx, tx, p, id, ifVersion)
 		if err != nil {
 			return err
+		}
+		if !sc.Whole() && n.ID == sc.Root && u.Grade != nil && (n.Grade == nil || *n.Grade != *u.Grade) {
+			// The brand grades its nodes (quality grading, with history
+			// and appeal), and dispatch ranks them by grade.
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_own_grade"))
 		}
 		f := fieldsOf(n)
 		var changed tenants.Changes

@@ -2690,6 +2690,7 @@ const (
 	MessageCodeNetworkNodeHasMembers                              MessageCode = "network.node_has_members"
 	MessageCodeNetworkNodeKeyImport                               MessageCode = "network.node_key_import"
 	MessageCodeNetworkNodeKeyMoveOwn                              MessageCode = "network.node_key_move_own"
+	MessageCodeNetworkNodeKeyOwnGrade                             MessageCode = "network.node_key_own_grade"
 	MessageCodeNetworkNodeKeyOwnStatus                            MessageCode = "network.node_key_own_status"
 	MessageCodeNetworkNodeKeyParentRequired                       MessageCode = "network.node_key_parent_required"
 	MessageCodeNetworkNodeTerminated                              MessageCode = "network.node_terminated"
@@ -4338,6 +4339,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeNetworkNodeKeyImport:
 		return true
 	case MessageCodeNetworkNodeKeyMoveOwn:
+		return true
+	case MessageCodeNetworkNodeKeyOwnGrade:
 		return true
 	case MessageCodeNetworkNodeKeyOwnStatus:
 		return true
