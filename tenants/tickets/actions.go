@@ -269,7 +269,7 @@ type DispatchInput struct {
 // Dispatch dispatches (again): by the scoring rules, or to a chosen node
 // and technician, recording who overrode the rules and why.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
-	if (in.NodeID != "" || in.TechnicianID != "") && in.Reason == "" {
+	if (in.NodeID != "" || in.TechnicianID != "") && strings.TrimSpace(in.Reason) == "" {
 		return Ticket{}, tenants.InvalidMsg("reason", i18n.M("tickets.required_when_choosing"), nil)
 	}
 	return s.act(ctx, p, id, ifVersion, ActDispatch, func(c *change) error {

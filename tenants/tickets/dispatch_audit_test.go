@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -31,4 +32,25 @@ func TestNodeRejectionRedispatchesAcrossTheNetwork(t *testing.T) {
 	require.NotEqual(t, first, *tk.NodeID)
 	_, err = p.Tickets.Get(p.Ctx, manager, tk.ID)
 	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err), "the ticket left the rejecting node's subtree")
+}
+
+// An override needs a reason: blanks are no reason (they were kept as
+// dispatch.override.reason "   ").
+func TestOverrideWithABlankReasonIsRefused(t *testing.T) {
+	p := newPaths(t)
+	tk := p.open(t, "OVR-0102", 100)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	for _, blank := range []string{" ", " \t\n　"} {
+		_, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{NodeID: p.d.Nodes[len(p.d.Nodes)-1], Reason: blank}, 0)
+		require.Equal(t, []string{"reason"}, domaintest.Fields(t, err), "%q", blank)
+		_, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{TechnicianID: p.d.Technicians[0], Reason: blank}, 0)
+		require.Equal(t, []string{"reason"}, domaintest.Fields(t, err), "%q", blank)
+	}
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Version, got.Version, "nothing changed")
+	require.Nil(t, got.Dispatch.Override)
 }
