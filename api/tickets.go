@@ -252,10 +252,13 @@ func (s *Server) registerTickets() {
 			"recorded with who made it). A node or technician the rules exclude is 422 naming the rule.",
 		s.deps.Tickets.Dispatch)
 	registerTicketAction(s, authz.TicketsDispatch, "assignTicket", "assign", "Assign a technician",
-		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence.",
+		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence. "+
+			"A job not yet taken goes only to an active node: a node suspended or terminated since the dispatch is 409 "+
+			"(tickets.node_not_active): dispatch the ticket again.",
 		s.deps.Tickets.Assign)
 	registerTicketAction(s, authz.TicketsWork, "acceptTicket", "accept", "Accept a job",
-		"The proposed technician accepts (a technician key accepts for itself), or the node accepts for one of its technicians.",
+		"The proposed technician accepts (a technician key accepts for itself), or the node accepts for one of its technicians. "+
+			"A node suspended or terminated since the dispatch takes no new work: 409 (tickets.node_not_active).",
 		s.deps.Tickets.Accept)
 	registerTicketAction(s, authz.TicketsWork, "rejectTicket", "reject", "Reject a job",
 		"A technician (or the node) rejects the job with a reason code; the ticket is re-dispatched at once without them.",

@@ -307,7 +307,10 @@ func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in
 }
 
 // checkTechnician checks a technician belongs to the ticket's node and may
-// work: active, licence valid.
+// work: active, licence valid, skilled enough. A job not yet taken
+// (dispatched) is taken only by an active node: a node suspended or
+// terminated since the dispatch takes no new work (a conflict: dispatch
+// the ticket again).
 func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if !tenants.ValidID(tenants.PrefixTechnician, techID) {
 		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
@@ -328,6 +331,8 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 		return err
 	case !found:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
+	case c.T.State == StateDispatched && st.NodeStatus != network.StatusActive:
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.node_not_active", "Status", string(st.NodeStatus)))
 	case st.Status != network.TechnicianActive:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", string(st.Status)), techID)
 	case !st.LicenceValid:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -53,4 +54,35 @@ func TestOverrideWithABlankReasonIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tk.Version, got.Version, "nothing changed")
 	require.Nil(t, got.Dispatch.Override)
+}
+
+// A node suspended after a job was dispatched to it takes no new work:
+// neither its technician's acceptance nor an assignment to one of its
+// technicians moves the job on (409); the job is dispatched again, and
+// goes to an active node.
+func TestSuspendedNodeCannotTakeTheJobItWasSent(t *testing.T) {
+	p := newPaths(t)
+	tk := p.open(t, "SUS-0103", 100)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	node, techID := *tk.NodeID, *tk.TechnicianID
+	_, err = p.Network.ChangeNodeStatus(p.Ctx, p.Admin, node, network.StatusSuspended, "投诉率超标，暂停派单", 0)
+	require.NoError(t, err)
+
+	tech := p.As(tenants.Principal{TechnicianID: techID, NodeID: node}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	_, err = p.Tickets.Assign(p.Ctx, dispatcher, tk.ID, tickets.AssignInput{TechnicianID: techID}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), got.State)
+
+	tk, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{Reason: "网点已暂停"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+	require.NotEqual(t, node, *tk.NodeID)
 }

@@ -2909,6 +2909,7 @@ const (
 	MessageCodeTicketsNoTechnicianProposed                        MessageCode = "tickets.no_technician_proposed"
 	MessageCodeTicketsNoValidLicence                              MessageCode = "tickets.no_valid_licence"
 	MessageCodeTicketsNoVisitToReport                             MessageCode = "tickets.no_visit_to_report"
+	MessageCodeTicketsNodeNotActive                               MessageCode = "tickets.node_not_active"
 	MessageCodeTicketsNotCompletedNoCharges                       MessageCode = "tickets.not_completed_no_charges"
 	MessageCodeTicketsOnlyCustomerNotHome                         MessageCode = "tickets.only_customer_not_home"
 	MessageCodeTicketsOnlyEntryRefused                            MessageCode = "tickets.only_entry_refused"
@@ -4777,6 +4778,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsNoValidLicence:
 		return true
 	case MessageCodeTicketsNoVisitToReport:
+		return true
+	case MessageCodeTicketsNodeNotActive:
 		return true
 	case MessageCodeTicketsNotCompletedNoCharges:
 		return true
