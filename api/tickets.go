@@ -264,10 +264,12 @@ func (s *Server) registerTickets() {
 		"A technician (or the node) rejects the job with a reason code; the ticket is re-dispatched at once without them.",
 		s.deps.Tickets.Reject)
 	registerTicketAction(s, authz.TicketsWork, "scheduleTicket", "schedule", "Agree an appointment",
-		"Records the window agreed with the customer (the first contact). A window in the past or inverted is 422.",
+		"Records the window agreed with the customer (the first contact). A window in the past or inverted is 422. "+
+			"A technician whose daily job limit is taken on the window's day (as dispatch counts it) is 409 at window.",
 		s.deps.Tickets.Schedule)
 	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
-		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept.",
+		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. "+
+			"A day on which the technician's daily job limit is taken is 409 at window.",
 		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",
 		"Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: "+

@@ -29,7 +29,8 @@ func TestRolledBackTxHelpers(t *testing.T) {
 		st, found, err := network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(10), "")
 		require.NoError(t, err)
 		require.True(t, found)
-		require.Equal(t, network.TechnicianStanding{Status: network.TechnicianActive, LicenceValid: true, NodeStatus: network.StatusActive}, st)
+		require.Equal(t, network.TechnicianStanding{Status: network.TechnicianActive, LicenceValid: true, NodeStatus: network.StatusActive,
+			DailyJobLimit: network.DefaultDailyJobLimit}, st)
 		st, _, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(11), "") // after expiry
 		require.NoError(t, err)
 		require.False(t, st.LicenceValid)

@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -85,4 +86,52 @@ func TestSuspendedNodeCannotTakeTheJobItWasSent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
 	require.NotEqual(t, node, *tk.NodeID)
+}
+
+// An appointment keeps the technician's daily job limit, as dispatch does
+// (daily_limit_reached): a technician whose limit that day is taken is
+// not booked for one more job (409 at window), on another day they are.
+func TestAppointmentKeepsTheDailyJobLimit(t *testing.T) {
+	p := newPaths(t)
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	first := p.open(t, "LIM-0104", 100)
+	first, err := p.Tickets.Triage(p.Ctx, p.agent, first.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, first.TechnicianID, "%v", first.StateReason)
+	techID := *first.TechnicianID
+	tech := p.As(tenants.Principal{TechnicianID: techID}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, tech, first.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = p.Tickets.Schedule(p.Ctx, tech, first.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+
+	base := p.start
+	p.start = base.Add(4 * time.Hour) // the second customer prefers 14:00-16:00 that day
+	second := p.open(t, "LIM-0105", 100)
+	afternoon := *p.window()
+	p.start = base
+	second, err = p.Tickets.Triage(p.Ctx, p.agent, second.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	second, err = p.Tickets.Dispatch(p.Ctx, dispatcher, second.ID, tickets.DispatchInput{TechnicianID: techID, Reason: "老客户指定师傅"}, 0)
+	require.NoError(t, err)
+	_, err = p.Tickets.Accept(p.Ctx, tech, second.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	one := 1
+	_, err = p.Network.UpdateTechnician(p.Ctx, p.Admin, techID, network.TechnicianUpdate{DailyJobLimit: &one}, 0)
+	require.NoError(t, err)
+
+	_, err = p.Tickets.Schedule(p.Ctx, tech, second.ID, tickets.ScheduleInput{Window: afternoon}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "1 of 1 jobs that day: %v", err)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, "window", te.Fields[0].Location)
+	require.Contains(t, err.Error(), "daily_limit_reached")
+	nextWeek := tickets.Window{Start: afternoon.Start.AddDate(0, 0, 7), End: afternoon.End.AddDate(0, 0, 7)}
+	tk, err := p.Tickets.Schedule(p.Ctx, tech, second.ID, tickets.ScheduleInput{Window: nextWeek}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), tk.State)
+	// Moving the first job within its own day is not one job more.
+	later := tickets.Window{Start: p.start.Add(time.Hour), End: p.start.Add(3 * time.Hour)}
+	_, err = p.Tickets.Reschedule(p.Ctx, tech, first.ID, tickets.RescheduleInput{Window: later, Reason: "customer_request"}, 0)
+	require.NoError(t, err)
 }

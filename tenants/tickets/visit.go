@@ -32,8 +32,9 @@ type RescheduleInput struct {
 // appoint books window w for the ticket's technician: the window must fit
 // one of the technician's shifts (invalid at window otherwise), the
 // technician's licence must be valid on the window's day (invalid at
-// window.start otherwise) and the window must not overlap another booking
-// of theirs (a conflict naming the other ticket). The technician's row is
+// window.start otherwise), the technician's daily job limit that day must
+// not be taken (a conflict at window) and the window must not overlap
+// another booking of theirs (a conflict naming the other ticket). The technician's row is
 // locked first, so two bookings of one technician are decided one after
 // the other; the exclusion constraint tickets_technician_booking_excl
 // backs the check up. A ticket holds its technician's time while
@@ -85,6 +86,11 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		return tenants.InvalidMsg("window.start", i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
 			"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), w.Start)
 	}
+	if found {
+		if err := c.checkDailyLimit(ctx, w, st.Location, day, standing.DailyJobLimit); err != nil {
+			return err
+		}
+	}
 	var other, number string
 	var os, oe time.Time
 	err = c.tx.QueryRow(ctx, `SELECT id, number, window_start, window_end FROM tickets
@@ -100,6 +106,33 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		"Start", os.In(st.Location).Format(time.RFC3339), "End", oe.In(st.Location).Format(time.RFC3339), "Ticket", other, "Number", number)
 	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", booked)).With(
 		tenants.FieldMsg("window", booked, other))
+}
+
+// checkDailyLimit refuses (a conflict at window) to book window w, on day
+// (its day in the tenant's zone loc), for a technician who already has
+// limit jobs that day, counted as dispatch counts them
+// (daily_limit_reached): the technician's other tickets not cancelled
+// whose window starts that day, or without a window last changed that
+// day. Moving this ticket within its day is not one job more.
+func (c *change) checkDailyLimit(ctx context.Context, w Window, loc *time.Location, day string, limit int) error {
+	t := c.T
+	s := w.Start.In(loc)
+	first := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc)
+	next := first.AddDate(0, 0, 1)
+	var jobs int
+	if err := c.tx.QueryRow(ctx, `SELECT count(*) FROM tickets
+		WHERE tenant_id = $1 AND technician_id = $2 AND id <> $3 AND state <> 'cancelled'
+		  AND COALESCE(window_start, updated_at) >= $4 AND COALESCE(window_start, updated_at) < $5`,
+		c.tx.TenantID, *t.TechnicianID, t.ID, first, next).Scan(&jobs); err != nil {
+		return err
+	}
+	if jobs < limit {
+		return nil
+	}
+	full := i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleDailyLimitReached,
+		"Reason", i18n.M("dispatch.rule.daily_limit_reached", "Jobs", jobs, "Limit", limit, "Day", day))
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", full)).With(
+		tenants.FieldMsg("window", full, w))
 }
 
 // shiftsText lists shifts for people: "Mon 08:00-18:00, Tue 08:00-12:00"

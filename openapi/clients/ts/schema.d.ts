@@ -3373,7 +3373,7 @@ export interface paths {
         put?: never;
         /**
          * Move the appointment
-         * @description Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. A day on which the technician's daily job limit is taken is 409 at window. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -3417,7 +3417,7 @@ export interface paths {
         put?: never;
         /**
          * Agree an appointment
-         * @description Records the window agreed with the customer (the first contact). A window in the past or inverted is 422. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Records the window agreed with the customer (the first contact). A window in the past or inverted is 422. A technician whose daily job limit is taken on the window's day (as dispatch counts it) is 409 at window. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
