@@ -3,6 +3,7 @@ package tenants
 import (
 	"encoding/base64"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 )
@@ -20,14 +21,16 @@ func EncodeCursor(kind, lastKey string) string {
 }
 
 // DecodeCursor returns the sort key inside a cursor made by EncodeCursor for
-// the same kind of list; anything else is MalformedCursor.
+// the same kind of list; anything else is MalformedCursor, a key that
+// PostgreSQL text cannot hold (a NUL, invalid UTF-8) included: such a key
+// is never made here, and bound to a query it failed as a 500.
 func DecodeCursor(kind, cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
 		return "", MalformedCursor(cursor)
 	}
 	key, ok := strings.CutPrefix(string(raw), kind+":")
-	if !ok || key == "" {
+	if !ok || key == "" || strings.IndexByte(key, 0) >= 0 || !utf8.ValidString(key) {
 		return "", MalformedCursor(cursor)
 	}
 	return key, nil

@@ -40,6 +40,15 @@ func TestPageHelpers(t *testing.T) {
 		require.Equal(t, MalformedCursor(EncodeCursor("units", "unt_1")), err)
 	})
 
+	t.Run("KeyPostgresCannotHoldIsMalformed", func(t *testing.T) {
+		t.Parallel()
+		for _, key := range []string{"\xff\xfe", "unt_1\x00", "2026-01-01T00:00:00Z|\xff"} {
+			c := EncodeCursor("units", key)
+			_, err := PageAfter("units", c)
+			require.Equal(t, MalformedCursor(c), err, "%q", key)
+		}
+	})
+
 	t.Run("DefaultLimit", func(t *testing.T) {
 		t.Parallel()
 		require.Equal(t, DefaultPageLimit, PageLimit(0))
