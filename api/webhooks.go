@@ -128,7 +128,8 @@ func (s *Server) registerWebhooks() {
 		OperationID: "updateWebhookEndpoint", Method: http.MethodPatch, Path: "/v1/webhooks/{webhook_id}",
 		Summary: "Update a webhook endpoint", Tags: tags,
 		Description: "Changes the URL (checked as at registration), the event types, the description, or enabled: " +
-			"false stops deliveries (pending ones fail), true re-enables an endpoint and resets its failure count. " +
+			"false stops deliveries (those pending or retrying fail at once, and stay failed when the endpoint is " +
+			"enabled again: replay them), true re-enables an endpoint and resets its failure count. " +
 			"Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 16 << 10,

@@ -576,3 +576,51 @@ func TestWebhookSecretNotReplayed(t *testing.T) {
 	require.Equal(t, http.StatusOK, rot.Status)
 	require.NotContains(t, string(rot.Body), "whsec_")
 }
+
+// TestWebhookDisablingFailsPendingDeliveries: an endpoint disabled, by its
+// owner or by its failures, stops its deliveries at once: those pending or
+// retrying show as failed (no next attempt), and re-enabling the endpoint
+// does not send them later (a replay does).
+func TestWebhookDisablingFailsPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.Webhooks.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{time.Hour}, DisableAfter: 2})
+	ten := env.CreateTenant(t, "whk-disable-pending")
+	auto := newReceiver(t, env, -1)
+	autoID, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": auto.url(), "event_types": []string{"claim.*"}})
+	manual := newReceiver(t, env, -1)
+	manualID, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": manual.url(), "event_types": []string{"swap.*"}})
+
+	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
+	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
+	emitEvent(t, env, ten.ID, "swap.approved", map[string]any{})
+	auto.waitRequests(t, 2)
+	manual.waitRequests(t, 1)
+	require.Eventually(t, func() bool {
+		ds := deliveries(t, env, ten.AdminKey, manualID)
+		return len(ds) == 1 && ds[0]["status"] == "retrying"
+	}, 10*time.Second, 50*time.Millisecond)
+	g := env.Do(t, http.MethodGet, "/v1/webhooks/"+manualID, ten.AdminKey, nil)
+	r := env.Do(t, http.MethodPatch, "/v1/webhooks/"+manualID, ten.AdminKey, map[string]any{"enabled": false}, "If-Match: "+g.Header.Get("ETag"))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Eventually(t, func() bool {
+		return env.Do(t, http.MethodGet, "/v1/webhooks/"+autoID, ten.AdminKey, nil).JSON(t)["enabled"] == false
+	}, 10*time.Second, 50*time.Millisecond)
+
+	for _, id := range []string{autoID, manualID} {
+		ds := deliveries(t, env, ten.AdminKey, id)
+		require.NotEmpty(t, ds)
+		for _, d := range ds {
+			require.Equal(t, "failed", d["status"], "%s: %v", id, d)
+			require.Nil(t, d["next_attempt_at"], "%s: %v", id, d)
+		}
+		r := env.Do(t, http.MethodGet, "/v1/webhooks/"+id+"/deliveries?status=retrying", ten.AdminKey, nil)
+		require.Empty(t, r.JSON(t)["data"], "%s", r.Body)
+		g := env.Do(t, http.MethodGet, "/v1/webhooks/"+id, ten.AdminKey, nil)
+		r = env.Do(t, http.MethodPatch, "/v1/webhooks/"+id, ten.AdminKey, map[string]any{"enabled": true}, "If-Match: "+g.Header.Get("ETag"))
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		for _, d := range deliveries(t, env, ten.AdminKey, id) {
+			require.Equal(t, "failed", d["status"], "re-enabling does not revive %v", d)
+		}
+	}
+}

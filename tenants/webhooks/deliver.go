@@ -267,8 +267,8 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 		}
 		if (a.status == DeliveryPending || a.status == DeliveryRetrying) && !a.enabled {
 			a.status = DeliveryFailed
-			_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', last_error = 'the endpoint is disabled',
-				next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, deliveryID)
+			_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', last_error = $3,
+				next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, deliveryID, endpointDisabledError)
 			return err
 		}
 		if s.attach != nil && a.storefront == nil && (a.status == DeliveryPending || a.status == DeliveryRetrying) {
@@ -362,12 +362,15 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 			return err
 		}
 		var attempts int
-		if err := tx.QueryRow(ctx, `SELECT attempts + 1 FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-			tx.TenantID, deliveryID).Scan(&attempts); err != nil {
+		var cur DeliveryStatus
+		if err := tx.QueryRow(ctx, `SELECT attempts + 1, status FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			tx.TenantID, deliveryID).Scan(&attempts, &cur); err != nil {
 			return err
 		}
 		st, next := DeliveryRetrying, (*time.Time)(nil)
-		if final {
+		if final || cur == DeliveryFailed {
+			// The last attempt, or the endpoint was disabled while this one
+			// was on its way: the delivery stays failed.
 			st = DeliveryFailed
 		} else {
 			n := s.now().Add(s.RetryDelay(attempts))
@@ -391,6 +394,9 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 			reason := fmt.Sprintf("%d consecutive failed attempts", failures)
 			if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3,
 				version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, endpointID, reason); err != nil {
+				return err
+			}
+			if err := failPendingDeliveries(ctx, tx, endpointID); err != nil {
 				return err
 			}
 			d := endpointData(endpointID, sf)

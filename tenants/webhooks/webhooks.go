@@ -420,6 +420,11 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		if err != nil {
 			return err
 		}
+		if cur.Enabled && !out.Enabled {
+			if err := failPendingDeliveries(ctx, tx, out.ID); err != nil {
+				return err
+			}
+		}
 		d := endpointData(out.ID, out.StorefrontID)
 		d["url"], d["event_types"], d["enabled"] = out.URL, out.EventTypes, out.Enabled
 		return events.Append(ctx, tx, events.New{Type: TypeEndpointUpdated, SubjectID: out.ID, Actor: p.Subject(), Data: d})
@@ -459,6 +464,22 @@ func (s *Service) RotateSecret(ctx context.Context, p tenants.Principal, id stri
 		return EndpointWithSecret{}, pg.Translate(err)
 	}
 	return out, nil
+}
+
+// endpointDisabledError is the last_error of a delivery its endpoint's
+// disabling failed.
+const endpointDisabledError = "the endpoint is disabled"
+
+// failPendingDeliveries fails, in tx, the endpoint's deliveries not yet
+// delivered (pending or retrying): a disabled endpoint's deliveries stop at
+// once, show as failed with no next attempt, and stay failed if the
+// endpoint is enabled again (a replay sends one again). Their jobs find
+// them failed and end.
+func failPendingDeliveries(ctx context.Context, tx pg.TenantTx, endpointID string) error {
+	_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL,
+			updated_at = now()
+		WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'retrying')`, tx.TenantID, endpointID, endpointDisabledError)
+	return err
 }
 
 const deliveryColumns = `d.id, d.endpoint_id, d.event_id, ev.type, d.replay_of, d.status, d.attempts, d.last_attempt_at,

@@ -3819,7 +3819,7 @@ export interface paths {
         head?: never;
         /**
          * Update a webhook endpoint
-         * @description Changes the URL (checked as at registration), the event types, the description, or enabled: false stops deliveries (pending ones fail), true re-enables an endpoint and resets its failure count. Send the ETag of your last read in If-Match.
+         * @description Changes the URL (checked as at registration), the event types, the description, or enabled: false stops deliveries (those pending or retrying fail at once, and stay failed when the endpoint is enabled again: replay them), true re-enables an endpoint and resets its failure count. Send the ETag of your last read in If-Match.
          *
          *     Permission `webhooks.manage`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
