@@ -42,7 +42,7 @@ func (Event) Schema(r huma.Registry) *huma.Schema { return registerEventSchemas(
 
 type listEventsInput struct {
 	PageParams
-	Types []string `query:"type" maxItems:"20" doc:"Only these event types; a trailing .* matches a family (api_key.*). Repeat or comma-separate." example:"api_key.*"`
+	Types []string `query:"type" maxItems:"20" doc:"Only these event types, as a webhook endpoint's event_types: an exact type (api_key.created), a family (api_key.*) or * for all; a malformed one is 422. Repeat or comma-separate." example:"api_key.*"`
 }
 
 type listEventsOutput struct {

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +187,7 @@ func insertArgs(tenantID string, ev New) (string, []any, error) {
 
 // Filter narrows a feed read.
 type Filter struct {
-	Types []string // exact types, or "prefix.*"
+	Types []string // exact types, "prefix.*", or "*" for all (ValidTypeFilter); none is all
 	// StorefrontID, when set, keeps the events about that storefront's own
 	// objects (data.storefront_id, as webhook deliveries to its endpoints)
 	// and about the storefront itself.
@@ -254,13 +255,22 @@ func sequence(ctx context.Context, tx pg.TenantTx) error {
 	return err
 }
 
+// typeFilterShape is an event type, a family (claim.*) or * for all.
+var typeFilterShape = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
+
+// ValidTypeFilter reports whether s selects event types as the feed and
+// webhook endpoints take them: an exact type (claim.submitted), a family
+// (claim.*) or * for every type; at most 100 bytes.
+func ValidTypeFilter(s string) bool { return len(s) <= 100 && typeFilterShape.MatchString(s) }
+
 // likeEscaper quotes LIKE's metacharacters (backslash is LIKE's default escape).
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // List reads the tenant's feed in the order events became visible, after
 // f.After. Reading first positions what has committed since the last read
 // (see sequence), so following next_cursor never skips an event that
-// commits late and never waits for unrelated transactions.
+// commits late and never waits for unrelated transactions. A type filter
+// that is not ValidTypeFilter is a validation error on types[i].
 func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error) {
 	var after int64
 	if f.After != "" {
@@ -269,6 +279,20 @@ func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error
 			return Page{}, err
 		}
 		after = c
+	}
+	v := &tenants.Validation{}
+	all := len(f.Types) == 0
+	for i, t := range f.Types {
+		if !ValidTypeFilter(t) {
+			v.AddMsg("type["+strconv.Itoa(i)+"]", i18n.M("events.type_filter"), t)
+		}
+		all = all || t == "*"
+	}
+	if err := v.Err(); err != nil {
+		return Page{}, err
+	}
+	if all {
+		f.Types = nil
 	}
 	exact, prefixes := []string{}, []string{}
 	for _, t := range f.Types {

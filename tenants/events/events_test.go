@@ -192,7 +192,7 @@ func TestList(t *testing.T) {
 			{"Exact", []string{events.TypeTenantCreated}, []string{"t1"}},
 			{"Mixed", []string{"api_key.*", events.TypeTenantUpdated}, []string{"k1", "k2", "t2"}},
 			{"NoMatch", []string{"ticket.*", "node.created"}, []string{}},
-			{"PercentIsLiteral", []string{"%.*"}, []string{}},
+			{"All", []string{"api_key.*", "*"}, []string{"t1", "k1", "decoy", "k2", "decoy2", "t2"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: c.types, Limit: 50})
@@ -200,6 +200,15 @@ func TestList(t *testing.T) {
 				require.Equal(t, c.want, subjects(page))
 			})
 		}
+		t.Run("MalformedFilterIsInvalid", func(t *testing.T) {
+			for _, typ := range []string{"%.*", "a.*.b", "Tenant.created", ""} {
+				_, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: []string{events.TypeTenantCreated, typ}, Limit: 50})
+				var te *tenants.Error
+				require.ErrorAs(t, err, &te, "%q", typ)
+				require.Equal(t, tenants.CodeInvalid, te.Code)
+				require.Equal(t, "type[1]", te.Fields[0].Location)
+			}
+		})
 		t.Run("FilteredPaging", func(t *testing.T) {
 			page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: []string{"api_key.*"}, Limit: 1})
 			require.NoError(t, err)

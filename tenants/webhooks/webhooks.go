@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,8 +241,6 @@ func getEndpoint(ctx context.Context, tx pg.TenantTx, storefrontID, id, lock str
 	return e, err
 }
 
-var eventTypeShape = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
-
 func checkEventTypes(v *tenants.Validation, types []string) []string {
 	if len(types) == 0 || len(types) > 50 {
 		v.AddMsg("event_types", i18n.M("webhooks.event_type_count", "Min", 1, "Max", 50), types)
@@ -251,7 +248,7 @@ func checkEventTypes(v *tenants.Validation, types []string) []string {
 	}
 	out := make([]string, 0, len(types))
 	for i, t := range types {
-		if len(t) > 100 || !eventTypeShape.MatchString(t) {
+		if !events.ValidTypeFilter(t) {
 			v.AddMsg("event_types["+strconv.Itoa(i)+"]", i18n.M("webhooks.event_type"), t)
 			continue
 		}

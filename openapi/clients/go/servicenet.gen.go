@@ -2617,6 +2617,7 @@ const (
 	MessageCodeEventWebhookEndpointDisabled                       MessageCode = "event.webhook_endpoint.disabled"
 	MessageCodeEventWebhookEndpointSecretRotated                  MessageCode = "event.webhook_endpoint.secret_rotated"
 	MessageCodeEventWebhookEndpointUpdated                        MessageCode = "event.webhook_endpoint.updated"
+	MessageCodeEventsTypeFilter                                   MessageCode = "events.type_filter"
 	MessageCodeIdentityDuplicateRole                              MessageCode = "identity.duplicate_role"
 	MessageCodeIdentityKeyRevokesItself                           MessageCode = "identity.key_revokes_itself"
 	MessageCodeIdentityNoTechnicianInTenant                       MessageCode = "identity.no_technician_in_tenant"
@@ -4194,6 +4195,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventWebhookEndpointSecretRotated:
 		return true
 	case MessageCodeEventWebhookEndpointUpdated:
+		return true
+	case MessageCodeEventsTypeFilter:
 		return true
 	case MessageCodeIdentityDuplicateRole:
 		return true
@@ -17106,7 +17109,7 @@ type ListEventsParams struct {
 	// Cursor Opaque cursor: the next_cursor of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Type Only these event types; a trailing .* matches a family (api_key.*). Repeat or comma-separate.
+	// Type Only these event types, as a webhook endpoint's event_types: an exact type (api_key.created), a family (api_key.*) or * for all; a malformed one is 422. Repeat or comma-separate.
 	Type *[]string `form:"type,omitempty" json:"type,omitempty"`
 }
 
