@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -42,7 +43,7 @@ func (Event) Schema(r huma.Registry) *huma.Schema { return registerEventSchemas(
 
 type listEventsInput struct {
 	PageParams
-	Types []string `query:"type" maxItems:"20" doc:"Only these event types, as a webhook endpoint's event_types: an exact type (api_key.created), a family (api_key.*) or * for all; a malformed one is 422. Repeat or comma-separate." example:"api_key.*"`
+	Types []string `query:"type,explode" maxItems:"20" doc:"Only these event types, as a webhook endpoint's event_types: an exact type (api_key.created), a family (api_key.*) or * for all; a malformed one is 422. Repeat or comma-separate." example:"api_key.*"`
 }
 
 type listEventsOutput struct {
@@ -68,8 +69,20 @@ func (s *Server) registerEvents() {
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listEventsInput) (*listEventsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		page, err := events.List(ctx, s.deps.DB, p.TenantID, events.Filter{Types: in.Types, After: in.Cursor, Limit: in.limit(),
+		page, err := events.List(ctx, s.deps.DB, p.TenantID, events.Filter{Types: splitCommas(in.Types), After: in.Cursor, Limit: in.limit(),
 			StorefrontID: p.StorefrontID})
 		return replyPage[listEventsOutput](page.Events, page.NextCursor, err)
 	})
+}
+
+// splitCommas is a repeated parameter's values with each comma-separated
+// one split: type=a&type=b,c is [a b c]. (Huma reads an exploded parameter's
+// repetitions but does not split them, and a non-exploded one's first
+// occurrence only.)
+func splitCommas(values []string) []string {
+	var out []string
+	for _, v := range values {
+		out = append(out, strings.Split(v, ",")...)
+	}
+	return out
 }

@@ -32,9 +32,13 @@ func TestEventFeedTypeFilter(t *testing.T) {
 	require.Contains(t, all, "api_key.created")
 
 	require.Equal(t, all, types("/v1/events?limit=100&type=*"), "* is every type, as for an endpoint")
-	both := types("/v1/events?limit=100&type=api_key.*,tenant.created")
-	require.Contains(t, both, "tenant.created")
-	require.Contains(t, both, "api_key.created")
+	for _, q := range []string{"type=api_key.*,tenant.created", "type=api_key.*&type=tenant.created",
+		"type=tenant.created&type=ticket.*,api_key.*"} {
+		both := types("/v1/events?limit=100&" + q)
+		require.Contains(t, both, "tenant.created", q)
+		require.Contains(t, both, "api_key.created", q)
+	}
+	require.Equal(t, all, types("/v1/events?limit=100&type=api_key.*&type=*"))
 
 	for _, bad := range []string{"Not%20Valid", "a.*.b", "api_key.", "%25", "tenant.created,API_KEY.*"} {
 		r := env.Do(t, http.MethodGet, "/v1/events?type="+bad, admin, nil)
