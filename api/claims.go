@@ -150,7 +150,8 @@ func (s *Server) registerClaims() {
 			"and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines " +
 			"name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its " +
 			"storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement " +
-			"claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). " +
+			"claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise); a " +
+			"reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). " +
 			"reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another " +
 			"body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within " +
 			"about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or " +

@@ -615,7 +615,7 @@ func TestClaimReimbursement(t *testing.T) {
 	})
 
 	t.Run("TheTicketMustBeACompletedRepairOfTheUnit", func(t *testing.T) {
-		open := ticketInState(t, env, w.admin, w.newUnit, "TKT-OPEN", "on_site")
+		open := ticketInStateOf(t, env, w.admin, point, w.newUnit, "TKT-OPEN", "on_site")
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T1", "performance", labor(5000)), "ticket_id", open))
 		p := requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
 		require.Contains(t, string(r.Body), "not completed", "%v", p)
@@ -623,6 +623,11 @@ func TestClaimReimbursement(t *testing.T) {
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
 		other := completedTicket(t, env, w.admin, w.unit, "TKT-OTHER-UNIT")
 		r = env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T3", "performance", labor(5000)), "ticket_id", other))
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
+		// A completed repair of the unit that no node (or another node) served
+		// is not the point's to claim: it is unknown to it.
+		unserved := completedTicket(t, env, w.admin, w.newUnit, "TKT-UNSERVED")
+		r = env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-T4", "performance", labor(5000)), "ticket_id", unserved))
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.ticket_id")
 	})
 
@@ -665,7 +670,7 @@ func TestClaimReimbursement(t *testing.T) {
 
 	t.Run("PartsAboveTheMarkupCapAreFlaggedAndCapped", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-2", "performance",
-			labor(5000), w.boardLine(50000)), "ticket_id", completedTicket(t, env, w.admin, w.newUnit, "TKT-2")))
+			labor(5000), w.boardLine(50000)), "ticket_id", completedTicketOf(t, env, w.admin, point, w.newUnit, "TKT-2")))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		m := waitClaim(t, env, point, id, "submitted")
@@ -689,7 +694,7 @@ func TestClaimReimbursement(t *testing.T) {
 
 	t.Run("WithdrawnAfterARequestForInformation", func(t *testing.T) {
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-3", "performance",
-			labor(5000)), "ticket_id", completedTicket(t, env, w.admin, w.newUnit, "TKT-3")))
+			labor(5000)), "ticket_id", completedTicketOf(t, env, w.admin, point, w.newUnit, "TKT-3")))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		m := waitClaim(t, env, point, id, "submitted")
@@ -744,6 +749,30 @@ func TestClaimReimbursement(t *testing.T) {
 func completedTicket(t *testing.T, env *apitest.Env, admin, unit, number string) string {
 	t.Helper()
 	return ticketInState(t, env, admin, unit, number, "completed")
+}
+
+// completedTicketOf is completedTicket served by the node of node-bound key
+// servedBy: the node a reimbursement for its repair is paid to.
+func completedTicketOf(t *testing.T, env *apitest.Env, admin, servedBy, unit, number string) string {
+	t.Helper()
+	return ticketInStateOf(t, env, admin, servedBy, unit, number, "completed")
+}
+
+// ticketInStateOf is ticketInState served by the node of node-bound key
+// servedBy.
+func ticketInStateOf(t *testing.T, env *apitest.Env, admin, servedBy, unit, number, state string) string {
+	t.Helper()
+	id := ticketInState(t, env, admin, unit, number, state)
+	r := env.Do(t, http.MethodGet, "/v1/me", servedBy, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	m := r.JSON(t)
+	node := m["key"].(map[string]any)["node_id"].(string)
+	tenantID := m["tenant"].(map[string]any)["id"].(string)
+	require.NoError(t, pg.InTenantTx(context.Background(), env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE tickets SET node_id = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, node)
+		return err
+	}))
+	return id
 }
 
 // ticketInState records a service ticket for unit in state directly in the

@@ -64,6 +64,9 @@ type Ticket struct {
 	// round served: its intake, or its last reopening. The ticket decided
 	// its repair on that day, and so does a claim for it.
 	ReportedAt time.Time
+	// NodeID is the node the ticket was served by ("" none): the one a
+	// reimbursement for its repair is paid to.
+	NodeID string
 }
 
 // TicketClock reads, in the caller's transaction, the test clock ticket id

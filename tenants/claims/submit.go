@@ -32,7 +32,7 @@ const MaxLines = 50
 type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on)." example:"2026-11-20"`
-	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
@@ -139,8 +139,9 @@ func (s *Service) sendUnitReads(ctx context.Context, tx pg.TenantTx, b *pgx.Batc
 }
 
 // checkSubmission validates a submission against the unit and builds its
-// stored lines. Locations are <field>.
-func checkSubmission(kind Kind, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
+// stored lines; node is the claim's node (a reimbursement's). Locations
+// are <field>.
+func checkSubmission(kind Kind, node *string, in *ClaimSubmission, r unitReads, today string) ([]ClaimLine, error) {
 	v := &tenants.Validation{}
 	cur := r.settings.Currency
 	if !slices.Contains(entitlement.Causes, entitlement.Cause(in.Fault.Cause)) {
@@ -212,9 +213,10 @@ func checkSubmission(kind Kind, in *ClaimSubmission, r unitReads, today string) 
 	if in.TicketID != "" {
 		// The ticket must be one of the tenant's service tickets for the
 		// unit (read by sendUnitReads); a reimbursement needs its repair
-		// completed.
+		// completed, by the node the claim pays: another node's repair is
+		// unknown to it, as another unit's ticket is.
 		switch state := r.ticket.State; {
-		case !r.ticketFound:
+		case !r.ticketFound, kind == KindReimbursement && (node == nil || *node != r.ticket.NodeID):
 			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
 		case kind == KindReimbursement && state != "completed" && state != "closed":
 			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
@@ -367,7 +369,7 @@ func (s *Service) SubmitClaim(ctx context.Context, p tenants.Principal, in NewCl
 		if clock != nil {
 			filed = at
 		}
-		lines, err := checkSubmission(in.Kind, &in.ClaimSubmission, r, r.settings.Today(at))
+		lines, err := checkSubmission(in.Kind, node, &in.ClaimSubmission, r, r.settings.Today(at))
 		if err != nil {
 			var te *tenants.Error
 			if !errors.As(err, &te) {
@@ -574,7 +576,7 @@ func (s *Service) ResubmitClaim(ctx context.Context, p tenants.Principal, id str
 			return err
 		}
 		r.parts = matchParts(r.catalog, r.unit.ModelID)
-		lines, err := checkSubmission(c.Kind, &in, r, r.settings.Today(c.timeOr(s.now())))
+		lines, err := checkSubmission(c.Kind, c.NodeID, &in, r, r.settings.Today(c.timeOr(s.now())))
 		if err != nil {
 			return err
 		}

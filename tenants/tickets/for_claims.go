@@ -13,14 +13,15 @@ import (
 // UnitTicketStateTx reads, inside the caller's transaction, what a claim
 // needs of ticket id if it is a ticket of unit unitID (its state, its
 // number, the reference of the repair its completion records in the
-// unit's history, and when what it served was reported: reportedAtSQL);
+// unit's history, when what it served was reported: reportedAtSQL, and the
+// node that served it);
 // found is false otherwise. No scope applies: the caller has already read
 // the unit in its own. The claims context gets it as
 // claims.Deps.TicketState (it cannot import this package, which imports
 // it).
 func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (t claims.Ticket, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT t.state, t.number, `+reportedAtSQL+` FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2 AND t.unit_id = $3`,
-		tx.TenantID, id, unitID).Scan(&t.State, &t.Number, &t.ReportedAt)
+	err = tx.QueryRow(ctx, `SELECT t.state, t.number, `+reportedAtSQL+`, coalesce(t.node_id, '') FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2 AND t.unit_id = $3`,
+		tx.TenantID, id, unitID).Scan(&t.State, &t.Number, &t.ReportedAt, &t.NodeID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return claims.Ticket{}, false, nil
 	}

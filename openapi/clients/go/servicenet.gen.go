@@ -8771,7 +8771,7 @@ type ClaimSubmission struct {
 	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
 
-	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
+	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
 	TicketId *string `json:"ticket_id,omitempty"`
 	Total    *Money  `json:"total,omitempty"`
 }
@@ -11768,7 +11768,7 @@ type NewClaim struct {
 	// TestClockId Test mode only: the test clock the claim lives on from its first instant. It is filed at the clock's time (created_at, review_due_at, decision_due_at follow from it), occurred_on is checked against the clock's today (a plan on the clock that starts on day 31 covers a repair on the clock's day 31), its later timestamps are the clock's, and its deadlines are checked when the clock advances (claim.deadline_missed). Without it, a claim naming a ticket or contract on a clock takes that clock. With a live key, a clock the key does not see, or a ticket or contract on another clock, 422 on body.test_clock_id.
 	TestClockId *string `json:"test_clock_id,omitempty"`
 
-	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
+	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
 	TicketId *string `json:"ticket_id,omitempty"`
 	Total    *Money  `json:"total,omitempty"`
 

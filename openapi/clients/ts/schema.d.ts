@@ -431,7 +431,7 @@ export interface paths {
         put?: never;
         /**
          * File a claim
-         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise). reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).
+         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise); a reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).
          *
          *     Permission `claims.submit`; granted by default to `agent`, `integrator`, `node_manager`, `storefront`, `tenant_admin`.
          */
@@ -7820,7 +7820,7 @@ export interface components {
              */
             service_record_id?: string;
             /**
-             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
+             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
             ticket_id?: string;
@@ -12458,7 +12458,7 @@ export interface components {
              */
             test_clock_id?: string;
             /**
-             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair (or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
+             * @description The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
             ticket_id?: string;
