@@ -669,8 +669,12 @@ func TestClaimReimbursement(t *testing.T) {
 	})
 
 	t.Run("PartsAboveTheMarkupCapAreFlaggedAndCapped", func(t *testing.T) {
+		// The ticket fitted the board and took the old one back for the
+		// brand: only the markup is flagged.
+		tkt := completedTicketOf(t, env, w.admin, point, w.newUnit, "TKT-2")
+		fittedAndReturned(t, env, w.admin, tkt, w.board)
 		r := env.Do(t, http.MethodPost, "/v1/claims", point, with(w.claim("reimbursement", w.newUnit, "RP-2", "performance",
-			labor(5000), w.boardLine(50000)), "ticket_id", completedTicketOf(t, env, w.admin, point, w.newUnit, "TKT-2")))
+			labor(5000), w.boardLine(50000)), "ticket_id", tkt))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		m := waitClaim(t, env, point, id, "submitted")
@@ -756,6 +760,21 @@ func completedTicket(t *testing.T, env *apitest.Env, admin, unit, number string)
 func completedTicketOf(t *testing.T, env *apitest.Env, admin, servedBy, unit, number string) string {
 	t.Helper()
 	return ticketInStateOf(t, env, admin, servedBy, unit, number, "completed")
+}
+
+// fittedAndReturned records in the tenant's tables that ticket fitted one
+// of part, from its node's stock, and took the replaced one back for the
+// brand.
+func fittedAndReturned(t *testing.T, env *apitest.Env, admin, ticket, part string) {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/me", admin, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	tenantID := r.JSON(t)["tenant"].(map[string]any)["id"].(string)
+	require.NoError(t, pg.InTenantTx(context.Background(), env.DB.App, tenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO ticket_parts (tenant_id, ticket_id, part_id, node_id, reserved, issued, used,
+			defective_returned) SELECT $1, $2, $3, node_id, 1, 1, 1, 1 FROM tickets WHERE tenant_id = $1 AND id = $2`, tenantID, ticket, part)
+		return err
+	}))
 }
 
 // ticketInStateOf is ticketInState served by the node of node-bound key

@@ -16,6 +16,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -69,8 +70,11 @@ type adjudication struct {
 	rates           catalog.RepairRates
 	serialElsewhere bool
 	duplicates      []duplicate
-	// ticket is the claim's ticket (zero: none).
-	ticket Ticket
+	// ticket is the claim's ticket (zero: none); ticketParts its
+	// requisition lines by part (what it fitted and took back), read for a
+	// claim with a ticket only.
+	ticket      Ticket
+	ticketParts map[string]stock.TicketPart
 }
 
 // duplicate is another live claim for the same unit and fault cause.
@@ -141,6 +145,9 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 	catalog.QueueRepairRates(b, tx.TenantID, c.UnitID, c.OccurredOn, &a.rates)
 	queuePolicy(b, tx.TenantID, &a.policy)
 	queueDuplicates(b, tx.TenantID, c, &a.duplicates)
+	if c.TicketID != nil {
+		stock.QueueTicketParts(b, tx.TenantID, *c.TicketID, &a.ticketParts)
+	}
 	bErr, err := pipelined(ctx, tx, b, func() error {
 		if c.TicketID == nil {
 			return nil
@@ -226,7 +233,13 @@ func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 // the price list's repair labor rate or visit fee of the model's category
 // on the repair's date. It flags, by line, parts that no longer exist or
 // do not fit the model, parts asked above the cap, and labor or visit
-// asked above the price list (above_price_list).
+// asked above the price list (above_price_list). On a claim for a ticket's
+// repair, a part line asks only for parts the ticket fitted (its
+// requisition's used): those it did not are flagged (part_not_fitted) and
+// owed nothing, the line's amount counting the fitted ones only; fitted
+// parts whose replaced part the ticket did not take back for the brand
+// (defective_returned) are flagged (part_not_returned), for a person to
+// decide.
 func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 	var flags []ClaimFlag
 	flag := func(code string, line int, detail string) {
@@ -234,6 +247,7 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 	}
 	cur, capPct := a.records.Settings.Currency, a.policy.PartsMarkupCapPercent
 	q := entitlement.Quote{Lines: make([]entitlement.QuoteLine, len(c.Lines))}
+	asked := map[string]int{} // a part's quantity on the lines so far
 	for i, l := range c.Lines {
 		amount := l.Requested.Amount
 		ql := entitlement.QuoteLine{Kind: l.Kind, Description: l.Description}
@@ -255,6 +269,21 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 				flag("markup_above_cap", i, fmt.Sprintf("part %s asks %d for %d, above the price list's %d each plus %d%% (at most %d)",
 					p.number, amount, l.Quantity, list, capPct, capped))
 				amount = capped
+			}
+			if c.TicketID != nil && l.Quantity > 0 {
+				tp := a.ticketParts[l.PartID]
+				before := asked[l.PartID]
+				asked[l.PartID] += l.Quantity
+				fitted := min(max(tp.Used-before, 0), l.Quantity) // of this line's
+				if fitted < l.Quantity {
+					flag("part_not_fitted", i, fmt.Sprintf("the claim asks for %d of part %s, ticket %s fitted %d in all",
+						asked[l.PartID], p.number, *c.TicketID, tp.Used))
+					amount = amount * int64(fitted) / int64(l.Quantity)
+				}
+				if fitted > 0 && min(asked[l.PartID], tp.Used) > tp.DefectiveReturned {
+					flag("part_not_returned", i, fmt.Sprintf("ticket %s took back %d replaced part %s for the brand, the claim asks for %d",
+						*c.TicketID, tp.DefectiveReturned, p.number, min(asked[l.PartID], tp.Used)))
+				}
 			}
 		}
 		if list, ok := a.listed(l.Kind); ok && amount > list {

@@ -10,6 +10,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -26,6 +27,9 @@ import (
 func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 	w := newWasherShop(t)
 	u, err := w.Customers.GetUnit(w.Ctx, w.Admin, w.unit)
+	require.NoError(t, err)
+	node, err := w.Network.CreateNode(w.Ctx, w.Admin, network.NewNode{NodeFields: network.NodeFields{ExternalCode: "ROOT", Name: "ROOT"},
+		Tier: "manufacturer", Status: "active"})
 	require.NoError(t, err)
 	// claimTicket records unit's repair of day (days from today), paid
 	// 400.00 by the customer, under ref; completes a ticket numbered ticket
@@ -48,6 +52,13 @@ func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 				address, fault, created_by, completed_at) SELECT $1, $2, $4, 'hotline', 'repair', 'completed', u.customer_id, u.id,
 				'{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}', 'test', now()
 				FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, id, unit, ticket)
+			if err != nil {
+				return err
+			}
+			// The ticket fitted the board it is claimed for and took the
+			// replaced one back for the brand.
+			_, err = tx.Exec(w.Ctx, `INSERT INTO ticket_parts (tenant_id, ticket_id, part_id, node_id, reserved, issued, used,
+				defective_returned) VALUES ($1, $2, $3, $4, 1, 1, 1, 1)`, w.Tenant, id, w.board, node.ID)
 			return err
 		}))
 		record(domaintest.Today(0), ticket+"/1") // as the ticket's completion references it

@@ -425,3 +425,23 @@ func TicketParts(ctx context.Context, tx pg.TenantTx, ticketID string) ([]Ticket
 	}
 	return out, nil
 }
+
+// QueueTicketParts queues on b the read of ticket ticketID's requisition
+// lines by part (cumulative counts, without the catalog's names) into out,
+// empty when it has none: what another context needs of what a ticket
+// fitted and took back (a claim for its repair asks for no part it did
+// not fit).
+func QueueTicketParts(b *pgx.Batch, tenantID, ticketID string, out *map[string]TicketPart) {
+	*out = map[string]TicketPart{}
+	b.Queue(`SELECT part_id, node_id, reserved, issued, used, returned, defective_returned
+		FROM ticket_parts WHERE tenant_id = $1 AND ticket_id = $2`, tenantID, ticketID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var tp TicketPart
+			if err := rows.Scan(&tp.PartID, &tp.NodeID, &tp.Reserved, &tp.Issued, &tp.Used, &tp.Returned, &tp.DefectiveReturned); err != nil {
+				return err
+			}
+			(*out)[tp.PartID] = tp
+		}
+		return rows.Err()
+	})
+}

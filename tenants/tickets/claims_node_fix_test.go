@@ -99,3 +99,62 @@ func TestReimbursementIsTheRepairingNodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, *tk.NodeID, *c.NodeID)
 }
+
+// A claim for a ticket's repair asks only for the parts the ticket fitted,
+// and the brand pays for a replaced part it gets back. The in-warranty
+// washer's ticket fitted one drain pump (85.00 on the price list) and has
+// not yet taken the old one back. A reimbursement of labour 120.00 and two
+// pumps, 170.00, asks for a pump never fitted: it is flagged
+// part_not_fitted and owes 85.00 for the one fitted, and that one is
+// flagged part_not_returned: a person decides, nothing is auto-approved
+// (before: auto-approved, 290.00 to the node). Rejected, the pump taken
+// back defective and claimed again for one pump, 205.00 (120.00 + 85.00)
+// is auto-approved to the ticket's node.
+func TestReimbursementPaysOnlyPartsFittedAndReturned(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk, pump := e.inWarrantyPumpRepair(t)
+	own := tenants.Principal{TenantID: e.Tenant, KeyID: "key_own_node", Roles: []string{tenants.RoleNodeManager}, NodeID: *tk.NodeID}
+	pumps := func(n int) claims.NewClaimLine {
+		return claims.NewClaimLine{Kind: claims.LinePart, PartID: pump, Quantity: n, Requested: tenants.Money{Amount: int64(n) * drainPump, Currency: "CNY"}}
+	}
+	adjudicated := func(t *testing.T, c claims.Claim) claims.Claim {
+		t.Helper()
+		require.NoError(t, e.Claims.Adjudicate(e.Ctx, e.Tenant, c.ID, c.Version))
+		c, err := e.Claims.GetClaim(e.Ctx, e.Admin, c.ID)
+		require.NoError(t, err)
+		return c
+	}
+
+	c, err := e.reimbursement(t, own, tk, "", "RB-TWO-PUMPS", labourLine(washerLabour), pumps(2))
+	require.NoError(t, err)
+	c = adjudicated(t, c)
+	require.Equal(t, claims.StateUnderReview, c.State, "%v", c.Reasons)
+	codes := map[string]int{}
+	for _, f := range c.Flags {
+		require.NotNil(t, f.Line, "%+v", f)
+		codes[f.Code] = *f.Line
+	}
+	require.Equal(t, map[string]int{"part_not_fitted": 1, "part_not_returned": 1}, codes)
+	require.EqualValues(t, "manufacturer_warranty", c.Decision.Basis)
+	require.Equal(t, int64(washerLabour), amount(c.Lines[0].Calculated), "the brand owes the labour")
+	require.Equal(t, int64(drainPump), amount(c.Lines[1].Calculated), "one pump fitted: 85.00, not 170.00")
+	require.Nil(t, c.TotalApproved, "nothing approved before a person decides")
+	_, err = e.Claims.RejectClaim(e.Ctx, e.Admin, c.ID, "one pump fitted, old pump not back", 0)
+	require.NoError(t, err)
+
+	e.move(t, tk.ID, "return_defective", stock.Line{PartID: pump, Quantity: 1})
+	c, err = e.reimbursement(t, own, tk, "", "RB-ONE-PUMP", labourLine(washerLabour), pumps(1))
+	require.NoError(t, err)
+	c = adjudicated(t, c)
+	require.Equal(t, claims.StateApproved, c.State, "%v %v", c.Reasons, c.Flags)
+	require.Empty(t, c.Flags)
+	require.Equal(t, int64(washerLabour+drainPump), amount(c.TotalApproved), "205.00")
+	require.Equal(t, *tk.NodeID, *c.NodeID, "paid to the node that did the repair")
+}
+
+func amount(m *tenants.Money) int64 {
+	if m == nil {
+		return -1
+	}
+	return m.Amount
+}

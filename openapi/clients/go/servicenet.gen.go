@@ -379,6 +379,8 @@ const (
 	ClaimFlagCodeMarkupAboveCap            ClaimFlagCode = "markup_above_cap"
 	ClaimFlagCodeNotRepair                 ClaimFlagCode = "not_repair"
 	ClaimFlagCodePartIncompatible          ClaimFlagCode = "part_incompatible"
+	ClaimFlagCodePartNotFitted             ClaimFlagCode = "part_not_fitted"
+	ClaimFlagCodePartNotReturned           ClaimFlagCode = "part_not_returned"
 	ClaimFlagCodePurchaseAfterRegistration ClaimFlagCode = "purchase_after_registration"
 	ClaimFlagCodeSerialModelMismatch       ClaimFlagCode = "serial_model_mismatch"
 	ClaimFlagCodeUnitNotInService          ClaimFlagCode = "unit_not_in_service"
@@ -396,6 +398,10 @@ func (e ClaimFlagCode) Valid() bool {
 	case ClaimFlagCodeNotRepair:
 		return true
 	case ClaimFlagCodePartIncompatible:
+		return true
+	case ClaimFlagCodePartNotFitted:
+		return true
+	case ClaimFlagCodePartNotReturned:
 		return true
 	case ClaimFlagCodePurchaseAfterRegistration:
 		return true

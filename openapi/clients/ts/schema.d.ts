@@ -7531,7 +7531,7 @@ export interface components {
             part_categories?: string[];
         };
         ClaimFlag: {
-            /** @description What was found. */
+            /** @description What was found. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand. */
             code: components["schemas"]["ClaimFlagCode"];
             /**
              * @description What exactly.
@@ -7546,7 +7546,7 @@ export interface components {
             line?: number;
         };
         /** @enum {string} */
-        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair";
+        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair" | "part_not_fitted" | "part_not_returned";
         /** @description Adjudication flagged a claim. */
         ClaimFlaggedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
