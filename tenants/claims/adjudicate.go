@@ -77,8 +77,13 @@ type adjudication struct {
 	ticketParts map[string]stock.TicketPart
 }
 
-// duplicate is another live claim for the same unit and fault cause.
-type duplicate struct{ id, on string }
+// duplicate is another live claim for the same unit and fault cause, or
+// for the same repair (sameRepair: it names the claim's ticket or service
+// record).
+type duplicate struct {
+	id, on     string
+	sameRepair bool
+}
 
 // adjudicate decides c (still submitted) on a and writes the outcome.
 func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adjudication) error {
@@ -168,21 +173,26 @@ func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim
 }
 
 // queueDuplicates queues on b the read of the other live claims (not
-// rejected or withdrawn) for c's unit and fault cause that occurred within
-// the policy's duplicate window of c (the default while the tenant has set
-// none), at most five, into out.
+// rejected or withdrawn) for c's unit that are for the same repair (their
+// current version names c's ticket or service record, whatever the fault
+// cause and day), or for the same fault cause occurred within the policy's
+// duplicate window of c (the default while the tenant has set none), at
+// most five, into out.
 func queueDuplicates(b *pgx.Batch, tenantID string, c Claim, out *[]duplicate) {
 	*out = nil
 	b.Queue(`WITH w AS (SELECT coalesce((SELECT duplicate_window_days FROM claim_policies WHERE tenant_id = $1), $6::int) AS days)
-		SELECT c.id, to_char(c.occurred_on, 'YYYY-MM-DD') FROM claims c, w
-		WHERE c.tenant_id = $1 AND c.unit_id = $2 AND c.fault_cause = $3 AND c.id <> $4 AND c.state NOT IN ('rejected', 'withdrawn')
-		  AND c.occurred_on BETWEEN $5::date - w.days AND $5::date + w.days
-		ORDER BY c.id LIMIT 5`, tenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, DefaultDuplicateWindowDays).
+		SELECT c.id, to_char(c.occurred_on, 'YYYY-MM-DD'), (v.ticket_id = $7 OR v.service_record_id = $8) IS TRUE
+		FROM claims c JOIN claim_versions v ON v.tenant_id = c.tenant_id AND v.claim_id = c.id AND v.version = c.current_version, w
+		WHERE c.tenant_id = $1 AND c.unit_id = $2 AND c.id <> $4 AND c.state NOT IN ('rejected', 'withdrawn')
+		  AND ((c.fault_cause = $3 AND c.occurred_on BETWEEN $5::date - w.days AND $5::date + w.days)
+		    OR v.ticket_id = $7 OR v.service_record_id = $8)
+		ORDER BY c.id LIMIT 5`, tenantID, c.UnitID, c.Fault.Cause, c.ID, c.OccurredOn, DefaultDuplicateWindowDays,
+		c.TicketID, c.ServiceRecordID).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (duplicate, error) {
 				var d duplicate
-				err := r.Scan(&d.id, &d.on)
+				err := r.Scan(&d.id, &d.on, &d.sameRepair)
 				return d, err
 			})
 			return err
@@ -195,8 +205,12 @@ func queueDuplicates(b *pgx.Batch, tenantID string, c Claim, out *[]duplicate) {
 func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 	var flags []ClaimFlag
 	for _, d := range a.duplicates {
-		flags = append(flags, ClaimFlag{Code: "duplicate", Detail: fmt.Sprintf("claim %s for the same unit and fault cause (%s) on %s, within %d days",
-			d.id, c.Fault.Cause, d.on, a.policy.DuplicateWindowDays)})
+		detail := fmt.Sprintf("claim %s for the same unit and fault cause (%s) on %s, within %d days",
+			d.id, c.Fault.Cause, d.on, a.policy.DuplicateWindowDays)
+		if d.sameRepair {
+			detail = fmt.Sprintf("claim %s for the same repair (its ticket or service record) on %s", d.id, d.on)
+		}
+		flags = append(flags, ClaimFlag{Code: "duplicate", Detail: detail})
 	}
 	u := a.records.Unit
 	if registered := u.CreatedAt.In(a.records.Settings.Location).Format(time.DateOnly); u.PurchaseDate > registered {

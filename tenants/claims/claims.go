@@ -324,7 +324,7 @@ type ClaimTransition struct {
 // ClaimPolicy are a tenant's adjudication thresholds.
 type ClaimPolicy struct {
 	AutoApproveLimit      tenants.Money `json:"auto_approve_limit"`
-	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate." example:"30"`
+	DuplicateWindowDays   int           `json:"duplicate_window_days" minimum:"0" maximum:"3650" doc:"Another live claim for the same unit and fault cause within this many days is a duplicate (one for the same repair, naming the same ticket or service record, is one whatever its day and cause)." example:"30"`
 	PartsMarkupCapPercent int           `json:"parts_markup_cap_percent" minimum:"0" maximum:"1000" doc:"A part line may ask at most the price-list price plus this percent." example:"20"`
 	ReviewHours           int           `json:"review_hours,omitempty" minimum:"1" maximum:"720" doc:"Hours from a claim's filing by which a person must respond, asking for information or deciding (seed: 在报修之时起24小时之内得到响应). Default (and when omitted) 24; at most decision_days × 24. Applies to claims filed from then on." example:"24"`
 	DecisionDays          int           `json:"decision_days,omitempty" minimum:"1" maximum:"365" doc:"Days from a claim's filing by which it must be approved or rejected (seed: 在接受报修之日起30天内向消费者反馈相应售后信息). Default (and when omitted) 30. Applies to claims filed from then on." example:"30"`

@@ -8718,7 +8718,7 @@ type ClaimPolicy struct {
 	// DecisionDays Days from a claim's filing by which it must be approved or rejected (seed: 在接受报修之日起30天内向消费者反馈相应售后信息). Default (and when omitted) 30. Applies to claims filed from then on.
 	DecisionDays *int64 `json:"decision_days,omitempty"`
 
-	// DuplicateWindowDays Another live claim for the same unit and fault cause within this many days is a duplicate.
+	// DuplicateWindowDays Another live claim for the same unit and fault cause within this many days is a duplicate (one for the same repair, naming the same ticket or service record, is one whatever its day and cause).
 	DuplicateWindowDays int64 `json:"duplicate_window_days"`
 
 	// PartsMarkupCapPercent A part line may ask at most the price-list price plus this percent.

@@ -7733,7 +7733,7 @@ export interface components {
             decision_days?: number;
             /**
              * Format: int64
-             * @description Another live claim for the same unit and fault cause within this many days is a duplicate.
+             * @description Another live claim for the same unit and fault cause within this many days is a duplicate (one for the same repair, naming the same ticket or service record, is one whatever its day and cause).
              * @example 30
              */
             duplicate_window_days: number;
