@@ -135,3 +135,39 @@ func TestAppointmentKeepsTheDailyJobLimit(t *testing.T) {
 	_, err = p.Tickets.Reschedule(p.Ctx, tech, first.ID, tickets.RescheduleInput{Window: later, Reason: "customer_request"}, 0)
 	require.NoError(t, err)
 }
+
+// A technician on leave, suspended or gone since accepting the job gets no
+// appointment in their name: the booking is 409 at window (the ticket is
+// to be dispatched again), as dispatch would not propose them; back at
+// work, the same window books.
+func TestAppointmentNeedsAnActiveTechnician(t *testing.T) {
+	p := newPaths(t)
+	tk := p.open(t, "LIM-0106", 100)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	techID := *tk.TechnicianID
+	tech := p.As(tenants.Principal{TechnicianID: techID}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	status := func(s string) {
+		t.Helper()
+		_, err := p.Network.UpdateTechnician(p.Ctx, p.Admin, techID, network.TechnicianUpdate{Status: &s}, 0)
+		require.NoError(t, err)
+	}
+	status("on_leave")
+	_, err = p.Tickets.Schedule(p.Ctx, p.Admin, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, "window", te.Fields[0].Location)
+	require.Contains(t, err.Error(), "on_leave")
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("assigned"), got.State, "nothing booked")
+
+	status("active")
+	got, err = p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), got.State)
+}

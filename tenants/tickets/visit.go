@@ -82,6 +82,13 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	if err != nil {
 		return err
 	}
+	if found && standing.Status != network.TechnicianActive {
+		// on leave, suspended or left since accepting: no appointment in
+		// their name (dispatch the ticket again)
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected",
+			"Reason", i18n.M("tickets.technician_status", "Status", string(standing.Status)))).With(
+			tenants.FieldMsg("window", i18n.M("tickets.technician_status", "Status", string(standing.Status)), *t.TechnicianID))
+	}
 	if found && !standing.LicenceValid {
 		return tenants.InvalidMsg("window.start", i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
 			"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), w.Start)
