@@ -88,21 +88,30 @@ func TestSuspendedNodeCannotTakeTheJobItWasSent(t *testing.T) {
 	require.NotEqual(t, node, *tk.NodeID)
 }
 
+// acceptedOnSite takes in a ticket for a new unit with serial, triages it
+// on site and has the technician dispatch proposed accept it; it returns
+// the ticket, the technician and the technician's principal.
+func (p *paths) acceptedOnSite(t *testing.T, serial string) (tickets.Ticket, string, tenants.Principal) {
+	t.Helper()
+	tk := p.open(t, serial, 100)
+	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+	techID := *tk.TechnicianID
+	tech := p.As(tenants.Principal{TechnicianID: techID}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	return tk, techID, tech
+}
+
 // An appointment keeps the technician's daily job limit, as dispatch does
 // (daily_limit_reached): a technician whose limit that day is taken is
 // not booked for one more job (409 at window), on another day they are.
 func TestAppointmentKeepsTheDailyJobLimit(t *testing.T) {
 	p := newPaths(t)
 	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
-	first := p.open(t, "LIM-0104", 100)
-	first, err := p.Tickets.Triage(p.Ctx, p.agent, first.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-	require.NoError(t, err)
-	require.NotNil(t, first.TechnicianID, "%v", first.StateReason)
-	techID := *first.TechnicianID
-	tech := p.As(tenants.Principal{TechnicianID: techID}, tenants.RoleTechnician)
-	_, err = p.Tickets.Accept(p.Ctx, tech, first.ID, tickets.AcceptInput{}, 0)
-	require.NoError(t, err)
-	_, err = p.Tickets.Schedule(p.Ctx, tech, first.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	first, techID, tech := p.acceptedOnSite(t, "LIM-0104")
+	_, err := p.Tickets.Schedule(p.Ctx, tech, first.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
 	require.NoError(t, err)
 
 	base := p.start
@@ -142,21 +151,14 @@ func TestAppointmentKeepsTheDailyJobLimit(t *testing.T) {
 // work, the same window books.
 func TestAppointmentNeedsAnActiveTechnician(t *testing.T) {
 	p := newPaths(t)
-	tk := p.open(t, "LIM-0106", 100)
-	tk, err := p.Tickets.Triage(p.Ctx, p.agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-	require.NoError(t, err)
-	require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
-	techID := *tk.TechnicianID
-	tech := p.As(tenants.Principal{TechnicianID: techID}, tenants.RoleTechnician)
-	_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
-	require.NoError(t, err)
+	tk, techID, tech := p.acceptedOnSite(t, "LIM-0106")
 	status := func(s string) {
 		t.Helper()
 		_, err := p.Network.UpdateTechnician(p.Ctx, p.Admin, techID, network.TechnicianUpdate{Status: &s}, 0)
 		require.NoError(t, err)
 	}
 	status("on_leave")
-	_, err = p.Tickets.Schedule(p.Ctx, p.Admin, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	_, err := p.Tickets.Schedule(p.Ctx, p.Admin, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
 	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
 	var te *tenants.Error
 	require.ErrorAs(t, err, &te)
