@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -166,7 +167,7 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status)
 		assert.NotContains(t, string(r.Body), code)
 		assert.Contains(t, string(r.Body), "notification.requested")
-		assert.NotContains(t, env.Logs.String(), code, "the code is never logged")
+		notLogged(t, env, code)
 		assert.Contains(t, env.Logs.String(), "no gateway configured")
 
 		tk = ticketAct(t, env, tech, id, "sign-off", map[string]any{"code": code, "rating": 5}, http.StatusOK)
@@ -209,7 +210,7 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 			return del["status"] == "sent"
 		}, 10*time.Second, 50*time.Millisecond, "delivery status on the ticket: %v", del)
 		assert.EqualValues(t, 2, del["attempts"])
-		assert.NotContains(t, env.Logs.String(), code)
+		notLogged(t, env, code)
 		r = env.Do(t, http.MethodGet, "/v1/events?limit=200&type=notification.*", d.AdminKey, nil)
 		assert.NotContains(t, string(r.Body), code)
 		assert.Contains(t, string(r.Body), "notification.sent")
@@ -241,6 +242,15 @@ func TestSignoffCodeReachesCustomer(t *testing.T) {
 		assert.Equal(t, "the gateway answered 503", del["last_error"])
 		assert.Len(t, gw.wait(t, before+3), before+3)
 	})
+}
+
+// notLogged asserts that the six-digit code is nowhere in the server's log
+// as a number of its own. The log is full of digits (nanosecond timestamps,
+// durations): a plain substring search finds a given six digits inside them
+// about once in a few hundred runs, as CI did once.
+func notLogged(t *testing.T, env *apitest.Env, code string) {
+	t.Helper()
+	assert.NotRegexp(t, `(^|\D)`+regexp.QuoteMeta(code)+`(\D|$)`, env.Logs.String(), "the code is never logged")
 }
 
 func mustInt(t *testing.T, s string) int64 {
