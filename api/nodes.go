@@ -157,8 +157,9 @@ func (s *Server) registerNodes() {
 		OperationID: "updateNode", Method: http.MethodPatch, Path: "/v1/network/nodes/{node_id}",
 		Summary: "Update a node", Tags: tags,
 		Description: "Changes a node's attributes; absent fields stay as they are. Tier, parent and status change " +
-			"through moveNode and changeNodeStatus. A node-bound key may not change its own node's grade (403): " +
-			"the brand grades its nodes. Send the ETag of your last read in If-Match.",
+			"through moveNode and changeNodeStatus. A node-bound key may not change its own node's grade, coverage, " +
+			"categories or service kinds (403): the brand grades its nodes and authorises what they serve. Send the " +
+			"ETag of your last read in If-Match.",
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *updateNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -114,7 +114,9 @@ func (s *Server) registerTechnicians() {
 		Summary: "Update a technician", Tags: tags,
 		Description: "Changes a technician's attributes; absent fields stay as they are, and skills, shifts and " +
 			"home are replaced whole (an empty home {} clears it). A new node_id moves the technician to that node (in the caller's scope, not " +
-			"terminated). The licence changes through renewTechnicianLicence. Send the ETag of your last read in If-Match.",
+			"terminated). The licence changes through renewTechnicianLicence. A node-bound key may lower a level but not raise " +
+			"one, nor give a new category above level 1 (403): levels move by the tenant's levelling (level runs). Send the " +
+			"ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *updateTechnicianInput) (*technicianOutput, error) {

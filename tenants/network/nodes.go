@@ -414,7 +414,8 @@ func lockScopedNode(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id
 }
 
 // UpdateNode applies u to a node; ifVersion > 0 must match its version. A
-// node-bound key may not change its own node's grade (forbidden).
+// node-bound key may not change its own node's grade, coverage, categories
+// or service kinds (forbidden).
 func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string, u NodeUpdate, ifVersion int) (Node, error) {
 	var out Node
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -426,6 +427,14 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 			// The brand grades its nodes (quality grading, with history
 			// and appeal), and dispatch ranks them by grade.
 			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_own_grade"))
+		}
+		if !sc.Whole() && n.ID == sc.Root && (changesSet(n.Coverage, u.Coverage) || changesSet(n.Categories, u.Categories) ||
+			changesSet(n.ServiceKinds, u.ServiceKinds)) {
+			// What a node serves (its regions, categories and kinds of
+			// service) is the brand's authorisation, and dispatch sends it
+			// work by them: a node widening its own coverage takes its
+			// neighbours' customers.
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_own_service_area"))
 		}
 		f := fieldsOf(n)
 		var changed tenants.Changes
@@ -714,4 +723,16 @@ func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q Candida
 		return nil
 	})
 	return out, pg.Translate(err)
+}
+
+// changesSet reports whether to, when given, holds other values than from,
+// whatever their order and repetitions.
+func changesSet(from []string, to *[]string) bool {
+	if to == nil {
+		return false
+	}
+	a, b := slices.Clone(from), slices.Clone(*to)
+	slices.Sort(a)
+	slices.Sort(b)
+	return !slices.Equal(slices.Compact(a), slices.Compact(b))
 }

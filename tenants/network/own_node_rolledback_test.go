@@ -38,3 +38,71 @@ func TestRolledBackNodeKeyCannotGradeItself(t *testing.T) {
 	require.Equal(t, name, n.Name)
 	require.Equal(t, "C", *n.Grade)
 }
+
+// What a node serves (regions, categories, kinds of service) is the brand's
+// authorisation, and dispatch sends it work by them: a repair point's key
+// adding the whole city to its coverage (370200 over its district 370212)
+// would take its neighbours' customers. It may not change them on its own
+// node; its parent's key may on it (a center manages its points), and the
+// same sets in another order are no change.
+func TestRolledBackNodeKeyCannotWidenWhatItServes(t *testing.T) {
+	tr := newTree(t)
+	pointKey := tr.As(tenants.Principal{NodeID: tr.point.ID}, tenants.RoleNodeManager)
+	for name, u := range map[string]network.NodeUpdate{
+		"coverage":      {Coverage: &[]string{"370212", "370200"}},
+		"categories":    {Categories: &[]string{"washer", "refrigerator"}},
+		"service_kinds": {ServiceKinds: &[]string{"repair", "install", "maintenance"}},
+		"narrower":      {Coverage: &[]string{}},
+	} {
+		_, err := tr.Network.UpdateNode(tr.Ctx, pointKey, tr.point.ID, u, 0)
+		requireCode(t, err, tenants.CodeForbidden)
+		got, err := tr.Network.GetNode(tr.Ctx, tr.Admin, tr.point.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"370212"}, got.Coverage, name)
+		require.Equal(t, []string{"washer"}, got.Categories, name)
+		require.ElementsMatch(t, []string{"repair", "install"}, got.ServiceKinds, name)
+		require.Equal(t, 1, got.Version, name)
+	}
+	name := "崂山一号网点"
+	n, err := tr.Network.UpdateNode(tr.Ctx, pointKey, tr.point.ID, network.NodeUpdate{Name: &name,
+		ServiceKinds: &[]string{"install", "repair"}, Coverage: &[]string{"370212"}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, name, n.Name)
+
+	depotKey := tr.As(tenants.Principal{NodeID: tr.depot.ID}, tenants.RoleNodeManager)
+	n, err = tr.Network.UpdateNode(tr.Ctx, depotKey, tr.point.ID, network.NodeUpdate{Coverage: &[]string{"370212", "370211"}}, 0)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"370212", "370211"}, n.Coverage)
+}
+
+// A technician's level moves by the tenant's levelling (a run's proposal, a
+// person's decision, an appeal, every change kept; quality.levels), and
+// dispatch sends hard faults by it: a node's key may not raise its own
+// technician from 2 to 5, nor give it a new category above the trainee
+// level 1. It may lower a level and add a category at level 1; the brand's
+// key may set any level.
+func TestRolledBackNodeKeyCannotRaiseTechnicianLevels(t *testing.T) {
+	tr := newTree(t)
+	tech, err := tr.Network.CreateTechnician(tr.Ctx, tr.Admin, network.NewTechnician{ExternalCode: "T-1", NodeID: tr.point.ID, Name: "李师傅",
+		Phone: "+86 138 0532 0000", Skills: []network.Skill{{Category: "washer", Level: 2}}})
+	require.NoError(t, err)
+	pointKey := tr.As(tenants.Principal{NodeID: tr.point.ID}, tenants.RoleNodeManager)
+	for _, skills := range [][]network.Skill{
+		{{Category: "washer", Level: 5}},
+		{{Category: "washer", Level: 2}, {Category: "refrigerator", Level: 3}},
+	} {
+		_, err = tr.Network.UpdateTechnician(tr.Ctx, pointKey, tech.ID, network.TechnicianUpdate{Skills: &skills}, 0)
+		requireCode(t, err, tenants.CodeForbidden)
+		got, err := tr.Network.GetTechnician(tr.Ctx, tr.Admin, tech.ID)
+		require.NoError(t, err)
+		require.Equal(t, []network.Skill{{Category: "washer", Level: 2}}, got.Skills, "unchanged")
+	}
+	lower := []network.Skill{{Category: "washer", Level: 1}, {Category: "refrigerator", Level: 1}}
+	got, err := tr.Network.UpdateTechnician(tr.Ctx, pointKey, tech.ID, network.TechnicianUpdate{Skills: &lower}, 0)
+	require.NoError(t, err)
+	require.ElementsMatch(t, lower, got.Skills)
+	raised := []network.Skill{{Category: "washer", Level: 5}}
+	got, err = tr.Network.UpdateTechnician(tr.Ctx, tr.Admin, tech.ID, network.TechnicianUpdate{Skills: &raised}, 0)
+	require.NoError(t, err)
+	require.Equal(t, raised, got.Skills)
+}

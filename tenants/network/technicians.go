@@ -595,6 +595,26 @@ func lockTechnician(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id
 	return t, sc, today, nil
 }
 
+// nodeKeyKeepsLevels refuses, forbidden, skills that raise a technician's
+// level in a category, or give a new category above level 1: a level moves
+// by the tenant's levelling (a run's proposal, a person's decision, an
+// appeal, the history of every change; quality.levels), and dispatch sends
+// hard faults by it. A node-bound key may lower a level or drop a category,
+// as it may take its own technician off work, and sets the levels of a
+// technician it onboards (recorded in technician.created).
+func nodeKeyKeepsLevels(from, to []Skill) error {
+	held := make(map[string]int, len(from))
+	for _, sk := range from {
+		held[sk.Category] = sk.Level
+	}
+	for _, sk := range to {
+		if sk.Level > max(held[sk.Category], 1) {
+			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_raise_level", "Category", sk.Category))
+		}
+	}
+	return nil
+}
+
 // UpdateTechnician applies u to a technician in scope; ifVersion > 0 must
 // match its version. Changing node_id moves the technician to another node
 // in scope that is not terminated.
@@ -605,6 +625,11 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 		t, sc, today, err := lockTechnician(ctx, tx, p, id, ifVersion, now)
 		if err != nil {
 			return err
+		}
+		if u.Skills != nil && !sc.Whole() {
+			if err := nodeKeyKeepsLevels(t.Skills, *u.Skills); err != nil {
+				return err
+			}
 		}
 		limit := t.DailyJobLimit
 		f := NewTechnician{ExternalCode: t.ExternalCode, NodeID: t.NodeID, Name: t.Name, Phone: t.Phone,

@@ -2698,8 +2698,10 @@ const (
 	MessageCodeNetworkNodeKeyImport                               MessageCode = "network.node_key_import"
 	MessageCodeNetworkNodeKeyMoveOwn                              MessageCode = "network.node_key_move_own"
 	MessageCodeNetworkNodeKeyOwnGrade                             MessageCode = "network.node_key_own_grade"
+	MessageCodeNetworkNodeKeyOwnServiceArea                       MessageCode = "network.node_key_own_service_area"
 	MessageCodeNetworkNodeKeyOwnStatus                            MessageCode = "network.node_key_own_status"
 	MessageCodeNetworkNodeKeyParentRequired                       MessageCode = "network.node_key_parent_required"
+	MessageCodeNetworkNodeKeyRaiseLevel                           MessageCode = "network.node_key_raise_level"
 	MessageCodeNetworkNodeTerminated                              MessageCode = "network.node_terminated"
 	MessageCodeNetworkOnOrAfterExpiresAfter                       MessageCode = "network.on_or_after_expires_after"
 	MessageCodeNetworkParentTerminated                            MessageCode = "network.parent_terminated"
@@ -4352,9 +4354,13 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeNetworkNodeKeyOwnGrade:
 		return true
+	case MessageCodeNetworkNodeKeyOwnServiceArea:
+		return true
 	case MessageCodeNetworkNodeKeyOwnStatus:
 		return true
 	case MessageCodeNetworkNodeKeyParentRequired:
+		return true
+	case MessageCodeNetworkNodeKeyRaiseLevel:
 		return true
 	case MessageCodeNetworkNodeTerminated:
 		return true
