@@ -127,8 +127,9 @@ func kpiDefinitions() string {
 		b.WriteString("- `" + d.Name + "` (" + d.Unit + ", " + d.Better + " is better): " + d.Definition + " Numerator `" + d.Numerator + "`, denominator `" + d.Denominator + "`.\n")
 	}
 	b.WriteString("\nHow tickets count: a ticket counts in the day it was taken in (tenant's time zone), with its current node, technician, " +
-		"product category and address region; cancelled tickets count only in `cancelled` (and their complaints). Complaints " +
-		"count with their ticket, or, naming no ticket, on the day filed with the node or technician they name. SLA breaches " +
+		"product category and address region; cancelled tickets count only in `cancelled` (and their complaints; a repair " +
+		"reopened before it was cancelled also in first_time_fix_rate, not fixed). Complaints count with their ticket, or, " +
+		"naming no ticket, on the day filed with the node or technician they name. SLA breaches " +
 		"count once per ticket, clock and deadline (first level; escalations of the same breach are not counted again). " +
 		"Customer-caused delays: visits that do not count against the network (customer not home, entry refused, product " +
 		"elsewhere, power cut) are left out of the arrival and first-time-fix figures, and a window moved at the customer's " +

@@ -555,17 +555,49 @@ func complaintsOf(ctx context.Context, tx pg.TenantTx, ticketIDs []string) (map[
 	return out, rows.Err()
 }
 
+// firstTimeFix is a ticket's first-time fix (一次修复率): whether it
+// counts (eligible) and was fixed. It is a repair's: an installation, a
+// maintenance visit, a return's or an exchange's pickup fixes nothing. A
+// repair counts once completed after a network visit, fixed when that was
+// its only network visit. One reopened after its completion (which clears
+// the completion until it is completed again) was not fixed the first
+// time: it counts, not fixed, from the reopening on, whatever becomes of
+// it: completed again, or cancelled before it is served again (the
+// customer withdrew). A repair cancelled without having been reopened
+// never counts.
+func firstTimeFix(t tickets.QualityFacts) (eligible, fixed bool) {
+	if t.Type != tickets.TypeRepair || t.NetworkVisits == 0 {
+		return false, false
+	}
+	if t.ReopenCount > 0 {
+		return true, false
+	}
+	if t.CompletedAt == nil || t.Cancelled {
+		return false, false
+	}
+	return true, t.NetworkVisits == 1
+}
+
 // ticketMetrics is what one ticket contributes (the repeat counters aside).
-// A cancelled ticket counts only as cancelled (and its complaints).
+// A cancelled ticket counts only as cancelled (and its complaints), and a
+// repair reopened before its cancellation as not fixed the first time
+// (firstTimeFix).
 func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow) Metrics {
 	m := Metrics{}
 	for _, c := range cmps {
 		m[mComplaints]++
 		m[complaintPrefix+c.Category+"."+c.Severity]++
 	}
+	eligible, fixed := firstTimeFix(t)
+	if eligible {
+		m[mFTFEligible] = 1
+	}
 	if t.Cancelled {
 		m[mCancelled] = 1
 		return m
+	}
+	if fixed {
+		m[mFTFFixed] = 1
 	}
 	m[mTickets] = 1
 	if t.FirstContactAt != nil {
@@ -585,17 +617,6 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 		}
 	}
 	completed := t.CompletedAt != nil
-	// First-time fix (一次修复率) is a repair's: an installation, a
-	// maintenance visit, a return's or an exchange's pickup fixes nothing.
-	// A ticket reopened after its completion (its completion is cleared
-	// until it is completed again) counts from the reopening on: it was
-	// not fixed the first time.
-	if (completed || t.ReopenCount > 0) && t.NetworkVisits > 0 && t.Type == tickets.TypeRepair {
-		m[mFTFEligible] = 1
-		if t.NetworkVisits == 1 && t.ReopenCount == 0 {
-			m[mFTFFixed] = 1
-		}
-	}
 	if t.Rating != nil {
 		m[mRatingCount] = 1
 		m[mRatingSum] = int64(*t.Rating)

@@ -150,7 +150,7 @@ var KPIs = []KPIDef{
 	{"early_arrival_rate", mVisitsEarly, mVisitsTimed, 1, "ratio", "higher",
 		"Network visits that met the standard (5 to 10 minutes early, or more) over all network visits with an agreed window (windows the network missed included, as for on_time_arrival_rate)."},
 	{"first_time_fix_rate", mFTFFixed, mFTFEligible, 1, "ratio", "higher",
-		"Completed repair tickets fixed at the first network visit and never reopened, over repair tickets completed after at least one network visit (a ticket reopened counts from the reopening on, before it is completed again). Cancelled tickets, remote resolutions and the other ticket types (installation, maintenance, consultation, return, exchange) do not count."},
+		"Completed repair tickets fixed at the first network visit and never reopened, over repair tickets completed after at least one network visit. A repair reopened after its completion was not fixed the first time: it counts, not fixed, from the reopening on, whatever becomes of it (completed again, or cancelled before it is served again). Tickets cancelled without having been reopened, remote resolutions and the other ticket types (installation, maintenance, consultation, return, exchange) do not count."},
 	{"repeat_repair_rate_30", mRepeat30, mRepeatEligible, 1, "ratio", "lower",
 		"Completed repair tickets of a registered unit after which another (not cancelled) repair ticket for the same unit was opened within 30 days (calendar days in the tenant's time zone: up to the 30th day after the completion's day), over completed repair tickets of registered units. Other ticket types (installation, maintenance, consultation, return, exchange) neither repeat a repair nor are repeated. Counted in the earlier ticket's bucket."},
 	{"repeat_repair_rate_90", mRepeat90, mRepeatEligible, 1, "ratio", "lower",
@@ -182,7 +182,7 @@ var KPIs = []KPIDef{
 	{"waived_ticket_rate", mWaived, mCostTickets, 1, "ratio", "lower",
 		"Completed tickets whose charges a service promise waived (late arrival, repeat visit, repeat fault, price list not shown) over completed tickets."},
 	{"cancellation_rate", mCancelled, "tickets.all", 1, "ratio", "lower",
-		"Cancelled tickets over all tickets taken in (cancelled tickets count in no other indicator)."},
+		"Cancelled tickets over all tickets taken in (cancelled tickets count in no other indicator, but a repair reopened before it was cancelled stays in first_time_fix_rate, not fixed)."},
 }
 
 // Clocks are the SLA clocks breaches are counted by.
