@@ -122,7 +122,8 @@ func (o *gradeHistoryOutput) answerList(xs []quality.HistoryEntry) { o.Body.Data
 // kpiDefinitions is the documented meaning of every indicator.
 func kpiDefinitions() string {
 	var b strings.Builder
-	b.WriteString("Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0):\n\n")
+	b.WriteString("Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0: " +
+		"no data in the period, not a zero; grading and levelling leave such an indicator out):\n\n")
 	for _, d := range quality.KPIs {
 		b.WriteString("- `" + d.Name + "` (" + d.Unit + ", " + d.Better + " is better): " + d.Definition + " Numerator `" + d.Numerator + "`, denominator `" + d.Denominator + "`.\n")
 	}
@@ -194,8 +195,10 @@ func (s *Server) registerQuality() {
 		Summary: "Grade the network for a period", Tags: tags,
 		Description: "Grades every node (but the root and terminated nodes) from its own KPIs over the period under the current " +
 			"policy and writes a proposal per node: the score, every indicator with its weight, value, numerator and " +
-			"denominator, the policy version, the proposed grade and its consequence. Nodes with fewer tickets than the " +
-			"policy's min_tickets are not graded. Nothing changes until a person approves a proposal. The monthly job " +
+			"denominator, the policy version, the proposed grade and its consequence. An indicator with no data in the period " +
+			"(value null: no ticket in its denominator, e.g. no repair for first_time_fix_rate) is left out, not scored 0: the " +
+			"score is re-weighted over the indicators with data. Nodes with fewer tickets than the policy's min_tickets, or " +
+			"with no data for any indicator, are not graded. Nothing changes until a person approves a proposal. The monthly job " +
 			"(quality_monthly) does the same for each month that ends; a second run for the same period and policy version " +
 			"returns the first. 409 without a policy.",
 		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},

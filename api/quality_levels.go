@@ -178,8 +178,10 @@ func (s *Server) registerQualityLevels() {
 		Description: "Scores every technician (who has not left) per product category from its own KPIs in the category over " +
 			"the period under the current level policy, and writes a proposal per technician and category: the score, every " +
 			"indicator with its weight, value, numerator and denominator, the certifications that counted, why each higher " +
-			"level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. A " +
-			"technician with fewer tickets in a category than every level's min_tickets is not levelled in it; one without a " +
+			"level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. An " +
+			"indicator with no data in the period (value null) is left out, not scored 0: the score is re-weighted over the " +
+			"indicators with data. A technician with fewer tickets in a category than every level's min_tickets, or with no " +
+			"data in it for any indicator, is not levelled in it; one without a " +
 			"valid service licence is not promoted (and, with no level yet, not levelled). Nothing changes until a person " +
 			"approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for " +
 			"the same period and policy version returns the first. 409 without a policy; periods as for the scorecard.",

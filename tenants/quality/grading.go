@@ -34,10 +34,11 @@ var Consequences = []string{"none", "promotion", "demotion", "probation", "suspe
 
 // Indicator is one weighted KPI of a grading policy. Its value is
 // normalised between worst (0) and best (1), clamped, then weighted:
-// best may be lower than worst for indicators where lower is better.
+// best may be lower than worst for indicators where lower is better. A KPI
+// without data in the period does not count (score).
 type Indicator struct {
 	KPI    string  `json:"kpi" doc:"A scorecard indicator name." example:"first_time_fix_rate"`
-	Weight int     `json:"weight" minimum:"1" maximum:"1000" example:"40"`
+	Weight int     `json:"weight" minimum:"1" maximum:"1000" doc:"Its share of total_weight. When a KPI has no data in the period (null: no ticket in its denominator) it is left out and the others' weights are scaled up to total_weight; with no data for any indicator, there is no score (not graded or levelled)." example:"40"`
 	Best   float64 `json:"best" doc:"The value that earns the whole weight." example:"1"`
 	Worst  float64 `json:"worst" doc:"The value that earns nothing." example:"0.5"`
 }
@@ -114,10 +115,10 @@ func (s *Service) SetGradingPolicy(ctx context.Context, p tenants.Principal, in 
 type IndicatorScore struct {
 	KPI         string   `json:"kpi" example:"first_time_fix_rate"`
 	Weight      int      `json:"weight" example:"40"`
-	Value       *float64 `json:"value" doc:"The KPI's value in the period (null: no denominator, scored 0)." example:"0.75"`
+	Value       *float64 `json:"value" doc:"The KPI's value in the period; null when it has no data (no ticket in its denominator, e.g. no repair for first_time_fix_rate): it is left out of the score, not scored 0." example:"0.75"`
 	Numerator   int64    `json:"numerator" example:"3"`
 	Denominator int64    `json:"denominator" example:"4"`
-	Points      float64  `json:"points" doc:"weight × the value normalised between worst and best." example:"20"`
+	Points      *float64 `json:"points" doc:"The indicator's share of the score: weight × the value normalised between worst and best, re-weighted over the indicators with data (× the policy's total weight / the weights of the indicators with data, 1 when all have data); the score is the sum of the points. null when value is null. Proposals made before this rule show 0 for an indicator without data (it was scored 0 then)." example:"20"`
 }
 
 // Proposal is a grade change the grading job proposes for a person to decide.
@@ -128,7 +129,7 @@ type Proposal struct {
 	PeriodFrom    string           `json:"period_from" format:"date" example:"2026-11-01"`
 	PeriodTo      string           `json:"period_to" format:"date" example:"2026-11-30"`
 	PolicyVersion int              `json:"policy_version" example:"1"`
-	Score         float64          `json:"score" example:"82.5"`
+	Score         float64          `json:"score" doc:"On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything)." example:"82.5"`
 	Indicators    []IndicatorScore `json:"indicators"`
 	Tickets       int64            `json:"tickets" example:"120"`
 	CurrentGrade  *string          `json:"current_grade,omitempty" example:"B"`
@@ -162,7 +163,7 @@ type GradingRun struct {
 	PeriodTo      string     `json:"period_to" format:"date" example:"2026-11-30"`
 	PolicyVersion int        `json:"policy_version" example:"1"`
 	Graded        int        `json:"graded" doc:"Nodes given a proposal." example:"12"`
-	Skipped       int        `json:"skipped" doc:"Nodes below the policy's min_tickets (not graded)." example:"3"`
+	Skipped       int        `json:"skipped" doc:"Nodes below the policy's min_tickets, or with no data in the period for any of the policy's indicators (not graded)." example:"3"`
 	Proposals     []Proposal `json:"proposals"`
 }
 
@@ -238,7 +239,11 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 			run.Skipped++
 			continue
 		}
-		sc, inds := score(pol.Indicators, m)
+		sc, inds, ok := score(pol.Indicators, m)
+		if !ok { // no data for any indicator: no grade
+			run.Skipped++
+			continue
+		}
 		g := gradeFor(pol, sc)
 		pr := Proposal{ID: tenants.NewID("grp"), RunID: run.ID, NodeID: n.ID, PeriodFrom: run.PeriodFrom, PeriodTo: run.PeriodTo,
 			PolicyVersion: pol.Version, Score: sc, Indicators: inds, Tickets: m[mTickets], CurrentGrade: n.Grade, ProposedGrade: g,

@@ -68,24 +68,41 @@ func validateIndicators(v *tenants.Validation, inds []Indicator, total int) {
 }
 
 // score weighs m's KPIs by inds: each value normalised between its worst
-// (0) and best (1), clamped, times its weight.
-func score(inds []Indicator, m Metrics) (float64, []IndicatorScore) {
+// (0) and best (1), clamped, times its weight, over the indicators with
+// data only. A KPI with no data in the period (its denominator 0: no
+// repair for the first-time fix rate) is not a failure: it earns no
+// points (nil) and its weight is shared by the others, each indicator's
+// points scaled by the policy's weights over the weights of those with
+// data, so that the score stays on the total_weight scale and is the sum
+// of the points. ok is false when no indicator has data: there is no
+// score to grade or level by.
+func score(inds []Indicator, m Metrics) (total float64, out []IndicatorScore, ok bool) {
 	derived(m)
-	var total float64
-	out := make([]IndicatorScore, 0, len(inds))
-	for _, ind := range inds {
+	var all, withData int
+	out = make([]IndicatorScore, 0, len(inds))
+	norm := make([]float64, len(inds))
+	for i, ind := range inds {
 		def, _ := KPIByName(ind.KPI)
 		k := kpi(def, m)
-		is := IndicatorScore{KPI: ind.KPI, Weight: ind.Weight, Value: k.Value, Numerator: k.Numerator, Denominator: k.Denominator}
+		all += ind.Weight
+		out = append(out, IndicatorScore{KPI: ind.KPI, Weight: ind.Weight, Value: k.Value, Numerator: k.Numerator, Denominator: k.Denominator})
 		if k.Value != nil {
-			n := (*k.Value - ind.Worst) / (ind.Best - ind.Worst)
-			n = math.Max(0, math.Min(1, n))
-			is.Points = math.Round(float64(ind.Weight)*n*1000) / 1000
+			withData += ind.Weight
+			norm[i] = math.Max(0, math.Min(1, (*k.Value-ind.Worst)/(ind.Best-ind.Worst)))
 		}
-		total += is.Points
-		out = append(out, is)
 	}
-	return math.Round(total*1000) / 1000, out
+	if withData == 0 {
+		return 0, out, false
+	}
+	for i := range out {
+		if out[i].Value == nil {
+			continue
+		}
+		p := math.Round(float64(out[i].Weight)*norm[i]*float64(all)/float64(withData)*1000) / 1000
+		out[i].Points = &p
+		total += p
+	}
+	return math.Round(total*1000) / 1000, out, true
 }
 
 // loadPolicy reads the current version of l's policy into dst; ok is false

@@ -58,7 +58,7 @@ type LevelRule struct {
 	Level          int            `json:"level" minimum:"1" maximum:"5" doc:"1 (trainee) to 5 (master)." example:"4"`
 	MinScore       float64        `json:"min_score" minimum:"0" doc:"The lowest score (on the total_weight scale) for the level." example:"80"`
 	MinTickets     int64          `json:"min_tickets" minimum:"0" doc:"The fewest tickets in the category in the period for the level." example:"20"`
-	Thresholds     []KPIThreshold `json:"thresholds,omitempty" maxItems:"10" doc:"KPIs the level requires besides the score."`
+	Thresholds     []KPIThreshold `json:"thresholds,omitempty" maxItems:"10" doc:"KPIs the level requires besides the score. Unlike the score, a threshold needs data: a KPI with none in the period (null) does not meet it."`
 	Certifications []string       `json:"certifications,omitempty" maxItems:"10" doc:"Courses of which the technician must hold a passed record valid on the period's last day, for the category or for every category." example:"[\"washer-advanced\"]"`
 }
 
@@ -137,7 +137,7 @@ type LevelProposal struct {
 	PeriodFrom     string           `json:"period_from" format:"date" example:"2026-11-01"`
 	PeriodTo       string           `json:"period_to" format:"date" example:"2026-11-30"`
 	PolicyVersion  int              `json:"policy_version" example:"1"`
-	Score          float64          `json:"score" example:"82.5"`
+	Score          float64          `json:"score" doc:"On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything)." example:"82.5"`
 	Indicators     []IndicatorScore `json:"indicators"`
 	Tickets        int64            `json:"tickets" doc:"The technician's tickets in the category in the period." example:"24"`
 	Certifications []string         `json:"certifications" doc:"The courses of the technician's passed records valid on the period's last day (for the category or every category)."`
@@ -162,7 +162,7 @@ type LevelRun struct {
 	PeriodTo      string          `json:"period_to" format:"date" example:"2026-11-30"`
 	PolicyVersion int             `json:"policy_version" example:"1"`
 	Levelled      int             `json:"levelled" doc:"Technician-categories given a proposal." example:"12"`
-	Skipped       int             `json:"skipped" doc:"Technician-categories with tickets in the period but fewer than any level's min_tickets, or without a valid licence and no level yet (not levelled)." example:"3"`
+	Skipped       int             `json:"skipped" doc:"Technician-categories with tickets in the period but fewer than any level's min_tickets, without a valid licence and no level yet, or with no data in the period for any of the policy's indicators (not levelled)." example:"3"`
 	Proposals     []LevelProposal `json:"proposals"`
 }
 
@@ -304,9 +304,9 @@ func levelTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 		if l, ok := t.Skills[k.category]; ok {
 			cur = &l
 		}
-		sc, inds := score(pol.Indicators, m)
+		sc, inds, scored := score(pol.Indicators, m)
 		level, notes, ok := levelFor(pol, sc, m[mTickets], m, courses, cur, t.LicenceValid)
-		if !ok {
+		if !ok || !scored { // no data for any indicator: no level
 			run.Skipped++
 			continue
 		}

@@ -119,7 +119,7 @@ func (m Metrics) add(o Metrics, sign int64) {
 // KPI is one figure of a scorecard with what it is computed from.
 type KPI struct {
 	Name        string   `json:"name" doc:"The indicator (see the definitions in the operation's description)." example:"first_time_fix_rate"`
-	Value       *float64 `json:"value" doc:"numerator / denominator (times the scale); null when the denominator is 0." example:"0.75"`
+	Value       *float64 `json:"value" doc:"numerator / denominator (times the scale); null when the denominator is 0: no data in the period (e.g. no repair for first_time_fix_rate), not a zero. Grading and levelling leave a KPI without data out of the score." example:"0.75"`
 	Numerator   int64    `json:"numerator" example:"3"`
 	Denominator int64    `json:"denominator" example:"4"`
 	Scale       int64    `json:"scale" doc:"The value is numerator × scale / denominator (100 for rates per 100 tickets, else 1)." example:"1"`

@@ -10737,7 +10737,7 @@ type GradingRun struct {
 	PolicyVersion int64              `json:"policy_version"`
 	Proposals     []Proposal         `json:"proposals"`
 
-	// Skipped Nodes below the policy's min_tickets (not graded).
+	// Skipped Nodes below the policy's min_tickets, or with no data in the period for any of the policy's indicators (not graded).
 	Skipped int64 `json:"skipped"`
 }
 
@@ -10905,8 +10905,10 @@ type Indicator struct {
 	Best float64 `json:"best"`
 
 	// Kpi A scorecard indicator name.
-	Kpi    string `json:"kpi"`
-	Weight int64  `json:"weight"`
+	Kpi string `json:"kpi"`
+
+	// Weight Its share of total_weight. When a KPI has no data in the period (null: no ticket in its denominator) it is left out and the others' weights are scaled up to total_weight; with no data for any indicator, there is no score (not graded or levelled).
+	Weight int64 `json:"weight"`
 
 	// Worst The value that earns nothing.
 	Worst float64 `json:"worst"`
@@ -10918,10 +10920,10 @@ type IndicatorScore struct {
 	Kpi         string `json:"kpi"`
 	Numerator   int64  `json:"numerator"`
 
-	// Points weight × the value normalised between worst and best.
-	Points float64 `json:"points"`
+	// Points The indicator's share of the score: weight × the value normalised between worst and best, re-weighted over the indicators with data (× the policy's total weight / the weights of the indicators with data, 1 when all have data); the score is the sum of the points. null when value is null. Proposals made before this rule show 0 for an indicator without data (it was scored 0 then).
+	Points *float64 `json:"points"`
 
-	// Value The KPI's value in the period (null: no denominator, scored 0).
+	// Value The KPI's value in the period; null when it has no data (no ticket in its denominator, e.g. no repair for first_time_fix_rate): it is left out of the score, not scored 0.
 	Value  *float64 `json:"value"`
 	Weight int64    `json:"weight"`
 }
@@ -11023,7 +11025,7 @@ type KPI struct {
 	Scale int64   `json:"scale"`
 	Unit  KPIUnit `json:"unit"`
 
-	// Value numerator / denominator (times the scale); null when the denominator is 0.
+	// Value numerator / denominator (times the scale); null when the denominator is 0: no data in the period (e.g. no repair for first_time_fix_rate), not a zero. Grading and levelling leave a KPI without data out of the score.
 	Value *float64 `json:"value"`
 }
 
@@ -11264,9 +11266,11 @@ type LevelProposal struct {
 	ProposedLevel int64              `json:"proposed_level"`
 	Reason        *string            `json:"reason,omitempty"`
 	RunId         string             `json:"run_id"`
-	Score         float64            `json:"score"`
-	State         LevelProposalState `json:"state"`
-	TechnicianId  string             `json:"technician_id"`
+
+	// Score On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything).
+	Score        float64            `json:"score"`
+	State        LevelProposalState `json:"state"`
+	TechnicianId string             `json:"technician_id"`
 
 	// Tickets The technician's tickets in the category in the period.
 	Tickets int64 `json:"tickets"`
@@ -11346,7 +11350,7 @@ type LevelRule struct {
 	// MinTickets The fewest tickets in the category in the period for the level.
 	MinTickets int64 `json:"min_tickets"`
 
-	// Thresholds KPIs the level requires besides the score.
+	// Thresholds KPIs the level requires besides the score. Unlike the score, a threshold needs data: a KPI with none in the period (null) does not meet it.
 	Thresholds *[]KPIThreshold `json:"thresholds,omitempty"`
 }
 
@@ -11361,7 +11365,7 @@ type LevelRun struct {
 	PolicyVersion int64              `json:"policy_version"`
 	Proposals     []LevelProposal    `json:"proposals"`
 
-	// Skipped Technician-categories with tickets in the period but fewer than any level's min_tickets, or without a valid licence and no level yet (not levelled).
+	// Skipped Technician-categories with tickets in the period but fewer than any level's min_tickets, without a valid licence and no level yet, or with no data in the period for any of the policy's indicators (not levelled).
 	Skipped int64 `json:"skipped"`
 }
 
@@ -13312,10 +13316,12 @@ type Proposal struct {
 	ProposedGrade string              `json:"proposed_grade"`
 	Reason        *string             `json:"reason,omitempty"`
 	RunId         string              `json:"run_id"`
-	Score         float64             `json:"score"`
-	State         LevelProposalState  `json:"state"`
-	Tickets       int64               `json:"tickets"`
-	Version       int64               `json:"version"`
+
+	// Score On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything).
+	Score   float64            `json:"score"`
+	State   LevelProposalState `json:"state"`
+	Tickets int64              `json:"tickets"`
+	Version int64              `json:"version"`
 }
 
 // ProposalConsequence defines model for ProposalConsequence.

@@ -2119,7 +2119,7 @@ export interface paths {
         put?: never;
         /**
          * Grade the network for a period
-         * @description Grades every node (but the root and terminated nodes) from its own KPIs over the period under the current policy and writes a proposal per node: the score, every indicator with its weight, value, numerator and denominator, the policy version, the proposed grade and its consequence. Nodes with fewer tickets than the policy's min_tickets are not graded. Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy.
+         * @description Grades every node (but the root and terminated nodes) from its own KPIs over the period under the current policy and writes a proposal per node: the score, every indicator with its weight, value, numerator and denominator, the policy version, the proposed grade and its consequence. An indicator with no data in the period (value null: no ticket in its denominator, e.g. no repair for first_time_fix_rate) is left out, not scored 0: the score is re-weighted over the indicators with data. Nodes with fewer tickets than the policy's min_tickets, or with no data for any indicator, are not graded. Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy.
          *
          *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
          */
@@ -2277,7 +2277,7 @@ export interface paths {
         put?: never;
         /**
          * Level the technicians for a period
-         * @description Scores every technician (who has not left) per product category from its own KPIs in the category over the period under the current level policy, and writes a proposal per technician and category: the score, every indicator with its weight, value, numerator and denominator, the certifications that counted, why each higher level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. A technician with fewer tickets in a category than every level's min_tickets is not levelled in it; one without a valid service licence is not promoted (and, with no level yet, not levelled). Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy; periods as for the scorecard.
+         * @description Scores every technician (who has not left) per product category from its own KPIs in the category over the period under the current level policy, and writes a proposal per technician and category: the score, every indicator with its weight, value, numerator and denominator, the certifications that counted, why each higher level was not reached, the policy version, the proposed level and whether it is a promotion or a demotion. An indicator with no data in the period (value null) is left out, not scored 0: the score is re-weighted over the indicators with data. A technician with fewer tickets in a category than every level's min_tickets, or with no data in it for any indicator, is not levelled in it; one without a valid service licence is not promoted (and, with no level yet, not levelled). Nothing changes until a person approves a proposal. The monthly job (quality_monthly) does the same for each month that ends; a second run for the same period and policy version returns the first. 409 without a policy; periods as for the scorecard.
          *
          *     Permission `quality.policy`; granted by default to `network_manager`, `tenant_admin`.
          */
@@ -2325,7 +2325,7 @@ export interface paths {
          *
          *     **CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as `text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese text), written row by row: a header row, then a row per count (`tickets`, `cancelled`), per KPI (value, numerator, denominator, unit), per complaint category/severity and per breached clock.
          *
-         *     Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0):
+         *     Indicators (each with its numerator and denominator; value = numerator × scale / denominator, null when the denominator is 0: no data in the period, not a zero; grading and levelling leave such an indicator out):
          *
          *     - `first_contact_seconds` (seconds, lower is better): Average time from intake to first contact: the first appointment agreed with the customer. Tickets without an appointment (remote guidance, cancelled before scheduling) do not count. Numerator `first_contact.seconds`, denominator `first_contact.count`.
          *     - `arrival_seconds` (seconds, lower is better): Average time from intake to the technician's first check-in on site. Tickets without a visit do not count. Numerator `arrival.seconds`, denominator `arrival.count`.
@@ -10899,7 +10899,7 @@ export interface components {
             proposals: components["schemas"]["Proposal"][];
             /**
              * Format: int64
-             * @description Nodes below the policy's min_tickets (not graded).
+             * @description Nodes below the policy's min_tickets, or with no data in the period for any of the policy's indicators (not graded).
              * @example 3
              */
             skipped: number;
@@ -11124,6 +11124,7 @@ export interface components {
             kpi: string;
             /**
              * Format: int64
+             * @description Its share of total_weight. When a KPI has no data in the period (null: no ticket in its denominator) it is left out and the others' weights are scaled up to total_weight; with no data for any indicator, there is no score (not graded or levelled).
              * @example 40
              */
             weight: number;
@@ -11149,13 +11150,13 @@ export interface components {
             numerator: number;
             /**
              * Format: double
-             * @description weight × the value normalised between worst and best.
+             * @description The indicator's share of the score: weight × the value normalised between worst and best, re-weighted over the indicators with data (× the policy's total weight / the weights of the indicators with data, 1 when all have data); the score is the sum of the points. null when value is null. Proposals made before this rule show 0 for an indicator without data (it was scored 0 then).
              * @example 20
              */
-            points: number;
+            points: number | null;
             /**
              * Format: double
-             * @description The KPI's value in the period (null: no denominator, scored 0).
+             * @description The KPI's value in the period; null when it has no data (no ticket in its denominator, e.g. no repair for first_time_fix_rate): it is left out of the score, not scored 0.
              * @example 0.75
              */
             value: number | null;
@@ -11309,7 +11310,7 @@ export interface components {
             unit: components["schemas"]["KPIUnit"];
             /**
              * Format: double
-             * @description numerator / denominator (times the scale); null when the denominator is 0.
+             * @description numerator / denominator (times the scale); null when the denominator is 0: no data in the period (e.g. no repair for first_time_fix_rate), not a zero. Grading and levelling leave a KPI without data out of the score.
              * @example 0.75
              */
             value: number | null;
@@ -11698,6 +11699,7 @@ export interface components {
             run_id: string;
             /**
              * Format: double
+             * @description On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything).
              * @example 82.5
              */
             score: number;
@@ -11829,7 +11831,7 @@ export interface components {
              * @example 20
              */
             min_tickets: number;
-            /** @description KPIs the level requires besides the score. */
+            /** @description KPIs the level requires besides the score. Unlike the score, a threshold needs data: a KPI with none in the period (null) does not meet it. */
             thresholds?: components["schemas"]["KPIThreshold"][];
         };
         LevelRun: {
@@ -11859,7 +11861,7 @@ export interface components {
             proposals: components["schemas"]["LevelProposal"][];
             /**
              * Format: int64
-             * @description Technician-categories with tickets in the period but fewer than any level's min_tickets, or without a valid licence and no level yet (not levelled).
+             * @description Technician-categories with tickets in the period but fewer than any level's min_tickets, without a valid licence and no level yet, or with no data in the period for any of the policy's indicators (not levelled).
              * @example 3
              */
             skipped: number;
@@ -14814,6 +14816,7 @@ export interface components {
             run_id: string;
             /**
              * Format: double
+             * @description On the policy's total_weight scale: the sum of the indicators' points, over the indicators with data in the period (an indicator without data neither earns nor costs anything).
              * @example 82.5
              */
             score: number;
