@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
@@ -312,28 +311,19 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 			v.LateMinutes = max(0, *m)
 		}
 	}
-	// A window the technician missed: no visit at it, and the network
-	// moved the appointment once the agreed window had begun (any reason
-	// but the customer's request): the technician did not come in the
-	// window agreed. The customer waited at least from its start until the
-	// move: as late as that (rule 8: 未按照用户约定时间上门, the service is
-	// free), whatever the next window's arrival. Read with whether the
-	// customer refused the apology, in one statement. The promises upheld
-	// complaints established on the ticket (WaiveChargesTx) are the
-	// ticket's.
-	var missed *float64
+	// A window the network missed (MissedWindow) is a late arrival, as
+	// late as the customer waited (LateMinutes), whatever the next
+	// window's arrival. Read with whether the customer refused the
+	// apology, in one statement. The promises upheld complaints
+	// established on the ticket (WaiveChargesTx) are the ticket's.
+	var missed []MissedWindow
 	err = c.tx.QueryRow(ctx, `
-		SELECT (SELECT max(extract(epoch FROM n.at - a.window_start))
-		        FROM ticket_appointments a
-		        JOIN ticket_appointments n ON n.tenant_id = a.tenant_id AND n.ticket_id = a.ticket_id AND n.seq = a.seq + 1
-		        WHERE a.tenant_id = $1 AND a.ticket_id = $2 AND n.at > a.window_start AND n.reason <> 'customer_request'
-		          AND NOT EXISTS (SELECT FROM ticket_visits vi WHERE vi.tenant_id = a.tenant_id AND vi.ticket_id = a.ticket_id
-		                          AND vi.window_start = a.window_start)),
+		SELECT `+missedWindowsOf("$1", "$2")+`,
 		       EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2
 		               AND kind = 'apologise' AND state = 'refused')`,
 		c.tx.TenantID, t.ID).Scan(&missed, &v.CustomerRefused)
-	if missed != nil {
-		v.LateMinutes = max(v.LateMinutes, int(math.Ceil(*missed/60)))
+	for _, w := range missed {
+		v.LateMinutes = max(v.LateMinutes, w.LateMinutes())
 	}
 	for _, code := range t.UpheldPromises {
 		establish(v, code)
