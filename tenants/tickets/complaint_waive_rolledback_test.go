@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -201,4 +202,79 @@ func TestRolledBackUpheldComplaintWithoutChargesOrWindow(t *testing.T) {
 		require.Nil(t, tk.Completion)
 		require.Equal(t, tickets.State("cancelled"), tk.State)
 	})
+}
+
+// Seed 000: 若道歉不接受,再由售后经理上门道歉 — an apology the customer
+// refused is answered by the node manager's visit; the engine makes the
+// late promise's action manager_visit then (a refused apology task). A
+// late_arrival complaint upheld after the completion must say the same:
+// the agreed window closed without the technician (the sweep opened the
+// apology), the customer refused the apology and asked for another time
+// (moved at the customer's request: not a missed window, so the
+// completion charged 170.00), the technician came on time; the complaint
+// "they never came in our window" is upheld. The service is free (the
+// brand bears labour 120.00 + visit 50.00 and refunds the customer's
+// 170.00) and what the network owes besides is the manager's visit, not
+// the apology the customer refused.
+func TestRolledBackUpheldLateArrivalAfterARefusedApologyOwesTheManagersVisit(t *testing.T) {
+	e := newMoneyEnv(t)
+	const paid = int64(washerLabour + washerVisit) // 170.00
+	tk := e.openRepair(t, e.unit(t, 1200, false))
+	e.set(time.Time{})
+	_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
+	require.NoError(t, err)
+
+	// The window closes without the technician: the sweep opens the apology.
+	_, err = e.Tickets.SweepSLA(e.Ctx, e.Admin.TenantID, e.start.Add(2*time.Hour+5*time.Minute))
+	require.NoError(t, err)
+	e.set(e.start.Add(2*time.Hour + 10*time.Minute))
+	ks, err := e.Tickets.Tasks(e.Ctx, e.Admin, tk.ID)
+	require.NoError(t, err)
+	var apology string
+	for _, k := range ks {
+		if k.Kind == tickets.TaskApologise {
+			apology = k.ID
+		}
+	}
+	require.NotEmpty(t, apology, "the sweep opened the apology: %+v", ks)
+	_, err = e.Tickets.CompleteTask(e.Ctx, e.Admin, tk.ID, apology, tickets.CompleteTaskInput{Outcome: tickets.TaskRefused, Note: "客户不接受道歉"}, 0)
+	require.NoError(t, err)
+	require.Contains(t, taskKinds(t, e, tk.ID), tickets.TaskManagerVisit)
+
+	next := e.start.Add(4 * time.Hour)
+	_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
+		Reason: "customer_request"}, 0)
+	require.NoError(t, err)
+	e.set(next.Add(-6 * time.Minute))
+	_, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	tk = e.completeWith(t, tk.ID, "performance")
+	customer, brand, _ := totals(t, tk)
+	require.Equal(t, paid, customer, "moved at the customer's request, then on time: charged 170.00")
+	require.Zero(t, brand)
+	require.Empty(t, waiverCodes(tk))
+
+	c := e.uphold(t, e.fileComplaint(t, tk, "late_arrival", "约好上午，师傅一直没来").ID, "核实师傅未按约上门，本次服务免单")
+	require.NotNil(t, c.Waiver)
+	require.Equal(t, "late_arrival", *c.Waiver)
+	require.NotNil(t, c.RefundPayoutID)
+	refund, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *c.RefundPayoutID)
+	require.NoError(t, err)
+	require.Equal(t, paid, refund.Amount.Amount, "the 170.00 the customer paid comes back")
+	require.Equal(t, payouts.PayerBrand, refund.Payer)
+
+	tk, err = e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
+	require.NoError(t, err)
+	customer, brand, _ = totals(t, tk)
+	require.Zero(t, customer)
+	require.Equal(t, paid, brand, "the brand bears labour 120.00 + visit 50.00")
+	require.Len(t, tk.Completion.Waivers, 1)
+	w := tk.Completion.Waivers[0]
+	require.Equal(t, "late_arrival", w.Code)
+	require.True(t, w.Waives)
+	require.Equal(t, "manager_visit", w.Action, "the customer refused the apology: the node manager visits")
 }

@@ -64,7 +64,9 @@ type WaivedCharges struct {
 // brand's. On a completed ticket (its completion settled) it also applies
 // at once: every line the customer paid moves to the brand (not a plan's
 // swap fee, which no promise waives), the promise joins the completion's
-// waivers, and Refund is what the customer paid. On one not yet completed
+// waivers (a late arrival's with the apology it owes, or the node
+// manager's visit when the customer refused the apology), and Refund is
+// what the customer paid. On one not yet completed
 // nothing was charged: the completion applies it; on a cancelled one
 // there are no charges to waive. The timeline and event feed record it
 // (ticket.charges_waived). It is idempotent per promise: a ticket that
@@ -115,7 +117,18 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		out.Refund.Amount = comp.waiveCustomerLines()
 		action := "none"
 		if w.Code == PromiseLateArrival {
-			action = "apology" // how late is not known: what is owed is the apology
+			// how late is not known: what is owed is the apology, or,
+			// when the customer refused it, the node manager's visit
+			// (seed 000: 若道歉不接受,再由售后经理上门道歉), as the
+			// engine says at a completion (VisitReport.CustomerRefused)
+			refused, err := apologyRefusedTx(ctx, tx, t.ID)
+			if err != nil {
+				return WaivedCharges{}, err
+			}
+			action = "apology"
+			if refused {
+				action = "manager_visit"
+			}
 		}
 		comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: w.Code, Waives: true, Action: action, Note: w.Note})
 		reason += ": this service is free"
@@ -146,6 +159,15 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		return WaivedCharges{}, err
 	}
 	return out, tx.SendBatch(ctx, b).Close()
+}
+
+// apologyRefusedTx reports whether the customer refused an apology for
+// arriving late on ticket id (a refused apologise task).
+func apologyRefusedTx(ctx context.Context, tx pg.TenantTx, id string) (bool, error) {
+	var refused bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2
+		AND kind = 'apologise' AND state = 'refused')`, tx.TenantID, id).Scan(&refused)
+	return refused, err
 }
 
 // waiveCustomerLines makes a settled completion's service free (rule 8):
