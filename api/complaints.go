@@ -125,7 +125,10 @@ func (s *Server) registerComplaints() {
 			"against its subtree's tickets and technicians (422 on body.ticket_id or body.technician_id otherwise, whatever " +
 			"node_id it names). A property_damage complaint " +
 			"names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A " +
-			"late_arrival complaint (the technician did not come within the window agreed) names its ticket too.",
+			"late_arrival complaint (the technician did not come within the window agreed) names its ticket too. In test " +
+			"mode a complaint about a ticket on a test clock lives on the ticket's clock (test_clock_id): it is filed, " +
+			"resolved, rated and closed at the clock's time, its deadline and overdue flag are on the clock, and it escalates " +
+			"when the clock is advanced past the deadline (advanceTestClock).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *struct{ Body complaints.NewComplaint }) (*filedComplaintOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -41,11 +41,18 @@ func (w *ComplaintSLAWorker) Work(ctx context.Context, job *river.Job[ComplaintS
 
 // ComplaintSLAEnqueuer is complaints.Deps.EnqueueSLA: it schedules
 // the timer at dueAt in the caller's transaction, so the complaint's change
-// and its timer commit (or roll back) together.
-func ComplaintSLAEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error {
-	return func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error {
-		_, err := rc.InsertTx(ctx, tx, ComplaintSLAArgs{TenantID: tenantID, ComplaintID: complaintID, Level: level, DueAt: dueAt},
-			&river.InsertOpts{ScheduledAt: dueAt})
+// and its timer commit (or roll back) together. The timer of a complaint on
+// a test clock is parked until the clock's advance passes dueAt.
+func ComplaintSLAEnqueuer(rc Inserter) func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, clock *string, level int, dueAt time.Time) error {
+	return func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, clock *string, level int, dueAt time.Time) error {
+		opts := &river.InsertOpts{ScheduledAt: dueAt}
+		if clock != nil {
+			var err error
+			if opts, err = parked(*clock, dueAt); err != nil {
+				return err
+			}
+		}
+		_, err := rc.InsertTx(ctx, tx, ComplaintSLAArgs{TenantID: tenantID, ComplaintID: complaintID, Level: level, DueAt: dueAt}, opts)
 		return err
 	}
 }

@@ -75,13 +75,30 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 	}
 
 	t.Run("ComplaintSLAIsScheduledAtItsDueTime", func(t *testing.T) {
-		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.ComplaintSLAEnqueuer(rc)(ctx, tx, "ten_a", "cmp_a", 2, at) })
+		got := insert(t, ctx, func(tx pgx.Tx) error { return jobs.ComplaintSLAEnqueuer(rc)(ctx, tx, "ten_a", "cmp_a", nil, 2, at) })
 		require.Len(t, got, 1)
 		require.Equal(t, jobs.ComplaintSLAArgs{}.Kind(), got[0].Kind)
 		require.Equal(t, "cmp_a", got[0].Args["complaint_id"])
 		require.Equal(t, float64(2), got[0].Args["level"])
 		require.True(t, at.Equal(got[0].ScheduledAt), "%v", got[0].ScheduledAt)
 		require.Nil(t, got[0].Metadata["livemode"], "a live insert carries no mode stamp")
+	})
+
+	t.Run("AComplaintSLAOnATestClockIsParkedWithItsClockTime", func(t *testing.T) {
+		testCtx := pg.WithLivemode(ctx, false)
+		clock := "clk_a"
+		got := insert(t, testCtx, func(tx pgx.Tx) error {
+			return jobs.ComplaintSLAEnqueuer(rc)(testCtx, tx, "ten_a", "cmp_b", &clock, 1, at)
+		})
+		require.Len(t, got, 1)
+		require.Equal(t, jobs.ComplaintSLAArgs{}.Kind(), got[0].Kind)
+		require.Equal(t, "cmp_b", got[0].Args["complaint_id"])
+		require.True(t, jobs.ClockParked.Equal(got[0].ScheduledAt), "parked until the clock reaches it")
+		require.Equal(t, "clk_a", got[0].Metadata["test_clock"])
+		clockAt, err := time.Parse(time.RFC3339, got[0].Metadata["clock_run_at"].(string))
+		require.NoError(t, err)
+		require.True(t, at.Equal(clockAt))
+		require.Equal(t, false, got[0].Metadata["livemode"], "a test-mode insert is stamped test")
 	})
 
 	t.Run("NetworkImportAndSwapEvaluation", func(t *testing.T) {

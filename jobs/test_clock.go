@@ -42,14 +42,14 @@ func parked(clock string, at time.Time) (*river.InsertOpts, error) {
 }
 
 // clockKinds are the job kinds a clock's advance fires: payout deadlines,
-// and the erasure of expired notification secrets.
-var clockKinds = []string{PayoutDeadlineArgs{}.Kind(), NotificationDeliveryArgs{}.Kind()}
+// the erasure of expired notification secrets, and complaints' SLA timers.
+var clockKinds = []string{PayoutDeadlineArgs{}.Kind(), NotificationDeliveryArgs{}.Kind(), ComplaintSLAArgs{}.Kind()}
 
 // TestClockAdvanceArgs fires what fell due for the objects of a test clock
 // that was advanced (testclocks.Service.Advance inserts it, in test mode):
 // contract windows move on the clock's time, parked jobs of its objects due
 // by its time (payout deadlines) are made available to run through their
-// own workers, its tickets' SLA deadlines due by its time are checked
+// own workers (payout deadlines, complaints' SLA timers), its tickets' SLA deadlines due by its time are checked
 // (tickets.Service.SweepClockSLA), its claims' review and decision deadlines
 // due by its time are checked (claims.Service.SweepClockDeadlines), the
 // clock's tickets are reconciled on its time (a ticket_reconciliation job

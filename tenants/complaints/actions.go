@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -36,7 +37,8 @@ func (s *Service) GetComplaint(ctx context.Context, p tenants.Principal, id stri
 }
 
 // ListComplaints lists the complaints in the principal's scope, oldest
-// first. Overdue keeps those still unresolved after their deadline.
+// first. Overdue keeps those still unresolved after their deadline (on
+// their clock's time for those on a test clock).
 func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f ComplaintFilter) ([]Complaint, string, error) {
 	v := &tenants.Validation{}
 	if f.State != "" && !slices.Contains(States, State(f.State)) {
@@ -66,7 +68,8 @@ func (s *Service) ListComplaints(ctx context.Context, p tenants.Principal, f Com
 			WHERE c.tenant_id = $1 AND c.id > $2 AND `+inScope("$3", "$4", "$14")+`
 			  AND ($5 = '' OR c.state = $5) AND ($6 = '' OR c.category = $6) AND ($7 = '' OR c.severity = $7)
 			  AND ($8 = '' OR c.ticket_id = $8) AND ($9 = '' OR c.node_id = $9) AND ($10 = '' OR c.technician_id = $10)
-			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened') AND c.sla_due_at < $12))
+			  AND (NOT $11 OR (c.state IN ('open', 'investigating', 'reopened')
+			                   AND c.sla_due_at < `+testclocks.TimeOfSQL("c.tenant_id", "c.test_clock_id", "$12::timestamptz")+`))
 			ORDER BY c.id LIMIT $13`,
 			tx.TenantID, page.After, sc.storefront, sc.nodes, f.State, f.Category, f.Severity, f.TicketID, f.NodeID,
 			f.TechnicianID, f.Overdue, now, page.Fetch(), sc.technician)
@@ -97,7 +100,8 @@ func checkText(loc, text string, required bool, max int) error {
 // act runs one action on a complaint in scope: the runner locks the
 // complaint and checks If-Match (ifVersion > 0) and that the complaint
 // admits the action (409 naming the state and the allowed actions
-// otherwise), then fn changes it.
+// otherwise), then fn changes it at the complaint's time (its test
+// clock's, else now).
 func (s *Service) act(ctx context.Context, p tenants.Principal, id, action string, ifVersion int, fn func(tx pg.TenantTx, c Complaint, now time.Time) error) (ComplaintDetail, error) {
 	var out ComplaintDetail
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -106,6 +110,7 @@ func (s *Service) act(ctx context.Context, p tenants.Principal, id, action strin
 		if err != nil {
 			return err
 		}
+		now = c.at(now)
 		if err := fn(tx, c, now); err != nil {
 			return err
 		}
@@ -121,9 +126,9 @@ func (s *Service) Investigate(ctx context.Context, p tenants.Principal, id, note
 	if err := checkText("note", note, false, 1000); err != nil {
 		return ComplaintDetail{}, err
 	}
-	return s.act(ctx, p, id, ActionInvestigate, ifVersion, func(tx pg.TenantTx, c Complaint, _ time.Time) error {
+	return s.act(ctx, p, id, ActionInvestigate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
 		return record(ctx, tx, c, change{action: "investigate", to: StateInvestigating, level: c.EscalationLevel,
-			note: nullable(note), actor: p.Subject(), eventType: TypeInvestigating})
+			note: nullable(note), actor: p.Subject(), eventType: TypeInvestigating, at: now})
 	})
 }
 
@@ -136,13 +141,14 @@ func (s *Service) Escalate(ctx context.Context, p tenants.Principal, id, reason 
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionEscalate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
-		return s.escalate(ctx, tx, c, c.EscalationLevel+1, now, "escalate", reason, p.Subject(), TypeEscalated)
+		return s.escalate(ctx, tx, c, c.EscalationLevel+1, now, now, "escalate", reason, p.Subject(), TypeEscalated)
 	})
 }
 
 // escalate moves c up to level at from, restarts its deadline at the
-// escalation interval from then and schedules the next level's timer.
-func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, level int, from time.Time, action, note, actor, eventType string) error {
+// escalation interval from then and schedules the next level's timer; at
+// is the complaint's time the change is recorded at.
+func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, level int, from, at time.Time, action, note, actor, eventType string) error {
 	due := c.SLADueAt
 	if level < MaxLevel {
 		iv, err := escalationInterval(ctx, tx)
@@ -158,11 +164,11 @@ func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, lev
 		return err
 	}
 	if err := record(ctx, tx, c, change{action: action, to: c.State, level: level, note: nullable(note), actor: actor,
-		eventType: eventType, extra: map[string]any{"sla_due_at": due}}); err != nil {
+		eventType: eventType, extra: map[string]any{"sla_due_at": due}, at: at}); err != nil {
 		return err
 	}
 	if level < MaxLevel {
-		return s.enqueue(ctx, tx, c.ID, level+1, due)
+		return s.enqueue(ctx, tx, c.ID, c.TestClockID, level+1, due)
 	}
 	return nil
 }
@@ -271,7 +277,7 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			return err
 		}
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
-			note: &in.Resolution, actor: p.Subject(), eventType: TypeResolved, extra: extra})
+			note: &in.Resolution, actor: p.Subject(), eventType: TypeResolved, extra: extra, at: now})
 	})
 }
 
@@ -362,17 +368,17 @@ func (s *Service) Rate(ctx context.Context, p tenants.Principal, id string, rati
 				return err
 			}
 			if err := record(ctx, tx, c, change{action: "rate", to: StateReopened, level: c.EscalationLevel,
-				note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra}, TypeReopened); err != nil {
+				note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra, at: now}, TypeReopened); err != nil {
 				return err
 			}
-			return s.enqueue(ctx, tx, c.ID, c.EscalationLevel+1, due)
+			return s.enqueue(ctx, tx, c.ID, c.TestClockID, c.EscalationLevel+1, due)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution_rating = $3, rating_comment = $4, rated_at = $5, closed_at = $5
 			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, rating, nullable(comment), now); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, change{action: "rate", to: StateClosed, level: c.EscalationLevel,
-			note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra}, TypeClosed)
+			note: nullable(comment), actor: p.Subject(), eventType: TypeRated, extra: extra, at: now}, TypeClosed)
 	})
 }
 
@@ -387,7 +393,7 @@ func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note strin
 			return err
 		}
 		return record(ctx, tx, c, change{action: "close", to: StateClosed, level: c.EscalationLevel,
-			note: nullable(note), actor: p.Subject(), eventType: TypeClosed})
+			note: nullable(note), actor: p.Subject(), eventType: TypeClosed, at: now})
 	})
 }
 
@@ -399,7 +405,9 @@ func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note strin
 // timer the escalation interval after dueAt, in the same transaction.
 // Otherwise (resolved, deadline moved, already escalated) it does nothing:
 // running a timer twice has the effect of running it once. It reports
-// whether it escalated; a complaint that does not exist is not found.
+// whether it escalated; a complaint that does not exist is not found. On a
+// test clock the timer runs when an advance of the clock passes dueAt (the
+// clock's time), and the change is recorded at the clock's time.
 func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int, dueAt time.Time) (bool, error) {
 	escalated := false
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -413,7 +421,7 @@ func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int
 			return nil
 		}
 		escalated = true
-		return s.escalate(ctx, tx, c, level, dueAt, "sla_breached", "resolution deadline missed; escalated to "+EscalatedTo(level),
+		return s.escalate(ctx, tx, c, level, dueAt, c.at(s.now()), "sla_breached", "resolution deadline missed; escalated to "+EscalatedTo(level),
 			"system", TypeSLABreached)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

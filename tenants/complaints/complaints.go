@@ -21,6 +21,14 @@
 // does the same at once and restarts the interval. Reopening restarts the
 // severity window at the current level.
 //
+// Test clocks: in test mode a complaint about a ticket on a test clock
+// lives on the ticket's clock (test_clock_id, from its filing): it is
+// filed, investigated, escalated, resolved, rated and closed at the
+// clock's time, its deadline and overdue flag are judged on it, and its SLA
+// timers are parked on the clock until the clock's advance passes their
+// time (jobs.ComplaintSLAEnqueuer). Any other complaint is on the wall
+// clock.
+//
 // Every change writes a complaint_changes row and an event
 // (complaint.filed, .investigating, .escalated, .sla_breached, .resolved,
 // .rated, .reopened, .closed) in its transaction; event data carries
@@ -60,7 +68,7 @@ type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+	enqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, clock *string, level int, dueAt time.Time) error
 	refund     func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 	compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 }
@@ -70,8 +78,10 @@ type Deps struct {
 	// EnqueueSLA schedules the SLA timer of a complaint's escalation to
 	// level at dueAt, in the caller's transaction (River InsertTx): the
 	// complaint and its timer commit or roll back together
-	// (jobs.ComplaintSLAEnqueuer).
-	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, level int, dueAt time.Time) error
+	// (jobs.ComplaintSLAEnqueuer). clock is the complaint's test clock
+	// (nil: none): the timer waits on the clock, dueAt being the clock's
+	// time, and runs when an advance of the clock passes it.
+	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, clock *string, level int, dueAt time.Time) error
 	// Refund schedules, in the caller's transaction, the refund to the
 	// customer of a charge an upheld complaint waived and returns the
 	// payout's id (payouts.Service.RefundWaivedCharge). Nil: upholding a
@@ -319,6 +329,19 @@ type Complaint struct {
 	Version              int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt            time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
 	UpdatedAt            time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+	TestClockID          *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+
+	// clockNow is the time of the complaint's clock when it was read
+	// (nil: on no clock).
+	clockNow *time.Time
+}
+
+// at is the complaint's time: its clock's when it lives on one, else now.
+func (c Complaint) at(now time.Time) time.Time {
+	if c.clockNow != nil {
+		return *c.clockNow
+	}
+	return now
 }
 
 // ComplaintChange is one entry of a complaint's history.

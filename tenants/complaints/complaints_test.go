@@ -83,7 +83,7 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, err)
 	b := &testBundle{db: db, admin: admin, clock: time.Date(2026, 11, 20, 1, 30, 0, 0, time.UTC)}
 	b.svc, err = complaints.NewService(db.App, complaints.Deps{
-		EnqueueSLA: func(_ context.Context, _ pgx.Tx, _, id string, level int, due time.Time) error {
+		EnqueueSLA: func(_ context.Context, _ pgx.Tx, _, id string, _ *string, level int, due time.Time) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			b.timers = append(b.timers, timer{id, level, due})

@@ -11,6 +11,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -24,11 +25,11 @@ func escalationInterval(ctx context.Context, tx pg.TenantTx) (time.Duration, err
 	return time.Duration(pol.EscalationMinutes) * time.Minute, nil
 }
 
-func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level int, due time.Time) error {
+func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, clock *string, level int, due time.Time) error {
 	if level > MaxLevel {
 		return nil
 	}
-	return s.enqueueSLA(ctx, tx.Tx, tx.TenantID, id, level, due)
+	return s.enqueueSLA(ctx, tx.Tx, tx.TenantID, id, clock, level, due)
 }
 
 // FileComplaint files a complaint and schedules its SLA timer in the same
@@ -40,7 +41,9 @@ func (s *Service) enqueue(ctx context.Context, tx pg.TenantTx, id string, level 
 // a node-scoped key, a ticket or technician outside its subtree) are 422
 // naming the field. A storefront key files only against its own
 // storefront's tickets and names neither node nor technician; a node-scoped
-// key only against its subtree's nodes, tickets and technicians.
+// key only against its subtree's nodes, tickets and technicians. A
+// complaint about a ticket on a test clock lives on the ticket's clock: it
+// is filed at the clock's time and its deadline runs on the clock.
 func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in NewComplaint) (ComplaintDetail, error) {
 	v := &tenants.Validation{}
 	if in.Severity == "" {
@@ -164,14 +167,19 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			return err
 		}
 
-		now := s.now()
+		now, clock := s.now(), ticket.TestClockID
+		if clock != nil {
+			if now, err = testclocks.NowTx(ctx, tx, *clock); err != nil {
+				return err
+			}
+		}
 		due := now.Add(SLAWindows[in.Severity])
 		id := tenants.NewID(tenants.PrefixComplaint)
 		if _, err := tx.Exec(ctx, `INSERT INTO complaints (tenant_id, id, ticket_id, node_id, technician_id, storefront_id, customer_id,
-			category, severity, description, state, sla_due_at, created_by, created_at, updated_at, claimed_amount, claimed_currency)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $13, $13, $14, $15)`,
+			category, severity, description, state, sla_due_at, created_by, created_at, updated_at, claimed_amount, claimed_currency, test_clock_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12, $13, $13, $14, $15, $16)`,
 			tx.TenantID, id, nullable(in.TicketID), node, tech, storefront, customer, in.Category, in.Severity,
-			in.Description, due, p.Subject(), now, claimedAmount, claimedCurrency); err != nil {
+			in.Description, due, p.Subject(), now, claimedAmount, claimedCurrency, clock); err != nil {
 			return err
 		}
 		c := Complaint{ID: id, TicketID: nullable(in.TicketID), NodeID: node, TechnicianID: tech, StorefrontID: storefront,
@@ -181,10 +189,10 @@ func (s *Service) FileComplaint(ctx context.Context, p tenants.Principal, in New
 			extra["claimed_amount"] = *in.ClaimedAmount
 		}
 		if err := record(ctx, tx, c, change{action: "file", to: StateOpen, level: 0, actor: p.Subject(), eventType: TypeFiled,
-			extra: extra}); err != nil {
+			extra: extra, at: now}); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, id, 1, due); err != nil {
+		if err := s.enqueue(ctx, tx, id, clock, 1, due); err != nil {
 			return err
 		}
 		out, err = getDetail(ctx, tx, id, now)

@@ -61,8 +61,11 @@ const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.store
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
 	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.claimed_amount, c.claimed_currency, c.assessed_amount,
 	c.assessed_currency, c.compensation_payout_id, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
-	c.created_at, c.updated_at`
+	c.created_at, c.updated_at, c.test_clock_id,
+	(SELECT k.frozen_time FROM test_clocks k WHERE k.tenant_id = c.tenant_id AND k.id = c.test_clock_id)`
 
+// scanComplaint scans a row of complaintColumns; its overdue flag is
+// judged at the complaint's clock's time, else at now.
 func scanComplaint(row pgx.Row, now time.Time) (Complaint, error) {
 	var c Complaint
 	var claimed, assessed *int64
@@ -71,10 +74,11 @@ func scanComplaint(row pgx.Row, now time.Time) (Complaint, error) {
 		&c.Description, &c.State, &c.SLADueAt, &c.SLABreachedAt, &c.EscalationLevel, &c.Resolution, &c.ResolvedAt,
 		&c.Upheld, &c.Breach, &c.Waiver, &c.RefundPayoutID, &claimed, &claimedCur, &assessed, &assessedCur,
 		&c.CompensationPayoutID, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
-		&c.CreatedAt, &c.UpdatedAt)
+		&c.CreatedAt, &c.UpdatedAt, &c.TestClockID, &c.clockNow)
 	if err != nil {
 		return Complaint{}, err
 	}
+	now = c.at(now)
 	c.ClaimedAmount, c.AssessedAmount = money(claimed, claimedCur), money(assessed, assessedCur)
 	c.EscalatedTo = EscalatedTo(c.EscalationLevel)
 	c.Overdue = running(c.State) && now.After(c.SLADueAt)
@@ -148,6 +152,8 @@ type change struct {
 	actor     string
 	eventType string
 	extra     map[string]any
+	// at is when it happened: the complaint's time (its clock's, else now).
+	at time.Time
 }
 
 // record writes a change of c (as it was before) to ch.to and ch.level: the
@@ -166,8 +172,8 @@ func record(ctx context.Context, tx pg.TenantTx, c Complaint, ch change, followU
 			return err
 		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO complaint_changes (tenant_id, complaint_id, action, from_state, to_state, from_level, to_level, note, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, tx.TenantID, c.ID, ch.action, from, ch.to, fromLevel, ch.level, ch.note, ch.actor); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO complaint_changes (tenant_id, complaint_id, action, from_state, to_state, from_level, to_level, note, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tx.TenantID, c.ID, ch.action, from, ch.to, fromLevel, ch.level, ch.note, ch.actor, ch.at); err != nil {
 		return err
 	}
 	d := map[string]any{"complaint_id": c.ID, "storefront_id": c.StorefrontID, "ticket_id": c.TicketID, "node_id": c.NodeID,

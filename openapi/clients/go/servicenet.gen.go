@@ -9019,6 +9019,9 @@ type Complaint struct {
 	// TechnicianId The technician complained about.
 	TechnicianId *string `json:"technician_id,omitempty"`
 
+	// TestClockId Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock.
+	TestClockId *string `json:"test_clock_id,omitempty"`
+
 	// TicketId The ticket complained about.
 	TicketId  *string   `json:"ticket_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -9156,6 +9159,9 @@ type ComplaintDetail struct {
 
 	// TechnicianId The technician complained about.
 	TechnicianId *string `json:"technician_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock.
+	TestClockId *string `json:"test_clock_id,omitempty"`
 
 	// TicketId The ticket complained about.
 	TicketId  *string   `json:"ticket_id,omitempty"`

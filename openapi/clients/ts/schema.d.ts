@@ -685,7 +685,7 @@ export interface paths {
         put?: never;
         /**
          * File a complaint
-         * @description Files a customer's complaint against a ticket, a node or a technician (at least one; 422 on body.ticket_id otherwise). Node, technician, storefront and customer default from the ticket, the node from the technician. The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id; a node-bound key files only against its subtree's tickets and technicians (422 on body.ticket_id or body.technician_id otherwise, whatever node_id it names). A property_damage complaint names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A late_arrival complaint (the technician did not come within the window agreed) names its ticket too.
+         * @description Files a customer's complaint against a ticket, a node or a technician (at least one; 422 on body.ticket_id otherwise). Node, technician, storefront and customer default from the ticket, the node from the technician. The resolution deadline (sla_due_at) follows the severity: critical 4 h, high 24 h, medium (default) 48 h, low 72 h; missed, the complaint escalates to the dispatcher, then the node manager, then the brand, one level per escalation interval (the SLA policy's escalation_minutes). A storefront key files only against its storefront's tickets: another's ticket, like an unknown one, is 422 on body.ticket_id; a node-bound key files only against its subtree's tickets and technicians (422 on body.ticket_id or body.technician_id otherwise, whatever node_id it names). A property_damage complaint names its ticket (422 on body.ticket_id) and may carry the customer's claimed_amount (only it may). A late_arrival complaint (the technician did not come within the window agreed) names its ticket too. In test mode a complaint about a ticket on a test clock lives on the ticket's clock (test_clock_id): it is filed, resolved, rated and closed at the clock's time, its deadline and overdue flag are on the clock, and it escalates when the clock is advanced past the deadline (advanceTestClock).
          *
          *     Permission `complaints.file`; granted by default to `agent`, `dispatcher`, `integrator`, `storefront`, `tenant_admin`.
          */
@@ -8219,6 +8219,11 @@ export interface components {
              */
             technician_id?: string;
             /**
+             * @description Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
+            /**
              * @description The ticket complained about.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
              */
@@ -8465,6 +8470,11 @@ export interface components {
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             technician_id?: string;
+            /**
+             * @description Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             /**
              * @description The ticket complained about.
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt
