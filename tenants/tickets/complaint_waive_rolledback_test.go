@@ -218,7 +218,41 @@ func TestRolledBackUpheldComplaintWithoutChargesOrWindow(t *testing.T) {
 // the apology the customer refused.
 func TestRolledBackUpheldLateArrivalAfterARefusedApologyOwesTheManagersVisit(t *testing.T) {
 	e := newMoneyEnv(t)
-	const paid = int64(washerLabour + washerVisit) // 170.00
+	tk, apology := e.missedWindowMovedByTheCustomer(t)
+	e.refuse(t, tk.ID, apology)
+	tk = e.completeWith(t, tk.ID, "performance")
+	tk = e.upholdLateArrival(t, tk)
+	require.Equal(t, "manager_visit", tk.Completion.Waivers[0].Action, "the customer refused the apology: the node manager visits")
+}
+
+// The same, the apology refused after the complaint was upheld (the
+// technician records the refusal later): the promise the completion
+// carries becomes the manager's visit then; the money stands (free, one
+// refund of 170.00).
+func TestRolledBackApologyRefusedAfterAnUpheldLateArrivalOwesTheManagersVisit(t *testing.T) {
+	e := newMoneyEnv(t)
+	tk, apology := e.missedWindowMovedByTheCustomer(t)
+	tk = e.completeWith(t, tk.ID, "performance")
+	tk = e.upholdLateArrival(t, tk)
+	require.Equal(t, "apology", tk.Completion.Waivers[0].Action, "how late is not known: the apology")
+	e.refuse(t, tk.ID, apology)
+	tk, err := e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
+	require.NoError(t, err)
+	customer, brand, _ := totals(t, tk)
+	require.Zero(t, customer)
+	require.Equal(t, int64(washerLabour+washerVisit), brand)
+	require.Equal(t, []string{"late_arrival"}, waiverCodes(tk))
+	require.Equal(t, "manager_visit", tk.Completion.Waivers[0].Action, "the customer refused the apology: the node manager visits")
+	require.Len(t, e.payoutsOf(t, tk), 1, "one refund of 170.00")
+}
+
+// missedWindowMovedByTheCustomer schedules an out-of-warranty repair in
+// the two-hour window from e.start, lets the window close without the
+// technician (the sweep opens the apology, whose id it returns), moves
+// the visit at the customer's request and checks in on time at the new
+// window.
+func (e *moneyEnv) missedWindowMovedByTheCustomer(t *testing.T) (tickets.Ticket, string) {
+	t.Helper()
 	tk := e.openRepair(t, e.unit(t, 1200, false))
 	e.set(time.Time{})
 	_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
@@ -228,7 +262,6 @@ func TestRolledBackUpheldLateArrivalAfterARefusedApologyOwesTheManagersVisit(t *
 	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
 	require.NoError(t, err)
 
-	// The window closes without the technician: the sweep opens the apology.
 	_, err = e.Tickets.SweepSLA(e.Ctx, e.Admin.TenantID, e.start.Add(2*time.Hour+5*time.Minute))
 	require.NoError(t, err)
 	e.set(e.start.Add(2*time.Hour + 10*time.Minute))
@@ -241,18 +274,33 @@ func TestRolledBackUpheldLateArrivalAfterARefusedApologyOwesTheManagersVisit(t *
 		}
 	}
 	require.NotEmpty(t, apology, "the sweep opened the apology: %+v", ks)
-	_, err = e.Tickets.CompleteTask(e.Ctx, e.Admin, tk.ID, apology, tickets.CompleteTaskInput{Outcome: tickets.TaskRefused, Note: "客户不接受道歉"}, 0)
-	require.NoError(t, err)
-	require.Contains(t, taskKinds(t, e, tk.ID), tickets.TaskManagerVisit)
 
 	next := e.start.Add(4 * time.Hour)
 	_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
 		Reason: "customer_request"}, 0)
 	require.NoError(t, err)
 	e.set(next.Add(-6 * time.Minute))
-	_, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)
+	tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)
 	require.NoError(t, err)
-	tk = e.completeWith(t, tk.ID, "performance")
+	return tk, apology
+}
+
+// refuse records that the customer refused the apology task.
+func (e *moneyEnv) refuse(t *testing.T, ticketID, task string) {
+	t.Helper()
+	_, err := e.Tickets.CompleteTask(e.Ctx, e.Admin, ticketID, task, tickets.CompleteTaskInput{Outcome: tickets.TaskRefused, Note: "客户不接受道歉"}, 0)
+	require.NoError(t, err)
+	require.Contains(t, taskKinds(t, e, ticketID), tickets.TaskManagerVisit)
+}
+
+// upholdLateArrival checks that completed tk charged the customer 170.00
+// (moved at the customer's request, then on time: no waiver), upholds a
+// late_arrival complaint against it and checks the money: the service
+// free, the brand bearing 170.00 and refunding it to the customer, one
+// late_arrival waiver. It returns the ticket.
+func (e *moneyEnv) upholdLateArrival(t *testing.T, tk tickets.Ticket) tickets.Ticket {
+	t.Helper()
+	const paid = int64(washerLabour + washerVisit) // 170.00
 	customer, brand, _ := totals(t, tk)
 	require.Equal(t, paid, customer, "moved at the customer's request, then on time: charged 170.00")
 	require.Zero(t, brand)
@@ -273,8 +321,7 @@ func TestRolledBackUpheldLateArrivalAfterARefusedApologyOwesTheManagersVisit(t *
 	require.Zero(t, customer)
 	require.Equal(t, paid, brand, "the brand bears labour 120.00 + visit 50.00")
 	require.Len(t, tk.Completion.Waivers, 1)
-	w := tk.Completion.Waivers[0]
-	require.Equal(t, "late_arrival", w.Code)
-	require.True(t, w.Waives)
-	require.Equal(t, "manager_visit", w.Action, "the customer refused the apology: the node manager visits")
+	require.Equal(t, "late_arrival", tk.Completion.Waivers[0].Code)
+	require.True(t, tk.Completion.Waivers[0].Waives)
+	return tk
 }

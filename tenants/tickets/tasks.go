@@ -108,7 +108,8 @@ func (s *Service) Tasks(ctx context.Context, p tenants.Principal, id string) ([]
 // CompleteTask records who did an open task and how it went, on the
 // ticket's timeline and as a ticket.task_completed event. An apology the
 // customer refused opens the node manager's visit and, from then on, the
-// late promise's action is the manager's visit. A task done already is
+// late promise's action is the manager's visit (on a completed ticket's
+// settled late_arrival promise too). A task done already is
 // conflict; an unknown task (or one of another ticket) is not_found.
 func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketID, taskID string, in CompleteTaskInput, ifVersion int) (TaskResult, error) {
 	if in.Outcome != TaskDone && in.Outcome != TaskRefused {
@@ -148,6 +149,18 @@ func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketI
 				return err
 			}
 			detail["opened"] = []string{TaskManagerVisit}
+			// A completion that settled the late promise owes the manager's
+			// visit from now on, not the apology the customer refused (as
+			// the engine decides at a completion; an upheld late_arrival
+			// complaint records it the same way, WaiveChargesTx).
+			if comp := t.Completion; comp != nil {
+				for i := range comp.Waivers {
+					if w := &comp.Waivers[i]; w.Code == PromiseLateArrival && (w.Action == "apology" || w.Action == "apology_and_gift") {
+						detail["promise_action"] = map[string]any{"from": w.Action, "to": "manager_visit"}
+						w.Action = "manager_visit"
+					}
+				}
+			}
 		}
 		c.data["task_id"], c.data["kind"], c.data["outcome"] = k.ID, k.Kind, in.Outcome
 		c.note("", detail)
