@@ -17,8 +17,9 @@ import (
 // clock's time, its resolution deadline (high: 24 hours) runs on the
 // clock: the wall clock never escalates it, the clock's advance past the
 // deadline does (level 1 at the deadline, the next level the escalation
-// interval, 60 minutes, after it), and a complaint about a ticket on no
-// clock stays on the wall clock.
+// interval, 60 minutes, after it; one advance past several deadlines
+// catches the levels up), and a complaint about a ticket on no clock stays
+// on the wall clock.
 func TestComplaintOnATestClockLivesOnTheClock(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -90,6 +91,20 @@ func TestComplaintOnATestClockLivesOnTheClock(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/complaints?overdue=true&ticket_id="+ticket, agent, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Len(t, r.JSON(t)["data"], 1, "at the brand's level, overdue on the clock")
+
+	// One advance far past a deadline catches the levels up, each at its
+	// own deadline: the dispatcher at it, the node manager an hour after,
+	// the brand two hours after.
+	now = now.Add(25 * time.Hour)
+	far := fileComplaint(t, env, agent, ticket, "late")
+	due = now.Add(24 * time.Hour)
+	require.Equal(t, due.UTC(), mustTime(t, get(far)["sla_due_at"]).UTC())
+	advanceClock(t, env, test, clock, due.Add(150*time.Minute))
+	require.Eventually(t, func() bool { return get(far)["escalation_level"].(float64) == 3 }, 30*time.Second, 50*time.Millisecond,
+		"one advance past three deadlines escalates to the brand")
+	c = get(far)
+	require.Equal(t, due.UTC(), mustTime(t, c["sla_breached_at"]).UTC())
+	require.Equal(t, due.Add(2*time.Hour).UTC(), mustTime(t, c["sla_due_at"]).UTC())
 
 	// A live key does not see the test complaint.
 	r = env.Do(t, http.MethodGet, "/v1/complaints/"+cmp, d.LiveAdminKey, nil)

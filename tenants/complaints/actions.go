@@ -141,19 +141,21 @@ func (s *Service) Escalate(ctx context.Context, p tenants.Principal, id, reason 
 		return ComplaintDetail{}, err
 	}
 	return s.act(ctx, p, id, ActionEscalate, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
-		return s.escalate(ctx, tx, c, c.EscalationLevel+1, now, now, "escalate", reason, p.Subject(), TypeEscalated)
+		_, err := s.escalate(ctx, tx, c, c.EscalationLevel+1, now, now, "escalate", reason, p.Subject(), TypeEscalated)
+		return err
 	})
 }
 
 // escalate moves c up to level at from, restarts its deadline at the
 // escalation interval from then and schedules the next level's timer; at
-// is the complaint's time the change is recorded at.
-func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, level int, from, at time.Time, action, note, actor, eventType string) error {
+// is the complaint's time the change is recorded at. It returns the new
+// deadline.
+func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, level int, from, at time.Time, action, note, actor, eventType string) (time.Time, error) {
 	due := c.SLADueAt
 	if level < MaxLevel {
 		iv, err := escalationInterval(ctx, tx)
 		if err != nil {
-			return err
+			return due, err
 		}
 		due = from.Add(iv)
 	}
@@ -161,16 +163,16 @@ func (s *Service) escalate(ctx context.Context, tx pg.TenantTx, c Complaint, lev
 	if _, err := tx.Exec(ctx, `UPDATE complaints SET sla_due_at = $3,
 		sla_breached_at = CASE WHEN $4 THEN coalesce(sla_breached_at, $5) ELSE sla_breached_at END
 		WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, due, breached, from); err != nil {
-		return err
+		return due, err
 	}
 	if err := record(ctx, tx, c, change{action: action, to: c.State, level: level, note: nullable(note), actor: actor,
 		eventType: eventType, extra: map[string]any{"sla_due_at": due}, at: at}); err != nil {
-		return err
+		return due, err
 	}
 	if level < MaxLevel {
-		return s.enqueue(ctx, tx, c.ID, c.TestClockID, level+1, due)
+		return due, s.enqueue(ctx, tx, c.ID, c.TestClockID, level+1, due)
 	}
-	return nil
+	return due, nil
 }
 
 // Resolve records how an unresolved complaint was resolved (ResolveWith
@@ -407,7 +409,11 @@ func (s *Service) Close(ctx context.Context, p tenants.Principal, id, note strin
 // running a timer twice has the effect of running it once. It reports
 // whether it escalated; a complaint that does not exist is not found. On a
 // test clock the timer runs when an advance of the clock passes dueAt (the
-// clock's time), and the change is recorded at the clock's time.
+// clock's time), and the change is recorded at the clock's time. A timer
+// that runs after the next level's deadline has passed too (a test clock
+// advanced far past the deadline, a queue that ran late) catches the
+// levels up at once, each escalated at its own deadline, as the tickets'
+// SLA checks do.
 func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int, dueAt time.Time) (bool, error) {
 	escalated := false
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
@@ -421,8 +427,16 @@ func (s *Service) SLAExpired(ctx context.Context, tenantID, id string, level int
 			return nil
 		}
 		escalated = true
-		return s.escalate(ctx, tx, c, level, dueAt, c.at(s.now()), "sla_breached", "resolution deadline missed; escalated to "+EscalatedTo(level),
-			"system", TypeSLABreached)
+		now := c.at(s.now())
+		for {
+			due, err := s.escalate(ctx, tx, c, level, dueAt, now, "sla_breached", "resolution deadline missed; escalated to "+EscalatedTo(level),
+				"system", TypeSLABreached)
+			if err != nil || level >= MaxLevel || now.Before(due) {
+				return err
+			}
+			c.EscalationLevel, c.SLADueAt = level, due
+			level, dueAt = level+1, due
+		}
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = tenants.NotFound("complaint")

@@ -505,3 +505,48 @@ func TestNodeScopedKeyFilesOnlyWithinItsSubtree(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cs, 1, "nothing filed outside the subtree")
 }
+
+// A timer that runs late, after the next level's deadline has passed too
+// (a test clock advanced far past the deadline, a queue that ran late),
+// catches the levels up at once, each at its own deadline: the critical
+// complaint due at 4 h, checked 2 h 30 min after it, is at the dispatcher
+// from the deadline, the node manager an hour after, the brand two hours
+// after (the escalation interval is 60 min), in one run.
+func TestSLATimerRunningLateCatchesTheLevelsUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, err := b.svc.FileComplaint(ctx, b.admin, complaints.NewComplaint{TicketID: b.ticketA, Category: "attitude", Severity: "critical",
+		Description: "师傅辱骂客户"})
+	require.NoError(t, err)
+	due := b.clock.Add(4 * time.Hour)
+	b.mu.Lock()
+	b.clock = due.Add(150 * time.Minute)
+	b.mu.Unlock()
+
+	ok, err := b.svc.SLAExpired(ctx, b.admin.TenantID, c.ID, 1, due)
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := b.svc.GetComplaint(ctx, b.admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, 3, got.EscalationLevel, "the levels whose deadlines passed")
+	require.Equal(t, "brand", got.EscalatedTo)
+	require.True(t, got.SLABreachedAt.Equal(due), "first breached at the deadline")
+	require.True(t, got.SLADueAt.Equal(due.Add(2*time.Hour)), "the brand's deadline, two intervals after: %s", got.SLADueAt)
+	require.True(t, got.Overdue)
+	require.Equal(t, []string{"file", "sla_breached", "sla_breached", "sla_breached"}, actions(got))
+	var levels []int
+	for _, h := range got.History[1:] {
+		levels = append(levels, h.ToLevel)
+	}
+	require.Equal(t, []int{1, 2, 3}, levels)
+	require.Equal(t, 3, b.eventCount(t, complaints.TypeSLABreached, c.ID))
+
+	// The timers the catch-up left behind change nothing.
+	ok, err = b.svc.SLAExpired(ctx, b.admin.TenantID, c.ID, 2, due.Add(time.Hour))
+	require.NoError(t, err)
+	require.False(t, ok)
+	ok, err = b.svc.SLAExpired(ctx, b.admin.TenantID, c.ID, 3, due.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.False(t, ok)
+}
