@@ -243,11 +243,16 @@ func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 
 // quote prices c's lines for the engine, as requested except that a part
 // line asks at most its price-list price (else the part's own) times the
-// quantity plus the policy's markup cap, and a labor or visit line at most
-// the price list's repair labor rate or visit fee of the model's category
-// on the repair's date. It flags, by line, parts that no longer exist or
-// do not fit the model, parts asked above the cap, and labor or visit
-// asked above the price list (above_price_list). On a claim for a ticket's
+// quantity plus the policy's markup cap, and the labor lines together at
+// most the price list's repair labor rate of the model's category on the
+// repair's date, the visit lines together at most its visit fee: a claim
+// is for one repair, and a job's quote prices one labor and at most one
+// visit whatever the lines' quantities (a line past the rate asks what the
+// lines before it left, maybe nothing). It flags, by line, parts that no
+// longer exist or do not fit the model, parts asked above the cap, labor
+// or visit asked above the price list (above_price_list), and a line of
+// kind other asking anything (unpriced_line: the price list prices no
+// such charge, a person decides whether it is owed). On a claim for a ticket's
 // repair, a part line asks only for parts the ticket fitted (its
 // requisition's used): those it did not are flagged (part_not_fitted) and
 // owed nothing, the line's amount counting the fitted ones only; fitted
@@ -261,7 +266,8 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 	}
 	cur, capPct := a.records.Settings.Currency, a.policy.PartsMarkupCapPercent
 	q := entitlement.Quote{Lines: make([]entitlement.QuoteLine, len(c.Lines))}
-	asked := map[string]int{} // a part's quantity on the lines so far
+	asked := map[string]int{}  // a part's quantity on the lines so far
+	paid := map[string]int64{} // a kind's amount on the lines so far, as capped
 	for i, l := range c.Lines {
 		amount := l.Requested.Amount
 		ql := entitlement.QuoteLine{Kind: l.Kind, Description: l.Description}
@@ -300,11 +306,19 @@ func (a adjudication) quote(c Claim) (entitlement.Quote, []ClaimFlag) {
 				}
 			}
 		}
-		if list, ok := a.listed(l.Kind); ok && amount > list {
-			flag("above_price_list", i, fmt.Sprintf("%s asks %d, above the price list's %d for a %s repair on %s",
-				l.Kind, amount, list, a.records.Model.Category, c.OccurredOn))
-			amount = list
+		if list, ok := a.listed(l.Kind); ok && amount > list-paid[l.Kind] {
+			// One repair's labor and visit, as a job's quote prices them
+			// (one labor line, at most one visit): what the claim's lines
+			// of the kind ask together, whatever their quantity.
+			left := max(list-paid[l.Kind], 0)
+			flag("above_price_list", i, fmt.Sprintf("%s asks %d (quantity %d), above the price list's %d for one %s repair on %s (%d left after the claim's lines before)",
+				l.Kind, amount, l.Quantity, list, a.records.Model.Category, c.OccurredOn, left))
+			amount = left
 		}
+		if l.Kind == LineOther && amount > 0 {
+			flag("unpriced_line", i, fmt.Sprintf("other asks %d: the price list prices no such charge, a person decides", amount))
+		}
+		paid[l.Kind] += amount
 		ql.Amount = tenants.Money{Amount: amount, Currency: cur}
 		q.Lines[i] = ql
 	}

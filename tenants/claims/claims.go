@@ -241,7 +241,7 @@ type ClaimLine struct {
 
 // ClaimFlag is something adjudication found that a person must look at.
 type ClaimFlag struct {
-	Code   string `json:"code" enum:"duplicate,purchase_after_registration,serial_model_mismatch,unit_not_in_service,part_incompatible,markup_above_cap,above_price_list,not_repair,part_not_fitted,part_not_returned" doc:"What was found. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand." example:"duplicate"`
+	Code   string `json:"code" enum:"duplicate,purchase_after_registration,serial_model_mismatch,unit_not_in_service,part_incompatible,markup_above_cap,above_price_list,not_repair,part_not_fitted,part_not_returned,unpriced_line" doc:"What was found. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand." example:"duplicate"`
 	Line   *int   `json:"line,omitempty" doc:"The line (0-based) the flag is about." example:"0"`
 	Detail string `json:"detail" doc:"What exactly." example:"claim clm_01jd... for the same unit and fault cause on 2026-11-02"`
 }

@@ -384,6 +384,7 @@ const (
 	ClaimFlagCodePurchaseAfterRegistration ClaimFlagCode = "purchase_after_registration"
 	ClaimFlagCodeSerialModelMismatch       ClaimFlagCode = "serial_model_mismatch"
 	ClaimFlagCodeUnitNotInService          ClaimFlagCode = "unit_not_in_service"
+	ClaimFlagCodeUnpricedLine              ClaimFlagCode = "unpriced_line"
 )
 
 // Valid indicates whether the value is a known member of the ClaimFlagCode enum.
@@ -408,6 +409,8 @@ func (e ClaimFlagCode) Valid() bool {
 	case ClaimFlagCodeSerialModelMismatch:
 		return true
 	case ClaimFlagCodeUnitNotInService:
+		return true
+	case ClaimFlagCodeUnpricedLine:
 		return true
 	default:
 		return false

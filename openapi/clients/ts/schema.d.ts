@@ -7531,7 +7531,7 @@ export interface components {
             part_categories?: string[];
         };
         ClaimFlag: {
-            /** @description What was found. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand. */
+            /** @description What was found. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand. */
             code: components["schemas"]["ClaimFlagCode"];
             /**
              * @description What exactly.
@@ -7546,7 +7546,7 @@ export interface components {
             line?: number;
         };
         /** @enum {string} */
-        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair" | "part_not_fitted" | "part_not_returned";
+        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair" | "part_not_fitted" | "part_not_returned" | "unpriced_line";
         /** @description Adjudication flagged a claim. */
         ClaimFlaggedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
