@@ -119,7 +119,7 @@ type approveClaimInput struct {
 	ClaimActionParams
 	Body *struct {
 		Reason string                   `json:"reason,omitempty" maxLength:"1000" doc:"Why; kept in the claim's history." example:"checked the invoice"`
-		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines; the others are approved as calculated (else as requested)."`
+		Lines  []claims.ClaimLineAmount `json:"lines,omitempty" maxItems:"50" doc:"Approved amounts of some lines, each line at most once; the others are approved as calculated (else as requested)."`
 	}
 }
 
@@ -270,7 +270,10 @@ func (s *Server) registerClaims() {
 		OperationID: "approveClaim", Method: http.MethodPost, Path: "/v1/claims/{claim_id}/approve",
 		Summary: "Approve a claim", Tags: tags,
 		Description: "under_review → approved. Lines are approved as calculated by the adjudication (else as requested) " +
-			"unless lines gives a line's approved amount (at most its requested amount). " + claimIfMatchRule,
+			"unless lines gives a line's approved amount: at most its requested amount, and at most its calculated amount " +
+			"unless override_reason says why (an override: the line then carries override, with the calculated amount, " +
+			"the reason and the key that approved it). Otherwise, and for an override_reason on a line not above its " +
+			"calculation or a line given twice, 422 at body.lines[i] and nothing changes. " + claimIfMatchRule,
 		Errors: actionErrors, MaxBodyBytes: 16 << 10,
 	}, claimAction(s, func(ctx context.Context, p tenants.Principal, in *approveClaimInput, v int) (claims.Claim, error) {
 		body := optional(in.Body)

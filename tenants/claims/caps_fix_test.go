@@ -97,3 +97,56 @@ func TestClaimOtherLineWaitsForAPerson(t *testing.T) {
 	require.Equal(t, claims.StateApproved, c.State, "%v %+v", c.Reasons, c.Flags)
 	require.Equal(t, int64(40000), amount(c.TotalApproved))
 }
+
+// A reviewer approves what adjudication calculated, less, or more only by
+// an override that says why, recorded on the line with who made it; never
+// more than the line asked. The washer's claim under the extended warranty
+// asks labour 100.00 where the price list charges 80.00 (flagged
+// above_price_list, calculated 80.00) and the board 300.00. Approving the
+// labour at 90.00 was accepted silently, the plan paying 10.00 that no
+// rule owed. Now it is 422 at lines[0].approved.amount and nothing
+// changes; with override_reason the 90.00 is approved, the line carrying
+// its override (calculated 80.00, the reason, the reviewer's key); an
+// override_reason on a line not above its calculation is 422 at
+// lines[i].override_reason, and a line given twice 422 at lines[i].line.
+func TestClaimReviewerApprovesAboveTheCalculationOnlyByOverride(t *testing.T) {
+	w := newWasherShop(t)
+	w.withPriceList(t)
+	c := w.adjudicated(t, w.claim("OVERRIDE", "power_surge"))
+	require.Equal(t, claims.StateUnderReview, c.State, "%v", c.Reasons)
+	require.Equal(t, []int{0}, flagLines(c, "above_price_list"))
+	require.Equal(t, int64(8000), amount(c.Lines[0].Calculated))
+	require.Equal(t, int64(30000), amount(c.Lines[1].Calculated))
+
+	for _, bad := range []struct {
+		lines []claims.ClaimLineAmount
+		field string
+	}{
+		{[]claims.ClaimLineAmount{{Line: 0, Approved: cny(9000)}}, "lines[0].approved.amount"},
+		{[]claims.ClaimLineAmount{{Line: 0, Approved: cny(9000), Reason: "checked"}}, "lines[0].approved.amount"},
+		{[]claims.ClaimLineAmount{{Line: 0, Approved: cny(10001), OverrideReason: "more"}}, "lines[0].approved.amount"},
+		{[]claims.ClaimLineAmount{{Line: 1, Approved: cny(30000), OverrideReason: "as asked"}}, "lines[0].override_reason"},
+		{[]claims.ClaimLineAmount{{Line: 0, Approved: cny(8000)}, {Line: 0, Approved: cny(9000), OverrideReason: "x"}}, "lines[1].line"},
+	} {
+		_, err := w.Claims.ApproveClaim(w.Ctx, w.Admin, c.ID, "", bad.lines, 0)
+		require.Equal(t, []string{bad.field}, domaintest.Fields(t, err), "%+v", bad.lines)
+	}
+	after, err := w.Claims.GetClaim(w.Ctx, w.Admin, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateUnderReview, after.State, "refused approvals change nothing")
+	require.Equal(t, c.Revision, after.Revision)
+	require.Empty(t, w.approved)
+
+	why := "two technicians: the drum had to be lifted"
+	c, err = w.Claims.ApproveClaim(w.Ctx, w.Admin, c.ID, "checked", []claims.ClaimLineAmount{{Line: 0, Approved: cny(9000), OverrideReason: why}}, 0)
+	require.NoError(t, err)
+	require.Equal(t, claims.StateApproved, c.State)
+	require.Equal(t, int64(9000), amount(c.Lines[0].Approved))
+	require.Equal(t, &claims.LineOverride{Calculated: cny(8000), Reason: why, By: w.Admin.KeyID}, c.Lines[0].Override)
+	require.Equal(t, int64(30000), amount(c.Lines[1].Approved), "the board as calculated")
+	require.Nil(t, c.Lines[1].Override)
+	require.Equal(t, cny(39000), *c.TotalApproved, "paid by the plan: 90.00 + 300.00")
+	require.Equal(t, w.contract, c.Decision.ContractID)
+	require.Len(t, w.approved, 1)
+	require.Equal(t, int64(39000), amount(w.approved[0].TotalApproved), "the payout hook saw the override's amount")
+}

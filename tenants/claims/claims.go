@@ -237,6 +237,15 @@ type ClaimLine struct {
 	Approved    *tenants.Money `json:"approved,omitempty"`
 	Decision    string         `json:"decision" enum:"pending,approved,partly_approved,rejected" doc:"The line's decision." example:"approved"`
 	Reason      string         `json:"reason,omitempty" doc:"Why the line was decided so." example:"extended_warranty: the plan pays the line in full"`
+	Override    *LineOverride  `json:"override,omitempty" doc:"Present when a reviewer approved the line above its calculated amount (approveClaim's override_reason): what was calculated, why more was approved, and who approved it."`
+}
+
+// LineOverride is a reviewer's approval of a line above its calculated
+// amount.
+type LineOverride struct {
+	Calculated tenants.Money `json:"calculated" doc:"What adjudication calculated; approved is above it."`
+	Reason     string        `json:"reason" doc:"The reviewer's override_reason." example:"two technicians: the drum had to be lifted"`
+	By         string        `json:"by" doc:"Who approved it: the API key." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
 }
 
 // ClaimFlag is something adjudication found that a person must look at.

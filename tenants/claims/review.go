@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,12 +187,19 @@ type ClaimLineAmount struct {
 	Line     int           `json:"line" minimum:"0" maximum:"49" doc:"The line, 0-based." example:"0"`
 	Approved tenants.Money `json:"approved"`
 	Reason   string        `json:"reason,omitempty" maxLength:"500" doc:"Why, when it differs from the calculation." example:"labor capped at the price list"`
+	// OverrideReason is the reviewer's override of the calculation.
+	OverrideReason string `json:"override_reason,omitempty" maxLength:"500" doc:"Required to approve the line above its calculated amount (never above its requested amount): why the brand pays more than adjudication found owed. Recorded on the line as its override, with who approved it. Only for an amount above the calculation (422 otherwise)." example:"two technicians: the drum had to be lifted"`
 }
 
 // ApproveClaim approves an under_review claim. Each line's approved amount
-// is the reviewer's when given (at most requested; lines[i] otherwise),
-// else the calculated amount, else the requested amount. OnApproved runs in
-// the same transaction.
+// is the reviewer's when given, else the calculated amount, else (no
+// calculation: the engine could not decide) the requested amount. A
+// reviewer's amount is at most the line's requested amount, and at most
+// its calculated amount unless it is an override (OverrideReason), which
+// the line then carries with the reviewer (Override); bad amounts, an
+// override_reason on a line not above its calculation and a line given
+// twice are invalid at lines[i] and change nothing. OnApproved runs in the
+// same transaction.
 func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, reason string, lines []ClaimLineAmount, ifRevision int) (Claim, error) {
 	if err := checkReason("reason", reason, false); err != nil {
 		return Claim{}, err
@@ -214,6 +222,28 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 			case la.Approved.Amount < 0 || la.Approved.Amount > c.Lines[la.Line].Requested.Amount:
 				v.AddMsg(at+".approved.amount", i18n.M("claims.up_to_requested", "Requested", c.Lines[la.Line].Requested.Amount), la.Approved.Amount)
 			}
+			// Above the calculation (what the rules owe) only by an
+			// override that says why; an override of nothing is refused.
+			l, above := c.Lines[la.Line], false
+			if l.Calculated != nil {
+				above = la.Approved.Amount > l.Calculated.Amount
+			}
+			switch override := strings.TrimSpace(la.OverrideReason) != ""; {
+			case above && !override && la.Approved.Amount <= l.Requested.Amount:
+				v.AddMsg(at+".approved.amount", i18n.M("claims.above_calculated", "Calculated", l.Calculated.Amount,
+					"Requested", l.Requested.Amount), la.Approved.Amount)
+			case !above && la.OverrideReason != "":
+				calc := l.Requested.Amount
+				if l.Calculated != nil {
+					calc = l.Calculated.Amount
+				}
+				v.AddMsg(at+".override_reason", i18n.M("claims.override_not_above", "Calculated", calc), la.OverrideReason)
+			case len([]rune(la.OverrideReason)) > 500:
+				v.AddMsg(at+".override_reason", i18n.M("common.length", "Min", 1, "Max", 500), la.OverrideReason)
+			}
+			if _, twice := given[la.Line]; twice {
+				v.AddMsg(at+".line", i18n.M("common.duplicate"), la.Line)
+			}
 			given[la.Line] = la
 		}
 		if err := v.Err(); err != nil {
@@ -227,11 +257,16 @@ func (s *Service) ApproveClaim(ctx context.Context, p tenants.Principal, id, rea
 				amt = *l.Calculated
 				why = "approved as calculated"
 			}
+			l.Override = nil
 			if la, ok := given[i]; ok {
 				amt = la.Approved
 				why = "approved by a reviewer"
 				if la.Reason != "" {
 					why = la.Reason
+				}
+				if l.Calculated != nil && amt.Amount > l.Calculated.Amount {
+					l.Override = &LineOverride{Calculated: *l.Calculated, Reason: la.OverrideReason, By: p.Subject()}
+					why = fmt.Sprintf("approved %d above the calculated %d by %s: %s", amt.Amount, l.Calculated.Amount, p.Subject(), la.OverrideReason)
 				}
 			}
 			a := amt

@@ -2130,6 +2130,7 @@ const (
 	MessageCodeCatalogNoVisitFee                                  MessageCode = "catalog.no_visit_fee"
 	MessageCodeCatalogPartCategoryFormat                          MessageCode = "catalog.part_category_format"
 	MessageCodeCatalogPriceListDateTaken                          MessageCode = "catalog.price_list_date_taken"
+	MessageCodeClaimsAboveCalculated                              MessageCode = "claims.above_calculated"
 	MessageCodeClaimsActionNotAllowed                             MessageCode = "claims.action_not_allowed"
 	MessageCodeClaimsBrandReimbursementNeedsNode                  MessageCode = "claims.brand_reimbursement_needs_node"
 	MessageCodeClaimsClaimCurrency                                MessageCode = "claims.claim_currency"
@@ -2146,6 +2147,7 @@ const (
 	MessageCodeClaimsOnlyPartLinesNamePart                        MessageCode = "claims.only_part_lines_name_part"
 	MessageCodeClaimsOnlyReimbursementNamesNode                   MessageCode = "claims.only_reimbursement_names_node"
 	MessageCodeClaimsOtherClock                                   MessageCode = "claims.other_clock"
+	MessageCodeClaimsOverrideNotAbove                             MessageCode = "claims.override_not_above"
 	MessageCodeClaimsPartLineNeedsPart                            MessageCode = "claims.part_line_needs_part"
 	MessageCodeClaimsReferenceConflict                            MessageCode = "claims.reference_conflict"
 	MessageCodeClaimsReferenceUsed                                MessageCode = "claims.reference_used"
@@ -3215,6 +3217,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeCatalogPriceListDateTaken:
 		return true
+	case MessageCodeClaimsAboveCalculated:
+		return true
 	case MessageCodeClaimsActionNotAllowed:
 		return true
 	case MessageCodeClaimsBrandReimbursementNeedsNode:
@@ -3246,6 +3250,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeClaimsOnlyReimbursementNamesNode:
 		return true
 	case MessageCodeClaimsOtherClock:
+		return true
+	case MessageCodeClaimsOverrideNotAbove:
 		return true
 	case MessageCodeClaimsPartLineNeedsPart:
 		return true
@@ -8015,7 +8021,7 @@ type Approval struct {
 
 // ApproveClaimRequest defines model for ApproveClaimRequest.
 type ApproveClaimRequest struct {
-	// Lines Approved amounts of some lines; the others are approved as calculated (else as requested).
+	// Lines Approved amounts of some lines, each line at most once; the others are approved as calculated (else as requested).
 	Lines *[]ClaimLineAmount `json:"lines,omitempty"`
 
 	// Reason Why; kept in the claim's history.
@@ -8632,6 +8638,7 @@ type ClaimLine struct {
 	Decision    ClaimLineDecision `json:"decision"`
 	Description *string           `json:"description,omitempty"`
 	Kind        ClaimLineKind     `json:"kind"`
+	Override    *LineOverride     `json:"override,omitempty"`
 	PartId      *string           `json:"part_id,omitempty"`
 	PartNumber  *string           `json:"part_number,omitempty"`
 	Quantity    int64             `json:"quantity"`
@@ -8647,6 +8654,9 @@ type ClaimLineAmount struct {
 
 	// Line The line, 0-based.
 	Line int64 `json:"line"`
+
+	// OverrideReason Required to approve the line above its calculated amount (never above its requested amount): why the brand pays more than adjudication found owed. Recorded on the line as its override, with who approved it. Only for an amount above the calculation (422 otherwise).
+	OverrideReason *string `json:"override_reason,omitempty"`
 
 	// Reason Why, when it differs from the calculation.
 	Reason *string `json:"reason,omitempty"`
@@ -11411,6 +11421,16 @@ type Line struct {
 
 	// Quantity How many.
 	Quantity int64 `json:"quantity"`
+}
+
+// LineOverride defines model for LineOverride.
+type LineOverride struct {
+	// By Who approved it: the API key.
+	By         string `json:"by"`
+	Calculated Money  `json:"calculated"`
+
+	// Reason The reviewer's override_reason.
+	Reason string `json:"reason"`
 }
 
 // ListAPIKeysResponse defines model for ListAPIKeysResponse.
