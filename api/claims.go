@@ -151,7 +151,10 @@ func (s *Server) registerClaims() {
 			"name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its " +
 			"storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement " +
 			"claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise); a " +
-			"reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). " +
+			"reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). A " +
+			"service_record_id that a ticket's completion recorded names that ticket's repair: the claim takes the ticket " +
+			"(ticket_id) and its rules, at body.service_record_id; a reimbursement for a repair no ticket recorded is " +
+			"flagged repair_not_verified for a reviewer. " +
 			"reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another " +
 			"body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within " +
 			"about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or " +

@@ -39,6 +39,9 @@ func TestClaimDeadlineSweepRecordsOnce(t *testing.T) {
 		TicketState: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
 			return claims.Ticket{}, false, nil
 		},
+		TicketByNumber: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
+			return claims.Ticket{}, false, nil
+		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})
 	require.NoError(t, err)

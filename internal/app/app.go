@@ -266,7 +266,8 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		onApproved = cfg.OnClaimApproved
 	}
 	if a.Claims, err = claims.NewService(db, claims.Deps{OnApproved: onApproved,
-		TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx, Notifications: a.Notifications}); err != nil {
+		TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx,
+		Notifications: a.Notifications}); err != nil {
 		return err
 	}
 	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error) {

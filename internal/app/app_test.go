@@ -83,16 +83,22 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 		"network db": func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err },
 		"claims ticket state": func() error {
 			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-				TicketClock: tickets.TicketClockTx})
+				TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx})
+			return err
+		},
+		"claims ticket by number": func() error {
+			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
+				TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx})
 			return err
 		},
 		"claims ticket clock": func() error {
 			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-				TicketState: tickets.UnitTicketStateTx})
+				TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx})
 			return err
 		},
 		"claims approved": func() error {
-			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx})
+			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx,
+				TicketClock: tickets.TicketClockTx})
 			return err
 		},
 		"complaints":      func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },

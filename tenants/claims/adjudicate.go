@@ -200,6 +200,7 @@ func queueDuplicates(b *pgx.Batch, tenantID string, c Claim, out *[]duplicate) {
 }
 
 // unitFlags are the findings about the claim as a whole: duplicates, a
+// reimbursement for a repair no ticket made (repair_not_verified), a
 // purchase date after the unit's registration, the serial registered to
 // another model too, a repair after the unit was swapped or returned.
 func (a adjudication) unitFlags(c Claim) []ClaimFlag {
@@ -211,6 +212,12 @@ func (a adjudication) unitFlags(c Claim) []ClaimFlag {
 			detail = fmt.Sprintf("claim %s for the same repair (its ticket or service record) on %s", d.id, d.on)
 		}
 		flags = append(flags, ClaimFlag{Code: "duplicate", Detail: detail})
+	}
+	if c.Kind == KindReimbursement && c.TicketID == nil && c.ServiceRecordID != nil {
+		// A repair no ticket's completion recorded (legacy history, by
+		// hand): the node's repair and its parts cannot be checked.
+		flags = append(flags, ClaimFlag{Code: "repair_not_verified", Detail: "service record " + *c.ServiceRecordID +
+			" was made by no ticket: nothing shows that the claim's node did the repair or which parts it fitted"})
 	}
 	u := a.records.Unit
 	if registered := u.CreatedAt.In(a.records.Settings.Location).Format(time.DateOnly); u.PurchaseDate > registered {

@@ -58,6 +58,9 @@ func setup(t *testing.T) *testBundle {
 		TicketState: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
 			return claims.Ticket{}, false, nil
 		},
+		TicketByNumber: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
+			return claims.Ticket{}, false, nil
+		},
 		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
 	})
 	require.NoError(t, err)

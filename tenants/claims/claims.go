@@ -43,10 +43,11 @@ type Service struct {
 	DB  pg.DB
 	Now func() time.Time
 
-	onApproved  func(ctx context.Context, tx pg.TenantTx, c Claim) error
-	ticket      TicketState
-	ticketClock TicketClock
-	notify      Notifier
+	onApproved     func(ctx context.Context, tx pg.TenantTx, c Claim) error
+	ticket         TicketState
+	ticketByNumber TicketState
+	ticketClock    TicketClock
+	notify         Notifier
 }
 
 // TicketState reads, in the caller's transaction, what a claim needs of
@@ -56,6 +57,8 @@ type TicketState func(ctx context.Context, tx pg.TenantTx, id, unitID string) (t
 
 // Ticket is what a claim needs of the ticket it names.
 type Ticket struct {
+	// ID is the ticket's id (tkt_...).
+	ID    string
 	State string
 	// Number is the reference of the repair the ticket's completion
 	// records in the unit's history (customers.TicketReference).
@@ -92,6 +95,10 @@ type Deps struct {
 	// TicketState checks the ticket a submission names against its unit
 	// (tickets.UnitTicketStateTx).
 	TicketState TicketState
+	// TicketByNumber reads, as TicketState does, the ticket of a unit by
+	// its number (tickets.UnitTicketByNumberTx): a submission naming a
+	// service record a ticket's completion made is that ticket's repair.
+	TicketByNumber TicketState
 	// TicketClock tells a test-mode submission which test clock the
 	// ticket it names is on (tickets.TicketClockTx): the claim takes it,
 	// or is refused on another clock; attaching a claim checks it too.
@@ -112,10 +119,13 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 		return nil, errors.New("claims: Deps.OnApproved is required")
 	case d.TicketState == nil:
 		return nil, errors.New("claims: Deps.TicketState is required")
+	case d.TicketByNumber == nil:
+		return nil, errors.New("claims: Deps.TicketByNumber is required")
 	case d.TicketClock == nil:
 		return nil, errors.New("claims: Deps.TicketClock is required")
 	}
-	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, ticketClock: d.TicketClock, notify: d.Notifications}, nil
+	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, ticketByNumber: d.TicketByNumber,
+		ticketClock: d.TicketClock, notify: d.Notifications}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -250,7 +260,7 @@ type LineOverride struct {
 
 // ClaimFlag is something adjudication found that a person must look at.
 type ClaimFlag struct {
-	Code   string `json:"code" enum:"duplicate,purchase_after_registration,serial_model_mismatch,unit_not_in_service,part_incompatible,markup_above_cap,above_price_list,not_repair,part_not_fitted,part_not_returned,unpriced_line" doc:"What was found. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand." example:"duplicate"`
+	Code   string `json:"code" enum:"duplicate,purchase_after_registration,serial_model_mismatch,unit_not_in_service,part_incompatible,markup_above_cap,above_price_list,not_repair,part_not_fitted,part_not_returned,unpriced_line,repair_not_verified" doc:"What was found. repair_not_verified: a reimbursement for a repair its service record shows no ticket made (a repair recorded by hand): nothing shows which node did it or which parts it fitted, a person checks. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand." example:"duplicate"`
 	Line   *int   `json:"line,omitempty" doc:"The line (0-based) the flag is about." example:"0"`
 	Detail string `json:"detail" doc:"What exactly." example:"claim clm_01jd... for the same unit and fault cause on 2026-11-02"`
 }

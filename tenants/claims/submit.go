@@ -33,7 +33,7 @@ type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on)." example:"2026-11-20"`
 	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
 	Total           *tenants.Money `json:"total,omitempty"`
@@ -63,13 +63,16 @@ type unitReads struct {
 	// parts are they matched against the unit's model (matchParts).
 	catalog []catalog.Part
 	parts   map[string]partRow
-	// repairOn is the day the service_record_id recorded a repair of the
-	// unit (nil: no repair of the unit).
-	repairOn *string
-	// ticketState and ticketFound are the submission's ticket_id read
-	// against the unit (sendUnitReads; nothing when it names none).
+	// repair is the repair the service_record_id recorded of the unit
+	// (nil: no repair of the unit).
+	repair *customers.UnitRepair
+	// ticket and ticketFound are the submission's ticket_id read against
+	// the unit (sendUnitReads; nothing when it names none), or the ticket
+	// whose completion made the repair its service_record_id names when it
+	// names no ticket_id (ofRecord: then sendUnitReads fills ticket_id in).
 	ticket      Ticket
 	ticketFound bool
+	ofRecord    bool
 }
 
 // partRow is a part named on a line, with whether it fits the unit's model.
@@ -113,7 +116,7 @@ func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID 
 	}
 	catalog.QueueParts(b, tenantID, partIDs(in), &r.catalog)
 	if in.ServiceRecordID != "" {
-		customers.QueueUnitRepairDate(b, tenantID, in.ServiceRecordID, unitID, &r.repairOn)
+		customers.QueueUnitRepair(b, tenantID, in.ServiceRecordID, unitID, &r.repair)
 	}
 }
 
@@ -121,11 +124,24 @@ func queueUnitReads(b *pgx.Batch, tenantID string, p *tenants.Principal, unitID 
 // caller's own) in one round trip, with the check of the ticket the
 // submission names (TicketState, another context's read, into r) riding
 // it: a claim with a ticket_id costs no round trip more than one without.
+// A submission naming no ticket_id but a service record that a ticket's
+// completion made is that ticket's repair: the ticket is read (by its
+// number, a round trip more for such a submission only) and in.TicketID
+// set to it, so the claim is checked, stored and adjudicated as one naming
+// it (checkSubmission places its findings at service_record_id).
 // The error is the first of b's callbacks, as SendBatch(b).Close() reports
 // it, else the ticket read's.
 func (s *Service) sendUnitReads(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, unitID string, in *ClaimSubmission, r *unitReads) error {
 	if in.TicketID == "" {
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil || r.repair == nil || r.repair.TicketNumber == "" || r.repair.On != in.OccurredOn {
+			return err
+		}
+		var err error
+		if r.ticket, r.ticketFound, err = s.ticketByNumber(ctx, tx, r.repair.TicketNumber, unitID); err != nil || !r.ticketFound {
+			return err
+		}
+		r.ofRecord, in.TicketID = true, r.ticket.ID
+		return nil
 	}
 	bErr, err := pipelined(ctx, tx, b, func() error {
 		var err error
@@ -214,12 +230,19 @@ func checkSubmission(kind Kind, node *string, in *ClaimSubmission, r unitReads, 
 		// The ticket must be one of the tenant's service tickets for the
 		// unit (read by sendUnitReads); a reimbursement needs its repair
 		// completed, by the node the claim pays: another node's repair is
-		// unknown to it, as another unit's ticket is.
+		// unknown to it, as another unit's ticket is. A ticket the service
+		// record's repair names (ofRecord) is held to the same, its
+		// findings at service_record_id: another node's is no repair of
+		// the unit for it.
+		at, unknown, value := "ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID
+		if r.ofRecord {
+			at, unknown, value = "service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID
+		}
 		switch state := r.ticket.State; {
 		case !r.ticketFound, kind == KindReimbursement && (node == nil || *node != r.ticket.NodeID):
-			v.AddMsg("ticket_id", i18n.M("claims.no_such_ticket"), in.TicketID)
+			v.AddMsg(at, unknown, value)
 		case kind == KindReimbursement && state != "completed" && state != "closed":
-			v.AddMsg("ticket_id", i18n.M("claims.repair_not_completed", "State", state), in.TicketID)
+			v.AddMsg(at, i18n.M("claims.repair_not_completed", "State", state), value)
 		}
 	}
 	// The repair a claim is for, when the unit's history records it: a
@@ -232,10 +255,10 @@ func checkSubmission(kind Kind, node *string, in *ClaimSubmission, r unitReads, 
 		}
 	case !tenants.ValidID(tenants.PrefixServiceRecord, in.ServiceRecordID):
 		v.AddMsg("service_record_id", i18n.M("claims.not_service_record"), in.ServiceRecordID)
-	case r.repairOn == nil:
+	case r.repair == nil:
 		v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
-	case *r.repairOn != in.OccurredOn:
-		v.AddMsg("service_record_id", i18n.M("claims.repair_of_another_day", "Day", *r.repairOn), in.ServiceRecordID)
+	case r.repair.On != in.OccurredOn:
+		v.AddMsg("service_record_id", i18n.M("claims.repair_of_another_day", "Day", r.repair.On), in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }

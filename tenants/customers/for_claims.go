@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -61,22 +62,52 @@ func QueueCheckCanSell(b *pgx.Batch, tenantID string, p tenants.Principal, err *
 		})
 }
 
-// QueueUnitRepairDate queues on b the read of the day (occurred_on) the
-// service record id recorded a repair of unitID, into on: nil when id is no
-// repair of the unit (or no service record id).
-func QueueUnitRepairDate(b *pgx.Batch, tenantID, id, unitID string, on **string) {
-	*on = nil
+// UnitRepair is a repair recorded in a unit's service history, as a claim
+// names it.
+type UnitRepair struct {
+	// On is the day of the repair (occurred_on).
+	On string
+	// TicketNumber is the number of the ticket whose completion recorded
+	// it (its reference is TicketReference's), "" when no ticket's
+	// completion did (a repair recorded by hand: legacy history).
+	TicketNumber string
+}
+
+// QueueUnitRepair queues on b the read of the repair the service record id
+// recorded of unitID, into out: nil when id is no repair of the unit (or
+// no service record id).
+func QueueUnitRepair(b *pgx.Batch, tenantID, id, unitID string, out **UnitRepair) {
+	*out = nil
 	if !tenants.ValidID(tenants.PrefixServiceRecord, id) {
 		return
 	}
-	b.Queue(`SELECT occurred_on::text FROM service_records WHERE tenant_id = $1 AND id = $2
+	b.Queue(`SELECT occurred_on::text, coalesce(reference, '') FROM service_records WHERE tenant_id = $1 AND id = $2
 		AND unit_id = $3 AND kind = 'repair'`, tenantID, id, unitID).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(on)
+		var r UnitRepair
+		var ref string
+		err := row.Scan(&r.On, &ref)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
+		} else if err != nil {
+			return err
 		}
-		return err
+		r.TicketNumber = ticketOfReference(ref)
+		*out = &r
+		return nil
 	})
+}
+
+// ticketOfReference is the ticket number of a reference TicketReference
+// made (<ticketNumber>/<visit>), "" for any other reference.
+func ticketOfReference(ref string) string {
+	i := strings.LastIndexByte(ref, '/')
+	if i <= 0 {
+		return ""
+	}
+	if _, err := strconv.Atoi(ref[i+1:]); err != nil || ref[i+1:] == "" || strings.ContainsAny(ref[i+1:], "+-") {
+		return ""
+	}
+	return ref[:i]
 }
 
 // QueueUnitOwner queues on b UnitOwnerTx's read into o, for a caller that

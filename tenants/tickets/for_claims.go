@@ -20,8 +20,23 @@ import (
 // claims.Deps.TicketState (it cannot import this package, which imports
 // it).
 func UnitTicketStateTx(ctx context.Context, tx pg.TenantTx, id, unitID string) (t claims.Ticket, found bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT t.state, t.number, `+reportedAtSQL+`, coalesce(t.node_id, '') FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2 AND t.unit_id = $3`,
-		tx.TenantID, id, unitID).Scan(&t.State, &t.Number, &t.ReportedAt, &t.NodeID)
+	return unitTicketTx(ctx, tx, "t.id", id, unitID)
+}
+
+// UnitTicketByNumberTx is UnitTicketStateTx for the ticket of unit unitID
+// numbered number (the ticket a service record's reference names:
+// customers.TicketReference). The claims context gets it as
+// claims.Deps.TicketByNumber.
+func UnitTicketByNumberTx(ctx context.Context, tx pg.TenantTx, number, unitID string) (t claims.Ticket, found bool, err error) {
+	return unitTicketTx(ctx, tx, "t.number", number, unitID)
+}
+
+// unitTicketTx reads the ticket of unitID whose column by (t.id or
+// t.number) is key.
+func unitTicketTx(ctx context.Context, tx pg.TenantTx, by, key, unitID string) (t claims.Ticket, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT t.id, t.state, t.number, `+reportedAtSQL+`, coalesce(t.node_id, '') FROM tickets t
+		WHERE t.tenant_id = $1 AND `+by+` = $2 AND t.unit_id = $3`,
+		tx.TenantID, key, unitID).Scan(&t.ID, &t.State, &t.Number, &t.ReportedAt, &t.NodeID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return claims.Ticket{}, false, nil
 	}

@@ -431,7 +431,7 @@ export interface paths {
         put?: never;
         /**
          * File a claim
-         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise); a reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).
+         * @description Files a warranty, plan or reimbursement claim for a unit, with its lines (labor, parts, visit, other) and the requested amounts; total, when given, must equal the sum of the lines (422 on body.total). Part lines name parts that fit the unit's model (422 on body.lines[i].part_id). A storefront key files for units its storefront sold (404 otherwise), never reimbursement; a node-scoped key (a repair point) files reimbursement claims only, which need ticket_id or the service_record_id of the repair (422 on body.ticket_id otherwise); a reimbursement's ticket is a completed repair served by the claim's node (another node's is unknown: 422). A service_record_id that a ticket's completion recorded names that ticket's repair: the claim takes the ticket (ticket_id) and its rules, at body.service_record_id; a reimbursement for a repair no ticket recorded is flagged repair_not_verified for a reviewer. reference is yours and unique per submitter: filing the same body again answers 200 with the claim, another body under it is 409 on body.reference. The claim is answered submitted; adjudication takes it up within about a second (claim.under_review), runs the entitlement engine and the checks, and approves, rejects or leaves the claim for a reviewer (claim.approved, claim.rejected, or claim.flagged with the reasons).
          *
          *     Permission `claims.submit`; granted by default to `agent`, `integrator`, `node_manager`, `storefront`, `tenant_admin`.
          */
@@ -7531,7 +7531,7 @@ export interface components {
             part_categories?: string[];
         };
         ClaimFlag: {
-            /** @description What was found. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand. */
+            /** @description What was found. repair_not_verified: a reimbursement for a repair its service record shows no ticket made (a repair recorded by hand): nothing shows which node did it or which parts it fitted, a person checks. above_price_list: the labor lines together, or the visit lines together, ask more than the price list's rate for one repair (one labor, one visit, whatever the quantities); the line is owed what the lines before it left. unpriced_line: a line of kind other, a charge the price list does not price, for a person to judge. part_not_fitted: a part line of a claim for a ticket asks for more of the part than the ticket fitted (the excess is owed nothing); part_not_returned: the ticket has not taken the replaced part back for the brand. */
             code: components["schemas"]["ClaimFlagCode"];
             /**
              * @description What exactly.
@@ -7546,7 +7546,7 @@ export interface components {
             line?: number;
         };
         /** @enum {string} */
-        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair" | "part_not_fitted" | "part_not_returned" | "unpriced_line";
+        ClaimFlagCode: "duplicate" | "purchase_after_registration" | "serial_model_mismatch" | "unit_not_in_service" | "part_incompatible" | "markup_above_cap" | "above_price_list" | "not_repair" | "part_not_fitted" | "part_not_returned" | "unpriced_line" | "repair_not_verified";
         /** @description Adjudication flagged a claim. */
         ClaimFlaggedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -7822,7 +7822,7 @@ export interface components {
              */
             occurred_on: string;
             /**
-             * @description The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
+             * @description The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
              * @example svr_01jd3zq8w6v7t3y2k9x4n5m6pk
              */
             service_record_id?: string;
@@ -12469,7 +12469,7 @@ export interface components {
              */
             reference: string;
             /**
-             * @description The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
+             * @description The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
              * @example svr_01jd3zq8w6v7t3y2k9x4n5m6pk
              */
             service_record_id?: string;
