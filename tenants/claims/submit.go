@@ -33,7 +33,7 @@ type ClaimSubmission struct {
 	Fault           ClaimFault     `json:"fault"`
 	OccurredOn      string         `json:"occurred_on" format:"date" doc:"When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on)." example:"2026-11-20"`
 	TicketID        string         `json:"ticket_id,omitempty" maxLength:"64" doc:"The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	ServiceRecordID string         `json:"service_record_id,omitempty" maxLength:"64" doc:"The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422), and with a ticket_id it must be that ticket's (else 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one)." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Note            string         `json:"note,omitempty" maxLength:"2000" doc:"Anything the reviewer should know." example:"附维修照片"`
 	Lines           []NewClaimLine `json:"lines" minItems:"1" maxItems:"50" doc:"What is claimed, line by line."`
 	Total           *tenants.Money `json:"total,omitempty"`
@@ -259,6 +259,10 @@ func checkSubmission(kind Kind, node *string, in *ClaimSubmission, r unitReads, 
 		v.AddMsg("service_record_id", i18n.M("claims.no_such_repair"), in.ServiceRecordID)
 	case r.repair.On != in.OccurredOn:
 		v.AddMsg("service_record_id", i18n.M("claims.repair_of_another_day", "Day", r.repair.On), in.ServiceRecordID)
+	case !r.ofRecord && r.ticketFound && r.repair.TicketNumber != "" && r.repair.TicketNumber != r.ticket.Number:
+		// Both named: the record is another ticket's repair (adjudication
+		// would leave that repair out of the history the rules weigh).
+		v.AddMsg("service_record_id", i18n.M("claims.repair_of_another_ticket", "Ticket", r.repair.TicketNumber), in.ServiceRecordID)
 	}
 	return lines, v.Err()
 }

@@ -52,7 +52,8 @@ func (e *moneyEnv) recordClaim(t *testing.T, p tenants.Principal, tk tickets.Tic
 // line, calculated 120.00 + 85.00, nothing approved. A repair recorded by
 // hand (a legacy record, made by no ticket) shows no node and no parts:
 // its reimbursement is flagged repair_not_verified for a person, never
-// auto-approved.
+// auto-approved. A claim naming the ticket and another ticket's record is
+// 422 at service_record_id.
 func TestReimbursementNamingTheServiceRecordIsTheTicketsRepair(t *testing.T) {
 	e := newMoneyEnv(t)
 	tk, pump := e.inWarrantyPumpRepair(t)
@@ -129,6 +130,22 @@ func TestReimbursementNamingTheServiceRecordIsTheTicketsRepair(t *testing.T) {
 	require.Equal(t, claims.StateUnderReview, c.State, "%v", c.Reasons)
 	require.Contains(t, flagCodesOf(c), "repair_not_verified")
 	require.Nil(t, c.TotalApproved)
+
+	// Naming both, the record must be the ticket's repair: another
+	// ticket's is 422 at service_record_id, nothing filed.
+	another, err := e.Customers.RecordServiceEvent(e.Ctx, e.Admin, *tk.UnitID, customers.NewServiceRecord{Kind: "repair",
+		OccurredOn: today, Basis: "manufacturer_warranty", FaultCause: "performance", Reference: customers.TicketReference("TKT-ANOTHER", 1)})
+	require.NoError(t, err)
+	_, _, err = e.Claims.SubmitClaim(e.Ctx, own, claims.NewClaim{Kind: claims.KindReimbursement, UnitID: *tk.UnitID, Reference: "SR-BOTH",
+		ClaimSubmission: claims.ClaimSubmission{OccurredOn: today, TicketID: tk.ID, ServiceRecordID: another.ID,
+			Fault: claims.ClaimFault{Cause: "performance"}, Lines: []claims.NewClaimLine{labourLine(washerLabour)}}})
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, []string{"service_record_id"}, []string{te.Fields[0].Location}, "%v", te.Fields)
+	require.Len(t, te.Fields, 1)
+	cs, _, err = e.Claims.ListClaims(e.Ctx, e.Admin, claims.ClaimFilter{UnitID: *tk.UnitID, Reference: "SR-BOTH"})
+	require.NoError(t, err)
+	require.Empty(t, cs, "nothing filed")
 }
 
 func flagCodesOf(c claims.Claim) []string {

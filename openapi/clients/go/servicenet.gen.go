@@ -2157,6 +2157,7 @@ const (
 	MessageCodeClaimsReimbursementNeedsTicket                     MessageCode = "claims.reimbursement_needs_ticket"
 	MessageCodeClaimsRepairNotCompleted                           MessageCode = "claims.repair_not_completed"
 	MessageCodeClaimsRepairOfAnotherDay                           MessageCode = "claims.repair_of_another_day"
+	MessageCodeClaimsRepairOfAnotherTicket                        MessageCode = "claims.repair_of_another_ticket"
 	MessageCodeClaimsState                                        MessageCode = "claims.state"
 	MessageCodeClaimsStorefrontKeyOwnStorefront                   MessageCode = "claims.storefront_key_own_storefront"
 	MessageCodeClaimsStorefrontKinds                              MessageCode = "claims.storefront_kinds"
@@ -3267,6 +3268,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeClaimsRepairNotCompleted:
 		return true
 	case MessageCodeClaimsRepairOfAnotherDay:
+		return true
+	case MessageCodeClaimsRepairOfAnotherTicket:
 		return true
 	case MessageCodeClaimsState:
 		return true
@@ -8796,7 +8799,7 @@ type ClaimSubmission struct {
 	// OccurredOn When the fault was repaired (or found), tenant's time zone: not in the future, not before the purchase. The claim is decided on that day; a claim naming a ticket, on the day its customer reported the repair when that is earlier (the day the ticket decided it on, its entitlement.on).
 	OccurredOn openapi_types.Date `json:"occurred_on"`
 
-	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
+	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422), and with a ticket_id it must be that ticket's (else 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
 
 	// TicketId The service ticket of the unit the claim is about; for a reimbursement, the ticket of the completed repair, served by the claim's node (another node's ticket is unknown to it; or give service_record_id). The repair its completion recorded in the unit's history is the claim's own: adjudication does not count it as an earlier repair.
@@ -11810,7 +11813,7 @@ type NewClaim struct {
 	// Reference Your own reference; unique per submitter (storefront, node or the brand). Filing the same body again returns the claim; another body under a used reference is 409.
 	Reference string `json:"reference"`
 
-	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
+	// ServiceRecordId The repair this claim is for, when the unit's service history records it: a repair of the claim's unit done on its occurred_on (else 422). A reimbursement names it or its ticket_id. A record a ticket's completion made is that ticket's repair: without ticket_id the claim takes the ticket (ticket_id is filled in) and is held to its rules, a reimbursement's at this field (another node's repair is unknown: 422), and with a ticket_id it must be that ticket's (else 422); a reimbursement for a repair no ticket made (recorded by hand) is flagged repair_not_verified for a person. Adjudication does not count it as an earlier repair of the unit (the repeat-repair and third-failure rules weigh the repairs before this one).
 	ServiceRecordId *string `json:"service_record_id,omitempty"`
 
 	// TestClockId Test mode only: the test clock the claim lives on from its first instant. It is filed at the clock's time (created_at, review_due_at, decision_due_at follow from it), occurred_on is checked against the clock's today (a plan on the clock that starts on day 31 covers a repair on the clock's day 31), its later timestamps are the clock's, and its deadlines are checked when the clock advances (claim.deadline_missed). Without it, a claim naming a ticket or contract on a clock takes that clock. With a live key, a clock the key does not see, or a ticket or contract on another clock, 422 on body.test_clock_id.
