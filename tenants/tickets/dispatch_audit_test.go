@@ -173,3 +173,56 @@ func TestAppointmentNeedsAnActiveTechnician(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("scheduled"), got.State)
 }
+
+// A technician moved to another node since accepting the job no longer
+// works for the node serving the ticket: no appointment is booked in
+// their name (409 at window, the ticket to be dispatched again), where the
+// checks of their standing at the ticket's node found no row and passed
+// the booking; moved back, the same window books, and a reschedule after
+// another move is refused too.
+func TestAppointmentNeedsTheTechnicianAtTheTicketsNode(t *testing.T) {
+	p := newPaths(t)
+	require.GreaterOrEqual(t, len(p.d.Nodes), 2)
+	tk, techID, tech := p.acceptedOnSite(t, "MOV-0107")
+	home := *tk.NodeID
+	elsewhere := p.d.Nodes[0]
+	if elsewhere == home {
+		elsewhere = p.d.Nodes[1]
+	}
+	move := func(node string) {
+		t.Helper()
+		_, err := p.Network.UpdateTechnician(p.Ctx, p.Admin, techID, network.TechnicianUpdate{NodeID: &node}, 0)
+		require.NoError(t, err)
+	}
+	refused := func(err error) {
+		t.Helper()
+		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+		var te *tenants.Error
+		require.ErrorAs(t, err, &te)
+		require.Len(t, te.Fields, 1)
+		require.Equal(t, "window", te.Fields[0].Location)
+		require.Equal(t, techID, te.Fields[0].Value)
+		require.Contains(t, err.Error(), "no technician with this id at the ticket's node")
+	}
+	move(elsewhere)
+	_, err := p.Tickets.Schedule(p.Ctx, p.Admin, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	refused(err)
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("assigned"), got.State, "nothing booked")
+	require.Nil(t, got.Appointment.Start)
+	require.Equal(t, home, *got.NodeID)
+
+	move(home)
+	got, err = p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), got.State)
+
+	move(elsewhere)
+	later := tickets.Window{Start: p.start.Add(time.Hour), End: p.start.Add(3 * time.Hour)}
+	_, err = p.Tickets.Reschedule(p.Ctx, p.Admin, tk.ID, tickets.RescheduleInput{Window: later, Reason: "customer_request"}, 0)
+	refused(err)
+	got, err = p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.True(t, p.start.Equal(*got.Appointment.Start), "the window kept")
+}

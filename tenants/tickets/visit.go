@@ -57,7 +57,9 @@ func (c *change) appoint(ctx context.Context, w Window, reason, note string) err
 
 // checkBooking checks window w against the ticket technician's shifts,
 // licence and other bookings (see appoint); a ticket without a technician
-// books nothing.
+// books nothing. A technician no longer at the ticket's node (moved since
+// accepting) or no longer active is a conflict at window: the ticket is to
+// be dispatched again.
 func (c *change) checkBooking(ctx context.Context, w Window) error {
 	t := c.T
 	if t.TechnicianID == nil {
@@ -82,21 +84,27 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 	if err != nil {
 		return err
 	}
-	if found && standing.Status != network.TechnicianActive {
+	if !found {
+		// moved to another node since accepting: they no longer work for
+		// the node serving the ticket, whose rules (status, licence, daily
+		// limit) cannot be read for them (dispatch the ticket again)
+		gone := i18n.M("tickets.no_technician_at_node")
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", gone)).With(
+			tenants.FieldMsg("window", gone, *t.TechnicianID))
+	}
+	if standing.Status != network.TechnicianActive {
 		// on leave, suspended or left since accepting: no appointment in
 		// their name (dispatch the ticket again)
 		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected",
 			"Reason", i18n.M("tickets.technician_status", "Status", string(standing.Status)))).With(
 			tenants.FieldMsg("window", i18n.M("tickets.technician_status", "Status", string(standing.Status)), *t.TechnicianID))
 	}
-	if found && !standing.LicenceValid {
+	if !standing.LicenceValid {
 		return tenants.InvalidMsg("window.start", i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
 			"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), w.Start)
 	}
-	if found {
-		if err := c.checkDailyLimit(ctx, w, st.Location, day, standing.DailyJobLimit); err != nil {
-			return err
-		}
+	if err := c.checkDailyLimit(ctx, w, st.Location, day, standing.DailyJobLimit); err != nil {
+		return err
 	}
 	var other, number string
 	var os, oe time.Time
