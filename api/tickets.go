@@ -283,7 +283,11 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.CheckIn)
 	registerTicketAction(s, authz.TicketsWork, "diagnoseTicket", "diagnose", "Record the diagnosis",
 		"Records the fault cause and codes, prices the work with the price list in effect (a stored quote) and stores the "+
-			"entitlement engine's decision: both are shown to the customer before any charge.",
+			"entitlement engine's decision: both are shown to the customer before any charge. A hard fault "+
+			"(diagnosis.hard_fault) or a skill level (diagnosis.required_level) beyond the ticket's node or technician "+
+			"sends the ticket up a tier: it is dispatched again by the rules (a depot, then a service center; triaged "+
+			"when no node can take it), the diagnosis kept, the deadlines running on. 409 while the unit is carried in "+
+			"to the node, or while parts of the node's stock are fitted or issued for the ticket.",
 		s.deps.Tickets.Diagnose)
 	registerTicketAction(s, authz.TicketsWork, "carryInTicket", "carry-in", "Take the unit to the node",
 		"The unit goes to the node with a receipt (its condition and accessories); a loaner of the node's loaner stock is "+

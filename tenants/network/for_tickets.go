@@ -29,20 +29,23 @@ type TechnicianStanding struct {
 	// NodeStatus is the status of the technician's node: only an active
 	// node takes new work.
 	NodeStatus NodeStatus
+	// NodeTier is the tier of the technician's node: a hard fault is not
+	// a repair point's.
+	NodeTier Tier
 	// DailyJobLimit is the most jobs the technician takes a day.
 	DailyJobLimit int
 }
 
 // TechnicianAtNodeTx reads the standing on day (YYYY-MM-DD) of technician
-// id of node nodeID, with the skill level in category and the node's
-// status and the technician's daily job limit; found is false when the
+// id of node nodeID, with the skill level in category, the node's status
+// and tier and the technician's daily job limit; found is false when the
 // node has no such technician.
 func TechnicianAtNodeTx(ctx context.Context, tx pg.TenantTx, id, nodeID, day, category string) (s TechnicianStanding, found bool, err error) {
 	err = tx.QueryRow(ctx, `SELECT t.status, t.licence_expired_at IS NULL AND t.licence_expires_on IS NOT NULL AND t.licence_expires_on >= $4::date,
-		       COALESCE((t.skills ->> $5)::int, 0), n.status, t.daily_job_limit
+		       COALESCE((t.skills ->> $5)::int, 0), n.status, t.daily_job_limit, n.tier
 		FROM technicians t JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
 		WHERE t.tenant_id = $1 AND t.id = $2 AND t.node_id = $3`, tx.TenantID, id, nodeID, day, category).Scan(
-		&s.Status, &s.LicenceValid, &s.Level, &s.NodeStatus, &s.DailyJobLimit)
+		&s.Status, &s.LicenceValid, &s.Level, &s.NodeStatus, &s.DailyJobLimit, &s.NodeTier)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, false, nil
 	}

@@ -29,7 +29,7 @@ func TestRolledBackTxHelpers(t *testing.T) {
 		st, found, err := network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(10), "")
 		require.NoError(t, err)
 		require.True(t, found)
-		require.Equal(t, network.TechnicianStanding{Status: network.TechnicianActive, LicenceValid: true, NodeStatus: network.StatusActive,
+		require.Equal(t, network.TechnicianStanding{Status: network.TechnicianActive, LicenceValid: true, NodeStatus: network.StatusActive, NodeTier: network.TierRepairPoint,
 			DailyJobLimit: network.DefaultDailyJobLimit}, st)
 		st, _, err = network.TechnicianAtNodeTx(ctx, tx, tech.ID, tr.point.ID, domaintest.Today(11), "") // after expiry
 		require.NoError(t, err)

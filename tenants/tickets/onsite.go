@@ -16,6 +16,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -102,16 +103,33 @@ const reportedAtSQL = `coalesce((SELECT max(l.at) FROM ticket_timeline l
 
 // Diagnose records the diagnosis, prices the work with the price list in
 // effect (a stored quote) and stores the entitlement decision: both are
-// shown to the customer before any charge.
+// shown to the customer before any charge. A diagnosis that finds the
+// fault hard, or needing a higher skill level, raises the triage; beyond
+// the ticket's node or technician the ticket goes up a tier (escalationFor,
+// goUp). A required level out of 1-5 is invalid at
+// diagnosis.required_level.
 func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, in DiagnoseInput, ifVersion int) (Ticket, error) {
+	if l := in.Diagnosis.RequiredLevel; l < 0 || l > network.MaxSkillLevel {
+		return Ticket{}, tenants.InvalidMsg("diagnosis.required_level", i18n.M("common.range", "Min", 1, "Max", network.MaxSkillLevel), l)
+	}
 	return s.act(ctx, p, id, ifVersion, ActDiagnose, func(c *change) error {
 		t := c.T
+		up, err := c.escalationFor(ctx, in.Diagnosis)
+		if err != nil {
+			return err
+		}
 		if t.UnitID == nil || t.ModelID == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.unit_not_identified_diagnose"))
 		}
 		_, today, err := c.tx.Today(ctx, c.now)
 		if err != nil {
 			return err
+		}
+		if up != nil {
+			// what holds the ticket at the node is refused before anything is written
+			if err := c.partsLeave(ctx, up.need); err != nil {
+				return err
+			}
 		}
 		q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: in.Work.ServiceKind,
 			Parts: in.Work.Parts, IncludeVisit: in.Work.IncludeVisit}, today)
@@ -141,10 +159,119 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		}
 		c.data["cause"], c.data["basis"], c.data["quote_id"] = d.Cause, e.Decision.Basis, q.ID
 		c.data["customer_pays"] = e.Decision.Totals.Customer
-		c.note("", map[string]any{"cause": d.Cause, "codes": d.Codes, "basis": e.Decision.Basis, "quote_id": q.ID,
-			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown})
-		return nil
+		detail := map[string]any{"cause": d.Cause, "codes": d.Codes, "basis": e.Decision.Basis, "quote_id": q.ID,
+			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown}
+		if up == nil {
+			c.note("", detail)
+			return nil
+		}
+		detail["escalation"] = up.detail
+		c.note("", detail)
+		return c.goUp(ctx, *up)
 	})
+}
+
+// escalation is what a diagnosis found the fault needs beyond the
+// ticket's node or technician: the triage raised to it, the need for
+// people, and the timeline's record of where the ticket came from.
+type escalation struct {
+	triage Triage
+	need   i18n.Message
+	detail map[string]any
+}
+
+// escalationFor raises the ticket's triage to what diagnosis d found: a
+// hard fault (DESIGN: hard faults go up a tier, depot then service
+// center; a repair point takes none, and it needs level 3 at least) or a
+// skill level. When the ticket's node and technician meet the raised
+// triage, the triage is raised and nil returned: the ticket stays. When
+// they do not, the escalation is returned (goUp sends the ticket up), and
+// the triage is left for goUp to raise. A unit carried in to the node does
+// not go with the ticket: a conflict naming what the fault needs.
+func (c *change) escalationFor(ctx context.Context, d Diagnosis) (*escalation, error) {
+	t := c.T
+	if !d.HardFault && d.RequiredLevel == 0 {
+		return nil, nil
+	}
+	tr := Triage{RequiredLevel: 1}
+	if t.Triage != nil {
+		tr = *t.Triage
+	}
+	if d.HardFault {
+		tr.HardFault, tr.RequiredLevel = true, max(tr.RequiredLevel, 3)
+	}
+	tr.RequiredLevel = max(tr.RequiredLevel, d.RequiredLevel)
+	if t.Triage != nil && tr == *t.Triage {
+		return nil, nil // nothing the triage did not ask for: dispatch placed it accordingly
+	}
+	_, today, err := c.tx.Today(ctx, c.now)
+	if err != nil {
+		return nil, err
+	}
+	category := deref(t.Category)
+	var st network.TechnicianStanding
+	found := false
+	if t.TechnicianID != nil {
+		if st, found, err = network.TechnicianAtNodeTx(ctx, c.tx, *t.TechnicianID, deref(t.NodeID), today, category); err != nil {
+			return nil, err
+		}
+	}
+	if found && !(tr.HardFault && st.NodeTier == network.TierRepairPoint) && st.Level >= tr.RequiredLevel {
+		t.Triage = &tr
+		c.data["triage"] = tr
+		return nil, nil
+	}
+	need, loc := i18n.M("tickets.need_level", "Level", tr.RequiredLevel, "Category", category), "diagnosis.required_level"
+	if tr.HardFault {
+		need, loc = i18n.M("tickets.need_hard_fault", "Level", tr.RequiredLevel), "diagnosis.hard_fault"
+	}
+	if t.State == StateCarryIn {
+		m := i18n.M("tickets.escalation_carried_in", "Need", need)
+		return nil, tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg(loc, m, true))
+	}
+	return &escalation{triage: tr, need: need, detail: map[string]any{"from_node_id": t.NodeID,
+		"from_technician_id": t.TechnicianID, "hard_fault": tr.HardFault, "required_level": tr.RequiredLevel}}, nil
+}
+
+// partsLeave readies the ticket's requisition for the ticket to leave its
+// node: parts of the node's stock fitted to the unit (beyond what an
+// earlier completion billed) or issued and not returned hold the ticket
+// there (a conflict naming them and the need: return them first); parts
+// only reserved go back to the node's shelf (releaseParts).
+func (c *change) partsLeave(ctx context.Context, need i18n.Message) error {
+	parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
+	if err != nil {
+		return err
+	}
+	settled, err := c.billedBefore(ctx)
+	if err != nil {
+		return err
+	}
+	var held []string
+	for _, p := range parts {
+		if p.Used > settled[p.PartID] || p.Issued > p.Used+p.Returned {
+			held = append(held, p.PartNumber)
+		}
+	}
+	if len(held) > 0 {
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.escalation_parts_held", "Need", need, "Parts", joinComma(held)))
+	}
+	return c.releaseParts(ctx, parts)
+}
+
+// goUp sends the ticket up a tier for escalation e: its triage raised, it
+// is dispatched again by the rules over the whole network (whoever
+// diagnosed, a repair point has no subtree to look in), which excludes the
+// repair points for a hard fault and the technicians below the level. The
+// node's appointment ends with the visit (the visit stays on record, a
+// late arrival's promise with it); the deadlines keep running (the
+// completion is due when it was). No node able: triaged with the reason.
+func (c *change) goUp(ctx context.Context, e escalation) error {
+	t := c.T
+	t.Triage = &e.triage
+	t.Appointment = Appointment{}
+	c.data["escalation"] = e.detail
+	return c.dispatch(ctx, dispatchOrder{wholeNetwork: true, reason: "the diagnosis found the fault beyond the node: up a tier"})
 }
 
 // TestRun is the test run after the repair: passed, or, completing a

@@ -95,6 +95,10 @@ type Diagnosis struct {
 	Notes          string   `json:"notes,omitempty" maxLength:"2000" doc:"Free-text findings." example:"电机轴承磨损"`
 	Repairable     bool     `json:"repairable" doc:"Whether the unit can be repaired here; an unrepairable unit goes to a swap request." example:"true"`
 	Uncertain      bool     `json:"uncertain,omitempty" doc:"The technician is not sure of the fix: the callback comes sooner." example:"false"`
+	// HardFault and RequiredLevel are what the fault turned out to need:
+	// beyond the ticket's node or technician, it goes up a tier (Diagnose).
+	HardFault     bool `json:"hard_fault,omitempty" doc:"The fault is a hard one (疑难), beyond a repair point: a specialist depot, then a service center serves it, with a technician of level 3 or more. Found where the ticket is served by a repair point, or by a technician below that level, the ticket goes up a tier: it is dispatched again by the rules for a hard fault (the triage's hard_fault and required_level raised), the diagnosis kept and the deadlines running on. A unit carried in to the node is not moved: 409." example:"false"`
+	RequiredLevel int  `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"The skill level the fault needs in the category, when more than the triage asked for: above the ticket technician's level, the ticket is dispatched again, as for a hard fault, to a technician who has it." example:"4"`
 	// WarrantyCardCharge is kept with the diagnosis: the completion's
 	// charges are decided with it again.
 	WarrantyCardCharge *tenants.Money `json:"warranty_card_charge,omitempty" doc:"What the customer's warranty card (保修证) says this work costs, when it states a charge: where the price list charges the customer more, the customer pays the card's amount and the brand the difference (rule 2: the lower of the two), at diagnosis and at completion."`

@@ -2895,6 +2895,8 @@ const (
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
 	MessageCodeTicketsDeliveryInstallOnly                         MessageCode = "tickets.delivery_install_only"
 	MessageCodeTicketsDiagnoseFirst                               MessageCode = "tickets.diagnose_first"
+	MessageCodeTicketsEscalationCarriedIn                         MessageCode = "tickets.escalation_carried_in"
+	MessageCodeTicketsEscalationPartsHeld                         MessageCode = "tickets.escalation_parts_held"
 	MessageCodeTicketsExceedsPurchasePrice                        MessageCode = "tickets.exceeds_purchase_price"
 	MessageCodeTicketsFailedTestNotCompletable                    MessageCode = "tickets.failed_test_not_completable"
 	MessageCodeTicketsFailedTestNotReportable                     MessageCode = "tickets.failed_test_not_reportable"
@@ -2915,6 +2917,8 @@ const (
 	MessageCodeTicketsModelNeeded                                 MessageCode = "tickets.model_needed"
 	MessageCodeTicketsMoreThan12hBefore                           MessageCode = "tickets.more_than_12h_before"
 	MessageCodeTicketsMustNotBeInPast                             MessageCode = "tickets.must_not_be_in_past"
+	MessageCodeTicketsNeedHardFault                               MessageCode = "tickets.need_hard_fault"
+	MessageCodeTicketsNeedLevel                                   MessageCode = "tickets.need_level"
 	MessageCodeTicketsNoCheckedInVisit                            MessageCode = "tickets.no_checked_in_visit"
 	MessageCodeTicketsNoCodeSent                                  MessageCode = "tickets.no_code_sent"
 	MessageCodeTicketsNoExchange                                  MessageCode = "tickets.no_exchange"
@@ -4745,6 +4749,10 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsDiagnoseFirst:
 		return true
+	case MessageCodeTicketsEscalationCarriedIn:
+		return true
+	case MessageCodeTicketsEscalationPartsHeld:
+		return true
 	case MessageCodeTicketsExceedsPurchasePrice:
 		return true
 	case MessageCodeTicketsFailedTestNotCompletable:
@@ -4784,6 +4792,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsMoreThan12hBefore:
 		return true
 	case MessageCodeTicketsMustNotBeInPast:
+		return true
+	case MessageCodeTicketsNeedHardFault:
+		return true
+	case MessageCodeTicketsNeedLevel:
 		return true
 	case MessageCodeTicketsNoCheckedInVisit:
 		return true
@@ -10133,6 +10145,9 @@ type Diagnosis struct {
 	// Codes Fault cause codes.
 	Codes *[]string `json:"codes,omitempty"`
 
+	// HardFault The fault is a hard one (疑难), beyond a repair point: a specialist depot, then a service center serves it, with a technician of level 3 or more. Found where the ticket is served by a repair point, or by a technician below that level, the ticket goes up a tier: it is dispatched again by the rules for a hard fault (the triage's hard_fault and required_level raised), the diagnosis kept and the deadlines running on. A unit carried in to the node is not moved: 409.
+	HardFault *bool `json:"hard_fault,omitempty"`
+
 	// Notes Free-text findings.
 	Notes *string `json:"notes,omitempty"`
 
@@ -10141,6 +10156,9 @@ type Diagnosis struct {
 
 	// Repairable Whether the unit can be repaired here; an unrepairable unit goes to a swap request.
 	Repairable bool `json:"repairable"`
+
+	// RequiredLevel The skill level the fault needs in the category, when more than the triage asked for: above the ticket technician's level, the ticket is dispatched again, as for a hard fault, to a technician who has it.
+	RequiredLevel *int64 `json:"required_level,omitempty"`
 
 	// Uncertain The technician is not sure of the fix: the callback comes sooner.
 	Uncertain          *bool  `json:"uncertain,omitempty"`
