@@ -254,7 +254,10 @@ func (s *Server) registerTickets() {
 	registerTicketAction(s, authz.TicketsDispatch, "assignTicket", "assign", "Assign a technician",
 		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence. "+
 			"A job not yet taken goes only to an active node: a node suspended or terminated since the dispatch is 409 "+
-			"(tickets.node_not_active): dispatch the ticket again.",
+			"(tickets.node_not_active): dispatch the ticket again. A scheduled job is reassigned (改派) to another of the "+
+			"node's technicians with the window agreed with the customer kept: the window is booked for the new "+
+			"technician as a schedule books it (409 at window when they are booked then, off shift or at their daily "+
+			"limit), recorded in the appointment history (reason technician_conflict), and the ticket stays scheduled.",
 		s.deps.Tickets.Assign)
 	registerTicketAction(s, authz.TicketsWork, "acceptTicket", "accept", "Accept a job",
 		"The proposed technician accepts (a technician key accepts for itself), or the node accepts for one of its technicians. "+

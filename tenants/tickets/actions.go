@@ -289,19 +289,38 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 
 // AssignInput names the technician a node assigns.
 type AssignInput struct {
-	TechnicianID string `json:"technician_id" maxLength:"64" doc:"A technician of the ticket's node, active with a valid licence." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
-	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why this technician." example:"the proposed technician is on leave"`
+	TechnicianID string `json:"technician_id" maxLength:"64" doc:"A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why this technician (on a scheduled ticket, kept as the appointment's note)." example:"the proposed technician is on leave"`
 }
 
 // Assign lets the node (or a dispatcher) assign one of the node's
-// technicians, who then has the job.
+// technicians, who then has the job. A scheduled job is reassigned (改派,
+// seeds 000 and 001: the centre reassigns another engineer when the one
+// booked cannot make it) with the window agreed with the customer kept:
+// the window is booked for the new technician as a schedule books it
+// (appoint: shifts, licence, daily limit, other bookings; a conflict at
+// window otherwise), recorded in the appointment history as a technician
+// conflict, and the ticket stays scheduled. The first technician's time
+// is free again.
 func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in AssignInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActAssign, func(c *change) error {
 		if err := checkTechnician(ctx, c, "technician_id", in.TechnicianID); err != nil {
 			return err
 		}
+		from := c.T.TechnicianID
 		c.T.TechnicianID = &in.TechnicianID
-		c.moveTo(StateAssigned, in.Reason, map[string]any{"technician_id": in.TechnicianID})
+		detail := map[string]any{"technician_id": in.TechnicianID}
+		if c.T.State != StateScheduled || c.T.Appointment.Start == nil || c.T.Appointment.End == nil {
+			c.moveTo(StateAssigned, in.Reason, detail)
+			return nil
+		}
+		w := Window{Start: *c.T.Appointment.Start, End: *c.T.Appointment.End}
+		if err := c.appoint(ctx, w, "technician_conflict", in.Reason); err != nil {
+			return err
+		}
+		detail["from_technician_id"], detail["window"] = from, w
+		c.data["from_technician_id"] = from
+		c.moveTo(StateScheduled, in.Reason, detail)
 		return nil
 	})
 }

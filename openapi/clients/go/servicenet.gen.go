@@ -8048,10 +8048,10 @@ type ApproveClaimRequest struct {
 
 // AssignInput defines model for AssignInput.
 type AssignInput struct {
-	// Reason Why this technician.
+	// Reason Why this technician (on a scheduled ticket, kept as the appointment's note).
 	Reason *string `json:"reason,omitempty"`
 
-	// TechnicianId A technician of the ticket's node, active with a valid licence.
+	// TechnicianId A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
 	TechnicianId string `json:"technician_id"`
 }
 

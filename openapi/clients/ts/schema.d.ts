@@ -2949,7 +2949,7 @@ export interface paths {
         put?: never;
         /**
          * Assign a technician
-         * @description The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence. A job not yet taken goes only to an active node: a node suspended or terminated since the dispatch is 409 (tickets.node_not_active): dispatch the ticket again. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence. A job not yet taken goes only to an active node: a node suspended or terminated since the dispatch is 409 (tickets.node_not_active): dispatch the ticket again. A scheduled job is reassigned (改派) to another of the node's technicians with the window agreed with the customer kept: the window is booked for the new technician as a schedule books it (409 at window when they are booked then, off shift or at their daily limit), recorded in the appointment history (reason technician_conflict), and the ticket stays scheduled. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.dispatch`; granted by default to `dispatcher`, `node_manager`, `tenant_admin`.
          */
@@ -6704,12 +6704,12 @@ export interface components {
         };
         AssignInput: {
             /**
-             * @description Why this technician.
+             * @description Why this technician (on a scheduled ticket, kept as the appointment's note).
              * @example the proposed technician is on leave
              */
             reason?: string;
             /**
-             * @description A technician of the ticket's node, active with a valid licence.
+             * @description A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id: string;

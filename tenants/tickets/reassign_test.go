@@ -1,0 +1,82 @@
+package tickets_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// A scheduled job is reassigned (改派, seeds 000 and 001: the centre
+// reassigns another engineer when the one booked cannot make it) to
+// another technician of the node, the window agreed with the customer
+// kept: the new technician's booking is checked (a window they are booked
+// in is 409 at window, changing nothing), the appointment history records
+// who has the window now, and the first technician's time is free again.
+func TestScheduledJobIsReassignedWithItsWindow(t *testing.T) {
+	p := newPaths(t)
+	tk, first, tech := p.acceptedOnSite(t, "RSG-0301")
+	tk, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	node := *tk.NodeID
+	var shifts []network.Shift
+	for wd := 1; wd <= 7; wd++ {
+		shifts = append(shifts, network.Shift{Weekday: wd, Start: "07:00", End: "21:00"})
+	}
+	other, err := p.Network.CreateTechnician(p.Ctx, p.Admin, network.NewTechnician{ExternalCode: "RSG-TECH-2", NodeID: node,
+		Name: "改派师傅", Phone: "+86 136 0000 9301", Skills: []network.Skill{{Category: "washer", Level: 4}},
+		Licence: &network.LicenceInput{Number: "LIC-RSG-2", IssuedOn: "2024-01-01", ExpiresOn: "2099-12-31"}, Shifts: shifts})
+	require.NoError(t, err)
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+
+	// The other technician is booked in the same window for another customer.
+	busy := p.open(t, "RSG-0302", 100)
+	busy, err = p.Tickets.Triage(p.Ctx, p.agent, busy.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+	require.NoError(t, err)
+	busy, err = p.Tickets.Dispatch(p.Ctx, dispatcher, busy.ID, tickets.DispatchInput{TechnicianID: other.ID, Reason: "就近"}, 0)
+	require.NoError(t, err)
+	otherKey := p.As(tenants.Principal{TechnicianID: other.ID}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, otherKey, busy.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	_, err = p.Tickets.Schedule(p.Ctx, otherKey, busy.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	_, err = p.Tickets.Assign(p.Ctx, dispatcher, tk.ID, tickets.AssignInput{TechnicianID: other.ID, Reason: "原师傅路上堵车"}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Len(t, te.Fields, 1, "%v", err)
+	require.Equal(t, "window", te.Fields[0].Location)
+	require.Equal(t, busy.ID, te.Fields[0].Value)
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Version, got.Version, "nothing changed")
+
+	_, err = p.Tickets.Cancel(p.Ctx, p.Admin, busy.ID, tickets.CancelInput{Reason: "客户取消"}, 0)
+	require.NoError(t, err)
+	got, err = p.Tickets.Assign(p.Ctx, dispatcher, tk.ID, tickets.AssignInput{TechnicianID: other.ID, Reason: "原师傅路上堵车"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), got.State)
+	require.Equal(t, other.ID, *got.TechnicianID)
+	require.Equal(t, node, *got.NodeID)
+	require.True(t, p.start.Equal(*got.Appointment.Start), "the window agreed is kept")
+	history, err := p.Tickets.Appointments(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Len(t, history, 2)
+	require.Equal(t, first, *history[0].TechnicianID)
+	require.Equal(t, other.ID, *history[1].TechnicianID)
+	require.Equal(t, "technician_conflict", history[1].Reason)
+	require.True(t, p.start.Equal(history[1].Window.Start))
+	require.Equal(t, "assigned:scheduled", p.timeline(t, tk.ID)[len(p.timeline(t, tk.ID))-1])
+
+	// The new technician checks in; the first one's window is free again.
+	p.now = p.start.Add(-6 * time.Minute)
+	got, err = p.Tickets.CheckIn(p.Ctx, otherKey, tk.ID, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("on_site"), got.State)
+	_, err = p.Tickets.CheckIn(p.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
+	require.Error(t, err, "the first technician no longer has the job")
+}
