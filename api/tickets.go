@@ -249,7 +249,11 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.RecordGuidance)
 	registerTicketAction(s, authz.TicketsDispatch, "dispatchTicket", "dispatch", "Dispatch a ticket",
 		"Dispatches (again) by the scoring rules, or to the node and technician you name (an override: reason required, "+
-			"recorded with who made it). A node or technician the rules exclude is 422 naming the rule.",
+			"recorded with who made it). A node or technician the rules exclude is 422 naming the rule. A scheduled ticket "+
+			"dispatched again (改派 to another node) gives up its window, which was its technician's: the new technician "+
+			"agrees one (schedule); 409 while parts of the node's stock are fitted or issued for it (the job stays with the "+
+			"node: assign another of its technicians), parts only reserved go back to the node's shelf. To keep the window "+
+			"within the node, assign another technician.",
 		s.deps.Tickets.Dispatch)
 	registerTicketAction(s, authz.TicketsDispatch, "assignTicket", "assign", "Assign a technician",
 		"The node (or a dispatcher) gives the job to one of the node's technicians, active with a valid licence. "+

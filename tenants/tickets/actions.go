@@ -267,7 +267,14 @@ type DispatchInput struct {
 }
 
 // Dispatch dispatches (again): by the scoring rules, or to a chosen node
-// and technician, recording who overrode the rules and why.
+// and technician, recording who overrode the rules and why. A scheduled
+// ticket dispatched again (改派 to another node or technician) gives up
+// its window, which was its technician's: the new one agrees a window
+// (the appointment history keeps the old one, and a window the network
+// gave up once it had begun counts as missed, visitReport); parts of the
+// node's stock fitted or issued for it keep it at the node (a conflict:
+// assign another of its technicians), parts reserved go back to the
+// node's shelf.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
 	if (in.NodeID != "" || in.TechnicianID != "") && strings.TrimSpace(in.Reason) == "" {
 		return Ticket{}, tenants.InvalidMsg("reason", i18n.M("tickets.required_when_choosing"), nil)
@@ -276,6 +283,18 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 		c.T.needsVisit()
 		if c.T.Category == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_model_to_dispatch"))
+		}
+		if c.T.State == StateScheduled {
+			// 改派 to another node: the window was the node's technician's
+			if err := c.partsLeave(ctx, func(parts string) i18n.Message {
+				return i18n.M("tickets.redispatch_parts_held", "Parts", parts)
+			}); err != nil {
+				return err
+			}
+			if a := c.T.Appointment; a.Start != nil && a.End != nil {
+				c.data["window_given_up"] = Window{Start: *a.Start, End: *a.End}
+			}
+			c.T.Appointment = Appointment{}
 		}
 		if err := c.dispatch(ctx, dispatchOrder{nodeID: in.NodeID, technicianID: in.TechnicianID, reason: in.Reason}); err != nil {
 			return err

@@ -127,7 +127,9 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if up != nil {
 			// what holds the ticket at the node is refused before anything is written
-			if err := c.partsLeave(ctx, up.need); err != nil {
+			if err := c.partsLeave(ctx, func(parts string) i18n.Message {
+				return i18n.M("tickets.escalation_parts_held", "Need", up.need, "Parts", parts)
+			}); err != nil {
 				return err
 			}
 		}
@@ -236,9 +238,9 @@ func (c *change) escalationFor(ctx context.Context, d Diagnosis) (*escalation, e
 // partsLeave readies the ticket's requisition for the ticket to leave its
 // node: parts of the node's stock fitted to the unit (beyond what an
 // earlier completion billed) or issued and not returned hold the ticket
-// there (a conflict naming them and the need: return them first); parts
-// only reserved go back to the node's shelf (releaseParts).
-func (c *change) partsLeave(ctx context.Context, need i18n.Message) error {
+// there (a conflict, held's message naming them: return them first);
+// parts only reserved go back to the node's shelf (releaseParts).
+func (c *change) partsLeave(ctx context.Context, held func(parts string) i18n.Message) error {
 	parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
 	if err != nil {
 		return err
@@ -247,14 +249,14 @@ func (c *change) partsLeave(ctx context.Context, need i18n.Message) error {
 	if err != nil {
 		return err
 	}
-	var held []string
+	var out []string
 	for _, p := range parts {
 		if p.Used > settled[p.PartID] || p.Issued > p.Used+p.Returned {
-			held = append(held, p.PartNumber)
+			out = append(out, p.PartNumber)
 		}
 	}
-	if len(held) > 0 {
-		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.escalation_parts_held", "Need", need, "Parts", joinComma(held)))
+	if len(out) > 0 {
+		return tenants.ErrorMsg(tenants.CodeConflict, held(joinComma(out)))
 	}
 	return c.releaseParts(ctx, parts)
 }

@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -79,4 +81,80 @@ func TestScheduledJobIsReassignedWithItsWindow(t *testing.T) {
 	require.Equal(t, tickets.State("on_site"), got.State)
 	_, err = p.Tickets.CheckIn(p.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
 	require.Error(t, err, "the first technician no longer has the job")
+}
+
+// A scheduled job is dispatched again to another node (改派 to another
+// node): the window was the first node's technician's, so the ticket is
+// dispatched with no appointment (the history keeps the first window) and
+// the new node's technician agrees one; the first technician no longer
+// has the job.
+func TestScheduledJobIsRedispatchedToAnotherNode(t *testing.T) {
+	p := newPaths(t)
+	require.GreaterOrEqual(t, len(p.d.Nodes), 2)
+	tk, _, tech := p.acceptedOnSite(t, "RSG-0303")
+	tk, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	first := *tk.NodeID
+	i := 0
+	if p.d.Nodes[0] == first {
+		i = 1
+	}
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	got, err := p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{TechnicianID: p.d.Technicians[i], Reason: "原网点师傅当天无法上门，改派"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), got.State, "%v", got.StateReason)
+	require.Equal(t, p.d.Nodes[i], *got.NodeID)
+	require.Equal(t, p.d.Technicians[i], *got.TechnicianID)
+	require.Nil(t, got.Appointment.Start, "the first node's window is given up")
+	history, err := p.Tickets.Appointments(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Len(t, history, 1, "the history keeps the first window")
+
+	_, err = p.Tickets.CheckIn(p.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
+	require.Error(t, err, "the first technician no longer has the job")
+	newTech := p.As(tenants.Principal{TechnicianID: p.d.Technicians[i]}, tenants.RoleTechnician)
+	_, err = p.Tickets.Accept(p.Ctx, newTech, tk.ID, tickets.AcceptInput{}, 0)
+	require.NoError(t, err)
+	got, err = p.Tickets.Schedule(p.Ctx, newTech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), got.State)
+	require.Equal(t, p.d.Nodes[i], *got.NodeID)
+}
+
+// A scheduled job whose parts the node issued for it (a second visit
+// after waiting for parts) stays with the node: dispatching it to another
+// node is 409 naming the part, changing nothing.
+func TestScheduledJobWithPartsIssuedStaysWithTheNode(t *testing.T) {
+	p := newPaths(t)
+	tk, tech := p.onSite(t, p.open(t, "RSG-0304", 100))
+	pump := p.demoPart(t, drainPumpNo)
+	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, true)
+	_, err := p.Stock.Receive(p.Ctx, p.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
+	require.NoError(t, err)
+	move := func(op string, n int) tickets.Ticket {
+		t.Helper()
+		got, err := p.Tickets.MoveParts(p.Ctx, tech, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: n}}}, 0)
+		require.NoError(t, err)
+		return got.Ticket
+	}
+	move("reserve", 1)
+	move("issue", 1)
+	waiting := move("reserve", 100)
+	require.Equal(t, tickets.State("awaiting_parts"), waiting.State)
+	next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+	tk, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, tickets.RescheduleInput{Window: next, Reason: "parts"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), tk.State)
+
+	other := p.d.Nodes[0]
+	if other == *tk.NodeID {
+		other = p.d.Nodes[1]
+	}
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	_, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{NodeID: other, Reason: "改派"}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+	require.Contains(t, err.Error(), drainPumpNo)
+	got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Version, got.Version, "nothing changed")
 }

@@ -2945,6 +2945,7 @@ const (
 	MessageCodeTicketsPositionAgreed                              MessageCode = "tickets.position_agreed"
 	MessageCodeTicketsPriorityOrAbsent                            MessageCode = "tickets.priority_or_absent"
 	MessageCodeTicketsProductLocationRequired                     MessageCode = "tickets.product_location_required"
+	MessageCodeTicketsRedispatchPartsHeld                         MessageCode = "tickets.redispatch_parts_held"
 	MessageCodeTicketsReferenceConflict                           MessageCode = "tickets.reference_conflict"
 	MessageCodeTicketsReferenceUsed                               MessageCode = "tickets.reference_used"
 	MessageCodeTicketsRefundFullPrice                             MessageCode = "tickets.refund_full_price"
@@ -4848,6 +4849,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsPriorityOrAbsent:
 		return true
 	case MessageCodeTicketsProductLocationRequired:
+		return true
+	case MessageCodeTicketsRedispatchPartsHeld:
 		return true
 	case MessageCodeTicketsReferenceConflict:
 		return true
