@@ -15,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // scope is what complaints a principal sees: a storefront key its
@@ -57,12 +58,13 @@ func inScope(a, b, t string) string {
 		AND (` + t + `::text IS NULL OR c.technician_id = ` + t + `::text)`
 }
 
-const complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
+// complaintColumns ends with the time of the complaint's clock (NULL for
+// none), read through the testclocks context's expression.
+var complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
 	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.claimed_amount, c.claimed_currency, c.assessed_amount,
 	c.assessed_currency, c.compensation_payout_id, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
-	c.created_at, c.updated_at, c.test_clock_id,
-	(SELECT k.frozen_time FROM test_clocks k WHERE k.tenant_id = c.tenant_id AND k.id = c.test_clock_id)`
+	c.created_at, c.updated_at, c.test_clock_id, ` + testclocks.TimeOfSQL("c.tenant_id", "c.test_clock_id", "NULL::timestamptz")
 
 // scanComplaint scans a row of complaintColumns; its overdue flag is
 // judged at the complaint's clock's time, else at now.
