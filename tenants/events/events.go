@@ -269,7 +269,11 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // List reads the tenant's feed in the order events became visible, after
 // f.After. Reading first positions what has committed since the last read
 // (see sequence), so following next_cursor never skips an event that
-// commits late and never waits for unrelated transactions. A type filter
+// commits late and never waits for unrelated transactions. The next
+// cursor is always set: after the page's last event when the page is full,
+// else after the last event positioned (what a filter read and passed
+// over included), so a filtered poller moves on and sees each matching
+// event once. A type filter
 // that is not ValidTypeFilter is a validation error on types[i].
 func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error) {
 	var after int64
@@ -331,9 +335,21 @@ func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if last != 0 {
-			page.NextCursor = encodeCursor(last)
+		if len(page.Events) < f.Limit {
+			// A short page read every event positioned so far, matching
+			// or not: the next read starts after the last of them, not
+			// after the last match (a filter matching nothing kept its
+			// cursor, or had none, and every poll scanned the same events
+			// again). Positions are given under the lock sequence took, so
+			// an event positioned later comes after this head.
+			var head int64
+			if err := tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events
+				WHERE tenant_id = $1 AND position IS NOT NULL`, tx.TenantID).Scan(&head); err != nil {
+				return err
+			}
+			last = max(last, head)
 		}
+		page.NextCursor = encodeCursor(last)
 		return nil
 	})
 	return page, pg.Translate(err)

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -261,4 +262,69 @@ func TestAppend(t *testing.T) {
 	t.Run("UnmarshalableDataIsAnError", func(t *testing.T) {
 		require.Error(t, events.Append(ctx, ttx, events.New{Type: "thing.happened", SubjectID: "x", Actor: "a", Data: make(chan int)}))
 	})
+}
+
+// TestFilteredFeedCursorAdvances: a filtered read moves its cursor past
+// every event it looked at, matching or not, so a poller with a filter
+// neither rereads (and rescans) the same events for ever nor loses its
+// place when nothing matched; following next_cursor it sees every matching
+// event exactly once.
+func TestFilteredFeedCursorAdvances(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	appendMany := func(typ, prefix string, n int) {
+		t.Helper()
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.tenant, func(tx pg.TenantTx) error {
+			for i := range n {
+				if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: prefix + strconv.Itoa(i), Actor: "test"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	filter := []string{"claim.*"}
+	appendMany("unit.registered", "u", 300)
+
+	// Nothing matches yet: the page is empty, but the cursor is there and
+	// stands after the 300 events read.
+	first, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: filter, Limit: 50})
+	require.NoError(t, err)
+	require.Empty(t, first.Events)
+	require.NotEmpty(t, first.NextCursor, "the feed has no end: a filtered empty page has a cursor too (failed before: none)")
+	unfiltered, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Limit: 50, After: first.NextCursor})
+	require.NoError(t, err)
+	require.Empty(t, unfiltered.Events, "the cursor is past every event read")
+
+	appendMany("claim.submitted", "c", 1)
+	appendMany("unit.registered", "v", 300)
+	appendMany("claim.approved", "d", 2)
+	appendMany("unit.registered", "w", 300)
+
+	var got []string
+	cursor, cursors := first.NextCursor, map[string]bool{}
+	for range 20 {
+		page, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Types: filter, Limit: 2, After: cursor})
+		require.NoError(t, err)
+		got = append(got, subjects(page)...)
+		require.NotEmpty(t, page.NextCursor)
+		if len(page.Events) == 0 {
+			require.Equal(t, cursor, page.NextCursor, "caught up: the position is kept")
+			break
+		}
+		require.False(t, cursors[page.NextCursor], "the cursor moves on")
+		cursors[page.NextCursor] = true
+		cursor = page.NextCursor
+	}
+	require.Equal(t, []string{"c0", "d0", "d1"}, got, "every matching event once")
+
+	// The short page that ended at d1 read the 300 after it too: its
+	// cursor is past them (failed before: it stayed at d1, and every poll
+	// scanned them again).
+	rest, err := events.List(ctx, b.db.App, b.tenant, events.Filter{Limit: 50, After: cursor})
+	require.NoError(t, err)
+	require.Empty(t, rest.Events, "nothing was left behind the cursor")
+	appendMany("claim.paid", "p", 1)
+	listUntil(t, b.db, b.tenant, events.Filter{Types: filter, Limit: 50, After: cursor}, []string{"p0"})
 }
