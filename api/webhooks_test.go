@@ -624,3 +624,57 @@ func TestWebhookDisablingFailsPendingDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookNoOpPatchKeepsTheETag: a PATCH of a webhook endpoint or of the
+// notification gateway with the values they have changes nothing: 200 with
+// the resource as it is, the same ETag and updated_at, no *.updated event,
+// so another client's If-Match still holds.
+func TestWebhookNoOpPatchKeepsTheETag(t *testing.T) {
+	t.Parallel()
+	env := apitest.Shared(t)
+	ten := env.CreateTenant(t, "whk-noop-patch")
+	rcv := newReceiver(t, env, 0)
+	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"claim.*"},
+		"description": "Order system"})
+	r := env.Do(t, http.MethodPost, "/v1/notification-gateways", ten.AdminKey, map[string]any{"url": "https://8.8.8.8/sms",
+		"description": "短信网关"})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	gw := r.JSON(t)["id"].(string)
+
+	updated := func(typ string) int {
+		r := env.Do(t, http.MethodGet, "/v1/events?limit=200&type="+typ, ten.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return len(r.JSON(t)["data"].([]any))
+	}
+	for _, c := range []struct {
+		path, event string
+		same        map[string]any
+		change      map[string]any
+	}{
+		{"/v1/webhooks/" + id, "webhook_endpoint.updated",
+			map[string]any{"url": rcv.url(), "event_types": []string{"claim.*"}, "description": "Order system", "enabled": true},
+			map[string]any{"description": "Order system v2"}},
+		{"/v1/notification-gateways/" + gw, "notification_gateway.updated",
+			map[string]any{"url": "https://8.8.8.8/sms", "description": "短信网关", "enabled": true},
+			map[string]any{"description": "备用短信网关"}},
+	} {
+		t.Run(c.event, func(t *testing.T) {
+			g := env.Do(t, http.MethodGet, c.path, ten.AdminKey, nil)
+			require.Equal(t, http.StatusOK, g.Status, "%s", g.Body)
+			tag := g.Header.Get("ETag")
+			require.Equal(t, `"v1"`, tag)
+			for range 2 {
+				r := env.Do(t, http.MethodPatch, c.path, ten.AdminKey, c.same, "If-Match: "+tag)
+				require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+				require.Equal(t, tag, r.Header.Get("ETag"), "%s: nothing changed (failed before: \"v2\")", c.path)
+				require.JSONEq(t, string(g.Body), string(r.Body), "%s answers as it is", c.path)
+			}
+			require.Zero(t, updated(c.event), c.path)
+			// Another client that read the same ETag changes it.
+			r := env.Do(t, http.MethodPatch, c.path, ten.AdminKey, c.change, "If-Match: "+tag)
+			require.Equal(t, http.StatusOK, r.Status, "%s: %s", c.path, r.Body)
+			require.Equal(t, `"v2"`, r.Header.Get("ETag"))
+			require.Equal(t, 1, updated(c.event), c.path)
+		})
+	}
+}

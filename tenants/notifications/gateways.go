@@ -151,6 +151,8 @@ func (s *Service) GetGateway(ctx context.Context, p tenants.Principal, id string
 
 // UpdateGateway changes a gateway's URL (checked like at registration),
 // description or enabled flag; ifVersion > 0 must match its version.
+// An update whose values are the gateway's own changes nothing: it answers
+// the gateway as it is, version and all, and appends no event.
 func (s *Service) UpdateGateway(ctx context.Context, p tenants.Principal, id string, in GatewayUpdate, ifVersion int) (Gateway, error) {
 	v := &tenants.Validation{}
 	if in.URL != nil {
@@ -172,9 +174,22 @@ func (s *Service) UpdateGateway(ctx context.Context, p tenants.Principal, id str
 		if err := tenants.CheckVersion("notification gateway", ifVersion, cur.Version); err != nil {
 			return err
 		}
-		out, err = scanGateway(tx.QueryRow(ctx, `UPDATE notification_gateways SET url = coalesce($3, url),
-				description = coalesce($4, description), enabled = coalesce($5, enabled), version = version + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2 RETURNING `+gatewayColumns, tx.TenantID, cur.ID, in.URL, in.Description, in.Enabled))
+		// A field is changed only when its value differs: a PATCH that
+		// changes nothing writes nothing, keeps the version (the ETag) and
+		// tells of nothing.
+		f := cur
+		var changed tenants.Changes
+		set := changed.Set
+		set("url", in.URL != nil && *in.URL != cur.URL, func() { f.URL = *in.URL })
+		set("description", in.Description != nil && *in.Description != cur.Description, func() { f.Description = *in.Description })
+		set("enabled", in.Enabled != nil && *in.Enabled != cur.Enabled, func() { f.Enabled = *in.Enabled })
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		out, err = scanGateway(tx.QueryRow(ctx, `UPDATE notification_gateways SET url = $3, description = $4, enabled = $5,
+				version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+gatewayColumns, tx.TenantID, cur.ID, f.URL, f.Description, f.Enabled))
 		if err != nil {
 			return err
 		}

@@ -370,7 +370,9 @@ func (s *Service) GetEndpoint(ctx context.Context, p tenants.Principal, id strin
 
 // UpdateEndpoint changes an endpoint's URL, types, description or enabled
 // flag; ifVersion > 0 must match its version. Re-enabling resets the
-// failure count.
+// failure count. An update whose values are the endpoint's own changes
+// nothing: it answers the endpoint as it is, version and all, and appends
+// no event.
 func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id string, in EndpointUpdate, ifVersion int) (Endpoint, error) {
 	v := &tenants.Validation{}
 	if in.URL != nil {
@@ -401,19 +403,30 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 		if err := tenants.CheckVersion("webhook endpoint", ifVersion, cur.Version); err != nil {
 			return err
 		}
-		reenable := in.Enabled != nil && *in.Enabled && !cur.Enabled
+		// A field is changed only when its value differs: a PATCH that
+		// changes nothing writes nothing, keeps the version (the ETag) and
+		// tells of nothing.
+		f := cur
+		var changed tenants.Changes
+		set := changed.Set
+		set("url", in.URL != nil && *in.URL != cur.URL, func() { f.URL = *in.URL })
+		set("event_types", in.EventTypes != nil && !slices.Equal(types, cur.EventTypes), func() { f.EventTypes = types })
+		set("description", in.Description != nil && *in.Description != cur.Description, func() { f.Description = *in.Description })
+		set("enabled", in.Enabled != nil && *in.Enabled != cur.Enabled, func() { f.Enabled = *in.Enabled })
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		reenable := f.Enabled && !cur.Enabled
 		out, err = scanEndpoint(tx.QueryRow(ctx, `
-			UPDATE webhook_endpoints SET
-				url = coalesce($3, url),
-				event_types = coalesce($4, event_types),
-				description = coalesce($5, description),
-				enabled = coalesce($6, enabled),
-				disabled_reason = CASE WHEN $6 IS NULL THEN disabled_reason WHEN $6 THEN NULL ELSE 'disabled by ' || $7 END,
-				consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
+			UPDATE webhook_endpoints SET url = $3, event_types = $4, description = $5, enabled = $6,
+				disabled_reason = CASE WHEN NOT $8 THEN disabled_reason WHEN $6 THEN NULL ELSE 'disabled by ' || $7 END,
+				consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures END,
 				version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2
 			RETURNING `+endpointColumns,
-			tx.TenantID, cur.ID, in.URL, types, in.Description, in.Enabled, p.Subject(), reenable))
+			tx.TenantID, cur.ID, f.URL, f.EventTypes, f.Description, f.Enabled, p.Subject(), slices.Contains(changed, "enabled"),
+			reenable))
 		if err != nil {
 			return err
 		}
