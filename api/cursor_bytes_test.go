@@ -20,7 +20,9 @@ func TestCursorWithUnstorableKeyIs422(t *testing.T) {
 	env := apitest.New(t)
 	admin := env.CreateTenant(t, "cursor-bytes").AdminKey
 	lists := map[string]string{"/v1/api-keys": "api_keys", "/v1/webhooks": "webhook_endpoints", "/v1/customers": "customers",
-		"/v1/tickets": "tickets", "/v1/network/nodes": "nodes", "/v1/claims": "claims", "/v1/units": "units"}
+		"/v1/tickets": "tickets", "/v1/network/nodes": "nodes", "/v1/claims": "claims", "/v1/units": "units",
+		"/v1/quality/grade-proposals": "grade_proposals", "/v1/quality/level-proposals": "level_proposals",
+		"/v1/network/certifications": "network_certifications"}
 	for path, kind := range lists {
 		for _, key := range []string{"\xff\xfe", "a\x00b", "2026-01-01T00:00:00Z|\xff"} {
 			r := env.Do(t, http.MethodGet, path+"?cursor="+url.QueryEscape(tenants.EncodeCursor(kind, key)), admin, nil)

@@ -53,18 +53,22 @@ type runGradingInput struct {
 type gradingRunOutput struct{ Body quality.GradingRun }
 
 type listProposalsInput struct {
+	PageParams
 	NodeID string `query:"node_id" maxLength:"64" doc:"Only proposals for this node."`
 	RunID  string `query:"run_id" maxLength:"64" doc:"Only proposals of this grading run."`
 	State  string `query:"state" enum:"proposed,approved,rejected,appealed,upheld,overturned" doc:"Only proposals in this state."`
 }
 
 type proposalList struct {
-	Data []quality.Proposal `json:"data"`
+	Data       []quality.Proposal `json:"data"`
+	NextCursor string             `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
 }
 
 type listProposalsOutput struct{ Body proposalList }
 
-func (o *listProposalsOutput) answerList(xs []quality.Proposal) { o.Body.Data = xs }
+func (o *listProposalsOutput) answerPage(xs []quality.Proposal, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 // ProposalIDParam is the grade proposal path parameter.
 type ProposalIDParam struct {
@@ -214,10 +218,12 @@ func (s *Server) registerQuality() {
 	register(s, authz.QualityRead, huma.Operation{
 		OperationID: "listGradeProposals", Method: http.MethodGet, Path: "/v1/quality/grade-proposals",
 		Summary: "List grade proposals", Tags: tags,
-		Description: "Grade proposals written by grading runs, newest first (at most 500). A node-bound key sees its subtree's.",
+		Description: "Grade proposals written by grading runs, newest first, a page at a time (follow next_cursor). A node-bound key sees its subtree's.",
+		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listProposalsInput) (*listProposalsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		return replyList[listProposalsOutput](s.deps.Quality.ListProposals(ctx, p, quality.ProposalFilter{NodeID: in.NodeID, RunID: in.RunID, State: in.State}))
+		return replyPage[listProposalsOutput](s.deps.Quality.ListProposals(ctx, p, quality.ProposalFilter{NodeID: in.NodeID, RunID: in.RunID,
+			State: in.State, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	registerReview(s, review[quality.GradingPolicy, quality.Proposal, ProposalIDParam, decideProposalInput, appealProposalInput, decideAppealInput]{

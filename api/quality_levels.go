@@ -38,7 +38,19 @@ type certificationListOutput struct{ Body certificationList }
 
 func (o *certificationListOutput) answerList(xs []network.Certification) { o.Body.Data = xs }
 
+type certificationPage struct {
+	Data       []network.Certification `json:"data"`
+	NextCursor string                  `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
+}
+
+type certificationPageOutput struct{ Body certificationPage }
+
+func (o *certificationPageOutput) answerPage(xs []network.Certification, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
+
 type listNetworkCertificationsInput struct {
+	PageParams
 	Course        string `query:"course" maxLength:"64" doc:"Only records of this course." example:"washer-advanced"`
 	ExpiresBefore string `query:"expires_before" maxLength:"10" doc:"Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon." example:"2026-12-31"`
 	ExpiresAfter  string `query:"expires_after" maxLength:"10" doc:"Only records expiring on or after this day (YYYY-MM-DD); not after expires_before." example:"2026-12-01"`
@@ -48,6 +60,7 @@ type listNetworkCertificationsInput struct {
 type levelRunOutput struct{ Body quality.LevelRun }
 
 type listLevelProposalsInput struct {
+	PageParams
 	TechnicianID string `query:"technician_id" maxLength:"64" doc:"Only proposals for this technician."`
 	RunID        string `query:"run_id" maxLength:"64" doc:"Only proposals of this levelling run."`
 	Category     string `query:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Only proposals for this product category."`
@@ -55,10 +68,15 @@ type listLevelProposalsInput struct {
 }
 
 type levelProposalList struct {
-	Data []quality.LevelProposal `json:"data"`
+	Data       []quality.LevelProposal `json:"data"`
+	NextCursor string                  `json:"next_cursor,omitempty" doc:"Cursor for the next page; absent on the last page."`
 }
 
 type listLevelProposalsOutput struct{ Body levelProposalList }
+
+func (o *listLevelProposalsOutput) answerPage(xs []quality.LevelProposal, next string) {
+	o.Body.Data, o.Body.NextCursor = xs, next
+}
 
 // LevelProposalIDParam is the level proposal path parameter.
 type LevelProposalIDParam struct {
@@ -158,17 +176,14 @@ func (s *Server) registerQualityLevels() {
 		OperationID: "listNetworkCertifications", Method: http.MethodGet, Path: "/v1/network/certifications",
 		Summary: "List training and certifications across the network", Tags: certTags,
 		Description: "The records of every technician in the caller's scope (a technician key: its own), soonest expiry first " +
-			"(records that do not expire last), at most 500: who must re-certify before a date. A malformed date or " +
-			"expires_before earlier than expires_after is 422 naming the parameter.",
+			"(records that do not expire last), a page at a time (follow next_cursor): who must re-certify before a date. " +
+			"A malformed date or cursor, or expires_before earlier than expires_after, is 422 naming the parameter.",
 		Errors: []int{http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *listNetworkCertificationsInput) (*certificationListOutput, error) {
+	}, func(ctx context.Context, in *listNetworkCertificationsInput) (*certificationPageOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		cs, err := s.deps.Network.ListNetworkCertifications(ctx, p, network.CertificationFilter{Course: in.Course,
-			ExpiresBefore: in.ExpiresBefore, ExpiresAfter: in.ExpiresAfter, TechnicianID: in.TechnicianID})
-		if err != nil {
-			return nil, err
-		}
-		return &certificationListOutput{Body: certificationList{Data: cs}}, nil
+		return replyPage[certificationPageOutput](s.deps.Network.ListNetworkCertifications(ctx, p, network.CertificationFilter{
+			Course: in.Course, ExpiresBefore: in.ExpiresBefore, ExpiresAfter: in.ExpiresAfter, TechnicianID: in.TechnicianID,
+			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	tags := []string{"Quality"}
@@ -198,16 +213,13 @@ func (s *Server) registerQualityLevels() {
 	register(s, authz.QualityRead, huma.Operation{
 		OperationID: "listLevelProposals", Method: http.MethodGet, Path: "/v1/quality/level-proposals",
 		Summary: "List technician level proposals", Tags: tags,
-		Description: "Level proposals written by levelling runs, newest first (at most 500). A node-bound key sees its " +
-			"subtree's technicians'; a technician key its own.",
+		Description: "Level proposals written by levelling runs, newest first, a page at a time (follow next_cursor). A " +
+			"node-bound key sees its subtree's technicians'; a technician key its own.",
+		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listLevelProposalsInput) (*listLevelProposalsOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		ps, err := s.deps.Quality.ListLevelProposals(ctx, p, quality.LevelProposalFilter{TechnicianID: in.TechnicianID,
-			RunID: in.RunID, Category: in.Category, State: in.State})
-		if err != nil {
-			return nil, err
-		}
-		return &listLevelProposalsOutput{Body: levelProposalList{Data: ps}}, nil
+		return replyPage[listLevelProposalsOutput](s.deps.Quality.ListLevelProposals(ctx, p, quality.LevelProposalFilter{
+			TechnicianID: in.TechnicianID, RunID: in.RunID, Category: in.Category, State: in.State, Limit: in.limit(), Cursor: in.Cursor}))
 	})
 
 	registerReview(s, review[quality.LevelPolicy, quality.LevelProposal, LevelProposalIDParam, decideLevelInput, appealLevelInput, decideLevelAppealInput]{

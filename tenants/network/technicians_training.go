@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +68,8 @@ type CertificationFilter struct {
 	ExpiresBefore string // YYYY-MM-DD: only records expiring on or before it
 	ExpiresAfter  string // YYYY-MM-DD: only records expiring on or after it
 	TechnicianID  string
+	Limit         int    // page size (tenants.PageLimit)
+	Cursor        string // next_cursor of the previous page
 }
 
 // certScope resolves who may see technician id's records: the network's
@@ -180,11 +183,22 @@ func (s *Service) ListCertifications(ctx context.Context, p tenants.Principal, t
 	return out, err
 }
 
+// certificationKey is the sort key of a network list's record: its expiry
+// ("" for none: those come last) and ID.
+func certificationKey(c Certification) string {
+	exp := ""
+	if c.ExpiresOn != nil {
+		exp = *c.ExpiresOn
+	}
+	return exp + "|" + c.ID
+}
+
 // ListNetworkCertifications lists the records of every technician in the
 // caller's scope (a technician key: its own), by expiry (soonest first,
-// those without an expiry last), at most 500: what a network manager needs
-// to plan re-certification.
-func (s *Service) ListNetworkCertifications(ctx context.Context, p tenants.Principal, f CertificationFilter) ([]Certification, error) {
+// those without an expiry last), a page of f.Limit with the cursor of the
+// next ("" on the last): what a network manager needs to plan
+// re-certification. A cursor this list did not make is invalid.
+func (s *Service) ListNetworkCertifications(ctx context.Context, p tenants.Principal, f CertificationFilter) ([]Certification, string, error) {
 	v := &tenants.Validation{}
 	for loc, d := range map[string]string{"expires_before": f.ExpiresBefore, "expires_after": f.ExpiresAfter} {
 		if _, err := time.Parse(dateLayout, d); d != "" && err != nil {
@@ -195,13 +209,32 @@ func (s *Service) ListNetworkCertifications(ctx context.Context, p tenants.Princ
 		v.AddMsg("expires_before", i18n.M("network.on_or_after_expires_after", "Date", f.ExpiresAfter), f.ExpiresBefore)
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	limit := tenants.PageLimit(f.Limit)
+	key, err := tenants.PageAfter("network_certifications", f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	// The cursor's record: its ID (nil on the first page) and expiry (nil
+	// when it has none).
+	var afterID, afterExpiry *string
+	if key != "" {
+		exp, id, _ := strings.Cut(key, "|")
+		d, err := time.Parse(dateLayout, exp)
+		if (exp != "" && (err != nil || d.Year() < 1)) || id == "" {
+			return nil, "", tenants.MalformedCursor(f.Cursor)
+		}
+		afterID = &id
+		if exp != "" {
+			afterExpiry = &exp
+		}
 	}
 	if technicianOnly(p) {
 		f.TechnicianID = p.TechnicianID
 	}
 	out := []Certification{}
-	err := s.certifications(ctx, p, func(ctx context.Context, tx pg.TenantTx, _ string) (pgx.Rows, error) {
+	err = s.certifications(ctx, p, func(ctx context.Context, tx pg.TenantTx, _ string) (pgx.Rows, error) {
 		sc, err := ResolveScope(ctx, tx, p)
 		if err != nil {
 			return nil, err
@@ -211,9 +244,17 @@ func (s *Service) ListNetworkCertifications(ctx context.Context, p tenants.Princ
 			JOIN nodes n ON n.tenant_id = t.tenant_id AND n.id = t.node_id
 			WHERE c.tenant_id = $1 AND ($2::ltree IS NULL OR n.path <@ $2::ltree) AND ($3 = '' OR c.course = $3)
 			  AND ($4 = '' OR c.expires_on <= $4::date) AND ($5 = '' OR c.expires_on >= $5::date) AND ($6 = '' OR c.technician_id = $6)
-			ORDER BY c.expires_on NULLS LAST, c.id LIMIT 500`, tx.TenantID, sc.Path(), f.Course, f.ExpiresBefore, f.ExpiresAfter, f.TechnicianID)
+			  AND ($7::text IS NULL
+			    OR ($8::date IS NULL AND c.expires_on IS NULL AND c.id > $7)
+			    OR ($8::date IS NOT NULL AND (c.expires_on IS NULL OR c.expires_on > $8 OR (c.expires_on = $8 AND c.id > $7))))
+			ORDER BY c.expires_on NULLS LAST, c.id LIMIT $9`, tx.TenantID, sc.Path(), f.Course, f.ExpiresBefore, f.ExpiresAfter, f.TechnicianID,
+			afterID, afterExpiry, limit+1)
 	}, &out)
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := tenants.NextPage("network_certifications", out, limit, certificationKey)
+	return out, next, nil
 }
 
 func (s *Service) certifications(ctx context.Context, p tenants.Principal, query func(context.Context, pg.TenantTx, string) (pgx.Rows, error), out *[]Certification) error {

@@ -216,7 +216,7 @@ func gradeTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 	if err != nil || !fresh { // graded already: return that run
 		run.Graded, run.Skipped = prior.done, prior.skipped
 		if err == nil {
-			run.Proposals, err = listProposals(ctx, tx, ProposalFilter{RunID: run.ID})
+			run.Proposals, err = listProposals(ctx, tx, ProposalFilter{RunID: run.ID}, nil, proposalPage{})
 		}
 		return run, err
 	}
@@ -305,6 +305,8 @@ type ProposalFilter struct {
 	RunID  string
 	NodeID string
 	State  string
+	Limit  int    // page size (tenants.PageLimit)
+	Cursor string // next_cursor of the previous page
 }
 
 const proposalColumns = `p.id, p.run_id, p.node_id, p.period_from, p.period_to, p.policy_version, p.score::float8, p.indicators,
@@ -327,26 +329,40 @@ func scanProposal(r pgx.Row) (Proposal, error) {
 	return p, json.Unmarshal(raw, &p.Indicators)
 }
 
-func listProposals(ctx context.Context, tx pg.TenantTx, f ProposalFilter) ([]Proposal, error) {
+// listProposals reads the proposals f selects, newest first, from page's
+// start (of a node-bound key's subtree when within is not nil).
+func listProposals(ctx context.Context, tx pg.TenantTx, f ProposalFilter, within []string, page proposalPage) ([]Proposal, error) {
 	rows, err := tx.Query(ctx, `SELECT `+proposalColumns+` FROM grade_proposals p
 		LEFT JOIN grade_appeals a ON a.tenant_id = p.tenant_id AND a.livemode = p.livemode AND a.proposal_id = p.id
 		WHERE p.tenant_id = $1 AND ($2 = '' OR p.run_id = $2) AND ($3 = '' OR p.node_id = $3) AND ($4 = '' OR p.state = $4)
-		ORDER BY p.created_at DESC, p.id LIMIT 500`, tx.TenantID, f.RunID, f.NodeID, f.State)
+		  AND ($5::text[] IS NULL OR p.node_id = ANY($5))
+		  AND ($6::timestamptz IS NULL OR p.created_at < $6 OR (p.created_at = $6 AND p.id > $7))
+		ORDER BY p.created_at DESC, p.id LIMIT $8`, tx.TenantID, f.RunID, f.NodeID, f.State, within, page.at, page.id, page.limit)
 	return collectProposals(rows, err, scanProposal)
 }
 
-// ListProposals lists proposals, newest first (a node-bound key: its subtree's).
-func (s *Service) ListProposals(ctx context.Context, p tenants.Principal, f ProposalFilter) ([]Proposal, error) {
+// ListProposals lists proposals, newest first, a page of f.Limit with the
+// cursor of the next ("" on the last); a node-bound key its subtree's. A
+// cursor this list did not make is invalid.
+func (s *Service) ListProposals(ctx context.Context, p tenants.Principal, f ProposalFilter) ([]Proposal, string, error) {
+	page, err := pageOfProposals("grade_proposals", f.Cursor, f.Limit)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []Proposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		var err error
-		if out, err = listProposals(ctx, tx, f); err != nil {
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		within, err := subtreeOf(ctx, tx, p)
+		if err != nil {
 			return err
 		}
-		out, err = inSubtree(ctx, tx, p, out, func(pr Proposal) string { return pr.NodeID })
+		out, err = listProposals(ctx, tx, f, within, page)
 		return err
 	})
-	return out, pg.Translate(err)
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("grade_proposals", out, *page.limit-1, func(pr Proposal) string { return proposalKey(pr.CreatedAt, pr.ID) })
+	return out, next, nil
 }
 
 // getProposal reads a proposal in the principal's scope, locked.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -321,17 +321,49 @@ func collectProposals[P any](rows pgx.Rows, err error, scan func(pgx.Row) (P, er
 	return out, err
 }
 
-// inSubtree keeps of ps those whose node (node) is in a node-bound
-// principal's subtree; other principals keep all of them.
-func inSubtree[P any](ctx context.Context, tx pg.TenantTx, p tenants.Principal, ps []P, node func(P) string) ([]P, error) {
+// subtreeOf is a node-bound principal's subtree (the node IDs a list is
+// narrowed to, in its query); nil, no narrowing, for other principals.
+func subtreeOf(ctx context.Context, tx pg.TenantTx, p tenants.Principal) ([]string, error) {
 	if p.NodeID == "" {
-		return ps, nil
+		return nil, nil
 	}
 	within, err := network.SubtreeIDsTx(ctx, tx, p.NodeID)
-	if err != nil {
-		return ps, err
+	if within == nil {
+		within = []string{}
 	}
-	return slices.DeleteFunc(ps, func(pr P) bool { return !slices.Contains(within, node(pr)) }), nil
+	return within, err
+}
+
+// proposalKey is the sort key of a proposal list's row (newest first, then
+// by ID): its creation time and ID.
+func proposalKey(at time.Time, id string) string {
+	return at.UTC().Format(time.RFC3339Nano) + "|" + id
+}
+
+// proposalPage is where a page of a proposal list starts and how long it
+// is: the creation time and ID the cursor of kind ends after (nil at the
+// first page) and the page's limit. A cursor this list did not make is
+// MalformedCursor.
+type proposalPage struct {
+	at    *time.Time
+	id    string
+	limit *int // nil: every row (a run's own proposals)
+}
+
+func pageOfProposals(kind, cursor string, limit int) (proposalPage, error) {
+	n := tenants.PageLimit(limit) + 1
+	pp := proposalPage{limit: &n}
+	key, err := tenants.PageAfter(kind, cursor)
+	if err != nil || key == "" {
+		return pp, err
+	}
+	ts, id, _ := strings.Cut(key, "|")
+	at, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil || id == "" {
+		return pp, tenants.MalformedCursor(cursor)
+	}
+	pp.at, pp.id = &at, id
+	return pp, nil
 }
 
 // history reads a subject's rung changes, oldest first, as H (sql's

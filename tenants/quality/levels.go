@@ -268,7 +268,7 @@ func levelTx(ctx context.Context, tx pg.TenantTx, actor string, from, to time.Ti
 	if err != nil || !fresh { // levelled already: return that run
 		run.Levelled, run.Skipped = prior.done, prior.skipped
 		if err == nil {
-			run.Proposals, err = listLevelProposals(ctx, tx, LevelProposalFilter{RunID: run.ID})
+			run.Proposals, err = listLevelProposals(ctx, tx, LevelProposalFilter{RunID: run.ID}, nil, proposalPage{})
 		}
 		return run, err
 	}
@@ -369,6 +369,8 @@ type LevelProposalFilter struct {
 	TechnicianID string
 	Category     string
 	State        string
+	Limit        int    // page size (tenants.PageLimit)
+	Cursor       string // next_cursor of the previous page
 }
 
 const levelProposalColumns = `p.id, p.run_id, p.technician_id, p.node_id, p.category, p.period_from, p.period_to, p.policy_version,
@@ -400,11 +402,15 @@ func scanLevelProposal(r pgx.Row) (LevelProposal, error) {
 const levelProposalFrom = ` FROM level_proposals p
 	LEFT JOIN level_appeals a ON a.tenant_id = p.tenant_id AND a.livemode = p.livemode AND a.proposal_id = p.id`
 
-func listLevelProposals(ctx context.Context, tx pg.TenantTx, f LevelProposalFilter) ([]LevelProposal, error) {
+// listLevelProposals reads the proposals f selects, newest first, from
+// page's start (of a node-bound key's subtree when within is not nil).
+func listLevelProposals(ctx context.Context, tx pg.TenantTx, f LevelProposalFilter, within []string, page proposalPage) ([]LevelProposal, error) {
 	rows, err := tx.Query(ctx, `SELECT `+levelProposalColumns+levelProposalFrom+`
 		WHERE p.tenant_id = $1 AND ($2 = '' OR p.run_id = $2) AND ($3 = '' OR p.technician_id = $3) AND ($4 = '' OR p.category = $4)
-		  AND ($5 = '' OR p.state = $5)
-		ORDER BY p.created_at DESC, p.id LIMIT 500`, tx.TenantID, f.RunID, f.TechnicianID, f.Category, f.State)
+		  AND ($5 = '' OR p.state = $5) AND ($6::text[] IS NULL OR p.node_id = ANY($6))
+		  AND ($7::timestamptz IS NULL OR p.created_at < $7 OR (p.created_at = $7 AND p.id > $8))
+		ORDER BY p.created_at DESC, p.id LIMIT $9`, tx.TenantID, f.RunID, f.TechnicianID, f.Category, f.State, within,
+		page.at, page.id, page.limit)
 	return collectProposals(rows, err, scanLevelProposal)
 }
 
@@ -423,26 +429,35 @@ func technicianInScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 	return err
 }
 
-// ListLevelProposals lists level proposals, newest first, at most 500: a
-// node-bound key its subtree's technicians', a technician key its own.
-func (s *Service) ListLevelProposals(ctx context.Context, p tenants.Principal, f LevelProposalFilter) ([]LevelProposal, error) {
-	var out []LevelProposal
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+// ListLevelProposals lists level proposals, newest first, a page of
+// f.Limit with the cursor of the next ("" on the last): a node-bound key
+// its subtree's technicians', a technician key its own. A cursor this list
+// did not make is invalid.
+func (s *Service) ListLevelProposals(ctx context.Context, p tenants.Principal, f LevelProposalFilter) ([]LevelProposal, string, error) {
+	page, err := pageOfProposals("level_proposals", f.Cursor, f.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := []LevelProposal{}
+	err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		if technicianOnly(p) {
 			if f.TechnicianID != "" && f.TechnicianID != p.TechnicianID {
-				out = []LevelProposal{}
 				return nil
 			}
 			f.TechnicianID = p.TechnicianID
 		}
-		var err error
-		if out, err = listLevelProposals(ctx, tx, f); err != nil {
+		within, err := subtreeOf(ctx, tx, p)
+		if err != nil {
 			return err
 		}
-		out, err = inSubtree(ctx, tx, p, out, func(pr LevelProposal) string { return pr.NodeID })
+		out, err = listLevelProposals(ctx, tx, f, within, page)
 		return err
 	})
-	return out, pg.Translate(err)
+	if err != nil {
+		return nil, "", pg.Translate(err)
+	}
+	out, next := tenants.NextPage("level_proposals", out, *page.limit-1, func(pr LevelProposal) string { return proposalKey(pr.CreatedAt, pr.ID) })
+	return out, next, nil
 }
 
 // getLevelProposal reads a proposal in the principal's scope, locked.

@@ -8382,6 +8382,14 @@ type CertificationList struct {
 	Data []Certification `json:"data"`
 }
 
+// CertificationPage defines model for CertificationPage.
+type CertificationPage struct {
+	Data []Certification `json:"data"`
+
+	// NextCursor Cursor for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // CertificationResult defines model for CertificationResult.
 type CertificationResult string
 
@@ -11329,6 +11337,9 @@ type LevelProposalConsequence string
 // LevelProposalList defines model for LevelProposalList.
 type LevelProposalList struct {
 	Data []LevelProposal `json:"data"`
+
+	// NextCursor Cursor for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // LevelProposalState defines model for LevelProposalState.
@@ -13399,6 +13410,9 @@ type ProposalEventData struct {
 // ProposalList defines model for ProposalList.
 type ProposalList struct {
 	Data []Proposal `json:"data"`
+
+	// NextCursor Cursor for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Punctuality defines model for Punctuality.
@@ -17216,6 +17230,12 @@ type CreateLoanerParams struct {
 
 // ListNetworkCertificationsParams defines parameters for ListNetworkCertifications.
 type ListNetworkCertificationsParams struct {
+	// Limit Maximum number of items to return (1-200).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor: the next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// Course Only records of this course.
 	Course *string `form:"course,omitempty" json:"course,omitempty"`
 
@@ -17501,6 +17521,12 @@ type CreateTenantParams struct {
 
 // ListGradeProposalsParams defines parameters for ListGradeProposals.
 type ListGradeProposalsParams struct {
+	// Limit Maximum number of items to return (1-200).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor: the next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// NodeId Only proposals for this node.
 	NodeId *string `form:"node_id,omitempty" json:"node_id,omitempty"`
 
@@ -17552,6 +17578,12 @@ type SetLevelPolicyParams struct {
 
 // ListLevelProposalsParams defines parameters for ListLevelProposals.
 type ListLevelProposalsParams struct {
+	// Limit Maximum number of items to return (1-200).
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor: the next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// TechnicianId Only proposals for this technician.
 	TechnicianId *string `form:"technician_id,omitempty" json:"technician_id,omitempty"`
 
@@ -31140,6 +31172,38 @@ func NewListNetworkCertificationsRequest(server string, params *ListNetworkCerti
 	if params != nil {
 		queryValues := queryURL.Query()
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
 		if params.Course != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "course", *params.Course, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -33832,6 +33896,38 @@ func NewListGradeProposalsRequest(server string, params *ListGradeProposalsParam
 	if params != nil {
 		queryValues := queryURL.Query()
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
 		if params.NodeId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "node_id", *params.NodeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -34362,6 +34458,38 @@ func NewListLevelProposalsRequest(server string, params *ListLevelProposalsParam
 
 	if params != nil {
 		queryValues := queryURL.Query()
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
 
 		if params.TechnicianId != nil {
 
@@ -43091,7 +43219,7 @@ func (r GetMeResult) StatusCode() int {
 type ListNetworkCertificationsResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
-	JSON200                   *CertificationList
+	JSON200                   *CertificationPage
 	ApplicationproblemJSON401 *Problem
 	ApplicationproblemJSON403 *Problem
 	ApplicationproblemJSON422 *Problem
@@ -55585,7 +55713,7 @@ func ParseListNetworkCertificationsResult(rsp *http.Response) (*ListNetworkCerti
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CertificationList
+		var dest CertificationPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

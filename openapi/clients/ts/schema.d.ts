@@ -1205,7 +1205,7 @@ export interface paths {
         };
         /**
          * List training and certifications across the network
-         * @description The records of every technician in the caller's scope (a technician key: its own), soonest expiry first (records that do not expire last), at most 500: who must re-certify before a date. A malformed date or expires_before earlier than expires_after is 422 naming the parameter.
+         * @description The records of every technician in the caller's scope (a technician key: its own), soonest expiry first (records that do not expire last), a page at a time (follow next_cursor): who must re-certify before a date. A malformed date or cursor, or expires_before earlier than expires_after, is 422 naming the parameter.
          *
          *     Permission `network.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -1981,7 +1981,7 @@ export interface paths {
         };
         /**
          * List grade proposals
-         * @description Grade proposals written by grading runs, newest first (at most 500). A node-bound key sees its subtree's.
+         * @description Grade proposals written by grading runs, newest first, a page at a time (follow next_cursor). A node-bound key sees its subtree's.
          *
          *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -2167,7 +2167,7 @@ export interface paths {
         };
         /**
          * List technician level proposals
-         * @description Level proposals written by levelling runs, newest first (at most 500). A node-bound key sees its subtree's technicians'; a technician key its own.
+         * @description Level proposals written by levelling runs, newest first, a page at a time (follow next_cursor). A node-bound key sees its subtree's technicians'; a technician key its own.
          *
          *     Permission `quality.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `network_manager`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -7199,6 +7199,11 @@ export interface components {
         CertificationList: {
             data: components["schemas"]["Certification"][];
         };
+        CertificationPage: {
+            data: components["schemas"]["Certification"][];
+            /** @description Cursor for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
         /** @enum {string} */
         CertificationResult: "passed" | "failed";
         Change: {
@@ -11750,6 +11755,8 @@ export interface components {
         LevelProposalConsequence: "none" | "promotion" | "demotion";
         LevelProposalList: {
             data: components["schemas"]["LevelProposal"][];
+            /** @description Cursor for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         /** @enum {string} */
         LevelProposalState: "proposed" | "approved" | "rejected" | "appealed" | "upheld" | "overturned";
@@ -14891,6 +14898,8 @@ export interface components {
         };
         ProposalList: {
             data: components["schemas"]["Proposal"][];
+            /** @description Cursor for the next page; absent on the last page. */
+            next_cursor?: string;
         };
         /** @enum {string} */
         Punctuality: "early" | "on_time" | "late" | "very_late";
@@ -22775,6 +22784,10 @@ export interface operations {
     listNetworkCertifications: {
         parameters: {
             query?: {
+                /** @description Maximum number of items to return (1-200). */
+                limit?: number;
+                /** @description Opaque cursor: the next_cursor of the previous page. */
+                cursor?: string;
                 /** @description Only records of this course. */
                 course?: string;
                 /** @description Only records expiring on or before this day (YYYY-MM-DD): who must re-certify soon. */
@@ -22800,7 +22813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CertificationList"];
+                    "application/json": components["schemas"]["CertificationPage"];
                 };
             };
             401: components["responses"]["Problem"];
@@ -24531,6 +24544,10 @@ export interface operations {
     listGradeProposals: {
         parameters: {
             query?: {
+                /** @description Maximum number of items to return (1-200). */
+                limit?: number;
+                /** @description Opaque cursor: the next_cursor of the previous page. */
+                cursor?: string;
                 /** @description Only proposals for this node. */
                 node_id?: string;
                 /** @description Only proposals of this grading run. */
@@ -24935,6 +24952,10 @@ export interface operations {
     listLevelProposals: {
         parameters: {
             query?: {
+                /** @description Maximum number of items to return (1-200). */
+                limit?: number;
+                /** @description Opaque cursor: the next_cursor of the previous page. */
+                cursor?: string;
                 /** @description Only proposals for this technician. */
                 technician_id?: string;
                 /** @description Only proposals of this levelling run. */
