@@ -1,6 +1,9 @@
 package tenants
 
-import "slices"
+import (
+	"reflect"
+	"slices"
+)
 
 // Changes is the list of fields a partial update changes, in the order it
 // applied them (the event's and the audit log's "changed"). Every partial
@@ -10,7 +13,9 @@ import "slices"
 type Changes []string
 
 // Set applies one field's change when ok (the update names the field and
-// its value differs) and records the field's name.
+// its value differs: Differs, DiffersPtr) and records the field's name. A
+// field sent with the value it has is no change: an update that changes
+// nothing keeps the object's version (its ETag) and appends no event.
 func (c *Changes) Set(name string, ok bool, apply func()) {
 	if ok {
 		apply()
@@ -28,4 +33,14 @@ func (c Changes) Among(names ...string) Changes {
 		}
 	}
 	return out
+}
+
+// Differs reports whether an update's field to (nil: not sent) changes the
+// value cur, comparing values (reflect.DeepEqual), not pointers.
+func Differs[T any](to *T, cur T) bool { return to != nil && !reflect.DeepEqual(*to, cur) }
+
+// DiffersPtr is Differs for an optional field whose current value cur may
+// be absent (nil): sending a value for an absent one is a change.
+func DiffersPtr[T any](to, cur *T) bool {
+	return to != nil && (cur == nil || !reflect.DeepEqual(*to, *cur))
 }

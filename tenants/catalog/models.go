@@ -307,9 +307,9 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		set("name", u.Name != nil && *u.Name != m.Name, func() { f.Name = *u.Name })
 		set("retail_price", u.RetailPrice != nil && *u.RetailPrice != m.RetailPrice, func() { f.RetailPrice = *u.RetailPrice })
 		set("warranty_months", u.WarrantyMonths != nil && *u.WarrantyMonths != m.WarrantyMonths, func() { f.WarrantyMonths = *u.WarrantyMonths })
-		set("key_parts", u.KeyParts != nil, func() { f.KeyParts = *u.KeyParts })
+		set("key_parts", tenants.Differs(u.KeyParts, f.KeyParts), func() { f.KeyParts = *u.KeyParts })
 		set("discontinued", u.Discontinued != nil && *u.Discontinued != m.Discontinued, func() { f.Discontinued = *u.Discontinued })
-		set("specs", u.Specs != nil, func() { f.Specs = *u.Specs })
+		set("specs", tenants.Differs(u.Specs, f.Specs), func() { f.Specs = *u.Specs })
 		v := &tenants.Validation{}
 		validateModel(v, f, st.Currency)
 		if err := v.Err(); err != nil {

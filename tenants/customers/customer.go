@@ -555,7 +555,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 		if u.Phones != nil {
 			f.Phones = *u.Phones
 		}
-		set("addresses", u.Addresses != nil, func() { f.Addresses = *u.Addresses })
+		set("addresses", tenants.Differs(u.Addresses, f.Addresses), func() { f.Addresses = *u.Addresses })
 		optOut := cur.NotificationsOptOut
 		set("notifications_opt_out", u.NotificationsOptOut != nil && *u.NotificationsOptOut != optOut, func() { optOut = *u.NotificationsOptOut })
 		v := &tenants.Validation{}

@@ -439,16 +439,16 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		f := fieldsOf(n)
 		var changed tenants.Changes
 		set := changed.Set
-		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
-		set("name", u.Name != nil, func() { f.Name = *u.Name })
-		set("grade", u.Grade != nil, func() { f.Grade = *u.Grade })
-		set("contact", u.Contact != nil, func() { f.Contact = *u.Contact })
-		set("address", u.Address != nil, func() { f.Address = *u.Address })
-		set("location", u.Location != nil, func() { f.Location = u.Location })
-		set("coverage", u.Coverage != nil, func() { f.Coverage = *u.Coverage })
-		set("categories", u.Categories != nil, func() { f.Categories = *u.Categories })
-		set("service_kinds", u.ServiceKinds != nil, func() { f.ServiceKinds = *u.ServiceKinds })
-		set("daily_capacity", u.DailyCapacity != nil, func() { f.DailyCapacity = *u.DailyCapacity })
+		set("external_code", tenants.Differs(u.ExternalCode, f.ExternalCode), func() { f.ExternalCode = *u.ExternalCode })
+		set("name", tenants.Differs(u.Name, f.Name), func() { f.Name = *u.Name })
+		set("grade", tenants.Differs(u.Grade, f.Grade), func() { f.Grade = *u.Grade })
+		set("contact", tenants.Differs(u.Contact, f.Contact), func() { f.Contact = *u.Contact })
+		set("address", tenants.Differs(u.Address, f.Address), func() { f.Address = *u.Address })
+		set("location", tenants.DiffersPtr(u.Location, f.Location), func() { f.Location = u.Location })
+		set("coverage", tenants.Differs(u.Coverage, f.Coverage), func() { f.Coverage = *u.Coverage })
+		set("categories", tenants.Differs(u.Categories, f.Categories), func() { f.Categories = *u.Categories })
+		set("service_kinds", tenants.Differs(u.ServiceKinds, f.ServiceKinds), func() { f.ServiceKinds = *u.ServiceKinds })
+		set("daily_capacity", tenants.Differs(u.DailyCapacity, f.DailyCapacity), func() { f.DailyCapacity = *u.DailyCapacity })
 		v := &tenants.Validation{}
 		validateFields(v, "", f)
 		if err := checkNodeRegions(ctx, tx, v, "", f); err != nil {

@@ -636,15 +636,15 @@ func (s *Service) UpdateTechnician(ctx context.Context, p tenants.Principal, id 
 			Status: string(t.Status), Skills: t.Skills, Shifts: t.Shifts, DailyJobLimit: &limit, Home: t.Home}
 		var changed tenants.Changes
 		set := changed.Set
-		set("external_code", u.ExternalCode != nil, func() { f.ExternalCode = *u.ExternalCode })
+		set("external_code", tenants.Differs(u.ExternalCode, f.ExternalCode), func() { f.ExternalCode = *u.ExternalCode })
 		set("node_id", u.NodeID != nil && *u.NodeID != t.NodeID, func() { f.NodeID = *u.NodeID })
-		set("name", u.Name != nil, func() { f.Name = *u.Name })
-		set("phone", u.Phone != nil, func() { f.Phone = *u.Phone })
-		set("status", u.Status != nil, func() { f.Status = *u.Status })
-		set("skills", u.Skills != nil, func() { f.Skills = *u.Skills })
-		set("shifts", u.Shifts != nil, func() { f.Shifts = *u.Shifts })
-		set("daily_job_limit", u.DailyJobLimit != nil, func() { f.DailyJobLimit = u.DailyJobLimit })
-		set("home", u.Home != nil, func() { f.Home = u.Home })
+		set("name", tenants.Differs(u.Name, f.Name), func() { f.Name = *u.Name })
+		set("phone", tenants.Differs(u.Phone, f.Phone), func() { f.Phone = *u.Phone })
+		set("status", tenants.Differs(u.Status, f.Status), func() { f.Status = *u.Status })
+		set("skills", tenants.Differs(u.Skills, f.Skills), func() { f.Skills = *u.Skills })
+		set("shifts", tenants.Differs(u.Shifts, f.Shifts), func() { f.Shifts = *u.Shifts })
+		set("daily_job_limit", tenants.DiffersPtr(u.DailyJobLimit, f.DailyJobLimit), func() { f.DailyJobLimit = u.DailyJobLimit })
+		set("home", tenants.DiffersPtr(u.Home, f.Home), func() { f.Home = u.Home })
 		if f.Home.empty() {
 			f.Home = nil
 		}

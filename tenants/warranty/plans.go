@@ -611,20 +611,21 @@ func (s *Service) UpdatePlan(ctx context.Context, p tenants.Principal, id string
 		n := old
 		var changed tenants.Changes
 		set := changed.Set
-		set("name", u.Name != nil, func() { n.Name = *u.Name })
-		set("price", u.Price != nil, func() { n.Price = *u.Price })
-		set("status", u.Status != nil, func() { n.Status = *u.Status })
-		set("sale_window_days", u.SaleWindowDays != nil, func() { n.SaleWindowDays = u.SaleWindowDays })
-		set("eligible_categories", u.EligibleCategories != nil, func() { n.EligibleCategories = *u.EligibleCategories })
-		set("start_offset_days", u.StartOffsetDays != nil, func() { n.StartOffsetDays = u.StartOffsetDays })
-		set("duration_months", u.DurationMonths != nil, func() { n.DurationMonths = *u.DurationMonths })
-		set("discount_percent", u.DiscountPercent != nil, func() { n.DiscountPercent = u.DiscountPercent })
-		set("flat_fee", u.FlatFee != nil, func() { n.FlatFee = u.FlatFee })
-		set("depreciation_cap_percent", u.DepreciationCapPercent != nil, func() { n.DepreciationCapPercent = u.DepreciationCapPercent })
-		set("depreciation_schedule", u.DepreciationSchedule != nil, func() { n.DepreciationSchedule = *u.DepreciationSchedule })
-		set("compensation", u.Compensation != nil, func() { n.Compensation = u.Compensation })
-		set("payout_business_days", u.PayoutBusinessDays != nil, func() { n.PayoutBusinessDays = u.PayoutBusinessDays })
-		set("exclusions", u.Exclusions != nil, func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
+		set("name", tenants.Differs(u.Name, n.Name), func() { n.Name = *u.Name })
+		set("price", tenants.Differs(u.Price, n.Price), func() { n.Price = *u.Price })
+		set("status", tenants.Differs(u.Status, n.Status), func() { n.Status = *u.Status })
+		set("sale_window_days", tenants.DiffersPtr(u.SaleWindowDays, n.SaleWindowDays), func() { n.SaleWindowDays = u.SaleWindowDays })
+		set("eligible_categories", tenants.Differs(u.EligibleCategories, n.EligibleCategories), func() { n.EligibleCategories = *u.EligibleCategories })
+		set("start_offset_days", tenants.DiffersPtr(u.StartOffsetDays, n.StartOffsetDays), func() { n.StartOffsetDays = u.StartOffsetDays })
+		set("duration_months", tenants.Differs(u.DurationMonths, n.DurationMonths), func() { n.DurationMonths = *u.DurationMonths })
+		set("discount_percent", tenants.DiffersPtr(u.DiscountPercent, n.DiscountPercent), func() { n.DiscountPercent = u.DiscountPercent })
+		set("flat_fee", tenants.DiffersPtr(u.FlatFee, n.FlatFee), func() { n.FlatFee = u.FlatFee })
+		set("depreciation_cap_percent", tenants.DiffersPtr(u.DepreciationCapPercent, n.DepreciationCapPercent), func() { n.DepreciationCapPercent = u.DepreciationCapPercent })
+		set("depreciation_schedule", tenants.Differs(u.DepreciationSchedule, n.DepreciationSchedule), func() { n.DepreciationSchedule = *u.DepreciationSchedule })
+		set("compensation", tenants.DiffersPtr(u.Compensation, n.Compensation), func() { n.Compensation = u.Compensation })
+		set("payout_business_days", tenants.DiffersPtr(u.PayoutBusinessDays, n.PayoutBusinessDays), func() { n.PayoutBusinessDays = u.PayoutBusinessDays })
+		set("exclusions", u.Exclusions != nil && !slices.Equal(normalizeExclusions(*u.Exclusions), n.Exclusions),
+			func() { n.Exclusions = normalizeExclusions(*u.Exclusions) })
 		terms := changed.Among(planTerms...)
 		v := &tenants.Validation{}
 		if n.Status != PlanActive && n.Status != PlanRetired {
