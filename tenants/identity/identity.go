@@ -218,7 +218,8 @@ type TenantUpdate struct {
 }
 
 // UpdateTenant changes the caller's tenant's settings and records a
-// tenant.updated event.
+// tenant.updated event. Settings sent with the values they have change
+// nothing: the tenant is answered as it is, version and all, no event.
 func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
 	if u.TimeZone != nil {
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
@@ -240,6 +241,15 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		}
 		if u.IfVersion != nil && *u.IfVersion != t.Version {
 			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("identity.tenant_changed"))
+		}
+		// Settings sent with the values they have are no change: nothing
+		// is written, the version (the ETag) stays, no event.
+		var changed tenants.Changes
+		changed.Set("name", tenants.Differs(u.Name, t.Name), func() {})
+		changed.Set("time_zone", tenants.Differs(u.TimeZone, t.TimeZone), func() {})
+		changed.Set("default_language", tenants.Differs(u.DefaultLanguage, t.DefaultLanguage), func() {})
+		if len(changed) == 0 {
+			return nil
 		}
 		rows, err = tx.Query(ctx, `UPDATE tenants SET name = coalesce($2, name), time_zone = coalesce($3, time_zone),
 			default_language = coalesce($4, default_language),

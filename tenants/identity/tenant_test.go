@@ -96,6 +96,18 @@ func TestUpdateTenant(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, got, stored)
 
+	// The settings it has, sent again: no change, same version (failed
+	// before: version 3), no tenant.updated event.
+	same, err := b.svc.UpdateTenant(ctx, p, identity.TenantUpdate{Name: ptr("Acme Europe"), TimeZone: ptr("Europe/Berlin"),
+		DefaultLanguage: ptr("en"), IfVersion: ptr(got.Version)})
+	require.NoError(t, err)
+	require.Equal(t, got, same)
+	var updates int
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, ten.ID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'tenant.updated'`, tx.TenantID).Scan(&updates)
+	}))
+	require.Equal(t, 1, updates)
+
 	// The tenant's locale, as other contexts read it inside their transaction.
 	err = pg.InTenantTx(ctx, b.db.App, ten.ID, func(tx pg.TenantTx) error {
 		lang, loc, err := identity.LocaleTx(ctx, tx)
